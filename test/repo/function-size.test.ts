@@ -17,16 +17,6 @@ const LIMIT = 150;
 /** Functions that are generated tables (`file:name`): the WebAssembly modules' opcode lists. */
 const GENERATED = new Set(['lambdas/domain/rdb/codecs/lzf-wasm.ts:code']);
 
-/**
- * Functions over the limit while a change under way splits them; an entry
- * back under the limit fails the test, so the list only shrinks.
- */
-// biome-ignore format: one function per line, taken off one by one
-const SPLIT_UNDER_WAY = new Set<string>([
-  'lambdas/jobs/keys/read-rdb.ts:restoreRdbKeys',
-  'lambdas/jobs/keys/verify.ts:verifyRdbKeys',
-]);
-
 /** A function's name as a reader finds it: its own, the variable or property it is assigned to, `constructor`, else `(anonymous)`. */
 function nameOf(node: ts.Node, file: ts.SourceFile): string {
   if (ts.isConstructorDeclaration(node)) return 'constructor';
@@ -63,12 +53,12 @@ describe('function size', () => {
     const found = sources().flatMap((f) => longFunctions(f, readFileSync(join(ROOT, f), 'utf8')));
     const id = (entry: string): string => entry.slice(0, entry.lastIndexOf(':'));
     expect(
-      found.filter((entry) => !GENERATED.has(id(entry)) && !SPLIT_UNDER_WAY.has(id(entry))),
+      found.filter((entry) => !GENERATED.has(id(entry))),
       `functions of ${LIMIT} lines or more: make them a list of named steps`,
     ).toEqual([]);
     expect(
-      [...SPLIT_UNDER_WAY, ...GENERATED].filter((fn) => !found.some((entry) => id(entry) === fn)),
-      'entries under the limit now (or gone): remove them',
+      [...GENERATED].filter((fn) => !found.some((entry) => id(entry) === fn)),
+      'generated tables under the limit now (or gone): remove them',
     ).toEqual([]);
   });
 

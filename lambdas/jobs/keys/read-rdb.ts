@@ -5,9 +5,10 @@
  *
  * Order of work, so a bad file writes nothing:
  * 1. the target's `INFO server` says which RDB version it reads;
- * 2. every file is verified whole (structure, every value, CRC-64) and its
- *    version held against the target's: a corrupt file, or one written by
- *    a newer server than the target, is refused before any key is written.
+ * 2. every file is verified whole (structure, every value, CRC-64; the read
+ *    is read-rdb-first.ts) and its version held against the target's: a
+ *    corrupt file, or one written by a newer server than the target, is
+ *    refused before any key is written.
  *    The same pass counts the keys that will be restored (the progress
  *    bar's total) and, for the several files of a cluster-mode recovery
  *    point, holds every key's hash slot against the set: two files with
@@ -43,23 +44,22 @@
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
 import { restoreFunctions } from '../../adapters/redis/dump-restore.js';
-import { keySlot } from '../../adapters/redis/cluster.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
-import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { KeyDigestSet, keyDigestOf, newKeyDigest } from '../../domain/rdb/format/key-digests.js';
-import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
+import { KeyDigestSet } from '../../domain/rdb/format/key-digests.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
 import { BATCH_BYTES, KeyWriter, type WriteWindow } from './writer.js';
-import { FileReencoding } from './reencode.js';
+import type { FileReencoding } from './reencode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
+import { firstRead, newKeyTally, type FirstRead, type KeyTally } from './read-rdb-first.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
-import { CLUSTER_SLOTS, fileRestoreEstimate, RDB_KEY_OVERHEAD_BYTES, type EvictionReport } from '../../domain/keys/eviction.js';
+import { CLUSTER_SLOTS, fileRestoreEstimate, type EvictionReport } from '../../domain/keys/eviction.js';
 
 export type { OnConflict } from '../../domain/keys/key-copy.js';
 
@@ -155,200 +155,154 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly writtenUpTo?: { readonly keys: number; readonly offset: number; readonly file: string };
 }
 
-/** The CRC-64 of the first `end` bytes of a read (which may end early: a shorter read gives a checksum that cannot match). */
-async function crcOfPrefix(source: AsyncIterable<Uint8Array>, end: number): Promise<bigint> {
-  const crc = new Crc64();
-  let at = 0;
-  for await (const chunk of source) {
-    const take = Math.min(chunk.length, end - at);
-    crc.update(chunk, 0, take);
-    at += take;
-    if (at >= end) break;
+/**
+ * Restores the keys of the file(s) (each read twice: verification, then the
+ * restore; files in shard order) into `target`. The steps, each a method of
+ * {@link RdbRestore}: verify every file, plan the databases (`targets`),
+ * guard the target's memory, write the keys, restore the function libraries.
+ */
+export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
+  const run = new RdbRestore(sources, target, options);
+  try {
+    if (!(await run.verifyFiles())) return run.result();
+  } catch (err) {
+    return run.failedBeforeWriting(err);
   }
-  return crc.value;
+  // The caller's plan of databases, from what the verification counted: an error it throws is its refusal, thrown as it is (nothing written).
+  if (options.targets) run.targets = await options.targets({ keysByDb: run.tally.keysByDb, matchingByDb: run.tally.matchingByDb });
+  try {
+    if (!(await run.guardMemory())) return run.result();
+  } catch (err) {
+    return run.failedBeforeWriting(err);
+  }
+  await run.writeKeys();
+  // After every batch sent was answered: the last sample of evicted_keys.
+  run.eviction = await run.writer.finish();
+  if (run.functions.inFile === 0) run.functions.inFile = Math.max(0, ...run.files.map((f) => f.report.functionLibraries));
+  return run.result();
 }
 
 /**
- * Restores the keys of the file(s) (each read twice: verification, then the
- * restore; files in shard order) into `target`.
+ * One run of {@link restoreRdbKeys}: its steps as methods, and what each
+ * finds (the verification's reports, the plan, the writer's counts) kept for
+ * the next and for the result. A step that refuses the run says why through
+ * the writer (`writer.fail`) and returns false.
  */
-export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, options: RestoreRdbOptions = {}): Promise<RestoreRdbResult> {
-  const list: readonly RdbFileSource[] = typeof sources === 'function' ? [{ location: 'the file', open: sources }] : sources.files;
-  const set = typeof sources === 'function' ? undefined : sources.set;
-  const writer = new KeyWriter(target, options);
-  const started = writer.now();
-  const mode = writer.mode;
-  const db = options.db ?? 0;
-  let notSelected = 0;
-  const files: { location: string; report: RdbReport }[] = [];
-  const keysByDb: Record<number, number> = {};
+class RdbRestore {
+  readonly list: readonly RdbFileSource[];
+  readonly set: ShardSet | undefined;
+  readonly writer: KeyWriter;
+  readonly started: number;
+  readonly db: number;
+  readonly many: boolean;
+  readonly matches: ((name: Buffer) => boolean) | undefined;
+  notSelected = 0;
+  readonly files: { location: string; report: RdbReport }[] = [];
+  /** What the verification counted of the files' keys (per database, matching or not) and their sizes. */
+  readonly tally: KeyTally = newKeyTally();
   /** Per file, how its keys are re-encoded for the target (undefined: sent as they are). */
-  const reencodings: (FileReencoding | undefined)[] = [];
-  const matchingByDb: Record<number, number> = {};
-  let eviction: EvictionReport | undefined;
-  let targetServer: TargetRdbSupport | undefined;
-  let writtenUpTo: RestoreRdbResult['writtenUpTo'];
-  const functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
-  /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
-  let targets: ReadonlyMap<number, RdbTarget> = new Map([[db, { db, keyspace: target }]]);
-  const databasesChosen: { from: number; to: number }[] = [];
-  const many = list.length > 1;
-  const named = (location: string) => (many ? `the file ${location}` : 'the file');
-  const result = (): RestoreRdbResult => ({
-    ...writer.counts,
-    seconds: (writer.now() - started) / 1000,
-    interrupted: writer.interrupted,
-    error: writer.error,
-    conflict: writer.conflict,
-    file: files[0]?.report,
-    files,
-    targetServer,
-    notSelected,
-    keysByDb,
-    matchingByDb,
-    ...(eviction ? { eviction } : {}),
-    digests: blocks,
-    emptyKeys: verifiedEmpty,
-    skippedKeys: writer.skippedKeys,
-    writtenUpTo,
-    moduleRefused: writer.moduleRefused,
-    reencoded: reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
-    lost: lostOf(reencodings),
-    functions,
-    databases: databasesChosen,
-  });
-  const matches = options.match === undefined ? undefined : compileGlob(options.match);
+  readonly reencodings: (FileReencoding | undefined)[] = [];
   /** Per file, the CRC-64 of each 1 MiB block as verified: the second read passes on only bytes that match. */
-  const blocks: BlockDigests[] = [];
+  readonly blocks: BlockDigests[] = [];
   /** Per file, the empty keys its verification found (a second read takes them as found): undefined when too many to keep. */
-  const verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
-  const selected = (kdb: number, name: Buffer) => targets.has(kdb) && (matches === undefined || matches(name));
-  /** The error of `targets`: thrown as it is (the caller's refusal, before anything is written). */
-  let planError: unknown;
+  readonly verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
+  eviction: EvictionReport | undefined;
+  targetServer: TargetRdbSupport | undefined;
+  writtenUpTo: RestoreRdbResult['writtenUpTo'];
+  readonly functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
+  /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
+  targets: ReadonlyMap<number, RdbTarget>;
+  readonly databasesChosen: { from: number; to: number }[] = [];
 
-  try {
+  constructor(
+    sources: RdbSources,
+    readonly target: Keyspace,
+    readonly options: RestoreRdbOptions,
+  ) {
+    this.list = typeof sources === 'function' ? [{ location: 'the file', open: sources }] : sources.files;
+    this.set = typeof sources === 'function' ? undefined : sources.set;
+    this.writer = new KeyWriter(target, options);
+    this.started = this.writer.now();
+    this.db = options.db ?? 0;
+    this.targets = new Map([[this.db, { db: this.db, keyspace: target }]]);
+    this.many = this.list.length > 1;
+    this.matches = options.match === undefined ? undefined : compileGlob(options.match);
+  }
+
+  /** A file as messages name it: by its location when there are several. */
+  named(location: string): string {
+    return this.many ? `the file ${location}` : 'the file';
+  }
+
+  /** A key the run restores: of a database it writes, matching `match`. */
+  readonly selected = (kdb: number, name: Buffer): boolean => this.targets.has(kdb) && (this.matches === undefined || this.matches(name));
+
+  result(): RestoreRdbResult {
+    const { writer } = this;
+    return {
+      ...writer.counts,
+      seconds: (writer.now() - this.started) / 1000,
+      interrupted: writer.interrupted,
+      error: writer.error,
+      conflict: writer.conflict,
+      file: this.files[0]?.report,
+      files: this.files,
+      targetServer: this.targetServer,
+      notSelected: this.notSelected,
+      keysByDb: this.tally.keysByDb,
+      matchingByDb: this.tally.matchingByDb,
+      ...(this.eviction ? { eviction: this.eviction } : {}),
+      digests: this.blocks,
+      emptyKeys: this.verifiedEmpty,
+      skippedKeys: writer.skippedKeys,
+      writtenUpTo: this.writtenUpTo,
+      moduleRefused: writer.moduleRefused,
+      reencoded: this.reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
+      lost: lostOf(this.reencodings),
+      functions: this.functions,
+      databases: this.databasesChosen,
+    };
+  }
+
+  /** An error before any key was written (the target unreachable, a read failing): the run ends with it. */
+  async failedBeforeWriting(err: unknown): Promise<RestoreRdbResult> {
+    this.writer.fail(err);
+    this.eviction = await this.writer.finish();
+    return this.result();
+  }
+
+  /**
+   * Pass 1: the target's RDB support read, then every file verified whole
+   * (and, for several, every key's hash slot held against the set, and no key
+   * in two files) before any key is written. False when the files are refused.
+   */
+  async verifyFiles(): Promise<boolean> {
+    const { writer, target, db, many, set, list, options } = this;
     if (!options.targets && target.cluster && db !== 0) {
       writer.fail(`a Redis Cluster target has only database 0; --db ${db} cannot be written to it`);
-      return result();
+      return false;
     }
     const info = await (await target.clientFor(Buffer.alloc(0))).info('server');
-    targetServer = targetRdbSupport(info);
-    // Pass 1: every file verified whole (and, for several, every key's hash slot held against the set) before any key is written.
+    const targetServer = targetRdbSupport(info);
+    this.targetServer = targetServer;
     const ownership = many && set ? new SlotOwnership(set) : undefined;
-    // The memory estimate for the eviction guard: the matching keys' sizes in the file per database (per slot for a cluster target).
-    const bytesByDb = new Map<number, number>();
-    let allBytes = 0;
-    const perSlotByDb = new Map<number, Float64Array>();
-    const databases = new Set<number>();
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
     const across = many ? new KeyDigestSet(() => tempKeyDigestSpill()) : undefined;
-    const digest = newKeyDigest();
+    const shared = { tally: this.tally, ownership, across, cluster: target.cluster, db, matches: this.matches, selected: this.selected };
     try {
-      for (const [i, source] of list.entries()) {
+      for (const [index, source] of list.entries()) {
         const digests = new BlockDigests(options.checkBlockBytes);
-        blocks.push(digests);
-        let misplaced: string | undefined;
-        // Decided once the header is in: whether this file's keys must be re-encoded for the target.
-        let reencoding: FileReencoding | undefined | null = null;
-        let reencodeProblem: string | undefined;
-        const reencode = (): FileReencoding | undefined => {
-          if (reencoding !== null || reader.fileVersion.version === 0) return reencoding ?? undefined;
-          try {
-            reencoding = FileReencoding.of(reader.fileVersion, targetServer!, options.lossy ?? new Set());
-          } catch (err) {
-            reencoding = undefined;
-            reencodeProblem = err instanceof Error ? err.message : String(err);
-          }
-          return reencoding;
-        };
-        const reader = new RdbKeyReader({
-          keepChunks: true,
-          // The block CRCs run over every byte: the file's own CRC-64 comes from them, not from a second run in the parser.
-          externalChecksum: true,
-          keyDigestSpill: () => tempKeyDigestSpill(),
-          // Nothing is built in this pass: a big value's bytes go by, only its name is held.
-          // Nothing is built in this pass (a big value's bytes go by, only its name is held) but a key to re-encode that the
-          // target may not hold exactly: it is judged here, before any write.
-          wantName: (kdb, name, type) => (reencode()?.mayRefuse(type) ?? false) && selected(kdb, name),
-          want: (kdb, name, size, at) => {
-            keysByDb[kdb] = (keysByDb[kdb] ?? 0) + 1;
-            allBytes += size;
-            const matching = matches === undefined || matches(name); // the glob once per key: `selected` without a second match
-            if (matching) matchingByDb[kdb] = (matchingByDb[kdb] ?? 0) + 1;
-            if (matching) {
-              bytesByDb.set(kdb, (bytesByDb.get(kdb) ?? 0) + size);
-              if (target.cluster) {
-                let perSlot = perSlotByDb.get(kdb);
-                if (!perSlot) perSlotByDb.set(kdb, (perSlot = new Float64Array(CLUSTER_SLOTS)));
-                perSlot[keySlot(name)]! += size + RDB_KEY_OVERHEAD_BYTES;
-              }
-            }
-            if (ownership && !misplaced) misplaced = ownership.check(i, keySlot(name));
-            if (across) {
-              keyDigestOf(name, digest);
-              across.add(digest[0]!, digest[1]!, digest[2]!, kdb);
-            }
-            return matching && kdb === db && (reencode()?.mayRefuse(at.type) ?? false);
-          },
-        });
-        for await (const chunk of source.open()) {
-          digests.update(chunk);
-          for (const k of reader.push(chunk)) reencode()?.check(k);
-          if (reader.error) break;
+        this.blocks.push(digests);
+        const read = await firstRead({ ...shared, index, source, digests, targetServer, lossy: options.lossy ?? new Set() });
+        if ('changed' in read) {
+          writer.fail(`${this.named(source.location)} is refused, nothing was written: it changed while it was verified (${read.changed.message})`);
+          return false;
         }
-        digests.finish();
-        if (reader.checksumPending) {
-          const end = reader.checksumEnd();
-          let crc = digests.crcBefore(end);
-          if (crc === undefined) {
-            // Over a block of bytes after the trailer (never written by a server): the checksum from a read of its own,
-            // of the bytes just verified (block by block).
-            try {
-              crc = await crcOfPrefix(digests.check(source.open()), end);
-            } catch (err) {
-              if (!(err instanceof FileChangedError)) throw err;
-              writer.fail(`${named(source.location)} is refused, nothing was written: it changed while it was verified (${err.message})`);
-              return result();
-            }
-          }
-          reader.settleChecksum(crc);
-        }
-        digests.release();
-        const report = reader.end();
-        verifiedEmpty.push(reader.emptyKeyOffsets);
-        files.push({ location: source.location, report });
-        if (!report.ok) {
-          writer.fail(
-            `${named(source.location)} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`,
-          );
-          return result();
-        }
-        const refusal = rdbRefusal(
-          {
-            version: report.version,
-            valkey: report.magic === 'VALKEY',
-            byType: report.byType,
-            ...(report.templateHashes !== undefined ? { templateHashes: report.templateHashes } : {}),
-          },
-          targetServer,
-        );
-        reencodings.push(reencode());
-        const notExpressed = reencodeProblem ?? reencodings[i]?.refusal(named(source.location));
-        if (notExpressed) {
-          writer.fail(reencodeProblem ? `${named(source.location)} is refused, nothing was written: ${reencodeProblem}` : notExpressed);
-          return result();
-        }
-        // A file the target cannot read as it is goes re-encoded: only a refusal of another kind stands.
-        if (refusal && !reencodings[i]) {
-          writer.fail(`${named(source.location)} is refused, nothing was written: ${refusal}`);
-          return result();
-        }
-        if (misplaced) {
-          writer.fail(`the files are refused, nothing was written: ${misplaced}`);
-          return result();
-        }
-        for (const d of report.databases) databases.add(d);
+        this.verifiedEmpty.push(read.emptyKeys);
+        this.files.push({ location: source.location, report: read.report });
+        if (!this.judgeFile(source.location, read)) return false;
+        for (const d of read.report.databases) this.tally.databases.add(d);
       }
       const twice = across?.findDuplicate();
       if (twice) {
@@ -356,162 +310,240 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
           `the files are refused, nothing was written: a key of database ${twice.db} is held by two of the ${list.length} files (Redis holds a key in one shard; ` +
             `a point taken while a slot moved between shards can hold it in both, and which copy is the current one is not known). Take another recovery point`,
         );
-        return result();
+        return false;
       }
     } finally {
       across?.dispose();
     }
-    if (options.targets) {
-      try {
-        targets = await options.targets({ keysByDb, matchingByDb });
-      } catch (err) {
-        planError = err;
-        throw err;
-      }
+    return true;
+  }
+
+  /**
+   * A file's first read held against the target: refused when it is not a
+   * whole valid file, the target cannot read it and it cannot be re-encoded
+   * (or only with a loss not accepted), or a key sits outside its shard's slots.
+   */
+  judgeFile(location: string, read: Exclude<FirstRead, { changed: unknown }>): boolean {
+    const { writer } = this;
+    const { report, reencoding, reencodeProblem } = read;
+    const named = this.named(location);
+    if (!report.ok) {
+      writer.fail(`${named} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
+      return false;
     }
-    const absent = [...targets.keys()].filter((d) => !databases.has(d));
+    const refusal = rdbRefusal(
+      {
+        version: report.version,
+        valkey: report.magic === 'VALKEY',
+        byType: report.byType,
+        ...(report.templateHashes !== undefined ? { templateHashes: report.templateHashes } : {}),
+      },
+      this.targetServer!,
+    );
+    this.reencodings.push(reencoding);
+    const notExpressed = reencodeProblem ?? reencoding?.refusal(named);
+    if (notExpressed) {
+      writer.fail(reencodeProblem ? `${named} is refused, nothing was written: ${reencodeProblem}` : notExpressed);
+      return false;
+    }
+    // A file the target cannot read as it is goes re-encoded: only a refusal of another kind stands.
+    if (refusal && !reencoding) {
+      writer.fail(`${named} is refused, nothing was written: ${refusal}`);
+      return false;
+    }
+    if (read.misplaced) {
+      writer.fail(`the files are refused, nothing was written: ${read.misplaced}`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Between the passes: every database planned is in the files, and the
+   * selected keys fit the target (the eviction guard, from their sizes in
+   * the files). False when the run is refused.
+   */
+  async guardMemory(): Promise<boolean> {
+    const { writer, targets, files, many, options, tally } = this;
+    const absent = [...targets.keys()].filter((d) => !tally.databases.has(d));
     if (absent.length > 0 && files.some((f) => f.report.keys > 0)) {
       writer.fail(
-        `the file${many ? 's hold' : ' holds'} no database ${absent.join(', ')} (${many ? 'they hold' : 'it holds'} ${[...databases].join(', ')}): choose one with --db`,
+        `the file${many ? 's hold' : ' holds'} no database ${absent.join(', ')} (${many ? 'they hold' : 'it holds'} ${[...tally.databases].join(', ')}): choose one with --db`,
       );
-      return result();
+      return false;
     }
     let total = 0;
     let bytes = 0;
-    let perSlot: Float64Array | undefined = target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
+    let perSlot: Float64Array | undefined = this.target.cluster ? new Float64Array(CLUSTER_SLOTS) : undefined;
     for (const d of targets.keys()) {
-      total += matchingByDb[d] ?? 0;
-      bytes += bytesByDb.get(d) ?? 0;
-      const slots = perSlotByDb.get(d);
+      total += tally.matchingByDb[d] ?? 0;
+      bytes += tally.bytesByDb.get(d) ?? 0;
+      const slots = tally.perSlotByDb.get(d);
       if (perSlot && slots) perSlot = perSlot.map((n, s) => n + slots[s]!);
     }
     const usedMems = files.map((f) => Number(f.report.auxFields['used-mem']));
     const usedMem = usedMems.every((n) => Number.isFinite(n) && n > 0) ? usedMems.reduce((a, b) => a + b, 0) : undefined;
-    const size = fileRestoreEstimate({ selectedKeys: total, selectedBytes: bytes, allBytes, ...(usedMem !== undefined ? { usedMem } : {}) });
+    const size = fileRestoreEstimate({ selectedKeys: total, selectedBytes: bytes, allBytes: tally.allBytes, ...(usedMem !== undefined ? { usedMem } : {}) });
     if (perSlot && size.scale !== 1) for (let s = 0; s < perSlot.length; s++) perSlot[s]! *= size.scale;
     if (!(await writer.startGuard({ bytes: size.bytes, basis: size.basis, ...(perSlot ? { perSlot } : {}) }))) {
-      eviction = await writer.finish();
-      return result();
+      this.eviction = await writer.finish();
+      return false;
     }
-    if (options.targets) for (const [from, into] of targets) databasesChosen.push({ from, to: into.db });
+    if (options.targets) for (const [from, into] of targets) this.databasesChosen.push({ from, to: into.db });
     options.onStart?.(total);
-  } catch (err) {
-    if (planError !== undefined) throw err;
-    writer.fail(err);
-    eviction = await writer.finish();
-    return result();
+    return true;
   }
 
-  // Pass 2: the keys, file after file, through a window of batches in flight per database written into. A file holds
-  // its databases one after another: the window changes once per database, the one before drained first.
-  let window: WriteWindow | undefined;
-  let windowDb: number | undefined;
-  const windowFor = async (d: number): Promise<WriteWindow> => {
-    if (window && d === windowDb) return window;
-    await window?.drain();
-    windowDb = d;
-    window = writer.window(targets.get(d)!.keyspace, d);
-    return window;
-  };
-  const batchSize = options.batchSize ?? 1000;
-  const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
-  let changed: FileChangedError | undefined;
-  let current = '';
-  const libraries = new Map<string, Buffer>();
-  try {
-    for (const [i, source] of list.entries()) {
-      // Sources read fresh buffers (sources.ts); a big key left out is never held.
-      // Every block is checked against the first read's CRC before the parser sees it: the parser reads only the keys'
-      // bounds (verifiedBefore), the checks of the verification are not run again.
-      const emptyKeys = verifiedEmpty[i];
-      const reader = new RdbKeyReader({
-        want: selected,
-        wantName: selected,
-        keepChunks: true,
-        reread: true,
-        ...(reencodings[i] ? { payloadVersion: reencodings[i].payloadVersion } : {}),
-        partsFromBytes: options.partsFromBytes,
-        ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
-      });
-      current = source.location;
-      const batches = readRdbBatches(source, reader, {
-        batchSize,
-        batchBytes: maxBatchBytes,
-        digests: blocks[i]!,
-        onKey: () => writer.counts.scanned++,
-      });
-      let writing = true;
-      for await (const { keys } of batches) {
+  /**
+   * Pass 2: the keys, file after file, through a window of batches in flight
+   * per database written into; then the files' function libraries. A file
+   * changed since its verification stops the run at the first block that
+   * differs, saying how many keys were written before it.
+   */
+  async writeKeys(): Promise<void> {
+    const { writer } = this;
+    const windows = new WindowPerDb(writer, this.targets);
+    let changed: FileChangedError | undefined;
+    let current = '';
+    const libraries = new Map<string, Buffer>();
+    try {
+      for (const [i, source] of this.list.entries()) {
+        current = source.location;
+        await this.writeFile(i, source, windows, libraries);
         if (writer.stopped) break;
-        // Each run of keys of one database into its own; a big key's payload in parts (the file's chunks): written as they are, never joined.
-        for (let from = 0, to = 0; writing && from < keys.length; from = to) {
-          const d = keys[from]!.db;
-          for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
-          const re = reencodings[i];
-          const batch = keys
-            .slice(from, to)
-            .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
-          writing = await (await windowFor(d)).write(batch);
-        }
-        if (!writing) break;
       }
-      await window?.drain();
-      notSelected += reader.unwanted;
-      // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
-      for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
-      const second = reader.end();
-      const first = files[i]?.report;
-      if (!writer.stopped && second.ok && first && (second.keys !== first.keys || second.expires !== first.expires)) {
-        // The second read skims by the keys' bounds (verifiedBefore): it must meet every key the verification met.
-        // (No writtenUpTo: the keys went through to the file's end; which of them is wrong is not known.)
-        writer.fail(
-          `${named(source.location)}: the second read met ${second.keys} keys (${second.expires} with a TTL), the verification ${first.keys} (${first.expires}); ` +
-            `${writer.counts.copied} keys were restored: compare the target with the file (redis-dr compare) before trusting it`,
-        );
-      }
-      if (!writer.stopped && !second.ok) {
-        // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
-        writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: source.location };
-        writer.fail(
-          `${named(source.location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`,
-        );
-      }
+      await this.restoreLibraries(libraries);
+    } catch (err) {
+      if (err instanceof FileChangedError) changed = err;
+      else writer.fail(err);
+    } finally {
+      await windows.drain();
+    }
+    if (changed && !writer.error) {
+      // Every key sent was read from verified bytes; counted now that every batch has been answered.
+      this.writtenUpTo = { keys: writer.counts.copied, offset: changed.offset, file: current };
+      writer.fail(
+        `${this.named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
+          `${writer.counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
+      );
+    }
+  }
+
+  /**
+   * One file's second read: its selected keys, each run of one database into
+   * that database's window; its function libraries kept (restored once for
+   * every file); the read held against the first.
+   */
+  async writeFile(i: number, source: RdbFileSource, windows: WindowPerDb, libraries: Map<string, Buffer>): Promise<void> {
+    const { writer, selected, options } = this;
+    // Sources read fresh buffers (sources.ts); a big key left out is never held.
+    // Every block is checked against the first read's CRC before the parser sees it: the parser reads only the keys'
+    // bounds (verifiedBefore), the checks of the verification are not run again.
+    const emptyKeys = this.verifiedEmpty[i];
+    const re = this.reencodings[i];
+    const reader = new RdbKeyReader({
+      want: selected,
+      wantName: selected,
+      keepChunks: true,
+      reread: true,
+      ...(re ? { payloadVersion: re.payloadVersion } : {}),
+      partsFromBytes: options.partsFromBytes,
+      ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
+    });
+    const batches = readRdbBatches(source, reader, {
+      batchSize: options.batchSize ?? 1000,
+      batchBytes: options.batchBytes ?? BATCH_BYTES,
+      digests: this.blocks[i]!,
+      onKey: () => writer.counts.scanned++,
+    });
+    let writing = true;
+    for await (const { keys } of batches) {
       if (writer.stopped) break;
+      // Each run of keys of one database into its own; a big key's payload in parts (the file's chunks): written as they are, never joined.
+      for (let from = 0, to = 0; writing && from < keys.length; from = to) {
+        const d = keys[from]!.db;
+        for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
+        const batch = keys
+          .slice(from, to)
+          .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
+        writing = await (await windows.for(d)).write(batch);
+      }
+      if (!writing) break;
     }
+    await windows.drain();
+    this.notSelected += reader.unwanted;
+    // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
+    for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
+    this.compareReads(source.location, reader.end(), this.files[i]?.report);
+  }
+
+  /** The second read of a file held against its verification: it must meet the same keys, and end as cleanly. */
+  compareReads(location: string, second: RdbReport, first: RdbReport | undefined): void {
+    const { writer } = this;
+    if (!writer.stopped && second.ok && first && (second.keys !== first.keys || second.expires !== first.expires)) {
+      // The second read skims by the keys' bounds (verifiedBefore): it must meet every key the verification met.
+      // (No writtenUpTo: the keys went through to the file's end; which of them is wrong is not known.)
+      writer.fail(
+        `${this.named(location)}: the second read met ${second.keys} keys (${second.expires} with a TTL), the verification ${first.keys} (${first.expires}); ` +
+          `${writer.counts.copied} keys were restored: compare the target with the file (redis-dr compare) before trusting it`,
+      );
+    }
+    if (!writer.stopped && !second.ok) {
+      // Not expected: the bytes matched the verified ones block by block. A guard, saying what was written.
+      this.writtenUpTo = { keys: writer.counts.copied, offset: second.error?.offset ?? 0, file: location };
+      writer.fail(
+        `${this.named(location)} now fails at byte ${second.error?.offset}: ${second.error?.message}; ${writer.counts.copied} keys were restored before it, nothing after`,
+      );
+    }
+  }
+
+  /** With `functions`, the files' libraries on every primary (`FUNCTION RESTORE`, never FLUSH); counted either way. */
+  async restoreLibraries(libraries: ReadonlyMap<string, Buffer>): Promise<void> {
+    const { writer, functions, options } = this;
+    const mode = writer.mode;
     functions.inFile = libraries.size;
-    if (!writer.stopped && options.functions && !options.dryRun && libraries.size > 0) {
-      const outcomes = await restoreFunctions(target, [...libraries.values()], mode === 'replace');
-      for (const [i, nodes] of outcomes.entries()) {
-        for (const o of nodes) {
-          if (o === 'restored') functions.restored++;
-          else if (o === 'exists' && mode !== 'fail') functions.skipped++;
-          else {
-            functions.failed++;
-            writer.fail(
-              `FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`,
-            );
-          }
+    if (writer.stopped || !options.functions || options.dryRun || libraries.size === 0) return;
+    const outcomes = await restoreFunctions(this.target, [...libraries.values()], mode === 'replace');
+    for (const [i, nodes] of outcomes.entries()) {
+      for (const o of nodes) {
+        if (o === 'restored') functions.restored++;
+        else if (o === 'exists' && mode !== 'fail') functions.skipped++;
+        else {
+          functions.failed++;
+          writer.fail(
+            `FUNCTION RESTORE of the file's library ${i + 1} failed: ${o === 'exists' ? 'a library of that name exists on the target (--on-conflict fail)' : o.message}`,
+          );
         }
       }
     }
-  } catch (err) {
-    if (err instanceof FileChangedError) changed = err;
-    else writer.fail(err);
-  } finally {
-    await window?.drain();
   }
-  if (changed && !writer.error) {
-    // Every key sent was read from verified bytes; counted now that every batch has been answered.
-    writtenUpTo = { keys: writer.counts.copied, offset: changed.offset, file: current };
-    writer.fail(
-      `${named(current)} changed since it was verified: ${changed.message}. Nothing from byte ${changed.offset} on was written; ` +
-        `${writer.counts.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
-    );
+}
+
+/**
+ * The write window of the database being written into. A file holds its
+ * databases one after another: the window changes once per database, the
+ * one before drained first.
+ */
+class WindowPerDb {
+  private window: WriteWindow | undefined;
+  private db: number | undefined;
+
+  constructor(
+    private readonly writer: KeyWriter,
+    private readonly targets: ReadonlyMap<number, RdbTarget>,
+  ) {}
+
+  async for(d: number): Promise<WriteWindow> {
+    if (this.window && d === this.db) return this.window;
+    await this.window?.drain();
+    this.db = d;
+    this.window = this.writer.window(this.targets.get(d)!.keyspace, d);
+    return this.window;
   }
-  // After every batch sent was answered: the last sample of evicted_keys.
-  eviction = await writer.finish();
-  if (functions.inFile === 0) functions.inFile = Math.max(0, ...files.map((f) => f.report.functionLibraries));
-  return result();
+
+  async drain(): Promise<void> {
+    await this.window?.drain();
+  }
 }
 
 /** The losses of every file's re-encoding, added up. */

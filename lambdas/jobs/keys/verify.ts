@@ -38,6 +38,7 @@ import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
+import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { chunkedPayload, payloadDigest, type ChunkedValue } from '../../domain/rdb/format/value.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
 import type { RdbTarget } from './read-rdb.js';
@@ -213,37 +214,181 @@ export async function verifyRdbKeys(
   const started = now();
   const db = options.db ?? 0;
   const targets: ReadonlyMap<number, RdbTarget> = target instanceof Map ? target : new Map([[db, { db, keyspace: target as Keyspace }]]);
-  const maxDiffs = options.maxDiffs ?? 100;
+  const check = new TargetCheck(targets, options, now);
   const matches = options.match === undefined ? undefined : compileGlob(options.match);
-  const tracker = new DifferenceTracker<RdbExpectedKind>(['kept-on-target', 'expired'], maxDiffs);
-  let keys = 0;
-  let comparedByValue = 0;
-  let keptGone = 0;
-  const keptGoneKeys: Buffer[] = [];
+  const selected = (kdb: number, name: Buffer) => targets.has(kdb) && (matches === undefined || matches(name));
   let interrupted = false;
   let error: string | undefined;
-  const skipping = (options.onConflict ?? 'skip') === 'skip';
-  const note = (k: RdbKey, reason: DiffReason, kind?: RdbExpectedKind) => tracker.note(k.name, reason, kind, targets.size > 1 ? k.db : undefined);
-  /** A key of database `kdb` of the file that the restore's `skip` left alone (the target had it). */
-  const wasSkipped = (k: RdbKey): boolean => options.skippedKeys.has(skippedKeyOf(k.db, k.name));
-  /** Why a key the target holds differently is expected to: `skip` kept the target's (remembered, or past the bound on a skip run). */
-  const kept = (k: RdbKey): RdbExpectedKind | undefined => (wasSkipped(k) || (skipping && options.skippedOverflow) ? 'kept-on-target' : undefined);
+  let current = '';
+  try {
+    for (const [i, file] of files.entries()) {
+      current = file.location;
+      const read = await checkFile(file, check, selected, i, options);
+      if (read.interrupted) {
+        interrupted = true;
+        break;
+      }
+      if (!read.report.ok) {
+        error = `${file.location} changed since it was restored and now fails at byte ${read.report.error?.offset}: ${read.report.error?.message}; the verification proves nothing`;
+        break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof FileChangedError) error = `${current} changed since it was restored (${err.message}): the verification proves nothing`;
+    else error = err instanceof Error ? err.message : String(err);
+  }
+  const { tracker } = check;
+  return {
+    equal: tracker.differences === 0 && !interrupted && !error,
+    keys: check.keys,
+    differences: tracker.differences,
+    diffs: tracker.diffs,
+    expected: tracker.expected,
+    expectedDiffs: tracker.expectedDiffs,
+    comparedByValue: check.comparedByValue,
+    keptGone: check.keptGone,
+    keptGoneKeys: check.keptGoneKeys,
+    skippedOverflow: Boolean(options.skippedOverflow) && check.skipping,
+    seconds: (now() - started) / 1000,
+    interrupted,
+    ...(error ? { error } : {}),
+  };
+}
+
+/**
+ * One file read once more, its keys in batches held against the target. A
+ * stop (Ctrl-C) between batches ends the read (`interrupted`); the report is
+ * the reader's, undefined only then.
+ */
+async function checkFile(
+  file: RdbFileSource,
+  check: TargetCheck,
+  selected: (kdb: number, name: Buffer) => boolean,
+  i: number,
+  options: VerifyRdbKeysOptions,
+): Promise<{ interrupted: true } | { interrupted: false; report: RdbReport }> {
+  const digests = options.digests?.[i];
+  const emptyKeys = digests !== undefined ? options.emptyKeys?.[i] : undefined;
+  const reader = new RdbKeyReader({
+    want: selected,
+    wantName: selected,
+    keepChunks: true,
+    // With the restore's block CRCs, bytes its verification passed: read for the keys' bounds alone when it named the empty keys.
+    reread: digests !== undefined,
+    partsFromBytes: options.partsFromBytes,
+    ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
+  });
+  // Bounded by count and by payload bytes, as the restore's batches (the same reader).
+  const bounds = { batchSize: options.batchSize ?? 1000, batchBytes: options.batchBytes ?? BATCH_BYTES, ...(digests ? { digests } : {}) };
+  for await (const batch of readRdbBatches(file, reader, bounds)) {
+    await check.check(batch.keys);
+    if (batch.last) break;
+    options.onProgress?.(check.keys);
+    // Between batches: a stop (Ctrl-C) ends the run; the file's last batch is checked whatever comes.
+    if (options.shouldStop?.()) return { interrupted: true };
+  }
+  options.onProgress?.(check.keys);
+  return { interrupted: false, report: reader.end() };
+}
+
+/**
+ * The target held against keys of the file, batch after batch, and what it
+ * found: the differences (expected or not), the keys checked, those compared
+ * by value, and the live keys `skip` kept that are gone.
+ */
+class TargetCheck {
+  keys = 0;
+  comparedByValue = 0;
+  keptGone = 0;
+  readonly keptGoneKeys: Buffer[] = [];
+  readonly tracker: DifferenceTracker<RdbExpectedKind>;
+  /** The restore ran with `--on-conflict skip`. */
+  readonly skipping: boolean;
+  private readonly maxDiffs: number;
+  private readonly bigKeyBytes: number;
+  private readonly perChunk: number;
+
+  constructor(
+    private readonly targets: ReadonlyMap<number, RdbTarget>,
+    private readonly options: VerifyRdbKeysOptions,
+    private readonly now: () => number,
+  ) {
+    this.maxDiffs = options.maxDiffs ?? 100;
+    this.tracker = new DifferenceTracker<RdbExpectedKind>(['kept-on-target', 'expired'], this.maxDiffs);
+    this.skipping = (options.onConflict ?? 'skip') === 'skip';
+    this.bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
+    this.perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
+  }
+
+  /** Checks a batch of keys, each run of keys of one database against that database's target. */
+  async check(all: readonly RdbKey[]): Promise<void> {
+    for (let from = 0, to = 0; from < all.length; from = to) {
+      const d = all[from]!.db;
+      for (to = from + 1; to < all.length && all[to]!.db === d; ) to++;
+      await this.checkIn(this.targets.get(d)!.keyspace, all.slice(from, to));
+    }
+  }
+
+  /** Keys of one database against its target: big keys in chunks, the others DUMPed in one batch. */
+  private async checkIn(target: Keyspace, all: readonly RdbKey[]): Promise<void> {
+    const batch: RdbKey[] = [];
+    for (const k of all) {
+      const value = k.payloadBytes >= this.bigKeyBytes ? (plainStringOf(k) ?? bigValue(chunkedPayload(k.payload, this.perChunk))) : undefined;
+      if (!value) {
+        batch.push(k);
+        continue;
+      }
+      this.keys++;
+      this.comparedByValue++;
+      const reason = await this.bigKeyDiff(target, k, value);
+      if (reason === 'missing-in-b' && this.wasSkipped(k)) this.lostLive(k);
+      else if (reason) this.noteDiff(k, reason);
+    }
+    if (batch.length > 0) await this.checkDumped(target, batch);
+  }
 
   /**
-   * A key of the file whose expiry has passed: the restore skipped it (the
-   * target may hold its own key of that name) or it expired since.
+   * A batch by DUMP: the same object bytes are the same value (only the TTL
+   * to compare); other bytes are compared by canonical fingerprint.
    */
-  const expiredNow = (k: RdbKey): boolean => expiredDuringScan(k.expireAtMs, now(), 0); // RESTORE … ABSTTL wrote it exact: no tolerance
-  const bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
-  const perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
+  private async checkDumped(target: Keyspace, batch: readonly RdbKey[]): Promise<void> {
+    const onTarget = await dumpBatch(
+      target,
+      batch.map((k) => k.name),
+    );
+    const slow: number[] = [];
+    for (const [i, k] of batch.entries()) {
+      this.keys++;
+      const t = onTarget[i]!;
+      // The target had this key when the restore ran (skip kept it): a live key lost since, which the file cannot replace.
+      if (t.gone && this.wasSkipped(k)) this.lostLive(k);
+      else if (t.gone) this.note(k, 'missing-in-b', this.expiredNow(k) ? 'expired' : undefined);
+      else if (objectBytes(t.payload).equals(objectBytes(k.payload))) {
+        if (t.expireAtMs !== k.expireAtMs) this.note(k, 'ttl', this.expiredNow(k) ? 'expired' : this.kept(k));
+      } else slow.push(i);
+    }
+    if (slow.length === 0) return;
+    this.comparedByValue += slow.length;
+    const reads = await readCanonicalKeyspace(
+      target,
+      slow.map((i) => batch[i]!.name),
+    );
+    for (const [j, i] of slow.entries()) {
+      const k = batch[i]!;
+      const read = reads[j];
+      const reason = diffKey(payloadDigest(k.payload, k.expireAtMs), read ? keyDigest(read.value, read.expireAtMs) : undefined, 0);
+      if (reason) this.noteDiff(k, reason);
+    }
+  }
+
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
-  const bigKeyDiff = async (target: Keyspace, k: RdbKey, value: BigValue): Promise<DiffReason | undefined> => {
+  private async bigKeyDiff(target: Keyspace, k: RdbKey, value: BigValue): Promise<DiffReason | undefined> {
     const shape = await keyShape(target, k.name);
     if (!shape) return 'missing-in-b';
     if (shape.type !== value.type) return 'type';
     if (shape.size !== value.size) return 'value';
     if (value.type === 'string') {
-      const piece = perChunk * 1024;
+      const piece = this.perChunk * 1024;
       let onServer = true;
       for (let at = 0; at < value.size; at += piece) {
         const end = Math.min(value.size, at + piece);
@@ -257,117 +402,39 @@ export async function verifyRdbKeys(
       }
     } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
     return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
-  };
-  /** Checks a batch of keys, each run of keys of one database against that database's target. */
-  const check = async (all: readonly RdbKey[]): Promise<void> => {
-    for (let from = 0, to = 0; from < all.length; from = to) {
-      const d = all[from]!.db;
-      for (to = from + 1; to < all.length && all[to]!.db === d; ) to++;
-      await checkIn(targets.get(d)!.keyspace, all.slice(from, to));
-    }
-  };
-  const checkIn = async (target: Keyspace, all: readonly RdbKey[]): Promise<void> => {
-    const batch: RdbKey[] = [];
-    for (const k of all) {
-      const value = k.payloadBytes >= bigKeyBytes ? (plainStringOf(k) ?? bigValue(chunkedPayload(k.payload, perChunk))) : undefined;
-      if (!value) {
-        batch.push(k);
-        continue;
-      }
-      keys++;
-      comparedByValue++;
-      const reason = await bigKeyDiff(target, k, value);
-      if (reason === 'missing-in-b' && wasSkipped(k)) {
-        keptGone++;
-        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
-        note(k, reason);
-      } else if (reason) note(k, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k));
-    }
-    if (batch.length === 0) return;
-    const onTarget = await dumpBatch(
-      target,
-      batch.map((k) => k.name),
-    );
-    const slow: number[] = [];
-    for (const [i, k] of batch.entries()) {
-      keys++;
-      const t = onTarget[i]!;
-      if (t.gone && wasSkipped(k)) {
-        // The target had this key when the restore ran (skip kept it): a live key lost since, which the file cannot replace.
-        keptGone++;
-        if (keptGoneKeys.length < maxDiffs) keptGoneKeys.push(k.name);
-        note(k, 'missing-in-b');
-      } else if (t.gone) note(k, 'missing-in-b', expiredNow(k) ? 'expired' : undefined);
-      else if (objectBytes(t.payload).equals(objectBytes(k.payload))) {
-        if (t.expireAtMs !== k.expireAtMs) note(k, 'ttl', expiredNow(k) ? 'expired' : kept(k));
-      } else slow.push(i);
-    }
-    if (slow.length === 0) return;
-    comparedByValue += slow.length;
-    const reads = await readCanonicalKeyspace(
-      target,
-      slow.map((i) => batch[i]!.name),
-    );
-    for (const [j, i] of slow.entries()) {
-      const k = batch[i]!;
-      const read = reads[j];
-      const reason = diffKey(payloadDigest(k.payload, k.expireAtMs), read ? keyDigest(read.value, read.expireAtMs) : undefined, 0);
-      if (reason) note(k, reason, expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : kept(k));
-    }
-  };
-
-  const batchSize = options.batchSize ?? 1000;
-  const maxBatchBytes = options.batchBytes ?? BATCH_BYTES;
-  let current = '';
-  try {
-    for (const [i, file] of files.entries()) {
-      const selected = (kdb: number, name: Buffer) => targets.has(kdb) && (matches === undefined || matches(name));
-      const emptyKeys = options.digests?.[i] !== undefined ? options.emptyKeys?.[i] : undefined;
-      const reader = new RdbKeyReader({
-        want: selected,
-        wantName: selected,
-        keepChunks: true,
-        // With the restore's block CRCs, bytes its verification passed: read for the keys' bounds alone when it named the empty keys.
-        reread: options.digests?.[i] !== undefined,
-        partsFromBytes: options.partsFromBytes,
-        ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
-      });
-      const digests = options.digests?.[i];
-      current = file.location;
-      // Bounded by count and by payload bytes, as the restore's batches (the same reader).
-      for await (const batch of readRdbBatches(file, reader, { batchSize, batchBytes: maxBatchBytes, ...(digests ? { digests } : {}) })) {
-        await check(batch.keys);
-        if (batch.last) break;
-        options.onProgress?.(keys);
-        // Between batches: a stop (Ctrl-C) ends the run; the file's last batch is checked whatever comes.
-        if (options.shouldStop?.()) interrupted = true;
-        if (interrupted) break;
-      }
-      if (interrupted) break;
-      options.onProgress?.(keys);
-      const report = reader.end();
-      if (!report.ok) {
-        error = `${file.location} changed since it was restored and now fails at byte ${report.error?.offset}: ${report.error?.message}; the verification proves nothing`;
-        break;
-      }
-    }
-  } catch (err) {
-    if (err instanceof FileChangedError) error = `${current} changed since it was restored (${err.message}): the verification proves nothing`;
-    else error = err instanceof Error ? err.message : String(err);
   }
-  return {
-    equal: tracker.differences === 0 && !interrupted && !error,
-    keys,
-    differences: tracker.differences,
-    diffs: tracker.diffs,
-    expected: tracker.expected,
-    expectedDiffs: tracker.expectedDiffs,
-    comparedByValue,
-    keptGone,
-    keptGoneKeys,
-    skippedOverflow: Boolean(options.skippedOverflow) && skipping,
-    seconds: (now() - started) / 1000,
-    interrupted,
-    ...(error ? { error } : {}),
-  };
+
+  private note(k: RdbKey, reason: DiffReason, kind?: RdbExpectedKind): void {
+    this.tracker.note(k.name, reason, kind, this.targets.size > 1 ? k.db : undefined);
+  }
+
+  /** A key the target holds differently: expected when its expiry came, or (but for a missing one) when `skip` kept the target's. */
+  private noteDiff(k: RdbKey, reason: DiffReason): void {
+    this.note(k, reason, this.expiredNow(k) ? 'expired' : reason === 'missing-in-b' ? undefined : this.kept(k));
+  }
+
+  /** A key `skip` kept on the target (it was there, live) that is gone now: lost since the restore, counted and named apart. */
+  private lostLive(k: RdbKey): void {
+    this.keptGone++;
+    if (this.keptGoneKeys.length < this.maxDiffs) this.keptGoneKeys.push(k.name);
+    this.note(k, 'missing-in-b');
+  }
+
+  /** A key of the file that the restore's `skip` left alone (the target had it). */
+  private wasSkipped(k: RdbKey): boolean {
+    return this.options.skippedKeys.has(skippedKeyOf(k.db, k.name));
+  }
+
+  /** Why a key the target holds differently is expected to: `skip` kept the target's (remembered, or past the bound on a skip run). */
+  private kept(k: RdbKey): RdbExpectedKind | undefined {
+    return this.wasSkipped(k) || (this.skipping && this.options.skippedOverflow) ? 'kept-on-target' : undefined;
+  }
+
+  /**
+   * A key of the file whose expiry has passed: the restore skipped it (the
+   * target may hold its own key of that name) or it expired since.
+   */
+  private expiredNow(k: RdbKey): boolean {
+    return expiredDuringScan(k.expireAtMs, this.now(), 0); // RESTORE … ABSTTL wrote it exact: no tolerance
+  }
 }
