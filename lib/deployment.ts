@@ -289,6 +289,8 @@ export function drillRunInput(
     rtoMinutes: plan.drill.rtoMinutes,
     checks: plan.drill.verify,
     rbac: plan.drill.rbac,
+    // Only when it is not the default: the schedules' inputs of every other config stay as they were.
+    ...(plan.drill.pointSelection === 'random' ? { pointSelection: 'random' as const } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { integrationsSchema } from '../../lambdas/domain/alerting/integrations.js';
 import { drillChecksSchema } from '../../lambdas/domain/drills/drill.js';
+import { pointSelectionSchema } from '../../lambdas/domain/drills/point-selection.js';
 import { awsCronFor } from '../../lambdas/domain/plans/cron-suggestion.js';
 import { analyzeSchedule, isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
 import {
@@ -307,6 +308,10 @@ const planSchema = z
               "Time a drill has for its work (select, restore, verify); cleanup and report get their worst case on top as the execution's timeout. The reaper deletes drill clusters older than this.",
           }),
         verify: drillChecksSchema.prefault({}),
+        pointSelection: pointSelectionSchema.default('newest').meta({
+          description:
+            'Which retained point a drill restores: newest (default), or random, a random older retained point (seeded by the execution), so drills sample the whole retention (CP-9(2), DORA art. 12).',
+        }),
       })
       .prefault({}),
   })

@@ -44,7 +44,7 @@ import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js'
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, probeKeyspace } from '../../domain/points/collapse-points.js';
 import { coverageOf } from '../../domain/plans/coverage.js';
-import { drillPlanOf, exportPrefixes } from '../../domain/points/freshness.js';
+import { drillPlanOf, drillTriggerOf, exportPrefixes } from '../../domain/points/freshness.js';
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { alarmEpisodes } from '../../domain/report/alarms.js';
 import { buildReport } from '../../domain/report/build.js';
@@ -320,9 +320,16 @@ async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: 
       : typeof report?.subject === 'string'
         ? report.subject
         : `${e.status ?? 'UNKNOWN'}${e.error ? `: ${e.error}${e.cause ? ` ${e.cause}` : ''}` : ''}`;
+    const { trigger, startedBy } = drillTriggerOf(e);
+    const point = typeof choice?.recoveryPoint === 'string' ? choice.recoveryPoint : undefined;
+    const random = (choice?.selection as { mode?: unknown } | undefined)?.mode === 'random';
     return {
       cache: typeof choice?.target === 'string' ? choice.target : 'none',
       plan: drillPlanOf(e) ?? '?',
+      trigger,
+      ...(startedBy ? { startedBy } : {}),
+      ...(point ? { point } : {}),
+      ...(random ? { pointSelection: 'random' as const } : {}),
       region: `${region} (${where})`,
       startedAt: e.startDate!,
       passed,
