@@ -491,6 +491,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
       exports: p.export.enabled,
       drCopyLimitMinutes: p.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
       ...(p.drill.enabled ? { rtoTargetSeconds: p.drill.rtoMinutes * 60 } : {}),
+      ...(p.maxRetentionDays !== undefined ? { maxRetentionDays: p.maxRetentionDays } : {}),
     })),
     drillStateMachineArns: { ...(primaryArn ? { primary: primaryArn } : {}), ...(drArn ? { dr: drArn } : {}) },
     alarmPrefix: alarmNamePrefix(config.name),

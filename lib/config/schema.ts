@@ -202,6 +202,16 @@ const planSchema = z
     schedule: scheduleSchema,
     rpoMinutes: rpoMinutesSchema,
     retention: retentionSchema,
+    maxRetentionDays: z
+      .number({ error: says('must be a whole number of days, e.g. 400') })
+      .int({ error: says('must be a whole number of days, e.g. 400') })
+      .min(1, { error: says('must be at least 1 day') })
+      .max(36500, { error: says('must be at most 36500 days (100 years)') })
+      .optional()
+      .meta({
+        description:
+          'Maximum retention (PCI DSS req. 3, GDPR storage limitation): the DR report lists every copy of the plan older than this (primary snapshots, DR copies, vault replicas) and fails each one no hold with a reason and an expiry keeps. Off by default.',
+      }),
     collapseThresholdPct: collapseThresholdPctSchema.default(DEFAULT_COLLAPSE_THRESHOLD_PCT).meta({
       description:
         'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the fullest good point of the same target in the last 7 days (so a slow drain trips too) pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',

@@ -236,4 +236,6 @@ export interface RetainedCopy {
   readonly where: string;
   readonly at: Date;
   readonly hold?: { readonly reason?: string; readonly expiresAt?: Date };
+  /** This copy's own maximum (its plan's `maxRetentionDays`), when plans differ; else the report's. */
+  readonly maxDays?: number;
 }
