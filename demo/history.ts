@@ -84,6 +84,8 @@ export function simulatedMonth(o: {
           plan: o.plan,
           region: o.drillRegion,
           startedAt,
+          // The plan's drill schedule ran these (drillCron).
+          trigger: 'scheduled',
           passed: false,
           reason: 'key-count: expected 5001, found 4870 (a shard restored short)',
         }
@@ -92,6 +94,7 @@ export function simulatedMonth(o: {
           plan: o.plan,
           region: o.drillRegion,
           startedAt,
+          trigger: 'scheduled',
           passed: true,
           rtoSeconds: rto,
           phases: { restore: Math.round(rto * 0.8), verify: Math.round(rto * 0.2) },

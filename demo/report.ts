@@ -88,6 +88,8 @@ export async function writeDemoReport(run: DemoRun, s3: S3Client, bucket: string
           plan: run.plan.name,
           region: `${run.drRegion} (dr)`,
           startedAt: run.drill.startedAt,
+          // Started by whoever ran `npm run demo`, not by a schedule.
+          trigger: 'manual',
           passed: run.drill.ok,
           ...(run.drill.rtoSeconds !== undefined ? { rtoSeconds: run.drill.rtoSeconds } : {}),
           phases: {

@@ -289,6 +289,8 @@ export function drillRunInput(
     rtoMinutes: plan.drill.rtoMinutes,
     checks: plan.drill.verify,
     rbac: plan.drill.rbac,
+    // Only when it is not the default: the schedules' inputs of every other config stay as they were.
+    ...(plan.drill.pointSelection === 'random' ? { pointSelection: 'random' as const } : {}),
   };
 }
 
@@ -489,6 +491,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
       exports: p.export.enabled,
       drCopyLimitMinutes: p.rpoMinutes + DR_COPY_ALLOWANCE_MINUTES,
       ...(p.drill.enabled ? { rtoTargetSeconds: p.drill.rtoMinutes * 60 } : {}),
+      ...(p.maxRetentionDays !== undefined ? { maxRetentionDays: p.maxRetentionDays } : {}),
     })),
     drillStateMachineArns: { ...(primaryArn ? { primary: primaryArn } : {}), ...(drArn ? { dr: drArn } : {}) },
     alarmPrefix: alarmNamePrefix(config.name),

@@ -1,10 +1,15 @@
-/** Lambda entry point of the page router (both regions): subscribed to the alert topic, it delivers each page to every alerts.integrations entry. */
+/**
+ * Lambda entry point of the page router (both regions): subscribed to the alert topic, it delivers each page to every
+ * alerts.integrations entry; invoked by `redis-dr selftest` with a test request, it delivers the TEST page and answers
+ * which integrations took it.
+ */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
 import { publishRaw, readSecretString } from '../adapters/aws/page-delivery.js';
 import { postJson } from '../adapters/host/https-post.js';
-import { routedIntegrations, routePages } from '../jobs/alerting/deliver-page.js';
+import { type DeliveryDeps, routedIntegrations, routePages } from '../jobs/alerting/deliver-page.js';
+import { isRouterTest, testIntegrations } from '../jobs/alerting/test-page.js';
 import { anyInput, awsClient, lambdaEntry, log } from './entry.js';
 import { requiredEnv } from './env.js';
 
@@ -23,9 +28,9 @@ async function secret(name: string): Promise<string> {
   return value;
 }
 
-export const handler = lambdaEntry(anyInput, (event) => {
+export const handler = lambdaEntry(anyInput, (event): Promise<unknown> => {
   const topicArn = requiredEnv('ONCALL_TOPIC_ARN', 'the alert topic, for pages about a failed delivery');
-  return routePages(event, {
+  const deps: DeliveryDeps & { readonly deployment: string; readonly region: string } = {
     integrations: routedIntegrations(requiredEnv('PAGE_INTEGRATIONS', 'alerts.integrations as JSON'), process.env.CHAT_TOPICS || '{}'),
     secret,
     post: postJson,
@@ -35,5 +40,6 @@ export const handler = lambdaEntry(anyInput, (event) => {
     context: { runbookBaseUrl: process.env.RUNBOOK_BASE_URL || undefined },
     deployment: requiredEnv('REDIS_DR_DEPLOYMENT', 'the deployment name'),
     region: requiredEnv('AWS_REGION', 'set by Lambda'),
-  });
+  };
+  return isRouterTest(event) ? testIntegrations(event, deps) : routePages(event, deps);
 });

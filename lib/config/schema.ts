@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { integrationsSchema } from '../../lambdas/domain/alerting/integrations.js';
 import { drillChecksSchema } from '../../lambdas/domain/drills/drill.js';
+import { pointSelectionSchema } from '../../lambdas/domain/drills/point-selection.js';
 import { awsCronFor } from '../../lambdas/domain/plans/cron-suggestion.js';
 import { analyzeSchedule, isValidTimeZone, parseAwsCron } from '../../lambdas/domain/plans/schedule.js';
 import {
@@ -201,6 +202,16 @@ const planSchema = z
     schedule: scheduleSchema,
     rpoMinutes: rpoMinutesSchema,
     retention: retentionSchema,
+    maxRetentionDays: z
+      .number({ error: says('must be a whole number of days, e.g. 400') })
+      .int({ error: says('must be a whole number of days, e.g. 400') })
+      .min(1, { error: says('must be at least 1 day') })
+      .max(36500, { error: says('must be at most 36500 days (100 years)') })
+      .optional()
+      .meta({
+        description:
+          'Maximum retention (PCI DSS req. 3, GDPR storage limitation): the DR report lists every copy of the plan older than this (primary snapshots, DR copies, vault replicas) and fails each one no hold with a reason and an expiry keeps. Off by default.',
+      }),
     collapseThresholdPct: collapseThresholdPctSchema.default(DEFAULT_COLLAPSE_THRESHOLD_PCT).meta({
       description:
         'Keyspace-collapse tripwire: a recovery point whose key count (or size) dropped by more than this percentage against the fullest good point of the same target in the last 7 days (so a slow drain trips too) pages keyspace-collapsed and holds the earlier points from pruning and S3 expiry until released. 0 keys after a non-empty point always trips.',
@@ -307,6 +318,10 @@ const planSchema = z
               "Time a drill has for its work (select, restore, verify); cleanup and report get their worst case on top as the execution's timeout. The reaper deletes drill clusters older than this.",
           }),
         verify: drillChecksSchema.prefault({}),
+        pointSelection: pointSelectionSchema.default('newest').meta({
+          description:
+            'Which retained point a drill restores: newest (default), or random, a random older retained point (seeded by the execution), so drills sample the whole retention (CP-9(2), DORA art. 12).',
+        }),
       })
       .prefault({}),
   })

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type Integration, integrationName } from '../../lambdas/domain/alerting/integrations.js';
+import { TAGS } from '../../lambdas/domain/plans/types.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagPseudoParameters } from './elasticache-arns.js';
 import type { RedisDrConfig } from '../config/index.js';
@@ -28,8 +29,15 @@ export interface PageIntegrationsProps {
   readonly memorySizeMb?: number;
 }
 
-/** The page kind the router never takes back from the topic (it sent it). */
-const OWN_KIND = 'delivery-failed';
+/**
+ * The page kinds the router's subscription leaves out: its own failure pages
+ * (it already sent them to the tools that answered), and the selftest's TEST
+ * page, which `redis-dr selftest` hands the router itself to hear each tool's answer.
+ */
+const NOT_ROUTED = ['delivery-failed', 'selftest'];
+
+/** The stack output naming the page router, which `redis-dr selftest` invokes with its TEST page. */
+export const PAGE_ROUTER_OUTPUT = 'PageRouterArn';
 
 /** The AWS managed policy that denies everything: the chat channels' guardrail (they only show notifications). */
 const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
@@ -95,13 +103,18 @@ export class PageIntegrations extends Construct {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
     this.grantSecrets(role, [...new Set(named.flatMap((n) => ('secretName' in n.integration ? [n.integration.secretName] : [])))]);
 
-    // Every page but the router's own failure pages (which it already sent to the tools that answered).
     props.alerts.topic.addSubscription(
       new subscriptions.LambdaSubscription(this.function.function, {
-        filterPolicy: { kind: sns.SubscriptionFilter.stringFilter({ denylist: [OWN_KIND] }) },
+        filterPolicy: { kind: sns.SubscriptionFilter.stringFilter({ denylist: NOT_ROUTED }) },
         deadLetterQueue: props.deadLetterQueue,
       }),
     );
+    // The operator's policy lets it invoke only a function with this tag (docs/iam/operator-policy.json): the selftest's TEST page.
+    Tags.of(this.function.function).add(TAGS.pageRouter, 'true');
+    new CfnOutput(this, 'RouterArn', {
+      description: 'The page router of this region: redis-dr selftest invokes it with a TEST page for every integration',
+      value: this.function.function.functionArn,
+    }).overrideLogicalId(PAGE_ROUTER_OUTPUT);
   }
 
   /** The Amazon Q Developer channel configuration of one chat integration: notifications only, every action denied. */

@@ -92,7 +92,9 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     // A month in every chart, the simulated part said on the page's top.
     expect(html).toMatch(/<p class="simulated"><strong>Simulated history\.<\/strong> The 30 days before this run are simulated/);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ deployment: 'demo', summary: { fail: 0 }, problems: [] });
-    expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(/^COMPLETE,app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,\r$/m);
+    expect(readFileSync(join(dir, 'csv', 'drills.csv'), 'utf8')).toMatch(
+      /^COMPLETE,app-cache,app,eu-central-1 \(dr\),\S+,true,\d+,1800,,(scheduled|manual),[^,\r]*,[^,\r]*,[^,\r]*\r$/m,
+    );
     // The demo has no CloudWatch: its alarms are not collected, never an empty "none".
     expect(readFileSync(join(dir, 'csv', 'alarms.csv'), 'utf8')).toBe('report_status,alarm,from,to,minutes_in_alarm\r\nNOT_COLLECTED,,,,\r\n');
     expect(html).toContain('Alarms that fired in the period: not collected</strong>');

@@ -107,6 +107,12 @@ const ALERT_TOPIC_KEYS = {
  * the point), so no production cache or recovery point can be deleted.
  */
 const CONDITIONED: Record<string, { sid: string; resource: string; condition: Record<string, Record<string, string>> }> = {
+  // The selftest's TEST page through alerts.integrations: only the page router (its name is generated, its tag is not).
+  'lambda:InvokeFunction': {
+    sid: 'PageRouters',
+    resource: 'arn:aws:lambda:*:*:function:*',
+    condition: { StringEquals: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:page-router': 'true' } },
+  },
   // The alert topics' keys (the selftest's TEST page): any key of redis-dr, only through SNS.
   'kms:Decrypt': ALERT_TOPIC_KEYS,
   'kms:GenerateDataKey': ALERT_TOPIC_KEYS,
@@ -122,8 +128,12 @@ const CONDITIONED: Record<string, { sid: string; resource: string; condition: Re
   },
 };
 
-/** The tags the canary's cache and point carry when they are deleted (what the recorded calls' resources hold). */
+/**
+ * The tags the canary's cache and point carry when they are deleted, and the page router when the selftest invokes it
+ * (what the recorded calls' resources hold; test/lib/constructs/page-integrations.test.ts holds the router's tag).
+ */
 function canaryTags(_type: string, arn: string): Record<string, string> {
+  if (/^arn:aws:lambda:[^:]+:\d+:function:/.test(arn)) return { 'redis-dr:managed': 'true', 'redis-dr:page-router': 'true' };
   const cache = /:replicationgroup:(rdr-drill-[^:]+)$/.exec(arn);
   if (cache) return { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'st', 'redis-dr:drill': cache[1]!, 'redis-dr:source': cache[1]! };
   const point = /:snapshot:rdr-(rdr-drill-.+)-\d{8}-\d{4}$/.exec(arn);
@@ -245,6 +255,12 @@ describe('docs/iam/operator-policy.json', () => {
         action: 'elasticache:DeleteSnapshot',
         resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-prod-20261123-1000',
         context: { 'aws:ResourceTag/redis-dr:managed': 'true', 'aws:ResourceTag/redis-dr:source': 'sessions-prod' },
+      },
+      // The only function the operator invokes is the page router: not the snapshot or prune function, though redis-dr's.
+      {
+        action: 'lambda:InvokeFunction',
+        resource: 'arn:aws:lambda:eu-west-1:000000000000:function:RedisDr-prod-Primary-PruneFunction-abc',
+        context: { 'aws:ResourceTag/redis-dr:managed': 'true' },
       },
       // The operator writes the selftest's records, never over a copy.
       { action: 's3:PutObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },

@@ -332,7 +332,12 @@ export async function requestsOfCall(
       if (call.operation === 'ListSubscriptionsByTopic') return [{ action: 'sns:ListSubscriptionsByTopic', resource: names.topic(input), context: {} }];
       break;
     case 'lambda':
-      if (call.operation === 'Invoke') return [{ action: 'lambda:InvokeFunction', resource: names.functionArn(input), context: {} }];
+      if (call.operation === 'Invoke') {
+        const fn = names.functionArn(input);
+        // The function's own tags, for a policy conditioned on them (the operator invokes only the tagged page router).
+        const tags = Object.fromEntries(Object.entries(ownedTags('function', fn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+        return [{ action: 'lambda:InvokeFunction', resource: fn, context: tags }];
+      }
       break;
     case 'states':
       if (call.operation === 'ListExecutions' || call.operation === 'StartExecution' || call.operation === 'DescribeStateMachine')

@@ -95,7 +95,9 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
 
   if (options.destination === undefined) {
     if (options.maxRetentionDays !== undefined)
-      throw new UsageError('--max-retention-days goes with --destination (self-managed backups): for ElastiCache plans it is not built yet');
+      throw new UsageError(
+        '--max-retention-days goes with --destination (self-managed backups): for ElastiCache plans set plans[].maxRetentionDays in the config and deploy (docs/configuration.md)',
+      );
     const config = loadCliConfig(options.config);
     const aws = new CliAws(config, env, vaultAccess(config, options.vaultProfile));
     await runAwsCommand('report', aws, async () => {

@@ -9,7 +9,7 @@ export function selftestCommand(program: Command, env: CliEnv = {}): void {
     .command('selftest')
     .description(
       'run the pipeline once in the account, step by step: preflight, a snapshot per plan, its export, replication and DR verdict, a drill per drilled region, ' +
-        'a TEST page through each alert topic, and a summary record in the DR bucket; a failure names its cause and fix',
+        'a TEST page through each alert topic and every alerts.integrations entry (which answered), and a summary record in the DR bucket; a failure names its cause and fix',
     )
     .addOption(new Option('--region <which>', 'whose drills and alert topics to run: primary, dr or both').choices(['primary', 'dr', 'both']).default('both'))
     .option('--poll-seconds <n>', 'seconds between checks while waiting', positiveInt('--poll-seconds', 1), 15)

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Page } from '../../domain/alerting/page.js';
+import { ascii, type Page } from '../../domain/alerting/page.js';
 
 /**
  * Alerts to on-call through the region's SNS topic. The alerting capability
@@ -9,10 +9,9 @@ import type { Page } from '../../domain/alerting/page.js';
 /** One alert: a page (lambdas/domain/alerting/page.ts) — subject, body, attributes for routing. */
 export type Alert = Page;
 
-/** SNS limits subjects to 100 ASCII characters without line breaks. */
+/** A subject SNS accepts: printable ASCII, no line breaks, fewer than 100 characters (the page's own rule, lambdas/domain/alerting/page.ts). */
 export function snsSubject(subject: string): string {
-  const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length > 100 ? `${ascii.slice(0, 97)}...` : ascii;
+  return ascii(subject);
 }
 
 /** Publishes an alert; throws when SNS refuses it (the caller's retry and DLQ take over). */

@@ -2,15 +2,17 @@
  * SDK clients of the services doctor and the operator's selftest read
  * besides the ones every command has: CloudFormation (the stacks and their
  * outputs), CloudWatch (the alarms), EventBridge Scheduler (the schedules)
- * and SNS (the alert topics), one per region, created on first use.
+ * SNS (the alert topics) and Lambda (the page router the selftest invokes),
+ * one per region, created on first use.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { sdkClientConfig } from './client-config.js';
 
-/** CloudFormation, CloudWatch, Scheduler and SNS clients by region. */
+/** CloudFormation, CloudWatch, Lambda, Scheduler and SNS clients by region. */
 export class ServiceClients {
   private readonly made = new Map<string, unknown>();
 
@@ -33,6 +35,10 @@ export class ServiceClients {
 
   scheduler(region: string): SchedulerClient {
     return this.get(`scheduler@${region}`, () => new SchedulerClient({ region, ...sdkClientConfig() }));
+  }
+
+  lambda(region: string): LambdaClient {
+    return this.get(`lambda@${region}`, () => new LambdaClient({ region, ...sdkClientConfig() }));
   }
 
   sns(region: string): SNSClient {

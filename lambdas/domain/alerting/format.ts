@@ -59,7 +59,7 @@ export interface AlertContext {
 
 /** A formatted alert. */
 export interface FormattedAlert {
-  /** Printable ASCII, at most 100 characters (SNS email subjects). */
+  /** Printable ASCII, at most 99 characters (SNS email subjects: fewer than 100). */
   readonly subject: string;
   /** Multi-line text for a person. */
   readonly message: string;

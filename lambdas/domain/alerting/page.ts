@@ -26,17 +26,20 @@ export interface AlertAttributes {
 
 /** A page ready to publish. */
 export interface Page {
-  /** Printable ASCII, at most 100 characters (SNS email subjects). */
+  /** Printable ASCII, at most {@link MAX_SUBJECT} characters (SNS email subjects). */
   readonly subject: string;
   /** Multi-line text for a person. */
   readonly message: string;
   readonly attributes: AlertAttributes;
 }
 
-/** SNS email subjects: at most 100 characters. */
-export const MAX_SUBJECT = 100;
+/**
+ * SNS subjects "must be ... less than 100 characters long" (SNS API reference, Publish, `Subject`): at most 99.
+ * @see https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ */
+export const MAX_SUBJECT = 99;
 
-/** `[SEVERITY] redis-dr <deployment>: <title>[ - <scope>] <region>`, ASCII, at most 100 characters. */
+/** `[SEVERITY] redis-dr <deployment>: <title>[ - <scope>] <region>`, ASCII, at most {@link MAX_SUBJECT} characters. */
 export function pageSubject(severity: AlertSeverity, deployment: string, title: string, scope: string | undefined, region: string): string {
   return ascii(`[${severity.toUpperCase()}] redis-dr ${deployment}: ${title}${scope ? ` - ${scope}` : ''} ${region}`);
 }

@@ -6,7 +6,7 @@ import type { Page } from './page.js';
 
 /** What an email subscriber reads. */
 export interface TextPage {
-  /** The email subject (printable ASCII, at most 100 characters). */
+  /** The email subject (printable ASCII, at most 99 characters: SNS wants fewer than 100). */
   readonly subject: string;
   /** The body, ending with the runbook line. */
   readonly message: string;

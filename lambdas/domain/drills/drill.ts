@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { seedReplicaSchema } from '../vault/vault-seed.js';
 import { TIERS } from '../plans/types.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from './defaults.js';
+import { pointSelectionSchema } from './point-selection.js';
 
 /** Drill cluster ids: `rdr-drill-…`, at most 40 characters (ElastiCache's limit). */
 export const DRILL_PREFIX = 'rdr-drill-';
@@ -102,6 +103,13 @@ export const drillInputSchema = z.strictObject({
    * its own AUTH token.
    */
   rbac: z.strictObject({ userGroupId: z.string().min(1), secretArn: z.string().min(1) }).optional(),
+  /** The plan's `drill.pointSelection` when it is `random` (absent: the newest point). */
+  pointSelection: pointSelectionSchema.optional(),
+  /**
+   * A manual drill (`redis-dr drill run`): who started it, the caller's IAM
+   * ARN. Absent on the schedule's input: a drill without it was scheduled.
+   */
+  startedBy: z.string().min(1).max(2048).optional(),
 });
 export type DrillInput = z.infer<typeof drillInputSchema>;
 
@@ -156,6 +164,8 @@ export const recoveryPointChoiceSchema = z.strictObject({
   target: z.string().min(1),
   /** Snapshot name (primary) or export name (DR). */
   recoveryPoint: z.string().min(1),
+  /** `drill.pointSelection: random`: the point was drawn among this many older retained points (0: the newest was the only one). */
+  selection: z.strictObject({ mode: z.literal('random'), drawnFrom: z.number().int().nonnegative() }).optional(),
   /** ISO time the recovery point was taken. */
   createdAt: z.string(),
   ageSeconds: z.number().nonnegative(),

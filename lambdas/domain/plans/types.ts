@@ -143,6 +143,8 @@ export const TAGS = {
   collapsed: 'redis-dr:collapsed',
   /** On a self-managed backup object: `bytes=<n> sha256=<hex>`, written only after the object was read back and matched. */
   readBack: 'redis-dr:read-back',
+  /** On the page router function (`true`): the one function the operator may invoke (the selftest's TEST page). */
+  pageRouter: 'redis-dr:page-router',
 } as const;
 
 /**

@@ -17,11 +17,16 @@ import { TAGS, type RecoveryPoint } from '../plans/types.js';
  */
 export const MAX_EXPORTS_PER_TARGET = 48;
 
-/** The newest `available` snapshot the plan owns (`managed`), ties by name; `undefined` when none. */
-export function newestAvailable(points: readonly RecoveryPoint[]): RecoveryPoint | undefined {
+/** The `available` snapshots the plan owns (`managed`), newest first, ties by name. */
+export function availableNewestFirst(points: readonly RecoveryPoint[]): RecoveryPoint[] {
   return points
     .filter((p) => p.managed && p.status === 'available')
-    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.name.localeCompare(a.name))[0];
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.name.localeCompare(a.name));
+}
+
+/** The newest `available` snapshot the plan owns (`managed`), ties by name; `undefined` when none. */
+export function newestAvailable(points: readonly RecoveryPoint[]): RecoveryPoint | undefined {
+  return availableNewestFirst(points)[0];
 }
 
 /** Seconds from `createdAt` to `startedAt`, never negative (clocks of different services). */

@@ -90,6 +90,23 @@ export function drillRunOf(execution: DrillExecution): DrillRun | undefined {
   return { plan, stoppedAt: execution.stopDate, ...(deployment ? { deployment } : {}), ...(target ? { target } : {}) };
 }
 
+/**
+ * How a drill execution was started: `manual` when its input names who
+ * started it (`startedBy`, set by `redis-dr drill run`) or its name is one the
+ * CLI gives (`cli-…`, the selftest's `selftest-…`); else `scheduled` (the
+ * plan's schedule starts it with the schedule's input, which names nobody).
+ */
+export function drillTriggerOf(execution: Pick<DrillExecution, 'executionArn' | 'input' | 'output'>): {
+  readonly trigger: 'scheduled' | 'manual';
+  readonly startedBy?: string;
+} {
+  const startedBy = stringAt(parseJson(execution.input), ['startedBy']) ?? stringAt(parseJson(execution.output), ['input', 'startedBy']);
+  if (startedBy) return { trigger: 'manual', startedBy };
+  // arn:…:execution:<state machine>:<name>
+  const name = execution.executionArn.split(':').pop() ?? '';
+  return { trigger: /^(cli|selftest)-/.test(name) ? 'manual' : 'scheduled' };
+}
+
 /** The plan a drill execution names: its input's `plan`, else its output's `input.plan`. */
 export function drillPlanOf(execution: Pick<DrillExecution, 'input' | 'output'>): string | undefined {
   return stringAt(parseJson(execution.input), ['plan']) ?? stringAt(parseJson(execution.output), ['input', 'plan']);

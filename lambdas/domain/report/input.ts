@@ -26,6 +26,8 @@ export const reportPlanSchema = z.strictObject({
   drCopyLimitMinutes: z.number().int().positive(),
   /** The plan's drill RTO target, seconds; absent when the plan runs no drill. */
   rtoTargetSeconds: z.number().positive().optional(),
+  /** The plan's maximum retention, days (config `maxRetentionDays`): copies older are listed and judged with their hold. */
+  maxRetentionDays: z.number().int().positive().optional(),
 });
 
 /** Input of the report job (scheduled function and CLI). */

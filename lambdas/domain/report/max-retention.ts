@@ -12,13 +12,14 @@ const isoTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The copies kept past `maxDays` at `until`, each judged with its hold. */
 export function maxRetentionAudits(copies: readonly RetainedCopy[], maxDays: number, until: Date): AuditResult[] {
-  const limit = until.getTime() - maxDays * DAY;
+  // A copy's own maximum (its plan's) wins over the report's.
+  const past = (c: RetainedCopy) => c.at.getTime() < until.getTime() - (c.maxDays ?? maxDays) * DAY;
   return copies
-    .filter((c) => c.at.getTime() < limit)
+    .filter(past)
     .sort((a, b) => a.at.getTime() - b.at.getTime())
     .map((c) => {
       const age = Math.floor((until.getTime() - c.at.getTime()) / DAY);
-      const what = `${c.cache} ${c.where}: ${age} days old, past the maximum retention of ${maxDays} days`;
+      const what = `${c.cache} ${c.where}: ${age} days old, past the maximum retention of ${c.maxDays ?? maxDays} days`;
       const h = c.hold;
       const fail = (why: string): AuditResult => ({ check: 'hold', subject: c.point, verdict: 'fail', why: `${what}; ${why}` });
       if (!h)

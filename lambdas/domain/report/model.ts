@@ -58,6 +58,14 @@ export interface DrillFact {
   readonly phases?: Readonly<Record<string, number>>;
   readonly checks?: readonly { readonly name: string; readonly ok: boolean }[];
   readonly reason?: string;
+  /** `scheduled` (the plan's schedule) or `manual` (`redis-dr drill run`, the selftest, a local drill); absent: not known. */
+  readonly trigger?: 'scheduled' | 'manual';
+  /** A manual drill: who started it (the caller's IAM ARN), when the record says. */
+  readonly startedBy?: string;
+  /** The recovery point restored (snapshot or export name). */
+  readonly point?: string;
+  /** `random`: the point was drawn among the older retained ones (`drill.pointSelection`); absent: the newest. */
+  readonly pointSelection?: 'random';
 }
 
 export interface AlarmEpisode {
@@ -228,4 +236,6 @@ export interface RetainedCopy {
   readonly where: string;
   readonly at: Date;
   readonly hold?: { readonly reason?: string; readonly expiresAt?: Date };
+  /** This copy's own maximum (its plan's `maxRetentionDays`), when plans differ; else the report's. */
+  readonly maxDays?: number;
 }

@@ -5,7 +5,7 @@
  * or saved as PDF), the same facts as JSON, and CSV files for GRC tools.
  * Pure.
  */
-import { type CacheReport, type CollectedSection, CONTROLS, type ControlResult, type DrReport } from './model.js';
+import { type CacheReport, type CollectedSection, CONTROLS, type ControlResult, type DrillFact, type DrReport } from './model.js';
 import { auditRows, auditsHtml } from './render-audits.js';
 import { esc, readableDuration, readableSeconds, readableTime, withCode } from './readable.js';
 import { copiesPerWeek, rpoTimeline, rtoBars } from './svg.js';
@@ -170,12 +170,12 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
       '</div>',
     );
   }
-  // The drills' table has six columns: the whole width.
+  // The drills' table has seven columns: the whole width.
   parts.push('<div class="panel wide"><h3>Restore drills</h3>');
   if (f.rtoTargetSeconds === undefined) parts.push('<p>This plan runs no restore drill.</p>');
   else {
     parts.push(
-      `<p>${c.drills.length} drill(s), ${c.drills.filter((d) => d.passed).length} passed; RTO target ${esc(readableSeconds(f.rtoTargetSeconds))}` +
+      `<p>${c.drills.length} drill(s), ${c.drills.filter((d) => d.passed).length} passed (${esc(triggerSummary(c.drills))}); RTO target ${esc(readableSeconds(f.rtoTargetSeconds))}` +
         `${c.rtoTrendSecondsPerWeek !== undefined ? `; RTO trend ${c.rtoTrendSecondsPerWeek >= 0 ? '+' : ''}${c.rtoTrendSecondsPerWeek.toFixed(1)} s per week` : ''}.</p>`,
       c.drills.length === 0
         ? '<p class="no-data">No drill in this period.</p>'
@@ -188,9 +188,10 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
           )}<figcaption>RTO per drill (start to verified); dashed, the target; hatched and labelled FAILED, a drill that failed.</figcaption></figure>`,
       table(
         `Drills of ${f.cache}`,
-        ['started', 'region', 'result', 'RTO', 'phases', 'checks'],
+        ['started', 'started by', 'region', 'result', 'RTO', 'phases', 'checks'],
         c.drills.map((d) => [
           when(d.startedAt),
+          startedByCell(d),
           d.region,
           d.passed ? 'passed' : { html: `FAILED${d.reason ? `: ${withCode(d.reason, f.timeZone)}` : ''}` },
           d.rtoSeconds !== undefined ? readableSeconds(d.rtoSeconds) : '',
@@ -377,9 +378,23 @@ export function reportCsv(r: DrReport): Record<string, string> {
     ),
     'drills.csv': twin(
       status,
-      ['cache', 'plan', 'region', 'started', 'passed', 'rto_seconds', 'rto_target_seconds', 'reason'],
+      // New columns go last: a reader of the earlier columns keeps working.
+      ['cache', 'plan', 'region', 'started', 'passed', 'rto_seconds', 'rto_target_seconds', 'reason', 'trigger', 'started_by', 'point', 'point_selection'],
       r.caches.flatMap((c) =>
-        c.drills.map((d) => [d.cache, d.plan, d.region, iso(d.startedAt), d.passed ? 'true' : 'false', d.rtoSeconds, c.facts.rtoTargetSeconds, d.reason]),
+        c.drills.map((d) => [
+          d.cache,
+          d.plan,
+          d.region,
+          iso(d.startedAt),
+          d.passed ? 'true' : 'false',
+          d.rtoSeconds,
+          c.facts.rtoTargetSeconds,
+          d.reason,
+          d.trigger,
+          d.startedBy,
+          d.point,
+          d.point ? (d.pointSelection ?? 'newest') : undefined,
+        ]),
       ),
     ),
     ...(r.audits && r.audits.length > 0 ? { 'audits.csv': twin(status, ['check', 'subject', 'verdict', 'why'], auditRows(r)) } : {}),
@@ -389,4 +404,17 @@ export function reportCsv(r: DrReport): Record<string, string> {
       r.alarms.map((a) => [a.alarm, iso(a.from), iso(a.to), a.minutesInAlarm]),
     ),
   };
+}
+
+/** `2 scheduled, 1 manual` (drills whose start is not known are counted apart). */
+export function triggerSummary(drills: readonly DrillFact[]): string {
+  const count = (t: DrillFact['trigger']) => drills.filter((d) => d.trigger === t).length;
+  const unknown = count(undefined);
+  return `${count('scheduled')} scheduled, ${count('manual')} manual${unknown > 0 ? `, ${unknown} not known` : ''}`;
+}
+
+/** Who started a drill, and for a random draw the point: `schedule`, `manual: arn:…`, `schedule; random point rdr-…`. */
+function startedByCell(d: DrillFact): string {
+  const who = d.trigger === 'scheduled' ? 'schedule' : d.trigger === 'manual' ? `manual${d.startedBy ? `: ${d.startedBy}` : ''}` : 'not known';
+  return d.pointSelection === 'random' && d.point ? `${who}; random older point ${d.point}` : who;
 }

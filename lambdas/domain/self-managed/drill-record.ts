@@ -67,5 +67,8 @@ export function drillFactOf(r: LocalDrillRecord): DrillFact {
     },
     checks: r.checks,
     ...(r.passed ? {} : { reason: r.reason ?? r.verdict }),
+    // `drill local` is always run by someone: no schedule starts it.
+    trigger: 'manual',
+    point: r.point,
   };
 }

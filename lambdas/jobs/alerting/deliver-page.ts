@@ -65,7 +65,11 @@ export async function deliverTo(integration: RoutedIntegration, page: Page, deps
 }
 
 /** Delivers to every integration at once; never throws for one integration's failure. */
-async function deliverAll(integrations: readonly { integration: RoutedIntegration; name: string }[], page: Page, deps: DeliveryDeps): Promise<Delivery[]> {
+export async function deliverAll(
+  integrations: readonly { integration: RoutedIntegration; name: string }[],
+  page: Page,
+  deps: DeliveryDeps,
+): Promise<Delivery[]> {
   const settled = await Promise.allSettled(integrations.map(({ integration }) => deliverTo(integration, page, deps)));
   return settled.map((s, i) => {
     const { integration, name } = integrations[i]!;

@@ -87,6 +87,8 @@ export interface DoctorInput {
   readonly configHashOutput: string;
   /** The stack output naming the region's alert topic. */
   readonly alertTopicOutput: string;
+  /** The stack output naming the region's page router (only stacks with alerts.integrations have it). */
+  readonly pageRouterOutput?: string;
   /** The deploy command, for fixes. */
   readonly deploy: string;
   readonly now: Date;
@@ -166,7 +168,15 @@ export interface DoctorRun {
   /** Regions AWS could not be reached in (one `network` check each), with the error (a caller may end its run on it). */
   readonly unreachable: readonly { readonly region: string; readonly error: unknown }[];
   /** The alert topic each deployed stack names (its output), for who sends through it (the selftest's alert path). */
-  readonly topics: readonly { readonly where: DrillWhere; readonly region: string; readonly topicArn: string }[];
+  readonly topics: readonly DeployedTopic[];
+}
+
+/** A deployed stack's alert topic, and its page router when the config has alerts.integrations. */
+export interface DeployedTopic {
+  readonly where: DrillWhere;
+  readonly region: string;
+  readonly topicArn: string;
+  readonly pageRouterArn?: string;
 }
 
 /** Denied, throttled (also when the retries gave up), or another failure. */
@@ -194,7 +204,7 @@ async function look<T>(base: Base, permission: string, read: () => Promise<T>): 
 export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients): Promise<DoctorRun> {
   const checks: DoctorCheck[] = [];
   const deployed: DrillWhere[] = [];
-  const topics: { where: DrillWhere; region: string; topicArn: string }[] = [];
+  const topics: DeployedTopic[] = [];
   const unreachableIn: { region: string; error: unknown }[] = [];
   const want = (section: DoctorSection) => !input.only || input.only.includes(section);
   const { wrap } = clients;
@@ -245,7 +255,8 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
       );
 
       const topicArn = stack.ok ? stack.value?.outputs[input.alertTopicOutput] : undefined;
-      if (topicArn) topics.push({ where: r.where, region, topicArn });
+      const pageRouterArn = stack.ok && input.pageRouterOutput ? stack.value?.outputs[input.pageRouterOutput] : undefined;
+      if (topicArn) topics.push({ where: r.where, region, topicArn, ...(pageRouterArn ? { pageRouterArn } : {}) });
       if (!want('alerts')) {
         // The topic is still named (above) for who sends through it.
       } else if (stack.ok) {

@@ -23,6 +23,8 @@ import type { DoctorInput, DoctorRegion } from './checks.js';
 export const DEPLOYED_NAMES = {
   /** The stack output naming a region's alert topic (lib/constructs/alert-topic.ts). */
   alertTopicOutput: 'AlertTopicArn',
+  /** The stack output naming a region's page router, when the config has alerts.integrations (lib/constructs/page-integrations.ts). */
+  pageRouterOutput: 'PageRouterArn',
   /** The export bucket's replication rule (lib/constructs/recovery-bucket.ts). */
   replicationRuleId: 'to-dr-region',
   /** The export bucket's rule into the vault (lib/constructs/recovery-bucket.ts). */
@@ -112,6 +114,7 @@ export function doctorInput(
     configHash: configHash(config),
     configHashOutput: CONFIG_HASH_OUTPUT,
     alertTopicOutput: DEPLOYED_NAMES.alertTopicOutput,
+    pageRouterOutput: DEPLOYED_NAMES.pageRouterOutput,
     deploy,
     now,
     ...(config.vault ? { vault: doctorVault(config)!, vaultLifecycle: doctorVaultLifecycle(config)! } : {}),

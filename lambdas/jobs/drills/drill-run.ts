@@ -73,7 +73,12 @@ export async function runDrill(config: RedisDrConfig, aws: OperatorClients, o: D
   const account = await aws.account();
   const stateMachineArn = drillStateMachineArn(config.name, where, region, account, aws.partition(region));
   // A plan with drill.fromVault seeds its DR drill from the vault, as its schedule does.
-  const input = drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined, config.vault);
+  // A manual drill says who started it (the caller's IAM ARN): the report tells it apart from the scheduled ones.
+  const startedBy = (await aws.callerArn().catch(() => undefined)) ?? 'unknown caller (STS GetCallerIdentity did not answer)';
+  const input: DrillInput = {
+    ...drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined, config.vault),
+    startedBy,
+  };
   const sfn = aws.sfn(region);
   const notDeployed = (err: unknown) =>
     errorName(err) === 'StateMachineDoesNotExist'

@@ -19,7 +19,8 @@ import {
   serverlessChoice,
   type UsableDrExport,
 } from '../../domain/drills/select.js';
-import { drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/points/choice.js';
+import { availableNewestFirst, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
+import { selectionOrder } from '../../domain/drills/point-selection.js';
 import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
 import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
 
@@ -113,17 +114,20 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
     targets.map((t) => t.id),
     { concurrency: deps.concurrency, retry },
   );
-  const newest = await mapConcurrent(targets, deps.concurrency, async (target) => {
+  const chosen = await mapConcurrent(targets, deps.concurrency, async (target) => {
     const summaries = await listTargetSnapshots(deps.elasticache, target, retry);
-    return { target, point: newestAvailable(toRecoveryPoints(summaries, target.id, tags, owner)) };
+    // drill.pointSelection: the newest, or one drawn among the older retained points (seeded by this execution).
+    const drawn = selectionOrder(availableNewestFirst(toRecoveryPoints(summaries, target.id, tags, owner)), selectionOf(input), seedOf(step, target.id));
+    return { target, point: drawn.order[0], drawnFrom: drawn.drawnFrom };
   });
-  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint }[] = [];
-  for (const n of newest) {
-    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point });
+  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint; drawnFrom: number | undefined }[] = [];
+  for (const n of chosen) {
+    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point, drawnFrom: n.drawnFrom });
     else reasons.push({ target: n.target.id, why: `no available snapshot of plan ${input.plan}` });
   }
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'primary', reasons);
+  const selection = selectionRecord(picked.drawnFrom);
   const snapshotTags = tags.get(picked.point.name) ?? {};
   if (picked.ref.kind === 'serverless-cache') {
     const snapshot = await describeServerlessSnapshot(deps.elasticache, picked.point.name, retry);
@@ -133,7 +137,7 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
     if (!snapshot.arn || !snapshot.engine || !snapshot.majorEngineVersion) {
       throw new Error(`serverless snapshot ${snapshot.name} has no ARN, engine or major version in DescribeServerlessCacheSnapshots, so it cannot be restored`);
     }
-    return serverlessChoice(
+    const serverless = serverlessChoice(
       {
         name: snapshot.name,
         arn: snapshot.arn,
@@ -145,6 +149,7 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
       },
       step.startedAt,
     );
+    return { ...serverless, ...selection };
   }
 
   const snapshot = await describeRestorableSnapshot(deps.elasticache, picked.point.name, retry);
@@ -172,7 +177,22 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   );
   // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
   assertRestorable(choice, snapshotEvidence(snapshot), 'drill');
-  return choice;
+  return { ...choice, ...selection };
+}
+
+/** The plan's `drill.pointSelection` (absent: newest). */
+function selectionOf(input: DrillInput) {
+  return input.pointSelection ?? 'newest';
+}
+
+/** The draw's seed: this execution (its start) and the target, so a retried select draws the same point. */
+function seedOf(step: Step, target: string): string {
+  return `${step.startedAt.toISOString()}/${step.input.deployment}/${step.input.plan}/${target}`;
+}
+
+/** What the choice records of a random draw (nothing for newest). */
+function selectionRecord(drawnFrom: number | undefined): Pick<RecoveryPointChoice, 'selection'> {
+  return drawnFrom === undefined ? {} : { selection: { mode: 'random', drawnFrom } };
 }
 
 async function selectDr(step: Step): Promise<RecoveryPointChoice> {
@@ -198,10 +218,15 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   );
   for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
 
-  const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, ([target, exports]) =>
-    newestUsableExport(step, bucket, target, exports.slice(0, MAX_EXPORTS_PER_TARGET)),
-  );
-  const candidates = usable.filter((u): u is UsableDrExport => u !== undefined).map((u) => ({ target: u.export.target, usable: u }));
+  const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, exports]) => {
+    // drill.pointSelection: the drawn export is tried first, then the others newest first.
+    const drawn = selectionOrder(exports.slice(0, MAX_EXPORTS_PER_TARGET), selectionOf(input), seedOf(step, target));
+    const found = await newestUsableExport(step, bucket, target, drawn.order);
+    return found ? { usable: found, drawnFrom: drawn.drawnFrom } : undefined;
+  });
+  const candidates = usable
+    .filter((u): u is { usable: UsableDrExport; drawnFrom: number | undefined } => u !== undefined)
+    .map((u) => ({ target: u.usable.export.target, ...u }));
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
   const partition = partitionOf(await deps.s3.config.region());
@@ -217,7 +242,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     ),
     'drill',
   );
-  return choice;
+  return { ...choice, ...selectionRecord(picked.drawnFrom) };
 }
 
 /**
@@ -251,7 +276,7 @@ async function vaultSeed(step: Step, bucket: string, account: string, objects: r
   };
 }
 
-/** The newest export of a target that can seed a drill, reading object tags newest export first. */
+/** The first export of a target, in the order given (newest first, or the drawn one first), that can seed a drill. */
 async function newestUsableExport(step: Step, bucket: string, target: string, exports: readonly DrExport[]): Promise<UsableDrExport | undefined> {
   const { input, deps, retry } = step;
   const problems: string[] = [];

@@ -55,7 +55,7 @@ export interface OperatorAccess {
 /** AWS access for one operator run (a CLI command): clients by region (created once), the account, the Lambda dependencies. */
 export class OperatorClients implements OperatorAws {
   private readonly clients = new Map<string, unknown>();
-  private accountId: Promise<string> | undefined;
+  private caller: Promise<{ readonly account: string; readonly arn?: string }> | undefined;
   readonly log = new CollectingLog();
 
   /** The clock the Lambda code and waits use (tests pass a fake one). */
@@ -124,13 +124,22 @@ export class OperatorClients implements OperatorAws {
    * during a regional outage the other one answers).
    */
   identity(): Promise<string> {
-    const ask = async (region: string): Promise<string> => {
+    return this.callerIdentity().then((c) => c.account);
+  }
+
+  /** Who the credentials are (the caller's IAM ARN), for the record of a manual drill; undefined when STS does not say. */
+  callerArn(): Promise<string | undefined> {
+    return this.callerIdentity().then((c) => c.arn);
+  }
+
+  private callerIdentity(): Promise<{ readonly account: string; readonly arn?: string }> {
+    const ask = async (region: string) => {
       const sts = this.client('sts', region, () => new STSClient({ region, ...sdkClientConfig() }));
       const out = await sts.send(new GetCallerIdentityCommand({}));
       if (!out.Account) throw new Error(`STS GetCallerIdentity (${region}) returned no account`);
-      return out.Account;
+      return { account: out.Account, ...(out.Arn ? { arn: out.Arn } : {}) };
     };
-    this.accountId ??= (async () => {
+    this.caller ??= (async () => {
       try {
         return await ask(this.config.primary.region);
       } catch (err) {
@@ -138,7 +147,7 @@ export class OperatorClients implements OperatorAws {
         return ask(this.config.dr.region);
       }
     })();
-    return this.accountId;
+    return this.caller;
   }
 
   /**

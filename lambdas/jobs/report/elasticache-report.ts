@@ -44,12 +44,12 @@ import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js'
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, probeKeyspace } from '../../domain/points/collapse-points.js';
 import { coverageOf } from '../../domain/plans/coverage.js';
-import { drillPlanOf, exportPrefixes } from '../../domain/points/freshness.js';
+import { drillPlanOf, drillTriggerOf, exportPrefixes } from '../../domain/points/freshness.js';
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { alarmEpisodes } from '../../domain/report/alarms.js';
 import { buildReport } from '../../domain/report/build.js';
 import { REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
-import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts } from '../../domain/report/model.js';
+import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts, RetainedCopy } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
@@ -120,6 +120,8 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
 
   const caches: CacheFacts[] = [];
   const holds: HoldFact[] = [];
+  // Every copy of a plan with a maximum retention, wherever it is kept (report/max-retention.ts judges them).
+  const retained: RetainedCopy[] = [];
   for (const plan of input.plans) {
     const { targets, selectionError } = await attempt(`targets of plan ${plan.plan}`, () => resolveTargets(primary.tagging, plan.targets, retry), {
       targets: [] as TargetRef[],
@@ -137,9 +139,10 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
         ),
       new Map<string, Record<string, string>>(),
     );
-    const drCopies = plan.exports ? await copiesOf(input, aws, plan, 'dr', targets, window, retry, problems) : undefined;
+    const keep = plan.maxRetentionDays !== undefined ? retained : undefined;
+    const drCopies = plan.exports ? await copiesOf(input, aws, plan, 'dr', targets, window, retry, problems, keep) : undefined;
     const vaultCopies =
-      plan.exports && input.vault && input.vault.read !== false ? await copiesOf(input, aws, plan, 'vault', targets, window, retry, problems) : undefined;
+      plan.exports && input.vault && input.vault.read !== false ? await copiesOf(input, aws, plan, 'vault', targets, window, retry, problems, keep) : undefined;
     for (const target of targets) {
       const snapshots = await attempt(`snapshots of ${target.id} (plan ${plan.plan})`, () => listTargetSnapshots(primary.elasticache, target, retry), []);
       const ours = toRecoveryPoints(snapshots, target.id, tags, owner).filter((p) => p.managed);
@@ -150,6 +153,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
           return { name: p.name, at: p.createdAt, ...(keys !== undefined ? { keys } : {}), ...(p.tier ? { tier: p.tier } : {}) };
         });
       holds.push(...holdsOf(target.id, ours, tags));
+      if (keep) keep.push(...retainedSnapshots(target.id, ours, tags, plan.maxRetentionDays!));
       caches.push({
         cache: target.id,
         plan: plan.plan,
@@ -198,7 +202,40 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
     holds,
     minRetentionDays: input.minRetentionDays,
     problems,
+    ...maxRetentionOf(input.plans, retained),
   };
+}
+
+/** The report's maximum retention: the smallest of the plans' (each copy carries its own plan's). */
+function maxRetentionOf(plans: readonly ReportPlan[], copies: readonly RetainedCopy[]): Pick<ReportFacts, 'maxRetention'> {
+  const days = plans.map((p) => p.maxRetentionDays).filter((d): d is number => d !== undefined);
+  return days.length === 0 ? {} : { maxRetention: { days: Math.min(...days), copies } };
+}
+
+/**
+ * A target's primary snapshots as copies kept, each with its hold: a
+ * keyspace-collapse hold (`redis-dr:hold`) has a reason and no expiry (it
+ * lasts until released), so past the maximum it is a FAIL line to act on.
+ */
+function retainedSnapshots(
+  target: string,
+  points: readonly { name: string; createdAt: Date; status: string }[],
+  tags: ReadonlyMap<string, Record<string, string>>,
+  maxDays: number,
+): RetainedCopy[] {
+  return points
+    .filter((p) => p.status === 'available')
+    .map((p) => {
+      const hold = tags.get(p.name)?.[TAGS.hold];
+      return {
+        cache: target,
+        point: p.name,
+        where: 'primary',
+        at: p.createdAt,
+        maxDays,
+        ...(hold ? { hold: { reason: `keyspace-collapse hold (${hold})` } } : {}),
+      };
+    });
 }
 
 /** Collapsed points of a target and the points their hold keeps. */
@@ -236,6 +273,8 @@ async function copiesOf(
   window: ReportWindow,
   retry: ThrottleRetry,
   problems: string[],
+  /** With a maximum retention: every export of the listing (not only the period's) is pushed here as a copy kept. */
+  retained?: RetainedCopy[],
 ): Promise<Map<string, CopyFact[]>> {
   const vault = where === 'vault' ? input.vault! : undefined;
   const bucket = vault ? vault.bucket : input.drBucket;
@@ -249,6 +288,8 @@ async function copiesOf(
     ).flat();
     const byTarget = drExportsByTarget(keys, (t) => ids.has(t));
     for (const [target, exports] of byTarget) {
+      // Copies kept past the maximum are old by definition: all of them, not the period's; no hold exists on a copy.
+      for (const e of exports) retained?.push({ cache: target, point: e.exportName, where, at: e.createdAt, maxDays: plan.maxRetentionDays! });
       // Exports are named by the snapshot's time: those of the period, newest first.
       const inPeriod = exports.filter((e) => e.createdAt >= window.since && e.createdAt <= window.until);
       const ofPeriod = inPeriod.slice(0, REPORT_EXPORTS_PER_TARGET);
@@ -320,9 +361,16 @@ async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: 
       : typeof report?.subject === 'string'
         ? report.subject
         : `${e.status ?? 'UNKNOWN'}${e.error ? `: ${e.error}${e.cause ? ` ${e.cause}` : ''}` : ''}`;
+    const { trigger, startedBy } = drillTriggerOf(e);
+    const point = typeof choice?.recoveryPoint === 'string' ? choice.recoveryPoint : undefined;
+    const random = (choice?.selection as { mode?: unknown } | undefined)?.mode === 'random';
     return {
       cache: typeof choice?.target === 'string' ? choice.target : 'none',
       plan: drillPlanOf(e) ?? '?',
+      trigger,
+      ...(startedBy ? { startedBy } : {}),
+      ...(point ? { point } : {}),
+      ...(random ? { pointSelection: 'random' as const } : {}),
       region: `${region} (${where})`,
       startedAt: e.startDate!,
       passed,

@@ -15,6 +15,7 @@
  * `changed` has said by then whether anything was done.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { countChecks, type DoctorCheck, type DoctorSection } from '../../domain/doctor/check.js';
 import { type DoctorClients, type DoctorInput, doctorClients, runDoctorChecks } from '../doctor/checks.js';
@@ -30,6 +31,7 @@ import { type OperatorAws, type WaitOptions, WaitTimedOutError } from '../kernel
 import { takeRecoveryPoints } from '../on-demand/snapshot-now.js';
 import { withCanary } from './canary.js';
 import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
+import { integrationsStep } from './pages-step.js';
 import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 
@@ -37,6 +39,7 @@ import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 export interface SelftestAws extends OperatorAws {
   cloudformation?(region: string): CloudFormationClient;
   sns?(region: string): SNSClient;
+  lambda?(region: string): LambdaClient;
 }
 
 /** How the run waits, and what it says while it runs. */
@@ -136,7 +139,16 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
   }
 
   if (ready) {
-    for (const topic of topics) await alertPathStep(runner, topic, { deployment: input.deployment, sns: sns(topic.region), log, startedAt, who: OPERATOR });
+    for (const topic of topics) {
+      await alertPathStep(runner, topic, { deployment: input.deployment, sns: sns(topic.region), log, startedAt, who: OPERATOR });
+      // alerts.integrations: the TEST page through the region's page router, one answer per integration.
+      if (topic.pageRouterArn)
+        await integrationsStep(
+          runner,
+          { where: topic.where ?? topic.region, region: topic.region, functionArn: topic.pageRouterArn },
+          { lambda: aws.lambda?.(topic.region) ?? services.lambda(topic.region), startedAt, who: OPERATOR },
+        );
+    }
   }
 
   const record = await recordStep(runner, {

@@ -9,9 +9,9 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../../adapters/aws/alerts.js';
 import { writeSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
-import { SELFTEST_SOURCE } from '../../domain/alerting/format.js';
 import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
 import { forwardAlert } from '../alerting/alert-formatter.js';
+import { selftestEvent } from '../alerting/test-page.js';
 import type { LogSink } from '../kernel/deps.js';
 import { type SelftestRunner, StepFailedError } from './runner.js';
 
@@ -21,11 +21,8 @@ export interface AlertTopic {
   readonly topicArn: string;
   /** Which of the deployment's topics (`primary`, `dr`): the step's name, as people know it (not a generated name). */
   readonly where?: string;
-}
-
-/** The TEST event the selftest sends through the formatter (EventBridge-shaped, clearly marked). */
-export function selftestEvent(region: string, startedAt: Date): Record<string, unknown> {
-  return { source: SELFTEST_SOURCE, 'detail-type': 'redis-dr selftest TEST', region, time: startedAt.toISOString(), detail: { run: startedAt.toISOString() } };
+  /** The region's page router, when the config has alerts.integrations (the integrations step invokes it). */
+  readonly pageRouterArn?: string;
 }
 
 /**

@@ -31,6 +31,8 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 
+/** Who the fake credentials are (STS GetCallerIdentity's Arn): a manual drill records it. */
+export const CALLER_ARN = 'arn:aws:sts::111122223333:assumed-role/ops-admin/alice';
 export const ACCOUNT = '111122223333';
 const meta = { $metadata: {} };
 
@@ -113,7 +115,7 @@ export function fakeAws() {
     for (const m of [ec, tagging, s3, sfn, sts]) m.reset();
     sts.on(GetCallerIdentityCommand).callsFake(() => {
       if (!state.credentials) throw Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
-      return { Account: ACCOUNT };
+      return { Account: ACCOUNT, Arn: CALLER_ARN };
     });
     tagging
       .on(GetResourcesCommand)

@@ -93,6 +93,7 @@ describe('validateConfig', () => {
               schedule: { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC' },
               where: 'both',
               fromVault: false,
+              pointSelection: 'newest',
               rtoMinutes: 60,
               maxHours: 6,
               verify: { keyCountTolerancePct: 1, expectKeys: [], expectValues: {}, sampleSize: 100 },

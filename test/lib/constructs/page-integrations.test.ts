@@ -43,14 +43,28 @@ const templates: [string, Template][] = [
 ];
 
 describe.each(templates)('alerts.integrations, %s stack', (_where, template) => {
-  it('subscribes one page router to the alert topic, without its own delivery-failed pages, failures to the DLQ', () => {
+  it('subscribes one page router to the alert topic, without its own delivery-failed pages nor the selftest TEST page, failures to the DLQ', () => {
     expect(Object.keys(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'lambda' } }))).toHaveLength(1);
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: { Ref: Match.stringLikeRegexp('^AlertsTopic') },
-      FilterPolicy: { kind: [{ 'anything-but': ['delivery-failed'] }] },
+      FilterPolicy: { kind: [{ 'anything-but': ['delivery-failed', 'selftest'] }] },
       RedrivePolicy: Match.objectLike({ deadLetterTargetArn: Match.anyValue() }),
     });
+  });
+
+  it('names the router in an output and tags it: the selftest invokes it, and the operator may invoke no other function', () => {
+    const [logicalId] = Object.keys(
+      template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { PAGE_INTEGRATIONS: Match.anyValue() } } } }),
+    );
+    template.hasOutput('PageRouterArn', { Value: { 'Fn::GetAtt': [logicalId, 'Arn'] } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { PAGE_INTEGRATIONS: Match.anyValue() } },
+      Tags: Match.arrayWith([{ Key: 'redis-dr:page-router', Value: 'true' }]),
+    });
+    expect(
+      Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Tags: Match.arrayWith([{ Key: 'redis-dr:page-router', Value: 'true' }]) } })),
+    ).toEqual([logicalId]);
   });
 
   it('hands the router the integrations by secret name and each chat topic by name', () => {

@@ -29,6 +29,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../../../cli/commands/doctor/action.js';
 import { DEPLOYED_NAMES } from '../../../../lambdas/jobs/doctor/expectations.js';
 import { ALERT_TOPIC_OUTPUT } from '../../../../lib/constructs/alert-topic.js';
+import { PAGE_ROUTER_OUTPUT } from '../../../../lib/constructs/page-integrations.js';
 import { REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { configHash } from '../../../../lib/deployment.js';
@@ -342,6 +343,7 @@ describe('doctor', () => {
   it('looks for the names the constructs give (without loading the CDK at run time)', () => {
     expect(DEPLOYED_NAMES).toEqual({
       alertTopicOutput: ALERT_TOPIC_OUTPUT,
+      pageRouterOutput: PAGE_ROUTER_OUTPUT,
       replicationRuleId: REPLICATION_RULE_ID,
       vaultReplicationRuleId: VAULT_REPLICATION_RULE_ID,
     });

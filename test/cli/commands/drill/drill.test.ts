@@ -2,7 +2,7 @@ import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/clie
 import { beforeEach, describe, expect, it } from 'vitest';
 import { executionName } from '../../../../cli/commands/drill/action.js';
 import { FakeClock } from '../../../support/fakes.js';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { ACCOUNT, CALLER_ARN, fakeAws, reportHistory } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
@@ -31,7 +31,7 @@ beforeEach(() => {
 });
 
 describe('drill run', () => {
-  it('starts the primary drill with exactly the input its schedule sends and exits 0 without --wait', async () => {
+  it('starts the primary drill with the input its schedule sends plus who started it, and exits 0 without --wait', async () => {
     const r = await run('--plan', 'sessions', '--json');
     expect(r.code).toBe(0);
     expect(aws.state.started).toEqual([
@@ -45,6 +45,8 @@ describe('drill run', () => {
           targets: { replicationGroupIds: ['sessions-prod'], serverlessCacheNames: ['sessions-edge'], selectByTags: {} },
           rtoMinutes: 45,
           checks: { keyCountTolerancePct: 1, expectKeys: ['config:feature-flags'], expectValues: { 'config:schema-version': '42' }, sampleSize: 50 },
+          // A manual drill names who started it (STS GetCallerIdentity): the report tells it apart from the scheduled ones.
+          startedBy: CALLER_ARN,
         },
       },
     ]);

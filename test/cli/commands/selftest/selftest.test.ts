@@ -2,14 +2,18 @@ import { CopySnapshotCommand, DeleteReplicationGroupCommand, DeleteSnapshotComma
 import { GetBucketReplicationCommand } from '@aws-sdk/client-s3';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand } from '@aws-sdk/client-sns';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { configHash, recoveryBucketName, stackNames } from '../../../../lib/deployment.js';
 import { selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
 import { FakeClock } from '../../../support/fakes.js';
+import { type PageReceiver, startPageReceiver } from '../../../support/page-receiver.js';
+import { invokeRunsRouter } from '../../../support/page-router.js';
 import { ACCOUNT, reportHistory } from '../../support/fake-aws.js';
 import { accessDenied, fakePipeline } from '../../support/fake-pipeline.js';
 import { runInProcess } from '../../support/in-process.js';
@@ -199,6 +203,75 @@ describe('redis-dr selftest', () => {
       'no subscription of arn:aws:sns:eu-west-1:111122223333:st-alerts is confirmed (pending: email:oncall@example.com): nobody is paged',
     );
     expect(failed.stdout).toContain('confirm the subscription');
+  });
+
+  describe('alerts.integrations: the TEST page through the page router, one answer per integration', () => {
+    const ROUTER = `arn:aws:lambda:${PRIMARY}:${ACCOUNT}:function:RedisDr-st-Primary-PageIntegrationsRouter-abc`;
+    const lambda = mockClient(LambdaClient);
+    let pagerduty: PageReceiver;
+    let opsgenie: PageReceiver;
+    /** What the router published to the chat topic (the router's own call, not the operator's). */
+    let chat: string[];
+    beforeAll(async () => {
+      [pagerduty, opsgenie] = await Promise.all([startPageReceiver(), startPageReceiver()]);
+    });
+    afterAll(async () => {
+      await Promise.all([pagerduty.close(), opsgenie.close()]);
+      lambda.restore();
+    });
+    beforeEach(() => {
+      pagerduty.reset();
+      opsgenie.reset();
+      chat = [];
+      lambda.reset();
+      // The primary stack has integrations (its output names the router); the DR stack none.
+      aws.pipeline.stacks.set(NAMES.primary, {
+        status: 'UPDATE_COMPLETE',
+        outputs: { AlertTopicArn: TOPIC(PRIMARY), PageRouterArn: ROUTER, ConfigHash: HASH },
+      });
+      invokeRunsRouter(lambda, () => ({
+        integrations: [
+          { type: 'pagerduty', name: 'pagerduty', secretName: 'redis-dr/pagerduty', serviceRegion: 'us' },
+          { type: 'opsgenie', name: 'opsgenie', secretName: 'redis-dr/opsgenie', serviceRegion: 'us' },
+          { type: 'chatbot', name: 'slack', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD' },
+        ],
+        chatTopics: { slack: `arn:aws:sns:${PRIMARY}:${ACCOUNT}:chat-slack` },
+        apis: () => ({ pagerduty: pagerduty.base, opsgenie: opsgenie.base }),
+        secret: async (name) => `key-of-${name}`,
+        publishRaw: async (_arn, message) => {
+          chat.push(message);
+        },
+        region: PRIMARY,
+      }));
+    });
+
+    it('every integration answered: a "pages primary" row after the alert path lists each, exit 0', async () => {
+      const r = await run();
+      expect(r.code).toBe(0);
+      const row = r.stdout.split('\n').find((l) => l.startsWith('pages primary'));
+      expect(row).toMatch(
+        /^pages primary\s+eu-west-1\s+PASSED\s+.*TEST page through the page router: pagerduty \(pagerduty\) answered; opsgenie \(opsgenie\) answered; slack \(chatbot\) answered$/,
+      );
+      const steps = r.stdout
+        .split('\n')
+        .filter((l) => /^(alerts|pages|record)\b/.test(l))
+        .map((l) => l.split(/\s{2,}/)[0]);
+      expect(steps).toEqual(['alerts primary', 'pages primary', 'alerts dr', 'record']);
+      expect([pagerduty.received.length, opsgenie.received.length, chat.length]).toEqual([1, 1, 1]);
+      expect(record().steps.find((s) => s.step === 'pages primary')?.verdict).toBe('passed');
+    });
+
+    it('one integration failed: its row FAILED names it and the answer, the others answered, exit 1', async () => {
+      opsgenie.failing.add('/v2/alerts');
+      const r = await run();
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('pages primary (eu-west-1) failed:');
+      expect(r.stdout).toContain(
+        `cause: TEST page not delivered to 1 of 3 integration(s): pagerduty (pagerduty) answered; opsgenie (opsgenie) FAILED: POST ${opsgenie.base}/v2/alerts answered 503: {"message":"service unavailable"}; slack (chatbot) answered`,
+      );
+      expect(r.stdout).toContain('Selftest FAILED');
+      expect(pagerduty.received).toHaveLength(1);
+    });
   });
 
   it('a stack not deployed fails the preflight with the deploy command and skips the plan', async () => {

@@ -8,7 +8,10 @@ describe('alerts', () => {
   it.each([
     ['short', 'redis-dr: corrupt DR copy of a', 'redis-dr: corrupt DR copy of a'],
     ['non-ASCII and line breaks replaced', 'café\nline', 'caf??line'],
-    ["cut to SNS's 100 characters", 'x'.repeat(150), `${'x'.repeat(97)}...`],
+    // SNS: "less than 100 characters long" (API reference, Publish): 99 at most; 100 was refused.
+    ["cut to fewer than SNS's 100 characters", 'x'.repeat(150), `${'x'.repeat(96)}...`],
+    ['99 characters kept as they are', 'y'.repeat(99), 'y'.repeat(99)],
+    ['100 characters cut', 'z'.repeat(100), `${'z'.repeat(96)}...`],
   ])('makes subjects SNS accepts: %s', (_what, input, expected) => {
     expect(snsSubject(input)).toBe(expected);
   });

@@ -466,9 +466,9 @@ describe('formatAlert: one case per alarm kind and event', () => {
     expect(alert.message).toContain('Deployment: prod.');
   });
 
-  it('cuts long subjects to 100 ASCII characters', () => {
+  it('cuts long subjects to 99 ASCII characters (SNS: fewer than 100)', () => {
     const alert = formatAlert(alarm({ name: `redis-dr-prod-export-failed-${'p'.repeat(40)}-${'t'.repeat(40)}-é`, metric: 'ExportsFailed' }), CTX);
-    expect(alert.subject).toHaveLength(100);
+    expect(alert.subject).toHaveLength(99);
     expect(alert.subject.endsWith('...')).toBe(true);
   });
 });

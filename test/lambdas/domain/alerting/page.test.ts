@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ALARM_KIND_NAMES, ALARM_KINDS, PAGE_KINDS, PAGE_SEVERITIES } from '../../../../lambdas/domain/alerting/catalog.js';
 import { formatAlert } from '../../../../lambdas/domain/alerting/format.js';
 import { alarmName } from '../../../../lambdas/domain/alerting/names.js';
-import { pageAttributes, pageSubject } from '../../../../lambdas/domain/alerting/page.js';
+import { MAX_SUBJECT, pageAttributes, pageSubject } from '../../../../lambdas/domain/alerting/page.js';
 
 const CTX = { deployment: 'prod', region: 'eu-west-1' };
 
@@ -58,9 +58,10 @@ describe('pages', () => {
     }
   });
 
-  it('subjects are printable ASCII of at most 100 characters; attributes drop empty values', () => {
+  it('subjects are printable ASCII of fewer than 100 characters (SNS: "less than 100 characters long"); attributes drop empty values', () => {
     const subject = pageSubject('critical', 'prod', `corrupt DR copy ${'é'.repeat(120)}`, 'rg-a', 'eu-west-1');
-    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject.length).toBe(99);
+    expect(MAX_SUBJECT).toBe(99);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
     expect(pageAttributes({ kind: 'unknown', severity: 'warning', deployment: 'prod', region: 'eu-west-1', plan: '' })).toEqual({
       kind: 'unknown',

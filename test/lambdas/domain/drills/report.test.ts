@@ -315,11 +315,11 @@ describe('buildDrillReport', () => {
     expect(line.endsWith('...')).toBe(true);
   });
 
-  it('keeps subjects within 100 ASCII characters for long plan and target names', () => {
+  it('keeps subjects within 99 ASCII characters (SNS: fewer than 100) for long plan and target names', () => {
     const report = buildDrillReport(
       outcome({ input: { ...INPUT, plan: 'p'.repeat(60) }, choice: { ...CHOICE, target: 't'.repeat(40) }, region: 'ap-southeast-1' }),
     );
-    expect(report.subject).toHaveLength(100);
+    expect(report.subject).toHaveLength(99);
     expect(report.subject).toMatch(/^[\x20-\x7e]+\.\.\.$/);
   });
 });

@@ -109,7 +109,9 @@ describe('reportJson and reportCsv', () => {
     expect(controls.slice(1, -1).every((row) => row.startsWith('COMPLETE,'))).toBe(true);
     // A reason with a comma is quoted.
     expect(files['controls.csv']).toMatch(/,"newest rdr-sessions-prod-202610312200, 120 min old at the report's end \(RPO 210 min\)"\r\n/);
-    expect(files['drills.csv']!.split('\r\n')[0]).toBe('report_status,cache,plan,region,started,passed,rto_seconds,rto_target_seconds,reason');
+    expect(files['drills.csv']!.split('\r\n')[0]).toBe(
+      'report_status,cache,plan,region,started,passed,rto_seconds,rto_target_seconds,reason,trigger,started_by,point,point_selection',
+    );
   });
 
   it('a partial report: every row of every CSV says PARTIAL, and a file with no rows gets one PARTIAL row (never a bare header)', () => {

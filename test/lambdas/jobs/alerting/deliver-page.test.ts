@@ -5,7 +5,7 @@
  * trigger → resolve and create → close, and a failed delivery neither stops
  * the others nor goes unheard.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postJson } from '../../../../lambdas/adapters/host/https-post.js';
@@ -14,43 +14,20 @@ import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { pageKey } from '../../../../lambdas/domain/alerting/render-shared.js';
 import { samplePage } from '../../../../lambdas/domain/alerting/samples.js';
 import { type DeliveryDeps, deliverPage, routedIntegrations, routePages } from '../../../../lambdas/jobs/alerting/deliver-page.js';
+import { type PageReceiver, type Received, startPageReceiver } from '../../../support/page-receiver.js';
 
-interface Received {
-  readonly path: string;
-  readonly authorization?: string;
-  readonly body: Record<string, any>;
-}
-
-let server: Server;
+let receiver: PageReceiver;
 let base: string;
-const received: Received[] = [];
+let received: Received[];
 /** Paths the receiver answers with 503 (a tool that is down). */
-const failing = new Set<string>();
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
+let failing: Set<string>;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    void readBody(req).then((text) => {
-      const path = req.url ?? '';
-      received.push({ path, authorization: req.headers.authorization, body: JSON.parse(text) });
-      if ([...failing].some((p) => path.startsWith(p))) {
-        res.writeHead(503, { 'content-type': 'application/json' }).end('{"message":"service unavailable"}');
-      } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"success"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver = await startPageReceiver();
+  ({ base, received, failing } = receiver);
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-beforeEach(() => {
-  received.length = 0;
-  failing.clear();
-});
+afterAll(() => receiver.close());
+beforeEach(() => receiver.reset());
 
 const CTX = { deployment: 'prod', region: 'eu-west-1', runbookBaseUrl: 'https://github.com/acme/redis-dr/blob/main' };
 const SECRETS: Record<string, string> = { 'redis-dr/pagerduty': 'PDKEY0000000000000000000000000000', 'redis-dr/opsgenie': 'og-key-1' };

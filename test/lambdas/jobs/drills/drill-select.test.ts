@@ -234,6 +234,33 @@ describe('drill select, primary region', () => {
     });
   });
 
+  it('drill.pointSelection random: restores an older retained snapshot, drawn by the execution (the same start, the same point), and records the draw', async () => {
+    for (const hh of ['01', '02', '03', '04', '05', '06']) addSnapshot(`rdr-rg-a-20261121-${hh}00`);
+    const older = ['01', '02', '03', '04', '05'].map((hh) => `rdr-rg-a-20261121-${hh}00`);
+    const drawn = new Set<string>();
+    for (let day = 0; day < 40; day++) {
+      const startedAt = new Date(Date.parse(STARTED) + day * 3_600_000).toISOString();
+      const choice = await selectRecoveryPoint(event({ pointSelection: 'random' }, startedAt), deps);
+      expect(older).toContain(choice.recoveryPoint);
+      expect(choice.selection).toEqual({ mode: 'random', drawnFrom: 5 });
+      // A retried select step (the same execution) draws the same point.
+      expect((await selectRecoveryPoint(event({ pointSelection: 'random' }, startedAt), deps)).recoveryPoint).toBe(choice.recoveryPoint);
+      drawn.add(choice.recoveryPoint);
+    }
+    // Over 40 executions the draws reach every older point, never the newest.
+    expect([...drawn].sort()).toEqual(older);
+    // newest (the default) is untouched: the newest point, no selection recorded.
+    const newest = await selectRecoveryPoint(event(), deps);
+    expect(newest.recoveryPoint).toBe('rdr-rg-a-20261121-0600');
+    expect(newest.selection).toBeUndefined();
+  });
+
+  it('drill.pointSelection random with a single retained point restores it, saying it was drawn from none older', async () => {
+    addSnapshot('rdr-rg-a-20261121-0100');
+    const choice = await selectRecoveryPoint(event({ pointSelection: 'random' }), deps);
+    expect(choice).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261121-0100', selection: { mode: 'random', drawnFrom: 0 } });
+  });
+
   it('restores a sharded snapshot with cluster mode enabled and the input node type', async () => {
     addSnapshot('rdr-rg-a-20261121-0200', { shards: 3 });
 
@@ -381,6 +408,23 @@ describe('drill select, DR region', () => {
     // Nothing older than the chosen export was read.
     const read = s3.commandCalls(GetObjectTaggingCommand).map((c) => c.args[0].input.Key);
     expect(read.some((k) => k?.startsWith('rdr-rg-a-20261120'))).toBe(false);
+  });
+
+  it('drill.pointSelection random: seeds from an older good export; a drawn export that is not usable falls back to the newest good one', async () => {
+    putExport('rdr-rg-a-20261121-0400', 1);
+    putExport('rdr-rg-a-20261121-0300', 1);
+    putExport('rdr-rg-a-20261121-0200', 1);
+    const picks = new Set<string>();
+    for (let hour = 0; hour < 30; hour++) {
+      const choice = await selectRecoveryPoint(dr({ pointSelection: 'random' }, new Date(Date.parse(STARTED) + hour * 3_600_000).toISOString()), deps);
+      expect(choice.selection).toEqual({ mode: 'random', drawnFrom: 2 });
+      picks.add(choice.recoveryPoint);
+    }
+    expect([...picks].sort()).toEqual(['rdr-rg-a-20261121-0200', 'rdr-rg-a-20261121-0300']);
+    // Both older copies corrupt: whatever is drawn, the newest good copy is restored (a drill still runs).
+    objects.set('rdr-rg-a-20261121-0300-0001.rdb', { ...objects.get('rdr-rg-a-20261121-0300-0001.rdb')!, 'redis-dr:verified': 'corrupt' });
+    objects.set('rdr-rg-a-20261121-0200-0001.rdb', { ...objects.get('rdr-rg-a-20261121-0200-0001.rdb')!, 'redis-dr:verified': 'corrupt' });
+    expect((await selectRecoveryPoint(dr({ pointSelection: 'random' }), deps)).recoveryPoint).toBe('rdr-rg-a-20261121-0400');
   });
 
   it('ignores other plans and exports below minTier', async () => {

@@ -218,3 +218,37 @@ describe('the ElastiCache report: empty and partial histories', () => {
     ]);
   });
 });
+
+describe('the ElastiCache report: maximum retention (plan maxRetentionDays)', () => {
+  /** The drills fixture with a maximum retention of 10 days on plan sessions. */
+  const capped = { ...input, plans: input.plans.map((p) => (p.plan === 'sessions' ? { ...p, maxRetentionDays: 10 } : p)) };
+
+  it('lists every copy past it, in each place, and fails each that nothing holds; a collapse hold without an expiry fails too', async () => {
+    snapshot(new Date('2026-11-20T22:00:00Z'));
+    const old = snapshot(new Date('2026-11-02T02:00:00Z'));
+    const held = snapshot(new Date('2026-11-03T02:00:00Z'), { 'redis-dr:hold': 'keyspace-collapsed:rdr-sessions-prod-20261104-0200' });
+    copy('rdr-sessions-prod-20261101-0001');
+    copy('rdr-sessions-prod-20261120-0001');
+    const { report } = await elastiCacheReport(capped, reportAwsNow(), WINDOW);
+    const audits = (report.audits ?? []).filter((a) => a.check === 'max-retention' || a.check === 'hold');
+    expect(audits.map((a) => [a.subject, a.verdict])).toEqual([
+      ['rdr-sessions-prod-20261101-0001', 'fail'],
+      [old, 'fail'],
+      [held, 'fail'],
+    ]);
+    expect(audits[0]!.why).toBe(
+      'sessions-prod dr: 19 days old, past the maximum retention of 10 days, and no hold keeps it: delete it, or hold it with a reason and an expiry',
+    );
+    expect(audits[1]!.why).toMatch(/^sessions-prod primary: 18 days old, past the maximum retention of 10 days, and no hold keeps it/);
+    expect(audits[2]!.why).toMatch(
+      /^sessions-prod primary: 17 days old, .*held \(keyspace-collapse hold \(keyspace-collapsed:rdr-sessions-prod-20261104-0200\)\) without an expiry/,
+    );
+  });
+
+  it('a plan without a maximum lists nothing (the copies are the same)', async () => {
+    snapshot(new Date('2026-11-02T02:00:00Z'));
+    copy('rdr-sessions-prod-20261101-0001');
+    const { report } = await elastiCacheReport(input, reportAwsNow(), WINDOW);
+    expect((report.audits ?? []).filter((a) => a.check === 'max-retention' || a.check === 'hold')).toEqual([]);
+  });
+});
