@@ -167,6 +167,18 @@ export class KeyIndex {
     return this.expiring.get(db) ?? [];
   }
 
+  /** A name held twice in one database (shards of two clusters served as one), or undefined: the sorted order puts twins side by side. */
+  firstDuplicate(): Buffer | undefined {
+    const { order, names, nameAt, nameLen, db } = this.c;
+    for (let i = 1; i < order.length; i++) {
+      const a = order[i - 1]!;
+      const b = order[i]!;
+      if (db[a] === db[b] && names.compare(names, nameAt[a]!, nameAt[a]! + nameLen[a]!, nameAt[b]!, nameAt[b]! + nameLen[b]!) === 0)
+        return names.subarray(nameAt[b]!, nameAt[b]! + nameLen[b]!);
+    }
+    return undefined;
+  }
+
   /** The position of `name` in `db`, or -1. */
   find(db: number, name: Buffer): number {
     const r = this.ranges.get(db);

@@ -12,8 +12,10 @@ import { openPoint } from './open-point.js';
 
 /** What to serve and where. */
 export interface ServeOptions {
-  /** A path or `s3://bucket/key`. */
-  readonly location: string;
+  /** A path or `s3://bucket/key`; the shards of one recovery point, in shard order. */
+  readonly location: string | readonly string[];
+  /** An S3-compatible store's endpoint, for s3:// locations. */
+  readonly s3Endpoint?: string;
   /** @default 127.0.0.1 */
   readonly bind?: string;
   /** 0: a free port. @default 6379 */
@@ -34,12 +36,14 @@ export interface Serving {
   readonly keys: number;
   readonly databases: readonly { readonly db: number; readonly keys: number }[];
   readonly rdbVersion: number;
+  /** What is served: the file, or the first shard and how many more. */
+  readonly location: string;
   close(): Promise<void>;
 }
 
 /** Opens `options.location` and serves it read-only until {@link Serving.close}. */
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  const point = await openPoint(options.location);
+  const point = await openPoint(options.location, options.s3Endpoint);
   const host = options.bind ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   let port = options.port ?? 6379;
@@ -72,6 +76,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     keys: point.index.keys,
     databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db) })),
     rdbVersion: version,
+    location: point.location,
     async close() {
       await endpoint.close();
       point.close();
