@@ -40,6 +40,9 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   process.stdout.write(
     `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${password ? ' --askpass' : ''}\n`,
   );
+  // How each file was opened: from its key index (seconds on a big S3 copy) or read whole, and why.
+  for (const note of serving.notes.slice(0, 4)) process.stdout.write(`opened ${note}\n`);
+  if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

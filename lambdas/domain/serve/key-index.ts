@@ -96,7 +96,8 @@ export class KeyIndexBuilder {
   }
 }
 
-interface Columns {
+/** An index's columns (domain/serve/index-file.ts writes and reads them). */
+export interface Columns {
   readonly names: Buffer;
   /** Key numbers in (db, name) order. */
   readonly order: Uint32Array;
@@ -132,6 +133,11 @@ export class KeyIndex {
       this.expiring.set(d, expiring);
       i = j;
     }
+  }
+
+  /** The columns, for the index file (domain/serve/index-file.ts). */
+  columns(): Columns {
+    return this.c;
   }
 
   private stored: number | undefined;

@@ -38,6 +38,8 @@ export interface Serving {
   readonly rdbVersion: number;
   /** What is served: the file, or the first shard and how many more. */
   readonly location: string;
+  /** Per shard, how it was opened: from the key index beside it, or read whole (and why). */
+  readonly notes: readonly string[];
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db) })),
     rdbVersion: version,
     location: point.location,
+    notes: point.notes,
     async close() {
       await endpoint.close();
       point.close();
