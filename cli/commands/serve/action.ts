@@ -12,6 +12,8 @@ export interface ServeCommandOptions {
   point?: string;
   config?: string;
   s3Endpoint?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 /** Which of the three ways to name a point the options use; a usage error naming the clash otherwise. */
@@ -32,13 +34,20 @@ function sourceKind(file: string | undefined, o: ServeCommandOptions): 'file' | 
 
 /** Prints where it listens and what it serves, then serves until SIGINT or SIGTERM. */
 async function serveUntilStopped(source: ServeSource, label: string, options: ServeCommandOptions, password: string | undefined): Promise<void> {
-  const serving = await servePoint(source, { bind: options.bind, port: options.port, ...(password !== undefined ? { password } : {}) });
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile } = options;
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
+  const serving = await servePoint(source, {
+    bind: options.bind,
+    port: options.port,
+    ...(password !== undefined ? { password } : {}),
+    ...(tls ? { tls } : {}),
+  });
   const host = serving.host.includes(':') ? `[${serving.host}]` : serving.host;
   process.stdout.write(`listening on ${host}:${serving.port}\n`);
   const dbs = serving.databases.map((d) => `db${d.db} ${d.keys}`).join(', ') || 'no keys';
   const what = serving.point !== undefined ? `${serving.point} (${serving.location})` : label;
   process.stdout.write(
-    `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${password ? ' --askpass' : ''}\n`,
+    `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
   );
   // How each file was opened: from its key index (seconds on a big S3 copy) or read whole, and why.
   for (const note of serving.notes.slice(0, 4)) process.stdout.write(`opened ${note}\n`);
@@ -69,6 +78,12 @@ export async function serveAction(
   cliEnv: CliEnv = {},
 ): Promise<void> {
   const kind = sourceKind(file, options);
+  if ((options.tlsCertFile === undefined) !== (options.tlsKeyFile === undefined))
+    throw new UsageError(
+      options.tlsCertFile === undefined
+        ? `--tls-key-file ${options.tlsKeyFile} needs --tls-cert-file <pem>, the certificate it is the key of`
+        : `--tls-cert-file ${options.tlsCertFile} needs --tls-key-file <pem>, its private key`,
+    );
   let password: string | undefined;
   if (options.requirepassEnv !== undefined) {
     password = env[options.requirepassEnv];

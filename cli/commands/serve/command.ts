@@ -30,6 +30,8 @@ export function serveCommand(program: Command, env: CliEnv = {}): void {
       intInRange('--port', 0, 65535, 'use a port from 0 (a free one) to 65535'),
       6379,
     )
+    .option('--tls-cert-file <pem>', "serve over TLS only: the listener's certificate (chain), PEM (with --tls-key-file; clients: redis-cli --tls, rediss://)")
+    .option('--tls-key-file <pem>', "with --tls-cert-file: the certificate's private key, PEM")
     .option('--requirepass-env <var>', 'clients must AUTH with the password in this environment variable (never on the command line)')
     .action(async (file: string | undefined, options: ServeCommandOptions) => (await import('./action.js')).serveAction(file, options, process.env, env));
 }

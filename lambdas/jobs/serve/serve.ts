@@ -3,7 +3,7 @@
  * listen with the read-only command table; the first answer comes as soon
  * as the index is built.
  */
-import { ListenError, listenResp } from '../../adapters/redis/serve-server.js';
+import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
 import { type ServeContext, ValueCache } from '../../domain/serve/context.js';
@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Clients must AUTH with it. @default none */
   readonly password?: string;
+  /** Serve over TLS only (PEM certificate and key files). @default plain TCP */
+  readonly tls?: ListenTls;
   /** Databases SELECT takes. @default 16 */
   readonly databases?: number;
   /** The clock (tests). @default Date.now */
@@ -45,6 +47,15 @@ export interface Serving {
 
 /** Opens `options.location` and serves it read-only until {@link Serving.close}. */
 export async function startServing(options: ServeOptions): Promise<Serving> {
+  if (options.tls) {
+    // Before the point is opened: a wrong certificate path is said at once, not after a pass over a big file.
+    try {
+      tlsOptions(options.tls);
+    } catch (err) {
+      if (err instanceof ListenError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const point = await openPoint(options.location, options.s3Endpoint);
   const host = options.bind ?? '127.0.0.1';
   const now = options.now ?? Date.now;
@@ -65,7 +76,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   };
   let endpoint;
   try {
-    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args));
+    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
     point.close();
     if (err instanceof ListenError) throw new UsageError(err.message);
