@@ -116,8 +116,8 @@ export function createProgram(env: CliEnv = {}): Command {
   orgCommand(program);
   pruneCommand(program, env);
   verifyRdbCommand(program);
-  serveCommand(program);
-  historyCommand(program);
+  serveCommand(program, env);
+  historyCommand(program, env);
   convertRdbCommand(program);
   reportCommand(program, env);
   backupCommand(program);

@@ -9,14 +9,15 @@
  *
  *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
-import { BENCH_ENV, intFlags, median } from '../support.js';
+import { intFlags, median } from '../support.js';
+import { spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ const keys = int('keys', 1, 100_000_000);
 const requests = int('requests', 1000, 100_000_000);
 const rounds = int('rounds', 1, 50);
 const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npx tsx scripts/build-dist.ts` first');
 
@@ -75,16 +75,7 @@ async function main(): Promise<void> {
   log(`file: ${keys} keys`);
 
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BIN, 'serve', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: BENCH_ENV.env });
-  const first = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-  const port = Number(/:(\d+)$/.exec(first)![1]);
+  const { child, port } = await spawnServe([file, '--port', '0']);
   const raw = await RawClient.open(port);
   const answer = await raw.call('GET', keyName(keys - 1));
   const firstAnswerSeconds = Number(process.hrtime.bigint() - started) / 1e9;

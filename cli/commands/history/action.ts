@@ -1,11 +1,14 @@
 import type { KeyValue } from '../../../lambdas/domain/rdb/fingerprint.js';
-import { keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
+import { type HistoryOptions, type HistoryPlan, keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
+import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { table } from '../../table.js';
 
 /** `history`'s options (cli/commands/history/command.ts). */
 export interface HistoryCliOptions {
-  from: string;
+  from?: string;
+  plan?: string;
+  config?: string;
   db: number;
   target?: string;
   match?: string;
@@ -74,34 +77,55 @@ function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
   return lines;
 }
 
-/** `redis-dr history <key> | --match <pattern>`: exit 0, or 1 when a point could not be read (the history has a hole), 2 bad input. */
-export async function historyAction(key: string | undefined, options: HistoryCliOptions): Promise<void> {
-  if ((key === undefined) === (options.match === undefined))
-    throw new UsageError('history needs a <key> or --match <pattern>, one of them (history user:1 --from <destination>)');
-  const result: HistoryResult = await keyHistoryOf({
-    from: options.from,
-    ...(key !== undefined ? { key: Buffer.from(key) } : { match: options.match! }),
-    db: options.db,
-    ...(options.target ? { target: options.target } : {}),
-    ...(options.since ? { since: options.since } : {}),
-    show: options.show ?? false,
-    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
-  });
+/** The history as text (or JSON), and the exit code: 1 when a point could not be read. */
+function printHistory(key: string | undefined, options: HistoryCliOptions, where: string, result: HistoryResult): number {
   if (options.json) {
     const rows = result.rows?.map(({ value, ...r }) => ({ ...r, ...(value ? { value: shownValue(value) } : {}) }));
     const changes = result.changes?.map((c) => ({ ...c, key: text(c.key) }));
     process.stdout.write(`${JSON.stringify({ ...result, ...(rows ? { rows } : {}), ...(changes ? { changes } : {}) }, null, 2)}\n`);
   } else {
     const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
-    const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${options.from}`];
+    const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
     if (result.rows) lines.push(...rowsTable(result.rows, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, text(c.key)])]));
     for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  if (result.unreadable.length > 0) {
-    process.stderr.write(`redis-dr: ${result.unreadable.length} point(s) could not be read: the history has a hole there (exit 1)\n`);
-    process.exitCode = 1;
+  if (result.unreadable.length === 0) return 0;
+  process.stderr.write(`redis-dr: ${result.unreadable.length} point(s) could not be read: the history has a hole there (exit 1)\n`);
+  return 1;
+}
+
+/**
+ * `redis-dr history <key> | --match <pattern>` over `--from <destination>` or
+ * `-c <config> --plan <name>`: exit 0, or 1 when a point could not be read
+ * (the history has a hole), 2 bad input.
+ */
+export async function historyAction(key: string | undefined, options: HistoryCliOptions, env: CliEnv = {}): Promise<void> {
+  if ((key === undefined) === (options.match === undefined))
+    throw new UsageError('history needs a <key> or --match <pattern>, one of them (history user:1 --from <destination>)');
+  if ((options.from === undefined) === (options.plan === undefined))
+    throw new UsageError(
+      options.from === undefined
+        ? 'history needs where the points are: --from <destination>, or -c <config> --plan <name>'
+        : '--from and --plan name two places to read the points from: give one',
+    );
+  const query: Omit<HistoryOptions, 'from' | 'plan'> = {
+    ...(key !== undefined ? { key: Buffer.from(key) } : { match: options.match! }),
+    db: options.db,
+    ...(options.target ? { target: options.target } : {}),
+    ...(options.since ? { since: options.since } : {}),
+    show: options.show ?? false,
+    ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}),
+  };
+  if (options.from !== undefined) {
+    process.exitCode = printHistory(key, options, options.from, await keyHistoryOf({ ...query, from: options.from }));
+    return;
   }
+  const config = loadCliConfig(options.config);
+  const plan: HistoryPlan = { config, aws: new CliAws(config, env), plan: findPlan(config, options.plan!) };
+  await runAwsCommand('history', plan.aws, async () =>
+    printHistory(key, options, `plan ${plan.plan.name}'s .rdb copies`, await keyHistoryOf({ ...query, plan })),
+  );
 }

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { intInRange } from '../../options.js';
+import type { CliEnv } from '../../aws.js';
+import { CONFIG_HELP, intInRange } from '../../options.js';
 
 /** `--since`: an ISO time (2026-11-25T03:00Z) or an age back from now (90m, 24h, 7d). */
 export function sinceTime(now: () => number = Date.now): (value: string) => Date {
@@ -13,20 +14,28 @@ export function sinceTime(now: () => number = Date.now): (value: string) => Date
 }
 
 /** Defines `redis-dr history` (options and help); its action module loads only when it runs. */
-export function historyCommand(program: Command): void {
+export function historyCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('history')
     .description(
       'follow a key through every backup a destination retains: whether it existed, its type, size, TTL and value digest at each point, and where it appeared, changed or vanished (or, with --match, which keys changed)',
     )
+    .usage('<key> | --match <pattern>  (--from <destination> | -c <config> --plan <name>) [options]')
     .argument('[key]', 'the key to follow (or --match <pattern>)')
-    .requiredOption('--from <destination>', "the backups' destination: a folder (file:///path or a path) or s3://<bucket>/<prefix>")
+    .option('--from <destination>', "the backups' destination: a folder (file:///path or a path) or s3://<bucket>/<prefix>")
+    .option(
+      '--plan <name>',
+      "instead of --from: a plan of the deployment (-c); its target's recovery points are read from their .rdb copies (export or DR bucket)",
+    )
+    .option('-c, --config <file>', `with --plan: ${CONFIG_HELP}`)
     .option('--db <n>', 'the database the key is in', intInRange('--db', 0, 65535, 'use a database number such as 0'), 0)
-    .option('--target <name>', 'the target whose backups to read (needed when the destination holds several)')
+    .option('--target <name>', 'the target whose backups to read (needed when the destination or the plan holds several)')
     .option('--match <pattern>', 'instead of one key: every key matching this SCAN pattern that appeared, changed or vanished')
     .option('--since <time>', 'only points from this time on (ISO time, or an age such as 24h or 7d); the point before it is the baseline', sinceTime())
     .option('--show', 'print the value held at each point')
     .option('--json', 'print the history as JSON')
     .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
-    .action(async (key: string | undefined, options: import('./action.js').HistoryCliOptions) => (await import('./action.js')).historyAction(key, options));
+    .action(async (key: string | undefined, options: import('./action.js').HistoryCliOptions) =>
+      (await import('./action.js')).historyAction(key, options, env),
+    );
 }

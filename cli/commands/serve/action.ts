@@ -1,33 +1,57 @@
-import { startServing } from '../../../lambdas/jobs/serve/serve.js';
+import { type ServeSource, servePoint } from '../../../lambdas/jobs/serve/serve-point.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 
 /** `serve`'s options (cli/commands/serve/command.ts). */
 export interface ServeCommandOptions {
   bind: string;
   port: number;
   requirepassEnv?: string;
+  from?: string;
+  target?: string;
+  point?: string;
+  config?: string;
+  s3Endpoint?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
-/**
- * `redis-dr serve <file>`: prints `listening on <host>:<port>` once the
- * point is verified, indexed and listening, then what it holds, and serves
- * until SIGINT or SIGTERM (exit 0). A corrupt or missing file, a port in
- * use: one line, exit 2, before listening.
- */
-export async function serveAction(file: string, options: ServeCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let password: string | undefined;
-  if (options.requirepassEnv !== undefined) {
-    password = env[options.requirepassEnv];
-    if (!password)
-      throw new UsageError(`--requirepass-env ${options.requirepassEnv} names an unset or empty variable: export ${options.requirepassEnv}=<password> first`);
+/** Which of the three ways to name a point the options use; a usage error naming the clash otherwise. */
+function sourceKind(file: string | undefined, o: ServeCommandOptions): 'file' | 'destination' | 'config' {
+  if (file !== undefined) {
+    const extra = o.from !== undefined ? '--from' : o.point !== undefined ? '--point' : o.config !== undefined ? '-c' : undefined;
+    if (extra) throw new UsageError(`serve ${file} names the file itself: leave out ${extra}, or the file (serve --from <destination> --point <file>)`);
+    return 'file';
   }
-  const serving = await startServing({ location: file, bind: options.bind, port: options.port, ...(password !== undefined ? { password } : {}) });
+  if (o.from !== undefined) {
+    if (o.config !== undefined)
+      throw new UsageError('--from and -c name two places to read the point from: give one (--from <destination>, or -c <config> --point <snapshot>)');
+    return 'destination';
+  }
+  if (o.point !== undefined) return 'config';
+  throw new UsageError('serve needs a point: a file (serve <file | s3://…>), --from <destination> [--point <file>], or -c <config> --point <snapshot>');
+}
+
+/** Prints where it listens and what it serves, then serves until SIGINT or SIGTERM. */
+async function serveUntilStopped(source: ServeSource, label: string, options: ServeCommandOptions, password: string | undefined): Promise<void> {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile } = options;
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined;
+  const serving = await servePoint(source, {
+    bind: options.bind,
+    port: options.port,
+    ...(password !== undefined ? { password } : {}),
+    ...(tls ? { tls } : {}),
+  });
   const host = serving.host.includes(':') ? `[${serving.host}]` : serving.host;
   process.stdout.write(`listening on ${host}:${serving.port}\n`);
   const dbs = serving.databases.map((d) => `db${d.db} ${d.keys}`).join(', ') || 'no keys';
+  const what = serving.point !== undefined ? `${serving.point} (${serving.location})` : label;
   process.stdout.write(
-    `serving ${file} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${password ? ' --askpass' : ''}\n`,
+    `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
   );
+  // How each file was opened: from its key index (seconds on a big S3 copy) or read whole, and why.
+  for (const note of serving.notes.slice(0, 4)) process.stdout.write(`opened ${note}\n`);
+  if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -38,4 +62,44 @@ export async function serveAction(file: string, options: ServeCommandOptions, en
     process.on('SIGTERM', stop);
   });
   await serving.close();
+}
+
+/**
+ * `redis-dr serve <file> | --from <destination> [--point <file>] | -c <config> --point <snapshot>`:
+ * prints `listening on <host>:<port>` once the point is verified, indexed
+ * and listening, then what it holds, and serves until SIGINT or SIGTERM
+ * (exit 0). A corrupt or missing file, an unknown point, a port in use: one
+ * line, exit 2, before listening.
+ */
+export async function serveAction(
+  file: string | undefined,
+  options: ServeCommandOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  cliEnv: CliEnv = {},
+): Promise<void> {
+  const kind = sourceKind(file, options);
+  if ((options.tlsCertFile === undefined) !== (options.tlsKeyFile === undefined))
+    throw new UsageError(
+      options.tlsCertFile === undefined
+        ? `--tls-key-file ${options.tlsKeyFile} needs --tls-cert-file <pem>, the certificate it is the key of`
+        : `--tls-cert-file ${options.tlsCertFile} needs --tls-key-file <pem>, its private key`,
+    );
+  let password: string | undefined;
+  if (options.requirepassEnv !== undefined) {
+    password = env[options.requirepassEnv];
+    if (!password)
+      throw new UsageError(`--requirepass-env ${options.requirepassEnv} names an unset or empty variable: export ${options.requirepassEnv}=<password> first`);
+  }
+  if (kind === 'file') return serveUntilStopped({ kind, location: file! }, file!, options, password);
+  if (kind === 'destination') {
+    const { from, target, point, s3Endpoint } = options;
+    const source: ServeSource = { kind, from: from!, ...(target ? { target } : {}), ...(point ? { point } : {}), ...(s3Endpoint ? { s3Endpoint } : {}) };
+    return serveUntilStopped(source, from!, options, password);
+  }
+  const config = loadCliConfig(options.config, env);
+  const aws = new CliAws(config, cliEnv);
+  await runAwsCommand('serve', aws, async () => {
+    await serveUntilStopped({ kind, config, aws, point: options.point! }, options.point!, options, password);
+    return 0;
+  });
 }

@@ -1,14 +1,28 @@
 import type { Command } from 'commander';
-import { intInRange } from '../../options.js';
+import type { CliEnv } from '../../aws.js';
+import { CONFIG_HELP, intInRange } from '../../options.js';
+import type { ServeCommandOptions } from './action.js';
 
 /** Defines `redis-dr serve` (options and help); its action module loads only when it runs. */
-export function serveCommand(program: Command): void {
+export function serveCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('serve')
+    .usage('<file | s3://…> | --from <destination> [--point <file>] | -c <config> --point <snapshot> [options]')
     .description(
       'serve a recovery point read-only over the Redis protocol (redis-cli, ioredis, migrate, compare): verified and indexed first, values read at their offsets; writes are refused with READONLY',
     )
-    .argument('<file>', 'the .rdb file: a path, or s3://<bucket>/<key> (default AWS credential chain; values read with ranged GETs)')
+    .argument('[file]', 'the .rdb file: a path, or s3://<bucket>/<key> (default AWS credential chain; values read with ranged GETs)')
+    .option(
+      '--from <destination>',
+      "instead of a file: a backup destination (file:///dir or s3://bucket/prefix); serves its newest backup proven stored, or --point's",
+    )
+    .option('--target <name>', 'with --from: the target whose backup to serve (needed when the destination holds several)')
+    .option(
+      '--point <id>',
+      "the recovery point: with --from, a backup's file name (rdr-cache-20261123-0300.rdb); with -c, a snapshot name (rdr-<target>-20261123-0300) whose .rdb copy (export or DR bucket, every shard) is served",
+    )
+    .option('-c, --config <file>', `with --point and no --from: ${CONFIG_HELP}`)
+    .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
     .option('--bind <address>', 'address to listen on (loopback unless you mean to share the point)', '127.0.0.1')
     .option(
       '--port <n>',
@@ -16,6 +30,8 @@ export function serveCommand(program: Command): void {
       intInRange('--port', 0, 65535, 'use a port from 0 (a free one) to 65535'),
       6379,
     )
+    .option('--tls-cert-file <pem>', "serve over TLS only: the listener's certificate (chain), PEM (with --tls-key-file; clients: redis-cli --tls, rediss://)")
+    .option('--tls-key-file <pem>', "with --tls-cert-file: the certificate's private key, PEM")
     .option('--requirepass-env <var>', 'clients must AUTH with the password in this environment variable (never on the command line)')
-    .action(async (file: string, options: { bind: string; port: number; requirepassEnv?: string }) => (await import('./action.js')).serveAction(file, options));
+    .action(async (file: string | undefined, options: ServeCommandOptions) => (await import('./action.js')).serveAction(file, options, process.env, env));
 }

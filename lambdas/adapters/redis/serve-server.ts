@@ -6,7 +6,9 @@
  * and is disconnected, as by Redis; nothing a client sends stops the
  * server.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Session } from '../../domain/serve/context.js';
 import { encodeReply, ProtocolError, type Reply, RequestParser } from '../../domain/serve/resp.js';
 
@@ -28,16 +30,48 @@ export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
-/** Listens on `host:port` (0: a free port) and serves requests with `handle`. */
-export async function listenResp(host: string, port: number, handle: RequestHandler): Promise<RespEndpoint> {
+/** TLS for the listener: PEM files of its certificate (chain) and private key, as redis-server's `tls-cert-file` and `tls-key-file`. */
+export interface ListenTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** The TLS context of `tls`, or a ListenError naming the option and file that cannot be used (called before a long open, too). */
+export function tlsOptions(tls: ListenTls): { cert: Buffer; key: Buffer } {
+  const read = (option: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ListenError(
+        `${option} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)}: give a PEM file`,
+      );
+    }
+  };
+  const opts = { cert: read('--tls-cert-file', tls.certFile), key: read('--tls-key-file', tls.keyFile) };
+  try {
+    createSecureContext(opts);
+  } catch (err) {
+    throw new ListenError(
+      `--tls-cert-file ${tls.certFile} / --tls-key-file ${tls.keyFile}: not a usable certificate and key (${(err as Error).message}): give the PEM certificate and its private key`,
+    );
+  }
+  return opts;
+}
+
+/** Listens on `host:port` (0: a free port) and serves requests with `handle`; with `tls`, only TLS connections. */
+export async function listenResp(host: string, port: number, handle: RequestHandler, tls?: ListenTls): Promise<RespEndpoint> {
   const sockets = new Set<Socket>();
   let nextId = 1;
-  const server: Server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     serveConnection(socket, { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false }, handle);
     socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  // A TLS listener serves only after the handshake ('secureConnection'); a client speaking plain RESP to it is dropped by the handshake.
+  const server: Server = tls ? createTlsServer(tlsOptions(tls), onConnection) : createServer(onConnection);
+  if (tls) server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const why =

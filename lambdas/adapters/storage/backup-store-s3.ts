@@ -204,7 +204,7 @@ export class S3BackupStore implements BackupStore {
     };
   }
 
-  /** S3 keeps a backup's record in its tags: nothing is left beside a deleted object. */
+  /** S3 keeps a backup's record in its tags; its key index is removed with it (remove). */
   async sweepOrphans(): Promise<string[]> {
     return [];
   }
@@ -257,6 +257,8 @@ export class S3BackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
+    // Its key index (serve's) goes with it; a backup written before indexes has none.
+    await this.objects.delete(`${file}.keys`).catch(() => undefined);
   }
 
   async hold(file: string, reason: string): Promise<void> {

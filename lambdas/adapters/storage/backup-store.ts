@@ -287,7 +287,7 @@ export class FileBackupStore implements BackupStore {
       if (!w) continue;
       const file = w[1]!;
       if (names.has(file) && !names.has(`${file}.json`)) {
-        for (const key of [file, `${file}.sha256`]) {
+        for (const key of [file, `${file}.sha256`, `${file}.keys`]) {
           if (!names.has(key)) continue;
           await this.objects.delete(key).catch(() => undefined);
           removed.push(key);
@@ -298,7 +298,7 @@ export class FileBackupStore implements BackupStore {
       names.delete(name);
     }
     for (const name of names) {
-      const m = /^(.+\.rdb)\.(json|sha256)$/.exec(name);
+      const m = /^(.+\.rdb)\.(json|sha256|keys)$/.exec(name);
       if (!m || names.has(m[1]!)) continue;
       await this.objects.delete(name).catch(() => undefined);
       removed.push(name);
@@ -413,7 +413,7 @@ export class FileBackupStore implements BackupStore {
     } catch (err) {
       throw storeError(this.url, `delete ${file}`, err);
     }
-    for (const side of [`${file}.sha256`, `${file}.json`]) await this.objects.delete(side).catch(() => undefined);
+    for (const side of [`${file}.sha256`, `${file}.json`, `${file}.keys`]) await this.objects.delete(side).catch(() => undefined);
   }
 
   async hold(file: string, reason: string): Promise<void> {

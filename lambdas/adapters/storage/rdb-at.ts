@@ -59,8 +59,8 @@ export function openLocalRdb(path: string): RdbAt {
   };
 }
 
-/** Opens `s3://bucket/key` (the default credential chain; AWS_ENDPOINT_URL_S3 for an S3-compatible store). */
-export async function openS3Rdb(url: string): Promise<RdbAt> {
+/** Opens `s3://bucket/key` (the default credential chain; `endpoint`, else AWS_ENDPOINT_URL_S3, for an S3-compatible store). */
+export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> {
   const [{ parseS3Url }, { headObject, readRanges }, { storageS3Client }] = await Promise.all([
     import('../aws/s3/objects.js'),
     import('../aws/s3/ranges.js'),
@@ -68,7 +68,7 @@ export async function openS3Rdb(url: string): Promise<RdbAt> {
   ]);
   const parsed = parseS3Url(url);
   if (!parsed) throw new RdbOpenError(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
-  const client = storageS3Client({ concurrency: 8 });
+  const client = storageS3Client({ concurrency: 8, ...(endpoint ? { endpoint } : {}) });
   let object: Awaited<ReturnType<typeof headObject>>;
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
@@ -92,7 +92,7 @@ export async function openS3Rdb(url: string): Promise<RdbAt> {
   };
 }
 
-/** {@link openLocalRdb} or {@link openS3Rdb} by the location's form. */
-export function openRdbAt(location: string): Promise<RdbAt> {
-  return /^s3:\/\//i.test(location) ? openS3Rdb(location) : Promise.resolve(openLocalRdb(location));
+/** {@link openLocalRdb} or {@link openS3Rdb} by the location's form (`s3Endpoint`: an S3-compatible store's). */
+export function openRdbAt(location: string, s3Endpoint?: string): Promise<RdbAt> {
+  return /^s3:\/\//i.test(location) ? openS3Rdb(location, s3Endpoint) : Promise.resolve(openLocalRdb(location));
 }

@@ -96,7 +96,8 @@ export class KeyIndexBuilder {
   }
 }
 
-interface Columns {
+/** An index's columns (domain/serve/index-file.ts writes and reads them). */
+export interface Columns {
   readonly names: Buffer;
   /** Key numbers in (db, name) order. */
   readonly order: Uint32Array;
@@ -134,6 +135,11 @@ export class KeyIndex {
     }
   }
 
+  /** The columns, for the index file (domain/serve/index-file.ts). */
+  columns(): Columns {
+    return this.c;
+  }
+
   private stored: number | undefined;
 
   /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */
@@ -165,6 +171,18 @@ export class KeyIndex {
   /** Positions of the keys of `db` that have an expiry. */
   withExpiry(db: number): readonly number[] {
     return this.expiring.get(db) ?? [];
+  }
+
+  /** A name held twice in one database (shards of two clusters served as one), or undefined: the sorted order puts twins side by side. */
+  firstDuplicate(): Buffer | undefined {
+    const { order, names, nameAt, nameLen, db } = this.c;
+    for (let i = 1; i < order.length; i++) {
+      const a = order[i - 1]!;
+      const b = order[i]!;
+      if (db[a] === db[b] && names.compare(names, nameAt[a]!, nameAt[a]! + nameLen[a]!, nameAt[b]!, nameAt[b]! + nameLen[b]!) === 0)
+        return names.subarray(nameAt[b]!, nameAt[b]! + nameLen[b]!);
+    }
+    return undefined;
   }
 
   /** The position of `name` in `db`, or -1. */

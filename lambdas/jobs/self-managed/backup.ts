@@ -27,6 +27,10 @@
  *    its checksums) and matched, length and SHA-256, against what was
  *    verified while streaming; a mismatch removes what this run created.
  *    Only a backup read back counts as stored (its record says so);
+ * 6b. `index` — the stored bytes read once more through the verifier, and
+ *    the key index written beside them (`<file>.keys`, read back), so
+ *    `serve` opens the backup without reading it whole (none for a file
+ *    without a CRC-64 or in Valkey's envelope: said in the detail);
  * 7. `keyspace` — the collapse tripwire: the new backup's keys (and bytes)
  *    against the newest earlier read-back backup of the target that is not
  *    a collapse; a drop past `collapseThresholdPct` (or to 0 keys) keeps the
@@ -54,6 +58,7 @@ import { saveLocally, type SaveTiming } from '../../adapters/redis/save.js';
 import type { RdbPull, SyncSource } from '../../adapters/redis/sync.js';
 import { ReadBackMismatchError } from '../../adapters/storage/durable-file.js';
 import { updateFileAtomic } from '../../adapters/host/textfile.js';
+import { writeBackupKeyIndex } from './backup-key-index.js';
 import {
   backupCollapse,
   backupFileName,
@@ -85,6 +90,7 @@ export const BACKUP_STEPS = [
   'sync',
   'write',
   'read-back',
+  'index',
   'keyspace',
   'retention',
   'metrics',
@@ -235,6 +241,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const { source, savedAt } = await run.openSource();
     const written = await run.writeVerified(destination, source, rdbChecksum, savedAt);
     const stored = await run.readBack(destination, written);
+    await run.writeKeyIndex(destination.file);
     await run.judgeKeyspace(written, stored.bytes);
     await run.applyRetention(destination.file);
   } catch (err) {
@@ -522,6 +529,11 @@ class BackupRun {
       readBack: { how: stored.readBack.how, at: stored.readBack.at },
     };
     return stored;
+  }
+
+  /** `index`: the key index beside the backup proven stored (serve's first answer without reading the whole file). */
+  async writeKeyIndex(file: string): Promise<void> {
+    await this.step('index', async () => ({ value: undefined, detail: await writeBackupKeyIndex(this.req.store, file) }));
   }
 
   /** `keyspace`: the collapse tripwire; a collapse holds the earlier backups and fails the run, naming how to release them. */

@@ -11,14 +11,26 @@ import { valueDigest } from '../../domain/rdb/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
+import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
+import type { OperatorClients } from '../kernel/clients.js';
 import { openBackupStore } from '../self-managed/clients.js';
+import { configPoints, planTarget, shardLocations } from './config-points.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { type OpenedPoint, openPoint } from './open-point.js';
 
+/** A deployment's plan whose recovery points to walk (their `.rdb` copies in the export and DR buckets). */
+export interface HistoryPlan {
+  readonly config: RedisDrConfig;
+  readonly aws: OperatorClients;
+  readonly plan: PlanConfig;
+}
+
 /** What to follow, where. */
 export interface HistoryOptions {
-  /** The destination: file://dir, a path, or s3://bucket/prefix. */
-  readonly from: string;
+  /** The destination: file://dir, a path, or s3://bucket/prefix (or `plan`). */
+  readonly from?: string;
+  /** Instead of `from`: a plan's recovery points. */
+  readonly plan?: HistoryPlan;
   /** One key (exactly one of key and match). */
   readonly key?: Buffer;
   /** A SCAN pattern: every key it matches that appeared, changed or vanished. */
@@ -53,11 +65,39 @@ export interface HistoryResult {
 interface Point {
   readonly file: string;
   readonly at: Date;
-  readonly location: string;
+  /** The files to open (a backup; every shard of a copy); absent with `problem`. */
+  readonly locations?: () => Promise<string[]>;
+  /** Why the point cannot be read (no usable copy): a hole in the history. */
+  readonly problem?: string;
+}
+
+/** From the last point before `since` on (all of them without it). */
+function fromSince<P extends { readonly at: Date }>(points: P[], since: Date | undefined): P[] {
+  if (!since) return points;
+  const first = points.findIndex((p) => p.at.getTime() >= since.getTime());
+  return first < 0 ? points.slice(-1) : points.slice(Math.max(0, first - 1));
+}
+
+/** The recovery points of the plan's target (`o.target`, else its one named target), oldest first. */
+async function planPointsOf(o: HistoryOptions, h: HistoryPlan): Promise<{ target: string; points: Point[] }> {
+  const target = planTarget(h.plan, o.target);
+  const found = await configPoints(h.config, h.aws, target);
+  if (found.length === 0)
+    throw new UsageError(
+      `plan ${h.plan.name}: no .rdb copy of ${target} in the export or DR bucket (copies appear after the plan's first export), so there is nothing to follow`,
+    );
+  const points = found.map((p) => ({
+    file: p.point,
+    at: p.at,
+    ...(p.location ? { locations: () => shardLocations(p.location!) } : { problem: p.problem ?? 'no usable copy' }),
+  }));
+  return { target, points: fromSince(points, o.since) };
 }
 
 /** The backups of the one target (or `target`) at `from`, oldest first, from the last one before `since` on. */
 async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Point[] }> {
+  if (o.plan) return planPointsOf(o, o.plan);
+  if (o.from === undefined) throw new UsageError('history needs --from <destination>, or -c <config> --plan <name>');
   const store = await openBackupStore(o.from, o.s3Endpoint, '--from', false);
   const named = (await store.list()).map((f) => ({ f, p: parseBackupFileName(f.file) })).filter((x) => x.p !== undefined);
   const targets = [...new Set(named.map((x) => x.p!.target))].sort();
@@ -68,16 +108,12 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
         ? `--from ${o.from} holds no backup: nothing to follow (redis-dr backup writes them)`
         : `--from ${o.from} holds backups of ${targets.join(', ')}: name one with --target`,
     );
-  let points = named
+  const points = named
     .filter((x) => x.p!.target === target)
-    .map((x) => ({ file: x.f.file, at: x.p!.at, location: store.location(x.f.file) }))
+    .map((x) => ({ file: x.f.file, at: x.p!.at, locations: async () => [store.location(x.f.file)] }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
-  if (o.since) {
-    const first = points.findIndex((p) => p.at.getTime() >= o.since!.getTime());
-    points = first < 0 ? points.slice(-1) : points.slice(Math.max(0, first - 1));
-  }
-  return { target, points };
+  return { target, points: fromSince(points, o.since) };
 }
 
 /** A key's value at a point, or undefined when the point lacks it or it had expired by the point's time. */
@@ -100,9 +136,13 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   const digests: PointDigests[] = [];
   const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
   for (const p of points) {
+    if (!p.locations) {
+      unreadable.push({ point: p.file, why: p.problem! });
+      continue;
+    }
     let opened: OpenedPoint;
     try {
-      opened = await openPoint(p.location);
+      opened = await openPoint(await p.locations(), o.s3Endpoint);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       unreadable.push({ point: p.file, why: err.message });

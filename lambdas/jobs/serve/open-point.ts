@@ -6,20 +6,23 @@
  * value is one read at its offset (a positional read, or one ranged GET on
  * S3). Memory: the index (names and five numbers a key), never the values.
  */
-import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
-import { DEFAULT_MAX_KEY_BYTES, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { DEFAULT_MAX_KEY_BYTES } from '../../domain/rdb/keys.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
-import { rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
+import type { RdbReport } from '../../domain/rdb/verifier.js';
+import { decodeKeyIndex, INDEX_SUFFIX, type IndexedCopy, indexableTrailer } from '../../domain/serve/index-file.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** A point ready to answer. */
 export interface OpenedPoint {
   readonly location: string;
   readonly index: KeyIndex;
-  /** The verifier's report of the pass that built the index. */
-  readonly report: RdbReport;
+  /** The verifier's report of each shard read whole (not those opened from their key index), in shard order. */
+  readonly reports: readonly RdbReport[];
+  /** Per shard, how it was opened: from its key index, or read whole (and why: no index, one of another copy …). */
+  readonly notes: readonly string[];
   /** The file's magic says Valkey (VALKEY80 and on). */
   readonly valkey: boolean;
   /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64. */
@@ -30,58 +33,121 @@ export interface OpenedPoint {
 /** How many bytes a served value may take: Redis's proto-max-bulk-len, what a client or RESTORE takes at most. */
 export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
 
-/** Opens, verifies and indexes the RDB file at `location` (a path or `s3://bucket/key`). */
-export async function openPoint(location: string): Promise<OpenedPoint> {
-  let at: RdbAt;
+/**
+ * Opens, verifies and indexes the RDB file at `location` (a path or
+ * `s3://bucket/key`), or the shards of one recovery point (an export of a
+ * cluster: one file a shard, served as one keyspace). Each shard is judged
+ * by the verifier on its own; the index keeps one offset a key, over the
+ * shards laid end to end (shard i's bytes after shard i−1's), so a key's
+ * (shard, offset) is one number.
+ */
+export async function openPoint(location: string | readonly string[], s3Endpoint?: string): Promise<OpenedPoint> {
+  const locations = typeof location === 'string' ? [location] : location;
+  if (locations.length === 0) throw new UsageError('a recovery point needs at least one .rdb file: give a path or s3://<bucket>/<key>');
+  const shards: RdbAt[] = [];
   try {
-    at = await openRdbAt(location);
+    for (const l of locations) shards.push(await openRdbAt(l, s3Endpoint));
+    return await indexPoint(shards, s3Endpoint);
   } catch (err) {
+    for (const at of shards) at.close();
     if (err instanceof RdbOpenError) throw new UsageError(err.message);
-    throw err;
-  }
-  try {
-    return await indexPoint(at);
-  } catch (err) {
-    at.close();
     throw err;
   }
 }
 
-async function indexPoint(at: RdbAt): Promise<OpenedPoint> {
-  if (at.size >= 4 && (await at.read(0, 4)).toString('latin1') === 'VKCS')
-    throw new UsageError(
-      `${at.location} is in Valkey's compressed envelope (rdbcompression lz4), which cannot be read at offsets: decompress it first (redis-dr migrate --from-rdb reads it as a stream)`,
-    );
+/** The copy's identity for its index: its length and CRC-64 trailer. */
+async function copyOf(at: RdbAt): Promise<IndexedCopy> {
+  return { bytes: at.size, trailer: at.size >= 8 ? (await at.read(at.size - 8, 8)).toString('hex') : '' };
+}
+
+/**
+ * The key index written beside the copy after it was verified
+ * (`<copy>.keys`), read whole and checked against the copy; or why there is
+ * none to use (missing, damaged, of another copy): the caller then reads
+ * the copy whole, and says so.
+ */
+async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<{ index: KeyIndex; valkey: boolean } | { problem: string }> {
+  const copy = await copyOf(at);
+  if (!indexableTrailer(copy.trailer)) return { problem: 'the copy has no CRC-64 to tie an index to' };
+  let file: RdbAt;
+  try {
+    file = await openRdbAt(`${at.location}${INDEX_SUFFIX}`, s3Endpoint);
+  } catch (err) {
+    if (err instanceof RdbOpenError) return { problem: `no usable ${INDEX_SUFFIX} index beside it: ${err.message}` };
+    throw err;
+  }
+  try {
+    const parts: Uint8Array[] = [];
+    for await (const part of file.stream()) parts.push(part);
+    return decodeKeyIndex(Buffer.concat(parts), copy);
+  } catch (err) {
+    return { problem: `its index could not be read: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    file.close();
+  }
+}
+
+/** Each shard's keys into `builder` (at its base): from its index when one checks out, else by a verifying pass; what was done, per shard. */
+async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s3Endpoint: string | undefined) {
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex }[] = [];
+  let base = 0;
+  for (const at of shards) {
+    const beside = await indexBeside(at, s3Endpoint);
+    if ('index' in beside) {
+      const idx = beside.index;
+      // One shard: its index is the point's; several: each one's keys go into the one index, at its base.
+      if (shards.length > 1)
+        for (const db of idx.databases())
+          for (let pos = 0; pos < idx.size(db); pos++) {
+            const e = idx.entry(db, pos);
+            builder.add({ ...e, valueAt: base + e.valueAt, valueEnd: base + e.valueEnd });
+          }
+      out.push({
+        version: idx.rdbVersion,
+        valkey: beside.valkey,
+        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified)`,
+        index: idx,
+      });
+    } else {
+      const pass = await indexShard(at, builder, base);
+      out.push({ ...pass, note: `${at.location}: read whole and verified (${beside.problem})` });
+    }
+    base += at.size;
+  }
+  return out;
+}
+
+async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined): Promise<OpenedPoint> {
   const builder = new KeyIndexBuilder();
-  const spill = tempKeyDigestSpill();
-  const reader = new RdbKeyReader({
-    // The index keeps where each value lies; no value is held (values over 512 MiB are refused when read, not here).
-    maxKeyBytes: Number.MAX_SAFE_INTEGER,
-    wantName: () => false,
-    want: (db, name, _bytes, where) => {
-      builder.add({ db, name, type: where.type, valueAt: where.valueAt, valueEnd: where.valueEnd, expireAtMs: where.expireAtMs });
-      return false;
-    },
-    keyDigestSpill: () => spill,
-  });
-  for await (const chunk of at.stream()) {
-    reader.push(chunk);
-    if (reader.error) break;
+  const bases: number[] = [];
+  let base = 0;
+  for (const at of shards) {
+    bases.push(base);
+    base += at.size;
   }
-  const { version, valkey } = reader.fileVersion;
-  const report = reader.end();
-  const verdict = rdbVerdict(report);
-  if (verdict !== 'ok') {
-    const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
-    throw new UsageError(
-      `${at.location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}): serve refuses it; redis-dr verify-rdb ${at.location} shows the report`,
-    );
+  const done = await indexShards(shards, builder, s3Endpoint);
+  const versions = done.map((d) => d.version);
+  const valkey = done.some((d) => d.valkey);
+  const reports = done.flatMap((d) => (d.report ? [d.report] : []));
+  const index = shards.length === 1 && done[0]!.index ? done[0]!.index : builder.finish(Math.max(...versions));
+  if (shards.length > 1) {
+    const twice = index.firstDuplicate();
+    if (twice)
+      throw new UsageError(
+        `${shards.map((s) => s.location).join(', ')} are not the shards of one cluster: key ${JSON.stringify(twice.toString('latin1').slice(0, 64))} is in two of them; serve one file, or the shards of one export`,
+      );
   }
-  const index = builder.finish(version);
+  /** The shard holding global offset `at` (the last whose base is at or before it). */
+  const shardOf = (at: number): number => {
+    let i = bases.length - 1;
+    while (i > 0 && bases[i]! > at) i--;
+    return i;
+  };
   return {
-    location: at.location,
+    location: shards.length === 1 ? shards[0]!.location : `${shards[0]!.location} (+${shards.length - 1} shards)`,
     index,
-    report,
+    reports,
+    notes: done.map((d) => d.note),
     valkey,
     async payload(key) {
       const bytes = key.valueEnd - key.valueAt;
@@ -89,10 +155,13 @@ async function indexPoint(at: RdbAt): Promise<OpenedPoint> {
         throw new Error(
           `the value of ${JSON.stringify(key.name.toString('latin1').slice(0, 64))} takes ${bytes} bytes, more than the ${SERVE_MAX_VALUE_BYTES} a reply may hold (proto-max-bulk-len): restore the point to read it`,
         );
-      const value = await at.read(key.valueAt, bytes);
-      const p = dumpPayload(key.type, value, version);
+      const i = shardOf(key.valueAt);
+      const value = await shards[i]!.read(key.valueAt - bases[i]!, bytes);
+      const p = dumpPayload(key.type, value, versions[i]!);
       return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     },
-    close: () => at.close(),
+    close: () => {
+      for (const at of shards) at.close();
+    },
   };
 }

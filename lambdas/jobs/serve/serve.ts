@@ -3,7 +3,7 @@
  * listen with the read-only command table; the first answer comes as soon
  * as the index is built.
  */
-import { ListenError, listenResp } from '../../adapters/redis/serve-server.js';
+import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
 import { type ServeContext, ValueCache } from '../../domain/serve/context.js';
@@ -12,14 +12,18 @@ import { openPoint } from './open-point.js';
 
 /** What to serve and where. */
 export interface ServeOptions {
-  /** A path or `s3://bucket/key`. */
-  readonly location: string;
+  /** A path or `s3://bucket/key`; the shards of one recovery point, in shard order. */
+  readonly location: string | readonly string[];
+  /** An S3-compatible store's endpoint, for s3:// locations. */
+  readonly s3Endpoint?: string;
   /** @default 127.0.0.1 */
   readonly bind?: string;
   /** 0: a free port. @default 6379 */
   readonly port?: number;
   /** Clients must AUTH with it. @default none */
   readonly password?: string;
+  /** Serve over TLS only (PEM certificate and key files). @default plain TCP */
+  readonly tls?: ListenTls;
   /** Databases SELECT takes. @default 16 */
   readonly databases?: number;
   /** The clock (tests). @default Date.now */
@@ -34,12 +38,25 @@ export interface Serving {
   readonly keys: number;
   readonly databases: readonly { readonly db: number; readonly keys: number }[];
   readonly rdbVersion: number;
+  /** What is served: the file, or the first shard and how many more. */
+  readonly location: string;
+  /** Per shard, how it was opened: from the key index beside it, or read whole (and why). */
+  readonly notes: readonly string[];
   close(): Promise<void>;
 }
 
 /** Opens `options.location` and serves it read-only until {@link Serving.close}. */
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  const point = await openPoint(options.location);
+  if (options.tls) {
+    // Before the point is opened: a wrong certificate path is said at once, not after a pass over a big file.
+    try {
+      tlsOptions(options.tls);
+    } catch (err) {
+      if (err instanceof ListenError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  const point = await openPoint(options.location, options.s3Endpoint);
   const host = options.bind ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   let port = options.port ?? 6379;
@@ -59,7 +76,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   };
   let endpoint;
   try {
-    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args));
+    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
     point.close();
     if (err instanceof ListenError) throw new UsageError(err.message);
@@ -72,6 +89,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     keys: point.index.keys,
     databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db) })),
     rdbVersion: version,
+    location: point.location,
+    notes: point.notes,
     async close() {
       await endpoint.close();
       point.close();

@@ -92,6 +92,12 @@ describe('redis-dr serve', () => {
     expect(r.stderr).toContain(`--port ${port} is in use on 127.0.0.1`);
   }, 30_000);
 
+  it('refuses --tls-cert-file without --tls-key-file, exit 2', async () => {
+    const r = await cli('serve', file, '--port', '0', '--tls-cert-file', 'server.crt');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('redis-dr: --tls-cert-file server.crt needs --tls-key-file <pem>, its private key');
+  }, 30_000);
+
   it('refuses an unset --requirepass-env variable, exit 2', async () => {
     const r = await cliWithEnv({ NOT_SET_HERE: '' }, 'serve', file, '--requirepass-env', 'NOT_SET_HERE');
     expect(r.status).toBe(2);

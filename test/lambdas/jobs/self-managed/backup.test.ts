@@ -4,9 +4,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FileBackupStore, type BackupStore, type OpenFile, type StoreFileHandle } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
@@ -86,6 +95,7 @@ describe('runBackup (local mode) against a real redis-server', () => {
       ['save', true],
       ['write', true],
       ['read-back', true],
+      ['index', true],
       ['keyspace', true],
       ['retention', true],
       ['metrics', true],
@@ -486,7 +496,7 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
       const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
       expect(next.ok).toBe(true);
       expect([...next.retention!.deleted].sort()).toEqual(good);
-      expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.sha256`]);
+      expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.keys`, `${next.backup!.file}.sha256`]);
     },
   );
 
@@ -807,17 +817,21 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
 
   /** An S3 that stores the PUT body and answers HeadObject with checksum mode from it (`corrupt` flips a byte of what it "stored"). */
   function bucket(corrupt: boolean) {
-    let stored: Buffer | undefined;
+    // Each object by key: the backup, then its key index (the `index` step reads the backup back with GetObject).
+    const stored = new Map<string, Buffer>();
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-    s3.on(PutObjectCommand).callsFake((input: { Body: Uint8Array }) => {
-      stored = Buffer.from(input.Body);
-      if (corrupt) stored[100]! ^= 1;
+    s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array }) => {
+      const body = Buffer.from(input.Body);
+      if (corrupt) body[100]! ^= 1;
+      stored.set(input.Key, body);
       return {};
     });
-    s3.on(HeadObjectCommand).callsFake((input: { ChecksumMode?: string }) => {
-      if (!input.ChecksumMode || !stored) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-      return { ContentLength: stored.length, ChecksumSHA256: createHash('sha256').update(stored).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    s3.on(HeadObjectCommand).callsFake((input: { Key: string; ChecksumMode?: string }) => {
+      const body = stored.get(input.Key);
+      if (!input.ChecksumMode || !body) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+      return { ContentLength: body.length, ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
     });
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([stored.get(input.Key)!]) }));
     s3.on(PutObjectTaggingCommand).resolves({});
     s3.on(DeleteObjectCommand).resolves({});
   }
@@ -948,7 +962,9 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     const r = await runBackup(request(0), deps(server));
     expect(r.ok, r.error).toBe(true);
     expect(r.steps[0]!.detail).toMatch(new RegExp(`taking over a stale lease \\(its holder, pid ${dead} on .*, is gone`));
-    expect(readdirSync(folder()).sort()).toEqual([r.backup!.file, `${r.backup!.file}.json`, `${r.backup!.file}.sha256`, 'notes.json'].sort());
+    expect(readdirSync(folder()).sort()).toEqual(
+      [r.backup!.file, `${r.backup!.file}.json`, `${r.backup!.file}.keys`, `${r.backup!.file}.sha256`, 'notes.json'].sort(),
+    );
   });
 
   it('a lease of another host is waited for until it is older than the bound, then taken over', async () => {

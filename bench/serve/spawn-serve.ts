@@ -1,0 +1,20 @@
+/** Starting the built `redis-dr serve` for a bench: the child, and the port its first line (`listening on <host>:<port>`) names. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { BENCH_ENV } from '../support.js';
+
+const BIN = path.join(__dirname, '..', '..', 'bin', 'redis-dr.cjs');
+
+/** Spawns `redis-dr serve <args>` and resolves once it listens. */
+export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...BENCH_ENV.env, ...env } });
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    child.on('exit', (code: number | null) => reject(new Error(`serve exited ${code}`)));
+  });
+  return { child, port: Number(/:(\d+)$/.exec(first)![1]) };
+}

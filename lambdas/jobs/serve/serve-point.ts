@@ -1,0 +1,41 @@
+/**
+ * `redis-dr serve` by what the operator names: a file (`<file | s3://…>`),
+ * a backup of a self-managed destination (`--from <destination> [--point
+ * <file>]`, chosen as `drill local --from` chooses), or a recovery point of
+ * a deployment (`-c <config> --point <snapshot>`: its `.rdb` copy in the
+ * export or DR bucket, every shard of it).
+ */
+import type { RedisDrConfig } from '../../../lib/config/index.js';
+import type { OperatorClients } from '../kernel/clients.js';
+import { chooseBackupPoint } from '../self-managed/backup-point.js';
+import { configPointLocation, shardLocations } from './config-points.js';
+import { type ServeOptions, type Serving, startServing } from './serve.js';
+
+/** Where the point comes from. */
+export type ServeSource =
+  | { readonly kind: 'file'; readonly location: string }
+  | { readonly kind: 'destination'; readonly from: string; readonly target?: string; readonly point?: string; readonly s3Endpoint?: string }
+  | { readonly kind: 'config'; readonly config: RedisDrConfig; readonly aws: OperatorClients; readonly point: string };
+
+/** The files of the point `source` names, and what to call it. */
+export async function resolveServeSource(source: ServeSource): Promise<{ locations: string[]; point?: string; s3Endpoint?: string }> {
+  switch (source.kind) {
+    case 'file':
+      return { locations: [source.location] };
+    case 'destination': {
+      const chosen = await chooseBackupPoint({ ...source, what: 'serve' });
+      return { locations: [chosen.location], point: chosen.point, ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}) };
+    }
+    case 'config': {
+      const copy = await configPointLocation(source.config, source.aws, source.point);
+      return { locations: await shardLocations(copy.location!), point: copy.point };
+    }
+  }
+}
+
+/** {@link startServing} for the point `source` names; `point` says which one was chosen (a backup's file name, a snapshot's). */
+export async function servePoint(source: ServeSource, options: Omit<ServeOptions, 'location' | 's3Endpoint'>): Promise<Serving & { point?: string }> {
+  const { locations, point, s3Endpoint } = await resolveServeSource(source);
+  const serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
+  return Object.assign(serving, point !== undefined ? { point } : {});
+}

@@ -1,0 +1,150 @@
+/**
+ * `serve -c <config> --point <snapshot>` and `history -c <config> --plan`
+ * against a real S3 API (moto) holding a deployment's `.rdb` copies: a
+ * two-shard export written by two real redis-servers (served as one
+ * keyspace), a later single-shard point, an incomplete export (a hole in
+ * the history), and the errors for a point or target that is not there.
+ */
+import { readFileSync } from 'node:fs';
+import { PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisDrConfig } from '../../../../lib/config/index.js';
+import { recoveryBucketName } from '../../../../lib/deployment.js';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
+import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { planTarget } from '../../../../lambdas/jobs/serve/config-points.js';
+import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
+import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
+import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { exampleConfig } from '../../../support/synth.js';
+
+const ACCOUNT = '123456789012';
+const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0)];
+const point = (i: number): string => formatSnapshotName('sessions-prod', new Date(T[i]!));
+
+let moto: MotoS3;
+let restoreCredentials: () => void;
+let config: RedisDrConfig;
+let dr: string;
+const savedEnv: Record<string, string | undefined> = {};
+
+/** The saved file of a redis-server after `fill`. */
+async function rdbOf(fill: (c: Redis) => Promise<unknown>): Promise<Buffer> {
+  const server = await startRedisServer();
+  try {
+    const c = server.client();
+    await fill(c);
+    await c.save();
+    c.disconnect();
+    return readFileSync(server.rdbPath);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Puts shard `shard` of `shards` of the export of point `i` into the DR bucket, tagged as the export job tags it. */
+async function putShard(i: number, shard: number, shards: number, body: Buffer): Promise<void> {
+  const key = exportObjectKey(point(i), shard);
+  await moto.client.send(new PutObjectCommand({ Bucket: dr, Key: key, Body: body }));
+  const tags = exportObjectTags({ tier: 'hourly', plan: 'sessions', snapshot: point(i), createdAt: new Date(T[i]!), shard, shards });
+  await moto.client.send(
+    new PutObjectTaggingCommand({ Bucket: dr, Key: key, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }),
+  );
+}
+
+beforeAll(async () => {
+  moto = await startMotoS3();
+  restoreCredentials = useMotoCredentials();
+  for (const k of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3']) savedEnv[k] = process.env[k];
+  // localhost: the SDK addresses a named host by path only when told; the operator's clients are (adapters/aws/client-config.ts).
+  process.env.AWS_ENDPOINT_URL = moto.endpoint.replace('127.0.0.1', 'localhost');
+  process.env.AWS_ENDPOINT_URL_S3 = process.env.AWS_ENDPOINT_URL;
+  config = { ...exampleConfig(), primary: { ...exampleConfig().primary, account: ACCOUNT } };
+  dr = recoveryBucketName(config.name, ACCOUNT, config.dr.region);
+  await moto.bucket(dr);
+  // Point 0: two shards of a cluster, keys split between them.
+  await putShard(0, 1, 2, await rdbOf((c) => c.pipeline().set('user:1', 'alice').hset('cart:1', 'apple', '1').exec()));
+  await putShard(0, 2, 2, await rdbOf((c) => c.pipeline().set('user:2', 'bob').sadd('tags', 'a', 'b').exec()));
+  // Point 1: one shard, user:1 changed and user:2 gone.
+  await putShard(1, 1, 1, await rdbOf((c) => c.pipeline().set('user:1', 'alicia').hset('cart:1', 'apple', '1').exec()));
+  // Point 2: shard 1 of 2 only (the export did not finish).
+  await putShard(2, 1, 2, await rdbOf((c) => c.set('user:1', 'x')));
+}, 90_000);
+
+afterAll(async () => {
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  restoreCredentials?.();
+  await moto?.stop();
+});
+
+describe('serve -c <config> --point <snapshot>', () => {
+  it('serves every shard of the copy as one keyspace', async () => {
+    const aws = new OperatorClients(config);
+    const serving = await servePoint({ kind: 'config', config, aws, point: point(0) }, { port: 0 });
+    const c = new Redis({ port: serving.port, lazyConnect: true });
+    try {
+      expect(serving.point).toBe(point(0));
+      expect(serving.location).toBe(`s3://${dr}/${exportObjectKey(point(0), 1)} (+1 shards)`);
+      await c.connect();
+      expect(await c.dbsize()).toBe(4);
+      expect(await c.mget('user:1', 'user:2', 'nope')).toEqual(['alice', 'bob', null]);
+      expect((await c.smembers('tags')).sort()).toEqual(['a', 'b']);
+      expect(await c.hgetall('cart:1')).toEqual({ apple: '1' });
+      await expect(c.set('user:1', 'z')).rejects.toThrow(/READONLY/);
+    } finally {
+      c.disconnect();
+      await serving.close();
+    }
+  }, 30_000);
+
+  it('names an unknown point, a malformed one and an incomplete copy, with the fix', async () => {
+    const aws = new OperatorClients(config);
+    const unknown = formatSnapshotName('sessions-prod', new Date(Date.UTC(2030, 0, 1, 0, 0)));
+    await expect(servePoint({ kind: 'config', config, aws, point: unknown }, { port: 0 })).rejects.toThrow(
+      new RegExp(`^--point ${unknown}: no \\.rdb copy found; redis-dr restore --target sessions-prod --list lists`),
+    );
+    await expect(servePoint({ kind: 'config', config, aws, point: 'yesterday' }, { port: 0 })).rejects.toThrow(
+      /^--point yesterday is not a recovery point id: give a snapshot name such as rdr-<target>-/,
+    );
+    await expect(servePoint({ kind: 'config', config, aws, point: point(2) }, { port: 0 })).rejects.toThrow(UsageError);
+    await expect(servePoint({ kind: 'config', config, aws, point: point(2) }, { port: 0 })).rejects.toThrow(
+      /no usable \.rdb copy .*incomplete: shard\(s\) 0002 of 2 missing/,
+    );
+  }, 30_000);
+});
+
+describe('history -c <config> --plan <name>', () => {
+  it("walks the plan's points, oldest first, and names the one without a usable copy as a hole", async () => {
+    const aws = new OperatorClients(config);
+    const plan = config.plans.find((p) => p.name === 'sessions')!;
+    const r = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-prod', key: Buffer.from('user:2') });
+    expect(r.target).toBe('sessions-prod');
+    expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([
+      [point(0), true, 'first'],
+      [point(1), false, 'vanished'],
+    ]);
+    expect(r.unreadable).toEqual([{ point: point(2), why: expect.stringMatching(/incomplete: shard\(s\) 0002 of 2 missing/) }]);
+    const changed = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-prod', match: 'user:*' });
+    expect(changed.changes!.map((c) => [c.point, c.change, c.key.toString()])).toEqual([
+      [point(1), 'changed', 'user:1'],
+      [point(1), 'vanished', 'user:2'],
+    ]);
+  }, 60_000);
+
+  it('asks which target of a plan of several, and refuses one the plan does not back up', () => {
+    const plan = config.plans.find((p) => p.name === 'sessions')!;
+    expect(() => planTarget(plan, undefined)).toThrow(/^plan sessions backs up sessions-prod, sessions-edge: name the one to follow with --target$/);
+    expect(() => planTarget(plan, 'orders')).toThrow(/^--target orders: plan sessions does not back it up; its targets: sessions-prod, sessions-edge$/);
+    expect(planTarget(plan, 'Sessions-Prod')).toBe('sessions-prod');
+    const byTags = config.plans.find((p) => p.name === 'queues')!;
+    expect(() => planTarget(byTags, undefined)).toThrow(/selects its targets by tags: name the one to follow with --target/);
+    expect(planTarget(byTags, 'queues-1')).toBe('queues-1');
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * `serve --from <destination> [--point <file>]`: a backup of a self-managed
+ * destination chosen by its file name (the chooser `drill local --from`
+ * uses), in a folder and on a real S3 API (moto), and the one-line errors for
+ * a point that is not there.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
+import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+
+const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0)];
+const name = (i: number): string => backupFileName('cache', new Date(T[i]!));
+let root: string;
+let moto: MotoS3;
+let restoreCredentials: () => void;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'redis-dr-serve-from-'));
+  mkdirSync(join(root, 'dest'));
+  moto = await startMotoS3();
+  restoreCredentials = useMotoCredentials();
+  await moto.bucket('backups');
+  const server = await startRedisServer();
+  const c = server.client();
+  for (const [i, value] of ['v1', 'v2'].entries()) {
+    await c.set('k', value);
+    await c.save();
+    copyFileSync(server.rdbPath, join(root, 'dest', name(i)));
+    await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${name(i)}`, Body: readFileSync(server.rdbPath) }));
+  }
+  c.disconnect();
+  await server.stop();
+}, 60_000);
+
+afterAll(async () => {
+  restoreCredentials?.();
+  await moto?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function getK(from: string, point: string, s3Endpoint?: string): Promise<{ value: string | null; chosen?: string }> {
+  const serving = await servePoint({ kind: 'destination', from, point, ...(s3Endpoint ? { s3Endpoint } : {}) }, { port: 0 });
+  const c = new Redis({ port: serving.port });
+  try {
+    return { value: await c.get('k'), chosen: serving.point };
+  } finally {
+    c.disconnect();
+    await serving.close();
+  }
+}
+
+describe('serve --from <destination> --point <file>', () => {
+  it('serves the backup the point names, in a folder and on S3 (no --target: the name says it)', async () => {
+    expect(await getK(`file://${join(root, 'dest')}`, name(0))).toEqual({ value: 'v1', chosen: name(0) });
+    expect(await getK(`file://${join(root, 'dest')}`, name(1).replace(/\.rdb$/, ''))).toEqual({ value: 'v2', chosen: name(1) });
+    expect(await getK('s3://backups/prod', name(0), moto.endpoint)).toEqual({ value: 'v1', chosen: name(0) });
+  }, 30_000);
+
+  it('names a point that is not there, with the newest there is', async () => {
+    const missing = backupFileName('cache', new Date(Date.UTC(2020, 0, 1)));
+    const attempt = servePoint({ kind: 'destination', from: `file://${join(root, 'dest')}`, point: missing }, { port: 0 });
+    await expect(attempt).rejects.toThrow(UsageError);
+    await expect(servePoint({ kind: 'destination', from: `file://${join(root, 'dest')}`, point: missing }, { port: 0 })).rejects.toThrow(
+      `--point ${missing}: no backup of cache of that name in file://${join(root, 'dest')}; give one of its file names (the newest is ${name(1)})`,
+    );
+    await expect(servePoint({ kind: 'destination', from: 's3://backups/prod', point: missing, s3Endpoint: moto.endpoint }, { port: 0 })).rejects.toThrow(
+      /no backup of cache of that name in s3:\/\/backups\/prod/,
+    );
+  }, 30_000);
+});
