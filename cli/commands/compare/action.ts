@@ -1,7 +1,7 @@
 /** `redis-dr compare`: the action (loaded only when the command runs; options: ./command.ts). */
 import { parseRedisUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
 import { DatabasePlanError } from '../../../lambdas/domain/keys/databases.js';
-import { runCompare } from '../../../lambdas/jobs/keys/compare.js';
+import { comparePoints, isServerUrl } from '../../../lambdas/jobs/serve/compare-points.js';
 import { keyProgress } from '../../progress.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { stopOnSigint } from '../../signals.js';
@@ -23,18 +23,19 @@ export interface CompareCliOptions {
 }
 
 /**
- * `redis-dr compare --a <url> --b <url> [--match] [--max-diffs N] [--json]`: every database holding keys
+ * `redis-dr compare --a <url|file> --b <url|file> [--match] [--max-diffs N] [--json]` (a file: a local `.rdb` or
+ * `s3://bucket/key`, served read-only for the run: lambdas/jobs/serve/compare-points.ts): every database holding keys
  * on either side (each against its number), or the one --a names. Exit 0 equal, 1 different, a database
  * left out, or could not finish, 2 usage.
  */
 /** The `compare` command's action (loaded only when the command runs; options: cli/commands/compare/command.ts). */
 export async function compareAction(o: CompareCliOptions): Promise<void> {
-  parseRedisUrl(o.a); // bad URLs are usage errors (exit 2), thrown before any connection
-  parseRedisUrl(o.b);
+  // Bad URLs are usage errors (exit 2), thrown before any connection; a side that is no URL is a file or s3:// object.
+  for (const side of [o.a, o.b]) if (isServerUrl(side)) parseRedisUrl(side);
   const sig = stopOnSigint();
   const progress = keyProgress('compare');
   try {
-    const result = await runCompare({
+    const result = await comparePoints({
       ...o,
       specA: { credentials: await sideCredentials({ option: '--a-secret', secretArn: o.aSecret, envPrefix: 'REDIS_DR_A' }) },
       specB: { credentials: await sideCredentials({ option: '--b-secret', secretArn: o.bSecret, envPrefix: 'REDIS_DR_B' }) },

@@ -7,12 +7,16 @@ export function compareCommand(program: Command): void {
   program
     .command('compare')
     .description(
-      'prove two Redis datasets equal: per-key fingerprints stable across servers and encodings, TTLs compared as absolute expiry; ' +
+      'prove two Redis datasets equal (servers, or RDB files: a backup against a live server, two backups): per-key fingerprints stable across servers, encodings and RDB versions, TTLs compared as absolute expiry; ' +
         'a URL naming one node of a Redis Cluster means the whole cluster (every shard is read); ' +
         'without a /<db> in the --a URL every database holding keys on either side is compared with the database of its number; with one, that one, and any other database holding keys is named and the run exits 1',
     )
-    .requiredOption('--a <url>', 'first server: redis://[user:password@]host[:port][/db] or rediss://… (TLS); a password in a URL is percent-encoded')
-    .requiredOption('--b <url>', 'second server, same form')
+    .requiredOption(
+      '--a <url|file>',
+      'first side: a server, redis://[user:password@]host[:port][/db] or rediss://… (TLS; a password in a URL is percent-encoded), ' +
+        'or an RDB file, a local path or s3://<bucket>/<key> (verified, then served read-only for the run; keys whose expiry has passed are gone)',
+    )
+    .requiredOption('--b <url|file>', 'second side, same forms')
     .option('--a-secret <arn>', 'Secrets Manager secret with the credentials of A; or set REDIS_DR_A_PASSWORD [and REDIS_DR_A_USERNAME]')
     .option('--b-secret <arn>', 'the same for B; or set REDIS_DR_B_PASSWORD [and REDIS_DR_B_USERNAME]')
     .option('--match <pattern>', 'only keys matching this SCAN pattern')

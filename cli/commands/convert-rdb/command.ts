@@ -13,10 +13,13 @@ export function convertRdbCommand(program: Command): void {
         'keys the target reads are copied byte for byte, the others re-encoded; the output is verified and held key by key against the input before it is put in place, or nothing is left',
     )
     .argument('<in>', 'the .rdb file to convert, or s3://<bucket>/<key>')
-    .requiredOption('-o, --output <file>', 'the .rdb file to write (local)')
+    .requiredOption(
+      '-o, --output <file>',
+      'the .rdb file to write: a local path, or s3://<bucket>/<key> (verified locally, uploaded, then read back from S3 and verified again)',
+    )
     .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASES.map((e) => e.name).join(', ')}`)
     .option('--rdb-version <n>', 'or a REDIS format version (9–15) instead of --for', positiveInt('--rdb-version', 1))
-    .option('--force', 'replace the output file if it exists')
+    .option('--force', 'replace the output file (or S3 object) if it exists')
     .option(
       '--lossy <losses>',
       `accept these losses, comma-separated (${LOSS_KINDS.join(', ')}); without it a key the target cannot hold exactly refuses the run`,

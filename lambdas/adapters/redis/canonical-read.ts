@@ -7,8 +7,9 @@
  * file's chunks without reading it back whole. The copy itself (SCAN, DUMP,
  * RESTORE) is dump-restore.ts, whose connection helpers these share.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { normaliseScore, type KeyValue, type StreamGroup } from '../../domain/rdb/fingerprint.js';
+import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup } from '../../domain/rdb/fingerprint.js';
 import type { ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
@@ -20,6 +21,9 @@ const SMISMEMBER = Buffer.from('SMISMEMBER');
 const HMGET = Buffer.from('HMGET');
 const ZMSCORE = Buffer.from('ZMSCORE');
 const GETRANGE = Buffer.from('GETRANGE');
+const LRANGE = Buffer.from('LRANGE');
+const XRANGE = Buffer.from('XRANGE');
+const XINFO = Buffer.from('XINFO');
 
 /** A key's canonical value and absolute expiry, or `undefined` when it is gone. */
 export type CanonicalRead = { readonly value: KeyValue; readonly expireAtMs: number | null } | undefined;
@@ -233,23 +237,27 @@ export async function holdsChunk(ks: Keyspace, key: Buffer, chunk: ElementChunk)
   return chunk.entries.every(([, s], i) => Buffer.isBuffer(found[i]) && normaliseScore((found[i] as Buffer).toString('latin1')) === s);
 }
 
-/** Lua: whether the bytes of KEYS[1] from ARGV[1] to ARGV[2] (inclusive) are ARGV[3]. */
-const RANGE_IS = Buffer.from("return redis.call('GETRANGE', KEYS[1], ARGV[1], ARGV[2]) == ARGV[3] and 1 or 0");
+/** Lua: whether the SHA-1 of the bytes of KEYS[1] from ARGV[1] to ARGV[2] (inclusive) is ARGV[3]. */
+const RANGE_IS = Buffer.from("return redis.sha1hex(redis.call('GETRANGE', KEYS[1], ARGV[1], ARGV[2])) == ARGV[3] and 1 or 0");
 const EVAL = Buffer.from('EVAL');
 
 /**
  * Whether bytes [start, start + length of `piece`) of a string key are
- * `piece` (views of the file's bytes, written as they are): the server
- * compares them (EVAL of a read-only script), so a big string is checked
- * without its bytes coming back (each reply a fresh buffer, garbage until the
- * next full collection: about 2 × the string). Undefined when the server runs
- * no scripts for this user (NOPERM, scripting disabled): read it back with
- * {@link stringRange}.
+ * `piece` (views of the file's bytes): the server hashes its range (EVAL of
+ * a read-only script, SHA-1) and compares it with the piece's digest made
+ * here, so a big string is checked with 40 bytes each way per piece,
+ * neither its bytes coming back (each reply a fresh buffer, garbage until
+ * the next full collection) nor going there (each command a copy of the
+ * piece). Undefined when the server runs no scripts for this user (NOPERM,
+ * scripting disabled): read it back with {@link stringRange}.
  */
 export async function stringRangeIs(ks: Keyspace, key: Buffer, start: number, piece: readonly Buffer[]): Promise<boolean | undefined> {
   const length = piece.reduce((n, p) => n + p.length, 0);
   if (length === 0) return true;
-  const [reply] = await ks.route([key], 1, (_, out) => out.push([EVAL, RANGE_IS, '1', key, String(start), String(start + length - 1), piece]));
+  const sha1 = createHash('sha1');
+  for (const p of piece) sha1.update(p);
+  const digest = sha1.digest('hex');
+  const [reply] = await ks.route([key], 1, (_, out) => out.push([EVAL, RANGE_IS, '1', key, String(start), String(start + length - 1), digest]));
   if (reply instanceof Error) {
     if (/NOPERM|unknown command|disabled|not allowed|NOSCRIPT/i.test(reply.message)) return undefined;
     throw sourceError('EVAL (GETRANGE)', reply, 'the target');
@@ -262,4 +270,46 @@ export async function stringRange(ks: Keyspace, key: Buffer, start: number, end:
   const [reply] = await ks.route([key], 1, (_, out) => out.push([GETRANGE, key, String(start), String(end)]));
   if (reply instanceof Error) throw sourceError('GETRANGE', reply, 'the target');
   return reply as Buffer;
+}
+
+/** One command through the lean pipe of `key`'s node; an error reply thrown, named as the target's. */
+async function ask(ks: Keyspace, key: Buffer, what: string, command: (string | Buffer)[]): Promise<Reply> {
+  const [reply] = await ks.route([key], 1, (_, out) => out.push(command));
+  if (reply instanceof Error) throw sourceError(what, reply, 'the target');
+  return reply as Reply;
+}
+
+/** The stream id after `id` (`ms-seq`), for the next XRANGE (the exclusive `(id` form needs Redis 6.2). */
+function nextStreamId(id: string): string {
+  const [ms, seq] = id.split('-').map(BigInt) as [bigint, bigint];
+  return seq === 0xffffffffffffffffn ? `${ms + 1n}-0` : `${ms}-${seq + 1n}`;
+}
+
+/**
+ * The digest (fingerprint.ts valueDigest) of a list or stream on a server,
+ * read `perChunk` items or entries at a time (LRANGE; XRANGE … COUNT from
+ * the id after the last one read, then XINFO GROUPS), each chunk hashed as
+ * it comes and dropped: a big value is never on this side whole. `size` is
+ * its LLEN or XLEN (keyShape): the digest starts with the count, so a value
+ * that changes during the read gets another digest, never a false equal.
+ */
+export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 'stream', size: number, perChunk: number): Promise<string> {
+  const d = new OrderedDigest(type, size);
+  if (type === 'list') {
+    for (let at = 0; at < size; at += perChunk) {
+      const items = (await ask(ks, key, 'LRANGE', [LRANGE, key, String(at), String(at + perChunk - 1)])) as Buffer[];
+      for (const item of items) d.item(item);
+      if (items.length < perChunk) break;
+    }
+    return d.digest();
+  }
+  for (let from = '-', read = 0; read < size; ) {
+    const entries = (await ask(ks, key, 'XRANGE', [XRANGE, key, from, '+', 'COUNT', String(perChunk)])) as [Buffer, Buffer[]][];
+    for (const [id, fields] of entries) d.entry(id.toString('latin1'), fields);
+    read += entries.length;
+    if (entries.length < perChunk) break;
+    from = nextStreamId(entries[entries.length - 1]![0].toString('latin1'));
+  }
+  d.groups(parseGroups(await ask(ks, key, 'XINFO GROUPS', [XINFO, 'GROUPS', key])));
+  return d.digest();
 }

@@ -216,6 +216,8 @@ class Lz4FrameReader {
   descriptor: FrameDescriptor | undefined;
   /** Bytes received but not consumed yet (a block or a header cut at a chunk boundary). */
   private pending: Uint8Array = new Uint8Array(0);
+  /** How many bytes the cut unit in `pending` takes whole, as far as known (at least one more than it holds). */
+  private wanted = 1;
   /** File offset of `pending[0]`. */
   private at: number;
   private done = false;
@@ -234,22 +236,40 @@ class Lz4FrameReader {
 
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.done) throw new RdbFormatError(`${chunk.length} bytes after the end of the LZ4 frame at byte ${this.at} (a compressed envelope holds one frame)`);
-    this.pending = this.pending.length === 0 ? chunk : concat(this.pending, chunk);
+    if (this.pending.length === 0) return this.parse(chunk);
+    // A block (or header) cut at the last chunk's end: completed from this chunk's head alone, and the rest
+    // read in place (joining the whole chunk to it copied every chunk once more: a file's size in garbage).
+    const head = chunk.subarray(0, Math.max(1, this.wanted - this.pending.length));
+    const out = this.parse(concat(this.pending, head));
+    const rest = chunk.subarray(head.length);
+    if (this.done && rest.length > 0)
+      throw new RdbFormatError(`${rest.length} bytes after the end of the LZ4 frame at byte ${this.at} (a compressed envelope holds one frame)`);
+    if (rest.length === 0) return out;
+    for (const plain of this.parse(this.pending.length === 0 ? rest : concat(this.pending, rest))) out.push(plain);
+    return out;
+  }
+
+  /** Reads the blocks of `b` (the bytes after the last whole one); keeps what is cut in `pending`, and in `wanted` how long it is. */
+  private parse(b: Uint8Array): Uint8Array[] {
+    this.pending = b;
     const out: Uint8Array[] = [];
     let p = 0;
-    const b = this.pending;
     if (!this.descriptor) {
       const n = this.readDescriptor(b);
+      // The frame header: 15 bytes at most.
+      this.wanted = 15;
       if (n === 0) return out;
       p = n;
     }
     const d = this.descriptor!;
     while (!this.done) {
+      this.wanted = 4;
       if (b.length - p < 4) break;
       const word = u32le(b, p);
       if (word === 0) {
         // EndMark, then the content checksum when the frame has one.
         const need = 4 + (d.contentChecksum ? 4 : 0);
+        this.wanted = need;
         if (b.length - p < need) break;
         if (d.contentChecksum) {
           const stored = u32le(b, p + 4);
@@ -270,7 +290,10 @@ class Lz4FrameReader {
       const size = word & 0x7fffffff;
       if (size > d.blockMax) throw new RdbFormatError(`LZ4 block of ${size} bytes at byte ${this.at + p} exceeds the frame's ${d.blockMax}-byte maximum`);
       const total = 4 + size + (d.blockChecksums ? 4 : 0);
-      if (b.length - p < total) break;
+      if (b.length - p < total) {
+        this.wanted = total;
+        break;
+      }
       const data = b.subarray(p + 4, p + 4 + size);
       if (d.blockChecksums) {
         const sum = u32le(b, p + 4 + size);

@@ -106,9 +106,19 @@ export function enginesLoading(file: RdbFileFormat): { readonly loads: readonly 
 }
 
 /**
- * Which engines load a file, in one line: `Redis ≥ 7.4, no Valkey;
- * ElastiCache: none (…convert-rdb…)`. A release reads what every older
- * one of its engine reads, so the oldest that loads it says it all.
+ * The first Valkey release whose `rdb-version-check relaxed` (valkey.conf)
+ * makes it try a `REDIS` file newer than it reads: it loads the file unless
+ * it meets a value type it lacks (hash field TTLs, RDB types 24–25), where it stops.
+ */
+export const VALKEY_RELAXED_FROM = '8.1';
+
+/**
+ * Which engines load a file, in one line: `Redis ≥ 7.4, no Valkey (Valkey ≥
+ * 8.1 needs rdb-version-check relaxed …); ElastiCache: none (…convert-rdb…)`.
+ * A release reads what every older one of its engine reads, so the oldest
+ * that loads it says it all. The relaxed hint is given for a Redis file no
+ * Valkey reads as it is but a Redis release does (RDB 12 on): not for a
+ * Valkey file, one some Valkey loads, or one no known engine writes.
  */
 export function enginesLine(file: RdbFileFormat): string {
   const { loads } = enginesLoading(file);
@@ -119,7 +129,13 @@ export function enginesLine(file: RdbFileFormat): string {
     if (ok.length === 0) return `no ${title}`;
     return ok.length === all.length ? `every ${title} from ${ok[0]!.version}` : `${title} ≥ ${ok[0]!.version}`;
   };
+  const redisLoads = loads.some((r) => r.engine === 'redis' && !r.elasticache);
+  const valkeyLoads = loads.some((r) => r.engine === 'valkey' && !r.elasticache);
+  const relaxed =
+    !file.valkey && redisLoads && !valkeyLoads
+      ? ` (Valkey ≥ ${VALKEY_RELAXED_FROM} needs \`rdb-version-check relaxed\` to load it, and stops at a type it lacks, such as hash field TTLs)`
+      : '';
   const ec = loads.some((r) => r.elasticache) ? `${part('redis', true)}, ${part('valkey', true)}` : 'none of its engine versions';
   const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
-  return `${part('redis', false)}, ${part('valkey', false)}; ElastiCache: ${ec}${missing}`;
+  return `${part('redis', false)}, ${part('valkey', false)}${relaxed}; ElastiCache: ${ec}${missing}`;
 }

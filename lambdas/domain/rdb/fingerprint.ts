@@ -67,6 +67,51 @@ function frame(hash: ReturnType<typeof createHash>, part: Buffer | string): void
 const byBytes = (a: Buffer, b: Buffer): number => Buffer.compare(a, b);
 
 /**
+ * The {@link valueDigest} of a list or a stream fed a piece at a time, in
+ * order (a big value read a chunk at a time, on a server or from a file's
+ * payload, is never held whole): the count first, then the items, or the
+ * entries and last the consumer groups. valueDigest itself goes through it,
+ * so a value digested in pieces and whole get the same digest by construction.
+ */
+export class OrderedDigest {
+  private readonly h: ReturnType<typeof createHash>;
+  /** `h`: valueDigest's hash, with the type name framed (when absent, a fresh one gets it). */
+  constructor(type: 'list' | 'stream', count: number, h?: ReturnType<typeof createHash>) {
+    this.h = h ?? createHash('sha256');
+    if (!h) frame(this.h, type);
+    frame(this.h, String(count));
+  }
+
+  /** The next item of a list. */
+  item(item: Buffer): void {
+    frame(this.h, item);
+  }
+
+  /** The next entry of a stream: its id and its field/value list. */
+  entry(id: string, fields: readonly Buffer[]): void {
+    frame(this.h, id);
+    frame(this.h, String(fields.length));
+    for (const f of fields) frame(this.h, f);
+  }
+
+  /** A stream's consumer groups, after its entries (any order: sorted by name here). */
+  groups(groups: readonly StreamGroup[]): void {
+    const sorted = [...groups].sort((a, b) => byBytes(a.name, b.name));
+    frame(this.h, String(sorted.length));
+    for (const g of sorted) {
+      frame(this.h, g.name);
+      frame(this.h, g.lastDeliveredId);
+      frame(this.h, String(g.pending));
+    }
+  }
+
+  /** The sha256 (hex); the digest is spent after it. */
+  digest(): string {
+    return this.h.digest('hex');
+  }
+}
+
+/**
  * The sha256 (hex) of a value's canonical form: the type name, then
  * - string: the bytes;
  * - list: items in order;
@@ -84,10 +129,11 @@ export function valueDigest(value: KeyValue): string {
     case 'string':
       frame(h, value.value);
       break;
-    case 'list':
-      frame(h, String(value.items.length));
-      for (const item of value.items) frame(h, item);
+    case 'list': {
+      const d = new OrderedDigest('list', value.items.length, h);
+      for (const item of value.items) d.item(item);
       break;
+    }
     case 'set': {
       frame(h, String(value.members.length));
       for (const m of [...value.members].sort(byBytes)) frame(h, m);
@@ -110,19 +156,9 @@ export function valueDigest(value: KeyValue): string {
       break;
     }
     case 'stream': {
-      frame(h, String(value.entries.length));
-      for (const [id, fields] of value.entries) {
-        frame(h, id);
-        frame(h, String(fields.length));
-        for (const f of fields) frame(h, f);
-      }
-      const groups = [...(value.groups ?? [])].sort((a, b) => byBytes(a.name, b.name));
-      frame(h, String(groups.length));
-      for (const g of groups) {
-        frame(h, g.name);
-        frame(h, g.lastDeliveredId);
-        frame(h, String(g.pending));
-      }
+      const d = new OrderedDigest('stream', value.entries.length, h);
+      for (const [id, fields] of value.entries) d.entry(id, fields);
+      d.groups(value.groups ?? []);
       break;
     }
     case 'other':

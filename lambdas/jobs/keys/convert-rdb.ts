@@ -1,7 +1,8 @@
 /**
  * `convert-rdb` as a use case: an RDB file (local or `s3://`, a compressed
  * envelope unwrapped: sources.ts) rewritten for a target format, proven
- * equal, and only then put under its name.
+ * equal, and only then put under its name (an `s3://` output: uploaded,
+ * then read back from S3 and verified again before it counts as stored).
  *
  * One read of the input, streamed: the verifier's parser reads it (so a
  * corrupt or cut file fails at its end with the CRC-64, as `verify-rdb`
@@ -18,7 +19,11 @@
  * value for the digest, and its re-encoded bytes), and up to 1 MiB of
  * output before it is written.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyExistsError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
+import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
@@ -38,7 +43,7 @@ import type { RdbFileSource } from './read-rdb-batches.js';
 export interface ConvertRdbSpec {
   /** A local path or `s3://bucket/key`. */
   readonly input: string;
-  /** A local path. */
+  /** A local path or `s3://bucket/key`. */
   readonly output: string;
   readonly format: RdbFormat;
   /** How the target is named in messages: `redis-7.0`, `RDB 10`. */
@@ -122,13 +127,53 @@ function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisV
   return aux;
 }
 
-/** Checks the output path before any work: one line naming it and the fix. */
-function checkOutput(spec: ConvertRdbSpec): void {
-  if (spec.output.startsWith('s3://')) throw new UsageError(`-o ${spec.output}: writing to S3 is not built; write a local file, then copy it (aws s3 cp)`);
+/**
+ * Checks the output before any work: one line naming it and the fix. For an
+ * `s3://` output, the object (an object there is refused without --force),
+ * and the local path its temporary file is verified at before the upload.
+ */
+async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: S3Output }> {
+  if (spec.output.startsWith('s3://')) {
+    // The AWS SDK loads only for s3:// outputs.
+    const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
+    if (!s3) throw new UsageError(`-o ${spec.output}: not an S3 object; write it as s3://<bucket>/<key>.rdb`);
+    if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
+    return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
+  }
   const state = outputPathState(spec.output);
   if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
   if (!outputFolderExists(spec.output)) throw new UsageError(`-o ${spec.output}: the folder it goes into does not exist; create it first`);
+  return { local: spec.output };
+}
+
+/**
+ * Puts the verified temporary file under its name: a local file renamed
+ * (linked) into place; an S3 object uploaded (its checksum matched), then
+ * read back from S3 through the verifier and its keys' digest held against
+ * the input's, and removed unless they match. Returns why it is not stored, or undefined.
+ */
+async function storeOutput(
+  out: OutputFile,
+  s3: S3Output | undefined,
+  force: boolean,
+  expected: { keys: number; digest: string },
+  reencoded: KeyBits,
+): Promise<string | undefined> {
+  if (!s3) return void (await out.commit());
+  try {
+    await s3.put(out.read(), force);
+  } catch (err) {
+    if (err instanceof KeyExistsError) return `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is`;
+    throw err;
+  } finally {
+    await out.discard();
+  }
+  const back = await readBack(await s3.read(), reencoded);
+  if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
+  await s3.remove();
+  const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
+  return `the object read back from ${s3.url} fails the verification (${why}): it was removed, nothing is stored`;
 }
 
 /** The input as one file. */
@@ -160,7 +205,7 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
 /** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
-  checkOutput(spec);
+  const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
   const lossy = spec.lossy ?? new Set<LossKind>();
   const maxNamed = spec.maxNamed ?? 20;
@@ -199,7 +244,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     ...(outputReport ? { outputReport } : {}),
   });
   let functionsWritten = 0;
-  const out: OutputFile = await createOutputFile(spec.output, spec.force ?? false);
+  const out: OutputFile = await createOutputFile(local, s3 !== undefined || (spec.force ?? false));
   const nothingLeft = `nothing was written to ${spec.output}`;
   try {
     const reader = new RdbKeyReader({ keepChunks: true });
@@ -277,7 +322,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
-    const back = await readBack(out, reencodedKeys);
+    const back = await readBack(out.read(), reencodedKeys);
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
@@ -290,8 +335,8 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       await out.discard();
       return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
     }
-    await out.commit();
-    return result();
+    const unstored = await storeOutput(out, s3, spec.force ?? false, { keys: w.keys, digest: back.digest }, reencodedKeys);
+    return result(unstored);
   } catch (err) {
     await out.discard();
     const code = (err as NodeJS.ErrnoException).code;
@@ -307,11 +352,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
 }
 
 /** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
-async function readBack(out: OutputFile, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
+async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
   const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
   const digest = new KeyListDigest();
   let i = 0;
-  for await (const chunk of out.read())
+  for await (const chunk of bytes)
     for (const k of check.push(chunk)) {
       if (reencodedKeys.get(i++)) digest.add(k.db, k.name, digestOf(k));
       else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);

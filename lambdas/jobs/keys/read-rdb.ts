@@ -43,6 +43,7 @@
  * (jobs/keys/writer.ts), the block the second read holds back until it
  * matched (1 MiB), and 8 bytes per MiB of the files (their block CRCs).
  */
+import { collectGarbage } from '../../adapters/host/collect-garbage.js';
 import { restoreFunctions } from '../../adapters/redis/dump-restore.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
@@ -406,6 +407,8 @@ class RdbRestore {
     let changed: FileChangedError | undefined;
     let current = '';
     const libraries = new Map<string, Buffer>();
+    // What the verification's read left (its big keys' bytes) goes before this pass takes the first ones.
+    collectGarbage();
     try {
       for (const [i, source] of this.list.entries()) {
         current = source.location;

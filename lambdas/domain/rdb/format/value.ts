@@ -23,13 +23,20 @@
  * (stream listpacks), src/listpack.c, src/ziplist.c, src/zipmap.c and
  * src/intset.c of Redis; the parser (`parser.ts`) reads the same layouts.
  */
-import { keyDigest, normaliseScore, type KeyDigest, type KeyValue, type StreamGroup } from '../fingerprint.js';
+import { keyDigest, OrderedDigest, type KeyDigest, type KeyValue, type StreamGroup } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { decodeRdbString, moduleTypeNameOf } from '../keys.js';
+import { moduleTypeNameOf } from '../keys.js';
+import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
+
+export { Cursor };
+
+function scoreOf(e: Element): string {
+  return typeof e === 'object' ? scoreOfText(e.toString('latin1')) : scoreOfDouble(Number(e));
+}
 
 /** The first RDB version after Valkey's `VALKEY` magic: its type 22 is not Redis's. */
 const VALKEY_FIRST_VERSION = 80;
@@ -37,133 +44,6 @@ const VALKEY_FIRST_VERSION = 80;
 /** Stream entry flags (t_stream.c): deleted by XDEL; fields as in the node's master entry. */
 const STREAM_DELETED = 1;
 const STREAM_SAMEFIELDS = 2;
-
-function fail(message: string): never {
-  throw new RdbFormatError(message);
-}
-
-/** A double as the server prints it, normalised: `inf`, `-inf`, or JavaScript's shortest round-trip text. */
-function scoreOfDouble(d: number): string {
-  if (Number.isNaN(d)) fail('sorted set score is NaN (Redis refuses it)');
-  return normaliseScore(String(d));
-}
-
-/** A score stored as text (RDB type 3, ziplists and listpacks): the double it parses to, as {@link scoreOfDouble}. */
-function scoreOfText(text: string): string {
-  const s = normaliseScore(text);
-  if (s !== 'inf' && s !== '-inf' && Number.isNaN(Number(s))) fail(`sorted set score ${JSON.stringify(text)} is not a number`);
-  return s;
-}
-
-function scoreOf(e: Element): string {
-  return typeof e === 'object' ? scoreOfText(e.toString('latin1')) : scoreOfDouble(Number(e));
-}
-
-/** Reads the RDB encodings of one value: lengths, strings, raw bytes (the RDB writer, rdb/write/, reads its sources with it too). */
-export class Cursor {
-  private readonly dv: DataView;
-
-  constructor(
-    private readonly b: Uint8Array,
-    public at: number,
-    readonly end: number,
-  ) {
-    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-
-  private need(n: number): void {
-    if (this.at + n > this.end) fail(`${n} bytes needed at byte ${this.at}, the value ends at ${this.end}`);
-  }
-
-  skip(n: number): void {
-    this.need(n);
-    this.at += n;
-  }
-
-  /** An RDB length that fits a double exactly (counts, sizes). */
-  length(): number {
-    this.need(1);
-    const p = this.at;
-    const first = this.b[p]!;
-    const kind = first >> 6;
-    if (kind === 0) {
-      this.at = p + 1;
-      return first & 0x3f;
-    }
-    if (kind === 1) {
-      this.need(2);
-      this.at = p + 2;
-      return ((first & 0x3f) << 8) | this.b[p + 1]!;
-    }
-    if (first === 0x80) {
-      this.need(5);
-      this.at = p + 5;
-      return this.dv.getUint32(p + 1, false);
-    }
-    if (first === 0x81) {
-      this.need(9);
-      const high = this.dv.getUint32(p + 1, false);
-      if (high >= 0x200000) fail(`length at byte ${p} is beyond any real value`);
-      this.at = p + 9;
-      return high * 0x100000000 + this.dv.getUint32(p + 5, false);
-    }
-    return fail(`expected a length at byte ${p}, found 0x${first.toString(16)}`);
-  }
-
-  /** An RDB length of up to 64 bits (stream ids and counters). */
-  bigLength(): bigint {
-    if (this.at < this.end && this.b[this.at] === 0x81) {
-      this.need(9);
-      this.at += 9;
-      return this.dv.getBigUint64(this.at - 8, false);
-    }
-    return BigInt(this.length());
-  }
-
-  /** An RDB string (length-prefixed, integer-encoded or LZF-compressed): its bytes as the server holds them. */
-  string(): Buffer {
-    const start = this.at;
-    this.need(1);
-    const first = this.b[start]!;
-    if (first >> 6 === 3) {
-      const encoding = first & 0x3f;
-      if (encoding <= 2) this.skip(1 + (1 << encoding));
-      else if (encoding === 3) {
-        this.at++;
-        const compressed = this.length();
-        this.length(); // plain length: decodeRdbString checks it
-        this.skip(compressed);
-      } else fail(`unknown string encoding ${encoding} at byte ${start}`);
-    } else this.skip(this.length());
-    return decodeRdbString(this.b.subarray(start, this.at));
-  }
-
-  /** A double stored as text after a length byte (RDB type 3): 253 NaN, 254 +inf, 255 -inf. */
-  textScore(): string {
-    this.need(1);
-    const n = this.b[this.at++]!;
-    if (n === 253) fail('sorted set score is NaN (Redis refuses it)');
-    if (n === 254) return 'inf';
-    if (n === 255) return '-inf';
-    this.need(n);
-    this.at += n;
-    return scoreOfText(Buffer.from(this.b.buffer, this.b.byteOffset + this.at - n, n).toString('latin1'));
-  }
-
-  /** A little-endian binary double (RDB type 5). */
-  binaryScore(): string {
-    this.need(8);
-    this.at += 8;
-    return scoreOfDouble(this.dv.getFloat64(this.at - 8, true));
-  }
-
-  /** `count` RDB strings. */
-  strings(count: number): Buffer[] {
-    const out: Buffer[] = [];
-    for (let i = 0; i < count; i++) out.push(this.string());
-    return out;
-  }
-}
 
 /**
  * The elements of a ziplist or listpack, in order, once `validate` accepted
@@ -306,20 +186,25 @@ function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffe
   if (live !== count || dead !== deleted) fail(`stream node says ${count} entries and ${deleted} deleted, holds ${live} and ${dead}`);
 }
 
-/**
- * A stream (RDB types 15, 19 and 21): its nodes, its length and ids, then
- * its consumer groups with their pending entries and consumers. Of a group
- * the fingerprint keeps what XINFO GROUPS reports: name, last delivered id,
- * pending count (its PEL's size).
- */
-function stream(c: Cursor, type: number): KeyValue {
-  const entries: [string, Buffer[]][] = [];
+/** The live entries of a stream's nodes (RDB types 15, 19 and 21), a node at a time: a big stream is never decoded whole. */
+function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
   for (let nodes = c.length(); nodes > 0; nodes--) {
     const masterId = c.string();
+    const entries: [string, Buffer[]][] = [];
     streamNodeEntries(masterId, c.string(), entries);
+    yield entries;
   }
+}
+
+/**
+ * What follows a stream's nodes: its length (held against the `entries`
+ * its nodes hold), its ids, then its consumer groups with their pending
+ * entries and consumers. Of a group the fingerprint keeps what XINFO GROUPS
+ * reports: name, last delivered id, pending count (its PEL's size).
+ */
+function streamTail(c: ValueCursor, type: number, entries: number): StreamGroup[] {
   const length = c.length();
-  if (length !== entries.length) fail(`the stream says it holds ${length} entries, its nodes hold ${entries.length}`);
+  if (length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   c.bigLength(); // last id: ms, seq
   c.bigLength();
   if (type >= 19) for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
@@ -341,7 +226,36 @@ function stream(c: Cursor, type: number): KeyValue {
     }
     groups.push({ name, lastDeliveredId: `${ms}-${seq}`, pending });
   }
-  return { type: 'stream', entries, groups };
+  return groups;
+}
+
+/** A stream (RDB types 15, 19 and 21), whole. */
+function stream(c: ValueCursor, type: number): KeyValue {
+  const entries: [string, Buffer[]][] = [];
+  for (const node of streamNodes(c)) for (const e of node) entries.push(e);
+  return { type: 'stream', entries, groups: streamTail(c, type, entries.length) };
+}
+
+/** The items of a list (RDB types 1, 10, 14 and 18), a node at a time (a linked list's item by item). */
+function* listNodes(c: ValueCursor, type: number): Generator<Buffer[]> {
+  if (type === 1) for (let n = c.length(); n > 0; n--) yield [c.string()];
+  else if (type === 10) yield ziplistElements(c.string()).map(bytesOf);
+  else if (type === 14) for (let nodes = c.length(); nodes > 0; nodes--) yield ziplistElements(c.string()).map(bytesOf);
+  else
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack)
+      const container = c.length();
+      if (container === 1) yield [c.string()];
+      else if (container === 2) yield listpackElements(c.string()).map(bytesOf);
+      else fail(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
+    }
+}
+
+/** A list (RDB types 1, 10, 14 and 18), whole. */
+function list(c: ValueCursor, type: number): KeyValue {
+  const items: Buffer[] = [];
+  for (const node of listNodes(c, type)) for (const item of node) items.push(item);
+  return { type: 'list', items };
 }
 
 /**
@@ -350,7 +264,7 @@ function stream(c: Cursor, type: number): KeyValue {
  * a TTL length before the field and value; (Valkey 9's 22) per field the
  * field, the value and an 8-byte expiry.
  */
-function hashWithTtls(c: Cursor, type: number, valkey: boolean): KeyValue {
+function hashWithTtls(c: ValueCursor, type: number, valkey: boolean): KeyValue {
   if (type === 24) c.skip(8);
   const fields: [Buffer, Buffer][] = [];
   for (let n = c.length(); n > 0; n--) {
@@ -367,7 +281,7 @@ function hashWithTtls(c: Cursor, type: number, valkey: boolean): KeyValue {
  * hash-template.ts), then the values: a listpack of the
  * writer's template id and one value per field (29), or one string each (31).
  */
-function selfContainedTemplate(c: Cursor, type: number): KeyValue {
+function selfContainedTemplate(c: ValueCursor, type: number): KeyValue {
   const format = c.length();
   const problem = selfFieldFormatProblem(format);
   if (problem !== null) fail(problem);
@@ -378,31 +292,15 @@ function selfContainedTemplate(c: Cursor, type: number): KeyValue {
 }
 
 /** The value of the object bytes `[c.at, c.end)` of RDB `type`. */
-function decodeObject(c: Cursor, type: number, version: number): KeyValue {
+function decodeObject(c: ValueCursor, type: number, version: number): KeyValue {
   switch (type) {
     case 0:
       return { type: 'string', value: c.string() };
     case 1: // linked list
-      return { type: 'list', items: c.strings(c.length()) };
     case 10: // ziplist
-      return { type: 'list', items: ziplistElements(c.string()).map(bytesOf) };
-    case 14: {
-      // quicklist of ziplists
-      const items: Buffer[] = [];
-      for (let nodes = c.length(); nodes > 0; nodes--) for (const e of ziplistElements(c.string())) items.push(bytesOf(e));
-      return { type: 'list', items };
-    }
-    case 18: {
-      // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack)
-      const items: Buffer[] = [];
-      for (let nodes = c.length(); nodes > 0; nodes--) {
-        const container = c.length();
-        if (container === 1) items.push(c.string());
-        else if (container === 2) for (const e of listpackElements(c.string())) items.push(bytesOf(e));
-        else fail(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
-      }
-      return { type: 'list', items };
-    }
+    case 14: // quicklist of ziplists
+    case 18: // quicklist 2
+      return list(c, type);
     case 2:
       return { type: 'set', members: c.strings(c.length()) };
     case 11:
@@ -500,17 +398,16 @@ export type ChunkedValue =
  * (members asked for by name) instead of all its elements at once; a string
  * whole (a view of the payload unless LZF-compressed). Undefined for the
  * other types and encodings (lists, streams, listpacks, intsets, modules:
- * decodeDumpPayload reads them whole).
+ * decodeDumpPayload reads them whole, {@link streamedDigest} lists and
+ * streams in pieces). The payload whole or in parts (never joined here).
  * @throws RdbFormatError when the payload is malformed (as the chunks are read)
  */
-export function chunkedPayload(payload: Uint8Array, perChunk: number): ChunkedValue | undefined {
-  if (payload.length < 1 + DUMP_FOOTER_BYTES) fail(`a DUMP payload of ${payload.length} bytes is too short`);
-  const type = payload[0]!;
-  const end = payload.length - DUMP_FOOTER_BYTES;
-  const c = new Cursor(payload, 1, end);
+export function chunkedPayload(payload: Uint8Array | readonly Uint8Array[], perChunk: number): ChunkedValue | undefined {
+  const { type, end, bytes } = payloadBounds(payload);
+  const c = cursorOf(payload, 1, end);
   const malformed = (err: unknown): never => {
     const message = err instanceof Error ? err.message : String(err);
-    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${payload.length} bytes, near byte ${c.at}): ${message}`);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
   };
   try {
     if (type === 0) {
@@ -522,7 +419,7 @@ export function chunkedPayload(payload: Uint8Array, perChunk: number): ChunkedVa
     const size = c.length();
     const from = c.at;
     function* chunks(): Generator<ElementChunk> {
-      const r = new Cursor(payload, from, end);
+      const r = cursorOf(payload, from, end);
       try {
         for (let left = size; left > 0; ) {
           const n = Math.min(perChunk, left);
@@ -547,5 +444,60 @@ export function chunkedPayload(payload: Uint8Array, perChunk: number): ChunkedVa
     return { type: type === 2 ? 'set' : type === 4 ? 'hash' : 'zset', size, chunks };
   } catch (err) {
     return malformed(err);
+  }
+}
+
+/** A payload's RDB type, the end of its object bytes (its footer's start) and its length, whole or in parts. */
+function payloadBounds(payload: Uint8Array | readonly Uint8Array[]): { type: number; end: number; bytes: number } {
+  const bytes = payloadLength(payload);
+  if (bytes < 1 + DUMP_FOOTER_BYTES) fail(`a DUMP payload of ${bytes} bytes is too short`);
+  const type = payload instanceof Uint8Array ? payload[0]! : payload.find((p) => p.length > 0)![0]!;
+  return { type, end: bytes - DUMP_FOOTER_BYTES, bytes };
+}
+
+/** A big list's or stream's digest, read from its payload a node at a time. */
+export interface StreamedDigest {
+  readonly type: 'list' | 'stream';
+  /** Items of the list, entries of the stream (what LLEN and XLEN answer). */
+  readonly size: number;
+  /** {@link valueDigest} of the value. */
+  readonly digest: string;
+}
+
+/**
+ * The digest of a list or stream payload (whole or in parts, never joined),
+ * computed a node at a time: the same as `valueDigest(decodeDumpPayload(…))`
+ * without the value ever decoded whole (a big list's items would be the
+ * value once more, in a buffer per item). Two reads of the payload: one to
+ * count (the digest starts with the count), one to hash. Undefined for the
+ * other types ({@link chunkedPayload} takes sets, hashes and sorted sets).
+ * @throws RdbFormatError when the payload is malformed
+ */
+export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): StreamedDigest | undefined {
+  const { type, end, bytes } = payloadBounds(payload);
+  const isList = type === 1 || type === 10 || type === 14 || type === 18;
+  if (!isList && type !== 15 && type !== 19 && type !== 21) return undefined;
+  let c = cursorOf(payload, 1, end);
+  try {
+    let size = 0;
+    if (isList) {
+      for (const node of listNodes(c, type)) size += node.length;
+      const d = new OrderedDigest('list', size);
+      c = cursorOf(payload, 1, end);
+      for (const node of listNodes(c, type)) for (const item of node) d.item(item);
+      if (c.at !== end) fail(`${end - c.at} bytes after the value`);
+      return { type: 'list', size, digest: d.digest() };
+    }
+    for (const node of streamNodes(c)) size += node.length;
+    const groups = streamTail(c, type, size);
+    if (c.at !== end) fail(`${end - c.at} bytes after the value`);
+    const d = new OrderedDigest('stream', size);
+    c = cursorOf(payload, 1, end);
+    for (const node of streamNodes(c)) for (const [id, fields] of node) d.entry(id, fields);
+    d.groups(groups);
+    return { type: 'stream', size, digest: d.digest() };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
   }
 }

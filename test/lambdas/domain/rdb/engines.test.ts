@@ -18,8 +18,20 @@ describe('the engine table: which releases load a file, and what a file for one 
     expect(loads.every((n) => n.startsWith('redis-'))).toBe(true);
     expect(loads[0]).toBe('redis-7.4');
     expect(enginesLine({ version: 12, valkey: false })).toBe(
-      'Redis ≥ 7.4, no Valkey; ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)',
+      'Redis ≥ 7.4, no Valkey (Valkey ≥ 8.1 needs `rdb-version-check relaxed` to load it, and stops at a type it lacks, such as hash field TTLs); ' +
+        'ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)',
     );
+  });
+
+  it('the rdb-version-check relaxed hint: for a Redis file of RDB 12 to 15 only, never for one a Valkey loads, a Valkey file or an unknown version', () => {
+    for (const version of [12, 13, 15]) expect(enginesLine({ version, valkey: false }), `RDB ${version}`).toContain('rdb-version-check relaxed');
+    for (const file of [
+      { version: 10, valkey: false },
+      { version: 11, valkey: false },
+      { version: 80, valkey: true },
+      { version: 16, valkey: false },
+    ])
+      expect(enginesLine(file), JSON.stringify(file)).not.toContain('relaxed');
   });
 
   it('a VALKEY080 file loads in Valkey 9 only; an RDB 16 file in nothing known', () => {

@@ -1,0 +1,48 @@
+/**
+ * `convert-rdb -o s3://bucket/key` (loaded only for s3:// outputs): the
+ * object a verified local file becomes. The upload is the object store's
+ * verified put (object-store-s3.ts: SHA-256 on every part, S3's checksum of
+ * the object matched, `If-None-Match: *` unless replacing, nothing left on a
+ * failure); the caller then reads the stored object back (pinned to the
+ * ETag the put stored) through its own checks, and removes it when they fail.
+ */
+import { storageS3Client } from '../aws/s3/client.js';
+import { parseS3Url } from '../aws/s3/objects.js';
+import { S3ObjectStore } from './object-store-s3.js';
+import { openS3Object } from './s3-rdb.js';
+
+/** One output object. */
+export interface S3Output {
+  readonly url: string;
+  /** The object's name, for a local temporary file's. */
+  readonly name: string;
+  exists(): Promise<boolean>;
+  /**
+   * Stores `body` (replacing an object there only with `replace`); resolves
+   * once S3's checksum of the stored object matched the bytes sent.
+   * @throws KeyExistsError when an object is there (or appears) without `replace`; PutError otherwise
+   */
+  put(body: AsyncIterable<Uint8Array>, replace: boolean): Promise<void>;
+  /** The stored object's bytes, read again from S3 (ranged GETs pinned to its ETag). */
+  read(): Promise<AsyncIterable<Uint8Array>>;
+  /** Removes the object (no error when it is gone). */
+  remove(): Promise<void>;
+}
+
+/** The output object `url` names, or undefined when it names none (`s3://<bucket>/<key>`). */
+export function s3Output(url: string): S3Output | undefined {
+  const parsed = parseS3Url(url);
+  if (!parsed || parsed.key.endsWith('/')) return undefined;
+  const { bucket, key } = parsed;
+  const store = new S3ObjectStore(storageS3Client(), bucket, '');
+  return {
+    url,
+    name: key.slice(key.lastIndexOf('/') + 1),
+    exists: () => store.exists(key),
+    put: async (body, replace) => {
+      await store.put(key, body, { ifExists: replace ? 'replace' : 'fail' });
+    },
+    read: async () => (await openS3Object(url)).read(),
+    remove: () => store.delete(key),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * Cursors over the RDB encodings of one value (lengths, strings, scores):
+ * {@link Cursor} over contiguous bytes, {@link PartsCursor} over a big key's
+ * payload in parts (the file's chunks, rdb/keys.ts `payloadParts`), so a big
+ * value is read a piece at a time without joining its parts into a copy.
+ * value.ts decodes values with either ({@link ValueCursor}).
+ */
+import { normaliseScore } from '../fingerprint.js';
+import { RdbFormatError } from '../errors.js';
+import { decodeRdbString } from '../keys.js';
+
+/** Throws the malformed-value error (the payload was verified before: a bug, named). */
+export function fail(message: string): never {
+  throw new RdbFormatError(message);
+}
+
+/** A double as the server prints it, normalised: `inf`, `-inf`, or JavaScript's shortest round-trip text. */
+export function scoreOfDouble(d: number): string {
+  if (Number.isNaN(d)) fail('sorted set score is NaN (Redis refuses it)');
+  return normaliseScore(String(d));
+}
+
+/** A score stored as text (RDB type 3, ziplists and listpacks): the double it parses to, as {@link scoreOfDouble}. */
+export function scoreOfText(text: string): string {
+  const s = normaliseScore(text);
+  if (s !== 'inf' && s !== '-inf' && Number.isNaN(Number(s))) fail(`sorted set score ${JSON.stringify(text)} is not a number`);
+  return s;
+}
+
+/** Reads the RDB encodings of one value: lengths, strings, raw bytes (the RDB writer, rdb/write/, reads its sources with it too). */
+export class Cursor {
+  private readonly dv: DataView;
+
+  constructor(
+    private readonly b: Uint8Array,
+    public at: number,
+    readonly end: number,
+  ) {
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.end) fail(`${n} bytes needed at byte ${this.at}, the value ends at ${this.end}`);
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.at += n;
+  }
+
+  /** An RDB length that fits a double exactly (counts, sizes). */
+  length(): number {
+    this.need(1);
+    const p = this.at;
+    const first = this.b[p]!;
+    const kind = first >> 6;
+    if (kind === 0) {
+      this.at = p + 1;
+      return first & 0x3f;
+    }
+    if (kind === 1) {
+      this.need(2);
+      this.at = p + 2;
+      return ((first & 0x3f) << 8) | this.b[p + 1]!;
+    }
+    if (first === 0x80) {
+      this.need(5);
+      this.at = p + 5;
+      return this.dv.getUint32(p + 1, false);
+    }
+    if (first === 0x81) {
+      this.need(9);
+      const high = this.dv.getUint32(p + 1, false);
+      if (high >= 0x200000) fail(`length at byte ${p} is beyond any real value`);
+      this.at = p + 9;
+      return high * 0x100000000 + this.dv.getUint32(p + 5, false);
+    }
+    return fail(`expected a length at byte ${p}, found 0x${first.toString(16)}`);
+  }
+
+  /** An RDB length of up to 64 bits (stream ids and counters). */
+  bigLength(): bigint {
+    if (this.at < this.end && this.b[this.at] === 0x81) {
+      this.need(9);
+      this.at += 9;
+      return this.dv.getBigUint64(this.at - 8, false);
+    }
+    return BigInt(this.length());
+  }
+
+  /** An RDB string (length-prefixed, integer-encoded or LZF-compressed): its bytes as the server holds them. */
+  string(): Buffer {
+    const start = this.at;
+    this.need(1);
+    const first = this.b[start]!;
+    skipString(this, first);
+    return decodeRdbString(this.b.subarray(start, this.at));
+  }
+
+  /** A double stored as text after a length byte (RDB type 3): 253 NaN, 254 +inf, 255 -inf. */
+  textScore(): string {
+    this.need(1);
+    const n = this.b[this.at++]!;
+    if (n === 253) fail('sorted set score is NaN (Redis refuses it)');
+    if (n === 254) return 'inf';
+    if (n === 255) return '-inf';
+    this.need(n);
+    this.at += n;
+    return scoreOfText(Buffer.from(this.b.buffer, this.b.byteOffset + this.at - n, n).toString('latin1'));
+  }
+
+  /** A little-endian binary double (RDB type 5). */
+  binaryScore(): string {
+    this.need(8);
+    this.at += 8;
+    return scoreOfDouble(this.dv.getFloat64(this.at - 8, true));
+  }
+
+  /** `count` RDB strings. */
+  strings(count: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < count; i++) out.push(this.string());
+    return out;
+  }
+}
+
+/**
+ * Moves `c` past the RDB string at `c.at` whose first byte is `first`: an
+ * integer, an LZF header and its compressed bytes, or a length and the bytes.
+ */
+function skipString(c: { at: number; skip(n: number): void; length(): number }, first: number): void {
+  if (first >> 6 === 3) {
+    const encoding = first & 0x3f;
+    if (encoding <= 2) c.skip(1 + (1 << encoding));
+    else if (encoding === 3) {
+      c.at++;
+      const compressed = c.length();
+      c.length(); // plain length: decodeRdbString checks it
+      c.skip(compressed);
+    } else fail(`unknown string encoding ${encoding} at byte ${c.at}`);
+  } else c.skip(c.length());
+}
+
+/** What the value decoders read with: a {@link Cursor} over contiguous bytes or a {@link PartsCursor} over parts. */
+export type ValueCursor = Pick<Cursor, 'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'strings'>;
+
+/**
+ * A {@link Cursor} over bytes in parts (a big key's DUMP payload as the
+ * file's chunks): each encoding is located across the parts, then read by a
+ * Cursor over its own bytes, a view of one part or, where it spans parts, a
+ * copy of just that encoding (a string, a listpack node). Positions are of
+ * the joined bytes; reads go forward, as Cursor's do.
+ */
+export class PartsCursor implements ValueCursor {
+  /** The part holding byte `partAt` of the joined bytes, and that position. */
+  private part = 0;
+  private partAt = 0;
+
+  constructor(
+    private readonly parts: readonly Uint8Array[],
+    public at: number,
+    readonly end: number,
+  ) {}
+
+  /** Moves to the part holding `pos` (< end). */
+  private locate(pos: number): Uint8Array {
+    while (pos < this.partAt) this.partAt -= this.parts[--this.part]!.length;
+    while (pos >= this.partAt + this.parts[this.part]!.length) this.partAt += this.parts[this.part++]!.length;
+    return this.parts[this.part]!;
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.end) fail(`${n} bytes needed at byte ${this.at}, the value ends at ${this.end}`);
+  }
+
+  /** The byte at `pos`. */
+  private byte(pos: number): number {
+    if (pos >= this.end) fail(`1 byte needed at byte ${pos}, the value ends at ${this.end}`);
+    return this.locate(pos)[pos - this.partAt]!;
+  }
+
+  /** Bytes [from, to): a view inside one part, else a copy of them alone. */
+  private bytes(from: number, to: number): Uint8Array {
+    if (to > this.end) fail(`${to - from} bytes needed at byte ${from}, the value ends at ${this.end}`);
+    if (from === to) return new Uint8Array(0);
+    const first = this.locate(from);
+    if (to <= this.partAt + first.length) return first.subarray(from - this.partAt, to - this.partAt);
+    const out = new Uint8Array(to - from);
+    for (let pos = from; pos < to; ) {
+      const part = this.locate(pos);
+      const piece = part.subarray(pos - this.partAt, Math.min(part.length, to - this.partAt));
+      out.set(piece, pos - from);
+      pos += piece.length;
+    }
+    return out;
+  }
+
+  /** A Cursor over the next `n` bytes, which it must read to their end; `at` moves past them. */
+  private over<T>(n: number, read: (c: Cursor) => T): T {
+    this.need(n);
+    const c = new Cursor(this.bytes(this.at, this.at + n), 0, n);
+    const value = read(c);
+    this.at += n;
+    return value;
+  }
+
+  /** Bytes of the length encoding at `pos` (Cursor.length refuses the others). */
+  private lengthBytes(pos: number): number {
+    const first = this.byte(pos);
+    return first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 1;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.at += n;
+  }
+
+  length(): number {
+    return this.over(this.lengthBytes(this.at), (c) => c.length());
+  }
+
+  bigLength(): bigint {
+    return this.over(this.lengthBytes(this.at), (c) => c.bigLength());
+  }
+
+  /** An RDB string: its extent found across the parts, then decoded as Cursor.string does. */
+  string(): Buffer {
+    const start = this.at;
+    const first = this.byte(start);
+    skipString(this, first);
+    return decodeRdbString(this.bytes(start, this.at));
+  }
+
+  textScore(): string {
+    const n = this.byte(this.at);
+    return this.over(n >= 253 ? 1 : 1 + n, (c) => c.textScore());
+  }
+
+  binaryScore(): string {
+    return this.over(8, (c) => c.binaryScore());
+  }
+
+  strings(count: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < count; i++) out.push(this.string());
+    return out;
+  }
+}
+
+/** A cursor over bytes [at, end) of a payload, whole or in parts. */
+export function cursorOf(payload: Uint8Array | readonly Uint8Array[], at: number, end: number): ValueCursor {
+  return payload instanceof Uint8Array ? new Cursor(payload, at, end) : new PartsCursor(payload, at, end);
+}
+
+/** A payload's length, whole or in parts. */
+export function payloadLength(payload: Uint8Array | readonly Uint8Array[]): number {
+  if (payload instanceof Uint8Array) return payload.length;
+  let n = 0;
+  for (const p of payload) n += p.length;
+  return n;
+}

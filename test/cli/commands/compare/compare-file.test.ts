@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { seedDataset } from '../../support/dataset.js';
+import { cli } from '../../support/run-cli.js';
+
+/** `redis-dr compare` with an RDB file as a side (issue 55 item 3): the exit codes and lines an operator sees. */
+describe('redis-dr compare --a <file>', () => {
+  let server: RedisServer;
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    const c = server.client();
+    await seedDataset(c, { expireAtMs: Date.now() + 3_600_000 });
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-compare-file-'));
+    file = join(dir, 'backup.rdb');
+    writeFileSync(file, readFileSync(await bgsave(server, c)));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a backup against the live server it came from: EQUAL, exit 0; after a change: the key named, exit 1', async () => {
+    const equal = await cli('compare', '--a', file, '--b', server.url, '--ttl-tolerance-ms', '0');
+    expect(equal.stderr).toBe('');
+    expect(equal.status).toBe(0);
+    expect(equal.stdout).toMatch(/EQUAL/);
+    await server.client().set('str:raw', 'changed since the backup');
+    const differ = await cli('compare', '--a', file, '--b', server.url, '--json');
+    expect(differ.status).toBe(1);
+    expect(JSON.parse(differ.stdout)).toMatchObject({ equal: false, differences: 1 });
+    expect(differ.stdout).toContain('str:raw');
+  }, 60_000);
+
+  it('negative: a cut file is refused in one line, exit 2, nothing compared', async () => {
+    const cut = join(dir, 'cut.rdb');
+    writeFileSync(cut, readFileSync(file).subarray(0, 200));
+    const r = await cli('compare', '--a', cut, '--b', server.url);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  }, 60_000);
+});

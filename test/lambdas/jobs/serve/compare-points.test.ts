@@ -1,0 +1,113 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { comparePoints, isServerUrl } from '../../../../lambdas/jobs/serve/compare-points.js';
+import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { frameFile, keysOf } from '../../../support/rdb-newer.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+/**
+ * Issue 55 item 3: `compare` with an RDB file (local or s3://) on either
+ * side: a backup written by a real redis-server 7.0 against that live
+ * server, against itself under a newer RDB header, and against a changed
+ * server; served for the run and closed after it.
+ */
+describe('comparePoints: an RDB file as either side', () => {
+  let server: RedisServer;
+  let c: Redis;
+  let moto: MotoS3;
+  let restore: () => void;
+  let dir: string;
+  let file: string;
+  let v11: string;
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    c = server.client();
+    await populate(c);
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-compare-points-'));
+    file = join(dir, 'dump.rdb');
+    const bytes = readFileSync(await bgsave(server, c));
+    writeFileSync(file, bytes);
+    // The same keys under RDB 11's header (the encodings of 7.0 are RDB 11's): other bytes, the same data.
+    const { keys, functions } = keysOf(bytes);
+    v11 = join(dir, 'v11.rdb');
+    writeFileSync(v11, frameFile('REDIS0011', keys, functions));
+    moto = await startMotoS3();
+    await moto.bucket('points');
+    restore = useMotoCredentials();
+    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    await moto.client.send(new PutObjectCommand({ Bucket: 'points', Key: 'backups/dump.rdb', Body: bytes }));
+  }, 60_000);
+  afterAll(async () => {
+    restore?.();
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
+    await Promise.all([server?.stop(), moto?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tells a server URL from a file', () => {
+    expect(isServerUrl('redis://h:1/0')).toBe(true);
+    expect(isServerUrl('REDISS://h')).toBe(true);
+    expect(isServerUrl('s3://b/k.rdb')).toBe(false);
+    expect(isServerUrl('./dump.rdb')).toBe(false);
+  });
+
+  it('a backup against the server that wrote it, the file both ways, against its RDB 11 copy and from S3: EQUAL, every database', async () => {
+    const back = await startRedisServer({ loadRdb: file });
+    try {
+      for (const [a, b] of [
+        [file, back.url],
+        [back.url, file],
+        [file, v11],
+        ['s3://points/backups/dump.rdb', back.url],
+      ] as const) {
+        const r = await comparePoints({ a, b, ttlToleranceMs: 0 });
+        expect(r.diffs, `${a} vs ${b}`).toEqual([]);
+        expect(r.equal, `${a} vs ${b}`).toBe(true);
+        expect(r.keysA).toBeGreaterThan(10);
+        expect(r.databases.length).toBeGreaterThan(1);
+      }
+    } finally {
+      await back.stop();
+    }
+  }, 120_000);
+
+  it('negative: a changed value, a deleted key and a key more on the server are found, named, not equal', async () => {
+    const back = await startRedisServer({ loadRdb: file });
+    try {
+      const b = back.client();
+      const [victim, gone] = (await b.keys('*')).sort();
+      await b.set('only-on-server', 'x');
+      await b.del(gone!);
+      const type = await b.type(victim!);
+      if (type === 'string') await b.append(victim!, '!');
+      else await b.del(victim!);
+      const r = await comparePoints({ a: file, b: back.url, ttlToleranceMs: 0 });
+      expect(r.equal).toBe(false);
+      expect(r.differences).toBe(3);
+      expect(r.diffs.map((d) => d.key.toString()).sort()).toEqual([victim, gone, 'only-on-server'].sort());
+    } finally {
+      await back.stop();
+    }
+  }, 60_000);
+
+  it('negative: a corrupt file, a missing file or credentials for a file side are refused as usage, before any comparison', async () => {
+    const bad = join(dir, 'bad.rdb');
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(bad, bytes);
+    await expect(comparePoints({ a: bad, b: server.url })).rejects.toThrow(UsageError);
+    await expect(comparePoints({ a: join(dir, 'none.rdb'), b: server.url })).rejects.toThrow(UsageError);
+    await expect(comparePoints({ a: file, b: server.url, specA: { credentials: { password: 'p', source: '--a-secret' } } })).rejects.toThrow(
+      /is a file: it takes no credentials \(--a-secret\)/,
+    );
+  }, 60_000);
+});
