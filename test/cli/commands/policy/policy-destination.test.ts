@@ -39,7 +39,7 @@ describe('redis-dr policy --destination', () => {
     }
   }
 
-  it('file://: names the server with its frequency, RPO, retention, maximum retention and recorded drills (Markdown and HTML, read back)', async () => {
+  it('file://: names the server with its frequency, RPO, retention, maximum retention and recorded drills (Markdown and HTML, read back); report --policy links to it', async () => {
     const dest = `file://${join(dir, 'backups')}`;
     await backups(dest);
     const drill = await runInProcess(['drill', 'local', '--from', dest]);
@@ -78,6 +78,15 @@ describe('redis-dr policy --destination', () => {
     expect(text).toContain("page through the heartbeat's monitor");
     expect(text).toContain('| oncall@example.com |');
     expect(readFileSync(html, 'utf8')).toContain('<td>400 days, unless a hold with a reason and an expiry keeps a copy</td>');
+
+    // The report links to the policy it is held against: in the HTML (escaped), the JSON and the summary.
+    const report = await runInProcess(['report', '--destination', dest, '--policy', md, '--json', join(dir, 'r.json'), '--html', join(dir, 'r.html')]);
+    expect(report.stdout).toContain(`  POLICY ${md}\n`);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({ policyDocument: md });
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain(`Held against the backup policy: <a href="${md}">${md}</a>`);
+    const none = await runInProcess(['report', '--destination', dest, '--json', join(dir, 'r2.json')]);
+    expect(none.stdout).not.toContain('POLICY');
+    expect(JSON.parse(readFileSync(join(dir, 'r2.json'), 'utf8'))).not.toHaveProperty('policyDocument');
   }, 120_000);
 
   it('s3:// (moto): the same document from the bucket, no maximum when none is given, no drill said as none', async () => {
