@@ -3,7 +3,7 @@
  * heavy: option parsers and defaults (cli/commands/* import only this,
  * commander and types, so `--help` and `--version` load no AWS SDK or Redis client).
  */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { VAULT_PROFILE_ENV } from '../lambdas/jobs/kernel/operator.js';
 
 /** The environment variable naming the vault account's AWS profile when `--vault-profile` is not given. */
@@ -93,3 +93,18 @@ export function duration(name: string, minMs: number): (value: string) => number
 
 /** The help of `--vault-profile` (status, restore, doctor): the vault bucket is readable only with the vault account's credentials. */
 export const VAULT_PROFILE_HELP = `AWS profile of the vault account (config vault.account) to read the vault bucket with (default: $${VAULT_PROFILE_ENV}, else the credentials in use, which the vault refuses unless they are the vault account's)`;
+
+/** The retention counts of a self-managed backup run: flag, help, least value, default (backup's and policy --destination's). */
+const KEEP_OPTIONS: readonly [flag: string, help: string, min: number, fallback: number][] = [
+  ['--keep-hourly', 'keep the newest N backups of tier hourly or higher', 0, 24],
+  ['--keep-daily', 'keep the newest N of tier daily or higher', 0, 7],
+  ['--keep-weekly', 'keep the newest N of tier weekly or higher', 0, 4],
+  ['--keep-monthly', 'keep the newest N monthly backups', 0, 12],
+  ['--min-keep', 'never delete the newest N backups that were read back', 1, 3],
+];
+
+/** Adds `--keep-hourly` … `--min-keep` to `command`, each help prefixed by `prefix` (one set of defaults for every command stating them). */
+export function keepOptions(command: Command, prefix = ''): Command {
+  for (const [flag, help, min, fallback] of KEEP_OPTIONS) command.option(`${flag} <n>`, `${prefix}${help}`, positiveInt(flag, min), fallback);
+  return command;
+}

@@ -1,35 +1,32 @@
 import type { Command } from 'commander';
 import { EXIT_LEASE_HELD } from '../../exit-codes.js';
-import { positiveInt } from '../../options.js';
+import { keepOptions, positiveInt } from '../../options.js';
 import type { BackupCliOptions } from './action.js';
 
 /** Defines `redis-dr backup` (options and help); its action module loads only when it runs. */
 export function backupCommand(program: Command): void {
-  program
-    .command('backup')
-    .description('self-managed Redis/Valkey: take one verified backup, store it, apply GFS retention, ping a heartbeat (for cron or a systemd timer)')
-    .requiredOption(
-      '--redis <url>',
-      'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)',
-    )
-    .requiredOption('--to <dest>', 'where backups go: file:///dir (an existing folder, or add --create) or s3://bucket/prefix')
-    .option('--create', 'make the --to folder when it does not exist (without it a missing folder is refused: a typo must not start a new series)')
-    .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
-    .option(
-      '--name <target>',
-      'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>; localhost, 127.0.0.1 and ::1 all give redis-127-0-0-1-<port>)',
-    )
-    .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
-    .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
-    .option('--heartbeat-url <url>', 'pinged only when every step succeeded (healthchecks.io style; also REDIS_DR_HEARTBEAT_URL)')
-    .option('--heartbeat-start', 'also ping <url>/start when the run begins')
-    .option('--heartbeat-fail', 'also ping <url>/fail with the error when a step fails')
-    .option('--metrics-file <path>', 'write Prometheus textfile-collector metrics here (atomically; e.g. /var/lib/node_exporter/textfile/redis-dr.prom)')
-    .option('--keep-hourly <n>', 'keep the newest N backups of tier hourly or higher', positiveInt('--keep-hourly', 0), 24)
-    .option('--keep-daily <n>', 'keep the newest N of tier daily or higher', positiveInt('--keep-daily', 0), 7)
-    .option('--keep-weekly <n>', 'keep the newest N of tier weekly or higher', positiveInt('--keep-weekly', 0), 4)
-    .option('--keep-monthly <n>', 'keep the newest N monthly backups', positiveInt('--keep-monthly', 0), 12)
-    .option('--min-keep <n>', 'never delete the newest N backups that were read back', positiveInt('--min-keep', 1), 3)
+  keepOptions(
+    program
+      .command('backup')
+      .description('self-managed Redis/Valkey: take one verified backup, store it, apply GFS retention, ping a heartbeat (for cron or a systemd timer)')
+      .requiredOption(
+        '--redis <url>',
+        'the server: redis://[user@]host[:port] or rediss:// (password from --secret or REDIS_DR_PASSWORD, or percent-encoded in the URL)',
+      )
+      .requiredOption('--to <dest>', 'where backups go: file:///dir (an existing folder, or add --create) or s3://bucket/prefix')
+      .option('--create', 'make the --to folder when it does not exist (without it a missing folder is refused: a typo must not start a new series)')
+      .option('--remote', 'pull the RDB over the replication protocol (REPLCONF rdb-only + SYNC) instead of BGSAVE and reading the file on this host')
+      .option(
+        '--name <target>',
+        'the target name in file names rdr-<target>-<yyyymmdd>-<hhmm>.rdb, -<hhmmss>.rdb for a second backup within a minute (default: redis-<host>-<port>; localhost, 127.0.0.1 and ::1 all give redis-127-0-0-1-<port>)',
+      )
+      .option('--secret <arn>', 'Secrets Manager secret holding the password (and username)')
+      .option('--s3-endpoint <url>', 'an S3-compatible endpoint (MinIO, …) for s3:// destinations; path-style addressing')
+      .option('--heartbeat-url <url>', 'pinged only when every step succeeded (healthchecks.io style; also REDIS_DR_HEARTBEAT_URL)')
+      .option('--heartbeat-start', 'also ping <url>/start when the run begins')
+      .option('--heartbeat-fail', 'also ping <url>/fail with the error when a step fails')
+      .option('--metrics-file <path>', 'write Prometheus textfile-collector metrics here (atomically; e.g. /var/lib/node_exporter/textfile/redis-dr.prom)'),
+  )
     .option(
       '--collapse-threshold-pct <pct>',
       // Checked by the action with the plans' own schema (domain/plans/settings.ts), which loads zod: not here, at start-up.

@@ -22,6 +22,7 @@ export interface ReportOptions {
   readonly csv?: string;
   readonly s3Endpoint?: string;
   readonly vaultProfile?: string;
+  readonly policy?: string;
 }
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
@@ -65,6 +66,7 @@ function printReport(report: DrReport, written: readonly string[], what: string,
       failed.map((c) => `  FAIL ${c.cache} ${c.control}: ${c.why}\n`).join('') +
       audits.map((a) => `  FAIL ${a.check} ${a.subject}: ${a.why}\n`).join('') +
       scrubLine(report) +
+      (report.policyDocument !== undefined ? `  POLICY ${report.policyDocument}\n` : '') +
       report.problems.map((p) => `  NOT READ ${p}\n`).join('') +
       vaultCopies.map((v) => `  VAULT COPY ${v}\n`).join('') +
       written.map((w) => `  wrote ${w}\n`).join(''),
@@ -106,7 +108,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
       const { report, written, vaultCopies } = await reportOfDeployment(
         minRetention === undefined ? input : { ...input, minRetentionDays: minRetention },
         aws,
-        { since, until, generatedAt: now },
+        { since, until, generatedAt: now, ...(options.policy !== undefined ? { policyDocument: options.policy } : {}) },
         outputs,
         reportSettings(config).periods,
       );
@@ -132,6 +134,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
         rtoMinutes: positive('--rto-minutes', options.rtoMinutes),
         timeZone: options.timeZone,
         minRetentionDays: minRetention ?? 30,
+        ...(options.policy !== undefined ? { policyDocument: options.policy } : {}),
         ...(options.maxRetentionDays !== undefined ? { maxRetentionDays: positive('--max-retention-days', options.maxRetentionDays) } : {}),
       },
       outputs,

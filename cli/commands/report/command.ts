@@ -26,6 +26,10 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     .option('--html <file>', 'write the HTML report here')
     .option('--json <file>', 'write the JSON report here')
     .option('--csv <dir>', 'write the CSV files (controls, recovery points, copies, drills, alarms) into this folder')
+    .option(
+      '--policy <path|url>',
+      "the backup policy document the report is held against (`redis-dr policy`'s file or its URL): linked from the HTML, in the JSON (ISO 27001 A.8.13)",
+    )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
     .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)
     .action(async (options: ReportOptions) => (await import('./action.js')).reportAction(options, env));

@@ -18,6 +18,10 @@ export interface PolicyPlan {
   /** Absent: no copy leaves the primary region. */
   readonly export?: { readonly minTier: string; readonly expireDays: Readonly<Record<string, number>> };
   readonly vault: boolean;
+  /** No copy is kept longer than this, days, unless a hold with a reason and an expiry keeps it (PCI DSS 3, GDPR); absent: no maximum. */
+  readonly maxRetentionDays?: number;
+  /** Where this plan's copies live, said instead of the ElastiCache regions (a self-managed destination). */
+  readonly copies?: string;
   /** Absent: the plan runs no scheduled drill. */
   readonly drill?: { readonly cron: string; readonly timeZone: string; readonly where: string; readonly rtoMinutes: number; readonly fromVault: boolean };
 }
@@ -34,6 +38,12 @@ export interface PolicyInput {
   readonly generatedAt: Date;
   /** Where the policy came from (the config file), said in the document. */
   readonly source: string;
+  /** Said instead of the regions' line under "Copies and where they live" (a self-managed destination). */
+  readonly copiesText?: string;
+  /** Said instead of the drills' line (self-managed drills are run by hand or by the host's cron). */
+  readonly drillText?: string;
+  /** Said instead of the alarms' line under "Who is paged" (self-managed backups page through the heartbeat's monitor). */
+  readonly pagedText?: string;
 }
 
 interface Section {
@@ -49,6 +59,7 @@ const hm = (minutes: number) =>
 /** The document's sections, in order. */
 export function policySections(p: PolicyInput): Section[] {
   const where = (plan: PolicyPlan) =>
+    plan.copies ??
     [
       `ElastiCache manual snapshots in ${p.primaryRegion}`,
       ...(plan.export ? [`verified .rdb copies in ${p.drRegion} (tiers ${plan.export.minTier} and up)`] : []),
@@ -70,7 +81,7 @@ export function policySections(p: PolicyInput): Section[] {
     {
       title: 'Retention per tier',
       text: 'Grandfather-father-son: the newest N recovery points of each tier (or higher) are kept; the newest minKeep are never deleted.',
-      head: ['plan', 'hourly', 'daily', 'weekly', 'monthly', 'always kept', 'DR copies kept (days per tier)'],
+      head: ['plan', 'hourly', 'daily', 'weekly', 'monthly', 'always kept', 'DR copies kept (days per tier)', 'maximum retention'],
       rows: p.plans.map((plan) => [
         plan.name,
         String(plan.retention.hourly),
@@ -83,17 +94,20 @@ export function policySections(p: PolicyInput): Section[] {
               .map(([t, d]) => `${t} ${d}`)
               .join(', ')
           : 'no DR copies',
+        plan.maxRetentionDays !== undefined ? `${plan.maxRetentionDays} days, unless a hold with a reason and an expiry keeps a copy` : 'no maximum set',
       ]),
     },
     {
       title: 'Copies and where they live',
-      text: `Primary region ${p.primaryRegion}; DR region ${p.drRegion}${p.vault ? `; vault account ${p.vault.account} in ${p.vault.region}${p.vault.retentionDays !== undefined ? ` (COMPLIANCE ${p.vault.retentionDays} days)` : ''}` : '; no vault account'}. Every copy is verified on arrival (structure, CRC-64, key count).`,
+      text:
+        p.copiesText ??
+        `Primary region ${p.primaryRegion}; DR region ${p.drRegion}${p.vault ? `; vault account ${p.vault.account} in ${p.vault.region}${p.vault.retentionDays !== undefined ? ` (COMPLIANCE ${p.vault.retentionDays} days)` : ''}` : '; no vault account'}. Every copy is verified on arrival (structure, CRC-64, key count).`,
       head: ['plan', 'copies'],
       rows: p.plans.map((plan) => [plan.name, where(plan)]),
     },
     {
       title: 'Restore tests and recovery time objectives',
-      text: 'Scheduled drills restore a recovery point into a new cluster, verify it and delete it; the RTO is judged on each drill.',
+      text: p.drillText ?? 'Scheduled drills restore a recovery point into a new cluster, verify it and delete it; the RTO is judged on each drill.',
       head: ['plan', 'drill schedule', 'where', 'source', 'RTO objective'],
       rows: p.plans.map((plan) =>
         plan.drill
@@ -109,7 +123,8 @@ export function policySections(p: PolicyInput): Section[] {
     },
     {
       title: 'Who is paged',
-      text: 'Every alarm of both regions (late recovery point, corrupt copy, failed drill, stuck export) goes to the alert topics, subscribed by:',
+      text:
+        p.pagedText ?? 'Every alarm of both regions (late recovery point, corrupt copy, failed drill, stuck export) goes to the alert topics, subscribed by:',
       head: ['subscriber'],
       rows: p.paged.length > 0 ? p.paged.map((s) => [s]) : [['nobody: the config subscribes no one (alerts.emails, alerts.httpsEndpoints)']],
     },

@@ -267,6 +267,7 @@ export function buildReport(facts: ReportFacts): DrReport {
     notCollected: facts.notCollected ?? {},
     ...(facts.simulated !== undefined ? { simulated: facts.simulated } : {}),
     ...(facts.scrub ? { scrub: facts.scrub } : {}),
+    ...(facts.policyDocument !== undefined ? { policyDocument: facts.policyDocument } : {}),
     audits: reportAudits(facts),
   };
 }

@@ -103,6 +103,8 @@ export interface ReportFacts {
    * the report says "not collected", never an empty "none" that reads as a pass.
    */
   readonly notCollected?: NotCollected;
+  /** Where the backup policy document this report is held against lives (`redis-dr policy`'s file or URL), linked from the report (ISO 27001 A.8.13). */
+  readonly policyDocument?: string;
   /** Set when some facts were made up to show the report (the demo's month of history): what, said on the page's top. */
   readonly simulated?: string;
   /** The scrub's coverage, where copies are re-read on a schedule (a self-managed destination's `redis-dr scrub`). */
@@ -194,6 +196,8 @@ export interface DrReport {
   readonly problems: readonly string[];
   /** Sections with no source where the report was made, each with why (shown as "not collected"). */
   readonly notCollected: NotCollected;
+  /** Where the backup policy document this report is held against lives (`redis-dr policy`'s file or URL), linked from the report (ISO 27001 A.8.13). */
+  readonly policyDocument?: string;
   /** Some facts were simulated (the demo's history): what, shown first. */
   readonly simulated?: string;
   /** The scrub's coverage, when the facts had it. */

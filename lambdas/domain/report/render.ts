@@ -263,7 +263,12 @@ export function reportHtml(r: DrReport): string {
 <body>
 <header>
 <h1>Disaster recovery report: ${esc(r.deployment)}</h1>
-<p class="meta">${esc(when(r.since))} to ${esc(when(r.until))} (${esc(readableDuration(r.until.getTime() - r.since.getTime()))}); written ${esc(when(r.generatedAt))} by redis-dr. Times in ${esc(timeZone)}; the JSON and CSV files give them in UTC.</p>
+<p class="meta">${esc(when(r.since))} to ${esc(when(r.until))} (${esc(readableDuration(r.until.getTime() - r.since.getTime()))}); written ${esc(when(r.generatedAt))} by redis-dr. Times in ${esc(timeZone)}; the JSON and CSV files give them in UTC.</p>${
+    r.policyDocument !== undefined
+      ? `
+<p class="meta">Held against the backup policy: <a href="${esc(r.policyDocument)}">${esc(r.policyDocument)}</a> (ISO 27001 A.8.13).</p>`
+      : ''
+  }
 ${r.simulated !== undefined ? `<p class="simulated"><strong>Simulated history.</strong> ${withCode(r.simulated)}</p>` : ''}
 ${cards(r)}
 ${r.problems.length > 0 ? `<section><h2 id="not-read">Partial report: facts not read</h2><ul>${r.problems.map((p) => `<li class="fail">${withCode(p)}</li>`).join('')}</ul></section>` : ''}

@@ -38,6 +38,7 @@ export function policyInput(config: RedisDrConfig, source: string, generatedAt: 
       retention: plan.retention,
       ...(plan.export.enabled ? { export: { minTier: plan.export.minTier, expireDays: plan.export.expireDays } } : {}),
       vault: config.vault !== undefined,
+      ...(plan.maxRetentionDays !== undefined ? { maxRetentionDays: plan.maxRetentionDays } : {}),
       ...(plan.drill.enabled
         ? {
             drill: {

@@ -75,6 +75,8 @@ export interface ReportWindow {
   readonly since: Date;
   readonly until: Date;
   readonly generatedAt: Date;
+  /** The policy document the report links to (`report --policy`). */
+  readonly policyDocument?: string;
 }
 
 /** Drill executions looked at per state machine, newest first (the period's usually fit many times over). */
@@ -390,7 +392,8 @@ export async function elastiCacheReport(
   window: ReportWindow,
   moreProblems: readonly string[] = [],
 ): Promise<RenderedReport> {
-  const facts = await collectReportFacts(input, aws, window);
+  const collected = await collectReportFacts(input, aws, window);
+  const facts = window.policyDocument !== undefined ? { ...collected, policyDocument: window.policyDocument } : collected;
   const report = buildReport(moreProblems.length > 0 ? { ...facts, problems: [...(facts.problems ?? []), ...moreProblems] } : facts);
   return { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
 }

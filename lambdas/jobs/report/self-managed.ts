@@ -35,6 +35,8 @@ export interface SelfManagedReportOptions {
   readonly minRetentionDays: number;
   /** No backup is to be kept longer than this, days, unless a hold keeps it (report/max-retention.ts). */
   readonly maxRetentionDays?: number;
+  /** The policy document the report links to (`report --policy`). */
+  readonly policyDocument?: string;
 }
 
 const DAY = 86_400_000;
@@ -108,6 +110,7 @@ export function selfManagedReportFacts(files: readonly StoredBackup[], o: SelfMa
     alarms: [],
     holds: backupHolds(files),
     minRetentionDays: o.minRetentionDays,
+    ...(o.policyDocument !== undefined ? { policyDocument: o.policyDocument } : {}),
     ...(o.maxRetentionDays !== undefined ? { maxRetention: { days: o.maxRetentionDays, copies: retainedCopies(files, o.destination) } } : {}),
     // A destination knows the servers that back up into it, not the ones that do not, and pages through the
     // heartbeat's monitor rather than alarms: "not collected", never an empty "none" that reads as a pass.

@@ -61,9 +61,13 @@ export function openBackupStore(to: string, s3Endpoint: string | undefined, opti
         throw new UsageError(`${option} ${to}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`);
       return new FileBackupStore(dir, { create });
     },
-    s3: async (client, bucket, prefix) => new (await import('../../adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix),
+    s3: s3BackupStore,
   });
 }
+
+/** The backup store of an S3 prefix (the SDK-backed store loads only for s3://). */
+export const s3BackupStore: StoreMaker<BackupStore>['s3'] = async (client, bucket, prefix) =>
+  new (await import('../../adapters/storage/backup-store-s3.js')).S3BackupStore(client, bucket, prefix);
 
 /** Whether `dir` is there (a folder, or anything else the store then refuses with its own words); other faults are the store's to report. */
 async function folderExists(dir: string): Promise<boolean> {

@@ -41,6 +41,18 @@ describe('redis-dr policy', () => {
     expect(readFileSync(join(dir, 'p.html'), 'utf8')).toMatch(/<h2>Retention per tier<\/h2>/);
   });
 
+  it('states the maximum retention of every plan that sets one, and "no maximum set" for the others', async () => {
+    const config = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { plans: { name: string; maxRetentionDays?: number }[] };
+    config.plans[0]!.maxRetentionDays = 400;
+    for (const plan of config.plans.slice(1)) delete plan.maxRetentionDays;
+    writeFileSync(join(dir, 'max.json'), JSON.stringify(config));
+    const r = await runInProcess(['policy', '-c', join(dir, 'max.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^\\| ${config.plans[0]!.name} \\|.*\\| 400 days, unless a hold with a reason and an expiry keeps a copy \\|$`, 'm'));
+    for (const plan of config.plans.slice(1)) expect(r.stdout).toMatch(new RegExp(`^\\| ${plan.name} \\| \\d+ \\|.*\\| no maximum set \\|$`, 'm'));
+    expect(r.stdout).toContain('| maximum retention |');
+  });
+
   it('a config that does not validate is one line naming the field, exit 2, and no document', async () => {
     const bad = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { plans: { rpoMinutes: unknown }[] };
     bad.plans[0]!.rpoMinutes = -5;

@@ -24,7 +24,7 @@ describe('the policy document', () => {
   it('says so where a plan makes no DR copy and runs no drill, and where nobody is paged, rather than leaving it out', () => {
     const s = Object.fromEntries(policySections(input).map((x) => [x.title, x]));
     expect(s['Restore tests and recovery time objectives']!.rows).toEqual([['a|b', 'no scheduled drill', '', '', '']]);
-    expect(s['Retention per tier']!.rows[0]!.at(-1)).toBe('no DR copies');
+    expect(s['Retention per tier']!.rows[0]!.at(-2)).toBe('no DR copies');
     expect(s['Who is paged']!.rows).toEqual([['nobody: the config subscribes no one (alerts.emails, alerts.httpsEndpoints)']]);
     expect(s['Copies and where they live']!.text).toContain('no vault account');
     expect(s['Frequency and recovery point objective']!.rows[0]).toEqual(['a|b', 'cron(0 * * * ? *)', 'UTC', '1 h 30 min']);
