@@ -19,10 +19,11 @@ import { DR, MOTO_ACCOUNT, motoClient, PRIMARY, seedDeployment, type SeededDeplo
 let aws: MotoAws;
 let d: SeededDeployment;
 
+// moto loads each service's backend on its first request (CloudFormation's takes seconds): the seeding waits on a loaded machine.
 beforeAll(async () => {
   aws = await startMotoAws();
   d = await seedDeployment(aws);
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   d?.remove();
   await aws?.stop();
@@ -49,7 +50,7 @@ const rowsOf = (out: string, first: string) => out.split('\n').filter((l) => l.t
 const UNANSWERED = /XML parse error|Deserialization error|InvalidAction|not yet implemented/;
 
 // One after the other (runInProcess captures this process's stdout): each test reads what the ones before left in moto.
-describe('the operator commands against moto', { timeout: 120_000 }, () => {
+describe('the operator commands against moto', { timeout: 180_000 }, () => {
   it('status --coverage lists the caches of both cluster modes, the tag-selected one protected by its plan', async () => {
     const r = await run('status', '--coverage');
     expect(r.stderr).toBe('');

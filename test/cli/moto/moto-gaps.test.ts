@@ -50,12 +50,12 @@ beforeAll(async () => {
     }),
   );
   await ec.send(new CreateSnapshotCommand({ ReplicationGroupId: 'gap-probe', SnapshotName: 'gap-probe-snap' }));
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await aws?.stop();
 });
 
-describe(`moto ${MOTO_VERSION}: the gaps (MOTO_GAPS, MOTO_DEVIATIONS) the moto suite works around`, { timeout: 60_000 }, () => {
+describe(`moto ${MOTO_VERSION}: the gaps (MOTO_GAPS, MOTO_DEVIATIONS) the moto suite works around`, { timeout: 180_000 }, () => {
   it('is the moto version the gaps were measured on (an upgrade: run this file and update MOTO_VERSION and the gaps)', () => {
     expect(installedMotoVersion()).toBe(MOTO_VERSION);
   });

@@ -68,7 +68,7 @@ beforeAll(async () => {
   for (const [k, v] of Object.entries({ ...d.env, POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false' }))
     vi.stubEnv(k, v);
   vi.resetModules();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
   d?.remove();
@@ -77,7 +77,7 @@ afterAll(async () => {
 
 const hoursAgo = (h: number) => new Date(Math.floor(Date.now() / 3_600_000 - h) * 3_600_000);
 
-describe('the Lambda handlers against moto', { timeout: 120_000 }, () => {
+describe('the Lambda handlers against moto', { timeout: 180_000 }, () => {
   it('prune: the handler deletes exactly what prune --dry-run said it would, and keeps the rest', async () => {
     // Twelve hourly points of queues-prod: the plan keeps 6 hourly ones.
     for (let h = 12; h >= 1; h--) await seedPoint('queues-prod', 'queues', hoursAgo(h), 'hourly');
