@@ -22,6 +22,9 @@ export interface ReportOptions {
   readonly csv?: string;
   readonly s3Endpoint?: string;
   readonly vaultProfile?: string;
+  /** The organization's roll-up (cli/commands/report/org.ts) from the evidence tree `from`. */
+  readonly org?: boolean;
+  readonly from?: string;
 }
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
