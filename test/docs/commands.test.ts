@@ -112,13 +112,6 @@ function problemsOf(program: Command, written: Written): string[] {
       (label !== 'redis-dr history' || given.has('--plan')) &&
       (!['redis-dr retention release', 'redis-dr report'].includes(label) || !given.has('--destination')) &&
       (!['redis-dr report', 'redis-dr status'].includes(label) || !given.has('--org'));
-    const readsConfig =
-      config &&
-      (label !== 'redis-dr retention plan' || given.has('--plan')) &&
-      (label !== 'redis-dr serve' || (given.has('--point') && !given.has('--from'))) &&
-      (label !== 'redis-dr history' || given.has('--plan')) &&
-      (!['redis-dr retention release', 'redis-dr report'].includes(label) || !given.has('--destination')) &&
-      (!['redis-dr report', 'redis-dr status'].includes(label) || !given.has('--org'));
     if (readsConfig && !given.has('--config')) problems.push(`${written.where}: "${label}" reads a config: name it with -c config/<env>.json`);
   }
   return problems;
