@@ -13,6 +13,7 @@ import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, elastiCacheArn, m
 import { JobFunction } from './job-function.js';
 import { PlanSchedules } from './plan-schedules.js';
 import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket.js';
+import { dependentActions } from '../iam-actions.js';
 
 /** Props for {@link DrExport}. */
 export interface DrExportProps extends ScheduledCapabilityProps {
@@ -109,10 +110,13 @@ export const EXPORT_FUNCTION_OBJECT_ACTIONS = ['s3:GetObjectTagging', 's3:PutObj
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html
  * @see https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-exporting.html
  */
-export const EXPORT_CALLER_OBJECT_ACTIONS = ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] as const;
+export const EXPORT_CALLER_OBJECT_ACTIONS = dependentActions('elasticache:CopySnapshot', 'target objects');
 
 /** The bucket-level actions the export caller needs on the export bucket (dependent actions and the export guide). */
-export const EXPORT_CALLER_BUCKET_ACTIONS = ['s3:ListBucket', 's3:GetBucketLocation', 's3:GetBucketAcl'] as const;
+export const EXPORT_CALLER_BUCKET_ACTIONS = dependentActions('elasticache:CopySnapshot', 'target bucket');
+
+/** The export caller's action on no resource in particular: bucket names only (ElastiCache's API permissions reference). */
+const EXPORT_CALLER_ANY_ACTIONS = dependentActions('elasticache:CopySnapshot', 'any resource');
 
 /** Snapshot-name patterns of export retries (`rdr-*-r2` … `rdr-*-r<MAX_EXPORT_ATTEMPTS>`): new names, tagged only by the request. */
 export function exportRetryNamePatterns(): string[] {
@@ -185,7 +189,7 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
   // ElastiCache checks that the caller may use the target bucket.
   role.addToPolicy(new iam.PolicyStatement({ sid: 'ExportBucket', actions: [...EXPORT_CALLER_BUCKET_ACTIONS], resources: [bucket.bucketArn] }));
   // ElastiCache's API permissions reference lists s3:ListAllMyBuckets for CopySnapshot to S3 (bucket names only).
-  role.addToPolicy(new iam.PolicyStatement({ sid: 'ListBucketsForExport', actions: ['s3:ListAllMyBuckets'], resources: ['*'] }));
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'ListBucketsForExport', actions: [...EXPORT_CALLER_ANY_ACTIONS], resources: ['*'] }));
   // The S3 writes ElastiCache checks on the caller (ElastiCache itself writes the objects,
   // under the bucket policy or ACL). On this bucket's rdr-* keys only; no
   // s3:DeleteObjectVersion: on this versioned bucket a delete only adds a delete marker,

@@ -104,13 +104,14 @@ function problemsOf(program: Command, written: Written): string[] {
     }
     const config = command.options.find((o) => o.long === '--config');
     // retention plan reads a config only with --plan; retention release, report and policy not with --destination (self-managed backups);
-    // serve only with --point and no --from (a deployment's recovery point), history only with --plan.
+    // serve only with --point and no --from (a deployment's recovery point), history only with --plan; report and status not with --org.
     const readsConfig =
       config &&
       (label !== 'redis-dr retention plan' || given.has('--plan')) &&
       (label !== 'redis-dr serve' || (given.has('--point') && !given.has('--from'))) &&
       (label !== 'redis-dr history' || given.has('--plan')) &&
-      (!['redis-dr retention release', 'redis-dr report', 'redis-dr policy'].includes(label) || !given.has('--destination'));
+      (!['redis-dr retention release', 'redis-dr report', 'redis-dr policy'].includes(label) || !given.has('--destination')) &&
+      (!['redis-dr report', 'redis-dr status'].includes(label) || !given.has('--org'));
     if (readsConfig && !given.has('--config')) problems.push(`${written.where}: "${label}" reads a config: name it with -c config/<env>.json`);
   }
   return problems;

@@ -13,6 +13,7 @@ import {
   requestsOfCall,
 } from '../support/iam.js';
 import { DEFAULT_STAND_INS, type TemplateJson } from '../../lib/asl.js';
+import { API_ACTIONS, type DependentScope } from '../../lib/iam-actions.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -55,6 +56,39 @@ function kmsRequestsOfOperator(request: IamRequest): IamRequest[] {
   const topics: KmsEncrypted[] = SELFTEST_STACKS.find((s) => s.region === region)?.encrypted.filter((e) => e.type === 'topic') ?? [];
   if (topics.length !== 1) throw new Error(`no one encrypted alert topic in the selftest's ${region} stack (found ${topics.length})`);
   return kmsRequestsOf({ ...request, resource: topics[0]!.resource }, topics);
+}
+
+/**
+ * The dependent actions of a recorded call (lib/iam-actions.ts, issue 53
+ * item 2): an export (CopySnapshot, ExportServerlessCacheSnapshot) is
+ * authorized for the S3 actions ElastiCache checks on the caller, on the
+ * target bucket, the target's `rdr-*` keys and no resource in particular.
+ * Tag-on-create and the topics' keys are added where the requests are made
+ * (requestsOfCall, kmsRequestsOfOperator); a serverless cache's network
+ * ('network') is not the operator's: see docs/deploying.md.
+ */
+function dependentRequestsOf(call: AwsCall): IamRequest[] {
+  const row = API_ACTIONS[`${call.service}:${call.operation}`];
+  if (!row) throw new Error(`recorded call ${call.service}:${call.operation} has no row in lib/iam-actions.ts`);
+  const input = call.input as Record<string, string | undefined>;
+  const bucket = input.TargetBucket ?? input.S3BucketName;
+  const name = input.TargetSnapshotName ?? input.ServerlessCacheSnapshotName;
+  const resourceOf: Partial<Record<DependentScope, string>> = {
+    ...(bucket ? { 'target bucket': `arn:aws:s3:::${bucket}`, 'target objects': `arn:aws:s3:::${bucket}/${name}-0001.rdb` } : {}),
+    'any resource': '*',
+  };
+  return Object.entries(row.dependent ?? {}).flatMap(([scope, actions]) => {
+    const resource = resourceOf[scope as DependentScope];
+    return resource ? (actions ?? []).map((action) => ({ action, resource, context: {} })) : [];
+  });
+}
+
+/** Where the export caller's dependent actions are granted: redis-dr's buckets, their `rdr-*` keys, and `*` (bucket names only). */
+function dependentStatement(request: IamRequest): { sid: string; resource: string } {
+  if (request.resource === '*') return { sid: 'ExportCallerListBuckets', resource: '*' };
+  return request.resource.includes('/')
+    ? { sid: 'ExportCallerObjects', resource: 'arn:aws:s3:::redis-dr-*/rdr-*' }
+    : { sid: 'ExportCallerBuckets', resource: 'arn:aws:s3:::redis-dr-*' };
 }
 
 /** The operator's recorded calls. */
@@ -169,9 +203,17 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
     if (service === 'scheduler') return type.startsWith('schedule-group') ? 'DeploymentScheduleGroups' : 'DeploymentSchedules';
     return `${word(type)}${name.startsWith('rdr-') ? 'RecoveryPoints' : 'Any'}`;
   };
+  const dependent = new Map<string, { resource: string; actions: Set<string> }>();
+  for (const request of calls.flatMap(dependentRequestsOf)) {
+    const { sid, resource } = dependentStatement(request);
+    const entry = dependent.get(sid) ?? { resource, actions: new Set<string>() };
+    dependent.set(sid, { resource, actions: entry.actions.add(request.action) });
+  }
   const statements = [...byResource.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([resource, actions]): Record<string, unknown> => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
+  for (const [sid, { resource, actions }] of [...dependent.entries()].sort(([a], [b]) => a.localeCompare(b)))
+    statements.push({ Sid: sid, Effect: 'Allow', Action: [...actions].sort(), Resource: resource });
   // One statement per sid: actions under the same resource and condition share it.
   const bySid = new Map<string, string[]>();
   for (const action of [...conditioned].sort()) bySid.set(CONDITIONED[action]!.sid, [...(bySid.get(CONDITIONED[action]!.sid) ?? []), action]);
@@ -197,7 +239,8 @@ describe('docs/iam/operator-policy.json', () => {
     for (const call of operatorCalls()) {
       const requests = await requestsOfCall(call, RECORDED_NAMES, canaryTags);
       // KMS-aware: a TEST page to an SSE-KMS alert topic needs its key too.
-      for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator)]) {
+      // And the dependent actions the service checks on the caller (lib/iam-actions.ts).
+      for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator), ...dependentRequestsOf(call)]) {
         checked++;
         const result = await evaluate([policy], request);
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
@@ -243,7 +286,9 @@ describe('docs/iam/operator-policy.json', () => {
     const requests: IamRequest[] = [
       { action: 'elasticache:DeleteReplicationGroup', resource: 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:sessions-prod', context: {} },
       { action: 'elasticache:DeleteSnapshot', resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-x', context: {} },
-      { action: 's3:DeleteObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
+      // The export's dependent s3:DeleteObject (a delete marker on the versioned buckets) is held; a version never goes.
+      { action: 's3:DeleteObjectVersion', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
+      { action: 's3:DeleteObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/selftest-old/x.json', context: {} },
       { action: 's3:GetObjectTagging', resource: 'arn:aws:s3:::payroll-exports/x', context: {} },
       // The canary's deletions need the canary's tags: a production cache, or a point of one, carries neither.
       {
@@ -262,8 +307,9 @@ describe('docs/iam/operator-policy.json', () => {
         resource: 'arn:aws:lambda:eu-west-1:000000000000:function:RedisDr-prod-Primary-PruneFunction-abc',
         context: { 'aws:ResourceTag/redis-dr:managed': 'true' },
       },
-      // The operator writes the selftest's records, never over a copy.
-      { action: 's3:PutObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-x-0001.rdb', context: {} },
+      // The operator writes the selftest's records and (the export's dependent action) `rdr-*` keys, nothing else.
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/selftest-old/x.json', context: {} },
+      { action: 's3:PutObject', resource: 'arn:aws:s3:::payroll-exports/rdr-x-0001.rdb', context: {} },
     ];
     for (const request of requests) expect(await evaluate([policy], request), request.action).toBe('ImplicitlyDenied');
   });

@@ -23,6 +23,9 @@ export interface ReportOptions {
   readonly s3Endpoint?: string;
   readonly vaultProfile?: string;
   readonly policy?: string;
+  /** The organization's roll-up (cli/commands/report/org.ts) from the evidence tree `from`. */
+  readonly org?: boolean;
+  readonly from?: string;
 }
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

@@ -7,7 +7,7 @@ import type { ReportOptions } from './action.js';
 export function reportCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('report')
-    .usage('(-c <config> | --destination <url>) [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]')
+    .usage('(-c <config> | --destination <url> | --org --from <url>) [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]')
     .description(
       'evidence an auditor can read: the DR report of a period (coverage, RPO attainment, copies, drills and RTO, holds, alarms) with controls in AWS Backup Audit Manager terms, as one self-contained HTML page with charts, JSON and CSV; exit 1 when a control fails or a fact could not be read',
     )
@@ -32,5 +32,12 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
     .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)
-    .action(async (options: ReportOptions) => (await import('./action.js')).reportAction(options, env));
+    .option('--org', "the organization's roll-up: every account's newest scheduled report from the evidence tree of --from (docs/org.md)")
+    .option('--from <url>', 'with --org: the evidence tree, file:///dir or s3://bucket[/prefix], each account under <account>/<region>/reports/')
+    // --org (or --from) is the organization's roll-up (./org.ts); else one deployment's report or a destination's.
+    .action(async (options: ReportOptions) =>
+      options.org || options.from !== undefined
+        ? (await import('./org.js')).orgReportAction(options, env)
+        : (await import('./action.js')).reportAction(options, env),
+    );
 }

@@ -14,5 +14,10 @@ export function statusCommand(program: Command, env: CliEnv = {}): void {
       'instead: every ElastiCache cache of both regions with the plan that protects it, unprotected, or unprotectable (why); exit 0 when none is unprotected, 1 when any is (or a region could not be listed)',
     )
     .option('--vault-profile <name>', VAULT_PROFILE_HELP)
-    .action(async (o: { config: string; json?: boolean; coverage?: boolean; vaultProfile?: string }) => (await import('./action.js')).statusAction(o, env));
+    .option('--org', "instead: the organization's roll-up in this terminal, as report --org prints it (docs/org.md)")
+    .option('--from <url>', 'with --org: the evidence tree, file:///dir or s3://bucket[/prefix], each account under <account>/<region>/reports/')
+    .option('--s3-endpoint <url>', 'with --org and an s3:// --from on an S3-compatible store: its endpoint')
+    .action(async (o: { config: string; json?: boolean; coverage?: boolean; vaultProfile?: string; org?: boolean; from?: string; s3Endpoint?: string }) =>
+      o.org || o.from !== undefined ? (await import('./org.js')).statusOrgAction(o, env) : (await import('./action.js')).statusAction(o, env),
+    );
 }

@@ -173,6 +173,8 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
 
   const drills: DrillFact[] = [];
   const alarms: AlarmEpisode[] = [];
+  // A region whose alarm history was not read: the section says "not collected", never an empty table that reads as no alarm.
+  const alarmsNotRead: string[] = [];
   for (const [where, region] of [
     ['primary', input.primaryRegion],
     ['dr', input.drRegion],
@@ -180,6 +182,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
     const arn = input.drillStateMachineArns[where];
     if (arn) drills.push(...(await attempt(`drills in ${region} (${arn})`, () => drillsOf(aws.sfn(region), arn, where, region, since, until, retry), [])));
     const cw = aws.cloudwatch?.(region) ?? cloudWatchClient(region);
+    const read = problems.length;
     const episodes = await attempt(`alarm history of ${region} (${input.alarmPrefix}*)`, async () => {
       const [history, now] = await Promise.all([alarmHistory(cw, input.alarmPrefix, since, until, retry), alarmsWithPrefix(cw, input.alarmPrefix, retry)]);
       return alarmEpisodes(
@@ -188,6 +191,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
         now.filter((a) => a.state === 'ALARM').map((a) => a.name),
       );
     }, []);
+    if (problems.length > read) alarmsNotRead.push(`alarm history of ${region} not read (see the problems)`);
     alarms.push(...episodes.map((e) => ({ ...e, alarm: `${region}/${e.alarm}` })));
   }
 
@@ -205,6 +209,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
     minRetentionDays: input.minRetentionDays,
     problems,
     ...maxRetentionOf(input.plans, retained),
+    ...(alarmsNotRead.length > 0 ? { notCollected: { alarms: alarmsNotRead.join('; ') } } : {}),
   };
 }
 

@@ -195,6 +195,10 @@ describe('the ElastiCache report: empty and partial histories', () => {
     expect(report.problems[0]).toMatch(new RegExp(`^DR copies of plan sessions in s3://redis-dr-example-${ACCOUNT}-eu-central-1: .*Access Denied`));
     expect(report.problems[1]).toMatch(/^alarm history of eu-west-1 \(redis-dr-example-\*\): .*DescribeAlarmHistory/);
     expect(report.problems[2]).toMatch(/^alarm history of eu-central-1/);
+    // The Alarms section is "not collected", never an empty table that reads as no alarm in the period (found against moto).
+    expect(report.notCollected.alarms).toBe(
+      'alarm history of eu-west-1 not read (see the problems); alarm history of eu-central-1 not read (see the problems)',
+    );
   });
 
   it('more exports in the period than it judges: the report names the newest it judged and how many there were (partial)', async () => {
