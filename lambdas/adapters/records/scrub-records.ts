@@ -5,11 +5,9 @@
  * ledger of when each copy was last re-read.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { parseScrubRecord, SCRUB_RECORD_PREFIX, type ScrubRecord } from '../../domain/scrub/record.js';
 import { S3ObjectStore } from '../storage/object-store-s3.js';
-
-/** The prefix of the scrub's records in the DR bucket (never an `.rdb` key: never listed as a copy). */
-export const SCRUB_RECORDS_PREFIX = 'scrub/';
 
 function store(s3: S3Client, bucket: string): S3ObjectStore {
   return new S3ObjectStore(s3, bucket, SCRUB_RECORDS_PREFIX);

@@ -52,6 +52,8 @@ export interface CostAssumptions {
   readonly lambdaSeconds: number;
   /** State transitions of one state machine execution. */
   readonly transitionsPerExecution: number;
+  /** MB/s the DR scrub re-reads a copy at (ranged GETs through the verifier). */
+  readonly scrubMbPerSecond: number;
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
@@ -63,6 +65,7 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   engine: 'valkey',
   lambdaSeconds: 2,
   transitionsPerExecution: 40,
+  scrubMbPerSecond: 100,
 };
 
 export interface CostLine {
@@ -136,6 +139,8 @@ export function estimateMonthlyCost(input: {
   /** Price tables by region (default: the project's, {@link PRICE_TABLES}); a region missing is priced at us-east-1's, said in the result. */
   readonly priceTables?: Readonly<Record<string, PriceTable>>;
   readonly now: Date;
+  /** The DR scrub (lib/constructs/dr-scrub.ts): every DR copy re-read within `days`, by a function of `memoryMb`. */
+  readonly scrub?: { readonly days: number; readonly memoryMb: number };
 }): CostEstimate {
   const { stacks, plans, assumptions: a, now } = input;
   const sides = (['primary', 'dr'] as const).map((side) => ({ side, region: input.regions[side], ...priceTableFor(input.regions[side], input.priceTables) }));
@@ -190,6 +195,7 @@ export function estimateMonthlyCost(input: {
   const primary = price('primary');
   const dr = price('dr');
   let replicatedGb = 0;
+  let drCopiesGb = 0;
   for (const plan of plans) {
     const targets = plan.selectsByTags ? plan.targets + a.targetsPerTagPlan : plan.targets;
     const snapshots = runsPerMonth(plan.schedule.cron, plan.schedule.timeZone, now);
@@ -228,6 +234,7 @@ export function estimateMonthlyCost(input: {
         archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
       );
       replicatedGb += exportsPerMonth * a.sizeGb;
+      drCopiesGb += standardGb + archivedGb;
     }
     if (plan.drill) {
       const perSide = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now);
@@ -247,6 +254,17 @@ export function estimateMonthlyCost(input: {
     replicatedGb * (primary.interRegionGb + (input.replicationTimeControl ? primary.replicationTimeControlGb : 0)),
   );
 
+  // The DR scrub re-reads every DR copy once per `days`: the function's time at the assumed read speed.
+  const scrubGb = input.scrub ? (drCopiesGb * DAYS) / input.scrub.days : 0;
+  const scrubGbSeconds = input.scrub ? ((scrubGb * 1024) / a.scrubMbPerSecond) * (input.scrub.memoryMb / 1024) : 0;
+  add(
+    'variable',
+    `DR scrub: every copy re-read within ${input.scrub?.days ?? 0} days (${round2(scrubGb)} GB a month)`,
+    scrubGbSeconds,
+    'GB-seconds',
+    scrubGbSeconds * dr.lambdaArmGbSecond,
+  );
+
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
   const fixedUsd = sum('fixed');
   const variableUsd = sum('variable');
@@ -262,6 +280,11 @@ export function estimateMonthlyCost(input: {
       `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
       `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
       'months of 30 days; schedules counted over the next 30 days from now',
+      ...(input.scrub
+        ? [
+            `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
+          ]
+        : []),
       'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
     ],
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },

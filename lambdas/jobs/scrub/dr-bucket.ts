@@ -13,6 +13,7 @@
  * back; then a run with a bad copy fails (DrScrubFailed).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { errorName } from '../../adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { headObject, readRanges } from '../../adapters/aws/s3/ranges.js';
 import { readScrubRecords, writeScrubRecord } from '../../adapters/records/scrub-records.js';
@@ -36,6 +37,21 @@ const DAY = 86_400_000;
 export interface DrTwin {
   readonly bytes: number;
   readonly etag?: string;
+}
+
+const NO_TWIN = new Set(['NotFound', 'NoSuchKey']);
+
+/** The twin lookup in the primary region's export bucket: HeadObject of the same key; none when it is gone there. */
+export function twinIn(s3: S3Client, bucket: string): (key: string) => Promise<DrTwin | undefined> {
+  return async (key) => {
+    try {
+      const h = await headObject(s3, bucket, key);
+      return { bytes: h.size, ...(h.etag ? { etag: h.etag } : {}) };
+    } catch (err) {
+      if (NO_TWIN.has(errorName(err))) return undefined;
+      throw err;
+    }
+  };
 }
 
 /** What a scheduled scrub of the DR bucket needs from the outside world. */

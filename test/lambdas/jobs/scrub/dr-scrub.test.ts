@@ -6,14 +6,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client as RealS3Client,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient as RealSNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { scrubCoverage } from '../../../../lambdas/domain/scrub/coverage.js';
 import { parseScrubRecord, scrubHistory } from '../../../../lambdas/domain/scrub/record.js';
 import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
-import { DrScrubFailed, type DrScrubDeps, type DrScrubRun, runDrScrub } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
+import { DrScrubFailed, type DrScrubDeps, type DrScrubRun, runDrScrub, twinIn } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 
 const DAY = 86_400_000;
@@ -60,10 +72,28 @@ async function putCopy(s3: S3Client, bucket: string, key: string, body: Uint8Arr
   );
 }
 
+/**
+ * The job's S3 client: every command forwarded to moto through aws-sdk-client-mock, so the calls are recorded
+ * for the IAM simulation (test/lib/iam-functions.test.ts) while S3's answers are moto's.
+ */
+function recordedS3(real: S3Client = moto.client): S3Client {
+  // A class of the SDK's name (the recorder names the service by it) whose mock leaves moto's own clients alone.
+  const Recorded = class S3Client extends RealS3Client {};
+  const m = mockClient(Recorded);
+  for (const C of [ListObjectsV2Command, GetObjectTaggingCommand, HeadObjectCommand, GetObjectCommand, PutObjectCommand] as const)
+    m.on(C as never).callsFake((input: object) => real.send(new (C as unknown as new (i: object) => Parameters<S3Client['send']>[0])(input)));
+  return new Recorded({ region: 'us-east-1' });
+}
+
+/** Pages collected, each also published through the alert path to a mocked SNS topic (recorded). */
 function deps(at: Date, pages: Page[], extra: Partial<DrScrubDeps> = {}): DrScrubDeps {
+  const Recorded = class SNSClient extends RealSNSClient {};
+  mockClient(Recorded).on(PublishCommand).resolves({ MessageId: 'm-1' });
+  const sns = new Recorded({ region: 'us-east-1' });
   return {
-    s3: moto.client,
+    s3: recordedS3(),
     alert: async (p) => {
+      await publishAlert(sns, 'arn:aws:sns:us-east-1:000000000000:redis-dr-alerts', p);
       pages.push(p);
     },
     where: { deployment: 'prod', region: 'eu-west-1' },
@@ -120,9 +150,9 @@ describe('runDrScrub', () => {
 
   it('fails the run on a copy that cannot be read (never skipped)', async () => {
     const bucket = await drBucket();
-    const s3 = moto.newClient();
+    const real = moto.newClient();
     // GetObject of one copy refused (as a lost permission or a KMS fault would be): the listing still shows it.
-    s3.middlewareStack.add(
+    real.middlewareStack.add(
       (next, ctx) => async (args) => {
         const input = args.input as { Key?: string };
         if (ctx.commandName === 'GetObjectCommand' && input.Key === 'zset-ziplist.rdb')
@@ -131,23 +161,31 @@ describe('runDrScrub', () => {
       },
       { step: 'initialize' },
     );
+    const s3 = recordedS3(real);
     const pages: Page[] = [];
     const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages, { s3 })));
     expect(run.bad.map((b) => [b.file, b.problems])).toEqual([['zset-ziplist.rdb', [expect.stringMatching(/^could not be re-read: .*Access Denied/)]]]);
     expect(pages.map((p) => p.message.split('\n')[0])).toEqual([expect.stringContaining('zset-ziplist.rdb')]);
-    s3.destroy();
+    real.destroy();
   }, 60_000);
 
-  it('pages a copy whose primary-region twin has another length or ETag', async () => {
+  it('compares each copy with its primary-region twin (length and ETag, HeadObject there), and pages one that differs', async () => {
     const bucket = await drBucket();
+    const primary = `primary-${n}`;
+    await moto.bucket(primary);
+    // hash-ziplist's twin holds other bytes; zset-ziplist's is the same file; the others have none (expired there).
+    await moto.client.send(new PutObjectCommand({ Bucket: primary, Key: 'hash-ziplist.rdb', Body: readFileSync(join(FIXTURES, 'list-quicklist.rdb')) }));
+    await moto.client.send(new PutObjectCommand({ Bucket: primary, Key: 'zset-ziplist.rdb', Body: readFileSync(join(FIXTURES, 'zset-ziplist.rdb')) }));
     const pages: Page[] = [];
-    const twin = async (key: string) => (key === 'hash-ziplist.rdb' ? { bytes: 1, etag: '"other"' } : undefined);
+    const twin = twinIn(recordedS3(), primary);
     const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages, { twin })));
     expect(run.bad.map((b) => b.file)).toEqual(['hash-ziplist.rdb']);
     expect(run.bad[0]!.problems).toEqual([
-      expect.stringMatching(/^length \d+ bytes is not the primary-region twin's 1$/),
-      expect.stringMatching(/^ETag .* is not the primary-region twin's "other"$/),
+      expect.stringMatching(/^length 137 bytes is not the primary-region twin's 123$/),
+      expect.stringMatching(/^ETag .* is not the primary-region twin's ".*"$/),
     ]);
+    expect(run.record.results.find((r) => r.file === 'zset-ziplist.rdb')?.ok).toBe(true);
+    expect(pages).toHaveLength(1);
   }, 60_000);
 
   it('re-reads every copy within `days` when it runs daily, and not when runs are skipped', async () => {
