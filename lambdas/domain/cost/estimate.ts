@@ -254,16 +254,8 @@ export function estimateMonthlyCost(input: {
     replicatedGb * (primary.interRegionGb + (input.replicationTimeControl ? primary.replicationTimeControlGb : 0)),
   );
 
-  // The DR scrub re-reads every DR copy once per `days`: the function's time at the assumed read speed.
-  const scrubGb = input.scrub ? (drCopiesGb * DAYS) / input.scrub.days : 0;
-  const scrubGbSeconds = input.scrub ? ((scrubGb * 1024) / a.scrubMbPerSecond) * (input.scrub.memoryMb / 1024) : 0;
-  add(
-    'variable',
-    `DR scrub: every copy re-read within ${input.scrub?.days ?? 0} days (${round2(scrubGb)} GB a month)`,
-    scrubGbSeconds,
-    'GB-seconds',
-    scrubGbSeconds * dr.lambdaArmGbSecond,
-  );
+  const scrub = scrubReads(drCopiesGb, input.scrub, a);
+  add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * dr.lambdaArmGbSecond);
 
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
   const fixedUsd = sum('fixed');
@@ -273,20 +265,39 @@ export function estimateMonthlyCost(input: {
     fixedUsd,
     variableUsd,
     totalUsd: round2(fixedUsd + variableUsd),
-    assumptions: [
-      pricesAssumption(sides),
-      `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
-      `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
-      `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
-      `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
-      'months of 30 days; schedules counted over the next 30 days from now',
-      ...(input.scrub
-        ? [
-            `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
-          ]
-        : []),
-      'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
-    ],
+    assumptions: assumptionsOf(a, pricesAssumption(sides), input.scrub !== undefined),
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
+  };
+}
+
+/** Each assumption and fact the figures rest on, as a sentence. */
+function assumptionsOf(a: CostAssumptions, prices: string, scrub: boolean): string[] {
+  return [
+    prices,
+    `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
+    `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
+    `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
+    `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
+    'months of 30 days; schedules counted over the next 30 days from now',
+    ...(scrub
+      ? [
+          `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
+        ]
+      : []),
+    'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
+  ];
+}
+
+/** The DR scrub re-reads every DR copy once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */
+function scrubReads(
+  drCopiesGb: number,
+  scrub: { readonly days: number; readonly memoryMb: number } | undefined,
+  a: CostAssumptions,
+): { item: string; gbSeconds: number } {
+  if (!scrub) return { item: 'DR scrub', gbSeconds: 0 };
+  const gb = (drCopiesGb * DAYS) / scrub.days;
+  return {
+    item: `DR scrub: every copy re-read within ${scrub.days} days (${round2(gb)} GB a month)`,
+    gbSeconds: ((gb * 1024) / a.scrubMbPerSecond) * (scrub.memoryMb / 1024),
   };
 }
