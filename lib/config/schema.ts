@@ -21,6 +21,7 @@ import {
 import type { Tier } from '../../lambdas/domain/plans/types.js';
 import { crossFieldProblems } from './checks.js';
 import { organizationIdSchema } from './organization-id.js';
+import { scrubSchema } from './scrub-schema.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -574,22 +575,6 @@ const reportSchema = z
       .meta({ description: "The retention control's floor: each plan must keep recovery points at least this many days. Default: 30." }),
   })
   .meta({ description: 'The DR report (docs/reports.md): its schedule and the floor of its retention control.' });
-
-/** The scheduled scrub of the DR bucket's copies (docs/scrub.md). */
-const scrubSchema = z
-  .strictObject({
-    days: z
-      .number({ error: says('must be a whole number of days', 'e.g. 30') })
-      .int({ error: says('must be a whole number of days', 'e.g. 30') })
-      .min(1, { error: says('must be at least 1 day', 'e.g. 30') })
-      .max(3650, { error: says('must be at most 3650 days', 'e.g. 30') })
-      .optional()
-      .meta({
-        description:
-          'Every retained DR copy is re-read (structure, CRC-64, recorded key counts, primary-region twin) within this many days by the daily scrub. Default: 30.',
-      }),
-  })
-  .meta({ description: 'The daily scrub of the DR bucket (docs/scrub.md): stored copies tested again, as NIST 800-53 CP-9(1) and SOC 2 A1.3 ask.' });
 
 /** The config's shape and defaults, without the cross-field checks. */
 export const baseSchema = z
