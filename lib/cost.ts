@@ -13,6 +13,8 @@ import {
 } from '../lambdas/domain/cost/estimate.js';
 import type { PriceTable } from '../lambdas/domain/cost/prices.js';
 import type { RedisDrConfig } from './config/index.js';
+import { VERIFY_MEMORY_MB } from './constructs/dr-copies.js';
+import { scrubSettings } from './deployment.js';
 
 /** Each plan's schedule, caches, retention, export and drills, as far as they cost. */
 export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
@@ -45,7 +47,7 @@ export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
 
 /** The monthly estimate of `config` deployed as `stacks` (its synthesized templates). */
 export function deploymentCost(
-  config: Pick<RedisDrConfig, 'plans' | 'dr' | 'primary'>,
+  config: Pick<RedisDrConfig, 'plans' | 'dr' | 'primary'> & Partial<Pick<RedisDrConfig, 'scrub' | 'lambda'>>,
   stacks: readonly StackResources[],
   options: { readonly now?: Date; readonly assumptions?: Partial<CostAssumptions>; readonly priceTables?: Readonly<Record<string, PriceTable>> } = {},
 ): CostEstimate {
@@ -57,5 +59,9 @@ export function deploymentCost(
     regions: { primary: config.primary.region, dr: config.dr.region },
     ...(options.priceTables ? { priceTables: options.priceTables } : {}),
     now: options.now ?? new Date(),
+    // The DR stack scrubs its bucket whenever a plan exports (lib/stacks/dr-stack.ts).
+    ...(config.plans.some((p) => p.export.enabled)
+      ? { scrub: { days: scrubSettings(config).days, memoryMb: config.lambda?.verifyMemorySizeMb ?? VERIFY_MEMORY_MB } }
+      : {}),
   });
 }

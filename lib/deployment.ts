@@ -450,6 +450,16 @@ export function reportSettings(config: Pick<RedisDrConfig, 'report'>): { periods
   };
 }
 
+/** When the DR scrub runs: daily, 04:30 UTC (after the night's exports have landed and been verified). */
+export const SCRUB_SCHEDULE = 'cron(30 4 * * ? *)';
+/** Days within which the scrub re-reads every DR copy, when `scrub.days` is not given. */
+export const DEFAULT_SCRUB_DAYS = 30;
+
+/** The config's scrub settings with their defaults (the section is optional, so configs without it keep their hash). */
+export function scrubSettings(config: Pick<RedisDrConfig, 'scrub'>): { days: number } {
+  return { days: config.scrub?.days ?? DEFAULT_SCRUB_DAYS };
+}
+
 /** Days of each tier (a month counted as 30 days). */
 const TIER_DAYS = { hourly: 1 / 24, daily: 1, weekly: 7, monthly: 30 } as const;
 

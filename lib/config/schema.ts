@@ -21,6 +21,7 @@ import {
 import type { Tier } from '../../lambdas/domain/plans/types.js';
 import { crossFieldProblems } from './checks.js';
 import { organizationIdSchema } from './organization-id.js';
+import { scrubSchema } from './scrub-schema.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -633,6 +634,7 @@ export const baseSchema = z
       .default('RedisDr'),
     coverage: coverageSchema,
     report: reportSchema.optional(),
+    scrub: scrubSchema.optional(),
     plans: z.array(planSchema).min(1, { error: says('must have at least one plan', 'add a backup plan') }),
   })
   .meta({ title: 'redis-dr configuration', description: 'One deployment of redis-dr: regions, alerts and backup plans.' });

@@ -33,6 +33,7 @@ export const HANDLERS = [
   'probe',
   'prune',
   'report',
+  'scrub',
   'snapshot',
   'verify-rdb',
 ] as const;

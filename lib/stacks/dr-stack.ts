@@ -12,6 +12,7 @@ import { addPageIntegrations, type PageIntegrations } from '../constructs/page-i
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { DrReport } from '../constructs/dr-report.js';
+import { DrScrub } from '../constructs/dr-scrub.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill, type RestoreDrillProps } from '../constructs/restore-drill/index.js';
 
@@ -43,6 +44,8 @@ export class DrStack extends Stack {
   public readonly drills?: RestoreDrill;
   /** The scheduled DR report (config `report`); only with the DR bucket it writes into. */
   public readonly report?: DrReport;
+  /** The daily scrub of the DR bucket's copies (docs/scrub.md); only with the DR bucket. */
+  public readonly scrub?: DrScrub;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
@@ -121,6 +124,15 @@ export class DrStack extends Stack {
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
         memorySizeMb: config.lambda.memorySizeMb,
+      });
+      this.scrub = new DrScrub(this, 'Scrub', {
+        config,
+        bucket: this.copies.bucket.bucket,
+        alerts: this.alerts,
+        scheduleGroup: this.scheduleGroup,
+        deadLetterQueue: this.deadLetterQueue.queue,
+        logRetention: logRetentionOf(config.lambda.logRetentionDays),
+        metricsNamespace: config.metricsNamespace,
       });
     }
     watchAllFunctions(this, this.monitoring);

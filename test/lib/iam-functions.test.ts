@@ -103,6 +103,15 @@ function roleNames(role: FunctionRole): CallNames {
       // A drill role that also reads the vault (plans with drill.fromVault): a test's vault bucket is named "…vault…".
       const vault = role.config.vault?.account;
       if (buckets.includes(String(input.Bucket))) return String(input.Bucket);
+      // The DR scrub also reads its copies' twins in the primary region's bucket (a test's twin bucket is "primary-…").
+      if (role.handler === 'scrub' && buckets.length > 1) {
+        const region = String(input.Bucket).startsWith('primary') ? role.config.primary.region : role.config.dr.region;
+        return theOne(
+          buckets.filter((b) => b.endsWith(`-${region}`)),
+          'bucket',
+          role,
+        );
+      }
       if (buckets.length > 1 && vault) {
         const wantVault = String(input.Bucket).includes('vault');
         return theOne(

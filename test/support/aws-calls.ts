@@ -28,6 +28,7 @@ export const PRINCIPALS: Record<string, string> = {
   'drill-seed-copy.test.ts': 'drill-seed-copy',
   'drill-verify.test.ts': 'drill-verify',
   'elasticache-report.test.ts': 'report',
+  'dr-scrub.test.ts': 'scrub',
   'export.test.ts': 'export',
   'freshness.test.ts': 'freshness',
   'probe.test.ts': 'probe',

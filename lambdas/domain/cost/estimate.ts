@@ -52,6 +52,8 @@ export interface CostAssumptions {
   readonly lambdaSeconds: number;
   /** State transitions of one state machine execution. */
   readonly transitionsPerExecution: number;
+  /** MB/s the DR scrub re-reads a copy at (ranged GETs through the verifier). */
+  readonly scrubMbPerSecond: number;
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
@@ -63,6 +65,7 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   engine: 'valkey',
   lambdaSeconds: 2,
   transitionsPerExecution: 40,
+  scrubMbPerSecond: 100,
 };
 
 export interface CostLine {
@@ -136,6 +139,8 @@ export function estimateMonthlyCost(input: {
   /** Price tables by region (default: the project's, {@link PRICE_TABLES}); a region missing is priced at us-east-1's, said in the result. */
   readonly priceTables?: Readonly<Record<string, PriceTable>>;
   readonly now: Date;
+  /** The DR scrub (lib/constructs/dr-scrub.ts): every DR copy re-read within `days`, by a function of `memoryMb`. */
+  readonly scrub?: { readonly days: number; readonly memoryMb: number };
 }): CostEstimate {
   const { stacks, plans, assumptions: a, now } = input;
   const sides = (['primary', 'dr'] as const).map((side) => ({ side, region: input.regions[side], ...priceTableFor(input.regions[side], input.priceTables) }));
@@ -190,6 +195,7 @@ export function estimateMonthlyCost(input: {
   const primary = price('primary');
   const dr = price('dr');
   let replicatedGb = 0;
+  let drCopiesGb = 0;
   for (const plan of plans) {
     const targets = plan.selectsByTags ? plan.targets + a.targetsPerTagPlan : plan.targets;
     const snapshots = runsPerMonth(plan.schedule.cron, plan.schedule.timeZone, now);
@@ -228,6 +234,7 @@ export function estimateMonthlyCost(input: {
         archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
       );
       replicatedGb += exportsPerMonth * a.sizeGb;
+      drCopiesGb += standardGb + archivedGb;
     }
     if (plan.drill) {
       const perSide = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now);
@@ -247,6 +254,9 @@ export function estimateMonthlyCost(input: {
     replicatedGb * (primary.interRegionGb + (input.replicationTimeControl ? primary.replicationTimeControlGb : 0)),
   );
 
+  const scrub = scrubReads(drCopiesGb, input.scrub, a);
+  add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * dr.lambdaArmGbSecond);
+
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
   const fixedUsd = sum('fixed');
   const variableUsd = sum('variable');
@@ -255,15 +265,39 @@ export function estimateMonthlyCost(input: {
     fixedUsd,
     variableUsd,
     totalUsd: round2(fixedUsd + variableUsd),
-    assumptions: [
-      pricesAssumption(sides),
-      `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
-      `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
-      `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
-      `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
-      'months of 30 days; schedules counted over the next 30 days from now',
-      'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
-    ],
+    assumptions: assumptionsOf(a, pricesAssumption(sides), input.scrub !== undefined),
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
+  };
+}
+
+/** Each assumption and fact the figures rest on, as a sentence. */
+function assumptionsOf(a: CostAssumptions, prices: string, scrub: boolean): string[] {
+  return [
+    prices,
+    `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
+    `a tag-selected plan finds ${a.targetsPerTagPlan} cache(s)`,
+    `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
+    `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
+    'months of 30 days; schedules counted over the next 30 days from now',
+    ...(scrub
+      ? [
+          `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
+        ]
+      : []),
+    'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
+  ];
+}
+
+/** The DR scrub re-reads every DR copy once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */
+function scrubReads(
+  drCopiesGb: number,
+  scrub: { readonly days: number; readonly memoryMb: number } | undefined,
+  a: CostAssumptions,
+): { item: string; gbSeconds: number } {
+  if (!scrub) return { item: 'DR scrub', gbSeconds: 0 };
+  const gb = (drCopiesGb * DAYS) / scrub.days;
+  return {
+    item: `DR scrub: every copy re-read within ${scrub.days} days (${round2(gb)} GB a month)`,
+    gbSeconds: ((gb * 1024) / a.scrubMbPerSecond) * (scrub.memoryMb / 1024),
   };
 }

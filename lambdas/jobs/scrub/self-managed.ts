@@ -57,8 +57,11 @@ export interface ScrubRun {
   readonly coverage: ScrubCoverage;
 }
 
-/** Re-reads one copy and judges it; a copy that cannot be read is a problem of that copy, never skipped. */
-async function reReadOne(store: BackupStore, file: string, size: number): Promise<ScrubResult> {
+/**
+ * Re-reads one copy and judges it; a copy that cannot be read is a problem of that copy, never skipped.
+ * The one re-read of every scrub: a destination's store, or the DR bucket (jobs/scrub/dr-bucket.ts).
+ */
+export async function reReadOne(store: Pick<BackupStore, 'read' | 'recordedCopy'>, file: string, size: number): Promise<ScrubResult> {
   try {
     const recorded = await store.recordedCopy(file);
     const hash = createHash('sha256');

@@ -70,6 +70,32 @@ describe('estimateMonthlyCost', () => {
     expect(e).toMatchObject({ fixedUsd: 4.31, variableUsd: 20.68, totalUsd: 24.99 });
   });
 
+  it('prices the DR scrub: every DR copy re-read once per scrub.days at the assumed speed, and says so', () => {
+    const e = estimateMonthlyCost({
+      stacks: [stack],
+      plans: [plan],
+      replicationTimeControl: true,
+      assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2 },
+      regions: { primary: 'us-east-1', dr: 'us-east-1' },
+      now: NOW,
+      scrub: { days: 30, memoryMb: 3008 },
+    });
+    // The DR bucket's half of the two buckets' 104.27 + 75.47 GB, read once a month: 89.87 GB / 100 MB/s x 2.9375 GB.
+    const line = e.lines.find((l) => l.item.startsWith('DR scrub'));
+    expect(line).toMatchObject({ part: 'variable', item: 'DR scrub: every copy re-read within 30 days (89.87 GB a month)', unit: 'GB-seconds' });
+    expect(line!.quantity).toBeCloseTo((89.87 * 1024 * 3008) / 1024 / 100, -1);
+    expect(line!.usd).toBeCloseTo(line!.quantity * US_EAST_1.lambdaArmGbSecond, 2);
+    expect(e.assumptions.join('\n')).toContain('the DR scrub re-reads at 100 MB/s');
+    // Without a scrub (no DR bucket) there is no line; twice the days, half the reads.
+    expect(estimate([plan]).lines.some((l) => l.item.startsWith('DR scrub'))).toBe(false);
+    const slower = estimateMonthlyCost({
+      ...{ stacks: [stack], plans: [plan], replicationTimeControl: true, regions: { primary: 'us-east-1', dr: 'us-east-1' }, now: NOW },
+      assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2 },
+      scrub: { days: 60, memoryMb: 3008 },
+    });
+    expect(slower.lines.find((l) => l.item.startsWith('DR scrub'))!.quantity).toBeCloseTo(line!.quantity / 2, 0);
+  });
+
   it('leaves out what a plan does not do, and RTC when it is off', () => {
     const { export: _e, drill: _d, ...snapshotsOnly } = plan;
     const e = estimate([snapshotsOnly], {}, false);

@@ -1,0 +1,28 @@
+/**
+ * The page the scheduled scrub (dr-bucket.ts) sends for a DR copy that a
+ * re-read found bad: the catalog's `rdb-corrupt` (its severity, title and
+ * runbook), naming the copy and every problem found.
+ */
+import { ALARM_KINDS } from '../../domain/alerting/catalog.js';
+import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
+import type { ScrubResult } from '../../domain/scrub/record.js';
+import { type PageOrigin, targetOfKey } from '../dr-copies/verify-rdb-pages.js';
+
+/** The `rdb-corrupt` page for one bad re-read of `s3://bucket/<result.file>`. */
+export function scrubCorruptAlert(bucket: string, result: ScrubResult, origin: PageOrigin): Page {
+  const kind = ALARM_KINDS['rdb-corrupt'];
+  const target = targetOfKey(result.file);
+  const copy = `s3://${bucket}/${result.file}`;
+  const message = [
+    `The scheduled scrub re-read the DR copy ${copy} and it is not what was stored:`,
+    ...result.problems.map((p) => `- ${p}`),
+    `Cache: ${target}. Nothing was deleted: the copy is kept as evidence.`,
+    `This copy cannot be trusted to seed a cluster. Next steps: run \`redis-dr verify-rdb ${copy}\` to confirm, compare it with the export bucket's copy of the same key, and see ${kind.runbook}.`,
+    `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
+  ].join('\n');
+  return {
+    subject: pageSubject(kind.severity, origin.deployment, `${kind.title} (scrub)`, target, origin.region),
+    message,
+    attributes: pageAttributes({ kind: 'rdb-corrupt', severity: kind.severity, deployment: origin.deployment, region: origin.region, target, bucket }),
+  };
+}

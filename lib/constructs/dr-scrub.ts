@@ -1,0 +1,105 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { type DrScrubInput, SCRUB_RECORDS_PREFIX } from '../../lambdas/domain/scrub/input.js';
+import type { RedisDrConfig } from '../config/index.js';
+import { recoveryBucketName, SCRUB_SCHEDULE, scrubSettings } from '../deployment.js';
+import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
+import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
+import { VERIFY_MEMORY_MB } from './dr-copies.js';
+import { JobFunction } from './job-function.js';
+import { monitoringFunctionSettings, type MonitoringFunctionProps } from './monitoring/function-settings.js';
+import { PlanSchedules } from './plan-schedules.js';
+
+/** Props for {@link DrScrub}. */
+export interface DrScrubProps extends MonitoringFunctionProps {
+  readonly config: RedisDrConfig;
+  /** The DR bucket: the copies it re-reads, and where its records go (`scrub/`). */
+  readonly bucket: s3.IBucket;
+  readonly alerts: AlertTopic;
+  readonly scheduleGroup: scheduler.IScheduleGroup;
+}
+
+/**
+ * The daily scrub of the DR bucket (docs/scrub.md): a function that
+ * re-reads a sample of the `.rdb` copies so every copy is re-read within
+ * `scrub.days`, compares each with its twin in the primary region's export
+ * bucket, pages `rdb-corrupt` for a bad one and writes its record under
+ * `scrub/`. Its role reads and writes nothing else: it lists and reads the
+ * DR bucket's copies and their tags, reads (HeadObject) the primary
+ * bucket's objects, and writes (a conditional put, never over an object)
+ * and reads back only under `scrub/`. No delete, no tagging, no retention.
+ */
+export class DrScrub extends Construct {
+  /** The scrub function. */
+  public readonly function: JobFunction;
+
+  constructor(scope: Construct, id: string, props: DrScrubProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.function = new JobFunction(this, 'Scrub', {
+      handler: 'scrub',
+      description: 'redis-dr: re-read a daily sample of the DR copies (every copy within scrub.days) and page rdb-corrupt on a bad one',
+      timeout: Duration.minutes(15),
+      // The verifier reads fastest with two vCPUs; copies are read one at a time.
+      serviceName: 'redis-dr-scrub',
+      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.config.name },
+      ...monitoringFunctionSettings({ ...props, memorySizeMb: props.config.lambda.verifyMemorySizeMb ?? VERIFY_MEMORY_MB }),
+    });
+    const { config } = props;
+    const primaryBucket = recoveryBucketName(config.name, config.primary.account ?? stack.account, config.primary.region);
+    const input: DrScrubInput = {
+      bucket: props.bucket.bucketName,
+      days: scrubSettings(config).days,
+      primary: { bucket: primaryBucket, region: config.primary.region },
+    };
+    new PlanSchedules(this, 'Schedule', {
+      function: this.function.function,
+      deadLetterQueue: props.deadLetterQueue,
+      group: props.scheduleGroup,
+      purpose: 'DR scrub',
+      // One try: a failed run is a finding (a bad copy), paged already; tomorrow's run takes the copies still due.
+      retryAttempts: 0,
+      schedules: [{ plan: 'scrub', cron: SCRUB_SCHEDULE, timeZone: 'UTC', input: JSON.parse(JSON.stringify(input)) as Record<string, unknown> }],
+    });
+    const nag = nagPseudoParameters(this);
+    const nagBucket = recoveryBucketName(config.name, config.primary.account ?? nag.account, config.primary.region);
+    this.grant(props, `arn:${stack.partition}:s3:::${primaryBucket}`, `arn:${nag.partition}:s3:::${nagBucket}`);
+  }
+
+  private grant(props: DrScrubProps, primaryBucketArn: string, nagPrimaryBucketArn: string): void {
+    const role = this.function.role;
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ReadCopies', actions: ['s3:GetObject', 's3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*.rdb')] }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteScrubRecords',
+        // PutObject with If-None-Match (a record never replaces one), GetObject to read it back and the ledger.
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [props.bucket.arnForObjects(`${SCRUB_RECORDS_PREFIX}*`)],
+      }),
+    );
+    // HeadObject of the twin: s3:GetObject; a missing twin answers 404 only with s3:ListBucket on its bucket.
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTwins', actions: ['s3:GetObject'], resources: [`${primaryBucketArn}/*.rdb`] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ListTwins', actions: ['s3:ListBucket'], resources: [primaryBucketArn] }));
+    Validations.of(role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,
+        reason: 'The scrub re-reads a sample of every copy in the DR bucket (their names are per snapshot); it neither writes nor deletes them.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${SCRUB_RECORDS_PREFIX}*]`,
+        reason: 'The scrub writes (never over an object) and reads back its own records, named by run time, under scrub/ only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagPrimaryBucketArn}/*.rdb]`,
+        reason: "The scrub compares each copy's length and ETag with its twin (HeadObject) in the primary region's export bucket.",
+      },
+    );
+    grantAlertPublish(props.alerts, role);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The scheduled scrub of the DR bucket over a real S3 API (moto) and real RDB
+ * files: a flipped byte in an old copy pages rdb-corrupt naming it and fails
+ * the run; good copies pass; an unreadable copy fails the run; daily runs
+ * re-read every copy within `days`, and skipped runs leave copies past it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client as RealS3Client,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient as RealSNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from '../../../../lambdas/domain/alerting/page.js';
+import { TAGS } from '../../../../lambdas/domain/plans/types.js';
+import { scrubCoverage } from '../../../../lambdas/domain/scrub/coverage.js';
+import { parseScrubRecord, scrubHistory } from '../../../../lambdas/domain/scrub/record.js';
+import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
+import { DrScrubFailed, type DrScrubDeps, type DrScrubRun, runDrScrub, twinIn } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
+import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
+
+const DAY = 86_400_000;
+const FIXTURES = join(__dirname, '../../../fixtures/rdb');
+// The fixtures with a CRC-64 (RDB 5+), and the keys redis-check-rdb counts in each (test/fixtures/rdb/README.md).
+const COPIES: Record<string, number> = {
+  'hash-ziplist.rdb': 1,
+  'list-quicklist.rdb': 2,
+  'zset-ziplist.rdb': 1,
+  'scriptbackup.rdb': 0,
+};
+
+let moto: MotoS3;
+let n = 0;
+
+beforeAll(async () => {
+  moto = await startMotoS3();
+}, 60_000);
+afterAll(async () => {
+  await moto?.stop();
+});
+
+/** A DR bucket holding every fixture as a copy verify-rdb tagged `ok` with its key count. */
+async function drBucket(): Promise<string> {
+  const bucket = `dr-scrub-${++n}`;
+  await moto.bucket(bucket);
+  for (const [file, keys] of Object.entries(COPIES)) await putCopy(moto.client, bucket, file, readFileSync(join(FIXTURES, file)), keys);
+  return bucket;
+}
+
+async function putCopy(s3: S3Client, bucket: string, key: string, body: Uint8Array, keys: number): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  await s3.send(
+    new PutObjectTaggingCommand({
+      Bucket: bucket,
+      Key: key,
+      Tagging: {
+        TagSet: [
+          { Key: TAGS.verified, Value: 'ok' },
+          { Key: TAGS.rdb, Value: `v=9 keys=${keys} expires=0` },
+        ],
+      },
+    }),
+  );
+}
+
+/**
+ * The job's S3 client: every command forwarded to moto through aws-sdk-client-mock, so the calls are recorded
+ * for the IAM simulation (test/lib/iam-functions.test.ts) while S3's answers are moto's.
+ */
+function recordedS3(real: S3Client = moto.client): S3Client {
+  // A class of the SDK's name (the recorder names the service by it) whose mock leaves moto's own clients alone.
+  const Recorded = class S3Client extends RealS3Client {};
+  const m = mockClient(Recorded);
+  for (const C of [ListObjectsV2Command, GetObjectTaggingCommand, HeadObjectCommand, GetObjectCommand, PutObjectCommand] as const)
+    m.on(C as never).callsFake((input: object) => real.send(new (C as unknown as new (i: object) => Parameters<S3Client['send']>[0])(input)));
+  return new Recorded({ region: 'us-east-1' });
+}
+
+/** Pages collected, each also published through the alert path to a mocked SNS topic (recorded). */
+function deps(at: Date, pages: Page[], extra: Partial<DrScrubDeps> = {}): DrScrubDeps {
+  const Recorded = class SNSClient extends RealSNSClient {};
+  mockClient(Recorded).on(PublishCommand).resolves({ MessageId: 'm-1' });
+  const sns = new Recorded({ region: 'us-east-1' });
+  return {
+    s3: recordedS3(),
+    alert: async (p) => {
+      await publishAlert(sns, 'arn:aws:sns:us-east-1:000000000000:redis-dr-alerts', p);
+      pages.push(p);
+    },
+    where: { deployment: 'prod', region: 'eu-west-1' },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    now: () => at,
+    random: () => 0.5,
+    ...extra,
+  };
+}
+
+async function failedRun(p: Promise<DrScrubRun>): Promise<DrScrubRun> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DrScrubFailed);
+  return (err as DrScrubFailed).run;
+}
+
+describe('runDrScrub', () => {
+  it('re-reads every due copy, finds each good, and writes its record under scrub/ (read back)', async () => {
+    const bucket = await drBucket();
+    const pages: Page[] = [];
+    const run = await runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages));
+    expect(run.record.results.map((r) => [r.file, r.ok, r.problems])).toEqual(
+      Object.keys(COPIES)
+        .sort()
+        .map((f) => [f, true, []]),
+    );
+    expect(run.bad).toEqual([]);
+    expect(pages).toEqual([]);
+    expect(run.recordKey).toMatch(/^scrub\/redis-dr-scrub-\d{8}T\d{9}Z\.json$/);
+    const stored = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: run.recordKey }));
+    expect(parseScrubRecord(await stored.Body!.transformToString())).toEqual(run.record);
+    expect(run.coverage).toMatchObject({ copies: 4, readWithinDays: 4, reRead: 4, failing: [] });
+  }, 60_000);
+
+  it('finds a flipped byte in an old copy, pages rdb-corrupt naming it, and fails the run', async () => {
+    const bucket = await drBucket();
+    const bytes = Buffer.from(readFileSync(join(FIXTURES, 'list-quicklist.rdb')));
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await putCopy(moto.client, bucket, 'list-quicklist.rdb', bytes, 2);
+    const pages: Page[] = [];
+    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages)));
+    expect(run.bad.map((b) => b.file)).toEqual(['list-quicklist.rdb']);
+    expect(run.bad[0]!.problems.join('\n')).toMatch(/CRC-64|structure/);
+    expect(pages).toHaveLength(1);
+    expect(pages[0]!.attributes.kind).toBe('rdb-corrupt');
+    expect(pages[0]!.message).toContain(`s3://${bucket}/list-quicklist.rdb`);
+    // The others still passed, and the run's record (with the bad one in it) was written before the failure.
+    expect(run.record.results.filter((r) => r.ok)).toHaveLength(3);
+    expect((await readScrubRecords(moto.client, bucket)).map((r) => r.startedAt)).toEqual([run.record.startedAt]);
+  }, 60_000);
+
+  it('fails the run on a copy that cannot be read (never skipped)', async () => {
+    const bucket = await drBucket();
+    const real = moto.newClient();
+    // GetObject of one copy refused (as a lost permission or a KMS fault would be): the listing still shows it.
+    real.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (ctx.commandName === 'GetObjectCommand' && input.Key === 'zset-ziplist.rdb')
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const s3 = recordedS3(real);
+    const pages: Page[] = [];
+    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages, { s3 })));
+    expect(run.bad.map((b) => [b.file, b.problems])).toEqual([['zset-ziplist.rdb', [expect.stringMatching(/^could not be re-read: .*Access Denied/)]]]);
+    expect(pages.map((p) => p.message.split('\n')[0])).toEqual([expect.stringContaining('zset-ziplist.rdb')]);
+    real.destroy();
+  }, 60_000);
+
+  it('compares each copy with its primary-region twin (length and ETag, HeadObject there), and pages one that differs', async () => {
+    const bucket = await drBucket();
+    const primary = `primary-${n}`;
+    await moto.bucket(primary);
+    // hash-ziplist's twin holds other bytes; zset-ziplist's is the same file; the others have none (expired there).
+    await moto.client.send(new PutObjectCommand({ Bucket: primary, Key: 'hash-ziplist.rdb', Body: readFileSync(join(FIXTURES, 'list-quicklist.rdb')) }));
+    await moto.client.send(new PutObjectCommand({ Bucket: primary, Key: 'zset-ziplist.rdb', Body: readFileSync(join(FIXTURES, 'zset-ziplist.rdb')) }));
+    const pages: Page[] = [];
+    const twin = twinIn(recordedS3(), primary);
+    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages, { twin })));
+    expect(run.bad.map((b) => b.file)).toEqual(['hash-ziplist.rdb']);
+    expect(run.bad[0]!.problems).toEqual([
+      expect.stringMatching(/^length 137 bytes is not the primary-region twin's 123$/),
+      expect.stringMatching(/^ETag .* is not the primary-region twin's ".*"$/),
+    ]);
+    expect(run.record.results.find((r) => r.file === 'zset-ziplist.rdb')?.ok).toBe(true);
+    expect(pages).toHaveLength(1);
+  }, 60_000);
+
+  it('re-reads every copy within `days` when it runs daily, and not when runs are skipped', async () => {
+    const bucket = await drBucket();
+    const start = Date.now() + DAY;
+    const days = 3;
+    const copies = Object.keys(COPIES).map((file) => ({ file, arrivedAt: new Date(Date.now()) }));
+    for (let d = 0; d < 8; d++) {
+      const at = new Date(start + d * DAY);
+      await runDrScrub({ bucket, days }, deps(at, []));
+      const coverage = scrubCoverage(copies, scrubHistory(await readScrubRecords(moto.client, bucket)), { days, now: at });
+      expect(coverage.readWithinDays, `day ${d}`).toBe(copies.length);
+    }
+    // Negative: no run for a week after the last one: the ledger shows every copy past the bound, and the next run takes them all as due.
+    const late = new Date(start + 15 * DAY);
+    const before = scrubCoverage(copies, scrubHistory(await readScrubRecords(moto.client, bucket)), { days, now: late });
+    expect(before.readWithinDays).toBe(0);
+    const run = await runDrScrub({ bucket, days }, deps(late, []));
+    expect([...run.due].sort()).toEqual(Object.keys(COPIES).sort());
+  }, 120_000);
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { DrScrub } from '../../../lib/constructs/dr-scrub.js';
+import { DEFAULT_SCRUB_DAYS, SCRUB_SCHEDULE } from '../../../lib/deployment.js';
+import { basicConfig, exampleConfig, synthesize } from '../../support/synth.js';
+
+/** The daily scrub of the DR stack (lib/constructs/dr-scrub.ts), in the example's synth. */
+
+type Json = Record<string, any>;
+
+function scrubSchedules(dr: ReturnType<typeof synthesize>['dr']): Json[] {
+  return Object.values(dr.findResources('AWS::Scheduler::Schedule')).filter((s: Json) => /DR scrub/.test(String(s.Properties.Description)));
+}
+
+/** The statements of the scrub function's role. */
+function scrubStatements(synth: ReturnType<typeof synthesize>): Json[] {
+  const resources = synth.dr.toJSON().Resources as Record<string, Json>;
+  const roleId = Object.keys(resources).find(
+    (id) => resources[id]!.Type === 'AWS::IAM::Role' && resources[id]!.Properties.Description === 'redis-dr scrub function',
+  );
+  expect(roleId).toBeDefined();
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+}
+
+describe('DrScrub (DR stack)', () => {
+  it('schedules one daily run in UTC with the DR bucket, the days and the primary twin bucket, retried never', () => {
+    const synth = synthesize(exampleConfig());
+    const schedules = scrubSchedules(synth.dr);
+    expect(schedules).toHaveLength(1);
+    const s = schedules[0]!;
+    expect(s.Properties).toMatchObject({ ScheduleExpression: SCRUB_SCHEDULE, ScheduleExpressionTimezone: 'UTC' });
+    expect(s.Properties.Target.RetryPolicy.MaximumRetryAttempts).toBe(0);
+    const input = JSON.stringify(s.Properties.Target.Input);
+    expect(input).toContain(`\\"days\\":${DEFAULT_SCRUB_DAYS}`);
+    expect(input).toMatch(/\\"primary\\":\{\\"bucket\\":\\"redis-dr-example-/);
+    expect(synth.stacks.dr.scrub).toBeInstanceOf(DrScrub);
+  });
+
+  it('reads copies and twins, writes only under scrub/, publishes pages, and has no destructive action', () => {
+    const statements = scrubStatements(synthesize(exampleConfig()));
+    // Besides its logs, traces and failed-invocation queue (the dead-letter queue every function has):
+    const actions = statements.flatMap((s) => [s.Action].flat().map(String)).filter((a) => !/^(logs|xray|sqs):/.test(a));
+    expect([...new Set(actions)].sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      's3:GetObject',
+      's3:GetObjectTagging',
+      's3:ListBucket',
+      's3:PutObject',
+      'sns:Publish',
+    ]);
+    const of = (action: string) => statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+    expect(of('s3:PutObject')).toHaveLength(1);
+    expect(of('s3:PutObject')[0]).toMatch(/\/scrub\/\*"\]\]\}$/);
+    // Copies are read by their .rdb names only, in the DR bucket and the primary's.
+    expect(of('s3:GetObjectTagging')[0]).toMatch(/\/\*\.rdb"\]\]\}$/);
+    expect(of('s3:GetObject').some((r) => r.includes('redis-dr-example-') && r.endsWith('/*.rdb"]]}'))).toBe(true);
+  });
+
+  it('is in a DR stack with a DR bucket only', () => {
+    const config = basicConfig();
+    const synth = synthesize({ ...config, name: 'scrubnone', plans: config.plans.map((p) => ({ ...p, export: { ...p.export, enabled: false } })) });
+    expect(scrubSchedules(synth.dr)).toEqual([]);
+    expect(synth.stacks.dr.scrub).toBeUndefined();
+  });
+});
