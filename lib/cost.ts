@@ -13,8 +13,7 @@ import {
 } from '../lambdas/domain/cost/estimate.js';
 import type { PriceTable } from '../lambdas/domain/cost/prices.js';
 import type { RedisDrConfig } from './config/index.js';
-import { VERIFY_MEMORY_MB } from './constructs/dr-copies.js';
-import { scrubSettings } from './deployment.js';
+import { scrubSettings, VERIFY_MEMORY_MB } from './deployment.js';
 
 /** Each plan's schedule, caches, retention, export and drills, as far as they cost. */
 export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {

@@ -508,3 +508,20 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
     minRetentionDays: reportSettings(config).minRetentionDays,
   };
 }
+
+/**
+ * (Here, not in lib/constructs/dr-copies.ts: `redis-dr cost` reads it, and the CLI must not bundle the CDK.)
+ *
+ * The verify function's memory by default: 3,008 MB, the most a new
+ * account's Lambda quota allows (accounts start with a lower maximum memory
+ * than Lambda's 10,240 MB; 3,008 MB is the figure reported for new
+ * accounts): a deploy of a fresh account must not fail on it. Lambda
+ * allocates CPU by memory (a vCPU per 1,769 MB), so 3,008 MB is about 1.7
+ * vCPUs. More memory buys time to a verdict, not correctness: the job parses
+ * the object's two parts at once (lambdas/jobs/dr-copies/verify-rdb-split.ts),
+ * and at 3,538 MB (two full vCPUs) bench/verify-rdb/cpus.ts measured two
+ * vCPUs verifying 1.14–1.67× faster than one at 1.2–1.7× the cost per GB.
+ * An account whose quota allows it sets `lambda.verifyMemorySizeMb` (3538 for
+ * two whole vCPUs).
+ */
+export const VERIFY_MEMORY_MB = 3008;

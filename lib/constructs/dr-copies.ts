@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { stateMachineLogGroup } from './log-retention.js';
 import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
 import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settings.js';
-import { copyVerificationSettings, verifyStateMachineName } from '../deployment.js';
+import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
@@ -20,6 +20,9 @@ import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
+
+/** The verifier's memory: declared in lib/deployment.ts (read by `redis-dr cost` without the CDK). */
+export { VERIFY_MEMORY_MB };
 
 /** Props for {@link DrCopies}. */
 export interface DrCopiesProps {
@@ -47,21 +50,6 @@ export interface DrCopiesProps {
    */
   readonly vault?: VaultConfig;
 }
-
-/**
- * The verify function's memory by default: 3,008 MB, the most a new
- * account's Lambda quota allows (accounts start with a lower maximum memory
- * than Lambda's 10,240 MB; 3,008 MB is the figure reported for new
- * accounts): a deploy of a fresh account must not fail on it. Lambda
- * allocates CPU by memory (a vCPU per 1,769 MB), so 3,008 MB is about 1.7
- * vCPUs. More memory buys time to a verdict, not correctness: the job parses
- * the object's two parts at once (lambdas/jobs/dr-copies/verify-rdb-split.ts),
- * and at 3,538 MB (two full vCPUs) bench/verify-rdb/cpus.ts measured two
- * vCPUs verifying 1.14–1.67× faster than one at 1.2–1.7× the cost per GB.
- * An account whose quota allows it sets `lambda.verifyMemorySizeMb` (3538 for
- * two whole vCPUs).
- */
-export const VERIFY_MEMORY_MB = 3008;
 
 /**
  * The most verify-rdb invocations at once by default (its reserved

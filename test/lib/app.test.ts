@@ -158,8 +158,8 @@ describe('primary stack', () => {
     for (const [, fn] of providers)
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Timeout: 120, LoggingConfig: { LogGroup: expect.anything() } });
     const fns = all.filter(([id]) => !id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')).map(([, fn]) => fn);
-    // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter, the scheduled report in the DR region.
-    expect(fns).toHaveLength(9);
+    // snapshot, prune, export, freshness, formatter; verify-rdb, freshness, formatter, the scheduled report and the scrub in the DR region.
+    expect(fns).toHaveLength(10);
     for (const fn of fns) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -175,8 +175,8 @@ describe('primary stack', () => {
 
   it('gives every log group a retention', () => {
     const groups = [...Object.values(synth.primary.findResources('AWS::Logs::LogGroup')), ...Object.values(synth.dr.findResources('AWS::Logs::LogGroup'))];
-    // 9 functions', the verify state machine's, and one per stack for the bucket-ACL custom resource provider.
-    expect(groups).toHaveLength(9 + 1 + 2);
+    // 10 functions', the verify state machine's, and one per stack for the bucket-ACL custom resource provider.
+    expect(groups).toHaveLength(10 + 1 + 2);
     for (const g of groups) expect(g.Properties.RetentionInDays).toBe(basicConfig().lambda.logRetentionDays);
   });
 

@@ -15,6 +15,7 @@ import { drillInputSchema } from '../../lambdas/domain/drills/drill.js';
 import { exportRunInputSchema, freshnessInputSchema, pruneRunInputSchema, snapshotRunInputSchema } from '../../lambdas/domain/plans/plan-input.js';
 import { copyVerificationSettingsSchema } from '../../lambdas/domain/plans/settings.js';
 import { reportInputSchema } from '../../lambdas/domain/report/input.js';
+import { drScrubInputSchema } from '../../lambdas/domain/scrub/input.js';
 import { drillReaperInputSchema } from '../../lambdas/jobs/drills/drill-reaper.js';
 import { DRILLS_CONFIG, stateMachineDefinition } from '../support/state-machine.js';
 import { synthesize } from '../support/synth.js';
@@ -69,6 +70,7 @@ const PARSERS: Record<string, { parse(input: unknown): unknown }> = {
   'redis-dr-freshness': freshnessInputSchema,
   'redis-dr-drill-reaper': drillReaperInputSchema,
   'redis-dr-report': reportInputSchema,
+  'redis-dr-scrub': drScrubInputSchema,
   'state machine': drillInputSchema,
 };
 

@@ -24,7 +24,8 @@ export const targetSelectionSchema = z.strictObject({
 });
 export type TargetSelection = z.infer<typeof targetSelectionSchema>;
 
-const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
+/** An ISO-8601 instant (the Scheduler's `<aws.scheduler.scheduled-time>`, filled in at run time). */
+export const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
 
 /** Input of the snapshot Lambda, one invocation per plan per tick. */
 export const snapshotRunInputSchema = z.strictObject({

@@ -4,6 +4,7 @@
  * twins are. Pure.
  */
 import { z } from 'zod';
+import { isoInstant } from '../plans/plan-input.js';
 
 /** The prefix of the DR scrub's records in the DR bucket (never an `.rdb` key: never listed as a copy). */
 export const SCRUB_RECORDS_PREFIX = 'scrub/';
@@ -16,5 +17,7 @@ export const drScrubInputSchema = z.object({
   days: z.number().int().positive(),
   /** The primary region's export bucket: each copy's twin (same key) is looked up there. */
   primary: z.object({ bucket: z.string().min(3), region: z.string().min(1) }).optional(),
+  /** The Scheduler's tick, as every schedule sends it (lib/constructs/plan-schedules.ts); the sample is taken at the run's own clock. */
+  scheduledTime: isoInstant.optional(),
 });
 export type DrScrubInput = z.infer<typeof drScrubInputSchema>;

@@ -19,6 +19,9 @@ import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { dismissSplitWorkerStandby } from '../../adapters/host/split-worker-start.js';
 import type { RdbEnvelopeInfo } from '../../adapters/storage/rdb-envelope.js';
 import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
+import { type VerifyRdbFileResult, verifyRdbBody } from './verify-body.js';
+
+export type { VerifyRdbFileResult };
 
 export type { RdbEnvelopeInfo };
 
@@ -29,15 +32,6 @@ export interface VerifyRdbFileOptions {
   readonly readConcurrency?: number;
   /** s3:// only: bytes per ranged GET (for tests). */
   readonly readPartBytes?: number;
-}
-
-/** What a verification of one file found. */
-export interface VerifyRdbFileResult {
-  readonly report: RdbReport;
-  /** The file's size in bytes, when known. */
-  readonly bytes?: number;
-  /** The file came in a compressed envelope, unwrapped on the way. */
-  readonly envelope?: RdbEnvelopeInfo;
 }
 
 /** Bytes to verify and their size, or why not (a usage problem). */
@@ -88,7 +82,13 @@ export async function verifyRdbFile(file: string, options: VerifyRdbFileOptions 
 async function verifyOneFile(file: string, options: VerifyRdbFileOptions): Promise<VerifyRdbFileResult> {
   const { body, size } = await openInput(file, options);
   const s3 = /^s3:\/\//i.test(file);
-  if (s3) return verifyRdbBody(body, size, options);
+  if (s3) {
+    const { nativeLz4Blocks } = await import('../../adapters/storage/lz4-native.js');
+    return verifyRdbBody(body, size, {
+      ...(options.requireChecksum !== undefined ? { requireChecksum: options.requireChecksum } : {}),
+      blocks: nativeLz4Blocks,
+    });
+  }
   let envelope: RdbEnvelopeInfo | undefined;
   const verifierOptions = { requireChecksum: options.requireChecksum ?? false, keyDigestSpill: () => tempKeyDigestSpill() };
   let report: RdbReport;
@@ -118,25 +118,4 @@ async function envelopeDecoder(found: (e: RdbEnvelopeInfo) => void): Promise<(by
     import('../../adapters/storage/lz4-native.js'),
   ]);
   return (bytes) => decodeRdbEnvelope(bytes, found, nativeLz4Blocks);
-}
-
-/**
- * Verifies bytes as they come (an S3 object, a scrub's re-read from an
- * object store), unwrapped from Valkey's compressed envelope where they come
- * in one; a large body is parsed on this thread and checksummed on another
- * where a core is free.
- */
-export async function verifyRdbBody(
-  body: AsyncIterable<Uint8Array>,
-  size: number | undefined,
-  options: Pick<VerifyRdbFileOptions, 'requireChecksum'> = {},
-): Promise<VerifyRdbFileResult> {
-  void dismissSplitWorkerStandby();
-  const verifierOptions = { requireChecksum: options.requireChecksum ?? false, keyDigestSpill: () => tempKeyDigestSpill() };
-  let envelope: RdbEnvelopeInfo | undefined;
-  const unwrap = await envelopeDecoder((e) => (envelope = e));
-  const report = !twoThreadsHelp(size ?? 0)
-    ? await verifyRdbStream(unwrap(body), verifierOptions)
-    : await verifyRdbStreamOnTwoThreads(unwrap(body), verifierOptions);
-  return { report, ...(size !== undefined ? { bytes: size } : {}), ...(envelope ? { envelope } : {}) };
 }

@@ -3,7 +3,7 @@
  * each daily run lists the `.rdb` copies, reads the ledger (the earlier
  * runs' records under `scrub/`), takes a sample such that every copy is
  * re-read within `days` (domain/scrub/sample.ts), and re-reads each through
- * the one re-read of every scrub (self-managed.ts's reReadOne: the verifier
+ * the one re-read of every scrub (re-read.ts's reReadOne: the verifier
  * on structure and CRC-64, length and SHA-256 hashed on the way, judged by
  * domain/scrub/judge.ts against the key counts verify-rdb tagged on
  * arrival). Where the copy's twin is still in the primary region's export
@@ -29,7 +29,7 @@ import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import type { PageOrigin } from '../dr-copies/verify-rdb-pages.js';
 import type { LogSink } from '../kernel/deps.js';
 import { scrubCorruptAlert } from './dr-pages.js';
-import { reReadOne } from './self-managed.js';
+import { reReadOne } from './re-read.js';
 
 const DAY = 86_400_000;
 

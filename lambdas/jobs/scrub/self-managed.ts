@@ -9,16 +9,15 @@
  * (domain/scrub/judge.ts); then leaves its own record, read back like every
  * put, so the next run and the report know what was re-read and when.
  */
-import { createHash } from 'node:crypto';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import type { ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCandidates, scrubCoverage } from '../../domain/scrub/coverage.js';
-import { judgeReRead } from '../../domain/scrub/judge.js';
 import { type ScrubRecord, type ScrubResult, scrubHistory, scrubRecordName } from '../../domain/scrub/record.js';
 import { selectScrubSample } from '../../domain/scrub/sample.js';
 import { loadSigner, signForDestination } from '../attest/sign.js';
-import { verifyRdbBody } from '../dr-copies/verify-file.js';
 import { openBackupStore } from '../self-managed/clients.js';
+import { reReadOne } from './re-read.js';
+import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
 
 /** What to scrub and how much. */
@@ -58,48 +57,6 @@ export interface ScrubRun {
 }
 
 /**
- * Re-reads one copy and judges it; a copy that cannot be read is a problem of that copy, never skipped.
- * The one re-read of every scrub: a destination's store, or the DR bucket (jobs/scrub/dr-bucket.ts).
- */
-export async function reReadOne(store: Pick<BackupStore, 'read' | 'recordedCopy'>, file: string, size: number): Promise<ScrubResult> {
-  try {
-    const recorded = await store.recordedCopy(file);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const source = (await store.read(file))[Symbol.asyncIterator]();
-    const next = async (): Promise<IteratorResult<Uint8Array>> => {
-      const r = await source.next();
-      if (!r.done) {
-        hash.update(r.value);
-        bytes += r.value.byteLength;
-      }
-      return r;
-    };
-    // No `return` on the iterator: a verifier that stops at the first fault does not close the stream, whose rest is
-    // then read so the length and the digest are the whole stored file's.
-    const { report } = await verifyRdbBody({ [Symbol.asyncIterator]: () => ({ next }) }, size);
-    while (!(await next()).done);
-    if (report.verifierFailure) return { file, ok: false, problems: [`not judged: the verification itself failed (${report.error?.message ?? 'unknown'})`] };
-    const sha256 = hash.digest('hex');
-    const problems = judgeReRead(recorded, {
-      bytes,
-      sha256,
-      verdict: {
-        ok: report.ok,
-        checksum: report.checksum,
-        keys: report.keys,
-        ...(report.keysByDb ? { keysByDb: report.keysByDb } : {}),
-        ...(report.error ? { error: report.error } : {}),
-        ...(report.unsupported ? { unsupported: true } : {}),
-      },
-    });
-    return { file, ok: problems.length === 0, problems, bytes, sha256, keys: report.keys };
-  } catch (err) {
-    return { file, ok: false, problems: [`could not be re-read: ${err instanceof Error ? err.message : String(err)}`] };
-  }
-}
-
-/**
  * One scrub run. Resolves with its record (written beside the backups) and the
  * coverage after it; a bad copy is a result with `ok: false`, not a throw.
  * @throws UsageError for a destination that is none (exit 2); a store fault writing the record
@@ -124,7 +81,7 @@ export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise
   const sizes = new Map(copies.map((c) => [c.file, c.size]));
   const results: ScrubResult[] = [];
   for (const file of files) {
-    const result = await reReadOne(store, file, sizes.get(file)!);
+    const result = await reReadOne(store, file, sizes.get(file)!, nativeLz4Blocks);
     deps.onResult?.(result);
     results.push(result);
   }
