@@ -492,6 +492,8 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
           },
         }
       : {}),
+    // An organization's vault: the report is written under <account>/<region>/ too, the prefix that replicates there.
+    ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account } } : {}),
     plans: config.plans.map((p) => ({
       plan: p.name,
       targets: p.targets,
