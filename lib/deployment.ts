@@ -398,6 +398,7 @@ export function selftestInput(
     drRegion: config.dr.region,
     drBucket,
     vault: config.vault !== undefined,
+    ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account } } : {}),
     plans,
     deploy: `npx cdk deploy --all -c config=${configFile}`,
   };
