@@ -398,6 +398,7 @@ export function selftestInput(
     drRegion: config.dr.region,
     drBucket,
     vault: config.vault !== undefined,
+    ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account } } : {}),
     plans,
     deploy: `npx cdk deploy --all -c config=${configFile}`,
   };
@@ -492,6 +493,8 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
           },
         }
       : {}),
+    // An organization's vault: the report is written under <account>/<region>/ too, the prefix that replicates there.
+    ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account } } : {}),
     plans: config.plans.map((p) => ({
       plan: p.name,
       targets: p.targets,

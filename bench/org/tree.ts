@@ -10,6 +10,7 @@ import { buildReport } from '../../lambdas/domain/report/build.js';
 import type { CacheFacts, DrillFact, ReportFacts } from '../../lambdas/domain/report/model.js';
 import { reportJson } from '../../lambdas/domain/report/render.js';
 import { reportKeyPrefix, reportPeriod } from '../../lambdas/domain/report/input.js';
+import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 
 /** What an account of the tree is like. */
 export type AccountKind = 'ok' | 'failing-drill' | 'stale' | 'malformed';
@@ -86,8 +87,10 @@ export function writeTree(dir: string, shape: TreeShape): number {
       const region = ['eu-central-1', 'us-east-1', 'ap-southeast-2'][r % 3]!;
       for (let w = 0; w < weeks; w++) {
         const until = new Date(newest.getTime() - w * 7 * 24 * HOUR);
-        const key = join(account, region, reportKeyPrefix('weekly', until), 'report.json');
-        mkdirSync(join(dir, account, region, reportKeyPrefix('weekly', until)), { recursive: true });
+        // The scheduled report's own key of the organization's copy (lambdas/domain/report/input.ts), as a path.
+        const prefix = `${accountRegionPrefix(account, region)}${reportKeyPrefix('weekly', until)}`;
+        const key = `${prefix}report.json`;
+        mkdirSync(join(dir, prefix), { recursive: true });
         const body =
           kind === 'malformed' && w === 0 && r === 0 ? '{"deployment": "broken", "caches": "not a list"}' : report(account, region, shape.caches, until, kind);
         writeFileSync(join(dir, key), body);

@@ -15,6 +15,7 @@ import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } fr
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
+import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
@@ -45,7 +46,7 @@ export interface DrCopiesProps {
    */
   readonly verifyConcurrency?: number | 'unreserved';
   /**
-   * The vault (config `vault`): the DR reports (`reports/`) replicate into it, where its default COMPLIANCE retention locks them.
+   * The vault (config `vault`): the DR reports (`reports/`; in an organization's vault, the account's `<account>/<region>/`) replicate into it, where its default COMPLIANCE retention locks them.
    * @default - no vault: nothing replicates from the DR bucket
    */
   readonly vault?: VaultConfig;
@@ -124,7 +125,9 @@ export class DrCopies extends Construct {
         account: props.vault.account,
         region: props.vault.region,
         timeControl: props.vault.replicationTimeControl,
-        prefix: REPORTS_PREFIX,
+        // An organization's vault takes only each account's own prefix (lib/constructs/vault/org-grants.ts): what the
+        // DR bucket writes under <account>/<region>/ replicates with its key, so it lands there; a listed vault takes reports/.
+        prefix: props.vault.organizationId !== undefined ? accountRegionPrefix(Stack.of(this).account, Stack.of(this).region) : REPORTS_PREFIX,
       },
     });
 

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import type { RedisDrConfig } from '../config/index.js';
 import { drillsIn, drillStateMachineName, REPORT_SCHEDULES, reportRunInput, reportSettings } from '../deployment.js';
@@ -11,6 +12,16 @@ import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './monitoring/function-settings.js';
 import { PlanSchedules } from './plan-schedules.js';
+
+/** `<account>/<region>/reports/` of the DR stack (`nag`: as cdk-nag prints it). */
+function orgReportsPrefixes(scope: Construct): { prefix: string; nag: string } {
+  const stack = Stack.of(scope);
+  const nag = nagPseudoParameters(scope);
+  return {
+    prefix: `${accountRegionPrefix(stack.account, stack.region)}${REPORTS_PREFIX}`,
+    nag: `${accountRegionPrefix(nag.account, nag.region)}${REPORTS_PREFIX}`,
+  };
+}
 
 /** Props for {@link DrReport}. */
 export interface DrReportProps extends MonitoringFunctionProps {
@@ -91,14 +102,21 @@ export class DrReport extends Construct {
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
+    // An organization's vault: the copy under <account>/<region>/reports/ too (the prefix that replicates there).
+    const org = config.vault?.organizationId !== undefined ? orgReportsPrefixes(this) : undefined;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteReports',
         // DeleteObject: a report file that did not read back as written is removed (a delete marker in the versioned bucket).
         actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
-        resources: [props.bucket.arnForObjects(`${REPORTS_PREFIX}*`)],
+        resources: [props.bucket.arnForObjects(`${REPORTS_PREFIX}*`), ...(org ? [props.bucket.arnForObjects(`${org.prefix}*`)] : [])],
       }),
     );
+    if (org)
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${org.nag}*]`,
+        reason: "The report writes and reads back the organization's copy of its files under its own account and region's reports/ only.",
+      });
     Validations.of(role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,

@@ -77,7 +77,9 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /**
  * Dimension names. `Plan` alone for plan totals; `Plan`+`Target` per cache.
- * DR copies are counted per `Bucket` (totals) and `Bucket`+`Target`; drills per
- * `Plan`+`Target`+`Region` and `Plan`+`Region`; the reaper per `Region`.
+ * DR copies are counted per `Bucket` (totals) and `Bucket`+`Target`, and in
+ * an organization's vault also `Bucket`+`Account` (the replica's account
+ * prefix); drills per `Plan`+`Target`+`Region` and `Plan`+`Region`; the
+ * reaper per `Region`.
  */
-export const DIMENSION = { plan: 'Plan', target: 'Target', bucket: 'Bucket', region: 'Region' } as const;
+export const DIMENSION = { plan: 'Plan', target: 'Target', bucket: 'Bucket', region: 'Region', account: 'Account' } as const;

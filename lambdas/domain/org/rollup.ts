@@ -12,10 +12,11 @@
  * named, and the rest is still rolled up.
  */
 import { z } from 'zod';
+import { splitAccountKey } from '../points/account-prefix.js';
 import { REPORTS_PREFIX } from '../report/input.js';
 
-/** A report key of the tree: `<account>/<region>/reports/<period>/<stamp>Z/report.json`. */
-const KEY = new RegExp(`^(\\d{12})/([a-z]{2}(?:-[a-z]+)+-\\d)/${REPORTS_PREFIX}(weekly|monthly)/(\\d{4}-\\d{2}-\\d{2}T\\d{4})Z/report\\.json$`);
+/** The rest of a report key of the tree after `<account>/<region>/` (domain/points/account-prefix.ts): `reports/<period>/<stamp>Z/report.json`. */
+const REST = new RegExp(`^${REPORTS_PREFIX}(weekly|monthly)/(\\d{4}-\\d{2}-\\d{2}T\\d{4})Z/report\\.json$`);
 
 /** The report fields the roll-up reads (the rest of the report is the account's own business). */
 export const reportRecordSchema = z.object({
@@ -42,10 +43,11 @@ export interface ReportKey {
 
 /** The key's account, period and end; undefined for any other object of the tree. */
 export function parseReportKey(key: string): ReportKey | undefined {
-  const m = KEY.exec(key);
-  if (!m) return undefined;
-  const until = new Date(`${m[4]!.slice(0, 13)}:${m[4]!.slice(13)}:00Z`);
-  return Number.isNaN(until.getTime()) ? undefined : { account: m[1]!, region: m[2]!, period: m[3] as 'weekly' | 'monthly', until, key };
+  const at = splitAccountKey(key);
+  const m = at && REST.exec(at.rest);
+  if (!at || !m) return undefined;
+  const until = new Date(`${m[2]!.slice(0, 13)}:${m[2]!.slice(13)}:00Z`);
+  return Number.isNaN(until.getTime()) ? undefined : { account: at.account, region: at.region, period: m[1] as 'weekly' | 'monthly', until, key };
 }
 
 /** Per account and region, its newest report key of any period (the one the roll-up reads). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { targetSelectionSchema } from '../plans/plan-input.js';
+import { accountRegionPrefix } from '../points/account-prefix.js';
 
 /**
  * What the DR report of an ElastiCache deployment reads, and where: the
@@ -50,6 +51,12 @@ export const reportInputSchema = z.strictObject({
       read: z.boolean().optional(),
     })
     .optional(),
+  /**
+   * A vault of an organization (config `vault.organizationId`): the DR bucket's account, under whose
+   * `<account>/<region>/` prefix (domain/points/account-prefix.ts) the scheduled report is written too,
+   * the prefix the DR bucket replicates into the vault.
+   */
+  orgEvidence: z.strictObject({ account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' }) }).optional(),
   plans: z.array(reportPlanSchema),
   /** The drill state machines by region, for the regions where a plan drills. */
   drillStateMachineArns: z.strictObject({ primary: z.string().optional(), dr: z.string().optional() }),
@@ -82,6 +89,17 @@ export function reportPeriod(period: 'weekly' | 'monthly', at: Date): { since: D
 export function reportKeyPrefix(period: 'weekly' | 'monthly' | 'on-demand', until: Date): string {
   const stamp = until.toISOString().slice(0, 16).replace(':', '');
   return `${REPORTS_PREFIX}${period}/${stamp}Z/`;
+}
+
+/**
+ * Where the organization's copy of a deployment's reports is written in the
+ * DR bucket (and lands in the vault by replication): `<account>/<region>/`
+ * (domain/points/account-prefix.ts), before {@link reportKeyPrefix}: the
+ * layout `redis-dr report --org` reads (domain/org/rollup.ts). Empty without
+ * `orgEvidence` (no organization: the reports under `reports/` replicate).
+ */
+export function orgReportRoot(input: Pick<ReportInput, 'orgEvidence' | 'drRegion'>): string {
+  return input.orgEvidence ? accountRegionPrefix(input.orgEvidence.account, input.drRegion) : '';
 }
 
 /** The prefix reports are written under, in the DR bucket and the vault bucket. */

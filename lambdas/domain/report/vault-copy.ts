@@ -17,14 +17,18 @@ export interface ReplicatedFile {
 
 /** How the vault copy is made, as the report and its info line say. */
 export const VAULT_COPY_BY_REPLICATION = 'S3 replication of reports/ from the DR bucket into the vault (locked there by its default COMPLIANCE retention)';
+/** The same in an organization's vault: the copy under the account's own prefix replicates. */
+export const ORG_VAULT_COPY_BY_REPLICATION =
+  "S3 replication of the account's <account>/<region>/ prefix from the DR bucket into the organization's vault (locked there by its default COMPLIANCE retention)";
 
 /**
  * The prefix of the newest report of `period` written before `current`
- * (`reports/<period>/<end>/`), from the keys listed under `reports/<period>/`;
- * undefined when there is none.
+ * (`<root>reports/<period>/<end>/`), from the keys listed under
+ * `<root>reports/<period>/`; undefined when there is none. `root` is the
+ * account's `<account>/<region>/` for an organization's copy, else empty.
  */
-export function previousReportPrefix(keys: readonly string[], period: string, current: string): string | undefined {
-  const base = `${REPORTS_PREFIX}${period}/`;
+export function previousReportPrefix(keys: readonly string[], period: string, current: string, root = ''): string | undefined {
+  const base = `${root}${REPORTS_PREFIX}${period}/`;
   const prefixes = new Set<string>();
   for (const key of keys) {
     if (!key.startsWith(base)) continue;

@@ -63,6 +63,11 @@ export interface SelftestInput {
   readonly drBucket: string;
   /** The export bucket also replicates into a vault. */
   readonly vault: boolean;
+  /**
+   * A vault of an organization (config `vault.organizationId`): the DR bucket's account, under whose
+   * `<account>/<region>/` (domain/points/account-prefix.ts) the record is written too, the prefix that replicates there.
+   */
+  readonly orgEvidence?: { readonly account: string };
   readonly plans: readonly SelftestPlan[];
   /** The deploy command, for fixes. */
   readonly deploy: string;

@@ -9,6 +9,7 @@ import { headObject, type ObjectIdentity } from '../../adapters/aws/s3/ranges.js
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import type { Page } from '../../domain/alerting/page.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
+import { splitAccountKey } from '../../domain/points/account-prefix.js';
 import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { verdictTags } from '../../domain/points/rdb-summary.js';
@@ -194,6 +195,8 @@ interface Invocation extends CopyToRead {
   readonly target: string;
   readonly dims: Record<string, string>;
   readonly targetDims: Record<string, string>;
+  /** An organization's vault: the replica's account (its key's `<account>/<region>/` prefix) as a dimension too. */
+  readonly accountDims: Record<string, string> | undefined;
   restarts: number;
 }
 
@@ -248,6 +251,7 @@ function invocationOf(input: VerifyStepInput): Invocation {
   const versionId = event.detail.object['version-id'];
   const dims = { [DIMENSION.bucket]: bucket };
   const target = targetOfKey(key);
+  const owner = splitAccountKey(key)?.account;
   return {
     event,
     bucket,
@@ -257,6 +261,7 @@ function invocationOf(input: VerifyStepInput): Invocation {
     target,
     dims,
     targetDims: { ...dims, [DIMENSION.target]: target },
+    accountDims: owner ? { ...dims, [DIMENSION.account]: owner } : undefined,
     restarts: input.restarts ?? 0,
   };
 }
@@ -386,6 +391,7 @@ async function recordVerdict(
   const counted = verdict === 'ok' ? METRIC.rdbVerified : verdict === 'unsupported' ? METRIC.rdbUnsupported : METRIC.rdbCorrupt;
   deps.metrics.put(counted, 1, 'Count', at.targetDims);
   deps.metrics.put(counted, 1, 'Count', at.dims);
+  if (at.accountDims) deps.metrics.put(counted, 1, 'Count', at.accountDims);
   deps.metrics.put(METRIC.rdbVerifySeconds, seconds, 'Seconds', at.dims);
   if (report.ok) deps.metrics.put(METRIC.rdbKeys, report.keys, 'Count', at.targetDims);
   // The tripwire, once the verdict is on the copy (a shard verified at the same time then sees it): throws when
@@ -458,6 +464,7 @@ function stepFailed(at: Invocation, err: unknown, deps: VerifyDeps): VerifyStepR
     return { done: false, event: at.event, awaitTier: err.graceEnds.toISOString(), ...(at.restarts > 0 ? { restarts: at.restarts } : {}) };
   }
   deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', at.dims);
+  if (at.accountDims) deps.metrics.put(METRIC.rdbVerifyErrors, 1, 'Count', at.accountDims);
   deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
   throw err;
 }

@@ -48,7 +48,7 @@ import { drillPlanOf, drillTriggerOf, exportPrefixes } from '../../domain/points
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { alarmEpisodes } from '../../domain/report/alarms.js';
 import { buildReport } from '../../domain/report/build.js';
-import { REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
+import { orgReportRoot, REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
 import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts, RetainedCopy } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
@@ -422,12 +422,16 @@ export async function reportOfDeployment(
   const problems: string[] = [];
   if (input.vault) {
     const s3 = aws.deps(input.drRegion).s3;
+    // In an organization's vault the copy under <account>/<region>/ is the one that replicates.
+    const root = orgReportRoot(input);
     for (const period of scheduled) {
       // The newest one written up to now (this minute's included).
-      const before = reportKeyPrefix(period, new Date(window.generatedAt.getTime() + 60_000));
-      const copy = await scheduledReportVaultCopy(s3, input.drBucket, period, before);
+      const before = `${root}${reportKeyPrefix(period, new Date(window.generatedAt.getTime() + 60_000))}`;
+      const copy = await scheduledReportVaultCopy(s3, input.drBucket, period, before, root);
       if (copy) problems.push(...copy.problems);
-      vaultCopies.push(copy?.line ?? `no scheduled ${period} report in s3://${input.drBucket}/${REPORTS_PREFIX}${period}/ yet: no vault copy of one to check`);
+      vaultCopies.push(
+        copy?.line ?? `no scheduled ${period} report in s3://${input.drBucket}/${root}${REPORTS_PREFIX}${period}/ yet: no vault copy of one to check`,
+      );
     }
   }
   const rendered = await elastiCacheReport(input, aws, window, problems);

@@ -1,7 +1,8 @@
 /**
  * The scheduled DR report (DR stack, weekly and monthly): the report of the
  * period that just ended, written under `reports/<period>/<end>/` in the DR
- * bucket (HTML, JSON and CSV, each read back), then one info line with its
+ * bucket (HTML, JSON and CSV, each read back; with an organization's vault
+ * also under `<account>/<region>/reports/…`, the prefix that replicates), then one info line with its
  * location to the alert topic. A report with facts it could not read is
  * still written (it says so on its first page), and then the run fails, so
  * the function's error alarm pages: never a quiet partial report.
@@ -9,8 +10,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Alert } from '../../adapters/aws/alerts.js';
 import { pageSubject } from '../../domain/alerting/page.js';
-import { type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
-import { VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
+import { orgReportRoot, type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
+import { ORG_VAULT_COPY_BY_REPLICATION, VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
 import type { LogSink } from '../kernel/deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
@@ -47,15 +48,19 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   const at = input.scheduledTime ? new Date(input.scheduledTime) : new Date(deps.aws.clock.now());
   const { since, until } = reportPeriod(period, at);
   const prefix = reportKeyPrefix(period, until);
+  // An organization's vault takes only <account>/<region>/: the copy written there is the one that replicates.
+  const root = orgReportRoot(input);
   // With a vault: this report reaches it by replication; the previous one's copy is judged now (a FAILED one is a problem).
-  const previous = input.vault ? await scheduledReportVaultCopy(deps.s3, input.drBucket, period, prefix) : undefined;
+  const previous = input.vault ? await scheduledReportVaultCopy(deps.s3, input.drBucket, period, `${root}${prefix}`, root) : undefined;
   const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) }, previous?.problems ?? []);
   const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
+  // The same bytes again through the verified put (each file read back), rather than a server-side copy:
+  // they are in memory, and a copy would need its own read-back to prove it.
+  if (root) keys.push(...(await writeBucketReport(deps.s3, input.drBucket, `${root}${prefix}`, rendered)));
   const { summary, problems } = rendered.report;
   const where = `s3://${input.drBucket}/${prefix}report.html`;
-  const vault = input.vault
-    ? { copy: `to the vault by ${VAULT_COPY_BY_REPLICATION}; the next run checks it`, ...(previous ? { previous: previous.line } : {}) }
-    : undefined;
+  const by = root ? ORG_VAULT_COPY_BY_REPLICATION : VAULT_COPY_BY_REPLICATION;
+  const vault = input.vault ? { copy: `to the vault by ${by}; the next run checks it`, ...(previous ? { previous: previous.line } : {}) } : undefined;
   const line =
     `${period} DR report ${since.toISOString()} to ${until.toISOString()}: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} n/a${problems.length ? `, PARTIAL (${problems.length} fact(s) not read)` : ''}: ${where}` +
     (vault ? `\n${vault.copy}${vault.previous ? `\n${vault.previous}` : ''}` : '');

@@ -14,7 +14,8 @@ import { judgeVaultCopy, previousReportPrefix } from '../../domain/report/vault-
 
 /**
  * The newest report of `period` written before the report prefix `before`
- * (`reports/<period>/<end>/`) and its files' replication status (HeadObject
+ * (`<root>reports/<period>/<end>/`; `root` the account's `<account>/<region>/`
+ * in an organization's vault, whose copy is the one replicated) and its files' replication status (HeadObject
  * on the source objects in the DR bucket), judged: a FAILED file is a
  * problem, PENDING and no status are said in the line. Undefined when there
  * is no such report. Never throws: a status it cannot read is a problem too,
@@ -25,13 +26,15 @@ export async function scheduledReportVaultCopy(
   bucket: string,
   period: 'weekly' | 'monthly',
   before: string,
+  root = '',
 ): Promise<{ problems: string[]; line: string } | undefined> {
   try {
-    const listed = await listObjects(s3, bucket, `${REPORTS_PREFIX}${period}/`);
+    const listed = await listObjects(s3, bucket, `${root}${REPORTS_PREFIX}${period}/`);
     const prefix = previousReportPrefix(
       listed.map((o) => o.key),
       period,
       before,
+      root,
     );
     if (!prefix) return undefined;
     const keys = listed.map((o) => o.key).filter((k) => k.startsWith(prefix));

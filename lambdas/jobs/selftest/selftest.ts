@@ -34,6 +34,7 @@ import { SelftestRunner, StepFailedError, type StepOutcome } from './runner.js';
 import { integrationsStep } from './pages-step.js';
 import { type AlertTopic, alertPathStep, recordStep } from './shared-steps.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';
+import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
 
 /** The operator's access, with the CloudFormation and SNS clients the selftest also reads (made here when not given). */
 export interface SelftestAws extends OperatorAws {
@@ -160,6 +161,7 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
     startedAt,
     now: () => new Date(aws.clock.now()),
     who: OPERATOR,
+    ...(input.orgEvidence ? { orgRoot: accountRegionPrefix(input.orgEvidence.account, input.drRegion) } : {}),
   });
   return {
     deployment: input.deployment,

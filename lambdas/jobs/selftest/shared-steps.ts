@@ -85,6 +85,8 @@ export async function recordStep(
     readonly startedAt: Date;
     readonly now: () => Date;
     readonly who: string;
+    /** An organization's vault: `<account>/<region>/`, under which the record is written too (the prefix that replicates there). */
+    readonly orgRoot?: string;
   },
 ): Promise<string | undefined> {
   const key = selftestRecordKey(o.startedAt);
@@ -101,6 +103,9 @@ export async function recordStep(
       steps,
     };
     const bytes = await writeSelftestRecord(o.s3, o.bucket, key, record);
-    return { value: key, detail: `s3://${o.bucket}/${key} (${bytes} bytes, read back): ${record.verdict}; status and doctor read it` };
+    // The same bytes again, read back, where the DR bucket's rule into an organization's vault takes them.
+    if (o.orgRoot) await writeSelftestRecord(o.s3, o.bucket, `${o.orgRoot}${key}`, record);
+    const copy = o.orgRoot ? ` and s3://${o.bucket}/${o.orgRoot}${key} (for the organization's vault)` : '';
+    return { value: key, detail: `s3://${o.bucket}/${key}${copy} (${bytes} bytes, read back): ${record.verdict}; status and doctor read it` };
   });
 }

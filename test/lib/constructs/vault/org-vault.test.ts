@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -7,7 +8,12 @@ import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js'
 import { replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
 import { RedisDrVault } from '../../../../lib/redis-dr.js';
 import { listedVaultPolicyBytes, S3_BUCKET_POLICY_LIMIT_BYTES, vaultPolicySizeProblem } from '../../../../lib/vault-policy-size.js';
-import { quietApp } from '../../../support/synth.js';
+import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-prefix.js';
+import { reportKeyPrefix } from '../../../../lambdas/domain/report/input.js';
+import type { TemplateJson } from '../../../../lib/asl.js';
+import { REPORTS_REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery-bucket.js';
+import { rolePolicies } from '../../../support/iam.js';
+import { quietApp, synthesize } from '../../../support/synth.js';
 
 /**
  * The vault granted to an organization (vault.organizationId,
@@ -58,6 +64,48 @@ function vaultPolicy(config: RedisDrConfig): { policy: { Statement: Record<strin
   return { policy, bytes: JSON.stringify(policy).length };
 }
 
+/** The worst case: the account's own administrators gave the role every S3 action (a compromised account can). */
+const ADMIN = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
+
+/**
+ * Whether `role` of `account` (in the organization unless `orgId` says otherwise), with the identity policies
+ * `identity` (by default every S3 action), may do `action` on `key` of the vault bucket whose policy is `policy`.
+ */
+async function askVault(
+  policy: { Statement: Record<string, unknown>[] },
+  account: string,
+  role: string,
+  action: string,
+  key: string,
+  orgId = ORG,
+  identity: readonly unknown[] = ADMIN,
+): Promise<string> {
+  const principal = `arn:aws:iam::${account}:role/${role}`;
+  const resource = action === 's3:ListBucket' ? `arn:aws:s3:::${BUCKET}` : `arn:aws:s3:::${BUCKET}/${key}`;
+  const response = await runSimulation(
+    {
+      identityPolicies: identity.map((p, i) => ({ name: `identity${i}`, policy: p })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: policy,
+      request: {
+        action,
+        principal,
+        resource: { resource, accountId: VAULT },
+        contextVariables: {
+          'aws:SecureTransport': 'true',
+          'aws:PrincipalArn': principal,
+          'aws:PrincipalAccount': account,
+          'aws:PrincipalOrgID': orgId,
+          ...(action === 's3:ListBucket' ? { 's3:prefix': key } : {}),
+        },
+      },
+    } as never,
+    {},
+  );
+  return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
+}
+
 describe('the organization vault', () => {
   const org = vaultPolicy(configWith({ organizationId: ORG }, true));
 
@@ -69,35 +117,7 @@ describe('the organization vault', () => {
       expect(JSON.stringify(s.Condition), String(s.Sid)).toContain(`"aws:PrincipalOrgID":"${ORG}"`);
   });
 
-  /** Whether `principal` of `account` (in the organization unless `orgId` says otherwise), with a broad identity policy, may do `action` on `key`. */
-  const ask = async (account: string, role: string, action: string, key: string, orgId = ORG): Promise<string> => {
-    const principal = `arn:aws:iam::${account}:role/${role}`;
-    // The worst case: the account's own administrators gave the role every S3 action (a compromised account can).
-    const identity = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] };
-    const resource = action === 's3:ListBucket' ? `arn:aws:s3:::${BUCKET}` : `arn:aws:s3:::${BUCKET}/${key}`;
-    const response = await runSimulation(
-      {
-        identityPolicies: [{ name: 'admin', policy: identity }],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy: org.policy,
-        request: {
-          action,
-          principal,
-          resource: { resource, accountId: VAULT },
-          contextVariables: {
-            'aws:SecureTransport': 'true',
-            'aws:PrincipalArn': principal,
-            'aws:PrincipalAccount': account,
-            'aws:PrincipalOrgID': orgId,
-            ...(action === 's3:ListBucket' ? { 's3:prefix': key } : {}),
-          },
-        },
-      } as never,
-      {},
-    );
-    return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
-  };
+  const ask = (account: string, role: string, action: string, key: string, orgId = ORG) => askVault(org.policy, account, role, action, key, orgId);
   const replication = replicationRoleName('vaulted', 'eu-west-1');
   const reports = replicationRoleName('vaulted', 'eu-central-1');
   const drill = vaultDrillRoleNames('vaulted', 'eu-central-1').select;
@@ -181,4 +201,80 @@ describe('a vault that lists its accounts', () => {
       /^vault\.workloadAccounts must be left out with vault\.organizationId/,
     );
   });
+});
+
+/**
+ * Issue 52: the workload side of the organization vault. The DR bucket
+ * replicates `<account>/<region>/` (domain/points/account-prefix.ts: where
+ * the scheduled report writes the organization's copy) into the vault with
+ * its key, so it lands under the account's own prefix; the replication
+ * role, with the identity policies the DR stack gives it, and the vault's
+ * policy as synthesized, writes there and nowhere else.
+ */
+describe("an account's evidence replicating into the organization vault", () => {
+  const config = configWith({ organizationId: ORG });
+  const synth = synthesize(config);
+  const dr = synth.dr.toJSON() as TemplateJson;
+  const policy = vaultPolicy(config).policy;
+  const roleName = replicationRoleName('vaulted', 'eu-central-1');
+  const roleId = Object.entries(dr.Resources ?? {}).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === roleName)?.[0];
+  const identity = rolePolicies(dr, roleId!, { account: A, region: 'eu-central-1' });
+  const own = `${accountRegionPrefix(A, 'eu-central-1')}${reportKeyPrefix('weekly', new Date('2026-11-23T06:00:00Z'))}report.json`;
+  const ask = (account: string, action: string, key: string) => askVault(policy, account, roleName, action, key, ORG, identity);
+
+  it("filters the DR bucket's rule into the vault on <account>/<region>/ (Object Lock: the vault's default retention), deletions never replicated", () => {
+    const bucket = Object.values(synth.dr.findResources('AWS::S3::Bucket')).find((b) => b.Properties.ReplicationConfiguration);
+    expect(bucket!.Properties.ReplicationConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Id: REPORTS_REPLICATION_RULE_ID,
+        Filter: { Prefix: `${A}/eu-central-1/` },
+        DeleteMarkerReplication: { Status: 'Disabled' },
+        Destination: expect.objectContaining({ AccessControlTranslation: { Owner: 'Destination' }, Account: VAULT }),
+      }),
+    ]);
+    expect(JSON.stringify(bucket!.Properties.ReplicationConfiguration.Rules[0].Destination.Bucket)).toContain(BUCKET);
+    expect(roleId).toBeDefined();
+  });
+
+  it('the report function may write the copy under <account>/<region>/reports/ and reports/, nothing else of the bucket', () => {
+    const statements = Object.values(dr.Resources ?? {})
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement)
+      .filter((st) => st.Sid === 'WriteReports');
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0]!.Resource)).toContain(`/${A}/eu-central-1/reports/*`);
+    expect(JSON.stringify(statements[0]!.Resource)).toContain('"/reports/*"');
+  });
+
+  it('lets the replication role replicate its own account and region prefix into the vault', async () => {
+    expect(await ask(A, 's3:ReplicateObject', own)).toBe('Allowed');
+    expect(await ask(A, 's3:ObjectOwnerOverrideToBucketOwner', own)).toBe('Allowed');
+  });
+
+  it.each([
+    ["another account's prefix", `${B}/eu-central-1/reports/weekly/2026-11-23T0600Z/report.json`],
+    ['the root (what a listed vault takes: reports/)', 'reports/weekly/2026-11-23T0600Z/report.json'],
+    ["its own account's other region (the role is this region's)", `${A}/eu-west-1/reports/weekly/2026-11-23T0600Z/report.json`],
+    ['the verdicts the vault reserves for its verifier', `redis-dr-vault-verdicts/${A}/eu-central-1/x.json`],
+  ])('refuses the replication role to write under %s', async (_what, key) => {
+    expect(await ask(A, 's3:ReplicateObject', key)).toMatch(/Denied$/);
+  });
+
+  it("refuses another account's role of the same name to write under this account's prefix", async () => {
+    const theirs = rolePolicies(dr, roleId!, { account: B, region: 'eu-central-1' });
+    expect(await askVault(policy, B, roleName, 's3:ReplicateObject', own, ORG, theirs)).toMatch(/Denied$/);
+  });
+
+  it('the same simulation finds a role policy planted over the whole vault and a vault policy granting the whole bucket (the check can fail)', async () => {
+    const planted = policy.Statement.map((s) => (s.Sid === 'ReplicasFromOrganizationAccounts' ? { ...s, Resource: `arn:aws:s3:::${BUCKET}/*` } : s)).filter(
+      (s) => s.Sid !== 'NoAccountWritesUnderAnother',
+    );
+    const wide = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ReplicateObject', Resource: `arn:aws:s3:::${BUCKET}/*` }] }];
+    expect(await askVault({ Statement: planted }, A, roleName, 's3:ReplicateObject', `${B}/eu-central-1/x`, ORG, wide)).toBe('Allowed');
+  });
+
+  it('is clean under cfn-lint (the DR stack and the vault stack; cdk-nag ran in the synth)', () => {
+    const out = execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', synth.templateFiles[1]!, synth.templateFiles[2]!], { encoding: 'utf8' });
+    expect(out).toBe('');
+  }, 120_000);
 });
