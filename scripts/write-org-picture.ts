@@ -5,18 +5,13 @@
  * puppeteer-core (no browser is downloaded; REDIS_DR_CHROMIUM names
  * another). `npm run docs:org-picture`.
  */
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { chromium } from './chromium.js';
 import { runOrgDemo } from '../demo/org.js';
 
 const ROOT = join(__dirname, '..');
-
-function chromium(): string {
-  if (process.env.REDIS_DR_CHROMIUM) return process.env.REDIS_DR_CHROMIUM;
-  return execFileSync('bash', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-}
 
 async function main(): Promise<void> {
   const out = join(ROOT, '.tmp', 'org-picture');

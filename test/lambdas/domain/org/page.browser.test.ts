@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOrgDemo } from '../../../../demo/org.js';
+import { chromium } from '../../../../scripts/chromium.js';
 
 /**
  * The organization page as a person sees it: the org demo's page
@@ -12,11 +12,6 @@ import { runOrgDemo } from '../../../../demo/org.js';
  * needs action above the figures; a screenshot kept in .tmp/org/.
  */
 const OUT = join(__dirname, '..', '..', '..', '..', '.tmp', 'org');
-
-function chromium(): string {
-  if (process.env.REDIS_DR_CHROMIUM) return process.env.REDIS_DR_CHROMIUM;
-  return execFileSync('bash', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-}
 
 describe('the org page in a real browser', () => {
   let browser: Browser;
