@@ -108,3 +108,7 @@ export function keepOptions(command: Command, prefix = ''): Command {
   for (const [flag, help, min, fallback] of KEEP_OPTIONS) command.option(`${flag} <n>`, `${prefix}${help}`, positiveInt(flag, min), fallback);
   return command;
 }
+
+/** `--org-config` of `report --org` and `status --org`. */
+export const ORG_CONFIG_HELP =
+  'with --org: the org config (docs/org.md); each account of its OUs must report, one with no report in the tree is a MISSING line (its stack is missing)';

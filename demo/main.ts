@@ -1,9 +1,12 @@
 /**
  * `npm run demo [-- --keys N] [--keep] [--corrupt-dr-copy] [--vault]`: see demo/run.ts.
+ * `npm run demo -- --org --out <dir>`: an organization of three accounts and its roll-up, see demo/org.ts.
  *
  * Exit 0 when the drill passed, 1 when it (or a stage before it) failed,
  * 2 for a usage problem, 130 on Ctrl-C and 143 on SIGTERM — in every case
  * after every server was stopped and every temporary directory removed.
+ * With --org: the roll-up's exit code, 1 (its organization has a failing
+ * drill and a missing stack: FAIL lines), 0 only if every account were ok.
  */
 import { DEFAULT_KEYS, MIN_KEYS } from './dataset.js';
 import { findServerBinary, LocalRedisError } from '../lambdas/adapters/redis/server-binary.js';
@@ -14,7 +17,20 @@ const USAGE = `usage: npm run demo [-- [--keys N] [--keep] [--corrupt-dr-copy] [
   --corrupt-dr-copy  flip one byte of the DR copy before it is verified: the copy is tagged
                      corrupt, a page is published, and the drill finds no verified recovery point
   --vault            also replicate into a vault folder (another account, Object Lock COMPLIANCE),
-                     verify the replica there, show a delete of it refused, and drill from the vault`;
+                     verify the replica there, show a delete of it refused, and drill from the vault
+  --org --out DIR    instead: three accounts' evidence (one failing a drill, one whose stack is missing)
+                     and the organization's roll-up: DIR/org-report.html, .json and .csv; exit 1 (FAIL lines)`;
+
+/** `--org --out <dir>`: the org demo's options, or a usage problem; undefined when --org is not asked. */
+function parseOrg(argv: readonly string[]): { out: string } | string | undefined {
+  if (!argv.includes('--org')) return undefined;
+  const rest = argv.filter((a) => a !== '--org');
+  const at = rest.findIndex((a) => a === '--out' || a.startsWith('--out='));
+  const out = at < 0 ? undefined : rest[at]!.includes('=') ? rest[at]!.slice('--out='.length) : rest[at + 1];
+  if (!out || out.startsWith('--')) return '--org needs --out <dir>: the folder for the evidence tree and org-report.html, .json and .csv';
+  const other = rest.filter((_, i) => i !== at && !(i === at + 1 && !rest[at]!.includes('=')));
+  return other.length > 0 ? `--org takes only --out <dir>, not ${other.join(' ')}` : { out };
+}
 
 function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptDrCopy: boolean; vault: boolean } | string {
   let keys = DEFAULT_KEYS;
@@ -39,6 +55,19 @@ function parse(argv: readonly string[]): { keys: number; keep: boolean; corruptD
 }
 
 async function main(): Promise<void> {
+  const org = parseOrg(process.argv.slice(2));
+  if (org !== undefined) {
+    if (typeof org === 'string') {
+      process.stderr.write(`${org}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    // No Redis runs in the org demo: its accounts' evidence is simulated (demo/org.ts).
+    const { runOrgDemo } = await import('./org.js');
+    const result = await runOrgDemo({ out: org.out, say: (line) => process.stdout.write(`${line}\n`) });
+    process.exitCode = result.exitCode;
+    return;
+  }
   const options = parse(process.argv.slice(2));
   if (typeof options === 'string') {
     process.stderr.write(`${options ? `${options}\n` : ''}${USAGE}\n`);

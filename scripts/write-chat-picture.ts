@@ -5,10 +5,10 @@
  * the machine's Chromium through puppeteer-core (no browser is downloaded;
  * REDIS_DR_CHROMIUM names another). `npm run docs:chat-picture`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { chromium } from './chromium.js';
 import type { ChatbotNotification } from '../lambdas/domain/alerting/render-chatbot.js';
 import { renderSample } from '../lambdas/jobs/alerting/sample-page.js';
 import { chatPageHtml } from './chat-page-html.js';
@@ -17,11 +17,6 @@ const ROOT = join(__dirname, '..');
 /** The sample docs/alerts.md shows (the same command is printed there). */
 const SAMPLE = { kind: 'recovery-point-age', format: 'chatbot', state: 'alarm', deployment: 'example', region: 'eu-west-1' } as const;
 const RUNBOOK_BASE_URL = 'https://github.com/acme/redis-dr/blob/main';
-
-function chromium(): string {
-  if (process.env.REDIS_DR_CHROMIUM) return process.env.REDIS_DR_CHROMIUM;
-  return execFileSync('bash', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
-}
 
 async function main(): Promise<void> {
   const notification = JSON.parse(renderSample({ ...SAMPLE, runbookBaseUrl: RUNBOOK_BASE_URL }).body) as ChatbotNotification;

@@ -1,17 +1,20 @@
 /**
- * `npm run bench:org -- [--write <dir>] [--accounts 300] [--regions 2] [--caches 10]`:
+ * `npm run bench:org -- [--write <dir>] [--accounts 300] [--regions 2] [--caches 10] [--weeks 13]`:
  * writes a synthetic evidence tree (bench/org/tree.ts: reports built by the
- * report's own code) and, unless `--write` alone is asked (`--write-only`),
- * times `redis-dr report --org --from file://<dir>` as a process of its own
- * (the built CLI, dist/: `npx tsx scripts/build-dist.ts` first), peak RSS by
+ * report's own code, 13 weeks of them: the roll-up reads 90 days' reports
+ * for their drills; a selftest record per account and region; the org
+ * config of every account) and, unless `--write` alone is asked
+ * (`--write-only`), times `redis-dr report --org --from file://<dir>
+ * --org-config <file> --html … --json …` as a process of its own (the built
+ * CLI, dist/: `npx tsx scripts/build-dist.ts` first), peak RSS by
  * /usr/bin/time. Targets (issue 52 item 7): ≤ 60 s, ≤ 300 MB at 300 × 2 × 10.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intFlags, timedProcess } from '../support.js';
-import { writeTree } from './tree.js';
+import { type AccountKind, orgConfigOf, writeTree } from './tree.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,10 +23,11 @@ const { values } = parseArgs({
     accounts: { type: 'string', default: '300' },
     regions: { type: 'string', default: '2' },
     caches: { type: 'string', default: '10' },
+    weeks: { type: 'string', default: '13' },
   },
 });
 const int = intFlags(values);
-const shape = { accounts: int('accounts', 1, 10_000), regions: int('regions', 1, 3), caches: int('caches', 1, 1_000) };
+const shape = { accounts: int('accounts', 1, 10_000), regions: int('regions', 1, 3), caches: int('caches', 1, 1_000), weeks: int('weeks', 1, 60) };
 const root = join(__dirname, '..', '..');
 const scratch = mkdtempSync(join(os.tmpdir(), 'bench-org-'));
 const dir = values.write ?? join(scratch, 'tree');
@@ -31,17 +35,37 @@ const dir = values.write ?? join(scratch, 'tree');
 async function main(): Promise<void> {
   const now = new Date();
   const t0 = Date.now();
-  // One account in 50 fails its drills, one in 100 stopped reporting: the FAIL lines are part of the work.
-  const objects = writeTree(dir, { ...shape, now, kindOf: (i) => (i % 100 === 7 ? 'stale' : i % 50 === 3 ? 'failing-drill' : 'ok') });
+  // One account in 50 fails its drills; of 100, one stopped reporting, one fails its selftest, one has no stack: the FAIL lines are part of the work.
+  const kinds: Readonly<Record<number, AccountKind>> = { 7: 'stale', 11: 'selftest-failed', 13: 'missing' };
+  const objects = writeTree(dir, {
+    ...shape,
+    now,
+    kindOf: (i) => kinds[i % 100] ?? (i % 50 === 3 ? 'failing-drill' : 'ok'),
+    tierOf: (c) => (c % 3 === 2 ? 'silver' : 'gold'),
+  });
+  const orgConfig = join(scratch, 'org-config.json');
+  writeFileSync(orgConfig, JSON.stringify(orgConfigOf(shape.accounts)));
   const writeSeconds = (Date.now() - t0) / 1000;
   process.stdout.write(
-    `wrote ${objects} report objects (${shape.accounts} accounts × ${shape.regions} regions × 2 weeks, ${shape.caches} caches each) to ${dir} in ${writeSeconds.toFixed(1)} s\n`,
+    `wrote ${objects} report objects (${shape.accounts} accounts × ${shape.regions} regions × ${shape.weeks} weeks, ${shape.caches} caches each) to ${dir} in ${writeSeconds.toFixed(1)} s\n`,
   );
   if (values['write-only']) return;
   const load = os.loadavg()[0]!;
   const run = await timedProcess(
     process.execPath,
-    [join(root, 'bin', 'redis-dr.cjs'), 'report', '--org', '--from', `file://${dir}`, '--json', join(scratch, 'org.json')],
+    [
+      join(root, 'bin', 'redis-dr.cjs'),
+      'report',
+      '--org',
+      '--from',
+      `file://${dir}`,
+      '--org-config',
+      orgConfig,
+      '--json',
+      join(scratch, 'org.json'),
+      '--html',
+      join(scratch, 'org.html'),
+    ],
     scratch,
     root,
   );
@@ -54,6 +78,7 @@ async function main(): Promise<void> {
     maxRssMiB: run.maxRssMiB,
     exit: run.code,
     firstLine: run.stdout.split('\n')[0],
+    htmlBytes: statSync(join(scratch, 'org.html')).size,
     loadAverage1m: load,
     loadAverage1mAfter: os.loadavg()[0],
     cpus: os.cpus().length,

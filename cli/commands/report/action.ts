@@ -26,6 +26,8 @@ export interface ReportOptions {
   /** The organization's roll-up (cli/commands/report/org.ts) from the evidence tree `from`. */
   readonly org?: boolean;
   readonly from?: string;
+  /** With --org: the org config whose accounts are each expected to report. */
+  readonly orgConfig?: string;
 }
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
-import { CONFIG_HELP, VAULT_PROFILE_HELP } from '../../options.js';
+import { CONFIG_HELP, ORG_CONFIG_HELP, VAULT_PROFILE_HELP } from '../../options.js';
 import type { ReportOptions } from './action.js';
 
 /** Defines `redis-dr report` (options and help); its action module loads only when it runs. */
 export function reportCommand(program: Command, env: CliEnv = {}): void {
   program
     .command('report')
-    .usage('(-c <config> | --destination <url> | --org --from <url>) [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]')
+    .usage(
+      '(-c <config> | --destination <url> | --org --from <url> [--org-config <file>]) [--since 30d] [--html <file>] [--json <file>] [--csv <dir>] [options]',
+    )
     .description(
       'evidence an auditor can read: the DR report of a period (coverage, RPO attainment, copies, drills and RTO, holds, alarms) with controls in AWS Backup Audit Manager terms, as one self-contained HTML page with charts, JSON and CSV; exit 1 when a control fails or a fact could not be read',
     )
@@ -34,6 +36,7 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)
     .option('--org', "the organization's roll-up: every account's newest scheduled report from the evidence tree of --from (docs/org.md)")
     .option('--from <url>', 'with --org: the evidence tree, file:///dir or s3://bucket[/prefix], each account under <account>/<region>/reports/')
+    .option('--org-config <file>', ORG_CONFIG_HELP)
     // --org (or --from) is the organization's roll-up (./org.ts); else one deployment's report or a destination's.
     .action(async (options: ReportOptions) =>
       options.org || options.from !== undefined

@@ -18,19 +18,32 @@ import { REPORTS_PREFIX } from '../report/input.js';
 /** The rest of a report key of the tree after `<account>/<region>/` (domain/points/account-prefix.ts): `reports/<period>/<stamp>Z/report.json`. */
 const REST = new RegExp(`^${REPORTS_PREFIX}(weekly|monthly)/(\\d{4}-\\d{2}-\\d{2}T\\d{4})Z/report\\.json$`);
 
+/** A copy of a cache as the report lists it (DR region or vault). */
+const copySchema = z.object({ key: z.string(), at: z.iso.datetime(), verdict: z.string() });
+/** A drill of a cache as the report lists it. */
+const drillSchema = z.object({ startedAt: z.iso.datetime(), passed: z.boolean(), rtoSeconds: z.number().optional() });
+
 /** The report fields the roll-up reads (the rest of the report is the account's own business). */
 export const reportRecordSchema = z.object({
   deployment: z.string().min(1),
   until: z.iso.datetime(),
   caches: z.array(
     z.object({
-      facts: z.object({ cache: z.string().min(1), plan: z.string().optional() }),
+      facts: z.object({
+        cache: z.string().min(1),
+        plan: z.string().optional(),
+        rtoTargetSeconds: z.number().optional(),
+        drCopies: z.array(copySchema).optional(),
+        vaultCopies: z.array(copySchema).optional(),
+      }),
+      drills: z.array(drillSchema).optional(),
       controls: z.array(z.object({ control: z.string(), verdict: z.enum(['pass', 'fail', 'n/a']), why: z.string() })),
     }),
   ),
-  unprotected: z.array(z.unknown()).optional(),
-  unprotectable: z.array(z.unknown()).optional(),
+  unprotected: z.array(z.string()).optional(),
+  unprotectable: z.array(z.object({ cache: z.string(), why: z.string() })).optional(),
 });
+type ReportRecord = z.infer<typeof reportRecordSchema>;
 
 /** A report object of the tree, by its key. */
 export interface ReportKey {
@@ -50,24 +63,115 @@ export function parseReportKey(key: string): ReportKey | undefined {
   return Number.isNaN(until.getTime()) ? undefined : { account: at.account, region: at.region, period: m[1] as 'weekly' | 'monthly', until, key };
 }
 
-/** Per account and region, its newest report key of any period (the one the roll-up reads). */
-export function newestPerAccount(keys: readonly string[]): ReportKey[] {
-  const newest = new Map<string, ReportKey>();
+const DAY = 86_400_000;
+/** How far back drills count for the "drilled in the last 90 days" share; older reports are not read. */
+export const DRILL_HISTORY_DAYS = 90;
+
+/** Per account and region: its newest report (the one judged) and the older ones ending within {@link DRILL_HISTORY_DAYS} (read for their drills only). */
+export interface AccountReports {
+  readonly newest: ReportKey;
+  readonly older: readonly ReportKey[];
+}
+
+/** The tree's report keys grouped per account and region, newest first; any other object of the tree is left out. */
+export function reportsPerAccount(keys: readonly string[], now: Date): AccountReports[] {
+  const groups = new Map<string, ReportKey[]>();
   for (const key of keys) {
     const k = parseReportKey(key);
     if (!k) continue;
-    const seen = newest.get(`${k.account}/${k.region}`);
-    if (!seen || k.until > seen.until) newest.set(`${k.account}/${k.region}`, k);
+    const at = `${k.account}/${k.region}`;
+    groups.set(at, [...(groups.get(at) ?? []), k]);
   }
-  return [...newest.values()].sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+  const from = now.getTime() - DRILL_HISTORY_DAYS * DAY;
+  return [...groups.values()]
+    .map((ks) => {
+      const [newest, ...rest] = ks.sort((a, b) => b.until.getTime() - a.until.getTime());
+      return { newest: newest!, older: rest.filter((k) => k.until.getTime() > from) };
+    })
+    .sort((a, b) => a.newest.account.localeCompare(b.newest.account) || a.newest.region.localeCompare(b.newest.region));
 }
+
+/** Per account and region, its newest report key of any period (the one the roll-up judges). */
+export function newestPerAccount(keys: readonly string[]): ReportKey[] {
+  return reportsPerAccount(keys, new Date(0)).map((g) => g.newest);
+}
+
+/** A drill that passed: when it started, and its RTO when the report has one. */
+export interface PassedDrill {
+  readonly at: string;
+  readonly rtoSeconds?: number;
+}
+
+/** Per cache, the drills that passed in a report body; a body that is no report gives none (its newest report says so). */
+export function passedDrills(body: unknown): Record<string, PassedDrill[]> {
+  const parsed = reportRecordSchema.safeParse(body);
+  const out: Record<string, PassedDrill[]> = {};
+  if (!parsed.success) return out;
+  for (const c of parsed.data.caches)
+    out[c.facts.cache] = (c.drills ?? [])
+      .filter((d) => d.passed)
+      .map((d) => ({ at: d.startedAt, ...(d.rtoSeconds !== undefined ? { rtoSeconds: d.rtoSeconds } : {}) }));
+  return out;
+}
+
+/** `more` added to `into`, per cache, each drill once (a weekly and a monthly report list the same drill). */
+export function mergeDrills(into: Record<string, PassedDrill[]>, more: Readonly<Record<string, readonly PassedDrill[]>>): Record<string, PassedDrill[]> {
+  for (const [cache, drills] of Object.entries(more)) {
+    const seen = new Set((into[cache] ?? []).map((d) => d.at));
+    into[cache] = [...(into[cache] ?? []), ...drills.filter((d) => !seen.has(d.at))];
+  }
+  return into;
+}
+
+/** A copy of a cache not verified (pending, corrupt, in a format not verified). */
+export interface UnverifiedCopy {
+  readonly key: string;
+  readonly at: string;
+  readonly verdict: string;
+}
+
+/** One cache in an account's drill-down. */
+export interface CacheLine {
+  readonly cache: string;
+  /** Its plan: in an organization, the tier (one plan per tier, lib/constructs/org/member-config.ts). */
+  readonly tier: string;
+  /** The report's cross-region copy control passed: a verified copy within the RPO. */
+  readonly verified: boolean;
+  /** The restore-time control passed: drilled in the period, within the RTO. */
+  readonly drilled: boolean;
+  /** Its newest drill that passed, in the reports of the last 90 days; null: none. */
+  readonly lastDrillAt: string | null;
+  /** RTO of each drill that passed in the reports of the last 90 days, seconds. */
+  readonly rtoSeconds: readonly number[];
+  readonly rtoTargetSeconds: number | null;
+  /** Its oldest copy (DR or vault) of the newest report not verified; null: none. */
+  readonly oldestUnverified: UnverifiedCopy | null;
+}
+
+/** What the newest selftest record of an account and region says (lambdas/domain/selftest/steps.ts), as the job read it. */
+export interface SelftestSeen {
+  readonly verdict: 'passed' | 'failed';
+  readonly at: string;
+  /** The failed steps, `<step>: <cause>`. */
+  readonly failed: readonly string[];
+}
+
+/**
+ * The stack of an account and region, from its evidence: `missing` (the org
+ * config lists the account, the tree has nothing of it), `stopped` (its
+ * newest report is older than its period), `selftest-failed` (its newest
+ * selftest failed: the stack no longer does what it was deployed to do,
+ * drifted or broken), `no-selftest`, `ok`.
+ */
+export type StackState = 'ok' | 'no-selftest' | 'selftest-failed' | 'stopped' | 'missing';
 
 /** An account's line, per region it reports from. */
 export interface AccountRollup {
   readonly account: string;
   readonly region: string;
-  /** ok: a fresh report whose controls pass; fail: a control failed; stale: the newest report is older than its period; malformed: not a report. */
-  readonly state: 'ok' | 'fail' | 'stale' | 'malformed';
+  /** ok: a fresh report whose controls pass; fail: a control or the selftest failed; stale: the newest report is older than its period; missing: the org config lists the account and the tree has no report of it; malformed: not a report. */
+  readonly state: 'ok' | 'fail' | 'stale' | 'missing' | 'malformed';
+  readonly stack: StackState;
   readonly key: string;
   readonly until: string;
   readonly deployment: string | null;
@@ -77,37 +181,99 @@ export interface AccountRollup {
   /** Caches whose restore-time control passed (drilled within the period, within the RTO). */
   readonly drilled: number;
   readonly unprotected: number;
+  readonly unprotectable: number;
   /** Why the line is not ok. */
   readonly why: string | null;
+  /** The drill-down: each cache, the unprotected and unprotectable ones, the newest selftest. */
+  readonly cacheLines: readonly CacheLine[];
+  readonly unprotectedCaches: readonly string[];
+  readonly unprotectableCaches: readonly { readonly cache: string; readonly why: string }[];
+  readonly selftest: SelftestSeen | null;
 }
 
-/** The organization's roll-up. */
-export interface OrgRollup {
-  readonly generatedAt: string;
-  readonly accounts: readonly AccountRollup[];
-  readonly caches: number;
-  /** Share (0–1) of the caches of readable reports with a verified copy within the RPO (a stale report's count as not); null with no cache. */
-  readonly verifiedShare: number | null;
-  readonly drilledShare: number | null;
-  /** Lines (account and region) not ok. */
-  readonly failing: number;
-}
-
-const DAY = 86_400_000;
 /** How old a report of a period may be before the account is stale: its period and a day (the schedule runs at the period's end). */
 const FRESH_MS = { weekly: 8 * DAY, monthly: 32 * DAY } as const;
 
-/** One account's line from its newest report's key and body (parsed JSON, or what failed to parse). */
-export function accountLine(k: ReportKey, body: unknown, now: Date): AccountRollup {
-  const base = { account: k.account, region: k.region, key: k.key, until: k.until.toISOString() };
+const EMPTY = {
+  deployment: null,
+  caches: 0,
+  verified: 0,
+  drilled: 0,
+  unprotected: 0,
+  unprotectable: 0,
+  cacheLines: [],
+  unprotectedCaches: [],
+  unprotectableCaches: [],
+};
+
+/** The line of an account the org config lists with no report in the tree: its stack is missing (or its evidence does not reach the tree). */
+export function missingLine(account: string, region: string): AccountRollup {
+  return {
+    ...EMPTY,
+    account,
+    region,
+    key: '',
+    until: '',
+    state: 'missing',
+    stack: 'missing',
+    selftest: null,
+    why: `no report under ${account}/${region}/reports/: the stack is missing (never deployed, deleted, or its evidence does not replicate here)`,
+  };
+}
+
+/** Each cache of a report, for the drill-down. */
+function cacheLines(r: ReportRecord, earlierDrills: Readonly<Record<string, readonly PassedDrill[]>>): CacheLine[] {
+  const passed = (controls: ReportRecord['caches'][number]['controls'], control: string) => controls.some((x) => x.control === control && x.verdict === 'pass');
+  return r.caches.map((c) => {
+    const drills = mergeDrills(passedDrills({ ...r, caches: [c] }), { [c.facts.cache]: earlierDrills[c.facts.cache] ?? [] })[c.facts.cache]!;
+    const unverified = [...(c.facts.drCopies ?? []), ...(c.facts.vaultCopies ?? [])]
+      .filter((k) => k.verdict !== 'ok')
+      .sort((a, b) => a.at.localeCompare(b.at))[0];
+    return {
+      cache: c.facts.cache,
+      tier: c.facts.plan ?? '(none)',
+      verified: passed(c.controls, 'cross-region-copy'),
+      drilled: passed(c.controls, 'restore-time'),
+      lastDrillAt:
+        drills
+          .map((d) => d.at)
+          .sort()
+          .at(-1) ?? null,
+      rtoSeconds: drills.flatMap((d) => (d.rtoSeconds !== undefined ? [d.rtoSeconds] : [])),
+      rtoTargetSeconds: c.facts.rtoTargetSeconds ?? null,
+      oldestUnverified: unverified ? { key: unverified.key, at: unverified.at, verdict: unverified.verdict } : null,
+    };
+  });
+}
+
+/** The stack's state from the report's freshness and the newest selftest. */
+function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
+  if (stale) return 'stopped';
+  if (!selftest) return 'no-selftest';
+  return selftest.verdict === 'failed' ? 'selftest-failed' : 'ok';
+}
+
+/**
+ * One account's line from its newest report's key and body (parsed JSON, or
+ * what failed to parse), the drills that passed per cache in its older
+ * reports, and its newest selftest record (null: none).
+ */
+export function accountLine(
+  k: ReportKey,
+  body: unknown,
+  now: Date,
+  earlierDrills: Readonly<Record<string, readonly PassedDrill[]>> = {},
+  selftest: SelftestSeen | null = null,
+): AccountRollup {
+  const base = { account: k.account, region: k.region, key: k.key, until: k.until.toISOString(), selftest };
   const parsed = reportRecordSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const why = `not a report: ${issue.path.join('.') || '(the object)'}: ${issue.message}`;
-    return { ...base, state: 'malformed', deployment: null, caches: 0, verified: 0, drilled: 0, unprotected: 0, why };
+    return { ...base, ...EMPTY, state: 'malformed', stack: stackOf(false, selftest), why };
   }
   const r = parsed.data;
-  const passed = (control: string) => r.caches.filter((c) => c.controls.some((x) => x.control === control && x.verdict === 'pass')).length;
+  const lines = cacheLines(r, earlierDrills);
   const failed = r.caches.flatMap((c) => c.controls.filter((x) => x.verdict === 'fail').map((x) => `${c.facts.cache} ${x.control}`));
   const age = now.getTime() - k.until.getTime();
   const stale = age > FRESH_MS[k.period];
@@ -115,9 +281,14 @@ export function accountLine(k: ReportKey, body: unknown, now: Date): AccountRoll
     ...base,
     deployment: r.deployment,
     caches: r.caches.length,
-    verified: passed('cross-region-copy'),
-    drilled: passed('restore-time'),
+    verified: lines.filter((c) => c.verified).length,
+    drilled: lines.filter((c) => c.drilled).length,
     unprotected: r.unprotected?.length ?? 0,
+    unprotectable: r.unprotectable?.length ?? 0,
+    cacheLines: lines,
+    unprotectedCaches: r.unprotected ?? [],
+    unprotectableCaches: r.unprotectable ?? [],
+    stack: stackOf(stale, selftest),
   };
   if (stale)
     return {
@@ -125,24 +296,10 @@ export function accountLine(k: ReportKey, body: unknown, now: Date): AccountRoll
       state: 'stale',
       why: `newest report (${k.period}) is ${Math.floor(age / DAY)} days old, over its period: the account's scheduled report stopped`,
     };
-  if (failed.length > 0)
-    return { ...line, state: 'fail', why: `${failed.length} control(s) failed: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}` };
+  const whys = [
+    ...(failed.length > 0 ? [`${failed.length} control(s) failed: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}`] : []),
+    ...(selftest?.verdict === 'failed' ? [`selftest of ${selftest.at} failed: ${selftest.failed.slice(0, 2).join('; ') || 'no step passed'}`] : []),
+  ];
+  if (whys.length > 0) return { ...line, state: 'fail', why: whys.join('; ') };
   return { ...line, state: 'ok', why: null };
-}
-
-/** The roll-up of every account's line. */
-export function rollUp(lines: readonly AccountRollup[], now: Date): OrgRollup {
-  const read = lines.filter((l) => l.state !== 'malformed');
-  const caches = read.reduce((n, l) => n + l.caches, 0);
-  // A stale report vouches for nothing now: its caches count, as neither verified nor drilled.
-  const fresh = read.filter((l) => l.state !== 'stale');
-  const share = (n: number) => (caches === 0 ? null : n / caches);
-  return {
-    generatedAt: now.toISOString(),
-    accounts: lines,
-    caches,
-    verifiedShare: share(fresh.reduce((n, l) => n + l.verified, 0)),
-    drilledShare: share(fresh.reduce((n, l) => n + l.drilled, 0)),
-    failing: lines.filter((l) => l.state !== 'ok').length,
-  };
 }

@@ -212,7 +212,7 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
  * controls, then two panels of charts a row), and print: light colours,
  * sections on pages of their own, no table or chart cut across a page.
  */
-const STYLE = `
+export const STYLE = `
 :root{--bg:#fff;--fg:#1c1b1f;--muted:#5b5b66;--line:#c9c9d1;--card:#f6f6f9;--ok:#1b5e20;--bad:#b3261e;--warn:#7a4b00;--track:#e8f0e8;--copy:#1565c0;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--bg:#17171c;--fg:#e6e6ea;--muted:#a4a4b0;--line:#3c3c47;--card:#22222a;--ok:#81c784;--bad:#f28b82;--warn:#f6c177;--track:#24352a;--copy:#64b5f6}}
 *{box-sizing:border-box}

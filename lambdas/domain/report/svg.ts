@@ -9,12 +9,15 @@
 
 import { esc, readableDay, readableSeconds, readableTime, timeTicks } from './readable.js';
 
-const W = 720;
-const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
+/** Every chart's width (its viewBox; the page scales it). */
+export const W = 720;
+/** The charts' text attributes. */
+export const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
 /** Hatching for what failed or was missed: visible without colour too. */
 const DEFS = `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f4c7c3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b3261e" stroke-width="2"/></pattern></defs>`;
 
-function frame(id: string, title: string, desc: string, height: number, body: string): string {
+/** An SVG chart's frame: its size, title and description (for screen readers) and the hatching. */
+export function frame(id: string, title: string, desc: string, height: number, body: string): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" aria-labelledby="${id}-t ${id}-d">` +
     `<title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>${DEFS}${body}</svg>`

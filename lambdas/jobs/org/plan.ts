@@ -28,17 +28,21 @@ export interface OrgPlanAnswer {
   readonly tiers?: readonly string[];
 }
 
-/** Reads the org config and merges `account`'s levels. @throws UsageError (exit 2) on any bad input */
-export function orgPlan(request: OrgPlanRequest): OrgPlanAnswer {
-  if (!/^\d{12}$/.test(request.account))
-    throw new UsageError(`--account must be a 12-digit AWS account id, got ${show(request.account)}: e.g. --account 111122223333`);
-  let config: OrgConfig;
+/** The org config of `file`. @throws UsageError (exit 2) naming the file and every problem */
+export function readOrgConfig(file: string): OrgConfig {
   try {
-    config = loadOrgConfig(request.file);
+    return loadOrgConfig(file);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message.replaceAll('-c config=<file>', '-c <file>'));
     throw err;
   }
+}
+
+/** Reads the org config and merges `account`'s levels. @throws UsageError (exit 2) on any bad input */
+export function orgPlan(request: OrgPlanRequest): OrgPlanAnswer {
+  if (!/^\d{12}$/.test(request.account))
+    throw new UsageError(`--account must be a 12-digit AWS account id, got ${show(request.account)}: e.g. --account 111122223333`);
+  const config = readOrgConfig(request.file);
   const merged = effectivePlans(config, request.account);
   if (!merged.ok) throw new UsageError(`${request.file}: ${merged.problems.join('\n')}`);
   if (request.tier === undefined) return { config, plans: merged.plans };

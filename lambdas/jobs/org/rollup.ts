@@ -1,9 +1,12 @@
 /**
  * `redis-dr report --org --from <url>`: the organization's roll-up from an
  * evidence tree (file:///dir or s3://bucket[/prefix]) where each account's
- * scheduled reports lie under `<account>/<region>/reports/` (lambdas/domain/org/rollup.ts).
- * One listing of the tree, then one read per account and region (its newest
- * report): the requests grow with accounts × regions, never with caches.
+ * scheduled reports lie under `<account>/<region>/reports/` and its selftest
+ * records under `<account>/<region>/selftest/` (lambdas/domain/org/rollup.ts).
+ * One listing of the tree, then per account and region its newest report,
+ * the reports of the 90 days before it (for their drills) and its newest
+ * selftest record: the requests grow with accounts × regions (and the
+ * reports of 90 days, at most 13 weekly and 3 monthly), never with caches.
  */
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
@@ -12,8 +15,22 @@ import { parseDestination } from '../../adapters/storage/backup-store.js';
 import { FileObjectStore } from '../../adapters/storage/object-store-file.js';
 import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { ObjectStore } from '../../adapters/storage/object-store.js';
-import { type AccountRollup, accountLine, newestPerAccount, type OrgRollup, rollUp } from '../../domain/org/rollup.js';
+import { type MalformedRecord, type OrgRollup, rollUp } from '../../domain/org/figures.js';
+import { orgCsv, orgHtml } from '../../domain/org/page.js';
+import {
+  type AccountRollup,
+  accountLine,
+  mergeDrills,
+  missingLine,
+  type PassedDrill,
+  passedDrills,
+  reportsPerAccount,
+  type SelftestSeen,
+} from '../../domain/org/rollup.js';
+import { splitAccountKey } from '../../domain/points/account-prefix.js';
+import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { UsageError } from '../kernel/usage-error.js';
+import { readOrgConfig } from './plan.js';
 
 /** Reports read at once. */
 const READS_AT_ONCE = 16;
@@ -26,47 +43,104 @@ export function evidenceStore(url: string, s3Endpoint?: string): ObjectStore {
   return new S3ObjectStore(storageS3Client(s3Endpoint ? { endpoint: s3Endpoint } : {}), where.bucket, where.prefix);
 }
 
-/** Reads the tree and rolls it up; a report that is not JSON is a malformed line, like one that is not a report. */
-export async function orgRollup(store: ObjectStore, now: Date): Promise<OrgRollup> {
-  const newest = newestPerAccount((await store.list()).map((o) => o.key));
-  const lines = await mapConcurrent(newest, READS_AT_ONCE, async (k): Promise<AccountRollup> => {
-    let body: unknown;
-    try {
-      body = JSON.parse((await store.get(k.key)).toString('utf8'));
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      body = { notJson: err.message };
-    }
-    return accountLine(k, body, now);
-  });
-  return rollUp(lines, now);
+/** Parsed JSON of an object, or what stands for JSON that does not parse (judged malformed). */
+async function readJson(store: ObjectStore, key: string): Promise<unknown> {
+  try {
+    return JSON.parse((await store.get(key)).toString('utf8'));
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    return { notJson: err.message };
+  }
 }
 
-/** Where `report --org` writes: the roll-up as JSON, and `accounts.csv` in a folder. */
+/** The newest selftest record per `<account>/<region>` (keys sort by time). */
+function newestSelftests(keys: readonly string[]): Map<string, string> {
+  const newest = new Map<string, string>();
+  for (const key of keys) {
+    // A selftest record of the tree: `<account>/<region>/selftest/<time>.json` (the layout of domain/points/account-prefix.ts).
+    const at = splitAccountKey(key);
+    const record = at?.rest.startsWith(SELFTEST_PREFIX) && !at.rest.slice(SELFTEST_PREFIX.length).includes('/') && at.rest.endsWith('.json');
+    if (!at || !record) continue;
+    const where = `${at.account}/${at.region}`;
+    if ((newest.get(where) ?? '') < key) newest.set(where, key);
+  }
+  return newest;
+}
+
+/** The selftest record at `key`, or the record named malformed. */
+async function readSelftest(store: ObjectStore, key: string, malformed: MalformedRecord[]): Promise<SelftestSeen | null> {
+  const parsed = selftestRecordSchema.safeParse(await readJson(store, key));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    malformed.push({ key, why: `not a selftest record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
+    return null;
+  }
+  const r = parsed.data;
+  return { verdict: r.verdict, at: r.finishedAt, failed: r.steps.filter((s) => s.verdict === 'failed').map((s) => `${s.step}: ${s.cause ?? s.detail}`) };
+}
+
+/** Who should report: the org config's accounts, each expected in `region` (the DR region, where the scheduled report runs). */
+export interface ExpectedAccounts {
+  readonly accounts: readonly string[];
+  readonly region: string;
+}
+
+/** The accounts of the org config at `file` (every OU's), expected in its DR region. @throws UsageError on a bad config */
+export function expectedAccounts(file: string): ExpectedAccounts {
+  const config = readOrgConfig(file);
+  return { accounts: [...new Set(config.organizationalUnits.flatMap((ou) => ou.accounts))].sort(), region: config.regions.dr };
+}
+
+/** Reads the tree and rolls it up; a report that is not JSON is a malformed line, like one that is not a report. */
+export async function orgRollup(store: ObjectStore, now: Date, expected?: ExpectedAccounts): Promise<OrgRollup> {
+  const keys = (await store.list()).map((o) => o.key);
+  const groups = reportsPerAccount(keys, now);
+  const selftests = newestSelftests(keys);
+  const malformed: MalformedRecord[] = [];
+  const lines = await mapConcurrent(groups, READS_AT_ONCE, async ({ newest, older }): Promise<AccountRollup> => {
+    const earlier: Record<string, PassedDrill[]> = {};
+    // Older reports count for their drills only; each body is dropped once read (memory stays per account).
+    for (const k of older) mergeDrills(earlier, passedDrills(await readJson(store, k.key)));
+    const selftestKey = selftests.get(`${newest.account}/${newest.region}`);
+    const selftest = selftestKey ? await readSelftest(store, selftestKey, malformed) : null;
+    return accountLine(newest, await readJson(store, newest.key), now, earlier, selftest);
+  });
+  const reporting = new Set(lines.map((l) => l.account));
+  const missing = (expected?.accounts ?? []).filter((a) => !reporting.has(a)).map((a) => missingLine(a, expected!.region));
+  const all = [...lines, ...missing].sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+  return rollUp(all, now, malformed);
+}
+
+/** Where `report --org` writes: the page, the roll-up as JSON, the accounts as one CSV file, and `accounts.csv` and `caches.csv` in a folder. */
 export interface OrgReportOutputs {
+  readonly html?: string;
   readonly json?: string;
+  readonly csv?: string;
   readonly csvDir?: string;
 }
 
-const CSV_HEAD = ['account', 'region', 'state', 'deployment', 'caches', 'verified', 'drilled', 'unprotected', 'until', 'key', 'why'] as const;
-
-/** One CSV cell (RFC 4180 quoting). */
-const cell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-
 /** The roll-up of the tree at `url`, written where asked; the files written. */
-export async function orgReport(url: string, outputs: OrgReportOutputs, now: Date, s3Endpoint?: string): Promise<{ rollup: OrgRollup; written: string[] }> {
-  const rollup = await orgRollup(evidenceStore(url, s3Endpoint), now);
-  const csv = [CSV_HEAD.join(','), ...rollup.accounts.map((a) => CSV_HEAD.map((h) => cell(a[h])).join(','))].join('\r\n');
-  const written = await writeReportFiles(
-    reportFiles(
-      { ...(outputs.json ? { json: outputs.json } : {}), ...(outputs.csvDir ? { csvDir: outputs.csvDir } : {}) },
-      '',
+export async function orgReport(
+  url: string,
+  outputs: OrgReportOutputs,
+  now: Date,
+  s3Endpoint?: string,
+  expected?: ExpectedAccounts,
+): Promise<{ rollup: OrgRollup; written: string[] }> {
+  const rollup = await orgRollup(evidenceStore(url, s3Endpoint), now, expected);
+  const csv = orgCsv(rollup);
+  const written = await writeReportFiles([
+    ...reportFiles(
+      {
+        ...(outputs.html ? { html: outputs.html } : {}),
+        ...(outputs.json ? { json: outputs.json } : {}),
+        ...(outputs.csvDir ? { csvDir: outputs.csvDir } : {}),
+      },
+      outputs.html ? orgHtml(rollup) : '',
       `${JSON.stringify(rollup, null, 2)}\n`,
-      { 'accounts.csv': `${csv}\r\n` },
+      csv,
     ),
-  );
+    ...(outputs.csv ? [{ path: outputs.csv, text: csv['accounts.csv']! }] : []),
+  ]);
   return { rollup, written };
 }

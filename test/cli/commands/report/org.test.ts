@@ -1,57 +1,98 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accountId, writeTree } from '../../../../bench/org/tree.js';
+import { accountId, orgConfigOf, writeTree } from '../../../../bench/org/tree.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { runInProcess } from '../../support/in-process.js';
 
 /**
  * `redis-dr report --org --from file://<dir>` over a generated tree (the
  * scheduled reports built by the report's own code, bench/org/tree.ts):
- * five accounts in two regions, one failing its drills, one whose report
- * stopped, one with a record that is no report.
+ * seven accounts in two regions, one failing its drills, one whose report
+ * stopped, one with a record that is no report, one failing its selftest,
+ * one the org config lists with no evidence at all (its stack is missing).
  */
 const NOW = new Date('2026-11-23T06:00:00Z');
 const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const KINDS = ['ok', 'failing-drill', 'stale', 'ok', 'malformed'] as const;
+const KINDS = ['ok', 'failing-drill', 'stale', 'ok', 'malformed', 'selftest-failed', 'missing'] as const;
 const tree = join(dir, 'tree');
-writeTree(tree, { accounts: 5, regions: 2, caches: 3, now: NOW, kindOf: (i) => KINDS[i]! });
+writeTree(tree, { accounts: 7, regions: 2, caches: 3, now: NOW, kindOf: (i) => KINDS[i]!, tierOf: (c) => (c === 2 ? 'silver' : 'gold') });
+const orgConfig = join(dir, 'org.json');
+writeFileSync(orgConfig, JSON.stringify(orgConfigOf(7)));
 const okTree = join(dir, 'ok-tree');
 writeTree(okTree, { accounts: 2, regions: 1, caches: 2, now: NOW });
 const run = (...args: string[]) => runInProcess(['report', '--org', ...args], { clock: new FakeClock(NOW.getTime() + 30 * 60_000) });
 
 describe('redis-dr report --org', () => {
-  it('rolls up every account and region: a failing drill and a stopped report are FAIL lines, a bad record is named; exit 2', async () => {
+  it('rolls up every account and region: a failing drill, a stopped report, a failed selftest are FAIL lines, a missing stack MISSING, a bad record is named; exit 2', async () => {
     const out = join(dir, 'org.json');
-    const r = await run('--from', `file://${tree}`, '--json', out, '--csv', join(dir, 'csv'));
+    const html = join(dir, 'org.html');
+    const r = await run('--from', `file://${tree}`, '--org-config', orgConfig, '--json', out, '--csv', join(dir, 'csv'), '--html', html);
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe(
-      'org: 5 account(s), 10 account-region report(s), 5 ok, 5 not; 27 cache(s): 77.8% with a verified copy within the RPO, 55.6% drilled within the RTO',
+      'org: 7 account(s), 13 account-region report(s), 5 ok, 8 not; 33 cache(s): 81.8% with a verified copy within the RPO, 63.6% drilled within the RTO',
     );
+    expect(lines[1]).toBe('  drilled (a drill that passed): 63.6% in the last 30 days, 63.6% in the last 90');
+    expect(lines[2]).toMatch(/^ {2}RTO per tier: gold 28 drill\(s\) p50 .* \(target 30 min, 0 over\); silver 14 drill\(s\) p50 .* \(target 1 h, 0 over\)$/);
+    expect(lines[4]).toBe('  caches unprotected: 2, unprotectable: 2');
+    expect(lines[5]).toBe('  stacks: 1 missing, 2 stopped reporting, 2 failing their selftest (drifted or broken), 0 without a selftest, 8 ok');
+    // What to act on first: the malformed record, the missing stack, then the FAIL lines.
+    expect(lines.slice(6, 8).map((l) => l.split(' ').slice(2, 4).join(' '))).toEqual([`MALFORMED ${accountId(4)}`, `MISSING ${accountId(6)}`]);
     expect(lines.filter((l) => l.includes(`FAIL ${accountId(1)}`))).toHaveLength(2);
     expect(r.stdout).toMatch(new RegExp(`FAIL ${accountId(1)} eu-central-1 fail: 3 control\\(s\\) failed: cache-eu-central-1-0 restore-time`));
     expect(r.stdout).toMatch(new RegExp(`FAIL ${accountId(2)} eu-central-1 stale: newest report \\(weekly\\) is 21 days old`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `FAIL ${accountId(5)} eu-central-1 fail: .*selftest of .* failed: drill dr: access denied: redis-dr-drill lacks elasticache:CreateReplicationGroup`,
+      ),
+    );
+    expect(r.stdout).toMatch(new RegExp(`MISSING ${accountId(6)} eu-central-1 missing: no report under ${accountId(6)}/eu-central-1/reports/`));
     expect(r.stdout).toMatch(new RegExp(`MALFORMED ${accountId(4)} eu-central-1 malformed: not a report: `));
     // The malformed account's other region is still rolled up (ok: no line).
     expect(r.stdout).not.toMatch(new RegExp(`${accountId(4)} us-east-1`));
     // The stale account's caches count, as neither verified nor drilled.
     const json = JSON.parse(readFileSync(out, 'utf8')) as { accounts: { account: string; state: string }[] };
-    expect(json.accounts).toHaveLength(10);
+    expect(json.accounts).toHaveLength(13);
     expect(json.accounts.filter((a) => a.state === 'ok').map((a) => a.account)).toEqual([accountId(0), accountId(0), accountId(3), accountId(3), accountId(4)]);
     const csv = readFileSync(join(dir, 'csv', 'accounts.csv'), 'utf8').split('\r\n');
-    expect(csv[0]).toBe('account,region,state,deployment,caches,verified,drilled,unprotected,until,key,why');
-    expect(csv.filter(Boolean)).toHaveLength(11);
+    expect(csv[0]).toBe('account,region,state,deployment,caches,verified,drilled,unprotected,until,key,why,stack,unprotectable,selftest_verdict,selftest_at');
+    expect(csv.filter(Boolean)).toHaveLength(14);
+    const caches = readFileSync(join(dir, 'csv', 'caches.csv'), 'utf8')
+      .split('\r\n')
+      .filter(Boolean);
+    expect(caches).toHaveLength(1 + 33);
+    const page = readFileSync(html, 'utf8');
+    expect(page.match(/<section class="account">/g)).toHaveLength(7);
+    expect(page.indexOf(`MISSING ${accountId(6)}`)).toBeLessThan(page.indexOf('class="cards"'));
   });
 
   it('every account ok: exit 0', async () => {
     const r = await run('--from', `file://${okTree}`);
-    expect(r.stdout).toBe(
-      'org: 2 account(s), 2 account-region report(s), 2 ok, 0 not; 4 cache(s): 100% with a verified copy within the RPO, 100% drilled within the RTO\n',
+    expect(r.stdout.split('\n')[0]).toBe(
+      'org: 2 account(s), 2 account-region report(s), 2 ok, 0 not; 4 cache(s): 100% with a verified copy within the RPO, 100% drilled within the RTO',
     );
+    expect(r.stdout).not.toMatch(/FAIL|MISSING|MALFORMED/);
     expect(r.code).toBe(0);
+  });
+
+  it('a selftest record that is none is named and exit 2; its account is still judged on its report', async () => {
+    const bad = join(dir, 'bad-selftest');
+    writeTree(bad, { accounts: 1, regions: 1, caches: 1, now: NOW });
+    writeFileSync(join(bad, accountId(0), 'eu-central-1', 'selftest', '2099-01-01T00-00-00Z.json'), '{"kind": "redis-dr-selftest", "version": 2}');
+    const r = await run('--from', `file://${bad}`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(`  MALFORMED ${accountId(0)}/eu-central-1/selftest/2099-01-01T00-00-00Z.json: not a selftest record: version: `);
+    expect(r.stdout.split('\n')[0]).toMatch(/1 ok, 0 not; 1 cache\(s\): 100% with a verified copy/);
+  });
+
+  it('an org config that is none is exit 2 in one line naming it', async () => {
+    const r = await run('--from', `file://${okTree}`, '--org-config', join(dir, 'no-such-org.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('no-such-org.json');
   });
 
   it('an empty tree is no pass (exit 1), and a --from that is no tree is exit 2 in one line naming it', async () => {

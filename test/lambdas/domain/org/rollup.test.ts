@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountLine, newestPerAccount, parseReportKey, rollUp } from '../../../../lambdas/domain/org/rollup.js';
+import { rollUp } from '../../../../lambdas/domain/org/figures.js';
+import { accountLine, newestPerAccount, parseReportKey } from '../../../../lambdas/domain/org/rollup.js';
 
 const NOW = new Date('2026-11-23T06:30:00Z');
 const KEY = (account: string, region: string, stamp: string, period = 'weekly') => `${account}/${region}/reports/${period}/${stamp}Z/report.json`;
