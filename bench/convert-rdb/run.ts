@@ -61,11 +61,13 @@ async function main(): Promise<void> {
         const r = await steps[name]!();
         if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
         runs[name]!.push(r);
-        log(`round ${round + 1} ${name}: ${r.wallSeconds.toFixed(2)} s, ${r.maxRssMiB?.toFixed(1)} MiB`);
+        log(`round ${round + 1} ${name}: ${r.wallSeconds.toFixed(2)} s, CPU ${r.cpuSeconds?.toFixed(2)} s, ${r.maxRssMiB?.toFixed(1)} MiB`);
       }
       load.push(loadavg()[0]!);
     }
     const wall = (name: string) => median(runs[name]!.map((r) => r.wallSeconds));
+    // CPU (user + system) as well: on a shared machine the wall time says more about the others' load than about this code.
+    const cpu = (name: string) => median(runs[name]!.map((r) => r.cpuSeconds ?? Number.NaN));
     const rss = (name: string) => Math.max(...runs[name]!.map((r) => r.maxRssMiB ?? 0));
     const results = {
       when: new Date().toISOString(),
@@ -77,6 +79,8 @@ async function main(): Promise<void> {
       medianSeconds: { verify: wall('verify'), convertAsIs: wall('convertAsIs'), convertReencode: wall('convertReencode') },
       // Speed of convert-rdb relative to verify-rdb (target ≥ 0.5): verify's time over convert's.
       speedRatio: { asIs: wall('verify') / wall('convertAsIs'), reencode: wall('verify') / wall('convertReencode') },
+      medianCpuSeconds: { verify: cpu('verify'), convertAsIs: cpu('convertAsIs'), convertReencode: cpu('convertReencode') },
+      cpuRatio: { asIs: cpu('verify') / cpu('convertAsIs'), reencode: cpu('verify') / cpu('convertReencode') },
       peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
       runs,
     };
@@ -84,7 +88,15 @@ async function main(): Promise<void> {
       join(__dirname, 'results.json'),
       `${JSON.stringify({ ...results, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))])) }, null, 2)}\n`,
     );
-    log(JSON.stringify({ medianSeconds: results.medianSeconds, speedRatio: results.speedRatio, peakRssMiB: results.peakRssMiB, load }));
+    log(
+      JSON.stringify({
+        medianSeconds: results.medianSeconds,
+        speedRatio: results.speedRatio,
+        cpuRatio: results.cpuRatio,
+        peakRssMiB: results.peakRssMiB,
+        load,
+      }),
+    );
   } finally {
     await server.stop();
     rmSync(scratch, { recursive: true, force: true });

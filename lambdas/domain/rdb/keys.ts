@@ -79,6 +79,14 @@ export interface RdbKeyReaderOptions {
    */
   readonly payloadVersion?: number;
   /**
+   * Seal each payload with its footer (RDB version and CRC-64: what RESTORE
+   * checks). A reader whose payloads never reach a server (convert-rdb reads
+   * object bytes and values) skips the checksum: the footer's CRC-64 is zeros
+   * (its RDB version is written: a type's meaning depends on it).
+   * @default true
+   */
+  readonly sealPayloads?: boolean;
+  /**
    * Which keys to build payloads for (the others cost only their parsing);
    * `bytes` is the key's size in the file (type, name and value), `at` where
    * its value lies (what an index of the file keeps). @default all
@@ -219,6 +227,7 @@ export class RdbKeyReader implements RdbKeySink {
   private askedAt = -1;
   private declinedAt = -1;
   private payloadVersion: number;
+  private readonly sealPayloads: boolean;
   /**
    * Retained bytes of earlier chunks, as copies of their parts in file order:
    * file bytes [retainedAt, retainedAt + retainedLength), ending where the
@@ -252,6 +261,7 @@ export class RdbKeyReader implements RdbKeySink {
     this.want = options.want;
     this.wantName = options.wantName;
     this.payloadVersion = options.payloadVersion ?? 0;
+    this.sealPayloads = options.sealPayloads ?? true;
     // The parser's own bound on blobs it materializes stays the verifier's default.
     this.parser = new RdbParser(
       512 * 1024 * 1024,
@@ -386,7 +396,14 @@ export class RdbKeyReader implements RdbKeySink {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;
       this.gather(nameEnd, end, payload, 1);
-      sealDumpPayload(payload, this.payloadVersion);
+      if (this.sealPayloads) sealDumpPayload(payload, this.payloadVersion);
+      else {
+        // The version stays: the decoder reads a type's meaning by it (Valkey's 22 is not Redis's).
+        const body = payloadBytes - DUMP_FOOTER_BYTES;
+        payload[body] = this.payloadVersion & 0xff;
+        payload[body + 1] = (this.payloadVersion >> 8) & 0xff;
+        payload.fill(0, body + 2);
+      }
       // One literal, not a spread of a common part: this runs once per key (a second object per key was garbage).
       key = { db, name, type, expireAtMs: expireAt, payloadBytes, offset: start, end, payload };
     }

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
-import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
+import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
@@ -99,15 +99,17 @@ export interface ConvertRdbResult {
   readonly outputReport?: RdbReport;
 }
 
-/** A key's digest: compare's canonical one, or for a type it cannot read (carried as is), its object bytes. */
-function digestOf(k: RdbKey): KeyDigest {
+/** A key's decoded value, or for a type the decoder cannot read (carried as is), its object bytes. */
+function decodedValue(k: RdbKey): KeyValue {
   try {
-    return keyDigest(decodeDumpPayload(k.payload), k.expireAtMs);
+    return decodeDumpPayload(k.payload);
   } catch {
-    const object = k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES);
-    return keyDigest({ type: 'other', typeName: `rdb-type-${k.type}`, dump: object }, k.expireAtMs);
+    return { type: 'other', typeName: `rdb-type-${k.type}`, dump: k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES) };
   }
 }
+
+/** A key's digest as compare has it (canonical), to name a difference. */
+const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k), k.expireAtMs);
 
 const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
 const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
@@ -247,7 +249,8 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const out: OutputFile = await createOutputFile(local, s3 !== undefined || (spec.force ?? false));
   const nothingLeft = `nothing was written to ${spec.output}`;
   try {
-    const reader = new RdbKeyReader({ keepChunks: true });
+    // Payloads go to no server here (object bytes and values are read): no CRC-64 sealed per key.
+    const reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false });
     const inputDigest = new KeyListDigest();
     const reencodedKeys = new KeyBits();
     const started = (): RdbFileWriter => {
@@ -288,7 +291,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         else asIs++;
         w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
         reencodedKeys.push(e.reencoded);
-        if (e.reencoded) inputDigest.add(k.db, k.name, digestOf(k));
+        if (e.reencoded) inputDigest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
         else inputDigest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
       }
       if (writer?.full) await out.write(writer.chunk());
@@ -353,12 +356,12 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
 
 /** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
 async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
-  const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true });
+  const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true, sealPayloads: false });
   const digest = new KeyListDigest();
   let i = 0;
   for await (const chunk of bytes)
     for (const k of check.push(chunk)) {
-      if (reencodedKeys.get(i++)) digest.add(k.db, k.name, digestOf(k));
+      if (reencodedKeys.get(i++)) digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
       else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
     }
   return { report: check.end(), digest: digest.hex() };

@@ -8,6 +8,7 @@
  * loss (`--lossy`), written without it (field TTLs) or left out (a module
  * value, an array).
  */
+import type { KeyValue } from '../fingerprint.js';
 import { decodeDumpPayload } from '../format/value.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import type { RdbFormat } from '../engines.js';
@@ -37,7 +38,15 @@ export function readsAsIs(type: number, source: RdbFormat, target: RdbFormat): b
 
 /** What to do with one key. */
 export type Expressed =
-  | { readonly action: 'write'; readonly type: number; readonly object: Uint8Array; readonly reencoded: boolean; readonly lost?: LossKind }
+  | {
+      readonly action: 'write';
+      readonly type: number;
+      readonly object: Uint8Array;
+      readonly reencoded: boolean;
+      readonly lost?: LossKind;
+      /** The value as decoded for re-encoding (decodeDumpPayload's), when it was: a caller digesting it need not decode it again. */
+      readonly value?: KeyValue;
+    }
   | { readonly action: 'drop'; readonly lost: LossKind }
   | { readonly action: 'refuse'; readonly loss?: LossKind; readonly reason: string };
 
@@ -63,7 +72,14 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     };
   if (readsAsIs(type, source, target)) return asIs();
   const out = new RdbOut(payload.length + 64);
-  const reencoded = (t: number, lost?: LossKind): Expressed => ({ action: 'write', type: t, object: out.take(), reencoded: true, ...(lost ? { lost } : {}) });
+  const reencoded = (t: number, lost?: LossKind, value?: KeyValue): Expressed => ({
+    action: 'write',
+    type: t,
+    object: out.take(),
+    reencoded: true,
+    ...(lost ? { lost } : {}),
+    ...(value ? { value } : {}),
+  });
   if (type === STREAM_2 || type === STREAM_3) {
     const to = target.magic === 'REDIS' && maxTypeOf(target) < STREAM_2 ? STREAM_1 : STREAM_2;
     return { action: 'write', type: to, object: downgradeStream(payload, to), reencoded: true };
@@ -91,7 +107,8 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     };
   // Every other readable type: decoded into the canonical value, written plain.
   try {
-    return reencoded(writePlainValue(decodeDumpPayload(payload), out));
+    const value = decodeDumpPayload(payload);
+    return reencoded(writePlainValue(value, out), undefined, value);
   } catch (err) {
     return {
       action: 'refuse',

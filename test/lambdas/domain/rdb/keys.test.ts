@@ -379,3 +379,26 @@ describe('target RDB versions', () => {
     );
   });
 });
+
+describe('RdbKeyReader sealPayloads: false', () => {
+  it('gives the same object bytes and RDB version, and a footer no server takes (its CRC-64 is zeros)', () => {
+    const file = readFileSync(join(CORPUS_DIR, 'hash-ziplist.rdb'));
+    const read = (sealPayloads: boolean) => {
+      const r = new RdbKeyReader({ sealPayloads });
+      const keys = r.push(file);
+      expect(r.end().ok).toBe(true);
+      return keys;
+    };
+    const sealed = read(true);
+    const unsealed = read(false);
+    expect(unsealed.length).toBe(sealed.length);
+    expect(sealed.length).toBeGreaterThan(0);
+    for (const [i, k] of unsealed.entries()) {
+      const s = sealed[i]!;
+      expect(k.payload.subarray(0, -8)).toEqual(s.payload.subarray(0, -8));
+      expect(k.payload.subarray(-8)).toEqual(Buffer.alloc(8));
+      expect(checkDumpPayload(s.payload, 99)).toMatchObject({ ok: true });
+      expect(checkDumpPayload(k.payload, 99)).toEqual({ ok: false, problem: 'CRC-64 mismatch' });
+    }
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * The key-list digest convert-rdb holds a written file against its input
+ * with: equal for the same keys whatever the score's spelling, different
+ * for any change of database, name, expiry, type, element, element order
+ * or element boundary (the negative cases of the check).
+ */
+import { describe, expect, it } from 'vitest';
+import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+type Key = { db: number; name: string; value: KeyValue; expireAtMs: number | null };
+
+function digest(keys: readonly Key[]): string {
+  const d = new KeyListDigest();
+  for (const k of keys) d.addValue(k.db, b(k.name), k.value, k.expireAtMs);
+  return d.hex();
+}
+
+const base: Key[] = [
+  {
+    db: 0,
+    name: 'h',
+    value: {
+      type: 'hash',
+      fields: [
+        [b('f1'), b('v1')],
+        [b('f2'), b('v2')],
+      ],
+    },
+    expireAtMs: null,
+  },
+  {
+    db: 0,
+    name: 'z',
+    value: {
+      type: 'zset',
+      entries: [
+        [b('a'), '1'],
+        [b('b'), 'inf'],
+      ],
+    },
+    expireAtMs: 1_900_000_000_000,
+  },
+  { db: 1, name: 'l', value: { type: 'list', items: [b('ab'), b('c')] }, expireAtMs: null },
+  {
+    db: 1,
+    name: 's',
+    value: { type: 'stream', entries: [['1-1', [b('k'), b('v')]]], groups: [{ name: b('g'), lastDeliveredId: '1-1', pending: 0 }] },
+    expireAtMs: null,
+  },
+];
+const changed = (i: number, k: Partial<Key>): Key[] => base.map((x, j) => (j === i ? { ...x, ...k } : x));
+
+describe('KeyListDigest', () => {
+  it('is equal for the same keys, a score spelled 1.0 as 1 (the double the writer stores)', () => {
+    const spelled = changed(1, {
+      value: {
+        type: 'zset',
+        entries: [
+          [b('a'), '1.0'],
+          [b('b'), 'inf'],
+        ],
+      },
+    });
+    expect(digest(spelled)).toBe(digest(base));
+  });
+
+  it('differs for any change of a key', () => {
+    const variants: [string, Key[]][] = [
+      ['database', changed(0, { db: 2 })],
+      ['name', changed(0, { name: 'H' })],
+      ['expiry added', changed(0, { expireAtMs: 1 })],
+      ['expiry moved', changed(1, { expireAtMs: 1_900_000_000_001 })],
+      ['type', changed(2, { value: { type: 'set', members: [b('ab'), b('c')] } })],
+      [
+        'a value',
+        changed(0, {
+          value: {
+            type: 'hash',
+            fields: [
+              [b('f1'), b('v1')],
+              [b('f2'), b('v3')],
+            ],
+          },
+        }),
+      ],
+      [
+        'a score',
+        changed(1, {
+          value: {
+            type: 'zset',
+            entries: [
+              [b('a'), '1.5'],
+              [b('b'), 'inf'],
+            ],
+          },
+        }),
+      ],
+      ['element order', changed(2, { value: { type: 'list', items: [b('c'), b('ab')] } })],
+      ['element boundary', changed(2, { value: { type: 'list', items: [b('a'), b('bc')] } })],
+      ['a stream group', changed(3, { value: { type: 'stream', entries: [['1-1', [b('k'), b('v')]]], groups: [] } })],
+      ['a key less', base.slice(1)],
+      ['key order', [base[1]!, base[0]!, ...base.slice(2)]],
+    ];
+    const seen = new Set([digest(base)]);
+    for (const [what, keys] of variants) {
+      const d = digest(keys);
+      expect(seen.has(d), what).toBe(false);
+      seen.add(d);
+    }
+  });
+
+  it('a key by its bytes is not a key by its value, and its bytes count', () => {
+    const raw = (object: string) => {
+      const d = new KeyListDigest();
+      d.addRaw(0, b('k'), 0, b(object), null);
+      return d.hex();
+    };
+    const byValue = digest([{ db: 0, name: 'k', value: { type: 'string', value: b('\x03abc') }, expireAtMs: null }]);
+    expect(raw('\x03abc')).not.toBe(byValue);
+    expect(raw('\x03abd')).not.toBe(raw('\x03abc'));
+  });
+
+  it('holds a value past its batch (a big element goes to the hash as it is)', () => {
+    const big = Buffer.alloc(200 * 1024, 7);
+    const one = digest([{ db: 0, name: 'big', value: { type: 'list', items: [big, b('x')] }, expireAtMs: null }]);
+    const flipped = Buffer.from(big);
+    flipped[150_000] = 8;
+    expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [flipped, b('x')] }, expireAtMs: null }])).not.toBe(one);
+    expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [Buffer.from(big), b('x')] }, expireAtMs: null }])).toBe(one);
+  });
+});
