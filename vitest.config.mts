@@ -55,7 +55,7 @@ export default defineConfig({
   test: {
     setupFiles: ['test/support/setup.ts'],
     // One folder for every synth of the run, removed at its end (synths are shared, so no test removes one); one
-    // cfn-lint process for every template the run lints (its start-up was 3 CPU-s a call).
+    // cfn-lint process for every template the run lints, with the verdicts of unchanged templates kept between runs.
     globalSetup: ['test/support/synth-root.ts', 'test/support/cfn-lint-server.ts'],
     // Infrastructure tests synthesize whole apps; real-Redis tests start servers.
     testTimeout: 60_000,
