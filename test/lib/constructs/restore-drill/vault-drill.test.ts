@@ -115,9 +115,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
   const drBucket = () => recoveryBucketName(config.name, WORKLOAD, REGION);
   beforeAll(() => {
     config = loadConfig(FIXTURE);
-    // cdk-nag runs as a validation plugin: synth throws on an unacknowledged finding.
+    // cdk-nag runs as a validation plugin: synth throws on an unacknowledged finding. Three stacks: past the 60 s
+    // default on a machine whose cores are busy with the rest of the suite or another one (seen under load).
     synth = synthesize(config);
-  });
+  }, 300_000);
   afterAll(() => synth?.cleanup());
 
   describe('template', () => {
