@@ -1,7 +1,7 @@
 """cfn-lint for a whole test run in one Python process (test/support/cfn-lint-server.ts starts it, test/support/cfn-lint.ts asks it).
 
 Each `cfn-lint` command paid its start-up again (Python, cfn-lint's imports, its rules and schemas); the suite lints
-in 7 files (measured with 7 calls of golden templates of the suite's sizes: 65.9 CPU-s as commands, 56.1 here).
+in 8 files (measured with 7 calls of golden templates of the suite's sizes: 65.9 CPU-s as commands, 56.1 here).
 The linting itself is most of it (about 7 CPU-s per pair of templates), hence the verdicts kept between runs: a run
 whose templates are unchanged lints nothing. Here cfn-lint starts once, answers
 POST / {"args": [...], "files": [...]} with {"status": <exit code>, "output": <what it printed>} exactly as the
