@@ -54,8 +54,9 @@ export default defineConfig({
   resolve: { alias: { 'redis-dr/cdk': fileURLToPath(new URL('./lib/index.ts', import.meta.url)) } },
   test: {
     setupFiles: ['test/support/setup.ts'],
-    // One folder for every synth of the run, removed at its end (synths are shared, so no test removes one).
-    globalSetup: ['test/support/synth-root.ts'],
+    // One folder for every synth of the run, removed at its end (synths are shared, so no test removes one); one
+    // cfn-lint process for every template the run lints, with the verdicts of unchanged templates kept between runs.
+    globalSetup: ['test/support/synth-root.ts', 'test/support/cfn-lint-server.ts'],
     // Infrastructure tests synthesize whole apps; real-Redis tests start servers.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -30,7 +30,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../../test/support/redis-server.js';
-import { gitDescription, timedProcess } from '../support.js';
+import { gitDescription } from '../support.js';
+import { migrateFromRdb } from './migrate-run.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -48,8 +49,6 @@ const stringBytes = Math.round(Number(flags['string-mb']) * 1e6);
 const compressible = Number(flags.compressible);
 const random = Number(flags.random);
 const members = compressible > 0 || random > 0 ? 0 : Number(flags.members);
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
 const MB = 1e6;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -115,19 +114,7 @@ async function main(): Promise<void> {
     for (const verify of [false, true]) {
       const target = await startRedisServer({ args: ['--maxmemory', '0', '--maxmemory-policy', 'noeviction'] });
       try {
-        const p = await timedProcess(
-          process.execPath,
-          [BIN, 'migrate', '--from-rdb', file, '--to', target.url, '--json', ...(verify ? ['--verify'] : [])],
-          scratch,
-          ROOT,
-        );
-        let j: { copied?: number; error?: string | null; verify?: { equal?: boolean } } = {};
-        try {
-          j = JSON.parse(p.stdout) as typeof j;
-        } catch {
-          // reported below through the exit code
-        }
-        const maxRssMB = p.maxRssMiB === null ? null : (p.maxRssMiB * 1024 * 1024) / MB;
+        const { process: p, report: j, maxRssMB } = await migrateFromRdb(file, target.url, verify, scratch);
         runs.push({
           verify,
           code: p.code,

@@ -24,7 +24,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type Redis from 'ioredis';
 import { startRedisServer } from '../../test/support/redis-server.js';
-import { gitDescription, timedProcess } from '../support.js';
+import { gitDescription } from '../support.js';
+import { migrateFromRdb } from './migrate-run.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -40,8 +41,6 @@ const { values: flags } = parseArgs({
 const VALUES = Number(flags.values);
 const VALUE_BYTES = Math.round(Number(flags['value-mb']) * 1e6);
 const ELEMENT = Number(flags['element-bytes']);
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'redis-dr.cjs');
 const MB = 1e6;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -112,19 +111,7 @@ async function main(): Promise<void> {
       for (const verify of flags.modes.split(',').map((m) => m === 'verify')) {
         const target = await startRedisServer({ args: ['--maxmemory', '0', '--databases', '16'] });
         try {
-          const p = await timedProcess(
-            process.execPath,
-            [BIN, 'migrate', '--from-rdb', file, '--to', target.url, '--json', ...(verify ? ['--verify'] : [])],
-            scratch,
-            ROOT,
-          );
-          let j: { copied?: number; verify?: { equal?: boolean } } = {};
-          try {
-            j = JSON.parse(p.stdout) as typeof j;
-          } catch {
-            // reported through the exit code
-          }
-          const maxRssMB = p.maxRssMiB === null ? null : (p.maxRssMiB * 1024 * 1024) / MB;
+          const { process: p, report: j, maxRssMB } = await migrateFromRdb(file, target.url, verify, scratch);
           runs.push({
             case: kase,
             verify,

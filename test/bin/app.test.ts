@@ -13,12 +13,10 @@ const ROOT = join(__dirname, '..', '..');
 const TSX_LOADER = ['--import', 'tsx'];
 
 /**
- * Runs bin/app.ts the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR. With `validation`
- * false, as `cdk synth --no-validation` (CDK_VALIDATION=false): the CDK's WebAssembly template rules took half of
- * each run's CPU (8 of 17 s); the example run keeps them (the real app's default), and the vault config's templates
- * are validated in-process by test/lib/app.test.ts.
+ * Runs bin/app.ts the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR, with the CDK's
+ * template validation on (the real app's default).
  */
-function runApp(context: Record<string, unknown>, outdir: string, validation = true) {
+function runApp(context: Record<string, unknown>, outdir: string) {
   return spawnSync(process.execPath, [...TSX_LOADER, join(ROOT, 'bin', 'app.ts')], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -27,19 +25,20 @@ function runApp(context: Record<string, unknown>, outdir: string, validation = t
       HOME: process.env.HOME,
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
-      ...(validation ? {} : { CDK_VALIDATION: 'false' }),
     },
   });
 }
 
 /**
  * The entry's work (lib/cdk-entry.ts) on an App in this process, with the context `runApp` gives a child: the
- * refusals, which end before any synth. A child per refusal was a second of CPU each (node, tsx, aws-cdk-lib);
- * the children above keep the real entry's exit codes and its output of a whole synth.
+ * refusals, which end before any synth, and the vault config's synths (without the CDK's template validation: it took
+ * half of a run's CPU, 8 of 17 s, and test/lib/app.test.ts validates that config's templates). A child per run was node, tsx and
+ * aws-cdk-lib loaded again (about 4 CPU-s each); the example's run above keeps the real entry's exit code and output
+ * of a whole synth in a child.
  */
 function runEntry(context: Record<string, unknown>, outdir: string): { status: number; stderr: string } {
   let stderr = '';
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
   const status = runCdkEntry(app, { write: (text: string) => (stderr += text) });
   return { status, stderr };
 }
@@ -127,7 +126,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
 
   it('with a vault config, synthesizes the workload stacks only (never the vault: another account deploys it) and says which command deploys what', () => {
     const out = outdir();
-    const result = runApp({ config: 'test/fixtures/config/vault.json' }, out, false);
+    const result = runEntry({ config: 'test/fixtures/config/vault.json' }, out);
     expect(result.status).toBe(0);
     expect(result.stderr).not.toContain('placeholder');
     const lines = result.stderr.trim().split('\n');
@@ -150,7 +149,7 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
 
   it("with -c stacks=vault, synthesizes the vault stack alone and says it deploys first with the vault account's own credentials", () => {
     const out = outdir();
-    const result = runApp({ config: 'test/fixtures/config/vault.json', stacks: 'vault' }, out, false);
+    const result = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'vault' }, out);
     expect(result.status).toBe(0);
     const lines = result.stderr.trim().split('\n');
     expect(lines.filter((l) => /^ {2}RedisDr-vaulted-(Primary|Dr|Vault) \(/.test(l)).map((l) => l.split(' ')[2])).toEqual(['RedisDr-vaulted-Vault']);
