@@ -70,6 +70,13 @@ export const orgConfigSchema = z
           .regex(/^[a-z0-9][a-z0-9-]{2,40}$/, { error: says('must be 3-41 lowercase letters, digits or hyphens') })
           .optional()
           .meta({ description: 'Name prefix of the per-region buckets holding the Lambda assets: <prefix>-<region>. Default redis-dr-<name>-assets.' }),
+        delegatedAdmin: z
+          .boolean({ error: says('must be true or false') })
+          .default(false)
+          .meta({
+            description:
+              "true when the account deploying the StackSets is a delegated administrator of StackSets, not the management account: the StackSets are called as DELEGATED_ADMIN (CloudFormation's CallAs).",
+          }),
       })
       .prefault({})
       .meta({ description: 'How the StackSets roll out to the OUs (service-managed, automatic deployment).' }),
