@@ -57,6 +57,7 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
   'cloudformation:DescribeStacks': same('cloudformation', 'DescribeStacks'),
   'cloudwatch:DescribeAlarmHistory': same('cloudwatch', 'DescribeAlarmHistory'),
   'cloudwatch:DescribeAlarms': same('cloudwatch', 'DescribeAlarms'),
+  'config:SelectAggregateResourceConfig': same('config', 'SelectAggregateResourceConfig', 'the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory'),
   'elasticache:AddTagsToResource': same('elasticache', 'AddTagsToResource'),
   'elasticache:CopySnapshot': { actions: ['elasticache:CopySnapshot'], dependent: { ...EXPORT_DEPENDENT, ...TAG_ON_CREATE }, why: EXPORT_WHY },
   'elasticache:CreateReplicationGroup': { actions: ['elasticache:CreateReplicationGroup'], dependent: TAG_ON_CREATE },

@@ -80,6 +80,16 @@ export const orgConfigSchema = z
       })
       .prefault({})
       .meta({ description: 'How the StackSets roll out to the OUs (service-managed, automatic deployment).' }),
+    aggregator: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(/^[\w-]{1,256}$/, { error: says('must be an AWS Config aggregator name', 'letters, digits, _ and -') })
+          .meta({ description: 'The organization aggregator redis-dr org inventory queries (SelectAggregateResourceConfig).' }),
+        region: regionSchema.meta({ description: 'The region the aggregator lives in.' }),
+      })
+      .optional()
+      .meta({ description: "The organization's AWS Config aggregator (redis-dr org inventory); --aggregator overrides its name." }),
     ...orgTreeShape,
   })
   .meta({ title: 'redis-dr organization configuration', description: "Tiers, OUs and accounts of an organization's redis-dr." });
