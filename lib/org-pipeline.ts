@@ -38,7 +38,8 @@ export function orgWaves(org: OrgConfig): { ok: true; waves: OrgWave[] } | { ok:
     }
   }
   for (const ou of org.organizationalUnits) {
-    if (!seen.has(ou.id) && ou.accounts.length > 0) problems.push(`pipeline.waves names no wave for OU ${ou.name} (${ou.id}): add it to a wave, or its accounts are never deployed`);
+    if (!seen.has(ou.id) && ou.accounts.length > 0)
+      problems.push(`pipeline.waves names no wave for OU ${ou.name} (${ou.id}): add it to a wave, or its accounts are never deployed`);
   }
   if (problems.length > 0) return { ok: false, problems };
   const accountsOf = (ids: readonly string[]) => org.organizationalUnits.filter((ou) => ids.includes(ou.id)).flatMap((ou) => ou.accounts);

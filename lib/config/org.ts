@@ -82,7 +82,9 @@ export const orgConfigSchema = z
       .meta({ description: 'How the StackSets roll out to the OUs (service-managed, automatic deployment).' }),
     pipeline: z
       .strictObject({
-        account: accountIdSchema.meta({ description: 'The account the pipeline runs in (its CodePipeline, and the trust of every target account’s bootstrap).' }),
+        account: accountIdSchema.meta({
+          description: 'The account the pipeline runs in (its CodePipeline, and the trust of every target account’s bootstrap).',
+        }),
         connectionArn: z
           .string()
           .regex(/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, {
@@ -95,7 +97,12 @@ export const orgConfigSchema = z
           .meta({ description: 'The repository, <owner>/<repository>.' }),
         branch: z.string().min(1).default('main'),
         waves: z
-          .array(z.strictObject({ name: z.string().regex(/^[A-Za-z][\w-]{0,40}$/, { error: says('must be a short name: a letter, then letters, digits, _ or -') }), organizationalUnits: z.array(z.string()).min(1) }))
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z][\w-]{0,40}$/, { error: says('must be a short name: a letter, then letters, digits, _ or -') }),
+              organizationalUnits: z.array(z.string()).min(1),
+            }),
+          )
           .optional()
           .meta({ description: "The waves, in order, each the OUs (by id) whose listed accounts it deploys. Default: a wave per OU, in the config's order." }),
       })
