@@ -93,7 +93,7 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
     aggregator,
     region,
     notCollected: [
-      'serverless caches: AWS Config records AWS::ElastiCache::CacheCluster and ::ReplicationGroup here, not serverless caches; list them per account with redis-dr status --coverage',
+      'serverless caches: AWS Config records AWS::ElastiCache::CacheCluster and ::ReplicationGroup here, not serverless caches; list them per account with redis-dr status -c <config> --coverage',
     ],
   };
 }
