@@ -57,6 +57,12 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
   'cloudformation:DescribeStacks': same('cloudformation', 'DescribeStacks'),
   'cloudwatch:DescribeAlarmHistory': same('cloudwatch', 'DescribeAlarmHistory'),
   'cloudwatch:DescribeAlarms': same('cloudwatch', 'DescribeAlarms'),
+  'config:SelectAggregateResourceConfig': same(
+    'config',
+    'SelectAggregateResourceConfig',
+    'the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory',
+  ),
+  'config:PutEvaluations': same('config', 'PutEvaluations', 'the verified-copy Config rule answers its run (no resource type: *)'),
   'elasticache:AddTagsToResource': same('elasticache', 'AddTagsToResource'),
   'elasticache:CopySnapshot': { actions: ['elasticache:CopySnapshot'], dependent: { ...EXPORT_DEPENDENT, ...TAG_ON_CREATE }, why: EXPORT_WHY },
   'elasticache:CreateReplicationGroup': { actions: ['elasticache:CreateReplicationGroup'], dependent: TAG_ON_CREATE },
@@ -132,6 +138,11 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
   'secretsmanager:GetRandomPassword': same('secretsmanager', 'GetRandomPassword'),
   'secretsmanager:GetSecretValue': same('secretsmanager', 'GetSecretValue'),
   'secretsmanager:ListSecrets': same('secretsmanager', 'ListSecrets'),
+  'securityhub:BatchImportFindings': same(
+    'securityhub',
+    'BatchImportFindings',
+    "the account's own default product (arn:…:securityhub:<region>:<account>:product/<account>/default)",
+  ),
   'sns:ListSubscriptionsByTopic': same('sns', 'ListSubscriptionsByTopic'),
   'sns:Publish': {
     actions: ['sns:Publish'],

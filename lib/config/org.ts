@@ -70,9 +70,54 @@ export const orgConfigSchema = z
           .regex(/^[a-z0-9][a-z0-9-]{2,40}$/, { error: says('must be 3-41 lowercase letters, digits or hyphens') })
           .optional()
           .meta({ description: 'Name prefix of the per-region buckets holding the Lambda assets: <prefix>-<region>. Default redis-dr-<name>-assets.' }),
+        delegatedAdmin: z
+          .boolean({ error: says('must be true or false') })
+          .default(false)
+          .meta({
+            description:
+              "true when the account deploying the StackSets is a delegated administrator of StackSets, not the management account: the StackSets are called as DELEGATED_ADMIN (CloudFormation's CallAs).",
+          }),
       })
       .prefault({})
       .meta({ description: 'How the StackSets roll out to the OUs (service-managed, automatic deployment).' }),
+    pipeline: z
+      .strictObject({
+        account: accountIdSchema.meta({
+          description: 'The account the pipeline runs in (its CodePipeline, and the trust of every target account’s bootstrap).',
+        }),
+        connectionArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[\w-]+$/, {
+            error: says('must be a CodeConnections connection ARN', 'copy it from Developer Tools > Settings > Connections'),
+          })
+          .meta({ description: 'The connection to the repository holding this config (CodeConnections).' }),
+        repository: z
+          .string()
+          .regex(/^[\w.-]+\/[\w.-]+$/, { error: says('must be <owner>/<repository>') })
+          .meta({ description: 'The repository, <owner>/<repository>.' }),
+        branch: z.string().min(1).default('main'),
+        waves: z
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z][\w-]{0,40}$/, { error: says('must be a short name: a letter, then letters, digits, _ or -') }),
+              organizationalUnits: z.array(z.string()).min(1),
+            }),
+          )
+          .optional()
+          .meta({ description: "The waves, in order, each the OUs (by id) whose listed accounts it deploys. Default: a wave per OU, in the config's order." }),
+      })
+      .optional()
+      .meta({ description: 'The CDK Pipelines path (-c stacks=org-pipeline): a wave per group of OUs, a stage per account.' }),
+    aggregator: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(/^[\w-]{1,256}$/, { error: says('must be an AWS Config aggregator name', 'letters, digits, _ and -') })
+          .meta({ description: 'The organization aggregator redis-dr org inventory queries (SelectAggregateResourceConfig).' }),
+        region: regionSchema.meta({ description: 'The region the aggregator lives in.' }),
+      })
+      .optional()
+      .meta({ description: "The organization's AWS Config aggregator (redis-dr org inventory); --aggregator overrides its name." }),
     ...orgTreeShape,
   })
   .meta({ title: 'redis-dr organization configuration', description: "Tiers, OUs and accounts of an organization's redis-dr." });

@@ -35,6 +35,7 @@ export const HANDLERS = [
   'report',
   'scrub',
   'snapshot',
+  'verified-copy-rule',
   'verify-rdb',
 ] as const;
 /** A handler file name under `lambdas/handlers/`, without extension. */

@@ -18,10 +18,12 @@ const ROOT = join(__dirname, '..', '..');
 const PREFIX: Record<string, string> = {
   cloudformation: 'cloudformation',
   cloudwatch: 'cloudwatch',
+  'config-service': 'config',
   elasticache: 'elasticache',
   lambda: 'lambda',
   'resource-groups-tagging-api': 'tag',
   s3: 's3',
+  securityhub: 'securityhub',
   scheduler: 'scheduler',
   'secrets-manager': 'secretsmanager',
   sfn: 'states',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { OrgInventoryOptions } from './inventory-action.js';
 import type { OrgPlanOptions } from './plan-action.js';
 
 /** Defines `redis-dr org` (options and help); its action modules load only when they run. */
@@ -13,4 +14,15 @@ export function orgCommand(program: Command): void {
     .option('--tier <name>', "only this tier (a cache's redis-dr:tier tag value); a name of no tier is refused")
     .option('--json', 'print the plans as JSON')
     .action(async (options: OrgPlanOptions) => (await import('./plan-action.js')).orgPlanAction(options));
+  org
+    .command('inventory')
+    .usage('--config <org config> [--aggregator <name>] [--region <region>] [--json]')
+    .description(
+      'every ElastiCache cache of the organization from an AWS Config aggregator: account, region, tier and state (protected by redis-dr, native backups only, unprotectable, unprotected)',
+    )
+    .requiredOption('-c, --config <file>', 'the org config, e.g. config/org-example.json')
+    .option('--aggregator <name>', "the organization's AWS Config aggregator (default: the config's aggregator.name)")
+    .option('--region <region>', "the aggregator's region (default: the config's aggregator.region, else regions.primary)")
+    .option('--json', 'print the inventory as JSON')
+    .action(async (options: OrgInventoryOptions) => (await import('./inventory-action.js')).orgInventoryAction(options));
 }

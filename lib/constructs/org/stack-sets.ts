@@ -40,6 +40,8 @@ export class GroupStackSets extends Construct {
         stackSetName: `redis-dr-${org.name}-${group.name}-${where}`,
         description: `redis-dr ${org.name}: ${where === 'dr' ? 'the DR region' : 'the primary region'} of accounts ${group.name} (${group.plans.tiers.map((t) => t.name).join(', ')})`,
         permissionModel: 'SERVICE_MANAGED',
+        // A delegated administrator must say so on every call; the management account calls as itself (CloudFormation's default).
+        callAs: org.stackSets.delegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF',
         autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
         capabilities: ['CAPABILITY_NAMED_IAM'],
         managedExecution: { Active: true },

@@ -1,0 +1,110 @@
+/**
+ * Each cache of an account judged against the account's newest scheduled
+ * report, control by control: what the AWS Config custom rule
+ * (`redis-dr-verified-copy`) and the Security Hub findings say. Pure.
+ *
+ * - a data-tiering, Memcached or t1.micro cache: `not-applicable` (no DR copy
+ *   is possible; the coverage rule's reason);
+ * - a drill's restore: `not-applicable` (deleted when the drill ends);
+ * - no report, a report that is none, or one older than its period: `fail`
+ *   (the schedule stopped: nothing vouches for the copies now);
+ * - a cache the report judged: that control's verdict and why;
+ * - a cache the report does not name: `fail`, not protected by redis-dr.
+ */
+import { type CacheInfo, exportUnsupported, snapshotUnsupported } from '../plans/coverage.js';
+import { TAGS } from '../plans/types.js';
+import { accountLine, type ReportKey, reportRecordSchema } from './rollup.js';
+
+/** The report controls judged per cache, and what each says when it passes. */
+export const CACHE_CONTROLS = {
+  'cross-region-copy': 'a verified copy in the DR region within the RPO',
+  'restore-time': 'a restore drilled within the period, within the RTO',
+} as const;
+/** A control judged per cache. */
+export type CacheControl = keyof typeof CACHE_CONTROLS;
+
+/** One cache × control. */
+export interface CacheVerdict {
+  readonly cache: CacheInfo;
+  readonly control: CacheControl;
+  readonly verdict: 'pass' | 'fail' | 'not-applicable';
+  readonly why: string;
+  /** When the evidence was made (the report's end); the evaluation time when there is none. */
+  readonly evidenceAt: Date;
+}
+
+/** The account's newest report: its key and its parsed JSON body (or what failed to parse). */
+export interface NewestReport {
+  readonly key: ReportKey;
+  readonly body: unknown;
+}
+
+/**
+ * Every cache × control of `caches` from the newest report (undefined: none
+ * found under `where`).
+ */
+export function cacheVerdicts(caches: readonly CacheInfo[], newest: NewestReport | undefined, where: string, now: Date): CacheVerdict[] {
+  const controls = Object.keys(CACHE_CONTROLS) as CacheControl[];
+  const line = newest && accountLine(newest.key, newest.body, now);
+  const parsed = newest && line?.state !== 'malformed' ? reportRecordSchema.parse(newest.body) : undefined;
+  const evidenceAt = newest && parsed ? newest.key.until : now;
+  const out: CacheVerdict[] = [];
+  for (const cache of caches) {
+    const all = (verdict: CacheVerdict['verdict'], why: string) => {
+      for (const control of controls) out.push({ cache, control, verdict, why, evidenceAt });
+    };
+    const cannot = snapshotUnsupported(cache) ?? exportUnsupported(cache);
+    if (cache.tags[TAGS.drill] !== undefined) all('not-applicable', `a drill's restore (${TAGS.drill}), deleted when the drill ends`);
+    else if (cannot) all('not-applicable', cannot);
+    else if (!newest) all('fail', `no redis-dr report under ${where}: redis-dr does not protect this account, or its scheduled report never ran`);
+    else if (!parsed || line?.state === 'stale') all('fail', `${newest.key.key}: ${line?.why}`);
+    else {
+      const judged = parsed.caches.find((c) => c.facts.cache === cache.id);
+      for (const control of controls) {
+        const c = judged?.controls.find((x) => x.control === control);
+        if (!judged)
+          out.push({
+            cache,
+            control,
+            verdict: 'fail',
+            why: `not protected by redis-dr: no plan of ${parsed.deployment} selects it (${newest.key.key})`,
+            evidenceAt,
+          });
+        else if (!c) out.push({ cache, control, verdict: 'fail', why: `report ${newest.key.key} does not judge ${control} for it`, evidenceAt });
+        else out.push({ cache, control, verdict: c.verdict === 'n/a' ? 'not-applicable' : c.verdict, why: c.why, evidenceAt });
+      }
+    }
+  }
+  return out;
+}
+
+/** An AWS Config evaluation of one cache (PutEvaluations' fields). */
+export interface RuleEvaluation {
+  readonly resourceType: 'AWS::ElastiCache::ReplicationGroup';
+  readonly resourceId: string;
+  readonly compliance: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
+  /** At most 256 characters (the API's bound). */
+  readonly annotation: string;
+}
+
+/** The Config API's bound on an annotation. */
+export const ANNOTATION_MAX = 256;
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * The Config rule's evaluations: the `cross-region-copy` control of each
+ * replication group (serverless caches are no resource type Config records:
+ * not evaluated, docs/org.md).
+ */
+export function ruleEvaluations(verdicts: readonly CacheVerdict[]): RuleEvaluation[] {
+  const compliance = { pass: 'COMPLIANT', fail: 'NON_COMPLIANT', 'not-applicable': 'NOT_APPLICABLE' } as const;
+  return verdicts
+    .filter((v) => v.control === 'cross-region-copy' && v.cache.kind === 'replication-group')
+    .map((v) => ({
+      resourceType: 'AWS::ElastiCache::ReplicationGroup',
+      resourceId: v.cache.id,
+      compliance: compliance[v.verdict],
+      annotation: clip(v.why, ANNOTATION_MAX),
+    }));
+}

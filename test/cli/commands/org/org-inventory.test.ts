@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigServiceClient, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../support/in-process.js';
+
+/**
+ * `redis-dr org inventory`: the organization's caches from an AWS Config
+ * aggregator (answered by aws-sdk-client-mock at the SDK boundary), each
+ * with its state; the exit codes (1 an unprotected cache, 2 bad input).
+ */
+const EXAMPLE = 'config/org-example.json';
+const DIR = mkdtempSync(join(tmpdir(), 'redis-dr-org-inventory-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+const config = mockClient(ConfigServiceClient);
+afterEach(() => config.reset());
+
+const cache = (account: string, id: string, tags: Record<string, string> = {}, retention = 0) =>
+  JSON.stringify({
+    accountId: account,
+    awsRegion: 'eu-west-1',
+    resourceType: 'AWS::ElastiCache::ReplicationGroup',
+    resourceId: id,
+    tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    configuration: { snapshotRetentionLimit: retention },
+  });
+
+/** The aggregator's answers: caches (two pages), then the stacks. */
+function answer(caches: string[], stacks: string[]): void {
+  const half = Math.ceil(caches.length / 2);
+  config.on(SelectAggregateResourceConfigCommand).callsFake((input: { Expression: string; NextToken?: string }) => {
+    if (input.Expression.includes('CloudFormation')) return { Results: stacks };
+    return input.NextToken === 'p2' ? { Results: caches.slice(half) } : { Results: caches.slice(0, half), NextToken: 'p2' };
+  });
+}
+
+const STACK_111 = JSON.stringify({ accountId: '111111111111', awsRegion: 'eu-west-1', resourceName: 'StackSet-redis-dr-acme-a-primary-1' });
+
+describe('redis-dr org inventory', () => {
+  it('lists every cache with its state over every page, and exits 1 when one is unprotected or has native backups only', async () => {
+    answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' }), cache('444444444444', 'sessions', {}, 5)], [STACK_111]);
+    const r = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(
+      /^org inventory \(aggregator org-agg in eu-west-1\): 2 cache\(s\), 1 protected by redis-dr, 1 native backups only, 0 unprotectable, 0 unprotected$/m,
+    );
+    expect(r.stdout).toMatch(/^ {2}protected +111111111111 eu-west-1 replication-group orders tier gold$/m);
+    expect(r.stdout).toMatch(/^ {2}native-backups-only +444444444444 eu-west-1 replication-group sessions tier bronze \(default\): .*automatic backups 5 day/m);
+    expect(r.stdout).toMatch(/not collected: serverless caches/);
+    expect(r.code).toBe(1);
+  });
+
+  it('exits 0 when every cache is protected; --json gives the inventory as data', async () => {
+    answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+    const r = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg', '--json']);
+    expect(r.code).toBe(0);
+    const inv = JSON.parse(r.stdout) as { counts: Record<string, number>; caches: { id: string; state: string }[] };
+    expect(inv.counts.protected).toBe(1);
+    expect(inv.caches).toEqual([expect.objectContaining({ id: 'orders', state: 'protected' })]);
+  });
+
+  it('exits 2 naming a tier tag that names no tier, still listing the rest', async () => {
+    answer([cache('111111111111', 'typo', { 'redis-dr:tier': 'gould' }), cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+    const r = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/BAD TAG 111111111111\/eu-west-1 typo: tag redis-dr:tier names no tier, got "gould"/);
+    expect(r.stdout).toMatch(/protected +111111111111 eu-west-1 replication-group orders/);
+  });
+
+  it('refuses with exit 2 when no aggregator is named, and names an aggregator Config does not know', async () => {
+    const none = await runInProcess(['org', 'inventory', '-c', EXAMPLE]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--aggregator is required: config\/org-example\.json has no aggregator\.name/);
+    config.on(SelectAggregateResourceConfigCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchConfigurationAggregatorException' }));
+    const unknown = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--aggregator names no AWS Config aggregator in eu-west-1, got "nope"/);
+  });
+
+  it("takes the aggregator's name and region from the org config", async () => {
+    const raw = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
+    const file = join(DIR, 'with-aggregator.json');
+    writeFileSync(file, JSON.stringify({ ...raw, aggregator: { name: 'aws-controltower-agg', region: 'eu-central-1' } }));
+    answer([], []);
+    const r = await runInProcess(['org', 'inventory', '-c', file]);
+    expect(r.stdout).toMatch(/aggregator aws-controltower-agg in eu-central-1\): 0 cache\(s\)/);
+    expect(config.commandCalls(SelectAggregateResourceConfigCommand)[0]!.args[0].input.ConfigurationAggregatorName).toBe('aws-controltower-agg');
+    expect(r.code).toBe(0);
+  });
+});

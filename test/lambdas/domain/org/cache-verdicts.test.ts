@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ANNOTATION_MAX, cacheVerdicts, ruleEvaluations } from '../../../../lambdas/domain/org/cache-verdicts.js';
+import { parseReportKey } from '../../../../lambdas/domain/org/rollup.js';
+import type { CacheInfo } from '../../../../lambdas/domain/plans/coverage.js';
+
+/**
+ * Each cache judged against the account's newest report: the Config rule's
+ * COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE with its annotation.
+ */
+const NOW = new Date('2026-11-25T12:00:00Z');
+const KEY = parseReportKey('111111111111/eu-west-1/reports/weekly/2026-11-23T0000Z/report.json')!;
+const rg = (id: string, extra: Partial<CacheInfo> = {}): CacheInfo => ({
+  kind: 'replication-group',
+  id,
+  dataTiering: false,
+  clusterMode: false,
+  tags: {},
+  ...extra,
+});
+const control = (name: string, verdict: 'pass' | 'fail' | 'n/a', why: string) => ({ control: name, verdict, why });
+const REPORT = {
+  deployment: 'acme-a',
+  until: '2026-11-23T00:00:00Z',
+  caches: [
+    {
+      facts: { cache: 'orders' },
+      controls: [control('cross-region-copy', 'pass', 'newest verified copy 40 min old, RPO 240'), control('restore-time', 'pass', 'drilled')],
+    },
+    {
+      facts: { cache: 'ledger' },
+      controls: [control('cross-region-copy', 'fail', 'newest verified copy 9 h old, RPO 240'), control('restore-time', 'n/a', 'no drill')],
+    },
+  ],
+};
+const evaluate = (caches: CacheInfo[], body: unknown = REPORT, key = KEY) => ruleEvaluations(cacheVerdicts(caches, { key, body }, 's3://dr/reports/', NOW));
+
+describe('the verified-copy rule', () => {
+  it("is COMPLIANT for a cache whose copy the report verified within the RPO, NON_COMPLIANT with the report's why otherwise", () => {
+    expect(evaluate([rg('orders'), rg('ledger')])).toEqual([
+      {
+        resourceType: 'AWS::ElastiCache::ReplicationGroup',
+        resourceId: 'orders',
+        compliance: 'COMPLIANT',
+        annotation: 'newest verified copy 40 min old, RPO 240',
+      },
+      {
+        resourceType: 'AWS::ElastiCache::ReplicationGroup',
+        resourceId: 'ledger',
+        compliance: 'NON_COMPLIANT',
+        annotation: 'newest verified copy 9 h old, RPO 240',
+      },
+    ]);
+  });
+
+  it('is NON_COMPLIANT for a cache no plan protects, and for every cache when there is no report', () => {
+    expect(evaluate([rg('stray')])[0]).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      annotation: expect.stringMatching(/^not protected by redis-dr: no plan of acme-a/),
+    });
+    const none = ruleEvaluations(cacheVerdicts([rg('orders')], undefined, 's3://dr/reports/', NOW));
+    expect(none[0]).toMatchObject({ compliance: 'NON_COMPLIANT', annotation: expect.stringMatching(/^no redis-dr report under s3:\/\/dr\/reports\//) });
+  });
+
+  it('is NON_COMPLIANT when the newest report is older than its period, or is no report', () => {
+    const old = parseReportKey('111111111111/eu-west-1/reports/weekly/2026-11-01T0000Z/report.json')!;
+    expect(evaluate([rg('orders')], REPORT, old)[0]).toMatchObject({
+      compliance: 'NON_COMPLIANT',
+      annotation: expect.stringMatching(/24 days old, over its period/),
+    });
+    expect(evaluate([rg('orders')], { notJson: 'x' })[0]).toMatchObject({ compliance: 'NON_COMPLIANT', annotation: expect.stringMatching(/not a report/) });
+  });
+
+  it("is NOT_APPLICABLE for a data-tiering cache (no DR copy possible) and a drill's restore", () => {
+    const out = evaluate([rg('tiered', { dataTiering: true }), rg('drill-x', { tags: { 'redis-dr:drill': 'd1' } })]);
+    expect(out.map((e) => [e.resourceId, e.compliance])).toEqual([
+      ['tiered', 'NOT_APPLICABLE'],
+      ['drill-x', 'NOT_APPLICABLE'],
+    ]);
+    expect(out[0]!.annotation).toMatch(/^data tiering/);
+  });
+
+  it('evaluates no serverless cache (not a type Config records) and clips an annotation to 256 characters', () => {
+    const long = { ...REPORT, caches: [{ facts: { cache: 'orders' }, controls: [control('cross-region-copy', 'fail', 'x'.repeat(400))] }] };
+    const out = evaluate([rg('orders'), { ...rg('sls'), kind: 'serverless-cache' }], long);
+    expect(out.map((e) => e.resourceId)).toEqual(['orders']);
+    expect(out[0]!.annotation).toHaveLength(ANNOTATION_MAX);
+  });
+});
