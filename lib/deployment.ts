@@ -509,6 +509,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
     drillStateMachineArns: { ...(primaryArn ? { primary: primaryArn } : {}), ...(drArn ? { dr: drArn } : {}) },
     alarmPrefix: alarmNamePrefix(config.name),
     minRetentionDays: reportSettings(config).minRetentionDays,
+    ...(config.report?.policyDocument !== undefined ? { policyDocument: config.report.policyDocument } : {}),
   };
 }
 

@@ -33,8 +33,8 @@ export interface ListedVault {
 /**
  * An upper estimate of the vault bucket policy's bytes with `accounts`
  * listed: the statements that name no account (measured 3,112 bytes with a
- * 42-character bucket name; each statement names the bucket ARN, counted
- * 30 times) plus, per account, its principal in the replication, bucket
+ * 42-character bucket name, before the vault scrub's two; each statement
+ * names the bucket ARN, counted 32 times) plus, per account, its principal in the replication, bucket
  * settings and reports statements and its two replication roles' ARNs; the
  * drill grant (one account, both drill roles) counted whether or not drills
  * seed from the vault.
@@ -43,7 +43,8 @@ export function listedVaultPolicyBytes(v: ListedVault): number {
   const bucket = `redis-dr-${v.deployment}-${v.vaultAccount}-${v.vaultRegion}`;
   const drills = vaultDrillRoleNames(v.deployment, v.drRegion);
   // The drill grant: two statements naming the account and both roles, and their conditions (measured about 800 bytes).
-  const fixed = 1500 + 30 * bucket.length + 2 * (PRINCIPAL_BYTES + roleArnBytes(drills.seedCopy) + roleArnBytes(drills.select)) + 700;
+  // The vault scrub's two statements reserving its records' prefix (about 400 bytes besides the bucket ARN they name twice) included.
+  const fixed = 2000 + 32 * bucket.length + 2 * (PRINCIPAL_BYTES + roleArnBytes(drills.seedCopy) + roleArnBytes(drills.select)) + 700;
   const perAccount =
     3 * PRINCIPAL_BYTES + roleArnBytes(replicationRoleName(v.deployment, v.primaryRegion)) + roleArnBytes(replicationRoleName(v.deployment, v.drRegion));
   return fixed + v.accounts * perAccount;

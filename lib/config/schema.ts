@@ -573,8 +573,17 @@ const reportSchema = z
       .max(36500, { error: says('must be at most 36500 days', 'e.g. 365') })
       .optional()
       .meta({ description: "The retention control's floor: each plan must keep recovery points at least this many days. Default: 30." }),
+    policyDocument: z
+      .string({ error: says('must be a URL or a path', 'e.g. "https://wiki.example.com/backup-policy" or "s3://grc-bucket/redis-dr/policy.html"') })
+      .min(1, { error: says('must not be empty', 'leave it out, or name where `redis-dr policy -c <config>` writes the policy document') })
+      .max(2048, { error: says('must be at most 2048 characters', 'a shorter URL') })
+      .optional()
+      .meta({
+        description:
+          'Where the backup policy document is kept (ISO 27001 A.8.13: the output of `redis-dr policy -c <config>`, regenerated with every config change): the scheduled reports link to it ("Held against the backup policy"), as `report --policy` does. No link when left out.',
+      }),
   })
-  .meta({ description: 'The DR report (docs/reports.md): its schedule and the floor of its retention control.' });
+  .meta({ description: 'The DR report (docs/reports.md): its schedule, the floor of its retention control, and the policy document it links to.' });
 
 /** The config's shape and defaults, without the cross-field checks. */
 export const baseSchema = z

@@ -12,13 +12,48 @@ import { JobFunction } from './job-function.js';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './monitoring/function-settings.js';
 import { PlanSchedules } from './plan-schedules.js';
 
-/** Props for {@link DrScrub}. */
-export interface DrScrubProps extends MonitoringFunctionProps {
+/** What a scheduled scrub's function needs: the DR stack's or the vault's (lib/constructs/vault/vault-scrub.ts). */
+export interface ScheduledScrubProps extends MonitoringFunctionProps {
   readonly config: RedisDrConfig;
-  /** The DR bucket: the copies it re-reads, and where its records go (`scrub/`). */
-  readonly bucket: s3.IBucket;
   readonly alerts: AlertTopic;
   readonly scheduleGroup: scheduler.IScheduleGroup;
+}
+
+/**
+ * The scrub function (handler `scrub`, one engine: lambdas/jobs/scrub/bucket-scrub.ts) and its daily schedule
+ * (SCRUB_SCHEDULE, no retry: a failed run is a finding already paged, tomorrow's run takes the copies still due).
+ * Its role is granted nothing here: each place grants what its own scrub reads and writes.
+ */
+export function scheduledScrub(
+  scope: Construct,
+  props: ScheduledScrubProps,
+  what: { readonly description: string; readonly purpose: string; readonly input: DrScrubInput },
+): JobFunction {
+  const fn = new JobFunction(scope, 'Scrub', {
+    handler: 'scrub',
+    description: what.description,
+    // The run stops at its time budget (60 s kept back) and writes a PARTIAL record: a run killed at the timeout writes none.
+    timeout: Duration.minutes(15),
+    serviceName: 'redis-dr-scrub',
+    environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.config.name },
+    // The verifier reads fastest with two vCPUs; copies are read one at a time.
+    ...monitoringFunctionSettings({ ...props, memorySizeMb: props.config.lambda.verifyMemorySizeMb ?? VERIFY_MEMORY_MB }),
+  });
+  new PlanSchedules(scope, 'Schedule', {
+    function: fn.function,
+    deadLetterQueue: props.deadLetterQueue,
+    group: props.scheduleGroup,
+    purpose: what.purpose,
+    retryAttempts: 0,
+    schedules: [{ plan: 'scrub', cron: SCRUB_SCHEDULE, timeZone: 'UTC', input: JSON.parse(JSON.stringify(what.input)) as Record<string, unknown> }],
+  });
+  return fn;
+}
+
+/** Props for {@link DrScrub}. */
+export interface DrScrubProps extends ScheduledScrubProps {
+  /** The DR bucket: the copies it re-reads, and where its records go (`scrub/`). */
+  readonly bucket: s3.IBucket;
 }
 
 /**
@@ -38,30 +73,12 @@ export class DrScrub extends Construct {
   constructor(scope: Construct, id: string, props: DrScrubProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.function = new JobFunction(this, 'Scrub', {
-      handler: 'scrub',
-      description: 'redis-dr: re-read a daily sample of the DR copies (every copy within scrub.days) and page rdb-corrupt on a bad one',
-      timeout: Duration.minutes(15),
-      // The verifier reads fastest with two vCPUs; copies are read one at a time.
-      serviceName: 'redis-dr-scrub',
-      environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn, REDIS_DR_DEPLOYMENT: props.config.name },
-      ...monitoringFunctionSettings({ ...props, memorySizeMb: props.config.lambda.verifyMemorySizeMb ?? VERIFY_MEMORY_MB }),
-    });
     const { config } = props;
     const primaryBucket = recoveryBucketName(config.name, config.primary.account ?? stack.account, config.primary.region);
-    const input: DrScrubInput = {
-      bucket: props.bucket.bucketName,
-      days: scrubSettings(config).days,
-      primary: { bucket: primaryBucket, region: config.primary.region },
-    };
-    new PlanSchedules(this, 'Schedule', {
-      function: this.function.function,
-      deadLetterQueue: props.deadLetterQueue,
-      group: props.scheduleGroup,
+    this.function = scheduledScrub(this, props, {
+      description: 'redis-dr: re-read a daily sample of the DR copies (every copy within scrub.days) and page rdb-corrupt on a bad one',
       purpose: 'DR scrub',
-      // One try: a failed run is a finding (a bad copy), paged already; tomorrow's run takes the copies still due.
-      retryAttempts: 0,
-      schedules: [{ plan: 'scrub', cron: SCRUB_SCHEDULE, timeZone: 'UTC', input: JSON.parse(JSON.stringify(input)) as Record<string, unknown> }],
+      input: { bucket: props.bucket.bucketName, days: scrubSettings(config).days, primary: { bucket: primaryBucket, region: config.primary.region } },
     });
     const nag = nagPseudoParameters(this);
     const nagBucket = recoveryBucketName(config.name, config.primary.account ?? nag.account, config.primary.region);

@@ -21,6 +21,7 @@ import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
 import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault/vault-bucket.js';
+import { VaultScrub } from '../constructs/vault/vault-scrub.js';
 
 /** Props for {@link VaultStack}. */
 export interface VaultStackProps extends StackProps {
@@ -50,6 +51,8 @@ export class VaultStack extends Stack {
   public readonly alarms: AlarmFactory;
   /** Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR region). */
   public readonly freshness: JobFunction;
+  /** Re-reads, daily, a sample of the replicas so every one is re-read within `scrub.days` (docs/scrub.md). */
+  public readonly scrub: JobFunction;
 
   constructor(scope: Construct, id: string, props: VaultStackProps) {
     super(scope, id, props);
@@ -132,6 +135,7 @@ export class VaultStack extends Stack {
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
     }).function;
+    this.scrub = this.addScrub(config, schedules, deadLetters);
     const metrics = new MetricFactory(config.metricsNamespace);
     for (const stale of vaultStaleAlarms(exporting)) {
       const metric = metrics.metric(METRIC.verifiedCopyAge, { [DIMENSION.plan]: stale.plan, ...(stale.target ? { [DIMENSION.target]: stale.target } : {}) });
@@ -146,6 +150,29 @@ export class VaultStack extends Stack {
       });
     }
     new CfnOutput(this, VAULT_BUCKET_OUTPUT, { description: 'The vault bucket (Object Lock COMPLIANCE)', value: this.vaultBucket.bucket.bucketName });
+  }
+
+  /** The daily scrub of the replicas (docs/scrub.md), its records' prefix reserved, and its failures paged (a bad replica, a PARTIAL run). */
+  private addScrub(config: RedisDrConfig, schedules: scheduler.IScheduleGroup, deadLetters: DeadLetterQueue): JobFunction {
+    const scrub = new VaultScrub(this, 'Scrub', {
+      config,
+      bucket: this.vaultBucket.bucket,
+      alerts: this.alerts,
+      scheduleGroup: schedules,
+      deadLetterQueue: deadLetters.queue,
+      logRetention: logRetentionOf(config.lambda.logRetentionDays),
+      metricsNamespace: config.metricsNamespace,
+    }).function;
+    this.vaultBucket.reserveScrubRecords(scrub.role);
+    this.alarms.addAlarm('lambda-errors', scrub.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
+      description:
+        'The vault scrub failed: a replica re-read was bad (paged as rdb-corrupt), the run stopped PARTIAL, or it could not run. Its record is under redis-dr-vault-scrub/.',
+      threshold: 1,
+      missing: cloudwatch.TreatMissingData.NOT_BREACHING,
+      suffix: 'vault-scrub',
+      direct: true,
+    });
+    return scrub;
   }
 
   /**

@@ -163,17 +163,18 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       const config = loadConfig(file);
       const synth = synthesize(config);
       synths.push(synth);
-      for (const [template, region] of [
-        [synth.primary, config.primary.region],
-        [synth.dr, config.dr.region],
-      ] as const) {
+      // The vault drill's fixture has a vault: its stack's scrub role is judged as `vault-scrub` (its calls: vault-scrub.test.ts).
+      const vault = file === VAULT_DRILL_CONFIG && synth.vault && config.vault ? [[synth.vault, config.vault.region, 'vault-'] as const] : [];
+      for (const [template, region, named = ''] of [[synth.primary, config.primary.region], [synth.dr, config.dr.region], ...vault] as const) {
         const json = template.toJSON() as TemplateJson;
-        const standIns = { region, account: ACCOUNT };
+        // The vault stack is deployed in the vault account (its key policy names that account's root).
+        const standIns = { region, account: named && config.vault ? config.vault.account : ACCOUNT };
         for (const [id, r] of Object.entries(json.Resources ?? {})) {
-          const handler = /^redis-dr (.+) function$/.exec(String(r.Properties?.Description ?? ''))?.[1];
-          if (r.Type !== 'AWS::IAM::Role' || !handler) continue;
-          // The vault drill's fixture adds the one role only it has; the others are judged in the two configs above.
-          if (file === VAULT_DRILL_CONFIG && handler !== 'drill-seed-copy') continue;
+          const described = /^redis-dr (.+) function$/.exec(String(r.Properties?.Description ?? ''))?.[1];
+          if (r.Type !== 'AWS::IAM::Role' || !described) continue;
+          const handler = `${named}${described}`;
+          // The vault drill's fixture adds the roles only it has; the others are judged in the two configs above.
+          if (file === VAULT_DRILL_CONFIG && handler !== 'drill-seed-copy' && handler !== 'vault-scrub') continue;
           roles.push({
             handler,
             stack: `${config.name} ${region}`,

@@ -29,6 +29,8 @@ export const PRINCIPALS: Record<string, string> = {
   'drill-verify.test.ts': 'drill-verify',
   'elasticache-report.test.ts': 'report',
   'dr-scrub.test.ts': 'scrub',
+  // The vault stack's scrub role (handler scrub there): test/lib/iam-functions.test.ts names the vault's roles vault-<handler>.
+  'vault-scrub.test.ts': 'vault-scrub',
   'export.test.ts': 'export',
   'freshness.test.ts': 'freshness',
   'probe.test.ts': 'probe',

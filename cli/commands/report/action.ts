@@ -113,7 +113,13 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
       const { report, written, vaultCopies } = await reportOfDeployment(
         minRetention === undefined ? input : { ...input, minRetentionDays: minRetention },
         aws,
-        { since, until, generatedAt: now, ...(options.policy !== undefined ? { policyDocument: options.policy } : {}) },
+        // --policy, else the config's report.policyDocument (as the scheduled report links it).
+        {
+          since,
+          until,
+          generatedAt: now,
+          ...((options.policy ?? input.policyDocument) !== undefined ? { policyDocument: options.policy ?? input.policyDocument } : {}),
+        },
         outputs,
         reportSettings(config).periods,
       );

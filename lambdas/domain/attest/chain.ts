@@ -4,7 +4,7 @@
  * digest of what it attests (the record without its attestation, in
  * canonical form), the digest of the previous record's attestation, its
  * place in the chain (`seq`, from 1), the deployment it belongs to, and an
- * Ed25519 signature over all of that. Changing a digit breaks the digest;
+ * Ed25519 (a local key) or ECDSA P-256 (a KMS key) signature over all of that. Changing a digit breaks the digest;
  * deleting a record leaves a gap in `seq` and a `previous` that names no
  * record; a record of another deployment says so. Pure (node:crypto only).
  */
@@ -24,14 +24,23 @@ export interface Attestation {
   readonly previous: string | null;
   /** SHA-256 of the signing key's public key (SPKI DER): which key to check with. */
   readonly keyId: string;
-  /** Ed25519 over the canonical JSON of the attestation without `signature`, base64. */
+  /**
+   * Over the canonical JSON of the attestation without `signature`, base64: Ed25519 (a local key), or ECDSA
+   * P-256 with SHA-256, DER-encoded (what a KMS `ECC_NIST_P256` key's Sign answers with ECDSA_SHA_256).
+   */
   readonly signature: string;
 }
 
-/** A key that signs. */
+/** A key that signs (a local key answers at once). */
 export interface Signer {
   readonly keyId: string;
   sign(data: Uint8Array): string;
+}
+
+/** A key that signs, maybe remotely (KMS Sign): the signature's base64, when it comes. */
+export interface AsyncSigner {
+  readonly keyId: string;
+  sign(data: Uint8Array): string | Promise<string>;
 }
 
 /** The id of a public key: SHA-256 of its SPKI DER. */
@@ -50,6 +59,22 @@ export function ed25519Signer(pem: string): Signer {
 }
 
 /**
+ * The public key records are checked with, from PEM (SPKI): Ed25519 (a local key file) or EC P-256 (a KMS
+ * `ECC_NIST_P256` key: `aws kms get-public-key`, DER, converted with `openssl pkey -pubin -inform DER`).
+ * @throws an Error saying what the key is when it is neither
+ */
+export function evidencePublicKey(pem: string): KeyObject {
+  const key = createPublicKey(pem);
+  if (key.asymmetricKeyType === 'ed25519') return key;
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return key;
+  const what =
+    key.asymmetricKeyType === 'ec'
+      ? `an EC key on ${key.asymmetricKeyDetails?.namedCurve ?? 'an unknown curve'}`
+      : `a ${key.asymmetricKeyType ?? 'symmetric'} key`;
+  throw new Error(`is ${what}, not an Ed25519 or EC P-256 public key`);
+}
+
+/**
  * A public key from PEM (SPKI).
  * @throws an Error saying what the key is when it is not an Ed25519 public key
  */
@@ -64,11 +89,16 @@ export function attestationDigest(a: Attestation): string {
   return canonicalDigest(a);
 }
 
-/** `record` with its attestation: the next after `head` (the newest attestation of the chain, or none). */
-export function attest<T extends object>(
-  record: T,
-  o: { readonly deployment: string; readonly head?: Attestation; readonly at: Date; readonly signer: Signer },
-): T & { attestation: Attestation } {
+/** What signing a record is given: whose chain, its head (the newest attestation, or none), when, and the key. */
+interface AttestOptions<S> {
+  readonly deployment: string;
+  readonly head?: Attestation;
+  readonly at: Date;
+  readonly signer: S;
+}
+
+/** The record's body (without an attestation it carried) and the attestation to sign. */
+function toSign<T extends object>(record: T, o: AttestOptions<{ readonly keyId: string }>) {
   const { attestation: _old, ...body } = record as T & { attestation?: unknown };
   const unsigned = {
     v: 1 as const,
@@ -79,7 +109,19 @@ export function attest<T extends object>(
     previous: o.head ? attestationDigest(o.head) : null,
     keyId: o.signer.keyId,
   };
-  return { ...(body as T), attestation: { ...unsigned, signature: o.signer.sign(Buffer.from(canonicalJson(unsigned), 'utf8')) } };
+  return { body: body as T, unsigned, data: Buffer.from(canonicalJson(unsigned), 'utf8') };
+}
+
+/** `record` with its attestation: the next after `head` (the newest attestation of the chain, or none). */
+export function attest<T extends object>(record: T, o: AttestOptions<Signer>): T & { attestation: Attestation } {
+  const { body, unsigned, data } = toSign(record, o);
+  return { ...body, attestation: { ...unsigned, signature: o.signer.sign(data) } };
+}
+
+/** {@link attest} with a signer that may answer later (KMS Sign). */
+export async function attestAsync<T extends object>(record: T, o: AttestOptions<AsyncSigner>): Promise<T & { attestation: Attestation }> {
+  const { body, unsigned, data } = toSign(record, o);
+  return { ...body, attestation: { ...unsigned, signature: await o.signer.sign(data) } };
 }
 
 /** The attestation a parsed record carries, when it has one of the right shape. */
@@ -124,7 +166,9 @@ function checkOne(r: NamedRecord, key: KeyObject, keyId: string, deployment: str
   if (!a) return 'carries no attestation (unsigned, or not a redis-dr record)';
   if (a.keyId !== keyId) return `signed with another key (key id ${a.keyId.slice(0, 16)}…, the public key given is ${keyId.slice(0, 16)}…)`;
   const { signature, ...unsigned } = a;
-  if (!verify(null, Buffer.from(canonicalJson(unsigned), 'utf8'), key, Buffer.from(signature, 'base64'))) return 'its signature does not verify';
+  // Ed25519 hashes itself (no digest named); ECDSA P-256 signs SHA-256 of the data (KMS ECDSA_SHA_256, RAW message).
+  const digest = key.asymmetricKeyType === 'ec' ? 'sha256' : null;
+  if (!verify(digest, Buffer.from(canonicalJson(unsigned), 'utf8'), key, Buffer.from(signature, 'base64'))) return 'its signature does not verify';
   const { attestation: _a, ...body } = r.record as { attestation: unknown };
   if (canonicalDigest(body) !== a.subject) return 'its content is not what was signed (changed after signing)';
   if (deployment !== undefined && a.deployment !== deployment) return `belongs to deployment ${a.deployment}, not ${deployment}`;

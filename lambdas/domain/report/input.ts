@@ -64,6 +64,8 @@ export const reportInputSchema = z.strictObject({
   alarmPrefix: z.string().min(1),
   /** Retention every cache must reach for the retention control, days. */
   minRetentionDays: z.number().int().positive(),
+  /** Where the backup policy document is kept (config `report.policyDocument`): the report links to it. */
+  policyDocument: z.string().min(1).optional(),
   /** The period (scheduled: the week or month that just ended; see `reportPeriod`). */
   period: z.enum(['weekly', 'monthly']).optional(),
   /** The scheduled time (EventBridge Scheduler's `<aws.scheduler.scheduled-time>`), the end of the period. */

@@ -1,6 +1,6 @@
 /**
- * What the DR scrub's schedule sends its Lambda (lib/constructs/dr-scrub.ts):
- * the DR bucket, the bound in days, and where the copies' primary-region
+ * What the scrub's schedule sends its Lambda (lib/constructs/dr-scrub.ts, the
+ * vault stack's too): the bucket, the bound in days, and where the copies' primary-region
  * twins are. Pure.
  */
 import { z } from 'zod';
@@ -9,10 +9,18 @@ import { isoInstant } from '../plans/plan-input.js';
 /** The prefix of the DR scrub's records in the DR bucket (never an `.rdb` key: never listed as a copy). */
 export const SCRUB_RECORDS_PREFIX = 'scrub/';
 
+/**
+ * The prefix of the vault scrub's records in the vault bucket: reserved like the verdicts' (VaultBucket), so
+ * nothing S3 replication brings from a workload account can pose as one.
+ */
+export const VAULT_SCRUB_RECORDS_PREFIX = 'redis-dr-vault-scrub/';
+
 /** The scheduled scrub's input. */
 export const drScrubInputSchema = z.object({
-  /** The DR bucket whose `.rdb` copies are re-read. */
+  /** The bucket whose `.rdb` copies are re-read: the DR bucket, or the vault bucket (`place: vault`). */
   bucket: z.string().min(3),
+  /** Which bucket it is: the DR bucket (judged by verify-rdb's tags) or the vault (by the vault verifier's verdict objects). */
+  place: z.enum(['dr', 'vault']).optional(),
   /** Every copy re-read within this many days (config `scrub.days`). */
   days: z.number().int().positive(),
   /** The primary region's export bucket: each copy's twin (same key) is looked up there. */

@@ -37,6 +37,11 @@ export const scrubRecordSchema = z.object({
   /** Copies the destination held when the run chose its sample. */
   copies: z.number().int().nonnegative(),
   results: z.array(scrubResultSchema),
+  /**
+   * A run that stopped before its sample was read (the scheduled scrub at its Lambda's time budget): why, and the
+   * copies of the sample it did not judge. Such a run is PARTIAL, never a pass: the ledger counts only what was read.
+   */
+  partial: z.object({ reason: z.string().min(1), notReRead: z.array(z.string()) }).optional(),
 });
 export type ScrubRecord = z.infer<typeof scrubRecordSchema>;
 

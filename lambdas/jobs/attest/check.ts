@@ -5,7 +5,7 @@
  * and its content's digest).
  */
 import { MissingFileError, readKeyFile, readRecordFiles } from '../../adapters/host/record-files.js';
-import { type ChainVerdict, ed25519PublicKey, type NamedRecord, verifyChain } from '../../domain/attest/chain.js';
+import { type ChainVerdict, evidencePublicKey, type NamedRecord, verifyChain } from '../../domain/attest/chain.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What to check. */
@@ -34,10 +34,10 @@ export async function checkAttestation(req: AttestRequest): Promise<AttestResult
   }
   let key;
   try {
-    key = ed25519PublicKey(pem);
+    key = evidencePublicKey(pem);
   } catch (err) {
     throw new UsageError(
-      `--public-key ${req.publicKey} ${(err as Error).message.replace(/^error:[^:]*:/, '')}: give the Ed25519 public key in PEM (openssl pkey -in key.pem -pubout)`,
+      `--public-key ${req.publicKey} ${(err as Error).message.replace(/^error:[^:]*:/, '')}: give the Ed25519 public key in PEM (openssl pkey -in key.pem -pubout), or a KMS key's (aws kms get-public-key, then openssl pkey -pubin -inform DER)`,
     );
   }
   if (read.files.length === 0)

@@ -52,7 +52,18 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   const root = orgReportRoot(input);
   // With a vault: this report reaches it by replication; the previous one's copy is judged now (a FAILED one is a problem).
   const previous = input.vault ? await scheduledReportVaultCopy(deps.s3, input.drBucket, period, `${root}${prefix}`, root) : undefined;
-  const rendered = await elastiCacheReport(input, deps.aws, { since, until, generatedAt: new Date(deps.aws.clock.now()) }, previous?.problems ?? []);
+  const rendered = await elastiCacheReport(
+    input,
+    deps.aws,
+    {
+      since,
+      until,
+      generatedAt: new Date(deps.aws.clock.now()),
+      // The policy document it is held against (config report.policyDocument), linked as `report --policy` links it.
+      ...(input.policyDocument !== undefined ? { policyDocument: input.policyDocument } : {}),
+    },
+    previous?.problems ?? [],
+  );
   const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
   // The same bytes again through the verified put (each file read back), rather than a server-side copy:
   // they are in memory, and a copy would need its own read-back to prove it.
@@ -63,6 +74,7 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
   const vault = input.vault ? { copy: `to the vault by ${by}; the next run checks it`, ...(previous ? { previous: previous.line } : {}) } : undefined;
   const line =
     `${period} DR report ${since.toISOString()} to ${until.toISOString()}: ${summary.pass} pass, ${summary.fail} fail, ${summary.notApplicable} n/a${problems.length ? `, PARTIAL (${problems.length} fact(s) not read)` : ''}: ${where}` +
+    (input.policyDocument !== undefined ? `\nPOLICY ${input.policyDocument}` : '') +
     (vault ? `\n${vault.copy}${vault.previous ? `\n${vault.previous}` : ''}` : '');
   deps.log.info('report written', { bucket: input.drBucket, keys, pass: summary.pass, fail: summary.fail, problems, ...(vault ? { vault } : {}) });
   await deps.publish({

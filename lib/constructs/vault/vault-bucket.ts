@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { VaultConfig } from '../../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../deployment.js';
 import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
+import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
 import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
 import { grantOrganization } from './org-grants.js';
@@ -218,21 +219,35 @@ export class VaultBucket extends Construct {
    * verifier's role (aws:PrincipalArn).
    */
   reserveVerdicts(verifier: iam.IRole): void {
-    const resources = [this.bucket.arnForObjects(`${VAULT_VERDICT_PREFIX}*`)];
+    this.reservePrefix(VAULT_VERDICT_PREFIX, verifier, { writer: 'OnlyTheVerifierWritesVerdicts', putOnly: 'VerdictsArePutOnly' });
+  }
+
+  /**
+   * Reserves {@link VAULT_SCRUB_RECORDS_PREFIX} for the vault scrub's records,
+   * as {@link reserveVerdicts} does the verdicts: nothing replicated from a
+   * workload account can pose as a scrub run there, and only the scrub's role puts.
+   */
+  reserveScrubRecords(scrub: iam.IRole): void {
+    this.reservePrefix(VAULT_SCRUB_RECORDS_PREFIX, scrub, { writer: 'OnlyTheScrubWritesScrubRecords', putOnly: 'ScrubRecordsArePutOnly' });
+  }
+
+  /** `prefix` denied to replication (objects and tags) and every put but PutObject, and PutObject to all but `writer`. */
+  private reservePrefix(prefix: string, writer: iam.IRole, sids: { readonly writer: string; readonly putOnly: string }): void {
+    const resources = [this.bucket.arnForObjects(`${prefix}*`)];
     const everyone = [new iam.AnyPrincipal()];
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'OnlyTheVerifierWritesVerdicts',
+        sid: sids.writer,
         effect: iam.Effect.DENY,
         principals: everyone,
         actions: ['s3:PutObject*', ...VAULT_VERDICT_DENIED_ACTIONS],
         resources,
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': verifier.roleArn } },
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': writer.roleArn } },
       }),
     );
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'VerdictsArePutOnly',
+        sid: sids.putOnly,
         effect: iam.Effect.DENY,
         principals: everyone,
         actions: [...VAULT_VERDICT_DENIED_ACTIONS, ...VAULT_VERDICT_DENIED_PUTS],

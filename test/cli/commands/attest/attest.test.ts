@@ -1,8 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AsyncSigner, type Attestation, attestAsync, keyIdOf } from '../../../../lambdas/domain/attest/chain.js';
 import { runInProcess } from '../../support/in-process.js';
 
 /**
@@ -98,5 +99,27 @@ describe('redis-dr attest', () => {
     expect(records()).toHaveLength(3);
     mkdirSync(join(dir, 'empty'));
     expect((await runInProcess(['attest', join(dir, 'empty'), '--public-key', keys.public])).code).toBe(2);
+  });
+
+  it('checks records signed by a KMS ECC_NIST_P256 key with its public key PEM, offline; a changed digit fails', async () => {
+    // As KMS signs (ECDSA_SHA_256 over the raw message, DER): a real P-256 key stands in for the KMS key.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signer: AsyncSigner = { keyId: keyIdOf(publicKey), sign: async (data) => sign('sha256', data, privateKey).toString('base64') };
+    const out = join(dir, 'kms');
+    mkdirSync(out);
+    let head: Attestation | undefined;
+    for (let i = 1; i <= 2; i++) {
+      const record = await attestAsync({ kind: 'redis-dr-drill', target: 'orders', rtoSeconds: 600 + i }, { deployment: 'prod', head, at: new Date(), signer });
+      head = record.attestation;
+      writeFileSync(join(out, `redis-dr-drill-orders-${i}.json`), JSON.stringify(record, null, 2));
+    }
+    const pem = join(dir, 'kms.pem');
+    writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    const ok = await runInProcess(['attest', out, '--public-key', pem, '--deployment', 'prod']);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    writeFileSync(join(out, 'redis-dr-drill-orders-2.json'), readFileSync(join(out, 'redis-dr-drill-orders-2.json'), 'utf8').replace('602', '603'));
+    const bad = await runInProcess(['attest', out, '--public-key', pem, '--deployment', 'prod']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain('redis-dr-drill-orders-2.json');
   });
 });

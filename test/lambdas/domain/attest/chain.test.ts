@@ -1,7 +1,18 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../../lambdas/domain/attest/canonical.js';
-import { attest, chainHead, ed25519PublicKey, ed25519Signer, type NamedRecord, verifyChain } from '../../../../lambdas/domain/attest/chain.js';
+import {
+  type AsyncSigner,
+  attest,
+  attestAsync,
+  chainHead,
+  ed25519PublicKey,
+  ed25519Signer,
+  evidencePublicKey,
+  keyIdOf,
+  type NamedRecord,
+  verifyChain,
+} from '../../../../lambdas/domain/attest/chain.js';
 
 const pair = () => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -99,5 +110,58 @@ describe('verifyChain', () => {
   it('refuses a key that is not Ed25519, saying what it is', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
     expect(() => ed25519Signer(rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toThrow(/is a rsa key, not an Ed25519 private key/);
+  });
+});
+
+describe('ECDSA P-256 (a KMS ECC_NIST_P256 key, signing ECDSA_SHA_256 over the raw message)', () => {
+  /** An async signer that answers as KMS Sign does: a DER ECDSA signature over SHA-256 of the message, later. */
+  const kmsLike = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signer: AsyncSigner = {
+      keyId: keyIdOf(publicKey),
+      sign: async (data) => {
+        await new Promise((r) => setTimeout(r, 1));
+        return sign('sha256', data, privateKey).toString('base64');
+      },
+    };
+    return { signer, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  };
+
+  async function ecChain(n: number, s: AsyncSigner): Promise<NamedRecord[]> {
+    const out: NamedRecord[] = [];
+    for (let i = 1; i <= n; i++) {
+      const record = await attestAsync(
+        { kind: 'redis-dr-drill', run: i, rtoSeconds: 600 + i },
+        { deployment: 'prod', head: chainHead(out.map((r) => r.record)), at, signer: s },
+      );
+      out.push({ name: `d${i}.json`, record: JSON.parse(JSON.stringify(record)) as unknown });
+    }
+    return out;
+  }
+
+  it('verifies a chain signed by an async signer with the public key PEM alone', async () => {
+    const { signer: s, pem } = kmsLike();
+    expect(verifyChain(await ecChain(3, s), evidencePublicKey(pem), { whole: true, deployment: 'prod' })).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('fails a changed digit, and a signature by another key under the same key id', async () => {
+    const { signer: s, pem } = kmsLike();
+    const records = await ecChain(2, s);
+    const changed = JSON.parse(JSON.stringify(records[1]!.record).replace('602', '603')) as unknown;
+    expect(verifyChain([records[0]!, { name: 'd2.json', record: changed }], evidencePublicKey(pem), { whole: true })).toEqual({
+      ok: false,
+      name: 'd2.json',
+      why: 'its content is not what was signed (changed after signing)',
+    });
+    const other = kmsLike().signer;
+    const forged = await ecChain(1, { keyId: s.keyId, sign: other.sign });
+    expect(verifyChain(forged, evidencePublicKey(pem), { whole: true })).toEqual({ ok: false, name: 'd1.json', why: 'its signature does not verify' });
+  });
+
+  it('takes Ed25519 and EC P-256 public keys only, naming what it was given', () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => evidencePublicKey(p384)).toThrow('is an EC key on secp384r1, not an Ed25519 or EC P-256 public key');
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => evidencePublicKey(rsa)).toThrow('is a rsa key, not an Ed25519 or EC P-256 public key');
   });
 });

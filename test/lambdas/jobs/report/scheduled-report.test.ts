@@ -94,6 +94,18 @@ describe('the scheduled DR report', () => {
     expect(published[0]!.MessageAttributes?.severity?.StringValue).toBe('info');
   });
 
+  it('links the policy document the config names (report.policyDocument): in report.json, on the page and in the info line', async () => {
+    const policy = 'https://wiki.example.com/redis-dr/backup-policy.html';
+    await run({ ...input, policyDocument: policy });
+    const prefix = `reports/weekly/2026-11-23T0600Z/`;
+    expect((JSON.parse(stored.get(`${input.drBucket}/${prefix}report.json`)!) as { policyDocument?: string }).policyDocument).toBe(policy);
+    expect(stored.get(`${input.drBucket}/${prefix}report.html`)).toContain(`href="${policy}"`);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(`\nPOLICY ${policy}\n`);
+    // Negative: without the setting, no link and no POLICY line (the first test's report).
+    await run();
+    expect(sns.commandCalls(PublishCommand)[1]!.args[0].input.Message).not.toContain('POLICY');
+  });
+
   it('a file that does not read back as written: no line is sent, the run fails naming it', async () => {
     aws.s3.on(HeadObjectCommand).resolves({ ContentLength: 9, ChecksumSHA256: createHash('sha256').update('truncated').digest('base64') });
     await expect(run()).rejects.toThrow(

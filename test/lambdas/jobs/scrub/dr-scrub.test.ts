@@ -6,37 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  GetObjectCommand,
-  GetObjectTaggingCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  PutObjectTaggingCommand,
-  S3Client as RealS3Client,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { PublishCommand, SNSClient as RealSNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { scrubCoverage } from '../../../../lambdas/domain/scrub/coverage.js';
 import { parseScrubRecord, scrubHistory } from '../../../../lambdas/domain/scrub/record.js';
 import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
-import { DrScrubFailed, type DrScrubDeps, type DrScrubRun, runDrScrub, twinIn } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
+import { type DrScrubDeps, runDrScrub, twinIn } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
-
-const DAY = 86_400_000;
-const FIXTURES = join(__dirname, '../../../fixtures/rdb');
-// The fixtures with a CRC-64 (RDB 5+), and the keys redis-check-rdb counts in each (test/fixtures/rdb/README.md).
-const COPIES: Record<string, number> = {
-  'hash-ziplist.rdb': 1,
-  'list-quicklist.rdb': 2,
-  'zset-ziplist.rdb': 1,
-  'scriptbackup.rdb': 0,
-};
+import { COPIES, DAY, FIXTURES, failedRun, recordedS3 as recorded, scrubDeps } from './bucket-fixtures.js';
 
 let moto: MotoS3;
 let n = 0;
@@ -72,45 +51,12 @@ async function putCopy(s3: S3Client, bucket: string, key: string, body: Uint8Arr
   );
 }
 
-/**
- * The job's S3 client: every command forwarded to moto through aws-sdk-client-mock, so the calls are recorded
- * for the IAM simulation (test/lib/iam-functions.test.ts) while S3's answers are moto's.
- */
 function recordedS3(real: S3Client = moto.client): S3Client {
-  // A class of the SDK's name (the recorder names the service by it) whose mock leaves moto's own clients alone.
-  const Recorded = class S3Client extends RealS3Client {};
-  const m = mockClient(Recorded);
-  for (const C of [ListObjectsV2Command, GetObjectTaggingCommand, HeadObjectCommand, GetObjectCommand, PutObjectCommand] as const)
-    m.on(C as never).callsFake((input: object) => real.send(new (C as unknown as new (i: object) => Parameters<S3Client['send']>[0])(input)));
-  return new Recorded({ region: 'us-east-1' });
+  return recorded(real);
 }
 
-/** Pages collected, each also published through the alert path to a mocked SNS topic (recorded). */
 function deps(at: Date, pages: Page[], extra: Partial<DrScrubDeps> = {}): DrScrubDeps {
-  const Recorded = class SNSClient extends RealSNSClient {};
-  mockClient(Recorded).on(PublishCommand).resolves({ MessageId: 'm-1' });
-  const sns = new Recorded({ region: 'us-east-1' });
-  return {
-    s3: recordedS3(),
-    alert: async (p) => {
-      await publishAlert(sns, 'arn:aws:sns:us-east-1:000000000000:redis-dr-alerts', p);
-      pages.push(p);
-    },
-    where: { deployment: 'prod', region: 'eu-west-1' },
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    now: () => at,
-    random: () => 0.5,
-    ...extra,
-  };
-}
-
-async function failedRun(p: Promise<DrScrubRun>): Promise<DrScrubRun> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DrScrubFailed);
-  return (err as DrScrubFailed).run;
+  return { ...scrubDeps(recordedS3(), at, pages), ...extra };
 }
 
 describe('runDrScrub', () => {
@@ -206,4 +152,59 @@ describe('runDrScrub', () => {
     const run = await runDrScrub({ bucket, days }, deps(late, []));
     expect([...run.due].sort()).toEqual(Object.keys(COPIES).sort());
   }, 120_000);
+
+  it('stops before a copy that does not fit the time left: a PARTIAL record naming the copies not re-read, and a failed run (never OK)', async () => {
+    const bucket = await drBucket();
+    const real = moto.newClient();
+    let left = 600_000;
+    let heads = 0;
+    // Once the first copy is read (the second copy's HeadObject), the Lambda has less time left than its reserve.
+    real.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (ctx.commandName === 'HeadObjectCommand' && ++heads === 2) left = 0;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const pages: Page[] = [];
+    const p = runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages, { s3: recordedS3(real), remainingMs: () => 60_000 + left }));
+    await expect(p).rejects.toThrow(/PARTIAL: stopped before the Lambda's timeout with 3 of the 4 copies/);
+    const run = await failedRun(p);
+    expect(run.record.results.map((r) => r.ok)).toEqual([true]);
+    expect(run.record.partial?.notReRead).toHaveLength(3);
+    expect(run.bad).toEqual([]);
+    expect(pages).toEqual([]);
+    // The record says PARTIAL where the report and the next run read it; the ledger counts only the copy read.
+    const [stored] = await readScrubRecords(moto.client, bucket);
+    expect(stored?.partial).toEqual(run.record.partial);
+    real.destroy();
+  }, 60_000);
+
+  it('cuts a stalled read at the deadline: the copy is not judged (no page), the run is PARTIAL and fails', async () => {
+    const bucket = await drBucket();
+    const real = moto.newClient();
+    real.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (ctx.commandName === 'GetObjectCommand' && (args.input as { Key?: string }).Key === 'list-quicklist.rdb')
+          await new Promise((r) => setTimeout(r, 4_000));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const pages: Page[] = [];
+    const end = Date.now() + 100 + 1_500;
+    const started = Date.now();
+    const run = await failedRun(
+      runDrScrub(
+        { bucket, days: 30 },
+        deps(new Date(Date.now() + 40 * DAY), pages, { s3: recordedS3(real), remainingMs: () => end - Date.now(), reserveMs: 100 }),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(3_500);
+    expect(run.record.partial?.notReRead).toContain('list-quicklist.rdb');
+    expect(run.record.results.map((r) => r.file)).not.toContain('list-quicklist.rdb');
+    expect(run.record.results.every((r) => r.ok)).toBe(true);
+    expect(pages).toEqual([]);
+    real.destroy();
+  }, 60_000);
 });
