@@ -9,14 +9,14 @@
  *   npx tsx bench/serve/first-answer.ts [--keys 200000] [--value-bytes 1000] [--rounds 3] [--out bench/serve/first-answer.json]
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { S3BackupStore } from '../../lambdas/adapters/storage/backup-store-s3.js';
-import { writeBackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
+import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
 import { startMotoS3 } from '../../test/support/moto.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
@@ -73,14 +73,20 @@ async function main(): Promise<void> {
   await writer.stop();
   const bytes = statSync(path.join(scratch, 'plain', name)).size;
   log(`file: ${keys} keys, ${(bytes / 1e6).toFixed(1)} MB`);
-  await writeBackupKeyIndex(new FileBackupStore(path.join(scratch, 'indexed')), name);
+  // backup's index, built from the bytes as backup writes them (here fed the file).
+  const writeIndex = async (store: FileBackupStore | S3BackupStore): Promise<void> => {
+    const index = new BackupKeyIndex(store.location(name));
+    for await (const chunk of createReadStream(path.join(scratch, 'plain', name))) index.push(chunk as Buffer);
+    await index.write(store, name);
+  };
+  await writeIndex(new FileBackupStore(path.join(scratch, 'indexed')));
   const indexBytes = statSync(path.join(scratch, 'indexed', `${name}.keys`)).size;
 
   const moto = await startMotoS3();
   await moto.bucket('bench');
   const body = readFileSync(path.join(scratch, 'plain', name));
   for (const prefix of ['plain', 'indexed']) await moto.client.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}/${name}`, Body: body }));
-  await writeBackupKeyIndex(new S3BackupStore(moto.newClient(), 'bench', 'indexed/'), name);
+  await writeIndex(new S3BackupStore(moto.newClient(), 'bench', 'indexed/'));
   const s3Env = { AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
   const cases: [string, string, NodeJS.ProcessEnv][] = [

@@ -262,6 +262,15 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
     }),
   );
+  // The key index beside each verified copy (<copy>.keys, jobs/dr-copies/copy-key-index.ts), put and read back. The
+  // DR bucket's default retention locks it as it locked the copy; the vault puts it under the replica's retention
+  // (ReadReplicaRetention reads it, ExtendReplicaRetention below, conditioned, covers the indexes).
+  const indexes = props.bucket.arnForObjects('*.rdb.keys');
+  role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteKeyIndexes', actions: ['s3:PutObject', 's3:GetObject'], resources: [indexes] }));
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb.keys]`,
+    reason: `One key index beside each ${props.what}, named after it (whose key an export makes at run time).`,
+  });
   if (props.retention) {
     const limits = retentionExtensionConditions(props.retention);
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadReplicaRetention', actions: ['s3:GetObjectRetention'], resources: [objects] }));
@@ -269,7 +278,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       new iam.PolicyStatement({
         sid: 'ExtendReplicaRetention',
         actions: ['s3:PutObjectRetention'],
-        resources: [objects],
+        resources: [objects, indexes],
         conditions: {
           StringEquals: { 's3:object-lock-mode': limits.mode },
           NumericLessThanEquals: { 's3:object-lock-remaining-retention-days': String(limits.maxRemainingDays) },

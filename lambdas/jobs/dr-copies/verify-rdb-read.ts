@@ -53,6 +53,8 @@ export interface CopyToRead {
  * Reads the copy from `start` (the checkpoint's offset, with `resumeFrom`)
  * through the verifier; the parser that holds the verdict, or `changed` when
  * the object changed under the read (the caller starts again from byte 0).
+ * `tap` is handed every byte read on the one-thread path, as read (the key
+ * index's pass: copy-key-index.ts); the two-thread path hands it none.
  */
 export async function readCopy(
   copy: CopyToRead,
@@ -60,6 +62,7 @@ export async function readCopy(
   start: number,
   resumeFrom: RdbCheckpoint | undefined,
   deps: CopyReadDeps,
+  tap?: (chunk: Uint8Array) => void,
 ): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'> | 'changed'> {
   const { bucket, key, versionId, base } = copy;
   // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
@@ -102,6 +105,7 @@ export async function readCopy(
       end: identity.size,
       ...deps.reads,
     })) {
+      tap?.(chunk);
       if (unwrap) feed(() => unwrap.push(chunk));
       else oneThread.push(chunk);
       // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).

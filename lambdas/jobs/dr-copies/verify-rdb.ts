@@ -22,6 +22,7 @@ import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 import { type CopyReadDeps, type CopyToRead, readCopy, VerifyGaveUp } from './verify-rdb-read.js';
+import { CopyKeyIndex, writeCopyKeyIndex } from './copy-key-index.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -231,15 +232,30 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     // costs one call, not a read). Once: a retention only grows, so later invocations need not look again.
     const retention = deps.retention && !input.progress ? await ensureRetention(at.bucket, at.key, current, identity, deps.retention, deps) : undefined;
     const resume = resumeOf(at, input.progress, identity, deps);
-    const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps);
+    // The key index beside the copy: from the bytes this read hands it, when it reads the copy whole (from byte 0).
+    const index = resume.start === 0 ? new CopyKeyIndex(`s3://${at.bucket}/${at.key}`) : undefined;
+    const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index?.push);
     if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
     const ended = pauseOrEnd(at, verifier, identity, resume, deps);
     if ('done' in ended) return ended;
     const outcome = await recordVerdict(at, ended, current, identity, resume, retention, deps);
     logVerdict(outcome, ended, deps);
+    if (outcome.verdict === 'ok') await keyIndexBeside(at, identity, index, deps);
     return done(at, outcome);
   } catch (err) {
     return stepFailed(at, err, deps);
+  }
+}
+
+/** The key index beside a copy judged `ok` (copy-key-index.ts); logged, never failing the verification (serve then reads the copy whole). */
+async function keyIndexBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex | undefined, deps: VerifyDeps): Promise<void> {
+  try {
+    const did = index
+      ? await writeCopyKeyIndex(deps.s3, at.bucket, at.key, identity.versionId ?? at.versionId, index, identity.size, deps.retention !== undefined)
+      : 'no key index: verified across invocations (served by a whole read)';
+    deps.log.info(did, at.base);
+  } catch (err) {
+    deps.log.warn('the key index beside the copy was not written: serve reads the copy whole', { ...at.base, error: describeError(err) });
   }
 }
 

@@ -1,32 +1,50 @@
 /**
  * The key index written beside a backup once it is proven stored
- * (`<file>.keys`, domain/serve/index-file.ts): one pass over the stored
- * bytes, judged again by the verifier, so `serve` and `history` open the
- * backup by reading its index instead of the whole file. Put like every
- * record (read back), and removed with the backup by retention.
+ * (`<file>.keys`, domain/serve/index-file.ts), so `serve` and `history` open
+ * the backup by reading its index instead of the whole file. Built from the
+ * bytes as the `write` step streams them (the stored file is never read
+ * again for it: the `read-back` step proved the stored bytes are those, by
+ * length and SHA-256, and the index is tied to them by their CRC-64
+ * trailer). Put like every record (read back), and removed with the backup
+ * by retention.
  */
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
 import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { indexRdbPass } from '../keys/rdb-index-pass.js';
-import { UsageError } from '../kernel/usage-error.js';
+import { RdbIndexPass } from '../keys/rdb-index-pass.js';
 
-/** Writes `<file>.keys` beside the stored `file`; what was done, for the step's detail. A stored copy the verifier fails throws. */
-export async function writeBackupKeyIndex(store: BackupStore, file: string): Promise<string> {
-  const builder = new KeyIndexBuilder();
-  const body = await store.read(file);
-  let pass: Awaited<ReturnType<typeof indexRdbPass>>;
-  try {
-    pass = await indexRdbPass({ location: store.location(file), stream: () => body }, builder, 0);
-  } catch (err) {
-    // Valkey's compressed envelope has no offsets to read values at: no index, the backup stands.
-    if (err instanceof UsageError && /compressed envelope/.test(err.message))
-      return `no index: ${file} is in Valkey's compressed envelope (served by a whole read)`;
-    throw err;
+/** A backup's key index in the making: fed every byte written ({@link push}), put beside the backup once it is proven stored ({@link write}). */
+export class BackupKeyIndex {
+  private readonly builder = new KeyIndexBuilder();
+  private readonly pass: RdbIndexPass;
+
+  constructor(private readonly location: string) {
+    this.pass = new RdbIndexPass(location, this.builder, 0);
   }
-  if (!indexableTrailer(pass.trailer)) return `no index: ${file} carries no CRC-64 (rdbchecksum no) to tie one to; serve reads it whole`;
-  const index = builder.finish(pass.version);
-  const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
-  await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes);
-  return `${file}${INDEX_SUFFIX}: ${index.keys} keys, ${bytes.length} bytes, read back`;
+
+  /** The next bytes of the backup, in the order written. */
+  push(chunk: Uint8Array): void {
+    this.pass.push(chunk);
+  }
+
+  /**
+   * Writes `<file>.keys` beside the stored `file` (fed whole); what was done,
+   * for the step's detail.
+   * @throws UsageError when the verifier does not pass the bytes fed (the write step's verifier passed them: a bug, never an index)
+   */
+  async write(store: BackupStore, file: string): Promise<string> {
+    // Valkey's compressed envelope has no offsets to read values at: no index, the backup stands.
+    if (this.pass.envelope) return `no index: ${file} is in Valkey's compressed envelope (served by a whole read)`;
+    const pass = this.pass.finish();
+    if (!indexableTrailer(pass.trailer)) return `no index: ${file} carries no CRC-64 (rdbchecksum no) to tie one to; serve reads it whole`;
+    const index = this.builder.finish(pass.version);
+    const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
+    await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes);
+    return `${file}${INDEX_SUFFIX}: ${index.keys} keys, ${bytes.length} bytes, built from the bytes written (the file not read again), read back`;
+  }
+
+  /** For messages. */
+  toString(): string {
+    return this.location;
+  }
 }

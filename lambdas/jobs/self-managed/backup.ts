@@ -27,8 +27,9 @@
  *    its checksums) and matched, length and SHA-256, against what was
  *    verified while streaming; a mismatch removes what this run created.
  *    Only a backup read back counts as stored (its record says so);
- * 6b. `index` — the stored bytes read once more through the verifier, and
- *    the key index written beside them (`<file>.keys`, read back), so
+ * 6b. `index` — the key index, built from the bytes as `write` streamed them
+ *    (the stored file is not read again: read-back proved it holds them),
+ *    written beside them (`<file>.keys`, read back), so
  *    `serve` opens the backup without reading it whole (none for a file
  *    without a CRC-64 or in Valkey's envelope: said in the detail);
  * 7. `keyspace` — the collapse tripwire: the new backup's keys (and bytes)
@@ -58,7 +59,7 @@ import { saveLocally, type SaveTiming } from '../../adapters/redis/save.js';
 import type { RdbPull, SyncSource } from '../../adapters/redis/sync.js';
 import { ReadBackMismatchError } from '../../adapters/storage/durable-file.js';
 import { updateFileAtomic } from '../../adapters/host/textfile.js';
-import { writeBackupKeyIndex } from './backup-key-index.js';
+import { BackupKeyIndex } from './backup-key-index.js';
 import {
   backupCollapse,
   backupFileName,
@@ -217,6 +218,8 @@ interface Written {
   readonly collapse: Collapse | undefined;
   /** The destination held other bytes than the verified ones (the `read-back` step fails on it). */
   readonly mismatch: Error | undefined;
+  /** The key index built from the bytes written. */
+  readonly index: BackupKeyIndex;
 }
 
 /** A keyspace collapse as the run reports it, with the earlier backups it held so far. */
@@ -241,7 +244,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const { source, savedAt } = await run.openSource();
     const written = await run.writeVerified(destination, source, rdbChecksum, savedAt);
     const stored = await run.readBack(destination, written);
-    await run.writeKeyIndex(destination.file);
+    await run.writeKeyIndex(destination.file, written.index);
     await run.judgeKeyspace(written, stored.bytes);
     await run.applyRetention(destination.file);
   } catch (err) {
@@ -463,12 +466,14 @@ class BackupRun {
     const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
     let report: RdbReport | undefined;
     let streamed = 0;
+    const index = new BackupKeyIndex(req.store.location(dest.file));
     async function* verified(): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
         feed(() => unwrap.push(chunk));
         // Stop at the first bad byte: nothing after it is worth writing.
         if (verifier.state === 'failed') break;
         streamed += chunk.byteLength;
+        index.push(chunk);
         yield chunk;
       }
     }
@@ -507,7 +512,7 @@ class BackupRun {
       const r = report!;
       return { value: w, detail: `${w.location}: ${w.bytes} bytes, RDB v${r.version}, ${r.keys} keys, checksum ${r.checksum}, sha256 ${w.sha256}` };
     });
-    return { written, report: report!, collapse, mismatch };
+    return { written, report: report!, collapse, mismatch, index };
   }
 
   /** `read-back`: the stored bytes matched what was verified; only then is the backup reported as stored. */
@@ -532,8 +537,8 @@ class BackupRun {
   }
 
   /** `index`: the key index beside the backup proven stored (serve's first answer without reading the whole file). */
-  async writeKeyIndex(file: string): Promise<void> {
-    await this.step('index', async () => ({ value: undefined, detail: await writeBackupKeyIndex(this.req.store, file) }));
+  async writeKeyIndex(file: string, index: BackupKeyIndex): Promise<void> {
+    await this.step('index', async () => ({ value: undefined, detail: await index.write(this.req.store, file) }));
   }
 
   /** `keyspace`: the collapse tripwire; a collapse holds the earlier backups and fails the run, naming how to release them. */

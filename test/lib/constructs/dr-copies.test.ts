@@ -90,7 +90,7 @@ describe('DrCopies (DR region)', () => {
     expect(configs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
   });
 
-  it("runs the verifier within a new account's Lambda memory quota and 15 minutes, reading and tagging copies but never deleting or writing them", () => {
+  it("runs the verifier within a new account's Lambda memory quota and 15 minutes, reading and tagging copies but never deleting or writing them (it writes only the key index beside each)", () => {
     const fns = Object.values(synth.dr.findResources('AWS::Lambda::Function')).filter((f) => /verify every DR copy/.test(f.Properties.Description));
     expect(fns).toHaveLength(1);
     expect(fns[0]!.Properties).toMatchObject({ MemorySize: VERIFY_MEMORY_MB, Timeout: 900 });
@@ -100,14 +100,19 @@ describe('DrCopies (DR region)', () => {
     expect(VERIFY_MEMORY_MB).toBeLessThanOrEqual(3008);
     expect(VERIFY_MAX_HOURS * 3600).toBeGreaterThanOrEqual(MAX_VERIFY_INVOCATIONS * fns[0]!.Properties.Timeout);
     expect(fns[0]!.Properties.Environment.Variables.ALERT_TOPIC_ARN).toEqual({ Ref: expect.stringMatching(/^Alerts/) });
-    const actions = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
+    const statements = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
-      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
-      .filter((a: string) => a.startsWith('s3:'));
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter((a: string) => a.startsWith('s3:'));
+    // The one write: the key index beside a copy (<copy>.keys), nowhere else.
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(writes.map((s) => s.Sid)).toEqual(['WriteKeyIndexes']);
+    expect(JSON.stringify(writes[0]!.Resource)).toContain('"/*.rdb.keys"');
     expect(actions.sort()).toEqual(
       [
         's3:GetObject',
+        's3:GetObject',
+        's3:PutObject',
         's3:GetObjectTagging',
         's3:GetObjectVersion',
         's3:GetObjectVersionTagging',

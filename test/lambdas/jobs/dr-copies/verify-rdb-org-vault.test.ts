@@ -98,7 +98,8 @@ describe('verify-rdb in an organization vault: verdicts and metrics per account'
       done: true,
       outcome: { action: 'verified', verdict: 'ok', verdictObject: `${VAULT_VERDICT_PREFIX}${A}/eu-west-1/${FILE}.json` },
     });
-    expect([...verdicts.keys()]).toEqual([`${VAULT_VERDICT_PREFIX}${A}/eu-west-1/${FILE}.json`]);
+    // The verdict object, and the key index beside the replica (jobs/dr-copies/copy-key-index.ts).
+    expect([...verdicts.keys()]).toEqual([`${VAULT_VERDICT_PREFIX}${A}/eu-west-1/${FILE}.json`, `${A}/eu-west-1/${FILE}.keys`]);
     expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET, Account: A })).toBe(1);
     expect(deps.metrics.sum('RdbVerified', { Bucket: BUCKET })).toBe(1);
     // The target is still read from the file name under the prefix.

@@ -23,6 +23,7 @@ import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile.js'
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { decodeKeyIndex } from '../../../../lambdas/domain/serve/index-file.js';
 import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup.js';
 import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold.js';
 import { connectUrl } from '../../../../lambdas/adapters/redis/dump-restore.js';
@@ -119,6 +120,28 @@ describe('runBackup (local mode) against a real redis-server', () => {
     const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
     expect(prom).toContain(`${BACKUP_METRICS.success}{target="cache"} 1\n`);
     expect(prom).toContain(`${BACKUP_METRICS.keys}{target="cache"} ${keys}\n`);
+  });
+
+  it('builds the key index from the bytes it writes: the stored file is never read again for it, and the index matches the file', async () => {
+    const inner = new FileBackupStore(join(dir, 'backups'));
+    let reads = 0;
+    // Every BackupStore method as the folder's, read() counted (and refused): the index must not need it.
+    const counting: BackupStore = Object.assign(Object.create(inner) as BackupStore, {
+      read: async () => {
+        reads++;
+        throw new Error('backup read the stored file again');
+      },
+    });
+    const report = await runBackup({ ...request, store: counting }, deps(server));
+    expect(report.ok).toBe(true);
+    expect(reads).toBe(0);
+    const file = report.backup!.file;
+    expect(report.steps.find((x) => x.step === 'index')!.detail).toMatch(
+      new RegExp(`^${file}\\.keys: ${keys} keys, \\d+ bytes, built from the bytes written \\(the file not read again\\), read back$`),
+    );
+    const bytes = readFileSync(join(dir, 'backups', file));
+    const decoded = decodeKeyIndex(readFileSync(join(dir, 'backups', `${file}.keys`)), { bytes: bytes.length, trailer: bytes.subarray(-8).toString('hex') });
+    expect('index' in decoded && decoded.index.keys).toBe(keys);
   });
 
   it('a BGSAVE that fails: step save named, no file, no success ping (a /fail ping), metrics say 0, nothing before deleted', async () => {

@@ -1,0 +1,40 @@
+/**
+ * An object redis-dr writes beside a copy (verify-rdb's key index,
+ * `<copy>.keys`): put with S3's SHA-256 checked on arrival, under the copy's
+ * own Object Lock retention when it has one (so the index lives as long as
+ * the copy and cannot be changed meanwhile), then read back (HeadObject's
+ * checksum and length).
+ */
+import { createHash } from 'node:crypto';
+import { HeadObjectCommand, type ObjectLockMode, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectRetention } from '../../../domain/vault/vault-copies.js';
+
+/**
+ * The Object Lock retention of an object's version, as HeadObject gives it
+ * (S3 includes it for a caller allowed s3:GetObjectRetention); undefined when
+ * it has none.
+ */
+export async function objectLockOf(client: S3Client, bucket: string, key: string, versionId: string | undefined): Promise<ObjectRetention | undefined> {
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  return head.ObjectLockMode && head.ObjectLockRetainUntilDate ? { mode: head.ObjectLockMode, retainUntil: head.ObjectLockRetainUntilDate } : undefined;
+}
+
+/**
+ * Puts `body` as `key`, locked like `retention` (the copy's) when given, and
+ * reads it back.
+ * @throws an Error naming the object when S3 holds other bytes than those sent
+ */
+export async function putObjectBeside(client: S3Client, bucket: string, key: string, body: Buffer, retention: ObjectRetention | undefined): Promise<void> {
+  const sha256 = createHash('sha256').update(body).digest('base64');
+  const lock =
+    retention?.mode && retention.retainUntil ? { ObjectLockMode: retention.mode as ObjectLockMode, ObjectLockRetainUntilDate: retention.retainUntil } : {};
+  // The algorithm named too: S3 wants a checksum header on a put under Object Lock.
+  await client.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'SHA256', ChecksumSHA256: sha256, ...lock }),
+  );
+  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+  if (head.ContentLength !== body.length || (head.ChecksumSHA256 !== undefined && head.ChecksumSHA256 !== sha256))
+    throw new Error(
+      `s3://${bucket}/${key} read back ${head.ContentLength} bytes, SHA-256 ${head.ChecksumSHA256}; sent ${body.length} bytes, SHA-256 ${sha256}: not the bytes put`,
+    );
+}

@@ -1,0 +1,163 @@
+/**
+ * verify-rdb writes the key index beside each copy it judges `ok`
+ * (`<copy>.keys`, jobs/dr-copies/copy-key-index.ts), from the bytes it read,
+ * under the copy's Object Lock retention; `serve` opens the copy from it
+ * (HeadObject, the trailer and the index: never the whole copy) and refuses
+ * it for a copy it does not belong to. On a real S3 API (moto) with a real
+ * redis-server's RDB.
+ */
+import { readFileSync } from 'node:fs';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
+import {
+  verifyStep,
+  type S3ObjectEvent,
+  type VerifyDeps,
+  type VerifyOutcome,
+  verifyStepSchema,
+  type VerifyStepInput,
+} from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { openPoint, type OpenedPoint } from '../../../../lambdas/jobs/serve/open-point.js';
+import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { bgsave, startRedisServer } from '../../../support/redis-server.js';
+
+const LOCKED = 'dr-locked';
+const PLAIN = 'dr-plain';
+const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';
+let moto: MotoS3;
+let s3: S3Client;
+let restoreCredentials: () => void;
+let rdb: Buffer;
+let other: Buffer;
+
+function event(bucket: string, key = KEY): S3ObjectEvent {
+  return { 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: bucket }, object: { key, size: 100 } } };
+}
+
+function deps(log: MemoryLog, deadline = Number.POSITIVE_INFINITY, now = () => 1_000): VerifyDeps {
+  return {
+    s3,
+    metrics: new MemoryMetrics(),
+    log,
+    clock: { now },
+    deadline,
+    alert: async () => undefined,
+    where: { deployment: 'prod', region: 'eu-central-1' },
+    // Small ranged GETs, so a deadline can pause the read midway.
+    reads: { partBytes: 4096, concurrency: 1 },
+  };
+}
+
+/** Invokes the step as the verify state machine does, until it is done. */
+async function runToEnd(e: S3ObjectEvent, d: VerifyDeps): Promise<VerifyOutcome & { steps: number }> {
+  let input: VerifyStepInput = { event: e };
+  for (let i = 1; i < 1000; i++) {
+    const result = await verifyStep(input, d);
+    if (result.done) return { ...result.outcome, steps: i };
+    input = verifyStepSchema.parse(JSON.parse(JSON.stringify(result)));
+  }
+  throw new Error('not done');
+}
+
+async function valueIn(p: OpenedPoint, key: string): Promise<unknown> {
+  return decodeDumpPayload(await p.payload(p.index.entry(0, p.index.find(0, Buffer.from(key)))));
+}
+
+beforeAll(async () => {
+  moto = await startMotoS3();
+  restoreCredentials = useMotoCredentials();
+  s3 = moto.newClient();
+  await s3.send(new CreateBucketCommand({ Bucket: LOCKED, ObjectLockEnabledForBucket: true }));
+  // The DR bucket's Object Lock (dr.objectLock): a default retention on every object put.
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: LOCKED,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 3 } } },
+    }),
+  );
+  await moto.bucket(PLAIN);
+  const server = await startRedisServer();
+  const c = server.client();
+  const pipe = c.pipeline();
+  for (let i = 0; i < 2000; i++) pipe.set(`s:${i}`, `value-${i}`.repeat((i % 7) + 1));
+  for (let i = 0; i < 50; i++) pipe.hset(`h:${i}`, { a: '1', b: 'x'.repeat(100) });
+  pipe.rpush('l', 'a', 'b', 'c');
+  await pipe.exec();
+  rdb = readFileSync(await bgsave(server, c));
+  await c.set('s:1', 'changed');
+  other = readFileSync(await bgsave(server, c));
+  c.disconnect();
+  await server.stop();
+}, 120_000);
+
+afterAll(async () => {
+  restoreCredentials?.();
+  await moto?.stop();
+});
+
+describe("verify-rdb's key index beside a DR copy", () => {
+  it("is written beside a copy judged ok, locked by the DR bucket's default retention as the copy is, and serve opens the copy from it", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: LOCKED, Key: KEY, Body: rdb }));
+    const log = new MemoryLog();
+    const outcome = await runToEnd(event(LOCKED), deps(log));
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys: 2051 });
+    const said = log.lines.map((e) => e.message).find((m) => m.startsWith('key index'));
+    expect(said).toMatch(new RegExp(`^key index s3://${LOCKED}/${KEY}\\.keys: \\d+ bytes, read back$`));
+    // HeadObject (moto 5.2.1 answers GetObjectRetention with XML the SDK cannot parse).
+    const locked = await s3.send(new HeadObjectCommand({ Bucket: LOCKED, Key: `${KEY}.keys` }));
+    expect(locked.ObjectLockMode).toBe('COMPLIANCE');
+    const copy = await s3.send(new HeadObjectCommand({ Bucket: LOCKED, Key: KEY }));
+    expect(copy.ObjectLockMode).toBe('COMPLIANCE');
+    // Put after the copy: locked at least as long.
+    expect(locked.ObjectLockRetainUntilDate!.getTime()).toBeGreaterThanOrEqual(copy.ObjectLockRetainUntilDate!.getTime());
+    const p = await openPoint(`s3://${LOCKED}/${KEY}`, moto.endpoint);
+    try {
+      expect(p.notes).toEqual([`s3://${LOCKED}/${KEY}: its key index (.keys, written when it was verified)`]);
+      expect(p.reports).toEqual([]);
+      expect(p.index.keys).toBe(2051);
+      expect(await valueIn(p, 'l')).toEqual({ type: 'list', items: ['a', 'b', 'c'].map((x) => Buffer.from(x)) });
+      expect(await valueIn(p, 's:1')).toEqual({ type: 'string', value: Buffer.from('value-1'.repeat(2)) });
+    } finally {
+      p.close();
+    }
+  }, 60_000);
+
+  it('is refused by serve for a copy it does not belong to (the copy replaced since): read whole, saying why', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: KEY, Body: rdb }));
+    expect(await runToEnd(event(PLAIN), deps(new MemoryLog()))).toMatchObject({ verdict: 'ok' });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${KEY}.keys` }));
+    expect(head.ContentLength).toBeGreaterThan(0);
+    // Another save under the copy's name (same length or not): the index's CRC-64 no longer names it.
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: KEY, Body: other }));
+    const p = await openPoint(`s3://${PLAIN}/${KEY}`, moto.endpoint);
+    try {
+      expect(p.notes[0]).toMatch(
+        /read whole and verified \(it indexes another copy \(\d+ bytes, CRC-64 [0-9a-f]{16}; the copy: \d+ bytes, CRC-64 [0-9a-f]{16}\)\)$/,
+      );
+      expect(await valueIn(p, 's:1')).toEqual({ type: 'string', value: Buffer.from('changed') });
+    } finally {
+      p.close();
+    }
+  }, 60_000);
+
+  it('is not written for a copy verified across invocations, nor for a corrupt one (and the log says why)', async () => {
+    const key = 'rdr-sessions-prod-20261121-0300-0001.rdb';
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+    // A clock past the deadline at every read: each invocation pauses after its first part.
+    const log = new MemoryLog();
+    const paused = await runToEnd(event(PLAIN, key), deps(log, 0));
+    expect(paused).toMatchObject({ verdict: 'ok' });
+    expect(paused.steps).toBeGreaterThan(1);
+    expect(log.lines.map((e) => e.message)).toContain('no key index: verified across invocations (served by a whole read)');
+    await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
+
+    const bad = 'rdr-sessions-prod-20261121-0400-0001.rdb';
+    const corrupt = Buffer.from(rdb);
+    corrupt[corrupt.length - 20]! ^= 0xff;
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: bad, Body: corrupt }));
+    expect(await runToEnd(event(PLAIN, bad), deps(new MemoryLog()))).toMatchObject({ verdict: 'corrupt' });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${bad}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
+  }, 60_000);
+});
