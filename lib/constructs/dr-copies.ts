@@ -22,9 +22,6 @@ import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
 
-/** The verifier's memory: declared in lib/deployment.ts (read by `redis-dr cost` without the CDK). */
-export { VERIFY_MEMORY_MB };
-
 /** Props for {@link DrCopies}. */
 export interface DrCopiesProps {
   readonly deployment: string;
