@@ -17,14 +17,7 @@
  */
 
 /** What a dependent action is checked on. */
-export type DependentScope =
-  | 'target bucket'
-  | 'target objects'
-  | 'seed objects'
-  | 'any resource'
-  | 'the resource made'
-  | 'network'
-  | 'encryption key';
+export type DependentScope = 'target bucket' | 'target objects' | 'seed objects' | 'any resource' | 'the resource made' | 'network' | 'encryption key';
 
 /** One call's row. */
 export interface ApiActions {

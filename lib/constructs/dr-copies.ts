@@ -21,6 +21,7 @@ import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
+import { guardDrCopies } from './verdict-guard.js';
 
 /** Props for {@link DrCopies}. */
 export interface DrCopiesProps {
@@ -144,6 +145,8 @@ export class DrCopies extends Construct {
     this.verifier = verification.verifier;
     this.stateMachine = verification.stateMachine;
     this.rule = verification.rule;
+    // The copies are replicas and their verdicts the verifier's alone, whoever else the account lets write.
+    guardDrCopies(this.bucket.bucket, this.verifier.role);
   }
 }
 
