@@ -54,7 +54,7 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
   });
   // The export bucket replicates into the DR bucket, which must exist first.
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
-  // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault account's stack has no network of ours.
+  // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault's in addVaultStack.
   const { inVpc, logKmsKeyArns } = config.lambda;
   Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? config.network : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
   Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? config.dr.network : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
@@ -79,6 +79,9 @@ export function addVaultStack(scope: Stage, config: RedisDrConfig): VaultStack {
     env: { region: config.vault.region, account: config.vault.account },
     description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
   });
+  // A governed vault account holds its functions and log groups to the same controls as the workload's.
+  const { inVpc, logKmsKeyArns } = config.lambda;
+  Aspects.of(vault).add(new GovernedAccount({ network: inVpc ? config.vault.network : undefined, logKmsKeyArn: logKmsKeyArns?.vault }));
   finishStacks(scope, config, [vault]);
   return vault;
 }

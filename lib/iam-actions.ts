@@ -17,7 +17,7 @@
  */
 
 /** What a dependent action is checked on. */
-export type DependentScope = 'target bucket' | 'target objects' | 'any resource' | 'the resource made' | 'network' | 'encryption key';
+export type DependentScope = 'target bucket' | 'target objects' | 'seed objects' | 'any resource' | 'the resource made' | 'network' | 'encryption key';
 
 /** One call's row. */
 export interface ApiActions {
@@ -41,6 +41,8 @@ const EXPORT_WHY =
   "dependent actions (Service Authorization Reference: s3:PutObject, s3:DeleteObject, s3:GetBucketAcl, s3:ListAllMyBuckets; ElastiCache's export guide: s3:GetObject, s3:ListBucket, s3:GetBucketLocation); ElastiCache writes the objects itself under the bucket policy or ACL";
 /** Tag-on-create: a create with Tags is also authorized for AddTagsToResource on what it makes. */
 const TAG_ON_CREATE = { 'the resource made': ['elasticache:AddTagsToResource'] } as const;
+/** A create seeded from `.rdb` objects in S3 (SnapshotArns, SnapshotArnsToRestore): the caller must be able to read them. */
+const SEED_READS = ['s3:GetObject'];
 /** A serverless cache's VPC endpoint (AmazonElastiCacheFullAccess grants these as dependent actions of Create/DeleteServerlessCache). */
 const SERVERLESS_NETWORK = [
   'ec2:CreateVpcEndpoint',
@@ -65,11 +67,15 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
   'config:PutEvaluations': same('config', 'PutEvaluations', 'the verified-copy Config rule answers its run (no resource type: *)'),
   'elasticache:AddTagsToResource': same('elasticache', 'AddTagsToResource'),
   'elasticache:CopySnapshot': { actions: ['elasticache:CopySnapshot'], dependent: { ...EXPORT_DEPENDENT, ...TAG_ON_CREATE }, why: EXPORT_WHY },
-  'elasticache:CreateReplicationGroup': { actions: ['elasticache:CreateReplicationGroup'], dependent: TAG_ON_CREATE },
+  'elasticache:CreateReplicationGroup': {
+    actions: ['elasticache:CreateReplicationGroup'],
+    dependent: { ...TAG_ON_CREATE, 'seed objects': SEED_READS },
+    why: 'dependent s3:GetObject (Service Authorization Reference): a group seeded from `.rdb` objects in S3 (SnapshotArns)',
+  },
   'elasticache:CreateServerlessCache': {
     actions: ['elasticache:CreateServerlessCache'],
-    dependent: { ...TAG_ON_CREATE, network: SERVERLESS_NETWORK },
-    why: 'the VPC endpoint ElastiCache makes in the caller’s VPC',
+    dependent: { ...TAG_ON_CREATE, network: SERVERLESS_NETWORK, 'seed objects': SEED_READS },
+    why: 'the VPC endpoint ElastiCache makes in the caller’s VPC; s3:GetObject of the `.rdb` objects a cache is seeded from (SnapshotArnsToRestore)',
   },
   'elasticache:CreateServerlessCacheSnapshot': { actions: ['elasticache:CreateServerlessCacheSnapshot'], dependent: TAG_ON_CREATE },
   'elasticache:CreateSnapshot': { actions: ['elasticache:CreateSnapshot'], dependent: TAG_ON_CREATE },

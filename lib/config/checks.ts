@@ -361,10 +361,12 @@ function checkVault(root: Json, problems: Problem[]): void {
  */
 function checkGovernedLambda(root: Json, problems: Problem[]): void {
   const lambda = asObject(root.lambda);
+  const vault = asObject(root.vault);
   if (lambda?.inVpc === true) {
     for (const [field, network] of [
       ['network', root.network],
       ['dr.network', asObject(root.dr)?.network],
+      ...(vault ? ([['vault.network', vault.network]] as const) : []),
     ] as const) {
       if (asObject(network)) continue;
       problems.push({
@@ -377,8 +379,16 @@ function checkGovernedLambda(root: Json, problems: Problem[]): void {
   for (const [where, regionField] of [
     ['primary', 'primary.region'],
     ['dr', 'dr.region'],
+    ['vault', 'vault.region'],
   ] as const) {
     const key = asString(keys?.[where])?.match(KMS_KEY_ARN);
+    if (key && where === 'vault' && !vault) {
+      problems.push({
+        path: ['lambda', 'logKmsKeyArns', 'vault'],
+        message: 'needs vault, got a key without a vault: it encrypts the vault stack’s log groups; set vault or leave logKmsKeyArns.vault out',
+      });
+      continue;
+    }
     const region = asString(asObject(root[where])?.region);
     if (!key || region === undefined || key[1] === region) continue;
     problems.push({

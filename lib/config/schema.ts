@@ -431,6 +431,14 @@ const vaultSchema = z
         "Grant the vault to every account of this AWS Organizations organization (aws:PrincipalOrgID) instead of listing workloadAccounts: the bucket policy does not grow with accounts (a list passes S3's 20 KB policy limit near 70). Each account writes and reads only under its own prefix, <account id>/ (docs/org.md).",
     }),
     replicationTimeControl: z.boolean().default(false).meta({ description: 'S3 Replication Time Control (15 minutes, extra cost) on the rule to the vault.' }),
+    network: z
+      .lazy(() => networkSchema)
+      .optional()
+      .meta({
+        description:
+          "VPC placement in the vault account's region, for lambda.inVpc (governed vault accounts: Control Tower CT.LAMBDA.PR.3): the vault stack's functions run in these subnets and security groups. " +
+          'The subnets need a route to S3, Step Functions, CloudWatch and SNS (NAT or interface endpoints). Same fields as the top-level network; drills never run there.',
+      }),
   })
   .meta({
     description:
@@ -519,13 +527,14 @@ const lambdaSchema = z
       .optional()
       .meta({
         description:
-          "Run every function of the Primary and DR stacks (not only those that reach Redis) in the region's network (network, dr.network): " +
+          "Run every function of the Primary and DR stacks (not only those that reach Redis) in the region's network (network, dr.network), and with a vault the vault stack's in vault.network: " +
           'for accounts that require Lambdas in a VPC (Control Tower CT.LAMBDA.PR.3, NIST 800-53 LambdaInsideVPC). The subnets need a route to the AWS APIs the functions call (NAT or interface endpoints). Default: false.',
       }),
     logKmsKeyArns: z
       .strictObject({
         primary: logKeyArn.optional().meta({ description: 'Key in primary.region for the Primary stack log groups.' }),
         dr: logKeyArn.optional().meta({ description: 'Key in dr.region for the DR stack log groups.' }),
+        vault: logKeyArn.optional().meta({ description: "Key in vault.region (of the vault account) for the vault stack's log groups." }),
       })
       .optional()
       .meta({

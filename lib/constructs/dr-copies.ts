@@ -21,9 +21,7 @@ import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
-
-/** The verifier's memory: declared in lib/deployment.ts (read by `redis-dr cost` without the CDK). */
-export { VERIFY_MEMORY_MB };
+import { guardDrCopies } from './verdict-guard.js';
 
 /** Props for {@link DrCopies}. */
 export interface DrCopiesProps {
@@ -147,6 +145,8 @@ export class DrCopies extends Construct {
     this.verifier = verification.verifier;
     this.stateMachine = verification.stateMachine;
     this.rule = verification.rule;
+    // The copies are replicas and their verdicts the verifier's alone, whoever else the account lets write.
+    guardDrCopies(this.bucket.bucket, this.verifier.role);
   }
 }
 

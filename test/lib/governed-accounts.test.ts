@@ -61,10 +61,12 @@ describe('governed-account settings in the templates', () => {
     for (const [template, network] of [
       [synth.primary, config.network!],
       [synth.dr, config.dr.network!],
+      [synth.vault!, config.vault!.network!],
     ] as const) {
       const functions = Object.values(template.findResources('AWS::Lambda::Function'));
       const policies = template.findResources('AWS::IAM::Policy');
-      expect(functions.length).toBeGreaterThan(5);
+      // The vault stack has two (its verifier and freshness monitor).
+      expect(functions.length).toBeGreaterThan(1);
       for (const fn of functions) {
         expect(fn.Properties.VpcConfig).toEqual({ SubnetIds: network.subnetIds, SecurityGroupIds: network.securityGroupIds });
         // The role's policy that allows ec2:CreateNetworkInterface is created before the function.
@@ -86,11 +88,26 @@ describe('governed-account settings in the templates', () => {
     for (const [template, key] of [
       [synth.primary, config.lambda.logKmsKeyArns!.primary],
       [synth.dr, config.lambda.logKmsKeyArns!.dr],
+      [synth.vault!, config.lambda.logKmsKeyArns!.vault],
     ] as const) {
       const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(groups.length).toBeGreaterThan(5);
+      expect(groups.length).toBeGreaterThan(2);
       for (const g of groups) expect(g.Properties.KmsKeyId).toBe(key);
     }
+  });
+
+  it('the governed vault (issue 53 item 7): without vault.network and lambda.logKmsKeyArns.vault its stack fails CT.LAMBDA.PR.3 and CT.CLOUDWATCH.PR.3, with them neither', () => {
+    const config = governedConfig();
+    const { network: _network, ...vault } = config.vault!;
+    const { vault: _key, ...keys } = config.lambda.logKmsKeyArns!;
+    const ungoverned = synthesize({ ...config, name: 'ungoverned', vault, lambda: { ...config.lambda, logKmsKeyArns: keys } });
+    const vaultControls = (files: readonly string[]) => new Set(controlTowerFindings(files.filter((f) => /Vault/.test(f))).map((f) => f.control));
+    const before = vaultControls(ungoverned.templateFiles);
+    expect(before.has('CT.LAMBDA.PR.3')).toBe(true);
+    expect(before.has('CT.CLOUDWATCH.PR.3')).toBe(true);
+    const after = vaultControls(synthesize(config).templateFiles);
+    expect(after.has('CT.LAMBDA.PR.3')).toBe(false);
+    expect(after.has('CT.CLOUDWATCH.PR.3')).toBe(false);
   });
 
   it('without the settings, functions stay out of the VPC and log groups carry no key (the default deploys as before)', () => {

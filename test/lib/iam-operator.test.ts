@@ -10,10 +10,12 @@ import {
   kmsRequestsOf,
   type PolicyDocument,
   RECORDED_NAMES,
+  requestObjectTags,
   requestsOfCall,
 } from '../support/iam.js';
 import { DEFAULT_STAND_INS, type TemplateJson } from '../../lib/asl.js';
 import { API_ACTIONS, type DependentScope } from '../../lib/iam-actions.js';
+import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -73,17 +75,21 @@ function dependentRequestsOf(call: AwsCall): IamRequest[] {
   const input = call.input as Record<string, string | undefined>;
   const bucket = input.TargetBucket ?? input.S3BucketName;
   const name = input.TargetSnapshotName ?? input.ServerlessCacheSnapshotName;
-  const resourceOf: Partial<Record<DependentScope, string>> = {
-    ...(bucket ? { 'target bucket': `arn:aws:s3:::${bucket}`, 'target objects': `arn:aws:s3:::${bucket}/${name}-0001.rdb` } : {}),
-    'any resource': '*',
+  // A create seeded from S3 reads each object it names (SnapshotArns, SnapshotArnsToRestore).
+  const seeds = [call.input.SnapshotArns, call.input.SnapshotArnsToRestore]
+    .flat()
+    .filter((a): a is string => typeof a === 'string' && a.startsWith('arn:aws:s3:::'));
+  const resourceOf: Partial<Record<DependentScope, readonly string[]>> = {
+    ...(bucket ? { 'target bucket': [`arn:aws:s3:::${bucket}`], 'target objects': [`arn:aws:s3:::${bucket}/${name}-0001.rdb`] } : {}),
+    'seed objects': seeds,
+    'any resource': ['*'],
   };
-  return Object.entries(row.dependent ?? {}).flatMap(([scope, actions]) => {
-    const resource = resourceOf[scope as DependentScope];
-    return resource ? (actions ?? []).map((action) => ({ action, resource, context: {} })) : [];
-  });
+  return Object.entries(row.dependent ?? {}).flatMap(([scope, actions]) =>
+    (resourceOf[scope as DependentScope] ?? []).flatMap((resource) => (actions ?? []).map((action) => ({ action, resource, context: {} }))),
+  );
 }
 
-/** Where the export caller's dependent actions are granted: redis-dr's buckets, their `rdr-*` keys, and `*` (bucket names only). */
+/** Where the callers' dependent actions are granted: redis-dr's buckets, their `rdr-*` keys, and `*` (bucket names only). */
 function dependentStatement(request: IamRequest): { sid: string; resource: string } {
   if (request.resource === '*') return { sid: 'ExportCallerListBuckets', resource: '*' };
   return request.resource.includes('/')
@@ -175,6 +181,46 @@ function canaryTags(_type: string, arn: string): Record<string, string> {
   return {};
 }
 
+/** Every object of redis-dr's buckets. */
+const RECOVERY_OBJECTS = 'arn:aws:s3:::redis-dr-*/*';
+
+/**
+ * Verdict tags are the verifier's (issue 53 item 3): whatever the Allows
+ * grant, the operator puts no object that carries a verdict key, and no tag
+ * write of its forges a verdict (lib/constructs/verdict-guard.ts: a verdict
+ * on an object without one, `ok` over one that is not). On the export
+ * bucket too: S3 replication carries a source's tag changes onto the
+ * replicas. The DR bucket's own policy denies the same to every principal
+ * but the verifier, and any write or delete of its `rdr-*` copies.
+ */
+function verdictGuards(): Record<string, unknown>[] {
+  return [
+    {
+      Sid: 'NoObjectArrivesWithAVerdict',
+      Effect: 'Deny',
+      Action: ['s3:PutObject'],
+      Resource: RECOVERY_OBJECTS,
+      Condition: { 'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': VERDICT_TAG_KEYS } },
+    },
+    ...VERDICT_FORGERIES.map((f) => ({ Sid: f.sid, Effect: 'Deny', Action: [...TAG_WRITE_ACTIONS], Resource: RECOVERY_OBJECTS, Condition: f.condition })),
+  ];
+}
+
+/**
+ * A recorded tag write with the object's verdict as it stood: a tag write
+ * replaces the whole set, and the operator's (`retention release`, the
+ * export's tier tags) read the set first and put it back with one tag
+ * changed (jobs/dr-copies/collapse-copies.ts), so the verdict in the request
+ * is the object's own.
+ */
+function withExistingVerdict(request: IamRequest): IamRequest {
+  if (!TAG_WRITE_ACTIONS.includes(request.action)) return request;
+  const existing = Object.entries(request.context)
+    .filter(([k]) => VERDICT_TAG_KEYS.some((key) => k === `s3:RequestObjectTag/${key}`))
+    .map(([k, v]) => [k.replace('s3:RequestObjectTag/', 's3:ExistingObjectTag/'), v]);
+  return { ...request, context: { ...request.context, ...Object.fromEntries(existing) } };
+}
+
 /** The policy: one statement per resource pattern, its actions sorted; the deletions conditioned (see {@link CONDITIONED}). */
 async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument> {
   const byResource = new Map<string, Set<string>>();
@@ -221,6 +267,7 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
     const c = CONDITIONED[actions[0]!]!;
     statements.push({ Sid: sid, Effect: 'Allow', Action: actions, Resource: c.resource, Condition: c.condition });
   }
+  statements.push(...verdictGuards());
   return { Version: '2012-10-17', Statement: statements };
 }
 
@@ -242,7 +289,7 @@ describe('docs/iam/operator-policy.json', () => {
       // And the dependent actions the service checks on the caller (lib/iam-actions.ts).
       for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator), ...dependentRequestsOf(call)]) {
         checked++;
-        const result = await evaluate([policy], request);
+        const result = await evaluate([policy], withExistingVerdict(request));
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
       }
     }
@@ -279,6 +326,41 @@ describe('docs/iam/operator-policy.json', () => {
     expect(await evaluate([policy], { action: 'elasticache:DeleteReplicationGroup', resource: cache, context: tags(cache) })).toBe('Allowed');
     expect(await evaluate([policy], { action: 'elasticache:DeleteSnapshot', resource: point, context: tags(point) })).toBe('Allowed');
     expect(await evaluate([policy], { action: 'elasticache:DeleteReplicationGroup', resource: cache, context: {} })).toBe('ImplicitlyDenied');
+  });
+
+  it('writes no verdict tag: no object put with one, no verdict forged by a tag write, its own verdict put back allowed (issue 53 item 3)', async () => {
+    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const copy = 'arn:aws:s3:::redis-dr-prod-000000000000-eu-central-1/rdr-sessions-prod-20261123-1000-0001.rdb';
+    const source = 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-sessions-prod-20261123-1000-0001.rdb';
+    const tagWrite = (resource: string, tags: Record<string, string>, existing: Record<string, string>): IamRequest => ({
+      action: 's3:PutObjectTagging',
+      resource,
+      context: {
+        ...requestObjectTags({ TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }),
+        ...Object.fromEntries(Object.entries(existing).map(([k, v]) => [`s3:ExistingObjectTag/${k}`, v])),
+      },
+    });
+    const ok = { 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v11 keys=1000' };
+    const forged: [string, IamRequest][] = [
+      ['an ok verdict on an unverified copy', tagWrite(copy, { 'redis-dr:tier': 'daily', 'redis-dr:verified': 'ok' }, { 'redis-dr:tier': 'daily' })],
+      ['an ok verdict on the export bucket’s object (replicated onto the copies)', tagWrite(source, { 'redis-dr:tier': 'daily', ...ok }, {})],
+      ['a summary alone on an unverified copy', tagWrite(copy, { 'redis-dr:rdb': 'v11 keys=1000' }, {})],
+      ['ok over a corrupt verdict', tagWrite(copy, ok, { 'redis-dr:verified': 'corrupt', 'redis-dr:rdb': 'truncated' })],
+      ['ok over a corrupt verdict, by version', { ...tagWrite(copy, ok, { 'redis-dr:verified': 'corrupt' }), action: 's3:PutObjectVersionTagging' }],
+      ['an object put with a verdict', { action: 's3:PutObject', resource: copy, context: requestObjectTags('redis-dr%3Averified=ok') }],
+    ];
+    for (const [what, request] of forged) expect(await evaluate([policy], request), what).toBe('ExplicitlyDenied');
+    // What the operator does: `retention release` puts the copy's own verdict back with the tier changed; the export's tier tags.
+    expect(await evaluate([policy], tagWrite(copy, { 'redis-dr:tier': 'daily', ...ok }, { 'redis-dr:tier': 'held-daily', ...ok }))).toBe('Allowed');
+    expect(await evaluate([policy], tagWrite(copy, { 'redis-dr:tier': 'daily', 'redis-dr:verified': 'corrupt' }, { 'redis-dr:verified': 'corrupt' }))).toBe(
+      'Allowed',
+    );
+    expect(await evaluate([policy], tagWrite(source, { 'redis-dr:tier': 'hourly', 'redis-dr:plan': 'app' }, {}))).toBe('Allowed');
+    expect(await evaluate([policy], { action: 's3:PutObject', resource: copy, context: {} })).toBe('Allowed'); // the export's dependent action
+    // Without the guards, the same policy would let each forgery through (but by version, which no Allow grants): they are what denies it.
+    const unguarded: PolicyDocument = { ...policy, Statement: policy.Statement.filter((st) => st.Effect !== 'Deny') };
+    for (const [what, request] of forged.filter(([, r]) => r.action !== 's3:PutObjectVersionTagging'))
+      expect(await evaluate([unguarded], request), what).toBe('Allowed');
   });
 
   it('denies what the operator never needs: deleting a cache, a snapshot, an object, or reading another bucket', async () => {

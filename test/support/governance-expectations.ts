@@ -27,6 +27,12 @@ export const CONTROL_TOWER_EXCEPTIONS: readonly ControlTowerException[] = [
   },
   {
     control: 'CT.S3.PR.10',
+    resources: /^VaultBucket/,
+    reason:
+      'the vault holds replicas of the export bucket: S3 replication keeps their SSE-S3, and a drill from the vault reads them without a key grant across accounts',
+  },
+  {
+    control: 'CT.S3.PR.10',
     resources: /AccessLogsBucket/,
     reason: 'S3 server access logging delivers only to buckets encrypted with SSE-S3',
   },

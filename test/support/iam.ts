@@ -22,8 +22,14 @@ export interface IamRequest {
   readonly action: string;
   readonly resource: string;
   readonly context: Record<string, string | string[]>;
-  /** The resource's own policy, where it decides too (a KMS key's key policy). @default none */
+  /** The resource's own policy, where it decides too (a KMS key's key policy, a bucket policy). @default none */
   readonly resourcePolicy?: PolicyDocument;
+  /**
+   * Who asks, as AWS fills it in (aws:PrincipalArn, aws:PrincipalAccount,
+   * aws:SecureTransport), for a resource policy that names principals.
+   * @default a role of the stand-in account, no principal context
+   */
+  readonly principal?: string;
 }
 
 /**
@@ -76,6 +82,31 @@ function renderDeep(value: unknown, template: TemplateJson, standIns: StandIns):
   return value;
 }
 
+/**
+ * A bucket's policy as deployed (its AWS::S3::BucketPolicy, rendered), with
+ * each role of the template named by `roleArn` (the stand-in account).
+ */
+export function bucketPolicyOf(template: TemplateJson, bucketId: string, standIns: StandIns = DEFAULT_STAND_INS): PolicyDocument {
+  const resources = template.Resources ?? {};
+  const policy = Object.values(resources).find(
+    (r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: bucketId }),
+  );
+  if (!policy) throw new Error(`no bucket policy of ${bucketId} in the template`);
+  const roles = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(roles);
+    if (v === null || typeof v !== 'object') return v;
+    const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+    if (att && resources[att[0]]?.Type === 'AWS::IAM::Role') return roleArn(att[0], standIns);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roles(x)]));
+  };
+  return renderDeep(roles(policy.Properties?.PolicyDocument), template, standIns) as PolicyDocument;
+}
+
+/** The ARN a role of the template is given in the simulations: its logical id as its name. */
+export function roleArn(roleId: string, standIns: StandIns = DEFAULT_STAND_INS): string {
+  return `arn:aws:iam::${standIns.account}:role/${roleId}`;
+}
+
 /** The identity policies of a role of the template (its inline policies and every AWS::IAM::Policy attached to it), rendered. */
 export function rolePolicies(template: TemplateJson, roleId: string, standIns: StandIns = DEFAULT_STAND_INS): PolicyDocument[] {
   const resources = template.Resources ?? {};
@@ -98,9 +129,16 @@ export async function evaluate(policies: readonly PolicyDocument[], request: Iam
       resourceControlPolicies: [],
       request: {
         action: request.action,
-        principal: `arn:aws:iam::${standIns.account}:role/redis-dr-under-test`,
+        principal: request.principal ?? `arn:aws:iam::${standIns.account}:role/redis-dr-under-test`,
         resource: { resource: request.resource, accountId: standIns.account },
-        contextVariables: request.context,
+        contextVariables: request.principal
+          ? {
+              'aws:PrincipalArn': request.principal,
+              'aws:PrincipalAccount': request.principal.split(':')[4]!,
+              'aws:SecureTransport': 'true',
+              ...request.context,
+            }
+          : request.context,
       },
     } as never,
     {},
@@ -246,6 +284,21 @@ export const RECORDED_NAMES: CallNames = {
  * `s3:ListBucket`, a versioned read `…Version…`), on each resource, with the
  * condition keys the request sets.
  */
+/**
+ * A request's object tags as S3 puts them in the request context:
+ * `s3:RequestObjectTagKeys` and each `s3:RequestObjectTag/<key>`, from
+ * PutObjectTagging's TagSet or PutObject's `Tagging` query string; none
+ * when the request carries no tags.
+ */
+export function requestObjectTags(tagging: unknown): Record<string, string | string[]> {
+  const pairs: [string, string][] =
+    typeof tagging === 'string'
+      ? [...new URLSearchParams(tagging).entries()]
+      : ((tagging as { TagSet?: { Key: string; Value: string }[] } | undefined)?.TagSet ?? []).map((t) => [t.Key, t.Value]);
+  if (pairs.length === 0) return {};
+  return { 's3:RequestObjectTagKeys': pairs.map(([k]) => k), ...Object.fromEntries(pairs.map(([k, v]) => [`s3:RequestObjectTag/${k}`, v])) };
+}
+
 export async function requestsOfCall(
   call: AwsCall,
   names: CallNames,
@@ -263,7 +316,7 @@ export async function requestsOfCall(
       }
       return requestsOf('elasticache', call.operation, input, ownedTags, standIns);
     case 's3': {
-      const tagKeys = (input.Tagging?.TagSet ?? []).map((t: { Key: string }) => t.Key);
+      const tags = requestObjectTags(input.Tagging);
       switch (call.operation) {
         case 'GetObject':
         case 'HeadObject':
@@ -275,9 +328,9 @@ export async function requestsOfCall(
         case 'GetObjectAcl':
           return [{ action: versioned('s3:GetObject', 'Acl'), resource: object(), context: {} }];
         case 'PutObject':
-          return [{ action: 's3:PutObject', resource: object(), context: {} }];
+          return [{ action: 's3:PutObject', resource: object(), context: tags }];
         case 'PutObjectTagging':
-          return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: { 's3:RequestObjectTagKeys': tagKeys } }];
+          return [{ action: versioned('s3:PutObject', 'Tagging'), resource: object(), context: tags }];
         case 'DeleteObject':
           return [{ action: versioned('s3:DeleteObject', ''), resource: object(), context: {} }];
         // A server-side copy: a write of the destination and a read of the source (of its version, when named).

@@ -9,6 +9,7 @@ import { TAGS } from '../../../lambdas/domain/plans/types.js';
 import { SEED_COPY_PREFIX } from '../../../lambdas/domain/vault/vault-seed.js';
 import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
 import type { JobFunction } from '../job-function.js';
+import { dependentActions } from '../../iam-actions.js';
 
 /** ElastiCache's service name for the endpoints of serverless caches, as AWS's managed policies condition it. */
 export const SERVERLESS_VPCE_SERVICE = 'com.amazonaws.elasticache.serverless.*';
@@ -17,21 +18,30 @@ export const SERVERLESS_VPCE_SERVICE = 'com.amazonaws.elasticache.serverless.*';
  * What CreateServerlessCache does with the caller's permissions: it makes
  * the cache's VPC endpoint in the given subnets and security groups, tags
  * it `AmazonElastiCacheManaged=true`, and reads the VPC, subnets and
- * security groups. Granted as AmazonElastiCacheFullAccess (v3) grants it:
- * CreateVpcEndpoint on endpoints only of ElastiCache's serverless service,
- * CreateTags only on creating such an endpoint with that tag, Describe of
- * VPCs, subnets and security groups. Narrower than the managed policy:
- * this account and region, and (for its NotResource statement) only the
- * configured VPC, subnets and security groups. The Service Authorization
- * Reference also lists ec2:DescribeTags and ec2:DescribeVpcEndpoints
- * (read-only) as dependent actions of Create/DeleteServerlessCache; they
- * are granted too. Deleting the endpoint is the service-linked role's
- * (ElastiCacheServiceRolePolicy), never the caller's.
+ * security groups. The actions are the call's `network` dependent actions
+ * of lib/iam-actions.ts (the one table); here each gets its scoping, as
+ * AmazonElastiCacheFullAccess (v3) grants it: CreateVpcEndpoint on
+ * endpoints only of ElastiCache's serverless service, CreateTags only on
+ * creating such an endpoint with that tag, the Describe calls on `*`.
+ * Narrower than the managed policy: this account and region, and (for its
+ * NotResource statement) only the configured VPC, subnets and security
+ * groups. Deleting the endpoint is the service-linked role's
+ * (ElastiCacheServiceRolePolicy), never the caller's. An action the table
+ * gains without a scoping here fails the synth rather than going ungranted.
  * @see https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonElastiCacheFullAccess.html
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html
  */
 export function serverlessEndpointStatements(scope: Construct, network: NetworkConfig): iam.PolicyStatement[] {
   const ec2 = (resource: string, name: string) => Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: name });
+  const actions = dependentActions('elasticache:CreateServerlessCache', 'network');
+  const scoped = ['ec2:CreateVpcEndpoint', 'ec2:CreateTags'];
+  const reads = actions.filter((a) => a.startsWith('ec2:Describe'));
+  const unscoped = actions.filter((a) => !scoped.includes(a) && !reads.includes(a));
+  const missing = scoped.filter((a) => !actions.includes(a));
+  if (unscoped.length > 0 || missing.length > 0)
+    throw new Error(
+      `lib/iam-actions.ts: CreateServerlessCache's network actions changed (new: ${unscoped.join(', ') || 'none'}; gone: ${missing.join(', ') || 'none'}): scope them in serverlessEndpointStatements`,
+    );
   return [
     new iam.PolicyStatement({
       actions: ['ec2:CreateVpcEndpoint'],
@@ -51,10 +61,7 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
       resources: [ec2('vpc-endpoint', '*')],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/AmazonElastiCacheManaged': 'true' } },
     }),
-    new iam.PolicyStatement({
-      actions: ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeTags'],
-      resources: ['*'],
-    }),
+    new iam.PolicyStatement({ actions: reads, resources: ['*'] }),
   ];
 }
 
@@ -223,8 +230,8 @@ export function grantReaping(role: iam.Role, serverless: boolean): void {
         'tag:GetResources',
         'elasticache:DescribeReplicationGroups',
         'elasticache:ListTagsForResource',
-        // DeleteServerlessCache's dependent action (Service Authorization Reference).
-        ...(serverless ? ['elasticache:DescribeServerlessCaches', 'ec2:DescribeTags'] : []),
+        // DeleteServerlessCache's dependent actions (lib/iam-actions.ts).
+        ...(serverless ? ['elasticache:DescribeServerlessCaches', ...dependentActions('elasticache:DeleteServerlessCache', 'network')] : []),
       ],
       resources: ['*'],
     }),

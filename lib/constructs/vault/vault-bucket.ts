@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { acknowledgeSseS3 } from '../../nag/recovery-storage-checks.js';
+import { acknowledgeNoReplication, acknowledgeSseS3 } from '../../nag/recovery-storage-checks.js';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -155,6 +155,10 @@ export class VaultBucket extends Construct {
     acknowledgeSseS3(
       this.bucket,
       'SSE-S3 by design: replicas keep the SSE-S3 of their sources (ElastiCache cannot export with a customer-managed key, and seeds only from SSE-S3 objects), and S3 does not re-encrypt SSE-S3 sources with a destination key.',
+    );
+    acknowledgeNoReplication(
+      this.bucket,
+      "The vault is itself the replica (of the export bucket, and of the DR bucket's reports), locked under COMPLIANCE in an account of its own: a further copy would add an account to secure, not a protection.",
     );
   }
 

@@ -63,6 +63,36 @@ describe('config lambda: governed-account settings', () => {
     expect(problemsOf(governed((c) => (c.lambda.logKmsKeyArns.primary = 'alias/logs')))).toEqual([
       'lambda.logKmsKeyArns.primary must be a KMS key ARN like "arn:aws:kms:eu-west-1:111122223333:key/<id>", got "alias/logs": an alias is not accepted by CloudWatch Logs; or leave it out',
     ]);
-    expect(problemsOf(governed((c) => (c.lambda.logKmsKeyArns.vault = DR_KEY)))).toEqual([expect.stringMatching(/^lambda\.logKmsKeyArns.*vault/)]);
+    expect(problemsOf(governed((c) => (c.lambda.logKmsKeyArns.vault = DR_KEY)))).toEqual([
+      'lambda.logKmsKeyArns.vault needs vault, got a key without a vault: it encrypts the vault stack’s log groups; set vault or leave logKmsKeyArns.vault out',
+    ]);
+  });
+});
+
+describe('config lambda: a governed vault account (issue 53 item 7)', () => {
+  const VAULT_KEY = 'arn:aws:kms:eu-north-1:222222222222:key/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff';
+  /** The governed config with a vault in eu-north-1, its network and its log key. */
+  const withVault = (change: (c: Record<string, any>) => void = () => {}) =>
+    governed((c) => {
+      c.plans[0].export = { enabled: true };
+      c.vault = { account: '222222222222', region: 'eu-north-1', retentionDays: 400, network: NETWORK };
+      c.lambda.logKmsKeyArns.vault = VAULT_KEY;
+      change(c);
+    });
+
+  it('accepts vault.network and lambda.logKmsKeyArns.vault', () => {
+    const result = validateConfig(withVault(), { now: NOW });
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    expect(result.ok && result.config.vault?.network).toEqual({ ...NETWORK, secretsManagerEndpoint: false });
+    expect(result.ok && result.config.lambda.logKmsKeyArns?.vault).toBe(VAULT_KEY);
+  });
+
+  it('refuses lambda.inVpc without vault.network, and a vault log key of another region', () => {
+    expect(problemsOf(withVault((c) => delete c.vault.network))).toEqual([
+      'lambda.inVpc needs vault.network, got true without vault.network: every function of that region runs in its subnets; set vault.network (vpcId, subnetIds, securityGroupIds) or leave lambda.inVpc out',
+    ]);
+    expect(problemsOf(withVault((c) => (c.lambda.logKmsKeyArns.vault = DR_KEY)))).toEqual([
+      'lambda.logKmsKeyArns.vault must be a key in vault.region "eu-north-1", got a key in "eu-central-1": CloudWatch Logs encrypts a log group only with a key of its own region; create the key (or a multi-Region replica) in "eu-north-1"',
+    ]);
   });
 });

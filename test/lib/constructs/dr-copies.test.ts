@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_BUCKET_ACTIONS, SEED_OBJECT_ACTIONS } from '../../../lib/constructs/recovery-bucket.js';
-import { retryBudgetSeconds, VERIFY_CONCURRENCY, VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS, VERIFY_MEMORY_MB } from '../../../lib/constructs/dr-copies.js';
-import { verifyStateMachineName } from '../../../lib/deployment.js';
+import { retryBudgetSeconds, VERIFY_CONCURRENCY, VERIFY_EVENT_TYPES, VERIFY_MAX_HOURS } from '../../../lib/constructs/dr-copies.js';
+import { VERIFY_MEMORY_MB, verifyStateMachineName } from '../../../lib/deployment.js';
 import { VERIFY_GAVE_UP } from '../../../lambdas/domain/dr-copies/verify-errors.js';
 import { copyVerificationSettingsSchema } from '../../../lambdas/domain/plans/settings.js';
 import { MAX_VERIFY_INVOCATIONS } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';

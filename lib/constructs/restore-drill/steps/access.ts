@@ -7,7 +7,7 @@ import { conditionOwnStatement, drillAccessArns, drillRequestTagConditions, dril
 import { DRILL_RETRY, SFN_ERRORS, retryProps } from '../retries.js';
 import type { Cleanup } from './cleanup.js';
 import type { DrillContext } from './context.js';
-import { drillTags } from './create.js';
+import { drillTags, tagOnCreateActions } from './create.js';
 
 /*
  * How the drill cluster is locked and how verify gets in: with an AUTH token
@@ -49,7 +49,7 @@ export function tokenAccess(ctx: DrillContext, report: sfn.IChainable): sfn.Chai
     iamResources: [drillSecretArns(scope)],
     additionalIamStatements: [
       new iam.PolicyStatement({
-        actions: ['secretsmanager:TagResource'],
+        actions: tagOnCreateActions('secretsmanager:CreateSecret'),
         resources: [drillSecretArns(scope)],
         conditions: drillRequestTagConditions(props.deployment),
       }),
@@ -88,8 +88,9 @@ export function drillUserAccess(ctx: DrillContext, to: Pick<Cleanup, 'notCreated
   const { scope, props } = ctx;
   const arns = drillAccessArns(scope);
   const tags = drillTags(ctx);
+  // CreateUser's and CreateUserGroup's, one statement for both.
   const tagOnCreate = new iam.PolicyStatement({
-    actions: ['elasticache:AddTagsToResource'],
+    actions: [...new Set([...tagOnCreateActions('elasticache:CreateUser'), ...tagOnCreateActions('elasticache:CreateUserGroup')])],
     resources: [arns.users, arns.groups],
     conditions: drillRequestTagConditions(props.deployment),
   });

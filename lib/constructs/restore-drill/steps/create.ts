@@ -4,6 +4,7 @@ import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { DRILL_PREFIX } from '../../../../lambdas/domain/drills/drill.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { elastiCacheArn } from '../../elasticache-arns.js';
+import { dependentActions } from '../../../iam-actions.js';
 import { elastiCacheCall } from '../calls.js';
 import { conditionOwnStatement, drillClusterArns, drillRequestTagConditions, drillUserGroups, serverlessEndpointStatements } from '../permissions.js';
 import { DRILL_RETRY, SFN_ERRORS, retryProps } from '../retries.js';
@@ -26,13 +27,19 @@ export function drillTags(ctx: DrillContext): object[] {
 }
 
 /**
- * Seeding from S3 needs the caller able to read the copies: the DR bucket's
+ * Seeding from S3 needs the caller able to read the copies (the create's
+ * `seed objects` dependent actions, lib/iam-actions.ts): the DR bucket's
  * (plans with `drill.fromVault` seed from a copy there too, never from the
  * vault: steps/seed-copy.ts).
  */
-function seedReads(ctx: DrillContext): iam.PolicyStatement[] {
+function seedReads(ctx: DrillContext, call: 'elasticache:CreateReplicationGroup' | 'elasticache:CreateServerlessCache'): iam.PolicyStatement[] {
   const bucket = ctx.props.bucket;
-  return bucket ? [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] })] : [];
+  return bucket ? [new iam.PolicyStatement({ actions: [...dependentActions(call, 'seed objects')], resources: [bucket.arnForObjects('*')] })] : [];
+}
+
+/** What a create with Tags is also authorized for on what it makes (lib/iam-actions.ts). */
+export function tagOnCreateActions(call: string): string[] {
+  return [...dependentActions(call, 'the resource made')];
 }
 
 /**
@@ -85,12 +92,12 @@ export function createCluster(ctx: DrillContext, to: CreateTargets, suffix: stri
       }),
       // Tags on create need AddTagsToResource on the new group: only the drill tags of this deployment.
       new iam.PolicyStatement({
-        actions: ['elasticache:AddTagsToResource'],
+        actions: tagOnCreateActions('elasticache:CreateReplicationGroup'),
         resources: drillClusterArns(scope),
         conditions: drillRequestTagConditions(props.deployment),
       }),
       // Seeding from S3: the caller must be able to read the copies too.
-      ...seedReads(ctx),
+      ...seedReads(ctx, 'elasticache:CreateReplicationGroup'),
     ],
   };
   const create = elastiCacheCall(scope, `Create cluster${suffix}`, 'create', {
@@ -158,12 +165,12 @@ export function createServerlessCache(ctx: DrillContext, to: CreateTargets, suff
         ],
       }),
       new iam.PolicyStatement({
-        actions: ['elasticache:AddTagsToResource'],
+        actions: tagOnCreateActions('elasticache:CreateServerlessCache'),
         resources: [elastiCacheArn(scope, 'serverlesscache', `${DRILL_PREFIX}*`)],
         conditions: drillRequestTagConditions(props.deployment),
       }),
       ...serverlessEndpointStatements(scope, props.network),
-      ...seedReads(ctx),
+      ...seedReads(ctx, 'elasticache:CreateServerlessCache'),
     ],
     resultPath: sfn.JsonPath.DISCARD,
   });

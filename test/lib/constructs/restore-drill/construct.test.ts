@@ -14,6 +14,7 @@ import {
   SFN_ERRORS,
 } from '../../../../lib/constructs/restore-drill/index.js';
 import type { RedisDrConfig } from '../../../../lib/config/index.js';
+import { dependentActions } from '../../../../lib/iam-actions.js';
 import { type Synthesized, synthesize } from '../../../support/synth.js';
 import { loadConfig, validateConfig } from '../../../../lib/config/index.js';
 import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../../support/state-machine.js';
@@ -289,17 +290,11 @@ describe('RestoreDrill', () => {
       for (const read of ['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeTags']) {
         expect(on(read).length, read).toBe(1);
       }
-      // No other EC2 action, and none as a wildcard (deleting the endpoint is the service-linked role's).
+      // No other EC2 action, and none as a wildcard (deleting the endpoint is the service-linked role's): exactly the
+      // table's network actions of CreateServerlessCache (lib/iam-actions.ts, the one source).
       const ec2 = new Set(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('ec2:')));
-      expect([...ec2].sort()).toEqual([
-        'ec2:CreateTags',
-        'ec2:CreateVpcEndpoint',
-        'ec2:DescribeSecurityGroups',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeTags',
-        'ec2:DescribeVpcEndpoints',
-        'ec2:DescribeVpcs',
-      ]);
+      expect([...ec2].sort()).toEqual([...dependentActions('elasticache:CreateServerlessCache', 'network')].sort());
+      expect(ec2.size).toBe(7);
     },
   );
 
@@ -460,11 +455,12 @@ describe('RestoreDrill', () => {
         Condition: { StringLike: { 'aws:ResourceTag/redis-dr:drill': '?*' } },
       });
       for (const type of ['serverlesscache', 'usergroup', 'user']) expect(JSON.stringify(serverlessDeletes[0]!.Resource)).toContain(`:${type}:rdr-drill-*`);
-      // DeleteServerlessCache's dependent action (read-only).
+      // DeleteServerlessCache's dependent actions (read-only), as the table names them.
       const finds = Object.values(template.findResources('AWS::IAM::Policy'))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
         .filter((s) => s.Sid === 'FindDrillClusters');
-      expect(finds[0]!.Action).toContain('ec2:DescribeTags');
+      expect(dependentActions('elasticache:DeleteServerlessCache', 'network')).toContain('ec2:DescribeTags');
+      for (const action of dependentActions('elasticache:DeleteServerlessCache', 'network')) expect(finds[0]!.Action).toContain(action);
     }
   });
 });
