@@ -32,8 +32,12 @@ import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/ste
 import { UsageError } from '../kernel/usage-error.js';
 import { readOrgConfig } from './plan.js';
 
-/** Reports read at once. */
-const READS_AT_ONCE = 16;
+/**
+ * Account-regions read at once (each reads its reports one after another). From a local tree 4: the reads are
+ * fast and the peak RSS grows with the bodies in flight (bench:org, 300 accounts × 2 regions × 13 weeks, idle
+ * machine: 16 at once 310 MiB, 8 288 MiB, 4 276 MiB, 19.7 s); from S3 16: there each read waits on a request.
+ */
+const READS_AT_ONCE = { file: 4, s3: 16 } as const;
 
 /** The store of `--from`; a URL that is neither file:// nor s3:// is a usage error naming it. */
 export function evidenceStore(url: string, s3Endpoint?: string): ObjectStore {
@@ -97,7 +101,8 @@ export async function orgRollup(store: ObjectStore, now: Date, expected?: Expect
   const groups = reportsPerAccount(keys, now);
   const selftests = newestSelftests(keys);
   const malformed: MalformedRecord[] = [];
-  const lines = await mapConcurrent(groups, READS_AT_ONCE, async ({ newest, older }): Promise<AccountRollup> => {
+  const atOnce = store instanceof FileObjectStore ? READS_AT_ONCE.file : READS_AT_ONCE.s3;
+  const lines = await mapConcurrent(groups, atOnce, async ({ newest, older }): Promise<AccountRollup> => {
     const earlier: Record<string, PassedDrill[]> = {};
     // Older reports count for their drills only; each body is dropped once read (memory stays per account).
     for (const k of older) mergeDrills(earlier, passedDrills(await readJson(store, k.key)));
