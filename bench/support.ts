@@ -76,6 +76,15 @@ export async function timedProcess(command: string, args: readonly string[], scr
   return { wallSeconds, cpuSeconds: user! + sys!, maxRssMiB: rss! / 1024, code, stdout, stderr };
 }
 
+/** Each run's wall, CPU and peak RSS per step, as a results file keeps them (stdout and stderr left out). */
+export function runFigures(
+  runs: Readonly<Record<string, readonly TimedProcess[]>>,
+): Record<string, { wallSeconds: number; cpuSeconds: number | null; maxRssMiB: number | null }[]> {
+  return Object.fromEntries(
+    Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))]),
+  );
+}
+
 /** The bare key listing of database 0, `redis-cli -p <port> --scan | wc -l` through a shell pipeline, timed. */
 export async function cliScanCount(port: number): Promise<{ seconds: number; keys: number }> {
   const started = process.hrtime.bigint();

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
 import { bgsave, startRedisServer } from '../../test/support/redis-server.js';
 import { populate } from '../verify-rdb/dataset.js';
-import { gitDescription, median, timedProcess, type TimedProcess } from '../support.js';
+import { gitDescription, median, runFigures, timedProcess, type TimedProcess } from '../support.js';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '3' } } });
 const KEYS = Number(values.keys);
@@ -84,10 +84,7 @@ async function main(): Promise<void> {
       peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
       runs,
     };
-    writeFileSync(
-      join(__dirname, 'results.json'),
-      `${JSON.stringify({ ...results, runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))])) }, null, 2)}\n`,
-    );
+    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ ...results, runs: runFigures(runs) }, null, 2)}\n`);
     log(
       JSON.stringify({
         medianSeconds: results.medianSeconds,

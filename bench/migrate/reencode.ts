@@ -24,7 +24,7 @@ import { decodeDumpPayload } from '../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../lambdas/domain/rdb/keys.js';
 import { frameFile, type FramedKey, listpack } from '../../test/support/rdb-newer.js';
 import { bgsave, startRedisServer } from '../../test/support/redis-server.js';
-import { gitDescription, median, timedProcess, type TimedProcess } from '../support.js';
+import { gitDescription, median, runFigures, timedProcess, type TimedProcess } from '../support.js';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } } });
 const KEYS = Number(values.keys);
@@ -115,9 +115,7 @@ async function main(): Promise<void> {
       medianCpuSeconds: { asIs: cpu('asIs'), reencode: cpu('reencode') },
       // Target ≥ 0.8: re-encoding's keys/s over the same run's without it.
       ratio: { wall: wall('asIs') / wall('reencode'), cpu: cpu('asIs') / cpu('reencode') },
-      runs: Object.fromEntries(
-        Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))]),
-      ),
+      runs: runFigures(runs),
     };
     writeFileSync(join(__dirname, 'reencode-results.json'), `${JSON.stringify(results, null, 2)}\n`);
     log(JSON.stringify({ keysPerSecond: results.keysPerSecond, ratio: results.ratio, load }));
