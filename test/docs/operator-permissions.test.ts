@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
 import { RECORDED_NAMES, requestsOfCall } from '../support/iam.js';
+import {
+  AUTH_SECRET_PLACEHOLDER,
+  alertTopicArnPatterns,
+  alertTopicLogicalId,
+  authSecretResources,
+  DEPLOYMENT_PLACEHOLDER,
+  orgSelftestRecords,
+} from '../../lib/iam-operator-resources.js';
 
 /**
  * docs/deploying.md "What the operator CLI needs" (issue 53 item 3): a row
@@ -64,6 +72,29 @@ describe('docs/deploying.md: what the operator CLI needs', () => {
     }
     expect(judged).toBeGreaterThan(100);
     expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it("names the deployment's alert topics and the configured AUTH secrets by placeholder, from the stacks' names, and says how to fill them in (issue 53 item 3)", () => {
+    const policy = JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'iam', 'operator-policy.json'), 'utf8')) as {
+      Statement: { Sid?: string; Action: string[]; Resource: string | string[] }[];
+    };
+    const resourcesOf = (action: string) => policy.Statement.filter((s) => s.Action.includes(action)).map((s) => s.Resource);
+    // The topics as CloudFormation names them in the synthesized stacks (both hold the topic at one construct path).
+    const ids = ['primary', 'dr'].map((w) =>
+      alertTopicLogicalId(JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'templates', `selftest.${w}.json`), 'utf8'))),
+    );
+    expect(new Set(ids).size).toBe(1);
+    const topics = alertTopicArnPatterns(DEPLOYMENT_PLACEHOLDER, ids[0]!);
+    expect(topics).toEqual([
+      `arn:aws:sns:*:*:RedisDr-${DEPLOYMENT_PLACEHOLDER}-Primary-${ids[0]}-*`,
+      `arn:aws:sns:*:*:RedisDr-${DEPLOYMENT_PLACEHOLDER}-Dr-${ids[0]}-*`,
+    ]);
+    expect(resourcesOf('sns:Publish')).toEqual([topics]);
+    expect(resourcesOf('secretsmanager:GetSecretValue')).toEqual([authSecretResources()]);
+    expect(policy.Statement.find((s) => s.Sid === 'OrganizationSelftestRecords')?.Resource).toBe(orgSelftestRecords());
+    // No statement names every topic or every secret.
+    expect(JSON.stringify(policy)).not.toMatch(/arn:aws:sns:\*:\*:\*"|secret:\*"/);
+    for (const placeholder of [DEPLOYMENT_PLACEHOLDER, AUTH_SECRET_PLACEHOLDER]) expect(section).toContain(`\`${placeholder}\``);
   });
 
   it('finds a command without a row and an action a row leaves out (planted)', () => {

@@ -15,6 +15,18 @@ import {
 } from '../support/iam.js';
 import { DEFAULT_STAND_INS, type TemplateJson } from '../../lib/asl.js';
 import { API_ACTIONS, type DependentScope } from '../../lib/iam-actions.js';
+import {
+  alertTopicArnPatterns,
+  alertTopicLogicalId,
+  authSecretResources,
+  DEPLOYMENT_PLACEHOLDER,
+  operatorPolicyFor,
+  orgSelftestRecords,
+  RECOVERY_BUCKETS,
+} from '../../lib/iam-operator-resources.js';
+import { stackNames } from '../../lib/deployment.js';
+import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
+import { selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
 import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
 
 /**
@@ -44,8 +56,43 @@ const SELFTEST_STACKS = ['primary', 'dr'].map((which) => {
   // The config names its account (its key policies name its root): moved to the simulation's account, as the principal is.
   const template = JSON.parse(text.replaceAll(SELFTEST_ACCOUNT, DEFAULT_STAND_INS.account)) as TemplateJson;
   const region = which === 'primary' ? 'eu-west-1' : 'eu-central-1';
-  return { region, encrypted: kmsEncryptedResources(template, { ...DEFAULT_STAND_INS, region }) };
+  return { region, where: which as 'primary' | 'dr', template, encrypted: kmsEncryptedResources(template, { ...DEFAULT_STAND_INS, region }) };
 });
+
+/** The alert topic's logical id as synthesized (the stacks' AlertTopicArn output names it; one construct path in both stacks). */
+const TOPIC_LOGICAL_ID = (() => {
+  const ids = SELFTEST_STACKS.map((s) => alertTopicLogicalId(s.template));
+  if (ids.some((id) => id !== ids[0])) throw new Error(`the stacks' alert topics differ in logical id: ${ids.join(', ')}`);
+  return ids[0]!;
+})();
+
+/** The deployment the simulation fills the policy's placeholders in for: the selftest's (its golden templates above). */
+const SIMULATED = 'st';
+/** The AUTH token secrets configured for it: the ones the restore tests read (test/cli/commands/restore). */
+const CONFIGURED_SECRETS = ['sessions-auth', 'sessions-user'].map((n) => `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${n}`);
+
+/**
+ * The recorded topic is the test's; the deployment's alert topic of that
+ * region as CloudFormation names it (`<stack>-<logical id>-<random>`) stands
+ * for it (the selftest and doctor read its ARN from the stack's output).
+ */
+function deployedTopic(resource: string): string {
+  const [, , , region, account] = resource.split(':');
+  const where = SELFTEST_STACKS.find((s) => s.region === region)?.where;
+  if (!where) throw new Error(`no stack of the selftest's deployment in ${region} (${resource})`);
+  return `arn:aws:sns:${region}:${account}:${stackNames({ name: SIMULATED })[where]}-${TOPIC_LOGICAL_ID}-1QX4N2ZPJ7K3T`;
+}
+
+/** The file's policy for the simulated deployment (its placeholders filled in: lib/iam-operator-resources.ts). */
+function simulatedPolicy(): PolicyDocument {
+  const file = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+  return operatorPolicyFor({ Version: '2012-10-17', ...file }, { deployment: SIMULATED, authSecretArns: CONFIGURED_SECRETS }) as PolicyDocument;
+}
+
+/** A recorded request as the deployment sees it: an alert topic's ARN as deployed. */
+function asDeployed(request: IamRequest): IamRequest {
+  return request.action.startsWith('sns:') ? { ...request, resource: deployedTopic(request.resource) } : request;
+}
 
 /**
  * KMS-aware (issue 53 item 1): what a recorded publish needs of the key of
@@ -97,6 +144,23 @@ function dependentStatement(request: IamRequest): { sid: string; resource: strin
     : { sid: 'ExportCallerBuckets', resource: 'arn:aws:s3:::redis-dr-*' };
 }
 
+/**
+ * What a selftest of a serverless plan needs besides what a replication
+ * group's does (issue 53 item 2): its snapshot, export and describes, and
+ * the export's dependent actions ElastiCache checks on the caller.
+ */
+const SERVERLESS_SELFTEST_ACTIONS = [
+  'elasticache:CreateServerlessCacheSnapshot',
+  'elasticache:DescribeServerlessCaches',
+  'elasticache:DescribeServerlessCacheSnapshots',
+  'elasticache:ExportServerlessCacheSnapshot',
+  's3:GetBucketLocation',
+  's3:GetBucketAcl',
+  's3:ListAllMyBuckets',
+  's3:PutObject',
+  's3:DeleteObject',
+];
+
 /** The operator's recorded calls. */
 function operatorCalls(): AwsCall[] {
   return readdirSync(CALLS_DIR)
@@ -105,13 +169,25 @@ function operatorCalls(): AwsCall[] {
     .filter((c) => c.principal === 'operator');
 }
 
+/** Keys of {@link policyResource} for what the policy names by placeholder (lib/iam-operator-resources.ts). */
+const ALERT_TOPICS = 'alert-topics';
+const AUTH_SECRETS = 'auth-secrets';
+
+/** The resources a statement of {@link policyResource}'s key names. */
+function statementResources(key: string): string | string[] {
+  if (key === ALERT_TOPICS) return alertTopicArnPatterns(DEPLOYMENT_PLACEHOLDER, TOPIC_LOGICAL_ID);
+  if (key === AUTH_SECRETS) return authSecretResources();
+  return key;
+}
+
 /**
  * A request's resource as the policy names it, in any region and account:
  * recovery points and S3 objects of redis-dr (`rdr-*`, `redis-dr-*`
  * buckets), the deployment's state machines and executions (`redis-dr-*`),
- * and, for what a restore creates or reads (the target cluster, its subnet
- * and parameter groups, user groups, the AUTH secret), any name of that type:
- * the operator chooses them.
+ * the deployment's alert topics and configured AUTH secrets (by
+ * placeholder), and, for what a restore creates (the target cluster, its
+ * subnet and parameter groups, user groups), any name of that type: the
+ * operator chooses them.
  */
 function policyResource(resource: string): string {
   if (resource === '*') return '*';
@@ -125,9 +201,9 @@ function policyResource(resource: string): string {
     return `arn:${partition}:elasticache:*:*:${type}:${/^(serverlesscache)?snapshot$/.test(type) && name.startsWith('rdr-') ? 'rdr-*' : '*'}`;
   }
   if (service === 'states') return `arn:${partition}:states:*:*:${path.startsWith('execution:') ? 'execution:redis-dr-*:*' : 'stateMachine:redis-dr-*'}`;
-  if (service === 'secretsmanager') return `arn:${partition}:secretsmanager:*:*:secret:*`;
+  if (service === 'secretsmanager') return AUTH_SECRETS;
   if (service === 'cloudformation') return `arn:${partition}:cloudformation:*:*:stack/RedisDr-*/*`;
-  if (service === 'sns') return `arn:${partition}:sns:*:*:*`;
+  if (service === 'sns') return ALERT_TOPICS;
   if (service === 'scheduler')
     return `arn:${partition}:scheduler:*:*:${path.startsWith('schedule-group/') ? 'schedule-group/redis-dr-*' : 'schedule/redis-dr-*/*'}`;
   throw new Error(`no policy pattern for ${resource}: add one to policyResource in ${__filename}`);
@@ -238,14 +314,14 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   }
   const sid = (resource: string): string => {
     if (resource === '*') return 'NoResourceLevelPermissions';
+    if (resource === ALERT_TOPICS) return 'AlertTopics';
+    if (resource === AUTH_SECRETS) return 'AuthTokenSecrets';
     if (resource.startsWith('arn:aws:s3:::'))
       return resource.endsWith('/selftest/*') ? 'SelftestRecords' : resource.endsWith('/*') ? 'RecoveryObjects' : 'RecoveryBuckets';
     const [, , service, , , type = '', name = ''] = resource.split(':');
     const word = (w: string) => w.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
     if (service === 'states') return type === 'execution' ? 'DrillExecutions' : 'DrillStateMachines';
-    if (service === 'secretsmanager') return 'AuthTokenSecrets';
     if (service === 'cloudformation') return 'DeploymentStacks';
-    if (service === 'sns') return 'AlertTopics';
     if (service === 'scheduler') return type.startsWith('schedule-group') ? 'DeploymentScheduleGroups' : 'DeploymentSchedules';
     return `${word(type)}${name.startsWith('rdr-') ? 'RecoveryPoints' : 'Any'}`;
   };
@@ -257,7 +333,19 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
   }
   const statements = [...byResource.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([resource, actions]): Record<string, unknown> => ({ Sid: sid(resource), Effect: 'Allow', Action: [...actions].sort(), Resource: resource }));
+    .map(
+      ([resource, actions]): Record<string, unknown> => ({
+        Sid: sid(resource),
+        Effect: 'Allow',
+        Action: [...actions].sort(),
+        Resource: statementResources(resource),
+      }),
+    );
+  // An organization's selftest writes (and reads back) its record under `<account>/<region>/selftest/` too: what it
+  // does with its records, under its own account's prefix (lambdas/domain/points/account-prefix.ts).
+  const records = byResource.get(`${RECOVERY_BUCKETS}/selftest/*`);
+  if (!records) throw new Error('no recorded call writes a selftest record: the organization statement has nothing to follow');
+  statements.push({ Sid: 'OrganizationSelftestRecords', Effect: 'Allow', Action: [...records].sort(), Resource: orgSelftestRecords() });
   for (const [sid, { resource, actions }] of [...dependent.entries()].sort(([a], [b]) => a.localeCompare(b)))
     statements.push({ Sid: sid, Effect: 'Allow', Action: [...actions].sort(), Resource: resource });
   // One statement per sid: actions under the same resource and condition share it.
@@ -280,7 +368,7 @@ describe('docs/iam/operator-policy.json', () => {
   });
 
   it('allows every call the CLI makes in its tests (IAM simulation), and no wildcard action', async () => {
-    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const policy = simulatedPolicy();
     const denied: string[] = [];
     let checked = 0;
     for (const call of operatorCalls()) {
@@ -289,7 +377,7 @@ describe('docs/iam/operator-policy.json', () => {
       // And the dependent actions the service checks on the caller (lib/iam-actions.ts).
       for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator), ...dependentRequestsOf(call)]) {
         checked++;
-        const result = await evaluate([policy], withExistingVerdict(request));
+        const result = await evaluate([policy], withExistingVerdict(asDeployed(request)));
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
       }
     }
@@ -299,11 +387,11 @@ describe('docs/iam/operator-policy.json', () => {
   });
 
   it('KMS-aware: the selftest publishes to SSE-KMS topics, and the policy allows their keys only through SNS, only redis-dr keys (issue 53 item 1)', async () => {
-    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const policy = simulatedPolicy();
     const publishes = operatorCalls().filter((c) => c.operation === 'Publish');
     expect(publishes.length).toBeGreaterThanOrEqual(2);
     const kms = (await Promise.all(publishes.map((c) => requestsOfCall(c, RECORDED_NAMES, canaryTags)))).flat().flatMap(kmsRequestsOfOperator);
-    expect(kms.map((r) => r.action).sort()).toEqual(['kms:Decrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKey']);
+    expect(kms.map((r) => r.action).sort()).toEqual(publishes.flatMap(() => ['kms:Decrypt', 'kms:GenerateDataKey']).sort());
     for (const request of kms) {
       expect(await evaluate([policy], request)).toBe('Allowed');
       // Not outside SNS, not on a key that is not redis-dr's.
@@ -318,8 +406,88 @@ describe('docs/iam/operator-policy.json', () => {
     expect(await evaluate([without], kms[0]!)).toBe('ImplicitlyDenied');
   });
 
+  it('holds a whole selftest of a serverless plan: each serverless action and export dependent action allows one of its calls, and without it that call is denied (issue 53 item 2)', async () => {
+    const calls = checkedInCalls(join(CALLS_DIR, 'cli-selftest-serverless.json'));
+    expect(calls.map((c) => c.operation)).toEqual(
+      expect.arrayContaining([
+        'CreateServerlessCacheSnapshot',
+        'DescribeServerlessCaches',
+        'DescribeServerlessCacheSnapshots',
+        'ExportServerlessCacheSnapshot',
+      ]),
+    );
+    const requests: IamRequest[] = [];
+    for (const call of calls) requests.push(...(await requestsOfCall(call, RECORDED_NAMES, canaryTags)).map(asDeployed), ...dependentRequestsOf(call));
+    const policy = simulatedPolicy();
+    const without = (action: string): PolicyDocument => ({
+      ...policy,
+      Statement: policy.Statement.map((st) => ({ ...st, Action: (st.Action as string[]).filter((a) => a !== action) })),
+    });
+    for (const action of SERVERLESS_SELFTEST_ACTIONS) {
+      const needing = requests.filter((r) => r.action === action);
+      expect(needing.length, `a recorded serverless selftest call needs ${action}`).toBeGreaterThan(0);
+      for (const request of needing) {
+        expect(await evaluate([policy], withExistingVerdict(request)), `${action} on ${request.resource}`).toBe('Allowed');
+        expect(await evaluate([without(action)], withExistingVerdict(request)), `${action} on ${request.resource}, left out`).toBe('ImplicitlyDenied');
+      }
+    }
+  });
+
+  it("publishes only to the deployment's two alert topics and reads only the configured secrets (issue 53 item 3)", async () => {
+    const policy = simulatedPolicy();
+    const publish = (resource: string): IamRequest => ({ action: 'sns:Publish', resource, context: {} });
+    const read = (resource: string): IamRequest => ({ action: 'secretsmanager:GetSecretValue', resource, context: {} });
+    for (const region of ['eu-west-1', 'eu-central-1'])
+      expect(await evaluate([policy], publish(deployedTopic(`arn:aws:sns:${region}:111122223333:x`)))).toBe('Allowed');
+    const [secret] = CONFIGURED_SECRETS;
+    expect(await evaluate([policy], read(secret!))).toBe('Allowed');
+    expect(await evaluate([policy], read(`${secret}-AbC123`))).toBe('Allowed'); // the suffix Secrets Manager appends
+    const denied: IamRequest[] = [
+      publish('arn:aws:sns:eu-west-1:111122223333:payments-alerts'),
+      // Another deployment's alert topic, and another topic of this deployment's stack.
+      publish(deployedTopic('arn:aws:sns:eu-west-1:111122223333:x').replace(`RedisDr-${SIMULATED}-`, 'RedisDr-other-')),
+      publish(`arn:aws:sns:eu-west-1:111122223333:${stackNames({ name: SIMULATED }).primary}-PageIntegrationsChatslack1A2B3C-1QX4N2ZPJ7K3T`),
+      read('arn:aws:secretsmanager:eu-west-1:111122223333:secret:payroll-db-AbC123'),
+      // A secret whose name merely starts like a configured one.
+      read(`${secret}-admin-AbC123`),
+    ];
+    for (const request of denied) expect(await evaluate([policy], request), request.resource).toBe('ImplicitlyDenied');
+    // The file itself names the topics by placeholder: as it is, it allows none (test/docs/operator-permissions.test.ts: its patterns).
+    const file = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    expect(await evaluate([file], publish(deployedTopic('arn:aws:sns:eu-west-1:111122223333:x')))).toBe('ImplicitlyDenied');
+  });
+
+  it("lets an organization's selftest write and read back its record under <account>/<region>/selftest/ by a statement of its own (docs/org.md)", async () => {
+    const policy = simulatedPolicy();
+    // The caller's account (aws:PrincipalAccount, which AWS fills in): the bucket's own.
+    const account = DEFAULT_STAND_INS.account;
+    const context = { 'aws:PrincipalAccount': account };
+    // The key as the selftest writes it (lambdas/jobs/selftest/shared-steps.ts: the same two functions).
+    const key = (rest: string) => `arn:aws:s3:::redis-dr-st-${account}-eu-central-1/${accountRegionPrefix(account, 'eu-central-1')}${rest}`;
+    const record = key(selftestRecordKey(new Date('2026-11-23T10:00:00Z')));
+    const statement = policy.Statement.find((s) => s.Sid === 'OrganizationSelftestRecords');
+    expect(statement?.Resource).toEqual([orgSelftestRecords()]);
+    // IAM's * spans "/": the plain records' redis-dr-*/selftest/* matches the prefixed key too. The organization's
+    // statement grants it on its own, so the record step does not hang on that; without either, it is denied.
+    const only = (drop: string[]): PolicyDocument => ({ ...policy, Statement: policy.Statement.filter((s) => !drop.includes(s.Sid as string)) });
+    for (const action of ['s3:PutObject', 's3:GetObject']) {
+      expect(await evaluate([policy], { action, resource: record, context }), action).toBe('Allowed');
+      expect(await evaluate([only(['SelftestRecords'])], { action, resource: record, context }), action).toBe('Allowed');
+    }
+    // (The read-back is also every object's s3:GetObject, RecoveryObjects: the put is what hangs on these statements.)
+    const put: IamRequest = { action: 's3:PutObject', resource: record, context };
+    expect(await evaluate([only(['SelftestRecords', 'OrganizationSelftestRecords'])], put)).toBe('ImplicitlyDenied');
+    // Nothing else under the prefix: no other evidence written, no record deleted. (Another account's prefix is held
+    // by the organization vault's policy, `${aws:PrincipalAccount}/*`: lib/constructs/vault/org-grants.ts.)
+    const denied: IamRequest[] = [
+      { action: 's3:PutObject', resource: key('reports/weekly/2026-11-23/report.json'), context },
+      { action: 's3:DeleteObject', resource: record, context },
+    ];
+    for (const request of denied) expect(await evaluate([policy], request), `${request.action} ${request.resource}`).toBe('ImplicitlyDenied');
+  });
+
   it('allows deleting the canary and its point only with their tags', async () => {
-    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const policy = simulatedPolicy();
     const cache = 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:rdr-drill-canary-20261123-100000';
     const point = 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-rdr-drill-canary-20261123-100000-20261123-1000';
     const tags = (arn: string) => Object.fromEntries(Object.entries(canaryTags('', arn)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
@@ -329,7 +497,7 @@ describe('docs/iam/operator-policy.json', () => {
   });
 
   it('writes no verdict tag: no object put with one, no verdict forged by a tag write, its own verdict put back allowed (issue 53 item 3)', async () => {
-    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const policy = simulatedPolicy();
     const copy = 'arn:aws:s3:::redis-dr-prod-000000000000-eu-central-1/rdr-sessions-prod-20261123-1000-0001.rdb';
     const source = 'arn:aws:s3:::redis-dr-prod-000000000000-eu-west-1/rdr-sessions-prod-20261123-1000-0001.rdb';
     const tagWrite = (resource: string, tags: Record<string, string>, existing: Record<string, string>): IamRequest => ({
@@ -364,7 +532,7 @@ describe('docs/iam/operator-policy.json', () => {
   });
 
   it('denies what the operator never needs: deleting a cache, a snapshot, an object, or reading another bucket', async () => {
-    const policy = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const policy = simulatedPolicy();
     const requests: IamRequest[] = [
       { action: 'elasticache:DeleteReplicationGroup', resource: 'arn:aws:elasticache:eu-west-1:000000000000:replicationgroup:sessions-prod', context: {} },
       { action: 'elasticache:DeleteSnapshot', resource: 'arn:aws:elasticache:eu-west-1:000000000000:snapshot:rdr-sessions-x', context: {} },
