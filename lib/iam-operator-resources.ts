@@ -15,6 +15,7 @@
 import { accountRegionPrefix } from '../lambdas/domain/points/account-prefix.js';
 import { SELFTEST_PREFIX } from '../lambdas/domain/selftest/steps.js';
 import { secretArnResources } from './constructs/elasticache-arns.js';
+import type { RedisDrConfig } from './config/index.js';
 import { ALERT_TOPIC_OUTPUT, stackNames } from './deployment.js';
 
 /** Stands for the deployment's name (config `name`) in the static policy. */
@@ -74,16 +75,23 @@ export interface OperatorPolicy {
   readonly Statement: readonly Record<string, unknown>[];
 }
 
+/** The AUTH token secrets a config names: each plan's `probe.authSecretArn` (the caches' AUTH, what a restore of them sets). */
+export function configuredAuthSecrets(config: Pick<RedisDrConfig, 'plans'>): string[] {
+  return [...new Set(config.plans.flatMap((p) => (p.probe.authSecretArn ? [p.probe.authSecretArn] : [])))];
+}
+
 /**
- * The static policy for one deployment: `<deployment>` replaced by its name,
- * each `<auth-secret-arn>` resource by every configured secret's (none
- * configured: the statement that only reads secrets goes).
+ * The static policy for one deployment's config: `<deployment>` replaced by
+ * its name, each `<auth-secret-arn>` resource by every configured secret's
+ * ({@link configuredAuthSecrets}; none: the statement that only reads
+ * secrets goes).
  */
-export function operatorPolicyFor(policy: OperatorPolicy, o: { readonly deployment: string; readonly authSecretArns: readonly string[] }): OperatorPolicy {
+export function operatorPolicyFor(policy: OperatorPolicy, config: Pick<RedisDrConfig, 'name' | 'plans'>): OperatorPolicy {
+  const secrets = configuredAuthSecrets(config);
   const resource = (r: string): string[] =>
     r.includes(AUTH_SECRET_PLACEHOLDER)
-      ? o.authSecretArns.map((arn) => r.replaceAll(AUTH_SECRET_PLACEHOLDER, arn))
-      : [r.replaceAll(DEPLOYMENT_PLACEHOLDER, o.deployment)];
+      ? secrets.map((arn) => r.replaceAll(AUTH_SECRET_PLACEHOLDER, arn))
+      : [r.replaceAll(DEPLOYMENT_PLACEHOLDER, config.name)];
   const statements = policy.Statement.map((s) => {
     const given = s.Resource;
     if (given === undefined) return s;

@@ -24,6 +24,7 @@ import {
   orgSelftestRecords,
   RECOVERY_BUCKETS,
 } from '../../lib/iam-operator-resources.js';
+import { loadConfig } from '../../lib/config/index.js';
 import { stackNames } from '../../lib/deployment.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
@@ -66,10 +67,19 @@ const TOPIC_LOGICAL_ID = (() => {
   return ids[0]!;
 })();
 
-/** The deployment the simulation fills the policy's placeholders in for: the selftest's (its golden templates above). */
-const SIMULATED = 'st';
 /** The AUTH token secrets configured for it: the ones the restore tests read (test/cli/commands/restore). */
 const CONFIGURED_SECRETS = ['sessions-auth', 'sessions-user'].map((n) => `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${n}`);
+
+/** The config the simulation fills the policy's placeholders in from: the selftest's (its golden templates above), its caches requiring AUTH (the secrets above). */
+const SIMULATED_CONFIG = (() => {
+  const config = loadConfig('test/fixtures/config/selftest.json');
+  const plan = config.plans[0]!;
+  const plans = CONFIGURED_SECRETS.map((authSecretArn, i) => ({ ...plan, name: `${plan.name}${i}`, probe: { ...plan.probe, authSecretArn } }));
+  return { ...config, plans };
+})();
+
+/** The simulated deployment's name. */
+const SIMULATED = SIMULATED_CONFIG.name;
 
 /**
  * The recorded topic is the test's; the deployment's alert topic of that
@@ -83,10 +93,10 @@ function deployedTopic(resource: string): string {
   return `arn:aws:sns:${region}:${account}:${stackNames({ name: SIMULATED })[where]}-${TOPIC_LOGICAL_ID}-1QX4N2ZPJ7K3T`;
 }
 
-/** The file's policy for the simulated deployment (its placeholders filled in: lib/iam-operator-resources.ts). */
+/** The file's policy for the simulated deployment (its placeholders filled in from its config: lib/iam-operator-resources.ts). */
 function simulatedPolicy(): PolicyDocument {
   const file = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
-  return operatorPolicyFor({ Version: '2012-10-17', ...file }, { deployment: SIMULATED, authSecretArns: CONFIGURED_SECRETS }) as PolicyDocument;
+  return operatorPolicyFor({ Version: '2012-10-17', ...file }, SIMULATED_CONFIG) as PolicyDocument;
 }
 
 /** A recorded request as the deployment sees it: an alert topic's ARN as deployed. */
