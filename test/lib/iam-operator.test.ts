@@ -36,7 +36,9 @@ import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_TAG_KEYS } from '../../li
  * snapshot, export, verify-copy, selftest),
  * derived from the calls the CLI's tests make (test/fixtures/iam/calls/cli-*.json)
  * and held to them: every recorded call is allowed by it (IAM simulator), and
- * the file is exactly what the recordings give. After a CLI change re-record
+ * the file is exactly what the recordings give. The deployment's own alert
+ * topics and AUTH secrets are named by placeholder (lib/iam-operator-resources.ts);
+ * the simulation fills them in from a config (`operatorPolicyFor`). After a CLI change re-record
  * (RECORD_AWS_CALLS=1 npx vitest run test/cli) and rewrite it:
  * UPDATE_OPERATOR_POLICY=1 npx vitest run test/lib/iam-operator.test.ts
  */
