@@ -5,6 +5,7 @@ import '../../demo/polyfills.js';
 import { afterAll, afterEach, beforeAll, expect, inject, vi } from 'vitest';
 import { collectCalls, registerStub, releaseStubs, settleCalls } from './aws-calls.js';
 import { bytesEqual } from './bytes-equality.js';
+import { recordCpuPerFile } from './cpu-recorder.js';
 
 /** The module of aws-cdk-lib that keeps the temporary cloud assembly folders (see the afterAll below). */
 const CLOUD_ASSEMBLY = join('@aws-cdk', 'cloud-assembly-api', 'lib', 'cloud-assembly.js');
@@ -62,3 +63,7 @@ afterAll(() => {
     releaseStubs();
   }
 });
+
+// REDIS_DR_TEST_CPU=<file>: a line of CPU-s per test file (test/support/cpu-recorder.ts). After hooks run in reverse:
+// it counts the test file's own afterAll (servers stopped), none of the clean-up above.
+if (process.env.REDIS_DR_TEST_CPU) recordCpuPerFile(process.env.REDIS_DR_TEST_CPU);

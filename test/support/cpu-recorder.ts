@@ -1,0 +1,46 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { afterAll, expect } from 'vitest';
+
+/** Clock ticks a second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux this runs on). */
+const TICKS = 100;
+
+/** CPU-s of this process (user + system) and of its children it has waited for (cutime + cstime). */
+function cpuSeconds(): { self: number; children: number } {
+  const own = process.cpuUsage();
+  let children = 0;
+  try {
+    // The fields after the command name (which may hold spaces): cutime and cstime are the 14th and 15th of those.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    children = (Number(fields[13]) + Number(fields[14])) / TICKS;
+  } catch {
+    // Not Linux: only this process's own time.
+  }
+  return { self: (own.user + own.system) / 1e6, children };
+}
+
+/**
+ * With REDIS_DR_TEST_CPU=<file>, appends one JSON line per test file to it: the CPU-s the file cost (this worker's,
+ * and that of the processes it started and waited for: servers, CLIs, synths in children), and its wall seconds.
+ * The suite's time is CPU-bound on a shared machine, where wall times say more about the neighbours than the file:
+ * `REDIS_DR_TEST_CPU=/tmp/cpu.jsonl npx vitest run test/x` then sort the lines by `cpu`.
+ */
+export function recordCpuPerFile(out: string): void {
+  // From the setup file's run, before the test file is imported: its imports are part of its cost.
+  const start = cpuSeconds();
+  const started = performance.now();
+  afterAll(() => {
+    const end = cpuSeconds();
+    const self = end.self - start.self;
+    const children = end.children - start.children;
+    const line = {
+      file: expect.getState().testPath,
+      cpu: Number((self + children).toFixed(2)),
+      self: Number(self.toFixed(2)),
+      children: Number(children.toFixed(2)),
+      wall: Number(((performance.now() - started) / 1000).toFixed(2)),
+      pid: process.pid,
+    };
+    appendFileSync(out, `${JSON.stringify(line)}\n`);
+  });
+}
