@@ -675,11 +675,11 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     });
   });
 
-  it('a slow drain (keys falling 40 % a run over 10 runs, 100,000 to about 1,000) trips the hold before the fullest backup is deleted', async () => {
+  it('a slow drain (keys falling 40 % a run over 10 runs, 10,000 to about 100) trips the hold before the fullest backup is deleted', async () => {
     // The tightest retention: every run would delete all but the newest backup.
     const keepOne = { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
-    await server.client().eval("for i=0,99999 do redis.call('SET', 'k:'..i, i) end", 0);
-    let left = 100_000;
+    await server.client().eval("for i=0,9999 do redis.call('SET', 'k:'..i, i) end", 0);
+    let left = 10_000;
     const runs: { keys: number; ok: boolean; step?: string; previous?: string }[] = [];
     for (let run = 1; run <= 10; run++) {
       if (run > 1) {
@@ -690,7 +690,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
       const r = await runBackup({ ...request(), retention: keepOne }, deps(server, at(`2026-11-23T${String(run).padStart(2, '0')}:00:00Z`)));
       runs.push({ keys: r.backup!.keys, ok: r.ok, ...(r.ok ? {} : { step: r.failedStep, previous: r.collapse?.previous }) });
     }
-    expect(runs.map((r) => r.keys)).toEqual([100000, 60000, 36000, 21600, 12960, 7776, 4666, 2800, 1680, 1008]);
+    expect(runs.map((r) => r.keys)).toEqual([10000, 6000, 3600, 2160, 1296, 778, 467, 280, 168, 101]);
     // Run 2 is within the threshold against run 1; run 3 holds 64 % fewer than the fullest backup, run 1: the hold trips.
     expect(runs.slice(0, 2).map((r) => r.ok)).toEqual([true, true]);
     for (const r of runs.slice(2)) expect(r).toMatchObject({ ok: false, step: 'keyspace', previous: 'rdr-cache-20261123-0100.rdb' });
@@ -707,12 +707,12 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(released.accepted).toBe('rdr-cache-20261123-0300.rdb');
     expect(released.episode).toEqual(['0400', '0500', '0600', '0700', '0800', '0900', '1000'].map((t) => `rdr-cache-20261123-${t}.rdb`));
     // The accepted mark keeps its percentage (it lost the % sign and read "… 64 fewer than …").
-    expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/^accepted \S+ .*64 pct fewer than 100000/);
+    expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/^accepted \S+ .*64 pct fewer than 10000/);
     const after = await runBackup({ ...request(), retention: keepOne }, deps(server, at('2026-11-23T11:00:00Z')));
-    expect(after).toMatchObject({ ok: true, backup: { keys: 1008 } });
+    expect(after).toMatchObject({ ok: true, backup: { keys: 101 } });
   }, 120_000);
 
-  it('a drain of bytes (20,000 keys kept, every value cut 40 % shorter before each run) trips against the largest backup by bytes, which retention kept', async () => {
+  it('a drain of bytes (5,000 keys kept, every value cut 40 % shorter before each run) trips against the largest backup by bytes, which retention kept', async () => {
     const keepOne = { hourly: 1, daily: 0, weekly: 0, monthly: 0, minKeep: 1, timeZone: 'UTC' };
     // Incompressible values (RDB compresses repeated text): each run rewrites every value 40 % shorter, the keys stay.
     let length = 600;
@@ -720,7 +720,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
       server
         .client()
         .eval(
-          `for i=0,19999 do redis.call('SET', 'k:'..i, string.sub(redis.sha1hex(i..'a')..redis.sha1hex(i..'b')..redis.sha1hex(i..'c')..redis.sha1hex(i..'d')..redis.sha1hex(i..'e')..redis.sha1hex(i..'f')..redis.sha1hex(i..'g')..redis.sha1hex(i..'h')..redis.sha1hex(i..'i')..redis.sha1hex(i..'j')..redis.sha1hex(i..'k')..redis.sha1hex(i..'l')..redis.sha1hex(i..'m')..redis.sha1hex(i..'n')..redis.sha1hex(i..'o'), 1, ${length})) end`,
+          `for i=0,4999 do redis.call('SET', 'k:'..i, string.sub(redis.sha1hex(i..'a')..redis.sha1hex(i..'b')..redis.sha1hex(i..'c')..redis.sha1hex(i..'d')..redis.sha1hex(i..'e')..redis.sha1hex(i..'f')..redis.sha1hex(i..'g')..redis.sha1hex(i..'h')..redis.sha1hex(i..'i')..redis.sha1hex(i..'j')..redis.sha1hex(i..'k')..redis.sha1hex(i..'l')..redis.sha1hex(i..'m')..redis.sha1hex(i..'n')..redis.sha1hex(i..'o'), 1, ${length})) end`,
           0,
         );
     const runs: { keys: number; bytes: number; ok: boolean; measure?: string; previous?: string }[] = [];
@@ -730,7 +730,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
       const r = await runBackup({ ...request(), retention: keepOne }, deps(server, at(`2026-11-23T${String(run).padStart(2, '0')}:00:00Z`)));
       runs.push({ keys: r.backup!.keys, bytes: r.backup!.bytes, ok: r.ok, ...(r.ok ? {} : { measure: r.collapse?.measure, previous: r.collapse?.previous }) });
     }
-    expect(runs.map((r) => r.keys)).toEqual(Array(6).fill(20000));
+    expect(runs.map((r) => r.keys)).toEqual(Array(6).fill(5000));
     // Run 2 is 40 % smaller than run 1 (within the 50 % threshold); run 3 on is judged against run 1, the largest by bytes.
     expect(runs.slice(0, 2).map((r) => r.ok)).toEqual([true, true]);
     for (const r of runs.slice(2)) expect(r).toMatchObject({ ok: false, measure: 'bytes', previous: 'rdr-cache-20261123-0100.rdb' });
