@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { IPolicyValidationContextBeta1, Stack } from 'aws-cdk-lib';
@@ -17,15 +18,40 @@ export interface ControlTowerFinding {
 /** The Control Tower rules @cdklabs/cdk-validator-cfnguard ships (cfn-guard files, one control each). */
 const RULES_DIR = join(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), '..', 'rules', 'control-tower', 'cfn-guard');
 
-/** Each rule file's name (`ct-s3-pr-2`) and the resource types it reports on (its header's `Reports on:`). */
-function ruleFiles(): { name: string; types: string[] }[] {
+/** A Control Tower rule file: its name (`ct-s3-pr-2`), path, the resource types it reports on and every type it reads. */
+interface RuleFile {
+  readonly name: string;
+  readonly path: string;
+  /** The types of its header's `Reports on:`: a rule none of whose types a template has cannot fail. */
+  readonly types: readonly string[];
+  /**
+   * Every resource type its text names (the reported ones, and those it looks up from them: the KMS key of a log
+   * group, the subnets of a function): the only resources of a template it can select.
+   */
+  readonly reads: ReadonlySet<string>;
+}
+
+const TYPE = /AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g;
+
+/** The Control Tower rule files the plugin ships. */
+function ruleFiles(): RuleFile[] {
   return readdirSync(RULES_DIR, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.guard'))
     .map((f) => {
-      const section = /^# Reports on:\n((?:#[^\n]*AWS::[^\n]*\n)+)/m.exec(readFileSync(join(RULES_DIR, f), 'utf8'))?.[1];
+      const path = join(RULES_DIR, f);
+      const text = readFileSync(path, 'utf8');
+      const section = /^# Reports on:\n((?:#[^\n]*AWS::[^\n]*\n)+)/m.exec(text)?.[1];
       if (!section) throw new Error(`${f}: no "Reports on:" section to tell which resources the control checks`);
-      return { name: basename(f, '.guard'), types: section.match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? [] };
+      const types = section.match(TYPE) ?? [];
+      // Case-blind: a header may spell a type otherwise than the body (ct-autoscaling-pr-6: AutoscalingGroup).
+      return { name: basename(f, '.guard'), path, types, reads: new Set([...types, ...(text.match(TYPE) ?? [])].map((t) => t.toLowerCase())) };
     });
+}
+
+/** A template as written, its resources by logical id. */
+interface TemplateJson {
+  readonly Resources: Record<string, { readonly Type: string }>;
+  readonly [section: string]: unknown;
 }
 
 /** Runs of this process by template files: cfn-guard once per synth. */
@@ -34,26 +60,69 @@ const runs = new Map<string, readonly ControlTowerFinding[]>();
 /**
  * Every Control Tower proactive control's findings on the templates, through
  * the validator plugin itself (its cfn-guard binary and result parsing).
- * Controls that report on none of the templates' resource types are left out
- * (disabled): they cannot fail, and cfn-guard parses every rule it is given
- * (all 500-odd: about 9 s of CPU for two templates; these, a few dozen: about 1 s).
+ *
+ * One cfn-guard run per rule file that reports on a type the templates have (the others cannot fail), each given the
+ * templates with only the resources of the types that rule names whole: cfn-guard's time grows with the rules times
+ * the bytes it is given (each rule walks every resource), and the whole templates to every rule cost about 25 CPU-s
+ * for the example's two (measured: 0.3 CPU-s per rule and template). A rule selects resources by their type, so a
+ * resource of a type it does not name is never its finding: it keeps its logical id and type (a rule may look a
+ * reference up), not its properties. Every other section (Parameters, Conditions) is kept, and so are the named
+ * resources' Metadata (a rule's suppressions). The cut templates keep their file names, so a finding names its
+ * template as the whole-template run does.
  */
 export function controlTowerFindings(templateFiles: readonly string[]): readonly ControlTowerFinding[] {
   const key = JSON.stringify(templateFiles);
   const cached = runs.get(key);
   if (cached) return cached;
-  const present = new Set(
-    templateFiles.flatMap((f) =>
-      Object.values((JSON.parse(readFileSync(f, 'utf8')) as { Resources: Record<string, { Type: string }> }).Resources).map((r) => r.Type),
-    ),
+  const templates = templateFiles.map((f) => ({ file: f, json: JSON.parse(readFileSync(f, 'utf8')) as TemplateJson }));
+  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-ct-'));
+  try {
+    const findings = reportingRules(templates).flatMap((rule) => ruleFindings(rule, templates, join(dir, rule.name)));
+    runs.set(key, findings);
+    return findings;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * {@link controlTowerFindings} the plain way: the same rules in one cfn-guard run over the whole templates. Slower by
+ * far; test/support/governance.test.ts holds the two equal.
+ */
+export function wholeTemplateFindings(templateFiles: readonly string[]): ControlTowerFinding[] {
+  const templates = templateFiles.map((f) => ({ file: f, json: JSON.parse(readFileSync(f, 'utf8')) as TemplateJson }));
+  return guardFindings(
+    reportingRules(templates).map((r) => r.path),
+    templateFiles,
   );
-  const disabledRules = ruleFiles()
-    .filter((r) => !r.types.some((t) => present.has(t)))
-    .map((r) => r.name);
-  const report = new CfnGuardValidator({ disabledRules, maxBuffer: 64 * 1024 * 1024 }).validate({
-    templatePaths: [...templateFiles],
+}
+
+/** The rule files that report on a type the templates have (the others cannot fail). */
+function reportingRules(templates: readonly { json: TemplateJson }[]): RuleFile[] {
+  const present = new Set(templates.flatMap((t) => Object.values(t.json.Resources).map((r) => String(r.Type).toLowerCase())));
+  return ruleFiles().filter((r) => r.types.some((t) => present.has(t.toLowerCase())));
+}
+
+/** One rule file's findings on the templates cut to the types it reads, written into `dir` under their own names. */
+function ruleFindings(rule: RuleFile, templates: readonly { file: string; json: TemplateJson }[], dir: string): ControlTowerFinding[] {
+  mkdirSync(dir);
+  const templatePaths = templates.map(({ file, json }) => {
+    // A resource of a type the rule does not name stays, as its type alone: a rule may look a reference up (a
+    // permission's SourceArn must name a resource of the stack) and check that it exists or of which type it is.
+    const resources = Object.entries(json.Resources).map(([id, r]) => [id, rule.reads.has(String(r.Type).toLowerCase()) ? r : { Type: r.Type }]);
+    const path = join(dir, basename(file));
+    writeFileSync(path, JSON.stringify({ ...json, Resources: Object.fromEntries(resources) }));
+    return path;
+  });
+  return guardFindings([rule.path], templatePaths);
+}
+
+/** The validator plugin's findings of the rule files on the templates: each failing resource with its control. */
+function guardFindings(rules: readonly string[], templatePaths: readonly string[]): ControlTowerFinding[] {
+  const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...rules], maxBuffer: 64 * 1024 * 1024 }).validate({
+    templatePaths: [...templatePaths],
   } as IPolicyValidationContextBeta1);
-  const findings = report.violations.flatMap((v) => {
+  return report.violations.flatMap((v) => {
     const control = /\[(CT\.[A-Z0-9-]+\.PR\.\d+)\]/.exec(v.description ?? '')?.[1];
     if (!control) throw new Error(`a Control Tower finding without a control id: ${v.ruleName}: ${v.description}`);
     // The plugin also reports the rule's own clause once per template, without a resource: the resources carry it.
@@ -61,8 +130,6 @@ export function controlTowerFindings(templateFiles: readonly string[]): readonly
       .filter((r) => r.resourceLogicalId !== undefined)
       .map((r) => ({ control, template: basename(r.templatePath), logicalId: r.resourceLogicalId }));
   });
-  runs.set(key, findings);
-  return findings;
 }
 
 /** A NIST 800-53 rev 5 finding of cdk-nag that no acknowledgement covers. */
