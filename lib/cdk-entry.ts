@@ -15,7 +15,7 @@ import type { App } from 'aws-cdk-lib';
 import { ConfigError, readConfigFile } from './config/index.js';
 import { configContextProblem, stackSelectionOf } from './config/context.js';
 import { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
-import { runOrgEntry } from './org-entry.js';
+import { runOrgEntry, runOrgPipelineEntry } from './org-entry.js';
 import { costLine, summarizeAssembly, synthSummary } from './synth-summary.js';
 
 /** Where the app writes its lines (stderr: `cdk synth <stack>` prints the template on stdout). */
@@ -35,6 +35,8 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
   const configFile = String(app.node.tryGetContext('config'));
   // An organization's StackSets come from an org config, of its own schema (docs/org.md).
   if (selection === 'org') return runOrgEntry(app, configFile, stderr);
+  // Or its CDK pipeline, a wave of stages per group of OUs (lib/org-pipeline.ts).
+  if (selection === 'org-pipeline') return runOrgPipelineEntry(app, configFile, stderr);
 
   let built: RedisDr | RedisDrVault;
   try {

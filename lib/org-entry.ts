@@ -10,6 +10,7 @@ import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
+import { addOrgPipeline } from './org-pipeline.js';
 
 /** Runs the org synth on `app`; the process's exit code. */
 export function runOrgEntry(app: App, configFile: string, stderr: { write(text: string): unknown }): number {
@@ -33,6 +34,37 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
     ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
+  ];
+  stderr.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/**
+ * `npx cdk synth -c config=<org config> -c stacks=org-pipeline`: the CDK
+ * Pipelines path (lib/org-pipeline.ts) instead of the StackSets, from the
+ * same org config (it must have `pipeline`); every problem written, exit 1,
+ * before anything is synthesized; then what was built and what to run.
+ */
+export function runOrgPipelineEntry(app: App, configFile: string, stderr: { write(text: string): unknown }): number {
+  let org: OrgConfig;
+  let built: ReturnType<typeof addOrgPipeline>;
+  try {
+    org = loadOrgConfig(configFile);
+    built = addOrgPipeline(app, org, configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      stderr.write(`${new ConfigError(err.problems, err.file ?? configFile).message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  app.synth();
+  const p = org.pipeline!;
+  const lines = [
+    `redis-dr org ${org.name}${org.example ? ' (an example config: placeholder ids, not deployable)' : ''}: the CDK Pipelines path, ${built.waves.length} wave(s), a stage per listed account`,
+    ...built.waves.map((w) => `  wave ${w.name}: ${w.accounts.join(', ') || '(no account listed: no stage)'}`),
+    `stack ${built.stack.stackName} in ${p.account} (${org.regions.primary}); cdk-nag: clean`,
+    `deploy it once with the pipeline account's credentials (npx cdk deploy ${built.stack.stackName} -c config=${configFile} -c stacks=org-pipeline); it then deploys itself from ${p.repository}@${p.branch}. First bootstrap every target account trusting it: npx cdk bootstrap aws://<account>/<region> --trust ${p.account} --cloudformation-execution-policies <policy ARN>`,
   ];
   stderr.write(`${lines.join('\n')}\n`);
   return 0;

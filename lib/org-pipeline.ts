@@ -9,13 +9,17 @@
  * here (docs/org.md says when to choose which). Every target account must be
  * bootstrapped trusting the pipeline account (`cdk bootstrap --trust`).
  */
-import { Stack, Stage, type StageProps } from 'aws-cdk-lib';
+import { Stack, Stage, type StageProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import type { Construct } from 'constructs';
 import { ConfigError } from './config/load.js';
 import type { OrgConfig } from './config/org.js';
 import { memberConfig } from './constructs/org/member-config.js';
 import { type StackSetGroup, stackSetGroups } from './constructs/org/stack-set-groups.js';
+import { acknowledgePipelineFindings } from './nag/pipeline-acknowledgements.js';
+import { ScopedNagPack } from './nag/scoped-pack.js';
+import { pinFeatureFlags } from './feature-flags.js';
 import { RedisDr } from './redis-dr.js';
 
 /** One wave: its name and the accounts it deploys, in order. */
@@ -63,6 +67,8 @@ export interface OrgPipeline {
   readonly stack: Stack;
   readonly pipeline: pipelines.CodePipeline;
   readonly waves: readonly OrgWave[];
+  /** The wildcard findings (AwsSolutions-IAM5) of CDK Pipelines' generated roles, acknowledged with the reason (lib/nag/pipeline-acknowledgements.ts). */
+  readonly acknowledged: readonly string[];
 }
 
 /**
@@ -79,6 +85,8 @@ export function addOrgPipeline(scope: Construct, org: OrgConfig, configFile: str
     env: { account: p.account, region: org.regions.primary },
     description: `redis-dr ${org.name}: the pipeline that deploys every listed account of the organization, wave by wave`,
   });
+  // The flags redis-dr's stacks are tested with (partition literals: no Fn::Join in the deploy actions' role ARNs).
+  pinFeatureFlags(stack);
   const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
     pipelineName: `redis-dr-${org.name}`,
     // Target accounts other than the pipeline's: its artifact bucket must be readable there (a KMS key, rotated).
@@ -90,6 +98,8 @@ export function addOrgPipeline(scope: Construct, org: OrgConfig, configFile: str
     }),
   });
   for (const wave of waves.waves) {
+    // A wave of no listed account would be a pipeline stage without an action, which CodePipeline refuses.
+    if (wave.accounts.length === 0) continue;
     const w = pipeline.addWave(wave.name);
     for (const account of wave.accounts) {
       const group = groups.find((g) => g.accounts.includes(account));
@@ -97,5 +107,9 @@ export function addOrgPipeline(scope: Construct, org: OrgConfig, configFile: str
       w.addStage(new OrgMemberStage(scope, `${wave.name}-${account}`, { org, group, account }));
     }
   }
-  return { stack, pipeline, waves: waves.waves };
+  // Built now rather than at synth, so that the nag pack (and its acknowledgements) see the whole pipeline.
+  pipeline.buildPipeline();
+  const acknowledged = acknowledgePipelineFindings(pipeline);
+  Validations.of(scope).addPlugins(new ScopedNagPack(new AwsSolutionsChecks(), [stack]));
+  return { stack, pipeline, waves: waves.waves, acknowledged };
 }

@@ -16,7 +16,7 @@ import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.
 import { type SelftestRecord, selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
 
 /** What an account of the tree is like. */
-export type AccountKind = 'ok' | 'failing-drill' | 'stale' | 'malformed' | 'missing' | 'selftest-failed';
+export type AccountKind = 'ok' | 'failing-drill' | 'stale' | 'malformed' | 'missing' | 'selftest-failed' | 'drifted';
 
 export interface TreeShape {
   readonly accounts: number;
@@ -85,8 +85,13 @@ function report(account: string, region: string, caches: number, until: Date, ki
   return reportJson(buildReport(input));
 }
 
-/** The selftest record an account's operator wrote after its deploy (failed: its drill step's role lost a permission). */
-function selftest(account: string, at: Date, failed: boolean): string {
+/**
+ * The selftest record an account's operator wrote after its deploy (failed: its drill step's role lost a permission),
+ * with its stacks' drift as DescribeStacks said it (drifted: CloudFormation's last detection found the DR stack DRIFTED).
+ */
+function selftest(account: string, at: Date, kind: AccountKind): string {
+  const failed = kind === 'selftest-failed';
+  const checkedAt = new Date(at.getTime() - 3_600_000).toISOString();
   const record: SelftestRecord = {
     kind: 'redis-dr-selftest',
     version: 1,
@@ -108,6 +113,10 @@ function selftest(account: string, at: Date, failed: boolean): string {
             fix: 'deploy the stacks again (npx cdk deploy --all)',
           }
         : { step: 'drill dr', region: 'eu-central-1', verdict: 'passed', seconds: 900, detail: 'restored and verified' },
+    ],
+    stacks: [
+      { stack: `RedisDr-org-${account}-Primary`, region: 'eu-west-1', drift: 'IN_SYNC', checkedAt },
+      { stack: `RedisDr-org-${account}-Dr`, region: 'eu-central-1', drift: kind === 'drifted' ? 'DRIFTED' : 'IN_SYNC', checkedAt },
     ],
   };
   return `${JSON.stringify(record, null, 2)}\n`;
@@ -162,7 +171,7 @@ export function writeTree(dir: string, shape: TreeShape): number {
       const at = new Date(newest.getTime() - 3 * 24 * HOUR);
       const selftestKey = `${accountRegionPrefix(account, region)}${selftestRecordKey(at)}`;
       mkdirSync(dirname(join(dir, selftestKey)), { recursive: true });
-      writeFileSync(join(dir, selftestKey), selftest(account, at, kind === 'selftest-failed'));
+      writeFileSync(join(dir, selftestKey), selftest(account, at, kind));
     }
   }
   return written;

@@ -45,20 +45,29 @@ export const VAULT_STACKS_CONTEXT = 'vault';
 /** The context value that selects the organization's StackSets: `-c stacks=org` with an org config (docs/org.md). */
 export const ORG_STACKS_CONTEXT = 'org';
 
+/** The context value that selects the organization's CDK pipeline instead: `-c stacks=org-pipeline` with an org config that has `pipeline`. */
+export const ORG_PIPELINE_STACKS_CONTEXT = 'org-pipeline';
+
+/** What `-c stacks` selects. */
+export type StackSelection = 'workload' | 'vault' | 'org' | 'org-pipeline';
+
 /**
  * Which stacks the context asks for: `workload` without `stacks`, `vault`
- * with `-c stacks=vault`, `org` with `-c stacks=org`; any other value is a
- * problem (a string) naming the commands.
+ * with `-c stacks=vault`, `org` with `-c stacks=org`, `org-pipeline` with
+ * `-c stacks=org-pipeline`; any other value is a problem (one line) naming
+ * the value, the choices and their commands.
  */
-export function stackSelectionOf(context: Readonly<Record<string, unknown>>): 'workload' | 'vault' | 'org' | { problem: string } {
+export function stackSelectionOf(context: Readonly<Record<string, unknown>>): StackSelection | { problem: string } {
   const stacks = context.stacks;
   if (stacks === undefined) return 'workload';
   if (stacks === VAULT_STACKS_CONTEXT) return 'vault';
   if (stacks === ORG_STACKS_CONTEXT) return 'org';
+  if (stacks === ORG_PIPELINE_STACKS_CONTEXT) return 'org-pipeline';
   return {
     problem:
-      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
+      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}", "${ORG_PIPELINE_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
       "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
-      "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org",
+      "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org; " +
+      `its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=${ORG_PIPELINE_STACKS_CONTEXT}`,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * CloudFormation, read only: a deployed stack's status and outputs
- * (`redis-dr doctor`).
+ * CloudFormation, read only: a deployed stack's status, outputs and drift
+ * status as last detected (`redis-dr doctor`, the selftest's preflight).
  */
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { StackFacts } from '../../domain/doctor/judge.js';
@@ -19,7 +19,16 @@ export async function describeStack(client: CloudFormationClient, name: string, 
     const stack = out.Stacks?.[0];
     if (!stack) return undefined;
     const outputs = Object.fromEntries((stack.Outputs ?? []).filter((o) => o.OutputKey).map((o) => [o.OutputKey!, o.OutputValue ?? '']));
-    return { name: stack.StackName ?? name, status: stack.StackStatus ?? 'UNKNOWN', statusReason: stack.StackStatusReason || undefined, outputs };
+    const drift = stack.DriftInformation?.StackDriftStatus;
+    const checkedAt = stack.DriftInformation?.LastCheckTimestamp?.toISOString();
+    return {
+      name: stack.StackName ?? name,
+      status: stack.StackStatus ?? 'UNKNOWN',
+      statusReason: stack.StackStatusReason || undefined,
+      outputs,
+      // The status of CloudFormation's last drift detection; this read starts none (DetectStackDrift reads every resource).
+      ...(drift ? { drift: { status: drift, ...(checkedAt ? { checkedAt } : {}) } } : {}),
+    };
   } catch (err) {
     if ((err as Error).name === 'ValidationError' && /does not exist/.test((err as Error).message)) return undefined;
     throw err;

@@ -11,6 +11,7 @@ import { nextOccurrences } from '../plans/schedule.js';
 import { TAGS, type TargetKind } from '../plans/types.js';
 import type { DoctorCheck } from './check.js';
 import { RUNBOOKS } from '../alerting/catalog.js';
+import type { StackDriftStatus } from '../org/stack-drift.js';
 
 // ---------------------------------------------------------------- stacks
 
@@ -22,6 +23,8 @@ export interface StackFacts {
   readonly statusReason?: string;
   /** Outputs by key. */
   readonly outputs: Readonly<Record<string, string>>;
+  /** CloudFormation's drift status as of its last drift detection (DescribeStacks' `DriftInformation`); absent: not said. */
+  readonly drift?: { readonly status: StackDriftStatus; readonly checkedAt?: string };
 }
 
 /**
@@ -84,7 +87,26 @@ export function judgeStack(region: string, name: string, stack: StackFacts | und
   } else {
     checks.push({ ...base, subject: `${name} config`, state: 'pass', detail: `deployed from this config (${hashOutput} ${localHash})`, fix: null });
   }
-  return checks;
+  const drifted = driftCheck(region, name, stack.drift);
+  return drifted ? [...checks, drifted] : checks;
+}
+
+/**
+ * A DRIFTED stack (CloudFormation's last drift detection found a resource
+ * changed outside the stack) warns: it still runs, but not as deployed.
+ * Other statuses add no check (NOT_CHECKED: no detection ever ran; doctor
+ * reads DescribeStacks only, it does not start one).
+ */
+export function driftCheck(region: string, name: string, drift: StackFacts['drift']): DoctorCheck | undefined {
+  if (drift?.status !== 'DRIFTED') return undefined;
+  return {
+    section: 'stacks',
+    region,
+    subject: `${name} drift`,
+    state: 'warn',
+    detail: `DRIFTED: CloudFormation's drift detection${drift.checkedAt ? ` of ${drift.checkedAt}` : ''} found resources changed outside the stack`,
+    fix: `see what changed (aws cloudformation describe-stack-resource-drifts --region ${region} --stack-name ${name} --stack-resource-drift-status-filters MODIFIED DELETED), undo it or deploy again, then detect drift again (aws cloudformation detect-stack-drift --region ${region} --stack-name ${name})`,
+  };
 }
 
 // ---------------------------------------------------------------- schedules

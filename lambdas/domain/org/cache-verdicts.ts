@@ -78,9 +78,9 @@ export function cacheVerdicts(caches: readonly CacheInfo[], newest: NewestReport
   return out;
 }
 
-/** An AWS Config evaluation of one cache (PutEvaluations' fields). */
+/** An AWS Config evaluation of one cache, or of the account for its serverless caches (PutEvaluations' fields). */
 export interface RuleEvaluation {
-  readonly resourceType: 'AWS::ElastiCache::ReplicationGroup';
+  readonly resourceType: 'AWS::ElastiCache::ReplicationGroup' | typeof ACCOUNT_RESOURCE_TYPE;
   readonly resourceId: string;
   readonly compliance: 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
   /** At most 256 characters (the API's bound). */
@@ -90,21 +90,51 @@ export interface RuleEvaluation {
 /** The Config API's bound on an annotation. */
 export const ANNOTATION_MAX = 256;
 
+/**
+ * The resource type a custom rule evaluates what AWS Config does not record
+ * under (AWS's answer for unsupported types): the account itself.
+ */
+export const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
+
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const COMPLIANCE = { pass: 'COMPLIANT', fail: 'NON_COMPLIANT', 'not-applicable': 'NOT_APPLICABLE' } as const;
+
+/**
+ * The account's one evaluation for its serverless caches (AWS Config records
+ * no `AWS::ElastiCache::ServerlessCache`, so they cannot be evaluated one by
+ * one): NON_COMPLIANT naming those without a verified copy within the RPO,
+ * else COMPLIANT naming them, else NOT_APPLICABLE; none without serverless caches.
+ */
+function serverlessEvaluation(verdicts: readonly CacheVerdict[], account: string): RuleEvaluation | undefined {
+  const serverless = verdicts.filter((v) => v.control === 'cross-region-copy' && v.cache.kind === 'serverless-cache');
+  if (serverless.length === 0) return undefined;
+  const failing = serverless.filter((v) => v.verdict === 'fail');
+  const applicable = serverless.filter((v) => v.verdict !== 'not-applicable');
+  const names = (vs: readonly CacheVerdict[]) => vs.map((v) => v.cache.id).join(', ');
+  const [compliance, annotation] =
+    failing.length > 0
+      ? (['NON_COMPLIANT', `${failing.length} of ${serverless.length} serverless cache(s) without a verified copy within the RPO: ${names(failing)}`] as const)
+      : applicable.length > 0
+        ? (['COMPLIANT', `${applicable.length} serverless cache(s) with a verified copy within the RPO: ${names(applicable)}`] as const)
+        : (['NOT_APPLICABLE', `${serverless.length} serverless cache(s), none can have a DR copy: ${names(serverless)}`] as const);
+  return { resourceType: ACCOUNT_RESOURCE_TYPE, resourceId: account, compliance, annotation: clip(annotation, ANNOTATION_MAX) };
+}
 
 /**
  * The Config rule's evaluations: the `cross-region-copy` control of each
- * replication group (serverless caches are no resource type Config records:
- * not evaluated, docs/org.md).
+ * replication group, and (given the account) one evaluation of the account
+ * for its serverless caches, which are no resource type Config records
+ * (docs/org.md).
  */
-export function ruleEvaluations(verdicts: readonly CacheVerdict[]): RuleEvaluation[] {
-  const compliance = { pass: 'COMPLIANT', fail: 'NON_COMPLIANT', 'not-applicable': 'NOT_APPLICABLE' } as const;
-  return verdicts
+export function ruleEvaluations(verdicts: readonly CacheVerdict[], account?: string): RuleEvaluation[] {
+  const groups: RuleEvaluation[] = verdicts
     .filter((v) => v.control === 'cross-region-copy' && v.cache.kind === 'replication-group')
     .map((v) => ({
       resourceType: 'AWS::ElastiCache::ReplicationGroup',
       resourceId: v.cache.id,
-      compliance: compliance[v.verdict],
+      compliance: COMPLIANCE[v.verdict],
       annotation: clip(v.why, ANNOTATION_MAX),
     }));
+  const serverless = account === undefined ? undefined : serverlessEvaluation(verdicts, account);
+  return serverless ? [...groups, serverless] : groups;
 }

@@ -118,7 +118,7 @@ export function rollUp(lines: readonly AccountRollup[], now: Date, malformed: re
     const from = new Date(now.getTime() - days * DAY).toISOString();
     return fresh.reduce((n, l) => n + l.cacheLines.filter((c) => c.lastDrillAt !== null && c.lastDrillAt >= from).length, 0);
   };
-  const stacks: Record<StackState, number> = { ok: 0, 'no-selftest': 0, 'selftest-failed': 0, stopped: 0, missing: 0 };
+  const stacks: Record<StackState, number> = { ok: 0, 'no-selftest': 0, 'selftest-failed': 0, drifted: 0, stopped: 0, missing: 0 };
   for (const l of lines) stacks[l.stack]++;
   return {
     generatedAt: now.toISOString(),

@@ -12,6 +12,7 @@ import { esc, readableSeconds, readableTime } from '../report/readable.js';
 import { type Bar, hbars, rtoTiers } from './charts.js';
 import type { OrgRollup } from './figures.js';
 import type { AccountRollup, CacheLine } from './rollup.js';
+import type { StackDrift } from './stack-drift.js';
 import { lineWord, pct, problemLines } from './text.js';
 
 const UTC = 'UTC';
@@ -52,10 +53,10 @@ function cards(r: OrgRollup): string {
     ),
     card(r.unprotected > 0, String(r.unprotected), 'caches unprotected', `${r.unprotectable} unprotectable`),
     card(
-      s.missing + s.stopped + s['selftest-failed'] > 0,
-      String(s.missing + s.stopped + s['selftest-failed']),
+      s.missing + s.stopped + s['selftest-failed'] + s.drifted > 0,
+      String(s.missing + s.stopped + s['selftest-failed'] + s.drifted),
       'stacks missing or drifted',
-      `${s.missing} missing, ${s.stopped} stopped, ${s['selftest-failed']} failing selftest`,
+      `${s.missing} missing, ${s.drifted} drifted, ${s.stopped} stopped, ${s['selftest-failed']} failing selftest`,
     ),
   ].join('')}</div>`;
 }
@@ -107,7 +108,8 @@ function charts(r: OrgRollup): string {
   const stackRows: [string, number, Bar['segments'][number]['kind']][] = [
     ['missing', s.missing, 'bad'],
     ['stopped reporting', s.stopped, 'bad'],
-    ['selftest failed (drifted or broken)', s['selftest-failed'], 'bad'],
+    ['drifted (CloudFormation)', s.drifted, 'bad'],
+    ['selftest failed (broken)', s['selftest-failed'], 'bad'],
     ['no selftest', s['no-selftest'], 'warn'],
     ['ok', s.ok, 'ok'],
   ];
@@ -190,7 +192,7 @@ function charts(r: OrgRollup): string {
       hbars('org-stacks', 'Stacks missing or drifted', [
         { label: 'account-regions', segments: stackRows.map(([label, value, kind]) => ({ label, value, kind })) },
       ]),
-      'Hatched: missing, stopped reporting, or failing the selftest; amber: no selftest record.',
+      'Hatched: missing, stopped reporting, drifted from its template, or failing the selftest; amber: no selftest record.',
       table(
         'Stacks',
         ['stack', 'account-regions'],
@@ -198,6 +200,11 @@ function charts(r: OrgRollup): string {
       ),
     ),
   ].join('\n');
+}
+
+/** Each stack's drift status, `<stack> <status> (checked <time>)`, `; ` between them. */
+function driftWords(stacks: readonly StackDrift[]): string {
+  return stacks.map((d) => `${d.stack} ${d.drift}${d.checkedAt ? ` (checked ${d.checkedAt})` : ''}`).join('; ');
 }
 
 /** A cache's row of the drill-down. */
@@ -221,6 +228,7 @@ function accountSection(account: string, lines: readonly AccountRollup[]): strin
       `<h3>${esc(l.region)}: <span class="${l.state === 'ok' ? 'pass' : 'fail'}">${esc(lineWord(l))}</span> <small>stack ${esc(l.stack)}</small></h3>` +
       `${l.why ? `<p class="fail">${esc(l.why)}</p>` : ''}` +
       `<p>${l.key ? `Report ${esc(l.key)} (to ${esc(when(l.until))})` : 'No report'}; ${st ? `selftest ${esc(st.verdict)} ${esc(when(st.at))}` : 'no selftest record'}.</p>` +
+      (st?.stacks?.length ? `<p>CloudFormation drift: ${esc(driftWords(st.stacks))}.</p>` : '') +
       table(
         `Caches of ${account} in ${l.region}`,
         ['cache', 'tier', 'verified copy', 'drilled (period)', 'last drill', 'RTO', 'target', 'oldest unverified copy'],
@@ -309,6 +317,7 @@ const ACCOUNT_HEAD = [
   'unprotectable',
   'selftest_verdict',
   'selftest_at',
+  'stack_drift',
 ] as const;
 
 /** The roll-up's CSV files: one row per account and region, and one per cache (the drill-down). */
@@ -317,7 +326,12 @@ export function orgCsv(r: OrgRollup): { 'accounts.csv': string; 'caches.csv': st
     'accounts.csv': csv([
       ACCOUNT_HEAD,
       ...r.accounts.map((a) => {
-        const row: Record<(typeof ACCOUNT_HEAD)[number], unknown> = { ...a, selftest_verdict: a.selftest?.verdict, selftest_at: a.selftest?.at };
+        const row: Record<(typeof ACCOUNT_HEAD)[number], unknown> = {
+          ...a,
+          selftest_verdict: a.selftest?.verdict,
+          selftest_at: a.selftest?.at,
+          stack_drift: a.selftest?.stacks ? driftWords(a.selftest.stacks) : undefined,
+        };
         return ACCOUNT_HEAD.map((h) => row[h]);
       }),
     ]),

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { splitAccountKey } from '../points/account-prefix.js';
 import { REPORTS_PREFIX } from '../report/input.js';
+import { driftedStacks, type StackDrift } from './stack-drift.js';
 
 /** The rest of a report key of the tree after `<account>/<region>/` (domain/points/account-prefix.ts): `reports/<period>/<stamp>Z/report.json`. */
 const REST = new RegExp(`^${REPORTS_PREFIX}(weekly|monthly)/(\\d{4}-\\d{2}-\\d{2}T\\d{4})Z/report\\.json$`);
@@ -154,6 +155,8 @@ export interface SelftestSeen {
   readonly at: string;
   /** The failed steps, `<step>: <cause>`. */
   readonly failed: readonly string[];
+  /** Each stack's CloudFormation drift status as the run's preflight read it (absent: a record from before it was kept). */
+  readonly stacks?: readonly StackDrift[];
 }
 
 /**
@@ -161,9 +164,10 @@ export interface SelftestSeen {
  * config lists the account, the tree has nothing of it), `stopped` (its
  * newest report is older than its period), `selftest-failed` (its newest
  * selftest failed: the stack no longer does what it was deployed to do,
- * drifted or broken), `no-selftest`, `ok`.
+ * broken), `drifted` (a stack CloudFormation's last drift detection found
+ * DRIFTED, as the newest selftest read it), `no-selftest`, `ok`.
  */
-export type StackState = 'ok' | 'no-selftest' | 'selftest-failed' | 'stopped' | 'missing';
+export type StackState = 'ok' | 'no-selftest' | 'selftest-failed' | 'drifted' | 'stopped' | 'missing';
 
 /** An account's line, per region it reports from. */
 export interface AccountRollup {
@@ -250,7 +254,8 @@ function cacheLines(r: ReportRecord, earlierDrills: Readonly<Record<string, read
 function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
   if (stale) return 'stopped';
   if (!selftest) return 'no-selftest';
-  return selftest.verdict === 'failed' ? 'selftest-failed' : 'ok';
+  if (selftest.verdict === 'failed') return 'selftest-failed';
+  return driftedStacks(selftest?.stacks).length > 0 ? 'drifted' : 'ok';
 }
 
 /**
@@ -299,6 +304,10 @@ export function accountLine(
   const whys = [
     ...(failed.length > 0 ? [`${failed.length} control(s) failed: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}`] : []),
     ...(selftest?.verdict === 'failed' ? [`selftest of ${selftest.at} failed: ${selftest.failed.slice(0, 2).join('; ') || 'no step passed'}`] : []),
+    ...driftedStacks(selftest?.stacks).map(
+      (d) =>
+        `stack ${d.stack} (${d.region}) DRIFTED: CloudFormation's drift detection${d.checkedAt ? ` of ${d.checkedAt}` : ''} found resources changed outside the stack (selftest of ${selftest!.at})`,
+    ),
   ];
   if (whys.length > 0) return { ...line, state: 'fail', why: whys.join('; ') };
   return { ...line, state: 'ok', why: null };

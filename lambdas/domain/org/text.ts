@@ -37,7 +37,7 @@ export function rollupText(r: OrgRollup): string[] {
     `  RTO per tier: ${tiers.length > 0 ? tiers.join('; ') : 'no drill'}`,
     `  oldest unverified copy: ${u ? `${u.account} ${u.region} ${u.cache} ${u.key} (${u.verdict}, ${u.at})` : 'none'}`,
     `  caches unprotected: ${r.unprotected}, unprotectable: ${r.unprotectable}`,
-    `  stacks: ${s.missing} missing, ${s.stopped} stopped reporting, ${s['selftest-failed']} failing their selftest (drifted or broken), ${s['no-selftest']} without a selftest, ${s.ok} ok`,
+    `  stacks: ${s.missing} missing, ${s.drifted} drifted (CloudFormation), ${s.stopped} stopped reporting, ${s['selftest-failed']} failing their selftest, ${s['no-selftest']} without a selftest, ${s.ok} ok`,
     ...r.malformed.map((m) => `  MALFORMED ${m.key}: ${m.why}`),
     ...problemLines(r).map((a) => `  ${lineWord(a)} ${a.account} ${a.region} ${a.state}: ${a.why}${a.key ? ` (${a.key})` : ''}`),
   ];

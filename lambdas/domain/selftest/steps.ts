@@ -5,6 +5,7 @@
  * (`selftest/<time>.json`) that `status` and `doctor` read back.
  */
 import { z } from 'zod';
+import { stackDriftSchema } from '../org/stack-drift.js';
 
 /** How one step ended: `warned` passes (the run still passes) but says what to look at. */
 export const STEP_VERDICTS = ['passed', 'warned', 'failed', 'skipped'] as const;
@@ -42,6 +43,8 @@ export const selftestRecordSchema = z.strictObject({
   regions: z.enum(['primary', 'dr', 'both']),
   verdict: z.enum(['passed', 'failed']),
   steps: z.array(selftestStepSchema),
+  /** The stacks the preflight read, with their drift status (absent in records written before it was kept). */
+  stacks: z.array(stackDriftSchema).optional(),
 });
 /** The summary record of one selftest run. */
 export type SelftestRecord = z.infer<typeof selftestRecordSchema>;

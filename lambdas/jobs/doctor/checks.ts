@@ -60,6 +60,7 @@ import {
 } from '../../domain/doctor/judge.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { judgeSelftest, SELFTEST_PREFIX } from '../../domain/selftest/steps.js';
+import type { StackDrift } from '../../domain/org/stack-drift.js';
 import { readNewestSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { TUNING } from '../../adapters/aws/client-config.js';
 import { type RetryClock, throttleRetry } from '../../adapters/aws/retry.js';
@@ -169,6 +170,8 @@ export interface DoctorRun {
   readonly unreachable: readonly { readonly region: string; readonly error: unknown }[];
   /** The alert topic each deployed stack names (its output), for who sends through it (the selftest's alert path). */
   readonly topics: readonly DeployedTopic[];
+  /** Each deployed stack whose DescribeStacks said its drift status (as of CloudFormation's last drift detection): the selftest records them. */
+  readonly stacks: readonly StackDrift[];
 }
 
 /** A deployed stack's alert topic, and its page router when the config has alerts.integrations. */
@@ -205,6 +208,7 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
   const checks: DoctorCheck[] = [];
   const deployed: DrillWhere[] = [];
   const topics: DeployedTopic[] = [];
+  const stacks: StackDrift[] = [];
   const unreachableIn: { region: string; error: unknown }[] = [];
   const want = (section: DoctorSection) => !input.only || input.only.includes(section);
   const { wrap } = clients;
@@ -237,6 +241,8 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
     else checks.push(...judgeStack(region, r.stackName, stack.value, input.configHash, input.configHashOutput, input.deploy));
     const exists = !stack.ok || stack.value !== undefined;
     if (stack.ok && stack.value !== undefined) deployed.push(r.where);
+    const drift = stack.ok ? stack.value?.drift : undefined;
+    if (drift) stacks.push({ stack: r.stackName, region, drift: drift.status, ...(drift.checkedAt ? { checkedAt: drift.checkedAt } : {}) });
 
     if (exists) {
       const schedules = !want('schedules')
@@ -298,7 +304,7 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
   }
   if (input.vaultLifecycle && want('vault')) checks.push(await vaultExpiryCheck(input.vaultLifecycle, clients, input.now));
   if (input.selftest && want('selftest') && deployed.includes('dr')) checks.push(await selftestCheck(input.selftest, clients, input.now));
-  return { checks, deployed, topics, unreachable: unreachableIn };
+  return { checks, deployed, topics, stacks, unreachable: unreachableIn };
 }
 
 /** The newest selftest record in the DR bucket: its age, verdict and failing step (lambdas/domain/selftest/steps.ts). */

@@ -93,7 +93,7 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
     aggregator,
     region,
     notCollected: [
-      'serverless caches: AWS Config records AWS::ElastiCache::CacheCluster and ::ReplicationGroup here, not serverless caches; list them per account with redis-dr status -c <config> --coverage',
+      "serverless caches: AWS Config records no AWS::ElastiCache::ServerlessCache; the verified-copy rule evaluates each account's serverless caches as one AWS::::Account evaluation naming those without a verified copy (the aggregator's compliance for redis-dr-<name>-verified-copy), and redis-dr status -c <config> --coverage lists them per account",
     ],
   };
 }

@@ -80,7 +80,12 @@ async function readSelftest(store: ObjectStore, key: string, malformed: Malforme
     return null;
   }
   const r = parsed.data;
-  return { verdict: r.verdict, at: r.finishedAt, failed: r.steps.filter((s) => s.verdict === 'failed').map((s) => `${s.step}: ${s.cause ?? s.detail}`) };
+  return {
+    verdict: r.verdict,
+    at: r.finishedAt,
+    failed: r.steps.filter((s) => s.verdict === 'failed').map((s) => `${s.step}: ${s.cause ?? s.detail}`),
+    ...(r.stacks ? { stacks: r.stacks } : {}),
+  };
 }
 
 /** Who should report: the org config's accounts, each expected in `region` (the DR region, where the scheduled report runs). */

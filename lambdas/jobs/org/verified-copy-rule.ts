@@ -76,7 +76,8 @@ export async function runVerifiedCopyRule(run: RuleRun, deps: RuleDeps): Promise
   // The reports are the DR region's, of this account: the same key shape whatever the DR region.
   const newest = await newestReport(deps.reports, run.account, run.region);
   const verdicts = cacheVerdicts(caches, newest, run.reportsAt, now);
-  const evaluations = ruleEvaluations(verdicts);
+  // Serverless caches: one evaluation of the account (Config records no serverless cache to evaluate).
+  const evaluations = ruleEvaluations(verdicts, run.account);
   const failed = await putEvaluations(deps.config, run.resultToken, evaluations, now);
   const problems = failed.map((f) => `Config did not take the evaluation of ${f}`);
   let findings = 0;

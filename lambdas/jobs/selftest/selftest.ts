@@ -161,6 +161,7 @@ export async function runSelftest(input: SelftestInput, aws: SelftestAws, o: Sel
     startedAt,
     now: () => new Date(aws.clock.now()),
     who: OPERATOR,
+    stacks: checked.stacks,
     ...(input.orgEvidence ? { orgRoot: accountRegionPrefix(input.orgEvidence.account, input.drRegion) } : {}),
   });
   return {

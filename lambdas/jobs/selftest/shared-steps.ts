@@ -10,6 +10,7 @@ import { publishAlert } from '../../adapters/aws/alerts.js';
 import { writeSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
+import type { StackDrift } from '../../domain/org/stack-drift.js';
 import { forwardAlert } from '../alerting/alert-formatter.js';
 import { selftestEvent } from '../alerting/test-page.js';
 import type { LogSink } from '../kernel/deps.js';
@@ -87,6 +88,8 @@ export async function recordStep(
     readonly who: string;
     /** An organization's vault: `<account>/<region>/`, under which the record is written too (the prefix that replicates there). */
     readonly orgRoot?: string;
+    /** The stacks the preflight read, with their drift status (the org roll-up reads it). */
+    readonly stacks?: readonly StackDrift[];
   },
 ): Promise<string | undefined> {
   const key = selftestRecordKey(o.startedAt);
@@ -101,6 +104,7 @@ export async function recordStep(
       regions: o.regions,
       verdict: selftestVerdict(steps),
       steps,
+      ...(o.stacks && o.stacks.length > 0 ? { stacks: [...o.stacks] } : {}),
     };
     const bytes = await writeSelftestRecord(o.s3, o.bucket, key, record);
     // The same bytes again, read back, where the DR bucket's rule into an organization's vault takes them.

@@ -20,7 +20,8 @@ const PIPELINE = {
 };
 
 function org(pipeline: Record<string, unknown> | undefined) {
-  const raw = JSON.parse(JSON.stringify(loadOrgConfig('config/org-example.json'))) as Record<string, unknown>;
+  // The example has a pipeline of its own: replaced, or taken out.
+  const { pipeline: _example, ...raw } = JSON.parse(JSON.stringify(loadOrgConfig('config/org-example.json'))) as Record<string, unknown>;
   const parsed = validateOrgConfig({ ...raw, ...(pipeline ? { pipeline } : {}) });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   return parsed.config;
@@ -64,6 +65,12 @@ describe('the org pipeline', () => {
     });
     expect(stages[5]!.Actions.map((a) => a.ActionTypeId.Provider)).toContain('CloudFormation');
     expect(assembly.nestedAssemblies.map((a) => a.directoryName).sort()).toEqual(['assembly-canary-444444444444', 'assembly-prod-111111111111']);
+    // cdk-nag ran (the synth throws on a finding): only CDK Pipelines' own wildcards are acknowledged, each of a known kind.
+    expect(built.acknowledged.length).toBeGreaterThan(0);
+    for (const id of built.acknowledged)
+      expect(id).toMatch(
+        /^AwsSolutions-IAM5\[(Action::(s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*|kms:(GenerateDataKey|ReEncrypt)\*)|Resource::(\*|<PipelineArtifactsBucket\w+\.Arn>\/\*|arn:\*:iam::999999999999:role\/\*|arn:(<AWS::Partition>|aws):(codebuild|logs):eu-west-1:999999999999:.*|arn:(<AWS::Partition>|aws):s3:::redisdr-acme-pipeline-[\w-]*bucket\w+\/\*))\]$/,
+      );
     const canary = assembly.nestedAssemblies.find((a) => a.directoryName.endsWith('canary-444444444444'))!.nestedAssembly;
     expect(canary.stacks.map((s) => [s.environment.account, s.environment.region]).sort()).toEqual([
       ['444444444444', 'eu-central-1'],

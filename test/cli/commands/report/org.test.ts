@@ -38,7 +38,7 @@ describe('redis-dr report --org', () => {
     expect(lines[1]).toBe('  drilled (a drill that passed): 63.6% in the last 30 days, 63.6% in the last 90');
     expect(lines[2]).toMatch(/^ {2}RTO per tier: gold 28 drill\(s\) p50 .* \(target 30 min, 0 over\); silver 14 drill\(s\) p50 .* \(target 1 h, 0 over\)$/);
     expect(lines[4]).toBe('  caches unprotected: 2, unprotectable: 2');
-    expect(lines[5]).toBe('  stacks: 1 missing, 2 stopped reporting, 2 failing their selftest (drifted or broken), 0 without a selftest, 8 ok');
+    expect(lines[5]).toBe('  stacks: 1 missing, 0 drifted (CloudFormation), 2 stopped reporting, 2 failing their selftest, 0 without a selftest, 8 ok');
     // What to act on first: the malformed record, the missing stack, then the FAIL lines.
     expect(lines.slice(6, 8).map((l) => l.split(' ').slice(2, 4).join(' '))).toEqual([`MALFORMED ${accountId(4)}`, `MISSING ${accountId(6)}`]);
     expect(lines.filter((l) => l.includes(`FAIL ${accountId(1)}`))).toHaveLength(2);
@@ -58,7 +58,9 @@ describe('redis-dr report --org', () => {
     expect(json.accounts).toHaveLength(13);
     expect(json.accounts.filter((a) => a.state === 'ok').map((a) => a.account)).toEqual([accountId(0), accountId(0), accountId(3), accountId(3), accountId(4)]);
     const csv = readFileSync(join(dir, 'csv', 'accounts.csv'), 'utf8').split('\r\n');
-    expect(csv[0]).toBe('account,region,state,deployment,caches,verified,drilled,unprotected,until,key,why,stack,unprotectable,selftest_verdict,selftest_at');
+    expect(csv[0]).toBe(
+      'account,region,state,deployment,caches,verified,drilled,unprotected,until,key,why,stack,unprotectable,selftest_verdict,selftest_at,stack_drift',
+    );
     expect(csv.filter(Boolean)).toHaveLength(14);
     const caches = readFileSync(join(dir, 'csv', 'caches.csv'), 'utf8')
       .split('\r\n')
@@ -67,6 +69,35 @@ describe('redis-dr report --org', () => {
     const page = readFileSync(html, 'utf8');
     expect(page.match(/<section class="account">/g)).toHaveLength(7);
     expect(page.indexOf(`MISSING ${accountId(6)}`)).toBeLessThan(page.indexOf('class="cards"'));
+  });
+
+  it("a stack CloudFormation's drift detection found DRIFTED (the selftest record's stacks) is a FAIL line in the text, JSON, CSV and page", async () => {
+    const drifted = join(dir, 'drifted-tree');
+    writeTree(drifted, { accounts: 2, regions: 1, caches: 2, now: NOW, kindOf: (i) => (i === 1 ? 'drifted' : 'ok') });
+    const out = join(dir, 'drifted.json');
+    const html = join(dir, 'drifted.html');
+    const r = await run('--from', `file://${drifted}`, '--json', out, '--csv', join(dir, 'drifted-csv'), '--html', html);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain('  stacks: 0 missing, 1 drifted (CloudFormation), 0 stopped reporting, 0 failing their selftest, 0 without a selftest, 1 ok');
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `FAIL ${accountId(1)} eu-central-1 fail: stack RedisDr-org-${accountId(1)}-Dr \\(eu-central-1\\) DRIFTED: CloudFormation's drift detection of \\S+ found resources changed outside the stack`,
+      ),
+    );
+    expect(r.stdout).not.toMatch(new RegExp(`FAIL ${accountId(0)}`));
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { accounts: { account: string; state: string; stack: string }[]; stacks: Record<string, number> };
+    expect(json.accounts.map((a) => [a.account, a.state, a.stack])).toEqual([
+      [accountId(0), 'ok', 'ok'],
+      [accountId(1), 'fail', 'drifted'],
+    ]);
+    expect(json.stacks.drifted).toBe(1);
+    const csv = readFileSync(join(dir, 'drifted-csv', 'accounts.csv'), 'utf8').split('\r\n');
+    expect(csv[2]).toMatch(new RegExp(`,drifted,.*RedisDr-org-${accountId(1)}-Dr DRIFTED \\(checked `));
+    expect(csv[1]).toMatch(new RegExp(`RedisDr-org-${accountId(0)}-Dr IN_SYNC \\(checked `));
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('0 missing, 1 drifted, 0 stopped, 0 failing selftest');
+    expect(page).toContain(`CloudFormation drift: RedisDr-org-${accountId(1)}-Primary IN_SYNC`);
+    expect(page).toMatch(/<td>drifted \(CloudFormation\)<\/td><td>1<\/td>/);
   });
 
   it('every account ok: exit 0', async () => {

@@ -70,6 +70,38 @@ describe('the verified-copy rule', () => {
     expect(evaluate([rg('orders')], { notJson: 'x' })[0]).toMatchObject({ compliance: 'NON_COMPLIANT', annotation: expect.stringMatching(/not a report/) });
   });
 
+  it('judges serverless caches in one evaluation of the account (AWS::::Account: Config records no serverless cache), naming them', () => {
+    const sl = (id: string): CacheInfo => ({ kind: 'serverless-cache', id, dataTiering: false, clusterMode: false, tags: {} });
+    const body = {
+      ...REPORT,
+      caches: [
+        ...REPORT.caches,
+        { facts: { cache: 'sessions' }, controls: [control('cross-region-copy', 'pass', 'ok'), control('restore-time', 'pass', 'drilled')] },
+        { facts: { cache: 'carts' }, controls: [control('cross-region-copy', 'fail', 'copy 2 d old'), control('restore-time', 'n/a', 'no drill')] },
+      ],
+    };
+    const judge = (caches: CacheInfo[]) => ruleEvaluations(cacheVerdicts(caches, { key: KEY, body }, 's3://dr/reports/', NOW), '111111111111');
+    const mixed = judge([rg('orders'), sl('sessions'), sl('carts'), sl('stray')]);
+    expect(mixed.map((e) => [e.resourceType, e.resourceId, e.compliance])).toEqual([
+      ['AWS::ElastiCache::ReplicationGroup', 'orders', 'COMPLIANT'],
+      ['AWS::::Account', '111111111111', 'NON_COMPLIANT'],
+    ]);
+    expect(mixed[1]!.annotation).toBe('2 of 3 serverless cache(s) without a verified copy within the RPO: carts, stray');
+    expect(judge([sl('sessions')])).toEqual([
+      {
+        resourceType: 'AWS::::Account',
+        resourceId: '111111111111',
+        compliance: 'COMPLIANT',
+        annotation: '1 serverless cache(s) with a verified copy within the RPO: sessions',
+      },
+    ]);
+    // No serverless cache, or no account given: no account evaluation.
+    expect(judge([rg('orders')]).map((e) => e.resourceType)).toEqual(['AWS::ElastiCache::ReplicationGroup']);
+    expect(evaluate([sl('sessions')], body)).toEqual([]);
+    const many = judge(Array.from({ length: 40 }, (_, i) => sl(`serverless-cache-number-${i}`)));
+    expect(many[0]!.annotation.length).toBe(ANNOTATION_MAX);
+  });
+
   it("is NOT_APPLICABLE for a data-tiering cache (no DR copy possible) and a drill's restore", () => {
     const out = evaluate([rg('tiered', { dataTiering: true }), rg('drill-x', { tags: { 'redis-dr:drill': 'd1' } })]);
     expect(out.map((e) => [e.resourceId, e.compliance])).toEqual([

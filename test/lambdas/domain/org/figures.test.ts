@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { quantile, rollUp, rollupExitCode } from '../../../../lambdas/domain/org/figures.js';
-import { accountLine, missingLine, parseReportKey, passedDrills, reportsPerAccount } from '../../../../lambdas/domain/org/rollup.js';
+import { accountLine, missingLine, parseReportKey, passedDrills, reportsPerAccount, type SelftestSeen } from '../../../../lambdas/domain/org/rollup.js';
 import { rollupText } from '../../../../lambdas/domain/org/text.js';
 
 /**
@@ -34,7 +34,7 @@ const report = (caches: readonly CacheSpec[], extra: object = {}) => ({
   })),
   ...extra,
 });
-const line = (account: string, body: unknown, earlier = {}, selftest = null) =>
+const line = (account: string, body: unknown, earlier = {}, selftest: SelftestSeen | null = null) =>
   accountLine(parseReportKey(KEY(account, '2026-11-23T0600'))!, body, NOW, earlier, selftest);
 
 describe('the organization figures', () => {
@@ -112,11 +112,38 @@ describe('the organization figures', () => {
     expect(rollUp([a], NOW)).toMatchObject({ unprotected: 2, unprotectable: 1 });
   });
 
+  it("stacks: drifted when the newest selftest read a stack CloudFormation's detection found DRIFTED (a FAIL line); IN_SYNC or NOT_CHECKED is ok", () => {
+    const at = '2026-11-20T00:00:00Z';
+    const seen = (drift: 'DRIFTED' | 'IN_SYNC' | 'NOT_CHECKED') => ({
+      verdict: 'passed' as const,
+      at,
+      failed: [],
+      stacks: [
+        { stack: 'RedisDr-a-Primary', region: 'eu-west-1', drift: 'IN_SYNC' as const, checkedAt: at },
+        { stack: 'RedisDr-a-Dr', region: 'eu-central-1', drift, ...(drift === 'NOT_CHECKED' ? {} : { checkedAt: at }) },
+      ],
+    });
+    const drifted = line('111111111111', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, seen('DRIFTED'));
+    const inSync = line('222222222222', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, seen('IN_SYNC'));
+    const unchecked = line('333333333333', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, seen('NOT_CHECKED'));
+    expect([drifted, inSync, unchecked].map((l) => [l.state, l.stack])).toEqual([
+      ['fail', 'drifted'],
+      ['ok', 'ok'],
+      ['ok', 'ok'],
+    ]);
+    expect(drifted.why).toBe(
+      `stack RedisDr-a-Dr (eu-central-1) DRIFTED: CloudFormation's drift detection of ${at} found resources changed outside the stack (selftest of ${at})`,
+    );
+    const r = rollUp([drifted, inSync, unchecked], NOW);
+    expect(r.stacks).toMatchObject({ drifted: 1, ok: 2 });
+    expect(rollupExitCode(r)).toBe(1);
+  });
+
   it('stacks: missing (listed, no report), stopped (stale), failing its selftest (a FAIL line), without one, ok', () => {
     const passed = { verdict: 'passed' as const, at: '2026-11-20T00:00:00Z', failed: [] };
     const failed = { verdict: 'failed' as const, at: '2026-11-21T00:00:00Z', failed: ['drill dr: access denied'] };
-    const ok = line('111111111111', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, passed as never);
-    const broken = line('222222222222', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, failed as never);
+    const ok = line('111111111111', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, passed);
+    const broken = line('222222222222', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, failed);
     const none = line('333333333333', report([{ cache: 'a', tier: 'gold', rtos: [1] }]));
     const stale = accountLine(parseReportKey(KEY('444444444444', '2026-11-01T0600'))!, report([{ cache: 'a', tier: 'gold' }]), NOW);
     const missing = missingLine('555555555555', 'eu-central-1');
@@ -129,12 +156,12 @@ describe('the organization figures', () => {
     ]);
     expect(broken.why).toBe('selftest of 2026-11-21T00:00:00Z failed: drill dr: access denied');
     const r = rollUp([ok, broken, none, stale, missing], NOW);
-    expect(r.stacks).toEqual({ ok: 1, 'no-selftest': 1, 'selftest-failed': 1, stopped: 1, missing: 1 });
+    expect(r.stacks).toEqual({ ok: 1, 'no-selftest': 1, 'selftest-failed': 1, drifted: 0, stopped: 1, missing: 1 });
     // The missing account has no caches to count: the shares are over the caches of the reports there are.
     expect(r.caches).toBe(4);
     expect(rollupExitCode(r)).toBe(1);
     const text = rollupText(r);
-    expect(text[5]).toBe('  stacks: 1 missing, 1 stopped reporting, 1 failing their selftest (drifted or broken), 1 without a selftest, 1 ok');
+    expect(text[5]).toBe('  stacks: 1 missing, 0 drifted (CloudFormation), 1 stopped reporting, 1 failing their selftest, 1 without a selftest, 1 ok');
     // What to act on first: MISSING before the stale FAIL before a failed control.
     expect(text.slice(6).map((t) => t.split(' ').slice(2, 4).join(' '))).toEqual(['MISSING 555555555555', 'FAIL 444444444444', 'FAIL 222222222222']);
   });

@@ -72,7 +72,7 @@ describe('the org page', () => {
   it('writes the accounts and the caches as CSV, quoted where they must be', () => {
     const csv = orgCsv(r);
     const accounts = csv['accounts.csv'].split('\r\n');
-    expect(accounts[3]).toMatch(/^333333333333,eu-central-1,missing,,0,0,0,0,,,"no report under .*, deleted, .*",missing,0,,$/);
+    expect(accounts[3]).toMatch(/^333333333333,eu-central-1,missing,,0,0,0,0,,,"no report under .*, deleted, .*",missing,0,,,$/);
     const caches = csv['caches.csv'].split('\r\n');
     expect(caches[1]).toBe('111111111111,eu-central-1,c<1>,gold,true,true,2026-11-22T00:00:00.000Z,600,1800,k,2026-11-20T00:00:00.000Z,pending');
     expect(caches.filter(Boolean)).toHaveLength(3);

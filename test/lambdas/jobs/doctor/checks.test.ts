@@ -124,6 +124,38 @@ describe('runDoctorChecks', () => {
     expect(ec.commandCalls(DescribeCacheClustersCommand)).toHaveLength(0);
   });
 
+  it("reads each stack's drift as CloudFormation last detected it: DRIFTED warns with what to run; IN_SYNC adds no check; both are kept for the selftest record", async () => {
+    const stack = (status: 'DRIFTED' | 'IN_SYNC' | undefined) =>
+      cfn.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'RedisDr-x-Dr',
+            StackStatus: 'UPDATE_COMPLETE',
+            CreationTime: new Date(),
+            Outputs: [
+              { OutputKey: 'ConfigHash', OutputValue: 'abc' },
+              { OutputKey: 'AlertTopicArn', OutputValue: TOPIC },
+            ],
+            ...(status ? { DriftInformation: { StackDriftStatus: status, LastCheckTimestamp: new Date('2026-11-20T03:00:00Z') } } : {}),
+          },
+        ],
+      });
+    stack('DRIFTED');
+    const drifted = await runDoctorChecks(input, clients);
+    expect(drifted.stacks).toEqual([{ stack: 'RedisDr-x-Dr', region: REGION, drift: 'DRIFTED', checkedAt: '2026-11-20T03:00:00.000Z' }]);
+    expect(drifted.checks.find((c) => c.subject === 'RedisDr-x-Dr drift')).toMatchObject({
+      state: 'warn',
+      detail: "DRIFTED: CloudFormation's drift detection of 2026-11-20T03:00:00.000Z found resources changed outside the stack",
+      fix: expect.stringContaining(`aws cloudformation describe-stack-resource-drifts --region ${REGION} --stack-name RedisDr-x-Dr`),
+    });
+    stack('IN_SYNC');
+    const inSync = await runDoctorChecks(input, clients);
+    expect(inSync.stacks).toEqual([{ stack: 'RedisDr-x-Dr', region: REGION, drift: 'IN_SYNC', checkedAt: '2026-11-20T03:00:00.000Z' }]);
+    expect(inSync.checks.some((c) => c.subject.endsWith(' drift'))).toBe(false);
+    stack(undefined);
+    expect((await runDoctorChecks(input, clients)).stacks).toEqual([]);
+  });
+
   it('Object Lock weaker than the config fails; without Object Lock it names why it cannot be added later', async () => {
     s3.on(GetObjectLockConfigurationCommand).resolves({
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },

@@ -79,6 +79,19 @@ describe('runVerifiedCopyRule', () => {
     expect(hub.commandCalls(BatchImportFindingsCommand)).toHaveLength(0);
   });
 
+  it('evaluates the serverless caches DescribeServerlessCaches lists in one AWS::::Account evaluation, naming those without a verified copy', async () => {
+    caches(1);
+    elasticache.on(DescribeServerlessCachesCommand).resolves({ ServerlessCaches: [{ ServerlessCacheName: 'c1' }, { ServerlessCacheName: 'carts' }] });
+    config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    const store = reports('serverless', { 'weekly/2026-11-23T0000Z/report.json': REPORT });
+    expect(await runVerifiedCopyRule(RUN, deps(store))).toEqual({ evaluations: 2, findings: 0 });
+    const [call] = config.commandCalls(PutEvaluationsCommand).map((c) => c.args[0].input);
+    expect(call!.Evaluations!.map((e) => [e.ComplianceResourceType, e.ComplianceResourceId, e.ComplianceType, e.Annotation])).toEqual([
+      ['AWS::ElastiCache::ReplicationGroup', 'c0', 'COMPLIANT', 'verified 30 min ago'],
+      ['AWS::::Account', '111111111111', 'NON_COMPLIANT', '1 of 2 serverless cache(s) without a verified copy within the RPO: carts'],
+    ]);
+  });
+
   it('imports one finding per cache × control when Security Hub is on', async () => {
     caches(2);
     config.on(PutEvaluationsCommand).resolves({});

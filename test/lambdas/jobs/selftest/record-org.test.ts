@@ -1,7 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-prefix.js';
-import { SELFTEST_PREFIX } from '../../../../lambdas/domain/selftest/steps.js';
+import type { StackDrift } from '../../../../lambdas/domain/org/stack-drift.js';
+import { SELFTEST_PREFIX, selftestRecordSchema } from '../../../../lambdas/domain/selftest/steps.js';
 import { SelftestRunner } from '../../../../lambdas/jobs/selftest/runner.js';
 import { recordStep } from '../../../../lambdas/jobs/selftest/shared-steps.js';
 import { loadConfig } from '../../../../lib/config/index.js';
@@ -27,7 +28,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-async function record(orgRoot: string | undefined, startedAt: Date) {
+async function record(orgRoot: string | undefined, startedAt: Date, stacks?: readonly StackDrift[]) {
   const runner = new SelftestRunner({ now: () => startedAt.getTime() + 1000 });
   const key = await recordStep(runner, {
     s3: moto.client,
@@ -39,6 +40,7 @@ async function record(orgRoot: string | undefined, startedAt: Date) {
     now: () => new Date(startedAt.getTime() + 1000),
     who: 'operator',
     ...(orgRoot ? { orgRoot } : {}),
+    ...(stacks ? { stacks } : {}),
   });
   return { key: key!, row: runner.steps.at(-1)! };
 }
@@ -68,5 +70,17 @@ describe("the selftest record under the account's prefix (moto)", { timeout: 120
     expect(await body(`${root}${key}`)).toBe(await body(key));
     expect(JSON.parse(await body(`${root}${key}`))).toMatchObject({ kind: 'redis-dr-selftest', deployment: 'vaulted' });
     expect(row.detail).toContain(`s3://${BUCKET}/${root}${key} (for the organization's vault)`);
+  });
+
+  it("keeps each stack's CloudFormation drift status the preflight read (what the org roll-up judges), and the record still parses", async () => {
+    const root = accountRegionPrefix('111111111111', 'eu-central-1');
+    const stacks: StackDrift[] = [
+      { stack: 'RedisDr-vaulted-Primary', region: 'eu-west-1', drift: 'IN_SYNC', checkedAt: '2026-11-23T03:00:00.000Z' },
+      { stack: 'RedisDr-vaulted-Dr', region: 'eu-central-1', drift: 'DRIFTED', checkedAt: '2026-11-23T03:00:00.000Z' },
+    ];
+    const { key } = await record(root, new Date('2026-11-24T06:00:00Z'), stacks);
+    const written = selftestRecordSchema.parse(JSON.parse(await body(`${root}${key}`)));
+    expect(written.stacks).toEqual(stacks);
+    expect(selftestRecordSchema.safeParse({ ...written, stacks: [{ ...stacks[0], drift: 'SIDEWAYS' }] }).success).toBe(false);
   });
 });
