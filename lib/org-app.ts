@@ -16,6 +16,7 @@ import { TAGS } from '../lambdas/domain/plans/types.js';
 import { ConfigError } from './config/load.js';
 import type { OrgConfig } from './config/org.js';
 import { OrgAssetBucket } from './constructs/org/asset-bucket.js';
+import { addMemberConfigRule } from './constructs/org/member-rule.js';
 import { memberConfig } from './constructs/org/member-config.js';
 import { stackSetGroups, type StackSetGroup } from './constructs/org/stack-set-groups.js';
 import { GroupStackSets } from './constructs/org/stack-sets.js';
@@ -71,6 +72,7 @@ export function addOrgStacks(scope: Stage, org: OrgConfig, membersOutdir: string
       defaultStackSynthesizer: new CliCredentialsStackSynthesizer({ fileAssetsBucketName: `${prefix}-\${AWS::Region}`, bucketPrefix: 'assets/' }),
     });
     const members = new RedisDr(app, 'RedisDr', member.props);
+    addMemberConfigRule(members, org);
     const assembly = app.synth();
     memberOutdirs.push(outdir);
     new GroupStackSets(stackSets, group.name, {

@@ -15,6 +15,10 @@ import { KNOWN_REGIONS } from './defaults.js';
 import { organizationIdSchema } from './organization-id.js';
 import { ConfigError, readConfigFile } from './load.js';
 import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
+import { baseSchema } from './schema.js';
+
+/** The deployment config's alert fields every member account's topics subscribe (one source: the deployment schema's). */
+const alertFields = baseSchema.shape.alerts.unwrap().shape;
 
 const regionSchema = z.enum(KNOWN_REGIONS, { error: says('is not a known AWS region', regionFix) });
 
@@ -118,6 +122,26 @@ export const orgConfigSchema = z
       })
       .optional()
       .meta({ description: "The organization's AWS Config aggregator (redis-dr org inventory); --aggregator overrides its name." }),
+    alerts: z.strictObject({ emails: alertFields.emails, httpsEndpoints: alertFields.httpsEndpoints }).prefault({}).meta({
+      description:
+        "Subscribed to the alert topic of both regions of every member account (the deployment config's alerts.emails and alerts.httpsEndpoints): an account that joins an OU pages the organization's on-call with no edit.",
+    }),
+    configRule: z
+      .strictObject({
+        enabled: z
+          .boolean({ error: says('must be true or false') })
+          .default(false)
+          .meta({
+            description:
+              "Deploy the AWS Config custom rule redis-dr-<name>-<group>-verified-copy in every member account's primary region (its stack of the StackSet). Needs AWS Config recording there (Control Tower turns it on).",
+          }),
+        securityHub: z
+          .boolean({ error: says('must be true or false') })
+          .default(false)
+          .meta({ description: 'The rule also imports one Security Hub finding per cache × control (Security Hub enabled in the member account).' }),
+      })
+      .prefault({})
+      .meta({ description: 'The verified-copy AWS Config rule in the member stacks (docs/org.md, "The organization\'s own rules").' }),
     ...orgTreeShape,
   })
   .meta({ title: 'redis-dr organization configuration', description: "Tiers, OUs and accounts of an organization's redis-dr." });

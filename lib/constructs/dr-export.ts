@@ -11,6 +11,7 @@ import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
 import { acknowledgeSnapshotWildcards, deploymentSnapshotTags, elastiCacheArn, managedSnapshotArns, nagArnRef, nagElastiCacheArn } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
+import { orgEvidencePrefixes } from './org-evidence.js';
 import { PlanSchedules } from './plan-schedules.js';
 import { AccessLogBucket, RecoveryBucket, recoveryBucketName } from './recovery-bucket.js';
 import { dependentActions } from '../iam-actions.js';
@@ -45,6 +46,8 @@ export class DrExport extends Construct {
       bucketName: recoveryBucketName(this, props.deployment, props.dr.region),
       region: props.dr.region,
     });
+    // An organization's vault (vault.organizationId): the export bucket's `<account>/<region>/`, what replicates there.
+    const org = props.vault?.organizationId !== undefined ? orgEvidencePrefixes(this, '') : undefined;
     this.accessLogs = new AccessLogBucket(this, 'AccessLogs');
     this.bucket = new RecoveryBucket(this, 'Exports', {
       deployment: props.deployment,
@@ -67,6 +70,8 @@ export class DrExport extends Construct {
         account: props.vault.account,
         region: props.vault.region,
         timeControl: props.vault.replicationTimeControl,
+        // An organization's vault takes only the account's own prefix: the export function copies each shard there.
+        ...(org ? { prefix: org.prefix } : {}),
       },
     });
 
@@ -84,6 +89,7 @@ export class DrExport extends Construct {
       maxEventAge: Duration.minutes(15),
     });
     grantExport(this.function.role, this.bucket.bucket, props.deployment);
+    if (org) grantOrgCopies(this.function.role, this.bucket.bucket, org);
 
     this.schedules = new PlanSchedules(this, 'Schedules', {
       function: this.function.function,
@@ -91,7 +97,7 @@ export class DrExport extends Construct {
       group: props.scheduleGroup,
       purpose: 'export',
       schedules: plans.map((plan) => {
-        const input = exportRunInput(props.deployment, plan, this.bucket.bucket.bucketName);
+        const input = { ...exportRunInput(props.deployment, plan, this.bucket.bucket.bucketName), ...(org ? { orgRoot: org.prefix } : {}) };
         return { plan: plan.name, cron: plan.export.schedule.cron, timeZone: plan.export.schedule.timeZone, input };
       }),
     });
@@ -235,6 +241,29 @@ function grantExport(role: iam.Role, bucket: s3.IBucket, deployment: string): vo
         "Export retries are named <snapshot>-r<n> at run time; admitted only with this deployment's tags on the request (aws:RequestTag) and for names no other deployment's snapshot has.",
     })),
   );
+}
+
+/**
+ * What copying a finished export under the account's prefix takes (lambdas/jobs/dr-copies/org-export-copy.ts): read
+ * the shard's version (CopySource with its version id), and write, read back (HeadObject) and abort a multipart
+ * copy under `<account>/<region>/` only. Its tags go through ExportObjectTags (redis-dr keys required).
+ */
+function grantOrgCopies(role: iam.IRole, bucket: s3.IBucket, org: { prefix: string; nag: string }): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'OrgCopySources', actions: ['s3:GetObjectVersion'], resources: [bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)] }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'OrgCopies',
+      actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      resources: [bucket.arnForObjects(`${org.prefix}*`)],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/${org.nag}*]`,
+    reason:
+      "The export function copies each finished export's shards under its own account and region's prefix (the organization vault's), nothing else of the bucket.",
+  });
 }
 
 /** `aws:RequestTag/<key>` condition values for `tags`. */

@@ -3,25 +3,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import type { RedisDrConfig } from '../config/index.js';
 import { drillsIn, drillStateMachineName, REPORT_SCHEDULES, reportRunInput, reportSettings } from '../deployment.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
+import { orgEvidencePrefixes } from './org-evidence.js';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './monitoring/function-settings.js';
 import { PlanSchedules } from './plan-schedules.js';
-
-/** `<account>/<region>/reports/` of the DR stack (`nag`: as cdk-nag prints it). */
-function orgReportsPrefixes(scope: Construct): { prefix: string; nag: string } {
-  const stack = Stack.of(scope);
-  const nag = nagPseudoParameters(scope);
-  return {
-    prefix: `${accountRegionPrefix(stack.account, stack.region)}${REPORTS_PREFIX}`,
-    nag: `${accountRegionPrefix(nag.account, nag.region)}${REPORTS_PREFIX}`,
-  };
-}
 
 /** Props for {@link DrReport}. */
 export interface DrReportProps extends MonitoringFunctionProps {
@@ -103,7 +93,7 @@ export class DrReport extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
     // An organization's vault: the copy under <account>/<region>/reports/ too (the prefix that replicates there).
-    const org = config.vault?.organizationId !== undefined ? orgReportsPrefixes(this) : undefined;
+    const org = config.vault?.organizationId !== undefined ? orgEvidencePrefixes(this, REPORTS_PREFIX) : undefined;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteReports',

@@ -9,6 +9,7 @@ import { recoveryBucketName, SCRUB_SCHEDULE, scrubSettings, VERIFY_MEMORY_MB } f
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
+import { orgEvidencePrefixes } from './org-evidence.js';
 import { monitoringFunctionSettings, type MonitoringFunctionProps } from './monitoring/function-settings.js';
 import { PlanSchedules } from './plan-schedules.js';
 
@@ -78,7 +79,13 @@ export class DrScrub extends Construct {
     this.function = scheduledScrub(this, props, {
       description: 'redis-dr: re-read a daily sample of the DR copies (every copy within scrub.days) and page rdb-corrupt on a bad one',
       purpose: 'DR scrub',
-      input: { bucket: props.bucket.bucketName, days: scrubSettings(config).days, primary: { bucket: primaryBucket, region: config.primary.region } },
+      input: {
+        bucket: props.bucket.bucketName,
+        days: scrubSettings(config).days,
+        primary: { bucket: primaryBucket, region: config.primary.region },
+        // An organization's vault: each record under <account>/<region>/scrub/ too, the prefix that replicates there.
+        ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account: stack.account } } : {}),
+      },
     });
     const nag = nagPseudoParameters(this);
     const nagBucket = recoveryBucketName(config.name, config.primary.account ?? nag.account, config.primary.region);
@@ -91,14 +98,20 @@ export class DrScrub extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ sid: 'ReadCopies', actions: ['s3:GetObject', 's3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*.rdb')] }),
     );
+    const org = props.config.vault?.organizationId !== undefined ? orgEvidencePrefixes(this, SCRUB_RECORDS_PREFIX) : undefined;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteScrubRecords',
         // PutObject with If-None-Match (a record never replaces one), GetObject to read it back and the ledger.
         actions: ['s3:PutObject', 's3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${SCRUB_RECORDS_PREFIX}*`)],
+        resources: [props.bucket.arnForObjects(`${SCRUB_RECORDS_PREFIX}*`), ...(org ? [props.bucket.arnForObjects(`${org.prefix}*`)] : [])],
       }),
     );
+    if (org)
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${org.nag}*]`,
+        reason: "The scrub writes (never over an object) and reads back the organization's copy of its records under its own account and region's scrub/ only.",
+      });
     // HeadObject of the twin: s3:GetObject; a missing twin answers 404 only with s3:ListBucket on its bucket.
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadTwins', actions: ['s3:GetObject'], resources: [`${primaryBucketArn}/*.rdb`] }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListTwins', actions: ['s3:ListBucket'], resources: [primaryBucketArn] }));

@@ -9,6 +9,7 @@ import { recoveryBucketName as bucketName, replicationRoleName } from '../deploy
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { SEED_COPY_PREFIX } from '../../lambdas/domain/vault/vault-seed.js';
+import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
 import { acknowledgeNoReplication, acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,
@@ -89,7 +90,14 @@ export interface RecoveryBucketProps {
    * replicated. Needs `replicateTo`.
    * @default - no vault
    */
-  readonly replicateToVault?: VaultReplication;
+  readonly replicateToVault?: VaultReplication & {
+    /**
+     * An organization's vault: only this prefix (`<account>/<region>/`, where the export function copies each
+     * finished export) replicates into it, and only ElastiCache's exports (`rdr-`) to the DR bucket.
+     * @default - everything to both
+     */
+    readonly prefix?: string;
+  };
   /**
    * Replication of the objects under `prefix` only (the DR reports, `reports/`)
    * into the vault bucket of another account (config `vault`): the vault's
@@ -407,13 +415,16 @@ function prefixReplicationRule(target: VaultReplication & { readonly prefix: str
 /** The export bucket's rules: everything to the DR bucket, and with a vault, everything to it too. */
 function drReplicationRules(
   replicateTo: NonNullable<RecoveryBucketProps['replicateTo']>,
-  vault: { props: VaultReplication; bucket: s3.IBucket } | undefined,
+  vault: { props: VaultReplication & { readonly prefix?: string }; bucket: s3.IBucket } | undefined,
 ): s3.ReplicationRule[] {
+  const prefix = vault?.props.prefix;
   return [
     {
       id: REPLICATION_RULE_ID,
       destination: replicateTo.bucket,
       priority: 1,
+      // With an organization's vault, the copies under the account's prefix are the vault's alone: the DR bucket gets the exports.
+      ...(prefix !== undefined ? { filter: { prefix: SNAPSHOT_PREFIX } } : {}),
       // The DR copy keeps its own lifecycle: deletions here are not mirrored.
       deleteMarkerReplication: false,
       replicationTimeControl: replicateTo.timeControl ? s3.ReplicationTimeValue.FIFTEEN_MINUTES : undefined,
@@ -425,6 +436,7 @@ function drReplicationRules(
             id: VAULT_REPLICATION_RULE_ID,
             destination: vault.bucket,
             priority: 2,
+            ...(prefix !== undefined ? { filter: { prefix } } : {}),
             // Deletions in the workload account never reach the vault.
             deleteMarkerReplication: false,
             // Replicas are owned by the vault account: the workload account keeps no ACL on them.

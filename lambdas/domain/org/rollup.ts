@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { splitAccountKey } from '../points/account-prefix.js';
 import { REPORTS_PREFIX } from '../report/input.js';
 import { driftedStacks, type StackDrift } from './stack-drift.js';
+import type { ScrubRecord } from '../scrub/record.js';
 
 /** The rest of a report key of the tree after `<account>/<region>/` (domain/points/account-prefix.ts): `reports/<period>/<stamp>Z/report.json`. */
 const REST = new RegExp(`^${REPORTS_PREFIX}(weekly|monthly)/(\\d{4}-\\d{2}-\\d{2}T\\d{4})Z/report\\.json$`);
@@ -160,6 +161,34 @@ export interface SelftestSeen {
 }
 
 /**
+ * What the newest scrub record of an account and region says (`<account>/<region>/scrub/`, lambdas/domain/scrub/record.ts):
+ * when it ran, the copies it found bad (`<file>: <first problem>`) and, for a run that stopped, why (PARTIAL: never a pass).
+ */
+export interface ScrubSeen {
+  readonly at: string;
+  readonly bad: readonly string[];
+  readonly partial: string | null;
+}
+
+/** The roll-up's view of a scrub record. */
+export function scrubSeen(record: ScrubRecord): ScrubSeen {
+  return {
+    at: record.finishedAt,
+    bad: record.results.filter((r) => !r.ok).map((r) => `${r.file}: ${r.problems[0] ?? 'bad'}`),
+    partial: record.partial ? record.partial.reason : null,
+  };
+}
+
+/** Why a scrub makes its account's line FAIL: a bad copy re-read, or a run that stopped PARTIAL; none when it passed. */
+function scrubWhys(scrub: ScrubSeen | null): string[] {
+  if (!scrub) return [];
+  return [
+    ...(scrub.bad.length > 0 ? [`scrub of ${scrub.at} found ${scrub.bad.length} bad copy(ies): ${scrub.bad.slice(0, 2).join('; ')}`] : []),
+    ...(scrub.partial !== null ? [`scrub of ${scrub.at} stopped PARTIAL: ${scrub.partial}`] : []),
+  ];
+}
+
+/**
  * The stack of an account and region, from its evidence: `missing` (the org
  * config lists the account, the tree has nothing of it), `stopped` (its
  * newest report is older than its period), `selftest-failed` (its newest
@@ -261,7 +290,7 @@ function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
 /**
  * One account's line from its newest report's key and body (parsed JSON, or
  * what failed to parse), the drills that passed per cache in its older
- * reports, and its newest selftest record (null: none).
+ * reports, its newest selftest record and its newest scrub record (null: none).
  */
 export function accountLine(
   k: ReportKey,
@@ -269,6 +298,7 @@ export function accountLine(
   now: Date,
   earlierDrills: Readonly<Record<string, readonly PassedDrill[]>> = {},
   selftest: SelftestSeen | null = null,
+  scrub: ScrubSeen | null = null,
 ): AccountRollup {
   const base = { account: k.account, region: k.region, key: k.key, until: k.until.toISOString(), selftest };
   const parsed = reportRecordSchema.safeParse(body);
@@ -308,6 +338,7 @@ export function accountLine(
       (d) =>
         `stack ${d.stack} (${d.region}) DRIFTED: CloudFormation's drift detection${d.checkedAt ? ` of ${d.checkedAt}` : ''} found resources changed outside the stack (selftest of ${selftest!.at})`,
     ),
+    ...scrubWhys(scrub),
   ];
   if (whys.length > 0) return { ...line, state: 'fail', why: whys.join('; ') };
   return { ...line, state: 'ok', why: null };

@@ -138,6 +138,12 @@ export const exportRunInputSchema = z.strictObject({
   /** Exports started per run at most; the rest wait for the next run. */
   maxStartsPerRun: maxStartsPerRunSchema,
   budgetSeconds: z.number().int().positive(),
+  /**
+   * A vault of an organization (config `vault.organizationId`): `<account>/<region>/` of the export bucket
+   * (lambdas/domain/points/account-prefix.ts builds it; the job refuses another shape). Each finished export's
+   * shards are copied there, the prefix the export bucket replicates into the organization's vault.
+   */
+  orgRoot: z.string().min(1).optional(),
   scheduledTime: isoInstant.optional(),
 });
 export type ExportRunInput = z.infer<typeof exportRunInputSchema>;

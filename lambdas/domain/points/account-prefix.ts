@@ -9,6 +9,7 @@
  * one source of truth of that layout: the writer, the replication rule, the
  * roll-up and the verifier import it. Pure.
  */
+import { z } from 'zod';
 
 const ACCOUNT = /^\d{12}$/;
 /** An AWS region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-5`). */
@@ -22,6 +23,12 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 export function accountRegionPrefix(account: string, region: string): string {
   return `${account}/${region}/`;
 }
+
+/**
+ * What a function's input carries when its account writes evidence for an organization's vault
+ * (config `vault.organizationId`): the account whose `<account>/<region>/` the evidence goes under.
+ */
+export const orgEvidenceSchema = z.strictObject({ account: z.string().regex(ACCOUNT, { message: 'must be a 12-digit account id' }) });
 
 /** A key under an account's prefix: the account, the region and the rest of the key (what the account's own bucket calls it). */
 export interface AccountKey {

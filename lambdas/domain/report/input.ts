@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { targetSelectionSchema } from '../plans/plan-input.js';
-import { accountRegionPrefix } from '../points/account-prefix.js';
+import { accountRegionPrefix, orgEvidenceSchema } from '../points/account-prefix.js';
 
 /**
  * What the DR report of an ElastiCache deployment reads, and where: the
@@ -56,7 +56,7 @@ export const reportInputSchema = z.strictObject({
    * `<account>/<region>/` prefix (domain/points/account-prefix.ts) the scheduled report is written too,
    * the prefix the DR bucket replicates into the vault.
    */
-  orgEvidence: z.strictObject({ account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' }) }).optional(),
+  orgEvidence: orgEvidenceSchema.optional(),
   plans: z.array(reportPlanSchema),
   /** The drill state machines by region, for the regions where a plan drills. */
   drillStateMachineArns: z.strictObject({ primary: z.string().optional(), dr: z.string().optional() }),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isoInstant } from '../plans/plan-input.js';
+import { orgEvidenceSchema } from '../points/account-prefix.js';
 
 /** The prefix of the DR scrub's records in the DR bucket (never an `.rdb` key: never listed as a copy). */
 export const SCRUB_RECORDS_PREFIX = 'scrub/';
@@ -25,6 +26,12 @@ export const drScrubInputSchema = z.object({
   days: z.number().int().positive(),
   /** The primary region's export bucket: each copy's twin (same key) is looked up there. */
   primary: z.object({ bucket: z.string().min(3), region: z.string().min(1) }).optional(),
+  /**
+   * A vault of an organization (config `vault.organizationId`, the DR scrub only): each run's record is also written
+   * under the DR bucket's `<account>/<region>/scrub/` (domain/points/account-prefix.ts), the prefix that replicates
+   * into the organization's vault.
+   */
+  orgEvidence: orgEvidenceSchema.optional(),
   /** The Scheduler's tick, as every schedule sends it (lib/constructs/plan-schedules.ts); the sample is taken at the run's own clock. */
   scheduledTime: isoInstant.optional(),
 });

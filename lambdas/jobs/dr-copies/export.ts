@@ -16,6 +16,7 @@ import type { ScheduledDeps } from '../kernel/deps.js';
 import { addObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { exportObjectKey, exportObjectTags } from '../../domain/points/export-objects.js';
+import { copyExportUnderOrgRoot } from './org-export-copy.js';
 import {
   classifyCandidate,
   exportAttempts,
@@ -415,7 +416,10 @@ async function finalize(p: Planned, step: Extract<ExportStep, { step: 'finalize'
       });
       // A snapshot a keyspace collapse holds gets held copies from the start (no lifecycle rule matches them).
       if (c.tags[TAGS.hold] !== undefined) tags[TAGS.tier] = heldTierValue(c.tier);
-      await addObjectTags(deps.s3, input.bucket, exportObjectKey(step.attempt.exportName, shard), tags, { wrap: ctx.retry });
+      const key = exportObjectKey(step.attempt.exportName, shard);
+      await addObjectTags(deps.s3, input.bucket, key, tags, { wrap: ctx.retry });
+      // An organization's vault: the shard under <account>/<region>/ too, before the snapshot is marked exported (a failure here is retried).
+      if (input.orgRoot) await copyExportUnderOrgRoot(deps.s3, input.bucket, key, input.orgRoot, tags, ctx.retry);
     }
     const arn = detail.arn;
     await ctx.retry(() => tagSnapshot(deps.elasticache, arn, { [TAGS.exported]: new Date(deps.clock.now()).toISOString() }));

@@ -1,11 +1,12 @@
 /**
  * `redis-dr report --org --from <url>`: the organization's roll-up from an
  * evidence tree (file:///dir or s3://bucket[/prefix]) where each account's
- * scheduled reports lie under `<account>/<region>/reports/` and its selftest
- * records under `<account>/<region>/selftest/` (lambdas/domain/org/rollup.ts).
+ * scheduled reports lie under `<account>/<region>/reports/`, its selftest
+ * records under `<account>/<region>/selftest/` and its DR scrub's records
+ * under `<account>/<region>/scrub/` (lambdas/domain/org/rollup.ts).
  * One listing of the tree, then per account and region its newest report,
- * the reports of the 90 days before it (for their drills) and its newest
- * selftest record: the requests grow with accounts × regions (and the
+ * the reports of the 90 days before it (for their drills), its newest
+ * selftest record and its newest scrub record: the requests grow with accounts × regions (and the
  * reports of 90 days, at most 13 weekly and 3 monthly), never with caches.
  */
 import { mapConcurrent } from '../../adapters/aws/retry.js';
@@ -25,9 +26,13 @@ import {
   type PassedDrill,
   passedDrills,
   reportsPerAccount,
+  type ScrubSeen,
   type SelftestSeen,
+  scrubSeen,
 } from '../../domain/org/rollup.js';
 import { splitAccountKey } from '../../domain/points/account-prefix.js';
+import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
+import { SCRUB_RECORD_PREFIX, scrubRecordSchema } from '../../domain/scrub/record.js';
 import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { readOrgConfig } from './plan.js';
@@ -57,13 +62,17 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
   }
 }
 
-/** The newest selftest record per `<account>/<region>` (keys sort by time). */
-function newestSelftests(keys: readonly string[]): Map<string, string> {
+/**
+ * The newest record per `<account>/<region>` directly under `<account>/<region>/<prefix>` whose name starts with
+ * `name` (the names sort by time): the selftest's `selftest/<time>.json`, the scrub's `scrub/redis-dr-scrub-<time>.json`.
+ */
+function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<string, string> {
   const newest = new Map<string, string>();
   for (const key of keys) {
-    // A selftest record of the tree: `<account>/<region>/selftest/<time>.json` (the layout of domain/points/account-prefix.ts).
+    // A record of the tree: `<account>/<region>/<prefix><name>…json` (the layout of domain/points/account-prefix.ts).
     const at = splitAccountKey(key);
-    const record = at?.rest.startsWith(SELFTEST_PREFIX) && !at.rest.slice(SELFTEST_PREFIX.length).includes('/') && at.rest.endsWith('.json');
+    const file = at?.rest.startsWith(prefix) ? at.rest.slice(prefix.length) : undefined;
+    const record = file?.startsWith(name) && !file.includes('/') && file.endsWith('.json');
     if (!at || !record) continue;
     const where = `${at.account}/${at.region}`;
     if ((newest.get(where) ?? '') < key) newest.set(where, key);
@@ -88,6 +97,17 @@ async function readSelftest(store: ObjectStore, key: string, malformed: Malforme
   };
 }
 
+/** The scrub record at `key`, or the record named malformed. */
+async function readScrub(store: ObjectStore, key: string, malformed: MalformedRecord[]): Promise<ScrubSeen | null> {
+  const parsed = scrubRecordSchema.safeParse(await readJson(store, key));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    malformed.push({ key, why: `not a scrub record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
+    return null;
+  }
+  return scrubSeen(parsed.data);
+}
+
 /** Who should report: the org config's accounts, each expected in `region` (the DR region, where the scheduled report runs). */
 export interface ExpectedAccounts {
   readonly accounts: readonly string[];
@@ -104,16 +124,20 @@ export function expectedAccounts(file: string): ExpectedAccounts {
 export async function orgRollup(store: ObjectStore, now: Date, expected?: ExpectedAccounts): Promise<OrgRollup> {
   const keys = (await store.list()).map((o) => o.key);
   const groups = reportsPerAccount(keys, now);
-  const selftests = newestSelftests(keys);
+  const selftests = newestRecords(keys, SELFTEST_PREFIX);
+  const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, SCRUB_RECORD_PREFIX);
   const malformed: MalformedRecord[] = [];
   const atOnce = store instanceof FileObjectStore ? READS_AT_ONCE.file : READS_AT_ONCE.s3;
   const lines = await mapConcurrent(groups, atOnce, async ({ newest, older }): Promise<AccountRollup> => {
     const earlier: Record<string, PassedDrill[]> = {};
     // Older reports count for their drills only; each body is dropped once read (memory stays per account).
     for (const k of older) mergeDrills(earlier, passedDrills(await readJson(store, k.key)));
-    const selftestKey = selftests.get(`${newest.account}/${newest.region}`);
+    const where = `${newest.account}/${newest.region}`;
+    const selftestKey = selftests.get(where);
     const selftest = selftestKey ? await readSelftest(store, selftestKey, malformed) : null;
-    return accountLine(newest, await readJson(store, newest.key), now, earlier, selftest);
+    const scrubKey = scrubs.get(where);
+    const scrub = scrubKey ? await readScrub(store, scrubKey, malformed) : null;
+    return accountLine(newest, await readJson(store, newest.key), now, earlier, selftest, scrub);
   });
   const reporting = new Set(lines.map((l) => l.account));
   const missing = (expected?.accounts ?? []).filter((a) => !reporting.has(a)).map((a) => missingLine(a, expected!.region));

@@ -38,6 +38,8 @@ export interface ScrubPlace {
   readonly what: ScrubbedPlace;
   /** The prefix of the run's records (the ledger) in the bucket. */
   readonly recordsPrefix: string;
+  /** Where each run's record is written a second time (the organization's copy, `<account>/<region>/scrub/`); none without one. */
+  readonly orgRecordsPrefix?: string;
   /** Whether a listed key is a copy to re-read. */
   isCopy(key: string): boolean;
   /** What was recorded of the copy on arrival, about the version `current` (HeadObject's answer). */
@@ -165,6 +167,8 @@ export async function runBucketScrub(place: ScrubPlace, days: number, deps: Buck
     ...(partial ? { partial } : {}),
   };
   const recordKey = await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), record, place.recordsPrefix);
+  // The same record under the account's prefix, also through the verified put: the copy S3 replication takes to the org vault.
+  if (place.orgRecordsPrefix) await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), record, place.orgRecordsPrefix);
   const coverage = scrubCoverage(copies, scrubHistory([...earlier, record]), { days, now: now(), lastRunAt: startedAt });
   const run: BucketScrubRun = { record, recordKey, due, coverage, bad: results.filter((r) => !r.ok) };
   if (run.bad.length > 0 || partial) throw new ScrubFailed(run);

@@ -14,7 +14,8 @@ import { getObjectTags } from '../../adapters/aws/s3/objects.js';
 import { headObject } from '../../adapters/aws/s3/ranges.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { parseRdbSummary } from '../../domain/points/rdb-summary.js';
-import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
+import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
+import { type DrScrubInput, SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
 import { type ArrivalRecord, type BucketScrubDeps, type BucketScrubRun, runBucketScrub, type ScrubPlace } from './bucket-scrub.js';
 
@@ -72,12 +73,16 @@ async function twinProblems(twin: DrScrubDeps['twin'], key: string, found: { rea
   return out;
 }
 
-/** The DR bucket as a scrub's place: its `.rdb` copies (a vault drill's seed copies are not copies), records under `scrub/`. */
-export function drScrubPlace(bucket: string, deps: Pick<DrScrubDeps, 's3' | 'twin'>): ScrubPlace {
+/**
+ * The DR bucket as a scrub's place: its `.rdb` copies (a vault drill's seed copies are not copies), records under
+ * `scrub/`, and with `orgRoot` (`<account>/<region>/`) under `<orgRoot>scrub/` too.
+ */
+export function drScrubPlace(bucket: string, deps: Pick<DrScrubDeps, 's3' | 'twin'>, orgRoot?: string): ScrubPlace {
   return {
     bucket,
     what: 'DR copy',
     recordsPrefix: SCRUB_RECORDS_PREFIX,
+    ...(orgRoot !== undefined ? { orgRecordsPrefix: `${orgRoot}${SCRUB_RECORDS_PREFIX}` } : {}),
     isCopy: (key) => key.endsWith('.rdb') && !key.startsWith(SEED_COPY_PREFIX),
     arrival: (key) => recordedOfTags(deps.s3, bucket, key),
     compare: (key, found) => twinProblems(deps.twin, key, found),
@@ -88,6 +93,8 @@ export function drScrubPlace(bucket: string, deps: Pick<DrScrubDeps, 's3' | 'twi
  * One scheduled run over the DR bucket `bucket`: every copy re-read within `days`.
  * @throws ScrubFailed when a copy was bad or the run stopped PARTIAL (after the pages and the record); a fault listing or writing the record
  */
-export function runDrScrub(req: { readonly bucket: string; readonly days: number }, deps: DrScrubDeps): Promise<BucketScrubRun> {
-  return runBucketScrub(drScrubPlace(req.bucket, deps), req.days, deps);
+export function runDrScrub(req: Pick<DrScrubInput, 'bucket' | 'days' | 'orgEvidence'>, deps: DrScrubDeps): Promise<BucketScrubRun> {
+  // The bucket's region is the function's own (the DR stack's): the region of the account's prefix.
+  const orgRoot = req.orgEvidence ? accountRegionPrefix(req.orgEvidence.account, deps.where.region) : undefined;
+  return runBucketScrub(drScrubPlace(req.bucket, deps, orgRoot), req.days, deps);
 }

@@ -3,8 +3,9 @@
  * config (the same schema as one account's, validated the same way): one
  * plan per tier, selecting the caches tagged `redis-dr:tier=<tier>`, with the
  * tier's effective RPO, retention and export. Account-agnostic (no account
- * anywhere: the StackSet gives each instance its own). Drills and the vault
- * are not carried yet (docs/org.md, "What the StackSets carry").
+ * anywhere: the StackSet gives each instance its own), its alert topics
+ * subscribed to the org config's `alerts`. Drills and the vault are not
+ * carried yet (docs/org.md, "What the StackSets carry").
  */
 import { CACHE_TIER_TAG } from '../../../lambdas/domain/org/effective.js';
 import type { EffectivePlans, EffectiveTier } from '../../../lambdas/domain/org/merge.js';
@@ -62,6 +63,8 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
       ...(org.example ? { example: true } : {}),
       primary: { region: org.regions.primary },
       dr: { region: org.regions.dr },
+      // Every member account's topics page the organization's on-call: no per-account edit (docs/org.md).
+      alerts: { emails: [...org.alerts.emails], httpsEndpoints: [...org.alerts.httpsEndpoints] },
       plans: built,
     },
   };

@@ -5,6 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REPORTS_PREFIX } from '../../../lambdas/domain/report/input.js';
+import { nagPseudoParameters } from '../elasticache-arns.js';
+import { recoveryBucketName as bucketName } from '../../deployment.js';
 import { recoveryBucketName } from '../recovery-bucket.js';
 import { JobFunction } from '../job-function.js';
 
@@ -51,7 +53,7 @@ export class VerifiedCopyRule extends Construct {
       asyncRetryAttempts: 0,
       maxEventAge: Duration.hours(1),
     });
-    this.grant(bucket, props.securityHub);
+    this.grant(bucket, props);
     // The L1, not config.CustomRule: the L2 attaches AWSConfigRulesExecutionRole (config:Put* on *, reads of every
     // bucket's config snapshots) to the function's role; the rule needs PutEvaluations alone.
     const permission = new lambda.CfnPermission(this, 'ConfigInvokes', {
@@ -73,7 +75,7 @@ export class VerifiedCopyRule extends Construct {
     this.rule.node.addDependency(permission);
   }
 
-  private grant(bucket: string, securityHub: boolean): void {
+  private grant(bucket: string, { deployment, drRegion, securityHub }: VerifiedCopyRuleProps): void {
     const role = this.function.role;
     const { partition, region, account } = Stack.of(this);
     role.addToPolicy(
@@ -104,6 +106,7 @@ export class VerifiedCopyRule extends Construct {
         }),
       );
     }
+    const nag = nagPseudoParameters(this);
     Validations.of(role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -111,7 +114,8 @@ export class VerifiedCopyRule extends Construct {
           'elasticache:Describe* without an id and tag:GetResources list the region (no resource-level permission); config:PutEvaluations has no resource type; X-Ray as every function.',
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/${REPORTS_PREFIX}*]`,
+        // As cdk-nag prints it: in an account-agnostic stack (a StackSet's member) the bucket's account is <AWS::AccountId>.
+        id: `AwsSolutions-IAM5[Resource::arn:${nag.partition}:s3:::${bucketName(deployment, nag.account, drRegion)}/${REPORTS_PREFIX}*]`,
         reason: 'The rule reads the scheduled reports (named by period and date) under reports/ of the DR bucket, nothing else.',
       },
     );

@@ -96,10 +96,15 @@ export async function copyVersion(client: S3Client, src: CopySource, bucket: str
   }
 }
 
-/** The current version's length and ETag (HeadObject). */
-export async function headObject(client: S3Client, bucket: string, key: string, wrap: CallWrapper = direct): Promise<{ size?: number; etag?: string }> {
+/** The current version's length, ETag and version id (HeadObject). */
+export async function headObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  wrap: CallWrapper = direct,
+): Promise<{ size?: number; etag?: string; versionId?: string }> {
   const out = await wrap(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
-  return { size: out.ContentLength, etag: out.ETag };
+  return { size: out.ContentLength, etag: out.ETag, versionId: out.VersionId };
 }
 
 /** Every version and delete marker of exactly `key` (the listing is by prefix). */

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
+import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-prefix.js';
 import { scrubCoverage } from '../../../../lambdas/domain/scrub/coverage.js';
 import { parseScrubRecord, scrubHistory } from '../../../../lambdas/domain/scrub/record.js';
 import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
@@ -75,6 +76,23 @@ describe('runDrScrub', () => {
     const stored = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: run.recordKey }));
     expect(parseScrubRecord(await stored.Body!.transformToString())).toEqual(run.record);
     expect(run.coverage).toMatchObject({ copies: 4, readWithinDays: 4, reRead: 4, failing: [] });
+  }, 60_000);
+
+  it("with an organization's vault (orgEvidence), writes the same record under <account>/<region>/scrub/ too (verified put), and only there besides scrub/", async () => {
+    const bucket = await drBucket();
+    const run = await runDrScrub({ bucket, days: 30, orgEvidence: { account: '111111111111' } }, deps(new Date(Date.now() + 40 * DAY), []));
+    const name = run.recordKey.slice('scrub/'.length);
+    const orgKey = `${accountRegionPrefix('111111111111', 'eu-west-1')}scrub/${name}`;
+    const read = async (key: string) => await (await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+    expect(await read(orgKey)).toBe(await read(run.recordKey));
+    expect(parseScrubRecord(await read(orgKey))).toEqual(run.record);
+    const listed = (await moto.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents!.map((o) => o.Key).filter((k) => k!.endsWith('.json'));
+    expect(listed.sort()).toEqual([orgKey, run.recordKey].sort());
+    // Negative: without an organization, nothing is written under an account prefix.
+    const plain = await drBucket();
+    await runDrScrub({ bucket: plain, days: 30 }, deps(new Date(Date.now() + 40 * DAY), []));
+    const keys = (await moto.client.send(new ListObjectsV2Command({ Bucket: plain }))).Contents!.map((o) => o.Key!);
+    expect(keys.filter((k) => /^\d{12}\//.test(k))).toEqual([]);
   }, 60_000);
 
   it('finds a flipped byte in an old copy, pages rdb-corrupt naming it, and fails the run', async () => {

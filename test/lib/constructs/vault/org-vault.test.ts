@@ -246,6 +246,22 @@ describe("an account's evidence replicating into the organization vault", () => 
     expect(JSON.stringify(statements[0]!.Resource)).toContain('"/reports/*"');
   });
 
+  it('the scrub writes each record under <account>/<region>/scrub/ too (its input says the account), and may write nothing else of the prefix', async () => {
+    const statements = Object.values(dr.Resources ?? {})
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties!.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement)
+      .filter((st) => st.Sid === 'WriteScrubRecords');
+    expect(statements).toHaveLength(1);
+    const resources = JSON.stringify(statements[0]!.Resource);
+    expect(resources).toContain(`/${A}/eu-central-1/scrub/*`);
+    expect(resources).toContain('"/scrub/*"');
+    expect(resources).not.toContain(`/${A}/eu-central-1/*"`);
+    const schedules = Object.values(dr.Resources ?? {}).filter(
+      (r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('\\"primary\\"'),
+    );
+    expect(JSON.stringify(schedules)).toContain(`\\"orgEvidence\\":{\\"account\\":\\"${A}\\"}`);
+  });
+
   it('lets the replication role replicate its own account and region prefix into the vault', async () => {
     expect(await ask(A, 's3:ReplicateObject', own)).toBe('Allowed');
     expect(await ask(A, 's3:ObjectOwnerOverrideToBucketOwner', own)).toBe('Allowed');

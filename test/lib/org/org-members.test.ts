@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { validateOrgConfig } from '../../../lib/config/org.js';
+import { addOrgStacks } from '../../../lib/org-app.js';
+import { cfnLint } from '../../support/cfn-lint.js';
+
+/**
+ * What the StackSets deploy into each member account (lib/org-app.ts): the
+ * member templates of every group, synthesized as the StackSets upload them,
+ * carry what a single-account deployment has: the org config's alert
+ * subscriptions on both regions' topics and, with `configRule.enabled`, the
+ * verified-copy AWS Config rule in the primary region; cdk-nag clean (the
+ * synth throws on a finding) and cfn-lint clean.
+ */
+type Resource = { Type: string; Properties: Record<string, any> };
+type Member = { region: 'primary' | 'dr'; file: string; resources: Resource[] };
+
+function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
+  const raw = JSON.parse(readFileSync('config/org-example.json', 'utf8')) as Record<string, any>;
+  edit(raw);
+  const checked = validateOrgConfig(raw);
+  if (!checked.ok) throw new Error(checked.problems.join('\n'));
+  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-members-'));
+  const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
+  const built = addOrgStacks(app, checked.config, join(dir, 'members'));
+  app.synth();
+  return built.memberOutdirs.map((outdir) => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+    };
+    return Object.values(manifest.artifacts)
+      .filter((a) => a.type === 'aws:cloudformation:stack')
+      .map((a) => {
+        const file = join(outdir, a.properties!.templateFile!);
+        const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, Resource> };
+        return { region: /-Dr\.template/.test(file) ? 'dr' : 'primary', file, resources: Object.values(template.Resources) } as Member;
+      });
+  });
+}
+
+const ofType = (m: Member, type: string) => m.resources.filter((r) => r.Type === type);
+
+describe('the member stacks of the StackSets', () => {
+  const on = synthOrg((c) => {
+    c.alerts = { emails: ['oncall@example.com'], httpsEndpoints: ['https://events.pagerduty.example/redis-dr'] };
+    c.configRule = { enabled: true, securityHub: true };
+  });
+  const off = synthOrg(() => {});
+
+  it("subscribe both regions' alert topics of every group to the org config's on-call, and none without it", () => {
+    for (const group of on) {
+      expect(group.map((m) => m.region).sort()).toEqual(['dr', 'primary']);
+      for (const m of group) {
+        const subs = ofType(m, 'AWS::SNS::Subscription').map((r) => [r.Properties.Protocol, r.Properties.Endpoint]);
+        expect(subs.sort(), m.file).toEqual([
+          ['email', 'oncall@example.com'],
+          ['https', 'https://events.pagerduty.example/redis-dr'],
+        ]);
+      }
+    }
+    for (const m of off.flat()) expect(ofType(m, 'AWS::SNS::Subscription'), m.file).toEqual([]);
+  });
+
+  it("deploy the verified-copy Config rule in every group's primary region with configRule.enabled, and not otherwise", () => {
+    for (const group of on) {
+      const primary = group.find((m) => m.region === 'primary')!;
+      const rules = ofType(primary, 'AWS::Config::ConfigRule');
+      expect(rules).toHaveLength(1);
+      expect(rules[0]!.Properties.ConfigRuleName).toMatch(/^redis-dr-acme-g[0-9a-f]{6}-verified-copy$/);
+      expect(rules[0]!.Properties.Source.Owner).toBe('CUSTOM_LAMBDA');
+      expect(ofType(group.find((m) => m.region === 'dr')!, 'AWS::Config::ConfigRule')).toEqual([]);
+      // The rule's role: its own account's caches, reports/ of its own DR bucket, Config, and Security Hub's default product.
+      const policies = ofType(primary, 'AWS::IAM::Policy').map((p) => p.Properties.PolicyDocument.Statement as { Sid?: string }[]);
+      const rulePolicy = policies.filter((st) => st.some((x) => x.Sid === 'AnswerConfig'));
+      expect(rulePolicy).toHaveLength(1);
+      expect(
+        rulePolicy[0]!
+          .map((x) => x.Sid)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['AnswerConfig', 'ImportFindings', 'ListCaches', 'ListReports', 'ReadReports']);
+    }
+    for (const m of off.flat()) expect(ofType(m, 'AWS::Config::ConfigRule'), m.file).toEqual([]);
+  });
+
+  it('pass cfn-lint (a group: every group is the same stacks)', async () => {
+    expect(await cfnLint(on[0]!.map((m) => m.file))).toEqual({ status: 0, output: '' });
+  }, 300_000);
+});
