@@ -30,11 +30,14 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { expressValue, type Expressed } from '../../domain/rdb/write/express.js';
+import { expressValue, type Expressed, readsAsIs } from '../../domain/rdb/write/express.js';
+import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
+import { digestPlainForm, digestsPlainForm, transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
+import { digestStream, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -110,6 +113,9 @@ function decodedValue(k: RdbKey): KeyValue {
 
 /** A key's digest as compare has it (canonical), to name a difference. */
 const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k), k.expireAtMs);
+
+/** A stream of listpacks (the layouts a downgrade reads and writes). */
+const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
 
 const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
 const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
@@ -253,6 +259,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     const reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false });
     const inputDigest = new KeyListDigest();
     const reencodedKeys = new KeyBits();
+    const plain = new RdbOut(64 * 1024);
     const started = (): RdbFileWriter => {
       source ??= formatOf(reader);
       writer ??= new RdbFileWriter(spec.format, auxFor(reader.auxFields, source, spec.redisVer));
@@ -274,6 +281,15 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       takeFunctions();
       for (const k of keys) {
         const w = started();
+        if (transcodes(k.type) && !readsAsIs(k.type, source!, spec.format)) {
+          // A listpack value: written plain and digested from the same walk (write/transcode.ts), no elements decoded.
+          inputDigest.valueHead(k.db, k.name, k.expireAtMs);
+          plain.clear();
+          w.key(k.db, k.name, transcodeListpacks(k.payload, plain, inputDigest), plain.view(), k.expireAtMs);
+          reencoded++;
+          reencodedKeys.push(true);
+          continue;
+        }
         const e: Expressed = expressValue(k.payload, source!, spec.format, lossy);
         if (e.action === 'refuse') {
           refusedCount++;
@@ -291,7 +307,10 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         else asIs++;
         w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
         reencodedKeys.push(e.reencoded);
-        if (e.reencoded) inputDigest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
+        if (e.reencoded && isStream(k.type)) {
+          inputDigest.valueHead(k.db, k.name, k.expireAtMs);
+          digestStream(k.payload, inputDigest);
+        } else if (e.reencoded) inputDigest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
         else inputDigest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
       }
       if (writer?.full) await out.write(writer.chunk());
@@ -361,8 +380,15 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
   let i = 0;
   for await (const chunk of bytes)
     for (const k of check.push(chunk)) {
-      if (reencodedKeys.get(i++)) digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
-      else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+      if (!reencodedKeys.get(i++)) digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+      else if (digestsPlainForm(k.type)) {
+        // Re-encoded into a plain form: its elements digested where they lie (the same framing the writer's walk fed).
+        digest.valueHead(k.db, k.name, k.expireAtMs);
+        digestPlainForm(k.payload, digest);
+      } else if (isStream(k.type)) {
+        digest.valueHead(k.db, k.name, k.expireAtMs);
+        digestStream(k.payload, digest);
+      } else digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
     }
   return { report: check.end(), digest: digest.hex() };
 }
