@@ -11,7 +11,11 @@
  * and the read-back decodes them in file order, so an ordered digest is
  * exact here and skips the canonical digest's sorting and per-key hashes
  * (most of a re-encoding conversion's time). Scores are held as doubles
- * (`1` and `1.0` are one score), as the writer stores them.
+ * (`1` and `1.0` are one score), as the writer stores them. A collection's
+ * entries are framed by a tag byte each (0) and a closing tag (1) with the
+ * count, so a walk that learns the count only at the end
+ * (write/transcode.ts, fed as an {@link ElementSink}) feeds the same bytes
+ * as {@link KeyListDigest.addValue} of the decoded value.
  */
 import { createHash } from 'node:crypto';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
