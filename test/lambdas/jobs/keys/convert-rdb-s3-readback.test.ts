@@ -85,7 +85,8 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     if (type === 'string') await c.append(name!, '-changed');
     else await c.del(name!).then(() => c.set(name!, 'changed'));
     changed = Buffer.from(readFileSync(await bgsave(source, c)));
-  }, 60_000);
+    // A moto server and a redis-server start here: minutes on the shared machine at a load of 25+.
+  }, 180_000);
   afterEach(() => {
     swap.body = undefined;
   });
