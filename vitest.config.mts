@@ -30,8 +30,10 @@ const SHARED = ['test/**/*.test.ts'];
  * process-wide state it cannot restore (a module mock, a global listener) goes here.
  */
 const ISOLATED: string[] = [
-  // Mocks the writer's own express.ts with a bug: in a shared worker another file may have loaded the real one first.
+  // Mocks the writer's own transcode.ts with a bug: in a shared worker another file may have loaded the real one first.
   'test/lambdas/jobs/keys/convert-rdb-writer-bug.test.ts',
+  // Mocks the S3 output adapter (an object replaced between upload and read-back): the same reason.
+  'test/lambdas/jobs/keys/convert-rdb-s3-readback.test.ts',
 ];
 /**
  * The files that run longest (each minutes of children: CDK synths, the demo's pipeline, npm pack and installs),

@@ -10,14 +10,16 @@
  * are where the target reads them, else re-encoded, else refused naming the
  * loss unless `--lossy` names it) into a temporary file beside the output
  * (adapters/storage/output-file.ts). Then the written file is read back
- * through the same verifier, and its keys' canonical digests (compare's)
- * held against the input's, in order (lambdas/domain/rdb/write/key-list.ts); on a difference
- * the input is read again to name the first key that differs. Anything but
+ * through the same verifier, and its keys held against the input's, in
+ * order, in one digest (lambdas/domain/rdb/write/key-list.ts: a key copied
+ * by its bytes, a re-encoded listpack value by the elements its transcoding
+ * walk fed, write/transcode.ts, against those of its plain form read back);
+ * on a difference the input is read again to name the first key that
+ * differs (compare's canonical digests). Anything but
  * a verified, equal file removes the temporary file: no partial output.
  *
- * Memory: the reader's chunk and the key in hand (its payload, its canonical
- * value for the digest, and its re-encoded bytes), and up to 1 MiB of
- * output before it is written.
+ * Memory: the reader's chunk and the key in hand (its payload and its
+ * re-encoded bytes), and up to 1 MiB of output before it is written.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,11 +32,14 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { expressValue, type Expressed } from '../../domain/rdb/write/express.js';
+import { expressValue, type Expressed, readsAsIs } from '../../domain/rdb/write/express.js';
+import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
+import { digestPlainForm, digestsPlainForm, transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
+import { digestStream, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -110,6 +115,9 @@ function decodedValue(k: RdbKey): KeyValue {
 
 /** A key's digest as compare has it (canonical), to name a difference. */
 const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k), k.expireAtMs);
+
+/** A stream of listpacks (the layouts a downgrade reads and writes). */
+const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
 
 const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
 const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
@@ -253,6 +261,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     const reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false });
     const inputDigest = new KeyListDigest();
     const reencodedKeys = new KeyBits();
+    const plain = new RdbOut(64 * 1024);
     const started = (): RdbFileWriter => {
       source ??= formatOf(reader);
       writer ??= new RdbFileWriter(spec.format, auxFor(reader.auxFields, source, spec.redisVer));
@@ -274,6 +283,12 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       takeFunctions();
       for (const k of keys) {
         const w = started();
+        if (transcodes(k.type) && !readsAsIs(k.type, source!, spec.format)) {
+          writeTranscoded(k, w, plain, inputDigest);
+          reencoded++;
+          reencodedKeys.push(true);
+          continue;
+        }
         const e: Expressed = expressValue(k.payload, source!, spec.format, lossy);
         if (e.action === 'refuse') {
           refusedCount++;
@@ -291,8 +306,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         else asIs++;
         w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
         reencodedKeys.push(e.reencoded);
-        if (e.reencoded) inputDigest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
-        else inputDigest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
+        digestInput(inputDigest, k, e);
       }
       if (writer?.full) await out.write(writer.chunk());
       spec.onProgress?.(bytesIn);
@@ -314,12 +328,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       problems.push(`module AUX data of ${inputReport.moduleAux!.join(', ')}: the writer does not carry module data (--lossy module leaves it out)`);
     if (refusedCount > 0 || problems.length > 0) {
       await out.discard();
-      const named = refused.map((r) => `${r.key}${r.db === 0 ? '' : ` (db ${r.db})`}: ${r.reason}`);
-      const more = refusedCount > refused.length ? [`and ${refusedCount - refused.length} more keys`] : [];
-      const what = [...problems, ...named, ...more].join('; ');
-      return result(
-        `${refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input cannot be expressed for ${spec.target}` : `the input cannot be expressed for ${spec.target}`}: ${what}; ${nothingLeft}`,
-      );
+      return result(`${refusalText(spec.target, problems, refused, refusedCount)}; ${nothingLeft}`);
     }
     const w = started();
     await out.write(w.end());
@@ -354,6 +363,31 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   }
 }
 
+/** Why the input cannot be written for `target`: what the file holds, then the keys named. */
+function refusalText(target: string, problems: readonly string[], refused: readonly RefusedKey[], refusedCount: number): string {
+  const named = refused.map((r) => `${r.key}${r.db === 0 ? '' : ` (db ${r.db})`}: ${r.reason}`);
+  const more = refusedCount > refused.length ? [`and ${refusedCount - refused.length} more keys`] : [];
+  const what = [...problems, ...named, ...more].join('; ');
+  const head = refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input` : 'the input';
+  return `${head} cannot be expressed for ${target}: ${what}`;
+}
+
+/** A listpack key the target cannot read: written plain and digested from the same walk (write/transcode.ts), no elements decoded. */
+function writeTranscoded(k: RdbKey, w: RdbFileWriter, plain: RdbOut, digest: KeyListDigest): void {
+  digest.valueHead(k.db, k.name, k.expireAtMs);
+  plain.clear();
+  w.key(k.db, k.name, transcodeListpacks(k.payload, plain, digest), plain.view(), k.expireAtMs);
+}
+
+/** An input key written as `e` says, into the digest: by its bytes, a downgraded stream by its layout's walk, else by its decoded value. */
+function digestInput(digest: KeyListDigest, k: RdbKey, e: Extract<Expressed, { action: 'write' }>): void {
+  if (!e.reencoded) digest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
+  else if (isStream(k.type)) {
+    digest.valueHead(k.db, k.name, k.expireAtMs);
+    digestStream(k.payload, digest);
+  } else digest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
+}
+
 /** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
 async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
   const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true, sealPayloads: false });
@@ -361,8 +395,15 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
   let i = 0;
   for await (const chunk of bytes)
     for (const k of check.push(chunk)) {
-      if (reencodedKeys.get(i++)) digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
-      else digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+      if (!reencodedKeys.get(i++)) digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
+      else if (digestsPlainForm(k.type)) {
+        // Re-encoded into a plain form: its elements digested where they lie (the same framing the writer's walk fed).
+        digest.valueHead(k.db, k.name, k.expireAtMs);
+        digestPlainForm(k.payload, digest);
+      } else if (isStream(k.type)) {
+        digest.valueHead(k.db, k.name, k.expireAtMs);
+        digestStream(k.payload, digest);
+      } else digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
     }
   return { report: check.end(), digest: digest.hex() };
 }

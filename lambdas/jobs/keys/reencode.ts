@@ -17,6 +17,8 @@ import type { RdbKey } from '../../domain/rdb/keys.js';
 import { expressValue, readsAsIs } from '../../domain/rdb/write/express.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
+import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
+import { transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode.js';
 
 /** Keys named in a refusal at most. */
 const NAMED = 20;
@@ -27,6 +29,8 @@ export class FileReencoding {
   reencoded = 0;
   readonly lost: Partial<Record<LossKind, number>> = {};
   private readonly refused: string[] = [];
+  /** The plain form of the key in hand. */
+  private readonly out = new RdbOut(64 * 1024);
   private refusedCount = 0;
 
   private constructor(
@@ -77,6 +81,13 @@ export class FileReencoding {
   /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}). */
   payload(k: RdbKey): Buffer | readonly Buffer[] {
     if (readsAsIs(k.type, this.source, this.target)) return k.payloadParts ?? k.payload;
+    if (transcodes(k.type)) {
+      // A listpack value: walked straight into its plain form in one reused buffer (write/transcode.ts), then sealed.
+      this.out.clear();
+      const type = transcodeListpacks(k.payload, this.out);
+      this.reencoded++;
+      return dumpPayloadFor(type, this.out.view(), this.target);
+    }
     const e = expressValue(k.payload, this.source, this.target, this.lossy);
     // The first read judged every key that can be refused: one here means the bytes changed, which the block CRCs rule out.
     if (e.action !== 'write') throw new Error(`${displayKey(k.name)} cannot be expressed for the target, yet the first read passed it`);

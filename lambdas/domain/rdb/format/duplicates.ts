@@ -12,6 +12,7 @@
  * Hand-written rather than a JS Set: a Set of 2^20 BigInt fingerprints costs
  * ~100 MB; these tables cost 24 MiB at most.
  */
+import { decimalInto } from './bytes.js';
 
 /**
  * Members of one collection whose fingerprints are held exactly (2^20: three
@@ -121,19 +122,7 @@ export function seenBytes(b: Uint8Array, from: number, to: number, seen: SeenChe
 
 /** The fingerprint of an integer's decimal text (as Redis compares an integer-encoded member), without building the text, checked against `seen`. */
 export function seenInteger(value: number | bigint, seen: SeenCheck): boolean {
-  if (typeof value === 'bigint' || value < -0x7fffffff || value > 0x7fffffff) {
-    const text = String(value);
-    for (let i = 0; i < text.length; i++) DIGITS[i] = text.charCodeAt(i);
-    return seenBytes(DIGITS, 0, text.length, seen);
-  }
-  let n = value < 0 ? -value : value;
-  let at = DIGITS.length;
-  do {
-    DIGITS[--at] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  if (value < 0) DIGITS[--at] = 45;
-  return seenBytes(DIGITS, at, DIGITS.length, seen);
+  return seenBytes(DIGITS, decimalInto(value, DIGITS), DIGITS.length, seen);
 }
 
 const DIGITS = new Uint8Array(24);

@@ -97,6 +97,12 @@ export class Cursor {
     return decodeRdbString(this.b.subarray(start, this.at));
   }
 
+  /** Moves past an RDB string without decoding it (an LZF one is not expanded). */
+  skipString(): void {
+    this.need(1);
+    skipString(this, this.b[this.at]!);
+  }
+
   /** A double stored as text after a length byte (RDB type 3): 253 NaN, 254 +inf, 255 -inf. */
   textScore(): string {
     this.need(1);

@@ -15,6 +15,7 @@ import type { RdbFormat } from '../engines.js';
 import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-value.js';
 import type { LossKind } from './losses.js';
 import { RdbOut } from './rdb-out.js';
+import { transcodeListpacks, transcodes } from './transcode.js';
 import { downgradeStream, hashFieldTtls, STREAM_1, STREAM_2, STREAM_3 } from './source-forms.js';
 
 /** The highest value type each `REDIS` RDB version defines (rdb.h's rdbIsObjectType as of the release that writes it). */
@@ -105,8 +106,9 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
       action: 'refuse',
       reason: `a stream of RDB type ${type} (Redis ${type === 26 ? '8.6, with idempotent-producer data' : '8.8, with NACKed entries'}): converting it into an older stream is not built; load the file into Redis ${type === 26 ? '8.6' : '8.8'} or later`,
     };
-  // Every other readable type: decoded into the canonical value, written plain.
+  // Every other readable type: listpacks walked straight into their plain forms; older encodings decoded into the canonical value, written plain.
   try {
+    if (transcodes(type)) return reencoded(transcodeListpacks(payload, out));
     const value = decodeDumpPayload(payload);
     return reencoded(writePlainValue(value, out), undefined, value);
   } catch (err) {

@@ -11,11 +11,16 @@
  * and the read-back decodes them in file order, so an ordered digest is
  * exact here and skips the canonical digest's sorting and per-key hashes
  * (most of a re-encoding conversion's time). Scores are held as doubles
- * (`1` and `1.0` are one score), as the writer stores them.
+ * (`1` and `1.0` are one score), as the writer stores them. A collection's
+ * entries are framed by a tag byte each (0) and a closing tag (1) with the
+ * count, so a walk that learns the count only at the end
+ * (write/transcode.ts, fed as an {@link ElementSink}) feeds the same bytes
+ * as {@link KeyListDigest.addValue} of the decoded value.
  */
 import { createHash } from 'node:crypto';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
 import { scoreToDouble } from './encode-value.js';
+import type { ElementSink } from './transcode.js';
 
 /** Value kinds of the ordered digest (one byte after the head). */
 const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 7 } as const;
@@ -30,7 +35,7 @@ const BATCH_BYTES = 64 * 1024;
  * in one call: this runs for every key of a file, twice, and per-part
  * updates with a string per key were a fifth of convert-rdb's time.
  */
-export class KeyListDigest {
+export class KeyListDigest implements ElementSink {
   private readonly h = createHash('sha256');
   /** Bytes not hashed yet: heads and elements, batched. */
   private buf = Buffer.allocUnsafe(BATCH_BYTES * 2);
@@ -55,23 +60,26 @@ export class KeyListDigest {
     this.at += 4;
   }
 
-  private f64(n: number): void {
+  /** A zset score. */
+  f64(n: number): void {
     this.room(8);
     this.buf.writeDoubleBE(n, this.at);
     this.at += 8;
   }
 
-  /** A length-prefixed part; a big one goes to the hash as it is (no copy). */
-  private part(b: Uint8Array): void {
-    this.u32(b.length);
-    if (b.length >= BATCH_BYTES) {
+  /** A length-prefixed part `b[from, to)`; a big one goes to the hash as it is (no copy), a short one is copied in a loop (no view made). */
+  part(b: Uint8Array, from = 0, to = b.length): void {
+    const n = to - from;
+    this.u32(n);
+    if (n >= BATCH_BYTES) {
       this.flush();
-      this.h.update(b);
+      this.h.update(b.subarray(from, to));
       return;
     }
-    this.room(b.length);
-    this.buf.set(b, this.at);
-    this.at += b.length;
+    this.room(n);
+    if (n > 32) this.buf.set(b.subarray(from, to), this.at);
+    else for (let i = from, at = this.at; i < to; i++) this.buf[at++] = b[i]!;
+    this.at += n;
   }
 
   private text(s: string): void {
@@ -90,38 +98,60 @@ export class KeyListDigest {
     this.keys++;
   }
 
+  /** The head of a key digested by value; its value follows (through {@link addValue}, or as an {@link ElementSink}). */
+  valueHead(db: number, name: Uint8Array, expireAtMs: number | null): void {
+    this.head(1, 0, db, name, expireAtMs);
+  }
+
+  /** ElementSink: a collection's kind. */
+  kind(kind: keyof typeof KINDS): void {
+    this.room(1);
+    this.buf[this.at++] = KINDS[kind];
+  }
+
+  /** ElementSink: an entry starts (tag 0); {@link end} is tag 1, so the entries need no count up front. */
+  entry(): void {
+    this.room(1);
+    this.buf[this.at++] = 0;
+  }
+
+  /** ElementSink: the collection ends after `count` entries. */
+  end(count: number): void {
+    this.room(1);
+    this.buf[this.at++] = 1;
+    this.u32(count);
+  }
+
   /** A key by its decoded value, element by element in order (see the module's comment). */
   addValue(db: number, name: Uint8Array, value: KeyValue, expireAtMs: number | null): void {
-    this.head(1, 0, db, name, expireAtMs);
-    this.room(1);
-    this.buf[this.at++] = KINDS[value.type];
+    this.valueHead(db, name, expireAtMs);
     switch (value.type) {
       case 'string':
+        this.kind('string');
         this.part(value.value);
         return;
       case 'list':
-        this.u32(value.items.length);
-        for (const item of value.items) this.part(item);
+        this.kind('list');
+        for (const item of value.items) this.entry(), this.part(item);
+        this.end(value.items.length);
         return;
       case 'set':
-        this.u32(value.members.length);
-        for (const m of value.members) this.part(m);
+        this.kind('set');
+        for (const m of value.members) this.entry(), this.part(m);
+        this.end(value.members.length);
         return;
       case 'zset':
-        this.u32(value.entries.length);
-        for (const [m, score] of value.entries) {
-          this.part(m);
-          this.f64(scoreToDouble(score));
-        }
+        this.kind('zset');
+        for (const [m, score] of value.entries) this.entry(), this.part(m), this.f64(scoreToDouble(score));
+        this.end(value.entries.length);
         return;
       case 'hash':
-        this.u32(value.fields.length);
-        for (const [f, v] of value.fields) {
-          this.part(f);
-          this.part(v);
-        }
+        this.kind('hash');
+        for (const [f, v] of value.fields) this.entry(), this.part(f), this.part(v);
+        this.end(value.fields.length);
         return;
       case 'stream':
+        this.kind('stream');
         this.u32(value.entries.length);
         for (const [id, fields] of value.entries) {
           this.text(id);
@@ -136,6 +166,7 @@ export class KeyListDigest {
         }
         return;
       case 'other':
+        this.kind('other');
         this.text(value.typeName);
         this.part(value.dump);
         return;

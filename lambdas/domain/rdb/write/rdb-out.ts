@@ -36,14 +36,27 @@ export class RdbOut {
   }
 
   bytes(b: Uint8Array, from = 0, to = b.length): this {
-    this.room(to - from);
-    this.buf.set(b.subarray(from, to), this.length);
-    this.length += to - from;
+    const n = to - from;
+    this.room(n);
+    // A short run (most elements) in a loop: cheaper than the view `set` needs.
+    if (n > 32) this.buf.set(b.subarray(from, to), this.length);
+    else for (let i = from, at = this.length; i < to; i++) this.buf[at++] = b[i]!;
+    this.length += n;
     return this;
   }
 
   /** An RDB length (rdbSaveLen): up to 2^64 - 1 as a bigint, a double-exact number otherwise. */
   len(n: number | bigint): this {
+    // The common lengths without a BigInt (one per element written).
+    if (typeof n === 'number' && n >= 0 && n < 16384 && Number.isInteger(n)) {
+      this.room(2);
+      if (n < 64) this.buf[this.length++] = n;
+      else {
+        this.buf[this.length++] = 0x40 | (n >> 8);
+        this.buf[this.length++] = n & 0xff;
+      }
+      return this;
+    }
     const v = typeof n === 'bigint' ? n : BigInt(n);
     if (v < 0n) throw new RangeError(`an RDB length is not negative, got ${v}`);
     if (v < 64n) return this.byte(Number(v));

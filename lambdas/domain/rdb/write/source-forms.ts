@@ -104,8 +104,9 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
     mark = c.at;
   };
   for (let nodes = c.length(); nodes > 0; nodes--) {
-    c.string();
-    c.string();
+    // Copied as they are: skipped, not decoded (a compressed node is not expanded).
+    c.skipString();
+    c.skipString();
   }
   c.length(); // length
   c.bigLength(); // last id
@@ -118,7 +119,7 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
     else ids();
   }
   for (let groups = c.length(); groups > 0; groups--) {
-    c.string();
+    c.skipString();
     c.bigLength();
     c.bigLength();
     if (from >= STREAM_2) {
@@ -131,7 +132,7 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
       c.bigLength();
     }
     for (let consumers = c.length(); consumers > 0; consumers--) {
-      c.string();
+      c.skipString();
       c.skip(8); // seen time
       if (from >= STREAM_3) drop(() => c.skip(8)); // active time
       c.skip(16 * c.length());
@@ -140,4 +141,76 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
   keep();
   done(c);
   return out.take();
+}
+
+/** What {@link digestStream} feeds: write/transcode.ts's ElementSink (a digest). */
+interface StreamSink {
+  kind(kind: 'stream'): void;
+  part(b: Uint8Array, from: number, to: number): void;
+}
+
+/**
+ * Feeds `sink` what a stream (a DUMP payload of type 15, 19 or 21) holds
+ * in every layout, read where it lies, each type by its own layout (not by
+ * {@link downgradeStream}'s rules): the nodes' bytes (entries are in them,
+ * copied as they are by a downgrade), the length and last id, and per
+ * group its name, last delivered id and pending entries, per consumer its
+ * name, seen time and pending ids. The ids, counters and active times a
+ * layout adds are left out. A stream and its downgrade feed the same parts:
+ * a conversion's read-back checks a downgrade without decoding any entry.
+ * @throws RdbFormatError for another type or a malformed payload
+ */
+export function digestStream(payload: Uint8Array, sink: StreamSink): void {
+  const type = payload[0]!;
+  if (type !== STREAM_1 && type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks`);
+  const c = cursorOf(payload);
+  /** The bytes `read` moves past, as one part. */
+  const part = (read: () => unknown): void => {
+    const from = c.at;
+    read();
+    sink.part(payload, from, c.at);
+  };
+  const lengthPart = (): number => {
+    const from = c.at;
+    const n = c.length();
+    sink.part(payload, from, c.at);
+    return n;
+  };
+  sink.kind('stream');
+  for (let nodes = lengthPart(); nodes > 0; nodes--) {
+    part(() => c.skipString());
+    part(() => c.skipString());
+  }
+  // length, last id
+  part(() => {
+    c.length();
+    c.bigLength();
+    c.bigLength();
+  });
+  if (type >= STREAM_2) for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
+  for (let groups = lengthPart(); groups > 0; groups--) {
+    // name, last delivered id
+    part(() => {
+      c.skipString();
+      c.bigLength();
+      c.bigLength();
+    });
+    if (type >= STREAM_2) c.bigLength(); // entries read
+    for (let pending = lengthPart(); pending > 0; pending--)
+      part(() => {
+        c.skip(16 + 8); // id, delivery time
+        c.bigLength(); // delivery count
+      });
+    for (let consumers = lengthPart(); consumers > 0; consumers--) {
+      // name, seen time
+      part(() => {
+        c.skipString();
+        c.skip(8);
+      });
+      if (type >= STREAM_3) c.skip(8); // active time
+      const ids = lengthPart();
+      part(() => c.skip(16 * ids));
+    }
+  }
+  done(c);
 }

@@ -1,7 +1,7 @@
 /**
  * The check that makes convert-rdb's output count: a writer that writes a
  * valid file holding another value (one member's byte changed in its
- * re-encoding: the file still passes the verifier) is caught by the
+ * re-encoding, after the walk fed the digest: the file still passes the verifier) is caught by the
  * key-list digest, the key named, and nothing left at the output.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,17 +12,16 @@ import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const bug = vi.hoisted(() => ({ on: false }));
-vi.mock('../../../../lambdas/domain/rdb/write/express.js', async (original) => {
-  const real = await original<typeof import('../../../../lambdas/domain/rdb/write/express.js')>();
+vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) => {
+  const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode.js')>();
   return {
     ...real,
-    expressValue: (...args: Parameters<typeof real.expressValue>) => {
-      const e = real.expressValue(...args);
-      if (!bug.on || e.action !== 'write' || !e.reencoded || e.type !== 4) return e;
-      // The last byte of the last value of a plain hash: a valid file, another value.
-      const object = Buffer.from(e.object);
-      object[object.length - 1] ^= 1;
-      return { ...e, object };
+    transcodeListpacks: (...args: Parameters<typeof real.transcodeListpacks>) => {
+      const type = real.transcodeListpacks(...args);
+      // The last byte of the last value of a plain hash (the digest had the right one): a valid file, another value.
+      const written = args[1].view();
+      if (bug.on && type === 4) written[written.length - 1]! ^= 1;
+      return type;
     },
   };
 });

@@ -1,0 +1,274 @@
+/**
+ * Listpack-encoded values (Redis 7.0+: hash 16, zset 17, quicklist 2 list
+ * 18, Redis 7.2's set 20) written straight into their plain forms (hash 4,
+ * zset 5, list 1, set 2), entry by entry, without decoding the value into
+ * element Buffers first: an entry's bytes go from the listpack into the
+ * output (an integer entry as its decimal text, as the server answers it),
+ * and, given an {@link ElementSink}, into a digest from the same place.
+ * Decoding each value into Buffers per element and encoding it again was
+ * most of a re-encoding conversion's time (bench/README.md, convert-rdb).
+ *
+ * These are the only encodings a conversion re-encodes from its canonical
+ * value: every target of the writer (RDB 9 and later) reads the older ones
+ * (types 0–15) as they are. The listpack's structure was checked by the
+ * verifier's parser when the file was read (format/blobs.ts
+ * validateListpack); a walk that runs past its end is refused all the same.
+ *
+ * Layouts: src/listpack.c (entries: `lpEncodeBacklen`, `lpGet`), and
+ * `rdbSaveObject` of src/rdb.c for the plain forms (as encode-value.ts).
+ */
+import { RdbFormatError } from '../errors.js';
+import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
+import { Cursor } from '../format/value.js';
+import { backlenSize } from '../format/blobs.js';
+import { decimalInto } from '../format/bytes.js';
+import { lzfDecompressTransient } from '../codecs/lzf.js';
+import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
+import { RdbOut } from './rdb-out.js';
+
+/** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines. */
+export interface ElementSink {
+  /** The value's kind, before its entries. */
+  kind(kind: 'list' | 'set' | 'zset' | 'hash'): void;
+  /** An entry starts (an item, a member, a pair). */
+  entry(): void;
+  /** An element's bytes `b[from, to)`. */
+  part(b: Uint8Array, from: number, to: number): void;
+  /** A zset score. */
+  f64(d: number): void;
+  /** The value ends after `count` entries. */
+  end(count: number): void;
+}
+
+/** Listpack value types → their plain forms. */
+const PLAIN_OF: Readonly<Record<number, number>> = { 16: T_HASH, 17: T_ZSET_2, 18: T_LIST, 20: T_SET };
+
+/** Whether {@link transcodeListpacks} writes values of RDB `type`. */
+export function transcodes(type: number): boolean {
+  return PLAIN_OF[type] !== undefined;
+}
+
+/** Decimal text of integer entries, written here (no string per entry for the common small ones). */
+const DIGITS = Buffer.alloc(24);
+
+/**
+ * A walk over a listpack's entries: after {@link next} returns true, the
+ * entry is bytes `[from, to)` of {@link lp}, or (`from` = -1) the integer
+ * {@link int}. One object per value, nothing allocated per entry.
+ */
+class ListpackWalk {
+  lp: Uint8Array = new Uint8Array(0);
+  private dv = new DataView(this.lp.buffer);
+  private p = 0;
+  private last = 0;
+  from = 0;
+  to = 0;
+  int: number | bigint = 0;
+
+  reset(lp: Uint8Array): void {
+    if (lp.length < 7 || lp[lp.length - 1] !== 0xff) throw new RdbFormatError(`listpack of ${lp.length} bytes without its header and end byte`);
+    this.lp = lp;
+    this.dv = new DataView(lp.buffer, lp.byteOffset, lp.byteLength);
+    this.p = 6;
+    this.last = lp.length - 1;
+  }
+
+  /** The number of entries its header declares (65535: unknown, count them). */
+  get declared(): number {
+    return this.lp[4]! | (this.lp[5]! << 8);
+  }
+
+  next(): boolean {
+    const p = this.p;
+    if (p >= this.last) return false;
+    const lp = this.lp;
+    const enc = lp[p]!;
+    let size: number;
+    this.from = -1;
+    if (enc < 0x80) {
+      this.int = enc;
+      size = 1;
+    } else if (enc < 0xc0) {
+      size = 1 + (enc & 0x3f);
+      this.from = p + 1;
+    } else if (enc < 0xe0) {
+      this.int = ((((enc & 0x1f) << 8) | lp[p + 1]!) << 19) >> 19;
+      size = 2;
+    } else if (enc < 0xf0) {
+      size = 2 + (((enc & 0x0f) << 8) | lp[p + 1]!);
+      this.from = p + 2;
+    } else if (enc === 0xf0) {
+      size = 5 + this.dv.getUint32(p + 1, true);
+      this.from = p + 5;
+    } else if (enc === 0xf1) {
+      this.int = this.dv.getInt16(p + 1, true);
+      size = 3;
+    } else if (enc === 0xf2) {
+      this.int = ((this.dv.getUint16(p + 1, true) | (lp[p + 3]! << 16)) << 8) >> 8;
+      size = 4;
+    } else if (enc === 0xf3) {
+      this.int = this.dv.getInt32(p + 1, true);
+      size = 5;
+    } else if (enc === 0xf4) {
+      this.int = this.dv.getBigInt64(p + 1, true);
+      size = 9;
+    } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p}`);
+    this.to = p + size;
+    this.p = p + size + backlenSize(size);
+    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p} runs past its end`);
+    return true;
+  }
+
+  /** The entry as an RDB string into `out` and its bytes into `sink`. */
+  emit(out: RdbOut, sink: ElementSink | undefined): void {
+    if (this.from < 0) {
+      const at = decimalInto(this.int, DIGITS);
+      out.len(DIGITS.length - at).bytes(DIGITS, at, DIGITS.length);
+      sink?.part(DIGITS, at, DIGITS.length);
+    } else {
+      out.len(this.to - this.from).bytes(this.lp, this.from, this.to);
+      sink?.part(this.lp, this.from, this.to);
+    }
+  }
+
+  /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
+  score(): number {
+    if (this.from < 0) return Number(this.int);
+    const text = Buffer.from(this.lp.buffer, this.lp.byteOffset + this.from, this.to - this.from).toString('latin1');
+    const d = Number(text);
+    if (!Number.isNaN(d)) return d;
+    const s = text.trim().toLowerCase();
+    if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
+    if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
+    throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
+  }
+}
+
+const walk = new ListpackWalk();
+
+/** The RDB string at `c`: a compressed one (a node of 8 KiB by default) expanded into a reused buffer, valid until the next (its entries are written and digested before). */
+function transientString(c: Cursor, b: Uint8Array): Uint8Array {
+  if (c.at >= c.end || b[c.at] !== 0xc3) return c.string();
+  c.skip(1);
+  const compressed = c.length();
+  const plain = c.length();
+  const from = c.at;
+  c.skip(compressed);
+  return lzfDecompressTransient(b.subarray(from, from + compressed), plain);
+}
+/** A value's entries before its count is known (a list's nodes): written here, then after their count. */
+const body = new RdbOut(64 * 1024);
+
+/** The entries of one listpack: plain strings (stride 1, 2) or member and binary score (zset). Returns the entries (pairs count once). */
+function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
+  walk.reset(lp);
+  let n = 0;
+  if (kind === 'list' || kind === 'set') {
+    while (walk.next()) {
+      sink?.entry();
+      walk.emit(out, sink);
+      n++;
+    }
+    return n;
+  }
+  while (walk.next()) {
+    sink?.entry();
+    walk.emit(out, sink);
+    if (!walk.next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
+    if (kind === 'hash') walk.emit(out, sink);
+    else {
+      const d = walk.score();
+      out.double(d);
+      sink?.f64(d);
+    }
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Writes the listpack value of the DUMP payload `payload` (type byte, object
+ * bytes, footer; {@link transcodes} its type) in its plain form into `out`
+ * (object bytes after the type byte) and returns the plain type; `sink`
+ * gets its elements in the order written.
+ * @throws RdbFormatError for another type or a malformed value
+ */
+export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: ElementSink): number {
+  const type = payload[0]!;
+  const plain = PLAIN_OF[type];
+  if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
+  const end = payload.length - DUMP_FOOTER_BYTES;
+  const c = new Cursor(payload, 1, end);
+  const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
+  sink?.kind(kind);
+  body.clear();
+  let n = 0;
+  if (type === 18) {
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack)
+      const container = c.length();
+      if (container === 1) {
+        const item = transientString(c, payload);
+        sink?.entry();
+        body.string(item);
+        sink?.part(item, 0, item.length);
+        n++;
+      } else if (container === 2) n += entries(transientString(c, payload), kind, body, sink);
+      else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
+    }
+  } else n = entries(transientString(c, payload), kind, body, sink);
+  if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+  sink?.end(n);
+  out.len(n).bytes(body.view());
+  return plain;
+}
+
+/** Plain forms → the kind {@link digestPlainForm} feeds. */
+const KIND_OF_PLAIN: Readonly<Record<number, 'list' | 'set' | 'zset' | 'hash'>> = { [T_LIST]: 'list', [T_SET]: 'set', [T_ZSET_2]: 'zset', [T_HASH]: 'hash' };
+
+/** Whether {@link digestPlainForm} reads values of RDB `type`. */
+export function digestsPlainForm(type: number): boolean {
+  return KIND_OF_PLAIN[type] !== undefined;
+}
+
+/** An RDB string's bytes into `sink`: a plain one where it lies (no copy), an integer or LZF one decoded. */
+function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink): void {
+  if (c.at < c.end && b[c.at]! >> 6 !== 3) {
+    const n = c.length();
+    const from = c.at;
+    c.skip(n);
+    sink.part(b, from, from + n);
+    return;
+  }
+  const s = c.string();
+  sink.part(s, 0, s.length);
+}
+
+/**
+ * Feeds `sink` the elements of a plain list, set, zset or hash (a DUMP
+ * payload of type 1, 2, 5 or 4; {@link digestsPlainForm}) read where they
+ * lie: what a written file's read-back digests, in the framing
+ * {@link transcodeListpacks} and write/key-list.ts's `addValue` feed.
+ * @throws RdbFormatError for another type or a malformed value
+ */
+export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
+  const type = payload[0]!;
+  const kind = KIND_OF_PLAIN[type];
+  if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
+  const end = payload.length - DUMP_FOOTER_BYTES;
+  const c = new Cursor(payload, 1, end);
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  sink.kind(kind);
+  const n = c.length();
+  for (let i = 0; i < n; i++) {
+    sink.entry();
+    stringPart(c, payload, sink);
+    if (kind === 'hash') stringPart(c, payload, sink);
+    else if (kind === 'zset') {
+      c.skip(8);
+      sink.f64(dv.getFloat64(c.at - 8, true));
+    }
+  }
+  if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+  sink.end(n);
+}

@@ -1,0 +1,157 @@
+/**
+ * The listpack transcoder (write/transcode.ts) against a real redis-server
+ * 7.0: every listpack encoding it writes plain — quicklist 2 lists (packed
+ * and plain nodes, LZF-compressed nodes), listpack hashes, zsets and (Redis
+ * 7.2's) sets — with every listpack entry encoding (7-, 13-, 16-, 24-, 32-
+ * and 64-bit integers, 6-, 12- and 32-bit string lengths), big elements and
+ * an empty listpack. For each key, from the server's own DUMP payload:
+ * the plain form the transcoder writes is taken by RESTORE (RDB 9 footer)
+ * and holds the same value as the source key; the elements it fed the
+ * digest are the independent decoder's (format/value.ts) and the ones the
+ * read-back walk (`digestPlainForm`) finds in the written form.
+ */
+import type Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/value.js';
+import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
+import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { digestPlainForm, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
+
+const NAME = Buffer.from('k');
+const RDB9 = { magic: 'REDIS', version: 9 } as const;
+
+/** The three digests of one payload: the transcoder's walk, the independent decoder's value, the written form's read-back. */
+function digests(payload: Buffer): { type: number; object: Buffer; walk: string; decoded: string; back: string } {
+  const out = new RdbOut();
+  const walk = new KeyListDigest();
+  walk.valueHead(0, NAME, null);
+  const type = transcodeListpacks(payload, out, walk);
+  const decoded = new KeyListDigest();
+  decoded.addValue(0, NAME, decodeDumpPayload(payload), null);
+  const back = new KeyListDigest();
+  back.valueHead(0, NAME, null);
+  digestPlainForm(dumpPayloadFor(type, out.view(), RDB9), back);
+  return { type, object: out.take(), walk: walk.hex(), decoded: decoded.hex(), back: back.hex() };
+}
+
+/** A key's value as the server answers it, comparable across encodings. */
+async function serverValue(c: Redis, key: string): Promise<unknown> {
+  const type = await c.type(key);
+  if (type === 'list') return c.lrangeBuffer(key, 0, -1);
+  if (type === 'set') return (await c.smembersBuffer(key)).map((m) => m.toString('hex')).sort();
+  if (type === 'zset') return c.call('ZRANGE', key, '0', '-1', 'WITHSCORES');
+  if (type === 'hash') {
+    const flat = await c.hgetallBuffer(key);
+    return Object.entries(flat)
+      .map(([f, v]) => `${Buffer.from(f).toString('hex')}=${v.toString('hex')}`)
+      .sort();
+  }
+  throw new Error(`${key} is a ${type}`);
+}
+
+describe('transcodeListpacks against redis-server 7.0', () => {
+  let server: RedisServer;
+  let c: Redis;
+  const ints = [0, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648];
+  const bigInts = ['9007199254740993', '9223372036854775807', '-9223372036854775808'];
+  const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), 'v'.repeat(5000), '12a', '007', '-0', '1.5'];
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    c = server.client();
+    await c.config('SET', 'hash-max-listpack-value', '300000');
+    await c.config('SET', 'zset-max-listpack-value', '300000');
+    await c.config('SET', 'hash-max-listpack-entries', '10000');
+    await c.config('SET', 'zset-max-listpack-entries', '10000');
+    // Small nodes, the inner ones LZF-compressed in memory (and so in the DUMP).
+    await c.config('SET', 'list-max-listpack-size', '4');
+    await c.config('SET', 'list-compress-depth', '1');
+    await c.rpush('list:mixed', ...ints, ...bigInts, ...strings.filter((s) => s.length < 4096));
+    await c.config('SET', 'list-max-listpack-size', '-2');
+    await c.rpush('list:long-strings', 'w'.repeat(4096), 'v'.repeat(5000), 'a', ...ints);
+    // Elements over the threshold are PLAIN nodes (one element each), one of them 1 MiB.
+    await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '100');
+    await c.rpush('list:plain-nodes', 'small', 'p'.repeat(200), '42', 'q'.repeat(1 << 20), 'tail');
+    await c.call('DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1073741824');
+    const pairs = [...ints.map(String), ...bigInts, ...strings].flatMap((s, i) => [`${s}`, `${i % 3 === 0 ? i : s}`]);
+    await c.hset('hash:mixed', ...pairs);
+    await c.hset('hash:big-value', 'f', 'b'.repeat(200_000), '1', '2');
+    // Distinct members throughout: its listpack, relabelled type 20, is a valid set listpack (Redis 7.0 writes none).
+    await c.hset('hash:distinct', ...[...ints.map(String), ...bigInts, ...strings.filter((s) => s !== '-0').map((s) => `s${s}`), 'extra']);
+    const scores = ['1', '-2', '1.5', '0.1', '1e300', '-1e-300', 'inf', '-inf', '9007199254740993', '3.141592653589793', '-0.5'];
+    await c.zadd('zset:mixed', ...scores.flatMap((s, i) => [s, strings[i] ?? String(ints[i])]), ...ints.flatMap((n) => [String(n), `int-${n}`]));
+    await c.zadd('zset:big-member', '7', 'm'.repeat(100_000), '8', '123');
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  for (const key of ['list:mixed', 'list:long-strings', 'list:plain-nodes', 'hash:mixed', 'hash:big-value', 'zset:mixed', 'zset:big-member']) {
+    it(`${key}: written plain, RESTOREd as RDB 9, the same value; the three digests agree`, async () => {
+      const payload = await c.dumpBuffer(key);
+      expect(transcodes(payload[0]!)).toBe(true);
+      const d = digests(payload);
+      expect(d.walk).toBe(d.decoded);
+      expect(d.back).toBe(d.walk);
+      await c.call('RESTORE', `${key}:plain`, '0', dumpPayloadFor(d.type, d.object, RDB9));
+      expect(await serverValue(c, `${key}:plain`)).toEqual(await serverValue(c, key));
+    });
+  }
+
+  it('the encodings are the ones meant: quicklist (plain and packed nodes), listpacks', async () => {
+    for (const key of ['list:mixed', 'list:plain-nodes']) expect(await c.object('ENCODING', key)).toBe('quicklist');
+    for (const key of ['hash:mixed', 'hash:big-value', 'zset:mixed', 'zset:big-member']) expect(await c.object('ENCODING', key)).toBe('listpack');
+    const list = await c.dumpBuffer('list:mixed');
+    expect(list[0]).toBe(18);
+  });
+
+  it('a set listpack (RDB type 20, Redis 7.2): written as a plain set the server loads, its members', async () => {
+    const payload = Buffer.from(await c.dumpBuffer('hash:distinct'));
+    payload[0] = 20;
+    const d = digests(payload);
+    expect(d.type).toBe(2);
+    expect(d.walk).toBe(d.decoded);
+    expect(d.back).toBe(d.walk);
+    await c.call('RESTORE', 'set:from-listpack', '0', dumpPayloadFor(d.type, d.object, RDB9));
+    const flat = Object.entries(await c.hgetallBuffer('hash:distinct')).flatMap(([f, v]) => [Buffer.from(f).toString('hex'), v.toString('hex')]);
+    expect(await serverValue(c, 'set:from-listpack')).toEqual(flat.sort());
+  });
+
+  it('an empty listpack: an empty plain value, digests agree', () => {
+    // Type 16, a 7-byte listpack (header, 0 entries, end byte), an RDB 10 footer.
+    const lp = Buffer.from([7, 0, 0, 0, 0, 0, 0xff]);
+    const payload = Buffer.from(dumpPayloadFor(16, Buffer.concat([Buffer.from([lp.length]), lp]), { magic: 'REDIS', version: 10 }));
+    const d = digests(payload);
+    expect(d).toMatchObject({ type: 4, object: Buffer.from([0]) });
+    expect(d.walk).toBe(d.decoded);
+    expect(d.back).toBe(d.walk);
+  });
+
+  it('negative: a listpack cut short, or with an unknown entry encoding, is refused, not written', () => {
+    const lp = Buffer.from([9, 0, 0, 0, 1, 0, 0xf5, 1, 0xff]);
+    const bad = Buffer.from(dumpPayloadFor(20, Buffer.concat([Buffer.from([lp.length]), lp]), { magic: 'REDIS', version: 11 }));
+    expect(() => transcodeListpacks(bad, new RdbOut())).toThrow(/encoding 0xf5/);
+    const cut = Buffer.from([9, 0, 0, 0, 1, 0, 0x85, 1, 0xff]);
+    const short = Buffer.from(dumpPayloadFor(20, Buffer.concat([Buffer.from([cut.length]), cut]), { magic: 'REDIS', version: 11 }));
+    expect(() => transcodeListpacks(short, new RdbOut())).toThrow(/runs past its end/);
+  });
+
+  it('negative: a digest of another element order or boundary differs (the walk feeds elements, not bytes)', () => {
+    const listOf = (items: readonly string[]): KeyListDigest => {
+      const d = new KeyListDigest();
+      d.valueHead(0, NAME, null);
+      d.kind('list');
+      for (const s of items) {
+        d.entry();
+        d.part(Buffer.from(s));
+      }
+      d.end(items.length);
+      return d;
+    };
+    const one = listOf(['ab', 'c']);
+    const other = listOf(['a', 'bc']);
+    expect(one.hex()).not.toBe(other.hex());
+  });
+});
