@@ -7,11 +7,11 @@
  * S3). Memory: the index (names and five numbers a key), never the values.
  */
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
-import { DEFAULT_MAX_KEY_BYTES } from '../../domain/rdb/keys.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { decodeKeyIndex, INDEX_SUFFIX, type IndexedCopy, indexableTrailer } from '../../domain/serve/index-file.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
 
@@ -25,13 +25,12 @@ export interface OpenedPoint {
   readonly notes: readonly string[];
   /** The file's magic says Valkey (VALKEY80 and on). */
   readonly valkey: boolean;
-  /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64. */
-  payload(key: IndexedKey): Promise<Buffer>;
+  /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64 (at once from a local file). */
+  payload(key: IndexedKey): Buffer | Promise<Buffer>;
+  /** Every shard is a local file: a value is read again in microseconds (serve keeps only big decoded values). */
+  readonly localReads: boolean;
   close(): void;
 }
-
-/** How many bytes a served value may take: Redis's proto-max-bulk-len, what a client or RESTORE takes at most. */
-export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
 
 /**
  * Opens, verifies and indexes the RDB file at `location` (a path or
@@ -41,13 +40,13 @@ export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
  * shards laid end to end (shard i's bytes after shard i−1's), so a key's
  * (shard, offset) is one number.
  */
-export async function openPoint(location: string | readonly string[], s3Endpoint?: string): Promise<OpenedPoint> {
+export async function openPoint(location: string | readonly string[], s3Endpoint?: string, maxValueBytes = SERVE_MAX_VALUE_BYTES): Promise<OpenedPoint> {
   const locations = typeof location === 'string' ? [location] : location;
   if (locations.length === 0) throw new UsageError('a recovery point needs at least one .rdb file: give a path or s3://<bucket>/<key>');
   const shards: RdbAt[] = [];
   try {
     for (const l of locations) shards.push(await openRdbAt(l, s3Endpoint));
-    return await indexPoint(shards, s3Endpoint);
+    return await indexPoint(shards, s3Endpoint, maxValueBytes);
   } catch (err) {
     for (const at of shards) at.close();
     if (err instanceof RdbOpenError) throw new UsageError(err.message);
@@ -117,7 +116,7 @@ async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s
   return out;
 }
 
-async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined): Promise<OpenedPoint> {
+async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number): Promise<OpenedPoint> {
   const builder = new KeyIndexBuilder();
   const bases: number[] = [];
   let base = 0;
@@ -149,16 +148,19 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     reports,
     notes: done.map((d) => d.note),
     valkey,
-    async payload(key) {
+    localReads: shards.every((at) => at.readNow !== undefined),
+    payload(key) {
       const bytes = key.valueEnd - key.valueAt;
-      if (bytes > SERVE_MAX_VALUE_BYTES)
-        throw new Error(
-          `the value of ${JSON.stringify(key.name.toString('latin1').slice(0, 64))} takes ${bytes} bytes, more than the ${SERVE_MAX_VALUE_BYTES} a reply may hold (proto-max-bulk-len): restore the point to read it`,
-        );
+      // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the limit).
+      checkStoredSize(key, bytes, maxValueBytes);
       const i = shardOf(key.valueAt);
-      const value = await shards[i]!.read(key.valueAt - bases[i]!, bytes);
-      const p = dumpPayload(key.type, value, versions[i]!);
-      return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      const seal = (value: Buffer): Buffer => {
+        checkDeclaredSize(key, value, maxValueBytes);
+        const p = dumpPayload(key.type, value, versions[i]!);
+        return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      };
+      const at = shards[i]!;
+      return at.readNow ? seal(at.readNow(key.valueAt - bases[i]!, bytes)) : at.read(key.valueAt - bases[i]!, bytes).then(seal);
     },
     close: () => {
       for (const at of shards) at.close();
