@@ -10,7 +10,9 @@ import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { decodeKeyIndex, INDEX_SUFFIX, type IndexedCopy, indexableTrailer } from '../../domain/serve/index-file.js';
+import { IndexScan } from '../../domain/serve/index-scan.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { PagedKeyIndex } from '../../domain/serve/paged-index.js';
 import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -59,13 +61,23 @@ async function copyOf(at: RdbAt): Promise<IndexedCopy> {
   return { bytes: at.size, trailer: at.size >= 8 ? (await at.read(at.size - 8, 8)).toString('hex') : '' };
 }
 
+/** An index beside a copy that checked out; `close` releases the index file a paged index reads from. */
+interface IndexBeside {
+  readonly index: KeyIndex;
+  readonly valkey: boolean;
+  /** Read by blocks from the local index file (memory does not grow with its keys), or decoded whole (S3). */
+  readonly paged: boolean;
+  close(): void;
+}
+
 /**
  * The key index written beside the copy after it was verified
- * (`<copy>.keys`), read whole and checked against the copy; or why there is
- * none to use (missing, damaged, of another copy): the caller then reads
- * the copy whole, and says so.
+ * (`<copy>.keys`), checked whole against the copy: a local one as it
+ * streams past, then read by blocks at its offsets (not held); one on S3
+ * read whole and decoded. Or why there is none to use (missing, damaged, of
+ * another copy): the caller then reads the copy whole, and says so.
  */
-async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<{ index: KeyIndex; valkey: boolean } | { problem: string }> {
+async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string }> {
   const copy = await copyOf(at);
   if (!indexableTrailer(copy.trailer)) return { problem: 'the copy has no CRC-64 to tie an index to' };
   let file: RdbAt;
@@ -75,20 +87,31 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<{
     if (err instanceof RdbOpenError) return { problem: `no usable ${INDEX_SUFFIX} index beside it: ${err.message}` };
     throw err;
   }
+  let keepOpen = false;
   try {
+    const readNow = file.readNow;
+    if (readNow) {
+      const scan = new IndexScan(file.size, copy);
+      for await (const part of file.stream()) scan.push(part);
+      const scanned = scan.finish();
+      if ('problem' in scanned) return scanned;
+      keepOpen = true;
+      return { index: new PagedKeyIndex(scanned, readNow), valkey: scanned.header.valkey, paged: true, close: () => file.close() };
+    }
     const parts: Uint8Array[] = [];
     for await (const part of file.stream()) parts.push(part);
-    return decodeKeyIndex(Buffer.concat(parts), copy);
+    const decoded = decodeKeyIndex(Buffer.concat(parts), copy);
+    return 'problem' in decoded ? decoded : { ...decoded, paged: false, close: () => undefined };
   } catch (err) {
     return { problem: `its index could not be read: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
-    file.close();
+    if (!keepOpen) file.close();
   }
 }
 
 /** Each shard's keys into `builder` (at its base): from its index when one checks out, else by a verifying pass; what was done, per shard. */
 async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s3Endpoint: string | undefined) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex }[] = [];
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex; close?: () => void }[] = [];
   let base = 0;
   for (const at of shards) {
     const beside = await indexBeside(at, s3Endpoint);
@@ -104,8 +127,9 @@ async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s
       out.push({
         version: idx.rdbVersion,
         valkey: beside.valkey,
-        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified)`,
+        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified${beside.paged ? '; read by blocks, not held' : ''})`,
         index: idx,
+        close: beside.close,
       });
     } else {
       const pass = await indexShard(at, builder, base);
@@ -164,6 +188,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     },
     close: () => {
       for (const at of shards) at.close();
+      for (const d of done) d.close?.();
     },
   };
 }
