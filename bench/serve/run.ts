@@ -10,13 +10,13 @@
  *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
-import { intFlags, median } from '../support.js';
+import { intFlags, median, serverCpu } from '../support.js';
 import { spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
@@ -43,9 +43,18 @@ interface Figures {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU (user + system) the server spent per request, µs: less bent by the machine's load than the latencies. */
+  readonly cpuUsPerRequest: number;
 }
 
-function benchmark(port: number): Figures {
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function processCpu(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function benchmark(port: number, cpu: () => number | Promise<number>): Promise<Figures> {
+  const cpuBefore = await cpu();
   const csv = execFileSync('redis-benchmark', ['-p', String(port), '-t', 'get', '-c', '20', '-n', String(requests), '-r', String(keys), '--csv'], {
     encoding: 'utf8',
   });
@@ -56,7 +65,8 @@ function benchmark(port: number): Figures {
     .split(',')
     .map((c) => c.replace(/"/g, ''));
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  return { rps: Number(row[1]), p50Ms: Number(row[4]), p99Ms: Number(row[6]) };
+  const cpuUsPerRequest = Math.round((((await cpu()) - cpuBefore) * 1e6) / requests);
+  return { rps: Number(row[1]), p50Ms: Number(row[4]), p99Ms: Number(row[6]), cpuUsPerRequest };
 }
 
 async function main(): Promise<void> {
@@ -84,16 +94,21 @@ async function main(): Promise<void> {
   log(`serve: first answer after ${firstAnswerSeconds.toFixed(2)} s`);
 
   const reference = await startRedisServer({ loadRdb: file, readyTimeoutMs: 60_000 });
+  const refClient = reference.client();
   const runs: { round: number; serve: Figures; redis: Figures; load: number }[] = [];
   for (let round = 1; round <= rounds; round++) {
     // Alternate which goes first, so a change in the machine's load falls on both.
     const order = round % 2 ? ['serve', 'redis'] : ['redis', 'serve'];
     const got: Record<string, Figures> = {};
-    for (const which of order) got[which] = benchmark(which === 'serve' ? port : reference.port);
+    for (const which of order)
+      got[which] = await (which === 'serve' ? benchmark(port, () => processCpu(child.pid!)) : benchmark(reference.port, () => serverCpu(refClient)));
     runs.push({ round, serve: got.serve!, redis: got.redis!, load: os.loadavg()[0]! });
-    log(`round ${round}: serve ${got.serve!.rps} req/s p99 ${got.serve!.p99Ms} ms; redis-server ${got.redis!.rps} req/s p99 ${got.redis!.p99Ms} ms`);
+    log(
+      `round ${round}: serve ${got.serve!.rps} req/s p99 ${got.serve!.p99Ms} ms ${got.serve!.cpuUsPerRequest} µs CPU/req; redis-server ${got.redis!.rps} req/s p99 ${got.redis!.p99Ms} ms ${got.redis!.cpuUsPerRequest} µs CPU/req; load ${os.loadavg()[0]!.toFixed(1)}`,
+    );
   }
   child.kill('SIGTERM');
+  refClient.disconnect();
   await reference.stop();
   rmSync(scratch, { recursive: true, force: true });
   const ratio = median(runs.map((r) => r.serve.rps / r.redis.rps));

@@ -6,6 +6,7 @@ import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js'
 export interface ServeCommandOptions {
   bind: string;
   port: number;
+  protoMaxBulkLen: number;
   requirepassEnv?: string;
   from?: string;
   target?: string;
@@ -39,6 +40,7 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   const serving = await servePoint(source, {
     bind: options.bind,
     port: options.port,
+    maxValueBytes: options.protoMaxBulkLen,
     ...(password !== undefined ? { password } : {}),
     ...(tls ? { tls } : {}),
   });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import { CONFIG_HELP, intInRange } from '../../options.js';
+import { SERVE_MAX_VALUE_BYTES } from '../../../lambdas/domain/serve/value-limit.js';
 import type { ServeCommandOptions } from './action.js';
 
 /** Defines `redis-dr serve` (options and help); its action module loads only when it runs. */
@@ -32,6 +33,12 @@ export function serveCommand(program: Command, env: CliEnv = {}): void {
     )
     .option('--tls-cert-file <pem>', "serve over TLS only: the listener's certificate (chain), PEM (with --tls-key-file; clients: redis-cli --tls, rediss://)")
     .option('--tls-key-file <pem>', "with --tls-cert-file: the certificate's private key, PEM")
+    .option(
+      '--proto-max-bulk-len <bytes>',
+      "the largest value answered, as redis-server's proto-max-bulk-len (at most its default, 512 MiB); a larger one gets an error naming the key and the limit",
+      intInRange('--proto-max-bulk-len', 1, SERVE_MAX_VALUE_BYTES, `give a byte count from 1 to ${SERVE_MAX_VALUE_BYTES} (512 MiB)`),
+      SERVE_MAX_VALUE_BYTES,
+    )
     .option('--requirepass-env <var>', 'clients must AUTH with the password in this environment variable (never on the command line)')
     .action(async (file: string | undefined, options: ServeCommandOptions) => (await import('./action.js')).serveAction(file, options, process.env, env));
 }

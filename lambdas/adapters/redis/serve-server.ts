@@ -12,8 +12,8 @@ import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Session } from '../../domain/serve/context.js';
 import { encodeReply, ProtocolError, type Reply, RequestParser } from '../../domain/serve/resp.js';
 
-/** Answers one request of a session. Never throws (a failure is an error reply). */
-export type RequestHandler = (session: Session, args: Buffer[]) => Promise<Reply>;
+/** Answers one request of a session: at once, or a promise. Never throws nor rejects (a failure is an error reply). */
+export type RequestHandler = (session: Session, args: Buffer[]) => Reply | Promise<Reply>;
 
 /** A listening endpoint. */
 export interface RespEndpoint {
@@ -102,6 +102,16 @@ export async function listenResp(host: string, port: number, handle: RequestHand
   };
 }
 
+/** The parts of a batch's replies as one buffer, allocated once (headers are strings, data are buffers). */
+export function joinParts(out: readonly (Buffer | string)[]): Buffer {
+  let bytes = 0;
+  for (const p of out) bytes += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+  const all = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const p of out) at += typeof p === 'string' ? all.write(p, at) : p.copy(all, at);
+  return all;
+}
+
 /** One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. */
 function serveConnection(socket: Socket, session: Session, handle: RequestHandler): void {
   const parser = new RequestParser();
@@ -117,11 +127,13 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
         queue = [];
         const out: (Buffer | string)[] = [];
         for (const args of batch) {
-          encodeReply(await handle(session, args), session.proto, out);
+          // A reply given at once is encoded at once: a batch answered from a local file runs to its write without a microtask.
+          const reply = handle(session, args);
+          encodeReply(reply instanceof Promise ? await reply : reply, session.proto, out);
           if (session.closing) break;
         }
         // One write per batch of pipelined requests.
-        socket.write(out.length === 1 ? out[0]! : Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+        socket.write(joinParts(out));
         if (session.closing) {
           socket.end();
           return;

@@ -15,6 +15,8 @@ export interface RdbAt {
   readonly size: number;
   /** `length` bytes from `offset` (all of them, or it throws). */
   read(offset: number, length: number): Promise<Buffer>;
+  /** {@link read} at once, where reading blocks only for microseconds (a local file's positional read); absent on S3. */
+  readonly readNow?: (offset: number, length: number) => Buffer;
   /** The whole file, streamed in order (the one pass that builds the index). */
   stream(): AsyncIterable<Uint8Array>;
   close(): void;
@@ -39,21 +41,23 @@ export function openLocalRdb(path: string): RdbAt {
     closeSync(fd);
     throw new RdbOpenError(`cannot read ${path}: not a regular file`);
   }
+  // A synchronous positional read: a value in the page cache comes back in microseconds, without the thread pool's round trip.
+  const readNow = (offset: number, length: number): Buffer => {
+    const out = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, offset + got);
+      if (n === 0)
+        throw new Error(`${path} ends at byte ${offset + got}, ${length - got} bytes short of the value at ${offset}: was the file changed while served?`);
+      got += n;
+    }
+    return out;
+  };
   return {
     location: path,
     size: stat.size,
-    // A synchronous positional read: a value in the page cache comes back in microseconds, without the thread pool's round trip.
-    async read(offset, length) {
-      const out = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, out, got, length - got, offset + got);
-        if (n === 0)
-          throw new Error(`${path} ends at byte ${offset + got}, ${length - got} bytes short of the value at ${offset}: was the file changed while served?`);
-        got += n;
-      }
-      return out;
-    },
+    read: async (offset, length) => readNow(offset, length),
+    readNow,
     stream: () => createReadStream(path, { highWaterMark: 1 << 20 }),
     close: () => closeSync(fd),
   };

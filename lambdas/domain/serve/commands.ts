@@ -37,8 +37,12 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
 /** Commands a client may send before AUTH. */
 const NO_AUTH = new Set(['auth', 'hello', 'quit']);
 
-/** Answers one request (`args[0]` is the command name); never throws: a failure is an error reply. */
-export async function execute(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Reply> {
+/**
+ * Answers one request (`args[0]` is the command name); never throws nor
+ * rejects: a failure is an error reply. At once (no promise) when the
+ * command could answer at once.
+ */
+export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply> {
   const name = nameOf(args);
   const spec = COMMANDS[name];
   const authed = s.authenticated || ctx.password === undefined;
@@ -48,10 +52,13 @@ export async function execute(ctx: ServeContext, s: Session, args: Buffer[]): Pr
   }
   if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return R.error(ERR.arity(name));
   if (!authed && !NO_AUTH.has(name)) return R.error(ERR.noAuth);
+  // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.
+  const failed = (err: unknown): Reply =>
+    R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);
   try {
-    return await spec.run(ctx, s, args);
+    const reply = spec.run(ctx, s, args);
+    return reply instanceof Promise ? reply.catch(failed) : reply;
   } catch (err) {
-    // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.
-    return R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);
+    return failed(err);
   }
 }

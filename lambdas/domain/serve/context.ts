@@ -25,8 +25,11 @@ export interface Session {
 /** The point being served. */
 export interface ServeContext {
   readonly index: KeyIndex;
-  /** The key's DUMP payload (its type byte, the value's bytes as stored, the file's RDB version, CRC-64), read at its offset. */
-  readonly payload: (key: IndexedKey) => Promise<Buffer>;
+  /**
+   * The key's DUMP payload (its type byte, the value's bytes as stored, the file's RDB version, CRC-64), read at its offset:
+   * at once from a local file (a positional read), a promise from S3 (a ranged GET).
+   */
+  readonly payload: (key: IndexedKey) => Buffer | Promise<Buffer>;
   readonly now: () => number;
   /** The password clients must send with AUTH (or HELLO … AUTH); none: every client is in. */
   readonly password?: string;
@@ -49,24 +52,48 @@ export interface CommandSpec {
   run(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply>;
 }
 
-/** The last values decoded, most recently used last; bounded by their payload bytes. */
+/** Payloads below this many bytes are not kept when reading them again is cheap (a local file): see {@link ValueCache}. */
+export const CACHE_MIN_BYTES = 4096;
+
+/**
+ * The last values decoded, most recently used last; bounded by their payload
+ * bytes. With `minBytes`, smaller values are decoded at each read and not
+ * kept: for a local file a small value's positional read and decode take
+ * microseconds, while keeping hundreds of thousands of small decoded values
+ * made every young-generation GC copy them (2–15 ms pauses every ~130 ms
+ * under `redis-benchmark -t get`: the p99 of GET); big values (a list paged
+ * through LRANGE) are still kept.
+ */
 export class ValueCache {
   private readonly held = new Map<number, { value: KeyValue; bytes: number }>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  constructor(
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly minBytes = 0,
+  ) {}
 
-  async get(key: IndexedKey, read: () => Promise<Buffer>): Promise<KeyValue> {
+  /** Values held now (tests). */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The value of `key`: at once when held or when `read` answers at once, else a promise. */
+  get(key: IndexedKey, read: () => Buffer | Promise<Buffer>): KeyValue | Promise<KeyValue> {
     const hit = this.held.get(key.valueAt);
     if (hit) {
       this.held.delete(key.valueAt);
       this.held.set(key.valueAt, hit);
       return hit.value;
     }
-    const payload = await read();
+    const payload = read();
+    return payload instanceof Promise ? payload.then((p) => this.keep(key, p)) : this.keep(key, payload);
+  }
+
+  private keep(key: IndexedKey, payload: Buffer): KeyValue {
     const value = decodeDumpPayload(payload);
     const bytes = payload.length;
-    if (bytes <= this.maxBytes) {
+    if (bytes <= this.maxBytes && bytes >= this.minBytes) {
       this.held.set(key.valueAt, { value, bytes });
       this.bytes += bytes;
       for (const [at, old] of this.held) {
@@ -87,26 +114,29 @@ export function lookup(ctx: ServeContext, db: number, name: Buffer): number {
   return at !== null && at <= ctx.now() ? -1 : pos;
 }
 
-/** The value of the key at `pos` of `db`. */
-export function valueAt(ctx: ServeContext, db: number, pos: number): Promise<KeyValue> {
+/** The value of the key at `pos` of `db` (at once when it can be: see {@link ValueCache.get}). */
+export function valueAt(ctx: ServeContext, db: number, pos: number): KeyValue | Promise<KeyValue> {
   const entry = ctx.index.entry(db, pos);
   return ctx.cache.get(entry, () => ctx.payload(entry));
 }
 
-/** The key's value when it holds `type`; null when there is no such key; a WRONGTYPE reply otherwise. */
-export async function typed<T extends KeyValue['type']>(
-  ctx: ServeContext,
-  s: Session,
-  name: Buffer,
-  type: T,
-): Promise<Extract<KeyValue, { type: T }> | null | Reply> {
+/** What {@link typed} answers: the value, null (no such key) or a WRONGTYPE reply. */
+export type Typed<T extends KeyValue['type']> = Extract<KeyValue, { type: T }> | null | Reply;
+
+/** The key's value when it holds `type`; null when there is no such key; a WRONGTYPE reply otherwise (at once when the value can be read at once). */
+export function typed<T extends KeyValue['type']>(ctx: ServeContext, s: Session, name: Buffer, type: T): Typed<T> | Promise<Typed<T>> {
   const pos = lookup(ctx, s.db, name);
   if (pos < 0) return null;
   // The type is in the index: a wrong one is answered without reading the value.
   if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== type) return { t: 'error', s: ERR.wrongType };
-  const value = await valueAt(ctx, s.db, pos);
-  if (value.type !== type) return { t: 'error', s: ERR.wrongType };
-  return value as Extract<KeyValue, { type: T }>;
+  const value = valueAt(ctx, s.db, pos);
+  const check = (v: KeyValue): Typed<T> => (v.type !== type ? { t: 'error', s: ERR.wrongType } : (v as Extract<KeyValue, { type: T }>));
+  return whenRead(value, check);
+}
+
+/** `f` of `v`: at once when `v` is there, after it when it is a promise (the hot path of GET stays free of promises). */
+export function whenRead<T, U>(v: T | Promise<T>, f: (t: T) => U): U | Promise<U> {
+  return v instanceof Promise ? v.then(f) : f(v);
 }
 
 /** Whether {@link typed} answered a reply (WRONGTYPE) rather than a value. */

@@ -12,11 +12,12 @@
  * does not match, and is read whole instead.
  */
 import { createHash } from 'node:crypto';
-import { type Columns, KeyIndex } from './key-index.js';
+import { type Columns, ColumnKeyIndex, type KeyIndex } from './key-index.js';
 
-const MAGIC = 'RDRKEYS1';
+/** The first bytes of an index file. */
+export const MAGIC = 'RDRKEYS1';
 /** Bytes a key takes in the fixed columns. */
-const ROW = 4 + 4 + 1 + 8 + 8 + 8;
+export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
 
 /** The copy an index belongs to: what a reader checks before trusting it. */
 export interface IndexedCopy {
@@ -26,7 +27,8 @@ export interface IndexedCopy {
   readonly trailer: string;
 }
 
-interface Header extends IndexedCopy {
+/** The JSON header of an index file. */
+export interface Header extends IndexedCopy {
   readonly rdbVersion: number;
   readonly valkey: boolean;
   readonly keys: number;
@@ -42,7 +44,7 @@ export function indexableTrailer(trailer: string): boolean {
 }
 
 /** The index file of `index`, for `copy`. */
-export function encodeKeyIndex(index: KeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
+export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
   const c = index.columns();
   const n = c.order.length;
   const names: Buffer[] = [];
@@ -122,5 +124,5 @@ export function decodeKeyIndex(file: Buffer, copy: IndexedCopy): DecodedIndex {
     if (!(cols.valueAt[i]! <= cols.valueEnd[i]! && cols.valueEnd[i]! <= copy.bytes)) return { problem: `key ${i} lies outside the copy` };
   }
   if (nameAt !== h.namesBytes) return { problem: 'its name lengths do not add up to its names' };
-  return { index: new KeyIndex(h.rdbVersion, cols), valkey: h.valkey };
+  return { index: new ColumnKeyIndex(h.rdbVersion, cols), valkey: h.valkey };
 }

@@ -77,12 +77,12 @@ export class KeyIndexBuilder {
   }
 
   /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
-  finish(rdbVersion: number): KeyIndex {
+  finish(rdbVersion: number): ColumnKeyIndex {
     const order = new Uint32Array(this.n);
     for (let i = 0; i < this.n; i++) order[i] = i;
     const { names, nameAt, nameLen, db } = this;
     order.sort((a, b) => db[a]! - db[b]! || names.compare(names, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!));
-    return new KeyIndex(rdbVersion, {
+    return new ColumnKeyIndex(rdbVersion, {
       names: this.names.subarray(0, this.namesUsed),
       order,
       nameAt: this.nameAt,
@@ -111,10 +111,39 @@ export interface Columns {
 }
 
 /**
- * One file's keys. Positions (`pos`) count within a database, 0 to
- * {@link size}−1, in name order: a SCAN cursor is one.
+ * One file's keys, as `serve` and `history` read them. Positions (`pos`)
+ * count within a database, 0 to {@link KeyIndex.size}−1, in name order: a
+ * SCAN cursor is one. Held in memory ({@link ColumnKeyIndex}) or read from
+ * the index file by pages (domain/serve/paged-index.ts).
  */
-export class KeyIndex {
+export interface KeyIndex {
+  readonly rdbVersion: number;
+  /** Keys in the file, every database. */
+  readonly keys: number;
+  /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */
+  readonly storedBytes: number;
+  /** Databases holding keys, ascending. */
+  databases(): number[];
+  /** Keys of `db` in the file (expired ones included). */
+  size(db: number): number;
+  /** Positions of the keys of `db` that have an expiry. */
+  withExpiry(db: number): Iterable<number>;
+  /** A name held twice in one database (shards of two clusters served as one), or undefined. */
+  firstDuplicate(): Buffer | undefined;
+  /** The position of `name` in `db`, or -1. */
+  find(db: number, name: Buffer): number;
+  /** The name at `pos` of `db` (a view: copy before keeping it). */
+  nameAt(db: number, pos: number): Buffer;
+  /** The RDB type byte of the key at `pos`. */
+  typeAt(db: number, pos: number): number;
+  /** The absolute expiry (Unix ms) of the key at `pos`, or null. */
+  expireAtMs(db: number, pos: number): number | null;
+  /** Everything the index holds of the key at `pos`. */
+  entry(db: number, pos: number): IndexedKey;
+}
+
+/** A {@link KeyIndex} held whole in memory: built by a pass over the file, or decoded from an index file read whole. */
+export class ColumnKeyIndex implements KeyIndex {
   /** Database → [first, end) in `order`. */
   private readonly ranges = new Map<number, readonly [number, number]>();
   private readonly expiring = new Map<number, number[]>();

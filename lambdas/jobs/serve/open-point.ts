@@ -7,11 +7,13 @@
  * S3). Memory: the index (names and five numbers a key), never the values.
  */
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
-import { DEFAULT_MAX_KEY_BYTES } from '../../domain/rdb/keys.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { decodeKeyIndex, INDEX_SUFFIX, type IndexedCopy, indexableTrailer } from '../../domain/serve/index-file.js';
+import { IndexScan } from '../../domain/serve/index-scan.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { PagedKeyIndex } from '../../domain/serve/paged-index.js';
+import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
 
@@ -25,13 +27,12 @@ export interface OpenedPoint {
   readonly notes: readonly string[];
   /** The file's magic says Valkey (VALKEY80 and on). */
   readonly valkey: boolean;
-  /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64. */
-  payload(key: IndexedKey): Promise<Buffer>;
+  /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64 (at once from a local file). */
+  payload(key: IndexedKey): Buffer | Promise<Buffer>;
+  /** Every shard is a local file: a value is read again in microseconds (serve keeps only big decoded values). */
+  readonly localReads: boolean;
   close(): void;
 }
-
-/** How many bytes a served value may take: Redis's proto-max-bulk-len, what a client or RESTORE takes at most. */
-export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
 
 /**
  * Opens, verifies and indexes the RDB file at `location` (a path or
@@ -41,13 +42,13 @@ export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
  * shards laid end to end (shard i's bytes after shard i−1's), so a key's
  * (shard, offset) is one number.
  */
-export async function openPoint(location: string | readonly string[], s3Endpoint?: string): Promise<OpenedPoint> {
+export async function openPoint(location: string | readonly string[], s3Endpoint?: string, maxValueBytes = SERVE_MAX_VALUE_BYTES): Promise<OpenedPoint> {
   const locations = typeof location === 'string' ? [location] : location;
   if (locations.length === 0) throw new UsageError('a recovery point needs at least one .rdb file: give a path or s3://<bucket>/<key>');
   const shards: RdbAt[] = [];
   try {
     for (const l of locations) shards.push(await openRdbAt(l, s3Endpoint));
-    return await indexPoint(shards, s3Endpoint);
+    return await indexPoint(shards, s3Endpoint, maxValueBytes);
   } catch (err) {
     for (const at of shards) at.close();
     if (err instanceof RdbOpenError) throw new UsageError(err.message);
@@ -60,13 +61,23 @@ async function copyOf(at: RdbAt): Promise<IndexedCopy> {
   return { bytes: at.size, trailer: at.size >= 8 ? (await at.read(at.size - 8, 8)).toString('hex') : '' };
 }
 
+/** An index beside a copy that checked out; `close` releases the index file a paged index reads from. */
+interface IndexBeside {
+  readonly index: KeyIndex;
+  readonly valkey: boolean;
+  /** Read by blocks from the local index file (memory does not grow with its keys), or decoded whole (S3). */
+  readonly paged: boolean;
+  close(): void;
+}
+
 /**
  * The key index written beside the copy after it was verified
- * (`<copy>.keys`), read whole and checked against the copy; or why there is
- * none to use (missing, damaged, of another copy): the caller then reads
- * the copy whole, and says so.
+ * (`<copy>.keys`), checked whole against the copy: a local one as it
+ * streams past, then read by blocks at its offsets (not held); one on S3
+ * read whole and decoded. Or why there is none to use (missing, damaged, of
+ * another copy): the caller then reads the copy whole, and says so.
  */
-async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<{ index: KeyIndex; valkey: boolean } | { problem: string }> {
+async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string }> {
   const copy = await copyOf(at);
   if (!indexableTrailer(copy.trailer)) return { problem: 'the copy has no CRC-64 to tie an index to' };
   let file: RdbAt;
@@ -76,20 +87,31 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<{
     if (err instanceof RdbOpenError) return { problem: `no usable ${INDEX_SUFFIX} index beside it: ${err.message}` };
     throw err;
   }
+  let keepOpen = false;
   try {
+    const readNow = file.readNow;
+    if (readNow) {
+      const scan = new IndexScan(file.size, copy);
+      for await (const part of file.stream()) scan.push(part);
+      const scanned = scan.finish();
+      if ('problem' in scanned) return scanned;
+      keepOpen = true;
+      return { index: new PagedKeyIndex(scanned, readNow), valkey: scanned.header.valkey, paged: true, close: () => file.close() };
+    }
     const parts: Uint8Array[] = [];
     for await (const part of file.stream()) parts.push(part);
-    return decodeKeyIndex(Buffer.concat(parts), copy);
+    const decoded = decodeKeyIndex(Buffer.concat(parts), copy);
+    return 'problem' in decoded ? decoded : { ...decoded, paged: false, close: () => undefined };
   } catch (err) {
     return { problem: `its index could not be read: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
-    file.close();
+    if (!keepOpen) file.close();
   }
 }
 
 /** Each shard's keys into `builder` (at its base): from its index when one checks out, else by a verifying pass; what was done, per shard. */
 async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s3Endpoint: string | undefined) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex }[] = [];
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex; close?: () => void }[] = [];
   let base = 0;
   for (const at of shards) {
     const beside = await indexBeside(at, s3Endpoint);
@@ -105,8 +127,9 @@ async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s
       out.push({
         version: idx.rdbVersion,
         valkey: beside.valkey,
-        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified)`,
+        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified${beside.paged ? '; read by blocks, not held' : ''})`,
         index: idx,
+        close: beside.close,
       });
     } else {
       const pass = await indexShard(at, builder, base);
@@ -117,7 +140,7 @@ async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s
   return out;
 }
 
-async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined): Promise<OpenedPoint> {
+async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number): Promise<OpenedPoint> {
   const builder = new KeyIndexBuilder();
   const bases: number[] = [];
   let base = 0;
@@ -149,19 +172,23 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     reports,
     notes: done.map((d) => d.note),
     valkey,
-    async payload(key) {
+    localReads: shards.every((at) => at.readNow !== undefined),
+    payload(key) {
       const bytes = key.valueEnd - key.valueAt;
-      if (bytes > SERVE_MAX_VALUE_BYTES)
-        throw new Error(
-          `the value of ${JSON.stringify(key.name.toString('latin1').slice(0, 64))} takes ${bytes} bytes, more than the ${SERVE_MAX_VALUE_BYTES} a reply may hold (proto-max-bulk-len): restore the point to read it`,
-        );
+      // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the limit).
+      checkStoredSize(key, bytes, maxValueBytes);
       const i = shardOf(key.valueAt);
-      const value = await shards[i]!.read(key.valueAt - bases[i]!, bytes);
-      const p = dumpPayload(key.type, value, versions[i]!);
-      return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      const seal = (value: Buffer): Buffer => {
+        checkDeclaredSize(key, value, maxValueBytes);
+        const p = dumpPayload(key.type, value, versions[i]!);
+        return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      };
+      const at = shards[i]!;
+      return at.readNow ? seal(at.readNow(key.valueAt - bases[i]!, bytes)) : at.read(key.valueAt - bases[i]!, bytes).then(seal);
     },
     close: () => {
       for (const at of shards) at.close();
+      for (const d of done) d.close?.();
     },
   };
 }

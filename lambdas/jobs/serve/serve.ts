@@ -6,7 +6,7 @@
 import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
-import { type ServeContext, ValueCache } from '../../domain/serve/context.js';
+import { CACHE_MIN_BYTES, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
 
@@ -26,6 +26,8 @@ export interface ServeOptions {
   readonly tls?: ListenTls;
   /** Databases SELECT takes. @default 16 */
   readonly databases?: number;
+  /** The largest value answered (proto-max-bulk-len); a larger one gets an error naming the key and the limit. @default 512 MiB */
+  readonly maxValueBytes?: number;
   /** The clock (tests). @default Date.now */
   readonly now?: () => number;
 }
@@ -56,7 +58,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       throw err;
     }
   }
-  const point = await openPoint(options.location, options.s3Endpoint);
+  const point = await openPoint(options.location, options.s3Endpoint, options.maxValueBytes);
   const host = options.bind ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   let port = options.port ?? 6379;
@@ -71,7 +73,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       return port;
     },
     databases: options.databases ?? 16,
-    cache: new ValueCache(),
+    // A local file's small values are read again rather than kept (see ValueCache); S3's are kept (each read is a round trip).
+    cache: new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0),
     about: { location: point.location, redisVersion: release, startedAtMs: now() },
   };
   let endpoint;

@@ -72,7 +72,7 @@ describe('the key index beside a backup', () => {
     );
     const p = await openPoint(join(dir, A));
     try {
-      expect(p.notes).toEqual([`${join(dir, A)}: its key index (.keys, written when it was verified)`]);
+      expect(p.notes).toEqual([`${join(dir, A)}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
       expect(p.reports).toEqual([]);
       expect(p.index.keys).toBe(4);
       expect(await valueIn(p, 0, 'k')).toEqual({ type: 'string', value: Buffer.from('first') });

@@ -1,0 +1,55 @@
+/**
+ * The largest value `serve` answers: Redis's `proto-max-bulk-len` (512 MiB),
+ * what a client or RESTORE takes at most. A value over it is answered with
+ * an error naming the key and the limit (restore the point to read it),
+ * checked before anything of its size is allocated: on the bytes the file
+ * stores (before they are read) and, for a string stored LZF-compressed, on
+ * the length its header declares (before it is decompressed).
+ */
+import { DEFAULT_MAX_KEY_BYTES } from '../rdb/keys.js';
+import { Cursor } from '../rdb/format/value-cursor.js';
+
+/** 512 MiB: Redis's default proto-max-bulk-len; `serve --proto-max-bulk-len` lowers it. */
+export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
+
+/** The RDB string encoding byte of an LZF-compressed string (`RDB_ENCVAL << 6 | RDB_ENC_LZF`). */
+const LZF = 0xc3;
+
+/** Why a value is not served: the key, its size and the limit, and what to do. */
+export class ValueTooBig extends Error {
+  override readonly name = 'ValueTooBig';
+
+  constructor(key: Buffer, bytes: number, limit: number, how: string) {
+    super(
+      `the value of ${JSON.stringify(key.toString('latin1').slice(0, 64))} ${how} ${bytes} bytes, more than the ${limit} a reply may hold (proto-max-bulk-len): restore the point to read it`,
+    );
+  }
+}
+
+/**
+ * The length a string value declares when the file stores it LZF-compressed
+ * (its header: compressed length, then the plain length), from its first
+ * bytes; undefined for another type or encoding (its stored bytes bound it).
+ */
+export function declaredStringBytes(type: number, value: Uint8Array): number | undefined {
+  if (type !== 0 || value[0] !== LZF) return undefined;
+  const c = new Cursor(value, 1, value.length);
+  try {
+    c.length();
+    return c.length();
+  } catch {
+    // A header cut short: the decoder names the fault.
+    return undefined;
+  }
+}
+
+/** Throws {@link ValueTooBig} when the bytes the file stores for the value are over `limit` (before they are read). */
+export function checkStoredSize(key: { readonly name: Buffer }, storedBytes: number, limit: number): void {
+  if (storedBytes > limit) throw new ValueTooBig(key.name, storedBytes, limit, 'takes');
+}
+
+/** Throws {@link ValueTooBig} when the value read (`stored`) declares more than `limit` bytes once decompressed (before it is). */
+export function checkDeclaredSize(key: { readonly name: Buffer; readonly type: number }, stored: Uint8Array, limit: number): void {
+  const declared = declaredStringBytes(key.type, stored);
+  if (declared !== undefined && declared > limit) throw new ValueTooBig(key.name, declared, limit, `holds (LZF-compressed to ${stored.length} in the file)`);
+}

@@ -1,0 +1,70 @@
+/**
+ * A value over proto-max-bulk-len (512 MiB) is answered with an error naming
+ * the key and the limit, never read nor decompressed whole. Tested with the
+ * limit lowered (`maxValueBytes`, the CLI's `--proto-max-bulk-len`) on a file
+ * a real redis-server wrote: a value over it as stored, one stored
+ * LZF-compressed under it that declares more, and one under it.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkDeclaredSize, declaredStringBytes } from '../../../../lambdas/domain/serve/value-limit.js';
+import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { RawClient } from '../../../support/resp-raw.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+
+const LIMIT = 1000;
+let dir: string;
+let serving: Serving;
+let raw: RawClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-limit-'));
+  const server = await startRedisServer();
+  const c = server.client();
+  // Random bytes do not compress: stored as 2,000 bytes. 'x' × 5,000 is stored LZF-compressed in a few dozen bytes.
+  await c.pipeline().set('big', randomBytes(2000)).set('packed', 'x'.repeat(5000)).set('small', 'ok').rpush('list', 'a', 'b').exec();
+  await c.save();
+  copyFileSync(server.rdbPath, join(dir, 'point.rdb'));
+  c.disconnect();
+  await server.stop();
+  serving = await startServing({ location: join(dir, 'point.rdb'), port: 0, maxValueBytes: LIMIT });
+  raw = await RawClient.open(serving.port);
+}, 60_000);
+
+afterAll(async () => {
+  raw?.close();
+  await serving?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('serve: values over proto-max-bulk-len', () => {
+  it('answers a value stored over the limit with an error naming the key and the limit, and keeps serving', async () => {
+    const reply = await raw.call('GET', 'big');
+    expect(reply).toMatch(/^-ERR redis-dr serve could not answer GET: the value of "big" takes 20\d\d bytes, more than the 1000 a reply may hold/);
+    expect(reply).toContain('proto-max-bulk-len): restore the point to read it');
+    expect(await raw.call('DUMP', 'big')).toMatch(/^-ERR .*"big" takes/);
+    expect(await raw.call('GET', 'small')).toBe('$2\r\nok\r\n');
+    expect(await raw.call('LRANGE', 'list', '0', '-1')).toBe('*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+  });
+
+  it('refuses a compressed string whose declared length is over the limit before decompressing it', async () => {
+    const reply = await raw.call('GET', 'packed');
+    expect(reply).toMatch(
+      /^-ERR redis-dr serve could not answer GET: the value of "packed" holds \(LZF-compressed to \d+ in the file\) 5000 bytes, more than the 1000/,
+    );
+    expect(await raw.call('STRLEN', 'packed')).toMatch(/"packed" holds/);
+  });
+
+  it('reads the declared length from the LZF header alone (a crafted 600 MiB declaration, a few bytes)', () => {
+    // 0xc3: LZF; compressed length 2 (6-bit); plain length 0x80 + u32 big-endian 600 MiB.
+    const head = Buffer.from([0xc3, 0x02, 0x80, ...[0, 0, 0, 0].map((_, i) => ((600 * 1024 * 1024) >>> (8 * (3 - i))) & 0xff), 0x00, 0x00]);
+    expect(declaredStringBytes(0, head)).toBe(600 * 1024 * 1024);
+    expect(declaredStringBytes(14, head)).toBeUndefined();
+    expect(() => checkDeclaredSize({ name: Buffer.from('huge'), type: 0 }, head, 512 * 1024 * 1024)).toThrow(
+      /the value of "huge" holds \(LZF-compressed to 9 in the file\) 629145600 bytes, more than the 536870912/,
+    );
+  });
+});
