@@ -13,7 +13,7 @@
  * through the same verifier, and its keys held against the input's, in
  * order, in one digest (lambdas/domain/rdb/write/key-list.ts: a key copied
  * by its bytes, a re-encoded listpack value by the elements its transcoding
- * walk fed, write/transcode.ts, against those of its plain form read back);
+ * walk fed, lambdas/domain/rdb/write/transcode.ts, against those of its plain form read back);
  * on a difference the input is read again to name the first key that
  * differs (compare's canonical digests). Anything but
  * a verified, equal file removes the temporary file: no partial output.
@@ -372,7 +372,7 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   return `${head} cannot be expressed for ${target}: ${what}`;
 }
 
-/** A listpack key the target cannot read: written plain and digested from the same walk (write/transcode.ts), no elements decoded. */
+/** A listpack key the target cannot read: written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded. */
 function writeTranscoded(k: RdbKey, w: RdbFileWriter, plain: RdbOut, digest: KeyListDigest): void {
   digest.valueHead(k.db, k.name, k.expireAtMs);
   plain.clear();

@@ -82,7 +82,7 @@ export class FileReencoding {
   payload(k: RdbKey): Buffer | readonly Buffer[] {
     if (readsAsIs(k.type, this.source, this.target)) return k.payloadParts ?? k.payload;
     if (transcodes(k.type)) {
-      // A listpack value: walked straight into its plain form in one reused buffer (write/transcode.ts), then sealed.
+      // A listpack value: walked straight into its plain form in one reused buffer (lambdas/domain/rdb/write/transcode.ts), then sealed.
       this.out.clear();
       const type = transcodeListpacks(k.payload, this.out);
       this.reencoded++;
