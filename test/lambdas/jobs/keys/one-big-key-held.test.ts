@@ -107,3 +107,74 @@ describe('restore and --verify of big keys: one held at a time', () => {
     expect(reads.map((r) => r.alive)).toEqual([0, 0, 0]);
   });
 });
+
+/**
+ * The restore's writer bounds the payload bytes in flight, not only the
+ * batches (four): a big key waits in the socket while the server restores
+ * the one before, and with four in flight the reader read two more
+ * meanwhile (eight 60 MiB lists peaked at 231 MB against 220 MB). Here the
+ * target sleeps (DEBUG SLEEP) as the first stream is sent: the third is not
+ * read before the first is answered (the one in flight and the one read
+ * next, no more).
+ */
+describe('the restore of big keys into a slow target: the one in flight and the one read next, no more', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let file: Buffer;
+  let at1: number;
+  let at3: number;
+  let opens = 0;
+  let answered = 0;
+  /** Batches answered when the write pass's parser was inside the third stream. */
+  let answeredAtThird: number | undefined;
+
+  const files = (): RdbFileSource[] => [
+    {
+      location: 'dump.rdb',
+      open: async function* () {
+        const writing = ++opens === 2; // the restore's second read, which writes
+        let slept = false;
+        for (let at = 0; at < file.length; at += CHUNK) {
+          if (writing && !slept && at >= at1) {
+            slept = true;
+            // The target stops reading for 2 s as the first stream starts: its RESTORE waits, answered late.
+            void target.client().call('DEBUG', 'SLEEP', '2');
+          }
+          // Past the block the second read holds back until its CRC matched (1 MiB): the parser is inside the third stream.
+          if (writing && answeredAtThird === undefined && at > at3 + BLOCK_BYTES + CHUNK) answeredAtThird = answered;
+          yield new Uint8Array(file.subarray(at, at + CHUNK));
+          await tick();
+        }
+      },
+    },
+  ];
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedisServer(), startRedisServer({ args: ['--enable-debug-command', 'yes'] })]);
+    const src = source.client();
+    for (const name of ['stream:1', 'stream:2', 'stream:3']) {
+      for (let from = 0; from < 2000; from += 500) {
+        const p = src.pipeline();
+        for (let i = from; i < from + 500; i++) p.xadd(name, '*', 'v', randomBytes(1024));
+        await p.exec();
+      }
+    }
+    file = readFileSync(await bgsave(source, src));
+    [at1, , at3] = ['stream:1', 'stream:2', 'stream:3'].map((n) => file.indexOf(n)).sort((a, b) => a - b) as [number, number, number];
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+  });
+
+  it('the third stream is read only once the first is answered', async () => {
+    const restored = await restoreRdbKeys({ files: files() }, keyspaceOf(target.client()), {
+      batchBytes: 1024 * 1024,
+      bytesInFlight: 1024 * 1024,
+      onBatch: () => {
+        answered++;
+      },
+    });
+    expect(restored).toMatchObject({ copied: 3, failed: 0, error: undefined });
+    expect(answeredAtThird).toBeGreaterThanOrEqual(1);
+  });
+});
