@@ -96,6 +96,32 @@ interface Run {
   readonly boundMB: number;
   readonly copied?: number;
   readonly equal?: boolean | null;
+  /** The 1-minute load average before and after the run (the machine is shared: a peak under load says more than a time). */
+  readonly load: readonly [number, number];
+}
+
+/** The 1-minute load average. */
+const loadNow = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+/** The results file, written after every run (`complete` false until the last): a run cut short keeps what it measured. */
+function writeResults(runs: readonly Run[], complete: boolean): { ok: boolean; met: boolean } {
+  const ok = runs.every((r) => r.code === 0 && r.copied === VALUES && (!r.verify || r.equal === true));
+  const met = runs.every((r) => r.maxRssMB !== null && r.maxRssMB <= r.boundMB);
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const results = {
+    date: new Date().toISOString(),
+    code: gitDescription(['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'bench/migrate/big-types.ts'], 'uncommitted changes'),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, loadAtEnd: load },
+    values: VALUES,
+    valueBytes: VALUE_BYTES,
+    elementBytes: ELEMENT,
+    complete,
+    runs,
+    met,
+    ok,
+  };
+  writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+  return { ok, met };
 }
 
 async function main(): Promise<void> {
@@ -111,6 +137,7 @@ async function main(): Promise<void> {
       for (const verify of flags.modes.split(',').map((m) => m === 'verify')) {
         const target = await startRedisServer({ args: ['--maxmemory', '0', '--databases', '16'] });
         try {
+          const loadBefore = loadNow();
           const { process: p, report: j, maxRssMB } = await migrateFromRdb(file, target.url, verify, scratch);
           runs.push({
             case: kase,
@@ -122,32 +149,20 @@ async function main(): Promise<void> {
             boundMB,
             copied: j.copied,
             equal: verify ? (j.verify?.equal ?? null) : null,
+            load: [loadBefore, loadNow()],
           });
           log(
             `  ${kase}${verify ? ' --verify' : ''}: ${(rdbBytes / MB).toFixed(1)} MB file, exit ${p.code}, ${p.wallSeconds.toFixed(1)} s, peak RSS ${maxRssMB?.toFixed(1)} MB ` +
-              `(bound ${boundMB} MB), copied ${j.copied}, equal ${j.verify?.equal}${p.code === 0 ? '' : `\n${p.stderr.slice(-600)}${p.stdout.slice(-600)}`}`,
+              `(bound ${boundMB} MB), copied ${j.copied}, equal ${j.verify?.equal}, load ${loadBefore}–${loadNow()}${p.code === 0 ? '' : `\n${p.stderr.slice(-600)}${p.stdout.slice(-600)}`}`,
           );
+          writeResults(runs, false);
         } finally {
           await target.stop();
         }
       }
       rmSync(file, { force: true });
     }
-    const ok = runs.every((r) => r.code === 0 && r.copied === VALUES && (!r.verify || r.equal === true));
-    const met = runs.every((r) => r.maxRssMB !== null && r.maxRssMB <= r.boundMB);
-    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    const results = {
-      date: new Date().toISOString(),
-      code: gitDescription(['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'bench/migrate/big-types.ts'], 'uncommitted changes'),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, loadAtEnd: load },
-      values: VALUES,
-      valueBytes: VALUE_BYTES,
-      elementBytes: ELEMENT,
-      runs,
-      met,
-      ok,
-    };
-    writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+    const { ok, met } = writeResults(runs, true);
     log(`bound 2 × ${VALUE_BYTES / MB} MB + 100 MB = ${boundMB} MB: ${met ? 'met' : 'NOT met'} in every case; runs ok: ${ok}; ${flags.out}`);
     if (!ok || !met) process.exitCode = 1;
   } finally {

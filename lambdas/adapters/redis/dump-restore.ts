@@ -385,7 +385,7 @@ export function restoreError(failure: Error, key: Buffer): string {
  * reply (OOM, READONLY, NOPERM, …) is returned as is. A broken pipe
  * rejects; through a router, a broken node's keys get its connection error.
  */
-export async function restoreBatch(
+export function restoreBatch(
   via: RespPipe | KeyRouter,
   items: readonly { readonly key: Buffer; readonly payload: Buffer | readonly Buffer[]; readonly expireAtMs: number | null }[],
   replace: boolean,
@@ -396,18 +396,29 @@ export async function restoreBatch(
     if (replace) args.push(REPLACE);
     out.push(args);
   };
-  let replies: Reply[];
-  if (isRouter(via))
-    replies = await via.route(
-      items.map((it) => it.key),
-      1,
-      build,
-    );
-  else {
-    const commands: Command[] = [];
-    for (let i = 0; i < items.length; i++) build(i, commands);
-    replies = await via.exec(encodeCommandParts(commands), commands.length);
+  // Not an async function: its frame, holding `items` (the payloads), would wait for the answers (see keyspace.ts pipeRouter).
+  let replies: Promise<Reply[]>;
+  try {
+    if (isRouter(via))
+      replies = via.route(
+        items.map((it) => it.key),
+        1,
+        build,
+      );
+    else {
+      const commands: Command[] = [];
+      for (let i = 0; i < items.length; i++) build(i, commands);
+      replies = via.exec(encodeCommandParts(commands), commands.length);
+    }
+  } catch (err) {
+    return Promise.reject(err);
   }
+  // A function of the module's: a closure made here would share the context `build` keeps `items` in.
+  return replies.then(restoreOutcomes);
+}
+
+/** RESTORE replies as outcomes: restored, exists (BUSYKEY), or the error. */
+function restoreOutcomes(replies: readonly Reply[]): RestoreOutcome[] {
   return replies.map((r) => {
     if (!(r instanceof Error)) return 'restored';
     return r.message.startsWith('BUSYKEY') ? 'exists' : r;

@@ -74,26 +74,37 @@ function received(err: unknown): readonly Reply[] {
   return err instanceof RedisBatchBrokenError ? err.received : [];
 }
 
-/** A router over one pipe (a single server). */
+/**
+ * A router over one pipe (a single server). The commands are built and
+ * encoded at once and nothing here keeps them once the pipe has them: no
+ * redirect to send them again, so a big RESTORE's payload is let go when
+ * the socket has written it, not when the server answers.
+ */
 export function pipeRouter(pipe: RespPipe | (() => Promise<RespPipe>)): KeyRouter {
   return {
-    async route(keys, perKey, build) {
+    route(keys, perKey, build) {
       const commands: Command[] = [];
       for (let i = 0; i < keys.length; i++) build(i, commands);
-      try {
-        const p = typeof pipe === 'function' ? await pipe() : pipe;
-        return await p.exec(encodeCommandParts(commands), commands.length);
-      } catch (err) {
+      const count = commands.length;
+      const replies = keys.length * perKey;
+      // Chained, not awaited: a suspended async frame would hold the encoded commands until the replies came.
+      return sendOn(pipe, encodeCommandParts(commands), count).catch((err: unknown) => {
         // Answers that came before the break are kept: only the unanswered commands carry the error.
-        const replies = new Array<Reply>(keys.length * perKey);
-        fill(replies, 0, replies.length, err);
+        const out = new Array<Reply>(replies);
+        fill(out, 0, out.length, err);
         received(err).forEach((r, j) => {
-          replies[j] = r;
+          out[j] = r;
         });
-        return replies;
-      }
+        return out;
+      });
     },
   };
+}
+
+/** `payload` (holding `count` commands) on the pipe, opened first when it is a function. */
+function sendOn(pipe: RespPipe | (() => Promise<RespPipe>), payload: Buffer | Buffer[], count: number): Promise<Reply[]> {
+  if (typeof pipe !== 'function') return pipe.exec(payload, count);
+  return pipe().then((p) => p.exec(payload, count));
 }
 
 /** Options of {@link keyspaceOf} and {@link openKeyspace}. */
@@ -304,6 +315,11 @@ class ClusterKeyspace implements Keyspace {
     return sizes.reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * Each key's commands to the primary serving its slot, following MOVED and
+   * ASK. Unlike {@link pipeRouter}, `build` (and so a RESTORE's payload) is
+   * kept until every command is answered: a redirected one is built again.
+   */
   async route(keys: readonly Buffer[], perKey: number, build: (i: number, out: Command[]) => void): Promise<Reply[]> {
     const replies = new Array<Reply>(keys.length * perKey);
     let pending: number[] = keys.map((_, i) => i);

@@ -339,12 +339,36 @@ export function endpointOf(node: Redis): PipeEndpoint {
 }
 
 /**
+ * The handler of `count` replies and the promise of them. Made apart from
+ * the payload: a handler waits in the queue until its reply comes, and one
+ * made beside the payload would keep it (a big key's RESTORE, 60 MiB) alive
+ * until the server answered, long after the socket wrote it.
+ */
+function collectReplies(count: number): { replies: Promise<Reply[]>; handler: ReplyHandler } {
+  let handler!: ReplyHandler;
+  const replies = new Promise<Reply[]>((resolve, reject) => {
+    const got: Reply[] = [];
+    let failed = false;
+    handler = (reply) => {
+      if (failed) return;
+      if (reply instanceof RedisConnectionError) {
+        failed = true;
+        return reject(new RedisBatchBrokenError(reply, got));
+      }
+      got.push(reply);
+      if (got.length === count) resolve(got);
+    };
+  });
+  return { replies, handler };
+}
+
+/**
  * A socket that sends pipelined commands and hands each reply to the handler
  * queued with it. A broken connection hands every waiting handler the error
  * (a {@link RedisConnectionError}; error replies are plain `Error`s).
  */
 export class RespPipe {
-  /** Handlers in order; an answered one is cleared at once (its closure holds its batch's encoded commands, a big RESTORE payload among them). */
+  /** Handlers in order; an answered one is cleared at once (its closure holds its batch's replies; made apart from the commands: collectReplies). */
   private readonly handlers: (ReplyHandler | undefined)[] = [];
   private head = 0;
   private broken?: Error;
@@ -431,21 +455,10 @@ export class RespPipe {
    * with a {@link RedisBatchBrokenError} holding the replies that came first.
    */
   exec(payload: Buffer | readonly Buffer[], count: number): Promise<Reply[]> {
-    return new Promise((resolve, reject) => {
-      const replies: Reply[] = [];
-      let failed = false;
-      const handler: ReplyHandler = (reply) => {
-        if (failed) return;
-        if (reply instanceof RedisConnectionError) {
-          failed = true;
-          return reject(new RedisBatchBrokenError(reply, replies));
-        }
-        replies.push(reply);
-        if (replies.length === count) resolve(replies);
-      };
-      if (count === 0) return resolve(replies);
-      this.send(payload, new Array<ReplyHandler>(count).fill(handler));
-    });
+    if (count === 0) return Promise.resolve([]);
+    const { replies, handler } = collectReplies(count);
+    this.send(payload, new Array<ReplyHandler>(count).fill(handler));
+    return replies;
   }
 
   /** One command; an error reply rejects. */

@@ -9,8 +9,10 @@
  * since throws FileChangedError at that block).
  *
  * The caller breaks out of the batches to stop (the file is closed); a
- * batch it breaks on is its own. Memory: the parser's, and one batch.
+ * batch it breaks on is its own. Memory: the parser's, and one batch: a
+ * batch's keys are let go when the next batch is asked for.
  */
+import { collectGarbage } from '../../adapters/host/collect-garbage.js';
 import type { BlockDigests } from '../../domain/rdb/block-digests.js';
 import type { RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 
@@ -38,27 +40,65 @@ export interface RdbKeyBatch {
   readonly last: boolean;
 }
 
-/** The keys `reader` takes from `file`, in batches; the reader's `end()` after them says what the read found. */
+/**
+ * The keys `reader` takes from `file`, in batches; the reader's `end()` after them says what the read found.
+ *
+ * A batch is the caller's until it asks for the next one: then the batch's
+ * keys are let go (its array emptied) before another byte is read, and,
+ * after a batch of {@link COLLECT_AFTER_BYTES} or more, collected. Else the
+ * previous key (a 60 MiB stream's payload) stays reachable from the
+ * suspended loops' variables until the next key is complete, and the
+ * process holds two big values where one is the design (issue 54 item 10).
+ */
 export async function* readRdbBatches(file: RdbFileSource, reader: RdbKeyReader, options: RdbBatchOptions): AsyncGenerator<RdbKeyBatch> {
-  let batch: RdbKey[] = [];
-  let bytes = 0;
+  const batches = new Batcher(options);
   for await (const chunk of options.digests ? options.digests.check(file.open()) : file.open()) {
-    for (const key of reader.push(chunk)) {
-      options.onKey?.(key);
-      if (batch.length > 0 && bytes + key.payloadBytes > options.batchBytes) {
-        yield { keys: batch, last: false };
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(key);
-      bytes += key.payloadBytes;
-      if (batch.length >= options.batchSize || bytes >= options.batchBytes) {
-        yield { keys: batch, last: false };
-        batch = [];
-        bytes = 0;
-      }
+    // The keys go into batches in a generator of the chunk's: no variable of this frame holds a key past its batch.
+    for (const keys of batches.take(reader.push(chunk))) {
+      yield { keys, last: false };
+      batches.release(keys);
     }
     if (reader.error) break;
   }
-  if (batch.length > 0) yield { keys: batch, last: true };
+  const rest = batches.rest();
+  if (rest.length > 0) yield { keys: rest, last: true };
+}
+
+/** The payload bytes of a batch after which the next read starts with a full collection (adapters/host/collect-garbage.ts). */
+export const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
+
+/** Keys into batches bounded by count and payload bytes. */
+class Batcher {
+  private batch: RdbKey[] = [];
+  private bytes = 0;
+
+  constructor(private readonly options: RdbBatchOptions) {}
+
+  /** The batches `keys` complete, as they complete (a key that would take a batch past its bytes starts the next one). */
+  *take(keys: Iterable<RdbKey>): Generator<RdbKey[]> {
+    const { batchSize, batchBytes, onKey } = this.options;
+    for (const key of keys) {
+      onKey?.(key);
+      if (this.batch.length > 0 && this.bytes + key.payloadBytes > batchBytes) yield this.rest();
+      this.batch.push(key);
+      this.bytes += key.payloadBytes;
+      if (this.batch.length >= batchSize || this.bytes >= batchBytes) yield this.rest();
+    }
+  }
+
+  /** The open batch, handed over (a new one begins). */
+  rest(): RdbKey[] {
+    const out = this.batch;
+    this.batch = [];
+    this.bytes = 0;
+    return out;
+  }
+
+  /** A batch the caller is done with: its keys let go, and a big one's bytes collected before the next are read. */
+  release(keys: RdbKey[]): void {
+    let bytes = 0;
+    for (const k of keys) bytes += k.payloadBytes;
+    keys.length = 0;
+    if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
+  }
 }

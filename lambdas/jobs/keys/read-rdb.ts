@@ -50,7 +50,7 @@ import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
-import { RdbKeyReader } from '../../domain/rdb/keys.js';
+import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import { KeyDigestSet } from '../../domain/rdb/format/key-digests.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
@@ -459,25 +459,33 @@ class RdbRestore {
       digests: this.blocks[i]!,
       onKey: () => writer.counts.scanned++,
     });
-    let writing = true;
     for await (const { keys } of batches) {
-      if (writer.stopped) break;
-      // Each run of keys of one database into its own; a big key's payload in parts (the file's chunks): written as they are, never joined.
-      for (let from = 0, to = 0; writing && from < keys.length; from = to) {
-        const d = keys[from]!.db;
-        for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
-        const batch = keys
-          .slice(from, to)
-          .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
-        writing = await (await windows.for(d)).write(batch);
-      }
-      if (!writing) break;
+      if (writer.stopped || !(await this.writeBatch(keys, windows, re))) break;
     }
     await windows.drain();
     this.notSelected += reader.unwanted;
     // A cluster-mode recovery point holds its function libraries in every shard's file: restored once.
     for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
     this.compareReads(source.location, reader.end(), this.files[i]?.report);
+  }
+
+  /**
+   * One batch of the second read, each run of keys of one database into its
+   * own window; false once the writer stops. A big key's payload in parts
+   * (the file's chunks) is written as they are, never joined. In a call of
+   * its own: what it built is let go when it returns, not held by the
+   * suspended read loop while the next batch is read.
+   */
+  async writeBatch(keys: readonly RdbKey[], windows: WindowPerDb, re: FileReencoding | undefined): Promise<boolean> {
+    for (let from = 0, to = 0; from < keys.length; from = to) {
+      const d = keys[from]!.db;
+      for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
+      const batch = keys
+        .slice(from, to)
+        .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
+      if (!(await (await windows.for(d)).write(batch))) return false;
+    }
+    return true;
   }
 
   /** The second read of a file held against its verification: it must meet the same keys, and end as cleanly. */

@@ -51,6 +51,22 @@ import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/k
  */
 export const WRITES_IN_FLIGHT = 4;
 
+/**
+ * Payload bytes of the batches in flight past which the older ones are
+ * answered before the reader reads on (the newest is always sent): with
+ * big keys, the one being restored and the one read next are all that is
+ * held, two values (issue 54 item 10: eight 60 MiB lists peaked at 231 MB
+ * when four could wait in the socket).
+ */
+export const BYTES_IN_FLIGHT = 2 * 8 * 1024 * 1024;
+
+/** Payload bytes of keys to write (a big key's in parts). */
+function payloadBytes(keys: readonly WriteKey[]): number {
+  let n = 0;
+  for (const k of keys) n += Buffer.isBuffer(k.payload) ? k.payload.length : (k.payload as readonly Buffer[]).reduce((m, p) => m + p.length, 0);
+  return n;
+}
+
 /** Keys remembered as skipped, for --verify (beyond it, a key that differs on a skip run is taken as skipped: see lambdas/jobs/keys/migrate.ts `migrateExplain`). */
 export const SKIPPED_KEYS_REMEMBERED = 1_000_000;
 
@@ -222,7 +238,7 @@ export class KeyWriter {
 /** One reader lane's batches in flight: {@link write} each batch, then {@link drain}. */
 export class WriteWindow {
   /** Batches whose RESTOREs were sent and whose answers are not counted yet, oldest first. */
-  private readonly sent: { readonly keys: readonly SentKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]> }[] = [];
+  private readonly sent: { readonly keys: readonly SentKey[]; readonly outcomes: Promise<readonly RestoreOutcome[]>; readonly bytes: number }[] = [];
 
   constructor(
     private readonly writer: KeyWriter,
@@ -269,10 +285,14 @@ export class WriteWindow {
       const outcomes = !options.dryRun && live.length > 0 ? restoreBatch(this.target, live, mode === 'replace') : Promise.resolve([]);
       outcomes.catch(() => undefined); // counted (or its failure recorded) by countOldest
       // The RESTOREs are encoded: kept until answered without their payloads, so a big key is not held twice.
-      this.sent.push({ keys: live.map((k) => ({ key: k.key, module: k.module })), outcomes });
+      this.sent.push({ keys: live.map((k) => ({ key: k.key, module: k.module })), outcomes, bytes: payloadBytes(live) });
       // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
       const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
       while (this.sent.length >= inFlight) await this.countOldest();
+      // Past BYTES_IN_FLIGHT, the older batches answered first: a big key waits in the socket until the server has
+      // restored the one before, and the reader must not read two more meanwhile (this batch and the next read: two).
+      const bound = options.bytesInFlight ?? BYTES_IN_FLIGHT;
+      while (this.sent.length > 1 && this.sent.reduce((n, b) => n + b.bytes, 0) > bound) await this.countOldest();
       if (w.stopped || (await w.evicted())) return false; // an eviction: each further write may push out a live key
       if (options.shouldStop?.()) w.interrupted = true;
       return !w.stopped;

@@ -113,6 +113,13 @@ describe('migrate --from-rdb: every database of the file', () => {
     expect(await target.client().info('keyspace')).not.toMatch(/^db\d+:/m);
   });
 
+  it('refuses two databases of the file into one of the target (issue 54 item 3: `x` is in both), before writing (exit 2)', async () => {
+    const merged = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0:5', '--db', '3:5');
+    expect(merged.status).toBe(2);
+    expect(merged.stderr).toContain('--db 0:5 and --db 3:5 write two source databases into target database 5');
+    expect(await target.client().info('keyspace')).not.toMatch(/^db\d+:/m);
+  });
+
   it('--verify holds each database against its own: a key skip kept in database 0 is expected, the same name changed in database 9 is a difference', async () => {
     await at(target, 0).set('x', 'written on the target since');
     const targets = new Map<number, RdbTarget>([0, 3, 9].map((d) => [d, { db: d, keyspace: keyspaceOf(at(target, d)) }]));
