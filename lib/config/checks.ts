@@ -69,12 +69,38 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
 
 /** The probe runs in the caches' VPC: it needs the primary region's network. */
 function checkProbe(root: Json, plan: Json | undefined, index: number, problems: Problem[]): void {
-  if (asObject(plan?.probe)?.enabled !== true || asObject(root.network)) return;
+  const probe = asObject(plan?.probe);
+  checkSecretKey(probe?.authSecretArn, probe?.authSecretKmsKeyArn, ['plans', index, 'probe'], ['authSecretArn', 'authSecretKmsKeyArn'], problems);
+  if (probe?.enabled !== true || asObject(root.network)) return;
   problems.push({
     path: ['plans', index, 'probe', 'enabled'],
     message:
       "needs the caches' network, got true without network: set network (vpcId, subnetIds, securityGroupIds) so the probe can reach the caches, or turn the probe off",
   });
+}
+
+/**
+ * A secret's customer managed key names a secret to decrypt, and is in the
+ * secret's region: Secrets Manager encrypts a secret with a key of its own
+ * region, and the grant is for calls through Secrets Manager there.
+ */
+function checkSecretKey(secret: unknown, key: unknown, at: (string | number)[], [secretField, keyField]: [string, string], problems: Problem[]): void {
+  const keyRegion = KMS_KEY_ARN.exec(asString(key) ?? '')?.[1];
+  if (!keyRegion) return;
+  const secretArn = asString(secret);
+  if (!secretArn) {
+    problems.push({
+      path: [...at, keyField],
+      message: `names the key of ${secretField}, got ${show(key)} without ${secretField}: set ${secretField}, or leave ${keyField} out`,
+    });
+    return;
+  }
+  const secretRegion = SECRET_ARN.exec(secretArn)?.[1];
+  if (secretRegion && secretRegion !== keyRegion)
+    problems.push({
+      path: [...at, keyField],
+      message: `must be a key in ${secretRegion} (the region of ${secretField}), got ${show(key)} in ${keyRegion}: give the ARN of the key that encrypts the secret (aws secretsmanager describe-secret --secret-id <arn>: KmsKeyId)`,
+    });
 }
 
 /**
@@ -124,6 +150,7 @@ function checkDrillRbac(root: Json, drill: Json, index: number, where: string | 
     });
     return;
   }
+  checkSecretKey(rbac.secretArn, rbac.secretKmsKeyArn, ['plans', index, 'drill', 'rbac'], ['secretArn', 'secretKmsKeyArn'], problems);
   const secretArn = asString(rbac.secretArn);
   const secretRegion = secretArn ? SECRET_ARN.exec(secretArn)?.[1] : undefined;
   const drillRegion = asString(asObject(where === 'dr' ? root.dr : root.primary)?.region);

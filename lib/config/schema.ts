@@ -183,6 +183,17 @@ function resolveSchedule(override: { cron: string; timeZone?: string } | undefin
   return { cron: override?.cron ?? defaultCron, timeZone: override?.timeZone ?? planTimeZone };
 }
 
+/** A secret's customer managed KMS key: IAM grants kms:Decrypt on the key's ARN, never on an alias. */
+const secretKeyArn = z
+  .string()
+  .regex(KMS_KEY_ARN, {
+    error: says(
+      'must be a KMS key ARN like "arn:aws:kms:eu-west-1:111122223333:key/<id>"',
+      'not an alias (IAM grants kms:Decrypt on the key ARN); leave it out when the secret uses the AWS managed key aws/secretsmanager',
+    ),
+  })
+  .optional();
+
 const retentionSchema = retentionCountsSchema
   .extend({
     dryRun: z.boolean().default(false).meta({ description: 'Log what would be deleted, delete nothing.' }),
@@ -236,6 +247,10 @@ const planSchema = z
           .regex(SECRET_ARN, { error: says('must be a Secrets Manager secret ARN') })
           .optional()
           .meta({ description: 'Secret with the AUTH token ({"password"}) or RBAC user ({"username","password"}) of the caches, when they require one.' }),
+        authSecretKmsKeyArn: secretKeyArn.meta({
+          description:
+            "The customer managed KMS key that encrypts authSecretArn, when it is not the AWS managed aws/secretsmanager: the probe's role and the operator policy get kms:Decrypt on exactly this key, only through Secrets Manager in the secret's region and only for that secret.",
+        }),
       })
       .prefault({})
       .meta({ description: 'The snapshot probe: proves in drills that a restore holds exactly that snapshot (one SET of one key on the source).' }),
@@ -296,6 +311,10 @@ const planSchema = z
               .string()
               .regex(SECRET_ARN, { error: says('must be a Secrets Manager secret ARN') })
               .meta({ description: 'Secret with {"username","password"} of a user in that group: the verify step connects as this user.' }),
+            secretKmsKeyArn: secretKeyArn.meta({
+              description:
+                "The customer managed KMS key that encrypts secretArn, when it is not the AWS managed aws/secretsmanager: the verify function's role gets kms:Decrypt on exactly this key, only through Secrets Manager and only for that secret.",
+            }),
           })
           .optional()
           .meta({

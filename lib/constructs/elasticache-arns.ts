@@ -1,5 +1,4 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
@@ -103,62 +102,4 @@ export function acknowledgeSnapshotWildcards(role: Construct, what: string): voi
  */
 export function secretArnResources(arn: string): string[] {
   return [arn, `${arn}-??????`];
-}
-
-/**
- * Lets `role` read the configured secrets (each as given and with the
- * suffix Secrets Manager appends, see {@link secretArnResources}), and
- * acknowledges the `??????` wildcard of each.
- *
- * A secret under a customer managed KMS key is readable only with
- * `kms:Decrypt` on that key as well (the AWS managed `aws/secretsmanager`
- * key's policy grants it to the account by itself). The key is not in the
- * config, so the grant names the keys of the secret's own account and region
- * and is scoped by the two conditions Secrets Manager's own key-policy
- * examples use: the call comes through Secrets Manager in that region
- * (`kms:ViaService`), and the data key belongs to one of these secrets (the
- * `SecretARN` encryption context Secrets Manager sets on every data key).
- * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
- */
-export function grantReadSecrets(role: iam.IRole, sid: string, arns: readonly string[]): void {
-  const secrets = [...new Set(arns)];
-  if (secrets.length === 0) return;
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: ['secretsmanager:GetSecretValue'], resources: secrets.flatMap(secretArnResources) }));
-  for (const [i, keys] of secretKeyScopes(secrets).entries()) {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: `${sid}Key${i === 0 ? '' : i + 1}`,
-        actions: ['kms:Decrypt'],
-        resources: [keys.keyArns],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `secretsmanager.${keys.region}.amazonaws.com` },
-          StringLike: { 'kms:EncryptionContext:SecretARN': keys.secrets.flatMap(secretArnResources) },
-        },
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${keys.keyArns}]`,
-      reason:
-        "The secrets' customer managed KMS key is not in the config; kms:Decrypt is limited to calls Secrets Manager makes for exactly these secrets (kms:ViaService and the SecretARN encryption context).",
-    });
-  }
-  Validations.of(role).acknowledge(
-    ...secrets.map((arn) => ({
-      id: `AwsSolutions-IAM5[Resource::${arn}-??????]`,
-      reason: 'The configured secret ARN may lack the 6-character suffix Secrets Manager appends; ?????? matches exactly that suffix of this one secret.',
-    })),
-  );
-}
-
-/** The secrets grouped by the partition, region and account their keys live in (a secret's key is always in its own account and region). */
-function secretKeyScopes(secrets: readonly string[]): { region: string; keyArns: string; secrets: string[] }[] {
-  const groups = new Map<string, { region: string; keyArns: string; secrets: string[] }>();
-  for (const arn of secrets) {
-    const [, partition, , region, account] = arn.split(':');
-    const keyArns = `arn:${partition}:kms:${region}:${account}:key/*`;
-    const group = groups.get(keyArns) ?? { region, keyArns, secrets: [] };
-    group.secrets.push(arn);
-    groups.set(keyArns, group);
-  }
-  return [...groups.values()];
 }

@@ -12,8 +12,8 @@ import {
   managedSnapshotPatterns,
   nagArnRef,
   nagElastiCacheArn,
-  grantReadSecrets,
 } from './elasticache-arns.js';
+import { grantReadSecrets, probeSecrets } from './secret-keys.js';
 import { JobFunction } from './job-function.js';
 import { PlanSchedules } from './plan-schedules.js';
 
@@ -79,11 +79,7 @@ export class SnapshotSchedule extends Construct {
       // The snapshot function stays outside the VPC (it calls the ElastiCache API) and invokes the probe.
       this.probe.function.grantInvoke(this.function.role);
       this.function.function.addEnvironment('PROBE_FUNCTION_NAME', this.probe.function.functionName);
-      grantReadSecrets(
-        this.probe.role,
-        'ReadCacheAuth',
-        probing.map((p) => p.probe.authSecretArn).filter((a): a is string => a !== undefined),
-      );
+      grantReadSecrets(this.probe.role, 'ReadCacheAuth', probeSecrets(probing));
       Validations.of(this.function.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.probe.function)}:*]`,
         reason: "lambda:InvokeFunction on the probe's own versions (ARN:*), granted by the CDK; no other function.",

@@ -5,9 +5,12 @@ import { allCommands, commandPath, createProgram } from '../../cli/program.js';
 import { CALLS_DIR, checkedInCalls } from '../support/aws-calls.js';
 import { RECORDED_NAMES, requestsOfCall } from '../support/iam.js';
 import {
+  AUTH_SECRET_KEY_PLACEHOLDER,
   AUTH_SECRET_PLACEHOLDER,
+  AUTH_SECRET_REGION_PLACEHOLDER,
   alertTopicArnPatterns,
   alertTopicLogicalId,
+  authSecretKeyStatement,
   authSecretResources,
   DEPLOYMENT_PLACEHOLDER,
   orgSelftestRecords,
@@ -94,7 +97,12 @@ describe('docs/deploying.md: what the operator CLI needs', () => {
     expect(policy.Statement.find((s) => s.Sid === 'OrganizationSelftestRecords')?.Resource).toBe(orgSelftestRecords());
     // No statement names every topic or every secret.
     expect(JSON.stringify(policy)).not.toMatch(/arn:aws:sns:\*:\*:\*"|secret:\*"/);
-    for (const placeholder of [DEPLOYMENT_PLACEHOLDER, AUTH_SECRET_PLACEHOLDER]) expect(section).toContain(`\`${placeholder}\``);
+    // The secrets' customer managed keys (issue 53 item 1): the one statement that names them, by placeholder.
+    expect(policy.Statement.filter((s) => s.Action.includes('kms:Decrypt') && JSON.stringify(s).includes(AUTH_SECRET_KEY_PLACEHOLDER))).toEqual([
+      authSecretKeyStatement(),
+    ]);
+    for (const placeholder of [DEPLOYMENT_PLACEHOLDER, AUTH_SECRET_PLACEHOLDER, AUTH_SECRET_KEY_PLACEHOLDER]) expect(section).toContain(`\`${placeholder}\``);
+    expect(section).toContain(`secretsmanager.${AUTH_SECRET_REGION_PLACEHOLDER}.amazonaws.com`);
   });
 
   it('finds a command without a row and an action a row leaves out (planted)', () => {

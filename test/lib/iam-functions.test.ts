@@ -11,12 +11,14 @@ import {
   type IamRequest,
   type KmsEncrypted,
   kmsEncryptedResources,
+  kmsEncryptedSecrets,
   kmsRequestsOf,
   type PolicyDocument,
   requestsOfCall,
   rolePolicies,
 } from '../support/iam.js';
 import { DRILLS_CONFIG } from '../support/state-machine.js';
+import { type ConfiguredSecret, probeSecrets } from '../../lib/constructs/secret-keys.js';
 import { type Synthesized, synthesize } from '../support/synth.js';
 
 const ACCOUNT = '000000000000';
@@ -33,6 +35,23 @@ interface FunctionRole {
   readonly config: RedisDrConfig;
   /** The stack's KMS-encrypted resources: a publish or write to one needs its key too. */
   readonly encrypted: readonly KmsEncrypted[];
+}
+
+/** A customer managed key the simulation assumes for a secret whose key the config does not name. */
+const UNNAMED_KEY_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
+
+/**
+ * The config's secrets as KMS-encrypted (issue 53 item 1): each under its
+ * configured customer managed key, or one the config does not name (the
+ * roles' grant covers the keys of the secret's account and region). A secret
+ * under `aws/secretsmanager` needs no grant, so it is not simulated.
+ */
+function configuredSecretKeys(config: RedisDrConfig): ConfiguredSecret[] {
+  const rbac = config.plans.flatMap((p) => (p.drill.rbac ? [{ arn: p.drill.rbac.secretArn, kmsKeyArn: p.drill.rbac.secretKmsKeyArn }] : []));
+  return [...probeSecrets(config.plans), ...rbac].map(({ arn, kmsKeyArn }) => {
+    const [, partition, , region, account] = arn.split(':');
+    return { arn, kmsKeyArn: kmsKeyArn ?? `arn:${partition}:kms:${region}:${account}:key/${UNNAMED_KEY_ID}` };
+  });
 }
 
 /** Every resource the role's statements name for one of `actions` (prefix match), without wildcards' owners. */
@@ -181,7 +200,10 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
             policies: rolePolicies(json, id, standIns),
             standIns,
             config,
-            encrypted: kmsEncryptedResources(json, standIns),
+            encrypted: [
+              ...kmsEncryptedResources(json, standIns),
+              ...kmsEncryptedSecrets(configuredSecretKeys(config) as { arn: string; kmsKeyArn: string }[], standIns),
+            ],
           });
         }
       }
@@ -210,7 +232,8 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
             throw e;
           }
           judged++;
-          // KMS-aware: a publish or write to an encrypted resource of the stack needs its key as well (issue 53 item 1).
+          // KMS-aware: a publish or write to an encrypted resource of the stack, or a read of a secret under a customer
+          // managed key, needs its key as well (issue 53 item 1).
           for (const request of [...requests, ...requests.flatMap((r) => kmsRequestsOf(r, role.encrypted))]) {
             checked++;
             const result = await evaluate(role.policies, request, role.standIns);
@@ -265,6 +288,43 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       }
     }
     expect(keyed).toBeGreaterThan(10);
+  });
+
+  it('KMS-aware: reading a secret under a customer managed key needs kms:Decrypt on exactly the configured key, only through Secrets Manager, only for that secret (issue 53 items 1, 3)', async () => {
+    const reads = recordedCalls()
+      .get('probe')!
+      .filter((c) => c.operation === 'GetSecretValue');
+    expect(reads.length).toBeGreaterThan(0);
+    const probes = roles.filter((r) => r.handler === 'probe');
+    // The drills fixture names the secret's key; config/example.json does not (the roles' grant covers its account's keys).
+    const named = probes.filter((r) => r.config.plans.some((p) => p.probe.authSecretKmsKeyArn));
+    expect(named.length).toBe(1);
+    expect(probes.length).toBeGreaterThan(named.length);
+    for (const role of probes) {
+      const configured = role.config.plans.find((p) => p.probe.authSecretArn)!.probe;
+      const without = role.policies.map((d) => ({ ...d, Statement: d.Statement.filter((st) => ![st.Action].flat().includes('kms:Decrypt')) }));
+      for (const call of reads) {
+        const [read] = await requestsOfCall(call, roleNames(role), ownedTags(role.config), role.standIns);
+        const kms = kmsRequestsOf(read!, role.encrypted);
+        expect(kms.map((k) => [k.action, k.resource])).toEqual([
+          ['kms:Decrypt', configured.authSecretKmsKeyArn ?? expect.stringMatching(new RegExp(`:key/${UNNAMED_KEY_ID}$`))],
+        ]);
+        const [decrypt] = kms as [IamRequest];
+        const judge = (request: IamRequest, policies = role.policies) => evaluate(policies, request, role.standIns);
+        expect(await judge(decrypt), `${role.stack}: the grant`).toBe('Allowed');
+        // Without the grant, through another service, or for another secret's data key: denied.
+        expect(await judge(decrypt, without), `${role.stack}: without the grant`).toBe('ImplicitlyDenied');
+        const via = { ...decrypt, context: { ...decrypt.context, 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } };
+        expect(await judge(via), `${role.stack}: through S3`).toBe('ImplicitlyDenied');
+        const other = { ...decrypt, context: { ...decrypt.context, 'kms:EncryptionContext:SecretARN': `${configured.authSecretArn}-admin-AbCdEf` } };
+        expect(await judge(other), `${role.stack}: another secret`).toBe('ImplicitlyDenied');
+        // A configured key is the only one: not another key of the account.
+        if (configured.authSecretKmsKeyArn) {
+          const another = { ...decrypt, resource: configured.authSecretKmsKeyArn.replace(/key\/.*$/, `key/${UNNAMED_KEY_ID}`) };
+          expect(await judge(another), `${role.stack}: another key`).toBe('ImplicitlyDenied');
+        }
+      }
+    }
   });
 
   it('finds the denial when one statement is missing (prune without its delete)', async () => {

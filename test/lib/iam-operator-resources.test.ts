@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/index.js';
+import { secretKeyStatement } from '../../lib/constructs/secret-keys.js';
 import {
+  AUTH_SECRET_KEY_PLACEHOLDER,
   AUTH_SECRET_PLACEHOLDER,
   alertTopicArnPatterns,
   alertTopicLogicalId,
+  authSecretKeyStatement,
   authSecretResources,
   configuredAuthSecrets,
   DEPLOYMENT_PLACEHOLDER,
@@ -53,5 +56,18 @@ describe('lib/iam-operator-resources.ts', () => {
     const none = operatorPolicyFor(POLICY, CONFIG);
     expect(configuredAuthSecrets(CONFIG)).toEqual([]);
     expect(none.Statement.map((s) => s.Sid)).toEqual(['AlertTopics', 'Any']);
+  });
+
+  it("fills in the secrets' key statement once per configured customer managed key, through Secrets Manager in its region; none configured: it goes (issue 53 item 1)", () => {
+    const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const policy: OperatorPolicy = { ...POLICY, Statement: [...POLICY.Statement, authSecretKeyStatement()] };
+    expect(JSON.stringify(authSecretKeyStatement())).toContain(AUTH_SECRET_KEY_PLACEHOLDER);
+    const keyed = { ...withSecret, plans: withSecret.plans.map((p) => ({ ...p, probe: { ...p.probe, authSecretKmsKeyArn: KEY } })) };
+    const filled = operatorPolicyFor(policy, keyed);
+    // The Lambda roles' shape (test/lib/constructs/secret-keys.test.ts spells it out): the key, its region, the secret.
+    expect(filled.Statement.at(-1)).toEqual(secretKeyStatement({ key: KEY, region: 'eu-west-1', secrets: [SECRET] }, 'AuthTokenSecretKeys'));
+    expect(JSON.stringify(filled)).not.toContain('<');
+    // The secret under aws/secretsmanager: no key statement.
+    expect(operatorPolicyFor(policy, withSecret).Statement.map((s) => s.Sid)).toEqual(['AlertTopics', 'AuthTokenSecrets', 'Any']);
   });
 });

@@ -7,6 +7,7 @@ import {
   type IamRequest,
   type KmsEncrypted,
   kmsEncryptedResources,
+  kmsEncryptedSecrets,
   kmsRequestsOf,
   type PolicyDocument,
   RECORDED_NAMES,
@@ -18,6 +19,7 @@ import { API_ACTIONS, type DependentScope } from '../../lib/iam-actions.js';
 import {
   alertTopicArnPatterns,
   alertTopicLogicalId,
+  authSecretKeyStatement,
   authSecretResources,
   DEPLOYMENT_PLACEHOLDER,
   operatorPolicyFor,
@@ -72,13 +74,36 @@ const TOPIC_LOGICAL_ID = (() => {
 /** The AUTH token secrets configured for it: the ones the restore tests read (test/cli/commands/restore). */
 const CONFIGURED_SECRETS = ['sessions-auth', 'sessions-user'].map((n) => `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${n}`);
 
-/** The config the simulation fills the policy's placeholders in from: the selftest's (its golden templates above), its caches requiring AUTH (the secrets above). */
+/** The customer managed key of the first secret (`probe.authSecretKmsKeyArn`); the second is under the AWS managed aws/secretsmanager. */
+const SECRET_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/**
+ * The config the simulation fills the policy's placeholders in from: the
+ * selftest's (its golden templates above), its caches requiring AUTH (the
+ * secrets above, the first under a customer managed key).
+ */
 const SIMULATED_CONFIG = (() => {
   const config = loadConfig('test/fixtures/config/selftest.json');
   const plan = config.plans[0]!;
-  const plans = CONFIGURED_SECRETS.map((authSecretArn, i) => ({ ...plan, name: `${plan.name}${i}`, probe: { ...plan.probe, authSecretArn } }));
+  const plans = CONFIGURED_SECRETS.map((authSecretArn, i) => ({
+    ...plan,
+    name: `${plan.name}${i}`,
+    probe: { ...plan.probe, authSecretArn, ...(i === 0 ? { authSecretKmsKeyArn: SECRET_KEY } : {}) },
+  }));
   return { ...config, plans };
 })();
+
+/** The simulated config's secrets under a customer managed key: reading one needs its key (test/support/iam.ts). */
+const ENCRYPTED_SECRETS = kmsEncryptedSecrets(
+  SIMULATED_CONFIG.plans.flatMap(({ probe }) =>
+    probe.authSecretArn && probe.authSecretKmsKeyArn ? [{ arn: probe.authSecretArn, kmsKeyArn: probe.authSecretKmsKeyArn }] : [],
+  ),
+);
+
+/** KMS-aware (issue 53 item 1): what a recorded read of an AUTH secret needs of its customer managed key (none under aws/secretsmanager). */
+function secretKeyRequestsOf(request: IamRequest): IamRequest[] {
+  return kmsRequestsOf(request, ENCRYPTED_SECRETS);
+}
 
 /** The simulated deployment's name. */
 const SIMULATED = SIMULATED_CONFIG.name;
@@ -367,6 +392,8 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
     const c = CONDITIONED[actions[0]!]!;
     statements.push({ Sid: sid, Effect: 'Allow', Action: actions, Resource: c.resource, Condition: c.condition });
   }
+  // The AUTH secrets the operator reads may be under a customer managed key: its statement, by placeholder (issue 53 item 1).
+  if (byResource.has(AUTH_SECRETS)) statements.push(authSecretKeyStatement());
   statements.push(...verdictGuards());
   return { Version: '2012-10-17', Statement: statements };
 }
@@ -387,7 +414,8 @@ describe('docs/iam/operator-policy.json', () => {
       const requests = await requestsOfCall(call, RECORDED_NAMES, canaryTags);
       // KMS-aware: a TEST page to an SSE-KMS alert topic needs its key too.
       // And the dependent actions the service checks on the caller (lib/iam-actions.ts).
-      for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator), ...dependentRequestsOf(call)]) {
+      // And a read of an AUTH secret under a customer managed key, its key.
+      for (const request of [...requests, ...requests.flatMap(kmsRequestsOfOperator), ...requests.flatMap(secretKeyRequestsOf), ...dependentRequestsOf(call)]) {
         checked++;
         const result = await evaluate([policy], withExistingVerdict(asDeployed(request)));
         if (result !== 'Allowed') denied.push(`${call.operation} -> ${request.action} on ${request.resource}: ${result}`);
@@ -416,6 +444,42 @@ describe('docs/iam/operator-policy.json', () => {
     // A policy without the key statement is denied: the TEST page would fail (what the review found).
     const without: PolicyDocument = { ...policy, Statement: policy.Statement.filter((s) => s.Sid !== 'AlertTopicKeys') };
     expect(await evaluate([without], kms[0]!)).toBe('ImplicitlyDenied');
+  });
+
+  it('KMS-aware: reading an AUTH secret under its configured customer managed key needs kms:Decrypt on exactly that key, only through Secrets Manager, only for that secret (issue 53 items 1, 3)', async () => {
+    const policy = simulatedPolicy();
+    const reads = (await Promise.all(operatorCalls().map((c) => requestsOfCall(c, RECORDED_NAMES, canaryTags))))
+      .flat()
+      .filter((r) => r.action === 'secretsmanager:GetSecretValue');
+    const [keyed, managed] = CONFIGURED_SECRETS;
+    // `restore --auth-token-secret` reads both: the one under the customer managed key, the other under aws/secretsmanager.
+    expect(reads.map((r) => r.resource).sort()).toEqual(expect.arrayContaining([keyed, managed]));
+    expect(reads.filter((r) => r.resource === managed).flatMap(secretKeyRequestsOf)).toEqual([]);
+    const kms = reads.filter((r) => r.resource === keyed).flatMap(secretKeyRequestsOf);
+    expect(kms.length).toBeGreaterThan(0);
+    const keyStatements = policy.Statement.filter((s) => String(s.Sid).startsWith('AuthTokenSecretKeys'));
+    expect(keyStatements.map((s) => s.Resource)).toEqual([[SECRET_KEY]]);
+    const without: PolicyDocument = { ...policy, Statement: policy.Statement.filter((s) => !keyStatements.includes(s)) };
+    for (const request of kms) {
+      expect([request.action, request.resource]).toEqual(['kms:Decrypt', SECRET_KEY]);
+      expect(await evaluate([policy], request)).toBe('Allowed');
+      // Without the grant (what the review found), through another service, another key, another secret's data key: denied.
+      expect(await evaluate([without], request)).toBe('ImplicitlyDenied');
+      expect(await evaluate([policy], { ...request, context: { ...request.context, 'kms:ViaService': 'sns.eu-west-1.amazonaws.com' } })).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(await evaluate([policy], { ...request, resource: SECRET_KEY.replace(/key\/.*$/, 'key/0f0e0d0c-0b0a-4909-8807-060504030201') })).toBe(
+        'ImplicitlyDenied',
+      );
+      const other = { ...request.context, 'kms:EncryptionContext:SecretARN': `${managed}-AbCdEf` };
+      expect(await evaluate([policy], { ...request, context: other })).toBe('ImplicitlyDenied');
+    }
+    // No key configured (secrets under aws/secretsmanager): no KMS statement for the secrets at all.
+    const plain = { ...SIMULATED_CONFIG, plans: SIMULATED_CONFIG.plans.map((p) => ({ ...p, probe: { ...p.probe, authSecretKmsKeyArn: undefined } })) };
+    const file = JSON.parse(readFileSync(FILE, 'utf8')) as PolicyDocument;
+    const filled = operatorPolicyFor({ Version: '2012-10-17', ...file }, plain);
+    expect(filled.Statement.filter((s) => String(s.Sid).startsWith('AuthTokenSecretKeys'))).toEqual([]);
+    expect(filled.Statement.some((s) => s.Sid === 'AuthTokenSecrets')).toBe(true);
   });
 
   it('holds a whole selftest of a serverless plan: each serverless action and export dependent action allows one of its calls, and without it that call is denied (issue 53 item 2)', async () => {

@@ -119,8 +119,25 @@ export function rolePolicies(template: TemplateJson, roleId: string, standIns: S
   return [...inline, ...attached].map((d) => renderDeep(d, template, standIns) as PolicyDocument);
 }
 
+/**
+ * @cloud-copilot/iam-simulate (0.1.173) drops a request's context key whose
+ * variable part does not follow a slash: `kms:EncryptionContext:<key>` is
+ * ignored (test/support/iam.test.ts pins it), so a condition on it never
+ * matches. The simulation carries each under a stand-in key of the slash
+ * form it does evaluate (`aws:ResourceTag/<stand-in>`, which no policy here
+ * uses otherwise), in the policies' conditions and the request alike: the
+ * same operators on the same values.
+ */
+export const ENCRYPTION_CONTEXT_STAND_IN = 'aws:ResourceTag/redis-dr-test.kms-encryption-context.';
+
+/** `kms:EncryptionContext:<key>` renamed to its stand-in ({@link ENCRYPTION_CONTEXT_STAND_IN}), in a policy or a context. */
+export function withEncryptionContextStandIn<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replace(/"kms:EncryptionContext:([^"]+)"/gi, (_m, key: string) => `"${ENCRYPTION_CONTEXT_STAND_IN}${key}"`)) as T;
+}
+
 /** The outcome of one request: `Allowed`, `ImplicitlyDenied`, `ExplicitlyDenied`, or the simulator's validation error. */
-export async function evaluate(policies: readonly PolicyDocument[], request: IamRequest, standIns: StandIns = DEFAULT_STAND_INS): Promise<string> {
+export async function evaluate(given: readonly PolicyDocument[], asked: IamRequest, standIns: StandIns = DEFAULT_STAND_INS): Promise<string> {
+  const [policies, request] = withEncryptionContextStandIn([given, asked] as const);
   const response = await runSimulation(
     {
       identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
@@ -435,8 +452,8 @@ export async function requestsOfCall(
 
 /** A resource of a template that is encrypted with a KMS key of the template: the key's ARN and the tags it carries. */
 export interface KmsEncrypted {
-  /** What the resource is: an SNS topic, an SQS queue, or an S3 bucket (its objects). */
-  readonly type: 'topic' | 'queue' | 'bucket';
+  /** What the resource is: an SNS topic, an SQS queue, an S3 bucket (its objects), or a Secrets Manager secret (its value). */
+  readonly type: 'topic' | 'queue' | 'bucket' | 'secret';
   /** The resource's ARN as deployed (a bucket's `arn:aws:s3:::<name>`). */
   readonly resource: string;
   readonly key: string;
@@ -458,10 +475,7 @@ export function kmsEncryptedResources(template: TemplateJson, standIns: StandIns
     const id = (ref as { 'Fn::GetAtt'?: string[]; Ref?: string })?.['Fn::GetAtt']?.[0] ?? (ref as { Ref?: string })?.Ref;
     const key = id && resources[id]?.Type === 'AWS::KMS::Key' ? resources[id] : undefined;
     const tags = (key?.Properties?.Tags as { Key: string; Value: string }[] | undefined) ?? [];
-    const rootOnly: PolicyDocument = {
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${standIns.account}:root` }, Action: 'kms:*', Resource: '*' }],
-    };
+    const rootOnly = rootOnlyKeyPolicy(standIns.account);
     return {
       key: key ? `arn:aws:kms:${standIns.region}:${standIns.account}:key/${id}` : renderValue(ref, template, standIns),
       keyTags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])),
@@ -485,32 +499,64 @@ export function kmsEncryptedResources(template: TemplateJson, standIns: StandIns
   return out;
 }
 
-/** The service that calls KMS for the caller when an action writes to an encrypted resource of it. */
-const WRITES_THROUGH_KMS: Record<string, { type: KmsEncrypted['type']; service: string }> = {
-  'sns:Publish': { type: 'topic', service: 'sns' },
-  'sqs:SendMessage': { type: 'queue', service: 'sqs' },
-  's3:PutObject': { type: 'bucket', service: 's3' },
+/**
+ * The service that calls KMS for the caller when an action writes to (or,
+ * for a secret, reads) an encrypted resource of it, and what it asks KMS.
+ */
+const THROUGH_KMS: Record<string, { type: KmsEncrypted['type']; service: string; actions: readonly string[] }> = {
+  'sns:Publish': { type: 'topic', service: 'sns', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
+  'sqs:SendMessage': { type: 'queue', service: 'sqs', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
+  's3:PutObject': { type: 'bucket', service: 's3', actions: ['kms:GenerateDataKey', 'kms:Decrypt'] },
+  // Secrets Manager decrypts the secret's data key as the caller, with the secret's ARN as encryption context.
+  'secretsmanager:GetSecretValue': { type: 'secret', service: 'secretsmanager', actions: ['kms:Decrypt'] },
 };
+
+/** The key a default key policy (the account's root: IAM policies decide) stands for when a test names a key it does not create. */
+function rootOnlyKeyPolicy(account: string): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] };
+}
+
+/**
+ * Secrets encrypted with a customer managed key (the config's
+ * `authSecretKmsKeyArn`/`secretKmsKeyArn`, or one a test assumes): reading
+ * one needs `kms:Decrypt` on its key ({@link kmsRequestsOf}). A secret under
+ * the AWS managed `aws/secretsmanager` key is not one of them (its key
+ * policy grants the account's principals through Secrets Manager).
+ */
+export function kmsEncryptedSecrets(secrets: readonly { arn: string; kmsKeyArn: string }[], standIns: StandIns = DEFAULT_STAND_INS): KmsEncrypted[] {
+  // The key's default policy, in the simulated account (evaluate judges every resource as the caller's account's).
+  return secrets.map(({ arn, kmsKeyArn }) => ({ type: 'secret', resource: arn, key: kmsKeyArn, keyTags: {}, keyPolicy: rootOnlyKeyPolicy(standIns.account) }));
+}
+
+/** A secret's full ARN ends in `-` and 6 characters; a config may name it without them. */
+const SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
 
 /**
  * The KMS authorizations a publish or write needs when its resource is
  * KMS-encrypted: the service asks KMS as the caller (`kms:ViaService`), so
  * the caller's policy must allow `kms:GenerateDataKey` and `kms:Decrypt`
  * (SNS's and S3's SSE-KMS guides: a publisher needs both; S3's multipart
- * upload decrypts too) on the resource's key. `encrypted` names the
- * template's encrypted resources ({@link kmsEncryptedResources}); a request
- * whose resource is none of them needs nothing more.
+ * upload decrypts too) on the resource's key; a read of a secret under a
+ * customer managed key needs `kms:Decrypt` on it through Secrets Manager,
+ * with the secret's ARN as the `SecretARN` encryption context. `encrypted`
+ * names the encrypted resources ({@link kmsEncryptedResources},
+ * {@link kmsEncryptedSecrets}); a request whose resource is none of them
+ * needs nothing more.
  */
 export function kmsRequestsOf(request: IamRequest, encrypted: readonly KmsEncrypted[]): IamRequest[] {
-  const writes = WRITES_THROUGH_KMS[request.action];
-  if (!writes) return [];
-  const target = writes.type === 'bucket' ? request.resource.replace(/\/.*$/, '') : request.resource;
-  const hit = encrypted.find((e) => e.type === writes.type && e.resource === target);
+  const through = THROUGH_KMS[request.action];
+  if (!through) return [];
+  const target = through.type === 'bucket' ? request.resource.replace(/\/.*$/, '') : request.resource;
+  const hit = encrypted.find(
+    (e) => e.type === through.type && (e.resource === target || (e.type === 'secret' && target.replace(SECRET_SUFFIX, '') === e.resource)),
+  );
   if (!hit) return [];
   const region = hit.key.split(':')[3];
-  const context = {
-    'kms:ViaService': `${writes.service}.${region}.amazonaws.com`,
+  const context: Record<string, string> = {
+    'kms:ViaService': `${through.service}.${region}.amazonaws.com`,
     ...Object.fromEntries(Object.entries(hit.keyTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
   };
-  return ['kms:GenerateDataKey', 'kms:Decrypt'].map((action) => ({ action, resource: hit.key, context, resourcePolicy: hit.keyPolicy }));
+  // The encryption context Secrets Manager sets: the secret's full ARN (with its suffix, which a configured ARN may lack).
+  if (hit.type === 'secret') context['kms:EncryptionContext:SecretARN'] = SECRET_SUFFIX.test(target) ? target : `${target}-AbCdEf`;
+  return through.actions.map((action) => ({ action, resource: hit.key, context, resourcePolicy: hit.keyPolicy }));
 }

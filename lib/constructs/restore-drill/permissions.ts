@@ -7,7 +7,8 @@ import type { NetworkConfig, PlanConfig } from '../../config/index.js';
 import { DRILL_PREFIX, DRILL_SECRET_PREFIX, type DrillWhere } from '../../../lambdas/domain/drills/drill.js';
 import { TAGS } from '../../../lambdas/domain/plans/types.js';
 import { SEED_COPY_PREFIX } from '../../../lambdas/domain/vault/vault-seed.js';
-import { elastiCacheArn, grantReadSecrets, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
+import { elastiCacheArn, nagArnRef, nagElastiCacheArn, nagPseudoParameters } from '../elasticache-arns.js';
+import { grantReadSecrets } from '../secret-keys.js';
 import type { JobFunction } from '../job-function.js';
 import { dependentActions } from '../../iam-actions.js';
 
@@ -156,7 +157,7 @@ export function grantVerify(role: iam.Role, deployment: string, plans: readonly 
   grantReadSecrets(
     role,
     'ReadDrillUser',
-    plans.flatMap((p) => (p.drill.rbac ? [p.drill.rbac.secretArn] : [])),
+    plans.flatMap((p) => (p.drill.rbac ? [{ arn: p.drill.rbac.secretArn, kmsKeyArn: p.drill.rbac.secretKmsKeyArn }] : [])),
   );
 }
 

@@ -234,6 +234,28 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it("takes the AUTH secret's customer managed key by ARN, in the secret's region, only with the secret (issue 53 item 1)", () => {
+    const secret = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:app-auth';
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const probe = (p: Record<string, unknown>) =>
+      problemsOf(
+        withChange((c) => {
+          c.plans[0].probe = p;
+        }),
+      );
+    expect(probe({ authSecretArn: secret, authSecretKmsKeyArn: key })).toEqual([]);
+    expect(probe({ authSecretArn: secret, authSecretKmsKeyArn: 'alias/app' })).toEqual([
+      'plans[0].probe.authSecretKmsKeyArn must be a KMS key ARN like "arn:aws:kms:eu-west-1:111122223333:key/<id>", got "alias/app": not an alias (IAM grants kms:Decrypt on the key ARN); leave it out when the secret uses the AWS managed key aws/secretsmanager',
+    ]);
+    expect(probe({ authSecretKmsKeyArn: key })).toEqual([
+      `plans[0].probe.authSecretKmsKeyArn names the key of authSecretArn, got "${key}" without authSecretArn: set authSecretArn, or leave authSecretKmsKeyArn out`,
+    ]);
+    const elsewhere = key.replace('eu-west-1', 'eu-central-1');
+    expect(probe({ authSecretArn: secret, authSecretKmsKeyArn: elsewhere })).toEqual([
+      `plans[0].probe.authSecretKmsKeyArn must be a key in eu-west-1 (the region of authSecretArn), got "${elsewhere}" in eu-central-1: give the ARN of the key that encrypts the secret (aws secretsmanager describe-secret --secret-id <arn>: KmsKeyId)`,
+    ]);
+  });
+
   it('reports bad DR bucket options with the fix', () => {
     const problems = problemsOf(
       withChange((c) => {

@@ -41,17 +41,18 @@ describe('SnapshotSchedule with a probing plan', () => {
     expect(secrets[0]!.Resource).toEqual([arn, `${arn}-??????`]);
   });
 
-  it('lets the probe decrypt the cache secret under a customer managed key, only through Secrets Manager and only for that secret', () => {
+  it('lets the probe decrypt the cache secret with exactly its configured customer managed key, only through Secrets Manager and only for that secret', () => {
     const statements = Object.entries(synth.primary.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
       (p.Properties.PolicyDocument.Statement as Record<string, any>[]).map((s): Record<string, any> => ({ policy: id, ...s })),
     );
     const decrypts = statements.filter((s) => [s.Action].flat().includes('kms:Decrypt') && s.Sid === 'ReadCacheAuthKey');
     expect(decrypts).toHaveLength(1);
-    const arn = config.plans[0]!.probe.authSecretArn!;
-    const [, partition, , region, account] = arn.split(':');
+    const { authSecretArn: arn, authSecretKmsKeyArn: key } = config.plans[0]!.probe;
+    const region = arn!.split(':')[3];
     expect(decrypts[0]!.policy).toMatch(/^SnapshotsProbeRole/);
-    // The key is not configured: any key of the secret's own account and region, but only as Secrets Manager uses it for this secret.
-    expect(decrypts[0]!.Resource).toBe(`arn:${partition}:kms:${region}:${account}:key/*`);
+    // The drills fixture names the secret's key (probe.authSecretKmsKeyArn): that key, no other.
+    expect(key).toMatch(/^arn:aws:kms:eu-west-1:\d{12}:key\/[0-9a-f-]+$/);
+    expect(decrypts[0]!.Resource).toBe(key);
     expect(decrypts[0]!.Condition).toEqual({
       StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
       StringLike: { 'kms:EncryptionContext:SecretARN': [arn, `${arn}-??????`] },
