@@ -12,6 +12,7 @@ import {
   type StackResources,
 } from '../lambdas/domain/cost/estimate.js';
 import type { PriceTable } from '../lambdas/domain/cost/prices.js';
+import { vaultReplicaDays, vaultTierDays } from '../lambdas/domain/vault/vault-retention.js';
 import type { RedisDrConfig } from './config/index.js';
 import { scrubSettings, VERIFY_MEMORY_MB } from './deployment.js';
 
@@ -46,7 +47,7 @@ export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
 
 /** The monthly estimate of `config` deployed as `stacks` (its synthesized templates). */
 export function deploymentCost(
-  config: Pick<RedisDrConfig, 'plans' | 'dr' | 'primary'> & Partial<Pick<RedisDrConfig, 'scrub' | 'lambda'>>,
+  config: Pick<RedisDrConfig, 'plans' | 'dr' | 'primary'> & Partial<Pick<RedisDrConfig, 'scrub' | 'lambda' | 'vault'>>,
   stacks: readonly StackResources[],
   options: { readonly now?: Date; readonly assumptions?: Partial<CostAssumptions>; readonly priceTables?: Readonly<Record<string, PriceTable>> } = {},
 ): CostEstimate {
@@ -61,6 +62,18 @@ export function deploymentCost(
     // The DR stack scrubs its bucket whenever a plan exports (lib/stacks/dr-stack.ts).
     ...(config.plans.some((p) => p.export.enabled)
       ? { scrub: { days: scrubSettings(config).days, memoryMb: config.lambda?.verifyMemorySizeMb ?? VERIFY_MEMORY_MB } }
+      : {}),
+    // The vault stack scrubs its replicas whenever there is a vault (lib/stacks/vault-stack.ts); a replica is kept
+    // until the lifecycle expires it, a day after the longest tier's lock (vaultLifecycleRules).
+    ...(config.vault
+      ? {
+          vaultScrub: {
+            days: scrubSettings(config).days,
+            memoryMb: config.lambda?.verifyMemorySizeMb ?? VERIFY_MEMORY_MB,
+            region: config.vault.region,
+            replicaDays: vaultReplicaDays(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),
+          },
+        }
       : {}),
   });
 }

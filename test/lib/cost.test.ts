@@ -45,4 +45,21 @@ describe('the cost estimate of the example config', () => {
       ),
     );
   });
+
+  it('has a vault scrub line, in the vault region, when there is a vault: its replicas kept a day past the longest tier lock', () => {
+    const config = exampleConfig();
+    const vault = {
+      account: '222222222222',
+      region: 'eu-central-1' as const,
+      retentionDays: 400,
+      tierRetentionDays: { monthly: 800 },
+      replicationTimeControl: false,
+    };
+    const estimate = deploymentCost({ ...config, vault } as typeof config, exampleResources(), { now: NOW });
+    const line = estimate.lines.find((l) => l.item.startsWith('vault scrub: every replica re-read within 30 days'));
+    expect(line?.unit).toBe('GB-seconds');
+    expect(line!.quantity).toBeGreaterThan(0);
+    expect(estimate.assumptions.join('\n')).toContain('in eu-central-1, over one replica of every export kept 801 days');
+    expect(deploymentCost(config, exampleResources(), { now: NOW }).lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
+  });
 });

@@ -52,7 +52,7 @@ export interface CostAssumptions {
   readonly lambdaSeconds: number;
   /** State transitions of one state machine execution. */
   readonly transitionsPerExecution: number;
-  /** MB/s the DR scrub re-reads a copy at (ranged GETs through the verifier). */
+  /** MB/s the DR and vault scrubs re-read a copy at (ranged GETs through the verifier). */
   readonly scrubMbPerSecond: number;
 }
 
@@ -67,6 +67,15 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   transitionsPerExecution: 40,
   scrubMbPerSecond: 100,
 };
+
+/** The vault scrub as far as it costs: its bound, its function's memory, the vault's region and how long a replica is kept. */
+export interface VaultScrubCost {
+  readonly days: number;
+  readonly memoryMb: number;
+  readonly region: string;
+  /** Days a replica stays in the vault (the lifecycle's expiry: the longest tier's lock and a day). */
+  readonly replicaDays: number;
+}
 
 export interface CostLine {
   readonly part: 'fixed' | 'variable';
@@ -141,6 +150,11 @@ export function estimateMonthlyCost(input: {
   readonly now: Date;
   /** The DR scrub (lib/constructs/dr-scrub.ts): every DR copy re-read within `days`, by a function of `memoryMb`. */
   readonly scrub?: { readonly days: number; readonly memoryMb: number };
+  /**
+   * The vault's scrub (lib/constructs/vault/vault-scrub.ts): every replica re-read within `days` by a function of
+   * `memoryMb` in the vault's `region`; each export is replicated there once and kept `replicaDays` (its lifecycle).
+   */
+  readonly vaultScrub?: VaultScrubCost;
 }): CostEstimate {
   const { stacks, plans, assumptions: a, now } = input;
   const sides = (['primary', 'dr'] as const).map((side) => ({ side, region: input.regions[side], ...priceTableFor(input.regions[side], input.priceTables) }));
@@ -254,8 +268,13 @@ export function estimateMonthlyCost(input: {
     replicatedGb * (primary.interRegionGb + (input.replicationTimeControl ? primary.replicationTimeControlGb : 0)),
   );
 
-  const scrub = scrubReads(drCopiesGb, input.scrub, a);
+  const scrub = scrubReads('DR scrub', 'copy', drCopiesGb, input.scrub, a);
   add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * dr.lambdaArmGbSecond);
+  // The vault holds one replica of every export (replicatedGb a month) for replicaDays: the GB its scrub re-reads.
+  const v = input.vaultScrub;
+  const vaultGb = v ? (replicatedGb / DAYS) * v.replicaDays : 0;
+  const vaultScrub = scrubReads('vault scrub', 'replica', vaultGb, v, a);
+  add('variable', vaultScrub.item, vaultScrub.gbSeconds, 'GB-seconds', vaultScrub.gbSeconds * (v ? regionPrice(v.region).lambdaArmGbSecond : 0));
 
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
   const fixedUsd = sum('fixed');
@@ -265,13 +284,13 @@ export function estimateMonthlyCost(input: {
     fixedUsd,
     variableUsd,
     totalUsd: round2(fixedUsd + variableUsd),
-    assumptions: assumptionsOf(a, pricesAssumption(sides), input.scrub !== undefined),
+    assumptions: assumptionsOf(a, pricesAssumption(sides), { dr: input.scrub !== undefined, vault: v }),
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
   };
 }
 
 /** Each assumption and fact the figures rest on, as a sentence. */
-function assumptionsOf(a: CostAssumptions, prices: string, scrub: boolean): string[] {
+function assumptionsOf(a: CostAssumptions, prices: string, scrub: { readonly dr: boolean; readonly vault: VaultScrubCost | undefined }): string[] {
   return [
     prices,
     `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
@@ -279,25 +298,32 @@ function assumptionsOf(a: CostAssumptions, prices: string, scrub: boolean): stri
     `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
     `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
     'months of 30 days; schedules counted over the next 30 days from now',
-    ...(scrub
+    ...(scrub.dr
       ? [
           `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
+        ]
+      : []),
+    ...(scrub.vault
+      ? [
+          `the vault scrub re-reads at ${a.scrubMbPerSecond} MB/s in ${scrub.vault.region}, over one replica of every export kept ${scrub.vault.replicaDays} days (its GET requests and the vault's storage are not included)`,
         ]
       : []),
     'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
   ];
 }
 
-/** The DR scrub re-reads every DR copy once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */
+/** A scrub re-reads every copy it holds (`storedGb`) once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */
 function scrubReads(
-  drCopiesGb: number,
+  name: string,
+  copy: string,
+  storedGb: number,
   scrub: { readonly days: number; readonly memoryMb: number } | undefined,
   a: CostAssumptions,
 ): { item: string; gbSeconds: number } {
-  if (!scrub) return { item: 'DR scrub', gbSeconds: 0 };
-  const gb = (drCopiesGb * DAYS) / scrub.days;
+  if (!scrub) return { item: name, gbSeconds: 0 };
+  const gb = (storedGb * DAYS) / scrub.days;
   return {
-    item: `DR scrub: every copy re-read within ${scrub.days} days (${round2(gb)} GB a month)`,
+    item: `${name}: every ${copy} re-read within ${scrub.days} days (${round2(gb)} GB a month)`,
     gbSeconds: ((gb * 1024) / a.scrubMbPerSecond) * (scrub.memoryMb / 1024),
   };
 }

@@ -35,6 +35,14 @@ export function longestVaultDays(days: VaultTierDays): number {
   return Math.max(...TIERS.map((t) => days[t]));
 }
 
+/**
+ * Days a replica stays in the vault: the lifecycle expires every replica a day after the longest tier's lock ends
+ * (lib/constructs/vault/vault-bucket.ts), so a delete marker never lies over a version still locked.
+ */
+export function vaultReplicaDays(days: VaultTierDays): number {
+  return longestVaultDays(days) + 1;
+}
+
 /** What the verifier does about one replica's retention. */
 export type VaultRetentionDecision =
   | {

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { VaultConfig } from '../../config/index.js';
 import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../deployment.js';
-import { longestVaultDays, vaultTierDays, type VaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
+import { type VaultTierDays, vaultReplicaDays, vaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
 import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
@@ -309,7 +309,7 @@ export function vaultLifecycleRules(days: VaultTierDays): s3.LifecycleRule[] {
   return [
     {
       id: 'expire-after-retention',
-      expiration: Duration.days(longestVaultDays(days) + 1),
+      expiration: Duration.days(vaultReplicaDays(days)),
       noncurrentVersionExpiration: Duration.days(1),
       abortIncompleteMultipartUploadAfter: Duration.days(7),
     },

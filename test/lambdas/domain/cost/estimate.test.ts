@@ -96,6 +96,33 @@ describe('estimateMonthlyCost', () => {
     expect(slower.lines.find((l) => l.item.startsWith('DR scrub'))!.quantity).toBeCloseTo(line!.quantity / 2, 0);
   });
 
+  it("prices the vault scrub: one replica of every export kept replicaDays, re-read once per scrub.days at the vault region's price", () => {
+    const base = { stacks: [stack], plans: [plan], replicationTimeControl: true, now: NOW, assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2 } };
+    const e = estimateMonthlyCost({
+      ...base,
+      regions: { primary: 'us-east-1', dr: 'us-east-1' },
+      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61 },
+    });
+    // 120 GB replicated a month (4 GB a day) kept 61 days: 244 GB in the vault, read once a month at 100 MB/s by 2.9375 GB.
+    const line = e.lines.find((l) => l.item.startsWith('vault scrub'));
+    expect(line).toMatchObject({ part: 'variable', item: 'vault scrub: every replica re-read within 30 days (244 GB a month)', unit: 'GB-seconds' });
+    expect(line!.quantity).toBeCloseTo((244 * 1024 * 3008) / 1024 / 100, 0);
+    expect(line!.usd).toBeCloseTo(line!.quantity * PRICE_TABLES['eu-west-1']!.lambdaArmGbSecond, 2);
+    expect(e.assumptions.join('\n')).toContain('the vault scrub re-reads at 100 MB/s in eu-west-1, over one replica of every export kept 61 days');
+    // No vault, no line and no assumption; no export, nothing replicated, nothing to re-read.
+    const none = estimateMonthlyCost({ ...base, regions: { primary: 'us-east-1', dr: 'us-east-1' } });
+    expect(none.lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
+    expect(none.assumptions.join('\n')).not.toContain('vault scrub');
+    const { export: _e, ...noExport } = plan;
+    const empty = estimateMonthlyCost({
+      ...base,
+      plans: [noExport],
+      regions: { primary: 'us-east-1', dr: 'us-east-1' },
+      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61 },
+    });
+    expect(empty.lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
+  });
+
   it('leaves out what a plan does not do, and RTC when it is off', () => {
     const { export: _e, drill: _d, ...snapshotsOnly } = plan;
     const e = estimate([snapshotsOnly], {}, false);
