@@ -13,6 +13,7 @@ import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { DrReport } from '../constructs/dr-report.js';
 import { DrScrub } from '../constructs/dr-scrub.js';
+import { EvidenceKey } from '../constructs/evidence-key.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill, type RestoreDrillProps } from '../constructs/restore-drill/index.js';
 
@@ -46,6 +47,8 @@ export class DrStack extends Stack {
   public readonly report?: DrReport;
   /** The daily scrub of the DR bucket's copies (docs/scrub.md); only with the DR bucket. */
   public readonly scrub?: DrScrub;
+  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records; with the DR bucket. */
+  public readonly evidenceKey?: EvidenceKey;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
@@ -134,6 +137,8 @@ export class DrStack extends Stack {
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
       });
+      this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'DR region' });
+      this.evidenceKey.grantSign(this.scrub.function);
     }
     watchAllFunctions(this, this.monitoring);
     // Last: the dashboard shows every alarm added above.

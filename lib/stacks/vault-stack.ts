@@ -21,6 +21,7 @@ import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
 import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault/vault-bucket.js';
+import { EvidenceKey } from '../constructs/evidence-key.js';
 import { VaultScrub } from '../constructs/vault/vault-scrub.js';
 
 /** Props for {@link VaultStack}. */
@@ -164,6 +165,8 @@ export class VaultStack extends Stack {
       metricsNamespace: config.metricsNamespace,
     }).function;
     this.vaultBucket.reserveScrubRecords(scrub.role);
+    // The vault's own evidence key (docs/attest.md): the vault account's records are signed in the vault account.
+    new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'vault' }).grantSign(scrub);
     this.alarms.addAlarm('lambda-errors', scrub.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
       description:
         'The vault scrub failed: a replica re-read was bad (paged as rdb-corrupt), the run stopped PARTIAL, or it could not run. Its record is under redis-dr-vault-scrub/.',

@@ -20,6 +20,7 @@ const PREFIX: Record<string, string> = {
   cloudwatch: 'cloudwatch',
   'config-service': 'config',
   elasticache: 'elasticache',
+  kms: 'kms',
   lambda: 'lambda',
   'resource-groups-tagging-api': 'tag',
   s3: 's3',

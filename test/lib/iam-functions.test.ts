@@ -12,9 +12,11 @@ import {
   type KmsEncrypted,
   kmsEncryptedResources,
   kmsEncryptedSecrets,
+  keyPolicyOf,
   kmsRequestsOf,
   type PolicyDocument,
   requestsOfCall,
+  roleArn,
   rolePolicies,
 } from '../support/iam.js';
 import { DRILLS_CONFIG } from '../support/state-machine.js';
@@ -35,6 +37,10 @@ interface FunctionRole {
   readonly config: RedisDrConfig;
   /** The stack's KMS-encrypted resources: a publish or write to one needs its key too. */
   readonly encrypted: readonly KmsEncrypted[];
+  /** The role's ARN as the simulations name it (a key policy's aws:PrincipalArn condition judges it). */
+  readonly arn: string;
+  /** The template, for the key policy of a key the role names. */
+  readonly template: TemplateJson;
 }
 
 /** A customer managed key the simulation assumes for a secret whose key the config does not name. */
@@ -161,6 +167,11 @@ function roleNames(role: FunctionRole): CallNames {
     scheduleGroup: () => theOne(resourcesFor(role, /^scheduler:GetScheduleGroup$/), 'schedule group', role),
     arn: (arn) => here(arn, standIns),
     deployment: role.config.name,
+    // The evidence key the role may sign with, and its key policy (which denies kms:Sign to every other principal).
+    signingKey: () => {
+      const arn = theOne(resourcesFor(role, /^kms:Sign$/), 'evidence key', role);
+      return { arn, keyPolicy: keyPolicyOf(role.template, arn.split('/').at(-1)!, standIns) };
+    },
   };
 }
 
@@ -204,6 +215,8 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
               ...kmsEncryptedResources(json, standIns),
               ...kmsEncryptedSecrets(configuredSecretKeys(config) as { arn: string; kmsKeyArn: string }[], standIns),
             ],
+            arn: roleArn(id, standIns),
+            template: json,
           });
         }
       }
@@ -236,7 +249,8 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
           // managed key, needs its key as well (issue 53 item 1).
           for (const request of [...requests, ...requests.flatMap((r) => kmsRequestsOf(r, role.encrypted))]) {
             checked++;
-            const result = await evaluate(role.policies, request, role.standIns);
+            // The evidence key's policy names the roles that may sign (aws:PrincipalArn): the request is the role's own.
+            const result = await evaluate(role.policies, call.service === 'kms' ? { ...request, principal: role.arn } : request, role.standIns);
             if (result !== 'Allowed')
               denied.push(
                 `${handler} (${role.stack}): ${call.operation} -> ${request.action} on ${request.resource} ${JSON.stringify(request.context)}: ${result}`,
@@ -324,6 +338,28 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
           expect(await judge(another), `${role.stack}: another key`).toBe('ImplicitlyDenied');
         }
       }
+    }
+  });
+
+  it('lets only the scrub roles sign with the evidence key: its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
+    const signers = roles.filter((r) => resourcesFor(r, /^kms:Sign$/).length > 0);
+    // The DR scrub (DR stack of each config with exports) and the vault scrub.
+    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub']));
+    for (const signer of signers) {
+      const key = roleNames(signer).signingKey!({});
+      const request = { action: 'kms:Sign', resource: key.arn, context: {}, resourcePolicy: key.keyPolicy, principal: signer.arn };
+      expect(await evaluate(signer.policies, request, signer.standIns), `${signer.handler} (${signer.stack})`).toBe('Allowed');
+      // Without its SignEvidence statement: not allowed (the key policy defers to IAM).
+      const without = signer.policies.map((d) => ({ ...d, Statement: d.Statement.filter((st) => ![st.Action].flat().includes('kms:Sign')) }));
+      expect(await evaluate(without, request, signer.standIns)).toBe('ImplicitlyDenied');
+      // An administrator of the key's account (kms:* on it), or another function's role given kms:Sign: the key policy denies the Sign.
+      const admin = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: key.arn }] } as PolicyDocument];
+      const adminArn = roleArn('KeyAdministrator', signer.standIns);
+      expect(await evaluate(admin, { ...request, principal: adminArn }, signer.standIns)).toBe('ExplicitlyDenied');
+      expect(await evaluate(admin, { ...request, action: 'kms:GetPublicKey', principal: adminArn }, signer.standIns)).toBe('Allowed');
+      const other = roles.find((r) => r.stack === signer.stack && r.standIns.account === signer.standIns.account && r.handler !== signer.handler);
+      if (other)
+        expect(await evaluate([...other.policies, ...admin], { ...request, principal: other.arn }, other.standIns), other.handler).toBe('ExplicitlyDenied');
     }
   });
 

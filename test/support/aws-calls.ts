@@ -77,6 +77,7 @@ const SERVICES: Record<string, string> = {
   SchedulerClient: 'scheduler',
   CloudFormationClient: 'cloudformation',
   CloudWatchClient: 'cloudwatch',
+  KMSClient: 'kms',
 };
 
 /** Members that carry data or secrets, not names: never recorded (a state machine's `input` is data too). */

@@ -92,14 +92,23 @@ export function bucketPolicyOf(template: TemplateJson, bucketId: string, standIn
     (r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: bucketId }),
   );
   if (!policy) throw new Error(`no bucket policy of ${bucketId} in the template`);
-  const roles = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(roles);
-    if (v === null || typeof v !== 'object') return v;
-    const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (att && resources[att[0]]?.Type === 'AWS::IAM::Role') return roleArn(att[0], standIns);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roles(x)]));
-  };
-  return renderDeep(roles(policy.Properties?.PolicyDocument), template, standIns) as PolicyDocument;
+  return renderDeep(withRoleArns(policy.Properties?.PolicyDocument, template, standIns), template, standIns) as PolicyDocument;
+}
+
+/** A resource policy's references to the template's roles, as {@link roleArn} names them. */
+function withRoleArns(v: unknown, template: TemplateJson, standIns: StandIns): unknown {
+  if (Array.isArray(v)) return v.map((x) => withRoleArns(x, template, standIns));
+  if (v === null || typeof v !== 'object') return v;
+  const att = (v as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (att && template.Resources?.[att[0]]?.Type === 'AWS::IAM::Role') return roleArn(att[0], standIns);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withRoleArns(x, template, standIns)]));
+}
+
+/** A KMS key's key policy as deployed, with each role of the template named by `roleArn` (the stand-in account). */
+export function keyPolicyOf(template: TemplateJson, keyId: string, standIns: StandIns = DEFAULT_STAND_INS): PolicyDocument {
+  const key = template.Resources?.[keyId];
+  if (key?.Type !== 'AWS::KMS::Key') throw new Error(`${keyId} is not a KMS key of the template`);
+  return renderDeep(withRoleArns(key.Properties?.KeyPolicy, template, standIns), template, standIns) as PolicyDocument;
 }
 
 /** The ARN a role of the template is given in the simulations: its logical id as its name. */
@@ -279,6 +288,8 @@ export interface CallNames {
   scheduleGroup(input: Record<string, any>): string;
   /** An ARN from the test moved to where it is judged (account, region). */
   arn(arn: string): string;
+  /** The KMS key a Sign or GetPublicKey names (the evidence key, as the role names it), with its key policy. @default as recorded, no key policy */
+  signingKey?(input: Record<string, any>): { readonly arn: string; readonly keyPolicy?: PolicyDocument };
   /** The deployment the request tags name (a test's own deployment name becomes the judged one). @default as recorded */
   readonly deployment?: string;
 }
@@ -424,6 +435,13 @@ export async function requestsOfCall(
       if (call.operation === 'GetSchedule') {
         const group = names.scheduleGroup({ Name: input.GroupName });
         return [{ action: 'scheduler:GetSchedule', resource: `${group.replace(':schedule-group/', ':schedule/')}/${input.Name}`, context: {} }];
+      }
+      break;
+    case 'kms':
+      // The evidence key's Sign and GetPublicKey: IAM checks the action of the operation on the key, and so does its key policy.
+      if (call.operation === 'Sign' || call.operation === 'GetPublicKey') {
+        const key = names.signingKey?.(input) ?? { arn: String(input.KeyId) };
+        return [{ action: `kms:${call.operation}`, resource: key.arn, context: {}, ...(key.keyPolicy ? { resourcePolicy: key.keyPolicy } : {}) }];
       }
       break;
     case 'cloudformation':

@@ -11,8 +11,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listObjects } from '../../adapters/aws/s3/objects.js';
 import { headObject, type ObjectIdentity, readRanges } from '../../adapters/aws/s3/ranges.js';
-import { readScrubRecords, writeScrubRecord } from '../../adapters/records/scrub-records.js';
+import { readScrubLedger, writeScrubRecord } from '../../adapters/records/scrub-records.js';
 import type { Page } from '../../domain/alerting/page.js';
+import { type AsyncSigner, type Attestation, attestAsync } from '../../domain/attest/chain.js';
 import type { ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCandidates, scrubCoverage } from '../../domain/scrub/coverage.js';
 import type { RecordedCopy } from '../../domain/scrub/judge.js';
@@ -61,11 +62,18 @@ export interface BucketScrubDeps {
   readonly remainingMs?: () => number;
   /** Time kept back from `remainingMs` for the pages and the record. @default SCRUB_RESERVE_MS */
   readonly reserveMs?: number;
+  /**
+   * The deployment's evidence key (KMS, lambdas/adapters/aws/kms-signer.ts): each run's record is signed as the next of
+   * the chain of the place's records (docs/attest.md), its deployment the bucket's URL. Unsigned without one.
+   */
+  readonly signer?: AsyncSigner;
 }
 
 /** One run's outcome. */
 export interface BucketScrubRun {
   readonly record: ScrubRecord;
+  /** The record's attestation, when the run signed it. */
+  readonly attestation?: Attestation;
   /** Where the record is in the bucket. */
   readonly recordKey: string;
   readonly due: readonly string[];
@@ -153,7 +161,7 @@ export async function runBucketScrub(place: ScrubPlace, days: number, deps: Buck
   const copies = listed
     .map((o) => ({ file: o.key, size: o.size, arrivedAt: o.lastModified ?? startedAt }))
     .filter((c) => startedAt.getTime() - c.arrivedAt.getTime() >= DAY);
-  const earlier = await readScrubRecords(deps.s3, place.bucket, place.recordsPrefix);
+  const { records: earlier, head } = await readScrubLedger(deps.s3, place.bucket, place.recordsPrefix);
   const { files, due } = selectScrubSample(scrubCandidates(copies, scrubHistory(earlier)), { days, now: startedAt, random: deps.random ?? Math.random });
   const { results, partial } = await reReadSample(place, files, new Map(copies.map((c) => [c.file, c.size])), deps);
   const record: ScrubRecord = {
@@ -166,11 +174,16 @@ export async function runBucketScrub(place: ScrubPlace, days: number, deps: Buck
     results,
     ...(partial ? { partial } : {}),
   };
-  const recordKey = await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), record, place.recordsPrefix);
+  // Signed before it is written: a record KMS did not sign is not written unsigned (the run fails, its alarm pages).
+  const attestation = deps.signer
+    ? (await attestAsync(record, { deployment: record.destination, ...(head ? { head } : {}), at: now(), signer: deps.signer })).attestation
+    : undefined;
+  const stored = { ...record, ...(attestation ? { attestation } : {}) };
+  const recordKey = await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.recordsPrefix);
   // The same record under the account's prefix, also through the verified put: the copy S3 replication takes to the org vault.
-  if (place.orgRecordsPrefix) await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), record, place.orgRecordsPrefix);
+  if (place.orgRecordsPrefix) await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.orgRecordsPrefix);
   const coverage = scrubCoverage(copies, scrubHistory([...earlier, record]), { days, now: now(), lastRunAt: startedAt });
-  const run: BucketScrubRun = { record, recordKey, due, coverage, bad: results.filter((r) => !r.ok) };
+  const run: BucketScrubRun = { record, ...(attestation ? { attestation } : {}), recordKey, due, coverage, bad: results.filter((r) => !r.ok) };
   if (run.bad.length > 0 || partial) throw new ScrubFailed(run);
   return run;
 }

@@ -6,16 +6,20 @@
  * verdict, or without one, is a bad replica; the records go under
  * redis-dr-vault-scrub/.
  */
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
 import { writeVaultVerdict } from '../../../../lambdas/adapters/records/vault-verdicts.js';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
+import { evidencePublicKey, verifyChain } from '../../../../lambdas/domain/attest/chain.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../../lambdas/domain/scrub/input.js';
 import { runVaultScrub } from '../../../../lambdas/jobs/scrub/vault-bucket.js';
+import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 import { COPIES, DAY, FIXTURES, failedRun, recordedS3, scrubDeps } from './bucket-fixtures.js';
 
@@ -103,5 +107,27 @@ describe('runVaultScrub', () => {
       expect.stringMatching(/^no verdict of the vault verifier to compare with: no verdict object/),
     ]);
     expect(pages).toHaveLength(2);
+  }, 60_000);
+
+  it("signs each run's record with the vault's evidence key (KMS mocked with a real P-256 key), chained, checked offline with its public key", async () => {
+    const bucket = await vaultBucket();
+    const key = kmsEvidenceKey('arn:aws:kms:eu-west-1:222222222222:key/vault-evidence');
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    const at = later().getTime();
+    const runs = [];
+    for (const day of [0, 1])
+      runs.push(await runVaultScrub({ bucket, days: 30 }, scrubDeps(recordedS3(moto.client), new Date(at + day * DAY), [], { signer })));
+    const stored = await Promise.all(
+      runs.map(async (r) => ({
+        name: r.recordKey,
+        record: JSON.parse(await (await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: r.recordKey }))).Body!.transformToString()) as unknown,
+      })),
+    );
+    const publicKey = evidencePublicKey(
+      createPublicKey({ key: key.publicKeyDer, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString(),
+    );
+    expect(verifyChain(stored, publicKey, { whole: true, deployment: `s3://${bucket}/` })).toMatchObject({ ok: true, records: 2 });
+    // The first record deleted: a truncated chain, never a pass.
+    expect(verifyChain(stored.slice(1), publicKey, { whole: true })).toMatchObject({ ok: false, name: runs[1]!.recordKey });
   }, 60_000);
 });
