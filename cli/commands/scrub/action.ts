@@ -9,6 +9,7 @@ export interface ScrubOptions {
   readonly days: number;
   readonly s3Endpoint?: string;
   readonly signingKey?: string;
+  readonly vault?: boolean;
   readonly json?: boolean;
 }
 
@@ -27,6 +28,7 @@ export async function scrubAction(o: ScrubOptions): Promise<void> {
     ...(o.sample !== undefined ? { sample: o.sample } : {}),
     ...(o.s3Endpoint ? { s3Endpoint: o.s3Endpoint } : {}),
     ...(o.signingKey !== undefined ? { signingKey: o.signingKey } : {}),
+    ...(o.vault ? { vault: true } : {}),
   });
   const bad = run.record.results.filter((r) => !r.ok);
   const c = run.coverage;
@@ -38,7 +40,9 @@ export async function scrubAction(o: ScrubOptions): Promise<void> {
         bad.map((b) => `  BAD ${b.file}: ${b.problems.join('; ')}\n`).join('') +
         `  coverage: ${c.readWithinDays} of ${c.copies} copies read and found good within ${c.days} days` +
         `${c.oldestRead ? `; read longest ago: ${c.oldestRead.file} (${iso(c.oldestRead.at)})` : ''}\n` +
-        `  recorded: ${run.recordName} in ${run.destination} (report --destination reads it)\n`,
+        (run.recordName
+          ? `  recorded: ${run.recordName} in ${run.destination} (report --destination reads it)\n`
+          : `  not recorded: the vault keeps its scrub records for the scheduled scrub's role (redis-dr-vault-scrub/)\n`),
     );
   }
   process.exitCode = bad.length === 0 ? 0 : 1;

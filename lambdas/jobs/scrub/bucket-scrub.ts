@@ -67,6 +67,13 @@ export interface BucketScrubDeps {
    * the chain of the place's records (docs/attest.md), its deployment the bucket's URL. Unsigned without one.
    */
   readonly signer?: AsyncSigner;
+  /** Re-read every copy, or this many (the due ones always), instead of a `days`-th (`redis-dr scrub --vault`). */
+  readonly selection?: { readonly all?: boolean; readonly sample?: number };
+  /**
+   * Write no record (`redis-dr scrub --vault`: the vault reserves its records' prefix for the scheduled scrub's role,
+   * so an operator's run re-reads and reports only, and the ledger is the scheduled runs').
+   */
+  readonly noRecord?: boolean;
 }
 
 /** One run's outcome. */
@@ -74,8 +81,8 @@ export interface BucketScrubRun {
   readonly record: ScrubRecord;
   /** The record's attestation, when the run signed it. */
   readonly attestation?: Attestation;
-  /** Where the record is in the bucket. */
-  readonly recordKey: string;
+  /** Where the record is in the bucket (none when the run writes none: {@link BucketScrubDeps.noRecord}). */
+  readonly recordKey?: string;
   readonly due: readonly string[];
   readonly coverage: ScrubCoverage;
   readonly bad: readonly ScrubResult[];
@@ -90,7 +97,7 @@ export class ScrubFailed extends Error {
       ...(bad.length > 0 ? [`found ${bad.length} bad ${bad.length === 1 ? 'copy' : 'copies'}: ${bad.map((b) => b.file).join(', ')}`] : []),
       ...(record.partial ? [`PARTIAL: ${record.partial.reason}; not re-read: ${record.partial.notReRead.join(', ')}`] : []),
     ];
-    super(`scrub of ${record.destination} ${parts.join('; ')} (record ${run.recordKey})`);
+    super(`scrub of ${record.destination} ${parts.join('; ')} (${run.recordKey ? `record ${run.recordKey}` : 'no record written'})`);
   }
 }
 
@@ -157,12 +164,18 @@ export async function runBucketScrub(place: ScrubPlace, days: number, deps: Buck
   const now = deps.now ?? (() => new Date());
   const startedAt = now();
   const listed = (await listObjects(deps.s3, place.bucket, '')).filter((o) => place.isCopy(o.key));
-  // A copy younger than a day is still covered by its verification on arrival (which pages if it fails).
+  // A copy younger than a day is still covered by its verification on arrival (which pages if it fails); `all` takes it too.
   const copies = listed
     .map((o) => ({ file: o.key, size: o.size, arrivedAt: o.lastModified ?? startedAt }))
-    .filter((c) => startedAt.getTime() - c.arrivedAt.getTime() >= DAY);
+    .filter((c) => deps.selection?.all || startedAt.getTime() - c.arrivedAt.getTime() >= DAY);
   const { records: earlier, head } = await readScrubLedger(deps.s3, place.bucket, place.recordsPrefix);
-  const { files, due } = selectScrubSample(scrubCandidates(copies, scrubHistory(earlier)), { days, now: startedAt, random: deps.random ?? Math.random });
+  const { files, due } = selectScrubSample(scrubCandidates(copies, scrubHistory(earlier)), {
+    days,
+    now: startedAt,
+    random: deps.random ?? Math.random,
+    ...(deps.selection?.all ? { all: true } : {}),
+    ...(deps.selection?.sample !== undefined ? { sample: deps.selection.sample } : {}),
+  });
   const { results, partial } = await reReadSample(place, files, new Map(copies.map((c) => [c.file, c.size])), deps);
   const record: ScrubRecord = {
     kind: 'redis-dr-scrub',
@@ -179,11 +192,18 @@ export async function runBucketScrub(place: ScrubPlace, days: number, deps: Buck
     ? (await attestAsync(record, { deployment: record.destination, ...(head ? { head } : {}), at: now(), signer: deps.signer })).attestation
     : undefined;
   const stored = { ...record, ...(attestation ? { attestation } : {}) };
-  const recordKey = await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.recordsPrefix);
+  const recordKey = deps.noRecord ? undefined : await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.recordsPrefix);
   // The same record under the account's prefix, also through the verified put: the copy S3 replication takes to the org vault.
-  if (place.orgRecordsPrefix) await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.orgRecordsPrefix);
+  if (place.orgRecordsPrefix && !deps.noRecord) await writeScrubRecord(deps.s3, place.bucket, scrubRecordName(startedAt), stored, place.orgRecordsPrefix);
   const coverage = scrubCoverage(copies, scrubHistory([...earlier, record]), { days, now: now(), lastRunAt: startedAt });
-  const run: BucketScrubRun = { record, ...(attestation ? { attestation } : {}), recordKey, due, coverage, bad: results.filter((r) => !r.ok) };
+  const run: BucketScrubRun = {
+    record,
+    ...(attestation ? { attestation } : {}),
+    ...(recordKey ? { recordKey } : {}),
+    due,
+    coverage,
+    bad: results.filter((r) => !r.ok),
+  };
   if (run.bad.length > 0 || partial) throw new ScrubFailed(run);
   return run;
 }

@@ -17,6 +17,8 @@ import { selectScrubSample } from '../../domain/scrub/sample.js';
 import { loadSigner, signForDestination } from '../attest/sign.js';
 import { openBackupStore } from '../self-managed/clients.js';
 import { reReadOne } from './re-read.js';
+import { scrubVaultBucket } from './vault-cli.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
 
@@ -33,6 +35,8 @@ export interface ScrubRequest {
   readonly sample?: number;
   /** An Ed25519 private key file (PEM): the run's record is signed into the destination's chain (domain/attest/chain.ts). */
   readonly signingKey?: string;
+  /** The destination is a vault bucket (`s3://<vault bucket>/`): its replicas judged against their verdicts, no record written (vault-cli.ts). */
+  readonly vault?: boolean;
 }
 
 /** What a scrub is given: the clock, the random source, and (for tests) the store. */
@@ -49,7 +53,8 @@ export interface ScrubRun {
   readonly destination: string;
   /** The run's record, as written beside the backups. */
   readonly record: ScrubRecord;
-  readonly recordName: string;
+  /** The record's name beside the backups; none for a vault (its records' prefix is the scheduled scrub's). */
+  readonly recordName?: string;
   /** The copies taken because they were due (not random picks). */
   readonly due: readonly string[];
   /** The coverage after this run. */
@@ -63,6 +68,14 @@ export interface ScrubRun {
  */
 export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise<ScrubRun> {
   const days = req.days ?? 30;
+  if (req.vault) {
+    if (req.signingKey !== undefined)
+      throw new UsageError(
+        `--signing-key with --vault: a vault run writes no record to sign (the scheduled vault scrub signs with the vault's KMS key); drop --signing-key`,
+      );
+    const { signingKey: _k, vault: _v, ...rest } = req;
+    return scrubVaultBucket({ ...rest, days }, deps);
+  }
   const now = deps.now ?? (() => new Date());
   // A key that cannot sign is refused before anything is read (exit 2), not after the re-reads.
   const signer = req.signingKey === undefined ? undefined : await loadSigner('--signing-key', req.signingKey);

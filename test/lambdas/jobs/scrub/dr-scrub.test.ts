@@ -249,7 +249,7 @@ describe('runDrScrub', () => {
       execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(dir, 'kms.der'), '-out', join(dir, 'kms.pem')]);
       const folder = join(dir, 'evidence');
       mkdirSync(folder);
-      for (const k of [first.recordKey, second.recordKey]) {
+      for (const k of [first.recordKey!, second.recordKey!]) {
         const got = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
         writeFileSync(join(folder, k.replace(/^scrub\//, '')), await got.Body!.transformToString());
       }
@@ -257,7 +257,7 @@ describe('runDrScrub', () => {
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toBe(`VERIFIED ${folder}: 2 record(s), one chain from record 1 to 2 of s3://${bucket}/, every signature and digest good\n`);
       // A changed digit in the first record: exit 1 naming it.
-      const name = first.recordKey.replace(/^scrub\//, '');
+      const name = first.recordKey!.replace(/^scrub\//, '');
       writeFileSync(join(folder, name), readFileSync(join(folder, name), 'utf8').replace('"copies": 4', '"copies": 5'));
       const bad = await runInProcess(['attest', folder, '--public-key', join(dir, 'kms.pem')]);
       expect(bad.code).toBe(1);

@@ -68,7 +68,7 @@ describe('runVaultScrub', () => {
         .map((f) => [f, true, []]),
     );
     expect(pages).toEqual([]);
-    expect(run.recordKey.startsWith(VAULT_SCRUB_RECORDS_PREFIX)).toBe(true);
+    expect(run.recordKey!.startsWith(VAULT_SCRUB_RECORDS_PREFIX)).toBe(true);
     expect((await readScrubRecords(moto.client, bucket, VAULT_SCRUB_RECORDS_PREFIX)).map((r) => r.startedAt)).toEqual([run.record.startedAt]);
   }, 60_000);
 
@@ -119,7 +119,7 @@ describe('runVaultScrub', () => {
       runs.push(await runVaultScrub({ bucket, days: 30 }, scrubDeps(recordedS3(moto.client), new Date(at + day * DAY), [], { signer })));
     const stored = await Promise.all(
       runs.map(async (r) => ({
-        name: r.recordKey,
+        name: r.recordKey!,
         record: JSON.parse(await (await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: r.recordKey }))).Body!.transformToString()) as unknown,
       })),
     );
