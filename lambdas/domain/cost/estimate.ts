@@ -270,10 +270,8 @@ export function estimateMonthlyCost(input: {
 
   const scrub = scrubReads('DR scrub', 'copy', drCopiesGb, input.scrub, a);
   add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * dr.lambdaArmGbSecond);
-  // The vault holds one replica of every export (replicatedGb a month) for replicaDays: the GB its scrub re-reads.
   const v = input.vaultScrub;
-  const vaultGb = v ? (replicatedGb / DAYS) * v.replicaDays : 0;
-  const vaultScrub = scrubReads('vault scrub', 'replica', vaultGb, v, a);
+  const vaultScrub = vaultScrubReads(replicatedGb, v, a);
   add('variable', vaultScrub.item, vaultScrub.gbSeconds, 'GB-seconds', vaultScrub.gbSeconds * (v ? regionPrice(v.region).lambdaArmGbSecond : 0));
 
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
@@ -310,6 +308,11 @@ function assumptionsOf(a: CostAssumptions, prices: string, scrub: { readonly dr:
       : []),
     'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
   ];
+}
+
+/** The vault holds one replica of every export (`replicatedGb` a month) for `replicaDays`: the GB its scrub re-reads. */
+function vaultScrubReads(replicatedGb: number, v: VaultScrubCost | undefined, a: CostAssumptions): { item: string; gbSeconds: number } {
+  return scrubReads('vault scrub', 'replica', v ? (replicatedGb / DAYS) * v.replicaDays : 0, v, a);
 }
 
 /** A scrub re-reads every copy it holds (`storedGb`) once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */
