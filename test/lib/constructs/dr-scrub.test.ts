@@ -44,6 +44,8 @@ describe('DrScrub (DR stack)', () => {
     expect([...new Set(actions)].sort()).toEqual([
       'kms:Decrypt',
       'kms:GenerateDataKey',
+      'kms:GetPublicKey',
+      'kms:Sign',
       's3:GetObject',
       's3:GetObjectTagging',
       's3:ListBucket',
@@ -51,6 +53,8 @@ describe('DrScrub (DR stack)', () => {
       'sns:Publish',
     ]);
     const of = (action: string) => statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+    // It signs its records with the DR stack's evidence key, and with nothing else.
+    expect(of('kms:Sign')).toEqual([expect.stringMatching(/^\{"Fn::GetAtt":\["EvidenceKey[0-9A-F]+","Arn"\]\}$/)]);
     expect(of('s3:PutObject')).toHaveLength(1);
     expect(of('s3:PutObject')[0]).toMatch(/\/scrub\/\*"\]\]\}$/);
     // Copies are read by their .rdb names only, in the DR bucket and the primary's.

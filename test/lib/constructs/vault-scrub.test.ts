@@ -40,8 +40,19 @@ describe('VaultScrub (vault stack)', () => {
   it('reads replicas and verdicts, writes only under redis-dr-vault-scrub/, and has no destructive action', () => {
     const statements = scrubStatements();
     const actions = statements.flatMap((s) => [s.Action].flat().map(String)).filter((a) => !/^(logs|xray|sqs):/.test(a));
-    expect([...new Set(actions)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sns:Publish']);
+    expect([...new Set(actions)].sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'kms:GetPublicKey',
+      'kms:Sign',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sns:Publish',
+    ]);
     const of = (action: string) => statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+    // It signs its records with the vault's evidence key, and with nothing else.
+    expect(of('kms:Sign')).toEqual([expect.stringMatching(/^\{"Fn::GetAtt":\["EvidenceKey[0-9A-F]+","Arn"\]\}$/)]);
     expect(of('s3:PutObject')).toEqual([expect.stringMatching(/\/redis-dr-vault-scrub\/\*"\]\]\}$/)]);
     const reads = of('s3:GetObject').join(' ');
     expect(reads).toContain('/*.rdb');
