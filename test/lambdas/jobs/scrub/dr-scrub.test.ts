@@ -88,10 +88,10 @@ describe('runDrScrub', () => {
   it("with an organization's vault (orgEvidence), writes the same record under <account>/<region>/scrub/ too (verified put), and only there besides scrub/", async () => {
     const bucket = await drBucket();
     const run = await runDrScrub({ bucket, days: 30, orgEvidence: { account: '111111111111' } }, deps(new Date(Date.now() + 40 * DAY), []));
-    const name = run.recordKey.slice('scrub/'.length);
+    const name = run.recordKey!.slice('scrub/'.length);
     const orgKey = `${accountRegionPrefix('111111111111', 'eu-west-1')}scrub/${name}`;
     const read = async (key: string) => await (await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
-    expect(await read(orgKey)).toBe(await read(run.recordKey));
+    expect(await read(orgKey)).toBe(await read(run.recordKey!));
     expect(parseScrubRecord(await read(orgKey))).toEqual(run.record);
     const listed = (await moto.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents!.map((o) => o.Key).filter((k) => k!.endsWith('.json'));
     expect(listed.sort()).toEqual([orgKey, run.recordKey].sort());
