@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { denyGrantsButForAwsResources } from './kms-grants.js';
 
 /** Props for {@link AlertTopic}. */
 export interface AlertTopicProps {
@@ -86,18 +87,8 @@ export class AlertTopic extends Construct {
         conditions: { ArnLike: { [SNS_TOPIC_CONTEXT]: `arn:${partition}:sns:${region}:${account}:*` } },
       }),
     );
-    // Grants only for AWS resources created by AWS services (Control Tower's CT.KMS.PR.3): nothing
-    // here needs a grant, and a grant is a way around the key policy that no statement shows.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'GrantsOnlyForAwsResources',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    // Nothing here needs a grant (CT.KMS.PR.3).
+    denyGrantsButForAwsResources(this.key);
     const topic = new sns.Topic(this, 'Topic', {
       displayName: 'redis-dr alerts',
       enforceSSL: true,

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { JobFunction } from './job-function.js';
+import { denyGrantsButForAwsResources } from './kms-grants.js';
 
 /** Props for {@link EvidenceKey}. */
 export interface EvidenceKeyProps {
@@ -54,16 +55,8 @@ export class EvidenceKey extends Construct {
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.signers }) } },
       }),
     );
-    // No grants at all: a grant is a way around the key policy that no statement shows (Control Tower's CT.KMS.PR.3).
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'NoGrants',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-      }),
-    );
+    // No grant signs: only AWS services may create one, for AWS resources (Control Tower's CT.KMS.PR.3).
+    denyGrantsButForAwsResources(this.key);
   }
 
   /**
