@@ -36,6 +36,7 @@ import { SCRUB_RECORD_PREFIX, scrubRecordSchema } from '../../domain/scrub/recor
 import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { readOrgConfig } from './plan.js';
+import type { z } from 'zod';
 
 /**
  * Account-regions read at once (each reads its reports one after another). From a local tree 4: the reads are
@@ -80,15 +81,19 @@ function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<
   return newest;
 }
 
+/** The record at `key` parsed by `schema`, or null with the record named malformed (`what` it should have been). */
+async function readRecord<T>(store: ObjectStore, key: string, schema: z.ZodType<T>, what: string, malformed: MalformedRecord[]): Promise<T | null> {
+  const parsed = schema.safeParse(await readJson(store, key));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  malformed.push({ key, why: `not a ${what} record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
+  return null;
+}
+
 /** The selftest record at `key`, or the record named malformed. */
 async function readSelftest(store: ObjectStore, key: string, malformed: MalformedRecord[]): Promise<SelftestSeen | null> {
-  const parsed = selftestRecordSchema.safeParse(await readJson(store, key));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    malformed.push({ key, why: `not a selftest record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
-    return null;
-  }
-  const r = parsed.data;
+  const r = await readRecord(store, key, selftestRecordSchema, 'selftest', malformed);
+  if (!r) return null;
   return {
     verdict: r.verdict,
     at: r.finishedAt,
@@ -99,13 +104,8 @@ async function readSelftest(store: ObjectStore, key: string, malformed: Malforme
 
 /** The scrub record at `key`, or the record named malformed. */
 async function readScrub(store: ObjectStore, key: string, malformed: MalformedRecord[]): Promise<ScrubSeen | null> {
-  const parsed = scrubRecordSchema.safeParse(await readJson(store, key));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    malformed.push({ key, why: `not a scrub record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
-    return null;
-  }
-  return scrubSeen(parsed.data);
+  const r = await readRecord(store, key, scrubRecordSchema, 'scrub', malformed);
+  return r ? scrubSeen(r) : null;
 }
 
 /** Who should report: the org config's accounts, each expected in `region` (the DR region, where the scheduled report runs). */
