@@ -39,7 +39,6 @@ export class RdbIndexPass {
     builder: KeyIndexBuilder,
     base: number,
   ) {
-    const spill = tempKeyDigestSpill();
     this.reader = new RdbKeyReader({
       // The index keeps where each value lies; no value is held (values over 512 MiB are refused when read, not here).
       maxKeyBytes: Number.MAX_SAFE_INTEGER,
@@ -48,7 +47,9 @@ export class RdbIndexPass {
         builder.add({ db, name, type: where.type, valueAt: base + where.valueAt, valueEnd: base + where.valueEnd, expireAtMs: where.expireAtMs });
         return false;
       },
-      keyDigestSpill: () => spill,
+      // Made only when the duplicate-key check's memory is full, and removed with it when the pass ends: a folder
+      // made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
+      keyDigestSpill: () => tempKeyDigestSpill(),
     });
   }
 
