@@ -5,7 +5,7 @@
  */
 import type { AlarmEpisode, CacheFacts, CacheReport, ControlResult, CopyFact, CopySummary, DrillFact, DrReport, ReportFacts, RpoAttainment } from './model.js';
 import { reportAudits } from './audits.js';
-import { readableDuration } from './readable.js';
+import { dateFormat, readableDuration } from './readable.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -14,7 +14,7 @@ const WEEK = 7 * DAY;
 /** The calendar day of `at` in `timeZone`, as YYYY-MM-DD. */
 export function dayIn(at: Date, timeZone: string): string {
   // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return dateFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 /** Every calendar day in `timeZone` that [from, to] touches, in order. */

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { readableDuration, readableSeconds, readableTime, timeTicks, withCode } from '../../../../lambdas/domain/report/readable.js';
+import {
+  dateFormat,
+  readableClock,
+  readableDay,
+  readableDuration,
+  readableSeconds,
+  readableTime,
+  timeTicks,
+  withCode,
+} from '../../../../lambdas/domain/report/readable.js';
 
 describe('readable times and durations', () => {
   it.each<[number, string]>([
@@ -29,6 +38,18 @@ describe('readable times and durations', () => {
     expect(readableTime(new Date('2026-11-25T02:10:03.631Z'), 'Europe/Berlin')).toBe('25 Nov 2026, 03:10 CET');
     expect(readableTime(new Date('2026-11-25T02:10:59Z'), 'UTC')).toBe('25 Nov 2026, 02:10 UTC');
     expect(readableTime(undefined, 'UTC')).toBe('');
+  });
+
+  it('keeps one formatter per zone and options (each holds ICU memory outside the heap), and a zone never answers for another', () => {
+    const berlin = { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' } as const;
+    expect(dateFormat('en-GB', berlin)).toBe(dateFormat('en-GB', { ...berlin }));
+    expect(dateFormat('en-GB', berlin)).not.toBe(dateFormat('en-GB', { ...berlin, timeZone: 'UTC' }));
+    expect(dateFormat('en-GB', berlin)).not.toBe(dateFormat('en-US', berlin));
+    const at = new Date('2026-11-25T23:10:00Z');
+    // Interleaved zones, each after the other's formatter was made: the kept ones stay apart.
+    expect([readableClock(at, 'UTC'), readableClock(at, 'Europe/Berlin'), readableClock(at, 'UTC')]).toEqual(['23:10', '00:10', '23:10']);
+    expect([readableDay(at, 'Europe/Berlin'), readableDay(at, 'UTC')]).toEqual(['26 Nov', '25 Nov']);
+    expect([readableTime(at, 'UTC'), readableTime(at, 'Asia/Tokyo')]).toEqual(['25 Nov 2026, 23:10 UTC', '26 Nov 2026, 08:10 GMT+9']);
   });
 });
 
