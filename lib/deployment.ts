@@ -36,6 +36,11 @@ export function vaultStackName(config: Pick<RedisDrConfig, 'name'>): string {
   return `RedisDr-${config.name}-Vault`;
 }
 
+/** The verified-copy AWS Config rule of a deployment (lib/constructs/org/verified-copy-rule.ts), which `org inventory` reads back through the aggregator. */
+export function verifiedCopyRuleName(deployment: string): string {
+  return `redis-dr-${deployment}-verified-copy`;
+}
+
 /**
  * Name of the export bucket's replication role when a vault is configured:
  * `redis-dr-<deployment>-replication-<primary region>`. Fixed, so the vault

@@ -64,6 +64,11 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
     'SelectAggregateResourceConfig',
     'the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory',
   ),
+  'config:GetAggregateComplianceDetailsByConfigRule': same(
+    'config',
+    'GetAggregateComplianceDetailsByConfigRule',
+    "the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory reads each account's verified-copy rule evaluation of its serverless caches",
+  ),
   'config:PutEvaluations': same('config', 'PutEvaluations', 'the verified-copy Config rule answers its run (no resource type: *)'),
   'elasticache:AddTagsToResource': same('elasticache', 'AddTagsToResource'),
   'elasticache:CopySnapshot': { actions: ['elasticache:CopySnapshot'], dependent: { ...EXPORT_DEPENDENT, ...TAG_ON_CREATE }, why: EXPORT_WHY },

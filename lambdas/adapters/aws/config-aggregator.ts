@@ -1,10 +1,12 @@
 /**
- * AWS Config advanced queries over an aggregator (`SelectAggregateResourceConfig`):
- * the organization's ElastiCache caches and the redis-dr stacks, every page
- * followed by its NextToken. Read-only: `config:SelectAggregateResourceConfig`
- * on the aggregator.
+ * AWS Config over an aggregator: advanced queries (`SelectAggregateResourceConfig`),
+ * the organization's ElastiCache caches and the redis-dr stacks, and one
+ * rule's evaluations in one account and region
+ * (`GetAggregateComplianceDetailsByConfigRule`), every page followed by its
+ * NextToken. Read-only: `config:SelectAggregateResourceConfig` and
+ * `config:GetAggregateComplianceDetailsByConfigRule` on the aggregator.
  */
-import { ConfigServiceClient, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
+import { ConfigServiceClient, GetAggregateComplianceDetailsByConfigRuleCommand, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
 import { INVENTORY_RESOURCE_TYPES } from '../../domain/org/inventory.js';
 import { sdkClientConfig } from './client-config.js';
 
@@ -45,4 +47,59 @@ export async function selectAll(client: ConfigServiceClient, aggregator: string,
   const all: string[] = [];
   for await (const row of selectAggregate(client, aggregator, expression)) all.push(row);
   return all;
+}
+
+/** The most evaluation results a page of GetAggregateComplianceDetailsByConfigRule may hold (the API's bound). */
+export const EVALUATIONS_PAGE_SIZE = 100;
+
+/** One evaluation of a rule as the aggregator holds it (the fields read). */
+export interface AggregateEvaluation {
+  readonly resourceType: string;
+  readonly resourceId: string;
+  /** COMPLIANT or NON_COMPLIANT: the aggregator's evaluation results carry no other. */
+  readonly compliance: string;
+  readonly annotation: string;
+  /** When Config recorded it (ISO); null when the API gave none. */
+  readonly recordedAt: string | null;
+}
+
+/** Where one rule runs: the rule's name, the account and the region. */
+export interface RuleAt {
+  readonly rule: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * Every evaluation of `at.rule` in `at.account` / `at.region` of `resourceType`, page after page (an empty
+ * page with a NextToken is followed, as the API asks). A rule the account does not run gives none.
+ */
+export async function aggregateEvaluations(client: ConfigServiceClient, aggregator: string, at: RuleAt, resourceType: string): Promise<AggregateEvaluation[]> {
+  const out: AggregateEvaluation[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new GetAggregateComplianceDetailsByConfigRuleCommand({
+        ConfigurationAggregatorName: aggregator,
+        ConfigRuleName: at.rule,
+        AccountId: at.account,
+        AwsRegion: at.region,
+        Limit: EVALUATIONS_PAGE_SIZE,
+        NextToken,
+      }),
+    );
+    for (const r of page.AggregateEvaluationResults ?? []) {
+      const q = r.EvaluationResultIdentifier?.EvaluationResultQualifier;
+      if (q?.ResourceType !== resourceType) continue;
+      out.push({
+        resourceType,
+        resourceId: q.ResourceId ?? '',
+        compliance: r.ComplianceType ?? '',
+        annotation: r.Annotation ?? '',
+        recordedAt: r.ResultRecordedTime?.toISOString() ?? null,
+      });
+    }
+    NextToken = page.NextToken || undefined;
+  } while (NextToken);
+  return out;
 }

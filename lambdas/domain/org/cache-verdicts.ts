@@ -99,25 +99,76 @@ export const ACCOUNT_RESOURCE_TYPE = 'AWS::::Account';
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const COMPLIANCE = { pass: 'COMPLIANT', fail: 'NON_COMPLIANT', 'not-applicable': 'NOT_APPLICABLE' } as const;
 
+/** What the account's evaluation says of its serverless caches: its annotation, written here and read back by `org inventory`. */
+export interface ServerlessSummary {
+  /** The region's serverless caches. */
+  readonly caches: number;
+  /** Of them, those without a verified copy within the RPO (those that cannot have one not counted). */
+  readonly without: number;
+  /** Which the annotation names: those without a verified copy when there are any, else those with one, else those that cannot have one. */
+  readonly named: 'without' | 'verified' | 'cannot-copy';
+  /** As many names as the annotation's 256 characters hold. */
+  readonly names: readonly string[];
+  /** True when the annotation was clipped (names left out). */
+  readonly clipped: boolean;
+}
+
+const WITHOUT = 'without a verified copy within the RPO';
+const WITH = 'with a verified copy within the RPO';
+const CANNOT = 'none can have a DR copy';
+const ZERO = '0 serverless cache(s) in this region';
+const NAMED = new RegExp(`^(\\d+) of (\\d+) serverless cache\\(s\\) (${WITHOUT}|${WITH}): (.*)$`, 's');
+const NONE_CAN = new RegExp(`^(\\d+) serverless cache\\(s\\), ${CANNOT}: (.*)$`, 's');
+
+/** The annotation that says `s` (clipped to the API's 256 characters). */
+export function serverlessAnnotation(s: Omit<ServerlessSummary, 'clipped'>): string {
+  const names = s.names.join(', ');
+  if (s.caches === 0) return ZERO;
+  if (s.named === 'without') return clip(`${s.without} of ${s.caches} serverless cache(s) ${WITHOUT}: ${names}`, ANNOTATION_MAX);
+  if (s.named === 'verified') return clip(`${s.names.length} of ${s.caches} serverless cache(s) ${WITH}: ${names}`, ANNOTATION_MAX);
+  return clip(`${s.caches} serverless cache(s), ${CANNOT}: ${names}`, ANNOTATION_MAX);
+}
+
+/** The summary an annotation of {@link serverlessAnnotation} says; undefined for any other text (another version's, another rule's). */
+export function readServerlessAnnotation(text: string): ServerlessSummary | undefined {
+  const clipped = text.endsWith('…');
+  // A clipped annotation's last name is cut: left out rather than shown wrong.
+  const namesOf = (list: string) => {
+    const names = list.split(', ').filter((n) => n !== '');
+    return clipped ? names.slice(0, -1) : names;
+  };
+  if (text === ZERO) return { caches: 0, without: 0, named: 'verified', names: [], clipped: false };
+  const m = NAMED.exec(text);
+  if (m) {
+    const named = m[3] === WITHOUT ? 'without' : 'verified';
+    return { caches: Number(m[2]), without: named === 'without' ? Number(m[1]) : 0, named, names: namesOf(m[4]!), clipped };
+  }
+  const none = NONE_CAN.exec(text);
+  if (none) return { caches: Number(none[1]), without: 0, named: 'cannot-copy', names: namesOf(none[2]!), clipped };
+  return undefined;
+}
+
 /**
  * The account's one evaluation for its serverless caches (AWS Config records
  * no `AWS::ElastiCache::ServerlessCache`, so they cannot be evaluated one by
  * one): NON_COMPLIANT naming those without a verified copy within the RPO,
- * else COMPLIANT naming them, else NOT_APPLICABLE; none without serverless caches.
+ * else COMPLIANT naming them, else NOT_APPLICABLE when none can have a DR
+ * copy. With no serverless cache in the region it is COMPLIANT saying so:
+ * every run puts one, so an account evaluation that stopped changing is a
+ * rule that stopped running, an account's NON_COMPLIANT does not outlive
+ * its last serverless cache, and `org inventory` tells "none" from "not
+ * evaluated" (the aggregator's evaluation results carry COMPLIANT and
+ * NON_COMPLIANT only, never NOT_APPLICABLE).
  */
-function serverlessEvaluation(verdicts: readonly CacheVerdict[], account: string): RuleEvaluation | undefined {
+function serverlessEvaluation(verdicts: readonly CacheVerdict[], account: string): RuleEvaluation {
   const serverless = verdicts.filter((v) => v.control === 'cross-region-copy' && v.cache.kind === 'serverless-cache');
-  if (serverless.length === 0) return undefined;
   const failing = serverless.filter((v) => v.verdict === 'fail');
   const applicable = serverless.filter((v) => v.verdict !== 'not-applicable');
-  const names = (vs: readonly CacheVerdict[]) => vs.map((v) => v.cache.id).join(', ');
-  const [compliance, annotation] =
-    failing.length > 0
-      ? (['NON_COMPLIANT', `${failing.length} of ${serverless.length} serverless cache(s) without a verified copy within the RPO: ${names(failing)}`] as const)
-      : applicable.length > 0
-        ? (['COMPLIANT', `${applicable.length} serverless cache(s) with a verified copy within the RPO: ${names(applicable)}`] as const)
-        : (['NOT_APPLICABLE', `${serverless.length} serverless cache(s), none can have a DR copy: ${names(serverless)}`] as const);
-  return { resourceType: ACCOUNT_RESOURCE_TYPE, resourceId: account, compliance, annotation: clip(annotation, ANNOTATION_MAX) };
+  const [named, listed] =
+    failing.length > 0 ? (['without', failing] as const) : applicable.length > 0 ? (['verified', applicable] as const) : (['cannot-copy', serverless] as const);
+  const annotation = serverlessAnnotation({ caches: serverless.length, without: failing.length, named, names: listed.map((v) => v.cache.id) });
+  const compliance = named === 'without' ? 'NON_COMPLIANT' : named === 'cannot-copy' && serverless.length > 0 ? 'NOT_APPLICABLE' : 'COMPLIANT';
+  return { resourceType: ACCOUNT_RESOURCE_TYPE, resourceId: account, compliance, annotation };
 }
 
 /**
@@ -135,6 +186,5 @@ export function ruleEvaluations(verdicts: readonly CacheVerdict[], account?: str
       compliance: COMPLIANCE[v.verdict],
       annotation: clip(v.why, ANNOTATION_MAX),
     }));
-  const serverless = account === undefined ? undefined : serverlessEvaluation(verdicts, account);
-  return serverless ? [...groups, serverless] : groups;
+  return account === undefined ? groups : [...groups, serverlessEvaluation(verdicts, account)];
 }

@@ -19,10 +19,13 @@
  *
  * A cache cluster that is a member of a replication group is its group's
  * node, not a cache of its own: folded into the group. Serverless caches are
- * not among the types Config records here: the inventory says so (docs/org.md).
+ * no type Config records: they are judged per account from the verified-copy
+ * rule's evaluation of the account (`AWS::::Account`, its annotation written
+ * by ./cache-verdicts.ts), read through the same aggregator (docs/org.md).
  */
 import { z } from 'zod';
 import { exportUnsupported, snapshotUnsupported } from '../plans/coverage.js';
+import { readServerlessAnnotation } from './cache-verdicts.js';
 import { CACHE_TIER_TAG, effectivePlans, tierOfCache } from './effective.js';
 import type { OrgTree } from './tree.js';
 
@@ -180,4 +183,80 @@ export function inventoryCounts(caches: readonly InventoryCache[]): Record<Inven
   const counts: Record<InventoryState, number> = { protected: 0, 'native-backups-only': 0, unprotectable: 0, unprotected: 0 };
   for (const c of caches) counts[c.state] += 1;
   return counts;
+}
+
+/** What the inventory says of one account's serverless caches in the primary region. */
+export type ServerlessState = 'verified' | 'without-verified-copy' | 'unprotectable' | 'none' | 'not-evaluated' | 'stale' | 'unread';
+
+/** One account's serverless caches, from the verified-copy rule's evaluation of the account. */
+export interface ServerlessAccount {
+  readonly account: string;
+  readonly region: string;
+  /** The rule read (`redis-dr-<deployment>-verified-copy`). */
+  readonly rule: string;
+  readonly state: ServerlessState;
+  /** The region's serverless caches, and of them those without a verified copy within the RPO; null when not read. */
+  readonly caches: number | null;
+  readonly without: number | null;
+  /** The caches the evaluation names (those without a verified copy when there are any). */
+  readonly names: readonly string[];
+  /** When Config recorded the evaluation; null when there is none. */
+  readonly evaluatedAt: string | null;
+  readonly why: string;
+}
+
+/** The rule runs every 24 hours: an account evaluation older than two runs is a rule that stopped. */
+export const SERVERLESS_EVALUATION_MAX_AGE_HOURS = 48;
+
+/** The states that need action: `org inventory` exits 1 with one of them. */
+export const SERVERLESS_ACTION_STATES: ReadonlySet<ServerlessState> = new Set(['without-verified-copy', 'not-evaluated', 'stale']);
+
+/**
+ * Judges one account's serverless caches from the rule's evaluation of the account (undefined: the aggregator has
+ * none). Never "none" without an evaluation saying so: the rule puts one every run, with or without serverless caches.
+ */
+export function judgeServerless(
+  at: { readonly rule: string; readonly account: string; readonly region: string },
+  evaluation: { readonly compliance: string; readonly annotation: string; readonly recordedAt: string | null } | undefined,
+  now: Date,
+): ServerlessAccount {
+  const base = { ...at, evaluatedAt: evaluation?.recordedAt ?? null };
+  if (!evaluation) {
+    return {
+      ...base,
+      state: 'not-evaluated',
+      caches: null,
+      without: null,
+      names: [],
+      why: `no evaluation of the account by ${at.rule} in ${at.account}/${at.region}: the rule does not run there (no redis-dr stack, or deployed without configRule.enabled) or has not run yet (every 24 h)`,
+    };
+  }
+  const read = readServerlessAnnotation(evaluation.annotation);
+  if (!read) {
+    const state = evaluation.compliance === 'NON_COMPLIANT' ? 'without-verified-copy' : 'unread';
+    return {
+      ...base,
+      state,
+      caches: null,
+      without: null,
+      names: [],
+      why: `${evaluation.compliance}, an annotation this version does not read: ${JSON.stringify(evaluation.annotation)}`,
+    };
+  }
+  const counts = { caches: read.caches, without: read.without, names: read.names };
+  const more = read.clipped ? ' (clipped to the 256 characters Config takes: more not named)' : '';
+  const age = evaluation.recordedAt === null ? Number.POSITIVE_INFINITY : now.getTime() - Date.parse(evaluation.recordedAt);
+  if (age > SERVERLESS_EVALUATION_MAX_AGE_HOURS * 3_600_000) {
+    return {
+      ...base,
+      ...counts,
+      state: 'stale',
+      why: `last evaluated ${evaluation.recordedAt ?? 'at no recorded time'}, over ${SERVERLESS_EVALUATION_MAX_AGE_HOURS} h ago: the rule runs every 24 h, so it stopped (its function, or Config recording in the account)`,
+    };
+  }
+  // The rule's own annotation is the why: the counts and names as it wrote them.
+  const why = `${evaluation.annotation}${more}`;
+  if (evaluation.compliance === 'NON_COMPLIANT' || read.without > 0) return { ...base, ...counts, state: 'without-verified-copy', why };
+  if (read.caches === 0) return { ...base, ...counts, state: 'none', why: 'no serverless cache' };
+  return { ...base, ...counts, state: read.named === 'cannot-copy' ? 'unprotectable' : 'verified', why };
 }

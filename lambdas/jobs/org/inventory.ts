@@ -3,16 +3,33 @@
  * an AWS Config aggregator, with its account, region, tier and state
  * (lambdas/domain/org/inventory.ts judges). Two queries, each paged to its
  * end: the caches, and the redis-dr stacks (where a stack runs, an opted-in
- * cache is protected). Bad input (the org config, an aggregator Config does
- * not know, no aggregator named) is a UsageError (exit 2).
+ * cache is protected). Then, with the org config's `configRule.enabled`,
+ * each account's serverless caches: the verified-copy rule's evaluation of
+ * the account in the primary region, read through the same aggregator
+ * (`GetAggregateComplianceDetailsByConfigRule`, one rule, account and region
+ * a call: requests grow with accounts, not caches). Bad input (the org
+ * config, an aggregator Config does not know, no aggregator named) is a
+ * UsageError (exit 2).
  */
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
-import { classifyInventory, type Inventory, parseInventoryRows, type RedisDrStackRow } from '../../domain/org/inventory.js';
+import { ACCOUNT_RESOURCE_TYPE } from '../../domain/org/cache-verdicts.js';
+import {
+  classifyInventory,
+  type Inventory,
+  judgeServerless,
+  parseInventoryRows,
+  type RedisDrStackRow,
+  type ServerlessAccount,
+} from '../../domain/org/inventory.js';
 import { show } from '../../domain/plans/problems.js';
-import { CACHES_QUERY, configServiceClient, selectAll, stacksQuery } from '../../adapters/aws/config-aggregator.js';
+import { aggregateEvaluations, CACHES_QUERY, configServiceClient, type RuleAt, selectAll, stacksQuery } from '../../adapters/aws/config-aggregator.js';
 import { errorName } from '../../adapters/aws/errors.js';
+import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { ConfigError } from '../../../lib/config/load.js';
 import { loadOrgConfig, type OrgConfig } from '../../../lib/config/org.js';
+import { memberDeploymentName } from '../../../lib/constructs/org/member-config.js';
+import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
+import { verifiedCopyRuleName } from '../../../lib/deployment.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What `org inventory` asks. */
@@ -23,14 +40,41 @@ export interface OrgInventoryRequest {
   readonly aggregator?: string;
   /** The aggregator's region; default the org config's `aggregator.region`, else `regions.primary`. */
   readonly region?: string;
+  /** The time evaluations are judged at (an account evaluation over 48 h old is a rule that stopped); default now. */
+  readonly now?: Date;
 }
 
 /** The inventory, and where it came from. */
 export interface OrgInventoryAnswer extends Inventory {
   readonly aggregator: string;
   readonly region: string;
-  /** What the aggregator cannot say: serverless caches are no Config resource type queried here. */
+  /** Every account of the org config's serverless caches in the primary region (none when `configRule.enabled` is off). */
+  readonly serverless: readonly ServerlessAccount[];
+  /** What the aggregator cannot say (serverless caches when the org config deploys no verified-copy rule). */
   readonly notCollected: readonly string[];
+}
+
+/** Rule reads at once: the aggregator's compliance calls are throttled per account (the SDK's retries take the rest). */
+const RULE_READS_AT_ONCE = 4;
+
+/** Where each account of the org config runs the verified-copy rule: its StackSet group's, in the primary region. */
+export function verifiedCopyRules(org: OrgConfig): RuleAt[] {
+  return stackSetGroups(org)
+    .flatMap((g) => g.accounts.map((account) => ({ rule: verifiedCopyRuleName(memberDeploymentName(org.name, g.name)), account, region: org.regions.primary })))
+    .sort((a, b) => a.account.localeCompare(b.account));
+}
+
+/** Each account's serverless caches, from the rule's evaluation of the account (`AWS::::Account`). */
+async function serverlessAccounts(config: ConfigServiceClient, aggregator: string, org: OrgConfig, now: Date): Promise<ServerlessAccount[]> {
+  return mapConcurrent(verifiedCopyRules(org), RULE_READS_AT_ONCE, async (at) => {
+    const evaluations = await aggregateEvaluations(config, aggregator, at, ACCOUNT_RESOURCE_TYPE);
+    // The rule evaluates its own account only; another id would be no evaluation of this account's serverless caches.
+    return judgeServerless(
+      at,
+      evaluations.find((e) => e.resourceId === at.account),
+      now,
+    );
+  });
 }
 
 /** The SDK client the job uses, by region (a test hands in one aws-sdk-client-mock intercepts). */
@@ -68,9 +112,11 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
   const config = client(region);
   let cacheRows: string[];
   let stackRows: string[];
+  let serverless: ServerlessAccount[] = [];
   try {
     cacheRows = await selectAll(config, aggregator, CACHES_QUERY);
     stackRows = await selectAll(config, aggregator, stacksQuery(org.name));
+    if (org.configRule.enabled) serverless = await serverlessAccounts(config, aggregator, org, request.now ?? new Date());
   } catch (err) {
     if (errorName(err) === 'NoSuchConfigurationAggregatorException') {
       throw new UsageError(
@@ -92,8 +138,11 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
     malformed,
     aggregator,
     region,
-    notCollected: [
-      "serverless caches: AWS Config records no AWS::ElastiCache::ServerlessCache; the verified-copy rule evaluates each account's serverless caches as one AWS::::Account evaluation naming those without a verified copy (the aggregator's compliance for redis-dr-<name>-verified-copy), and redis-dr status -c <config> --coverage lists them per account",
-    ],
+    serverless,
+    notCollected: org.configRule.enabled
+      ? []
+      : [
+          `serverless caches: AWS Config records no AWS::ElastiCache::ServerlessCache, and ${request.file} deploys no verified-copy rule to judge them per account (configRule.enabled is false): turn it on, or run redis-dr status -c <config> --coverage in each account`,
+        ],
   };
 }

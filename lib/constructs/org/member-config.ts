@@ -26,6 +26,11 @@ export function tierCron(tier: EffectiveTier, where: string): { cron: string } |
   return { cron: hours === 24 ? 'cron(0 1 * * ? *)' : `cron(0 0/${hours} * * ? *)` };
 }
 
+/** The deployment name of a StackSet group's member stacks: `<org name>-<group>`, cut to the 24 characters a deployment name takes. */
+export function memberDeploymentName(orgName: string, group: string): string {
+  return `${orgName}-${group}`.slice(0, 24);
+}
+
 /**
  * The deployment config of the accounts whose effective plans are `plans`,
  * named `<org name>-<group>`; or every problem that keeps a tier from deploying.
@@ -59,7 +64,7 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
   return {
     ok: true,
     props: {
-      name: `${org.name}-${group}`.slice(0, 24),
+      name: memberDeploymentName(org.name, group),
       ...(org.example ? { example: true } : {}),
       primary: { region: org.regions.primary },
       dr: { region: org.regions.dr },

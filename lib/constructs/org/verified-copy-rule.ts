@@ -6,7 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REPORTS_PREFIX } from '../../../lambdas/domain/report/input.js';
 import { nagPseudoParameters } from '../elasticache-arns.js';
-import { recoveryBucketName as bucketName } from '../../deployment.js';
+import { recoveryBucketName as bucketName, verifiedCopyRuleName } from '../../deployment.js';
 import { recoveryBucketName } from '../recovery-bucket.js';
 import { JobFunction } from '../job-function.js';
 
@@ -63,7 +63,7 @@ export class VerifiedCopyRule extends Construct {
       sourceAccount: Stack.of(this).account,
     });
     this.rule = new config.CfnConfigRule(this, 'Rule', {
-      configRuleName: `redis-dr-${props.deployment}-verified-copy`,
+      configRuleName: verifiedCopyRuleName(props.deployment),
       description: 'Each ElastiCache replication group is protected by redis-dr with a verified copy in the DR region within its RPO (redis-dr report).',
       maximumExecutionFrequency: 'TwentyFour_Hours',
       source: {

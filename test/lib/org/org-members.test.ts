@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { validateOrgConfig } from '../../../lib/config/org.js';
+import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
+import { verifiedCopyRules } from '../../../lambdas/jobs/org/inventory.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 
@@ -18,11 +19,17 @@ import { cfnLint } from '../../support/cfn-lint.js';
 type Resource = { Type: string; Properties: Record<string, any> };
 type Member = { region: 'primary' | 'dr'; file: string; resources: Resource[] };
 
-function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
+/** config/org-example.json with `edit`, validated. */
+function orgConfig(edit: (config: Record<string, any>) => void): OrgConfig {
   const raw = JSON.parse(readFileSync('config/org-example.json', 'utf8')) as Record<string, any>;
   edit(raw);
   const checked = validateOrgConfig(raw);
   if (!checked.ok) throw new Error(checked.problems.join('\n'));
+  return checked.config;
+}
+
+function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
+  const checked = { config: orgConfig(edit) };
   const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-members-'));
   const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
   const built = addOrgStacks(app, checked.config, join(dir, 'members'));
@@ -84,6 +91,17 @@ describe('the member stacks of the StackSets', () => {
       ).toEqual(['AnswerConfig', 'ImportFindings', 'ListCaches', 'ListReports', 'ReadReports']);
     }
     for (const m of off.flat()) expect(ofType(m, 'AWS::Config::ConfigRule'), m.file).toEqual([]);
+  });
+
+  it("are the rules org inventory reads each account's serverless caches from (the same names, every account once)", () => {
+    const config = orgConfig((c) => {
+      c.configRule = { enabled: true, securityHub: true };
+    });
+    const deployed = on.map((group) => ofType(group.find((m) => m.region === 'primary')!, 'AWS::Config::ConfigRule')[0]!.Properties.ConfigRuleName as string);
+    const read = verifiedCopyRules(config);
+    expect(new Set(read.map((r) => r.rule))).toEqual(new Set(deployed));
+    expect(read.map((r) => r.account)).toEqual([...new Set(config.organizationalUnits.flatMap((ou) => ou.accounts))].sort());
+    expect(read.every((r) => r.region === config.regions.primary)).toBe(true);
   });
 
   it('pass cfn-lint (a group: every group is the same stacks)', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigServiceClient, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
+import { ConfigServiceClient, GetAggregateComplianceDetailsByConfigRuleCommand, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runInProcess } from '../../support/in-process.js';
@@ -48,7 +48,7 @@ describe('redis-dr org inventory', () => {
     );
     expect(r.stdout).toMatch(/^ {2}protected +111111111111 eu-west-1 replication-group orders tier gold$/m);
     expect(r.stdout).toMatch(/^ {2}native-backups-only +444444444444 eu-west-1 replication-group sessions tier bronze \(default\): .*automatic backups 5 day/m);
-    expect(r.stdout).toMatch(/not collected: serverless caches/);
+    expect(r.stdout).toMatch(/not collected: serverless caches: .*configRule\.enabled is false/);
     expect(r.code).toBe(1);
   });
 
@@ -88,5 +88,89 @@ describe('redis-dr org inventory', () => {
     expect(r.stdout).toMatch(/aggregator aws-controltower-agg in eu-central-1\): 0 cache\(s\)/);
     expect(config.commandCalls(SelectAggregateResourceConfigCommand)[0]!.args[0].input.ConfigurationAggregatorName).toBe('aws-controltower-agg');
     expect(r.code).toBe(0);
+  });
+
+  describe("with configRule.enabled: each account's serverless caches, from the rule's evaluation of the account", () => {
+    const raw = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
+    const file = join(DIR, 'with-rule.json');
+    writeFileSync(file, JSON.stringify({ ...raw, configRule: { enabled: true, securityHub: false } }));
+    const recent = new Date(Date.now() - 3_600_000);
+    /** The aggregator's account evaluations, by account (a replication group's evaluation beside each, which is not read). */
+    function evaluations(byAccount: Record<string, { compliance: 'COMPLIANT' | 'NON_COMPLIANT'; annotation: string; at?: Date }>): void {
+      config.on(GetAggregateComplianceDetailsByConfigRuleCommand).callsFake((input: { AccountId: string; ConfigRuleName: string }) => {
+        const e = byAccount[input.AccountId];
+        const group = {
+          EvaluationResultIdentifier: {
+            EvaluationResultQualifier: { ConfigRuleName: input.ConfigRuleName, ResourceType: 'AWS::ElastiCache::ReplicationGroup', ResourceId: 'orders' },
+          },
+          ComplianceType: 'COMPLIANT',
+          Annotation: 'verified',
+          ResultRecordedTime: recent,
+        };
+        if (!e) return { AggregateEvaluationResults: [group] };
+        const account = {
+          EvaluationResultIdentifier: {
+            EvaluationResultQualifier: { ConfigRuleName: input.ConfigRuleName, ResourceType: 'AWS::::Account', ResourceId: input.AccountId },
+          },
+          ComplianceType: e.compliance,
+          Annotation: e.annotation,
+          ResultRecordedTime: e.at ?? recent,
+        };
+        return { AggregateEvaluationResults: [group, account] };
+      });
+    }
+
+    it('lists each account, exits 1 for caches without a verified copy, an account not evaluated and a rule that stopped', async () => {
+      answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+      evaluations({
+        '111111111111': { compliance: 'NON_COMPLIANT', annotation: '1 of 2 serverless cache(s) without a verified copy within the RPO: carts' },
+        '222222222222': { compliance: 'COMPLIANT', annotation: '0 serverless cache(s) in this region' },
+        '444444444444': {
+          compliance: 'COMPLIANT',
+          annotation: '1 of 1 serverless cache(s) with a verified copy within the RPO: sessions',
+          at: new Date(Date.now() - 72 * 3_600_000),
+        },
+      });
+      const r = await runInProcess(['org', 'inventory', '-c', file, '--aggregator', 'org-agg']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^serverless caches \(the verified-copy rule's evaluation of each account\): 4 account\(s\), 3 needing action$/m);
+      expect(r.stdout).toMatch(
+        /^ {2}without-verified-copy +111111111111 eu-west-1 redis-dr-acme-g[0-9a-f]{6}-verified-copy \(evaluated [^)]+\): 1 of 2 serverless cache\(s\) without a verified copy within the RPO: carts$/m,
+      );
+      expect(r.stdout).toMatch(/^ {2}none +222222222222 eu-west-1 \S+ \(evaluated [^)]+\): no serverless cache$/m);
+      expect(r.stdout).toMatch(/^ {2}not-evaluated +333333333333 eu-west-1 \S+: no evaluation of the account by /m);
+      expect(r.stdout).toMatch(/^ {2}stale +444444444444 eu-west-1 .*over 48 h ago/m);
+      expect(r.stdout).not.toMatch(/not collected/);
+      expect(r.code).toBe(1);
+      // One call per account of the org config, for its StackSet group's rule, in the primary region.
+      const asked = config.commandCalls(GetAggregateComplianceDetailsByConfigRuleCommand).map((c) => c.args[0].input);
+      expect(asked.map((a) => a.AccountId).sort()).toEqual(['111111111111', '222222222222', '333333333333', '444444444444']);
+      for (const a of asked) {
+        expect(a).toMatchObject({ ConfigurationAggregatorName: 'org-agg', AwsRegion: 'eu-west-1' });
+        expect(a.ConfigRuleName).toMatch(/^redis-dr-acme-g[0-9a-f]{6}-verified-copy$/);
+      }
+    });
+
+    it('exits 0 when every account says it has no serverless cache, or every one has a verified copy; --json carries them', async () => {
+      answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+      const none = { compliance: 'COMPLIANT', annotation: '0 serverless cache(s) in this region' } as const;
+      evaluations({
+        '111111111111': { compliance: 'COMPLIANT', annotation: '1 of 1 serverless cache(s) with a verified copy within the RPO: sessions' },
+        '222222222222': none,
+        '333333333333': none,
+        '444444444444': none,
+      });
+      const r = await runInProcess(['org', 'inventory', '-c', file, '--aggregator', 'org-agg', '--json']);
+      expect(r.code).toBe(0);
+      const inv = JSON.parse(r.stdout) as { serverless: { account: string; state: string; names: string[] }[]; notCollected: string[] };
+      expect(inv.serverless.map((x) => [x.account, x.state])).toEqual([
+        ['111111111111', 'verified'],
+        ['222222222222', 'none'],
+        ['333333333333', 'none'],
+        ['444444444444', 'none'],
+      ]);
+      expect(inv.serverless[0]!.names).toEqual(['sessions']);
+      expect(inv.notCollected).toEqual([]);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANNOTATION_MAX, cacheVerdicts, ruleEvaluations } from '../../../../lambdas/domain/org/cache-verdicts.js';
+import { ANNOTATION_MAX, cacheVerdicts, readServerlessAnnotation, ruleEvaluations } from '../../../../lambdas/domain/org/cache-verdicts.js';
 import { parseReportKey } from '../../../../lambdas/domain/org/rollup.js';
 import type { CacheInfo } from '../../../../lambdas/domain/plans/coverage.js';
 
@@ -92,11 +92,15 @@ describe('the verified-copy rule', () => {
         resourceType: 'AWS::::Account',
         resourceId: '111111111111',
         compliance: 'COMPLIANT',
-        annotation: '1 serverless cache(s) with a verified copy within the RPO: sessions',
+        annotation: '1 of 1 serverless cache(s) with a verified copy within the RPO: sessions',
       },
     ]);
-    // No serverless cache, or no account given: no account evaluation.
-    expect(judge([rg('orders')]).map((e) => e.resourceType)).toEqual(['AWS::ElastiCache::ReplicationGroup']);
+    // No serverless cache: still one evaluation of the account, saying so (a NON_COMPLIANT one does not outlive the last
+    // serverless cache, and org inventory tells none from not evaluated). No account given: none.
+    expect(judge([rg('orders')]).map((e) => [e.resourceType, e.compliance, e.annotation])).toEqual([
+      ['AWS::ElastiCache::ReplicationGroup', 'COMPLIANT', expect.any(String)],
+      ['AWS::::Account', 'COMPLIANT', '0 serverless cache(s) in this region'],
+    ]);
     expect(evaluate([sl('sessions')], body)).toEqual([]);
     const many = judge(Array.from({ length: 40 }, (_, i) => sl(`serverless-cache-number-${i}`)));
     expect(many[0]!.annotation.length).toBe(ANNOTATION_MAX);
@@ -116,5 +120,43 @@ describe('the verified-copy rule', () => {
     const out = evaluate([rg('orders'), { ...rg('sls'), kind: 'serverless-cache' }], long);
     expect(out.map((e) => e.resourceId)).toEqual(['orders']);
     expect(out[0]!.annotation).toHaveLength(ANNOTATION_MAX);
+  });
+});
+
+describe("the account evaluation's annotation, read back (org inventory)", () => {
+  const sl = (id: string, engine = 'redis'): CacheInfo => ({ kind: 'serverless-cache', id, engine, dataTiering: false, clusterMode: false, tags: {} });
+  const body = {
+    ...REPORT,
+    caches: [
+      { facts: { cache: 'sessions' }, controls: [control('cross-region-copy', 'pass', 'ok'), control('restore-time', 'pass', 'drilled')] },
+      { facts: { cache: 'carts' }, controls: [control('cross-region-copy', 'fail', 'copy 2 d old'), control('restore-time', 'n/a', 'no drill')] },
+    ],
+  };
+  const account = (caches: CacheInfo[]) => ruleEvaluations(cacheVerdicts(caches, { key: KEY, body }, 's3://dr/reports/', NOW), '111111111111').at(-1)!;
+
+  it('reads what the rule wrote: counts, which caches it names, and nothing clipped', () => {
+    const read = (caches: CacheInfo[]) => readServerlessAnnotation(account(caches).annotation);
+    expect(read([sl('sessions'), sl('carts'), sl('stray')])).toEqual({ caches: 3, without: 2, named: 'without', names: ['carts', 'stray'], clipped: false });
+    expect(read([sl('sessions'), sl('memo', 'memcached')])).toEqual({ caches: 2, without: 0, named: 'verified', names: ['sessions'], clipped: false });
+    expect(account([sl('memo', 'memcached')]).compliance).toBe('NOT_APPLICABLE');
+    expect(read([sl('memo', 'memcached')])).toEqual({ caches: 1, without: 0, named: 'cannot-copy', names: ['memo'], clipped: false });
+    expect(read([])).toEqual({ caches: 0, without: 0, named: 'verified', names: [], clipped: false });
+  });
+
+  it('leaves out the name a clipped annotation cut, and says it was clipped', () => {
+    const many = Array.from({ length: 40 }, (_, i) => sl(`serverless-cache-number-${i}`));
+    const e = account(many);
+    expect(e.annotation).toHaveLength(ANNOTATION_MAX);
+    const read = readServerlessAnnotation(e.annotation)!;
+    expect(read).toMatchObject({ caches: 40, without: 40, named: 'without', clipped: true });
+    expect(read.names.length).toBeGreaterThan(3);
+    // Every name read is a whole name of a cache: the cut one is not among them.
+    for (const n of read.names) expect(many.map((c) => c.id)).toContain(n);
+  });
+
+  it('reads no summary from any other text (another rule, another version)', () => {
+    expect(readServerlessAnnotation('1 serverless cache(s) with a verified copy within the RPO: sessions')).toBeUndefined();
+    expect(readServerlessAnnotation('a verified copy in the DR region within the RPO')).toBeUndefined();
+    expect(readServerlessAnnotation('')).toBeUndefined();
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInventory, inventoryCounts, parseInventoryRows } from '../../../../lambdas/domain/org/inventory.js';
+import { ACCOUNT_RESOURCE_TYPE, cacheVerdicts, ruleEvaluations } from '../../../../lambdas/domain/org/cache-verdicts.js';
+import { classifyInventory, inventoryCounts, judgeServerless, parseInventoryRows, SERVERLESS_ACTION_STATES } from '../../../../lambdas/domain/org/inventory.js';
+import type { CacheInfo } from '../../../../lambdas/domain/plans/coverage.js';
 import { loadOrgConfig } from '../../../../lib/config/org.js';
 
 /**
@@ -119,5 +121,56 @@ describe('the org inventory', () => {
     const inv = judge(['{not json', JSON.stringify({ accountId: 'x', resourceType: 'AWS::S3::Bucket' }), rg('111111111111', 'ok')]);
     expect(inv.malformed).toEqual([expect.stringMatching(/^result 1: not JSON/), expect.stringMatching(/^result 2: accountId/)]);
     expect(inventoryCounts(inv.caches)).toEqual({ protected: 1, 'native-backups-only': 0, unprotectable: 0, unprotected: 0 });
+  });
+});
+
+describe("each account's serverless caches, from the verified-copy rule's evaluation of the account", () => {
+  const NOW = new Date('2026-11-25T12:00:00Z');
+  const AT = { rule: 'redis-dr-acme-gabc123-verified-copy', account: '111111111111', region: 'eu-west-1' } as const;
+  const sl = (id: string, engine = 'redis'): CacheInfo => ({ kind: 'serverless-cache', id, engine, dataTiering: false, clusterMode: false, tags: {} });
+  // What the rule puts (its own code), as the aggregator hands it back.
+  const evaluated = (caches: CacheInfo[], recordedAt = '2026-11-25T01:00:00.000Z') => {
+    const e = ruleEvaluations(cacheVerdicts(caches, undefined, 's3://dr/reports/', NOW), AT.account).find((x) => x.resourceType === ACCOUNT_RESOURCE_TYPE)!;
+    return { compliance: e.compliance, annotation: e.annotation, recordedAt };
+  };
+
+  it('names the serverless caches without a verified copy (no report: none has one), and needs action', () => {
+    const s = judgeServerless(AT, evaluated([sl('carts'), sl('sessions')]), NOW);
+    expect(s).toMatchObject({ state: 'without-verified-copy', caches: 2, without: 2, names: ['carts', 'sessions'], evaluatedAt: '2026-11-25T01:00:00.000Z' });
+    expect(s.why).toBe('2 of 2 serverless cache(s) without a verified copy within the RPO: carts, sessions');
+    expect(SERVERLESS_ACTION_STATES.has(s.state)).toBe(true);
+  });
+
+  it('says "none" only from an evaluation that says so, and "not evaluated" without one (never none by default)', () => {
+    const none = judgeServerless(AT, evaluated([]), NOW);
+    expect(none).toMatchObject({ state: 'none', caches: 0, without: 0 });
+    expect(SERVERLESS_ACTION_STATES.has(none.state)).toBe(false);
+    const absent = judgeServerless(AT, undefined, NOW);
+    expect(absent).toMatchObject({ state: 'not-evaluated', caches: null, evaluatedAt: null });
+    expect(absent.why).toMatch(/^no evaluation of the account by redis-dr-acme-gabc123-verified-copy in 111111111111\/eu-west-1: the rule does not run there/);
+    expect(SERVERLESS_ACTION_STATES.has(absent.state)).toBe(true);
+  });
+
+  it('is stale past 48 hours (the rule runs every 24): the rule stopped, whatever its last evaluation said', () => {
+    expect(judgeServerless(AT, evaluated([], '2026-11-23T12:00:00.000Z'), NOW).state).toBe('none');
+    const old = judgeServerless(AT, evaluated([], '2026-11-23T11:59:00.000Z'), NOW);
+    expect(old).toMatchObject({ state: 'stale', caches: 0 });
+    expect(old.why).toMatch(/last evaluated 2026-11-23T11:59:00.000Z, over 48 h ago: the rule runs every 24 h, so it stopped/);
+    expect(judgeServerless(AT, { ...evaluated([]), recordedAt: null }, NOW).state).toBe('stale');
+  });
+
+  it('says so when the annotation was clipped, and keeps a NON_COMPLIANT it cannot read as needing action', () => {
+    const many = judgeServerless(AT, evaluated(Array.from({ length: 40 }, (_, i) => sl(`serverless-cache-number-${i}`))), NOW);
+    expect(many).toMatchObject({ state: 'without-verified-copy', caches: 40, without: 40 });
+    expect(many.why).toMatch(/\(clipped to the 256 characters Config takes: more not named\)$/);
+    const other = { compliance: 'NON_COMPLIANT', annotation: 'something else', recordedAt: '2026-11-25T01:00:00.000Z' };
+    const foreign = judgeServerless(AT, other, NOW);
+    expect(foreign).toMatchObject({ state: 'without-verified-copy', caches: null });
+    expect(foreign.why).toBe('NON_COMPLIANT, an annotation this version does not read: "something else"');
+    expect(judgeServerless(AT, { ...other, compliance: 'COMPLIANT' }, NOW).state).toBe('unread');
+  });
+
+  it('tells caches that cannot have a DR copy (Memcached) from verified ones', () => {
+    expect(judgeServerless(AT, evaluated([sl('memo', 'memcached')]), NOW)).toMatchObject({ state: 'unprotectable', caches: 1, names: ['memo'] });
   });
 });

@@ -60,16 +60,23 @@ const deps = (store: FileObjectStore, withHub = false) => ({
 });
 
 describe('runVerifiedCopyRule', () => {
-  it("puts one evaluation per replication group from the newest report, in calls of 100 with the run's token", async () => {
+  it("puts one evaluation per replication group from the newest report and one of the account, in calls of 100 with the run's token", async () => {
     caches(150);
     config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
     const store = reports('newest', {
       'weekly/2026-11-16T0000Z/report.json': { ...REPORT, caches: [] },
       'weekly/2026-11-23T0000Z/report.json': REPORT,
     });
-    expect(await runVerifiedCopyRule(RUN, deps(store))).toEqual({ evaluations: 150, findings: 0 });
+    expect(await runVerifiedCopyRule(RUN, deps(store))).toEqual({ evaluations: 151, findings: 0 });
     const calls = config.commandCalls(PutEvaluationsCommand).map((c) => c.args[0].input);
-    expect(calls.map((c) => c.Evaluations!.length)).toEqual([100, 50]);
+    expect(calls.map((c) => c.Evaluations!.length)).toEqual([100, 51]);
+    // No serverless cache: the account's evaluation says so, and is put every run.
+    expect(calls[1]!.Evaluations!.at(-1)).toMatchObject({
+      ComplianceResourceType: 'AWS::::Account',
+      ComplianceResourceId: '111111111111',
+      ComplianceType: 'COMPLIANT',
+      Annotation: '0 serverless cache(s) in this region',
+    });
     expect(calls.every((c) => c.ResultToken === 'token-1')).toBe(true);
     expect(calls[0]!.Evaluations!.slice(0, 3).map((e) => [e.ComplianceResourceId, e.ComplianceType])).toEqual([
       ['c0', 'COMPLIANT'],
@@ -97,7 +104,7 @@ describe('runVerifiedCopyRule', () => {
     config.on(PutEvaluationsCommand).resolves({});
     hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 4, FailedFindings: [] });
     const out = await runVerifiedCopyRule(RUN, deps(reports('hub', { 'weekly/2026-11-23T0000Z/report.json': REPORT }), true));
-    expect(out).toEqual({ evaluations: 2, findings: 4 });
+    expect(out).toEqual({ evaluations: 3, findings: 4 });
     const ids = hub.commandCalls(BatchImportFindingsCommand)[0]!.args[0].input.Findings!.map((f) => f.Id);
     expect(ids).toEqual([
       'redis-dr/111111111111/eu-west-1/replicationgroup/c0/cross-region-copy',
