@@ -9,8 +9,23 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
+import { notCarried } from './constructs/org/member-config.js';
+import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
+
+/** A line per group whose tiers ask for what the member stacks do not carry yet; none when no tier does. */
+function notCarriedLines(org: OrgConfig): string[] {
+  const lines = stackSetGroups(org).flatMap((g) => {
+    const missing = notCarried(g.plans);
+    return missing.length > 0 ? [`  NOT CARRIED YET, group ${g.name} (accounts ${g.accounts.join(', ') || 'none listed'}): ${missing.join(', ')}`] : [];
+  });
+  if (lines.length === 0) return [];
+  return [
+    'the member stacks carry no restore drills and no vault replication yet (docs/org.md, "What the StackSets carry, and what not yet"): these accounts get neither from redis-dr, whatever their tiers say',
+    ...lines,
+  ];
+}
 
 /** Runs the org synth on `app`; the process's exit code. */
 export function runOrgEntry(app: App, configFile: string, stderr: { write(text: string): unknown }): number {
@@ -34,6 +49,7 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
     ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
+    ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);
   return 0;
@@ -65,6 +81,7 @@ export function runOrgPipelineEntry(app: App, configFile: string, stderr: { writ
     ...built.waves.map((w) => `  wave ${w.name}: ${w.accounts.join(', ') || '(no account listed: no stage)'}`),
     `stack ${built.stack.stackName} in ${p.account} (${org.regions.primary}); cdk-nag: clean`,
     `deploy it once with the pipeline account's credentials (npx cdk deploy ${built.stack.stackName} -c config=${configFile} -c stacks=org-pipeline); it then deploys itself from ${p.repository}@${p.branch}. First bootstrap every target account trusting it: npx cdk bootstrap aws://<account>/<region> --trust ${p.account} --cloudformation-execution-policies <policy ARN>`,
+    ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);
   return 0;

@@ -5,6 +5,8 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { verifiedCopyRules } from '../../../lambdas/jobs/org/inventory.js';
+import { notCarried } from '../../../lib/constructs/org/member-config.js';
+import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 
@@ -102,6 +104,39 @@ describe('the member stacks of the StackSets', () => {
     expect(new Set(read.map((r) => r.rule))).toEqual(new Set(deployed));
     expect(read.map((r) => r.account)).toEqual([...new Set(config.organizationalUnits.flatMap((ou) => ou.accounts))].sort());
     expect(read.every((r) => r.region === config.regions.primary)).toBe(true);
+  });
+
+  it('carry no drill and no vault replication, and every tier that asks for one is named with where it came from', () => {
+    for (const m of on.flat()) {
+      // A deployment's drill state machines are redis-dr-<name>-<region role>-drill (the DR stack's verifier is another), its rules into a vault to-vault and reports-to-vault.
+      const machines = ofType(m, 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName as string);
+      if (m.region === 'dr') expect(machines, m.file).toContainEqual(expect.stringMatching(/-verify-rdb$/));
+      expect(
+        machines.filter((n) => n.endsWith('-drill')),
+        m.file,
+      ).toEqual([]);
+      const rules = ofType(m, 'AWS::S3::Bucket').flatMap((r) => (r.Properties.ReplicationConfiguration?.Rules ?? []) as { Id: string }[]);
+      expect(
+        rules.filter((r) => r.Id.endsWith('to-vault')),
+        m.file,
+      ).toEqual([]);
+    }
+    const asks = orgConfig((c) => {
+      c.organizationalUnits[2].tiers = { silver: { drill: { enabled: false } } };
+    });
+    const named = new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans)]));
+    expect(named.get('111111111111')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)', 'silver drill.enabled (from root)']);
+    expect(named.get('444444444444')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
+    // A tier that asks for neither: nothing to name.
+    const none = orgConfig((c) => {
+      for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {
+        t.drill = { ...t.drill, enabled: false };
+        t.vault = { ...t.vault, enabled: false };
+      }
+      for (const ou of c.organizationalUnits) delete ou.tiers;
+      c.accounts = [];
+    });
+    expect(stackSetGroups(none).flatMap((g) => notCarried(g.plans))).toEqual([]);
   });
 
   it('pass cfn-lint (a group: every group is the same stacks)', async () => {

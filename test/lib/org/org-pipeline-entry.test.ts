@@ -69,6 +69,11 @@ describe('-c stacks=org-pipeline', () => {
     expect(r.stderr).toContain('  wave canary: 444444444444');
     expect(r.stderr).toContain('  wave prod: (no account listed: no stage)');
     expect(r.stderr).toContain('stack RedisDr-acme-Pipeline in 555555555555 (eu-west-1); cdk-nag: clean');
+    // The example's tiers ask for drills and a vault the member stacks do not carry yet: said, never implied.
+    expect(r.stderr).toMatch(/^the member stacks carry no restore drills and no vault replication yet \(docs\/org\.md/m);
+    expect(r.stderr).toMatch(
+      /^ {2}NOT CARRIED YET, group ga7f3de \(accounts 444444444444\): gold drill\.enabled \(from root\), gold vault\.enabled \(from root\), silver drill\.enabled \(from root\)$/m,
+    );
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
     const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack');
     // The pipeline and CodePipeline's support stack for the DR region's deploy actions; no StackSet.
