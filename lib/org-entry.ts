@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
-import { notCarried } from './constructs/org/member-config.js';
+import { notCarried } from '../lambdas/domain/org/effective.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';

@@ -1,3 +1,4 @@
+import { notCarried } from '../../../lambdas/domain/org/effective.js';
 import { formatEffectivePlans } from '../../../lambdas/domain/org/format-plan.js';
 import { orgPlan } from '../../../lambdas/jobs/org/plan.js';
 
@@ -14,7 +15,8 @@ export async function orgPlanAction(options: OrgPlanOptions): Promise<void> {
   const { plans, tiers } = orgPlan({ file: options.config, account: options.account, tier: options.tier });
   if (options.json) {
     const shown = tiers ? { ...plans, tiers: plans.tiers.filter((t) => tiers.includes(t.name)) } : plans;
-    process.stdout.write(`${JSON.stringify({ account: options.account, ...shown }, null, 2)}\n`);
+    // What the member stacks do not carry yet, as the text says it (docs/org.md, "What the StackSets carry").
+    process.stdout.write(`${JSON.stringify({ account: options.account, ...shown, notCarried: notCarried(shown) }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`${formatEffectivePlans(options.account, plans, tiers).join('\n')}\n`);

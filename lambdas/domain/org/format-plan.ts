@@ -2,7 +2,7 @@
  * `redis-dr org plan`'s text: an account's levels, the tier of an untagged
  * cache, and each tier's settings with the level each came from. Pure.
  */
-import { CACHE_TIER_TAG } from './effective.js';
+import { CACHE_TIER_TAG, notCarried } from './effective.js';
 import type { EffectivePlans } from './merge.js';
 import { TIER_LEAF_NAMES } from './tier-settings.js';
 
@@ -24,6 +24,11 @@ export function formatEffectivePlans(account: string, plans: EffectivePlans, tie
     lines.push('', `tier ${tier.name} (${CACHE_TIER_TAG}=${tier.name})`);
     const rows = [['setting', 'value', 'from'], ...TIER_LEAF_NAMES.map((leaf) => [leaf, String(tier.settings[leaf].value), tier.settings[leaf].source])];
     lines.push(...aligned(rows).map((l) => `  ${l}`));
+    const missing = notCarried({ ...plans, tiers: [tier] });
+    if (missing.length > 0)
+      lines.push(
+        `  NOT CARRIED YET by the StackSets and the pipeline: ${missing.map((m) => m.slice(tier.name.length + 1)).join(', ')}: this account gets no restore drills and no vault replication from them (docs/org.md, "What the StackSets carry, and what not yet")`,
+      );
   }
   return lines;
 }

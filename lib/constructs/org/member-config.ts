@@ -26,18 +26,6 @@ export function tierCron(tier: EffectiveTier, where: string): { cron: string } |
   return { cron: hours === 24 ? 'cron(0 1 * * ? *)' : `cron(0 0/${hours} * * ? *)` };
 }
 
-/**
- * The tier settings the member stacks do not carry yet, each `<tier> <setting> (from <level>)`: restore drills
- * (each account's network is not known to a template) and vault replication (no org-config design for the vault's
- * per-tier days and the member deployments' vault bucket and role names): docs/org.md, "What the StackSets carry,
- * and what not yet". Said at synth, so a tier that asks for them never reads as having them.
- */
-export function notCarried(plans: EffectivePlans): string[] {
-  return plans.tiers.flatMap((t) =>
-    (['drill.enabled', 'vault.enabled'] as const).filter((k) => t.settings[k].value === true).map((k) => `${t.name} ${k} (from ${t.settings[k].source})`),
-  );
-}
-
 /** The deployment name of a StackSet group's member stacks: `<org name>-<group>`, cut to the 24 characters a deployment name takes. */
 export function memberDeploymentName(orgName: string, group: string): string {
   return `${orgName}-${group}`.slice(0, 24);

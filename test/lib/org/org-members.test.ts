@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { verifiedCopyRules } from '../../../lambdas/jobs/org/inventory.js';
-import { notCarried } from '../../../lib/constructs/org/member-config.js';
+import { notCarried } from '../../../lambdas/domain/org/effective.js';
 import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';

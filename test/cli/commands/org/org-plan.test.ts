@@ -36,6 +36,10 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).toMatch(/^ {2}drill\.everyDays +14 +ou payments \(ou-ex12-paym0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}vault\.retentionDays +90 +root$/m);
     expect(r.stdout).toMatch(/^ {2}retention\.minKeep +3 +default$/m);
+    // gold asks for drills and a vault, which the member stacks do not carry yet: said under the tier, never implied.
+    expect(r.stdout).toMatch(
+      /^ {2}vault\.retentionDays +90 +root\n {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\), vault\.enabled \(from root\): this account gets no restore drills/m,
+    );
   });
 
   it('--tier prints that tier only; --json gives the same as data', async () => {
@@ -45,6 +49,7 @@ describe('redis-dr org plan', () => {
     expect(plans.tiers.map((t) => t.name)).toEqual(['gold']);
     expect(plans.defaultTier).toEqual({ value: 'bronze', source: 'root' });
     expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 240, source: 'root' });
+    expect((plans as unknown as { notCarried: string[] }).notCarried).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
   });
 
   const refusals: [string, () => string[], RegExp][] = [
