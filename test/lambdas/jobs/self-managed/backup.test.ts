@@ -1030,6 +1030,10 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
       ['heartbeat', true],
     ]);
     expect(waiting.error).toContain('the wait is in the metrics and the heartbeat');
+    // What it waits for (it said "the other run is taking the backup", which nothing here can know).
+    expect(waiting.error).toContain(
+      `It waits for a holder on other-host, whose pid cannot be looked up from here: the lease is stale at ${new Date(taken.getTime() + 3600_000).toISOString()} unless it is refreshed.`,
+    );
     const text = readFileSync(metrics, 'utf8');
     expect(text).toContain('redis_dr_backup_lease_waiting{target="cache",holder="other-host"} 1\n');
     expect(text).toContain(`redis_dr_backup_lease_stale_timestamp_seconds{target="cache"} ${(taken.getTime() + 3600_000) / 1000}\n`);
