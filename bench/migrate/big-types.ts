@@ -116,7 +116,10 @@ function writeResults(runs: readonly Run[], complete: boolean): { ok: boolean; m
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const results = {
     date: new Date().toISOString(),
-    code: gitDescription(['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'lambdas/adapters/storage', 'bench/migrate/big-types.ts'], 'uncommitted changes'),
+    code: gitDescription(
+      ['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'lambdas/adapters/storage', 'bench/migrate/big-types.ts'],
+      'uncommitted changes',
+    ),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, loadAtEnd: load },
     values: VALUES,
     valueBytes: VALUE_BYTES,

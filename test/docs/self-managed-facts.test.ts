@@ -104,7 +104,7 @@ function firstTrip(pctPerDay: number, days: number, thresholdPct: number): numbe
 
 describe('docs/self-managed.md: a drain slower than the threshold per 7 days (issue 54, "Done when")', () => {
   const said =
-    /\*\*A drain slower than the threshold per 7 days\*\*\s+\(for example (\d+) % a day: about (\d+) % a week against a (\d+) % threshold\) does\s+not trip: the window moves with it\. What still protects the data then:[^]*?a lower\s+`--collapse-threshold-pct` \(say (\d+)\) catches a slower drain/.exec(
+    /\*\*A drain slower than the threshold per 7 days\*\*\s+\(for example (\d+) % a day: about (\d+) % a week against a (\d+) % threshold\) does\s+not trip: the window moves with it\. What still protects the data then:[\s\S]*?a lower\s+`--collapse-threshold-pct` \(say (\d+)\) catches a slower drain/.exec(
       selfManagedMd,
     );
 
