@@ -2,7 +2,8 @@
  * `migrate --from-rdb --verify` peak RSS per value type (issue 54 item 10; not a test, not part of `npm test`):
  *
  *   npx tsx bench/migrate/big-types.ts [--types list,stream,hash,set,zset,string,lz4-list,lz4-string,dbs]
- *       [--values 3] [--value-mb 60] [--element-bytes 1024] [--modes plain,verify] [--out bench/migrate/big-types-results.json]
+ *       [--values 3] [--value-mb 60] [--element-bytes 1024] [--modes plain,verify] [--runs 1] [--files <dir>]
+ *       [--out bench/migrate/big-types-results.json]
  *
  * Per type, a real redis-server 7.0 writes `--values` keys of `--value-mb` MB
  * of random bytes each (so neither LZF nor LZ4 shrinks them), in elements of
@@ -13,12 +14,15 @@
  * writes it). `dbs` spreads the list keys over databases 0, 3 and 15.
  * Each file goes through the whole command under /usr/bin/time into a fresh
  * empty target, per `--modes` (default `plain,verify`): `node bin/redis-dr.cjs
- * migrate --from-rdb <file> --to <target> --json`, and the same with `--verify`. The bound is the issue's: 2 × the largest value + 100 MB.
+ * migrate --from-rdb <file> --to <target> --json`, and the same with `--verify`, `--runs` times each (a peak
+ * moves with the collector's timing between runs). The bound is the issue's: 2 × the largest value + 100 MB.
+ * `--files <dir>` keeps the generated files there and reuses them in a later run of the same shape (writing
+ * 8 × 60 MB of elements takes longer than a run); without it they go with the run.
  * Exits 1 when a run fails, is not equal, or peaks over the bound.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +38,8 @@ const { values: flags } = parseArgs({
     'value-mb': { type: 'string', default: '60' },
     'element-bytes': { type: 'string', default: '1024' },
     modes: { type: 'string', default: 'plain,verify' },
+    runs: { type: 'string', default: '1' },
+    files: { type: 'string' },
     out: { type: 'string', default: path.join(__dirname, 'big-types-results.json') },
   },
   strict: true,
@@ -110,7 +116,10 @@ function writeResults(runs: readonly Run[], complete: boolean): { ok: boolean; m
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const results = {
     date: new Date().toISOString(),
-    code: gitDescription(['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'bench/migrate/big-types.ts'], 'uncommitted changes'),
+    code: gitDescription(
+      ['lambdas/jobs/keys', 'lambdas/domain/rdb', 'lambdas/adapters/redis', 'lambdas/adapters/storage', 'bench/migrate/big-types.ts'],
+      'uncommitted changes',
+    ),
     machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1), node: process.version, loadAtEnd: load },
     values: VALUES,
     valueBytes: VALUE_BYTES,
@@ -128,13 +137,21 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-big-types-'));
   const runs: Run[] = [];
   const boundMB = (2 * VALUE_BYTES) / MB + 100;
+  const modes = flags.modes.split(',').map((m) => m === 'verify');
+  const rounds = Array.from({ length: Number(flags.runs) }, () => modes).flat();
   try {
     for (const kase of flags.types.split(',')) {
-      const file = path.join(scratch, `${kase}.rdb`);
-      log(`${kase}: writing ${VALUES} values of ${VALUE_BYTES / MB} MB`);
-      await generate(kase, file);
+      const kept = flags.files && path.join(flags.files, `${kase}-${VALUES}x${VALUE_BYTES}x${ELEMENT}.rdb`);
+      const file = kept || path.join(scratch, `${kase}.rdb`);
+      if (kept && existsSync(kept)) log(`${kase}: reusing ${kept}`);
+      else {
+        log(`${kase}: writing ${VALUES} values of ${VALUE_BYTES / MB} MB`);
+        if (flags.files) mkdirSync(flags.files, { recursive: true });
+        await generate(kase, `${file}.part`);
+        renameSync(`${file}.part`, file);
+      }
       const rdbBytes = statSync(file).size;
-      for (const verify of flags.modes.split(',').map((m) => m === 'verify')) {
+      for (const verify of rounds) {
         const target = await startRedisServer({ args: ['--maxmemory', '0', '--databases', '16'] });
         try {
           const loadBefore = loadNow();
@@ -160,7 +177,7 @@ async function main(): Promise<void> {
           await target.stop();
         }
       }
-      rmSync(file, { force: true });
+      if (!kept) rmSync(file, { force: true });
     }
     const { ok, met } = writeResults(runs, true);
     log(`bound 2 × ${VALUE_BYTES / MB} MB + 100 MB = ${boundMB} MB: ${met ? 'met' : 'NOT met'} in every case; runs ok: ${ok}; ${flags.out}`);

@@ -10,7 +10,8 @@
  * {@link decodeRdbEnvelope} is the one stream stage every reader of RDB bytes
  * puts in front of the verifier and the key reader: a plain file passes
  * through untouched; an enveloped one comes out decompressed, block by block
- * (memory: a block or two, never the file), every checksum the frame carries
+ * (memory: the blocks one pushed chunk completes, never the file; each push
+ * comes out as one fresh buffer), every checksum the frame carries
  * checked (its header's, each block's, the content's). Checksums are
  * xxHash32 by xxhash-wasm. Blocks are decompressed by a {@link Lz4BlockDecoder}:
  * lz4js (plain JavaScript) by default, which bundles into the Lambdas as they
@@ -70,6 +71,8 @@ const LZ4_FRAME_MAGIC = 0x184d2204;
 const BLOCK_MAX = [0, 0, 0, 0, 64 << 10, 256 << 10, 1 << 20, 4 << 20];
 /** The window a linked block may refer back into. */
 const WINDOW = 64 << 10;
+/** The size of the decoder's output buffers: a local file's reads (sources.ts). */
+const OUTPUT_BYTES = 1 << 20;
 
 /** xxHash32, loaded once (a WebAssembly module: no native build). */
 let hasher: ReturnType<typeof xxhash> | undefined;
@@ -81,7 +84,12 @@ export function isRdbEnvelope(head: Uint8Array): boolean {
 
 /** A push-style {@link decodeRdbEnvelope}, for readers that feed chunks as they come (the DR verify job, backup). */
 export interface RdbBytesDecoder {
-  /** The next bytes of the file; returns the RDB bytes they complete (none while a header or block is cut). Throws as {@link decodeRdbEnvelope}. */
+  /**
+   * The next bytes of the file; returns the RDB bytes they complete (none while a header or block is cut).
+   * Throws as {@link decodeRdbEnvelope}. A plain file's chunks are returned as they are (so they must not
+   * be written again); of an enveloped file's, nothing is kept past the call, and the caller may read the
+   * next chunk into the same buffer (jobs/keys/sources.ts reads a local one so).
+   */
   push(chunk: Uint8Array): Uint8Array[];
   /** The file ended: returns what is left; throws when it ended inside the envelope or frame. */
   end(): Uint8Array[];
@@ -113,7 +121,11 @@ export async function createRdbBytesDecoder(blocks: Lz4BlockDecoder = lz4jsBlock
       if (mode === 'lz4') return inFrame(chunk);
       // The first 8 bytes decide: chunks may be as small as one byte.
       head = concat(head, chunk);
-      if (head.length < 4 || (isRdbEnvelope(head) && head.length < ENVELOPE_BYTES)) return [];
+      if (head.length < 4 || (isRdbEnvelope(head) && head.length < ENVELOPE_BYTES)) {
+        // Kept past this call: a copy (an enveloped file's chunks may be read into one buffer, see push).
+        if (head === chunk) head = chunk.slice();
+        return [];
+      }
       if (!isRdbEnvelope(head)) {
         mode = 'plain';
         return [head];
@@ -121,7 +133,9 @@ export async function createRdbBytesDecoder(blocks: Lz4BlockDecoder = lz4jsBlock
       checksums = readEnvelopeHeader(head).checksums;
       mode = 'lz4';
       frame = new Lz4FrameReader(xxh, blocks, ENVELOPE_BYTES);
-      return inFrame(head.subarray(ENVELOPE_BYTES));
+      const first = head.subarray(ENVELOPE_BYTES);
+      head = EMPTY;
+      return inFrame(first);
     },
     end() {
       if (mode === 'lz4') {
@@ -236,29 +250,62 @@ class Lz4FrameReader {
 
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.done) throw new RdbFormatError(`${chunk.length} bytes after the end of the LZ4 frame at byte ${this.at} (a compressed envelope holds one frame)`);
-    if (this.pending.length === 0) return this.parse(chunk);
+    let rest = chunk;
     // A block (or header) cut at the last chunk's end: completed from this chunk's head alone, and the rest
     // read in place (joining the whole chunk to it copied every chunk once more: a file's size in garbage).
-    const head = chunk.subarray(0, Math.max(1, this.wanted - this.pending.length));
-    const out = this.parse(concat(this.pending, head));
-    const rest = chunk.subarray(head.length);
-    if (this.done && rest.length > 0)
-      throw new RdbFormatError(`${rest.length} bytes after the end of the LZ4 frame at byte ${this.at} (a compressed envelope holds one frame)`);
-    if (rest.length === 0) return out;
-    for (const plain of this.parse(this.pending.length === 0 ? rest : concat(this.pending, rest))) out.push(plain);
+    while (this.pending.length > 0 && rest.length > 0) {
+      const head = rest.subarray(0, Math.max(1, this.wanted - this.pending.length));
+      rest = rest.subarray(head.length);
+      this.parse(this.carry(head));
+      if (this.done && rest.length > 0)
+        throw new RdbFormatError(`${rest.length} bytes after the end of the LZ4 frame at byte ${this.at} (a compressed envelope holds one frame)`);
+    }
+    if (rest.length > 0) this.parse(rest);
+    // Nothing of `chunk` is kept past this call (the caller may read the next chunk into the same buffer).
+    this.carry(EMPTY);
+    const out = this.full;
+    this.full = [];
+    if (this.done && this.outBuf) {
+      out.push(this.outBuf.subarray(0, this.outAt));
+      this.outBuf = undefined;
+    }
     return out;
   }
 
-  /** Reads the blocks of `b` (the bytes after the last whole one); keeps what is cut in `pending`, and in `wanted` how long it is. */
-  private parse(b: Uint8Array): Uint8Array[] {
+  /** One buffer for the cut unit, reused: room for the largest block (or the frame header before the descriptor is read). */
+  private cut: Uint8Array = new Uint8Array(0);
+
+  /** Moves `pending` to the start of {@link cut} (copied out of the pushed chunk), `head` after it; returns both. */
+  private carry(head: Uint8Array): Uint8Array {
+    const held = this.pending.length;
+    const need = held + head.length;
+    if (this.cut.length < need) {
+      const grown = new Uint8Array(Math.max(need, 15, this.descriptor ? 8 + this.descriptor.blockMax : 0));
+      grown.set(this.pending, 0);
+      this.cut = grown;
+    } else if (held > 0 && (this.pending.buffer !== this.cut.buffer || this.pending.byteOffset !== this.cut.byteOffset)) {
+      if (this.pending.buffer === this.cut.buffer)
+        this.cut.copyWithin(0, this.pending.byteOffset - this.cut.byteOffset, this.pending.byteOffset - this.cut.byteOffset + held);
+      else this.cut.set(this.pending, 0);
+    }
+    this.cut.set(head, held);
+    this.pending = this.cut.subarray(0, need);
+    return this.pending;
+  }
+
+  /**
+   * Reads the blocks of `b` (the bytes after the last whole one), each block's plain bytes put out at once
+   * ({@link put}); keeps what is cut in `pending` (a view of `b`: {@link carry} copies it before `b` can
+   * change), and in `wanted` how long it is.
+   */
+  private parse(b: Uint8Array): void {
     this.pending = b;
-    const out: Uint8Array[] = [];
     let p = 0;
     if (!this.descriptor) {
       const n = this.readDescriptor(b);
       // The frame header: 15 bytes at most.
       this.wanted = 15;
-      if (n === 0) return out;
+      if (n === 0) return;
       p = n;
     }
     const d = this.descriptor!;
@@ -300,16 +347,46 @@ class Lz4FrameReader {
         const computed = this.xxh.h32Raw(data, 0);
         if (sum !== computed) throw new RdbFormatError(`LZ4 block checksum mismatch at byte ${this.at + p}: stored 0x${hex(sum)}, computed 0x${hex(computed)}`);
       }
-      const plain = stored ? data.slice() : this.decompress(data, d, this.at + p);
+      const plain = stored ? data : this.decompress(data, d, this.at + p);
       if (d.contentChecksum) this.content.update(plain);
       if (!d.independent) this.slide(plain);
       this.plainBytes += BigInt(plain.length);
-      if (plain.length > 0) out.push(plain);
+      this.put(plain);
       p += total;
     }
     this.at += p;
     this.pending = p === b.length ? new Uint8Array(0) : b.subarray(p);
-    return out;
+  }
+
+  /** Output buffers filled, not yet returned. */
+  private full: Uint8Array[] = [];
+  /** The output buffer being filled, and how far. */
+  private outBuf: Uint8Array | undefined;
+  private outAt = 0;
+
+  /**
+   * Copies a block's plain bytes into output buffers of {@link OUTPUT_BYTES} each (the last one cut to its
+   * length once the frame ended). Handed on block by block (64 KB each, as Valkey writes them), a big key's
+   * value, which the key readers keep by reference until the key ends, was a thousand 64 KB buffers per
+   * 60 MB among the 1 MiB reads of the compressed file: glibc's malloc kept the gaps they left resident
+   * (8 × 60 MB lists peaked 15–20 MB above the same file unwrapped; with MALLOC_MMAP_THRESHOLD_=32768 the
+   * gap closed). Buffers of one size, the size of a plain file's reads, reuse each other's room.
+   */
+  private put(plain: Uint8Array): void {
+    for (let from = 0; from < plain.length; ) {
+      if (!this.outBuf) {
+        this.outBuf = new Uint8Array(OUTPUT_BYTES);
+        this.outAt = 0;
+      }
+      const n = Math.min(plain.length - from, OUTPUT_BYTES - this.outAt);
+      this.outBuf.set(plain.subarray(from, from + n), this.outAt);
+      this.outAt += n;
+      from += n;
+      if (this.outAt === OUTPUT_BYTES) {
+        this.full.push(this.outBuf);
+        this.outBuf = undefined;
+      }
+    }
   }
 
   /** The input ended: the frame must have ended with it. */

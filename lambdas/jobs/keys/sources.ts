@@ -6,10 +6,10 @@
  * each chunk a fresh buffer never written again (the key readers keep a big
  * key's chunks by reference: RdbKeyReaderOptions.keepChunks).
  */
-import { closeSync, createReadStream, fstatSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
-import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import { decodeRdbEnvelope, isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../../domain/keys/shard-set.js';
@@ -55,8 +55,31 @@ function localFile(path: string): () => AsyncIterable<Uint8Array> {
           'run again once nothing writes it, or copy it aside first',
       );
     }
-    return createReadStream(path, { fd, highWaterMark: 1 << 20 });
+    const head = new Uint8Array(4);
+    return isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0))) ? readsInto(fd, READ_BYTES) : createReadStream(path, { fd, highWaterMark: READ_BYTES });
   });
+}
+
+/** A local file's reads. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * A file in Valkey's compressed envelope, read chunk after chunk into one buffer: its decoder copies out
+ * what it keeps (RdbBytesDecoder.push), so a fresh buffer per read was a compressed file's size in
+ * garbage, 1 MiB at a time between the decoder's own buffers (malloc kept the room resident: issue 54
+ * item 10). A plain file's chunks are kept by reference (the key readers' big values): fresh ones.
+ */
+async function* readsInto(fd: number, bytes: number): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(bytes);
+  try {
+    for (;;) {
+      const n = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, bytes, null, (err, got) => (err ? reject(err) : resolve(got))));
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What identifies one version of a local file. */

@@ -132,6 +132,8 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     );
     expect(r.status).toBe(75);
     expect(r.stdout).toMatch(new RegExp(`^BUSY: another run holds the lease of app-cache in file://.* \\(redis-dr backup pid ${process.pid} on `));
+    // What it waits for: a live process of this host, taken over only once it is gone (never by age).
+    expect(r.stdout).toContain(`It waits for pid ${process.pid} on this host is running: it is taken over only once that process is gone.`);
     expect(ping.pings).toEqual([]);
     expect(readdirSync(join(dir, 'out'))).toEqual(['.redis-dr-app-cache.lease']);
     expect(readdirSync(dir)).not.toContain('m.prom');

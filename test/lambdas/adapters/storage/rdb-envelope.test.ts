@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { compressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { nativeLz4Blocks } from '../../../../lambdas/adapters/storage/lz4-native.js';
@@ -173,6 +174,48 @@ describe('the compressed RDB envelope (Valkey rdbcompression lz4)', () => {
     const { report } = await verify(file);
     expect(report.error?.message).toMatch(error);
     expect(rdbVerdict(report)).toBe('unsupported');
+  });
+
+  /** 3.5 MB, half random (stored blocks: LZ4 cannot shrink them), half repeated (compressed blocks). */
+  const MIXED = Buffer.concat([randomBytes(1_750_000), Buffer.alloc(1_750_000, 'redis-dr ')]);
+  const MIXED_ENVELOPED = envelope(lz4Cli(MIXED, '-B4', '-BI', '-BX', '--no-frame-crc'));
+
+  it('hands the plain bytes on in buffers of 1 MiB each, not one per 64 KB block (issue 54 item 10: malloc kept the room of the small ones)', async () => {
+    for (const size of [1 << 20, 7777]) {
+      const out: Uint8Array[] = [];
+      for await (const c of decodeRdbEnvelope(chunks(MIXED_ENVELOPED, size), undefined, nativeLz4Blocks)) out.push(c);
+      expect(Buffer.concat(out).equals(MIXED)).toBe(true);
+      // Every buffer but the last is a whole 1 MiB buffer of its own (not a view into a larger one).
+      expect(out.slice(0, -1).map((c) => [c.byteLength, c.buffer.byteLength])).toEqual(out.slice(0, -1).map(() => [1 << 20, 1 << 20]));
+      expect(out.length).toBe(Math.ceil(MIXED.length / (1 << 20)));
+    }
+  });
+
+  it('keeps nothing of a pushed chunk past the push: an enveloped file read again and again into one buffer decodes whole', async () => {
+    const linked = envelope(lz4Cli(MIXED, '-B4', '-BD', '-BX'));
+    for (const [file, sizes] of [
+      [MIXED_ENVELOPED, [1 << 20, 65536 + 4 + 4 + 1, 7777, 5]],
+      [linked, [65536 + 3, 7777]],
+      [VALKEY_LIKE, [1, 3, 4096]],
+    ] as const) {
+      const expected = file === VALKEY_LIKE ? RDB : MIXED;
+      for (const size of sizes) {
+        const decoder = await createRdbBytesDecoder(nativeLz4Blocks);
+        const buffer = new Uint8Array(size);
+        const out: Uint8Array[] = [];
+        for (let at = 0; at < file.length; at += size) {
+          const n = Math.min(size, file.length - at);
+          buffer.set(file.subarray(at, at + n));
+          out.push(...decoder.push(buffer.subarray(0, n)));
+          // The next read overwrites the buffer: garbage here must reach neither what came out nor what was kept.
+          buffer.fill(0xa5);
+        }
+        out.push(...decoder.end());
+        expect(Buffer.concat(out).equals(expected), `${expected === RDB ? 'VALKEY_LIKE' : file === linked ? 'linked' : 'mixed'} in ${size}-byte reads`).toBe(
+          true,
+        );
+      }
+    }
   });
 
   it('the push decoder (DR verify job, backup) gives the same bytes as the stream stage, and says the file was enveloped', async () => {

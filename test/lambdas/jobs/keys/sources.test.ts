@@ -1,4 +1,6 @@
-import { copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +13,27 @@ async function readAll(open: () => AsyncIterable<Uint8Array>): Promise<number> {
   for await (const chunk of open()) bytes += chunk.length;
   return bytes;
 }
+
+describe('a local --from-rdb file in the compressed envelope, read into one buffer again and again', () => {
+  it('comes out as the RDB it holds, byte for byte, each read of the file overwriting the last', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-sources-'));
+    try {
+      // Random and repeated bytes (stored and compressed blocks): several whole 1 MiB reads of the compressed file.
+      const plain = Buffer.concat([randomBytes(3_500_000), Buffer.alloc(1_750_000, 'redis-dr ')]);
+      const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: plain, maxBuffer: 1 << 26 });
+      const path = join(dir, 'enveloped.rdb');
+      writeFileSync(path, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
+      const { files } = await resolveRdbSources({ fromRdb: [path] });
+      for (let read = 0; read < 2; read++) {
+        const out: Uint8Array[] = [];
+        for await (const chunk of files[0]!.open()) out.push(chunk);
+        expect(Buffer.concat(out).equals(plain)).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('local --from-rdb files: every read after the first finds the same file', () => {
   let dir: string | undefined;

@@ -922,13 +922,13 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     ...over,
   });
   /** A first run held at its save until `open()` is called, so a second one starts while it holds the lease. */
-  function heldRun(): { run: Promise<Awaited<ReturnType<typeof runBackup>>>; saving: Promise<void>; open: () => void } {
+  function heldRun(req: BackupRequest = request(0)): { run: Promise<Awaited<ReturnType<typeof runBackup>>>; saving: Promise<void>; open: () => void } {
     let open!: () => void;
     let saving!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     const reached = new Promise<void>((r) => (saving = r));
     const run = runBackup(
-      request(0),
+      req,
       deps(server, {
         openFile: async (path) => {
           saving();
@@ -956,6 +956,26 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
     expect(done.ok).toBe(true);
     expect(readdirSync(folder()).filter((f) => f.endsWith('.rdb'))).toEqual([done.backup!.file]);
     expect(readdirSync(folder()).some((f) => f.endsWith('.lease'))).toBe(false);
+  });
+
+  it('a holder refreshes its lease while it works (held at its save past one refresh interval: the lease gets a refreshed time, still its own)', async () => {
+    // The interval is a quarter of --lease-stale-after, 1 s at least: 4 s gives 1 s.
+    const first = heldRun(request(0, { lease: { waitSeconds: 0, staleAfterSeconds: 4 } }));
+    await first.saving;
+    const path = join(folder(), '.redis-dr-cache.lease');
+    const taken = JSON.parse(readFileSync(path, 'utf8'));
+    expect(taken.refreshed).toBeUndefined();
+    let now = taken;
+    for (const deadline = Date.now() + 15_000; now.refreshed === undefined && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = JSON.parse(readFileSync(path, 'utf8'));
+    }
+    first.open();
+    const done = await first.run;
+    expect(done.ok, done.error).toBe(true);
+    // Without the refresh a run longer than --lease-stale-after was taken over by the next run while it worked.
+    expect(now).toMatchObject({ token: taken.token, pid: process.pid, start: taken.start, refreshed: expect.any(String) });
+    expect(Date.parse(now.refreshed)).toBeGreaterThan(Date.parse(taken.start));
   });
 
   it('a run that may wait takes the lease once the holder is done, and its retention never deletes what the holder reported', async () => {
@@ -1030,6 +1050,10 @@ describe('runBackup: the destination lease (two runs at once, real redis-server,
       ['heartbeat', true],
     ]);
     expect(waiting.error).toContain('the wait is in the metrics and the heartbeat');
+    // What it waits for (it said "the other run is taking the backup", which nothing here can know).
+    expect(waiting.error).toContain(
+      `It waits for a holder on other-host, whose pid cannot be looked up from here: the lease is stale at ${new Date(taken.getTime() + 3600_000).toISOString()} unless it is refreshed.`,
+    );
     const text = readFileSync(metrics, 'utf8');
     expect(text).toContain('redis_dr_backup_lease_waiting{target="cache",holder="other-host"} 1\n');
     expect(text).toContain(`redis_dr_backup_lease_stale_timestamp_seconds{target="cache"} ${(taken.getTime() + 3600_000) / 1000}\n`);
