@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import type { AsyncSigner } from '../../../../lambdas/domain/attest/chain.js';
 import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
-import { type DrillReportEvent, drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { runInProcess } from '../../../cli/support/in-process.js';
 import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
@@ -61,7 +61,7 @@ const CHOICE: RecoveryPointChoice = {
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/ops-admin/alice';
 
-function event(over: { input?: Partial<DrillInput>; region?: string; execution?: string } = {}): DrillReportEvent {
+function event(over: { input?: Partial<DrillInput>; region?: string; execution?: string } = {}) {
   return drillReportEventSchema.parse({
     input: { ...DR_DRILL_INPUT, ...over.input },
     choice: CHOICE,
@@ -83,7 +83,7 @@ function event(over: { input?: Partial<DrillInput>; region?: string; execution?:
     cleanup: { deleted: true, clusterId: CHOICE.clusterId, error: null },
     region: over.region ?? 'eu-central-1',
     execution: over.execution ?? 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:0f6c1e0a-6a4b-4c1e-9d2f-0e1b2c3d4e5f',
-  }) as DrillReportEvent;
+  });
 }
 
 async function bucket(): Promise<string> {
