@@ -6,7 +6,6 @@
  * once never fork the chain; a Sign that fails writes nothing and fails the
  * report; redis-dr attest checks a copied-down chain offline.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +15,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import type { AsyncSigner } from '../../../../lambdas/domain/attest/chain.js';
-import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import type { DrillInput } from '../../../../lambdas/domain/drills/drill.js';
 import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { runInProcess } from '../../../cli/support/in-process.js';
-import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
+import { DR_DRILL_CHOICE, DR_DRILL_INPUT, drillReportEvent } from '../../../support/drill-fixtures.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
-import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
+import { auditorPublicKeyPem, kmsEvidenceKey, refusingSigner } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 
 let moto: MotoS3;
@@ -42,48 +41,19 @@ function recordedS3(): S3Client {
   return new Recorded({ region: 'us-east-1' });
 }
 
-const CHOICE: RecoveryPointChoice = {
-  kind: 'replication-group',
-  target: 'rg-a',
-  recoveryPoint: 'rdr-rg-a-20261121-0200',
-  selection: { mode: 'random', drawnFrom: 9 },
-  createdAt: '2026-11-21T02:00:42.000Z',
-  ageSeconds: 28_758,
-  clusterId: 'rdr-drill-rg-a-2611211000',
-  engine: 'redis',
-  engineVersion: '7.1.0',
-  nodeType: 'cache.t4g.small',
-  shards: 1,
-  clusterMode: 'disabled',
-  snapshotArns: ['arn:aws:s3:::redis-dr-prod-dr/rdr-rg-a-20261121-0200-0001.rdb'],
-  expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
-};
+const CHOICE = { ...DR_DRILL_CHOICE, selection: { mode: 'random' as const, drawnFrom: 9 } };
 
 const ALICE = 'arn:aws:sts::111122223333:assumed-role/ops-admin/alice';
 
 function event(over: { input?: Partial<DrillInput>; region?: string; execution?: string } = {}) {
-  return drillReportEventSchema.parse({
-    input: { ...DR_DRILL_INPUT, ...over.input },
-    choice: CHOICE,
-    verify: {
-      ok: true,
-      keys: 600,
-      byType: { string: 540, zset: 60 },
-      checks: [{ name: 'key-count', ok: true, expected: '600 +/-1%', found: '600' }],
-      seconds: 12,
-    },
-    error: null,
-    timings: {
-      startedAt: '2026-11-21T10:00:00Z',
-      createdAt: '2026-11-21T10:00:10Z',
-      availableAt: '2026-11-21T10:12:10Z',
-      verifiedAt: '2026-11-21T10:12:25Z',
-      deletedAt: '2026-11-21T10:12:30Z',
-    },
-    cleanup: { deleted: true, clusterId: CHOICE.clusterId, error: null },
-    region: over.region ?? 'eu-central-1',
-    execution: over.execution ?? 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:0f6c1e0a-6a4b-4c1e-9d2f-0e1b2c3d4e5f',
-  });
+  return drillReportEventSchema.parse(
+    drillReportEvent({
+      input: { ...DR_DRILL_INPUT, ...over.input },
+      choice: CHOICE,
+      region: over.region ?? 'eu-central-1',
+      execution: over.execution ?? 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:0f6c1e0a-6a4b-4c1e-9d2f-0e1b2c3d4e5f',
+    }),
+  );
 }
 
 async function bucket(): Promise<string> {
@@ -164,12 +134,11 @@ describe('the drill report keeps a signed record of each drill in the DR bucket'
     for (let i = 0; i < 3; i++) await reportDrill(event(), deps(b, signer));
     const dir = mkdtempSync(join(tmpdir(), 'drill-evidence-'));
     try {
-      writeFileSync(join(dir, 'kms.der'), key.publicKeyDer);
-      execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(dir, 'kms.der'), '-out', join(dir, 'kms.pem')]);
+      const pem = auditorPublicKeyPem(key, dir);
       const folder = join(dir, 'sessions');
       mkdirSync(folder);
       for (const k of await keysUnder(b, 'drills/eu-central-1/sessions/')) writeFileSync(join(folder, k.split('/').at(-1)!), await text(b, k));
-      const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', join(dir, 'kms.pem'), ...more]);
+      const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', pem, ...more]);
       const ok = await attest('--deployment', `s3://${b}/`);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toBe(`VERIFIED ${folder}: 3 record(s), one chain from record 1 to 3 of s3://${b}/, every signature and digest good\n`);
@@ -200,7 +169,7 @@ describe('the drill report keeps a signed record of each drill in the DR bucket'
 
   it('a Sign that fails writes no record and fails the report (the execution ends DrillReportFailed and pages), never an unsigned record', async () => {
     const b = await bucket();
-    const signer = { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
+    const signer = refusingSigner();
     const published: string[] = [];
     await expect(reportDrill(event(), deps(b, signer, published))).rejects.toThrow(/kms:Sign/);
     expect(await keysUnder(b, 'drills/')).toEqual([]);

@@ -1,5 +1,4 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +20,7 @@ import { loadConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { ACCOUNT, fakeAws } from '../../../cli/support/fake-aws.js';
 import { runInProcess } from '../../../cli/support/in-process.js';
-import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
+import { auditorPublicKeyPem, kmsEvidenceKey, refusingSigner } from '../../../support/kms-evidence.js';
 import { reportAws } from '../../../support/report-aws.js';
 
 /**
@@ -203,15 +202,14 @@ describe('the scheduled DR report signed with the evidence key (docs/attest.md)'
     // What an auditor does: copies reports/weekly/ down (report.json files, in their <end>/ folders) and runs attest.
     const dir = mkdtempSync(join(tmpdir(), 'report-evidence-'));
     try {
-      writeFileSync(join(dir, 'kms.der'), key.publicKeyDer);
-      execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(dir, 'kms.der'), '-out', join(dir, 'kms.pem')]);
+      const pem = auditorPublicKeyPem(key, dir);
       const folder = join(dir, 'weekly');
       for (const k of weeks) {
         const file = join(folder, k.slice('reports/weekly/'.length));
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, stored.get(`${bucket}/${k}`)!);
       }
-      const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', join(dir, 'kms.pem'), ...more]);
+      const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', pem, ...more]);
       const ok = await attest('--deployment', `s3://${bucket}/`);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toBe(`VERIFIED ${folder}: 3 record(s), one chain from record 1 to 3 of s3://${bucket}/, every signature and digest good\n`);
@@ -275,7 +273,7 @@ describe('the scheduled DR report signed with the evidence key (docs/attest.md)'
 
   it('a Sign that fails writes no report and sends no line: the run fails (its alarm pages), never an unsigned report', async () => {
     listStored();
-    const signer = { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
+    const signer = refusingSigner();
     await expect(run(input, signer)).rejects.toThrow(/kms:Sign/);
     expect(stored.size).toBe(0);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
