@@ -5,7 +5,8 @@
  * manual one): each record is named by its place in the chain and written
  * only if that place is free (If-None-Match), so two drills that read the
  * same head cannot fork the chain; the one that loses reads the new head and
- * signs again.
+ * signs again. The report step run again for an execution whose record is
+ * the newest (a retry) writes no second record.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
@@ -26,8 +27,8 @@ export interface DrillEvidence {
 /** Writers that lost the race for the same place, in a row, before the run gives up (and fails). */
 const MAX_RACES = 5;
 
-/** The newest record of the chain (names sort as the chain does) and its attestation; none for a new chain. */
-async function chainHeadAt(store: S3ObjectStore): Promise<Attestation | undefined> {
+/** The newest record of the chain (names sort as the chain does): its name, the execution it names, its attestation; none for a new chain. */
+async function chainHeadAt(store: S3ObjectStore): Promise<{ name: string; execution?: string; head: Attestation } | undefined> {
   const names = (await store.list())
     .map((o) => o.key)
     .filter((k) => /^redis-dr-drill-\d+\.json$/.test(k))
@@ -43,7 +44,8 @@ async function chainHeadAt(store: S3ObjectStore): Promise<Attestation | undefine
   }
   const head = attestationOf(parsed);
   if (!head) throw new Error(`s3://${store.bucket}/${store.prefix}${newest} carries no attestation: the drills' chain cannot be continued from it`);
-  return head;
+  const execution = (parsed as { execution?: unknown }).execution;
+  return { name: newest, head, ...(typeof execution === 'string' ? { execution } : {}) };
 }
 
 /**
@@ -55,7 +57,11 @@ export async function writeDrillEvidence(record: DrillEvidenceRecord, ev: DrillE
   const store = new S3ObjectStore(ev.s3, ev.bucket, drillChainPrefix(record.region, record.plan));
   const now = ev.now ?? (() => new Date());
   for (let race = 0; race < MAX_RACES; race++) {
-    const head = await chainHeadAt(store);
+    const newest = await chainHeadAt(store);
+    // The report step run again for the same execution (Step Functions' retry after a Lambda service error): its record is there.
+    if (newest && record.execution !== undefined && newest.execution === record.execution)
+      return { key: `${store.prefix}${newest.name}`, attestation: newest.head };
+    const head = newest?.head;
     const signed = await attestAsync(record, { deployment: `s3://${ev.bucket}/`, ...(head ? { head } : {}), at: now(), signer: ev.signer });
     const key = drillRecordKey(record.region, record.plan, signed.attestation.seq);
     try {

@@ -88,7 +88,13 @@ describe('the drill report keeps a signed record of each drill in the DR bucket'
     const key = kmsEvidenceKey();
     const signer = await kmsSigner(key.kms, key.keyArn);
     const first = await reportDrill(event(), deps(b, signer));
-    const manual = await reportDrill(event({ input: { startedBy: ALICE } }), deps(b, signer));
+    const manual = await reportDrill(
+      event({
+        input: { startedBy: ALICE },
+        execution: 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:cli-sessions-20261121T100000Z',
+      }),
+      deps(b, signer),
+    );
     const primary = await reportDrill(event({ region: 'eu-west-1' }), deps(b, signer));
     const other = await reportDrill(event({ input: { plan: 'queues' } }), deps(b, signer));
     expect([first.record, manual.record, primary.record, other.record]).toEqual([
@@ -121,17 +127,34 @@ describe('the drill report keeps a signed record of each drill in the DR bucket'
     const b = await bucket();
     const key = kmsEvidenceKey();
     const signer = await kmsSigner(key.kms, key.keyArn);
-    const runs = await Promise.all([1, 2, 3, 4].map(() => reportDrill(event(), deps(b, signer))));
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        reportDrill(event({ execution: `arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:run-${i}` }), deps(b, signer)),
+      ),
+    );
     expect(runs.map((r) => r.record).sort()).toEqual([1, 2, 3, 4].map((i) => `drills/eu-central-1/sessions/redis-dr-drill-0000000${i}.json`));
     const seqs = await Promise.all(runs.map(async (r) => (JSON.parse(await text(b, r.record!)) as { attestation: { seq: number } }).attestation.seq));
     expect(seqs.sort()).toEqual([1, 2, 3, 4]);
+  }, 60_000);
+
+  it('the report step run again for the same execution (a retry) writes no second record; another execution takes the next place', async () => {
+    const b = await bucket();
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    const first = await reportDrill(event(), deps(b, signer));
+    const again = await reportDrill(event(), deps(b, signer));
+    expect(again.record).toBe(first.record);
+    const next = await reportDrill(event({ execution: 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:next' }), deps(b, signer));
+    expect(await keysUnder(b, 'drills/')).toEqual([first.record, next.record]);
+    expect(next.record).toBe('drills/eu-central-1/sessions/redis-dr-drill-00000002.json');
   }, 60_000);
 
   it('attest checks a copied-down chain offline: a changed digit, a deleted middle record, another deployment, a missing signature: exit 1 naming it', async () => {
     const b = await bucket();
     const key = kmsEvidenceKey();
     const signer = await kmsSigner(key.kms, key.keyArn);
-    for (let i = 0; i < 3; i++) await reportDrill(event(), deps(b, signer));
+    for (let i = 0; i < 3; i++)
+      await reportDrill(event({ execution: `arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:run-${i}` }), deps(b, signer));
     const dir = mkdtempSync(join(tmpdir(), 'drill-evidence-'));
     try {
       const pem = auditorPublicKeyPem(key, dir);
