@@ -140,7 +140,7 @@ export async function reportOfDestination(
   outputs: ReportOutputs,
   /**
    * `--signing-key`: the report's JSON is signed as the next of the destination's chain (jobs/attest/sign.ts) and
-   * kept beside the backups too (`redis-dr-report-<until>.json`, read back), so the chain has no hole where it is.
+   * kept beside the backups too (`redis-dr-report-<time>.json`, read back), so the chain has no hole where it is.
    */
   signer?: Signer,
 ): Promise<{ report: DrReport; written: string[] }> {
@@ -177,7 +177,7 @@ export async function reportOfDestination(
   const written: string[] = [];
   if (signer) {
     json = `${JSON.stringify(await signForDestination(store, JSON.parse(json) as object, signer, options.generatedAt), null, 2)}\n`;
-    const name = reportRecordName(options.until);
+    const name = reportRecordName(options.generatedAt);
     await store.putRecord(name, Buffer.from(json, 'utf8'));
     written.push(`${store.url}${store.url.endsWith('/') ? '' : '/'}${name}`);
   }
@@ -201,9 +201,12 @@ async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCo
   );
 }
 
-/** `redis-dr-report-20261125T0315Z.json`: a signed report kept beside the backups, named by the period's end. */
-export function reportRecordName(until: Date): string {
-  return `redis-dr-report-${until.toISOString().slice(0, 16).replace(/[-:]/g, '')}Z.json`;
+/**
+ * `redis-dr-report-20261125T031500123Z.json`: a signed report kept beside the backups, named by when it was made
+ * (a report of the same period made again is another record of the chain, never one written over).
+ */
+export function reportRecordName(generatedAt: Date): string {
+  return `redis-dr-report-${generatedAt.toISOString().replace(/[-:.]/g, '')}.json`;
 }
 
 /** The destination named is none (a usage error for the CLI). */

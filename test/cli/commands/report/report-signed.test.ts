@@ -39,15 +39,32 @@ describe('redis-dr report --destination --signing-key', () => {
       '2026-11-27T00:00:00Z',
     ]);
     expect(second.code, second.stderr).toBe(1);
-    expect(readdirSync(dest).sort()).toEqual(['redis-dr-report-20261120T0000Z.json', 'redis-dr-report-20261127T0000Z.json']);
-    expect(first.stdout).toContain(`wrote file://${dest}/redis-dr-report-20261120T0000Z.json`);
+    const kept = readdirSync(dest).sort();
+    expect(kept).toHaveLength(2);
+    for (const name of kept) expect(name).toMatch(/^redis-dr-report-\d{8}T\d{9}Z\.json$/);
+    const firstKept = /wrote file:\/\/\S+\/(redis-dr-report-\S+\.json)/.exec(first.stdout)?.[1];
+    expect(kept).toContain(firstKept);
     const written = JSON.parse(readFileSync(out, 'utf8')) as { attestation: { seq: number; deployment: string } };
     expect(written.attestation).toMatchObject({ seq: 1, deployment: `file://${dest}` });
-    expect(readFileSync(join(dest, 'redis-dr-report-20261120T0000Z.json'), 'utf8')).toBe(readFileSync(out, 'utf8'));
+    expect(readFileSync(join(dest, firstKept!), 'utf8')).toBe(readFileSync(out, 'utf8'));
 
+    // The same period again: another record of the chain, none written over.
+    const again = await runInProcess([
+      'report',
+      '--destination',
+      `file://${dest}`,
+      '--json',
+      join(DIR, 'again.json'),
+      '--signing-key',
+      key,
+      '--until',
+      '2026-11-27T00:00:00Z',
+    ]);
+    expect(again.code, again.stderr).toBe(1);
+    expect(readdirSync(dest)).toHaveLength(3);
     const ok = await runInProcess(['attest', dest, '--public-key', pub, '--deployment', `file://${dest}`]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^VERIFIED .*: 2 record\(s\), one chain from record 1 to 2/);
+    expect(ok.stdout).toMatch(/^VERIFIED .*: 3 record\(s\), one chain from record 1 to 3/);
     writeFileSync(
       out,
       readFileSync(out, 'utf8').replace(/"pass": (\d+)/, (_m, n: string) => `"pass": ${Number(n) + 1}`),
