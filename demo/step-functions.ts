@@ -50,6 +50,11 @@ export interface TaskAnswers {
 export interface RunOptions extends TaskAnswers {
   /** The execution's name (`$$.Execution.Name`). */
   readonly executionName: string;
+  /**
+   * The execution's ARN (`$$.Execution.Id`, which the drill's report names in its record).
+   * @default arn:aws:states:local:000000000000:execution:local:<executionName>
+   */
+  readonly executionArn?: string;
   /** How long each Wait state lasts (ms). */
   readonly waitMs: number;
   /** How long each retry waits (ms). */
@@ -134,7 +139,7 @@ export async function runStateMachine(definition: AslDefinition, input: unknown,
   const started = performance.now();
   const execution = machine.run(input as never, {
     context: {
-      Execution: { Name: options.executionName },
+      Execution: { Name: options.executionName, Id: options.executionArn ?? `arn:aws:states:local:000000000000:execution:local:${options.executionName}` },
       State: {
         get EnteredTime() {
           return new Date().toISOString();

@@ -68,6 +68,14 @@ export function vaultDrillRoleNames(deployment: string, region: string): { reado
   return { seedCopy: `redis-dr-${deployment}-vault-seed-${region}`, select: `redis-dr-${deployment}-vault-select-${region}` };
 }
 
+/**
+ * The primary region's drill report role, of a fixed name: the evidence key's policy in the DR region's stack names
+ * it (no reference across regions). As long as {@link vaultDrillRoleNames}'s, at most 61 characters.
+ */
+export function drillReportRoleName(deployment: string, region: string): string {
+  return `redis-dr-${deployment}-drill-report-${region}`;
+}
+
 /** Whether a plan's DR-region drills seed from the vault (`drill.fromVault`, with a vault configured). */
 export function drillsFromVault(config: Pick<RedisDrConfig, 'vault'>, plan: PlanConfig): boolean {
   return config.vault !== undefined && plan.drill.fromVault && drillsIn(plan, 'dr');

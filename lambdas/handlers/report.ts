@@ -1,11 +1,13 @@
 /** Lambda entry point of the scheduled DR report (DR region): EventBridge Scheduler invokes it weekly and monthly. */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { publishAlert } from '../adapters/aws/alerts.js';
+import { kmsSigner } from '../adapters/aws/kms-signer.js';
 import { s3ClientConfig, sdkClientConfig } from '../adapters/aws/client-config.js';
 import { reportInputSchema } from '../domain/report/input.js';
 import type { ScheduledDeps } from '../jobs/kernel/deps.js';
@@ -14,6 +16,7 @@ import { requiredEnv } from './env.js';
 import { awsClient, lambdaEntry, scheduledDeps, tracer } from './entry.js';
 
 const sns = awsClient(SNSClient);
+const kms = awsClient(KMSClient);
 const here = process.env.AWS_REGION;
 const clients = new Map<string, unknown>();
 
@@ -35,8 +38,10 @@ function regionDeps(region: string): ScheduledDeps {
   }));
 }
 
-export const handler = lambdaEntry(reportInputSchema, (input) => {
+export const handler = lambdaEntry(reportInputSchema, async (input) => {
   const topicArn = requiredEnv('ONCALL_TOPIC_ARN', 'the SNS topic the report line goes to');
+  // The deployment's evidence key (lib/constructs/evidence-key.ts): report.json is signed into its period's chain.
+  const evidenceKey = process.env.EVIDENCE_KEY_ARN;
   const deps = scheduledDeps();
   return runScheduledReport(input, {
     aws: {
@@ -49,5 +54,6 @@ export const handler = lambdaEntry(reportInputSchema, (input) => {
     s3: deps.s3,
     publish: (alert) => publishAlert(sns, topicArn, alert),
     log: deps.log,
+    ...(evidenceKey ? { signer: await kmsSigner(kms, evidenceKey) } : {}),
   });
 });

@@ -1,7 +1,9 @@
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { DRILL_EVIDENCE_PREFIX } from '../../lambdas/domain/drills/evidence-record.js';
+import { nagPseudoParameters } from './elasticache-arns.js';
 import type { JobFunction } from './job-function.js';
 import { denyGrantsButForAwsResources } from './kms-grants.js';
 
@@ -37,7 +39,7 @@ export class EvidenceKey extends Construct {
   constructor(scope: Construct, id: string, props: EvidenceKeyProps) {
     super(scope, id);
     this.key = new kms.Key(this, 'Key', {
-      description: `redis-dr ${props.deployment} evidence signing (${props.where}, ${Stack.of(this).region}): signs scrub records, checked offline by redis-dr attest`,
+      description: `redis-dr ${props.deployment} evidence signing (${props.where}, ${Stack.of(this).region}): signs scrub, drill and report records, checked offline by redis-dr attest`,
       keySpec: kms.KeySpec.ECC_NIST_P256,
       keyUsage: kms.KeyUsage.SIGN_VERIFY,
       alias: evidenceKeyAlias(props.deployment),
@@ -68,4 +70,72 @@ export class EvidenceKey extends Construct {
     fn.function.addEnvironment('EVIDENCE_KEY_ARN', this.key.keyArn);
     this.signers.push(fn.role.roleArn);
   }
+
+  /**
+   * Names a role of another stack (the primary region's drill report, a role of a fixed name) in the key policy's
+   * one exception; that role's own policy is {@link grantSignByAlias}'s.
+   */
+  allowSigner(roleArn: string): void {
+    this.signers.push(roleArn);
+  }
+}
+
+/**
+ * Lets `fn` (in another region's stack, where the key cannot be referenced) sign with the deployment's evidence key
+ * in `keyRegion` by its alias: `kms:Sign` and `kms:GetPublicKey` on the keys of that region and account, only
+ * when the request names the key by its alias (`kms:RequestAlias`); the alias's ARN in `EVIDENCE_KEY_ARN` and the
+ * region in `EVIDENCE_REGION`. The key policy must also name the role ({@link EvidenceKey.allowSigner}).
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-request-alias
+ */
+export function grantSignByAlias(fn: JobFunction, deployment: string, keyRegion: string): void {
+  const stack = Stack.of(fn);
+  const alias = evidenceKeyAlias(deployment);
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'SignEvidenceByAlias',
+      actions: ['kms:Sign', 'kms:GetPublicKey'],
+      resources: [`arn:${stack.partition}:kms:${keyRegion}:${stack.account}:key/*`],
+      conditions: { StringEquals: { 'kms:RequestAlias': alias } },
+    }),
+  );
+  fn.function.addEnvironment('EVIDENCE_KEY_ARN', `arn:${stack.partition}:kms:${keyRegion}:${stack.account}:${alias}`);
+  fn.function.addEnvironment('EVIDENCE_REGION', keyRegion);
+  const { partition, account } = nagPseudoParameters(fn);
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:${partition}:kms:${keyRegion}:${account}:key/*]`,
+    reason: `The key is in another region's stack (no reference across regions): the statement allows it only when the request names it by its alias ${alias} (kms:RequestAlias), and the key policy denies Sign to every other role.`,
+  });
+}
+
+/** The DR bucket as drill records are granted on it: its ARN and name, and how cdk-nag prints its ARN. */
+export interface DrillRecordsBucket {
+  readonly bucketArn: string;
+  readonly bucketName: string;
+  /** `<Logical.Arn>` for a bucket of the stack, the ARN with `<AWS::…>` pseudo parameters for one named. */
+  readonly nagArn: string;
+}
+
+/**
+ * Lets a drill report function keep its drills' signed records in the DR bucket (docs/attest.md): list, read and
+ * write under `drills/<its region>/` only (never delete: a record that did not read back stays, and the run fails),
+ * the bucket's name in `EVIDENCE_BUCKET`.
+ */
+export function grantDrillRecords(fn: JobFunction, bucket: DrillRecordsBucket): void {
+  const prefix = `${DRILL_EVIDENCE_PREFIX}${Stack.of(fn).region}/`;
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListDrillRecords',
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }),
+  );
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'WriteDrillRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: [`${bucket.bucketArn}/${prefix}*`] }),
+  );
+  fn.function.addEnvironment('EVIDENCE_BUCKET', bucket.bucketName);
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucket.nagArn}/${prefix}*]`,
+    reason: `The drill report reads the newest record of its plan's chain and writes the next, named by its place in the chain, under ${prefix} only; it deletes nothing.`,
+  });
 }

@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { drillsFromVault, recoveryBucketName, scheduleGroupName } from '../deployment.js';
+import { drillReportRoleName, drillsFromVault, recoveryBucketName, scheduleGroupName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
@@ -13,7 +13,8 @@ import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { DrReport } from '../constructs/dr-report.js';
 import { DrScrub } from '../constructs/dr-scrub.js';
-import { EvidenceKey } from '../constructs/evidence-key.js';
+import { nagArnRef } from '../constructs/elasticache-arns.js';
+import { EvidenceKey, grantDrillRecords } from '../constructs/evidence-key.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill, type RestoreDrillProps } from '../constructs/restore-drill/index.js';
 
@@ -47,7 +48,7 @@ export class DrStack extends Stack {
   public readonly report?: DrReport;
   /** The daily scrub of the DR bucket's copies (docs/scrub.md); only with the DR bucket. */
   public readonly scrub?: DrScrub;
-  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records; with the DR bucket. */
+  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records, the scheduled reports and the drills' records; with the DR bucket. */
   public readonly evidenceKey?: EvidenceKey;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
@@ -139,6 +140,15 @@ export class DrStack extends Stack {
       });
       this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'DR region' });
       this.evidenceKey.grantSign(this.scrub.function);
+      this.evidenceKey.grantSign(this.report.function);
+      // The drills' records, both regions', in this bucket: this region's drill report by reference, the primary's by name.
+      if (this.drills) {
+        this.evidenceKey.grantSign(this.drills.reportFunction);
+        const { bucket } = this.copies.bucket;
+        grantDrillRecords(this.drills.reportFunction, { bucketArn: bucket.bucketArn, bucketName: bucket.bucketName, nagArn: nagArnRef(bucket) });
+      }
+      if (drillPlans(config.plans, 'primary').length > 0)
+        this.evidenceKey.allowSigner(`arn:${this.partition}:iam::${this.account}:role/${drillReportRoleName(config.name, config.primary.region)}`);
     }
     watchAllFunctions(this, this.monitoring);
     // Last: the dashboard shows every alarm added above.

@@ -2,7 +2,9 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { recoveryBucketName as bucketName, scheduleGroupName } from '../deployment.js';
+import { recoveryBucketName as bucketName, drillReportRoleName, scheduleGroupName } from '../deployment.js';
+import { nagPseudoParameters } from '../constructs/elasticache-arns.js';
+import { grantDrillRecords, grantSignByAlias } from '../constructs/evidence-key.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
@@ -86,9 +88,12 @@ export class PrimaryStack extends Stack {
     });
     this.pageIntegrations = addPageIntegrations(this, this.alerts, config, this.deadLetterQueue.queue);
     const drilling = drillPlans(config.plans, 'primary');
+    // With a DR bucket (a plan exports), the DR stack holds the evidence key: drill records are signed and kept there.
+    const evidence = config.plans.some((p) => p.export.enabled);
     if (drilling.length > 0) {
       this.drills = new RestoreDrill(this, 'Drills', {
         plans: drilling,
+        ...(evidence ? { reportRoleName: drillReportRoleName(config.name, config.primary.region) } : {}),
         where: 'primary',
         network: requireDrillNetwork(config.network, 'network'),
         scheduleGroup: group,
@@ -96,6 +101,16 @@ export class PrimaryStack extends Stack {
         alerts: this.alerts,
         ...common,
       });
+      if (evidence) {
+        grantSignByAlias(this.drills.reportFunction, config.name, config.dr.region);
+        const name = recoveryBucketName(this, config.name, config.dr.region);
+        const nag = nagPseudoParameters(this);
+        grantDrillRecords(this.drills.reportFunction, {
+          bucketArn: `arn:${this.partition}:s3:::${name}`,
+          bucketName: name,
+          nagArn: `arn:${nag.partition}:s3:::${bucketName(config.name, nag.account, config.dr.region)}`,
+        });
+      }
     }
     if (config.plans.some((p) => p.export.enabled)) {
       this.export = new DrExport(this, 'DrExport', {

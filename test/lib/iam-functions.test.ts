@@ -41,6 +41,8 @@ interface FunctionRole {
   readonly arn: string;
   /** The template, for the key policy of a key the role names. */
   readonly template: TemplateJson;
+  /** The DR stack's template and stand-ins: the evidence key a primary role names by its alias is there. */
+  readonly drTemplate: { readonly json: TemplateJson; readonly standIns: StandIns };
 }
 
 /** A customer managed key the simulation assumes for a secret whose key the config does not name. */
@@ -127,6 +129,10 @@ function roleNames(role: FunctionRole): CallNames {
       ];
       // A drill role that also reads the vault (plans with drill.fromVault): a test's vault bucket is named "…vault…".
       const vault = role.config.vault?.account;
+      // The drill report writes its drills' records under drills/<its region>/ only: another region's are the other role's.
+      const named = String(input.Key ?? input.Prefix ?? '');
+      if (role.handler === 'drill-report' && named.startsWith('drills/') && !named.startsWith(`drills/${standIns.region}/`))
+        throw new NotThisRole('drill records');
       if (buckets.includes(String(input.Bucket))) return String(input.Bucket);
       // The DR scrub also reads its copies' twins in the primary region's bucket (a test's twin bucket is "primary-…").
       if (role.handler === 'scrub' && buckets.length > 1) {
@@ -170,7 +176,21 @@ function roleNames(role: FunctionRole): CallNames {
     // The evidence key the role may sign with, and its key policy (which denies kms:Sign to every other principal).
     signingKey: () => {
       const arn = theOne(resourcesFor(role, /^kms:Sign$/), 'evidence key', role);
-      return { arn, keyPolicy: keyPolicyOf(role.template, arn.split('/').at(-1)!, standIns) };
+      if (!arn.endsWith(':key/*')) return { arn, keyPolicy: keyPolicyOf(role.template, arn.split('/').at(-1)!, standIns) };
+      // The primary drill report names the DR region's key by its alias (kms:RequestAlias): that key, as the DR stack has it.
+      const dr = role.drTemplate;
+      const id = theOne(
+        Object.entries(dr.json.Resources ?? {})
+          .filter(([, r]) => r.Type === 'AWS::KMS::Key' && r.Properties?.KeySpec === 'ECC_NIST_P256')
+          .map(([k]) => k),
+        'evidence key in the DR stack',
+        role,
+      );
+      return {
+        arn: `arn:aws:kms:${dr.standIns.region}:${dr.standIns.account}:key/${id}`,
+        keyPolicy: keyPolicyOf(dr.json, id, dr.standIns),
+        context: { 'kms:RequestAlias': `alias/redis-dr-${role.config.name}-evidence` },
+      };
     },
   };
 }
@@ -197,6 +217,7 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       const vault = file === VAULT_DRILL_CONFIG && synth.vault && config.vault ? [[synth.vault, config.vault.region, 'vault-'] as const] : [];
       for (const [template, region, named = ''] of [[synth.primary, config.primary.region], [synth.dr, config.dr.region], ...vault] as const) {
         const json = template.toJSON() as TemplateJson;
+        const drTemplate = { json: synth.dr.toJSON() as TemplateJson, standIns: { region: config.dr.region, account: ACCOUNT } };
         // The vault stack is deployed in the vault account (its key policy names that account's root).
         const standIns = { region, account: named && config.vault ? config.vault.account : ACCOUNT };
         for (const [id, r] of Object.entries(json.Resources ?? {})) {
@@ -215,8 +236,10 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
               ...kmsEncryptedResources(json, standIns),
               ...kmsEncryptedSecrets(configuredSecretKeys(config) as { arn: string; kmsKeyArn: string }[], standIns),
             ],
-            arn: roleArn(id, standIns),
+            // A role of a fixed name (the primary drill report's, which the DR stack's key policy names) by that name.
+            arn: typeof r.Properties?.RoleName === 'string' ? `arn:aws:iam::${standIns.account}:role/${r.Properties.RoleName}` : roleArn(id, standIns),
             template: json,
+            drTemplate,
           });
         }
       }
@@ -341,13 +364,23 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
     }
   });
 
-  it('lets only the scrub roles sign with the evidence key: its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
+  it('lets only the evidence writers sign with the evidence key (scrubs, the scheduled report, the drill reports of both regions): its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
     const signers = roles.filter((r) => resourcesFor(r, /^kms:Sign$/).length > 0);
-    // The DR scrub (DR stack of each config with exports) and the vault scrub.
-    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub']));
+    // The DR scrub and report (DR stack of each config with exports), the vault scrub, the drill reports of both regions.
+    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub', 'report', 'drill-report']));
+    expect(new Set(signers.filter((r) => r.handler === 'drill-report').map((r) => r.standIns.region)).size).toBe(2);
     for (const signer of signers) {
       const key = roleNames(signer).signingKey!({});
-      const request = { action: 'kms:Sign', resource: key.arn, context: {}, resourcePolicy: key.keyPolicy, principal: signer.arn };
+      const request = { action: 'kms:Sign', resource: key.arn, context: key.context ?? {}, resourcePolicy: key.keyPolicy, principal: signer.arn };
+      if (key.context) {
+        // The primary drill report names the key by its alias: a request by the key's id, or another alias, is denied.
+        expect(await evaluate(signer.policies, { ...request, context: {} }, signer.standIns)).toBe('ImplicitlyDenied');
+        expect(await evaluate(signer.policies, { ...request, context: { 'kms:RequestAlias': 'alias/another' } }, signer.standIns)).toBe('ImplicitlyDenied');
+        // A role of the same name in another region (the key policy names the primary region's role only).
+        const elsewhere = signer.arn.replace(/-eu-west-1$/, '-us-east-1');
+        expect(elsewhere).not.toBe(signer.arn);
+        expect(await evaluate(signer.policies, { ...request, principal: elsewhere }, signer.standIns)).toBe('ExplicitlyDenied');
+      }
       expect(await evaluate(signer.policies, request, signer.standIns), `${signer.handler} (${signer.stack})`).toBe('Allowed');
       // Without its SignEvidence statement: not allowed (the key policy defers to IAM).
       const without = signer.policies.map((d) => ({ ...d, Statement: d.Statement.filter((st) => ![st.Action].flat().includes('kms:Sign')) }));

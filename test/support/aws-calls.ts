@@ -24,6 +24,7 @@ export const PRINCIPALS: Record<string, string> = {
   'alert-formatter.test.ts': 'alert-formatter',
   'drill-reaper.test.ts': 'drill-reaper',
   'drill-report.test.ts': 'drill-report',
+  'drill-evidence.test.ts': 'drill-report',
   'drill-select.test.ts': 'drill-select',
   'drill-seed-copy.test.ts': 'drill-seed-copy',
   'drill-verify.test.ts': 'drill-verify',

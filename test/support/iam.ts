@@ -289,7 +289,12 @@ export interface CallNames {
   /** An ARN from the test moved to where it is judged (account, region). */
   arn(arn: string): string;
   /** The KMS key a Sign or GetPublicKey names (the evidence key, as the role names it), with its key policy. @default as recorded, no key policy */
-  signingKey?(input: Record<string, any>): { readonly arn: string; readonly keyPolicy?: PolicyDocument };
+  signingKey?(input: Record<string, any>): {
+    readonly arn: string;
+    readonly keyPolicy?: PolicyDocument;
+    /** The request's condition keys (`kms:RequestAlias` when the role names the key by its alias). @default none */
+    readonly context?: Record<string, string>;
+  };
   /** The deployment the request tags name (a test's own deployment name becomes the judged one). @default as recorded */
   readonly deployment?: string;
 }
@@ -441,7 +446,9 @@ export async function requestsOfCall(
       // The evidence key's Sign and GetPublicKey: IAM checks the action of the operation on the key, and so does its key policy.
       if (call.operation === 'Sign' || call.operation === 'GetPublicKey') {
         const key = names.signingKey?.(input) ?? { arn: String(input.KeyId) };
-        return [{ action: `kms:${call.operation}`, resource: key.arn, context: {}, ...(key.keyPolicy ? { resourcePolicy: key.keyPolicy } : {}) }];
+        return [
+          { action: `kms:${call.operation}`, resource: key.arn, context: key.context ?? {}, ...(key.keyPolicy ? { resourcePolicy: key.keyPolicy } : {}) },
+        ];
       }
       break;
     case 'cloudformation':

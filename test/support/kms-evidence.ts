@@ -6,7 +6,10 @@
  * KMS does. The client is of the SDK's class name, so its calls are recorded
  * for the IAM simulation (test/support/aws-calls.ts).
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetPublicKeyCommand, KMSClient as RealKMSClient, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -37,4 +40,19 @@ export function kmsEvidenceKey(keyArn = 'arn:aws:kms:us-east-1:000000000000:key/
     return { KeyId: keyArn, SigningAlgorithm: 'ECDSA_SHA_256', Signature: new Uint8Array(sign('sha256', input.Message, privateKey)) };
   });
   return { kms: new Recorded({ region: 'us-east-1' }), keyArn, publicKeyDer, privateKey };
+}
+
+/**
+ * The key's public half as an auditor gets it (docs/attest.md): `aws kms get-public-key`'s DER written to
+ * `<dir>/kms.der`, converted by openssl to `<dir>/kms.pem`; the PEM's path.
+ */
+export function auditorPublicKeyPem(key: KmsEvidenceKey, dir: string): string {
+  writeFileSync(join(dir, 'kms.der'), key.publicKeyDer);
+  execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(dir, 'kms.der'), '-out', join(dir, 'kms.pem')]);
+  return join(dir, 'kms.pem');
+}
+
+/** A signer whose every Sign KMS refuses (a role without kms:Sign, or the key policy's deny). */
+export function refusingSigner() {
+  return { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
 }

@@ -1,4 +1,5 @@
 import type { DrReport } from '../../../lambdas/domain/report/model.js';
+import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-report.js';
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
 import { reportRunInput, reportSettings } from '../../../lib/deployment.js';
@@ -21,6 +22,8 @@ export interface ReportOptions {
   readonly json?: string;
   readonly csv?: string;
   readonly s3Endpoint?: string;
+  /** With --destination: the Ed25519 key the JSON report is signed with (jobs/attest/sign.ts). */
+  readonly signingKey?: string;
   readonly vaultProfile?: string;
   readonly policy?: string;
   /** The organization's roll-up (cli/commands/report/org.ts) from the evidence tree `from`. */
@@ -101,6 +104,10 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
   const minRetention = options.minRetentionDays === undefined ? undefined : positive('--min-retention-days', options.minRetentionDays);
 
   if (options.destination === undefined) {
+    if (options.signingKey !== undefined)
+      throw new UsageError(
+        '--signing-key goes with --destination (it signs a self-managed report): the scheduled report of an ElastiCache deployment is signed by its KMS evidence key (docs/attest.md)',
+      );
     if (options.maxRetentionDays !== undefined)
       throw new UsageError(
         '--max-retention-days goes with --destination (self-managed backups): for ElastiCache plans set plans[].maxRetentionDays in the config and deploy (docs/configuration.md)',
@@ -133,6 +140,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
   } catch {
     throw new UsageError(`--time-zone ${options.timeZone} is not an IANA time zone: write e.g. Europe/Berlin or UTC`);
   }
+  const signer = options.signingKey !== undefined ? await loadSigner('--signing-key', options.signingKey) : undefined;
   let result: Awaited<ReturnType<typeof reportOfDestination>>;
   try {
     result = await reportOfDestination(
@@ -149,6 +157,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
         ...(options.maxRetentionDays !== undefined ? { maxRetentionDays: positive('--max-retention-days', options.maxRetentionDays) } : {}),
       },
       outputs,
+      signer,
     );
   } catch (err) {
     if (err instanceof DestinationError) throw new UsageError(err.message);

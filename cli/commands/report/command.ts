@@ -32,6 +32,10 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
       '--policy <path|url>',
       "the backup policy document the report is held against (`redis-dr policy`'s file or its URL): linked from the HTML, in the JSON (ISO 27001 A.8.13)",
     )
+    .option(
+      '--signing-key <pem>',
+      'with --destination: an Ed25519 private key file: the JSON report is signed into the destination’s chain and kept beside the backups (redis-dr attest checks it)',
+    )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
     .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)
     .option('--org', "the organization's roll-up: every account's newest scheduled report from the evidence tree of --from (docs/org.md)")

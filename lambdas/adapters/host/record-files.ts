@@ -5,20 +5,26 @@
  * PEM key files signing and checking use.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 
 /** A path that is not there, or not readable: the caller's usage problem. */
 export class MissingFileError extends Error {
   override readonly name = 'MissingFileError';
 }
 
-/** The record files at `path` (a file, or a folder's `.json` records), each with its text; `folder` says which it was. */
+/**
+ * The record files at `path` (a file, or a folder's `.json` records, its subfolders' too: a period's reports are
+ * `<end>/report.json` each), each with its text and its path under the folder; `folder` says which it was.
+ */
 export async function readRecordFiles(path: string): Promise<{ folder: boolean; files: { name: string; text: string }[] }> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw new MissingFileError(`${path}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`);
   });
   if (!info.isDirectory()) return { folder: false, files: [{ name: basename(path), text: await readFile(path, 'utf8') }] };
-  const names = (await readdir(path)).filter((n) => n.endsWith('.json') && !n.endsWith('.rdb.json')).sort();
+  const names = (await readdir(path, { recursive: true }))
+    .map((n) => n.split(sep).join('/'))
+    .filter((n) => n.endsWith('.json') && !n.endsWith('.rdb.json'))
+    .sort();
   const files = [];
   for (const name of names) files.push({ name, text: await readFile(join(path, name), 'utf8') });
   return { folder: true, files };

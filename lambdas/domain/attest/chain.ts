@@ -124,6 +124,14 @@ export async function attestAsync<T extends object>(record: T, o: AttestOptions<
   return { ...body, attestation: { ...unsigned, signature: await o.signer.sign(data) } };
 }
 
+/**
+ * A record kept as JSON text (a report's `report.json`), signed: parsed, attested as the next after `o.head`, written
+ * out again with two-space indentation. The digest is of the parsed value, so the text's layout is not signed.
+ */
+export async function attestJsonText(text: string, o: AttestOptions<AsyncSigner>): Promise<string> {
+  return `${JSON.stringify(await attestAsync(JSON.parse(text) as object, o), null, 2)}\n`;
+}
+
 /** The attestation a parsed record carries, when it has one of the right shape. */
 export function attestationOf(record: unknown): Attestation | undefined {
   const a = (record as { attestation?: Partial<Attestation> } | null)?.attestation;

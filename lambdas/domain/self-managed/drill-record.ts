@@ -69,6 +69,7 @@ export function drillFactOf(r: LocalDrillRecord): DrillFact {
     ...(r.passed ? {} : { reason: r.reason ?? r.verdict }),
     // `drill local` is always run by someone: no schedule starts it.
     trigger: 'manual',
+    ...(r.startedBy ? { startedBy: r.startedBy } : {}),
     point: r.point,
   };
 }

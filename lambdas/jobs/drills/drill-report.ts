@@ -4,6 +4,8 @@ import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import type { LogSink } from '../kernel/deps.js';
 import { drillInputSchema, expectedDataSchema, recoveryPointChoiceSchema } from '../../domain/drills/drill.js';
 import { buildDrillReport, isoInstantSchema, type DrillOutcome } from '../../domain/drills/report.js';
+import { drillEvidenceRecord } from '../../domain/drills/evidence-record.js';
+import { type DrillEvidence, writeDrillEvidence } from './drill-evidence.js';
 
 /**
  * Drill report (last task of the restore drill state machine, both regions):
@@ -11,6 +13,12 @@ import { buildDrillReport, isoInstantSchema, type DrillOutcome } from '../../dom
  * (every drill, passed or failed: subscriptions filter on the `severity` and
  * `outcome` attributes), and emits DrillSucceeded, DrillRtoSeconds,
  * RestoreSeconds and VerifySeconds.
+ *
+ * With the deployment's evidence key (a DR bucket), the drill's record is
+ * then signed into the chain of its plan's drills in its region and written
+ * to the DR bucket (jobs/drills/drill-evidence.ts); a record that cannot be
+ * signed or stored throws, so the execution fails (DrillReportFailed) and
+ * pages: never an unsigned record where records are signed.
  *
  * A failed drill is reported, not thrown: this Lambda succeeds and returns
  * `ok: false`, and the state machine then ends in its Fail state itself, so
@@ -66,6 +74,8 @@ export const drillReportEventSchema = z.object({
     .nullish()
     .transform((a) => a ?? undefined),
   region: z.string().min(1),
+  /** The execution's ARN (`$$.Execution.Id`): named in the drill's evidence record. */
+  execution: absent(z.string().min(1)),
   /** Drills from the vault: the seed copies' delete (`{deleted, bucket, keys, versions}` or `{deleted: false, error}`); null when no copy was made. */
   seedCleanup: absent(
     z.object({
@@ -83,6 +93,8 @@ export type DrillReportEvent = z.input<typeof drillReportEventSchema>;
 export interface DrillReportResult {
   readonly ok: boolean;
   readonly summary: string;
+  /** The signed record's key in the DR bucket, when the drill's evidence is kept. */
+  readonly record?: string;
 }
 
 /** Everything the report step needs from the outside world. */
@@ -90,15 +102,21 @@ export interface DrillReportDeps {
   readonly publish: (alert: Alert) => Promise<void>;
   readonly metrics: MetricsSink;
   readonly log: LogSink;
+  /** Where the drill's signed record goes (the DR bucket, the evidence key); none without a DR bucket. */
+  readonly evidence?: DrillEvidence;
 }
 
 /** Reports one drill: metrics first (they must exist even if SNS fails), then the message. */
-export async function reportDrill(outcome: DrillOutcome, deps: DrillReportDeps): Promise<DrillReportResult> {
+export async function reportDrill(outcome: DrillOutcome & { readonly execution?: string }, deps: DrillReportDeps): Promise<DrillReportResult> {
   const report = buildDrillReport(outcome);
   for (const m of report.metrics) deps.metrics.put(m.name, m.value, m.unit, m.dimensions);
   const log = { ...report.attributes, failedStep: report.failedStep, rtoSeconds: report.rtoSeconds, leftBehind: report.leftBehind };
   if (report.ok) deps.log.info('restore drill passed', log);
   else deps.log.error('restore drill failed', log);
   await deps.publish({ subject: report.subject, message: report.body, attributes: report.attributes });
-  return { ok: report.ok, summary: report.body };
+  if (!deps.evidence) return { ok: report.ok, summary: report.body };
+  const finishedAt = (deps.evidence.now ?? (() => new Date()))();
+  const { key, attestation } = await writeDrillEvidence(drillEvidenceRecord(outcome, report, finishedAt, outcome.execution), deps.evidence);
+  deps.log.info('drill record signed and stored', { bucket: deps.evidence.bucket, key, seq: attestation.seq });
+  return { ok: report.ok, summary: report.body, record: key };
 }

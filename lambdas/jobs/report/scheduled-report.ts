@@ -9,11 +9,13 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Alert } from '../../adapters/aws/alerts.js';
+import type { AsyncSigner } from '../../domain/attest/chain.js';
 import { pageSubject } from '../../domain/alerting/page.js';
 import { orgReportRoot, type ReportInput, reportKeyPrefix, reportPeriod } from '../../domain/report/input.js';
 import { ORG_VAULT_COPY_BY_REPLICATION, VAULT_COPY_BY_REPLICATION } from '../../domain/report/vault-copy.js';
 import type { LogSink } from '../kernel/deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
+import { signScheduledReport } from './report-chain.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
 import { writeBucketReport } from './write.js';
 
@@ -24,6 +26,11 @@ export interface ScheduledReportDeps {
   readonly s3: S3Client;
   readonly publish: (alert: Alert) => Promise<void>;
   readonly log: LogSink;
+  /**
+   * The deployment's evidence key (KMS, lambdas/adapters/aws/kms-signer.ts): report.json is signed as the next of
+   * its period's chain (jobs/report/report-chain.ts, docs/attest.md) before anything is written. Unsigned without one.
+   */
+  readonly signer?: AsyncSigner;
 }
 
 /** What one run wrote. */
@@ -64,10 +71,15 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
     },
     previous?.problems ?? [],
   );
-  const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, rendered);
+  // Signed before it is written: a report KMS did not sign is not written unsigned (the run fails, its alarm pages).
+  // The organization's copy is the same bytes, so it carries the same attestation (and the vault's replica too).
+  const signed = deps.signer
+    ? { ...rendered, json: await signScheduledReport(deps.s3, input.drBucket, period, prefix, rendered.json, deps.signer, new Date(deps.aws.clock.now())) }
+    : rendered;
+  const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, signed);
   // The same bytes again through the verified put (each file read back), rather than a server-side copy:
   // they are in memory, and a copy would need its own read-back to prove it.
-  if (root) keys.push(...(await writeBucketReport(deps.s3, input.drBucket, `${root}${prefix}`, rendered)));
+  if (root) keys.push(...(await writeBucketReport(deps.s3, input.drBucket, `${root}${prefix}`, signed)));
   const { summary, problems } = rendered.report;
   const where = `s3://${input.drBucket}/${prefix}report.html`;
   const by = root ? ORG_VAULT_COPY_BY_REPLICATION : VAULT_COPY_BY_REPLICATION;

@@ -9,6 +9,8 @@
  * the restore-time control is judged on them against `rtoMinutes`; with none
  * in the period it fails, saying to run one.
  */
+import type { Signer } from '../../domain/attest/chain.js';
+import { signForDestination } from '../attest/sign.js';
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
 import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { buildReport } from '../../domain/report/build.js';
@@ -136,6 +138,11 @@ export async function reportOfDestination(
   destination: ReportDestination,
   options: Omit<SelfManagedReportOptions, 'destination'>,
   outputs: ReportOutputs,
+  /**
+   * `--signing-key`: the report's JSON is signed as the next of the destination's chain (jobs/attest/sign.ts) and
+   * kept beside the backups too (`redis-dr-report-<time>.json`, read back), so the chain has no hole where it is.
+   */
+  signer?: Signer,
 ): Promise<{ report: DrReport; written: string[] }> {
   const dest = parseDestination(destination.url);
   if (!dest) throw new DestinationError(`--destination ${destination.url} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
@@ -166,7 +173,15 @@ export async function reportOfDestination(
     .map(drillFactOf);
   const scrub = await scrubCoverageAt(store, options.until);
   const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
-  const written = await writeLocalReport(outputs, { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) });
+  let json = reportJson(report);
+  const written: string[] = [];
+  if (signer) {
+    json = `${JSON.stringify(await signForDestination(store, JSON.parse(json) as object, signer, options.generatedAt), null, 2)}\n`;
+    const name = reportRecordName(options.generatedAt);
+    await store.putRecord(name, Buffer.from(json, 'utf8'));
+    written.push(`${store.url}${store.url.endsWith('/') ? '' : '/'}${name}`);
+  }
+  written.unshift(...(await writeLocalReport(outputs, { report, html: reportHtml(report), json, csv: reportCsv(report) })));
   return { report, written };
 }
 
@@ -184,6 +199,14 @@ async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCo
     scrubHistory(upTo),
     { days: newest?.days ?? 30, now: until, ...(newest ? { lastRunAt: new Date(newest.startedAt) } : {}) },
   );
+}
+
+/**
+ * `redis-dr-report-20261125T031500123Z.json`: a signed report kept beside the backups, named by when it was made
+ * (a report of the same period made again is another record of the chain, never one written over).
+ */
+export function reportRecordName(generatedAt: Date): string {
+  return `redis-dr-report-${generatedAt.toISOString().replace(/[-:.]/g, '')}.json`;
 }
 
 /** The destination named is none (a usage error for the CLI). */

@@ -76,7 +76,8 @@ export class RestoreDrill extends Construct {
     this.reportFunction = new JobFunction(this, 'Report', {
       ...common,
       handler: 'drill-report',
-      description: 'redis-dr: report a restore drill (SNS summary, RTO metrics)',
+      roleName: props.reportRoleName,
+      description: 'redis-dr: report a restore drill (SNS summary, RTO metrics, the signed record)',
       timeout: FUNCTION_TIMEOUTS.report,
       serviceName: 'redis-dr-drill-report',
       environment: { ALERT_TOPIC_ARN: props.alerts.topic.topicArn },

@@ -28,6 +28,12 @@ export interface RestoreDrillProps {
    * @default - none
    */
   readonly vault?: { readonly bucket: s3.IBucket; readonly account: string; readonly region: string };
+  /**
+   * The report function's role of a fixed name: the primary region's, which the evidence key's policy in the DR
+   * region's stack names (lib/constructs/evidence-key.ts, `grantSignByAlias`).
+   * @default - a generated name
+   */
+  readonly reportRoleName?: string;
   readonly scheduleGroup: scheduler.IScheduleGroup;
   readonly deadLetterQueue: sqs.IQueue;
   /** Drill reports (every drill, passed or failed) go here. */

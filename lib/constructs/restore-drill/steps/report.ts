@@ -30,6 +30,8 @@ export function reportStep(ctx: DrillContext): tasks.LambdaInvoke {
       'cleanup.$': '$.drill.cleanup',
       access: { 'userGroup.$': '$.drill.userGroupCleanup', 'user.$': '$.drill.userCleanup' },
       region: ctx.region,
+      // Named in the drill's signed record (docs/attest.md).
+      'execution.$': '$$.Execution.Id',
       ...(ctx.props.vault ? { 'seedCleanup.$': '$.drill.seedCleanup' } : {}),
     }),
     payloadResponseOnly: true,
@@ -41,7 +43,7 @@ export function reportStep(ctx: DrillContext): tasks.LambdaInvoke {
   const failed = new sfn.Fail(scope, 'Drill failed', { error: 'DrillFailed', cause: 'The drill report (SNS) says which step or check failed.' });
   const reportFailed = new sfn.Fail(scope, 'Report failed', {
     error: 'DrillReportFailed',
-    cause: 'The drill ran, but its report could not be sent; see the execution history.',
+    cause: 'The drill ran, but its report could not be sent or its signed record not stored; see the execution history.',
   });
   report.addCatch(reportFailed, { resultPath: '$.drill.reportError' });
   report.next(new sfn.Choice(scope, 'Passed?').when(sfn.Condition.booleanEquals('$.drill.report.ok', true), passed).otherwise(failed));

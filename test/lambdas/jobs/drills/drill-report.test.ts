@@ -2,58 +2,16 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
-import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
 import { handler } from '../../../../lambdas/handlers/drill-report.js';
-import { drillReportEventSchema, reportDrill, type DrillReportEvent } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/drills/drill-report.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
-import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
+import { DR_DRILL_CHOICE, drillReportEvent } from '../../../support/drill-fixtures.js';
 import { restoreEnvAfterFile } from '../../../support/env.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:redis-dr-alerts';
 
-const INPUT: DrillInput = DR_DRILL_INPUT;
-
-const CHOICE: RecoveryPointChoice = {
-  kind: 'replication-group',
-  target: 'rg-a',
-  recoveryPoint: 'rdr-rg-a-20261121-0200',
-  createdAt: '2026-11-21T02:00:42.000Z',
-  ageSeconds: 28_758,
-  clusterId: 'rdr-drill-rg-a-2611211000',
-  engine: 'redis',
-  engineVersion: '7.1.0',
-  nodeType: 'cache.t4g.small',
-  shards: 1,
-  clusterMode: 'disabled',
-  snapshotArns: ['arn:aws:s3:::redis-dr-prod-dr/rdr-rg-a-20261121-0200-0001.rdb'],
-  expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
-};
-
-/** The state machine's report input; absent steps come as `null`, as JSONPath leaves them. */
-function event(over: Record<string, unknown> = {}): DrillReportEvent {
-  return {
-    input: INPUT,
-    choice: CHOICE,
-    verify: {
-      ok: true,
-      keys: 600,
-      byType: { string: 540, zset: 60 },
-      checks: [{ name: 'key-count', ok: true, expected: '600 +/-1%', found: '600' }],
-      seconds: 12,
-    },
-    error: null,
-    timings: {
-      startedAt: '2026-11-21T10:00:00Z',
-      createdAt: '2026-11-21T10:00:10Z',
-      availableAt: '2026-11-21T10:12:10Z',
-      verifiedAt: '2026-11-21T10:12:25Z',
-      deletedAt: '2026-11-21T10:12:30Z',
-    },
-    cleanup: { deleted: true, clusterId: CHOICE.clusterId, error: null },
-    region: 'eu-central-1',
-    ...over,
-  } as DrillReportEvent;
-}
+const CHOICE = DR_DRILL_CHOICE;
+const event = drillReportEvent;
 
 // The handlers set Powertools' and the SDK's defaults in the environment: put it back for the next file.
 restoreEnvAfterFile();

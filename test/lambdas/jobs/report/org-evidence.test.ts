@@ -4,7 +4,9 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { S3ObjectStore } from '../../../../lambdas/adapters/storage/object-store-s3.js';
+import type { AsyncSigner } from '../../../../lambdas/domain/attest/chain.js';
 import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-prefix.js';
 import { orgReportRoot, reportInputSchema, reportKeyPrefix } from '../../../../lambdas/domain/report/input.js';
 import { orgRollup } from '../../../../lambdas/jobs/org/rollup.js';
@@ -14,6 +16,7 @@ import { validateConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { DR, MOTO_ACCOUNT, motoClient, RAW_CONFIG, type SeededDeployment, seedDeployment } from '../../../cli/moto/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
+import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
 import { type MotoAws, startMotoAws } from '../../../support/moto-aws.js';
 
 /**
@@ -58,7 +61,7 @@ function motoReportAws(nowMs: number): ReportAws {
  * runs it (no read of the vault). moto has no DescribeAlarmHistory (MOTO_DEVIATIONS): the report is written, said
  * PARTIAL for that alone, and the run fails; anything else partial fails the test.
  */
-async function scheduledReport(vault: Record<string, unknown> | undefined, end = END) {
+async function scheduledReport(vault: Record<string, unknown> | undefined, end = END, signer?: AsyncSigner) {
   const checked = validateConfig({ ...RAW_CONFIG, ...(vault ? { vault } : {}) });
   if (!checked.ok) throw new Error(checked.problems.join('; '));
   const base = reportRunInput(checked.config, MOTO_ACCOUNT);
@@ -71,6 +74,7 @@ async function scheduledReport(vault: Record<string, unknown> | undefined, end =
       published.push(alert.message);
     },
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    ...(signer ? { signer } : {}),
   });
   const error = await run.then(
     () => undefined,
@@ -138,5 +142,25 @@ describe("an organization's evidence: the scheduled report under <account>/<regi
     await motoClient(S3Client, aws, DR).send(new PutObjectCommand({ Bucket: d.drBucket, Key: key, Body: '{"deployment":"moto"}' }));
     const rollup = await orgRollup(new S3ObjectStore(motoClient(S3Client, aws, DR), d.drBucket, ''), new Date('2026-12-07T07:00:00Z'));
     expect(rollup.accounts).toMatchObject([{ account: MOTO_ACCOUNT, region: DR, state: 'malformed', key }]);
+  });
+
+  it("signed by the evidence key: the organization's copy is the same signed bytes, and the roll-up reads it as a report", async () => {
+    const evidence = kmsEvidenceKey();
+    const end = '2026-12-14T06:00:00Z';
+    await scheduledReport(vault, end, await kmsSigner(evidence.kms, evidence.keyArn));
+    const s3 = motoClient(S3Client, aws, DR);
+    const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: d.drBucket, Key: key }))).Body!.transformToString('utf8');
+    const local = `${reportKeyPrefix('weekly', new Date(end))}report.json`;
+    const signed = await read(local);
+    expect(await read(`${root}${local}`)).toBe(signed);
+    // The reports of the weeks before were written unsigned: the chain starts at this one.
+    expect((JSON.parse(signed) as { attestation?: { seq: number; deployment: string } }).attestation).toMatchObject({
+      seq: 1,
+      deployment: `s3://${d.drBucket}/`,
+    });
+    const rollup = await orgRollup(new S3ObjectStore(s3, d.drBucket, ''), new Date(Date.parse(end) + 60_000));
+    expect(rollup.accounts).toHaveLength(1);
+    expect(rollup.accounts[0]).toMatchObject({ account: MOTO_ACCOUNT, region: DR, key: `${root}${local}`, deployment: 'moto' });
+    expect(rollup.accounts[0]!.state).not.toBe('malformed');
   });
 });

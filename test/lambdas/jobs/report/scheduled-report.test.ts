@@ -1,5 +1,8 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sdkStreamMixin } from '@smithy/core/serde';
@@ -7,12 +10,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
+import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
+import type { AsyncSigner } from '../../../../lambdas/domain/attest/chain.js';
 import { reportInputSchema } from '../../../../lambdas/domain/report/input.js';
 import type { ReportAws } from '../../../../lambdas/jobs/report/elasticache-report.js';
+import { ReportChainError } from '../../../../lambdas/jobs/report/report-chain.js';
 import { PartialReportError, runScheduledReport } from '../../../../lambdas/jobs/report/scheduled-report.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { reportRunInput } from '../../../../lib/deployment.js';
 import { ACCOUNT, fakeAws } from '../../../cli/support/fake-aws.js';
+import { runInProcess } from '../../../cli/support/in-process.js';
+import { auditorPublicKeyPem, kmsEvidenceKey, refusingSigner } from '../../../support/kms-evidence.js';
 import { reportAws } from '../../../support/report-aws.js';
 
 /**
@@ -31,12 +39,13 @@ const stored = new Map<string, string>();
 
 const reportAwsNow = (): ReportAws => reportAws(Date.parse('2026-11-23T06:00:07Z'));
 
-const run = (reportInput = input) =>
+const run = (reportInput = input, signer?: AsyncSigner) =>
   runScheduledReport(reportInput, {
     aws: reportAwsNow(),
     s3: new S3Client({ region: 'eu-central-1' }),
     publish: (alert) => publishAlert(new SNSClient({ region: 'eu-central-1' }), 'arn:aws:sns:eu-central-1:111122223333:redis-dr-example-alerts', alert),
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    ...(signer ? { signer } : {}),
   });
 
 beforeEach(() => {
@@ -161,5 +170,112 @@ describe('the scheduled DR report with a vault (its copy there is made by replic
   it('without a vault, no previous report is looked at', async () => {
     await run();
     expect(aws.s3.commandCalls(ListObjectsV2Command).filter((c) => c.args[0].input.Prefix?.startsWith('reports/'))).toEqual([]);
+  });
+});
+
+describe('the scheduled DR report signed with the evidence key (docs/attest.md)', () => {
+  const bucket = input.drBucket;
+  const week = (scheduledTime: string, period: 'weekly' | 'monthly' = 'weekly') => ({ ...input, period, scheduledTime });
+  const json = (key: string) => JSON.parse(stored.get(`${bucket}/${key}`)!) as { attestation?: { seq: number; previous: string | null; deployment: string } };
+  /** ListObjectsV2 as S3 answers it from what was stored. */
+  const listStored = () =>
+    aws.s3.on(ListObjectsV2Command).callsFake((i: { Bucket: string; Prefix?: string }) => ({
+      Contents: [...stored.keys()]
+        .filter((k) => k.startsWith(`${i.Bucket}/${i.Prefix ?? ''}`))
+        .map((k) => ({ Key: k.slice(i.Bucket.length + 1), Size: stored.get(k)!.length })),
+    }));
+
+  it('chains report.json per period (weekly and monthly apart, so they never fork), and attest checks a copied-down period offline', async () => {
+    listStored();
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    await run(week('2026-11-09T06:00:00Z'), signer);
+    await run(week('2026-11-16T06:00:00Z'), signer);
+    await run(week('2026-11-01T06:00:00Z', 'monthly'), signer);
+    await run(week('2026-11-23T06:00:00Z'), signer);
+    const weeks = ['2026-11-09T0600Z', '2026-11-16T0600Z', '2026-11-23T0600Z'].map((w) => `reports/weekly/${w}/report.json`);
+    expect(weeks.map((k) => json(k).attestation?.seq)).toEqual([1, 2, 3]);
+    expect(json(weeks[0]!).attestation).toMatchObject({ previous: null, deployment: `s3://${bucket}/` });
+    // The monthly report is the first of its own chain, not the weekly chain's third.
+    expect(json('reports/monthly/2026-11-01T0600Z/report.json').attestation).toMatchObject({ seq: 1, previous: null });
+
+    // What an auditor does: copies reports/weekly/ down (report.json files, in their <end>/ folders) and runs attest.
+    const dir = mkdtempSync(join(tmpdir(), 'report-evidence-'));
+    try {
+      const pem = auditorPublicKeyPem(key, dir);
+      const folder = join(dir, 'weekly');
+      for (const k of weeks) {
+        const file = join(folder, k.slice('reports/weekly/'.length));
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, stored.get(`${bucket}/${k}`)!);
+      }
+      const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', pem, ...more]);
+      const ok = await attest('--deployment', `s3://${bucket}/`);
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(ok.stdout).toBe(`VERIFIED ${folder}: 3 record(s), one chain from record 1 to 3 of s3://${bucket}/, every signature and digest good\n`);
+      // Another deployment's bucket: exit 1, naming the first record.
+      const other = await attest('--deployment', 's3://redis-dr-other-111122223333-eu-central-1/');
+      expect(other.code).toBe(1);
+      expect(other.stdout).toBe(
+        `NOT VERIFIED 2026-11-09T0600Z/report.json: belongs to deployment s3://${bucket}/, not s3://redis-dr-other-111122223333-eu-central-1/\n`,
+      );
+      // The middle week deleted: a named gap, never a pass.
+      const middle = join(folder, '2026-11-16T0600Z', 'report.json');
+      const kept = readFileSync(middle, 'utf8');
+      unlinkSync(middle);
+      const gap = await attest();
+      expect(gap.code).toBe(1);
+      expect(gap.stdout).toBe('NOT VERIFIED 2026-11-23T0600Z/report.json: a gap: record 2 is missing between 2026-11-09T0600Z/report.json and it\n');
+      // A changed digit in a report: exit 1 naming it.
+      writeFileSync(
+        middle,
+        kept.replace(/"pass": (\d+)/, (_m, n: string) => `"pass": ${Number(n) + 1}`),
+      );
+      const changed = await attest();
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toBe('NOT VERIFIED 2026-11-16T0600Z/report.json: its content is not what was signed (changed after signing)\n');
+      // Unsigned (the attestation removed): exit 1.
+      const { attestation: _a, ...bare } = JSON.parse(kept) as Record<string, unknown>;
+      writeFileSync(middle, JSON.stringify(bare));
+      const unsigned = await attest();
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stdout).toBe('NOT VERIFIED 2026-11-16T0600Z/report.json: carries no attestation (unsigned, or not a redis-dr record)\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run repeated for the same period takes the place of the report it replaces (same seq), never a second link', async () => {
+    listStored();
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    await run(week('2026-11-16T06:00:00Z'), signer);
+    await run(week('2026-11-23T06:00:00Z'), signer);
+    const first = json('reports/weekly/2026-11-23T0600Z/report.json').attestation;
+    await run(week('2026-11-23T06:00:00Z'), signer);
+    const again = json('reports/weekly/2026-11-23T0600Z/report.json').attestation;
+    expect([first?.seq, again?.seq]).toEqual([2, 2]);
+    expect(again?.previous).toBe(first?.previous);
+  });
+
+  it("refuses to sign a period before the chain's newest report (it would fork the chain): nothing written, the run fails", async () => {
+    listStored();
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    await run(week('2026-11-23T06:00:00Z'), signer);
+    const before = stored.size;
+    await expect(run(week('2026-11-16T06:00:00Z'), signer)).rejects.toThrow(ReportChainError);
+    await expect(run(week('2026-11-16T06:00:00Z'), signer)).rejects.toThrow(
+      `s3://${bucket}/reports/weekly/2026-11-23T0600Z/report.json is of a later period than reports/weekly/2026-11-16T0600Z/: signing this report would fork the weekly reports' chain; run the report for a period after the newest`,
+    );
+    expect(stored.size).toBe(before);
+  });
+
+  it('a Sign that fails writes no report and sends no line: the run fails (its alarm pages), never an unsigned report', async () => {
+    listStored();
+    const signer = refusingSigner();
+    await expect(run(input, signer)).rejects.toThrow(/kms:Sign/);
+    expect(stored.size).toBe(0);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

@@ -77,6 +77,12 @@ describe('selfManagedReportFacts', () => {
     expect(judged([drill('2026-10-01T03:00:00Z', true, 12)]).why).toBe('no drill in the period');
   });
 
+  it('a drill local --from records is manual and names who started it (the report separates scheduled and manual drills)', () => {
+    const base = { target: 'cache1', point: 'rdr-cache1-20261107-0000.rdb', startedAt: '2026-11-07T03:00:00Z', passed: true, verdict: 'passed', checks: [] };
+    expect(drillFactOf({ ...base, startedBy: 'backup@db-1' })).toMatchObject({ trigger: 'manual', startedBy: 'backup@db-1' });
+    expect(drillFactOf(base).startedBy).toBeUndefined();
+  });
+
   it('says coverage and alarms were not collected (a destination knows no other servers, and pages through the heartbeat), never an empty "none"', () => {
     const report = buildReport(selfManagedReportFacts([file('rdr-cache1-20261107-0000.rdb')], opts));
     expect(report.notCollected).toEqual({

@@ -4,7 +4,6 @@
  * the run; good copies pass; an unreadable copy fails the run; daily runs
  * re-read every copy within `days`, and skipped runs leave copies past it.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-rec
 import { type DrScrubDeps, runDrScrub, twinIn } from '../../../../lambdas/jobs/scrub/dr-bucket.js';
 import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { runInProcess } from '../../../cli/support/in-process.js';
-import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
+import { auditorPublicKeyPem, kmsEvidenceKey, refusingSigner } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 import { COPIES, DAY, FIXTURES, failedRun, recordedS3 as recorded, scrubDeps } from './bucket-fixtures.js';
 
@@ -245,21 +244,20 @@ describe('runDrScrub', () => {
     // What an auditor does (docs/attest.md): copies scrub/ down, converts `aws kms get-public-key`'s DER with openssl, runs attest.
     const dir = mkdtempSync(join(tmpdir(), 'dr-scrub-evidence-'));
     try {
-      writeFileSync(join(dir, 'kms.der'), key.publicKeyDer);
-      execFileSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(dir, 'kms.der'), '-out', join(dir, 'kms.pem')]);
+      const pem = auditorPublicKeyPem(key, dir);
       const folder = join(dir, 'evidence');
       mkdirSync(folder);
       for (const k of [first.recordKey!, second.recordKey!]) {
         const got = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: k }));
         writeFileSync(join(folder, k.replace(/^scrub\//, '')), await got.Body!.transformToString());
       }
-      const ok = await runInProcess(['attest', folder, '--public-key', join(dir, 'kms.pem'), '--deployment', `s3://${bucket}/`]);
+      const ok = await runInProcess(['attest', folder, '--public-key', pem, '--deployment', `s3://${bucket}/`]);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toBe(`VERIFIED ${folder}: 2 record(s), one chain from record 1 to 2 of s3://${bucket}/, every signature and digest good\n`);
       // A changed digit in the first record: exit 1 naming it.
       const name = first.recordKey!.replace(/^scrub\//, '');
       writeFileSync(join(folder, name), readFileSync(join(folder, name), 'utf8').replace('"copies": 4', '"copies": 5'));
-      const bad = await runInProcess(['attest', folder, '--public-key', join(dir, 'kms.pem')]);
+      const bad = await runInProcess(['attest', folder, '--public-key', pem]);
       expect(bad.code).toBe(1);
       expect(bad.stdout).toBe(`NOT VERIFIED ${name}: its content is not what was signed (changed after signing)\n`);
     } finally {
@@ -269,7 +267,7 @@ describe('runDrScrub', () => {
 
   it('writes no record when the evidence key cannot sign (the run fails: never an unsigned record where one is signed)', async () => {
     const bucket = await drBucket();
-    const signer = { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
+    const signer = refusingSigner();
     await expect(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), [], { signer }))).rejects.toThrow(/kms:Sign/);
     expect(await readScrubRecords(moto.client, bucket)).toEqual([]);
   }, 60_000);

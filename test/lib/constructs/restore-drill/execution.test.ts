@@ -413,7 +413,10 @@ describe('restore drill state machine, executed locally from the synthesized def
       secretStore.set(options.rbac.secretArn, JSON.stringify({ username: options.rbac.username, password: options.rbac.password }));
     }
     const execution = machine.run(input, {
-      context: { Execution: { Name: 'drill-exec-1' }, State: { EnteredTime: new Date(STARTED.getTime() + 5 * 60_000).toISOString() } } as never,
+      context: {
+        Execution: { Name: 'drill-exec-1', Id: 'arn:aws:states:eu-west-1:111122223333:execution:redis-dr-example-primary-drill:drill-exec-1' },
+        State: { EnteredTime: new Date(STARTED.getTime() + 5 * 60_000).toISOString() },
+      } as never,
       overrides: {
         waitTimeOverrides: { 'Wait for cluster': 0 },
         retryIntervalOverrides: {

@@ -1,0 +1,80 @@
+/**
+ * Writing a drill's signed evidence record into the chain of its plan's
+ * drills in its region (`drills/<region>/<plan>/` in the DR bucket,
+ * docs/attest.md). Drills of one plan may run at once (the schedule's and a
+ * manual one): each record is named by its place in the chain and written
+ * only if that place is free (If-None-Match), so two drills that read the
+ * same head cannot fork the chain; the one that loses reads the new head and
+ * signs again. The report step run again for an execution whose record is
+ * the newest (a retry) writes no second record.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { KeyExistsError } from '../../adapters/storage/object-store.js';
+import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
+import { type AsyncSigner, type Attestation, attestAsync, attestationOf } from '../../domain/attest/chain.js';
+import { drillChainPrefix, type DrillEvidenceRecord, drillRecordKey } from '../../domain/drills/evidence-record.js';
+
+/** Where drill records go and the key that signs them. */
+export interface DrillEvidence {
+  /** S3 of the DR region (the primary region's drills write there too: one place for a deployment's evidence). */
+  readonly s3: S3Client;
+  /** The DR bucket. */
+  readonly bucket: string;
+  readonly signer: AsyncSigner;
+  readonly now?: () => Date;
+}
+
+/** Writers that lost the race for the same place, in a row, before the run gives up (and fails). */
+const MAX_RACES = 5;
+
+/** The newest record of the chain (names sort as the chain does): its name, the execution it names, its attestation; none for a new chain. */
+async function chainHeadAt(store: S3ObjectStore): Promise<{ name: string; execution?: string; head: Attestation } | undefined> {
+  const names = (await store.list())
+    .map((o) => o.key)
+    .filter((k) => /^redis-dr-drill-\d+\.json$/.test(k))
+    .sort();
+  const newest = names.at(-1);
+  if (!newest) return undefined;
+  const text = (await store.get(newest)).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`s3://${store.bucket}/${store.prefix}${newest} is not JSON: the drills' chain cannot be continued from it (changed or damaged)`);
+  }
+  const head = attestationOf(parsed);
+  if (!head) throw new Error(`s3://${store.bucket}/${store.prefix}${newest} carries no attestation: the drills' chain cannot be continued from it`);
+  const execution = (parsed as { execution?: unknown }).execution;
+  return { name: newest, head, ...(typeof execution === 'string' ? { execution } : {}) };
+}
+
+/**
+ * Signs `record` as the next of its chain and writes it (verified put, read back), never over another record.
+ * @returns the object key and the attestation
+ * @throws when KMS does not sign, the put does not read back, or the place was taken {@link MAX_RACES} times
+ */
+export async function writeDrillEvidence(record: DrillEvidenceRecord, ev: DrillEvidence): Promise<{ key: string; attestation: Attestation }> {
+  const store = new S3ObjectStore(ev.s3, ev.bucket, drillChainPrefix(record.region, record.plan));
+  const now = ev.now ?? (() => new Date());
+  for (let race = 0; race < MAX_RACES; race++) {
+    const newest = await chainHeadAt(store);
+    // The report step run again for the same execution (Step Functions' retry after a Lambda service error): its record is there.
+    if (newest && record.execution !== undefined && newest.execution === record.execution)
+      return { key: `${store.prefix}${newest.name}`, attestation: newest.head };
+    const head = newest?.head;
+    const signed = await attestAsync(record, { deployment: `s3://${ev.bucket}/`, ...(head ? { head } : {}), at: now(), signer: ev.signer });
+    const key = drillRecordKey(record.region, record.plan, signed.attestation.seq);
+    try {
+      await store.put(key.slice(store.prefix.length), Buffer.from(`${JSON.stringify(signed, null, 2)}\n`, 'utf8'), {
+        ifExists: 'fail',
+        contentType: 'application/json',
+      });
+      return { key, attestation: signed.attestation };
+    } catch (err) {
+      // Another drill of the plan wrote this place first: read its record as the new head, sign again.
+      if (err instanceof KeyExistsError) continue;
+      throw err;
+    }
+  }
+  throw new Error(`the drill record of ${record.plan} in ${record.region} lost the race for its place in the chain ${MAX_RACES} times: not written`);
+}

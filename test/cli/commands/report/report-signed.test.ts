@@ -1,0 +1,91 @@
+/**
+ * `redis-dr report --destination … --signing-key` (docs/attest.md): the JSON
+ * report is signed as the next of the destination's chain and kept beside
+ * the backups, so `redis-dr attest` checks it with the destination's other
+ * signed records (a drill's, a scrub's); a changed digit fails; a key that
+ * is none, or the option with -c, is refused before anything is written.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../support/in-process.js';
+
+const DIR = mkdtempSync(join(tmpdir(), 'report-signed-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+const key = join(DIR, 'evidence-key.pem');
+const pub = join(DIR, 'evidence-pub.pem');
+execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key]);
+execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
+
+describe('redis-dr report --destination --signing-key', () => {
+  it("signs the JSON into the destination's chain (kept beside the backups, read back); attest verifies it, and a changed digit fails", async () => {
+    const dest = mkdtempSync(join(DIR, 'dest-'));
+    const out = join(DIR, 'first.json');
+    const first = await runInProcess(['report', '--destination', `file://${dest}`, '--json', out, '--signing-key', key, '--until', '2026-11-20T00:00:00Z']);
+    // An empty destination: controls fail (exit 1), the report is still written and signed.
+    expect(first.code, first.stderr).toBe(1);
+    const second = await runInProcess([
+      'report',
+      '--destination',
+      `file://${dest}`,
+      '--json',
+      join(DIR, 'second.json'),
+      '--signing-key',
+      key,
+      '--until',
+      '2026-11-27T00:00:00Z',
+    ]);
+    expect(second.code, second.stderr).toBe(1);
+    const kept = readdirSync(dest).sort();
+    expect(kept).toHaveLength(2);
+    for (const name of kept) expect(name).toMatch(/^redis-dr-report-\d{8}T\d{9}Z\.json$/);
+    const firstKept = /wrote file:\/\/\S+\/(redis-dr-report-\S+\.json)/.exec(first.stdout)?.[1];
+    expect(kept).toContain(firstKept);
+    const written = JSON.parse(readFileSync(out, 'utf8')) as { attestation: { seq: number; deployment: string } };
+    expect(written.attestation).toMatchObject({ seq: 1, deployment: `file://${dest}` });
+    expect(readFileSync(join(dest, firstKept!), 'utf8')).toBe(readFileSync(out, 'utf8'));
+
+    // The same period again: another record of the chain, none written over.
+    const again = await runInProcess([
+      'report',
+      '--destination',
+      `file://${dest}`,
+      '--json',
+      join(DIR, 'again.json'),
+      '--signing-key',
+      key,
+      '--until',
+      '2026-11-27T00:00:00Z',
+    ]);
+    expect(again.code, again.stderr).toBe(1);
+    expect(readdirSync(dest)).toHaveLength(3);
+    const ok = await runInProcess(['attest', dest, '--public-key', pub, '--deployment', `file://${dest}`]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^VERIFIED .*: 3 record\(s\), one chain from record 1 to 3/);
+    writeFileSync(
+      out,
+      readFileSync(out, 'utf8').replace(/"pass": (\d+)/, (_m, n: string) => `"pass": ${Number(n) + 1}`),
+    );
+    const changed = await runInProcess(['attest', out, '--public-key', pub]);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toBe('NOT VERIFIED first.json: its content is not what was signed (changed after signing)\n');
+  });
+
+  it('a key that is not there: exit 2 naming it, nothing written', async () => {
+    const dest = mkdtempSync(join(DIR, 'dest-'));
+    const r = await runInProcess(['report', '--destination', `file://${dest}`, '--json', join(DIR, 'n.json'), '--signing-key', join(DIR, 'no-key.pem')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--signing-key .*no-key\.pem: no such file/);
+    expect(readdirSync(dest)).toEqual([]);
+    expect(existsSync(join(DIR, 'n.json'))).toBe(false);
+  });
+
+  it('with -c: exit 2, the deployment signs with its KMS key', async () => {
+    const r = await runInProcess(['report', '-c', 'test/fixtures/config/drills.json', '--json', join(DIR, 'c.json'), '--signing-key', key]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--signing-key goes with --destination/);
+  });
+});
