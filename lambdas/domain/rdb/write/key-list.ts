@@ -27,6 +27,15 @@ const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 
 /** Bytes gathered before they go to the hash: one update per batch, not per element. */
 const BATCH_BYTES = 64 * 1024;
 
+/** A key's database, expiry and name where it lies, `nameBytes[nameFrom, nameTo)` (a reader's KeyInPlace, rdb/keys.ts): what a head takes, no view made. */
+export interface KeyHead {
+  readonly db: number;
+  readonly nameBytes: Uint8Array;
+  readonly nameFrom: number;
+  readonly nameTo: number;
+  readonly expireAtMs: number | null;
+}
+
 /**
  * The running digest of a sequence of keys. Each key is one framed head
  * (kind, database, expiry, name, the length of what follows) then its
@@ -86,21 +95,27 @@ export class KeyListDigest implements ElementSink {
     this.part(Buffer.from(s, 'latin1'));
   }
 
-  /** The head of a key: kind (1: by value, 2: by bytes), RDB type (by bytes), database, expiry (-1: none), name. */
-  private head(kind: number, rawType: number, db: number, name: Uint8Array, expireAtMs: number | null): void {
-    this.room(2);
+  /** The head of a key: kind (1: by value, 2: by bytes), RDB type (by bytes), database, expiry (-1: none), name `name[from, to)`. */
+  private head(kind: number, rawType: number, db: number, name: Uint8Array, from: number, to: number, expireAtMs: number | null): void {
+    this.room(14);
     this.buf[this.at++] = kind;
     this.buf[this.at++] = rawType;
-    this.u32(db);
+    this.buf.writeUInt32BE(db, this.at);
     // -1: no expiry (an absolute expiry in ms is never negative in a file a server writes).
-    this.f64(expireAtMs ?? -1);
-    this.part(name);
+    this.buf.writeDoubleBE(expireAtMs ?? -1, this.at + 4);
+    this.at += 12;
+    this.part(name, from, to);
     this.keys++;
   }
 
   /** The head of a key digested by value; its value follows (through {@link addValue}, or as an {@link ElementSink}). */
   valueHead(db: number, name: Uint8Array, expireAtMs: number | null): void {
-    this.head(1, 0, db, name, expireAtMs);
+    this.head(1, 0, db, name, 0, name.length, expireAtMs);
+  }
+
+  /** {@link valueHead} of the key `k` (its name where it lies). */
+  valueHeadAt(k: KeyHead): void {
+    this.head(1, 0, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
   }
 
   /** ElementSink: a collection's kind. */
@@ -175,8 +190,14 @@ export class KeyListDigest implements ElementSink {
 
   /** A key by its bytes (RDB type and object bytes): for a key copied as it is, byte equality is the check, no decoding needed. */
   addRaw(db: number, name: Uint8Array, type: number, object: Uint8Array, expireAtMs: number | null): void {
-    this.head(2, type, db, name, expireAtMs);
+    this.head(2, type, db, name, 0, name.length, expireAtMs);
     this.part(object);
+  }
+
+  /** {@link addRaw} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view, no copy made. */
+  addRawAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    this.part(b, from, to);
   }
 
   /** The digest (hex); the object takes no more keys after it. */

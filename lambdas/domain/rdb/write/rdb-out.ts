@@ -90,6 +90,13 @@ export class RdbOut {
   /** A signed 64-bit little-endian integer (expiry times in ms). */
   int64(n: number | bigint): this {
     this.room(8);
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      // An expiry in ms (one per key with a TTL) without a BigInt: its low and high words.
+      this.buf.writeUInt32LE(n >>> 0, this.length);
+      this.buf.writeUInt32LE(Math.floor(n / 0x100000000), this.length + 4);
+      this.length += 8;
+      return this;
+    }
     this.buf.writeBigInt64LE(typeof n === 'bigint' ? n : BigInt(n), this.length);
     this.length += 8;
     return this;

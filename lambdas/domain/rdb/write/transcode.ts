@@ -194,11 +194,15 @@ function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: Rd
  * @throws RdbFormatError for another type or a malformed value
  */
 export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: ElementSink): number {
-  const type = payload[0]!;
+  return transcodeObject(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, out, sink);
+}
+
+/** {@link transcodeListpacks} of a value of RDB `type` whose object bytes are `b[from, end)` (where a reader found them: no payload built). */
+export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  const end = payload.length - DUMP_FOOTER_BYTES;
-  const c = new Cursor(payload, 1, end);
+  const payload = b;
+  const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
   sink?.kind(kind);
   body.clear();
@@ -252,12 +256,16 @@ function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink): void {
  * @throws RdbFormatError for another type or a malformed value
  */
 export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
-  const type = payload[0]!;
+  digestPlainObject(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, sink);
+}
+
+/** {@link digestPlainForm} of a value of RDB `type` whose object bytes are `b[from, end)` (where a reader found them: no payload built). */
+export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
-  const end = payload.length - DUMP_FOOTER_BYTES;
-  const c = new Cursor(payload, 1, end);
-  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const payload = b;
+  const c = new Cursor(b, from, end);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   sink.kind(kind);
   const n = c.length();
   for (let i = 0; i < n; i++) {
