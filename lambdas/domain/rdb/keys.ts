@@ -181,16 +181,18 @@ export interface RdbKeyReaderOptions {
   readonly verifiedBefore?: { readonly emptyKeys: ReadonlySet<number> };
   /**
    * A file this process wrote, read back (convert-rdb's output): true for
-   * the key of `ordinal` (0 for the file's first key, in file order) whose
-   * value bytes the caller proves equal to bytes a full verification passed
-   * (a key copied as it was, held against the input by a digest of its
-   * bytes). Those values are read by their bounds alone; every other value
-   * (what the writer encoded itself) gets every check of a full read, and
-   * so do the file's framing and CRC-64. No duplicate-key check: the caller
-   * proves every name equal, in order, to those of a checked file. Never for
-   * bytes not so proven. @default undefined (every value checked)
+   * the key of `ordinal` (0 for the file's first key, in file order) and
+   * value `type` whose value the caller proves, by a digest of this read, to
+   * be one a full verification passed (a key copied as it was, held against
+   * the input by its bytes; or a plain form whose elements the caller walks
+   * in full and holds, in order, against a verified value's). Those values
+   * are read by their bounds alone; every other value gets every check of a
+   * full read, and so do the file's framing and CRC-64. No duplicate-key
+   * check: the caller proves every name equal, in order, to those of a
+   * checked file. Never for bytes not so proven. @default undefined (every
+   * value checked)
    */
-  readonly valueCheckedBefore?: (ordinal: number) => boolean;
+  readonly valueCheckedBefore?: (ordinal: number, type: number) => boolean;
   /**
    * The file's CRC-64 is computed by the caller (who checksums every byte
    * anyway, as the first read's block CRCs do): it gives the CRC-64 of the

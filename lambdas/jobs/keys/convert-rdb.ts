@@ -437,12 +437,15 @@ function digestInput(
 /**
  * The written file read back through the verifier (CRC-64 required): its
  * report, and the digest of its keys (re-encoded ones by value, the others by
- * their bytes), each digested where the parser found it. A key copied as it
- * was is read by its bounds alone (RdbKeyReaderOptions.valueCheckedBefore):
- * its bytes go into the digest, held against the input's bytes, which the
- * input's read checked in full; a re-encoded key, the writer's own bytes,
- * gets every check again. Framing, names, expiries and the CRC-64 are
- * checked for every key.
+ * their bytes), each digested where the parser found it. A value the digest
+ * proves to be one the input's read checked in full is read by its bounds
+ * (RdbKeyReaderOptions.valueCheckedBefore): a key copied as it was (its bytes
+ * held against the input's), and a plain list, set, hash or zset (its every
+ * length and element walked here and held, in order, against the input
+ * value's elements: what the verifier checks of a plain form, no duplicate
+ * member, no empty collection, its strings well formed, holds of them as it
+ * held of the input's). Every other re-encoded value gets every check again;
+ * framing, names, expiries and the CRC-64 are checked for every key.
  */
 async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
@@ -462,7 +465,7 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
     requireChecksum: true,
     keepChunks: true,
     sealPayloads: false,
-    valueCheckedBefore: (n) => !reencodedKeys.get(n),
+    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
     visit,
   });
   for await (const chunk of bytes) check.push(chunk);

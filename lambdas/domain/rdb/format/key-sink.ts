@@ -33,11 +33,12 @@ export interface RdbKeySink {
  *   empty are given by their type byte's offset.
  * - `valueCheckedBefore`: a file the caller wrote and reads back (convert-rdb's
  *   output): the key of each `ordinal` (0 for the first key in the file, in
- *   file order) for which it answers true has value bytes the caller proves
- *   equal to bytes a full verification passed (copied as they were, held by
- *   a digest of those bytes), and is read by its bounds; every other key's
- *   value gets every check. The framing and the CRC-64 are checked as in a
- *   full read; the duplicate-key check is not run (the caller proves every
- *   name equal, in order, to a checked file's).
+ *   file order) and value `type` for which it answers true is read by its
+ *   bounds: the caller proves that value, by a digest of the read-back, to
+ *   be one a full verification passed (bytes copied as they were, or the
+ *   same elements in order in a plain form the caller walks in full); every
+ *   other key's value gets every check. The framing and the CRC-64 are
+ *   checked as in a full read; the duplicate-key check is not run (the
+ *   caller proves every name equal, in order, to a checked file's).
  */
-export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number) => boolean };
+export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean };

@@ -238,7 +238,7 @@ export function opcode(p: RdbParserState): void {
         fail(typeBeforeItsVersion(type, p.version) ?? `unknown value type or opcode ${type} (0x${type.toString(16)})`);
       p.type = type;
       p.what = W_KEY_NAME;
-      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun++);
+      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun++, type);
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
       if (p.keyDigests === undefined) p.skipString();
       else p.nameOpen = !keyNameDigest(p);

@@ -200,7 +200,7 @@ export class RdbParserState {
   readonly trustedFile: boolean;
   trusted: boolean;
   readonly trustedEmpty: ReadonlySet<number> | undefined;
-  readonly valueCheckedBefore: ((ordinal: number) => boolean) | undefined;
+  readonly valueCheckedBefore: ((ordinal: number, type: number) => boolean) | undefined;
   keysBegun = 0;
   /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
   collectionLength = 0;

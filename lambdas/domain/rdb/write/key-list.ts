@@ -65,8 +65,13 @@ export class KeyListDigest implements ElementSink {
 
   private u32(n: number): void {
     this.room(4);
-    this.buf.writeUInt32BE(n, this.at);
-    this.at += 4;
+    const buf = this.buf;
+    const at = this.at;
+    buf[at] = n >>> 24;
+    buf[at + 1] = n >>> 16;
+    buf[at + 2] = n >>> 8;
+    buf[at + 3] = n;
+    this.at = at + 4;
   }
 
   /** A zset score. */
@@ -78,17 +83,36 @@ export class KeyListDigest implements ElementSink {
 
   /** A length-prefixed part `b[from, to)`; a big one goes to the hash as it is (no copy), a short one is copied in a loop (no view made). */
   part(b: Uint8Array, from = 0, to = b.length): void {
+    this.tagged(-1, b, from, to);
+  }
+
+  /** ElementSink: an entry starts (tag 0) with the part `b[from, to)`: {@link entry} and {@link part} in one. */
+  entryPart(b: Uint8Array, from: number, to: number): void {
+    this.tagged(0, b, from, to);
+  }
+
+  /** A part after the tag byte `tag` (-1: none), its length and bytes written after one room check (one per element of a re-encoded value). */
+  private tagged(tag: number, b: Uint8Array, from: number, to: number): void {
     const n = to - from;
-    this.u32(n);
     if (n >= BATCH_BYTES) {
+      if (tag >= 0) this.entry();
+      this.u32(n);
       this.flush();
       this.h.update(b.subarray(from, to));
       return;
     }
-    this.room(n);
-    if (n > 32) this.buf.set(b.subarray(from, to), this.at);
-    else for (let i = from, at = this.at; i < to; i++) this.buf[at++] = b[i]!;
-    this.at += n;
+    this.room(5 + n);
+    const buf = this.buf;
+    let at = this.at;
+    if (tag >= 0) buf[at++] = tag;
+    buf[at] = n >>> 24;
+    buf[at + 1] = n >>> 16;
+    buf[at + 2] = n >>> 8;
+    buf[at + 3] = n;
+    at += 4;
+    if (n > 32) buf.set(b.subarray(from, to), at);
+    else for (let i = from, j = at; i < to; i++) buf[j++] = b[i]!;
+    this.at = at + n;
   }
 
   private text(s: string): void {

@@ -74,9 +74,23 @@ export class RdbOut {
     return this;
   }
 
-  /** A length-prefixed string (rdbSaveRawString without its integer and LZF forms). */
-  string(s: Uint8Array): this {
-    return this.len(s.length).bytes(s);
+  /** A length-prefixed string `s[from, to)` (rdbSaveRawString without its integer and LZF forms). */
+  string(s: Uint8Array, from = 0, to = s.length): this {
+    const n = to - from;
+    if (n >= 16384) return this.len(n).bytes(s, from, to);
+    // One element of a re-encoded value (most are short): its length and bytes after one room check.
+    this.room(2 + n);
+    const buf = this.buf;
+    let at = this.length;
+    if (n < 64) buf[at++] = n;
+    else {
+      buf[at++] = 0x40 | (n >> 8);
+      buf[at++] = n & 0xff;
+    }
+    if (n > 32) buf.set(s.subarray(from, to), at);
+    else for (let i = from, j = at; i < to; i++) buf[j++] = s[i]!;
+    this.length = at + n;
+    return this;
   }
 
   /** A little-endian binary double (zset scores of RDB type 5). */

@@ -34,6 +34,8 @@ export interface ElementSink {
   entry(): void;
   /** An element's bytes `b[from, to)`. */
   part(b: Uint8Array, from: number, to: number): void;
+  /** An entry starts with the element `b[from, to)`: {@link entry}, then {@link part}. */
+  entryPart(b: Uint8Array, from: number, to: number): void;
   /** A zset score. */
   f64(d: number): void;
   /** The value ends after `count` entries. */
@@ -119,21 +121,27 @@ class ListpackWalk {
     return true;
   }
 
-  /** The entry as an RDB string into `out` and its bytes into `sink`. */
-  emit(out: RdbOut, sink: ElementSink | undefined): void {
-    if (this.from < 0) {
-      const at = decimalInto(this.int, DIGITS);
-      out.len(DIGITS.length - at).bytes(DIGITS, at, DIGITS.length);
-      sink?.part(DIGITS, at, DIGITS.length);
-    } else {
-      out.len(this.to - this.from).bytes(this.lp, this.from, this.to);
-      sink?.part(this.lp, this.from, this.to);
+  /** The entry as an RDB string into `out` and its bytes into `sink` (`first`: as the first element of an entry). */
+  emit(out: RdbOut, sink: ElementSink | undefined, first: boolean): void {
+    let b = this.lp;
+    let from = this.from;
+    let to = this.to;
+    if (from < 0) {
+      b = DIGITS;
+      from = decimalInto(this.int, DIGITS);
+      to = DIGITS.length;
     }
+    out.string(b, from, to);
+    if (sink === undefined) return;
+    if (first) sink.entryPart(b, from, to);
+    else sink.part(b, from, to);
   }
 
   /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
   score(): number {
     if (this.from < 0) return Number(this.int);
+    const fast = shortDecimal(this.lp, this.from, this.to);
+    if (fast === fast) return fast; // not NaN: read exactly without a string
     const text = Buffer.from(this.lp.buffer, this.lp.byteOffset + this.from, this.to - this.from).toString('latin1');
     const d = Number(text);
     if (!Number.isNaN(d)) return d;
@@ -142,6 +150,44 @@ class ListpackWalk {
     if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
     throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
   }
+}
+
+/** Exact powers of ten as doubles (10^22 is the largest that is). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The double of the decimal text `b[from, to)` when it is `[-]digits[.digits]`
+ * with at most 15 significant digits and 22 after the point (the scores
+ * Redis writes for most values: `269.01`, `6440.5`), else NaN. Exact, as
+ * `Number` is: the digits make an integer below 2^53 and the power of ten
+ * is exact, so one division, which IEEE 754 rounds correctly, gives the
+ * correctly rounded value (Clinger's fast path, the one strtod and V8 take
+ * first). Hand-written, not `Number(text)` alone: that needs a string per
+ * score (a Buffer view and a latin1 decoding), which was a tenth of a
+ * re-encoding conversion's walk; every other form goes to `Number`.
+ */
+export function shortDecimal(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  const negative = b[i] === 0x2d;
+  if (negative) i++;
+  let m = 0;
+  let significant = 0;
+  let fraction = 0;
+  let point = false;
+  let digits = 0;
+  for (; i < to; i++) {
+    const c = b[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      if (significant > 0 || c !== 0x30) significant++;
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (point) fraction++;
+    } else if (c === 0x2e && !point) point = true;
+    else return Number.NaN;
+  }
+  if (digits === 0 || significant > 15 || fraction > 22) return Number.NaN;
+  const v = fraction === 0 ? m : m / POW10[fraction]!;
+  return negative ? -v : v;
 }
 
 const walk = new ListpackWalk();
@@ -165,17 +211,15 @@ function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: Rd
   let n = 0;
   if (kind === 'list' || kind === 'set') {
     while (walk.next()) {
-      sink?.entry();
-      walk.emit(out, sink);
+      walk.emit(out, sink, true);
       n++;
     }
     return n;
   }
   while (walk.next()) {
-    sink?.entry();
-    walk.emit(out, sink);
+    walk.emit(out, sink, true);
     if (!walk.next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
-    if (kind === 'hash') walk.emit(out, sink);
+    if (kind === 'hash') walk.emit(out, sink, false);
     else {
       const d = walk.score();
       out.double(d);
@@ -213,9 +257,8 @@ export function transcodeObject(type: number, b: Uint8Array, from: number, end: 
       const container = c.length();
       if (container === 1) {
         const item = transientString(c, payload);
-        sink?.entry();
         body.string(item);
-        sink?.part(item, 0, item.length);
+        sink?.entryPart(item, 0, item.length);
         n++;
       } else if (container === 2) n += entries(transientString(c, payload), kind, body, sink);
       else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
@@ -235,17 +278,23 @@ export function digestsPlainForm(type: number): boolean {
   return KIND_OF_PLAIN[type] !== undefined;
 }
 
-/** An RDB string's bytes into `sink`: a plain one where it lies (no copy), an integer or LZF one decoded. */
-function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink): void {
+/** An RDB string's bytes into `sink` (`first`: as the first element of an entry): a plain one where it lies (no copy), an integer or LZF one decoded. */
+function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink, first: boolean): void {
+  let s = b;
+  let from: number;
+  let to: number;
   if (c.at < c.end && b[c.at]! >> 6 !== 3) {
     const n = c.length();
-    const from = c.at;
+    from = c.at;
     c.skip(n);
-    sink.part(b, from, from + n);
-    return;
+    to = from + n;
+  } else {
+    s = c.string();
+    from = 0;
+    to = s.length;
   }
-  const s = c.string();
-  sink.part(s, 0, s.length);
+  if (first) sink.entryPart(s, from, to);
+  else sink.part(s, from, to);
 }
 
 /**
@@ -269,9 +318,8 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
   sink.kind(kind);
   const n = c.length();
   for (let i = 0; i < n; i++) {
-    sink.entry();
-    stringPart(c, payload, sink);
-    if (kind === 'hash') stringPart(c, payload, sink);
+    stringPart(c, payload, sink, true);
+    if (kind === 'hash') stringPart(c, payload, sink, false);
     else if (kind === 'zset') {
       c.skip(8);
       sink.f64(dv.getFloat64(c.at - 8, true));

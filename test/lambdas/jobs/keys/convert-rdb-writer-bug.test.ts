@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
-const bug = vi.hoisted(() => ({ on: false }));
+const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
 vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode.js')>();
   return {
@@ -23,6 +23,8 @@ vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) =>
       // The last byte of the last value of a plain hash (the digest had the right one): a valid file, another value.
       const written = args[4].view();
       if (bug.on && type === 4) written[written.length - 1]! ^= 1;
+      // The second field written as the first ("f2" as "f1"): a hash Redis refuses (a field twice), read back by its bounds.
+      if (bug.duplicateField && type === 4) written[written.indexOf('f2', 0, 'latin1') + 1] = 0x31;
       return type;
     },
   };
@@ -85,6 +87,20 @@ describe('convertRdb: a writer bug', () => {
       /^the written file does not hold what the input holds \(key \d: input h \(db 0\) hash [0-9a-f]{64} no expiry, output h \(db 0\) hash [0-9a-f]{64} no expiry\): a bug in the writer; nothing was written to /,
     );
     expect(existsSync(join(dir, 'bad.rdb'))).toBe(false);
+  });
+
+  it('a re-encoded hash written with a field twice (the read-back reads a plain form by its bounds): refused, nothing left', async () => {
+    bug.duplicateField = true;
+    try {
+      const r = await run('dup.rdb');
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the written file does not hold what the input holds \(key \d: input h \(db 0\) hash [0-9a-f]{64} no expiry, output h \(db 0\) hash /,
+      );
+      expect(existsSync(join(dir, 'dup.rdb'))).toBe(false);
+    } finally {
+      bug.duplicateField = false;
+    }
   });
 
   it('a key copied as it is, changed in the writing: refused by the read-back, the key named, nothing left (as is and re-encoding)', async () => {

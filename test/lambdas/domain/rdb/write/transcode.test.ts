@@ -16,7 +16,8 @@ import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/valu
 import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
-import { digestPlainForm, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import { digestPlainForm, shortDecimal, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import { mulberry32 } from '../../../../support/prng.js';
 import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
 
 const NAME = Buffer.from('k');
@@ -153,5 +154,47 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     const one = listOf(['ab', 'c']);
     const other = listOf(['a', 'bc']);
     expect(one.hex()).not.toBe(other.hex());
+  });
+});
+
+describe('shortDecimal: a score read without a string, exactly as Number reads it', () => {
+  const at = (text: string) => {
+    const b = Buffer.from(`##${text}##`, 'latin1');
+    return shortDecimal(b, 2, b.length - 2);
+  };
+
+  it('equals Number(text), bit for bit, on 50,000 seeded decimals of up to 15 significant digits (and -0)', () => {
+    const rand = mulberry32(55);
+    const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+    for (let i = 0; i < 50_000; i++) {
+      const whole = digits(Math.floor(rand() * 9));
+      const fraction = digits(Math.floor(rand() * (16 - whole.length)));
+      const text = `${rand() < 0.3 ? '-' : ''}${whole}${fraction || rand() < 0.5 ? `.${fraction}` : ''}`;
+      if (!/\d/.test(text)) continue;
+      expect(Object.is(at(text), Number(text)), text).toBe(true);
+    }
+    for (const text of ['0', '-0', '007', '1.', '.5', '-.5', '0.1', '0.000000000000000000001', '999999999999999', '900719925.474099', '269.01', '6440.5'])
+      expect(Object.is(at(text), Number(text)), text).toBe(true);
+  });
+
+  it('leaves every other form to Number (NaN here): 16+ significant digits, exponents, signs, infinities, text', () => {
+    for (const text of [
+      '269.01999999999998',
+      '1234567890123456',
+      '1e300',
+      '-1e-300',
+      '+5',
+      'inf',
+      '-inf',
+      'nan',
+      '',
+      '-',
+      '.',
+      '1.2.3',
+      '12a',
+      ' 1',
+      '0.00000000000000000000001',
+    ])
+      expect(at(text), text).toBeNaN();
   });
 });
