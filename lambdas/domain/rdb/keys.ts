@@ -134,10 +134,12 @@ export interface RdbKeyReaderOptions {
    * Seal each payload with its footer (RDB version and CRC-64: what RESTORE
    * checks). A reader whose payloads never reach a server (convert-rdb reads
    * object bytes and values) skips the checksum: the footer's CRC-64 is zeros
-   * (its RDB version is written: a type's meaning depends on it).
-   * @default true
+   * (its RDB version is written: a type's meaning depends on it). A
+   * function says it per value type (migrate re-encodes the types the
+   * target cannot read from their payloads: only the others go to a server
+   * as they are). @default true
    */
-  readonly sealPayloads?: boolean;
+  readonly sealPayloads?: boolean | ((type: number) => boolean);
   /**
    * Which keys to build payloads for (the others cost only their parsing);
    * `bytes` is the key's size in the file (type, name and value), `at` where
@@ -301,7 +303,8 @@ export class RdbKeyReader implements RdbKeySink {
   private askedAt = -1;
   private declinedAt = -1;
   private payloadVersion: number;
-  private readonly sealPayloads: boolean;
+  /** Per value type, whether its payloads are sealed (see {@link RdbKeyReaderOptions.sealPayloads}). */
+  private readonly seals = new Uint8Array(256);
   private readonly visit: RdbKeyReaderOptions['visit'];
   private readonly inPlace = new KeyInPlace();
   /**
@@ -337,9 +340,9 @@ export class RdbKeyReader implements RdbKeySink {
     this.want = options.want;
     this.wantName = options.wantName;
     this.payloadVersion = options.payloadVersion ?? 0;
-    this.sealPayloads = options.sealPayloads ?? true;
+    const seal = options.sealPayloads ?? true;
+    for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
     this.visit = options.visit;
-    this.inPlace.seal = this.sealPayloads;
     // The parser's own bound on blobs it materializes stays the verifier's default.
     this.parser = new RdbParser(
       512 * 1024 * 1024,
@@ -478,7 +481,7 @@ export class RdbKeyReader implements RdbKeySink {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;
       this.gather(nameEnd, end, payload, 1);
-      footer(payload, this.payloadVersion, this.sealPayloads);
+      footer(payload, this.payloadVersion, this.seals[type] === 1);
       // One literal, not a spread of a common part: this runs once per key (a second object per key was garbage).
       key = { db, name, type, expireAtMs: expireAt, payloadBytes, offset: start, end, payload };
     }
@@ -527,6 +530,7 @@ export class RdbKeyReader implements RdbKeySink {
     k.offset = start;
     k.end = end;
     k.version = this.payloadVersion;
+    k.seal = this.seals[type] === 1;
     visit(k);
     k.bytes = EMPTY;
     k.nameBytes = EMPTY;

@@ -29,8 +29,7 @@ export function rdbMagic(f: RdbFormat): Buffer {
 
 /** The DUMP payload (for `RESTORE`) of a value's type and object bytes, for a target reading `f`. */
 export function dumpPayloadFor(type: number, object: Uint8Array, f: RdbFormat): Buffer {
-  const p = dumpPayload(type, object, f.version);
-  return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  return dumpPayload(type, object, f.version) as Buffer;
 }
 
 /** Streams one RDB file out: call in file order, take {@link chunk}s as they fill, {@link end} last. */

@@ -21,7 +21,7 @@ import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { Cursor } from '../format/value.js';
 import { backlenSize } from '../format/blobs.js';
-import { decimalInto } from '../format/bytes.js';
+import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
 import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
@@ -56,28 +56,30 @@ const DIGITS = Buffer.alloc(24);
 /**
  * A walk over a listpack's entries: after {@link next} returns true, the
  * entry is bytes `[from, to)` of {@link lp}, or (`from` = -1) the integer
- * {@link int}. One object per value, nothing allocated per entry.
+ * {@link int}. One object for every value, nothing allocated per value or
+ * entry (the listpack is read where it lies, its integers byte by byte).
  */
 class ListpackWalk {
   lp: Uint8Array = new Uint8Array(0);
-  private dv = new DataView(this.lp.buffer);
+  private base = 0;
   private p = 0;
   private last = 0;
   from = 0;
   to = 0;
   int: number | bigint = 0;
 
-  reset(lp: Uint8Array): void {
-    if (lp.length < 7 || lp[lp.length - 1] !== 0xff) throw new RdbFormatError(`listpack of ${lp.length} bytes without its header and end byte`);
+  /** Starts on the listpack `lp[from, to)`. */
+  reset(lp: Uint8Array, from: number, to: number): void {
+    if (to - from < 7 || lp[to - 1] !== 0xff) throw new RdbFormatError(`listpack of ${to - from} bytes without its header and end byte`);
     this.lp = lp;
-    this.dv = new DataView(lp.buffer, lp.byteOffset, lp.byteLength);
-    this.p = 6;
-    this.last = lp.length - 1;
+    this.base = from;
+    this.p = from + 6;
+    this.last = to - 1;
   }
 
   /** The number of entries its header declares (65535: unknown, count them). */
   get declared(): number {
-    return this.lp[4]! | (this.lp[5]! << 8);
+    return this.lp[this.base + 4]! | (this.lp[this.base + 5]! << 8);
   }
 
   next(): boolean {
@@ -100,24 +102,24 @@ class ListpackWalk {
       size = 2 + (((enc & 0x0f) << 8) | lp[p + 1]!);
       this.from = p + 2;
     } else if (enc === 0xf0) {
-      size = 5 + this.dv.getUint32(p + 1, true);
+      size = 5 + u32le(lp, p + 1);
       this.from = p + 5;
     } else if (enc === 0xf1) {
-      this.int = this.dv.getInt16(p + 1, true);
+      this.int = i16le(lp, p + 1);
       size = 3;
     } else if (enc === 0xf2) {
-      this.int = ((this.dv.getUint16(p + 1, true) | (lp[p + 3]! << 16)) << 8) >> 8;
+      this.int = ((lp[p + 1]! | (lp[p + 2]! << 8) | (lp[p + 3]! << 16)) << 8) >> 8;
       size = 4;
     } else if (enc === 0xf3) {
-      this.int = this.dv.getInt32(p + 1, true);
+      this.int = i32le(lp, p + 1);
       size = 5;
     } else if (enc === 0xf4) {
-      this.int = this.dv.getBigInt64(p + 1, true);
+      this.int = i64le(lp, p + 1);
       size = 9;
-    } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p}`);
+    } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p - this.base}`);
     this.to = p + size;
     this.p = p + size + backlenSize(size);
-    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p} runs past its end`);
+    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p - this.base} runs past its end`);
     return true;
   }
 
@@ -192,22 +194,46 @@ export function shortDecimal(b: Uint8Array, from: number, to: number): number {
 
 const walk = new ListpackWalk();
 
-/** The RDB string at `c`: a compressed one (a node of 8 KiB by default) expanded into a reused buffer, valid until the next (its entries are written and digested before). */
-function transientString(c: Cursor, b: Uint8Array): Uint8Array {
-  if (c.at >= c.end || b[c.at] !== 0xc3) return c.string();
+/**
+ * The RDB string at `c` as {@link at}: a plain one where it lies, a
+ * compressed one (a node of 8 KiB by default) expanded into a reused buffer,
+ * valid until the next (its entries are written and digested before); an
+ * integer-encoded one decoded. One object for every string: nothing built per value.
+ */
+const at = { b: new Uint8Array(0) as Uint8Array, from: 0, to: 0 };
+function transientString(c: Cursor, b: Uint8Array): void {
+  const first = c.at < c.end ? b[c.at]! : 0xff;
+  if (first >> 6 !== 3) {
+    const n = c.length();
+    at.b = b;
+    at.from = c.at;
+    c.skip(n);
+    at.to = at.from + n;
+    return;
+  }
+  if (first !== 0xc3) {
+    const s = c.string();
+    at.b = s;
+    at.from = 0;
+    at.to = s.length;
+    return;
+  }
   c.skip(1);
   const compressed = c.length();
   const plain = c.length();
   const from = c.at;
   c.skip(compressed);
-  return lzfDecompressTransient(b.subarray(from, from + compressed), plain);
+  at.b = lzfDecompressTransient(b.subarray(from, from + compressed), plain);
+  at.from = 0;
+  at.to = plain;
 }
+
 /** A value's entries before its count is known (a list's nodes): written here, then after their count. */
 const body = new RdbOut(64 * 1024);
 
 /** The entries of one listpack: plain strings (stride 1, 2) or member and binary score (zset). Returns the entries (pairs count once). */
-function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
-  walk.reset(lp);
+function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
+  walk.reset(lp, from, to);
   let n = 0;
   if (kind === 'list' || kind === 'set') {
     while (walk.next()) {
@@ -255,15 +281,30 @@ export function transcodeObject(type: number, b: Uint8Array, from: number, end: 
     for (let nodes = c.length(); nodes > 0; nodes--) {
       // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack)
       const container = c.length();
+      transientString(c, payload);
       if (container === 1) {
-        const item = transientString(c, payload);
-        body.string(item);
-        sink?.entryPart(item, 0, item.length);
+        body.string(at.b, at.from, at.to);
+        sink?.entryPart(at.b, at.from, at.to);
         n++;
-      } else if (container === 2) n += entries(transientString(c, payload), kind, body, sink);
+      } else if (container === 2) n += entries(at.b, at.from, at.to, kind, body, sink);
       else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
     }
-  } else n = entries(transientString(c, payload), kind, body, sink);
+  } else {
+    transientString(c, payload);
+    const { b: lp, from: lpFrom, to: lpTo } = at;
+    const declared = lpTo - lpFrom >= 7 ? lp[lpFrom + 4]! | (lp[lpFrom + 5]! << 8) : 65535;
+    if (declared !== 65535) {
+      // One listpack whose header counts its entries: the count first, then the entries straight into `out` (no second copy).
+      const count = kind === 'set' ? declared : declared / 2;
+      out.len(Math.floor(count));
+      n = entries(lp, lpFrom, lpTo, kind, out, sink);
+      if (n !== count) throw new RdbFormatError(`${kind} listpack declares ${declared} entries and holds ${kind === 'set' ? n : 2 * n}`);
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      sink?.end(n);
+      return plain;
+    }
+    n = entries(lp, lpFrom, lpTo, kind, body, sink);
+  }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
   sink?.end(n);
   out.len(n).bytes(body.view());
@@ -314,7 +355,7 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
   const payload = b;
   const c = new Cursor(b, from, end);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
   sink.kind(kind);
   const n = c.length();
   for (let i = 0; i < n; i++) {
@@ -322,7 +363,7 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
     if (kind === 'hash') stringPart(c, payload, sink, false);
     else if (kind === 'zset') {
       c.skip(8);
-      sink.f64(dv.getFloat64(c.at - 8, true));
+      sink.f64(dv!.getFloat64(c.at - 8, true));
     }
   }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);

@@ -206,3 +206,17 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
     expect(read(cut, { valueCheckedBefore: () => true }).report.ok).toBe(false);
   });
 });
+
+describe('sealPayloads per value type', () => {
+  it('seals the payloads of the types it names; the others carry their RDB version and a zero CRC-64 (in a visit too)', () => {
+    const data = file('REDIS0011', [0xfe, 0x00, 0x00, ...str('s'), ...str('v'), 0x14, ...str('set'), ...blob(listpack(['a', 'b']))]);
+    const sealed = read(data).keys;
+    const keys = read(data, { sealPayloads: (type) => type === 0 }).keys;
+    expect(keys[0]!.payload).toEqual(sealed[0]!.payload);
+    const p = keys[1]!.payload;
+    expect(p.subarray(p.length - 8)).toEqual(Buffer.alloc(8));
+    expect(p.subarray(0, p.length - 8)).toEqual(sealed[1]!.payload.subarray(0, p.length - 8));
+    expect(sealed[1]!.payload.subarray(p.length - 8)).not.toEqual(Buffer.alloc(8));
+    expect(visited(data, { sealPayloads: (type) => type === 0 }).keys.map((k) => k[7])).toEqual([sealed[0]!.payload, p]);
+  });
+});

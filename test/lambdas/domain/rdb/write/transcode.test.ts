@@ -139,6 +139,20 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     expect(() => transcodeListpacks(short, new RdbOut())).toThrow(/runs past its end/);
   });
 
+  it('negative: a listpack whose header counts other entries than it holds is refused (its count is written first)', () => {
+    const asSet = (header: number) => {
+      // Two small-integer entries (1 and 2), the header saying `header`.
+      const lp = Buffer.from([10, 0, 0, 0, header, 0, 0x01, 1, 0x02, 1, 0xff].slice(0, 11));
+      lp[0] = lp.length;
+      return Buffer.from(dumpPayloadFor(20, Buffer.concat([Buffer.from([lp.length]), lp]), { magic: 'REDIS', version: 11 }));
+    };
+    const out = new RdbOut();
+    expect(transcodeListpacks(asSet(2), out)).toBe(2);
+    expect(out.take()).toEqual(Buffer.from([2, 1, 0x31, 1, 0x32]));
+    expect(() => transcodeListpacks(asSet(3), new RdbOut())).toThrow(/declares 3 entries and holds 2/);
+    expect(() => transcodeListpacks(asSet(1), new RdbOut())).toThrow(/declares 1 entries and holds 2/);
+  });
+
   it('negative: a digest of another element order or boundary differs (the walk feeds elements, not bytes)', () => {
     const listOf = (items: readonly string[]): KeyListDigest => {
       const d = new KeyListDigest();
