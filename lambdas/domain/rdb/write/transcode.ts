@@ -256,11 +256,65 @@ function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' 
   return n;
 }
 
+/** RDB type of a set as an intset. */
+const T_SET_INTSET = 11;
+/** The members of the set listpack in hand, when all are integers (reused). */
+let members = new Float64Array(64);
+
+/**
+ * A set listpack of integers only (Redis 7.2 keeps a set so after its
+ * string members are removed) written as the intset (type 11) every target
+ * reads: what the target itself makes of such a set on load (a plain set of
+ * integers becomes an intset), so it is sent and loaded as a blob, not
+ * parsed member by member there (a plain form's integers cost the target
+ * about a third more time to restore: bench/README.md, migrate --from-rdb
+ * re-encoding). The digest gets the members as the read-back decodes an
+ * intset: ascending, as decimal text. False (nothing written) when a member
+ * is a string or an integer beyond 2^53 (then the plain form is written).
+ */
+function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined): boolean {
+  walk.reset(lp, from, to);
+  if (members.length < declared) members = new Float64Array(declared);
+  let n = 0;
+  let wide = 2;
+  while (walk.next()) {
+    if (walk.from >= 0 || n === declared) return false;
+    const v = Number(walk.int);
+    if (!Number.isSafeInteger(v)) return false;
+    if (v < -32768 || v > 32767) wide = v < -2147483648 || v > 2147483647 ? 8 : Math.max(wide, 4);
+    members[n++] = v;
+  }
+  if (n !== declared) throw new RdbFormatError(`set listpack declares ${declared} entries and holds ${n}`);
+  const sorted = members.subarray(0, n).sort();
+  const bytes = 8 + n * wide;
+  out.len(bytes);
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32LE(wide, 0);
+  head.writeUInt32LE(n, 4);
+  out.bytes(head);
+  const cell = Buffer.allocUnsafe(8);
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i]!;
+    if (i > 0 && v === sorted[i - 1]) throw new RdbFormatError(`set listpack holds ${v} twice`);
+    if (wide === 2) cell.writeInt16LE(v, 0);
+    else if (wide === 4) cell.writeInt32LE(v, 0);
+    else cell.writeBigInt64LE(BigInt(v), 0);
+    out.bytes(cell, 0, wide);
+    if (sink !== undefined) {
+      const at = decimalInto(v, DIGITS);
+      sink.entryPart(DIGITS, at, DIGITS.length);
+    }
+  }
+  sink?.end(n);
+  return true;
+}
+
 /**
  * Writes the listpack value of the DUMP payload `payload` (type byte, object
  * bytes, footer; {@link transcodes} its type) in its plain form into `out`
- * (object bytes after the type byte) and returns the plain type; `sink`
- * gets its elements in the order written.
+ * (object bytes after the type byte; a set of integers only as an intset)
+ * and returns the type written; `sink` gets its elements in the order
+ * written (an intset's ascending, as the read-back decodes it).
  * @throws RdbFormatError for another type or a malformed value
  */
 export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: ElementSink): number {
@@ -293,6 +347,10 @@ export function transcodeObject(type: number, b: Uint8Array, from: number, end: 
     transientString(c, payload);
     const { b: lp, from: lpFrom, to: lpTo } = at;
     const declared = lpTo - lpFrom >= 7 ? lp[lpFrom + 4]! | (lp[lpFrom + 5]! << 8) : 65535;
+    if (type === 20 && declared !== 65535 && declared > 0 && intsetOf(lp, lpFrom, lpTo, declared, out, sink)) {
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      return T_SET_INTSET;
+    }
     if (declared !== 65535) {
       // One listpack whose header counts its entries: the count first, then the entries straight into `out` (no second copy).
       const count = kind === 'set' ? declared : declared / 2;
