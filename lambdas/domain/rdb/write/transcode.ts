@@ -143,7 +143,7 @@ class ListpackWalk {
   score(): number {
     if (this.from < 0) return Number(this.int);
     const fast = shortDecimal(this.lp, this.from, this.to);
-    if (fast === fast) return fast; // not NaN: read exactly without a string
+    if (!Number.isNaN(fast)) return fast; // read exactly without a string
     const text = Buffer.from(this.lp.buffer, this.lp.byteOffset + this.from, this.to - this.from).toString('latin1');
     const d = Number(text);
     if (!Number.isNaN(d)) return d;
