@@ -70,6 +70,58 @@ export interface RdbKey {
   readonly end: number;
 }
 
+/**
+ * One key where it lies ({@link RdbKeyReaderOptions.visit}): its name and
+ * value as ranges of buffers, each a view of the chunk pushed (or, for a key
+ * that spans chunks, of a copy gathered for it), valid only during the
+ * call. One object, reused for every key: nothing is built per key.
+ */
+export class KeyInPlace {
+  db = 0;
+  /** RDB value type. */
+  type = 0;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  expireAtMs: number | null = null;
+  /** The name's bytes (as Redis compares them: an integer or LZF name decoded) are `nameBytes[nameFrom, nameTo)`. */
+  nameBytes: Uint8Array = EMPTY;
+  nameFrom = 0;
+  nameTo = 0;
+  /** The value's bytes as stored (a DUMP payload's object bytes) are `bytes[from, to)`. */
+  bytes: Uint8Array = EMPTY;
+  from = 0;
+  to = 0;
+  /** File offsets of the key's first byte (its type) and of the byte after its value. */
+  offset = 0;
+  end = 0;
+  /** RDB version of {@link payload}'s footer. */
+  version = 0;
+  seal = true;
+
+  /** The name, copied. */
+  name(): Buffer {
+    return Buffer.from(this.nameBytes.subarray(this.nameFrom, this.nameTo));
+  }
+
+  /** The key's DUMP payload (type byte, object bytes, footer as the reader's `sealPayloads` says): a copy, for the few keys that need one. */
+  payload(): Buffer {
+    const payload = Buffer.allocUnsafe(1 + this.to - this.from + DUMP_FOOTER_BYTES);
+    payload[0] = this.type;
+    payload.set(this.bytes.subarray(this.from, this.to), 1);
+    return footer(payload, this.version, this.seal);
+  }
+}
+
+/** Writes a payload's footer: sealed (RDB version, CRC-64), or the version and a zero CRC-64 for a payload no server reads. */
+function footer(payload: Buffer, version: number, seal: boolean): Buffer {
+  if (seal) return sealDumpPayload(payload, version) as Buffer;
+  // The version stays: the decoder reads a type's meaning by it (Valkey's 22 is not Redis's).
+  const body = payload.length - DUMP_FOOTER_BYTES;
+  payload[body] = version & 0xff;
+  payload[body + 1] = (version >> 8) & 0xff;
+  payload.fill(0, body + 2);
+  return payload;
+}
+
 export interface RdbKeyReaderOptions {
   /** A key (name and value) larger than this in the file is refused, not buffered. @default {@link DEFAULT_MAX_KEY_BYTES} */
   readonly maxKeyBytes?: number;
@@ -82,10 +134,12 @@ export interface RdbKeyReaderOptions {
    * Seal each payload with its footer (RDB version and CRC-64: what RESTORE
    * checks). A reader whose payloads never reach a server (convert-rdb reads
    * object bytes and values) skips the checksum: the footer's CRC-64 is zeros
-   * (its RDB version is written: a type's meaning depends on it).
-   * @default true
+   * (its RDB version is written: a type's meaning depends on it). A
+   * function says it per value type (migrate re-encodes the types the
+   * target cannot read from their payloads: only the others go to a server
+   * as they are). @default true
    */
-  readonly sealPayloads?: boolean;
+  readonly sealPayloads?: boolean | ((type: number) => boolean);
   /**
    * Which keys to build payloads for (the others cost only their parsing);
    * `bytes` is the key's size in the file (type, name and value), `at` where
@@ -128,6 +182,20 @@ export interface RdbKeyReaderOptions {
    */
   readonly verifiedBefore?: { readonly emptyKeys: ReadonlySet<number> };
   /**
+   * A file this process wrote, read back (convert-rdb's output): true for
+   * the key of `ordinal` (0 for the file's first key, in file order) and
+   * value `type` whose value the caller proves, by a digest of this read, to
+   * be one a full verification passed (a key copied as it was, held against
+   * the input by its bytes; or a plain form whose elements the caller walks
+   * in full and holds, in order, against a verified value's). Those values
+   * are read by their bounds alone; every other value gets every check of a
+   * full read, and so do the file's framing and CRC-64. No duplicate-key
+   * check: the caller proves every name equal, in order, to those of a
+   * checked file. Never for bytes not so proven. @default undefined (every
+   * value checked)
+   */
+  readonly valueCheckedBefore?: (ordinal: number, type: number) => boolean;
+  /**
    * The file's CRC-64 is computed by the caller (who checksums every byte
    * anyway, as the first read's block CRCs do): it gives the CRC-64 of the
    * bytes before the trailer ({@link RdbKeyReader.checksumEnd}) to
@@ -135,6 +203,14 @@ export interface RdbKeyReaderOptions {
    * the file fails. @default false
    */
   readonly externalChecksum?: boolean;
+  /**
+   * Each key is handed to `visit` where it lies, as the parser finds it
+   * (during {@link RdbKeyReader.push}, which then returns no keys): no
+   * RdbKey, name or payload is built for it. For a caller that is done with
+   * a key before the call returns (convert-rdb writes and digests it): the
+   * views are valid only during the call. `want` is not asked.
+   */
+  readonly visit?: (k: KeyInPlace) => void;
   /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
 }
@@ -227,7 +303,10 @@ export class RdbKeyReader implements RdbKeySink {
   private askedAt = -1;
   private declinedAt = -1;
   private payloadVersion: number;
-  private readonly sealPayloads: boolean;
+  /** Per value type, whether its payloads are sealed (see {@link RdbKeyReaderOptions.sealPayloads}). */
+  private readonly seals = new Uint8Array(256);
+  private readonly visit: RdbKeyReaderOptions['visit'];
+  private readonly inPlace = new KeyInPlace();
   /**
    * Retained bytes of earlier chunks, as copies of their parts in file order:
    * file bytes [retainedAt, retainedAt + retainedLength), ending where the
@@ -261,7 +340,9 @@ export class RdbKeyReader implements RdbKeySink {
     this.want = options.want;
     this.wantName = options.wantName;
     this.payloadVersion = options.payloadVersion ?? 0;
-    this.sealPayloads = options.sealPayloads ?? true;
+    const seal = options.sealPayloads ?? true;
+    for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
+    this.visit = options.visit;
     // The parser's own bound on blobs it materializes stays the verifier's default.
     this.parser = new RdbParser(
       512 * 1024 * 1024,
@@ -271,7 +352,7 @@ export class RdbKeyReader implements RdbKeySink {
       undefined,
       options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
-      options.verifiedBefore,
+      options.verifiedBefore ?? (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : undefined),
       options.keyDigestSpill,
     );
   }
@@ -366,6 +447,10 @@ export class RdbKeyReader implements RdbKeySink {
       this.failure = { offset: start, message: this.tooLarge(start, end - start) };
       return;
     }
+    if (this.visit !== undefined) {
+      this.visitKey(this.visit, db, type, start, nameEnd, end, expireAtMs < 0 ? null : expireAtMs);
+      return;
+    }
     const name = this.name(start + 1, nameEnd);
     const expireAt = expireAtMs < 0 ? null : expireAtMs;
     const wanted = this.want ? this.want(db, name, end - start, { type, valueAt: nameEnd, valueEnd: end, expireAtMs: expireAt }) : true;
@@ -396,14 +481,7 @@ export class RdbKeyReader implements RdbKeySink {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;
       this.gather(nameEnd, end, payload, 1);
-      if (this.sealPayloads) sealDumpPayload(payload, this.payloadVersion);
-      else {
-        // The version stays: the decoder reads a type's meaning by it (Valkey's 22 is not Redis's).
-        const body = payloadBytes - DUMP_FOOTER_BYTES;
-        payload[body] = this.payloadVersion & 0xff;
-        payload[body + 1] = (this.payloadVersion >> 8) & 0xff;
-        payload.fill(0, body + 2);
-      }
+      footer(payload, this.payloadVersion, this.seals[type] === 1);
       // One literal, not a spread of a common part: this runs once per key (a second object per key was garbage).
       key = { db, name, type, expireAtMs: expireAt, payloadBytes, offset: start, end, payload };
     }
@@ -414,6 +492,48 @@ export class RdbKeyReader implements RdbKeySink {
       key.module = moduleTypeNameOf(this.gather(nameEnd, nameEnd + head.length - 1, head, 1));
     }
     this.out.push(key);
+  }
+
+  /**
+   * Hands a key to `visit` where it lies: its name and value as views of the
+   * chunk when they are in it (nearly every key: no copy, no object), else
+   * gathered (a key that spans chunks) or decoded (an integer or LZF name).
+   */
+  private visitKey(visit: (k: KeyInPlace) => void, db: number, type: number, start: number, nameEnd: number, end: number, expireAt: number | null): void {
+    const k = this.inPlace;
+    const chunk = this.chunk;
+    const at = this.chunkAt;
+    const nameFrom = start + 1;
+    const first = nameFrom >= at ? chunk[nameFrom - at]! : -1;
+    const prefix = first < 0 ? 0 : first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    if (prefix > 0 && nameFrom + prefix <= nameEnd) {
+      k.nameBytes = chunk;
+      k.nameFrom = nameFrom + prefix - at;
+      k.nameTo = nameEnd - at;
+    } else {
+      k.nameBytes = this.name(nameFrom, nameEnd);
+      k.nameFrom = 0;
+      k.nameTo = k.nameBytes.length;
+    }
+    if (nameEnd >= at) {
+      k.bytes = chunk;
+      k.from = nameEnd - at;
+      k.to = end - at;
+    } else {
+      k.bytes = this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
+      k.from = 0;
+      k.to = end - nameEnd;
+    }
+    k.db = db;
+    k.type = type;
+    k.expireAtMs = expireAt;
+    k.offset = start;
+    k.end = end;
+    k.version = this.payloadVersion;
+    k.seal = this.seals[type] === 1;
+    visit(k);
+    k.bytes = EMPTY;
+    k.nameBytes = EMPTY;
   }
 
   /**

@@ -9,8 +9,12 @@
  * says), each key is written as lambdas/domain/rdb/write/express.ts decides (its bytes as they
  * are where the target reads them, else re-encoded, else refused naming the
  * loss unless `--lossy` names it) into a temporary file beside the output
- * (adapters/storage/output-file.ts). Then the written file is read back
- * through the same verifier, and its keys held against the input's, in
+ * (adapters/storage/output-file.ts), each key where the parser found it
+ * (views of the chunk read, no payload or name built per key:
+ * RdbKeyReaderOptions.visit). Then the written file is read back through
+ * the same verifier (a key copied as it is by its bounds alone, its bytes
+ * proven the input's by the digest: RdbKeyReaderOptions.valueCheckedBefore;
+ * a re-encoded one with every check), and its keys held against the input's, in
  * order, in one digest (lambdas/domain/rdb/write/key-list.ts: a key copied
  * by its bytes, a re-encoded listpack value by the elements its transcoding
  * walk fed, lambdas/domain/rdb/write/transcode.ts, against those of its plain form read back);
@@ -30,11 +34,11 @@ import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../doma
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
-import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { expressValue, type Expressed, readsAsIs } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed } from '../../domain/rdb/write/express.js';
 import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
-import { digestPlainForm, digestsPlainForm, transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode.js';
+import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
@@ -105,16 +109,16 @@ export interface ConvertRdbResult {
 }
 
 /** A key's decoded value, or for a type the decoder cannot read (carried as is), its object bytes. */
-function decodedValue(k: RdbKey): KeyValue {
+function decodedValue(payload: Buffer, type: number): KeyValue {
   try {
-    return decodeDumpPayload(k.payload);
+    return decodeDumpPayload(payload);
   } catch {
-    return { type: 'other', typeName: `rdb-type-${k.type}`, dump: k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES) };
+    return { type: 'other', typeName: `rdb-type-${type}`, dump: payload.subarray(1, payload.length - DUMP_FOOTER_BYTES) };
   }
 }
 
 /** A key's digest as compare has it (canonical), to name a difference. */
-const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k), k.expireAtMs);
+const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k.payload, k.type), k.expireAtMs);
 
 /** A stream of listpacks (the layouts a downgrade reads and writes). */
 const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
@@ -212,23 +216,111 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
   return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0` };
 }
 
+/**
+ * The input's read: each key written for the target and digested where the
+ * parser found it, inside its push (the views are valid only there), and
+ * what the run counts.
+ */
+class InputPass {
+  readonly digest = new KeyListDigest();
+  /** Which keys written were re-encoded: the read-back digests those by value. */
+  readonly reencodedKeys = new KeyBits();
+  readonly dropped: Partial<Record<LossKind, number>> = {};
+  readonly lost: Partial<Record<LossKind, number>> = {};
+  readonly refused: RefusedKey[] = [];
+  readonly problems: string[] = [];
+  refusedCount = 0;
+  asIs = 0;
+  reencoded = 0;
+  functions = 0;
+  source: RdbFormat | undefined;
+  writer: RdbFileWriter | undefined;
+  // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
+  readonly reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false, visit: (k) => this.visit(k) });
+  private readonly plain = new RdbOut(64 * 1024);
+  /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
+  private readonly asIsOf = new Uint8Array(256);
+
+  constructor(
+    private readonly spec: ConvertRdbSpec,
+    private readonly lossy: ReadonlySet<LossKind>,
+    private readonly maxNamed: number,
+  ) {}
+
+  /** The writer, once the header and AUX fields are in (servers write them before anything else). */
+  started(): RdbFileWriter {
+    this.source ??= formatOf(this.reader);
+    this.writer ??= new RdbFileWriter(this.spec.format, auxFor(this.reader.auxFields, this.source, this.spec.redisVer));
+    return this.writer;
+  }
+
+  /** Writes the function libraries read so far (or counts them dropped, or names the problem). */
+  takeFunctions(): void {
+    const { format } = this.spec;
+    for (; this.functions < this.reader.functions.length; this.functions++) {
+      const w = this.started();
+      if (format.magic === 'REDIS' && format.version < 10) {
+        if (this.lossy.has('function')) count(this.dropped, 'function');
+        else if (this.problems.length === 0 || !this.problems.at(-1)!.startsWith('function'))
+          this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
+      } else w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
+    }
+  }
+
+  private visit(k: KeyInPlace): void {
+    this.takeFunctions(); // the libraries before the first key (they come first in a file), in the same push
+    const w = this.started();
+    const type = k.type;
+    if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, this.source!, this.spec.format) ? 1 : 2;
+    if (this.asIsOf[type] === 1) {
+      w.keyAt(k, type, k.bytes, k.from, k.to);
+      this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
+      this.reencodedKeys.push(false);
+      this.asIs++;
+    } else if (transcodes(type)) {
+      // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
+      this.digest.valueHeadAt(k);
+      this.plain.clear();
+      const to = transcodeObject(type, k.bytes, k.from, k.to, this.plain, this.digest);
+      w.keyAt(k, to, this.plain.view(), 0, this.plain.length);
+      this.reencoded++;
+      this.reencodedKeys.push(true);
+    } else this.express(k, w);
+  }
+
+  /** A key neither copied nor transcoded: as lambdas/domain/rdb/write/express.ts says, from a payload of its own. */
+  private express(k: KeyInPlace, w: RdbFileWriter): void {
+    const name = k.name();
+    const payload = k.payload();
+    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy);
+    if (e.action === 'refuse') {
+      this.refusedCount++;
+      // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
+      const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
+      if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(name), reason: `${e.reason}${hint}` });
+      return;
+    }
+    if (e.action === 'drop') {
+      count(this.dropped, e.lost);
+      return;
+    }
+    if (e.lost) count(this.lost, e.lost);
+    if (e.reencoded) this.reencoded++;
+    else this.asIs++;
+    w.key(k.db, name, e.type, e.object, k.expireAtMs);
+    this.reencodedKeys.push(e.reencoded);
+    digestInput(this.digest, k.db, name, k.type, payload, k.expireAtMs, e);
+  }
+}
+
 /** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
   const lossy = spec.lossy ?? new Set<LossKind>();
-  const maxNamed = spec.maxNamed ?? 20;
-  const dropped: Partial<Record<LossKind, number>> = {};
-  const lost: Partial<Record<LossKind, number>> = {};
-  const refused: RefusedKey[] = [];
-  const problems: string[] = [];
-  let refusedCount = 0;
-  let asIs = 0;
-  let reencoded = 0;
+  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20);
   let bytesIn = 0;
-  let source: RdbFormat | undefined;
-  let writer: RdbFileWriter | undefined;
   let inputReport: RdbReport | undefined;
   let outputReport: RdbReport | undefined;
   const result = (error?: string): ConvertRdbResult => ({
@@ -238,77 +330,30 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     output: spec.output,
     target: spec.target,
     format: spec.format,
-    ...(source ? { source } : {}),
-    keys: writer?.keys ?? 0,
-    asIs,
-    reencoded,
-    dropped,
-    lost,
-    functions: functionsWritten,
-    refused,
-    refusedCount,
+    ...(pass.source ? { source: pass.source } : {}),
+    keys: pass.writer?.keys ?? 0,
+    asIs: pass.asIs,
+    reencoded: pass.reencoded,
+    dropped: pass.dropped,
+    lost: pass.lost,
+    functions: pass.functions,
+    refused: pass.refused,
+    refusedCount: pass.refusedCount,
     bytesIn,
-    bytesOut: writer?.bytes ?? 0,
+    bytesOut: pass.writer?.bytes ?? 0,
     seconds: (Date.now() - started) / 1000,
     ...(inputReport ? { inputReport } : {}),
     ...(outputReport ? { outputReport } : {}),
   });
-  let functionsWritten = 0;
   const out: OutputFile = await createOutputFile(local, s3 !== undefined || (spec.force ?? false));
   const nothingLeft = `nothing was written to ${spec.output}`;
+  const { reader, problems, reencodedKeys } = pass;
   try {
-    // Payloads go to no server here (object bytes and values are read): no CRC-64 sealed per key.
-    const reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false });
-    const inputDigest = new KeyListDigest();
-    const reencodedKeys = new KeyBits();
-    const plain = new RdbOut(64 * 1024);
-    const started = (): RdbFileWriter => {
-      source ??= formatOf(reader);
-      writer ??= new RdbFileWriter(spec.format, auxFor(reader.auxFields, source, spec.redisVer));
-      return writer;
-    };
-    const takeFunctions = (): void => {
-      for (; functionsWritten < reader.functions.length; functionsWritten++) {
-        const w = started();
-        if (spec.format.magic === 'REDIS' && spec.format.version < 10) {
-          if (lossy.has('function')) count(dropped, 'function');
-          else if (problems.length === 0 || !problems.at(-1)!.startsWith('function'))
-            problems.push(`function libraries: RDB ${spec.format.version} has no functions (--lossy function leaves them out)`);
-        } else w.functionLibrary(reader.functions[functionsWritten]!, DUMP_FOOTER_BYTES);
-      }
-    };
     for await (const chunk of file.open()) {
       bytesIn += chunk.length;
-      const keys = reader.push(chunk);
-      takeFunctions();
-      for (const k of keys) {
-        const w = started();
-        if (transcodes(k.type) && !readsAsIs(k.type, source!, spec.format)) {
-          writeTranscoded(k, w, plain, inputDigest);
-          reencoded++;
-          reencodedKeys.push(true);
-          continue;
-        }
-        const e: Expressed = expressValue(k.payload, source!, spec.format, lossy);
-        if (e.action === 'refuse') {
-          refusedCount++;
-          // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
-          const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
-          if (refused.length < maxNamed) refused.push({ db: k.db, key: displayKey(k.name), reason: `${e.reason}${hint}` });
-          continue;
-        }
-        if (e.action === 'drop') {
-          count(dropped, e.lost);
-          continue;
-        }
-        if (e.lost) count(lost, e.lost);
-        if (e.reencoded) reencoded++;
-        else asIs++;
-        w.key(k.db, k.name, e.type, e.object, k.expireAtMs);
-        reencodedKeys.push(e.reencoded);
-        digestInput(inputDigest, k, e);
-      }
-      if (writer?.full) await out.write(writer.chunk());
+      reader.push(chunk);
+      pass.takeFunctions();
+      if (pass.writer?.full) await out.write(pass.writer.chunk());
       spec.onProgress?.(bytesIn);
       if (reader.error) break;
     }
@@ -318,7 +363,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       await out.discard();
       return result(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
     }
-    source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version };
+    const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
     const metaKeys = Object.entries(inputReport.moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
     if (metaKeys.length > 0 && !lossy.has('key-meta'))
       problems.push(
@@ -326,11 +371,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       );
     if ((inputReport.moduleAux ?? []).length > 0 && !lossy.has('module'))
       problems.push(`module AUX data of ${inputReport.moduleAux!.join(', ')}: the writer does not carry module data (--lossy module leaves it out)`);
-    if (refusedCount > 0 || problems.length > 0) {
+    if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
-      return result(`${refusalText(spec.target, problems, refused, refusedCount)}; ${nothingLeft}`);
+      return result(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
     }
-    const w = started();
+    const w = pass.started();
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
@@ -342,7 +387,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
         `the written file fails verification (${outputReport.error?.message}, at byte ${outputReport.error?.offset}): a bug in the writer; ${nothingLeft}`,
       );
     }
-    if (outputReport.keys !== w.keys || back.digest !== inputDigest.hex()) {
+    if (outputReport.keys !== w.keys || back.digest !== pass.digest.hex()) {
       const where = await firstDifference(file.open, out.read, source, spec.format, lossy);
       await out.discard();
       return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
@@ -372,39 +417,58 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   return `${head} cannot be expressed for ${target}: ${what}`;
 }
 
-/** A listpack key the target cannot read: written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded. */
-function writeTranscoded(k: RdbKey, w: RdbFileWriter, plain: RdbOut, digest: KeyListDigest): void {
-  digest.valueHead(k.db, k.name, k.expireAtMs);
-  plain.clear();
-  w.key(k.db, k.name, transcodeListpacks(k.payload, plain, digest), plain.view(), k.expireAtMs);
-}
-
 /** An input key written as `e` says, into the digest: by its bytes, a downgraded stream by its layout's walk, else by its decoded value. */
-function digestInput(digest: KeyListDigest, k: RdbKey, e: Extract<Expressed, { action: 'write' }>): void {
-  if (!e.reencoded) digest.addRaw(k.db, k.name, e.type, e.object, k.expireAtMs);
-  else if (isStream(k.type)) {
-    digest.valueHead(k.db, k.name, k.expireAtMs);
-    digestStream(k.payload, digest);
-  } else digest.addValue(k.db, k.name, e.value ?? decodedValue(k), k.expireAtMs);
+function digestInput(
+  digest: KeyListDigest,
+  db: number,
+  name: Buffer,
+  type: number,
+  payload: Buffer,
+  expireAtMs: number | null,
+  e: Extract<Expressed, { action: 'write' }>,
+): void {
+  if (!e.reencoded) digest.addRaw(db, name, e.type, e.object, expireAtMs);
+  else if (isStream(type)) {
+    digest.valueHead(db, name, expireAtMs);
+    digestStream(payload, digest);
+  } else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
 }
 
-/** The written file read back through the verifier (CRC-64 required): its report, and the digest of its keys (re-encoded ones by value, the others by their bytes). */
+/**
+ * The written file read back through the verifier (CRC-64 required): its
+ * report, and the digest of its keys (re-encoded ones by value, the others by
+ * their bytes), each digested where the parser found it. A value the digest
+ * proves to be one the input's read checked in full is read by its bounds
+ * (RdbKeyReaderOptions.valueCheckedBefore): a key copied as it was (its bytes
+ * held against the input's), and a plain list, set, hash or zset (its every
+ * length and element walked here and held, in order, against the input
+ * value's elements: what the verifier checks of a plain form, no duplicate
+ * member, no empty collection, its strings well formed, holds of them as it
+ * held of the input's). Every other re-encoded value gets every check again;
+ * framing, names, expiries and the CRC-64 are checked for every key.
+ */
 async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
-  const check = new RdbKeyReader({ requireChecksum: true, keepChunks: true, sealPayloads: false });
   const digest = new KeyListDigest();
   let i = 0;
-  for await (const chunk of bytes)
-    for (const k of check.push(chunk)) {
-      if (!reencodedKeys.get(i++)) digest.addRaw(k.db, k.name, k.type, k.payload.subarray(1, k.payload.length - DUMP_FOOTER_BYTES), k.expireAtMs);
-      else if (digestsPlainForm(k.type)) {
-        // Re-encoded into a plain form: its elements digested where they lie (the same framing the writer's walk fed).
-        digest.valueHead(k.db, k.name, k.expireAtMs);
-        digestPlainForm(k.payload, digest);
-      } else if (isStream(k.type)) {
-        digest.valueHead(k.db, k.name, k.expireAtMs);
-        digestStream(k.payload, digest);
-      } else digest.addValue(k.db, k.name, decodedValue(k), k.expireAtMs);
-    }
+  const visit = (k: KeyInPlace): void => {
+    if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
+    else if (digestsPlainForm(k.type)) {
+      // Re-encoded into a plain form: its elements digested where they lie (the same framing the writer's walk fed).
+      digest.valueHeadAt(k);
+      digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
+    } else if (isStream(k.type)) {
+      digest.valueHeadAt(k);
+      digestStream(k.payload(), digest);
+    } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
+  };
+  const check = new RdbKeyReader({
+    requireChecksum: true,
+    keepChunks: true,
+    sealPayloads: false,
+    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
+    visit,
+  });
+  for await (const chunk of bytes) check.push(chunk);
   return { report: check.end(), digest: digest.hex() };
 }
 

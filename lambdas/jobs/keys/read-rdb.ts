@@ -449,7 +449,8 @@ class RdbRestore {
       wantName: selected,
       keepChunks: true,
       reread: true,
-      ...(re ? { payloadVersion: re.payloadVersion } : {}),
+      // A payload re-encoded before its RESTORE is read, not sent: only those that go as they are get their CRC-64.
+      ...(re ? { payloadVersion: re.payloadVersion, sealPayloads: (type: number) => re.passesAsIs(type) } : {}),
       partsFromBytes: options.partsFromBytes,
       ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
     });

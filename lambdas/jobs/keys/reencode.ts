@@ -57,6 +57,11 @@ export class FileReencoding {
     return this.target.version;
   }
 
+  /** Whether a key of this type goes to the target as it is (its payload sealed for RESTORE), not re-encoded from its payload. */
+  passesAsIs(type: number): boolean {
+    return readsAsIs(type, this.source, this.target);
+  }
+
   /** Whether a key of this type must be judged in the first read (its payload built): one the target may not hold exactly. */
   mayRefuse(type: number): boolean {
     return type >= 22 && !readsAsIs(type, this.source, this.target);
@@ -80,7 +85,7 @@ export class FileReencoding {
 
   /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}). */
   payload(k: RdbKey): Buffer | readonly Buffer[] {
-    if (readsAsIs(k.type, this.source, this.target)) return k.payloadParts ?? k.payload;
+    if (this.passesAsIs(k.type)) return k.payloadParts ?? k.payload;
     if (transcodes(k.type)) {
       // A listpack value: walked straight into its plain form in one reused buffer (lambdas/domain/rdb/write/transcode.ts), then sealed.
       this.out.clear();

@@ -23,7 +23,8 @@ export function dumpPayload(type: number, value: Uint8Array, version: number, fr
   if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`an RDB type is one byte, got ${type}`);
   if (!Number.isInteger(version) || version < 1 || version > 0xffff) throw new RangeError(`an RDB version is 1–65535, got ${version}`);
   const n = to - from;
-  const out = new Uint8Array(1 + n + DUMP_FOOTER_BYTES);
+  // A Buffer (from the pool when small: one per key of a re-encoding restore), every byte written below.
+  const out = Buffer.allocUnsafe(1 + n + DUMP_FOOTER_BYTES);
   out[0] = type;
   out.set(value.subarray(from, to), 1);
   sealDumpPayload(out, version);

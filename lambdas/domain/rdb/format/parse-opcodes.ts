@@ -238,6 +238,7 @@ export function opcode(p: RdbParserState): void {
         fail(typeBeforeItsVersion(type, p.version) ?? `unknown value type or opcode ${type} (0x${type.toString(16)})`);
       p.type = type;
       p.what = W_KEY_NAME;
+      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun++, type);
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
       if (p.keyDigests === undefined) p.skipString();
       else p.nameOpen = !keyNameDigest(p);
@@ -352,7 +353,7 @@ export function eof(p: RdbParserState): void {
     p.what = W_TRAILER;
     p.need(8);
     // The CRC covers exactly the bytes before the trailer.
-    if (!p.externalChecksum && !p.trusted) p.crc.update(p.buf, p.crcFrom, p.pos);
+    if (!p.externalChecksum && !p.trustedFile) p.crc.update(p.buf, p.crcFrom, p.pos);
     const trailer = p.buf.subarray(p.pos, p.pos + 8);
     const trailerAt = p.base + p.pos;
     p.pos += 8;
@@ -363,7 +364,7 @@ export function eof(p: RdbParserState): void {
           'checksum required, but the CRC-64 trailer is all zeros (written with rdbchecksum no, or zeroed after the fact): a copy that must carry a checksum does not verify without one',
         );
       }
-    } else if (p.trusted) {
+    } else if (p.trustedFile) {
       // Judged when these bytes were verified (the block CRCs prove them the same).
       p.checksum = 'ok';
     } else if (p.externalChecksum || p.segment) {
@@ -387,6 +388,8 @@ export function fileDbKeys(p: RdbParserState): void {
 }
 
 export function finishKey(p: RdbParserState): void {
+  // A key read by its bounds in a file read in full otherwise: what follows is checked again.
+  p.trusted = p.trustedFile;
   // A trusted read takes the earlier read's word for which keys are empty (a blob's emptiness needs its validation).
   if (p.trustedEmpty !== undefined) p.emptyValue = p.trustedEmpty.has(p.keyStart);
   if (p.emptyValue) {

@@ -13,6 +13,7 @@ import { HashTemplates } from './hash-template.js';
 import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from './key-digests.js';
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
+import type { RdbKeySink, TrustedRead } from './key-sink.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -39,26 +40,6 @@ const {
   W_KEY_VALUE,
   W_OPCODE,
 } = constants;
-
-/**
- * Receives each key's place in the file, for callers that need its bytes (key
- * recovery straight from a file: `rdb/keys.ts`). Called once per key the
- * parser accepted, in file order, as soon as its value is complete; empty
- * keys (which Redis skips on load) are not reported.
- */
-export interface RdbKeySink {
-  /**
-   * `[start, nameEnd)`: the RDB type byte and the key's name as stored;
-   * `[nameEnd, end)`: the value's bytes exactly as stored (a DUMP payload's
-   * object bytes). Offsets are into the file. `expireAtMs` is -1 without an
-   * expiry.
-   */
-  key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void;
-  /** A function library: `[start, end)` is its FUNCTION2 opcode and the library's code string as stored. */
-  functionLibrary(start: number, end: number): void;
-  /** A key whose value holds no element (skipped on load, never passed to {@link key}): `start` is its type byte's offset. */
-  emptyKey?(start: number): void;
-}
 
 /** Fails the file with `message` (no position: callers name what they read). */
 export function fail(message: string): never {
@@ -215,9 +196,12 @@ export class RdbParserState {
   readonly keyDigests: KeyDigestSet | undefined;
   /** File offset from which keys are in {@link keyDigests}: 0, or where a resumed verification started. */
   keysCheckedFrom = 0;
-  /** See the constructor's `trusted`. */
-  readonly trusted: boolean;
+  /** A trusted file (TrustedRead's `emptyKeys`: no CRC-64, every key by its bounds); the open key's value read by its bounds only (per key with `valueCheckedBefore`, whose ordinal is `keysBegun`). */
+  readonly trustedFile: boolean;
+  trusted: boolean;
   readonly trustedEmpty: ReadonlySet<number> | undefined;
+  readonly valueCheckedBefore: ((ordinal: number, type: number) => boolean) | undefined;
+  keysBegun = 0;
   /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
   collectionLength = 0;
   longElement = false;
@@ -276,14 +260,15 @@ export class RdbParserState {
     /** The CRC-64 is computed by the caller (another thread): see RdbParser's checksumEnd and settleChecksum. */
     readonly externalChecksum: boolean,
     dupExactMembers: number | undefined,
-    trusted: { readonly emptyKeys: ReadonlySet<number> } | undefined,
+    trusted: TrustedRead | undefined,
     keyDigestSpill: (() => KeyDigestSpill) | undefined,
     keyDigestsInMemory: number | undefined,
   ) {
-    this.trusted = trusted !== undefined;
-    this.keyDigests = this.trusted ? undefined : new KeyDigestSet(keyDigestSpill, keyDigestsInMemory);
-    this.trustedEmpty = trusted?.emptyKeys;
-    if (this.trusted && sink === undefined) throw new RangeError('a trusted read is for a key sink (its empty keys are named by offset)');
+    this.trustedEmpty = trusted !== undefined && 'emptyKeys' in trusted ? trusted.emptyKeys : undefined;
+    this.trustedFile = this.trusted = this.trustedEmpty !== undefined;
+    this.valueCheckedBefore = trusted !== undefined && 'valueCheckedBefore' in trusted ? trusted.valueCheckedBefore : undefined;
+    this.keyDigests = trusted !== undefined ? undefined : new KeyDigestSet(keyDigestSpill, keyDigestsInMemory);
+    if (trusted !== undefined && sink === undefined) throw new RangeError('a trusted read is for a key sink (its keys are named by offset or order)');
     this.dups = new DuplicateCheck(dupExactMembers);
   }
 

@@ -33,7 +33,8 @@ import { TYPE_NAMES } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { moduleBody } from './parse-modules.js';
 import * as fileStructure from './parse-opcodes.js';
-import { crcMismatch, fail, type RdbKeySink, RdbParserState } from './parse-state.js';
+import type { RdbKeySink, TrustedRead } from './key-sink.js';
+import { crcMismatch, fail, RdbParserState } from './parse-state.js';
 import * as valueTables from './parse-values.js';
 import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
 
@@ -75,7 +76,7 @@ const {
 const { finishKey, header, keyMetaClasses, keyNameDigest, opcode } = fileStructure;
 const { REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } = valueTables;
 
-export type { RdbKeySink } from './parse-state.js';
+export type { RdbKeySink, TrustedRead } from './key-sink.js';
 
 /** How the message of an error of the verification itself (not of the file) starts. */
 const VERIFIER_FAILURE = 'verifier failure: ';
@@ -95,13 +96,14 @@ export class RdbParser extends RdbParserState {
     /** Members of a collection whose duplicate check is exact (a read of bytes verified before needs less: see RdbKeyReaderOptions.reread). */
     dupExactMembers?: number,
     /**
-     * The bytes are ones this parser judged valid before, proven the same by
-     * block CRCs (rdb/block-digests.ts): only the keys' bounds are read. No
-     * CRC-64, no blob validation, no LZF check, no duplicate check; the keys
-     * that read found empty are given by their type byte's offset (their
-     * emptiness is not worked out again). See RdbKeyReaderOptions.verifiedBefore.
+     * Part of the checks taken as done ({@link TrustedRead}): the bytes are
+     * ones this parser judged valid before, proven the same by block CRCs
+     * (rdb/block-digests.ts; only the keys' bounds are read, see
+     * RdbKeyReaderOptions.verifiedBefore), or a written file read back whose
+     * keys copied as they were are read by their bounds
+     * (RdbKeyReaderOptions.valueCheckedBefore).
      */
-    trusted?: { readonly emptyKeys: ReadonlySet<number> },
+    trusted?: TrustedRead,
     /** Where the duplicate-key check puts its digests when they do not fit in memory (see format/key-digests.ts); without one, it samples. */
     keyDigestSpill?: () => KeyDigestSpill,
     /** @internal Digest records held in memory before spilling (tests make it small). */
@@ -317,9 +319,14 @@ export class RdbParser extends RdbParserState {
     return this.keyStart >= 0 && this.phase === P_VALUE ? { db: this.db, start: this.keyStart, nameEnd: this.keyNameEnd } : undefined;
   }
 
+  /** Part of the checks are taken as done (a checkpoint would not say which): no pause, no segment. */
+  private get trustedRead(): boolean {
+    return this.trustedFile || this.valueCheckedBefore !== undefined;
+  }
+
   /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere), nor in a trusted read (no checksum). */
   pause(): void {
-    if (this.pausedAt >= 0 || this.externalChecksum || this.trusted) return; // paused already: the checkpoint stays where it is
+    if (this.pausedAt >= 0 || this.externalChecksum || this.trustedRead) return; // paused already: the checkpoint stays where it is
     this.pauseWanted = true;
     this.stopAt = -1; // a deadline's pause takes the next boundary, even where a split's stop was waiting for a later one
     // Bytes held in the carry are uncommitted: the boundary before them is where the state stands.
@@ -333,7 +340,7 @@ export class RdbParser extends RdbParserState {
    * goes on and sets `stopMissed`. For the split verification (format/split.ts).
    */
   stopAtBoundary(offset: number): void {
-    if (this.pausedAt >= 0 || this.error || this.externalChecksum || this.trusted) return;
+    if (this.pausedAt >= 0 || this.error || this.externalChecksum || this.trustedRead) return;
     const committed = this.total - this.carryLength;
     const atBoundary = this.phase === P_OPCODE && this.body === B_NONE;
     if (offset === committed && atBoundary) {
@@ -369,7 +376,7 @@ export class RdbParser extends RdbParserState {
    * until a SELECTDB), with its CRC-64 from 0 there: see format/split.ts.
    */
   startSegment(offset: number, context: { readonly version: number; readonly valkey: boolean; readonly fileTimeMs: number }): void {
-    if (this.total !== 0 || this.externalChecksum || this.trusted) throw new RangeError('a segment is read by a new parser that computes its own checksum');
+    if (this.total !== 0 || this.externalChecksum || this.trustedRead) throw new RangeError('a segment is read by a new parser that computes its own checksum');
     this.segment = true;
     this.total = offset;
     this.keysCheckedFrom = offset;
@@ -512,7 +519,7 @@ export class RdbParser extends RdbParserState {
       if (e !== UNDERFLOW) throw e;
       this.pos = this.mark;
     }
-    if (this.phase !== P_DONE && !this.externalChecksum && !this.trusted) this.crc.update(buf, this.crcFrom, this.mark);
+    if (this.phase !== P_DONE && !this.externalChecksum && !this.trustedFile) this.crc.update(buf, this.crcFrom, this.mark);
   }
 
   /** Parses from the current phase until the next commit point at least. */

@@ -29,14 +29,18 @@ export function scoreOfText(text: string): string {
 
 /** Reads the RDB encodings of one value: lengths, strings, raw bytes (the RDB writer, rdb/write/, reads its sources with it too). */
 export class Cursor {
-  private readonly dv: DataView;
+  private view: DataView | undefined;
 
   constructor(
     private readonly b: Uint8Array,
     public at: number,
     readonly end: number,
-  ) {
-    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  ) {}
+
+  /** Made on first use: most values read need none (a cursor per value read would make one each). */
+  private get dv(): DataView {
+    this.view ??= new DataView(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    return this.view;
   }
 
   private need(n: number): void {

@@ -37,6 +37,11 @@ export function readsAsIs(type: number, source: RdbFormat, target: RdbFormat): b
   return type <= SHARED_TYPES || source.magic === target.magic;
 }
 
+/** Whether {@link expressValue} writes a key of value `type` as it is (its bytes unchanged), without looking at its bytes. */
+export function copiesAsIs(type: number, source: RdbFormat, target: RdbFormat): boolean {
+  return !isModule(type) && type !== 30 && type !== 32 && readsAsIs(type, source, target);
+}
+
 /** What to do with one key. */
 export type Expressed =
   | {
@@ -60,7 +65,7 @@ const isModule = (type: number) => type === 6 || type === 7;
 export function expressValue(payload: Uint8Array, source: RdbFormat, target: RdbFormat, lossy: ReadonlySet<LossKind>): Expressed {
   const type = payload[0]!;
   const end = payload.length - DUMP_FOOTER_BYTES;
-  const asIs = (): Expressed => ({ action: 'write', type, object: payload.subarray(1, end), reencoded: false });
+  if (copiesAsIs(type, source, target)) return { action: 'write', type, object: payload.subarray(1, end), reencoded: false };
   if (isModule(type)) {
     if (lossy.has('module')) return { action: 'drop', lost: 'module' };
     return { action: 'refuse', loss: 'module', reason: 'a module value: the writer does not carry module data' };
@@ -71,7 +76,6 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
       action: 'refuse',
       reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}): converting those is not built; load the file into Redis 8.10 or later`,
     };
-  if (readsAsIs(type, source, target)) return asIs();
   const out = new RdbOut(payload.length + 64);
   const reencoded = (t: number, lost?: LossKind, value?: KeyValue): Expressed => ({
     action: 'write',

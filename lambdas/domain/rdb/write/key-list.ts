@@ -27,6 +27,15 @@ const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 
 /** Bytes gathered before they go to the hash: one update per batch, not per element. */
 const BATCH_BYTES = 64 * 1024;
 
+/** A key's database, expiry and name where it lies, `nameBytes[nameFrom, nameTo)` (a reader's KeyInPlace, rdb/keys.ts): what a head takes, no view made. */
+export interface KeyHead {
+  readonly db: number;
+  readonly nameBytes: Uint8Array;
+  readonly nameFrom: number;
+  readonly nameTo: number;
+  readonly expireAtMs: number | null;
+}
+
 /**
  * The running digest of a sequence of keys. Each key is one framed head
  * (kind, database, expiry, name, the length of what follows) then its
@@ -56,8 +65,13 @@ export class KeyListDigest implements ElementSink {
 
   private u32(n: number): void {
     this.room(4);
-    this.buf.writeUInt32BE(n, this.at);
-    this.at += 4;
+    const buf = this.buf;
+    const at = this.at;
+    buf[at] = n >>> 24;
+    buf[at + 1] = n >>> 16;
+    buf[at + 2] = n >>> 8;
+    buf[at + 3] = n;
+    this.at = at + 4;
   }
 
   /** A zset score. */
@@ -69,38 +83,63 @@ export class KeyListDigest implements ElementSink {
 
   /** A length-prefixed part `b[from, to)`; a big one goes to the hash as it is (no copy), a short one is copied in a loop (no view made). */
   part(b: Uint8Array, from = 0, to = b.length): void {
+    this.tagged(-1, b, from, to);
+  }
+
+  /** ElementSink: an entry starts (tag 0) with the part `b[from, to)`: {@link entry} and {@link part} in one. */
+  entryPart(b: Uint8Array, from: number, to: number): void {
+    this.tagged(0, b, from, to);
+  }
+
+  /** A part after the tag byte `tag` (-1: none), its length and bytes written after one room check (one per element of a re-encoded value). */
+  private tagged(tag: number, b: Uint8Array, from: number, to: number): void {
     const n = to - from;
-    this.u32(n);
     if (n >= BATCH_BYTES) {
+      if (tag >= 0) this.entry();
+      this.u32(n);
       this.flush();
       this.h.update(b.subarray(from, to));
       return;
     }
-    this.room(n);
-    if (n > 32) this.buf.set(b.subarray(from, to), this.at);
-    else for (let i = from, at = this.at; i < to; i++) this.buf[at++] = b[i]!;
-    this.at += n;
+    this.room(5 + n);
+    const buf = this.buf;
+    let at = this.at;
+    if (tag >= 0) buf[at++] = tag;
+    buf[at] = n >>> 24;
+    buf[at + 1] = n >>> 16;
+    buf[at + 2] = n >>> 8;
+    buf[at + 3] = n;
+    at += 4;
+    if (n > 32) buf.set(b.subarray(from, to), at);
+    else for (let i = from, j = at; i < to; i++) buf[j++] = b[i]!;
+    this.at = at + n;
   }
 
   private text(s: string): void {
     this.part(Buffer.from(s, 'latin1'));
   }
 
-  /** The head of a key: kind (1: by value, 2: by bytes), RDB type (by bytes), database, expiry (-1: none), name. */
-  private head(kind: number, rawType: number, db: number, name: Uint8Array, expireAtMs: number | null): void {
-    this.room(2);
+  /** The head of a key: kind (1: by value, 2: by bytes), RDB type (by bytes), database, expiry (-1: none), name `name[from, to)`. */
+  private head(kind: number, rawType: number, db: number, name: Uint8Array, from: number, to: number, expireAtMs: number | null): void {
+    this.room(14);
     this.buf[this.at++] = kind;
     this.buf[this.at++] = rawType;
-    this.u32(db);
+    this.buf.writeUInt32BE(db, this.at);
     // -1: no expiry (an absolute expiry in ms is never negative in a file a server writes).
-    this.f64(expireAtMs ?? -1);
-    this.part(name);
+    this.buf.writeDoubleBE(expireAtMs ?? -1, this.at + 4);
+    this.at += 12;
+    this.part(name, from, to);
     this.keys++;
   }
 
   /** The head of a key digested by value; its value follows (through {@link addValue}, or as an {@link ElementSink}). */
   valueHead(db: number, name: Uint8Array, expireAtMs: number | null): void {
-    this.head(1, 0, db, name, expireAtMs);
+    this.head(1, 0, db, name, 0, name.length, expireAtMs);
+  }
+
+  /** {@link valueHead} of the key `k` (its name where it lies). */
+  valueHeadAt(k: KeyHead): void {
+    this.head(1, 0, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
   }
 
   /** ElementSink: a collection's kind. */
@@ -175,8 +214,14 @@ export class KeyListDigest implements ElementSink {
 
   /** A key by its bytes (RDB type and object bytes): for a key copied as it is, byte equality is the check, no decoding needed. */
   addRaw(db: number, name: Uint8Array, type: number, object: Uint8Array, expireAtMs: number | null): void {
-    this.head(2, type, db, name, expireAtMs);
+    this.head(2, type, db, name, 0, name.length, expireAtMs);
     this.part(object);
+  }
+
+  /** {@link addRaw} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view, no copy made. */
+  addRawAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    this.part(b, from, to);
   }
 
   /** The digest (hex); the object takes no more keys after it. */

@@ -13,6 +13,7 @@ import { Crc64 } from '../codecs/crc64.js';
 import { dumpPayload } from '../format/dump-payload.js';
 import { OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_SELECTDB } from '../format/opcodes.js';
 import type { RdbFormat } from '../engines.js';
+import type { KeyHead } from './key-list.js';
 import { RdbOut } from './rdb-out.js';
 
 /** Bytes gathered before a chunk is handed out. */
@@ -28,8 +29,7 @@ export function rdbMagic(f: RdbFormat): Buffer {
 
 /** The DUMP payload (for `RESTORE`) of a value's type and object bytes, for a target reading `f`. */
 export function dumpPayloadFor(type: number, object: Uint8Array, f: RdbFormat): Buffer {
-  const p = dumpPayload(type, object, f.version);
-  return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  return dumpPayload(type, object, f.version) as Buffer;
 }
 
 /** Streams one RDB file out: call in file order, take {@link chunk}s as they fill, {@link end} last. */
@@ -64,12 +64,35 @@ export class RdbFileWriter {
 
   /** One key: `object` is its value's bytes after the type byte. */
   key(db: number, name: Uint8Array, type: number, object: Uint8Array, expireAtMs: number | null): void {
+    this.write(db, name, 0, name.length, type, object, 0, object.length, expireAtMs);
+  }
+
+  /** {@link key} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view made. */
+  keyAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
+    this.write(k.db, k.nameBytes, k.nameFrom, k.nameTo, type, b, from, to, k.expireAtMs);
+  }
+
+  private write(
+    db: number,
+    name: Uint8Array,
+    nameFrom: number,
+    nameTo: number,
+    type: number,
+    b: Uint8Array,
+    from: number,
+    to: number,
+    expireAtMs: number | null,
+  ): void {
     if (db !== this.db) {
       this.out.byte(OP_SELECTDB).len(db);
       this.db = db;
     }
     if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(expireAtMs);
-    this.out.byte(type).string(name).bytes(object);
+    this.out
+      .byte(type)
+      .len(nameTo - nameFrom)
+      .bytes(name, nameFrom, nameTo)
+      .bytes(b, from, to);
     this.keys++;
   }
 

@@ -74,9 +74,23 @@ export class RdbOut {
     return this;
   }
 
-  /** A length-prefixed string (rdbSaveRawString without its integer and LZF forms). */
-  string(s: Uint8Array): this {
-    return this.len(s.length).bytes(s);
+  /** A length-prefixed string `s[from, to)` (rdbSaveRawString without its integer and LZF forms). */
+  string(s: Uint8Array, from = 0, to = s.length): this {
+    const n = to - from;
+    if (n >= 16384) return this.len(n).bytes(s, from, to);
+    // One element of a re-encoded value (most are short): its length and bytes after one room check.
+    this.room(2 + n);
+    const buf = this.buf;
+    let at = this.length;
+    if (n < 64) buf[at++] = n;
+    else {
+      buf[at++] = 0x40 | (n >> 8);
+      buf[at++] = n & 0xff;
+    }
+    if (n > 32) buf.set(s.subarray(from, to), at);
+    else for (let i = from, j = at; i < to; i++) buf[j++] = s[i]!;
+    this.length = at + n;
+    return this;
   }
 
   /** A little-endian binary double (zset scores of RDB type 5). */
@@ -90,6 +104,13 @@ export class RdbOut {
   /** A signed 64-bit little-endian integer (expiry times in ms). */
   int64(n: number | bigint): this {
     this.room(8);
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      // An expiry in ms (one per key with a TTL) without a BigInt: its low and high words.
+      this.buf.writeUInt32LE(n >>> 0, this.length);
+      this.buf.writeUInt32LE(Math.floor(n / 0x100000000), this.length + 4);
+      this.length += 8;
+      return this;
+    }
     this.buf.writeBigInt64LE(typeof n === 'bigint' ? n : BigInt(n), this.length);
     this.length += 8;
     return this;

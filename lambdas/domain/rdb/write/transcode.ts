@@ -21,7 +21,7 @@ import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { Cursor } from '../format/value.js';
 import { backlenSize } from '../format/blobs.js';
-import { decimalInto } from '../format/bytes.js';
+import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
 import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
@@ -34,6 +34,8 @@ export interface ElementSink {
   entry(): void;
   /** An element's bytes `b[from, to)`. */
   part(b: Uint8Array, from: number, to: number): void;
+  /** An entry starts with the element `b[from, to)`: {@link entry}, then {@link part}. */
+  entryPart(b: Uint8Array, from: number, to: number): void;
   /** A zset score. */
   f64(d: number): void;
   /** The value ends after `count` entries. */
@@ -54,28 +56,30 @@ const DIGITS = Buffer.alloc(24);
 /**
  * A walk over a listpack's entries: after {@link next} returns true, the
  * entry is bytes `[from, to)` of {@link lp}, or (`from` = -1) the integer
- * {@link int}. One object per value, nothing allocated per entry.
+ * {@link int}. One object for every value, nothing allocated per value or
+ * entry (the listpack is read where it lies, its integers byte by byte).
  */
 class ListpackWalk {
   lp: Uint8Array = new Uint8Array(0);
-  private dv = new DataView(this.lp.buffer);
+  private base = 0;
   private p = 0;
   private last = 0;
   from = 0;
   to = 0;
   int: number | bigint = 0;
 
-  reset(lp: Uint8Array): void {
-    if (lp.length < 7 || lp[lp.length - 1] !== 0xff) throw new RdbFormatError(`listpack of ${lp.length} bytes without its header and end byte`);
+  /** Starts on the listpack `lp[from, to)`. */
+  reset(lp: Uint8Array, from: number, to: number): void {
+    if (to - from < 7 || lp[to - 1] !== 0xff) throw new RdbFormatError(`listpack of ${to - from} bytes without its header and end byte`);
     this.lp = lp;
-    this.dv = new DataView(lp.buffer, lp.byteOffset, lp.byteLength);
-    this.p = 6;
-    this.last = lp.length - 1;
+    this.base = from;
+    this.p = from + 6;
+    this.last = to - 1;
   }
 
   /** The number of entries its header declares (65535: unknown, count them). */
   get declared(): number {
-    return this.lp[4]! | (this.lp[5]! << 8);
+    return this.lp[this.base + 4]! | (this.lp[this.base + 5]! << 8);
   }
 
   next(): boolean {
@@ -98,42 +102,48 @@ class ListpackWalk {
       size = 2 + (((enc & 0x0f) << 8) | lp[p + 1]!);
       this.from = p + 2;
     } else if (enc === 0xf0) {
-      size = 5 + this.dv.getUint32(p + 1, true);
+      size = 5 + u32le(lp, p + 1);
       this.from = p + 5;
     } else if (enc === 0xf1) {
-      this.int = this.dv.getInt16(p + 1, true);
+      this.int = i16le(lp, p + 1);
       size = 3;
     } else if (enc === 0xf2) {
-      this.int = ((this.dv.getUint16(p + 1, true) | (lp[p + 3]! << 16)) << 8) >> 8;
+      this.int = ((lp[p + 1]! | (lp[p + 2]! << 8) | (lp[p + 3]! << 16)) << 8) >> 8;
       size = 4;
     } else if (enc === 0xf3) {
-      this.int = this.dv.getInt32(p + 1, true);
+      this.int = i32le(lp, p + 1);
       size = 5;
     } else if (enc === 0xf4) {
-      this.int = this.dv.getBigInt64(p + 1, true);
+      this.int = i64le(lp, p + 1);
       size = 9;
-    } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p}`);
+    } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p - this.base}`);
     this.to = p + size;
     this.p = p + size + backlenSize(size);
-    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p} runs past its end`);
+    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p - this.base} runs past its end`);
     return true;
   }
 
-  /** The entry as an RDB string into `out` and its bytes into `sink`. */
-  emit(out: RdbOut, sink: ElementSink | undefined): void {
-    if (this.from < 0) {
-      const at = decimalInto(this.int, DIGITS);
-      out.len(DIGITS.length - at).bytes(DIGITS, at, DIGITS.length);
-      sink?.part(DIGITS, at, DIGITS.length);
-    } else {
-      out.len(this.to - this.from).bytes(this.lp, this.from, this.to);
-      sink?.part(this.lp, this.from, this.to);
+  /** The entry as an RDB string into `out` and its bytes into `sink` (`first`: as the first element of an entry). */
+  emit(out: RdbOut, sink: ElementSink | undefined, first: boolean): void {
+    let b = this.lp;
+    let from = this.from;
+    let to = this.to;
+    if (from < 0) {
+      b = DIGITS;
+      from = decimalInto(this.int, DIGITS);
+      to = DIGITS.length;
     }
+    out.string(b, from, to);
+    if (sink === undefined) return;
+    if (first) sink.entryPart(b, from, to);
+    else sink.part(b, from, to);
   }
 
   /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
   score(): number {
     if (this.from < 0) return Number(this.int);
+    const fast = shortDecimal(this.lp, this.from, this.to);
+    if (!Number.isNaN(fast)) return fast; // read exactly without a string
     const text = Buffer.from(this.lp.buffer, this.lp.byteOffset + this.from, this.to - this.from).toString('latin1');
     const d = Number(text);
     if (!Number.isNaN(d)) return d;
@@ -144,38 +154,98 @@ class ListpackWalk {
   }
 }
 
+/** Exact powers of ten as doubles (10^22 is the largest that is). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The double of the decimal text `b[from, to)` when it is `[-]digits[.digits]`
+ * with at most 15 significant digits and 22 after the point (the scores
+ * Redis writes for most values: `269.01`, `6440.5`), else NaN. Exact, as
+ * `Number` is: the digits make an integer below 2^53 and the power of ten
+ * is exact, so one division, which IEEE 754 rounds correctly, gives the
+ * correctly rounded value (Clinger's fast path, the one strtod and V8 take
+ * first). Hand-written, not `Number(text)` alone: that needs a string per
+ * score (a Buffer view and a latin1 decoding), which was a tenth of a
+ * re-encoding conversion's walk; every other form goes to `Number`.
+ */
+export function shortDecimal(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  const negative = b[i] === 0x2d;
+  if (negative) i++;
+  let m = 0;
+  let significant = 0;
+  let fraction = 0;
+  let point = false;
+  let digits = 0;
+  for (; i < to; i++) {
+    const c = b[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      if (significant > 0 || c !== 0x30) significant++;
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (point) fraction++;
+    } else if (c === 0x2e && !point) point = true;
+    else return Number.NaN;
+  }
+  if (digits === 0 || significant > 15 || fraction > 22) return Number.NaN;
+  const v = fraction === 0 ? m : m / POW10[fraction]!;
+  return negative ? -v : v;
+}
+
 const walk = new ListpackWalk();
 
-/** The RDB string at `c`: a compressed one (a node of 8 KiB by default) expanded into a reused buffer, valid until the next (its entries are written and digested before). */
-function transientString(c: Cursor, b: Uint8Array): Uint8Array {
-  if (c.at >= c.end || b[c.at] !== 0xc3) return c.string();
+/**
+ * The RDB string at `c` as {@link at}: a plain one where it lies, a
+ * compressed one (a node of 8 KiB by default) expanded into a reused buffer,
+ * valid until the next (its entries are written and digested before); an
+ * integer-encoded one decoded. One object for every string: nothing built per value.
+ */
+const at = { b: new Uint8Array(0) as Uint8Array, from: 0, to: 0 };
+function transientString(c: Cursor, b: Uint8Array): void {
+  const first = c.at < c.end ? b[c.at]! : 0xff;
+  if (first >> 6 !== 3) {
+    const n = c.length();
+    at.b = b;
+    at.from = c.at;
+    c.skip(n);
+    at.to = at.from + n;
+    return;
+  }
+  if (first !== 0xc3) {
+    const s = c.string();
+    at.b = s;
+    at.from = 0;
+    at.to = s.length;
+    return;
+  }
   c.skip(1);
   const compressed = c.length();
   const plain = c.length();
   const from = c.at;
   c.skip(compressed);
-  return lzfDecompressTransient(b.subarray(from, from + compressed), plain);
+  at.b = lzfDecompressTransient(b.subarray(from, from + compressed), plain);
+  at.from = 0;
+  at.to = plain;
 }
+
 /** A value's entries before its count is known (a list's nodes): written here, then after their count. */
 const body = new RdbOut(64 * 1024);
 
 /** The entries of one listpack: plain strings (stride 1, 2) or member and binary score (zset). Returns the entries (pairs count once). */
-function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
-  walk.reset(lp);
+function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
+  walk.reset(lp, from, to);
   let n = 0;
   if (kind === 'list' || kind === 'set') {
     while (walk.next()) {
-      sink?.entry();
-      walk.emit(out, sink);
+      walk.emit(out, sink, true);
       n++;
     }
     return n;
   }
   while (walk.next()) {
-    sink?.entry();
-    walk.emit(out, sink);
+    walk.emit(out, sink, true);
     if (!walk.next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
-    if (kind === 'hash') walk.emit(out, sink);
+    if (kind === 'hash') walk.emit(out, sink, false);
     else {
       const d = walk.score();
       out.double(d);
@@ -186,19 +256,77 @@ function entries(lp: Uint8Array, kind: 'list' | 'set' | 'zset' | 'hash', out: Rd
   return n;
 }
 
+/** RDB type of a set as an intset. */
+const T_SET_INTSET = 11;
+/** The members of the set listpack in hand, when all are integers (reused). */
+let members = new Float64Array(64);
+
+/**
+ * A set listpack of integers only (Redis 7.2 keeps a set so after its
+ * string members are removed) written as the intset (type 11) every target
+ * reads: what the target itself makes of such a set on load (a plain set of
+ * integers becomes an intset), so it is sent and loaded as a blob, not
+ * parsed member by member there (a plain form's integers cost the target
+ * about a third more time to restore: bench/README.md, migrate --from-rdb
+ * re-encoding). The digest gets the members as the read-back decodes an
+ * intset: ascending, as decimal text. False (nothing written) when a member
+ * is a string or an integer beyond 2^53 (then the plain form is written).
+ */
+function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined): boolean {
+  walk.reset(lp, from, to);
+  if (members.length < declared) members = new Float64Array(declared);
+  let n = 0;
+  let wide = 2;
+  while (walk.next()) {
+    if (walk.from >= 0 || n === declared) return false;
+    const v = Number(walk.int);
+    if (!Number.isSafeInteger(v)) return false;
+    if (v < -32768 || v > 32767) wide = v < -2147483648 || v > 2147483647 ? 8 : Math.max(wide, 4);
+    members[n++] = v;
+  }
+  if (n !== declared) throw new RdbFormatError(`set listpack declares ${declared} entries and holds ${n}`);
+  const sorted = members.subarray(0, n).sort();
+  const bytes = 8 + n * wide;
+  out.len(bytes);
+  const head = Buffer.allocUnsafe(8);
+  head.writeUInt32LE(wide, 0);
+  head.writeUInt32LE(n, 4);
+  out.bytes(head);
+  const cell = Buffer.allocUnsafe(8);
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i]!;
+    if (i > 0 && v === sorted[i - 1]) throw new RdbFormatError(`set listpack holds ${v} twice`);
+    if (wide === 2) cell.writeInt16LE(v, 0);
+    else if (wide === 4) cell.writeInt32LE(v, 0);
+    else cell.writeBigInt64LE(BigInt(v), 0);
+    out.bytes(cell, 0, wide);
+    if (sink !== undefined) {
+      const at = decimalInto(v, DIGITS);
+      sink.entryPart(DIGITS, at, DIGITS.length);
+    }
+  }
+  sink?.end(n);
+  return true;
+}
+
 /**
  * Writes the listpack value of the DUMP payload `payload` (type byte, object
  * bytes, footer; {@link transcodes} its type) in its plain form into `out`
- * (object bytes after the type byte) and returns the plain type; `sink`
- * gets its elements in the order written.
+ * (object bytes after the type byte; a set of integers only as an intset)
+ * and returns the type written; `sink` gets its elements in the order
+ * written (an intset's ascending, as the read-back decodes it).
  * @throws RdbFormatError for another type or a malformed value
  */
 export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: ElementSink): number {
-  const type = payload[0]!;
+  return transcodeObject(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, out, sink);
+}
+
+/** {@link transcodeListpacks} of a value of RDB `type` whose object bytes are `b[from, end)` (where a reader found them: no payload built). */
+export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  const end = payload.length - DUMP_FOOTER_BYTES;
-  const c = new Cursor(payload, 1, end);
+  const payload = b;
+  const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
   sink?.kind(kind);
   body.clear();
@@ -207,16 +335,34 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
     for (let nodes = c.length(); nodes > 0; nodes--) {
       // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack)
       const container = c.length();
+      transientString(c, payload);
       if (container === 1) {
-        const item = transientString(c, payload);
-        sink?.entry();
-        body.string(item);
-        sink?.part(item, 0, item.length);
+        body.string(at.b, at.from, at.to);
+        sink?.entryPart(at.b, at.from, at.to);
         n++;
-      } else if (container === 2) n += entries(transientString(c, payload), kind, body, sink);
+      } else if (container === 2) n += entries(at.b, at.from, at.to, kind, body, sink);
       else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
     }
-  } else n = entries(transientString(c, payload), kind, body, sink);
+  } else {
+    transientString(c, payload);
+    const { b: lp, from: lpFrom, to: lpTo } = at;
+    const declared = lpTo - lpFrom >= 7 ? lp[lpFrom + 4]! | (lp[lpFrom + 5]! << 8) : 65535;
+    if (type === 20 && declared !== 65535 && declared > 0 && intsetOf(lp, lpFrom, lpTo, declared, out, sink)) {
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      return T_SET_INTSET;
+    }
+    if (declared !== 65535) {
+      // One listpack whose header counts its entries: the count first, then the entries straight into `out` (no second copy).
+      const count = kind === 'set' ? declared : declared / 2;
+      out.len(Math.floor(count));
+      n = entries(lp, lpFrom, lpTo, kind, out, sink);
+      if (n !== count) throw new RdbFormatError(`${kind} listpack declares ${declared} entries and holds ${kind === 'set' ? n : 2 * n}`);
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      sink?.end(n);
+      return plain;
+    }
+    n = entries(lp, lpFrom, lpTo, kind, body, sink);
+  }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
   sink?.end(n);
   out.len(n).bytes(body.view());
@@ -231,17 +377,23 @@ export function digestsPlainForm(type: number): boolean {
   return KIND_OF_PLAIN[type] !== undefined;
 }
 
-/** An RDB string's bytes into `sink`: a plain one where it lies (no copy), an integer or LZF one decoded. */
-function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink): void {
+/** An RDB string's bytes into `sink` (`first`: as the first element of an entry): a plain one where it lies (no copy), an integer or LZF one decoded. */
+function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink, first: boolean): void {
+  let s = b;
+  let from: number;
+  let to: number;
   if (c.at < c.end && b[c.at]! >> 6 !== 3) {
     const n = c.length();
-    const from = c.at;
+    from = c.at;
     c.skip(n);
-    sink.part(b, from, from + n);
-    return;
+    to = from + n;
+  } else {
+    s = c.string();
+    from = 0;
+    to = s.length;
   }
-  const s = c.string();
-  sink.part(s, 0, s.length);
+  if (first) sink.entryPart(s, from, to);
+  else sink.part(s, from, to);
 }
 
 /**
@@ -252,21 +404,24 @@ function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink): void {
  * @throws RdbFormatError for another type or a malformed value
  */
 export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
-  const type = payload[0]!;
+  digestPlainObject(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, sink);
+}
+
+/** {@link digestPlainForm} of a value of RDB `type` whose object bytes are `b[from, end)` (where a reader found them: no payload built). */
+export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
-  const end = payload.length - DUMP_FOOTER_BYTES;
-  const c = new Cursor(payload, 1, end);
-  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const payload = b;
+  const c = new Cursor(b, from, end);
+  const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
   sink.kind(kind);
   const n = c.length();
   for (let i = 0; i < n; i++) {
-    sink.entry();
-    stringPart(c, payload, sink);
-    if (kind === 'hash') stringPart(c, payload, sink);
+    stringPart(c, payload, sink, true);
+    if (kind === 'hash') stringPart(c, payload, sink, false);
     else if (kind === 'zset') {
       c.skip(8);
-      sink.f64(dv.getFloat64(c.at - 8, true));
+      sink.f64(dv!.getFloat64(c.at - 8, true));
     }
   }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);

@@ -119,3 +119,104 @@ describe('externalChecksum: the file CRC-64 given by the caller', () => {
     expect(settled(undefined).error?.message).toMatch(/CRC-64 computed outside the parser never arrived/);
   });
 });
+
+/** Every key of `data` as `visit` sees it (pushed in chunks of `size` bytes), each copied during its call, and the report. */
+function visited(data: Uint8Array, options: RdbKeyReaderOptions = {}, size?: number) {
+  const keys: (string | number | Buffer | null)[][] = [];
+  const reader = new RdbKeyReader({
+    ...options,
+    visit: (k) => {
+      keys.push([k.db, k.type, k.name(), k.expireAtMs, k.offset, k.end, Buffer.from(k.bytes.subarray(k.from, k.to)), k.payload()]);
+    },
+  });
+  const step = size ?? Math.max(1, data.length);
+  for (let at = 0; at < data.length; at += step) expect(reader.push(data.subarray(at, at + step))).toEqual([]);
+  return { keys, report: reader.end() };
+}
+
+/** What a restore uses of each key, and its object bytes. */
+const seenWithObject = (keys: readonly RdbKey[]) =>
+  keys.map((k) => [k.db, k.type, k.name, k.expireAtMs, k.offset, k.end, k.payload.subarray(1, k.payload.length - 10), k.payload]);
+
+describe('visit: each key where it lies, no RdbKey built', () => {
+  it.each(CORPUS_CASES.filter(([, , , keys]) => keys > 0))(
+    '%s: the keys, names, objects and payloads of a read that builds them, whatever the chunking',
+    (name) => {
+      const data = readFileSync(join(CORPUS_DIR, name));
+      const full = read(data, { sealPayloads: false });
+      expect(full.report.ok, full.report.error?.message).toBe(true);
+      const rand = mulberry32(data.length + 1);
+      for (const size of [undefined, 1, 7, 1 + Math.floor(rand() * 5000)]) {
+        const v = visited(data, { sealPayloads: false }, size);
+        expect(v.report).toEqual(full.report);
+        expect(v.keys).toEqual(seenWithObject(full.keys));
+      }
+    },
+  );
+
+  it('an integer-encoded and an LZF name are decoded, as a read that builds keys decodes them; payloads sealed when asked', () => {
+    // "ab" six times as LZF: two literals, then a back reference of 10 bytes at distance 2.
+    const lzfName = [0xc3, 0x06, 0x0c, 0x01, 0x61, 0x62, 0xe0, 0x01, 0x01];
+    const data = file('REDIS0011', [0xfe, 0x00, 0x00, 0xc0, 0x7b, ...str('v1'), 0x00, ...lzfName, ...str('v2'), 0x00, ...str('plain'), ...str('v3')]);
+    for (const size of [undefined, 1, 3]) {
+      const v = visited(data, {}, size);
+      expect(v.report.ok).toBe(true);
+      expect(v.keys.map((k) => k[2]!.toString())).toEqual(['123', 'abababababab', 'plain']);
+      expect(v.keys).toEqual(seenWithObject(read(data).keys));
+    }
+  });
+});
+
+describe('valueCheckedBefore: a written file read back, the values copied as they were read by their bounds', () => {
+  const lp = listpack(['a', 'b']);
+  const keys = (setBytes: number[]) => [0xfe, 0x00, 0x00, ...str('s'), ...str('v'), 0x14, ...str('set'), ...blob(setBytes), 0x00, ...str('t'), ...str('w')];
+  const good = file('REDIS0011', keys(lp));
+  const broken = [...lp];
+  broken[broken.length - 2]! ^= 0x40; // the last entry's back-length: a listpack Redis refuses
+  const corrupt = file('REDIS0011', keys(broken));
+
+  it('reads the keys of a full read, whatever the chunking', () => {
+    for (const size of [undefined, 1, 5]) {
+      const r = read(good, { valueCheckedBefore: () => true }, size);
+      expect(r.report).toMatchObject({ ok: true, keys: 3, checksum: 'ok' });
+      expect(seen(r.keys)).toEqual(seen(read(good).keys));
+    }
+  });
+
+  it('the key it names by its order is not checked: a corrupt listpack passes there, and fails when its order is not named', () => {
+    expect(read(corrupt).report.ok).toBe(false);
+    const asked: number[] = [];
+    const trusted = read(corrupt, { valueCheckedBefore: (i) => (asked.push(i), i === 1) });
+    expect(asked).toEqual([0, 1, 2]);
+    expect(trusted.report.ok).toBe(true);
+    expect(trusted.keys.map((k) => k.name.toString())).toEqual(['s', 'set', 't']);
+    // Negative: the same bytes with only the keys around it taken as checked.
+    const checked = read(corrupt, { valueCheckedBefore: (i) => i !== 1 });
+    expect(checked.report.ok).toBe(false);
+    expect(checked.report.error?.message).toMatch(/listpack/);
+  });
+
+  it('still checks the CRC-64 and the framing: a flipped byte in a value read by its bounds fails the file', () => {
+    const flipped = Uint8Array.from(good);
+    const at = Buffer.from(good).indexOf(Buffer.from([0x00, 0x01, 0x73, 0x01, 0x76])) + 4; // key "s", its value "v"
+    expect(at).toBeGreaterThan(4);
+    flipped[at]! ^= 0x01; // the same length, another byte
+    expect(read(flipped, { valueCheckedBefore: () => true }).report).toMatchObject({ ok: false, checksum: 'mismatch' });
+    const cut = good.subarray(0, good.length - 12);
+    expect(read(cut, { valueCheckedBefore: () => true }).report.ok).toBe(false);
+  });
+});
+
+describe('sealPayloads per value type', () => {
+  it('seals the payloads of the types it names; the others carry their RDB version and a zero CRC-64 (in a visit too)', () => {
+    const data = file('REDIS0011', [0xfe, 0x00, 0x00, ...str('s'), ...str('v'), 0x14, ...str('set'), ...blob(listpack(['a', 'b']))]);
+    const sealed = read(data).keys;
+    const keys = read(data, { sealPayloads: (type) => type === 0 }).keys;
+    expect(keys[0]!.payload).toEqual(sealed[0]!.payload);
+    const p = keys[1]!.payload;
+    expect(p.subarray(p.length - 8)).toEqual(Buffer.alloc(8));
+    expect(p.subarray(0, p.length - 8)).toEqual(sealed[1]!.payload.subarray(0, p.length - 8));
+    expect(sealed[1]!.payload.subarray(p.length - 8)).not.toEqual(Buffer.alloc(8));
+    expect(visited(data, { sealPayloads: (type) => type === 0 }).keys.map((k) => k[7])).toEqual([sealed[0]!.payload, p]);
+  });
+});

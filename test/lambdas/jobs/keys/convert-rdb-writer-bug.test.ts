@@ -1,8 +1,10 @@
 /**
  * The check that makes convert-rdb's output count: a writer that writes a
  * valid file holding another value (one member's byte changed in its
- * re-encoding, after the walk fed the digest: the file still passes the verifier) is caught by the
- * key-list digest, the key named, and nothing left at the output.
+ * re-encoding, after the walk fed the digest: the file still passes the
+ * verifier; or one byte of a key copied as it is, which the read-back reads
+ * by its bounds alone) is caught by the key-list digest, the key named, and
+ * nothing left at the output.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,19 +13,40 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
-const bug = vi.hoisted(() => ({ on: false }));
+const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
 vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode.js')>();
   return {
     ...real,
-    transcodeListpacks: (...args: Parameters<typeof real.transcodeListpacks>) => {
-      const type = real.transcodeListpacks(...args);
+    transcodeObject: (...args: Parameters<typeof real.transcodeObject>) => {
+      const type = real.transcodeObject(...args);
       // The last byte of the last value of a plain hash (the digest had the right one): a valid file, another value.
-      const written = args[1].view();
+      const written = args[4].view();
       if (bug.on && type === 4) written[written.length - 1]! ^= 1;
+      // The second field written as the first ("f2" as "f1"): a hash Redis refuses (a field twice), read back by its bounds.
+      if (bug.duplicateField && type === 4) written[written.indexOf('f2', 0, 'latin1') + 1] = 0x31;
       return type;
     },
   };
+});
+
+const copyBug = vi.hoisted(() => ({ on: false }));
+vi.mock('../../../../lambdas/domain/rdb/write/rdb-file.js', async (original) => {
+  const real = await original<typeof import('../../../../lambdas/domain/rdb/write/rdb-file.js')>();
+  class BuggyWriter extends real.RdbFileWriter {
+    override keyAt(...args: Parameters<InstanceType<typeof real.RdbFileWriter>['keyAt']>): void {
+      const [k, type, b, from, to] = args;
+      // A key copied as it is (its bytes are read back by their bounds alone): its last byte written changed, the file valid.
+      if (copyBug.on && type !== 4 && Buffer.from(k.nameBytes.subarray(k.nameFrom, k.nameTo)).toString() === 'plain') {
+        const changed = Uint8Array.from(b.subarray(from, to));
+        changed[changed.length - 1]! ^= 1;
+        super.keyAt(k, type, changed, 0, changed.length);
+        return;
+      }
+      super.keyAt(...args);
+    }
+  }
+  return { ...real, RdbFileWriter: BuggyWriter };
 });
 
 describe('convertRdb: a writer bug', () => {
@@ -64,5 +87,36 @@ describe('convertRdb: a writer bug', () => {
       /^the written file does not hold what the input holds \(key \d: input h \(db 0\) hash [0-9a-f]{64} no expiry, output h \(db 0\) hash [0-9a-f]{64} no expiry\): a bug in the writer; nothing was written to /,
     );
     expect(existsSync(join(dir, 'bad.rdb'))).toBe(false);
+  });
+
+  it('a re-encoded hash written with a field twice (the read-back reads a plain form by its bounds): refused, nothing left', async () => {
+    bug.duplicateField = true;
+    try {
+      const r = await run('dup.rdb');
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the written file does not hold what the input holds \(key \d: input h \(db 0\) hash [0-9a-f]{64} no expiry, output h \(db 0\) hash /,
+      );
+      expect(existsSync(join(dir, 'dup.rdb'))).toBe(false);
+    } finally {
+      bug.duplicateField = false;
+    }
+  });
+
+  it('a key copied as it is, changed in the writing: refused by the read-back, the key named, nothing left (as is and re-encoding)', async () => {
+    copyBug.on = true;
+    try {
+      for (const target of ['redis-7.0', 'redis-6.2']) {
+        const out = join(dir, `bad-copy-${target}.rdb`);
+        const r = await convertRdb({ input, output: out, ...convertTarget({ for: target }) });
+        expect(r.ok, target).toBe(false);
+        expect(r.error).toMatch(
+          /^the written file does not hold what the input holds \(key \d: input plain \(db 0\) string [0-9a-f]{64} no expiry, output plain \(db 0\) string [0-9a-f]{64} no expiry\): a bug in the writer; nothing was written to /,
+        );
+        expect(existsSync(out)).toBe(false);
+      }
+    } finally {
+      copyBug.on = false;
+    }
   });
 });

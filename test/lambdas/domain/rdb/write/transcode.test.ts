@@ -16,7 +16,9 @@ import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/valu
 import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
-import { digestPlainForm, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import { digestPlainForm, shortDecimal, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import { mulberry32 } from '../../../../support/prng.js';
+import { listpack } from '../../../../support/rdb-newer.js';
 import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
 
 const NAME = Buffer.from('k');
@@ -119,6 +121,42 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     expect(await serverValue(c, 'set:from-listpack')).toEqual(flat.sort());
   });
 
+  it('a set listpack of integers only: written as the intset (type 11) the server loads, in each width; the digest as the read-back decodes it', async () => {
+    const cases: [string, (number | bigint)[], number][] = [
+      ['set:int16', [5, -3, 300, 0, -32768, 32767], 2],
+      ['set:int32', [7, 70000, -2147483648, 1], 4],
+      ['set:int64', [2n ** 40n, -9007199254740991n, 3], 8],
+    ];
+    for (const [key, items, width] of cases) {
+      const lp = Uint8Array.from(listpack(items));
+      const payload = Buffer.from(
+        dumpPayloadFor(20, Uint8Array.from([...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]), {
+          magic: 'REDIS',
+          version: 11,
+        }),
+      );
+      const out = new RdbOut();
+      const walk = new KeyListDigest();
+      walk.valueHead(0, NAME, null);
+      expect(transcodeListpacks(payload, out, walk), key).toBe(11);
+      const written = dumpPayloadFor(11, out.view(), RDB9);
+      expect(written.readUInt32LE(2), key).toBe(width);
+      const back = new KeyListDigest();
+      back.addValue(0, NAME, decodeDumpPayload(written), null);
+      expect(walk.hex(), key).toBe(back.hex());
+      await c.call('RESTORE', key, '0', written);
+      expect(((await c.smembers(key)) as string[]).sort(), key).toEqual(items.map(String).sort());
+    }
+    // One string member: the plain set, as before.
+    const mixed = Uint8Array.from(listpack([1, 2, 'x']));
+    const payload = Buffer.from(dumpPayloadFor(20, Uint8Array.from([mixed.length, ...mixed]), { magic: 'REDIS', version: 11 }));
+    expect(transcodeListpacks(payload, new RdbOut())).toBe(2);
+    // Negative: a member twice (no server writes it) is refused, not written as an intset Redis would refuse.
+    const twice = Uint8Array.from(listpack([4, 9, 4]));
+    const dup = Buffer.from(dumpPayloadFor(20, Uint8Array.from([twice.length, ...twice]), { magic: 'REDIS', version: 11 }));
+    expect(() => transcodeListpacks(dup, new RdbOut())).toThrow(/holds 4 twice/);
+  });
+
   it('an empty listpack: an empty plain value, digests agree', () => {
     // Type 16, a 7-byte listpack (header, 0 entries, end byte), an RDB 10 footer.
     const lp = Buffer.from([7, 0, 0, 0, 0, 0, 0xff]);
@@ -138,6 +176,21 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     expect(() => transcodeListpacks(short, new RdbOut())).toThrow(/runs past its end/);
   });
 
+  it('negative: a listpack whose header counts other entries than it holds is refused (its count is written first)', () => {
+    const asSet = (header: number, items: (string | number)[] = ['a', 'b']) => {
+      const lp = Uint8Array.from(listpack(items));
+      lp[4] = header; // the header's entry count
+      return Buffer.from(dumpPayloadFor(20, Buffer.concat([Buffer.from([lp.length]), lp]), { magic: 'REDIS', version: 11 }));
+    };
+    const out = new RdbOut();
+    expect(transcodeListpacks(asSet(2), out)).toBe(2);
+    expect(out.take()).toEqual(Buffer.from([2, 1, 0x61, 1, 0x62]));
+    // Integers only (written as an intset): the same check.
+    expect(() => transcodeListpacks(asSet(3, [1, 2]), new RdbOut())).toThrow(/declares 3 entries and holds 2/);
+    expect(() => transcodeListpacks(asSet(3), new RdbOut())).toThrow(/declares 3 entries and holds 2/);
+    expect(() => transcodeListpacks(asSet(1), new RdbOut())).toThrow(/declares 1 entries and holds 2/);
+  });
+
   it('negative: a digest of another element order or boundary differs (the walk feeds elements, not bytes)', () => {
     const listOf = (items: readonly string[]): KeyListDigest => {
       const d = new KeyListDigest();
@@ -153,5 +206,47 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     const one = listOf(['ab', 'c']);
     const other = listOf(['a', 'bc']);
     expect(one.hex()).not.toBe(other.hex());
+  });
+});
+
+describe('shortDecimal: a score read without a string, exactly as Number reads it', () => {
+  const at = (text: string) => {
+    const b = Buffer.from(`##${text}##`, 'latin1');
+    return shortDecimal(b, 2, b.length - 2);
+  };
+
+  it('equals Number(text), bit for bit, on 50,000 seeded decimals of up to 15 significant digits (and -0)', () => {
+    const rand = mulberry32(55);
+    const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+    for (let i = 0; i < 50_000; i++) {
+      const whole = digits(Math.floor(rand() * 9));
+      const fraction = digits(Math.floor(rand() * (16 - whole.length)));
+      const text = `${rand() < 0.3 ? '-' : ''}${whole}${fraction || rand() < 0.5 ? `.${fraction}` : ''}`;
+      if (!/\d/.test(text)) continue;
+      expect(Object.is(at(text), Number(text)), text).toBe(true);
+    }
+    for (const text of ['0', '-0', '007', '1.', '.5', '-.5', '0.1', '0.000000000000000000001', '999999999999999', '900719925.474099', '269.01', '6440.5'])
+      expect(Object.is(at(text), Number(text)), text).toBe(true);
+  });
+
+  it('leaves every other form to Number (NaN here): 16+ significant digits, exponents, signs, infinities, text', () => {
+    for (const text of [
+      '269.01999999999998',
+      '1234567890123456',
+      '1e300',
+      '-1e-300',
+      '+5',
+      'inf',
+      '-inf',
+      'nan',
+      '',
+      '-',
+      '.',
+      '1.2.3',
+      '12a',
+      ' 1',
+      '0.00000000000000000000001',
+    ])
+      expect(at(text), text).toBeNaN();
   });
 });
