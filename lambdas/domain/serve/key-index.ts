@@ -126,8 +126,8 @@ export interface KeyIndex {
   databases(): number[];
   /** Keys of `db` in the file (expired ones included). */
   size(db: number): number;
-  /** Positions of the keys of `db` that have an expiry. */
-  withExpiry(db: number): Iterable<number>;
+  /** Of the keys of `db` with an expiry: how many have expired by `now`, how many have not, and the sum of those ones' TTLs (ms). */
+  expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number };
   /** A name held twice in one database (shards of two clusters served as one), or undefined. */
   firstDuplicate(): Buffer | undefined;
   /** The position of `name` in `db`, or -1. */
@@ -197,9 +197,18 @@ export class ColumnKeyIndex implements KeyIndex {
     return r ? r[1] - r[0] : 0;
   }
 
-  /** Positions of the keys of `db` that have an expiry. */
-  withExpiry(db: number): readonly number[] {
-    return this.expiring.get(db) ?? [];
+  /** Of the keys of `db` with an expiry: how many have expired by `now`, how many have not, and the sum of those ones' TTLs (ms). */
+  expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number } {
+    const out = { expired: 0, live: 0, ttlSumMs: 0 };
+    for (const pos of this.expiring.get(db) ?? []) {
+      const at = this.expireAtMs(db, pos)!;
+      if (at <= now) out.expired++;
+      else {
+        out.live++;
+        out.ttlSumMs += at - now;
+      }
+    }
+    return out;
   }
 
   /** A name held twice in one database (shards of two clusters served as one), or undefined: the sorted order puts twins side by side. */
