@@ -25,6 +25,7 @@
  * bytes) does not match its index, and is read whole instead.
  */
 import { createHash } from 'node:crypto';
+import { SLOT_COUNT } from '../keys/hash-slot.js';
 import type { ColumnKeyIndex } from './key-index.js';
 
 /** The first and last bytes of an index file. */
@@ -56,6 +57,8 @@ export interface Header extends IndexedCopy {
   readonly blocks: number;
   /** Bytes the keys' names and values take in the copy (INFO memory's estimate). */
   readonly storedBytes: number;
+  /** Which Redis Cluster hash slots its keys fall in (a bit a slot, base64): the shard of a cluster that holds a key, at a glance. */
+  readonly slots: string;
   /** Per database holding keys, ascending: [db, its first key, its end key (key numbers in file order), its first block]. */
   readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
 }
@@ -164,6 +167,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     keys: n,
     blocks: entries.length,
     storedBytes,
+    slots: Buffer.from(index.slotMap()).toString('base64'),
     databases,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -199,6 +203,8 @@ export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: 
   }
   if (h.bytes !== copy.bytes || h.trailer !== copy.trailer)
     return { problem: `it indexes another copy (${h.bytes} bytes, CRC-64 ${h.trailer}; the copy: ${copy.bytes} bytes, CRC-64 ${copy.trailer})` };
+  if (typeof h.slots !== 'string' || Buffer.from(h.slots, 'base64').length !== SLOT_COUNT / 8)
+    return { problem: 'its header lacks the hash slots of its keys' };
   const entriesAt = 4 + jsonLen;
   const blocks: BlockEntry[] = [];
   const firstAt = new Float64Array(h.blocks + 1);

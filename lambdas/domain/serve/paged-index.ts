@@ -236,6 +236,10 @@ export class PagedKeyIndex implements KeyIndex {
     return -1;
   }
 
+  slotMap(): Uint8Array {
+    return Buffer.from(this.d.header.slots, 'base64');
+  }
+
   firstDuplicate(): Buffer | undefined {
     for (const db of this.databases())
       for (let pos = 1; pos < this.size(db); pos++) if (this.nameAt(db, pos - 1).equals(this.nameAt(db, pos))) return this.nameAt(db, pos);

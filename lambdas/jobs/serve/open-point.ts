@@ -12,6 +12,7 @@ import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
+import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
 import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -116,50 +117,41 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
   }
 }
 
-/** Each shard's keys into `builder` (at its base): from its index when one checks out, else by a verifying pass; what was done, per shard. */
-async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s3Endpoint: string | undefined) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex; close?: () => void }[] = [];
-  let base = 0;
+/** Each shard's index: the one beside it when it checks out, else built by a verifying pass; what was done, per shard. */
+async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined) {
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index: KeyIndex; close?: () => void }[] = [];
   for (const at of shards) {
     const beside = await indexBeside(at, s3Endpoint);
     if ('index' in beside) {
-      const idx = beside.index;
-      // One shard: its index is the point's; several: each one's keys go into the one index, at its base.
-      if (shards.length > 1)
-        for (const db of idx.databases())
-          for (let pos = 0; pos < idx.size(db); pos++) {
-            const e = await settle(() => idx.entry(db, pos));
-            builder.add({ ...e, valueAt: base + e.valueAt, valueEnd: base + e.valueEnd });
-          }
       out.push({
-        version: idx.rdbVersion,
+        version: beside.index.rdbVersion,
         valkey: beside.valkey,
         note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified; read by blocks, not held)`,
-        index: idx,
+        index: beside.index,
         close: beside.close,
       });
     } else {
-      const pass = await indexShard(at, builder, base);
-      out.push({ ...pass, note: `${at.location}: read whole and verified (${beside.problem})` });
+      const builder = new KeyIndexBuilder();
+      const pass = await indexShard(at, builder, 0);
+      out.push({ ...pass, index: builder.finish(pass.version), note: `${at.location}: read whole and verified (${beside.problem})` });
     }
-    base += at.size;
   }
   return out;
 }
 
 async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number): Promise<OpenedPoint> {
-  const builder = new KeyIndexBuilder();
   const bases: number[] = [];
   let base = 0;
   for (const at of shards) {
     bases.push(base);
     base += at.size;
   }
-  const done = await indexShards(shards, builder, s3Endpoint);
+  const done = await indexShards(shards, s3Endpoint);
   const versions = done.map((d) => d.version);
   const valkey = done.some((d) => d.valkey);
   const reports = done.flatMap((d) => (d.report ? [d.report] : []));
-  const index = shards.length === 1 && done[0]!.index ? done[0]!.index : builder.finish(Math.max(...versions));
+  // Several shards: one keyspace over their own indexes, none merged (domain/serve/sharded-index.ts).
+  const index = shards.length === 1 ? done[0]!.index : new ShardedKeyIndex(done.map((d, i) => ({ index: d.index, base: bases[i]! })));
   if (shards.length > 1) {
     const twice = await settle(() => index.firstDuplicate());
     if (twice)
