@@ -100,7 +100,7 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
       const older = file.size >= OLD_MAGIC.length && (await file.read(0, OLD_MAGIC.length)).toString('latin1') === OLD_MAGIC;
       return {
         problem: older
-          ? `its index is of the older layout (${OLD_MAGIC}, one checksum over the whole index), not read by blocks: the next verification writes the current one`
+          ? `its index is of the older layout (${OLD_MAGIC}, one checksum over the whole index), not read by blocks (indexes written since are)`
           : footer.problem,
       };
     }
