@@ -90,8 +90,8 @@ function circles(graph: Graph): string[][] {
   return found;
 }
 
-/** Packages the pure domain may use: validation, cron arithmetic, hashing. No SDK, no network, no file system, no clock. */
-const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto']);
+/** Packages the pure domain may use: validation, cron arithmetic, hashing (cluster-key-slot: a key's hash slot). No SDK, no network, no file system, no clock. */
+const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto', 'cluster-key-slot']);
 
 /** The layering rules; each names the importer's folder, what it may not import, and why. */
 const RULES: { readonly from: string; readonly forbidden: readonly string[]; readonly why: string }[] = [

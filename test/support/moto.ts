@@ -8,6 +8,8 @@ export interface MotoS3 {
   readonly client: S3Client;
   /** Another client of the same server (one a test may add middleware to). */
   newClient(): S3Client;
+  /** The requests moto logged so far (`GET /bucket/key HTTP/1.1 206`, without a query), the last 20,000: what a test counts requests by. */
+  requests(): readonly string[];
   /** Creates a bucket (versioning off). */
   bucket(name: string): Promise<void>;
   stop(): Promise<void>;
@@ -27,10 +29,20 @@ export async function startMotoS3(): Promise<MotoS3> {
     );
   const port = await freePort();
   let stderr = '';
+  const requests: string[] = [];
+  let partial = '';
   const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   // moto logs one line per request: keep the tail for an error message only.
   child.stderr!.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
+    const lines = (partial + b.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /"((?:GET|HEAD|PUT|POST|DELETE) [^"]*)" (\d+)/.exec(line);
+      // Without the query the SDK adds (`?x-id=GetObject`).
+      if (m) requests.push(`${m[1]!.replace(/\?\S*/, '')} ${m[2]}`);
+    }
+    if (requests.length > 20_000) requests.splice(0, requests.length - 20_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = `http://127.0.0.1:${port}`;
@@ -51,7 +63,7 @@ export async function startMotoS3(): Promise<MotoS3> {
     if (child.exitCode !== null) throw new Error(`moto.server exited with ${child.exitCode}: ${stderr}`);
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'redis-dr-moto-ready' }));
-      return { endpoint, client, newClient, bucket, stop };
+      return { endpoint, client, newClient, bucket, stop, requests: () => [...requests] };
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();

@@ -8,18 +8,9 @@
  */
 import type { Reply } from './resp-pipe.js';
 
-// ioredis' own key → slot function (CRC16 of the key or its {hash tag}); it
-// takes Buffers as bytes and ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const calculateSlot: (key: Buffer | string) => number = require('cluster-key-slot');
+import { keySlot, SLOT_COUNT } from '../../domain/keys/hash-slot.js';
 
-/** Hash slots of every Redis Cluster. */
-export const SLOT_COUNT = 16384;
-
-/** The hash slot of a key (any bytes). */
-export function keySlot(key: Buffer): number {
-  return calculateSlot(key);
-}
+export { keySlot, SLOT_COUNT };
 
 /** One node, as the cluster names it. */
 export interface NodeAddress {

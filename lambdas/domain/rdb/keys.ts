@@ -21,7 +21,7 @@ import { RdbFormatError } from './errors.js';
 import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
 import type { KeyDigestSpill } from './format/key-digests.js';
-import type { RdbReport } from './report.js';
+import type { RdbCheckpoint, RdbReport } from './report.js';
 
 /**
  * Default bound on one key's bytes in the file (name and value): 512 MiB,
@@ -140,6 +140,13 @@ export interface RdbKeyReaderOptions {
    * as they are). @default true
    */
   readonly sealPayloads?: boolean | ((type: number) => boolean);
+  /**
+   * Continue where a verifier paused (its checkpoint): push the file's bytes
+   * from `resumeFrom.offset` on; the keys' offsets stay the file's, and the
+   * file's version is the checkpoint's (the header is not read again). What
+   * a DR copy's key index is built with across the verifier's invocations.
+   */
+  readonly resumeFrom?: RdbCheckpoint;
   /**
    * Which keys to build payloads for (the others cost only their parsing);
    * `bytes` is the key's size in the file (type, name and value), `at` where
@@ -315,6 +322,8 @@ export class RdbKeyReader implements RdbKeySink {
    */
   private retained: Uint8Array[] = [];
   private retainedAt = 0;
+  /** Resumed from a checkpoint: the file's version and magic, as the checkpoint says (its header is not read again). */
+  private resumed: { version: number; valkey: boolean } | undefined;
   private retainedLength = 0;
   private chunk: Uint8Array = EMPTY;
   private chunkAt = 0;
@@ -344,10 +353,17 @@ export class RdbKeyReader implements RdbKeySink {
     for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
     this.visit = options.visit;
     // The parser's own bound on blobs it materializes stays the verifier's default.
+    const resumeFrom = options.resumeFrom;
+    if (resumeFrom) {
+      this.resumed = { version: resumeFrom.version, valkey: resumeFrom.valkey };
+      this.total = resumeFrom.offset;
+      this.retainedAt = resumeFrom.offset;
+      this.payloadVersion ||= resumeFrom.version;
+    }
     this.parser = new RdbParser(
       512 * 1024 * 1024,
-      options.requireChecksum ?? false,
-      undefined,
+      resumeFrom?.requireChecksum ?? options.requireChecksum ?? false,
+      resumeFrom,
       this,
       undefined,
       options.externalChecksum ?? false,
@@ -390,6 +406,7 @@ export class RdbKeyReader implements RdbKeySink {
 
   /** The file's RDB version and magic, once its header has arrived (version 0 before). */
   get fileVersion(): { version: number; valkey: boolean } {
+    if (this.resumed) return this.resumed;
     if (this.total < 9) return { version: 0, valkey: false };
     const text = Buffer.from(this.header).toString('latin1');
     const valkey = text.startsWith('VALKEY');

@@ -183,17 +183,6 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 /** The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms). */
 export function liveKeys(ctx: ServeContext, db: number): { keys: number; expires: number; avgTtlMs: number } {
-  const now = ctx.now();
-  let expired = 0;
-  let expires = 0;
-  let ttlSum = 0;
-  for (const pos of ctx.index.withExpiry(db)) {
-    const at = ctx.index.expireAtMs(db, pos)!;
-    if (at <= now) expired++;
-    else {
-      expires++;
-      ttlSum += at - now;
-    }
-  }
-  return { keys: ctx.index.size(db) - expired, expires, avgTtlMs: expires === 0 ? 0 : Math.round(ttlSum / expires) };
+  const e = ctx.index.expiries(db, ctx.now());
+  return { keys: ctx.index.size(db) - e.expired, expires: e.live, avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live) };
 }

@@ -1,23 +1,45 @@
 /**
  * The key index as a file written beside a verified copy (`<file>.keys`), so
- * `serve` and `history` open a big copy by reading the index, not the whole
- * copy. Pure: bytes in, bytes out.
+ * `serve` and `history` open a big copy by reading its index's directory and
+ * then one block per lookup, not the whole copy nor the whole index. Pure:
+ * bytes in, bytes out.
  *
- * Layout (little-endian): `RDRKEYS1`; a u32 length and a JSON header (the
- * copy it indexes: its length and its CRC-64 trailer; RDB version, magic,
- * key count); the names; per key in (db, name) order its name length (u32),
- * db (u32), type (u8), value start and end and expiry (f64; NaN: none);
- * then the SHA-256 of every byte before it. The copy's trailer is a CRC-64
- * of the whole file, so a copy rewritten since (same name, other bytes)
- * does not match, and is read whole instead.
+ * Layout (little-endian, `RDRKEYS2`):
+ * - `RDRKEYS2`;
+ * - the blocks: keys in (database, name) order, {@link BLOCK} a block, a
+ *   block never spanning two databases; a block is its rows (per key its
+ *   name length u32, db u32, type u8, value start, end and expiry f64, NaN:
+ *   none) then its names, so one read (one ranged GET) brings a block whole;
+ * - the directory: a u32 length and a JSON {@link Header} (the copy it
+ *   indexes: its length and CRC-64 trailer; RDB version, magic, key count,
+ *   per database its keys and blocks); per block an {@link ENTRY}-byte entry
+ *   (where it lies, its keys, database, first name's length, its keys with an
+ *   expiry and their least, greatest and summed expiry, and its SHA-256);
+ *   then the blocks' first names;
+ * - a {@link FOOTER}-byte footer: where the directory starts (f64), its
+ *   SHA-256, and `RDRKEYS2` again.
+ * A reader takes the footer and directory with one read from the end, checks
+ * the directory's SHA-256, and each block's against its entry when it reads
+ * it: a changed block is refused, never served. The copy's trailer is a
+ * CRC-64 of the whole copy, so a copy rewritten since (same name, other
+ * bytes) does not match its index, and is read whole instead.
  */
 import { createHash } from 'node:crypto';
-import { type Columns, ColumnKeyIndex, type KeyIndex } from './key-index.js';
+import { SLOT_COUNT } from '../keys/hash-slot.js';
+import type { ColumnKeyIndex } from './key-index.js';
 
-/** The first bytes of an index file. */
-export const MAGIC = 'RDRKEYS1';
-/** Bytes a key takes in the fixed columns. */
+/** The first and last bytes of an index file. */
+export const MAGIC = 'RDRKEYS2';
+/** The first bytes of the layout before this one (one SHA-256 over the whole file: read whole no more). */
+export const OLD_MAGIC = 'RDRKEYS1';
+/** Bytes a key takes in a block's rows. */
 export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
+/** Keys a block holds (fewer at the end of a database). */
+export const BLOCK = 64;
+/** Bytes a block's directory entry takes (beside its first name). */
+export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
+/** Bytes of the footer: the directory's offset, its SHA-256, the magic. */
+export const FOOTER = 8 + 32 + 8;
 
 /** The copy an index belongs to: what a reader checks before trusting it. */
 export interface IndexedCopy {
@@ -27,12 +49,43 @@ export interface IndexedCopy {
   readonly trailer: string;
 }
 
-/** The JSON header of an index file. */
+/** The JSON header of an index's directory. */
 export interface Header extends IndexedCopy {
   readonly rdbVersion: number;
   readonly valkey: boolean;
   readonly keys: number;
-  readonly namesBytes: number;
+  readonly blocks: number;
+  /** Bytes the keys' names and values take in the copy (INFO memory's estimate). */
+  readonly storedBytes: number;
+  /** Which Redis Cluster hash slots its keys fall in (a bit a slot, base64): the shard of a cluster that holds a key, at a glance. */
+  readonly slots: string;
+  /** Per database holding keys, ascending: [db, its first key, its end key (key numbers in file order), its first block]. */
+  readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
+}
+
+/** One block's directory entry. */
+export interface BlockEntry {
+  /** Where the block lies in the index file, and its length. */
+  readonly at: number;
+  readonly bytes: number;
+  readonly keys: number;
+  readonly db: number;
+  /** Its keys with an expiry, their least and greatest expiry (Unix ms) and the sum of their expiries. */
+  readonly expiring: number;
+  readonly minExpiry: number;
+  readonly maxExpiry: number;
+  readonly expirySum: number;
+  /** SHA-256 of the block's bytes. */
+  readonly sha256: Buffer;
+}
+
+/** An index's directory, checked: what a paged reader keeps (domain/serve/paged-index.ts). */
+export interface Directory {
+  readonly header: Header;
+  readonly blocks: readonly BlockEntry[];
+  /** The blocks' first names, one after the other, and where each starts (one more: their end). */
+  readonly firstNames: Buffer;
+  readonly firstAt: Float64Array;
 }
 
 /** The suffix of the index beside a copy: `<copy>.keys`. */
@@ -43,86 +96,159 @@ export function indexableTrailer(trailer: string): boolean {
   return /^[0-9a-f]{16}$/.test(trailer) && !/^0+$/.test(trailer);
 }
 
+const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
 /** The index file of `index`, for `copy`. */
 export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
   const c = index.columns();
   const n = c.order.length;
-  const names: Buffer[] = [];
-  const rows = Buffer.alloc(n * ROW);
-  let namesBytes = 0;
-  for (let i = 0; i < n; i++) {
-    const k = c.order[i]!;
-    const name = c.names.subarray(c.nameAt[k]!, c.nameAt[k]! + c.nameLen[k]!);
-    names.push(name);
-    namesBytes += name.length;
-    const at = i * ROW;
-    rows.writeUInt32LE(name.length, at);
-    rows.writeUInt32LE(c.db[k]!, at + 4);
-    rows.writeUInt8(c.type[k]!, at + 8);
-    rows.writeDoubleLE(c.valueAt[k]!, at + 9);
-    rows.writeDoubleLE(c.valueEnd[k]!, at + 17);
-    rows.writeDoubleLE(c.expireAt[k]!, at + 25);
+  const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1')];
+  let at = MAGIC.length;
+  const entries: Buffer[] = [];
+  const firstNames: Buffer[] = [];
+  const databases: [number, number, number, number][] = [];
+  let storedBytes = 0;
+  for (let i = 0; i < n; ) {
+    const db = c.db[c.order[i]!]!;
+    let end = i;
+    while (end < n && end - i < BLOCK && c.db[c.order[end]!] === db) end++;
+    const last = databases.at(-1);
+    if (last?.[0] === db) last[2] = end;
+    else databases.push([db, i, end, entries.length]);
+    const rows = Buffer.alloc((end - i) * ROW);
+    const names: Buffer[] = [];
+    let expiring = 0;
+    let minExpiry = Number.POSITIVE_INFINITY;
+    let maxExpiry = Number.NEGATIVE_INFINITY;
+    let expirySum = 0;
+    for (let j = i; j < end; j++) {
+      const k = c.order[j]!;
+      const name = c.names.subarray(c.nameAt[k]!, c.nameAt[k]! + c.nameLen[k]!);
+      names.push(name);
+      const p = (j - i) * ROW;
+      rows.writeUInt32LE(name.length, p);
+      rows.writeUInt32LE(db, p + 4);
+      rows.writeUInt8(c.type[k]!, p + 8);
+      rows.writeDoubleLE(c.valueAt[k]!, p + 9);
+      rows.writeDoubleLE(c.valueEnd[k]!, p + 17);
+      rows.writeDoubleLE(c.expireAt[k]!, p + 25);
+      storedBytes += c.valueEnd[k]! - c.valueAt[k]! + name.length;
+      const e = c.expireAt[k]!;
+      if (!Number.isNaN(e)) {
+        expiring++;
+        minExpiry = Math.min(minExpiry, e);
+        maxExpiry = Math.max(maxExpiry, e);
+        expirySum += e;
+      }
+    }
+    const block = Buffer.concat([rows, ...names]);
+    const entry = Buffer.alloc(ENTRY);
+    entry.writeDoubleLE(at, 0);
+    entry.writeUInt32LE(block.length, 8);
+    entry.writeUInt32LE(end - i, 12);
+    entry.writeUInt32LE(db, 16);
+    entry.writeUInt32LE(names[0]!.length, 20);
+    entry.writeUInt32LE(expiring, 24);
+    entry.writeDoubleLE(expiring ? minExpiry : 0, 28);
+    entry.writeDoubleLE(expiring ? maxExpiry : 0, 36);
+    entry.writeDoubleLE(expirySum, 44);
+    sha256(block).copy(entry, 52);
+    entries.push(entry);
+    firstNames.push(names[0]!);
+    parts.push(block);
+    at += block.length;
+    i = end;
   }
-  const header: Header = { bytes: copy.bytes, trailer: copy.trailer, rdbVersion: index.rdbVersion, valkey, keys: n, namesBytes };
+  const header: Header = {
+    bytes: copy.bytes,
+    trailer: copy.trailer,
+    rdbVersion: index.rdbVersion,
+    valkey,
+    keys: n,
+    blocks: entries.length,
+    storedBytes,
+    slots: Buffer.from(index.slotMap()).toString('base64'),
+    databases,
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const body = Buffer.concat([Buffer.from(MAGIC, 'latin1'), len, json, ...names, rows]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  const directory = Buffer.concat([len, json, ...entries, ...firstNames]);
+  const footer = Buffer.alloc(FOOTER);
+  footer.writeDoubleLE(at, 0);
+  sha256(directory).copy(footer, 8);
+  footer.write(MAGIC, 40, 'latin1');
+  return Buffer.concat([...parts, directory, footer]);
 }
 
-/** An index file read back: the index, or why it cannot be used (the reader then reads the copy whole). */
-export type DecodedIndex = { readonly index: KeyIndex; readonly valkey: boolean } | { readonly problem: string };
+/** Where the directory of an index file of `fileBytes` bytes lies, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
+export function readFooter(tail: Buffer, fileBytes: number): { readonly at: number; readonly sha256: Buffer } | { readonly problem: string } {
+  if (fileBytes < MAGIC.length + 4 + FOOTER || tail.length < FOOTER) return { problem: 'not a redis-dr key index' };
+  const f = tail.subarray(tail.length - FOOTER);
+  if (f.toString('latin1', 40) !== MAGIC) return { problem: 'not a redis-dr key index of this layout (RDRKEYS2)' };
+  const at = f.readDoubleLE(0);
+  if (!(Number.isInteger(at) && at >= MAGIC.length && at + 4 <= fileBytes - FOOTER)) return { problem: 'its footer points outside it (damaged)' };
+  return { at, sha256: Buffer.from(f.subarray(8, 40)) };
+}
 
-/** Reads an index file, checked whole (its SHA-256) and against the copy it must belong to. */
-export function decodeKeyIndex(file: Buffer, copy: IndexedCopy): DecodedIndex {
-  if (file.length < MAGIC.length + 4 + 32 || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return { problem: 'not a redis-dr key index' };
-  const body = file.subarray(0, file.length - 32);
-  if (
-    !createHash('sha256')
-      .update(body)
-      .digest()
-      .equals(file.subarray(file.length - 32))
-  )
-    return { problem: 'its SHA-256 does not match its bytes (damaged)' };
-  const jsonLen = body.readUInt32LE(MAGIC.length);
+/** The directory's bytes checked by the footer's SHA-256, then read and checked against the copy it must index. */
+export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: number, copy: IndexedCopy): Directory | { readonly problem: string } {
+  if (!sha256(bytes).equals(footerSha256)) return { problem: 'its directory does not match its SHA-256 (damaged)' };
+  const jsonLen = bytes.readUInt32LE(0);
   let h: Header;
   try {
-    h = JSON.parse(body.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + jsonLen)) as Header;
+    h = JSON.parse(bytes.toString('utf8', 4, 4 + jsonLen)) as Header;
   } catch {
     return { problem: 'its header is not JSON' };
   }
   if (h.bytes !== copy.bytes || h.trailer !== copy.trailer)
     return { problem: `it indexes another copy (${h.bytes} bytes, CRC-64 ${h.trailer}; the copy: ${copy.bytes} bytes, CRC-64 ${copy.trailer})` };
-  const namesAt = MAGIC.length + 4 + jsonLen;
-  const rowsAt = namesAt + h.namesBytes;
-  if (rowsAt + h.keys * ROW !== body.length) return { problem: `its length does not fit ${h.keys} keys` };
-  const n = h.keys;
-  const cols: Columns = {
-    names: Buffer.from(body.subarray(namesAt, rowsAt)),
-    order: new Uint32Array(n),
-    nameAt: new Float64Array(n),
-    nameLen: new Uint32Array(n),
-    db: new Uint32Array(n),
-    type: new Uint8Array(n),
-    valueAt: new Float64Array(n),
-    valueEnd: new Float64Array(n),
-    expireAt: new Float64Array(n),
-  };
-  let nameAt = 0;
-  for (let i = 0; i < n; i++) {
-    const at = rowsAt + i * ROW;
-    cols.order[i] = i;
-    cols.nameAt[i] = nameAt;
-    cols.nameLen[i] = body.readUInt32LE(at);
-    nameAt += cols.nameLen[i]!;
-    cols.db[i] = body.readUInt32LE(at + 4);
-    cols.type[i] = body.readUInt8(at + 8);
-    cols.valueAt[i] = body.readDoubleLE(at + 9);
-    cols.valueEnd[i] = body.readDoubleLE(at + 17);
-    cols.expireAt[i] = body.readDoubleLE(at + 25);
-    if (!(cols.valueAt[i]! <= cols.valueEnd[i]! && cols.valueEnd[i]! <= copy.bytes)) return { problem: `key ${i} lies outside the copy` };
+  if (typeof h.slots !== 'string' || Buffer.from(h.slots, 'base64').length !== SLOT_COUNT / 8)
+    return { problem: 'its header lacks the hash slots of its keys' };
+  const entriesAt = 4 + jsonLen;
+  const blocks: BlockEntry[] = [];
+  const firstAt = new Float64Array(h.blocks + 1);
+  let names = 0;
+  let next = MAGIC.length;
+  for (let b = 0; b < h.blocks; b++) {
+    const p = entriesAt + b * ENTRY;
+    if (p + ENTRY > bytes.length) return { problem: `its directory ends before block ${b}'s entry` };
+    const e: BlockEntry = {
+      at: bytes.readDoubleLE(p),
+      bytes: bytes.readUInt32LE(p + 8),
+      keys: bytes.readUInt32LE(p + 12),
+      db: bytes.readUInt32LE(p + 16),
+      expiring: bytes.readUInt32LE(p + 24),
+      minExpiry: bytes.readDoubleLE(p + 28),
+      maxExpiry: bytes.readDoubleLE(p + 36),
+      expirySum: bytes.readDoubleLE(p + 44),
+      sha256: Buffer.from(bytes.subarray(p + 52, p + 84)),
+    };
+    // The blocks lie one after the other, from the magic to the directory.
+    if (e.at !== next || e.keys < 1 || e.keys > BLOCK || e.bytes < e.keys * ROW)
+      return { problem: `block ${b}'s entry does not fit the blocks before it (damaged)` };
+    next += e.bytes;
+    blocks.push(e);
+    firstAt[b] = names;
+    names += bytes.readUInt32LE(p + 20);
   }
-  if (nameAt !== h.namesBytes) return { problem: 'its name lengths do not add up to its names' };
-  return { index: new ColumnKeyIndex(h.rdbVersion, cols), valkey: h.valkey };
+  firstAt[h.blocks] = names;
+  const namesAt = entriesAt + h.blocks * ENTRY;
+  if (next !== directoryAt || namesAt + names !== bytes.length) return { problem: `its length does not fit ${h.keys} keys in ${h.blocks} blocks` };
+  if (blocks.reduce((s, e) => s + e.keys, 0) !== h.keys) return { problem: `its blocks do not hold its ${h.keys} keys` };
+  return { header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt };
+}
+
+/** A block's bytes checked against its entry (SHA-256, then every row): why it cannot be served, or undefined. */
+export function blockProblem(block: Buffer, e: BlockEntry, b: number, copy: IndexedCopy): string | undefined {
+  if (block.length !== e.bytes || !sha256(block).equals(e.sha256)) return `block ${b} does not match its SHA-256 in the index's directory (changed or damaged)`;
+  let names = 0;
+  for (let i = 0; i < e.keys; i++) {
+    const p = i * ROW;
+    names += block.readUInt32LE(p);
+    const valueAt = block.readDoubleLE(p + 9);
+    const valueEnd = block.readDoubleLE(p + 17);
+    if (block.readUInt32LE(p + 4) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
+  }
+  return e.keys * ROW + names === block.length ? undefined : `block ${b}'s name lengths do not add up to its names`;
 }

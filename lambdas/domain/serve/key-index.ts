@@ -7,6 +7,7 @@
  * name), sorted by database and name so a lookup is a binary search and a
  * SCAN cursor is a position.
  */
+import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
@@ -26,6 +27,16 @@ export interface IndexedKey {
 export function typeNameOf(rdbType: number): string {
   const slot = TYPE_SLOT[rdbType] ?? -1;
   return slot < 0 ? 'none' : TYPE_NAMES[slot]!;
+}
+
+/** The hash slots of the names `each` hands over, a bit a slot. */
+export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Array {
+  const map = new Uint8Array(SLOT_COUNT / 8);
+  each((name) => {
+    const slot = keySlot(name);
+    map[slot >> 3]! |= 1 << (slot & 7);
+  });
+  return map;
 }
 
 /** A typed array grown by doubling. */
@@ -126,10 +137,12 @@ export interface KeyIndex {
   databases(): number[];
   /** Keys of `db` in the file (expired ones included). */
   size(db: number): number;
-  /** Positions of the keys of `db` that have an expiry. */
-  withExpiry(db: number): Iterable<number>;
+  /** Of the keys of `db` with an expiry: how many have expired by `now`, how many have not, and the sum of those ones' TTLs (ms). */
+  expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number };
   /** A name held twice in one database (shards of two clusters served as one), or undefined. */
   firstDuplicate(): Buffer | undefined;
+  /** Which Redis Cluster hash slots its keys fall in: a bit a slot (2,048 bytes). */
+  slotMap(): Uint8Array;
   /** The position of `name` in `db`, or -1. */
   find(db: number, name: Buffer): number;
   /** The name at `pos` of `db` (a view: copy before keeping it). */
@@ -197,9 +210,18 @@ export class ColumnKeyIndex implements KeyIndex {
     return r ? r[1] - r[0] : 0;
   }
 
-  /** Positions of the keys of `db` that have an expiry. */
-  withExpiry(db: number): readonly number[] {
-    return this.expiring.get(db) ?? [];
+  /** Of the keys of `db` with an expiry: how many have expired by `now`, how many have not, and the sum of those ones' TTLs (ms). */
+  expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number } {
+    const out = { expired: 0, live: 0, ttlSumMs: 0 };
+    for (const pos of this.expiring.get(db) ?? []) {
+      const at = this.expireAtMs(db, pos)!;
+      if (at <= now) out.expired++;
+      else {
+        out.live++;
+        out.ttlSumMs += at - now;
+      }
+    }
+    return out;
   }
 
   /** A name held twice in one database (shards of two clusters served as one), or undefined: the sorted order puts twins side by side. */
@@ -212,6 +234,19 @@ export class ColumnKeyIndex implements KeyIndex {
         return names.subarray(nameAt[b]!, nameAt[b]! + nameLen[b]!);
     }
     return undefined;
+  }
+
+  private slots: Uint8Array | undefined;
+
+  /** Which Redis Cluster hash slots its keys fall in: a bit a slot (2,048 bytes). */
+  slotMap(): Uint8Array {
+    if (!this.slots) {
+      const { order, names, nameAt, nameLen } = this.c;
+      this.slots = slotMapOf((add) => {
+        for (let k = 0; k < order.length; k++) add(names.subarray(nameAt[k]!, nameAt[k]! + nameLen[k]!));
+      });
+    }
+    return this.slots;
   }
 
   /** The position of `name` in `db`, or -1. */

@@ -1,18 +1,32 @@
 /**
- * A {@link KeyIndex} read from its index file by blocks of {@link BLOCK}
- * keys, not held: memory is a directory of one entry a block (where its
- * names start, its first key's database and name: about half a byte a key
- * for 30-byte names), the positions of keys with an expiry (4 bytes each)
- * and the last blocks read; a lookup is a binary search over the directory
- * then one positioned read of the block's rows and one of its names. The
- * file was checked whole as it streamed past (domain/serve/index-scan.ts).
+ * A {@link KeyIndex} read from its index file (domain/serve/index-file.ts)
+ * by blocks of {@link BLOCK} keys, not held: memory is the directory (an
+ * entry and the first name a block: about 1.5 bytes a key beside a name per
+ * 64 keys) and the last blocks read. A lookup is a binary search over the
+ * directory's first names, then one read of a block (its rows and names lie
+ * together), checked against the block's SHA-256 in the directory: a local
+ * file's block the first time it is read, an S3 object's every time it is
+ * fetched (one ranged GET pinned to the index's ETag). What `DBSIZE` and
+ * `INFO keyspace` count (keys whose expiry has passed) comes from the
+ * directory's per-block expiry figures, reading only the blocks whose
+ * expiries straddle the clock.
+ *
+ * Reads from S3 are promises while the commands read an index at once: a
+ * block not at hand throws {@link BlockPending}, and {@link settle} (the
+ * command dispatch, `history`) waits for it and runs the lookup again, the
+ * blocks it waited for held until the lookup has answered (so a lookup over
+ * more blocks than are kept, `KEYS`, still ends). A sequential walk's misses
+ * fetch growing runs of blocks (one ranged GET each), so a walk over the
+ * whole index is run again a few dozen times, not once a block.
  */
-import { ROW } from './index-file.js';
-import { BLOCK, type ScannedIndex } from './index-scan.js';
+import { BLOCK, type BlockEntry, blockProblem, type Directory, FOOTER, type IndexedCopy, ROW, readDirectory, readFooter } from './index-file.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
-/** `length` bytes of the index file at `offset`, at once (a local file's positional read). */
-export type ReadAt = (offset: number, length: number) => Buffer;
+/** The index file read at offsets: at once where that blocks for microseconds (a local file), else a promise (a ranged GET). */
+export interface IndexFileAt {
+  read(offset: number, length: number): Promise<Buffer>;
+  readonly readNow?: (offset: number, length: number) => Buffer;
+}
 
 /** One block read: its rows, its names and where each name starts among them. */
 interface Block {
@@ -21,54 +35,118 @@ interface Block {
   readonly nameAt: Uint32Array;
 }
 
-/** Blocks kept (the hot ones): 256 × 64 keys' rows and names. */
+/** Blocks kept (the hot ones): 256 × 64 keys' rows and names, about 1 MB for 30-byte names. */
 const BLOCKS_KEPT = 256;
+/** The longest run of blocks one miss fetches (a sequential walk's): about 4 MB. */
+const MAX_RUN = 1024;
+
+/**
+ * A lookup needs a block that is being fetched: {@link settle} waits for it
+ * (`ready`, the blocks fetched) and runs the lookup again.
+ */
+export class BlockPending extends Error {
+  override readonly name = 'BlockPending';
+  constructor(
+    readonly index: PagedKeyIndex,
+    readonly ready: Promise<ReadonlyMap<number, Block>>,
+  ) {
+    super('a block of the key index is being read');
+  }
+}
+
+/**
+ * `fn`'s answer once every block it reads is at hand: run, and on
+ * {@link BlockPending} run again once the block has come (the blocks waited
+ * for are held until `fn` answers). A local index never throws it: `fn` runs
+ * once.
+ */
+export async function settle<T>(fn: () => T | Promise<T>): Promise<T> {
+  const held: [PagedKeyIndex, ReadonlyMap<number, Block>][] = [];
+  try {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof BlockPending)) throw err;
+        const blocks = await err.ready;
+        err.index.hold(blocks, 1);
+        held.push([err.index, blocks]);
+      }
+    }
+  } finally {
+    for (const [index, blocks] of held) index.hold(blocks, -1);
+  }
+}
 
 /** The keys of an index file, read by blocks (see the module's comment). */
 export class PagedKeyIndex implements KeyIndex {
   readonly rdbVersion: number;
   readonly keys: number;
   readonly storedBytes: number;
-  /** Bytes the first names of the blocks take, and where each starts among them. */
-  private readonly firstNames: Buffer;
-  private readonly firstAt: Float64Array;
+  private readonly entries: readonly BlockEntry[];
+  private readonly ranges = new Map<number, { first: number; end: number; firstBlock: number }>();
   private readonly kept = new Map<number, Block>();
+  /** Blocks a {@link settle} waited for, held (with how many settles hold each) until it answers. */
+  private readonly held = new Map<number, { block: Block; refs: number }>();
+  private readonly pending = new Map<number, Promise<ReadonlyMap<number, Block>>>();
+  /** Blocks checked against their SHA-256 (a local file's: once). */
+  private readonly checked: Uint8Array;
+  /** The last run fetched: where it ended and its length (a miss right after it doubles the next one). */
+  private runEnd = -1;
+  private run = 1;
   /** Blocks read since opened (tests: a lookup reads one). */
   blocksRead = 0;
 
   constructor(
-    private readonly s: ScannedIndex,
-    private readonly read: ReadAt,
+    private readonly d: Directory,
+    private readonly copy: IndexedCopy,
+    private readonly file: IndexFileAt,
+    /** Where the index is (for messages). */
+    private readonly location: string,
   ) {
-    this.rdbVersion = s.header.rdbVersion;
-    this.keys = s.header.keys;
-    this.storedBytes = s.storedBytes;
-    const blocks = s.blockDb.length;
-    this.firstAt = new Float64Array(blocks + 1);
-    let total = 0;
-    for (let b = 0; b < blocks; b++) {
-      this.firstAt[b] = total;
-      total += s.blockFirstLen[b]!;
-    }
-    this.firstAt[blocks] = total;
-    // One positioned read a block for its first name (the directory the binary search runs over).
-    this.firstNames = Buffer.allocUnsafe(total);
-    for (let b = 0; b < blocks; b++) {
-      if (s.blockFirstLen[b]! > 0) read(s.namesAt + s.blockNameAt[b]!, s.blockFirstLen[b]!).copy(this.firstNames, this.firstAt[b]!);
-    }
+    this.rdbVersion = d.header.rdbVersion;
+    this.keys = d.header.keys;
+    this.storedBytes = d.header.storedBytes;
+    this.entries = d.blocks;
+    this.checked = new Uint8Array(d.blocks.length);
+    for (const [db, first, end, firstBlock] of d.header.databases) this.ranges.set(db, { first, end, firstBlock });
   }
 
   databases(): number[] {
-    return [...this.s.ranges.keys()].sort((a, b) => a - b);
+    return [...this.ranges.keys()].sort((a, b) => a - b);
   }
 
   size(db: number): number {
-    const r = this.s.ranges.get(db);
-    return r ? r[1] - r[0] : 0;
+    const r = this.ranges.get(db);
+    return r ? r.end - r.first : 0;
   }
 
-  withExpiry(db: number): Iterable<number> {
-    return this.s.expiring.get(db) ?? [];
+  /** Holds (`by` 1) or lets go (−1) of blocks a {@link settle} waited for. */
+  hold(blocks: ReadonlyMap<number, Block>, by: 1 | -1): void {
+    for (const [b, block] of blocks) {
+      const h = this.held.get(b) ?? { block, refs: 0 };
+      h.refs += by;
+      if (h.refs > 0) this.held.set(b, h);
+      else this.held.delete(b);
+    }
+  }
+
+  private keep(b: number, block: Block): void {
+    this.kept.set(b, block);
+    if (this.kept.size > BLOCKS_KEPT) this.kept.delete(this.kept.keys().next().value!);
+  }
+
+  /** Block `b`'s bytes made a {@link Block}, checked (once for a file read at once, at every fetch otherwise). */
+  private decode(b: number, bytes: Buffer, check: boolean): Block {
+    const e = this.entries[b]!;
+    if (check) {
+      const problem = blockProblem(bytes, e, b, this.copy);
+      if (problem) throw new Error(`the key index ${this.location}: ${problem}; not served (the copy is served whole by serve without its index)`);
+    }
+    const nameAt = new Uint32Array(e.keys + 1);
+    for (let i = 0; i < e.keys; i++) nameAt[i + 1] = nameAt[i]! + bytes.readUInt32LE(i * ROW);
+    this.blocksRead++;
+    return { rows: bytes.subarray(0, e.keys * ROW), names: bytes.subarray(e.keys * ROW), nameAt };
   }
 
   private block(b: number): Block {
@@ -78,65 +156,88 @@ export class PagedKeyIndex implements KeyIndex {
       this.kept.set(b, hit);
       return hit;
     }
-    const first = b * BLOCK;
-    const n = Math.min(BLOCK, this.keys - first);
-    const rows = this.read(this.s.rowsAt + first * ROW, n * ROW);
-    const nameAt = new Uint32Array(n + 1);
-    for (let i = 0; i < n; i++) nameAt[i + 1] = nameAt[i]! + rows.readUInt32LE(i * ROW);
-    const from = this.s.blockNameAt[b]!;
-    const names = this.read(this.s.namesAt + from, this.s.blockNameAt[b + 1]! - from);
-    const block = { rows, names, nameAt };
-    this.blocksRead++;
-    this.kept.set(b, block);
-    if (this.kept.size > BLOCKS_KEPT) this.kept.delete(this.kept.keys().next().value!);
-    return block;
+    const held = this.held.get(b);
+    if (held) return held.block;
+    const readNow = this.file.readNow;
+    if (readNow) {
+      const e = this.entries[b]!;
+      const block = this.decode(b, readNow(e.at, e.bytes), this.checked[b] === 0);
+      this.checked[b] = 1;
+      this.keep(b, block);
+      return block;
+    }
+    throw new BlockPending(this, this.pending.get(b) ?? this.fetch(b));
   }
 
-  /** The key number (in file order) of `pos` in `db`. */
-  private global(db: number, pos: number): number {
-    const r = this.s.ranges.get(db);
-    if (!r || pos < 0 || pos >= r[1] - r[0]) throw new RangeError(`no key at position ${pos} of database ${db}`);
-    return r[0] + pos;
+  /** Fetches a run of blocks from `b` (one read: they lie one after the other), each checked. */
+  private fetch(b: number): Promise<ReadonlyMap<number, Block>> {
+    this.run = b === this.runEnd ? Math.min(MAX_RUN, this.run * 2) : 1;
+    let end = b;
+    while (end < this.entries.length && end - b < this.run && !this.kept.has(end) && !this.pending.has(end)) end++;
+    this.runEnd = end;
+    const first = this.entries[b]!;
+    const last = this.entries[end - 1]!;
+    const p = this.file.read(first.at, last.at + last.bytes - first.at).then((bytes) => {
+      const out = new Map<number, Block>();
+      for (let i = b; i < end; i++) {
+        const e = this.entries[i]!;
+        const block = this.decode(i, bytes.subarray(e.at - first.at, e.at - first.at + e.bytes), true);
+        this.keep(i, block);
+        out.set(i, block);
+      }
+      return out;
+    });
+    const done = () => {
+      for (let i = b; i < end; i++) this.pending.delete(i);
+    };
+    p.then(done, done);
+    for (let i = b; i < end; i++) this.pending.set(i, p);
+    return p;
   }
 
-  private nameOf(k: number): Buffer {
-    const bl = this.block(Math.floor(k / BLOCK));
-    const i = k % BLOCK;
+  /** The block and row of `pos` in `db`. */
+  private at(db: number, pos: number): { block: Block; i: number } {
+    const r = this.ranges.get(db);
+    if (!r || pos < 0 || pos >= r.end - r.first) throw new RangeError(`no key at position ${pos} of database ${db}`);
+    return { block: this.block(r.firstBlock + Math.floor(pos / BLOCK)), i: pos % BLOCK };
+  }
+
+  private static nameIn(bl: Block, i: number): Buffer {
     return bl.names.subarray(bl.nameAt[i]!, bl.nameAt[i + 1]!);
   }
 
-  private rowOf(k: number): { rows: Buffer; at: number } {
-    return { rows: this.block(Math.floor(k / BLOCK)).rows, at: (k % BLOCK) * ROW };
-  }
-
-  /** (db, name) against block `b`'s first key. */
-  private compareFirst(db: number, name: Buffer, b: number): number {
-    const d = this.s.blockDb[b]!;
-    if (db !== d) return db - d;
-    return name.compare(this.firstNames, this.firstAt[b]!, this.firstAt[b + 1]!);
+  /** (name) against block `b`'s first name (blocks never span databases). */
+  private compareFirst(name: Buffer, b: number): number {
+    return name.compare(this.d.firstNames, this.d.firstAt[b]!, this.d.firstAt[b + 1]!);
   }
 
   find(db: number, name: Buffer): number {
-    const r = this.s.ranges.get(db);
+    const r = this.ranges.get(db);
     if (!r) return -1;
-    // The last block whose first key is at or before (db, name): the only one that can hold it.
-    let lo = Math.floor(r[0] / BLOCK);
-    let hi = Math.floor((r[1] - 1) / BLOCK);
+    // The last block whose first name is at or before `name`: the only one that can hold it.
+    let lo = r.firstBlock;
+    let hi = r.firstBlock + Math.ceil((r.end - r.first) / BLOCK) - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (this.compareFirst(db, name, mid) >= 0) lo = mid;
+      if (this.compareFirst(name, mid) >= 0) lo = mid;
       else hi = mid - 1;
     }
-    let a = Math.max(r[0], lo * BLOCK);
-    let z = Math.min(r[1], lo * BLOCK + BLOCK) - 1;
+    if (this.compareFirst(name, lo) < 0) return -1;
+    const bl = this.block(lo);
+    let a = 0;
+    let z = this.entries[lo]!.keys - 1;
     while (a <= z) {
       const mid = (a + z) >>> 1;
-      const cmp = name.compare(this.nameOf(mid));
-      if (cmp === 0) return mid - r[0];
+      const cmp = name.compare(bl.names, bl.nameAt[mid]!, bl.nameAt[mid + 1]!);
+      if (cmp === 0) return (lo - r.firstBlock) * BLOCK + mid;
       if (cmp < 0) z = mid - 1;
       else a = mid + 1;
     }
     return -1;
+  }
+
+  slotMap(): Uint8Array {
+    return Buffer.from(this.d.header.slots, 'base64');
   }
 
   firstDuplicate(): Buffer | undefined {
@@ -146,31 +247,71 @@ export class PagedKeyIndex implements KeyIndex {
   }
 
   nameAt(db: number, pos: number): Buffer {
-    return this.nameOf(this.global(db, pos));
+    const { block, i } = this.at(db, pos);
+    return PagedKeyIndex.nameIn(block, i);
   }
 
   typeAt(db: number, pos: number): number {
-    const { rows, at } = this.rowOf(this.global(db, pos));
-    return rows.readUInt8(at + 8);
+    const { block, i } = this.at(db, pos);
+    return block.rows.readUInt8(i * ROW + 8);
   }
 
   expireAtMs(db: number, pos: number): number | null {
-    const { rows, at } = this.rowOf(this.global(db, pos));
-    const e = rows.readDoubleLE(at + 25);
+    const { block, i } = this.at(db, pos);
+    const e = block.rows.readDoubleLE(i * ROW + 25);
     return Number.isNaN(e) ? null : e;
   }
 
   entry(db: number, pos: number): IndexedKey {
-    const k = this.global(db, pos);
-    const { rows, at } = this.rowOf(k);
-    const e = rows.readDoubleLE(at + 25);
+    const { block, i } = this.at(db, pos);
+    const p = i * ROW;
+    const e = block.rows.readDoubleLE(p + 25);
     return {
       db,
-      name: this.nameOf(k),
-      type: rows.readUInt8(at + 8),
-      valueAt: rows.readDoubleLE(at + 9),
-      valueEnd: rows.readDoubleLE(at + 17),
+      name: PagedKeyIndex.nameIn(block, i),
+      type: block.rows.readUInt8(p + 8),
+      valueAt: block.rows.readDoubleLE(p + 9),
+      valueEnd: block.rows.readDoubleLE(p + 17),
       expireAtMs: Number.isNaN(e) ? null : e,
     };
   }
+
+  expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number } {
+    const out = { expired: 0, live: 0, ttlSumMs: 0 };
+    const r = this.ranges.get(db);
+    if (!r) return out;
+    const blocks = Math.ceil((r.end - r.first) / BLOCK);
+    for (let b = r.firstBlock; b < r.firstBlock + blocks; b++) {
+      const e = this.entries[b]!;
+      if (e.expiring === 0) continue;
+      if (e.maxExpiry <= now) out.expired += e.expiring;
+      else if (e.minExpiry > now) {
+        out.live += e.expiring;
+        out.ttlSumMs += e.expirySum - e.expiring * now;
+      } else {
+        // The clock falls among this block's expiries: its rows say which have passed.
+        const bl = this.block(b);
+        for (let i = 0; i < e.keys; i++) {
+          const at = bl.rows.readDoubleLE(i * ROW + 25);
+          if (Number.isNaN(at)) continue;
+          if (at <= now) out.expired++;
+          else {
+            out.live++;
+            out.ttlSumMs += at - now;
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** An index file held whole in memory, read as a paged index (what a caller holding its bytes opens it with: tests, a read-back). */
+export function indexInMemory(file: Buffer, copy: IndexedCopy, location = 'the key index'): { index: PagedKeyIndex; valkey: boolean } | { problem: string } {
+  const footer = readFooter(file, file.length);
+  if ('problem' in footer) return footer;
+  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, copy);
+  if ('problem' in d) return d;
+  const readNow = (offset: number, length: number): Buffer => file.subarray(offset, offset + length);
+  return { index: new PagedKeyIndex(d, copy, { readNow, read: async (o, l) => readNow(o, l) }, location), valkey: d.header.valkey };
 }

@@ -5,28 +5,48 @@
  * copy's Object Lock retention (the vault's per tier; the DR bucket's
  * default), so `serve -c … --point` and
  * `history -c … --plan` open the copy with a few ranged GETs. The index is
- * tied to the copy by its length and CRC-64 trailer (and its own SHA-256):
- * `serve` refuses one that does not match and reads the copy whole.
+ * tied to the copy by its length and CRC-64 trailer (its directory and each
+ * block by their SHA-256): `serve` refuses one that does not match and
+ * reads the copy whole.
  *
- * Built only when one invocation reads the whole copy on one thread from
- * byte 0 (a copy verified across invocations, or in two parts at once on two
- * threads, gets none: the builder is not carried in a checkpoint). Said in
- * the verdict's log line, never a failure of the verification.
+ * A copy verified across several invocations (a checkpoint between each):
+ * each invocation that pauses puts the keys of the bytes it read as a
+ * segment beside the copy (`<copy>.<start>-<end>.part.rdb.keys`,
+ * domain/serve/index-segment.ts; locked as the index is), its boundaries
+ * carried in the verifier's progress, and the invocation that ends the
+ * verification reads them back (each checked by its SHA-256, its object
+ * version and byte range) and stitches them with its own keys into the
+ * index. A copy read in two parts at once on two threads gets none (its
+ * bytes go to the threads, not to the index pass), nor one in Valkey's
+ * compressed envelope: said in the verdict's log line, never a failure of
+ * the verification.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { openObject } from '../../adapters/aws/s3/objects.js';
 import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.js';
+import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
-import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
+import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { RdbIndexPass } from '../keys/rdb-index-pass.js';
 
-/** A DR copy's key index in the making: fed every byte the verifier reads, from byte 0. */
+/** The object a segment of `key`'s index for bytes [start, end) is put as (matched by the verifier's `*.rdb.keys` grant). */
+export function segmentKey(key: string, start: number, end: number): string {
+  return `${key}.${start}-${end}.part.rdb${INDEX_SUFFIX}`;
+}
+
+/** A DR copy's key index in the making: fed every byte the verifier reads, from `start` (0, or where the last invocation paused). */
 export class CopyKeyIndex {
   private readonly builder = new KeyIndexBuilder();
   private readonly pass: RdbIndexPass;
   private fed = 0;
 
-  constructor(readonly location: string) {
-    this.pass = new RdbIndexPass(location, this.builder, 0);
+  constructor(
+    readonly location: string,
+    readonly start = 0,
+    resumeFrom?: RdbCheckpoint,
+  ) {
+    this.pass = new RdbIndexPass(location, this.builder, 0, resumeFrom);
   }
 
   /** The next bytes, in file order (readCopy's tap). */
@@ -35,40 +55,107 @@ export class CopyKeyIndex {
     this.pass.push(chunk);
   };
 
+  /** An earlier invocation's key (read back from its segment). */
+  add(key: IndexedKey): void {
+    this.builder.add(key);
+  }
+
   /**
-   * The index file for a copy of `size` bytes, or why there is none.
+   * This invocation's keys, of bytes [start, end) (`end`: where the verifier
+   * paused, a boundary between two keys), as a segment; or why there is none.
+   */
+  segment(end: number, of: Pick<SegmentOf, 'etag' | 'versionId'>): Buffer | string {
+    if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
+    if (this.start + this.fed < end) return `read ${this.fed} of bytes [${this.start}, ${end}) here (on two threads): served by a whole read`;
+    // The tap may have run past the pause: keys that end past it are the next invocation's.
+    const all = this.builder.finish(0);
+    const keys: IndexedKey[] = [];
+    for (const db of all.databases())
+      for (let pos = 0; pos < all.size(db); pos++) {
+        const e = all.entry(db, pos);
+        if (e.valueEnd <= end) keys.push(e);
+      }
+    return encodeKeySegment({ ...of, start: this.start, end }, keys);
+  }
+
+  /**
+   * The index file for a copy of `size` bytes (this invocation's keys and the
+   * earlier segments' added), or why there is none.
    * @throws UsageError when the verifier does not pass the bytes fed (never for a copy judged `ok` from the same bytes)
    */
   encode(size: number): Buffer | string {
     if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
-    if (this.fed !== size) return `read ${this.fed} of its ${size} bytes here (verified across invocations or on two threads): served by a whole read`;
+    if (this.start + this.fed !== size) return `read ${this.fed} of its bytes [${this.start}, ${size}) here (on two threads): served by a whole read`;
     const pass = this.pass.finish();
     if (!indexableTrailer(pass.trailer)) return 'no CRC-64 to tie an index to';
     return encodeKeyIndex(this.builder.finish(pass.version), { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
   }
 }
 
+/** The copy an index is written beside: where, which version, and what the verifier read of it. */
+export interface IndexedObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string | undefined;
+  readonly etag: string | undefined;
+  readonly size: number;
+}
+
 /**
- * Writes `<key>.keys` beside a verified copy (its version `versionId`); what
- * was done, for the log. `lockAsCopy` (the vault, whose replicas carry each
- * tier's retention): put under the copy's own mode and retain-until date.
+ * Puts this invocation's segment beside the copy (under the copy's lock, as
+ * the index), read back; its boundaries for the progress, or why there is
+ * none (the verification goes on; the last invocation then writes no index).
+ */
+export async function writeCopyKeySegment(s3: S3Client, copy: IndexedObject, index: CopyKeyIndex, end: number, lockAsCopy: boolean): Promise<Buffer | string> {
+  const segment = index.segment(end, { etag: copy.etag, versionId: copy.versionId });
+  if (typeof segment === 'string') return segment;
+  const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
+  await putObjectBeside(s3, copy.bucket, segmentKey(copy.key, index.start, end), segment, retention);
+  return segment;
+}
+
+/** The earlier invocations' segments (`parts`: their boundaries, 0 to this invocation's start) read back into `index`; why not, else undefined. */
+async function readSegments(s3: S3Client, copy: IndexedObject, index: CopyKeyIndex, parts: readonly number[] | undefined): Promise<string | undefined> {
+  if (parts?.[0] !== 0 || parts.at(-1) !== index.start)
+    return `verified across invocations, and the keys of bytes [0, ${index.start}) were not put as segments`;
+  for (let i = 0; i + 1 < parts.length; i++) {
+    const name = segmentKey(copy.key, parts[i]!, parts[i + 1]!);
+    const { body } = await openObject(s3, copy.bucket, name);
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    const problem = decodeKeySegment(Buffer.concat(chunks), { etag: copy.etag, versionId: copy.versionId, start: parts[i]!, end: parts[i + 1]! }, (k) =>
+      index.add(k),
+    );
+    if (problem) return `segment s3://${copy.bucket}/${name}: ${problem.problem}`;
+  }
+  return undefined;
+}
+
+/**
+ * Writes `<key>.keys` beside a verified copy (with the earlier invocations'
+ * segments, `parts`, when it was verified across several); what was done,
+ * for the log. `lockAsCopy` (the vault, whose replicas carry each tier's
+ * retention): put under the copy's own mode and retain-until date.
  * Otherwise (the DR bucket) the bucket's default retention, when it has
  * one, locks the index as it locked the copy (the DR verifier sets no
  * retention itself).
  */
 export async function writeCopyKeyIndex(
   s3: S3Client,
-  bucket: string,
-  key: string,
-  versionId: string | undefined,
+  copy: IndexedObject,
   index: CopyKeyIndex,
-  size: number,
   lockAsCopy: boolean,
+  parts?: readonly number[],
 ): Promise<string> {
-  const file = index.encode(size);
+  if (index.start > 0) {
+    const why = await readSegments(s3, copy, index, parts);
+    if (why) return `no key index: ${why}`;
+  }
+  const file = index.encode(copy.size);
   if (typeof file === 'string') return `no key index: ${file}`;
-  const retention = lockAsCopy ? await objectLockOf(s3, bucket, key, versionId) : undefined;
-  await putObjectBeside(s3, bucket, `${key}${INDEX_SUFFIX}`, file, retention);
+  const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
+  await putObjectBeside(s3, copy.bucket, `${copy.key}${INDEX_SUFFIX}`, file, retention);
   const locked = retention?.mode && retention.retainUntil ? `, ${retention.mode} until ${retention.retainUntil.toISOString()} as the copy` : '';
-  return `key index s3://${bucket}/${key}${INDEX_SUFFIX}: ${file.length} bytes${locked}, read back`;
+  const stitched = index.start > 0 ? `, stitched from ${parts!.length} invocations' segments` : '';
+  return `key index s3://${copy.bucket}/${copy.key}${INDEX_SUFFIX}: ${file.length} bytes${locked}${stitched}, read back`;
 }

@@ -95,6 +95,12 @@ export const verifyProgressSchema = z.object({
   startedAt: z.number(),
   invocations: z.number().int().positive(),
   checkpoint: rdbCheckpointSchema,
+  /**
+   * The key index's segments put beside the copy so far (copy-key-index.ts):
+   * their boundaries, 0 to this checkpoint's offset; absent when one could
+   * not be put (the copy then gets no index).
+   */
+  keyIndexParts: z.array(z.number().int().nonnegative()).optional(),
 });
 export type VerifyProgress = z.infer<typeof verifyProgressSchema>;
 /** A progress as the state machine carries it (JSON): its checkpoint's template registry packed. */

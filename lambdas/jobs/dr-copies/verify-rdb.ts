@@ -22,7 +22,7 @@ import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 import { type CopyReadDeps, type CopyToRead, readCopy, VerifyGaveUp } from './verify-rdb-read.js';
-import { CopyKeyIndex, writeCopyKeyIndex } from './copy-key-index.js';
+import { CopyKeyIndex, type IndexedObject, writeCopyKeyIndex, writeCopyKeySegment } from './copy-key-index.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -232,27 +232,53 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     // costs one call, not a read). Once: a retention only grows, so later invocations need not look again.
     const retention = deps.retention && !input.progress ? await ensureRetention(at.bucket, at.key, current, identity, deps.retention, deps) : undefined;
     const resume = resumeOf(at, input.progress, identity, deps);
-    // The key index beside the copy: from the bytes this read hands it, when it reads the copy whole (from byte 0).
-    const index = resume.start === 0 ? new CopyKeyIndex(`s3://${at.bucket}/${at.key}`) : undefined;
-    const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index?.push);
+    // The key index beside the copy: from the bytes this read hands it, from where the verifier resumes (its checkpoint).
+    const index = new CopyKeyIndex(`s3://${at.bucket}/${at.key}`, resume.start, resume.progress?.checkpoint);
+    const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index.push);
     if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
     const ended = pauseOrEnd(at, verifier, identity, resume, deps);
-    if ('done' in ended) return ended;
+    if ('done' in ended) return await keySegmentBeside(at, identity, index, resume, ended, deps);
     const outcome = await recordVerdict(at, ended, current, identity, resume, retention, deps);
     logVerdict(outcome, ended, deps);
-    if (outcome.verdict === 'ok') await keyIndexBeside(at, identity, index, deps);
+    if (outcome.verdict === 'ok') await keyIndexBeside(at, identity, index, resume, deps);
     return done(at, outcome);
   } catch (err) {
     return stepFailed(at, err, deps);
   }
 }
 
-/** The key index beside a copy judged `ok` (copy-key-index.ts); logged, never failing the verification (serve then reads the copy whole). */
-async function keyIndexBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex | undefined, deps: VerifyDeps): Promise<void> {
+/** The copy as its key index names it. */
+function indexedObject(at: Invocation, identity: ObjectIdentity): IndexedObject {
+  return { bucket: at.bucket, key: at.key, versionId: identity.versionId ?? at.versionId, etag: identity.etag, size: identity.size };
+}
+
+/**
+ * A paused invocation's keys put beside the copy as a segment of its index
+ * (copy-key-index.ts), their boundaries added to the progress; logged, never
+ * failing the verification (without every segment the last invocation
+ * writes no index, and serve reads the copy whole).
+ */
+async function keySegmentBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex, resume: Resume, paused: VerifyStepResult, deps: VerifyDeps) {
+  if (paused.done || !paused.progress) return paused;
+  const before = resume.start === 0 ? [0] : resume.progress?.keyIndexParts;
+  const end = paused.progress.checkpoint.offset;
+  let parts: number[] | undefined;
   try {
-    const did = index
-      ? await writeCopyKeyIndex(deps.s3, at.bucket, at.key, identity.versionId ?? at.versionId, index, identity.size, deps.retention !== undefined)
-      : 'no key index: verified across invocations (served by a whole read)';
+    const segment = before
+      ? await writeCopyKeySegment(deps.s3, indexedObject(at, identity), index, end, deps.retention !== undefined)
+      : 'an earlier segment is missing';
+    if (typeof segment === 'string') deps.log.info(`no key index segment: ${segment}`, at.base);
+    else parts = [...before!, end];
+  } catch (err) {
+    deps.log.warn('the key index segment beside the copy was not written: the copy gets no index', { ...at.base, error: describeError(err) });
+  }
+  return { ...paused, progress: { ...paused.progress, ...(parts ? { keyIndexParts: parts } : {}) } };
+}
+
+/** The key index beside a copy judged `ok` (copy-key-index.ts); logged, never failing the verification (serve then reads the copy whole). */
+async function keyIndexBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex, resume: Resume, deps: VerifyDeps): Promise<void> {
+  try {
+    const did = await writeCopyKeyIndex(deps.s3, indexedObject(at, identity), index, deps.retention !== undefined, resume.progress?.keyIndexParts);
     deps.log.info(did, at.base);
   } catch (err) {
     deps.log.warn('the key index beside the copy was not written: serve reads the copy whole', { ...at.base, error: describeError(err) });

@@ -8,7 +8,7 @@
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
 import { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
+import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
 import type { KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 
@@ -38,8 +38,12 @@ export class RdbIndexPass {
     private readonly location: string,
     builder: KeyIndexBuilder,
     base: number,
+    /** Where a verifier paused: the pass is fed the bytes from its offset on (a DR copy verified across invocations). */
+    resumeFrom?: RdbCheckpoint,
   ) {
+    this.bytes = resumeFrom?.offset ?? 0;
     this.reader = new RdbKeyReader({
+      ...(resumeFrom ? { resumeFrom } : {}),
       // The index keeps where each value lies; no value is held (values over 512 MiB are refused when read, not here).
       maxKeyBytes: Number.MAX_SAFE_INTEGER,
       wantName: () => false,

@@ -11,6 +11,7 @@ import { valueDigest } from '../../domain/rdb/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
+import { settle } from '../../domain/serve/paged-index.js';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { openBackupStore } from '../self-managed/clients.js';
@@ -118,9 +119,10 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
 
 /** A key's value at a point, or undefined when the point lacks it or it had expired by the point's time. */
 async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Promise<{ value: KeyValue; expireAtMs: number | null } | undefined> {
-  const pos = opened.index.find(db, key);
+  // An index on S3 reads its blocks as promises: settle waits for them (domain/serve/paged-index.ts).
+  const pos = await settle(() => opened.index.find(db, key));
   if (pos < 0) return undefined;
-  const entry = opened.index.entry(db, pos);
+  const entry = await settle(() => opened.index.entry(db, pos));
   if (entry.expireAtMs !== null && entry.expireAtMs <= at.getTime()) return undefined;
   return { value: decodeDumpPayload(await opened.payload(entry)), expireAtMs: entry.expireAtMs };
 }
@@ -156,7 +158,7 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       } else {
         const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
         for (let pos = 0; pos < opened.index.size(db); pos++) {
-          const name = opened.index.nameAt(db, pos);
+          const name = await settle(() => opened.index.nameAt(db, pos));
           if (match && !match(name)) continue;
           const found = await keyAt(opened, db, Buffer.from(name), p.at);
           if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });

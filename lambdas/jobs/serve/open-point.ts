@@ -9,10 +9,10 @@
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
-import { decodeKeyIndex, INDEX_SUFFIX, type IndexedCopy, indexableTrailer } from '../../domain/serve/index-file.js';
-import { IndexScan } from '../../domain/serve/index-scan.js';
+import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { PagedKeyIndex } from '../../domain/serve/paged-index.js';
+import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
+import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
 import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -61,21 +61,24 @@ async function copyOf(at: RdbAt): Promise<IndexedCopy> {
   return { bytes: at.size, trailer: at.size >= 8 ? (await at.read(at.size - 8, 8)).toString('hex') : '' };
 }
 
-/** An index beside a copy that checked out; `close` releases the index file a paged index reads from. */
+/** An index beside a copy that checked out; `close` releases the index file its blocks are read from. */
 interface IndexBeside {
   readonly index: KeyIndex;
   readonly valkey: boolean;
-  /** Read by blocks from the local index file (memory does not grow with its keys), or decoded whole (S3). */
-  readonly paged: boolean;
   close(): void;
 }
 
+/** Bytes read from an index file's end at open: its footer and, for up to about 40,000 keys, its whole directory (one ranged GET on S3; a bigger directory takes a second). */
+const TAIL_READ = 64 * 1024;
+
 /**
  * The key index written beside the copy after it was verified
- * (`<copy>.keys`), checked whole against the copy: a local one as it
- * streams past, then read by blocks at its offsets (not held); one on S3
- * read whole and decoded. Or why there is none to use (missing, damaged, of
- * another copy): the caller then reads the copy whole, and says so.
+ * (`<copy>.keys`): its footer and directory read from its end (one read, or
+ * two for a directory over {@link TAIL_READ}), checked by their SHA-256 and
+ * against the copy; its blocks then read one per lookup, each checked
+ * against its SHA-256 (domain/serve/paged-index.ts). Or why there is none to
+ * use (missing, damaged, of another copy, of the older layout): the caller
+ * then reads the copy whole, and says so.
  */
 async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string }> {
   const copy = await copyOf(at);
@@ -89,19 +92,24 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
   }
   let keepOpen = false;
   try {
-    const readNow = file.readNow;
-    if (readNow) {
-      const scan = new IndexScan(file.size, copy);
-      for await (const part of file.stream()) scan.push(part);
-      const scanned = scan.finish();
-      if ('problem' in scanned) return scanned;
-      keepOpen = true;
-      return { index: new PagedKeyIndex(scanned, readNow), valkey: scanned.header.valkey, paged: true, close: () => file.close() };
+    const tailBytes = Math.min(file.size, TAIL_READ);
+    const tailAt = file.size - tailBytes;
+    const tail = await file.read(tailAt, tailBytes);
+    const footer = readFooter(tail, file.size);
+    if ('problem' in footer) {
+      const older = file.size >= OLD_MAGIC.length && (await file.read(0, OLD_MAGIC.length)).toString('latin1') === OLD_MAGIC;
+      return {
+        problem: older
+          ? `its index is of the older layout (${OLD_MAGIC}, one checksum over the whole index), not read by blocks (indexes written since are)`
+          : footer.problem,
+      };
     }
-    const parts: Uint8Array[] = [];
-    for await (const part of file.stream()) parts.push(part);
-    const decoded = decodeKeyIndex(Buffer.concat(parts), copy);
-    return 'problem' in decoded ? decoded : { ...decoded, paged: false, close: () => undefined };
+    const end = file.size - FOOTER;
+    const directory = footer.at >= tailAt ? tail.subarray(footer.at - tailAt, end - tailAt) : await file.read(footer.at, end - footer.at);
+    const checked = readDirectory(directory, footer.sha256, footer.at, copy);
+    if ('problem' in checked) return checked;
+    keepOpen = true;
+    return { index: new PagedKeyIndex(checked, copy, file, file.location), valkey: checked.header.valkey, close: () => file.close() };
   } catch (err) {
     return { problem: `its index could not be read: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
@@ -109,52 +117,43 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
   }
 }
 
-/** Each shard's keys into `builder` (at its base): from its index when one checks out, else by a verifying pass; what was done, per shard. */
-async function indexShards(shards: readonly RdbAt[], builder: KeyIndexBuilder, s3Endpoint: string | undefined) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index?: KeyIndex; close?: () => void }[] = [];
-  let base = 0;
+/** Each shard's index: the one beside it when it checks out, else built by a verifying pass; what was done, per shard. */
+async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined) {
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index: KeyIndex; close?: () => void }[] = [];
   for (const at of shards) {
     const beside = await indexBeside(at, s3Endpoint);
     if ('index' in beside) {
-      const idx = beside.index;
-      // One shard: its index is the point's; several: each one's keys go into the one index, at its base.
-      if (shards.length > 1)
-        for (const db of idx.databases())
-          for (let pos = 0; pos < idx.size(db); pos++) {
-            const e = idx.entry(db, pos);
-            builder.add({ ...e, valueAt: base + e.valueAt, valueEnd: base + e.valueEnd });
-          }
       out.push({
-        version: idx.rdbVersion,
+        version: beside.index.rdbVersion,
         valkey: beside.valkey,
-        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified${beside.paged ? '; read by blocks, not held' : ''})`,
-        index: idx,
+        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified; read by blocks, not held)`,
+        index: beside.index,
         close: beside.close,
       });
     } else {
-      const pass = await indexShard(at, builder, base);
-      out.push({ ...pass, note: `${at.location}: read whole and verified (${beside.problem})` });
+      const builder = new KeyIndexBuilder();
+      const pass = await indexShard(at, builder, 0);
+      out.push({ ...pass, index: builder.finish(pass.version), note: `${at.location}: read whole and verified (${beside.problem})` });
     }
-    base += at.size;
   }
   return out;
 }
 
 async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number): Promise<OpenedPoint> {
-  const builder = new KeyIndexBuilder();
   const bases: number[] = [];
   let base = 0;
   for (const at of shards) {
     bases.push(base);
     base += at.size;
   }
-  const done = await indexShards(shards, builder, s3Endpoint);
+  const done = await indexShards(shards, s3Endpoint);
   const versions = done.map((d) => d.version);
   const valkey = done.some((d) => d.valkey);
   const reports = done.flatMap((d) => (d.report ? [d.report] : []));
-  const index = shards.length === 1 && done[0]!.index ? done[0]!.index : builder.finish(Math.max(...versions));
+  // Several shards: one keyspace over their own indexes, none merged (domain/serve/sharded-index.ts).
+  const index = shards.length === 1 ? done[0]!.index : new ShardedKeyIndex(done.map((d, i) => ({ index: d.index, base: bases[i]! })));
   if (shards.length > 1) {
-    const twice = index.firstDuplicate();
+    const twice = await settle(() => index.firstDuplicate());
     if (twice)
       throw new UsageError(
         `${shards.map((s) => s.location).join(', ')} are not the shards of one cluster: key ${JSON.stringify(twice.toString('latin1').slice(0, 64))} is in two of them; serve one file, or the shards of one export`,

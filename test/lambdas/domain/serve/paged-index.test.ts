@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeyIndex, encodeKeyIndex } from '../../../../lambdas/domain/serve/index-file.js';
-import { BLOCK, IndexScan, type ScannedIndex } from '../../../../lambdas/domain/serve/index-scan.js';
+import { BLOCK, encodeKeyIndex, ROW } from '../../../../lambdas/domain/serve/index-file.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
-import { PagedKeyIndex } from '../../../../lambdas/domain/serve/paged-index.js';
+import { BlockPending, indexInMemory, PagedKeyIndex, settle } from '../../../../lambdas/domain/serve/paged-index.js';
+import { FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
 
 const COPY = { bytes: 10_000_000, trailer: '0123456789abcdef' };
-const N = 10_000;
+const N = 20_000;
 
-/** An index file of N keys over three databases, a third of them with an expiry, names of varied length. */
-function indexFile(): Buffer {
+/** N keys over three databases, a third of them with an expiry, names of varied length: held whole, and as an index file. */
+function build() {
   const b = new KeyIndexBuilder();
   for (let i = 0; i < N; i++)
     b.add({
@@ -19,33 +19,43 @@ function indexFile(): Buffer {
       valueEnd: i * 100 + 50,
       expireAtMs: i % 3 === 1 ? 1_000 + i : null,
     });
-  return encodeKeyIndex(b.finish(10), COPY, false);
+  const whole = b.finish(10);
+  return { whole, file: encodeKeyIndex(whole, COPY, false) };
 }
 
-/** The file scanned in chunks of `chunk` bytes (rows cut across chunks). */
-function scan(file: Buffer, chunk: number): ScannedIndex | { problem: string } {
-  const s = new IndexScan(file.length, COPY);
-  for (let at = 0; at < file.length; at += chunk) s.push(file.subarray(at, at + chunk));
-  return s.finish();
+/** The file opened through a reader that counts its reads: at once (a local file) or as promises (S3's ranged GETs). */
+function open(file: Buffer, at: 'now' | 'later') {
+  const footer = readFooter(file, file.length);
+  if ('problem' in footer) throw new Error(footer.problem);
+  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, COPY);
+  if ('problem' in d) throw new Error(d.problem);
+  const reads: number[] = [];
+  const readNow = (offset: number, length: number): Buffer => {
+    reads.push(length);
+    return Buffer.from(file.subarray(offset, offset + length));
+  };
+  const paged = new PagedKeyIndex(
+    d,
+    COPY,
+    at === 'now' ? { readNow, read: async (o, l) => readNow(o, l) } : { read: async (o, l) => readNow(o, l) },
+    'test.keys',
+  );
+  return { paged, reads };
 }
 
 describe('PagedKeyIndex', () => {
-  const file = indexFile();
-  const whole = decodeKeyIndex(file, COPY);
-  if (!('index' in whole)) throw new Error(whole.problem);
+  const { whole, file } = build();
 
-  it('answers every lookup as the index decoded whole does, reading the file by blocks', () => {
-    const scanned = scan(file, 777);
-    if ('problem' in scanned) throw new Error(scanned.problem);
-    const paged = new PagedKeyIndex(scanned, (at, n) => file.subarray(at, at + n));
+  it('answers every lookup and count as the index held whole does, reading the file by blocks', () => {
+    const { paged } = open(file, 'now');
     expect(paged.keys).toBe(N);
-    expect(paged.storedBytes).toBe(whole.index.storedBytes);
-    expect(paged.databases()).toEqual(whole.index.databases());
-    for (const db of whole.index.databases()) {
-      expect(paged.size(db)).toBe(whole.index.size(db));
-      expect([...paged.withExpiry(db)]).toEqual([...whole.index.withExpiry(db)]);
-      for (let pos = 0; pos < whole.index.size(db); pos++) {
-        const e = whole.index.entry(db, pos);
+    expect(paged.storedBytes).toBe(whole.storedBytes);
+    expect(paged.databases()).toEqual(whole.databases());
+    for (const db of whole.databases()) {
+      expect(paged.size(db)).toBe(whole.size(db));
+      for (const now of [0, 1_000 + N / 2, 1_000 + N]) expect(paged.expiries(db, now)).toEqual(whole.expiries(db, now));
+      for (let pos = 0; pos < whole.size(db); pos++) {
+        const e = whole.entry(db, pos);
         expect(paged.entry(db, pos)).toEqual(e);
         expect(paged.find(db, e.name)).toBe(pos);
       }
@@ -57,39 +67,79 @@ describe('PagedKeyIndex', () => {
     expect(paged.firstDuplicate()).toBeUndefined();
   });
 
-  it('does not load the index: opening reads one name a block, a lookup one block (rows and names)', () => {
-    const scanned = scan(file, 1 << 16);
-    if ('problem' in scanned) throw new Error(scanned.problem);
-    let bytes = 0;
-    let reads = 0;
-    const paged = new PagedKeyIndex(scanned, (at, n) => {
-      bytes += n;
-      reads++;
-      return Buffer.from(file.subarray(at, at + n));
-    });
-    const blocks = Math.ceil(N / BLOCK);
-    // Opening: the first name of each block, nothing else (a few percent of the file).
-    expect(reads).toBe(blocks);
-    expect(bytes).toBeLessThan(file.length / 20);
-    bytes = 0;
-    reads = 0;
-    const name = whole.index.nameAt(1, 1234);
+  it('does not load the index: opening reads nothing past the directory, a lookup one block (its rows and names at once)', () => {
+    const { paged, reads } = open(file, 'now');
+    expect(reads).toEqual([]);
+    const name = whole.nameAt(1, 1234);
     expect(paged.find(1, name)).toBe(1234);
     expect(paged.blocksRead).toBe(1);
-    expect(reads).toBe(2);
-    expect(bytes).toBeLessThan(BLOCK * 60);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!).toBeLessThan(BLOCK * (ROW + 30));
     // The same key again: from the blocks kept.
     paged.entry(1, 1234);
-    expect(reads).toBe(2);
+    expect(reads).toHaveLength(1);
+    // Counting live keys reads only the blocks whose expiries straddle the clock: none before every expiry or after them all.
+    paged.expiries(1, 0);
+    paged.expiries(1, 1_000 + N);
+    expect(reads).toHaveLength(1);
   });
 
-  it('refuses a damaged, foreign or cut file as the whole decode does', () => {
-    const damaged = Buffer.from(file);
-    damaged[damaged.length - 100]! ^= 1;
-    expect(scan(damaged, 4096)).toEqual({ problem: 'its SHA-256 does not match its bytes (damaged)' });
-    const s = new IndexScan(file.length, { ...COPY, trailer: 'fedcba9876543210' });
-    s.push(file);
-    expect(s.finish()).toMatchObject({ problem: expect.stringMatching(/^it indexes another copy/) });
-    expect(scan(file.subarray(0, file.length - 33), 4096)).toMatchObject({ problem: expect.stringMatching(/does not fit|damaged/) });
+  it('from S3 (reads are promises): a lookup waits for its block (BlockPending), settle answers it, one read a block', async () => {
+    const { paged, reads } = open(file, 'later');
+    const name = whole.nameAt(0, 4321);
+    expect(() => paged.find(0, name)).toThrow(BlockPending);
+    expect(await settle(() => paged.entry(0, paged.find(0, name)))).toEqual(whole.entry(0, 4321));
+    expect(reads).toHaveLength(1);
+    // At hand now: at once, no promise.
+    expect(paged.find(0, name)).toBe(4321);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('from S3, a walk over more blocks than it keeps ends, in growing runs of blocks, not a read a block', async () => {
+    const { paged, reads } = open(file, 'later');
+    const db = 5;
+    const blocks = Math.ceil(whole.size(db) / BLOCK);
+    expect(blocks).toBeGreaterThan(256 / 3);
+    let runs = 0;
+    const names = await settle(() => {
+      runs++;
+      const out: string[] = [];
+      for (let pos = 0; pos < paged.size(db); pos++) out.push(paged.nameAt(db, pos).toString());
+      return out;
+    });
+    expect(names).toEqual(Array.from({ length: whole.size(db) }, (_, pos) => whole.nameAt(db, pos).toString()));
+    expect(reads.length).toBeLessThan(Math.log2(blocks) + 2);
+    expect(runs).toBe(reads.length + 1);
+    // Every database in one walk: more blocks (313) than it keeps (256), each held while the walk runs again.
+    expect(Math.ceil(N / BLOCK)).toBeGreaterThan(256);
+    const all = await settle(() => {
+      let n = 0;
+      for (const d of paged.databases()) for (let pos = 0; pos < paged.size(d); pos++) n += paged.nameAt(d, pos).length > 0 ? 1 : 0;
+      return n;
+    });
+    expect(all).toBe(N);
+    expect(await settle(() => paged.firstDuplicate())).toBeUndefined();
+  });
+
+  it('refuses a changed block when it reads it (its SHA-256 in the directory), never serving it; the other blocks still answer', async () => {
+    const changed = Buffer.from(file);
+    const target = whole.nameAt(1, 3000);
+    // The name's bytes in its block: one letter changed (what a silent rewrite of the index would do).
+    const at = changed.indexOf(target, 8);
+    expect(at).toBeGreaterThan(0);
+    changed[at]! ^= 0x20;
+    for (const mode of ['now', 'later'] as const) {
+      const { paged } = open(changed, mode);
+      const lookup = settle(() => paged.find(1, target));
+      await expect(lookup).rejects.toThrow(
+        /^the key index test\.keys: block \d+ does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+      );
+      const other = whole.nameAt(1, 10);
+      expect(await settle(() => paged.find(1, other))).toBe(10);
+    }
+    // Held whole in memory too (the read-back of a backup's index).
+    const held = indexInMemory(changed, COPY);
+    if (!('index' in held)) throw new Error(held.problem);
+    expect(() => held.index.find(1, target)).toThrow(/does not match its SHA-256/);
   });
 });

@@ -7,9 +7,18 @@
  * redis-server's RDB.
  */
 import { readFileSync } from 'node:fs';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectLockConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
+import { settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import {
   verifyStep,
   type S3ObjectEvent,
@@ -62,7 +71,7 @@ async function runToEnd(e: S3ObjectEvent, d: VerifyDeps): Promise<VerifyOutcome 
 }
 
 async function valueIn(p: OpenedPoint, key: string): Promise<unknown> {
-  return decodeDumpPayload(await p.payload(p.index.entry(0, p.index.find(0, Buffer.from(key)))));
+  return decodeDumpPayload(await p.payload(await settle(() => p.index.entry(0, p.index.find(0, Buffer.from(key))))));
 }
 
 beforeAll(async () => {
@@ -114,7 +123,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
     expect(locked.ObjectLockRetainUntilDate!.getTime()).toBeGreaterThanOrEqual(copy.ObjectLockRetainUntilDate!.getTime());
     const p = await openPoint(`s3://${LOCKED}/${KEY}`, moto.endpoint);
     try {
-      expect(p.notes).toEqual([`s3://${LOCKED}/${KEY}: its key index (.keys, written when it was verified)`]);
+      expect(p.notes).toEqual([`s3://${LOCKED}/${KEY}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
       expect(p.reports).toEqual([]);
       expect(p.index.keys).toBe(2051);
       expect(await valueIn(p, 'l')).toEqual({ type: 'list', items: ['a', 'b', 'c'].map((x) => Buffer.from(x)) });
@@ -142,15 +151,55 @@ describe("verify-rdb's key index beside a DR copy", () => {
     }
   }, 60_000);
 
-  it('is not written for a copy verified across invocations, nor for a corrupt one (and the log says why)', async () => {
+  it("is stitched from each invocation's segment for a copy verified across invocations (locked as the copy), and serve answers from it", async () => {
     const key = 'rdr-sessions-prod-20261121-0300-0001.rdb';
-    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+    await s3.send(new PutObjectCommand({ Bucket: LOCKED, Key: key, Body: rdb }));
     // A clock past the deadline at every read: each invocation pauses after its first part.
     const log = new MemoryLog();
-    const paused = await runToEnd(event(PLAIN, key), deps(log, 0));
-    expect(paused).toMatchObject({ verdict: 'ok' });
-    expect(paused.steps).toBeGreaterThan(1);
-    expect(log.lines.map((e) => e.message)).toContain('no key index: verified across invocations (served by a whole read)');
+    const paused = await runToEnd(event(LOCKED, key), deps(log, 0));
+    expect(paused).toMatchObject({ verdict: 'ok', keys: 2051 });
+    expect(paused.steps).toBeGreaterThan(5);
+    const said = log.lines.map((e) => e.message).find((m) => m.startsWith('key index'));
+    expect(said).toMatch(new RegExp(`^key index s3://${LOCKED}/${key}\\.keys: \\d+ bytes, stitched from ${paused.steps} invocations' segments, read back$`));
+    expect(log.lines.map((e) => e.message).filter((m) => m.startsWith('no key index'))).toEqual([]);
+    // The index and a segment, locked by the bucket's default retention as the copy is.
+    expect((await s3.send(new HeadObjectCommand({ Bucket: LOCKED, Key: `${key}.keys` }))).ObjectLockMode).toBe('COMPLIANCE');
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: LOCKED, Prefix: `${key}.0-` }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([expect.stringMatching(new RegExp(`^${key}\\.0-\\d+\\.part\\.rdb\\.keys$`))]);
+    const p = await openPoint(`s3://${LOCKED}/${key}`, moto.endpoint);
+    try {
+      expect(p.notes).toEqual([`s3://${LOCKED}/${key}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
+      expect(p.index.keys).toBe(2051);
+      // Every key, from the first invocation's bytes to the last's, as the server wrote it.
+      for (const i of [0, 1, 500, 1999]) expect(await valueIn(p, `s:${i}`)).toEqual({ type: 'string', value: Buffer.from(`value-${i}`.repeat((i % 7) + 1)) });
+      expect(await valueIn(p, 'h:49')).toMatchObject({ type: 'hash', fields: expect.arrayContaining([expect.anything(), expect.anything()]) });
+      expect(await valueIn(p, 'l')).toEqual({ type: 'list', items: ['a', 'b', 'c'].map((x) => Buffer.from(x)) });
+    } finally {
+      p.close();
+    }
+  }, 120_000);
+
+  it('is not written when a segment was changed between invocations, nor for a corrupt copy (and the log says why)', async () => {
+    const key = 'rdr-sessions-prod-20261121-0500-0001.rdb';
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+    const log = new MemoryLog();
+    const d = deps(log, 0);
+    let input: VerifyStepInput = { event: event(PLAIN, key) };
+    let result = await verifyStep(input, d);
+    expect(result.done).toBe(false);
+    // The first invocation's segment, one byte changed before the next invocations run.
+    const first = await s3.send(new ListObjectsV2Command({ Bucket: PLAIN, Prefix: `${key}.0-` }));
+    const segment = first.Contents![0]!.Key!;
+    const got = await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: segment }));
+    const changed = Buffer.from(await got.Body!.transformToByteArray());
+    changed[40]! ^= 1;
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: segment, Body: changed }));
+    for (let i = 0; !result.done && i < 1000; i++) {
+      input = verifyStepSchema.parse(JSON.parse(JSON.stringify(result)));
+      result = await verifyStep(input, d);
+    }
+    expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok' } });
+    expect(log.lines.map((e) => e.message)).toContain(`no key index: segment s3://${PLAIN}/${segment}: its SHA-256 does not match its bytes (damaged)`);
     await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
 
     const bad = 'rdr-sessions-prod-20261121-0400-0001.rdb';
@@ -159,5 +208,5 @@ describe("verify-rdb's key index beside a DR copy", () => {
     await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: bad, Body: corrupt }));
     expect(await runToEnd(event(PLAIN, bad), deps(new MemoryLog()))).toMatchObject({ verdict: 'corrupt' });
     await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${bad}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
-  }, 60_000);
+  }, 120_000);
 });

@@ -23,7 +23,7 @@ import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile.js'
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { BACKUP_METRICS, formatBackupMetrics } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
-import { decodeKeyIndex } from '../../../../lambdas/domain/serve/index-file.js';
+import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
 import { runBackup, type BackupDeps, type BackupRequest } from '../../../../lambdas/jobs/self-managed/backup.js';
 import { releaseBackupHold } from '../../../../lambdas/jobs/self-managed/release-backup-hold.js';
 import { connectUrl } from '../../../../lambdas/adapters/redis/dump-restore.js';
@@ -140,7 +140,7 @@ describe('runBackup (local mode) against a real redis-server', () => {
       new RegExp(`^${file}\\.keys: ${keys} keys, \\d+ bytes, built from the bytes written \\(the file not read again\\), read back$`),
     );
     const bytes = readFileSync(join(dir, 'backups', file));
-    const decoded = decodeKeyIndex(readFileSync(join(dir, 'backups', `${file}.keys`)), { bytes: bytes.length, trailer: bytes.subarray(-8).toString('hex') });
+    const decoded = indexInMemory(readFileSync(join(dir, 'backups', `${file}.keys`)), { bytes: bytes.length, trailer: bytes.subarray(-8).toString('hex') });
     expect('index' in decoded && decoded.index.keys).toBe(keys);
   });
 

@@ -1,0 +1,164 @@
+/**
+ * An index beside an S3 copy read by blocks through ranged GETs (issue 56):
+ * on a real S3 API (moto), `serve` opens a backup with a HeadObject of the
+ * copy and of its index, a GET of the copy's CRC-64 trailer and one of the
+ * index's directory; then a lookup is one ranged GET of the index's block
+ * and one of the value. A changed block is refused (its SHA-256 in the
+ * directory), never served; an index replaced while served fails its
+ * ETag-pinned read.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
+import { BLOCK, FOOTER } from '../../../../lambdas/domain/serve/index-file.js';
+import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
+import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+
+const FILE = 'rdr-cache-20300101-0100.rdb';
+const KEYS = 3_000;
+const URL = `s3://backups/prod/${FILE}`;
+let moto: MotoS3;
+let restoreCredentials: () => void;
+let rdb: Buffer;
+let index: Buffer;
+/** What the real server answered for each key, before it saved the file. */
+const expected = new Map<string, string>();
+
+beforeAll(async () => {
+  moto = await startMotoS3();
+  restoreCredentials = useMotoCredentials();
+  await moto.bucket('backups');
+  const server = await startRedisServer();
+  const c = server.client();
+  const p = c.pipeline();
+  for (let i = 0; i < KEYS; i++) {
+    const v = `value-${i}-${'v'.repeat(i % 50)}`;
+    p.set(`key:${i}`, v);
+    expected.set(`key:${i}`, v);
+  }
+  p.expire('key:7', 86_400).hset('h', 'f', 'x').select(2).rpush('l', 'a', 'b');
+  await p.exec();
+  await c.save();
+  rdb = readFileSync(server.rdbPath);
+  c.disconnect();
+  await server.stop();
+  rmSync(server.rdbPath, { force: true });
+  await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: rdb }));
+  const builder = new BackupKeyIndex(URL);
+  builder.push(rdb);
+  await builder.write(new S3BackupStore(moto.newClient(), 'backups', 'prod/'), FILE);
+  const got = await moto.client.send(new GetObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys` }));
+  index = Buffer.from(await got.Body!.transformToByteArray());
+}, 90_000);
+
+afterAll(async () => {
+  restoreCredentials?.();
+  await moto?.stop();
+});
+
+/** The requests moto logged after `from`, once it has logged them all (it logs each after answering). */
+async function requestsAfter(from: number): Promise<string[]> {
+  let n = -1;
+  for (let i = 0; i < 50 && moto.requests().length !== n; i++) {
+    n = moto.requests().length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return moto.requests().slice(from);
+}
+
+async function serving(): Promise<{ s: Serving; c: Redis }> {
+  const s = await startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0 });
+  return { s, c: new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 }) };
+}
+
+describe('an index beside an S3 copy, read by blocks', () => {
+  it('opens with the directory alone, then one ranged GET of a block and one of the value a lookup', async () => {
+    const before = (await requestsAfter(0)).length;
+    const { s, c } = await serving();
+    try {
+      expect(s.notes).toEqual([`${URL}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
+      expect(s.keys).toBe(KEYS + 2);
+      const opening = await requestsAfter(before);
+      // The copy: HeadObject and its 8-byte trailer; the index: HeadObject and one GET from its end (footer and directory).
+      expect(opening.filter((r) => r.includes(`/${FILE}.keys `))).toEqual([
+        `HEAD /backups/prod/${FILE}.keys HTTP/1.1 200`,
+        `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
+      ]);
+      expect(opening.filter((r) => r.includes(`/${FILE} `))).toEqual([`HEAD /backups/prod/${FILE} HTTP/1.1 200`, `GET /backups/prod/${FILE} HTTP/1.1 206`]);
+      expect(index.length).toBeGreaterThan(Math.ceil(KEYS / BLOCK) * 1000);
+
+      let at = moto.requests().length;
+      expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
+      const one = await requestsAfter(at);
+      expect(one).toEqual([`GET /backups/prod/${FILE}.keys HTTP/1.1 206`, `GET /backups/prod/${FILE} HTTP/1.1 206`]);
+      // Every key answers as the server that wrote the file did; TTL, TYPE and DBSIZE from the index.
+      for (const k of ['key:0', 'key:999', 'key:2999', 'key:7']) expect(await c.get(k)).toBe(expected.get(k));
+      expect(await c.ttl('key:7')).toBeGreaterThan(86_000);
+      expect(await c.type('h')).toBe('hash');
+      expect(await c.exists('nope', 'key:5')).toBe(1);
+      expect(await c.dbsize()).toBe(KEYS + 1);
+      expect(await c.mget('key:1', 'key:2000', 'nope')).toEqual([expected.get('key:1'), expected.get('key:2000'), null]);
+      // SCAN walks every key, KEYS lists them: the blocks read in runs, not one GET a block.
+      at = moto.requests().length;
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await c.scan(cursor, 'COUNT', 500);
+        for (const k of keys) seen.add(k);
+        cursor = next;
+      } while (cursor !== '0');
+      expect(seen.size).toBe(KEYS + 1);
+      expect((await c.keys('key:29*')).sort()).toEqual([...expected.keys()].filter((k) => k.startsWith('key:29')).sort());
+      expect((await requestsAfter(at)).length).toBeLessThan(Math.ceil(KEYS / BLOCK) / 2);
+      await c.select(2);
+      expect(await c.lrange('l', 0, -1)).toEqual(['a', 'b']);
+    } finally {
+      c.disconnect();
+      await s.close();
+    }
+  }, 60_000);
+
+  it('refuses a changed block when a lookup reads it (its SHA-256), serving the other blocks', async () => {
+    const changed = Buffer.from(index);
+    const name = Buffer.from('key:1234');
+    const at = changed.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(changed.length - FOOTER);
+    // One letter of a name changed in place: the directory is intact, the block is not.
+    changed[at]! = 'K'.charCodeAt(0);
+    await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: changed }));
+    const { s, c } = await serving();
+    try {
+      expect(s.notes[0]).toMatch(/its key index \(\.keys, written when it was verified; read by blocks, not held\)$/);
+      await expect(c.get('key:1234')).rejects.toThrow(
+        /^ERR redis-dr serve could not answer GET: the key index s3:\/\/backups\/prod\/.*\.keys: block \d+ does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+      );
+      // Never served from the changed block, on any command that reads it.
+      await expect(c.exists('key:1234')).rejects.toThrow(/does not match its SHA-256/);
+      expect(await c.get('key:0')).toBe(expected.get('key:0'));
+    } finally {
+      c.disconnect();
+      await s.close();
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: index }));
+    }
+  }, 60_000);
+
+  it('fails a read of an index replaced while served (its ETag), never mixing two indexes', async () => {
+    const { s, c } = await serving();
+    try {
+      expect(await c.get('key:10')).toBe(expected.get('key:10'));
+      const other = Buffer.from(index);
+      other[0]! = 'X'.charCodeAt(0);
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: other }));
+      await expect(c.get('key:2500')).rejects.toThrow(/^ERR redis-dr serve could not answer GET: .*(changed|ETag|precondition)/i);
+    } finally {
+      c.disconnect();
+      await s.close();
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: index }));
+    }
+  }, 60_000);
+});
