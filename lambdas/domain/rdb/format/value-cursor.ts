@@ -7,7 +7,7 @@
  */
 import { normaliseScore } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
-import { decodeRdbString } from '../keys.js';
+import { decodeRdbString } from './encoded-string.js';
 
 /** Throws the malformed-value error (the payload was verified before: a bug, named). */
 export function fail(message: string): never {

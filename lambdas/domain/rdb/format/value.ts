@@ -29,7 +29,7 @@ import { validateIntset, validateListpack, validateZiplist, validateZipmap } fro
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { moduleTypeNameOf } from '../keys.js';
+import { moduleTypeNameOf } from './encoded-string.js';
 import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
 
 export { Cursor };
