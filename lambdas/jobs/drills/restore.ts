@@ -4,7 +4,7 @@ import {
   type CreateReplicationGroupCommandInput,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { networkIds, type RedisDrConfig } from '../../../lib/config/index.js';
 import { describeRestorableSnapshot } from '../../adapters/aws/drill-clusters.js';
 import { describeReplicationGroup, listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
@@ -129,7 +129,8 @@ export async function runRestore(config: RedisDrConfig, aws: OperatorClients, o:
   const id = checkNewId(o.newId);
   if (isServerlessTarget(config, o.target)) return runServerlessRestore(config, aws, o, id);
   const { region, where, from, vault } = restoreSource(config, o);
-  const network = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
+  // A network given as SSM parameter names has no ids here: the options give them.
+  const network = networkIds(where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined);
   const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
   if (!subnetGroup) {
     throw new UsageError(
