@@ -63,11 +63,15 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
 /**
  * CreateVpcEndpoint on the configured VPC, subnets and security groups: one
  * ARN each when the ids are known at synth; from a deploy-time list
- * (`network.fromSsm`, one token that no ARN can be formatted per id of),
- * `subnet/*` and `security-group/*` held by `ec2:Vpc` to the one VPC, so no
- * subnet or group of another VPC of the account is usable (an IAM simulation
- * holds it, test/lib/constructs/network-parameters.test.ts).
- * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html (subnet, security-group: ec2:Vpc)
+ * (`network.fromSsm`, one token that no ARN can be formatted per id of), the
+ * VPC's ARN and `subnet/*` and `security-group/*` held by `ec2:Vpc` to that
+ * VPC. `IfExists`: the authorization reference gives `ec2:Vpc` to the subnet
+ * and security-group resource types but does not list it among
+ * CreateVpcEndpoint's keys, and a missing key must not fail every serverless
+ * drill; without it the VPC's own ARN is the fence (the call names one VPC,
+ * and EC2 takes only subnets and groups of that VPC). An IAM simulation holds
+ * both (test/lib/constructs/network-parameters.test.ts).
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
  */
 function placementStatements(network: NetworkConfig, ec2: (resource: string, name: string) => string): iam.PolicyStatement[] {
   if (!isTokenList(network.subnetIds) && !isTokenList(network.securityGroupIds))
@@ -86,7 +90,7 @@ function placementStatements(network: NetworkConfig, ec2: (resource: string, nam
     new iam.PolicyStatement({
       actions: ['ec2:CreateVpcEndpoint'],
       resources: [ec2('subnet', '*'), ec2('security-group', '*')],
-      conditions: { ArnEquals: { 'ec2:Vpc': ec2('vpc', network.vpcId) } },
+      conditions: { ArnEqualsIfExists: { 'ec2:Vpc': ec2('vpc', network.vpcId) } },
     }),
   ];
 }
@@ -104,7 +108,7 @@ function acknowledgeServerlessEndpoints(role: iam.IRole): void {
     ...['subnet', 'security-group'].map((resource) => ({
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
       reason:
-        "The drill network's subnet and security group ids are SSM parameters CloudFormation resolves in each account (network.fromSsm), one list no ARN can be built per id of: ec2:CreateVpcEndpoint on them only where ec2:Vpc is the one configured VPC (ArnEquals), which the serverless cache's endpoint is created in.",
+        "The drill network's subnet and security group ids are SSM parameters CloudFormation resolves in each account (network.fromSsm), one list no ARN can be built per id of: ec2:CreateVpcEndpoint on them only where ec2:Vpc is the configured VPC (ArnEqualsIfExists), and the call itself only in that VPC (its ARN), whose subnets and groups alone EC2 accepts for the endpoint.",
     })),
   );
 }
