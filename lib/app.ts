@@ -6,6 +6,7 @@ import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './de
 import { acknowledgeNistDesignChoices } from './nag/design-acknowledgements.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
 import { ScopedNagPack } from './nag/scoped-pack.js';
+import { stackNetwork } from './constructs/network-parameters.js';
 import { DrStack } from './stacks/dr-stack.js';
 import { PrimaryStack } from './stacks/primary-stack.js';
 import { VaultStack } from './stacks/vault-stack.js';
@@ -56,8 +57,8 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
   // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault's in addVaultStack.
   const { inVpc, logKmsKeyArns } = config.lambda;
-  Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? config.network : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
-  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? config.dr.network : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
+  Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? stackNetwork(primary, config.network) : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
+  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? stackNetwork(dr, config.dr.network) : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
   // The vault is never here: another account's credentials deploy it, from a synth of its own (addVaultStack).
   finishStacks(scope, config, [primary, dr]);
   return { primary, dr };

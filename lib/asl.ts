@@ -36,6 +36,12 @@ export interface TemplateJson {
 export interface StandIns {
   readonly region: string;
   readonly account: string;
+  /**
+   * Values of the template's own parameters (`network.fromSsm`'s, as CloudFormation would resolve them): a `Ref` to
+   * one is its value, a list's joined by the `Fn::Join` that holds it.
+   * @default - none: a `Ref X` renders as `X`
+   */
+  readonly parameters?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** The stand-ins the tests have always used. */
@@ -67,7 +73,13 @@ export function renderIntrinsic(value: unknown, s: StandIns = DEFAULT_STAND_INS)
   if (typeof value === 'string') return value;
   const v = value as Record<string, unknown>;
   if (v['Fn::Join']) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[] | { Ref: string }];
+    if (!Array.isArray(parts)) {
+      // A list parameter joined whole (lib/constructs/network-parameters.ts idListParameter).
+      const list = s.parameters?.[parts.Ref];
+      if (!Array.isArray(list)) throw new Error(`cannot render Fn::Join over ${JSON.stringify(parts)}: give the list parameter's value in the stand-ins`);
+      return list.join(sep);
+    }
     return parts.map((p) => renderIntrinsic(p, s)).join(sep);
   }
   if (v['Fn::GetAtt']) return lambdaStandInArn((v['Fn::GetAtt'] as string[])[0]!, s);
@@ -75,6 +87,9 @@ export function renderIntrinsic(value: unknown, s: StandIns = DEFAULT_STAND_INS)
   if (v.Ref === 'AWS::Region') return s.region;
   if (v.Ref === 'AWS::AccountId') return s.account;
   if (v.Ref === 'AWS::URLSuffix') return 'amazonaws.com';
+  const parameter = typeof v.Ref === 'string' ? s.parameters?.[v.Ref] : undefined;
+  if (typeof parameter === 'string') return parameter;
+  if (parameter !== undefined) throw new Error(`cannot render the list parameter ${String(v.Ref)} as a string`);
   if (v.Ref) return String(v.Ref);
   throw new Error(`cannot render ${JSON.stringify(value).slice(0, 200)}`);
 }

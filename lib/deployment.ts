@@ -15,7 +15,7 @@ import type { CopyVerificationSettings } from '../lambdas/domain/plans/settings.
 import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
 import type { ReportInput } from '../lambdas/domain/report/input.js';
 import { alarmNamePrefix } from '../lambdas/domain/alerting/names.js';
-import type { NetworkConfig, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
+import type { NetworkSetting, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
 export const PRUNE_BUDGET_SECONDS = 600;
@@ -180,7 +180,8 @@ export interface NetworkPrerequisites {
   /** The config field of that network: `network` or `dr.network`. */
   readonly field: 'network' | 'dr.network';
   readonly where: DrillWhere;
-  readonly network: NetworkConfig;
+  /** Its ids, or the SSM parameter names they are read from at deploy time (`network.fromSsm`). */
+  readonly network: NetworkSetting;
   /** The functions in the VPC: `probe`, `drill verification`. */
   readonly users: readonly string[];
   /** Ports the security groups must admit from themselves: drill clusters share the functions' groups. */
@@ -424,6 +425,8 @@ export function selftestInput(
  */
 export function selftestCanary(config: RedisDrConfig, at: Date, keep: boolean, nodeType: string): SelftestCanary | string {
   const network = config.network;
+  if (network && 'fromSsm' in network)
+    return `needs ids in network, got SSM parameter names (network.fromSsm: ${network.fromSsm.subnetGroupName}, ${network.fromSsm.securityGroupIds}), which the canary does not read: run selftest without --canary, or pass a config with network ids`;
   if (!network?.cacheSubnetGroupName)
     return 'needs network.cacheSubnetGroupName in the config (the subnet group the drills create clusters in, primary region): add it, or run selftest without --canary';
   const plan = config.plans[0]!;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
-import { notCarried } from '../lambdas/domain/org/effective.js';
+import { drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
@@ -17,12 +17,34 @@ import { addOrgPipeline } from './org-pipeline.js';
 /** A line per group whose tiers ask for what the member stacks do not carry yet; none when no tier does. */
 function notCarriedLines(org: OrgConfig): string[] {
   const lines = stackSetGroups(org).flatMap((g) => {
-    const missing = notCarried(g.plans);
+    const missing = notCarried(g.plans, org.drill !== undefined);
     return missing.length > 0 ? [`  NOT CARRIED YET, group ${g.name} (accounts ${g.accounts.join(', ') || 'none listed'}): ${missing.join(', ')}`] : [];
   });
   if (lines.length === 0) return [];
   return [
-    'the member stacks carry no restore drills and no vault replication yet (docs/org.md, "What the StackSets carry, and what not yet"): these accounts get neither from redis-dr, whatever their tiers say',
+    'the member stacks do not carry these settings (docs/org.md, "What the StackSets carry, and what not yet"): these accounts do not get them from redis-dr, whatever their tiers say',
+    ...lines,
+  ];
+}
+
+/**
+ * What the member stacks drill, with `drill.network`: a line per group with drilling tiers (each tier's schedule for
+ * its everyDays), and the SSM parameters every member account's primary region must hold, which no synth can see.
+ */
+function drillLines(org: OrgConfig): string[] {
+  if (!org.drill) return [];
+  const lines = stackSetGroups(org).flatMap((g) => {
+    const tiers = g.plans.tiers.filter((t) => t.settings['drill.enabled'].value === true);
+    if (tiers.length === 0) return [];
+    const each = tiers.map(
+      (t) => `${t.name} ${drillSchedule(Number(t.settings['drill.everyDays'].value)).says} (drill.everyDays ${t.settings['drill.everyDays'].value})`,
+    );
+    return [`  drills, group ${g.name}: ${each.join(', ')}`];
+  });
+  if (lines.length === 0) return [];
+  const n = org.drill.network.fromSsm;
+  return [
+    `restore drills in ${org.regions.primary} (primary), their network read by CloudFormation in each member account from SSM parameters ${n.vpcId}, ${n.subnetIds}, ${n.securityGroupIds}, ${n.subnetGroupName} (drill.network): an account without them fails its stack instance`,
     ...lines,
   ];
 }
@@ -49,6 +71,7 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
     ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
+    ...drillLines(org),
     ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);
@@ -81,6 +104,7 @@ export function runOrgPipelineEntry(app: App, configFile: string, stderr: { writ
     ...built.waves.map((w) => `  wave ${w.name}: ${w.accounts.join(', ') || '(no account listed: no stage)'}`),
     `stack ${built.stack.stackName} in ${p.account} (${org.regions.primary}); cdk-nag: clean`,
     `deploy it once with the pipeline account's credentials (npx cdk deploy ${built.stack.stackName} -c config=${configFile} -c stacks=org-pipeline); it then deploys itself from ${p.repository}@${p.branch}. First bootstrap every target account trusting it: npx cdk bootstrap aws://<account>/<region> --trust ${p.account} --cloudformation-execution-policies <policy ARN>`,
+    ...drillLines(org),
     ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);

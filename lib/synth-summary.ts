@@ -120,6 +120,19 @@ export function synthSummary(
 export function networkLines(config: RedisDrConfig): string[] {
   return networkPrerequisites(config).flatMap(({ field, where, network, users, selfIngressPorts }) => {
     const region = where === 'primary' ? config.primary.region : config.dr.region;
+    if ('fromSsm' in network) {
+      // Ids read at deploy time, in each account: the parameter names are what synth knows (docs/org.md).
+      const names = network.fromSsm;
+      const lines = [
+        `  ${field} (${region}; ${users.join(', ')}): from SSM parameters ${names.vpcId} (VPC), ${names.subnetIds} (subnets), ${names.securityGroupIds} (security groups), ${names.subnetGroupName} (cache subnet group), resolved by CloudFormation in each account; the subnets need a NAT route to Secrets Manager`,
+      ];
+      if (selfIngressPorts !== 'none')
+        lines.push(
+          `  ${field}: the security group(s) in ${names.securityGroupIds} cannot be inspected at synth: each must admit itself on ${selfIngressPorts} (drill clusters share it); ` +
+            `check in each account: aws ssm get-parameter --region ${region} --name ${names.securityGroupIds}`,
+        );
+      return lines;
+    }
     const groups = network.securityGroupIds.join(',');
     const route = network.secretsManagerEndpoint
       ? 'a Secrets Manager interface endpoint is created (network.secretsManagerEndpoint); the groups must allow outbound tcp 443 to it'

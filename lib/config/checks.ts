@@ -115,7 +115,8 @@ function checkDrill(root: Json, plan: Json | undefined, index: number, problems:
   for (const region of regions) {
     const network = region === 'primary' ? asObject(root.network) : asObject(asObject(root.dr)?.network);
     const field = region === 'primary' ? 'network' : 'dr.network';
-    if (!network || asString(network.cacheSubnetGroupName) === undefined) {
+    // network.fromSsm names the subnet group's parameter (its schema requires it).
+    if (!network || (asString(network.cacheSubnetGroupName) === undefined && !asObject(network.fromSsm))) {
       problems.push({
         path: ['plans', index, 'drill', 'where'],
         message:

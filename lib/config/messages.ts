@@ -54,6 +54,12 @@ export const REMOVED_SETTINGS: Readonly<Record<string, string>> = {
 
 export function formatIssue(issue: z.core.$ZodIssue): string[] {
   const path = formatPath(issue.path);
+  // A union the input fits none of (a network by ids or by SSM names): the problems of the form it is closest to,
+  // the one with the fewest, so a literal network missing a field is not also told about fromSsm.
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+    return closest.flatMap((inner) => formatIssue({ ...inner, path: [...issue.path, ...inner.path] }));
+  }
   if (issue.code === 'unrecognized_keys') {
     let known: string[] = [];
     try {

@@ -15,7 +15,7 @@ import { KNOWN_REGIONS } from './defaults.js';
 import { organizationIdSchema } from './organization-id.js';
 import { ConfigError, readConfigFile } from './load.js';
 import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
-import { baseSchema } from './schema.js';
+import { baseSchema, ssmNetworkSchema } from './schema.js';
 
 /** The deployment config's alert fields every member account's topics subscribe (one source: the deployment schema's). */
 const alertFields = baseSchema.shape.alerts.unwrap().shape;
@@ -126,6 +126,18 @@ export const orgConfigSchema = z
       description:
         "Subscribed to the alert topic of both regions of every member account (the deployment config's alerts.emails and alerts.httpsEndpoints): an account that joins an OU pages the organization's on-call with no edit.",
     }),
+    drill: z
+      .strictObject({
+        network: ssmNetworkSchema.meta({
+          description:
+            "The primary region's network every member account's restore drills run in, as the SSM parameter names the account baseline (Control Tower, AFT) writes: the member stacks take them as stack parameters CloudFormation resolves in each account.",
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Where the member stacks run the restore drills of tiers with drill.enabled (primary region; docs/org.md, "Restore drills in the member stacks"). Without it, those tiers get no drills and the synth and org plan say so.',
+      }),
     configRule: z
       .strictObject({
         enabled: z

@@ -23,6 +23,7 @@ import { crossFieldProblems } from './checks.js';
 import { organizationIdSchema } from './organization-id.js';
 import { coverageSchema, reportSchema } from './report-schema.js';
 import { scrubSchema } from './scrub-schema.js';
+import { type SsmNetworkConfig, ssmNetworkSchema } from './ssm-network.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -376,7 +377,7 @@ const regionConfigSchema = z.strictObject({
 
 const drConfigSchema = regionConfigSchema.extend({
   network: z
-    .lazy(() => networkSchema)
+    .lazy(() => networkSettingSchema)
     .optional()
     .meta({ description: 'VPC placement in the DR region (DR restore drills); same fields as the top-level network.' }),
   replicationTimeControl: z
@@ -497,6 +498,14 @@ const networkSchema = z
   })
   .meta({ description: 'VPC placement for Lambdas that talk to Redis (probe, drill verification). Optional.' });
 
+/** A network: literal ids, or SSM parameter names resolved at deploy time. */
+const networkSettingSchema = z.union([networkSchema, ssmNetworkSchema]);
+
+/** A network's ids when the config gives them (not `network.fromSsm`, whose ids only CloudFormation reads, in each account). */
+export function networkIds(network: NetworkSetting | undefined): NetworkConfig | undefined {
+  return network && 'fromSsm' in network ? undefined : network;
+}
+
 const logKeyArn = z.string().regex(KMS_KEY_ARN, {
   error: says('must be a KMS key ARN like "arn:aws:kms:eu-west-1:111122223333:key/<id>"', 'an alias is not accepted by CloudWatch Logs; or leave it out'),
 });
@@ -613,7 +622,7 @@ export const baseSchema = z
           }),
       })
       .prefault({}),
-    network: networkSchema.optional(),
+    network: networkSettingSchema.optional(),
     vault: vaultSchema.optional(),
     lambda: lambdaSchema,
     metricsNamespace: z
@@ -654,8 +663,11 @@ export type PlanConfig = RedisDrConfig['plans'][number];
 export type RetentionConfig = PlanConfig['retention'];
 /** What a plan backs up. */
 export type TargetsConfig = PlanConfig['targets'];
-/** VPC placement for Lambdas that connect to Redis. */
-export type NetworkConfig = NonNullable<RedisDrConfig['network']>;
+/** VPC placement for Lambdas that connect to Redis, by id (at synth, each id may also be a token: lib/constructs/network-parameters.ts). */
+export type NetworkConfig = z.infer<typeof networkSchema>;
+/** What a config's `network` or `dr.network` holds: ids, or SSM parameter names. */
+export type NetworkSetting = NetworkConfig | SsmNetworkConfig;
+export { ssmNetworkSchema, type SsmNetworkConfig };
 /** A region and, optionally, the account. */
 export type RegionConfig = RedisDrConfig['primary'];
 /** The DR region and its bucket options. */

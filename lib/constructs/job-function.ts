@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { SPLIT_WORKER_GLOBAL } from '../../lambdas/domain/rdb/split-worker-global.js';
+import { isTokenList } from './network-parameters.js';
 
 /**
  * The repository root when run from source (handlers bundled from
@@ -266,8 +267,11 @@ export class JobFunction extends Construct {
       }),
     );
 
-    const network = props.network && vpcPlacement(this, props.network);
-    if (network) {
+    // Ids known at synth are imported one by one; a deploy-time list (network.fromSsm's parameters) is one token, which
+    // only the function's VpcConfig takes as it is (as the governed-account aspect places functions).
+    const deployTimeIds = props.network !== undefined && (isTokenList(props.network.subnetIds) || isTokenList(props.network.securityGroupIds));
+    const network = props.network && !deployTimeIds ? vpcPlacement(this, props.network) : undefined;
+    if (props.network) {
       this.role.addToPolicy(vpcAccessStatement());
     }
 
@@ -292,6 +296,13 @@ export class JobFunction extends Construct {
       retryAttempts: props.asyncRetryAttempts,
       maxEventAge: props.maxEventAge,
     });
+
+    if (props.network && deployTimeIds) {
+      (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+        subnetIds: [...props.network.subnetIds],
+        securityGroupIds: [...props.network.securityGroupIds],
+      };
+    }
 
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

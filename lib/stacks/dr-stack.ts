@@ -6,6 +6,7 @@ import type { RedisDrConfig } from '../config/index.js';
 import { drillReportRoleName, drillsFromVault, recoveryBucketName, scheduleGroupName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
+import { stackNetwork } from '../constructs/network-parameters.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { addPageIntegrations, type PageIntegrations } from '../constructs/page-integrations.js';
@@ -63,7 +64,9 @@ export class DrStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const { config } = props;
-    if (config.dr.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.dr.network);
+    // The config's ids, or (dr.network.fromSsm) stack parameters CloudFormation resolves in each account.
+    const network = stackNetwork(this, config.dr.network);
+    if (network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', network);
     this.alerts = new AlertTopic(this, 'Alerts', {
       emails: config.alerts.emails,
       httpsEndpoints: config.alerts.httpsEndpoints,
@@ -91,7 +94,7 @@ export class DrStack extends Stack {
         deployment: config.name,
         plans: drilling,
         where: 'dr',
-        network: requireDrillNetwork(config.dr.network, 'dr.network'),
+        network: requireDrillNetwork(network, 'dr.network'),
         bucket: this.copies.bucket.bucket,
         vault: vaultDrillSource(this, config),
         scheduleGroup: this.scheduleGroup,

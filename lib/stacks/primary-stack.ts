@@ -14,6 +14,7 @@ import { recoveryBucketName, REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } fr
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
 import { drillPlans, requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
+import { stackNetwork } from '../constructs/network-parameters.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
 import { SnapshotPruning } from '../constructs/snapshot-pruning.js';
 import { SnapshotSchedule } from '../constructs/snapshot-schedule.js';
@@ -61,7 +62,9 @@ export class PrimaryStack extends Stack {
     };
 
     this.deadLetterQueue = new DeadLetterQueue(this, 'DeadLetters');
-    if (config.network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', config.network);
+    // The config's ids, or (network.fromSsm) stack parameters CloudFormation resolves in each account.
+    const network = stackNetwork(this, config.network);
+    if (network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', network);
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: scheduleGroupName(config.name, 'primary'),
       // Nothing to keep in a group: a retained one of a fixed name would fail the retry of a failed first deploy.
@@ -70,7 +73,7 @@ export class PrimaryStack extends Stack {
 
     this.snapshots = new SnapshotSchedule(this, 'Snapshots', {
       plans: config.plans,
-      network: config.network,
+      network,
       scheduleGroup: group,
       deadLetterQueue: this.deadLetterQueue.queue,
       ...common,
@@ -95,7 +98,7 @@ export class PrimaryStack extends Stack {
         plans: drilling,
         ...(evidence ? { reportRoleName: drillReportRoleName(config.name, config.primary.region) } : {}),
         where: 'primary',
-        network: requireDrillNetwork(config.network, 'network'),
+        network: requireDrillNetwork(network, 'network'),
         scheduleGroup: group,
         deadLetterQueue: this.deadLetterQueue.queue,
         alerts: this.alerts,

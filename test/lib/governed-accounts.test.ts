@@ -5,6 +5,7 @@ import { controlTowerFindings, nistFindings } from '../support/governance.js';
 import { CONTROL_TOWER_EXCEPTIONS, DEFAULT_FAILING_CONTROLS, DEFAULT_FAILING_NIST_RULES } from '../support/governance-expectations.js';
 import { exampleConfig, synthesize, type Synthesized } from '../support/synth.js';
 import { cfnLint } from '../support/cfn-lint.js';
+import { networkIds } from '../../lib/config/index.js';
 
 /** Every governed-account setting on: test/fixtures/config/governed.json. */
 function governedConfig(): RedisDrConfig {
@@ -59,8 +60,8 @@ describe('governed-account settings in the templates', () => {
     const config = governedConfig();
     const synth = synthesize(config);
     for (const [template, network] of [
-      [synth.primary, config.network!],
-      [synth.dr, config.dr.network!],
+      [synth.primary, networkIds(config.network)!],
+      [synth.dr, networkIds(config.dr.network)!],
       [synth.vault!, config.vault!.network!],
     ] as const) {
       const functions = Object.values(template.findResources('AWS::Lambda::Function'));

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisDrConfig, validateConfig } from '../../lib/config/index.js';
-import { networkPrerequisites } from '../../lib/deployment.js';
+import { networkPrerequisites, selftestCanary } from '../../lib/deployment.js';
 import { networkLines } from '../../lib/synth-summary.js';
 import { DRILLS_CONFIG } from '../support/state-machine.js';
 import { type Synthesized, synthesize } from '../support/synth.js';
 import { cfnLint } from '../support/cfn-lint.js';
+import { networkIds } from '../../lib/config/index.js';
 
 /** The drills fixture (probe and drills in both regions), changed by `edit`. */
 function drillsConfig(edit: (raw: any) => void = () => {}): RedisDrConfig {
@@ -66,6 +67,41 @@ describe('the synth summary on network prerequisites', () => {
     );
     expect(lines[2]).toMatch(/or set dr\.network\.secretsManagerEndpoint$/);
   });
+
+  it('with network.fromSsm, names the SSM parameters (no ids are known at synth) and the command that reads the groups in each account', () => {
+    const fromSsm = { vpcId: '/n/vpc', subnetIds: '/n/subnets', securityGroupIds: '/n/groups', subnetGroupName: '/n/subnet-group' };
+    const config = drillsConfig((raw) => (raw.dr.network = { fromSsm }));
+    const lines = networkLines(config);
+    expect(lines.slice(2)).toEqual([
+      '  dr.network (eu-central-1; drill verification): from SSM parameters /n/vpc (VPC), /n/subnets (subnets), /n/groups (security groups), /n/subnet-group (cache subnet group), resolved by CloudFormation in each account; the subnets need a NAT route to Secrets Manager',
+      '  dr.network: the security group(s) in /n/groups cannot be inspected at synth: each must admit itself on tcp 6379-6380 (drill clusters share it); check in each account: aws ssm get-parameter --region eu-central-1 --name /n/groups',
+    ]);
+    expect(lines.slice(2).join('\n')).not.toMatch(/sg-0|subnet-0/);
+  });
+});
+
+describe("selftest --canary's drill input", () => {
+  it('takes the ids of network, and says what to do with SSM parameter names instead', () => {
+    const at = new Date('2026-11-25T00:00:00Z');
+    expect(
+      selftestCanary(
+        drillsConfig((raw) => (raw.network.cacheSubnetGroupName = 'drills')),
+        at,
+        false,
+        'cache.t4g.micro',
+      ),
+    ).toMatchObject({
+      cacheSubnetGroupName: 'drills',
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    });
+    const fromSsm = drillsConfig((raw) => {
+      raw.network = { fromSsm: { vpcId: '/n/vpc', subnetIds: '/n/subnets', securityGroupIds: '/n/groups', subnetGroupName: '/n/subnet-group' } };
+      for (const plan of raw.plans) plan.probe = { enabled: false };
+    });
+    expect(selftestCanary(fromSsm, at, false, 'cache.t4g.micro')).toBe(
+      'needs ids in network, got SSM parameter names (network.fromSsm: /n/subnet-group, /n/groups), which the canary does not read: run selftest without --canary, or pass a config with network ids',
+    );
+  });
 });
 
 describe('network.secretsManagerEndpoint', () => {
@@ -82,8 +118,8 @@ describe('network.secretsManagerEndpoint', () => {
 
   it('creates a private-DNS Secrets Manager endpoint in the configured subnets of each region', () => {
     for (const [template, region, network] of [
-      [synth.primary, 'eu-west-1', config.network!],
-      [synth.dr, 'eu-central-1', config.dr.network!],
+      [synth.primary, 'eu-west-1', networkIds(config.network)!],
+      [synth.dr, 'eu-central-1', networkIds(config.dr.network)!],
     ] as const) {
       const endpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint'));
       expect(endpoints).toHaveLength(1);
@@ -108,7 +144,7 @@ describe('network.secretsManagerEndpoint', () => {
         IpProtocol: 'tcp',
         FromPort: 443,
         ToPort: 443,
-        SourceSecurityGroupId: config.network!.securityGroupIds[0],
+        SourceSecurityGroupId: networkIds(config.network)!.securityGroupIds[0],
       }),
     ]);
     // allowAllOutbound false: CDK writes a deny-all placeholder egress rule (no real destination).

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
+import { loadConfig, type RedisDrConfig, validateConfig } from '../../lib/config/index.js';
+import { loadOrgConfig } from '../../lib/config/org.js';
+import { memberConfig } from '../../lib/constructs/org/member-config.js';
+import { stackSetGroups } from '../../lib/constructs/org/stack-set-groups.js';
 import { synthesize, type Synthesized } from './synth.js';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { stateMachineDefinition as aslDefinition, type AslDefinition, type TemplateJson } from '../../lib/asl.js';
@@ -35,3 +38,28 @@ export function useDrillsSynth(): () => { synth: Synthesized; config: RedisDrCon
     return state;
   };
 }
+
+/** The example org config: its tiers drill, their network named as SSM parameters (drill.network.fromSsm). */
+export const ORG_EXAMPLE_CONFIG = join(__dirname, '..', '..', 'config', 'org-example.json');
+
+/**
+ * The deployment config a StackSet group of the example org deploys (lib/constructs/org/member-config.ts), the
+ * first group's: drills in the primary region with `network.fromSsm`. Synthesize it with `synthesize` (shared).
+ */
+export function memberDrillConfig(): RedisDrConfig {
+  const org = loadOrgConfig(ORG_EXAMPLE_CONFIG);
+  const group = stackSetGroups(org)[0]!;
+  const member = memberConfig(org, group.name, group.plans);
+  if (!member.ok) throw new Error(member.problems.join('\n'));
+  const checked = validateConfig(member.props);
+  if (!checked.ok) throw new Error(checked.problems.join('\n'));
+  return checked.config;
+}
+
+/** What CloudFormation resolves a member stack's network parameters to, in one stand-in account. */
+export const MEMBER_NETWORK_VALUES = {
+  NetworkVpcId: 'vpc-0a1b2c3d4e5f60718',
+  NetworkSubnetIds: ['subnet-0a1b2c3d4e5f60711', 'subnet-0a1b2c3d4e5f60712'],
+  NetworkSecurityGroupIds: ['sg-0a1b2c3d4e5f60713'],
+  NetworkCacheSubnetGroupName: 'acme-cache-subnets',
+} as const;

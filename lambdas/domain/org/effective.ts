@@ -62,14 +62,28 @@ export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string,
 }
 
 /**
- * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry yet, each `<tier> <setting> (from
- * <level>)`: restore drills (each account's network is not known to a template) and vault replication (no
- * org-config design yet for the vault's per-tier days and the member deployments' vault bucket and role names):
- * docs/org.md, "What the StackSets carry, and what not yet". Said at synth and by `org plan`, so a tier that asks
- * for them never reads as having them.
+ * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry, each `<tier> <setting> (from
+ * <level>)`: restore drills when the org config names no `drill.network` (each account's network is known to a
+ * template only as SSM parameters), and vault replication (no org-config design yet for the vault's per-tier days
+ * and the member deployments' vault bucket and role names): docs/org.md, "What the StackSets carry, and what not
+ * yet". Said at synth and by `org plan`, so a tier that asks for them never reads as having them.
  */
-export function notCarried(plans: EffectivePlans): string[] {
-  return plans.tiers.flatMap((t) =>
-    (['drill.enabled', 'vault.enabled'] as const).filter((k) => t.settings[k].value === true).map((k) => `${t.name} ${k} (from ${t.settings[k].source})`),
-  );
+export function notCarried(plans: EffectivePlans, drillsCarried: boolean): string[] {
+  const leaves = drillsCarried ? (['vault.enabled'] as const) : (['drill.enabled', 'vault.enabled'] as const);
+  return plans.tiers.flatMap((t) => leaves.filter((k) => t.settings[k].value === true).map((k) => `${t.name} ${k} (from ${t.settings[k].source})`));
+}
+
+/** The drill schedules a member stack can give a tier, longest interval first (EventBridge Scheduler crons, 04:00). */
+const DRILL_SCHEDULES = [
+  { days: 31, cron: 'cron(0 4 1 * ? *)', says: 'monthly (the 1st, 04:00)' },
+  { days: 7, cron: 'cron(0 4 ? * SUN *)', says: 'weekly (Sundays 04:00)' },
+  { days: 1, cron: 'cron(0 4 * * ? *)', says: 'daily (04:00)' },
+] as const;
+
+/**
+ * A tier's `drill.everyDays` as the member stacks' schedule: the longest of daily, weekly and monthly that is
+ * not longer than asked, so an account drills at least as often as its tier says (every 14 days: weekly).
+ */
+export function drillSchedule(everyDays: number): { readonly cron: string; readonly says: string } {
+  return DRILL_SCHEDULES.find((s) => s.days <= everyDays) ?? DRILL_SCHEDULES[DRILL_SCHEDULES.length - 1]!;
 }

@@ -2,7 +2,7 @@
  * `redis-dr org plan`'s text: an account's levels, the tier of an untagged
  * cache, and each tier's settings with the level each came from. Pure.
  */
-import { CACHE_TIER_TAG, notCarried } from './effective.js';
+import { CACHE_TIER_TAG, drillSchedule, notCarried } from './effective.js';
 import type { EffectivePlans } from './merge.js';
 import { TIER_LEAF_NAMES } from './tier-settings.js';
 
@@ -12,8 +12,18 @@ function aligned(rows: readonly string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
-/** The lines of an account's effective plans; `tiers` limits them to those named. */
-export function formatEffectivePlans(account: string, plans: EffectivePlans, tiers?: readonly string[]): string[] {
+/** Where the member stacks' drills run: the primary region's network, as the org config's SSM parameter names. */
+export interface MemberDrills {
+  readonly region: string;
+  /** The org config's `drill.network.fromSsm`. */
+  readonly fromSsm: { readonly vpcId: string; readonly subnetIds: string; readonly securityGroupIds: string; readonly subnetGroupName: string };
+}
+
+/**
+ * The lines of an account's effective plans; `tiers` limits them to those named. `drills`: the org config's drill
+ * network, without which the member stacks carry no drills.
+ */
+export function formatEffectivePlans(account: string, plans: EffectivePlans, tiers?: readonly string[], drills?: MemberDrills): string[] {
   const lines = [`account ${account}: ${plans.levels.join(' > ')}`];
   lines.push(
     plans.defaultTier
@@ -24,10 +34,18 @@ export function formatEffectivePlans(account: string, plans: EffectivePlans, tie
     lines.push('', `tier ${tier.name} (${CACHE_TIER_TAG}=${tier.name})`);
     const rows = [['setting', 'value', 'from'], ...TIER_LEAF_NAMES.map((leaf) => [leaf, String(tier.settings[leaf].value), tier.settings[leaf].source])];
     lines.push(...aligned(rows).map((l) => `  ${l}`));
-    const missing = notCarried({ ...plans, tiers: [tier] });
+    if (drills && tier.settings['drill.enabled'].value === true) {
+      const schedule = drillSchedule(Number(tier.settings['drill.everyDays'].value));
+      const n = drills.fromSsm;
+      lines.push(
+        `  drills: in ${drills.region} (primary), ${schedule.says} ${schedule.cron} for drill.everyDays ${tier.settings['drill.everyDays'].value}, ` +
+          `network from SSM parameters ${n.vpcId}, ${n.subnetIds}, ${n.securityGroupIds}, ${n.subnetGroupName} (from the org config's drill.network, read in this account)`,
+      );
+    }
+    const missing = notCarried({ ...plans, tiers: [tier] }, drills !== undefined);
     if (missing.length > 0)
       lines.push(
-        `  NOT CARRIED YET by the StackSets and the pipeline: ${missing.map((m) => m.slice(tier.name.length + 1)).join(', ')}: this account gets no restore drills and no vault replication from them (docs/org.md, "What the StackSets carry, and what not yet")`,
+        `  NOT CARRIED YET by the StackSets and the pipeline: ${missing.map((m) => m.slice(tier.name.length + 1)).join(', ')}: this account does not get ${missing.length > 1 ? 'them' : 'it'} from them (docs/org.md, "What the StackSets carry, and what not yet")`,
       );
   }
   return lines;

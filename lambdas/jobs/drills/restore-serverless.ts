@@ -19,7 +19,7 @@ import {
   type CreateServerlessCacheCommandInput,
   type ServerlessCache,
 } from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { networkIds, type RedisDrConfig } from '../../../lib/config/index.js';
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { newestAvailable } from '../../domain/points/choice.js';
@@ -160,7 +160,7 @@ export async function runServerlessRestore(config: RedisDrConfig, aws: OperatorC
   const source = where === 'primary' ? await describeCache(aws, region, o.target).catch(() => undefined) : undefined;
   const sourceUrl = source?.Endpoint?.Address ? `rediss://${source.Endpoint.Address}:${source.Endpoint.Port ?? 6379}` : undefined;
   const rdbCopies = dr?.rdbCopies ?? (await pointCopiesOrNone(config, aws, point.name, sourceUrl));
-  const network = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
+  const network = networkIds(where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined);
   const request = createServerlessRequest(point, {
     id,
     target: o.target,

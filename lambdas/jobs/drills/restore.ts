@@ -4,7 +4,7 @@ import {
   type CreateReplicationGroupCommandInput,
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
-import type { RedisDrConfig } from '../../../lib/config/index.js';
+import { networkIds, type RedisDrConfig } from '../../../lib/config/index.js';
 import { describeRestorableSnapshot } from '../../adapters/aws/drill-clusters.js';
 import { describeReplicationGroup, listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
@@ -129,13 +129,18 @@ export async function runRestore(config: RedisDrConfig, aws: OperatorClients, o:
   const id = checkNewId(o.newId);
   if (isServerlessTarget(config, o.target)) return runServerlessRestore(config, aws, o, id);
   const { region, where, from, vault } = restoreSource(config, o);
-  const network = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
+  // A network given as SSM parameter names has no ids here: the options give them.
+  const setting = where === 'primary' ? config.network : where === 'dr' ? config.dr.network : undefined;
+  const network = networkIds(setting);
   const subnetGroup = o.subnetGroup ?? network?.cacheSubnetGroupName;
   if (!subnetGroup) {
+    const field = where === 'primary' ? 'network' : 'dr.network';
     throw new UsageError(
       where === undefined
         ? `no subnet group for ${region} (the vault's region, neither the primary nor the DR region of this config): pass --subnet-group and --security-group-ids`
-        : `no subnet group for ${region}: pass --subnet-group, or set ${where === 'primary' ? 'network' : 'dr.network'}.cacheSubnetGroupName in the config`,
+        : setting && !network
+          ? `no subnet group for ${region}: ${field}.fromSsm names SSM parameters, which restore does not read: pass --subnet-group and --security-group-ids`
+          : `no subnet group for ${region}: pass --subnet-group, or set ${field}.cacheSubnetGroupName in the config`,
     );
   }
   if (o.authTokenSecret && o.userGroupIds?.length)

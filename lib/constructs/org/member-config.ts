@@ -4,10 +4,12 @@
  * plan per tier, selecting the caches tagged `redis-dr:tier=<tier>`, with the
  * tier's effective RPO, retention and export. Account-agnostic (no account
  * anywhere: the StackSet gives each instance its own), its alert topics
- * subscribed to the org config's `alerts`. Drills and the vault are not
- * carried yet (docs/org.md, "What the StackSets carry").
+ * subscribed to the org config's `alerts`. A tier's drills run in the
+ * primary region when the org config names `drill.network` (SSM parameter
+ * names, resolved in each account); the vault is not carried yet (docs/org.md,
+ * "What the StackSets carry").
  */
-import { CACHE_TIER_TAG } from '../../../lambdas/domain/org/effective.js';
+import { CACHE_TIER_TAG, drillSchedule } from '../../../lambdas/domain/org/effective.js';
 import type { EffectivePlans, EffectiveTier } from '../../../lambdas/domain/org/merge.js';
 import type { OrgConfig } from '../../config/org.js';
 import type { RedisDrProps } from '../../redis-dr.js';
@@ -58,6 +60,17 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
         minKeep: Number(s['retention.minKeep'].value),
       },
       export: { enabled: s['export.enabled'].value === true, minTier: s['export.minTier'].value as 'hourly' },
+      ...(org.drill && s['drill.enabled'].value === true
+        ? {
+            drill: {
+              enabled: true,
+              // Native snapshots in the primary region: the one network the org config names, and no export needed.
+              where: 'primary' as const,
+              schedule: { cron: drillSchedule(Number(s['drill.everyDays'].value)).cron },
+              rtoMinutes: Number(s['drill.rtoMinutes'].value),
+            },
+          }
+        : {}),
     });
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -67,6 +80,7 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
       name: memberDeploymentName(org.name, group),
       ...(org.example ? { example: true } : {}),
       primary: { region: org.regions.primary },
+      ...(org.drill && built.some((p) => p.drill?.enabled) ? { network: { fromSsm: { ...org.drill.network.fromSsm } } } : {}),
       dr: { region: org.regions.dr },
       // Every member account's topics page the organization's on-call: no per-account edit (docs/org.md).
       alerts: { emails: [...org.alerts.emails], httpsEndpoints: [...org.alerts.httpsEndpoints] },

@@ -11,6 +11,7 @@ import { elastiCacheArn, nagArnRef, nagElastiCacheArn, nagPseudoParameters } fro
 import { grantReadSecrets } from '../secret-keys.js';
 import type { JobFunction } from '../job-function.js';
 import { dependentActions } from '../../iam-actions.js';
+import { isTokenList } from '../network-parameters.js';
 
 /** ElastiCache's service name for the endpoints of serverless caches, as AWS's managed policies condition it. */
 export const SERVERLESS_VPCE_SERVICE = 'com.amazonaws.elasticache.serverless.*';
@@ -49,20 +50,48 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
       resources: [ec2('vpc-endpoint', '*')],
       conditions: { StringLike: { 'ec2:VpceServiceName': SERVERLESS_VPCE_SERVICE } },
     }),
-    new iam.PolicyStatement({
-      actions: ['ec2:CreateVpcEndpoint'],
-      resources: [
-        ec2('vpc', network.vpcId),
-        ...network.subnetIds.map((id) => ec2('subnet', id)),
-        ...network.securityGroupIds.map((id) => ec2('security-group', id)),
-      ],
-    }),
+    ...placementStatements(network, ec2),
     new iam.PolicyStatement({
       actions: ['ec2:CreateTags'],
       resources: [ec2('vpc-endpoint', '*')],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVpcEndpoint', 'aws:RequestTag/AmazonElastiCacheManaged': 'true' } },
     }),
     new iam.PolicyStatement({ actions: reads, resources: ['*'] }),
+  ];
+}
+
+/**
+ * CreateVpcEndpoint on the configured VPC, subnets and security groups: one
+ * ARN each when the ids are known at synth; from a deploy-time list
+ * (`network.fromSsm`, one token that no ARN can be formatted per id of), the
+ * VPC's ARN and `subnet/*` and `security-group/*` held by `ec2:Vpc` to that
+ * VPC. `IfExists`: the authorization reference gives `ec2:Vpc` to the subnet
+ * and security-group resource types but does not list it among
+ * CreateVpcEndpoint's keys, and a missing key must not fail every serverless
+ * drill; without it the VPC's own ARN is the fence (the call names one VPC,
+ * and EC2 takes only subnets and groups of that VPC). An IAM simulation holds
+ * both (test/lib/constructs/network-parameters.test.ts).
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ */
+function placementStatements(network: NetworkConfig, ec2: (resource: string, name: string) => string): iam.PolicyStatement[] {
+  if (!isTokenList(network.subnetIds) && !isTokenList(network.securityGroupIds))
+    return [
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateVpcEndpoint'],
+        resources: [
+          ec2('vpc', network.vpcId),
+          ...network.subnetIds.map((id) => ec2('subnet', id)),
+          ...network.securityGroupIds.map((id) => ec2('security-group', id)),
+        ],
+      }),
+    ];
+  return [
+    new iam.PolicyStatement({ actions: ['ec2:CreateVpcEndpoint'], resources: [ec2('vpc', network.vpcId)] }),
+    new iam.PolicyStatement({
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: [ec2('subnet', '*'), ec2('security-group', '*')],
+      conditions: { ArnEqualsIfExists: { 'ec2:Vpc': ec2('vpc', network.vpcId) } },
+    }),
   ];
 }
 
@@ -74,6 +103,14 @@ function acknowledgeServerlessEndpoints(role: iam.IRole): void {
     reason:
       "A serverless cache's VPC endpoint gets its id at creation: ec2:CreateVpcEndpoint only for ElastiCache's serverless endpoint service, ec2:CreateTags only on that create with AmazonElastiCacheManaged=true (as AmazonElastiCacheFullAccess grants them).",
   });
+  // Only with network.fromSsm (placementStatements): the ids are read at deploy time, in each account.
+  Validations.of(role).acknowledge(
+    ...['subnet', 'security-group'].map((resource) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
+      reason:
+        "The drill network's subnet and security group ids are SSM parameters CloudFormation resolves in each account (network.fromSsm), one list no ARN can be built per id of: ec2:CreateVpcEndpoint on them only where ec2:Vpc is the configured VPC (ArnEqualsIfExists), and the call itself only in that VPC (its ARN), whose subnets and groups alone EC2 accepts for the endpoint.",
+    })),
+  );
 }
 
 /** The RBAC user groups the plans' drill clusters join. */

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { useDrillsSynth } from '../../support/state-machine.js';
 import type { Synthesized } from '../../support/synth.js';
+import { networkIds } from '../../../lib/config/index.js';
 
 describe('SnapshotSchedule with a probing plan', () => {
   const current = useDrillsSynth();
@@ -18,7 +19,7 @@ describe('SnapshotSchedule with a probing plan', () => {
   it("runs the probe in the caches' VPC and keeps the snapshot function outside it, pointing at the probe", () => {
     const probe = fn(/write the canary key/);
     const snapshot = fn(/create scheduled, tagged manual snapshots/);
-    expect(probe.props.VpcConfig).toEqual({ SubnetIds: config.network!.subnetIds, SecurityGroupIds: config.network!.securityGroupIds });
+    expect(probe.props.VpcConfig).toEqual({ SubnetIds: networkIds(config.network)!.subnetIds, SecurityGroupIds: networkIds(config.network)!.securityGroupIds });
     expect(snapshot.props.VpcConfig).toBeUndefined();
     expect(snapshot.props.Environment.Variables.PROBE_FUNCTION_NAME).toEqual({ Ref: probe.id });
   });

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
@@ -9,6 +9,9 @@ import { notCarried } from '../../../lambdas/domain/org/effective.js';
 import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';
+import { controlTowerFindings } from '../../support/governance.js';
+import { DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
+import { MEMBER_NETWORK_VALUES } from '../../support/state-machine.js';
 
 /**
  * What the StackSets deploy into each member account (lib/org-app.ts): the
@@ -19,7 +22,7 @@ import { cfnLint } from '../../support/cfn-lint.js';
  * synth throws on a finding) and cfn-lint clean.
  */
 type Resource = { Type: string; Properties: Record<string, any> };
-type Member = { region: 'primary' | 'dr'; file: string; resources: Resource[] };
+type Member = { region: 'primary' | 'dr'; file: string; resources: Resource[]; parameters: Record<string, { Type: string; Default?: string }> };
 
 /** config/org-example.json with `edit`, validated. */
 function orgConfig(edit: (config: Record<string, any>) => void): OrgConfig {
@@ -44,20 +47,40 @@ function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
       .filter((a) => a.type === 'aws:cloudformation:stack')
       .map((a) => {
         const file = join(outdir, a.properties!.templateFile!);
-        const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, Resource> };
-        return { region: /-Dr\.template/.test(file) ? 'dr' : 'primary', file, resources: Object.values(template.Resources) } as Member;
+        const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, Resource>; Parameters?: Member['parameters'] };
+        // The parameters a deployment of the stack is given (the CDK's own BootstrapVersion is not one: this synthesizer adds none;
+        // ExampleConfig is the example's guard against a deploy).
+        const { ExampleConfig: _guard, ...parameters } = template.Parameters ?? {};
+        return { region: /-Dr\.template/.test(file) ? 'dr' : 'primary', file, resources: Object.values(template.Resources), parameters } as Member;
       });
   });
 }
 
+/** A template with every `Ref` to one of `values`' parameters replaced by its value, as CloudFormation resolves it. */
+function withParameterValues(value: unknown, values: Readonly<Record<string, unknown>>): unknown {
+  if (Array.isArray(value)) return value.map((v) => withParameterValues(v, values));
+  if (value === null || typeof value !== 'object') return value;
+  const ref = (value as { Ref?: unknown }).Ref;
+  if (typeof ref === 'string' && Object.keys(value).length === 1 && ref in values) return values[ref];
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withParameterValues(v, values)]));
+}
+
 const ofType = (m: Member, type: string) => m.resources.filter((r) => r.Type === type);
+/** A deployment's drill state machines: redis-dr-<name>-<region role>-drill. */
+const drillMachines = (m: Member) =>
+  ofType(m, 'AWS::StepFunctions::StateMachine')
+    .map((r) => r.Properties.StateMachineName as string)
+    .filter((n) => n.endsWith('-drill'));
 
 describe('the member stacks of the StackSets', () => {
   const on = synthOrg((c) => {
     c.alerts = { emails: ['oncall@example.com'], httpsEndpoints: ['https://events.pagerduty.example/redis-dr'] };
     c.configRule = { enabled: true, securityHub: true };
   });
-  const off = synthOrg(() => {});
+  // Without drill.network: no drills (the tiers still ask for them, and are named).
+  const off = synthOrg((c) => {
+    delete c.drill;
+  });
 
   it("subscribe both regions' alert topics of every group to the org config's on-call, and none without it", () => {
     for (const group of on) {
@@ -106,27 +129,73 @@ describe('the member stacks of the StackSets', () => {
     expect(read.every((r) => r.region === config.regions.primary)).toBe(true);
   });
 
-  it('carry no drill and no vault replication, and every tier that asks for one is named with where it came from', () => {
-    for (const m of on.flat()) {
-      // A deployment's drill state machines are redis-dr-<name>-<region role>-drill (the DR stack's verifier is another), its rules into a vault to-vault and reports-to-vault.
-      const machines = ofType(m, 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName as string);
-      if (m.region === 'dr') expect(machines, m.file).toContainEqual(expect.stringMatching(/-verify-rdb$/));
-      expect(
-        machines.filter((n) => n.endsWith('-drill')),
-        m.file,
-      ).toEqual([]);
+  it('carry the drills of tiers with drill.enabled in the primary region with drill.network, their network as SSM-typed stack parameters', () => {
+    const gold = on.find((g) => g.some((m) => m.region === 'primary' && drillMachines(m).length > 0))!;
+    for (const group of on) {
+      const primary = group.find((m) => m.region === 'primary')!;
+      const dr = group.find((m) => m.region === 'dr')!;
+      // Every group has a tier with drill.enabled (gold, at the root): one drill state machine, in the primary region only.
+      expect(drillMachines(primary), primary.file).toHaveLength(1);
+      expect(drillMachines(dr), dr.file).toEqual([]);
+      expect(primary.parameters, primary.file).toEqual({
+        NetworkVpcId: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>', Default: '/acme/network/vpc-id' }),
+        NetworkSubnetIds: expect.objectContaining({
+          Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>',
+          Default: '/acme/network/private-subnet-ids',
+        }),
+        NetworkSecurityGroupIds: expect.objectContaining({
+          Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::SecurityGroup::Id>>',
+          Default: '/acme/network/redis-dr-security-group-ids',
+        }),
+        NetworkCacheSubnetGroupName: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<String>', Default: '/acme/network/cache-subnet-group' }),
+      });
+      expect(dr.parameters, dr.file).toEqual({});
+      // The drill's verify function sits in the parameters' subnets and groups.
+      const inVpc = ofType(primary, 'AWS::Lambda::Function').filter((f) => f.Properties.VpcConfig);
+      expect(inVpc.map((f) => f.Properties.VpcConfig)).toEqual([
+        { SubnetIds: { Ref: 'NetworkSubnetIds' }, SecurityGroupIds: { Ref: 'NetworkSecurityGroupIds' } },
+      ]);
+      // The serverless endpoint's subnets and groups: any, only in the parameter's VPC.
+      const statements = ofType(primary, 'AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+      const byVpc = statements.filter((st) => st.Condition?.ArnEqualsIfExists?.['ec2:Vpc']);
+      expect(byVpc).toHaveLength(1);
+      expect(byVpc[0]!.Action).toBe('ec2:CreateVpcEndpoint');
+      expect(JSON.stringify(byVpc[0]!.Condition)).toContain('{"Ref":"NetworkVpcId"}');
+    }
+    expect(gold).toBeDefined();
+    // The tier's everyDays as a schedule: gold (every 7 days) weekly; silver (30 at the root) weekly too, never less often than asked.
+    const schedules = ofType(on[0]!.find((m) => m.region === 'primary')!, 'AWS::Scheduler::Schedule').filter((s) =>
+      /^DrillsStateMachine/.test(s.Properties.Target.Arn?.Ref ?? ''),
+    );
+    expect(schedules.map((s) => [JSON.parse(s.Properties.Target.Input).plan, s.Properties.ScheduleExpression])).toEqual([
+      ['gold', 'cron(0 4 ? * SUN *)'],
+      ['silver', 'cron(0 4 ? * SUN *)'],
+    ]);
+  });
+
+  it('carry no drill without drill.network and no vault replication, and every tier that asks for one is named with where it came from', () => {
+    for (const m of [...off.flat(), ...on.flat()]) {
       const rules = ofType(m, 'AWS::S3::Bucket').flatMap((r) => (r.Properties.ReplicationConfiguration?.Rules ?? []) as { Id: string }[]);
       expect(
         rules.filter((r) => r.Id.endsWith('to-vault')),
         m.file,
       ).toEqual([]);
     }
+    for (const m of off.flat()) {
+      // A deployment's drill state machines are redis-dr-<name>-<region role>-drill (the DR stack's verifier is another).
+      const machines = ofType(m, 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName as string);
+      if (m.region === 'dr') expect(machines, m.file).toContainEqual(expect.stringMatching(/-verify-rdb$/));
+      expect(drillMachines(m), m.file).toEqual([]);
+      expect(m.parameters, m.file).toEqual({});
+    }
     const asks = orgConfig((c) => {
       c.organizationalUnits[2].tiers = { silver: { drill: { enabled: false } } };
     });
-    const named = new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans)]));
-    expect(named.get('111111111111')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)', 'silver drill.enabled (from root)']);
-    expect(named.get('444444444444')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
+    const named = (drills: boolean) => new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans, drills)]));
+    expect(named(false).get('111111111111')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)', 'silver drill.enabled (from root)']);
+    expect(named(false).get('444444444444')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
+    // With drill.network the drills are carried: only the vault is named.
+    expect(named(true).get('111111111111')).toEqual(['gold vault.enabled (from root)']);
     // A tier that asks for neither: nothing to name.
     const none = orgConfig((c) => {
       for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {
@@ -136,8 +205,26 @@ describe('the member stacks of the StackSets', () => {
       for (const ou of c.organizationalUnits) delete ou.tiers;
       c.accounts = [];
     });
-    expect(stackSetGroups(none).flatMap((g) => notCarried(g.plans))).toEqual([]);
+    expect(stackSetGroups(none).flatMap((g) => notCarried(g.plans, false))).toEqual([]);
   });
+
+  it('with drills, fail no Control Tower control the single-account example does not (docs/deploying.md lists those)', () => {
+    // Checked as a stack instance is provisioned, where the proactive controls (CloudFormation hooks) run: with the network
+    // parameters resolved (cfn-guard's plugin fails on a VpcConfig whose SubnetIds is a Ref to a list parameter).
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-members-resolved-'));
+    const files = on[0]!.map((m) => {
+      const file = join(dir, basename(m.file));
+      writeFileSync(file, JSON.stringify(withParameterValues(JSON.parse(readFileSync(m.file, 'utf8')), MEMBER_NETWORK_VALUES)));
+      return file;
+    });
+    const findings = controlTowerFindings(files);
+    rmSync(dir, { recursive: true, force: true });
+    expect(
+      findings.some((f) => f.logicalId.startsWith('Drills')),
+      'the drill is checked',
+    ).toBe(true);
+    expect([...new Set(findings.map((f) => f.control))].filter((c) => !(DEFAULT_FAILING_CONTROLS as readonly string[]).includes(c))).toEqual([]);
+  }, 300_000);
 
   it('pass cfn-lint (a group: every group is the same stacks)', async () => {
     expect(await cfnLint(on[0]!.map((m) => m.file))).toEqual({ status: 0, output: '' });

@@ -69,11 +69,15 @@ describe('-c stacks=org-pipeline', () => {
     expect(r.stderr).toContain('  wave canary: 444444444444');
     expect(r.stderr).toContain('  wave prod: (no account listed: no stage)');
     expect(r.stderr).toContain('stack RedisDr-acme-Pipeline in 555555555555 (eu-west-1); cdk-nag: clean');
-    // The example's tiers ask for drills and a vault the member stacks do not carry yet: said, never implied.
-    expect(r.stderr).toMatch(/^the member stacks carry no restore drills and no vault replication yet \(docs\/org\.md/m);
+    // The example's tiers ask for a vault the member stacks do not carry yet: said, never implied; its drills are carried (drill.network).
     expect(r.stderr).toMatch(
-      /^ {2}NOT CARRIED YET, group ga7f3de \(accounts 444444444444\): gold drill\.enabled \(from root\), gold vault\.enabled \(from root\), silver drill\.enabled \(from root\)$/m,
+      /^restore drills in eu-west-1 \(primary\), their network read by CloudFormation in each member account from SSM parameters \/acme\/network\/vpc-id, .* \(drill\.network\)/m,
     );
+    expect(r.stderr).toMatch(
+      /^ {2}drills, group ga7f3de: gold weekly \(Sundays 04:00\) \(drill\.everyDays 7\), silver weekly \(Sundays 04:00\) \(drill\.everyDays 30\)$/m,
+    );
+    expect(r.stderr).toMatch(/^the member stacks do not carry these settings \(docs\/org\.md/m);
+    expect(r.stderr).toMatch(/^ {2}NOT CARRIED YET, group ga7f3de \(accounts 444444444444\): gold vault\.enabled \(from root\)$/m);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
     const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack');
     // The pipeline and CodePipeline's support stack for the DR region's deploy actions; no StackSet.

@@ -10,6 +10,7 @@ import { conditionOwnStatement, drillClusterArns, drillRequestTagConditions, dri
 import { DRILL_RETRY, SFN_ERRORS, retryProps } from '../retries.js';
 import type { Cleanup } from './cleanup.js';
 import type { DrillContext } from './context.js';
+import { idListParameter } from '../../network-parameters.js';
 
 /** Where a create goes on: `created` once the create was accepted, the cleanup's entries when it was not. */
 export interface CreateTargets extends Pick<Cleanup, 'notCreated' | 'mayExist'> {
@@ -70,7 +71,7 @@ export function createCluster(ctx: DrillContext, to: CreateTargets, suffix: stri
     'CacheNodeType.$': '$.drill.choice.nodeType',
     ...source,
     CacheSubnetGroupName: props.network.cacheSubnetGroupName,
-    SecurityGroupIds: props.network.securityGroupIds,
+    ...idListParameter('SecurityGroupIds', props.network.securityGroupIds),
     TransitEncryptionEnabled: true,
     AtRestEncryptionEnabled: true,
     SnapshotRetentionLimit: 0,
@@ -147,8 +148,8 @@ export function createServerlessCache(ctx: DrillContext, to: CreateTargets, suff
       'Engine.$': '$.drill.choice.engine',
       'MajorEngineVersion.$': '$.drill.choice.engineVersion',
       'SnapshotArnsToRestore.$': '$.drill.choice.snapshotArns',
-      SubnetIds: props.network.subnetIds,
-      SecurityGroupIds: props.network.securityGroupIds,
+      ...idListParameter('SubnetIds', props.network.subnetIds),
+      ...idListParameter('SecurityGroupIds', props.network.securityGroupIds),
       ...userGroup,
       Tags: drillTags(ctx),
     },

@@ -36,10 +36,22 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).toMatch(/^ {2}drill\.everyDays +14 +ou payments \(ou-ex12-paym0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}vault\.retentionDays +90 +root$/m);
     expect(r.stdout).toMatch(/^ {2}retention\.minKeep +3 +default$/m);
-    // gold asks for drills and a vault, which the member stacks do not carry yet: said under the tier, never implied.
+    // gold asks for drills, carried with the org config's drill.network: where, how often for its everyDays, and the parameters read.
     expect(r.stdout).toMatch(
-      /^ {2}vault\.retentionDays +90 +root\n {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\), vault\.enabled \(from root\): this account gets no restore drills/m,
+      /^ {2}vault\.retentionDays +90 +root\n {2}drills: in eu-west-1 \(primary\), weekly \(Sundays 04:00\) cron\(0 4 \? \* SUN \*\) for drill\.everyDays 7, network from SSM parameters \/acme\/network\/vpc-id, \/acme\/network\/private-subnet-ids, \/acme\/network\/redis-dr-security-group-ids, \/acme\/network\/cache-subnet-group \(from the org config's drill\.network, read in this account\)$/m,
     );
+    // and a vault, which the member stacks do not carry yet: said under the tier, never implied.
+    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: vault\.enabled \(from root\): this account does not get it from them/m);
+    expect(r.stdout).not.toMatch(/NOT CARRIED YET.*drill/);
+  });
+
+  it('without drill.network, names drill.enabled as not carried, and prints no drill line', async () => {
+    const r = await runInProcess(['org', 'plan', '-c', variant('no-drill-network', (c) => delete c.drill), '--account', '333333333333', '--tier', 'gold']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\), vault\.enabled \(from root\): this account does not get them/m,
+    );
+    expect(r.stdout).not.toMatch(/^ {2}drills: /m);
   });
 
   it('--tier prints that tier only; --json gives the same as data', async () => {
@@ -49,7 +61,16 @@ describe('redis-dr org plan', () => {
     expect(plans.tiers.map((t) => t.name)).toEqual(['gold']);
     expect(plans.defaultTier).toEqual({ value: 'bronze', source: 'root' });
     expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 240, source: 'root' });
-    expect((plans as unknown as { notCarried: string[] }).notCarried).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
+    expect((plans as unknown as { notCarried: string[] }).notCarried).toEqual(['gold vault.enabled (from root)']);
+    expect((plans as unknown as { drills: unknown }).drills).toEqual({
+      region: 'eu-west-1',
+      fromSsm: {
+        vpcId: '/acme/network/vpc-id',
+        subnetIds: '/acme/network/private-subnet-ids',
+        securityGroupIds: '/acme/network/redis-dr-security-group-ids',
+        subnetGroupName: '/acme/network/cache-subnet-group',
+      },
+    });
   });
 
   const refusals: [string, () => string[], RegExp][] = [

@@ -1,6 +1,9 @@
 import { CreateReplicationGroupCommand, DescribeReplicationGroupsCommand, ReplicationGroupNotFoundFault } from '@aws-sdk/client-elasticache';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkNewId, createRequest } from '../../../../cli/commands/restore/action.js';
 import { FakeClock } from '../../../support/fakes.js';
@@ -307,6 +310,48 @@ describe('restore usage errors (exit 2)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+  });
+
+  it('a network given as SSM parameter names (network.fromSsm): the subnet group and security groups from the options, asked for when missing', async () => {
+    const raw = JSON.parse(readFileSync(CONFIG, 'utf8')) as Record<string, any>;
+    raw.network = { fromSsm: { vpcId: '/n/vpc', subnetIds: '/n/subnets', securityGroupIds: '/n/groups', subnetGroupName: '/n/subnet-group' } };
+    for (const plan of raw.plans) plan.probe = { enabled: false };
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-restore-ssm-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ ...raw, $schema: undefined }));
+    try {
+      snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
+      aws.state.groups.set('sessions-prod', { statuses: ['available'], replicas: 0, clusterEnabled: false });
+      const asked = await runInProcess(['restore', '-c', file, '--target', 'sessions-prod', '--new-id', 'sessions-restored'], { clock });
+      expect(asked.code).toBe(2);
+      expect(asked.stderr).toContain(
+        'no subnet group for eu-west-1: network.fromSsm names SSM parameters, which restore does not read: pass --subnet-group and --security-group-ids',
+      );
+      expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
+      const given = await runInProcess(
+        [
+          'restore',
+          '-c',
+          file,
+          '--target',
+          'sessions-prod',
+          '--new-id',
+          'sessions-restored',
+          '--subnet-group',
+          'app-subnets',
+          '--security-group-ids',
+          'sg-0aaaaaaaaaaaaaaa1',
+        ],
+        { clock },
+      );
+      expect(given.code, given.stderr).toBe(0);
+      expect(aws.ec.commandCalls(CreateReplicationGroupCommand)[0]!.args[0].input).toMatchObject({
+        CacheSubnetGroupName: 'app-subnets',
+        SecurityGroupIds: ['sg-0aaaaaaaaaaaaaaa1'],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('checkNewId lowercases a valid id; createRequest keeps a one-shard source unsharded', () => {

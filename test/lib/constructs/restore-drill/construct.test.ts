@@ -18,6 +18,7 @@ import { dependentActions } from '../../../../lib/iam-actions.js';
 import { type Synthesized, synthesize } from '../../../support/synth.js';
 import { loadConfig, validateConfig } from '../../../../lib/config/index.js';
 import { DRILLS_CONFIG, stateMachineDefinition, useDrillsSynth } from '../../../support/state-machine.js';
+import { networkIds } from '../../../../lib/config/index.js';
 
 describe('RestoreDrill', () => {
   const current = useDrillsSynth();
@@ -260,7 +261,7 @@ describe('RestoreDrill', () => {
   it.each(['primary', 'dr'] as const)(
     "%s: serverless drills may create the cache's VPC endpoint as AmazonElastiCacheFullAccess scopes it, and nothing more in EC2",
     (which) => {
-      const network = which === 'primary' ? config.network! : config.dr.network!;
+      const network = which === 'primary' ? networkIds(config.network)! : networkIds(config.dr.network)!;
       const role = Object.entries(synth[which].findResources('AWS::IAM::Role')).find(
         ([id, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com') && !id.startsWith('CopiesVerify'),
       )![0];
@@ -300,8 +301,8 @@ describe('RestoreDrill', () => {
 
   it('places the verify function in the configured subnets and security groups of each region', () => {
     for (const [template, network] of [
-      [synth.primary, config.network!],
-      [synth.dr, config.dr.network!],
+      [synth.primary, networkIds(config.network)!],
+      [synth.dr, networkIds(config.dr.network)!],
     ] as const) {
       const verify = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
         /verify a restored drill cluster/.test(f.Properties.Description),

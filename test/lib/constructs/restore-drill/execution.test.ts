@@ -13,7 +13,8 @@ import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify.js'
 import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { DRILLS_CONFIG, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine.js';
+import { DEFAULT_STAND_INS, stateMachineDefinition as renderedDefinition, type TemplateJson } from '../../../../lib/asl.js';
+import { DRILLS_CONFIG, MEMBER_NETWORK_VALUES, memberDrillConfig, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine.js';
 import { synthesize } from '../../../support/synth.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -296,6 +297,8 @@ const CLUSTER = 'rdr-drill-sessions-prod-2611220400';
 describe('restore drill state machine, executed locally from the synthesized definition', () => {
   let definition: AslDefinition;
   let drDefinition: AslDefinition;
+  /** A StackSet member's (network.fromSsm), its network parameters resolved as CloudFormation would in one account. */
+  let memberDefinition: AslDefinition;
   let source: RedisServer;
   let scratch: string;
   let rdbFile: string;
@@ -307,6 +310,9 @@ describe('restore drill state machine, executed locally from the synthesized def
     definition = stateMachineDefinition(synth.primary);
     drDefinition = stateMachineDefinition(synth.dr);
     synth.cleanup();
+    const member = synthesize(memberDrillConfig());
+    memberDefinition = renderedDefinition(member.primary.toJSON() as TemplateJson, 'drill', { ...DEFAULT_STAND_INS, parameters: MEMBER_NETWORK_VALUES });
+    member.cleanup();
 
     // The "production" data: several types, expiries, a canary, two databases.
     source = await startRedisServer();
@@ -336,8 +342,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it.each(['primary', 'dr'])('%s: is a valid ASL definition (asl-validator)', (which) => {
-    const result = aslValidator(which === 'primary' ? definition : drDefinition, { checkArn: false, checkPaths: true });
+  it.each(['primary', 'dr', 'member'])('%s: is a valid ASL definition (asl-validator)', (which) => {
+    const result = aslValidator(which === 'primary' ? definition : which === 'dr' ? drDefinition : memberDefinition, { checkArn: false, checkPaths: true });
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
@@ -365,6 +371,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     select?: () => RecoveryPointChoice;
     fake?: (ec: LocalElastiCache) => void;
     dr?: boolean;
+    /** Another definition than the drills config's (a StackSet member's). */
+    definition?: AslDefinition;
     /** Storing the token secret fails. */
     secretFault?: boolean;
     /** The plan's RBAC user group and the secret of its user. */
@@ -389,7 +397,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     const metrics = new MemoryMetrics();
     const reports: { ok: boolean; summary: string }[] = [];
     const verifyInputs: unknown[] = [];
-    const machine = new StateMachine((options.dr ? drDefinition : definition) as never, { validationOptions: { checkArn: false } });
+    const machine = new StateMachine((options.definition ?? (options.dr ? drDefinition : definition)) as never, { validationOptions: { checkArn: false } });
     // Secrets Manager, answered locally: the drill token secret the state machine stores and deletes, which the verify step reads.
     secrets.reset();
     const secretStore = new Map<string, string>();
@@ -525,6 +533,18 @@ describe('restore drill state machine, executed locally from the synthesized def
     }
     return { outcome, ec, alerts, metrics, reports, verifyInputs, secretStore, secretCalls };
   }
+
+  it("a StackSet member's drill (network.fromSsm), its parameters resolved: restores into their subnet group and security groups, verifies, deletes, passes", async () => {
+    const r = await run({ definition: memberDefinition });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.created[0]).toMatchObject({
+      ReplicationGroupId: 'rdr-drill-sessions-prod-2611220400',
+      CacheSubnetGroupName: MEMBER_NETWORK_VALUES.NetworkCacheSubnetGroupName,
+      SecurityGroupIds: MEMBER_NETWORK_VALUES.NetworkSecurityGroupIds,
+    });
+    expect(r.ec.calls.at(-1)).toBe('delete rdr-drill-sessions-prod-2611220400');
+    expect(r.reports[0]!.summary).toMatch(/passed/);
+  });
 
   it('success: restores the snapshot, verifies it, deletes the cluster and reports a pass', async () => {
     const r = await run({});
@@ -808,6 +828,16 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.reports[0]!.summary).toContain(`Drill cache: ${SLS}, serverless valkey 8, from 1 object(s).`);
       expect(r.reports[0]!.summary).toContain(`Cleanup: drill user group ${SLS} deleted.`);
       expect(r.reports[0]!.summary).toContain(`Cleanup: drill user ${SLS} deleted.`);
+    });
+
+    it("a StackSet member's (network.fromSsm): the serverless cache gets the parameters' subnet and security group lists", async () => {
+      const r = await run({ definition: memberDefinition, select: () => serverless() });
+      expect(r.outcome).toBe('succeeded');
+      expect(r.ec.createdServerless[0]).toMatchObject({
+        SubnetIds: MEMBER_NETWORK_VALUES.NetworkSubnetIds,
+        SecurityGroupIds: MEMBER_NETWORK_VALUES.NetworkSecurityGroupIds,
+      });
+      expect(r.reports[0]!.summary).toMatch(/passed/);
     });
 
     it("the drill user is named default and holds the execution's token, tagged with the execution", async () => {
