@@ -13,7 +13,7 @@ import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
 import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settings.js';
 import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
-import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
+import { VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
@@ -259,7 +259,8 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       sid: 'ListCopies',
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
+      // And the verdict prefix: S3 answers a GetObject of a verdict not written yet with 404 only to a caller that may list.
+      conditions: { StringLike: { 's3:prefix': ['rdr-*', `${VERDICT_PREFIX[props.retention ? 'vault' : 'dr']}*`] } },
     }),
   );
   // The key index beside each verified copy (<copy>.keys, jobs/dr-copies/copy-key-index.ts), put and read back. The
@@ -286,21 +287,20 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       }),
     );
   }
-  if (props.retention) {
-    // The vault's verdicts are objects under a prefix only this role may write (and replication not at all:
-    // VaultBucket.reserveVerdicts), written then read back; tags on replicas may be the workload account's.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'VaultVerdicts',
-        actions: ['s3:PutObject', 's3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${VAULT_VERDICT_PREFIX}*`)],
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${VAULT_VERDICT_PREFIX}*]`,
-      reason: 'One verdict object per replica, named after the replica (whose key an export makes at run time), under the prefix reserved for verdicts.',
-    });
-  }
+  // The verdicts are objects under a prefix only this role may write (the DR bucket: guardDrCopies; the vault:
+  // VaultBucket.reserveVerdicts), written then read back; a verdict tag is anybody's who may tag the copy.
+  const verdictPrefix = VERDICT_PREFIX[props.retention ? 'vault' : 'dr'];
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: props.retention ? 'VaultVerdicts' : 'Verdicts',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: [props.bucket.arnForObjects(`${verdictPrefix}*`)],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${verdictPrefix}*]`,
+    reason: `One verdict object per ${props.what}, named after it (whose key an export makes at run time), under the prefix reserved for verdicts.`,
+  });
   grantAlertPublish(props.alerts, role);
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,

@@ -7,7 +7,14 @@
  * redis-server's RDB.
  */
 import { readFileSync } from 'node:fs';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, PutObjectLockConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectLockConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import {
@@ -78,6 +85,8 @@ beforeAll(async () => {
     }),
   );
   await moto.bucket(PLAIN);
+  // Versioned as every DR bucket is (a replication destination): a verdict object names the copy's version.
+  await s3.send(new PutBucketVersioningCommand({ Bucket: PLAIN, VersioningConfiguration: { Status: 'Enabled' } }));
   const server = await startRedisServer();
   const c = server.client();
   const pipe = c.pipeline();
