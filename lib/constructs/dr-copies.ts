@@ -13,7 +13,7 @@ import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
 import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settings.js';
 import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
-import { VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
+import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
@@ -260,7 +260,9 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
       // And the verdict prefix: S3 answers a GetObject of a verdict not written yet with 404 only to a caller that may list.
-      conditions: { StringLike: { 's3:prefix': ['rdr-*', `${VERDICT_PREFIX[props.retention ? 'vault' : 'dr']}*`] } },
+      conditions: {
+        StringLike: { 's3:prefix': ['rdr-*', ...(props.retention ? [VERDICT_PREFIX.vault] : [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX]).map((p) => `${p}*`)] },
+      },
     }),
   );
   // The key index beside each verified copy (<copy>.keys, jobs/dr-copies/copy-key-index.ts), put and read back. The
@@ -289,18 +291,21 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
   }
   // The verdicts are objects under a prefix only this role may write (the DR bucket: guardDrCopies; the vault:
   // VaultBucket.reserveVerdicts), written then read back; a verdict tag is anybody's who may tag the copy.
-  const verdictPrefix = VERDICT_PREFIX[props.retention ? 'vault' : 'dr'];
+  // The DR region also signs each verdict into the bucket's verdict chain (records under VERDICT_CHAIN_PREFIX).
+  const verdictPrefixes = props.retention ? [VERDICT_PREFIX.vault] : [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX];
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: props.retention ? 'VaultVerdicts' : 'Verdicts',
       actions: ['s3:PutObject', 's3:GetObject'],
-      resources: [props.bucket.arnForObjects(`${verdictPrefix}*`)],
+      resources: verdictPrefixes.map((p) => props.bucket.arnForObjects(`${p}*`)),
     }),
   );
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${verdictPrefix}*]`,
-    reason: `One verdict object per ${props.what}, named after it (whose key an export makes at run time), under the prefix reserved for verdicts.`,
-  });
+  Validations.of(role).acknowledge(
+    ...verdictPrefixes.map((p) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${p}*]`,
+      reason: `One verdict object per ${props.what}, named after it (whose key an export makes at run time), and the records of the verdict chain, under the prefixes reserved for verdicts.`,
+    })),
+  );
   grantAlertPublish(props.alerts, role);
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,

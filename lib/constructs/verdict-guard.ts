@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { nagArnRef } from './elasticache-arns.js';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
-import { VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
+import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
 
 /**
  * The DR verdict tags of a copy (`redis-dr:verified`, `redis-dr:rdb`). Only
@@ -91,7 +91,8 @@ export function guardDrCopies(bucket: s3.IBucket, verifier: iam.IRole): void {
       resources: [bucket.arnForObjects('rdr-*')],
     }),
   );
-  const verdicts = [bucket.arnForObjects(`${VERDICT_PREFIX.dr}*`)];
+  // The verdict objects and the chain of signed verdicts (docs/attest.md): the verifier's alone.
+  const verdicts = [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX].map((p) => bucket.arnForObjects(`${p}*`));
   bucket.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'OnlyTheVerifierWritesVerdicts',

@@ -47,7 +47,7 @@ export class DrStack extends Stack {
   public readonly report?: DrReport;
   /** The daily scrub of the DR bucket's copies (docs/scrub.md); only with the DR bucket. */
   public readonly scrub?: DrScrub;
-  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records; with the DR bucket. */
+  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records and the DR verifier's verdicts; with the DR bucket. */
   public readonly evidenceKey?: EvidenceKey;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
@@ -137,8 +137,10 @@ export class DrStack extends Stack {
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
       });
-      this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'DR region' });
+      this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'DR region', signs: 'scrub records and DR verdicts' });
       this.evidenceKey.grantSign(this.scrub.function);
+      // Each DR verdict is signed into the DR bucket's verdict chain (docs/attest.md).
+      this.evidenceKey.grantSign(this.copies.verifier);
     }
     watchAllFunctions(this, this.monitoring);
     // Last: the dashboard shows every alarm added above.

@@ -28,17 +28,37 @@ export const VERDICT_PREFIX: Readonly<Record<VerdictPlace, string>> = {
   vault: 'redis-dr-vault-verdicts/',
 };
 
-/** Every reserved verdict prefix (policies deny writes under each to all but the verifier). */
-export const VERDICT_PREFIXES: readonly string[] = Object.values(VERDICT_PREFIX);
+/**
+ * The DR bucket's chain of signed verdicts (docs/attest.md): each verdict the
+ * DR verifier gives, signed with the evidence key, as record `<seq>.json` of
+ * one linear chain (12 digits, so keys list in chain order).
+ */
+export const VERDICT_CHAIN_PREFIX = 'redis-dr-verdict-chain/';
+/** Where the chain's writers leave the newest `seq` they saw: a hint for the next listing, never evidence (no `.json`: not a record). */
+export const VERDICT_CHAIN_HEAD = `${VERDICT_CHAIN_PREFIX}head`;
+
+/** Every prefix only the verifier writes (the buckets' policies and the operator policy deny writes under each to all others). */
+export const VERDICT_PREFIXES: readonly string[] = [...Object.values(VERDICT_PREFIX), VERDICT_CHAIN_PREFIX];
 
 /** The key of the verdict object of the copy `copyKey`: `<prefix><copy key>.json`. */
 export function verdictObjectKey(place: VerdictPlace, copyKey: string): string {
   return `${VERDICT_PREFIX[place]}${copyKey}.json`;
 }
 
-/** Whether `key` is under a verdict prefix (a verdict, never a copy: listings of copies leave them out). */
+/** Whether `key` is under a verdict prefix (a verdict or a chain record, never a copy: listings of copies leave them out). */
 export function isVerdictObjectKey(key: string): boolean {
   return VERDICT_PREFIXES.some((p) => key.startsWith(p));
+}
+
+/** The key of the verdict chain's record `seq` (from 1). */
+export function chainRecordKey(seq: number): string {
+  return `${VERDICT_CHAIN_PREFIX}${String(seq).padStart(12, '0')}.json`;
+}
+
+/** The `seq` a chain record's key names; undefined for any other key (the hint, a stray object). */
+export function chainSeqOfKey(key: string): number | undefined {
+  const m = /^redis-dr-verdict-chain\/(\d{12})\.json$/.exec(key);
+  return m ? Number(m[1]) : undefined;
 }
 
 /**

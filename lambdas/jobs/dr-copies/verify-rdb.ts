@@ -18,6 +18,8 @@ import { TAGS } from '../../domain/plans/types.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/vault/vault-retention.js';
 import { type VerdictPlace, verdictNamesReplica, verdictObjectOf } from '../../domain/points/verdict-objects.js';
 import { readVerdictObject, replicaVersion, trustedCopyTags, writeVerdictObject } from '../../adapters/records/verdict-objects.js';
+import { appendToVerdictChain } from '../../adapters/records/verdict-chain.js';
+import type { AsyncSigner } from '../../domain/attest/chain.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
@@ -176,6 +178,13 @@ export interface VerifyDeps extends CopyReadDeps {
    * @default false (the DR bucket)
    */
   readonly vaultVerdicts?: boolean;
+  /**
+   * The deployment's evidence key (KMS, lambdas/adapters/aws/kms-signer.ts), in the DR region: each verdict is
+   * signed as the next record of the DR bucket's verdict chain (adapters/records/verdict-chain.ts) before it is
+   * written, and its verdict object is that signed record. A failed Sign fails the step: no verdict is stored unsigned.
+   * @default none (verdicts unsigned: the vault, and a DR stack without the key)
+   */
+  readonly signer?: AsyncSigner;
 }
 
 /**
@@ -548,8 +557,17 @@ async function storeVerdict(
     });
     return undefined;
   }
-  const written = await writeVerdictObject(deps.s3, bucket, placeOf(deps), verdictObjectOf(report, { key, ...verified }, new Date(deps.clock.now())));
-  deps.log.info('verdict object written and read back', { bucket, key, verdictObject: written, versionId: verified.versionId });
+  const verdict = verdictObjectOf(report, { key, ...verified }, new Date(deps.clock.now()));
+  // Signed into the chain first (where records are signed): the verdict object is the chain's record, byte for byte.
+  const chained = deps.signer ? await appendToVerdictChain(deps.s3, bucket, verdict, deps.signer, new Date(deps.clock.now())) : undefined;
+  const written = await writeVerdictObject(deps.s3, bucket, placeOf(deps), verdict, chained ? { body: chained.body } : {});
+  deps.log.info('verdict object written and read back', {
+    bucket,
+    key,
+    verdictObject: written,
+    versionId: verified.versionId,
+    ...(chained ? { chainRecord: chained.key, seq: chained.record.attestation.seq } : {}),
+  });
   return written;
 }
 

@@ -108,7 +108,9 @@ describe('DrCopies (DR region)', () => {
     const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(writes.map((s) => s.Sid)).toEqual(['WriteKeyIndexes', 'Verdicts']);
     expect(JSON.stringify(writes[0]!.Resource)).toContain('"/*.rdb.keys"');
+    // The verdict objects and the chain of signed verdicts.
     expect(JSON.stringify(writes[1]!.Resource)).toContain('"/redis-dr-verdicts/*"');
+    expect(JSON.stringify(writes[1]!.Resource)).toContain('"/redis-dr-verdict-chain/*"');
     expect(actions.sort()).toEqual(
       [
         's3:GetObject',
@@ -132,7 +134,9 @@ describe('DrCopies (DR region)', () => {
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const tag = statements.find((s) => s.Sid === 'TagCopies')!;
     expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
-    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*', 'redis-dr-verdicts/*'] } });
+    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({
+      StringLike: { 's3:prefix': ['rdr-*', 'redis-dr-verdicts/*', 'redis-dr-verdict-chain/*'] },
+    });
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
     // Wiring only in the environment: the settings travel in each invocation's payload, parsed by the verifier's schema.
     expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /THRESHOLD|RETENTION/.test(k))).toEqual([]);

@@ -28,6 +28,8 @@ import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
 import { serveVerdicts, type VerdictStore } from '../../../support/verdict-store.js';
+import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
+import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
 import { restoreEnvAfterFile } from '../../../support/env.js';
 
@@ -397,6 +399,33 @@ describe('verify-rdb handler', () => {
     const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
     expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
+  });
+
+  it("issue 58: signs the verdict with the evidence key into the DR bucket's verdict chain; the verdict object is that signed record", async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    const outcome = await runToEnd(event(), { ...deps, signer });
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', verdictObject: `redis-dr-verdicts/${KEY}.json` });
+    const chained = verdicts.bodies.get('redis-dr-verdict-chain/000000000001.json');
+    expect(chained).toBeDefined();
+    // The chain record and the verdict object are the same bytes: one signed record.
+    expect(verdicts.bodies.get(`redis-dr-verdicts/${KEY}.json`)).toBe(chained);
+    const record = JSON.parse(chained!) as { attestation: { seq: number; previous: null; deployment: string; keyId: string } };
+    expect(record.attestation).toMatchObject({ seq: 1, previous: null, deployment: `s3://${BUCKET}/`, keyId: signer.keyId });
+    // Put only where no record is (If-None-Match): two verdicts cannot take one place in the chain.
+    const put = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === 'redis-dr-verdict-chain/000000000001.json');
+    expect(put!.args[0].input.IfNoneMatch).toBe('*');
+  });
+
+  it('issue 58: a Sign that fails fails the step: no verdict object, no verdict tag (never a verdict unsigned where records are signed)', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const signer = { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
+    await expect(runToEnd(event(), { ...deps, signer })).rejects.toThrow(/kms:Sign/);
+    expect(verdicts.of(KEY)).toBeUndefined();
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
   it("leaves a vault drill's seed copy alone: not read, not tagged, not counted (it is deleted when its drill ends)", async () => {
