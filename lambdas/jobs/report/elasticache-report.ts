@@ -38,6 +38,7 @@ import { mapConcurrent, type RetryClock, throttleRetry, type ThrottleRetry } fro
 import { getObjectRetention, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
+import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { assessDrExport } from '../../domain/drills/select.js';
 import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js';
@@ -341,7 +342,9 @@ async function judgeCopy(
     if (retentions.every((r) => r?.mode === 'COMPLIANCE' && r.retainUntil))
       retainUntil = new Date(Math.min(...retentions.map((r) => r!.retainUntil!.getTime())));
   }
-  const state = verdict.usable ? 'ok' : verdict.problem === 'corrupt' ? 'corrupt' : 'pending';
+  // A verdict tag without the verifier's verdict object is not a pending verification: it is named (never ok).
+  const unproven = [...tags.values()].some((t) => t[TAGS.verified] === UNPROVEN_VERDICT);
+  const state = verdict.usable ? 'ok' : verdict.problem === 'corrupt' ? 'corrupt' : unproven ? 'unproven' : 'pending';
   return { key: exp.exportName, at, verdict: state, ...(retainUntil ? { retainUntil } : {}) };
 }
 
