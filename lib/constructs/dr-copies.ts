@@ -253,18 +253,19 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
     }),
   );
-  // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.
+  // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them; the verdict chain is listed for its head.
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListCopies',
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
-      // And the verdict prefix: S3 answers a GetObject of a verdict not written yet with 404 only to a caller that may list.
-      conditions: {
-        StringLike: { 's3:prefix': ['rdr-*', ...(props.retention ? [VERDICT_PREFIX.vault] : [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX]).map((p) => `${p}*`)] },
-      },
+      // Not held to a prefix: S3 answers a GetObject of an object that is not there (a verdict not written yet, the
+      // chain's next record) with 404 only to a caller that may list the bucket, and that check carries no s3:prefix
+      // for a condition to match; with it held to `rdr-*` every first verification would read AccessDenied.
+      // @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Permissions)
     }),
   );
+
   // The key index beside each verified copy (<copy>.keys, jobs/dr-copies/copy-key-index.ts), put and read back. The
   // DR bucket's default retention locks it as it locked the copy; the vault puts it under the replica's retention
   // (ReadReplicaRetention reads it, ExtendReplicaRetention below, conditioned, covers the indexes).

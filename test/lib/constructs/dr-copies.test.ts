@@ -128,15 +128,18 @@ describe('DrCopies (DR region)', () => {
     );
   });
 
-  it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies and its verdicts, and sends each invocation each plan its collapse threshold', () => {
+  it('lets the verifier write only redis-dr:* tag keys, list its bucket, and sends each invocation each plan its collapse threshold', () => {
     const statements = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const tag = statements.find((s) => s.Sid === 'TagCopies')!;
     expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
-    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({
-      StringLike: { 's3:prefix': ['rdr-*', 'redis-dr-verdicts/*', 'redis-dr-verdict-chain/*'] },
+    // Unconditioned: S3 answers a GetObject of a verdict not written yet with 404 only to a caller that may list the bucket.
+    expect(statements.find((s) => s.Sid === 'ListCopies')).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CopiesBucket/), 'Arn'] },
     });
+    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toBeUndefined();
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
     // Wiring only in the environment: the settings travel in each invocation's payload, parsed by the verifier's schema.
     expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /THRESHOLD|RETENTION/.test(k))).toEqual([]);
