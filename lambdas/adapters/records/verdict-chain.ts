@@ -111,8 +111,12 @@ export async function appendToVerdictChain(s3: S3Client, bucket: string, verdict
     try {
       await store.put(key, Buffer.from(body), { ifExists: 'fail', contentType: 'application/json' });
     } catch (err) {
-      if (err instanceof KeyExistsError) continue; // Another verdict took this place: sign again for the next.
+      // Another verdict took this place (412), or was taking it at the same instant (409 ConditionalRequestConflict,
+      // which S3 says to retry): sign again for the place after the head then.
+      // @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+      if (err instanceof KeyExistsError) continue;
       const cause = err instanceof PutError ? err.cause : err;
+      if (errorName(cause) === 'ConditionalRequestConflict') continue;
       throw new Error(`verdict chain record s3://${bucket}/${key} not stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     // The hint is a cache of where the head is: a failed or raced write only makes the next listing longer.

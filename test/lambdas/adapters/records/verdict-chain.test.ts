@@ -124,6 +124,40 @@ describe('the DR verdict chain', () => {
     expect((await verdictChainHead(moto.client, name))?.seq).toBe(3);
   }, 60_000);
 
+  it('a put S3 answers 409 ConditionalRequestConflict (another conditional write at the same instant) is tried again, not failed', async () => {
+    const name = await bucket();
+    const client = moto.newClient();
+    let conflicts = 0;
+    client.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (ctx.commandName === 'PutObjectCommand' && input.Key === chainRecordKey(1) && conflicts++ === 0)
+          throw Object.assign(new Error('A conflicting conditional operation is currently in progress'), {
+            name: 'ConditionalRequestConflict',
+            $metadata: { httpStatusCode: 409 },
+          });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const done = await appendToVerdictChain(client, name, verdictOf('rdr-app-20261125-0100-0001.rdb', 1), signer, new Date());
+    expect(conflicts).toBe(2);
+    expect(done.record.attestation.seq).toBe(1);
+    // Any other refusal fails the append, naming the record.
+    const denying = moto.newClient();
+    denying.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (ctx.commandName === 'PutObjectCommand')
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    await expect(appendToVerdictChain(denying, name, verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
+      /verdict chain record s3:\/\/.+\/redis-dr-verdict-chain\/000000000002\.json not stored: Access Denied/,
+    );
+  }, 60_000);
+
   it('a Sign that fails stores nothing (never an unsigned record where records are signed); a newest record that is not signed stops the chain', async () => {
     const name = await bucket();
     const refused: AsyncSigner = { keyId: signer.keyId, sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
