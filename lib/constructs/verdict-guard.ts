@@ -113,6 +113,18 @@ export function guardDrCopies(bucket: s3.IBucket, verifier: iam.IRole): void {
       resources: verdicts,
     }),
   );
+  // A record of the verdict chain is never replaced, by the verifier either: it is put only where none is (the
+  // conditional put the chain's append makes, docs/attest.md). The head hint (not a record) stays overwritable.
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'ChainRecordsAreNeverReplaced',
+      effect: iam.Effect.DENY,
+      principals: everyone,
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`${VERDICT_CHAIN_PREFIX}*.json`)],
+      conditions: { Null: { 's3:if-none-match': 'true' } },
+    }),
+  );
   for (const forgery of VERDICT_FORGERIES)
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -99,11 +99,17 @@ describe('the DR bucket guards its copies and their verdicts', () => {
     for (const action of REPLICATION_WRITES) expect(await evaluate([ADMIN], ask(verifier, action, {}, verdict), STAND_INS), action).toBe('ExplicitlyDenied');
     // The chain of signed verdicts (issue 58) is reserved alike: its records and the head hint.
     for (const record of ['redis-dr-verdict-chain/000000000001.json', 'redis-dr-verdict-chain/head'].map((k) => COPY.replace(/rdr-[^/]+$/, k))) {
-      expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, record), STAND_INS)).toBe('Allowed');
+      expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', { 's3:if-none-match': '*' }, record), STAND_INS)).toBe('Allowed');
       for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'])
         expect(await evaluate([ADMIN], ask(OPERATOR_ARN, action, {}, record), STAND_INS), `administrator ${action} ${record}`).toBe('ExplicitlyDenied');
       expect(await evaluate([ADMIN], ask(verifier, 's3:DeleteObjectVersion', {}, record), STAND_INS)).toBe('ExplicitlyDenied');
     }
+    // A chain record is put only where none is: without If-None-Match even the verifier is denied; the hint stays writable.
+    const record = COPY.replace(/rdr-[^/]+$/, 'redis-dr-verdict-chain/000000000007.json');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', { 's3:if-none-match': '*' }, record), STAND_INS)).toBe('Allowed');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, record), STAND_INS)).toBe('ExplicitlyDenied');
+    const hint = COPY.replace(/rdr-[^/]+$/, 'redis-dr-verdict-chain/head');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, hint), STAND_INS)).toBe('Allowed');
     // Negative: without the bucket's verdict statements, an administrator writes and deletes verdicts.
     const unguarded = {
       ...BUCKET_POLICY,
