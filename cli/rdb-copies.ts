@@ -22,6 +22,7 @@ export function shardsText(c: RdbCopy): string {
 
 /** `verified ok`, `VERIFIED CORRUPT`, `not verified`. */
 export function verificationText(c: RdbCopy): string {
+  if (c.verification === 'not-verified' && c.unproven) return 'NOT VERIFIED: verdict tag without verdict object';
   return c.verification === 'ok' ? 'verified ok' : c.verification === 'corrupt' ? 'VERIFIED CORRUPT' : 'not verified';
 }
 

@@ -82,7 +82,7 @@ import { drillSelectEventSchema, selectRecoveryPoint } from '../lambdas/jobs/dri
 import { runDrillVerify, VERIFY_TUNING } from '../lambdas/jobs/drills/drill-verify.js';
 import { runProbe } from '../lambdas/jobs/scheduled/probe.js';
 import { settingsDeps, verifyInvocationSchema, verifyStep } from '../lambdas/jobs/dr-copies/verify-rdb.js';
-import { readVaultVerdict } from '../lambdas/adapters/records/vault-verdicts.js';
+import { readVaultVerdict } from '../lambdas/adapters/records/verdict-objects.js';
 import { vaultVerdictKey } from '../lambdas/domain/vault/vault-verdict.js';
 import { SelftestRunner, StepFailedError } from '../lambdas/jobs/selftest/runner.js';
 import { alertPathStep, recordStep } from '../lambdas/jobs/selftest/shared-steps.js';

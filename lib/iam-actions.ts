@@ -109,7 +109,11 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
     'GetPublicKey',
     'the evidence key (lib/constructs/evidence-key.ts): its key id, SHA-256 of its public key, in every signed record',
   ),
-  'kms:Sign': same('kms', 'Sign', 'the evidence key: a scrub record, a scheduled report or a drill record signed into its chain (the key policy denies every other principal)'),
+  'kms:Sign': same(
+    'kms',
+    'Sign',
+    'the evidence key: a scrub record, a scheduled report or a drill record signed into its chain (the key policy denies every other principal)',
+  ),
   'lambda:Invoke': { actions: ['lambda:InvokeFunction'], why: 'the API is Invoke, the action InvokeFunction' },
   'tag:GetResources': same('tag', 'GetResources'),
   's3:AbortMultipartUpload': same('s3', 'AbortMultipartUpload'),

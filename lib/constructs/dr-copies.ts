@@ -13,7 +13,7 @@ import type { DrConfig, PlanConfig, VaultConfig } from '../config/index.js';
 import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settings.js';
 import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
-import { VAULT_VERDICT_PREFIX } from '../../lambdas/domain/vault/vault-verdict.js';
+import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
@@ -253,15 +253,19 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
     }),
   );
-  // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them.
+  // The tripwire lists a cache's copies (rdr-<target>-…) to sum and judge them; the verdict chain is listed for its head.
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListCopies',
       actions: ['s3:ListBucket'],
       resources: [props.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': ['rdr-*'] } },
+      // Not held to a prefix: S3 answers a GetObject of an object that is not there (a verdict not written yet, the
+      // chain's next record) with 404 only to a caller that may list the bucket, and that check carries no s3:prefix
+      // for a condition to match; with it held to `rdr-*` every first verification would read AccessDenied.
+      // @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Permissions)
     }),
   );
+
   // The key index beside each verified copy (<copy>.keys, jobs/dr-copies/copy-key-index.ts), put and read back. The
   // DR bucket's default retention locks it as it locked the copy; the vault puts it under the replica's retention
   // (ReadReplicaRetention reads it, ExtendReplicaRetention below, conditioned, covers the indexes).
@@ -286,21 +290,23 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
       }),
     );
   }
-  if (props.retention) {
-    // The vault's verdicts are objects under a prefix only this role may write (and replication not at all:
-    // VaultBucket.reserveVerdicts), written then read back; tags on replicas may be the workload account's.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'VaultVerdicts',
-        actions: ['s3:PutObject', 's3:GetObject'],
-        resources: [props.bucket.arnForObjects(`${VAULT_VERDICT_PREFIX}*`)],
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${VAULT_VERDICT_PREFIX}*]`,
-      reason: 'One verdict object per replica, named after the replica (whose key an export makes at run time), under the prefix reserved for verdicts.',
-    });
-  }
+  // The verdicts are objects under a prefix only this role may write (the DR bucket: guardDrCopies; the vault:
+  // VaultBucket.reserveVerdicts), written then read back; a verdict tag is anybody's who may tag the copy.
+  // The DR region also signs each verdict into the bucket's verdict chain (records under VERDICT_CHAIN_PREFIX).
+  const verdictPrefixes = props.retention ? [VERDICT_PREFIX.vault] : [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX];
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: props.retention ? 'VaultVerdicts' : 'Verdicts',
+      actions: ['s3:PutObject', 's3:GetObject'],
+      resources: verdictPrefixes.map((p) => props.bucket.arnForObjects(`${p}*`)),
+    }),
+  );
+  Validations.of(role).acknowledge(
+    ...verdictPrefixes.map((p) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${p}*]`,
+      reason: `One verdict object per ${props.what}, named after it (whose key an export makes at run time), and the records of the verdict chain, under the prefixes reserved for verdicts.`,
+    })),
+  );
   grantAlertPublish(props.alerts, role);
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb]`,

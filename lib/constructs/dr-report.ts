@@ -1,3 +1,4 @@
+import { grantVerdictReads } from './verdict-guard.js';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -92,6 +93,8 @@ export class DrReport extends Construct {
     );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
+    // The DR verifier's verdict objects, and each copy's version they name (issue 53 item 3).
+    grantVerdictReads(role, props.bucket, 'report');
     // An organization's vault: the copy under <account>/<region>/reports/ too (the prefix that replicates there).
     const org = config.vault?.organizationId !== undefined ? orgEvidencePrefixes(this, REPORTS_PREFIX) : undefined;
     role.addToPolicy(
@@ -110,7 +113,7 @@ export class DrReport extends Construct {
     Validations.of(role).acknowledge(
       {
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
-        reason: 'The report reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
+        reason: 'The report reads the tags (verdict, shard, created) of every copy in the DR bucket.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/${REPORTS_PREFIX}*]`,

@@ -1,3 +1,4 @@
+import { grantVerdictReads } from './verdict-guard.js';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -98,6 +99,8 @@ export class DrScrub extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({ sid: 'ReadCopies', actions: ['s3:GetObject', 's3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*.rdb')] }),
     );
+    // The verdict recorded on arrival is the DR verifier's object naming the copy's version (issue 53 item 3).
+    grantVerdictReads(role, props.bucket, 'scrub');
     const org = props.config.vault?.organizationId !== undefined ? orgEvidencePrefixes(this, SCRUB_RECORDS_PREFIX) : undefined;
     role.addToPolicy(
       new iam.PolicyStatement({

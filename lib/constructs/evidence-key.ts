@@ -13,6 +13,11 @@ export interface EvidenceKeyProps {
   readonly deployment: string;
   /** Where the key is (`dr`, `vault`): in its description. */
   readonly where: string;
+  /**
+   * What it signs, for its description.
+   * @default 'scrub records'
+   */
+  readonly signs?: string;
 }
 
 /** The key's alias, for `aws kms get-public-key --key-id` (docs/attest.md). */
@@ -39,7 +44,7 @@ export class EvidenceKey extends Construct {
   constructor(scope: Construct, id: string, props: EvidenceKeyProps) {
     super(scope, id);
     this.key = new kms.Key(this, 'Key', {
-      description: `redis-dr ${props.deployment} evidence signing (${props.where}, ${Stack.of(this).region}): signs scrub, drill and report records, checked offline by redis-dr attest`,
+      description: `redis-dr ${props.deployment} evidence signing (${props.where}, ${Stack.of(this).region}): signs ${props.signs ?? 'scrub records'}, checked offline by redis-dr attest`,
       keySpec: kms.KeySpec.ECC_NIST_P256,
       keyUsage: kms.KeyUsage.SIGN_VERIFY,
       alias: evidenceKeyAlias(props.deployment),

@@ -49,7 +49,7 @@ export class DrStack extends Stack {
   public readonly report?: DrReport;
   /** The daily scrub of the DR bucket's copies (docs/scrub.md); only with the DR bucket. */
   public readonly scrub?: DrScrub;
-  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records, the scheduled reports and the drills' records; with the DR bucket. */
+  /** The deployment's evidence key (docs/attest.md): signs the DR scrub's records, the DR verifier's verdicts, the scheduled reports and the drills' records; with the DR bucket. */
   public readonly evidenceKey?: EvidenceKey;
   /** The opt-in Secrets Manager endpoint of the DR VPC (`dr.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
@@ -141,7 +141,11 @@ export class DrStack extends Stack {
         logRetention: logRetentionOf(config.lambda.logRetentionDays),
         metricsNamespace: config.metricsNamespace,
       });
-      this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'DR region' });
+      this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', {
+        deployment: config.name,
+        where: 'DR region',
+        signs: 'scrub records, DR verdicts, scheduled reports and drill records',
+      });
       this.evidenceKey.grantSign(this.scrub.function);
       this.evidenceKey.grantSign(this.report.function);
       // The drills' records, both regions', in this bucket: this region's drill report by reference, the primary's by name.
@@ -152,6 +156,8 @@ export class DrStack extends Stack {
       }
       if (drillPlans(config.plans, 'primary').length > 0)
         this.evidenceKey.allowSigner(`arn:${this.partition}:iam::${this.account}:role/${drillReportRoleName(config.name, config.primary.region)}`);
+      // Each DR verdict is signed into the DR bucket's verdict chain (docs/attest.md).
+      this.evidenceKey.grantSign(this.copies.verifier);
     }
     watchAllFunctions(this, this.monitoring);
     // Last: the dashboard shows every alarm added above.

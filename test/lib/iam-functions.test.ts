@@ -364,11 +364,13 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
     }
   });
 
-  it('lets only the evidence writers sign with the evidence key (scrubs, the scheduled report, the drill reports of both regions): its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
+  it('lets only the evidence writers sign with the evidence key (scrubs, the DR verifier, the scheduled report, the drill reports of both regions): its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
     const signers = roles.filter((r) => resourcesFor(r, /^kms:Sign$/).length > 0);
-    // The DR scrub and report (DR stack of each config with exports), the vault scrub, the drill reports of both regions.
-    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub', 'report', 'drill-report']));
+    // The DR scrub, verifier and report (DR stack of each config with exports), the vault scrub, the drill reports of both regions.
+    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub', 'verify-rdb', 'report', 'drill-report']));
     expect(new Set(signers.filter((r) => r.handler === 'drill-report').map((r) => r.standIns.region)).size).toBe(2);
+    // The vault's verifier does not sign (its verdicts are not chained yet): only the DR stack's verify-rdb role.
+    expect(signers.filter((r) => r.handler === 'verify-rdb').every((r) => r.stack.endsWith(r.config.dr.region))).toBe(true);
     for (const signer of signers) {
       const key = roleNames(signer).signingKey!({});
       const request = { action: 'kms:Sign', resource: key.arn, context: key.context ?? {}, resourcePolicy: key.keyPolicy, principal: signer.arn };
@@ -390,7 +392,7 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       const adminArn = roleArn('KeyAdministrator', signer.standIns);
       expect(await evaluate(admin, { ...request, principal: adminArn }, signer.standIns)).toBe('ExplicitlyDenied');
       expect(await evaluate(admin, { ...request, action: 'kms:GetPublicKey', principal: adminArn }, signer.standIns)).toBe('Allowed');
-      const other = roles.find((r) => r.stack === signer.stack && r.standIns.account === signer.standIns.account && r.handler !== signer.handler);
+      const other = roles.find((r) => r.stack === signer.stack && r.standIns.account === signer.standIns.account && !signers.includes(r));
       if (other)
         expect(await evaluate([...other.policies, ...admin], { ...request, principal: other.arn }, other.standIns), other.handler).toBe('ExplicitlyDenied');
     }

@@ -30,7 +30,8 @@ import { loadConfig } from '../../lib/config/index.js';
 import { stackNames } from '../../lib/deployment.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
-import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
+import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_OBJECT_WRITES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
+import { chainRecordKey, VERDICT_CHAIN_HEAD, VERDICT_PREFIXES, verdictObjectKey } from '../../lambdas/domain/points/verdict-objects.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -304,10 +305,20 @@ const RECOVERY_OBJECTS = 'arn:aws:s3:::redis-dr-*/*';
  * on an object without one, `ok` over one that is not). On the export
  * bucket too: S3 replication carries a source's tag changes onto the
  * replicas. The DR bucket's own policy denies the same to every principal
- * but the verifier, and any write or delete of its `rdr-*` copies.
+ * but the verifier, and any write or delete of its `rdr-*` copies. And the
+ * verdict objects, which readers take a verdict from (IAM cannot tell a
+ * changed summary over an `ok` tag): no put, overwrite or delete under any
+ * verdict prefix (the Allows' `redis-dr-*` / `rdr-*` patterns would reach
+ * `<bucket>/redis-dr-verdicts/rdr-….json`: an ARN wildcard spans `/`).
  */
 function verdictGuards(): Record<string, unknown>[] {
   return [
+    {
+      Sid: 'NoVerdictObjectWrites',
+      Effect: 'Deny',
+      Action: [...VERDICT_OBJECT_WRITES],
+      Resource: VERDICT_PREFIXES.map((prefix) => `${RECOVERY_BUCKETS}/${prefix}*`),
+    },
     {
       Sid: 'NoObjectArrivesWithAVerdict',
       Effect: 'Deny',
@@ -605,6 +616,30 @@ describe('docs/iam/operator-policy.json', () => {
     const unguarded: PolicyDocument = { ...policy, Statement: policy.Statement.filter((st) => st.Effect !== 'Deny') };
     for (const [what, request] of forged.filter(([, r]) => r.action !== 's3:PutObjectVersionTagging'))
       expect(await evaluate([unguarded], request), what).toBe('Allowed');
+  });
+
+  it('puts, overwrites or deletes no verdict object, in the DR bucket or the vault, while the verifier role does (issue 53 item 3)', async () => {
+    const policy = simulatedPolicy();
+    const dr = 'redis-dr-prod-000000000000-eu-central-1';
+    const copyKey = 'rdr-sessions-prod-20261123-1000-0001.rdb';
+    const verdicts = [
+      `arn:aws:s3:::${dr}/${verdictObjectKey('dr', copyKey)}`,
+      `arn:aws:s3:::${dr}/${verdictObjectKey('dr', `111122223333/eu-west-1/${copyKey}`)}`,
+      `arn:aws:s3:::redis-dr-prod-vault-444455556666-eu-central-1/${verdictObjectKey('vault', copyKey)}`,
+      // The chain of signed verdicts (issue 58): a record, and the head hint.
+      `arn:aws:s3:::${dr}/${chainRecordKey(1)}`,
+      `arn:aws:s3:::${dr}/${VERDICT_CHAIN_HEAD}`,
+    ];
+    const writes = VERDICT_OBJECT_WRITES.flatMap((action) => verdicts.map((resource): IamRequest => ({ action, resource, context: {} })));
+    expect(writes.length).toBeGreaterThanOrEqual(5 * 6);
+    for (const w of writes) expect(await evaluate([policy], w), `${w.action} ${w.resource}`).toBe('ExplicitlyDenied');
+    // Reading them stays allowed (status, doctor, report, restore read the verdicts).
+    for (const resource of verdicts) expect(await evaluate([policy], { action: 's3:GetObject', resource, context: {} })).toBe('Allowed');
+    // The negative case: without the Deny, the export's dependent s3:PutObject and s3:DeleteObject on `redis-dr-*/rdr-*`
+    // reach a verdict object (the ARN wildcard spans the slash): the Deny is what stops them.
+    const unguarded: PolicyDocument = { ...policy, Statement: policy.Statement.filter((st) => st.Sid !== 'NoVerdictObjectWrites') };
+    for (const action of ['s3:PutObject', 's3:DeleteObject'])
+      expect(await evaluate([unguarded], { action, resource: verdicts[0]!, context: {} }), action).toBe('Allowed');
   });
 
   it('denies what the operator never needs: deleting a cache, a snapshot, an object, or reading another bucket', async () => {

@@ -26,6 +26,7 @@ export function formatVerifyCopy(r: VerifyCopyResult): string {
   const lines = (r.shards ?? [r]).flatMap((c) => [
     `s3://${c.bucket}/${c.key}: ${c.verdict ? `verdict ${c.verdict}` : 'no verdict'}${c.rdb ? ` (${c.rdb})` : ''}`,
     `execution ${c.executionArn}: ${c.status}${c.error ? ` (${c.error})` : ''}`,
+    ...(c.untrusted ? [c.untrusted] : []),
   ]);
   if (r.shards) lines.push(`${r.shards.filter((c) => c.ok).length} of ${r.shards.length} shards verified ok`);
   if (!r.ok) lines.push(r.verdict === 'corrupt' ? `Runbook: ${RUNBOOKS.corruption}` : `Runbook: ${RUNBOOKS.drCopies}`);

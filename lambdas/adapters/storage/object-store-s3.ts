@@ -112,10 +112,20 @@ export class S3ObjectStore implements ObjectStore {
         bytes = body.byteLength;
         commit?.();
         const digest = createHash('sha256').update(body).digest('base64');
-        // One request, one part, whatever its length: its checksum is of the whole object.
+        // One request, one part, whatever its length: its checksum is of the whole object. The algorithm named too:
+        // a bucket with a default Object Lock retention (the DR bucket) refuses a put without it or a Content-MD5.
         partDigests = [Buffer.from(digest, 'base64')];
         const put = await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: bytes, ChecksumSHA256: digest, ...conditional, ...headers }),
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: body,
+            ContentLength: bytes,
+            ChecksumAlgorithm: 'SHA256',
+            ChecksumSHA256: digest,
+            ...conditional,
+            ...headers,
+          }),
           { abortSignal: signal },
         );
         stored = put?.ETag;

@@ -35,6 +35,8 @@ export interface RdbCopy {
   /** Every shard is there and their tags agree. */
   readonly complete: boolean;
   readonly verification: CopyVerification;
+  /** Shards whose verdict tag has no verdict object (not trusted: `not-verified`); absent when none. */
+  readonly unproven?: readonly string[];
   /** What keeps the copy from the fast path (incomplete, corrupt); null when it can seed it. */
   readonly problem: string | null;
 }
@@ -102,6 +104,7 @@ export function describeCopy(
     missingShards: shards.missing,
     complete: shards.complete,
     verification: verification.state,
+    ...(verification.unproven.length > 0 ? { unproven: verification.unproven } : {}),
     problem,
   };
 }

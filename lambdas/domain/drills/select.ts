@@ -276,7 +276,14 @@ export function assessDrExport(
   }
   const verification = exportVerification(exp, tagsByKey);
   if (verification.state === 'corrupt') return no('corrupt', `${verification.corrupt.join(', ')} verified corrupt`);
-  if (verification.state === 'not-verified') return no('unverified', `${verification.unverified.join(', ')} not verified yet`);
+  if (verification.state === 'not-verified') {
+    const pending = verification.unverified.filter((k) => !verification.unproven.includes(k));
+    const said = [
+      ...(verification.unproven.length > 0 ? [`${verification.unproven.join(', ')} carry a verdict tag without a verdict object (not trusted)`] : []),
+      ...(pending.length > 0 ? [`${pending.join(', ')} not verified yet`] : []),
+    ];
+    return no('unverified', said.join('; '));
+  }
   const summaries = verification.summaries as readonly RdbSummary[];
   const engine = parseEngineTag(first[TAGS.engine]);
   if (!engine) return no('no-engine', `${exp.exportName} has no ${TAGS.engine} tag`);

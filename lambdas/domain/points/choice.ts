@@ -8,6 +8,7 @@
 import { parseExportObjectKey, parseShardTag } from './export-objects.js';
 import { parseSnapshotName } from '../plans/naming.js';
 import { parseRdbSummary, type RdbSummary } from './rdb-summary.js';
+import { UNPROVEN_VERDICT } from './verdict-objects.js';
 import { TAGS, type RecoveryPoint } from '../plans/types.js';
 
 /**
@@ -114,6 +115,8 @@ export interface ExportVerification {
   readonly corrupt: readonly string[];
   /** Keys without an `ok` verdict and a readable summary (and not corrupt). */
   readonly unverified: readonly string[];
+  /** Of those, the keys whose verdict tag has no verdict object (`unproven`: domain/points/verdict-objects.ts). */
+  readonly unproven: readonly string[];
   /** Each object's summary (shard order), `undefined` where not verified ok. */
   readonly summaries: readonly (RdbSummary | undefined)[];
 }
@@ -124,6 +127,7 @@ export function exportVerification(exp: DrExport, tagsByKey: ReadonlyMap<string,
   const corrupt = objects.filter((o) => o.tags[TAGS.verified] === 'corrupt' || parseRdbSummary(o.tags[TAGS.rdb])?.error).map((o) => o.key);
   const summaries = objects.map((o) => (o.tags[TAGS.verified] === 'ok' ? parseRdbSummary(o.tags[TAGS.rdb]) : undefined));
   const unverified = objects.filter((o, i) => summaries[i] === undefined && !corrupt.includes(o.key)).map((o) => o.key);
+  const unproven = objects.filter((o) => o.tags[TAGS.verified] === UNPROVEN_VERDICT).map((o) => o.key);
   const state = corrupt.length > 0 ? 'corrupt' : unverified.length > 0 || objects.length === 0 ? 'not-verified' : 'ok';
-  return { state, corrupt, unverified, summaries };
+  return { state, corrupt, unverified, unproven, summaries };
 }

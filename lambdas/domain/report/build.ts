@@ -94,7 +94,7 @@ export function copySummary(copies: readonly CopyFact[], since: Date, until: Dat
     const w = weeks.get(isoWeek(c.at));
     if (!w) continue;
     if (c.verdict === 'ok') w.verified++;
-    else if (c.verdict === 'corrupt' || c.verdict === 'unsupported') w.failed++;
+    else if (c.verdict === 'corrupt' || c.verdict === 'unsupported' || c.verdict === 'unproven') w.failed++;
   }
   const verified = copies.filter((c) => c.verdict === 'ok' && c.at <= until).sort((a, b) => b.at.getTime() - a.at.getTime());
   const count = (v: CopyFact['verdict']) => inPeriod.filter((c) => c.verdict === v).length;
@@ -103,6 +103,7 @@ export function copySummary(copies: readonly CopyFact[], since: Date, until: Dat
     verified: count('ok'),
     corrupt: count('corrupt'),
     unsupported: count('unsupported'),
+    unproven: count('unproven'),
     pending: count('pending'),
     ...(verified[0] ? { newestVerifiedAt: verified[0].at } : {}),
     verifiedPerWeek: [...weeks].map(([week, v]) => ({ week, ...v })),

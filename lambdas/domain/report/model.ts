@@ -18,7 +18,11 @@ export interface PointFact {
 export interface CopyFact {
   readonly key: string;
   readonly at: Date;
-  readonly verdict: 'ok' | 'corrupt' | 'unsupported' | 'pending';
+  /**
+   * `unproven`: a DR copy carries a verdict tag without the verifier's verdict object (not trusted, never `ok`:
+   * domain/points/verdict-objects.ts); `pending`: no verdict yet.
+   */
+  readonly verdict: 'ok' | 'corrupt' | 'unsupported' | 'unproven' | 'pending';
   /** The vault's COMPLIANCE retain-until, when the copy is locked. */
   readonly retainUntil?: Date;
 }
@@ -162,6 +166,8 @@ export interface CopySummary {
   readonly verified: number;
   readonly corrupt: number;
   readonly unsupported: number;
+  /** Copies whose verdict tag has no verdict object (counted failed in their week). */
+  readonly unproven: number;
   readonly pending: number;
   readonly newestVerifiedAt?: Date;
   /** Verified copies per ISO week (YYYY-Www), every week of the period listed. */

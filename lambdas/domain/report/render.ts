@@ -157,7 +157,7 @@ function cacheSection(c: CacheReport, index: number, report: DrReport): string {
   ] as const) {
     if (!s) continue;
     parts.push(
-      `<div class="panel"><h3>${where} copies</h3><p>${s.copies} copies in the period: ${s.verified} verified, ${s.corrupt} corrupt, ${s.unsupported} in a format not verified, ${s.pending} pending; newest verified ${esc(when(s.newestVerifiedAt) || 'none')}.` +
+      `<div class="panel"><h3>${where} copies</h3><p>${s.copies} copies in the period: ${s.verified} verified, ${s.corrupt} corrupt, ${s.unsupported} in a format not verified, ${s.unproven ? `${s.unproven} with a verdict tag but no verdict object (not trusted), ` : ''}${s.pending} pending; newest verified ${esc(when(s.newestVerifiedAt) || 'none')}.` +
         `${where === 'Vault' && c.vault ? ` ${c.vault.locked} locked (COMPLIANCE) past the report's end${c.vault.earliestRetainUntil ? `, the earliest until ${esc(when(c.vault.earliestRetainUntil))}` : ''}.` : ''}</p>`,
       s.copies === 0
         ? `<p class="no-data">No ${where === 'Vault' ? 'vault' : 'DR'} copy in this period.</p>`

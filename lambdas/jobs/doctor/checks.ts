@@ -35,7 +35,8 @@ import { schedulesOfGroup } from '../../adapters/aws/scheduler.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
 import { describeError, errorName, isNetworkFailure, isThrottling } from '../../adapters/aws/errors.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { drCopyTags } from '../../adapters/records/verdict-objects.js';
 import { listVersions, objectAndBucketOwners } from '../../adapters/aws/s3/versions.js';
 import { judgeExportOwner, judgeVaultExpiry, type VaultExpiryBound } from '../../domain/doctor/object-checks.js';
 import { couldNotCheck, type DoctorCheck, type DoctorSection, type LookFailure } from '../../domain/doctor/check.js';
@@ -402,7 +403,7 @@ async function targetChecks(
     const s3 = clients.s3(verifiedDr.region);
     const copy = await look({ ...base, subject: `${base.subject} DR copy ${verifiedDr.exportName}` }, 's3:ListBucket and s3:GetObjectTagging', async () => {
       const objects = await listObjects(s3, verifiedDr.bucket, `${verifiedDr.exportName}-`, wrap);
-      const tagged = await Promise.all(objects.map(async (o) => ({ ...o, tags: await getObjectTags(s3, verifiedDr.bucket, o.key, undefined, wrap) })));
+      const tagged = await Promise.all(objects.map(async (o) => ({ ...o, tags: await drCopyTags(s3, verifiedDr.bucket, o.key, { wrap }) })));
       return copyEvidence(verifiedDr.exportName, tagged);
     });
     if (copy.ok) found = { ...found, drCopy: { name: verifiedDr.exportName, evidence: copy.value } };

@@ -11,8 +11,9 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
-import { currentVaultVerdict } from '../../adapters/records/vault-verdicts.js';
-import { trustedVaultTags, VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
+import { currentVaultVerdict, drCopyTags } from '../../adapters/records/verdict-objects.js';
+import { isVerdictObjectKey } from '../../domain/points/verdict-objects.js';
+import { trustedVaultTags } from '../../domain/vault/vault-verdict.js';
 import { drExportsByTarget, type DrExport } from '../../domain/points/choice.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import {
@@ -48,7 +49,7 @@ export interface VaultReplicaReading {
 }
 
 /**
- * Reads a vault replica as adapters/records/vault-verdicts.ts's vaultReplicaTags
+ * Reads a vault replica as adapters/records/verdict-objects.ts's vaultReplicaTags
  * does (tags replicate from the workload account, so a `redis-dr:verified`
  * tag is never a verdict: only the verdict object naming the current version
  * is), keeping the reason there is no verdict for the operator.
@@ -61,14 +62,9 @@ export async function readVaultReplica(s3: S3Client, bucket: string, key: string
   return { tags: trustedVaultTags(tags, stored.verdict), ...(stored.verdict ? {} : { absent: stored.absent }) };
 }
 
-/** Whether `key` is a vault verdict object (never a copy: listings of the vault leave them out). */
-export function isVaultVerdictKey(key: string): boolean {
-  return key.startsWith(VAULT_VERDICT_PREFIX);
-}
-
 /** A bucket that may hold copies, read through caches (a freshness run's, when it read this bucket). */
 export class CopyBucket {
-  private readonly vaultReads = new Map<string, Promise<VaultReplicaReading>>();
+  private readonly verdictReads = new Map<string, Promise<VaultReplicaReading>>();
 
   /** `expectedOwner`: the vault account, for the vault bucket (S3 refuses a bucket of that name owned by anyone else). */
   constructor(
@@ -86,8 +82,8 @@ export class CopyBucket {
       if (prefix.startsWith(listed)) return listed === prefix ? keys : keys.then((all) => all.filter((k) => k.startsWith(prefix)));
     }
     const keys = listObjects(this.s3, this.bucket, prefix, undefined, this.expectedOwner).then(
-      // Verdict objects are the vault verifier's, never copies.
-      (objects) => objects.map((o) => o.key).filter((k) => !isVaultVerdictKey(k)),
+      // Verdict objects are the verifiers', never copies.
+      (objects) => objects.map((o) => o.key).filter((k) => !isVerdictObjectKey(k)),
       (err: unknown) => {
         // No plan exports, or the stack is not deployed in this region: no copies. A missing vault is a problem (../vault/vault-copies.ts).
         if (errorName(err) === 'NoSuchBucket' && this.where !== 'vault') return [];
@@ -105,15 +101,17 @@ export class CopyBucket {
   }
 
   /**
-   * An object's tags, read once. In the vault, the tags readers may trust
-   * ({@link readVaultReplica}): a verdict only from the verdict object naming
-   * the replica's current version, never from a replicated tag.
+   * An object's tags, read once. In the DR bucket and the vault, the tags
+   * readers may trust: a verdict only from the verdict object naming the
+   * copy's current version ({@link readVaultReplica}, drCopyTags: a DR
+   * verdict tag without one reads `unproven`). The primary region's export
+   * bucket has no verdicts.
    */
   tags(key: string): Promise<Record<string, string>> {
     if (this.where === 'vault') return this.vaultReplica(key).then((r) => r.tags);
     let tags = this.reads.objectTags.get(key);
     if (!tags) {
-      tags = getObjectTags(this.s3, this.bucket, key);
+      tags = this.where === 'dr' ? drCopyTags(this.s3, this.bucket, key) : getObjectTags(this.s3, this.bucket, key);
       this.reads.objectTags.set(key, tags);
     }
     return tags;
@@ -125,10 +123,10 @@ export class CopyBucket {
   }
 
   private vaultReplica(key: string): Promise<VaultReplicaReading> {
-    let read = this.vaultReads.get(key);
+    let read = this.verdictReads.get(key);
     if (!read) {
       read = readVaultReplica(this.s3, this.bucket, key, this.expectedOwner);
-      this.vaultReads.set(key, read);
+      this.verdictReads.set(key, read);
     }
     return read;
   }

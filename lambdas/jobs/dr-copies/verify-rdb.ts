@@ -16,8 +16,10 @@ import { verdictTags } from '../../domain/points/rdb-summary.js';
 import { rdbVerdict, type RdbReport, type RdbVerdict, type RdbVerifier } from '../../domain/rdb/verifier.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { retentionHolds, vaultRetentionFor, type VaultTierDays } from '../../domain/vault/vault-retention.js';
-import { vaultVerdictOf, verdictNamesReplica } from '../../domain/vault/vault-verdict.js';
-import { readVaultVerdict, replicaVersion, vaultReplicaTags, writeVaultVerdict } from '../../adapters/records/vault-verdicts.js';
+import { type VerdictPlace, verdictNamesReplica, verdictObjectOf } from '../../domain/points/verdict-objects.js';
+import { readVerdictObject, replicaVersion, trustedCopyTags, writeVerdictObject } from '../../adapters/records/verdict-objects.js';
+import { appendToVerdictChain } from '../../adapters/records/verdict-chain.js';
+import type { AsyncSigner } from '../../domain/attest/chain.js';
 import { corruptAlert, type PageOrigin, targetOfKey, unsupportedAlert } from './verify-rdb-pages.js';
 import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_BYTES } from '../../domain/dr-copies/verify-state.js';
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
@@ -54,11 +56,14 @@ import { CopyKeyIndex, type IndexedObject, writeCopyKeyIndex, writeCopyKeySegmen
  * tags but no verdict, and is verified again. Our own tagging also raises an
  * event; it finds the verdict present and does nothing.
  *
- * The vault (`deps.vaultVerdicts`): replication copies the workload
- * account's tags, forged verdicts included, so a verdict there is the object
- * `redis-dr-vault-verdicts/<key>.json` (domain/vault/vault-verdict.ts),
- * which only this verifier may write; a replica is "already verified" only
- * when that object names its version.
+ * The verdict that counts is an object, `redis-dr-verdicts/<key>.json` in
+ * the DR bucket and `redis-dr-vault-verdicts/<key>.json` in the vault
+ * (domain/points/verdict-objects.ts), which only this verifier may write: in
+ * the vault replication copies the workload account's tags, forged verdicts
+ * included, and in the DR bucket whoever may tag a copy (the operator's
+ * `retention release`) can put a different summary over an `ok` verdict. A
+ * copy is "already verified" only when that object names its version; the
+ * tags are written after it, for people.
  */
 
 export {
@@ -143,7 +148,7 @@ export interface VerifyOutcome {
   /** The vault: the replica's COMPLIANCE retention, read back (when this invocation ensured it). */
   readonly retention?: RetentionOutcome;
   /**
-   * The vault: the key of the verdict object written and read back; absent when the version verified was no
+   * The key of the verdict object written and read back; absent when the version verified was no
    * longer the current one (the newer version's own event verifies it).
    */
   readonly verdictObject?: string;
@@ -166,14 +171,20 @@ export interface VerifyDeps extends CopyReadDeps {
    */
   readonly retention?: VaultTierDays;
   /**
-   * The vault: the verdict is kept as an object under the reserved prefix
-   * (domain/vault/vault-verdict.ts), written and read back here, and a
-   * replica counts as verified only when that object names its version. Tags
-   * on replicas are never taken as verdicts: S3 replication copies them
-   * from the workload account. (Verdict tags are still written, for people.)
-   * @default false (DR copies: the verdict is the tags)
+   * The vault: verdict objects under the vault's prefix, and the replica's
+   * tags never taken as verdicts (S3 replication copies them from the
+   * workload account). Otherwise the DR bucket's prefix: a verdict tag
+   * without its object is verified again.
+   * @default false (the DR bucket)
    */
   readonly vaultVerdicts?: boolean;
+  /**
+   * The deployment's evidence key (KMS, lambdas/adapters/aws/kms-signer.ts), in the DR region: each verdict is
+   * signed as the next record of the DR bucket's verdict chain (adapters/records/verdict-chain.ts) before it is
+   * written, and its verdict object is that signed record. A failed Sign fails the step: no verdict is stored unsigned.
+   * @default none (verdicts unsigned: the vault, and a DR stack without the key)
+   */
+  readonly signer?: AsyncSigner;
 }
 
 /**
@@ -424,9 +435,9 @@ async function recordVerdict(
   // the verifier cannot judge pages apart, as what it is: redis-dr is behind the engine, the copy is not damaged.
   if (verdict === 'corrupt') await deps.alert(corruptAlert(bucket, key, versionId, target, current, report, deps.where));
   if (verdict === 'unsupported') await deps.alert(unsupportedAlert(bucket, key, versionId, target, current, report, deps.where));
-  // The vault: the verdict that counts is the object, written and read back before the tags, so the tag event
-  // our own tagging raises finds it and does nothing (a retry before it verifies again).
-  const verdictObject = deps.vaultVerdicts ? await storeVaultVerdict(bucket, key, identity, report, deps) : undefined;
+  // The verdict that counts is the object, written and read back before the tags, so the tag event our own
+  // tagging raises finds it and does nothing (a retry before it verifies again).
+  const verdictObject = await storeVerdict(bucket, key, identity, report, deps);
   // The verdict goes on the version that was read. Tags re-read just before writing: a replicated tag change may have landed meanwhile.
   await addObjectTags(deps.s3, bucket, key, verdictTags(report), { versionId: identity.versionId ?? versionId });
 
@@ -510,11 +521,17 @@ function stepFailed(at: Invocation, err: unknown, deps: VerifyDeps): VerifyStepR
   deps.log.error('verification could not finish this step; the state machine retries it from the last checkpoint', { ...base, error: describeError(err) });
   throw err;
 }
+/** Whose verdict objects: the vault's or the DR bucket's. */
+function placeOf(deps: VerifyDeps): VerdictPlace {
+  return deps.vaultVerdicts ? 'vault' : 'dr';
+}
+
 /**
- * The verdict already given to this version, if any. DR copies: the verdict
- * tag. The vault: the verdict object, only when it names this version (id
- * and ETag); a verdict tag there may have come by replication from the
- * workload account and is never taken (logged, and verified over).
+ * The verdict already given to this version, if any: the verdict object,
+ * only when it names this version (id and ETag). A verdict tag without one
+ * is never taken (logged, and verified over): in the vault it may have come
+ * by replication from the workload account, in the DR bucket from whoever
+ * tagged the copy (or from a verifier before verdicts were objects).
  */
 async function verdictFound(
   bucket: string,
@@ -523,11 +540,10 @@ async function verdictFound(
   tags: Readonly<Record<string, string>>,
   deps: VerifyDeps,
 ): Promise<string | undefined> {
-  if (!deps.vaultVerdicts) return tags[TAGS.verified];
-  const [version, stored] = await Promise.all([replicaVersion(deps.s3, bucket, key, { versionId }), readVaultVerdict(deps.s3, bucket, key)]);
+  const [version, stored] = await Promise.all([replicaVersion(deps.s3, bucket, key, { versionId }), readVerdictObject(deps.s3, bucket, placeOf(deps), key)]);
   if (stored.verdict && verdictNamesReplica(stored.verdict, version)) return stored.verdict.verdict;
   if (stored.verdict) {
-    deps.log.info('the verdict object is about another version of the replica: verifying this one', {
+    deps.log.info('the verdict object is about another version of the copy: verifying this one', {
       bucket,
       key,
       verdictOf: stored.verdict.replica,
@@ -535,21 +551,22 @@ async function verdictFound(
     });
   }
   if (tags[TAGS.verified]) {
-    deps.log.warn('replica carries a verdict tag the vault did not write (replicated from the workload account?): not trusted, verifying', {
-      bucket,
-      key,
-      tag: tags[TAGS.verified],
-    });
+    deps.log.warn(
+      deps.vaultVerdicts
+        ? 'replica carries a verdict tag the vault did not write (replicated from the workload account?): not trusted, verifying'
+        : 'copy carries a verdict tag without a verdict object naming its version: not trusted, verifying',
+      { bucket, key, tag: tags[TAGS.verified] },
+    );
   }
   return undefined;
 }
 
 /**
- * The vault: writes the verdict object of the version verified and reads it
- * back; nothing when that version is no longer the current one (a verdict
- * names the replica readers see: the newer version's own event verifies it).
+ * Writes the verdict object of the version verified and reads it back;
+ * nothing when that version is no longer the current one (a verdict names
+ * the copy readers see: the newer version's own event verifies it).
  */
-async function storeVaultVerdict(
+async function storeVerdict(
   bucket: string,
   key: string,
   verified: { readonly size: number; readonly etag?: string; readonly versionId?: string },
@@ -558,7 +575,7 @@ async function storeVaultVerdict(
 ): Promise<string | undefined> {
   const now = await replicaVersion(deps.s3, bucket, key);
   if (now.versionId !== verified.versionId || now.etag !== verified.etag) {
-    deps.log.warn('a newer version of the replica landed during its verification: no verdict object for the older one', {
+    deps.log.warn('a newer version of the copy landed during its verification: no verdict object for the older one', {
       bucket,
       key,
       verified,
@@ -566,14 +583,23 @@ async function storeVaultVerdict(
     });
     return undefined;
   }
-  const written = await writeVaultVerdict(deps.s3, bucket, vaultVerdictOf(report, { key, ...verified }, new Date(deps.clock.now())));
-  deps.log.info('vault verdict object written and read back', { bucket, key, verdictObject: written, versionId: verified.versionId });
+  const verdict = verdictObjectOf(report, { key, ...verified }, new Date(deps.clock.now()));
+  // Signed into the chain first (where records are signed): the verdict object is the chain's record, byte for byte.
+  const chained = deps.signer ? await appendToVerdictChain(deps.s3, bucket, verdict, deps.signer, new Date(deps.clock.now())) : undefined;
+  const written = await writeVerdictObject(deps.s3, bucket, placeOf(deps), verdict, chained ? { body: chained.body } : {});
+  deps.log.info('verdict object written and read back', {
+    bucket,
+    key,
+    verdictObject: written,
+    versionId: verified.versionId,
+    ...(chained ? { chainRecord: chained.key, seq: chained.record.attestation.seq } : {}),
+  });
   return written;
 }
 
-/** A copy's tags for the keyspace-collapse tripwire: the vault's with the verdict object's in place of any verdict tag. */
+/** A copy's tags for the keyspace-collapse tripwire: the verdict object's in place of any verdict tag. */
 function copyTags(bucket: string, key: string, deps: VerifyDeps): Promise<Record<string, string>> {
-  return deps.vaultVerdicts ? vaultReplicaTags(deps.s3, bucket, key) : getObjectTags(deps.s3, bucket, key);
+  return trustedCopyTags(deps.s3, bucket, key, placeOf(deps));
 }
 
 /**

@@ -4,9 +4,9 @@ import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
-import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { getObjectRetention, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { currentVaultVerdict, vaultReplicaTags } from '../../adapters/records/vault-verdicts.js';
+import { currentVaultVerdict, trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import {
@@ -288,12 +288,7 @@ async function newestUsableExport(step: Step, bucket: string, target: string, ex
       exp.objects,
       deps.concurrency,
       async (o) =>
-        [
-          o.key,
-          vault
-            ? await vaultReplicaTags(deps.s3, bucket, o.key, { wrap: retry, expectedOwner: vault })
-            : await getObjectTags(deps.s3, bucket, o.key, undefined, retry),
-        ] as const,
+        [o.key, await trustedCopyTags(deps.s3, bucket, o.key, vault ? 'vault' : 'dr', { wrap: retry, ...(vault ? { expectedOwner: vault } : {}) })] as const,
     );
     const verdict = assessDrExport(exp, new Map(tags), { plan: input.plan, minTier: input.minTier });
     if (verdict.usable) return verdict.choice;

@@ -6,17 +6,18 @@
 import type { CreateReplicationGroupCommandInput, CreateServerlessCacheCommandInput } from '@aws-sdk/client-elasticache';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
-import { getObjectTags, listObjects, parseS3Url } from '../../adapters/aws/s3/objects.js';
+import { listObjects, parseS3Url } from '../../adapters/aws/s3/objects.js';
 import type { DrillKind, RecoveryPointChoice } from '../../domain/drills/drill.js';
 import { assessDrExport, drChoice } from '../../domain/drills/select.js';
 import { drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
-import { VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
 import { describeCopy, type RdbCopy } from '../../domain/dr-copies/rdb-copies.js';
 import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
 import { TAGS } from '../../domain/plans/types.js';
 import type { OperatorClients } from '../kernel/clients.js';
-import { copiesOfPoint, copyBuckets, anyPlanExports, isVaultVerdictKey, readVaultReplica, type PointCopiesReport } from '../dr-copies/copy-listing.js';
+import { copiesOfPoint, copyBuckets, anyPlanExports, readVaultReplica, type PointCopiesReport } from '../dr-copies/copy-listing.js';
+import { readDrCopy } from '../../adapters/records/verdict-objects.js';
+import { isVerdictObjectKey } from '../../domain/points/verdict-objects.js';
 import { connectionProblem } from '../kernel/connection-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { vaultBucketName, vaultProblem } from '../vault/vault-copies.js';
@@ -179,7 +180,7 @@ async function chooseCopy(
   const sizes = new Map<string, number>();
   if (from === 'latest') {
     bucket = vault ? vaultBucketName(config)! : recoveryBucketName(config.name, await aws.account(), region);
-    const listed = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`, undefined, owner)).filter((o) => !isVaultVerdictKey(o.key));
+    const listed = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
@@ -191,12 +192,12 @@ async function chooseCopy(
     const url = parseS3Url(from);
     if (!url) throw new UsageError(`--from ${from}: write an S3 copy as s3://<bucket>/<export name> (or the key of one of its .rdb objects)`);
     bucket = url.bucket;
-    if (isVaultVerdictKey(url.key))
+    if (isVerdictObjectKey(url.key))
       throw new UsageError(
-        `--from ${from}: ${VAULT_VERDICT_PREFIX} holds the vault verifier's verdicts, not copies: pass s3://${bucket}/<export name>, or --from vault`,
+        `--from ${from}: ${url.key.split('/')[0]}/ holds the verifiers' verdicts, not copies: pass s3://${bucket}/<export name>, or --from vault`,
       );
     const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
-    const listed = (await listObjects(s3, bucket, exportName, undefined, owner)).filter((o) => !isVaultVerdictKey(o.key));
+    const listed = (await listObjects(s3, bucket, exportName, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
     exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
@@ -204,11 +205,14 @@ async function chooseCopy(
   }
   const problems: string[] = [];
   for (const exp of exports) {
-    // In the vault, a verdict only from the verdict object naming the replica's current version: its tags replicate from the workload account.
+    // A verdict only from the verdict object naming the copy's current version: in the vault its tags replicate from the
+    // workload account; in the DR bucket a verdict tag without its object is `unproven`, and says so.
     const reads = await Promise.all(
-      exp.objects.map(
-        async (o) => [o.key, vault ? await readVaultReplica(s3, bucket, o.key, owner) : { tags: await getObjectTags(s3, bucket, o.key) }] as const,
-      ),
+      exp.objects.map(async (o) => {
+        if (vault) return [o.key, await readVaultReplica(s3, bucket, o.key, owner)] as const;
+        const r = await readDrCopy(s3, bucket, o.key);
+        return [o.key, { tags: r.tags, ...(r.untrusted ? { absent: r.untrusted } : {}) }] as const;
+      }),
     );
     const tags = new Map(reads.map(([key, r]) => [key, r.tags]));
     // The copy's own plan: a restore may use any plan's copies.

@@ -8,7 +8,8 @@
  * verdict on each copy.
  */
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
-import { listObjects, getObjectTags } from '../../adapters/aws/s3/objects.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { drCopyTags } from '../../adapters/records/verdict-objects.js';
 import { objectReplicationStatus } from '../../adapters/aws/s3/bucket.js';
 import { exportObjectKey } from '../../domain/points/export-objects.js';
 import { exportAttempts, isCompleteShardSet } from '../../domain/dr-copies/export-plan.js';
@@ -18,6 +19,7 @@ import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { ExportRunFailedError, runExportPlan, type ExportRunReport } from '../dr-copies/export.js';
 import { type OperatorAws, pollUntil, type WaitOptions } from '../kernel/operator.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';
+import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 
 /** What to export. */
 export interface ExportNowInput {
@@ -138,7 +140,8 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
       };
     }
     const tags = await pollUntil<Record<string, string>>(aws.clock, `DR verifier's verdict on s3://${input.drBucket}/${key}`, wait, async () => {
-      const t = await getObjectTags(aws.s3(drRegion), input.drBucket, key);
+      // The verdict object's (a verdict tag without one reads `unproven`: not ok, and said so below).
+      const t = await drCopyTags(aws.s3(drRegion), input.drBucket, key);
       return t[TAGS.verified] ? { done: t } : { status: 'no verdict yet' };
     });
     copies.push({ key, replication, verdict: tags[TAGS.verified], ...(tags[TAGS.rdb] ? { rdb: tags[TAGS.rdb] } : {}) });
@@ -149,6 +152,13 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
     exportName: exported.exportName,
     copies,
     ok: !bad,
-    ...(bad ? { problem: `the DR verifier says ${bad.verdict} for s3://${input.drBucket}/${bad.key}: see ${RUNBOOKS.corruption}` } : {}),
+    ...(bad
+      ? {
+          problem:
+            bad.verdict === UNPROVEN_VERDICT
+              ? `s3://${input.drBucket}/${bad.key} carries a verdict tag without a verdict object (not the DR verifier's): not trusted; verify it again: redis-dr verify-copy s3://${input.drBucket}/${bad.key}`
+              : `the DR verifier says ${bad.verdict} for s3://${input.drBucket}/${bad.key}: see ${RUNBOOKS.corruption}`,
+        }
+      : {}),
   };
 }

@@ -1,11 +1,12 @@
 /**
  * `redis-dr verify-copy`: the DR verify state machine on one copy now (the
  * input S3's Object Created event gives it), followed to its end, and the
- * verdict it tagged the copy with.
+ * verdict it gave the copy: its verdict object's, the tags only as that
+ * object confirms them (a verdict tag without one is `unproven`).
  */
 import { startExecution } from '../../adapters/aws/executions.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
-import { replicaVersion } from '../../adapters/records/vault-verdicts.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { readDrCopy, replicaVersion } from '../../adapters/records/verdict-objects.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { executionName, followExecution } from './executions.js';
@@ -28,10 +29,12 @@ export interface VerifyCopyResult {
   readonly executionArn: string;
   /** SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
   readonly status: string;
-  /** Tag `redis-dr:verified`: ok, corrupt, unsupported; undefined when none was written. */
+  /** The verdict object's: ok, corrupt, unsupported; `unproven` for a verdict tag without one; undefined when none was written. */
   readonly verdict?: string;
-  /** Tag `redis-dr:rdb` (RDB version, keys). */
+  /** The verdict's summary, as tag `redis-dr:rdb` spells it (RDB version, keys). */
   readonly rdb?: string;
+  /** A verdict tag on the copy that was not taken, and why (without a verdict object, or saying otherwise). */
+  readonly untrusted?: string;
   readonly error?: string;
   /** True only when every shard verified ok. */
   readonly ok: boolean;
@@ -84,7 +87,8 @@ async function verifyOneCopy(input: VerifyCopyInput, key: string, aws: OperatorA
   };
   const executionArn = await startExecution(aws.sfn(input.region), input.stateMachineArn, executionName('cli-verify', new Date(aws.clock.now())), event);
   const ended = await followExecution(aws.sfn(input.region), executionArn, aws.clock, wait, `verification of s3://${input.bucket}/${key}`);
-  const tags = await getObjectTags(s3, input.bucket, key);
+  const reading = await readDrCopy(s3, input.bucket, key);
+  const { tags } = reading;
   const verdict = tags[TAGS.verified];
   return {
     bucket: input.bucket,
@@ -93,6 +97,7 @@ async function verifyOneCopy(input: VerifyCopyInput, key: string, aws: OperatorA
     status: ended.status ?? 'UNKNOWN',
     ...(verdict ? { verdict } : {}),
     ...(tags[TAGS.rdb] ? { rdb: tags[TAGS.rdb] } : {}),
+    ...(reading.untrusted ? { untrusted: reading.untrusted } : {}),
     ...(ended.error ? { error: `${ended.error}${ended.cause ? `: ${ended.cause}` : ''}` } : {}),
     ok: ended.status === 'SUCCEEDED' && verdict === 'ok',
   };

@@ -35,9 +35,10 @@ import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
 import { planSnapshotTags, toRecoveryPoints } from '../../adapters/aws/plan-snapshots.js';
 import { mapConcurrent, type RetryClock, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
-import { getObjectRetention, getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
+import { getObjectRetention, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
-import { vaultReplicaTags } from '../../adapters/records/vault-verdicts.js';
+import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
+import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { assessDrExport } from '../../domain/drills/select.js';
 import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js';
@@ -327,13 +328,7 @@ async function judgeCopy(
 ): Promise<CopyFact | undefined> {
   const tags = new Map(
     await Promise.all(
-      exp.objects.map(
-        async (o) =>
-          [
-            o.key,
-            vault ? await vaultReplicaTags(s3, bucket, o.key, { wrap: retry, expectedOwner: owner }) : await getObjectTags(s3, bucket, o.key, undefined, retry),
-          ] as const,
-      ),
+      exp.objects.map(async (o) => [o.key, await trustedCopyTags(s3, bucket, o.key, vault ? 'vault' : 'dr', { wrap: retry, expectedOwner: owner })] as const),
     ),
   );
   const verdict = assessDrExport(exp, tags, { plan });
@@ -347,7 +342,9 @@ async function judgeCopy(
     if (retentions.every((r) => r?.mode === 'COMPLIANCE' && r.retainUntil))
       retainUntil = new Date(Math.min(...retentions.map((r) => r!.retainUntil!.getTime())));
   }
-  const state = verdict.usable ? 'ok' : verdict.problem === 'corrupt' ? 'corrupt' : 'pending';
+  // A verdict tag without the verifier's verdict object is not a pending verification: it is named (never ok).
+  const unproven = [...tags.values()].some((t) => t[TAGS.verified] === UNPROVEN_VERDICT);
+  const state = verdict.usable ? 'ok' : verdict.problem === 'corrupt' ? 'corrupt' : unproven ? 'unproven' : 'pending';
   return { key: exp.exportName, at, verdict: state, ...(retainUntil ? { retainUntil } : {}) };
 }
 

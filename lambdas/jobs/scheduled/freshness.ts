@@ -7,8 +7,8 @@ import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapte
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
-import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
-import { vaultReplicaTags } from '../../adapters/records/vault-verdicts.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { assessDrExport } from '../../domain/drills/select.js';
 import { ageSeconds, drExportsByTarget, MAX_EXPORTS_PER_TARGET, newestAvailable, type DrExport } from '../../domain/points/choice.js';
@@ -474,10 +474,9 @@ function listing(run: Run, bucket: string, prefix: string): Promise<string[]> {
 function objectTags(run: Run, bucket: string, key: string): Promise<Record<string, string>> {
   let tags = run.objectTags.get(key);
   if (!tags) {
-    // The vault: the verdict object in place of any verdict tag (replicated tags may be the workload account's forgery).
-    tags = run.input.vaultVerdicts
-      ? vaultReplicaTags(run.deps.s3, bucket, key, { wrap: run.retry })
-      : getObjectTags(run.deps.s3, bucket, key, undefined, run.retry);
+    // The verdict object in place of any verdict tag (the vault's replicated tags may be the workload account's
+    // forgery; a DR verdict tag without its object reads `unproven`).
+    tags = trustedCopyTags(run.deps.s3, bucket, key, run.input.vaultVerdicts ? 'vault' : 'dr', { wrap: run.retry });
     run.objectTags.set(key, tags);
   }
   return tags;

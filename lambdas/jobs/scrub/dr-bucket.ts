@@ -10,7 +10,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { errorName } from '../../adapters/aws/errors.js';
-import { getObjectTags } from '../../adapters/aws/s3/objects.js';
+import { readDrCopy } from '../../adapters/records/verdict-objects.js';
+import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import { headObject } from '../../adapters/aws/s3/ranges.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { parseRdbSummary } from '../../domain/points/rdb-summary.js';
@@ -46,14 +47,19 @@ export interface DrScrubDeps extends BucketScrubDeps {
   readonly twin?: (key: string) => Promise<DrTwin | undefined>;
 }
 
-/** What verify-rdb recorded of a copy on arrival (its tags): its verdict must be `ok`, its key count is kept. */
+/**
+ * What verify-rdb recorded of a copy on arrival (its verdict object, the
+ * tags only as it confirms them): its verdict must be `ok`, its key count
+ * is kept. A verdict tag without a verdict object is a problem, named.
+ */
 async function recordedOfTags(s3: S3Client, bucket: string, key: string): Promise<ArrivalRecord> {
-  const tags = await getObjectTags(s3, bucket, key);
+  const { tags, untrusted } = await readDrCopy(s3, bucket, key);
   const verdict = tags[TAGS.verified];
   if (verdict === undefined) return { problems: [] };
+  if (verdict === UNPROVEN_VERDICT) return { problems: [untrusted ?? 'a verdict tag without a verdict object'] };
   const summary = verdict === 'ok' ? parseRdbSummary(tags[TAGS.rdb]) : undefined;
   return {
-    recorded: { noDigestKept: "a DR copy is ElastiCache's export; verify-rdb tags its verdict and key counts", ...(summary ? { keys: summary.keys } : {}) },
+    recorded: { noDigestKept: "a DR copy is ElastiCache's export; verify-rdb writes its verdict and key counts", ...(summary ? { keys: summary.keys } : {}) },
     problems: verdict === 'ok' ? [] : [`verify-rdb found it ${verdict} on arrival`],
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectIdentity } from '../../adapters/aws/s3/ranges.js';
-import { readVaultVerdict } from '../../adapters/records/vault-verdicts.js';
+import { readVaultVerdict } from '../../adapters/records/verdict-objects.js';
 import { REPORTS_PREFIX } from '../../domain/report/input.js';
 import { SCRUB_RECORDS_PREFIX, VAULT_SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX, verdictNamesReplica } from '../../domain/vault/vault-verdict.js';

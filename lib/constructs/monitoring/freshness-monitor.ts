@@ -1,3 +1,4 @@
+import { grantVerdictReads } from '../verdict-guard.js';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -93,12 +94,14 @@ export class FreshnessMonitor extends Construct {
         // The verdict objects, and HeadObject of each replica (its current version id and ETag, which a verdict must name).
         role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadVaultVerdicts', actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('*')] }));
       }
+      // The DR verifier's verdict objects, and each copy's version they name (issue 53 item 3).
+      if (props.where === 'dr') grantVerdictReads(role, props.bucket, 'freshness monitor');
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*]`,
         reason:
           props.where === 'vault'
             ? "The freshness monitor reads the tags (shard, created) and current version (HeadObject) of every replica in the vault bucket, and the vault verifier's verdict objects."
-            : 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket; never object data.',
+            : 'The freshness monitor reads the tags (verdict, shard, created) of every copy in the DR bucket.',
       });
     }
     // When protection started: the creation dates of the state machines whose work makes the points.

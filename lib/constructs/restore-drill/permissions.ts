@@ -1,3 +1,4 @@
+import { grantVerdictReads } from '../verdict-guard.js';
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -219,8 +220,10 @@ export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined, vaul
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects('*')] }));
     acks.push({
       id: `AwsSolutions-IAM5[Resource::${nagArnRef(bucket)}/*]`,
-      reason: 'The select function reads the tags (verdict, shard, tier) of every copy in the DR bucket; it never reads object data.',
+      reason: 'The select function reads the tags (verdict, shard, tier) of every copy in the DR bucket.',
     });
+    // The verdict that counts is the verifier's object naming the copy's version (issue 53 item 3).
+    grantVerdictReads(role, bucket, 'select function');
   }
   if (vaultBucket) {
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListVaultReplicas', actions: ['s3:ListBucket'], resources: [vaultBucket.bucketArn] }));

@@ -8,6 +8,7 @@ import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '..
 import { type VaultTierDays, vaultReplicaDays, vaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
+import { VERDICT_PUT_KIN } from '../verdict-guard.js';
 import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
 import { grantOrganization } from './org-grants.js';
 
@@ -63,14 +64,7 @@ export const VAULT_DRILL_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
 /** What nobody may do in {@link VAULT_VERDICT_PREFIX}, the verifier included: replicate objects or tags into it. */
 export const VAULT_VERDICT_DENIED_ACTIONS = ['s3:ReplicateObject', 's3:ReplicateTags'] as const;
 /** The `s3:PutObject*` actions other than PutObject: nobody's in the verdict prefix (the verifier only puts verdicts). */
-export const VAULT_VERDICT_DENIED_PUTS = [
-  's3:PutObjectAcl',
-  's3:PutObjectVersionAcl',
-  's3:PutObjectTagging',
-  's3:PutObjectVersionTagging',
-  's3:PutObjectLegalHold',
-  's3:PutObjectRetention',
-] as const;
+export const VAULT_VERDICT_DENIED_PUTS = VERDICT_PUT_KIN;
 /**
  * What nobody may do to a replica, whoever asks (also the vault account's
  * administrators): delete a version, delete or replicate a deletion, lift a

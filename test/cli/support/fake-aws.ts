@@ -18,7 +18,8 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-elasticache';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetObjectTaggingCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { verdictAnswersOfTags } from '../../support/verdict-store.js';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -89,6 +90,11 @@ export function fakeAws() {
     groups: new Map<string, { statuses: string[]; replicas: number; clusterEnabled: boolean; created?: CreateReplicationGroupCommandInput }>(),
     /** DR objects by bucket and key. */
     objects: new Map<string, Map<string, Record<string, string>>>(),
+    /**
+     * Copies (`<bucket>/<key>`) whose verdict tag someone other than the verifier put: no verdict object. Every
+     * other verdict tag in `objects` is the verifier's, its verdict object written with it (test/support/verdict-store.ts).
+     */
+    forgedVerdicts: new Set<string>(),
     executions: [] as FakeExecution[],
     stateMachines: new Set<string>(),
     /** What CreateReplicationGroup will answer next: a status sequence for the new group. */
@@ -206,6 +212,16 @@ export function fakeAws() {
       if (!tags) throw new NoSuchKey({ message: 'The specified key does not exist.', ...meta });
       return { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
     });
+    // A copy's version and its verdict object, from its tags (the verifier wrote both), but for a forged verdict.
+    const verdicts = (bucket: string) =>
+      verdictAnswersOfTags((k) => state.objects.get(bucket)?.get(k), { forged: (k) => state.forgedVerdicts.has(`${bucket}/${k}`) });
+    s3.on(HeadObjectCommand).callsFake(
+      (i: { Bucket: string; Key: string }) => verdicts(i.Bucket).head(i.Key) ?? Promise.reject(new NotFound({ message: 'Not Found', ...meta })),
+    );
+    s3.on(GetObjectCommand).callsFake(
+      (i: { Bucket: string; Key: string }) =>
+        verdicts(i.Bucket).get(i.Key) ?? Promise.reject(new NoSuchKey({ message: 'The specified key does not exist.', ...meta })),
+    );
     sfn.on(StartExecutionCommand).callsFake((i: { stateMachineArn: string; name?: string; input?: string }) => {
       if (!state.stateMachines.has(i.stateMachineArn))
         throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${i.stateMachineArn}'`, ...meta });
@@ -257,6 +273,7 @@ export function fakeAws() {
     state.snapshots.clear();
     state.groups.clear();
     state.objects.clear();
+    state.forgedVerdicts.clear();
     state.executions = [];
     state.caches = [];
   }

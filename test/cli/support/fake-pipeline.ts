@@ -7,6 +7,8 @@
  * tag) once the replication status is read, the stacks (CloudFormation) and
  * the alert topics (SNS). Faults are set on `faults`.
  */
+import { verdictAnswersOfTags } from '../../support/verdict-store.js';
+import { isVerdictObjectKey } from '../../../lambdas/domain/points/verdict-objects.js';
 import { createHash } from 'node:crypto';
 import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
@@ -69,7 +71,7 @@ export interface Pipeline {
     replication: string;
     /** The DR verifier's verdict (default ok). */
     verdict: string;
-    /** What the DR verifier says of the file (its `redis-dr:rdb` tag; default `v11 keys=1000`). */
+    /** What the DR verifier says of the file (its `redis-dr:rdb` tag; default `v=11 keys=1000 expires=0 string=1000`). */
     rdb: string;
     /** The status a snapshot being created ends in (default available). */
     snapshotEnds: string;
@@ -92,7 +94,15 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     subscriptions: new Map(),
     published: [],
     bodies: new Map(),
-    faults: { denied: new Map(), replication: 'COMPLETED', verdict: 'ok', rdb: 'v11 keys=1000', snapshotEnds: 'available', creatingLooks: 0, busyDeletes: 0 },
+    faults: {
+      denied: new Map(),
+      replication: 'COMPLETED',
+      verdict: 'ok',
+      rdb: 'v=11 keys=1000 expires=0 string=1000',
+      snapshotEnds: 'available',
+      creatingLooks: 0,
+      busyDeletes: 0,
+    },
     deleted: [],
   };
   const deny = (op: string) => {
@@ -118,7 +128,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       denied: new Map(),
       replication: 'COMPLETED',
       verdict: 'ok',
-      rdb: 'v11 keys=1000',
+      rdb: 'v=11 keys=1000 expires=0 string=1000',
       snapshotEnds: 'available',
       creatingLooks: 0,
       busyDeletes: 0,
@@ -222,14 +232,18 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       bucket(i.Bucket).set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
       return {};
     });
+    // A DR copy's verdict object, from its tags (the fake verifier below writes both), but for a forged verdict.
+    const verdicts = (name: string) =>
+      verdictAnswersOfTags((k) => aws.state.objects.get(name)?.get(k), { forged: (k) => aws.state.forgedVerdicts.has(`${name}/${k}`) });
     aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+      if (isVerdictObjectKey(i.Key)) return verdicts(i.Bucket).head(i.Key);
       const tags = aws.state.objects.get(i.Bucket)?.get(i.Key);
       if (!tags) throw new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
       // An object written with PutObject (a selftest record): its length and SHA-256, as S3 answers with checksum mode.
       const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
       if (body !== undefined)
         return { ContentLength: Buffer.byteLength(body), ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
-      if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1' };
+      if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1', ETag: `"${i.Key}"` };
       // Replicated (with its tags) and verified in the DR region when its status is first read.
       if (p.faults.replication === 'COMPLETED' && !bucket(drBucket).has(i.Key))
         bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': p.faults.rdb });
@@ -270,6 +284,7 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
     }));
     aws.s3.on(GetObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
       const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
+      if (body === undefined && isVerdictObjectKey(i.Key)) return verdicts(i.Bucket).get(i.Key);
       if (body === undefined) throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'no such key' });
       return { Body: sdkStreamMixin(Readable.from([Buffer.from(body)])) };
     });

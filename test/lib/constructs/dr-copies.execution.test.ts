@@ -9,6 +9,7 @@ import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
 import { populate } from '../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../support/redis-server.js';
 import { serveObject, type ObjectServer } from '../../support/s3-object-mock.js';
+import { serveVerdicts } from '../../support/verdict-store.js';
 import { stateMachineDefinition, type AslDefinition } from '../../support/state-machine.js';
 import { exampleConfig, synthesize } from '../../support/synth.js';
 
@@ -48,6 +49,7 @@ describe('verify state machine (DR), executed locally', () => {
   beforeEach(() => {
     s3.reset();
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+    serveVerdicts(s3); // the verdict objects the verifier writes and reads back
     object = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
     s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the collapse tripwire's listing: no other copies
   });

@@ -104,14 +104,19 @@ describe('DrCopies (DR region)', () => {
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).filter((a: string) => a.startsWith('s3:'));
-    // The one write: the key index beside a copy (<copy>.keys), nowhere else.
+    // The writes: the key index beside a copy (<copy>.keys) and the verdict objects (redis-dr-verdicts/), nowhere else.
     const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
-    expect(writes.map((s) => s.Sid)).toEqual(['WriteKeyIndexes']);
+    expect(writes.map((s) => s.Sid)).toEqual(['WriteKeyIndexes', 'Verdicts']);
     expect(JSON.stringify(writes[0]!.Resource)).toContain('"/*.rdb.keys"');
+    // The verdict objects and the chain of signed verdicts.
+    expect(JSON.stringify(writes[1]!.Resource)).toContain('"/redis-dr-verdicts/*"');
+    expect(JSON.stringify(writes[1]!.Resource)).toContain('"/redis-dr-verdict-chain/*"');
     expect(actions.sort()).toEqual(
       [
         's3:GetObject',
         's3:GetObject',
+        's3:GetObject',
+        's3:PutObject',
         's3:PutObject',
         's3:GetObjectTagging',
         's3:GetObjectVersion',
@@ -123,13 +128,18 @@ describe('DrCopies (DR region)', () => {
     );
   });
 
-  it('lets the verifier write only redis-dr:* tag keys, list only rdr-* copies, and sends each invocation each plan its collapse threshold', () => {
+  it('lets the verifier write only redis-dr:* tag keys, list its bucket, and sends each invocation each plan its collapse threshold', () => {
     const statements = Object.entries(synth.dr.findResources('AWS::IAM::Policy'))
       .filter(([id]) => id.startsWith('CopiesVerifyRdbRole'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
     const tag = statements.find((s) => s.Sid === 'TagCopies')!;
     expect(tag.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
-    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toEqual({ StringLike: { 's3:prefix': ['rdr-*'] } });
+    // Unconditioned: S3 answers a GetObject of a verdict not written yet with 404 only to a caller that may list the bucket.
+    expect(statements.find((s) => s.Sid === 'ListCopies')).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^CopiesBucket/), 'Arn'] },
+    });
+    expect(statements.find((s) => s.Sid === 'ListCopies')!.Condition).toBeUndefined();
     const fn = Object.values(synth.dr.findResources('AWS::Lambda::Function')).find((f) => /verify every DR copy/.test(f.Properties.Description))!;
     // Wiring only in the environment: the settings travel in each invocation's payload, parsed by the verifier's schema.
     expect(Object.keys(fn.Properties.Environment.Variables).filter((k) => /THRESHOLD|RETENTION/.test(k))).toEqual([]);

@@ -25,7 +25,7 @@ describe('DrReport (DR stack)', () => {
     expect(synth.stacks.dr.report).toBeInstanceOf(DrReport);
   });
 
-  it('writes only under reports/ of the DR bucket, and reads no object data', () => {
+  it('writes only under reports/ of the DR bucket, and reads no object data but the verdicts and copy versions', () => {
     const synth = synthesize(exampleConfig());
     const role = Object.values(synth.dr.findResources('AWS::IAM::Role')).find((r: Json) => r.Properties.Description === 'redis-dr report function') as Json;
     expect(role).toBeDefined();
@@ -38,7 +38,12 @@ describe('DrReport (DR stack)', () => {
     const of = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
     expect(of('s3:PutObject')).toHaveLength(1);
     expect(JSON.stringify(of('s3:PutObject')[0]!.Resource)).toMatch(/\/reports\/\*"\]\]\}$/);
-    expect(JSON.stringify(of('s3:GetObject')[0]!.Resource)).toBe(JSON.stringify(of('s3:PutObject')[0]!.Resource));
+    // GetObject: its own reports, and the DR verifier's verdict objects with each copy's version (HeadObject) they name.
+    const reads = of('s3:GetObject').map((st) => JSON.stringify(st.Resource));
+    const verdictReads = JSON.stringify(
+      ['/*.rdb', '/redis-dr-verdicts/*'].map((p) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['CopiesBucket6E8469CA', 'Arn'] }, p]] })),
+    );
+    expect(reads.sort()).toEqual([JSON.stringify(of('s3:PutObject')[0]!.Resource), verdictReads].sort());
     // Besides its own logs and traces, nothing it may create, start, delete or change; but removing one of its own
     // files that did not read back (a delete marker: the DR bucket is versioned), under reports/ only.
     const actions = statements.flatMap((s) => [s.Action].flat().map(String)).filter((a) => !/^(logs|xray):/.test(a));

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StandIns, TemplateJson } from '../../../lib/asl.js';
 import { bucketPolicyOf, evaluate, type IamRequest, type PolicyDocument, requestObjectTags, roleArn, rolePolicies } from '../../support/iam.js';
+import { verdictObjectKey } from '../../../lambdas/domain/points/verdict-objects.js';
+import { REPLICATION_WRITES, VERDICT_OBJECT_WRITES } from '../../../lib/constructs/verdict-guard.js';
 
 /**
  * The DR bucket's own guard of its copies and their verdicts
@@ -78,5 +80,42 @@ describe('the DR bucket guards its copies and their verdicts', () => {
     expect(await evaluate(VERIFIER, tagWrite(verifier, OK, { 'redis-dr:verified': 'corrupt' }), STAND_INS)).toBe('Allowed');
     // Its role is named by ARN: the same policy under another role's name is denied.
     expect(await evaluate(VERIFIER, tagWrite(OPERATOR_ARN, OK, {}), STAND_INS)).toBe('ExplicitlyDenied');
+  });
+
+  it('verdict objects: only the verifier’s role puts one, nobody deletes or replicates one in; the operator policy denies its own writes too (issue 53 item 3)', async () => {
+    const verdict = COPY.replace(/rdr-[^/]+$/, verdictObjectKey('dr', 'rdr-sessions-prod-20261123-1000-0001.rdb'));
+    const verifier = roleArn(VERIFIER_ID, STAND_INS);
+    // The verifier: its role allows the put and the read-back, the bucket leaves PutObject to it.
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, verdict), STAND_INS)).toBe('Allowed');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:GetObject', {}, verdict), STAND_INS)).toBe('Allowed');
+    // Nobody else: an administrator (s3:*) is denied every write by the bucket, the operator by its own policy as well.
+    for (const action of VERDICT_OBJECT_WRITES) {
+      expect(await evaluate([ADMIN], ask(OPERATOR_ARN, action, {}, verdict), STAND_INS), `administrator ${action}`).toBe('ExplicitlyDenied');
+      expect(await evaluate([OPERATOR], { action, resource: verdict, context: {} }, STAND_INS), `operator policy alone ${action}`).toBe('ExplicitlyDenied');
+    }
+    // The verifier neither deletes nor replaces one by any other write; replication brings none (a source named like one).
+    for (const action of ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectAcl'])
+      expect(await evaluate([ADMIN], ask(verifier, action, {}, verdict), STAND_INS), `verifier ${action}`).toBe('ExplicitlyDenied');
+    for (const action of REPLICATION_WRITES) expect(await evaluate([ADMIN], ask(verifier, action, {}, verdict), STAND_INS), action).toBe('ExplicitlyDenied');
+    // The chain of signed verdicts (issue 58) is reserved alike: its records and the head hint.
+    for (const record of ['redis-dr-verdict-chain/000000000001.json', 'redis-dr-verdict-chain/head'].map((k) => COPY.replace(/rdr-[^/]+$/, k))) {
+      expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', { 's3:if-none-match': '*' }, record), STAND_INS)).toBe('Allowed');
+      for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'])
+        expect(await evaluate([ADMIN], ask(OPERATOR_ARN, action, {}, record), STAND_INS), `administrator ${action} ${record}`).toBe('ExplicitlyDenied');
+      expect(await evaluate([ADMIN], ask(verifier, 's3:DeleteObjectVersion', {}, record), STAND_INS)).toBe('ExplicitlyDenied');
+    }
+    // A chain record is put only where none is: without If-None-Match even the verifier is denied; the hint stays writable.
+    const record = COPY.replace(/rdr-[^/]+$/, 'redis-dr-verdict-chain/000000000007.json');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', { 's3:if-none-match': '*' }, record), STAND_INS)).toBe('Allowed');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, record), STAND_INS)).toBe('ExplicitlyDenied');
+    const hint = COPY.replace(/rdr-[^/]+$/, 'redis-dr-verdict-chain/head');
+    expect(await evaluate(VERIFIER, ask(verifier, 's3:PutObject', {}, hint), STAND_INS)).toBe('Allowed');
+    // Negative: without the bucket's verdict statements, an administrator writes and deletes verdicts.
+    const unguarded = {
+      ...BUCKET_POLICY,
+      Statement: BUCKET_POLICY.Statement.filter((st) => st.Sid !== 'OnlyTheVerifierWritesVerdicts' && st.Sid !== 'VerdictsArePutOnly'),
+    };
+    for (const action of ['s3:PutObject', 's3:DeleteObject'])
+      expect(await evaluate([ADMIN], { ...ask(OPERATOR_ARN, action, {}, verdict), resourcePolicy: unguarded }, STAND_INS), action).toBe('Allowed');
   });
 });

@@ -29,19 +29,28 @@ export interface ObjectSummary {
   readonly etag?: string;
 }
 
-/** Every object under `prefix`, all pages (`expectedOwner`: S3 refuses the call when another account owns the bucket). */
+/** Every object under `prefix`, all pages (`expectedOwner`: S3 refuses the call when another account owns the bucket; `startAfter`: only keys after it). */
 export async function listObjects(
   client: S3Client,
   bucket: string,
   prefix: string,
   wrap: CallWrapper = direct,
   expectedOwner?: string,
+  startAfter?: string,
 ): Promise<ObjectSummary[]> {
   const found: ObjectSummary[] = [];
   let ContinuationToken: string | undefined;
   do {
     const page = await wrap(() =>
-      client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken, ExpectedBucketOwner: expectedOwner })),
+      client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ContinuationToken,
+          ExpectedBucketOwner: expectedOwner,
+          ...(startAfter !== undefined && ContinuationToken === undefined ? { StartAfter: startAfter } : {}),
+        }),
+      ),
     );
     for (const o of page.Contents ?? []) {
       if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag });

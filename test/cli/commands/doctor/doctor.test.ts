@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { verdictAnswersOfTags } from '../../../support/verdict-store.js';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeCacheClustersCommand, DescribeReplicationGroupsCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-elasticache';
 import {
@@ -191,11 +192,18 @@ function installAccount(): void {
     const keys = [...(aws.state.objects.get(DR_BUCKET)?.keys() ?? [])].filter((k) => k.startsWith(i.Prefix ?? '')).sort();
     return { Contents: keys.map((Key) => ({ Key, Size: world.drCopyBytes })), IsTruncated: false };
   });
+  // The copies' verdict objects, from their tags (registered first: the selftest record's own answer below wins for its key).
+  const verdicts = verdictAnswersOfTags((k) => aws.state.objects.get(DR_BUCKET)?.get(k));
+  s3.on(GetObjectCommand, { Bucket: DR_BUCKET }).callsFake((i: { Key: string }) => verdicts.get(i.Key));
   // The newest record is read (keys sort by time); an older one is never asked for.
   s3.on(GetObjectCommand, { Bucket: DR_BUCKET, Key: SELFTEST_KEY }).callsFake(() => ({
     Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify(world.selftest))])),
   }));
-  s3.on(HeadObjectCommand).callsFake(() => ({ ReplicationStatus: world.replicationStatus, ContentLength: 1024 }));
+  // The export bucket's replication status; in the DR bucket, each copy's version and verdict object (from its tags).
+  s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) =>
+    i.Bucket === DR_BUCKET ? verdicts.head(i.Key) : { ReplicationStatus: world.replicationStatus, ContentLength: 1024 },
+  );
+
   s3.on(GetObjectLockConfigurationCommand).rejects(
     Object.assign(new Error('Object Lock configuration does not exist for this bucket'), { name: 'ObjectLockConfigurationNotFoundError' }),
   );
@@ -527,7 +535,9 @@ describe('doctor', () => {
       }),
     ]);
     // S3 answers a denied HEAD with a bare 403.
-    aws.s3.on(HeadObjectCommand).rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
+    aws.s3
+      .on(HeadObjectCommand, { Bucket: EXPORT_BUCKET })
+      .rejects(Object.assign(new Error('UnknownError'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } }));
     expect(failing((await report()).report)).toEqual([
       expect.objectContaining({ detail: expect.stringMatching(/^not checked: access denied, needs s3:GetObject/) }),
     ]);

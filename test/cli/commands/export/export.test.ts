@@ -36,7 +36,7 @@ describe('redis-dr export', () => {
       TargetSnapshotName: POINT,
       TargetBucket: EXPORT_BUCKET,
     });
-    expect(r.stdout).toContain(`${POINT}-0001.rdb: replication COMPLETED, DR verdict ok (v11 keys=1000)`);
+    expect(r.stdout).toContain(`${POINT}-0001.rdb: replication COMPLETED, DR verdict ok (v=11 keys=1000 expires=0 string=1000)`);
     expect(r.stdout).toContain(`verified in s3://${DR_BUCKET}`);
     // The export job tagged the object with its tier, and marked the snapshot exported.
     expect(aws.state.objects.get(EXPORT_BUCKET)?.get(`${POINT}-0001.rdb`)).toMatchObject({ 'redis-dr:tier': 'hourly' });

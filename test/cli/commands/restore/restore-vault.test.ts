@@ -161,7 +161,7 @@ describe('restore --from vault', () => {
     const r = await restore('--from', `s3://${VAULT_BUCKET}/redis-dr-vault-verdicts/${point('0700')}-0001.rdb.json`, '--vault-profile', VAULT_PROFILE);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("redis-dr-vault-verdicts/ holds the vault verifier's verdicts, not copies");
+    expect(r.stderr).toContain("redis-dr-vault-verdicts/ holds the verifiers' verdicts, not copies");
     expect(aws.ec.commandCalls(CreateReplicationGroupCommand)).toHaveLength(0);
   });
 

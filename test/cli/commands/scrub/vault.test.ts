@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeVaultVerdict } from '../../../../lambdas/adapters/records/vault-verdicts.js';
+import { writeVaultVerdict } from '../../../../lambdas/adapters/records/verdict-objects.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { runInProcess } from '../../support/in-process.js';
 

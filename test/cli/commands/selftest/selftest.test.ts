@@ -89,7 +89,7 @@ describe('redis-dr selftest', () => {
       'record',
     ]);
     expect(r.stdout).toContain('rdr-app-cache-20261123-1000 available');
-    expect(r.stdout).toMatch(/replicated to redis-dr-st-111122223333-eu-central-1 \(COMPLETED\); DR verifier: ok \(v11 keys=1000\)/);
+    expect(r.stdout).toMatch(/replicated to redis-dr-st-111122223333-eu-central-1 \(COMPLETED\); DR verifier: ok \(v=11 keys=1000 expires=0 string=1000\)/);
     expect(r.stdout).toContain('passed, RTO 750 s (objective 30 min)');
     expect(r.stdout).toContain('Selftest PASSED (record selftest/2026-11-23T10-00-00Z.json).');
     // The TEST message went through the formatter to both topics, clearly marked.
@@ -360,7 +360,7 @@ describe('redis-dr selftest', () => {
     });
 
     it('--canary: the other plan takes no point of its own, and that is no failure (exit 0, nothing skipped)', async () => {
-      aws.pipeline.faults.rdb = 'v11 keys=0';
+      aws.pipeline.faults.rdb = 'v=11 keys=0 expires=0';
       const r = await runTwo('--canary');
       expect(r.code).toBe(0);
       expect(r.stdout).not.toContain('SKIPPED');
@@ -374,7 +374,7 @@ describe('redis-dr selftest', () => {
     const POINT = `rdr-${CANARY}-20261123-1000`;
     beforeEach(() => {
       // A new cache is empty: the DR verifier counts 0 keys in its copy.
-      aws.pipeline.faults.rdb = 'v11 keys=0';
+      aws.pipeline.faults.rdb = 'v=11 keys=0 expires=0';
     });
 
     it("creates a locked throwaway cache tagged as the drills' clusters, takes and exports its point, deletes both, exit 0", async () => {
@@ -484,7 +484,7 @@ describe('redis-dr selftest', () => {
     });
 
     it("a copy that does not hold the canary's known keys fails the export step", async () => {
-      aws.pipeline.faults.rdb = 'v11 keys=1000';
+      aws.pipeline.faults.rdb = 'v=11 keys=1000 expires=0 string=1000';
       const r = await run('--canary');
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("cause: the DR verifier counted 1000 key(s) in the canary's copy; it holds 0");

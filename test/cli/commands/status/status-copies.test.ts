@@ -171,6 +171,19 @@ describe('status: .rdb copies of the newest recovery points', () => {
     expect(await text()).toMatch(new RegExp(`${EXPORTED} +DR +1/1 shards +not verified +s3://${DR_BUCKET}/${EXPORTED}`));
   });
 
+  it('issue 53 item 3: a DR copy whose ok verdict tag has no verdict object is not verified, and says what it is', async () => {
+    snapshots();
+    primaryCopy(EXPORTED);
+    putDrCopy(aws, EXPORTED);
+    aws.state.forgedVerdicts.add(`${DR_BUCKET}/${EXPORTED}-0001.rdb`);
+
+    const { copies } = await status();
+
+    const dr = copies.points[1]!.copies.find((c) => c.where === 'dr')!;
+    expect(dr).toMatchObject({ verification: 'not-verified', unproven: [`${EXPORTED}-0001.rdb`] });
+    expect(await text()).toMatch(new RegExp(`${EXPORTED} +DR +1/1 shards +NOT VERIFIED: verdict tag without verdict object +s3://${DR_BUCKET}/${EXPORTED}`));
+  });
+
   it('no copy at all: the newest recovery point says so and points at the temporary-cluster path; no fast path', async () => {
     snapshot(NEWEST, false);
 

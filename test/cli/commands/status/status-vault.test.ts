@@ -277,7 +277,10 @@ describe('status: the vault copies', () => {
 
     await status('--vault-profile', VAULT_PROFILE);
 
-    const gets = aws.s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
+    const gets = aws.s3
+      .commandCalls(GetObjectCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) => i.Bucket === VAULT_BUCKET);
     expect(gets).toEqual([{ Bucket: VAULT_BUCKET, Key: `redis-dr-vault-verdicts/${GOOD}-0001.rdb.json`, ExpectedBucketOwner: '444455556666' }]);
     expect(vaultCalls().map((c) => c.args[0].input.ExpectedBucketOwner)).toEqual(['444455556666']);
   });

@@ -27,7 +27,7 @@ function verification(status: string, verdict?: string): void {
   });
   aws.state.objects.set(
     DR_BUCKET,
-    new Map<string, Record<string, string>>([[KEY, verdict ? { 'redis-dr:verified': verdict, 'redis-dr:rdb': 'v11 keys=1000' } : {}]]),
+    new Map<string, Record<string, string>>([[KEY, verdict ? { 'redis-dr:verified': verdict, 'redis-dr:rdb': 'v=11 keys=1000 expires=0 string=1000' } : {}]]),
   );
 }
 
@@ -46,7 +46,21 @@ describe('redis-dr verify-copy', () => {
       stateMachineArn: SM,
       input: { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: DR_BUCKET }, object: { key: KEY, size: 1024 } } },
     });
-    expect(r.stdout).toContain(`s3://${DR_BUCKET}/${KEY}: verdict ok (v11 keys=1000)`);
+    expect(r.stdout).toContain(`s3://${DR_BUCKET}/${KEY}: verdict ok (v=11 keys=1000 expires=0 string=1000)`);
+  });
+
+  it("issue 53 item 3: an ok verdict tag without a verdict object (not the verifier's) is not ok: exit 1, saying what it is", async () => {
+    verification('SUCCEEDED', 'ok');
+    aws.state.forgedVerdicts.add(`${DR_BUCKET}/${KEY}`);
+    const r = await run(`s3://${DR_BUCKET}/${KEY}`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`s3://${DR_BUCKET}/${KEY}: verdict unproven`);
+    expect(r.stdout).toContain(
+      `verdict tag redis-dr:verified=ok without a verdict object (no verdict object s3://${DR_BUCKET}/redis-dr-verdicts/${KEY}.json): not trusted`,
+    );
+    verification('SUCCEEDED', 'ok');
+    const json = await run(`s3://${DR_BUCKET}/${KEY}`, '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'unproven', ok: false, untrusted: expect.stringContaining('without a verdict object') });
   });
 
   it('--newest --target finds the newest copy; a corrupt verdict is exit 1 with the runbook (--json too)', async () => {
@@ -72,7 +86,7 @@ describe('redis-dr verify-copy', () => {
     aws.state.objects.set(
       DR_BUCKET,
       new Map<string, Record<string, string>>([
-        [KEY, { 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v11 keys=500' }],
+        [KEY, { 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=500 expires=0 string=500' }],
         [second, { 'redis-dr:verified': 'corrupt' }],
       ]),
     );

@@ -12,7 +12,9 @@ const name = (i: number): Buffer => Buffer.from(`user:${i}`);
 /** One shard's keys: those of `names`, at offsets within the shard. */
 function shard(names: readonly Buffer[]): ColumnKeyIndex {
   const b = new KeyIndexBuilder();
-  names.forEach((n, i) => b.add({ db: 0, name: n, type: 0, valueAt: 10 + i * 100, valueEnd: 60 + i * 100, expireAtMs: i % 4 === 0 ? 5_000 + i : null }));
+  for (const [i, n] of names.entries()) {
+    b.add({ db: 0, name: n, type: 0, valueAt: 10 + i * 100, valueEnd: 60 + i * 100, expireAtMs: i % 4 === 0 ? 5_000 + i : null });
+  }
   return b.finish(10);
 }
 

@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
   type S3Client,
@@ -87,6 +88,8 @@ beforeAll(async () => {
     }),
   );
   await moto.bucket(PLAIN);
+  // Versioned as every DR bucket is (a replication destination): a verdict object names the copy's version.
+  await s3.send(new PutBucketVersioningCommand({ Bucket: PLAIN, VersioningConfiguration: { Status: 'Enabled' } }));
   const server = await startRedisServer();
   const c = server.client();
   const pipe = c.pipeline();

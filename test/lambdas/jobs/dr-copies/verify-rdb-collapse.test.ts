@@ -6,6 +6,7 @@ import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
+import { serveVerdicts, type VerdictStore } from '../../../support/verdict-store.js';
 
 /**
  * The keyspace-collapse tripwire on DR copies: the verifier's own key count
@@ -22,13 +23,23 @@ let small: Buffer;
 let large: Buffer;
 let objects: Map<string, { tags: Record<string, string>; size: number }>;
 let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog };
+/** The verdict objects of the DR bucket (a copy's verdict is its object's, not its tags'). */
+let verdicts: VerdictStore;
 
 const shardTag = (shard: number, shards: number) => `${String(shard).padStart(4, '0')}/${String(shards).padStart(4, '0')}`;
 
-/** A copy verified earlier: `keys` keys per shard. */
+/** A copy verified earlier: `keys` keys per shard (its verdict object, and the tags the verifier wrote with it). */
 function verifiedCopy(exportName: string, keys: number, tier = 'daily', shards = 1): void {
   for (let shard = 1; shard <= shards; shard++) {
-    objects.set(`${exportName}-${String(shard).padStart(4, '0')}.rdb`, {
+    const key = `${exportName}-${String(shard).padStart(4, '0')}.rdb`;
+    serveObject(s3, { key, bytes: Buffer.alloc(0), etag: `"${key}"`, versionId: 'v1' });
+    verdicts.seed({
+      verdict: 'ok',
+      replica: { key, versionId: 'v1', etag: `"${key}"`, size: 10_000 },
+      keys: { version: 11, keys, expires: 0, byType: { string: keys } },
+      checkedAt: '2026-11-21T00:00:00.000Z',
+    });
+    objects.set(key, {
       size: 10_000,
       tags: {
         'redis-dr:tier': tier,
@@ -77,6 +88,7 @@ afterAll(async () => server?.stop());
 
 beforeEach(() => {
   s3.reset();
+  verdicts = serveVerdicts(s3);
   objects = new Map();
   s3.on(ListObjectsV2Command).callsFake((i: { Prefix?: string }) => ({
     Contents: [...objects.keys()]

@@ -22,6 +22,7 @@ import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lam
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
+import { serveVerdicts, type VerdictStore } from '../../../support/verdict-store.js';
 
 const BUCKET = 'redis-dr-prod-222222222222-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';
@@ -52,11 +53,11 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
   let deps: VerifyDeps & { log: MemoryLog; metrics: MemoryMetrics };
   /** The replica's retention as the mocked S3 holds it: it only grows, as COMPLIANCE does. */
   let held: { mode?: string; retainUntil?: Date };
+  let verdicts: VerdictStore;
   let now: number;
 
   function replica(tags: Record<string, string>, options: { putTakes?: boolean; bytes?: Buffer } = {}): void {
-    serveObject(s3, { bytes: options.bytes ?? RDB, etag: '"e1"', versionId: 'v1', tags });
-    s3.on(HeadObjectCommand).resolves({ ContentLength: RDB.length, ETag: '"e1"', VersionId: 'v1', LastModified: LANDED });
+    serveObject(s3, { bytes: options.bytes ?? RDB, etag: '"e1"', versionId: 'v1', tags, lastModified: LANDED });
     s3.on(GetObjectRetentionCommand).callsFake(async () => ({ Retention: { Mode: held.mode, RetainUntilDate: held.retainUntil } }));
     s3.on(PutObjectRetentionCommand).callsFake(async (input: { Retention: { Mode: string; RetainUntilDate: Date } }) => {
       if (held.retainUntil && input.Retention.RetainUntilDate < held.retainUntil) throw awsError('AccessDenied', 'Access Denied', 403);
@@ -72,6 +73,7 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
     s3.reset();
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(PutObjectTaggingCommand).resolves({});
+    verdicts = serveVerdicts(s3, 'vault');
     // What the bucket's default retention gave the replica as it landed: the floor.
     held = { mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 3 * DAY) };
     now = LANDED.getTime() + 10 * 60_000;
@@ -87,6 +89,7 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
       },
       where: { deployment: 'prod', region: 'eu-central-1' },
       retention: DAYS,
+      vaultVerdicts: true,
     };
   });
 
@@ -157,6 +160,7 @@ describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
   it('ensures the retention again when the verdict is already there (a tier changed since), never shortening it', async () => {
     held = { mode: 'COMPLIANCE', retainUntil: new Date(LANDED.getTime() + 400 * DAY) };
     replica({ ...exportTags('hourly'), 'redis-dr:verified': 'ok' });
+    verdicts.seed(okOf('v1'));
     const result = await verifyStep({ event: event() }, deps);
     expect(puts()).toEqual([]);
     expect(result).toMatchObject({ done: true, outcome: { action: 'already-verified', retention: { tier: 'hourly', days: 3, extended: false } } });

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { type VerdictObject, verdictObjectBody } from '../../../../lambdas/domain/points/verdict-objects.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { handler } from '../../../../lambdas/handlers/verify-rdb.js';
@@ -26,6 +27,9 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
+import { serveVerdicts, type VerdictStore } from '../../../support/verdict-store.js';
+import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
+import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { VERIFY_GAVE_UP } from '../../../../lambdas/domain/dr-copies/verify-errors.js';
 import { restoreEnvAfterFile } from '../../../support/env.js';
 
@@ -36,6 +40,13 @@ const BUCKET = 'redis-dr-prod-123456789012-eu-central-1';
 const KEY = 'rdr-sessions-prod-20261121-0200-0002.rdb';
 /** `n` as an RDB 64-bit length's 8 big-endian bytes (after 0x81). */
 const big = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * (7 - i))) & 0xffn));
+/** An ok verdict object on KEY's version `versionId` (ETag "e1"), as the verifier writes it. */
+const okVerdict = (versionId: string): VerdictObject => ({
+  verdict: 'ok',
+  replica: { key: KEY, versionId, etag: '"e1"', size: 100 },
+  keys: { version: 11, keys: 1, expires: 0, byType: { string: 1 } },
+  checkedAt: '2026-11-21T02:07:00.000Z',
+});
 /** The settings the DR stack's verify task sends (one plan, its collapse threshold). */
 const SETTINGS = { collapseThresholdPct: { sessions: 50 } };
 
@@ -67,6 +78,7 @@ async function runToEnd(e: S3ObjectEvent, deps: VerifyDeps, maxSteps = 10_000): 
 describe('verify-rdb handler', () => {
   const s3 = mockClient(S3Client);
   let deps: VerifyDeps & { metrics: MemoryMetrics; log: MemoryLog; alerts: Page[] };
+  let verdicts: VerdictStore;
   let server: RedisServer;
   let rdb: Buffer;
   let keys: number;
@@ -94,6 +106,7 @@ describe('verify-rdb handler', () => {
   beforeEach(() => {
     s3.reset();
     s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
+    verdicts = serveVerdicts(s3);
     const alerts: Page[] = [];
     deps = {
       s3: new S3Client({ region: 'eu-central-1' }),
@@ -182,6 +195,7 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toEqual([]);
 
     s3.reset();
+    verdicts = serveVerdicts(s3); // a fresh bucket: no verdict yet
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     serveObject(s3, {
@@ -245,6 +259,8 @@ describe('verify-rdb handler', () => {
 
     // Its own tagging event finds the verdict and keeps it: still unsupported, not corrupt.
     s3.reset();
+    verdicts = serveVerdicts(s3, 'dr', verdicts.bodies); // the verdict object written above
+    serveObject(s3, { bytes: Buffer.alloc(0), etag: '"e1"', versionId: 'v1' });
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'unsupported' }] });
     expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'already-verified', verdict: 'unsupported' });
   });
@@ -259,6 +275,7 @@ describe('verify-rdb handler', () => {
 
     // A checkpoint is an offset into the RDB's bytes, which a compressed copy's are not: no pause, a named give-up.
     s3.reset();
+    verdicts = serveVerdicts(s3); // a fresh bucket: no verdict yet
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     serveObject(s3, { bytes: enveloped, etag: '"e1"', versionId: 'v1' });
     await expect(verifyStep({ event: event() }, { ...deps, deadline: 0, reads: { partBytes: 4096 } })).rejects.toThrow(
@@ -305,13 +322,20 @@ describe('verify-rdb handler', () => {
       bucket: BUCKET,
     });
     expect(attributes.severity).toBe(ALARM_KINDS['rdb-corrupt'].severity);
-    // Only reads and one tagging call reached S3.
+    // Only reads, the verdict object and one tagging call reached S3.
     expect([...new Set(s3.calls().map((c) => c.args[0].constructor.name))].sort()).toEqual([
       'GetObjectCommand',
       'GetObjectTaggingCommand',
       'HeadObjectCommand',
+      'PutObjectCommand',
       'PutObjectTaggingCommand',
     ]);
+    expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`redis-dr-verdicts/${KEY}.json`]);
+    expect(verdicts.of(KEY)).toMatchObject({
+      verdict: 'corrupt',
+      replica: { key: KEY, versionId: 'v1', etag: '"e1"' },
+      reason: expect.stringMatching(/^at byte \d+: /),
+    });
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(1);
   });
 
@@ -339,12 +363,34 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toHaveLength(0);
   });
 
-  it('does nothing for a copy that already carries a verdict (its own tagging event)', async () => {
+  it('does nothing for a copy whose verdict object names its version (its own tagging event)', async () => {
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:verified', Value: 'ok' }] });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    verdicts.seed(okVerdict('v1'));
     const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'already-verified', verdict: 'ok' });
-    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`redis-dr-verdicts/${KEY}.json`]);
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
+  });
+
+  it('issue 53 item 3: a verdict tag without a verdict object (anybody may tag a copy) is verified over, and the object written and read back', async () => {
+    // An operator's `retention release` (or a replicated tag change) put an ok verdict with another summary on the copy.
+    const forged = { 'redis-dr:tier': 'daily', 'redis-dr:verified': 'ok', 'redis-dr:rdb': 'v=11 keys=9999999 expires=0 string=9999999' };
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: Object.entries(forged).map(([Key, Value]) => ({ Key, Value })) });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event('Object Tags Added'), deps);
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', keys, verdictObject: `redis-dr-verdicts/${KEY}.json` });
+    expect(verdicts.of(KEY)).toMatchObject({ verdict: 'ok', replica: { key: KEY, versionId: 'v1', etag: '"e1"', size: rdb.length }, keys: { keys } });
+    expect(parseRdbSummary(putTags()['redis-dr:rdb'])?.keys).toBe(keys);
+    expect(deps.log.lines.some((l) => l.message.startsWith('copy carries a verdict tag without a verdict object'))).toBe(true);
+    // A verdict object about another version is none either: verified again.
+    s3.reset();
+    verdicts = serveVerdicts(s3, 'dr', new Map([[`redis-dr-verdicts/${KEY}.json`, verdictObjectBody(okVerdict('v0'))]]));
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: Object.entries(forged).map(([Key, Value]) => ({ Key, Value })) });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    expect(await runToEnd(event('Object Tags Added'), deps)).toMatchObject({ action: 'verified', verdict: 'ok' });
+    expect(verdicts.of(KEY)?.replica.versionId).toBe('v1');
   });
 
   it('verifies again when replicated source tags replaced the verdict', async () => {
@@ -353,6 +399,33 @@ describe('verify-rdb handler', () => {
     const outcome = await runToEnd(event('Object Tags Added'), deps);
     expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok' });
     expect(putTags()).toMatchObject({ 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' });
+  });
+
+  it("issue 58: signs the verdict with the evidence key into the DR bucket's verdict chain; the verdict object is that signed record", async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    const outcome = await runToEnd(event(), { ...deps, signer });
+    expect(outcome).toMatchObject({ action: 'verified', verdict: 'ok', verdictObject: `redis-dr-verdicts/${KEY}.json` });
+    const chained = verdicts.bodies.get('redis-dr-verdict-chain/000000000001.json');
+    expect(chained).toBeDefined();
+    // The chain record and the verdict object are the same bytes: one signed record.
+    expect(verdicts.bodies.get(`redis-dr-verdicts/${KEY}.json`)).toBe(chained);
+    const record = JSON.parse(chained!) as { attestation: { seq: number; previous: null; deployment: string; keyId: string } };
+    expect(record.attestation).toMatchObject({ seq: 1, previous: null, deployment: `s3://${BUCKET}/`, keyId: signer.keyId });
+    // Put only where no record is (If-None-Match): two verdicts cannot take one place in the chain.
+    const put = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === 'redis-dr-verdict-chain/000000000001.json');
+    expect(put!.args[0].input.IfNoneMatch).toBe('*');
+  });
+
+  it('issue 58: a Sign that fails fails the step: no verdict object, no verdict tag (never a verdict unsigned where records are signed)', async () => {
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
+    const signer = { keyId: 'k', sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
+    await expect(runToEnd(event(), { ...deps, signer })).rejects.toThrow(/kms:Sign/);
+    expect(verdicts.of(KEY)).toBeUndefined();
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(0);
   });
 
   it("leaves a vault drill's seed copy alone: not read, not tagged, not counted (it is deleted when its drill ends)", async () => {
@@ -412,6 +485,7 @@ describe('verify-rdb handler', () => {
       const oneMetrics = deps.metrics;
 
       s3.reset();
+      verdicts = serveVerdicts(s3); // a fresh bucket: no verdict yet
 
       s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: 'redis-dr:tier', Value: 'daily' }] });
@@ -436,8 +510,9 @@ describe('verify-rdb handler', () => {
       const resumes = many.steps.slice(0, -1).map((st) => (st.done ? -1 : st.progress!.checkpoint.offset));
       for (const offset of resumes) expect(firsts).toContain(offset);
       expect([...resumes].sort((a, b) => a - b)).toEqual(resumes);
-      // Every part asked for the pinned version and ETag.
-      for (const call of s3.commandCalls(GetObjectCommand)) expect(call.args[0].input).toMatchObject({ VersionId: 'v1', IfMatch: '"e1"' });
+      // Every part of the copy asked for the pinned version and ETag (its verdict object is another key).
+      for (const call of s3.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Key === KEY))
+        expect(call.args[0].input).toMatchObject({ VersionId: 'v1', IfMatch: '"e1"' });
     });
 
     it('a corrupt copy found in a later invocation fails at the offset one pass names, and pages once', async () => {
@@ -447,6 +522,7 @@ describe('verify-rdb handler', () => {
       serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
       const once = await runToEnd(event(), deps);
       s3.reset();
+      verdicts = serveVerdicts(s3); // a fresh bucket: no verdict yet
       s3.on(ListObjectsV2Command).resolves({ Contents: [] }); // the tripwire's listing: no other copies
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes: damaged, etag: '"e1"', versionId: 'v1' });
@@ -502,7 +578,7 @@ describe('verify-rdb handler', () => {
 
     it('never uses a checkpoint on another version of the object: a changed ETag starts again from byte 0', async () => {
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-      const server = serveObject(s3, { bytes: rdb, etag: '"e1"' });
+      const server = serveObject(s3, { bytes: rdb, etag: '"e1"', versionId: 'v1' });
       deps = tinyBudget();
       const unversioned = (): S3ObjectEvent => {
         const e = event();
@@ -513,6 +589,7 @@ describe('verify-rdb handler', () => {
       expect(r.done).toBe(false);
       // A new upload under the same key: other bytes (the same file, saved again), another ETag.
       server.object.etag = '"e2"';
+      server.object.versionId = 'v2';
       server.ranges.length = 0;
       r = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(r))), deps);
       expect(server.ranges[0]).toMatch(/^bytes=0-/);
@@ -572,6 +649,7 @@ describe('verify-rdb handler', () => {
       expect(await runToEnd(event(), deps)).toMatchObject({ verdict: 'ok', keys: 2 });
 
       s3.reset();
+      verdicts = serveVerdicts(s3); // a fresh bucket: no verdict yet
       s3.on(ListObjectsV2Command).resolves({ Contents: [] });
       s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
       serveObject(s3, { bytes, etag: '"e1"', versionId: 'v1' });

@@ -6,6 +6,7 @@ import {
   type ServerlessCacheSnapshot,
   type Snapshot,
 } from '@aws-sdk/client-elasticache';
+import { serveVerdictsOfTags } from '../../../support/verdict-store.js';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -46,6 +47,8 @@ interface FakeSnapshot {
 }
 let snapshots: FakeSnapshot[];
 let objects: Map<string, Record<string, string>>;
+/** Copies whose verdict tag has no verdict object (put by someone other than the verifier). */
+const forged = new Set<string>();
 /** Object sizes ListObjectsV2 answers (default 100 bytes). */
 let sizes: Map<string, number>;
 let deps: ReturnType<typeof fakeDeps>;
@@ -174,6 +177,9 @@ beforeEach(() => {
   s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
     TagSet: Object.entries(objects.get(i.Key) ?? {}).map(([Key, Value]) => ({ Key, Value })),
   }));
+  // Each verdict tag here is the verifier's, its verdict object written with it; but for the copies in `forged`.
+  forged.clear();
+  serveVerdictsOfTags(s3, (k) => objects.get(k), { forged: (k) => forged.has(k) });
 });
 
 describe('drill select, primary region', () => {
@@ -475,6 +481,26 @@ describe('drill select, DR region', () => {
     });
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-', 'rdr-']);
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(0);
+  });
+
+  it('issue 53 item 3: skips an export whose ok verdict tags have no verdict object (another summary put over them), naming it', async () => {
+    putExport('rdr-rg-a-20261121-0300', 3);
+    putExport('rdr-rg-a-20261121-0100', 3);
+    // Somebody re-put the newest export's tags with a larger key count: the verifier's objects are not there for them.
+    for (const shard of [1, 2, 3]) {
+      const key = `rdr-rg-a-20261121-0300-000${shard}.rdb`;
+      objects.set(key, { ...objects.get(key)!, 'redis-dr:rdb': 'v=11 keys=999999 expires=0 string=999999' });
+      forged.add(key);
+    }
+    await expect(selectRecoveryPoint(dr(), deps)).resolves.toMatchObject({ recoveryPoint: 'rdr-rg-a-20261121-0100', expected: { keys: 600 } });
+    // Alone, it is no recovery point: the message says what the tags are.
+    objects.clear();
+    putExport('rdr-rg-a-20261121-0300', 1);
+    forged.add('rdr-rg-a-20261121-0300-0001.rdb');
+    const targets = { replicationGroupIds: ['rg-a'], serverlessCacheNames: [], selectByTags: {} };
+    await expect(selectRecoveryPoint(dr({ targets }), deps)).rejects.toThrow(
+      'rg-a (none of 1 export(s) usable; newest: unverified: rdr-rg-a-20261121-0300-0001.rdb carry a verdict tag without a verdict object (not trusted))',
+    );
   });
 
   it('fails with NoRecoveryPointError naming why each target has no usable copy', async () => {

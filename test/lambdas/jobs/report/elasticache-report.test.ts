@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { copySummary } from '../../../../lambdas/domain/report/build.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -150,6 +151,18 @@ describe('the ElastiCache report: full history', () => {
     expect(facts.unprotectable.map((u) => u.cache)).toEqual(['eu-west-1/tiered']);
     // The history API is asked for state changes of the period only.
     expect(cw.commandCalls(DescribeAlarmHistoryCommand)[0]!.args[0].input).toMatchObject({ HistoryItemType: 'StateUpdate', StartDate: SINCE, EndDate: UNTIL });
+  });
+
+  it('issue 53 item 3: a copy whose ok verdict tag has no verdict object is unproven, never a verified copy, and counted failed in its week', async () => {
+    copy('rdr-sessions-prod-20261120-2301');
+    aws.state.forgedVerdicts.add(`${input.drBucket}/rdr-sessions-prod-20261120-2301-0001.rdb`);
+    const facts = await collectReportFacts(input, reportAwsNow(), WINDOW);
+    const prod = facts.caches.find((c) => c.cache === 'sessions-prod')!;
+    expect(prod.drCopies!.find((c) => c.key === 'rdr-sessions-prod-20261120-2301')?.verdict).toBe('unproven');
+    const summary = copySummary(prod.drCopies!, SINCE, UNTIL);
+    expect(summary).toMatchObject({ verified: 1, unproven: 1, corrupt: 1, pending: 1 });
+    // The newest verified copy is still the older one: the unproven copy is no recovery point.
+    expect(summary.newestVerifiedAt?.toISOString()).toBe('2026-11-20T22:01:30.000Z');
   });
 
   it('describes only the drills started in the period: the one before it is listed, never described', async () => {

@@ -6,6 +6,7 @@ import {
   ElastiCacheClient,
   type Snapshot,
 } from '@aws-sdk/client-elasticache';
+import { serveVerdictsOfTags } from '../../../support/verdict-store.js';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectTaggingCommand, ListObjectsV2Command, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
@@ -201,6 +202,8 @@ function install(): void {
     if (!tags) throw new NoSuchKey({ message: 'The specified key does not exist.', ...meta });
     return { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) };
   });
+  // Each verdict tag here is the verifier's, its verdict object written with it.
+  serveVerdictsOfTags(s3, (k) => objects.get(k));
 }
 
 beforeEach(() => {

@@ -7,7 +7,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { writeVerdictObject } from '../../../../lambdas/adapters/records/verdict-objects.js';
+import { verdictOfTags } from '../../../support/verdict-store.js';
+import { isVerdictObjectKey } from '../../../../lambdas/domain/points/verdict-objects.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
@@ -32,26 +42,29 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** A DR bucket holding every fixture as a copy verify-rdb tagged `ok` with its key count. */
+/** A DR bucket (versioned, as a replication destination is) holding every fixture as a copy verify-rdb judged `ok` with its key count. */
 async function drBucket(): Promise<string> {
   const bucket = `dr-scrub-${++n}`;
   await moto.bucket(bucket);
+  await moto.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   for (const [file, keys] of Object.entries(COPIES)) await putCopy(moto.client, bucket, file, readFileSync(join(FIXTURES, file)), keys);
   return bucket;
 }
 
-async function putCopy(s3: S3Client, bucket: string, key: string, body: Uint8Array, keys: number): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+/**
+ * A copy as verify-rdb leaves it: its verdict object (written and read back, naming the version put) and its verdict
+ * tags; `forged`: the tags alone (somebody else's verdict, no object).
+ */
+async function putCopy(s3: S3Client, bucket: string, key: string, body: Uint8Array, keys: number, forged = false): Promise<void> {
+  const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const tags = { [TAGS.verified]: 'ok', [TAGS.rdb]: `v=9 keys=${keys} expires=0` };
+  const verdict = verdictOfTags(key, tags, { versionId: put.VersionId!, etag: put.ETag!, size: body.length });
+  if (!forged) await writeVerdictObject(s3, bucket, 'dr', verdict!);
   await s3.send(
     new PutObjectTaggingCommand({
       Bucket: bucket,
       Key: key,
-      Tagging: {
-        TagSet: [
-          { Key: TAGS.verified, Value: 'ok' },
-          { Key: TAGS.rdb, Value: `v=9 keys=${keys} expires=0` },
-        ],
-      },
+      Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
     }),
   );
 }
@@ -93,7 +106,8 @@ describe('runDrScrub', () => {
     expect(await read(orgKey)).toBe(await read(run.recordKey!));
     expect(parseScrubRecord(await read(orgKey))).toEqual(run.record);
     const listed = (await moto.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents!.map((o) => o.Key).filter((k) => k!.endsWith('.json'));
-    expect(listed.sort()).toEqual([orgKey, run.recordKey].sort());
+    // Besides the copies' verdict objects (the verifier's).
+    expect(listed.filter((k) => !isVerdictObjectKey(k ?? '')).sort()).toEqual([orgKey, run.recordKey].sort());
     // Negative: without an organization, nothing is written under an account prefix.
     const plain = await drBucket();
     await runDrScrub({ bucket: plain, days: 30 }, deps(new Date(Date.now() + 40 * DAY), []));
@@ -116,6 +130,19 @@ describe('runDrScrub', () => {
     // The others still passed, and the run's record (with the bad one in it) was written before the failure.
     expect(run.record.results.filter((r) => r.ok)).toHaveLength(3);
     expect((await readScrubRecords(moto.client, bucket)).map((r) => r.startedAt)).toEqual([run.record.startedAt]);
+  }, 60_000);
+
+  it('issue 53 item 3: a copy whose ok verdict tag has no verdict object is a bad copy, named, and fails the run', async () => {
+    const bucket = await drBucket();
+    // Somebody tagged this copy ok (another summary over it): the bytes are intact, the verdict is not the verifier's.
+    await putCopy(moto.client, bucket, 'list-quicklist.rdb', readFileSync(join(FIXTURES, 'list-quicklist.rdb')), 2, true);
+    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), [])));
+    expect(run.bad.map((b) => b.file)).toEqual(['list-quicklist.rdb']);
+    // The bucket's verdict object of the copy names the version verified before; the version now carries only the tag.
+    expect(run.bad[0]!.problems.join('\n')).toMatch(
+      /verdict tag redis-dr:verified=ok without a verdict object \(the verdict of s3:\/\/.+\/list-quicklist\.rdb is about version .+, not the current .+\): not trusted/,
+    );
+    expect(run.record.results.filter((r) => r.ok)).toHaveLength(3);
   }, 60_000);
 
   it('fails the run on a copy that cannot be read (never skipped)', async () => {
@@ -181,11 +208,12 @@ describe('runDrScrub', () => {
     const bucket = await drBucket();
     const real = moto.newClient();
     let left = 600_000;
-    let heads = 0;
-    // Once the first copy is read (the second copy's HeadObject), the Lambda has less time left than its reserve.
+    const headed = new Set<string>();
+    // Once the first copy is read (the second copy's first HeadObject), the Lambda has less time left than its reserve.
     real.middlewareStack.add(
       (next, ctx) => async (args) => {
-        if (ctx.commandName === 'HeadObjectCommand' && ++heads === 2) left = 0;
+        const key = String((args.input as { Key?: string }).Key);
+        if (ctx.commandName === 'HeadObjectCommand' && !isVerdictObjectKey(key) && headed.add(key).size === 2) left = 0;
         return next(args);
       },
       { step: 'initialize' },

@@ -13,7 +13,7 @@ import { GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand, PutObje
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { readScrubRecords } from '../../../../lambdas/adapters/records/scrub-records.js';
-import { writeVaultVerdict } from '../../../../lambdas/adapters/records/vault-verdicts.js';
+import { writeVaultVerdict } from '../../../../lambdas/adapters/records/verdict-objects.js';
 import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { evidencePublicKey, verifyChain } from '../../../../lambdas/domain/attest/chain.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';

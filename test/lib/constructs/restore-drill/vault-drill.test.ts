@@ -16,7 +16,7 @@ import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js'
 import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '../../../../lib/deployment.js';
 import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault/vault-bucket.js';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
-import { readVaultVerdict } from '../../../../lambdas/adapters/records/vault-verdicts.js';
+import { readVaultVerdict } from '../../../../lambdas/adapters/records/verdict-objects.js';
 import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
 import { systemClock } from '../../../../lambdas/adapters/aws/retry.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
