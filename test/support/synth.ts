@@ -130,7 +130,7 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
   try {
     // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
     // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
-    // runs it on the whole example app and config vault's (and test/bin/app.test.ts through the real app); other synths skip it.
+    // runs it on the whole example app, config vault's and examples/embedded's, the suite's only validated synths.
     const app = localApp(outdir, { cloudFormationValidation });
     // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
     const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
@@ -160,19 +160,12 @@ interface ValidationReport {
 /**
  * What the CDK's built-in template validation found in a synth made with it, one line per finding (rule, severity,
  * what, where). The CDK reports its findings as warnings, so `synth()` does not throw on one (not even on a required
- * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote.
+ * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote. (The report is written
+ * without the validation too, with no findings: only a synth made with it may be read here.)
  */
 export function validationFindings(synth: Synthesized): string[] {
   if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
-  return assemblyValidationFindings(synth.outdir);
-}
-
-/**
- * {@link validationFindings} of the cloud assembly in `outdir` (e.g. bin/app.ts's): the CDK writes the report only when
- * validation ran, so a missing report fails here.
- */
-export function assemblyValidationFindings(outdir: string): string[] {
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
   return report.pluginReports.flatMap((p) =>
     p.violations.map(
       (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
