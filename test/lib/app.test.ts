@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks.js';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../lib/app.js';
 import { REDIS_DR_PROPS } from '../../examples/embedded/lib/app.js';
 import { loadConfig, validateConfig } from '../../lib/config/index.js';
-import { basicConfig, exampleConfig, synthesize, type Synthesized, validationFindings } from '../support/synth.js';
+import { basicConfig, exampleConfig, synthesize, type Synthesized, synthValidated, validationFindings } from '../support/synth.js';
 import { cfnLint } from '../support/cfn-lint.js';
 
 /**
@@ -41,6 +41,15 @@ describe('synthesized app', () => {
     const embedded = synthesize(shop.config, { cloudFormationValidation: true });
     expect(embedded.templateFiles).toHaveLength(2);
     expect(validationFindings(embedded)).toEqual([]);
+  });
+
+  it('the gate can fail: the validation runs where it is asked (the test run turns it off for every other App) and names what it finds', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Bad', { env: { region: 'eu-west-1' } });
+    new CfnResource(stack, 'B', { type: 'AWS::S3::Bucket', properties: { NotAProperty: 1, VersioningConfiguration: { Status: 'Sometimes' } } });
+    const findings = synthValidated(app);
+    expect(findings).toContainEqual(expect.stringMatching(/NotAProperty.* at Bad\/B$/));
+    expect(findings).toContainEqual(expect.stringMatching(/'Sometimes' is not one of \['Enabled', 'Suspended'\] at Bad\/B$/));
   });
 
   it('names the two stacks after the deployment and binds them to the configured regions', () => {

@@ -134,13 +134,28 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
     const app = localApp(outdir, { cloudFormationValidation });
     // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
     const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
-    const assembly = app.synth();
+    const assembly = withValidation(cloudFormationValidation, () => app.synth());
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
     return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')), validated: cloudFormationValidation };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Runs `synth` with the CDK's template validation as asked. The test run turns it off for every App (CDK_VALIDATION=false,
+ * vitest.config.mts), which the CDK reads at synth even for an App made with it on: a validated synth lifts that for its
+ * own call and puts it back (synchronous, so no other test's synth runs meanwhile).
+ */
+function withValidation<T>(validation: boolean, synth: () => T): T {
+  const before = process.env.CDK_VALIDATION;
+  if (validation) delete process.env.CDK_VALIDATION;
+  try {
+    return synth();
+  } finally {
+    if (before !== undefined) process.env.CDK_VALIDATION = before;
   }
 }
 
@@ -165,7 +180,16 @@ interface ValidationReport {
  */
 export function validationFindings(synth: Synthesized): string[] {
   if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
-  const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return reportFindings(synth.outdir);
+}
+
+/** Synthesizes `app` with the CDK's template validation (lifted from the run's CDK_VALIDATION=false) and returns its findings as {@link validationFindings} does. */
+export function synthValidated(app: App): string[] {
+  return reportFindings(withValidation(true, () => app.synth()).directory);
+}
+
+function reportFindings(outdir: string): string[] {
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
   return report.pluginReports.flatMap((p) =>
     p.violations.map(
       (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
