@@ -8,6 +8,13 @@ import START_UP_ONLY_VARIABLES from './test/support/start-up-variables.json' wit
 // The workers, and every process a test starts, start without the variables that only slow a Node process's start
 // (test/support/start-up-env.ts: NODE_EXTRA_CA_CERTS costs each of the suite's hundreds of processes about 0.05 s).
 for (const name of START_UP_ONLY_VARIABLES) delete process.env[name];
+// The CDK's built-in template validation off for every App the tests make (the workers and every child inherit it): an
+// App made with `new App()` validates by default, and its WebAssembly rule engine cost each worker about 5 CPU-s to
+// load and each synth about 1 more, for findings nobody read (the CDK prints them as warnings; synth does not throw).
+// Measured on test/lib/org and its verified-copy rule in one worker: 32.9 -> 12.4 CPU-s. The validation gate is
+// test/lib/app.test.ts's, whose synths turn it back on (`synthesize(config, { cloudFormationValidation: true })`,
+// test/support/synth.ts) and read the report.
+process.env.CDK_VALIDATION = 'false';
 
 /**
  * Test files that run without isolation (project `shared`): a worker runs many of them in one process, so each

@@ -131,56 +131,55 @@ describe('--json failures print { ok: false, error } on stdout', () => {
   });
 });
 
-// Concurrent: each case mostly waits (a connect retry, the SDK's one attempt), not computes.
+// A closed loopback port for every case and the environment each runs with: fake credentials and an endpoint nothing
+// answers on, so no call leaves this machine.
+const dir = mkdtempSync(join(tmpdir(), 'redis-dr-shell-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const awsAt = (port: number) => ({
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'secret',
+  AWS_SESSION_TOKEN: '',
+  AWS_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+  AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+  AWS_MAX_ATTEMPTS: '1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  // The AWS commands need a config: -c or this (no fallback to the example).
+  REDIS_DR_CONFIG: 'config/example.json',
+});
+
+type Case = [string, (port: number) => string[]];
+const REDIS: Case[] = [
+  ['compare', (p) => ['compare', '--a', `redis://127.0.0.1:${p}`, '--b', `redis://127.0.0.1:${p}`]],
+  ['migrate', (p) => ['migrate', '--from', `redis://127.0.0.1:${p}`, '--to', `redis://127.0.0.1:${p}`]],
+  ['migrate --from-rdb', (p) => ['migrate', '--from-rdb', 'test/fixtures/rdb/encodings.rdb', '--to', `redis://127.0.0.1:${p}`]],
+  ['backup', (p) => ['backup', '--redis', `redis://127.0.0.1:${p}`, '--to', `file://${dir}/backups`, '--create']],
+];
+const AWS: Case[] = [
+  ['status', () => ['status']],
+  ['doctor', () => ['doctor']],
+  ['prune', () => ['prune', '--plan', 'sessions', '--dry-run']],
+  ['restore --list', () => ['restore', '--target', 'sessions-prod', '--list']],
+  ['drill run', () => ['drill', 'run', '--plan', 'sessions']],
+  ['retention release', () => ['retention', 'release', '--target', 'sessions-prod', '--point', 'x', '--dry-run']],
+  ['verify-rdb s3://', () => ['verify-rdb', 's3://redis-dr-test-bucket/dump.rdb']],
+  ['drill local s3://', () => ['drill', 'local', '--rdb', 's3://redis-dr-test-bucket/dump.rdb']],
+  [
+    'restore-aof s3://',
+    (p) => ['restore-aof', '--from', 's3://redis-dr-test-bucket/aof', '--s3-endpoint', `http://127.0.0.1:${p}`, '--to', `${dir}/aof`, '--no-load'],
+  ],
+];
+
+// Concurrent: each case mostly waits (a connect retry, the SDK's one attempt), not computes. The binary in a child: its
+// exit code and its stderr, what a shell sees.
 describe.concurrent('a connection that cannot be made: exit 2, naming the host and a fix (one rule for every command)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-shell-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  // Fake credentials and an endpoint nothing answers on: no call leaves this machine.
-  const awsAt = (port: number) => ({
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_SESSION_TOKEN: '',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    // The AWS commands need a config: -c or this (no fallback to the example).
-    REDIS_DR_CONFIG: 'config/example.json',
-  });
-
-  type Case = [string, (port: number) => string[]];
-  const REDIS: Case[] = [
-    ['compare', (p) => ['compare', '--a', `redis://127.0.0.1:${p}`, '--b', `redis://127.0.0.1:${p}`]],
-    ['migrate', (p) => ['migrate', '--from', `redis://127.0.0.1:${p}`, '--to', `redis://127.0.0.1:${p}`]],
-    ['migrate --from-rdb', (p) => ['migrate', '--from-rdb', 'test/fixtures/rdb/encodings.rdb', '--to', `redis://127.0.0.1:${p}`]],
-    ['backup', (p) => ['backup', '--redis', `redis://127.0.0.1:${p}`, '--to', `file://${dir}/backups`, '--create']],
-  ];
-  const AWS: Case[] = [
-    ['status', () => ['status']],
-    ['doctor', () => ['doctor']],
-    ['prune', () => ['prune', '--plan', 'sessions', '--dry-run']],
-    ['restore --list', () => ['restore', '--target', 'sessions-prod', '--list']],
-    ['drill run', () => ['drill', 'run', '--plan', 'sessions']],
-    ['retention release', () => ['retention', 'release', '--target', 'sessions-prod', '--point', 'x', '--dry-run']],
-    ['verify-rdb s3://', () => ['verify-rdb', 's3://redis-dr-test-bucket/dump.rdb']],
-    ['drill local s3://', () => ['drill', 'local', '--rdb', 's3://redis-dr-test-bucket/dump.rdb']],
-    [
-      'restore-aof s3://',
-      (p) => ['restore-aof', '--from', 's3://redis-dr-test-bucket/aof', '--s3-endpoint', `http://127.0.0.1:${p}`, '--to', `${dir}/aof`, '--no-load'],
-    ],
-  ];
-
-  it.each([...REDIS, ...AWS])('%s: closed loopback port: exit 2, "refused", the endpoint, no stack; --json: { ok: false, error }', async (_name, args) => {
+  it.each([...REDIS, ...AWS])('%s: closed loopback port: exit 2, "refused", the endpoint, no stack', async (_name, args) => {
     const port = await closedPort();
-    const [plain, json] = await Promise.all([cliWithEnv(awsAt(port), ...args(port)), cliWithEnv(awsAt(port), ...args(port), '--json')]);
+    const plain = await cliWithEnv(awsAt(port), ...args(port));
     expect(plain.status, plain.stderr).toBe(2);
     expect(plain.stderr).toContain(`127.0.0.1:${port} refused the connection (ECONNREFUSED)`);
     expect(plain.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(json.status, json.stderr).toBe(2);
-    const doc = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; message: string; fix: string } };
-    expect(doc.ok).toBe(false);
-    expect(doc.error).toMatchObject({ code: 'connection-refused', message: expect.stringContaining(`127.0.0.1:${port}`), fix: expect.any(String) });
+    expect(plain.stdout).toBe('');
   });
 
   it.each([
@@ -193,6 +192,36 @@ describe.concurrent('a connection that cannot be made: exit 2, naming the host a
     expect(r.stderr).toContain('cannot resolve nonexistent.invalid');
     expect(r.stderr).toContain('getent hosts nonexistent.invalid');
     expect(r.stderr).not.toContain('getaddrinfo');
+  });
+});
+
+/**
+ * The same commands under --json, run by the program in this process (test/cli/support/in-process.ts): the document
+ * on stdout is the program's, and a child per case cost about 0.4 CPU-s (node and the command's modules loaded again);
+ * the binary's own exit code and stderr are the children's above. One case at a time, never concurrent: the AWS SDK
+ * and the CLI read their settings from process.env, which each case sets for its run only and puts back after.
+ */
+describe('a connection that cannot be made, under --json: { ok: false, error } on stdout, exit 2', () => {
+  async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
+    const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      return await run();
+    } finally {
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }
+
+  it.each([...REDIS, ...AWS])('%s --json: closed loopback port', async (_name, args) => {
+    const port = await closedPort();
+    const json = await withEnv(awsAt(port), () => runInProcess([...args(port), '--json']));
+    expect(json.code, json.stderr).toBe(2);
+    const doc = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; message: string; fix: string } };
+    expect(doc.ok).toBe(false);
+    expect(doc.error).toMatchObject({ code: 'connection-refused', message: expect.stringContaining(`127.0.0.1:${port}`), fix: expect.any(String) });
   });
 });
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RecoveryStorageChecks } from '../../lib/nag/recovery-storage-checks.js';
@@ -8,8 +8,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Validations } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../lib/app.js';
-import { loadConfig } from '../../lib/config/index.js';
-import { basicConfig, exampleConfig, synthesize, type Synthesized, validationFindings } from '../support/synth.js';
+import { REDIS_DR_PROPS } from '../../examples/embedded/lib/app.js';
+import { loadConfig, validateConfig } from '../../lib/config/index.js';
+import { basicConfig, exampleConfig, synthesize, type Synthesized, synthValidated, validationFindings } from '../support/synth.js';
 import { cfnLint } from '../support/cfn-lint.js';
 
 /**
@@ -26,13 +27,29 @@ describe('synthesized app', () => {
   }, 300_000);
   afterAll(() => synth.cleanup());
 
-  it("the CDK's template validation finds nothing in the example's stacks, nor in config vault's three (its report: synth does not throw on one)", () => {
+  it("the CDK's template validation finds nothing in the example's stacks, nor in config vault's three, nor in examples/embedded's (its report: synth does not throw on one)", () => {
     expect(validationFindings(synth)).toEqual([]);
-    // Config vault's here rather than in test/lib/stacks/vault-stack.test.ts: the rule engine is loaded once per worker
-    // (about 5 CPU-s), and this file loads it already.
+    // The suite's only validated synths, all here: the rule engine loads once per process (about 4-5 CPU-s; a validated
+    // synth in a child paid it again: bin/app.ts's run 7.4 -> 2.0 CPU-s without it), and each synth after costs about 1.
+    // Config vault's rather than in test/lib/stacks/vault-stack.test.ts; the embedded example's config (its `cdk synth`
+    // in test/examples/embedded.test.ts runs without validation and is held equal to this app's templates there).
     const vaulted = synthesize(loadConfig(join(__dirname, '..', 'fixtures', 'config', 'vault.json')), { cloudFormationValidation: true });
     expect(vaulted.templateFiles).toHaveLength(3);
     expect(validationFindings(vaulted)).toEqual([]);
+    const shop = validateConfig(REDIS_DR_PROPS);
+    if (!shop.ok) throw new Error(shop.problems.join('\n'));
+    const embedded = synthesize(shop.config, { cloudFormationValidation: true });
+    expect(embedded.templateFiles).toHaveLength(2);
+    expect(validationFindings(embedded)).toEqual([]);
+  });
+
+  it('the gate can fail: the validation runs where it is asked (the test run turns it off for every other App) and names what it finds', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Bad', { env: { region: 'eu-west-1' } });
+    new CfnResource(stack, 'B', { type: 'AWS::S3::Bucket', properties: { NotAProperty: 1, VersioningConfiguration: { Status: 'Sometimes' } } });
+    const findings = synthValidated(app);
+    expect(findings).toContainEqual(expect.stringMatching(/NotAProperty.* at Bad\/B$/));
+    expect(findings).toContainEqual(expect.stringMatching(/'Sometimes' is not one of \['Enabled', 'Suspended'\] at Bad\/B$/));
   });
 
   it('names the two stacks after the deployment and binds them to the configured regions', () => {

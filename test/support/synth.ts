@@ -130,17 +130,32 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
   try {
     // The same feature flags as `npx cdk synth` (cdk.json), minus bundling. The CDK's built-in template
     // validation loads a WebAssembly rule engine (about 4 s per test process on 2 cores): test/lib/app.test.ts
-    // runs it on the whole example app and config vault's (and test/bin/app.test.ts through the real app); other synths skip it.
+    // runs it on the whole example app, config vault's and examples/embedded's, the suite's only validated synths.
     const app = localApp(outdir, { cloudFormationValidation });
     // One app for both (templates are per stack, alike either way); bin/app.ts never builds them together.
     const stacks: SynthesizedStacks = { ...addRedisDrStacks(app, config), ...(config.vault ? { vault: addVaultStack(app, config) } : {}) };
-    const assembly = app.synth();
+    const assembly = withValidation(cloudFormationValidation, () => app.synth());
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
     return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')), validated: cloudFormationValidation };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Runs `synth` with the CDK's template validation as asked. The test run turns it off for every App (CDK_VALIDATION=false,
+ * vitest.config.mts), which the CDK reads at synth even for an App made with it on: a validated synth lifts that for its
+ * own call and puts it back (synchronous, so no other test's synth runs meanwhile).
+ */
+function withValidation<T>(validation: boolean, synth: () => T): T {
+  const before = process.env.CDK_VALIDATION;
+  if (validation) delete process.env.CDK_VALIDATION;
+  try {
+    return synth();
+  } finally {
+    if (before !== undefined) process.env.CDK_VALIDATION = before;
   }
 }
 
@@ -160,18 +175,20 @@ interface ValidationReport {
 /**
  * What the CDK's built-in template validation found in a synth made with it, one line per finding (rule, severity,
  * what, where). The CDK reports its findings as warnings, so `synth()` does not throw on one (not even on a required
- * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote.
+ * property missing: checked with aws-cdk-lib 2.276); a gate must read the report the synth wrote. (The report is written
+ * without the validation too, with no findings: only a synth made with it may be read here.)
  */
 export function validationFindings(synth: Synthesized): string[] {
   if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
-  return assemblyValidationFindings(synth.outdir);
+  return reportFindings(synth.outdir);
 }
 
-/**
- * {@link validationFindings} of the cloud assembly in `outdir` (e.g. bin/app.ts's): the CDK writes the report only when
- * validation ran, so a missing report fails here.
- */
-export function assemblyValidationFindings(outdir: string): string[] {
+/** Synthesizes `app` with the CDK's template validation (lifted from the run's CDK_VALIDATION=false) and returns its findings as {@link validationFindings} does. */
+export function synthValidated(app: App): string[] {
+  return reportFindings(withValidation(true, () => app.synth()).directory);
+}
+
+function reportFindings(outdir: string): string[] {
   const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
   return report.pluginReports.flatMap((p) =>
     p.violations.map(

@@ -9,6 +9,7 @@ import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { runInProcess } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CORPUS = CORPUS_DIR;
@@ -16,8 +17,18 @@ const CORPUS = CORPUS_DIR;
 /** Orders `bytes=a-b` headers by a. */
 const byFirstByte = (a: string | undefined, b: string | undefined): number => Number(/\d+/.exec(a ?? '')?.[0]) - Number(/\d+/.exec(b ?? '')?.[0]);
 
+/** `redis-dr …` in a child: the binary's exit code and output (kept where a test says what a shell sees). */
 function cli(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/**
+ * The same program run in this process (test/cli/support/in-process.ts): what a verdict, its exit code and its output
+ * are. A child per call cost about 0.3 CPU-s of node and module loading; the children above keep the binary's own.
+ */
+async function run(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await runInProcess(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /**
@@ -52,80 +63,83 @@ describe('redis-dr verify-rdb', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   // Expected verdicts from test/fixtures/rdb/README.md (redis-check-rdb 7.0.15).
-  it.each(CORPUS_CASES)('reports %s as valid: RDB v%i, checksum %s, %i keys, %i expires (exit 0)', (file, version, checksum, keys, expires) => {
-    const result = cli('verify-rdb', join(CORPUS, file), '--json');
+  it.each(CORPUS_CASES)('reports %s as valid: RDB v%i, checksum %s, %i keys, %i expires (exit 0)', async (file, version, checksum, keys, expires) => {
+    const result = await run('verify-rdb', join(CORPUS, file), '--json');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, version, checksum, keys, expires });
   });
 
-  it('--require-checksum fails a file without a CRC-64 (exit 1) and passes one with it', () => {
-    const none = cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum');
+  it('--require-checksum fails a file without a CRC-64 (exit 1) and passes one with it', async () => {
+    const none = await run('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum');
     expect(none.status).toBe(1);
     expect(none.stdout).toBe(
       'CORRUPT encodings.rdb: RDB v4, checksum absent at byte 667: checksum required, but RDB version 4 files carry none (CRC-64 trailers start with version 5)\n',
     );
-    const withCrc = cli('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
+    const withCrc = await run('verify-rdb', join(CORPUS, 'hash-ziplist.rdb'), '--require-checksum', '--json');
     // --json names the engine releases that load the file as it is (a valid one only).
     expect(JSON.parse(withCrc.stdout).engines.loads).toEqual(expect.arrayContaining(['redis-5.0', 'valkey-9.0', 'elasticache-redis-6.2']));
-    expect(JSON.parse(cli('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum', '--json').stdout)).not.toHaveProperty('engines');
+    expect(JSON.parse((await run('verify-rdb', join(CORPUS, 'encodings.rdb'), '--require-checksum', '--json')).stdout)).not.toHaveProperty('engines');
     expect(withCrc.status).toBe(0);
     expect(JSON.parse(withCrc.stdout)).toMatchObject({ ok: true, checksum: 'ok' });
   });
 
-  it('says UNSUPPORTED (exit 3), not CORRUPT (exit 1), for a format newer than it reads', () => {
+  it('says UNSUPPORTED (exit 3), not CORRUPT (exit 1), for a format newer than it reads', async () => {
     const newer = join(scratch, 'newer.rdb');
     const bytes = Buffer.from(readFileSync(join(CORPUS, 'hash-ziplist.rdb')));
     bytes.write('REDIS0099', 0, 'latin1');
     writeFileSync(newer, bytes);
-    const result = cli('verify-rdb', newer);
+    const result = await run('verify-rdb', newer);
     expect(result.status).toBe(3);
     expect(result.stdout).toMatch(
       /^UNSUPPORTED newer\.rdb: not verified, unsupported format \(version 99, written by a Redis newer than \S+ \(or another program\)\)/,
     );
-    const json = cli('verify-rdb', newer, '--json');
+    const json = await run('verify-rdb', newer, '--json');
     expect(json.status).toBe(3);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, version: 99, unsupported: { version: 99 } });
   });
 
-  it("verifies a file in Valkey's compressed envelope (rdbcompression lz4) as the RDB it holds, and says so", () => {
+  it("verifies a file in Valkey's compressed envelope (rdbcompression lz4) as the RDB it holds, and says so", async () => {
     const rdb = readFileSync(join(CORPUS, 'hash-ziplist.rdb'));
     const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: rdb });
     const enveloped = join(scratch, 'enveloped.rdb');
     writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
-    const result = cli('verify-rdb', enveloped);
+    const result = await run('verify-rdb', enveloped);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^OK enveloped\.rdb: LZ4-compressed \(block checksums ok\) RDB v9, 1 keys/);
-    const json = JSON.parse(cli('verify-rdb', enveloped, '--json').stdout);
+    const json = JSON.parse((await run('verify-rdb', enveloped, '--json')).stdout);
     expect(json).toMatchObject({ ok: true, envelope: { codec: 'lz4', blockChecksums: true, contentChecksum: false } });
     // A damaged block is corrupt (exit 1); an envelope of an unknown codec is unsupported (exit 3).
     const damaged = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
     damaged[8 + 7 + 4 + 2]! ^= 0x40;
     writeFileSync(enveloped, damaged);
-    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 1, stdout: expect.stringMatching(/^CORRUPT enveloped\.rdb: .*LZ4 block checksum mismatch/) });
+    expect(await run('verify-rdb', enveloped)).toMatchObject({
+      status: 1,
+      stdout: expect.stringMatching(/^CORRUPT enveloped\.rdb: .*LZ4 block checksum mismatch/),
+    });
     writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 2, 1, 0]), frame]));
-    expect(cli('verify-rdb', enveloped)).toMatchObject({ status: 3, stdout: expect.stringMatching(/^UNSUPPORTED enveloped\.rdb: .*codec 2, not LZ4/) });
+    expect(await run('verify-rdb', enveloped)).toMatchObject({ status: 3, stdout: expect.stringMatching(/^UNSUPPORTED enveloped\.rdb: .*codec 2, not LZ4/) });
   });
 
-  it('accepts bytes after the end of the file, as Redis does, and says how many', () => {
+  it('accepts bytes after the end of the file, as Redis does, and says how many', async () => {
     const padded = join(scratch, 'padded.rdb');
     writeFileSync(padded, Buffer.concat([readFileSync(join(CORPUS, 'zset-ziplist.rdb')), Buffer.from('extra')]));
-    const result = cli('verify-rdb', padded);
+    const result = await run('verify-rdb', padded);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
-  it('says how many empty keys a restore will skip (the loadable count is what a restore shows)', () => {
-    const result = cli('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
+  it('says how many empty keys a restore will skip (the loadable count is what a restore shows)', async () => {
+    const result = await run('verify-rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'));
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       'OK corrupt_empty_keys.rdb: RDB v10, 0 keys (0 with expiry) in db 0, checksum ok; 9 empty keys, skipped on load as Redis skips them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
-  it('names Valkey 9 files and the modules module values need', () => {
+  it('names Valkey 9 files and the modules module values need', async () => {
     const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const id = ([...'ReJSON-RL'].reduce((acc, c) => (acc << 6n) | BigInt(chars.indexOf(c)), 0n) << 10n) | 3n;
     const idBytes = Array.from({ length: 8 }, (_, i) => Number((id >> BigInt(8 * (7 - i))) & 0xffn));
@@ -156,14 +170,14 @@ describe('redis-dr verify-rdb', () => {
         0,
       ]),
     );
-    const result = cli('verify-rdb', file);
+    const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0; ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
-  it('says when Redis loads a file that only sanitize-dump-payload yes would refuse (a warning, exit 0)', () => {
+  it('says when Redis loads a file that only sanitize-dump-payload yes would refuse (a warning, exit 0)', async () => {
     // A small hash listpack with a field twice and a correct CRC-64.
     const lp = [0x0e, 0, 0, 0, 4, 0, 0x81, 0x66, 2, 0x81, 0x31, 2, 0x81, 0x66, 2, 0x81, 0x32, 2, 0xff].map((b, i) => (i === 0 ? 6 + 12 + 1 : b));
     const bytes = Uint8Array.from([...Buffer.from('REDIS0010'), 0xfe, 0x00, 0x10, 0x01, 0x68, lp.length, ...lp, 0xff]);
@@ -171,7 +185,7 @@ describe('redis-dr verify-rdb', () => {
     trailer.writeBigUInt64LE(new Crc64().update(bytes).value);
     const file = join(scratch, 'dup-field.rdb');
     writeFileSync(file, Buffer.concat([bytes, trailer]));
-    const result = cli('verify-rdb', file);
+    const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
@@ -268,12 +282,12 @@ describe('redis-dr verify-rdb', () => {
     expect(result.stdout).toMatch(/^CORRUPT cut\.rdb: RDB v9, .* at byte \d+: /);
   });
 
-  it('exits 1 on a checksum mismatch', () => {
+  it('exits 1 on a checksum mismatch', async () => {
     const bytes = Buffer.from(readFileSync(join(CORPUS, 'zset-ziplist.rdb')));
     bytes[bytes.length - 1]! ^= 0x01;
     const bad = join(scratch, 'crc.rdb');
     writeFileSync(bad, bytes);
-    const result = cli('verify-rdb', bad, '--json');
+    const result = await run('verify-rdb', bad, '--json');
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, checksum: 'mismatch' });
   });
@@ -298,8 +312,8 @@ describe('redis-dr verify-rdb', () => {
       ['verify-rdb', 's3://copies/a.rdb', '--read-concurrency', 'two'],
       /--read-concurrency must be a whole number from 1 to 64, got two: use 1/,
     ],
-  ])('exits 2 with a clear message for %s', (_, args, message) => {
-    const result = cli(...args);
+  ])('exits 2 with a clear message for %s', async (_, args, message) => {
+    const result = await run(...args);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
   });
@@ -411,18 +425,18 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     } finally {
       await server.stop();
     }
-    const result = cli('verify-rdb', path);
+    const result = await run('verify-rdb', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
       /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
     );
-    expect(JSON.parse(cli('verify-rdb', path, '--json').stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
+    expect(JSON.parse((await run('verify-rdb', path, '--json')).stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
   });
 
-  it('a key stored twice exits 1 as corrupt', () => {
+  it('a key stored twice exits 1 as corrupt', async () => {
     const path = join(dir, 'twice.rdb');
     writeFileSync(path, file('REDIS0010', [0xfe, 0, 0, ...str('k'), ...str('a'), 0, ...str('k'), ...str('b')]));
-    const result = cli('verify-rdb', path);
+    const result = await run('verify-rdb', path);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe(
       'CORRUPT twice.rdb: RDB v10, checksum ok at byte 30: a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file")\n',
@@ -438,9 +452,9 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
       await c.eval("for i=0,2699 do redis.call('SET', 'q:'..i, i) end", 0);
       const path = join(dir, 'two-dbs.rdb');
       writeFileSync(path, readFileSync(await bgsave(server, c)));
-      const r = cli('verify-rdb', path);
+      const r = await run('verify-rdb', path);
       expect(r.stdout).toMatch(/^OK two-dbs\.rdb: RDB v\d+, 10000 keys \(0 with expiry\) in db 0: 7300, db 3: 2700 \[10000 string\]/);
-      expect(JSON.parse(cli('verify-rdb', path, '--json').stdout).keysByDb).toEqual({ 0: 7300, 3: 2700 });
+      expect(JSON.parse((await run('verify-rdb', path, '--json')).stdout).keysByDb).toEqual({ 0: 7300, 3: 2700 });
     } finally {
       await server.stop();
     }
