@@ -144,7 +144,7 @@ class ListpackWalk {
     if (this.from < 0) return Number(this.int);
     const fast = shortDecimal(this.lp, this.from, this.to);
     if (!Number.isNaN(fast)) return fast; // read exactly without a string
-    const text = Buffer.from(this.lp.buffer, this.lp.byteOffset + this.from, this.to - this.from).toString('latin1');
+    const text = latin1Text(this.lp, this.from, this.to);
     const d = Number(text);
     if (!Number.isNaN(d)) return d;
     const s = text.trim().toLowerCase();
@@ -152,6 +152,25 @@ class ListpackWalk {
     if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
     throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
   }
+}
+
+/** Char codes of {@link latin1Text}'s text, reused (its length set per call). */
+const CODES: number[] = [];
+
+/**
+ * The bytes `b[from, to)` as a latin1 string, for `Number` (the 16–17-digit
+ * `%.17g` scores Redis 7.0 writes, which {@link shortDecimal} leaves): char
+ * codes from a reused array, no Buffer view and decoder call per score (a
+ * third less CPU a score in a micro-benchmark, 1M scores of 17 digits: about
+ * 137 against 167–201 ms on one CPU). A long text (over 64 bytes, no server
+ * writes one) through a view, as before.
+ */
+function latin1Text(b: Uint8Array, from: number, to: number): string {
+  const n = to - from;
+  if (n > 64) return Buffer.from(b.buffer, b.byteOffset + from, n).toString('latin1');
+  CODES.length = n;
+  for (let i = 0; i < n; i++) CODES[i] = b[from + i]!;
+  return String.fromCharCode.apply(null, CODES);
 }
 
 /** Exact powers of ten as doubles (10^22 is the largest that is). */
