@@ -247,12 +247,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
   }
 }
 
-/**
- * The copy as its key index names it. `tags`: the copy's; in the DR bucket its
- * lifecycle tags go on the index and segments (the tag-filtered rules then
- * expire them with it). The vault's lifecycle reads no tags (and its tags
- * are the workload account's): none there.
- */
+/** The copy as its key index names it; in the DR bucket with its lifecycle tags (the vault's lifecycle reads none). */
 function indexedObject(at: Invocation, identity: ObjectIdentity, tags: Readonly<Record<string, string>>, deps: VerifyDeps): IndexedObject {
   return {
     bucket: at.bucket,
