@@ -36,6 +36,12 @@ function processCpu(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A process's peak resident set in MiB (VmHWM, /proc: Linux). */
+function peakRssMiB(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Math.round(Number(kb) / 1024);
+}
+
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-indexed-get-'));
   const writer = await startRedisServer();
@@ -76,7 +82,9 @@ async function main(): Promise<void> {
       rows.push({ rps: Number(row[1]), p99Ms: Number(row[6]), cpuUs: Math.round(((processCpu(child.pid!) - cpu) * 1e6) / requests), load: os.loadavg()[0]! });
       log(`round ${round}: ${JSON.stringify(rows.at(-1))}`);
     }
-    log(`median: ${median(rows.map((r) => r.rps))} req/s, p99 ${median(rows.map((r) => r.p99Ms))} ms, ${median(rows.map((r) => r.cpuUs))} µs CPU/request`);
+    log(
+      `median: ${median(rows.map((r) => r.rps))} req/s, p99 ${median(rows.map((r) => r.p99Ms))} ms, ${median(rows.map((r) => r.cpuUs))} µs CPU/request; serve's peak RSS ${peakRssMiB(child.pid!)} MiB`,
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

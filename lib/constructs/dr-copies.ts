@@ -271,6 +271,7 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
   // (ReadReplicaRetention reads it, ExtendReplicaRetention below, conditioned, covers the indexes).
   const indexes = props.bucket.arnForObjects('*.rdb.keys');
   role.addToPolicy(new iam.PolicyStatement({ sid: 'WriteKeyIndexes', actions: ['s3:PutObject', 's3:GetObject'], resources: [indexes] }));
+  if (!props.retention) grantKeyIndexTagging(role, indexes);
   Validations.of(role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagArnRef(props.bucket)}/*.rdb.keys]`,
     reason: `One key index beside each ${props.what}, named after it (whose key an export makes at run time).`,
@@ -400,4 +401,23 @@ function verifyDefinition(scope: Construct, verifier: JobFunction, settings: Cop
     next.when(sfn.Condition.isPresent('$.awaitTier'), wait.next(verify));
   }
   return start.next(verify).next(next.otherwise(verify));
+}
+
+/**
+ * The DR bucket's lifecycle rules filter on the plan and tier tags: a key
+ * index and its segments carry the copy's (put with them, which S3
+ * authorizes as s3:PutObjectTagging too, read back, and retagged when the
+ * copy's change), so they expire with it. The vault's lifecycle reads no
+ * tags: no tagging there.
+ */
+function grantKeyIndexTagging(role: iam.IRole, indexes: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadKeyIndexTags', actions: ['s3:GetObjectTagging'], resources: [indexes] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'TagKeyIndexes',
+      actions: ['s3:PutObjectTagging'],
+      resources: [indexes],
+      conditions: { 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } },
+    }),
+  );
 }

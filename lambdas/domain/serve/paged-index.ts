@@ -35,8 +35,17 @@ interface Block {
   readonly nameAt: Uint32Array;
 }
 
-/** Blocks kept (the hot ones): 256 × 64 keys' rows and names, about 1 MB for 30-byte names. */
+/** Blocks kept (the hot ones) of an index read by fetches (S3): 256 × 64 keys' rows and names, about 1 MB for 30-byte names. */
 const BLOCKS_KEPT = 256;
+/**
+ * Bytes of blocks kept of an index read in place (a local file): 16 MiB, the
+ * blocks of about 300,000 keys of 30-byte names. Each block missed costs a
+ * positional read and its decoding, which the profile of `GET` from a local
+ * index put at 3-4 µs a request when 256 blocks were kept (bench/README.md:
+ * the indexed local GET); a larger budget keeps a hot set of that size in
+ * memory, bounded whatever the file's key count.
+ */
+const LOCAL_KEPT_BYTES = 16 << 20;
 /** The longest run of blocks one miss fetches (a sequential walk's): about 4 MB. */
 const MAX_RUN = 1024;
 
@@ -86,6 +95,8 @@ export class PagedKeyIndex implements KeyIndex {
   private readonly entries: readonly BlockEntry[];
   private readonly ranges = new Map<number, { first: number; end: number; firstBlock: number }>();
   private readonly kept = new Map<number, Block>();
+  /** The rows' and names' bytes of the blocks {@link kept}. */
+  private keptBytes = 0;
   /** Blocks a {@link settle} waited for, held (with how many settles hold each) until it answers. */
   private readonly held = new Map<number, { block: Block; refs: number }>();
   private readonly pending = new Map<number, Promise<ReadonlyMap<number, Block>>>();
@@ -132,8 +143,16 @@ export class PagedKeyIndex implements KeyIndex {
   }
 
   private keep(b: number, block: Block): void {
+    const before = this.kept.get(b);
+    if (before) this.keptBytes -= before.rows.length + before.names.length;
     this.kept.set(b, block);
-    if (this.kept.size > BLOCKS_KEPT) this.kept.delete(this.kept.keys().next().value!);
+    this.keptBytes += block.rows.length + block.names.length;
+    const local = this.file.readNow !== undefined;
+    while (local ? this.keptBytes > LOCAL_KEPT_BYTES : this.kept.size > BLOCKS_KEPT) {
+      const [oldest, gone] = this.kept.entries().next().value!;
+      this.kept.delete(oldest);
+      this.keptBytes -= gone.rows.length + gone.names.length;
+    }
   }
 
   /** Block `b`'s bytes made a {@link Block}, checked (once for a file read at once, at every fetch otherwise). */

@@ -20,10 +20,23 @@
  * bytes go to the threads, not to the index pass), nor one in Valkey's
  * compressed envelope: said in the verdict's log line, never a failure of
  * the verification.
+ *
+ * Retention: the index and every segment carry the copy's lifecycle tags
+ * (`redis-dr:plan`, `redis-dr:tier`), put with them and read back, so the
+ * DR bucket's lifecycle rules (one per plan and tier, filtered on those
+ * tags: lib/constructs/recovery-bucket.ts) expire them with the copy. A
+ * copy's tags that change later (the export's tags arriving, a hold moving
+ * the tier to `held-<tier>`, a release) raise a tag event; the verifier,
+ * finding the verdict present, makes its index's and segments' tags follow
+ * ({@link followCopyTags}). Segments stay after the stitch (the verifier may
+ * not delete, and the bucket's lock may forbid it) and expire with the copy.
+ * The vault's lifecycle expires every object after the longest tier's lock,
+ * whatever its tags: indexes and segments there go with the replicas.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { openObject } from '../../adapters/aws/s3/objects.js';
+import { addObjectTags, getObjectTags, listObjects, openObject } from '../../adapters/aws/s3/objects.js';
 import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.js';
+import { TAGS } from '../../domain/plans/types.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
@@ -99,6 +112,38 @@ export interface IndexedObject {
   readonly versionId: string | undefined;
   readonly etag: string | undefined;
   readonly size: number;
+  /** The copy's lifecycle tags ({@link lifecycleTags}), put on its index and segments. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The tags the DR bucket's lifecycle rules filter on (plan and tier), of a copy's tags: those an index beside it carries. */
+export function lifecycleTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of [TAGS.plan, TAGS.tier]) if (tags[k] !== undefined) out[k] = tags[k];
+  return out;
+}
+
+/** Whether `key` is the index or a segment of the index of `copy`. */
+function besideCopy(copy: string, key: string): boolean {
+  return key === `${copy}${INDEX_SUFFIX}` || (key.startsWith(`${copy}.`) && /^\d+-\d+\.part\.rdb\.keys$/.test(key.slice(copy.length + 1)));
+}
+
+/**
+ * Makes the lifecycle tags of a copy's index and segments those of the copy
+ * (`tags`: its current tags), keeping their other tags; the objects retagged.
+ */
+export async function followCopyTags(s3: S3Client, bucket: string, copy: string, tags: Readonly<Record<string, string>>): Promise<string[]> {
+  const want = lifecycleTags(tags);
+  if (Object.keys(want).length === 0) return [];
+  const retagged: string[] = [];
+  for (const o of await listObjects(s3, bucket, `${copy}.`)) {
+    if (!besideCopy(copy, o.key)) continue;
+    const current = await getObjectTags(s3, bucket, o.key);
+    if (Object.entries(want).every(([k, v]) => current[k] === v)) continue;
+    await addObjectTags(s3, bucket, o.key, want, { current });
+    retagged.push(o.key);
+  }
+  return retagged;
 }
 
 /**
@@ -110,7 +155,7 @@ export async function writeCopyKeySegment(s3: S3Client, copy: IndexedObject, ind
   const segment = index.segment(end, { etag: copy.etag, versionId: copy.versionId });
   if (typeof segment === 'string') return segment;
   const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
-  await putObjectBeside(s3, copy.bucket, segmentKey(copy.key, index.start, end), segment, retention);
+  await putObjectBeside(s3, copy.bucket, segmentKey(copy.key, index.start, end), segment, retention, copy.tags);
   return segment;
 }
 
@@ -154,8 +199,11 @@ export async function writeCopyKeyIndex(
   const file = index.encode(copy.size);
   if (typeof file === 'string') return `no key index: ${file}`;
   const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
-  await putObjectBeside(s3, copy.bucket, `${copy.key}${INDEX_SUFFIX}`, file, retention);
+  await putObjectBeside(s3, copy.bucket, `${copy.key}${INDEX_SUFFIX}`, file, retention, copy.tags);
   const locked = retention?.mode && retention.retainUntil ? `, ${retention.mode} until ${retention.retainUntil.toISOString()} as the copy` : '';
   const stitched = index.start > 0 ? `, stitched from ${parts!.length} invocations' segments` : '';
-  return `key index s3://${copy.bucket}/${copy.key}${INDEX_SUFFIX}: ${file.length} bytes${locked}${stitched}, read back`;
+  const tagged = Object.entries(copy.tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `key index s3://${copy.bucket}/${copy.key}${INDEX_SUFFIX}: ${file.length} bytes${locked}${stitched}${tagged ? `, tagged ${tagged} as the copy` : ''}, read back`;
 }

@@ -22,7 +22,7 @@ import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_B
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 import { type CopyReadDeps, type CopyToRead, readCopy, VerifyGaveUp } from './verify-rdb-read.js';
 import { copyTags, storeVerdict, verdictFound } from './verify-rdb-verdict.js';
-import { CopyKeyIndex, type IndexedObject, writeCopyKeyIndex, writeCopyKeySegment } from './copy-key-index.js';
+import { CopyKeyIndex, followCopyTags, type IndexedObject, lifecycleTags, writeCopyKeyIndex, writeCopyKeySegment } from './copy-key-index.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -246,19 +246,26 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index.push);
     if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
     const ended = pauseOrEnd(at, verifier, identity, resume, deps);
-    if ('done' in ended) return await keySegmentBeside(at, identity, index, resume, ended, deps);
+    if ('done' in ended) return await keySegmentBeside(at, indexedObject(at, identity, current, deps), index, resume, ended, deps);
     const outcome = await recordVerdict(at, ended, current, identity, resume, retention, deps);
     logVerdict(outcome, ended, deps);
-    if (outcome.verdict === 'ok') await keyIndexBeside(at, identity, index, resume, deps);
+    if (outcome.verdict === 'ok') await keyIndexBeside(at, indexedObject(at, identity, current, deps), index, resume, deps);
     return done(at, outcome);
   } catch (err) {
     return stepFailed(at, err, deps);
   }
 }
 
-/** The copy as its key index names it. */
-function indexedObject(at: Invocation, identity: ObjectIdentity): IndexedObject {
-  return { bucket: at.bucket, key: at.key, versionId: identity.versionId ?? at.versionId, etag: identity.etag, size: identity.size };
+/** The copy as its key index names it; in the DR bucket with its lifecycle tags (the vault's lifecycle reads none). */
+function indexedObject(at: Invocation, identity: ObjectIdentity, tags: Readonly<Record<string, string>>, deps: VerifyDeps): IndexedObject {
+  return {
+    bucket: at.bucket,
+    key: at.key,
+    versionId: identity.versionId ?? at.versionId,
+    etag: identity.etag,
+    size: identity.size,
+    tags: deps.retention ? {} : lifecycleTags(tags),
+  };
 }
 
 /**
@@ -267,15 +274,13 @@ function indexedObject(at: Invocation, identity: ObjectIdentity): IndexedObject 
  * failing the verification (without every segment the last invocation
  * writes no index, and serve reads the copy whole).
  */
-async function keySegmentBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex, resume: Resume, paused: VerifyStepResult, deps: VerifyDeps) {
+async function keySegmentBeside(at: Invocation, copy: IndexedObject, index: CopyKeyIndex, resume: Resume, paused: VerifyStepResult, deps: VerifyDeps) {
   if (paused.done || !paused.progress) return paused;
   const before = resume.start === 0 ? [0] : resume.progress?.keyIndexParts;
   const end = paused.progress.checkpoint.offset;
   let parts: number[] | undefined;
   try {
-    const segment = before
-      ? await writeCopyKeySegment(deps.s3, indexedObject(at, identity), index, end, deps.retention !== undefined)
-      : 'an earlier segment is missing';
+    const segment = before ? await writeCopyKeySegment(deps.s3, copy, index, end, deps.retention !== undefined) : 'an earlier segment is missing';
     if (typeof segment === 'string') deps.log.info(`no key index segment: ${segment}`, at.base);
     else parts = [...before!, end];
   } catch (err) {
@@ -285,9 +290,9 @@ async function keySegmentBeside(at: Invocation, identity: ObjectIdentity, index:
 }
 
 /** The key index beside a copy judged `ok` (copy-key-index.ts); logged, never failing the verification (serve then reads the copy whole). */
-async function keyIndexBeside(at: Invocation, identity: ObjectIdentity, index: CopyKeyIndex, resume: Resume, deps: VerifyDeps): Promise<void> {
+async function keyIndexBeside(at: Invocation, copy: IndexedObject, index: CopyKeyIndex, resume: Resume, deps: VerifyDeps): Promise<void> {
   try {
-    const did = await writeCopyKeyIndex(deps.s3, indexedObject(at, identity), index, deps.retention !== undefined, resume.progress?.keyIndexParts);
+    const did = await writeCopyKeyIndex(deps.s3, copy, index, deps.retention !== undefined, resume.progress?.keyIndexParts);
     deps.log.info(did, at.base);
   } catch (err) {
     deps.log.warn('the key index beside the copy was not written: serve reads the copy whole', { ...at.base, error: describeError(err) });
@@ -336,6 +341,8 @@ async function confirmVerdict(at: Invocation, already: string, current: Record<s
   deps.log.info('already verified', { ...base, verdict: already });
   // A retry after the tripwire failed finds the verdict written: the check runs again (for the newest set only).
   if (already === 'ok') await collapseCheck(bucket, key, at.target, undefined, deps, true);
+  // The DR bucket: the copy's tags changed (this event); its key index and segments follow, to expire with it.
+  if (already === 'ok' && !deps.retention) await indexTagsFollow(at, current, deps);
   // The tier may have changed since (a collapse holds the copy): the retention follows it, never back.
   const retention = deps.retention
     ? await ensureRetention(bucket, key, current, await headObject(deps.s3, bucket, key, versionId), deps.retention, deps)
@@ -346,6 +353,16 @@ async function confirmVerdict(at: Invocation, already: string, current: Record<s
     verdict: already === 'ok' || already === 'unsupported' ? already : 'corrupt',
     ...(retention ? { retention } : {}),
   };
+}
+
+/** The copy's index and segments retagged as the copy (copy-key-index.ts); logged, never failing the step (the next tag event tries again). */
+async function indexTagsFollow(at: Invocation, current: Record<string, string>, deps: VerifyDeps): Promise<void> {
+  try {
+    const retagged = await followCopyTags(deps.s3, at.bucket, at.key, current);
+    if (retagged.length > 0) deps.log.info(`key index tagged as the copy: ${retagged.join(', ')}`, at.base);
+  } catch (err) {
+    deps.log.warn("the key index's tags do not follow the copy's: it may expire apart from it", { ...at.base, error: describeError(err) });
+  }
 }
 
 /** Where this invocation starts: the checkpoint when it is of this object version, else byte 0 (a restart); gives up past MAX_VERIFY_INVOCATIONS. */

@@ -119,13 +119,20 @@ describe('DrCopies (DR region)', () => {
         's3:PutObject',
         's3:PutObject',
         's3:GetObjectTagging',
+        // The key index's and its segments' tags (the copy's plan and tier, for the lifecycle), read back and retagged.
+        's3:GetObjectTagging',
         's3:GetObjectVersion',
         's3:GetObjectVersionTagging',
         's3:ListBucket',
         's3:PutObjectTagging',
+        's3:PutObjectTagging',
         's3:PutObjectVersionTagging',
       ].sort(),
     );
+    // Tagging an index: only redis-dr:* keys, only on *.rdb.keys.
+    const tagIndexes = statements.find((s) => s.Sid === 'TagKeyIndexes')!;
+    expect(tagIndexes.Condition).toEqual({ 'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['redis-dr:*'] } });
+    expect(JSON.stringify(tagIndexes.Resource)).toContain('"/*.rdb.keys"');
   });
 
   it('lets the verifier write only redis-dr:* tag keys, list its bucket, and sends each invocation each plan its collapse threshold', () => {

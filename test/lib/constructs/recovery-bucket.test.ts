@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleRules, NONCURRENT_VERSION_DAYS, RecoveryBucket, SEED_COPY_EXPIRE_DAYS } from '../../../lib/constructs/recovery-bucket.js';
 import { exampleConfig, quietApp, synthesize, type Synthesized } from '../../support/synth.js';
 import { bucketPolicyStatements, elastiCacheAclCall, recoveryBucket } from '../../support/recovery-bucket.js';
+import { lifecycleTags, segmentKey } from '../../../lambdas/jobs/dr-copies/copy-key-index.js';
 
 describe('lifecycleRules', () => {
   it('expires each plan and tier by its tags, archives monthly copies only before they expire, and keeps housekeeping', () => {
@@ -97,6 +98,29 @@ describe('recovery buckets in both regions', () => {
     ]);
     // Only exporting plans have rules: the other plan's copies do not exist.
     expect(rules.some((r) => String(r.Id).startsWith('queues-'))).toBe(false);
+  });
+
+  it("dr: the expiry rule of a copy's plan and tier reaches its key index and segments (tagged as the copy by the verifier); a held or untagged one none", () => {
+    const { props } = recoveryBucket(synth.dr);
+    const plan = exampleConfig().plans.find((p) => p.export.enabled)!;
+    const rules = props.LifecycleConfiguration.Rules as Record<string, any>[];
+    /** The ids of the enabled rules that expire an object of this key and these tags (S3: every tag filter and the prefix must match). */
+    const expiring = (key: string, tags: Record<string, string>) =>
+      rules
+        .filter((r) => r.Status === 'Enabled' && r.ExpirationInDays !== undefined)
+        .filter((r) => (r.Prefix ?? '') === '' || key.startsWith(r.Prefix))
+        .filter((r) => ((r.TagFilters ?? []) as { Key: string; Value: string }[]).every((f) => tags[f.Key] === f.Value))
+        .map((r) => r.Id);
+    const copy = `rdr-${plan.name}-prod-20261121-0200-0001.rdb`;
+    for (const tier of ['hourly', 'daily', 'weekly', 'monthly'] as const) {
+      const copyTags = { 'redis-dr:plan': plan.name, 'redis-dr:tier': tier, 'redis-dr:verified': 'ok', 'redis-dr:snapshot': 'rdr-x' };
+      const indexTags = lifecycleTags(copyTags);
+      expect(expiring(copy, copyTags)).toEqual([`${plan.name}-${tier}`]);
+      for (const beside of [`${copy}.keys`, segmentKey(copy, 0, 4096)]) expect(expiring(beside, indexTags)).toEqual(expiring(copy, copyTags));
+    }
+    // A hold (held-<tier>) keeps the copy and its index alike; an index put without tags would never expire.
+    expect(expiring(`${copy}.keys`, lifecycleTags({ 'redis-dr:plan': plan.name, 'redis-dr:tier': 'held-daily' }))).toEqual([]);
+    expect(expiring(`${copy}.keys`, {})).toEqual([]);
   });
 });
 

@@ -84,6 +84,28 @@ describe('PagedKeyIndex', () => {
     expect(reads).toHaveLength(1);
   });
 
+  it('keeps the blocks of a local index up to a byte budget (a GET missing them paid a read and a decode each), those fetched from S3 up to 256', async () => {
+    // Blocks never span databases.
+    const blocks = whole.databases().reduce((n, db) => n + Math.ceil(whole.size(db) / BLOCK), 0);
+    expect(blocks).toBeGreaterThan(256);
+    const lookUpAll = (paged: PagedKeyIndex) =>
+      settle(() => {
+        for (const db of whole.databases()) for (let pos = 0; pos < whole.size(db); pos += BLOCK) expect(paged.find(db, whole.nameAt(db, pos))).toBe(pos);
+      });
+    const local = open(file, 'now');
+    await lookUpAll(local.paged);
+    expect(local.paged.blocksRead).toBe(blocks);
+    // Every block again: all kept (315 blocks of about 1 MB together, within the budget), no read.
+    await lookUpAll(local.paged);
+    expect(local.paged.blocksRead).toBe(blocks);
+    const s3 = open(file, 'later');
+    await lookUpAll(s3.paged);
+    const first = s3.paged.blocksRead;
+    // From S3 only the last 256 are kept: the first ones are fetched again.
+    await lookUpAll(s3.paged);
+    expect(s3.paged.blocksRead).toBeGreaterThan(first);
+  });
+
   it('from S3 (reads are promises): a lookup waits for its block (BlockPending), settle answers it, one read a block', async () => {
     const { paged, reads } = open(file, 'later');
     const name = whole.nameAt(0, 4321);

@@ -10,11 +10,13 @@ import { readFileSync } from 'node:fs';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +44,8 @@ let restoreCredentials: () => void;
 let rdb: Buffer;
 let other: Buffer;
 
-function event(bucket: string, key = KEY): S3ObjectEvent {
-  return { 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: bucket }, object: { key, size: 100 } } };
+function event(bucket: string, key = KEY, type: S3ObjectEvent['detail-type'] = 'Object Created'): S3ObjectEvent {
+  return { 'detail-type': type, source: 'aws.s3', detail: { bucket: { name: bucket }, object: { key, size: 100 } } };
 }
 
 function deps(log: MemoryLog, deadline = Number.POSITIVE_INFINITY, now = () => 1_000): VerifyDeps {
@@ -212,4 +214,71 @@ describe("verify-rdb's key index beside a DR copy", () => {
     expect(await runToEnd(event(PLAIN, bad), deps(new MemoryLog()))).toMatchObject({ verdict: 'corrupt' });
     await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${bad}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
   }, 120_000);
+
+  describe('expires with its copy: the index and every segment carry the plan and tier tags the lifecycle rules filter on', () => {
+    async function tagsOf(bucket: string, key: string): Promise<Record<string, string>> {
+      const out = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+      return Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key!, t.Value!]));
+    }
+    async function besides(bucket: string, key: string): Promise<string[]> {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key}.` }));
+      return (listed.Contents ?? []).map((o) => o.Key!);
+    }
+
+    it("puts the copy's plan and tier on the index and its segments, read back, and retags them when the copy's tier moves (a hold)", async () => {
+      const key = 'rdr-sessions-prod-20261121-0600-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: LOCKED, Key: key, Body: rdb, Tagging: 'redis-dr:plan=sessions&redis-dr:tier=daily&owner=team-a' }));
+      const log = new MemoryLog();
+      const outcome = await runToEnd(event(LOCKED, key), deps(log, 0));
+      expect(outcome).toMatchObject({ verdict: 'ok', steps: expect.any(Number) });
+      const said = log.lines.map((e) => e.message).find((m) => m.startsWith('key index'));
+      expect(said).toMatch(/, tagged redis-dr:plan=sessions redis-dr:tier=daily as the copy, read back$/);
+      const objects = await besides(LOCKED, key);
+      expect(objects.length).toBe(outcome.steps); // a segment per paused invocation (all but the last), and the index
+      expect(objects).toContain(`${key}.keys`);
+      // Only the lifecycle's tags: never the copy's others (nor its verdict, which would read as the index's).
+      for (const o of objects) expect(await tagsOf(LOCKED, o)).toEqual({ 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'daily' });
+      // A hold moves the copy's tier (collapse-copies.ts): its tag event makes the index and segments follow.
+      const copyTags = await tagsOf(LOCKED, key);
+      await s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: LOCKED,
+          Key: key,
+          Tagging: { TagSet: Object.entries({ ...copyTags, 'redis-dr:tier': 'held-daily' }).map(([Key, Value]) => ({ Key, Value })) },
+        }),
+      );
+      const heldLog = new MemoryLog();
+      expect(await runToEnd(event(LOCKED, key, 'Object Tags Added'), deps(heldLog))).toMatchObject({ action: 'already-verified', verdict: 'ok' });
+      for (const o of objects) expect(await tagsOf(LOCKED, o)).toEqual({ 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'held-daily' });
+      expect(heldLog.lines.map((e) => e.message)).toContain(`key index tagged as the copy: ${objects.join(', ')}`);
+      // Once they follow, the next tag event retags nothing.
+      const again = new MemoryLog();
+      await runToEnd(event(LOCKED, key, 'Object Tags Added'), deps(again));
+      expect(again.lines.map((e) => e.message).filter((m) => m.startsWith('key index tagged'))).toEqual([]);
+    }, 120_000);
+
+    it('puts no tag on the index of a copy that carries none yet (it then expires with nothing, as its copy), and tags it once the copy is tagged', async () => {
+      const key = 'rdr-sessions-prod-20261121-0700-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+      const log = new MemoryLog();
+      expect(await runToEnd(event(PLAIN, key), deps(log))).toMatchObject({ verdict: 'ok' });
+      expect(log.lines.map((e) => e.message).find((m) => m.startsWith('key index'))).toMatch(/ bytes, read back$/);
+      expect(await tagsOf(PLAIN, `${key}.keys`)).toEqual({});
+      // The export's tags arrive, the verdict kept (merged): the index follows.
+      const copyTags = await tagsOf(PLAIN, key);
+      await s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: PLAIN,
+          Key: key,
+          Tagging: {
+            TagSet: Object.entries({ ...copyTags, 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'weekly' }).map(([Key, Value]) => ({ Key, Value })),
+          },
+        }),
+      );
+      await runToEnd(event(PLAIN, key, 'Object Tags Added'), deps(new MemoryLog()));
+      expect(await tagsOf(PLAIN, `${key}.keys`)).toEqual({ 'redis-dr:plan': 'sessions', 'redis-dr:tier': 'weekly' });
+      // Another copy's index (a key that only starts like this one's) is not touched.
+      expect(await besides(PLAIN, key)).toEqual([`${key}.keys`]);
+    }, 60_000);
+  });
 });

@@ -503,6 +503,8 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
     async (_what, makeOpen, failedStep, message) => {
       const folder = join(dir, 'backups');
       const good = seedGood(folder, 'cache', 3, keys);
+      // Each with a key index beside it (serve's): retention must take it with its backup.
+      for (const g of good) writeFileSync(join(folder, `${g}.keys`), 'index');
       const before = readdirSync(folder).sort();
       const report = await runBackup(request(new FileBackupStore(folder, { open: makeOpen() })), deps(server, at('2026-11-23T10:00:00Z')));
       expect(report).toMatchObject({ ok: false, failedStep });
@@ -519,6 +521,7 @@ describe('runBackup: a destination that fails at the file handle (short writes, 
       const next = await runBackup(request(new FileBackupStore(folder)), deps(server, at('2026-11-23T11:00:00Z')));
       expect(next.ok).toBe(true);
       expect([...next.retention!.deleted].sort()).toEqual(good);
+      // The pruned backups' key indexes went with them: only this run's files are left.
       expect(readdirSync(folder).sort()).toEqual([next.backup!.file, `${next.backup!.file}.json`, `${next.backup!.file}.keys`, `${next.backup!.file}.sha256`]);
     },
   );
