@@ -8,15 +8,15 @@
  *   npx tsx bench/serve/indexed-get.ts [--keys 200000] [--requests 100000] [--rounds 3]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
-import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
 import { intFlags, median } from '../support.js';
+import { keyName, writeGetDataset } from './get-dataset.js';
 import { spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
@@ -27,7 +27,6 @@ const int = intFlags<'keys' | 'requests' | 'rounds'>(flags);
 const keys = int('keys', 1, 100_000_000);
 const requests = int('requests', 1000, 100_000_000);
 const rounds = int('rounds', 1, 50);
-const keyName = (i: number): string => `key:${String(i).padStart(12, '0')}`;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
@@ -44,18 +43,9 @@ function peakRssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-indexed-get-'));
-  const writer = await startRedisServer();
-  const c = writer.client();
-  for (let i = 0; i < keys; i += 10_000) {
-    const p = c.pipeline();
-    for (let j = i; j < Math.min(keys, i + 10_000); j++) p.set(keyName(j), `value-${j}-${'x'.repeat(80)}`);
-    await p.exec();
-  }
-  await c.save();
   const name = 'rdr-bench-20300101-0000.rdb';
   const file = path.join(scratch, name);
-  copyFileSync(writer.rdbPath, file);
-  await writer.stop();
+  await writeGetDataset(keys, file);
   const index = new BackupKeyIndex(file);
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) index.push(chunk as Buffer);
   log(await index.write(new FileBackupStore(scratch), name));

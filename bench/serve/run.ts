@@ -10,13 +10,14 @@
  *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
 import { intFlags, median, serverCpu } from '../support.js';
+import { keyName, writeGetDataset } from './get-dataset.js';
 import { spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
@@ -35,9 +36,6 @@ const rounds = int('rounds', 1, 50);
 const ROOT = path.join(__dirname, '..', '..');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 if (!existsSync(path.join(ROOT, 'dist', 'bin', 'redis-dr.js'))) throw new Error('dist/ is missing: run `npx tsx scripts/build-dist.ts` first');
-
-/** redis-benchmark's key form for -r: `key:` and a 12-digit zero-padded number. */
-const keyName = (i: number): string => `key:${String(i).padStart(12, '0')}`;
 
 interface Figures {
   readonly rps: number;
@@ -71,17 +69,8 @@ async function benchmark(port: number, cpu: () => number | Promise<number>): Pro
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-serve-'));
-  const writer = await startRedisServer();
-  const c = writer.client();
-  for (let i = 0; i < keys; i += 10_000) {
-    const p = c.pipeline();
-    for (let j = i; j < Math.min(keys, i + 10_000); j++) p.set(keyName(j), `value-${j}-${'x'.repeat(80)}`);
-    await p.exec();
-  }
-  await c.save();
   const file = path.join(scratch, 'point.rdb');
-  copyFileSync(writer.rdbPath, file);
-  await writer.stop();
+  await writeGetDataset(keys, file);
   log(`file: ${keys} keys`);
 
   const started = process.hrtime.bigint();
