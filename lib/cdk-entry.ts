@@ -16,6 +16,7 @@ import { ConfigError, readConfigFile } from './config/index.js';
 import { configContextProblem, stackSelectionOf } from './config/context.js';
 import { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
 import { runOrgEntry, runOrgPipelineEntry } from './org-entry.js';
+import { runOrgVaultEntry } from './org-vault.js';
 import { costLine, summarizeAssembly, synthSummary } from './synth-summary.js';
 
 /** Where the app writes its lines (stderr: `cdk synth <stack>` prints the template on stdout). */
@@ -37,6 +38,8 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
   if (selection === 'org') return runOrgEntry(app, configFile, stderr);
   // Or its CDK pipeline, a wave of stages per group of OUs (lib/org-pipeline.ts).
   if (selection === 'org-pipeline') return runOrgPipelineEntry(app, configFile, stderr);
+  // Or the organization's one vault, which every member account replicates into (lib/org-vault.ts).
+  if (selection === 'org-vault') return runOrgVaultEntry(app, configFile, stderr);
 
   let built: RedisDr | RedisDrVault;
   try {

@@ -31,9 +31,20 @@ export function stackNames(config: Pick<RedisDrConfig, 'name'>): { primary: stri
   return { primary: `RedisDr-${config.name}-Primary`, dr: `RedisDr-${config.name}-Dr` };
 }
 
-/** Stack name of a deployment's vault (config `vault`), deployed with the vault account's credentials: `RedisDr-<name>-Vault`. */
-export function vaultStackName(config: Pick<RedisDrConfig, 'name'>): string {
-  return `RedisDr-${config.name}-Vault`;
+/**
+ * Stack name of a deployment's vault (config `vault`), deployed with the vault account's credentials:
+ * `RedisDr-<name>-Vault`, or the vault's own deployment's (`vault.deployment`: an organization's vault, deployed once).
+ */
+export function vaultStackName(config: Pick<RedisDrConfig, 'name'> & { readonly vault?: Pick<VaultConfig, 'deployment'> }): string {
+  return `RedisDr-${config.vault?.deployment ?? config.name}-Vault`;
+}
+
+/**
+ * The vault bucket a deployment replicates into: `redis-dr-<vault deployment>-<vault account>-<vault region>`, the
+ * vault deployment `vault.deployment` (an organization's vault, named by the organization) or else this deployment.
+ */
+export function vaultBucketName(deployment: string, vault: Pick<VaultConfig, 'account' | 'region' | 'deployment'>): string {
+  return recoveryBucketName(vault.deployment ?? deployment, vault.account, vault.region);
 }
 
 /** The verified-copy AWS Config rule of a deployment (lib/constructs/org/verified-copy-rule.ts), which `org inventory` reads back through the aggregator. */
@@ -287,7 +298,7 @@ export function drillRunInput(
   plan: PlanConfig,
   where: DrillWhere,
   bucket: string | undefined,
-  vault?: Pick<VaultConfig, 'account' | 'region'>,
+  vault?: Pick<VaultConfig, 'account' | 'region' | 'deployment'>,
 ): DrillInput {
   const fromVault = where === 'dr' && plan.drill.fromVault && vault !== undefined;
   return {
@@ -295,7 +306,7 @@ export function drillRunInput(
     plan: plan.name,
     where,
     targets: plan.targets,
-    bucket: fromVault ? recoveryBucketName(deployment, vault.account, vault.region) : bucket,
+    bucket: fromVault ? vaultBucketName(deployment, vault) : bucket,
     // The seed copy goes into this account's DR bucket: the drill cluster seeds from it, never from the vault.
     ...(fromVault ? { vault: { account: vault.account, ...(bucket ? { seedBucket: bucket } : {}) } } : {}),
     nodeType: plan.drill.nodeType,
@@ -503,7 +514,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
     ...(config.vault
       ? {
           vault: {
-            bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+            bucket: vaultBucketName(config.name, config.vault),
             region: config.vault.region,
             account: config.vault.account,
           },

@@ -116,6 +116,11 @@ export class RedisDrVault extends Construct {
         'vault is required for the vault stack, got none: add a vault section, or synthesize the workload stacks (without -c stacks=vault)',
       ]);
     }
+    if (this.config.vault.deployment !== undefined && this.config.vault.deployment !== this.config.name) {
+      throw new ConfigError([
+        `vault.deployment names another deployment's vault, got ${JSON.stringify(this.config.vault.deployment)}: this config replicates into it and has no vault stack of its own; synthesize the vault from its own config (an organization's: -c stacks=org-vault with the org config)`,
+      ]);
+    }
     this.vault = addVaultStack(scope, this.config);
     annotateVault(this.config, this.vault);
   }

@@ -354,7 +354,10 @@ function checkVault(root: Json, problems: Problem[]): void {
   if (!vault) return;
   const account = asString(vault.account);
   const primaryAccount = asString(asObject(root.primary)?.account);
-  if (primaryAccount === undefined) {
+  const byOrganization = asString(vault.organizationId) !== undefined;
+  checkVaultDeployment(root, vault, byOrganization, problems);
+  // A vault granted by organization names no workload account (an organization's member stacks name none either).
+  if (primaryAccount === undefined && !byOrganization) {
     problems.push({
       path: ['primary', 'account'],
       message:
@@ -380,6 +383,28 @@ function checkVault(root: Json, problems: Problem[]): void {
     });
   }
   checkVaultRetention(root, vault, problems);
+}
+
+/**
+ * `vault.deployment`, another deployment's vault: only one granted by
+ * organization takes other deployments' roles, and only those whose name
+ * starts with its own (its grant's `redis-dr-<deployment>*-replication-*`).
+ */
+function checkVaultDeployment(root: Json, vault: Json, byOrganization: boolean, problems: Problem[]): void {
+  const owner = asString(vault.deployment);
+  if (owner === undefined) return;
+  const name = asString(root.name);
+  if (!byOrganization) {
+    problems.push({
+      path: ['vault', 'deployment'],
+      message: `needs vault.organizationId, got ${show(owner)} without it: a vault that lists its accounts grants its own deployment's roles only; set vault.organizationId, or remove vault.deployment`,
+    });
+  } else if (name !== undefined && !name.startsWith(owner)) {
+    problems.push({
+      path: ['vault', 'deployment'],
+      message: `must be the start of name ${show(name)}, got ${show(owner)}: the vault's grant takes the replication roles redis-dr-${owner}*-replication-<region> only; rename the deployment ${owner}-<suffix>, or name the vault it replicates to`,
+    });
+  }
 }
 
 /**

@@ -48,8 +48,11 @@ export const ORG_STACKS_CONTEXT = 'org';
 /** The context value that selects the organization's CDK pipeline instead: `-c stacks=org-pipeline` with an org config that has `pipeline`. */
 export const ORG_PIPELINE_STACKS_CONTEXT = 'org-pipeline';
 
+/** The context value that selects the organization's vault stack: `-c stacks=org-vault` with an org config (lib/org-vault.ts). */
+export const ORG_VAULT_STACKS_CONTEXT = 'org-vault';
+
 /** What `-c stacks` selects. */
-export type StackSelection = 'workload' | 'vault' | 'org' | 'org-pipeline';
+export type StackSelection = 'workload' | 'vault' | 'org' | 'org-pipeline' | 'org-vault';
 
 /**
  * Which stacks the context asks for: `workload` without `stacks`, `vault`
@@ -63,11 +66,13 @@ export function stackSelectionOf(context: Readonly<Record<string, unknown>>): St
   if (stacks === VAULT_STACKS_CONTEXT) return 'vault';
   if (stacks === ORG_STACKS_CONTEXT) return 'org';
   if (stacks === ORG_PIPELINE_STACKS_CONTEXT) return 'org-pipeline';
+  if (stacks === ORG_VAULT_STACKS_CONTEXT) return 'org-vault';
   return {
     problem:
-      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}", "${ORG_PIPELINE_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
+      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}", "${ORG_PIPELINE_STACKS_CONTEXT}", "${ORG_VAULT_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
       "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
       "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org; " +
-      `its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=${ORG_PIPELINE_STACKS_CONTEXT}`,
+      `its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=${ORG_PIPELINE_STACKS_CONTEXT}; ` +
+      `the organization's vault (with the vault account's credentials): npx cdk deploy --all -c config=<org config> -c stacks=${ORG_VAULT_STACKS_CONTEXT}`,
   };
 }

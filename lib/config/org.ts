@@ -12,6 +12,7 @@ import { orgProblems } from '../../lambdas/domain/org/effective.js';
 import { accountIdSchema, orgTreeShape } from '../../lambdas/domain/org/tree.js';
 import { vaultDaysSchema } from '../../lambdas/domain/plans/settings.js';
 import { KNOWN_REGIONS } from './defaults.js';
+import { orgVaultProblems } from './org-vault.js';
 import { organizationIdSchema } from './organization-id.js';
 import { ConfigError, readConfigFile } from './load.js';
 import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
@@ -19,6 +20,8 @@ import { baseSchema, ssmNetworkSchema } from './schema.js';
 
 /** The deployment config's alert fields every member account's topics subscribe (one source: the deployment schema's). */
 const alertFields = baseSchema.shape.alerts.unwrap().shape;
+/** The deployment config's vault days per GFS tier, the organization's vault's too (one source). */
+const vaultFields = baseSchema.shape.vault.unwrap().shape;
 
 const regionSchema = z.enum(KNOWN_REGIONS, { error: says('is not a known AWS region', regionFix) });
 
@@ -63,9 +66,16 @@ export const orgConfigSchema = z
           description:
             "The organization whose accounts may replicate into the vault (aws:PrincipalOrgID): the bucket policy's size does not grow with accounts.",
         }),
-        retentionDays: vaultDaysSchema.default(35),
+        retentionDays: vaultDaysSchema.default(35).meta({
+          description:
+            "Object Lock COMPLIANCE days every replica gets as it lands in the organization's vault (the floor), and the days of every GFS tier tierRetentionDays does not name.",
+        }),
+        tierRetentionDays: vaultFields.tierRetentionDays,
       })
-      .meta({ description: "The organization's vault." }),
+      .meta({
+        description:
+          "The organization's vault, deployed once (-c stacks=org-vault); the member stacks of every account with a tier whose vault.enabled is true replicate into it, each under its own <account>/<region>/.",
+      }),
     stackSets: z
       .strictObject({
         operationPreferences: operationPreferencesSchema,
@@ -165,7 +175,9 @@ export type OrgConfig = z.infer<typeof orgConfigSchema>;
 export function validateOrgConfig(raw: unknown): { ok: true; config: OrgConfig } | { ok: false; problems: string[] } {
   const parsed = orgConfigSchema.safeParse(raw, { error: defaultMessage });
   if (!parsed.success) return { ok: false, problems: [...new Set(parsed.error.issues.flatMap(formatIssue))] };
-  const problems = orgProblems(parsed.data);
+  const merged = orgProblems(parsed.data);
+  // The vault's retention against what every account keeps, once the tiers merge (docs/org.md).
+  const problems = merged.length > 0 ? merged : orgVaultProblems(parsed.data, parsed.data.vault);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data };
 }
 

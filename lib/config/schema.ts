@@ -451,6 +451,16 @@ const vaultSchema = z
       description:
         "Grant the vault to every account of this AWS Organizations organization (aws:PrincipalOrgID) instead of listing workloadAccounts: the bucket policy does not grow with accounts (a list passes S3's 20 KB policy limit near 70). Each account writes and reads only under its own prefix, <account id>/ (docs/org.md).",
     }),
+    deployment: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,23}$/, {
+        error: says('must be 1-24 lowercase letters, digits or hyphens, starting with a letter', 'the name of the deployment whose vault this is'),
+      })
+      .optional()
+      .meta({
+        description:
+          "The deployment the vault belongs to, when it is not this one (name): an organization's vault is deployed once (RedisDr-<deployment>-Vault, bucket redis-dr-<deployment>-<vault account>-<vault region>) and every deployment whose name starts with it replicates there (its grant takes the roles redis-dr-<deployment>*-replication-<region>). Needs organizationId. Default: name.",
+      }),
     replicationTimeControl: z.boolean().default(false).meta({ description: 'S3 Replication Time Control (15 minutes, extra cost) on the rule to the vault.' }),
     network: z
       .lazy(() => networkSchema)

@@ -15,12 +15,12 @@ import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } fr
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
-import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
 import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
+import { orgEvidencePrefixes } from './org-evidence.js';
 import { guardDrCopies } from './verdict-guard.js';
 
 /** Props for {@link DrCopies}. */
@@ -122,10 +122,13 @@ export class DrCopies extends Construct {
       replicatePrefixToVault: props.vault && {
         account: props.vault.account,
         region: props.vault.region,
+        deployment: props.vault.deployment,
         timeControl: props.vault.replicationTimeControl,
         // An organization's vault takes only each account's own prefix (lib/constructs/vault/org-grants.ts): what the
         // DR bucket writes under <account>/<region>/ replicates with its key, so it lands there; a listed vault takes reports/.
-        prefix: props.vault.organizationId !== undefined ? accountRegionPrefix(Stack.of(this).account, Stack.of(this).region) : REPORTS_PREFIX,
+        ...(props.vault.organizationId !== undefined
+          ? (({ prefix, nag }) => ({ prefix, nagPrefix: nag }))(orgEvidencePrefixes(this, ''))
+          : { prefix: REPORTS_PREFIX }),
       },
     });
 

@@ -69,6 +69,7 @@ export class DrExport extends Construct {
       replicateToVault: props.vault && {
         account: props.vault.account,
         region: props.vault.region,
+        deployment: props.vault.deployment,
         timeControl: props.vault.replicationTimeControl,
         // An organization's vault takes only the account's own prefix: the export function copies each shard there.
         ...(org ? { prefix: org.prefix } : {}),

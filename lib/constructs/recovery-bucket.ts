@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { recoveryBucketName as bucketName, replicationRoleName } from '../deployment.js';
+import { recoveryBucketName as bucketName, replicationRoleName, vaultBucketName } from '../deployment.js';
 import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { SEED_COPY_PREFIX } from '../../lambdas/domain/vault/vault-seed.js';
@@ -106,7 +106,15 @@ export interface RecoveryBucketProps {
    * `replicateTo`.
    * @default - nothing of this bucket replicates to the vault
    */
-  readonly replicatePrefixToVault?: VaultReplication & { readonly prefix: string };
+  readonly replicatePrefixToVault?: VaultReplication & {
+    readonly prefix: string;
+    /**
+     * `prefix` as cdk-nag prints it in finding ids, when it holds the stack's account or region (an account-agnostic
+     * stack's `<AWS::AccountId>/<AWS::Region>/`: an organization's member stacks).
+     * @default prefix
+     */
+    readonly nagPrefix?: string;
+  };
 }
 
 /** Where the vault bucket is (config `vault`). */
@@ -115,6 +123,11 @@ export interface VaultReplication {
   readonly account: string;
   /** The vault bucket's region. */
   readonly region: string;
+  /**
+   * The deployment the vault belongs to (config `vault.deployment`: an organization's vault, named by the organization).
+   * @default - this bucket's deployment
+   */
+  readonly deployment?: string;
   /** 15-minute Replication Time Control on this rule. */
   readonly timeControl: boolean;
 }
@@ -223,7 +236,7 @@ export class RecoveryBucket extends Construct {
           : undefined,
     });
     if (props.replicateTo) this.grantDrReplication(props.deployment, props.replicateTo, vault, vaultRole);
-    if (reportsRole && reports) this.grantPrefixReplication(reportsRole, reports.props.prefix, reports.bucket, props.deployment, reports.props);
+    if (reportsRole && reports) this.grantPrefixReplication(reportsRole, reports.bucket, props.deployment, reports.props);
     if (props.eventBridgeEnabled) sendObjectEventsToEventBridge(this.bucket);
     this.grantElastiCache(region, props.elastiCacheAccess, props.logRetention);
     this.acknowledgeFindings(props);
@@ -234,7 +247,7 @@ export class RecoveryBucket extends Construct {
     return {
       props: target,
       bucket: s3.Bucket.fromBucketAttributes(this, 'VaultBucket', {
-        bucketName: bucketName(deployment, target.account, target.region),
+        bucketName: vaultBucketName(deployment, target),
         account: target.account,
         region: target.region,
       }),
@@ -310,7 +323,7 @@ export class RecoveryBucket extends Construct {
     );
     if (vault) {
       Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(deployment, vault.props.account, vault.props.region)}/*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${vaultBucketName(deployment, vault.props)}/*]`,
         reason: 'S3 replication writes every replicated object into the vault bucket and hands it to the vault account (owner override).',
       });
     }
@@ -373,7 +386,14 @@ export class RecoveryBucket extends Construct {
    * locked: S3 reads them to replicate into it), and in the vault only
    * writing replicas under `prefix` handed to the vault account.
    */
-  private grantPrefixReplication(role: iam.Role, prefix: string, vault: s3.IBucket, deployment: string, target: VaultReplication): void {
+  private grantPrefixReplication(
+    role: iam.Role,
+    vault: s3.IBucket,
+    deployment: string,
+    target: NonNullable<RecoveryBucketProps['replicatePrefixToVault']>,
+  ): void {
+    const { prefix } = target;
+    const nagPrefix = target.nagPrefix ?? prefix;
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [this.bucket.bucketArn] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -385,11 +405,11 @@ export class RecoveryBucket extends Construct {
     const { partition } = nagPseudoParameters(this);
     Validations.of(role).acknowledge(
       {
-        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/${prefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/${nagPrefix}*]`,
         reason: `S3 replication reads each version under ${prefix} (files named by period and date), nothing else of the bucket.`,
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${bucketName(deployment, target.account, target.region)}/${prefix}*]`,
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${vaultBucketName(deployment, target)}/${nagPrefix}*]`,
         reason: `S3 replication writes ${prefix} into the vault bucket and hands it to the vault account, nothing else of the vault.`,
       },
     );

@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { drillReportRoleName, drillsFromVault, recoveryBucketName, scheduleGroupName } from '../deployment.js';
+import { drillReportRoleName, drillsFromVault, scheduleGroupName, vaultBucketName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { stackNetwork } from '../constructs/network-parameters.js';
@@ -174,7 +174,7 @@ function vaultDrillSource(scope: Construct, config: RedisDrConfig): RestoreDrill
   const { vault } = config;
   if (!vault || !config.plans.some((p) => drillsFromVault(config, p))) return undefined;
   const bucket = s3.Bucket.fromBucketAttributes(scope, 'VaultBucket', {
-    bucketName: recoveryBucketName(config.name, vault.account, vault.region),
+    bucketName: vaultBucketName(config.name, vault),
     account: vault.account,
     region: vault.region,
   });

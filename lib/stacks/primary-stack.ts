@@ -2,7 +2,7 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { recoveryBucketName as bucketName, drillReportRoleName, scheduleGroupName } from '../deployment.js';
+import { recoveryBucketName as bucketName, drillReportRoleName, scheduleGroupName, vaultBucketName } from '../deployment.js';
 import { nagPseudoParameters } from '../constructs/elasticache-arns.js';
 import { grantDrillRecords, grantSignByAlias } from '../constructs/evidence-key.js';
 import { pinFeatureFlags } from '../feature-flags.js';
@@ -147,7 +147,7 @@ export class PrimaryStack extends Stack {
         this.export && config.vault
           ? {
               sourceBucket: this.export.bucket.bucket.bucketName,
-              destinationBucket: bucketName(config.name, config.vault.account, config.vault.region),
+              destinationBucket: vaultBucketName(config.name, config.vault),
               ruleId: VAULT_REPLICATION_RULE_ID,
             }
           : undefined,

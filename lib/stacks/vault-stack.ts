@@ -211,6 +211,8 @@ export class VaultStack extends Stack {
 
 /** The accounts allowed to replicate into the vault: `vault.workloadAccounts`, else `primary.account`. */
 export function vaultWorkloadAccounts(config: RedisDrConfig, vault: VaultConfig): string[] {
+  // Granted by organization (lib/constructs/vault/org-grants.ts): no account is listed.
+  if (vault.organizationId !== undefined) return [];
   if (vault.workloadAccounts) return [...vault.workloadAccounts];
   if (!config.primary.account) throw new Error('vault needs primary.account (the config checks refuse it without)');
   return [config.primary.account];

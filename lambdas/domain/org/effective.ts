@@ -64,12 +64,12 @@ export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string,
 /**
  * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry, each `<tier> <setting> (from
  * <level>)`: restore drills when the org config names no `drill.network` (each account's network is known to a
- * template only as SSM parameters), and vault replication (no org-config design yet for the vault's per-tier days
- * and the member deployments' vault bucket and role names): docs/org.md, "What the StackSets carry, and what not
- * yet". Said at synth and by `org plan`, so a tier that asks for them never reads as having them.
+ * template only as SSM parameters): docs/org.md, "What the StackSets carry, and what not yet". Vault replication is
+ * carried (lib/constructs/org/member-vault.ts). Said at synth and by `org plan`, so a tier that asks for what is not
+ * carried never reads as having it.
  */
 export function notCarried(plans: EffectivePlans, drillsCarried: boolean): string[] {
-  const leaves = drillsCarried ? (['vault.enabled'] as const) : (['drill.enabled', 'vault.enabled'] as const);
+  const leaves = drillsCarried ? ([] as const) : (['drill.enabled'] as const);
   return plans.tiers.flatMap((t) => leaves.filter((k) => t.settings[k].value === true).map((k) => `${t.name} ${k} (from ${t.settings[k].source})`));
 }
 

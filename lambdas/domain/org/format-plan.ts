@@ -19,11 +19,47 @@ export interface MemberDrills {
   readonly fromSsm: { readonly vpcId: string; readonly subnetIds: string; readonly securityGroupIds: string; readonly subnetGroupName: string };
 }
 
+/** The organization's vault an account's member stacks replicate into (a tier of the account has `vault.enabled`). */
+export interface MemberVaultView {
+  /** `RedisDr-<org name>-Vault`, deployed once (`-c stacks=org-vault`). */
+  readonly stack: string;
+  readonly bucket: string;
+  readonly account: string;
+  readonly region: string;
+  /** COMPLIANCE days per GFS tier (`vault.retentionDays`, `vault.tierRetentionDays`). */
+  readonly days: Readonly<Record<string, number>>;
+}
+
+/**
+ * What a tier gets of the organization's vault: with `vault.enabled`, where its replicas go and how long each GFS
+ * tier is locked; an exporting tier of an account whose vault is on replicates too (the vault is per account).
+ */
+export function vaultLines(account: string, tier: EffectivePlans['tiers'][number], vault: MemberVaultView | undefined): string[] {
+  if (vault === undefined || tier.settings['export.enabled'].value !== true) return [];
+  const from = `exports from ${tier.settings['export.minTier'].value} up`;
+  if (tier.settings['vault.enabled'].value !== true)
+    return [`  vault: its ${from} replicate too, into ${vault.bucket}: the vault is per account, and another tier of this account has vault.enabled`];
+  const days = Object.entries(vault.days)
+    .map(([t, d]) => `${t} ${d}`)
+    .join(', ');
+  return [
+    `  vault: ${from} and the account's reports replicate into ${vault.bucket} (${vault.stack}, account ${vault.account}, ${vault.region}) under ${account}/<region>/, ` +
+      `locked (COMPLIANCE) ${days} days by their GFS tier (the org config's vault)`,
+  ];
+}
+
 /**
  * The lines of an account's effective plans; `tiers` limits them to those named. `drills`: the org config's drill
- * network, without which the member stacks carry no drills.
+ * network, without which the member stacks carry no drills. `vault`: the organization's vault, when the account's
+ * member stacks replicate into it.
  */
-export function formatEffectivePlans(account: string, plans: EffectivePlans, tiers?: readonly string[], drills?: MemberDrills): string[] {
+export function formatEffectivePlans(
+  account: string,
+  plans: EffectivePlans,
+  tiers?: readonly string[],
+  drills?: MemberDrills,
+  vault?: MemberVaultView,
+): string[] {
   const lines = [`account ${account}: ${plans.levels.join(' > ')}`];
   lines.push(
     plans.defaultTier
@@ -42,6 +78,7 @@ export function formatEffectivePlans(account: string, plans: EffectivePlans, tie
           `network from SSM parameters ${n.vpcId}, ${n.subnetIds}, ${n.securityGroupIds}, ${n.subnetGroupName} (from the org config's drill.network, read in this account)`,
       );
     }
+    lines.push(...vaultLines(account, tier, vault));
     const missing = notCarried({ ...plans, tiers: [tier] }, drills !== undefined);
     if (missing.length > 0)
       lines.push(

@@ -8,7 +8,16 @@
  */
 import { ELASTICACHE_ACL_PERMISSIONS, elastiCacheBucketAccessRoute, elastiCacheCanonicalUserId } from '../../../lib/constructs/elasticache-s3-access.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { CONFIG_HASH_OUTPUT, configHash, drillsIn, recoveryBucketName, scheduleGroupName, stackNames, vaultStackName } from '../../../lib/deployment.js';
+import {
+  CONFIG_HASH_OUTPUT,
+  configHash,
+  drillsIn,
+  recoveryBucketName,
+  scheduleGroupName,
+  stackNames,
+  vaultBucketName,
+  vaultStackName,
+} from '../../../lib/deployment.js';
 import { alarmNamePrefix } from '../../domain/alerting/names.js';
 import type { BucketExpectation, TargetExpectation, VaultExpectation } from '../../domain/doctor/judge.js';
 import { vaultExpiryBound } from '../../domain/doctor/object-checks.js';
@@ -80,7 +89,7 @@ export function doctorRegions(config: RedisDrConfig, account: string, partition:
 export function doctorVault(config: RedisDrConfig): VaultExpectation | undefined {
   if (!config.vault) return undefined;
   return {
-    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+    bucket: vaultBucketName(config.name, config.vault),
     account: config.vault.account,
     ruleId: DEPLOYED_NAMES.vaultReplicationRuleId,
     stack: vaultStackName(config),
@@ -91,7 +100,7 @@ export function doctorVault(config: RedisDrConfig): VaultExpectation | undefined
 export function doctorVaultLifecycle(config: RedisDrConfig): DoctorInput['vaultLifecycle'] {
   if (!config.vault) return undefined;
   return {
-    bucket: recoveryBucketName(config.name, config.vault.account, config.vault.region),
+    bucket: vaultBucketName(config.name, config.vault),
     region: config.vault.region,
     account: config.vault.account,
     bound: vaultExpiryBound(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),

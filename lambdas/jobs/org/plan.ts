@@ -11,6 +11,10 @@ import { show } from '../../domain/plans/problems.js';
 import { ConfigError } from '../../../lib/config/load.js';
 import { loadOrgConfig, type OrgConfig } from '../../../lib/config/org.js';
 import { UsageError } from '../kernel/usage-error.js';
+import type { MemberVaultView } from '../../domain/org/format-plan.js';
+import { vaultTierDays } from '../../domain/vault/vault-retention.js';
+import { vaultCarried } from '../../../lib/config/org-vault.js';
+import { recoveryBucketName, vaultStackName } from '../../../lib/deployment.js';
 
 /** What `org plan` asks. */
 export interface OrgPlanRequest {
@@ -26,6 +30,23 @@ export interface OrgPlanAnswer {
   readonly config: OrgConfig;
   readonly plans: EffectivePlans;
   readonly tiers?: readonly string[];
+  /** The organization's vault the account's member stacks replicate into; absent when no tier of the account has vault.enabled. */
+  readonly vault?: MemberVaultView;
+}
+
+/** The organization's vault as the account's member stacks replicate into it (lib/constructs/org/member-vault.ts). */
+function vaultView(config: OrgConfig, plans: EffectivePlans): { vault?: MemberVaultView } {
+  if (!vaultCarried(plans)) return {};
+  const v = config.vault;
+  return {
+    vault: {
+      stack: vaultStackName({ name: config.name }),
+      bucket: recoveryBucketName(config.name, v.account, v.region),
+      account: v.account,
+      region: v.region,
+      days: vaultTierDays(v.retentionDays, v.tierRetentionDays),
+    },
+  };
 }
 
 /** The org config of `file`. @throws UsageError (exit 2) naming the file and every problem */
@@ -45,8 +66,9 @@ export function orgPlan(request: OrgPlanRequest): OrgPlanAnswer {
   const config = readOrgConfig(request.file);
   const merged = effectivePlans(config, request.account);
   if (!merged.ok) throw new UsageError(`${request.file}: ${merged.problems.join('\n')}`);
-  if (request.tier === undefined) return { config, plans: merged.plans };
+  const vault = vaultView(config, merged.plans);
+  if (request.tier === undefined) return { config, plans: merged.plans, ...vault };
   const found = tierOfCache(merged.plans, { 'redis-dr:tier': request.tier });
   if ('problem' in found) throw new UsageError(`--tier: ${found.problem}`);
-  return { config, plans: merged.plans, tiers: [request.tier] };
+  return { config, plans: merged.plans, tiers: [request.tier], ...vault };
 }

@@ -14,7 +14,7 @@
  * text is cli/vault-copies.ts.
  */
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { freshnessLimits, recoveryBucketName, vaultStackName } from '../../../lib/deployment.js';
+import { freshnessLimits, vaultBucketName as bucketOfVault, vaultStackName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { getObjectRetention } from '../../adapters/aws/s3/objects.js';
@@ -57,9 +57,9 @@ export interface VaultReport {
   readonly healthy: boolean;
 }
 
-/** The vault bucket of the config (`redis-dr-<name>-<vault account>-<vault region>`). */
+/** The vault bucket of the config (`redis-dr-<name or vault.deployment>-<vault account>-<vault region>`). */
 export function vaultBucketName(config: RedisDrConfig): string | undefined {
-  return config.vault ? recoveryBucketName(config.name, config.vault.account, config.vault.region) : undefined;
+  return config.vault ? bucketOfVault(config.name, config.vault) : undefined;
 }
 
 /** A vault read that failed, in words, with the fix: denied, no bucket, credentials, or the error itself. */

@@ -6,13 +6,14 @@
  * anywhere: the StackSet gives each instance its own), its alert topics
  * subscribed to the org config's `alerts`. A tier's drills run in the
  * primary region when the org config names `drill.network` (SSM parameter
- * names, resolved in each account); the vault is not carried yet (docs/org.md,
- * "What the StackSets carry").
+ * names, resolved in each account); with a tier's `vault.enabled`, the
+ * account replicates into the organization's vault (member-vault.ts).
  */
 import { CACHE_TIER_TAG, drillSchedule } from '../../../lambdas/domain/org/effective.js';
 import type { EffectivePlans, EffectiveTier } from '../../../lambdas/domain/org/merge.js';
 import type { OrgConfig } from '../../config/org.js';
 import type { RedisDrProps } from '../../redis-dr.js';
+import { memberVault } from './member-vault.js';
 
 /** Snapshot intervals a cron of a replication group can run at (at most 20 manual snapshots per node per day: every 2 h at most). */
 const INTERVAL_HOURS = [2, 3, 4, 6, 8, 12, 24] as const;
@@ -82,6 +83,7 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
       primary: { region: org.regions.primary },
       ...(org.drill && built.some((p) => p.drill?.enabled) ? { network: { fromSsm: { ...org.drill.network.fromSsm } } } : {}),
       dr: { region: org.regions.dr },
+      ...memberVault(org, plans),
       // Every member account's topics page the organization's on-call: no per-account edit (docs/org.md).
       alerts: { emails: [...org.alerts.emails], httpsEndpoints: [...org.alerts.httpsEndpoints] },
       plans: built,

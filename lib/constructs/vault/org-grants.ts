@@ -20,9 +20,12 @@ export interface OrganizationGrants {
   readonly organizationId: string;
   /** The vault account: its own principals (the verifier writing verdicts) are not held to a prefix. */
   readonly vaultAccount: string;
-  /** The export buckets' replication role name (the same in every account: `redis-dr-<deployment>-replication-<region>`). */
+  /**
+   * The export buckets' replication role name (the same in every account: `redis-dr-<deployment>-replication-<region>`),
+   * or an `ArnLike` pattern of names (`redis-dr-<deployment>*-replication-<region>`: every deployment sharing the vault).
+   */
   readonly replicationRoleName: string;
-  /** The DR buckets' replication role name, when reports replicate into the vault. */
+  /** The DR buckets' replication role name (or pattern), when reports replicate into the vault. */
   readonly reportRoleName?: string;
   /** The drill roles' names, when drills seed from the vault. */
   readonly drillRoleNames?: readonly string[];

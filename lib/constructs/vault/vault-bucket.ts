@@ -122,8 +122,9 @@ export class VaultBucket extends Construct {
       grantOrganization(this.bucket, {
         organizationId: vault.organizationId,
         vaultAccount: vault.account,
-        replicationRoleName: replicationRoleName(props.deployment, props.replicationRegion),
-        reportRoleName: props.reportsFrom ? replicationRoleName(props.deployment, props.reportsFrom.region) : undefined,
+        // Every deployment whose name starts with this one's (config vault.deployment: an organization's member stacks).
+        replicationRoleName: replicationRoleName(`${props.deployment}*`, props.replicationRegion),
+        reportRoleName: props.reportsFrom ? replicationRoleName(`${props.deployment}*`, props.reportsFrom.region) : undefined,
         drillRoleNames: props.drillAccounts?.length ? Object.values(vaultDrillRoleNames(props.deployment, props.drillRegion ?? vault.region)) : undefined,
         replicationActions: VAULT_REPLICATION_OBJECT_ACTIONS,
         bucketSettingsActions: VAULT_REPLICATION_BUCKET_ACTIONS,

@@ -40,18 +40,34 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).toMatch(
       /^ {2}vault\.retentionDays +90 +root\n {2}drills: in eu-west-1 \(primary\), weekly \(Sundays 04:00\) cron\(0 4 \? \* SUN \*\) for drill\.everyDays 7, network from SSM parameters \/acme\/network\/vpc-id, \/acme\/network\/private-subnet-ids, \/acme\/network\/redis-dr-security-group-ids, \/acme\/network\/cache-subnet-group \(from the org config's drill\.network, read in this account\)$/m,
     );
-    // and a vault, which the member stacks do not carry yet: said under the tier, never implied.
-    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: vault\.enabled \(from root\): this account does not get it from them/m);
-    expect(r.stdout).not.toMatch(/NOT CARRIED YET.*drill/);
+    // and a vault, carried: where gold's replicas go, under the account's own prefix, and how long each GFS tier is locked.
+    expect(r.stdout).toMatch(
+      /^ {2}vault: exports from hourly up and the account's reports replicate into redis-dr-acme-999999999999-eu-central-1 \(RedisDr-acme-Vault, account 999999999999, eu-central-1\) under 333333333333\/<region>\/, locked \(COMPLIANCE\) hourly 90, daily 90, weekly 90, monthly 400 days by their GFS tier/m,
+    );
+    // silver exports without asking for the vault: its copies replicate too (the vault is per account), and it says so.
+    expect(r.stdout).toMatch(/^ {2}vault: its exports from daily up replicate too, into redis-dr-acme-999999999999-eu-central-1: the vault is per account/m);
+    expect(r.stdout).not.toMatch(/NOT CARRIED YET/);
   });
 
   it('without drill.network, names drill.enabled as not carried, and prints no drill line', async () => {
     const r = await runInProcess(['org', 'plan', '-c', variant('no-drill-network', (c) => delete c.drill), '--account', '333333333333', '--tier', 'gold']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(
-      /^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\), vault\.enabled \(from root\): this account does not get them/m,
-    );
+    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\): this account does not get it from them/m);
     expect(r.stdout).not.toMatch(/^ {2}drills: /m);
+  });
+
+  it('prints no vault line for an account none of whose tiers asks for the vault', async () => {
+    const r = await runInProcess([
+      'org',
+      'plan',
+      '-c',
+      variant('no-vault', (c) => void (c.root.tiers.gold.vault.enabled = false)),
+      '--account',
+      '333333333333',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}vault\.enabled +false +root$/m);
+    expect(r.stdout).not.toMatch(/^ {2}vault: /m);
   });
 
   it('--tier prints that tier only; --json gives the same as data', async () => {
@@ -61,7 +77,14 @@ describe('redis-dr org plan', () => {
     expect(plans.tiers.map((t) => t.name)).toEqual(['gold']);
     expect(plans.defaultTier).toEqual({ value: 'bronze', source: 'root' });
     expect(plans.tiers[0]!.settings.rpoMinutes).toEqual({ value: 240, source: 'root' });
-    expect((plans as unknown as { notCarried: string[] }).notCarried).toEqual(['gold vault.enabled (from root)']);
+    expect((plans as unknown as { notCarried: string[] }).notCarried).toEqual([]);
+    expect((plans as unknown as { vault: unknown }).vault).toEqual({
+      stack: 'RedisDr-acme-Vault',
+      bucket: 'redis-dr-acme-999999999999-eu-central-1',
+      account: '999999999999',
+      region: 'eu-central-1',
+      days: { hourly: 90, daily: 90, weekly: 90, monthly: 400 },
+    });
     expect((plans as unknown as { drills: unknown }).drills).toEqual({
       region: 'eu-west-1',
       fromSsm: {
@@ -98,6 +121,11 @@ describe('redis-dr org plan', () => {
       /organizationalUnits\[2\]\.defaultTier names no tier, got "platinum": the tiers are gold, silver, bronze/,
     ],
     ['an account id that is none', () => ['-c', EXAMPLE, '--account', '1234'], /^redis-dr: --account must be a 12-digit AWS account id, got "1234"/],
+    [
+      "an organization vault that lets go of a tier's copies before the accounts do",
+      () => ['-c', variant('short-vault', (c) => void (c.vault.tierRetentionDays = { monthly: 200 })), '--account', '444444444444'],
+      /^redis-dr: .*short-vault\.json: vault\.tierRetentionDays\.monthly is 200, shorter than tier gold keeps its monthly exports \(373 days for retention\.monthly 12, from root\): the vault would let go of copies the member accounts still keep; set vault\.tierRetentionDays\.monthly to 373 or more$/,
+    ],
   ];
   it.each(refusals)('refuses %s: one line, exit 2', async (_what, args, line) => {
     const r = await runInProcess(['org', 'plan', ...args()]);
