@@ -13,6 +13,7 @@ import { drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
+import { orgVaultLines } from './org-vault.js';
 
 /** A line per group whose tiers ask for what the member stacks do not carry yet; none when no tier does. */
 function notCarriedLines(org: OrgConfig): string[] {
@@ -72,6 +73,7 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
     ...drillLines(org),
+    ...orgVaultLines(org, configFile),
     ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);
@@ -105,6 +107,7 @@ export function runOrgPipelineEntry(app: App, configFile: string, stderr: { writ
     `stack ${built.stack.stackName} in ${p.account} (${org.regions.primary}); cdk-nag: clean`,
     `deploy it once with the pipeline account's credentials (npx cdk deploy ${built.stack.stackName} -c config=${configFile} -c stacks=org-pipeline); it then deploys itself from ${p.repository}@${p.branch}. First bootstrap every target account trusting it: npx cdk bootstrap aws://<account>/<region> --trust ${p.account} --cloudformation-execution-policies <policy ARN>`,
     ...drillLines(org),
+    ...orgVaultLines(org, configFile),
     ...notCarriedLines(org),
   ];
   stderr.write(`${lines.join('\n')}\n`);

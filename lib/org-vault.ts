@@ -14,7 +14,9 @@ import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
 import { memberConfig } from './constructs/org/member-config.js';
 import { orgVaultProps } from './constructs/org/member-vault.js';
-import { vaultBucketName } from './deployment.js';
+import { recoveryBucketName, vaultBucketName, vaultStackName } from './deployment.js';
+import { vaultCarried } from './config/org-vault.js';
+import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { RedisDrVault } from './redis-dr.js';
 import { summarizeAssembly } from './synth-summary.js';
 import { vaultTierDays } from '../lambdas/domain/vault/vault-retention.js';
@@ -34,6 +36,20 @@ export function addOrgVault(app: App, org: OrgConfig): RedisDrVault {
       "no tier has vault.enabled, got none in any account's effective plans: nothing replicates into the organization's vault; set vault.enabled on a tier (with export.enabled), or do not deploy a vault",
     ]);
   return new RedisDrVault(app, 'RedisDrVault', props);
+}
+
+/**
+ * The org synths' lines about the vault (`-c stacks=org`, `-c stacks=org-pipeline`): which groups replicate into it,
+ * and that it is deployed first, apart; none when no tier has `vault.enabled`.
+ */
+export function orgVaultLines(org: OrgConfig, configFile: string): string[] {
+  const groups = stackSetGroups(org).filter((g) => vaultCarried(g.plans));
+  if (groups.length === 0) return [];
+  const v = org.vault;
+  return [
+    `vault: the member stacks of ${groups.map((g) => g.name).join(', ')} replicate their exports and reports, each account under its own <account>/<region>/, into ${recoveryBucketName(org.name, v.account, v.region)} (${vaultStackName({ name: org.name })}, account ${v.account}, ${v.region}, granted to ${v.organizationId}): ` +
+      `deploy it first, with the vault account's credentials: npx cdk deploy --all -c config=${configFile} -c stacks=org-vault`,
+  ];
 }
 
 /** Runs the org vault synth on `app`; the process's exit code. */

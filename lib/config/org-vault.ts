@@ -93,7 +93,7 @@ function problemsOfTier(tier: EffectiveTier, vault: OrgVaultDays, days: Record<T
   const shortest = Math.min(...short.map((g) => days[g]));
   problems.add(
     `${tier.name}.vault.retentionDays is ${asked.value} (from ${asked.source}), longer than the organization's vault keeps its ${short.join(', ')} replicas ` +
-      `(${short.map((g) => `${daysField(vault, g)} ${days[g]}`).join(', ')}): the vault locks a replica by its GFS tier, not by ${tier.name}; ` +
+      `(${[...new Set(short.map((g) => `${daysField(vault, g)} ${days[g]}`))].join(', ')}): the vault locks a replica by its GFS tier, not by ${tier.name}; ` +
       `set ${short.map((g) => `vault.tierRetentionDays.${g}`).join(', ')} to ${asked.value} or more, or lower ${tier.name}.vault.retentionDays to ${shortest}`,
   );
 }

@@ -171,10 +171,11 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     const unknown = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim()).toBe(
-      'context stacks must be "vault", "org", "org-pipeline" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
+      'context stacks must be "vault", "org", "org-pipeline", "org-vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
         "the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
         "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org; " +
-        'its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=org-pipeline',
+        'its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=org-pipeline; ' +
+        "the organization's vault (with the vault account's credentials): npx cdk deploy --all -c config=<org config> -c stacks=org-vault",
     );
   });
 

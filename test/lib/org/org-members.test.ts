@@ -7,6 +7,8 @@ import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { verifiedCopyRules } from '../../../lambdas/jobs/org/inventory.js';
 import { notCarried } from '../../../lambdas/domain/org/effective.js';
 import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
+import { memberConfig } from '../../../lib/constructs/org/member-config.js';
+import { addOrgVault } from '../../../lib/org-vault.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 import { controlTowerFindings } from '../../support/governance.js';
@@ -65,6 +67,7 @@ function withParameterValues(value: unknown, values: Readonly<Record<string, unk
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withParameterValues(v, values)]));
 }
 
+const VAULT_ACCOUNT = '999999999999';
 const ofType = (m: Member, type: string) => m.resources.filter((r) => r.Type === type);
 /** A deployment's drill state machines: redis-dr-<name>-<region role>-drill. */
 const drillMachines = (m: Member) =>
@@ -173,14 +176,42 @@ describe('the member stacks of the StackSets', () => {
     ]);
   });
 
-  it('carry no drill without drill.network and no vault replication, and every tier that asks for one is named with where it came from', () => {
+  it("replicate into the organization's one vault with vault.enabled: the exports' and the reports' <account>/<region>/, through roles the vault's grant takes", () => {
+    const vaultBucket = `arn:aws:s3:::redis-dr-acme-${VAULT_ACCOUNT}-eu-central-1`;
     for (const m of [...off.flat(), ...on.flat()]) {
-      const rules = ofType(m, 'AWS::S3::Bucket').flatMap((r) => (r.Properties.ReplicationConfiguration?.Rules ?? []) as { Id: string }[]);
+      // Every group has gold (vault.enabled, locked at the root).
+      const rules = ofType(m, 'AWS::S3::Bucket').flatMap((r) => (r.Properties.ReplicationConfiguration?.Rules ?? []) as Record<string, any>[]);
+      const toVault = rules.filter((r) => r.Id.endsWith('to-vault'));
+      const region = m.region === 'primary' ? 'eu-west-1' : 'eu-central-1';
+      expect(toVault, m.file).toEqual([
+        expect.objectContaining({
+          Id: m.region === 'primary' ? 'to-vault' : 'reports-to-vault',
+          Filter: { Prefix: { 'Fn::Join': ['', [{ Ref: 'AWS::AccountId' }, `/${region}/`]] } },
+          DeleteMarkerReplication: { Status: 'Disabled' },
+          Destination: expect.objectContaining({ Bucket: vaultBucket, Account: VAULT_ACCOUNT, AccessControlTranslation: { Owner: 'Destination' } }),
+        }),
+      ]);
+      // The role the rule runs as: the name the vault's organization grant takes (redis-dr-acme*-replication-<region>).
+      const roles = ofType(m, 'AWS::IAM::Role').map((r) => r.Properties.RoleName as string | undefined);
       expect(
-        rules.filter((r) => r.Id.endsWith('to-vault')),
+        roles.filter((n) => n && /^redis-dr-acme.*-replication-/.test(n)),
         m.file,
-      ).toEqual([]);
+      ).toEqual([expect.stringMatching(new RegExp(`^redis-dr-acme-g[0-9a-f]{6}-replication-${region}$`))]);
     }
+  });
+
+  it('give no vault to accounts none of whose tiers asks for it (nor the vault stack, when no account asks)', () => {
+    const none = orgConfig((c) => {
+      c.root.tiers.gold.vault = { enabled: false };
+    });
+    for (const g of stackSetGroups(none)) {
+      const member = memberConfig(none, g.name, g.plans);
+      expect(member.ok && member.props.vault, g.name).toBeUndefined();
+    }
+    expect(() => addOrgVault(new App(), none)).toThrow(/^no tier has vault\.enabled/);
+  });
+
+  it('carry no drill without drill.network, and every tier that asks for one is named with where it came from', () => {
     for (const m of off.flat()) {
       // A deployment's drill state machines are redis-dr-<name>-<region role>-drill (the DR stack's verifier is another).
       const machines = ofType(m, 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName as string);
@@ -192,10 +223,10 @@ describe('the member stacks of the StackSets', () => {
       c.organizationalUnits[2].tiers = { silver: { drill: { enabled: false } } };
     });
     const named = (drills: boolean) => new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans, drills)]));
-    expect(named(false).get('111111111111')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)', 'silver drill.enabled (from root)']);
-    expect(named(false).get('444444444444')).toEqual(['gold drill.enabled (from root)', 'gold vault.enabled (from root)']);
-    // With drill.network the drills are carried: only the vault is named.
-    expect(named(true).get('111111111111')).toEqual(['gold vault.enabled (from root)']);
+    expect(named(false).get('111111111111')).toEqual(['gold drill.enabled (from root)', 'silver drill.enabled (from root)']);
+    expect(named(false).get('444444444444')).toEqual(['gold drill.enabled (from root)']);
+    // With drill.network the drills are carried, and the vault is: nothing is named.
+    expect(named(true).get('111111111111')).toEqual([]);
     // A tier that asks for neither: nothing to name.
     const none = orgConfig((c) => {
       for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {

@@ -1,4 +1,3 @@
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { REPORTS_REPLICATION_RULE_ID } from '../../../../lib/constructs/recovery
 import { cfnLint } from '../../../support/cfn-lint.js';
 import { rolePolicies } from '../../../support/iam.js';
 import { quietApp, synthesize } from '../../../support/synth.js';
+import { askVault as askVaultOf, renderVaultPolicy, type VaultPolicy } from '../../../support/vault-simulation.js';
 
 /**
  * The vault granted to an organization (vault.organizationId,
@@ -40,71 +40,19 @@ function configWith(vault: Partial<NonNullable<RedisDrConfig['vault']>>, drills 
   return { ...base, plans, vault: { ...base.vault!, ...vault } };
 }
 
-/** The vault bucket's policy as deployed (partition aws, the bucket's name, the verifier's role ARN), minified. */
-function vaultPolicy(config: RedisDrConfig): { policy: { Statement: Record<string, unknown>[] }; bytes: number } {
+const PLACE = { vaultAccount: VAULT, bucket: BUCKET, organizationId: ORG };
+
+/** The vault bucket's policy as deployed, minified (test/support/vault-simulation.ts). */
+function vaultPolicy(config: RedisDrConfig): { policy: VaultPolicy; bytes: number } {
   const app = quietApp();
   const stack = addVaultStack(app, config);
   app.synth(); // cdk-nag runs here: a finding throws
-  const t = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
-  const render = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(render);
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Record<string, any>;
-    if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-    if (o.Ref === 'AWS::Partition') return 'aws';
-    if (o.Ref === 'AWS::AccountId') return VAULT;
-    if (o['Fn::GetAtt'])
-      return t.Resources[o['Fn::GetAtt'][0]]?.Type === 'AWS::IAM::Role' ? `arn:aws:iam::${VAULT}:role/VaultVerifier` : `arn:aws:s3:::${BUCKET}`;
-    if (o.Ref) return BUCKET;
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
-  };
-  const policies = Object.values(t.Resources).filter((r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket).includes('VaultBucket'));
-  expect(policies).toHaveLength(1);
-  const policy = render(policies[0]!.Properties.PolicyDocument) as { Statement: Record<string, unknown>[] };
-  return { policy, bytes: JSON.stringify(policy).length };
+  return renderVaultPolicy(Template.fromStack(stack).toJSON() as never, PLACE);
 }
 
-/** The worst case: the account's own administrators gave the role every S3 action (a compromised account can). */
-const ADMIN = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
-
-/**
- * Whether `role` of `account` (in the organization unless `orgId` says otherwise), with the identity policies
- * `identity` (by default every S3 action), may do `action` on `key` of the vault bucket whose policy is `policy`.
- */
-async function askVault(
-  policy: { Statement: Record<string, unknown>[] },
-  account: string,
-  role: string,
-  action: string,
-  key: string,
-  orgId = ORG,
-  identity: readonly unknown[] = ADMIN,
-): Promise<string> {
-  const principal = `arn:aws:iam::${account}:role/${role}`;
-  const resource = action === 's3:ListBucket' ? `arn:aws:s3:::${BUCKET}` : `arn:aws:s3:::${BUCKET}/${key}`;
-  const response = await runSimulation(
-    {
-      identityPolicies: identity.map((p, i) => ({ name: `identity${i}`, policy: p })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      resourcePolicy: policy,
-      request: {
-        action,
-        principal,
-        resource: { resource, accountId: VAULT },
-        contextVariables: {
-          'aws:SecureTransport': 'true',
-          'aws:PrincipalArn': principal,
-          'aws:PrincipalAccount': account,
-          'aws:PrincipalOrgID': orgId,
-          ...(action === 's3:ListBucket' ? { 's3:prefix': key } : {}),
-        },
-      },
-    } as never,
-    {},
-  );
-  return response.resultType === 'error' ? `error: ${JSON.stringify(response.errors)}` : response.overallResult;
-}
+/** {@link askVault} of this vault. */
+const askVault = (policy: VaultPolicy, account: string, role: string, action: string, key: string, orgId = ORG, identity?: readonly unknown[]) =>
+  askVaultOf(PLACE, policy, account, role, action, key, orgId, identity);
 
 describe('the organization vault', () => {
   const org = vaultPolicy(configWith({ organizationId: ORG }, true));

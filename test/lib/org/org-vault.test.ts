@@ -1,0 +1,167 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCdkEntry } from '../../../lib/cdk-entry.js';
+import { loadOrgConfig, type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
+import { memberConfig } from '../../../lib/constructs/org/member-config.js';
+import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
+import { replicationRoleName } from '../../../lib/deployment.js';
+import { addOrgVault } from '../../../lib/org-vault.js';
+import { RedisDr } from '../../../lib/redis-dr.js';
+import { S3_BUCKET_POLICY_LIMIT_BYTES } from '../../../lib/vault-policy-size.js';
+import type { TemplateJson } from '../../../lib/asl.js';
+import { accountRegionPrefix } from '../../../lambdas/domain/points/account-prefix.js';
+import { cfnLint } from '../../support/cfn-lint.js';
+import { rolePolicies } from '../../support/iam.js';
+import { quietApp } from '../../support/synth.js';
+import { askVault as askVaultOf, renderVaultPolicy, type VaultPolicy } from '../../support/vault-simulation.js';
+
+/**
+ * The organization's one vault (`-c stacks=org-vault`, lib/org-vault.ts),
+ * synthesized from config/org-example.json through the CDK app's entry
+ * (cdk-nag in the synth, cfn-lint clean), and the member stacks'
+ * replication into it: the IAM simulator, on the vault's policy as
+ * synthesized and the member template's own role policies, proves that a
+ * member account's replication roles (`redis-dr-acme-<group>-replication-<region>`,
+ * the names the member stacks deploy) write under their own account's
+ * prefix and never under another's, and that the policy is the same size
+ * for 4 accounts or 300, far under S3's 20 KB.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-vault-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const EXAMPLE = 'config/org-example.json';
+const ORG = loadOrgConfig(EXAMPLE);
+const VAULT = ORG.vault.account;
+const BUCKET = `redis-dr-acme-${VAULT}-eu-central-1`;
+const PLACE = { vaultAccount: VAULT, bucket: BUCKET, organizationId: ORG.vault.organizationId };
+const A = '111111111111';
+const B = '444444444444';
+const askVault = (policy: VaultPolicy, account: string, role: string, action: string, key: string, orgId?: string, identity?: readonly unknown[]) =>
+  askVaultOf(PLACE, policy, account, role, action, key, orgId, identity);
+
+function entry(context: Record<string, unknown>, outdir: string): { status: number; stderr: string } {
+  let stderr = '';
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const status = runCdkEntry(app, { write: (text: string) => (stderr += text) });
+  return { status, stderr };
+}
+
+/** The example with `edit` applied, validated. */
+function orgWith(edit: (raw: Record<string, any>) => void): OrgConfig {
+  const raw = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>;
+  edit(raw);
+  const checked = validateOrgConfig(raw);
+  if (!checked.ok) throw new Error(checked.problems.join('\n'));
+  return checked.config;
+}
+
+describe("-c stacks=org-vault: the organization's vault from the org config", () => {
+  const outdir = join(dir, 'vault');
+  const run = entry({ config: EXAMPLE, stacks: 'org-vault' }, outdir);
+  const templateFile = join(outdir, 'RedisDr-acme-Vault.template.json');
+  const template = JSON.parse(readFileSync(templateFile, 'utf8'));
+  const { policy, bytes } = renderVaultPolicy(template, PLACE);
+
+  it('synthesizes RedisDr-acme-Vault alone, in the vault account, named by the organization, and says how to deploy it first', () => {
+    expect(run.status, run.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; environment?: string }> };
+    const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack');
+    expect(stacks.map(([id, a]) => [id, a.environment])).toEqual([['RedisDr-acme-Vault', `aws://${VAULT}/eu-central-1`]]);
+    expect(JSON.stringify(template)).toContain(`"BucketName":"${BUCKET}"`);
+    expect(run.stderr).toMatch(
+      /the organization's vault, RedisDr-acme-Vault in 999999999999 \(eu-central-1\), bucket redis-dr-acme-999999999999-eu-central-1; cdk-nag: clean/,
+    );
+    expect(run.stderr).toMatch(/COMPLIANCE days per GFS tier: hourly 90, daily 90, weekly 90, monthly 400/);
+    expect(run.stderr).toMatch(/deploy it once, first, with the vault account's own credentials/);
+  });
+
+  it('grants the replication roles of every member deployment redis-dr-acme* by organization, naming no workload account', () => {
+    const grant = policy.Statement.find((s) => s.Sid === 'ReplicasFromOrganizationAccounts')!;
+    expect(grant.Condition).toEqual({
+      StringEquals: { 'aws:PrincipalOrgID': ORG.vault.organizationId },
+      ArnLike: {
+        'aws:PrincipalArn': ['arn:aws:iam::*:role/redis-dr-acme*-replication-eu-west-1', 'arn:aws:iam::*:role/redis-dr-acme*-replication-eu-central-1'],
+      },
+    });
+    expect(
+      JSON.stringify(policy)
+        .match(/\d{12}/g)
+        ?.filter((a) => a !== VAULT) ?? [],
+    ).toEqual([]);
+    expect(bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES);
+  });
+
+  it('has the same policy at 300 accounts in the OUs (far under 20 KB)', () => {
+    const many = orgWith((raw) => {
+      raw.organizationalUnits[2].accounts = Array.from({ length: 297 }, (_, i) => String(500000000000 + i));
+    });
+    expect(many.organizationalUnits.reduce((n, ou) => n + ou.accounts.length, 0)).toBe(300);
+    const app = quietApp();
+    const vault = addOrgVault(app, many);
+    const at300 = renderVaultPolicy(app.synth().getStackByName(vault.vault.stackName).template, PLACE);
+    expect(at300.bytes).toBe(bytes);
+    expect(at300.bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES / 4);
+  });
+
+  it('is clean under cfn-lint', async () => {
+    expect(await cfnLint([templateFile])).toEqual({ status: 0, output: '' });
+  }, 300_000);
+
+  // A member deployment of the first group, as the StackSets deploy it (its own account unknown at synth).
+  const group = stackSetGroups(ORG)[0]!;
+  const member = memberConfig(ORG, group.name, group.plans);
+  if (!member.ok) throw new Error(member.problems.join('\n'));
+  const app = quietApp();
+  const members = new RedisDr(app, 'RedisDr', member.props);
+  const assembly = app.synth();
+  const primary = assembly.getStackByName(members.primary.stackName).template as TemplateJson;
+  const dr = assembly.getStackByName(members.dr.stackName).template as TemplateJson;
+  const exportRole = replicationRoleName(member.props.name, 'eu-west-1');
+  const reportRole = replicationRoleName(member.props.name, 'eu-central-1');
+  const roleId = (t: TemplateJson, name: string) =>
+    Object.entries(t.Resources ?? {}).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === name)![0];
+  const identity = (account: string) => ({
+    exports: rolePolicies(primary, roleId(primary, exportRole), { account, region: 'eu-west-1' }),
+    reports: rolePolicies(dr, roleId(dr, reportRole), { account, region: 'eu-central-1' }),
+  });
+  const replica = (account: string) => `${accountRegionPrefix(account, 'eu-west-1')}rdr-orders-20261121-0200-0001.rdb`;
+  const report = (account: string) => `${accountRegionPrefix(account, 'eu-central-1')}reports/weekly/2026-11-23T0600Z/report.json`;
+
+  it("lets a member account's own replication roles, with the policies its member stacks give them, replicate its <account>/<region>/ into the vault", async () => {
+    expect(member.props.vault).toMatchObject({ deployment: 'acme', organizationId: ORG.vault.organizationId, account: VAULT });
+    const mine = identity(A);
+    expect(await askVault(policy, A, exportRole, 's3:ReplicateObject', replica(A), undefined, mine.exports)).toBe('Allowed');
+    expect(await askVault(policy, A, exportRole, 's3:ReplicateTags', replica(A), undefined, mine.exports)).toBe('Allowed');
+    expect(await askVault(policy, A, exportRole, 's3:ObjectOwnerOverrideToBucketOwner', replica(A), undefined, mine.exports)).toBe('Allowed');
+    expect(await askVault(policy, A, reportRole, 's3:ReplicateObject', report(A), undefined, mine.reports)).toBe('Allowed');
+  });
+
+  it.each([
+    ['replicate over another account’s replica', 's3:ReplicateObject', replica(B)],
+    ['replicate tags onto another account’s replica', 's3:ReplicateTags', replica(B)],
+    ['put an object under another account’s prefix', 's3:PutObject', replica(B)],
+    ['write at the root of the vault', 's3:ReplicateObject', 'rdr-orders-20261121-0200-0001.rdb'],
+    ['delete a replica of its own', 's3:DeleteObjectVersion', replica(A)],
+  ])("refuses a member account's replication role, given every S3 action by its account, to %s", async (_what, action, key) => {
+    expect(await askVault(policy, A, exportRole, action, key)).toMatch(/Denied$/);
+    // Another group's role (the same shape of name) is held the same way.
+    expect(await askVault(policy, A, replicationRoleName('acme-g0000000', 'eu-west-1'), action, key)).toMatch(/Denied$/);
+  });
+
+  it('refuses a role outside the member deployments, an account outside the organization, and another account posing with the same role name', async () => {
+    expect(await askVault(policy, A, replicationRoleName('other', 'eu-west-1'), 's3:ReplicateObject', replica(A))).toMatch(/Denied$/);
+    expect(await askVault(policy, A, 'Admin', 's3:ReplicateObject', replica(A))).toMatch(/Denied$/);
+    expect(await askVault(policy, A, exportRole, 's3:ReplicateObject', replica(A), 'o-zzzzzzzzzz')).toMatch(/Denied$/);
+    expect(await askVault(policy, B, exportRole, 's3:ReplicateObject', replica(A), undefined, identity(B).exports)).toMatch(/Denied$/);
+  });
+
+  it('the same simulation finds a planted grant of the whole bucket (the check can fail)', async () => {
+    const planted = policy.Statement.map((s) => (s.Sid === 'ReplicasFromOrganizationAccounts' ? { ...s, Resource: `arn:aws:s3:::${BUCKET}/*` } : s)).filter(
+      (s) => s.Sid !== 'NoAccountWritesUnderAnother',
+    );
+    expect(await askVault({ Statement: planted }, A, exportRole, 's3:ReplicateObject', replica(B))).toBe('Allowed');
+  });
+});
