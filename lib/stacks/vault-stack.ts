@@ -50,8 +50,12 @@ export class VaultStack extends Stack {
   public readonly verification: CopyVerification;
   /** Failed replica verifications and stale targets page the vault's topic. */
   public readonly alarms: AlarmFactory;
-  /** Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR region). */
-  public readonly freshness: JobFunction;
+  /**
+   * Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR
+   * region); none in an organization's vault (`vault.organizationId`), whose replicas lie under each account's
+   * `<account>/<region>/`, where the job, which lists `rdr-` at the bucket's root, would find none and page forever.
+   */
+  public readonly freshness: JobFunction | undefined;
   /** Re-reads, daily, a sample of the replicas so every one is re-read within `scrub.days` (docs/scrub.md). */
   public readonly scrub: JobFunction;
 
@@ -125,20 +129,24 @@ export class VaultStack extends Stack {
       scheduleGroupName: vaultScheduleGroupName(config.name),
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
-      deployment: config.name,
-      where: 'vault',
-      plans: exporting,
-      scheduleGroup: schedules,
-      bucket: this.vaultBucket.bucket,
-      verifyStateMachine: sm,
-      deadLetterQueue: deadLetters.queue,
-      logRetention: logRetentionOf(config.lambda.logRetentionDays),
-      metricsNamespace: config.metricsNamespace,
-    }).function;
+    // An organization's vault: no freshness of its own (above); each account's copies are judged in the account.
+    const byOrganization = vault.organizationId !== undefined;
+    this.freshness = byOrganization
+      ? undefined
+      : new FreshnessMonitor(this, 'FreshnessMonitor', {
+          deployment: config.name,
+          where: 'vault',
+          plans: exporting,
+          scheduleGroup: schedules,
+          bucket: this.vaultBucket.bucket,
+          verifyStateMachine: sm,
+          deadLetterQueue: deadLetters.queue,
+          logRetention: logRetentionOf(config.lambda.logRetentionDays),
+          metricsNamespace: config.metricsNamespace,
+        }).function;
     this.scrub = this.addScrub(config, schedules, deadLetters);
     const metrics = new MetricFactory(config.metricsNamespace);
-    for (const stale of vaultStaleAlarms(exporting)) {
+    for (const stale of byOrganization ? [] : vaultStaleAlarms(exporting)) {
       const metric = metrics.metric(METRIC.verifiedCopyAge, { [DIMENSION.plan]: stale.plan, ...(stale.target ? { [DIMENSION.target]: stale.target } : {}) });
       this.alarms.addAlarm('vault-stale', metric, {
         suffix: stale.suffix,

@@ -106,6 +106,15 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     expect(at300.bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES / 4);
   });
 
+  it('pages what it can judge (a failed verification, a failed scrub), and has no freshness of its own: its replicas lie under the accounts', () => {
+    type R = { Type: string; Properties: Record<string, any> };
+    const resources = Object.values(template.Resources as Record<string, R>);
+    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName);
+    expect(alarms.sort()).toEqual(['redis-dr-acme-lambda-errors-vault-scrub', 'redis-dr-acme-verify-failed-vault']);
+    // The freshness job lists rdr- at the bucket's root (test/lib/stacks/vault-stack.test.ts holds its alarms in a listed vault).
+    expect(JSON.stringify(resources.filter((r) => r.Type === 'AWS::Lambda::Function'))).not.toMatch(/freshness/i);
+  });
+
   it('is clean under cfn-lint', async () => {
     expect(await cfnLint([templateFile])).toEqual({ status: 0, output: '' });
   }, 300_000);
