@@ -76,6 +76,17 @@ describe('the org pipeline', () => {
       ['444444444444', 'eu-central-1'],
       ['444444444444', 'eu-west-1'],
     ]);
+    // The stage's stacks replicate into the organization's vault (gold has vault.enabled), under the account's own prefix.
+    const rules = canary.stacks.flatMap((s) =>
+      Object.values(s.template.Resources as Record<string, { Type: string; Properties: Record<string, any> }>)
+        .filter((r) => r.Type === 'AWS::S3::Bucket')
+        .flatMap((r) => (r.Properties.ReplicationConfiguration?.Rules ?? []) as { Id: string; Filter: unknown; Destination: { Bucket: unknown } }[])
+        .filter((r) => r.Id.endsWith('to-vault')),
+    );
+    expect(rules.map((r) => [r.Id, r.Filter, r.Destination.Bucket]).sort()).toEqual([
+      ['reports-to-vault', { Prefix: '444444444444/eu-central-1/' }, 'arn:aws:s3:::redis-dr-acme-999999999999-eu-central-1'],
+      ['to-vault', { Prefix: '444444444444/eu-west-1/' }, 'arn:aws:s3:::redis-dr-acme-999999999999-eu-central-1'],
+    ]);
   }, 600_000);
 
   it('defaults to a wave per OU in the config order', () => {
