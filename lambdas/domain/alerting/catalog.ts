@@ -274,7 +274,8 @@ export const ALARM_KINDS = {
       region: 'vault account',
       fires:
         "the newest complete replica of a cache in the vault bucket with an `ok` verdict object of the vault's verifier (never a tag) is older than its plan's RPO + 120 min (one alarm per cache the config names, `vault-stale-<plan>-<cache>`; one per tag-selected plan, `vault-stale-<plan>`); measured by the vault's freshness monitor; a cache with no verified replica yet is counted from the arrival of the first replica of any cache in the vault (the switches arm with it, so workload stacks deployed days after the vault page nobody), and reports 0 until one has arrived, " +
-        `for at most ${VAULT_ARMING_GRACE_DAYS} days after the vault's deploy: a vault that never receives a replica pages from then on`,
+        `for at most ${VAULT_ARMING_GRACE_DAYS} days after the vault's deploy: a vault that never receives a replica pages from then on. ` +
+        "Not in a vault granted by organization (`vault.organizationId`), whose replicas lie under each account's prefix: each account's replication is judged in the account (org.md)",
       missingData: 'breaching',
       causes:
         'exports of that cache stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the export tags do not replicate, verification or its retention extension failing, the vault stack is not deployed',
