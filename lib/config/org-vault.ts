@@ -59,6 +59,16 @@ function daysField(vault: OrgVaultDays, g: Tier): string {
 export function orgVaultProblems(tree: OrgTree, vault: OrgVaultDays): string[] {
   const days = vaultTierDays(vault.retentionDays, vault.tierRetentionDays);
   const problems = new Set<string>();
+  // As a deployment config's vault (lib/config/checks.ts): COMPLIANCE retention is never shortened below the floor.
+  for (const g of TIERS) {
+    const own = vault.tierRetentionDays?.[g];
+    if (own !== undefined && own < vault.retentionDays)
+      problems.add(
+        `vault.tierRetentionDays.${g} is ${own}, shorter than vault.retentionDays ${vault.retentionDays} (the retention every replica gets as it lands): COMPLIANCE retention cannot be shortened; set ${vault.retentionDays} or more, or lower vault.retentionDays`,
+      );
+  }
+  // The vault's own days first: what the accounts need is judged against days that can be.
+  if (problems.size > 0) return [...problems];
   tree.organizationalUnits.forEach((ou, i) => {
     for (const account of ou.accounts) {
       const merged = effectivePlans(tree, account);

@@ -102,6 +102,16 @@ describe("the organization vault's retention (org config vault.retentionDays, va
     ]);
   });
 
+  it('refuses a GFS tier shorter than the floor every replica gets as it lands', () => {
+    expect(
+      org((c) => {
+        c.vault.tierRetentionDays = { monthly: 400, hourly: 30 };
+      }),
+    ).toEqual([
+      'vault.tierRetentionDays.hourly is 30, shorter than vault.retentionDays 90 (the retention every replica gets as it lands): COMPLIANCE retention cannot be shortened; set 90 or more, or lower vault.retentionDays',
+    ]);
+  });
+
   it('refuses a GFS tier shorter than what an OU keeps, naming the level its count came from', () => {
     expect(
       org((c) => {
