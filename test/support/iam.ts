@@ -76,6 +76,9 @@ function renderDeep(value: unknown, template: TemplateJson, standIns: StandIns):
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, template, standIns));
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
+    // A list parameter where a value stands (a condition's values) is its list, as CloudFormation resolves it.
+    const list = keys.length === 1 && keys[0] === 'Ref' ? standIns.parameters?.[(value as { Ref: string }).Ref] : undefined;
+    if (Array.isArray(list)) return [...list];
     if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]!.startsWith('Fn::'))) return renderValue(value, template, standIns);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, template, standIns)]));
   }

@@ -63,36 +63,35 @@ export function serverlessEndpointStatements(scope: Construct, network: NetworkC
 
 /**
  * CreateVpcEndpoint on the configured VPC, subnets and security groups: one
- * ARN each when the ids are known at synth; from a deploy-time list
+ * ARN each when the ids are known at synth. From a deploy-time list
  * (`network.fromSsm`, one token that no ARN can be formatted per id of), the
- * VPC's ARN and `subnet/*` and `security-group/*` held by `ec2:Vpc` to that
- * VPC. `IfExists`: the authorization reference gives `ec2:Vpc` to the subnet
- * and security-group resource types but does not list it among
- * CreateVpcEndpoint's keys, and a missing key must not fail every serverless
- * drill; without it the VPC's own ARN is the fence (the call names one VPC,
- * and EC2 takes only subnets and groups of that VPC). An IAM simulation holds
- * both (test/lib/constructs/network-parameters.test.ts).
+ * VPC's ARN, and `subnet/*` and `security-group/*` held by the condition
+ * keys the Service Authorization Reference gives CreateVpcEndpoint on those
+ * resource types, `ec2:SubnetID` and `ec2:SecurityGroupID`, equal to the
+ * parameter's list (CloudFormation renders the list parameter as the
+ * condition's values): the same ids the literal form names. Not `ec2:Vpc`:
+ * the reference lists it for the subnet and security-group resource types in
+ * general, not among CreateVpcEndpoint's keys for them (its keys there:
+ * `aws:ResourceTag`, `ec2:ResourceTag`, `ec2:SubnetID` / `ec2:SecurityGroupID`;
+ * on the required `vpc` resource, `ec2:VpcID`), so a condition on it would
+ * be a guess (docs/org.md). An IAM simulation holds it
+ * (test/lib/constructs/network-parameters.test.ts).
  * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ * @see https://docs.aws.amazon.com/vpc/latest/privatelink/security_iam_id-based-policy-examples.html
  */
 function placementStatements(network: NetworkConfig, ec2: (resource: string, name: string) => string): iam.PolicyStatement[] {
-  if (!isTokenList(network.subnetIds) && !isTokenList(network.securityGroupIds))
-    return [
-      new iam.PolicyStatement({
-        actions: ['ec2:CreateVpcEndpoint'],
-        resources: [
-          ec2('vpc', network.vpcId),
-          ...network.subnetIds.map((id) => ec2('subnet', id)),
-          ...network.securityGroupIds.map((id) => ec2('security-group', id)),
-        ],
-      }),
-    ];
+  const literal = (resource: string, ids: readonly string[]) => (isTokenList(ids) ? [] : ids.map((id) => ec2(resource, id)));
+  const fromList = (resource: string, key: string, ids: readonly string[]) =>
+    isTokenList(ids)
+      ? [new iam.PolicyStatement({ actions: ['ec2:CreateVpcEndpoint'], resources: [ec2(resource, '*')], conditions: { StringEquals: { [key]: ids } } })]
+      : [];
   return [
-    new iam.PolicyStatement({ actions: ['ec2:CreateVpcEndpoint'], resources: [ec2('vpc', network.vpcId)] }),
     new iam.PolicyStatement({
       actions: ['ec2:CreateVpcEndpoint'],
-      resources: [ec2('subnet', '*'), ec2('security-group', '*')],
-      conditions: { ArnEqualsIfExists: { 'ec2:Vpc': ec2('vpc', network.vpcId) } },
+      resources: [ec2('vpc', network.vpcId), ...literal('subnet', network.subnetIds), ...literal('security-group', network.securityGroupIds)],
     }),
+    ...fromList('subnet', 'ec2:SubnetID', network.subnetIds),
+    ...fromList('security-group', 'ec2:SecurityGroupID', network.securityGroupIds),
   ];
 }
 
@@ -109,7 +108,7 @@ function acknowledgeServerlessEndpoints(role: iam.IRole): void {
     ...['subnet', 'security-group'].map((resource) => ({
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
       reason:
-        "The drill network's subnet and security group ids are SSM parameters CloudFormation resolves in each account (network.fromSsm), one list no ARN can be built per id of: ec2:CreateVpcEndpoint on them only where ec2:Vpc is the configured VPC (ArnEqualsIfExists), and the call itself only in that VPC (its ARN), whose subnets and groups alone EC2 accepts for the endpoint.",
+        "The drill network's subnet and security group ids are SSM parameters CloudFormation resolves in each account (network.fromSsm), one list no ARN can be built per id of: ec2:CreateVpcEndpoint on them only where ec2:SubnetID / ec2:SecurityGroupID (the keys the Service Authorization Reference gives this action on these resource types) is one of the parameter's ids, and the call itself only in the parameter's VPC (its ARN).",
     })),
   );
 }

@@ -63,30 +63,31 @@ describe("a member stack's serverless drill endpoint grant (network.fromSsm), si
     .map(([id]) => id)
     .filter((id) => JSON.stringify(rolePolicies(template, id, standIns)).includes('ec2:CreateVpcEndpoint'));
   const arn = (resource: string) => `arn:aws:ec2:${DEFAULT_STAND_INS.region}:${DEFAULT_STAND_INS.account}:${resource}`;
-  const VPC = arn(`vpc/${MEMBER_NETWORK_VALUES.NetworkVpcId}`);
-  const OTHER_VPC = arn('vpc/vpc-0ffffffffffffffff');
-  const ask = (resource: string, vpc: string) => ({ action: 'ec2:CreateVpcEndpoint', resource: arn(resource), context: { 'ec2:Vpc': vpc } });
+  const OTHER_SUBNET = 'subnet-0ffffffffffffffff';
+  const OTHER_GROUP = 'sg-0ffffffffffffffff';
+  /** CreateVpcEndpoint on one resource, with the keys the Service Authorization Reference gives the action on that resource type. */
+  const ask = (resource: string) => {
+    const [type, id] = resource.split('/') as [string, string];
+    const key = { subnet: 'ec2:SubnetID', 'security-group': 'ec2:SecurityGroupID', vpc: 'ec2:VpcID' }[type]!;
+    return { action: 'ec2:CreateVpcEndpoint', resource: arn(resource), context: { [key]: id } };
+  };
 
   it('is the drill role only', () => {
     expect(roles).toHaveLength(1);
   });
 
-  it("allows the parameter VPC's subnets and security groups, and denies those of another VPC of the account", async () => {
+  it("allows the parameters' own subnets, security groups and VPC, and denies any other of the account", async () => {
     const policies = rolePolicies(template, roles[0]!, standIns);
+    for (const subnet of MEMBER_NETWORK_VALUES.NetworkSubnetIds) expect(await evaluate(policies, ask(`subnet/${subnet}`), standIns), subnet).toBe('Allowed');
+    for (const group of MEMBER_NETWORK_VALUES.NetworkSecurityGroupIds)
+      expect(await evaluate(policies, ask(`security-group/${group}`), standIns), group).toBe('Allowed');
+    expect(await evaluate(policies, ask(`vpc/${MEMBER_NETWORK_VALUES.NetworkVpcId}`), standIns)).toBe('Allowed');
+    // Another VPC's (or the same VPC's other) subnet and group, and another VPC: denied.
+    expect(await evaluate(policies, ask(`subnet/${OTHER_SUBNET}`), standIns)).toBe('ImplicitlyDenied');
+    expect(await evaluate(policies, ask(`security-group/${OTHER_GROUP}`), standIns)).toBe('ImplicitlyDenied');
+    expect(await evaluate(policies, ask('vpc/vpc-0ffffffffffffffff'), standIns)).toBe('ImplicitlyDenied');
+    // The grant rests on the documented keys, not on the wildcard: a request without ec2:SubnetID is denied.
     const subnet = `subnet/${MEMBER_NETWORK_VALUES.NetworkSubnetIds[0]}`;
-    const group = `security-group/${MEMBER_NETWORK_VALUES.NetworkSecurityGroupIds[0]}`;
-    expect(await evaluate(policies, ask(subnet, VPC), standIns)).toBe('Allowed');
-    expect(await evaluate(policies, ask(group, VPC), standIns)).toBe('Allowed');
-    expect(await evaluate(policies, ask(`vpc/${MEMBER_NETWORK_VALUES.NetworkVpcId}`, VPC), standIns)).toBe('Allowed');
-    // Another VPC: its subnets, its groups, the VPC itself.
-    expect(await evaluate(policies, ask('subnet/subnet-0ffffffffffffffff', OTHER_VPC), standIns)).toBe('ImplicitlyDenied');
-    expect(await evaluate(policies, ask('security-group/sg-0ffffffffffffffff', OTHER_VPC), standIns)).toBe('ImplicitlyDenied');
-    expect(await evaluate(policies, ask('vpc/vpc-0ffffffffffffffff', OTHER_VPC), standIns)).toBe('ImplicitlyDenied');
-    // Without ec2:Vpc in the request (the reference does not list it for this action), the call is fenced by the VPC's own ARN:
-    // the subnet is usable, and a call naming another VPC is still denied on that VPC.
-    expect(await evaluate(policies, { action: 'ec2:CreateVpcEndpoint', resource: arn(subnet), context: {} }, standIns)).toBe('Allowed');
-    expect(await evaluate(policies, { action: 'ec2:CreateVpcEndpoint', resource: arn('vpc/vpc-0ffffffffffffffff'), context: {} }, standIns)).toBe(
-      'ImplicitlyDenied',
-    );
+    expect(await evaluate(policies, { action: 'ec2:CreateVpcEndpoint', resource: arn(subnet), context: {} }, standIns)).toBe('ImplicitlyDenied');
   });
 });

@@ -158,12 +158,14 @@ describe('the member stacks of the StackSets', () => {
       expect(inVpc.map((f) => f.Properties.VpcConfig)).toEqual([
         { SubnetIds: { Ref: 'NetworkSubnetIds' }, SecurityGroupIds: { Ref: 'NetworkSecurityGroupIds' } },
       ]);
-      // The serverless endpoint's subnets and groups: any, only in the parameter's VPC.
+      // The serverless endpoint's subnets and groups: the parameters' ids, by the keys EC2 evaluates on them; the VPC by its ARN.
       const statements = ofType(primary, 'AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
-      const byVpc = statements.filter((st) => st.Condition?.ArnEqualsIfExists?.['ec2:Vpc']);
-      expect(byVpc).toHaveLength(1);
-      expect(byVpc[0]!.Action).toBe('ec2:CreateVpcEndpoint');
-      expect(JSON.stringify(byVpc[0]!.Condition)).toContain('{"Ref":"NetworkVpcId"}');
+      const byIds = statements.filter((st) => st.Condition?.StringEquals?.['ec2:SubnetID'] || st.Condition?.StringEquals?.['ec2:SecurityGroupID']);
+      expect(byIds.map((st) => [st.Action, st.Condition])).toEqual([
+        ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SubnetID': { Ref: 'NetworkSubnetIds' } } }],
+        ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SecurityGroupID': { Ref: 'NetworkSecurityGroupIds' } } }],
+      ]);
+      expect(JSON.stringify(statements.filter((st) => st.Action === 'ec2:CreateVpcEndpoint'))).not.toContain('ec2:Vpc"');
     }
     expect(gold).toBeDefined();
     // The tier's everyDays as a schedule: gold (every 7 days) weekly; silver (30 at the root) weekly too, never less often than asked.
