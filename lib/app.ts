@@ -57,8 +57,12 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
   primary.addStackDependency(dr, 'the export bucket replicates into the DR bucket');
   // Opt-in settings for governed accounts (docs/deploying.md#governed-accounts); the vault's in addVaultStack.
   const { inVpc, logKmsKeyArns } = config.lambda;
-  Aspects.of(primary).add(new GovernedAccount({ network: inVpc ? stackNetwork(primary, config.network) : undefined, logKmsKeyArn: logKmsKeyArns?.primary }));
-  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? stackNetwork(dr, config.dr.network) : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
+  // Functions take subnets and groups only: the VPC id's parameter is the stacks' to make (stackNetwork).
+  const placement = { vpcId: false };
+  Aspects.of(primary).add(
+    new GovernedAccount({ network: inVpc ? stackNetwork(primary, config.network, placement) : undefined, logKmsKeyArn: logKmsKeyArns?.primary }),
+  );
+  Aspects.of(dr).add(new GovernedAccount({ network: inVpc ? stackNetwork(dr, config.dr.network, placement) : undefined, logKmsKeyArn: logKmsKeyArns?.dr }));
   // The vault is never here: another account's credentials deploy it, from a synth of its own (addVaultStack).
   finishStacks(scope, config, [primary, dr]);
   return { primary, dr };

@@ -9,16 +9,17 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
-import { drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
+import { carriedDrillRegions, drillNetworksOf, drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
 import { orgVaultLines } from './org-vault.js';
+import { drillParameterNames } from '../lambdas/domain/org/format-plan.js';
 
 /** A line per group whose tiers ask for what the member stacks do not carry yet; none when no tier does. */
 function notCarriedLines(org: OrgConfig): string[] {
   const lines = stackSetGroups(org).flatMap((g) => {
-    const missing = notCarried(g.plans, org.drill !== undefined);
+    const missing = notCarried(g.plans, drillNetworksOf(org));
     return missing.length > 0 ? [`  NOT CARRIED YET, group ${g.name} (accounts ${g.accounts.join(', ') || 'none listed'}): ${missing.join(', ')}`] : [];
   });
   if (lines.length === 0) return [];
@@ -29,25 +30,33 @@ function notCarriedLines(org: OrgConfig): string[] {
 }
 
 /**
- * What the member stacks drill, with `drill.network`: a line per group with drilling tiers (each tier's schedule for
- * its everyDays), and the SSM parameters every member account's primary region must hold, which no synth can see.
+ * What the member stacks drill: a line per group with drilling tiers (each tier's schedule for its everyDays and the
+ * regions it drills in), and per region drilled the SSM parameters every member account must hold there, which no
+ * synth can see (`drill.network`: primary, `drill.drNetwork`: DR).
  */
 function drillLines(org: OrgConfig): string[] {
-  if (!org.drill) return [];
+  const networks = drillNetworksOf(org);
+  const regionName = { primary: `${org.regions.primary} (primary)`, dr: `${org.regions.dr} (DR)` };
+  const used = new Set<'primary' | 'dr'>();
   const lines = stackSetGroups(org).flatMap((g) => {
-    const tiers = g.plans.tiers.filter((t) => t.settings['drill.enabled'].value === true);
-    if (tiers.length === 0) return [];
-    const each = tiers.map(
-      (t) => `${t.name} ${drillSchedule(Number(t.settings['drill.everyDays'].value)).says} (drill.everyDays ${t.settings['drill.everyDays'].value})`,
-    );
-    return [`  drills, group ${g.name}: ${each.join(', ')}`];
+    const each = g.plans.tiers.flatMap((t) => {
+      const regions = carriedDrillRegions(t, networks);
+      if (regions.length === 0) return [];
+      for (const r of regions) used.add(r);
+      const every = t.settings['drill.everyDays'].value;
+      return [`${t.name} ${drillSchedule(Number(every)).says} (drill.everyDays ${every}) in ${regions.map((r) => regionName[r]).join(' and ')}`];
+    });
+    return each.length > 0 ? [`  drills, group ${g.name}: ${each.join(', ')}`] : [];
   });
   if (lines.length === 0) return [];
-  const n = org.drill.network.fromSsm;
-  return [
-    `restore drills in ${org.regions.primary} (primary), their network read by CloudFormation in each member account from SSM parameters ${n.vpcId}, ${n.subnetIds}, ${n.securityGroupIds}, ${n.subnetGroupName} (drill.network): an account without them fails its stack instance`,
-    ...lines,
-  ];
+  const parameters = (['primary', 'dr'] as const)
+    .filter((r) => used.has(r))
+    .map((r) => {
+      const [field, n] = r === 'primary' ? ['drill.network', org.drill!.network!.fromSsm] : ['drill.drNetwork', org.drill!.drNetwork!.fromSsm];
+      const what = r === 'primary' ? 'primary' : 'DR, restoring the DR copies';
+      return `restore drills in ${r === 'primary' ? org.regions.primary : org.regions.dr} (${what}), their network read by CloudFormation in each member account from SSM parameters ${drillParameterNames(r, n).join(', ')} (${field}): an account without them fails its stack instance`;
+    });
+  return [...parameters, ...lines];
 }
 
 /** Runs the org synth on `app`; the process's exit code. */

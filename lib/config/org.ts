@@ -138,15 +138,22 @@ export const orgConfigSchema = z
     }),
     drill: z
       .strictObject({
-        network: ssmNetworkSchema.meta({
+        network: ssmNetworkSchema.optional().meta({
           description:
             "The primary region's network every member account's restore drills run in, as the SSM parameter names the account baseline (Control Tower, AFT) writes: the member stacks take them as stack parameters CloudFormation resolves in each account.",
         }),
+        drNetwork: ssmNetworkSchema.optional().meta({
+          description:
+            "The DR region's network, named the same way (SSM parameters in each account's DR region): the member stacks' DR-region drills (tiers with drill.where dr or both) restore the DR copies into it.",
+        }),
+      })
+      .refine((d) => d.network !== undefined || d.drNetwork !== undefined, {
+        error: says('names no network', 'give drill.network (primary region) and/or drill.drNetwork (DR region), or leave drill out'),
       })
       .optional()
       .meta({
         description:
-          'Where the member stacks run the restore drills of tiers with drill.enabled (primary region; docs/org.md, "Restore drills in the member stacks"). Without it, those tiers get no drills and the synth and org plan say so.',
+          'Where the member stacks run the restore drills of tiers with drill.enabled: drill.network for the primary region, drill.drNetwork for the DR region (docs/org.md, "Restore drills in the member stacks"). A tier that drills in a region without its network gets no drill there, and the synth and org plan say so.',
       }),
     configRule: z
       .strictObject({

@@ -8,7 +8,7 @@
  * per subnet, an imported subnet per id) asks {@link isTokenList} first.
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
  */
-import { CfnParameter, Fn, Stack, Token } from 'aws-cdk-lib';
+import { CfnParameter, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { NetworkConfig, NetworkSetting, SsmNetworkConfig } from '../config/index.js';
 
@@ -34,9 +34,15 @@ export const SSM_PARAMETER_TYPES = {
  * The network of `scope`'s stack: literal ids unchanged (no parameter: the
  * template is as without this function), SSM names as the stack parameters
  * `NetworkVpcId`, `NetworkSubnetIds`, `NetworkSecurityGroupIds` and
- * `NetworkCacheSubnetGroupName`, their values tokens.
+ * `NetworkCacheSubnetGroupName`, their values tokens. `vpcId: false` makes no
+ * `NetworkVpcId` when the stack has none yet: only a serverless drill's
+ * endpoint grant names the VPC (functions take subnets and groups), and a
+ * parameter no resource uses is a template fault (cfn-lint W2001; a member
+ * DR stack, whose drills seed node-based clusters from the DR copies); its
+ * id is then a token that fails the synth, naming the parameter, if anything
+ * renders it.
  */
-export function stackNetwork(scope: Construct, network: NetworkSetting | undefined): NetworkConfig | undefined {
+export function stackNetwork(scope: Construct, network: NetworkSetting | undefined, options: { readonly vpcId?: boolean } = {}): NetworkConfig | undefined {
   if (!isSsmNetwork(network)) return network;
   const stack = Stack.of(scope);
   const names = network.fromSsm;
@@ -44,8 +50,16 @@ export function stackNetwork(scope: Construct, network: NetworkSetting | undefin
   const parameter = (id: string, key: keyof typeof SSM_PARAMETER_TYPES, description: string) =>
     (stack.node.tryFindChild(id) as CfnParameter | undefined) ??
     new CfnParameter(stack, id, { type: SSM_PARAMETER_TYPES[key], default: names[key], description: `${description} (SSM parameter name)` });
+  const vpcId =
+    options.vpcId === false && stack.node.tryFindChild('NetworkVpcId') === undefined
+      ? Lazy.string({
+          produce: () => {
+            throw new Error(`${stack.node.path}: NetworkVpcId was not made (stackNetwork with vpcId false), yet the template names the VPC id`);
+          },
+        })
+      : parameter('NetworkVpcId', 'vpcId', 'The VPC restore drills run in').valueAsString;
   return {
-    vpcId: parameter('NetworkVpcId', 'vpcId', 'The VPC restore drills run in').valueAsString,
+    vpcId,
     subnetIds: parameter('NetworkSubnetIds', 'subnetIds', 'The subnets of drill caches and of the functions that reach them').valueAsList,
     securityGroupIds: parameter('NetworkSecurityGroupIds', 'securityGroupIds', 'The security groups of drill caches and of the functions that reach them')
       .valueAsList,

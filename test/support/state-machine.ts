@@ -44,7 +44,8 @@ export const ORG_EXAMPLE_CONFIG = join(__dirname, '..', '..', 'config', 'org-exa
 
 /**
  * The deployment config a StackSet group of the example org deploys (lib/constructs/org/member-config.ts), the
- * first group's: drills in the primary region with `network.fromSsm`. Synthesize it with `synthesize` (shared).
+ * first group's: drills in the primary region with `network.fromSsm`, and (gold's drill.where both) in the DR region
+ * with `dr.network.fromSsm`. Synthesize it with `synthesize` (shared).
  */
 export function memberDrillConfig(): RedisDrConfig {
   const org = loadOrgConfig(ORG_EXAMPLE_CONFIG);
@@ -55,6 +56,13 @@ export function memberDrillConfig(): RedisDrConfig {
   if (!checked.ok) throw new Error(checked.problems.join('\n'));
   return checked.config;
 }
+
+/** What CloudFormation resolves a member DR stack's network parameters to (the org config's drill.drNetwork), in the same stand-in account. */
+export const MEMBER_DR_NETWORK_VALUES = {
+  NetworkSubnetIds: ['subnet-0d1d2d3d4d5d6d7d1', 'subnet-0d1d2d3d4d5d6d7d2'],
+  NetworkSecurityGroupIds: ['sg-0d1d2d3d4d5d6d7d3'],
+  NetworkCacheSubnetGroupName: 'acme-dr-cache-subnets',
+} as const;
 
 /** What CloudFormation resolves a member stack's network parameters to, in one stand-in account. */
 export const MEMBER_NETWORK_VALUES = {

@@ -62,15 +62,55 @@ export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string,
 }
 
 /**
- * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry, each `<tier> <setting> (from
- * <level>)`: restore drills when the org config names no `drill.network` (each account's network is known to a
- * template only as SSM parameters): docs/org.md, "What the StackSets carry, and what not yet". Vault replication is
- * carried (lib/constructs/org/member-vault.ts). Said at synth and by `org plan`, so a tier that asks for what is not
- * carried never reads as having it.
+ * The regions whose drill network the org config names (`drill.network`: primary, `drill.drNetwork`: DR), so the
+ * member stacks can drill there: a template knows each account's network only as SSM parameters.
  */
-export function notCarried(plans: EffectivePlans, drillsCarried: boolean): string[] {
-  const leaves = drillsCarried ? ([] as const) : (['drill.enabled'] as const);
-  return plans.tiers.flatMap((t) => leaves.filter((k) => t.settings[k].value === true).map((k) => `${t.name} ${k} (from ${t.settings[k].source})`));
+export interface DrillNetworks {
+  readonly primary: boolean;
+  readonly dr: boolean;
+}
+
+/** The drill networks an org config names (its `drill.network` and `drill.drNetwork`). */
+export function drillNetworksOf(org: { readonly drill?: { readonly network?: unknown; readonly drNetwork?: unknown } }): DrillNetworks {
+  return { primary: org.drill?.network !== undefined, dr: org.drill?.drNetwork !== undefined };
+}
+
+/** The regions a tier's drills ask for: none without `drill.enabled`, else its `drill.where`'s. */
+export function drillRegions(tier: EffectiveTier): readonly ('primary' | 'dr')[] {
+  if (tier.settings['drill.enabled'].value !== true) return [];
+  const where = tier.settings['drill.where'].value;
+  return where === 'both' ? ['primary', 'dr'] : where === 'dr' ? ['dr'] : ['primary'];
+}
+
+/** The regions the member stacks drill a tier in: those it asks for whose network the org config names. */
+export function carriedDrillRegions(tier: EffectiveTier, networks: DrillNetworks): readonly ('primary' | 'dr')[] {
+  return drillRegions(tier).filter((r) => networks[r]);
+}
+
+/**
+ * A tier's drills the member stacks cannot carry, for want of that region's network: `<tier> drill.enabled (from
+ * <level>)` for a primary-only tier, `<tier> drill.where "<where>" in the <region> region (from <level>)` otherwise.
+ */
+function drillsNotCarried(tier: EffectiveTier, networks: DrillNetworks): string[] {
+  const s = tier.settings;
+  return drillRegions(tier)
+    .filter((r) => !networks[r])
+    .map((r) =>
+      s['drill.where'].value === 'primary'
+        ? `${tier.name} drill.enabled (from ${s['drill.enabled'].source})`
+        : `${tier.name} drill.where "${s['drill.where'].value}" in the ${r === 'dr' ? 'DR' : 'primary'} region (from ${s['drill.where'].source})`,
+    );
+}
+
+/**
+ * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry, each `<tier> <setting> (from
+ * <level>)`: restore drills in a region whose network the org config does not name (`drill.network`,
+ * `drill.drNetwork`: each account's network is known to a template only as SSM parameters): docs/org.md, "What the
+ * StackSets carry, and what not yet". Vault replication is carried (lib/constructs/org/member-vault.ts). Said at
+ * synth and by `org plan`, so a tier that asks for what is not carried never reads as having it.
+ */
+export function notCarried(plans: EffectivePlans, drillNetworks: DrillNetworks): string[] {
+  return plans.tiers.flatMap((t) => drillsNotCarried(t, drillNetworks));
 }
 
 /** The drill schedules a member stack can give a tier, longest interval first (EventBridge Scheduler crons, 04:00). */

@@ -2,7 +2,7 @@
  * `redis-dr org plan`'s text: an account's levels, the tier of an untagged
  * cache, and each tier's settings with the level each came from. Pure.
  */
-import { CACHE_TIER_TAG, drillSchedule, notCarried } from './effective.js';
+import { CACHE_TIER_TAG, carriedDrillRegions, drillSchedule, notCarried } from './effective.js';
 import type { EffectivePlans } from './merge.js';
 import { TIER_LEAF_NAMES } from './tier-settings.js';
 
@@ -12,11 +12,58 @@ function aligned(rows: readonly string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
-/** Where the member stacks' drills run: the primary region's network, as the org config's SSM parameter names. */
+/** The SSM parameter names of a region's drill network (the org config's `drill.network.fromSsm` or `drill.drNetwork.fromSsm`). */
+export interface SsmNetworkNames {
+  readonly vpcId: string;
+  readonly subnetIds: string;
+  readonly securityGroupIds: string;
+  readonly subnetGroupName: string;
+}
+
+/** Where the member stacks' drills can run: each region whose network the org config names, with its parameter names. */
 export interface MemberDrills {
-  readonly region: string;
-  /** The org config's `drill.network.fromSsm`. */
-  readonly fromSsm: { readonly vpcId: string; readonly subnetIds: string; readonly securityGroupIds: string; readonly subnetGroupName: string };
+  readonly primary?: { readonly region: string; readonly fromSsm: SsmNetworkNames };
+  readonly dr?: { readonly region: string; readonly fromSsm: SsmNetworkNames };
+}
+
+/** An org config's drill networks by region, or undefined when it names none (no member drills). */
+export function memberDrillsOf(org: {
+  readonly regions: { readonly primary: string; readonly dr: string };
+  readonly drill?: { readonly network?: { readonly fromSsm: SsmNetworkNames }; readonly drNetwork?: { readonly fromSsm: SsmNetworkNames } };
+}): MemberDrills | undefined {
+  if (!org.drill) return undefined;
+  const { network, drNetwork } = org.drill;
+  return {
+    ...(network ? { primary: { region: org.regions.primary, fromSsm: network.fromSsm } } : {}),
+    ...(drNetwork ? { dr: { region: org.regions.dr, fromSsm: drNetwork.fromSsm } } : {}),
+  };
+}
+
+/**
+ * The SSM parameters a member stack reads in a region for its drills: all four in the primary region; in the DR
+ * region not the VPC id, which only a serverless drill's endpoint grant names (the DR region's drills by tag seed
+ * node-based clusters from the DR copies), so its stack has no parameter for it.
+ */
+export function drillParameterNames(region: 'primary' | 'dr', n: SsmNetworkNames): string[] {
+  return region === 'primary' ? [n.vpcId, n.subnetIds, n.securityGroupIds, n.subnetGroupName] : [n.subnetIds, n.securityGroupIds, n.subnetGroupName];
+}
+
+/** What a region's drill restores, and the org config field its network comes from. */
+const DRILL_REGION = {
+  primary: { says: 'primary', field: 'drill.network' },
+  dr: { says: 'DR, from the DR copies', field: 'drill.drNetwork' },
+} as const;
+
+/** The `drills:` lines of a tier: one per region the member stacks drill it in. */
+function drillLines(tier: EffectivePlans['tiers'][number], drills: MemberDrills): string[] {
+  const schedule = drillSchedule(Number(tier.settings['drill.everyDays'].value));
+  return carriedDrillRegions(tier, { primary: drills.primary !== undefined, dr: drills.dr !== undefined }).map((r) => {
+    const { region, fromSsm: n } = drills[r]!;
+    return (
+      `  drills: in ${region} (${DRILL_REGION[r].says}), ${schedule.says} ${schedule.cron} for drill.everyDays ${tier.settings['drill.everyDays'].value}, ` +
+      `network from SSM parameters ${drillParameterNames(r, n).join(', ')} (from the org config's ${DRILL_REGION[r].field}, read in this account)`
+    );
+  });
 }
 
 /** The organization's vault an account's member stacks replicate into (a tier of the account has `vault.enabled`). */
@@ -50,8 +97,8 @@ export function vaultLines(account: string, tier: EffectivePlans['tiers'][number
 
 /**
  * The lines of an account's effective plans; `tiers` limits them to those named. `drills`: the org config's drill
- * network, without which the member stacks carry no drills. `vault`: the organization's vault, when the account's
- * member stacks replicate into it.
+ * networks, without which the member stacks carry no drills in that region. `vault`: the organization's vault, when
+ * the account's member stacks replicate into it.
  */
 export function formatEffectivePlans(
   account: string,
@@ -70,16 +117,9 @@ export function formatEffectivePlans(
     lines.push('', `tier ${tier.name} (${CACHE_TIER_TAG}=${tier.name})`);
     const rows = [['setting', 'value', 'from'], ...TIER_LEAF_NAMES.map((leaf) => [leaf, String(tier.settings[leaf].value), tier.settings[leaf].source])];
     lines.push(...aligned(rows).map((l) => `  ${l}`));
-    if (drills && tier.settings['drill.enabled'].value === true) {
-      const schedule = drillSchedule(Number(tier.settings['drill.everyDays'].value));
-      const n = drills.fromSsm;
-      lines.push(
-        `  drills: in ${drills.region} (primary), ${schedule.says} ${schedule.cron} for drill.everyDays ${tier.settings['drill.everyDays'].value}, ` +
-          `network from SSM parameters ${n.vpcId}, ${n.subnetIds}, ${n.securityGroupIds}, ${n.subnetGroupName} (from the org config's drill.network, read in this account)`,
-      );
-    }
+    if (drills) lines.push(...drillLines(tier, drills));
     lines.push(...vaultLines(account, tier, vault));
-    const missing = notCarried({ ...plans, tiers: [tier] }, drills !== undefined);
+    const missing = notCarried({ ...plans, tiers: [tier] }, { primary: drills?.primary !== undefined, dr: drills?.dr !== undefined });
     if (missing.length > 0)
       lines.push(
         `  NOT CARRIED YET by the StackSets and the pipeline: ${missing.map((m) => m.slice(tier.name.length + 1)).join(', ')}: this account does not get ${missing.length > 1 ? 'them' : 'it'} from them (docs/org.md, "What the StackSets carry, and what not yet")`,

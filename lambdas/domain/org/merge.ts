@@ -8,8 +8,8 @@
  *    ["@@none"]`); a level below that sets a locked setting to another value
  *    is a conflict, refused naming both levels. The same value is no conflict.
  * 3. A setting no level sets takes its default (tier-settings.ts), and says so.
- * 4. A tier with no RPO, or a vault without exports, is refused naming the
- *    levels that made it so.
+ * 4. A tier with no RPO, a vault without exports, or drills in the DR region
+ *    without exports, is refused naming the levels that made it so.
  *
  * Every value carries the level it came from, which `redis-dr org plan` prints. Pure.
  */
@@ -107,6 +107,7 @@ export function mergeLevels(tierNames: readonly string[], levels: readonly OrgLe
       );
     }
   }
+  problems.push(...tiers.flatMap((t) => drDrillWithoutExports(t, current)));
   if (problems.length > 0) return { ok: false, problems };
   const dflt = current.get('defaultTier');
   return {
@@ -117,4 +118,19 @@ export function mergeLevels(tierNames: readonly string[], levels: readonly OrgLe
       tiers,
     },
   };
+}
+
+/**
+ * A tier that drills in the DR region (`drill.where` `dr` or `both`) restores the DR copies, which only exports make:
+ * without `export.enabled` it is refused naming the level of each, as a plan's `drill.where` is (lib/config/checks.ts).
+ */
+function drDrillWithoutExports(tier: EffectiveTier, current: ReadonlyMap<string, Sourced<TierValue> & { path: string }>): string[] {
+  const s = tier.settings;
+  if (s['drill.enabled'].value !== true || s['drill.where'].value === 'primary' || s['export.enabled'].value === true) return [];
+  // drill.where is not its default here, so a level set it.
+  const where = current.get(`${tier.name}.drill.where`)!;
+  const exp = current.get(`${tier.name}.export.enabled`);
+  return [
+    `${where.path} is ${show(where.value)} but ${tier.name}.export.enabled is false (${exp ? `${exp.source}, ${exp.path}` : 'the default'}): a DR-region drill restores the DR copies, which exports make; turn export.enabled on, or set drill.where to "primary"`,
+  ];
 }

@@ -21,6 +21,12 @@ const whole = (min: number, max: number, fix: string) =>
 
 const counts = retentionCountsSchema.shape;
 
+/**
+ * Where a tier's drills run, as a plan's `drill.where`: `primary` restores the native snapshot, `dr` the DR copies
+ * (exports on), `both` each in its region.
+ */
+const DRILL_WHERE_SCHEMA = z.enum(['primary', 'dr', 'both'], { error: says('must be "primary", "dr" or "both"') });
+
 /** Every setting of a tier by its path, with its schema (no defaults here: a leaf left out is inherited). */
 export const TIER_LEAVES = {
   rpoMinutes: rpoMinutesSchema,
@@ -34,6 +40,7 @@ export const TIER_LEAVES = {
   'drill.enabled': z.boolean(),
   'drill.everyDays': whole(1, 366, 'a drill every 1 to 366 days, e.g. 7 for weekly'),
   'drill.rtoMinutes': whole(1, 10080, 'minutes from drill start to a verified restore, e.g. 60'),
+  'drill.where': DRILL_WHERE_SCHEMA,
   'vault.enabled': z.boolean(),
   'vault.retentionDays': vaultDaysSchema,
 } as const;
@@ -61,6 +68,8 @@ export const TIER_DEFAULTS: Readonly<Partial<Record<TierLeaf, TierValue>>> = {
   'drill.enabled': false,
   'drill.everyDays': 7,
   'drill.rtoMinutes': 60,
+  // The native snapshot, which needs no export; a deployment config's plans default to both (docs/org.md).
+  'drill.where': 'primary',
   'vault.enabled': false,
   'vault.retentionDays': 35,
 };
@@ -82,7 +91,7 @@ export const tierOverrideSchema = z
     rpoMinutes: rpoMinutesSchema.optional(),
     retention: group('retention', 'Retention counts per GFS tier (hourly, daily, weekly, monthly) and minKeep.'),
     export: group('export', 'Export to S3 and copy to the DR region: enabled, minTier.'),
-    drill: group('drill', 'Restore drills: enabled, everyDays, rtoMinutes.'),
+    drill: group('drill', 'Restore drills: enabled, everyDays, rtoMinutes, where (primary, dr or both).'),
     vault: group('vault', "Replicas into the organization's vault: enabled, retentionDays."),
   })
   .meta({ description: 'Settings of one tier at this level; each one left out is inherited from the level above.' });

@@ -4,12 +4,13 @@
  * plan per tier, selecting the caches tagged `redis-dr:tier=<tier>`, with the
  * tier's effective RPO, retention and export. Account-agnostic (no account
  * anywhere: the StackSet gives each instance its own), its alert topics
- * subscribed to the org config's `alerts`. A tier's drills run in the
- * primary region when the org config names `drill.network` (SSM parameter
- * names, resolved in each account); with a tier's `vault.enabled`, the
- * account replicates into the organization's vault (member-vault.ts).
+ * subscribed to the org config's `alerts`. A tier's drills run where its
+ * `drill.where` says, in each region whose network the org config names
+ * (`drill.network`, `drill.drNetwork`: SSM parameter names, resolved in each
+ * account); with a tier's `vault.enabled`, the account replicates into the
+ * organization's vault (member-vault.ts).
  */
-import { CACHE_TIER_TAG, drillSchedule } from '../../../lambdas/domain/org/effective.js';
+import { CACHE_TIER_TAG, carriedDrillRegions, type DrillNetworks, drillNetworksOf, drillSchedule } from '../../../lambdas/domain/org/effective.js';
 import type { EffectivePlans, EffectiveTier } from '../../../lambdas/domain/org/merge.js';
 import type { OrgConfig } from '../../config/org.js';
 import type { RedisDrProps } from '../../redis-dr.js';
@@ -27,6 +28,25 @@ export function tierCron(tier: EffectiveTier, where: string): { cron: string } |
       problem: `${where}: tier ${tier.name}'s rpoMinutes ${rpo} (from ${tier.settings.rpoMinutes.source}) is below 120: ElastiCache takes at most 20 manual snapshots of a node a day, so a snapshot every 2 hours is the most often; set rpoMinutes to 120 or more`,
     };
   return { cron: hours === 24 ? 'cron(0 1 * * ? *)' : `cron(0 0/${hours} * * ? *)` };
+}
+
+/**
+ * A tier's drill in the member stacks: in each region its `drill.where` asks for whose network the org config
+ * names (the primary region restores the native snapshot; the DR region the DR copies, which the merge makes sure
+ * the tier exports), none when no such region is left (the tier is then named NOT CARRIED YET).
+ */
+function memberDrill(tier: EffectiveTier, networks: DrillNetworks) {
+  const regions = carriedDrillRegions(tier, networks);
+  if (regions.length === 0) return {};
+  const s = tier.settings;
+  return {
+    drill: {
+      enabled: true,
+      where: regions.length === 2 ? ('both' as const) : regions[0]!,
+      schedule: { cron: drillSchedule(Number(s['drill.everyDays'].value)).cron },
+      rtoMinutes: Number(s['drill.rtoMinutes'].value),
+    },
+  };
 }
 
 /** The deployment name of a StackSet group's member stacks: `<org name>-<group>`, cut to the 24 characters a deployment name takes. */
@@ -61,17 +81,7 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
         minKeep: Number(s['retention.minKeep'].value),
       },
       export: { enabled: s['export.enabled'].value === true, minTier: s['export.minTier'].value as 'hourly' },
-      ...(org.drill && s['drill.enabled'].value === true
-        ? {
-            drill: {
-              enabled: true,
-              // Native snapshots in the primary region: the one network the org config names, and no export needed.
-              where: 'primary' as const,
-              schedule: { cron: drillSchedule(Number(s['drill.everyDays'].value)).cron },
-              rtoMinutes: Number(s['drill.rtoMinutes'].value),
-            },
-          }
-        : {}),
+      ...memberDrill(tier, drillNetworksOf(org)),
     });
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -81,8 +91,13 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
       name: memberDeploymentName(org.name, group),
       ...(org.example ? { example: true } : {}),
       primary: { region: org.regions.primary },
-      ...(org.drill && built.some((p) => p.drill?.enabled) ? { network: { fromSsm: { ...org.drill.network.fromSsm } } } : {}),
-      dr: { region: org.regions.dr },
+      ...(org.drill?.network && built.some((p) => p.drill && p.drill.where !== 'dr') ? { network: { fromSsm: { ...org.drill.network.fromSsm } } } : {}),
+      dr: {
+        region: org.regions.dr,
+        ...(org.drill?.drNetwork && built.some((p) => p.drill && p.drill.where !== 'primary')
+          ? { network: { fromSsm: { ...org.drill.drNetwork.fromSsm } } }
+          : {}),
+      },
       ...memberVault(org, plans),
       // Every member account's topics page the organization's on-call: no per-account edit (docs/org.md).
       alerts: { emails: [...org.alerts.emails], httpsEndpoints: [...org.alerts.httpsEndpoints] },

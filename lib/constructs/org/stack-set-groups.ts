@@ -30,9 +30,25 @@ export interface StackSetGroup {
   readonly accounts: readonly string[];
 }
 
+/**
+ * Settings added after the first StackSets shipped, with their defaults: at the default they stay out of a group's
+ * signature, so its name (and its StackSets' names) stays what it was before the setting existed. A new name would be
+ * a new StackSet beside the old one, whose member stacks hold the same fixed resource names.
+ */
+const LATER_SETTINGS: Readonly<Record<string, unknown>> = { 'drill.where': 'primary' };
+
 /** The tiers' settings without their sources: what decides a group. */
 const signature = (plans: EffectivePlans): string =>
-  JSON.stringify(plans.tiers.map((t) => [t.name, Object.fromEntries(Object.entries(t.settings).map(([k, v]) => [k, v.value]))]));
+  JSON.stringify(
+    plans.tiers.map((t) => [
+      t.name,
+      Object.fromEntries(
+        Object.entries(t.settings)
+          .filter(([k, v]) => !(k in LATER_SETTINGS) || LATER_SETTINGS[k] !== v.value)
+          .map(([k, v]) => [k, v.value]),
+      ),
+    ]),
+  );
 
 /** The groups of an organization whose config has no problems (lib/config/org.ts validated it). */
 export function stackSetGroups(tree: OrgTree): StackSetGroup[] {

@@ -34,4 +34,32 @@ describe('the org config', () => {
     const r = validateOrgConfig(c);
     expect(r.ok ? [] : r.problems).toEqual([expect.stringMatching(/^organizationalUnits\[0\]\.tiers\.gold\.vault\.enabled conflicts with a lock/)]);
   });
+
+  it('refuses a tier that drills in the DR region without exports, naming both levels and the fix; with exports, or in the primary region, it passes', () => {
+    const c = example();
+    // silver exports at the root; the sandbox OU turns its exports off and asks for DR-region drills.
+    c.organizationalUnits[2].tiers = { silver: { export: { enabled: false }, drill: { where: 'both' } } };
+    const r = validateOrgConfig(c);
+    expect(r.ok ? [] : r.problems).toEqual([
+      'organizationalUnits[2].tiers.silver.drill.where is "both" but silver.export.enabled is false (ou sandbox (ou-ex12-sand0001), organizationalUnits[2].tiers.silver.export.enabled): a DR-region drill restores the DR copies, which exports make; turn export.enabled on, or set drill.where to "primary"',
+    ]);
+    c.organizationalUnits[2].tiers.silver.drill.where = 'primary';
+    expect(validateOrgConfig(c).ok).toBe(true);
+    c.organizationalUnits[2].tiers.silver = { drill: { where: 'dr' } };
+    expect(validateOrgConfig(c).ok).toBe(true);
+    // A tier whose drills are off asks for no DR copies, wherever drill.where points.
+    c.organizationalUnits[2].tiers.silver = { export: { enabled: false }, drill: { enabled: false, where: 'dr' } };
+    expect(validateOrgConfig(c).ok).toBe(true);
+  });
+
+  it('refuses a drill.where that is no region, and a drill block naming no network', () => {
+    const c = example();
+    c.root.tiers.gold.drill.where = 'vault';
+    c.drill = {};
+    const r = validateOrgConfig(c);
+    expect(r.ok ? [] : r.problems).toEqual([
+      'drill names no network, got {}: give drill.network (primary region) and/or drill.drNetwork (DR region), or leave drill out',
+      'root.tiers.gold.drill.where must be "primary", "dr" or "both", got "vault"',
+    ]);
+  });
 });

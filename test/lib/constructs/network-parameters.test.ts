@@ -5,7 +5,7 @@ import { DEFAULT_STAND_INS, type TemplateJson } from '../../../lib/asl.js';
 import type { NetworkSetting } from '../../../lib/config/index.js';
 import { idListParameter, stackNetwork } from '../../../lib/constructs/network-parameters.js';
 import { evaluate, rolePolicies } from '../../support/iam.js';
-import { MEMBER_NETWORK_VALUES, memberDrillConfig } from '../../support/state-machine.js';
+import { MEMBER_DR_NETWORK_VALUES, MEMBER_NETWORK_VALUES, memberDrillConfig } from '../../support/state-machine.js';
 import { synthesize } from '../../support/synth.js';
 
 const LITERAL: NetworkSetting = {
@@ -40,6 +40,27 @@ describe('stackNetwork', () => {
       NetworkSecurityGroupIds: ['AWS::SSM::Parameter::Value<List<AWS::EC2::SecurityGroup::Id>>', '/n/groups'],
       NetworkCacheSubnetGroupName: ['AWS::SSM::Parameter::Value<String>', '/n/subnet-group'],
     });
+  });
+});
+
+describe('stackNetwork with vpcId false (a stack where nothing names the VPC)', () => {
+  it('makes no NetworkVpcId, and fails the synth naming it if anything renders the id', () => {
+    const stack = new Stack(new App(), 'S');
+    const network = stackNetwork(stack, FROM_SSM, { vpcId: false })!;
+    expect(stack.resolve(network.subnetIds)).toEqual({ Ref: 'NetworkSubnetIds' });
+    expect(Object.keys(Template.fromStack(stack).toJSON().Parameters).sort()).toEqual([
+      'BootstrapVersion',
+      'NetworkCacheSubnetGroupName',
+      'NetworkSecurityGroupIds',
+      'NetworkSubnetIds',
+    ]);
+    expect(() => stack.resolve(network.vpcId)).toThrow(/NetworkVpcId was not made/);
+  });
+
+  it('takes the parameter a caller before it made', () => {
+    const stack = new Stack(new App(), 'S');
+    stackNetwork(stack, FROM_SSM);
+    expect(stack.resolve(stackNetwork(stack, FROM_SSM, { vpcId: false })!.vpcId)).toEqual({ Ref: 'NetworkVpcId' });
   });
 });
 
@@ -90,4 +111,38 @@ describe("a member stack's serverless drill endpoint grant (network.fromSsm), si
     const subnet = `subnet/${MEMBER_NETWORK_VALUES.NetworkSubnetIds[0]}`;
     expect(await evaluate(policies, { action: 'ec2:CreateVpcEndpoint', resource: arn(subnet), context: {} }, standIns)).toBe('ImplicitlyDenied');
   });
+});
+
+describe("a member stack's drill cluster placement (network.fromSsm, dr.network.fromSsm), simulated in both regions", () => {
+  const config = memberDrillConfig();
+  const synth = synthesize(config);
+  const regions = [
+    ['primary', synth.primary.toJSON() as TemplateJson, MEMBER_NETWORK_VALUES],
+    ['dr', synth.dr.toJSON() as TemplateJson, MEMBER_DR_NETWORK_VALUES],
+  ] as const;
+  // Each stack is bound to its region (its ARNs name it).
+  const subnetGroup = (where: 'primary' | 'dr', name: string) => `arn:aws:elasticache:${config[where].region}:${DEFAULT_STAND_INS.account}:subnetgroup:${name}`;
+
+  it.each(regions)(
+    "%s: the drill role creates clusters in the parameter's subnet group only (a subnet group is one VPC's), and names no VPC endpoint outside the primary region",
+    async (where, template, values) => {
+      const standIns = { ...DEFAULT_STAND_INS, parameters: values };
+      const drillRoles = Object.entries(template.Resources ?? {})
+        .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+        .map(([id]) => id)
+        .filter((id) => JSON.stringify(rolePolicies(template, id, standIns)).includes('elasticache:CreateReplicationGroup'));
+      expect(drillRoles, where).toHaveLength(1);
+      // A wrong-region ARN would be denied for that reason alone: the allowed case below shows the region is right.
+      const policies = rolePolicies(template, drillRoles[0]!, standIns);
+      const create = (name: string) =>
+        evaluate(policies, { action: 'elasticache:CreateReplicationGroup', resource: subnetGroup(where, name), context: {} }, standIns);
+      expect(await create(values.NetworkCacheSubnetGroupName)).toBe('Allowed');
+      expect(await create('another-vpcs-subnet-group')).toBe('ImplicitlyDenied');
+      // The other region's subnet group is not this region's either.
+      const other = where === 'primary' ? MEMBER_DR_NETWORK_VALUES : MEMBER_NETWORK_VALUES;
+      expect(await create(other.NetworkCacheSubnetGroupName)).toBe('ImplicitlyDenied');
+      // The DR region's drills by tag seed node-based clusters only: its drill role makes no VPC endpoint at all.
+      expect(JSON.stringify(policies).includes('ec2:CreateVpcEndpoint'), where).toBe(where === 'primary');
+    },
+  );
 });

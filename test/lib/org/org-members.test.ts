@@ -80,7 +80,7 @@ describe('the member stacks of the StackSets', () => {
     c.alerts = { emails: ['oncall@example.com'], httpsEndpoints: ['https://events.pagerduty.example/redis-dr'] };
     c.configRule = { enabled: true, securityHub: true };
   });
-  // Without drill.network: no drills (the tiers still ask for them, and are named).
+  // Without drill networks: no drills (the tiers still ask for them, and are named).
   const off = synthOrg((c) => {
     delete c.drill;
   });
@@ -132,50 +132,66 @@ describe('the member stacks of the StackSets', () => {
     expect(read.every((r) => r.region === config.regions.primary)).toBe(true);
   });
 
-  it('carry the drills of tiers with drill.enabled in the primary region with drill.network, their network as SSM-typed stack parameters', () => {
-    const gold = on.find((g) => g.some((m) => m.region === 'primary' && drillMachines(m).length > 0))!;
+  it("carry each drilling tier's drills where its drill.where says, each region's network as SSM-typed stack parameters of that region's names", () => {
+    const parametersOf = (prefix: string) => ({
+      NetworkVpcId: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>', Default: `${prefix}/vpc-id` }),
+      NetworkSubnetIds: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>', Default: `${prefix}/private-subnet-ids` }),
+      NetworkSecurityGroupIds: expect.objectContaining({
+        Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::SecurityGroup::Id>>',
+        Default: `${prefix}/redis-dr-security-group-ids`,
+      }),
+      NetworkCacheSubnetGroupName: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<String>', Default: `${prefix}/cache-subnet-group` }),
+    });
     for (const group of on) {
       const primary = group.find((m) => m.region === 'primary')!;
       const dr = group.find((m) => m.region === 'dr')!;
-      // Every group has a tier with drill.enabled (gold, at the root): one drill state machine, in the primary region only.
+      // Every group has gold (drill.where both, at the root) and silver (primary, the default): a drill state machine in each region.
       expect(drillMachines(primary), primary.file).toHaveLength(1);
-      expect(drillMachines(dr), dr.file).toEqual([]);
-      expect(primary.parameters, primary.file).toEqual({
-        NetworkVpcId: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>', Default: '/acme/network/vpc-id' }),
-        NetworkSubnetIds: expect.objectContaining({
-          Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>',
-          Default: '/acme/network/private-subnet-ids',
-        }),
-        NetworkSecurityGroupIds: expect.objectContaining({
-          Type: 'AWS::SSM::Parameter::Value<List<AWS::EC2::SecurityGroup::Id>>',
-          Default: '/acme/network/redis-dr-security-group-ids',
-        }),
-        NetworkCacheSubnetGroupName: expect.objectContaining({ Type: 'AWS::SSM::Parameter::Value<String>', Default: '/acme/network/cache-subnet-group' }),
-      });
-      expect(dr.parameters, dr.file).toEqual({});
-      // The drill's verify function sits in the parameters' subnets and groups.
-      const inVpc = ofType(primary, 'AWS::Lambda::Function').filter((f) => f.Properties.VpcConfig);
-      expect(inVpc.map((f) => f.Properties.VpcConfig)).toEqual([
-        { SubnetIds: { Ref: 'NetworkSubnetIds' }, SecurityGroupIds: { Ref: 'NetworkSecurityGroupIds' } },
-      ]);
-      // The serverless endpoint's subnets and groups: the parameters' ids, by the keys EC2 evaluates on them; the VPC by its ARN.
-      const statements = ofType(primary, 'AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
-      const byIds = statements.filter((st) => st.Condition?.StringEquals?.['ec2:SubnetID'] || st.Condition?.StringEquals?.['ec2:SecurityGroupID']);
-      expect(byIds.map((st) => [st.Action, st.Condition])).toEqual([
-        ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SubnetID': { Ref: 'NetworkSubnetIds' } } }],
-        ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SecurityGroupID': { Ref: 'NetworkSecurityGroupIds' } } }],
-      ]);
-      expect(JSON.stringify(statements.filter((st) => st.Action === 'ec2:CreateVpcEndpoint'))).not.toContain('ec2:Vpc"');
+      expect(drillMachines(dr), dr.file).toHaveLength(1);
+      expect(primary.parameters, primary.file).toEqual(parametersOf('/acme/network'));
+      // The DR region's drills seed node-based clusters from the DR copies (serverless caches by tag are drilled in the primary
+      // region only): nothing there names the VPC, so no VpcId parameter (an unused one is cfn-lint W2001).
+      const { NetworkVpcId: _vpc, ...drParameters } = parametersOf('/acme/network/dr');
+      expect(dr.parameters, dr.file).toEqual(drParameters);
+      for (const m of [primary, dr]) {
+        // The drill's verify function sits in the parameters' subnets and groups.
+        const inVpc = ofType(m, 'AWS::Lambda::Function').filter((f) => f.Properties.VpcConfig);
+        expect(
+          inVpc.map((f) => f.Properties.VpcConfig),
+          m.file,
+        ).toEqual([{ SubnetIds: { Ref: 'NetworkSubnetIds' }, SecurityGroupIds: { Ref: 'NetworkSecurityGroupIds' } }]);
+        // The serverless endpoint's subnets and groups: the parameters' ids, by the keys EC2 evaluates on them; the VPC by its ARN.
+        const statements = ofType(m, 'AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+        const byIds = statements.filter((st) => st.Condition?.StringEquals?.['ec2:SubnetID'] || st.Condition?.StringEquals?.['ec2:SecurityGroupID']);
+        expect(
+          byIds.map((st) => [st.Action, st.Condition]),
+          m.file,
+        ).toEqual(
+          m === primary
+            ? [
+                ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SubnetID': { Ref: 'NetworkSubnetIds' } } }],
+                ['ec2:CreateVpcEndpoint', { StringEquals: { 'ec2:SecurityGroupID': { Ref: 'NetworkSecurityGroupIds' } } }],
+              ]
+            : [],
+        );
+        expect(JSON.stringify(statements.filter((st) => st.Action === 'ec2:CreateVpcEndpoint'))).not.toContain('ec2:Vpc"');
+      }
     }
-    expect(gold).toBeDefined();
     // The tier's everyDays as a schedule: gold (every 7 days) weekly; silver (30 at the root) weekly too, never less often than asked.
-    const schedules = ofType(on[0]!.find((m) => m.region === 'primary')!, 'AWS::Scheduler::Schedule').filter((s) =>
-      /^DrillsStateMachine/.test(s.Properties.Target.Arn?.Ref ?? ''),
-    );
-    expect(schedules.map((s) => [JSON.parse(s.Properties.Target.Input).plan, s.Properties.ScheduleExpression])).toEqual([
-      ['gold', 'cron(0 4 ? * SUN *)'],
-      ['silver', 'cron(0 4 ? * SUN *)'],
+    // The DR region drills gold only (silver drills the native snapshot, in the primary region).
+    const scheduled = (m: Member) =>
+      ofType(m, 'AWS::Scheduler::Schedule')
+        .filter((s) => /^DrillsStateMachine/.test(s.Properties.Target.Arn?.Ref ?? ''))
+        .map((s) => {
+          // The DR region's input names its bucket (an Fn::Join): read the plan and region from the text.
+          const input = JSON.stringify(s.Properties.Target.Input);
+          return [/\\"plan\\":\\"(\w+)\\"/.exec(input)?.[1], /\\"where\\":\\"(\w+)\\"/.exec(input)?.[1], s.Properties.ScheduleExpression];
+        });
+    expect(scheduled(on[0]!.find((m) => m.region === 'primary')!)).toEqual([
+      ['gold', 'primary', 'cron(0 4 ? * SUN *)'],
+      ['silver', 'primary', 'cron(0 4 ? * SUN *)'],
     ]);
+    expect(scheduled(on[0]!.find((m) => m.region === 'dr')!)).toEqual([['gold', 'dr', 'cron(0 4 ? * SUN *)']]);
   });
 
   it("replicate into the organization's one vault with vault.enabled: the exports' and the reports' <account>/<region>/, through roles the vault's grant takes", () => {
@@ -213,7 +229,52 @@ describe('the member stacks of the StackSets', () => {
     expect(() => addOrgVault(new App(), none)).toThrow(/^no tier has vault\.enabled/);
   });
 
-  it('carry no drill without drill.network, and every tier that asks for one is named with where it came from', () => {
+  it('keep the group names (and the StackSet names) of a config that does not set drill.where, as they were before the setting', () => {
+    const before = orgConfig((c) => {
+      delete c.root.tiers.gold.drill.where;
+      delete c.drill.drNetwork;
+    });
+    // The names main gave config/org-example.json before drill.where existed: a new name would be a second StackSet.
+    expect(stackSetGroups(before).map((g) => g.name)).toEqual(['g5cf5b7', 'g2bb53e', 'ga7f3de', 'g0ce496']);
+    // Set to its default, the same; set otherwise (the example's gold: both), other plans and other names.
+    expect(stackSetGroups(orgConfig((c) => void (c.root.tiers.gold.drill.where = 'primary'))).map((g) => g.name)).toEqual([
+      'g5cf5b7',
+      'g2bb53e',
+      'ga7f3de',
+      'g0ce496',
+    ]);
+    expect(stackSetGroups(orgConfig(() => undefined)).map((g) => g.name)).not.toContain('g5cf5b7');
+  });
+
+  it("give a tier's drill only the regions whose network the org config names, and the DR region only with drill.drNetwork", () => {
+    const built = (edit: (c: Record<string, any>) => void) => {
+      const org = orgConfig(edit);
+      const group = stackSetGroups(org)[0]!;
+      const member = memberConfig(org, group.name, group.plans);
+      if (!member.ok) throw new Error(member.problems.join('\n'));
+      const props = member.props;
+      return {
+        where: Object.fromEntries(props.plans.map((p) => [p.name, p.drill?.where ?? 'none'])),
+        networks: [props.network ? 'primary' : '', props.dr.network ? 'dr' : ''].filter(Boolean),
+      };
+    };
+    expect(built(() => undefined)).toEqual({ where: { gold: 'both', silver: 'primary', bronze: 'none' }, networks: ['primary', 'dr'] });
+    expect(built((c) => delete c.drill.drNetwork)).toEqual({ where: { gold: 'primary', silver: 'primary', bronze: 'none' }, networks: ['primary'] });
+    expect(built((c) => delete c.drill.network)).toEqual({ where: { gold: 'dr', silver: 'none', bronze: 'none' }, networks: ['dr'] });
+    // Only the DR region drills: no primary parameters are asked of the accounts.
+    expect(built((c) => void (c.root.tiers.silver.drill.where = 'dr'))).toEqual({
+      where: { gold: 'both', silver: 'dr', bronze: 'none' },
+      networks: ['primary', 'dr'],
+    });
+    expect(
+      built((c) => {
+        c.root.tiers.gold.drill.where = 'dr';
+        c.root.tiers.silver.drill.where = 'dr';
+      }),
+    ).toEqual({ where: { gold: 'dr', silver: 'dr', bronze: 'none' }, networks: ['dr'] });
+  });
+
+  it('carry no drill without a drill network, and every tier that asks for one is named with where it came from', () => {
     for (const m of off.flat()) {
       // A deployment's drill state machines are redis-dr-<name>-<region role>-drill (the DR stack's verifier is another).
       const machines = ofType(m, 'AWS::StepFunctions::StateMachine').map((r) => r.Properties.StateMachineName as string);
@@ -224,11 +285,20 @@ describe('the member stacks of the StackSets', () => {
     const asks = orgConfig((c) => {
       c.organizationalUnits[2].tiers = { silver: { drill: { enabled: false } } };
     });
-    const named = (drills: boolean) => new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans, drills)]));
-    expect(named(false).get('111111111111')).toEqual(['gold drill.enabled (from root)', 'silver drill.enabled (from root)']);
-    expect(named(false).get('444444444444')).toEqual(['gold drill.enabled (from root)']);
-    // With drill.network the drills are carried, and the vault is: nothing is named.
-    expect(named(true).get('111111111111')).toEqual([]);
+    const named = (primary: boolean, dr: boolean) => new Map(stackSetGroups(asks).map((g) => [g.accounts.join(), notCarried(g.plans, { primary, dr })]));
+    expect(named(false, false).get('111111111111')).toEqual([
+      'gold drill.where "both" in the primary region (from root)',
+      'gold drill.where "both" in the DR region (from root)',
+      'silver drill.enabled (from root)',
+    ]);
+    expect(named(false, false).get('444444444444')).toEqual([
+      'gold drill.where "both" in the primary region (from root)',
+      'gold drill.where "both" in the DR region (from root)',
+    ]);
+    // With drill.network only, gold's DR-region drill is named; with both networks the drills are carried, and the vault is: nothing is named.
+    expect(named(true, false).get('111111111111')).toEqual(['gold drill.where "both" in the DR region (from root)']);
+    expect(named(false, true).get('111111111111')).toEqual(['gold drill.where "both" in the primary region (from root)', 'silver drill.enabled (from root)']);
+    expect(named(true, true).get('111111111111')).toEqual([]);
     // A tier that asks for neither: nothing to name.
     const none = orgConfig((c) => {
       for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {
@@ -238,7 +308,7 @@ describe('the member stacks of the StackSets', () => {
       for (const ou of c.organizationalUnits) delete ou.tiers;
       c.accounts = [];
     });
-    expect(stackSetGroups(none).flatMap((g) => notCarried(g.plans, false))).toEqual([]);
+    expect(stackSetGroups(none).flatMap((g) => notCarried(g.plans, { primary: false, dr: false }))).toEqual([]);
   });
 
   it('with drills, fail no Control Tower control the single-account example does not (docs/deploying.md lists those)', () => {

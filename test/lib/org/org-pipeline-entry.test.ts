@@ -69,15 +69,19 @@ describe('-c stacks=org-pipeline', () => {
     expect(r.stderr).toContain('  wave canary: 444444444444');
     expect(r.stderr).toContain('  wave prod: (no account listed: no stage)');
     expect(r.stderr).toContain('stack RedisDr-acme-Pipeline in 555555555555 (eu-west-1); cdk-nag: clean');
-    // The example's drills are carried (drill.network), and its vault: the group replicates into the organization's vault, deployed first.
+    // The example's drills are carried (drill.network, drill.drNetwork), each tier's where it drills, and its vault: the group
+    // replicates into the organization's vault, deployed first.
     expect(r.stderr).toMatch(
       /^restore drills in eu-west-1 \(primary\), their network read by CloudFormation in each member account from SSM parameters \/acme\/network\/vpc-id, .* \(drill\.network\)/m,
     );
     expect(r.stderr).toMatch(
-      /^ {2}drills, group ga7f3de: gold weekly \(Sundays 04:00\) \(drill\.everyDays 7\), silver weekly \(Sundays 04:00\) \(drill\.everyDays 30\)$/m,
+      /^restore drills in eu-central-1 \(DR, restoring the DR copies\), their network read by CloudFormation in each member account from SSM parameters \/acme\/network\/dr\/private-subnet-ids, \/acme\/network\/dr\/redis-dr-security-group-ids, \/acme\/network\/dr\/cache-subnet-group \(drill\.drNetwork\)/m,
     );
     expect(r.stderr).toMatch(
-      /^vault: the member stacks of ga7f3de replicate their exports and reports, each account under its own <account>\/<region>\/, into redis-dr-acme-999999999999-eu-central-1 \(RedisDr-acme-Vault, account 999999999999, eu-central-1, granted to o-exampleorg1\): deploy it first, with the vault account's credentials: npx cdk deploy --all -c config=.* -c stacks=org-vault$/m,
+      /^ {2}drills, group g378d62: gold weekly \(Sundays 04:00\) \(drill\.everyDays 7\) in eu-west-1 \(primary\) and eu-central-1 \(DR\), silver weekly \(Sundays 04:00\) \(drill\.everyDays 30\) in eu-west-1 \(primary\)$/m,
+    );
+    expect(r.stderr).toMatch(
+      /^vault: the member stacks of g378d62 replicate their exports and reports, each account under its own <account>\/<region>\/, into redis-dr-acme-999999999999-eu-central-1 \(RedisDr-acme-Vault, account 999999999999, eu-central-1, granted to o-exampleorg1\): deploy it first, with the vault account's credentials: npx cdk deploy --all -c config=.* -c stacks=org-vault$/m,
     );
     expect(r.stderr).not.toMatch(/NOT CARRIED YET/);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
@@ -86,7 +90,7 @@ describe('-c stacks=org-pipeline', () => {
     expect(stacks.map(([id]) => id).sort()).toEqual(['RedisDr-acme-Pipeline', 'cross-region-stack-555555555555_eu-central-1']);
     const template = readFileSync(join(out, 'RedisDr-acme-Pipeline.template.json'), 'utf8');
     expect(template).not.toContain('AWS::CloudFormation::StackSet');
-    expect(template).toContain('"StackName": "RedisDr-acme-ga7f3de-Dr"');
+    expect(template).toContain('"StackName": "RedisDr-acme-g378d62-Dr"');
     const lint = await cfnLint([join(out, 'RedisDr-acme-Pipeline.template.json'), join(out, 'cross-region-stack-555555555555_eu-central-1.template.json')]);
     expect(lint).toEqual({ status: 0, output: '' });
   }, 600_000);

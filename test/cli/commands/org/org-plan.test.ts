@@ -36,10 +36,15 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).toMatch(/^ {2}drill\.everyDays +14 +ou payments \(ou-ex12-paym0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}vault\.retentionDays +90 +root$/m);
     expect(r.stdout).toMatch(/^ {2}retention\.minKeep +3 +default$/m);
-    // gold asks for drills, carried with the org config's drill.network: where, how often for its everyDays, and the parameters read.
+    // gold asks for drills in both regions (drill.where both), carried with the org config's drill.network and drill.drNetwork:
+    // where, how often for its everyDays, and the parameters read in each region.
+    expect(r.stdout).toMatch(/^ {2}drill\.where +both +root$/m);
     expect(r.stdout).toMatch(
-      /^ {2}vault\.retentionDays +90 +root\n {2}drills: in eu-west-1 \(primary\), weekly \(Sundays 04:00\) cron\(0 4 \? \* SUN \*\) for drill\.everyDays 7, network from SSM parameters \/acme\/network\/vpc-id, \/acme\/network\/private-subnet-ids, \/acme\/network\/redis-dr-security-group-ids, \/acme\/network\/cache-subnet-group \(from the org config's drill\.network, read in this account\)$/m,
+      /^ {2}vault\.retentionDays +90 +root\n {2}drills: in eu-west-1 \(primary\), weekly \(Sundays 04:00\) cron\(0 4 \? \* SUN \*\) for drill\.everyDays 7, network from SSM parameters \/acme\/network\/vpc-id, \/acme\/network\/private-subnet-ids, \/acme\/network\/redis-dr-security-group-ids, \/acme\/network\/cache-subnet-group \(from the org config's drill\.network, read in this account\)\n {2}drills: in eu-central-1 \(DR, from the DR copies\), weekly \(Sundays 04:00\) cron\(0 4 \? \* SUN \*\) for drill\.everyDays 7, network from SSM parameters \/acme\/network\/dr\/private-subnet-ids, \/acme\/network\/dr\/redis-dr-security-group-ids, \/acme\/network\/dr\/cache-subnet-group \(from the org config's drill\.drNetwork, read in this account\)$/m,
     );
+    // silver drills the native snapshot (drill.where primary, the default): the primary region only.
+    expect(r.stdout).toMatch(/^ {2}drill\.where +primary +default\n(?: .*\n)* {2}drills: in eu-west-1 \(primary\), weekly/m);
+    expect(r.stdout.match(/drills: in eu-central-1/g)).toHaveLength(1);
     // and a vault, carried: where gold's replicas go, under the account's own prefix, and how long each GFS tier is locked.
     expect(r.stdout).toMatch(
       /^ {2}vault: exports from hourly up and the account's reports replicate into redis-dr-acme-999999999999-eu-central-1 \(RedisDr-acme-Vault, account 999999999999, eu-central-1\) under 333333333333\/<region>\/, locked \(COMPLIANCE\) hourly 90, daily 90, weekly 90, monthly 400 days by their GFS tier/m,
@@ -49,11 +54,34 @@ describe('redis-dr org plan', () => {
     expect(r.stdout).not.toMatch(/NOT CARRIED YET/);
   });
 
-  it('without drill.network, names drill.enabled as not carried, and prints no drill line', async () => {
-    const r = await runInProcess(['org', 'plan', '-c', variant('no-drill-network', (c) => delete c.drill), '--account', '333333333333', '--tier', 'gold']);
+  it('without drill networks, names the drills as not carried, and prints no drill line', async () => {
+    const r = await runInProcess(['org', 'plan', '-c', variant('no-drill-network', (c) => delete c.drill), '--account', '333333333333']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\): this account does not get it from them/m);
+    expect(r.stdout).toMatch(
+      /^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.where "both" in the primary region \(from root\), drill\.where "both" in the DR region \(from root\): this account does not get them/m,
+    );
+    // silver drills in the primary region only (the default drill.where): its drill.enabled is named.
+    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.enabled \(from root\): this account does not get it/m);
     expect(r.stdout).not.toMatch(/^ {2}drills: /m);
+  });
+
+  it('without drill.drNetwork, drills gold in the primary region and names its DR-region drill as not carried', async () => {
+    const r = await runInProcess([
+      'org',
+      'plan',
+      '-c',
+      variant('no-dr-network', (c) => delete c.drill.drNetwork),
+      '--account',
+      '333333333333',
+      '--tier',
+      'gold',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}drills: in eu-west-1 \(primary\), /m);
+    expect(r.stdout).not.toMatch(/^ {2}drills: in eu-central-1/m);
+    expect(r.stdout).toMatch(
+      /^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.where "both" in the DR region \(from root\): this account does not get it/m,
+    );
   });
 
   it('prints no vault line for an account none of whose tiers asks for the vault', async () => {
@@ -86,14 +114,26 @@ describe('redis-dr org plan', () => {
       days: { hourly: 90, daily: 90, weekly: 90, monthly: 400 },
     });
     expect((plans as unknown as { drills: unknown }).drills).toEqual({
-      region: 'eu-west-1',
-      fromSsm: {
-        vpcId: '/acme/network/vpc-id',
-        subnetIds: '/acme/network/private-subnet-ids',
-        securityGroupIds: '/acme/network/redis-dr-security-group-ids',
-        subnetGroupName: '/acme/network/cache-subnet-group',
+      primary: {
+        region: 'eu-west-1',
+        fromSsm: {
+          vpcId: '/acme/network/vpc-id',
+          subnetIds: '/acme/network/private-subnet-ids',
+          securityGroupIds: '/acme/network/redis-dr-security-group-ids',
+          subnetGroupName: '/acme/network/cache-subnet-group',
+        },
+      },
+      dr: {
+        region: 'eu-central-1',
+        fromSsm: {
+          vpcId: '/acme/network/dr/vpc-id',
+          subnetIds: '/acme/network/dr/private-subnet-ids',
+          securityGroupIds: '/acme/network/dr/redis-dr-security-group-ids',
+          subnetGroupName: '/acme/network/dr/cache-subnet-group',
+        },
       },
     });
+    expect(plans.tiers[0]!.settings['drill.where']).toEqual({ value: 'both', source: 'root' });
   });
 
   const refusals: [string, () => string[], RegExp][] = [

@@ -20,13 +20,14 @@ function leafValue(leaf: TierLeaf, random: () => number): TierValue {
   const n = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   if (leaf.endsWith('enabled')) return random() < 0.5;
   if (leaf === 'export.minTier') return ['hourly', 'daily', 'weekly', 'monthly'][n(0, 3)]!;
+  if (leaf === 'drill.where') return ['primary', 'dr', 'both'][n(0, 2)]!;
   if (leaf === 'rpoMinutes') return n(5, 2000);
   if (leaf === 'retention.daily' || leaf === 'retention.minKeep' || leaf === 'drill.everyDays' || leaf === 'drill.rtoMinutes' || leaf === 'vault.retentionDays')
     return n(1, 60);
   return n(0, 60);
 }
 
-/** An override setting a random subset of leaves (export on wherever the vault is, so the pair never conflicts). */
+/** An override setting a random subset of leaves (export on wherever it is set, so neither the vault nor a DR-region drill lacks it). */
 function override(random: () => number, density: number): TierOverride {
   const out: Record<string, Record<string, TierValue> | TierValue> = {};
   for (const leaf of TIER_LEAF_NAMES) {
@@ -111,7 +112,8 @@ describe('the tier merge, over random organizations', () => {
   it('refuses a locked setting set otherwise below, naming both levels; the same value below passes', () => {
     for (const seed of SEEDS.slice(0, 80)) {
       const random = mulberry32(seed);
-      const leaf = TIER_LEAF_NAMES.filter((l) => !l.endsWith('enabled'))[Math.floor(random() * 10)]!;
+      const settings = TIER_LEAF_NAMES.filter((l) => !l.endsWith('enabled'));
+      const leaf = settings[Math.floor(random() * settings.length)]!;
       const [group, inner] = leaf.split('.') as [string, string | undefined];
       const at = (value: TierValue): TierOverride => (inner === undefined ? { [group]: value } : { [group]: { [inner]: value } }) as TierOverride;
       const locked = leafValue(leaf, random);
@@ -164,6 +166,32 @@ describe('the tier merge, by example', () => {
     expect(r.ok ? [] : r.problems).toEqual([
       'organizationalUnits[0].tiers.gold.vault.enabled is true but gold.export.enabled is false (the default): the vault holds replicas of the exports, turn export.enabled on where vault.enabled is',
     ]);
+  });
+
+  it.each([
+    ['dr', { enabled: true, where: 'dr' }, false],
+    ['both', { enabled: true, where: 'both' }, false],
+    ['primary', { enabled: true, where: 'primary' }, true],
+    ['dr, drills off', { enabled: false, where: 'dr' }, true],
+  ] as const)('drill.where %s without exports: refused unless it drills in the primary region only or not at all', (_what, drill, ok) => {
+    const r = mergeLevels(['gold'], [root, { label: 'account 1', path: 'accounts[0]', tiers: { gold: { drill } } }]);
+    expect(r.ok ? [] : r.problems).toEqual(
+      ok
+        ? []
+        : [
+            `accounts[0].tiers.gold.drill.where is "${drill.where}" but gold.export.enabled is false (the default): a DR-region drill restores the DR copies, which exports make; turn export.enabled on, or set drill.where to "primary"`,
+          ],
+    );
+    // Exports on, wherever they are set, lift it.
+    expect(
+      mergeLevels(
+        ['gold'],
+        [
+          { ...root, tiers: { gold: { rpoMinutes: 60, export: { enabled: true } } } },
+          { label: 'account 1', path: 'accounts[0]', tiers: { gold: { drill } } },
+        ],
+      ).ok,
+    ).toBe(true);
   });
 });
 

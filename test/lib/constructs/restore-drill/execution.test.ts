@@ -14,7 +14,14 @@ import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { DEFAULT_STAND_INS, stateMachineDefinition as renderedDefinition, type TemplateJson } from '../../../../lib/asl.js';
-import { DRILLS_CONFIG, MEMBER_NETWORK_VALUES, memberDrillConfig, stateMachineDefinition, type AslDefinition } from '../../../support/state-machine.js';
+import {
+  DRILLS_CONFIG,
+  MEMBER_DR_NETWORK_VALUES,
+  MEMBER_NETWORK_VALUES,
+  memberDrillConfig,
+  stateMachineDefinition,
+  type AslDefinition,
+} from '../../../support/state-machine.js';
 import { synthesize } from '../../../support/synth.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -299,6 +306,8 @@ describe('restore drill state machine, executed locally from the synthesized def
   let drDefinition: AslDefinition;
   /** A StackSet member's (network.fromSsm), its network parameters resolved as CloudFormation would in one account. */
   let memberDefinition: AslDefinition;
+  /** The same member's DR-region drill (dr.network.fromSsm), its parameters resolved in that account's DR region. */
+  let memberDrDefinition: AslDefinition;
   let source: RedisServer;
   let scratch: string;
   let rdbFile: string;
@@ -312,6 +321,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     synth.cleanup();
     const member = synthesize(memberDrillConfig());
     memberDefinition = renderedDefinition(member.primary.toJSON() as TemplateJson, 'drill', { ...DEFAULT_STAND_INS, parameters: MEMBER_NETWORK_VALUES });
+    memberDrDefinition = renderedDefinition(member.dr.toJSON() as TemplateJson, 'drill', { ...DEFAULT_STAND_INS, parameters: MEMBER_DR_NETWORK_VALUES });
     member.cleanup();
 
     // The "production" data: several types, expiries, a canary, two databases.
@@ -342,8 +352,9 @@ describe('restore drill state machine, executed locally from the synthesized def
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it.each(['primary', 'dr', 'member'])('%s: is a valid ASL definition (asl-validator)', (which) => {
-    const result = aslValidator(which === 'primary' ? definition : which === 'dr' ? drDefinition : memberDefinition, { checkArn: false, checkPaths: true });
+  it.each(['primary', 'dr', 'member', 'member dr'])('%s: is a valid ASL definition (asl-validator)', (which) => {
+    const chosen = { primary: definition, dr: drDefinition, member: memberDefinition, 'member dr': memberDrDefinition }[which]!;
+    const result = aslValidator(chosen, { checkArn: false, checkPaths: true });
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
   });
@@ -544,6 +555,26 @@ describe('restore drill state machine, executed locally from the synthesized def
     });
     expect(r.ec.calls.at(-1)).toBe('delete rdr-drill-sessions-prod-2611220400');
     expect(r.reports[0]!.summary).toMatch(/passed/);
+  });
+
+  it("a StackSet member's DR-region drill (dr.network.fromSsm), its parameters resolved: seeds from the DR copy into their subnet group and security groups, verifies, deletes, passes", async () => {
+    const r = await run({
+      dr: true,
+      definition: memberDrDefinition,
+      select: () => ({ ...choice({ byType: { string: 204, list: 20, hash: 30 }, expires: 0 }), snapshotName: undefined, snapshotArns: [COPY_ARN] }),
+    });
+    expect(r.outcome).toBe('succeeded');
+    expect(r.ec.created[0]).toMatchObject({
+      ReplicationGroupId: 'rdr-drill-sessions-prod-2611220400',
+      SnapshotArns: [COPY_ARN],
+      CacheSubnetGroupName: MEMBER_DR_NETWORK_VALUES.NetworkCacheSubnetGroupName,
+      SecurityGroupIds: MEMBER_DR_NETWORK_VALUES.NetworkSecurityGroupIds,
+    });
+    expect(r.ec.created[0]).not.toHaveProperty('SnapshotName');
+    expect(r.ec.calls.at(-1)).toBe('delete rdr-drill-sessions-prod-2611220400');
+    expect(r.ec.groups.size).toBe(0);
+    expect(r.reports[0]!.summary).toMatch(/passed/);
+    expect(r.reports[0]!.summary).toMatch(/\[ok\]\s+type-histogram/);
   });
 
   it('success: restores the snapshot, verifies it, deletes the cluster and reports a pass', async () => {
