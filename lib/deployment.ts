@@ -186,6 +186,14 @@ export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere
   return plans.some((p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0));
 }
 
+/**
+ * Whether the DR stack names its VPC id: only a serverless drill's endpoint grant does (functions take subnets and
+ * groups), so with `dr.network.fromSsm` and no such drill it makes no `NetworkVpcId` (lib/constructs/network-parameters.ts).
+ */
+export function drNamesVpc(plans: readonly PlanConfig[]): boolean {
+  return drillsServerless(drillPlans(plans, 'dr'), 'dr');
+}
+
 /** What a region's VPC must provide for the functions redis-dr places in it. */
 export interface NetworkPrerequisites {
   /** The config field of that network: `network` or `dr.network`. */

@@ -14,7 +14,7 @@ import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
 import { VERIFY_CONCURRENCY } from './constructs/dr-copies.js';
-import { networkPrerequisites, recoveryBucketName, vaultStackName } from './deployment.js';
+import { drNamesVpc, networkPrerequisites, recoveryBucketName, vaultStackName } from './deployment.js';
 import { elastiCacheBucketAccessRoute } from './constructs/elasticache-s3-access.js';
 import { ACL_RESET_WHY, aclResetCommand } from '../lambdas/domain/doctor/acl-reset.js';
 import { costSummaryLine } from '../lambdas/domain/cost/format.js';
@@ -123,8 +123,10 @@ export function networkLines(config: RedisDrConfig): string[] {
     if ('fromSsm' in network) {
       // Ids read at deploy time, in each account: the parameter names are what synth knows (docs/org.md).
       const names = network.fromSsm;
+      // The DR stack reads the VPC id only for a serverless drill's endpoint grant (drNamesVpc).
+      const vpc = where === 'primary' || drNamesVpc(config.plans) ? `${names.vpcId} (VPC), ` : '';
       const lines = [
-        `  ${field} (${region}; ${users.join(', ')}): from SSM parameters ${names.vpcId} (VPC), ${names.subnetIds} (subnets), ${names.securityGroupIds} (security groups), ${names.subnetGroupName} (cache subnet group), resolved by CloudFormation in each account; the subnets need a NAT route to Secrets Manager`,
+        `  ${field} (${region}; ${users.join(', ')}): from SSM parameters ${vpc}${names.subnetIds} (subnets), ${names.securityGroupIds} (security groups), ${names.subnetGroupName} (cache subnet group), resolved by CloudFormation in each account; the subnets need a NAT route to Secrets Manager`,
       ];
       if (selfIngressPorts !== 'none')
         lines.push(

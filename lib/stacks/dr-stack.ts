@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { drillReportRoleName, drillsFromVault, drillsServerless, scheduleGroupName, vaultBucketName } from '../deployment.js';
+import { drillReportRoleName, drillsFromVault, drNamesVpc, scheduleGroupName, vaultBucketName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { stackNetwork } from '../constructs/network-parameters.js';
@@ -64,10 +64,9 @@ export class DrStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const { config } = props;
-    const drilling = drillPlans(config.plans, 'dr');
     // The config's ids, or (dr.network.fromSsm) stack parameters CloudFormation resolves in each account; the VPC id
     // only where a serverless drill's endpoint grant names it.
-    const network = stackNetwork(this, config.dr.network, { vpcId: drillsServerless(drilling, 'dr') });
+    const network = stackNetwork(this, config.dr.network, { vpcId: drNamesVpc(config.plans) });
     if (network?.secretsManagerEndpoint) this.secretsManagerEndpoint = new SecretsManagerEndpoint(this, 'SecretsManagerEndpoint', network);
     this.alerts = new AlertTopic(this, 'Alerts', {
       emails: config.alerts.emails,
@@ -90,6 +89,7 @@ export class DrStack extends Stack {
         ...(config.vault ? { vault: config.vault } : {}),
       });
     }
+    const drilling = drillPlans(config.plans, 'dr');
     if (drilling.length > 0 && this.copies) {
       this.drills = new RestoreDrill(this, 'Drills', {
         deployment: config.name,

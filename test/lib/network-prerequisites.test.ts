@@ -77,6 +77,16 @@ describe('the synth summary on network prerequisites', () => {
       '  dr.network: the security group(s) in /n/groups cannot be inspected at synth: each must admit itself on tcp 6379-6380 (drill clusters share it); check in each account: aws ssm get-parameter --region eu-central-1 --name /n/groups',
     ]);
     expect(lines.slice(2).join('\n')).not.toMatch(/sg-0|subnet-0/);
+    // Without a serverless cache to drill in the DR region, nothing there reads the VPC id: not named (the stack has no parameter for it).
+    const nodeBased = networkLines(
+      drillsConfig((raw) => {
+        raw.dr.network = { fromSsm };
+        for (const plan of raw.plans) delete plan.targets.serverlessCacheNames;
+      }),
+    );
+    expect(nodeBased.find((l) => l.startsWith('  dr.network (eu-central-1'))).toBe(
+      '  dr.network (eu-central-1; drill verification): from SSM parameters /n/subnets (subnets), /n/groups (security groups), /n/subnet-group (cache subnet group), resolved by CloudFormation in each account; the subnets need a NAT route to Secrets Manager',
+    );
   });
 });
 
