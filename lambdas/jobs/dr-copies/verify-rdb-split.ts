@@ -23,7 +23,10 @@ import type { RdbCheckpoint } from '../../domain/rdb/report.js';
  * thread's work: this thread did not reach X before the deadline (it pauses
  * on its own, the worker's part is dropped), the worker found no start,
  * failed, crashed, or its part cannot be merged (this thread reads on from X
- * alone). A split can only save time, never change a verdict.
+ * alone). A split can only save time, never change a verdict. The key
+ * index beside the copy (copy-key-index.ts) follows the same split: this
+ * thread's bytes go to its index pass, the worker indexes its own part and
+ * hands the keys over with it, used only once the part is taken.
  */
 
 /**
