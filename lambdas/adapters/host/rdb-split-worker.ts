@@ -194,13 +194,13 @@ class SegmentKeyIndex {
     this.reader.push(bytes);
   }
 
-  /** The keys of bytes [from, end) as a key index segment (a copy of its own, to be moved), or why there is none. */
+  /** The keys of bytes [from, end) as a key index segment (in a buffer of its own: moved, not copied), or why there is none. */
   encode(end: number): Uint8Array | string {
     const error = this.reader.error;
     this.reader.end(); // its judgement is the verifying parser's; what it holds is freed
     if (error !== undefined && error.offset < end) return `its index pass failed at byte ${error.offset}: ${error.message}`;
     const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end);
-    return new Uint8Array(file);
+    return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   }
 }
 

@@ -62,11 +62,17 @@ export class KeySegmentBuilder {
     let namesEnd = this.namesUsed;
     while (keys > 0 && this.rows.readDoubleLE((keys - 1) * ROW + 17) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
     const json = Buffer.from(JSON.stringify({ ...of, keys }), 'utf8');
-    const head = Buffer.alloc(MAGIC.length + 4);
-    head.write(MAGIC, 0, 'latin1');
-    head.writeUInt32LE(json.length, MAGIC.length);
-    const body = Buffer.concat([head, json, this.rows.subarray(0, keys * ROW), this.names.subarray(0, namesEnd)]);
-    return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+    // One buffer of its own (not a pool's slice, so a worker can move it to another thread), written once.
+    const bodyBytes = MAGIC.length + 4 + json.length + keys * ROW + namesEnd;
+    const out = Buffer.allocUnsafeSlow(bodyBytes + 32);
+    out.write(MAGIC, 0, 'latin1');
+    out.writeUInt32LE(json.length, MAGIC.length);
+    let at = MAGIC.length + 4;
+    at += json.copy(out, at);
+    at += this.rows.copy(out, at, 0, keys * ROW);
+    this.names.copy(out, at, 0, namesEnd);
+    createHash('sha256').update(out.subarray(0, bodyBytes)).digest().copy(out, bodyBytes);
+    return out;
   }
 }
 
