@@ -21,19 +21,17 @@
  *
  *   npx tsx bench/serve/s3-large.ts [--gb 10] [--value-bytes 1000] [--rounds 3] [--dir /tmp] [--out bench/serve/s3-large.json]
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
-import { RdbFileWriter } from '../../lambdas/domain/rdb/write/rdb-file.js';
-import { RdbOut } from '../../lambdas/domain/rdb/write/rdb-out.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { intFlags, median } from '../support.js';
 import { startFileS3 } from './file-s3.js';
 import { peakRssMiB, spawnServe } from './spawn-serve.js';
+import { keyName, writeRdb } from './written-rdb.js';
 import { RawClient } from '../../test/support/resp-raw.js';
 
 const { values: flags } = parseArgs({
@@ -51,47 +49,14 @@ const gb = int('gb', 1, 60);
 const valueBytes = int('value-bytes', 64, 1_000_000);
 const rounds = int('rounds', 1, 20);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const keyName = (i: number): string => `key:${String(i).padStart(12, '0')}`;
 const NAME = 'rdr-bench-20300101-0000.rdb';
-
-/** Random bytes the values are cut from (LZF is not applied by the writer; random bytes keep a value's size whatever a reader does). */
-const POOL = randomBytes(4 << 20);
-
-/**
- * Writes an RDB of `keys` string keys (`value-<i>-` and random bytes, `valueBytes` long) through `sink`, chunk
- * by chunk (each valid only during the call); the file's bytes.
- */
-function writeRdb(keys: number, sink: (chunk: Buffer) => void): number {
-  const w = new RdbFileWriter({ magic: 'REDIS', version: 10 }, [
-    ['redis-ver', '7.0.15'],
-    ['redis-bits', '64'],
-    ['ctime', String(Math.floor(Date.now() / 1000))],
-    ['used-mem', '0'],
-    ['aof-base', '0'],
-  ]);
-  const value = Buffer.allocUnsafe(valueBytes);
-  const object = new RdbOut(valueBytes + 16);
-  for (let i = 0; i < keys; i++) {
-    const head = value.write(`value-${i}-`, 0, 'latin1');
-    const from = (i * 7919) % (POOL.length - valueBytes);
-    POOL.copy(value, head, from, from + valueBytes - head);
-    object.clear();
-    object.string(value);
-    w.key(0, Buffer.from(keyName(i), 'latin1'), 0, object.view(), null);
-    if (w.full) sink(w.chunk());
-  }
-  const rest = w.chunk();
-  if (rest.length > 0) sink(rest);
-  sink(w.end());
-  return w.bytes;
-}
 
 /** A small file of the same generator, loaded by a real redis-server: its keys and a value as written. */
 async function loadCheck(scratch: string): Promise<string> {
   const file = path.join(scratch, 'check.rdb');
   const fd = openSync(file, 'w');
   const keys = 20_000;
-  writeRdb(keys, (c) => void writeSync(fd, c));
+  writeRdb(keys, valueBytes, (c) => void writeSync(fd, c));
   closeSync(fd);
   const server = await startRedisServer({ loadRdb: file });
   const c = server.client();
@@ -125,7 +90,7 @@ async function main(): Promise<void> {
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const fd = openSync(file, 'w');
-    const bytes = writeRdb(keys, (c) => {
+    const bytes = writeRdb(keys, valueBytes, (c) => {
       writeSync(fd, c);
       index.push(c);
     });
