@@ -17,7 +17,7 @@ import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index
 import { RawClient } from '../../test/support/resp-raw.js';
 import { intFlags, median } from '../support.js';
 import { keyName, writeGetDataset } from './get-dataset.js';
-import { spawnServe } from './spawn-serve.js';
+import { peakRssMiB, spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
   options: { keys: { type: 'string', default: '200000' }, requests: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' } },
@@ -33,12 +33,6 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 function processCpu(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** A process's peak resident set in MiB (VmHWM, /proc: Linux). */
-function peakRssMiB(pid: number): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round(Number(kb) / 1024);
 }
 
 async function main(): Promise<void> {
@@ -73,7 +67,7 @@ async function main(): Promise<void> {
       log(`round ${round}: ${JSON.stringify(rows.at(-1))}`);
     }
     log(
-      `median: ${median(rows.map((r) => r.rps))} req/s, p99 ${median(rows.map((r) => r.p99Ms))} ms, ${median(rows.map((r) => r.cpuUs))} µs CPU/request; serve's peak RSS ${peakRssMiB(child.pid!)} MiB`,
+      `median: ${median(rows.map((r) => r.rps))} req/s, p99 ${median(rows.map((r) => r.p99Ms))} ms, ${median(rows.map((r) => r.cpuUs))} µs CPU/request; serve's peak RSS ${Math.round(peakRssMiB(child.pid!))} MiB`,
     );
   } finally {
     child.kill('SIGTERM');

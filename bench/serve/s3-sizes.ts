@@ -30,7 +30,7 @@ import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
 import { intFlags, median } from '../support.js';
 import { startFileS3 } from './file-s3.js';
-import { spawnServe } from './spawn-serve.js';
+import { peakRssMiB, spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -52,12 +52,6 @@ const store = flags.store!;
 if (store !== 'moto' && store !== 'files') throw new Error(`--store must be moto or files, got ${store}`);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const keyName = (i: number): string => `key:${String(i).padStart(12, '0')}`;
-
-/** Peak RSS of a process (kB → MiB), from /proc (Linux). */
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'redis-dr-bench-s3-sizes-'));

@@ -1,5 +1,6 @@
 /** Starting the built `redis-dr serve` for a bench: the child, and the port its first line (`listening on <host>:<port>`) names. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_ENV } from '../support.js';
 
@@ -17,4 +18,10 @@ export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv
     child.on('exit', (code: number | null) => reject(new Error(`serve exited ${code}`)));
   });
   return { child, port: Number(/:(\d+)$/.exec(first)![1]) };
+}
+
+/** A process's peak resident set in MiB (VmHWM, /proc: Linux). */
+export function peakRssMiB(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }

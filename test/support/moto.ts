@@ -15,6 +15,16 @@ export interface MotoS3 {
   stop(): Promise<void>;
 }
 
+/** The requests `moto` logged after the first `from`, once it has logged them all (it logs each after answering). */
+export async function requestsAfter(moto: Pick<MotoS3, 'requests'>, from: number): Promise<string[]> {
+  let n = -1;
+  for (let i = 0; i < 50 && moto.requests().length !== n; i++) {
+    n = moto.requests().length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return moto.requests().slice(from);
+}
+
 /**
  * Starts `python3 -m moto.server` on a free loopback port and waits until it
  * answers. moto is part of the test toolchain (scripts/setup.sh installs it):

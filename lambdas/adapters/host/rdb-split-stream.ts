@@ -27,6 +27,8 @@ export interface SplitStreamOptions {
   readonly context: SegmentContext;
   /** Bytes held for the search. @default 16 MiB */
   readonly holdBytes?: number;
+  /** Also index the segment's keys: its `done` outcome then carries them (`keyIndex`). @default false */
+  readonly keyIndex?: boolean;
   /** Bytes fed and not yet taken by the worker before {@link SplitStreamWorker.feed} waits. @default 32 MiB */
   readonly maxInFlightBytes?: number;
   /** @internal The worker's file (the tests start a bundled one). @default SPLIT_WORKER_FILE */
@@ -62,7 +64,7 @@ export class SplitStreamWorker {
       requireChecksum: options.requireChecksum,
       spillParent: undefined,
       keyDigestsInMemory: options.keyDigestsInMemory,
-      stream: { holdBytes: options.holdBytes ?? 16 << 20, context: options.context },
+      stream: { holdBytes: options.holdBytes ?? 16 << 20, context: options.context, ...(options.keyIndex ? { keyIndex: true } : {}) },
     });
     const worker = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...data, file: options.file ?? SPLIT_WORKER_FILE } });
     this.worker = worker;

@@ -42,6 +42,9 @@ import {
 } from '../../domain/rdb/format/split.js';
 import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
+import type { RdbKeyReader } from '../../domain/rdb/keys.js';
+import { KeySegmentBuilder } from '../../domain/serve/index-segment.js';
+import { indexingKeyReader } from '../../domain/serve/key-index.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 import { SPLIT_WORKER_KIND } from './split-worker-start.js';
 
@@ -65,6 +68,13 @@ export interface SplitWorkerData {
     readonly context: SegmentContext;
     /** Bytes held before the search runs (it cannot look past them). */
     readonly holdBytes: number;
+    /**
+     * Also index the segment's keys (the DR verifier's key index beside a
+     * copy, jobs/dr-copies/copy-key-index.ts): a second pass over the same
+     * bytes, as the first thread's index pass is over its own, its keys
+     * posted with `done` as a key index segment (domain/serve/index-segment.ts).
+     */
+    readonly keyIndex?: boolean;
   };
   /** The file's size when measured (the search starts from `search.from`; the worker reads to the file's real end). */
   readonly size: number;
@@ -86,7 +96,17 @@ export type SplitWorkerMessage =
   | { readonly type: 'start'; readonly from: number; readonly context: SegmentContext }
   | { readonly type: 'none'; readonly reason: string }
   | { readonly type: 'spill'; readonly dir: string }
-  | { readonly type: 'done'; readonly segment: RdbSegment; readonly shards: Uint32Array[] }
+  | {
+      readonly type: 'done';
+      readonly segment: RdbSegment;
+      readonly shards: Uint32Array[];
+      /**
+       * Stream mode with `keyIndex`: the keys of bytes [segment.from, segment.total) as a key index segment (no ETag
+       * nor version: the first thread checks it against the range alone; those before the segment's first SELECTDB
+       * in database SEGMENT_DB), or why there is none.
+       */
+      readonly keyIndex?: Uint8Array | string;
+    }
   /** File mode, after `done` and a {@link SplitCheckInput}: the first key twice among the shards handed over (its database), or none. */
   | { readonly type: 'checked'; readonly db: number | null }
   | { readonly type: 'failed'; readonly reason: string }
@@ -139,16 +159,49 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
   };
 }
 
-/** Posts the segment's findings (its digests moved, not copied), or why there are none; whether it posted them. */
-function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post): boolean {
+/**
+ * Posts the segment's findings (its digests moved, not copied), or why there
+ * are none; whether it posted them. `index`: the segment's key index pass
+ * (stream mode), encoded up to the segment's end.
+ */
+function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeyIndex): boolean {
   const segment = segmentOf(parser, from, context);
   if (typeof segment === 'string') {
     post({ type: 'failed', reason: segment });
     return false;
   }
   const shards = Array.from({ length: 256 }, (_, s) => parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
-  post({ type: 'done', segment, shards }, [...new Set(shards.map((s) => s.buffer as ArrayBuffer))]);
+  const keyIndex = index?.encode(segment.total);
+  const moved = [...new Set(shards.map((s) => s.buffer as ArrayBuffer))];
+  if (keyIndex !== undefined && typeof keyIndex !== 'string') moved.push(keyIndex.buffer as ArrayBuffer);
+  post({ type: 'done', segment, shards, ...(keyIndex !== undefined ? { keyIndex } : {}) }, moved);
   return true;
+}
+
+/** The second pass over a segment's bytes that collects its keys' places (stream mode with `keyIndex`). */
+class SegmentKeyIndex {
+  private readonly keys = new KeySegmentBuilder();
+  private readonly reader: RdbKeyReader;
+
+  constructor(
+    private readonly from: number,
+    context: SegmentContext,
+  ) {
+    this.reader = indexingKeyReader((k) => this.keys.add(k), 0, { segment: { from, context } });
+  }
+
+  push(bytes: Uint8Array): void {
+    this.reader.push(bytes);
+  }
+
+  /** The keys of bytes [from, end) as a key index segment (in a buffer of its own: moved, not copied), or why there is none. */
+  encode(end: number): Uint8Array | string {
+    const error = this.reader.error;
+    this.reader.end(); // its judgement is the verifying parser's; what it holds is freed
+    if (error !== undefined && error.offset < end) return `its index pass failed at byte ${error.offset}: ${error.message}`;
+    const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end);
+    return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
+  }
 }
 
 /**
@@ -241,14 +294,18 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
   let ended = false;
   let pauseWanted = false;
   let parser: RdbParser | undefined;
+  let index: SegmentKeyIndex | undefined;
   let from = -1;
   let finished = false;
   const finish = (): void => {
     finished = true;
-    if (parser !== undefined) postSegment(parser, from, context, post);
+    if (parser !== undefined) postSegment(parser, from, context, post, index);
   };
   const give = (bytes: Uint8Array): void => {
-    if (bytes.length > 0) parser!.push(bytes);
+    if (bytes.length > 0) {
+      index?.push(bytes);
+      parser!.push(bytes);
+    }
     if (parser!.state() !== 'reading' || ended) finish();
   };
   const trySearch = (): void => {
@@ -271,6 +328,11 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
     post({ type: 'start', from: found.from, context });
     parser = found.parser;
     from = found.from;
+    if (data.stream.keyIndex) {
+      // The bytes the search's parser read past the start are the index pass's too.
+      index = new SegmentKeyIndex(from, context);
+      index.push(window.subarray(from - search.from, found.next - search.from));
+    }
     if (pauseWanted) parser.pause();
     give(window.subarray(found.next - search.from));
   };

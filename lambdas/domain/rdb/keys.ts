@@ -20,6 +20,7 @@ import { decodeRdbString, moduleTypeNameOf } from './format/encoded-string.js';
 import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
 import type { KeyDigestSpill } from './format/key-digests.js';
+import type { SegmentContext } from './format/split.js';
 import type { RdbCheckpoint, RdbReport } from './report.js';
 
 /**
@@ -146,6 +147,15 @@ export interface RdbKeyReaderOptions {
    * a DR copy's key index is built with across the verifier's invocations.
    */
   readonly resumeFrom?: RdbCheckpoint;
+  /**
+   * Read a segment of the file from the top-level boundary `from` on, the
+   * head's context given (domain/rdb/format/split.ts: the second thread of a
+   * split verification): push the bytes from `from` on. Keys before the
+   * segment's first SELECTDB carry the database SEGMENT_DB (parse-constants.ts),
+   * which the caller relabels with the database at `from`. Its report judges
+   * only the segment (no CRC-64 of the bytes before it).
+   */
+  readonly segment?: { readonly from: number; readonly context: SegmentContext };
   /**
    * Which keys to build payloads for (the others cost only their parsing);
    * `bytes` is the key's size in the file (type, name and value), `at` where
@@ -306,6 +316,13 @@ export class RdbKeyReader implements RdbKeySink {
       this.retainedAt = resumeFrom.offset;
       this.payloadVersion ||= resumeFrom.version;
     }
+    const segment = options.segment;
+    if (segment) {
+      this.resumed = { version: segment.context.version, valkey: segment.context.valkey };
+      this.total = segment.from;
+      this.retainedAt = segment.from;
+      this.payloadVersion ||= segment.context.version;
+    }
     this.parser = new RdbParser(
       512 * 1024 * 1024,
       resumeFrom?.requireChecksum ?? options.requireChecksum ?? false,
@@ -317,6 +334,7 @@ export class RdbKeyReader implements RdbKeySink {
       options.verifiedBefore ?? (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : undefined),
       options.keyDigestSpill,
     );
+    if (segment) this.parser.startSegment(segment.from, segment.context);
   }
 
   /**

@@ -24,24 +24,70 @@ export interface SegmentOf {
   readonly end: number;
 }
 
-/** The segment of `keys` (each lying within [of.start, of.end)). */
-export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Buffer {
-  const json = Buffer.from(JSON.stringify({ ...of, keys: keys.length }), 'utf8');
-  const head = Buffer.alloc(MAGIC.length + 4);
-  head.write(MAGIC, 0, 'latin1');
-  head.writeUInt32LE(json.length, MAGIC.length);
-  const rows = Buffer.alloc(keys.length * ROW);
-  keys.forEach((k, i) => {
-    const p = i * ROW;
+/**
+ * Collects a segment's keys in file order, as rows and names (no object a
+ * key: the DR verifier's second thread collects half a copy's keys here),
+ * and encodes those whose values end by a given offset.
+ */
+export class KeySegmentBuilder {
+  private rows: Buffer = Buffer.allocUnsafe(ROW * 1024);
+  private names: Buffer = Buffer.allocUnsafe(1 << 16);
+  private namesUsed = 0;
+  private n = 0;
+
+  /** Keys added. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** Adds one key (file order). */
+  add(k: IndexedKey): void {
+    if ((this.n + 1) * ROW > this.rows.length) this.rows = grown(this.rows, (this.n + 1) * ROW, this.n * ROW);
+    if (this.namesUsed + k.name.length > this.names.length) this.names = grown(this.names, this.namesUsed + k.name.length, this.namesUsed);
+    const p = this.n++ * ROW;
+    const rows = this.rows;
     rows.writeUInt32LE(k.name.length, p);
     rows.writeUInt32LE(k.db, p + 4);
     rows.writeUInt8(k.type, p + 8);
     rows.writeDoubleLE(k.valueAt, p + 9);
     rows.writeDoubleLE(k.valueEnd, p + 17);
     rows.writeDoubleLE(k.expireAtMs ?? Number.NaN, p + 25);
-  });
-  const body = Buffer.concat([head, json, rows, ...keys.map((k) => k.name)]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+    k.name.copy(this.names, this.namesUsed);
+    this.namesUsed += k.name.length;
+  }
+
+  /** The segment `of` of the keys added whose values end by `endingBy` (added in file order: those past it are the last ones). */
+  encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY): Buffer {
+    let keys = this.n;
+    let namesEnd = this.namesUsed;
+    while (keys > 0 && this.rows.readDoubleLE((keys - 1) * ROW + 17) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
+    const json = Buffer.from(JSON.stringify({ ...of, keys }), 'utf8');
+    // One buffer of its own (not a pool's slice, so a worker can move it to another thread), written once.
+    const bodyBytes = MAGIC.length + 4 + json.length + keys * ROW + namesEnd;
+    const out = Buffer.allocUnsafeSlow(bodyBytes + 32);
+    out.write(MAGIC, 0, 'latin1');
+    out.writeUInt32LE(json.length, MAGIC.length);
+    let at = MAGIC.length + 4;
+    at += json.copy(out, at);
+    at += this.rows.copy(out, at, 0, keys * ROW);
+    this.names.copy(out, at, 0, namesEnd);
+    createHash('sha256').update(out.subarray(0, bodyBytes)).digest().copy(out, bodyBytes);
+    return out;
+  }
+}
+
+/** `b` in a buffer of at least `need` bytes (doubled), its first `used` bytes kept. */
+function grown(b: Buffer, need: number, used: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(need, b.length * 2));
+  b.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+/** The segment of `keys` (each lying within [of.start, of.end)). */
+export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Buffer {
+  const builder = new KeySegmentBuilder();
+  for (const k of keys) builder.add(k);
+  return builder.encode(of);
 }
 
 /**

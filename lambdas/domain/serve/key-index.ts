@@ -9,6 +9,7 @@
  */
 import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
+import { RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -37,6 +38,28 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
     map[slot >> 3]! |= 1 << (slot & 7);
   });
   return map;
+}
+
+/**
+ * The verifier's key reader as an index pass uses it: each key's place
+ * (offsets from `base` on) handed to `add`, no value held (values over
+ * 512 MiB are refused when read, not here). From byte 0, a checkpoint
+ * (`resumeFrom`) or a segment's start (`segment`).
+ */
+export function indexingKeyReader(
+  add: (key: IndexedKey) => void,
+  base: number,
+  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill'> = {},
+): RdbKeyReader {
+  return new RdbKeyReader({
+    ...options,
+    maxKeyBytes: Number.MAX_SAFE_INTEGER,
+    wantName: () => false,
+    want: (db, name, _bytes, where) => {
+      add({ db, name, type: where.type, valueAt: base + where.valueAt, valueEnd: base + where.valueEnd, expireAtMs: where.expireAtMs });
+      return false;
+    },
+  });
 }
 
 /** A typed array grown by doubling. */
@@ -85,6 +108,11 @@ export class KeyIndexBuilder {
     this.valueAt[i] = key.valueAt;
     this.valueEnd[i] = key.valueEnd;
     this.expireAt[i] = key.expireAtMs ?? Number.NaN;
+  }
+
+  /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
+  dropPast(offset: number): void {
+    while (this.n > 0 && this.valueEnd[this.n - 1]! > offset) this.namesUsed -= this.nameLen[--this.n]!;
   }
 
   /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */

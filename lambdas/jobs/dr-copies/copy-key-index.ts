@@ -16,10 +16,13 @@
  * carried in the verifier's progress, and the invocation that ends the
  * verification reads them back (each checked by its SHA-256, its object
  * version and byte range) and stitches them with its own keys into the
- * index. A copy read in two parts at once on two threads gets none (its
- * bytes go to the threads, not to the index pass), nor one in Valkey's
- * compressed envelope: said in the verdict's log line, never a failure of
- * the verification.
+ * index. A copy read in two parts at once on two threads (verify-rdb-split.ts)
+ * is indexed the same way: this thread's pass reads its part, the worker
+ * indexes its own part's keys beside its verification and hands them over
+ * as a segment, which stands for those bytes once the part is taken (a
+ * paused part is this invocation's segment's end, as a pause on one
+ * thread). A copy in Valkey's compressed envelope gets none: said in the
+ * verdict's log line, never a failure of the verification.
  *
  * Retention: the index and every segment carry the copy's lifecycle tags
  * (`redis-dr:plan`, `redis-dr:tier`), put with them and read back, so the
@@ -37,40 +40,97 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { addObjectTags, getObjectTags, listObjects, openObject } from '../../adapters/aws/s3/objects.js';
 import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.js';
 import { TAGS } from '../../domain/plans/types.js';
+import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { RdbIndexPass } from '../keys/rdb-index-pass.js';
+import type { SplitIndexPart, SplitKeyIndex } from './verify-rdb-split.js';
 
 /** The object a segment of `key`'s index for bytes [start, end) is put as (matched by the verifier's `*.rdb.keys` grant). */
 export function segmentKey(key: string, start: number, end: number): string {
   return `${key}.${start}-${end}.part.rdb${INDEX_SUFFIX}`;
 }
 
-/** A DR copy's key index in the making: fed every byte the verifier reads, from `start` (0, or where the last invocation paused). */
-export class CopyKeyIndex {
+/**
+ * A DR copy's key index in the making: fed every byte this thread's
+ * verification reads, from `start` (0, or where the last invocation paused),
+ * and on two threads the keys of the worker's part once it is taken
+ * (verify-rdb-split.ts).
+ */
+export class CopyKeyIndex implements SplitKeyIndex {
   private readonly builder = new KeyIndexBuilder();
   private readonly pass: RdbIndexPass;
-  private fed = 0;
+  /** The bytes [start, at) were fed to the pass, or stand indexed by the worker's part. */
+  private at: number;
+  /** The worker's part taken (its keys added): the pass is fed no more. */
+  private part: { readonly trailer: Uint8Array | null } | undefined;
+  /** Why this invocation's keys cannot be whole (a gap in the bytes fed, the worker's part without keys). */
+  private broken: string | undefined;
 
   constructor(
     readonly location: string,
     readonly start = 0,
     resumeFrom?: RdbCheckpoint,
   ) {
+    this.at = start;
     this.pass = new RdbIndexPass(location, this.builder, 0, resumeFrom);
   }
 
-  /** The next bytes, in file order (readCopy's tap). */
-  readonly push = (chunk: Uint8Array): void => {
-    this.fed += chunk.byteLength;
-    this.pass.push(chunk);
-  };
+  /** This thread's bytes read at file offset `at` (readCopy's; in file order, bytes read again skipped). */
+  push(chunk: Uint8Array, at = this.at): void {
+    if (this.part || this.broken) return;
+    if (at > this.at) {
+      this.broken = `bytes [${this.at}, ${at}) were not read here`;
+      return;
+    }
+    const skip = this.at - at;
+    if (skip >= chunk.byteLength) return;
+    const bytes = skip > 0 ? chunk.subarray(skip) : chunk;
+    this.at += bytes.byteLength;
+    this.pass.push(bytes);
+  }
+
+  /**
+   * The worker's part (bytes [from, end)) was taken into the verification
+   * (two threads): its keys stand for those bytes, in place of this pass's
+   * keys past `from` (it read on to its chunk's end); the pass ends.
+   */
+  takePart(part: SplitIndexPart): void {
+    if (this.part || this.broken) return;
+    if (typeof part.keys === 'string') this.broken = `the second thread's part [${part.from}, ${part.end}) has no keys: ${part.keys}`;
+    else if (this.at < part.from) this.broken = `bytes [${this.at}, ${part.from}) were not read here`;
+    else {
+      this.builder.dropPast(part.from);
+      const db = part.db;
+      const problem = decodeKeySegment(
+        Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
+        { etag: undefined, versionId: undefined, start: part.from, end: part.end },
+        (k) =>
+          // A key's name is a view of the part's bytes: the builder copies it.
+          this.builder.add(k.db === SEGMENT_DB ? { ...k, db } : k),
+      );
+      if (problem) this.broken = `the second thread's part [${part.from}, ${part.end}): ${problem.problem}`;
+      else {
+        this.at = part.end;
+        this.part = { trailer: part.trailer };
+      }
+    }
+    this.pass.drop();
+  }
 
   /** An earlier invocation's key (read back from its segment). */
   add(key: IndexedKey): void {
     this.builder.add(key);
+  }
+
+  /** Why the keys of [start, end) are not all at hand, or undefined. */
+  private missing(end: number): string | undefined {
+    if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
+    if (this.broken) return this.broken;
+    if (this.at < end) return `only bytes [${this.start}, ${this.at}) of [${this.start}, ${end}) were indexed here`;
+    return undefined;
   }
 
   /**
@@ -78,8 +138,8 @@ export class CopyKeyIndex {
    * paused, a boundary between two keys), as a segment; or why there is none.
    */
   segment(end: number, of: Pick<SegmentOf, 'etag' | 'versionId'>): Buffer | string {
-    if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
-    if (this.start + this.fed < end) return `read ${this.fed} of bytes [${this.start}, ${end}) here (on two threads): served by a whole read`;
+    const missing = this.missing(end);
+    if (missing) return missing;
     // The tap may have run past the pause: keys that end past it are the next invocation's.
     const all = this.builder.finish(0);
     const keys: IndexedKey[] = [];
@@ -97,8 +157,15 @@ export class CopyKeyIndex {
    * @throws UsageError when the verifier does not pass the bytes fed (never for a copy judged `ok` from the same bytes)
    */
   encode(size: number): Buffer | string {
-    if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
-    if (this.start + this.fed !== size) return `read ${this.fed} of its bytes [${this.start}, ${size}) here (on two threads): served by a whole read`;
+    const missing = this.missing(size);
+    if (missing) return missing;
+    if (this.part) {
+      // The worker's part read to the end: the verification (both parts merged, the trailer judged) is the judgement.
+      const trailer = this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16);
+      if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
+      const { version, valkey } = this.pass.fileVersion;
+      return encodeKeyIndex(this.builder.finish(version), { bytes: size, trailer }, valkey);
+    }
     const pass = this.pass.finish();
     if (!indexableTrailer(pass.trailer)) return 'no CRC-64 to tie an index to';
     return encodeKeyIndex(this.builder.finish(pass.version), { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);

@@ -12,7 +12,7 @@ import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { createRdbVerifier, pushDecoded, type RdbCheckpoint, type RdbVerifier } from '../../domain/rdb/verifier.js';
 import type { LogSink } from '../kernel/deps.js';
-import { planSplit, type SplitReadInput, type TwoThreadSettings, verifyRangesOnTwoThreads } from './verify-rdb-split.js';
+import { planSplit, type SplitKeyIndex, type SplitReadInput, type TwoThreadSettings, verifyRangesOnTwoThreads } from './verify-rdb-split.js';
 
 /**
  * A verification that cannot succeed by trying again (no progress, too many
@@ -53,8 +53,9 @@ export interface CopyToRead {
  * Reads the copy from `start` (the checkpoint's offset, with `resumeFrom`)
  * through the verifier; the parser that holds the verdict, or `changed` when
  * the object changed under the read (the caller starts again from byte 0).
- * `tap` is handed every byte read on the one-thread path, as read (the key
- * index's pass: copy-key-index.ts); the two-thread path hands it none.
+ * `index` (the key index's pass: copy-key-index.ts) is handed every byte
+ * this thread reads, as read, with its offset; on two threads also the
+ * keys the worker's part holds, once that part is taken.
  */
 export async function readCopy(
   copy: CopyToRead,
@@ -62,7 +63,7 @@ export async function readCopy(
   start: number,
   resumeFrom: RdbCheckpoint | undefined,
   deps: CopyReadDeps,
-  tap?: (chunk: Uint8Array) => void,
+  index?: SplitKeyIndex,
 ): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'> | 'changed'> {
   const { bucket, key, versionId, base } = copy;
   // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
@@ -88,14 +89,20 @@ export async function readCopy(
   try {
     const plan = await planSplit(split, deps.twoThreads);
     if (plan) {
-      return await verifyRangesOnTwoThreads(split, plan, {
-        ...deps.twoThreads,
-        observe: (taken, from) => {
-          deps.log.info('read in two parts at once, on two threads', { ...base, from: start, at: plan.at, split: from, taken });
-          deps.twoThreads?.observe?.(taken, from);
+      return await verifyRangesOnTwoThreads(
+        split,
+        plan,
+        {
+          ...deps.twoThreads,
+          observe: (taken, from) => {
+            deps.log.info('read in two parts at once, on two threads', { ...base, from: start, at: plan.at, split: from, taken });
+            deps.twoThreads?.observe?.(taken, from);
+          },
         },
-      });
+        index,
+      );
     }
+    let offset = start;
     for await (const chunk of readRanges(deps.s3, {
       bucket,
       key,
@@ -105,7 +112,8 @@ export async function readCopy(
       end: identity.size,
       ...deps.reads,
     })) {
-      tap?.(chunk);
+      index?.push(chunk, offset);
+      offset += chunk.length;
       if (unwrap) feed(() => unwrap.push(chunk));
       else oneThread.push(chunk);
       // Past the deadline, stop at the next key boundary (a pause asked only after a push: every invocation moves on).

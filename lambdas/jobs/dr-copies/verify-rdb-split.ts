@@ -23,7 +23,10 @@ import type { RdbCheckpoint } from '../../domain/rdb/report.js';
  * thread's work: this thread did not reach X before the deadline (it pauses
  * on its own, the worker's part is dropped), the worker found no start,
  * failed, crashed, or its part cannot be merged (this thread reads on from X
- * alone). A split can only save time, never change a verdict.
+ * alone). A split can only save time, never change a verdict. The key
+ * index beside the copy (copy-key-index.ts) follows the same split: this
+ * thread's bytes go to its index pass, the worker indexes its own part and
+ * hands the keys over with it, used only once the part is taken.
  */
 
 /**
@@ -80,6 +83,27 @@ export interface SplitReadInput {
   readonly reads?: { readonly partBytes?: number; readonly concurrency?: number };
 }
 
+/** The worker's part of a copy's key index, once this thread took its part of the verification. */
+export interface SplitIndexPart {
+  /** Its bytes [from, end). */
+  readonly from: number;
+  readonly end: number;
+  /** Its keys as a key index segment (domain/serve/index-segment.ts), or why the worker has none. */
+  readonly keys: Uint8Array | string;
+  /** The database at `from` (the part's keys before its first SELECTDB are in it). */
+  readonly db: number;
+  /** The file's CRC-64 trailer, when the part read to the end (null otherwise, or all zeros). */
+  readonly trailer: Uint8Array | null;
+}
+
+/** The key index pass beside the verification (copy-key-index.ts): this thread's bytes, and the worker's part's keys. */
+export interface SplitKeyIndex {
+  /** This thread's bytes read at file offset `at` (bytes read again, after a part not taken, come again: skipped). */
+  push(chunk: Uint8Array, at: number): void;
+  /** The worker's part was taken into the verification: its keys stand for the bytes from `from` on. */
+  takePart(part: SplitIndexPart): void;
+}
+
 /** Where the worker starts looking, and the head it assumes, when this invocation splits. */
 export interface SplitPlan {
   readonly at: number;
@@ -118,7 +142,12 @@ export async function planSplit(input: SplitReadInput, settings: TwoThreadSettin
  * Throws what this thread's reads throw (ObjectChangedError among them);
  * the worker's reads failing only drop its part.
  */
-export async function verifyRangesOnTwoThreads(input: SplitReadInput, plan: SplitPlan, settings: TwoThreadSettings = {}): Promise<RdbParser> {
+export async function verifyRangesOnTwoThreads(
+  input: SplitReadInput,
+  plan: SplitPlan,
+  settings: TwoThreadSettings = {},
+  index?: SplitKeyIndex,
+): Promise<RdbParser> {
   const main = new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom);
   const reads = {
     bucket: input.bucket,
@@ -137,6 +166,8 @@ export async function verifyRangesOnTwoThreads(input: SplitReadInput, plan: Spli
     keyDigestsInMemory: KEY_DIGESTS_IN_MEMORY,
     context: plan.context,
     ...(settings.holdBytes ? { holdBytes: settings.holdBytes } : {}),
+    // The worker indexes its part's keys as this thread's index pass does its own (half the work each).
+    ...(index ? { keyIndex: true } : {}),
   });
   let live = true;
   let from: number | undefined;
@@ -171,7 +202,10 @@ export async function verifyRangesOnTwoThreads(input: SplitReadInput, plan: Spli
     await settings.started?.(worker);
     let at = input.start;
     for (;;) {
+      let offset = at;
       for await (const chunk of readRanges(input.s3, { ...reads, start: at })) {
+        index?.push(chunk, offset);
+        offset += chunk.length;
         main.push(chunk);
         // Past the deadline before X: pause at the next boundary (a pause asked only after a push: every invocation moves on).
         if (main.state() === 'reading' && pastDeadline()) main.pause();
@@ -180,9 +214,18 @@ export async function verifyRangesOnTwoThreads(input: SplitReadInput, plan: Spli
       }
       if (!(live && main.state() === 'paused' && main.pausedAt === from)) break;
       const result = await worker.outcome;
+      const db = main.db; // the database at X, before the merge moves the parser on
       const taken = takeSegment(main, result, (s) => (result.type === 'done' ? [result.shards[s]!] : []));
       if (taken === true) {
         note = true;
+        if (result.type === 'done')
+          index?.takePart({
+            from: result.segment.from,
+            end: result.segment.total,
+            keys: result.keyIndex ?? 'it was not asked for one',
+            db,
+            trailer: result.segment.trailer,
+          });
         break;
       }
       await drop(taken);

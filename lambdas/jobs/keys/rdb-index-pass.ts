@@ -7,9 +7,9 @@
  */
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
-import { RdbKeyReader } from '../../domain/rdb/keys.js';
+import type { RdbKeyReader } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
-import type { KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { indexingKeyReader, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What one pass found: the file's version, the verifier's report, its length and its CRC-64 trailer (what an index is tied to). */
@@ -42,19 +42,19 @@ export class RdbIndexPass {
     resumeFrom?: RdbCheckpoint,
   ) {
     this.bytes = resumeFrom?.offset ?? 0;
-    this.reader = new RdbKeyReader({
-      ...(resumeFrom ? { resumeFrom } : {}),
-      // The index keeps where each value lies; no value is held (values over 512 MiB are refused when read, not here).
-      maxKeyBytes: Number.MAX_SAFE_INTEGER,
-      wantName: () => false,
-      want: (db, name, _bytes, where) => {
-        builder.add({ db, name, type: where.type, valueAt: base + where.valueAt, valueEnd: base + where.valueEnd, expireAtMs: where.expireAtMs });
-        return false;
-      },
-      // Made only when the duplicate-key check's memory is full, and removed with it when the pass ends: a folder
-      // made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
-      keyDigestSpill: () => tempKeyDigestSpill(),
-    });
+    // The spill folder is made only when the duplicate-key check's memory is full, and removed with it when the pass
+    // ends: a folder made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
+    this.reader = indexingKeyReader((k) => builder.add(k), base, { ...(resumeFrom ? { resumeFrom } : {}), keyDigestSpill: () => tempKeyDigestSpill() });
+  }
+
+  /** The file's RDB version and magic (once its header was read, or from the checkpoint resumed). */
+  get fileVersion(): { readonly version: number; readonly valkey: boolean } {
+    return this.reader.fileVersion;
+  }
+
+  /** Ends the pass without a judgement (its bytes are judged elsewhere): frees what its reader holds. */
+  drop(): void {
+    this.reader.end();
   }
 
   /** Feeds the next bytes of the file; false once nothing more is worth feeding (an envelope, a parse error). */

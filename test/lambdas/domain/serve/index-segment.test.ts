@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeySegment, encodeKeySegment } from '../../../../lambdas/domain/serve/index-segment.js';
+import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
 import type { IndexedKey } from '../../../../lambdas/domain/serve/key-index.js';
 
 const OF = { etag: '"abc"', versionId: 'v1', start: 100, end: 1_000 };
@@ -29,5 +29,20 @@ describe('a key index segment (one verifier invocation’s keys)', () => {
     expect(decoded(file, { ...OF, start: 0 })).toMatch(/^it indexes bytes \[100, 1000\)/);
     expect(decoded(encodeKeySegment(OF, [{ ...KEYS[0]!, valueEnd: 1_001 }]))).toBe('its key 0 lies outside it');
     expect(decoded(Buffer.from('RDRKEYS2 not a segment, long enough to be read as one'))).toBe('not a key index segment');
+  });
+
+  it("built key by key in file order, holds only the keys whose values end by the cut (those past a pause are the next part's)", () => {
+    const b = new KeySegmentBuilder();
+    for (let i = 0; i < 3000; i++)
+      b.add({ db: i % 2, name: Buffer.from(`k:${i}`), type: 0, valueAt: 101 + i * 10, valueEnd: 105 + i * 10, expireAtMs: i % 3 ? null : i });
+    expect(b.size).toBe(3000);
+    const all = decoded(b.encode({ ...OF, end: 40_000 }), { ...OF, end: 40_000 });
+    expect(Array.isArray(all) && all.length).toBe(3000);
+    expect((all as IndexedKey[])[2999]).toEqual({ db: 1, name: Buffer.from('k:2999'), type: 0, valueAt: 30_091, valueEnd: 30_095, expireAtMs: null });
+    // Cut at 1,005: keys 0-90 end by it, key 90's value ends exactly there.
+    const cut = decoded(b.encode({ ...OF, end: 1_005 }, 1_005), { ...OF, end: 1_005 }) as IndexedKey[];
+    expect(cut.map((k) => k.name.toString())).toEqual(Array.from({ length: 91 }, (_, i) => `k:${i}`));
+    // Without the cut, keys past the segment's end are written, and refused when read.
+    expect(decoded(b.encode({ ...OF, end: 1_005 }), { ...OF, end: 1_005 })).toBe('its key 91 lies outside it');
   });
 });

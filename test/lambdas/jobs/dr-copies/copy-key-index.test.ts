@@ -6,6 +6,7 @@
  * it for a copy it does not belong to. On a real S3 API (moto) with a real
  * redis-server's RDB.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   CreateBucketCommand,
@@ -19,9 +20,14 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
+import { readHeadContext } from '../../../../lambdas/domain/rdb/format/split.js';
+import { KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
+import { indexingKeyReader } from '../../../../lambdas/domain/serve/key-index.js';
 import { settle } from '../../../../lambdas/domain/serve/paged-index.js';
+import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
 import {
   verifyStep,
   type S3ObjectEvent,
@@ -30,9 +36,11 @@ import {
   verifyStepSchema,
   type VerifyStepInput,
 } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import type { TwoThreadSettings } from '../../../../lambdas/jobs/dr-copies/verify-rdb-split.js';
 import { openPoint, type OpenedPoint } from '../../../../lambdas/jobs/serve/open-point.js';
+import { startServing } from '../../../../lambdas/jobs/serve/serve.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
-import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { type MotoS3, requestsAfter, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 
 const LOCKED = 'dr-locked';
@@ -43,6 +51,12 @@ let s3: S3Client;
 let restoreCredentials: () => void;
 let rdb: Buffer;
 let other: Buffer;
+/** About 1.6 MB: 20 keys in database 0, then 3,000 strings of ~500 bytes, a hash and a list in database 3 (where the worker's part starts). */
+let large: Buffer;
+const LARGE_KEYS = 3_022;
+/** Random values: LZF (rdbcompression) would shrink a repeated pad below the two-thread threshold. */
+const largeValues = Array.from({ length: 3_000 }, (_, i) => `value-${i}-${randomBytes(240 + (i % 20)).toString('hex')}`);
+const largeValue = (i: number): string => largeValues[i]!;
 
 function event(bucket: string, key = KEY, type: S3ObjectEvent['detail-type'] = 'Object Created'): S3ObjectEvent {
   return { 'detail-type': type, source: 'aws.s3', detail: { bucket: { name: bucket }, object: { key, size: 100 } } };
@@ -73,8 +87,8 @@ async function runToEnd(e: S3ObjectEvent, d: VerifyDeps): Promise<VerifyOutcome 
   throw new Error('not done');
 }
 
-async function valueIn(p: OpenedPoint, key: string): Promise<unknown> {
-  return decodeDumpPayload(await p.payload(await settle(() => p.index.entry(0, p.index.find(0, Buffer.from(key))))));
+async function valueIn(p: OpenedPoint, key: string, db = 0): Promise<unknown> {
+  return decodeDumpPayload(await p.payload(await settle(() => p.index.entry(db, p.index.find(db, Buffer.from(key))))));
 }
 
 beforeAll(async () => {
@@ -102,6 +116,15 @@ beforeAll(async () => {
   rdb = readFileSync(await bgsave(server, c));
   await c.set('s:1', 'changed');
   other = readFileSync(await bgsave(server, c));
+  await c.flushall();
+  const big = c.pipeline();
+  for (let i = 0; i < 20; i++) big.set(`zero:${i}`, `v${i}`);
+  big.select(3);
+  for (let i = 0; i < 3_000; i++) big.set(`big:${i}`, largeValue(i));
+  big.hset('big:h', { a: '1', b: '2' }).rpush('big:l', 'a', 'b', 'c').pexpire('big:2999', 86_400_000);
+  await big.exec();
+  await c.select(0);
+  large = readFileSync(await bgsave(server, c));
   c.disconnect();
   await server.stop();
 }, 120_000);
@@ -280,5 +303,214 @@ describe("verify-rdb's key index beside a DR copy", () => {
       // Another copy's index (a key that only starts like this one's) is not touched.
       expect(await besides(PLAIN, key)).toEqual([`${key}.keys`]);
     }, 60_000);
+  });
+
+  describe('a copy verified on two threads (the large copies): the worker indexes its part as this thread does its own', () => {
+    /** The S3 client of these runs, with the Range of every GetObject it sends. */
+    const ranges: string[] = [];
+    let two: S3Client;
+    beforeAll(() => {
+      two = moto.newClient();
+      two.middlewareStack.add(
+        (next) => async (args) => {
+          const range = (args.input as { Range?: string }).Range;
+          if (range) ranges.push(range);
+          return next(args);
+        },
+        { step: 'initialize' },
+      );
+    });
+    const splits: { taken: true | string; from?: number }[] = [];
+    function twoThreadDeps(log: MemoryLog, clock?: Pick<VerifyDeps, 'clock' | 'deadline'>, settings: TwoThreadSettings = {}): VerifyDeps {
+      return {
+        ...deps(log),
+        s3: two,
+        ...clock,
+        reads: { partBytes: 64 << 10, concurrency: 1 },
+        twoThreads: {
+          minBytes: 1 << 20,
+          cores: 2,
+          awaitStart: true, // the tests' workers load TypeScript: this thread would be past the middle first
+          ...settings,
+          observe: (taken, from) => void splits.push({ taken, ...(from !== undefined ? { from } : {}) }),
+        },
+      };
+    }
+    async function indexOf(bucket: string, key: string): Promise<Buffer> {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}.keys` }));
+      return Buffer.from(await got.Body!.transformToByteArray());
+    }
+    /** The index one thread writes for the same bytes (another copy's name: the index names no copy). */
+    async function oneThreadIndex(): Promise<Buffer> {
+      const key = 'rdr-sessions-prod-20261121-0800-0001.rdb';
+      const head = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` })).catch(() => undefined);
+      if (!head) {
+        await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: large }));
+        expect(await runToEnd(event(PLAIN, key), deps(new MemoryLog()))).toMatchObject({ verdict: 'ok', keys: LARGE_KEYS, steps: 1 });
+      }
+      return indexOf(PLAIN, key);
+    }
+    it('one invocation: the index is the one a single thread writes, byte for byte, and serve answers from it with ranged GETs only', async () => {
+      const key = 'rdr-sessions-prod-20261121-0900-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: large }));
+      splits.length = 0;
+      const log = new MemoryLog();
+      expect(await runToEnd(event(PLAIN, key), twoThreadDeps(log))).toMatchObject({ verdict: 'ok', keys: LARGE_KEYS, steps: 1 });
+      expect(splits).toEqual([{ taken: true, from: expect.any(Number) }]);
+      // The worker's part starts in database 3, past database 0's keys (its keys before its first SELECTDB are relabelled).
+      expect(splits[0]!.from).toBeGreaterThan(Math.max(...Array.from({ length: 20 }, (_, i) => large.indexOf(`zero:${i}`))));
+      const said = log.lines.map((e) => e.message).find((m) => m.startsWith('key index') || m.startsWith('no key index'));
+      expect(said).toMatch(new RegExp(`^key index s3://${PLAIN}/${key}\\.keys: \\d+ bytes, read back$`));
+      expect((await indexOf(PLAIN, key)).equals(await oneThreadIndex())).toBe(true);
+
+      const before = (await requestsAfter(moto, 0)).length;
+      const s = await startServing({ location: `s3://${PLAIN}/${key}`, s3Endpoint: moto.endpoint, port: 0 });
+      const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        expect(s.notes).toEqual([`s3://${PLAIN}/${key}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
+        expect(await c.dbsize()).toBe(20);
+        expect(await c.get('zero:7')).toBe('v7');
+        await c.select(3);
+        expect(await c.dbsize()).toBe(3_002);
+        // Keys of this thread's part and of the worker's, the worker's first ones (before its first SELECTDB) in database 3.
+        for (const i of [0, 1, 10, 1_500, 2_998]) expect(await c.get(`big:${i}`)).toBe(largeValue(i));
+        expect(await c.pttl('big:2999')).toBeGreaterThan(0);
+        expect(await c.hgetall('big:h')).toEqual({ a: '1', b: '2' });
+        expect(await c.lrange('big:l', 0, -1)).toEqual(['a', 'b', 'c']);
+        const copyRequests = (await requestsAfter(moto, before)).filter((r) => r.includes(`/${key} `) || r.includes(`/${key}.keys `));
+        // HeadObject of the copy and of its index, then ranged GETs only (206): never the whole copy.
+        expect(copyRequests.filter((r) => r.startsWith('HEAD '))).toHaveLength(2);
+        const gets = copyRequests.filter((r) => r.startsWith('GET '));
+        expect(gets.length).toBeGreaterThan(3);
+        expect(gets.every((r) => r.endsWith(' 206'))).toBe(true);
+      } finally {
+        c.disconnect();
+        await s.close();
+      }
+    }, 120_000);
+
+    it("a deadline while the worker reads: its part pauses at Y, this invocation's segment holds both threads' keys, and the index is stitched as one thread's", async () => {
+      const key = 'rdr-sessions-prod-20261121-1000-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: LOCKED, Key: key, Body: large }));
+      splits.length = 0;
+      const at = 5_000; // X inside this thread's first part: it stops there on its first chunk, and waits for the worker
+      const log = new MemoryLog();
+      let step = 0;
+      // The first invocation: past the deadline once the worker's reads are 600 KB past X (its bytes are handed over as read).
+      const past = (): boolean => step === 0 && ranges.some((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1] ?? 0) >= at + 600_000);
+      ranges.length = 0;
+      const d = twoThreadDeps(log, { clock: { now: () => (past() ? 2 : 1) }, deadline: 2 }, { at, holdBytes: 64 << 10, minBytes: 256 << 10 });
+      let result = await verifyStep({ event: event(LOCKED, key) }, d);
+      expect(result.done).toBe(false);
+      expect(splits[0]).toEqual({ taken: true, from: expect.any(Number) });
+      const y = (result as Extract<typeof result, { done: false }>).progress!.checkpoint.offset;
+      expect(y).toBeGreaterThan(at + 500_000);
+      expect(y).toBeLessThan(large.length - 100_000);
+      expect((result as Extract<typeof result, { done: false }>).progress!.keyIndexParts).toEqual([0, y]);
+      // The segment [0, Y): both threads' keys.
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: LOCKED, Prefix: `${key}.0-` }));
+      expect(listed.Contents?.map((o) => o.Key)).toEqual([`${key}.0-${y}.part.rdb.keys`]);
+      step = 1;
+      result = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(result))), {
+        ...d,
+        clock: { now: () => 1 },
+        deadline: Number.POSITIVE_INFINITY,
+      });
+      expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok', keys: LARGE_KEYS, invocations: 2 } });
+      expect(splits).toHaveLength(2); // the second invocation split its rest again
+      expect(splits[1]).toMatchObject({ taken: true });
+      const said = log.lines.map((e) => e.message).find((m) => m.startsWith('key index') || m.startsWith('no key index'));
+      expect(said).toMatch(new RegExp(`^key index s3://${LOCKED}/${key}\\.keys: \\d+ bytes, stitched from 2 invocations' segments, read back$`));
+      expect((await indexOf(LOCKED, key)).equals(await oneThreadIndex())).toBe(true);
+      const p = await openPoint(`s3://${LOCKED}/${key}`, moto.endpoint);
+      try {
+        expect(p.index.keys).toBe(LARGE_KEYS);
+        for (const i of [0, 1_000, 1_200, 2_999]) expect(await valueIn(p, `big:${i}`, 3)).toEqual({ type: 'string', value: Buffer.from(largeValue(i)) });
+      } finally {
+        p.close();
+      }
+    }, 120_000);
+
+    it("a changed block of a two-thread copy's index is refused when serve reads it (an error reply, never a value), the other blocks served", async () => {
+      const key = 'rdr-sessions-prod-20261121-0900-0001.rdb'; // indexed on two threads by the first case, or here
+      const index = await indexOf(PLAIN, key).catch(async () => {
+        await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: large }));
+        await runToEnd(event(PLAIN, key), twoThreadDeps(new MemoryLog()));
+        return indexOf(PLAIN, key);
+      });
+      const changed = Buffer.from(index);
+      const at = changed.indexOf(Buffer.from('big:2500'));
+      expect(at).toBeGreaterThan(0);
+      changed[at]! = 'B'.charCodeAt(0);
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: `${key}.keys`, Body: changed }));
+      const s = await startServing({ location: `s3://${PLAIN}/${key}`, s3Endpoint: moto.endpoint, port: 0 });
+      const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      try {
+        await c.select(3);
+        await expect(c.get('big:2500')).rejects.toThrow(
+          /^ERR redis-dr serve could not answer GET: .* does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+        );
+        expect(await c.get('big:0')).toBe(largeValue(0));
+      } finally {
+        c.disconnect();
+        await s.close();
+      }
+    }, 60_000);
+  });
+
+  describe("the worker's part in a copy's index (CopyKeyIndex.takePart): its keys stand for its bytes, or there is no index", () => {
+    /** A top-level boundary in database 3 (the type byte of a string key without expiry), and the worker's keys from it. */
+    function workerPart(): { from: number; keys: Uint8Array } {
+      // A string key's type byte past the middle (keys lie in dict order; not big:2999, which has an expiry before it).
+      const at = (i: number): number => large.indexOf(Buffer.concat([Buffer.from([0, `big:${i}`.length]), Buffer.from(`big:${i}`)]));
+      const from = at(Array.from({ length: 2_999 }, (_, i) => i).find((i) => at(i) > large.length / 2)!);
+      const context = readHeadContext((o, n) => large.subarray(o, o + n), large.length, { maxValueBytes: 512 << 20, requireChecksum: true })!;
+      const keys = new KeySegmentBuilder();
+      const reader = indexingKeyReader((k) => keys.add(k), 0, { segment: { from, context } });
+      reader.push(large.subarray(from));
+      expect(reader.error).toBeUndefined(); // its report is not judged: a segment has no CRC-64 of the bytes before it
+      reader.end();
+      return { from, keys: keys.encode({ etag: undefined, versionId: undefined, start: from, end: large.length }, large.length) };
+    }
+    function oneThread(): Buffer {
+      const index = new CopyKeyIndex('s3://b/k');
+      index.push(large);
+      return index.encode(large.length) as Buffer;
+    }
+    /** This thread's index: its bytes read past the boundary (a chunk's end), then the worker's part taken. */
+    function twoThreads(part: { from: number; keys: Uint8Array | string }, db = 3): Buffer | string {
+      const index = new CopyKeyIndex('s3://b/k');
+      index.push(large.subarray(0, 70_000), 0);
+      index.push(large.subarray(60_000, part.from + 40_000), 60_000); // read again from 60,000: skipped up to 70,000
+      index.takePart({ ...part, end: large.length, db, trailer: large.subarray(large.length - 8) });
+      index.push(large.subarray(part.from + 40_000), part.from + 40_000); // fed no more once the part is taken
+      return index.encode(large.length);
+    }
+
+    it("gives the index one thread gives; the part's first keys (before its first SELECTDB) in the database at its start", () => {
+      const part = workerPart();
+      expect(part.from).toBeGreaterThan(70_000);
+      const two = twoThreads(part);
+      expect(Buffer.isBuffer(two) && two.equals(oneThread())).toBe(true);
+      // Relabelled with another database, the keys are not those of the file: the index differs.
+      const wrong = twoThreads(part, 0);
+      expect(Buffer.isBuffer(wrong) && !wrong.equals(oneThread())).toBe(true);
+    });
+
+    it('gives no index for a changed part, a part without keys, or a gap in the bytes read here', () => {
+      const part = workerPart();
+      const changed = new Uint8Array(part.keys);
+      changed[60]! ^= 1;
+      expect(twoThreads({ ...part, keys: changed })).toBe(
+        `the second thread's part [${part.from}, ${large.length}): its SHA-256 does not match its bytes (damaged)`,
+      );
+      expect(twoThreads({ ...part, keys: 'its index pass failed at byte 9: x' })).toBe(
+        `the second thread's part [${part.from}, ${large.length}) has no keys: its index pass failed at byte 9: x`,
+      );
+      const gap = new CopyKeyIndex('s3://b/k');
+      gap.push(large.subarray(0, 1_000), 0);
+      gap.push(large.subarray(2_000), 2_000);
+      expect(gap.encode(large.length)).toBe('bytes [1000, 2000) were not read here');
+    });
   });
 });

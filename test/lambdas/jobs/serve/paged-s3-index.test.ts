@@ -15,7 +15,7 @@ import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store
 import { BLOCK, FOOTER } from '../../../../lambdas/domain/serve/index-file.js';
 import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
-import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { type MotoS3, requestsAfter, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 const FILE = 'rdr-cache-20300101-0100.rdb';
@@ -60,16 +60,6 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** The requests moto logged after `from`, once it has logged them all (it logs each after answering). */
-async function requestsAfter(from: number): Promise<string[]> {
-  let n = -1;
-  for (let i = 0; i < 50 && moto.requests().length !== n; i++) {
-    n = moto.requests().length;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return moto.requests().slice(from);
-}
-
 async function serving(): Promise<{ s: Serving; c: Redis }> {
   const s = await startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0 });
   return { s, c: new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 }) };
@@ -77,12 +67,12 @@ async function serving(): Promise<{ s: Serving; c: Redis }> {
 
 describe('an index beside an S3 copy, read by blocks', () => {
   it('opens with the directory alone, then one ranged GET of a block and one of the value a lookup', async () => {
-    const before = (await requestsAfter(0)).length;
+    const before = (await requestsAfter(moto, 0)).length;
     const { s, c } = await serving();
     try {
       expect(s.notes).toEqual([`${URL}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
       expect(s.keys).toBe(KEYS + 2);
-      const opening = await requestsAfter(before);
+      const opening = await requestsAfter(moto, before);
       // The copy: HeadObject and its 8-byte trailer; the index: HeadObject and one GET from its end (footer and directory).
       expect(opening.filter((r) => r.includes(`/${FILE}.keys `))).toEqual([
         `HEAD /backups/prod/${FILE}.keys HTTP/1.1 200`,
@@ -93,7 +83,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
 
       let at = moto.requests().length;
       expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
-      const one = await requestsAfter(at);
+      const one = await requestsAfter(moto, at);
       expect(one).toEqual([`GET /backups/prod/${FILE}.keys HTTP/1.1 206`, `GET /backups/prod/${FILE} HTTP/1.1 206`]);
       // Every key answers as the server that wrote the file did; TTL, TYPE and DBSIZE from the index.
       for (const k of ['key:0', 'key:999', 'key:2999', 'key:7']) expect(await c.get(k)).toBe(expected.get(k));
@@ -113,7 +103,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
       } while (cursor !== '0');
       expect(seen.size).toBe(KEYS + 1);
       expect((await c.keys('key:29*')).sort()).toEqual([...expected.keys()].filter((k) => k.startsWith('key:29')).sort());
-      expect((await requestsAfter(at)).length).toBeLessThan(Math.ceil(KEYS / BLOCK) / 2);
+      expect((await requestsAfter(moto, at)).length).toBeLessThan(Math.ceil(KEYS / BLOCK) / 2);
       await c.select(2);
       expect(await c.lrange('l', 0, -1)).toEqual(['a', 'b']);
     } finally {
