@@ -1,7 +1,7 @@
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import { annotateVault, annotateWorkload } from './annotations.js';
+import { annotateDrillAccount, annotateVault, annotateWorkload } from './annotations.js';
 import { addDrillAccountStack, addRedisDrStacks, addVaultStack } from './app.js';
 import { ConfigError, type RedisDrConfig, validateConfig } from './config/index.js';
 import type { baseSchema } from './config/schema.js';
@@ -145,6 +145,7 @@ export class RedisDrDrillAccount extends Construct {
       ]);
     }
     this.drill = addDrillAccountStack(scope, this.config);
+    annotateDrillAccount(this.config, this.drill);
   }
 }
 

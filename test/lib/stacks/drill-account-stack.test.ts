@@ -16,7 +16,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { App, type Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { renderIntrinsic, stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../lib/asl.js';
@@ -25,6 +26,7 @@ import { runCdkEntry } from '../../../lib/cdk-entry.js';
 import { type RedisDrConfig, validateConfig } from '../../../lib/config/index.js';
 import { drillAccountStackName, drillRunInput, recoveryBucketName, reportRunInput, vaultDrillRoleNames } from '../../../lib/deployment.js';
 import { localApp } from '../../../lib/local-app.js';
+import { RedisDrDrillAccount, type RedisDrProps } from '../../../lib/redis-dr.js';
 import { kmsSigner } from '../../../lambdas/adapters/aws/kms-signer.js';
 import { publishAlert } from '../../../lambdas/adapters/aws/alerts.js';
 import { startLocalRedis } from '../../../lambdas/adapters/redis/local-server.js';
@@ -269,6 +271,27 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       expect(stderr).toContain('cdk-nag: clean');
       expect(stderr).toContain(`drill account: this synth holds ${drillAccountStackName(config)} alone (account ${DRILL}, ${REGION})`);
       expect(stderr).not.toContain('RedisDr-vaultdrill-Primary (');
+    });
+  });
+
+  describe('the RedisDrDrillAccount construct', () => {
+    it('validates the config, adds the drill account stack alone and annotates its deploy order and subscriptions', () => {
+      const raw = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Json;
+      raw.drillAccount = { account: DRILL, network: DRILL_NETWORK };
+      raw.plans[0].drill.account = DRILL;
+      const app = new App({ outdir: outdir(), context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+      const { drill } = new RedisDrDrillAccount(app, 'RedisDrDrillAccount', raw as RedisDrProps);
+      expect(app.node.children.filter((c) => Stack.isStack(c)).map((c) => (c as Stack).stackName)).toEqual([drillAccountStackName(config)]);
+      const infos = Annotations.fromStack(drill).findInfo('*', Match.anyValue());
+      const texts: string[] = infos.map((i) => String(i.entry.data));
+      expect(
+        texts.some((t) => t.startsWith(`drill account: this stack is deployed with account ${DRILL}'s own credentials, after RedisDr-vaultdrill-Vault`)),
+      ).toBe(true);
+      expect(texts.some((t) => t.includes('confirm the 1 email subscription(s) of the drill account alert topic'))).toBe(true);
+      // Without drillAccount: one line naming the field and the fix, nothing added.
+      delete raw.drillAccount;
+      delete raw.plans[0].drill.account;
+      expect(() => new RedisDrDrillAccount(new App(), 'D', raw as RedisDrProps)).toThrow(/drillAccount is required for the drill account stack, got none/);
     });
   });
 
