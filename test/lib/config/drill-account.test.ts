@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../lib/config/index.js';
+import { drillRegion } from '../../../lambdas/jobs/drills/drill-run.js';
 import { drillAccountPlans, drillAccountRecords, drillPlans, drillsIn, vaultDrillAccounts, vaultDrillRegion } from '../../../lib/deployment.js';
 
 const NOW = new Date('2026-01-15T00:00:00Z');
@@ -176,6 +177,33 @@ describe('config drillAccount and plans[].drill.account', () => {
     const problems = problemsOf(drillAccount((c) => delete c.plans[0].drill.account));
     expect(problems.some((p) => p.startsWith('plans[0].drill.where runs drills in the dr region'))).toBe(true);
     expect(problems.some((p) => p.startsWith('vault.region must equal dr.region'))).toBe(true);
+  });
+
+  it("redis-dr drill run refuses a drill of the drill account (another account's state machine), naming where and how to start it", () => {
+    const result = validateConfig(drillAccount(), { now: NOW });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    const plan = result.config.plans[0]!;
+    expect(() => drillRegion(result.config, plan, undefined)).toThrow(
+      `plan sessions drills from the vault in the drill account ${DRILL} (drill.account), not with these credentials: ` +
+        `start it there with that account's credentials (aws stepfunctions start-execution --region eu-north-1 --state-machine-arn arn:aws:states:eu-north-1:${DRILL}:stateMachine:redis-dr-test-dr-drill --input <the plan's schedule input, with "startedBy">)`,
+    );
+    // Without drill.account the same plan's DR drill is this account's.
+    const workload = validateConfig(
+      drillAccount((c) => {
+        delete c.drillAccount;
+        delete c.plans[0].drill.account;
+        c.vault.region = 'eu-central-1';
+        c.dr.network = {
+          vpcId: 'vpc-0fedcba9876543210',
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+          cacheSubnetGroupName: 'd',
+        };
+      }),
+      { now: NOW },
+    );
+    if (!workload.ok) throw new Error(workload.problems.join('\n'));
+    expect(drillRegion(workload.config, workload.config.plans[0]!, undefined)).toEqual({ where: 'dr', region: 'eu-central-1' });
   });
 
   it('keeps refusing the full DR-account model (dr.account other than primary.account)', () => {
