@@ -101,6 +101,8 @@ export class DrillAccountStack extends Stack {
       where: 'dr',
       network: requireDrillNetwork(network, 'drillAccount.network'),
       bucket: this.bucket.bucket,
+      // Every plan here drills from the vault: the bucket takes seed copies only, the select function reads the vault.
+      selectsFromBucket: false,
       vault: { bucket: vaultBucket, account: vault.account, region: vault.region },
       scheduleGroup: schedules,
       deadLetterQueue: deadLetters.queue,

@@ -143,6 +143,22 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       expect(() => app.synth()).toThrow(/Validation failed|AwsSolutions/);
     });
 
+    it('gives the select role reads of the vault only (nothing of the drill bucket, which holds seed copies and records); the seed role writes only seed copies', () => {
+      const t = built.templates.drill;
+      const names = vaultDrillRoleNames(config.name, REGION);
+      const standIns = { region: REGION, account: DRILL };
+      const statements = (name: string) => rolePolicies(t, roleId(t, name), standIns).flatMap((d) => d.Statement);
+      const touching = (name: string, bucket: string) =>
+        statements(name)
+          .filter((st) => JSON.stringify(st.Resource).includes(bucket))
+          .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]))
+          .sort();
+      expect(touching(names.select, drillBucket())).toEqual([]);
+      expect(touching(names.select, vaultBucket())).toEqual(['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectTagging', 's3:ListBucket']);
+      const seedWrites = statements(names.seedCopy).filter((st) => JSON.stringify(st.Action).includes('s3:PutObject'));
+      expect(seedWrites.map((st) => st.Resource)).toEqual([`arn:aws:s3:::${drillBucket()}/${SEED_COPY_PREFIX}*`]);
+    });
+
     it("schedules the plan's drill on the vault bucket, expecting the vault account as its owner, with the drill bucket for the seed copy", () => {
       const resources = resourcesOf(built.templates.drill);
       const inputs = Object.values(resources)
