@@ -39,8 +39,8 @@ import { LocalAws } from '../../../demo/local-aws.js';
 import { runInProcess } from '../../cli/support/in-process.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 import { MemoryLog, MemoryMetrics } from '../../support/fakes.js';
-import { controlTowerFindings } from '../../support/governance.js';
-import { CONTROL_TOWER_EXCEPTIONS, DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
+import { controlTowerFindings, nistFindings } from '../../support/governance.js';
+import { CONTROL_TOWER_EXCEPTIONS, DEFAULT_FAILING_CONTROLS, DEFAULT_FAILING_NIST_RULES } from '../../support/governance-expectations.js';
 import { bucketPolicyOf, evaluate, keyPolicyOf, type PolicyDocument, rolePolicies } from '../../support/iam.js';
 import { auditorPublicKeyPem, kmsEvidenceKey } from '../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../support/moto.js';
@@ -340,6 +340,12 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       expect(unexplained).toEqual([]);
       // The drill bucket's exception is the DR bucket's (SSE-S3 for seeding), no more.
       expect(findings.filter((f) => f.logicalId.startsWith('Copies')).map((f) => f.control)).toEqual(['CT.S3.PR.10']);
+    });
+
+    it('NIST 800-53 rev 5 (cdk-nag): governed, no unacknowledged finding; by default only the rules lambda.inVpc and lambda.logKmsKeyArns settle', () => {
+      expect(nistFindings([governed.drill])).toEqual([]);
+      const failing = new Set(nistFindings([built.drill]).map((f) => f.rule));
+      expect([...failing].filter((r) => !(DEFAULT_FAILING_NIST_RULES as readonly string[]).includes(r))).toEqual([]);
     });
 
     it('is clean under cfn-lint, with the vault and DR templates it goes with, default and governed', async () => {
