@@ -1,21 +1,28 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import type { DrillAccountConfig, RedisDrConfig, VaultConfig } from '../config/index.js';
-import { drillAccountPlans, drillAccountScheduleGroupName, recoveryBucketName } from '../deployment.js';
+import type { DrillAccountConfig, PlanConfig, RedisDrConfig, VaultConfig } from '../config/index.js';
+import { drillAccountPlans, drillAccountScheduleGroupName, freshnessLimits, recoveryBucketName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { nagArnRef } from '../constructs/elasticache-arns.js';
 import { EvidenceKey, grantDrillRecords } from '../constructs/evidence-key.js';
+import type { JobFunction } from '../constructs/job-function.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
+import { AlarmFactory } from '../constructs/monitoring/alarm-factory.js';
+import { FreshnessMonitor } from '../constructs/monitoring/freshness-monitor.js';
+import { MetricFactory } from '../constructs/monitoring/metric-factory.js';
 import { stackNetwork } from '../constructs/network-parameters.js';
 import { AccessLogBucket, RecoveryBucket } from '../constructs/recovery-bucket.js';
 import { requireDrillNetwork, RestoreDrill } from '../constructs/restore-drill/index.js';
 import { SecretsManagerEndpoint } from '../constructs/secrets-manager-endpoint.js';
 import { DRILL_EVIDENCE_PREFIX } from '../../lambdas/domain/drills/evidence-record.js';
+import { METRIC } from '../../lambdas/domain/alerting/metrics.js';
 
 /** Props for {@link DrillAccountStack}. */
 export interface DrillAccountStackProps extends StackProps {
@@ -55,6 +62,8 @@ export class DrillAccountStack extends Stack {
   public readonly alerts: AlertTopic;
   /** The drill account's own evidence key: signs its drill records (docs/attest.md). */
   public readonly evidenceKey: EvidenceKey;
+  /** Measures each plan's last good drill every 5 minutes (the `drill-age` dead man's switch). */
+  public readonly freshness: JobFunction;
   /** The opt-in Secrets Manager endpoint of the drill account's VPC (`drillAccount.network.secretsManagerEndpoint`). */
   public readonly secretsManagerEndpoint?: SecretsManagerEndpoint;
 
@@ -116,10 +125,52 @@ export class DrillAccountStack extends Stack {
     const { bucket } = this.bucket;
     grantDrillRecords(this.drills.reportFunction, { bucketArn: bucket.bucketArn, bucketName: bucket.bucketName, nagArn: nagArnRef(bucket) });
     this.reserveRecords(this.drills.reportFunction.role, props.workloadAccount);
+    this.freshness = this.addDeadMansSwitch(config, plans, schedules, deadLetters, logRetention);
     new CfnOutput(this, DRILL_BUCKET_OUTPUT, {
       description: "The drill account's bucket: seed copies and the drills' signed records",
       value: bucket.bucketName,
     });
+  }
+
+  /**
+   * The drills' dead man's switch, as the DR region's: the freshness job
+   * measures, every 5 minutes, each plan's last good drill of this account's
+   * state machine (before the first, from the state machine's creation), and
+   * `drill-age` pages this account's topic when it is older than the drill
+   * interval plus the drill time, or when nothing reports it.
+   */
+  private addDeadMansSwitch(
+    config: RedisDrConfig,
+    plans: readonly PlanConfig[],
+    schedules: scheduler.IScheduleGroup,
+    deadLetters: DeadLetterQueue,
+    logRetention: ReturnType<typeof logRetentionOf>,
+  ): JobFunction {
+    const freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
+      deployment: config.name,
+      where: 'drill',
+      plans,
+      scheduleGroup: schedules,
+      drillStateMachine: this.drills.stateMachine,
+      deadLetterQueue: deadLetters.queue,
+      logRetention,
+      metricsNamespace: config.metricsNamespace,
+    }).function;
+    // Straight to the topic, as the vault's: the drill account has no alert formatter.
+    const page = new actions.SnsAction(this.alerts.topic);
+    const alarms = new AlarmFactory(this, config.name, { formatter: page, direct: page });
+    const metrics = new MetricFactory(config.metricsNamespace);
+    for (const plan of plans) {
+      const limit = freshnessLimits(plan).lastDrillAge;
+      alarms.addAlarm('drill-age', metrics.plan(METRIC.lastDrillAge, plan.name), {
+        suffix: plan.name,
+        description: `No successful drill of plan ${plan.name} in the drill account within its drill interval plus the drill time (${Math.round(limit / 60)} h; before the first, counted from the drill state machine's creation), or nothing reports it.`,
+        threshold: limit * 60,
+        missing: cloudwatch.TreatMissingData.BREACHING,
+        direct: true,
+      });
+    }
+    return freshness;
   }
 
   /**

@@ -35,10 +35,12 @@ import { triggerSummary } from '../../../lambdas/domain/report/render.js';
 import { SEED_COPY_PREFIX } from '../../../lambdas/domain/vault/vault-seed.js';
 import { reportDrill, type DrillReportResult } from '../../../lambdas/jobs/drills/drill-report.js';
 import { drillAccountDrills } from '../../../lambdas/jobs/report/elasticache-report.js';
+import { runFreshness } from '../../../lambdas/jobs/scheduled/freshness.js';
+import { freshnessInputSchema } from '../../../lambdas/domain/plans/plan-input.js';
 import { LocalAws } from '../../../demo/local-aws.js';
 import { runInProcess } from '../../cli/support/in-process.js';
 import { cfnLint } from '../../support/cfn-lint.js';
-import { MemoryLog, MemoryMetrics } from '../../support/fakes.js';
+import { fakeDeps, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
 import { controlTowerFindings, nistFindings } from '../../support/governance.js';
 import { CONTROL_TOWER_EXCEPTIONS, DEFAULT_FAILING_CONTROLS, DEFAULT_FAILING_NIST_RULES } from '../../support/governance-expectations.js';
 import { bucketPolicyOf, evaluate, keyPolicyOf, type PolicyDocument, rolePolicies } from '../../support/iam.js';
@@ -116,6 +118,18 @@ describe('drills in a separate drill account (config drillAccount)', () => {
     config = drillAccountConfig();
     built = synth(config, { workload: true, vault: true });
   }, 300_000);
+  /** The freshness schedule's input in the drill account's template, as deployed (the stand-ins: the drill account, the vault region). */
+  const freshnessInput = () => {
+    const schedule = Object.values(resourcesOf(built.templates.drill)).find(
+      (r) => r.Type === 'AWS::Scheduler::Schedule' && renderIntrinsic(r.Properties.Target?.Input ?? '').includes('"budgetSeconds"'),
+    )!;
+    // EventBridge Scheduler fills in the time of the tick.
+    const text = renderIntrinsic(schedule.Properties.Target.Input, { region: REGION, account: DRILL }).replace(
+      '<aws.scheduler.scheduled-time>',
+      new Date().toISOString(),
+    );
+    return freshnessInputSchema.parse(JSON.parse(text));
+  };
 
   describe('the stack', () => {
     it('is a stack of its own in the drill account and the vault region, cdk-nag clean; the workload DR region runs no drill of the plan', () => {
@@ -170,6 +184,31 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       expect(inputs).toEqual([
         expect.objectContaining({ plan: 'sessions', where: 'dr', bucket: vaultBucket(), vault: { account: VAULT, seedBucket: bucketId } }),
       ]);
+    });
+
+    it("pages the drill account's topic when a plan's last good drill is older than its interval plus the drill time (the freshness job, drills only)", () => {
+      const t = built.templates.drill;
+      const resources = resourcesOf(t);
+      const alarm = Object.values(resources).find(
+        (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'redis-dr-vaultdrill-drill-age-sessions',
+      );
+      expect(alarm?.Properties).toMatchObject({
+        MetricName: 'LastSuccessfulDrillAgeSeconds',
+        TreatMissingData: 'breaching',
+        Dimensions: [{ Name: 'Plan', Value: 'sessions' }],
+      });
+      const topicId = idOf(t, (r) => r.Type === 'AWS::SNS::Topic')!;
+      expect(alarm!.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(freshnessInput()).toEqual(
+        expect.objectContaining({
+          where: 'dr',
+          plans: [expect.objectContaining({ plan: 'sessions', exports: false, drills: true })],
+          // A reference to this stack's drill state machine (rendered here as its logical id).
+          drillStateMachineArn: idOf(t, (r) => r.Type === 'AWS::StepFunctions::StateMachine'),
+        }),
+      );
+      expect(freshnessInput()).not.toHaveProperty('coverage');
+      expect(freshnessInput()).not.toHaveProperty('bucket');
     });
 
     it("signs the records with the drill account's own evidence key, which only its drill report may use", () => {
@@ -283,7 +322,7 @@ describe('drills in a separate drill account (config drillAccount)', () => {
         builtinCloudFormationValidation: false,
       });
       expect(runCdkEntry(app, { write: (text: string) => (stderr += text) })).toBe(0);
-      expect(stderr).toContain(`  ${drillAccountStackName(config)} (${REGION}): 2 schedules, 1 state machine(s)`);
+      expect(stderr).toContain(`  ${drillAccountStackName(config)} (${REGION}): 3 schedules, 1 state machine(s)`);
       expect(stderr).toContain('cdk-nag: clean');
       expect(stderr).toContain(`drill account: this synth holds ${drillAccountStackName(config)} alone (account ${DRILL}, ${REGION})`);
       expect(stderr).not.toContain('RedisDr-vaultdrill-Primary (');
@@ -480,6 +519,25 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       const other = await runInProcess(['attest', join(dir, 'chain'), '--public-key', auditorPublicKeyPem(kmsEvidenceKey(), otherDir)]);
       expect(other.code).toBe(1);
       expect(existsSync(join(dir, 'chain', 'redis-dr-drill-00000001.json'))).toBe(true);
+      // The dead man's switch: the freshness job, with the synthesized input, measures this drill as the plan's last good one.
+      const input = freshnessInput();
+      const execution = {
+        executionArn: `arn:aws:states:${REGION}:${DRILL}:execution:redis-dr-vaultdrill-dr-drill:drill-account-1`,
+        status: 'SUCCEEDED',
+        startDate: new Date(Date.now() - 60_000),
+        stopDate: new Date(),
+        input: JSON.stringify(drillRunInput(config.name, config.plans[0]!, 'dr', drillBucket(), config.vault)),
+        output: JSON.stringify(r.execution.output),
+      };
+      const measured = fakeDeps(Date.now() + 3_600_000);
+      await runFreshness(input, { ...measured, drillHistory: async (arn) => (arn === input.drillStateMachineArn ? [execution] : []) });
+      const age = measured.metrics.points.find((m) => m.name === 'LastSuccessfulDrillAgeSeconds' && JSON.stringify(m.dimensions) === '{"Plan":"sessions"}');
+      expect(age?.value).toBeGreaterThanOrEqual(3_600);
+      expect(age?.value).toBeLessThan(3_700);
+      // No drill at all (nor a protection start): no data point, which the alarm treats as breaching.
+      const none = fakeDeps(Date.now());
+      await runFreshness(input, { ...none, drillHistory: async () => [] }).catch(() => undefined);
+      expect(none.metrics.points.filter((m) => m.name === 'LastSuccessfulDrillAgeSeconds')).toEqual([]);
     }, 60_000);
 
     it("the workload's report reads the drill from its record as a drill of the separate account; a record of another deployment is named, not counted", async () => {
