@@ -79,7 +79,7 @@ export function synthSummary(
   const plans = config.plans
     .map(
       (p) =>
-        `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`,
+        `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}${p.drill.account ? ` (from the vault, in drill account ${p.drill.account})` : ''}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`,
     )
     .join(', ');
   const lines = [`redis-dr ${config.name}: ${config.plans.length} plan(s): ${plans}`];

@@ -324,6 +324,7 @@ describe('drills in a separate drill account (config drillAccount)', () => {
       expect(runCdkEntry(app, { write: (text: string) => (stderr += text) })).toBe(0);
       expect(stderr).toContain(`  ${drillAccountStackName(config)} (${REGION}): 3 schedules, 1 state machine(s)`);
       expect(stderr).toContain('cdk-nag: clean');
+      expect(stderr).toContain(`sessions (export, drills: dr (from the vault, in drill account ${DRILL}))`);
       expect(stderr).toContain(`drill account: this synth holds ${drillAccountStackName(config)} alone (account ${DRILL}, ${REGION})`);
       expect(stderr).not.toContain('RedisDr-vaultdrill-Primary (');
     });
