@@ -15,6 +15,7 @@ import type { IConstruct } from 'constructs';
 import type { RedisDrConfig } from './config/index.js';
 import { placeholderSettings } from './config/placeholders.js';
 import { networkPrerequisites, stackNames, vaultStackName } from './deployment.js';
+import type { DrillAccountStack } from './stacks/drill-account-stack.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
 import type { VaultStack } from './stacks/vault-stack.js';
@@ -89,6 +90,17 @@ export function annotateVault(config: RedisDrConfig, vault: VaultStack): void {
     );
   }
   subscriptionNotes(config, [{ role: 'vault', stack: vault, topic: vault.alerts, existing: undefined }]);
+}
+
+/** Annotates the drill account's stack ({@link RedisDrDrillAccount}): the example and placeholder warnings, the deploy order, its topic's subscriptions. */
+export function annotateDrillAccount(config: RedisDrConfig, drill: DrillAccountStack): void {
+  exampleWarning(config, drill);
+  placeholderWarning(config, drill);
+  if (config.vault && config.drillAccount)
+    Annotations.of(drill).addInfo(
+      `drill account: this stack is deployed with account ${config.drillAccount.account}'s own credentials, after ${vaultStackName(config)} (its policy names this account's drill roles), from a CDK environment that trusts no other account`,
+    );
+  subscriptionNotes(config, [{ role: 'drill account', stack: drill, topic: drill.alerts, existing: undefined }]);
 }
 
 function exampleWarning(config: RedisDrConfig, stack: Stack): void {

@@ -2,11 +2,12 @@ import { Aspects, CfnOutput, CfnParameter, CfnRule, Fn, type Stack, type Stage, 
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { RedisDrConfig } from './config/index.js';
 import { GovernedAccount } from './constructs/governed-account.js';
-import { CONFIG_HASH_OUTPUT, configHash, stackNames, vaultStackName } from './deployment.js';
+import { CONFIG_HASH_OUTPUT, configHash, drillAccountStackName, stackNames, vaultStackName } from './deployment.js';
 import { acknowledgeNistDesignChoices } from './nag/design-acknowledgements.js';
 import { RecoveryStorageChecks } from './nag/recovery-storage-checks.js';
 import { ScopedNagPack } from './nag/scoped-pack.js';
 import { stackNetwork } from './constructs/network-parameters.js';
+import { DrillAccountStack } from './stacks/drill-account-stack.js';
 import { DrStack } from './stacks/dr-stack.js';
 import { PrimaryStack } from './stacks/primary-stack.js';
 import { VaultStack } from './stacks/vault-stack.js';
@@ -24,7 +25,7 @@ export interface RedisDrStacks {
  * stack alone, `-c stacks=vault`). Never both: each is deployed with its own
  * account's credentials, and the vault account never trusts the workload one.
  */
-export type StackSelection = 'workload' | 'vault';
+export type StackSelection = 'workload' | 'vault' | 'drill';
 
 export { stackNames };
 
@@ -89,6 +90,33 @@ export function addVaultStack(scope: Stage, config: RedisDrConfig): VaultStack {
   Aspects.of(vault).add(new GovernedAccount({ network: inVpc ? config.vault.network : undefined, logKmsKeyArn: logKmsKeyArns?.vault }));
   finishStacks(scope, config, [vault]);
   return vault;
+}
+
+/**
+ * Adds the drill account's stack (config `drillAccount`) to `scope`, alone:
+ * what `cdk synth/deploy --all -c config=<file> -c stacks=drill` builds,
+ * deployed with the drill account's own credentials after the vault's (whose
+ * policy names its drill roles). Tagged, fingerprinted and checked by cdk-nag
+ * as every other stack.
+ * @throws Error when the config has no `drillAccount`, no `vault` or no `primary.account`
+ */
+export function addDrillAccountStack(scope: Stage, config: RedisDrConfig): DrillAccountStack {
+  const { drillAccount, vault } = config;
+  if (!drillAccount || !vault || !config.primary.account)
+    throw new Error(`redis-dr ${config.name}: the drill account's stack needs config "drillAccount", "vault" and "primary.account"`);
+  const stack = new DrillAccountStack(scope, drillAccountStackName(config), {
+    stackName: drillAccountStackName(config),
+    config,
+    drillAccount,
+    vault,
+    workloadAccount: config.primary.account,
+    env: { region: vault.region, account: drillAccount.account },
+    description: `redis-dr ${config.name}: drill account (restore drills from the vault, segregated from the workload account)`,
+  });
+  const { inVpc, logKmsKeyArns } = config.lambda;
+  Aspects.of(stack).add(new GovernedAccount({ network: inVpc ? stackNetwork(stack, drillAccount.network) : undefined, logKmsKeyArn: logKmsKeyArns?.drill }));
+  finishStacks(scope, config, [stack]);
+  return stack;
 }
 
 /** What every redis-dr stack gets: tags, the config fingerprint, the example guard and cdk-nag. */

@@ -14,7 +14,7 @@
 import type { App } from 'aws-cdk-lib';
 import { ConfigError, readConfigFile } from './config/index.js';
 import { configContextProblem, stackSelectionOf } from './config/context.js';
-import { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
+import { RedisDr, RedisDrDrillAccount, RedisDrVault, type RedisDrProps } from './redis-dr.js';
 import { runOrgEntry, runOrgPipelineEntry } from './org-entry.js';
 import { runOrgVaultEntry } from './org-vault.js';
 import { costLine, summarizeAssembly, synthSummary } from './synth-summary.js';
@@ -41,12 +41,17 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
   // Or the organization's one vault, which every member account replicates into (lib/org-vault.ts).
   if (selection === 'org-vault') return runOrgVaultEntry(app, configFile, stderr);
 
-  let built: RedisDr | RedisDrVault;
+  let built: RedisDr | RedisDrVault | RedisDrDrillAccount;
   try {
     // Parsed JSON, not yet checked: the construct validates it (and types nothing it has not checked).
     // The workload stacks by default; the vault account's stack only with -c stacks=vault, alone (another account deploys it).
     const props = readConfigFile(configFile) as RedisDrProps;
-    built = selection === 'vault' ? new RedisDrVault(app, 'RedisDrVault', props) : new RedisDr(app, 'RedisDr', props);
+    built =
+      selection === 'vault'
+        ? new RedisDrVault(app, 'RedisDrVault', props)
+        : selection === 'drill'
+          ? new RedisDrDrillAccount(app, 'RedisDrDrillAccount', props)
+          : new RedisDr(app, 'RedisDr', props);
   } catch (err) {
     if (err instanceof ConfigError) {
       // The construct's problems name the field; the file goes first, as for a file that cannot be read.

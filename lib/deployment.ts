@@ -92,10 +92,48 @@ export function drillsFromVault(config: Pick<RedisDrConfig, 'vault'>, plan: Plan
   return config.vault !== undefined && plan.drill.fromVault && drillsIn(plan, 'dr');
 }
 
-/** The accounts whose drills the vault lets read replicas: the DR drills' account, when a plan drills from the vault. */
-export function vaultDrillAccounts(config: Pick<RedisDrConfig, 'vault' | 'plans' | 'primary' | 'dr'>): string[] {
+/**
+ * The accounts whose drills the vault lets read replicas: the DR drills' account, when a plan drills from the vault
+ * there, and the drill account (config `drillAccount`), when a plan drills in it.
+ */
+export function vaultDrillAccounts(config: Pick<RedisDrConfig, 'vault' | 'plans' | 'primary' | 'dr' | 'drillAccount'>): string[] {
   const account = drillAccount(config);
-  return account !== undefined && config.plans.some((p) => drillsFromVault(config, p)) ? [account] : [];
+  const workload = account !== undefined && config.plans.some((p) => drillsFromVault(config, p)) ? [account] : [];
+  const separate = config.vault && config.drillAccount && drillAccountPlans(config.plans).length > 0 ? [config.drillAccount.account] : [];
+  return [...workload, ...separate];
+}
+
+/**
+ * The region the vault's readers for drills run in: the vault's (the workload's vault drills run in the DR region,
+ * which must equal it; the drill account's run in the vault's region). Part of the drill roles' names.
+ */
+export function vaultDrillRegion(config: Pick<RedisDrConfig, 'vault' | 'dr'>): string {
+  return config.vault?.region ?? config.dr.region;
+}
+
+/** Stack name of a deployment's drill account (config `drillAccount`), deployed with that account's credentials: `RedisDr-<name>-Drill`. */
+export function drillAccountStackName(config: Pick<RedisDrConfig, 'name'>): string {
+  return `RedisDr-${config.name}-Drill`;
+}
+
+/** The drill account's scheduler group (its drills and reaper): `redis-dr-<deployment>-drill`. */
+export function drillAccountScheduleGroupName(deployment: string): string {
+  return `redis-dr-${deployment}-drill`;
+}
+
+/**
+ * Where the workload's report reads the drill account's drills: the signed records under `drills/<region>/` of the
+ * drill account's own bucket (`redis-dr-<deployment>-<drill account>-<vault region>`), which grants the workload
+ * account read of that prefix only. Absent when no plan drills there.
+ */
+export function drillAccountRecords(
+  config: Pick<RedisDrConfig, 'name' | 'vault' | 'drillAccount' | 'plans'>,
+): { readonly account: string; readonly region: string; readonly bucket: string; readonly plans: readonly string[] } | undefined {
+  const plans = drillAccountPlans(config.plans);
+  if (!config.vault || !config.drillAccount || plans.length === 0) return undefined;
+  const { account } = config.drillAccount;
+  const region = config.vault.region;
+  return { account, region, bucket: recoveryBucketName(config.name, account, region), plans: plans.map((p) => p.name) };
 }
 
 /** The account the DR drills run in (`dr.account`, else `primary.account`): the one the vault lets read for drills. */
@@ -166,9 +204,23 @@ export function drillStateMachineArn(deployment: string, where: DrillWhere, regi
   return `arn:${partition}:states:${region}:${account}:stateMachine:${drillStateMachineName(deployment, where)}`;
 }
 
-/** Whether `plan` runs restore drills in `where` (`drill.where` is that region or `both`). */
+/**
+ * Whether `plan` runs restore drills in `where` of the workload account (`drill.where` is that region or `both`);
+ * a plan with `drill.account` drills from the vault in the drill account instead of the DR region ({@link drillsInDrillAccount}).
+ */
 export function drillsIn(plan: PlanConfig, where: DrillWhere): boolean {
+  if (where === 'dr' && plan.drill.account !== undefined) return false;
   return plan.drill.enabled && (plan.drill.where === where || plan.drill.where === 'both');
+}
+
+/** Whether `plan` runs its vault drills in the separate drill account (config `drillAccount`, plan `drill.account`). */
+export function drillsInDrillAccount(plan: PlanConfig): boolean {
+  return plan.drill.enabled && plan.drill.account !== undefined && plan.drill.where !== 'primary';
+}
+
+/** The plans that drill in the drill account. */
+export function drillAccountPlans(plans: readonly PlanConfig[]): PlanConfig[] {
+  return plans.filter(drillsInDrillAccount);
 }
 
 /** The plans that drill in `where`. */
@@ -514,6 +566,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
     config.plans.some((p) => drillsIn(p, where)) ? drillStateMachineArn(config.name, where, region, account, partition) : undefined;
   const primaryArn = arn('primary', config.primary.region);
   const drArn = arn('dr', config.dr.region);
+  const drillRecords = drillAccountRecords(config);
   return {
     deployment: config.name,
     primaryRegion: config.primary.region,
@@ -542,6 +595,7 @@ export function reportRunInput(config: RedisDrConfig, account: string, partition
       ...(p.maxRetentionDays !== undefined ? { maxRetentionDays: p.maxRetentionDays } : {}),
     })),
     drillStateMachineArns: { ...(primaryArn ? { primary: primaryArn } : {}), ...(drArn ? { dr: drArn } : {}) },
+    ...(drillRecords ? { drillAccount: { ...drillRecords, plans: [...drillRecords.plans] } } : {}),
     alarmPrefix: alarmNamePrefix(config.name),
     minRetentionDays: reportSettings(config).minRetentionDays,
     ...(config.report?.policyDocument !== undefined ? { policyDocument: config.report.policyDocument } : {}),

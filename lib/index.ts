@@ -3,7 +3,7 @@
  * app, its props type, and the config's validation and JSON Schema (the same
  * zod schema the JSON config file is checked with).
  */
-export { RedisDr, RedisDrVault, type RedisDrProps } from './redis-dr.js';
+export { RedisDr, RedisDrDrillAccount, RedisDrVault, type RedisDrProps } from './redis-dr.js';
 export {
   ConfigError,
   configJsonSchema,

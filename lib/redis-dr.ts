@@ -1,10 +1,11 @@
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
-import { annotateVault, annotateWorkload } from './annotations.js';
-import { addRedisDrStacks, addVaultStack } from './app.js';
+import { annotateDrillAccount, annotateVault, annotateWorkload } from './annotations.js';
+import { addDrillAccountStack, addRedisDrStacks, addVaultStack } from './app.js';
 import { ConfigError, type RedisDrConfig, validateConfig } from './config/index.js';
 import type { baseSchema } from './config/schema.js';
+import type { DrillAccountStack } from './stacks/drill-account-stack.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
 import type { VaultStack } from './stacks/vault-stack.js';
@@ -123,6 +124,33 @@ export class RedisDrVault extends Construct {
     }
     this.vault = addVaultStack(scope, this.config);
     annotateVault(this.config, this.vault);
+  }
+}
+
+/**
+ * The drill account's stack of a deployment (config `drillAccount`): what
+ * `-c stacks=drill` synthesizes, alone, for the drill account's own
+ * credentials (restore drills from the vault, segregated from the workload
+ * account). Validates the config as {@link RedisDr} does.
+ */
+export class RedisDrDrillAccount extends Construct {
+  /** The validated config, every default filled in. */
+  public readonly config: RedisDrConfig;
+  /** The drill account's stack. */
+  public readonly drill: DrillAccountStack;
+
+  /** @throws ConfigError when the config is invalid or has no drillAccount used by a plan */
+  constructor(scope: Stage, id: string, props: RedisDrProps) {
+    assertStage(scope, 'RedisDrDrillAccount', id);
+    super(scope, id);
+    this.config = validated(props);
+    if (!this.config.drillAccount) {
+      throw new ConfigError([
+        'drillAccount is required for the drill account stack, got none: add a drillAccount section (and drill.account on a plan), or synthesize the workload stacks (without -c stacks=drill)',
+      ]);
+    }
+    this.drill = addDrillAccountStack(scope, this.config);
+    annotateDrillAccount(this.config, this.drill);
   }
 }
 

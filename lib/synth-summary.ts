@@ -14,7 +14,7 @@ import { type StackSelection, stackNames } from './app.js';
 import type { RedisDrConfig } from './config/index.js';
 import { ALERT_TOPIC_OUTPUT } from './constructs/alert-topic.js';
 import { VERIFY_CONCURRENCY } from './constructs/dr-copies.js';
-import { drNamesVpc, networkPrerequisites, recoveryBucketName, vaultStackName } from './deployment.js';
+import { drNamesVpc, drillAccountStackName, networkPrerequisites, recoveryBucketName, vaultStackName } from './deployment.js';
 import { elastiCacheBucketAccessRoute } from './constructs/elasticache-s3-access.js';
 import { ACL_RESET_WHY, aclResetCommand } from '../lambdas/domain/doctor/acl-reset.js';
 import { costSummaryLine } from '../lambdas/domain/cost/format.js';
@@ -79,7 +79,7 @@ export function synthSummary(
   const plans = config.plans
     .map(
       (p) =>
-        `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`,
+        `${p.name} (${[p.export.enabled ? 'export' : '', p.drill.enabled ? `drills: ${p.drill.where}${p.drill.account ? ` (from the vault, in drill account ${p.drill.account})` : ''}` : '', p.probe.enabled ? 'probe' : ''].filter(Boolean).join(', ') || 'snapshots only'})`,
     )
     .join(', ');
   const lines = [`redis-dr ${config.name}: ${config.plans.length} plan(s): ${plans}`];
@@ -103,7 +103,8 @@ export function synthSummary(
   if (selection === 'workload') lines.push(...networkLines(config).filter((l) => !l.includes('cannot be inspected at synth')));
   lines.push(...verifyConcurrencyLines(config, selection));
   if (selection === 'workload') lines.push(...bucketAccessUpgradeLines(config));
-  lines.push(...vaultLines(config, selection, options.configFile));
+  if (selection !== 'drill') lines.push(...vaultLines(config, selection, options.configFile));
+  lines.push(...drillAccountLines(config, selection, options.configFile));
   const warnings = [...new Set(options.warnings ?? [])].sort();
   if (warnings.length > 0) {
     lines.push(`  ${options.warnings!.length} warning(s), printed by cdk below, each once with the id that acknowledges it: ${warnings.join(', ')}`);
@@ -178,7 +179,7 @@ export function bucketAccessUpgradeLines(config: RedisDrConfig): string[] {
  */
 export function verifyConcurrencyLines(config: RedisDrConfig, selection: StackSelection = 'workload'): string[] {
   const setting = config.lambda.verifyConcurrency ?? VERIFY_CONCURRENCY;
-  const region = selection === 'vault' ? config.vault?.region : config.dr.region;
+  const region = selection === 'vault' ? config.vault?.region : selection === 'drill' ? undefined : config.dr.region;
   if (setting === 'unreserved' || region === undefined || !config.plans.some((p) => p.export.enabled)) return [];
   return [
     `  verify-rdb (${region}): reserves ${setting} concurrent executions (lambda.verifyConcurrency), its cap: the account's Lambda concurrency quota there must be at least ${setting + 100} ` +
@@ -219,6 +220,23 @@ export function vaultLines(config: RedisDrConfig, selection: StackSelection = 'w
 }
 
 /**
+ * The drill account (config `drillAccount`): its stack is synthesized apart
+ * (`-c stacks=drill`) and deployed with that account's credentials, after
+ * the vault (whose policy names its drill roles).
+ */
+export function drillAccountLines(config: RedisDrConfig, selection: StackSelection = 'workload', configFile = '<this config>'): string[] {
+  if (!config.drillAccount || !config.vault) return [];
+  const drill = drillAccountStackName(config);
+  const { account } = config.drillAccount;
+  const deploy = `npx cdk deploy --all -c config=${configFile} -c stacks=drill --profile <drill account profile>`;
+  if (selection === 'drill')
+    return [
+      `  drill account: this synth holds ${drill} alone (account ${account}, ${config.vault.region}); deploy it after ${vaultStackName(config)} (its policy lets this account's drill roles read replicas), with account ${account}'s own credentials: ${deploy}`,
+    ];
+  return [`  drill account: ${drill} (account ${account}) is synthesized apart with -c stacks=drill: ${deploy}`];
+}
+
+/**
  * What to do about the alert subscriptions after the deploy: SNS sends each
  * email address one confirmation link per topic, pages no address before it
  * is confirmed, and deletes a subscription left pending for 48 hours (since
@@ -231,10 +249,12 @@ export function subscriptionLines(config: RedisDrConfig, selection: StackSelecti
     selection === 'vault' && config.vault
       ? // The vault's own topic: nothing in the workload account can silence it (its command needs the vault's credentials).
         [{ role: 'vault', region: config.vault.region, stack: vaultStackName(config), existing: undefined }]
-      : [
-          { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
-          { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
-        ];
+      : selection === 'drill' && config.vault
+        ? [{ role: 'drill account', region: config.vault.region, stack: drillAccountStackName(config), existing: undefined }]
+        : [
+            { role: 'primary', region: config.primary.region, stack: names.primary, existing: config.alerts.existingTopicArns.primary },
+            { role: 'DR', region: config.dr.region, stack: names.dr, existing: config.alerts.existingTopicArns.dr },
+          ];
   const created = regions.filter((r) => !r.existing);
   if (created.length === 0) return [];
   const { emails, httpsEndpoints } = config.alerts;

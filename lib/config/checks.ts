@@ -64,6 +64,7 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
   plans.forEach((plan, index) => {
     checkVaultDrill(root, asObject(plan), index, problems);
   });
+  checkDrillAccount(root, plans.map(asObject), problems);
   return problems;
 }
 
@@ -113,6 +114,8 @@ function checkDrill(root: Json, plan: Json | undefined, index: number, problems:
   const where = drill.where === undefined ? DEFAULT_DRILL_WHERE : asString(drill.where);
   const regions = where === 'both' ? ['primary', 'dr'] : where === 'primary' || where === 'dr' ? [where] : [];
   for (const region of regions) {
+    // A plan of the drill account drills there, in drillAccount.network (checkDrillAccount).
+    if (region === 'dr' && drill.account !== undefined) continue;
     const network = region === 'primary' ? asObject(root.network) : asObject(asObject(root.dr)?.network);
     const field = region === 'primary' ? 'network' : 'dr.network';
     // network.fromSsm names the subnet group's parameter (its schema requires it).
@@ -429,6 +432,21 @@ function checkGovernedLambda(root: Json, problems: Problem[]): void {
     }
   }
   const keys = asObject(lambda?.logKmsKeyArns);
+  // The drill account's stack is in the vault's region (checkDrillAccount).
+  const drillKey = asString(keys?.drill)?.match(KMS_KEY_ARN);
+  const vaultRegion = asString(vault?.region);
+  if (drillKey && !asObject(root.drillAccount)) {
+    problems.push({
+      path: ['lambda', 'logKmsKeyArns', 'drill'],
+      message:
+        'needs drillAccount, got a key without a drillAccount: it encrypts the drill account stack’s log groups; set drillAccount or leave logKmsKeyArns.drill out',
+    });
+  } else if (drillKey && vaultRegion !== undefined && drillKey[1] !== vaultRegion) {
+    problems.push({
+      path: ['lambda', 'logKmsKeyArns', 'drill'],
+      message: `must be a key in vault.region ${show(vaultRegion)} (where the drill account's stack is), got a key in ${show(drillKey[1])}: CloudWatch Logs encrypts a log group only with a key of its own region; create the key in the drill account in ${show(vaultRegion)}`,
+    });
+  }
   for (const [where, regionField] of [
     ['primary', 'primary.region'],
     ['dr', 'dr.region'],
@@ -554,6 +572,8 @@ function checkVaultDrill(root: Json, plan: Json | undefined, index: number, prob
         'needs export.enabled on the same plan, got true without it: only exported .rdb copies replicate into the vault; enable export, or remove drill.fromVault',
     });
   }
+  // In the drill account the drill runs in the vault's region, in a stack of its own (checkDrillAccount): the DR region's rules below are the workload's.
+  if (drill.account !== undefined) return;
   const vaultRegion = asString(vault.region);
   const drRegion = asString(asObject(root.dr)?.region);
   if (vaultRegion !== undefined && drRegion !== undefined && vaultRegion !== drRegion) {
@@ -582,6 +602,80 @@ function checkVaultDrill(root: Json, plan: Json | undefined, index: number, prob
     problems.push({
       path: ['dr', 'account'],
       message: `must differ from vault.account for a vault drill, got ${show(drillAccount)} for both: the drill runs in the workload account, which the vault lets read only; deploy the DR stack in a workload account`,
+    });
+  }
+}
+
+/**
+ * Drills in a separate drill account (config `drillAccount`, plan
+ * `drill.account`): the account restores the vault's replicas only (it reads
+ * nothing of the workload account), so a plan drilling there drills from the
+ * vault, with a token generated per execution (a user group and its secret
+ * would be the workload account's); the account is none of the deployment's
+ * others, and one drill account serves the deployment.
+ */
+function checkDrillAccount(root: Json, plans: readonly (Json | undefined)[], problems: Problem[]): void {
+  const section = asObject(root.drillAccount);
+  const account = asString(section?.account);
+  const others: [string, string | undefined][] = [
+    ['primary.account', asString(asObject(root.primary)?.account)],
+    ['dr.account', asString(asObject(root.dr)?.account)],
+    ['vault.account', asString(asObject(root.vault)?.account)],
+  ];
+  if (account !== undefined) {
+    for (const [field, other] of others) {
+      if (other !== account) continue;
+      problems.push({
+        path: ['drillAccount', 'account'],
+        message: `must differ from ${field}, got ${show(account)} for both: drills in the drill account are segregated from the workload and the vault only in an account of their own; use a separate account`,
+      });
+    }
+  }
+  let used = false;
+  plans.forEach((plan, index) => {
+    const drill = asObject(plan?.drill);
+    const named = asString(drill?.account);
+    if (named === undefined) return;
+    used = true;
+    const path = ['plans', index, 'drill', 'account'];
+    if (!section) {
+      problems.push({
+        path,
+        message: `needs drillAccount, got ${show(named)} without a drillAccount section: add drillAccount (account ${show(named)}, network of that account in vault.region), or remove drill.account`,
+      });
+      return;
+    }
+    if (account !== undefined && named !== account) {
+      problems.push({
+        path,
+        message: `must be drillAccount.account ${show(account)} (one drill account per deployment), got ${show(named)}: set ${show(account)}, or remove drill.account`,
+      });
+    }
+    if (drill?.fromVault !== true) {
+      problems.push({
+        path,
+        message: `drills from the vault only, got ${show(named)} with drill.fromVault ${show(drill?.fromVault ?? false)}: the drill account reads the vault's replicas and nothing of the workload account; set drill.fromVault to true, or remove drill.account`,
+      });
+    }
+    if (asObject(drill?.rbac)) {
+      problems.push({
+        path: ['plans', index, 'drill', 'rbac'],
+        message: `cannot be used with drill.account, got a user group ${show(asString(asObject(drill?.rbac)?.userGroupId) ?? '?')}: a user group and its secret are the workload account's, the drill account's clusters lock with a token generated per execution; remove drill.rbac`,
+      });
+    }
+  });
+  // An organization's vault lets each account read only under its own prefix, where the drill account has no replicas.
+  const org = asString(asObject(root.vault)?.organizationId);
+  if (used && org !== undefined) {
+    problems.push({
+      path: ['drillAccount'],
+      message: `cannot be used with vault.organizationId ${show(org)}: an organization's vault lets each account's drills read only under its own prefix <account id>/, and the drill account's holds no replica; list the accounts in vault.workloadAccounts instead, or remove drillAccount`,
+    });
+  }
+  if (section && !used) {
+    problems.push({
+      path: ['drillAccount'],
+      message: `is used by no plan, got account ${show(account ?? '?')}: set drill.account to it on a plan that drills from the vault, or remove drillAccount`,
     });
   }
 }

@@ -42,6 +42,9 @@ export function configContextProblem(context: Readonly<Record<string, unknown>>)
 /** The context value that selects the vault account's stack: `-c stacks=vault`. */
 export const VAULT_STACKS_CONTEXT = 'vault';
 
+/** The context value that selects the drill account's stack: `-c stacks=drill` (config `drillAccount`). */
+export const DRILL_STACKS_CONTEXT = 'drill';
+
 /** The context value that selects the organization's StackSets: `-c stacks=org` with an org config (docs/org.md). */
 export const ORG_STACKS_CONTEXT = 'org';
 
@@ -52,7 +55,7 @@ export const ORG_PIPELINE_STACKS_CONTEXT = 'org-pipeline';
 export const ORG_VAULT_STACKS_CONTEXT = 'org-vault';
 
 /** What `-c stacks` selects. */
-export type StackSelection = 'workload' | 'vault' | 'org' | 'org-pipeline' | 'org-vault';
+export type StackSelection = 'workload' | 'vault' | 'drill' | 'org' | 'org-pipeline' | 'org-vault';
 
 /**
  * Which stacks the context asks for: `workload` without `stacks`, `vault`
@@ -64,13 +67,15 @@ export function stackSelectionOf(context: Readonly<Record<string, unknown>>): St
   const stacks = context.stacks;
   if (stacks === undefined) return 'workload';
   if (stacks === VAULT_STACKS_CONTEXT) return 'vault';
+  if (stacks === DRILL_STACKS_CONTEXT) return 'drill';
   if (stacks === ORG_STACKS_CONTEXT) return 'org';
   if (stacks === ORG_PIPELINE_STACKS_CONTEXT) return 'org-pipeline';
   if (stacks === ORG_VAULT_STACKS_CONTEXT) return 'org-vault';
   return {
     problem:
-      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}", "${ORG_PIPELINE_STACKS_CONTEXT}", "${ORG_VAULT_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
+      `context stacks must be "${VAULT_STACKS_CONTEXT}", "${DRILL_STACKS_CONTEXT}", "${ORG_STACKS_CONTEXT}", "${ORG_PIPELINE_STACKS_CONTEXT}", "${ORG_VAULT_STACKS_CONTEXT}" or unset, got ${JSON.stringify(stacks)}. ` +
       "Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
+      `the drill account's stack: npx cdk deploy --all -c config=<file> -c stacks=${DRILL_STACKS_CONTEXT}; ` +
       "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org; " +
       `its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=${ORG_PIPELINE_STACKS_CONTEXT}; ` +
       `the organization's vault (with the vault account's credentials): npx cdk deploy --all -c config=<org config> -c stacks=${ORG_VAULT_STACKS_CONTEXT}`,

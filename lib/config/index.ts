@@ -8,6 +8,7 @@ export {
   configJsonSchema,
   configSchema,
   type DrConfig,
+  type DrillAccountConfig,
   type DrillConfig,
   type ExportConfig,
   type LambdaConfig,

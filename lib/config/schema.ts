@@ -24,6 +24,7 @@ import { organizationIdSchema } from './organization-id.js';
 import { coverageSchema, reportSchema } from './report-schema.js';
 import { scrubSchema } from './scrub-schema.js';
 import { type SsmNetworkConfig, ssmNetworkSchema } from './ssm-network.js';
+import { DRILL_ACCOUNT_FIELD, drillAccountSchema } from './drill-account-schema.js';
 import {
   DEFAULT_COLLAPSE_THRESHOLD_PCT,
   DEFAULT_DRILL_CRON,
@@ -297,6 +298,7 @@ const planSchema = z
               "DR-region drills seed from the vault account's replicas (config vault) instead of the DR bucket's copies: the newest replica the vault's own verifier tagged ok. " +
               'Needs vault.region = dr.region.',
           }),
+        account: accountSchema.optional().meta({ description: DRILL_ACCOUNT_FIELD }),
         nodeType: z
           .string()
           .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: says('must be an ElastiCache node type like "cache.t4g.small"') })
@@ -574,6 +576,9 @@ const lambdaSchema = z
         primary: logKeyArn.optional().meta({ description: 'Key in primary.region for the Primary stack log groups.' }),
         dr: logKeyArn.optional().meta({ description: 'Key in dr.region for the DR stack log groups.' }),
         vault: logKeyArn.optional().meta({ description: "Key in vault.region (of the vault account) for the vault stack's log groups." }),
+        drill: logKeyArn
+          .optional()
+          .meta({ description: "Key in vault.region (of the drill account, config drillAccount) for the drill account stack's log groups." }),
       })
       .optional()
       .meta({
@@ -634,6 +639,10 @@ export const baseSchema = z
       .prefault({}),
     network: networkSettingSchema.optional(),
     vault: vaultSchema.optional(),
+    drillAccount: drillAccountSchema(
+      accountSchema,
+      z.lazy(() => networkSettingSchema),
+    ).optional(),
     lambda: lambdaSchema,
     metricsNamespace: z
       .string()
@@ -682,6 +691,8 @@ export { ssmNetworkSchema, type SsmNetworkConfig };
 export type RegionConfig = RedisDrConfig['primary'];
 /** The DR region and its bucket options. */
 export type DrConfig = RedisDrConfig['dr'];
+/** The separate drill account (config `drillAccount`). */
+export type DrillAccountConfig = NonNullable<RedisDrConfig['drillAccount']>;
 /** The vault account and its bucket's retention. */
 export type VaultConfig = NonNullable<RedisDrConfig['vault']>;
 /** Settings shared by every Lambda. */

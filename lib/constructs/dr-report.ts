@@ -6,7 +6,8 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import type { RedisDrConfig } from '../config/index.js';
-import { drillsIn, drillStateMachineName, REPORT_SCHEDULES, reportRunInput, reportSettings } from '../deployment.js';
+import { drillAccountRecords, drillsIn, drillStateMachineName, REPORT_SCHEDULES, reportRunInput, reportSettings } from '../deployment.js';
+import { DRILL_EVIDENCE_PREFIX } from '../../lambdas/domain/drills/evidence-record.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
@@ -147,6 +148,34 @@ export class DrReport extends Construct {
         reason: "Execution names are made per drill; the report reads only the executions of this deployment's drill state machine.",
       });
     }
+    this.grantDrillAccountRecords(config);
     grantAlertPublish(props.alerts, role);
+  }
+
+  /**
+   * The separate drill account's drills (config `drillAccount`): list and read its signed drill records, under
+   * `drills/` of its bucket only (that bucket's policy lets this account read nothing else).
+   */
+  private grantDrillAccountRecords(config: RedisDrConfig): void {
+    const records = drillAccountRecords(config);
+    if (!records) return;
+    const role = this.function.role;
+    const { partition } = nagPseudoParameters(this);
+    const bucketArn = `arn:${Stack.of(this).partition}:s3:::${records.bucket}`;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListDrillAccountRecords',
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DRILL_EVIDENCE_PREFIX}*`] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ReadDrillAccountRecords', actions: ['s3:GetObject'], resources: [`${bucketArn}/${DRILL_EVIDENCE_PREFIX}*`] }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${records.bucket}/${DRILL_EVIDENCE_PREFIX}*]`,
+      reason: "The report reads the drill account's signed drill records, named by plan and place in the chain, under drills/ only (read only).",
+    });
   }
 }

@@ -7,7 +7,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { PlanConfig, RedisDrConfig, VaultConfig } from '../config/index.js';
-import { DR_COPY_ALLOWANCE_MINUTES, freshnessLimits, vaultDrillAccounts, vaultScheduleGroupName, vaultVerifyStateMachineName } from '../deployment.js';
+import {
+  DR_COPY_ALLOWANCE_MINUTES,
+  freshnessLimits,
+  vaultDrillAccounts,
+  vaultDrillRegion,
+  vaultScheduleGroupName,
+  vaultVerifyStateMachineName,
+} from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { AlertTopic } from '../constructs/alert-topic.js';
 import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
@@ -72,7 +79,7 @@ export class VaultStack extends Stack {
       replicationRegion: config.primary.region,
       accessLogs: accessLogs.bucket,
       drillAccounts: vaultDrillAccounts(config),
-      drillRegion: config.dr.region,
+      drillRegion: vaultDrillRegion(config),
       // The DR bucket (there when a plan exports) replicates its reports here: docs/reports.md.
       ...(config.plans.some((p) => p.export.enabled) ? { reportsFrom: { region: config.dr.region, prefix: REPORTS_PREFIX } } : {}),
     });

@@ -168,11 +168,15 @@ describe('bin/app.ts', { timeout: 180_000 }, () => {
     const noVault = runEntry({ config: 'test/fixtures/config/basic.json', stacks: 'vault' }, outdir());
     expect(noVault.status).toBe(1);
     expect(noVault.stderr).toContain('vault is required for the vault stack, got none');
+    const noDrillAccount = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'drill' }, outdir());
+    expect(noDrillAccount.status).toBe(1);
+    expect(noDrillAccount.stderr).toContain('drillAccount is required for the drill account stack, got none');
     const unknown = runEntry({ config: 'test/fixtures/config/vault.json', stacks: 'all' }, outdir());
     expect(unknown.status).toBe(1);
     expect(unknown.stderr.trim()).toBe(
-      'context stacks must be "vault", "org", "org-pipeline", "org-vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
+      'context stacks must be "vault", "drill", "org", "org-pipeline", "org-vault" or unset, got "all". Workload stacks (Primary, DR): npx cdk deploy --all -c config=<file>; ' +
         "the vault account's stack: npx cdk deploy --all -c config=<file> -c stacks=vault; " +
+        "the drill account's stack: npx cdk deploy --all -c config=<file> -c stacks=drill; " +
         "an organization's StackSets: npx cdk deploy --all -c config=<org config> -c stacks=org; " +
         'its CDK pipeline instead: npx cdk deploy --all -c config=<org config> -c stacks=org-pipeline; ' +
         "the organization's vault (with the vault account's credentials): npx cdk deploy --all -c config=<org config> -c stacks=org-vault",

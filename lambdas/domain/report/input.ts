@@ -58,6 +58,19 @@ export const reportInputSchema = z.strictObject({
    */
   orgEvidence: orgEvidenceSchema.optional(),
   plans: z.array(reportPlanSchema),
+  /**
+   * The separate drill account (config `drillAccount`): its drills are read from their signed records under
+   * `drills/<region>/<plan>/` of its own bucket, which lets the workload account read that prefix only.
+   */
+  drillAccount: z
+    .strictObject({
+      account: z.string().regex(/^\d{12}$/),
+      region: z.string().min(1),
+      bucket: z.string().min(3),
+      /** The plans that drill there. */
+      plans: z.array(z.string().min(1)),
+    })
+    .optional(),
   /** The drill state machines by region, for the regions where a plan drills. */
   drillStateMachineArns: z.strictObject({ primary: z.string().optional(), dr: z.string().optional() }),
   /** Every alarm of the deployment starts with it. */

@@ -70,6 +70,8 @@ export interface DrillFact {
   readonly point?: string;
   /** `random`: the point was drawn among the older retained ones (`drill.pointSelection`); absent: the newest. */
   readonly pointSelection?: 'random';
+  /** A drill of the separate drill account (config `drillAccount`): that account's id, read from its signed record; absent: the workload account's. */
+  readonly account?: string;
 }
 
 export interface AlarmEpisode {

@@ -415,7 +415,10 @@ export function reportCsv(r: DrReport): Record<string, string> {
 export function triggerSummary(drills: readonly DrillFact[]): string {
   const count = (t: DrillFact['trigger']) => drills.filter((d) => d.trigger === t).length;
   const unknown = count(undefined);
-  return `${count('scheduled')} scheduled, ${count('manual')} manual${unknown > 0 ? `, ${unknown} not known` : ''}`;
+  // Drills on systems segregated from the source (DORA art. 12, NIST CP-9(2)) are named as such.
+  const separate = [...new Set(drills.flatMap((d) => (d.account ? [d.account] : [])))];
+  const segregated = separate.length > 0 ? `; ${drills.filter((d) => d.account).length} in the separate drill account ${separate.join(', ')}` : '';
+  return `${count('scheduled')} scheduled, ${count('manual')} manual${unknown > 0 ? `, ${unknown} not known` : ''}${segregated}`;
 }
 
 /** Who started a drill, and for a random draw the point: `schedule`, `manual: arn:…`, `schedule; random point rdr-…`. */

@@ -7,7 +7,7 @@
  */
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
-import { drillRunInput, drillsIn, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment.js';
+import { drillRunInput, drillsIn, drillsInDrillAccount, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment.js';
 import { currentState, drillReportOf, listDrillExecutions } from '../../adapters/aws/drill-history.js';
 import { errorName } from '../../adapters/aws/errors.js';
 import type { DrillInput, DrillWhere } from '../../domain/drills/drill.js';
@@ -48,6 +48,15 @@ const RUNNING_LOOKED_AT = 20;
 /** Where a plan's drill runs: `--where`, else its `drill.where` (primary for `both`). Usage error when it does not drill there. */
 export function drillRegion(config: RedisDrConfig, plan: PlanConfig, where: DrillWhere | undefined): { where: DrillWhere; region: string } {
   const w = where ?? (plan.drill.where === 'dr' ? 'dr' : 'primary');
+  // The drill account's state machine is another account's: these credentials neither start nor watch it.
+  if (w === 'dr' && drillsInDrillAccount(plan) && config.vault) {
+    const arn = drillStateMachineArn(config.name, 'dr', config.vault.region, plan.drill.account!);
+    throw new UsageError(
+      `plan ${plan.name} drills from the vault in the drill account ${plan.drill.account} (drill.account), not with these credentials: ` +
+        `start it there with that account's credentials (aws stepfunctions start-execution --region ${config.vault.region} --state-machine-arn ${arn} --input <the plan's schedule input, with "startedBy">)` +
+        `${plan.drill.where === 'both' ? ', or choose --where primary' : ''}`,
+    );
+  }
   if (!drillsIn(plan, w)) {
     const now = plan.drill.enabled ? `drill.where is ${plan.drill.where}` : 'drill.enabled is false';
     throw new UsageError(

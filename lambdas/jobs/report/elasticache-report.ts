@@ -52,6 +52,9 @@ import { buildReport } from '../../domain/report/build.js';
 import { orgReportRoot, REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
 import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts, RetainedCopy } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
+import { drillFactOfRecord, parseDrillRecord } from '../../domain/report/drill-records.js';
+import { drillChainPrefix } from '../../domain/drills/evidence-record.js';
+import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
 import { type RenderedReport, writeLocalReport } from './write.js';
@@ -194,6 +197,19 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
     }, []);
     if (problems.length > read) alarmsNotRead.push(`alarm history of ${region} not read (see the problems)`);
     alarms.push(...episodes.map((e) => ({ ...e, alarm: `${region}/${e.alarm}` })));
+  }
+  // The separate drill account's drills: their signed records in its bucket (the workload account may read them, nothing else).
+  const separate = input.drillAccount;
+  if (separate) {
+    const s3 = aws.deps(separate.region).s3;
+    for (const plan of separate.plans)
+      drills.push(
+        ...(await attempt(
+          `drills of plan ${plan} in the drill account ${separate.account} (s3://${separate.bucket}/${drillChainPrefix(separate.region, plan)})`,
+          () => drillAccountDrills(s3, input.deployment, separate, plan, window, problems),
+          [],
+        )),
+      );
   }
 
   return {
@@ -385,6 +401,42 @@ async function drillsOf(sfn: SFNClient, arn: string, where: DrillWhere, region: 
       ...(reason ? { reason } : {}),
     };
   });
+}
+
+/**
+ * The drills of one plan in the drill account, from their signed records
+ * (newest first: the chain's order is the order they were written in), down
+ * to the first that finished before the period; at most
+ * {@link REPORT_DRILL_EXECUTIONS}. A record that is not a signed drill record
+ * of this deployment is named in `problems`, never counted. The bucket must
+ * be the drill account's (ExpectedBucketOwner).
+ */
+export async function drillAccountDrills(
+  s3: S3Client,
+  deployment: string,
+  separate: NonNullable<ReportInput['drillAccount']>,
+  plan: string,
+  window: ReportWindow,
+  problems: string[],
+): Promise<DrillFact[]> {
+  const store = new S3ObjectStore(s3, separate.bucket, drillChainPrefix(separate.region, plan), undefined, separate.account);
+  const names = (await store.list())
+    .map((o) => o.key)
+    .filter((k) => /^redis-dr-drill-\d+\.json$/.test(k))
+    .sort()
+    .reverse();
+  const facts: DrillFact[] = [];
+  for (const name of names.slice(0, REPORT_DRILL_EXECUTIONS)) {
+    const record = parseDrillRecord((await store.get(name)).toString('utf8'), `${store.url}${name}`, deployment);
+    if (typeof record === 'string') {
+      problems.push(record);
+      continue;
+    }
+    if (Date.parse(record.finishedAt) < window.since.getTime()) break;
+    const startedAt = Date.parse(record.startedAt);
+    if (startedAt >= window.since.getTime() && startedAt <= window.until.getTime()) facts.push(drillFactOfRecord(record, separate.account));
+  }
+  return facts;
 }
 
 /** Reads the facts and builds and renders the report; `moreProblems`, read elsewhere (the previous report's vault copy), make it partial too. */

@@ -22,9 +22,11 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
   /**
    * `vault`: the vault account's replicas, measured as the DR region's copies
    * are (the newest complete, verified export per target in `bucket`), no
-   * drills, no coverage inventory, no ElastiCache reads.
+   * drills, no coverage inventory, no ElastiCache reads. `drill`: the drill
+   * account's drills only (the age of each plan's last good drill of
+   * `drillStateMachine`), nothing else.
    */
-  readonly where: 'primary' | 'dr' | 'vault';
+  readonly where: 'primary' | 'dr' | 'vault' | 'drill';
   readonly plans: readonly PlanConfig[];
   readonly scheduleGroup: scheduler.IScheduleGroup;
   /** DR: the bucket with the verified copies. @default - none */
@@ -60,9 +62,10 @@ export class FreshnessMonitor extends Construct {
     });
     this.grantReads(props);
     const vault = props.where === 'vault';
+    const drill = props.where === 'drill';
     const run = freshnessRunInput(
       props.deployment,
-      vault ? 'dr' : props.where,
+      vault || drill ? 'dr' : props.where,
       props.plans,
       props.bucket?.bucketName,
       props.drillStateMachine?.stateMachineArn,
@@ -73,8 +76,11 @@ export class FreshnessMonitor extends Construct {
     const input = vault
       ? // Verdicts from the vault verifier's objects only: tags on replicas come by replication from the workload account.
         { ...run, vaultVerdicts: true, plans: run.plans.map((p) => ({ ...p, drills: false })) }
-      : // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
-        { ...run, coverage: true };
+      : drill
+        ? // The drill account holds no copy and protects no cache: its drills' ages alone.
+          { ...run, plans: run.plans.map((p) => ({ ...p, exports: false, drills: true })) }
+        : // Every run also lists the region's caches for the coverage inventory (UnprotectedCaches).
+          { ...run, coverage: true };
     new PlanSchedules(this, 'Schedule', {
       function: this.function.function,
       deadLetterQueue: props.deadLetterQueue,
@@ -86,7 +92,7 @@ export class FreshnessMonitor extends Construct {
 
   private grantReads(props: FreshnessMonitorProps): void {
     const role = this.function.role;
-    if (props.where !== 'vault') this.grantCacheReads(role);
+    if (props.where !== 'vault' && props.where !== 'drill') this.grantCacheReads(role);
     if (props.bucket) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
@@ -121,7 +127,7 @@ export class FreshnessMonitor extends Construct {
         new iam.PolicyStatement({ sid: 'DrillHistory', actions: ['states:ListExecutions'], resources: [props.drillStateMachine.stateMachineArn] }),
       );
       // Executions of this state machine only: arn:…:execution:<state machine name>:*
-      const name = drillStateMachineName(props.deployment, props.where);
+      const name = drillStateMachineName(props.deployment, props.where === 'drill' ? 'dr' : props.where);
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'DrillExecutions',

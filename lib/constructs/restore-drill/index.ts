@@ -84,7 +84,7 @@ export class RestoreDrill extends Construct {
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
     grantVerify(this.verifyFunction.role, props.deployment, props.plans);
-    grantSelect(this.selectFunction.role, props.bucket, props.vault?.bucket);
+    grantSelect(this.selectFunction.role, props.selectsFromBucket === false ? undefined : props.bucket, props.vault?.bucket);
     if (props.vault) {
       if (!props.bucket) throw new Error(`${props.where} drills from the vault need the DR bucket their seed copies go to (RestoreDrillProps.bucket)`);
       this.seedCopyFunction = new JobFunction(this, 'SeedCopy', {

@@ -22,6 +22,12 @@ export interface RestoreDrillProps {
    */
   readonly bucket?: s3.IBucket;
   /**
+   * Whether the select function reads the DR copies in `bucket` (list, tags, verdicts): false where every plan drills
+   * from the vault and `bucket` only takes the seed copies (the drill account's stack).
+   * @default true
+   */
+  readonly selectsFromBucket?: boolean;
+  /**
    * DR drills of plans with `drill.fromVault`: the vault bucket (another
    * account's, named by the config) and its account. The select function and
    * the state machine then get fixed role names the vault's policy names.

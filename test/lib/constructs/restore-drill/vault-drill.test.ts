@@ -17,22 +17,15 @@ import { drillRunInput, recoveryBucketName, replicationRoleName, vaultDrillRoleN
 import { VAULT_DRILL_BUCKET_ACTIONS, VAULT_DRILL_OBJECT_ACTIONS } from '../../../../lib/constructs/vault/vault-bucket.js';
 import { publishAlert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { readVaultVerdict } from '../../../../lambdas/adapters/records/verdict-objects.js';
-import { TUNING } from '../../../../lambdas/adapters/aws/client-config.js';
-import { systemClock } from '../../../../lambdas/adapters/aws/retry.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
-import { drillVerifyInputSchema } from '../../../../lambdas/domain/drills/drill.js';
 import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
-import { drillReportEventSchema, reportDrill, type DrillReportResult } from '../../../../lambdas/jobs/drills/drill-report.js';
-import { drillSelectEventSchema, selectRecoveryPoint } from '../../../../lambdas/jobs/drills/drill-select.js';
-import { runDrillVerify, VERIFY_TUNING } from '../../../../lambdas/jobs/drills/drill-verify.js';
-import { runSeedCopy } from '../../../../lambdas/jobs/drills/drill-seed-copy.js';
-import { SEED_COPY_PREFIX, seedCopyEventSchema } from '../../../../lambdas/domain/vault/vault-seed.js';
-import { settingsDeps, verifyInvocationSchema, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
+import { reportDrill, type DrillReportResult } from '../../../../lambdas/jobs/drills/drill-report.js';
+import { SEED_COPY_PREFIX } from '../../../../lambdas/domain/vault/vault-seed.js';
 import { LocalAws } from '../../../../demo/local-aws.js';
-import { runStateMachine } from '../../../../demo/step-functions.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { runVaultDrill, vaultVerdict } from '../../../support/vault-drill-run.js';
 import { synthesize, type Synthesized } from '../../../support/synth.js';
 import { cfnLint } from '../../../support/cfn-lint.js';
 
@@ -296,35 +289,7 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       aws.lockObject(bucket, key, { Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
       if (!options.verified && !options.forged) {
         // The vault account's verifier: the same verify-rdb job, through the vault stack's verify state machine.
-        const event = {
-          version: '0',
-          'detail-type': 'Object Created',
-          source: 'aws.s3',
-          region: REGION,
-          detail: { bucket: { name: bucket }, object: { key } },
-        };
-        const verdict = await runStateMachine(verify, event, {
-          executionName: 'vault-verify-1',
-          waitMs: 0,
-          retryMs: 0,
-          sdk: {},
-          lambdas: {
-            [verify.States.Verify!.Resource!]: (payload) => {
-              // The step and the vault's settings (collapse thresholds, tier days) as the synthesized task sends them.
-              const { step, settings } = verifyInvocationSchema.parse(payload);
-              return verifyStep(step, {
-                s3,
-                alert: (page) => publishAlert(sns, 'arn:aws:sns:eu-central-1:222222222222:vault-alerts', page),
-                where: { deployment: config.name, region: REGION },
-                metrics,
-                log,
-                clock: systemClock,
-                deadline: Date.now() + 60_000,
-                ...settingsDeps(settings),
-              });
-            },
-          },
-        });
+        const verdict = await vaultVerdict(verify, { aws, region: REGION, deployment: config.name, vaultAccount: VAULT }, bucket, key, 'vault-verify-1');
         expect(verdict.status).toBe('SUCCEEDED');
         options.afterVerify?.(join(dir, key));
       }
@@ -333,42 +298,9 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       let report: DrillReportResult | undefined;
       const plan = config.plans.find((p) => p.name === 'sessions')!;
       const input = JSON.parse(JSON.stringify(drillRunInput(config.name, plan, 'dr', drBucket(), config.vault))) as unknown;
-      const secrets = aws.secretsManager(REGION);
-      const elasticache = aws.elastiCache(REGION);
-      const lambda = (state: string) => drill.States[state]!.Resource!;
-      const execution = await runStateMachine(drill, input, {
-        executionName: 'vault-drill-1',
-        waitMs: 20,
-        retryMs: 0,
-        sdk: { elasticache, secretsmanager: secrets },
-        lambdas: {
-          [lambda('Select recovery point')]: (payload) =>
-            selectRecoveryPoint(drillSelectEventSchema.parse(payload), {
-              elasticache,
-              tagging: aws.tagging(REGION),
-              s3,
-              metrics,
-              log,
-              clock: systemClock,
-              concurrency: TUNING.concurrency,
-              throttleDelayMs: TUNING.throttleDelayMs,
-              busyDelayMs: TUNING.busyDelayMs,
-            }),
-          // TLS is on for drill clusters on AWS; the local server speaks plain TCP.
-          [lambda('Verify data')]: (payload) =>
-            runDrillVerify(drillVerifyInputSchema.parse({ ...(payload as object), tls: false }), { secrets, log, clock: systemClock, ...VERIFY_TUNING }),
-          // Both the copy and its delete: one function.
-          [lambda('Copy vault replica')]: (payload) =>
-            runSeedCopy(seedCopyEventSchema.parse(payload), { s3, log, clock: systemClock, throttleDelayMs: TUNING.throttleDelayMs }),
-          [lambda('Report')]: async (payload) => {
-            report = await reportDrill(drillReportEventSchema.parse(payload), {
-              publish: (a) => publishAlert(sns, 'arn:aws:sns:eu-central-1:111111111111:alerts', a),
-              metrics,
-              log,
-            });
-            return report;
-          },
-        },
+      const execution = await runVaultDrill(drill, { aws, region: REGION }, input, 'vault-drill-1', async (event) => {
+        report = await reportDrill(event, { publish: (a) => publishAlert(sns, 'arn:aws:sns:eu-central-1:111111111111:alerts', a), metrics, log });
+        return report;
       });
       const left = await aws.shutdown();
       return {
