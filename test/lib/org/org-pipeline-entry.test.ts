@@ -48,7 +48,7 @@ describe('-c stacks=org-pipeline', () => {
     expect(unknown.status).toBe(1);
     const lines = unknown.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^context stacks must be "vault", "org", "org-pipeline", "org-vault" or unset, got "org-pipelines"\. /);
+    expect(lines[0]).toMatch(/^context stacks must be "vault", "drill", "org", "org-pipeline", "org-vault" or unset, got "org-pipelines"\. /);
   });
 
   it("the example's pipeline: its waves name every OU with accounts", () => {
