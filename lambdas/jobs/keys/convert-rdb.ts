@@ -41,7 +41,7 @@ import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
-import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest, keyEntryText, keyListDigestReady } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { digestStream, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -236,16 +236,20 @@ class InputPass {
   source: RdbFormat | undefined;
   writer: RdbFileWriter | undefined;
   // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
-  readonly reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false, visit: (k) => this.visit(k) });
+  readonly reader: RdbKeyReader;
   private readonly plain = new RdbOut(64 * 1024);
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
   private readonly asIsOf = new Uint8Array(256);
 
+  /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
     private readonly spec: ConvertRdbSpec,
     private readonly lossy: ReadonlySet<LossKind>,
     private readonly maxNamed: number,
-  ) {}
+    transientChunks: boolean,
+  ) {
+    this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
+  }
 
   /** The writer, once the header and AUX fields are in (servers write them before anything else). */
   started(): RdbFileWriter {
@@ -318,8 +322,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
+  await keyListDigestReady;
   const lossy = spec.lossy ?? new Set<LossKind>();
-  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20);
+  // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
+  const read = file.openTransient ?? file.open;
+  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20, file.openTransient !== undefined);
   let bytesIn = 0;
   let inputReport: RdbReport | undefined;
   let outputReport: RdbReport | undefined;
@@ -349,7 +356,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const nothingLeft = `nothing was written to ${spec.output}`;
   const { reader, problems, reencodedKeys } = pass;
   try {
-    for await (const chunk of file.open()) {
+    for await (const chunk of read()) {
       bytesIn += chunk.length;
       reader.push(chunk);
       pass.takeFunctions();
@@ -379,7 +386,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
-    const back = await readBack(out.read(), reencodedKeys);
+    const back = await readBack(out.readTransient(), reencodedKeys, true);
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
@@ -447,7 +454,7 @@ function digestInput(
  * held of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
-async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
+async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits, transientChunks = false): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
@@ -463,7 +470,7 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
   };
   const check = new RdbKeyReader({
     requireChecksum: true,
-    keepChunks: true,
+    keepChunks: !transientChunks,
     sealPayloads: false,
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
     visit,
