@@ -285,7 +285,7 @@ class InputPass {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       this.plain.clear();
-      const to = transcodeObject(type, k.bytes, k.from, k.to, this.plain, this.digest);
+      const to = transcodeObject(type, k.bytes, k.from, k.to, this.plain, this.digest, k);
       w.keyAt(k, to, this.plain.view(), 0, this.plain.length);
       this.reencoded++;
       this.reencodedKeys.push(true);
