@@ -133,12 +133,7 @@ export class RdbParserState {
   mark = 0;
   /** File offset of `buf[0]`. */
   base = 0;
-  /**
-   * The last LZF string this parser expanded (lzfDecompressTransient): its
-   * compressed bytes are file bytes [lzfLastAt, lzfLastEnd), its expansion
-   * `lzfLastOut`, intact while lzfTransientCalls() is still `lzfLastCall`
-   * (RdbParser.lzfExpansionOf).
-   */
+  /** The last LZF string expanded: compressed file bytes [lzfLastAt, lzfLastEnd), intact while lzfTransientCalls() is lzfLastCall. */
   lzfLastAt = -1;
   lzfLastEnd = -1;
   lzfLastOut: Uint8Array = EMPTY;
@@ -524,12 +519,11 @@ export class RdbParserState {
 
   /** The LZF string `compressed`, whose bytes end at file offset `end`, expanded (transient), and noted as the last expansion. */
   private expanded(compressed: Uint8Array, end: number): Uint8Array {
-    const out = lzfDecompressTransient(compressed, this.lzfPlain);
+    this.lzfLastOut = lzfDecompressTransient(compressed, this.lzfPlain);
     this.lzfLastAt = end - compressed.length;
     this.lzfLastEnd = end;
-    this.lzfLastOut = out;
     this.lzfLastCall = lzfTransientCalls();
-    return out;
+    return this.lzfLastOut;
   }
 
   collect(length: number, lzf: boolean): void {
