@@ -22,8 +22,10 @@
  * differs (compare's canonical digests). Anything but
  * a verified, equal file removes the temporary file: no partial output.
  *
- * Memory: the reader's chunk and the key in hand (its payload and its
- * re-encoded bytes), and up to 1 MiB of output before it is written.
+ * Memory: the reader's two chunks and the key in hand (its bytes where
+ * they lie, copied only across a seam; a re-encoded value written straight
+ * into the output buffer, no copy of it first), and up to 1 MiB of output
+ * before it is written (more while one key's value is bigger).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +39,6 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { copiesAsIs, expressValue, type Expressed } from '../../domain/rdb/write/express.js';
-import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
@@ -237,7 +238,6 @@ class InputPass {
   writer: RdbFileWriter | undefined;
   // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
   readonly reader: RdbKeyReader;
-  private readonly plain = new RdbOut(64 * 1024);
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
   private readonly asIsOf = new Uint8Array(256);
 
@@ -284,9 +284,7 @@ class InputPass {
     } else if (transcodes(type)) {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
-      this.plain.clear();
-      const to = transcodeObject(type, k.bytes, k.from, k.to, this.plain, this.digest, k);
-      w.keyAt(k, to, this.plain.view(), 0, this.plain.length);
+      w.keyWrittenBy(k, (out) => transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
