@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { readFileChunksReused } from '../host/crc64-thread.js';
 import { syncDir, writeAll } from './durable-file.js';
 
 /** A temporary file on its way to its name. */
@@ -23,8 +24,14 @@ export interface OutputFile {
   write(chunk: Uint8Array): Promise<void>;
   /** Syncs and closes the temporary file. */
   close(): Promise<void>;
-  /** The closed temporary file's bytes, in 1 MiB chunks. */
+  /** The closed temporary file's bytes, in 1 MiB chunks, each a fresh buffer (an upload may hold it). */
   read(): AsyncIterable<Uint8Array>;
+  /**
+   * The same bytes, each chunk valid only until the next is asked (two
+   * page-aligned buffers in turn, ../host/crc64-thread.ts): for a reader that
+   * copies what it keeps (a read-back through the verifier).
+   */
+  readTransient(): AsyncIterable<Uint8Array>;
   /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
   commit(): Promise<void>;
   /** Removes the temporary file (idempotent). */
@@ -79,6 +86,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       }
     },
     read: () => createReadStream(tempPath, { highWaterMark: 1 << 20 }),
+    readTransient: () => readFileChunksReused(tempPath),
     async commit() {
       if (replace) await rename(tempPath, target);
       else {

@@ -90,12 +90,27 @@ export class KeyInPlace {
   bytes: Uint8Array = EMPTY;
   from = 0;
   to = 0;
+  /** The file offset of `bytes[0]`. */
+  bytesAt = 0;
+  /** @internal The reader's parser (for {@link expanded}). */
+  parser: RdbParser | undefined;
   /** File offsets of the key's first byte (its type) and of the byte after its value. */
   offset = 0;
   end = 0;
   /** RDB version of {@link payload}'s footer. */
   version = 0;
   seal = true;
+
+  /**
+   * The expansion of the LZF string whose compressed bytes are
+   * `bytes[from, to)`, when the parser expanded it last while checking this
+   * value and the expansion is intact (valid during the visit only); else
+   * undefined (expand it). One expansion per string for a caller that
+   * re-encodes the value (write/transcode.ts).
+   */
+  expanded(from: number, to: number): Uint8Array | undefined {
+    return this.parser?.lzfExpansionOf(this.bytesAt + from, this.bytesAt + to);
+  }
 
   /** The name, copied. */
   name(): Buffer {
@@ -498,13 +513,16 @@ export class RdbKeyReader implements RdbKeySink {
     }
     if (nameEnd >= at) {
       k.bytes = chunk;
+      k.bytesAt = at;
       k.from = nameEnd - at;
       k.to = end - at;
     } else {
       k.bytes = this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
+      k.bytesAt = nameEnd;
       k.from = 0;
       k.to = end - nameEnd;
     }
+    k.parser = this.parser;
     k.db = db;
     k.type = type;
     k.expireAtMs = expireAt;

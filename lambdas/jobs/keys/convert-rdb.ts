@@ -22,8 +22,10 @@
  * differs (compare's canonical digests). Anything but
  * a verified, equal file removes the temporary file: no partial output.
  *
- * Memory: the reader's chunk and the key in hand (its payload and its
- * re-encoded bytes), and up to 1 MiB of output before it is written.
+ * Memory: the reader's two chunks and the key in hand (its bytes where
+ * they lie, copied only across a seam; a re-encoded value written straight
+ * into the output buffer, no copy of it first), and up to 1 MiB of output
+ * before it is written (more while one key's value is bigger).
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,11 +39,10 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { copiesAsIs, expressValue, type Expressed } from '../../domain/rdb/write/express.js';
-import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
-import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest, keyEntryText, keyListDigestReady } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { digestStream, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -236,16 +237,19 @@ class InputPass {
   source: RdbFormat | undefined;
   writer: RdbFileWriter | undefined;
   // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
-  readonly reader = new RdbKeyReader({ keepChunks: true, sealPayloads: false, visit: (k) => this.visit(k) });
-  private readonly plain = new RdbOut(64 * 1024);
+  readonly reader: RdbKeyReader;
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
   private readonly asIsOf = new Uint8Array(256);
 
+  /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
     private readonly spec: ConvertRdbSpec,
     private readonly lossy: ReadonlySet<LossKind>,
     private readonly maxNamed: number,
-  ) {}
+    transientChunks: boolean,
+  ) {
+    this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
+  }
 
   /** The writer, once the header and AUX fields are in (servers write them before anything else). */
   started(): RdbFileWriter {
@@ -280,9 +284,7 @@ class InputPass {
     } else if (transcodes(type)) {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
-      this.plain.clear();
-      const to = transcodeObject(type, k.bytes, k.from, k.to, this.plain, this.digest);
-      w.keyAt(k, to, this.plain.view(), 0, this.plain.length);
+      w.keyWrittenBy(k, (out) => transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
@@ -318,8 +320,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
+  await keyListDigestReady;
   const lossy = spec.lossy ?? new Set<LossKind>();
-  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20);
+  // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
+  const read = file.openTransient ?? file.open;
+  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20, file.openTransient !== undefined);
   let bytesIn = 0;
   let inputReport: RdbReport | undefined;
   let outputReport: RdbReport | undefined;
@@ -349,7 +354,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const nothingLeft = `nothing was written to ${spec.output}`;
   const { reader, problems, reencodedKeys } = pass;
   try {
-    for await (const chunk of file.open()) {
+    for await (const chunk of read()) {
       bytesIn += chunk.length;
       reader.push(chunk);
       pass.takeFunctions();
@@ -379,7 +384,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
-    const back = await readBack(out.read(), reencodedKeys);
+    const back = await readBack(out.readTransient(), reencodedKeys, true);
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
@@ -447,7 +452,7 @@ function digestInput(
  * held of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
-async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits): Promise<{ report: RdbReport; digest: string }> {
+async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits, transientChunks = false): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
@@ -463,7 +468,7 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
   };
   const check = new RdbKeyReader({
     requireChecksum: true,
-    keepChunks: true,
+    keepChunks: !transientChunks,
     sealPayloads: false,
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
     visit,

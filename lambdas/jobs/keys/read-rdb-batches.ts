@@ -19,7 +19,10 @@ import type { RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 /** One file to read from: where it is (for messages) and how to read it (called once per pass). */
 export interface RdbFileSource {
   readonly location: string;
+  /** The file's bytes, each chunk a fresh buffer never written again (a reader may keep it). */
   readonly open: () => AsyncIterable<Uint8Array>;
+  /** A plain local file's bytes, each chunk valid only until the next is asked (reused buffers: a reader that copies what it keeps). */
+  readonly openTransient?: () => AsyncIterable<Uint8Array>;
 }
 
 /** Options of {@link readRdbBatches}. */

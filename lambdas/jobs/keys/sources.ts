@@ -8,6 +8,7 @@
  */
 import { closeSync, createReadStream, fstatSync, openSync, read, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readFileChunksReused } from '../../adapters/host/crc64-thread.js';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { decodeRdbEnvelope, isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
@@ -39,7 +40,7 @@ export interface RdbSourceSpec {
  * (a BGSAVE renaming a new dump over it) or rewritten in between is refused
  * before a byte of it is read.
  */
-function localFile(path: string): () => AsyncIterable<Uint8Array> {
+function localFile(path: string, transient = false): () => AsyncIterable<Uint8Array> {
   let first: FileIdentity | undefined;
   return rdbBytes(() => {
     const fd = openSync(path, 'r');
@@ -56,7 +57,9 @@ function localFile(path: string): () => AsyncIterable<Uint8Array> {
       );
     }
     const head = new Uint8Array(4);
-    return isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0))) ? readsInto(fd, READ_BYTES) : createReadStream(path, { fd, highWaterMark: READ_BYTES });
+    if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return readsInto(fd, READ_BYTES);
+    if (transient) return readChunksReused(fd, path);
+    return createReadStream(path, { fd, highWaterMark: READ_BYTES });
   });
 }
 
@@ -77,6 +80,19 @@ async function* readsInto(fd: number, bytes: number): AsyncGenerator<Uint8Array>
       if (n === 0) return;
       yield buffer.subarray(0, n);
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A plain file's chunks read into two page-aligned buffers in turn (adapters/host/crc64-thread.ts
+ * readFileChunksReused: the kernel's fast copy, the CRC-64 reading them in place, no garbage): each
+ * chunk valid until the next is asked. The file is the one `fd` holds open until the first read.
+ */
+async function* readChunksReused(fd: number, path: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* readFileChunksReused(path);
   } finally {
     closeSync(fd);
   }
@@ -152,7 +168,7 @@ export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardS
       // One HeadObject per object; every read pinned to its ETag.
       const object = await (await import('../../adapters/storage/s3-rdb.js')).openS3Object(f.location, { partBytes: o.readPartBytes });
       files.push({ location: f.location, open: rdbBytes(object.read) });
-    } else files.push({ location: f.location, open: localFile(f.location) });
+    } else files.push({ location: f.location, open: localFile(f.location), openTransient: localFile(f.location, true) });
   }
   return { set, files };
 }

@@ -57,6 +57,13 @@ export function lzfDecompress(input: Uint8Array, expectedLength: number, into?: 
 const wasmLzf = loadWasmLzf();
 /** Reused output of {@link lzfDecompressTransient} where WebAssembly is unavailable. */
 const transientOutput = new Uint8Array(WASM_LZF_MAX_BYTES);
+/** Calls of {@link lzfDecompressTransient} so far: an output it gave is intact while this count is unchanged. */
+let transientCalls = 0;
+
+/** How many times {@link lzfDecompressTransient} was called: its last output is still intact while this is unchanged. */
+export function lzfTransientCalls(): number {
+  return transientCalls;
+}
 
 /**
  * {@link lzfDecompress} for a blob that is validated and dropped at once: the
@@ -66,6 +73,7 @@ const transientOutput = new Uint8Array(WASM_LZF_MAX_BYTES);
  * decoded again in JavaScript for the exact error.
  */
 export function lzfDecompressTransient(input: Uint8Array, expectedLength: number): Uint8Array {
+  transientCalls++;
   const out = wasmLzf?.(input, expectedLength);
   if (out) return out;
   if (out === null) {

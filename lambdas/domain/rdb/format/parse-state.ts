@@ -3,7 +3,7 @@
  */
 import { EXPIRY_BUCKETS } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
-import { LzfChecker, lzfDecompressTransient } from '../codecs/lzf.js';
+import { LzfChecker, lzfDecompressTransient, lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError } from '../errors.js';
 import type { ChecksumStatus, SlotImport } from '../report.js';
 import { listpackHasDuplicate, ziplistHasDuplicate } from './blob-members.js';
@@ -133,6 +133,11 @@ export class RdbParserState {
   mark = 0;
   /** File offset of `buf[0]`. */
   base = 0;
+  /** The last LZF string expanded: compressed file bytes [lzfLastAt, lzfLastEnd), intact while lzfTransientCalls() is lzfLastCall. */
+  lzfLastAt = -1;
+  lzfLastEnd = -1;
+  lzfLastOut: Uint8Array = EMPTY;
+  lzfLastCall = -1;
   /** Bytes of `buf` before this index are in the CRC already. */
   crcFrom = 0;
   crc = new Crc64();
@@ -306,7 +311,7 @@ export class RdbParserState {
     } else if (body === B_COLLECT) {
       const bytes = this.collecting;
       this.collecting = EMPTY;
-      this.collected = this.collectLzf ? lzfDecompressTransient(bytes, this.lzfPlain) : bytes;
+      this.collected = this.collectLzf ? this.expanded(bytes, this.base + this.pos) : bytes;
     }
     return true;
   }
@@ -506,10 +511,19 @@ export class RdbParserState {
     const compressed = this.lzfHeader();
     if (this.pos + compressed <= this.limit) {
       this.pos += compressed;
-      return lzfDecompressTransient(this.buf.subarray(this.pos - compressed, this.pos), this.lzfPlain);
+      return this.expanded(this.buf.subarray(this.pos - compressed, this.pos), this.base + this.pos);
     }
     this.collect(compressed, true);
     return null;
+  }
+
+  /** The LZF string `compressed`, whose bytes end at file offset `end`, expanded (transient), and noted as the last expansion. */
+  private expanded(compressed: Uint8Array, end: number): Uint8Array {
+    this.lzfLastOut = lzfDecompressTransient(compressed, this.lzfPlain);
+    this.lzfLastAt = end - compressed.length;
+    this.lzfLastEnd = end;
+    this.lzfLastCall = lzfTransientCalls();
+    return this.lzfLastOut;
   }
 
   collect(length: number, lzf: boolean): void {

@@ -25,6 +25,7 @@
  */
 import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
+import { lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';
 import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-template.js';
@@ -112,6 +113,17 @@ export class RdbParser extends RdbParserState {
     super(maxValueBytes, requireChecksum, sink, expiryTimes, externalChecksum, dupExactMembers, trusted, keyDigestSpill, keyDigestsInMemory);
     if (externalChecksum && resumeFrom) throw new RangeError('a verification whose checksum is computed elsewhere cannot resume from a checkpoint');
     if (resumeFrom) this.resume(resumeFrom);
+  }
+
+  /**
+   * The expansion of the LZF string whose compressed bytes are file bytes
+   * [from, to), when it is the last string this parser expanded and its
+   * output is still intact; else undefined. A reader that re-encodes the
+   * value just checked (convert-rdb's transcoder) takes it instead of
+   * expanding the same bytes a second time.
+   */
+  lzfExpansionOf(from: number, to: number): Uint8Array | undefined {
+    return from === this.lzfLastAt && to === this.lzfLastEnd && this.lzfLastCall === lzfTransientCalls() ? this.lzfLastOut : undefined;
   }
 
   /**

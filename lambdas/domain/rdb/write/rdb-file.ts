@@ -72,6 +72,31 @@ export class RdbFileWriter {
     this.write(k.db, k.nameBytes, k.nameFrom, k.nameTo, type, b, from, to, k.expireAtMs);
   }
 
+  /**
+   * {@link keyAt} of a value written by `value` straight into the file's
+   * buffer (no copy of it made first), which returns the value's RDB type:
+   * the type byte is written after it.
+   */
+  keyWrittenBy(k: KeyHead, value: (out: RdbOut) => number): void {
+    const typeAt = this.head(k.db, k.expireAtMs);
+    this.out
+      .byte(0)
+      .len(k.nameTo - k.nameFrom)
+      .bytes(k.nameBytes, k.nameFrom, k.nameTo);
+    this.out.setByte(typeAt, value(this.out));
+    this.keys++;
+  }
+
+  /** A key's database selection (when it changes) and expiry; returns where its type byte goes. */
+  private head(db: number, expireAtMs: number | null): number {
+    if (db !== this.db) {
+      this.out.byte(OP_SELECTDB).len(db);
+      this.db = db;
+    }
+    if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(expireAtMs);
+    return this.out.length;
+  }
+
   private write(
     db: number,
     name: Uint8Array,
@@ -83,11 +108,7 @@ export class RdbFileWriter {
     to: number,
     expireAtMs: number | null,
   ): void {
-    if (db !== this.db) {
-      this.out.byte(OP_SELECTDB).len(db);
-      this.db = db;
-    }
-    if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(expireAtMs);
+    this.head(db, expireAtMs);
     this.out
       .byte(type)
       .len(nameTo - nameFrom)

@@ -93,6 +93,12 @@ export class RdbOut {
     return this;
   }
 
+  /** Sets the byte at `at` (< {@link length}), written before. */
+  setByte(at: number, b: number): void {
+    if (at < 0 || at >= this.length) throw new RangeError(`byte ${at} is not written yet (${this.length} bytes are)`);
+    this.buf[at] = b;
+  }
+
   /** A little-endian binary double (zset scores of RDB type 5). */
   double(d: number): this {
     this.room(8);

@@ -92,17 +92,28 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
       ['ctime', '1700000000'],
     ]);
     VALUES.forEach((v, i) => {
-      const out = new RdbOut();
-      const type = writePlainValue(v, out);
-      w.key(i % 3, b(`k${i}`), type, out.view(), i === 2 ? 1_900_000_000_000 : null);
+      const name = b(`k${i}`);
+      const expireAtMs = i === 2 || i === 3 ? 1_900_000_000_000 + i : null;
+      // Every other key written straight into the file's buffer, its type byte after its value (as convert-rdb's transcoder writes).
+      if (i % 2 === 1) w.keyWrittenBy({ db: i % 3, nameBytes: name, nameFrom: 0, nameTo: name.length, expireAtMs }, (out) => writePlainValue(v, out));
+      else {
+        const out = new RdbOut();
+        const type = writePlainValue(v, out);
+        w.key(i % 3, name, type, out.view(), expireAtMs);
+      }
     });
     const bytes = Buffer.concat([w.chunk(), w.end()]);
     expect(bytes.subarray(0, 9).toString()).toBe('REDIS0010');
     const reader = new RdbKeyReader({ requireChecksum: true });
     const keys = reader.push(bytes);
     const report = reader.end();
-    expect(report).toMatchObject({ ok: true, checksum: 'ok', keys: VALUES.length, expires: 1, databases: [0, 1, 2] });
+    expect(report).toMatchObject({ ok: true, checksum: 'ok', keys: VALUES.length, expires: 2, databases: [0, 1, 2] });
     expect(keys.map((k) => keyDigest(decodeDumpPayload(k.payload), null))).toEqual(VALUES.map((v) => keyDigest(v, null)));
+    expect(keys.map((k) => [k.db, k.name.toString(), k.expireAtMs])).toEqual(
+      VALUES.map((_, i) => [i % 3, `k${i}`, i === 2 || i === 3 ? 1_900_000_000_000 + i : null]),
+    );
+    // Only a byte already written can be set (the type byte goes where its key began).
+    expect(() => new RdbOut().setByte(0, 1)).toThrow(/not written yet/);
     // A flipped byte is caught by the trailer the writer computed.
     bytes[40]! ^= 1;
     const again = new RdbKeyReader({ requireChecksum: true });
