@@ -1,7 +1,8 @@
 /**
- * Lambda entry point of verify-rdb (DR region): one step of the verify state
- * machine, which EventBridge starts for S3 object events of `.rdb` keys of
- * the DR bucket and which invokes this until the verification is done.
+ * Lambda entry point of verify-rdb (DR region, and the vault): one step of
+ * the verify state machine, which EventBridge starts for S3 object events of
+ * `.rdb` keys of the DR (or vault) bucket and which invokes this until the
+ * verification is done.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -42,7 +43,8 @@ const reads = () => ({ partBytes: envInt('REDIS_DR_VERIFY_PART_BYTES', 8 * 1024 
 // The plans' settings come with every invocation, from the state machine's task (lib/constructs/dr-copies.ts).
 export const handler = lambdaEntry(verifyInvocationSchema, async ({ step, settings }, context) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic corrupt copies are paged to');
-  // The DR stack's evidence key (lib/constructs/evidence-key.ts): each verdict is signed into the DR bucket's verdict chain.
+  // The evidence key of this stack (lib/constructs/evidence-key.ts: the DR stack's, the vault's): each verdict is signed
+  // into its bucket's verdict chain.
   const evidenceKey = process.env.EVIDENCE_KEY_ARN;
   const now = systemClock.now();
   return verifyStep(step, {

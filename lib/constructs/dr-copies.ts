@@ -296,8 +296,9 @@ export function addCopyVerification(scope: Construct, props: CopyVerificationPro
   }
   // The verdicts are objects under a prefix only this role may write (the DR bucket: guardDrCopies; the vault:
   // VaultBucket.reserveVerdicts), written then read back; a verdict tag is anybody's who may tag the copy.
-  // The DR region also signs each verdict into the bucket's verdict chain (records under VERDICT_CHAIN_PREFIX).
-  const verdictPrefixes = props.retention ? [VERDICT_PREFIX.vault] : [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX];
+  // Each verdict is also signed into the bucket's verdict chain (records under VERDICT_CHAIN_PREFIX of its place).
+  const place = props.retention ? 'vault' : 'dr';
+  const verdictPrefixes = [VERDICT_PREFIX[place], VERDICT_CHAIN_PREFIX[place]];
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: props.retention ? 'VaultVerdicts' : 'Verdicts',

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { nagArnRef } from './elasticache-arns.js';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { TAGS } from '../../lambdas/domain/plans/types.js';
-import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
+import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX, type VerdictPlace } from '../../lambdas/domain/points/verdict-objects.js';
 
 /**
  * The DR verdict tags of a copy (`redis-dr:verified`, `redis-dr:rdb`). Only
@@ -92,7 +92,7 @@ export function guardDrCopies(bucket: s3.IBucket, verifier: iam.IRole): void {
     }),
   );
   // The verdict objects and the chain of signed verdicts (docs/attest.md): the verifier's alone.
-  const verdicts = [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX].map((p) => bucket.arnForObjects(`${p}*`));
+  const verdicts = [VERDICT_PREFIX.dr, VERDICT_CHAIN_PREFIX.dr].map((p) => bucket.arnForObjects(`${p}*`));
   bucket.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'OnlyTheVerifierWritesVerdicts',
@@ -113,18 +113,7 @@ export function guardDrCopies(bucket: s3.IBucket, verifier: iam.IRole): void {
       resources: verdicts,
     }),
   );
-  // A record of the verdict chain is never replaced, by the verifier either: it is put only where none is (the
-  // conditional put the chain's append makes, docs/attest.md). The head hint (not a record) stays overwritable.
-  bucket.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'ChainRecordsAreNeverReplaced',
-      effect: iam.Effect.DENY,
-      principals: everyone,
-      actions: ['s3:PutObject'],
-      resources: [bucket.arnForObjects(`${VERDICT_CHAIN_PREFIX}*.json`)],
-      conditions: { Null: { 's3:if-none-match': 'true' } },
-    }),
-  );
+  denyChainRecordReplacement(bucket, 'dr');
   for (const forgery of VERDICT_FORGERIES)
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -136,6 +125,25 @@ export function guardDrCopies(bucket: s3.IBucket, verifier: iam.IRole): void {
         conditions: { ...forgery.condition, ArnNotEquals: { 'aws:PrincipalArn': verifier.roleArn } },
       }),
     );
+}
+
+/**
+ * A record of `place`'s verdict chain is never replaced, by the verifier
+ * either: it is put only where none is (the conditional put the chain's
+ * append makes, docs/attest.md). The head hint (not a record) stays
+ * overwritable.
+ */
+export function denyChainRecordReplacement(bucket: s3.IBucket, place: VerdictPlace): void {
+  bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'ChainRecordsAreNeverReplaced',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`${VERDICT_CHAIN_PREFIX[place]}*.json`)],
+      conditions: { Null: { 's3:if-none-match': 'true' } },
+    }),
+  );
 }
 
 /**

@@ -63,6 +63,8 @@ export class VaultStack extends Stack {
    * `<account>/<region>/`, where the job, which lists `rdr-` at the bucket's root, would find none and page forever.
    */
   public readonly freshness: JobFunction | undefined;
+  /** The vault's evidence key (docs/attest.md): signs the vault verifier's verdicts and the vault scrub's records. */
+  public readonly evidenceKey: EvidenceKey;
   /** Re-reads, daily, a sample of the replicas so every one is re-read within `scrub.days` (docs/scrub.md). */
   public readonly scrub: JobFunction;
 
@@ -103,6 +105,10 @@ export class VaultStack extends Stack {
     });
     this.limitRetentionChanges(this.verification.verifier.role, days);
     this.vaultBucket.reserveVerdicts(this.verification.verifier.role);
+    // The vault's own evidence key (docs/attest.md), in the vault account: its verifier signs each verdict into the
+    // vault's verdict chain, its scrub its records.
+    this.evidenceKey = new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'vault', signs: 'vault verdicts and vault scrub records' });
+    this.evidenceKey.grantSign(this.verification.verifier);
     // Straight to the topic: the vault has no alert formatter (its pages are few and self-explaining).
     const page = new actions.SnsAction(this.alerts.topic);
     this.alarms = new AlarmFactory(this, config.name, { formatter: page, direct: page });
@@ -180,8 +186,7 @@ export class VaultStack extends Stack {
       metricsNamespace: config.metricsNamespace,
     }).function;
     this.vaultBucket.reserveScrubRecords(scrub.role);
-    // The vault's own evidence key (docs/attest.md): the vault account's records are signed in the vault account.
-    new EvidenceKey(this, 'EvidenceKey', { deployment: config.name, where: 'vault' }).grantSign(scrub);
+    this.evidenceKey.grantSign(scrub);
     this.alarms.addAlarm('lambda-errors', scrub.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
       description:
         'The vault scrub failed: a replica re-read was bad (paged as rdb-corrupt), the run stopped PARTIAL, or it could not run. Its record is under redis-dr-vault-scrub/.',

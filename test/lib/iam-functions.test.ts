@@ -213,7 +213,8 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
       const config = loadConfig(file);
       const synth = synthesize(config);
       synths.push(synth);
-      // The vault drill's fixture has a vault: its stack's scrub role is judged as `vault-scrub` (its calls: vault-scrub.test.ts).
+      // The vault drill's fixture has a vault: its stack's scrub and verify roles are judged as `vault-scrub` and
+      // `vault-verify-rdb` (their calls: vault-scrub.test.ts, verify-rdb-vault-chain.test.ts).
       const vault = file === VAULT_DRILL_CONFIG && synth.vault && config.vault ? [[synth.vault, config.vault.region, 'vault-'] as const] : [];
       for (const [template, region, named = ''] of [[synth.primary, config.primary.region], [synth.dr, config.dr.region], ...vault] as const) {
         const json = template.toJSON() as TemplateJson;
@@ -225,7 +226,7 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
           if (r.Type !== 'AWS::IAM::Role' || !described) continue;
           const handler = `${named}${described}`;
           // The vault drill's fixture adds the roles only it has; the others are judged in the two configs above.
-          if (file === VAULT_DRILL_CONFIG && handler !== 'drill-seed-copy' && handler !== 'vault-scrub') continue;
+          if (file === VAULT_DRILL_CONFIG && !['drill-seed-copy', 'vault-scrub', 'vault-verify-rdb'].includes(handler)) continue;
           roles.push({
             handler,
             stack: `${config.name} ${region}`,
@@ -364,13 +365,26 @@ describe('each Lambda role allows every call its job makes in the tests (IAM sim
     }
   });
 
-  it('lets only the evidence writers sign with the evidence key (scrubs, the DR verifier, the scheduled report, the drill reports of both regions): its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
+  it('lets only the evidence writers sign with the evidence key (scrubs, the DR and vault verifiers, the scheduled report, the drill reports of both regions): its key policy denies kms:Sign to any other role, even one whose policy allows it', async () => {
     const signers = roles.filter((r) => resourcesFor(r, /^kms:Sign$/).length > 0);
-    // The DR scrub, verifier and report (DR stack of each config with exports), the vault scrub, the drill reports of both regions.
-    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub', 'verify-rdb', 'report', 'drill-report']));
+    // The DR scrub, verifier and report (DR stack of each config with exports), the vault scrub and verifier (the vault's
+    // own key), the drill reports of both regions.
+    expect(new Set(signers.map((r) => r.handler))).toEqual(new Set(['scrub', 'vault-scrub', 'verify-rdb', 'vault-verify-rdb', 'report', 'drill-report']));
     expect(new Set(signers.filter((r) => r.handler === 'drill-report').map((r) => r.standIns.region)).size).toBe(2);
-    // The vault's verifier does not sign (its verdicts are not chained yet): only the DR stack's verify-rdb role.
     expect(signers.filter((r) => r.handler === 'verify-rdb').every((r) => r.stack.endsWith(r.config.dr.region))).toBe(true);
+    // The vault's key signs for the vault's verifier and scrub only: in the vault account, named in that key's policy alone.
+    const vaultSigners = signers.filter((r) => r.handler.startsWith('vault-'));
+    expect(vaultSigners.map((r) => r.handler).sort()).toEqual(['vault-scrub', 'vault-verify-rdb']);
+    const vaultKey = roleNames(vaultSigners[0]!).signingKey!({});
+    for (const r of vaultSigners) expect(roleNames(r).signingKey!({}).arn).toBe(vaultKey.arn);
+    for (const r of signers.filter((s) => !s.handler.startsWith('vault-')))
+      expect(
+        await evaluate(
+          r.policies,
+          { action: 'kms:Sign', resource: vaultKey.arn, context: {}, resourcePolicy: vaultKey.keyPolicy, principal: r.arn },
+          r.standIns,
+        ),
+      ).not.toBe('Allowed');
     for (const signer of signers) {
       const key = roleNames(signer).signingKey!({});
       const request = { action: 'kms:Sign', resource: key.arn, context: key.context ?? {}, resourcePolicy: key.keyPolicy, principal: signer.arn };

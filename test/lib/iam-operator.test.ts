@@ -31,7 +31,7 @@ import { stackNames } from '../../lib/deployment.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
 import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_OBJECT_WRITES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
-import { chainRecordKey, VERDICT_CHAIN_HEAD, VERDICT_PREFIXES, verdictObjectKey } from '../../lambdas/domain/points/verdict-objects.js';
+import { chainRecordKey, VERDICT_PREFIXES, verdictChainHeadKey, verdictObjectKey } from '../../lambdas/domain/points/verdict-objects.js';
 
 /**
  * docs/iam/operator-policy.json: the least-privilege policy for the CLI's AWS
@@ -627,8 +627,9 @@ describe('docs/iam/operator-policy.json', () => {
       `arn:aws:s3:::${dr}/${verdictObjectKey('dr', `111122223333/eu-west-1/${copyKey}`)}`,
       `arn:aws:s3:::redis-dr-prod-vault-444455556666-eu-central-1/${verdictObjectKey('vault', copyKey)}`,
       // The chain of signed verdicts (issue 58): a record, and the head hint.
-      `arn:aws:s3:::${dr}/${chainRecordKey(1)}`,
-      `arn:aws:s3:::${dr}/${VERDICT_CHAIN_HEAD}`,
+      `arn:aws:s3:::${dr}/${chainRecordKey('dr', 1)}`,
+      `arn:aws:s3:::${dr}/${verdictChainHeadKey('dr')}`,
+      `arn:aws:s3:::redis-dr-prod-vault-444455556666-eu-central-1/${chainRecordKey('vault', 1)}`,
     ];
     const writes = VERDICT_OBJECT_WRITES.flatMap((action) => verdicts.map((resource): IamRequest => ({ action, resource, context: {} })));
     expect(writes.length).toBeGreaterThanOrEqual(5 * 6);

@@ -41,6 +41,8 @@ export const PRINCIPALS: Record<string, string> = {
   'snapshot-collapse.test.ts': 'snapshot',
   'verify-rdb.test.ts': 'verify-rdb',
   'verify-rdb-collapse.test.ts': 'verify-rdb',
+  // The vault stack's verify role (its verdicts signed into the vault's chain).
+  'verify-rdb-vault-chain.test.ts': 'vault-verify-rdb',
 };
 
 /** The principal of a test file's calls: the function of a job test, `operator` for the CLI's tests, or none. */

@@ -1,9 +1,10 @@
 /**
- * The DR bucket's chain of signed verdicts (docs/attest.md, issue 58 item 2):
- * every verdict the DR verifier gives is signed with the deployment's
- * evidence key as the next record of ONE linear chain,
- * `redis-dr-verdict-chain/<seq, 12 digits>.json`, before it is written as
- * the copy's verdict object (the same bytes). Many verifications run at once
+ * A bucket's chain of signed verdicts (docs/attest.md, issue 58 item 2):
+ * every verdict a verifier gives is signed with its place's evidence key
+ * (the DR stack's; the vault's, in the vault account) as the next record of
+ * ONE linear chain per bucket, `redis-dr-verdict-chain/<seq, 12 digits>.json`
+ * in the DR bucket, `redis-dr-vault-verdict-chain/…` in the vault, before it
+ * is written as the copy's verdict object (the same bytes). Many verifications run at once
  * (one state machine execution per copy), so the chain is appended to by
  * compare-and-set rather than by a lock: each record is put with
  * `If-None-Match: *` under the key of the next `seq`; a writer that loses
@@ -11,7 +12,7 @@
  * Two records can never share a `seq` (S3 refuses the second put), so the
  * chain never forks, and a record deleted from its middle is a named gap to
  * `redis-dr attest`. The head is found by listing the chain from a hint
- * (`redis-dr-verdict-chain/head`, the newest `seq` a writer saw; a cache:
+ * (`<chain prefix>head`, the newest `seq` a writer saw; a cache:
  * a hint that is behind costs a longer listing, one ahead of the records or
  * unreadable is ignored), so a run lists a page, not the whole history.
  */
@@ -20,9 +21,10 @@ import { attestAsync, attestationOf, type Attestation, type AsyncSigner } from '
 import {
   chainRecordKey,
   chainSeqOfKey,
-  VERDICT_CHAIN_HEAD,
   VERDICT_CHAIN_PREFIX,
+  verdictChainHeadKey,
   type VerdictObject,
+  type VerdictPlace,
   verdictObjectBody,
 } from '../../domain/points/verdict-objects.js';
 import { errorName } from '../aws/errors.js';
@@ -50,10 +52,10 @@ async function readJson(s3: S3Client, bucket: string, key: string): Promise<unkn
   }
 }
 
-/** The seqs of the chain's records listed after `startAfter` (from the start without it). */
-async function listedSeqs(s3: S3Client, bucket: string, startAfter: string | undefined): Promise<number[]> {
-  const listed = await listObjects(s3, bucket, VERDICT_CHAIN_PREFIX, undefined, undefined, startAfter);
-  return listed.map((o) => chainSeqOfKey(o.key)).filter((n): n is number => n !== undefined);
+/** The seqs of `place`'s chain records listed after `startAfter` (from the start without it). */
+async function listedSeqs(s3: S3Client, bucket: string, place: VerdictPlace, startAfter: string | undefined): Promise<number[]> {
+  const listed = await listObjects(s3, bucket, VERDICT_CHAIN_PREFIX[place], undefined, undefined, startAfter);
+  return listed.map((o) => chainSeqOfKey(place, o.key)).filter((n): n is number => n !== undefined);
 }
 
 /**
@@ -62,14 +64,14 @@ async function listedSeqs(s3: S3Client, bucket: string, startAfter: string | und
  * missing, unreadable or ahead of the records.
  * @throws Error when the newest record is not a signed record (never extended over: that would hide it)
  */
-export async function verdictChainHead(s3: S3Client, bucket: string): Promise<Attestation | undefined> {
-  const hinted = await readJson(s3, bucket, VERDICT_CHAIN_HEAD);
+export async function verdictChainHead(s3: S3Client, bucket: string, place: VerdictPlace): Promise<Attestation | undefined> {
+  const hinted = await readJson(s3, bucket, verdictChainHeadKey(place));
   const hint = typeof (hinted as { seq?: unknown } | undefined)?.seq === 'number' ? (hinted as { seq: number }).seq : 0;
   const from = async (startAfter: string | undefined, floor: number): Promise<Attestation | undefined | 'ahead'> => {
-    const seqs = await listedSeqs(s3, bucket, startAfter);
+    const seqs = await listedSeqs(s3, bucket, place, startAfter);
     const newest = Math.max(floor, ...seqs);
     if (newest === 0) return undefined;
-    const key = chainRecordKey(newest);
+    const key = chainRecordKey(place, newest);
     const record = await readJson(s3, bucket, key);
     if (record === undefined) return 'ahead';
     const a = attestationOf(record);
@@ -77,7 +79,7 @@ export async function verdictChainHead(s3: S3Client, bucket: string): Promise<At
       throw new Error(`s3://${bucket}/${key} is the verdict chain's newest record but not a signed record of seq ${newest}: the chain is not extended over it`);
     return a;
   };
-  const found = await from(hint > 0 ? chainRecordKey(hint) : undefined, hint);
+  const found = await from(hint > 0 ? chainRecordKey(place, hint) : undefined, hint);
   if (found !== 'ahead') return found;
   // The hint named a record that is not there: list the whole chain.
   const again = await from(undefined, 0);
@@ -94,19 +96,26 @@ export interface ChainedVerdict {
 }
 
 /**
- * Signs `verdict` as the next record of the DR bucket's verdict chain and
+ * Signs `verdict` as the next record of `place`'s verdict chain in `bucket` and
  * puts it there with `If-None-Match: *`, read back (the object store's
  * verified put). Another verdict that took the place first (412): the new
  * head is read, the verdict signed again for the place after it.
  * @throws Error when signing fails (no verdict is ever stored unsigned where records are signed), when the put fails or
  *   is not read back, or after {@link CHAIN_APPEND_ATTEMPTS} places taken by others (the state machine retries the step)
  */
-export async function appendToVerdictChain(s3: S3Client, bucket: string, verdict: VerdictObject, signer: AsyncSigner, at: Date): Promise<ChainedVerdict> {
+export async function appendToVerdictChain(
+  s3: S3Client,
+  bucket: string,
+  place: VerdictPlace,
+  verdict: VerdictObject,
+  signer: AsyncSigner,
+  at: Date,
+): Promise<ChainedVerdict> {
   const store = new S3ObjectStore(s3, bucket, '');
   for (let attempt = 1; attempt <= CHAIN_APPEND_ATTEMPTS; attempt++) {
-    const head = await verdictChainHead(s3, bucket);
+    const head = await verdictChainHead(s3, bucket, place);
     const record = await attestAsync(verdict, { deployment: chainDeployment(bucket), head, at, signer });
-    const key = chainRecordKey(record.attestation.seq);
+    const key = chainRecordKey(place, record.attestation.seq);
     const body = verdictObjectBody(record);
     try {
       await store.put(key, Buffer.from(body), { ifExists: 'fail', contentType: 'application/json' });
@@ -120,7 +129,7 @@ export async function appendToVerdictChain(s3: S3Client, bucket: string, verdict
       throw new Error(`verdict chain record s3://${bucket}/${key} not stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     // The hint is a cache of where the head is: a failed or raced write only makes the next listing longer.
-    await store.put(VERDICT_CHAIN_HEAD, Buffer.from(JSON.stringify({ seq: record.attestation.seq })), { ifExists: 'replace' }).catch(() => undefined);
+    await store.put(verdictChainHeadKey(place), Buffer.from(JSON.stringify({ seq: record.attestation.seq })), { ifExists: 'replace' }).catch(() => undefined);
     return { record: record as ChainedVerdict['record'], key, body };
   }
   throw new Error(
@@ -128,7 +137,7 @@ export async function appendToVerdictChain(s3: S3Client, bucket: string, verdict
   );
 }
 
-/** The `deployment` a DR bucket's signed records name: the bucket's URL (the scrub's records name it too). */
+/** The `deployment` a bucket's signed records name (the DR bucket's, the vault's): the bucket's URL (the scrub's records name it too). */
 export function chainDeployment(bucket: string): string {
   return `s3://${bucket}/`;
 }

@@ -29,16 +29,22 @@ export const VERDICT_PREFIX: Readonly<Record<VerdictPlace, string>> = {
 };
 
 /**
- * The DR bucket's chain of signed verdicts (docs/attest.md): each verdict the
- * DR verifier gives, signed with the evidence key, as record `<seq>.json` of
- * one linear chain (12 digits, so keys list in chain order).
+ * Each bucket's chain of signed verdicts (docs/attest.md): each verdict its
+ * verifier gives, signed with the evidence key of its place (the DR stack's,
+ * the vault's), as record `<seq>.json` of one linear chain (12 digits, so
+ * keys list in chain order).
  */
-export const VERDICT_CHAIN_PREFIX = 'redis-dr-verdict-chain/';
-/** Where the chain's writers leave the newest `seq` they saw: a hint for the next listing, never evidence (no `.json`: not a record). */
-export const VERDICT_CHAIN_HEAD = `${VERDICT_CHAIN_PREFIX}head`;
+export const VERDICT_CHAIN_PREFIX: Readonly<Record<VerdictPlace, string>> = {
+  dr: 'redis-dr-verdict-chain/',
+  vault: 'redis-dr-vault-verdict-chain/',
+};
+/** Where a chain's writers leave the newest `seq` they saw: a hint for the next listing, never evidence (no `.json`: not a record). */
+export function verdictChainHeadKey(place: VerdictPlace): string {
+  return `${VERDICT_CHAIN_PREFIX[place]}head`;
+}
 
-/** Every prefix only the verifier writes (the buckets' policies and the operator policy deny writes under each to all others). */
-export const VERDICT_PREFIXES: readonly string[] = [...Object.values(VERDICT_PREFIX), VERDICT_CHAIN_PREFIX];
+/** Every prefix only a verifier writes (the buckets' policies and the operator policy deny writes under each to all others). */
+export const VERDICT_PREFIXES: readonly string[] = [...Object.values(VERDICT_PREFIX), ...Object.values(VERDICT_CHAIN_PREFIX)];
 
 /** The key of the verdict object of the copy `copyKey`: `<prefix><copy key>.json`. */
 export function verdictObjectKey(place: VerdictPlace, copyKey: string): string {
@@ -50,14 +56,16 @@ export function isVerdictObjectKey(key: string): boolean {
   return VERDICT_PREFIXES.some((p) => key.startsWith(p));
 }
 
-/** The key of the verdict chain's record `seq` (from 1). */
-export function chainRecordKey(seq: number): string {
-  return `${VERDICT_CHAIN_PREFIX}${String(seq).padStart(12, '0')}.json`;
+/** The key of record `seq` (from 1) of `place`'s verdict chain. */
+export function chainRecordKey(place: VerdictPlace, seq: number): string {
+  return `${VERDICT_CHAIN_PREFIX[place]}${String(seq).padStart(12, '0')}.json`;
 }
 
-/** The `seq` a chain record's key names; undefined for any other key (the hint, a stray object). */
-export function chainSeqOfKey(key: string): number | undefined {
-  const m = /^redis-dr-verdict-chain\/(\d{12})\.json$/.exec(key);
+/** The `seq` a record's key of `place`'s chain names; undefined for any other key (the hint, a stray object). */
+export function chainSeqOfKey(place: VerdictPlace, key: string): number | undefined {
+  const prefix = VERDICT_CHAIN_PREFIX[place];
+  if (!key.startsWith(prefix)) return undefined;
+  const m = /^(\d{12})\.json$/.exec(key.slice(prefix.length));
   return m ? Number(m[1]) : undefined;
 }
 

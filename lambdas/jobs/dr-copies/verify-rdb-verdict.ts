@@ -1,7 +1,8 @@
 /**
  * The verify-rdb step's verdict objects (domain/points/verdict-objects.ts):
  * the verdict already given to a version, the verdict written (signed into
- * the DR bucket's verdict chain where the deployment signs) and read back,
+ * its bucket's verdict chain where the deployment signs: the DR bucket's, the
+ * vault's) and read back,
  * and a copy's tags as the collapse tripwire may trust them.
  */
 import type { AsyncSigner } from '../../domain/attest/chain.js';
@@ -84,7 +85,7 @@ export async function storeVerdict(
   }
   const verdict = verdictObjectOf(report, { key, ...verified }, new Date(deps.clock.now()));
   // Signed into the chain first (where records are signed): the verdict object is the chain's record, byte for byte.
-  const chained = deps.signer ? await appendToVerdictChain(deps.s3, bucket, verdict, deps.signer, new Date(deps.clock.now())) : undefined;
+  const chained = deps.signer ? await appendToVerdictChain(deps.s3, bucket, placeOf(deps), verdict, deps.signer, new Date(deps.clock.now())) : undefined;
   const written = await writeVerdictObject(deps.s3, bucket, placeOf(deps), verdict, chained ? { body: chained.body } : {});
   deps.log.info('verdict object written and read back', {
     bucket,

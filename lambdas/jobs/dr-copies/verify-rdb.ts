@@ -177,10 +177,11 @@ export interface VerifyDeps extends CopyReadDeps {
    */
   readonly vaultVerdicts?: boolean;
   /**
-   * The deployment's evidence key (KMS, lambdas/adapters/aws/kms-signer.ts), in the DR region: each verdict is
-   * signed as the next record of the DR bucket's verdict chain (adapters/records/verdict-chain.ts) before it is
-   * written, and its verdict object is that signed record. A failed Sign fails the step: no verdict is stored unsigned.
-   * @default none (verdicts unsigned: the vault, and a DR stack without the key)
+   * The evidence key of the verifier's place (KMS, lambdas/adapters/aws/kms-signer.ts: the DR stack's in the DR
+   * region, the vault's in the vault account): each verdict is signed as the next record of its bucket's verdict chain
+   * (adapters/records/verdict-chain.ts) before it is written, and its verdict object is that signed record. A failed
+   * Sign fails the step: no verdict is stored unsigned.
+   * @default none (verdicts unsigned: a stack without the key)
    */
   readonly signer?: AsyncSigner;
 }

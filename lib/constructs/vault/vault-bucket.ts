@@ -8,7 +8,8 @@ import { recoveryBucketName, replicationRoleName, vaultDrillRoleNames } from '..
 import { type VaultTierDays, vaultReplicaDays, vaultTierDays } from '../../../lambdas/domain/vault/vault-retention.js';
 import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
-import { VERDICT_PUT_KIN } from '../verdict-guard.js';
+import { VERDICT_CHAIN_PREFIX } from '../../../lambdas/domain/points/verdict-objects.js';
+import { denyChainRecordReplacement, VERDICT_PUT_KIN } from '../verdict-guard.js';
 import { VAULT_PREFIX_REPLICATION_ACTIONS } from '../recovery-bucket.js';
 import { grantOrganization } from './org-grants.js';
 
@@ -211,14 +212,20 @@ export class VaultBucket extends Construct {
 
   /**
    * Reserves {@link VAULT_VERDICT_PREFIX} for the vault verifier's verdict
-   * objects: S3 replication copies tags (and objects of any key) from the
+   * objects, and the vault's verdict chain (docs/attest.md) for their signed
+   * records: S3 replication copies tags (and objects of any key) from the
    * workload account, so nothing it can write may land there. Denied to
-   * everyone: replicating objects or tags into the prefix, and every
+   * everyone: replicating objects or tags into the prefixes, and every
    * `s3:PutObject*` there but PutObject; PutObject to everyone but the
-   * verifier's role (aws:PrincipalArn).
+   * verifier's role (aws:PrincipalArn); a chain record put over another
+   * (without If-None-Match) to everyone, the verifier too.
    */
   reserveVerdicts(verifier: iam.IRole): void {
-    this.reservePrefix(VAULT_VERDICT_PREFIX, verifier, { writer: 'OnlyTheVerifierWritesVerdicts', putOnly: 'VerdictsArePutOnly' });
+    this.reservePrefix([VAULT_VERDICT_PREFIX, VERDICT_CHAIN_PREFIX.vault], verifier, {
+      writer: 'OnlyTheVerifierWritesVerdicts',
+      putOnly: 'VerdictsArePutOnly',
+    });
+    denyChainRecordReplacement(this.bucket, 'vault');
   }
 
   /**
@@ -227,12 +234,12 @@ export class VaultBucket extends Construct {
    * workload account can pose as a scrub run there, and only the scrub's role puts.
    */
   reserveScrubRecords(scrub: iam.IRole): void {
-    this.reservePrefix(VAULT_SCRUB_RECORDS_PREFIX, scrub, { writer: 'OnlyTheScrubWritesScrubRecords', putOnly: 'ScrubRecordsArePutOnly' });
+    this.reservePrefix([VAULT_SCRUB_RECORDS_PREFIX], scrub, { writer: 'OnlyTheScrubWritesScrubRecords', putOnly: 'ScrubRecordsArePutOnly' });
   }
 
-  /** `prefix` denied to replication (objects and tags) and every put but PutObject, and PutObject to all but `writer`. */
-  private reservePrefix(prefix: string, writer: iam.IRole, sids: { readonly writer: string; readonly putOnly: string }): void {
-    const resources = [this.bucket.arnForObjects(`${prefix}*`)];
+  /** `prefixes` denied to replication (objects and tags) and every put but PutObject, and PutObject to all but `writer`. */
+  private reservePrefix(prefixes: readonly string[], writer: iam.IRole, sids: { readonly writer: string; readonly putOnly: string }): void {
+    const resources = prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
     const everyone = [new iam.AnyPrincipal()];
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -14,7 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsSigner } from '../../../../lambdas/adapters/aws/kms-signer.js';
 import { appendToVerdictChain, chainDeployment, verdictChainHead } from '../../../../lambdas/adapters/records/verdict-chain.js';
 import { attestationDigest, type AsyncSigner } from '../../../../lambdas/domain/attest/chain.js';
-import { chainRecordKey, VERDICT_CHAIN_HEAD, VERDICT_CHAIN_PREFIX, type VerdictObject } from '../../../../lambdas/domain/points/verdict-objects.js';
+import {
+  chainRecordKey,
+  VERDICT_CHAIN_PREFIX,
+  type VerdictObject,
+  type VerdictPlace,
+  verdictChainHeadKey,
+} from '../../../../lambdas/domain/points/verdict-objects.js';
 import { checkAttestation } from '../../../../lambdas/jobs/attest/check.js';
 import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
@@ -47,14 +53,15 @@ async function bucket(): Promise<string> {
   return name;
 }
 
-/** The chain's records copied down as an auditor would (`aws s3 cp --recursive s3://<bucket>/redis-dr-verdict-chain/ …`). */
-async function copiedDown(name: string): Promise<string> {
+/** The chain's records copied down as an auditor would (`aws s3 cp --recursive s3://<bucket>/redis-dr-verdict-chain/ … --exclude head`). */
+async function copiedDown(name: string, place: VerdictPlace = 'dr'): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'verdict-chain-'));
   folders.push(folder);
-  const listed = await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: VERDICT_CHAIN_PREFIX }));
-  for (const o of listed.Contents ?? []) {
+  const prefix = VERDICT_CHAIN_PREFIX[place];
+  const listed = await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: prefix }));
+  for (const o of (listed.Contents ?? []).filter((c) => c.Key!.endsWith('.json'))) {
     const out = await moto.client.send(new GetObjectCommand({ Bucket: name, Key: o.Key! }));
-    writeFileSync(join(folder, o.Key!.slice(VERDICT_CHAIN_PREFIX.length)), await out.Body!.transformToString('utf8'));
+    writeFileSync(join(folder, o.Key!.slice(prefix.length)), await out.Body!.transformToString('utf8'));
   }
   return folder;
 }
@@ -71,15 +78,15 @@ describe('the DR verdict chain', () => {
     const name = await bucket();
     const done = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        appendToVerdictChain(moto.client, name, verdictOf(`rdr-app-2026112${i % 10}-0${i}00-0001.rdb`, 100 + i), signer, new Date()),
+        appendToVerdictChain(moto.client, name, 'dr', verdictOf(`rdr-app-2026112${i % 10}-0${i}00-0001.rdb`, 100 + i), signer, new Date()),
       ),
     );
     expect(done.map((d) => d.record.attestation.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     const bySeq = new Map(done.map((d) => [d.record.attestation.seq, d.record.attestation]));
     for (let seq = 2; seq <= 12; seq++) expect(bySeq.get(seq)!.previous).toBe(attestationDigest(bySeq.get(seq - 1)!));
     expect(bySeq.get(1)!.previous).toBeNull();
-    expect(done.every((d) => d.record.attestation.deployment === chainDeployment(name) && d.key === chainRecordKey(d.record.attestation.seq))).toBe(true);
-    expect((await verdictChainHead(moto.client, name))?.seq).toBe(12);
+    expect(done.every((d) => d.record.attestation.deployment === chainDeployment(name) && d.key === chainRecordKey('dr', d.record.attestation.seq))).toBe(true);
+    expect((await verdictChainHead(moto.client, name, 'dr'))?.seq).toBe(12);
     const folder = await copiedDown(name);
     const pem = publicKeyPem();
     expect(await checkAttestation({ path: folder, publicKey: pem, deployment: chainDeployment(name) })).toMatchObject({ ok: true, records: 12, whole: true });
@@ -89,7 +96,8 @@ describe('the DR verdict chain', () => {
 
   it('attest fails on a changed digit, names a deleted middle record as a gap, and a truncated start', async () => {
     const name = await bucket();
-    for (let i = 1; i <= 5; i++) await appendToVerdictChain(moto.client, name, verdictOf(`rdr-app-20261125-0${i}00-0001.rdb`, 1000 * i), signer, new Date());
+    for (let i = 1; i <= 5; i++)
+      await appendToVerdictChain(moto.client, name, 'dr', verdictOf(`rdr-app-20261125-0${i}00-0001.rdb`, 1000 * i), signer, new Date());
     const pem = publicKeyPem();
     const changed = await copiedDown(name);
     const third = join(changed, '000000000003.json');
@@ -114,14 +122,18 @@ describe('the DR verdict chain', () => {
 
   it('a hint ahead of the records (or not JSON) is ignored: the next verdict takes the place after the real head, never leaving a gap', async () => {
     const name = await bucket();
-    await appendToVerdictChain(moto.client, name, verdictOf('rdr-app-20261125-0100-0001.rdb', 1), signer, new Date());
-    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: VERDICT_CHAIN_HEAD, Body: JSON.stringify({ seq: 900 }) }));
-    expect((await appendToVerdictChain(moto.client, name, verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).record.attestation.seq).toBe(2);
-    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: VERDICT_CHAIN_HEAD, Body: 'garbage' }));
-    expect((await appendToVerdictChain(moto.client, name, verdictOf('rdr-app-20261125-0300-0001.rdb', 3), signer, new Date())).record.attestation.seq).toBe(3);
+    await appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0100-0001.rdb', 1), signer, new Date());
+    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: verdictChainHeadKey('dr'), Body: JSON.stringify({ seq: 900 }) }));
+    expect(
+      (await appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).record.attestation.seq,
+    ).toBe(2);
+    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: verdictChainHeadKey('dr'), Body: 'garbage' }));
+    expect(
+      (await appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0300-0001.rdb', 3), signer, new Date())).record.attestation.seq,
+    ).toBe(3);
     // The hint left behind the head: the listing from it finds the newer records.
-    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: VERDICT_CHAIN_HEAD, Body: JSON.stringify({ seq: 1 }) }));
-    expect((await verdictChainHead(moto.client, name))?.seq).toBe(3);
+    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: verdictChainHeadKey('dr'), Body: JSON.stringify({ seq: 1 }) }));
+    expect((await verdictChainHead(moto.client, name, 'dr'))?.seq).toBe(3);
   }, 60_000);
 
   it('a put S3 answers 409 ConditionalRequestConflict (another conditional write at the same instant) is tried again, not failed', async () => {
@@ -131,7 +143,7 @@ describe('the DR verdict chain', () => {
     client.middlewareStack.add(
       (next, ctx) => async (args) => {
         const input = args.input as { Key?: string };
-        if (ctx.commandName === 'PutObjectCommand' && input.Key === chainRecordKey(1) && conflicts++ === 0)
+        if (ctx.commandName === 'PutObjectCommand' && input.Key === chainRecordKey('dr', 1) && conflicts++ === 0)
           throw Object.assign(new Error('A conflicting conditional operation is currently in progress'), {
             name: 'ConditionalRequestConflict',
             $metadata: { httpStatusCode: 409 },
@@ -140,7 +152,7 @@ describe('the DR verdict chain', () => {
       },
       { step: 'initialize' },
     );
-    const done = await appendToVerdictChain(client, name, verdictOf('rdr-app-20261125-0100-0001.rdb', 1), signer, new Date());
+    const done = await appendToVerdictChain(client, name, 'dr', verdictOf('rdr-app-20261125-0100-0001.rdb', 1), signer, new Date());
     expect(conflicts).toBe(2);
     expect(done.record.attestation.seq).toBe(1);
     // Any other refusal fails the append, naming the record.
@@ -153,7 +165,7 @@ describe('the DR verdict chain', () => {
       },
       { step: 'initialize' },
     );
-    await expect(appendToVerdictChain(denying, name, verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
+    await expect(appendToVerdictChain(denying, name, 'dr', verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
       /verdict chain record s3:\/\/.+\/redis-dr-verdict-chain\/000000000002\.json not stored: Access Denied/,
     );
   }, 60_000);
@@ -161,11 +173,85 @@ describe('the DR verdict chain', () => {
   it('a Sign that fails stores nothing (never an unsigned record where records are signed); a newest record that is not signed stops the chain', async () => {
     const name = await bucket();
     const refused: AsyncSigner = { keyId: signer.keyId, sign: () => Promise.reject(new Error('AccessDeniedException: not allowed to kms:Sign')) };
-    await expect(appendToVerdictChain(moto.client, name, verdictOf('rdr-app-20261125-0100-0001.rdb', 1), refused, new Date())).rejects.toThrow(/kms:Sign/);
-    expect((await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: VERDICT_CHAIN_PREFIX }))).KeyCount ?? 0).toBe(0);
-    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: chainRecordKey(1), Body: JSON.stringify({ verdict: 'ok' }) }));
-    await expect(appendToVerdictChain(moto.client, name, verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
+    await expect(appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0100-0001.rdb', 1), refused, new Date())).rejects.toThrow(
+      /kms:Sign/,
+    );
+    expect((await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: VERDICT_CHAIN_PREFIX.dr }))).KeyCount ?? 0).toBe(0);
+    await moto.client.send(new PutObjectCommand({ Bucket: name, Key: chainRecordKey('dr', 1), Body: JSON.stringify({ verdict: 'ok' }) }));
+    await expect(appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
       /000000000001\.json is the verdict chain's newest record but not a signed record of seq 1/,
     );
   }, 60_000);
+});
+
+describe("the vault's verdict chain (its own evidence key, in the vault account)", () => {
+  const vaultKey = kmsEvidenceKey('arn:aws:kms:eu-central-1:222222222222:key/0b1c2d3e-vault-evidence');
+  let vaultSigner: AsyncSigner;
+  beforeAll(async () => {
+    vaultSigner = await kmsSigner(vaultKey.kms, vaultKey.keyArn);
+  });
+
+  function vaultPem(): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'vault-key-')), 'kms.pem');
+    folders.push(join(path, '..'));
+    writeFileSync(path, createPublicKey({ key: vaultKey.publicKeyDer, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
+    return path;
+  }
+
+  it('verifies with the vault key; a changed digit, a deleted middle record (a named gap), a record of another deployment and the DR key each fail', async () => {
+    const name = await bucket();
+    const replica = (i: number) => `111122223333/eu-west-1/rdr-app-20261125-0${i}00-0001.rdb`;
+    const done = await Promise.all(
+      [1, 2, 3, 4].map((i) => appendToVerdictChain(moto.client, name, 'vault', verdictOf(replica(i), 1000 * i), vaultSigner, new Date())),
+    );
+    expect(done.map((d) => d.key).sort()).toEqual([1, 2, 3, 4].map((seq) => chainRecordKey('vault', seq)));
+    // The vault's chain is its own: nothing under the DR bucket's chain prefix, the head hint under the vault's.
+    expect((await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: VERDICT_CHAIN_PREFIX.dr }))).KeyCount ?? 0).toBe(0);
+    expect((await verdictChainHead(moto.client, name, 'vault'))?.seq).toBe(4);
+    const pem = vaultPem();
+    const whole = await copiedDown(name, 'vault');
+    expect(await checkAttestation({ path: whole, publicKey: pem, deployment: chainDeployment(name) })).toMatchObject({ ok: true, records: 4, whole: true });
+    // The DR stack's key is not the vault's.
+    expect(await checkAttestation({ path: whole, publicKey: publicKeyPem() })).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/^signed with another key/),
+    });
+
+    const changed = await copiedDown(name, 'vault');
+    const second = join(changed, '000000000002.json');
+    const text = readFileSync(second, 'utf8');
+    const keys = JSON.parse(text).keys.keys as number;
+    writeFileSync(second, text.replace(`"keys": ${keys}`, `"keys": ${keys + 1}`));
+    expect(await checkAttestation({ path: changed, publicKey: pem })).toEqual({
+      ok: false,
+      name: '000000000002.json',
+      why: 'its content is not what was signed (changed after signing)',
+      whole: true,
+    });
+
+    const gap = await copiedDown(name, 'vault');
+    unlinkSync(join(gap, '000000000003.json'));
+    expect(await checkAttestation({ path: gap, publicKey: pem })).toMatchObject({
+      ok: false,
+      name: '000000000004.json',
+      why: 'a gap: record 3 is missing between 000000000002.json and it',
+    });
+
+    // Record 2 of another vault (another deployment, the same key) put in place of this one's record 2.
+    const other = await bucket();
+    for (const i of [1, 2]) await appendToVerdictChain(moto.client, other, 'vault', verdictOf(replica(i), i), vaultSigner, new Date());
+    const mixed = await copiedDown(name, 'vault');
+    writeFileSync(join(mixed, '000000000002.json'), readFileSync(join(await copiedDown(other, 'vault'), '000000000002.json')));
+    expect(await checkAttestation({ path: mixed, publicKey: pem, deployment: chainDeployment(name) })).toEqual({
+      ok: false,
+      name: '000000000002.json',
+      why: `belongs to deployment ${chainDeployment(other)}, not ${chainDeployment(name)}`,
+      whole: true,
+    });
+    expect(await checkAttestation({ path: mixed, publicKey: pem })).toMatchObject({
+      ok: false,
+      name: '000000000002.json',
+      why: `belongs to deployment ${chainDeployment(other)}, not the chain's ${chainDeployment(name)}`,
+    });
+  }, 120_000);
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -17,7 +16,6 @@ import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-p
 import { VAULT_VERDICT_PREFIX, vaultVerdictKey } from '../../../../lambdas/domain/vault/vault-verdict.js';
 import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
-import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
 
 /**
@@ -28,17 +26,13 @@ import { serveObject } from '../../../support/s3-object-mock.js';
  * published per `Account`, so one account's corrupt replicas are told apart
  * from another's. A replica at the root (a listed vault) gets no account.
  */
-const BUCKET = 'redis-dr-prod-222222222222-eu-central-1';
+const BUCKET = VAULT_TEST_BUCKET;
 const A = '111111111111';
-const FILE = 'rdr-sessions-prod-20261121-0200-0001.rdb';
-const RDB = readFileSync(`${CORPUS_DIR}/hash-ziplist.rdb`);
-const TAGS = {
-  'redis-dr:tier': 'hourly',
-  'redis-dr:plan': 'sessions',
-  'redis-dr:snapshot': 'rdr-sessions-prod-20261121-0200',
-  'redis-dr:created': '2026-11-21T02:00:00.000Z',
-  'redis-dr:shard': '0001/0001',
-};
+const FILE = VAULT_TEST_KEY;
+const RDB = VAULT_TEST_RDB;
+const TAGS = vaultExportTags('hourly');
+
+import { VAULT_TEST_BUCKET, VAULT_TEST_KEY, VAULT_TEST_RDB, vaultExportTags } from '../../../support/vault-replica.js';
 
 describe('verify-rdb in an organization vault: verdicts and metrics per account', () => {
   const s3 = mockClient(S3Client);

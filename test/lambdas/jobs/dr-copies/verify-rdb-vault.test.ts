@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -20,19 +19,19 @@ import type { Page } from '../../../../lambdas/domain/alerting/page.js';
 import { VAULT_TIER_GRACE_HOURS, vaultRetentionFor, vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
 import { type S3ObjectEvent, type VerifyDeps, verifyStep } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
-import { CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
 import { serveVerdicts, type VerdictStore } from '../../../support/verdict-store.js';
+import { VAULT_TEST_BUCKET, VAULT_TEST_KEY, VAULT_TEST_RDB, vaultExportTags } from '../../../support/vault-replica.js';
 
-const BUCKET = 'redis-dr-prod-222222222222-eu-central-1';
-const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';
+const BUCKET = VAULT_TEST_BUCKET;
+const KEY = VAULT_TEST_KEY;
 const DAY = 86_400_000;
 /** When the replica landed in the vault (its Last-Modified). */
 const LANDED = new Date('2026-11-21T02:05:00Z');
 /** The vault's days: floor 3, hourly 3, daily 8, weekly 29, monthly 400. */
 const DAYS = vaultTierDays(3, { daily: 8, weekly: 29, monthly: 400 });
 /** A real RDB with a CRC-64 (the vault, like the DR region, requires one). */
-const RDB = readFileSync(`${CORPUS_DIR}/hash-ziplist.rdb`);
+const RDB = VAULT_TEST_RDB;
 
 const event = (): S3ObjectEvent => ({
   'detail-type': 'Object Created',
@@ -40,13 +39,7 @@ const event = (): S3ObjectEvent => ({
   detail: { bucket: { name: BUCKET }, object: { key: KEY, size: RDB.length, 'version-id': 'v1' } },
 });
 
-const exportTags = (tier: string): Record<string, string> => ({
-  'redis-dr:tier': tier,
-  'redis-dr:plan': 'sessions',
-  'redis-dr:snapshot': 'rdr-sessions-prod-20261121-0200',
-  'redis-dr:created': '2026-11-21T02:00:00.000Z',
-  'redis-dr:shard': '0001/0001',
-});
+const exportTags = vaultExportTags;
 
 describe('verify-rdb in the vault: COMPLIANCE retention per tier', () => {
   const s3 = mockClient(S3Client);
