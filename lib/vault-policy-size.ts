@@ -44,8 +44,9 @@ export function listedVaultPolicyBytes(v: ListedVault): number {
   const drills = vaultDrillRoleNames(v.deployment, v.drRegion);
   // The drill grant: two statements naming the account and both roles, and their conditions (measured about 800 bytes).
   // The vault scrub's two statements reserving its records' prefix (about 400 bytes besides the bucket ARN they name twice) included;
-  // the vault verdict chain's prefix in the verdicts' two and its records' deny (about 300 bytes, the bucket ARN three times more).
-  const fixed = 2000 + 35 * bucket.length + 2 * (PRINCIPAL_BYTES + roleArnBytes(drills.seedCopy) + roleArnBytes(drills.select)) + 1000;
+  // the vault verdict chain's prefix in the verdicts' two and its records' deny (about 300 bytes, the bucket ARN three times more);
+  // the DR bucket's drill records beside its reports (the bucket ARN once more).
+  const fixed = 2000 + 36 * bucket.length + 2 * (PRINCIPAL_BYTES + roleArnBytes(drills.seedCopy) + roleArnBytes(drills.select)) + 1100;
   const perAccount =
     3 * PRINCIPAL_BYTES + roleArnBytes(replicationRoleName(v.deployment, v.primaryRegion)) + roleArnBytes(replicationRoleName(v.deployment, v.drRegion));
   return fixed + v.accounts * perAccount;

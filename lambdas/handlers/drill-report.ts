@@ -18,6 +18,8 @@ const sns = awsClient(SNSClient);
 const evidenceKey = process.env.EVIDENCE_KEY_ARN;
 const evidenceBucket = process.env.EVIDENCE_BUCKET;
 const evidenceRegion = process.env.EVIDENCE_REGION ?? process.env.AWS_REGION;
+/** With an organization's vault: `<account>/<DR region>/`, where each record is kept a second time (it replicates into the vault). */
+const evidenceOrgRoot = process.env.EVIDENCE_ORG_ROOT;
 const kms = evidenceKey ? tracer.captureAWSv3Client(new KMSClient({ region: evidenceRegion, ...sdkClientConfig() })) : undefined;
 const s3 = evidenceKey ? tracer.captureAWSv3Client(new S3Client({ region: evidenceRegion, ...s3ClientConfig() })) : undefined;
 
@@ -25,7 +27,12 @@ export const handler = lambdaEntry(drillReportEventSchema, async (outcome) => {
   const topicArn = requiredEnv('ALERT_TOPIC_ARN', 'the SNS topic drill reports go to');
   const evidence =
     evidenceKey && kms && s3
-      ? { s3, bucket: evidenceBucket ?? requiredEnv('EVIDENCE_BUCKET', 'the DR bucket drill records go to'), signer: await kmsSigner(kms, evidenceKey) }
+      ? {
+          s3,
+          bucket: evidenceBucket ?? requiredEnv('EVIDENCE_BUCKET', 'the DR bucket drill records go to'),
+          signer: await kmsSigner(kms, evidenceKey),
+          ...(evidenceOrgRoot ? { orgRoot: evidenceOrgRoot } : {}),
+        }
       : undefined;
   return reportDrill(outcome, { publish: (alert) => publishAlert(sns, topicArn, alert), metrics: metricsSink, log, ...(evidence ? { evidence } : {}) });
 });

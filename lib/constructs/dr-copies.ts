@@ -14,12 +14,11 @@ import type { CopyVerificationSettings } from '../../lambdas/domain/plans/settin
 import { copyVerificationSettings, VERIFY_MEMORY_MB, verifyStateMachineName } from '../deployment.js';
 import { VERIFY_GAVE_UP } from '../../lambdas/domain/dr-copies/verify-errors.js';
 import { VERDICT_CHAIN_PREFIX, VERDICT_PREFIX } from '../../lambdas/domain/points/verdict-objects.js';
-import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { longestVaultDays, VAULT_TIER_RETRY_MINUTES, type VaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { type AlertTopic, grantAlertPublish } from './alert-topic.js';
 import { nagArnRef } from './elasticache-arns.js';
 import { JobFunction } from './job-function.js';
-import { AccessLogBucket, RecoveryBucket } from './recovery-bucket.js';
+import { AccessLogBucket, DR_EVIDENCE_REPLICATION_RULES, RecoveryBucket, REPORTS_REPLICATION_RULE_ID } from './recovery-bucket.js';
 import { orgEvidencePrefixes } from './org-evidence.js';
 import { guardDrCopies } from './verdict-guard.js';
 
@@ -125,10 +124,12 @@ export class DrCopies extends Construct {
         deployment: props.vault.deployment,
         timeControl: props.vault.replicationTimeControl,
         // An organization's vault takes only each account's own prefix (lib/constructs/vault/org-grants.ts): what the
-        // DR bucket writes under <account>/<region>/ replicates with its key, so it lands there; a listed vault takes reports/.
-        ...(props.vault.organizationId !== undefined
-          ? (({ prefix, nag }) => ({ prefix, nagPrefix: nag }))(orgEvidencePrefixes(this, ''))
-          : { prefix: REPORTS_PREFIX }),
+        // DR bucket writes under <account>/<region>/ replicates with its key, so it lands there; a listed vault takes
+        // reports/ and drills/ (the drills' signed records).
+        rules:
+          props.vault.organizationId !== undefined
+            ? [(({ prefix, nag }) => ({ id: REPORTS_REPLICATION_RULE_ID, prefix, nagPrefix: nag }))(orgEvidencePrefixes(this, ''))]
+            : DR_EVIDENCE_REPLICATION_RULES,
       },
     });
 

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DRILL_EVIDENCE_PREFIX } from '../../lambdas/domain/drills/evidence-record.js';
+import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
 import { nagPseudoParameters } from './elasticache-arns.js';
 import type { JobFunction } from './job-function.js';
 import { denyGrantsButForAwsResources } from './kms-grants.js';
@@ -118,21 +119,31 @@ export interface DrillRecordsBucket {
   readonly bucketName: string;
   /** `<Logical.Arn>` for a bucket of the stack, the ARN with `<AWS::…>` pseudo parameters for one named. */
   readonly nagArn: string;
+  /**
+   * The DR region (config `dr.region`) when the deployment's vault is an organization's (`vault.organizationId`): each
+   * record is then also kept under `<account>/<DR region>/`, the DR bucket's prefix that replicates into the vault.
+   * @default - no organization's copy
+   */
+  readonly orgEvidenceRegion?: string;
 }
 
 /**
  * Lets a drill report function keep its drills' signed records in the DR bucket (docs/attest.md): list, read and
  * write under `drills/<its region>/` only (never delete: a record that did not read back stays, and the run fails),
- * the bucket's name in `EVIDENCE_BUCKET`.
+ * the bucket's name in `EVIDENCE_BUCKET`; with `orgEvidenceRegion`, also write and read the organization's copy under
+ * `<account>/<DR region>/drills/<its region>/` (that prefix in `EVIDENCE_ORG_ROOT`).
  */
 export function grantDrillRecords(fn: JobFunction, bucket: DrillRecordsBucket): void {
-  const prefix = `${DRILL_EVIDENCE_PREFIX}${Stack.of(fn).region}/`;
+  const stack = Stack.of(fn);
+  const prefix = `${DRILL_EVIDENCE_PREFIX}${stack.region}/`;
+  // With an organization's vault: the same records under <account>/<DR region>/ (the prefix that replicates there).
+  const org = bucket.orgEvidenceRegion === undefined ? undefined : accountRegionPrefix(stack.account, bucket.orgEvidenceRegion);
   fn.role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListDrillRecords',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`, ...(org ? [`${org}${prefix}*`] : [])] } },
     }),
   );
   fn.role.addToPolicy(
@@ -142,5 +153,15 @@ export function grantDrillRecords(fn: JobFunction, bucket: DrillRecordsBucket): 
   Validations.of(fn.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${bucket.nagArn}/${prefix}*]`,
     reason: `The drill report reads the newest record of its plan's chain and writes the next, named by its place in the chain, under ${prefix} only; it deletes nothing.`,
+  });
+  if (!org || bucket.orgEvidenceRegion === undefined) return;
+  const nag = nagPseudoParameters(fn);
+  fn.role.addToPolicy(
+    new iam.PolicyStatement({ sid: 'WriteOrgDrillRecords', actions: ['s3:GetObject', 's3:PutObject'], resources: [`${bucket.bucketArn}/${org}${prefix}*`] }),
+  );
+  fn.function.addEnvironment('EVIDENCE_ORG_ROOT', org);
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${bucket.nagArn}/${accountRegionPrefix(nag.account, bucket.orgEvidenceRegion)}${prefix}*]`,
+    reason: `The drill report keeps the organization's copy of each record of its chains (the same bytes) under its own account's ${org}${prefix} only, the prefix that replicates into the organization's vault; it deletes nothing.`,
   });
 }

@@ -10,6 +10,8 @@ import type { PlanConfig } from '../config/index.js';
 import { nagArnRef, nagPseudoParameters } from './elasticache-arns.js';
 import { SEED_COPY_PREFIX } from '../../lambdas/domain/vault/vault-seed.js';
 import { SNAPSHOT_PREFIX } from '../../lambdas/domain/plans/naming.js';
+import { DRILL_EVIDENCE_PREFIX } from '../../lambdas/domain/drills/evidence-record.js';
+import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import { acknowledgeNoReplication, acknowledgeSseS3 } from '../nag/recovery-storage-checks.js';
 import {
   ELASTICACHE_ACL_PERMISSIONS,
@@ -99,22 +101,16 @@ export interface RecoveryBucketProps {
     readonly prefix?: string;
   };
   /**
-   * Replication of the objects under `prefix` only (the DR reports, `reports/`)
-   * into the vault bucket of another account (config `vault`): the vault's
-   * default COMPLIANCE retention then locks them like the replicas. The role
-   * reads and writes only under the prefix. For the DR bucket, which has no
+   * Replication of the objects under the rules' prefixes only (the DR
+   * reports, `reports/`, and the drills' signed records, `drills/`: {@link DR_EVIDENCE_REPLICATION_RULES};
+   * an organization's vault: `<account>/<region>/`) into the vault bucket of
+   * another account (config `vault`), a rule per prefix: the vault's default
+   * COMPLIANCE retention then locks them like the replicas. The role reads
+   * and writes only under the prefixes. For the DR bucket, which has no
    * `replicateTo`.
    * @default - nothing of this bucket replicates to the vault
    */
-  readonly replicatePrefixToVault?: VaultReplication & {
-    readonly prefix: string;
-    /**
-     * `prefix` as cdk-nag prints it in finding ids, when it holds the stack's account or region (an account-agnostic
-     * stack's `<AWS::AccountId>/<AWS::Region>/`: an organization's member stacks).
-     * @default prefix
-     */
-    readonly nagPrefix?: string;
-  };
+  readonly replicatePrefixToVault?: VaultReplication & { readonly rules: readonly PrefixReplicationRule[] };
 }
 
 /** Where the vault bucket is (config `vault`). */
@@ -138,8 +134,33 @@ const S3_LOGS_USE_BUCKET_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPoli
 export const REPLICATION_RULE_ID = 'to-dr-region';
 /** Id of the export → vault replication rule. */
 export const VAULT_REPLICATION_RULE_ID = 'to-vault';
-/** Id of the DR bucket's `reports/` → vault replication rule. */
+/** Id of the DR bucket's `reports/` → vault replication rule (an organization's vault: its `<account>/<region>/` rule). */
 export const REPORTS_REPLICATION_RULE_ID = 'reports-to-vault';
+/** Id of the DR bucket's `drills/` → vault replication rule (the drills' signed records, docs/attest.md). */
+export const DRILLS_REPLICATION_RULE_ID = 'drills-to-vault';
+
+/** One rule of the DR bucket's replication into the vault: its id and the prefix it takes. */
+export interface PrefixReplicationRule {
+  readonly id: string;
+  readonly prefix: string;
+  /**
+   * `prefix` as cdk-nag prints it in finding ids, when it holds the stack's account or region (an account-agnostic
+   * stack's `<AWS::AccountId>/<AWS::Region>/`: an organization's member stacks).
+   * @default prefix
+   */
+  readonly nagPrefix?: string;
+}
+
+/**
+ * What the DR bucket replicates into a vault that lists its accounts: the
+ * scheduled reports and the drills' signed records (and their chains' heads,
+ * the newest records), each prefix a rule. An organization's vault takes the
+ * account's `<account>/<region>/` instead, where the writers keep a copy.
+ */
+export const DR_EVIDENCE_REPLICATION_RULES: readonly PrefixReplicationRule[] = [
+  { id: REPORTS_REPLICATION_RULE_ID, prefix: REPORTS_PREFIX },
+  { id: DRILLS_REPLICATION_RULE_ID, prefix: DRILL_EVIDENCE_PREFIX },
+];
 /**
  * What a replication role reads of each source version it replicates
  * (S3's replication setup guide), besides {@link LOCKED_REPLICATION_SOURCE_ACTIONS}.
@@ -220,7 +241,11 @@ export class RecoveryBucket extends Construct {
     }
     const reports = props.replicatePrefixToVault ? this.vaultBucket(props.deployment, props.replicatePrefixToVault) : undefined;
     const reportsRole = reports
-      ? this.replicationRole(props.deployment, region, `redis-dr: S3 replication of ${reports.props.prefix} of the DR bucket to the vault account`)
+      ? this.replicationRole(
+          props.deployment,
+          region,
+          `redis-dr: S3 replication of ${reports.props.rules.map((r) => r.prefix).join(' and ')} of the DR bucket to the vault account`,
+        )
       : undefined;
     const vaultRole = vault
       ? this.replicationRole(props.deployment, region, 'redis-dr: S3 replication of the export bucket to the DR region and to the vault account')
@@ -230,7 +255,7 @@ export class RecoveryBucket extends Construct {
       ...this.bucketProps(props, region),
       replicationRole: vaultRole ?? reportsRole,
       replicationRules: reports
-        ? [prefixReplicationRule(reports.props, reports.bucket)]
+        ? reports.props.rules.map((rule, i) => prefixReplicationRule(reports.props, rule, i + 1, reports.bucket))
         : props.replicateTo
           ? drReplicationRules(props.replicateTo, vault)
           : undefined,
@@ -382,9 +407,9 @@ export class RecoveryBucket extends Construct {
    * The prefix replication role's permissions, written out rather than
    * `grantReplicationPermission` (which reads every object): the bucket's
    * replication configuration and listing, each source version under
-   * `prefix` with its ACL, tags, retention and legal hold (the vault is
+   * `prefixes` with its ACL, tags, retention and legal hold (the vault is
    * locked: S3 reads them to replicate into it), and in the vault only
-   * writing replicas under `prefix` handed to the vault account.
+   * writing replicas under `prefixes` handed to the vault account.
    */
   private grantPrefixReplication(
     role: iam.Role,
@@ -392,37 +417,39 @@ export class RecoveryBucket extends Construct {
     deployment: string,
     target: NonNullable<RecoveryBucketProps['replicatePrefixToVault']>,
   ): void {
-    const { prefix } = target;
-    const nagPrefix = target.nagPrefix ?? prefix;
+    const prefixes = target.rules.map((r) => r.prefix);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [this.bucket.bucketArn] }));
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [...REPLICATION_SOURCE_OBJECT_ACTIONS, ...LOCKED_REPLICATION_SOURCE_ACTIONS],
-        resources: [this.bucket.arnForObjects(`${prefix}*`)],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
     );
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...VAULT_PREFIX_REPLICATION_ACTIONS], resources: [vault.arnForObjects(`${prefix}*`)] }));
-    const { partition } = nagPseudoParameters(this);
-    Validations.of(role).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/${nagPrefix}*]`,
-        reason: `S3 replication reads each version under ${prefix} (files named by period and date), nothing else of the bucket.`,
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${vaultBucketName(deployment, target)}/${nagPrefix}*]`,
-        reason: `S3 replication writes ${prefix} into the vault bucket and hands it to the vault account, nothing else of the vault.`,
-      },
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...VAULT_PREFIX_REPLICATION_ACTIONS], resources: prefixes.map((prefix) => vault.arnForObjects(`${prefix}*`)) }),
     );
+    const { partition } = nagPseudoParameters(this);
+    for (const { prefix, nagPrefix = prefix } of target.rules)
+      Validations.of(role).acknowledge(
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagArnRef(this.bucket)}/${nagPrefix}*]`,
+          reason: `S3 replication reads each version under ${prefix} (files named by period, date or place in a chain), nothing else of the bucket.`,
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:${partition}:s3:::${vaultBucketName(deployment, target)}/${nagPrefix}*]`,
+          reason: `S3 replication writes ${prefix} into the vault bucket and hands it to the vault account, nothing else of the vault.`,
+        },
+      );
   }
 }
 
-/** The DR bucket's rule: `prefix` only, to the vault, owned by the vault account there. */
-function prefixReplicationRule(target: VaultReplication & { readonly prefix: string }, destination: s3.IBucket): s3.ReplicationRule {
+/** The DR bucket's rule `rule`: its prefix only, to the vault, owned by the vault account there. */
+function prefixReplicationRule(target: VaultReplication, rule: PrefixReplicationRule, priority: number, destination: s3.IBucket): s3.ReplicationRule {
   return {
-    id: REPORTS_REPLICATION_RULE_ID,
+    id: rule.id,
     destination,
-    priority: 1,
-    filter: { prefix: target.prefix },
+    priority,
+    filter: { prefix: rule.prefix },
     // Deletions in the workload account never reach the vault.
     deleteMarkerReplication: false,
     // Owned by the vault account once there: the workload account keeps no ACL on them.

@@ -153,7 +153,12 @@ export class DrStack extends Stack {
       if (this.drills) {
         this.evidenceKey.grantSign(this.drills.reportFunction);
         const { bucket } = this.copies.bucket;
-        grantDrillRecords(this.drills.reportFunction, { bucketArn: bucket.bucketArn, bucketName: bucket.bucketName, nagArn: nagArnRef(bucket) });
+        grantDrillRecords(this.drills.reportFunction, {
+          bucketArn: bucket.bucketArn,
+          bucketName: bucket.bucketName,
+          nagArn: nagArnRef(bucket),
+          ...(config.vault?.organizationId !== undefined ? { orgEvidenceRegion: config.dr.region } : {}),
+        });
       }
       if (drillPlans(config.plans, 'primary').length > 0)
         this.evidenceKey.allowSigner(`arn:${this.partition}:iam::${this.account}:role/${drillReportRoleName(config.name, config.primary.region)}`);

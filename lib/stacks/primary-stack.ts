@@ -112,6 +112,7 @@ export class PrimaryStack extends Stack {
           bucketArn: `arn:${this.partition}:s3:::${name}`,
           bucketName: name,
           nagArn: `arn:${nag.partition}:s3:::${bucketName(config.name, nag.account, config.dr.region)}`,
+          ...(config.vault?.organizationId !== undefined ? { orgEvidenceRegion: config.dr.region } : {}),
         });
       }
     }

@@ -1,6 +1,5 @@
 import { VAULT_ARMING_GRACE_DAYS } from '../../lambdas/domain/plans/vault-arming.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { REPORTS_PREFIX } from '../../lambdas/domain/report/input.js';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,7 +25,7 @@ import { MetricFactory } from '../constructs/monitoring/metric-factory.js';
 import type { JobFunction } from '../constructs/job-function.js';
 import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
 import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
-import { AccessLogBucket, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
+import { AccessLogBucket, DR_EVIDENCE_REPLICATION_RULES, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault/vault-bucket.js';
 import { EvidenceKey } from '../constructs/evidence-key.js';
 import { VaultScrub } from '../constructs/vault/vault-scrub.js';
@@ -82,8 +81,10 @@ export class VaultStack extends Stack {
       accessLogs: accessLogs.bucket,
       drillAccounts: vaultDrillAccounts(config),
       drillRegion: vaultDrillRegion(config),
-      // The DR bucket (there when a plan exports) replicates its reports here: docs/reports.md.
-      ...(config.plans.some((p) => p.export.enabled) ? { reportsFrom: { region: config.dr.region, prefix: REPORTS_PREFIX } } : {}),
+      // The DR bucket (there when a plan exports) replicates its reports and drill records here: docs/reports.md, docs/attest.md.
+      ...(config.plans.some((p) => p.export.enabled)
+        ? { reportsFrom: { region: config.dr.region, prefixes: DR_EVIDENCE_REPLICATION_RULES.map((r) => r.prefix) } }
+        : {}),
     });
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
     sendObjectEventsToEventBridge(this.vaultBucket.bucket);

@@ -116,7 +116,7 @@ export async function reportDrill(outcome: DrillOutcome & { readonly execution?:
   await deps.publish({ subject: report.subject, message: report.body, attributes: report.attributes });
   if (!deps.evidence) return { ok: report.ok, summary: report.body };
   const finishedAt = (deps.evidence.now ?? (() => new Date()))();
-  const { key, attestation } = await writeDrillEvidence(drillEvidenceRecord(outcome, report, finishedAt, outcome.execution), deps.evidence);
-  deps.log.info('drill record signed and stored', { bucket: deps.evidence.bucket, key, seq: attestation.seq });
+  const { key, attestation, orgKey } = await writeDrillEvidence(drillEvidenceRecord(outcome, report, finishedAt, outcome.execution), deps.evidence);
+  deps.log.info('drill record signed and stored', { bucket: deps.evidence.bucket, key, seq: attestation.seq, ...(orgKey ? { orgKey } : {}) });
   return { ok: report.ok, summary: report.body, record: key };
 }

@@ -33,11 +33,11 @@ export interface VaultBucketProps {
    */
   readonly drillAccounts?: readonly string[];
   /**
-   * The DR region, when the DR bucket replicates its reports (`reportsPrefix`) into the vault: its
-   * replication role (a fixed name, per workload account) may write replicas there and nowhere else.
-   * @default - no report replicates into the vault
+   * The DR region, when the DR bucket replicates its evidence (`prefixes`: the reports, the drills' signed records)
+   * into the vault: its replication role (a fixed name, per workload account) may write replicas there and nowhere else.
+   * @default - no evidence replicates into the vault
    */
-  readonly reportsFrom?: { readonly region: string; readonly prefix: string };
+  readonly reportsFrom?: { readonly region: string; readonly prefixes: readonly string[] };
   /**
    * The region the vault drills run in (config `dr.region`, which equals `vault.region` for them): part of the drill roles' names.
    * @default - the vault's region
@@ -189,7 +189,7 @@ export class VaultBucket extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
-    // The DR reports: the DR bucket's replication role of each workload account writes its prefix only.
+    // The DR evidence (reports, drill records): the DR bucket's replication role of each workload account writes those prefixes only.
     const reports = props.reportsFrom;
     const reportWriterRoleArns = reports
       ? props.workloadAccounts.map((account) =>
@@ -202,7 +202,7 @@ export class VaultBucket extends Construct {
           sid: 'ReportsFromWorkloadAccounts',
           principals: writers,
           actions: [...VAULT_PREFIX_REPLICATION_ACTIONS],
-          resources: [this.bucket.arnForObjects(`${reports.prefix}*`)],
+          resources: reports.prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
           conditions: { ArnEquals: { 'aws:PrincipalArn': [...reportWriterRoleArns] } },
         }),
       );

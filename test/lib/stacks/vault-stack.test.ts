@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RedisDrConfig } from '../../../lib/config/index.js';
 import { replicationRoleName, vaultStackName, vaultVerifyStateMachineName } from '../../../lib/deployment.js';
-import { REPORTS_REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
+import { DRILLS_REPLICATION_RULE_ID, REPORTS_REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../lib/constructs/recovery-bucket.js';
+import { DRILL_EVIDENCE_PREFIX, drillRecordKey } from '../../../lambdas/domain/drills/evidence-record.js';
 import { REPORTS_PREFIX } from '../../../lambdas/domain/report/input.js';
 import { vaultStaleAlarms } from '../../../lib/stacks/vault-stack.js';
 import { copyVerificationSettingsSchema } from '../../../lambdas/domain/plans/settings.js';
@@ -552,16 +553,25 @@ describe('vault stack (config vault)', () => {
     expect(exportBucket!.Properties.ReplicationConfiguration.Rules[1].SourceSelectionCriteria).toBeUndefined();
   });
 
-  it("replicates the DR bucket's reports/ (only) into the vault with owner override, no delete markers, through the role the vault names", () => {
+  it("replicates the DR bucket's reports/ and drills/ (only) into the vault with owner override, no delete markers, through the role the vault names", () => {
     const drBucket = resourcesOf(synth.dr).find((r) => r.Type === 'AWS::S3::Bucket' && r.Properties.ReplicationConfiguration);
     const rules = drBucket!.Properties.ReplicationConfiguration.Rules as Record<string, any>[];
-    expect(rules).toHaveLength(1);
+    expect(rules).toHaveLength(2);
+    const destination = { Bucket: `arn:aws:s3:::${VAULT_BUCKET}`, Account: '222222222222', AccessControlTranslation: { Owner: 'Destination' } };
     expect(rules[0]).toMatchObject({
       Id: REPORTS_REPLICATION_RULE_ID,
       Priority: 1,
       Filter: { Prefix: REPORTS_PREFIX },
       DeleteMarkerReplication: { Status: 'Disabled' },
-      Destination: { Bucket: `arn:aws:s3:::${VAULT_BUCKET}`, Account: '222222222222', AccessControlTranslation: { Owner: 'Destination' } },
+      Destination: destination,
+    });
+    // The drills' signed records (issue 58): every chain drills/<region>/<plan>/, its newest record the head.
+    expect(rules[1]).toMatchObject({
+      Id: DRILLS_REPLICATION_RULE_ID,
+      Priority: 2,
+      Filter: { Prefix: DRILL_EVIDENCE_PREFIX },
+      DeleteMarkerReplication: { Status: 'Disabled' },
+      Destination: destination,
     });
     synth.dr.hasResourceProperties('AWS::IAM::Role', { RoleName: replicationRoleName(config.name, config.dr.region) });
   });
@@ -582,6 +592,16 @@ describe('vault stack (config vault)', () => {
     const verdict = `arn:aws:s3:::${VAULT_BUCKET}/${vaultVerdictKey('rdr-sessions-prod-20261121-0200-0001.rdb')}`;
     expect(await ask(reportRoleArn, identity, 's3:ReplicateObject', {}, report)).toBe('Allowed');
     expect(await ask(reportRoleArn, identity, 's3:ObjectOwnerOverrideToBucketOwner', {}, report)).toBe('Allowed');
+    // A drill's signed record (issue 58), as the drill report names it.
+    const drill = `arn:aws:s3:::${VAULT_BUCKET}/${drillRecordKey('eu-west-1', 'sessions', 42)}`;
+    expect(await ask(reportRoleArn, identity, 's3:ReplicateObject', {}, drill)).toBe('Allowed');
+    expect(await ask(reportRoleArn, identity, 's3:ObjectOwnerOverrideToBucketOwner', {}, drill)).toBe('Allowed');
+    const all = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
+    expect(await ask(reportRoleArn, all, 's3:DeleteObject', {}, drill)).toBe('ExplicitlyDenied');
+    // Nothing else of the DR bucket's keys: a scrub record there is not let into the vault by this role.
+    expect(await ask(reportRoleArn, identity, 's3:ReplicateObject', {}, `arn:aws:s3:::${VAULT_BUCKET}/scrub/redis-dr-scrub-20261125T031500123Z.json`)).not.toBe(
+      'Allowed',
+    );
     // Negative: nothing else of the vault, even with a wider identity policy.
     const wide = [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }];
     expect(await ask(reportRoleArn, identity, 's3:ReplicateObject')).not.toBe('Allowed');
