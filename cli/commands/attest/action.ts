@@ -12,12 +12,13 @@ export interface AttestOptions {
 export async function attestAction(o: AttestOptions): Promise<void> {
   const r = await checkAttestation({ path: o.path, publicKey: o.publicKey, ...(o.deployment !== undefined ? { deployment: o.deployment } : {}) });
   if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else if (r.ok)
+  else if (r.ok) {
+    const files = r.files ? `; ${r.files} file(s) beside them as signed` : '';
     process.stdout.write(
       r.whole
-        ? `VERIFIED ${o.path}: ${r.records} record(s), one chain from record 1 to ${r.head?.seq} of ${r.head?.deployment}, every signature and digest good\n`
-        : `VERIFIED ${o.path}: signature and content digest good (record ${r.head?.seq} of ${r.head?.deployment}; give the folder to check the chain)\n`,
+        ? `VERIFIED ${o.path}: ${r.records} record(s), one chain from record 1 to ${r.head?.seq} of ${r.head?.deployment}, every signature and digest good${files}\n`
+        : `VERIFIED ${o.path}: signature and content digest good (record ${r.head?.seq} of ${r.head?.deployment}; give the folder to check the chain)${files}\n`,
     );
-  else process.stdout.write(`NOT VERIFIED ${r.name}: ${r.why}\n`);
+  } else process.stdout.write(`NOT VERIFIED ${r.name}: ${r.why}\n`);
   process.exitCode = r.ok ? 0 : 1;
 }

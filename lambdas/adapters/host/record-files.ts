@@ -39,3 +39,13 @@ export async function readKeyFile(option: string, path: string): Promise<string>
     throw new MissingFileError(`${option} ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
 }
+
+/** A file's bytes, or undefined when it is not there (a record's companion an auditor did not copy). Other faults throw. */
+export async function readFileIfThere(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -2,10 +2,14 @@
  * `redis-dr attest`: evidence checked offline, from the files alone and the
  * public key (domain/attest/chain.ts). A folder is checked as one chain
  * (from its first record, no gap, no fork); one file alone (its signature
- * and its content's digest).
+ * and its content's digest). Then the files each record vouches for beside
+ * it (a scheduled report's HTML and CSV: domain/attest/companions.ts), read
+ * from its folder: one not there or not as signed is named.
  */
-import { MissingFileError, readKeyFile, readRecordFiles } from '../../adapters/host/record-files.js';
+import { dirname, join } from 'node:path/posix';
+import { MissingFileError, readFileIfThere, readKeyFile, readRecordFiles } from '../../adapters/host/record-files.js';
 import { type ChainVerdict, evidencePublicKey, type NamedRecord, verifyChain } from '../../domain/attest/chain.js';
+import { companionProblem, companionsOf } from '../../domain/attest/companions.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What to check. */
@@ -18,8 +22,8 @@ export interface AttestRequest {
   readonly deployment?: string;
 }
 
-/** The verdict, and whether a whole chain (a folder) was checked. */
-export type AttestResult = ChainVerdict & { readonly whole: boolean };
+/** The verdict, whether a whole chain (a folder) was checked, and how many files beside the records matched what they signed. */
+export type AttestResult = ChainVerdict & { readonly whole: boolean; readonly files?: number };
 
 /** Checks the records at `req.path`. @throws UsageError for a key or path that is not there or not a key (exit 2) */
 export async function checkAttestation(req: AttestRequest): Promise<AttestResult> {
@@ -50,5 +54,22 @@ export async function checkAttestation(req: AttestRequest): Promise<AttestResult
       return { ok: false, name: f.name, why: 'is not JSON (damaged, or not a record)', whole: read.folder };
     }
   }
-  return { ...verifyChain(records, key, { whole: read.folder, ...(req.deployment !== undefined ? { deployment: req.deployment } : {}) }), whole: read.folder };
+  const verdict = verifyChain(records, key, { whole: read.folder, ...(req.deployment !== undefined ? { deployment: req.deployment } : {}) });
+  if (!verdict.ok) return { ...verdict, whole: read.folder };
+  // The records' own signatures hold, so what they say of the files beside them is what was signed.
+  const folder = read.folder ? req.path : dirname(req.path);
+  let files = 0;
+  for (const r of records) {
+    const named = companionsOf(r.record);
+    if (named === undefined) continue;
+    if ('problem' in named) return { ok: false, name: r.name, why: named.problem, whole: read.folder };
+    const dir = read.folder ? dirname(r.name) : '.';
+    for (const [path, expected] of Object.entries(named.companions)) {
+      const name = dir === '.' ? path : join(dir, path);
+      const why = companionProblem(expected, await readFileIfThere(join(folder, name)), r.name);
+      if (why) return { ok: false, name, why, whole: read.folder };
+      files++;
+    }
+  }
+  return { ...verdict, whole: read.folder, ...(files > 0 ? { files } : {}) };
 }

@@ -17,7 +17,7 @@ import type { LogSink } from '../kernel/deps.js';
 import { elastiCacheReport, type ReportAws } from './elasticache-report.js';
 import { signScheduledReport } from './report-chain.js';
 import { scheduledReportVaultCopy } from './vault-copy.js';
-import { writeBucketReport } from './write.js';
+import { withFileDigests, writeBucketReport } from './write.js';
 
 /** What the scheduled report needs besides the AWS reads. */
 export interface ScheduledReportDeps {
@@ -71,11 +71,14 @@ export async function runScheduledReport(input: ReportInput, deps: ScheduledRepo
     },
     previous?.problems ?? [],
   );
-  // Signed before it is written: a report KMS did not sign is not written unsigned (the run fails, its alarm pages).
+  // report.json carries the SHA-256 of the HTML and CSV beside it (their final bytes), so its signature covers them.
+  // Signed before anything is written: a report KMS did not sign is not written unsigned (the run fails, its alarm
+  // pages); the HTML and CSV are then written (each read back) before the JSON that names them.
   // The organization's copy is the same bytes, so it carries the same attestation (and the vault's replica too).
+  const digested = withFileDigests(rendered);
   const signed = deps.signer
-    ? { ...rendered, json: await signScheduledReport(deps.s3, input.drBucket, period, prefix, rendered.json, deps.signer, new Date(deps.aws.clock.now())) }
-    : rendered;
+    ? { ...digested, json: await signScheduledReport(deps.s3, input.drBucket, period, prefix, digested.json, deps.signer, new Date(deps.aws.clock.now())) }
+    : digested;
   const keys = await writeBucketReport(deps.s3, input.drBucket, prefix, signed);
   // The same bytes again through the verified put (each file read back), rather than a server-side copy:
   // they are in memory, and a copy would need its own read-back to prove it.

@@ -6,6 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type ReportOutputs, reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
 import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { DrReport } from '../../domain/report/model.js';
+import { companionsOfFiles, withCompanions } from '../../domain/attest/companions.js';
 
 /** The report's three forms. */
 export interface RenderedReport {
@@ -23,16 +24,31 @@ export function writeLocalReport(outputs: ReportOutputs, rendered: RenderedRepor
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', json: 'application/json', csv: 'text/csv; charset=utf-8' };
 
 /**
- * Writes `report.html`, `report.json` and `csv/<name>.csv` under `prefix` in
- * `bucket` through the object store's verified put (SHA-256 sent with the
- * PUT, then read back: S3's checksum of the object, or the object read
- * again); the keys written. A run repeated for the same period replaces its
- * files.
+ * The report with its JSON carrying the SHA-256 and length of the HTML and of
+ * each CSV file written beside it (`companions`, domain/attest/companions.ts:
+ * `report.html`, `csv/<name>.csv`, relative to the JSON's folder), so that
+ * signing the JSON signs them too.
+ */
+export function withFileDigests(rendered: RenderedReport): RenderedReport {
+  const files = [{ path: 'report.html', bytes: rendered.html }, ...Object.entries(rendered.csv).map(([name, text]) => ({ path: `csv/${name}`, bytes: text }))];
+  return { ...rendered, json: withCompanions(rendered.json, companionsOfFiles(files)) };
+}
+
+/**
+ * Writes `report.html`, `csv/<name>.csv` and then `report.json` under
+ * `prefix` in `bucket` through the object store's verified put (SHA-256 sent
+ * with the PUT, then read back: S3's checksum of the object, or the object
+ * read again); the keys written. The JSON goes last, so a report.json never
+ * names files (their digests) that were not stored. A run repeated for the
+ * same period replaces its files.
  * @throws PutError naming the object that was not stored as written
  */
 export async function writeBucketReport(s3: S3Client, bucket: string, prefix: string, rendered: RenderedReport): Promise<string[]> {
   const store = new S3ObjectStore(s3, bucket, '');
-  const files = reportFiles({ html: `${prefix}report.html`, json: `${prefix}report.json`, csvDir: `${prefix}csv` }, rendered.html, rendered.json, rendered.csv);
+  const json = `${prefix}report.json`;
+  const files = reportFiles({ html: `${prefix}report.html`, json, csvDir: `${prefix}csv` }, rendered.html, rendered.json, rendered.csv).sort(
+    (a, b) => Number(a.path === json) - Number(b.path === json),
+  );
   for (const f of files) {
     const contentType = TYPES[f.path.slice(f.path.lastIndexOf('.') + 1)] ?? 'text/plain; charset=utf-8';
     await store.put(f.path, Buffer.from(f.text), { ifExists: 'replace', contentType });

@@ -74,14 +74,15 @@ describe('the scheduled DR report', () => {
   it('writes the week before the scheduled time under reports/weekly/<end>/ (HTML, JSON, CSV, read back) and sends one info line', async () => {
     const r = await run();
     const prefix = `reports/weekly/2026-11-23T0600Z/`;
+    // The JSON last: it names the SHA-256 of the files before it (issue 58), stored first.
     expect(r.keys).toEqual([
       `${prefix}report.html`,
-      `${prefix}report.json`,
       `${prefix}csv/controls.csv`,
       `${prefix}csv/recovery-points.csv`,
       `${prefix}csv/copies.csv`,
       `${prefix}csv/drills.csv`,
       `${prefix}csv/alarms.csv`,
+      `${prefix}report.json`,
     ]);
     const json = JSON.parse(stored.get(`${input.drBucket}/${prefix}report.json`)!) as { since: string; until: string };
     expect([json.since, json.until]).toEqual(['2026-11-16T06:00:00.000Z', '2026-11-23T06:00:00.000Z']);
@@ -199,12 +200,14 @@ describe('the scheduled DR report signed with the evidence key (docs/attest.md)'
     // The monthly report is the first of its own chain, not the weekly chain's third.
     expect(json('reports/monthly/2026-11-01T0600Z/report.json').attestation).toMatchObject({ seq: 1, previous: null });
 
-    // What an auditor does: copies reports/weekly/ down (report.json files, in their <end>/ folders) and runs attest.
+    // What an auditor does: copies reports/weekly/ down (each <end>/ folder whole: report.json, report.html, csv/) and runs attest.
     const dir = mkdtempSync(join(tmpdir(), 'report-evidence-'));
     try {
       const pem = auditorPublicKeyPem(key, dir);
       const folder = join(dir, 'weekly');
-      for (const k of weeks) {
+      const copied = [...stored.keys()].filter((k) => k.startsWith(`${bucket}/reports/weekly/`)).map((k) => k.slice(bucket.length + 1));
+      expect(copied.filter((k) => k.endsWith('.csv')).length).toBeGreaterThan(3);
+      for (const k of copied) {
         const file = join(folder, k.slice('reports/weekly/'.length));
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, stored.get(`${bucket}/${k}`)!);
@@ -212,7 +215,43 @@ describe('the scheduled DR report signed with the evidence key (docs/attest.md)'
       const attest = (...more: string[]) => runInProcess(['attest', folder, '--public-key', pem, ...more]);
       const ok = await attest('--deployment', `s3://${bucket}/`);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-      expect(ok.stdout).toBe(`VERIFIED ${folder}: 3 record(s), one chain from record 1 to 3 of s3://${bucket}/, every signature and digest good\n`);
+      expect(ok.stdout).toBe(
+        `VERIFIED ${folder}: 3 record(s), one chain from record 1 to 3 of s3://${bucket}/, every signature and digest good; ${copied.length - 3} file(s) beside them as signed\n`,
+      );
+      // The report.json carries the SHA-256 of the HTML and of each CSV beside it, as written.
+      const companions = (JSON.parse(stored.get(`${bucket}/${weeks[0]}`)!) as { companions: Record<string, { sha256: string; bytes: number }> }).companions;
+      const html = stored.get(`${bucket}/reports/weekly/2026-11-09T0600Z/report.html`)!;
+      expect(companions['report.html']).toEqual({ sha256: createHash('sha256').update(html).digest('hex'), bytes: Buffer.byteLength(html) });
+      expect(Object.keys(companions).filter((p) => p.startsWith('csv/')).length).toBe(
+        copied.filter((k) => k.startsWith('reports/weekly/2026-11-09T0600Z/csv/')).length,
+      );
+      // One file alone: the report.json checks the HTML and CSV in its folder.
+      const alone = await runInProcess(['attest', join(folder, '2026-11-23T0600Z', 'report.json'), '--public-key', pem]);
+      expect(alone.code, alone.stdout).toBe(0);
+      expect(alone.stdout).toContain(`; ${Object.keys(companions).length} file(s) beside them as signed`);
+      // A changed byte in a CSV: exit 1, naming the CSV (the report.json itself still verifies).
+      const csvName = Object.keys(companions).find((p) => p.startsWith('csv/'))!;
+      const csv = join(folder, '2026-11-16T0600Z', csvName);
+      const csvText = readFileSync(csv);
+      const flipped = Buffer.from(csvText);
+      flipped[flipped.length - 2] = flipped[flipped.length - 2]! ^ 0x01;
+      writeFileSync(csv, flipped);
+      const changedCsv = await attest();
+      expect(changedCsv.code).toBe(1);
+      expect(changedCsv.stdout).toMatch(
+        new RegExp(
+          `^NOT VERIFIED 2026-11-16T0600Z/${csvName.replace('.', '\\.')}: is not the file 2026-11-16T0600Z/report\\.json signed \\(changed after signing: `,
+        ),
+      );
+      // The HTML not copied: named too.
+      writeFileSync(csv, csvText);
+      unlinkSync(join(folder, '2026-11-23T0600Z', 'report.html'));
+      const missing = await attest();
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toBe(
+        "NOT VERIFIED 2026-11-23T0600Z/report.html: is not there, and 2026-11-23T0600Z/report.json signed its SHA-256 (copy the report's folder whole)\n",
+      );
+      writeFileSync(join(folder, '2026-11-23T0600Z', 'report.html'), stored.get(`${bucket}/reports/weekly/2026-11-23T0600Z/report.html`)!);
       // Another deployment's bucket: exit 1, naming the first record.
       const other = await attest('--deployment', 's3://redis-dr-other-111122223333-eu-central-1/');
       expect(other.code).toBe(1);
