@@ -27,6 +27,13 @@ export function drillRecordKey(region: string, plan: string, seq: number): strin
   return `${drillChainPrefix(region, plan)}redis-dr-drill-${String(seq).padStart(SEQ_DIGITS, '0')}.json`;
 }
 
+/** The chain (region, plan) and place of a record's key (`drills/<region>/<plan>/redis-dr-drill-<seq>.json`); undefined for any other key. */
+export function parseDrillRecordKey(key: string): { readonly region: string; readonly plan: string; readonly seq: number } | undefined {
+  if (!key.startsWith(DRILL_EVIDENCE_PREFIX)) return undefined;
+  const m = /^([^/]+)\/([^/]+)\/redis-dr-drill-(\d+)\.json$/.exec(key.slice(DRILL_EVIDENCE_PREFIX.length));
+  return m ? { region: m[1]!, plan: m[2]!, seq: Number(m[3]) } : undefined;
+}
+
 /** The record, before its attestation. */
 export interface DrillEvidenceRecord {
   readonly kind: 'redis-dr-drill';

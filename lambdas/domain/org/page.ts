@@ -234,6 +234,20 @@ function accountSection(account: string, lines: readonly AccountRollup[]): strin
         ['cache', 'tier', 'verified copy', 'drilled (period)', 'last drill', 'RTO', 'target', 'oldest unverified copy'],
         l.cacheLines.map(cacheRow),
       ) +
+      (l.drillChains.length > 0
+        ? table(
+            `Signed drill records of ${account} in ${l.region}`,
+            ['plan', 'drill region', 'records', 'newest', 'finished', 'drill'],
+            l.drillChains.map((c) => [
+              c.plan,
+              c.region,
+              c.records < c.newestSeq ? `${c.records} of ${c.newestSeq}: MISSING RECORDS` : String(c.records),
+              `record ${c.newestSeq}`,
+              when(c.newest.finishedAt),
+              c.newest.passed ? 'passed' : `FAILED${c.newest.failedStep ? ` (${c.newest.failedStep})` : ''}`,
+            ]),
+          )
+        : '') +
       (l.unprotectedCaches.length > 0 ? `<p class="fail">Unprotected: ${esc(l.unprotectedCaches.join(', '))}</p>` : '') +
       (l.unprotectableCaches.length > 0
         ? table(

@@ -179,6 +179,78 @@ export function scrubSeen(record: ScrubRecord): ScrubSeen {
   };
 }
 
+/**
+ * One chain of signed drill records of an account and region, as the tree
+ * holds it (`<account>/<region>/drills/<drill region>/<plan>/`, docs/org.md):
+ * how many records are there against the newest's place (fewer: records are
+ * missing from the chain), and what the newest says.
+ */
+export interface DrillChainSeen {
+  readonly plan: string;
+  /** The region the drills ran in. */
+  readonly region: string;
+  /** Records of the chain in the tree. */
+  readonly records: number;
+  /** The newest record's place in the chain (its `seq`). */
+  readonly newestSeq: number;
+  readonly newest: {
+    readonly key: string;
+    readonly finishedAt: string;
+    readonly passed: boolean;
+    readonly trigger: string;
+    readonly target?: string;
+    readonly failedStep?: string;
+    readonly rtoSeconds?: number;
+  };
+}
+
+/** A drill record as the roll-up reads it (lambdas/domain/drills/evidence-record.ts): the fields it shows, and its attestation's place. */
+export const drillRecordSeenSchema = z.object({
+  kind: z.literal('redis-dr-drill'),
+  plan: z.string(),
+  region: z.string(),
+  trigger: z.string(),
+  finishedAt: z.iso.datetime(),
+  passed: z.boolean(),
+  target: z.string().optional(),
+  failedStep: z.string().optional(),
+  rtoSeconds: z.number().optional(),
+  attestation: z.object({ seq: z.number().int().min(1) }),
+});
+
+/** The roll-up's view of a chain: its newest record (parsed by {@link drillRecordSeenSchema}) and how many records the tree holds. */
+export function drillChainSeen(key: string, newest: z.infer<typeof drillRecordSeenSchema>, records: number): DrillChainSeen {
+  return {
+    plan: newest.plan,
+    region: newest.region,
+    records,
+    newestSeq: newest.attestation.seq,
+    newest: {
+      key,
+      finishedAt: newest.finishedAt,
+      passed: newest.passed,
+      trigger: newest.trigger,
+      ...(newest.target !== undefined ? { target: newest.target } : {}),
+      ...(newest.failedStep !== undefined ? { failedStep: newest.failedStep } : {}),
+      ...(newest.rtoSeconds !== undefined ? { rtoSeconds: newest.rtoSeconds } : {}),
+    },
+  };
+}
+
+/** Why drill chains make their account's line FAIL: records missing from a chain (fewer than its newest's place), or a newest drill that failed. */
+function drillWhys(chains: readonly DrillChainSeen[]): string[] {
+  return chains.flatMap((c) => [
+    ...(c.records < c.newestSeq
+      ? [
+          `drill records of ${c.plan} in ${c.region}: ${c.records} of ${c.newestSeq} in the tree (${c.newestSeq - c.records} missing from the chain: check it with redis-dr attest)`,
+        ]
+      : []),
+    ...(c.newest.passed
+      ? []
+      : [`signed drill record of ${c.plan} in ${c.region} of ${c.newest.finishedAt} failed${c.newest.failedStep ? ` (${c.newest.failedStep})` : ''}`]),
+  ]);
+}
+
 /** Why a scrub makes its account's line FAIL: a bad copy re-read, or a run that stopped PARTIAL; none when it passed. */
 function scrubWhys(scrub: ScrubSeen | null): string[] {
   if (!scrub) return [];
@@ -217,6 +289,8 @@ export interface AccountRollup {
   readonly unprotectable: number;
   /** Why the line is not ok. */
   readonly why: string | null;
+  /** The chains of signed drill records under the account and region (docs/org.md): count and newest of each. */
+  readonly drillChains: readonly DrillChainSeen[];
   /** The drill-down: each cache, the unprotected and unprotectable ones, the newest selftest. */
   readonly cacheLines: readonly CacheLine[];
   readonly unprotectedCaches: readonly string[];
@@ -229,6 +303,7 @@ const FRESH_MS = { weekly: 8 * DAY, monthly: 32 * DAY } as const;
 
 const EMPTY = {
   deployment: null,
+  drillChains: [],
   caches: 0,
   verified: 0,
   drilled: 0,
@@ -290,7 +365,7 @@ function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
 /**
  * One account's line from its newest report's key and body (parsed JSON, or
  * what failed to parse), the drills that passed per cache in its older
- * reports, its newest selftest record and its newest scrub record (null: none).
+ * reports, its newest selftest record and its newest scrub record (null: none), and its chains of signed drill records.
  */
 export function accountLine(
   k: ReportKey,
@@ -299,13 +374,14 @@ export function accountLine(
   earlierDrills: Readonly<Record<string, readonly PassedDrill[]>> = {},
   selftest: SelftestSeen | null = null,
   scrub: ScrubSeen | null = null,
+  drillChains: readonly DrillChainSeen[] = [],
 ): AccountRollup {
   const base = { account: k.account, region: k.region, key: k.key, until: k.until.toISOString(), selftest };
   const parsed = reportRecordSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const why = `not a report: ${issue.path.join('.') || '(the object)'}: ${issue.message}`;
-    return { ...base, ...EMPTY, state: 'malformed', stack: stackOf(false, selftest), why };
+    return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why };
   }
   const r = parsed.data;
   const lines = cacheLines(r, earlierDrills);
@@ -324,6 +400,7 @@ export function accountLine(
     unprotectedCaches: r.unprotected ?? [],
     unprotectableCaches: r.unprotectable ?? [],
     stack: stackOf(stale, selftest),
+    drillChains,
   };
   if (stale)
     return {
@@ -339,6 +416,7 @@ export function accountLine(
         `stack ${d.stack} (${d.region}) DRIFTED: CloudFormation's drift detection${d.checkedAt ? ` of ${d.checkedAt}` : ''} found resources changed outside the stack (selftest of ${selftest!.at})`,
     ),
     ...scrubWhys(scrub),
+    ...drillWhys(drillChains),
   ];
   if (whys.length > 0) return { ...line, state: 'fail', why: whys.join('; ') };
   return { ...line, state: 'ok', why: null };

@@ -2,12 +2,14 @@
  * `redis-dr report --org --from <url>`: the organization's roll-up from an
  * evidence tree (file:///dir or s3://bucket[/prefix]) where each account's
  * scheduled reports lie under `<account>/<region>/reports/`, its selftest
- * records under `<account>/<region>/selftest/` and its DR scrub's records
- * under `<account>/<region>/scrub/` (lambdas/domain/org/rollup.ts).
+ * records under `<account>/<region>/selftest/`, its DR scrub's records
+ * under `<account>/<region>/scrub/` and its drills' signed records under
+ * `<account>/<region>/drills/<drill region>/<plan>/` (lambdas/domain/org/rollup.ts).
  * One listing of the tree, then per account and region its newest report,
  * the reports of the 90 days before it (for their drills), its newest
- * selftest record and its newest scrub record: the requests grow with accounts × regions (and the
- * reports of 90 days, at most 13 weekly and 3 monthly), never with caches.
+ * selftest record, its newest scrub record and the newest record of each drill chain: the requests grow with
+ * accounts × regions (and the reports of 90 days, at most 13 weekly and 3 monthly; and plans × regions drilled),
+ * never with caches.
  */
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
@@ -21,6 +23,9 @@ import { orgCsv, orgHtml } from '../../domain/org/page.js';
 import {
   type AccountRollup,
   accountLine,
+  type DrillChainSeen,
+  drillChainSeen,
+  drillRecordSeenSchema,
   mergeDrills,
   missingLine,
   type PassedDrill,
@@ -31,6 +36,7 @@ import {
   scrubSeen,
 } from '../../domain/org/rollup.js';
 import { splitAccountKey } from '../../domain/points/account-prefix.js';
+import { parseDrillRecordKey } from '../../domain/drills/evidence-record.js';
 import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { SCRUB_RECORD_PREFIX, scrubRecordSchema } from '../../domain/scrub/record.js';
 import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
@@ -81,6 +87,46 @@ function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<
   return newest;
 }
 
+/** One drill chain of an account and region in the tree: its records' count and its newest record's key and place. */
+interface DrillChainKeys {
+  records: number;
+  newest: string;
+  newestSeq: number;
+}
+
+/** The drill chains per `<account>/<region>`: `<account>/<region>/drills/<drill region>/<plan>/redis-dr-drill-<seq>.json`. */
+function drillChains(keys: readonly string[]): Map<string, Map<string, DrillChainKeys>> {
+  const out = new Map<string, Map<string, DrillChainKeys>>();
+  for (const key of keys) {
+    const at = splitAccountKey(key);
+    const record = at ? parseDrillRecordKey(at.rest) : undefined;
+    if (!at || !record) continue;
+    const where = `${at.account}/${at.region}`;
+    const chains = out.get(where) ?? new Map<string, DrillChainKeys>();
+    out.set(where, chains);
+    const chain = `${record.region}/${record.plan}`;
+    const seen = chains.get(chain);
+    if (!seen) chains.set(chain, { records: 1, newest: key, newestSeq: record.seq });
+    else {
+      seen.records++;
+      if (record.seq > seen.newestSeq) Object.assign(seen, { newest: key, newestSeq: record.seq });
+    }
+  }
+  return out;
+}
+
+/** The newest record of each of an account-region's drill chains, read and judged; a record that is not one is named malformed. */
+async function readDrillChains(store: ObjectStore, chains: Map<string, DrillChainKeys> | undefined, malformed: MalformedRecord[]): Promise<DrillChainSeen[]> {
+  const seen: DrillChainSeen[] = [];
+  for (const chain of [...(chains?.values() ?? [])].sort((a, b) => a.newest.localeCompare(b.newest))) {
+    const r = await readRecord(store, chain.newest, drillRecordSeenSchema, 'drill', malformed);
+    if (r && r.attestation.seq !== chain.newestSeq)
+      malformed.push({ key: chain.newest, why: `not a drill record: its attestation is of record ${r.attestation.seq}, its name of ${chain.newestSeq}` });
+    else if (r) seen.push(drillChainSeen(chain.newest, r, chain.records));
+  }
+  return seen;
+}
+
 /** The record at `key` parsed by `schema`, or null with the record named malformed (`what` it should have been). */
 async function readRecord<T>(store: ObjectStore, key: string, schema: z.ZodType<T>, what: string, malformed: MalformedRecord[]): Promise<T | null> {
   const parsed = schema.safeParse(await readJson(store, key));
@@ -126,6 +172,7 @@ export async function orgRollup(store: ObjectStore, now: Date, expected?: Expect
   const groups = reportsPerAccount(keys, now);
   const selftests = newestRecords(keys, SELFTEST_PREFIX);
   const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, SCRUB_RECORD_PREFIX);
+  const drills = drillChains(keys);
   const malformed: MalformedRecord[] = [];
   const atOnce = store instanceof FileObjectStore ? READS_AT_ONCE.file : READS_AT_ONCE.s3;
   const lines = await mapConcurrent(groups, atOnce, async ({ newest, older }): Promise<AccountRollup> => {
@@ -137,7 +184,8 @@ export async function orgRollup(store: ObjectStore, now: Date, expected?: Expect
     const selftest = selftestKey ? await readSelftest(store, selftestKey, malformed) : null;
     const scrubKey = scrubs.get(where);
     const scrub = scrubKey ? await readScrub(store, scrubKey, malformed) : null;
-    return accountLine(newest, await readJson(store, newest.key), now, earlier, selftest, scrub);
+    const chains = await readDrillChains(store, drills.get(where), malformed);
+    return accountLine(newest, await readJson(store, newest.key), now, earlier, selftest, scrub, chains);
   });
   const reporting = new Set(lines.map((l) => l.account));
   const missing = (expected?.accounts ?? []).filter((a) => !reporting.has(a)).map((a) => missingLine(a, expected!.region));
