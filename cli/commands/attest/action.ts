@@ -5,12 +5,18 @@ export interface AttestOptions {
   readonly path: string;
   readonly publicKey: string;
   readonly deployment?: string;
+  readonly s3Endpoint?: string;
   readonly json?: boolean;
 }
 
 /** Checks the records and prints one line: VERIFIED with the chain's length and head, or the first record that does not verify (exit 1). */
 export async function attestAction(o: AttestOptions): Promise<void> {
-  const r = await checkAttestation({ path: o.path, publicKey: o.publicKey, ...(o.deployment !== undefined ? { deployment: o.deployment } : {}) });
+  const r = await checkAttestation({
+    path: o.path,
+    publicKey: o.publicKey,
+    ...(o.deployment !== undefined ? { deployment: o.deployment } : {}),
+    ...(o.s3Endpoint !== undefined ? { s3Endpoint: o.s3Endpoint } : {}),
+  });
   if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else if (r.ok) {
     const files = r.files ? `; ${r.files} file(s) beside them as signed` : '';
