@@ -311,6 +311,17 @@ describe('serve, against a redis-server loaded from the same file', () => {
     },
   );
 
+  it("keeps a CR or LF sent in a command out of its error line, as the server does: the next reply is still the next command's", async () => {
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      const replies = [await raw.call('a\r\nbc', 'x\ny'), await raw.call('PING')];
+      raw.close();
+      return replies;
+    });
+    expect(served).toEqual(ref);
+    expect(served[1]).toBe('+PONG\r\n');
+  });
+
   it('survives random bytes from many clients', async () => {
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
