@@ -23,6 +23,8 @@ import {
   accountLine,
   mergeDrills,
   missingLine,
+  NotJson,
+  notRecordWhy,
   type PassedDrill,
   passedDrills,
   reportsPerAccount,
@@ -59,7 +61,7 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
     return JSON.parse((await store.get(key)).toString('utf8'));
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    return { notJson: err.message };
+    return new NotJson(err.message);
   }
 }
 
@@ -83,10 +85,10 @@ function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<
 
 /** The record at `key` parsed by `schema`, or null with the record named malformed (`what` it should have been). */
 async function readRecord<T>(store: ObjectStore, key: string, schema: z.ZodType<T>, what: string, malformed: MalformedRecord[]): Promise<T | null> {
-  const parsed = schema.safeParse(await readJson(store, key));
+  const body = await readJson(store, key);
+  const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  malformed.push({ key, why: `not a ${what} record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
+  malformed.push({ key, why: notRecordWhy(`a ${what} record`, body, parsed.error) });
   return null;
 }
 
