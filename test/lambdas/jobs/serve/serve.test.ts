@@ -295,6 +295,20 @@ describe('serve, against a redis-server loaded from the same file', () => {
     raw.close();
   });
 
+  it('answers READONLY to every command the reference server flags write (its COMMAND), none as unknown', async () => {
+    const client = reference.client();
+    // COMMAND: per command [name, arity, flags, …, subcommands (10th)]; a write subcommand makes its command one too.
+    type Doc = [string, number, string[], ...unknown[]];
+    const docs = (await client.call('COMMAND')) as Doc[];
+    const writes = docs.filter((d) => d[2].includes('write') || ((d[9] ?? []) as Doc[]).some((sub) => sub[2].includes('write'))).map((d) => d[0]);
+    expect(writes).toEqual(expect.arrayContaining(['set', 'xgroup', 'function']));
+    const raw = await RawClient.open(serving.port);
+    const answers: string[] = [];
+    for (const name of writes) answers.push(`${name} ${(await raw.call(name, 'k', '1', '2')).split(' ')[0]}`);
+    expect(answers).toEqual(writes.map((name) => `${name} -READONLY`));
+    raw.close();
+  });
+
   it.each([['*x\r\n'], ['*1\r\n$-5\r\n'], ['*2\r\n$3\r\nGET\r\nxx\r\n'], ['GET "abc\r\n']])(
     'answers garbage %j with the protocol error the server gives, closes that connection, and keeps serving',
     async (garbage) => {
