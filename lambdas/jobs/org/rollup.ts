@@ -12,7 +12,7 @@
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
 import { storageS3Client } from '../../adapters/aws/s3/client.js';
-import { parseDestination } from '../../adapters/storage/backup-store.js';
+import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { FileObjectStore } from '../../adapters/storage/object-store-file.js';
 import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { ObjectStore } from '../../adapters/storage/object-store.js';
@@ -163,6 +163,10 @@ export async function orgReport(
   s3Endpoint?: string,
   expected?: ExpectedAccounts,
 ): Promise<{ rollup: OrgRollup; written: string[] }> {
+  const where = parseDestination(url);
+  // A folder that is not there is a typo, not an organization with no evidence (exit 2, as report --destination refuses it).
+  if (where?.kind === 'file' && !(await new FileBackupStore(where.dir, { create: false }).folderExists()))
+    throw new UsageError(`--from ${url}: no such folder (a typo?): nothing was read`);
   const rollup = await orgRollup(evidenceStore(url, s3Endpoint), now, expected);
   const csv = orgCsv(rollup);
   const written = await writeReportFiles([
