@@ -24,6 +24,17 @@ export interface EntryOutput {
   write(text: string): unknown;
 }
 
+/** Whether `file` is an org config (it has `organizationalUnits`); a file that cannot be read is not (the workload path names why). */
+function isOrgConfigFile(file: string): boolean {
+  try {
+    const parsed = readConfigFile(file);
+    return typeof parsed === 'object' && parsed !== null && 'organizationalUnits' in parsed;
+  } catch (err) {
+    if (err instanceof ConfigError) return false;
+    throw err;
+  }
+}
+
 /** Runs the CDK app's entry on `app` (see the module comment); the process's exit code. */
 export function runCdkEntry(app: App, stderr: EntryOutput): number {
   const context = app.node.getAllContext();
@@ -34,8 +45,9 @@ export function runCdkEntry(app: App, stderr: EntryOutput): number {
     return 1;
   }
   const configFile = String(app.node.tryGetContext('config'));
-  // An organization's StackSets come from an org config, of its own schema (docs/org.md).
-  if (selection === 'org') return runOrgEntry(app, configFile, stderr);
+  // An organization's StackSets come from an org config, of its own schema (docs/org.md): with -c stacks=org, or
+  // without -c stacks when the file is an org config (its `organizationalUnits`), never read as a deployment config.
+  if (selection === 'org' || (selection === 'workload' && isOrgConfigFile(configFile))) return runOrgEntry(app, configFile, stderr);
   // Or its CDK pipeline, a wave of stages per group of OUs (lib/org-pipeline.ts).
   if (selection === 'org-pipeline') return runOrgPipelineEntry(app, configFile, stderr);
   // Or the organization's one vault, which every member account replicates into (lib/org-vault.ts).

@@ -37,10 +37,13 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   // One account in 50 fails its drills; of 100, one stopped reporting, one fails its selftest, one has no stack: the FAIL lines are part of the work.
   const kinds: Readonly<Record<number, AccountKind>> = { 7: 'stale', 11: 'selftest-failed', 13: 'missing' };
+  const kindOf = (i: number): AccountKind => kinds[i % 100] ?? (i % 50 === 3 ? 'failing-drill' : 'ok');
+  // A tree of fewer than 4 accounts has none of those: its roll-up exits 0.
+  const expectedExit = Array.from({ length: shape.accounts }, (_, i) => kindOf(i)).some((k) => k !== 'ok') ? 1 : 0;
   const objects = writeTree(dir, {
     ...shape,
     now,
-    kindOf: (i) => kinds[i % 100] ?? (i % 50 === 3 ? 'failing-drill' : 'ok'),
+    kindOf,
     tierOf: (c) => (c % 3 === 2 ? 'silver' : 'gold'),
   });
   const orgConfig = join(scratch, 'org-config.json');
@@ -84,9 +87,15 @@ async function main(): Promise<void> {
     cpus: os.cpus().length,
     node: process.version,
   };
-  writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  // results.json holds the issue's shape (bench/README.md quotes it): a smaller tree tried by hand must not replace it.
+  const issueShape = shape.accounts === 300 && shape.regions === 2 && shape.caches === 10 && shape.weeks === 13;
+  if (issueShape) writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  if (run.code !== 1) throw new Error(`report --org exited ${run.code}, expected 1 (the tree has failing accounts): ${run.stderr}`);
+  if (!issueShape) process.stdout.write('not recorded in bench/org/results.json: it keeps the 300 × 2 × 10 (13 weeks) run\n');
+  if (run.code !== expectedExit)
+    throw new Error(
+      `report --org exited ${run.code}, expected ${expectedExit} (${expectedExit ? 'the tree has failing accounts' : 'every account is ok'}): ${run.stderr}`,
+    );
 }
 
 main()

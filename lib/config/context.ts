@@ -1,7 +1,7 @@
 /**
  * The CDK context that names the deployment config: `-c config=<path>`, and
  * which stacks to build: `-c stacks=vault` for the vault account's stack alone
- * (default: the workload stacks), `-c stacks=org` for an organization's StackSets from an
+ * (default: the workload stacks, or an org config's StackSets), `-c stacks=org` for an organization's StackSets from an
  * org config. The CDK CLI drops a bare `-c config/prod.json` (it is not
  * `key=value`) with only a warning, and `-c conf=…` or `-c config/prod.json=x`
  * would be read by nobody: each must stop the synth with the exact command.

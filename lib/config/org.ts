@@ -180,6 +180,14 @@ export type OrgConfig = z.infer<typeof orgConfigSchema>;
 
 /** Every problem of a parsed org config (schema, then the tree and each account's merge), or the config. */
 export function validateOrgConfig(raw: unknown): { ok: true; config: OrgConfig } | { ok: false; problems: string[] } {
+  // A deployment config given for an org config: one line, not one per field the two schemas do not share.
+  if (typeof raw === 'object' && raw !== null && !('organizationalUnits' in raw) && 'plans' in raw)
+    return {
+      ok: false,
+      problems: [
+        'is a deployment config (it has plans and no organizationalUnits), not an org config: give the org config, e.g. config/org-example.json (docs/org.md)',
+      ],
+    };
   const parsed = orgConfigSchema.safeParse(raw, { error: defaultMessage });
   if (!parsed.success) return { ok: false, problems: [...new Set(parsed.error.issues.flatMap(formatIssue))] };
   const merged = orgProblems(parsed.data);

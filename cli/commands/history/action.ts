@@ -52,7 +52,12 @@ function ttl(ms: number | null | undefined): string {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
 }
 
-const when = (d: Date): string => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+// To the second when the point has one (backups taken within a minute are named by the second), else to the minute.
+const when = (d: Date): string =>
+  `${d
+    .toISOString()
+    .slice(0, d.getUTCSeconds() > 0 ? 19 : 16)
+    .replace('T', ' ')} UTC`;
 
 function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
   const lines: string[] = [];

@@ -62,6 +62,14 @@ export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string,
 }
 
 /**
+ * Why a cache without a `redis-dr:tier` tag is not protected although its account has a default tier: the member
+ * stacks select caches by the tag alone (lib/constructs/org/member-config.ts); `defaultTier` is not carried yet.
+ */
+export function untaggedWhy(defaultTier: string, source: string, whom: 'it' | 'them'): string {
+  return `the member stacks protect tagged caches only (defaultTier ${defaultTier}, from ${source}, is not applied to untagged caches yet): tag ${whom} ${CACHE_TIER_TAG}=${defaultTier}`;
+}
+
+/**
  * The regions whose drill network the org config names (`drill.network`: primary, `drill.drNetwork`: DR), so the
  * member stacks can drill there: a template knows each account's network only as SSM parameters.
  */

@@ -26,7 +26,7 @@
 import { z } from 'zod';
 import { exportUnsupported, snapshotUnsupported } from '../plans/coverage.js';
 import { readServerlessAnnotation } from './cache-verdicts.js';
-import { CACHE_TIER_TAG, effectivePlans, tierOfCache } from './effective.js';
+import { CACHE_TIER_TAG, effectivePlans, tierOfCache, untaggedWhy } from './effective.js';
 import type { OrgTree } from './tree.js';
 
 /** The resource types the aggregator is asked for. */
@@ -148,6 +148,10 @@ function judge(org: OrgTree & { regions: { primary: string } }, stacks: Readonly
   }
   if (found.tier === undefined) return notRedisDr('not opted in: no redis-dr:tier tag and no default tier for its account', null);
   const tier = found.by === 'tag' ? found.tier.name : `${found.tier.name} (default)`;
+  // The member stacks select caches by their tag alone (lib/constructs/org/member-config.ts): an account's default
+  // tier is not applied to an untagged cache, so such a cache is never said protected.
+  if (found.by === 'default')
+    return notRedisDr(`no ${CACHE_TIER_TAG} tag: ${untaggedWhy(found.tier.name, merged.plans.defaultTier?.source ?? 'the org config', 'it')}`, tier);
   if (row.awsRegion !== org.regions.primary)
     return notRedisDr(`tier ${found.tier.name}, but in ${row.awsRegion}: the organization protects ${org.regions.primary}`, tier);
   const cannot = cannotProtect(row);

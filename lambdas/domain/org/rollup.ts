@@ -362,6 +362,18 @@ function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
   return driftedStacks(selftest?.stacks).length > 0 ? 'drifted' : 'ok';
 }
 
+/** What an object of the tree holds when its bytes are not JSON: the parser's words, for the MALFORMED line. */
+export class NotJson {
+  constructor(readonly message: string) {}
+}
+
+/** Why `body` is not `what` (`a report`, `a selftest record`): not JSON, with the parser's words, else the first field at fault. */
+export function notRecordWhy(what: string, body: unknown, error: z.ZodError): string {
+  if (body instanceof NotJson) return `not JSON: ${body.message}`;
+  const issue = error.issues[0]!;
+  return `not ${what}: ${issue.path.join('.') || '(the object)'}: ${issue.message}`;
+}
+
 /**
  * One account's line from its newest report's key and body (parsed JSON, or
  * what failed to parse), the drills that passed per cache in its older
@@ -378,11 +390,8 @@ export function accountLine(
 ): AccountRollup {
   const base = { account: k.account, region: k.region, key: k.key, until: k.until.toISOString(), selftest };
   const parsed = reportRecordSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const why = `not a report: ${issue.path.join('.') || '(the object)'}: ${issue.message}`;
-    return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why };
-  }
+  if (!parsed.success)
+    return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notRecordWhy('a report', body, parsed.error) };
   const r = parsed.data;
   const lines = cacheLines(r, earlierDrills);
   const failed = r.caches.flatMap((c) => c.controls.filter((x) => x.verdict === 'fail').map((x) => `${c.facts.cache} ${x.control}`));

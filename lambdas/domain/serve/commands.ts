@@ -30,7 +30,7 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
     'hset hsetnx hmset hdel hincrby hincrbyfloat lpush rpush lpushx rpushx lpop rpop rpoplpush lmove blpop brpop brpoplpush blmove lmpop blmpop ' +
     'linsert lset lrem ltrim sadd srem spop smove sinterstore sunionstore sdiffstore zadd zincrby zrem zremrangebyrank zremrangebyscore ' +
     'zremrangebylex zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zunionstore zinterstore zdiffstore zrangestore georadius georadiusbymember ' +
-    'geoadd geosearchstore pfadd pfmerge pfcount xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
+    'geoadd geosearchstore pfadd pfmerge pfcount pfdebug xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
     'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover multi exec discard watch publish spublish touch'
   ).split(' '),
 );

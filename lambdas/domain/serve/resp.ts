@@ -55,7 +55,9 @@ export function encodeReply(reply: Reply, proto: Protocol, out: (Buffer | string
       out.push(`+${reply.s}${CRLF}`);
       return;
     case 'error':
-      out.push(`-${reply.s}${CRLF}`);
+      // A CR or LF (a client's command name echoed in `unknown command`) would end the line early and desync the
+      // connection: the server maps each to a space (addReplyErrorFormat's sdsmapchars), and so does this.
+      out.push(`-${reply.s.replace(/[\r\n]/g, ' ')}${CRLF}`);
       return;
     case 'int':
       out.push(`:${reply.n}${CRLF}`);

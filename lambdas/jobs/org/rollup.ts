@@ -14,7 +14,7 @@
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { reportFiles, writeReportFiles } from '../../adapters/host/report-files.js';
 import { storageS3Client } from '../../adapters/aws/s3/client.js';
-import { parseDestination } from '../../adapters/storage/backup-store.js';
+import { FileBackupStore, parseDestination } from '../../adapters/storage/backup-store.js';
 import { FileObjectStore } from '../../adapters/storage/object-store-file.js';
 import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
 import type { ObjectStore } from '../../adapters/storage/object-store.js';
@@ -28,6 +28,8 @@ import {
   drillRecordSeenSchema,
   mergeDrills,
   missingLine,
+  NotJson,
+  notRecordWhy,
   type PassedDrill,
   passedDrills,
   reportsPerAccount,
@@ -65,7 +67,7 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
     return JSON.parse((await store.get(key)).toString('utf8'));
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
-    return { notJson: err.message };
+    return new NotJson(err.message);
   }
 }
 
@@ -129,10 +131,10 @@ async function readDrillChains(store: ObjectStore, chains: Map<string, DrillChai
 
 /** The record at `key` parsed by `schema`, or null with the record named malformed (`what` it should have been). */
 async function readRecord<T>(store: ObjectStore, key: string, schema: z.ZodType<T>, what: string, malformed: MalformedRecord[]): Promise<T | null> {
-  const parsed = schema.safeParse(await readJson(store, key));
+  const body = await readJson(store, key);
+  const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  malformed.push({ key, why: `not a ${what} record: ${issue.path.join('.') || '(the object)'}: ${issue.message}` });
+  malformed.push({ key, why: notRecordWhy(`a ${what} record`, body, parsed.error) });
   return null;
 }
 
@@ -209,6 +211,10 @@ export async function orgReport(
   s3Endpoint?: string,
   expected?: ExpectedAccounts,
 ): Promise<{ rollup: OrgRollup; written: string[] }> {
+  const where = parseDestination(url);
+  // A folder that is not there is a typo, not an organization with no evidence (exit 2, as report --destination refuses it).
+  if (where?.kind === 'file' && !(await new FileBackupStore(where.dir, { create: false }).folderExists()))
+    throw new UsageError(`--from ${url}: no such folder (a typo?): nothing was read`);
   const rollup = await orgRollup(evidenceStore(url, s3Endpoint), now, expected);
   const csv = orgCsv(rollup);
   const written = await writeReportFiles([

@@ -105,21 +105,36 @@ describe('the organization StackSets', () => {
 });
 
 describe('cdk synth -c stacks=org', () => {
-  it('refuses an org config with a problem before synthesizing anything: every problem, exit 1', async () => {
+  /** The CDK entry over the example with account 111111111111 put in a second OU (and `change` made): its exit code, lines and stacks. */
+  async function entryOverBadOrg(name: string, context: Record<string, string>, change: (config: Record<string, any>) => void = () => undefined) {
     const { runCdkEntry } = await import('../../../lib/cdk-entry.js');
     const { writeFileSync } = await import('node:fs');
-    const bad = join(dir, 'bad-org.json');
+    const bad = join(dir, `${name}.json`);
     const config = JSON.parse(readFileSync('config/org-example.json', 'utf8')) as Record<string, any>;
     config.organizationalUnits[2].accounts.push('111111111111');
-    config.root.tiers.gold.rpoMinutes = 60;
+    change(config);
     writeFileSync(bad, JSON.stringify(config));
     const written: string[] = [];
-    const entryApp = new App({ outdir: join(dir, 'bad.out'), context: { config: bad, stacks: 'org', 'aws:cdk:bundling-stacks': [] } });
-    expect(runCdkEntry(entryApp, { write: (t: string) => written.push(t) })).toBe(1);
-    expect(written.join('')).toMatch(
+    const entryApp = new App({ outdir: join(dir, `${name}.out`), context: { config: bad, ...context, 'aws:cdk:bundling-stacks': [] } });
+    const code = runCdkEntry(entryApp, { write: (t: string) => written.push(t) });
+    return { code, lines: written.join('').trim().split('\n'), stacks: entryApp.node.findAll().filter((c) => Stack.isStack(c)) };
+  }
+
+  it('refuses an org config with a problem before synthesizing anything: every problem, exit 1', async () => {
+    const refused = await entryOverBadOrg('bad-org', { stacks: 'org' }, (config) => (config.root.tiers.gold.rpoMinutes = 60));
+    expect(refused.code).toBe(1);
+    expect(refused.lines.join('\n')).toMatch(
       /bad-org\.json: account 111111111111 is in two OUs, ou prod \(ou-ex12-prod0001\) at organizationalUnits\[0\] and ou sandbox/,
     );
-    expect(entryApp.node.findAll().filter((c) => Stack.isStack(c))).toEqual([]);
+    expect(refused.stacks).toEqual([]);
+  });
+
+  it('reads an org config as one without -c stacks too (the StackSets), never as a deployment config', async () => {
+    const refused = await entryOverBadOrg('bad-org-no-stacks', {});
+    expect(refused.code).toBe(1);
+    // The org config's own problem, alone: not the deployment config's "root is not a known setting".
+    expect(refused.lines).toEqual([expect.stringMatching(/bad-org-no-stacks\.json: account 111111111111 is in two OUs/)]);
+    expect(refused.stacks).toEqual([]);
   });
 
   it('refuses a tier whose RPO no snapshot schedule meets, naming the tier and where its RPO came from', () => {

@@ -39,6 +39,19 @@ describe('redis-dr history', () => {
     expect(lines.filter((l) => l.startsWith('    '))).toEqual(['    "one"', '    "one"', '    "two"']);
   }, 30_000);
 
+  it('tells points taken in the same minute apart by their seconds (a by-second backup name)', async () => {
+    const dest = join(root, 'by-second');
+    mkdirSync(dest);
+    const first = new Date(Date.UTC(2030, 0, 1, 1, 0));
+    const second = new Date(Date.UTC(2030, 0, 1, 1, 0, 31));
+    copyFileSync(join(root, 'dest', backupFileName('cache', at(1))), join(dest, backupFileName('cache', first)));
+    copyFileSync(join(root, 'dest', backupFileName('cache', at(3))), join(dest, backupFileName('cache', second, true)));
+    const r = await cli('history', 'user:1', '--from', `file://${dest}`);
+    expect(r.status).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('rdr-'));
+    expect(rows.map((l) => l.split(/\s{2,}/)[1])).toEqual(['2030-01-01 01:00 UTC', '2030-01-01 01:00:31 UTC']);
+  }, 30_000);
+
   it('exits 1 naming a point it could not read', async () => {
     const dest = join(root, 'bad');
     mkdirSync(dest);

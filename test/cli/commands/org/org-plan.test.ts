@@ -29,7 +29,10 @@ describe('redis-dr org plan', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^account 333333333333: root > ou prod \(ou-ex12-prod0001\) > ou payments \(ou-ex12-paym0001\) > account 333333333333$/m);
-    expect(r.stdout).toMatch(/^caches without a redis-dr:tier tag: tier silver \(from ou prod \(ou-ex12-prod0001\)\)$/m);
+    // The member stacks select caches by the tag: the default tier is said, never as protection.
+    expect(r.stdout).toMatch(
+      /^caches without a redis-dr:tier tag: not protected, the member stacks protect tagged caches only \(defaultTier silver, from ou prod \(ou-ex12-prod0001\), is not applied to untagged caches yet\): tag them redis-dr:tier=silver$/m,
+    );
     // One value from each level, and a default.
     expect(r.stdout).toMatch(/^tier gold \(redis-dr:tier=gold\)\n {2}setting +value +from\n {2}rpoMinutes +120 +ou prod \(ou-ex12-prod0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}drill\.rtoMinutes +20 +account 333333333333$/m);

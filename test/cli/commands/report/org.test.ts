@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -119,16 +119,26 @@ describe('redis-dr report --org', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/1 ok, 0 not; 1 cache\(s\): 100% with a verified copy/);
   });
 
-  it('an org config that is none is exit 2 in one line naming it', async () => {
+  it('an org config that is none is exit 2 in one line naming it: a missing file, a deployment config', async () => {
     const r = await run('--from', `file://${okTree}`, '--org-config', join(dir, 'no-such-org.json'));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('no-such-org.json');
+    const deployment = await run('--from', `file://${okTree}`, '--org-config', 'config/example.json');
+    expect(deployment.code).toBe(2);
+    expect(deployment.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/config\/example\.json: is a deployment config \(it has plans and no organizationalUnits\), not an org config/),
+    ]);
   });
 
-  it('an empty tree is no pass (exit 1), and a --from that is no tree is exit 2 in one line naming it', async () => {
-    const empty = await run('--from', `file://${join(dir, 'nothing-here')}`);
+  it('an empty tree is no pass (exit 1); a --from that is no tree, or a folder that is not there, is exit 2 in one line naming it', async () => {
+    const emptyDir = join(dir, 'empty-tree');
+    mkdirSync(emptyDir);
+    const empty = await run('--from', `file://${emptyDir}`);
     expect(empty.code).toBe(1);
+    const missing = await run('--from', `file://${join(dir, 'nothing-here')}`);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--from file:\/\/.*nothing-here: no such folder \(a typo\?\)/)]);
     const bad = await run('--from', 'ftp://example.com/x');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);

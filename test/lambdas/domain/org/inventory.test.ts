@@ -33,17 +33,25 @@ function judge(results: string[]) {
 }
 
 describe('the org inventory', () => {
-  it('protects a tagged cache where a redis-dr stack runs, and an untagged one by its account default tier', () => {
-    const inv = judge([rg('111111111111', 'orders', { tags: { 'redis-dr:tier': 'gold' } }), rg('444444444444', 'sessions')]);
-    expect(inv.caches.map((c) => [c.id, c.state, c.tier, c.why])).toEqual([
-      ['orders', 'protected', 'gold', null],
-      ['sessions', 'protected', 'bronze (default)', null],
+  it('protects a tagged cache where a redis-dr stack runs; an untagged one is not, whatever its account default tier (the member stacks select by the tag)', () => {
+    const inv = judge([
+      rg('111111111111', 'orders', { tags: { 'redis-dr:tier': 'gold' } }),
+      rg('444444444444', 'tagged', { tags: { 'redis-dr:tier': 'bronze' } }),
+      rg('444444444444', 'sessions'),
     ]);
+    expect(inv.caches.map((c) => [c.id, c.state, c.tier])).toEqual([
+      ['orders', 'protected', 'gold'],
+      ['sessions', 'unprotected', 'bronze (default)'],
+      ['tagged', 'protected', 'bronze'],
+    ]);
+    expect(inv.caches[1]!.why).toBe(
+      'no redis-dr:tier tag: the member stacks protect tagged caches only (defaultTier bronze, from root, is not applied to untagged caches yet): tag it redis-dr:tier=bronze',
+    );
   });
 
   it('says native backups only when redis-dr does not protect a cache but ElastiCache keeps automatic backups', () => {
-    const inv = judge([rg('222222222222', 'ledger', { configuration: { snapshotRetentionLimit: 7 } })]);
-    expect(inv.caches[0]).toMatchObject({ state: 'native-backups-only', nativeRetentionDays: 7, tier: 'silver (default)' });
+    const inv = judge([rg('222222222222', 'ledger', { tags: { 'redis-dr:tier': 'silver' }, configuration: { snapshotRetentionLimit: 7 } })]);
+    expect(inv.caches[0]).toMatchObject({ state: 'native-backups-only', nativeRetentionDays: 7, tier: 'silver' });
     expect(inv.caches[0]!.why).toMatch(/no redis-dr stack in 222222222222\/eu-west-1.*automatic backups 7 day\(s\)/);
   });
 
@@ -96,7 +104,7 @@ describe('the org inventory', () => {
   });
 
   it('keeps a protected data-tiering cache protected, saying it gets snapshots but no DR copy', () => {
-    const inv = judge([rg('111111111111', 'tiered', { configuration: { dataTiering: 'enabled' } })]);
+    const inv = judge([rg('111111111111', 'tiered', { tags: { 'redis-dr:tier': 'gold' }, configuration: { dataTiering: 'enabled' } })]);
     expect(inv.caches[0]).toMatchObject({ state: 'protected', why: expect.stringMatching(/^data tiering/) });
   });
 
@@ -118,7 +126,11 @@ describe('the org inventory', () => {
   });
 
   it('names a row that is no configuration item, and still judges the rest', () => {
-    const inv = judge(['{not json', JSON.stringify({ accountId: 'x', resourceType: 'AWS::S3::Bucket' }), rg('111111111111', 'ok')]);
+    const inv = judge([
+      '{not json',
+      JSON.stringify({ accountId: 'x', resourceType: 'AWS::S3::Bucket' }),
+      rg('111111111111', 'ok', { tags: { 'redis-dr:tier': 'gold' } }),
+    ]);
     expect(inv.malformed).toEqual([expect.stringMatching(/^result 1: not JSON/), expect.stringMatching(/^result 2: accountId/)]);
     expect(inventoryCounts(inv.caches)).toEqual({ protected: 1, 'native-backups-only': 0, unprotectable: 0, unprotected: 0 });
   });

@@ -74,6 +74,13 @@ describe('report --org reads the scrub records under <account>/<region>/scrub/',
     expect(r.accounts[0]).toMatchObject({ state: 'ok' });
   });
 
+  it('names a record whose bytes are no JSON as such (a cut report, a cut scrub record), not by a field it lacks', async () => {
+    const key = scrubKey('2026-11-22T03:00:00Z');
+    const r = await orgRollup(tree({ [reportKey]: '{"deployment": "prod", "caches": [', [key]: '{"kind":' }), NOW);
+    expect(r.accounts[0]).toMatchObject({ state: 'malformed', why: expect.stringMatching(/^not JSON: /) });
+    expect(r.malformed).toEqual([{ key, why: expect.stringMatching(/^not JSON: /) }]);
+  });
+
   it('reads no scrub record outside an account prefix, nor another file under scrub/', async () => {
     const r = await orgRollup(
       tree({

@@ -295,6 +295,20 @@ describe('serve, against a redis-server loaded from the same file', () => {
     raw.close();
   });
 
+  it('answers READONLY to every command the reference server flags write (its COMMAND), none as unknown', async () => {
+    const client = reference.client();
+    // COMMAND: per command [name, arity, flags, …, subcommands (10th)]; a write subcommand makes its command one too.
+    type Doc = [string, number, string[], ...unknown[]];
+    const docs = (await client.call('COMMAND')) as Doc[];
+    const writes = docs.filter((d) => d[2].includes('write') || ((d[9] ?? []) as Doc[]).some((sub) => sub[2].includes('write'))).map((d) => d[0]);
+    expect(writes).toEqual(expect.arrayContaining(['set', 'xgroup', 'function']));
+    const raw = await RawClient.open(serving.port);
+    const answers: string[] = [];
+    for (const name of writes) answers.push(`${name} ${(await raw.call(name, 'k', '1', '2')).split(' ')[0]}`);
+    expect(answers).toEqual(writes.map((name) => `${name} -READONLY`));
+    raw.close();
+  });
+
   it.each([['*x\r\n'], ['*1\r\n$-5\r\n'], ['*2\r\n$3\r\nGET\r\nxx\r\n'], ['GET "abc\r\n']])(
     'answers garbage %j with the protocol error the server gives, closes that connection, and keeps serving',
     async (garbage) => {
@@ -310,6 +324,17 @@ describe('serve, against a redis-server loaded from the same file', () => {
       after.close();
     },
   );
+
+  it("keeps a CR or LF sent in a command out of its error line, as the server does: the next reply is still the next command's", async () => {
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      const replies = [await raw.call('a\r\nbc', 'x\ny'), await raw.call('PING')];
+      raw.close();
+      return replies;
+    });
+    expect(served).toEqual(ref);
+    expect(served[1]).toBe('+PONG\r\n');
+  });
 
   it('survives random bytes from many clients', async () => {
     let seed = 7;
