@@ -10,6 +10,7 @@
 import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 import { RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
+import { nameOrder } from './name-order.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -117,10 +118,7 @@ export class KeyIndexBuilder {
 
   /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
   finish(rdbVersion: number): ColumnKeyIndex {
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    const { names, nameAt, nameLen, db } = this;
-    order.sort((a, b) => db[a]! - db[b]! || names.compare(names, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!));
+    const order = nameOrder(this.n, this.names, this.nameAt, this.nameLen, this.db);
     return new ColumnKeyIndex(rdbVersion, {
       names: this.names.subarray(0, this.namesUsed),
       order,
