@@ -26,6 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
+import { copyBytes } from '../rdb/keys.js';
 import type { ColumnKeyIndex } from './key-index.js';
 
 /** The first and last bytes of an index file. */
@@ -173,7 +174,8 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
       view.setFloat64(p + 17, c.valueEnd[k]!, true);
       const e = c.expireAt[k]!;
       view.setFloat64(p + 25, e, true);
-      namesAt = copyName(names, nameAt[k]!, len, out, namesAt);
+      copyBytes(names, nameAt[k]!, nameAt[k]! + len, out, namesAt);
+      namesAt += len;
       if (!Number.isNaN(e)) {
         expiring++;
         minExpiry = Math.min(minExpiry, e);
@@ -193,7 +195,8 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
     view.setFloat64(entry + 44, expirySum, true);
     sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
-    first = copyName(names, nameAt[k0]!, nameLen[k0]!, out, first);
+    copyBytes(names, nameAt[k0]!, nameAt[k0]! + nameLen[k0]!, out, first);
+    first += nameLen[k0]!;
     at = namesAt;
   }
   view.setUint32(directoryAt, json.length, true);
@@ -202,13 +205,6 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
   out.write(MAGIC, footerAt + 40, 'latin1');
   return out;
-}
-
-/** Copies the name at `names[from, from + len)` into `out` at `to`; where it ends there. A short name byte by byte (Buffer.copy's checks cost more than its bytes). */
-function copyName(names: Buffer, from: number, len: number, out: Buffer, to: number): number {
-  if (len > 64) names.copy(out, to, from, from + len);
-  else for (let i = 0; i < len; i++) out[to + i] = names[from + i]!;
-  return to + len;
 }
 
 /** Where the directory of an index file of `fileBytes` bytes lies, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
