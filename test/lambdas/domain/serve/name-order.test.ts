@@ -59,6 +59,8 @@ describe('nameOrder', () => {
     [31, 3],
     [200, 4],
     [20_000, 5],
+    // A database of over 16,384 keys: ordered three bytes at a time first.
+    [40_000, 6],
   ])('puts %i keys in the order of database, Buffer.compare and insertion (seed %i)', (count, seed) => {
     const keys = keysOf(count, seed);
     const c = columns(keys);
