@@ -70,6 +70,11 @@ export interface RdbKey {
   readonly end: number;
 }
 
+/** Where a reader hands each key (its `place` option): name `name[nameFrom, nameTo)` (a view for the call only), value bytes, expiry (ms; NaN: none). */
+export interface KeyPlaces {
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void;
+}
+
 /**
  * One key where it lies ({@link RdbKeyReaderOptions.visit}): its name and
  * value as ranges of buffers, each a view of the chunk pushed (or, for a key
@@ -227,27 +232,8 @@ export interface RdbKeyReaderOptions {
    * views are valid only during the call. `want` is not asked.
    */
   readonly visit?: (k: KeyInPlace) => void;
-  /**
-   * Each key's name and where its value lies, handed over as the parser
-   * finds it (during {@link RdbKeyReader.push}, which then returns no keys):
-   * the name as `name[nameFrom, nameTo)`, a view valid only during the call
-   * (of the chunk, or decoded or gathered for a name that is not plain in
-   * it); the value's file bytes `[valueAt, valueEnd)`; the absolute expiry
-   * in Unix ms, NaN without one. No object and no copy a key (a key index's
-   * pass: 2 million keys made 6 million objects before). Asks neither
-   * `want` nor `visit`; with `wantName` declining every key, no value's
-   * bytes are held.
-   */
-  readonly place?: (
-    db: number,
-    type: number,
-    name: Uint8Array,
-    nameFrom: number,
-    nameTo: number,
-    valueAt: number,
-    valueEnd: number,
-    expireAtMs: number,
-  ) => void;
+  /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
+  readonly place?: KeyPlaces['place'];
   /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
 }
@@ -292,8 +278,7 @@ export class RdbKeyReader implements RdbKeySink {
   private readonly visit: RdbKeyReaderOptions['visit'];
   private readonly place: RdbKeyReaderOptions['place'];
   private readonly inPlace = new KeyInPlace();
-  /** Where the name {@link nameView} returned lies in it. */
-  private viewFrom = 0;
+  private viewFrom = 0; // where the name nameView returned lies in it
   private viewTo = 0;
   /**
    * Retained bytes of earlier chunks, as copies of their parts in file order:
@@ -455,8 +440,7 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     if (this.place !== undefined) {
-      const name = this.nameView(start + 1, nameEnd);
-      this.place(db, type, name, this.viewFrom, this.viewTo, nameEnd, end, expireAtMs < 0 ? Number.NaN : expireAtMs);
+      this.place(db, type, this.nameView(start + 1, nameEnd), this.viewFrom, this.viewTo, nameEnd, end, expireAtMs < 0 ? Number.NaN : expireAtMs);
       return;
     }
     if (this.visit !== undefined) {
@@ -539,12 +523,7 @@ export class RdbKeyReader implements RdbKeySink {
     k.nameBytes = EMPTY;
   }
 
-  /**
-   * The name stored at file bytes [from, to), as Redis compares it, at
-   * [{@link viewFrom}, {@link viewTo}) of the bytes returned: a view of the
-   * chunk when it is a plain string there (nearly every name: no copy),
-   * else decoded (an integer or LZF name) or gathered.
-   */
+  /** The name at file bytes [from, to) as Redis compares it, at [viewFrom, viewTo) of the bytes returned: a view of the chunk when plain there, else decoded or gathered. */
   private nameView(from: number, to: number): Uint8Array {
     const chunk = this.chunk;
     const at = this.chunkAt;

@@ -11,8 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ROW } from './index-file.js';
-import { copyBytes } from '../rdb/keys.js';
-import type { IndexedKey, KeyPlaces } from './key-index.js';
+import { copyBytes, type KeyPlaces } from '../rdb/keys.js';
+import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG1';
 

@@ -9,7 +9,7 @@
  */
 import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
-import { copyBytes, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
+import { copyBytes, type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 import { nameOrder } from './name-order.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
@@ -39,16 +39,6 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
     map[slot >> 3]! |= 1 << (slot & 7);
   });
   return map;
-}
-
-/**
- * Where an index pass hands each key: its name as `name[nameFrom, nameTo)`
- * (a view valid only during the call: copy what is kept), where its value
- * lies, its absolute expiry (Unix ms, NaN: none). Numbers, not an object a
- * key: a pass over millions of keys made garbage of them.
- */
-export interface KeyPlaces {
-  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void;
 }
 
 /**
