@@ -187,7 +187,7 @@ class SegmentKeyIndex {
     private readonly from: number,
     context: SegmentContext,
   ) {
-    this.reader = indexingKeyReader((k) => this.keys.add(k), 0, { segment: { from, context } });
+    this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context } });
   }
 
   push(bytes: Uint8Array): void {

@@ -70,6 +70,11 @@ export interface RdbKey {
   readonly end: number;
 }
 
+/** Where a reader hands each key (its `place` option): name `name[nameFrom, nameTo)` (a view for the call only), value bytes, expiry (ms; NaN: none). */
+export interface KeyPlaces {
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void;
+}
+
 /**
  * One key where it lies ({@link RdbKeyReaderOptions.visit}): its name and
  * value as ranges of buffers, each a view of the chunk pushed (or, for a key
@@ -242,6 +247,8 @@ export interface RdbKeyReaderOptions {
    * views are valid only during the call. `want` is not asked.
    */
   readonly visit?: (k: KeyInPlace) => void;
+  /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
+  readonly place?: KeyPlaces['place'];
   /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
 }
@@ -258,7 +265,7 @@ const REREAD_DUP_EXACT_MEMBERS = 1 << 16;
 const SMALL_PART_BYTES = 64 * 1024;
 
 /** Copies `src[from, to)` into `into` at `at`; a few bytes (a key name) in a loop, cheaper than the view `set` needs. */
-function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, at: number): void {
+export function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, at: number): void {
   if (to - from > 32) into.set(src.subarray(from, to), at);
   else for (let i = from; i < to; i++) into[at++] = src[i]!;
 }
@@ -284,7 +291,10 @@ export class RdbKeyReader implements RdbKeySink {
   /** Per value type, whether its payloads are sealed (see {@link RdbKeyReaderOptions.sealPayloads}). */
   private readonly seals = new Uint8Array(256);
   private readonly visit: RdbKeyReaderOptions['visit'];
+  private readonly place: RdbKeyReaderOptions['place'];
   private readonly inPlace = new KeyInPlace();
+  private viewFrom = 0; // where the name nameView returned lies in it
+  private viewTo = 0;
   /**
    * Retained bytes of earlier chunks, as copies of their parts in file order:
    * file bytes [retainedAt, retainedAt + retainedLength), ending where the
@@ -323,6 +333,7 @@ export class RdbKeyReader implements RdbKeySink {
     const seal = options.sealPayloads ?? true;
     for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
     this.visit = options.visit;
+    this.place = options.place;
     // The parser's own bound on blobs it materializes stays the verifier's default.
     const resumeFrom = options.resumeFrom;
     if (resumeFrom) {
@@ -443,6 +454,10 @@ export class RdbKeyReader implements RdbKeySink {
       this.failure = { offset: start, message: this.tooLarge(start, end - start) };
       return;
     }
+    if (this.place !== undefined) {
+      this.place(db, type, this.nameView(start + 1, nameEnd), this.viewFrom, this.viewTo, nameEnd, end, expireAtMs < 0 ? Number.NaN : expireAtMs);
+      return;
+    }
     if (this.visit !== undefined) {
       this.visitKey(this.visit, db, type, start, nameEnd, end, expireAtMs < 0 ? null : expireAtMs);
       return;
@@ -499,18 +514,9 @@ export class RdbKeyReader implements RdbKeySink {
     const k = this.inPlace;
     const chunk = this.chunk;
     const at = this.chunkAt;
-    const nameFrom = start + 1;
-    const first = nameFrom >= at ? chunk[nameFrom - at]! : -1;
-    const prefix = first < 0 ? 0 : first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
-    if (prefix > 0 && nameFrom + prefix <= nameEnd) {
-      k.nameBytes = chunk;
-      k.nameFrom = nameFrom + prefix - at;
-      k.nameTo = nameEnd - at;
-    } else {
-      k.nameBytes = this.name(nameFrom, nameEnd);
-      k.nameFrom = 0;
-      k.nameTo = k.nameBytes.length;
-    }
+    k.nameBytes = this.nameView(start + 1, nameEnd);
+    k.nameFrom = this.viewFrom;
+    k.nameTo = this.viewTo;
     if (nameEnd >= at) {
       k.bytes = chunk;
       k.bytesAt = at;
@@ -533,6 +539,23 @@ export class RdbKeyReader implements RdbKeySink {
     visit(k);
     k.bytes = EMPTY;
     k.nameBytes = EMPTY;
+  }
+
+  /** The name at file bytes [from, to) as Redis compares it, at [viewFrom, viewTo) of the bytes returned: a view of the chunk when plain there, else decoded or gathered. */
+  private nameView(from: number, to: number): Uint8Array {
+    const chunk = this.chunk;
+    const at = this.chunkAt;
+    const first = from >= at ? chunk[from - at]! : -1;
+    const prefix = first < 0 ? 0 : first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    if (prefix > 0 && from + prefix <= to) {
+      this.viewFrom = from + prefix - at;
+      this.viewTo = to - at;
+      return chunk;
+    }
+    const name = this.name(from, to);
+    this.viewFrom = 0;
+    this.viewTo = name.length;
+    return name;
   }
 
   /**

@@ -26,6 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
+import { copyBytes } from '../rdb/keys.js';
 import type { ColumnKeyIndex } from './key-index.js';
 
 /** The first and last bytes of an index file. */
@@ -98,42 +99,83 @@ export function indexableTrailer(trailer: string): boolean {
 
 const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
 
-/** The index file of `index`, for `copy`. */
+/**
+ * The index file of `index`, for `copy`. Written into one buffer sized
+ * first (a pass over the keys finds the blocks and the header), each row
+ * straight where it lies: no buffer or object a block or a key.
+ */
 export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
   const c = index.columns();
-  const n = c.order.length;
-  const parts: Buffer[] = [Buffer.from(MAGIC, 'latin1')];
-  let at = MAGIC.length;
-  const entries: Buffer[] = [];
-  const firstNames: Buffer[] = [];
+  const { order, names, nameAt, nameLen } = c;
+  const n = order.length;
+  // The blocks (BLOCK keys, never spanning two databases), the databases, and the bytes they take.
   const databases: [number, number, number, number][] = [];
+  const blockStarts: number[] = [];
   let storedBytes = 0;
+  let nameBytes = 0;
+  let firstNameBytes = 0;
   for (let i = 0; i < n; ) {
-    const db = c.db[c.order[i]!]!;
+    const db = c.db[order[i]!]!;
     let end = i;
-    while (end < n && end - i < BLOCK && c.db[c.order[end]!] === db) end++;
+    while (end < n && end - i < BLOCK && c.db[order[end]!] === db) end++;
     const last = databases.at(-1);
     if (last?.[0] === db) last[2] = end;
-    else databases.push([db, i, end, entries.length]);
-    const rows = Buffer.alloc((end - i) * ROW);
-    const names: Buffer[] = [];
+    else databases.push([db, i, end, blockStarts.length]);
+    blockStarts.push(i);
+    firstNameBytes += nameLen[order[i]!]!;
+    for (let j = i; j < end; j++) {
+      const k = order[j]!;
+      nameBytes += nameLen[k]!;
+      storedBytes += c.valueEnd[k]! - c.valueAt[k]! + nameLen[k]!;
+    }
+    i = end;
+  }
+  blockStarts.push(n);
+  const blocks = blockStarts.length - 1;
+  const header: Header = {
+    bytes: copy.bytes,
+    trailer: copy.trailer,
+    rdbVersion: index.rdbVersion,
+    valkey,
+    keys: n,
+    blocks,
+    storedBytes,
+    slots: Buffer.from(index.slotMap()).toString('base64'),
+    databases,
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const directoryAt = MAGIC.length + n * ROW + nameBytes;
+  const entriesAt = directoryAt + 4 + json.length;
+  const firstNamesAt = entriesAt + blocks * ENTRY;
+  const footerAt = firstNamesAt + firstNameBytes;
+  // Every byte is written below (magic, blocks, directory, footer), so none of the unzeroed allocation is left.
+  const out = Buffer.allocUnsafe(footerAt + FOOTER);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out.write(MAGIC, 0, 'latin1');
+  let at = MAGIC.length;
+  let first = firstNamesAt;
+  for (let b = 0; b < blocks; b++) {
+    const i = blockStarts[b]!;
+    const end = blockStarts[b + 1]!;
+    const db = c.db[order[i]!]!;
+    let namesAt = at + (end - i) * ROW;
     let expiring = 0;
     let minExpiry = Number.POSITIVE_INFINITY;
     let maxExpiry = Number.NEGATIVE_INFINITY;
     let expirySum = 0;
     for (let j = i; j < end; j++) {
-      const k = c.order[j]!;
-      const name = c.names.subarray(c.nameAt[k]!, c.nameAt[k]! + c.nameLen[k]!);
-      names.push(name);
-      const p = (j - i) * ROW;
-      rows.writeUInt32LE(name.length, p);
-      rows.writeUInt32LE(db, p + 4);
-      rows.writeUInt8(c.type[k]!, p + 8);
-      rows.writeDoubleLE(c.valueAt[k]!, p + 9);
-      rows.writeDoubleLE(c.valueEnd[k]!, p + 17);
-      rows.writeDoubleLE(c.expireAt[k]!, p + 25);
-      storedBytes += c.valueEnd[k]! - c.valueAt[k]! + name.length;
+      const k = order[j]!;
+      const len = nameLen[k]!;
+      const p = at + (j - i) * ROW;
+      view.setUint32(p, len, true);
+      view.setUint32(p + 4, db, true);
+      out[p + 8] = c.type[k]!;
+      view.setFloat64(p + 9, c.valueAt[k]!, true);
+      view.setFloat64(p + 17, c.valueEnd[k]!, true);
       const e = c.expireAt[k]!;
+      view.setFloat64(p + 25, e, true);
+      copyBytes(names, nameAt[k]!, nameAt[k]! + len, out, namesAt);
+      namesAt += len;
       if (!Number.isNaN(e)) {
         expiring++;
         minExpiry = Math.min(minExpiry, e);
@@ -141,44 +183,28 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
         expirySum += e;
       }
     }
-    const block = Buffer.concat([rows, ...names]);
-    const entry = Buffer.alloc(ENTRY);
-    entry.writeDoubleLE(at, 0);
-    entry.writeUInt32LE(block.length, 8);
-    entry.writeUInt32LE(end - i, 12);
-    entry.writeUInt32LE(db, 16);
-    entry.writeUInt32LE(names[0]!.length, 20);
-    entry.writeUInt32LE(expiring, 24);
-    entry.writeDoubleLE(expiring ? minExpiry : 0, 28);
-    entry.writeDoubleLE(expiring ? maxExpiry : 0, 36);
-    entry.writeDoubleLE(expirySum, 44);
-    sha256(block).copy(entry, 52);
-    entries.push(entry);
-    firstNames.push(names[0]!);
-    parts.push(block);
-    at += block.length;
-    i = end;
+    const k0 = order[i]!;
+    const entry = entriesAt + b * ENTRY;
+    view.setFloat64(entry, at, true);
+    view.setUint32(entry + 8, namesAt - at, true);
+    view.setUint32(entry + 12, end - i, true);
+    view.setUint32(entry + 16, db, true);
+    view.setUint32(entry + 20, nameLen[k0]!, true);
+    view.setUint32(entry + 24, expiring, true);
+    view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
+    view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
+    view.setFloat64(entry + 44, expirySum, true);
+    sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
+    copyBytes(names, nameAt[k0]!, nameAt[k0]! + nameLen[k0]!, out, first);
+    first += nameLen[k0]!;
+    at = namesAt;
   }
-  const header: Header = {
-    bytes: copy.bytes,
-    trailer: copy.trailer,
-    rdbVersion: index.rdbVersion,
-    valkey,
-    keys: n,
-    blocks: entries.length,
-    storedBytes,
-    slots: Buffer.from(index.slotMap()).toString('base64'),
-    databases,
-  };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(json.length);
-  const directory = Buffer.concat([len, json, ...entries, ...firstNames]);
-  const footer = Buffer.alloc(FOOTER);
-  footer.writeDoubleLE(at, 0);
-  sha256(directory).copy(footer, 8);
-  footer.write(MAGIC, 40, 'latin1');
-  return Buffer.concat([...parts, directory, footer]);
+  view.setUint32(directoryAt, json.length, true);
+  json.copy(out, directoryAt + 4);
+  view.setFloat64(footerAt, directoryAt, true);
+  sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
+  out.write(MAGIC, footerAt + 40, 'latin1');
+  return out;
 }
 
 /** Where the directory of an index file of `fileBytes` bytes lies, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */

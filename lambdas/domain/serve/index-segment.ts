@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ROW } from './index-file.js';
+import { copyBytes, type KeyPlaces } from '../rdb/keys.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG1';
@@ -29,8 +30,9 @@ export interface SegmentOf {
  * key: the DR verifier's second thread collects half a copy's keys here),
  * and encodes those whose values end by a given offset.
  */
-export class KeySegmentBuilder {
+export class KeySegmentBuilder implements KeyPlaces {
   private rows: Buffer = Buffer.allocUnsafe(ROW * 1024);
+  private view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
   private names: Buffer = Buffer.allocUnsafe(1 << 16);
   private namesUsed = 0;
   private n = 0;
@@ -42,18 +44,27 @@ export class KeySegmentBuilder {
 
   /** Adds one key (file order). */
   add(k: IndexedKey): void {
-    if ((this.n + 1) * ROW > this.rows.length) this.rows = grown(this.rows, (this.n + 1) * ROW, this.n * ROW);
-    if (this.namesUsed + k.name.length > this.names.length) this.names = grown(this.names, this.namesUsed + k.name.length, this.namesUsed);
+    this.place(k.db, k.type, k.name, 0, k.name.length, k.valueAt, k.valueEnd, k.expireAtMs ?? Number.NaN);
+  }
+
+  /** Adds one key (file order), its name copied from the view: its row written where it lies. */
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
+    const len = nameTo - nameFrom;
+    if ((this.n + 1) * ROW > this.rows.length) {
+      this.rows = grown(this.rows, (this.n + 1) * ROW, this.n * ROW);
+      this.view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
+    }
+    if (this.namesUsed + len > this.names.length) this.names = grown(this.names, this.namesUsed + len, this.namesUsed);
     const p = this.n++ * ROW;
-    const rows = this.rows;
-    rows.writeUInt32LE(k.name.length, p);
-    rows.writeUInt32LE(k.db, p + 4);
-    rows.writeUInt8(k.type, p + 8);
-    rows.writeDoubleLE(k.valueAt, p + 9);
-    rows.writeDoubleLE(k.valueEnd, p + 17);
-    rows.writeDoubleLE(k.expireAtMs ?? Number.NaN, p + 25);
-    k.name.copy(this.names, this.namesUsed);
-    this.namesUsed += k.name.length;
+    const view = this.view;
+    view.setUint32(p, len, true);
+    view.setUint32(p + 4, db, true);
+    this.rows[p + 8] = type;
+    view.setFloat64(p + 9, valueAt, true);
+    view.setFloat64(p + 17, valueEnd, true);
+    view.setFloat64(p + 25, expireAt, true);
+    copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
+    this.namesUsed += len;
   }
 
   /** The segment `of` of the keys added whose values end by `endingBy` (added in file order: those past it are the last ones). */

@@ -9,7 +9,8 @@
  */
 import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
-import { RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
+import { copyBytes, type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
+import { nameOrder } from './name-order.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -42,12 +43,12 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
 
 /**
  * The verifier's key reader as an index pass uses it: each key's place
- * (offsets from `base` on) handed to `add`, no value held (values over
+ * (offsets from `base` on) handed to `keys`, no value held (values over
  * 512 MiB are refused when read, not here). From byte 0, a checkpoint
  * (`resumeFrom`) or a segment's start (`segment`).
  */
 export function indexingKeyReader(
-  add: (key: IndexedKey) => void,
+  keys: KeyPlaces,
   base: number,
   options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill'> = {},
 ): RdbKeyReader {
@@ -55,59 +56,72 @@ export function indexingKeyReader(
     ...options,
     maxKeyBytes: Number.MAX_SAFE_INTEGER,
     wantName: () => false,
-    want: (db, name, _bytes, where) => {
-      add({ db, name, type: where.type, valueAt: base + where.valueAt, valueEnd: base + where.valueEnd, expireAtMs: where.expireAtMs });
-      return false;
-    },
+    place: (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
+      keys.place(db, type, name, nameFrom, nameTo, base + valueAt, base + valueEnd, expireAt),
   });
 }
 
-/** A typed array grown by doubling. */
-function grow<T extends Float64Array | Uint8Array | Uint32Array>(a: T, need: number, make: (n: number) => T): T {
-  if (need <= a.length) return a;
-  const b = make(Math.max(need, a.length * 2));
-  b.set(a);
+/** A typed array of `size` elements, `a`'s first `used` kept. */
+function resized<T extends Float64Array | Uint8Array | Uint32Array>(a: T, size: number, used: number, make: (n: number) => T): T {
+  const b = make(size);
+  b.set(a.subarray(0, used));
   return b;
 }
 
 /** Collects keys in file order; {@link finish} sorts them into a {@link KeyIndex}. */
-export class KeyIndexBuilder {
+export class KeyIndexBuilder implements KeyPlaces {
   private names = Buffer.allocUnsafe(1 << 16);
   private namesUsed = 0;
-  private nameAt = new Float64Array(1024);
-  private nameLen = new Uint32Array(1024);
-  private db = new Uint32Array(1024);
-  private type = new Uint8Array(1024);
-  private valueAt = new Float64Array(1024);
-  private valueEnd = new Float64Array(1024);
+  /** Keys the columns have room for. */
+  private room = 1024;
+  private nameAt = new Float64Array(this.room);
+  private nameLen = new Uint32Array(this.room);
+  private db = new Uint32Array(this.room);
+  private type = new Uint8Array(this.room);
+  private valueAt = new Float64Array(this.room);
+  private valueEnd = new Float64Array(this.room);
   /** NaN: no expiry. */
-  private expireAt = new Float64Array(1024);
+  private expireAt = new Float64Array(this.room);
   private n = 0;
 
   /** Adds one key (file order). */
   add(key: IndexedKey): void {
-    const i = this.n++;
-    if (this.namesUsed + key.name.length > this.names.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.namesUsed + key.name.length, this.names.length * 2));
+    this.place(key.db, key.type, key.name, 0, key.name.length, key.valueAt, key.valueEnd, key.expireAtMs ?? Number.NaN);
+  }
+
+  /** Adds one key (file order), its name copied from the view. */
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
+    const len = nameTo - nameFrom;
+    if (this.namesUsed + len > this.names.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.namesUsed + len, this.names.length * 2));
       this.names.copy(bigger, 0, 0, this.namesUsed);
       this.names = bigger;
     }
-    key.name.copy(this.names, this.namesUsed);
-    this.nameAt = grow(this.nameAt, this.n, (m) => new Float64Array(m));
-    this.nameLen = grow(this.nameLen, this.n, (m) => new Uint32Array(m));
-    this.db = grow(this.db, this.n, (m) => new Uint32Array(m));
-    this.type = grow(this.type, this.n, (m) => new Uint8Array(m));
-    this.valueAt = grow(this.valueAt, this.n, (m) => new Float64Array(m));
-    this.valueEnd = grow(this.valueEnd, this.n, (m) => new Float64Array(m));
-    this.expireAt = grow(this.expireAt, this.n, (m) => new Float64Array(m));
+    if (this.n === this.room) this.grow();
+    const i = this.n++;
+    copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
     this.nameAt[i] = this.namesUsed;
-    this.nameLen[i] = key.name.length;
-    this.namesUsed += key.name.length;
-    this.db[i] = key.db;
-    this.type[i] = key.type;
-    this.valueAt[i] = key.valueAt;
-    this.valueEnd[i] = key.valueEnd;
-    this.expireAt[i] = key.expireAtMs ?? Number.NaN;
+    this.nameLen[i] = len;
+    this.namesUsed += len;
+    this.db[i] = db;
+    this.type[i] = type;
+    this.valueAt[i] = valueAt;
+    this.valueEnd[i] = valueEnd;
+    this.expireAt[i] = expireAt;
+  }
+
+  /** Room for twice the keys (the columns doubled together). */
+  private grow(): void {
+    const room = this.room * 2;
+    const n = this.n;
+    this.nameAt = resized(this.nameAt, room, n, (m) => new Float64Array(m));
+    this.nameLen = resized(this.nameLen, room, n, (m) => new Uint32Array(m));
+    this.db = resized(this.db, room, n, (m) => new Uint32Array(m));
+    this.type = resized(this.type, room, n, (m) => new Uint8Array(m));
+    this.valueAt = resized(this.valueAt, room, n, (m) => new Float64Array(m));
+    this.valueEnd = resized(this.valueEnd, room, n, (m) => new Float64Array(m));
+    this.expireAt = resized(this.expireAt, room, n, (m) => new Float64Array(m));
+    this.room = room;
   }
 
   /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
@@ -117,10 +131,7 @@ export class KeyIndexBuilder {
 
   /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
   finish(rdbVersion: number): ColumnKeyIndex {
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    const { names, nameAt, nameLen, db } = this;
-    order.sort((a, b) => db[a]! - db[b]! || names.compare(names, nameAt[b]!, nameAt[b]! + nameLen[b]!, nameAt[a]!, nameAt[a]! + nameLen[a]!));
+    const order = nameOrder(this.n, this.names, this.nameAt, this.nameLen, this.db);
     return new ColumnKeyIndex(rdbVersion, {
       names: this.names.subarray(0, this.namesUsed),
       order,

@@ -44,7 +44,7 @@ export class RdbIndexPass {
     this.bytes = resumeFrom?.offset ?? 0;
     // The spill folder is made only when the duplicate-key check's memory is full, and removed with it when the pass
     // ends: a folder made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
-    this.reader = indexingKeyReader((k) => builder.add(k), base, { ...(resumeFrom ? { resumeFrom } : {}), keyDigestSpill: () => tempKeyDigestSpill() });
+    this.reader = indexingKeyReader(builder, base, { ...(resumeFrom ? { resumeFrom } : {}), keyDigestSpill: () => tempKeyDigestSpill() });
   }
 
   /** The file's RDB version and magic (once its header was read, or from the checkpoint resumed). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { checkDumpPayload, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { checkDumpPayload, DUMP_FOOTER_BYTES, dumpPayload, rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { decodeRdbString } from '../../../../lambdas/domain/rdb/format/encoded-string.js';
 import { RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
@@ -151,6 +151,26 @@ describe('RDB keys as DUMP payloads, restored into a real redis-server', () => {
         expect(keys.some((k) => (k.payloadParts?.length ?? 0) > 3)).toBe('partsFromBytes' in options);
         expect(keys.map((k) => [k.db, k.name, k.expireAtMs, k.payload])).toEqual(whole.map((k) => [k.db, k.name, k.expireAtMs, k.payload]));
       }
+    }
+  });
+
+  it('place hands each name (integer-encoded and LZF ones decoded) and its value bounds as the keys read say, whatever the chunking, no value held', () => {
+    const whole = readKeys(file).keys;
+    const expected = whole.map((k) => [k.db, k.name, k.type, k.end - (k.payloadBytes - 1 - DUMP_FOOTER_BYTES), k.end, k.expireAtMs ?? Number.NaN]);
+    // The names the file stores encoded are among them (the view of the chunk is for plain names only).
+    expect(whole.map((k) => k.name.toString('latin1'))).toEqual(expect.arrayContaining(['12345', '-129', '70000', 'n'.repeat(200)]));
+    const rand = mulberry32(11);
+    for (const sizes of [undefined, () => 1 + Math.floor(rand() * 3000), (i: number) => (i % 2 === 0 ? 17 : 65_536)]) {
+      const placed: unknown[] = [];
+      const { keys, report } = readKeys(file, sizes, {
+        maxKeyBytes: Number.MAX_SAFE_INTEGER,
+        wantName: () => false,
+        place: (db, type, name, from, to, valueAt, valueEnd, expireAt) =>
+          void placed.push([db, Buffer.from(name.subarray(from, to)), type, valueAt, valueEnd, expireAt]),
+      });
+      expect(report.ok).toBe(true);
+      expect(keys).toEqual([]);
+      expect(placed).toEqual(expected);
     }
   });
 

@@ -466,7 +466,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       const from = at(Array.from({ length: 2_999 }, (_, i) => i).find((i) => at(i) > large.length / 2)!);
       const context = readHeadContext((o, n) => large.subarray(o, o + n), large.length, { maxValueBytes: 512 << 20, requireChecksum: true })!;
       const keys = new KeySegmentBuilder();
-      const reader = indexingKeyReader((k) => keys.add(k), 0, { segment: { from, context } });
+      const reader = indexingKeyReader(keys, 0, { segment: { from, context } });
       reader.push(large.subarray(from));
       expect(reader.error).toBeUndefined(); // its report is not judged: a segment has no CRC-64 of the bytes before it
       reader.end();
