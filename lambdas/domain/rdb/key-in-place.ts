@@ -1,0 +1,121 @@
+/**
+ * What a key reader (keys.ts) hands on: a key ready for `RESTORE` ({@link RdbKey}), where a key's value lies
+ * ({@link KeyPlacement}, {@link KeyPlaces}), and one key where it lies in the chunk ({@link KeyInPlace}).
+ * Split from keys.ts by what it does.
+ */
+import { sealDumpPayload, DUMP_FOOTER_BYTES } from './format/dump-payload.js';
+import type { RdbParser } from './format/parser.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** Where a key's value lies in the file (the DUMP payload's object bytes are `[valueAt, valueEnd)`). */
+export interface KeyPlacement {
+  /** RDB value type. */
+  readonly type: number;
+  readonly valueAt: number;
+  readonly valueEnd: number;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  readonly expireAtMs: number | null;
+}
+
+/** One key of the file, ready for `RESTORE`. */
+export interface RdbKey {
+  /** Database it is stored in. */
+  readonly db: number;
+  readonly name: Buffer;
+  /** RDB value type (0 string, … see rdb.h). */
+  readonly type: number;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  readonly expireAtMs: number | null;
+  /**
+   * The DUMP payload (type byte, object bytes, RDB version, CRC-64). For a
+   * key in {@link payloadParts}, joined when first read (a copy: writers use
+   * the parts).
+   */
+  readonly payload: Buffer;
+  /** Its length in bytes (without joining parts). */
+  readonly payloadBytes: number;
+  /**
+   * A big key's payload as parts, the file's chunks themselves (with
+   * `keepChunks`, from `partsFromBytes` on): written part by part, it is
+   * never held twice.
+   */
+  readonly payloadParts?: readonly Buffer[];
+  /** Module type name of a module value (RDB types 6 and 7, e.g. `ReJSON-RL`): the target needs that module. */
+  readonly module?: string;
+  /** File offsets of the key's first byte (its type) and of the byte after its value. */
+  readonly offset: number;
+  readonly end: number;
+}
+
+/** Where a reader hands each key (its `place` option): name `name[nameFrom, nameTo)` (a view for the call only), value bytes, expiry (ms; NaN: none). */
+export interface KeyPlaces {
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void;
+}
+
+/**
+ * One key where it lies ({@link RdbKeyReaderOptions.visit}): its name and
+ * value as ranges of buffers, each a view of the chunk pushed (or, for a key
+ * that spans chunks, of a copy gathered for it), valid only during the
+ * call. One object, reused for every key: nothing is built per key.
+ */
+export class KeyInPlace {
+  db = 0;
+  /** RDB value type. */
+  type = 0;
+  /** Absolute expiry in ms since the epoch; null without one. */
+  expireAtMs: number | null = null;
+  /** The name's bytes (as Redis compares them: an integer or LZF name decoded) are `nameBytes[nameFrom, nameTo)`. */
+  nameBytes: Uint8Array = EMPTY;
+  nameFrom = 0;
+  nameTo = 0;
+  /** The value's bytes as stored (a DUMP payload's object bytes) are `bytes[from, to)`. */
+  bytes: Uint8Array = EMPTY;
+  from = 0;
+  to = 0;
+  /** The file offset of `bytes[0]`. */
+  bytesAt = 0;
+  /** @internal The reader's parser (for {@link expanded}). */
+  parser: RdbParser | undefined;
+  /** File offsets of the key's first byte (its type) and of the byte after its value. */
+  offset = 0;
+  end = 0;
+  /** RDB version of {@link payload}'s footer. */
+  version = 0;
+  seal = true;
+
+  /**
+   * The expansion of the LZF string whose compressed bytes are
+   * `bytes[from, to)`, when the parser expanded it last while checking this
+   * value and the expansion is intact (valid during the visit only); else
+   * undefined (expand it). One expansion per string for a caller that
+   * re-encodes the value (write/transcode.ts).
+   */
+  expanded(from: number, to: number): Uint8Array | undefined {
+    return this.parser?.lzfExpansionOf(this.bytesAt + from, this.bytesAt + to);
+  }
+
+  /** The name, copied. */
+  name(): Buffer {
+    return Buffer.from(this.nameBytes.subarray(this.nameFrom, this.nameTo));
+  }
+
+  /** The key's DUMP payload (type byte, object bytes, footer as the reader's `sealPayloads` says): a copy, for the few keys that need one. */
+  payload(): Buffer {
+    const payload = Buffer.allocUnsafe(1 + this.to - this.from + DUMP_FOOTER_BYTES);
+    payload[0] = this.type;
+    payload.set(this.bytes.subarray(this.from, this.to), 1);
+    return footer(payload, this.version, this.seal);
+  }
+}
+
+/** Writes a payload's footer: sealed (RDB version, CRC-64), or the version and a zero CRC-64 for a payload no server reads. */
+export function footer(payload: Buffer, version: number, seal: boolean): Buffer {
+  if (seal) return sealDumpPayload(payload, version) as Buffer;
+  // The version stays: the decoder reads a type's meaning by it (Valkey's 22 is not Redis's).
+  const body = payload.length - DUMP_FOOTER_BYTES;
+  payload[body] = version & 0xff;
+  payload[body + 1] = (version >> 8) & 0xff;
+  payload.fill(0, body + 2);
+  return payload;
+}
