@@ -75,5 +75,9 @@ describe('drill local --from <destination>', () => {
     const missing = await cli(['drill', 'local', '--from', dest, '--point', 'rdr-cache-20200101-0000.rdb']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--point rdr-cache-20200101-0000\.rdb: no backup of cache of that name/);
+    // A destination folder that is not there: exit 2, one line, and no advice of a --create drill local does not have.
+    const noFolder = await cli(['drill', 'local', '--from', `${dest}-typo`]);
+    expect(noFolder.status).toBe(2);
+    expect(noFolder.stderr).toMatch(/^redis-dr: --from file:\/\/.*-typo: no such folder\. Check the path \(a typo\?\): it is where backup --to wrote\n$/);
   });
 });
