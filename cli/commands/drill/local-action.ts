@@ -6,6 +6,7 @@
  * off (it says how far it got); 2 usage; 3 the file is in a format the
  * verifier cannot judge (not loaded).
  */
+import { hostname, userInfo } from 'node:os';
 import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
@@ -159,7 +160,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     if (from) {
       // Recorded beside the backups, read back, or the drill does not count (its report could not see it): said, exit 1.
       try {
-        recorded = await recordLocalDrill(from, full, startedAt, [process.env.USER, process.env.HOSTNAME].filter(Boolean).join('@') || undefined, signer);
+        recorded = await recordLocalDrill(from, full, startedAt, whoRuns(), signer);
       } catch (err) {
         notRecorded = `the drill ran, but its record was not written in ${o.from}: ${err instanceof Error ? err.message : String(err)}`;
         full = { ...full, ok: false };
@@ -176,4 +177,20 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Who runs this drill, `user@host`, for the record (a manual drill's starter, item 5 of issue 58): the process's
+ * user and host, not `$USER`/`$HOSTNAME` alone (cron and systemd units set no `$USER`; bash does not export `$HOSTNAME`).
+ */
+function whoRuns(): string | undefined {
+  let user = process.env.USER;
+  try {
+    user = userInfo().username || user;
+  } catch {
+    // No passwd entry for this uid (a container's arbitrary uid): $USER, else the uid.
+    user ??= `uid ${process.getuid?.() ?? '?'}`;
+  }
+  const host = hostname() || process.env.HOSTNAME;
+  return [user, host].filter(Boolean).join('@') || undefined;
 }

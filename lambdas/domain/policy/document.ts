@@ -23,7 +23,17 @@ export interface PolicyPlan {
   /** Where this plan's copies live, said instead of the ElastiCache regions (a self-managed destination). */
   readonly copies?: string;
   /** Absent: the plan runs no scheduled drill. */
-  readonly drill?: { readonly cron: string; readonly timeZone: string; readonly where: string; readonly rtoMinutes: number; readonly fromVault: boolean };
+  readonly drill?: {
+    readonly cron: string;
+    readonly timeZone: string;
+    readonly where: string;
+    readonly rtoMinutes: number;
+    readonly fromVault: boolean;
+    /** Which retained point each drill restores (`drill.pointSelection`); absent: the newest. */
+    readonly pointSelection?: 'newest' | 'random';
+    /** The separate drill account the drills run in (`drill.account`), absent: the workload account. */
+    readonly account?: string;
+  };
 }
 
 /** What the policy is generated from. */
@@ -55,6 +65,13 @@ interface Section {
 
 const hm = (minutes: number) =>
   minutes % 60 === 0 ? `${minutes / 60} h` : minutes > 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+
+/** What a plan's drills restore: the newest point, or a random older retained one (CP-9(2)), of the DR copies or the vault. */
+function drillSource(d: NonNullable<PolicyPlan['drill']>): string {
+  if (d.pointSelection === 'random')
+    return d.fromVault ? 'a random retained vault replica, drawn per drill' : 'a random retained verified point, drawn per drill';
+  return d.fromVault ? 'vault replica' : 'newest verified point';
+}
 
 /** The document's sections, in order. */
 export function policySections(p: PolicyInput): Section[] {
@@ -114,8 +131,8 @@ export function policySections(p: PolicyInput): Section[] {
           ? [
               plan.name,
               `${plan.drill.cron} (${plan.drill.timeZone})`,
-              plan.drill.where,
-              plan.drill.fromVault ? 'vault replica' : 'newest verified point',
+              plan.drill.account ? `drill account ${plan.drill.account} (separate from the source)` : plan.drill.where,
+              drillSource(plan.drill),
               hm(plan.drill.rtoMinutes),
             ]
           : [plan.name, 'no scheduled drill', '', '', ''],

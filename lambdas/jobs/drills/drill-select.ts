@@ -219,9 +219,14 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
 
   const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, exports]) => {
-    // drill.pointSelection: the drawn export is tried first, then the others newest first.
-    const drawn = selectionOrder(exports.slice(0, MAX_EXPORTS_PER_TARGET), selectionOf(input), seedOf(step, target));
-    const found = await newestUsableExport(step, bucket, target, drawn.order);
+    // drill.pointSelection: the drawn export is tried first, then the others newest first. `random` draws among every
+    // retained export (a monthly copy kept a year, not only the newest 48); the tries stop at MAX_EXPORTS_PER_TARGET.
+    const drawn = selectionOrder(
+      selectionOf(input) === 'random' ? exports : exports.slice(0, MAX_EXPORTS_PER_TARGET),
+      selectionOf(input),
+      seedOf(step, target),
+    );
+    const found = await newestUsableExport(step, bucket, target, drawn.order.slice(0, MAX_EXPORTS_PER_TARGET));
     return found ? { usable: found, drawnFrom: drawn.drawnFrom } : undefined;
   });
   const candidates = usable

@@ -129,14 +129,18 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
  * What the file says of itself, so on-call can see it is the recovery point
  * they meant (one taken before the incident): `RDB 10, written
  * 2026-11-21T06:00:30Z by redis 7.0.15, 4501 keys in db 0` (or
- * `…, 7000 keys in dbs 0 (4501), 3 (2499)`: the databases restored).
+ * `…, 7000 keys in dbs 0 (4501), 3 (2499)`: the databases restored, or all the file holds when the run was refused first).
  */
 function fileFacts(r: RestoreRdbResult): string {
   const f = r.file!;
   const ctime = Number(f.auxFields.ctime);
   const written = Number.isFinite(ctime) && ctime > 0 ? `, written ${new Date(ctime * 1000).toISOString().replace('.000Z', 'Z')}` : '';
   const by = f.auxFields['redis-ver'] ? ` by ${f.magic === 'VALKEY' ? 'valkey' : 'redis'} ${f.auxFields['redis-ver']}` : '';
-  const dbs = r.databases.length > 0 ? r.databases.map((p) => p.from) : [0];
+  // Before a plan of databases (a run refused first): every database the file holds keys in, not database 0 alone.
+  const held = Object.keys(r.keysByDb)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const dbs = r.databases.length > 0 ? r.databases.map((p) => p.from) : held.length > 0 ? held : [0];
   const keysOf = (d: number) => r.keysByDb[d] ?? 0;
   const keys = dbs.reduce((n, d) => n + keysOf(d), 0);
   const where = dbs.length === 1 ? `db ${dbs[0]}` : `dbs ${dbs.map((d) => `${d} (${keysOf(d)})`).join(', ')}`;

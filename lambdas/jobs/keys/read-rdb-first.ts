@@ -51,11 +51,7 @@ export interface FirstReadOf {
   readonly ownership: SlotOwnership | undefined;
   readonly across: KeyDigestSet | undefined;
   readonly cluster: boolean;
-  /** The database restored when no plan of databases is given (a key of another is not judged for re-encoding). */
-  readonly db: number;
   readonly matches: ((name: Buffer) => boolean) | undefined;
-  /** A key the restore writes (its database and `match`). */
-  readonly selected: (kdb: number, name: Buffer) => boolean;
   readonly targetServer: TargetRdbSupport;
   readonly lossy: ReadonlySet<LossKind>;
 }
@@ -76,7 +72,7 @@ export type FirstRead =
 
 /** The first read of one file (see the module's comment). */
 export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
-  const { index, source, digests, tally, ownership, across, cluster, db, matches, selected } = of;
+  const { index, source, digests, tally, ownership, across, cluster, matches } = of;
   const digest = newKeyDigest();
   let misplaced: string | undefined;
   // Decided once the header is in: whether this file's keys must be re-encoded for the target.
@@ -99,7 +95,8 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
     keyDigestSpill: () => tempKeyDigestSpill(),
     // Nothing is built in this pass (a big value's bytes go by, only its name is held) but a key to re-encode that the
     // target may not hold exactly: it is judged here, before any write.
-    wantName: (kdb, name, type) => (reencode()?.mayRefuse(type) ?? false) && selected(kdb, name),
+    // Every database's keys are judged: which databases are restored is planned after this read (FileReencoding.refusal).
+    wantName: (_kdb, name, type) => (reencode()?.mayRefuse(type) ?? false) && (matches === undefined || matches(name)),
     want: (kdb, name, size, at) => {
       tally.keysByDb[kdb] = (tally.keysByDb[kdb] ?? 0) + 1;
       tally.allBytes += size;
@@ -118,7 +115,7 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
         keyDigestOf(name, digest);
         across.add(digest[0]!, digest[1]!, digest[2]!, kdb);
       }
-      return matching && kdb === db && (reencode()?.mayRefuse(at.type) ?? false);
+      return matching && (reencode()?.mayRefuse(at.type) ?? false);
     },
   });
   for await (const chunk of source.open()) {

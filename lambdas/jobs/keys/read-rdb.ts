@@ -172,7 +172,7 @@ export async function restoreRdbKeys(sources: RdbSources, target: Keyspace, opti
   // The caller's plan of databases, from what the verification counted: an error it throws is its refusal, thrown as it is (nothing written).
   if (options.targets) run.targets = await options.targets({ keysByDb: run.tally.keysByDb, matchingByDb: run.tally.matchingByDb });
   try {
-    if (!(await run.guardMemory())) return run.result();
+    if (!run.judgeReencoding() || !(await run.guardMemory())) return run.result();
   } catch (err) {
     return run.failedBeforeWriting(err);
   }
@@ -290,7 +290,7 @@ class RdbRestore {
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
     const across = many ? new KeyDigestSet(() => tempKeyDigestSpill()) : undefined;
-    const shared = { tally: this.tally, ownership, across, cluster: target.cluster, db, matches: this.matches, selected: this.selected };
+    const shared = { tally: this.tally, ownership, across, cluster: target.cluster, matches: this.matches };
     try {
       for (const [index, source] of list.entries()) {
         const digests = new BlockDigests(options.checkBlockBytes);
@@ -320,6 +320,21 @@ class RdbRestore {
   }
 
   /**
+   * The keys the first reads found the target cannot hold exactly, in the
+   * databases the plan restores: the run is refused, naming them, before any write.
+   */
+  judgeReencoding(): boolean {
+    for (const [i, re] of this.reencodings.entries()) {
+      const refused = re?.refusal(this.named(this.list[i]!.location), (db) => this.targets.has(db));
+      if (refused) {
+        this.writer.fail(refused);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * A file's first read held against the target: refused when it is not a
    * whole valid file, the target cannot read it and it cannot be re-encoded
    * (or only with a loss not accepted), or a key sits outside its shard's slots.
@@ -342,9 +357,8 @@ class RdbRestore {
       this.targetServer!,
     );
     this.reencodings.push(reencoding);
-    const notExpressed = reencodeProblem ?? reencoding?.refusal(named);
-    if (notExpressed) {
-      writer.fail(reencodeProblem ? `${named} is refused, nothing was written: ${reencodeProblem}` : notExpressed);
+    if (reencodeProblem) {
+      writer.fail(`${named} is refused, nothing was written: ${reencodeProblem}`);
       return false;
     }
     // A file the target cannot read as it is goes re-encoded: only a refusal of another kind stands.

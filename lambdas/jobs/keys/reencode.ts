@@ -28,10 +28,10 @@ export class FileReencoding {
   /** Keys re-encoded in the second read, and keys written without part of them (per loss named). */
   reencoded = 0;
   readonly lost: Partial<Record<LossKind, number>> = {};
-  private readonly refused: string[] = [];
+  /** Per database of the file, the keys the first read refused: how many, and the first {@link NAMED} named. */
+  private readonly refused = new Map<number, { count: number; named: string[] }>();
   /** The plain form of the key in hand. */
   private readonly out = new RdbOut(64 * 1024);
-  private refusedCount = 0;
 
   private constructor(
     readonly source: RdbFormat,
@@ -71,16 +71,28 @@ export class FileReencoding {
   check(k: RdbKey): void {
     const e = expressValue(k.payload, this.source, this.target, this.lossy);
     if (e.action === 'write') return;
-    this.refusedCount++;
+    let db = this.refused.get(k.db);
+    if (!db) this.refused.set(k.db, (db = { count: 0, named: [] }));
+    db.count++;
     const why = e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason;
-    if (this.refused.length < NAMED) this.refused.push(`${displayKey(k.name)}${k.db === 0 ? '' : ` (db ${k.db})`}: ${why}`);
+    if (db.named.length < NAMED) db.named.push(`${displayKey(k.name)}${k.db === 0 ? '' : ` (db ${k.db})`}: ${why}`);
   }
 
-  /** Why the run is refused after the first read, or undefined. */
-  refusal(location: string): string | undefined {
-    if (this.refusedCount === 0) return undefined;
-    const more = this.refusedCount > this.refused.length ? `; and ${this.refusedCount - this.refused.length} more` : '';
-    return `${location} is refused, nothing was written: ${this.refusedCount} key${this.refusedCount === 1 ? '' : 's'} cannot be expressed for the target (${this.target.magic} RDB ${this.target.version}): ${this.refused.join('; ')}${more}`;
+  /**
+   * Why the run is refused after the first read, or undefined: the keys refused in the databases `restored` (the plan of
+   * databases is chosen after the first read, which judges every database's keys).
+   */
+  refusal(location: string, restored: (db: number) => boolean): string | undefined {
+    let count = 0;
+    const named: string[] = [];
+    for (const [db, r] of [...this.refused].sort((a, b) => a[0] - b[0])) {
+      if (!restored(db)) continue;
+      count += r.count;
+      named.push(...r.named.slice(0, NAMED - named.length));
+    }
+    if (count === 0) return undefined;
+    const more = count > named.length ? `; and ${count - named.length} more` : '';
+    return `${location} is refused, nothing was written: ${count} key${count === 1 ? '' : 's'} cannot be expressed for the target (${this.target.magic} RDB ${this.target.version}): ${named.join('; ')}${more}`;
   }
 
   /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}). */

@@ -47,6 +47,8 @@ export function policyInput(config: RedisDrConfig, source: string, generatedAt: 
               where: plan.drill.where,
               rtoMinutes: plan.drill.rtoMinutes,
               fromVault: plan.drill.fromVault,
+              pointSelection: plan.drill.pointSelection,
+              ...(plan.drill.account !== undefined ? { account: plan.drill.account } : {}),
             },
           }
         : {}),

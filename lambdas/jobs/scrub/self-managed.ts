@@ -79,7 +79,7 @@ export async function runScrub(req: ScrubRequest, deps: ScrubDeps = {}): Promise
   const now = deps.now ?? (() => new Date());
   // A key that cannot sign is refused before anything is read (exit 2), not after the re-reads.
   const signer = req.signingKey === undefined ? undefined : await loadSigner('--signing-key', req.signingKey);
-  const store = deps.store ?? (await openBackupStore(req.destination, req.s3Endpoint, '--destination', false));
+  const store = deps.store ?? (await openBackupStore(req.destination, req.s3Endpoint, '--destination', 'source'));
   const startedAt = now();
   const copies = await scrubbableCopies(store);
   const earlier = await scrubRecords(store);

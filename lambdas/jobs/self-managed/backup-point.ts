@@ -37,7 +37,7 @@ function provenTargets(files: readonly StoredBackup[]): string[] {
 
 /** The backup `q` names at its destination; a usage error naming the option, the value and what is there otherwise. */
 export async function chooseBackupPoint(q: BackupPointQuery): Promise<ChosenBackup> {
-  const store = await openBackupStore(q.from, q.s3Endpoint, '--from', false);
+  const store = await openBackupStore(q.from, q.s3Endpoint, '--from', 'source');
   const files = await store.list();
   const targets = provenTargets(files);
   const name = q.point === undefined ? undefined : q.point.endsWith(BACKUP_EXTENSION) ? q.point : `${q.point}${BACKUP_EXTENSION}`;

@@ -52,14 +52,19 @@ export async function openDestination<T>(option: string, url: string, s3Endpoint
 /**
  * The backup store a destination option names (`create`: make a missing
  * folder). Without `create`, a folder that is not there is a usage error
- * (exit 2, nothing done: a mistyped path), not a failed backup.
+ * (exit 2, nothing done: a mistyped path), not a failed backup; `'source'`:
+ * a destination read (scrub, drill, serve), which has no `--create` to advise.
  */
-export function openBackupStore(to: string, s3Endpoint: string | undefined, option = '--to', create = true): Promise<BackupStore> {
+export function openBackupStore(to: string, s3Endpoint: string | undefined, option = '--to', create: boolean | 'source' = true): Promise<BackupStore> {
   return openDestination<BackupStore>(option, to, s3Endpoint, {
     file: async (dir) => {
-      if (!create && !(await folderExists(dir)))
-        throw new UsageError(`${option} ${to}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`);
-      return new FileBackupStore(dir, { create });
+      if (create !== true && !(await folderExists(dir)))
+        throw new UsageError(
+          create === 'source'
+            ? `${option} ${to}: no such folder. Check the path (a typo?): it is where backup --to wrote`
+            : `${option} ${to}: no such folder. Check the path (a typo?), or add --create to make it (the first run of a new destination)`,
+        );
+      return new FileBackupStore(dir, { create: create === true });
     },
     s3: s3BackupStore,
   });

@@ -99,7 +99,7 @@ async function planPointsOf(o: HistoryOptions, h: HistoryPlan): Promise<{ target
 async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Point[] }> {
   if (o.plan) return planPointsOf(o, o.plan);
   if (o.from === undefined) throw new UsageError('history needs --from <destination>, or -c <config> --plan <name>');
-  const store = await openBackupStore(o.from, o.s3Endpoint, '--from', false);
+  const store = await openBackupStore(o.from, o.s3Endpoint, '--from', 'source');
   const named = (await store.list()).map((f) => ({ f, p: parseBackupFileName(f.file) })).filter((x) => x.p !== undefined);
   const targets = [...new Set(named.map((x) => x.p!.target))].sort();
   const target = o.target?.toLowerCase() ?? (targets.length === 1 ? targets[0] : undefined);

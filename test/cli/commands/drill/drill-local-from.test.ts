@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -15,9 +15,9 @@ import { startRedisServer, type RedisServer } from '../../../support/redis-serve
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }, (_e, stdout, stderr) =>
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env }, (_e, stdout, stderr) =>
       resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
@@ -49,7 +49,9 @@ describe('drill local --from <destination>', () => {
     expect(before.status).toBe(1);
     expect(restoreTime('before.json')).toMatchObject({ verdict: 'fail', why: 'no drill in the period' });
 
-    const drill = await cli(['drill', 'local', '--from', dest]);
+    // As cron or a systemd unit runs it: no $USER, and $HOSTNAME (a bash variable) not exported.
+    const { USER: _user, HOSTNAME: _host, ...bare } = process.env;
+    const drill = await cli(['drill', 'local', '--from', dest], bare);
     expect(drill.status, drill.stdout + drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/^PASSED: /m);
     expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
@@ -60,6 +62,8 @@ describe('drill local --from <destination>', () => {
       passed: true,
       verdict: 'passed',
       rtoSeconds: expect.any(Number),
+      // Who ran it (a manual drill's starter), from the process, not the environment.
+      startedBy: `${userInfo().username}@${hostname()}`,
     });
 
     const after = await cli(['report', '--destination', dest, '--json', join(dir, 'after.json')]);
@@ -75,5 +79,9 @@ describe('drill local --from <destination>', () => {
     const missing = await cli(['drill', 'local', '--from', dest, '--point', 'rdr-cache-20200101-0000.rdb']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--point rdr-cache-20200101-0000\.rdb: no backup of cache of that name/);
+    // A destination folder that is not there: exit 2, one line, and no advice of a --create drill local does not have.
+    const noFolder = await cli(['drill', 'local', '--from', `${dest}-typo`]);
+    expect(noFolder.status).toBe(2);
+    expect(noFolder.stderr).toMatch(/^redis-dr: --from file:\/\/.*-typo: no such folder\. Check the path \(a typo\?\): it is where backup --to wrote\n$/);
   });
 });

@@ -53,6 +53,15 @@ describe('redis-dr policy', () => {
     expect(r.stdout).toContain('| maximum retention |');
   });
 
+  it('says which point the drills restore: drill.pointSelection random is in the policy, not "newest"', async () => {
+    const config = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { plans: { name: string; drill?: { pointSelection?: string } }[] };
+    config.plans[0]!.drill!.pointSelection = 'random';
+    writeFileSync(join(dir, 'random.json'), JSON.stringify(config));
+    const r = await runInProcess(['policy', '-c', join(dir, 'random.json')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('| sessions | cron(0 4 ? * SUN *) (Europe/Berlin) | both | a random retained verified point, drawn per drill | 45 min |');
+  });
+
   it('a config that does not validate is one line naming the field, exit 2, and no document', async () => {
     const bad = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as { plans: { rpoMinutes: unknown }[] };
     bad.plans[0]!.rpoMinutes = -5;

@@ -142,7 +142,10 @@ describe('redis-dr scrub', () => {
     expect(both.stderr).toMatch(/give --all \(every copy\) or --sample <n>, not both/);
     const missing = await runInProcess(['scrub', '--destination', `file://${join(dir, 'nope')}`]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--destination file:\/\/.*nope: no such folder/);
+    expect(missing.stderr).toMatch(/--destination file:\/\/.*nope: no such folder\. Check the path \(a typo\?\): it is where backup --to wrote\n$/);
+    // scrub has no --create: the line must not advise it (backup's advice, for a destination it writes).
+    expect(missing.stderr).not.toMatch(/--create/);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     const zero = await runInProcess(['scrub', '--destination', `file://${dir}`, '--sample', '0']);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--sample must be a whole number >= 1, got 0/);

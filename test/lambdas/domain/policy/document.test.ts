@@ -30,6 +30,20 @@ describe('the policy document', () => {
     expect(s['Frequency and recovery point objective']!.rows[0]).toEqual(['a|b', 'cron(0 * * * ? *)', 'UTC', '1 h 30 min']);
   });
 
+  it('names the drill account a plan drills in, and a random point drawn from the vault replicas', () => {
+    const drill = { cron: 'cron(0 4 ? * SUN *)', timeZone: 'UTC', where: 'dr', rtoMinutes: 60, fromVault: true };
+    const rows = (d: NonNullable<PolicyInput['plans'][number]['drill']>) =>
+      policySections({ ...input, plans: [{ ...input.plans[0]!, drill: d }] }).find((x) => x.title === 'Restore tests and recovery time objectives')!.rows[0];
+    expect(rows(drill)).toEqual(['a|b', 'cron(0 4 ? * SUN *) (UTC)', 'dr', 'vault replica', '1 h']);
+    expect(rows({ ...drill, pointSelection: 'random', account: '333333333333' })).toEqual([
+      'a|b',
+      'cron(0 4 ? * SUN *) (UTC)',
+      'drill account 333333333333 (separate from the source)',
+      'a random retained vault replica, drawn per drill',
+      '1 h',
+    ]);
+  });
+
   it('escapes a table cell in Markdown and markup in HTML', () => {
     expect(policyMarkdown(input)).toContain('| a\\|b | cache-1, caches tagged team=<x> |');
     expect(policyHtml(input)).toContain('<td>cache-1, caches tagged team=&lt;x&gt;</td>');

@@ -433,6 +433,24 @@ describe('drill select, DR region', () => {
     expect((await selectRecoveryPoint(dr({ pointSelection: 'random' }), deps)).recoveryPoint).toBe('rdr-rg-a-20261121-0400');
   });
 
+  it('drill.pointSelection random draws among every retained export, not only the newest 48 (the whole retention is sampled)', async () => {
+    // 60 hourly exports: the 12 oldest are past the 48 newest the tries are bounded by.
+    const names = Array.from({ length: 60 }, (_, i) => {
+      const t = new Date(Date.parse('2026-11-21T04:00:00Z') - i * 3_600_000);
+      return `rdr-rg-a-${t.toISOString().slice(0, 10).replaceAll('-', '')}-${t.toISOString().slice(11, 13)}00`;
+    });
+    for (const n of names) putExport(n, 1);
+    const oldest12 = new Set(names.slice(48));
+    let fromOldest = 0;
+    for (let hour = 0; hour < 40; hour++) {
+      const choice = await selectRecoveryPoint(dr({ pointSelection: 'random' }, new Date(Date.parse(STARTED) + hour * 3_600_000).toISOString()), deps);
+      expect(choice.selection).toEqual({ mode: 'random', drawnFrom: 59 });
+      if (oldest12.has(choice.recoveryPoint)) fromOldest++;
+    }
+    // 12 of 59 older points: about 8 of 40 draws; none when the draw was among the newest 48 alone.
+    expect(fromOldest).toBeGreaterThan(0);
+  });
+
   it('ignores other plans and exports below minTier', async () => {
     putExport('rdr-rg-a-20261121-0300', 1, { 1: { 'redis-dr:plan': 'queues', 'redis-dr:tier': 'monthly' } });
     putExport('rdr-rg-a-20261121-0200', 1);

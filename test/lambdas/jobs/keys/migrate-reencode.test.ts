@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { newerFiles } from '../../../support/rdb-newer.js';
+import { frameFile, keysOf, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../../cli/support/run-cli.js';
 
@@ -63,15 +63,45 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
     60_000,
   );
 
-  it('refuses a hash with field TTLs without --lossy field-ttl before writing anything, naming the key', async () => {
+  it('refuses hashes with field TTLs without --lossy field-ttl before writing anything, naming the keys of every database restored', async () => {
     const t = target.client();
     await t.flushall();
     const run = await migrateFromRdb({ fromRdb: [paths.REDIS0012!], to: { url: target.url } });
     expect(run.result.error).toMatch(
-      /^the file is refused, nothing was written: 1 key cannot be expressed for the target \(REDIS RDB 10\): v12:hash-ttl: a hash with 1 field TTL: RDB 10 has no field TTLs \(--lossy field-ttl/,
+      /^the file is refused, nothing was written: 2 keys cannot be expressed for the target \(REDIS RDB 10\): v12:hash-ttl: a hash with 1 field TTL: RDB 10 has no field TTLs \(--lossy field-ttl.*; v12:hash-lp-ttl \(db 2\): a hash with 1 field TTL/,
     );
     expect(run.result.copied).toBe(0);
     expect(await t.dbsize()).toBe(0);
+  }, 60_000);
+
+  it('a key the target cannot hold in a database other than 0 refuses the run before any write (not part-way); --db of another database restores', async () => {
+    // The keys of database 0 and 1 come first in the file: judged only in database 0, the run wrote them and then failed.
+    const { keys, functions } = keysOf(readFileSync(paths.REDIS0012!));
+    const onlyDb2 = join(dir, 'ttl-in-db2.rdb');
+    writeFileSync(
+      onlyDb2,
+      frameFile(
+        'REDIS0012',
+        keys.filter((k) => k.name !== 'v12:hash-ttl'),
+        functions,
+      ),
+    );
+    const t = target.client();
+    await t.flushall();
+    const run = await migrateFromRdb({ fromRdb: [onlyDb2], to: { url: target.url } });
+    expect(run.result.error).toMatch(
+      /^the file is refused, nothing was written: 1 key cannot be expressed for the target \(REDIS RDB 10\): v12:hash-lp-ttl \(db 2\): /,
+    );
+    expect(run.result.copied).toBe(0);
+    for (const db of [0, 1, 2, 5]) {
+      await t.select(db);
+      expect(await t.dbsize()).toBe(0);
+    }
+    await t.select(0);
+    const db1 = await migrateFromRdb({ fromRdb: [onlyDb2], to: { url: target.url }, databases: [{ from: 1, to: 1 }], verify: true });
+    expect(db1.result.error).toBeUndefined();
+    expect(db1.result.copied).toBe(2);
+    expect(db1.verify?.equal).toBe(true);
   }, 60_000);
 
   it('sends keys as they are (no re-encoding) when the target reads the file', async () => {
