@@ -57,6 +57,17 @@ const SERVERLESS_NETWORK = [
 /** `<IAM service prefix>:<API operation>` → what IAM checks. */
 export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
   'cloudformation:DescribeStacks': same('cloudformation', 'DescribeStacks'),
+  'cloudformation:ListStackInstances': same(
+    'cloudformation',
+    'ListStackInstances',
+    "the org app's StackSets (arn:aws:cloudformation:<region>:<account>:stackset/redis-dr-<name>-*), in the StackSets administrator account (management or delegated administrator): redis-dr org doctor",
+  ),
+  'organizations:DescribeOrganization': same('organizations', 'DescribeOrganization', 'no resource type (*): redis-dr org doctor reads the organization id'),
+  'organizations:ListAccountsForParent': same(
+    'organizations',
+    'ListAccountsForParent',
+    'each OU of the org config (arn:aws:organizations::<management account>:ou/o-…/ou-…), from the management account or a delegated administrator of Organizations: redis-dr org doctor',
+  ),
   'cloudwatch:DescribeAlarmHistory': same('cloudwatch', 'DescribeAlarmHistory'),
   'cloudwatch:DescribeAlarms': same('cloudwatch', 'DescribeAlarms'),
   'config:SelectAggregateResourceConfig': same(

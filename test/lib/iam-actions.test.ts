@@ -22,6 +22,7 @@ const PREFIX: Record<string, string> = {
   elasticache: 'elasticache',
   kms: 'kms',
   lambda: 'lambda',
+  organizations: 'organizations',
   'resource-groups-tagging-api': 'tag',
   s3: 's3',
   securityhub: 'securityhub',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { OrgDoctorOptions } from './doctor-action.js';
 import type { OrgInventoryOptions } from './inventory-action.js';
 import type { OrgPlanOptions } from './plan-action.js';
 
@@ -25,4 +26,14 @@ export function orgCommand(program: Command): void {
     .option('--region <region>', "the aggregator's region (default: the config's aggregator.region, else regions.primary)")
     .option('--json', 'print the inventory as JSON')
     .action(async (options: OrgInventoryOptions) => (await import('./inventory-action.js')).orgInventoryAction(options));
+  org
+    .command('doctor')
+    .usage('--config <org config> [--region <region>] [--json]')
+    .description(
+      'read-only: where the org config and the organization disagree: accounts in an OU but not in the config and the reverse, the organization id against vault.organizationId, each StackSet the org app deploys and its stack instances (missing, OUTDATED, INOPERABLE)',
+    )
+    .requiredOption('-c, --config <file>', 'the org config, e.g. config/org-example.json')
+    .option('--region <region>', "the StackSets' region (default: the config's regions.primary, where the org app's stack is)")
+    .option('--json', 'print the findings as JSON')
+    .action(async (options: OrgDoctorOptions) => (await import('./doctor-action.js')).orgDoctorAction(options));
 }

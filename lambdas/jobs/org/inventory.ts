@@ -80,7 +80,8 @@ async function serverlessAccounts(config: ConfigServiceClient, aggregator: strin
 /** The SDK client the job uses, by region (a test hands in one aws-sdk-client-mock intercepts). */
 export type ConfigClientFactory = (region: string) => ConfigServiceClient;
 
-function readOrg(file: string): OrgConfig {
+/** The org config at `file`; a problem of it is a UsageError (exit 2) naming the field. */
+export function readOrg(file: string): OrgConfig {
   try {
     return loadOrgConfig(file);
   } catch (err) {

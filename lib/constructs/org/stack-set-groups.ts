@@ -50,6 +50,11 @@ const signature = (plans: EffectivePlans): string =>
     ]),
   );
 
+/** The StackSet of a group in the DR or the primary region (GroupStackSets names it; `org doctor` reads it by this name). */
+export function stackSetName(orgName: string, groupName: string, where: 'dr' | 'primary'): string {
+  return `redis-dr-${orgName}-${groupName}-${where}`;
+}
+
 /** The groups of an organization whose config has no problems (lib/config/org.ts validated it). */
 export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
   const tierNames = Object.keys(tree.root.tiers);

@@ -2,7 +2,7 @@ import { CfnStackSet } from 'aws-cdk-lib';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { OrgConfig } from '../../config/org.js';
-import type { StackSetGroup } from './stack-set-groups.js';
+import { type StackSetGroup, stackSetName } from './stack-set-groups.js';
 
 /** The member templates of one group, as files (the members' own synth). */
 export interface MemberTemplates {
@@ -37,7 +37,7 @@ export class GroupStackSets extends Construct {
     const stackSet = (where: 'dr' | 'primary', region: string, file: string): CfnStackSet => {
       const template = new Asset(this, `${where}-template`, { path: file });
       return new CfnStackSet(this, where, {
-        stackSetName: `redis-dr-${org.name}-${group.name}-${where}`,
+        stackSetName: stackSetName(org.name, group.name, where),
         description: `redis-dr ${org.name}: ${where === 'dr' ? 'the DR region' : 'the primary region'} of accounts ${group.name} (${group.plans.tiers.map((t) => t.name).join(', ')})`,
         permissionModel: 'SERVICE_MANAGED',
         // A delegated administrator must say so on every call; the management account calls as itself (CloudFormation's default).
