@@ -6,7 +6,7 @@
  * 7.0 read this?" is the same for a restore preflight, a migrate, a
  * conversion and a verification.
  */
-import { engineRdbSupport, rdbRefusal, type RdbFileFormat, type TargetRdbSupport } from './format/dump-payload.js';
+import { engineRdbSupport, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
 
 /** One engine release a file can be written for. */
 export interface EngineRelease {
@@ -44,7 +44,7 @@ const OSS: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['valkey', '9.0'],
 ];
 
-/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: it reads what 7.2 reads, see engineRdbSupport). */
+/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: written for as 7.0, checked as 7.2, see ELASTICACHE_REDIS_7_1). */
 const ELASTICACHE: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['redis', '5.0'],
   ['redis', '6.0'],
@@ -81,11 +81,12 @@ export const WRITER_MIN_REDIS_VERSION = 9;
 /**
  * The format a file is written in for a target: Valkey 9's own (`VALKEY`
  * magic, its newest version: it holds hash field TTLs) for a Valkey 9, else
- * `REDIS` at the highest version the target reads, up to what the writer writes.
+ * `REDIS` at the highest version written for the target ({@link writtenRedisVersion}:
+ * RDB 10 for ElastiCache Redis OSS 7.1), up to what the writer writes.
  */
 export function formatFor(reads: TargetRdbSupport): RdbFormat {
   if (reads.valkeyFormat) return { magic: 'VALKEY', version: reads.maxValkeyVersion ?? 80 };
-  return { magic: 'REDIS', version: Math.min(reads.maxRedisVersion, WRITER_MAX_REDIS_VERSION) };
+  return { magic: 'REDIS', version: Math.min(writtenRedisVersion(reads), WRITER_MAX_REDIS_VERSION) };
 }
 
 /** The problem with `--rdb-version N` (a `REDIS` file of that version), or null. */

@@ -11,7 +11,7 @@
  * they are (the target needs the module, as without re-encoding).
  */
 import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
-import { rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
+import { forWriting, rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { displayKey } from '../../domain/rdb/fingerprint.js';
 import type { RdbKey } from '../../domain/rdb/keys.js';
 import { expressValue, readsAsIs } from '../../domain/rdb/write/express.js';
@@ -41,11 +41,13 @@ export class FileReencoding {
 
   /**
    * The re-encoding a file of this format needs for the target, or undefined
-   * when the target reads it as it is.
+   * when the target reads it as it is: judged by what is written for the
+   * target ({@link forWriting}), so an RDB 11 file goes re-encoded to RDB 10
+   * into ElastiCache Redis OSS 7.1, whose reading of RDB 11 is not sure.
    * @throws Error when the target reads no version the writer writes (older than RDB 9)
    */
   static of(file: { version: number; valkey: boolean }, target: TargetRdbSupport, lossy: ReadonlySet<LossKind>): FileReencoding | undefined {
-    if (rdbRefusal({ version: file.version, valkey: file.valkey }, target) === undefined) return undefined;
+    if (rdbRefusal({ version: file.version, valkey: file.valkey }, forWriting(target)) === undefined) return undefined;
     const format = formatFor(target);
     if (format.magic === 'REDIS' && format.version < 9)
       throw new Error(`the target (${target.server}) reads RDB up to ${format.version}; re-encoding writes RDB 9 or later: restore into Redis 5.0 or later`);

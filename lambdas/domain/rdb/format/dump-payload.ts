@@ -88,8 +88,16 @@ const REDIS_RDB_VERSIONS: readonly (readonly [major: number, minor: number, rdb:
 export interface TargetRdbSupport {
   /** `redis 7.0.15`, `valkey 8.1.1`. */
   readonly server: string;
-  /** Highest RDB version after the `REDIS` magic it accepts (in files and in DUMP payloads). */
+  /**
+   * Highest RDB version after the `REDIS` magic it may accept (in files and in DUMP payloads): what a check that
+   * refuses holds a file against, so it never refuses what the release may read.
+   */
   readonly maxRedisVersion: number;
+  /**
+   * Highest `REDIS` RDB version written for it (convert-rdb, migrate's re-encoding), where that is below
+   * {@link maxRedisVersion} because what the release reads is not known for sure; absent: the same. See {@link ELASTICACHE_REDIS_7_1}.
+   */
+  readonly writeRedisVersion?: number;
   /** Whether it reads Valkey 9's `VALKEY080` format. */
   readonly valkeyFormat: boolean;
   /** Highest RDB version after the `VALKEY` magic it accepts (80 for Valkey 9.0 and 9.1, 81 from 9.2); absent when none. */
@@ -119,11 +127,35 @@ export function targetRdbSupport(info: string): TargetRdbSupport {
 }
 
 /**
+ * ElastiCache's Redis OSS 7.1 has no OSS release of its own, and AWS does not
+ * name its RDB version. Its "Supported engines and versions" page
+ * (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/engine-versions.html)
+ * describes 7.1 as performance enhancements over 7.0, and lists for
+ * ElastiCache Valkey 7.2 "memory optimizations for list and set type keys" as
+ * new compared with Redis OSS 7.1: Redis 7.2's listpack sets (RDB type 20),
+ * which came with RDB 11. So 7.1 most likely reads RDB 10 only. The two uses
+ * part ways: a check that refuses takes the permissive 11 (it never refuses
+ * what the release may read; a wrong guess fails loudly at the restore),
+ * while anything written for or into 7.1 takes 10 (what 7.0 reads, which 7.1
+ * surely reads), so no type-20 set reaches a 7.1 that may refuse it.
+ */
+export const ELASTICACHE_REDIS_7_1 = { mayRead: 11, write: 10 } as const;
+
+/** The highest `REDIS` RDB version written for a target (below what it may read only for ElastiCache Redis OSS 7.1). */
+export function writtenRedisVersion(target: TargetRdbSupport): number {
+  return target.writeRedisVersion ?? target.maxRedisVersion;
+}
+
+/** The target as a writer sees it: reading no more than {@link writtenRedisVersion}, so a file above it is re-encoded. */
+export function forWriting(target: TargetRdbSupport): TargetRdbSupport {
+  return { ...target, maxRedisVersion: writtenRedisVersion(target) };
+}
+
+/**
  * What an engine release reads, from its engine and version (`redis 7.1`,
  * `valkey 8.0`, as ElastiCache names them). A major version alone (`7`, as a
- * serverless cache records it) is taken as that major's newest known minor,
- * and ElastiCache's Redis OSS 7.1 (no OSS release of its own) as 7.2: a
- * check never refuses what the release may read.
+ * serverless cache records it) is taken as that major's newest known minor;
+ * ElastiCache's Redis OSS 7.1 as {@link ELASTICACHE_REDIS_7_1} says.
  * @throws Error when the version is not a number, or older than Redis 2.6
  */
 export function engineRdbSupport(engine: string, version: string): TargetRdbSupport {
@@ -135,8 +167,8 @@ export function engineRdbSupport(engine: string, version: string): TargetRdbSupp
     if (major >= 9) return { server: `valkey ${version}`, maxRedisVersion: 11, valkeyFormat: true, maxValkeyVersion: major > 9 || minor >= 2 ? 81 : 80 };
     return { server: `valkey ${version}`, maxRedisVersion: 11, valkeyFormat: false };
   }
-  // ElastiCache's Redis OSS 7.1 has no OSS release of its own: taken as reading what 7.2 reads.
-  if (major === 7 && minor === 1) return { server: `redis ${version}`, maxRedisVersion: 11, valkeyFormat: false };
+  if (major === 7 && minor === 1)
+    return { server: `redis ${version}`, maxRedisVersion: ELASTICACHE_REDIS_7_1.mayRead, writeRedisVersion: ELASTICACHE_REDIS_7_1.write, valkeyFormat: false };
   for (const [ma, mi, rdb] of REDIS_RDB_VERSIONS) {
     if (major > ma || (major === ma && minor >= mi)) return { server: `redis ${version}`, maxRedisVersion: rdb, valkeyFormat: false };
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { engineRelease, enginesLine, enginesLoading, ENGINE_RELEASES, formatFor } from '../../../../lambdas/domain/rdb/engines.js';
+import { rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
+import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 
 const names = (file: { version: number; valkey: boolean }) => enginesLoading(file).loads.map((r) => r.name);
 
@@ -47,5 +49,23 @@ describe('the engine table: which releases load a file, and what a file for one 
     }
     expect(engineRelease(' Redis-7.0 ')?.name).toBe('redis-7.0');
     expect(engineRelease('redis-7.3')).toBeUndefined();
+  });
+
+  it('ElastiCache Redis OSS 7.1: checks that refuse take it as reading RDB 11, writing for or into it takes RDB 10', () => {
+    const ec71 = engineRelease('elasticache-redis-7.1')!;
+    // The refusal check passes an RDB 11 file (never refuses what 7.1 may read), and still refuses RDB 12.
+    expect(rdbRefusal({ version: 11, valkey: false }, ec71.reads)).toBeUndefined();
+    expect(rdbRefusal({ version: 12, valkey: false }, ec71.reads)).toMatch(/RDB version 12, newer than the target \(redis 7\.1\) reads \(RDB up to 11\)/);
+    expect(names({ version: 11, valkey: false })).toContain('elasticache-redis-7.1');
+    // What is written for it: RDB 10, as for 7.0; 7.2 keeps 11.
+    expect(formatFor(ec71.reads)).toEqual({ magic: 'REDIS', version: 10 });
+    expect(formatFor(engineRelease('redis-7.2')!.reads)).toEqual({ magic: 'REDIS', version: 11 });
+    // migrate into a live 7.1 (its INFO says redis_version:7.1.x): an RDB 11 file goes re-encoded to RDB 10; an RDB 10 file as it is.
+    const live71 = targetRdbSupport('# Server\r\nredis_version:7.1.0\r\n');
+    expect(live71.maxRedisVersion).toBe(11);
+    expect(FileReencoding.of({ version: 11, valkey: false }, live71, new Set())?.target).toEqual({ magic: 'REDIS', version: 10 });
+    expect(FileReencoding.of({ version: 10, valkey: false }, live71, new Set())).toBeUndefined();
+    // Negative: a 7.2 target reads RDB 11 as it is, nothing re-encoded.
+    expect(FileReencoding.of({ version: 11, valkey: false }, targetRdbSupport('redis_version:7.2.4\r\n'), new Set())).toBeUndefined();
   });
 });
