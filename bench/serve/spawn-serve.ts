@@ -25,3 +25,10 @@ export function peakRssMiB(pid: number): number {
   const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }
+
+/** A process's CPU time so far in seconds, user + system over all its threads (/proc/<pid>/stat, clock ticks of 1/100 s: Linux). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is the 14th field, stime the 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -80,16 +80,22 @@ export class RdbIndexPass {
         `${this.location} is in Valkey's compressed envelope (rdbcompression lz4), which cannot be read at offsets: decompress it first (redis-dr migrate --from-rdb reads it as a stream)`,
       );
     const { version, valkey } = this.reader.fileVersion;
-    const report = this.reader.end();
-    const verdict = rdbVerdict(report);
-    if (verdict !== 'ok') {
-      const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
-      throw new UsageError(
-        `${this.location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}): serve refuses it; redis-dr verify-rdb ${this.location} shows the report`,
-      );
-    }
+    const report = refuseUnverified(this.location, this.reader.end());
     return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
   }
+}
+
+/**
+ * `report` when the verifier passes the file at `location`.
+ * @throws UsageError naming the file, its verdict and where it failed, when it does not
+ */
+export function refuseUnverified(location: string, report: RdbReport): RdbReport {
+  const verdict = rdbVerdict(report);
+  if (verdict === 'ok') return report;
+  const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
+  throw new UsageError(
+    `${location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}): serve refuses it; redis-dr verify-rdb ${location} shows the report`,
+  );
 }
 
 /**

@@ -14,14 +14,15 @@ import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/se
 import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
 import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
-import { indexRdbPass as indexShard } from '../keys/rdb-index-pass.js';
+import { verifyRdbFile } from '../dr-copies/verify-file.js';
+import { indexRdbPass as indexShard, refuseUnverified } from '../keys/rdb-index-pass.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** A point ready to answer. */
 export interface OpenedPoint {
   readonly location: string;
   readonly index: KeyIndex;
-  /** The verifier's report of each shard read whole (not those opened from their key index), in shard order. */
+  /** The verifier's report of each shard verified at open (every local shard; an S3 shard only when read whole), in shard order. */
   readonly reports: readonly RdbReport[];
   /** Per shard, how it was opened: from its key index, or read whole (and why: no index, one of another copy …). */
   readonly notes: readonly string[];
@@ -123,10 +124,26 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
   for (const at of shards) {
     const beside = await indexBeside(at, s3Endpoint);
     if ('index' in beside) {
+      // The index is tied to the copy by its length and CRC-64 trailer only: a byte changed since it was verified
+      // (the trailer left alone) would be answered from the index. A local file is therefore verified whole before
+      // anything is served (the verifier's pass, at verify speed: docs/serve.md "A local file is proven at every
+      // open"); the index then only spares building one. Refused like a file read whole.
+      let report: RdbReport | undefined;
+      if (at.readNow) {
+        try {
+          report = refuseUnverified(at.location, (await verifyRdbFile(at.location)).report);
+        } catch (err) {
+          beside.close();
+          throw err;
+        }
+      }
       out.push({
         version: beside.index.rdbVersion,
         valkey: beside.valkey,
-        note: `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified; read by blocks, not held)`,
+        ...(report ? { report } : {}),
+        note: report
+          ? `${at.location}: verified whole, then its key index (${INDEX_SUFFIX}) for lookups (read by blocks, not held)`
+          : `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified; read by blocks, not held)`,
         index: beside.index,
         close: beside.close,
       });

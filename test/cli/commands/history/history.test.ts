@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -65,6 +67,30 @@ describe('redis-dr history', () => {
     expect(out.rows).toHaveLength(1);
     expect(out.unreadable.map((u) => u.point)).toEqual([backupFileName('cache', at(2))]);
     expect(r.stderr).toContain('1 point(s) could not be read');
+  }, 30_000);
+
+  it('exits 1 naming a point changed after its key index was written, never reporting the changed value as history', async () => {
+    const dest = join(root, 'indexed');
+    mkdirSync(dest);
+    const store = new FileBackupStore(dest);
+    for (const h of [1, 3]) {
+      copyFileSync(join(root, 'dest', backupFileName('cache', at(h))), join(dest, backupFileName('cache', at(h))));
+      await writeIndexBeside(store, backupFileName('cache', at(h)));
+    }
+    const r0 = await cli('history', 'user:1', '--from', `file://${dest}`, '--json');
+    expect(r0.status).toBe(0);
+    // One byte of the newest point's value ("two" -> "twX"), its length and CRC-64 trailer (the index's tie) left alone.
+    const newest = join(dest, backupFileName('cache', at(3)));
+    const bytes = readFileSync(newest);
+    bytes[bytes.indexOf('two') + 2] = 'X'.charCodeAt(0);
+    writeFileSync(newest, bytes);
+    const r = await cli('history', 'user:1', '--from', `file://${dest}`, '--json', '--show');
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toContain('twX');
+    const out = JSON.parse(r.stdout) as { rows: { change: string }[]; unreadable: { point: string; why: string }[] };
+    expect(out.rows).toHaveLength(1);
+    expect(out.unreadable.map((u) => u.point)).toEqual([backupFileName('cache', at(3))]);
+    expect(out.unreadable[0]!.why).toMatch(/is corrupt \(the verifier's verdict/);
   }, 30_000);
 
   it('refuses a key and --match together, and neither, exit 2', async () => {

@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
 import { cli, cliWithEnv } from '../../support/run-cli.js';
@@ -79,6 +81,31 @@ describe('redis-dr serve', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).not.toContain('listening');
     expect(r.stderr).toMatch(/is corrupt \(the verifier's verdict/);
+  }, 30_000);
+
+  it('refuses a file changed after its key index was written before listening (one line, exit 2), and serves it unchanged from the index', async () => {
+    const indexed = mkdtempSync(join(dir, 'indexed-'));
+    copyFileSync(file, join(indexed, 'point.rdb'));
+    await writeIndexBeside(new FileBackupStore(indexed), 'point.rdb');
+    const bytes = readFileSync(file);
+    // One byte of the value "hello" (the index is tied to the file by its length and CRC-64 trailer: both left alone).
+    bytes[bytes.indexOf('hello') + 4] = 'O'.charCodeAt(0);
+    writeFileSync(join(indexed, 'point.rdb'), bytes);
+    const r = await cli('serve', join(indexed, 'point.rdb'), '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stdout).not.toContain('listening');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/point\.rdb is corrupt \(the verifier's verdict/);
+    copyFileSync(file, join(indexed, 'point.rdb'));
+    const { child, first, exit } = await serve(join(indexed, 'point.rdb'), '--port', '0');
+    try {
+      const raw = await RawClient.open(Number(first.split(':').pop()));
+      expect(await raw.call('GET', 'greeting')).toBe('$5\r\nhello\r\n');
+      raw.close();
+    } finally {
+      child.kill('SIGTERM');
+      await exit;
+    }
   }, 30_000);
 
   it('refuses a port in use in one line, exit 2', async () => {

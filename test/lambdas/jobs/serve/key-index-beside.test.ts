@@ -15,10 +15,10 @@ import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-sto
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
-import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
 import { settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { type OpenedPoint, openPoint } from '../../../../lambdas/jobs/serve/open-point.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 const A = backupFileName('cache', new Date(Date.UTC(2030, 0, 1, 1)));
@@ -54,13 +54,6 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** The index `backup` builds from the bytes it writes, fed `file`'s bytes, put beside `name` in `store`. */
-async function writeIndex(store: FileBackupStore | S3BackupStore, name: string, file: string): Promise<string> {
-  const index = new BackupKeyIndex(store.location(name));
-  index.push(readFileSync(file));
-  return index.write(store, name);
-}
-
 async function valueIn(p: OpenedPoint, db: number, key: string): Promise<unknown> {
   // An index on S3 reads its blocks as promises: settle waits for them, as the command dispatch does.
   const entry = await settle(() => p.index.entry(db, p.index.find(db, Buffer.from(key))));
@@ -68,18 +61,44 @@ async function valueIn(p: OpenedPoint, db: number, key: string): Promise<unknown
 }
 
 describe('the key index beside a backup', () => {
-  it('is written from a verifying pass over the bytes written, and serve opens the backup from it (no verifier pass)', async () => {
+  it('is written from a verifying pass over the bytes written, and serve opens a local backup from it once the verifier passed the file', async () => {
     const store = new FileBackupStore(dir);
-    expect(await writeIndex(store, A, join(dir, A))).toMatch(
+    expect(await writeIndexBeside(store, A, join(dir, A))).toMatch(
       new RegExp(`^${A}\\.keys: 4 keys, \\d+ bytes, built from the bytes written \\(the file not read again\\), read back$`),
     );
     const p = await openPoint(join(dir, A));
     try {
-      expect(p.notes).toEqual([`${join(dir, A)}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
-      expect(p.reports).toEqual([]);
+      expect(p.notes).toEqual([`${join(dir, A)}: verified whole, then its key index (.keys) for lookups (read by blocks, not held)`]);
+      expect(p.reports.map((r) => r.keys)).toEqual([4]);
       expect(p.index.keys).toBe(4);
       expect(await valueIn(p, 0, 'k')).toEqual({ type: 'string', value: Buffer.from('first') });
       expect(await valueIn(p, 2, 'other-db')).toEqual({ type: 'string', value: Buffer.from('x') });
+    } finally {
+      p.close();
+    }
+  }, 30_000);
+
+  it('refuses a local file changed after its index was written (one byte of a value; length and CRC-64 trailer left alone)', async () => {
+    const changed = join(root, 'changed');
+    mkdirSync(changed);
+    const bytes = readFileSync(join(dir, A));
+    const at = bytes.indexOf('first');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 4] = 'T'.charCodeAt(0);
+    writeFileSync(join(changed, A), bytes);
+    copyFileSync(join(dir, `${A}.keys`), join(changed, `${A}.keys`));
+    // Never "firsT" from the index: the verifier's verdict refuses the file before anything is answered.
+    await expect(openPoint(join(changed, A))).rejects.toThrow(
+      new RegExp(
+        `^${join(changed, A).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is corrupt \\(the verifier's verdict.*\\): serve refuses it; redis-dr verify-rdb`,
+      ),
+    );
+    // The unchanged file beside the same index still opens from it.
+    copyFileSync(join(dir, A), join(changed, A));
+    const p = await openPoint(join(changed, A));
+    try {
+      expect(p.notes[0]).toMatch(/verified whole, then its key index \(\.keys\) for lookups/);
+      expect(await valueIn(p, 0, 'k')).toEqual({ type: 'string', value: Buffer.from('first') });
     } finally {
       p.close();
     }
@@ -121,7 +140,7 @@ describe('the key index beside a backup', () => {
 
   it('on S3 too: written beside the object, and serve reads the index and the values with ranged GETs', async () => {
     const store = new S3BackupStore(moto.newClient(), 'backups', 'prod/');
-    expect(await writeIndex(store, B, join(dir, B))).toMatch(new RegExp(`^${B}\\.keys: 4 keys`));
+    expect(await writeIndexBeside(store, B, join(dir, B))).toMatch(new RegExp(`^${B}\\.keys: 4 keys`));
     const p = await openPoint(`s3://backups/prod/${B}`, moto.endpoint);
     try {
       expect(p.notes).toEqual([`s3://backups/prod/${B}: its key index (.keys, written when it was verified; read by blocks, not held)`]);
