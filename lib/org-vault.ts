@@ -35,7 +35,9 @@ export function addOrgVault(app: App, org: OrgConfig): RedisDrVault {
     throw new ConfigError([
       "no tier has vault.enabled, got none in any account's effective plans: nothing replicates into the organization's vault; set vault.enabled on a tier (with export.enabled), or do not deploy a vault",
     ]);
-  return new RedisDrVault(app, 'RedisDrVault', props);
+  // A tier's drill.fromVault in any group: the member drill roles read their own account's replicas (org-grants.ts).
+  const memberDrills = stackSetGroups(org).some((g) => vaultCarried(g.plans) && g.plans.tiers.some((t) => t.settings['drill.fromVault'].value === true));
+  return new RedisDrVault(app, 'RedisDrVault', props, memberDrills ? { memberDrills: true } : {});
 }
 
 /**
