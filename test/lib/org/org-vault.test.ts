@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -77,6 +77,7 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     );
     expect(run.stderr).toMatch(/COMPLIANCE days per GFS tier: hourly 90, daily 90, weekly 90, monthly 400/);
     expect(run.stderr).toMatch(/deploy it once, first, with the vault account's own credentials/);
+    expect(run.stderr).not.toMatch(/drill\.fromVault/);
   });
 
   it('grants the replication roles of every member deployment redis-dr-acme* by organization, naming no workload account', () => {
@@ -242,6 +243,20 @@ describe("the organization's vault with a tier's drill.fromVault: the member acc
     const planted = policy.Statement.map((s) => (s.Sid === 'DrillsReadOwnReplicas' ? { ...s, Resource: `arn:aws:s3:::${BUCKET}/*` } : s));
     expect(await askVault({ Statement: planted }, A, roles.select, 's3:GetObject', replica(B))).toBe('Allowed');
   });
+
+  it('says so in the vault synth (cdk-nag clean), not without it, and its template is clean under cfn-lint', async () => {
+    const file = join(dir, 'from-vault.json');
+    const raw = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>;
+    raw.root.tiers.gold.drill.fromVault = true;
+    writeFileSync(file, JSON.stringify(raw));
+    const said = entry({ config: file, stacks: 'org-vault' }, join(dir, 'from-vault-out'));
+    expect(said.status, said.stderr).toBe(0);
+    expect(said.stderr).toMatch(
+      /^ {2}and, for drill\.fromVault, the drill roles redis-dr-acme\*-vault-select-eu-central-1 and -vault-seed-eu-central-1 of every member account, reading \(and listing\) their own <account>\/ replicas and verdicts only/m,
+    );
+    expect(said.stderr).toMatch(/cdk-nag: clean/);
+    expect(await cfnLint([join(dir, 'from-vault-out', 'RedisDr-acme-Vault.template.json')])).toEqual({ status: 0, output: '' });
+  }, 300_000);
 
   it('keeps the policy the same size at 300 accounts, under 20 KB', () => {
     const many = orgWith((raw) => {
