@@ -76,12 +76,13 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
  * checked by cdk-nag as the workload stacks are.
  * @throws Error when the config has no `vault`
  */
-export function addVaultStack(scope: Stage, config: RedisDrConfig): VaultStack {
+export function addVaultStack(scope: Stage, config: RedisDrConfig, options: { readonly memberDrills?: boolean } = {}): VaultStack {
   if (!config.vault) throw new Error(`redis-dr ${config.name} has no vault: the vault stack needs config "vault"`);
   const vault = new VaultStack(scope, vaultStackName(config), {
     stackName: vaultStackName(config),
     config,
     vault: config.vault,
+    ...(options.memberDrills ? { memberDrills: true } : {}),
     env: { region: config.vault.region, account: config.vault.account },
     description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
   });

@@ -21,6 +21,11 @@ import { RedisDrVault } from './redis-dr.js';
 import { summarizeAssembly } from './synth-summary.js';
 import { vaultTierDays } from '../lambdas/domain/vault/vault-retention.js';
 
+/** Whether a tier of any group has `drill.fromVault`: the vault then grants the member drill roles their own replicas (org-grants.ts). */
+function memberDrills(org: OrgConfig): boolean {
+  return stackSetGroups(org).some((g) => vaultCarried(g.plans) && g.plans.tiers.some((t) => t.settings['drill.fromVault'].value === true));
+}
+
 /**
  * Adds the organization's vault stack to `app`.
  * @throws ConfigError when no tier replicates into a vault, or a group's plans or the vault cannot be deployed
@@ -35,7 +40,7 @@ export function addOrgVault(app: App, org: OrgConfig): RedisDrVault {
     throw new ConfigError([
       "no tier has vault.enabled, got none in any account's effective plans: nothing replicates into the organization's vault; set vault.enabled on a tier (with export.enabled), or do not deploy a vault",
     ]);
-  return new RedisDrVault(app, 'RedisDrVault', props);
+  return new RedisDrVault(app, 'RedisDrVault', props, memberDrills(org) ? { memberDrills: true } : {});
 }
 
 /**
@@ -72,6 +77,11 @@ export function runOrgVaultEntry(app: App, configFile: string, stderr: { write(t
   const lines = [
     `redis-dr org ${org.name}${org.example ? ' (an example config: placeholder ids, not deployable)' : ''}: the organization's vault, ${built.vault.stackName} in ${v.account} (${v.region}), bucket ${bucket}; cdk-nag: ${nagFindings === 0 ? 'clean' : `${nagFindings ?? 'no report'} finding(s)`}`,
     `  granted to organization ${v.organizationId}: the replication roles redis-dr-${org.name}*-replication-${org.regions.primary} (exports) and -${org.regions.dr} (reports) of every member account, each under its own <account>/ only`,
+    ...(memberDrills(org)
+      ? [
+          `  and, for drill.fromVault, the drill roles redis-dr-${org.name}*-vault-select-${org.regions.dr} and -vault-seed-${org.regions.dr} of every member account, reading (and listing) their own <account>/ replicas and verdicts only (the member stacks do not carry these drills yet)`,
+        ]
+      : []),
     `  replicas of: ${built.config.plans.map((p) => `${p.name} (from ${p.export.minTier})`).join(', ')}; COMPLIANCE days per GFS tier: ${Object.entries(
       vaultTierDays(v.retentionDays, v.tierRetentionDays),
     )

@@ -106,9 +106,10 @@ export class RedisDrVault extends Construct {
 
   /**
    * @param scope an App or a Stage holding no workload stack of this deployment
+   * @param options `memberDrills`: an organization's vault whose member deployments' DR drills read their own replicas (lib/org-vault.ts)
    * @throws ConfigError listing every problem of `props`, or that it has no `vault`
    */
-  constructor(scope: Stage, id: string, props: RedisDrProps) {
+  constructor(scope: Stage, id: string, props: RedisDrProps, options: { readonly memberDrills?: boolean } = {}) {
     assertStage(scope, 'RedisDrVault', id);
     super(scope, id);
     this.config = validated(props);
@@ -122,7 +123,7 @@ export class RedisDrVault extends Construct {
         `vault.deployment names another deployment's vault, got ${JSON.stringify(this.config.vault.deployment)}: this config replicates into it and has no vault stack of its own; synthesize the vault from its own config (an organization's: -c stacks=org-vault with the org config)`,
       ]);
     }
-    this.vault = addVaultStack(scope, this.config);
+    this.vault = addVaultStack(scope, this.config, options);
     annotateVault(this.config, this.vault);
   }
 }

@@ -107,3 +107,25 @@ function problemsOfTier(tier: EffectiveTier, vault: OrgVaultDays, days: Record<T
       `set ${short.map((g) => `vault.tierRetentionDays.${g}`).join(', ')} to ${asked.value} or more, or lower ${tier.name}.vault.retentionDays to ${shortest}`,
   );
 }
+
+/**
+ * Every problem of the tiers whose DR drill seeds from the vault (`drill.fromVault`), once however many accounts have
+ * one: ElastiCache seeds a cluster only from a bucket in the cluster's region, so the vault must be in the DR region
+ * (as a deployment config's `vault.region`, lib/config/checks.ts `checkVaultDrill`).
+ */
+export function orgVaultDrillProblems(tree: OrgTree, vault: { readonly region: string }, drRegion: string): string[] {
+  const problems = new Set<string>();
+  for (const ou of tree.organizationalUnits) {
+    for (const account of ou.accounts) {
+      const merged = effectivePlans(tree, account);
+      if (!merged.ok) continue;
+      for (const tier of merged.plans.tiers.filter((t) => t.settings['drill.fromVault'].value === true)) {
+        if (vault.region === drRegion) continue;
+        problems.add(
+          `vault.region is "${vault.region}", not regions.dr "${drRegion}", while tier ${tier.name} has drill.fromVault (from ${tier.settings['drill.fromVault'].source}): ElastiCache seeds a cluster only from a bucket in its own region, and the vault drill runs in the DR region; put the vault in ${drRegion}, or remove drill.fromVault`,
+        );
+      }
+    }
+  }
+  return [...problems];
+}

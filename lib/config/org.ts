@@ -12,7 +12,7 @@ import { orgProblems } from '../../lambdas/domain/org/effective.js';
 import { accountIdSchema, orgTreeShape } from '../../lambdas/domain/org/tree.js';
 import { vaultDaysSchema } from '../../lambdas/domain/plans/settings.js';
 import { KNOWN_REGIONS } from './defaults.js';
-import { orgVaultProblems } from './org-vault.js';
+import { orgVaultDrillProblems, orgVaultProblems } from './org-vault.js';
 import { organizationIdSchema } from './organization-id.js';
 import { ConfigError, readConfigFile } from './load.js';
 import { defaultMessage, formatIssue, regionFix, says } from './messages.js';
@@ -192,7 +192,10 @@ export function validateOrgConfig(raw: unknown): { ok: true; config: OrgConfig }
   if (!parsed.success) return { ok: false, problems: [...new Set(parsed.error.issues.flatMap(formatIssue))] };
   const merged = orgProblems(parsed.data);
   // The vault's retention against what every account keeps, once the tiers merge (docs/org.md).
-  const problems = merged.length > 0 ? merged : orgVaultProblems(parsed.data, parsed.data.vault);
+  const problems =
+    merged.length > 0
+      ? merged
+      : [...orgVaultProblems(parsed.data, parsed.data.vault), ...orgVaultDrillProblems(parsed.data, parsed.data.vault, parsed.data.regions.dr)];
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data };
 }
 

@@ -36,6 +36,12 @@ export interface VaultStackProps extends StackProps {
   readonly config: RedisDrConfig;
   /** Its `vault` section. */
   readonly vault: VaultConfig;
+  /**
+   * An organization's vault (`-c stacks=org-vault`) whose member deployments' DR drills seed from it (a tier's
+   * `drill.fromVault`): their drill roles, by name pattern, read their own account's replicas and verdicts.
+   * @default false
+   */
+  readonly memberDrills?: boolean;
 }
 
 /** Output holding the vault bucket's name. */
@@ -81,6 +87,7 @@ export class VaultStack extends Stack {
       accessLogs: accessLogs.bucket,
       drillAccounts: vaultDrillAccounts(config),
       drillRegion: vaultDrillRegion(config),
+      ...(props.memberDrills ? { memberDrills: true } : {}),
       // The DR bucket (there when a plan exports) replicates its reports and drill records here: docs/reports.md, docs/attest.md.
       ...(config.plans.some((p) => p.export.enabled)
         ? { reportsFrom: { region: config.dr.region, prefixes: DR_EVIDENCE_REPLICATION_RULES.map((r) => r.prefix) } }

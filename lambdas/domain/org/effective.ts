@@ -111,6 +111,16 @@ function drillsNotCarried(tier: EffectiveTier, networks: DrillNetworks): string[
 }
 
 /**
+ * A tier's DR drill seeded from the vault (`drill.fromVault`): not carried yet (the member DR drill would have to
+ * list and copy the replicas under the account's own `<account>/<primary region>/` prefix of the organization's vault,
+ * which the drill's replica selection does not do yet), so named until it is, however the DR drill itself is carried.
+ */
+function vaultDrillNotCarried(tier: EffectiveTier): string[] {
+  const from = tier.settings['drill.fromVault'];
+  return from.value === true ? [`${tier.name} drill.fromVault (from ${from.source})`] : [];
+}
+
+/**
  * The tier settings the member stacks (StackSets, CDK Pipelines) do not carry, each `<tier> <setting> (from
  * <level>)`: restore drills in a region whose network the org config does not name (`drill.network`,
  * `drill.drNetwork`: each account's network is known to a template only as SSM parameters): docs/org.md, "What the
@@ -118,7 +128,7 @@ function drillsNotCarried(tier: EffectiveTier, networks: DrillNetworks): string[
  * synth and by `org plan`, so a tier that asks for what is not carried never reads as having it.
  */
 export function notCarried(plans: EffectivePlans, drillNetworks: DrillNetworks): string[] {
-  return plans.tiers.flatMap((t) => drillsNotCarried(t, drillNetworks));
+  return plans.tiers.flatMap((t) => [...drillsNotCarried(t, drillNetworks), ...vaultDrillNotCarried(t)]);
 }
 
 /** The drill schedules a member stack can give a tier, longest interval first (EventBridge Scheduler crons, 04:00). */

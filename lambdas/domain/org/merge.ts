@@ -107,7 +107,7 @@ export function mergeLevels(tierNames: readonly string[], levels: readonly OrgLe
       );
     }
   }
-  problems.push(...tiers.flatMap((t) => drDrillWithoutExports(t, current)));
+  problems.push(...tiers.flatMap((t) => [...drDrillWithoutExports(t, current), ...vaultDrillWithoutParts(t, current)]));
   if (problems.length > 0) return { ok: false, problems };
   const dflt = current.get('defaultTier');
   return {
@@ -118,6 +118,32 @@ export function mergeLevels(tierNames: readonly string[], levels: readonly OrgLe
       tiers,
     },
   };
+}
+
+/**
+ * A tier whose DR drill seeds from the vault (`drill.fromVault`) needs its replicas there (`vault.enabled`) and a drill
+ * in the DR region (`drill.enabled`, `drill.where` `dr` or `both`), as a plan's `drill.fromVault` does
+ * (lib/config/checks.ts `checkVaultDrill`): each missing part refused in one line naming the levels.
+ */
+function vaultDrillWithoutParts(tier: EffectiveTier, current: ReadonlyMap<string, Sourced<TierValue> & { path: string }>): string[] {
+  const s = tier.settings;
+  if (s['drill.fromVault'].value !== true) return [];
+  // drill.fromVault is not its default here, so a level set it.
+  const from = current.get(`${tier.name}.drill.fromVault`)!;
+  const at = (leaf: string) => {
+    const set = current.get(`${tier.name}.${leaf}`);
+    return set ? `${set.source}, ${set.path}` : 'the default';
+  };
+  const problems: string[] = [];
+  if (s['vault.enabled'].value !== true)
+    problems.push(
+      `${from.path} is true but ${tier.name}.vault.enabled is false (${at('vault.enabled')}): a vault drill seeds from the account's replicas in the organization's vault; turn vault.enabled on, or remove drill.fromVault`,
+    );
+  if (s['drill.enabled'].value !== true || s['drill.where'].value === 'primary')
+    problems.push(
+      `${from.path} is true but ${tier.name} does not drill in the DR region (drill.enabled ${show(s['drill.enabled'].value)} from ${at('drill.enabled')}, drill.where ${show(s['drill.where'].value)} from ${at('drill.where')}): a vault drill is the DR region's drill; set drill.enabled true and drill.where "dr" or "both", or remove drill.fromVault`,
+    );
+  return problems;
 }
 
 /**

@@ -41,6 +41,7 @@ export const TIER_LEAVES = {
   'drill.everyDays': whole(1, 366, 'a drill every 1 to 366 days, e.g. 7 for weekly'),
   'drill.rtoMinutes': whole(1, 10080, 'minutes from drill start to a verified restore, e.g. 60'),
   'drill.where': DRILL_WHERE_SCHEMA,
+  'drill.fromVault': z.boolean(),
   'vault.enabled': z.boolean(),
   'vault.retentionDays': vaultDaysSchema,
 } as const;
@@ -70,6 +71,8 @@ export const TIER_DEFAULTS: Readonly<Partial<Record<TierLeaf, TierValue>>> = {
   'drill.rtoMinutes': 60,
   // The native snapshot, which needs no export; a deployment config's plans default to both (docs/org.md).
   'drill.where': 'primary',
+  // The DR copies in the account's own DR bucket; true seeds the DR-region drill from the account's vault replica.
+  'drill.fromVault': false,
   'vault.enabled': false,
   'vault.retentionDays': 35,
 };
@@ -91,7 +94,10 @@ export const tierOverrideSchema = z
     rpoMinutes: rpoMinutesSchema.optional(),
     retention: group('retention', 'Retention counts per GFS tier (hourly, daily, weekly, monthly) and minKeep.'),
     export: group('export', 'Export to S3 and copy to the DR region: enabled, minTier.'),
-    drill: group('drill', 'Restore drills: enabled, everyDays, rtoMinutes, where (primary, dr or both).'),
+    drill: group(
+      'drill',
+      'Restore drills: enabled, everyDays, rtoMinutes, where (primary, dr or both), fromVault (the DR drill seeds from the vault replica).',
+    ),
     vault: group('vault', "Replicas into the organization's vault: enabled, retentionDays."),
   })
   .meta({ description: 'Settings of one tier at this level; each one left out is inherited from the level above.' });

@@ -35,7 +35,7 @@ export interface StackSetGroup {
  * signature, so its name (and its StackSets' names) stays what it was before the setting existed. A new name would be
  * a new StackSet beside the old one, whose member stacks hold the same fixed resource names.
  */
-const LATER_SETTINGS: Readonly<Record<string, unknown>> = { 'drill.where': 'primary' };
+const LATER_SETTINGS: Readonly<Record<string, unknown>> = { 'drill.where': 'primary', 'drill.fromVault': false };
 
 /** The tiers' settings without their sources: what decides a group. */
 const signature = (plans: EffectivePlans): string =>

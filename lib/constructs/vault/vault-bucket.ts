@@ -43,6 +43,14 @@ export interface VaultBucketProps {
    * @default - the vault's region
    */
   readonly drillRegion?: string;
+  /**
+   * With `vault.organizationId`: the DR drills of every deployment whose name starts with this one's (an
+   * organization's member stacks, `<org name>-<group>`) seed from the vault, so the grant takes their drill roles by
+   * pattern (`redis-dr-<deployment>*-vault-select-<drill region>`, `…-vault-seed-…`), each under its own account's
+   * prefix only, whatever `drillAccounts` says.
+   * @default false
+   */
+  readonly memberDrills?: boolean;
 }
 
 /** What the replication role of a workload account may do in the vault: write replicas and their tags, hand them to the vault account. */
@@ -126,7 +134,11 @@ export class VaultBucket extends Construct {
         // Every deployment whose name starts with this one's (config vault.deployment: an organization's member stacks).
         replicationRoleName: replicationRoleName(`${props.deployment}*`, props.replicationRegion),
         reportRoleName: props.reportsFrom ? replicationRoleName(`${props.deployment}*`, props.reportsFrom.region) : undefined,
-        drillRoleNames: props.drillAccounts?.length ? Object.values(vaultDrillRoleNames(props.deployment, props.drillRegion ?? vault.region)) : undefined,
+        drillRoleNames: props.memberDrills
+          ? Object.values(vaultDrillRoleNames(`${props.deployment}*`, props.drillRegion ?? vault.region))
+          : props.drillAccounts?.length
+            ? Object.values(vaultDrillRoleNames(props.deployment, props.drillRegion ?? vault.region))
+            : undefined,
         replicationActions: VAULT_REPLICATION_OBJECT_ACTIONS,
         bucketSettingsActions: VAULT_REPLICATION_BUCKET_ACTIONS,
         drillObjectActions: VAULT_DRILL_OBJECT_ACTIONS,

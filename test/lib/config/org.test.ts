@@ -62,4 +62,20 @@ describe('the org config', () => {
       'root.tiers.gold.drill.where must be "primary", "dr" or "both", got "vault"',
     ]);
   });
+
+  it('refuses drill.fromVault with the vault outside the DR region, once however many accounts have it; in the DR region it passes', () => {
+    const c = example();
+    c.vault.region = c.regions.primary;
+    c.root.tiers.gold.drill = { ...c.root.tiers.gold.drill, enabled: true, where: 'both', fromVault: true };
+    const r = validateOrgConfig(c);
+    expect(r.ok ? [] : r.problems).toEqual([
+      `vault.region is "${c.regions.primary}", not regions.dr "${c.regions.dr}", while tier gold has drill.fromVault (from root): ElastiCache seeds a cluster only from a bucket in its own region, and the vault drill runs in the DR region; put the vault in ${c.regions.dr}, or remove drill.fromVault`,
+    ]);
+    c.vault.region = c.regions.dr;
+    expect(validateOrgConfig(c).ok).toBe(true);
+    // Without drill.fromVault the vault may lie anywhere.
+    c.vault.region = c.regions.primary;
+    c.root.tiers.gold.drill.fromVault = false;
+    expect(validateOrgConfig(c).ok).toBe(true);
+  });
 });

@@ -244,6 +244,12 @@ describe('the member stacks of the StackSets', () => {
       'g0ce496',
     ]);
     expect(stackSetGroups(orgConfig(() => undefined)).map((g) => g.name)).not.toContain('g5cf5b7');
+    // drill.fromVault the same: the example's names with it false, others with it true.
+    const example = stackSetGroups(orgConfig(() => undefined)).map((g) => g.name);
+    expect(stackSetGroups(orgConfig((c) => void (c.root.tiers.gold.drill.fromVault = false))).map((g) => g.name)).toEqual(example);
+    const fromVault = stackSetGroups(orgConfig((c) => void (c.root.tiers.gold.drill.fromVault = true))).map((g) => g.name);
+    expect(fromVault).toHaveLength(example.length);
+    for (const name of fromVault) expect(example).not.toContain(name);
   });
 
   it("give a tier's drill only the regions whose network the org config names, and the DR region only with drill.drNetwork", () => {
@@ -299,6 +305,10 @@ describe('the member stacks of the StackSets', () => {
     expect(named(true, false).get('111111111111')).toEqual(['gold drill.where "both" in the DR region (from root)']);
     expect(named(false, true).get('111111111111')).toEqual(['gold drill.where "both" in the primary region (from root)', 'silver drill.enabled (from root)']);
     expect(named(true, true).get('111111111111')).toEqual([]);
+    // A vault drill is named however the DR drill is carried: the member DR drill does not read the account's vault replicas yet.
+    const vaultDrill = orgConfig((c) => void (c.root.tiers.gold.drill.fromVault = true));
+    const withVault = new Map(stackSetGroups(vaultDrill).map((g) => [g.accounts.join(), notCarried(g.plans, { primary: true, dr: true })]));
+    expect(withVault.get('444444444444')).toEqual(['gold drill.fromVault (from root)']);
     // A tier that asks for neither: nothing to name.
     const none = orgConfig((c) => {
       for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {

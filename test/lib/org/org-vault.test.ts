@@ -1,18 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCdkEntry } from '../../../lib/cdk-entry.js';
 import { loadOrgConfig, type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
-import { memberConfig } from '../../../lib/constructs/org/member-config.js';
+import { memberConfig, memberDeploymentName } from '../../../lib/constructs/org/member-config.js';
 import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
-import { replicationRoleName } from '../../../lib/deployment.js';
+import { replicationRoleName, vaultDrillRoleNames } from '../../../lib/deployment.js';
 import { addOrgVault } from '../../../lib/org-vault.js';
 import { RedisDr } from '../../../lib/redis-dr.js';
 import { S3_BUCKET_POLICY_LIMIT_BYTES } from '../../../lib/vault-policy-size.js';
 import type { TemplateJson } from '../../../lib/asl.js';
 import { accountRegionPrefix } from '../../../lambdas/domain/points/account-prefix.js';
+import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 import { rolePolicies } from '../../support/iam.js';
 import { quietApp } from '../../support/synth.js';
@@ -76,6 +77,7 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     );
     expect(run.stderr).toMatch(/COMPLIANCE days per GFS tier: hourly 90, daily 90, weekly 90, monthly 400/);
     expect(run.stderr).toMatch(/deploy it once, first, with the vault account's own credentials/);
+    expect(run.stderr).not.toMatch(/drill\.fromVault/);
   });
 
   it('grants the replication roles of every member deployment redis-dr-acme* by organization, naming no workload account', () => {
@@ -172,5 +174,98 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
       (s) => s.Sid !== 'NoAccountWritesUnderAnother',
     );
     expect(await askVault({ Statement: planted }, A, exportRole, 's3:ReplicateObject', replica(B))).toBe('Allowed');
+  });
+});
+
+describe("the organization's vault with a tier's drill.fromVault: the member accounts' drill roles read their own replicas only", () => {
+  const fromVault = orgWith((raw) => void (raw.root.tiers.gold.drill.fromVault = true));
+  const vaultPolicyOf = (org: OrgConfig) => {
+    const app = quietApp();
+    const built = addOrgVault(app, org); // cdk-nag runs in the synth: a finding throws
+    return renderVaultPolicy(app.synth().getStackByName(built.vault.stackName).template, PLACE);
+  };
+  const { policy, bytes } = vaultPolicyOf(fromVault);
+  // The drill roles a member DR stack of a group would name (vaultDrillRoleNames of its deployment `acme-<group>`, in the DR region).
+  const group = stackSetGroups(fromVault)[0]!;
+  const roles = vaultDrillRoleNames(memberDeploymentName(fromVault.name, group.name), 'eu-central-1');
+  const replica = (account: string) => `${accountRegionPrefix(account, 'eu-west-1')}rdr-orders-20261121-0200-0001.rdb`;
+  const verdict = (account: string) => `${VAULT_VERDICT_PREFIX}${replica(account)}.json`;
+
+  it('grants them by name pattern (every group) and organization, naming no workload account; the example without it grants no drill role', () => {
+    const reads = policy.Statement.find((s) => s.Sid === 'DrillsReadOwnReplicas')!;
+    expect(reads.Condition).toEqual({
+      StringEquals: { 'aws:PrincipalOrgID': ORG.vault.organizationId },
+      ArnLike: {
+        'aws:PrincipalArn': ['arn:aws:iam::*:role/redis-dr-acme*-vault-seed-eu-central-1', 'arn:aws:iam::*:role/redis-dr-acme*-vault-select-eu-central-1'],
+      },
+    });
+    expect(
+      JSON.stringify(policy)
+        .match(/\d{12}/g)
+        ?.filter((a) => a !== VAULT) ?? [],
+    ).toEqual([]);
+    const plain = vaultPolicyOf(ORG).policy;
+    expect(plain.Statement.map((s) => s.Sid)).not.toContain('DrillsReadOwnReplicas');
+    expect(plain.Statement.map((s) => s.Sid)).not.toContain('DrillsListOwnReplicas');
+  });
+
+  it("lets an account's drill roles list and read its own replicas and the vault's verdicts on them", async () => {
+    for (const role of [roles.select, roles.seedCopy]) {
+      expect(await askVault(policy, A, role, 's3:GetObject', replica(A)), role).toBe('Allowed');
+      expect(await askVault(policy, A, role, 's3:GetObject', verdict(A)), role).toBe('Allowed');
+      expect(await askVault(policy, A, role, 's3:ListBucket', accountRegionPrefix(A, 'eu-west-1')), role).toBe('Allowed');
+    }
+  });
+
+  it.each([
+    ["read another account's replica", 's3:GetObject', replica(B)],
+    ["read the vault's verdict on another account's replica", 's3:GetObject', verdict(B)],
+    ["list another account's replicas", 's3:ListBucket', accountRegionPrefix(B, 'eu-west-1')],
+    ['list the whole vault', 's3:ListBucket', ''],
+    ['read at the root of the vault', 's3:GetObject', 'rdr-orders-20261121-0200-0001.rdb'],
+    ['overwrite its own replica', 's3:PutObject', replica(A)],
+    ['delete its own replica', 's3:DeleteObjectVersion', replica(A)],
+  ])("refuses a member account's drill roles, given every S3 action by their account, to %s", async (_what, action, key) => {
+    for (const role of [roles.select, roles.seedCopy]) expect(await askVault(policy, A, role, action, key), role).toMatch(/Denied$/);
+  });
+
+  it('refuses a drill role outside the member deployments, an account outside the organization, and another account posing as it', async () => {
+    expect(await askVault(policy, A, vaultDrillRoleNames('other', 'eu-central-1').select, 's3:GetObject', replica(A))).toMatch(/Denied$/);
+    // The primary region's name: no drill from the vault runs there.
+    expect(await askVault(policy, A, vaultDrillRoleNames(memberDeploymentName('acme', group.name), 'eu-west-1').select, 's3:GetObject', replica(A))).toMatch(
+      /Denied$/,
+    );
+    expect(await askVault(policy, A, roles.select, 's3:GetObject', replica(A), 'o-zzzzzzzzzz')).toMatch(/Denied$/);
+    expect(await askVault(policy, B, roles.select, 's3:GetObject', replica(A))).toMatch(/Denied$/);
+  });
+
+  it('the same simulation finds a planted grant of every account (the check can fail)', async () => {
+    const planted = policy.Statement.map((s) => (s.Sid === 'DrillsReadOwnReplicas' ? { ...s, Resource: `arn:aws:s3:::${BUCKET}/*` } : s));
+    expect(await askVault({ Statement: planted }, A, roles.select, 's3:GetObject', replica(B))).toBe('Allowed');
+  });
+
+  it('says so in the vault synth (cdk-nag clean), not without it, and its template is clean under cfn-lint', async () => {
+    const file = join(dir, 'from-vault.json');
+    const raw = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>;
+    raw.root.tiers.gold.drill.fromVault = true;
+    writeFileSync(file, JSON.stringify(raw));
+    const said = entry({ config: file, stacks: 'org-vault' }, join(dir, 'from-vault-out'));
+    expect(said.status, said.stderr).toBe(0);
+    expect(said.stderr).toMatch(
+      /^ {2}and, for drill\.fromVault, the drill roles redis-dr-acme\*-vault-select-eu-central-1 and -vault-seed-eu-central-1 of every member account, reading \(and listing\) their own <account>\/ replicas and verdicts only/m,
+    );
+    expect(said.stderr).toMatch(/cdk-nag: clean/);
+    expect(await cfnLint([join(dir, 'from-vault-out', 'RedisDr-acme-Vault.template.json')])).toEqual({ status: 0, output: '' });
+  }, 300_000);
+
+  it('keeps the policy the same size at 300 accounts, under 20 KB', () => {
+    const many = orgWith((raw) => {
+      raw.root.tiers.gold.drill.fromVault = true;
+      raw.organizationalUnits[2].accounts = Array.from({ length: 297 }, (_, i) => String(500000000000 + i));
+    });
+    const at300 = vaultPolicyOf(many);
+    expect(at300.bytes).toBe(bytes);
+    // 5,278 bytes minified on main at ab7470a3 (with the drill records' replication): the size does not grow with accounts.
+    expect(at300.bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES);
   });
 });

@@ -18,7 +18,7 @@ const SEEDS = Array.from({ length: 120 }, (_, i) => 1000 + i);
 /** A valid random value of a leaf. */
 function leafValue(leaf: TierLeaf, random: () => number): TierValue {
   const n = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  if (leaf.endsWith('enabled')) return random() < 0.5;
+  if (leaf.endsWith('enabled') || leaf === 'drill.fromVault') return random() < 0.5;
   if (leaf === 'export.minTier') return ['hourly', 'daily', 'weekly', 'monthly'][n(0, 3)]!;
   if (leaf === 'drill.where') return ['primary', 'dr', 'both'][n(0, 2)]!;
   if (leaf === 'rpoMinutes') return n(5, 2000);
@@ -27,12 +27,15 @@ function leafValue(leaf: TierLeaf, random: () => number): TierValue {
   return n(0, 60);
 }
 
-/** An override setting a random subset of leaves (export on wherever it is set, so neither the vault nor a DR-region drill lacks it). */
+/**
+ * An override setting a random subset of leaves (export on wherever it is set, so neither the vault nor a DR-region drill
+ * lacks it; drill.fromVault off wherever it is set, so no vault drill lacks its vault or DR drill).
+ */
 function override(random: () => number, density: number): TierOverride {
   const out: Record<string, Record<string, TierValue> | TierValue> = {};
   for (const leaf of TIER_LEAF_NAMES) {
     if (random() >= density) continue;
-    const value = leaf === 'vault.enabled' || leaf === 'export.enabled' ? true : leafValue(leaf, random);
+    const value = leaf === 'vault.enabled' || leaf === 'export.enabled' ? true : leaf === 'drill.fromVault' ? false : leafValue(leaf, random);
     const [group, inner] = leaf.split('.');
     if (inner === undefined) out[group!] = value;
     else out[group!] = { ...((out[group!] as Record<string, TierValue>) ?? {}), [inner]: value };
@@ -112,7 +115,8 @@ describe('the tier merge, over random organizations', () => {
   it('refuses a locked setting set otherwise below, naming both levels; the same value below passes', () => {
     for (const seed of SEEDS.slice(0, 80)) {
       const random = mulberry32(seed);
-      const settings = TIER_LEAF_NAMES.filter((l) => !l.endsWith('enabled'));
+      // Not the switches (with drill.fromVault: a true one needs other leaves, refused on its own when alone).
+      const settings = TIER_LEAF_NAMES.filter((l) => !l.endsWith('enabled') && l !== 'drill.fromVault');
       const leaf = settings[Math.floor(random() * settings.length)]!;
       const [group, inner] = leaf.split('.') as [string, string | undefined];
       const at = (value: TierValue): TierOverride => (inner === undefined ? { [group]: value } : { [group]: { [inner]: value } }) as TierOverride;
@@ -193,6 +197,30 @@ describe('the tier merge, by example', () => {
       ).ok,
     ).toBe(true);
   });
+});
+
+it.each([
+  ['no vault', { export: { enabled: true }, drill: { enabled: true, where: 'dr', fromVault: true } }, ['vault']],
+  ['no DR drill', { export: { enabled: true }, vault: { enabled: true }, drill: { enabled: true, fromVault: true } }, ['dr']],
+  ['drills off', { export: { enabled: true }, vault: { enabled: true }, drill: { enabled: false, where: 'both', fromVault: true } }, ['dr']],
+  ['neither', { export: { enabled: true }, drill: { fromVault: true } }, ['vault', 'dr']],
+  ['vault and a DR drill', { export: { enabled: true }, vault: { enabled: true }, drill: { enabled: true, where: 'both', fromVault: true } }, []],
+] as const)('drill.fromVault with %s: refused in one line per missing part, naming the levels', (_what, gold, missing) => {
+  const r = mergeLevels(
+    ['gold'],
+    [
+      { label: 'root', path: 'root', tiers: { gold: { rpoMinutes: 60 } } },
+      { label: 'account 1', path: 'accounts[0]', tiers: { gold } },
+    ],
+  );
+  const lines = {
+    vault:
+      "accounts[0].tiers.gold.drill.fromVault is true but gold.vault.enabled is false (the default): a vault drill seeds from the account's replicas in the organization's vault; turn vault.enabled on, or remove drill.fromVault",
+    dr: expect.stringMatching(
+      /^accounts\[0\]\.tiers\.gold\.drill\.fromVault is true but gold does not drill in the DR region \(drill\.enabled (true|false) from (the default|account 1, accounts\[0\]\.tiers\.gold\.drill\.enabled), drill\.where "(primary|both)" from (the default|account 1, accounts\[0\]\.tiers\.gold\.drill\.where)\): a vault drill is the DR region's drill; set drill\.enabled true and drill\.where "dr" or "both", or remove drill\.fromVault$/,
+    ),
+  };
+  expect(r.ok ? [] : r.problems).toEqual(missing.map((m) => lines[m]));
 });
 
 describe('the organization tree', () => {
