@@ -17,7 +17,7 @@ import { TAGS } from '../../domain/plans/types.js';
 import { parseRdbSummary } from '../../domain/points/rdb-summary.js';
 import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
 import { type DrScrubInput, SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
-import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
+import { isDrCopyKey } from '../../domain/vault/vault-seed.js';
 import { type ArrivalRecord, type BucketScrubDeps, type BucketScrubRun, runBucketScrub, type ScrubPlace } from './bucket-scrub.js';
 
 /** The twin of a DR copy in the primary region's export bucket, as HeadObject answers. */
@@ -89,7 +89,7 @@ export function drScrubPlace(bucket: string, deps: Pick<DrScrubDeps, 's3' | 'twi
     what: 'DR copy',
     recordsPrefix: SCRUB_RECORDS_PREFIX,
     ...(orgRoot !== undefined ? { orgRecordsPrefix: `${orgRoot}${SCRUB_RECORDS_PREFIX}` } : {}),
-    isCopy: (key) => key.endsWith('.rdb') && !key.startsWith(SEED_COPY_PREFIX),
+    isCopy: isDrCopyKey,
     arrival: (key) => recordedOfTags(deps.s3, bucket, key),
     compare: (key, found) => twinProblems(deps.twin, key, found),
   };
