@@ -9,7 +9,7 @@
  */
 import { listObjects } from '../../adapters/aws/s3/objects.js';
 import { readDrCopy } from '../../adapters/records/verdict-objects.js';
-import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
+import { NO_VERDICT_OBJECT, UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { isDrCopyKey } from '../../domain/vault/vault-seed.js';
 import type { OperatorAws, WaitOptions } from '../kernel/operator.js';
@@ -56,7 +56,7 @@ async function unprovenCopies(aws: OperatorAws, region: string, bucket: string):
   const unproven: UnprovenCopy[] = [];
   for (const key of keys) {
     const reading = await readDrCopy(s3, bucket, key);
-    if (reading.tags[TAGS.verified] === UNPROVEN_VERDICT) unproven.push({ key, why: reading.untrusted ?? 'a verdict tag without a verdict object' });
+    if (reading.tags[TAGS.verified] === UNPROVEN_VERDICT) unproven.push({ key, why: reading.untrusted ?? `a verdict tag ${NO_VERDICT_OBJECT}` });
   }
   return { copies: keys.length, unproven };
 }
