@@ -7,6 +7,7 @@
  * verifier's own verdict object now says ok. Nothing here writes a verdict;
  * the verifier does, or the copy stays unproven.
  */
+import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { listObjects } from '../../adapters/aws/s3/objects.js';
 import { readDrCopy } from '../../adapters/records/verdict-objects.js';
 import { NO_VERDICT_OBJECT, UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
@@ -17,6 +18,9 @@ import { type VerifyCopyInput, type VerifyCopyResult, verifyOneCopy } from './ve
 
 /** Verifications running at once by default: each is a Lambda of the verifier reading a whole copy. */
 export const UNPROVEN_CONCURRENCY = 4;
+
+/** Copies whose verdict is read at once while listing. */
+const READ_CONCURRENCY = 16;
 
 /** Where, and how. */
 export interface VerifyUnprovenInput extends Pick<VerifyCopyInput, 'stateMachineArn' | 'region' | 'bucket'> {
@@ -53,17 +57,17 @@ async function unprovenCopies(aws: OperatorAws, region: string, bucket: string):
     .map((o) => o.key)
     .filter(isDrCopyKey)
     .sort();
-  const unproven: UnprovenCopy[] = [];
-  for (const key of keys) {
-    const reading = await readDrCopy(s3, bucket, key);
-    if (reading.tags[TAGS.verified] === UNPROVEN_VERDICT) unproven.push({ key, why: reading.untrusted ?? `a verdict tag ${NO_VERDICT_OBJECT}` });
-  }
+  // Each copy's tags, version and verdict object read a few copies at a time (three calls each); a read that fails fails the run.
+  const readings = await mapConcurrent(keys, READ_CONCURRENCY, (key) => readDrCopy(s3, bucket, key));
+  const unproven = keys.flatMap((key, i) =>
+    readings[i]!.tags[TAGS.verified] === UNPROVEN_VERDICT ? [{ key, why: readings[i]!.untrusted ?? `a verdict tag ${NO_VERDICT_OBJECT}` }] : [],
+  );
   return { copies: keys.length, unproven };
 }
 
-/** A verification that could not be started or followed: not ok, saying why (the other copies go on). */
+/** A verification that could not be started or followed to its end: not ok, its error saying why (the other copies go on). */
 function failedVerification(input: VerifyUnprovenInput, key: string, err: unknown): VerifyCopyResult {
-  return { bucket: input.bucket, key, executionArn: '(not started)', status: 'ERROR', error: err instanceof Error ? err.message : String(err), ok: false };
+  return { bucket: input.bucket, key, executionArn: '(unknown)', status: 'ERROR', error: err instanceof Error ? err.message : String(err), ok: false };
 }
 
 /**

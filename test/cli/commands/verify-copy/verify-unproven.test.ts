@@ -115,7 +115,7 @@ describe('redis-dr verify-copy --unproven (the upgrade path of issue 53)', () =>
     };
     const r = await run('--concurrency', '1');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`NOT OK s3://${DR_BUCKET}/${OLD}: no verdict; execution (not started): ERROR`);
+    expect(r.stdout).toContain(`NOT OK s3://${DR_BUCKET}/${OLD}: no verdict; execution (unknown): ERROR (`);
   });
 
   it.each([[[`s3://${DR_BUCKET}/${OLD}`]], [['--newest', '--target', 'app-cache']]])('--unproven with %j is a usage error (exit 2)', async (args) => {
