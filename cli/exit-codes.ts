@@ -54,7 +54,9 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
   status: [
     '1: a recovery point or drill is late, missing, failed or could not be measured; with a vault, its newest recovery point late or missing, or the vault not read (--coverage: a cache is unprotected)',
   ],
-  'verify-copy': ['1: the verdict is not ok (corrupt, unsupported) or the verification failed'],
+  'verify-copy': [
+    '1: the verdict is not ok (corrupt, unsupported, unproven) or the verification failed; with --unproven: any unproven copy not verified ok now (a --dry-run that lists any)',
+  ],
   'verify-rdb': ['1: the file is corrupt', '3: a format this verifier cannot judge (a newer engine: not verified, not corrupt)'],
 };
 

@@ -224,6 +224,9 @@ function summaryText(k: VerdictKeys): string {
  */
 export const UNPROVEN_VERDICT = 'unproven';
 
+/** How a reader names a verdict tag it did not take for want of a verdict object naming the copy's current version. */
+export const NO_VERDICT_OBJECT = 'without a verdict object';
+
 /** A DR copy as readers may use it: its trusted tags, and why a verdict tag on it was not taken. */
 export interface CopyReading {
   readonly tags: Record<string, string>;
@@ -260,7 +263,7 @@ export function judgeCopyVerdict(tags: Readonly<Record<string, string>>, verdict
   if (claimed === undefined) return { tags: trustedVerdictTags(tags, undefined) };
   return {
     tags: { ...trustedVerdictTags(tags, undefined), [TAGS.verified]: UNPROVEN_VERDICT },
-    untrusted: `verdict tag ${TAGS.verified}=${claimed} without a verdict object (${absent ?? 'none'}): not trusted`,
+    untrusted: `verdict tag ${TAGS.verified}=${claimed} ${NO_VERDICT_OBJECT} (${absent ?? 'none'}): not trusted`,
   };
 }
 

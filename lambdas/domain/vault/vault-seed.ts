@@ -11,6 +11,11 @@ import { z } from 'zod';
 /** Where the drill's copies live in the DR bucket; nothing else writes there (the DR verifier and drills list `rdr-` only). */
 export const SEED_COPY_PREFIX = 'redis-dr-drill-seeds/';
 
+/** Whether a DR bucket key is a copy (an export's `.rdb`): a vault drill's seed copies under {@link SEED_COPY_PREFIX} are not. */
+export function isDrCopyKey(key: string): boolean {
+  return key.endsWith('.rdb') && !key.startsWith(SEED_COPY_PREFIX);
+}
+
 /** S3's limit for one CopyObject; larger objects are copied part by part. */
 export const COPY_OBJECT_MAX_BYTES = 5 * 1024 ** 3;
 

@@ -73,7 +73,14 @@ export async function verifyCopy(input: VerifyCopyInput, aws: OperatorAws, wait:
   return { ...shown, ok: shards.every((r) => r.ok), shards };
 }
 
-async function verifyOneCopy(input: VerifyCopyInput, key: string, aws: OperatorAws, wait: WaitOptions): Promise<VerifyCopyResult> {
+/** Verifies `key` and follows it to its verdict; `name` prefixes the execution's name (one per copy when several start at once). */
+export async function verifyOneCopy(
+  input: Pick<VerifyCopyInput, 'stateMachineArn' | 'region' | 'bucket'>,
+  key: string,
+  aws: OperatorAws,
+  wait: WaitOptions,
+  name = 'cli-verify',
+): Promise<VerifyCopyResult> {
   const s3 = aws.s3(input.region);
   const head = await replicaVersion(s3, input.bucket, key);
   // What EventBridge delivers for an Object Created event: the state machine reads bucket, key and size from it.
@@ -85,7 +92,7 @@ async function verifyOneCopy(input: VerifyCopyInput, key: string, aws: OperatorA
     time: new Date(aws.clock.now()).toISOString(),
     detail: { bucket: { name: input.bucket }, object: { key, size: head.size, ...(head.versionId ? { 'version-id': head.versionId } : {}) } },
   };
-  const executionArn = await startExecution(aws.sfn(input.region), input.stateMachineArn, executionName('cli-verify', new Date(aws.clock.now())), event);
+  const executionArn = await startExecution(aws.sfn(input.region), input.stateMachineArn, executionName(name, new Date(aws.clock.now())), event);
   const ended = await followExecution(aws.sfn(input.region), executionArn, aws.clock, wait, `verification of s3://${input.bucket}/${key}`);
   const reading = await readDrCopy(s3, input.bucket, key);
   const { tags } = reading;

@@ -11,13 +11,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { errorName } from '../../adapters/aws/errors.js';
 import { readDrCopy } from '../../adapters/records/verdict-objects.js';
-import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
+import { NO_VERDICT_OBJECT, UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import { headObject } from '../../adapters/aws/s3/ranges.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { parseRdbSummary } from '../../domain/points/rdb-summary.js';
 import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
 import { type DrScrubInput, SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
-import { SEED_COPY_PREFIX } from '../../domain/vault/vault-seed.js';
+import { isDrCopyKey } from '../../domain/vault/vault-seed.js';
 import { type ArrivalRecord, type BucketScrubDeps, type BucketScrubRun, runBucketScrub, type ScrubPlace } from './bucket-scrub.js';
 
 /** The twin of a DR copy in the primary region's export bucket, as HeadObject answers. */
@@ -56,7 +56,7 @@ async function recordedOfTags(s3: S3Client, bucket: string, key: string): Promis
   const { tags, untrusted } = await readDrCopy(s3, bucket, key);
   const verdict = tags[TAGS.verified];
   if (verdict === undefined) return { problems: [] };
-  if (verdict === UNPROVEN_VERDICT) return { problems: [untrusted ?? 'a verdict tag without a verdict object'] };
+  if (verdict === UNPROVEN_VERDICT) return { problems: [untrusted ?? `a verdict tag ${NO_VERDICT_OBJECT}`] };
   const summary = verdict === 'ok' ? parseRdbSummary(tags[TAGS.rdb]) : undefined;
   return {
     recorded: { noDigestKept: "a DR copy is ElastiCache's export; verify-rdb writes its verdict and key counts", ...(summary ? { keys: summary.keys } : {}) },
@@ -89,7 +89,7 @@ export function drScrubPlace(bucket: string, deps: Pick<DrScrubDeps, 's3' | 'twi
     what: 'DR copy',
     recordsPrefix: SCRUB_RECORDS_PREFIX,
     ...(orgRoot !== undefined ? { orgRecordsPrefix: `${orgRoot}${SCRUB_RECORDS_PREFIX}` } : {}),
-    isCopy: (key) => key.endsWith('.rdb') && !key.startsWith(SEED_COPY_PREFIX),
+    isCopy: isDrCopyKey,
     arrival: (key) => recordedOfTags(deps.s3, bucket, key),
     compare: (key, found) => twinProblems(deps.twin, key, found),
   };

@@ -5,6 +5,7 @@
  */
 import { ALARM_KINDS } from '../../domain/alerting/catalog.js';
 import { pageAttributes, pageSubject, type Page } from '../../domain/alerting/page.js';
+import { NO_VERDICT_OBJECT } from '../../domain/points/verdict-objects.js';
 import type { ScrubResult } from '../../domain/scrub/record.js';
 import { VAULT_VERDICT_PREFIX } from '../../domain/vault/vault-verdict.js';
 import { type PageOrigin, targetOfKey } from '../dr-copies/verify-rdb-pages.js';
@@ -26,6 +27,13 @@ export function scrubCorruptAlert(bucket: string, result: ScrubResult, origin: P
     `The scheduled scrub re-read the ${what} ${copy} and it is not what was stored:`,
     ...result.problems.map((p) => `- ${p}`),
     `Cache: ${target}. Nothing was deleted: the copy is kept as evidence.`,
+    // A copy verified before verdicts were objects (an upgrade past issue 53) reads unproven: say how it gets its verdict.
+    ...(what === 'DR copy' && result.problems.some((p) => p.includes(NO_VERDICT_OBJECT))
+      ? [
+          'Its verdict is unproven, not its bytes found bad: it was verified before verdicts were objects (or replaced since its verdict). ' +
+            '`redis-dr verify-copy -c <config> --unproven` has the DR verifier judge every such copy and write its verdict object (docs/upgrading.md).',
+        ]
+      : []),
     `This copy cannot be trusted to seed a cluster. Next steps: run \`redis-dr verify-rdb ${copy}\` to confirm, ${COMPARE_WITH[what]}, and see ${kind.runbook}.`,
     `Region: ${origin.region}. Deployment: ${origin.deployment}.`,
   ].join('\n');

@@ -100,6 +100,10 @@ export function fakeAws() {
     /** What CreateReplicationGroup will answer next: a status sequence for the new group. */
     createdStatuses: ['creating', 'available'],
     started: [] as { stateMachineArn: string; name?: string; input: unknown }[],
+    /** What a started execution does to the world (the verifier writing a verdict), called as StartExecution answers. */
+    onStart: undefined as ((started: { stateMachineArn: string; name?: string; input: unknown }) => void) | undefined,
+    /** Copies (`<bucket>/<key>`) replaced since their verdict object was written: HeadObject answers version v2, the object names v1. */
+    replacedCopies: new Set<string>(),
     /** Every cache of the account by region, for listings without ids. */
     caches: [] as FakeCache[],
     credentials: true,
@@ -226,6 +230,7 @@ export function fakeAws() {
       if (!state.stateMachines.has(i.stateMachineArn))
         throw new StateMachineDoesNotExist({ message: `State Machine Does Not Exist: '${i.stateMachineArn}'`, ...meta });
       state.started.push({ stateMachineArn: i.stateMachineArn, name: i.name, input: JSON.parse(i.input ?? 'null') });
+      state.onStart?.(state.started.at(-1)!);
       const executionArn = `${i.stateMachineArn.replace(':stateMachine:', ':execution:')}:${i.name}`;
       const queued = state.executions.find((e) => e.executionArn === 'next');
       if (queued) Object.assign(queued, { executionArn, stateMachineArn: i.stateMachineArn, input: i.input ?? '{}' });
@@ -274,11 +279,18 @@ export function fakeAws() {
     state.groups.clear();
     state.objects.clear();
     state.forgedVerdicts.clear();
+    state.replacedCopies.clear();
+    state.onStart = undefined;
     state.executions = [];
     state.caches = [];
   }
 
   return { ec, tagging, s3, sfn, sts, state, install, reset };
+}
+
+/** The execution StartExecution creates next: RUNNING when first described, then `ending` (which stays). */
+export function nextExecution(at: Date, ending: NonNullable<FakeExecution['next']>[number], history: HistoryEvent[] = []): FakeExecution {
+  return { executionArn: 'next', stateMachineArn: '', status: 'RUNNING', startDate: at, input: '', history, next: [{ status: 'RUNNING' }, ending] };
 }
 
 /** History events of a drill that reached its report: `Report` exited with `report` and `choice` in `$.drill`. */

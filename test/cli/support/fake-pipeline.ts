@@ -243,7 +243,8 @@ export function fakePipeline(drBucket: string, exportBucket: string) {
       const body = p.bodies.get(`${i.Bucket}/${i.Key}`);
       if (body !== undefined)
         return { ContentLength: Buffer.byteLength(body), ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
-      if (i.Bucket !== exportBucket) return { ContentLength: 1024, VersionId: 'v1', ETag: `"${i.Key}"` };
+      if (i.Bucket !== exportBucket)
+        return { ContentLength: 1024, VersionId: aws.state.replacedCopies.has(`${i.Bucket}/${i.Key}`) ? 'v2' : 'v1', ETag: `"${i.Key}"` };
       // Replicated (with its tags) and verified in the DR region when its status is first read.
       if (p.faults.replication === 'COMPLETED' && !bucket(drBucket).has(i.Key))
         bucket(drBucket).set(i.Key, { ...tags, 'redis-dr:verified': p.faults.verdict, 'redis-dr:rdb': p.faults.rdb });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recoveryBucketName } from '../../../../lib/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
-import { ACCOUNT } from '../../support/fake-aws.js';
+import { ACCOUNT, nextExecution } from '../../support/fake-aws.js';
 import { fakePipeline } from '../../support/fake-pipeline.js';
 import { runInProcess } from '../../support/in-process.js';
 
@@ -16,15 +16,7 @@ const run = (...args: string[]) => runInProcess(['verify-copy', '-c', CONFIG, '-
 
 /** The verification StartExecution creates: running, then `status`; the copy's verdict tag as given. */
 function verification(status: string, verdict?: string): void {
-  aws.state.executions.push({
-    executionArn: 'next',
-    stateMachineArn: '',
-    status: 'RUNNING',
-    startDate: new Date(NOW),
-    input: '',
-    history: [],
-    next: [{ status: 'RUNNING' }, { status }],
-  });
+  aws.state.executions.push(nextExecution(new Date(NOW), { status }));
   aws.state.objects.set(
     DR_BUCKET,
     new Map<string, Record<string, string>>([[KEY, verdict ? { 'redis-dr:verified': verdict, 'redis-dr:rdb': 'v=11 keys=1000 expires=0 string=1000' } : {}]]),
@@ -73,15 +65,7 @@ describe('redis-dr verify-copy', () => {
   it('--newest of an export of two shards verifies both: one corrupt shard is exit 1, naming each shard', async () => {
     const second = KEY.replace('-0001.rdb', '-0002.rdb');
     for (const _ of [1, 2]) {
-      aws.state.executions.push({
-        executionArn: 'next',
-        stateMachineArn: '',
-        status: 'RUNNING',
-        startDate: new Date(NOW),
-        input: '',
-        history: [],
-        next: [{ status: 'RUNNING' }, { status: 'SUCCEEDED' }],
-      });
+      aws.state.executions.push(nextExecution(new Date(NOW), { status: 'SUCCEEDED' }));
     }
     aws.state.objects.set(
       DR_BUCKET,

@@ -127,6 +127,8 @@ describe('runDrScrub', () => {
     expect(pages).toHaveLength(1);
     expect(pages[0]!.attributes.kind).toBe('rdb-corrupt');
     expect(pages[0]!.message).toContain(`s3://${bucket}/list-quicklist.rdb`);
+    // Bytes found bad: no word of an unproven verdict or of re-verifying it.
+    expect(pages[0]!.message).not.toContain('--unproven');
     // The others still passed, and the run's record (with the bad one in it) was written before the failure.
     expect(run.record.results.filter((r) => r.ok)).toHaveLength(3);
     expect((await readScrubRecords(moto.client, bucket)).map((r) => r.startedAt)).toEqual([run.record.startedAt]);
@@ -136,8 +138,12 @@ describe('runDrScrub', () => {
     const bucket = await drBucket();
     // Somebody tagged this copy ok (another summary over it): the bytes are intact, the verdict is not the verifier's.
     await putCopy(moto.client, bucket, 'list-quicklist.rdb', readFileSync(join(FIXTURES, 'list-quicklist.rdb')), 2, true);
-    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), [])));
+    const pages: Page[] = [];
+    const run = await failedRun(runDrScrub({ bucket, days: 30 }, deps(new Date(Date.now() + 40 * DAY), pages)));
     expect(run.bad.map((b) => b.file)).toEqual(['list-quicklist.rdb']);
+    // Still paged (never a false OK), saying the verdict is unproven and how the verifier gives it one.
+    expect(pages.map((p) => p.attributes.kind)).toEqual(['rdb-corrupt']);
+    expect(pages[0]!.message).toContain('`redis-dr verify-copy -c <config> --unproven`');
     // The bucket's verdict object of the copy names the version verified before; the version now carries only the tag.
     expect(run.bad[0]!.problems.join('\n')).toMatch(
       /verdict tag redis-dr:verified=ok without a verdict object \(the verdict of s3:\/\/.+\/list-quicklist\.rdb is about version .+, not the current .+\): not trusted/,
