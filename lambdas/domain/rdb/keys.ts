@@ -140,7 +140,9 @@ export interface RdbKeyReaderOptions {
   readonly visit?: (k: KeyInPlace) => void;
   /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
   readonly place?: KeyPlaces['place'];
-  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
+  /** Every byte pushed goes as it is to a full verifier whose verdict alone decides: no CRC-64 or duplicate-key check here (TrustedRead's `judgedBeside`). */
+  readonly judgedBeside?: boolean;
+  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` or `judgedBeside` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
 }
 
@@ -248,7 +250,8 @@ export class RdbKeyReader implements RdbKeySink {
       undefined,
       options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
-      options.verifiedBefore ?? (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : undefined),
+      options.verifiedBefore ??
+        (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : options.judgedBeside ? { judgedBeside: true } : undefined),
       options.keyDigestSpill,
     );
     if (segment) this.parser.startSegment(segment.from, segment.context);

@@ -50,7 +50,7 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
 export function indexingKeyReader(
   keys: KeyPlaces,
   base: number,
-  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill'> = {},
+  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill' | 'judgedBeside'> = {},
 ): RdbKeyReader {
   return new RdbKeyReader({
     ...options,

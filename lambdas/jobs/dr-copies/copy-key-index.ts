@@ -75,7 +75,9 @@ export class CopyKeyIndex implements SplitKeyIndex {
     resumeFrom?: RdbCheckpoint,
   ) {
     this.at = start;
-    this.pass = new RdbIndexPass(location, this.builder, 0, resumeFrom);
+    // readCopy pushes every byte fed here to its verifier (requireChecksum, the duplicate-key check exact), and the
+    // index is written only for a copy that verifier judged `ok`: the pass leaves the CRC-64 and that check to it.
+    this.pass = new RdbIndexPass(location, this.builder, 0, resumeFrom, true);
   }
 
   /** This thread's bytes read at file offset `at` (readCopy's; in file order, bytes read again skipped). */

@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { describeError } from '../../adapters/aws/errors.js';
 import type { RetryClock } from '../../adapters/aws/retry.js';
 import { ObjectChangedError, readRanges, type ObjectIdentity } from '../../adapters/aws/s3/ranges.js';
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
 import { createRdbVerifier, pushDecoded, type RdbCheckpoint, type RdbVerifier } from '../../domain/rdb/verifier.js';
@@ -66,8 +67,10 @@ export async function readCopy(
   index?: SplitKeyIndex,
 ): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'> | 'changed'> {
   const { bucket, key, versionId, base } = copy;
-  // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here.
-  const oneThread = createRdbVerifier({ requireChecksum: true, ...(resumeFrom ? { resumeFrom } : {}) });
+  // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here. The duplicate-key
+  // check exact past its memory (spilled to a temporary folder, made only when needed), as verify-rdb's: the key
+  // index's pass (copy-key-index.ts) leaves that check and the CRC-64 to this verifier.
+  const oneThread = createRdbVerifier({ requireChecksum: true, keyDigestSpill: () => tempKeyDigestSpill(), ...(resumeFrom ? { resumeFrom } : {}) });
   // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
   // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
   const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;

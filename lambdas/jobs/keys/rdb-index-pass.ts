@@ -40,11 +40,22 @@ export class RdbIndexPass {
     base: number,
     /** Where a verifier paused: the pass is fed the bytes from its offset on (a DR copy verified across invocations). */
     resumeFrom?: RdbCheckpoint,
+    /**
+     * Every byte pushed here is pushed, as it is, to a full verifier beside
+     * the pass whose verdict alone decides whether the keys are used (a DR
+     * copy's index: readCopy): the pass computes no CRC-64 and runs no
+     * duplicate-key check of its own (that verifier does both on the same
+     * bytes); its {@link finish} then judges the values and framing only.
+     */
+    judgedBeside = false,
   ) {
     this.bytes = resumeFrom?.offset ?? 0;
     // The spill folder is made only when the duplicate-key check's memory is full, and removed with it when the pass
     // ends: a folder made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
-    this.reader = indexingKeyReader(builder, base, { ...(resumeFrom ? { resumeFrom } : {}), keyDigestSpill: () => tempKeyDigestSpill() });
+    this.reader = indexingKeyReader(builder, base, {
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(judgedBeside ? { judgedBeside } : { keyDigestSpill: () => tempKeyDigestSpill() }),
+    });
   }
 
   /** The file's RDB version and magic (once its header was read, or from the checkpoint resumed). */

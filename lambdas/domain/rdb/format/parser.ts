@@ -333,7 +333,7 @@ export class RdbParser extends RdbParserState {
 
   /** Part of the checks are taken as done (a checkpoint would not say which): no pause, no segment. */
   private get trustedRead(): boolean {
-    return this.trustedFile || this.valueCheckedBefore !== undefined;
+    return this.noCrc || this.valueCheckedBefore !== undefined;
   }
 
   /** See {@link RdbVerifier.pause}: takes effect at once when the input so far ends at a boundary. Not with an external checksum (its state is elsewhere), nor in a trusted read (no checksum). */
@@ -531,7 +531,7 @@ export class RdbParser extends RdbParserState {
       if (e !== UNDERFLOW) throw e;
       this.pos = this.mark;
     }
-    if (this.phase !== P_DONE && !this.externalChecksum && !this.trustedFile) this.crc.update(buf, this.crcFrom, this.mark);
+    if (this.phase !== P_DONE && !this.externalChecksum && !this.noCrc) this.crc.update(buf, this.crcFrom, this.mark);
   }
 
   /** Parses from the current phase until the next commit point at least. */

@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { readHeadContext } from '../../../../lambdas/domain/rdb/format/split.js';
 import { KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
@@ -457,6 +458,36 @@ describe("verify-rdb's key index beside a DR copy", () => {
       }
     }, 60_000);
   });
+
+  it('is not written for a copy only the verifier beside the index pass finds corrupt (a CRC-64 mismatch, a key stored twice): the pass checks neither, the verifier both', async () => {
+    // A value's byte changed: every value still parses, only the CRC-64 differs.
+    const crcBad = Buffer.from(rdb);
+    const value = crcBad.indexOf('value-1999');
+    crcBad[value + 6]! ^= 0x01;
+    // s:1001 renamed s:1000 (same length) and the CRC-64 written again: only the duplicate-key check finds it.
+    const twice = Buffer.from(rdb);
+    const name = twice.indexOf(Buffer.concat([Buffer.from([0, 6]), Buffer.from('s:1001')]));
+    expect(name).toBeGreaterThan(0);
+    twice.write('s:1000', name + 2, 'latin1');
+    new Crc64().update(twice, 0, twice.length - 8).writeLittleEndian(twice, twice.length - 8);
+    for (const [bytes, found] of [
+      [crcBad, /CRC-64/],
+      [twice, /a key is stored twice in database 0/],
+    ] as const) {
+      // The index pass alone takes these bytes (it leaves both checks to the verifier readCopy pushes them to) ...
+      const alone = new CopyKeyIndex('s3://b/k');
+      alone.push(bytes);
+      expect(Buffer.isBuffer(alone.encode(bytes.length))).toBe(true);
+      // ... and the job, whose verifier reads the same bytes, writes no index beside them.
+      const key = `rdr-sessions-prod-20261121-06${bytes === crcBad ? '00' : '01'}-0001.rdb`;
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: bytes }));
+      const log = new MemoryLog();
+      const outcome = await runToEnd(event(PLAIN, key), deps(log));
+      expect(outcome).toMatchObject({ verdict: 'corrupt' });
+      expect(JSON.stringify(log.lines)).toMatch(found);
+      await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
+    }
+  }, 120_000);
 
   describe("the worker's part in a copy's index (CopyKeyIndex.takePart): its keys stand for its bytes, or there is no index", () => {
     /** A top-level boundary in database 3 (the type byte of a string key without expiry), and the worker's keys from it. */
