@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import { CONFIG_HELP, positiveInt } from '../../options.js';
 import type { VerifyCopyCliOptions } from './action.js';
-import { UNPROVEN_CONCURRENCY } from '../../../lambdas/jobs/on-demand/verify-unproven.js';
+import { UNPROVEN_CONCURRENCY } from '../../../lambdas/jobs/on-demand/verify-unproven-defaults.js';
 
 /** Defines `redis-dr verify-copy` (options and help); its action module loads only when it runs. */
 export function verifyCopyCommand(program: Command, env: CliEnv = {}): void {

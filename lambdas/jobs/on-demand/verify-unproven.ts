@@ -15,9 +15,9 @@ import { TAGS } from '../../domain/plans/types.js';
 import { isDrCopyKey } from '../../domain/vault/vault-seed.js';
 import type { OperatorAws, WaitOptions } from '../kernel/operator.js';
 import { type VerifyCopyInput, type VerifyCopyResult, verifyOneCopy } from './verify-copy.js';
+import { UNPROVEN_CONCURRENCY } from './verify-unproven-defaults.js';
 
-/** Verifications running at once by default: each is a Lambda of the verifier reading a whole copy. */
-export const UNPROVEN_CONCURRENCY = 4;
+export { UNPROVEN_CONCURRENCY };
 
 /** Copies whose verdict is read at once while listing. */
 const READ_CONCURRENCY = 16;
