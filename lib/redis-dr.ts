@@ -8,7 +8,7 @@ import type { baseSchema } from './config/schema.js';
 import type { DrillAccountStack } from './stacks/drill-account-stack.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
-import type { VaultStack } from './stacks/vault-stack.js';
+import type { OrgVaultAccount, VaultStack } from './stacks/vault-stack.js';
 import { vaultPolicySizeProblem } from './vault-policy-size.js';
 
 /**
@@ -108,7 +108,11 @@ export class RedisDrVault extends Construct {
    * @param scope an App or a Stage holding no workload stack of this deployment
    * @throws ConfigError listing every problem of `props`, or that it has no `vault`
    */
-  constructor(scope: Stage, id: string, props: RedisDrProps) {
+  /**
+   * @param options.accounts an organization's vault (`vault.organizationId`): the member accounts that must replicate
+   * into it, each measured and alarmed on under its own prefix (lib/constructs/org/member-vault.ts builds them from the org config)
+   */
+  constructor(scope: Stage, id: string, props: RedisDrProps, options: { readonly accounts?: readonly OrgVaultAccount[] } = {}) {
     assertStage(scope, 'RedisDrVault', id);
     super(scope, id);
     this.config = validated(props);
@@ -122,7 +126,7 @@ export class RedisDrVault extends Construct {
         `vault.deployment names another deployment's vault, got ${JSON.stringify(this.config.vault.deployment)}: this config replicates into it and has no vault stack of its own; synthesize the vault from its own config (an organization's: -c stacks=org-vault with the org config)`,
       ]);
     }
-    this.vault = addVaultStack(scope, this.config);
+    this.vault = addVaultStack(scope, this.config, options.accounts);
     annotateVault(this.config, this.vault);
   }
 }

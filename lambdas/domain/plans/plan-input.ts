@@ -8,6 +8,7 @@ import {
   rpoMinutesSchema,
 } from './settings.js';
 import type { RetentionPolicy } from './types.js';
+import { orgEvidenceSchema } from '../points/account-prefix.js';
 
 /**
  * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
@@ -114,6 +115,12 @@ export const freshnessInputSchema = z.strictObject({
    * tags are not trusted (replication copies them from the workload account).
    */
   vaultVerdicts: z.boolean().optional(),
+  /**
+   * An organization's vault (config `vault.organizationId`): the member accounts that must replicate into it, each
+   * measured by the newest replica under its own `<account>/<region>/rdr-` (one bounded listing per account, never
+   * the bucket's root): {@link METRIC.vaultAccountReplicaAge} with dimension `Account`.
+   */
+  vaultAccounts: z.array(z.strictObject({ account: orgEvidenceSchema.shape.account, region: z.string().min(1) })).optional(),
   /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).
