@@ -8,7 +8,6 @@ import {
   rpoMinutesSchema,
 } from './settings.js';
 import type { RetentionPolicy } from './types.js';
-import { orgEvidenceSchema } from '../points/account-prefix.js';
 
 /**
  * Input the scheduled Lambdas receive from EventBridge Scheduler. The CDK
@@ -120,7 +119,10 @@ export const freshnessInputSchema = z.strictObject({
    * measured by the newest replica under its own `<account>/<region>/rdr-` (one bounded listing per account, never
    * the bucket's root): {@link METRIC.vaultAccountReplicaAge} with dimension `Account`.
    */
-  vaultAccounts: z.array(z.strictObject({ account: orgEvidenceSchema.shape.account, region: z.string().min(1) })).optional(),
+  vaultAccounts: z
+    // A 12-digit id, as points/account-prefix.ts's orgEvidenceSchema (points/ stands above plans/: docs/layer-order.json).
+    .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' }), region: z.string().min(1) }))
+    .optional(),
   /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).
