@@ -104,7 +104,10 @@ export class FreshnessMonitor extends Construct {
   private grantReads(props: FreshnessMonitorProps): void {
     const role = this.function.role;
     if (props.where !== 'vault' && props.where !== 'drill') this.grantCacheReads(role);
-    if (props.bucket) {
+    if (props.bucket && props.accounts) {
+      // An organization's vault: the listing of each account's prefix (keys and arrival times), no object read.
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    } else if (props.bucket) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
       if (props.where === 'vault') {

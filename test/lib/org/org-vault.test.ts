@@ -138,6 +138,14 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     expect(text).toContain('"plans":[]');
     const accounts = JSON.parse(/"vaultAccounts":(\[[^\]]*\])/.exec(text)![1]!) as unknown;
     expect(accounts).toEqual(['111111111111', '222222222222', '333333333333', '444444444444'].map((account) => ({ account, region: 'eu-west-1' })));
+    // It lists, and reads no object: its role's S3 grant is ListBucket alone.
+    const [, policy] = Object.entries(template.Resources as Record<string, R>).find(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('FreshnessMonitorFreshnessRole'),
+    )!;
+    const s3Actions = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+      .flatMap((st) => [st.Action].flat())
+      .filter((a) => a.startsWith('s3:'));
+    expect(s3Actions).toEqual(['s3:ListBucket']);
   });
 
   it('has no alarm for an account whose tiers do not replicate into the vault (the negative case)', () => {
