@@ -10,7 +10,7 @@ import { stackNetwork } from './constructs/network-parameters.js';
 import { DrillAccountStack } from './stacks/drill-account-stack.js';
 import { DrStack } from './stacks/dr-stack.js';
 import { PrimaryStack } from './stacks/primary-stack.js';
-import { VaultStack } from './stacks/vault-stack.js';
+import { type OrgVaultAccount, VaultStack } from './stacks/vault-stack.js';
 import { TAGS } from '../lambdas/domain/plans/types.js';
 
 /** The workload stacks of one deployment (the vault's is synthesized apart: {@link addVaultStack}). */
@@ -76,13 +76,18 @@ export function addRedisDrStacks(scope: Stage, config: RedisDrConfig): RedisDrSt
  * checked by cdk-nag as the workload stacks are.
  * @throws Error when the config has no `vault`
  */
-export function addVaultStack(scope: Stage, config: RedisDrConfig, options: { readonly memberDrills?: boolean } = {}): VaultStack {
+export function addVaultStack(
+  scope: Stage,
+  config: RedisDrConfig,
+  options: { readonly memberDrills?: boolean; readonly accounts?: readonly OrgVaultAccount[] } = {},
+): VaultStack {
   if (!config.vault) throw new Error(`redis-dr ${config.name} has no vault: the vault stack needs config "vault"`);
   const vault = new VaultStack(scope, vaultStackName(config), {
     stackName: vaultStackName(config),
     config,
     vault: config.vault,
     ...(options.memberDrills ? { memberDrills: true } : {}),
+    ...(options.accounts ? { accounts: options.accounts } : {}),
     env: { region: config.vault.region, account: config.vault.account },
     description: `redis-dr ${config.name}: vault account (Object Lock COMPLIANCE copies the workload account cannot delete)`,
   });

@@ -13,7 +13,7 @@ import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
 import { memberConfig } from './constructs/org/member-config.js';
-import { orgVaultProps } from './constructs/org/member-vault.js';
+import { orgVaultAccounts, orgVaultProps } from './constructs/org/member-vault.js';
 import { recoveryBucketName, vaultBucketName, vaultStackName } from './deployment.js';
 import { vaultCarried } from './config/org-vault.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
@@ -31,16 +31,18 @@ function memberDrills(org: OrgConfig): boolean {
  * @throws ConfigError when no tier replicates into a vault, or a group's plans or the vault cannot be deployed
  */
 export function addOrgVault(app: App, org: OrgConfig): RedisDrVault {
-  const props = orgVaultProps(org, (group, plans) => {
-    const member = memberConfig(org, group, plans);
-    if (!member.ok) throw new ConfigError(member.problems);
-    return member.props;
-  });
+  const member = (group: string, plans: Parameters<Parameters<typeof orgVaultProps>[1]>[1]) => {
+    const config = memberConfig(org, group, plans);
+    if (!config.ok) throw new ConfigError(config.problems);
+    return config.props;
+  };
+  const props = orgVaultProps(org, member);
   if (props === undefined)
     throw new ConfigError([
       "no tier has vault.enabled, got none in any account's effective plans: nothing replicates into the organization's vault; set vault.enabled on a tier (with export.enabled), or do not deploy a vault",
     ]);
-  return new RedisDrVault(app, 'RedisDrVault', props, memberDrills(org) ? { memberDrills: true } : {});
+  // Each member account whose tiers replicate is measured in the vault under its own prefix (vault-stale-account-<id>).
+  return new RedisDrVault(app, 'RedisDrVault', props, { ...(memberDrills(org) ? { memberDrills: true } : {}), accounts: orgVaultAccounts(org, member) });
 }
 
 /**

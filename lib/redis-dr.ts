@@ -8,7 +8,7 @@ import type { baseSchema } from './config/schema.js';
 import type { DrillAccountStack } from './stacks/drill-account-stack.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
-import type { VaultStack } from './stacks/vault-stack.js';
+import type { OrgVaultAccount, VaultStack } from './stacks/vault-stack.js';
 import { vaultPolicySizeProblem } from './vault-policy-size.js';
 
 /**
@@ -107,9 +107,16 @@ export class RedisDrVault extends Construct {
   /**
    * @param scope an App or a Stage holding no workload stack of this deployment
    * @param options `memberDrills`: an organization's vault whose member deployments' DR drills read their own replicas (lib/org-vault.ts)
+   * @param options.accounts an organization's vault (`vault.organizationId`): the member accounts that must replicate
+   * into it, each measured and alarmed on under its own prefix (lib/constructs/org/member-vault.ts builds them from the org config)
    * @throws ConfigError listing every problem of `props`, or that it has no `vault`
    */
-  constructor(scope: Stage, id: string, props: RedisDrProps, options: { readonly memberDrills?: boolean } = {}) {
+  constructor(
+    scope: Stage,
+    id: string,
+    props: RedisDrProps,
+    options: { readonly memberDrills?: boolean; readonly accounts?: readonly OrgVaultAccount[] } = {},
+  ) {
     assertStage(scope, 'RedisDrVault', id);
     super(scope, id);
     this.config = validated(props);

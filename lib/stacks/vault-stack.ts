@@ -42,6 +42,21 @@ export interface VaultStackProps extends StackProps {
    * @default false
    */
   readonly memberDrills?: boolean;
+  /**
+   * An organization's vault (`vault.organizationId`): the member accounts that must replicate into it, each
+   * measured under its own `<account>/<region>/` and given a `vault-stale-account-<id>` alarm.
+   * @default - none: a vault of listed accounts measures per cache instead
+   */
+  readonly accounts?: readonly OrgVaultAccount[];
+}
+
+/** A member account that must replicate into the organization's vault: its replicas lie under `<account>/<region>/`. */
+export interface OrgVaultAccount {
+  readonly account: string;
+  /** The org's primary region: the member's export bucket, whose replication keeps the key's `<account>/<region>/`. */
+  readonly region: string;
+  /** The exporting tiers (the vault's plans, by name) of the account's group: its alarm's limit is the longest of their copy limits. */
+  readonly plans: readonly string[];
 }
 
 /** Output holding the vault bucket's name. */
@@ -64,8 +79,9 @@ export class VaultStack extends Stack {
   public readonly alarms: AlarmFactory;
   /**
    * Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR
-   * region); none in an organization's vault (`vault.organizationId`), whose replicas lie under each account's
-   * `<account>/<region>/`, where the job, which lists `rdr-` at the bucket's root, would find none and page forever.
+   * region); in an organization's vault (`vault.organizationId`), whose replicas lie under each account's
+   * `<account>/<region>/`, the age of each member account's newest replica there instead (`accounts`), one bounded
+   * listing per account, never the bucket's root; none when no account is given.
    */
   public readonly freshness: JobFunction | undefined;
   /** The vault's evidence key (docs/attest.md): signs the vault verifier's verdicts and the vault scrub's records. */
@@ -150,21 +166,23 @@ export class VaultStack extends Stack {
       scheduleGroupName: vaultScheduleGroupName(config.name),
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // An organization's vault: no freshness of its own (above); each account's copies are judged in the account.
+    // An organization's vault: each member account's newest replica under its own prefix (above), not per cache.
     const byOrganization = vault.organizationId !== undefined;
-    this.freshness = byOrganization
-      ? undefined
-      : new FreshnessMonitor(this, 'FreshnessMonitor', {
+    const accounts = byOrganization ? (props.accounts ?? []) : [];
+    const monitored = !byOrganization || accounts.length > 0;
+    this.freshness = monitored
+      ? new FreshnessMonitor(this, 'FreshnessMonitor', {
           deployment: config.name,
           where: 'vault',
-          plans: exporting,
+          plans: byOrganization ? [] : exporting,
+          ...(byOrganization ? { accounts: accounts.map(({ account, region }) => ({ account, region })) } : { verifyStateMachine: sm }),
           scheduleGroup: schedules,
           bucket: this.vaultBucket.bucket,
-          verifyStateMachine: sm,
           deadLetterQueue: deadLetters.queue,
           logRetention: logRetentionOf(config.lambda.logRetentionDays),
           metricsNamespace: config.metricsNamespace,
-        }).function;
+        }).function
+      : undefined;
     this.scrub = this.addScrub(config, schedules, deadLetters);
     const metrics = new MetricFactory(config.metricsNamespace);
     for (const stale of byOrganization ? [] : vaultStaleAlarms(exporting)) {
@@ -174,6 +192,17 @@ export class VaultStack extends Stack {
         description:
           `The newest verified vault replica of ${stale.target ? `cache ${stale.target} (plan ${stale.plan})` : `plan ${stale.plan} (its caches are selected by tags)`} ` +
           `is older than the RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min (before the first, counted from the first replica of any cache that reached the vault; if none reached it, from ${VAULT_ARMING_GRACE_DAYS} days after this stack's deploy), or nothing reports it.`,
+        threshold: stale.limitMinutes * 60,
+        missing: cloudwatch.TreatMissingData.BREACHING,
+        direct: true,
+      });
+    }
+    for (const stale of vaultAccountStaleAlarms(exporting, accounts)) {
+      this.alarms.addAlarm('vault-stale', metrics.metric(METRIC.vaultAccountReplicaAge, { [DIMENSION.account]: stale.account }), {
+        suffix: stale.suffix,
+        description:
+          `No new replica from account ${stale.account} under ${stale.account}/${stale.region}/ of the vault for longer than its tiers' longest RPO plus ${DR_COPY_ALLOWANCE_MINUTES} min ` +
+          `(${stale.plans.join(', ')}), it never sent one, or nothing reports it: its exports or its replication into the vault stopped.`,
         threshold: stale.limitMinutes * 60,
         missing: cloudwatch.TreatMissingData.BREACHING,
         direct: true,
@@ -244,6 +273,31 @@ export function vaultWorkloadAccounts(config: RedisDrConfig, vault: VaultConfig)
   if (vault.workloadAccounts) return [...vault.workloadAccounts];
   if (!config.primary.account) throw new Error('vault needs primary.account (the config checks refuse it without)');
   return [config.primary.account];
+}
+
+/** One vault-stale alarm of an organization's vault: a member account that must replicate into it. */
+export interface VaultAccountStaleAlarm extends OrgVaultAccount {
+  /** `account-<id>`: the alarm is `redis-dr-<deployment>-vault-stale-account-<id>`. */
+  readonly suffix: string;
+  /** The age limit: the longest DR-copy limit (RPO + allowance) of the account's exporting tiers. */
+  readonly limitMinutes: number;
+}
+
+/**
+ * One alarm per member account of an organization's vault: its limit is the longest copy limit of its tiers (the
+ * vault's plans by those names), so an account doing what its slowest tier says is never paged.
+ * @throws Error when an account names a plan the vault does not export (the org vault's props and accounts disagree)
+ */
+export function vaultAccountStaleAlarms(plans: readonly PlanConfig[], accounts: readonly OrgVaultAccount[]): VaultAccountStaleAlarm[] {
+  return accounts.map((a) => {
+    const limits = a.plans.map((name) => {
+      const plan = plans.find((p) => p.name === name && p.export.enabled);
+      if (!plan)
+        throw new Error(`vault account ${a.account}: tier ${name} does not export into this vault (its plans: ${plans.map((p) => p.name).join(', ')})`);
+      return freshnessLimits(plan).copyAge;
+    });
+    return { ...a, suffix: `account-${a.account}`, limitMinutes: Math.max(...limits) };
+  });
 }
 
 /** One vault-stale alarm: a named target of a plan, or a tag-selected plan as a whole. */

@@ -265,8 +265,8 @@ export const ALARM_KINDS = {
     runbook: RUNBOOKS.drCopies,
     metric: {
       namespace: 'project',
-      names: [METRIC.verifiedCopyAge],
-      dimensions: '{Plan, Target} per named cache, {Plan} per tag-selected plan, max (vault account)',
+      names: [METRIC.verifiedCopyAge, METRIC.vaultAccountReplicaAge],
+      dimensions: '{Plan, Target} per named cache, {Plan} per tag-selected plan, max (vault account); {Account} per member account (organization vault)',
     },
     freshness: 'verified vault replica',
     scope: 'plan',
@@ -275,10 +275,12 @@ export const ALARM_KINDS = {
       fires:
         "the newest complete replica of a cache in the vault bucket with an `ok` verdict object of the vault's verifier (never a tag) is older than its plan's RPO + 120 min (one alarm per cache the config names, `vault-stale-<plan>-<cache>`; one per tag-selected plan, `vault-stale-<plan>`); measured by the vault's freshness monitor; a cache with no verified replica yet is counted from the arrival of the first replica of any cache in the vault (the switches arm with it, so workload stacks deployed days after the vault page nobody), and reports 0 until one has arrived, " +
         `for at most ${VAULT_ARMING_GRACE_DAYS} days after the vault's deploy: a vault that never receives a replica pages from then on. ` +
-        "Not in a vault granted by organization (`vault.organizationId`), whose replicas lie under each account's prefix: each account's replication is judged in the account (org.md)",
+        "In a vault granted by organization (`vault.organizationId`), whose replicas lie under each account's prefix, one alarm per member account the org config lists whose tiers replicate (`vault-stale-account-<id>`, on `" +
+        METRIC.vaultAccountReplicaAge +
+        "` {Account}): the newest replica under `<account>/<primary region>/rdr-` (its arrival) is older than the longest RPO of the account's exporting tiers + 120 min; an account with no replica at all has no data point and pages (no grace: the org config says it replicates) (org.md)",
       missingData: 'breaching',
       causes:
-        'exports of that cache stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the export tags do not replicate, verification or its retention extension failing, the vault stack is not deployed',
+        'exports of that cache (or of every cache of that account) stopped, the replication rule to the vault was removed or fails (role, bucket policy, KMS key), the export tags do not replicate, verification or its retention extension failing, the vault stack is not deployed; for an account: its member stacks were deleted, or the account is compromised or out',
       firstSteps:
         'the export bucket replication status (`aws s3api head-object` ReplicationStatus), the workload account export alarms, `verify-failed-vault` and the vault verify executions',
     },

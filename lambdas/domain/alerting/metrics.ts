@@ -46,6 +46,11 @@ export const METRIC = {
   exportedCopyAge: 'ExportedCopyAgeSeconds',
   /** Freshness (Plan+Target, DR region): age of the newest complete, verified DR copy, seconds. */
   verifiedCopyAge: 'VerifiedCopyAgeSeconds',
+  /**
+   * Freshness of an organization's vault (Account): age of the newest replica under the account's
+   * `<account>/<primary region>/rdr-` prefix (its arrival, LastModified), seconds. No replica: no data point.
+   */
+  vaultAccountReplicaAge: 'VaultAccountReplicaAgeSeconds',
   /** Freshness (Plan+Target, per region): seconds since the last successful drill. */
   lastDrillAge: 'LastSuccessfulDrillAgeSeconds',
   /** Drill (Plan+Target+Region, and Plan+Region): 1 when the drill passed (restored, verified, cleaned up), else 0. */
@@ -79,7 +84,7 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
  * Dimension names. `Plan` alone for plan totals; `Plan`+`Target` per cache.
  * DR copies are counted per `Bucket` (totals) and `Bucket`+`Target`, and in
  * an organization's vault also `Bucket`+`Account` (the replica's account
- * prefix); drills per `Plan`+`Target`+`Region` and `Plan`+`Region`; the
+ * prefix), and its freshness per `Account`; drills per `Plan`+`Target`+`Region` and `Plan`+`Region`; the
  * reaper per `Region`.
  */
 export const DIMENSION = { plan: 'Plan', target: 'Target', bucket: 'Bucket', region: 'Region', account: 'Account' } as const;

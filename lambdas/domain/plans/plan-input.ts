@@ -115,6 +115,15 @@ export const freshnessInputSchema = z.strictObject({
    */
   vaultVerdicts: z.boolean().optional(),
   /**
+   * An organization's vault (config `vault.organizationId`): the member accounts that must replicate into it, each
+   * measured by the newest replica under its own `<account>/<region>/rdr-` (one bounded listing per account, never
+   * the bucket's root): {@link METRIC.vaultAccountReplicaAge} with dimension `Account`.
+   */
+  vaultAccounts: z
+    // A 12-digit id, as points/account-prefix.ts's orgEvidenceSchema (points/ stands above plans/: docs/layer-order.json).
+    .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' }), region: z.string().min(1) }))
+    .optional(),
+  /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).
    * Plans name primary-region caches, so in the DR region every cache but

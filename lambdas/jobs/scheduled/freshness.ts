@@ -7,7 +7,8 @@ import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapte
 import { mapConcurrent, throttleRetry, type ThrottleRetry } from '../../adapters/aws/retry.js';
 import { runFailureMessage } from '../../domain/plans/run-failure.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
-import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { listObjects, listObjectsBounded } from '../../adapters/aws/s3/objects.js';
+import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
 import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { assessDrExport } from '../../domain/drills/select.js';
@@ -80,7 +81,12 @@ import type { FreshnessReads } from '../dr-copies/copy-listing.js';
  */
 
 /** The age metrics this monitor emits. */
-export type FreshnessMetric = typeof METRIC.recoveryPointAge | typeof METRIC.exportedCopyAge | typeof METRIC.verifiedCopyAge | typeof METRIC.lastDrillAge;
+export type FreshnessMetric =
+  | typeof METRIC.recoveryPointAge
+  | typeof METRIC.exportedCopyAge
+  | typeof METRIC.verifiedCopyAge
+  | typeof METRIC.lastDrillAge
+  | typeof METRIC.vaultAccountReplicaAge;
 
 /** One data point emitted. */
 export interface FreshnessPoint {
@@ -228,6 +234,7 @@ export async function runFreshness(
     else if (plan.exports) await measureDr(run, plan);
   }
   await measureDrills(run);
+  await measureVaultAccounts(run);
   const coverage = coverageDue(input) ? await measureCoverage(run) : undefined;
   const planPoints = worstPerPlan(run);
   for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
@@ -256,7 +263,7 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
   const worst = new Map<string, { plan: string; metric: string; seconds: number }>();
   for (const p of run.points) {
     const key = `${p.plan}\u0000${p.metric}`;
-    if (broken.has(key)) continue;
+    if (broken.has(key) || p.metric === METRIC.vaultAccountReplicaAge) continue;
     if (p.metric === METRIC.lastDrillAge && p.target !== ALL_TARGETS) continue;
     const seen = worst.get(key);
     if (!seen || p.seconds > seen.seconds) worst.set(key, { plan: p.plan, metric: p.metric, seconds: p.seconds });
@@ -377,6 +384,57 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
         const why = `no snapshot of plan ${plan.plan} marked ${TAGS.exported}`;
         await recordFromStart(run, { ...at, metric: METRIC.exportedCopyAge }, exported?.createdAt, why, input.scheduleGroupArn, exported?.name, firstSnapshot);
       }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// An organization's vault: the newest replica of each member account that must replicate into it.
+
+/** The `plan` of an organization vault account's points, gaps and failures (its `target` is the account). */
+export const VAULT_ACCOUNTS = 'vault-accounts';
+
+/**
+ * Pages of 1,000 keys listed per account at most (a run's cost is bounded by the accounts, not by what they hold):
+ * 20,000 replica objects, past what a member account keeps under its retention (caches × shards × kept exports).
+ * An account past it is a failure named in the run (no data point, the run fails), never a guess.
+ */
+export const MAX_ACCOUNT_LISTING_PAGES = 20;
+
+/**
+ * Each `vaultAccounts` account: the age of the newest replica (its arrival, LastModified) under its own
+ * `<account>/<region>/rdr-`, {@link METRIC.vaultAccountReplicaAge} with dimension `Account`. An account with no
+ * replica has no data point (its alarm treats missing data as breaching): no grace, the org config says it replicates.
+ */
+async function measureVaultAccounts(run: Run): Promise<void> {
+  const { input, deps } = run;
+  const accounts = input.vaultAccounts ?? [];
+  if (accounts.length === 0) return;
+  const metric = METRIC.vaultAccountReplicaAge;
+  const bucket = input.bucket;
+  if (!bucket) {
+    for (const a of accounts) fail(run, { plan: VAULT_ACCOUNTS, target: a.account, metric }, 'input.bucket is required with vaultAccounts, got none');
+    return;
+  }
+  await mapConcurrent(accounts, deps.concurrency, ({ account, region }) =>
+    guarded(run, { plan: VAULT_ACCOUNTS, target: account, metric }, async () => {
+      const prefix = `${accountRegionPrefix(account, region)}rdr-`;
+      const listed = await listObjectsBounded(deps.s3, bucket, prefix, MAX_ACCOUNT_LISTING_PAGES, run.retry);
+      if (!listed.complete)
+        throw new Error(
+          `more than ${MAX_ACCOUNT_LISTING_PAGES * 1000} objects under s3://${bucket}/${prefix}: the newest is not known without listing the rest`,
+        );
+      let newest: { key: string; at: Date } | undefined;
+      for (const o of listed.objects) if (o.lastModified && (!newest || o.lastModified > newest.at)) newest = { key: o.key, at: o.lastModified };
+      if (!newest) {
+        const why = `no replica under s3://${bucket}/${prefix}`;
+        deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { account, metric, why });
+        run.gaps.push({ plan: VAULT_ACCOUNTS, target: account, metric, why });
+        return;
+      }
+      const seconds = ageSeconds(newest.at, run.now);
+      deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.account]: account });
+      run.points.push({ plan: VAULT_ACCOUNTS, target: account, metric, seconds, recoveryPoint: newest.key });
     }),
   );
 }

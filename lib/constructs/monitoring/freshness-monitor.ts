@@ -35,6 +35,12 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
   readonly drillStateMachine?: sfn.IStateMachine;
   /** DR: the state machine that verifies each copy. @default - none */
   readonly verifyStateMachine?: sfn.IStateMachine;
+  /**
+   * `vault` of an organization: the member accounts whose newest replica under `<account>/<region>/rdr-` it measures
+   * (`VaultAccountReplicaAgeSeconds` per `Account`), in place of plans.
+   * @default - none
+   */
+  readonly accounts?: readonly { readonly account: string; readonly region: string }[];
 }
 
 /**
@@ -75,7 +81,12 @@ export class FreshnessMonitor extends Construct {
     );
     const input = vault
       ? // Verdicts from the vault verifier's objects only: tags on replicas come by replication from the workload account.
-        { ...run, vaultVerdicts: true, plans: run.plans.map((p) => ({ ...p, drills: false })) }
+        {
+          ...run,
+          vaultVerdicts: true,
+          plans: run.plans.map((p) => ({ ...p, drills: false })),
+          ...(props.accounts ? { vaultAccounts: props.accounts.map(({ account, region }) => ({ account, region })) } : {}),
+        }
       : drill
         ? // The drill account holds no copy and protects no cache: its drills' ages alone.
           { ...run, plans: run.plans.map((p) => ({ ...p, exports: false, drills: true })) }
@@ -93,7 +104,10 @@ export class FreshnessMonitor extends Construct {
   private grantReads(props: FreshnessMonitorProps): void {
     const role = this.function.role;
     if (props.where !== 'vault' && props.where !== 'drill') this.grantCacheReads(role);
-    if (props.bucket) {
+    if (props.bucket && props.accounts) {
+      // An organization's vault: the listing of each account's prefix (keys and arrival times), no object read.
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+    } else if (props.bucket) {
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ListCopies', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
       role.addToPolicy(new iam.PolicyStatement({ sid: 'ReadCopyTags', actions: ['s3:GetObjectTagging'], resources: [props.bucket.arnForObjects('*')] }));
       if (props.where === 'vault') {

@@ -16,6 +16,7 @@ import type { OrgConfig } from '../../config/org.js';
 import { vaultCarried } from '../../config/org-vault.js';
 import type { RedisDrProps } from '../../redis-dr.js';
 import { stackSetGroups } from './stack-set-groups.js';
+import type { OrgVaultAccount } from '../../stacks/vault-stack.js';
 
 type MemberVault = NonNullable<RedisDrProps['vault']>;
 type MemberPlan = RedisDrProps['plans'][number];
@@ -70,6 +71,24 @@ export function orgVaultProps(org: OrgConfig, member: (group: string, plans: Eff
     alerts: { emails: [...org.alerts.emails], httpsEndpoints: [...org.alerts.httpsEndpoints] },
     plans: [...byTier.values()].map(({ drill: _drill, ...p }) => p),
   };
+}
+
+/**
+ * Every account the org config lists whose group replicates into the vault (a tier with `vault.enabled`), by account
+ * id: what the vault's per-account freshness measures and alarms on. Accounts of groups that do not replicate are not
+ * in it; an account that joins an OU later is measured once the org config lists it and the vault stack is redeployed.
+ */
+export function orgVaultAccounts(org: OrgConfig, member: (group: string, plans: EffectivePlans) => RedisDrProps): OrgVaultAccount[] {
+  const accounts = new Map<string, OrgVaultAccount>();
+  for (const group of stackSetGroups(org)) {
+    if (!vaultCarried(group.plans)) continue;
+    const plans = member(group.name, group.plans)
+      .plans.filter((p) => p.export?.enabled)
+      .map((p) => p.name);
+    if (plans.length === 0) continue;
+    for (const account of group.accounts) accounts.set(account, { account, region: org.regions.primary, plans });
+  }
+  return [...accounts.values()].sort((a, b) => a.account.localeCompare(b.account));
 }
 
 /** Two groups' plans of one tier as the vault sees them: the longer RPO (and its schedule), the more copies, the lower min tier. */

@@ -108,13 +108,59 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     expect(at300.bytes).toBeLessThan(S3_BUCKET_POLICY_LIMIT_BYTES / 4);
   });
 
-  it('pages what it can judge (a failed verification, a failed scrub), and has no freshness of its own: its replicas lie under the accounts', () => {
-    type R = { Type: string; Properties: Record<string, any> };
+  type R = { Type: string; Properties: Record<string, any> };
+  const alarmsOf = (t: { Resources: Record<string, R> }) => Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+
+  it('pages a failed verification, a failed scrub, and one vault-stale alarm per member account whose tiers replicate, on its own Account metric', () => {
+    const alarms = alarmsOf(template);
+    expect(alarms.map((r) => r.Properties.AlarmName).sort()).toEqual([
+      'redis-dr-acme-lambda-errors-vault-scrub',
+      'redis-dr-acme-vault-stale-account-111111111111',
+      'redis-dr-acme-vault-stale-account-222222222222',
+      'redis-dr-acme-vault-stale-account-333333333333',
+      'redis-dr-acme-vault-stale-account-444444444444',
+      'redis-dr-acme-verify-failed-vault',
+    ]);
+    const stale = alarms.find((r) => r.Properties.AlarmName === 'redis-dr-acme-vault-stale-account-444444444444')!.Properties;
+    expect(stale.MetricName).toBe('VaultAccountReplicaAgeSeconds');
+    expect(stale.Dimensions).toEqual([{ Name: 'Account', Value: '444444444444' }]);
+    // Missing data (an account that never sent a replica, a dead monitor) pages.
+    expect(stale.TreatMissingData).toBe('breaching');
+    // The longest copy limit of the account's exporting tiers: silver's 240 min RPO + 120 min.
+    expect(stale.Threshold).toBe((240 + 120) * 60);
+    expect(JSON.stringify(stale.AlarmActions)).toMatch(/AlertsTopic/);
+    expect(run.stderr).toMatch(/cdk-nag: clean/);
+  });
+
+  it("its freshness job lists each member account's own <account>/<primary region>/rdr-, never the bucket's root", () => {
     const resources = Object.values(template.Resources as Record<string, R>);
-    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName);
-    expect(alarms.sort()).toEqual(['redis-dr-acme-lambda-errors-vault-scrub', 'redis-dr-acme-verify-failed-vault']);
-    // The freshness job lists rdr- at the bucket's root (test/lib/stacks/vault-stack.test.ts holds its alarms in a listed vault).
-    expect(JSON.stringify(resources.filter((r) => r.Type === 'AWS::Lambda::Function'))).not.toMatch(/freshness/i);
+    const schedule = resources.find((r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties).includes('vaultAccounts'))!;
+    // The input is a Fn::Join (the bucket's name is a token): its literal parts, joined, hold the accounts.
+    const text = (schedule.Properties.Target.Input['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('');
+    expect(text).toContain('"plans":[]');
+    const accounts = JSON.parse(/"vaultAccounts":(\[[^\]]*\])/.exec(text)![1]!) as unknown;
+    expect(accounts).toEqual(['111111111111', '222222222222', '333333333333', '444444444444'].map((account) => ({ account, region: 'eu-west-1' })));
+    // It lists, and reads no object: its role's S3 grant is ListBucket alone.
+    const [, policy] = Object.entries(template.Resources as Record<string, R>).find(
+      ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith('FreshnessMonitorFreshnessRole'),
+    )!;
+    const s3Actions = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+      .flatMap((st) => [st.Action].flat())
+      .filter((a) => a.startsWith('s3:'));
+    expect(s3Actions).toEqual(['s3:ListBucket']);
+  });
+
+  it('has no alarm for an account whose tiers do not replicate into the vault (the negative case)', () => {
+    const sandboxOff = orgWith((raw) => {
+      raw.root.locked = raw.root.locked.filter((l: string) => l !== 'gold.vault.enabled');
+      raw.organizationalUnits[2].tiers = { gold: { vault: { enabled: false } } };
+    });
+    const app = quietApp();
+    const vault = addOrgVault(app, sandboxOff);
+    const names = alarmsOf(app.synth().getStackByName(vault.vault.stackName).template).map((r) => r.Properties.AlarmName);
+    expect(names.filter((n: string) => n.includes('vault-stale')).sort()).toEqual(
+      ['111111111111', '222222222222', '333333333333'].map((a) => `redis-dr-acme-vault-stale-account-${a}`),
+    );
   });
 
   it('is clean under cfn-lint', async () => {

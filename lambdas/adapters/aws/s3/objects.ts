@@ -38,17 +38,43 @@ export async function listObjects(
   expectedOwner?: string,
   startAfter?: string,
 ): Promise<ObjectSummary[]> {
+  return (await listObjectPages(client, bucket, prefix, { wrap, expectedOwner, startAfter })).objects;
+}
+
+/**
+ * The objects under `prefix`, at most `maxPages` pages of 1,000 (`complete`: false when more were left unlisted):
+ * a listing whose cost is bounded whatever the prefix holds.
+ */
+export async function listObjectsBounded(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  maxPages: number,
+  wrap: CallWrapper = direct,
+): Promise<{ objects: ObjectSummary[]; complete: boolean }> {
+  return listObjectPages(client, bucket, prefix, { wrap, maxPages });
+}
+
+async function listObjectPages(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  opts: { wrap: CallWrapper; expectedOwner?: string; startAfter?: string; maxPages?: number },
+): Promise<{ objects: ObjectSummary[]; complete: boolean }> {
   const found: ObjectSummary[] = [];
   let ContinuationToken: string | undefined;
+  let pages = 0;
   do {
-    const page = await wrap(() =>
+    if (opts.maxPages !== undefined && pages >= opts.maxPages) return { objects: found, complete: false };
+    pages += 1;
+    const page = await opts.wrap(() =>
       client.send(
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: prefix,
           ContinuationToken,
-          ExpectedBucketOwner: expectedOwner,
-          ...(startAfter !== undefined && ContinuationToken === undefined ? { StartAfter: startAfter } : {}),
+          ExpectedBucketOwner: opts.expectedOwner,
+          ...(opts.startAfter !== undefined && ContinuationToken === undefined ? { StartAfter: opts.startAfter } : {}),
         }),
       ),
     );
@@ -57,7 +83,7 @@ export async function listObjects(
     }
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
-  return found;
+  return { objects: found, complete: true };
 }
 
 /** An object's tags as a record. */
