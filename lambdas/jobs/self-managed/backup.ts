@@ -75,6 +75,7 @@ import { checkStorable } from '../../domain/self-managed/storable.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
 import { describeHolder, heldElsewhere, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { reportLeaseWait } from './backup-lease-wait.js';
+import { collapseHoldName } from '../../domain/plans/holds.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -548,7 +549,9 @@ class BackupRun {
       if (!collapse) {
         return { value: undefined, detail: `${report.keys} keys, ${bytes} bytes: no collapse against the earlier backups (threshold ${this.threshold} %)` };
       }
-      const hold = collapseHold(collapse);
+      // Recorded with its expiry (holds.ts); named without it in what the run says.
+      const value = collapseHold(collapse, parseBackupFileName(collapse.point)?.at ?? new Date(this.started));
+      const hold = collapseHoldName(collapse.point);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];
       this.collapsed = {
@@ -560,7 +563,7 @@ class BackupRun {
         held,
       };
       for (const f of toHold) {
-        await req.store.hold(f, hold);
+        await req.store.hold(f, value);
         held.push(f);
         say(`keyspace: held ${f} (${hold})`);
       }
@@ -568,7 +571,9 @@ class BackupRun {
       const earlier = [
         ...new Set(
           (await req.store.list())
-            .filter((f) => f.hold !== undefined && f.hold !== hold && parseBackupFileName(f.file)?.target === req.target.toLowerCase())
+            .filter(
+              (f) => f.hold !== undefined && parseCollapseHold(f.hold) !== collapse.point && parseBackupFileName(f.file)?.target === req.target.toLowerCase(),
+            )
             .map((f) => parseCollapseHold(f.hold!))
             .filter((p): p is string => p !== undefined),
         ),
