@@ -120,6 +120,13 @@ export interface BackupRequest {
    */
   readonly collapseThresholdPct?: number;
   /**
+   * Days a collapse's hold on the earlier backups lasts from the collapsed
+   * backup before the report asks for a decision (the hold stays until
+   * released: nothing is deleted then).
+   * @default 30 (DEFAULT_COLLAPSE_HOLD_DAYS, domain/plans/holds.ts)
+   */
+  readonly collapseHoldDays?: number;
+  /**
    * The destination lease: how long to wait for a run holding it, and the
    * age after which a lease whose holder cannot be checked (another host)
    * is stale. Absent: no lease (tests of one run; the CLI always takes it).
@@ -550,7 +557,7 @@ class BackupRun {
         return { value: undefined, detail: `${report.keys} keys, ${bytes} bytes: no collapse against the earlier backups (threshold ${this.threshold} %)` };
       }
       // Recorded with its expiry (holds.ts); named without it in what the run says.
-      const value = collapseHold(collapse, parseBackupFileName(collapse.point)?.at ?? new Date(this.started));
+      const value = collapseHold(collapse, parseBackupFileName(collapse.point)?.at ?? new Date(this.started), req.collapseHoldDays);
       const hold = collapseHoldName(collapse.point);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];

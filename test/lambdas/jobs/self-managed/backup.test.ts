@@ -754,7 +754,8 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(record('rdr-cache-20261123-0100.rdb').keysByDb).toEqual({ 0: 7300, 3: 2700 });
     await client.flushdb();
     await client.select(0);
-    const flushed = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    // The collapse hold's expiry, 7 days instead of the default 30 (`backup --collapse-hold-days 7`).
+    const flushed = await runBackup({ ...request(), collapseHoldDays: 7 }, deps(server, at('2026-11-23T02:00:00Z')));
     expect(flushed).toMatchObject({
       ok: false,
       failedStep: 'keyspace',
@@ -763,7 +764,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     });
     expect(flushed.error).toMatch(/holds 0 keys in database 3, 100 % fewer than 2700 in rdr-cache-20261123-0100\.rdb .*database 3 was emptied/);
     expect(record('rdr-cache-20261123-0200.rdb').keysByDb).toEqual({ 0: 7300 });
-    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-11-30T02:00:00Z');
   });
 
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
