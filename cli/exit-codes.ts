@@ -44,6 +44,7 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
   restore: ['1: refused by the preflight, or (--wait) the cluster failed to create; --list: a bucket (or the vault) could not be read'],
   'restore-aof': ['1: refused (a gap in the history, a time before the oldest point, no timestamps) or the load failed'],
   'retention release': ['1: a release failed (the ones before it stay done, listed)'],
+  'retention hold': ['1: the hold or its release could not be recorded (the destination named)'],
   'ship-aof': [
     '0: also SIGTERM or Ctrl-C after shipping what is complete',
     "1: the last cycle failed or left the history not restorable, or the destination holds another directory's history",

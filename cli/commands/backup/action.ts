@@ -37,6 +37,8 @@ export interface BackupCliOptions {
   create?: boolean;
   /** Checked here with the plans' schema (commander hands over the text). */
   collapseThresholdPct?: string;
+  /** Days a collapse's hold lasts before the report asks for a decision (positiveInt). */
+  collapseHoldDays?: number;
   json?: boolean;
 }
 
@@ -136,6 +138,7 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
       ...(heartbeatUrl ? { heartbeat: { url: heartbeatUrl, start: o.heartbeatStart ?? false, fail: o.heartbeatFail ?? false } } : {}),
       ...(o.metricsFile ? { metricsFile: o.metricsFile } : {}),
       ...(collapseThresholdPct === undefined ? {} : { collapseThresholdPct }),
+      ...(o.collapseHoldDays === undefined ? {} : { collapseHoldDays: o.collapseHoldDays }),
       lease: { waitSeconds: o.leaseWait, staleAfterSeconds: o.leaseStaleAfter },
     },
     {

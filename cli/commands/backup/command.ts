@@ -32,6 +32,11 @@ export function backupCommand(program: Command): void {
       // Checked by the action with the plans' own schema (domain/plans/settings.ts), which loads zod: not here, at start-up.
       'a backup with more than this percent fewer keys (or bytes) than the last good one is a keyspace collapse: stored, the earlier backups held, exit 1 (0 keys after a non-empty backup always is); default 50',
     )
+    .option(
+      '--collapse-hold-days <n>',
+      "a collapse's hold on the earlier backups expires this many days after the collapsed backup: still held until released, but `report --destination` then FAILs it asking for a decision; default 30",
+      positiveInt('--collapse-hold-days', 1),
+    )
     .option('--time-zone <iana>', 'time zone tiers are computed in', 'UTC')
     .option('--save-timeout <seconds>', 'local mode: how long to wait for BGSAVE', positiveInt('--save-timeout', 1), 3600)
     .option(

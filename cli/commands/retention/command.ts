@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import type { RetentionPlanOptions } from './plan-action.js';
 import type { ReleaseOptions } from './release-action.js';
+import type { HoldOptions } from './hold-action.js';
 import { CONFIG_ENV, CONFIG_HELP } from '../../options.js';
 
 /** Defines `redis-dr retention` (options and help); its action module loads only when it runs. */
@@ -35,4 +36,18 @@ export function retentionCommand(program: Command, env: CliEnv = {}): void {
     .option('--dry-run', 'show every change, make none')
     .option('--json', 'print the changes as JSON')
     .action(async (options: ReleaseOptions) => (await import('./release-action.js')).releaseAction(options, env));
+  retention
+    .command('hold')
+    .usage('--destination <url> --point <file> --reason <text> --until <date> | --release')
+    .description(
+      'hold a self-managed backup (a legal hold, an investigation) with a reason and an expiry, or release that hold: retention keeps it until released; the report FAILs the hold once its expiry passes',
+    )
+    .requiredOption('--destination <url>', 'the `backup --to` destination (file:///dir or s3://bucket/prefix)')
+    .requiredOption('--point <file>', 'the backup to hold (rdr-<target>-<yyyymmdd>-<hhmm>.rdb)')
+    .option('--reason <text>', 'why it is kept and who asked (required to hold)')
+    .option('--until <date>', 'when the hold ends, YYYY-MM-DD (UTC) or an ISO time, in the future (required to hold)')
+    .option('--release', "remove the operator's hold (a collapse's hold is `retention release`'s)")
+    .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint, as `backup --s3-endpoint`')
+    .option('--json', 'print the change as JSON')
+    .action(async (options: HoldOptions) => (await import('./hold-action.js')).holdAction(options));
 }

@@ -62,7 +62,7 @@ export interface BackupRecord extends BackupMeta, BackupContent {
   readonly bytes?: number;
   /** Absent: the backup was never proven stored (an older redis-dr, a run killed before the record). */
   readonly readBack?: ReadBackRecord;
-  /** Why retention must keep it (`keyspace-collapsed:<point>`) until released. */
+  /** Why retention must keep it until released, in the shape of domain/plans/holds.ts (`keyspace-collapsed:<point> until=<time>`, an operator's `held until=… by=… reason=…`). */
   readonly hold?: string;
 }
 

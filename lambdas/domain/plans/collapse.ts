@@ -11,6 +11,7 @@
  * never drop 50 % from one run to the next. Pure: data in, verdict out.
  */
 
+import { collapseHoldValue, parseHold } from './holds.js';
 import { checkCollapseThresholdPct, DEFAULT_COLLAPSE_THRESHOLD_PCT } from './settings.js';
 
 export { DEFAULT_COLLAPSE_THRESHOLD_PCT } from './settings.js';
@@ -121,15 +122,18 @@ function dropPct(was: number, now: number): number {
   return ((was - now) / was) * 100;
 }
 
-/** The hold recorded on the points before a collapse (`redis-dr:hold` tag, a backup's record). */
-export function collapseHold(c: Pick<Collapse, 'point'>): string {
-  return `keyspace-collapsed:${c.point}`;
+/**
+ * The hold recorded on the points before a collapse (`redis-dr:hold` tag, a
+ * backup's record), expiring `days` after the collapsed point (taken at `at`;
+ * holds.ts has the shape).
+ */
+export function collapseHold(c: Pick<Collapse, 'point'>, at: Date, days?: number): string {
+  return collapseHoldValue(c.point, at, days);
 }
 
 /** The collapsed point a hold names, or `undefined` for a hold of another kind. */
 export function parseCollapseHold(hold: string): string | undefined {
-  const m = /^keyspace-collapsed:(.+)$/.exec(hold);
-  return m?.[1];
+  return parseHold(hold).collapsedPoint;
 }
 
 /**

@@ -52,7 +52,7 @@ export interface RecoveryPoint {
   /** `redis-dr:exported` was seen: its DR export finished (the copy exists in S3). */
   readonly exported?: boolean;
   /**
-   * Why the point is held (`redis-dr:hold` tag, a backup's record), e.g.
+   * Why the point is held (`redis-dr:hold` tag, a backup's record; shape: holds.ts), e.g.
    * `keyspace-collapsed:<point>`: retention keeps it whatever its tier, until
    * an operator releases it.
    */

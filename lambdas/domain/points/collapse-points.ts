@@ -12,6 +12,7 @@
  * holds back.
  */
 import { collapseHold, detectCollapse, fullestInWindow, parseCollapseHold, type Collapse, type KeyspaceSize } from '../plans/collapse.js';
+import { tagSafe } from '../plans/holds.js';
 import { parseRdbSummary } from './rdb-summary.js';
 import { parseExportObjectKey, parseShardTag } from './export-objects.js';
 import { TAGS } from '../plans/types.js';
@@ -34,14 +35,6 @@ export type CollapseMarkState = 'active' | 'released' | 'accepted' | 'unjudged' 
 export const UNJUDGED_MARK = 'unjudged';
 /** The mark of a point judged late and found good (only such points carry it). */
 export const JUDGED_OK_MARK = 'ok';
-
-/** Characters ElastiCache and S3 both allow in a tag value (letters, digits, spaces, `_ . : / = + - @`). */
-function tagSafe(text: string): string {
-  return text
-    .replace(/[^\p{L}\p{N} _.:/=+\-@]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
 
 /** The mark of a new collapse: its detail, made tag-safe and cut to {@link MAX_TAG_VALUE}. */
 export function collapseMarkValue(c: Pick<Collapse, 'detail'>): string {
@@ -182,7 +175,7 @@ export function missingHolds(points: readonly HoldCandidate[]): HoldToAdd[] {
     if (p.held !== undefined || !p.managed || p.status !== 'available') continue;
     if (p.mark === 'active' || p.mark === 'released') continue;
     const next = active.find((c) => c.createdAt.getTime() > p.createdAt.getTime());
-    if (next) out.push({ snapshot: p.name, hold: collapseHold({ point: next.name }) });
+    if (next) out.push({ snapshot: p.name, hold: collapseHold({ point: next.name }, next.createdAt) });
   }
   return out;
 }

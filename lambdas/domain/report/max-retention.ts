@@ -31,7 +31,11 @@ export function maxRetentionAudits(copies: readonly RetainedCopy[], maxDays: num
         };
       if (!h.reason?.trim()) return fail('held without a reason: say why it is kept (a legal hold, an incident) or release it');
       if (!h.expiresAt) return fail(`held (${h.reason}) without an expiry: give the hold an end, or release it`);
-      if (h.expiresAt <= until) return fail(`held (${h.reason}) until ${isoTime(h.expiresAt)}, which has passed: release it, or renew the hold with a reason`);
-      return { check: 'hold', subject: c.point, verdict: 'pass', why: `${what}; held (${h.reason}) until ${isoTime(h.expiresAt)}` };
+      if (h.expiresAt <= until)
+        return fail(
+          `held (${h.reason}) until ${isoTime(h.expiresAt)}, which has passed (retention still keeps it until released): decide: release it, or renew the hold with a reason and a new expiry`,
+        );
+      const by = h.by !== undefined ? ` by ${h.by}` : '';
+      return { check: 'hold', subject: c.point, verdict: 'pass', why: `${what}; held${by} (${h.reason}) until ${isoTime(h.expiresAt)}` };
     });
 }

@@ -247,7 +247,8 @@ export interface RetainedCopy {
   /** `primary`, `dr`, `vault` or the destination's URL. */
   readonly where: string;
   readonly at: Date;
-  readonly hold?: { readonly reason?: string; readonly expiresAt?: Date };
+  /** What holds it (plans/holds.ts parseHold): its reason, expiry and, an operator's hold, who put it. */
+  readonly hold?: { readonly reason?: string; readonly expiresAt?: Date; readonly by?: string };
   /** This copy's own maximum (its plan's `maxRetentionDays`), when plans differ; else the report's. */
   readonly maxDays?: number;
 }

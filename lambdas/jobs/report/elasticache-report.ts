@@ -43,6 +43,7 @@ import type { DrillWhere } from '../../domain/drills/drill.js';
 import { assessDrExport } from '../../domain/drills/select.js';
 import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
+import { parseHold } from '../../domain/plans/holds.js';
 import { collapseMarkState, probeKeyspace } from '../../domain/points/collapse-points.js';
 import { coverageOf } from '../../domain/plans/coverage.js';
 import { drillPlanOf, drillTriggerOf, exportPrefixes } from '../../domain/points/freshness.js';
@@ -257,7 +258,7 @@ function retainedSnapshots(
         where: 'primary',
         at: p.createdAt,
         maxDays,
-        ...(hold ? { hold: { reason: `keyspace-collapse hold (${hold})` } } : {}),
+        ...(hold !== undefined ? { hold: parseHold(hold) } : {}),
       };
     });
 }

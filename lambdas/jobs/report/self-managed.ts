@@ -9,6 +9,7 @@
  * the restore-time control is judged on them against `rtoMinutes`; with none
  * in the period it fails, saying to run one.
  */
+import { parseHold } from '../../domain/plans/holds.js';
 import type { Signer } from '../../domain/attest/chain.js';
 import { signForDestination } from '../attest/sign.js';
 import type { ReportOutputs } from '../../adapters/host/report-files.js';
@@ -61,7 +62,7 @@ export function retainedCopies(files: readonly StoredBackup[], destination: stri
   return files.flatMap((f) => {
     const parsed = parseBackupFileName(f.file);
     if (!parsed || f.tier === undefined) return [];
-    return [{ cache: parsed.target, point: f.file, where: destination, at: parsed.at, ...(f.hold !== undefined ? { hold: { reason: f.hold } } : {}) }];
+    return [{ cache: parsed.target, point: f.file, where: destination, at: parsed.at, ...(f.hold !== undefined ? { hold: parseHold(f.hold) } : {}) }];
   });
 }
 

@@ -75,6 +75,7 @@ import { checkStorable } from '../../domain/self-managed/storable.js';
 import { formatBackupMetrics } from '../../domain/self-managed/backup-metrics.js';
 import { describeHolder, heldElsewhere, leaseName, leaseWait, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { reportLeaseWait } from './backup-lease-wait.js';
+import { collapseHoldName } from '../../domain/plans/holds.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
 import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -118,6 +119,13 @@ export interface BackupRequest {
    * @default 50 (DEFAULT_COLLAPSE_THRESHOLD_PCT)
    */
   readonly collapseThresholdPct?: number;
+  /**
+   * Days a collapse's hold on the earlier backups lasts from the collapsed
+   * backup before the report asks for a decision (the hold stays until
+   * released: nothing is deleted then).
+   * @default 30 (DEFAULT_COLLAPSE_HOLD_DAYS, domain/plans/holds.ts)
+   */
+  readonly collapseHoldDays?: number;
   /**
    * The destination lease: how long to wait for a run holding it, and the
    * age after which a lease whose holder cannot be checked (another host)
@@ -548,7 +556,9 @@ class BackupRun {
       if (!collapse) {
         return { value: undefined, detail: `${report.keys} keys, ${bytes} bytes: no collapse against the earlier backups (threshold ${this.threshold} %)` };
       }
-      const hold = collapseHold(collapse);
+      // Recorded with its expiry (holds.ts); named without it in what the run says.
+      const value = collapseHold(collapse, parseBackupFileName(collapse.point)?.at ?? new Date(this.started), req.collapseHoldDays);
+      const hold = collapseHoldName(collapse.point);
       const toHold = backupsToHold(await req.store.list(), req.target, collapse);
       const held: string[] = [];
       this.collapsed = {
@@ -560,7 +570,7 @@ class BackupRun {
         held,
       };
       for (const f of toHold) {
-        await req.store.hold(f, hold);
+        await req.store.hold(f, value);
         held.push(f);
         say(`keyspace: held ${f} (${hold})`);
       }
@@ -568,7 +578,9 @@ class BackupRun {
       const earlier = [
         ...new Set(
           (await req.store.list())
-            .filter((f) => f.hold !== undefined && f.hold !== hold && parseBackupFileName(f.file)?.target === req.target.toLowerCase())
+            .filter(
+              (f) => f.hold !== undefined && parseCollapseHold(f.hold) !== collapse.point && parseBackupFileName(f.file)?.target === req.target.toLowerCase(),
+            )
             .map((f) => parseCollapseHold(f.hold!))
             .filter((p): p is string => p !== undefined),
         ),

@@ -9,7 +9,7 @@
  */
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
-import { collapseHold } from '../../domain/plans/collapse.js';
+import { collapseHoldName } from '../../domain/plans/holds.js';
 import { releasedMarkValue } from '../../domain/points/collapse-points.js';
 
 /** What a release did. */
@@ -51,7 +51,7 @@ export async function releaseBackupHold(
       `--point ${point} is not a backup of --target ${target}: write a file name like rdr-${target.toLowerCase()}-<yyyymmdd>-<hhmm>.rdb (the collapse the run reported)`,
     );
   }
-  const hold = collapseHold({ point: file });
+  const hold = collapseHoldName(file);
   const { held, collapsed, episode = [] } = backupHoldRelease(await store.list(), target, file);
   if (held.length === 0 && collapsed === undefined) {
     throw new Error(

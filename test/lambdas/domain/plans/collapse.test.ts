@@ -40,7 +40,9 @@ describe('detectCollapse', () => {
 
 describe('holds', () => {
   it('round-trips the collapsed point through the hold value', () => {
-    expect(parseCollapseHold(collapseHold({ point: 'rdr-a-20261121-0300' }))).toBe('rdr-a-20261121-0300');
+    expect(parseCollapseHold(collapseHold({ point: 'rdr-a-20261121-0300' }, new Date('2026-11-21T03:00:00Z')))).toBe('rdr-a-20261121-0300');
+    // A hold written before expiries existed still names its point.
+    expect(parseCollapseHold('keyspace-collapsed:rdr-a-20261121-0300')).toBe('rdr-a-20261121-0300');
     expect(parseCollapseHold('legal')).toBeUndefined();
   });
   it.each([

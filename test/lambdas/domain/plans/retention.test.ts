@@ -282,6 +282,18 @@ describe('selectExpired rules and safety rails', () => {
       },
     ],
     [
+      'keeps a point whose hold has expired (an expiry is a date to decide by, never a deletion) until it is released',
+      {
+        points: [
+          rp('2026-05-13T09:00', { held: 'held until=2026-05-01T00:00:00Z by=ops@host reason=legal hold' }),
+          rp('2026-05-13T10:00', { held: 'keyspace-collapsed:x until=2026-05-01T00:00:00Z' }),
+          rp('2026-05-13T11:00'),
+          rp('2026-05-13T12:00'),
+        ],
+        expected: { keep: ['2026-05-13T12:00', '2026-05-13T10:00', '2026-05-13T09:00'], delete: ['2026-05-13T11:00'], ignored: [] },
+      },
+    ],
+    [
       'holds everything while the newest point is unproven (never read back)',
       {
         points: [rp('2026-05-13T10:00'), rp('2026-05-13T11:00'), rp('2026-05-13T12:00', { unproven: true })],

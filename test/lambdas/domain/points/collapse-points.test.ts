@@ -115,8 +115,9 @@ describe('missingHolds', () => {
       { ...base, name: 'f', createdAt: at('10:30') },
     ]);
     expect(holds).toEqual([
-      { snapshot: 'a', hold: 'keyspace-collapsed:p' },
-      { snapshot: 'e', hold: 'keyspace-collapsed:q' },
+      // Each hold expires DEFAULT_COLLAPSE_HOLD_DAYS (30) after its collapsed point (holds.ts).
+      { snapshot: 'a', hold: 'keyspace-collapsed:p until=2026-12-21T09:00:00Z' },
+      { snapshot: 'e', hold: 'keyspace-collapsed:q until=2026-12-21T10:00:00Z' },
     ]);
   });
   it('a released collapse holds nothing', () => {

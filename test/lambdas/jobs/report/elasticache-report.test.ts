@@ -258,8 +258,30 @@ describe('the ElastiCache report: maximum retention (plan maxRetentionDays)', ()
     );
     expect(audits[1]!.why).toMatch(/^sessions-prod primary: 18 days old, past the maximum retention of 10 days, and no hold keeps it/);
     expect(audits[2]!.why).toMatch(
-      /^sessions-prod primary: 17 days old, .*held \(keyspace-collapse hold \(keyspace-collapsed:rdr-sessions-prod-20261104-0200\)\) without an expiry/,
+      /^sessions-prod primary: 17 days old, .*held \(keyspace-collapse hold \(rdr-sessions-prod-20261104-0200\)\) without an expiry/,
     );
+  });
+
+  it('judges each hold by its reason and expiry: an operator hold ahead is the hold line, an expired collapse hold and a hold without a reason FAIL', async () => {
+    const legal = snapshot(new Date('2026-11-02T02:00:00Z'), { 'redis-dr:hold': 'held until=2027-03-01T00:00:00Z by=ops@host reason=legal hold case 1234' });
+    // The collapse at 11-04 02:00 was held 30 days: until 12-04, ahead of the window; one at 10-05 expired on 11-04.
+    const collapse = snapshot(new Date('2026-11-03T02:00:00Z'), {
+      'redis-dr:hold': 'keyspace-collapsed:rdr-sessions-prod-20261104-0200 until=2026-12-04T02:00:00Z',
+    });
+    const expired = snapshot(new Date('2026-10-04T02:00:00Z'), {
+      'redis-dr:hold': 'keyspace-collapsed:rdr-sessions-prod-20261005-0200 until=2026-11-04T02:00:00Z',
+    });
+    const blank = snapshot(new Date('2026-10-06T02:00:00Z'), { 'redis-dr:hold': 'held until=2027-03-01T00:00:00Z by=ops@host reason=' });
+    const { report } = await elastiCacheReport(capped, reportAwsNow(), WINDOW);
+    const audits = new Map((report.audits ?? []).filter((a) => a.check === 'hold').map((a) => [a.subject, a]));
+    expect(audits.get(legal)).toMatchObject({ verdict: 'pass' });
+    expect(audits.get(legal)!.why).toMatch(
+      /primary: 18 days old, past the maximum retention of 10 days; held by ops@host \(legal hold case 1234\) until 2027-03-01T00:00:00Z$/,
+    );
+    expect(audits.get(collapse)).toMatchObject({ verdict: 'pass' });
+    expect(audits.get(expired)).toMatchObject({ verdict: 'fail' });
+    expect(audits.get(expired)!.why).toMatch(/until 2026-11-04T02:00:00Z, which has passed \(retention still keeps it until released\): decide/);
+    expect(audits.get(blank)).toMatchObject({ verdict: 'fail', why: expect.stringMatching(/held without a reason/) });
   });
 
   it('a plan without a maximum lists nothing (the copies are the same)', async () => {

@@ -106,4 +106,25 @@ describe('selfManagedReportFacts', () => {
     // Without a maximum, nothing is judged on it.
     expect(buildReport(selfManagedReportFacts(files, opts)).audits).toEqual([]);
   });
+
+  it('judges each hold past the maximum: a reason and an expiry ahead is the hold line; the same hold after its expiry FAILs', () => {
+    const files = [
+      file('rdr-cache1-20260901-0000.rdb', { hold: 'held until=2026-12-01T00:00:00Z by=ops@host reason=legal hold case 1234' }),
+      file('rdr-cache1-20260902-0000.rdb', { hold: 'keyspace-collapsed:rdr-cache1-20260903-0000.rdb until=2026-10-03T00:00:00Z' }),
+      file('rdr-cache1-20260903-0000.rdb'),
+    ];
+    const judged = (at: Date) =>
+      buildReport(selfManagedReportFacts(files, { ...opts, until: at, generatedAt: at, maxRetentionDays: 30 })).audits?.map((a) => [
+        a.check,
+        a.subject,
+        a.verdict,
+      ]);
+    expect(judged(until)).toEqual([
+      ['hold', 'rdr-cache1-20260901-0000.rdb', 'pass'],
+      ['hold', 'rdr-cache1-20260902-0000.rdb', 'fail'],
+      ['max-retention', 'rdr-cache1-20260903-0000.rdb', 'fail'],
+    ]);
+    // The operator's hold past its expiry: a decision is due.
+    expect(judged(new Date('2026-12-02T00:00:00Z'))?.[0]).toEqual(['hold', 'rdr-cache1-20260901-0000.rdb', 'fail']);
+  });
 });

@@ -115,8 +115,8 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
     expect(createdTags()['redis-dr:collapsed']!.length).toBeLessThanOrEqual(256);
     expect(createdTags()['redis-dr:collapsed']).toMatch(/^[\p{L}\p{N} _.:/=+\-@]+$/u);
     expect(holdsAdded()).toEqual({
-      'rdr-rg-a-20261120-1000': `keyspace-collapsed:${NEW}`,
-      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}`,
+      'rdr-rg-a-20261120-1000': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
+      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
     });
     expect(report.results[0]).toMatchObject({ outcome: 'created', tripwire: { collapsed: [NEW] } });
     expect(report.results[0]!.collapsed).toContain('FLUSHALL or mass delete');
@@ -163,8 +163,8 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
     const report = await runSnapshotPlan(input(), { ...deps, probe: probeFinding(36_000) });
     expect(createdTags()['redis-dr:collapsed']).toContain(`${NEW} holds 36000 keys 64 pct fewer than 100000 in rdr-rg-a-20261121-0800`);
     expect(holdsAdded()).toEqual({
-      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}`,
-      'rdr-rg-a-20261121-0900': `keyspace-collapsed:${NEW}`,
+      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
+      'rdr-rg-a-20261121-0900': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
     });
     expect(report.results[0]).toMatchObject({ tripwire: { collapsed: [NEW] } });
     expect(deps.metrics.sum('KeyspaceCollapsed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
@@ -188,7 +188,7 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
       { name: 'rdr-rg-a-20261121-0900', status: 'available', tags: { ...OURS, ...counted(0), 'redis-dr:collapsed': 'rdr-rg-a-20261121-0900 holds 0 keys' } },
     ];
     const report = await runSnapshotPlan(input({ probe: undefined }), deps);
-    expect(holdsAdded()).toEqual({ 'rdr-rg-a-20261121-0800': 'keyspace-collapsed:rdr-rg-a-20261121-0900' });
+    expect(holdsAdded()).toEqual({ 'rdr-rg-a-20261121-0800': 'keyspace-collapsed:rdr-rg-a-20261121-0900 until=2026-12-21T09:00:00Z' });
     expect(report.results[0]!.tripwire).toMatchObject({ collapsed: ['rdr-rg-a-20261121-0900'] });
     expect(deps.metrics.sum('KeyspaceCollapsed', { Plan: 'sessions', Target: 'rg-a' })).toBe(1);
   });
@@ -218,7 +218,7 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
       ResourceName: arnOf('rdr-rg-a-20261121-0900'),
       Tags: [{ Key: 'redis-dr:collapsed', Value: expect.stringContaining('rdr-rg-a-20261121-0900 holds 0 keys') }],
     });
-    expect(holdsAdded()).toEqual({ 'rdr-rg-a-20261121-0800': 'keyspace-collapsed:rdr-rg-a-20261121-0900' });
+    expect(holdsAdded()).toEqual({ 'rdr-rg-a-20261121-0800': 'keyspace-collapsed:rdr-rg-a-20261121-0900 until=2026-12-21T09:00:00Z' });
     expect(report.results[0]!.tripwire).toMatchObject({ markedLate: ['rdr-rg-a-20261121-0900'] });
   });
 
@@ -251,7 +251,7 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
         [{ Key: 'redis-dr:collapsed', Value: expect.stringContaining(`${NEW} holds 0 keys 100 pct fewer than 1000 in rdr-rg-a-20261121-0800`) }],
       ]);
       expect(report.results[0]!.tripwire).toMatchObject({ markedLate: [NEW] });
-      expect(holdsAdded()).toMatchObject({ 'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}` });
+      expect(holdsAdded()).toMatchObject({ 'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z` });
       // The 11:00 point is judged against the last good point too (an unjudged one is no baseline).
       expect(createdTags()['redis-dr:collapsed']).toContain('fewer than 1000 in rdr-rg-a-20261121-0800');
     } else {
@@ -276,6 +276,9 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
     ec.on(CreateSnapshotCommand).resolves({});
     ec.on(AddTagsToResourceCommand).resolves({});
     await runSnapshotPlan(input({ scheduledTime: '2026-11-21T11:00:00Z' }), { ...deps, probe: probeFinding(0) });
-    expect(holdsAdded()).toMatchObject({ 'rdr-rg-a-20261120-1000': `keyspace-collapsed:${NEW}`, 'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW}` });
+    expect(holdsAdded()).toMatchObject({
+      'rdr-rg-a-20261120-1000': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
+      'rdr-rg-a-20261121-0800': `keyspace-collapsed:${NEW} until=2026-12-21T10:00:00Z`,
+    });
   });
 });

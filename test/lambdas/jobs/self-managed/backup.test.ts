@@ -608,7 +608,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(collapsed.collapse).toMatchObject({ previous: 'rdr-cache-20261123-0200.rdb', held: ['rdr-cache-20261123-0200.rdb'] });
     expect(collapsed.retention).toBeUndefined();
     expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb']);
-    expect(record('rdr-cache-20261123-0200.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(record('rdr-cache-20261123-0200.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb until=2026-12-23T03:00:00Z');
     expect(record('rdr-cache-20261123-0300.rdb').collapsed).toMatch(/holds 0 keys/);
     expect(ping.pings.map((p) => p.path)).toEqual([`${new URL(ping.url).pathname}/fail`]);
     expect(ping.pings[0]!.body).toMatch(/^keyspace: keyspace collapse/);
@@ -700,7 +700,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     // The fullest backup survived every run (kept by the drain watch after run 2, held since run 3), and nothing after run 2 was deleted.
     expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
     expect(rdbs()).toHaveLength(10);
-    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb until=2026-12-23T03:00:00Z');
     expect(ping.pings.filter((p) => p.path.endsWith('/fail'))).toHaveLength(8);
     const prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
     expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 1\n`);
@@ -741,7 +741,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     // The largest backup survived: kept by the drain watch after run 2, held since run 3.
     expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
     expect(rdbs()).toHaveLength(6);
-    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb');
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0300.rdb until=2026-12-23T03:00:00Z');
   }, 120_000);
 
   it('FLUSHDB of one database (27 % of the keys): the backup trips naming database 3; every record holds the counts per database', async () => {
@@ -754,7 +754,8 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(record('rdr-cache-20261123-0100.rdb').keysByDb).toEqual({ 0: 7300, 3: 2700 });
     await client.flushdb();
     await client.select(0);
-    const flushed = await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')));
+    // The collapse hold's expiry, 7 days instead of the default 30 (`backup --collapse-hold-days 7`).
+    const flushed = await runBackup({ ...request(), collapseHoldDays: 7 }, deps(server, at('2026-11-23T02:00:00Z')));
     expect(flushed).toMatchObject({
       ok: false,
       failedStep: 'keyspace',
@@ -763,7 +764,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     });
     expect(flushed.error).toMatch(/holds 0 keys in database 3, 100 % fewer than 2700 in rdr-cache-20261123-0100\.rdb .*database 3 was emptied/);
     expect(record('rdr-cache-20261123-0200.rdb').keysByDb).toEqual({ 0: 7300 });
-    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb');
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-11-30T02:00:00Z');
   });
 
   it('releaseBackupHold refuses a point that is not a backup of the target, or that holds nothing, naming the field', async () => {
