@@ -6,11 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BackupStore } from '../../lambdas/adapters/storage/backup-store.js';
+import type { IndexSource } from '../../lambdas/domain/serve/index-file.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
 
-/** Writes `name`'s index from `file`'s bytes beside `name` in `store` (`file`: `name` itself unless told); `backup`'s line for it. */
-export async function writeIndexBeside(store: BackupStore, name: string, file?: string): Promise<string> {
+/**
+ * Writes `name`'s index from `file`'s bytes beside `name` in `store` (`file`:
+ * `name` itself unless told; `source`: an S3 object's ETag as its put gave
+ * it, which the index names); `backup`'s line for it.
+ */
+export async function writeIndexBeside(store: BackupStore, name: string, file?: string, source?: IndexSource): Promise<string> {
   const index = new BackupKeyIndex(store.location(name));
   index.push(readFileSync(file ?? store.location(name)));
-  return index.write(store, name);
+  return index.write(store, name, source);
 }

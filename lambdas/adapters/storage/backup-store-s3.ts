@@ -163,9 +163,9 @@ export class S3BackupStore implements BackupStore {
     return `s3://${this.bucket}/${this.prefix}${file}`;
   }
 
-  async putRecord(name: string, body: Buffer): Promise<void> {
+  async putRecord(name: string, body: Buffer, metadata?: Readonly<Record<string, string>>): Promise<void> {
     try {
-      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json' });
+      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json', ...(metadata ? { metadata } : {}) });
     } catch (err) {
       throw storeError(this.url, `write ${name}`, err);
     }
@@ -248,7 +248,8 @@ export class S3BackupStore implements BackupStore {
       await this.objects.delete(file).catch(() => undefined);
       throw storeError(this.url, 'write', err);
     }
-    return { bytes, sha256, location, readBack };
+    // The ETag the read-back found (tagging it since makes no new version): what its key index names.
+    return { bytes, sha256, location, readBack, ...(put.etag ? { etag: put.etag } : {}) };
   }
 
   async remove(file: string): Promise<void> {

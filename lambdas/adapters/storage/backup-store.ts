@@ -75,6 +75,8 @@ export interface WrittenBackup {
   readonly location: string;
   /** The read-back that made it count as stored. */
   readonly readBack: ReadBackRecord;
+  /** The stored object's ETag as its read-back found it (S3; a folder gives none): the version its key index names. */
+  readonly etag?: string;
 }
 
 /** A lease this run holds (domain/self-managed/lease.ts). */
@@ -103,7 +105,7 @@ export interface BackupStore {
   /** Where `file` is, for a reader: a local path (a folder) or `s3://bucket/key`. */
   location(file: string): string;
   /** Stores a record redis-dr keeps beside the backups (a drill's, a scrub run's) under `name`, never replacing one, read back like every put. */
-  putRecord(name: string, body: Buffer): Promise<void>;
+  putRecord(name: string, body: Buffer, metadata?: Readonly<Record<string, string>>): Promise<void>;
   /** The records there whose names start with `prefix`, each with its bytes. */
   records(prefix: string): Promise<{ readonly name: string; readonly body: Buffer }[]>;
   /** The stored bytes of `file`, as they are now (a scrub's re-read). */
@@ -371,9 +373,9 @@ export class FileBackupStore implements BackupStore {
     return join(this.dir, file);
   }
 
-  async putRecord(name: string, body: Buffer): Promise<void> {
+  async putRecord(name: string, body: Buffer, metadata?: Readonly<Record<string, string>>): Promise<void> {
     try {
-      await this.objects.put(name, body, { ifExists: 'fail' });
+      await this.objects.put(name, body, { ifExists: 'fail', ...(metadata ? { metadata } : {}) });
     } catch (err) {
       throw putFault(this.url, `write ${name}`, err);
     }

@@ -90,7 +90,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: S3PutOptions = {}): Promise<PutResult> {
-    const { ifExists = 'fail', commit, signal, tags, contentType, ifMatch } = options;
+    const { ifExists = 'fail', commit, signal, tags, contentType, ifMatch, metadata } = options;
     const Key = this.key(key);
     const location = this.location(key);
     const conditional = ifMatch !== undefined ? { IfMatch: ifMatch } : ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
@@ -98,6 +98,7 @@ export class S3ObjectStore implements ObjectStore {
       ...this.owner(),
       ...(tags ? { Tagging: new URLSearchParams(tags as Record<string, string>).toString() } : {}),
       ...(contentType ? { ContentType: contentType } : {}),
+      ...(metadata && Object.keys(metadata).length > 0 ? { Metadata: { ...metadata } } : {}),
     };
     const whole = createHash('sha256');
     const parts = new PartDigests(this.upload.partBytes);

@@ -51,6 +51,8 @@ export interface PutOptions {
    * @default none (S3 stores `application/octet-stream`)
    */
   readonly contentType?: string;
+  /** User metadata set with the object (S3: `x-amz-meta-…`, in the same request; a folder keeps none). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** What a put stored. */

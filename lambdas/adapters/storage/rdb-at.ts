@@ -17,6 +17,8 @@ export interface RdbAt {
   read(offset: number, length: number): Promise<Buffer>;
   /** {@link read} at once, where reading blocks only for microseconds (a local file's positional read); absent on S3. */
   readonly readNow?: (offset: number, length: number) => Buffer;
+  /** An S3 object's version as opened (its ETag, version id and user metadata); absent for a local file. */
+  readonly object?: { readonly etag?: string | undefined; readonly versionId?: string | undefined; readonly metadata?: Readonly<Record<string, string>> };
   /** The whole file, streamed in order (the one pass that builds the index). */
   stream(): AsyncIterable<Uint8Array>;
   close(): void;
@@ -86,6 +88,7 @@ export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> 
   return {
     location: url,
     size: object.size,
+    object: { etag: object.etag, versionId: object.versionId, ...(object.metadata ? { metadata: object.metadata } : {}) },
     async read(offset, length) {
       const parts: Uint8Array[] = [];
       for await (const part of ranges(offset, offset + length, 1)) parts.push(part);

@@ -42,7 +42,7 @@ import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { RdbIndexPass } from '../keys/rdb-index-pass.js';
@@ -268,7 +268,9 @@ export async function writeCopyKeyIndex(
   const file = index.encode(copy.size);
   if (typeof file === 'string') return `no key index: ${file}`;
   const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
-  await putObjectBeside(s3, copy.bucket, `${copy.key}${INDEX_SUFFIX}`, file, retention, copy.tags);
+  // Named by the version the verifier read (its ETag and version id, pinned for every read): serve uses the index
+  // only while the copy is still that version (docs/serve.md), never a HeadObject taken after the fact.
+  await putObjectBeside(s3, copy.bucket, `${copy.key}${INDEX_SUFFIX}`, file, retention, copy.tags, indexSourceMetadata(copy));
   const locked = retention?.mode && retention.retainUntil ? `, ${retention.mode} until ${retention.retainUntil.toISOString()} as the copy` : '';
   const stitched = index.start > 0 ? `, stitched from ${parts!.length} invocations' segments` : '';
   const tagged = Object.entries(copy.tags)

@@ -9,7 +9,7 @@
  * by retention.
  */
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, INDEX_SOURCE_META, INDEX_SUFFIX, type IndexSource, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
 import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { RdbIndexPass } from '../keys/rdb-index-pass.js';
 
@@ -29,18 +29,23 @@ export class BackupKeyIndex {
 
   /**
    * Writes `<file>.keys` beside the stored `file` (fed whole); what was done,
-   * for the step's detail.
+   * for the step's detail. `source`: the stored object's version as its
+   * read-back found it (an S3 destination's ETag), put as the index's
+   * metadata, so `serve` uses the index only while the backup is that very
+   * object (docs/serve.md); a folder has none (a local file is verified
+   * whole before its index is used).
    * @throws UsageError when the verifier does not pass the bytes fed (the write step's verifier passed them: a bug, never an index)
    */
-  async write(store: BackupStore, file: string): Promise<string> {
+  async write(store: BackupStore, file: string, source?: IndexSource): Promise<string> {
     // Valkey's compressed envelope has no offsets to read values at: no index, the backup stands.
     if (this.pass.envelope) return `no index: ${file} is in Valkey's compressed envelope (served by a whole read)`;
     const pass = this.pass.finish();
     if (!indexableTrailer(pass.trailer)) return `no index: ${file} carries no CRC-64 (rdbchecksum no) to tie one to; serve reads it whole`;
     const index = this.builder.finish(pass.version);
     const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
-    await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes);
-    return `${file}${INDEX_SUFFIX}: ${index.keys} keys, ${bytes.length} bytes, built from the bytes written (the file not read again), read back`;
+    const named = indexSourceMetadata(source);
+    await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes, Object.keys(named).length > 0 ? named : undefined);
+    return `${file}${INDEX_SUFFIX}: ${index.keys} keys, ${bytes.length} bytes, built from the bytes written (the file not read again)${named[INDEX_SOURCE_META.etag] ? `, bound to ETag ${named[INDEX_SOURCE_META.etag]}` : ''}, read back`;
   }
 
   /** For messages. */

@@ -252,7 +252,7 @@ export async function runBackup(req: BackupRequest, deps: BackupDeps): Promise<B
     const { source, savedAt } = await run.openSource();
     const written = await run.writeVerified(destination, source, rdbChecksum, savedAt);
     const stored = await run.readBack(destination, written);
-    await run.writeKeyIndex(destination.file, written.index);
+    await run.writeKeyIndex(destination.file, written.index, stored.etag);
     await run.judgeKeyspace(written, stored.bytes);
     await run.applyRetention(destination.file);
   } catch (err) {
@@ -545,8 +545,8 @@ class BackupRun {
   }
 
   /** `index`: the key index beside the backup proven stored (serve's first answer without reading the whole file). */
-  async writeKeyIndex(file: string, index: BackupKeyIndex): Promise<void> {
-    await this.step('index', async () => ({ value: undefined, detail: await index.write(this.req.store, file) }));
+  async writeKeyIndex(file: string, index: BackupKeyIndex, etag: string | undefined): Promise<void> {
+    await this.step('index', async () => ({ value: undefined, detail: await index.write(this.req.store, file, { etag }) }));
   }
 
   /** `keyspace`: the collapse tripwire; a collapse holds the earlier backups and fails the run, naming how to release them. */

@@ -9,7 +9,16 @@
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
-import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
+import {
+  FOOTER,
+  foreignIndexSource,
+  INDEX_SUFFIX,
+  type IndexedCopy,
+  indexableTrailer,
+  OLD_MAGIC,
+  readDirectory,
+  readFooter,
+} from '../../domain/serve/index-file.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
@@ -76,9 +85,11 @@ const TAIL_READ = 64 * 1024;
  * The key index written beside the copy after it was verified
  * (`<copy>.keys`): its footer and directory read from its end (one read, or
  * two for a directory over {@link TAIL_READ}), checked by their SHA-256 and
- * against the copy; its blocks then read one per lookup, each checked
- * against its SHA-256 (domain/serve/paged-index.ts). Or why there is none to
- * use (missing, damaged, of another copy, of the older layout): the caller
+ * against the copy (and, for an S3 copy, by the object version its metadata
+ * names: domain/serve/index-file.ts foreignIndexSource); its blocks then read
+ * one per lookup, each checked against its SHA-256
+ * (domain/serve/paged-index.ts). Or why there is none to use (missing,
+ * damaged, of another copy or object version, of the older layout): the caller
  * then reads the copy whole, and says so.
  */
 async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string }> {
@@ -93,6 +104,14 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
   }
   let keepOpen = false;
   try {
+    // An S3 copy is not read whole when its index is used: the index must name the object version it was built
+    // from (its metadata, put by the index's writer), and that must be the copy's version now (its HeadObject at
+    // open); the length and CRC-64 trailer alone would take an object overwritten since with the same trailer.
+    // A local file is verified whole before its index is used (indexShards), so it needs no such name.
+    if (at.object) {
+      const foreign = foreignIndexSource(file.object?.metadata, at.object);
+      if (foreign) return { problem: foreign };
+    }
     const tailBytes = Math.min(file.size, TAIL_READ);
     const tailAt = file.size - tailBytes;
     const tail = await file.read(tailAt, tailBytes);

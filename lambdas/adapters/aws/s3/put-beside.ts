@@ -24,7 +24,9 @@ export async function objectLockOf(client: S3Client, bucket: string, key: string
 
 /**
  * Puts `body` as `key`, locked like `retention` (the copy's) when given,
- * tagged with `tags` (the x-amz-tagging header) when any, and reads it back.
+ * tagged with `tags` (the x-amz-tagging header) when any, with `metadata`
+ * (`x-amz-meta-…`: the copy's version an index was built from), and reads
+ * it back.
  * @throws an Error naming the object when S3 holds other bytes or tags than those sent
  */
 export async function putObjectBeside(
@@ -34,6 +36,7 @@ export async function putObjectBeside(
   body: Buffer,
   retention: ObjectRetention | undefined,
   tags: Readonly<Record<string, string>> = {},
+  metadata: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const sha256 = createHash('sha256').update(body).digest('base64');
   const lock =
@@ -50,12 +53,18 @@ export async function putObjectBeside(
       ChecksumSHA256: sha256,
       ...lock,
       ...tagging,
+      ...(Object.keys(metadata).length > 0 ? { Metadata: { ...metadata } } : {}),
     }),
   );
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
   if (head.ContentLength !== body.length || (head.ChecksumSHA256 !== undefined && head.ChecksumSHA256 !== sha256))
     throw new Error(
       `s3://${bucket}/${key} read back ${head.ContentLength} bytes, SHA-256 ${head.ChecksumSHA256}; sent ${body.length} bytes, SHA-256 ${sha256}: not the bytes put`,
+    );
+  const lost = Object.entries(metadata).filter(([k, v]) => head.Metadata?.[k] !== v);
+  if (lost.length > 0)
+    throw new Error(
+      `s3://${bucket}/${key} read back without the metadata put (${lost.map(([k, v]) => `${k}=${v}`).join(', ')}): serve could not tie it to its copy`,
     );
   if (Object.keys(tags).length === 0) return;
   const held = await getObjectTags(client, bucket, key);

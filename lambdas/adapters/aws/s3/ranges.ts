@@ -45,13 +45,21 @@ export interface ObjectIdentity {
   readonly versionId?: string;
   /** When this version was written (a replica: when it landed). */
   readonly lastModified?: Date;
+  /** Its user metadata (`x-amz-meta-…`, names lower-cased without the prefix). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** HeadObject → size, ETag, version id (VersionId passed when given), Last-Modified. */
+/** HeadObject → size, ETag, version id (VersionId passed when given), Last-Modified, user metadata. */
 export async function headObject(client: S3Client, bucket: string, key: string, versionId?: string, wrap: CallWrapper = direct): Promise<ObjectIdentity> {
   const out = await wrap(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId })));
   if (out.ContentLength === undefined) throw new Error(`s3://${bucket}/${key}: HeadObject answered without a Content-Length`);
-  return { size: out.ContentLength, etag: out.ETag, versionId: out.VersionId, ...(out.LastModified ? { lastModified: out.LastModified } : {}) };
+  return {
+    size: out.ContentLength,
+    etag: out.ETag,
+    versionId: out.VersionId,
+    ...(out.LastModified ? { lastModified: out.LastModified } : {}),
+    ...(out.Metadata ? { metadata: out.Metadata } : {}),
+  };
 }
 
 export interface RangedReadOptions {

@@ -163,16 +163,19 @@ describe("verify-rdb's key index beside a DR copy", () => {
   }, 60_000);
 
   it('is refused by serve for a copy it does not belong to (the copy replaced since): read whole, saying why', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: KEY, Body: rdb }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: KEY, Body: rdb }));
     expect(await runToEnd(event(PLAIN), deps(new MemoryLog()))).toMatchObject({ verdict: 'ok' });
     const head = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${KEY}.keys` }));
     expect(head.ContentLength).toBeGreaterThan(0);
-    // Another save under the copy's name (same length or not): the index's CRC-64 no longer names it.
+    // The index names the version the verifier read (its ETag, and its version id where the bucket keeps versions).
+    expect(head.Metadata?.['redis-dr-source-etag']).toBe(put.ETag!.replace(/"/g, ''));
+    expect(head.Metadata?.['redis-dr-source-version-id']).toBe(put.VersionId);
+    // Another save under the copy's name (same length or not): the index names the version the verifier read, not this one.
     await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: KEY, Body: other }));
     const p = await openPoint(`s3://${PLAIN}/${KEY}`, moto.endpoint);
     try {
       expect(p.notes[0]).toMatch(
-        /read whole and verified \(it indexes another copy \(\d+ bytes, CRC-64 [0-9a-f]{16}; the copy: \d+ bytes, CRC-64 [0-9a-f]{16}\)\)$/,
+        /read whole and verified \(its index belongs to another version of the object \(built from (ETag [0-9a-f]{32}; the copy's ETag is now [0-9a-f]{32}|version \S+; the copy is now version \S+)\)\)$/,
       );
       expect(await valueIn(p, 's:1')).toEqual({ type: 'string', value: Buffer.from('changed') });
     } finally {
@@ -443,7 +446,9 @@ describe("verify-rdb's key index beside a DR copy", () => {
       const at = changed.indexOf(Buffer.from('big:2500'));
       expect(at).toBeGreaterThan(0);
       changed[at]! = 'B'.charCodeAt(0);
-      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: `${key}.keys`, Body: changed }));
+      // Put with the index's metadata (the copy's version it names), as a block changed in place would keep it.
+      const { Metadata } = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }));
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: `${key}.keys`, Body: changed, Metadata }));
       const s = await startServing({ location: `s3://${PLAIN}/${key}`, s3Endpoint: moto.endpoint, port: 0 });
       const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
       try {

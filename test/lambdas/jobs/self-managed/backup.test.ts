@@ -856,7 +856,12 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     s3.on(HeadObjectCommand).callsFake((input: { Key: string; ChecksumMode?: string }) => {
       const body = stored.get(input.Key);
       if (!input.ChecksumMode || !body) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-      return { ContentLength: body.length, ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+      return {
+        ContentLength: body.length,
+        ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+        ChecksumType: 'FULL_OBJECT',
+        ETag: `"${createHash('md5').update(body).digest('hex')}"`,
+      };
     });
     s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([stored.get(input.Key)!]) }));
     s3.on(PutObjectTaggingCommand).resolves({});
@@ -879,6 +884,16 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     expect(report.backup!.readBack.how).toBe('s3-full-object-checksum');
     const tags = Object.fromEntries(s3.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging!.TagSet!.map((t) => [t.Key, t.Value]));
     expect(tags).toMatchObject({ 'redis-dr:keys': '551', 'redis-dr:read-back': `bytes=${report.backup!.bytes} sha256=${report.backup!.sha256}` });
+    // Its key index names the object its read-back found (the ETag of the bytes stored), so serve uses it only for that object.
+    const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    const backup = puts.find((i) => i.Key === `redis/${report.backup!.file}`)!;
+    const index = puts.find((i) => i.Key === `redis/${report.backup!.file}.keys`)!;
+    expect(index.Metadata).toEqual({
+      'redis-dr-source-etag': createHash('md5')
+        .update(Buffer.from(backup.Body as Uint8Array))
+        .digest('hex'),
+    });
+    expect(report.steps.find((st) => st.step === 'index')!.detail).toMatch(/bound to ETag [0-9a-f]{32}, read back$/);
     expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname]);
   });
 

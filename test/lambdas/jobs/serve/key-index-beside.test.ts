@@ -27,6 +27,8 @@ let root: string;
 let dir: string;
 let moto: MotoS3;
 let restoreCredentials: () => void;
+/** The ETag each backup's PutObject gave it (what backup's read-back hands its index). */
+const etags = new Map<string, string | undefined>();
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'redis-dr-index-beside-'));
@@ -45,7 +47,8 @@ beforeAll(async () => {
   copyFileSync(server.rdbPath, join(dir, B));
   c.disconnect();
   await server.stop();
-  for (const f of [A, B]) await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${f}`, Body: readFileSync(join(dir, f)) }));
+  for (const f of [A, B])
+    etags.set(f, (await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${f}`, Body: readFileSync(join(dir, f)) }))).ETag);
 }, 60_000);
 
 afterAll(async () => {
@@ -140,7 +143,9 @@ describe('the key index beside a backup', () => {
 
   it('on S3 too: written beside the object, and serve reads the index and the values with ranged GETs', async () => {
     const store = new S3BackupStore(moto.newClient(), 'backups', 'prod/');
-    expect(await writeIndexBeside(store, B, join(dir, B))).toMatch(new RegExp(`^${B}\\.keys: 4 keys`));
+    expect(await writeIndexBeside(store, B, join(dir, B), { etag: etags.get(B) })).toMatch(
+      new RegExp(`^${B}\\.keys: 4 keys, \\d+ bytes, built from the bytes written \\(the file not read again\\), bound to ETag [0-9a-f]{32}, read back$`),
+    );
     const p = await openPoint(`s3://backups/prod/${B}`, moto.endpoint);
     try {
       expect(p.notes).toEqual([`s3://backups/prod/${B}: its key index (.keys, written when it was verified; read by blocks, not held)`]);

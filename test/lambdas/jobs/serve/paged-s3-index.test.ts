@@ -8,7 +8,7 @@
  * ETag-pinned read.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
@@ -25,6 +25,8 @@ let moto: MotoS3;
 let restoreCredentials: () => void;
 let rdb: Buffer;
 let index: Buffer;
+/** The index's metadata as its writer put it: the backup object's ETag it was built from. */
+let indexMetadata: Record<string, string>;
 /** What the real server answered for each key, before it saved the file. */
 const expected = new Map<string, string>();
 
@@ -47,10 +49,11 @@ beforeAll(async () => {
   c.disconnect();
   await server.stop();
   rmSync(server.rdbPath, { force: true });
-  await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: rdb }));
+  const stored = await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: rdb }));
   const builder = new BackupKeyIndex(URL);
   builder.push(rdb);
-  await builder.write(new S3BackupStore(moto.newClient(), 'backups', 'prod/'), FILE);
+  await builder.write(new S3BackupStore(moto.newClient(), 'backups', 'prod/'), FILE, { etag: stored.ETag });
+  indexMetadata = (await moto.client.send(new HeadObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys` }))).Metadata ?? {};
   const got = await moto.client.send(new GetObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys` }));
   index = Buffer.from(await got.Body!.transformToByteArray());
 }, 90_000);
@@ -59,6 +62,11 @@ afterAll(async () => {
   restoreCredentials?.();
   await moto?.stop();
 });
+
+/** Puts `body` as the index, with its writer's metadata (as a changed index would keep it). */
+async function putIndex(body: Buffer, metadata: Record<string, string> = indexMetadata): Promise<void> {
+  await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: body, Metadata: metadata }));
+}
 
 async function serving(): Promise<{ s: Serving; c: Redis }> {
   const s = await startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0 });
@@ -120,7 +128,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
     expect(at).toBeLessThan(changed.length - FOOTER);
     // One letter of a name changed in place: the directory is intact, the block is not.
     changed[at]! = 'K'.charCodeAt(0);
-    await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: changed }));
+    await putIndex(changed);
     const { s, c } = await serving();
     try {
       expect(s.notes[0]).toMatch(/its key index \(\.keys, written when it was verified; read by blocks, not held\)$/);
@@ -133,7 +141,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
     } finally {
       c.disconnect();
       await s.close();
-      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: index }));
+      await putIndex(index);
     }
   }, 60_000);
 
@@ -143,12 +151,55 @@ describe('an index beside an S3 copy, read by blocks', () => {
       expect(await c.get('key:10')).toBe(expected.get('key:10'));
       const other = Buffer.from(index);
       other[0]! = 'X'.charCodeAt(0);
-      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: other }));
+      await putIndex(other);
       await expect(c.get('key:2500')).rejects.toThrow(/^ERR redis-dr serve could not answer GET: .*(changed|ETag|precondition)/i);
     } finally {
       c.disconnect();
       await s.close();
-      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys`, Body: index }));
+      await putIndex(index);
+    }
+  }, 60_000);
+
+  it('names the copy version it was built from, and is never used for the copy overwritten since (same length, trailer kept)', async () => {
+    expect(Object.keys(indexMetadata)).toEqual(['redis-dr-source-etag']);
+    // One byte of key:1200's value (stored plain: too short to compress) changed, the length and the CRC-64 trailer kept: the index's own checks all pass.
+    const overwritten = Buffer.from(rdb);
+    const at = overwritten.indexOf(Buffer.from(expected.get('key:1200')!));
+    expect(at).toBeGreaterThan(0);
+    overwritten[at]! = 'V'.charCodeAt(0);
+    expect(overwritten.subarray(-8)).toEqual(rdb.subarray(-8));
+    await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: overwritten }));
+    try {
+      // Read whole instead, and the verifier refuses the file (its CRC-64 no longer matches): never an answer from the index.
+      const before = moto.requests().length;
+      await expect(startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0 })).rejects.toThrow(/CRC|checksum/i);
+      expect((await requestsAfter(moto, before)).filter((r) => r.startsWith(`GET /backups/prod/${FILE}.keys `))).toEqual([]);
+    } finally {
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: rdb }));
+    }
+  }, 60_000);
+
+  it('reads the copy whole when its index names no version (a legacy index) or another one, and says why', async () => {
+    for (const [metadata, why] of [
+      [{}, /read whole and verified \(its index names no object version/],
+      [
+        { 'redis-dr-source-etag': '0123456789abcdef0123456789abcdef' },
+        /read whole and verified \(its index belongs to another version of the object \(built from ETag 0123456789abcdef0123456789abcdef; the copy's ETag is now [0-9a-f]{32}\)\)$/,
+      ],
+    ] as const) {
+      await putIndex(index, { ...metadata });
+      try {
+        const { s, c } = await serving();
+        try {
+          expect(s.notes[0]).toMatch(why);
+          expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
+        } finally {
+          c.disconnect();
+          await s.close();
+        }
+      } finally {
+        await putIndex(index);
+      }
     }
   }, 60_000);
 });
