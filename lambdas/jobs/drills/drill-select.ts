@@ -224,7 +224,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     ),
     under,
   );
-  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}/${under}` });
+  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}${under ? `/${under}` : ''}` });
 
   const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, exports]) => {
     // drill.pointSelection: the drawn export is tried first, then the others newest first. `random` draws among every
