@@ -186,5 +186,11 @@ function vaultDrillSource(scope: Construct, config: RedisDrConfig): RestoreDrill
   });
   // An organization's vault: this account's replicas are under `<account>/<primary region>/` (the account resolved at deploy).
   const prefix = vaultDrillPrefix(config, Stack.of(scope).account);
-  return { bucket, account: vault.account, region: vault.region, ...(prefix ? { prefix } : {}) };
+  return {
+    bucket,
+    account: vault.account,
+    region: vault.region,
+    ...(vault.deployment ? { deployment: vault.deployment } : {}),
+    ...(prefix ? { prefix } : {}),
+  };
 }

@@ -37,6 +37,8 @@ export interface RestoreDrillProps {
     readonly bucket: s3.IBucket;
     readonly account: string;
     readonly region: string;
+    /** The vault's deployment name when not this one's (config `vault.deployment`): the schedule's input names its bucket by it. */
+    readonly deployment?: string;
     /** An organization's vault (config `vault.organizationId`): this account's replicas' key prefix, `<account>/<primary region>/`. */
     readonly prefix?: string;
   };
