@@ -15,6 +15,7 @@ import type { CopyVerificationSettings } from '../lambdas/domain/plans/settings.
 import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
 import type { ReportInput } from '../lambdas/domain/report/input.js';
 import { alarmNamePrefix } from '../lambdas/domain/alerting/names.js';
+import { accountRegionPrefix } from '../lambdas/domain/points/account-prefix.js';
 import type { NetworkSetting, PlanConfig, RedisDrConfig, VaultConfig } from './config/index.js';
 
 /** Wall-clock budget of one prune run (deletions are retried within it). */
@@ -348,6 +349,15 @@ export function pruneRunInput(deployment: string, plan: PlanConfig, dryRun = pla
 }
 
 /**
+ * Where a DR drill from an organization's vault (config `vault.organizationId`) finds this account's replicas:
+ * `<account>/<primary region>/`, the prefix the export function copies each shard under and the vault grants the
+ * account's drill roles. `undefined` without an organization (the replicas are at the bucket's root).
+ */
+export function vaultDrillPrefix(config: Pick<RedisDrConfig, 'vault' | 'primary'>, account: string): string | undefined {
+  return config.vault?.organizationId === undefined ? undefined : accountRegionPrefix(account, config.primary.region);
+}
+
+/**
  * The drill schedule's input for a plan in `where` (`bucket`: the DR bucket,
  * for DR drills). With `vault` (config `vault`) and the plan's
  * `drill.fromVault`, a DR drill reads the vault bucket instead, expecting the
@@ -358,9 +368,15 @@ export function drillRunInput(
   plan: PlanConfig,
   where: DrillWhere,
   bucket: string | undefined,
-  vault?: Pick<VaultConfig, 'account' | 'region' | 'deployment'>,
+  vault?: Pick<VaultConfig, 'account' | 'region' | 'deployment' | 'organizationId'>,
+  vaultPrefix?: string,
 ): DrillInput {
   const fromVault = where === 'dr' && plan.drill.fromVault && vault !== undefined;
+  // An organization's vault keeps this account's replicas under `<account>/<primary region>/` (vaultDrillPrefix).
+  if (fromVault && vault.organizationId !== undefined && vaultPrefix === undefined) {
+    throw new Error(`plan ${plan.name}: a DR drill from an organization's vault (vault.organizationId) needs this account's key prefix (vaultDrillPrefix)`);
+  }
+  const prefix = fromVault && vaultPrefix !== undefined ? { prefix: vaultPrefix } : {};
   return {
     deployment,
     plan: plan.name,
@@ -368,7 +384,7 @@ export function drillRunInput(
     targets: plan.targets,
     bucket: fromVault ? vaultBucketName(deployment, vault) : bucket,
     // The seed copy goes into this account's DR bucket: the drill cluster seeds from it, never from the vault.
-    ...(fromVault ? { vault: { account: vault.account, ...(bucket ? { seedBucket: bucket } : {}) } } : {}),
+    ...(fromVault ? { vault: { account: vault.account, ...(bucket ? { seedBucket: bucket } : {}), ...prefix } } : {}),
     nodeType: plan.drill.nodeType,
     minTier: where === 'dr' ? plan.export.minTier : undefined,
     rtoMinutes: plan.drill.rtoMinutes,
@@ -472,7 +488,7 @@ export function selftestInput(
           where,
           region: regionOf(where),
           stateMachineArn: drillStateMachineArn(config.name, where, regionOf(where), account, partition),
-          input: drillRunInput(config.name, plan, where, where === 'dr' ? drBucket : undefined, config.vault),
+          input: drillRunInput(config.name, plan, where, where === 'dr' ? drBucket : undefined, config.vault, vaultDrillPrefix(config, account)),
         })),
     };
   });

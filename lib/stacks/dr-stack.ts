@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { RedisDrConfig } from '../config/index.js';
-import { drillReportRoleName, drillsFromVault, drNamesVpc, scheduleGroupName, vaultBucketName } from '../deployment.js';
+import { drillReportRoleName, drillsFromVault, vaultDrillPrefix, drNamesVpc, scheduleGroupName, vaultBucketName } from '../deployment.js';
 import { pinFeatureFlags } from '../feature-flags.js';
 import { logRetentionOf } from '../constructs/log-retention.js';
 import { stackNetwork } from '../constructs/network-parameters.js';
@@ -184,5 +184,13 @@ function vaultDrillSource(scope: Construct, config: RedisDrConfig): RestoreDrill
     account: vault.account,
     region: vault.region,
   });
-  return { bucket, account: vault.account, region: vault.region };
+  // An organization's vault: this account's replicas are under `<account>/<primary region>/` (the account resolved at deploy).
+  const prefix = vaultDrillPrefix(config, Stack.of(scope).account);
+  return {
+    bucket,
+    account: vault.account,
+    region: vault.region,
+    ...(vault.deployment ? { deployment: vault.deployment } : {}),
+    ...(prefix ? { prefix } : {}),
+  };
 }

@@ -89,6 +89,14 @@ export const drillInputSchema = z.strictObject({
       account: z.string().regex(/^\d{12}$/),
       /** This account's DR bucket: the drill copies the chosen replica there and seeds from the copy (domain/vault/vault-seed.ts). */
       seedBucket: z.string().min(3).optional(),
+      /**
+       * An organization's vault (config `vault.organizationId`): the replicas of this account's exports land under
+       * `<account>/<primary region>/` (docs/org.md), and the drill lists, parses and reads them there only.
+       */
+      prefix: z
+        .string()
+        .regex(/^\d{12}\/[a-z0-9-]+\/$/, { message: 'must be <12-digit account>/<region>/' })
+        .optional(),
     })
     .optional(),
   /** Node type of the drill cluster; default: the recovery point's. */

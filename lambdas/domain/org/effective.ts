@@ -111,13 +111,13 @@ function drillsNotCarried(tier: EffectiveTier, networks: DrillNetworks): string[
 }
 
 /**
- * A tier's DR drill seeded from the vault (`drill.fromVault`): not carried yet (the member DR drill would have to
- * list and copy the replicas under the account's own `<account>/<primary region>/` prefix of the organization's vault,
- * which the drill's replica selection does not do yet), so named until it is, however the DR drill itself is carried.
+ * A tier's DR drill seeded from the vault (`drill.fromVault`): carried with the DR drill (the member DR drill lists
+ * and copies the replicas under the account's own `<account>/<primary region>/` prefix of the organization's vault),
+ * so named only when the DR drill itself is not carried (no DR-region network in the org config).
  */
-function vaultDrillNotCarried(tier: EffectiveTier): string[] {
+function vaultDrillNotCarried(tier: EffectiveTier, networks: DrillNetworks): string[] {
   const from = tier.settings['drill.fromVault'];
-  return from.value === true ? [`${tier.name} drill.fromVault (from ${from.source})`] : [];
+  return from.value === true && !carriedDrillRegions(tier, networks).includes('dr') ? [`${tier.name} drill.fromVault (from ${from.source})`] : [];
 }
 
 /**
@@ -128,7 +128,7 @@ function vaultDrillNotCarried(tier: EffectiveTier): string[] {
  * synth and by `org plan`, so a tier that asks for what is not carried never reads as having it.
  */
 export function notCarried(plans: EffectivePlans, drillNetworks: DrillNetworks): string[] {
-  return plans.tiers.flatMap((t) => [...drillsNotCarried(t, drillNetworks), ...vaultDrillNotCarried(t)]);
+  return plans.tiers.flatMap((t) => [...drillsNotCarried(t, drillNetworks), ...vaultDrillNotCarried(t, drillNetworks)]);
 }
 
 /** The drill schedules a member stack can give a tier, longest interval first (EventBridge Scheduler crons, 04:00). */

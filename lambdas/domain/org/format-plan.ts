@@ -59,8 +59,11 @@ function drillLines(tier: EffectivePlans['tiers'][number], drills: MemberDrills)
   const schedule = drillSchedule(Number(tier.settings['drill.everyDays'].value));
   return carriedDrillRegions(tier, { primary: drills.primary !== undefined, dr: drills.dr !== undefined }).map((r) => {
     const { region, fromSsm: n } = drills[r]!;
+    // drill.fromVault: the member DR drill seeds from the account's replica in the organization's vault (member-config.ts).
+    const says =
+      r === 'dr' && tier.settings['drill.fromVault'].value === true ? "DR, from the account's replicas in the organization's vault" : DRILL_REGION[r].says;
     return (
-      `  drills: in ${region} (${DRILL_REGION[r].says}), ${schedule.says} ${schedule.cron} for drill.everyDays ${tier.settings['drill.everyDays'].value}, ` +
+      `  drills: in ${region} (${says}), ${schedule.says} ${schedule.cron} for drill.everyDays ${tier.settings['drill.everyDays'].value}, ` +
       `network from SSM parameters ${drillParameterNames(r, n).join(', ')} (from the org config's ${DRILL_REGION[r].field}, read in this account)`
     );
   });

@@ -7,7 +7,7 @@
  */
 import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
-import { drillRunInput, drillsIn, drillsInDrillAccount, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment.js';
+import { drillRunInput, drillsIn, vaultDrillPrefix, drillsInDrillAccount, drillStateMachineArn, recoveryBucketName } from '../../../lib/deployment.js';
 import { currentState, drillReportOf, listDrillExecutions } from '../../adapters/aws/drill-history.js';
 import { errorName } from '../../adapters/aws/errors.js';
 import type { DrillInput, DrillWhere } from '../../domain/drills/drill.js';
@@ -85,7 +85,14 @@ export async function runDrill(config: RedisDrConfig, aws: OperatorClients, o: D
   // A manual drill says who started it (the caller's IAM ARN): the report tells it apart from the scheduled ones.
   const startedBy = (await aws.callerArn().catch(() => undefined)) ?? 'unknown caller (STS GetCallerIdentity did not answer)';
   const input: DrillInput = {
-    ...drillRunInput(config.name, plan, where, where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined, config.vault),
+    ...drillRunInput(
+      config.name,
+      plan,
+      where,
+      where === 'dr' ? recoveryBucketName(config.name, account, region) : undefined,
+      config.vault,
+      vaultDrillPrefix(config, account),
+    ),
     startedBy,
   };
   const sfn = aws.sfn(region);

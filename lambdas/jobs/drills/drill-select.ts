@@ -49,7 +49,8 @@ import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
  *   any other (tag-selected ones too: the copies do not say) as a
  *   replication group.
  * - dr with `input.vault` (plan `drill.fromVault`): the same choice among the
- *   replicas in the vault bucket (`input.bucket`), each judged by the vault
+ *   replicas in the vault bucket (`input.bucket`; an organization's vault:
+ *   under `input.vault.prefix`, `<account>/<primary region>/`, only), each judged by the vault
  *   verifier's verdict object (`redis-dr-vault-verdicts/<key>.json`) when it
  *   names the replica's current version; verdict tags on replicas are
  *   ignored (replication copies them from the workload account), so the
@@ -208,15 +209,22 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const explicitOnly = Object.keys(input.targets.selectByTags).length === 0;
   const listedIds = new Set([...explicit, ...serverless]);
 
+  // An organization's vault keeps this account's replicas under `<account>/<primary region>/` (input.vault.prefix):
+  // the drill lists there only (another account's replicas are never candidates), parses the names after it, and
+  // reads every object (tags, verdicts, retention, the seed copy) by its full key.
+  const under = input.vault?.prefix ?? '';
   // Explicit targets: list their prefixes only (another target's names may share one: parsing sorts them out).
-  const prefixes = explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-'];
+  const prefixes = (explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-']).map((p) => `${under}${p}`);
   const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry, owner));
   const sizes = new Map(listed.flat().map((o) => [o.key, o.size] as const));
-  const byTarget = drExportsByTarget(
-    listed.flat().map((o) => o.key),
-    (target) => !explicitOnly || listedIds.has(target),
+  const byTarget = withKeyPrefix(
+    drExportsByTarget(
+      listed.flat().map((o) => o.key.slice(under.length)),
+      (target) => !explicitOnly || listedIds.has(target),
+    ),
+    under,
   );
-  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}` });
+  for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}${under ? `/${under}` : ''}` });
 
   const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, exports]) => {
     // drill.pointSelection: the drawn export is tried first, then the others newest first. `random` draws among every
@@ -248,6 +256,14 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     'drill',
   );
   return { ...choice, ...selectionRecord(picked.drawnFrom) };
+}
+
+/** The exports parsed from keys listed under `prefix`, their objects named by full key again. */
+function withKeyPrefix(byTarget: Map<string, DrExport[]>, prefix: string): Map<string, DrExport[]> {
+  if (prefix === '') return byTarget;
+  return new Map(
+    [...byTarget].map(([target, exports]) => [target, exports.map((e) => ({ ...e, objects: e.objects.map((o) => ({ ...o, key: `${prefix}${o.key}` })) }))]),
+  );
 }
 
 /**

@@ -45,6 +45,9 @@ function memberDrill(tier: EffectiveTier, networks: DrillNetworks) {
       where: regions.length === 2 ? ('both' as const) : regions[0]!,
       schedule: { cron: drillSchedule(Number(s['drill.everyDays'].value)).cron },
       rtoMinutes: Number(s['drill.rtoMinutes'].value),
+      // The DR drill seeds from the account's replica in the organization's vault, under its own `<account>/<primary
+      // region>/` (the vault stack grants the member drill roles that prefix; the merge makes sure the tier has vault.enabled).
+      ...(s['drill.fromVault'].value === true && regions.includes('dr') ? { fromVault: true } : {}),
     },
   };
 }

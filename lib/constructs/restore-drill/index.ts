@@ -151,7 +151,7 @@ export class RestoreDrill extends Construct {
       purpose: `${props.where} drill`,
       addScheduledTime: false,
       schedules: props.plans.map((plan) => {
-        const input = drillRunInput(props.deployment, plan, props.where, props.bucket?.bucketName, props.vault);
+        const input = drillRunInput(props.deployment, plan, props.where, props.bucket?.bucketName, props.vault, props.vault?.prefix);
         return { plan: plan.name, cron: plan.drill.schedule.cron, timeZone: plan.drill.schedule.timeZone, input: strip(input) };
       }),
     });

@@ -33,7 +33,15 @@ export interface RestoreDrillProps {
    * the state machine then get fixed role names the vault's policy names.
    * @default - none
    */
-  readonly vault?: { readonly bucket: s3.IBucket; readonly account: string; readonly region: string };
+  readonly vault?: {
+    readonly bucket: s3.IBucket;
+    readonly account: string;
+    readonly region: string;
+    /** The vault's deployment name when not this one's (config `vault.deployment`): the schedule's input names its bucket by it. */
+    readonly deployment?: string;
+    /** An organization's vault (config `vault.organizationId`): this account's replicas' key prefix, `<account>/<primary region>/`. */
+    readonly prefix?: string;
+  };
   /**
    * The report function's role of a fixed name: the primary region's, which the evidence key's policy in the DR
    * region's stack names (lib/constructs/evidence-key.ts, `grantSignByAlias`).

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { renderIntrinsic } from '../../../lib/asl.js';
 import { describe, expect, it } from 'vitest';
 import { type OrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { verifiedCopyRules } from '../../../lambdas/jobs/org/inventory.js';
@@ -305,10 +306,12 @@ describe('the member stacks of the StackSets', () => {
     expect(named(true, false).get('111111111111')).toEqual(['gold drill.where "both" in the DR region (from root)']);
     expect(named(false, true).get('111111111111')).toEqual(['gold drill.where "both" in the primary region (from root)', 'silver drill.enabled (from root)']);
     expect(named(true, true).get('111111111111')).toEqual([]);
-    // A vault drill is named however the DR drill is carried: the member DR drill does not read the account's vault replicas yet.
+    // A vault drill is carried with the DR drill (the member DR drill reads the account's own vault prefix), and named without it.
     const vaultDrill = orgConfig((c) => void (c.root.tiers.gold.drill.fromVault = true));
-    const withVault = new Map(stackSetGroups(vaultDrill).map((g) => [g.accounts.join(), notCarried(g.plans, { primary: true, dr: true })]));
-    expect(withVault.get('444444444444')).toEqual(['gold drill.fromVault (from root)']);
+    const withVault = (primary: boolean, dr: boolean) =>
+      new Map(stackSetGroups(vaultDrill).map((g) => [g.accounts.join(), notCarried(g.plans, { primary, dr })]));
+    expect(withVault(true, true).get('444444444444')).toEqual([]);
+    expect(withVault(true, false).get('444444444444')).toEqual(['gold drill.where "both" in the DR region (from root)', 'gold drill.fromVault (from root)']);
     // A tier that asks for neither: nothing to name.
     const none = orgConfig((c) => {
       for (const t of Object.values(c.root.tiers) as Record<string, any>[]) {
@@ -341,5 +344,30 @@ describe('the member stacks of the StackSets', () => {
 
   it('pass cfn-lint (a group: every group is the same stacks)', async () => {
     expect(await cfnLint(on[0]!.map((m) => m.file))).toEqual({ status: 0, output: '' });
+  }, 300_000);
+});
+
+describe('a tier with drill.fromVault in the member stacks', () => {
+  const members = synthOrg((c) => void (c.root.tiers.gold.drill.fromVault = true));
+  const ACCOUNT = '444444444444';
+
+  it("seeds the tier's DR drill from the organization's vault under the member account's own <account>/<primary region>/", () => {
+    for (const group of members) {
+      const dr = group.find((m) => m.region === 'dr')!;
+      const inputs = ofType(dr, 'AWS::Scheduler::Schedule')
+        .map((r) => renderIntrinsic(r.Properties.Target?.Input ?? '', { region: 'eu-central-1', account: ACCOUNT }))
+        .filter((i) => i.includes('"where":"dr"') && i.includes('rtoMinutes'))
+        .map((i) => JSON.parse(i) as Record<string, any>);
+      const gold = inputs.find((i) => i.plan === 'gold');
+      // The account resolved where the stack instance deploys (AWS::AccountId): each member reads only its own replicas.
+      expect(gold?.vault, dr.file).toMatchObject({ account: VAULT_ACCOUNT, prefix: `${ACCOUNT}/eu-west-1/` });
+      expect(gold?.bucket).toBe(`redis-dr-acme-${VAULT_ACCOUNT}-eu-central-1`);
+      // Another tier without drill.fromVault keeps its own DR copies.
+      for (const other of inputs.filter((i) => i.plan !== 'gold')) expect(other.vault, other.plan).toBeUndefined();
+    }
+  });
+
+  it('pass cfn-lint (a group)', async () => {
+    expect(await cfnLint(members[0]!.map((m) => m.file))).toEqual({ status: 0, output: '' });
   }, 300_000);
 });

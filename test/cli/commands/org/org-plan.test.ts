@@ -87,13 +87,13 @@ describe('redis-dr org plan', () => {
     );
   });
 
-  it('prints drill.fromVault with its level, and names it NOT CARRIED YET: the DR drill still restores the DR copies', async () => {
+  it('prints drill.fromVault with its level, and the DR drill seeding from the vault (carried: nothing named NOT CARRIED YET)', async () => {
     const file = variant('from-vault', (c) => void (c.root.tiers.gold.drill.fromVault = true));
     const r = await runInProcess(['org', 'plan', '-c', file, '--account', '333333333333', '--tier', 'gold']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {2}drill\.fromVault +true +root$/m);
-    expect(r.stdout).toMatch(/^ {2}drills: in eu-central-1 \(DR, from the DR copies\), /m);
-    expect(r.stdout).toMatch(/^ {2}NOT CARRIED YET by the StackSets and the pipeline: drill\.fromVault \(from root\): this account does not get it/m);
+    expect(r.stdout).toMatch(/^ {2}drills: in eu-central-1 \(DR, from the account's replicas in the organization's vault\), /m);
+    expect(r.stdout).not.toMatch(/NOT CARRIED YET/);
     // Left at its default: printed as such, and nothing named.
     const plain = await runInProcess(['org', 'plan', '-c', EXAMPLE, '--account', '333333333333', '--tier', 'gold']);
     expect(plain.stdout).toMatch(/^ {2}drill\.fromVault +false +default$/m);
