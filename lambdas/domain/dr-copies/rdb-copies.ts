@@ -72,6 +72,13 @@ export function exportLocation(bucket: string, exportName: string): string {
   return `s3://${bucket}/${exportName}`;
 }
 
+/** What the export's objects' keys carry before its name (`''` at a bucket's root). */
+function keyPrefixOf(exp: DrExport): string {
+  const key = exp.objects[0]?.key ?? '';
+  const at = key.indexOf(exp.exportName);
+  return at > 0 ? key.slice(0, at) : '';
+}
+
 /** The key-level fast path for `location`; `to` is the server to restore into (a placeholder when unknown). Never holds a secret. */
 export function fastPathCommand(location: string, to = '<url>'): string {
   return `redis-dr migrate --from-rdb ${location} --to ${to}`;
@@ -98,7 +105,8 @@ export function describeCopy(
   return {
     ...at,
     exportName: exp.exportName,
-    location: exportLocation(at.bucket, exp.exportName),
+    // Its objects' key prefix too: an organization's vault keeps an account's replicas under `<account>/<primary region>/`.
+    location: exportLocation(at.bucket, `${keyPrefixOf(exp)}${exp.exportName}`),
     shardsFound: exp.objects.length,
     shards: shards.of ?? null,
     missingShards: shards.missing,

@@ -84,6 +84,23 @@ export function drExportsByTarget(keys: readonly string[], accept: (target: stri
   return byTarget;
 }
 
+/**
+ * The exports among `keys` listed under `under` (an organization's vault: an
+ * account's `<account>/<primary region>/`; `''`: the bucket's root), parsed by
+ * the names after it and their objects named by full key again. Keys not
+ * under it (another account's replicas) are left out.
+ */
+export function drExportsUnder(keys: readonly string[], under: string, accept: (target: string) => boolean): Map<string, DrExport[]> {
+  const byTarget = drExportsByTarget(
+    keys.filter((k) => k.startsWith(under)).map((k) => k.slice(under.length)),
+    accept,
+  );
+  if (under === '') return byTarget;
+  return new Map(
+    [...byTarget].map(([target, exports]) => [target, exports.map((e) => ({ ...e, objects: e.objects.map((o) => ({ ...o, key: `${under}${o.key}` })) }))]),
+  );
+}
+
 /** An export's shard set, from its objects' `redis-dr:shard` tags. */
 export interface ExportShards {
   /** How many shards the export has (the first object's tag); `undefined` when its tag is missing or malformed. */

@@ -117,5 +117,15 @@ export function orgReportRoot(input: Pick<ReportInput, 'orgEvidence' | 'drRegion
   return input.orgEvidence ? accountRegionPrefix(input.orgEvidence.account, input.drRegion) : '';
 }
 
+/**
+ * Where this deployment's export replicas lie in an organization's vault:
+ * `<account>/<primary region>/`, the prefix the export function copies each
+ * shard under (lib/deployment.ts vaultDrillPrefix); empty without
+ * `orgEvidence` (the replicas are at the vault bucket's root).
+ */
+export function orgReplicaRoot(input: Pick<ReportInput, 'orgEvidence' | 'primaryRegion'>): string {
+  return input.orgEvidence ? accountRegionPrefix(input.orgEvidence.account, input.primaryRegion) : '';
+}
+
 /** The prefix reports are written under, in the DR bucket and the vault bucket. */
 export const REPORTS_PREFIX = 'reports/';

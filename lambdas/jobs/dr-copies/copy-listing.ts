@@ -14,7 +14,7 @@ import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { currentVaultVerdict, drCopyTags } from '../../adapters/records/verdict-objects.js';
 import { isVerdictObjectKey } from '../../domain/points/verdict-objects.js';
 import { trustedVaultTags } from '../../domain/vault/vault-verdict.js';
-import { drExportsByTarget, type DrExport } from '../../domain/points/choice.js';
+import { drExportsUnder, type DrExport } from '../../domain/points/choice.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import {
   describeCopy,
@@ -74,6 +74,8 @@ export class CopyBucket {
     private readonly s3: S3Client,
     private readonly reads: FreshnessReads = { listings: new Map(), objectTags: new Map() },
     private readonly expectedOwner?: string,
+    /** Where the copies lie in the bucket: an organization's vault keeps an account's under `<account>/<primary region>/` (vaultKeyPrefix). */
+    readonly under = '',
   ) {}
 
   /** Keys under `prefix`: from a listing already made of it (or of a shorter prefix), else listed now, once. A missing bucket holds nothing. */
@@ -97,7 +99,7 @@ export class CopyBucket {
   /** Exports of snapshots of `target` among the keys under `prefix` (default: all of the target's), newest first. */
   async exports(target: string, prefix = `rdr-${target.toLowerCase()}-`): Promise<DrExport[]> {
     const id = target.toLowerCase();
-    return drExportsByTarget(await this.keys(prefix), (t) => t === id).get(id) ?? [];
+    return drExportsUnder(await this.keys(`${this.under}${prefix}`), this.under, (t) => t === id).get(id) ?? [];
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   serverlessChoice,
   type UsableDrExport,
 } from '../../domain/drills/select.js';
-import { availableNewestFirst, drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
+import { availableNewestFirst, drExportsUnder, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
 import { selectionOrder } from '../../domain/drills/point-selection.js';
 import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
 import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
@@ -217,12 +217,10 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const prefixes = (explicitOnly ? [...listedIds].map((id) => `rdr-${id}-`) : ['rdr-']).map((p) => `${under}${p}`);
   const listed = await mapConcurrent(prefixes, deps.concurrency, (prefix) => listObjects(deps.s3, bucket, prefix, retry, owner));
   const sizes = new Map(listed.flat().map((o) => [o.key, o.size] as const));
-  const byTarget = withKeyPrefix(
-    drExportsByTarget(
-      listed.flat().map((o) => o.key.slice(under.length)),
-      (target) => !explicitOnly || listedIds.has(target),
-    ),
+  const byTarget = drExportsUnder(
+    listed.flat().map((o) => o.key),
     under,
+    (target) => !explicitOnly || listedIds.has(target),
   );
   for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}${under ? `/${under}` : ''}` });
 
@@ -256,14 +254,6 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     'drill',
   );
   return { ...choice, ...selectionRecord(picked.drawnFrom) };
-}
-
-/** The exports parsed from keys listed under `prefix`, their objects named by full key again. */
-function withKeyPrefix(byTarget: Map<string, DrExport[]>, prefix: string): Map<string, DrExport[]> {
-  if (prefix === '') return byTarget;
-  return new Map(
-    [...byTarget].map(([target, exports]) => [target, exports.map((e) => ({ ...e, objects: e.objects.map((o) => ({ ...o, key: `${prefix}${o.key}` })) }))]),
-  );
 }
 
 /**

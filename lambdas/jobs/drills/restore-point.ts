@@ -9,8 +9,9 @@ import { recoveryBucketName } from '../../../lib/deployment.js';
 import { listObjects, parseS3Url } from '../../adapters/aws/s3/objects.js';
 import type { DrillKind, RecoveryPointChoice } from '../../domain/drills/drill.js';
 import { assessDrExport, drChoice } from '../../domain/drills/select.js';
-import { drExportsByTarget, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
+import { drExportsUnder, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
+import { splitAccountKey } from '../../domain/points/account-prefix.js';
 import { describeCopy, type RdbCopy } from '../../domain/dr-copies/rdb-copies.js';
 import { exportEvidence, type PreflightEvidence, type PreflightRefusal } from '../../domain/drills/restore-preflight.js';
 import { TAGS } from '../../domain/plans/types.js';
@@ -20,7 +21,7 @@ import { readDrCopy } from '../../adapters/records/verdict-objects.js';
 import { isVerdictObjectKey } from '../../domain/points/verdict-objects.js';
 import { connectionProblem } from '../kernel/connection-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
-import { vaultBucketName, vaultProblem } from '../vault/vault-copies.js';
+import { vaultBucketName, vaultKeyPrefix, vaultProblem } from '../vault/vault-copies.js';
 import { errorName } from '../../adapters/aws/errors.js';
 
 /** Options of `runRestore` (restore.ts). */
@@ -175,18 +176,20 @@ async function chooseCopy(
 ): Promise<{ choice: RecoveryPointChoice; copy: RdbCopy; evidence: PreflightEvidence }> {
   const s3 = vault ? aws.vaultS3(region) : aws.s3(region);
   const owner = vault ? config.vault?.account : undefined;
+  // An organization's vault keeps this account's replicas under `<account>/<primary region>/`: only those are offered.
+  const under = vault ? await vaultKeyPrefix(config, aws) : '';
   let bucket: string;
   let exports: DrExport[];
   const sizes = new Map<string, number>();
   if (from === 'latest') {
     bucket = vault ? vaultBucketName(config)! : recoveryBucketName(config.name, await aws.account(), region);
-    const listed = (await listObjects(s3, bucket, `rdr-${target.toLowerCase()}-`, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
+    const listed = (await listObjects(s3, bucket, `${under}rdr-${target.toLowerCase()}-`, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
-    exports = (drExportsByTarget(keys, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
+    exports = (drExportsUnder(keys, under, (t) => t === target.toLowerCase()).get(target.toLowerCase()) ?? []).slice(0, MAX_EXPORTS_PER_TARGET);
     if (exports.length === 0)
       throw new Error(
-        `no copies of ${target} in s3://${bucket}: check the target id, or restore ${vault ? 'from the DR region or a snapshot' : 'in the primary region'}`,
+        `no copies of ${target} in s3://${bucket}${under ? `/${under}` : ''}: check the target id, or restore ${vault ? 'from the DR region or a snapshot' : 'in the primary region'}`,
       );
   } else {
     const url = parseS3Url(from);
@@ -196,11 +199,18 @@ async function chooseCopy(
       throw new UsageError(
         `--from ${from}: ${url.key.split('/')[0]}/ holds the verifiers' verdicts, not copies: pass s3://${bucket}/<export name>, or --from vault`,
       );
-    const exportName = parseExportObjectKey(url.key)?.exportName ?? url.key.replace(/\/+$/, '');
-    const listed = (await listObjects(s3, bucket, exportName, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
+    // In an organization's vault a copy may be named with this account's prefix or without it; never another account's.
+    const other = under !== '' && !url.key.startsWith(under) ? splitAccountKey(url.key) : undefined;
+    if (other)
+      throw new UsageError(
+        `--from ${from}: ${other.account}/${other.region}/ is another account's part of the organization's vault: restore a copy of this account's, under s3://${bucket}/${under}`,
+      );
+    const rest = url.key.startsWith(under) ? url.key.slice(under.length) : url.key;
+    const exportName = parseExportObjectKey(rest)?.exportName ?? rest.replace(/\/+$/, '');
+    const listed = (await listObjects(s3, bucket, `${under}${exportName}`, undefined, owner)).filter((o) => !isVerdictObjectKey(o.key));
     for (const o of listed) sizes.set(o.key, o.size);
     const keys = listed.map((o) => o.key);
-    exports = (drExportsByTarget(keys, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
+    exports = (drExportsUnder(keys, under, () => true).get(target.toLowerCase()) ?? []).filter((e) => e.exportName === exportName);
     if (exports.length === 0) throw new Error(`no .rdb objects of export ${exportName} of ${target} in s3://${bucket}`);
   }
   const problems: string[] = [];

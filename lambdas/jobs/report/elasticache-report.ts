@@ -41,7 +41,7 @@ import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { UNPROVEN_VERDICT } from '../../domain/points/verdict-objects.js';
 import type { DrillWhere } from '../../domain/drills/drill.js';
 import { assessDrExport } from '../../domain/drills/select.js';
-import { type DrExport, drExportsByTarget } from '../../domain/points/choice.js';
+import { type DrExport, drExportsUnder } from '../../domain/points/choice.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { parseHold } from '../../domain/plans/holds.js';
 import { collapseMarkState, probeKeyspace } from '../../domain/points/collapse-points.js';
@@ -50,7 +50,7 @@ import { drillPlanOf, drillTriggerOf, exportPrefixes } from '../../domain/points
 import { TAGS, type TargetRef } from '../../domain/plans/types.js';
 import { alarmEpisodes } from '../../domain/report/alarms.js';
 import { buildReport } from '../../domain/report/build.js';
-import { orgReportRoot, REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
+import { orgReplicaRoot, orgReportRoot, REPORTS_PREFIX, type ReportInput, type ReportPlan, reportKeyPrefix } from '../../domain/report/input.js';
 import type { AlarmEpisode, CacheFacts, CopyFact, DrillFact, DrReport, HoldFact, PointFact, ReportFacts, RetainedCopy } from '../../domain/report/model.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
 import { drillFactOfRecord, parseDrillRecord } from '../../domain/report/drill-records.js';
@@ -305,13 +305,15 @@ async function copiesOf(
   const bucket = vault ? vault.bucket : input.drBucket;
   const s3 = vault ? aws.vaultS3(vault.region) : aws.deps(input.drRegion).s3;
   const owner = vault?.account;
+  // An organization's vault keeps this account's replicas under `<account>/<primary region>/`: another account's are never judged.
+  const under = vault ? orgReplicaRoot(input) : '';
   const ids = new Set(targets.map((t) => t.id.toLowerCase()));
   const out = new Map<string, CopyFact[]>();
   try {
     const keys = (
-      await mapConcurrent(exportPrefixes([...ids]), 4, async (prefix) => (await listObjects(s3, bucket, prefix, retry, owner)).map((o) => o.key))
+      await mapConcurrent(exportPrefixes([...ids]), 4, async (prefix) => (await listObjects(s3, bucket, `${under}${prefix}`, retry, owner)).map((o) => o.key))
     ).flat();
-    const byTarget = drExportsByTarget(keys, (t) => ids.has(t));
+    const byTarget = drExportsUnder(keys, under, (t) => ids.has(t));
     for (const [target, exports] of byTarget) {
       // Copies kept past the maximum are old by definition: all of them, not the period's; no hold exists on a copy.
       for (const e of exports) retained?.push({ cache: target, point: e.exportName, where, at: e.createdAt, maxDays: plan.maxRetentionDays! });

@@ -14,7 +14,7 @@
  * text is cli/vault-copies.ts.
  */
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { freshnessLimits, vaultBucketName as bucketOfVault, vaultStackName } from '../../../lib/deployment.js';
+import { freshnessLimits, vaultBucketName as bucketOfVault, vaultDrillPrefix, vaultStackName } from '../../../lib/deployment.js';
 import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { getObjectRetention } from '../../adapters/aws/s3/objects.js';
@@ -62,6 +62,19 @@ export function vaultBucketName(config: RedisDrConfig): string | undefined {
   return config.vault ? bucketOfVault(config.name, config.vault) : undefined;
 }
 
+/**
+ * Where this account's replicas lie in the vault bucket: in an organization's
+ * vault (config `vault.organizationId`) under `<account>/<primary region>/`,
+ * the account being the caller's (STS, or `primary.account`), as `drill run`
+ * passes it (vaultDrillPrefix); `''` (the bucket's root) otherwise. Every
+ * operator read of the vault's replicas lists under it, so another account's
+ * replicas are never offered.
+ */
+export async function vaultKeyPrefix(config: RedisDrConfig, aws: Pick<OperatorClients, 'account'>): Promise<string> {
+  if (config.vault?.organizationId === undefined) return '';
+  return vaultDrillPrefix(config, await aws.account()) ?? '';
+}
+
 /** A vault read that failed, in words, with the fix: denied, no bucket, credentials, or the error itself. */
 export function vaultProblem(config: RedisDrConfig, aws: OperatorClients, err: unknown): string {
   const vault = config.vault!;
@@ -98,7 +111,7 @@ export async function collectVault(
   const vault = config.vault!;
   const bucket = vaultBucketName(config)!;
   const s3 = aws.vaultS3(vault.region);
-  const copies = new CopyBucket('vault', vault.region, bucket, s3, undefined, vault.account);
+  const copies = new CopyBucket('vault', vault.region, bucket, s3, undefined, vault.account, await vaultKeyPrefix(config, aws));
   const now = new Date(aws.clock.now());
   const plans = new Map(config.plans.map((p) => [p.name, p]));
   const problems: string[] = [];

@@ -104,6 +104,8 @@ export function putVaultCopy(
     bucket?: string;
     forgedTag?: boolean;
     verdictOf?: 'current' | 'older';
+    /** An organization's vault: the key prefix `<account>/<primary region>/` the replica lies under. */
+    under?: string;
   } = {},
 ): void {
   const bucket = aws.state.objects.get(o.bucket ?? VAULT_BUCKET) ?? new Map<string, Record<string, string>>();
@@ -113,7 +115,7 @@ export function putVaultCopy(
   // rdr-<target>-yyyymmdd-hhmm: the snapshot's time.
   const m = /-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/.exec(name)!;
   for (let shard = 1; shard <= of; shard++) {
-    const key = `${name}-${pad(shard)}.rdb`;
+    const key = `${o.under ?? ''}${name}-${pad(shard)}.rdb`;
     const tags: Record<string, string> = {
       'redis-dr:plan': 'sessions',
       'redis-dr:tier': 'daily',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -118,5 +118,26 @@ describe('redis-dr report -c with a vault', () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/^PARTIAL example: /);
     expect(json.problems).toEqual([expect.stringMatching(/^vault copies of plan sessions in s3:\/\/redis-dr-example-444455556666-eu-north-1: /)]);
+  });
+});
+
+describe('redis-dr report -c with an organization vault (vault.organizationId)', () => {
+  it("judges this account's replicas under <account>/<primary region>/ only, never another account's", async () => {
+    const file = join(DIR, 'org-vault.json');
+    const raw = JSON.parse(readFileSync(VAULT_CONFIG, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...raw, $schema: undefined, vault: { ...raw.vault, organizationId: 'o-a1b2c3d4e5' } }));
+    const until = { retention: { mode: 'COMPLIANCE', until: '2027-11-21T07:00:30Z' } };
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0700', { ...until, under: '111122223333/eu-west-1/' });
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0900', { ...until, under: '999988887777/eu-west-1/' });
+    // At the root: the layout of a vault without an organization, not this one's.
+    putVaultCopy(aws, retentions, 'rdr-sessions-prod-20261121-0500', until);
+
+    const out = join(DIR, 'org-report.json');
+    await runInProcess(['report', '-c', file, '--since', '2026-11-14T10:00:00Z', '--until', UNTIL, '--json', out, '--vault-profile', VAULT_PROFILE]);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as DrReport;
+
+    const prod = json.caches.find((c) => c.facts.cache === 'sessions-prod')!;
+    expect(prod.facts.vaultCopies!.map((c) => [c.key, c.verdict])).toEqual([['rdr-sessions-prod-20261121-0700', 'ok']]);
+    expect(control(json, 'cross-account-copy')).toMatchObject({ verdict: 'pass', why: '1 replica(s) verified in the vault in the period' });
   });
 });

@@ -1,4 +1,7 @@
 import { GetObjectCommand, GetObjectRetentionCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../../../cli/commands/status/action.js';
 import type { VaultTargetStatus } from '../../../../cli/vault-copies.js';
@@ -340,5 +343,25 @@ describe('status: the vault copies', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`--vault-profile ${VAULT_PROFILE}: the config has no vault section, so there is no vault to read: leave the option out`);
     expect(vaultCalls()).toHaveLength(0);
+  });
+});
+
+describe('status: the copies of an organization vault (vault.organizationId)', () => {
+  it("reads this account's replicas under <account>/<primary region>/ only: another account's newer one is not this target's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'status-vault-org-'));
+    const file = join(dir, 'org-vault.json');
+    const raw = JSON.parse(readFileSync(VAULT_CONFIG, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...raw, $schema: undefined, vault: { ...raw.vault, organizationId: 'o-a1b2c3d4e5' } }));
+    putVaultCopy(aws, retentions, GOOD, { under: '111122223333/eu-west-1/' });
+    putVaultCopy(aws, retentions, NEWER, { under: '999988887777/eu-west-1/', verified: 'corrupt' });
+
+    const r = await runInProcess(['status', '-c', file, '--json', '--vault-profile', VAULT_PROFILE], { clock });
+    rmSync(dir, { recursive: true, force: true });
+
+    expect(r.code).toBe(0);
+    const target = (JSON.parse(r.stdout) as StatusReport).vault!.targets[0]!;
+    expect(target.copies.map((c) => [c.exportName, c.location])).toEqual([[GOOD, `s3://${VAULT_BUCKET}/111122223333/eu-west-1/${GOOD}`]]);
+    expect(target).toMatchObject({ state: 'ok', newer: null });
+    expect(vaultCalls().map((c) => c.args[0].input.Prefix)).toEqual(['111122223333/eu-west-1/rdr-sessions-prod-']);
   });
 });

@@ -16,7 +16,7 @@ import {
   s3ObjectArn,
   serverlessChoice,
 } from '../../../../lambdas/domain/drills/select.js';
-import { drExportsByTarget, newestAvailable, type DrExport } from '../../../../lambdas/domain/points/choice.js';
+import { drExportsByTarget, drExportsUnder, newestAvailable, type DrExport } from '../../../../lambdas/domain/points/choice.js';
 import { exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import type { RecoveryPoint } from '../../../../lambdas/domain/plans/types.js';
 import { DR_DRILL_INPUT } from '../../../support/drill-fixtures.js';
@@ -232,6 +232,32 @@ describe('drExportsByTarget', () => {
   it('leaves out targets the filter refuses', () => {
     const byTarget = drExportsByTarget(['rdr-rg-a-20261121-0200-0001.rdb', 'rdr-rg-b-20261121-0200-0001.rdb'], (t) => t === 'rg-b');
     expect([...byTarget.keys()]).toEqual(['rg-b']);
+  });
+});
+
+describe('drExportsUnder', () => {
+  const own = '111122223333/eu-west-1/';
+  const keys = [
+    `${own}rdr-rg-a-20261121-0200-0001.rdb`,
+    `${own}rdr-rg-a-20261121-0200-0002.rdb`,
+    '999988887777/eu-west-1/rdr-rg-a-20261121-0400-0001.rdb',
+    'rdr-rg-a-20261121-0500-0001.rdb',
+  ];
+
+  it("an account's prefix: its exports parsed after it, objects by full key; another account's and the root's left out", () => {
+    const byTarget = drExportsUnder(keys, own, () => true);
+    expect(byTarget.get('rg-a')!.map((e) => [e.exportName, e.objects.map((o) => o.key)])).toEqual([
+      ['rdr-rg-a-20261121-0200', [`${own}rdr-rg-a-20261121-0200-0001.rdb`, `${own}rdr-rg-a-20261121-0200-0002.rdb`]],
+    ]);
+  });
+
+  it("the root (''): what drExportsByTarget finds, prefixed keys not parsed", () => {
+    expect(drExportsUnder(keys, '', () => true)).toEqual(drExportsByTarget(keys, () => true));
+    expect(
+      drExportsUnder(keys, '', () => true)
+        .get('rg-a')!
+        .map((e) => e.exportName),
+    ).toEqual(['rdr-rg-a-20261121-0500']);
   });
 });
 
