@@ -20,6 +20,9 @@ const pub = join(DIR, 'evidence-pub.pem');
 execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key]);
 execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
 
+/** `redis-dr report --destination file://<dest> … --signing-key <key>` with the outputs given. */
+const signedReport = (dest: string, ...outputs: string[]) => runInProcess(['report', '--destination', `file://${dest}`, ...outputs, '--signing-key', key]);
+
 describe('redis-dr report --destination --signing-key', () => {
   it("signs the JSON into the destination's chain (kept beside the backups, read back); attest verifies it, and a changed digit fails", async () => {
     const dest = mkdtempSync(join(DIR, 'dest-'));
@@ -77,21 +80,10 @@ describe('redis-dr report --destination --signing-key', () => {
   it('signs the HTML and CSV too (their SHA-256 in the JSON): attest passes on the folder and on the destination; a changed CSV byte and a missing HTML are named', async () => {
     const dest = mkdtempSync(join(DIR, 'dest-'));
     const folder = mkdtempSync(join(DIR, 'out-'));
-    const r = await runInProcess([
-      'report',
-      '--destination',
-      `file://${dest}`,
-      '--json',
-      join(folder, 'report.json'),
-      '--html',
-      join(folder, 'report.html'),
-      '--csv',
-      join(folder, 'csv'),
-      '--signing-key',
-      key,
-      '--until',
-      '2026-11-20T00:00:00Z',
-    ]);
+    const r = await signedReport(
+      dest,
+      ...['--json', join(folder, 'report.json'), '--html', join(folder, 'report.html'), '--csv', join(folder, 'csv'), '--until', '2026-11-20T00:00:00Z'],
+    );
     expect(r.code, r.stderr).toBe(1);
     const record = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as { companions: Record<string, { bytes: number }> };
     const csvs = readdirSync(join(folder, 'csv')).sort();
@@ -134,20 +126,10 @@ describe('redis-dr report --destination --signing-key', () => {
   it('with --html outside the folder of --json, or with no --json: exit 2, nothing written', async () => {
     const dest = mkdtempSync(join(DIR, 'dest-'));
     const folder = mkdtempSync(join(DIR, 'out-'));
-    const outside = await runInProcess([
-      'report',
-      '--destination',
-      `file://${dest}`,
-      '--json',
-      join(folder, 'report.json'),
-      '--html',
-      join(DIR, 'elsewhere.html'),
-      '--signing-key',
-      key,
-    ]);
+    const outside = await signedReport(dest, '--json', join(folder, 'report.json'), '--html', join(DIR, 'elsewhere.html'));
     expect(outside.code).toBe(2);
     expect(outside.stderr).toMatch(/--html .*elsewhere\.html is outside the folder of --json/);
-    const noJson = await runInProcess(['report', '--destination', `file://${dest}`, '--html', join(folder, 'report.html'), '--signing-key', key]);
+    const noJson = await signedReport(dest, '--html', join(folder, 'report.html'));
     expect(noJson.code).toBe(2);
     expect(noJson.stderr).toMatch(/give --json <file> too/);
     expect(readdirSync(dest)).toEqual([]);
