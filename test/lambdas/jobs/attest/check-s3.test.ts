@@ -38,6 +38,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A fresh Ed25519 signer and its public key's PEM file (`name` in the test's folder). */
+function ed25519Key(name: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = join(dir, name);
+  writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+  return { signer: ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), pem };
+}
+
 const put = (Bucket: string, Key: string, Body: string | Uint8Array) => moto.client.send(new PutObjectCommand({ Bucket, Key, Body }));
 
 describe('attest s3://…', () => {
@@ -75,10 +83,7 @@ describe('attest s3://…', () => {
   it('a report.json read from S3 checks the HTML and CSV beside it: a changed byte in the CSV fails, naming it', async () => {
     const bucket = 'attest-s3-report';
     await moto.bucket(bucket);
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const signer = ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    const pem = join(dir, 'report.pem');
-    writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    const { signer, pem } = ed25519Key('report.pem');
     const prefix = 'reports/weekly/2026-11-23T0600Z/';
     const html = '<html><body>weekly report</body></html>';
     const csv = 'report_status,control,verdict\nCOMPLETE,cross-region-copy,pass\n';
@@ -106,10 +111,7 @@ describe('attest s3://…', () => {
   it('a self-managed signed report on an s3:// destination: its record and its HTML and CSV kept in its folder there; attest checks them; a deleted HTML is named', async () => {
     const bucket = 'attest-s3-self-managed';
     await moto.bucket(bucket);
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const signer = ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    const pem = join(dir, 'self-managed.pem');
-    writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    const { signer, pem } = ed25519Key('self-managed.pem');
     const out = mkdtempSync(join(dir, 'out-'));
     const at = new Date('2026-11-20T00:00:00Z');
     const { written } = await reportOfDestination(
