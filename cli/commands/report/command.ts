@@ -34,7 +34,7 @@ export function reportCommand(program: Command, env: CliEnv = {}): void {
     )
     .option(
       '--signing-key <pem>',
-      'with --destination: an Ed25519 private key file: the JSON report is signed into the destination’s chain and kept beside the backups (redis-dr attest checks it)',
+      'with --destination: an Ed25519 private key file: the JSON report (with the SHA-256 of the --html and --csv files, which go inside its folder) is signed into the destination’s chain and kept beside the backups (redis-dr attest checks it)',
     )
     .option('--s3-endpoint <url>', 'with an s3:// --destination on an S3-compatible store: its endpoint')
     .option('--vault-profile <name>', `with -c: ${VAULT_PROFILE_HELP}`)

@@ -1,7 +1,8 @@
 /**
  * The files a signed record vouches for beside it (docs/attest.md): the
- * scheduled report's `report.json` carries, under `companions`, the SHA-256
- * and length of the `report.html` and `csv/<name>.csv` written in its folder,
+ * scheduled report's `report.json` (and a self-managed `report --signing-key`
+ * JSON) carries, under `companions`, the SHA-256 and length of the HTML and
+ * CSV files written in its folder (`report.html`, `csv/<name>.csv`),
  * so its signature covers them too (the field is part of the signed content).
  * `redis-dr attest` reads each named file beside the record and names the
  * one whose bytes are not what was signed. Paths are relative to the

@@ -22,7 +22,8 @@ import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js'
 import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
-import { writeLocalReport } from './write.js';
+import { basename, dirname, relative, sep } from 'node:path';
+import { type CompanionPaths, companionFiles, type RenderedReport, withFileDigests, writeLocalReport } from './write.js';
 import { parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
 
 export interface SelfManagedReportOptions {
@@ -147,6 +148,7 @@ export async function reportOfDestination(
 ): Promise<{ report: DrReport; written: string[] }> {
   const dest = parseDestination(destination.url);
   if (!dest) throw new DestinationError(`--destination ${destination.url} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
+  const paths = signer ? signedCompanionPaths(outputs) : {};
   let store: BackupStore;
   if (dest.kind === 'file') {
     const folder = new FileBackupStore(dest.dir, { create: false });
@@ -174,15 +176,24 @@ export async function reportOfDestination(
     .map(drillFactOf);
   const scrub = await scrubCoverageAt(store, options.until);
   const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
-  let json = reportJson(report);
+  let rendered: RenderedReport = { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
   const written: string[] = [];
   if (signer) {
-    json = `${JSON.stringify(await signForDestination(store, JSON.parse(json) as object, signer, options.generatedAt), null, 2)}\n`;
+    // The HTML and CSV's digests go into the JSON before it is signed (domain/attest/companions.ts, as the scheduled report's).
+    const companions = companionFiles(rendered, paths);
+    if (companions.length > 0) rendered = withFileDigests(rendered, paths);
+    const json = `${JSON.stringify(await signForDestination(store, JSON.parse(rendered.json) as object, signer, options.generatedAt), null, 2)}\n`;
+    rendered = { ...rendered, json };
     const name = reportRecordName(options.generatedAt);
-    await store.putRecord(name, Buffer.from(json, 'utf8'));
-    written.push(`${store.url}${store.url.endsWith('/') ? '' : '/'}${name}`);
+    // With companions the record is kept in a folder of its own with them (the JSON last), so `attest` on the
+    // destination finds each beside it, and a later report's files never replace an earlier one's.
+    const folder = companions.length > 0 ? name.replace(/\.json$/, '') : undefined;
+    for (const f of folder ? companions : []) await store.putRecord(`${folder}/${f.path}`, Buffer.from(f.text, 'utf8'));
+    const kept = folder ? `${folder}/${basename(outputs.json!)}` : name;
+    await store.putRecord(kept, Buffer.from(json, 'utf8'));
+    written.push(`${store.url}${store.url.endsWith('/') ? '' : '/'}${kept}`);
   }
-  written.unshift(...(await writeLocalReport(outputs, { report, html: reportHtml(report), json, csv: reportCsv(report) })));
+  written.unshift(...(await writeLocalReport(outputs, rendered)));
   return { report, written };
 }
 
@@ -200,6 +211,30 @@ async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCo
     scrubHistory(upTo),
     { days: newest?.days ?? 30, now: until, ...(newest ? { lastRunAt: new Date(newest.startedAt) } : {}) },
   );
+}
+
+/**
+ * Where a signed report's HTML and CSV lie relative to its JSON's folder, the paths its `companions` name.
+ * @throws DestinationError when they are written with no JSON, or outside its folder (the signed JSON could not vouch for them)
+ */
+export function signedCompanionPaths(outputs: ReportOutputs): CompanionPaths {
+  if (outputs.html === undefined && outputs.csvDir === undefined) return {};
+  if (outputs.json === undefined)
+    throw new DestinationError(
+      '--signing-key with --html or --csv: give --json <file> too, so the signed JSON carries their SHA-256 (redis-dr attest checks them)',
+    );
+  const inside = (option: string, path: string) => {
+    const rel = relative(dirname(outputs.json!), path);
+    if (rel.startsWith('..') || rel.startsWith(sep) || /^[A-Za-z]:/.test(rel))
+      throw new DestinationError(
+        `--signing-key: ${option} ${path} is outside the folder of --json ${outputs.json}; write it inside that folder (e.g. ${dirname(outputs.json!)}${sep}report.html), so the signed JSON vouches for it`,
+      );
+    return rel === '' ? '.' : rel.split(sep).join('/');
+  };
+  return {
+    ...(outputs.html !== undefined ? { html: inside('--html', outputs.html) } : {}),
+    ...(outputs.csvDir !== undefined ? { csvDir: inside('--csv', outputs.csvDir) } : {}),
+  };
 }
 
 /**

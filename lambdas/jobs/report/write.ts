@@ -18,19 +18,38 @@ export interface RenderedReport {
 
 /** Writes the files `outputs` asks for, each read back; the paths written. */
 export function writeLocalReport(outputs: ReportOutputs, rendered: RenderedReport): Promise<string[]> {
-  return writeReportFiles(reportFiles(outputs, rendered.html, rendered.json, rendered.csv));
+  // The JSON last, as in a bucket: a report.json never names files (their digests) that were not written.
+  return writeReportFiles(
+    reportFiles(outputs, rendered.html, rendered.json, rendered.csv).sort((a, b) => Number(a.path === outputs.json) - Number(b.path === outputs.json)),
+  );
 }
 
 const TYPES: Readonly<Record<string, string>> = { html: 'text/html; charset=utf-8', json: 'application/json', csv: 'text/csv; charset=utf-8' };
 
+/** Where the HTML and the CSV files lie relative to the JSON's folder (`/`-separated); undefined: not written. */
+export interface CompanionPaths {
+  readonly html?: string;
+  readonly csvDir?: string;
+}
+
+/** The HTML and CSV files of `rendered` at `paths` (relative to the JSON's folder), with their text. */
+export function companionFiles(rendered: RenderedReport, paths: CompanionPaths): { path: string; text: string }[] {
+  return [
+    ...(paths.html !== undefined ? [{ path: paths.html, text: rendered.html }] : []),
+    ...(paths.csvDir !== undefined
+      ? Object.entries(rendered.csv).map(([name, text]) => ({ path: paths.csvDir === '.' ? name : `${paths.csvDir}/${name}`, text }))
+      : []),
+  ];
+}
+
 /**
  * The report with its JSON carrying the SHA-256 and length of the HTML and of
  * each CSV file written beside it (`companions`, domain/attest/companions.ts:
- * `report.html`, `csv/<name>.csv`, relative to the JSON's folder), so that
- * signing the JSON signs them too.
+ * by default `report.html`, `csv/<name>.csv`, relative to the JSON's folder),
+ * so that signing the JSON signs them too.
  */
-export function withFileDigests(rendered: RenderedReport): RenderedReport {
-  const files = [{ path: 'report.html', bytes: rendered.html }, ...Object.entries(rendered.csv).map(([name, text]) => ({ path: `csv/${name}`, bytes: text }))];
+export function withFileDigests(rendered: RenderedReport, paths: CompanionPaths = { html: 'report.html', csvDir: 'csv' }): RenderedReport {
+  const files = companionFiles(rendered, paths).map((f) => ({ path: f.path, bytes: f.text }));
   return { ...rendered, json: withCompanions(rendered.json, companionsOfFiles(files)) };
 }
 

@@ -20,6 +20,9 @@ const pub = join(DIR, 'evidence-pub.pem');
 execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key]);
 execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', pub]);
 
+/** `redis-dr report --destination file://<dest> … --signing-key <key>` with the outputs given. */
+const signedReport = (dest: string, ...outputs: string[]) => runInProcess(['report', '--destination', `file://${dest}`, ...outputs, '--signing-key', key]);
+
 describe('redis-dr report --destination --signing-key', () => {
   it("signs the JSON into the destination's chain (kept beside the backups, read back); attest verifies it, and a changed digit fails", async () => {
     const dest = mkdtempSync(join(DIR, 'dest-'));
@@ -72,6 +75,65 @@ describe('redis-dr report --destination --signing-key', () => {
     const changed = await runInProcess(['attest', out, '--public-key', pub]);
     expect(changed.code).toBe(1);
     expect(changed.stdout).toBe('NOT VERIFIED first.json: its content is not what was signed (changed after signing)\n');
+  });
+
+  it('signs the HTML and CSV too (their SHA-256 in the JSON): attest passes on the folder and on the destination; a changed CSV byte and a missing HTML are named', async () => {
+    const dest = mkdtempSync(join(DIR, 'dest-'));
+    const folder = mkdtempSync(join(DIR, 'out-'));
+    const r = await signedReport(
+      dest,
+      ...['--json', join(folder, 'report.json'), '--html', join(folder, 'report.html'), '--csv', join(folder, 'csv'), '--until', '2026-11-20T00:00:00Z'],
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const record = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8')) as { companions: Record<string, { bytes: number }> };
+    const csvs = readdirSync(join(folder, 'csv')).sort();
+    expect(csvs.length).toBeGreaterThan(0);
+    expect(Object.keys(record.companions).sort()).toEqual(['report.html', ...csvs.map((c) => `csv/${c}`)].sort());
+    expect(record.companions['report.html']!.bytes).toBe(readFileSync(join(folder, 'report.html')).length);
+    // Kept beside the backups in a folder of its own, with the files it names.
+    const [kept] = readdirSync(dest);
+    expect(kept).toMatch(/^redis-dr-report-\d{8}T\d{9}Z$/);
+    expect(readFileSync(join(dest, kept!, 'report.json'), 'utf8')).toBe(readFileSync(join(folder, 'report.json'), 'utf8'));
+    const atDest = await runInProcess(['attest', dest, '--public-key', pub, '--deployment', `file://${dest}`]);
+    expect(atDest.code, atDest.stdout + atDest.stderr).toBe(0);
+    expect(atDest.stdout).toContain(`; ${csvs.length + 1} file(s) beside them as signed`);
+    const ok = await runInProcess(['attest', folder, '--public-key', pub]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^VERIFIED .*: 1 record\(s\).*; \d+ file\(s\) beside them as signed\n$/);
+
+    const csv = join(folder, 'csv', csvs[0]!);
+    const bytes = readFileSync(csv);
+    bytes[0] = bytes[0]! ^ 1;
+    writeFileSync(csv, bytes);
+    const changed = await runInProcess(['attest', folder, '--public-key', pub]);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toMatch(
+      new RegExp(`^NOT VERIFIED csv/${csvs[0]!.replace('.', '\\.')}: is not the file report\\.json signed \\(changed after signing`),
+    );
+
+    rmSync(join(folder, 'report.html'));
+    const missing = await runInProcess(['attest', join(dest, kept!, 'report.json'), '--public-key', pub]);
+    expect(missing.code, missing.stdout).toBe(0);
+    rmSync(join(dest, kept!, 'report.html'));
+    const gone = await runInProcess(['attest', dest, '--public-key', pub]);
+    expect(gone.code).toBe(1);
+    expect(gone.stdout).toBe(`NOT VERIFIED ${kept}/report.html: is not there, and ${kept}/report.json signed its SHA-256 (copy the report's folder whole)\n`);
+    const goneLocal = await runInProcess(['attest', join(folder, 'report.json'), '--public-key', pub]);
+    expect(goneLocal.code).toBe(1);
+    expect(goneLocal.stdout).toMatch(/^NOT VERIFIED report\.html: is not there/);
+  });
+
+  it('with --html outside the folder of --json, or with no --json: exit 2, nothing written', async () => {
+    const dest = mkdtempSync(join(DIR, 'dest-'));
+    const folder = mkdtempSync(join(DIR, 'out-'));
+    const outside = await signedReport(dest, '--json', join(folder, 'report.json'), '--html', join(DIR, 'elsewhere.html'));
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/--html .*elsewhere\.html is outside the folder of --json/);
+    const noJson = await signedReport(dest, '--html', join(folder, 'report.html'));
+    expect(noJson.code).toBe(2);
+    expect(noJson.stderr).toMatch(/give --json <file> too/);
+    expect(readdirSync(dest)).toEqual([]);
+    expect(readdirSync(folder)).toEqual([]);
   });
 
   it('a key that is not there: exit 2 naming it, nothing written', async () => {

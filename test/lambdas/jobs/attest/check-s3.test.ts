@@ -4,7 +4,8 @@
  * signed with a KMS key (mocked at the API boundary by a real P-256 key)
  * verifies as a chain from its prefix, a record alone, and a deleted middle
  * record is a named gap; a report.json's HTML and CSV are read beside it and
- * a changed byte in the CSV fails it, naming the CSV.
+ * a changed byte in the CSV fails it, naming the CSV. A self-managed signed
+ * report on an s3:// destination keeps its HTML and CSV beside its record there.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { attest, ed25519Signer } from '../../../../lambdas/domain/attest/chain.j
 import { companionsOfFiles, withCompanions } from '../../../../lambdas/domain/attest/companions.js';
 import { chainRecordKey, VERDICT_CHAIN_PREFIX } from '../../../../lambdas/domain/points/verdict-objects.js';
 import { checkAttestation } from '../../../../lambdas/jobs/attest/check.js';
+import { reportOfDestination } from '../../../../lambdas/jobs/report/self-managed.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
@@ -35,6 +37,14 @@ afterAll(async () => {
   await moto?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** A fresh Ed25519 signer and its public key's PEM file (`name` in the test's folder). */
+function ed25519Key(name: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = join(dir, name);
+  writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+  return { signer: ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), pem };
+}
 
 const put = (Bucket: string, Key: string, Body: string | Uint8Array) => moto.client.send(new PutObjectCommand({ Bucket, Key, Body }));
 
@@ -73,10 +83,7 @@ describe('attest s3://…', () => {
   it('a report.json read from S3 checks the HTML and CSV beside it: a changed byte in the CSV fails, naming it', async () => {
     const bucket = 'attest-s3-report';
     await moto.bucket(bucket);
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const signer = ed25519Signer(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-    const pem = join(dir, 'report.pem');
-    writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    const { signer, pem } = ed25519Key('report.pem');
     const prefix = 'reports/weekly/2026-11-23T0600Z/';
     const html = '<html><body>weekly report</body></html>';
     const csv = 'report_status,control,verdict\nCOMPLETE,cross-region-copy,pass\n';
@@ -99,5 +106,26 @@ describe('attest s3://…', () => {
       name: 'csv/controls.csv',
       why: expect.stringMatching(/^is not the file report\.json signed \(changed after signing: /),
     });
+  }, 60_000);
+
+  it('a self-managed signed report on an s3:// destination: its record and its HTML and CSV kept in its folder there; attest checks them; a deleted HTML is named', async () => {
+    const bucket = 'attest-s3-self-managed';
+    await moto.bucket(bucket);
+    const { signer, pem } = ed25519Key('self-managed.pem');
+    const out = mkdtempSync(join(dir, 'out-'));
+    const at = new Date('2026-11-20T00:00:00Z');
+    const { written } = await reportOfDestination(
+      { url: `s3://${bucket}/redis/`, s3Endpoint: moto.endpoint },
+      { since: new Date(at.getTime() - 30 * 86_400_000), until: at, generatedAt: at, rpoMinutes: 1440, rtoMinutes: 60, timeZone: 'UTC', minRetentionDays: 30 },
+      { json: join(out, 'report.json'), html: join(out, 'report.html'), csvDir: join(out, 'csv') },
+      signer,
+    );
+    expect(written.at(-1)).toBe(`s3://${bucket}/redis/redis-dr-report-20261120T000000000Z/report.json`);
+    const check = () => checkAttestation({ path: `s3://${bucket}/redis/`, publicKey: pem, s3Endpoint: moto.endpoint, deployment: `s3://${bucket}/redis/` });
+    const ok = await check();
+    expect(ok).toMatchObject({ ok: true, whole: true });
+    expect(ok.files).toBeGreaterThan(1);
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'redis/redis-dr-report-20261120T000000000Z/report.html' }));
+    expect(await check()).toMatchObject({ ok: false, name: 'redis-dr-report-20261120T000000000Z/report.html', why: expect.stringMatching(/^is not there/) });
   }, 60_000);
 });
