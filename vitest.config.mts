@@ -74,10 +74,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     sequence: { sequencer: LongestFirst },
-    // Four on this 2-core machine: the real-server, child-process, moto and CLI tests wait on I/O and timers for
+    // Five on this 2-core machine: the real-server, child-process, moto and CLI tests wait on I/O and timers for
     // much of their time, so more workers than cores keep both busy (measured at 518f5cc, 400 files, load < 3:
-    // vitest 340 s with 3 workers at 1.32 cores busy, 242 s with 4; earlier, at 4,166 tests: 267 s with 2, 228 s with 3).
-    maxWorkers: 4,
+    // vitest 340 s with 3 workers at 1.32 cores busy, 242 s with 4; at f5bdb73, 423 files, a clean clone's .ci/run:
+    // 298 s with 4; earlier, at 4,166 tests: 267 s with 2, 228 s with 3).
+    maxWorkers: 5,
     projects: [
       { extends: true, test: { name: 'shared', include: SHARED, exclude: ISOLATED, isolate: false, provide: { sharedWorker: true } } },
       // Only when it has files: a project whose include is empty would match vitest's default pattern instead.
