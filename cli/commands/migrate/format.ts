@@ -47,6 +47,11 @@ export function migrateRunsExitCode(run: MigrateRuns): 0 | 1 | 2 {
   return exitCodeOf(migrateRunsOutcome(run));
 }
 
+/** What a run's count of copied keys is: would be copied (a dry run), copied before a stop or an interrupt, or copied. */
+function copyVerb(r: MigrateResult, dryRun: boolean): string {
+  return dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
+}
+
 /** Lines people read: one database as {@link formatMigrate}; several, each under its heading, then the total. */
 export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
   const lines: string[] = [];
@@ -62,7 +67,7 @@ export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boole
     if (run.databases.length > 1) {
       const r = run.result;
       lines.push(
-        `all ${run.databases.length} databases: copied ${r.copied}, skipped ${r.skipped}, expired ${r.expired}, failed ${r.failed} of ${r.scanned} keys` +
+        `all ${run.databases.length} databases: ${copyVerb(r, Boolean(o.dryRun))} ${r.copied}, skipped ${r.skipped}, expired ${r.expired}, failed ${r.failed} of ${r.scanned} keys` +
           (run.verify
             ? `; verify: ${run.verify.equal ? 'EQUAL' : run.verify.interrupted ? 'INTERRUPTED' : 'DIFFERENT'} (${run.verify.differences} unexpected differences)`
             : ''),
@@ -133,7 +138,7 @@ function migrateJsonOf(run: MigrateRun, o: MigrateCliOptions) {
 export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
   const dryRun = Boolean(o.dryRun);
   const r = run.result;
-  const verb = dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
+  const verb = copyVerb(r, dryRun);
   const lines: string[] = [];
   for (const [side, label] of [
     ['source', r.source],

@@ -46,21 +46,26 @@ export async function runMigrateRdb(o: MigrateRdbCliOptions, env: NodeJS.Process
   return migrateFromRdb({ ...o, to: { url: o.to, credentials } });
 }
 
-/** The lines of what the run restored where: `restored databases: 0 → 0 (1000 keys), 3 → 3 (20 keys)`, and a --match that matched nothing. */
-export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'match'>): string[] {
+/**
+ * The lines of what the run restored where: `restored databases: 0 → 0 (1000 keys), 3 → 3 (20 keys)`
+ * (a dry run: `DRY RUN: would restore databases: …`, it restored nothing), and a --match that matched nothing.
+ */
+export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 'match' | 'dryRun'>): string[] {
   const r = run.result;
   const lines: string[] = [];
   const several = r.databases.length > 1 || r.databases.some((p) => p.from !== p.to);
   if (several && !r.error) {
     const keys = (d: number) => r.matchingByDb[d] ?? 0;
     lines.push(
-      `restored databases: ${r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`).join(', ')} (file → target)`,
+      `${o.dryRun ? 'DRY RUN: would restore' : 'restored'} databases: ${r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`).join(', ')} (file → target)`,
     );
   }
   const none = rdbNoMatch(run);
   if (none) {
     const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${none.databases.join(', ')}`;
-    lines.push(`nothing restored: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(o.match ?? '*')}`);
+    lines.push(
+      `${o.dryRun ? 'nothing to restore' : 'nothing restored'}: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(o.match ?? '*')}`,
+    );
   }
   return lines;
 }

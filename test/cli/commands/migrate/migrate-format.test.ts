@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatMigrate } from '../../../../cli/commands/migrate/format.js';
-import type { MigrateResult } from '../../../../lambdas/jobs/keys/migrate.js';
+import { formatMigrate, formatMigrateRuns } from '../../../../cli/commands/migrate/format.js';
+import { type MigrateResult, sumMigrateResults } from '../../../../lambdas/jobs/keys/migrate.js';
 import { unansweredNote } from '../../../../lambdas/adapters/redis/dump-restore.js';
 
 const result = (over: Partial<MigrateResult>): MigrateResult => ({
@@ -48,5 +48,31 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     );
     expect(unansweredNote(3, 'replace')).toMatch(/Rerun the same command to finish$/);
     expect(unansweredNote(3, 'fail')).toMatch(/Rerun with --on-conflict skip to finish$/);
+  });
+});
+
+describe('formatMigrateRuns: the total over several databases says what the run did', () => {
+  const db = (from: number, over: Partial<MigrateResult>) => ({ from, to: from, result: result(over) });
+  const runs = (...dbs: ReturnType<typeof db>[]) => ({
+    databases: dbs,
+    result: sumMigrateResults(dbs.map((d) => d.result)),
+    leftOut: [],
+    notReached: [],
+  });
+
+  it('a dry run over every database says it would copy, never that it copied (the FLUSHALL runbook runs --dry-run first)', () => {
+    const text = formatMigrateRuns(runs(db(0, { scanned: 317, copied: 317 }), db(3, { scanned: 3, copied: 3 })), { dryRun: true });
+    expect(text).toMatch(/^all 2 databases: DRY RUN: would copy 320, skipped 0, expired 0, failed 0 of 320 keys$/m);
+    expect(text).not.toMatch(/^all 2 databases: copied/m);
+  });
+
+  it('a run that stopped or was interrupted in one database says so in the total', () => {
+    expect(formatMigrateRuns(runs(db(0, { scanned: 5, copied: 5 }), db(1, { scanned: 2, copied: 1, failed: 1, error: 'OOM' })))).toMatch(
+      /^all 2 databases: STOPPED: copied 6, skipped 0, expired 0, failed 1 of 7 keys$/m,
+    );
+    expect(formatMigrateRuns(runs(db(0, { scanned: 5, copied: 5 }), db(1, { copied: 1, interrupted: true })))).toMatch(
+      /^all 2 databases: INTERRUPTED: copied 6,/m,
+    );
+    expect(formatMigrateRuns(runs(db(0, { scanned: 5, copied: 5 }), db(1, { scanned: 1, copied: 1 })))).toMatch(/^all 2 databases: copied 6,/m);
   });
 });

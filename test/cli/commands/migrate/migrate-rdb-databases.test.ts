@@ -74,6 +74,15 @@ describe('migrate --from-rdb: every database of the file', () => {
     }
   });
 
+  it('a dry run says which databases it would restore, never that it restored them, and writes nothing', async () => {
+    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--dry-run');
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/^DRY RUN: would restore databases: 0 → 0 \(302 keys\), 3 → 3 \(122 keys\), 9 → 9 \(42 keys\) \(file → target\)$/m);
+    expect(out.stdout).not.toMatch(/^restored databases/m);
+    expect(await dbsizes(target, [0, 3, 9])).toEqual([0, 0, 0]);
+  });
+
   it('--db maps them: --db 3:5 --db 9 restores database 3 into 5 and 9 into 9, nothing else', async () => {
     const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '3:5', '--db', '9', '--verify', '--json');
     expect(out.stderr).toBe('');
