@@ -30,6 +30,9 @@ export async function writeServeDataset(c: Redis): Promise<void> {
   p.set('ttl:s', 'v', 'EX', 100000);
   p.hset('ttl:h', 'a', '1');
   p.pexpire('ttl:h', 50_000_000);
+  // An expiry 700 ms into its second (in 2100): EXPIRETIME rounds it to the nearest second, as TTL does.
+  p.set('ttl:at', 'v');
+  p.pexpireat('ttl:at', 4_102_444_800_700);
   p.set('gone', 'soon', 'PX', 1);
   p.select(1);
   p.set('db1:key', 'one');

@@ -25,10 +25,9 @@ function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
       if (pos < 0) return R.int(-2);
       const at = ctx.index.expireAtMs(s.db, pos);
       if (at === null) return R.int(-1);
-      if (absolute) return R.int(Math.floor(at / unit));
-      // Redis rounds the seconds to the nearest (ttlGenericCommand: (ttl+500)/1000).
-      const left = Math.max(0, at - ctx.now());
-      return R.int(unit === 1 ? left : Math.floor((left + 500) / 1000));
+      // Redis rounds the seconds to the nearest, the absolute ones (EXPIRETIME) as the left ones (TTL): ttlGenericCommand's (ttl+500)/1000.
+      const ms = absolute ? at : Math.max(0, at - ctx.now());
+      return R.int(unit === 1 ? ms : Math.floor((ms + 500) / 1000));
     },
   };
 }
