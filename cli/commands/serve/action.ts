@@ -54,6 +54,16 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   // How each file was opened: from its key index (seconds on a big S3 copy) or read whole, and why.
   for (const note of serving.notes.slice(0, 4)) process.stdout.write(`opened ${note}\n`);
   if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);
+  // The newest backup after a FLUSHALL holds the emptied keyspace: say so, and name the one before it.
+  if (serving.collapse) {
+    const { mark, before } = serving.collapse;
+    process.stdout.write(
+      `COLLAPSED: ${serving.point} is marked a keyspace collapse (${mark}); ` +
+        (before !== undefined
+          ? `the newest good backup before it: redis-dr serve --from ${options.from} --point ${before}\n`
+          : 'no good backup before it is proven stored\n'),
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -161,7 +161,7 @@ export interface NewBackup {
 }
 
 /** A backup marked a keyspace collapse that still counts as one (an accepted collapse is a good point again). */
-function isCollapsed(f: StoredBackup): boolean {
+export function isCollapsed(f: StoredBackup): boolean {
   return f.collapsed !== undefined && !isGoodMark(collapseMarkState(f.collapsed));
 }
 

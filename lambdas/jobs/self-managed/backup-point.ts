@@ -5,7 +5,7 @@
  * One chooser, so both commands name the same backup for the same words.
  */
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
-import { BACKUP_EXTENSION, parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
+import { BACKUP_EXTENSION, isCollapsed, parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openBackupStore } from './clients.js';
 
@@ -18,6 +18,12 @@ export interface ChosenBackup {
   readonly file: StoredBackup;
   /** Where a reader opens it: a local path or `s3://bucket/key`. */
   readonly location: string;
+  /**
+   * When it is marked a keyspace collapse (not released as accepted): the
+   * mark, and the newest backup before it proven stored and not collapsed
+   * (what a reader after the data before a FLUSHALL wants), when there is one.
+   */
+  readonly collapse?: { readonly mark: string; readonly before?: string };
 }
 
 /** What to choose from: `what` says what the caller does with it, for messages (`drill`, `serve`). */
@@ -64,7 +70,28 @@ export async function chooseBackupPoint(q: BackupPointQuery): Promise<ChosenBack
       );
   } else {
     chosen = ours.find(({ f }) => f.proven)?.f;
-    if (!chosen) throw new UsageError(`--from ${q.from} holds no backup of ${target} proven stored: nothing to ${q.what}`);
+    if (!chosen)
+      throw new UsageError(
+        `--from ${q.from} holds no backup of ${target} proven stored: nothing to ${q.what}` +
+          (targets.length > 0 && !targets.includes(target) ? ` (it holds backups of ${targets.join(', ')}: --target names one)` : ''),
+      );
   }
-  return { store, target, point: chosen.file, file: chosen, location: store.location(chosen.file) };
+  return {
+    store,
+    target,
+    point: chosen.file,
+    file: chosen,
+    location: store.location(chosen.file),
+    ...collapseOf(
+      chosen,
+      ours.map(({ f }) => f),
+    ),
+  };
+}
+
+/** `chosen`'s collapse mark, with the newest backup older than it (in `newestFirst`) proven stored and not collapsed; nothing when it is no collapse. */
+function collapseOf(chosen: StoredBackup, newestFirst: readonly StoredBackup[]): { collapse?: ChosenBackup['collapse'] } {
+  if (!isCollapsed(chosen)) return {};
+  const before = newestFirst.slice(newestFirst.indexOf(chosen) + 1).find((f) => f.proven && !isCollapsed(f))?.file;
+  return { collapse: { mark: chosen.collapsed!, ...(before !== undefined ? { before } : {}) } };
 }

@@ -7,7 +7,7 @@
  */
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
-import { chooseBackupPoint } from '../self-managed/backup-point.js';
+import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
 import { configPointLocation, shardLocations } from './config-points.js';
 import { type ServeOptions, type Serving, startServing } from './serve.js';
 
@@ -18,13 +18,20 @@ export type ServeSource =
   | { readonly kind: 'config'; readonly config: RedisDrConfig; readonly aws: OperatorClients; readonly point: string };
 
 /** The files of the point `source` names, and what to call it. */
-export async function resolveServeSource(source: ServeSource): Promise<{ locations: string[]; point?: string; s3Endpoint?: string }> {
+export async function resolveServeSource(
+  source: ServeSource,
+): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; collapse?: ChosenBackup['collapse'] }> {
   switch (source.kind) {
     case 'file':
       return { locations: [source.location] };
     case 'destination': {
       const chosen = await chooseBackupPoint({ ...source, what: 'serve' });
-      return { locations: [chosen.location], point: chosen.point, ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}) };
+      return {
+        locations: [chosen.location],
+        point: chosen.point,
+        ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}),
+        ...(chosen.collapse ? { collapse: chosen.collapse } : {}),
+      };
     }
     case 'config': {
       const copy = await configPointLocation(source.config, source.aws, source.point);
@@ -33,9 +40,17 @@ export async function resolveServeSource(source: ServeSource): Promise<{ locatio
   }
 }
 
-/** {@link startServing} for the point `source` names; `point` says which one was chosen (a backup's file name, a snapshot's). */
-export async function servePoint(source: ServeSource, options: Omit<ServeOptions, 'location' | 's3Endpoint'>): Promise<Serving & { point?: string }> {
-  const { locations, point, s3Endpoint } = await resolveServeSource(source);
+/**
+ * {@link startServing} for the point `source` names; `point` says which one
+ * was chosen (a backup's file name, a snapshot's), `collapse` that the backup
+ * is marked a keyspace collapse (a FLUSHALL's emptied keyspace) and the
+ * newest good one before it.
+ */
+export async function servePoint(
+  source: ServeSource,
+  options: Omit<ServeOptions, 'location' | 's3Endpoint'>,
+): Promise<Serving & { point?: string; collapse?: ChosenBackup['collapse'] }> {
+  const { locations, point, s3Endpoint, collapse } = await resolveServeSource(source);
   const serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
-  return Object.assign(serving, point !== undefined ? { point } : {});
+  return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {});
 }

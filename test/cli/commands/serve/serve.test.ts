@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,23 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts `redis-dr serve`, resolves with the child and the lines it printed by half a second after its `opened …` line. */
+function serveLines(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; out: string[]; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let waiting = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (waiting || !/^opened /m.test(out)) return;
+      waiting = true;
+      setTimeout(() => resolve({ child, out: out.split('\n').filter(Boolean), exit }), 500);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code} with ${JSON.stringify(out)}`)));
+  });
+}
 
 /** Starts `redis-dr serve`, resolves with the child and its first stdout line. */
 function serve(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; first: string; exit: Promise<number | null> }> {
@@ -130,4 +147,42 @@ describe('redis-dr serve', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--requirepass-env NOT_SET_HERE names an unset or empty variable');
   }, 30_000);
+
+  it('--from without --point: a newest backup marked a keyspace collapse (after a FLUSHALL) is served with a line saying so and naming the good one before it', async () => {
+    const dest = mkdtempSync(join(dir, 'dest-'));
+    const server = await startRedisServer();
+    try {
+      const c = server.client();
+      for (let i = 0; i < 20; i++) await c.set(`k${i}`, 'v');
+      const backup = () => cli('backup', '--redis', server.url, '--to', `file://${dest}`, '--name', 'cache');
+      expect((await backup()).status).toBe(0);
+      const good = readdirSync(dest).find((f) => f.endsWith('.rdb'))!;
+      await new Promise((r) => setTimeout(r, 1100)); // the next backup's name, to the second
+      await c.flushall();
+      c.disconnect();
+      const collapsed = await backup();
+      expect(collapsed.stdout).toContain('keyspace collapse');
+      expect(collapsed.status).toBe(1);
+      const { child, out, exit } = await serveLines('--from', `file://${dest}`, '--port', '0');
+      try {
+        expect(out[1]).toMatch(/^serving rdr-cache-\d{8}-\d{6}\.rdb .* 0 keys/);
+        expect(out).toHaveLength(4);
+        expect(out[3]).toMatch(
+          new RegExp(
+            `^COLLAPSED: rdr-cache-\\d{8}-\\d{6}\\.rdb is marked a keyspace collapse \\(.*holds 0 keys.*\\); the newest good backup before it: redis-dr serve --from file://${dest} --point ${good}$`,
+          ),
+        );
+      } finally {
+        child.kill('SIGTERM');
+        await exit;
+      }
+      const named = await cli('serve', '--from', `file://${dest}`, '--target', 'other', '--port', '0');
+      expect(named.status).toBe(2);
+      expect(named.stderr.trim()).toBe(
+        `redis-dr: --from file://${dest} holds no backup of other proven stored: nothing to serve (it holds backups of cache: --target names one)`,
+      );
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
