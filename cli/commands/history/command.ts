@@ -22,7 +22,7 @@ export function historyCommand(program: Command, env: CliEnv = {}): void {
     )
     .usage('<key> | --match <pattern>  (--from <destination> | -c <config> --plan <name>) [options]')
     .argument('[key]', 'the key to follow (or --match <pattern>)')
-    .option('--from <destination>', "the backups' destination: a folder (file:///path or a path) or s3://<bucket>/<prefix>")
+    .option('--from <destination>', "the backups' destination: a folder (file:///absolute/dir) or s3://<bucket>/<prefix>")
     .option(
       '--plan <name>',
       "instead of --from: a plan of the deployment (-c); its target's recovery points are read from their .rdb copies (export or DR bucket)",

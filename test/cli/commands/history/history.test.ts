@@ -106,4 +106,14 @@ describe('redis-dr history', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--since yesterday is no time');
   }, 30_000);
+
+  it('--help names the --from it takes (file:///dir or s3://), and a bare path gets the usage error that says so, exit 2', async () => {
+    const help = await cli('history', '--help');
+    const from = help.stdout.slice(help.stdout.indexOf('\n  --from <destination>'), help.stdout.indexOf('\n  --plan <name>'));
+    expect(from).toContain('file:///');
+    expect(from).not.toMatch(/or a\s+path/);
+    const r = await cli('history', 'user:1', '--from', join(root, 'dest'));
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`redis-dr: --from ${join(root, 'dest')} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
+  }, 30_000);
 });
