@@ -33,6 +33,11 @@ function sourceKind(file: string | undefined, o: ServeCommandOptions): 'file' | 
   throw new UsageError('serve needs a point: a file (serve <file | s3://…>), --from <destination> [--point <file>], or -c <config> --point <snapshot>');
 }
 
+/** A loopback address (127.0.0.0/8, ::1, localhost): only this machine reaches it. */
+function isLoopback(host: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost' || /^::ffff:127\./i.test(host);
+}
+
 /** Prints where it listens and what it serves, then serves until SIGINT or SIGTERM. */
 async function serveUntilStopped(source: ServeSource, label: string, options: ServeCommandOptions, password: string | undefined): Promise<void> {
   const { tlsCertFile: certFile, tlsKeyFile: keyFile } = options;
@@ -51,6 +56,12 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   process.stdout.write(
     `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
   );
+  // Loopback only by default: one listening beyond this machine without a password or TLS hands the point to whoever reaches it.
+  const open = [password ? undefined : 'no password (--requirepass-env)', tls ? undefined : 'no TLS (--tls-cert-file, --tls-key-file)'].filter(Boolean);
+  if (!isLoopback(serving.host) && open.length > 0)
+    process.stderr.write(
+      `redis-dr: WARNING: serving beyond this machine (--bind ${options.bind}) with ${open.join(' and ')}: whoever reaches ${host}:${serving.port} reads every key of this point; add them, or bind 127.0.0.1\n`,
+    );
   // How each file was opened: from its key index (seconds on a big S3 copy) or read whole, and why.
   for (const note of serving.notes.slice(0, 4)) process.stdout.write(`opened ${note}\n`);
   if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);

@@ -185,4 +185,33 @@ describe('redis-dr serve', () => {
       await server.stop();
     }
   }, 60_000);
+
+  it('warns on stderr when it listens beyond loopback without a password or TLS, and not on loopback', async () => {
+    for (const [bind, warned] of [
+      ['0.0.0.0', true],
+      ['127.0.0.1', false],
+    ] as const) {
+      const child = spawn(process.execPath, [BIN, 'serve', file, '--port', '0', '--bind', bind], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      let out = '';
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      await new Promise<void>((resolve) =>
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/^opened /m.test(out)) setTimeout(resolve, 300);
+        }),
+      );
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(out).toMatch(new RegExp(`^listening on ${bind.replace(/\./g, '\\.')}:\\d+$`, 'm'));
+      if (warned)
+        expect(err).toMatch(
+          /^redis-dr: WARNING: serving beyond this machine \(--bind 0\.0\.0\.0\) with no password \(--requirepass-env\) and no TLS .*: whoever reaches 0\.0\.0\.0:\d+ reads every key of this point; add them, or bind 127\.0\.0\.1$/m,
+        );
+      else expect(err).toBe('');
+    }
+  }, 30_000);
 });
