@@ -12,7 +12,10 @@ export function serveCommand(program: Command, env: CliEnv = {}): void {
     .description(
       'serve a recovery point read-only over the Redis protocol (redis-cli, ioredis, migrate, compare): verified and indexed first, values read at their offsets; writes are refused with READONLY',
     )
-    .argument('[file]', 'the .rdb file: a path, or s3://<bucket>/<key> (default AWS credential chain; values read with ranged GETs)')
+    .argument(
+      '[file]',
+      'the .rdb file: a path, s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export (default AWS credential chain; values read with ranged GETs)',
+    )
     .option(
       '--from <destination>',
       "instead of a file: a backup destination (file:///dir or s3://bucket/prefix); serves its newest backup proven stored, or --point's",

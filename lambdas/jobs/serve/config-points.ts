@@ -9,6 +9,7 @@
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import { s3ShardFiles } from '../../adapters/storage/s3-rdb.js';
 import { fastPathOf, type PointCopies } from '../../domain/dr-copies/rdb-copies.js';
+import { checkShardSet, ShardSetError } from '../../domain/keys/shard-set.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 import { anyPlanExports, copiesOf, copyBuckets, copiesOfPoint } from '../dr-copies/copy-listing.js';
 import type { OperatorClients } from '../kernel/clients.js';
@@ -30,6 +31,23 @@ export async function shardLocations(location: string): Promise<string[]> {
     return (await s3ShardFiles(location)).sort((a, b) => (a.tag?.shard ?? 0) - (b.tag?.shard ?? 0)).map((f) => f.location);
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * `serve s3://<bucket>/<export name>` (the location `status` and `restore
+ * --list` print): every shard object of that export, checked to be one whole
+ * recovery point as `migrate --from-rdb` checks it (domain/keys/shard-set.ts:
+ * a shard missing or twice is refused, naming it), in shard order. A location
+ * naming no export's shards is one object, read as it is named.
+ */
+export async function exportShardLocations(location: string): Promise<string[]> {
+  try {
+    const files = await s3ShardFiles(location);
+    // The shard count the objects' tags give (not the one-file shortcut, whose advice is migrate's): a missing shard is named.
+    return checkShardSet(files, files.find((f) => f.tag)?.tag?.shards).files.map((f) => f.location);
+  } catch (err) {
+    throw new UsageError(err instanceof ShardSetError ? `${location}: not served: ${err.message}` : err instanceof Error ? err.message : String(err));
   }
 }
 

@@ -8,7 +8,7 @@
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
-import { configPointLocation, shardLocations } from './config-points.js';
+import { configPointLocation, exportShardLocations, shardLocations } from './config-points.js';
 import { type ServeOptions, type Serving, startServing } from './serve.js';
 
 /** Where the point comes from. */
@@ -23,7 +23,11 @@ export async function resolveServeSource(
 ): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; collapse?: ChosenBackup['collapse'] }> {
   switch (source.kind) {
     case 'file':
-      return { locations: [source.location] };
+      // s3://<bucket>/<export name>, without -NNNN.rdb: every shard of the export, as migrate --from-rdb reads it.
+      return {
+        locations:
+          /^s3:\/\/[^/]+\/.*[^/]$/.test(source.location) && !source.location.endsWith('.rdb') ? await exportShardLocations(source.location) : [source.location],
+      };
     case 'destination': {
       const chosen = await chooseBackupPoint({ ...source, what: 'serve' });
       return {

@@ -120,6 +120,26 @@ describe('serve -c <config> --point <snapshot>', () => {
   }, 30_000);
 });
 
+describe('serve s3://<bucket>/<export name> (the location status and restore --list print)', () => {
+  it('serves every shard of that export as one keyspace, as migrate --from-rdb reads it', async () => {
+    const serving = await servePoint({ kind: 'file', location: `s3://${dr}/${point(0)}` }, { port: 0 });
+    const c = new Redis({ port: serving.port, lazyConnect: true });
+    try {
+      await c.connect();
+      expect(await c.dbsize()).toBe(4);
+      expect(await c.mget('user:1', 'user:2')).toEqual(['alice', 'bob']);
+    } finally {
+      c.disconnect();
+      await serving.close();
+    }
+  }, 30_000);
+
+  it('refuses an export with a shard missing, naming it, before listening', async () => {
+    await expect(servePoint({ kind: 'file', location: `s3://${dr}/${point(2)}` }, { port: 0 })).rejects.toThrow(UsageError);
+    await expect(servePoint({ kind: 'file', location: `s3://${dr}/${point(2)}` }, { port: 0 })).rejects.toThrow(/has 2 shards; shard 2 is missing/);
+  }, 30_000);
+});
+
 describe('history -c <config> --plan <name>', () => {
   it("walks the plan's points, oldest first, and names the one without a usable copy as a hole", async () => {
     const aws = new OperatorClients(config);
