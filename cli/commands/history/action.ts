@@ -1,4 +1,5 @@
 import type { KeyValue } from '../../../lambdas/domain/rdb/fingerprint.js';
+import type { KeyChangeRow } from '../../../lambdas/domain/serve/history.js';
 import { type HistoryOptions, type HistoryPlan, keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
@@ -82,6 +83,16 @@ function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
   return lines;
 }
 
+/** The last line of `--match`: how many changes of how many keys, by kind (a FLUSHALL's thousands of rows in one line). */
+function changeCounts(changes: NonNullable<HistoryResult['changes']>, points: number): string {
+  const by = new Map<string, number>();
+  for (const c of changes) by.set(c.change, (by.get(c.change) ?? 0) + 1);
+  const keys = new Set(changes.map((c) => c.key.toString('latin1'))).size;
+  const order: readonly KeyChangeRow['change'][] = ['appeared', 'changed', 'ttl', 'vanished'];
+  const kinds = order.filter((k) => by.has(k)).map((k) => `${by.get(k)} ${k}`);
+  return `${changes.length} change(s) of ${keys} key(s) over ${points} point(s): ${kinds.join(', ')}`;
+}
+
 /** The history as text (or JSON), and the exit code: 1 when a point could not be read. */
 function printHistory(key: string | undefined, options: HistoryCliOptions, where: string, result: HistoryResult): number {
   if (options.json) {
@@ -93,7 +104,10 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
     const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
     if (result.rows) lines.push(...rowsTable(result.rows, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
-    else lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, text(c.key)])]));
+    else {
+      lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, text(c.key)])]));
+      lines.push(changeCounts(result.changes!, result.points.length));
+    }
     for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }

@@ -116,4 +116,12 @@ describe('redis-dr history', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`redis-dr: --from ${join(root, 'dest')} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
   }, 30_000);
+
+  it('--match ends with the count of each change, so a FLUSHALL of many keys reads in one line', async () => {
+    const r = await cli('history', '--match', 'user:*', '--from', `file://${join(root, 'dest')}`);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(2))).toEqual([['changed', 'user:1']]);
+    expect(lines.at(-1)).toBe('1 change(s) of 1 key(s) over 3 point(s): 1 changed');
+  }, 30_000);
 });
