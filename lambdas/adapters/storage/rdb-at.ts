@@ -6,7 +6,10 @@
  * opened (an object replaced meanwhile fails the read instead of mixing two
  * files' bytes).
  */
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, type FSWatcher, fstatSync, read, openSync, readSync, statSync, watch } from 'node:fs';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 /** A file read at offsets. */
 export interface RdbAt {
@@ -19,8 +22,14 @@ export interface RdbAt {
   readonly readNow?: (offset: number, length: number) => Buffer;
   /** An S3 object's version as opened (its ETag, version id and user metadata); absent for a local file. */
   readonly object?: { readonly etag?: string | undefined; readonly versionId?: string | undefined; readonly metadata?: Readonly<Record<string, string>> };
-  /** The whole file, streamed in order (the one pass that builds the index). */
+  /** The whole file, streamed in order (the one pass that builds the index): of a local file, the file opened, whatever its path names by then. */
   stream(): AsyncIterable<Uint8Array>;
+  /**
+   * Of a local file: why its path no longer names the file opened as it was
+   * opened (another file renamed over it, or it rewritten), else undefined;
+   * a reader that opened it again by path (the verifier) asks this after.
+   */
+  readonly pathChanged?: () => string | undefined;
   close(): void;
 }
 
@@ -43,8 +52,27 @@ export function openLocalRdb(path: string): RdbAt {
     closeSync(fd);
     throw new RdbOpenError(`cannot read ${path}: not a regular file`);
   }
+  // The file as opened: a change of its size or modification time means it was written since.
+  const rewritten = (now: { size: number; mtimeMs: number }): string | undefined =>
+    now.size !== stat.size || now.mtimeMs !== stat.mtimeMs
+      ? `${path} was changed after it was opened and verified (${stat.size} bytes modified ${new Date(stat.mtimeMs).toISOString()}, now ${now.size} bytes modified ${new Date(now.mtimeMs).toISOString()}): its values are no longer the verified file's; run serve again`
+      : undefined;
+  let closed = false;
+  let changed: string | undefined;
+  // Rewritten in place while served (cp onto it): every read after fails rather than answer from other bytes. The file system
+  // reports it (inotify), so a read costs no stat; a file renamed over the path leaves the file opened as it was, and is no change.
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, () => {
+      if (!closed && changed === undefined) changed = rewritten(fstatSync(fd));
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    // No watch here (a file system without notifications): the file is checked at each stream's end only.
+  }
   // A synchronous positional read: a value in the page cache comes back in microseconds, without the thread pool's round trip.
   const readNow = (offset: number, length: number): Buffer => {
+    if (changed !== undefined) throw new Error(changed);
     const out = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
@@ -55,13 +83,43 @@ export function openLocalRdb(path: string): RdbAt {
     }
     return out;
   };
+  // Positional reads of the opened file, 1 MiB at a time: the bytes the values are read from. Not an fs.ReadStream on the
+  // descriptor: one stopped early (a corrupt file) may still read or close it after close() gave its number to a socket.
+  async function* stream(): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < stat.size; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, stat.size - at));
+      const { bytesRead } = await readAt(fd, chunk, 0, chunk.length, at);
+      if (bytesRead === 0)
+        throw new Error(`${path} ends at byte ${at}, ${stat.size - at} bytes short of its size when opened: was the file changed while read?`);
+      at += bytesRead;
+      yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+    }
+    const now = rewritten(fstatSync(fd));
+    if (now !== undefined) throw new Error(now);
+  }
   return {
     location: path,
     size: stat.size,
     read: async (offset, length) => readNow(offset, length),
     readNow,
-    stream: () => createReadStream(path, { highWaterMark: 1 << 20 }),
-    close: () => closeSync(fd),
+    stream,
+    pathChanged() {
+      if (changed !== undefined) return changed;
+      let named: { ino: number; dev: number; size: number; mtimeMs: number };
+      try {
+        named = statSync(path);
+      } catch {
+        return `${path} is gone since it was opened`;
+      }
+      if (named.ino !== stat.ino || named.dev !== stat.dev)
+        return `${path} was replaced by another file after it was opened (a save renamed over it?): run serve again`;
+      return rewritten(fstatSync(fd));
+    },
+    close: () => {
+      closed = true;
+      watcher?.close();
+      closeSync(fd);
+    },
   };
 }
 

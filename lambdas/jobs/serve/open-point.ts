@@ -151,6 +151,9 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
       if (at.readNow) {
         try {
           report = refuseUnverified(at.location, (await verifyRdbFile(at.location)).report);
+          // The verifier opened the path again: it judged the file served only if the path still names it, unchanged.
+          const changed = at.pathChanged?.();
+          if (changed !== undefined) throw new UsageError(changed);
         } catch (err) {
           beside.close();
           throw err;
