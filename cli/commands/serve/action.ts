@@ -71,7 +71,7 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
     process.stdout.write(
       `COLLAPSED: ${serving.point} is marked a keyspace collapse (${mark}); ` +
         (before !== undefined
-          ? `the newest good backup before it: redis-dr serve --from ${options.from} --point ${before}\n`
+          ? `the newest good backup before it: redis-dr serve --from ${options.from}${options.s3Endpoint ? ` --s3-endpoint ${options.s3Endpoint}` : ''} --point ${before} --port 0\n`
           : 'no good backup before it is proven stored\n'),
     );
   }

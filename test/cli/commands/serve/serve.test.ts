@@ -169,7 +169,7 @@ describe('redis-dr serve', () => {
         expect(out).toHaveLength(4);
         expect(out[3]).toMatch(
           new RegExp(
-            `^COLLAPSED: rdr-cache-\\d{8}-\\d{6}\\.rdb is marked a keyspace collapse \\(.*holds 0 keys.*\\); the newest good backup before it: redis-dr serve --from file://${dest} --point ${good}$`,
+            `^COLLAPSED: rdr-cache-\\d{8}-\\d{6}\\.rdb is marked a keyspace collapse \\(.*holds 0 keys.*\\); the newest good backup before it: redis-dr serve --from file://${dest} --point ${good} --port 0$`,
           ),
         );
       } finally {
