@@ -44,13 +44,10 @@ import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
-import { type ColumnKeyIndex, type IndexedKey, indexingKeyReader, KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
-import type { KeyPlaces, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import type { KeyPlaces } from '../../domain/rdb/keys.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
-import type { RdbReport } from '../../domain/rdb/report.js';
-import { refuseUnverified } from '../keys/rdb-index-pass.js';
-import { UsageError } from '../kernel/usage-error.js';
+import { countsUnlike, type IndexedVerification, VerifiedKeys } from '../keys/rdb-index-pass.js';
 import type { SplitIndexPart, SplitKeyIndex } from './verify-rdb-split.js';
 
 /** The object a segment of `key`'s index for bytes [start, end) is put as (matched by the verifier's `*.rdb.keys` grant). */
@@ -58,38 +55,21 @@ export function segmentKey(key: string, start: number, end: number): string {
   return `${key}.${start}-${end}.part.rdb${INDEX_SUFFIX}`;
 }
 
-/** What the index's reader hands a verification that reads through it (readCopy, verify-rdb-split.ts). */
-export interface IndexedVerification {
-  /** The verification's parser (its state, pause, checkpoint, split stop and merge). */
-  readonly parser: RdbParser;
-  /** The next bytes, through the reader that tells the index where each key lies. */
-  push(chunk: Uint8Array): void;
-  /** The parser paused at a split's boundary goes on from it; the bytes from there come again ({@link RdbKeyReader.continueFromPause}). */
-  continueFromPause(): void;
-  /** The verifier's report (the index keeps it: only a copy judged `ok` gets an index). */
-  end(): RdbReport;
-}
-
 /**
  * A DR copy's key index in the making, taken from the verification's own
  * parse (no second pass over the bytes): readCopy's verifier reads through
- * this index's key reader ({@link verifying}), which hands each key's place
- * here as the parser finds it; this thread's bytes are counted as read
- * ({@link push}: their extent and the trailer), from `start` (0, or where the
- * last invocation paused), and on two threads the keys of the worker's part
- * come once that part is taken (verify-rdb-split.ts).
+ * this index's key reader ({@link verifying}, rdb-index-pass.ts's
+ * VerifiedKeys), which places each key as the parser finds it; this
+ * thread's bytes are told as read ({@link push}: their extent and the
+ * trailer), from `start` (0, or where the last invocation paused), and on
+ * two threads the keys of the worker's part come once that part is taken
+ * (verify-rdb-split.ts).
  */
-export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
+export class CopyKeyIndex implements SplitKeyIndex {
   private readonly builder = new KeyIndexBuilder();
-  private reader: RdbKeyReader | undefined;
-  /** The verifier's report, once it ended through the reader. */
-  private report: RdbReport | undefined;
+  private readonly keys: VerifiedKeys;
   /** The bytes [start, at) were read here (their keys placed by the verification), or stand indexed by the worker's part. */
   private at: number;
-  /** The last 8 bytes read here. */
-  private tail: Buffer = Buffer.alloc(0);
-  /** The first bytes said `VKCS` (Valkey's compressed envelope): the parse's offsets are the decoded bytes', not the object's. */
-  private enveloped = false;
   /** The worker's part taken (its keys added). */
   private part: { readonly trailer: Uint8Array | null } | undefined;
   /** Why this invocation's keys cannot be whole (a gap in the bytes read, the worker's part without keys). */
@@ -100,6 +80,7 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
     readonly start = 0,
   ) {
     this.at = start;
+    this.keys = new VerifiedKeys(location, this.builder);
   }
 
   /**
@@ -109,25 +90,13 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
    * of its own. From `resumeFrom` (this index's start) or byte 0.
    */
   verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
-    if (this.reader) throw new Error(`${this.location}: one verification a key index`);
     if ((resumeFrom?.offset ?? 0) !== this.start) this.broken = `the verification starts at byte ${resumeFrom?.offset ?? 0}, the index at ${this.start}`;
-    const reader = indexingKeyReader(this, 0, { parser, ...(resumeFrom ? { resumeFrom } : {}) });
-    this.reader = reader;
-    return {
-      parser: reader.verifying!,
-      push: (chunk) => void reader.push(chunk),
-      continueFromPause: () => reader.continueFromPause(),
-      end: () => {
-        this.report = reader.end();
-        return this.report;
-      },
-    };
+    return this.keys.verifying(parser, resumeFrom);
   }
 
-  /** A key the verification's parse found (file order), unless its offsets are not the object's (the envelope) or the part stands for it. */
-  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
-    if (this.enveloped || this.part) return;
-    this.builder.place(db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt);
+  /** The hook each key of the verification's parse goes through (tests plant faults in it). */
+  get places(): KeyPlaces {
+    return this.keys;
   }
 
   /** This thread's bytes read at file offset `at` (readCopy's; in file order, bytes read again skipped): their extent and the trailer. */
@@ -140,9 +109,8 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
     const skip = this.at - at;
     if (skip >= chunk.byteLength) return;
     const bytes = skip > 0 ? chunk.subarray(skip) : chunk;
-    if (this.at === 0 && isRdbEnvelope(bytes)) this.enveloped = true;
     this.at += bytes.byteLength;
-    this.tail = Buffer.concat([this.tail, bytes.subarray(Math.max(0, bytes.byteLength - 8))]).subarray(-8);
+    this.keys.seen(bytes);
   }
 
   /**
@@ -152,6 +120,7 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
    */
   takePart(part: SplitIndexPart): void {
     if (this.part || this.broken) return;
+    this.keys.closed = true;
     if (typeof part.keys === 'string') this.broken = `the second thread's part [${part.from}, ${part.end}) has no keys: ${part.keys}`;
     else if (this.at < part.from) this.broken = `bytes [${this.at}, ${part.from}) were not read here`;
     else {
@@ -175,11 +144,6 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
     }
   }
 
-  /** An earlier invocation's key (read back from its segment). */
-  add(key: IndexedKey): void {
-    this.builder.add(key);
-  }
-
   /** Where earlier invocations' keys go, read back from their segments. */
   get earlier(): KeyPlaces {
     return this.builder;
@@ -187,9 +151,9 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
 
   /** Why the keys of [start, end) are not all at hand, or undefined. */
   private missing(end: number): string | undefined {
-    if (this.enveloped) return "in Valkey's compressed envelope (no offsets to read values at)";
+    if (this.keys.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
     if (this.broken) return this.broken;
-    if (!this.reader) return 'no verification read through it';
+    if (!this.keys.read) return 'no verification read through it';
     if (this.at < end) return `only bytes [${this.start}, ${this.at}) of [${this.start}, ${end}) were indexed here`;
     return undefined;
   }
@@ -221,29 +185,14 @@ export class CopyKeyIndex implements SplitKeyIndex, KeyPlaces {
     const missing = this.missing(size);
     if (missing) return missing;
     // Only a copy the verifier passed gets an index: its report, from the same parse the keys came from.
-    if (!this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
-    refuseUnverified(this.location, this.report);
-    const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : this.tail.toString('hex');
+    const read = this.keys.finish();
+    const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : read.trailer;
     if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
-    const { version, valkey } = this.reader!.fileVersion;
-    const index = this.builder.finish(version);
-    const unlike = countsUnlike(index, this.report);
+    const index = this.builder.finish(read.version);
+    const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
-    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, valkey);
+    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey);
   }
-}
-
-/**
- * Why the index's keys are not the verifier's (another count in all or in a
- * database: a key the parse found and the index lost, or one placed twice),
- * or undefined. Every key the parser counts is the one it hands the reader,
- * so they agree unless the code between them is wrong: then no index.
- */
-function countsUnlike(index: ColumnKeyIndex, report: RdbReport): string | undefined {
-  if (index.keys !== report.keys) return `its ${index.keys} keys are not the ${report.keys} the verifier counted`;
-  for (const [db, keys] of Object.entries(report.keysByDb ?? {}))
-    if (index.size(Number(db)) !== keys) return `its ${index.size(Number(db))} keys of database ${db} are not the ${keys} the verifier counted`;
-  return undefined;
 }
 
 /** The copy an index is written beside: where, which version, and what the verifier read of it. */

@@ -7,7 +7,8 @@ import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
 import { type RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { readHeadContext, type SegmentContext, segmentContext, takeSegment } from '../../domain/rdb/format/split.js';
-import type { RdbCheckpoint, RdbReport } from '../../domain/rdb/report.js';
+import type { RdbCheckpoint } from '../../domain/rdb/report.js';
+import type { IndexedVerification } from '../keys/rdb-index-pass.js';
 import type { RdbVerifier } from '../../domain/rdb/verifier.js';
 
 /**
@@ -98,22 +99,10 @@ export interface SplitIndexPart {
   readonly trailer: Uint8Array | null;
 }
 
-/** What a verification reading through a key index's reader is handed (copy-key-index.ts's IndexedVerification). */
-export interface IndexedParse {
-  /** The verification's parser. */
-  readonly parser: RdbParser;
-  /** The next bytes, through the reader that places each key. */
-  push(chunk: Uint8Array): void;
-  /** The parser paused at the split's boundary goes on from it (the bytes from there come again). */
-  continueFromPause(): void;
-  /** The verifier's report. */
-  end(): RdbReport;
-}
-
 /** The key index taken from the verification's own parse (copy-key-index.ts): this thread's bytes, and the worker's part's keys. */
 export interface SplitKeyIndex {
   /** The verification of this thread's bytes, read through the index's key reader: `parser` is built around it (its sink). */
-  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedParse;
+  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification;
   /** This thread's bytes read at file offset `at` (bytes read again, after a part not taken, come again: skipped). */
   push(chunk: Uint8Array, at: number): void;
   /** The worker's part was taken into the verification: its keys stand for the bytes from `from` on. */

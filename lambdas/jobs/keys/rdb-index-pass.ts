@@ -7,9 +7,11 @@
  */
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
-import type { RdbKeyReader } from '../../domain/rdb/keys.js';
+import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
+import type { KeyPlaces, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
-import { indexingKeyReader, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { indexingKeyReader, type KeyIndex, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What one pass found: the file's version, the verifier's report, its length and its CRC-64 trailer (what an index is tied to). */
@@ -94,6 +96,109 @@ export class RdbIndexPass {
     const report = refuseUnverified(this.location, this.reader.end());
     return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
   }
+}
+
+/** What a verification reading through an index's key reader is handed ({@link VerifiedKeys.verifying}). */
+export interface IndexedVerification {
+  /** The verification's parser (its state, pause, checkpoint, split stop and merge). */
+  readonly parser: RdbParser;
+  /** The next bytes, through the reader that places each key. */
+  push(chunk: Uint8Array): void;
+  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (RdbKeyReader.continueFromPause). */
+  continueFromPause(): void;
+  /** The verifier's report (kept: only a file judged `ok` gets an index). */
+  end(): RdbReport;
+}
+
+/**
+ * A key index taken from a verification's own parse, not from a pass of its
+ * own: the verifier reads through this object's key reader
+ * ({@link verifying}: its parser built with the verifier's own options, the
+ * reader its sink), which hands each key's place to the builder as the
+ * parser finds it. The file's bytes as read are told to {@link seen} (its
+ * length and trailer, and Valkey's compressed envelope, whose parse has the
+ * decoded bytes' offsets: no keys are kept then). What the DR copy's index
+ * (jobs/dr-copies/copy-key-index.ts) and a backup's (jobs/self-managed/backup-key-index.ts) are built with.
+ */
+export class VerifiedKeys implements KeyPlaces {
+  private reader: RdbKeyReader | undefined;
+  private report: RdbReport | undefined;
+  private tail: Buffer = Buffer.alloc(0);
+  /** Bytes told to {@link seen}. */
+  bytes = 0;
+  /** The first bytes said `VKCS` (Valkey's compressed envelope). */
+  envelope = false;
+  /** No more keys are placed (the second thread's part stands for the rest). */
+  closed = false;
+
+  constructor(
+    private readonly location: string,
+    private readonly builder: KeyPlaces,
+  ) {}
+
+  /** The verification, read through this object's key reader: `parser` built around it (its sink). From `resumeFrom` or byte 0. */
+  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
+    if (this.reader) throw new Error(`${this.location}: one verification an index`);
+    const reader = indexingKeyReader(this, 0, { parser, ...(resumeFrom ? { resumeFrom } : {}) });
+    this.reader = reader;
+    return {
+      parser: reader.verifying!,
+      push: (chunk) => void reader.push(chunk),
+      continueFromPause: () => reader.continueFromPause(),
+      end: () => {
+        this.report = reader.end();
+        return this.report;
+      },
+    };
+  }
+
+  /** Whether a verification reads through it. */
+  get read(): boolean {
+    return this.reader !== undefined;
+  }
+
+  /** A key the verification's parse found (file order), unless its offsets are not the file's (the envelope) or it is closed. */
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
+    if (this.envelope || this.closed) return;
+    this.builder.place(db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt);
+  }
+
+  /** The file's next bytes as read (not decoded), in order. */
+  seen(bytes: Uint8Array): void {
+    if (this.bytes < 4) {
+      // The first 4 bytes, however they come (a chunk may be one byte): `VKCS` is the envelope.
+      const head = new Uint8Array(4);
+      head.set(this.tail.subarray(0, this.bytes));
+      head.set(bytes.subarray(0, 4 - this.bytes), this.bytes);
+      if (this.bytes + bytes.byteLength >= 4 && isRdbEnvelope(head)) this.envelope = true;
+    }
+    this.bytes += bytes.byteLength;
+    this.tail = Buffer.concat([this.tail, bytes.subarray(Math.max(0, bytes.byteLength - 8))]).subarray(-8);
+  }
+
+  /**
+   * The verifier's judgement, the file's version, length and trailer.
+   * @throws UsageError naming the file when no verification ended through it, or its verdict is not `ok`
+   */
+  finish(): IndexPassResult {
+    if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
+    const report = refuseUnverified(this.location, this.report);
+    const { version, valkey } = this.reader.fileVersion;
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
+  }
+}
+
+/**
+ * Why an index's keys are not the verifier's (another count in all or in a
+ * database: a key the parse found and the index lost, or one placed twice),
+ * or undefined. Every key the parser counts is the one it hands the reader,
+ * so they agree unless the code between them is wrong: then no index.
+ */
+export function countsUnlike(index: Pick<KeyIndex, 'keys' | 'size'>, report: RdbReport): string | undefined {
+  if (index.keys !== report.keys) return `its ${index.keys} keys are not the ${report.keys} the verifier counted`;
+  for (const [db, keys] of Object.entries(report.keysByDb ?? {}))
+    if (index.size(Number(db)) !== keys) return `its ${index.size(Number(db))} keys of database ${db} are not the ${keys} the verifier counted`;
+  return undefined;
 }
 
 /**

@@ -533,8 +533,9 @@ describe("verify-rdb's key index beside a DR copy", () => {
     // Planted faults in what the parse hands the index: one key's value shifted by a byte, one key left out, one placed twice.
     const planted = (fault: 'shift' | 'drop' | 'twice'): Buffer | string => {
       const bad = new CopyKeyIndex('s3://b/k');
-      const place = bad.place.bind(bad);
-      bad.place = (db, type, n, from, to, valueAt, valueEnd, expireAt) => {
+      const hook = bad.places;
+      const place = hook.place.bind(hook);
+      hook.place = (db, type, n, from, to, valueAt, valueEnd, expireAt) => {
         const target = Buffer.from(n.subarray(from, to)).toString() === 's:1000';
         if (target && fault === 'drop') return;
         if (target && fault === 'twice') place(db, type, n, from, to, valueAt, valueEnd, expireAt);
