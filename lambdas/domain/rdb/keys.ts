@@ -140,16 +140,14 @@ export interface RdbKeyReaderOptions {
   readonly visit?: (k: KeyInPlace) => void;
   /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
   readonly place?: KeyPlaces['place'];
-  /** Every byte pushed goes as it is to a full verifier whose verdict alone decides: no CRC-64 or duplicate-key check here (TrustedRead's `judgedBeside`). */
-  readonly judgedBeside?: boolean;
-  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` or `judgedBeside` read, which runs no check). */
+  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
   /**
    * The parser to read through, built by the caller around the reader (its
    * sink): a verification's own parser, with exactly the options it has
    * without the reader (a DR copy's key index is taken from the verifier's
    * one parse: {@link RdbKeyReader.verifying}). The reader's own parser
-   * options (`requireChecksum`, `resumeFrom`'s policy, `judgedBeside` …) are
+   * options (`requireChecksum`, `resumeFrom`'s policy, `verifiedBefore` …) are
    * then not used; `resumeFrom` and `segment` still say where the bytes
    * pushed start, and the parser built must start there too. @default a parser of the options above
    */
@@ -264,8 +262,7 @@ export class RdbKeyReader implements RdbKeySink {
       undefined,
       options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
-      options.verifiedBefore ??
-        (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : options.judgedBeside ? { judgedBeside: true } : undefined),
+      options.verifiedBefore ?? (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : undefined),
       options.keyDigestSpill,
     );
     if (segment) this.parser.startSegment(segment.from, segment.context);

@@ -52,7 +52,7 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
 export function indexingKeyReader(
   keys: KeyPlaces,
   base: number,
-  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill' | 'judgedBeside' | 'parser'> = {},
+  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill' | 'parser'> = {},
 ): RdbKeyReader {
   return new RdbKeyReader({
     ...options,

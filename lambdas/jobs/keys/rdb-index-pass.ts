@@ -1,9 +1,11 @@
 /**
- * The indexing pass of a recovery point (jobs/serve/open-point.ts), of a
- * verified backup's key index (jobs/self-managed/backup.ts: fed the bytes
- * as they are written, so the stored file is never read again for it) and
- * of a DR copy's (jobs/dr-copies/verify-rdb.ts): the verifier's parser
- * telling where each key's value lies.
+ * A key index taken from a verifier's parse: the verifier's parser telling
+ * where each key's value lies. {@link RdbIndexPass}: the one pass that both
+ * verifies and indexes a recovery point `serve` opens
+ * (jobs/serve/open-point.ts). {@link VerifiedKeys}: the index of a
+ * verification that runs anyway, read through its own parse (a DR copy's,
+ * jobs/dr-copies/copy-key-index.ts; a backup's, fed the bytes as they are
+ * written, jobs/self-managed/backup-key-index.ts): no second parse.
  */
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
@@ -40,34 +42,15 @@ export class RdbIndexPass {
     private readonly location: string,
     builder: KeyIndexBuilder,
     base: number,
-    /** Where a verifier paused: the pass is fed the bytes from its offset on (a DR copy verified across invocations). */
-    resumeFrom?: RdbCheckpoint,
-    /**
-     * Every byte pushed here is pushed, as it is, to a full verifier beside
-     * the pass whose verdict alone decides whether the keys are used (a DR
-     * copy's index: readCopy): the pass computes no CRC-64 and runs no
-     * duplicate-key check of its own (that verifier does both on the same
-     * bytes); its {@link finish} then judges the values and framing only.
-     */
-    judgedBeside = false,
   ) {
-    this.bytes = resumeFrom?.offset ?? 0;
     // The spill folder is made only when the duplicate-key check's memory is full, and removed with it when the pass
-    // ends: a folder made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
-    this.reader = indexingKeyReader(builder, base, {
-      ...(resumeFrom ? { resumeFrom } : {}),
-      ...(judgedBeside ? { judgedBeside } : { keyDigestSpill: () => tempKeyDigestSpill() }),
-    });
+    // ends: a folder made up front was left behind by every pass that never spilled (one per served file).
+    this.reader = indexingKeyReader(builder, base, { keyDigestSpill: () => tempKeyDigestSpill() });
   }
 
   /** The file's RDB version and magic (once its header was read, or from the checkpoint resumed). */
   get fileVersion(): { readonly version: number; readonly valkey: boolean } {
     return this.reader.fileVersion;
-  }
-
-  /** Ends the pass without a judgement (its bytes are judged elsewhere): frees what its reader holds. */
-  drop(): void {
-    this.reader.end();
   }
 
   /** Feeds the next bytes of the file; false once nothing more is worth feeding (an envelope, a parse error). */
