@@ -162,7 +162,7 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
 
 /**
  * Posts the segment's findings (its digests moved, not copied), or why there
- * are none; whether it posted them. `index`: the segment's key index pass
+ * are none; whether it posted them. `index`: the segment's keys, from its own parse
  * (stream mode), encoded up to the segment's end.
  */
 function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeyIndex): boolean {

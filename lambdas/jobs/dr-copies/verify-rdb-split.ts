@@ -174,7 +174,7 @@ export async function verifyRangesOnTwoThreads(
     keyDigestsInMemory: KEY_DIGESTS_IN_MEMORY,
     context: plan.context,
     ...(settings.holdBytes ? { holdBytes: settings.holdBytes } : {}),
-    // The worker indexes its part's keys as this thread's index pass does its own (half the work each).
+    // The worker's parser places its part's keys as this thread's does its own (one parse each).
     ...(index ? { keyIndex: true } : {}),
   });
   let live = true;
