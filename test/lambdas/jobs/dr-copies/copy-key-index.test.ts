@@ -621,6 +621,26 @@ describe("verify-rdb's key index beside a DR copy", () => {
       expect(twoThreads(part, 0)).toMatch(/^its \d+ keys of database 0 are not the 20 the verifier counted$/);
     });
 
+    it("gives the index one thread gives when the part is not taken: this thread's parse goes on from the boundary, the bytes from there read again", () => {
+      const { from } = workerPart();
+      const index = new CopyKeyIndex('s3://b/k');
+      const v = index.verifying((sink) => rdbVerifierParser({ requireChecksum: true }, sink));
+      v.parser.stopAtBoundary(from);
+      index.push(large.subarray(0, from + 40_000), 0);
+      v.push(large.subarray(0, from + 40_000));
+      expect(v.parser.pausedAt).toBe(from);
+      // As verifyRangesOnTwoThreads does when the worker's part cannot be merged: on from the boundary, alone.
+      v.continueFromPause();
+      for (let at = from; at < large.length; at += 30_000) {
+        const chunk = large.subarray(at, Math.min(large.length, at + 30_000));
+        index.push(chunk, at);
+        v.push(chunk);
+      }
+      expect(v.end().ok).toBe(true);
+      const file = index.encode(large.length);
+      expect(Buffer.isBuffer(file) && file.equals(oneThread())).toBe(true);
+    });
+
     it('gives no index for a changed part, a part without keys, or a gap in the bytes read here', () => {
       const part = workerPart();
       const changed = new Uint8Array(part.keys as Uint8Array);
