@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   // backup's index, built from the bytes as backup writes them (here fed the file).
   const writeIndex = async (store: FileBackupStore | S3BackupStore): Promise<void> => {
     const index = new BackupKeyIndex(store.location(name));
-    for await (const chunk of createReadStream(path.join(scratch, 'plain', name))) index.push(chunk as Buffer);
+    for await (const chunk of createReadStream(path.join(scratch, 'plain', name))) index.pushVerified(chunk as Buffer);
     await index.write(store, name);
   };
   await writeIndex(new FileBackupStore(path.join(scratch, 'indexed')));

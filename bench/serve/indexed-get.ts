@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const file = path.join(scratch, name);
   await writeGetDataset(keys, file);
   const index = new BackupKeyIndex(file);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) index.push(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) index.pushVerified(chunk as Buffer);
   log(await index.write(new FileBackupStore(scratch), name));
   const started = process.hrtime.bigint();
   const { child, port } = await spawnServe([file, '--port', '0']);

@@ -85,14 +85,14 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, NAME);
     const url = `s3://bench/large/${NAME}`;
-    // backup's index pass, fed the bytes as they are written (the stored file is not read again for it).
+    // backup's index, from a verification of the bytes as they are written (the stored file is not read again for it).
     const index = new BackupKeyIndex(url);
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const fd = openSync(file, 'w');
     const bytes = writeRdb(keys, valueBytes, (c) => {
       writeSync(fd, c);
-      index.push(c);
+      index.pushVerified(c);
     });
     closeSync(fd);
     await index.write(new FileBackupStore(dir), NAME);

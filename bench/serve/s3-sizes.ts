@@ -90,7 +90,7 @@ async function main(): Promise<void> {
       const prefix = `${mb}mb/`;
       // backup's index, built from the bytes as backup writes them (here fed the file), put beside the object.
       const index = new BackupKeyIndex(`s3://bench/${prefix}${name}`);
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) index.push(chunk as Buffer);
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) index.pushVerified(chunk as Buffer);
       let indexBytes: number;
       if (files) {
         const dir = path.join(scratch, 'bench', prefix);

@@ -16,6 +16,6 @@ import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index
  */
 export async function writeIndexBeside(store: BackupStore, name: string, file?: string, source?: IndexSource): Promise<string> {
   const index = new BackupKeyIndex(store.location(name));
-  index.push(readFileSync(file ?? store.location(name)));
+  index.pushVerified(readFileSync(file ?? store.location(name)));
   return index.write(store, name, source);
 }

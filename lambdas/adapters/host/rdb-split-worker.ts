@@ -39,6 +39,7 @@ import {
   type SegmentSearch,
   segmentOf,
   balancedStart,
+  newSegmentParser,
 } from '../../domain/rdb/format/split.js';
 import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
@@ -70,9 +71,9 @@ export interface SplitWorkerData {
     readonly holdBytes: number;
     /**
      * Also index the segment's keys (the DR verifier's key index beside a
-     * copy, jobs/dr-copies/copy-key-index.ts): a second pass over the same
-     * bytes, as the first thread's index pass is over its own, its keys
-     * posted with `done` as a key index segment (domain/serve/index-segment.ts).
+     * copy, jobs/dr-copies/copy-key-index.ts), from the segment's own parse
+     * (as the first thread's index is from its own), its keys posted with
+     * `done` as a key index segment (domain/serve/index-segment.ts).
      */
     readonly keyIndex?: boolean;
   };
@@ -161,7 +162,7 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
 
 /**
  * Posts the segment's findings (its digests moved, not copied), or why there
- * are none; whether it posted them. `index`: the segment's key index pass
+ * are none; whether it posted them. `index`: the segment's keys, from its own parse
  * (stream mode), encoded up to the segment's end.
  */
 function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeyIndex): boolean {
@@ -178,7 +179,12 @@ function postSegment(parser: RdbParser, from: number, context: SegmentContext, p
   return true;
 }
 
-/** The second pass over a segment's bytes that collects its keys' places (stream mode with `keyIndex`). */
+/**
+ * A segment's keys taken from its verification's own parse (stream mode
+ * with `keyIndex`): the segment's parser is built around a key reader that
+ * places each key as the parser finds it, with the options of a parser
+ * without one (newSegmentParser), so the index costs no second pass.
+ */
 class SegmentKeyIndex {
   private readonly keys = new KeySegmentBuilder();
   private readonly reader: RdbKeyReader;
@@ -186,8 +192,14 @@ class SegmentKeyIndex {
   constructor(
     private readonly from: number,
     context: SegmentContext,
+    options: SegmentParserOptions,
   ) {
-    this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context } });
+    this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
+  }
+
+  /** The segment's verifying parser (bytes go in through {@link push}). */
+  get parser(): RdbParser {
+    return this.reader.verifying!;
   }
 
   push(bytes: Uint8Array): void {
@@ -196,9 +208,7 @@ class SegmentKeyIndex {
 
   /** The keys of bytes [from, end) as a key index segment (in a buffer of its own: moved, not copied), or why there is none. */
   encode(end: number): Uint8Array | string {
-    const error = this.reader.error;
-    this.reader.end(); // its judgement is the verifying parser's; what it holds is freed
-    if (error !== undefined && error.offset < end) return `its index pass failed at byte ${error.offset}: ${error.message}`;
+    // Not ended here: the reader's parser is the verification's, whose findings are posted with the keys.
     const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end);
     return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   }
@@ -303,8 +313,8 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
   };
   const give = (bytes: Uint8Array): void => {
     if (bytes.length > 0) {
-      index?.push(bytes);
-      parser!.push(bytes);
+      if (index) index.push(bytes);
+      else parser!.push(bytes);
     }
     if (parser!.state() !== 'reading' || ended) finish();
   };
@@ -329,8 +339,9 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
     parser = found.parser;
     from = found.from;
     if (data.stream.keyIndex) {
-      // The bytes the search's parser read past the start are the index pass's too.
-      index = new SegmentKeyIndex(from, context);
+      // The segment read by a parser that places its keys: from its start again (the search's trial read a few keys).
+      index = new SegmentKeyIndex(from, context, options);
+      parser = index.parser;
       index.push(window.subarray(from - search.from, found.next - search.from));
     }
     if (pauseWanted) parser.pause();

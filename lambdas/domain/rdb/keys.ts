@@ -140,10 +140,18 @@ export interface RdbKeyReaderOptions {
   readonly visit?: (k: KeyInPlace) => void;
   /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
   readonly place?: KeyPlaces['place'];
-  /** Every byte pushed goes as it is to a full verifier whose verdict alone decides: no CRC-64 or duplicate-key check here (TrustedRead's `judgedBeside`). */
-  readonly judgedBeside?: boolean;
-  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` or `judgedBeside` read, which runs no check). */
+  /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
   readonly keyDigestSpill?: () => KeyDigestSpill;
+  /**
+   * The parser to read through, built by the caller around the reader (its
+   * sink): a verification's own parser, with exactly the options it has
+   * without the reader (a DR copy's key index is taken from the verifier's
+   * one parse: {@link RdbKeyReader.verifying}). The reader's own parser
+   * options (`requireChecksum`, `resumeFrom`'s policy, `verifiedBefore` …) are
+   * then not used; `resumeFrom` and `segment` still say where the bytes
+   * pushed start, and the parser built must start there too. @default a parser of the options above
+   */
+  readonly parser?: (sink: RdbKeySink) => RdbParser;
 }
 
 /** Empty keys whose offsets a reader keeps (Redis writes none; a file with more is read in full the second time). */
@@ -242,6 +250,10 @@ export class RdbKeyReader implements RdbKeySink {
       this.retainedAt = segment.from;
       this.payloadVersion ||= segment.context.version;
     }
+    if (options.parser) {
+      this.parser = options.parser(this);
+      return;
+    }
     this.parser = new RdbParser(
       512 * 1024 * 1024,
       resumeFrom?.requireChecksum ?? options.requireChecksum ?? false,
@@ -250,8 +262,7 @@ export class RdbKeyReader implements RdbKeySink {
       undefined,
       options.externalChecksum ?? false,
       options.reread ? REREAD_DUP_EXACT_MEMBERS : undefined,
-      options.verifiedBefore ??
-        (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : options.judgedBeside ? { judgedBeside: true } : undefined),
+      options.verifiedBefore ?? (options.valueCheckedBefore ? { valueCheckedBefore: options.valueCheckedBefore } : undefined),
       options.keyDigestSpill,
     );
     if (segment) this.parser.startSegment(segment.from, segment.context);
@@ -271,6 +282,35 @@ export class RdbKeyReader implements RdbKeySink {
   emptyKey(start: number): void {
     if (this.emptyAt.length < EMPTY_KEYS_KEPT) this.emptyAt.push(start);
     else this.emptyOverflow = true;
+  }
+
+  /**
+   * The parser the bytes go through (the verification itself, with
+   * {@link RdbKeyReaderOptions.parser}): its state, pause and checkpoint are
+   * the reader's. Bytes still go in through {@link push}, which tells the
+   * keys where they lie. Undefined after {@link end}.
+   */
+  get verifying(): RdbParser | undefined {
+    return this.parser;
+  }
+
+  /**
+   * After the parser paused at a boundary it was asked to stop at
+   * (RdbParser.stopAtBoundary: the split verification's start of the second
+   * thread, its part not taken): the parse goes on from there, and the
+   * caller pushes the file's bytes from that boundary on again. No key is
+   * open at a boundary: nothing retained is needed.
+   */
+  continueFromPause(): void {
+    const parser = this.parser;
+    if (!parser) throw new RangeError('the reader has ended');
+    const at = parser.pausedAt;
+    parser.continueFromPause();
+    this.total = at;
+    this.release();
+    this.retainedAt = at;
+    this.askedAt = -1;
+    this.declinedAt = -1;
   }
 
   /** With `externalChecksum`: how far from the file's start the CRC-64 trailer covers (exact once the trailer was read). */

@@ -15,7 +15,7 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
 import { RdbFormatError } from './errors.js';
-import { RdbParser } from './format/parser.js';
+import { type RdbKeySink, RdbParser } from './format/parser.js';
 
 import type { KeyDigestSpill } from './format/key-digests.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState } from './report.js';
@@ -124,11 +124,26 @@ export interface RdbVerifier {
  * const report = v.end();
  */
 export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier {
-  const parser = new RdbParser(
+  const parser = rdbVerifierParser(options);
+  return verifierOver(
+    parser,
+    (chunk) => parser.push(chunk),
+    () => parser.end(),
+  );
+}
+
+/**
+ * The parser {@link createRdbVerifier} verifies with, told where each key
+ * lies when given a `sink` (a key reader around it: keys.ts's `parser`
+ * option, the DR copy's key index taken from the verification's own parse).
+ * The sink changes nothing of the checks.
+ */
+export function rdbVerifierParser(options: RdbVerifierOptions = {}, sink?: RdbKeySink): RdbParser {
+  return new RdbParser(
     options.maxValueBytes ?? 512 * 1024 * 1024,
     options.requireChecksum ?? false,
     options.resumeFrom,
-    undefined,
+    sink,
     options.expiryTimes,
     options.externalChecksum ?? false,
     undefined,
@@ -136,9 +151,17 @@ export function createRdbVerifier(options: RdbVerifierOptions = {}): RdbVerifier
     options.keyDigestSpill,
     options.keyDigestsInMemory,
   );
+}
+
+/**
+ * The {@link RdbVerifier} of `parser`, its bytes going in through `push`
+ * and its report out through `end` (the parser's own, or a key reader's
+ * around it: keys.ts's RdbKeyReader, which tells where each key lies).
+ */
+export function verifierOver(parser: RdbParser, push: (chunk: Uint8Array) => void, end: () => RdbReport): RdbVerifier {
   return {
-    push: (chunk) => parser.push(chunk),
-    end: () => parser.end(),
+    push,
+    end,
     sourceFailed: (err) => parser.sourceFailed(err),
     pause: () => parser.pause(),
     checkpoint: () => parser.checkpoint(),

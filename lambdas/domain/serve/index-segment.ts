@@ -104,9 +104,10 @@ export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Bu
 /**
  * A segment read back and checked (its SHA-256, that it indexes `of`: the
  * same object version and byte range, every key within it), each key handed
- * to `add`; or why it cannot be used (the caller then writes no index).
+ * to `keys` (its name a view of `file`, for the call only: no object a
+ * key); or why it cannot be used (the caller then writes no index).
  */
-export function decodeKeySegment(file: Buffer, of: SegmentOf, add: (key: IndexedKey) => void): { readonly problem: string } | undefined {
+export function decodeKeySegment(file: Buffer, of: SegmentOf, keys: KeyPlaces): { readonly problem: string } | undefined {
   if (file.length < MAGIC.length + 4 + 32 || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return { problem: 'not a key index segment' };
   const body = file.subarray(0, file.length - 32);
   if (
@@ -126,22 +127,16 @@ export function decodeKeySegment(file: Buffer, of: SegmentOf, add: (key: Indexed
   if (h.etag !== of.etag || h.versionId !== of.versionId || h.start !== of.start || h.end !== of.end)
     return { problem: `it indexes bytes [${h.start}, ${h.end}) of ETag ${h.etag}, not [${of.start}, ${of.end}) of ETag ${of.etag}` };
   const rowsAt = MAGIC.length + 4 + jsonLen;
+  if (!(Number.isInteger(h.keys) && h.keys >= 0 && rowsAt + h.keys * ROW <= body.length)) return { problem: 'its rows do not fit in it' };
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let nameAt = rowsAt + h.keys * ROW;
   for (let i = 0; i < h.keys; i++) {
     const p = rowsAt + i * ROW;
-    const len = body.readUInt32LE(p);
-    const valueAt = body.readDoubleLE(p + 9);
-    const valueEnd = body.readDoubleLE(p + 17);
-    const expiry = body.readDoubleLE(p + 25);
+    const len = view.getUint32(p, true);
+    const valueAt = view.getFloat64(p + 9, true);
+    const valueEnd = view.getFloat64(p + 17, true);
     if (nameAt + len > body.length || !(of.start < valueAt && valueAt <= valueEnd && valueEnd <= of.end)) return { problem: `its key ${i} lies outside it` };
-    add({
-      db: body.readUInt32LE(p + 4),
-      name: body.subarray(nameAt, nameAt + len),
-      type: body.readUInt8(p + 8),
-      valueAt,
-      valueEnd,
-      expireAtMs: Number.isNaN(expiry) ? null : expiry,
-    });
+    keys.place(view.getUint32(p + 4, true), body[p + 8]!, body, nameAt, nameAt + len, valueAt, valueEnd, view.getFloat64(p + 25, true));
     nameAt += len;
   }
   return nameAt === body.length ? undefined : { problem: 'its names do not add up to its length' };

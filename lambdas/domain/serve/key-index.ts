@@ -45,19 +45,24 @@ export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Arr
  * The verifier's key reader as an index pass uses it: each key's place
  * (offsets from `base` on) handed to `keys`, no value held (values over
  * 512 MiB are refused when read, not here). From byte 0, a checkpoint
- * (`resumeFrom`) or a segment's start (`segment`).
+ * (`resumeFrom`) or a segment's start (`segment`). With `parser`, the
+ * reader is the verification's own parse (that parser's checks, exactly as
+ * without the reader): the index then takes no second pass over the bytes.
  */
 export function indexingKeyReader(
   keys: KeyPlaces,
   base: number,
-  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill' | 'judgedBeside'> = {},
+  options: Pick<RdbKeyReaderOptions, 'resumeFrom' | 'segment' | 'keyDigestSpill' | 'parser'> = {},
 ): RdbKeyReader {
   return new RdbKeyReader({
     ...options,
     maxKeyBytes: Number.MAX_SAFE_INTEGER,
     wantName: () => false,
-    place: (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
-      keys.place(db, type, name, nameFrom, nameTo, base + valueAt, base + valueEnd, expireAt),
+    place:
+      base === 0
+        ? (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) => keys.place(db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt)
+        : (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
+            keys.place(db, type, name, nameFrom, nameTo, base + valueAt, base + valueEnd, expireAt),
   });
 }
 

@@ -129,6 +129,14 @@ function threeBytes(
     // The bytes (0 past the name's end), then how many of them the name has (4: more than three): 27 bits.
     key[i] = b * 8 + (rest < 4 ? rest : 4);
   }
+  // The same three bytes in every name (a common prefix: `user:session:`): nothing moves, the next three decide.
+  const first = key[from]!;
+  let same = true;
+  for (let i = from + 1; i < to && same; i++) same = key[i] === first;
+  if (same) {
+    if ((first & 7) === 4) stack.push(from, to, depth + 3);
+    return;
+  }
   const count = new Uint32Array(1 << 14);
   // Low 14 bits into tmp, then high 13 bits back into order: stable, so twins stay in the order added.
   for (const [shift, mask, src, srcKey, dst, dstKey] of [

@@ -45,7 +45,9 @@ import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { RdbIndexPass } from '../keys/rdb-index-pass.js';
+import type { KeyPlaces } from '../../domain/rdb/keys.js';
+import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
+import { countsUnlike, type IndexedVerification, VerifiedKeys } from '../keys/rdb-index-pass.js';
 import type { SplitIndexPart, SplitKeyIndex } from './verify-rdb-split.js';
 
 /** The object a segment of `key`'s index for bytes [start, end) is put as (matched by the verifier's `*.rdb.keys` grant). */
@@ -54,33 +56,50 @@ export function segmentKey(key: string, start: number, end: number): string {
 }
 
 /**
- * A DR copy's key index in the making: fed every byte this thread's
- * verification reads, from `start` (0, or where the last invocation paused),
- * and on two threads the keys of the worker's part once it is taken
+ * A DR copy's key index in the making, taken from the verification's own
+ * parse (no second pass over the bytes): readCopy's verifier reads through
+ * this index's key reader ({@link verifying}, rdb-index-pass.ts's
+ * VerifiedKeys), which places each key as the parser finds it; this
+ * thread's bytes are told as read ({@link push}: their extent and the
+ * trailer), from `start` (0, or where the last invocation paused), and on
+ * two threads the keys of the worker's part come once that part is taken
  * (verify-rdb-split.ts).
  */
 export class CopyKeyIndex implements SplitKeyIndex {
   private readonly builder = new KeyIndexBuilder();
-  private readonly pass: RdbIndexPass;
-  /** The bytes [start, at) were fed to the pass, or stand indexed by the worker's part. */
+  private readonly keys: VerifiedKeys;
+  /** The bytes [start, at) were read here (their keys placed by the verification), or stand indexed by the worker's part. */
   private at: number;
-  /** The worker's part taken (its keys added): the pass is fed no more. */
+  /** The worker's part taken (its keys added). */
   private part: { readonly trailer: Uint8Array | null } | undefined;
-  /** Why this invocation's keys cannot be whole (a gap in the bytes fed, the worker's part without keys). */
+  /** Why this invocation's keys cannot be whole (a gap in the bytes read, the worker's part without keys). */
   private broken: string | undefined;
 
   constructor(
     readonly location: string,
     readonly start = 0,
-    resumeFrom?: RdbCheckpoint,
   ) {
     this.at = start;
-    // readCopy pushes every byte fed here to its verifier (requireChecksum, the duplicate-key check exact), and the
-    // index is written only for a copy that verifier judged `ok`: the pass leaves the CRC-64 and that check to it.
-    this.pass = new RdbIndexPass(location, this.builder, 0, resumeFrom, true);
+    this.keys = new VerifiedKeys(location, this.builder);
   }
 
-  /** This thread's bytes read at file offset `at` (readCopy's; in file order, bytes read again skipped). */
+  /**
+   * The verification of this thread's bytes, read through this index's key
+   * reader: `parser` is built around the reader (the verifier's own parser,
+   * with the options it has without an index), so the index costs no parse
+   * of its own. From `resumeFrom` (this index's start) or byte 0.
+   */
+  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
+    if ((resumeFrom?.offset ?? 0) !== this.start) this.broken = `the verification starts at byte ${resumeFrom?.offset ?? 0}, the index at ${this.start}`;
+    return this.keys.verifying(parser, resumeFrom);
+  }
+
+  /** The hook each key of the verification's parse goes through (tests plant faults in it). */
+  get places(): KeyPlaces {
+    return this.keys;
+  }
+
+  /** This thread's bytes read at file offset `at` (readCopy's; in file order, bytes read again skipped): their extent and the trailer. */
   push(chunk: Uint8Array, at = this.at): void {
     if (this.part || this.broken) return;
     if (at > this.at) {
@@ -91,27 +110,31 @@ export class CopyKeyIndex implements SplitKeyIndex {
     if (skip >= chunk.byteLength) return;
     const bytes = skip > 0 ? chunk.subarray(skip) : chunk;
     this.at += bytes.byteLength;
-    this.pass.push(bytes);
+    this.keys.seen(bytes);
   }
 
   /**
    * The worker's part (bytes [from, end)) was taken into the verification
-   * (two threads): its keys stand for those bytes, in place of this pass's
-   * keys past `from` (it read on to its chunk's end); the pass ends.
+   * (two threads): its keys stand for those bytes (this thread's parse
+   * stopped at `from`, so its keys end there).
    */
   takePart(part: SplitIndexPart): void {
     if (this.part || this.broken) return;
+    this.keys.closed = true;
     if (typeof part.keys === 'string') this.broken = `the second thread's part [${part.from}, ${part.end}) has no keys: ${part.keys}`;
     else if (this.at < part.from) this.broken = `bytes [${this.at}, ${part.from}) were not read here`;
     else {
       this.builder.dropPast(part.from);
       const db = part.db;
+      const builder = this.builder;
       const problem = decodeKeySegment(
         Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
         { etag: undefined, versionId: undefined, start: part.from, end: part.end },
-        (k) =>
+        {
           // A key's name is a view of the part's bytes: the builder copies it.
-          this.builder.add(k.db === SEGMENT_DB ? { ...k, db } : k),
+          place: (d, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
+            builder.place(d === SEGMENT_DB ? db : d, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt),
+        },
       );
       if (problem) this.broken = `the second thread's part [${part.from}, ${part.end}): ${problem.problem}`;
       else {
@@ -119,18 +142,18 @@ export class CopyKeyIndex implements SplitKeyIndex {
         this.part = { trailer: part.trailer };
       }
     }
-    this.pass.drop();
   }
 
-  /** An earlier invocation's key (read back from its segment). */
-  add(key: IndexedKey): void {
-    this.builder.add(key);
+  /** Where earlier invocations' keys go, read back from their segments. */
+  get earlier(): KeyPlaces {
+    return this.builder;
   }
 
   /** Why the keys of [start, end) are not all at hand, or undefined. */
   private missing(end: number): string | undefined {
-    if (this.pass.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
+    if (this.keys.envelope) return "in Valkey's compressed envelope (no offsets to read values at)";
     if (this.broken) return this.broken;
+    if (!this.keys.read) return 'no verification read through it';
     if (this.at < end) return `only bytes [${this.start}, ${this.at}) of [${this.start}, ${end}) were indexed here`;
     return undefined;
   }
@@ -142,7 +165,7 @@ export class CopyKeyIndex implements SplitKeyIndex {
   segment(end: number, of: Pick<SegmentOf, 'etag' | 'versionId'>): Buffer | string {
     const missing = this.missing(end);
     if (missing) return missing;
-    // The tap may have run past the pause: keys that end past it are the next invocation's.
+    // The parse stopped at the pause: keys that end past it (none) would be the next invocation's.
     const all = this.builder.finish(0);
     const keys: IndexedKey[] = [];
     for (const db of all.databases())
@@ -156,21 +179,19 @@ export class CopyKeyIndex implements SplitKeyIndex {
   /**
    * The index file for a copy of `size` bytes (this invocation's keys and the
    * earlier segments' added), or why there is none.
-   * @throws UsageError when the verifier does not pass the bytes fed (never for a copy judged `ok` from the same bytes)
+   * @throws UsageError when the verification it was read with did not end, or did not pass the copy (never for a copy judged `ok`)
    */
   encode(size: number): Buffer | string {
     const missing = this.missing(size);
     if (missing) return missing;
-    if (this.part) {
-      // The worker's part read to the end: the verification (both parts merged, the trailer judged) is the judgement.
-      const trailer = this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16);
-      if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
-      const { version, valkey } = this.pass.fileVersion;
-      return encodeKeyIndex(this.builder.finish(version), { bytes: size, trailer }, valkey);
-    }
-    const pass = this.pass.finish();
-    if (!indexableTrailer(pass.trailer)) return 'no CRC-64 to tie an index to';
-    return encodeKeyIndex(this.builder.finish(pass.version), { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
+    // Only a copy the verifier passed gets an index: its report, from the same parse the keys came from.
+    const read = this.keys.finish();
+    const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : read.trailer;
+    if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
+    const index = this.builder.finish(read.version);
+    const unlike = countsUnlike(index, read.report);
+    if (unlike) return unlike;
+    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey);
   }
 }
 
@@ -237,8 +258,10 @@ async function readSegments(s3: S3Client, copy: IndexedObject, index: CopyKeyInd
     const { body } = await openObject(s3, copy.bucket, name);
     const chunks: Uint8Array[] = [];
     for await (const c of body) chunks.push(c);
-    const problem = decodeKeySegment(Buffer.concat(chunks), { etag: copy.etag, versionId: copy.versionId, start: parts[i]!, end: parts[i + 1]! }, (k) =>
-      index.add(k),
+    const problem = decodeKeySegment(
+      Buffer.concat(chunks),
+      { etag: copy.etag, versionId: copy.versionId, start: parts[i]!, end: parts[i + 1]! },
+      index.earlier,
     );
     if (problem) return `segment s3://${copy.bucket}/${name}: ${problem.problem}`;
   }

@@ -11,7 +11,15 @@ import { ObjectChangedError, readRanges, type ObjectIdentity } from '../../adapt
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import { VERIFY_GAVE_UP } from '../../domain/dr-copies/verify-errors.js';
-import { createRdbVerifier, pushDecoded, type RdbCheckpoint, type RdbVerifier } from '../../domain/rdb/verifier.js';
+import {
+  createRdbVerifier,
+  pushDecoded,
+  type RdbCheckpoint,
+  type RdbVerifier,
+  type RdbVerifierOptions,
+  rdbVerifierParser,
+  verifierOver,
+} from '../../domain/rdb/verifier.js';
 import type { LogSink } from '../kernel/deps.js';
 import { planSplit, type SplitKeyIndex, type SplitReadInput, type TwoThreadSettings, verifyRangesOnTwoThreads } from './verify-rdb-split.js';
 
@@ -54,9 +62,11 @@ export interface CopyToRead {
  * Reads the copy from `start` (the checkpoint's offset, with `resumeFrom`)
  * through the verifier; the parser that holds the verdict, or `changed` when
  * the object changed under the read (the caller starts again from byte 0).
- * `index` (the key index's pass: copy-key-index.ts) is handed every byte
- * this thread reads, as read, with its offset; on two threads also the
- * keys the worker's part holds, once that part is taken.
+ * With `index` (copy-key-index.ts) the verifier reads through the index's
+ * key reader (one parse: the keys' places come from the verification
+ * itself), and the index is told every byte this thread reads, with its
+ * offset; on two threads also the keys the worker's part holds, once that
+ * part is taken.
  */
 export async function readCopy(
   copy: CopyToRead,
@@ -68,13 +78,11 @@ export async function readCopy(
 ): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'> | 'changed'> {
   const { bucket, key, versionId, base } = copy;
   // DR copies are ElastiCache exports, which always carry a CRC-64: a zeroed trailer is a failure here. The duplicate-key
-  // check exact past its memory (spilled to a temporary folder, made only when needed), as verify-rdb's: the key
-  // index's pass (copy-key-index.ts) leaves that check and the CRC-64 to this verifier.
-  const oneThread = createRdbVerifier({ requireChecksum: true, keyDigestSpill: () => tempKeyDigestSpill(), ...(resumeFrom ? { resumeFrom } : {}) });
+  // check exact past its memory (spilled to a temporary folder, made only when needed), as verify-rdb's.
+  const options: RdbVerifierOptions = { requireChecksum: true, keyDigestSpill: () => tempKeyDigestSpill(), ...(resumeFrom ? { resumeFrom } : {}) };
   // A copy in Valkey's compressed envelope (rdbcompression lz4) is verified as the RDB it holds. Only from byte 0:
   // a checkpoint is taken on plain files only (see below), so a resumed verification reads a plain file.
   const unwrap = start === 0 ? await createRdbBytesDecoder() : undefined;
-  const feed = (take: () => Uint8Array[]): void => pushDecoded(oneThread, take);
   // Two vCPUs (the function's memory gives them): the object's two parts at once, when it is plain and large enough.
   const split: SplitReadInput = {
     s3: deps.s3,
@@ -105,6 +113,11 @@ export async function readCopy(
         index,
       );
     }
+    // With the key index, the verifier reads through its key reader (copy-key-index.ts): the index is taken from this
+    // very parse, with the verifier's own options, not from a second pass over the bytes.
+    const indexed = index?.verifying((sink) => rdbVerifierParser(options, sink), resumeFrom);
+    const oneThread = indexed ? verifierOver(indexed.parser, indexed.push, indexed.end) : createRdbVerifier(options);
+    const feed = (take: () => Uint8Array[]): void => pushDecoded(oneThread, take);
     let offset = start;
     for await (const chunk of readRanges(deps.s3, {
       bucket,

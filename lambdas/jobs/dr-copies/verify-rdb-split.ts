@@ -5,9 +5,11 @@ import { TWO_THREADS_MIN_BYTES } from '../../adapters/host/crc64-thread.js';
 import { SplitStreamWorker } from '../../adapters/host/rdb-split-stream.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
-import { RdbParser } from '../../domain/rdb/format/parser.js';
+import { type RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { readHeadContext, type SegmentContext, segmentContext, takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbCheckpoint } from '../../domain/rdb/report.js';
+import type { IndexedVerification } from '../keys/rdb-index-pass.js';
+import type { RdbVerifier } from '../../domain/rdb/verifier.js';
 
 /**
  * One invocation of the DR verify job on two threads (the split
@@ -25,8 +27,9 @@ import type { RdbCheckpoint } from '../../domain/rdb/report.js';
  * failed, crashed, or its part cannot be merged (this thread reads on from X
  * alone). A split can only save time, never change a verdict. The key
  * index beside the copy (copy-key-index.ts) follows the same split: this
- * thread's bytes go to its index pass, the worker indexes its own part and
- * hands the keys over with it, used only once the part is taken.
+ * thread's parser reads through the index's key reader (its keys placed
+ * from this very parse), the worker's parser through its own (its keys
+ * handed over with its part, used only once the part is taken).
  */
 
 /**
@@ -96,8 +99,10 @@ export interface SplitIndexPart {
   readonly trailer: Uint8Array | null;
 }
 
-/** The key index pass beside the verification (copy-key-index.ts): this thread's bytes, and the worker's part's keys. */
+/** The key index taken from the verification's own parse (copy-key-index.ts): this thread's bytes, and the worker's part's keys. */
 export interface SplitKeyIndex {
+  /** The verification of this thread's bytes, read through the index's key reader: `parser` is built around it (its sink). */
+  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification;
   /** This thread's bytes read at file offset `at` (bytes read again, after a part not taken, come again: skipped). */
   push(chunk: Uint8Array, at: number): void;
   /** The worker's part was taken into the verification: its keys stand for the bytes from `from` on. */
@@ -147,8 +152,11 @@ export async function verifyRangesOnTwoThreads(
   plan: SplitPlan,
   settings: TwoThreadSettings = {},
   index?: SplitKeyIndex,
-): Promise<RdbParser> {
-  const main = new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom);
+): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'>> {
+  // With the key index, this thread's parser is read through the index's key reader: one parse, its keys placed.
+  const indexed = index?.verifying((sink) => new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom, sink), input.resumeFrom);
+  const main = indexed?.parser ?? new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom);
+  const push = indexed ? indexed.push : (chunk: Uint8Array): void => main.push(chunk);
   const reads = {
     bucket: input.bucket,
     key: input.key,
@@ -166,7 +174,7 @@ export async function verifyRangesOnTwoThreads(
     keyDigestsInMemory: KEY_DIGESTS_IN_MEMORY,
     context: plan.context,
     ...(settings.holdBytes ? { holdBytes: settings.holdBytes } : {}),
-    // The worker indexes its part's keys as this thread's index pass does its own (half the work each).
+    // The worker's parser places its part's keys as this thread's does its own (one parse each).
     ...(index ? { keyIndex: true } : {}),
   });
   let live = true;
@@ -206,7 +214,7 @@ export async function verifyRangesOnTwoThreads(
       for await (const chunk of readRanges(input.s3, { ...reads, start: at })) {
         index?.push(chunk, offset);
         offset += chunk.length;
-        main.push(chunk);
+        push(chunk);
         // Past the deadline before X: pause at the next boundary (a pause asked only after a push: every invocation moves on).
         if (main.state() === 'reading' && pastDeadline()) main.pause();
         if (live && main.stopMissed) await drop('this thread passed the start without a boundary there');
@@ -232,11 +240,12 @@ export async function verifyRangesOnTwoThreads(
       // Not taken: paused at X this thread holds a checkpoint as good as any; else it reads the worker's part itself.
       if (pastDeadline()) break;
       at = main.pausedAt;
-      main.continueFromPause();
+      if (indexed) indexed.continueFromPause();
+      else main.continueFromPause();
     }
     if (note !== true && live && main.state() === 'paused' && main.pausedAt !== from) note = 'this thread paused before the start (the deadline)';
     settings.observe?.(note, from);
-    return main;
+    return indexed ? { checkpoint: () => main.checkpoint(), end: indexed.end } : main;
   } finally {
     live = false;
     await worker.close();

@@ -243,7 +243,7 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const retention = deps.retention && !input.progress ? await ensureRetention(at.bucket, at.key, current, identity, deps.retention, deps) : undefined;
     const resume = resumeOf(at, input.progress, identity, deps);
     // The key index beside the copy: from the bytes this read hands it, from where the verifier resumes (its checkpoint).
-    const index = new CopyKeyIndex(`s3://${at.bucket}/${at.key}`, resume.start, resume.progress?.checkpoint);
+    const index = new CopyKeyIndex(`s3://${at.bucket}/${at.key}`, resume.start);
     const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index);
     if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
     const ended = pauseOrEnd(at, verifier, identity, resume, deps);

@@ -1,15 +1,19 @@
 /**
- * The indexing pass of a recovery point (jobs/serve/open-point.ts), of a
- * verified backup's key index (jobs/self-managed/backup.ts: fed the bytes
- * as they are written, so the stored file is never read again for it) and
- * of a DR copy's (jobs/dr-copies/verify-rdb.ts): the verifier's parser
- * telling where each key's value lies.
+ * A key index taken from a verifier's parse: the verifier's parser telling
+ * where each key's value lies. {@link RdbIndexPass}: the one pass that both
+ * verifies and indexes a recovery point `serve` opens
+ * (jobs/serve/open-point.ts). {@link VerifiedKeys}: the index of a
+ * verification that runs anyway, read through its own parse (a DR copy's,
+ * jobs/dr-copies/copy-key-index.ts; a backup's, fed the bytes as they are
+ * written, jobs/self-managed/backup-key-index.ts): no second parse.
  */
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
-import type { RdbKeyReader } from '../../domain/rdb/keys.js';
+import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
+import type { KeyPlaces, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
-import { indexingKeyReader, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { indexingKeyReader, type KeyIndex, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What one pass found: the file's version, the verifier's report, its length and its CRC-64 trailer (what an index is tied to). */
@@ -38,34 +42,15 @@ export class RdbIndexPass {
     private readonly location: string,
     builder: KeyIndexBuilder,
     base: number,
-    /** Where a verifier paused: the pass is fed the bytes from its offset on (a DR copy verified across invocations). */
-    resumeFrom?: RdbCheckpoint,
-    /**
-     * Every byte pushed here is pushed, as it is, to a full verifier beside
-     * the pass whose verdict alone decides whether the keys are used (a DR
-     * copy's index: readCopy): the pass computes no CRC-64 and runs no
-     * duplicate-key check of its own (that verifier does both on the same
-     * bytes); its {@link finish} then judges the values and framing only.
-     */
-    judgedBeside = false,
   ) {
-    this.bytes = resumeFrom?.offset ?? 0;
     // The spill folder is made only when the duplicate-key check's memory is full, and removed with it when the pass
-    // ends: a folder made up front was left behind by every pass that never spilled (one per verified copy, backup or serve).
-    this.reader = indexingKeyReader(builder, base, {
-      ...(resumeFrom ? { resumeFrom } : {}),
-      ...(judgedBeside ? { judgedBeside } : { keyDigestSpill: () => tempKeyDigestSpill() }),
-    });
+    // ends: a folder made up front was left behind by every pass that never spilled (one per served file).
+    this.reader = indexingKeyReader(builder, base, { keyDigestSpill: () => tempKeyDigestSpill() });
   }
 
   /** The file's RDB version and magic (once its header was read, or from the checkpoint resumed). */
   get fileVersion(): { readonly version: number; readonly valkey: boolean } {
     return this.reader.fileVersion;
-  }
-
-  /** Ends the pass without a judgement (its bytes are judged elsewhere): frees what its reader holds. */
-  drop(): void {
-    this.reader.end();
   }
 
   /** Feeds the next bytes of the file; false once nothing more is worth feeding (an envelope, a parse error). */
@@ -94,6 +79,109 @@ export class RdbIndexPass {
     const report = refuseUnverified(this.location, this.reader.end());
     return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
   }
+}
+
+/** What a verification reading through an index's key reader is handed ({@link VerifiedKeys.verifying}). */
+export interface IndexedVerification {
+  /** The verification's parser (its state, pause, checkpoint, split stop and merge). */
+  readonly parser: RdbParser;
+  /** The next bytes, through the reader that places each key. */
+  push(chunk: Uint8Array): void;
+  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (RdbKeyReader.continueFromPause). */
+  continueFromPause(): void;
+  /** The verifier's report (kept: only a file judged `ok` gets an index). */
+  end(): RdbReport;
+}
+
+/**
+ * A key index taken from a verification's own parse, not from a pass of its
+ * own: the verifier reads through this object's key reader
+ * ({@link verifying}: its parser built with the verifier's own options, the
+ * reader its sink), which hands each key's place to the builder as the
+ * parser finds it. The file's bytes as read are told to {@link seen} (its
+ * length and trailer, and Valkey's compressed envelope, whose parse has the
+ * decoded bytes' offsets: no keys are kept then). What the DR copy's index
+ * (jobs/dr-copies/copy-key-index.ts) and a backup's (jobs/self-managed/backup-key-index.ts) are built with.
+ */
+export class VerifiedKeys implements KeyPlaces {
+  private reader: RdbKeyReader | undefined;
+  private report: RdbReport | undefined;
+  private tail: Buffer = Buffer.alloc(0);
+  /** Bytes told to {@link seen}. */
+  bytes = 0;
+  /** The first bytes said `VKCS` (Valkey's compressed envelope). */
+  envelope = false;
+  /** No more keys are placed (the second thread's part stands for the rest). */
+  closed = false;
+
+  constructor(
+    private readonly location: string,
+    private readonly builder: KeyPlaces,
+  ) {}
+
+  /** The verification, read through this object's key reader: `parser` built around it (its sink). From `resumeFrom` or byte 0. */
+  verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
+    if (this.reader) throw new Error(`${this.location}: one verification an index`);
+    const reader = indexingKeyReader(this, 0, { parser, ...(resumeFrom ? { resumeFrom } : {}) });
+    this.reader = reader;
+    return {
+      parser: reader.verifying!,
+      push: (chunk) => void reader.push(chunk),
+      continueFromPause: () => reader.continueFromPause(),
+      end: () => {
+        this.report = reader.end();
+        return this.report;
+      },
+    };
+  }
+
+  /** Whether a verification reads through it. */
+  get read(): boolean {
+    return this.reader !== undefined;
+  }
+
+  /** A key the verification's parse found (file order), unless its offsets are not the file's (the envelope) or it is closed. */
+  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
+    if (this.envelope || this.closed) return;
+    this.builder.place(db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt);
+  }
+
+  /** The file's next bytes as read (not decoded), in order. */
+  seen(bytes: Uint8Array): void {
+    if (this.bytes < 4) {
+      // The first 4 bytes, however they come (a chunk may be one byte): `VKCS` is the envelope.
+      const head = new Uint8Array(4);
+      head.set(this.tail.subarray(0, this.bytes));
+      head.set(bytes.subarray(0, 4 - this.bytes), this.bytes);
+      if (this.bytes + bytes.byteLength >= 4 && isRdbEnvelope(head)) this.envelope = true;
+    }
+    this.bytes += bytes.byteLength;
+    this.tail = Buffer.concat([this.tail, bytes.subarray(Math.max(0, bytes.byteLength - 8))]).subarray(-8);
+  }
+
+  /**
+   * The verifier's judgement, the file's version, length and trailer.
+   * @throws UsageError naming the file when no verification ended through it, or its verdict is not `ok`
+   */
+  finish(): IndexPassResult {
+    if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
+    const report = refuseUnverified(this.location, this.report);
+    const { version, valkey } = this.reader.fileVersion;
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
+  }
+}
+
+/**
+ * Why an index's keys are not the verifier's (another count in all or in a
+ * database: a key the parse found and the index lost, or one placed twice),
+ * or undefined. Every key the parser counts is the one it hands the reader,
+ * so they agree unless the code between them is wrong: then no index.
+ */
+export function countsUnlike(index: Pick<KeyIndex, 'keys' | 'size'>, report: RdbReport): string | undefined {
+  if (index.keys !== report.keys) return `its ${index.keys} keys are not the ${report.keys} the verifier counted`;
+  for (const [db, keys] of Object.entries(report.keysByDb ?? {}))
+    if (index.size(Number(db)) !== keys) return `its ${index.size(Number(db))} keys of database ${db} are not the ${keys} the verifier counted`;
+  return undefined;
 }
 
 /**

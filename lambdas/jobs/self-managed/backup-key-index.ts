@@ -11,20 +11,48 @@
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { encodeKeyIndex, INDEX_SOURCE_META, INDEX_SUFFIX, type IndexSource, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
 import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
-import { RdbIndexPass } from '../keys/rdb-index-pass.js';
+import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
+import { type RdbVerifier, type RdbVerifierOptions, rdbVerifierParser, verifierOver } from '../../domain/rdb/verifier.js';
+import { countsUnlike, VerifiedKeys } from '../keys/rdb-index-pass.js';
 
-/** A backup's key index in the making: fed every byte written ({@link push}), put beside the backup once it is proven stored ({@link write}). */
+/**
+ * A backup's key index in the making, taken from the `write` step's own
+ * verification ({@link verifier}: the verifier reads through the index's key
+ * reader, one parse); told every byte written ({@link push}), put beside the
+ * backup once it is proven stored ({@link write}).
+ */
 export class BackupKeyIndex {
   private readonly builder = new KeyIndexBuilder();
-  private readonly pass: RdbIndexPass;
+  private readonly keys: VerifiedKeys;
 
   constructor(private readonly location: string) {
-    this.pass = new RdbIndexPass(location, this.builder, 0);
+    this.keys = new VerifiedKeys(location, this.builder);
   }
 
-  /** The next bytes of the backup, in the order written. */
+  /** The write step's verifier (`options` as without an index), its keys placed here as it parses. */
+  verifier(options: RdbVerifierOptions): RdbVerifier {
+    const v = this.keys.verifying((sink) => rdbVerifierParser(options, sink), options.resumeFrom);
+    return verifierOver(v.parser, v.push, v.end);
+  }
+
+  /** The index's own verifier, for bytes no write step verified ({@link pushVerified}). */
+  private own: RdbVerifier | undefined;
+
+  /**
+   * The next bytes of a file that no write step verifies here (a file
+   * indexed after the fact: the benches, the tests' files): the index's own
+   * verifier reads them (the duplicate-key check exact), and its verdict is
+   * the one {@link write} requires.
+   */
+  pushVerified(chunk: Uint8Array): void {
+    this.own ??= this.verifier({ keyDigestSpill: () => tempKeyDigestSpill() });
+    this.push(chunk);
+    this.own.push(chunk);
+  }
+
+  /** The next bytes of the backup as written (not decoded), in order. */
   push(chunk: Uint8Array): void {
-    this.pass.push(chunk);
+    this.keys.seen(chunk);
   }
 
   /**
@@ -34,14 +62,17 @@ export class BackupKeyIndex {
    * metadata, so `serve` uses the index only while the backup is that very
    * object (docs/serve.md); a folder has none (a local file is verified
    * whole before its index is used).
-   * @throws UsageError when the verifier does not pass the bytes fed (the write step's verifier passed them: a bug, never an index)
+   * @throws UsageError when its verification did not end or did not pass the bytes (the write step stops before then), Error when its keys are not those the verifier counted
    */
   async write(store: BackupStore, file: string, source?: IndexSource): Promise<string> {
     // Valkey's compressed envelope has no offsets to read values at: no index, the backup stands.
-    if (this.pass.envelope) return `no index: ${file} is in Valkey's compressed envelope (served by a whole read)`;
-    const pass = this.pass.finish();
+    if (this.keys.envelope) return `no index: ${file} is in Valkey's compressed envelope (served by a whole read)`;
+    this.own?.end();
+    const pass = this.keys.finish();
     if (!indexableTrailer(pass.trailer)) return `no index: ${file} carries no CRC-64 (rdbchecksum no) to tie one to; serve reads it whole`;
     const index = this.builder.finish(pass.version);
+    const unlike = countsUnlike(index, pass.report);
+    if (unlike) throw new Error(`${this.location}: no index: ${unlike}`);
     const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
     const named = indexSourceMetadata(source);
     await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes, Object.keys(named).length > 0 ? named : undefined);

@@ -77,7 +77,7 @@ import { reportLeaseWait } from './backup-lease-wait.js';
 import { collapseHoldName } from '../../domain/plans/holds.js';
 import { collapseHold, DEFAULT_COLLAPSE_THRESHOLD_PCT, parseCollapseHold, type Collapse } from '../../domain/plans/collapse.js';
 import { checkCollapseThresholdPct } from '../../domain/plans/settings.js';
-import { createRdbVerifier, pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
+import { pushDecoded, type RdbReport } from '../../domain/rdb/verifier.js';
 import { createRdbBytesDecoder } from '../../adapters/storage/rdb-envelope.js';
 import type { Tier } from '../../domain/plans/types.js';
 
@@ -356,20 +356,21 @@ class BackupRun {
    */
   async writeVerified(dest: Destination, source: AsyncIterable<Uint8Array>, rdbChecksum: boolean, savedAt: number | undefined): Promise<Written> {
     const { req } = this;
-    const verifier = createRdbVerifier({ requireChecksum: rdbChecksum });
+    // The key index is taken from this verification's own parse (the verifier reads through the index's key reader).
+    const index = new BackupKeyIndex(req.store.location(dest.file));
+    const verifier = index.verifier({ requireChecksum: rdbChecksum });
     // A save in Valkey's compressed envelope (rdbcompression lz4) is stored as it is and verified as the RDB it holds.
     const unwrap = await createRdbBytesDecoder();
     const feed = (take: () => Uint8Array[]): void => pushDecoded(verifier, take);
     let report: RdbReport | undefined;
     let streamed = 0;
-    const index = new BackupKeyIndex(req.store.location(dest.file));
     async function* verified(): AsyncGenerator<Uint8Array> {
       for await (const chunk of source) {
+        index.push(chunk);
         feed(() => unwrap.push(chunk));
         // Stop at the first bad byte: nothing after it is worth writing.
         if (verifier.state === 'failed') break;
         streamed += chunk.byteLength;
-        index.push(chunk);
         yield chunk;
       }
     }

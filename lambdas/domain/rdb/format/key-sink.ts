@@ -40,15 +40,5 @@ export interface RdbKeySink {
  *   other key's value gets every check. The framing and the CRC-64 are
  *   checked as in a full read; the duplicate-key check is not run (the
  *   caller proves every name equal, in order, to a checked file's).
- * - `judgedBeside`: every byte of this read is pushed, as it is, to a full
- *   verifier beside it whose verdict alone decides what is done with the
- *   keys found (a DR copy's key index: readCopy hands each chunk to both,
- *   and the index is written only for a copy that verifier judged `ok`).
- *   Every value is read and checked as in a full read; the CRC-64 (the
- *   trailer taken as `ok`, unless all zeros) and the duplicate-key check are
- *   left to that verifier.
  */
-export type TrustedRead =
-  | { readonly emptyKeys: ReadonlySet<number> }
-  | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean }
-  | { readonly judgedBeside: true };
+export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean };

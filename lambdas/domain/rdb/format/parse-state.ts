@@ -203,7 +203,7 @@ export class RdbParserState {
   keysCheckedFrom = 0;
   /** A trusted file (TrustedRead's `emptyKeys`: no CRC-64, every key by its bounds); the open key's value read by its bounds only (per key with `valueCheckedBefore`, whose ordinal is `keysBegun`). */
   readonly trustedFile: boolean;
-  readonly noCrc: boolean; // no CRC-64 here: a trusted file, or bytes a verifier beside this read judges (TrustedRead's `judgedBeside`)
+  readonly noCrc: boolean; // no CRC-64 here: a trusted file
   trusted: boolean;
   readonly trustedEmpty: ReadonlySet<number> | undefined;
   readonly valueCheckedBefore: ((ordinal: number, type: number) => boolean) | undefined;
@@ -273,7 +273,7 @@ export class RdbParserState {
     this.trustedEmpty = trusted !== undefined && 'emptyKeys' in trusted ? trusted.emptyKeys : undefined;
     this.trustedFile = this.trusted = this.trustedEmpty !== undefined;
     this.valueCheckedBefore = trusted !== undefined && 'valueCheckedBefore' in trusted ? trusted.valueCheckedBefore : undefined;
-    this.noCrc = this.trustedFile || (trusted !== undefined && 'judgedBeside' in trusted);
+    this.noCrc = this.trustedFile;
     this.keyDigests = trusted !== undefined ? undefined : new KeyDigestSet(keyDigestSpill, keyDigestsInMemory);
     if (trusted !== undefined && sink === undefined) throw new RangeError('a trusted read is for a key sink (its keys are named by offset or order)');
     this.dups = new DuplicateCheck(dupExactMembers);

@@ -10,7 +10,10 @@ const KEYS: IndexedKey[] = [
 
 function decoded(file: Buffer, of = OF): IndexedKey[] | string {
   const out: IndexedKey[] = [];
-  const problem = decodeKeySegment(file, of, (k) => out.push({ ...k, name: Buffer.from(k.name) }));
+  const problem = decodeKeySegment(file, of, {
+    place: (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
+      void out.push({ db, type, name: Buffer.from(name.subarray(nameFrom, nameTo)), valueAt, valueEnd, expireAtMs: Number.isNaN(expireAt) ? null : expireAt }),
+  });
   return problem ? problem.problem : out;
 }
 

@@ -24,10 +24,12 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
-import { readHeadContext } from '../../../../lambdas/domain/rdb/format/split.js';
+import { newSegmentParser, type RdbSegment, readHeadContext, segmentOf, takeSegment } from '../../../../lambdas/domain/rdb/format/split.js';
+import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
 import { KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
 import { indexingKeyReader } from '../../../../lambdas/domain/serve/key-index.js';
-import { settle } from '../../../../lambdas/domain/serve/paged-index.js';
+import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
+import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
 import {
   verifyStep,
@@ -75,6 +77,16 @@ function deps(log: MemoryLog, deadline = Number.POSITIVE_INFINITY, now = () => 1
     // Small ranged GETs, so a deadline can pause the read midway.
     reads: { partBytes: 4096, concurrency: 1 },
   };
+}
+
+/** `chunks` (bytes and their offset) read as readCopy reads them: the index told each, the verifier reading through the index's reader. */
+function verifyThrough(index: CopyKeyIndex, chunks: readonly (readonly [Uint8Array, number])[]): ReturnType<CopyKeyIndex['verifying']> {
+  const v = index.verifying((sink) => rdbVerifierParser({ requireChecksum: true }, sink));
+  for (const [chunk, at] of chunks) {
+    index.push(chunk, at);
+    v.push(chunk);
+  }
+  return v;
 }
 
 /** Invokes the step as the verify state machine does, until it is done. */
@@ -464,7 +476,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
     }, 60_000);
   });
 
-  it('is not written for a copy only the verifier beside the index pass finds corrupt (a CRC-64 mismatch, a key stored twice): the pass checks neither, the verifier both', async () => {
+  it("is refused for a copy its own verification finds corrupt (a CRC-64 mismatch, a key stored twice): the index is taken from the verifier's parse, and the job writes none", async () => {
     // A value's byte changed: every value still parses, only the CRC-64 differs.
     const crcBad = Buffer.from(rdb);
     const value = crcBad.indexOf('value-1999');
@@ -479,11 +491,12 @@ describe("verify-rdb's key index beside a DR copy", () => {
       [crcBad, /CRC-64/],
       [twice, /a key is stored twice in database 0/],
     ] as const) {
-      // The index pass alone takes these bytes (it leaves both checks to the verifier readCopy pushes them to) ...
+      // The index read through the verifier: its report is the verdict, and the index is refused ...
       const alone = new CopyKeyIndex('s3://b/k');
-      alone.push(bytes);
-      expect(Buffer.isBuffer(alone.encode(bytes.length))).toBe(true);
-      // ... and the job, whose verifier reads the same bytes, writes no index beside them.
+      const report = verifyThrough(alone, [[bytes, 0]]).end();
+      expect(report.ok).toBe(false);
+      expect(() => alone.encode(bytes.length)).toThrow(/^s3:\/\/b\/k is corrupt \(the verifier's verdict at byte \d+: /);
+      // ... and the job, whose verifier is that read, writes no index beside them.
       const key = `rdr-sessions-prod-20261121-06${bytes === crcBad ? '00' : '01'}-0001.rdb`;
       await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: bytes }));
       const log = new MemoryLog();
@@ -492,34 +505,110 @@ describe("verify-rdb's key index beside a DR copy", () => {
       expect(JSON.stringify(log.lines)).toMatch(found);
       await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
     }
+    // Never ended (no verdict): no index either.
+    const unended = new CopyKeyIndex('s3://b/k');
+    verifyThrough(unended, [[rdb, 0]]);
+    expect(() => unended.encode(rdb.length)).toThrow('s3://b/k: the verification its keys came from did not end: no index is written for it');
+  }, 120_000);
+
+  it("holds each key where the file has it; a key left out is refused at its writing (the verifier's counts), a wrong offset by serve's read of the value", async () => {
+    const index = new CopyKeyIndex('s3://b/k');
+    const chunks: [Uint8Array, number][] = [];
+    for (let at = 0; at < rdb.length; at += 777) chunks.push([rdb.subarray(at, Math.min(rdb.length, at + 777)), at]);
+    expect(verifyThrough(index, chunks).end().ok).toBe(true);
+    const file = index.encode(rdb.length) as Buffer;
+    const opened = indexInMemory(file, { bytes: rdb.length, trailer: rdb.subarray(rdb.length - 8).toString('hex') });
+    if ('problem' in opened) throw new Error(opened.problem);
+    // Every key the file holds, at the bytes a plain key reader (no index, its own parse) finds its value at.
+    const reader = new RdbKeyReader();
+    const keys: RdbKey[] = [];
+    for (let at = 0; at < rdb.length; at += 4096) keys.push(...reader.push(rdb.subarray(at, Math.min(rdb.length, at + 4096))));
+    expect(reader.end().ok).toBe(true);
+    expect(opened.index.keys).toBe(keys.length);
+    for (const k of keys) {
+      const e = await settle(() => opened.index.entry(k.db, opened.index.find(k.db, k.name)));
+      expect(e.type).toBe(k.type);
+      expect(rdb.subarray(e.valueAt, e.valueEnd).equals(k.payload.subarray(1, k.payload.length - 10))).toBe(true);
+    }
+    // Planted faults in what the parse hands the index: one key's value shifted by a byte, one key left out, one placed twice.
+    const planted = (fault: 'shift' | 'drop' | 'twice'): Buffer | string => {
+      const bad = new CopyKeyIndex('s3://b/k');
+      const hook = bad.places;
+      const place = hook.place.bind(hook);
+      hook.place = (db, type, n, from, to, valueAt, valueEnd, expireAt) => {
+        const target = Buffer.from(n.subarray(from, to)).toString() === 's:1000';
+        if (target && fault === 'drop') return;
+        if (target && fault === 'twice') place(db, type, n, from, to, valueAt, valueEnd, expireAt);
+        place(db, type, n, from, to, target && fault === 'shift' ? valueAt + 1 : valueAt, valueEnd, expireAt);
+      };
+      expect(verifyThrough(bad, chunks).end().ok).toBe(true);
+      return bad.encode(rdb.length);
+    };
+    expect(planted('drop')).toBe('its 2050 keys are not the 2051 the verifier counted');
+    expect(planted('twice')).toBe('its 2052 keys are not the 2051 the verifier counted');
+    const shifted = planted('shift') as Buffer;
+    expect(Buffer.isBuffer(shifted) && !shifted.equals(file)).toBe(true);
+    // The shifted one is written (its counts agree); serve, reading the value where it says, refuses to answer from it.
+    const key = 'rdr-sessions-prod-20261121-0700-0001.rdb';
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+    const { ETag } = await s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: key }));
+    await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: `${key}.keys`, Body: shifted, Metadata: { 'redis-dr-source-etag': ETag!.replace(/"/g, '') } }));
+    const s = await startServing({ location: `s3://${PLAIN}/${key}`, s3Endpoint: moto.endpoint, port: 0 });
+    const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await expect(c.get('s:1000')).rejects.toThrow(/^ERR redis-dr serve could not answer GET: /);
+      expect(await c.get('s:999')).toBe('value-999'.repeat((999 % 7) + 1));
+    } finally {
+      c.disconnect();
+      await s.close();
+    }
   }, 120_000);
 
   describe("the worker's part in a copy's index (CopyKeyIndex.takePart): its keys stand for its bytes, or there is no index", () => {
+    interface WorkerPart {
+      readonly from: number;
+      readonly keys: Uint8Array | string;
+      readonly segment?: RdbSegment;
+      readonly shards?: readonly Uint32Array[];
+    }
     /** A top-level boundary in database 3 (the type byte of a string key without expiry), and the worker's keys from it. */
-    function workerPart(): { from: number; keys: Uint8Array } {
+    function workerPart(): WorkerPart {
       // A string key's type byte past the middle (keys lie in dict order; not big:2999, which has an expiry before it).
       const at = (i: number): number => large.indexOf(Buffer.concat([Buffer.from([0, `big:${i}`.length]), Buffer.from(`big:${i}`)]));
       const from = at(Array.from({ length: 2_999 }, (_, i) => i).find((i) => at(i) > large.length / 2)!);
       const context = readHeadContext((o, n) => large.subarray(o, o + n), large.length, { maxValueBytes: 512 << 20, requireChecksum: true })!;
+      // As the worker reads it: its keys from its segment's own parse.
       const keys = new KeySegmentBuilder();
-      const reader = indexingKeyReader(keys, 0, { segment: { from, context } });
+      const options = { maxValueBytes: 512 << 20, requireChecksum: true };
+      const reader = indexingKeyReader(keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
       reader.push(large.subarray(from));
-      expect(reader.error).toBeUndefined(); // its report is not judged: a segment has no CRC-64 of the bytes before it
-      reader.end();
-      return { from, keys: keys.encode({ etag: undefined, versionId: undefined, start: from, end: large.length }, large.length) };
+      const segment = segmentOf(reader.verifying!, from, context);
+      if (typeof segment === 'string') throw new Error(segment);
+      const shards = Array.from({ length: 256 }, (_, s) => reader.verifying!.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
+      return { from, segment, shards, keys: keys.encode({ etag: undefined, versionId: undefined, start: from, end: large.length }, large.length) };
     }
     function oneThread(): Buffer {
       const index = new CopyKeyIndex('s3://b/k');
-      index.push(large);
+      expect(verifyThrough(index, [[large, 0]]).end().ok).toBe(true);
       return index.encode(large.length) as Buffer;
     }
-    /** This thread's index: its bytes read past the boundary (a chunk's end), then the worker's part taken. */
-    function twoThreads(part: { from: number; keys: Uint8Array | string }, db = 3): Buffer | string {
+    /** This thread's index: its parse stopped at the part's start (its bytes read past it, to a chunk's end), then the worker's part taken. */
+    function twoThreads(part: WorkerPart, db = 3): Buffer | string {
       const index = new CopyKeyIndex('s3://b/k');
-      index.push(large.subarray(0, 70_000), 0);
-      index.push(large.subarray(60_000, part.from + 40_000), 60_000); // read again from 60,000: skipped up to 70,000
+      const v = index.verifying((sink) => rdbVerifierParser({ requireChecksum: true }, sink));
+      v.parser.stopAtBoundary(part.from);
+      for (const [from, to] of [
+        [0, 70_000],
+        [70_000, part.from + 40_000],
+      ] as const) {
+        index.push(large.subarray(from, to), from);
+        v.push(large.subarray(from, to));
+      }
+      expect(v.parser.pausedAt).toBe(part.from);
+      if (part.segment) expect(takeSegment(v.parser, { type: 'done', segment: part.segment }, (s) => [part.shards![s]!])).toBe(true);
       index.takePart({ ...part, end: large.length, db, trailer: large.subarray(large.length - 8) });
-      index.push(large.subarray(part.from + 40_000), part.from + 40_000); // fed no more once the part is taken
+      index.push(large.subarray(part.from + 40_000), part.from + 40_000); // nothing more once the part is taken
+      v.end();
       return index.encode(large.length);
     }
 
@@ -528,14 +617,33 @@ describe("verify-rdb's key index beside a DR copy", () => {
       expect(part.from).toBeGreaterThan(70_000);
       const two = twoThreads(part);
       expect(Buffer.isBuffer(two) && two.equals(oneThread())).toBe(true);
-      // Relabelled with another database, the keys are not those of the file: the index differs.
-      const wrong = twoThreads(part, 0);
-      expect(Buffer.isBuffer(wrong) && !wrong.equals(oneThread())).toBe(true);
+      // Relabelled with another database, the keys are not those of the file: the verifier's counts per database refuse it.
+      expect(twoThreads(part, 0)).toMatch(/^its \d+ keys of database 0 are not the 20 the verifier counted$/);
+    });
+
+    it("gives the index one thread gives when the part is not taken: this thread's parse goes on from the boundary, the bytes from there read again", () => {
+      const { from } = workerPart();
+      const index = new CopyKeyIndex('s3://b/k');
+      const v = index.verifying((sink) => rdbVerifierParser({ requireChecksum: true }, sink));
+      v.parser.stopAtBoundary(from);
+      index.push(large.subarray(0, from + 40_000), 0);
+      v.push(large.subarray(0, from + 40_000));
+      expect(v.parser.pausedAt).toBe(from);
+      // As verifyRangesOnTwoThreads does when the worker's part cannot be merged: on from the boundary, alone.
+      v.continueFromPause();
+      for (let at = from; at < large.length; at += 30_000) {
+        const chunk = large.subarray(at, Math.min(large.length, at + 30_000));
+        index.push(chunk, at);
+        v.push(chunk);
+      }
+      expect(v.end().ok).toBe(true);
+      const file = index.encode(large.length);
+      expect(Buffer.isBuffer(file) && file.equals(oneThread())).toBe(true);
     });
 
     it('gives no index for a changed part, a part without keys, or a gap in the bytes read here', () => {
       const part = workerPart();
-      const changed = new Uint8Array(part.keys);
+      const changed = new Uint8Array(part.keys as Uint8Array);
       changed[60]! ^= 1;
       expect(twoThreads({ ...part, keys: changed })).toBe(
         `the second thread's part [${part.from}, ${large.length}): its SHA-256 does not match its bytes (damaged)`,
@@ -544,8 +652,10 @@ describe("verify-rdb's key index beside a DR copy", () => {
         `the second thread's part [${part.from}, ${large.length}) has no keys: its index pass failed at byte 9: x`,
       );
       const gap = new CopyKeyIndex('s3://b/k');
-      gap.push(large.subarray(0, 1_000), 0);
-      gap.push(large.subarray(2_000), 2_000);
+      verifyThrough(gap, [
+        [large.subarray(0, 1_000), 0],
+        [large.subarray(2_000), 2_000],
+      ]);
       expect(gap.encode(large.length)).toBe('bytes [1000, 2000) were not read here');
     });
   });

@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
-import { indexRdbPass } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
+import { createRdbBytesDecoder } from '../../../../lambdas/adapters/storage/rdb-envelope.js';
+import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
+import { indexRdbPass, VerifiedKeys } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.rdb');
 
@@ -34,5 +37,34 @@ describe('indexRdbPass', () => {
     );
     expect(result.bytes).toBe(bytes.length);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe("VerifiedKeys (an index from a verification's own parse)", () => {
+  it("keeps no key of a file in Valkey's compressed envelope (its parse's offsets are the decoded bytes'), told by its first 4 bytes even one byte at a time", async () => {
+    const plain = readFileSync(FIXTURE);
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: plain });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    for (const [bytes, envelope] of [
+      [enveloped, true],
+      [plain, false],
+    ] as const) {
+      const builder = new KeyIndexBuilder();
+      const keys = new VerifiedKeys('f', builder);
+      const v = keys.verifying((sink) => rdbVerifierParser({}, sink));
+      const unwrap = await createRdbBytesDecoder();
+      // One byte at a time at first: the envelope's magic across four chunks.
+      for (let at = 0; at < bytes.length; at += at < 8 ? 1 : 4096) {
+        const chunk = bytes.subarray(at, at < 8 ? at + 1 : at + 4096);
+        keys.seen(chunk);
+        for (const b of unwrap.push(chunk)) v.push(b);
+      }
+      for (const b of unwrap.end()) v.push(b);
+      // Verified either way; only the plain file's keys are placed (the index then has them all).
+      const report = v.end();
+      expect(report.ok).toBe(true);
+      expect(keys.envelope).toBe(envelope);
+      expect(builder.finish(report.version).keys).toBe(envelope ? 0 : report.keys);
+    }
   });
 });

@@ -51,7 +51,7 @@ beforeAll(async () => {
   rmSync(server.rdbPath, { force: true });
   const stored = await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: rdb }));
   const builder = new BackupKeyIndex(URL);
-  builder.push(rdb);
+  builder.pushVerified(rdb);
   await builder.write(new S3BackupStore(moto.newClient(), 'backups', 'prod/'), FILE, { etag: stored.ETag });
   indexMetadata = (await moto.client.send(new HeadObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys` }))).Metadata ?? {};
   const got = await moto.client.send(new GetObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}.keys` }));
