@@ -25,6 +25,7 @@ import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
 import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
+import { DIG, IN, IN_CAP, KIND_HASH, KIND_ONE, KIND_ZSET, loadTranscodeWasm, OUT, type TranscodeWasm } from './transcode-wasm.js';
 
 /** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines. */
 export interface ElementSink {
@@ -40,6 +41,8 @@ export interface ElementSink {
   f64(d: number): void;
   /** The value ends after `count` entries. */
   end(count: number): void;
+  /** Entries framed already as this sink frames them (by the WebAssembly walks, write/transcode-wasm.ts): `b[from, to)`. */
+  framed(b: Uint8Array, from: number, to: number): void;
 }
 
 /** Where an LZF string's expansion may be already (rdb/keys.ts KeyInPlace: the verifier's read of the value expanded it just before). */
@@ -147,17 +150,26 @@ class ListpackWalk {
 
   /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
   score(): number {
-    if (this.from < 0) return Number(this.int);
-    const fast = shortDecimal(this.lp, this.from, this.to);
-    if (!Number.isNaN(fast)) return fast; // read exactly without a string
-    const text = latin1Text(this.lp, this.from, this.to);
-    const d = Number(text);
-    if (!Number.isNaN(d)) return d;
-    const s = text.trim().toLowerCase();
-    if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
-    if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
-    throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
+    return this.from < 0 ? Number(this.int) : scoreOf(this.lp, this.from, this.to);
   }
+}
+
+/**
+ * The zset score whose text is `b[from, to)`: a double as the server's
+ * strtod reads it (`inf` forms included); the WebAssembly walk asks it of
+ * every score not stored as an integer.
+ * @throws RdbFormatError when it is not a number
+ */
+function scoreOf(b: Uint8Array, from: number, to: number): number {
+  const fast = shortDecimal(b, from, to);
+  if (!Number.isNaN(fast)) return fast; // read exactly without a string
+  const text = latin1Text(b, from, to);
+  const d = Number(text);
+  if (!Number.isNaN(d)) return d;
+  const s = text.trim().toLowerCase();
+  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
+  if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
+  throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
 }
 
 /** Char codes of {@link latin1Text}'s text, reused (its length set per call). */
@@ -449,6 +461,7 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
+  if (wasm !== undefined && wasmOn && type !== 20 && transcodeInWasm(wasm, type, b, from, end, out, sink, x)) return plain;
   const payload = b;
   const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
@@ -535,6 +548,17 @@ export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
 export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
+  if (wasm !== undefined && wasmOn && end - from <= IN_CAP) {
+    wasm.memory.set(b.subarray(from, end), IN);
+    wasm.reset();
+    const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
+    if (n >= 0) {
+      sink.kind(kind);
+      sink.framed(wasm.memory, DIG, wasm.digEnd());
+      sink.end(n);
+      return;
+    }
+  }
   const payload = b;
   const c = new Cursor(b, from, end);
   const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
@@ -550,4 +574,76 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
   }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
   sink.end(n);
+}
+
+/** The WebAssembly walks (write/transcode-wasm.ts); undefined where WebAssembly is unavailable (then JavaScript walks every value). */
+const wasm: TranscodeWasm | undefined = loadTranscodeWasm((memory, from, to) => {
+  try {
+    return scoreOf(memory, from, to);
+  } catch {
+    return Number.NaN; // JavaScript's walk words it
+  }
+});
+let wasmOn = true;
+
+/**
+ * Whether the WebAssembly walks are used (`on`: turns them on or off, for
+ * tests holding the two paths against each other); false where WebAssembly
+ * is unavailable.
+ */
+export function transcodeWalksInWasm(on?: boolean): boolean {
+  if (on !== undefined) wasmOn = on;
+  return wasm !== undefined && wasmOn;
+}
+
+/**
+ * {@link transcodeObject} by the WebAssembly walk: true when it wrote the
+ * value into `out` and its elements into `sink`; false (nothing written)
+ * when JavaScript must (a problem to word, a node or value too large for
+ * the walk's regions, a quicklist's plain node). The quicklist's nodes and
+ * their LZF expansion are read here as in JavaScript's walk.
+ */
+function transcodeInWasm(
+  w: TranscodeWasm,
+  type: number,
+  b: Uint8Array,
+  from: number,
+  end: number,
+  out: RdbOut,
+  sink: ElementSink | undefined,
+  x: Expansions | undefined,
+): boolean {
+  const c = new Cursor(b, from, end);
+  const dig = sink === undefined ? 0 : 1;
+  const memory = w.memory;
+  w.reset();
+  let n = 0;
+  if (type === 18) {
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      if (c.length() !== 2) return false; // a plain node (or a bad container): JavaScript's walk
+      transientString(c, b, x);
+      const size = at.to - at.from;
+      if (size > IN_CAP) return false;
+      memory.set(at.b.subarray(at.from, at.to), IN);
+      const r = w.lp(IN, IN + size, KIND_ONE, dig);
+      if (r < 0) return false;
+      n += r;
+    }
+  } else {
+    transientString(c, b, x);
+    const size = at.to - at.from;
+    if (size > IN_CAP || size < 7) return false;
+    memory.set(at.b.subarray(at.from, at.to), IN);
+    const declared = memory[IN + 4]! | (memory[IN + 5]! << 8);
+    n = w.lp(IN, IN + size, type === 16 ? KIND_HASH : type === 17 ? KIND_ZSET : KIND_ONE, dig);
+    if (n < 0 || (declared !== 65535 && declared !== (type === 20 ? n : 2 * n))) return false;
+  }
+  if (c.at !== end) return false;
+  if (sink !== undefined) {
+    sink.kind(type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set');
+    sink.framed(memory, DIG, w.digEnd());
+    sink.end(n);
+  }
+  out.len(n).bytes(memory, OUT, w.outEnd());
+  return true;
 }
