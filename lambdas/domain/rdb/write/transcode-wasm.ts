@@ -36,12 +36,14 @@
  * (func $plain (param $from i32) (param $end i32) (param $kind i32) (param $dig i32) (result i32))
  * ```
  */
-import { F64, I32, I64, instantiateModule, OP, sleb, sleb64 } from '../codecs/wasm.js';
+import { F64, I32, I64, instantiateModule, OP, sleb, sleb64, uleb } from '../codecs/wasm.js';
 
 /** Where the output's and the digest's ends are kept between calls. */
 const CELL_OUT = 0;
 const CELL_DIG = 4;
 const DIGITS_END = 48;
+/** 10^0 … 10^22 as doubles (the exact ones), for the score reading. */
+const POW10_AT = 256;
 /** The input region: a listpack or a plain value, at most {@link IN_CAP} bytes. */
 export const IN = 65536;
 export const IN_CAP = 1 << 20;
@@ -162,7 +164,8 @@ function lpCode(): { locals: number[]; code: number[] } {
   // A score: a binary double, little-endian into the output, big-endian into the digest.
   e(get(ENC), i32(0x80), OP.i32LtU, get(ENC), i32(0xc0), OP.i32GeU, get(ENC), i32(0xe0), OP.i32LtU, OP.i32And, OP.i32Or);
   e(get(ENC), i32(0xf1), OP.i32GeU, OP.i32Or, OP.if, OP.void, get(V), OP.f64ConvertI64S, set(D), OP.else);
-  e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, 0, tee(D), get(D), OP.f64Ne, returnIf(ASK_JS), OP.end);
+  e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_SCORE, tee(D), get(D), OP.f64Ne, OP.if, OP.void);
+  e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_JS_SCORE, tee(D), get(D), OP.f64Ne, returnIf(ASK_JS), OP.end, OP.end);
   e(get(OUTP), i32(OUT_END - 8), OP.i32GtU, get(DIGP), i32(DIG_END - 8), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
   e(get(OUTP), get(D), OP.f64Store, 0, 0, add(OUTP, 8));
   e(get(DIG_ON), OP.if, OP.void, get(D), OP.i64ReinterpretF64, set(U));
@@ -238,6 +241,84 @@ function plainCode(): { locals: number[]; code: number[] } {
   return { locals, code: b.out };
 }
 
+/** Function indices: the import first, then the module's own. */
+const FN_JS_SCORE = 0;
+const FN_SCORE = 3;
+
+const f64c = (x: number): number[] => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
+/** Dekker's splitter for doubles (2^27 + 1). */
+const SPLIT = 134217729;
+
+/**
+ * A score's text `[from, to)` as write/transcode.ts's `shortDecimal` reads
+ * it, step for step (Clinger's fast path up to 15 significant digits; 16–17
+ * digits by a candidate and its exact residual, Dekker's TwoProduct), or NaN
+ * where that leaves it to `Number` (then the import reads it), and also
+ * where the candidate is below 2^-969 (its half unit is built from its bits here).
+ */
+function scoreCode(): { locals: number[]; code: number[] } {
+  const [FROM, TO] = [0, 1];
+  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, FIRST, K, STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [M, HI, LO, BITS] = [13, 14, 15, 16];
+  const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
+  const b = new Body();
+  const e = b.emit.bind(b);
+  const nan = [...f64c(Number.NaN), OP.return];
+  const nanIf = [OP.if, OP.void, ...nan, OP.end];
+  /** Returns the local `q`, negated for a text with a minus sign. */
+  const signed = (q: number): number[] => [...get(q), OP.f64Neg, ...get(q), ...get(NEG), OP.select, OP.return];
+  const pow10 = (index: number[]): number[] => [...index, ...i32(3), OP.i32Shl, OP.f64Load, 3, ...uleb(POW10_AT)];
+  const f = (...ops: (number | number[])[]): number[] => ops.flatMap((op) => (typeof op === 'number' ? [op] : op));
+  e(get(FROM), set(I));
+  e(load8(get(I)), i32(0x2d), OP.i32Eq, OP.if, OP.void, i32(1), set(NEG), add(I, 1), OP.end);
+  e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
+  e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
+  e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
+  e(get(SIG), OP.i32Eqz, OP.if, OP.void, get(I), set(FIRST), OP.end, add(SIG, 1), OP.end);
+  e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
+  e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
+  e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
+  e(add(I, 1), OP.br, 0, OP.end, OP.end);
+  e(get(DIGITS), OP.i32Eqz, get(FRAC), i32(22), OP.i32GtU, OP.i32Or, nanIf);
+  e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
+  // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
+  e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
+  e(get(FIRST), set(I), OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
+  e(load8(get(I)), tee(C), i32(0x2e), OP.i32Ne, OP.if, OP.void);
+  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
+  e(get(K), i32(9), OP.i32LtU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
+  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, add(K, 1), OP.end);
+  e(add(I, 1), OP.br, 0, OP.end, OP.end);
+  e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
+  e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
+  e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 54), OP.f64Lt, nanIf);
+  e(get(V), get(P), OP.f64Div, set(Q));
+  e(OP.loop, OP.void);
+  e(get(STEP), i32(4), OP.i32GeU, nanIf, add(STEP, 1));
+  e(get(Q), OP.i64ReinterpretF64, tee(BITS), i64((1n << 52n) - 1n), OP.i64And, tee(M), OP.i64Eqz, get(M), i64((1n << 52n) - 1n), OP.i64Eq, OP.i32Or, nanIf);
+  // The edge of a binade (its ulp changes there), or a candidate too small for its half ulp's bits: left to Number.
+  e(get(BITS), i64(52n), OP.i64ShrU, OP.i32WrapI64, i32(0x7ff), OP.i32And, tee(EXP), i32(54), OP.i32LtU, nanIf);
+  e(get(EXP), i32(53), OP.i32Sub, OP.i64ExtendI32U, i64(52n), OP.i64Shl, OP.f64ReinterpretI64, get(P), OP.f64Mul, set(HALF)); // ulp(Q) / 2 × 10^f
+  // TwoProduct(Q, P) = PH + PL exactly, then the residual R = D − Q · 10^f, as the JavaScript computes it.
+  e(get(Q), get(P), OP.f64Mul, set(PH));
+  e(f64c(SPLIT), get(Q), OP.f64Mul, tee(T), get(T), get(Q), OP.f64Sub, OP.f64Sub, set(AH), get(Q), get(AH), OP.f64Sub, set(AL));
+  e(f64c(SPLIT), get(P), OP.f64Mul, tee(T), get(T), get(P), OP.f64Sub, OP.f64Sub, set(BH), get(P), get(BH), OP.f64Sub, set(BL));
+  e(get(AH), get(BH), OP.f64Mul, get(PH), OP.f64Sub, get(AH), get(BL), OP.f64Mul, OP.f64Add, get(AL), get(BH), OP.f64Mul, OP.f64Add);
+  e(get(AL), get(BL), OP.f64Mul, OP.f64Add, set(PL));
+  e(get(A), get(PH), OP.f64Sub, get(LOF), OP.f64Add, get(PL), OP.f64Sub, tee(R), OP.f64Abs, tee(T), get(HALF), OP.f64Lt, OP.if, OP.void, signed(Q), OP.end);
+  e(get(T), get(HALF), OP.f64Eq, OP.if, OP.void);
+  e(get(BITS), i64(1n), OP.i64And, OP.i64Eqz, OP.if, OP.void, signed(Q), OP.end);
+  e(OP.else, get(T), f64c(8), get(HALF), OP.f64Mul, OP.f64Gt, nanIf, OP.end);
+  // Its neighbour towards R (no carry into the exponent: not a binade edge).
+  e(get(BITS), i64(1n), i64(-1n), get(R), f64c(0), OP.f64Gt, OP.select, OP.i64Add, OP.f64ReinterpretI64, set(Q), OP.br, 0, OP.end);
+  e(nan, OP.end);
+  e(get(M), OP.f64ConvertI64U, set(V));
+  e(get(FRAC), OP.if, OP.void, get(V), pow10(get(FRAC)), OP.f64Div, set(V), OP.end);
+  e(signed(V));
+  return { locals, code: b.out };
+}
+
 /** The walks over one memory (views of it stay valid: it never grows). */
 export interface TranscodeWasm {
   readonly memory: Uint8Array;
@@ -251,6 +332,8 @@ export interface TranscodeWasm {
   lp(from: number, to: number, kind: number, dig: number): number;
   /** The plain value at `[from, end)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
   plain(from: number, end: number, kind: number, dig: number): number;
+  /** The score whose text is `[from, to)` of the memory, or NaN where the walk asks JavaScript. */
+  score(from: number, to: number): number;
 }
 
 /**
@@ -268,6 +351,7 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
       functions: [
         { name: 'lp', ...sig, ...lpCode() },
         { name: 'plain', ...sig, ...plainCode() },
+        { name: 'score', params: [I32, I32], result: F64, ...scoreCode() },
       ],
       pages: PAGES,
     },
@@ -275,6 +359,7 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
   );
   if (!m) return undefined;
   memory = m.memory;
+  new Float64Array(memory.buffer, POW10_AT, 23).set(Array.from({ length: 23 }, (_, i) => 10 ** i));
   const cells = new Int32Array(memory.buffer, 0, 2);
   return {
     memory,
@@ -286,5 +371,6 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
     digEnd: () => cells[1]!,
     lp: m.exports.lp as TranscodeWasm['lp'],
     plain: m.exports.plain as TranscodeWasm['plain'],
+    score: m.exports.score as TranscodeWasm['score'],
   };
 }

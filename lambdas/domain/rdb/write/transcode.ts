@@ -461,7 +461,8 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  if (wasm !== undefined && wasmOn && type !== 20 && transcodeInWasm(wasm, type, b, from, end, out, sink, x)) return plain;
+  lastInWasm = wasm !== undefined && wasmOn && type !== 20 && transcodeInWasm(wasm, type, b, from, end, out, sink, x);
+  if (lastInWasm) return plain;
   const payload = b;
   const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
@@ -552,13 +553,15 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
     wasm.memory.set(b.subarray(from, end), IN);
     wasm.reset();
     const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
-    if (n >= 0) {
+    lastInWasm = n >= 0;
+    if (lastInWasm) {
       sink.kind(kind);
       sink.framed(wasm.memory, DIG, wasm.digEnd());
       sink.end(n);
       return;
     }
   }
+  lastInWasm = false;
   const payload = b;
   const c = new Cursor(b, from, end);
   const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
@@ -585,6 +588,8 @@ const wasm: TranscodeWasm | undefined = loadTranscodeWasm((memory, from, to) => 
   }
 });
 let wasmOn = true;
+/** Whether the last value transcoded or digested was walked in WebAssembly (tests: the path they mean was taken). */
+let lastInWasm = false;
 
 /**
  * Whether the WebAssembly walks are used (`on`: turns them on or off, for
@@ -594,6 +599,11 @@ let wasmOn = true;
 export function transcodeWalksInWasm(on?: boolean): boolean {
   if (on !== undefined) wasmOn = on;
   return wasm !== undefined && wasmOn;
+}
+
+/** Whether the last value {@link transcodeObject} wrote or {@link digestPlainObject} read was walked in WebAssembly (for tests). */
+export function lastWalkInWasm(): boolean {
+  return lastInWasm;
 }
 
 /**
@@ -646,4 +656,11 @@ function transcodeInWasm(
   }
   out.len(n).bytes(memory, OUT, w.outEnd());
   return true;
+}
+
+/** The WebAssembly walk's reading of the score text `b[from, to)` (NaN: it asks JavaScript; undefined: no WebAssembly), for tests. */
+export function scoreInWasm(b: Uint8Array, from: number, to: number): number | undefined {
+  if (wasm === undefined || to - from > IN_CAP) return undefined;
+  wasm.memory.set(b.subarray(from, to), IN);
+  return wasm.score(IN, IN + to - from);
 }
