@@ -404,8 +404,10 @@ let members = new Float64Array(64);
  * re-encoding). The digest gets the members as the read-back decodes an
  * intset: ascending, as decimal text. False (nothing written) when a member
  * is a string or an integer beyond 2^53 (then the plain form is written).
+ * `kind`: the set's kind goes into `sink` here, before its members (the
+ * caller did not feed it).
  */
-function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined): boolean {
+function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined, kind = false): boolean {
   walk.reset(lp, from, to);
   if (members.length < declared) members = new Float64Array(declared);
   let n = 0;
@@ -419,6 +421,7 @@ function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, ou
   }
   if (n !== declared) throw new RdbFormatError(`set listpack declares ${declared} entries and holds ${n}`);
   const sorted = members.subarray(0, n).sort();
+  if (kind) sink?.kind('set'); // the set's kind, when the caller left it to an intset written
   const bytes = 8 + n * wide;
   out.len(bytes);
   const head = Buffer.allocUnsafe(8);
@@ -461,8 +464,9 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  lastInWasm = wasm !== undefined && wasmOn && type !== 20 && transcodeInWasm(wasm, type, b, from, end, out, sink, x);
-  if (lastInWasm) return plain;
+  const written = wasm !== undefined && wasmOn ? transcodeInWasm(wasm, type, b, from, end, out, sink, x) : -1;
+  lastInWasm = written >= 0;
+  if (lastInWasm) return written;
   const payload = b;
   const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
@@ -607,11 +611,13 @@ export function lastWalkInWasm(): boolean {
 }
 
 /**
- * {@link transcodeObject} by the WebAssembly walk: true when it wrote the
- * value into `out` and its elements into `sink`; false (nothing written)
- * when JavaScript must (a problem to word, a node or value too large for
- * the walk's regions, a quicklist's plain node). The quicklist's nodes and
- * their LZF expansion are read here as in JavaScript's walk.
+ * {@link transcodeObject} by the WebAssembly walk: the RDB type written
+ * when it wrote the value into `out` and its elements into `sink`; -1
+ * (nothing written) when JavaScript must (a problem to word, a node or value
+ * too large for the walk's regions, a quicklist's plain node). The
+ * quicklist's nodes and their LZF expansion are read here as in
+ * JavaScript's walk, and a set listpack of integers only is written as its
+ * intset by JavaScript's {@link intsetOf}, as there.
  */
 function transcodeInWasm(
   w: TranscodeWasm,
@@ -622,7 +628,7 @@ function transcodeInWasm(
   out: RdbOut,
   sink: ElementSink | undefined,
   x: Expansions | undefined,
-): boolean {
+): number {
   const c = new Cursor(b, from, end);
   const dig = sink === undefined ? 0 : 1;
   const memory = w.memory;
@@ -630,32 +636,36 @@ function transcodeInWasm(
   let n = 0;
   if (type === 18) {
     for (let nodes = c.length(); nodes > 0; nodes--) {
-      if (c.length() !== 2) return false; // a plain node (or a bad container): JavaScript's walk
+      if (c.length() !== 2) return -1; // a plain node (or a bad container): JavaScript's walk
       transientString(c, b, x);
       const size = at.to - at.from;
-      if (size > IN_CAP) return false;
+      if (size > IN_CAP) return -1;
       memory.set(at.b.subarray(at.from, at.to), IN);
       const r = w.lp(IN, IN + size, KIND_ONE, dig);
-      if (r < 0) return false;
+      if (r < 0) return -1;
       n += r;
     }
   } else {
     transientString(c, b, x);
     const size = at.to - at.from;
-    if (size > IN_CAP || size < 7) return false;
+    if (size > IN_CAP || size < 7) return -1;
+    const declared = at.b[at.from + 4]! | (at.b[at.from + 5]! << 8);
+    if (type === 20 && declared !== 65535 && declared > 0 && intsetOf(at.b, at.from, at.to, declared, out, sink, true)) {
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      return T_SET_INTSET;
+    }
     memory.set(at.b.subarray(at.from, at.to), IN);
-    const declared = memory[IN + 4]! | (memory[IN + 5]! << 8);
     n = w.lp(IN, IN + size, type === 16 ? KIND_HASH : type === 17 ? KIND_ZSET : KIND_ONE, dig);
-    if (n < 0 || (declared !== 65535 && declared !== (type === 20 ? n : 2 * n))) return false;
+    if (n < 0 || (declared !== 65535 && declared !== (type === 20 ? n : 2 * n))) return -1;
   }
-  if (c.at !== end) return false;
+  if (c.at !== end) return -1;
   if (sink !== undefined) {
     sink.kind(type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set');
     sink.framed(memory, DIG, w.digEnd());
     sink.end(n);
   }
   out.len(n).bytes(memory, OUT, w.outEnd());
-  return true;
+  return PLAIN_OF[type]!;
 }
 
 /** The WebAssembly walk's reading of the score text `b[from, to)` (NaN: it asks JavaScript; undefined: no WebAssembly), for tests. */

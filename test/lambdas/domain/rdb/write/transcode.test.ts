@@ -146,6 +146,7 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     payload[0] = 20;
     const d = digests(payload);
     expect(d.type).toBe(2);
+    expect(d.walked).toEqual([true, true]);
     expect(d.walk).toBe(d.decoded);
     expect(d.back).toBe(d.walk);
     await c.call('RESTORE', 'set:from-listpack', '0', dumpPayloadFor(d.type, d.object, RDB9));
@@ -171,6 +172,7 @@ describe('transcodeListpacks against redis-server 7.0', () => {
       const walk = new KeyListDigest();
       walk.valueHead(0, NAME, null);
       expect(transcodeListpacks(payload, out, walk), key).toBe(11);
+      expect(lastWalkInWasm(), key).toBe(true); // the WebAssembly path's (its intset by JavaScript's intsetOf, as there)
       const written = dumpPayloadFor(11, out.view(), RDB9);
       expect(written.readUInt32LE(2), key).toBe(width);
       const back = new KeyListDigest();
