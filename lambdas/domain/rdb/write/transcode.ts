@@ -464,7 +464,10 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  const written = wasm !== undefined && wasmOn ? transcodeInWasm(wasm, type, b, from, end, out, sink, x) : -1;
+  const written =
+    wasm !== undefined && end - from >= (sink === undefined ? wasmFromBytes.bare : wasmFromBytes.digested)
+      ? transcodeInWasm(wasm, type, b, from, end, out, sink, x)
+      : -1;
   lastInWasm = written >= 0;
   if (lastInWasm) return written;
   const payload = b;
@@ -553,7 +556,7 @@ export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
 export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
-  if (wasm !== undefined && wasmOn && end - from <= IN_CAP) {
+  if (wasm !== undefined && end - from >= wasmFromBytes.digested && end - from <= IN_CAP) {
     wasm.memory.set(b.subarray(from, end), IN);
     wasm.reset();
     const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
@@ -591,18 +594,34 @@ const wasm: TranscodeWasm | undefined = loadTranscodeWasm((memory, from, to) => 
     return Number.NaN; // JavaScript's walk words it
   }
 });
-let wasmOn = true;
+/**
+ * The smallest value (object bytes) walked in WebAssembly, with a digest fed
+ * (a conversion: every value) and without (migrate's RESTORE payloads: from
+ * 192 bytes on). Warm, in one process, JavaScript's walk is the cheaper
+ * below about 100 bytes with a digest and 150–200 without (the call into the
+ * module and the copies in and out cost more than a few elements; hashes of
+ * 2–64 fields, 100,000 values each); but in a whole conversion, JavaScript's
+ * walk kept hot beside the module's costs more of V8's optimizing compiler
+ * than the small values save (same-run CLI pairs, bench/README.md
+ * convert-rdb: 0.895 CPU-s with every value in WebAssembly, 0.920 with the
+ * small ones in JavaScript).
+ */
+const SIZED = { digested: 0, bare: 192 } as const;
+const OFF = { digested: Number.POSITIVE_INFINITY, bare: Number.POSITIVE_INFINITY } as const;
+const ALWAYS = { digested: 0, bare: 0 } as const;
+let wasmFromBytes: { readonly digested: number; readonly bare: number } = SIZED;
 /** Whether the last value transcoded or digested was walked in WebAssembly (tests: the path they mean was taken). */
 let lastInWasm = false;
 
 /**
- * Whether the WebAssembly walks are used (`on`: turns them on or off, for
- * tests holding the two paths against each other); false where WebAssembly
- * is unavailable.
+ * Whether the WebAssembly walks are used (`on`: false turns them off, true
+ * uses them for values of {@link SIZED} bytes on, as by default, `always`
+ * for every value: for tests holding the two paths against each other);
+ * false where WebAssembly is unavailable.
  */
-export function transcodeWalksInWasm(on?: boolean): boolean {
-  if (on !== undefined) wasmOn = on;
-  return wasm !== undefined && wasmOn;
+export function transcodeWalksInWasm(on?: boolean | 'always'): boolean {
+  if (on !== undefined) wasmFromBytes = on === 'always' ? ALWAYS : on ? SIZED : OFF;
+  return wasm !== undefined && wasmFromBytes !== OFF;
 }
 
 /** Whether the last value {@link transcodeObject} wrote or {@link digestPlainObject} read was walked in WebAssembly (for tests). */

@@ -34,7 +34,7 @@ const RDB9 = { magic: 'REDIS', version: 9 } as const;
 
 /** The three digests of one payload: the transcoder's walk, the independent decoder's value, the written form's read-back. */
 function digestsBy(payload: Buffer, inWasm: boolean): { type: number; object: Buffer; walk: string; decoded: string; back: string; walked: boolean[] } {
-  transcodeWalksInWasm(inWasm);
+  transcodeWalksInWasm(inWasm ? 'always' : false);
   try {
     const out = new RdbOut();
     const walk = new KeyListDigest();
@@ -49,7 +49,7 @@ function digestsBy(payload: Buffer, inWasm: boolean): { type: number; object: Bu
     walked.push(lastWalkInWasm());
     return { type, object: out.take(), walk: walk.hex(), decoded: decoded.hex(), back: back.hex(), walked };
   } finally {
-    transcodeWalksInWasm(true);
+    transcodeWalksInWasm('always');
   }
 }
 
@@ -84,6 +84,9 @@ async function serverValue(c: Redis, key: string): Promise<unknown> {
 beforeAll(() => keyListDigestReady);
 
 describe('transcodeListpacks against redis-server 7.0', () => {
+  // Every value walked in WebAssembly (by default only values of 128 bytes on: below, JavaScript's walk is cheaper).
+  beforeAll(() => transcodeWalksInWasm('always'));
+  afterAll(() => transcodeWalksInWasm(true));
   let server: RedisServer;
   let c: Redis;
   const ints = [0, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648];
@@ -139,6 +142,34 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     for (const key of ['hash:mixed', 'hash:big-value', 'zset:mixed', 'zset:big-member']) expect(await c.object('ENCODING', key)).toBe('listpack');
     const list = await c.dumpBuffer('list:mixed');
     expect(list[0]).toBe(18);
+  });
+
+  it("by default a value fed to a digest takes the WebAssembly walk, and one without (migrate's) from 192 bytes on: the same bytes", () => {
+    const hashOf = (fields: number) => {
+      const lp = Uint8Array.from(listpack(Array.from({ length: 2 * fields }, (_, i) => `field-or-value-${i}`)));
+      return Buffer.from(
+        dumpPayloadFor(16, Uint8Array.from([...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]), {
+          magic: 'REDIS',
+          version: 11,
+        }),
+      );
+    };
+    transcodeWalksInWasm(true);
+    try {
+      for (const [fields, bare] of [
+        [1, false],
+        [20, true],
+      ] as const) {
+        const out = new RdbOut();
+        transcodeListpacks(hashOf(fields), out);
+        expect(lastWalkInWasm(), `${fields} fields, no digest`).toBe(bare);
+        transcodeListpacks(hashOf(fields), new RdbOut(), new KeyListDigest());
+        expect(lastWalkInWasm(), `${fields} fields, a digest`).toBe(true);
+        expect(digests(hashOf(fields)).object).toEqual(out.take());
+      }
+    } finally {
+      transcodeWalksInWasm('always');
+    }
   });
 
   it('a set listpack (RDB type 20, Redis 7.2): written as a plain set the server loads, its members', async () => {
