@@ -84,9 +84,6 @@ async function serverValue(c: Redis, key: string): Promise<unknown> {
 beforeAll(() => keyListDigestReady);
 
 describe('transcodeListpacks against redis-server 7.0', () => {
-  // Every value walked in WebAssembly (by default only values of 128 bytes on: below, JavaScript's walk is cheaper).
-  beforeAll(() => transcodeWalksInWasm('always'));
-  afterAll(() => transcodeWalksInWasm(true));
   let server: RedisServer;
   let c: Redis;
   const ints = [0, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648];
@@ -94,6 +91,8 @@ describe('transcodeListpacks against redis-server 7.0', () => {
   const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), 'v'.repeat(5000), '12a', '007', '-0', '1.5'];
 
   beforeAll(async () => {
+    // Every value walked in WebAssembly, with a digest or without (by default migrate's, without, only from 192 bytes on).
+    transcodeWalksInWasm('always');
     server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     c = server.client();
     await c.config('SET', 'hash-max-listpack-value', '300000');
@@ -120,6 +119,7 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     await c.zadd('zset:big-member', '7', 'm'.repeat(100_000), '8', '123');
   }, 60_000);
   afterAll(async () => {
+    transcodeWalksInWasm(true);
     await server?.stop();
   });
 
