@@ -7,6 +7,9 @@
  * and, given an {@link ElementSink}, into a digest from the same place.
  * Decoding each value into Buffers per element and encoding it again was
  * most of a re-encoding conversion's time (bench/README.md, convert-rdb).
+ * Where WebAssembly is available the per-element walks run there
+ * (write/transcode-wasm.ts: the same bytes, the same digest); the
+ * JavaScript walks here are the fallback and word every problem.
  *
  * These are the only encodings a conversion re-encodes from its canonical
  * value: every target of the writer (RDB 9 and later) reads the older ones
