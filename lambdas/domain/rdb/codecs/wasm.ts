@@ -18,6 +18,7 @@
 /** Value types. */
 export const I32 = 0x7f;
 export const I64 = 0x7e;
+export const F64 = 0x7c;
 
 /** The opcodes the two modules use (memory accesses take `align, offset` immediates). */
 export const OP = {
@@ -41,7 +42,13 @@ export const OP = {
   i64Load32S: 0x34,
   i32Store: 0x36,
   i64Store: 0x37,
+  f64Load: 0x2b,
+  f64Store: 0x39,
+  f64Const: 0x44,
   i32Store8: 0x3a,
+  i64Store8: 0x3c,
+  call: 0x10,
+  select: 0x1b,
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eqz: 0x45,
@@ -49,7 +56,9 @@ export const OP = {
   i32Ne: 0x47,
   i32LtS: 0x48,
   i32LtU: 0x49,
+  i32GtS: 0x4a,
   i32GtU: 0x4b,
+  i32LeU: 0x4d,
   i32GeU: 0x4f,
   i64Eqz: 0x50,
   i64Ne: 0x52,
@@ -71,9 +80,25 @@ export const OP = {
   i64Xor: 0x85,
   i64Shl: 0x86,
   i64ShrU: 0x88,
+  i64Eq: 0x51,
+  f64Eq: 0x61,
+  f64Ne: 0x62,
+  f64Lt: 0x63,
+  f64Gt: 0x64,
+  i64Or: 0x84,
+  f64Abs: 0x99,
+  f64Neg: 0x9a,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
   i32WrapI64: 0xa7,
   i64ExtendI32S: 0xac,
   i64ExtendI32U: 0xad,
+  f64ConvertI64S: 0xb9,
+  f64ConvertI64U: 0xba,
+  i64ReinterpretF64: 0xbd,
+  f64ReinterpretI64: 0xbf,
   /** Block type of a block, loop or if without a result. */
   void: 0x40,
   /** Prefix of `memory.copy` (followed by 0x0a, 0x00, 0x00). */
@@ -141,7 +166,7 @@ export interface ModuleSpec {
 declare const WebAssembly:
   | {
       Module: new (bytes: Uint8Array) => object;
-      Instance: new (module: object) => { exports: Record<string, unknown> };
+      Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
     }
   | undefined;
 
@@ -155,13 +180,69 @@ export interface WasmFunction<F> {
 
 /** Assembles and instantiates `spec`; undefined when WebAssembly is unavailable or rejects the module. */
 export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
+  const m = instantiateModule({ functions: [{ name: 'run', ...spec }], pages: spec.pages });
+  return m && { run: m.exports.run as F, memory: m.memory, grow: m.grow };
+}
+
+/** The binary module of `spec` (what {@link instantiate} instantiates; another thread can compile it too). */
+export function assemble(spec: ModuleSpec): Uint8Array {
+  return assembleModule({ functions: [{ name: 'run', ...spec }], pages: spec.pages });
+}
+
+/** A function's signature. */
+export interface Signature {
+  readonly params: readonly number[];
+  /** Type of the result; none when undefined. */
+  readonly result?: number;
+}
+
+/** A module of several functions over one memory, which may call functions it imports from JavaScript (`js.<name>`). */
+export interface MultiModuleSpec {
+  /** Imported functions (indices 0…, before the module's own); each is called as `js.<name>` of the import object. */
+  readonly imports?: readonly (Signature & { readonly name: string })[];
+  /** The module's functions (indices after the imports), each exported under its name. */
+  readonly functions: readonly (Signature & { readonly name: string; readonly locals: readonly number[]; readonly code: readonly number[] })[];
+  /** Memory size in 64 KiB pages. */
+  readonly pages: number;
+}
+
+/** The binary module of `spec`. */
+export function assembleModule(spec: MultiModuleSpec): Uint8Array {
+  const imports = spec.imports ?? [];
+  const signatures: Signature[] = [...imports, ...spec.functions];
+  const type = (s: Signature): number[] => [0x60, ...vector(s.params.map((t) => [t])), ...vector(s.result === undefined ? [] : [[s.result]])];
+  const bodies = spec.functions.map((f) => {
+    const body = [...vector(f.locals.map((t) => [1, t])), ...f.code, OP.end];
+    return [...uleb(body.length), ...body];
+  });
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, vector(signatures.map(type))), // one type per function, imported ones first
+    ...(imports.length > 0 ? section(2, vector(imports.map((f, i) => [...name('js'), ...name(f.name), 0x00, ...uleb(i)]))) : []),
+    ...section(3, vector(spec.functions.map((_, i) => uleb(imports.length + i)))),
+    ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
+    ...section(7, vector([...spec.functions.map((f, i) => [...name(f.name), 0x00, ...uleb(imports.length + i)]), [...name('memory'), 0x02, 0]])), // exports
+    ...section(10, vector(bodies)), // code
+  ]);
+}
+
+/** An instantiated {@link MultiModuleSpec}: its exported functions and its memory. */
+export interface WasmModule {
+  readonly exports: Record<string, unknown>;
+  readonly memory: Uint8Array;
+  /** Grows the memory by `pages` (64 KiB each); the whole memory afterwards (views taken before are detached). */
+  readonly grow: (pages: number) => Uint8Array;
+}
+
+/** Assembles and instantiates `spec` with `js` as its imports; undefined when WebAssembly is unavailable or rejects the module. */
+export function instantiateModule(spec: MultiModuleSpec, js: Record<string, (...args: number[]) => number> = {}): WasmModule | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
-  const bytes = assemble(spec);
   try {
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    const bytes = assembleModule(spec);
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { js });
     const memory = exports.memory as { buffer: ArrayBuffer; grow(pages: number): number };
     return {
-      run: exports.run as F,
+      exports,
       memory: new Uint8Array(memory.buffer),
       grow: (pages) => {
         memory.grow(pages);
@@ -171,23 +252,4 @@ export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The binary module of `spec` (what {@link instantiate} instantiates; another thread can compile it too). */
-export function assemble(spec: ModuleSpec): Uint8Array {
-  const body = [...vector(spec.locals.map((type) => [1, type])), ...spec.code, OP.end];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-    ...section(1, vector([[0x60, ...vector(spec.params.map((t) => [t])), ...vector(spec.result === undefined ? [] : [[spec.result]])]])), // the function type
-    ...section(3, vector([[0]])), // function 0 has type 0
-    ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
-    ...section(
-      7,
-      vector([
-        [...name('run'), 0x00, 0],
-        [...name('memory'), 0x02, 0],
-      ]),
-    ), // exports
-    ...section(10, vector([[...uleb(body.length), ...body]])), // code
-  ]);
 }

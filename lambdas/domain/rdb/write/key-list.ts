@@ -148,6 +148,19 @@ export class KeyListDigest implements ElementSink {
     this.at = at + n;
   }
 
+  /** ElementSink: entries framed already as {@link entryPart}, {@link part} and {@link f64} frame them, `b[from, to)` (the WebAssembly walks' bytes). */
+  framed(b: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n >= BATCH_BYTES) {
+      this.flush();
+      this.update(b.subarray(from, to));
+      return;
+    }
+    this.room(n);
+    this.buf.set(b.subarray(from, to), this.at);
+    this.at += n;
+  }
+
   private text(s: string): void {
     this.part(Buffer.from(s, 'latin1'));
   }

@@ -7,6 +7,9 @@
  * and, given an {@link ElementSink}, into a digest from the same place.
  * Decoding each value into Buffers per element and encoding it again was
  * most of a re-encoding conversion's time (bench/README.md, convert-rdb).
+ * Where WebAssembly is available the per-element walks run there
+ * (write/transcode-wasm.ts: the same bytes, the same digest); the
+ * JavaScript walks here are the fallback and word every problem.
  *
  * These are the only encodings a conversion re-encodes from its canonical
  * value: every target of the writer (RDB 9 and later) reads the older ones
@@ -25,6 +28,7 @@ import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
 import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
+import { DIG, IN, IN_CAP, KIND_HASH, KIND_ONE, KIND_ZSET, loadTranscodeWasm, OUT, type TranscodeWasm } from './transcode-wasm.js';
 
 /** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines. */
 export interface ElementSink {
@@ -40,6 +44,8 @@ export interface ElementSink {
   f64(d: number): void;
   /** The value ends after `count` entries. */
   end(count: number): void;
+  /** Entries framed already as this sink frames them (by the WebAssembly walks, write/transcode-wasm.ts): `b[from, to)`. */
+  framed(b: Uint8Array, from: number, to: number): void;
 }
 
 /** Where an LZF string's expansion may be already (rdb/keys.ts KeyInPlace: the verifier's read of the value expanded it just before). */
@@ -147,17 +153,26 @@ class ListpackWalk {
 
   /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
   score(): number {
-    if (this.from < 0) return Number(this.int);
-    const fast = shortDecimal(this.lp, this.from, this.to);
-    if (!Number.isNaN(fast)) return fast; // read exactly without a string
-    const text = latin1Text(this.lp, this.from, this.to);
-    const d = Number(text);
-    if (!Number.isNaN(d)) return d;
-    const s = text.trim().toLowerCase();
-    if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
-    if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
-    throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
+    return this.from < 0 ? Number(this.int) : scoreOf(this.lp, this.from, this.to);
   }
+}
+
+/**
+ * The zset score whose text is `b[from, to)`: a double as the server's
+ * strtod reads it (`inf` forms included); the WebAssembly walk asks it of
+ * every score not stored as an integer.
+ * @throws RdbFormatError when it is not a number
+ */
+function scoreOf(b: Uint8Array, from: number, to: number): number {
+  const fast = shortDecimal(b, from, to);
+  if (!Number.isNaN(fast)) return fast; // read exactly without a string
+  const text = latin1Text(b, from, to);
+  const d = Number(text);
+  if (!Number.isNaN(d)) return d;
+  const s = text.trim().toLowerCase();
+  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
+  if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
+  throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
 }
 
 /** Char codes of {@link latin1Text}'s text, reused (its length set per call). */
@@ -392,8 +407,10 @@ let members = new Float64Array(64);
  * re-encoding). The digest gets the members as the read-back decodes an
  * intset: ascending, as decimal text. False (nothing written) when a member
  * is a string or an integer beyond 2^53 (then the plain form is written).
+ * `kind`: the set's kind goes into `sink` here, before its members (the
+ * caller did not feed it).
  */
-function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined): boolean {
+function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined, kind = false): boolean {
   walk.reset(lp, from, to);
   if (members.length < declared) members = new Float64Array(declared);
   let n = 0;
@@ -407,6 +424,7 @@ function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, ou
   }
   if (n !== declared) throw new RdbFormatError(`set listpack declares ${declared} entries and holds ${n}`);
   const sorted = members.subarray(0, n).sort();
+  if (kind) sink?.kind('set'); // the set's kind, when the caller left it to an intset written
   const bytes = 8 + n * wide;
   out.len(bytes);
   const head = Buffer.allocUnsafe(8);
@@ -449,6 +467,12 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
+  const written =
+    wasm !== undefined && end - from >= (sink === undefined ? wasmFromBytes.bare : wasmFromBytes.digested)
+      ? transcodeInWasm(wasm, type, b, from, end, out, sink, x)
+      : -1;
+  lastInWasm = written >= 0;
+  if (lastInWasm) return written;
   const payload = b;
   const c = new Cursor(b, from, end);
   const kind = type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set';
@@ -535,6 +559,19 @@ export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
 export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
+  if (wasm !== undefined && end - from >= wasmFromBytes.digested && end - from <= IN_CAP) {
+    wasm.memory.set(b.subarray(from, end), IN);
+    wasm.reset();
+    const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
+    lastInWasm = n >= 0;
+    if (lastInWasm) {
+      sink.kind(kind);
+      sink.framed(wasm.memory, DIG, wasm.digEnd());
+      sink.end(n);
+      return;
+    }
+  }
+  lastInWasm = false;
   const payload = b;
   const c = new Cursor(b, from, end);
   const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
@@ -550,4 +587,112 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
   }
   if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
   sink.end(n);
+}
+
+/** The WebAssembly walks (write/transcode-wasm.ts); undefined where WebAssembly is unavailable (then JavaScript walks every value). */
+const wasm: TranscodeWasm | undefined = loadTranscodeWasm((memory, from, to) => {
+  try {
+    return scoreOf(memory, from, to);
+  } catch {
+    return Number.NaN; // JavaScript's walk words it
+  }
+});
+/**
+ * The smallest value (object bytes) walked in WebAssembly, with a digest fed
+ * (a conversion: every value) and without (migrate's RESTORE payloads: from
+ * 192 bytes on). Warm, in one process, JavaScript's walk is the cheaper
+ * below about 100 bytes with a digest and 150–200 without (the call into the
+ * module and the copies in and out cost more than a few elements; hashes of
+ * 2–64 fields, 100,000 values each); but in a whole conversion, JavaScript's
+ * walk kept hot beside the module's costs more of V8's optimizing compiler
+ * than the small values save (same-run CLI pairs, bench/README.md
+ * convert-rdb: 0.895 CPU-s with every value in WebAssembly, 0.920 with the
+ * small ones in JavaScript).
+ */
+const SIZED = { digested: 0, bare: 192 } as const;
+const OFF = { digested: Number.POSITIVE_INFINITY, bare: Number.POSITIVE_INFINITY } as const;
+const ALWAYS = { digested: 0, bare: 0 } as const;
+let wasmFromBytes: { readonly digested: number; readonly bare: number } = SIZED;
+/** Whether the last value transcoded or digested was walked in WebAssembly (tests: the path they mean was taken). */
+let lastInWasm = false;
+
+/**
+ * Whether the WebAssembly walks are used (`on`: false turns them off, true
+ * uses them for values of {@link SIZED} bytes on, as by default, `always`
+ * for every value: for tests holding the two paths against each other);
+ * false where WebAssembly is unavailable.
+ */
+export function transcodeWalksInWasm(on?: boolean | 'always'): boolean {
+  if (on !== undefined) wasmFromBytes = on === 'always' ? ALWAYS : on ? SIZED : OFF;
+  return wasm !== undefined && wasmFromBytes !== OFF;
+}
+
+/** Whether the last value {@link transcodeObject} wrote or {@link digestPlainObject} read was walked in WebAssembly (for tests). */
+export function lastWalkInWasm(): boolean {
+  return lastInWasm;
+}
+
+/**
+ * {@link transcodeObject} by the WebAssembly walk: the RDB type written
+ * when it wrote the value into `out` and its elements into `sink`; -1
+ * (nothing written) when JavaScript must (a problem to word, a node or value
+ * too large for the walk's regions, a quicklist's plain node). The
+ * quicklist's nodes and their LZF expansion are read here as in
+ * JavaScript's walk, and a set listpack of integers only is written as its
+ * intset by JavaScript's {@link intsetOf}, as there.
+ */
+function transcodeInWasm(
+  w: TranscodeWasm,
+  type: number,
+  b: Uint8Array,
+  from: number,
+  end: number,
+  out: RdbOut,
+  sink: ElementSink | undefined,
+  x: Expansions | undefined,
+): number {
+  const c = new Cursor(b, from, end);
+  const dig = sink === undefined ? 0 : 1;
+  const memory = w.memory;
+  w.reset();
+  let n = 0;
+  if (type === 18) {
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      if (c.length() !== 2) return -1; // a plain node (or a bad container): JavaScript's walk
+      transientString(c, b, x);
+      const size = at.to - at.from;
+      if (size > IN_CAP) return -1;
+      memory.set(at.b.subarray(at.from, at.to), IN);
+      const r = w.lp(IN, IN + size, KIND_ONE, dig);
+      if (r < 0) return -1;
+      n += r;
+    }
+  } else {
+    transientString(c, b, x);
+    const size = at.to - at.from;
+    if (size > IN_CAP || size < 7) return -1;
+    const declared = at.b[at.from + 4]! | (at.b[at.from + 5]! << 8);
+    if (type === 20 && declared !== 65535 && declared > 0 && intsetOf(at.b, at.from, at.to, declared, out, sink, true)) {
+      if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+      return T_SET_INTSET;
+    }
+    memory.set(at.b.subarray(at.from, at.to), IN);
+    n = w.lp(IN, IN + size, type === 16 ? KIND_HASH : type === 17 ? KIND_ZSET : KIND_ONE, dig);
+    if (n < 0 || (declared !== 65535 && declared !== (type === 20 ? n : 2 * n))) return -1;
+  }
+  if (c.at !== end) return -1;
+  if (sink !== undefined) {
+    sink.kind(type === 16 ? 'hash' : type === 17 ? 'zset' : type === 18 ? 'list' : 'set');
+    sink.framed(memory, DIG, w.digEnd());
+    sink.end(n);
+  }
+  out.len(n).bytes(memory, OUT, w.outEnd());
+  return PLAIN_OF[type]!;
+}
+
+/** The WebAssembly walk's reading of the score text `b[from, to)` (NaN: it asks JavaScript; undefined: no WebAssembly), for tests. */
+export function scoreInWasm(b: Uint8Array, from: number, to: number): number | undefined {
+  if (wasm === undefined || to - from > IN_CAP) return undefined;
+  wasm.memory.set(b.subarray(from, to), IN);
+  return wasm.score(IN, IN + to - from);
 }

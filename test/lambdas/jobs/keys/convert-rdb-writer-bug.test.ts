@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { transcodeWalksInWasm } from '../../../../lambdas/domain/rdb/write/transcode.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -26,6 +27,37 @@ vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) =>
       // The second field written as the first ("f2" as "f1"): a hash Redis refuses (a field twice), read back by its bounds.
       if (bug.duplicateField && type === 4) written[written.indexOf('f2', 0, 'latin1') + 1] = 0x31;
       return type;
+    },
+  };
+});
+
+// The WebAssembly walks (write/transcode-wasm.ts) writing a wrong byte: into the output after the digest had the right one, into the
+// input's digest, or into the read-back's digest of the plain form.
+const wasmBug = vi.hoisted(() => ({ output: false, inputDigest: false, readBackDigest: false, walks: 0 }));
+vi.mock('../../../../lambdas/domain/rdb/write/transcode-wasm.js', async (original) => {
+  const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode-wasm.js')>();
+  return {
+    ...real,
+    loadTranscodeWasm: (...args: Parameters<typeof real.loadTranscodeWasm>) => {
+      const w = real.loadTranscodeWasm(...args);
+      if (w === undefined) return undefined;
+      return {
+        ...w,
+        lp: (...a: Parameters<typeof w.lp>) => {
+          const n = w.lp(...a);
+          wasmBug.walks++;
+          // The last byte written of the value ("v2" of the hash): a valid file, another value.
+          if (n > 0 && wasmBug.output) w.memory[w.outEnd() - 1]! ^= 1;
+          if (n > 0 && wasmBug.inputDigest) w.memory[w.digEnd() - 1]! ^= 1;
+          return n;
+        },
+        plain: (...a: Parameters<typeof w.plain>) => {
+          const n = w.plain(...a);
+          wasmBug.walks++;
+          if (n > 0 && wasmBug.readBackDigest) w.memory[w.digEnd() - 1]! ^= 1;
+          return n;
+        },
+      };
     },
   };
 });
@@ -102,6 +134,44 @@ describe('convertRdb: a writer bug', () => {
       bug.duplicateField = false;
     }
   });
+
+  it("JavaScript's walks (where WebAssembly is unavailable) write the same file, byte for byte", async () => {
+    expect((await run('by-wasm.rdb')).ok).toBe(true);
+    transcodeWalksInWasm(false);
+    try {
+      const before = wasmBug.walks;
+      expect((await run('by-js.rdb')).ok).toBe(true);
+      expect(wasmBug.walks).toBe(before);
+    } finally {
+      transcodeWalksInWasm(true);
+    }
+    expect(readFileSync(join(dir, 'by-js.rdb')).equals(readFileSync(join(dir, 'by-wasm.rdb')))).toBe(true);
+  });
+
+  it('the WebAssembly walks are the ones writing and reading back the hash', async () => {
+    const before = wasmBug.walks;
+    expect((await run('walked.rdb')).ok).toBe(true);
+    expect(wasmBug.walks - before).toBe(2); // the input's listpack, the read-back's plain hash
+  });
+
+  // A wrong output byte names the key; a wrong digest byte (the file itself right) is refused all the same: the digests differ.
+  for (const [bug, what, why] of [
+    ['output', 'a wrong byte in the output (the digest had the right one)', /key \d: input h \(db 0\) hash [0-9a-f]{64} no expiry, output h \(db 0\) hash /],
+    ['inputDigest', "a wrong byte in the input walk's digest", /the digests differ, yet every key compared equal on a second read/],
+    ['readBackDigest', "a wrong byte in the read-back walk's digest", /the digests differ, yet every key compared equal on a second read/],
+  ] as const)
+    it(`the WebAssembly walks writing ${what}: refused, nothing left`, async () => {
+      wasmBug[bug] = true;
+      try {
+        const r = await run(`wasm-${bug}.rdb`);
+        expect(r.ok).toBe(false);
+        expect(r.error).toMatch(/^the written file does not hold what the input holds \(/);
+        expect(r.error).toMatch(why);
+        expect(existsSync(join(dir, `wasm-${bug}.rdb`))).toBe(false);
+      } finally {
+        wasmBug[bug] = false;
+      }
+    });
 
   it('a key copied as it is, changed in the writing: refused by the read-back, the key named, nothing left (as is and re-encoding)', async () => {
     copyBug.on = true;

@@ -16,7 +16,15 @@ import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/valu
 import { KeyListDigest, keyListDigestReady } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
-import { digestPlainForm, shortDecimal, transcodeListpacks, transcodes } from '../../../../../lambdas/domain/rdb/write/transcode.js';
+import {
+  digestPlainForm,
+  lastWalkInWasm,
+  scoreInWasm,
+  shortDecimal,
+  transcodeListpacks,
+  transcodes,
+  transcodeWalksInWasm,
+} from '../../../../../lambdas/domain/rdb/write/transcode.js';
 import { mulberry32 } from '../../../../support/prng.js';
 import { listpack } from '../../../../support/rdb-newer.js';
 import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
@@ -25,17 +33,37 @@ const NAME = Buffer.from('k');
 const RDB9 = { magic: 'REDIS', version: 9 } as const;
 
 /** The three digests of one payload: the transcoder's walk, the independent decoder's value, the written form's read-back. */
-function digests(payload: Buffer): { type: number; object: Buffer; walk: string; decoded: string; back: string } {
-  const out = new RdbOut();
-  const walk = new KeyListDigest();
-  walk.valueHead(0, NAME, null);
-  const type = transcodeListpacks(payload, out, walk);
-  const decoded = new KeyListDigest();
-  decoded.addValue(0, NAME, decodeDumpPayload(payload), null);
-  const back = new KeyListDigest();
-  back.valueHead(0, NAME, null);
-  digestPlainForm(dumpPayloadFor(type, out.view(), RDB9), back);
-  return { type, object: out.take(), walk: walk.hex(), decoded: decoded.hex(), back: back.hex() };
+function digestsBy(payload: Buffer, inWasm: boolean): { type: number; object: Buffer; walk: string; decoded: string; back: string; walked: boolean[] } {
+  transcodeWalksInWasm(inWasm ? 'always' : false);
+  try {
+    const out = new RdbOut();
+    const walk = new KeyListDigest();
+    walk.valueHead(0, NAME, null);
+    const type = transcodeListpacks(payload, out, walk);
+    const walked = [lastWalkInWasm()];
+    const decoded = new KeyListDigest();
+    decoded.addValue(0, NAME, decodeDumpPayload(payload), null);
+    const back = new KeyListDigest();
+    back.valueHead(0, NAME, null);
+    digestPlainForm(dumpPayloadFor(type, out.view(), RDB9), back);
+    walked.push(lastWalkInWasm());
+    return { type, object: out.take(), walk: walk.hex(), decoded: decoded.hex(), back: back.hex(), walked };
+  } finally {
+    transcodeWalksInWasm('always');
+  }
+}
+
+/**
+ * {@link digestsBy} of both paths, held against each other: the WebAssembly
+ * walks (write/transcode-wasm.ts) and JavaScript's write the same bytes and
+ * feed the same digests. Returns the WebAssembly path's.
+ */
+function digests(payload: Buffer): { type: number; object: Buffer; walk: string; decoded: string; back: string; walked: boolean[] } {
+  const js = digestsBy(payload, false);
+  expect(js.walked).toEqual([false, false]);
+  const wasm = digestsBy(payload, true);
+  expect({ ...wasm, walked: undefined }).toEqual({ ...js, walked: undefined });
+  return wasm;
 }
 
 /** A key's value as the server answers it, comparable across encodings. */
@@ -63,6 +91,8 @@ describe('transcodeListpacks against redis-server 7.0', () => {
   const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), 'v'.repeat(5000), '12a', '007', '-0', '1.5'];
 
   beforeAll(async () => {
+    // Every value walked in WebAssembly, with a digest or without (by default migrate's, without, only from 192 bytes on).
+    transcodeWalksInWasm('always');
     server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     c = server.client();
     await c.config('SET', 'hash-max-listpack-value', '300000');
@@ -89,6 +119,7 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     await c.zadd('zset:big-member', '7', 'm'.repeat(100_000), '8', '123');
   }, 60_000);
   afterAll(async () => {
+    transcodeWalksInWasm(true);
     await server?.stop();
   });
 
@@ -99,6 +130,8 @@ describe('transcodeListpacks against redis-server 7.0', () => {
       const d = digests(payload);
       expect(d.walk).toBe(d.decoded);
       expect(d.back).toBe(d.walk);
+      // Walked in WebAssembly both ways, but for a quicklist's plain nodes (JavaScript writes those) and values over the walk's 1 MiB.
+      expect(d.walked).toEqual(key === 'list:plain-nodes' ? [false, false] : [true, true]);
       await c.call('RESTORE', `${key}:plain`, '0', dumpPayloadFor(d.type, d.object, RDB9));
       expect(await serverValue(c, `${key}:plain`)).toEqual(await serverValue(c, key));
     });
@@ -111,11 +144,40 @@ describe('transcodeListpacks against redis-server 7.0', () => {
     expect(list[0]).toBe(18);
   });
 
+  it("by default a value fed to a digest takes the WebAssembly walk, and one without (migrate's) from 192 bytes on: the same bytes", () => {
+    const hashOf = (fields: number) => {
+      const lp = Uint8Array.from(listpack(Array.from({ length: 2 * fields }, (_, i) => `field-or-value-${i}`)));
+      return Buffer.from(
+        dumpPayloadFor(16, Uint8Array.from([...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]), {
+          magic: 'REDIS',
+          version: 11,
+        }),
+      );
+    };
+    transcodeWalksInWasm(true);
+    try {
+      for (const [fields, bare] of [
+        [1, false],
+        [20, true],
+      ] as const) {
+        const out = new RdbOut();
+        transcodeListpacks(hashOf(fields), out);
+        expect(lastWalkInWasm(), `${fields} fields, no digest`).toBe(bare);
+        transcodeListpacks(hashOf(fields), new RdbOut(), new KeyListDigest());
+        expect(lastWalkInWasm(), `${fields} fields, a digest`).toBe(true);
+        expect(digests(hashOf(fields)).object).toEqual(out.take());
+      }
+    } finally {
+      transcodeWalksInWasm('always');
+    }
+  });
+
   it('a set listpack (RDB type 20, Redis 7.2): written as a plain set the server loads, its members', async () => {
     const payload = Buffer.from(await c.dumpBuffer('hash:distinct'));
     payload[0] = 20;
     const d = digests(payload);
     expect(d.type).toBe(2);
+    expect(d.walked).toEqual([true, true]);
     expect(d.walk).toBe(d.decoded);
     expect(d.back).toBe(d.walk);
     await c.call('RESTORE', 'set:from-listpack', '0', dumpPayloadFor(d.type, d.object, RDB9));
@@ -141,6 +203,7 @@ describe('transcodeListpacks against redis-server 7.0', () => {
       const walk = new KeyListDigest();
       walk.valueHead(0, NAME, null);
       expect(transcodeListpacks(payload, out, walk), key).toBe(11);
+      expect(lastWalkInWasm(), key).toBe(true); // the WebAssembly path's (its intset by JavaScript's intsetOf, as there)
       const written = dumpPayloadFor(11, out.view(), RDB9);
       expect(written.readUInt32LE(2), key).toBe(width);
       const back = new KeyListDigest();
@@ -211,112 +274,117 @@ describe('transcodeListpacks against redis-server 7.0', () => {
   });
 });
 
-describe('shortDecimal: a score read without a string, exactly as Number reads it', () => {
-  const at = (text: string) => {
-    const b = Buffer.from(`##${text}##`, 'latin1');
-    return shortDecimal(b, 2, b.length - 2);
-  };
-
-  it('equals Number(text), bit for bit, on 50,000 seeded decimals of up to 15 significant digits (and -0)', () => {
-    const rand = mulberry32(55);
-    const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
-    for (let i = 0; i < 50_000; i++) {
-      const whole = digits(Math.floor(rand() * 9));
-      const fraction = digits(Math.floor(rand() * (16 - whole.length)));
-      const text = `${rand() < 0.3 ? '-' : ''}${whole}${fraction || rand() < 0.5 ? `.${fraction}` : ''}`;
-      if (!/\d/.test(text)) continue;
-      expect(Object.is(at(text), Number(text)), text).toBe(true);
-    }
-    for (const text of ['0', '-0', '007', '1.', '.5', '-.5', '0.1', '0.000000000000000000001', '999999999999999', '900719925.474099', '269.01', '6440.5'])
-      expect(Object.is(at(text), Number(text)), text).toBe(true);
-  });
-
-  it('16–17 significant digits (Redis 7.0 writes %.17g): equal to Number(text), bit for bit, on 400,000 seeded texts, ties and binade edges', () => {
-    const rand = mulberry32(5517);
-    const f64 = new Float64Array(1);
-    const u32 = new Uint32Array(f64.buffer);
-    let read = 0;
-    const wrong: string[] = [];
-    const check = (text: string) => {
-      const v = at(text);
-      if (Number.isNaN(v)) return; // left to Number: never a wrong double
-      read++;
-      if (!Object.is(v, Number(text))) wrong.push(`${text}: ${v} against ${Number(text)}`);
+const scoreReaders: [string, (b: Uint8Array, from: number, to: number) => number][] = [
+  ['shortDecimal', shortDecimal],
+  ['the WebAssembly walk (transcode-wasm.ts)', (b, from, to) => scoreInWasm(b, from, to) ?? Number.POSITIVE_INFINITY],
+];
+for (const [reader, read] of scoreReaders)
+  describe(`${reader}: a score read without a string, exactly as Number reads it`, () => {
+    const at = (text: string) => {
+      const b = Buffer.from(`##${text}##`, 'latin1');
+      return read(b, 2, b.length - 2);
     };
-    for (let i = 0; i < 100_000; i++) {
-      // The texts Redis 7.0 writes: %.17g of a double (toPrecision(17) is the correctly rounded 17 digits).
-      const x = rand() * 10 ** Math.floor(rand() * 12) * (rand() < 0.2 ? -1 : 1);
-      const t = x.toPrecision(17);
-      if (!t.includes('e')) check(t);
-      // A double of random bits in [1e-4, 1e16): any mantissa, 17 digits.
-      u32[0] = Math.floor(rand() * 2 ** 32);
-      u32[1] = (Math.floor(rand() * 2 ** 20) | ((1010 + Math.floor(rand() * 43)) << 20)) >>> 0;
-      const y = f64[0]!.toPrecision(17);
-      if (!y.includes('e')) check(y);
-      // Random digit strings of 16–17 significant digits, the point anywhere (not a double's text: rounding between two).
-      const n = 16 + Math.floor(rand() * 2);
-      const digits = String(1 + Math.floor(rand() * 9)) + Array.from({ length: n - 1 }, () => String(Math.floor(rand() * 10))).join('');
-      const cut = Math.floor(rand() * (n + 1));
-      check(`${digits.slice(0, cut)}${cut < n ? '.' : ''}${digits.slice(cut)}`);
-      // Halfway between two doubles of [2^54, 2^57) (integers: spacing 4, 8, 16): ties to even, and one off either side.
-      const e = 54 + Math.floor(rand() * 3);
-      const spacing = 2 ** (e - 52);
-      const mid = BigInt(2 ** e) + BigInt(Math.floor(rand() * 2 ** 52)) * BigInt(spacing) + BigInt(spacing / 2);
-      for (const d of [mid - 1n, mid, mid + 1n]) {
-        const s = String(d);
-        check(s);
-        check(`${s.slice(0, 5)}.${s.slice(5)}`);
-      }
-    }
-    // Just below and above the exact halfway point between a double of [1, 1e15) and the next (17 digits of it, truncated and one up).
-    for (let i = 0; i < 20_000; i++) {
-      const x = (1 + rand() * 10 ** Math.floor(rand() * 15)) * (1 + 2 ** -30);
-      f64[0] = x;
-      const bits = (BigInt(u32[1]!) << 32n) | BigInt(u32[0]!);
-      const exponent = Number((bits >> 52n) & 0x7ffn) - 1075;
-      const mantissa = ((bits & ((1n << 52n) - 1n)) | (1n << 52n)) * 2n + 1n; // the midpoint: (2m + 1) · 2^(e - 1)
-      const scale = -(exponent - 1);
-      const exact = String(mantissa * 5n ** BigInt(scale)); // midpoint · 10^scale
-      const whole = exact.length - scale;
-      const lead = exact.slice(0, 17);
-      for (const digits of [lead, String(BigInt(lead) + 1n)])
-        if (digits.length === 17 && whole > 0 && whole < 17) check(`${digits.slice(0, whole)}.${digits.slice(whole)}`);
-    }
-    for (const text of [
-      '18014398509481986',
-      '18014398509481990',
-      '18014398509481984',
-      '36028797018963968',
-      '72057594037927928',
-      '99999999999999999',
-      '0.10000000000000001',
-      '269.00999999999999',
-      '0.00012345678901234567',
-    ])
-      check(text);
-    expect(wrong.slice(0, 5)).toEqual([]);
-    // Most of these are read here (not left to Number): the fast path is taken.
-    expect(read).toBeGreaterThan(300_000);
-  });
 
-  it('leaves every other form to Number (NaN here): 18+ significant digits, exponents, signs, infinities, text', () => {
-    for (const text of [
-      '269.019999999999981',
-      '123456789012345678',
-      '1e300',
-      '-1e-300',
-      '+5',
-      'inf',
-      '-inf',
-      'nan',
-      '',
-      '-',
-      '.',
-      '1.2.3',
-      '12a',
-      ' 1',
-      '0.00000000000000000000001',
-    ])
-      expect(at(text), text).toBeNaN();
+    it('equals Number(text), bit for bit, on 50,000 seeded decimals of up to 15 significant digits (and -0)', () => {
+      const rand = mulberry32(55);
+      const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+      for (let i = 0; i < 50_000; i++) {
+        const whole = digits(Math.floor(rand() * 9));
+        const fraction = digits(Math.floor(rand() * (16 - whole.length)));
+        const text = `${rand() < 0.3 ? '-' : ''}${whole}${fraction || rand() < 0.5 ? `.${fraction}` : ''}`;
+        if (!/\d/.test(text)) continue;
+        expect(Object.is(at(text), Number(text)), text).toBe(true);
+      }
+      for (const text of ['0', '-0', '007', '1.', '.5', '-.5', '0.1', '0.000000000000000000001', '999999999999999', '900719925.474099', '269.01', '6440.5'])
+        expect(Object.is(at(text), Number(text)), text).toBe(true);
+    });
+
+    it('16–17 significant digits (Redis 7.0 writes %.17g): equal to Number(text), bit for bit, on 400,000 seeded texts, ties and binade edges', () => {
+      const rand = mulberry32(5517);
+      const f64 = new Float64Array(1);
+      const u32 = new Uint32Array(f64.buffer);
+      let read = 0;
+      const wrong: string[] = [];
+      const check = (text: string) => {
+        const v = at(text);
+        if (Number.isNaN(v)) return; // left to Number: never a wrong double
+        read++;
+        if (!Object.is(v, Number(text))) wrong.push(`${text}: ${v} against ${Number(text)}`);
+      };
+      for (let i = 0; i < 100_000; i++) {
+        // The texts Redis 7.0 writes: %.17g of a double (toPrecision(17) is the correctly rounded 17 digits).
+        const x = rand() * 10 ** Math.floor(rand() * 12) * (rand() < 0.2 ? -1 : 1);
+        const t = x.toPrecision(17);
+        if (!t.includes('e')) check(t);
+        // A double of random bits in [1e-4, 1e16): any mantissa, 17 digits.
+        u32[0] = Math.floor(rand() * 2 ** 32);
+        u32[1] = (Math.floor(rand() * 2 ** 20) | ((1010 + Math.floor(rand() * 43)) << 20)) >>> 0;
+        const y = f64[0]!.toPrecision(17);
+        if (!y.includes('e')) check(y);
+        // Random digit strings of 16–17 significant digits, the point anywhere (not a double's text: rounding between two).
+        const n = 16 + Math.floor(rand() * 2);
+        const digits = String(1 + Math.floor(rand() * 9)) + Array.from({ length: n - 1 }, () => String(Math.floor(rand() * 10))).join('');
+        const cut = Math.floor(rand() * (n + 1));
+        check(`${digits.slice(0, cut)}${cut < n ? '.' : ''}${digits.slice(cut)}`);
+        // Halfway between two doubles of [2^54, 2^57) (integers: spacing 4, 8, 16): ties to even, and one off either side.
+        const e = 54 + Math.floor(rand() * 3);
+        const spacing = 2 ** (e - 52);
+        const mid = BigInt(2 ** e) + BigInt(Math.floor(rand() * 2 ** 52)) * BigInt(spacing) + BigInt(spacing / 2);
+        for (const d of [mid - 1n, mid, mid + 1n]) {
+          const s = String(d);
+          check(s);
+          check(`${s.slice(0, 5)}.${s.slice(5)}`);
+        }
+      }
+      // Just below and above the exact halfway point between a double of [1, 1e15) and the next (17 digits of it, truncated and one up).
+      for (let i = 0; i < 20_000; i++) {
+        const x = (1 + rand() * 10 ** Math.floor(rand() * 15)) * (1 + 2 ** -30);
+        f64[0] = x;
+        const bits = (BigInt(u32[1]!) << 32n) | BigInt(u32[0]!);
+        const exponent = Number((bits >> 52n) & 0x7ffn) - 1075;
+        const mantissa = ((bits & ((1n << 52n) - 1n)) | (1n << 52n)) * 2n + 1n; // the midpoint: (2m + 1) · 2^(e - 1)
+        const scale = -(exponent - 1);
+        const exact = String(mantissa * 5n ** BigInt(scale)); // midpoint · 10^scale
+        const whole = exact.length - scale;
+        const lead = exact.slice(0, 17);
+        for (const digits of [lead, String(BigInt(lead) + 1n)])
+          if (digits.length === 17 && whole > 0 && whole < 17) check(`${digits.slice(0, whole)}.${digits.slice(whole)}`);
+      }
+      for (const text of [
+        '18014398509481986',
+        '18014398509481990',
+        '18014398509481984',
+        '36028797018963968',
+        '72057594037927928',
+        '99999999999999999',
+        '0.10000000000000001',
+        '269.00999999999999',
+        '0.00012345678901234567',
+      ])
+        check(text);
+      expect(wrong.slice(0, 5)).toEqual([]);
+      // Most of these are read here (not left to Number): the fast path is taken.
+      expect(read).toBeGreaterThan(300_000);
+    });
+
+    it('leaves every other form to Number (NaN here): 18+ significant digits, exponents, signs, infinities, text', () => {
+      for (const text of [
+        '269.019999999999981',
+        '123456789012345678',
+        '1e300',
+        '-1e-300',
+        '+5',
+        'inf',
+        '-inf',
+        'nan',
+        '',
+        '-',
+        '.',
+        '1.2.3',
+        '12a',
+        ' 1',
+        '0.00000000000000000000001',
+      ])
+        expect(at(text), text).toBeNaN();
+    });
   });
-});

@@ -1,0 +1,376 @@
+/**
+ * The re-encoding's per-element walks in WebAssembly (see codecs/wasm.ts for
+ * the assembler and why), over one memory:
+ * - `lp`: a listpack's entries written in their plain form (each an RDB
+ *   string: an integer entry as its decimal text; a zset's score as a
+ *   little-endian binary double) into the output region, and the same
+ *   elements, framed as write/key-list.ts's digest frames them (tag 0, a
+ *   LEB128 length and the bytes; a score as a big-endian double), into the
+ *   digest region, each copied from the listpack, not from the output;
+ * - `plain`: a plain list, set, hash or zset (RDB types 1, 2, 4, 5) read
+ *   back, its elements framed into the digest region the same way.
+ *
+ * In JavaScript (write/transcode.ts, the fallback and the judge of every
+ * problem) these were the re-encoding conversion's largest cost: a byte loop
+ * per element and three copies of each (output, digest, read-back digest),
+ * and the optimizing compiler's work on them (bench/README.md, convert-rdb).
+ *
+ * Like the verifier's walks they answer only "done" (with the entries
+ * walked; the regions' ends in two cells) or "ask JavaScript" (-1: anything
+ * malformed or not handled: a 64-bit or encoded RDB length, a score that is
+ * not a number; -2: a region would overflow). JavaScript then writes the
+ * value itself and words any problem. Nothing reaches the output or the
+ * digest before a walk answers "done".
+ *
+ * A score's text is read by JavaScript (the one import, `js.score`: exact
+ * decimal-to-double, write/transcode.ts's `scoreOf`), an integer score here.
+ *
+ * Memory: two cells (the output's and the digest's end) at 0 and 4, an
+ * integer's digits before {@link DIGITS_END}, the input at {@link IN} (a
+ * listpack or a plain value, copied in), the output at {@link OUT}, the
+ * digest's bytes at {@link DIG}; 64 spare bytes after each region (short
+ * copies move whole 8-byte words).
+ *
+ * ```wat
+ * (func $lp (param $from i32) (param $to i32) (param $kind i32) (param $dig i32) (result i32))    ;; kind: 0 list/set, 1 hash, 2 zset
+ * (func $plain (param $from i32) (param $end i32) (param $kind i32) (param $dig i32) (result i32))
+ * ```
+ */
+import { F64, I32, I64, instantiateModule, OP, sleb, sleb64, uleb } from '../codecs/wasm.js';
+
+/** Where the output's and the digest's ends are kept between calls. */
+const CELL_OUT = 0;
+const CELL_DIG = 4;
+const DIGITS_END = 48;
+/** 10^0 … 10^22 as doubles (the exact ones), for the score reading. */
+const POW10_AT = 256;
+/** The input region: a listpack or a plain value, at most {@link IN_CAP} bytes. */
+export const IN = 65536;
+export const IN_CAP = 1 << 20;
+export const OUT = IN + IN_CAP + 64;
+export const OUT_CAP = 4 << 20;
+export const DIG = OUT + OUT_CAP + 64;
+export const DIG_CAP = 4 << 20;
+const OUT_END = OUT + OUT_CAP;
+const DIG_END = DIG + DIG_CAP;
+const PAGES = Math.ceil((DIG_END + 64) / 65536);
+
+/** Answers besides a count: JavaScript must write it (malformed, not handled); a region would overflow (JavaScript writes it too). */
+export const ASK_JS = -1;
+export const TOO_LARGE = -2;
+
+/** Kinds of the walks: a list or set (one element an entry), a hash (two), a zset (a member and a score). */
+export const KIND_ONE = 0;
+export const KIND_HASH = 1;
+export const KIND_ZSET = 2;
+
+const get = (local: number): number[] => [OP.localGet, local];
+const set = (local: number): number[] => [OP.localSet, local];
+const tee = (local: number): number[] => [OP.localTee, local];
+const i32 = (n: number): number[] => [OP.i32Const, ...sleb(n)];
+const i64 = (n: bigint): number[] => [OP.i64Const, ...sleb64(n)];
+const load8 = (addr: number[], offset = 0): number[] => [...addr, OP.i32Load8U, 0, offset];
+const store8 = (addr: number[], value: number[], offset = 0): number[] => [...addr, ...value, OP.i32Store8, 0, offset];
+const add = (local: number, n: number[] | number): number[] => [...get(local), ...(typeof n === 'number' ? i32(n) : n), OP.i32Add, ...set(local)];
+const returnIf = (code: number): number[] => [OP.if, OP.void, ...i32(code), OP.return, OP.end];
+
+class Body {
+  readonly out: number[] = [];
+  emit(...ops: (number | number[])[]): void {
+    for (const op of ops) typeof op === 'number' ? this.out.push(op) : this.out.push(...op);
+  }
+}
+
+/**
+ * Copies N bytes from SRC to the address in local `dst` and advances it: a
+ * short run in 8-byte words (up to 7 bytes past its end are written and
+ * read: the regions have spare bytes), a long one with `memory.copy`.
+ */
+function copy(b: Body, src: number, n: number, dst: number, j: number): void {
+  b.emit(get(n), i32(64), OP.i32GtU, OP.if, OP.void);
+  b.emit(get(dst), get(src), get(n), OP.bulk, 0x0a, 0x00, 0x00);
+  b.emit(OP.else, i32(0), set(j), OP.block, OP.void, OP.loop, OP.void);
+  b.emit(get(j), get(n), OP.i32GeU, OP.brIf, 1);
+  b.emit(get(dst), get(j), OP.i32Add, get(src), get(j), OP.i32Add, OP.i64Load, 0, 0, OP.i64Store, 0, 0);
+  b.emit(add(j, 8), OP.br, 0, OP.end, OP.end, OP.end);
+  b.emit(add(dst, get(n)));
+}
+
+/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. */
+function varint(b: Body, n: number, dst: number, t: number): void {
+  b.emit(get(n), set(t), OP.block, OP.void, OP.loop, OP.void);
+  b.emit(get(t), i32(0x80), OP.i32LtU, OP.brIf, 1);
+  b.emit(store8(get(dst), [...get(t), ...i32(0x7f), OP.i32And, ...i32(0x80), OP.i32Or]), add(dst, 1));
+  b.emit(get(t), i32(7), OP.i32ShrU, set(t), OP.br, 0, OP.end, OP.end);
+  b.emit(store8(get(dst), get(t)), add(dst, 1));
+}
+
+/** The i64 local `u` as 8 big-endian bytes at the address in local `dst` (advanced). */
+function bigEndian64(b: Body, u: number, dst: number): void {
+  for (let k = 0; k < 8; k++) b.emit(get(dst), get(u), i64(BigInt(56 - 8 * k)), OP.i64ShrU, OP.i64Store8, 0, k);
+  b.emit(add(dst, 8));
+}
+
+/** The listpack walk: `lp(from, to, kind, dig)`. */
+function lpCode(): { locals: number[]; code: number[] } {
+  const [P, LPTO, KIND, DIG_ON] = [0, 1, 2, 3];
+  const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, T, NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [V, U] = [17, 18];
+  const D = 19;
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64];
+  const b = new Body();
+  const e = b.emit.bind(b);
+  e(get(LPTO), get(P), OP.i32Sub, i32(7), OP.i32LtS, returnIf(ASK_JS));
+  e(load8([...get(LPTO), ...i32(1), OP.i32Sub]), i32(0xff), OP.i32Ne, returnIf(ASK_JS));
+  e(get(LPTO), i32(1), OP.i32Sub, set(LAST), add(P, 6));
+  e(i32(CELL_OUT), OP.i32Load, 2, 0, set(OUTP), i32(CELL_DIG), OP.i32Load, 2, 0, set(DIGP));
+  e(OP.block, OP.void, OP.loop, OP.void);
+  e(get(P), get(LAST), OP.i32GeU, OP.brIf, 1);
+  e(load8(get(P)), set(ENC), i32(0), set(FROM));
+  // The entry: a string (FROM its bytes, N their count) or an integer (FROM 0, V), SIZE its bytes before the back length.
+  e(get(ENC), i32(0x80), OP.i32LtU, OP.if, OP.void, get(ENC), OP.i64ExtendI32U, set(V), i32(1), set(SIZE), OP.else);
+  e(get(ENC), i32(0xc0), OP.i32LtU, OP.if, OP.void);
+  e(get(ENC), i32(0x3f), OP.i32And, set(N), get(N), i32(1), OP.i32Add, set(SIZE), get(P), i32(1), OP.i32Add, set(FROM), OP.else);
+  e(get(ENC), i32(0xe0), OP.i32LtU, OP.if, OP.void);
+  e(get(ENC), i32(0x1f), OP.i32And, i32(8), OP.i32Shl, load8(get(P), 1), OP.i32Or, i32(19), OP.i32Shl, i32(19), OP.i32ShrS);
+  e(OP.i64ExtendI32S, set(V), i32(2), set(SIZE), OP.else);
+  e(get(ENC), i32(0xf0), OP.i32LtU, OP.if, OP.void);
+  e(get(ENC), i32(0x0f), OP.i32And, i32(8), OP.i32Shl, load8(get(P), 1), OP.i32Or, set(N), get(N), i32(2), OP.i32Add, set(SIZE));
+  e(get(P), i32(2), OP.i32Add, set(FROM), OP.else);
+  e(get(ENC), i32(0xf0), OP.i32Eq, OP.if, OP.void);
+  // A 32-bit length: within what is left of the listpack, or JavaScript says what is wrong.
+  e(get(P), OP.i32Load, 0, 1, tee(N), get(LAST), get(P), OP.i32Sub, OP.i32GtU, returnIf(ASK_JS));
+  e(get(N), i32(5), OP.i32Add, set(SIZE), get(P), i32(5), OP.i32Add, set(FROM), OP.else);
+  e(get(ENC), i32(0xf1), OP.i32Eq, OP.if, OP.void, get(P), OP.i64Load16S, 0, 1, set(V), i32(3), set(SIZE), OP.else);
+  e(get(ENC), i32(0xf2), OP.i32Eq, OP.if, OP.void, get(P), OP.i32Load, 0, 1, i32(8), OP.i32Shl, i32(8), OP.i32ShrS, OP.i64ExtendI32S, set(V));
+  e(i32(4), set(SIZE), OP.else);
+  e(get(ENC), i32(0xf3), OP.i32Eq, OP.if, OP.void, get(P), OP.i64Load32S, 0, 1, set(V), i32(5), set(SIZE), OP.else);
+  e(get(ENC), i32(0xf4), OP.i32Ne, returnIf(ASK_JS), get(P), OP.i64Load, 0, 1, set(V), i32(9), set(SIZE));
+  e(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
+  // The next entry after the back length (1–5 bytes by SIZE), before the end byte.
+  e(get(P), get(SIZE), OP.i32Add, i32(1), OP.i32Add, set(NEXT));
+  for (const limit of [128, 16384, 2097152, 268435456]) e(get(SIZE), i32(limit), OP.i32GeU, get(NEXT), OP.i32Add, set(NEXT));
+  e(get(NEXT), get(LAST), OP.i32GtU, returnIf(ASK_JS));
+  // An integer's decimal text, before DIGITS_END.
+  e(get(FROM), OP.i32Eqz, OP.if, OP.void);
+  e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(U), OP.else, get(V), set(U), OP.end);
+  e(i32(DIGITS_END), set(FROM), OP.loop, OP.void);
+  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(U), i64(10n), OP.i64RemU, OP.i32WrapI64, i32(48), OP.i32Add, OP.i32Store8, 0, 0);
+  e(get(U), i64(10n), OP.i64DivU, tee(U), i64(0n), OP.i64Ne, OP.brIf, 0, OP.end);
+  e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, get(FROM), i32(1), OP.i32Sub, tee(FROM), i32(45), OP.i32Store8, 0, 0, OP.end);
+  e(i32(DIGITS_END), get(FROM), OP.i32Sub, set(N), OP.end);
+  e(get(FROM), set(SRC));
+  e(get(KIND), i32(KIND_ZSET), OP.i32Eq, get(PHASE), OP.i32And, OP.if, OP.void);
+  // A score: a binary double, little-endian into the output, big-endian into the digest.
+  e(get(ENC), i32(0x80), OP.i32LtU, get(ENC), i32(0xc0), OP.i32GeU, get(ENC), i32(0xe0), OP.i32LtU, OP.i32And, OP.i32Or);
+  e(get(ENC), i32(0xf1), OP.i32GeU, OP.i32Or, OP.if, OP.void, get(V), OP.f64ConvertI64S, set(D), OP.else);
+  e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_SCORE, tee(D), get(D), OP.f64Ne, OP.if, OP.void);
+  e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_JS_SCORE, tee(D), get(D), OP.f64Ne, returnIf(ASK_JS), OP.end, OP.end);
+  e(get(OUTP), i32(OUT_END - 8), OP.i32GtU, get(DIGP), i32(DIG_END - 8), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
+  e(get(OUTP), get(D), OP.f64Store, 0, 0, add(OUTP, 8));
+  e(get(DIG_ON), OP.if, OP.void, get(D), OP.i64ReinterpretF64, set(U));
+  bigEndian64(b, U, DIGP);
+  e(OP.end, OP.else);
+  // An element: its RDB length and bytes into the output; tag (first of an entry), varint length and bytes into the digest.
+  e(get(N), get(OUTP), OP.i32Add, i32(OUT_END - 16), OP.i32GtU, get(N), get(DIGP), OP.i32Add, i32(DIG_END - 16), OP.i32GtU, OP.i32Or);
+  e(get(N), i32(0x3fffffff), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
+  e(get(N), i32(64), OP.i32LtU, OP.if, OP.void, store8(get(OUTP), get(N)), add(OUTP, 1), OP.else);
+  e(get(N), i32(16384), OP.i32LtU, OP.if, OP.void);
+  e(store8(get(OUTP), [...get(N), ...i32(8), OP.i32ShrU, ...i32(0x40), OP.i32Or]), store8(get(OUTP), get(N), 1), add(OUTP, 2), OP.else);
+  e(store8(get(OUTP), i32(0x80)));
+  for (let k = 0; k < 4; k++) e(store8(get(OUTP), [...get(N), ...i32(24 - 8 * k), OP.i32ShrU], 1 + k));
+  e(add(OUTP, 5), OP.end, OP.end);
+  copy(b, SRC, N, OUTP, J);
+  e(get(DIG_ON), OP.if, OP.void);
+  e(get(PHASE), OP.i32Eqz, OP.if, OP.void, store8(get(DIGP), i32(0)), add(DIGP, 1), OP.end);
+  varint(b, N, DIGP, T);
+  copy(b, SRC, N, DIGP, J);
+  e(OP.end, OP.end);
+  // The next element: a list or set's entry is one, a hash's or zset's two.
+  e(get(KIND), OP.if, OP.void, get(PHASE), i32(1), OP.i32Xor, tee(PHASE), OP.i32Eqz, OP.if, OP.void, add(COUNT, 1), OP.end);
+  e(OP.else, add(COUNT, 1), OP.end);
+  e(get(NEXT), set(P), OP.br, 0, OP.end, OP.end);
+  e(get(PHASE), returnIf(ASK_JS)); // an odd number of entries in a hash or zset
+  e(i32(CELL_OUT), get(OUTP), OP.i32Store, 2, 0, i32(CELL_DIG), get(DIGP), OP.i32Store, 2, 0);
+  e(get(COUNT));
+  return { locals, code: b.out };
+}
+
+/** The plain-form walk: `plain(from, end, kind, dig)` (dig unused: the walk feeds only the digest). */
+function plainCode(): { locals: number[]; code: number[] } {
+  const [P, END, KIND] = [0, 1, 2];
+  const [COUNT, I, B, LEN, DIGP, SRC, J, T] = [4, 5, 6, 7, 8, 9, 10, 11];
+  const U = 12;
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I64];
+  const b = new Body();
+  const e = b.emit.bind(b);
+  /** An RDB length at P into LEN (6-, 14- or 32-bit; anything else asks JavaScript), P after it, within END. */
+  const length = (): void => {
+    e(load8(get(P)), tee(B), i32(0x40), OP.i32LtU, OP.if, OP.void, get(B), set(LEN), add(P, 1), OP.else);
+    e(get(B), i32(0x80), OP.i32LtU, OP.if, OP.void, get(B), i32(0x3f), OP.i32And, i32(8), OP.i32Shl, load8(get(P), 1), OP.i32Or, set(LEN), add(P, 2));
+    e(OP.else, get(B), i32(0x80), OP.i32Ne, returnIf(ASK_JS));
+    e(load8(get(P), 1), i32(24), OP.i32Shl, load8(get(P), 2), i32(16), OP.i32Shl, OP.i32Or, load8(get(P), 3), i32(8), OP.i32Shl, OP.i32Or);
+    e(load8(get(P), 4), OP.i32Or, tee(LEN), i32(0), OP.i32LtS, returnIf(ASK_JS), add(P, 5), OP.end, OP.end);
+    e(get(P), get(END), OP.i32GtU, returnIf(ASK_JS));
+  };
+  /** A string at P: its bytes framed into the digest (`tag`: an entry's first). */
+  const string = (tag: boolean): void => {
+    length();
+    e(get(LEN), get(END), get(P), OP.i32Sub, OP.i32GtU, returnIf(ASK_JS));
+    e(get(LEN), get(DIGP), OP.i32Add, i32(DIG_END - 24), OP.i32GtU, get(LEN), i32(0x3fffffff), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
+    e(get(P), set(SRC), add(P, get(LEN)));
+    if (tag) e(store8(get(DIGP), i32(0)), add(DIGP, 1));
+    varint(b, LEN, DIGP, T);
+    copy(b, SRC, LEN, DIGP, J);
+  };
+  e(i32(CELL_DIG), OP.i32Load, 2, 0, set(DIGP));
+  length();
+  e(get(LEN), set(COUNT));
+  e(OP.block, OP.void, OP.loop, OP.void, get(I), get(COUNT), OP.i32GeU, OP.brIf, 1);
+  string(true);
+  e(get(KIND), i32(KIND_HASH), OP.i32Eq, OP.if, OP.void);
+  string(false);
+  e(OP.end, get(KIND), i32(KIND_ZSET), OP.i32Eq, OP.if, OP.void);
+  e(get(P), i32(8), OP.i32Add, get(END), OP.i32GtU, returnIf(ASK_JS));
+  e(get(P), OP.i64Load, 0, 0, set(U), add(P, 8));
+  bigEndian64(b, U, DIGP);
+  e(OP.end, add(I, 1), OP.br, 0, OP.end, OP.end);
+  e(get(P), get(END), OP.i32Ne, returnIf(ASK_JS));
+  e(i32(CELL_DIG), get(DIGP), OP.i32Store, 2, 0);
+  e(get(COUNT));
+  return { locals, code: b.out };
+}
+
+/** Function indices: the import first, then the module's own. */
+const FN_JS_SCORE = 0;
+const FN_SCORE = 3;
+
+const f64c = (x: number): number[] => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
+/** Dekker's splitter for doubles (2^27 + 1). */
+const SPLIT = 134217729;
+
+/**
+ * A score's text `[from, to)` as write/transcode.ts's `shortDecimal` reads
+ * it, step for step (Clinger's fast path up to 15 significant digits; 16–17
+ * digits by a candidate and its exact residual, Dekker's TwoProduct), or NaN
+ * where that leaves it to `Number` (then the import reads it), and also
+ * where the candidate is below 2^-969 (its half unit is built from its bits here).
+ */
+function scoreCode(): { locals: number[]; code: number[] } {
+  const [FROM, TO] = [0, 1];
+  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, FIRST, K, STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [M, HI, LO, BITS] = [13, 14, 15, 16];
+  const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
+  const b = new Body();
+  const e = b.emit.bind(b);
+  const nan = [...f64c(Number.NaN), OP.return];
+  const nanIf = [OP.if, OP.void, ...nan, OP.end];
+  /** Returns the local `q`, negated for a text with a minus sign. */
+  const signed = (q: number): number[] => [...get(q), OP.f64Neg, ...get(q), ...get(NEG), OP.select, OP.return];
+  const pow10 = (index: number[]): number[] => [...index, ...i32(3), OP.i32Shl, OP.f64Load, 3, ...uleb(POW10_AT)];
+  const f = (...ops: (number | number[])[]): number[] => ops.flatMap((op) => (typeof op === 'number' ? [op] : op));
+  e(get(FROM), set(I));
+  e(load8(get(I)), i32(0x2d), OP.i32Eq, OP.if, OP.void, i32(1), set(NEG), add(I, 1), OP.end);
+  e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
+  e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
+  e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
+  e(get(SIG), OP.i32Eqz, OP.if, OP.void, get(I), set(FIRST), OP.end, add(SIG, 1), OP.end);
+  e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
+  e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
+  e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
+  e(add(I, 1), OP.br, 0, OP.end, OP.end);
+  e(get(DIGITS), OP.i32Eqz, get(FRAC), i32(22), OP.i32GtU, OP.i32Or, nanIf);
+  e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
+  // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
+  e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
+  e(get(FIRST), set(I), OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
+  e(load8(get(I)), tee(C), i32(0x2e), OP.i32Ne, OP.if, OP.void);
+  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
+  e(get(K), i32(9), OP.i32LtU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
+  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, add(K, 1), OP.end);
+  e(add(I, 1), OP.br, 0, OP.end, OP.end);
+  e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
+  e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
+  e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 54), OP.f64Lt, nanIf);
+  e(get(V), get(P), OP.f64Div, set(Q));
+  e(OP.loop, OP.void);
+  e(get(STEP), i32(4), OP.i32GeU, nanIf, add(STEP, 1));
+  e(get(Q), OP.i64ReinterpretF64, tee(BITS), i64((1n << 52n) - 1n), OP.i64And, tee(M), OP.i64Eqz, get(M), i64((1n << 52n) - 1n), OP.i64Eq, OP.i32Or, nanIf);
+  // The edge of a binade (its ulp changes there), or a candidate too small for its half ulp's bits: left to Number.
+  e(get(BITS), i64(52n), OP.i64ShrU, OP.i32WrapI64, i32(0x7ff), OP.i32And, tee(EXP), i32(54), OP.i32LtU, nanIf);
+  e(get(EXP), i32(53), OP.i32Sub, OP.i64ExtendI32U, i64(52n), OP.i64Shl, OP.f64ReinterpretI64, get(P), OP.f64Mul, set(HALF)); // ulp(Q) / 2 × 10^f
+  // TwoProduct(Q, P) = PH + PL exactly, then the residual R = D − Q · 10^f, as the JavaScript computes it.
+  e(get(Q), get(P), OP.f64Mul, set(PH));
+  e(f64c(SPLIT), get(Q), OP.f64Mul, tee(T), get(T), get(Q), OP.f64Sub, OP.f64Sub, set(AH), get(Q), get(AH), OP.f64Sub, set(AL));
+  e(f64c(SPLIT), get(P), OP.f64Mul, tee(T), get(T), get(P), OP.f64Sub, OP.f64Sub, set(BH), get(P), get(BH), OP.f64Sub, set(BL));
+  e(get(AH), get(BH), OP.f64Mul, get(PH), OP.f64Sub, get(AH), get(BL), OP.f64Mul, OP.f64Add, get(AL), get(BH), OP.f64Mul, OP.f64Add);
+  e(get(AL), get(BL), OP.f64Mul, OP.f64Add, set(PL));
+  e(get(A), get(PH), OP.f64Sub, get(LOF), OP.f64Add, get(PL), OP.f64Sub, tee(R), OP.f64Abs, tee(T), get(HALF), OP.f64Lt, OP.if, OP.void, signed(Q), OP.end);
+  e(get(T), get(HALF), OP.f64Eq, OP.if, OP.void);
+  e(get(BITS), i64(1n), OP.i64And, OP.i64Eqz, OP.if, OP.void, signed(Q), OP.end);
+  e(OP.else, get(T), f64c(8), get(HALF), OP.f64Mul, OP.f64Gt, nanIf, OP.end);
+  // Its neighbour towards R (no carry into the exponent: not a binade edge).
+  e(get(BITS), i64(1n), i64(-1n), get(R), f64c(0), OP.f64Gt, OP.select, OP.i64Add, OP.f64ReinterpretI64, set(Q), OP.br, 0, OP.end);
+  e(nan, OP.end);
+  e(get(M), OP.f64ConvertI64U, set(V));
+  e(get(FRAC), OP.if, OP.void, get(V), pow10(get(FRAC)), OP.f64Div, set(V), OP.end);
+  e(signed(V));
+  return { locals, code: b.out };
+}
+
+/** The walks over one memory (views of it stay valid: it never grows). */
+export interface TranscodeWasm {
+  readonly memory: Uint8Array;
+  /** Starts a value: the output and digest regions empty. */
+  reset(): void;
+  /** Where the output region's bytes end (they start at {@link OUT}). */
+  outEnd(): number;
+  /** Where the digest region's bytes end (they start at {@link DIG}). */
+  digEnd(): number;
+  /** The listpack at `[from, to)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
+  lp(from: number, to: number, kind: number, dig: number): number;
+  /** The plain value at `[from, end)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
+  plain(from: number, end: number, kind: number, dig: number): number;
+  /** The score whose text is `[from, to)` of the memory, or NaN where the walk asks JavaScript. */
+  score(from: number, to: number): number;
+}
+
+/**
+ * Instantiates the walks, `score(memory, from, to)` reading a score's text
+ * (NaN: not a number); undefined when WebAssembly is unavailable or the
+ * host is big-endian (the cells are read as little-endian words).
+ */
+export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: number) => number): TranscodeWasm | undefined {
+  if (new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) return undefined;
+  const sig = { params: [I32, I32, I32, I32], result: I32 };
+  let memory: Uint8Array = new Uint8Array(0);
+  const m = instantiateModule(
+    {
+      imports: [{ name: 'score', params: [I32, I32], result: F64 }],
+      functions: [
+        { name: 'lp', ...sig, ...lpCode() },
+        { name: 'plain', ...sig, ...plainCode() },
+        { name: 'score', params: [I32, I32], result: F64, ...scoreCode() },
+      ],
+      pages: PAGES,
+    },
+    { score: (from, to) => score(memory, from, to) },
+  );
+  if (!m) return undefined;
+  memory = m.memory;
+  new Float64Array(memory.buffer, POW10_AT, 23).set(Array.from({ length: 23 }, (_, i) => 10 ** i));
+  const cells = new Int32Array(memory.buffer, 0, 2);
+  return {
+    memory,
+    reset: () => {
+      cells[0] = OUT;
+      cells[1] = DIG;
+    },
+    outEnd: () => cells[0]!,
+    digEnd: () => cells[1]!,
+    lp: m.exports.lp as TranscodeWasm['lp'],
+    plain: m.exports.plain as TranscodeWasm['plain'],
+    score: m.exports.score as TranscodeWasm['score'],
+  };
+}
