@@ -25,23 +25,50 @@ export async function requestsAfter(moto: Pick<MotoS3, 'requests'>, from: number
   return moto.requests().slice(from);
 }
 
+/** A moto.server process of this one, and what it logged. */
+interface MotoProcess {
+  readonly child: ChildProcess;
+  readonly endpoint: string;
+  /** The requests it logged (see {@link MotoS3.requests}), emptied when the process is handed to a new caller. */
+  readonly requests: string[];
+  /** The tail of its stderr, for an error message. */
+  stderr(): string;
+  readonly exited: Promise<void>;
+}
+
 /**
- * Starts `python3 -m moto.server` on a free loopback port and waits until it
- * answers. moto is part of the test toolchain (scripts/setup.sh installs it):
- * when it is missing this fails, naming the fix, rather than skipping.
+ * moto.server with a watchdog: it exits when its stdin reaches end of file, that is when the process that started it
+ * is gone. A vitest worker keeps a server between test files (see {@link startMotoS3}) and is ended without running
+ * exit handlers, so the server cannot rely on being stopped.
+ *
+ * And with S3's conditional writes atomic, as S3's are: moto 5.2.1 checks `If-None-Match`/`If-Match` and then
+ * stores, in a thread per request, so two PUTs of one key at once could both pass the check (the verdict chain's
+ * twelve appends at once then forked, now and then, on a server warm enough that nothing serialized them). A lock
+ * around its PutObject makes the check and the store one step; the racing writer gets its 412 as from S3.
  */
-export async function startMotoS3(): Promise<MotoS3> {
-  const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8' });
-  if (probe.status !== 0)
-    throw new Error(
-      `moto is not installed (python3 -c 'import moto.server': ${(probe.stderr || probe.error?.message || '').trim().split('\n').at(-1)}): ` +
-        "run npm run setup, or python3 -m pip install --user 'moto[server]'",
-    );
+const MOTO_SERVER = [
+  'import os, sys, threading',
+  'def watch():',
+  '    sys.stdin.buffer.read()',
+  '    os._exit(0)',
+  'threading.Thread(target=watch, daemon=True).start()',
+  'from moto.s3.responses import S3Response',
+  'put_lock = threading.Lock()',
+  'unlocked_put = S3Response.put_object',
+  'def locked_put(self, *args, **kwargs):',
+  '    with put_lock:',
+  '        return unlocked_put(self, *args, **kwargs)',
+  'S3Response.put_object = locked_put',
+  'from moto.server import main',
+  'main(sys.argv[1:])',
+].join('\n');
+
+async function spawnMoto(): Promise<MotoProcess> {
   const port = await freePort();
   let stderr = '';
   const requests: string[] = [];
   let partial = '';
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('python3', ['-c', MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['pipe', 'ignore', 'pipe'] });
   // moto logs one line per request: keep the tail for an error message only.
   child.stderr!.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
@@ -49,35 +76,95 @@ export async function startMotoS3(): Promise<MotoS3> {
     partial = lines.pop()!;
     for (const line of lines) {
       const m = /"((?:GET|HEAD|PUT|POST|DELETE) [^"]*)" (\d+)/.exec(line);
-      // Without the query the SDK adds (`?x-id=GetObject`).
-      if (m) requests.push(`${m[1]!.replace(/\?\S*/, '')} ${m[2]}`);
+      // Without the query the SDK adds (`?x-id=GetObject`); never the reset of a server handed on (its own calls, not the test's).
+      if (m && !m[1]!.includes(' /moto-api/')) requests.push(`${m[1]!.replace(/\?\S*/, '')} ${m[2]}`);
     }
     if (requests.length > 20_000) requests.splice(0, requests.length - 20_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const endpoint = `http://127.0.0.1:${port}`;
+  return { child, endpoint: `http://127.0.0.1:${port}`, requests, stderr: () => stderr, exited };
+}
+
+/** What keeps this process alive for the child: the process and its pipes (sockets, so they can be unreferenced). */
+function handles(child: ChildProcess): ({ ref(): void; unref(): void } | null)[] {
+  return [child, child.stdin as unknown as { ref(): void; unref(): void } | null, child.stderr as unknown as { ref(): void; unref(): void } | null];
+}
+
+/** A server stopped by the test file before: the next caller of this process gets it, reset (see {@link startMotoS3}). */
+let spare: MotoProcess | undefined;
+
+/** `python3 -c 'import moto.server'`'s verdict, asked only when a server exits before it answers. */
+function motoMissing(): string | undefined {
+  const probe = spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8' });
+  if (probe.status === 0) return undefined;
+  return (
+    `moto is not installed (python3 -c 'import moto.server': ${(probe.stderr || probe.error?.message || '').trim().split('\n').at(-1)}): ` +
+    "run npm run setup, or python3 -m pip install --user 'moto[server]'"
+  );
+}
+
+/**
+ * Starts `python3 -m moto.server` on a free loopback port and waits until it
+ * answers. moto is part of the test toolchain (scripts/setup.sh installs it):
+ * when it is missing this fails, naming the fix, rather than skipping.
+ *
+ * One server per process, not per call: `stop()` keeps it, and the next call
+ * gets it back reset (moto's `POST /moto-api/reset`: every bucket, object and
+ * resource gone, the request log emptied), as a new server would be. A server
+ * costs about 0.45 CPU-s to start; each of some 30 test files started one
+ * (and another 0.4 CPU-s importing moto once more to check it was installed).
+ * Two calls at once (no `stop()` between) get two servers.
+ */
+export async function startMotoS3(): Promise<MotoS3> {
+  let server = spare;
+  spare = undefined;
+  if (server && (server.child.exitCode !== null || server.child.signalCode !== null)) server = undefined;
+  const reused = server !== undefined;
+  server ??= await spawnMoto();
+  const { child, endpoint, requests, exited } = server;
+  for (const handle of handles(child)) handle?.ref();
   const newClient = () => new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const client = newClient();
-  const stop = async () => {
-    client.destroy();
+  let stopped = false;
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await exited;
     }
   };
+  const stop = async () => {
+    client.destroy();
+    if (stopped) return;
+    stopped = true;
+    if (spare || child.exitCode !== null || child.signalCode !== null) return kill();
+    // Kept for the next caller; it must not keep this process alive (a script that stopped it may be ending).
+    for (const handle of handles(child)) handle?.unref();
+    spare = server;
+  };
   const bucket = async (name: string) => {
     await client.send(new CreateBucketCommand({ Bucket: name }));
   };
+  if (reused) {
+    const reset = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' }).catch((err: Error) => err);
+    if (reset instanceof Error || !reset.ok) {
+      // Not the server it was: a new one instead.
+      await kill();
+      return startMotoS3();
+    }
+    requests.length = 0;
+  }
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto.server exited with ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null) throw new Error(motoMissing() ?? `moto.server exited with ${child.exitCode}: ${server.stderr()}`);
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'redis-dr-moto-ready' }));
       return { endpoint, client, newClient, bucket, stop, requests: () => [...requests] };
     } catch (err) {
       if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`moto.server did not answer on ${endpoint} within 30 s: ${(err as Error).message}; ${stderr}`);
+        stopped = true;
+        client.destroy();
+        await kill();
+        throw new Error(`moto.server did not answer on ${endpoint} within 30 s: ${(err as Error).message}; ${server.stderr()}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

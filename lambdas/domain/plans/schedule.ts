@@ -316,11 +316,16 @@ function awsDayToZeroBased(token: string): number {
   return named >= 0 ? named : Number(token) - 1;
 }
 
+/** Time zone names this process found valid: a formatter made to find out costs far more than the look-up. */
+const knownTimeZones = new Set<string>();
+
 /** True when `tz` is an IANA time zone name this runtime knows (e.g. `Europe/Berlin`, `UTC`). */
 export function isValidTimeZone(tz: string): boolean {
   if (typeof tz !== 'string' || tz.trim() === '') return false;
+  if (knownTimeZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    knownTimeZones.add(tz);
     return true;
   } catch {
     return false;
@@ -520,9 +525,37 @@ function inRange(item: { from: number; to: number; step: number }, v: number): b
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/**
+ * Offsets found, by time zone and instant: {@link expandRuns} asks at instants a whole number of days apart, the same
+ * ones for every schedule analysed from the same day (each plan of each config validated, at every synth), and a
+ * formatToParts costs far more than the look-up. Bounded: emptied when it grows past {@link OFFSETS_KEPT}.
+ */
+const offsets = new Map<string, Map<number, number>>();
+const OFFSETS_KEPT = 100_000;
+let offsetsHeld = 0;
 
 /** Wall-clock time minus UTC at instant `t`, in ms. */
 function offsetMs(timeZone: string, t: number): number {
+  let known = offsets.get(timeZone);
+  const found = known?.get(t);
+  if (found !== undefined) return found;
+  if (offsetsHeld >= OFFSETS_KEPT) {
+    offsets.clear();
+    offsetsHeld = 0;
+    known = undefined;
+  }
+  if (!known) {
+    known = new Map();
+    offsets.set(timeZone, known);
+  }
+  const offset = formattedOffsetMs(timeZone, t);
+  known.set(t, offset);
+  offsetsHeld++;
+  return offset;
+}
+
+/** {@link offsetMs} as the runtime's time-zone data gives it. */
+function formattedOffsetMs(timeZone: string, t: number): number {
   let fmt = formatters.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {

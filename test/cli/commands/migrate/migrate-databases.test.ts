@@ -3,7 +3,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { pipelineOf } from '../../support/dataset.js';
-import { cli } from '../../support/run-cli.js';
+import { runInProcess } from '../../support/in-process.js';
+
+/**
+ * The program in the worker: what these cases prove is each verdict, message and exit code, which it gives as the
+ * binary does; migrate.test.ts and compare.test.ts run both commands as the children a user starts. (A child here cost
+ * about 0.3 CPU-s of node and module loading each, 13 of them.)
+ */
+async function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await runInProcess(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** `n` keys in database `db` of a server, each with a TTL (kept exact by the copy). */
 async function fill(server: RedisServer, db: number, n: number, prefix: string): Promise<Redis> {

@@ -3,9 +3,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+/**
+ * The program in the worker, for the cases after the first (run as the child a user starts): their plans, messages and
+ * exit codes are the program's, given as the binary gives them (a child cost about 0.3 CPU-s each, 13 of them).
+ */
+const inWorker = async (...args: string[]) => {
+  const r = await runInProcess(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+};
 
 describe('redis-dr retention plan', () => {
   const dir = mkdtempSync(join(tmpdir(), 'retention-cli-'));
@@ -36,8 +45,8 @@ describe('redis-dr retention plan', () => {
     expect(lines.at(-1)).toMatch(/^ {2}ignore {2}before-upgrade {2}not managed by redis-dr/);
   });
 
-  it('prints the same plan as JSON for machines', () => {
-    const r = cli('retention', 'plan', '--policy', policy, '--snapshots', snapshots, '--now', NOW, '--json');
+  it('prints the same plan as JSON for machines', async () => {
+    const r = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', snapshots, '--now', NOW, '--json');
     expect(r.status).toBe(0);
     const plan = JSON.parse(r.stdout) as { now: string; targets: { target: string; keep: { name: string }[]; delete: { name: string; reason: string }[] }[] };
     expect(plan.now).toBe('2026-11-21T07:00:00.000Z');
@@ -46,22 +55,22 @@ describe('redis-dr retention plan', () => {
     expect(plan.targets[0]!.delete.every((d) => /expired/.test(d.reason))).toBe(true);
   });
 
-  it('reads `aws elasticache describe-snapshots` output too (ours by name, tiers by time)', () => {
+  it('reads `aws elasticache describe-snapshots` output too (ours by name, tiers by time)', async () => {
     const described = file('described.json', {
       Snapshots: names.slice(0, 3).map((n) => ({ SnapshotName: `rdr-rg-a-${n}`, SnapshotStatus: 'available', NodeSnapshots: [{}] })),
     });
-    const r = cli('retention', 'plan', '--policy', policy, '--snapshots', described, '--now', NOW, '--json');
+    const r = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', described, '--now', NOW, '--json');
     expect(r.status).toBe(0);
     const plan = JSON.parse(r.stdout) as { targets: { keep: unknown[]; delete: unknown[] }[] };
     expect(plan.targets[0]!.keep.length + plan.targets[0]!.delete.length).toBe(3);
   });
 
-  it('holds a target whose newest snapshot failed: nothing would be deleted', () => {
+  it('holds a target whose newest snapshot failed: nothing would be deleted', async () => {
     const failing = file('failing.json', [
       { name: 'rdr-rg-a-20261121-0600', status: 'failed' },
       ...names.slice(1).map((n) => ({ name: `rdr-rg-a-${n}`, status: 'available' })),
     ]);
-    const r = cli('retention', 'plan', '--policy', policy, '--snapshots', failing, '--now', NOW);
+    const r = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', failing, '--now', NOW);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^rg-a: keep 7, delete 0, ignored 0 - HOLD: /);
   });
@@ -75,8 +84,8 @@ describe('redis-dr retention plan', () => {
     ],
     ['a snapshot without a time', () => policy, () => file('no-time.json', [{ name: 'manual', source: 'rg-a' }]), /\[0\]\.createdAt is required for "manual"/],
     ['a missing file', () => policy, () => join(dir, 'nope.json'), /cannot read snapshots file .*nope\.json: no such file/],
-  ])('exits 2 naming the problem for %s', (_what, p, s, message) => {
-    const r = cli('retention', 'plan', '--policy', p(), '--snapshots', s());
+  ])('exits 2 naming the problem for %s', async (_what, p, s, message) => {
+    const r = await inWorker('retention', 'plan', '--policy', p(), '--snapshots', s());
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
@@ -84,8 +93,8 @@ describe('redis-dr retention plan', () => {
   describe('with the policy of a plan in the deployment config (-c <config> --plan <name>)', () => {
     const CONFIG = 'test/fixtures/config/drills.json';
 
-    it("applies exactly the retention the plan's prune Lambda applies", () => {
-      const r = cli('retention', 'plan', '-c', CONFIG, '--plan', 'sessions', '--snapshots', snapshots, '--now', NOW, '--json');
+    it("applies exactly the retention the plan's prune Lambda applies", async () => {
+      const r = await inWorker('retention', 'plan', '-c', CONFIG, '--plan', 'sessions', '--snapshots', snapshots, '--now', NOW, '--json');
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const plan = JSON.parse(r.stdout) as { targets: { target: string; keep: { name: string }[]; delete: unknown[] }[] };
@@ -101,8 +110,8 @@ describe('redis-dr retention plan', () => {
       [[], /give the retention policy: --policy <file>, or -c <config> --plan <name>/],
       [['--policy', CONFIG], /drills\.json is a deployment config, not a policy file: use -c test\/fixtures\/config\/drills\.json --plan <name>/],
       [['-c', 'test/fixtures/config/several-problems.json', '--plan', 'sessions'], /several-problems\.json: dr\.region must differ from primary\.region/],
-    ])('exits 2 with one clear message for %j', (args, message) => {
-      const r = cli('retention', 'plan', ...args, '--snapshots', snapshots);
+    ])('exits 2 with one clear message for %j', async (args, message) => {
+      const r = await inWorker('retention', 'plan', ...args, '--snapshots', snapshots);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(message);

@@ -10,7 +10,17 @@ import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { cli } from '../../../cli/support/run-cli.js';
+import { runInProcess } from '../../../cli/support/in-process.js';
+
+/**
+ * `migrate --from-rdb` as the program in the worker: these cases prove its verdicts, messages and exit codes, which it
+ * gives as the binary does; test/cli/commands/migrate/migrate-rdb*.test.ts run it as the child a user starts. (A child
+ * here cost about 0.3 CPU-s of node and module loading each, 12 of them.)
+ */
+async function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await runInProcess(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** The file in chunks of 4 KiB (keys span chunks). */
 function chunks(data: Uint8Array, size = 4096): () => AsyncIterable<Uint8Array> {
