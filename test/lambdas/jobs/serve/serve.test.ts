@@ -174,6 +174,19 @@ describe('serve, against a redis-server loaded from the same file', () => {
     expect(served).toEqual(ref);
   });
 
+  it('counts per database the keys in the file and those already expired, so keys less expired is what DBSIZE answers', async () => {
+    const client = reference.client();
+    const dbsize: number[] = [];
+    for (const db of SERVE_DATASET_DBS) {
+      await client.select(db);
+      dbsize.push(await client.dbsize());
+    }
+    await client.select(0);
+    expect(serving.databases.map((d) => d.db)).toEqual(SERVE_DATASET_DBS);
+    expect(serving.databases.map((d) => d.keys - d.expired)).toEqual(dbsize);
+    expect(serving.databases[0]!.expired).toBe(1);
+  });
+
   it('holds the same value, type and expiry for every key of every database (compare reads both)', async () => {
     for (const db of SERVE_DATASET_DBS) {
       const [ref, served] = await both(async (port) => {
