@@ -399,6 +399,14 @@ describe('serve refuses what it cannot serve, before listening', () => {
     taken.close();
   });
 
+  it('refuses a --bind that resolves to no address, with the fix', async () => {
+    await expect(startServing({ location: file, port: 0, bind: 'nothost.invalid' })).rejects.toThrow(
+      new UsageError(
+        '--bind nothost.invalid is no name or address of this machine (getaddrinfo ENOTFOUND): give one of its IP addresses, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      ),
+    );
+  });
+
   it('asks for the password when one is set, and takes only that one', async () => {
     const guarded = await startServing({ location: file, port: 0, password: 's3cret' });
     const raw = await RawClient.open(guarded.port);
