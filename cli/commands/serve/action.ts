@@ -1,5 +1,6 @@
 import { type ServeSource, servePoint } from '../../../lambdas/jobs/serve/serve-point.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 
 /** `serve`'s options (cli/commands/serve/command.ts). */
@@ -70,13 +71,8 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);
   // The newest backup after a FLUSHALL holds the emptied keyspace: say so, and name the one before it.
   if (serving.collapse) {
-    const { mark, before } = serving.collapse;
-    process.stdout.write(
-      `COLLAPSED: ${serving.point} is marked a keyspace collapse (${mark}); ` +
-        (before !== undefined
-          ? `the newest good backup before it: redis-dr serve --from ${options.from}${options.s3Endpoint ? ` --s3-endpoint ${options.s3Endpoint}` : ''} --point ${before} --port 0\n`
-          : 'no good backup before it is proven stored\n'),
-    );
+    const retry = { command: 'serve', from: options.from!, ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}), tail: ' --port 0' };
+    process.stdout.write(`${collapsedLine(serving.point!, serving.collapse, retry)}\n`);
   }
   await new Promise<void>((resolve) => {
     const stop = () => {
