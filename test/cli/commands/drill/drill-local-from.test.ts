@@ -110,10 +110,13 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
         'm',
       );
       expect(drill.stdout).toMatch(line);
+      const apart = () => new Promise((r) => setTimeout(r, 1100)); // each drill's record is named to the second
+      await apart();
       const json = await cli(['drill', 'local', '--from', dest, '--json']);
       expect(JSON.parse(json.stdout)).toMatchObject({
         collapse: { point: expect.stringMatching(/^rdr-cache-/), mark: expect.stringContaining('0 keys'), before: good },
       });
+      await apart();
       const pointed = await cli(['drill', 'local', '--from', dest, '--point', good]);
       expect(pointed.status, pointed.stdout + pointed.stderr).toBe(0);
       expect(pointed.stdout).not.toContain('COLLAPSED');
