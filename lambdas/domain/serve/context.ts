@@ -10,6 +10,7 @@ import type { IndexedKey, KeyIndex } from './key-index.js';
 import { typeNameOf } from './key-index.js';
 import type { Protocol, Reply } from './resp.js';
 import { ERR } from './reply-text.js';
+import type { Transaction, WatchedKey } from './transaction.js';
 
 /** One connection's state. */
 export interface Session {
@@ -20,6 +21,10 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT: the reply goes out, then the connection closes. */
   closing: boolean;
+  /** Open since MULTI until EXEC or DISCARD (transaction.ts). */
+  multi?: Transaction;
+  /** The keys WATCHed since the last EXEC, DISCARD or UNWATCH. */
+  watched?: readonly WatchedKey[];
 }
 
 /** The point being served. */
