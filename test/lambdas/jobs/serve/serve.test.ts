@@ -17,7 +17,7 @@ import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { SERVE_DATASET_DBS, writeServeDataset } from '../../../support/serve-dataset.js';
+import { SERVE_DATASET_DBS, STREAM_GROUP_KEYS, writeServeDataset, writeStreamGroups } from '../../../support/serve-dataset.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** Requests whose replies have one order on any server: byte for byte. */
@@ -79,6 +79,9 @@ const EXACT: string[][] = [
   ['XRANGE', 'stream', '2', '5'],
   ['XREVRANGE', 'stream', '+', '-'],
   ['XRANGE', 'stream', 'bad', '+'],
+  ...STREAM_GROUP_KEYS.map((k) => ['XINFO', 'GROUPS', k]),
+  ['XINFO', 'GROUPS', 'nope'],
+  ['XINFO', 'GROUPS', 'str'],
   ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
   ['TYPE', 'str'],
   ['TYPE', 'list:big'],
@@ -120,6 +123,7 @@ beforeAll(async () => {
   writer = await startRedisServer();
   const c = writer.client();
   await writeServeDataset(c);
+  await writeStreamGroups(c);
   await c.save();
   file = join(dir, 'point.rdb');
   copyFileSync(writer.rdbPath, file);
