@@ -10,9 +10,21 @@ import type { IndexedKey, KeyIndex } from './key-index.js';
 import { typeNameOf } from './key-index.js';
 import type { Protocol, Reply } from './resp.js';
 import { ERR } from './reply-text.js';
-import type { Transaction, WatchedKey } from './transaction.js';
 
-/** One connection's state. */
+/** What MULTI opened on a connection: the commands queued and whether one was refused. */
+export interface Transaction {
+  readonly queued: Buffer[][];
+  dirty: boolean;
+}
+
+/** A WATCHed key, and whether it had expired when WATCHed (then its expiry cannot abort EXEC). */
+export interface WatchedKey {
+  readonly db: number;
+  readonly name: Buffer;
+  readonly expired: boolean;
+}
+
+/** One connection's state (the transaction commands: transaction.ts). */
 export interface Session {
   readonly id: number;
   db: number;

@@ -12,19 +12,6 @@
 import type { CommandSpec, ServeContext, Session } from './context.js';
 import { R, type Reply } from './resp.js';
 
-/** What MULTI opened on a connection: the commands queued and whether one was refused. */
-export interface Transaction {
-  readonly queued: Buffer[][];
-  dirty: boolean;
-}
-
-/** A WATCHed key, and whether it had expired when WATCHed (then its expiry cannot abort EXEC). */
-export interface WatchedKey {
-  readonly db: number;
-  readonly name: Buffer;
-  readonly expired: boolean;
-}
-
 /** The commands MULTI does not queue: they act on the transaction itself (QUIT closes the connection). */
 export const NOT_QUEUED: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'quit', 'reset']);
 
