@@ -44,3 +44,27 @@ export async function writeServeDataset(c: Redis): Promise<void> {
   await p.exec();
   await new Promise((r) => setTimeout(r, 20));
 }
+
+/** Streams whose consumer groups take each branch of XINFO GROUPS's entries-read and lag (Redis 7.0's streamReplyWithCGLag). */
+export const STREAM_GROUP_KEYS = ['stream', 'sg:read', 'sg:emptied', 'sg:trimmed', 'sg:fresh'];
+
+/** Writes the streams of {@link STREAM_GROUP_KEYS} (but `stream`, which {@link writeServeDataset} writes). */
+export async function writeStreamGroups(c: Redis): Promise<void> {
+  for (let i = 1; i <= 5; i++) await c.xadd('sg:read', `${i}-0`, 'f', String(i));
+  await c.xgroup('CREATE', 'sg:read', 'reading', '0');
+  await c.xreadgroup('GROUP', 'reading', 'alice', 'COUNT', '2', 'STREAMS', 'sg:read', '>');
+  await c.xreadgroup('GROUP', 'reading', 'bob', 'COUNT', '1', 'STREAMS', 'sg:read', '>');
+  await c.xgroup('CREATE', 'sg:read', 'at-end', '$');
+  await c.xgroup('CREATE', 'sg:read', 'at-start', '0');
+  await c.xgroup('CREATE', 'sg:read', 'mid', '3-0');
+  await c.xdel('sg:read', '4-0');
+  for (let i = 1; i <= 3; i++) await c.xadd('sg:emptied', `${i}-0`, 'f', 'v');
+  await c.xgroup('CREATE', 'sg:emptied', 'g', '0');
+  await c.xdel('sg:emptied', '1-0', '2-0', '3-0');
+  for (let i = 1; i <= 6; i++) await c.xadd('sg:trimmed', `${i}-0`, 'f', 'v');
+  await c.xtrim('sg:trimmed', 'MAXLEN', 2);
+  await c.xgroup('CREATE', 'sg:trimmed', 'before', '0');
+  await c.xgroup('CREATE', 'sg:trimmed', 'first', '5-0');
+  await c.xreadgroup('GROUP', 'before', 'c', 'COUNT', '1', 'STREAMS', 'sg:trimmed', '>');
+  await c.xgroup('CREATE', 'sg:fresh', 'g', '$', 'MKSTREAM');
+}

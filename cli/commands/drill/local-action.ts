@@ -10,6 +10,7 @@ import { hostname, userInfo } from 'node:os';
 import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
+import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
 import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill } from '../../../lambdas/jobs/drills/local-drill.js';
 import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
@@ -166,9 +167,17 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
         full = { ...full, ok: false };
       }
     }
+    // The newest backup after a FLUSHALL holds the emptied keyspace: drilled as asked, said, and the one before it named.
+    const collapse = from?.collapse ? { point: from.point, ...from.collapse } : undefined;
     process.stdout.write(
-      o.json ? `${JSON.stringify({ ...full, ...(recorded ? { recorded } : {}), ...(notRecorded ? { notRecorded } : {}) }, null, 2)}\n` : formatLocalDrill(full),
+      o.json
+        ? `${JSON.stringify({ ...full, ...(recorded ? { recorded } : {}), ...(notRecorded ? { notRecorded } : {}), ...(collapse ? { collapse } : {}) }, null, 2)}\n`
+        : formatLocalDrill(full),
     );
+    if (!o.json && collapse)
+      process.stdout.write(
+        `${collapsedLine(collapse.point, collapse, { command: 'drill local', from: o.from!, ...(o.s3Endpoint ? { s3Endpoint: o.s3Endpoint } : {}) })}\n`,
+      );
     if (!o.json && recorded) process.stdout.write(`Recorded: ${recorded} in ${o.from} (report --destination reads it)\n`);
     if (notRecorded) process.stdout.write(`NOT RECORDED: ${notRecorded}\n`);
     // As verify-rdb: 3 for a format the verifier cannot judge, apart from a failed drill.

@@ -1,4 +1,4 @@
-import type { KeyValue } from '../../../lambdas/domain/rdb/fingerprint.js';
+import { displayKey, jsonKey, type KeyValue } from '../../../lambdas/domain/rdb/fingerprint.js';
 import type { KeyChangeRow } from '../../../lambdas/domain/serve/history.js';
 import { type HistoryOptions, type HistoryPlan, keyHistoryOf, type HistoryResult, type ShownRow } from '../../../lambdas/jobs/serve/history.js';
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
@@ -19,28 +19,31 @@ export interface HistoryCliOptions {
   s3Endpoint?: string;
 }
 
-/** A byte string as text when it is printable UTF-8, else as hex. */
-function text(b: Buffer): string {
-  const s = b.toString('utf8');
-  // Control bytes would upset the terminal: such a value is printed as hex.
-  return Buffer.from(s, 'utf8').equals(b) && !b.some((c) => c < 0x20 || c === 0x7f) ? s : `0x${b.toString('hex')}`;
-}
-
-/** A value as JSON a person reads (sets sorted; scores as stored). */
-export function shownValue(v: KeyValue): unknown {
+/**
+ * A value as a person reads it, each string as the project shows keys
+ * ({@link displayKey}: printable bytes as they are, others escaped inside
+ * quotes, so the bytes 00 ff read "\x00\xff", never like the string "0x00ff").
+ * Elements are parted by ", " and fields from values by ": "; an unquoted
+ * string holds no space, so the parting reads one way. Sets and hash fields sorted.
+ */
+export function shownValue(v: KeyValue): string {
+  const list = (xs: readonly string[]): string => `[${xs.join(', ')}]`;
+  const pairs = (xs: readonly (readonly [string, string])[]): string => xs.map(([a, b]) => `${a}: ${b}`).join(', ');
   switch (v.type) {
     case 'string':
-      return text(v.value);
+      return displayKey(v.value);
     case 'list':
-      return v.items.map(text);
+      return list(v.items.map(displayKey));
     case 'set':
-      return v.members.map(text).sort();
+      return list(v.members.map(displayKey).sort());
     case 'zset':
-      return v.entries.map(([m, s]) => [text(m), s]);
+      return list(v.entries.map(([m, s]) => `${displayKey(m)}: ${s}`));
     case 'hash':
-      return Object.fromEntries(v.fields.map(([f, x]) => [text(f), text(x)]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+      return `{${pairs(v.fields.map(([f, x]) => [displayKey(f), displayKey(x)] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)))}}`;
     case 'stream':
-      return v.entries.map(([id, fields]) => [id, fields.map(text)]);
+      return list(
+        v.entries.map(([id, fields]) => `${id} {${pairs(fields.flatMap((f, i) => (i % 2 ? [] : [[displayKey(f), displayKey(fields[i + 1]!)] as const])))}}`),
+      );
     default:
       return `${v.typeName} module value, ${v.dump.length} bytes`;
   }
@@ -78,7 +81,7 @@ function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
   lines.push(body[0]!);
   rows.forEach((r, i) => {
     lines.push(body[i + 1]!);
-    if (show && r.value) lines.push(`    ${JSON.stringify(shownValue(r.value))}`);
+    if (show && r.value) lines.push(`    ${shownValue(r.value)}`);
   });
   return lines;
 }
@@ -97,7 +100,7 @@ function changeCounts(changes: NonNullable<HistoryResult['changes']>, points: nu
 function printHistory(key: string | undefined, options: HistoryCliOptions, where: string, result: HistoryResult): number {
   if (options.json) {
     const rows = result.rows?.map(({ value, ...r }) => ({ ...r, ...(value ? { value: shownValue(value) } : {}) }));
-    const changes = result.changes?.map((c) => ({ ...c, key: text(c.key) }));
+    const changes = result.changes?.map((c) => ({ ...c, ...jsonKey(c.key) }));
     process.stdout.write(`${JSON.stringify({ ...result, ...(rows ? { rows } : {}), ...(changes ? { changes } : {}) }, null, 2)}\n`);
   } else {
     const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
@@ -105,7 +108,7 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
     if (result.rows) lines.push(...rowsTable(result.rows, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else {
-      lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, text(c.key)])]));
+      lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, displayKey(c.key)])]));
       lines.push(changeCounts(result.changes!, result.points.length));
     }
     for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);

@@ -1,5 +1,6 @@
 import { type ServeSource, servePoint } from '../../../lambdas/jobs/serve/serve-point.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 
 /** `serve`'s options (cli/commands/serve/command.ts). */
@@ -51,10 +52,13 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   });
   const host = serving.host.includes(':') ? `[${serving.host}]` : serving.host;
   process.stdout.write(`listening on ${host}:${serving.port}\n`);
-  const dbs = serving.databases.map((d) => `db${d.db} ${d.keys}`).join(', ') || 'no keys';
+  // Keys whose expiry passed before the point was served are in the file but no command sees them: the counts say both.
+  const expired = serving.databases.reduce((n, d) => n + d.expired, 0);
+  const dbs = serving.databases.map((d) => `db${d.db} ${d.keys - d.expired}`).join(', ') || 'no keys';
+  const keys = expired === 0 ? `${serving.keys} keys: ${dbs}` : `${serving.keys} keys in the file, ${expired} already expired; live, as DBSIZE answers: ${dbs}`;
   const what = serving.point !== undefined ? `${serving.point} (${serving.location})` : label;
   process.stdout.write(
-    `serving ${what} read-only (RDB ${serving.rdbVersion}, ${serving.keys} keys: ${dbs}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
+    `serving ${what} read-only (RDB ${serving.rdbVersion}, ${keys}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
   );
   // Loopback only by default: one listening beyond this machine without a password or TLS hands the point to whoever reaches it.
   const open = [password ? undefined : 'no password (--requirepass-env)', tls ? undefined : 'no TLS (--tls-cert-file, --tls-key-file)'].filter(Boolean);
@@ -67,13 +71,8 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   if (serving.notes.length > 4) process.stdout.write(`opened ${serving.notes.length - 4} more shard(s)\n`);
   // The newest backup after a FLUSHALL holds the emptied keyspace: say so, and name the one before it.
   if (serving.collapse) {
-    const { mark, before } = serving.collapse;
-    process.stdout.write(
-      `COLLAPSED: ${serving.point} is marked a keyspace collapse (${mark}); ` +
-        (before !== undefined
-          ? `the newest good backup before it: redis-dr serve --from ${options.from}${options.s3Endpoint ? ` --s3-endpoint ${options.s3Endpoint}` : ''} --point ${before} --port 0\n`
-          : 'no good backup before it is proven stored\n'),
-    );
+    const retry = { command: 'serve', from: options.from!, ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}), tail: ' --port 0' };
+    process.stdout.write(`${collapsedLine(serving.point!, serving.collapse, retry)}\n`);
   }
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -79,9 +79,11 @@ export async function listenResp(host: string, port: number, handle: RequestHand
           ? `--port ${port} is in use on ${host}: choose another port, or --port 0 for a free one`
           : err.code === 'EADDRNOTAVAIL'
             ? `--bind ${host} is no address of this machine: use 127.0.0.1 or one of its interfaces`
-            : err.code === 'EACCES'
-              ? `--port ${port} needs privileges on ${host}: use a port from 1024 on`
-              : `cannot listen on ${host}:${port}: ${err.message}`;
+            : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EAI_FAIL'
+              ? `--bind ${host} is no name or address of this machine (getaddrinfo ${err.code}): give one of its IP addresses, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`
+              : err.code === 'EACCES'
+                ? `--port ${port} needs privileges on ${host}: use a port from 1024 on`
+                : `cannot listen on ${host}:${port}: ${err.message}: check --bind and --port`;
       reject(new ListenError(why));
     });
     server.listen(port, host, () => resolve());

@@ -1,5 +1,5 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
-import { storageS3Client } from '../aws/s3/client.js';
+import { noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { errorName } from '../aws/errors.js';
 import { getObjectTags, listObjects, parseS3Url } from '../aws/s3/objects.js';
 import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js';
@@ -87,7 +87,7 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
     try {
       listed = (await listObjects(client, bucket, `${key}-`)).map((o) => o.key);
     } catch (err) {
-      throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err)}`, { cause: err });
+      throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err, bucket)}`, { cause: err });
     }
     const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
     keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
@@ -106,7 +106,7 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
       } catch (err) {
         // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
         if (!['AccessDenied', 'Forbidden'].includes(errorName(err)))
-          throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err)}`, { cause: err });
+          throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err, bucket)}`, { cause: err });
       }
       const tag = parseShardTag(tags[TAGS.shard]);
       return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
@@ -132,12 +132,12 @@ async function* explained(url: string, source: AsyncGenerator<Uint8Array>): Asyn
   }
 }
 
-function s3Problem(err: unknown): string {
+function s3Problem(err: unknown, bucket?: string): string {
   const name = errorName(err);
   // A HEAD answer has no body, so no error code: the SDK names a 404 NotFound and a 403 only `Unknown`.
   const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
-  if (name === 'NoSuchBucket') return 'no such bucket';
+  if (name === 'NoSuchBucket') return bucket === undefined ? 'no such bucket' : noSuchBucket(bucket);
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)
     return 'access denied: check the credentials in use (aws sts get-caller-identity) and s3:GetObject on the object';
   if (name === 'CredentialsProviderError')

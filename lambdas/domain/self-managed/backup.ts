@@ -330,3 +330,23 @@ export function parseReadBackTag(value: string | undefined): { bytes: number; sh
   const m = /^bytes=(\d+) sha256=([0-9a-f]{64})$/.exec(value ?? '');
   return m ? { bytes: Number(m[1]), sha256: m[2]! } : undefined;
 }
+
+/**
+ * The line a reader of a collapsed backup prints (`serve --from`, `drill
+ * local --from`): the backup, its mark, and the command that takes the
+ * newest good backup before it, to paste as printed (`command` runs with
+ * `--from`, `--s3-endpoint` as given, `--point <that backup>` and `tail`).
+ */
+export function collapsedLine(
+  point: string,
+  collapse: { readonly mark: string; readonly before?: string },
+  retry: { readonly command: string; readonly from: string; readonly s3Endpoint?: string; readonly tail?: string },
+): string {
+  const endpoint = retry.s3Endpoint ? ` --s3-endpoint ${retry.s3Endpoint}` : '';
+  return (
+    `COLLAPSED: ${point} is marked a keyspace collapse (${collapse.mark}); ` +
+    (collapse.before !== undefined
+      ? `the newest good backup before it: redis-dr ${retry.command} --from ${retry.from}${endpoint} --point ${collapse.before}${retry.tail ?? ''}`
+      : 'no good backup before it is proven stored')
+  );
+}

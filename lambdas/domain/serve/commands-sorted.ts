@@ -4,7 +4,8 @@
  * src/t_stream.c's xrangeGenericCommand).
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, isReply, type Session, type ServeContext, typed } from './context.js';
+import { groupLag, streamInfo } from '../rdb/format/value.js';
+import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseDouble, parseInteger, scoreValue } from './reply-text.js';
 import { listRange } from './commands-values.js';
@@ -275,17 +276,22 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: RO,
     keys: [2, 2, 1],
     async run(ctx, s, [, sub, key]) {
-      // GROUPS only, with what the file keeps of a group that compare reads (consumers are not in the canonical value).
+      // GROUPS only: what a Redis 7.0 server that loaded the file answers (its stream metadata read from the value: value.ts streamInfo).
       if (sub!.toString('latin1').toLowerCase() !== 'groups' || !key) return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
       const v = await typed(ctx, s, key, 'stream');
       if (v === null) return R.error(ERR.noKey);
       if (isReply(v)) return v;
+      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, lookup(ctx, s.db, key))))!;
+      const big = (n: bigint | null): Reply => (n === null ? R.null : R.int(Number(n)));
       return R.array(
-        (v.groups ?? []).map((g) =>
+        info.groups.map((g) =>
           R.map([
             [R.bulk('name'), R.bulk(g.name)],
+            [R.bulk('consumers'), R.int(g.consumers)],
             [R.bulk('pending'), R.int(g.pending)],
-            [R.bulk('last-delivered-id'), R.bulk(g.lastDeliveredId)],
+            [R.bulk('last-delivered-id'), R.bulk(`${g.lastId[0]}-${g.lastId[1]}`)],
+            [R.bulk('entries-read'), big(g.entriesRead)],
+            [R.bulk('lag'), big(groupLag(info, g))],
           ]),
         ),
       );

@@ -12,6 +12,7 @@ import { VALUE_COMMANDS } from './commands-values.js';
 import { BlockPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR } from './reply-text.js';
+import { NOT_QUEUED, transactionCommands } from './transaction.js';
 
 /** Every command served, by lower-case name. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...KEYSPACE_COMMANDS,
   ...VALUE_COMMANDS,
   ...SORTED_COMMANDS,
+  ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };
 
@@ -31,12 +33,24 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
     'linsert lset lrem ltrim sadd srem spop smove sinterstore sunionstore sdiffstore zadd zincrby zrem zremrangebyrank zremrangebyscore ' +
     'zremrangebylex zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zunionstore zinterstore zdiffstore zrangestore georadius georadiusbymember ' +
     'geoadd geosearchstore pfadd pfmerge pfcount pfdebug xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
-    'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover multi exec discard watch publish spublish touch'
+    'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover publish spublish touch'
   ).split(' '),
 );
 
 /** Commands a client may send before AUTH. */
 const NO_AUTH = new Set(['auth', 'hello', 'quit']);
+
+/** Why `args` is not run, in the order a Redis server checks: unknown (a write's READONLY), arity, authenticated. */
+function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec | undefined, args: Buffer[]): Extract<Reply, { t: 'error' }> | undefined {
+  const authed = s.authenticated || ctx.password === undefined;
+  if (!spec) {
+    if (!WRITE_COMMANDS.has(name)) return { t: 'error', s: ERR.unknown(args[0]!.toString('latin1'), args.slice(1)) };
+    return { t: 'error', s: authed ? ERR.readOnly : ERR.noAuth };
+  }
+  if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return { t: 'error', s: ERR.arity(name) };
+  if (!authed && !NO_AUTH.has(name)) return { t: 'error', s: ERR.noAuth };
+  return undefined;
+}
 
 /**
  * Answers one request (`args[0]` is the command name); never throws nor
@@ -46,13 +60,20 @@ const NO_AUTH = new Set(['auth', 'hello', 'quit']);
 export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply> {
   const name = nameOf(args);
   const spec = COMMANDS[name];
-  const authed = s.authenticated || ctx.password === undefined;
-  if (!spec) {
-    if (!WRITE_COMMANDS.has(name)) return R.error(ERR.unknown(args[0]!.toString('latin1'), args.slice(1)));
-    return authed ? R.error(ERR.readOnly) : R.error(ERR.noAuth);
+  const refused = refusal(ctx, s, name, spec, args);
+  // After MULTI a command is checked and queued; one refused marks the transaction, which EXEC then discards (transaction.ts).
+  if (s.multi && !NOT_QUEUED.has(name)) {
+    if (refused) s.multi.dirty = true;
+    else s.multi.queued.push(args);
+    return refused ?? R.simple('QUEUED');
   }
-  if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return R.error(ERR.arity(name));
-  if (!authed && !NO_AUTH.has(name)) return R.error(ERR.noAuth);
+  if (refused && name === 'exec') {
+    // Redis's rejectCommand: a refused EXEC discards the transaction and says why (its ERR dropped), open or not.
+    s.multi = undefined;
+    s.watched = undefined;
+    return R.error(`EXECABORT Transaction discarded because of: ${refused.s.replace(/^ERR /, '')}`);
+  }
+  if (refused || !spec) return refused!;
   // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.
   const failed = (err: unknown): Reply =>
     R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);

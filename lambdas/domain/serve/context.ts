@@ -11,7 +11,20 @@ import { typeNameOf } from './key-index.js';
 import type { Protocol, Reply } from './resp.js';
 import { ERR } from './reply-text.js';
 
-/** One connection's state. */
+/** What MULTI opened on a connection: the commands queued and whether one was refused. */
+export interface Transaction {
+  readonly queued: Buffer[][];
+  dirty: boolean;
+}
+
+/** A WATCHed key, and whether it had expired when WATCHed (then its expiry cannot abort EXEC). */
+export interface WatchedKey {
+  readonly db: number;
+  readonly name: Buffer;
+  readonly expired: boolean;
+}
+
+/** One connection's state (the transaction commands: transaction.ts). */
 export interface Session {
   readonly id: number;
   db: number;
@@ -20,6 +33,10 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT: the reply goes out, then the connection closes. */
   closing: boolean;
+  /** Open since MULTI until EXEC or DISCARD (transaction.ts). */
+  multi?: Transaction;
+  /** The keys WATCHed since the last EXEC, DISCARD or UNWATCH. */
+  watched?: readonly WatchedKey[];
 }
 
 /** The point being served. */

@@ -9,7 +9,7 @@ import type { CheckResult } from '../../domain/drills/drill.js';
 import { drillRecordName, type LocalDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { Signer } from '../../domain/attest/chain.js';
 import { signForDestination } from '../attest/sign.js';
-import { chooseBackupPoint } from '../self-managed/backup-point.js';
+import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
 import type { DrillFile, LocalDrillResult } from './local-drill.js';
 
 /** The destination's store, the backup chosen and the file to drill. */
@@ -18,6 +18,8 @@ export interface DrillPoint {
   readonly target: string;
   readonly point: string;
   readonly input: DrillFile;
+  /** When the backup chosen is marked a keyspace collapse: its mark and the newest good backup before it (jobs/self-managed/backup-point.ts). */
+  readonly collapse?: ChosenBackup['collapse'];
 }
 
 /**
@@ -35,7 +37,7 @@ export async function drillPointOf(o: {
   const input: DrillFile = chosen.location.startsWith('s3://')
     ? { kind: 's3', url: chosen.location }
     : { kind: 'file', path: chosen.location, bytes: chosen.file.size };
-  return { store: chosen.store, target: chosen.target, point: chosen.point, input };
+  return { store: chosen.store, target: chosen.target, point: chosen.point, input, ...(chosen.collapse ? { collapse: chosen.collapse } : {}) };
 }
 
 /** The drill's record, written beside the backups (read back); its name. */

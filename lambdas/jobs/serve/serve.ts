@@ -36,9 +36,9 @@ export interface ServeOptions {
 export interface Serving {
   readonly host: string;
   readonly port: number;
-  /** Keys in the file, and per database. */
+  /** Keys in the file, and per database: those in the file and those of them already expired when it started (keys less expired is what DBSIZE answers). */
   readonly keys: number;
-  readonly databases: readonly { readonly db: number; readonly keys: number }[];
+  readonly databases: readonly { readonly db: number; readonly keys: number; readonly expired: number }[];
   readonly rdbVersion: number;
   /** What is served: the file, or the first shard and how many more. */
   readonly location: string;
@@ -90,7 +90,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     host,
     port,
     keys: point.index.keys,
-    databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db) })),
+    databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired })),
     rdbVersion: version,
     location: point.location,
     notes: point.notes,

@@ -43,6 +43,9 @@ export function storageS3Client(options: StorageS3Options = {}): S3Client {
   return client;
 }
 
+/** What a read of a bucket that is not there says, with the fix (one wording wherever an S3 location is read). */
+export const noSuchBucket = (bucket: string): string => `no such bucket ${bucket}: check the bucket name (aws s3 ls lists yours)`;
+
 /**
  * Whether `bucket` exists, as HeadBucket says: false only for a bucket that
  * is not there (404, NoSuchBucket, NotFound); a bucket the caller may not

@@ -196,37 +196,143 @@ function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
   }
 }
 
+/** A stream id as its two 64-bit parts. */
+export type StreamId = readonly [ms: bigint, seq: bigint];
+
+/** What XINFO GROUPS reports of a group, as stored (RDB types 19 and 21) or as Redis 7.0 derives it on load (15). */
+export interface StreamGroupInfo {
+  readonly name: Buffer;
+  readonly consumers: number;
+  readonly pending: number;
+  readonly lastId: StreamId;
+  /** The group's logical read counter; null when unknown (SCG_INVALID_ENTRIES_READ). */
+  readonly entriesRead: bigint | null;
+}
+
+/** The stream metadata Redis 7.0 keeps beside the entries (t_stream.c's stream struct), and its groups. */
+export interface StreamInfo {
+  readonly length: number;
+  readonly lastId: StreamId;
+  readonly firstId: StreamId;
+  readonly maxDeletedId: StreamId;
+  readonly entriesAdded: bigint;
+  readonly groups: readonly StreamGroupInfo[];
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Compares stream ids as streamCompareID does. */
+export function compareStreamId(a: StreamId, b: StreamId): number {
+  return a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
+}
+
+/**
+ * A group's logical read counter from its last id, where the stream allows
+ * an estimate; null where it does not (Redis 7.0's
+ * streamEstimateDistanceFromFirstEverEntry, src/t_stream.c).
+ */
+export function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
+  if (s.entriesAdded === 0n) return 0n;
+  if (s.length === 0 && compareStreamId(id, s.lastId) < 1) return s.entriesAdded;
+  const last = compareStreamId(id, s.lastId);
+  if (last === 0) return s.entriesAdded;
+  if (last > 0) return null;
+  const first = compareStreamId(id, s.firstId);
+  const noTombstones = (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n) || compareStreamId(s.maxDeletedId, s.firstId) < 0;
+  if (noTombstones && first < 0) return s.entriesAdded - BigInt(s.length);
+  if (noTombstones && first === 0) return s.entriesAdded - BigInt(s.length) + 1n;
+  return null;
+}
+
+/**
+ * A group's lag (entries not yet delivered to it), or null where the stream
+ * cannot tell (Redis 7.0's streamReplyWithCGLag with streamRangeHasTombstones,
+ * src/t_stream.c): exact from its read counter when no deleted entry lies
+ * after its last id, else from the estimate.
+ */
+export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
+  if (s.entriesAdded === 0n) return 0n;
+  const noDeleted = s.length === 0 || (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n);
+  const tombstoneAhead = !noDeleted && compareStreamId(g.lastId, s.maxDeletedId) <= 0;
+  if (g.entriesRead !== null && !tombstoneAhead) return s.entriesAdded - g.entriesRead;
+  const read = estimateEntriesRead(s, g.lastId);
+  return read === null ? null : s.entriesAdded - read;
+}
+
 /**
  * What follows a stream's nodes: its length (held against the `entries`
  * its nodes hold), its ids, then its consumer groups with their pending
  * entries and consumers. Of a group the fingerprint keeps what XINFO GROUPS
- * reports: name, last delivered id, pending count (its PEL's size).
+ * reports: name, last delivered id, pending count (its PEL's size). With
+ * `info`, the rest XINFO GROUPS reports is collected into it: the stream's
+ * first, last and largest deleted ids and entries added (RDB 19 and 21
+ * store them; of a type-15 stream Redis 7.0's rdbLoadObject derives them:
+ * entries added = length, no deleted id, the first live entry's id, each
+ * group's read counter estimated), each group's consumers and entries read.
  */
-function streamTail(c: ValueCursor, type: number, entries: number): StreamGroup[] {
+function streamTail(c: ValueCursor, type: number, entries: number, info?: { firstLive: StreamId | undefined; out?: StreamInfo }): StreamGroup[] {
   const length = c.length();
   if (length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
-  c.bigLength(); // last id: ms, seq
-  c.bigLength();
-  if (type >= 19) for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
+  const id = (): StreamId => [c.bigLength(), c.bigLength()];
+  const lastId = id();
+  const stored = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
+  const meta = {
+    length,
+    lastId,
+    firstId: stored?.firstId ?? info?.firstLive ?? ([U64_MAX, U64_MAX] as const),
+    maxDeletedId: stored?.maxDeletedId ?? ([0n, 0n] as const),
+    entriesAdded: stored?.entriesAdded ?? BigInt(length),
+  };
   const groups: StreamGroup[] = [];
+  const infos: StreamGroupInfo[] = [];
   for (let n = c.length(); n > 0; n--) {
     const name = c.string();
-    const ms = c.bigLength();
-    const seq = c.bigLength();
-    if (type >= 19) c.bigLength(); // entries read
+    const last = id();
+    const read = type >= 19 ? c.bigLength() : estimateEntriesRead(meta, last);
     const pending = c.length();
     for (let p = 0; p < pending; p++) {
       c.skip(16 + 8); // entry id, delivery time
       c.bigLength(); // delivery count
     }
-    for (let consumers = c.length(); consumers > 0; consumers--) {
+    let consumers = 0;
+    for (let left = c.length(); left > 0; left--, consumers++) {
       c.string(); // name
       c.skip(type >= 21 ? 16 : 8); // seen time (and active time)
       c.skip(16 * c.length()); // the ids of its pending entries
     }
-    groups.push({ name, lastDeliveredId: `${ms}-${seq}`, pending });
+    groups.push({ name, lastDeliveredId: `${last[0]}-${last[1]}`, pending });
+    infos.push({ name, consumers, pending, lastId: last, entriesRead: read === null || read === U64_MAX ? null : read });
   }
+  if (info) info.out = { ...meta, groups: infos };
   return groups;
+}
+
+/**
+ * The metadata and groups of a stream's DUMP payload (RDB types 15, 19 and
+ * 21), what XINFO GROUPS answers from; undefined for another type.
+ * @throws RdbFormatError when the payload is malformed
+ */
+export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamInfo | undefined {
+  const { type, end, bytes } = payloadBounds(payload);
+  if (type !== 15 && type !== 19 && type !== 21) return undefined;
+  const c = cursorOf(payload, 1, end);
+  try {
+    let size = 0;
+    let firstLive: StreamId | undefined;
+    for (const node of streamNodes(c)) {
+      if (firstLive === undefined && node.length > 0) {
+        const [ms, seq] = node[0]![0].split('-');
+        firstLive = [BigInt(ms!), BigInt(seq!)];
+      }
+      size += node.length;
+    }
+    const info: { firstLive: StreamId | undefined; out?: StreamInfo } = { firstLive };
+    streamTail(c, type, size, info);
+    return info.out;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
+  }
 }
 
 /** A stream (RDB types 15, 19 and 21), whole. */

@@ -91,3 +91,43 @@ describe('drill local --from <destination>', () => {
     expect(noFolder.stderr).toMatch(/^redis-dr: --from file:\/\/.*-typo: no such folder\. Check the path \(a typo\?\): it is where backup --to wrote\n$/);
   });
 });
+
+describe('drill local --from <destination> whose newest backup is marked a keyspace collapse', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drill-from-collapse-'));
+  const dest = `file://${join(dir, 'backups')}`;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('drills it (the newest, as asked) and says so, naming the newest good backup before it and the drill command for it', async () => {
+    const server = await startRedisServer();
+    try {
+      const c = server.client();
+      for (let i = 0; i < 20; i++) await c.set(`k${i}`, 'v');
+      const backup = () => cli(['backup', '--redis', server.url, '--to', dest, '--create', '--name', 'cache']);
+      expect((await backup()).status).toBe(0);
+      const good = readdirSync(join(dir, 'backups')).find((f) => f.endsWith('.rdb'))!;
+      await new Promise((r) => setTimeout(r, 1100)); // the next backup's name, to the second
+      await c.flushall();
+      c.disconnect();
+      const collapsed = await backup();
+      expect(collapsed.stdout).toContain('keyspace collapse');
+      const drill = await cli(['drill', 'local', '--from', dest]);
+      const line = new RegExp(
+        `^COLLAPSED: rdr-cache-\\d{8}-\\d{6}\\.rdb is marked a keyspace collapse \\(.*holds 0 keys.*\\); the newest good backup before it: redis-dr drill local --from ${dest} --point ${good}$`,
+        'm',
+      );
+      expect(drill.stdout).toMatch(line);
+      const apart = () => new Promise((r) => setTimeout(r, 1100)); // each drill's record is named to the second
+      await apart();
+      const json = await cli(['drill', 'local', '--from', dest, '--json']);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        collapse: { point: expect.stringMatching(/^rdr-cache-/), mark: expect.stringContaining('0 keys'), before: good },
+      });
+      await apart();
+      const pointed = await cli(['drill', 'local', '--from', dest, '--point', good]);
+      expect(pointed.status, pointed.stdout + pointed.stderr).toBe(0);
+      expect(pointed.stdout).not.toContain('COLLAPSED');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});

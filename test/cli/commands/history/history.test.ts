@@ -48,7 +48,7 @@ describe('redis-dr history', () => {
     expect(lines[0]).toBe(`history of "user:1" in db 0, target cache: 3 point(s) read from file://${join(root, 'dest')}`);
     expect(lines[1]).toMatch(/^point\s+taken\s+exists\s+type\s+size\s+ttl\s+digest\s+change$/);
     expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).pop())).toEqual(['first', 'same', 'changed']);
-    expect(lines.filter((l) => l.startsWith('    '))).toEqual(['    "one"', '    "one"', '    "two"']);
+    expect(lines.filter((l) => l.startsWith('    '))).toEqual(['    one', '    one', '    two']);
   }, 30_000);
 
   it('tells points taken in the same minute apart by their seconds (a by-second backup name)', async () => {
@@ -133,5 +133,40 @@ describe('redis-dr history', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(2))).toEqual([['changed', 'user:1']]);
     expect(lines.at(-1)).toBe('1 change(s) of 1 key(s) over 3 point(s): 1 changed');
+  }, 30_000);
+
+  it('shows binary keys and values as the project shows keys (displayKey), never like a string that starts with 0x', async () => {
+    const dest = join(root, 'binary');
+    mkdirSync(dest);
+    const server = await startRedisServer();
+    const c = server.client();
+    const bin = Buffer.from([0x62, 0x00, 0xff]);
+    for (const [h, value] of [
+      [1, '0x00ff'],
+      [2, Buffer.from([0x00, 0xff])],
+    ] as const) {
+      await c.set('v', value);
+      await c.set(h === 1 ? 'b0xff' : bin, 'x');
+      await c.rpush(`l${h}`, value, 'a b');
+      await c.save();
+      copyFileSync(server.rdbPath, join(dest, backupFileName('cache', at(h))));
+    }
+    await server.stop();
+    const r = await cli('history', 'v', '--from', `file://${dest}`, '--show');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('    '))).toEqual(['    0x00ff', '    "\\x00\\xff"']);
+    const list = await cli('history', 'l2', '--from', `file://${dest}`, '--show');
+    expect(list.stdout.split('\n').filter((l) => l.startsWith('    '))).toEqual(['    ["\\x00\\xff", "a b"]']);
+    const m = await cli('history', '--match', 'b*', '--from', `file://${dest}`);
+    expect(
+      m.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('rdr-'))
+        .map((l) => l.split(/\s{2,}/).slice(2)),
+    ).toEqual([['appeared', '"b\\x00\\xff"']]);
+    const j = await cli('history', '--match', 'b*', '--from', `file://${dest}`, '--json');
+    expect((JSON.parse(j.stdout) as { changes: unknown[] }).changes).toEqual([
+      expect.objectContaining({ key: bin.toString('utf8'), keyBase64: bin.toString('base64') }),
+    ]);
   }, 30_000);
 });

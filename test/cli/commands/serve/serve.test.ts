@@ -72,6 +72,41 @@ describe('redis-dr serve', () => {
     expect(await exit).toBe(0);
   }, 30_000);
 
+  it('says how many keys of the file had already expired, and per database the live keys DBSIZE answers', async () => {
+    // No active expiry: the key whose expiry passes is still in the file SAVE writes, however loaded the machine.
+    const server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const expiring = join(dir, 'expiring.rdb');
+    try {
+      const c = server.client();
+      await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+      for (let i = 0; i < 3; i++) await c.set(`k${i}`, 'v');
+      await c.set('gone', 'v', 'PX', 1);
+      await c.select(1);
+      await c.set('db1', 'v');
+      await new Promise((r) => setTimeout(r, 20));
+      await c.save();
+      copyFileSync(server.rdbPath, expiring);
+    } finally {
+      await server.stop();
+    }
+    const { child, out, exit } = await serveLines(expiring, '--port', '0');
+    try {
+      expect(out[1]).toMatch(
+        /^serving .*expiring\.rdb read-only \(RDB \d+, 5 keys in the file, 1 already expired; live, as DBSIZE answers: db0 3, db1 1\); redis-cli /,
+      );
+      const raw = await RawClient.open(Number(out[0]!.split(':')[1]));
+      expect(await raw.call('DBSIZE')).toBe(':3\r\n');
+      raw.close();
+    } finally {
+      child.kill('SIGTERM');
+      await exit;
+    }
+    const { child: c2, out: plain, exit: e2 } = await serveLines(file, '--port', '0');
+    expect(plain[1]).toMatch(/ read-only \(RDB \d+, 2 keys: db0 2\); redis-cli /);
+    c2.kill('SIGTERM');
+    await e2;
+  }, 30_000);
+
   it('asks for the password of --requirepass-env', async () => {
     const { child, first, exit } = await serve(file, '--port', '0', '--requirepass-env', 'SERVE_TEST_PASSWORD');
     const raw = await RawClient.open(Number(first.split(':')[1]));

@@ -134,6 +134,22 @@ describe('serve s3://<bucket>/<export name> (the location status and restore --l
     }
   }, 30_000);
 
+  it('names a bucket that is not there as no such bucket (not no such object), with the fix, for a file and an export name', async () => {
+    const missing = 'no-such-bucket-redis-dr';
+    for (const location of [`s3://${missing}/${point(0)}-0001.rdb`, `s3://${missing}/${point(0)}`]) {
+      const err = await servePoint({ kind: 'file', location }, { port: 0 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect([location, (err as Error).message]).toEqual([
+        location,
+        expect.stringMatching(
+          new RegExp(`^cannot (read|list) s3://${missing}/\\S*: no such bucket ${missing}: check the bucket name \\(aws s3 ls lists yours\\)`),
+        ),
+      ]);
+    }
+    const err = await servePoint({ kind: 'file', location: `s3://${dr}/nope.rdb` }, { port: 0 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`cannot read s3://${dr}/nope.rdb: no such object`);
+  }, 30_000);
+
   it('refuses an export with a shard missing, naming it, before listening', async () => {
     await expect(servePoint({ kind: 'file', location: `s3://${dr}/${point(2)}` }, { port: 0 })).rejects.toThrow(UsageError);
     await expect(servePoint({ kind: 'file', location: `s3://${dr}/${point(2)}` }, { port: 0 })).rejects.toThrow(/has 2 shards; shard 2 is missing/);

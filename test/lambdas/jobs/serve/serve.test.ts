@@ -17,7 +17,7 @@ import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { SERVE_DATASET_DBS, writeServeDataset } from '../../../support/serve-dataset.js';
+import { SERVE_DATASET_DBS, STREAM_GROUP_KEYS, writeServeDataset, writeStreamGroups } from '../../../support/serve-dataset.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** Requests whose replies have one order on any server: byte for byte. */
@@ -79,6 +79,9 @@ const EXACT: string[][] = [
   ['XRANGE', 'stream', '2', '5'],
   ['XREVRANGE', 'stream', '+', '-'],
   ['XRANGE', 'stream', 'bad', '+'],
+  ...STREAM_GROUP_KEYS.map((k) => ['XINFO', 'GROUPS', k]),
+  ['XINFO', 'GROUPS', 'nope'],
+  ['XINFO', 'GROUPS', 'str'],
   ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
   ['TYPE', 'str'],
   ['TYPE', 'list:big'],
@@ -120,6 +123,7 @@ beforeAll(async () => {
   writer = await startRedisServer();
   const c = writer.client();
   await writeServeDataset(c);
+  await writeStreamGroups(c);
   await c.save();
   file = join(dir, 'point.rdb');
   copyFileSync(writer.rdbPath, file);
@@ -172,6 +176,18 @@ describe('serve, against a redis-server loaded from the same file', () => {
       return out;
     });
     expect(served).toEqual(ref);
+  });
+
+  it('counts per database the keys in the file and those already expired, so keys less expired is what DBSIZE answers', async () => {
+    const client = reference.client();
+    const dbsize: number[] = [];
+    for (const db of SERVE_DATASET_DBS) {
+      await client.select(db);
+      dbsize.push(await client.dbsize());
+    }
+    await client.select(0);
+    expect(serving.databases.map((d) => d.db)).toEqual(SERVE_DATASET_DBS);
+    expect(serving.databases.map((d) => d.keys - d.expired)).toEqual(dbsize);
   });
 
   it('holds the same value, type and expiry for every key of every database (compare reads both)', async () => {
@@ -384,6 +400,14 @@ describe('serve refuses what it cannot serve, before listening', () => {
       new UsageError(`--port ${port} is in use on 127.0.0.1: choose another port, or --port 0 for a free one`),
     );
     taken.close();
+  });
+
+  it('refuses a --bind that resolves to no address, with the fix', async () => {
+    await expect(startServing({ location: file, port: 0, bind: 'nothost.invalid' })).rejects.toThrow(
+      new UsageError(
+        '--bind nothost.invalid is no name or address of this machine (getaddrinfo ENOTFOUND): give one of its IP addresses, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)',
+      ),
+    );
   });
 
   it('asks for the password when one is set, and takes only that one', async () => {
