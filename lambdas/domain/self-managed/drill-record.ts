@@ -31,12 +31,13 @@ export interface LocalDrillRecord {
   readonly startedBy?: string;
 }
 
-/** `redis-dr-drill-<target>-20261125T031500Z.json` (never an .rdb name: never listed as a backup). */
+/**
+ * `redis-dr-drill-<target>-20261125T031500.123Z.json` (never an .rdb name: never listed as a backup). To the
+ * millisecond: two drills started in one second (a retry, two schedules) each keep their record; named to the
+ * second, the second drill's record met the first's name and the drill said NOT RECORDED.
+ */
 export function drillRecordName(target: string, startedAt: Date): string {
-  return `${DRILL_RECORD_PREFIX}${target.toLowerCase()}-${startedAt
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z')}.json`;
+  return `${DRILL_RECORD_PREFIX}${target.toLowerCase()}-${startedAt.toISOString().replace(/[-:]/g, '')}.json`;
 }
 
 /** The record in `text`, or undefined when it is not one (a foreign or damaged file: left out, never guessed). */

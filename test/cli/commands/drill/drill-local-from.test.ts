@@ -55,7 +55,7 @@ describe('drill local --from <destination>', () => {
     const drill = await cli(['drill', 'local', '--from', dest], bare);
     expect(drill.status, drill.stdout + drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/^PASSED: /m);
-    expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
+    expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}\.\d{3}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
     const record = readdirSync(join(dir, 'backups')).find((f) => f.startsWith('redis-dr-drill-cache-'))!;
     expect(JSON.parse(readFileSync(join(dir, 'backups', record), 'utf8'))).toMatchObject({
       target: 'cache',
