@@ -374,3 +374,14 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
     score: m.exports.score as TranscodeWasm['score'],
   };
 }
+
+/**
+ * `load(score)` ({@link loadTranscodeWasm}, passed in so tests can wrap it)
+ * on the first call of what this returns, not before: a process that
+ * re-encodes only small values (migrate's RESTORE payloads below 192 bytes
+ * walk in JavaScript) never assembles, compiles or maps the module's 9 MiB.
+ */
+export function transcodeWasmOnFirstUse(load: typeof loadTranscodeWasm, score: Parameters<typeof loadTranscodeWasm>[0]): () => TranscodeWasm | undefined {
+  let loaded: TranscodeWasm | undefined | null = null;
+  return () => (loaded === null ? (loaded = load(score)) : loaded);
+}
