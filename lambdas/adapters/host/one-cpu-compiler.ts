@@ -9,7 +9,7 @@
  * its big functions (the parser's opcode step, the key visits) several
  * times bigger to compile: on one CPU, `--no-turbo-inlining` took about 7 %
  * off a re-encoding conversion's CPU (bench/README.md, convert-rdb,
- * 2026-11-26 02:10), where the code it compiles runs a little slower.
+ * 2026-11-26 02:00), where the code it compiles runs a little slower.
  *
  * Why a flag set at run time holds: V8 reads `turbo_inlining` when it sets
  * up each optimizing compilation (on the main thread, before the job goes to
