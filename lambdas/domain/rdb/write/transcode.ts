@@ -245,7 +245,7 @@ const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LO = 1 - HI;
 /** Dekker's splitter for doubles (2^27 + 1). */
 const SPLIT = 134217729;
-const TWO_54 = 2 ** 54;
+const TWO_53 = 2 ** 53;
 
 /** `a × b` = {@link prodHi} + {@link prodLo} exactly (Dekker's TwoProduct, no overflow here). */
 let prodHi = 0;
@@ -266,13 +266,13 @@ function twoProduct(a: number, b: number): void {
  * The correctly rounded double of D / 10^f, where D is the integer of the
  * 16 or 17 significant digits starting at `b[first]` (a point among them
  * skipped) and f ≤ 20 the digits after the point; NaN (`Number` reads it)
- * where the argument below does not hold (D < 2^54, a candidate at the edge
+ * where the argument below does not hold (D < 2^53, a candidate at the edge
  * of its binade). The candidate q = fl(fl(D) / 10^f) is within an ulp or
  * two of the answer. Its residual r = D − q·10^f is computed exactly: D =
  * hi·10^k + lo (hi its first 9 digits, lo the rest, k ≤ 8), where a =
  * hi·10^k is exact (hi·5^k < 10^9·5^8 < 2^53, times 2^k), and q·10^f = s +
- * s' exactly (TwoProduct); a and s are integers (≥ 2^53) within a factor
- * two of each other, so a − s is exact (Sterbenz), the integer sum
+ * s' exactly (TwoProduct); a and s are integers (s near D ≥ 2^53: over 2^52)
+ * within a factor two of each other, so a − s is exact (Sterbenz), the sum
  * (a − s) + lo is small and exact, and r, a multiple of
  * q's ulp × 2^f below about 4·5^20 < 2^53 of them, is exact too. Then q is
  * the answer when |r| < ulp(q)·10^f / 2 (exact: a power of two times 10^f),
@@ -295,7 +295,7 @@ function longDecimal(b: Uint8Array, first: number, to: number, significant: numb
   const scale = POW10[k]!;
   const p = POW10[f]!;
   const approx = hi * scale + lo;
-  if (approx < TWO_54) return Number.NaN;
+  if (approx < TWO_53) return Number.NaN;
   const a = hi * scale; // exact: hi · 5^k < 10^9 · 5^8 < 2^53, times 2^k
   let q = approx / p;
   for (let step = 0; step < 4; step++) {
