@@ -116,6 +116,7 @@ export function footer(payload: Buffer, version: number, seal: boolean): Buffer 
   const body = payload.length - DUMP_FOOTER_BYTES;
   payload[body] = version & 0xff;
   payload[body + 1] = (version >> 8) & 0xff;
-  payload.fill(0, body + 2);
+  // Eight bytes in a loop: Buffer's fill with an offset validates its arguments at a cost of about a microsecond a call.
+  for (let i = body + 2; i < payload.length; i++) payload[i] = 0;
   return payload;
 }

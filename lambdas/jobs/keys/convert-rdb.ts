@@ -29,6 +29,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inlineLessOnOneCpu } from '../../adapters/host/one-cpu-compiler.js';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
@@ -38,13 +39,13 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { copiesAsIs, expressValue, type Expressed } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed, streamTypeFor } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText, keyListDigestReady } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { digestStream, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { digestStream, digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -287,6 +288,17 @@ class InputPass {
       w.keyWrittenBy(k, (out) => transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
+    } else if (type === STREAM_2 || type === STREAM_3) {
+      // A newer stream in an older layout, written and digested where it lies (expressValue's downgrade, no payload built).
+      const to = streamTypeFor(this.spec.format);
+      this.digest.valueHeadAt(k);
+      digestStreamAt(type, k.bytes, k.from, k.to, this.digest);
+      w.keyWrittenBy(k, (out) => {
+        downgradeStreamInto(type, k.bytes, k.from, k.to, to, out);
+        return to;
+      });
+      this.reencoded++;
+      this.reencodedKeys.push(true);
     } else this.express(k, w);
   }
 
@@ -317,6 +329,16 @@ class InputPass {
 
 /** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
+  // On one CPU, TurboFan's inlining costs a conversion more compiling than it saves (adapters/host/one-cpu-compiler.ts).
+  const restore = inlineLessOnOneCpu();
+  try {
+    return await convert(spec);
+  } finally {
+    restore();
+  }
+}
+
+async function convert(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
@@ -463,7 +485,7 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
-      digestStream(k.payload(), digest);
+      digestStreamAt(k.type, k.bytes, k.from, k.to, digest);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({

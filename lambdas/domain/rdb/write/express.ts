@@ -58,6 +58,9 @@ export type Expressed =
 
 const isModule = (type: number) => type === 6 || type === 7;
 
+/** The stream layout {@link expressValue} writes a newer stream as for `target`: 15 where the target lacks 19, else 19. */
+export const streamTypeFor = (target: RdbFormat): number => (target.magic === 'REDIS' && maxTypeOf(target) < STREAM_2 ? STREAM_1 : STREAM_2);
+
 /**
  * How the key whose DUMP payload (as the source file holds it: type byte,
  * object bytes, footer) is `payload` is written for `target`.
@@ -86,7 +89,7 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     ...(value ? { value } : {}),
   });
   if (type === STREAM_2 || type === STREAM_3) {
-    const to = target.magic === 'REDIS' && maxTypeOf(target) < STREAM_2 ? STREAM_1 : STREAM_2;
+    const to = streamTypeFor(target);
     return { action: 'write', type: to, object: downgradeStream(payload, to), reencoded: true };
   }
   if (type >= 22 && type <= 25) {

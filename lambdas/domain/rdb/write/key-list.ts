@@ -71,6 +71,8 @@ export class KeyListDigest implements ElementSink {
   private readonly b: ReturnType<Hasher['create64']>;
   /** Bytes not hashed yet: heads and elements, batched. */
   private buf = Buffer.allocUnsafe(BATCH_BYTES * 2);
+  /** {@link buf}'s fields written through a view (Buffer's writeUInt32BE and writeDoubleBE check their arguments per call: a head per key, twice). */
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private at = 0;
   /** Keys added. */
   keys = 0;
@@ -90,7 +92,10 @@ export class KeyListDigest implements ElementSink {
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
     this.flush();
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+    if (n > this.buf.length) {
+      this.buf = Buffer.allocUnsafe(n);
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    }
   }
 
   private flush(): void {
@@ -112,7 +117,7 @@ export class KeyListDigest implements ElementSink {
   /** A zset score. */
   f64(n: number): void {
     this.room(8);
-    this.buf.writeDoubleBE(n, this.at);
+    this.view.setFloat64(this.at, n);
     this.at += 8;
   }
 
@@ -170,9 +175,9 @@ export class KeyListDigest implements ElementSink {
     this.room(14);
     this.buf[this.at++] = kind;
     this.buf[this.at++] = rawType;
-    this.buf.writeUInt32BE(db, this.at);
+    this.view.setUint32(this.at, db);
     // -1: no expiry (an absolute expiry in ms is never negative in a file a server writes).
-    this.buf.writeDoubleBE(expireAtMs ?? -1, this.at + 4);
+    this.view.setFloat64(this.at + 4, expireAtMs ?? -1);
     this.at += 12;
     this.part(name, from, to);
     this.keys++;

@@ -14,11 +14,14 @@
 /** A growable byte buffer holding RDB encodings. */
 export class RdbOut {
   private buf: Buffer;
+  /** {@link buf}'s numbers written through a view (Buffer's writeUInt32LE and writeDoubleLE check their arguments per call). */
+  private dv: DataView;
   /** Bytes written so far. */
   length = 0;
 
   constructor(initial = 4096) {
     this.buf = Buffer.allocUnsafe(initial);
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   private room(n: number): void {
@@ -27,6 +30,7 @@ export class RdbOut {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
+    this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   byte(b: number): this {
@@ -102,7 +106,7 @@ export class RdbOut {
   /** A little-endian binary double (zset scores of RDB type 5). */
   double(d: number): this {
     this.room(8);
-    this.buf.writeDoubleLE(d, this.length);
+    this.dv.setFloat64(this.length, d, true);
     this.length += 8;
     return this;
   }
@@ -112,8 +116,8 @@ export class RdbOut {
     this.room(8);
     if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
       // An expiry in ms (one per key with a TTL) without a BigInt: its low and high words.
-      this.buf.writeUInt32LE(n >>> 0, this.length);
-      this.buf.writeUInt32LE(Math.floor(n / 0x100000000), this.length + 4);
+      this.dv.setUint32(this.length, n >>> 0, true);
+      this.dv.setUint32(this.length + 4, Math.floor(n / 0x100000000), true);
       this.length += 8;
       return this;
     }

@@ -86,15 +86,25 @@ export function hashFieldTtls(payload: Uint8Array, valkey: boolean): HashWithTtl
  * @throws RdbFormatError for another type or a malformed payload
  */
 export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
-  const from = payload[0]!;
+  const out = new RdbOut(payload.length);
+  downgradeStreamInto(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, to, out);
+  return out.take();
+}
+
+/**
+ * {@link downgradeStream} of a stream of RDB type `from` whose object bytes
+ * are `b[at, end)` (where a reader found them: no payload built), written
+ * into `out` (a conversion's file buffer: no copy of it made first).
+ * @throws RdbFormatError for another type or a malformed value
+ */
+export function downgradeStreamInto(from: number, b: Uint8Array, at: number, end: number, to: number, out: RdbOut): void {
   if (from !== STREAM_1 && from !== STREAM_2 && from !== STREAM_3) throw new RdbFormatError(`RDB type ${from} is not a stream of listpacks`);
   if (to !== STREAM_1 && to !== STREAM_2) throw new RdbFormatError(`stream type ${to} is not an older stream layout`);
-  const c = cursorOf(payload);
-  const out = new RdbOut(payload.length);
+  const c = new Cursor(b, at, end);
   let mark = c.at;
   /** Copies the bytes read since the last mark. */
   const keep = (): void => {
-    out.bytes(payload, mark, c.at);
+    out.bytes(b, mark, c.at);
     mark = c.at;
   };
   /** Leaves out what is read by `read`. */
@@ -140,7 +150,6 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
   }
   keep();
   done(c);
-  return out.take();
 }
 
 /** What {@link digestStream} feeds: write/transcode.ts's ElementSink (a digest). */
@@ -161,19 +170,27 @@ interface StreamSink {
  * @throws RdbFormatError for another type or a malformed payload
  */
 export function digestStream(payload: Uint8Array, sink: StreamSink): void {
-  const type = payload[0]!;
+  digestStreamAt(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, sink);
+}
+
+/**
+ * {@link digestStream} of a stream of RDB type `type` whose object bytes
+ * are `b[at, end)` (where a reader found them: no payload built).
+ * @throws RdbFormatError for another type or a malformed value
+ */
+export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink): void {
   if (type !== STREAM_1 && type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks`);
-  const c = cursorOf(payload);
+  const c = new Cursor(b, at, end);
   /** The bytes `read` moves past, as one part. */
   const part = (read: () => unknown): void => {
     const from = c.at;
     read();
-    sink.part(payload, from, c.at);
+    sink.part(b, from, c.at);
   };
   const lengthPart = (): number => {
     const from = c.at;
     const n = c.length();
-    sink.part(payload, from, c.at);
+    sink.part(b, from, c.at);
     return n;
   };
   sink.kind('stream');

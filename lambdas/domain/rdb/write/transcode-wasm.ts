@@ -292,7 +292,7 @@ function scoreCode(): { locals: number[]; code: number[] } {
   e(add(I, 1), OP.br, 0, OP.end, OP.end);
   e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
   e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
-  e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 54), OP.f64Lt, nanIf);
+  e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 53), OP.f64Lt, nanIf);
   e(get(V), get(P), OP.f64Div, set(Q));
   e(OP.loop, OP.void);
   e(get(STEP), i32(4), OP.i32GeU, nanIf, add(STEP, 1));
@@ -373,4 +373,15 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
     plain: m.exports.plain as TranscodeWasm['plain'],
     score: m.exports.score as TranscodeWasm['score'],
   };
+}
+
+/**
+ * `load(score)` ({@link loadTranscodeWasm}, passed in so tests can wrap it)
+ * on the first call of what this returns, not before: a process that
+ * re-encodes only small values (migrate's RESTORE payloads below 192 bytes
+ * walk in JavaScript) never assembles, compiles or maps the module's 9 MiB.
+ */
+export function transcodeWasmOnFirstUse(load: typeof loadTranscodeWasm, score: Parameters<typeof loadTranscodeWasm>[0]): () => TranscodeWasm | undefined {
+  let loaded: TranscodeWasm | undefined | null = null;
+  return () => (loaded === null ? (loaded = load(score)) : loaded);
 }

@@ -28,7 +28,7 @@ import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
 import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
-import { DIG, IN, IN_CAP, KIND_HASH, KIND_ONE, KIND_ZSET, loadTranscodeWasm, OUT, type TranscodeWasm } from './transcode-wasm.js';
+import { DIG, IN, IN_CAP, KIND_HASH, KIND_ONE, KIND_ZSET, loadTranscodeWasm, OUT, type TranscodeWasm, transcodeWasmOnFirstUse } from './transcode-wasm.js';
 
 /** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines. */
 export interface ElementSink {
@@ -245,7 +245,7 @@ const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 const LO = 1 - HI;
 /** Dekker's splitter for doubles (2^27 + 1). */
 const SPLIT = 134217729;
-const TWO_54 = 2 ** 54;
+const TWO_53 = 2 ** 53;
 
 /** `a × b` = {@link prodHi} + {@link prodLo} exactly (Dekker's TwoProduct, no overflow here). */
 let prodHi = 0;
@@ -266,13 +266,13 @@ function twoProduct(a: number, b: number): void {
  * The correctly rounded double of D / 10^f, where D is the integer of the
  * 16 or 17 significant digits starting at `b[first]` (a point among them
  * skipped) and f ≤ 20 the digits after the point; NaN (`Number` reads it)
- * where the argument below does not hold (D < 2^54, a candidate at the edge
+ * where the argument below does not hold (D < 2^53, a candidate at the edge
  * of its binade). The candidate q = fl(fl(D) / 10^f) is within an ulp or
  * two of the answer. Its residual r = D − q·10^f is computed exactly: D =
  * hi·10^k + lo (hi its first 9 digits, lo the rest, k ≤ 8), where a =
  * hi·10^k is exact (hi·5^k < 10^9·5^8 < 2^53, times 2^k), and q·10^f = s +
- * s' exactly (TwoProduct); a and s are integers (≥ 2^53) within a factor
- * two of each other, so a − s is exact (Sterbenz), the integer sum
+ * s' exactly (TwoProduct); a and s are integers (s near D ≥ 2^53: over 2^52)
+ * within a factor two of each other, so a − s is exact (Sterbenz), the sum
  * (a − s) + lo is small and exact, and r, a multiple of
  * q's ulp × 2^f below about 4·5^20 < 2^53 of them, is exact too. Then q is
  * the answer when |r| < ulp(q)·10^f / 2 (exact: a power of two times 10^f),
@@ -295,7 +295,7 @@ function longDecimal(b: Uint8Array, first: number, to: number, significant: numb
   const scale = POW10[k]!;
   const p = POW10[f]!;
   const approx = hi * scale + lo;
-  if (approx < TWO_54) return Number.NaN;
+  if (approx < TWO_53) return Number.NaN;
   const a = hi * scale; // exact: hi · 5^k < 10^9 · 5^8 < 2^53, times 2^k
   let q = approx / p;
   for (let step = 0; step < 4; step++) {
@@ -467,10 +467,8 @@ export function transcodeListpacks(payload: Uint8Array, out: RdbOut, sink?: Elem
 export function transcodeObject(type: number, b: Uint8Array, from: number, end: number, out: RdbOut, sink?: ElementSink, x?: Expansions): number {
   const plain = PLAIN_OF[type];
   if (plain === undefined) throw new RdbFormatError(`RDB type ${type} is not a listpack value the transcoder writes`);
-  const written =
-    wasm !== undefined && end - from >= (sink === undefined ? wasmFromBytes.bare : wasmFromBytes.digested)
-      ? transcodeInWasm(wasm, type, b, from, end, out, sink, x)
-      : -1;
+  const w = end - from >= (sink === undefined ? wasmFromBytes.bare : wasmFromBytes.digested) ? walks() : undefined;
+  const written = w !== undefined ? transcodeInWasm(w, type, b, from, end, out, sink, x) : -1;
   lastInWasm = written >= 0;
   if (lastInWasm) return written;
   const payload = b;
@@ -559,7 +557,8 @@ export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
 export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
-  if (wasm !== undefined && end - from >= wasmFromBytes.digested && end - from <= IN_CAP) {
+  const wasm = end - from >= wasmFromBytes.digested && end - from <= IN_CAP ? walks() : undefined;
+  if (wasm !== undefined) {
     wasm.memory.set(b.subarray(from, end), IN);
     wasm.reset();
     const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
@@ -589,8 +588,8 @@ export function digestPlainObject(type: number, b: Uint8Array, from: number, end
   sink.end(n);
 }
 
-/** The WebAssembly walks (write/transcode-wasm.ts); undefined where WebAssembly is unavailable (then JavaScript walks every value). */
-const wasm: TranscodeWasm | undefined = loadTranscodeWasm((memory, from, to) => {
+/** The WebAssembly walks (write/transcode-wasm.ts), instantiated on first use; undefined where WebAssembly is unavailable (then JavaScript walks every value). */
+const walks = transcodeWasmOnFirstUse(loadTranscodeWasm, (memory, from, to) => {
   try {
     return scoreOf(memory, from, to);
   } catch {
@@ -624,7 +623,7 @@ let lastInWasm = false;
  */
 export function transcodeWalksInWasm(on?: boolean | 'always'): boolean {
   if (on !== undefined) wasmFromBytes = on === 'always' ? ALWAYS : on ? SIZED : OFF;
-  return wasm !== undefined && wasmFromBytes !== OFF;
+  return wasmFromBytes !== OFF && walks() !== undefined;
 }
 
 /** Whether the last value {@link transcodeObject} wrote or {@link digestPlainObject} read was walked in WebAssembly (for tests). */
@@ -692,6 +691,7 @@ function transcodeInWasm(
 
 /** The WebAssembly walk's reading of the score text `b[from, to)` (NaN: it asks JavaScript; undefined: no WebAssembly), for tests. */
 export function scoreInWasm(b: Uint8Array, from: number, to: number): number | undefined {
+  const wasm = walks();
   if (wasm === undefined || to - from > IN_CAP) return undefined;
   wasm.memory.set(b.subarray(from, to), IN);
   return wasm.score(IN, IN + to - from);

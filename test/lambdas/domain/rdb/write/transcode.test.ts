@@ -326,8 +326,8 @@ for (const [reader, read] of scoreReaders)
         const digits = String(1 + Math.floor(rand() * 9)) + Array.from({ length: n - 1 }, () => String(Math.floor(rand() * 10))).join('');
         const cut = Math.floor(rand() * (n + 1));
         check(`${digits.slice(0, cut)}${cut < n ? '.' : ''}${digits.slice(cut)}`);
-        // Halfway between two doubles of [2^54, 2^57) (integers: spacing 4, 8, 16): ties to even, and one off either side.
-        const e = 54 + Math.floor(rand() * 3);
+        // Halfway between two doubles of [2^53, 2^57) (integers: spacing 2, 4, 8, 16): ties to even, and one off either side.
+        const e = 53 + Math.floor(rand() * 4);
         const spacing = 2 ** (e - 52);
         const mid = BigInt(2 ** e) + BigInt(Math.floor(rand() * 2 ** 52)) * BigInt(spacing) + BigInt(spacing / 2);
         for (const d of [mid - 1n, mid, mid + 1n]) {
@@ -351,6 +351,11 @@ for (const [reader, read] of scoreReaders)
           if (digits.length === 17 && whole > 0 && whole < 17) check(`${digits.slice(0, whole)}.${digits.slice(whole)}`);
       }
       for (const text of [
+        '9007199254740993',
+        '9007199254740995',
+        '9007199254740997',
+        '1184.9000000000001',
+        '1023.3200000000001',
         '18014398509481986',
         '18014398509481990',
         '18014398509481984',
