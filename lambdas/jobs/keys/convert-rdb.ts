@@ -29,7 +29,6 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inlineLessOnOneCpu } from '../../adapters/host/one-cpu-compiler.js';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
@@ -327,18 +326,13 @@ class InputPass {
   }
 }
 
-/** Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). */
+/**
+ * Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). No V8 flag is changed while
+ * it runs: turning TurboFan's inlining off on one CPU took about 7 % off a re-encoding's CPU (bench/README.md,
+ * convert-rdb, 2026-11-26 02:00), but Node documents flags set after start as unsupported ("unpredictable
+ * behavior, including crashes and data loss"), and a tool whose output is a recovery point does not take that for 7 %.
+ */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
-  // On one CPU, TurboFan's inlining costs a conversion more compiling than it saves (adapters/host/one-cpu-compiler.ts).
-  const restore = inlineLessOnOneCpu();
-  try {
-    return await convert(spec);
-  } finally {
-    restore();
-  }
-}
-
-async function convert(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
