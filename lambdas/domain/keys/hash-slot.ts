@@ -30,7 +30,7 @@ const CRC16 = (() => {
 
 /**
  * The hash slot of the name at `names[from, to)`: {@link keySlot}'s answer
- * for those bytes, key by key the same (test/lambdas/domain/keys/hash-slot
+ * for those bytes, key by key the same (test/lambdas/domain/keys/hash-slot.test.ts
  * holds it, hash tags and their edge cases included). Hand-written beside
  * cluster-key-slot because that takes one Buffer a call: the key index's
  * slot map made a Buffer view of each name in its one names buffer for it
