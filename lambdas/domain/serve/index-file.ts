@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { copyBytes } from '../rdb/keys.js';
-import type { ColumnKeyIndex } from './key-index.js';
+import { type ColumnKeyIndex, VALUE_FIELDS } from './key-index.js';
 
 /** The first and last bytes of an index file. */
 export const MAGIC = 'RDRKEYS2';
@@ -39,6 +39,8 @@ export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
 export const BLOCK = 64;
 /** Bytes a block's directory entry takes (beside its first name). */
 export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
+/** Blocks whose keys {@link encodeKeyIndex} gathers at a time (their numbers in small arrays, 8,192 keys). */
+const GATHER = 128;
 /** Bytes of the footer: the directory's offset, its SHA-256, the magic. */
 export const FOOTER = 8 + 32 + 8;
 
@@ -145,37 +147,32 @@ const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest(
 
 /**
  * The index file of `index`, for `copy`. Written into one buffer sized
- * first (a pass over the keys finds the blocks and the header), each row
- * straight where it lies: no buffer or object a block or a key.
+ * first (from the databases' key counts: no key read for it), each row
+ * straight where it lies: no buffer or object a block or a key. A key's
+ * numbers are read from one place ({@link VALUE_FIELDS} side by side), its
+ * name from the names buffer: in name order those reads go across the
+ * columns (a file's keys come in hash-table order), so they are as few as
+ * can be.
  */
 export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
   const c = index.columns();
-  const { order, names, nameAt, nameLen } = c;
+  const { order, names, nameAt, nameLen, values } = c;
   const n = order.length;
-  // The blocks (BLOCK keys, never spanning two databases), the databases, and the bytes they take.
+  // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
   const databases: [number, number, number, number][] = [];
   const blockStarts: number[] = [];
-  let storedBytes = 0;
-  let nameBytes = 0;
-  let firstNameBytes = 0;
-  for (let i = 0; i < n; ) {
-    const db = c.db[order[i]!]!;
-    let end = i;
-    while (end < n && end - i < BLOCK && c.db[order[end]!] === db) end++;
-    const last = databases.at(-1);
-    if (last?.[0] === db) last[2] = end;
-    else databases.push([db, i, end, blockStarts.length]);
-    blockStarts.push(i);
-    firstNameBytes += nameLen[order[i]!]!;
-    for (let j = i; j < end; j++) {
-      const k = order[j]!;
-      nameBytes += nameLen[k]!;
-      storedBytes += c.valueEnd[k]! - c.valueAt[k]! + nameLen[k]!;
+  const blockDb: number[] = [];
+  for (const [db, from, to] of index.databaseRanges()) {
+    databases.push([db, from, to, blockStarts.length]);
+    for (let i = from; i < to; i += BLOCK) {
+      blockStarts.push(i);
+      blockDb.push(db);
     }
-    i = end;
   }
+  const blocks = blockStarts.length;
   blockStarts.push(n);
-  const blocks = blockStarts.length - 1;
+  let firstNameBytes = 0;
+  for (let b = 0; b < blocks; b++) firstNameBytes += nameLen[order[blockStarts[b]!]!]!;
   const header: Header = {
     bytes: copy.bytes,
     trailer: copy.trailer,
@@ -183,12 +180,13 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     valkey,
     keys: n,
     blocks,
-    storedBytes,
+    storedBytes: index.storedBytes,
     slots: Buffer.from(index.slotMap()).toString('base64'),
     databases,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const directoryAt = MAGIC.length + n * ROW + nameBytes;
+  // `names` holds every key's name once (the builder's buffer, cut to its keys).
+  const directoryAt = MAGIC.length + n * ROW + names.length;
   const entriesAt = directoryAt + 4 + json.length;
   const firstNamesAt = entriesAt + blocks * ENTRY;
   const footerAt = firstNamesAt + firstNameBytes;
@@ -198,50 +196,76 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   out.write(MAGIC, 0, 'latin1');
   let at = MAGIC.length;
   let first = firstNamesAt;
-  for (let b = 0; b < blocks; b++) {
-    const i = blockStarts[b]!;
-    const end = blockStarts[b + 1]!;
-    const db = c.db[order[i]!]!;
-    let namesAt = at + (end - i) * ROW;
-    let expiring = 0;
-    let minExpiry = Number.POSITIVE_INFINITY;
-    let maxExpiry = Number.NEGATIVE_INFINITY;
-    let expirySum = 0;
-    for (let j = i; j < end; j++) {
+  // A group of blocks at a time: first each key's numbers and where its name lies gathered into small arrays in name order
+  // (a short loop: the reads across the columns overlap, where within the writing of a row each waited for the one before),
+  // then the rows written from those.
+  const most = Math.min(n, GATHER * BLOCK);
+  const len = new Uint32Array(most);
+  const nameFrom = new Float64Array(most);
+  const numbers = new Float64Array(most * VALUE_FIELDS);
+  for (let b0 = 0; b0 < blocks; b0 += GATHER) {
+    const b1 = Math.min(blocks, b0 + GATHER);
+    const from = blockStarts[b0]!;
+    const to = blockStarts[b1]!;
+    for (let j = from; j < to; j++) {
       const k = order[j]!;
-      const len = nameLen[k]!;
-      const p = at + (j - i) * ROW;
-      view.setUint32(p, len, true);
-      view.setUint32(p + 4, db, true);
-      out[p + 8] = c.type[k]!;
-      view.setFloat64(p + 9, c.valueAt[k]!, true);
-      view.setFloat64(p + 17, c.valueEnd[k]!, true);
-      const e = c.expireAt[k]!;
-      view.setFloat64(p + 25, e, true);
-      copyBytes(names, nameAt[k]!, nameAt[k]! + len, out, namesAt);
-      namesAt += len;
-      if (!Number.isNaN(e)) {
-        expiring++;
-        minExpiry = Math.min(minExpiry, e);
-        maxExpiry = Math.max(maxExpiry, e);
-        expirySum += e;
-      }
+      const t = j - from;
+      len[t] = nameLen[k]!;
+      nameFrom[t] = nameAt[k]!;
+      const v = k * VALUE_FIELDS;
+      const u = t * VALUE_FIELDS;
+      numbers[u] = values[v]!;
+      numbers[u + 1] = values[v + 1]!;
+      numbers[u + 2] = values[v + 2]!;
+      numbers[u + 3] = values[v + 3]!;
     }
-    const k0 = order[i]!;
-    const entry = entriesAt + b * ENTRY;
-    view.setFloat64(entry, at, true);
-    view.setUint32(entry + 8, namesAt - at, true);
-    view.setUint32(entry + 12, end - i, true);
-    view.setUint32(entry + 16, db, true);
-    view.setUint32(entry + 20, nameLen[k0]!, true);
-    view.setUint32(entry + 24, expiring, true);
-    view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
-    view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
-    view.setFloat64(entry + 44, expirySum, true);
-    sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
-    copyBytes(names, nameAt[k0]!, nameAt[k0]! + nameLen[k0]!, out, first);
-    first += nameLen[k0]!;
-    at = namesAt;
+    for (let b = b0; b < b1; b++) {
+      const i = blockStarts[b]!;
+      const end = blockStarts[b + 1]!;
+      const db = blockDb[b]!;
+      let namesAt = at + (end - i) * ROW;
+      let expiring = 0;
+      let minExpiry = Number.POSITIVE_INFINITY;
+      let maxExpiry = Number.NEGATIVE_INFINITY;
+      let expirySum = 0;
+      for (let j = i; j < end; j++) {
+        const t = j - from;
+        const l = len[t]!;
+        const u = t * VALUE_FIELDS;
+        const p = at + (j - i) * ROW;
+        view.setUint32(p, l, true);
+        view.setUint32(p + 4, db, true);
+        out[p + 8] = numbers[u + 3]!;
+        view.setFloat64(p + 9, numbers[u]!, true);
+        view.setFloat64(p + 17, numbers[u + 1]!, true);
+        const e = numbers[u + 2]!;
+        view.setFloat64(p + 25, e, true);
+        copyBytes(names, nameFrom[t]!, nameFrom[t]! + l, out, namesAt);
+        namesAt += l;
+        if (!Number.isNaN(e)) {
+          expiring++;
+          minExpiry = Math.min(minExpiry, e);
+          maxExpiry = Math.max(maxExpiry, e);
+          expirySum += e;
+        }
+      }
+      const t0 = i - from;
+      const entry = entriesAt + b * ENTRY;
+      view.setFloat64(entry, at, true);
+      view.setUint32(entry + 8, namesAt - at, true);
+      view.setUint32(entry + 12, end - i, true);
+      view.setUint32(entry + 16, db, true);
+      view.setUint32(entry + 20, len[t0]!, true);
+      view.setUint32(entry + 24, expiring, true);
+      view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
+      view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
+      view.setFloat64(entry + 44, expirySum, true);
+      sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
+      // The block's first name, from its rows' names just written.
+      out.copy(out, first, at + (end - i) * ROW, at + (end - i) * ROW + len[t0]!);
+      first += len[t0]!;
+      at = namesAt;
+    }
   }
   view.setUint32(directoryAt, json.length, true);
   json.copy(out, directoryAt + 4);

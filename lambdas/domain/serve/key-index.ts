@@ -7,7 +7,7 @@
  * name), sorted by database and name so a lookup is a binary search and a
  * SCAN cursor is a position.
  */
-import { keySlot, SLOT_COUNT } from '../keys/hash-slot.js';
+import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 import { copyBytes, type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 import { nameOrder } from './name-order.js';
@@ -31,13 +31,13 @@ export function typeNameOf(rdbType: number): string {
   return slot < 0 ? 'none' : TYPE_NAMES[slot]!;
 }
 
-/** The hash slots of the names `each` hands over, a bit a slot. */
-export function slotMapOf(each: (add: (name: Buffer) => void) => void): Uint8Array {
+/** The hash slots of the names at `names[nameAt[k], nameAt[k] + nameLen[k])`, k from 0 to n − 1: a bit a slot. */
+export function slotMapOf(n: number, names: Uint8Array, nameAt: Float64Array, nameLen: Uint32Array): Uint8Array {
   const map = new Uint8Array(SLOT_COUNT / 8);
-  each((name) => {
-    const slot = keySlot(name);
+  for (let k = 0; k < n; k++) {
+    const slot = slotOfBytes(names, nameAt[k]!, nameAt[k]! + nameLen[k]!);
     map[slot >> 3]! |= 1 << (slot & 7);
-  });
+  }
   return map;
 }
 
@@ -66,6 +66,16 @@ export function indexingKeyReader(
   });
 }
 
+/**
+ * Numbers a key takes in {@link Columns.values}: its value's start and end
+ * offsets, its expiry (NaN: none) and its RDB type byte, side by side (32
+ * bytes, one cache line for two keys): what the index file's rows hold
+ * beside the name, read with one memory access a key when the rows are
+ * written in name order (a file's keys come in hash-table order, so that is
+ * across the whole column: a read a column a key cost several times more).
+ */
+export const VALUE_FIELDS = 4;
+
 /** A typed array of `size` elements, `a`'s first `used` kept. */
 function resized<T extends Float64Array | Uint8Array | Uint32Array>(a: T, size: number, used: number, make: (n: number) => T): T {
   const b = make(size);
@@ -82,12 +92,11 @@ export class KeyIndexBuilder implements KeyPlaces {
   private nameAt = new Float64Array(this.room);
   private nameLen = new Uint32Array(this.room);
   private db = new Uint32Array(this.room);
-  private type = new Uint8Array(this.room);
-  private valueAt = new Float64Array(this.room);
-  private valueEnd = new Float64Array(this.room);
-  /** NaN: no expiry. */
-  private expireAt = new Float64Array(this.room);
+  /** Per key {@link VALUE_FIELDS} numbers: value start, value end, expiry (NaN: none), type. */
+  private values = new Float64Array(this.room * VALUE_FIELDS);
   private n = 0;
+  /** Bytes the keys' names and values take in the file. */
+  private stored = 0;
 
   /** Adds one key (file order). */
   add(key: IndexedKey): void {
@@ -109,10 +118,12 @@ export class KeyIndexBuilder implements KeyPlaces {
     this.nameLen[i] = len;
     this.namesUsed += len;
     this.db[i] = db;
-    this.type[i] = type;
-    this.valueAt[i] = valueAt;
-    this.valueEnd[i] = valueEnd;
-    this.expireAt[i] = expireAt;
+    const v = i * VALUE_FIELDS;
+    this.values[v] = valueAt;
+    this.values[v + 1] = valueEnd;
+    this.values[v + 2] = expireAt;
+    this.values[v + 3] = type;
+    this.stored += valueEnd - valueAt + len;
   }
 
   /** Room for twice the keys (the columns doubled together). */
@@ -122,16 +133,17 @@ export class KeyIndexBuilder implements KeyPlaces {
     this.nameAt = resized(this.nameAt, room, n, (m) => new Float64Array(m));
     this.nameLen = resized(this.nameLen, room, n, (m) => new Uint32Array(m));
     this.db = resized(this.db, room, n, (m) => new Uint32Array(m));
-    this.type = resized(this.type, room, n, (m) => new Uint8Array(m));
-    this.valueAt = resized(this.valueAt, room, n, (m) => new Float64Array(m));
-    this.valueEnd = resized(this.valueEnd, room, n, (m) => new Float64Array(m));
-    this.expireAt = resized(this.expireAt, room, n, (m) => new Float64Array(m));
+    this.values = resized(this.values, room * VALUE_FIELDS, n * VALUE_FIELDS, (m) => new Float64Array(m));
     this.room = room;
   }
 
   /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
   dropPast(offset: number): void {
-    while (this.n > 0 && this.valueEnd[this.n - 1]! > offset) this.namesUsed -= this.nameLen[--this.n]!;
+    while (this.n > 0 && this.values[(this.n - 1) * VALUE_FIELDS + 1]! > offset) {
+      const k = --this.n;
+      this.namesUsed -= this.nameLen[k]!;
+      this.stored -= this.values[k * VALUE_FIELDS + 1]! - this.values[k * VALUE_FIELDS]! + this.nameLen[k]!;
+    }
   }
 
   /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
@@ -143,10 +155,8 @@ export class KeyIndexBuilder implements KeyPlaces {
       nameAt: this.nameAt,
       nameLen: this.nameLen,
       db: this.db,
-      type: this.type,
-      valueAt: this.valueAt,
-      valueEnd: this.valueEnd,
-      expireAt: this.expireAt,
+      values: this.values,
+      storedBytes: this.stored,
     });
   }
 }
@@ -159,10 +169,10 @@ export interface Columns {
   readonly nameAt: Float64Array;
   readonly nameLen: Uint32Array;
   readonly db: Uint32Array;
-  readonly type: Uint8Array;
-  readonly valueAt: Float64Array;
-  readonly valueEnd: Float64Array;
-  readonly expireAt: Float64Array;
+  /** Per key {@link VALUE_FIELDS} numbers: value start, value end, expiry (NaN: none), RDB type byte. */
+  readonly values: Float64Array;
+  /** Bytes the keys' names and values take in the file. */
+  readonly storedBytes: number;
 }
 
 /**
@@ -203,22 +213,48 @@ export interface KeyIndex {
 export class ColumnKeyIndex implements KeyIndex {
   /** Database → [first, end) in `order`. */
   private readonly ranges = new Map<number, readonly [number, number]>();
-  private readonly expiring = new Map<number, number[]>();
+  /** Per database, the positions of its keys with an expiry: found when first asked for. */
+  private expiring: Map<number, number[]> | undefined;
 
   constructor(
     readonly rdbVersion: number,
     private readonly c: Columns,
   ) {
-    const { order, db } = c;
-    for (let i = 0; i < order.length; ) {
-      const d = db[order[i]!]!;
-      let j = i;
-      const expiring: number[] = [];
-      for (; j < order.length && db[order[j]!] === d; j++) if (!Number.isNaN(c.expireAt[order[j]!]!)) expiring.push(j - i);
-      this.ranges.set(d, [i, j]);
-      this.expiring.set(d, expiring);
-      i = j;
+    // Each database's keys counted in file order (the columns read along, not across), then laid out ascending as `order` has them.
+    const { db } = c;
+    const n = c.order.length;
+    const counts = new Map<number, number>();
+    for (let k = 0; k < n; ) {
+      const d = db[k]!;
+      let j = k + 1;
+      while (j < n && db[j] === d) j++;
+      counts.set(d, (counts.get(d) ?? 0) + j - k);
+      k = j;
     }
+    let at = 0;
+    for (const d of [...counts.keys()].sort((a, b) => a - b)) {
+      this.ranges.set(d, [at, at + counts.get(d)!]);
+      at += counts.get(d)!;
+    }
+  }
+
+  /** Per database holding keys, ascending: [db, its first position in `order`, its end]. */
+  databaseRanges(): [db: number, from: number, to: number][] {
+    return [...this.ranges].map(([d, [from, to]]) => [d, from, to]);
+  }
+
+  /** The positions of `db`'s keys with an expiry. */
+  private expiringIn(db: number): number[] {
+    if (!this.expiring) {
+      this.expiring = new Map();
+      const { order, values } = this.c;
+      for (const [d, [from, to]] of this.ranges) {
+        const expiring: number[] = [];
+        for (let i = from; i < to; i++) if (!Number.isNaN(values[order[i]! * VALUE_FIELDS + 2]!)) expiring.push(i - from);
+        this.expiring.set(d, expiring);
+      }
+    }
+    return this.expiring.get(db) ?? [];
   }
 
   /** The columns, for the index file (domain/serve/index-file.ts). */
@@ -226,16 +262,9 @@ export class ColumnKeyIndex implements KeyIndex {
     return this.c;
   }
 
-  private stored: number | undefined;
-
   /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */
   get storedBytes(): number {
-    if (this.stored === undefined) {
-      let sum = 0;
-      for (let k = 0; k < this.c.order.length; k++) sum += this.c.valueEnd[k]! - this.c.valueAt[k]! + this.c.nameLen[k]!;
-      this.stored = sum;
-    }
-    return this.stored;
+    return this.c.storedBytes;
   }
 
   /** Keys in the file, every database. */
@@ -257,7 +286,7 @@ export class ColumnKeyIndex implements KeyIndex {
   /** Of the keys of `db` with an expiry: how many have expired by `now`, how many have not, and the sum of those ones' TTLs (ms). */
   expiries(db: number, now: number): { expired: number; live: number; ttlSumMs: number } {
     const out = { expired: 0, live: 0, ttlSumMs: 0 };
-    for (const pos of this.expiring.get(db) ?? []) {
+    for (const pos of this.expiringIn(db)) {
       const at = this.expireAtMs(db, pos)!;
       if (at <= now) out.expired++;
       else {
@@ -285,10 +314,9 @@ export class ColumnKeyIndex implements KeyIndex {
   /** Which Redis Cluster hash slots its keys fall in: a bit a slot (2,048 bytes). */
   slotMap(): Uint8Array {
     if (!this.slots) {
+      // In file order: along the names buffer.
       const { order, names, nameAt, nameLen } = this.c;
-      this.slots = slotMapOf((add) => {
-        for (let k = 0; k < order.length; k++) add(names.subarray(nameAt[k]!, nameAt[k]! + nameLen[k]!));
-      });
+      this.slots = slotMapOf(order.length, names, nameAt, nameLen);
     }
     return this.slots;
   }
@@ -325,12 +353,12 @@ export class ColumnKeyIndex implements KeyIndex {
 
   /** The RDB type byte of the key at `pos`. */
   typeAt(db: number, pos: number): number {
-    return this.c.type[this.key(db, pos)]!;
+    return this.c.values[this.key(db, pos) * VALUE_FIELDS + 3]!;
   }
 
   /** The absolute expiry (Unix ms) of the key at `pos`, or null. */
   expireAtMs(db: number, pos: number): number | null {
-    const e = this.c.expireAt[this.key(db, pos)]!;
+    const e = this.c.values[this.key(db, pos) * VALUE_FIELDS + 2]!;
     return Number.isNaN(e) ? null : e;
   }
 
@@ -340,9 +368,9 @@ export class ColumnKeyIndex implements KeyIndex {
     return {
       db,
       name: this.nameAt(db, pos),
-      type: this.c.type[k]!,
-      valueAt: this.c.valueAt[k]!,
-      valueEnd: this.c.valueEnd[k]!,
+      type: this.c.values[k * VALUE_FIELDS + 3]!,
+      valueAt: this.c.values[k * VALUE_FIELDS]!,
+      valueEnd: this.c.values[k * VALUE_FIELDS + 1]!,
       expireAtMs: this.expireAtMs(db, pos),
     };
   }

@@ -51,7 +51,10 @@ export function nameOrder(n: number, names: Uint8Array, nameAt: Float64Array, na
   const start = new Uint32Array(257);
   // Groups still to order, as [from, to, depth]: every name in a group shares its first `depth` bytes.
   const stack: number[] = [];
-  for (const [from, to] of ranges) if (to - from > 1) stack.push(from, to, 0);
+  for (const [from, to] of ranges) {
+    if (to - from >= WIDE) prefixes(order, tmp, from, to, names, nameAt, nameLen, stack);
+    else if (to - from > 1) stack.push(from, to, 0);
+  }
   while (stack.length > 0) {
     const depth = stack.pop()!;
     const to = stack.pop()!;
@@ -98,6 +101,127 @@ export function nameOrder(n: number, names: Uint8Array, nameAt: Float64Array, na
     }
   }
   return order;
+}
+
+/** Bytes of each name (after the database's common prefix) {@link prefixes} orders by at once. */
+const WINDOW = 7;
+/** The radix passes of {@link prefixes}, least significant first: [which word (0 the low one), shift, bits]. */
+const DIGITS = [
+  [0, 0, 11],
+  [0, 11, 11],
+  [0, 22, 6],
+  [1, 0, 11],
+  [1, 11, 11],
+  [1, 22, 10],
+] as const;
+
+/**
+ * Orders a database's keys (`order[from, to)`, a big one) by the
+ * {@link WINDOW} bytes after the prefix all its names share, a name that
+ * ends among them before every longer one: one 60-bit number a key (the
+ * bytes, 0 past the name's end, then how many of them the name has, 8:
+ * more), read from the names in the order they lie (file order: the reads
+ * go along the names buffer, not across it, as a byte-at-a-time pass over
+ * keys in a file's hash-table order does), then a least significant digit
+ * radix sort of the numbers (stable: twins stay in the order added), a pass
+ * skipped where every key has the same digit. Runs still tied whose names
+ * go on are pushed as groups for the byte-at-a-time order.
+ */
+function prefixes(
+  order: Uint32Array,
+  tmp: Uint32Array,
+  from: number,
+  to: number,
+  names: Uint8Array,
+  nameAt: Float64Array,
+  nameLen: Uint32Array,
+  stack: number[],
+): void {
+  // The prefix every name of the database shares.
+  const k0 = order[from]!;
+  const p0 = nameAt[k0]!;
+  let common = nameLen[k0]!;
+  for (let i = from + 1; i < to && common > 0; i++) {
+    const k = order[i]!;
+    const p = nameAt[k]!;
+    const m = nameLen[k]! < common ? nameLen[k]! : common;
+    let j = 0;
+    while (j < m && names[p + j] === names[p0 + j]) j++;
+    common = j;
+  }
+  const n = to - from;
+  let words = [new Uint32Array(n), new Uint32Array(n)];
+  let spare = [new Uint32Array(n), new Uint32Array(n)];
+  const counts = DIGITS.map(([, , bits]) => new Uint32Array(1 << bits));
+  const [c0, c1, c2, c3, c4, c5] = counts as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  // Whether the keys come in order already (a file written in name order): then no pass moves them.
+  let ascending = true;
+  let lastHi = 0;
+  let lastLo = 0;
+  for (let i = 0; i < n; i++) {
+    const k = order[from + i]!;
+    const rest = nameLen[k]! - common;
+    const p = nameAt[k]! + common;
+    let hi = 0;
+    let lo = 0;
+    if (rest > WINDOW) {
+      hi = (names[p]! << 24) | (names[p + 1]! << 16) | (names[p + 2]! << 8) | names[p + 3]!;
+      lo = (names[p + 4]! << 20) | (names[p + 5]! << 12) | (names[p + 6]! << 4) | (WINDOW + 1);
+    } else {
+      for (let j = 0; j < rest; j++) {
+        if (j < 4) hi |= names[p + j]! << (24 - 8 * j);
+        else lo |= names[p + j]! << (20 - 8 * (j - 4));
+      }
+      lo |= rest;
+    }
+    hi >>>= 0;
+    if (ascending && i > 0 && (hi < lastHi || (hi === lastHi && lo < lastLo))) ascending = false;
+    lastHi = hi;
+    lastLo = lo;
+    words[0]![i] = lo;
+    words[1]![i] = hi;
+    // Each pass's digit counted now (DIGITS, written out).
+    c0[lo & 2047]!++;
+    c1[(lo >>> 11) & 2047]!++;
+    c2[lo >>> 22]!++;
+    c3[hi & 2047]!++;
+    c4[(hi >>> 11) & 2047]!++;
+    c5[hi >>> 22]!++;
+  }
+  let src = order.subarray(from, to);
+  let dst = tmp.subarray(from, to);
+  for (let d = 0; d < DIGITS.length; d++) {
+    const [w, shift, bits] = DIGITS[d]!;
+    const mask = (1 << bits) - 1;
+    const count = counts[d]!;
+    const key = words[w]!;
+    // Every key the same digit, or the keys in order already: nothing moves.
+    if (ascending || count[(key[0]! >>> shift) & mask] === n) continue;
+    let s = 0;
+    for (let b = 0; b <= mask; b++) {
+      const c = count[b]!;
+      count[b] = s;
+      s += c;
+    }
+    const [lo, hi] = words as [Uint32Array, Uint32Array];
+    const [toLo, toHi] = spare as [Uint32Array, Uint32Array];
+    for (let i = 0; i < n; i++) {
+      const p = count[(key[i]! >>> shift) & mask]!++;
+      dst[p] = src[i]!;
+      toLo[p] = lo[i]!;
+      toHi[p] = hi[i]!;
+    }
+    [src, dst] = [dst, src];
+    [words, spare] = [spare, words];
+  }
+  if (src.byteOffset !== order.byteOffset + from * 4) order.set(src, from);
+  const [lo, hi] = words as [Uint32Array, Uint32Array];
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && lo[j] === lo[i] && hi[j] === hi[i]) j++;
+    if (j - i > 1 && (lo[i]! & 15) === WINDOW + 1) stack.push(from + i, from + j, common + WINDOW);
+    i = j;
+  }
 }
 
 /**

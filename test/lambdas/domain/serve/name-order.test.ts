@@ -86,4 +86,32 @@ describe('nameOrder', () => {
     const byLength = keys.map((_, k) => k).sort((a, b) => keys[a]![1].length - keys[b]![1].length || Buffer.compare(keys[a]![1], keys[b]![1]) || a - b);
     expect(byLength).not.toEqual(order);
   });
+
+  it('orders a big database by the bytes after its common prefix, ties past them going on byte by byte', () => {
+    // 30,000 names in one database sharing `tenant:42:user:`, then 4 to 12 bytes: many alike in the 7 bytes after the prefix.
+    const r = random(7);
+    const keys: [number, Buffer][] = Array.from({ length: 30_000 }, () => {
+      const tail = Buffer.alloc(4 + Math.floor(r() * 9));
+      for (let j = 0; j < tail.length; j++) tail[j] = j < 5 ? 48 + Math.floor(r() * 2) : Math.floor(r() * 256);
+      return [0, Buffer.concat([Buffer.from('tenant:42:user:'), tail])];
+    });
+    keys.push([0, Buffer.from('tenant:42:user:')], [0, Buffer.from('tenant:42:user:0000')], [0, Buffer.from('tenant:42:user:0000')]);
+    const c = columns(keys);
+    expect([...nameOrder(keys.length, c.names, c.nameAt, c.nameLen, c.db)]).toEqual(reference(keys));
+  });
+
+  it('leaves a big database given in name order as it is, and orders one whose last two keys are swapped', () => {
+    const all = keysOf(40_000, 8).map(([, name]): [number, Buffer] => [0, name]);
+    const sorted = reference(all).map((k) => all[k]![1]);
+    const inOrder = sorted.map((name): [number, Buffer] => [0, name]);
+    const c = columns(inOrder);
+    expect([...nameOrder(inOrder.length, c.names, c.nameAt, c.nameLen, c.db)]).toEqual(reference(inOrder));
+    // Not in order at the very end: the keys must move (the last key is the greatest, now second to last).
+    const swapped = [...inOrder.slice(0, -2), inOrder.at(-1)!, inOrder.at(-2)!];
+    expect(Buffer.compare(swapped.at(-2)![1], swapped.at(-1)![1])).toBe(1);
+    const s = columns(swapped);
+    const order = [...nameOrder(swapped.length, s.names, s.nameAt, s.nameLen, s.db)];
+    expect(order).toEqual(reference(swapped));
+    expect(order.slice(-2)).toEqual([swapped.length - 1, swapped.length - 2]);
+  });
 });

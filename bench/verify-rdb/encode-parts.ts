@@ -1,0 +1,60 @@
+/**
+ * bench/verify-rdb/encode-parts: what the key index's encoding costs beside
+ * everything else, by the order the keys come in: a KeyIndexBuilder given
+ * 2,000,000 keys (bench/serve/written-rdb.ts's names, offsets as a file's)
+ * in name order (`--order name`: how the bench RDB writer lays them out) or
+ * shuffled (`--order random`: a real server's file comes in hash-table
+ * order), then the process's CPU-seconds of `finish` (the name order) and of
+ * `encodeKeyIndex` (slot map, blocks, SHA-256s), and the SHA-256 of the
+ * index file (the same before and after a change of the encoding, or the
+ * change altered the file).
+ *
+ *   npx tsx bench/verify-rdb/encode-parts.ts [--keys 2000000] [--order name|random] [--rounds 3]
+ */
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import { encodeKeyIndex } from '../../lambdas/domain/serve/index-file.js';
+import { KeyIndexBuilder } from '../../lambdas/domain/serve/key-index.js';
+import { keyName } from '../serve/written-rdb.js';
+
+const { values: flags } = parseArgs({
+  options: { keys: { type: 'string', default: '2000000' }, order: { type: 'string', default: 'name' }, rounds: { type: 'string', default: '3' } },
+});
+const n = Number(flags.keys);
+const perm = new Uint32Array(n);
+for (let i = 0; i < n; i++) perm[i] = i;
+if (flags.order === 'random') {
+  let s = 12345;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const j = s % (i + 1);
+    const t = perm[i]!;
+    perm[i] = perm[j]!;
+    perm[j] = t;
+  }
+}
+const cpu = (f: () => void): number => {
+  const t = process.cpuUsage();
+  f();
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) / 1e6;
+};
+for (let r = 0; r < Number(flags.rounds); r++) {
+  const b = new KeyIndexBuilder();
+  let at = 100;
+  for (let i = 0; i < n; i++) {
+    const name = Buffer.from(keyName(perm[i]!), 'latin1');
+    b.place(0, 0, name, 0, name.length, at, at + 210, i % 3 === 0 ? 1.9e12 + i : Number.NaN);
+    at += 230;
+  }
+  let idx!: ReturnType<KeyIndexBuilder['finish']>;
+  const sort = cpu(() => void (idx = b.finish(11)));
+  let sha = '';
+  const enc = cpu(
+    () =>
+      void (sha = createHash('sha256')
+        .update(encodeKeyIndex(idx, { bytes: at + 9, trailer: '0123456789abcdef' }, false))
+        .digest('hex')),
+  );
+  process.stdout.write(`${flags.order}: sort ${sort.toFixed(3)} encode ${enc.toFixed(3)} total ${(sort + enc).toFixed(3)} ${sha.slice(0, 16)}\n`);
+}
