@@ -4,20 +4,15 @@
  * goes) and the key index (which slots a shard's keys hold, so the shards of
  * one cluster are served as one keyspace without a lookup in each).
  */
-// ioredis' own key → slot function (CRC16 of the key or its {hash tag}); it
-// takes Buffers as bytes and ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const calculateSlot: (key: Buffer | string) => number = require('cluster-key-slot');
-
 /** Hash slots of every Redis Cluster. */
 export const SLOT_COUNT = 16384;
 
-/** The hash slot of a key (any bytes). */
-export function keySlot(key: Buffer): number {
-  return calculateSlot(key);
+/** The hash slot of a key (any bytes): {@link slotOfBytes} over the whole key. */
+export function keySlot(key: Uint8Array): number {
+  return slotOfBytes(key, 0, key.length);
 }
 
-/** CRC16/XMODEM's table (polynomial 0x1021), as Redis' crc16.c and cluster-key-slot hold it. */
+/** CRC16/XMODEM's table (polynomial 0x1021), as Redis' crc16.c holds it. */
 const CRC16 = (() => {
   const t = new Uint16Array(256);
   for (let b = 0; b < 256; b++) {
@@ -29,27 +24,33 @@ const CRC16 = (() => {
 })();
 
 /**
- * The hash slot of the name at `names[from, to)`: {@link keySlot}'s answer
- * for those bytes, key by key the same (test/lambdas/domain/keys/hash-slot.test.ts
- * holds it, hash tags and their edge cases included). Hand-written beside
- * cluster-key-slot because that takes one Buffer a call: the key index's
- * slot map made a Buffer view of each name in its one names buffer for it
- * (about 0.15 CPU-s of 2 million keys); this reads the bytes where they lie.
- * The same steps as cluster-key-slot's loop: the first `{` opens a tag,
- * the first `}` after a non-empty one closes it and the tag's CRC is the
- * slot; else the whole name's.
+ * The hash slot of the name at `names[from, to)`, as Redis' `keyHashSlot`
+ * (cluster.c) computes it: the first `{` opens a tag and the first `}`
+ * after it closes it; a tag with bytes in it is hashed, else (no `{`, no
+ * `}` after it, or `{}`) the whole name. CRC16/XMODEM modulo 16384.
+ *
+ * Hand-written, not the `cluster-key-slot` package ioredis uses: that one
+ * goes on past an empty `{}` and hashes the bytes up to a later `}`
+ * (`{}a}` → the slot of `a`, 15495, where redis-server 7.0's `CLUSTER
+ * KEYSLOT` answers 4370; `x{}y{z}` 3559 against 15453), so a key of such a
+ * name would be looked for, or sent, in the wrong shard
+ * (test/lambdas/domain/keys/hash-slot.test.ts holds this function against
+ * a real cluster-enabled redis-server). It also reads a name where it lies
+ * in the key index's one names buffer, without a Buffer per key.
  */
 export function slotOfBytes(names: Uint8Array, from: number, to: number): number {
-  let open = -1;
-  let whole = 0;
-  let tag = 0;
-  for (let i = from; i < to; i++) {
-    const c = names[i]!;
-    if (open === -1) {
-      if (c === 0x7b) open = i;
-    } else if (c !== 0x7d) tag = ((tag << 8) & 0xffff) ^ CRC16[((tag >> 8) ^ c) & 0xff]!;
-    else if (i - 1 !== open) return tag & 0x3fff;
-    whole = ((whole << 8) & 0xffff) ^ CRC16[((whole >> 8) ^ c) & 0xff]!;
+  let open = from;
+  while (open < to && names[open] !== 0x7b) open++;
+  if (open < to) {
+    let close = open + 1;
+    while (close < to && names[close] !== 0x7d) close++;
+    if (close < to && close > open + 1) return crc16(names, open + 1, close) & 0x3fff;
   }
-  return whole & 0x3fff;
+  return crc16(names, from, to) & 0x3fff;
+}
+
+function crc16(bytes: Uint8Array, from: number, to: number): number {
+  let crc = 0;
+  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ bytes[i]!) & 0xff]!;
+  return crc;
 }
