@@ -52,6 +52,17 @@ export interface IndexedCopy {
   readonly trailer: string;
 }
 
+/** The rule the header's slot map was computed by (see {@link Header.slotsBy}). */
+export const SLOTS_BY = 'keyHashSlot';
+
+/** Every slot held: the map of an index whose own map is not trusted. */
+export const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
+
+/** The slots an index's header says its keys fall in; every slot for an index written before {@link SLOTS_BY}. */
+export function headerSlots(h: Pick<Header, 'slots' | 'slotsBy'>): Uint8Array {
+  return h.slotsBy === SLOTS_BY ? Buffer.from(h.slots, 'base64') : EVERY_SLOT;
+}
+
 /** The JSON header of an index's directory. */
 export interface Header extends IndexedCopy {
   readonly rdbVersion: number;
@@ -62,6 +73,12 @@ export interface Header extends IndexedCopy {
   readonly storedBytes: number;
   /** Which Redis Cluster hash slots its keys fall in (a bit a slot, base64): the shard of a cluster that holds a key, at a glance. */
   readonly slots: string;
+  /**
+   * How `slots` was computed: `keyHashSlot`, Redis' own rule (domain/keys/hash-slot.ts). Indexes written before it
+   * lack it: their maps came from a package that placed names with an empty `{}` tag in other slots, so such a map
+   * is not trusted (every slot counted as held: every shard looked in).
+   */
+  readonly slotsBy?: typeof SLOTS_BY;
   /** Per database holding keys, ascending: [db, its first key, its end key (key numbers in file order), its first block]. */
   readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
 }
@@ -182,6 +199,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     blocks,
     storedBytes: index.storedBytes,
     slots: Buffer.from(index.slotMap()).toString('base64'),
+    slotsBy: SLOTS_BY,
     databases,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');

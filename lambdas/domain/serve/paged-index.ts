@@ -19,7 +19,7 @@
  * fetch growing runs of blocks (one ranged GET each), so a walk over the
  * whole index is run again a few dozen times, not once a block.
  */
-import { BLOCK, type BlockEntry, blockProblem, type Directory, FOOTER, type IndexedCopy, ROW, readDirectory, readFooter } from './index-file.js';
+import { BLOCK, type BlockEntry, blockProblem, type Directory, FOOTER, headerSlots, type IndexedCopy, ROW, readDirectory, readFooter } from './index-file.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
 /** The index file read at offsets: at once where that blocks for microseconds (a local file), else a promise (a ranged GET). */
@@ -256,7 +256,7 @@ export class PagedKeyIndex implements KeyIndex {
   }
 
   slotMap(): Uint8Array {
-    return Buffer.from(this.d.header.slots, 'base64');
+    return headerSlots(this.d.header);
   }
 
   firstDuplicate(): Buffer | undefined {
