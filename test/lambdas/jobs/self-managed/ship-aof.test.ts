@@ -171,7 +171,7 @@ function runReporting(dir: string, store: FileAofStore, rpoMs = 10_000) {
 }
 
 async function replicaOffsetsMatch(primary: Redis, replica: Redis): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 45_000; // the primary's first sync waits its repl-diskless-sync-delay (5 s) before it starts
   while (Date.now() < deadline) {
     const p = /master_repl_offset:(\d+)/.exec(await primary.info('replication'))?.[1];
     const r = await replica.info('replication');
