@@ -11,7 +11,7 @@ const COPY = { bytes: 1_000_000, trailer: '0123456789abcdef' };
 /** An index file of `names` (db 0). */
 function indexFile(names: string[]): Buffer {
   const b = new KeyIndexBuilder();
-  names.forEach((name, i) => b.add({ db: 0, name: Buffer.from(name), type: 0, valueAt: i * 10, valueEnd: i * 10 + 5, expireAtMs: null }));
+  for (const [i, name] of names.entries()) b.add({ db: 0, name: Buffer.from(name), type: 0, valueAt: i * 10, valueEnd: i * 10 + 5, expireAtMs: null });
   return encodeKeyIndex(b.finish(10), COPY, false);
 }
 
