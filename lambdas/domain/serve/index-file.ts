@@ -56,7 +56,7 @@ export interface IndexedCopy {
 export const SLOTS_BY = 'keyHashSlot';
 
 /** Every slot held: the map of an index whose own map is not trusted. */
-export const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
+const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
 
 /** The slots an index's header says its keys fall in; every slot for an index written before {@link SLOTS_BY}. */
 export function headerSlots(h: Pick<Header, 'slots' | 'slotsBy'>): Uint8Array {
