@@ -1,11 +1,21 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
-import { noSuchBucket, storageS3Client } from '../aws/s3/client.js';
+import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { errorName } from '../aws/errors.js';
 import { getObjectTags, listObjects, parseS3Url } from '../aws/s3/objects.js';
 import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js';
 import { parseExportObjectKey, parseShardTag } from '../../domain/points/export-objects.js';
 import type { ShardFile } from '../../domain/keys/shard-set.js';
 import { TAGS } from '../../domain/plans/types.js';
+
+/**
+ * An `s3://` location that names nothing this caller may read (no such bucket
+ * or object, access denied, no credentials): the operator's input or
+ * credentials are wrong, nothing was read. Jobs turn it into their usage error
+ * (exit 2), as a missing local file is.
+ */
+export class S3LocationError extends Error {
+  override readonly name = 'S3LocationError';
+}
 
 /** How `verify-rdb` reads an object. */
 export interface S3ReadOptions {
@@ -45,7 +55,10 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
   } catch (err) {
-    throw new Error(`cannot read ${url}: ${s3Problem(err)}`, { cause: err });
+    // A HEAD's 404 has no body to tell a missing object from a missing bucket: HeadBucket tells them apart.
+    const missingBucket = statusOf(err) === 404 && !(await bucketExists(client, parsed.bucket).catch(() => true));
+    const why = missingBucket ? noSuchBucket(parsed.bucket) : s3Problem(err);
+    throw new (locationProblem(err) || missingBucket ? S3LocationError : Error)(`cannot read ${url}: ${why}`, { cause: err });
   }
   const read = () =>
     explained(
@@ -80,6 +93,8 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
   let keys: string[];
   /** Later attempts of the same snapshot's export (`<name>-r2`, …) the listing found. */
   let attempts: string[] = [];
+  /** Said of a missing object when the location was also looked up as an export's name and no shards were found. */
+  let noShards = '';
   if (key.endsWith('.rdb')) keys = [key];
   else {
     const exportName = key.slice(key.lastIndexOf('/') + 1);
@@ -87,7 +102,7 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
     try {
       listed = (await listObjects(client, bucket, `${key}-`)).map((o) => o.key);
     } catch (err) {
-      throw new Error(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err, bucket)}`, { cause: err });
+      throw new (locationProblem(err) ? S3LocationError : Error)(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err, bucket)}`, { cause: err });
     }
     const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
     keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
@@ -96,7 +111,10 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
       .sort((a, b) => a.parsed!.attempt - b.parsed!.attempt);
     attempts = [...new Set(later.map((n) => n.parsed!.exportName))];
     // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
-    if (keys.length === 0) keys = [key];
+    if (keys.length === 0) {
+      keys = [key];
+      noShards = ` (and no ${exportName}-NNNN.rdb shard objects beside it)`;
+    }
   }
   const files = await Promise.all(
     keys.map(async (k) => {
@@ -106,7 +124,12 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
       } catch (err) {
         // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
         if (!['AccessDenied', 'Forbidden'].includes(errorName(err)))
-          throw new Error(`cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err, bucket)}`, { cause: err });
+          throw new (locationProblem(err) ? S3LocationError : Error)(
+            `cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err, bucket)}${errorName(err) === 'NoSuchKey' ? noShards : ''}`,
+            {
+              cause: err,
+            },
+          );
       }
       const tag = parseShardTag(tags[TAGS.shard]);
       return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
@@ -132,10 +155,17 @@ async function* explained(url: string, source: AsyncGenerator<Uint8Array>): Asyn
   }
 }
 
+const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
+/** Whether `err` says the location names nothing the caller may read (see {@link S3LocationError}), not that reading failed. */
+function locationProblem(err: unknown): boolean {
+  return /^(NoSuchKey|NotFound|NoSuchBucket|AccessDenied|Forbidden|CredentialsProviderError)$/.test(errorName(err)) || [403, 404].includes(statusOf(err) ?? 0);
+}
+
 function s3Problem(err: unknown, bucket?: string): string {
   const name = errorName(err);
   // A HEAD answer has no body, so no error code: the SDK names a 404 NotFound and a 403 only `Unknown`.
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const status = statusOf(err);
   if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
   if (name === 'NoSuchBucket') return bucket === undefined ? 'no such bucket' : noSuchBucket(bucket);
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)

@@ -145,12 +145,24 @@ function localShardFiles(path: string): ShardFile[] {
   return names.map((n) => ({ location: join(dir, n), name: n }));
 }
 
+/** `use` of the S3 reader, a location that names nothing readable (no such bucket or object, access denied) a {@link KeySourceError}. */
+async function s3Source<T>(location: string, use: (s3: typeof import('../../adapters/storage/s3-rdb.js')) => Promise<T>): Promise<T> {
+  const s3 = await import('../../adapters/storage/s3-rdb.js');
+  try {
+    return await use(s3);
+  } catch (err) {
+    if (err instanceof s3.S3LocationError)
+      throw new KeySourceError(`--from-rdb ${location}: ${err.message.replace(/^cannot (read|list) (the tags of )?\S+: /, '')}`, { cause: err });
+    throw err;
+  }
+}
+
 /** Every --from-rdb resolved to files, checked to be one whole recovery point (see domain/keys/shard-set.ts), each with a reader. */
 export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardSet; files: RdbFileSource[] }> {
   const given: ShardFile[] = [];
   for (const location of o.fromRdb) {
     // The AWS SDK loads only for s3:// sources.
-    if (location.startsWith('s3://')) given.push(...(await (await import('../../adapters/storage/s3-rdb.js')).s3ShardFiles(location)));
+    if (location.startsWith('s3://')) given.push(...(await s3Source(location, async (s3) => s3.s3ShardFiles(location))));
     else given.push(...localShardFiles(location));
   }
   const seen = new Set<string>();
@@ -166,7 +178,7 @@ export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardS
   for (const f of set.files) {
     if (f.location.startsWith('s3://')) {
       // One HeadObject per object; every read pinned to its ETag.
-      const object = await (await import('../../adapters/storage/s3-rdb.js')).openS3Object(f.location, { partBytes: o.readPartBytes });
+      const object = await s3Source(f.location, (s3) => s3.openS3Object(f.location, { partBytes: o.readPartBytes }));
       files.push({ location: f.location, open: rdbBytes(object.read) });
     } else files.push({ location: f.location, open: localFile(f.location), openTransient: localFile(f.location, true) });
   }
