@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * A minimal S3 endpoint on a free loopback port for tests of code that runs
  * in another process (the CLI), where aws-sdk-client-mock cannot reach: it
- * answers path-style HeadObject and GetObject from local files, with S3's
+ * answers path-style HeadObject, GetObject and HeadBucket (the buckets the
+ * objects name) from local files, with S3's
  * single-range `Range` (206 and Content-Range; 416 past the end), If-Match
  * (412 when the ETag differs) and XML errors. The ETag is the MD5 of the
  * file, as S3's for a single-part upload. The real SDK runs end to end
@@ -68,6 +69,14 @@ export async function startFakeS3(objects: Record<string, string>, denied: reado
     };
     if (req.method !== 'GET' && !head) return error(405, 'MethodNotAllowed', 'only HeadObject and GetObject here');
     if (denied.includes(path)) return error(403, 'AccessDenied', 'Access Denied');
+    // HeadBucket (a path without a key): the buckets are those the objects name.
+    const bucket = path.replace(/\/+$/, '');
+    if (!bucket.includes('/')) {
+      const known = Object.keys(objects).some((k) => k.startsWith(`${bucket}/`));
+      if (!head || !known) return error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+      res.writeHead(200);
+      return res.end();
+    }
     const file = objects[path];
     if (!file) return error(404, 'NoSuchKey', 'The specified key does not exist.');
     const size = statSync(file).size;

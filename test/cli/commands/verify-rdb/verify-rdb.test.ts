@@ -397,6 +397,11 @@ describe('redis-dr verify-rdb s3://', () => {
 
   it.each([
     ['a missing object', 's3://copies/none.rdb', /cannot read s3:\/\/copies\/none\.rdb: no such object/],
+    [
+      'a missing bucket (named as a bucket, not as an object)',
+      's3://nobucket/x.rdb',
+      /cannot read s3:\/\/nobucket\/x\.rdb: no such bucket nobucket: check the bucket name/,
+    ],
     ['a refused object', 's3://copies/secret.rdb', /cannot read s3:\/\/copies\/secret\.rdb: access denied: check the credentials/],
   ])('exits 2 naming the problem for %s', async (_what, url, message) => {
     const result = await cliWithS3(s3, 'verify-rdb', url);
