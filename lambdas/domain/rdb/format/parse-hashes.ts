@@ -32,7 +32,7 @@ export function hashtableHash(p: RdbParserState): boolean {
 /** {@link hashtableHash} in a trusted read: field, value, … by their lengths. */
 export function trustedHashtableHash(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginElements(2 * p.length());
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!p.skipElements()) return false;
   return true;
 }
 
@@ -96,7 +96,7 @@ export function trustedListpackHashWithTtls(p: RdbParserState): boolean {
     p.mark = p.pos;
   }
   if (p.sub === 3) p.beginElements(1);
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!p.skipElements()) return false;
   return true;
 }
 

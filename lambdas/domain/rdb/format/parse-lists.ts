@@ -7,7 +7,7 @@ import type { RdbParserState } from './parse-state.js';
 /** A linked list (type 1): its elements, skipped; in a trusted read also a set's members and a quicklist's nodes (2, 14). */
 export function linkedList(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginElements(p.length());
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!p.skipElements()) return false;
   return true;
 }
 
