@@ -679,49 +679,6 @@ export class RdbParserState {
     return done;
   }
 
-  /**
-   * {@link skipElement} for every element left (`count`), committed after each
-   * as it does; false when one's body continues in the next chunks. Plain
-   * strings with a 6- or 14-bit length that end in this buffer (nearly every
-   * element of a list, set or hash in its plain form) are skipped in a local
-   * loop, exactly as {@link skipString} skips them (the position moved past
-   * the bytes, `longElement` set above {@link LISTPACK_VALUE}): it reads and
-   * writes the parser's fields once per run, not per element (a read-back of
-   * a converted file walks millions of these, bench/README.md's convert-rdb).
-   * Anything else (an encoded string, a longer length, an element that does
-   * not end here) goes through {@link skipElement}.
-   */
-  skipElements(): boolean {
-    if (this.count <= 0) return true;
-    const b = this.buf;
-    const limit = this.limit;
-    for (;;) {
-      let pos = this.pos;
-      let count = this.count;
-      let long = false;
-      while (count > 0 && pos < limit) {
-        const first = b[pos]!;
-        if (first < 0x40) {
-          if (pos + 1 + first > limit) break;
-          pos += 1 + first;
-        } else if (first < 0x80) {
-          if (pos + 2 > limit) break;
-          const n = ((first & 0x3f) << 8) | b[pos + 1]!;
-          if (pos + 2 + n > limit) break;
-          if (n > LISTPACK_VALUE) long = true;
-          pos += 2 + n;
-        } else break;
-        count--;
-      }
-      this.pos = pos;
-      this.count = count;
-      this.mark = pos;
-      if (long) this.longElement = true;
-      if (count === 0) return true;
-      if (!this.skipElement()) return false;
-    }
-  }
-
   /** A ziplist of pairs (zset 12, hash 13): Redis converts these entry by entry on load and refuses a member or field twice. */
   ziplistPairs(blob: Uint8Array, what: string, name: string): number {
     const n = validateZiplist(blob);
