@@ -42,7 +42,7 @@ import { copiesAsIs, expressValue, type Expressed, streamTypeFor } from '../../d
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
-import { KeyBits, KeyListDigest, keyEntryText, keyListDigestReady } from '../../domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { digestStream, digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -336,7 +336,6 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const started = Date.now();
   const { local, s3 } = await checkOutput(spec);
   const file = await inputFile(spec);
-  await keyListDigestReady;
   const lossy = spec.lossy ?? new Set<LossKind>();
   // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
   const read = file.openTransient ?? file.open;

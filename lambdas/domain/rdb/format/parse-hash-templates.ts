@@ -15,6 +15,7 @@ import {
 } from './hash-template.js';
 import { HASH_TEMPLATE_ARRAY } from './opcodes.js';
 import * as constants from './parse-constants.js';
+import { skipElements } from './parse-elements.js';
 import type { RdbParserState } from './parse-state.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
@@ -44,7 +45,7 @@ export function templateListpack(p: RdbParserState): boolean {
 /** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */
 export function templateValues(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginElements(templateFieldCount(p, p.length(true)));
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!skipElements(p)) return false;
   return true;
 }
 
@@ -100,7 +101,7 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
   }
   if (type === HASH_TEMPLATE_ARRAY) {
     if (p.sub === 12) p.beginElements(p.selfFields);
-    while (p.count > 0) if (!p.skipElement()) return false;
+    if (!skipElements(p)) return false;
     return true;
   }
   const blob = p.keptString();

@@ -4,6 +4,7 @@
 import { listpackTtlProblem } from './blob-members.js';
 import { validateZipmap } from './blobs.js';
 import * as constants from './parse-constants.js';
+import { skipElements } from './parse-elements.js';
 import type { RdbParserState } from './parse-state.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
@@ -32,7 +33,7 @@ export function hashtableHash(p: RdbParserState): boolean {
 /** {@link hashtableHash} in a trusted read: field, value, … by their lengths. */
 export function trustedHashtableHash(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginElements(2 * p.length());
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!skipElements(p)) return false;
   return true;
 }
 
@@ -96,7 +97,7 @@ export function trustedListpackHashWithTtls(p: RdbParserState): boolean {
     p.mark = p.pos;
   }
   if (p.sub === 3) p.beginElements(1);
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!skipElements(p)) return false;
   return true;
 }
 

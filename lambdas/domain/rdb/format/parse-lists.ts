@@ -2,12 +2,13 @@
  * The RDB parser's lists: linked list (1), ziplist (10), quicklists (14, 18), and Redis 8.8's sparse array (28). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
 import { validateListpack, validateZiplist } from './blobs.js';
+import { skipElements } from './parse-elements.js';
 import type { RdbParserState } from './parse-state.js';
 
 /** A linked list (type 1): its elements, skipped; in a trusted read also a set's members and a quicklist's nodes (2, 14). */
 export function linkedList(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginElements(p.length());
-  while (p.count > 0) if (!p.skipElement()) return false;
+  if (!skipElements(p)) return false;
   return true;
 }
 

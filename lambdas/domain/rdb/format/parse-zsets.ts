@@ -32,7 +32,7 @@ export function trustedSkiplistZset(p: RdbParserState, type: number): boolean {
   if (p.sub === 0) p.beginElements(p.length());
   for (;;) {
     if (p.sub === 1) {
-      if (p.count === 0) return true;
+      if (!trustedPairsHere(p, type)) return true;
       const done = p.skipString();
       p.sub = 2;
       p.mark = p.pos;
@@ -47,6 +47,38 @@ export function trustedSkiplistZset(p: RdbParserState, type: number): boolean {
     p.sub = 1;
     p.mark = p.pos;
   }
+}
+
+/**
+ * The pairs of {@link trustedSkiplistZset} that lie whole in this buffer with
+ * a member of a 6-bit plain length (nearly all), skipped in a local loop as
+ * its steps skip them (member by its length, then the score by its: 8 bytes,
+ * or a length byte and that many, none for 253–255), committed once at the
+ * end; the next pair, if any, is left to those steps. Returns whether pairs remain.
+ */
+function trustedPairsHere(p: RdbParserState, type: number): boolean {
+  const b = p.buf;
+  const limit = p.limit;
+  let pos = p.pos;
+  let count = p.count;
+  while (count > 0 && pos < limit) {
+    const n = b[pos]!;
+    if (n >= 0x40) break;
+    let end = pos + 1 + n;
+    if (type === 5) end += 8;
+    else {
+      if (end >= limit) break;
+      const s = b[end]!;
+      end += s < 253 ? 1 + s : 1;
+    }
+    if (end > limit) break;
+    pos = end;
+    count--;
+  }
+  p.pos = pos;
+  p.count = count;
+  p.mark = pos;
+  return count > 0;
 }
 
 /** A sorted set as a ziplist of pairs (type 12). */

@@ -22,14 +22,16 @@
  * two digests are computed by this process over bytes it wrote and read back;
  * no one chooses them to collide), only that two different key lists differ,
  * which any good 128-bit hash gives with odds of 2^-128 per comparison. It
- * is two XXH64 streams of different seeds (xxhash-wasm, the package the
- * compressed envelope's checksum already uses): 128 bits, about 13 GB/s on
+ * is two XXH64 streams of different seeds: 128 bits, about 13 GB/s on
  * one core here against SHA-256's 2 GB/s (SHA extensions), where SHA-256 was
- * 7 % of a re-encoding conversion's CPU (bench/README.md, convert-rdb).
+ * 7 % of a re-encoding conversion's CPU (bench/README.md, convert-rdb). The
+ * two streams run in one pass over a batch gathered in their module's own
+ * memory (codecs/xxh64x2-wasm.ts: XXH64 bit for bit, as xxhash-wasm computes
+ * it, without its two copies of every batch).
  * compare's cross-engine fingerprints (rdb/fingerprint.ts) are not this
  * digest and are unchanged.
  */
-import xxhash from 'xxhash-wasm';
+import { XXH2_BATCH, XXH2_BATCH_BYTES, type Xxh64Pair, xxh64Finish, xxh64Pair } from '../codecs/xxh64x2-wasm.js';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
 import { scoreToDouble } from './encode-value.js';
 import type { ElementSink } from './transcode.js';
@@ -41,13 +43,6 @@ const BATCH_BYTES = 64 * 1024;
 /** The two XXH64 seeds (any two different values; these are the digits of π and e). */
 const SEED_A = 0x243f6a8885a308d3n;
 const SEED_B = 0x2b7e151628aed2a6n;
-
-type Hasher = Awaited<ReturnType<typeof xxhash>>;
-let hasher: Hasher | undefined;
-/** Resolves once the hash is loaded (WebAssembly, instantiated asynchronously): await it before the first {@link KeyListDigest}. */
-export const keyListDigestReady: Promise<void> = xxhash().then((h) => {
-  hasher = h;
-});
 
 /** A key's database, expiry and name where it lies, `nameBytes[nameFrom, nameTo)` (a reader's KeyInPlace, rdb/keys.ts): what a head takes, no view made. */
 export interface KeyHead {
@@ -67,40 +62,53 @@ export interface KeyHead {
  * updates with a string per key were a fifth of convert-rdb's time.
  */
 export class KeyListDigest implements ElementSink {
-  private readonly a: ReturnType<Hasher['create64']>;
-  private readonly b: ReturnType<Hasher['create64']>;
-  /** Bytes not hashed yet: heads and elements, batched. */
-  private buf = Buffer.allocUnsafe(BATCH_BYTES * 2);
+  /** The two streams; their batch is {@link buf}. */
+  private readonly pair: Xxh64Pair;
+  /** Bytes not hashed yet, heads and elements, batched where the streams read them (at most 31 left after a {@link flush}). */
+  private readonly buf: Buffer;
   /** {@link buf}'s fields written through a view (Buffer's writeUInt32BE and writeDoubleBE check their arguments per call: a head per key, twice). */
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private readonly view: DataView;
   private at = 0;
+  /** Bytes taken by the streams' stripe loop so far. */
+  private hashed = 0;
   /** Keys added. */
   keys = 0;
 
-  /** @throws Error before {@link keyListDigestReady} resolved */
+  /** @throws Error where WebAssembly is unavailable */
   constructor() {
-    if (hasher === undefined) throw new Error('KeyListDigest: await keyListDigestReady first (the hash loads asynchronously)');
-    this.a = hasher.create64(SEED_A);
-    this.b = hasher.create64(SEED_B);
+    const pair = xxh64Pair(SEED_A, SEED_B);
+    if (pair === undefined) throw new Error('KeyListDigest: WebAssembly is unavailable (the digest runs in it)');
+    this.pair = pair;
+    this.buf = Buffer.from(pair.memory.buffer, pair.memory.byteOffset + XXH2_BATCH, XXH2_BATCH_BYTES);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
-  private update(bytes: Uint8Array): void {
-    this.a.update(bytes);
-    this.b.update(bytes);
+  /** `b[from, to)` into the streams, through the batch (one copy). */
+  private update(b: Uint8Array, from: number, to: number): void {
+    while (from < to) {
+      const take = Math.min(to - from, this.buf.length - this.at);
+      this.buf.set(b.subarray(from, from + take), this.at);
+      this.at += take;
+      from += take;
+      this.flush();
+    }
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
     this.flush();
-    if (n > this.buf.length) {
-      this.buf = Buffer.allocUnsafe(n);
-      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    }
+    // Every caller asks for less than BATCH_BYTES + 14 (longer parts go through update).
+    if (this.at + n > this.buf.length) throw new RangeError(`KeyListDigest: ${n} bytes asked of a ${this.buf.length}-byte batch`);
   }
 
+  /** The batch's whole 32-byte stripes into the streams; the rest (< 32 bytes) moved to its start. */
   private flush(): void {
-    if (this.at > 0) this.update(this.buf.subarray(0, this.at));
-    this.at = 0;
+    const whole = this.at & ~31;
+    if (whole === 0) return;
+    this.pair.run(XXH2_BATCH, XXH2_BATCH + whole);
+    this.hashed += whole;
+    this.buf.copyWithin(0, whole, this.at);
+    this.at -= whole;
   }
 
   private u32(n: number): void {
@@ -138,8 +146,7 @@ export class KeyListDigest implements ElementSink {
       this.room(6);
       if (tag >= 0) this.buf[this.at++] = tag;
       this.at = varint(n, this.buf, this.at);
-      this.flush();
-      this.update(b.subarray(from, to));
+      this.update(b, from, to);
       return;
     }
     this.room(4 + n);
@@ -157,8 +164,7 @@ export class KeyListDigest implements ElementSink {
   framed(b: Uint8Array, from: number, to: number): void {
     const n = to - from;
     if (n >= BATCH_BYTES) {
-      this.flush();
-      this.update(b.subarray(from, to));
+      this.update(b, from, to);
       return;
     }
     this.room(n);
@@ -278,7 +284,10 @@ export class KeyListDigest implements ElementSink {
   /** The digest (32 hex digits); the object takes no more keys after it. */
   hex(): string {
     this.flush();
-    return `${this.a.digest().toString(16).padStart(16, '0')}${this.b.digest().toString(16).padStart(16, '0')}`;
+    const tail = this.buf.subarray(0, this.at);
+    const length = this.hashed + this.at;
+    const hex = (s: number, seed: bigint) => xxh64Finish(this.pair, s, seed, tail, length).toString(16).padStart(16, '0');
+    return `${hex(0, SEED_A)}${hex(1, SEED_B)}`;
   }
 }
 

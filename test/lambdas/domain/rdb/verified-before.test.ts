@@ -196,6 +196,35 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
     expect(checked.report.error?.message).toMatch(/listpack/);
   });
 
+  it('plain lists, sets, hashes and zsets (their elements skipped in a local loop where they lie whole in the chunk) end where a full read ends them, at every chunking', () => {
+    const lzf = [0xc3, 0x06, 0x0c, 0x01, 0x61, 0x62, 0xe0, 0x01, 0x01]; // "ab" six times
+    const long = (c: string, n: number) => blob([...Buffer.from(c.repeat(n))]); // a 14-bit length
+    const score = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f]; // 1.5, binary
+    const body = [
+      0xfe,
+      0x00,
+      ...[0x01, ...str('list'), 0x05, ...str('a'), ...long('b', 70), 0xc0, 0x07, ...lzf, ...str('')], // an int-encoded and an LZF element between plain ones
+      ...[0x02, ...str('set'), 0x03, ...str('x'), ...long('y', 300), ...str('z')],
+      ...[0x04, ...str('hash'), 0x02, ...str('f'), ...lzf, ...long('g', 64), ...str('v')],
+      ...[0x05, ...str('zset'), 0x03, ...str('m'), ...score, ...long('n', 65), ...score, ...lzf, ...score],
+      ...[0x03, ...str('ztext'), 0x03, ...str('m'), 0x03, ...Buffer.from('1.5'), ...long('n', 90), 0xfe, ...str('o'), 0xff], // +inf, -inf
+      ...[0x00, ...str('after'), ...str('v')],
+    ];
+    const data = file('REDIS0009', body);
+    const full = read(data);
+    expect(full.report).toMatchObject({ ok: true, keys: 6 });
+    for (let size = 1; size <= data.length; size++) {
+      const r = read(data, { valueCheckedBefore: () => true }, size);
+      expect(r.report.ok, `chunks of ${size}: ${r.report.error?.message}`).toBe(true);
+      expect(seen(r.keys)).toEqual(seen(full.keys));
+    }
+    // Negative: a member's length one short misplaces every key after it (the framing fails, read by bounds too).
+    const shortened = Uint8Array.from(data);
+    const at = Buffer.from(data).indexOf(Buffer.from([0x03, 0x01, 0x78])) + 1; // the set's "x"
+    shortened[at] = 0x00;
+    expect(read(shortened, { valueCheckedBefore: () => true }).report.ok).toBe(false);
+  });
+
   it('still checks the CRC-64 and the framing: a flipped byte in a value read by its bounds fails the file', () => {
     const flipped = Uint8Array.from(good);
     const at = Buffer.from(good).indexOf(Buffer.from([0x00, 0x01, 0x73, 0x01, 0x76])) + 4; // key "s", its value "v"

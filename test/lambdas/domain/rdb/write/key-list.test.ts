@@ -4,9 +4,9 @@
  * for any change of database, name, expiry, type, element, element order
  * or element boundary (the negative cases of the check).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
-import { KeyListDigest, keyListDigestReady } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 type Key = { db: number; name: string; value: KeyValue; expireAtMs: number | null };
@@ -53,8 +53,6 @@ const base: Key[] = [
 const changed = (i: number, k: Partial<Key>): Key[] => base.map((x, j) => (j === i ? { ...x, ...k } : x));
 
 describe('KeyListDigest', () => {
-  beforeAll(() => keyListDigestReady);
-
   it('is equal for the same keys, a score spelled 1.0 as 1 (the double the writer stores)', () => {
     const spelled = changed(1, {
       value: {

@@ -13,7 +13,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/value.js';
-import { KeyListDigest, keyListDigestReady } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import {
@@ -80,8 +80,6 @@ async function serverValue(c: Redis, key: string): Promise<unknown> {
   }
   throw new Error(`${key} is a ${type}`);
 }
-
-beforeAll(() => keyListDigestReady);
 
 describe('transcodeListpacks against redis-server 7.0', () => {
   let server: RedisServer;
