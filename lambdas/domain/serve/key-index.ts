@@ -72,9 +72,7 @@ export function indexingKeyReader(
  * Numbers a key takes in {@link Columns.values}: its value's start and end
  * offsets, its expiry (NaN: none) and its RDB type byte, side by side (32
  * bytes, one cache line for two keys): what the index file's rows hold
- * beside the name, read with one memory access a key when the rows are
- * written in name order (a file's keys come in hash-table order, so that is
- * across the whole column: a read a column a key cost several times more).
+ * beside the name, read with one memory access a key.
  */
 export const VALUE_FIELDS = 4;
 
