@@ -448,7 +448,41 @@ export function readDirectory(
   if (next !== directoryAt || namesAt + names !== bytes.length) return { problem: `its length does not fit ${h.keys} keys in ${h.blocks} blocks` };
   if (blocks.reduce((s, e) => s + e.keys, 0) !== h.keys) return { problem: `its blocks do not hold its ${h.keys} keys` };
   if (hashed && rows !== h.keys) return { problem: `its lookup section does not hold its ${h.keys} keys` };
-  return { layout, header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt, hashBlocks, hashBits };
+  const d: Directory = { layout, header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt, hashBlocks, hashBits };
+  if (!hashed)
+    for (let b = 1; b < h.blocks; b++)
+      if (blocks[b]!.db === blocks[b - 1]!.db && compareFirst(d, b - 1, d.firstNames, d.firstAt[b]!, d.firstAt[b + 1]!) > 0) return { problem: NOT_IN_ORDER };
+  return d;
+}
+
+/**
+ * Why an RDRKEYS2 index cannot be read by blocks when its keys are not in
+ * name order: its lookups (a binary search) would miss keys it holds. The
+ * builds of 2026-11-26 from d39fe9a4 (a radix sort by 7-byte windows) until
+ * RDRKEYS3 put the names of a database of 16,384 keys or more out of order.
+ */
+export const NOT_IN_ORDER =
+  'its keys are not in name order (an RDRKEYS2 index written by a build whose sort was wrong, 2026-11-26 from d39fe9a4): its lookups would miss keys it holds, so it is not used';
+
+/** Block `b`'s first name (in the directory) against `name[from, to)`: negative when the first name sorts before it. */
+function compareFirst(d: Directory, b: number, name: Buffer, from: number, to: number): number {
+  return d.firstNames.compare(name, from, to, d.firstAt[b]!, d.firstAt[b + 1]!);
+}
+
+/**
+ * An RDRKEYS2 block's names in order (`names`, where each starts in
+ * `nameAt`): ascending, the first the directory's first name, the last before
+ * the next block's first name (same database): why not, or undefined.
+ */
+export function orderProblem(d: Directory, b: number, names: Buffer, nameAt: Uint32Array): string | undefined {
+  const keys = nameAt.length - 1;
+  if (compareFirst(d, b, names, nameAt[0]!, nameAt[1]!) !== 0) return NOT_IN_ORDER;
+  // `names.compare(names, cur…, prev…)`: the name before against this one, positive when it sorts after.
+  for (let i = 1; i < keys; i++) if (names.compare(names, nameAt[i]!, nameAt[i + 1]!, nameAt[i - 1]!, nameAt[i]!) > 0) return NOT_IN_ORDER;
+  const next = b + 1;
+  if (next < d.blocks.length && d.blocks[next]!.db === d.blocks[b]!.db && compareFirst(d, next, names, nameAt[keys - 1]!, nameAt[keys]!) <= 0)
+    return NOT_IN_ORDER;
+  return undefined;
 }
 
 /** A hash block's bytes checked against its entry (SHA-256, then every entry's bucket and row): why it cannot be used, or undefined. */

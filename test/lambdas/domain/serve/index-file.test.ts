@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKeyIndex, FOOTER, HASH_ROW, indexableTrailer, MAGIC, NAME_ORDER_MAGIC, OLD_MAGIC, ROW } from '../../../../lambdas/domain/serve/index-file.js';
+import {
+  encodeKeyIndex,
+  FOOTER,
+  HASH_ROW,
+  indexableTrailer,
+  MAGIC,
+  NAME_ORDER_MAGIC,
+  NOT_IN_ORDER,
+  OLD_MAGIC,
+  ROW,
+} from '../../../../lambdas/domain/serve/index-file.js';
 import { keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
-import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
+import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
 import { nameOrdered, nameOrderFile } from '../../../support/name-ordered-index.js';
 
@@ -63,6 +73,32 @@ describe('the key index file', () => {
     expect([0, 1].map((pos) => decoded.index.nameAt(0, pos).toString())).toEqual(['alpha', 'zeta']);
     expect(decoded.index.find(0, Buffer.from('zeta'))).toBe(1);
     expect(decoded.index.find(0, Buffer.from('zzz'))).toBe(-1);
+  });
+
+  it('refuses an RDRKEYS2 file whose keys are not in name order (a build sorted some wrongly): at open, or when a lookup reads the block', () => {
+    const sorted = nameOrdered(indexOf(Array.from({ length: 200 }, (_, i) => Buffer.from(`k:${String(i).padStart(3, '0')}`))));
+    const c = sorted.columns();
+    /** The RDRKEYS2 file of `sorted` with positions `a` and `b` swapped (blocks of 64: 0–63, 64–127 …). */
+    const swapped = (a: number, b: number) => {
+      const order = Uint32Array.from(c.order);
+      [order[a], order[b]] = [order[b]!, order[a]!];
+      return indexInMemory(encodeKeyIndex(new ColumnKeyIndex(11, { ...c, order }), COPY, false, NAME_ORDER_MAGIC), COPY, 'test.keys');
+    };
+    // Two blocks' first names swapped: the directory shows it.
+    expect(swapped(0, 64)).toEqual({ problem: NOT_IN_ORDER });
+    // Two names inside block 0: found when the block is read; the other blocks still answer.
+    const inside = swapped(10, 11);
+    if (!('index' in inside)) throw new Error(inside.problem);
+    expect(() => inside.index.find(0, Buffer.from('k:005'))).toThrow(/^the key index test\.keys: its keys are not in name order/);
+    expect(inside.index.find(0, Buffer.from('k:140'))).toBe(140);
+    // Block 0's last name past block 1's first (each block ascending within itself): block 0 is refused.
+    const across = swapped(63, 130);
+    if (!('index' in across)) throw new Error(across.problem);
+    expect(() => across.index.find(0, Buffer.from('k:001'))).toThrow(/not in name order/);
+    // In order: every key found.
+    const fine = indexInMemory(nameOrderFile(sorted, COPY), COPY);
+    if (!('index' in fine)) throw new Error(fine.problem);
+    for (let i = 0; i < 200; i += 7) expect(fine.index.find(0, Buffer.from(`k:${String(i).padStart(3, '0')}`))).toBe(i);
   });
 
   it('confirms the name behind a matching hash: two names of one hash both found, a name only sharing a hash not answered', () => {
