@@ -326,7 +326,10 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   }
   if (hashes) {
     writeLookup(out, view, hashes, hashBits, hashAt, hashEntriesAt);
-    json = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
+    const withSlots = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
+    // The entries were placed after the placeholder's header: the real one must take the same bytes.
+    if (withSlots.length !== json.length) throw new Error(`the index header's slot map took ${withSlots.length} bytes, not ${json.length}`);
+    json = withSlots;
   }
   view.setUint32(directoryAt, json.length, true);
   json.copy(out, directoryAt + 4);
