@@ -4,8 +4,9 @@
  * 2,000,000 keys (bench/serve/written-rdb.ts's names, offsets as a file's)
  * in name order (`--order name`: how the bench RDB writer lays them out) or
  * shuffled (`--order random`: a real server's file comes in hash-table
- * order), then the process's CPU-seconds of `finish` (the name order) and of
- * `encodeKeyIndex` (slot map, blocks, SHA-256s), and the SHA-256 of the
+ * order), then the process's CPU-seconds of `finish` (the keys grouped by
+ * database; a sort by name until RDRKEYS3) and of `encodeKeyIndex` (slot
+ * map, blocks, lookup section, SHA-256s), and the SHA-256 of the
  * index file (the same before and after a change of the encoding, or the
  * change altered the file).
  *

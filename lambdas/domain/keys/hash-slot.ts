@@ -12,8 +12,8 @@ export function keySlot(key: Uint8Array): number {
   return slotOfBytes(key, 0, key.length);
 }
 
-/** CRC16/XMODEM's table (polynomial 0x1021), as Redis' crc16.c holds it. */
-const CRC16 = (() => {
+/** CRC16/XMODEM's table (polynomial 0x1021), as Redis' crc16.c holds it (the key index's encoding steps it beside its own hash: index-file.ts). */
+export const CRC16 = (() => {
   const t = new Uint16Array(256);
   for (let b = 0; b < 256; b++) {
     let c = b << 8;

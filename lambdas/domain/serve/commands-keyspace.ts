@@ -54,7 +54,7 @@ function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: 
   return out;
 }
 
-/** A cursor: an unsigned decimal (SCAN's cursor is a position in name order here). */
+/** A cursor: an unsigned decimal (SCAN's cursor is a position in the index's order here: the file's; an RDRKEYS2 index's, name order). */
 function cursorOf(arg: Buffer): number | undefined {
   const s = arg.toString('latin1');
   return /^\d{1,19}$/.test(s) ? Number(s) : undefined;

@@ -4,33 +4,63 @@
  * then one block per lookup, not the whole copy nor the whole index. Pure:
  * bytes in, bytes out.
  *
- * Layout (little-endian, `RDRKEYS2`):
- * - `RDRKEYS2`;
- * - the blocks: keys in (database, name) order, {@link BLOCK} a block, a
- *   block never spanning two databases; a block is its rows (per key its
- *   name length u32, db u32, type u8, value start, end and expiry f64, NaN:
- *   none) then its names, so one read (one ranged GET) brings a block whole;
+ * Layout (little-endian, `RDRKEYS3`, what every writer writes):
+ * - `RDRKEYS3`;
+ * - the blocks: keys in file order (the order the verifier's parse met
+ *   them), grouped by database (ascending; a file lists each database once,
+ *   so that is file order), {@link BLOCK} a block, a block never spanning two
+ *   databases; a block is its rows (per key its name length u32, db u32,
+ *   type u8, value start, end and expiry f64, NaN: none) then its names, so
+ *   one read (one ranged GET) brings a block whole. Written as a sequential
+ *   copy of the verifier's columns: no sort, no reads across them;
+ * - the lookup section: per key an 8-byte entry (its {@link keyHash} u32
+ *   and its row number u32: blocks' keys counted from the first), grouped by
+ *   the hash's top `hashBits` bits into 2^hashBits hash blocks (one a bucket,
+ *   about 512 entries, rows ascending within one; an empty bucket: no bytes),
+ *   put in place by a counting sort: no comparison of names;
  * - the directory: a u32 length and a JSON {@link Header} (the copy it
  *   indexes: its length and CRC-64 trailer; RDB version, magic, key count,
- *   per database its keys and blocks); per block an {@link ENTRY}-byte entry
- *   (where it lies, its keys, database, first name's length, its keys with an
- *   expiry and their least, greatest and summed expiry, and its SHA-256);
- *   then the blocks' first names;
+ *   per database its keys and blocks; `hashBits`); per block an
+ *   {@link ENTRY}-byte entry (where it lies, its keys, database, 0, its keys
+ *   with an expiry and their least, greatest and summed expiry, and its
+ *   SHA-256); per hash block a {@link HASH_ENTRY}-byte entry (where it lies,
+ *   its length, its SHA-256);
  * - a {@link FOOTER}-byte footer: where the directory starts (f64), its
- *   SHA-256, and `RDRKEYS2` again.
+ *   SHA-256, and `RDRKEYS3` again.
+ * A lookup reads the key's hash block, then the block of each row whose hash
+ * matches, and answers only when the name's bytes there are the name asked
+ * for: two names with one hash cost a block read more, never a wrong answer.
+ *
+ * `RDRKEYS2` (written before; indexes beside locked copies are never
+ * rewritten, so every reader still reads it): the blocks in (database,
+ * name) order, no lookup section, each block's entry giving its first
+ * name's length and the blocks' first names after the entries (a lookup: a
+ * binary search over those, then one block).
+ *
  * A reader takes the footer and directory with one read from the end, checks
- * the directory's SHA-256, and each block's against its entry when it reads
- * it: a changed block is refused, never served. The copy's trailer is a
- * CRC-64 of the whole copy, so a copy rewritten since (same name, other
- * bytes) does not match its index, and is read whole instead.
+ * the directory's SHA-256, and each block's (hash blocks' too) against its
+ * entry when it reads it: a changed block is refused, never served. The
+ * copy's trailer is a CRC-64 of the whole copy, so a copy rewritten since
+ * (same name, other bytes) does not match its index, and is read whole
+ * instead.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
-import { copyBytes } from '../rdb/keys.js';
+import { copyBytes as copyNameBytes } from '../rdb/keys.js';
+import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
 import { type ColumnKeyIndex, VALUE_FIELDS } from './key-index.js';
 
-/** The first and last bytes of an index file. */
-export const MAGIC = 'RDRKEYS2';
+// Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
+const copyBytes = copyNameBytes;
+const hashAndSlot = hashNameAndSlot;
+const bucketOf = bucketOfHash;
+
+/** The first and last bytes of an index file (what writers write). */
+export const MAGIC = 'RDRKEYS3';
+/** Those of the layout before (keys in name order, no lookup section): still read, never written but by tests. */
+export const NAME_ORDER_MAGIC = 'RDRKEYS2';
+/** The layouts read by blocks. */
+export type Layout = typeof MAGIC | typeof NAME_ORDER_MAGIC;
 /** The first bytes of the layout before this one (one SHA-256 over the whole file: read whole no more). */
 export const OLD_MAGIC = 'RDRKEYS1';
 /** Bytes a key takes in a block's rows. */
@@ -39,8 +69,12 @@ export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
 export const BLOCK = 64;
 /** Bytes a block's directory entry takes (beside its first name). */
 export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
-/** Blocks whose keys {@link encodeKeyIndex} gathers at a time (their numbers in small arrays, 8,192 keys). */
-const GATHER = 128;
+/** Bytes a hash block's directory entry takes (`RDRKEYS3`): where it lies, its length, its SHA-256. */
+export const HASH_ENTRY = 8 + 4 + 32;
+/** Bytes a key's entry takes in the lookup section: its hash and its row number. */
+export const HASH_ROW = 8;
+/** Characters of the header's slot map (2,048 bytes in base64). */
+const SLOTS_BASE64 = Math.ceil(SLOT_COUNT / 8 / 3) * 4;
 /** Bytes of the footer: the directory's offset, its SHA-256, the magic. */
 export const FOOTER = 8 + 32 + 8;
 
@@ -79,8 +113,17 @@ export interface Header extends IndexedCopy {
    * is not trusted (every slot counted as held: every shard looked in).
    */
   readonly slotsBy?: typeof SLOTS_BY;
-  /** Per database holding keys, ascending: [db, its first key, its end key (key numbers in file order), its first block]. */
+  /** Per database holding keys, ascending: [db, its first key, its end key (row numbers), its first block]. */
   readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
+  /** `RDRKEYS3`: the hash's top bits that choose a key's hash block (2^hashBits blocks). */
+  readonly hashBits?: number;
+}
+
+/** One hash block's directory entry (`RDRKEYS3`). */
+export interface HashEntry {
+  readonly at: number;
+  readonly bytes: number;
+  readonly sha256: Buffer;
 }
 
 /** One block's directory entry. */
@@ -101,11 +144,15 @@ export interface BlockEntry {
 
 /** An index's directory, checked: what a paged reader keeps (domain/serve/paged-index.ts). */
 export interface Directory {
+  readonly layout: Layout;
   readonly header: Header;
   readonly blocks: readonly BlockEntry[];
-  /** The blocks' first names, one after the other, and where each starts (one more: their end). */
+  /** `RDRKEYS2`: the blocks' first names, one after the other, and where each starts (one more: their end); empty for `RDRKEYS3`. */
   readonly firstNames: Buffer;
   readonly firstAt: Float64Array;
+  /** `RDRKEYS3`: the hash blocks (bucket b's at b), and the bits choosing one; none for `RDRKEYS2`. */
+  readonly hashBlocks: readonly HashEntry[];
+  readonly hashBits: number;
 }
 
 /** The suffix of the index beside a copy: `<copy>.keys`. */
@@ -160,21 +207,24 @@ export function indexableTrailer(trailer: string): boolean {
   return /^[0-9a-f]{16}$/.test(trailer) && !/^0+$/.test(trailer);
 }
 
-const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+// One-shot (no Hash object a block: 31,000 blocks for 2 M keys).
+// One-shot: no Hash object a block (31,000 blocks for 2 M keys).
+const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
 
 /**
- * The index file of `index`, for `copy`. Written into one buffer sized
- * first (from the databases' key counts: no key read for it), each row
- * straight where it lies: no buffer or object a block or a key. A key's
- * numbers are read from one place ({@link VALUE_FIELDS} side by side), its
- * name from the names buffer: in name order those reads go across the
- * columns (a file's keys come in hash-table order), so they are as few as
- * can be.
+ * The index file of `index`, for `copy` (`RDRKEYS3`; `RDRKEYS2` only where
+ * a test writes a file of the layout before, from an index whose order is
+ * name order). Written into one buffer sized first (from the databases' key
+ * counts: no key read for it), each row straight where it lies: no buffer or
+ * object a block or a key. The index's order is file order, so the rows and
+ * names are read along the columns, and each key's hash from its name as it
+ * is copied; the lookup section is then a counting sort of those hashes.
  */
-export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean): Buffer {
+export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC): Buffer {
   const c = index.columns();
   const { order, names, nameAt, nameLen, values } = c;
   const n = order.length;
+  const hashed = layout === MAGIC;
   // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
   const databases: [number, number, number, number][] = [];
   const blockStarts: number[] = [];
@@ -189,7 +239,9 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   const blocks = blockStarts.length;
   blockStarts.push(n);
   let firstNameBytes = 0;
-  for (let b = 0; b < blocks; b++) firstNameBytes += nameLen[order[blockStarts[b]!]!]!;
+  if (!hashed) for (let b = 0; b < blocks; b++) firstNameBytes += nameLen[order[blockStarts[b]!]!]!;
+  const hashBits = hashed ? hashBitsFor(n) : 0;
+  const buckets = hashed ? 2 ** hashBits : 0;
   const header: Header = {
     bytes: copy.bytes,
     trailer: copy.trailer,
@@ -198,113 +250,145 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     keys: n,
     blocks,
     storedBytes: index.storedBytes,
-    slots: Buffer.from(index.slotMap()).toString('base64'),
+    // RDRKEYS3: the map is computed as the names are copied (below), written over this placeholder of its length.
+    slots: hashed ? 'A'.repeat(SLOTS_BASE64) : Buffer.from(index.slotMap()).toString('base64'),
     slotsBy: SLOTS_BY,
     databases,
+    ...(hashed ? { hashBits } : {}),
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
   // `names` holds every key's name once (the builder's buffer, cut to its keys).
-  const directoryAt = MAGIC.length + n * ROW + names.length;
+  const hashAt = layout.length + n * ROW + names.length;
+  const directoryAt = hashAt + (hashed ? n * HASH_ROW : 0);
   const entriesAt = directoryAt + 4 + json.length;
-  const firstNamesAt = entriesAt + blocks * ENTRY;
+  const hashEntriesAt = entriesAt + blocks * ENTRY;
+  const firstNamesAt = hashEntriesAt + buckets * HASH_ENTRY;
   const footerAt = firstNamesAt + firstNameBytes;
-  // Every byte is written below (magic, blocks, directory, footer), so none of the unzeroed allocation is left.
+  // Every byte is written below (magic, blocks, lookup section, directory, footer), so none of the unzeroed allocation is left.
   const out = Buffer.allocUnsafe(footerAt + FOOTER);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  out.write(MAGIC, 0, 'latin1');
-  let at = MAGIC.length;
+  out.write(layout, 0, 'latin1');
+  // Each row's hash (row numbers: positions in the index's order), for the lookup section.
+  const hashes = hashed ? new Uint32Array(n) : undefined;
+  const slots = new Uint8Array(SLOT_COUNT / 8);
+  let at = layout.length;
   let first = firstNamesAt;
-  // A group of blocks at a time: first each key's numbers and where its name lies gathered into small arrays in name order
-  // (a short loop: the reads across the columns overlap, where within the writing of a row each waited for the one before),
-  // then the rows written from those.
-  const most = Math.min(n, GATHER * BLOCK);
-  const len = new Uint32Array(most);
-  const nameFrom = new Float64Array(most);
-  const numbers = new Float64Array(most * VALUE_FIELDS);
-  for (let b0 = 0; b0 < blocks; b0 += GATHER) {
-    const b1 = Math.min(blocks, b0 + GATHER);
-    const from = blockStarts[b0]!;
-    const to = blockStarts[b1]!;
-    for (let j = from; j < to; j++) {
+  for (let b = 0; b < blocks; b++) {
+    const i = blockStarts[b]!;
+    const end = blockStarts[b + 1]!;
+    const db = blockDb[b]!;
+    let namesAt = at + (end - i) * ROW;
+    let expiring = 0;
+    let minExpiry = Number.POSITIVE_INFINITY;
+    let maxExpiry = Number.NEGATIVE_INFINITY;
+    let expirySum = 0;
+    for (let j = i; j < end; j++) {
       const k = order[j]!;
-      const t = j - from;
-      len[t] = nameLen[k]!;
-      nameFrom[t] = nameAt[k]!;
-      const v = k * VALUE_FIELDS;
-      const u = t * VALUE_FIELDS;
-      numbers[u] = values[v]!;
-      numbers[u + 1] = values[v + 1]!;
-      numbers[u + 2] = values[v + 2]!;
-      numbers[u + 3] = values[v + 3]!;
-    }
-    for (let b = b0; b < b1; b++) {
-      const i = blockStarts[b]!;
-      const end = blockStarts[b + 1]!;
-      const db = blockDb[b]!;
-      let namesAt = at + (end - i) * ROW;
-      let expiring = 0;
-      let minExpiry = Number.POSITIVE_INFINITY;
-      let maxExpiry = Number.NEGATIVE_INFINITY;
-      let expirySum = 0;
-      for (let j = i; j < end; j++) {
-        const t = j - from;
-        const l = len[t]!;
-        const u = t * VALUE_FIELDS;
-        const p = at + (j - i) * ROW;
-        view.setUint32(p, l, true);
-        view.setUint32(p + 4, db, true);
-        out[p + 8] = numbers[u + 3]!;
-        view.setFloat64(p + 9, numbers[u]!, true);
-        view.setFloat64(p + 17, numbers[u + 1]!, true);
-        const e = numbers[u + 2]!;
-        view.setFloat64(p + 25, e, true);
-        copyBytes(names, nameFrom[t]!, nameFrom[t]! + l, out, namesAt);
-        namesAt += l;
-        if (!Number.isNaN(e)) {
-          expiring++;
-          minExpiry = Math.min(minExpiry, e);
-          maxExpiry = Math.max(maxExpiry, e);
-          expirySum += e;
-        }
+      const l = nameLen[k]!;
+      const u = k * VALUE_FIELDS;
+      const p = at + (j - i) * ROW;
+      view.setUint32(p, l, true);
+      view.setUint32(p + 4, db, true);
+      out[p + 8] = values[u + 3]!;
+      view.setFloat64(p + 9, values[u]!, true);
+      view.setFloat64(p + 17, values[u + 1]!, true);
+      const e = values[u + 2]!;
+      view.setFloat64(p + 25, e, true);
+      const from = nameAt[k]!;
+      copyBytes(names, from, from + l, out, namesAt);
+      if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
+      namesAt += l;
+      if (!Number.isNaN(e)) {
+        expiring++;
+        minExpiry = Math.min(minExpiry, e);
+        maxExpiry = Math.max(maxExpiry, e);
+        expirySum += e;
       }
-      const t0 = i - from;
-      const entry = entriesAt + b * ENTRY;
-      view.setFloat64(entry, at, true);
-      view.setUint32(entry + 8, namesAt - at, true);
-      view.setUint32(entry + 12, end - i, true);
-      view.setUint32(entry + 16, db, true);
-      view.setUint32(entry + 20, len[t0]!, true);
-      view.setUint32(entry + 24, expiring, true);
-      view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
-      view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
-      view.setFloat64(entry + 44, expirySum, true);
-      sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
-      // The block's first name, from its rows' names just written.
-      out.copy(out, first, at + (end - i) * ROW, at + (end - i) * ROW + len[t0]!);
-      first += len[t0]!;
-      at = namesAt;
     }
+    const entry = entriesAt + b * ENTRY;
+    const firstLen = nameLen[order[i]!]!;
+    view.setFloat64(entry, at, true);
+    view.setUint32(entry + 8, namesAt - at, true);
+    view.setUint32(entry + 12, end - i, true);
+    view.setUint32(entry + 16, db, true);
+    view.setUint32(entry + 20, hashed ? 0 : firstLen, true);
+    view.setUint32(entry + 24, expiring, true);
+    view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
+    view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
+    view.setFloat64(entry + 44, expirySum, true);
+    sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
+    if (!hashed) {
+      // The block's first name, from its rows' names just written.
+      out.copy(out, first, at + (end - i) * ROW, at + (end - i) * ROW + firstLen);
+      first += firstLen;
+    }
+    at = namesAt;
+  }
+  if (hashes) {
+    writeLookup(out, view, hashes, hashBits, hashAt, hashEntriesAt);
+    const withSlots = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
+    // The entries were placed after the placeholder's header: the real one must take the same bytes.
+    if (withSlots.length !== json.length) throw new Error(`the index header's slot map took ${withSlots.length} bytes, not ${json.length}`);
+    json = withSlots;
   }
   view.setUint32(directoryAt, json.length, true);
   json.copy(out, directoryAt + 4);
   view.setFloat64(footerAt, directoryAt, true);
   sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
-  out.write(MAGIC, footerAt + 40, 'latin1');
+  out.write(layout, footerAt + 40, 'latin1');
   return out;
 }
 
-/** Where the directory of an index file of `fileBytes` bytes lies, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
-export function readFooter(tail: Buffer, fileBytes: number): { readonly at: number; readonly sha256: Buffer } | { readonly problem: string } {
+/**
+ * The lookup section (`RDRKEYS3`) at `hashAt`: each row's hash and number
+ * put in its bucket by a counting sort (rows ascending within a bucket),
+ * and each hash block's directory entry at `entriesAt`.
+ */
+function writeLookup(out: Buffer, view: DataView, hashes: Uint32Array, bits: number, hashAt: number, entriesAt: number): void {
+  const buckets = 2 ** bits;
+  const next = new Uint32Array(buckets + 1);
+  for (let j = 0; j < hashes.length; j++) next[bucketOf(hashes[j]!, bits) + 1]!++;
+  for (let b = 0; b < buckets; b++) next[b + 1]! += next[b]!;
+  const starts = next.slice();
+  for (let j = 0; j < hashes.length; j++) {
+    const h = hashes[j]!;
+    const p = hashAt + next[bucketOf(h, bits)]!++ * HASH_ROW;
+    view.setUint32(p, h, true);
+    view.setUint32(p + 4, j, true);
+  }
+  for (let b = 0; b < buckets; b++) {
+    const from = hashAt + starts[b]! * HASH_ROW;
+    const to = hashAt + starts[b + 1]! * HASH_ROW;
+    const e = entriesAt + b * HASH_ENTRY;
+    view.setFloat64(e, from, true);
+    view.setUint32(e + 8, to - from, true);
+    sha256(out.subarray(from, to)).copy(out, e + 12);
+  }
+}
+
+/** Where the directory of an index file of `fileBytes` bytes lies and its layout, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
+export function readFooter(
+  tail: Buffer,
+  fileBytes: number,
+): { readonly at: number; readonly sha256: Buffer; readonly layout: Layout } | { readonly problem: string } {
   if (fileBytes < MAGIC.length + 4 + FOOTER || tail.length < FOOTER) return { problem: 'not a redis-dr key index' };
   const f = tail.subarray(tail.length - FOOTER);
-  if (f.toString('latin1', 40) !== MAGIC) return { problem: 'not a redis-dr key index of this layout (RDRKEYS2)' };
+  const layout = f.toString('latin1', 40);
+  if (layout !== MAGIC && layout !== NAME_ORDER_MAGIC)
+    return { problem: `not a redis-dr key index of a layout read by blocks (${NAME_ORDER_MAGIC}, ${MAGIC})` };
   const at = f.readDoubleLE(0);
   if (!(Number.isInteger(at) && at >= MAGIC.length && at + 4 <= fileBytes - FOOTER)) return { problem: 'its footer points outside it (damaged)' };
-  return { at, sha256: Buffer.from(f.subarray(8, 40)) };
+  return { at, sha256: Buffer.from(f.subarray(8, 40)), layout };
 }
 
 /** The directory's bytes checked by the footer's SHA-256, then read and checked against the copy it must index. */
-export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: number, copy: IndexedCopy): Directory | { readonly problem: string } {
+export function readDirectory(
+  bytes: Buffer,
+  footerSha256: Buffer,
+  directoryAt: number,
+  copy: IndexedCopy,
+  layout: Layout,
+): Directory | { readonly problem: string } {
   if (!sha256(bytes).equals(footerSha256)) return { problem: 'its directory does not match its SHA-256 (damaged)' };
   const jsonLen = bytes.readUInt32LE(0);
   let h: Header;
@@ -317,11 +401,15 @@ export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: 
     return { problem: `it indexes another copy (${h.bytes} bytes, CRC-64 ${h.trailer}; the copy: ${copy.bytes} bytes, CRC-64 ${copy.trailer})` };
   if (typeof h.slots !== 'string' || Buffer.from(h.slots, 'base64').length !== SLOT_COUNT / 8)
     return { problem: 'its header lacks the hash slots of its keys' };
+  const hashed = layout === MAGIC;
+  const hashBits = hashed ? h.hashBits : 0;
+  if (hashBits === undefined || !Number.isInteger(hashBits) || hashBits < 0 || hashBits > 24)
+    return { problem: 'its header lacks the bits of its lookup section' };
   const entriesAt = 4 + jsonLen;
   const blocks: BlockEntry[] = [];
   const firstAt = new Float64Array(h.blocks + 1);
   let names = 0;
-  let next = MAGIC.length;
+  let next = layout.length;
   for (let b = 0; b < h.blocks; b++) {
     const p = entriesAt + b * ENTRY;
     if (p + ENTRY > bytes.length) return { problem: `its directory ends before block ${b}'s entry` };
@@ -336,7 +424,7 @@ export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: 
       expirySum: bytes.readDoubleLE(p + 44),
       sha256: Buffer.from(bytes.subarray(p + 52, p + 84)),
     };
-    // The blocks lie one after the other, from the magic to the directory.
+    // The blocks lie one after the other, from the magic to the lookup section (the directory in RDRKEYS2).
     if (e.at !== next || e.keys < 1 || e.keys > BLOCK || e.bytes < e.keys * ROW)
       return { problem: `block ${b}'s entry does not fit the blocks before it (damaged)` };
     next += e.bytes;
@@ -345,10 +433,69 @@ export function readDirectory(bytes: Buffer, footerSha256: Buffer, directoryAt: 
     names += bytes.readUInt32LE(p + 20);
   }
   firstAt[h.blocks] = names;
-  const namesAt = entriesAt + h.blocks * ENTRY;
+  // The hash blocks lie one after the other, from the blocks' end to the directory, and hold one entry a key.
+  const hashBlocks: HashEntry[] = [];
+  const hashEntriesAt = entriesAt + h.blocks * ENTRY;
+  const buckets = hashed ? 2 ** hashBits : 0;
+  let rows = 0;
+  for (let b = 0; b < buckets; b++) {
+    const p = hashEntriesAt + b * HASH_ENTRY;
+    if (p + HASH_ENTRY > bytes.length) return { problem: `its directory ends before hash block ${b}'s entry` };
+    const e: HashEntry = { at: bytes.readDoubleLE(p), bytes: bytes.readUInt32LE(p + 8), sha256: Buffer.from(bytes.subarray(p + 12, p + 44)) };
+    if (e.at !== next || e.bytes % HASH_ROW !== 0) return { problem: `hash block ${b}'s entry does not fit the blocks before it (damaged)` };
+    next += e.bytes;
+    rows += e.bytes / HASH_ROW;
+    hashBlocks.push(e);
+  }
+  const namesAt = hashEntriesAt + buckets * HASH_ENTRY;
   if (next !== directoryAt || namesAt + names !== bytes.length) return { problem: `its length does not fit ${h.keys} keys in ${h.blocks} blocks` };
   if (blocks.reduce((s, e) => s + e.keys, 0) !== h.keys) return { problem: `its blocks do not hold its ${h.keys} keys` };
-  return { header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt };
+  if (hashed && rows !== h.keys) return { problem: `its lookup section does not hold its ${h.keys} keys` };
+  const d: Directory = { layout, header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt, hashBlocks, hashBits };
+  if (!hashed)
+    for (let b = 1; b < h.blocks; b++)
+      if (blocks[b]!.db === blocks[b - 1]!.db && compareFirst(d, b - 1, d.firstNames, d.firstAt[b]!, d.firstAt[b + 1]!) > 0) return { problem: NOT_IN_ORDER };
+  return d;
+}
+
+/**
+ * Why an RDRKEYS2 index cannot be read by blocks when its keys are not in
+ * name order: its lookups (a binary search) would miss keys it holds. The
+ * builds of 2026-11-26 from d39fe9a4 (a radix sort by 7-byte windows) until
+ * RDRKEYS3 put the names of a database of 16,384 keys or more out of order.
+ */
+export const NOT_IN_ORDER =
+  'its keys are not in name order (an RDRKEYS2 index written by a build whose sort was wrong, 2026-11-26 from d39fe9a4): its lookups would miss keys it holds, so it is not used';
+
+/** Block `b`'s first name (in the directory) against `name[from, to)`: negative when the first name sorts before it. */
+function compareFirst(d: Directory, b: number, name: Buffer, from: number, to: number): number {
+  return d.firstNames.compare(name, from, to, d.firstAt[b]!, d.firstAt[b + 1]!);
+}
+
+/**
+ * An RDRKEYS2 block's names in order (`names`, where each starts in
+ * `nameAt`): ascending, the first the directory's first name, the last before
+ * the next block's first name (same database): why not, or undefined.
+ */
+export function orderProblem(d: Directory, b: number, names: Buffer, nameAt: Uint32Array): string | undefined {
+  const keys = nameAt.length - 1;
+  if (compareFirst(d, b, names, nameAt[0]!, nameAt[1]!) !== 0) return NOT_IN_ORDER;
+  // `names.compare(names, cur…, prev…)`: the name before against this one, positive when it sorts after.
+  for (let i = 1; i < keys; i++) if (names.compare(names, nameAt[i]!, nameAt[i + 1]!, nameAt[i - 1]!, nameAt[i]!) > 0) return NOT_IN_ORDER;
+  const next = b + 1;
+  if (next < d.blocks.length && d.blocks[next]!.db === d.blocks[b]!.db && compareFirst(d, next, names, nameAt[keys - 1]!, nameAt[keys]!) <= 0)
+    return NOT_IN_ORDER;
+  return undefined;
+}
+
+/** A hash block's bytes checked against its entry (SHA-256, then every entry's bucket and row): why it cannot be used, or undefined. */
+export function hashBlockProblem(block: Buffer, e: HashEntry, b: number, d: Pick<Directory, 'hashBits' | 'header'>): string | undefined {
+  if (block.length !== e.bytes || !sha256(block).equals(e.sha256))
+    return `hash block ${b} does not match its SHA-256 in the index's directory (changed or damaged)`;
+  for (let p = 0; p < block.length; p += HASH_ROW)
+    if (bucketOf(block.readUInt32LE(p), d.hashBits) !== b || block.readUInt32LE(p + 4) >= d.header.keys)
+      return `hash block ${b}'s entry ${p / HASH_ROW} is not of it`;
+  return undefined;
 }
 
 /** A block's bytes checked against its entry (SHA-256, then every row): why it cannot be served, or undefined. */

@@ -4,13 +4,15 @@
  * file (the parser tells where each key's value lies), then every value is
  * read at its offset when asked for. Compact: the names in one buffer and
  * per key five numbers in typed arrays (about 30 bytes a key beside its
- * name), sorted by database and name so a lookup is a binary search and a
- * SCAN cursor is a position.
+ * name), in file order grouped by database (a stable counting sort by
+ * database: no sort by name), so a SCAN cursor is a position; a lookup goes
+ * through a hash table of the names (domain/serve/key-hash.ts), built when
+ * first asked for.
  */
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 import { copyBytes, type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
-import { nameOrder } from './name-order.js';
+import { KeyHashTable } from './key-hash.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -70,9 +72,7 @@ export function indexingKeyReader(
  * Numbers a key takes in {@link Columns.values}: its value's start and end
  * offsets, its expiry (NaN: none) and its RDB type byte, side by side (32
  * bytes, one cache line for two keys): what the index file's rows hold
- * beside the name, read with one memory access a key when the rows are
- * written in name order (a file's keys come in hash-table order, so that is
- * across the whole column: a read a column a key cost several times more).
+ * beside the name, read with one memory access a key.
  */
 export const VALUE_FIELDS = 4;
 
@@ -83,7 +83,39 @@ function resized<T extends Float64Array | Uint8Array | Uint32Array>(a: T, size: 
   return b;
 }
 
-/** Collects keys in file order; {@link finish} sorts them into a {@link KeyIndex}. */
+/**
+ * Key numbers 0 … n−1 grouped by database, databases ascending, file order
+ * within each (a stable counting sort; the identity for a file of one
+ * database, or whose databases come ascending as a server writes them).
+ */
+export function databaseOrder(n: number, db: Uint32Array): Uint32Array {
+  const order = new Uint32Array(n);
+  const perDb = new Map<number, number>();
+  let ascending = true;
+  for (let k = 0; k < n; k++) {
+    const d = db[k]!;
+    if (k > 0 && d < db[k - 1]!) ascending = false;
+    perDb.set(d, (perDb.get(d) ?? 0) + 1);
+  }
+  if (ascending) {
+    for (let k = 0; k < n; k++) order[k] = k;
+    return order;
+  }
+  const next = new Map<number, number>();
+  let at = 0;
+  for (const d of [...perDb.keys()].sort((a, b) => a - b)) {
+    next.set(d, at);
+    at += perDb.get(d)!;
+  }
+  for (let k = 0; k < n; k++) {
+    const p = next.get(db[k]!)!;
+    order[p] = k;
+    next.set(db[k]!, p + 1);
+  }
+  return order;
+}
+
+/** Collects keys in file order; {@link finish} groups them by database into a {@link KeyIndex}. */
 export class KeyIndexBuilder implements KeyPlaces {
   private names = Buffer.allocUnsafe(1 << 16);
   private namesUsed = 0;
@@ -137,6 +169,15 @@ export class KeyIndexBuilder implements KeyPlaces {
     this.room = room;
   }
 
+  /** Adds every key of `later` after this builder's (its keys come later in the file: the order stays file order). */
+  append(later: KeyIndexBuilder): void {
+    for (let k = 0; k < later.n; k++) {
+      const from = later.nameAt[k]!;
+      const v = k * VALUE_FIELDS;
+      this.place(later.db[k]!, later.values[v + 3]!, later.names, from, from + later.nameLen[k]!, later.values[v]!, later.values[v + 1]!, later.values[v + 2]!);
+    }
+  }
+
   /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
   dropPast(offset: number): void {
     while (this.n > 0 && this.values[(this.n - 1) * VALUE_FIELDS + 1]! > offset) {
@@ -146,9 +187,9 @@ export class KeyIndexBuilder implements KeyPlaces {
     }
   }
 
-  /** The index, keys sorted by (database, name bytes); `rdbVersion` is the file's (DUMP payloads carry it). */
+  /** The index, keys grouped by database in file order; `rdbVersion` is the file's (DUMP payloads carry it). */
   finish(rdbVersion: number): ColumnKeyIndex {
-    const order = nameOrder(this.n, this.names, this.nameAt, this.nameLen, this.db);
+    const order = databaseOrder(this.n, this.db);
     return new ColumnKeyIndex(rdbVersion, {
       names: this.names.subarray(0, this.namesUsed),
       order,
@@ -164,7 +205,7 @@ export class KeyIndexBuilder implements KeyPlaces {
 /** An index's columns (domain/serve/index-file.ts writes and reads them). */
 export interface Columns {
   readonly names: Buffer;
-  /** Key numbers in (db, name) order. */
+  /** Key numbers grouped by database (ascending), in file order within each. */
   readonly order: Uint32Array;
   readonly nameAt: Float64Array;
   readonly nameLen: Uint32Array;
@@ -177,8 +218,9 @@ export interface Columns {
 
 /**
  * One file's keys, as `serve` and `history` read them. Positions (`pos`)
- * count within a database, 0 to {@link KeyIndex.size}−1, in name order: a
- * SCAN cursor is one. Held in memory ({@link ColumnKeyIndex}) or read from
+ * count within a database, 0 to {@link KeyIndex.size}−1, in the order the
+ * index holds them (file order; an `RDRKEYS2` file's: name order): a SCAN
+ * cursor is one (the index never changes, so a cursor stays valid). Held in memory ({@link ColumnKeyIndex}) or read from
  * the index file by pages (domain/serve/paged-index.ts).
  */
 export interface KeyIndex {
@@ -215,6 +257,8 @@ export class ColumnKeyIndex implements KeyIndex {
   private readonly ranges = new Map<number, readonly [number, number]>();
   /** Per database, the positions of its keys with an expiry: found when first asked for. */
   private expiring: Map<number, number[]> | undefined;
+  /** Positions by name: built when first asked for (a lookup, the twins' check). */
+  private table: KeyHashTable | undefined;
 
   constructor(
     readonly rdbVersion: number,
@@ -297,16 +341,18 @@ export class ColumnKeyIndex implements KeyIndex {
     return out;
   }
 
-  /** A name held twice in one database (shards of two clusters served as one), or undefined: the sorted order puts twins side by side. */
+  /** The hash table of the names (built once). */
+  private hashed(): KeyHashTable {
+    this.table ??= new KeyHashTable(this.c.order, this.c.names, this.c.nameAt, this.c.nameLen, this.c.db);
+    return this.table;
+  }
+
+  /** A name held twice in one database (shards of two clusters served as one), or undefined: found as the hash table is built. */
   firstDuplicate(): Buffer | undefined {
-    const { order, names, nameAt, nameLen, db } = this.c;
-    for (let i = 1; i < order.length; i++) {
-      const a = order[i - 1]!;
-      const b = order[i]!;
-      if (db[a] === db[b] && names.compare(names, nameAt[a]!, nameAt[a]! + nameLen[a]!, nameAt[b]!, nameAt[b]! + nameLen[b]!) === 0)
-        return names.subarray(nameAt[b]!, nameAt[b]! + nameLen[b]!);
-    }
-    return undefined;
+    const p = this.hashed().firstTwin;
+    if (p < 0) return undefined;
+    const k = this.c.order[p]!;
+    return this.c.names.subarray(this.c.nameAt[k]!, this.c.nameAt[k]! + this.c.nameLen[k]!);
   }
 
   private slots: Uint8Array | undefined;
@@ -325,18 +371,8 @@ export class ColumnKeyIndex implements KeyIndex {
   find(db: number, name: Buffer): number {
     const r = this.ranges.get(db);
     if (!r) return -1;
-    const { order, names, nameAt, nameLen } = this.c;
-    let lo = r[0];
-    let hi = r[1] - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const k = order[mid]!;
-      const cmp = name.compare(names, nameAt[k]!, nameAt[k]! + nameLen[k]!);
-      if (cmp === 0) return mid - r[0];
-      if (cmp < 0) hi = mid - 1;
-      else lo = mid + 1;
-    }
-    return -1;
+    const p = this.hashed().find(db, name);
+    return p < 0 ? -1 : p - r[0];
   }
 
   private key(db: number, pos: number): number {

@@ -1,12 +1,16 @@
 /**
  * A {@link KeyIndex} read from its index file (domain/serve/index-file.ts)
  * by blocks of {@link BLOCK} keys, not held: memory is the directory (an
- * entry and the first name a block: about 1.5 bytes a key beside a name per
- * 64 keys) and the last blocks read. A lookup is a binary search over the
- * directory's first names, then one read of a block (its rows and names lie
- * together), checked against the block's SHA-256 in the directory: a local
- * file's block the first time it is read, an S3 object's every time it is
- * fetched (one ranged GET pinned to the index's ETag). What `DBSIZE` and
+ * entry a block: about 1.3 bytes a key; an `RDRKEYS2` file's also the
+ * block's first name) and the last blocks read. A lookup in an `RDRKEYS3`
+ * file reads the name's hash block (about 4 KiB), then the block of each
+ * row whose hash matches, and answers only where the name's bytes there are
+ * the name asked for; in an `RDRKEYS2` file it is a binary search over the
+ * directory's first names, then one read of a block. Every block (its rows
+ * and names lie together; a hash block's entries) is checked against its
+ * SHA-256 in the directory: a local file's the first time it is read, an S3
+ * object's every time it is fetched (one ranged GET pinned to the index's
+ * ETag). What `DBSIZE` and
  * `INFO keyspace` count (keys whose expiry has passed) comes from the
  * directory's per-block expiry figures, reading only the blocks whose
  * expiries straddle the clock.
@@ -19,7 +23,22 @@
  * fetch growing runs of blocks (one ranged GET each), so a walk over the
  * whole index is run again a few dozen times, not once a block.
  */
-import { BLOCK, type BlockEntry, blockProblem, type Directory, FOOTER, headerSlots, type IndexedCopy, ROW, readDirectory, readFooter } from './index-file.js';
+import {
+  BLOCK,
+  type BlockEntry,
+  blockProblem,
+  type Directory,
+  FOOTER,
+  hashBlockProblem,
+  headerSlots,
+  type IndexedCopy,
+  MAGIC,
+  orderProblem,
+  ROW,
+  readDirectory,
+  readFooter,
+} from './index-file.js';
+import { bucketOf, keyHash } from './key-hash.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
 /** The index file read at offsets: at once where that blocks for microseconds (a local file), else a promise (a ranged GET). */
@@ -28,12 +47,17 @@ export interface IndexFileAt {
   readonly readNow?: (offset: number, length: number) => Buffer;
 }
 
-/** One block read: its rows, its names and where each name starts among them. */
+/** One block read: its rows, its names and where each name starts among them (a hash block: its entries as rows, no names). */
 interface Block {
   readonly rows: Buffer;
   readonly names: Buffer;
   readonly nameAt: Uint32Array;
+  /** A hash block's entries decoded once: hash, row, hash, row … (a lookup scans these, not the bytes). */
+  readonly pairs?: Uint32Array;
 }
+
+/** The bytes a block kept holds (a hash block's decoded entries too). */
+const bytesOf = (b: Block): number => b.rows.length + b.names.length + (b.pairs?.byteLength ?? 0);
 
 /** Blocks kept (the hot ones) of an index read by fetches (S3): 256 × 64 keys' rows and names, about 1 MB for 30-byte names. */
 const BLOCKS_KEPT = 256;
@@ -93,6 +117,8 @@ export class PagedKeyIndex implements KeyIndex {
   readonly keys: number;
   readonly storedBytes: number;
   private readonly entries: readonly BlockEntry[];
+  /** Where every block lies: the blocks, then (`RDRKEYS3`) the hash blocks, numbered on from them. */
+  private readonly spans: readonly { readonly at: number; readonly bytes: number }[];
   private readonly ranges = new Map<number, { first: number; end: number; firstBlock: number }>();
   private readonly kept = new Map<number, Block>();
   /** The rows' and names' bytes of the blocks {@link kept}. */
@@ -119,7 +145,8 @@ export class PagedKeyIndex implements KeyIndex {
     this.keys = d.header.keys;
     this.storedBytes = d.header.storedBytes;
     this.entries = d.blocks;
-    this.checked = new Uint8Array(d.blocks.length);
+    this.spans = [...d.blocks, ...d.hashBlocks];
+    this.checked = new Uint8Array(this.spans.length);
     for (const [db, first, end, firstBlock] of d.header.databases) this.ranges.set(db, { first, end, firstBlock });
   }
 
@@ -144,19 +171,20 @@ export class PagedKeyIndex implements KeyIndex {
 
   private keep(b: number, block: Block): void {
     const before = this.kept.get(b);
-    if (before) this.keptBytes -= before.rows.length + before.names.length;
+    if (before) this.keptBytes -= bytesOf(before);
     this.kept.set(b, block);
-    this.keptBytes += block.rows.length + block.names.length;
+    this.keptBytes += bytesOf(block);
     const local = this.file.readNow !== undefined;
     while (local ? this.keptBytes > LOCAL_KEPT_BYTES : this.kept.size > BLOCKS_KEPT) {
       const [oldest, gone] = this.kept.entries().next().value!;
       this.kept.delete(oldest);
-      this.keptBytes -= gone.rows.length + gone.names.length;
+      this.keptBytes -= bytesOf(gone);
     }
   }
 
   /** Block `b`'s bytes made a {@link Block}, checked (once for a file read at once, at every fetch otherwise). */
   private decode(b: number, bytes: Buffer, check: boolean): Block {
+    if (b >= this.entries.length) return this.decodeHashes(b - this.entries.length, bytes, check);
     const e = this.entries[b]!;
     if (check) {
       const problem = blockProblem(bytes, e, b, this.copy);
@@ -164,8 +192,26 @@ export class PagedKeyIndex implements KeyIndex {
     }
     const nameAt = new Uint32Array(e.keys + 1);
     for (let i = 0; i < e.keys; i++) nameAt[i + 1] = nameAt[i]! + bytes.readUInt32LE(i * ROW);
+    const names = bytes.subarray(e.keys * ROW);
+    // RDRKEYS2: a binary search answers only over names in order (a build wrote some out of order): checked with the block.
+    if (check && this.d.layout !== MAGIC) {
+      const problem = orderProblem(this.d, b, names, nameAt);
+      if (problem) throw new Error(`the key index ${this.location}: ${problem} (the copy is served whole by serve without its index)`);
+    }
     this.blocksRead++;
-    return { rows: bytes.subarray(0, e.keys * ROW), names: bytes.subarray(e.keys * ROW), nameAt };
+    return { rows: bytes.subarray(0, e.keys * ROW), names, nameAt };
+  }
+
+  /** Hash block `h`'s bytes, checked likewise. */
+  private decodeHashes(h: number, bytes: Buffer, check: boolean): Block {
+    if (check) {
+      const problem = hashBlockProblem(bytes, this.d.hashBlocks[h]!, h, this.d);
+      if (problem) throw new Error(`the key index ${this.location}: ${problem}; not served (the copy is served whole by serve without its index)`);
+    }
+    this.blocksRead++;
+    const pairs = new Uint32Array(bytes.length / 4);
+    for (let i = 0; i < pairs.length; i++) pairs[i] = bytes.readUInt32LE(i * 4);
+    return { rows: bytes, names: bytes.subarray(0, 0), nameAt: new Uint32Array(0), pairs };
   }
 
   private block(b: number): Block {
@@ -179,7 +225,7 @@ export class PagedKeyIndex implements KeyIndex {
     if (held) return held.block;
     const readNow = this.file.readNow;
     if (readNow) {
-      const e = this.entries[b]!;
+      const e = this.spans[b]!;
       const block = this.decode(b, readNow(e.at, e.bytes), this.checked[b] === 0);
       this.checked[b] = 1;
       this.keep(b, block);
@@ -192,14 +238,14 @@ export class PagedKeyIndex implements KeyIndex {
   private fetch(b: number): Promise<ReadonlyMap<number, Block>> {
     this.run = b === this.runEnd ? Math.min(MAX_RUN, this.run * 2) : 1;
     let end = b;
-    while (end < this.entries.length && end - b < this.run && !this.kept.has(end) && !this.pending.has(end)) end++;
+    while (end < this.spans.length && end - b < this.run && !this.kept.has(end) && !this.pending.has(end)) end++;
     this.runEnd = end;
-    const first = this.entries[b]!;
-    const last = this.entries[end - 1]!;
+    const first = this.spans[b]!;
+    const last = this.spans[end - 1]!;
     const p = this.file.read(first.at, last.at + last.bytes - first.at).then((bytes) => {
       const out = new Map<number, Block>();
       for (let i = b; i < end; i++) {
-        const e = this.entries[i]!;
+        const e = this.spans[i]!;
         const block = this.decode(i, bytes.subarray(e.at - first.at, e.at - first.at + e.bytes), true);
         this.keep(i, block);
         out.set(i, block);
@@ -233,6 +279,7 @@ export class PagedKeyIndex implements KeyIndex {
   find(db: number, name: Buffer): number {
     const r = this.ranges.get(db);
     if (!r) return -1;
+    if (this.d.layout === MAGIC) return this.findHashed(db, name, r);
     // The last block whose first name is at or before `name`: the only one that can hold it.
     let lo = r.firstBlock;
     let hi = r.firstBlock + Math.ceil((r.end - r.first) / BLOCK) - 1;
@@ -255,14 +302,58 @@ export class PagedKeyIndex implements KeyIndex {
     return -1;
   }
 
+  /** `name` in `db` (`r`: its range) by the lookup section: its hash block, then each row of that hash checked by name. */
+  private findHashed(db: number, name: Buffer, r: { first: number; end: number }): number {
+    const h = keyHash(db, name, 0, name.length);
+    const pairs = this.block(this.entries.length + bucketOf(h, this.d.hashBits)).pairs!;
+    for (let p = 0; p < pairs.length; p += 2) {
+      if (pairs[p] !== h) continue;
+      const row = pairs[p + 1]!;
+      // Another database's key, or another name of the same hash: never answered from the hash alone.
+      if (row < r.first || row >= r.end) continue;
+      // Compared where it lies in its block (no Buffer view a lookup: this is every GET's path).
+      const { block, i } = this.at(db, row - r.first);
+      if (block.nameAt[i + 1]! - block.nameAt[i]! === name.length && name.compare(block.names, block.nameAt[i]!, block.nameAt[i + 1]!) === 0)
+        return row - r.first;
+    }
+    return -1;
+  }
+
   slotMap(): Uint8Array {
     return headerSlots(this.d.header);
   }
 
   firstDuplicate(): Buffer | undefined {
+    if (this.d.layout === MAGIC) return this.firstTwinHashed();
     for (const db of this.databases())
       for (let pos = 1; pos < this.size(db); pos++) if (this.nameAt(db, pos - 1).equals(this.nameAt(db, pos))) return this.nameAt(db, pos);
     return undefined;
+  }
+
+  /** A name held twice in one database (`RDRKEYS3`): twins share a hash, so only rows of one hash in one hash block are compared. */
+  private firstTwinHashed(): Buffer | undefined {
+    for (let b = 0; b < this.d.hashBlocks.length; b++) {
+      const pairs = this.block(this.entries.length + b).pairs!;
+      const byHash = new Map<number, number[]>();
+      for (let p = 0; p < pairs.length; p += 2) {
+        const rows = byHash.get(pairs[p]!);
+        if (rows) rows.push(pairs[p + 1]!);
+        else byHash.set(pairs[p]!, [pairs[p + 1]!]);
+      }
+      for (const rows of byHash.values()) {
+        if (rows.length < 2) continue;
+        const keys = rows.map((row) => this.rowKey(row));
+        for (let i = 1; i < keys.length; i++)
+          for (let j = 0; j < i; j++) if (keys[i]!.db === keys[j]!.db && keys[i]!.name.equals(keys[j]!.name)) return keys[i]!.name;
+      }
+    }
+    return undefined;
+  }
+
+  /** The database and name of row `row` (counted over every database's keys). */
+  private rowKey(row: number): { db: number; name: Buffer } {
+    for (const [db, r] of this.ranges) if (row >= r.first && row < r.end) return { db, name: this.nameAt(db, row - r.first) };
+    throw new RangeError(`no key at row ${row}`);
   }
 
   nameAt(db: number, pos: number): Buffer {
@@ -329,7 +420,7 @@ export class PagedKeyIndex implements KeyIndex {
 export function indexInMemory(file: Buffer, copy: IndexedCopy, location = 'the key index'): { index: PagedKeyIndex; valkey: boolean } | { problem: string } {
   const footer = readFooter(file, file.length);
   if ('problem' in footer) return footer;
-  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, copy);
+  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, copy, footer.layout);
   if ('problem' in d) return d;
   const readNow = (offset: number, length: number): Buffer => file.subarray(offset, offset + length);
   return { index: new PagedKeyIndex(d, copy, { readNow, read: async (o, l) => readNow(o, l) }, location), valkey: d.header.valkey };

@@ -144,9 +144,12 @@ export class CopyKeyIndex implements SplitKeyIndex {
     }
   }
 
-  /** Where earlier invocations' keys go, read back from their segments. */
+  /** Earlier invocations' keys (bytes [0, start)), read back from their segments: put before this invocation's at {@link encode}. */
+  private readonly before = new KeyIndexBuilder();
+
+  /** Where earlier invocations' keys go, read back from their segments (in file order, before this invocation's keys). */
   get earlier(): KeyPlaces {
-    return this.builder;
+    return this.before;
   }
 
   /** Why the keys of [start, end) are not all at hand, or undefined. */
@@ -188,7 +191,13 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const read = this.keys.finish();
     const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : read.trailer;
     if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
-    const index = this.builder.finish(read.version);
+    // The index's keys in file order: the earlier invocations' (none on one invocation), then this one's.
+    let all = this.builder;
+    if (this.start > 0) {
+      this.before.append(this.builder);
+      all = this.before;
+    }
+    const index = all.finish(read.version);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
     return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey);

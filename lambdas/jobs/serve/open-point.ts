@@ -126,7 +126,7 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
     }
     const end = file.size - FOOTER;
     const directory = footer.at >= tailAt ? tail.subarray(footer.at - tailAt, end - tailAt) : await file.read(footer.at, end - footer.at);
-    const checked = readDirectory(directory, footer.sha256, footer.at, copy);
+    const checked = readDirectory(directory, footer.sha256, footer.at, copy, footer.layout);
     if ('problem' in checked) return checked;
     keepOpen = true;
     return { index: new PagedKeyIndex(checked, copy, file, file.location), valkey: checked.header.valkey, close: () => file.close() };

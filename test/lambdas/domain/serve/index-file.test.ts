@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKeyIndex, FOOTER, indexableTrailer, OLD_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
-import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
+import {
+  encodeKeyIndex,
+  FOOTER,
+  HASH_ROW,
+  indexableTrailer,
+  MAGIC,
+  NAME_ORDER_MAGIC,
+  NOT_IN_ORDER,
+  OLD_MAGIC,
+  ROW,
+} from '../../../../lambdas/domain/serve/index-file.js';
+import { keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
+import { nameOrdered, nameOrderFile } from '../../../support/name-ordered-index.js';
 
 const COPY = { bytes: 1_000, trailer: '0123456789abcdef' };
 
@@ -13,21 +25,145 @@ function build() {
   return b.finish(11);
 }
 
+/** Two names of database 0 with one {@link keyHash} (found by the birthday bound: about 80,000 names tried). */
+function collidingNames(): [Buffer, Buffer] {
+  const seen = new Map<number, Buffer>();
+  for (let i = 0; ; i++) {
+    const name = Buffer.from(`c:${i}`);
+    const h = keyHash(0, name, 0, name.length);
+    const other = seen.get(h);
+    if (other) return [other, name];
+    seen.set(h, name);
+  }
+}
+
+/** An index of `names` in database 0 (file order as given). */
+function indexOf(names: readonly Buffer[]) {
+  const b = new KeyIndexBuilder();
+  for (const [i, name] of names.entries()) b.add({ db: 0, name, type: 0, valueAt: i % 90, valueEnd: (i % 90) + 5, expireAtMs: null });
+  return b.finish(11);
+}
+
 describe('the key index file', () => {
-  it('reads back the index it wrote: every key, database, type, offsets and expiry', () => {
+  it('reads back the index it wrote (RDRKEYS3, keys in file order): every key, database, type, offsets and expiry', () => {
     const index = build();
-    const decoded = indexInMemory(encodeKeyIndex(index, COPY, true), COPY);
+    const file = encodeKeyIndex(index, COPY, true);
+    expect(file.toString('latin1', 0, 8)).toBe(MAGIC);
+    const decoded = indexInMemory(file, COPY);
     if (!('index' in decoded)) throw new Error(decoded.problem);
     expect(decoded.valkey).toBe(true);
     expect(decoded.index.rdbVersion).toBe(11);
     expect(decoded.index.databases()).toEqual([0, 3]);
     expect(decoded.index.storedBytes).toBe(index.storedBytes);
     for (const db of [0, 3]) for (let pos = 0; pos < index.size(db); pos++) expect(decoded.index.entry(db, pos)).toEqual(index.entry(db, pos));
+    expect([0, 1].map((pos) => decoded.index.nameAt(0, pos).toString())).toEqual(['zeta', 'alpha']);
     expect(decoded.index.find(3, Buffer.from([0, 0xff, 0x0a]))).toBe(0);
+    expect(decoded.index.find(0, Buffer.from('alpha'))).toBe(1);
+    expect(decoded.index.find(3, Buffer.from('alpha'))).toBe(-1);
   });
 
-  it('refuses one of another copy, a damaged directory, the older layout and one that is none, saying why', () => {
-    const file = encodeKeyIndex(build(), COPY, false);
+  it('still reads an RDRKEYS2 file (keys in name order, written before): the same keys, at name-order positions', () => {
+    const index = build();
+    const file = nameOrderFile(index, COPY);
+    expect(file.toString('latin1', 0, 8)).toBe(NAME_ORDER_MAGIC);
+    const decoded = indexInMemory(file, COPY);
+    if (!('index' in decoded)) throw new Error(decoded.problem);
+    const sorted = nameOrdered(index);
+    for (const db of [0, 3]) for (let pos = 0; pos < index.size(db); pos++) expect(decoded.index.entry(db, pos)).toEqual(sorted.entry(db, pos));
+    expect([0, 1].map((pos) => decoded.index.nameAt(0, pos).toString())).toEqual(['alpha', 'zeta']);
+    expect(decoded.index.find(0, Buffer.from('zeta'))).toBe(1);
+    expect(decoded.index.find(0, Buffer.from('zzz'))).toBe(-1);
+  });
+
+  it('refuses an RDRKEYS2 file whose keys are not in name order (a build sorted some wrongly): at open, or when a lookup reads the block', () => {
+    const sorted = nameOrdered(indexOf(Array.from({ length: 200 }, (_, i) => Buffer.from(`k:${String(i).padStart(3, '0')}`))));
+    const c = sorted.columns();
+    /** The RDRKEYS2 file of `sorted` with positions `a` and `b` swapped (blocks of 64: 0–63, 64–127 …). */
+    const swapped = (a: number, b: number) => {
+      const order = Uint32Array.from(c.order);
+      [order[a], order[b]] = [order[b]!, order[a]!];
+      return indexInMemory(encodeKeyIndex(new ColumnKeyIndex(11, { ...c, order }), COPY, false, NAME_ORDER_MAGIC), COPY, 'test.keys');
+    };
+    // Two blocks' first names swapped: the directory shows it.
+    expect(swapped(0, 64)).toEqual({ problem: NOT_IN_ORDER });
+    // Two names inside block 0: found when the block is read; the other blocks still answer.
+    const inside = swapped(10, 11);
+    if (!('index' in inside)) throw new Error(inside.problem);
+    expect(() => inside.index.find(0, Buffer.from('k:005'))).toThrow(/^the key index test\.keys: its keys are not in name order/);
+    expect(inside.index.find(0, Buffer.from('k:140'))).toBe(140);
+    // Block 0's last name past block 1's first (each block ascending within itself): block 0 is refused.
+    const across = swapped(63, 130);
+    if (!('index' in across)) throw new Error(across.problem);
+    expect(() => across.index.find(0, Buffer.from('k:001'))).toThrow(/not in name order/);
+    // In order: every key found.
+    const fine = indexInMemory(nameOrderFile(sorted, COPY), COPY);
+    if (!('index' in fine)) throw new Error(fine.problem);
+    for (let i = 0; i < 200; i += 7) expect(fine.index.find(0, Buffer.from(`k:${String(i).padStart(3, '0')}`))).toBe(i);
+  });
+
+  it('confirms the name behind a matching hash: two names of one hash both found, a name only sharing a hash not answered', () => {
+    const [a, c] = collidingNames();
+    expect(a.equals(c)).toBe(false);
+    const others = Array.from({ length: 300 }, (_, i) => Buffer.from(`other:${i}`));
+    // Only `a` indexed: `c`'s hash matches its entry, the name in its block does not.
+    const one = indexOf([...others, a]);
+    const file = indexInMemory(encodeKeyIndex(one, COPY, false), COPY);
+    if (!('index' in file)) throw new Error(file.problem);
+    expect(file.index.find(0, c)).toBe(-1);
+    // The hash block and the block behind the matching entry were read: the name was checked there.
+    expect(file.index.blocksRead).toBe(2);
+    expect(file.index.find(0, a)).toBe(300);
+    expect(one.find(0, c)).toBe(-1);
+    expect(one.find(0, a)).toBe(300);
+    // Both indexed, in blocks apart: each found at its own position.
+    const both = indexOf([a, ...others, c]);
+    const bothFile = indexInMemory(encodeKeyIndex(both, COPY, false), COPY);
+    if (!('index' in bothFile)) throw new Error(bothFile.problem);
+    for (const index of [both, bothFile.index]) {
+      expect(index.find(0, a)).toBe(0);
+      expect(index.find(0, c)).toBe(301);
+      expect(index.firstDuplicate()).toBeUndefined();
+    }
+    // A twin (same name twice) is found by its hash, and told apart from a collision.
+    const twins = indexInMemory(encodeKeyIndex(indexOf([a, ...others, c, a]), COPY, false), COPY);
+    if (!('index' in twins)) throw new Error(twins.problem);
+    expect(twins.index.firstDuplicate()?.equals(a)).toBe(true);
+  });
+
+  it('refuses a changed hash block when a lookup reads it (its SHA-256 in the directory), never answering from it', () => {
+    const index = indexOf(Array.from({ length: 2000 }, (_, i) => Buffer.from(`k:${i}`)));
+    const file = encodeKeyIndex(index, COPY, false);
+    // The lookup section lies after the blocks: 2,000 rows and names.
+    const names = Array.from({ length: 2000 }, (_, i) => `k:${i}`.length).reduce((s, l) => s + l, 0);
+    const hashAt = MAGIC.length + 2000 * ROW + names;
+    const changed = Buffer.from(file);
+    // An entry's row number pointed at another key (what a rewrite of the section to misdirect a lookup would do).
+    changed.writeUInt32LE(7, hashAt + HASH_ROW + 4);
+    const opened = indexInMemory(changed, COPY, 'test.keys');
+    if (!('index' in opened)) throw new Error(opened.problem);
+    const victimRow = file.readUInt32LE(hashAt + HASH_ROW + 4);
+    expect(() => opened.index.find(0, index.nameAt(0, victimRow))).toThrow(
+      /^the key index test\.keys: hash block 0 does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+    );
+    // The unchanged file answers the same lookup.
+    const clean = indexInMemory(file, COPY);
+    if (!('index' in clean)) throw new Error(clean.problem);
+    expect(clean.index.find(0, index.nameAt(0, victimRow))).toBe(victimRow);
+  });
+
+  it('refuses a changed block of rows and names (RDRKEYS3) when a lookup reaches it', () => {
+    const index = indexOf(Array.from({ length: 200 }, (_, i) => Buffer.from(`k:${i}`)));
+    const changed = encodeKeyIndex(index, COPY, false);
+    const at = changed.indexOf('k:150', MAGIC.length);
+    changed[at + 2]! ^= 1;
+    const opened = indexInMemory(changed, COPY);
+    if (!('index' in opened)) throw new Error(opened.problem);
+    expect(() => opened.index.find(0, Buffer.from('k:150'))).toThrow(/block 2 does not match its SHA-256/);
+    expect(opened.index.find(0, Buffer.from('k:1'))).toBe(1);
+  });
+
+  it.each([MAGIC, NAME_ORDER_MAGIC] as const)('refuses an %s file of another copy, damaged, truncated, of another layout or none, saying why', (layout) => {
+    const file = layout === MAGIC ? encodeKeyIndex(build(), COPY, false) : nameOrderFile(build(), COPY);
     expect(indexInMemory(file, { ...COPY, trailer: 'fedcba9876543210' })).toEqual({
       problem: 'it indexes another copy (1000 bytes, CRC-64 0123456789abcdef; the copy: 1000 bytes, CRC-64 fedcba9876543210)',
     });
@@ -38,9 +174,21 @@ describe('the key index file', () => {
     const moved = Buffer.from(file);
     moved.writeDoubleLE(file.length, file.length - FOOTER);
     expect(indexInMemory(moved, COPY)).toEqual({ problem: 'its footer points outside it (damaged)' });
-    expect(indexInMemory(Buffer.from(`${OLD_MAGIC} an index of the layout before, long enough to be read as one`), COPY)).toEqual({
-      problem: 'not a redis-dr key index of this layout (RDRKEYS2)',
-    });
+    const layoutProblem = { problem: 'not a redis-dr key index of a layout read by blocks (RDRKEYS2, RDRKEYS3)' };
+    expect(indexInMemory(Buffer.from(`${OLD_MAGIC} an index of the layout before, long enough to be read as one`), COPY)).toEqual(layoutProblem);
+    // Cut short (a partial upload): its footer is gone.
+    expect(indexInMemory(file.subarray(0, file.length - 5), COPY)).toEqual(layoutProblem);
+    // A foreign magic at the end (a later layout, or another file): never read as this one.
+    const foreign = Buffer.from(file);
+    foreign.write('RDRKEYS9', foreign.length - 8, 'latin1');
+    expect(indexInMemory(foreign, COPY)).toEqual(layoutProblem);
+    // Read as the other layout (its footer's magic rewritten, the directory's SHA-256 still right): its shape does not fit.
+    const other = Buffer.from(file);
+    other.write(layout === MAGIC ? NAME_ORDER_MAGIC : MAGIC, other.length - 8, 'latin1');
+    expect(indexInMemory(other, COPY)).toMatchObject({ problem: expect.stringMatching(/^its (length does not fit|header lacks the bits)/) });
+    // Bytes cut from the middle (the footer intact): the directory is read where it no longer is.
+    const cut = Buffer.concat([file.subarray(0, 20), file.subarray(40)]);
+    expect(indexInMemory(cut, COPY)).toMatchObject({ problem: expect.stringMatching(/damaged|outside/) });
     expect(indexInMemory(Buffer.from('REDIS'), COPY)).toEqual({ problem: 'not a redis-dr key index' });
   });
 

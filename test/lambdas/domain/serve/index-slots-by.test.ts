@@ -35,7 +35,7 @@ function withHeader(file: Buffer, edit: (h: Record<string, unknown>) => void): B
 function paged(file: Buffer): PagedKeyIndex {
   const footer = readFooter(file, file.length);
   if ('problem' in footer) throw new Error(footer.problem);
-  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, COPY);
+  const d = readDirectory(file.subarray(footer.at, file.length - FOOTER), footer.sha256, footer.at, COPY, footer.layout);
   if ('problem' in d) throw new Error(d.problem);
   const readNow = (o: number, l: number) => Buffer.from(file.subarray(o, o + l));
   return new PagedKeyIndex(d, COPY, { readNow, read: async (o, l) => readNow(o, l) }, 'test.keys');

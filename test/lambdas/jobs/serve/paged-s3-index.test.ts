@@ -2,8 +2,8 @@
  * An index beside an S3 copy read by blocks through ranged GETs (issue 56):
  * on a real S3 API (moto), `serve` opens a backup with a HeadObject of the
  * copy and of its index, a GET of the copy's CRC-64 trailer and one of the
- * index's directory; then a lookup is one ranged GET of the index's block
- * and one of the value. A changed block is refused (its SHA-256 in the
+ * index's directory; then a lookup is a ranged GET of the name's hash
+ * block, one of the block its row lies in, and one of the value. A changed block is refused (its SHA-256 in the
  * directory), never served; an index replaced while served fails its
  * ETag-pinned read.
  */
@@ -74,7 +74,7 @@ async function serving(): Promise<{ s: Serving; c: Redis }> {
 }
 
 describe('an index beside an S3 copy, read by blocks', () => {
-  it('opens with the directory alone, then one ranged GET of a block and one of the value a lookup', async () => {
+  it('opens with the directory alone, then two ranged GETs of the index (hash block, block) and one of the value a lookup', async () => {
     const before = (await requestsAfter(moto, 0)).length;
     const { s, c } = await serving();
     try {
@@ -92,7 +92,12 @@ describe('an index beside an S3 copy, read by blocks', () => {
       let at = moto.requests().length;
       expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
       const one = await requestsAfter(moto, at);
-      expect(one).toEqual([`GET /backups/prod/${FILE}.keys HTTP/1.1 206`, `GET /backups/prod/${FILE} HTTP/1.1 206`]);
+      // The index (RDRKEYS3): the name's hash block, then the block its row lies in; then the value from the copy.
+      expect(one).toEqual([
+        `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
+        `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
+        `GET /backups/prod/${FILE} HTTP/1.1 206`,
+      ]);
       // Every key answers as the server that wrote the file did; TTL, TYPE and DBSIZE from the index.
       for (const k of ['key:0', 'key:999', 'key:2999', 'key:7']) expect(await c.get(k)).toBe(expected.get(k));
       expect(await c.ttl('key:7')).toBeGreaterThan(86_000);

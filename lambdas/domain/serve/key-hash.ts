@@ -1,0 +1,154 @@
+/**
+ * The hash a key index finds a key by (database and name bytes → 32 bits):
+ * the `RDRKEYS3` index file's lookup section groups its keys by this hash's
+ * top bits (domain/serve/index-file.ts), and an index held in memory finds
+ * a name through a table of it ({@link KeyHashTable}). A hash only narrows
+ * the search: every reader confirms the name's bytes before answering, so
+ * two names with one hash (about 500 pairs among 2 million keys) each cost
+ * a comparison more, never a wrong answer.
+ *
+ * FNV-1a over the database number and the name's bytes, then murmur3's
+ * finalizer (so the top bits, which choose a bucket, depend on every byte).
+ * Part of the file's layout: never changed for `RDRKEYS3`. Hand-written:
+ * the hash packages on npm take strings or whole buffers (an object or a
+ * copy a key), not a range of the one names buffer.
+ */
+
+import { CRC16 as CRC16_TABLE, slotOfBytes } from '../keys/hash-slot.js';
+
+/** The CRC16 table held here: a TypeScript runner (tsx, the benches) reads an import through a getter each time, a byte. */
+const CRC16 = CRC16_TABLE;
+
+/** The hash of name `names[from, to)` in database `db` (an unsigned 32-bit number). */
+export function keyHash(db: number, names: Uint8Array, from: number, to: number): number {
+  let h = hashStart(db);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ names[i]!, FNV_PRIME);
+  return hashEnd(h);
+}
+
+/** FNV-1a's multiplier: a name's byte `b` steps the hash `h` to `Math.imul(h ^ b, FNV_PRIME)` (between {@link hashStart} and {@link hashEnd}). */
+export const FNV_PRIME = 0x01000193;
+
+/** The hash's state before the name's first byte: FNV-1a's offset basis stepped by the database number. */
+export function hashStart(db: number): number {
+  return Math.imul(0x811c9dc5 ^ db, FNV_PRIME);
+}
+
+/** The hash of the state after the name's last byte: murmur3's finalizer, unsigned. */
+export function hashEnd(state: number): number {
+  let h = state;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * {@link keyHash} of `names[from, to)` in `db`, its Redis Cluster hash slot
+ * set in `slots` (a bit a slot) from the same read of its bytes: the CRC16
+ * stepped beside the hash, the slot taken from it when the name has no `{`
+ * (else by domain/keys/hash-slot.ts's rule, which looks for a tag).
+ */
+export function hashAndSlot(db: number, names: Uint8Array, from: number, to: number, slots: Uint8Array): number {
+  let h = hashStart(db);
+  let crc = 0;
+  let brace = false;
+  for (let i = from; i < to; i++) {
+    const x = names[i]!;
+    h = Math.imul(h ^ x, FNV_PRIME);
+    crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ x) & 0xff]!;
+    if (x === 0x7b) brace = true;
+  }
+  const slot = brace ? slotOfBytes(names, from, to) : crc & 0x3fff;
+  slots[slot >> 3]! |= 1 << (slot & 7);
+  return hashEnd(h);
+}
+
+/** Keys a hash block holds on average: about 4 KiB of 8-byte entries (one small read a lookup). */
+const PER_BUCKET = 512;
+
+/** The bits of the hash that choose a bucket (hash block) for `keys` keys: 2^bits buckets of about {@link PER_BUCKET}. */
+export function hashBitsFor(keys: number): number {
+  let bits = 0;
+  while (bits < 24 && keys / 2 ** bits > PER_BUCKET) bits++;
+  return bits;
+}
+
+/** The bucket of `hash` among 2^`bits`. */
+export function bucketOf(hash: number, bits: number): number {
+  return bits === 0 ? 0 : hash >>> (32 - bits);
+}
+
+/**
+ * An index's positions by hash, for an index held in memory: open
+ * addressing over typed arrays (a slot: the position + 1, 0 empty; beside it
+ * the key's hash, so a probe compares names only where the hashes agree).
+ * Built in one pass over the keys: no sort. Position i is key `order[i]`,
+ * whose name is `names[nameAt[k], nameAt[k] + nameLen[k])` in database `db[k]`.
+ */
+export class KeyHashTable {
+  private readonly slot: Uint32Array;
+  private readonly hashes: Uint32Array;
+  private readonly mask: number;
+  /** A position whose (database, name) an earlier position has (the first such), or -1. */
+  readonly firstTwin: number;
+
+  constructor(
+    private readonly order: Uint32Array,
+    private readonly names: Uint8Array,
+    private readonly nameAt: Float64Array,
+    private readonly nameLen: Uint32Array,
+    private readonly db: Uint32Array,
+  ) {
+    const n = order.length;
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    this.slot = new Uint32Array(size);
+    this.hashes = new Uint32Array(size);
+    this.mask = size - 1;
+    let twin = -1;
+    for (let p = 0; p < n; p++) {
+      const k = order[p]!;
+      const from = nameAt[k]!;
+      const to = from + nameLen[k]!;
+      const h = keyHash(db[k]!, names, from, to);
+      let i = h & this.mask;
+      for (;;) {
+        const s = this.slot[i]!;
+        if (s === 0) {
+          this.slot[i] = p + 1;
+          this.hashes[i] = h;
+          break;
+        }
+        // A twin (shards of two clusters served as one): the first one kept, the twin noted.
+        if (this.hashes[i] === h && this.same(s - 1, db[k]!, names, from, to)) {
+          if (twin < 0) twin = p;
+          break;
+        }
+        i = (i + 1) & this.mask;
+      }
+    }
+    this.firstTwin = twin;
+  }
+
+  /** Whether position `p`'s key is `name[from, to)` of `db`. */
+  private same(p: number, db: number, name: Uint8Array, from: number, to: number): boolean {
+    const k = this.order[p]!;
+    if (this.db[k] !== db || this.nameLen[k] !== to - from) return false;
+    const at = this.nameAt[k]! - from;
+    for (let i = from; i < to; i++) if (this.names[at + i] !== name[i]) return false;
+    return true;
+  }
+
+  /** The position of `name` in `db`, or -1. */
+  find(db: number, name: Uint8Array): number {
+    const h = keyHash(db, name, 0, name.length);
+    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
+      const s = this.slot[i]!;
+      if (s === 0) return -1;
+      if (this.hashes[i] === h && this.same(s - 1, db, name, 0, name.length)) return s - 1;
+    }
+  }
+}
