@@ -448,7 +448,11 @@ export class RdbKeyReader implements RdbKeySink {
     const k = this.inPlace;
     const chunk = this.chunk;
     const at = this.chunkAt;
-    k.nameBytes = this.nameView(start + 1, nameEnd);
+    const name = this.nameView(start + 1, nameEnd);
+    // A name decoded or gathered across a seam is a Buffer; handed on as a plain Uint8Array, the class of the chunk's
+    // views (a local file's chunks), so that the code reading names meets one class: a Buffer met first at a seam
+    // threw away the writer's and the digest's optimized code once per conversion (bench/README.md, convert-rdb, 04:30).
+    k.nameBytes = name === chunk || name.constructor === Uint8Array ? name : new Uint8Array(name.buffer, name.byteOffset, name.length);
     k.nameFrom = this.viewFrom;
     k.nameTo = this.viewTo;
     if (nameEnd >= at) {

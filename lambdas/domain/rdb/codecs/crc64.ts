@@ -69,16 +69,22 @@ const wasm = loadWasmCrc64(TABLE_LO, TABLE_HI);
 const wasmUpdate = wasm?.update;
 /** Below this many bytes the JavaScript loop is cheaper than the call and the copy into WebAssembly memory. */
 const WASM_MIN_BYTES = 256;
-/** The state the WebAssembly loop hands back. */
-const wasmState = new Uint32Array(2);
 
 /**
  * An incremental CRC-64/Jones. Feed bytes with {@link Crc64.update} in any
  * chunking; the result does not depend on chunk boundaries.
  */
 export class Crc64 {
-  private lo = 0;
-  private hi = 0;
+  /**
+   * The register's low and high 32 bits. A typed array, not two number
+   * fields: a field that starts as a small integer and later holds a 32-bit
+   * value above 2^31 changes representation, which changes the class's map
+   * under code already optimized for it; the parser's feed, compiled for
+   * the old map, then fell back to the interpreter at its CRC-64 update once
+   * per chunk read (28 times a conversion of the bench file: bench/README.md,
+   * convert-rdb, 2026-11-26 04:30).
+   */
+  private readonly s = new Uint32Array(2);
 
   /** Whether large updates run in WebAssembly (false: the JavaScript loop only). */
   static readonly usesWebAssembly = wasmUpdate !== undefined;
@@ -86,13 +92,12 @@ export class Crc64 {
   /** Adds `data[start, end)` to the checksum. Returns `this`. */
   update(data: Uint8Array, start = 0, end = data.length): this {
     if (wasmUpdate !== undefined && end - start >= WASM_MIN_BYTES) {
-      wasmUpdate(this.lo, this.hi, data, start, end, wasmState);
-      this.lo = wasmState[0]!;
-      this.hi = wasmState[1]!;
+      wasmUpdate(this.s[0]!, this.s[1]!, data, start, end, this.s);
       return this;
     }
-    let lo = this.lo;
-    let hi = this.hi;
+    const s = this.s;
+    let lo = s[0]!;
+    let hi = s[1]!;
     let i = start;
     const T_LO = TABLE_LO;
     const T_HI = TABLE_HI;
@@ -119,23 +124,21 @@ export class Crc64 {
       hi = ((hi >>> 8) ^ T_HI[idx]!) >>> 0;
       i++;
     }
-    this.lo = lo;
-    this.hi = hi;
+    s[0] = lo;
+    s[1] = hi;
     return this;
   }
 
   /** Starts again from nothing (a checksum object reused). Returns `this`. */
   reset(): this {
-    this.lo = 0;
-    this.hi = 0;
+    this.s.fill(0);
     return this;
   }
 
   /** An independent copy of the checksum state. */
   clone(): Crc64 {
     const copy = new Crc64();
-    copy.lo = this.lo;
-    copy.hi = this.hi;
+    copy.s.set(this.s);
     return copy;
   }
 
@@ -143,19 +146,20 @@ export class Crc64 {
   static resume(value: bigint): Crc64 {
     if (value < 0n || value >= 1n << 64n) throw new RangeError(`a CRC-64 state is an unsigned 64-bit value, got ${value}`);
     const crc = new Crc64();
-    crc.lo = Number(value & 0xffffffffn);
-    crc.hi = Number(value >> 32n);
+    crc.s[0] = Number(value & 0xffffffffn);
+    crc.s[1] = Number(value >> 32n);
     return crc;
   }
 
   /** The checksum so far as an unsigned 64-bit BigInt. */
   get value(): bigint {
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    return (BigInt(this.s[1]!) << 32n) | BigInt(this.s[0]!);
   }
 
   /** Writes the checksum so far as 8 bytes little-endian (as Redis writes it) into `into` at `at`. */
   writeLittleEndian(into: Uint8Array, at: number): void {
-    const { lo, hi } = this;
+    const lo = this.s[0]!;
+    const hi = this.s[1]!;
     into[at] = lo & 0xff;
     into[at + 1] = (lo >>> 8) & 0xff;
     into[at + 2] = (lo >>> 16) & 0xff;
@@ -171,7 +175,7 @@ export class Crc64 {
     if (trailer.length !== 8) return false;
     const lo = (trailer[0]! | (trailer[1]! << 8) | (trailer[2]! << 16) | (trailer[3]! << 24)) >>> 0;
     const hi = (trailer[4]! | (trailer[5]! << 8) | (trailer[6]! << 16) | (trailer[7]! << 24)) >>> 0;
-    return lo === this.lo && hi === this.hi;
+    return lo === this.s[0] && hi === this.s[1];
   }
 }
 

@@ -301,24 +301,32 @@ function varint(n: number, buf: Uint8Array, at: number): number {
   return at;
 }
 
-/** Which keys of a sequence were re-encoded (one bit a key): the read-back digests those by value, the others by their bytes. */
+/** Keys a page of {@link KeyBits} holds: 2^16 (8 KiB of bits). */
+const PAGE_SHIFT = 16;
+const PAGE_KEYS = 1 << PAGE_SHIFT;
+
+/**
+ * Which keys of a sequence were re-encoded (one bit a key): the read-back
+ * digests those by value, the others by their bytes. In pages added as keys
+ * come, not one array grown by copying: a field given a new array changes
+ * from constant to mutable, and V8 then threw away the optimized code of the
+ * conversion's per-key visit that read it (bench/README.md, convert-rdb,
+ * 2026-11-26 04:30).
+ */
 export class KeyBits {
-  private bits = new Uint8Array(1024);
+  private readonly pages: Uint8Array[] = [];
   private n = 0;
 
   push(on: boolean): void {
-    if (this.n >> 3 >= this.bits.length) {
-      const next = new Uint8Array(this.bits.length * 2);
-      next.set(this.bits);
-      this.bits = next;
-    }
-    if (on) this.bits[this.n >> 3]! |= 1 << (this.n & 7);
-    this.n++;
+    const n = this.n;
+    if ((n & (PAGE_KEYS - 1)) === 0) this.pages.push(new Uint8Array(PAGE_KEYS >> 3));
+    if (on) this.pages[n >>> PAGE_SHIFT]![(n & (PAGE_KEYS - 1)) >> 3]! |= 1 << (n & 7);
+    this.n = n + 1;
   }
 
   /** Whether key `i` was pushed `true` (false past the end). */
   get(i: number): boolean {
-    return i < this.n && (this.bits[i >> 3]! & (1 << (i & 7))) !== 0;
+    return i < this.n && (this.pages[i >>> PAGE_SHIFT]![(i & (PAGE_KEYS - 1)) >> 3]! & (1 << (i & 7))) !== 0;
   }
 }
 

@@ -165,6 +165,29 @@ describe('visit: each key where it lies, no RdbKey built', () => {
       expect(v.keys).toEqual(seenWithObject(read(data).keys));
     }
   });
+  it('hands every name over as a plain Uint8Array, a decoded or gathered one too (one class for the code reading names); one in the chunk as a view of it', () => {
+    const lzfName = [0xc3, 0x06, 0x0c, 0x01, 0x61, 0x62, 0xe0, 0x01, 0x01];
+    const data = file('REDIS0011', [0xfe, 0x00, 0x00, 0xc0, 0x7b, ...str('v1'), 0x00, ...lzfName, ...str('v2'), 0x00, ...str('plain'), ...str('v3')]);
+    for (const size of [undefined, 1, 3]) {
+      const names: { cls: unknown; text: string; bytes: number }[] = [];
+      const reader = new RdbKeyReader({
+        visit: (k) => {
+          const text = Buffer.from(k.nameBytes.subarray(k.nameFrom, k.nameTo)).toString();
+          names.push({ cls: k.nameBytes.constructor, text, bytes: k.nameBytes.length });
+        },
+      });
+      const step = size ?? data.length;
+      // Chunks as plain Uint8Arrays, as a local file's reads hand them over.
+      for (let at = 0; at < data.length; at += step) reader.push(new Uint8Array(data.subarray(at, at + step)));
+      expect(reader.end().ok).toBe(true);
+      expect(names.map((n) => n.text)).toEqual(['123', 'abababababab', 'plain']);
+      // A Buffer (what the reader decodes or gathers names into) would be a second class: not handed over.
+      for (const n of names) expect(n.cls, `${n.text} in chunks of ${size}`).toBe(Uint8Array);
+      // The decoded names are their own bytes; a plain name read whole is a view of the chunk (no copy made).
+      expect(names[0]!.bytes).toBe(3);
+      if (size === undefined) expect(names[2]!.bytes).toBe(data.length);
+    }
+  });
 });
 
 describe('valueCheckedBefore: a written file read back, the values copied as they were read by their bounds', () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
-import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 type Key = { db: number; name: string; value: KeyValue; expireAtMs: number | null };
@@ -129,5 +129,23 @@ describe('KeyListDigest', () => {
     flipped[150_000] = 8;
     expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [flipped, b('x')] }, expireAtMs: null }])).not.toBe(one);
     expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [Buffer.from(big), b('x')] }, expireAtMs: null }])).toBe(one);
+  });
+});
+
+describe('KeyBits', () => {
+  it('answers each key as pushed across its pages (2^16 keys a page), false past the end', () => {
+    const bits = new KeyBits();
+    const on = (i: number) => i % 3 === 0 || i % 7 === 5 || i === 65_535 || i === 65_536;
+    const n = 3 * 65_536 + 11;
+    expect(bits.get(0)).toBe(false);
+    for (let i = 0; i < n; i++) bits.push(on(i));
+    const wrong: number[] = [];
+    for (let i = 0; i < n; i++) if (bits.get(i) !== on(i)) wrong.push(i);
+    expect(wrong).toEqual([]);
+    expect([n, n + 1, 10 * n].map((i) => bits.get(i))).toEqual([false, false, false]);
+    // A bit pushed false stays false beside true neighbours (the page and byte each key lands in are its own).
+    const one = new KeyBits();
+    for (let i = 0; i < 65_540; i++) one.push(i !== 65_537);
+    expect([65_536, 65_537, 65_538].map((i) => one.get(i))).toEqual([true, false, true]);
   });
 });
