@@ -275,13 +275,36 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     arity: -2,
     flags: RO,
     keys: [2, 2, 1],
-    async run(ctx, s, [, sub, key]) {
-      // GROUPS only: what a Redis 7.0 server that loaded the file answers (its stream metadata read from the value: value.ts streamInfo).
-      if (sub!.toString('latin1').toLowerCase() !== 'groups' || !key) return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
-      const v = await typed(ctx, s, key, 'stream');
+    async run(ctx, s, [, sub, key, groupName, ...rest]) {
+      // As Redis 7.0's subcommands: GROUPS and CONSUMERS answered from the stream's stored metadata (value.ts streamInfo);
+      // STREAM needs the radix tree's in-memory sizes, which no file holds, so it is refused in words.
+      const name = sub!.toString('latin1').toLowerCase();
+      const argc = 2 + (key ? 1 : 0) + (groupName ? 1 : 0) + rest.length;
+      if (name === 'stream') return R.error(argc < 3 ? ERR.arity('xinfo|stream') : ERR.xinfoStream);
+      if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
+      if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
+      const v = await typed(ctx, s, key!, 'stream');
       if (v === null) return R.error(ERR.noKey);
       if (isReply(v)) return v;
-      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, lookup(ctx, s.db, key))))!;
+      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, lookup(ctx, s.db, key!))))!;
+      if (name === 'consumers') {
+        const group = info.groups.find((g) => g.name.equals(groupName!));
+        if (!group) return R.error(ERR.noGroup(groupName!, key!));
+        const now = ctx.now();
+        return R.array(
+          [...group.consumerList]
+            .sort((a, b) => Buffer.compare(a.name, b.name))
+            .map((c) =>
+              R.map([
+                [R.bulk('name'), R.bulk(c.name)],
+                [R.bulk('pending'), R.int(c.pending)],
+                [R.bulk('idle'), R.int(Math.max(0, now - c.seenMs))],
+                // Stored by Redis 7.2+ (type 21), which answers it: -1 for a consumer that never read.
+                ...(c.activeMs === undefined ? [] : [[R.bulk('inactive'), R.int(c.activeMs === -1 ? -1 : now - c.activeMs)] as [Reply, Reply]]),
+              ]),
+            ),
+        );
+      }
       const big = (n: bigint | null): Reply => (n === null ? R.null : R.int(Number(n)));
       return R.array(
         info.groups.map((g) =>

@@ -22,6 +22,9 @@ export const ERR = {
       .slice(0, 16)
       .map((a) => `'${a.toString('latin1').slice(0, 128)}' `)
       .join('')}`,
+  noGroup: (group: Buffer, key: Buffer): string => `NOGROUP No such consumer group '${group.toString('latin1')}' for key name '${key.toString('latin1')}'`,
+  /** XINFO STREAM's radix-tree sizes are the server's memory, in no file: refused in words, never guessed. */
+  xinfoStream: 'ERR XINFO STREAM is not served from a recovery point (its radix-tree sizes are in no file): XLEN, XRANGE, XINFO GROUPS and XINFO CONSUMERS are',
   unknownSub: (sub: string, cmd: string): string => `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`,
 };
 

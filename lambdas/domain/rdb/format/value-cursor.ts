@@ -126,6 +126,13 @@ export class Cursor {
     return scoreOfDouble(this.dv.getFloat64(this.at - 8, true));
   }
 
+  /** A time in milliseconds as rdbSaveMillisecondTime writes it: 8 bytes, little-endian, signed (-1: never). */
+  millisecondTime(): number {
+    this.need(8);
+    this.at += 8;
+    return Number(this.dv.getBigInt64(this.at - 8, true));
+  }
+
   /** `count` RDB strings. */
   strings(count: number): Buffer[] {
     const out: Buffer[] = [];
@@ -152,7 +159,7 @@ function skipString(c: { at: number; skip(n: number): void; length(): number }, 
 }
 
 /** What the value decoders read with: a {@link Cursor} over contiguous bytes or a {@link PartsCursor} over parts. */
-export type ValueCursor = Pick<Cursor, 'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'strings'>;
+export type ValueCursor = Pick<Cursor, 'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'millisecondTime' | 'strings'>;
 
 /**
  * A {@link Cursor} over bytes in parts (a big key's DUMP payload as the
@@ -248,6 +255,10 @@ export class PartsCursor implements ValueCursor {
 
   binaryScore(): string {
     return this.over(8, (c) => c.binaryScore());
+  }
+
+  millisecondTime(): number {
+    return this.over(8, (c) => c.millisecondTime());
   }
 
   strings(count: number): Buffer[] {

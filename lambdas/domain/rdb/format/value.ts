@@ -200,9 +200,22 @@ function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
 export type StreamId = readonly [ms: bigint, seq: bigint];
 
 /** What XINFO GROUPS reports of a group, as stored (RDB types 19 and 21) or as Redis 7.0 derives it on load (15). */
+/** A consumer of a group as the file stores it (XINFO CONSUMERS' source). */
+export interface StreamConsumerInfo {
+  readonly name: Buffer;
+  /** Entries of the group's PEL it holds. */
+  readonly pending: number;
+  /** When it was last seen (Unix ms). */
+  readonly seenMs: number;
+  /** When it last read or claimed (Unix ms; -1: never), stored by type 21 (Redis 7.2+) only: undefined before. */
+  readonly activeMs?: number;
+}
+
 export interface StreamGroupInfo {
   readonly name: Buffer;
   readonly consumers: number;
+  /** Its consumers in the file's order (the server's: by name). */
+  readonly consumerList: readonly StreamConsumerInfo[];
   readonly pending: number;
   readonly lastId: StreamId;
   /** The group's logical read counter; null when unknown (SCG_INVALID_ENTRIES_READ). */
@@ -294,14 +307,23 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
       c.skip(16 + 8); // entry id, delivery time
       c.bigLength(); // delivery count
     }
-    let consumers = 0;
-    for (let left = c.length(); left > 0; left--, consumers++) {
-      c.string(); // name
-      c.skip(type >= 21 ? 16 : 8); // seen time (and active time)
-      c.skip(16 * c.length()); // the ids of its pending entries
+    const consumerList: StreamConsumerInfo[] = [];
+    for (let left = c.length(); left > 0; left--) {
+      const consumer = c.string();
+      if (!info) {
+        c.skip(type >= 21 ? 16 : 8); // seen time (and active time)
+        c.skip(16 * c.length()); // the ids of its pending entries
+        continue;
+      }
+      // rdbSaveMillisecondTime: 8 bytes, little-endian; an active time never set is -1.
+      const seenMs = c.millisecondTime();
+      const activeMs = type >= 21 ? c.millisecondTime() : undefined;
+      const held = c.length();
+      c.skip(16 * held);
+      consumerList.push({ name: consumer, pending: held, seenMs, ...(activeMs === undefined ? {} : { activeMs }) });
     }
     groups.push({ name, lastDeliveredId: `${last[0]}-${last[1]}`, pending });
-    infos.push({ name, consumers, pending, lastId: last, entriesRead: read === null || read === U64_MAX ? null : read });
+    infos.push({ name, consumers: consumerList.length, consumerList, pending, lastId: last, entriesRead: read === null || read === U64_MAX ? null : read });
   }
   if (info) info.out = { ...meta, groups: infos };
   return groups;

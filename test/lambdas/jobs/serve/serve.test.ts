@@ -17,6 +17,7 @@ import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
+import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
 import { SERVE_DATASET_DBS, STREAM_GROUP_KEYS, writeServeDataset, writeStreamGroups } from '../../../support/serve-dataset.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
@@ -82,6 +83,14 @@ const EXACT: string[][] = [
   ...STREAM_GROUP_KEYS.map((k) => ['XINFO', 'GROUPS', k]),
   ['XINFO', 'GROUPS', 'nope'],
   ['XINFO', 'GROUPS', 'str'],
+  ['XINFO', 'GROUPS'],
+  ['XINFO', 'GROUPS', 'stream', 'extra'],
+  ['XINFO', 'CONSUMERS', 'sg:read'],
+  ['XINFO', 'CONSUMERS', 'sg:read', 'no-such-group'],
+  ['XINFO', 'CONSUMERS', 'nope', 'reading'],
+  ['XINFO', 'CONSUMERS', 'str', 'reading'],
+  ['XINFO', 'STREAM'],
+  ['XINFO', 'NOSUCH', 'stream'],
   ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
   ['TYPE', 'str'],
   ['TYPE', 'list:big'],
@@ -153,6 +162,69 @@ describe('serve, against a redis-server loaded from the same file', () => {
       return replies;
     });
     for (let i = 0; i < EXACT.length; i++) expect([EXACT[i]!.join(' '), served[i]]).toEqual([EXACT[i]!.join(' '), ref[i]]);
+  });
+
+  it('answers XINFO CONSUMERS as the server: names in order, pending counts, idle from the stored seen time', async () => {
+    await new Promise((r) => setTimeout(r, 20)); // every consumer idle for some milliseconds on both
+    type Consumer = [string, string, string, number, string, number];
+    const ask = async (port: number, key: string, group: string): Promise<Consumer[]> => {
+      const client = new Redis({ port, host: '127.0.0.1', protocol: 2, lazyConnect: true });
+      await client.connect();
+      try {
+        return (await client.call('XINFO', 'CONSUMERS', key, group)) as Consumer[];
+      } finally {
+        client.disconnect();
+      }
+    };
+    let consumers = 0;
+    for (const key of STREAM_GROUP_KEYS) {
+      const groups = (await reference.client().call('XINFO', 'GROUPS', key)) as string[][];
+      for (const g of groups) {
+        const group = g[1]!;
+        // The reference first: the served idle is the same or a few milliseconds more, never less.
+        const ref = await ask(reference.port, key, group);
+        const served = await ask(serving.port, key, group);
+        expect(served.map((c) => [c[0], c[1], c[2], c[3], c[4]])).toEqual(ref.map((c) => [c[0], c[1], c[2], c[3], c[4]]));
+        for (let i = 0; i < ref.length; i++) {
+          expect(ref[i]![5]).toBeGreaterThan(0);
+          expect(served[i]![5] - ref[i]![5]).toBeGreaterThanOrEqual(0);
+          expect(served[i]![5] - ref[i]![5]).toBeLessThan(1_000);
+        }
+        consumers += ref.length;
+      }
+    }
+    expect(consumers).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers XINFO CONSUMERS of a Redis 7.2+ stream (type 21) with its stored active time as `inactive` (-1: never active)', async () => {
+    const sg = keysOf(readFileSync(file)).keys.find((k) => k.name === 'sg:read')!;
+    const minuteAgo = Date.now() - 60_000;
+    const v11 = join(dir, 'active-time.rdb');
+    writeFileSync(
+      v11,
+      frameFile('REDIS0011', [
+        { ...sg, name: 'active', type: 21, object: streamWithActiveTime(sg.object, BigInt(minuteAgo)) },
+        { ...sg, name: 'never', type: 21, object: streamWithActiveTime(sg.object, -1n) },
+      ]),
+    );
+    const served = await startServing({ location: v11, port: 0 });
+    const client = new Redis({ port: served.port, host: '127.0.0.1', protocol: 2, lazyConnect: true });
+    try {
+      await client.connect();
+      const ref = (await reference.client().call('XINFO', 'CONSUMERS', 'sg:read', 'reading')) as unknown[][];
+      const active = (await client.call('XINFO', 'CONSUMERS', 'active', 'reading')) as unknown[][];
+      const never = (await client.call('XINFO', 'CONSUMERS', 'never', 'reading')) as unknown[][];
+      expect(ref.length).toBe(2);
+      for (const [i, c] of active.entries()) {
+        expect(c.slice(0, 4)).toEqual(ref[i]!.slice(0, 4));
+        expect(c[6]).toBe('inactive');
+        expect(Math.abs((c[7] as number) - (Date.now() - minuteAgo))).toBeLessThan(5_000);
+      }
+      expect(never.map((c) => [c[1], c[6], c[7]])).toEqual(ref.map((c) => [c[1], 'inactive', -1]));
+    } finally {
+      client.disconnect();
+      await served.close();
+    }
   });
 
   it('answers in the other databases after SELECT', async () => {
