@@ -80,7 +80,7 @@ describe('the key index file', () => {
     const c = sorted.columns();
     /** The RDRKEYS2 file of `sorted` with positions `a` and `b` swapped (blocks of 64: 0–63, 64–127 …). */
     const swapped = (a: number, b: number) => {
-      const order = Uint32Array.from(c.order);
+      const order = Uint32Array.from(c.order!);
       [order[a], order[b]] = [order[b]!, order[a]!];
       return indexInMemory(encodeKeyIndex(new ColumnKeyIndex(11, { ...c, order }), COPY, false, NAME_ORDER_MAGIC), COPY, 'test.keys');
     };
