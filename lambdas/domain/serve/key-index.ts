@@ -100,6 +100,7 @@ export class KeyIndexBuilder extends KeyRows {
       rows: this.rows.subarray(0, this.n * ROW),
       names: this.names.subarray(0, this.namesUsed),
       storedBytes: this.stored,
+      runs: this.runs.map(([db, keys]) => [db, keys] as const),
     });
   }
 }
@@ -114,6 +115,8 @@ export interface Columns {
   readonly order?: Uint32Array | undefined;
   /** Bytes the keys' names and values take in the file. */
   readonly storedBytes: number;
+  /** The keys' databases in file order as runs, [db, keys] (counted as they came); absent: read from the rows. */
+  readonly runs?: readonly (readonly [db: number, keys: number])[] | undefined;
 }
 
 /**
@@ -164,6 +167,7 @@ export class ColumnKeyIndex implements KeyIndex {
   private table: KeyHashTable | undefined;
   /** Where each key's name starts in `names` (file order): computed when first asked for. */
   private starts: Float64Array | undefined;
+  private readonly runs: readonly (readonly [db: number, keys: number])[];
   readonly keys: number;
 
   constructor(
@@ -174,21 +178,36 @@ export class ColumnKeyIndex implements KeyIndex {
     this.view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
     const n = rows.length / ROW;
     this.keys = n;
-    // Each database's keys counted in file order (the rows read along), then laid out ascending.
+    // Each database's keys counted in file order (as the builder counted them, or along the rows), then laid out ascending.
+    const runs = c.runs ?? this.runsOfRows();
     const counts = new Map<number, number>();
-    for (let k = 0; k < n; ) {
-      const d = this.db(k);
-      let j = k + 1;
-      while (j < n && this.db(j) === d) j++;
-      counts.set(d, (counts.get(d) ?? 0) + j - k);
-      k = j;
+    let ascending = true;
+    for (let r = 0; r < runs.length; r++) {
+      const [d, keys] = runs[r]!;
+      if (r > 0 && d < runs[r - 1]![0]) ascending = false;
+      counts.set(d, (counts.get(d) ?? 0) + keys);
     }
     let at = 0;
     for (const d of [...counts.keys()].sort((a, b) => a - b)) {
       this.ranges.set(d, [at, at + counts.get(d)!]);
       at += counts.get(d)!;
     }
-    this.order = c.order ?? databaseOrder(n, (k) => this.db(k));
+    if (at !== n) throw new Error(`the index's database runs count ${at} keys, its rows ${n}`);
+    this.runs = runs;
+    this.order = c.order ?? (ascending ? undefined : databaseOrder(n, (k) => this.db(k)));
+  }
+
+  /** The databases' runs read along the rows. */
+  private runsOfRows(): [db: number, keys: number][] {
+    const runs: [number, number][] = [];
+    for (let k = 0; k < this.keys; ) {
+      const d = this.db(k);
+      let j = k + 1;
+      while (j < this.keys && this.db(j) === d) j++;
+      runs.push([d, j - k]);
+      k = j;
+    }
+    return runs;
   }
 
   /** The database of key `k` (file order). */
@@ -242,7 +261,7 @@ export class ColumnKeyIndex implements KeyIndex {
 
   /** The rows and names, for the index file (domain/serve/index-file.ts). */
   columns(): Columns {
-    return { ...this.c, order: this.order };
+    return { ...this.c, order: this.order, runs: this.runs };
   }
 
   /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */

@@ -38,6 +38,20 @@ export class KeyRows implements KeyPlaces {
   protected n = 0;
   /** Bytes the keys' names and values take in the file. */
   protected stored = 0;
+  /** The keys' databases in file order as runs, [db, keys] (a server's file lists each database once: a run a database). */
+  protected runs: [db: number, keys: number][] = [];
+  /** The last run (where the next key of its database is counted). */
+  private last: [db: number, keys: number] | undefined;
+
+  /** One more key of database `db`, after the others. */
+  private count(db: number): void {
+    const last = this.last;
+    if (last !== undefined && last[0] === db) last[1]++;
+    else {
+      this.last = [db, 1];
+      this.runs.push(this.last);
+    }
+  }
 
   /** Keys added. */
   get size(): number {
@@ -62,6 +76,7 @@ export class KeyRows implements KeyPlaces {
     view.setUint32(p, len, true);
     view.setUint32(p + R_DB, db, true);
     this.rows[p + R_TYPE] = type;
+    this.count(db);
     view.setFloat64(p + R_AT, valueAt, true);
     view.setFloat64(p + R_END, valueEnd, true);
     view.setFloat64(p + R_EXPIRY, expireAt, true);
@@ -90,8 +105,11 @@ export class KeyRows implements KeyPlaces {
     const at = this.n * ROW;
     this.rows.set(rows.subarray(rowsAt, rowsAt + keys * ROW), at);
     this.names.set(names.subarray(namesAt, namesEnd), this.namesUsed);
-    if (relabel)
-      for (let p = at + R_DB; p < at + keys * ROW; p += ROW) if (this.view.getUint32(p, true) === relabel[0]) this.view.setUint32(p, relabel[1], true);
+    for (let p = at + R_DB; p < at + keys * ROW; p += ROW) {
+      const db = this.view.getUint32(p, true);
+      if (relabel && db === relabel[0]) this.view.setUint32(p, relabel[1], true);
+      this.count(relabel && db === relabel[0] ? relabel[1] : db);
+    }
     this.n += keys;
     this.namesUsed += namesEnd - namesAt;
     this.stored += stored;
@@ -113,6 +131,10 @@ export class KeyRows implements KeyPlaces {
       const p = --this.n * ROW;
       const len = this.view.getUint32(p, true);
       this.namesUsed -= len;
+      if (--this.last![1] === 0) {
+        this.runs.pop();
+        this.last = this.runs.at(-1);
+      }
       this.stored -= this.view.getFloat64(p + R_END, true) - this.view.getFloat64(p + R_AT, true) + len;
     }
   }
