@@ -11,8 +11,9 @@
  *   so that is file order), {@link BLOCK} a block, a block never spanning two
  *   databases; a block is its rows (per key its name length u32, db u32,
  *   type u8, value start, end and expiry f64, NaN: none) then its names, so
- *   one read (one ranged GET) brings a block whole. Written as a sequential
- *   copy of the verifier's columns: no sort, no reads across them;
+ *   one read (one ranged GET) brings a block whole. The rows are the
+ *   verifier's pass's own (domain/serve/key-rows.ts): a block is a copy of a
+ *   run of them and of their names, no sort, no key gathered field by field;
  * - the lookup section: per key an 8-byte entry (its {@link keyHash} u32
  *   and its row number u32: blocks' keys counted from the first), grouped by
  *   the hash's top `hashBits` bits into 2^hashBits hash blocks (one a bucket,
@@ -48,7 +49,8 @@ import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
-import { type ColumnKeyIndex, VALUE_FIELDS } from './key-index.js';
+import type { ColumnKeyIndex } from './key-index.js';
+import { R_EXPIRY, ROW } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyBytes = copyNameBytes;
@@ -63,8 +65,8 @@ export const NAME_ORDER_MAGIC = 'RDRKEYS2';
 export type Layout = typeof MAGIC | typeof NAME_ORDER_MAGIC;
 /** The first bytes of the layout before this one (one SHA-256 over the whole file: read whole no more). */
 export const OLD_MAGIC = 'RDRKEYS1';
-/** Bytes a key takes in a block's rows. */
-export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
+/** Bytes a key takes in a block's rows (key-rows.ts: the builder's own rows). */
+export { ROW };
 /** Keys a block holds (fewer at the end of a database). */
 export const BLOCK = 64;
 /** Bytes a block's directory entry takes (beside its first name). */
@@ -215,15 +217,19 @@ const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
  * The index file of `index`, for `copy` (`RDRKEYS3`; `RDRKEYS2` only where
  * a test writes a file of the layout before, from an index whose order is
  * name order). Written into one buffer sized first (from the databases' key
- * counts: no key read for it), each row straight where it lies: no buffer or
- * object a block or a key. The index's order is file order, so the rows and
- * names are read along the columns, and each key's hash from its name as it
- * is copied; the lookup section is then a counting sort of those hashes.
+ * counts: no key read for it): no buffer or object a block or a key. The
+ * index's order is file order, so a block's rows and names are each one copy
+ * of a run of the pass's rows and names (key-rows.ts), each key's hash read
+ * from its name beside; the lookup section is then a counting sort of those
+ * hashes. (An index in another order, a file whose databases do not come
+ * ascending or a test's `RDRKEYS2`, is copied key by key.)
  */
 export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC): Buffer {
-  const c = index.columns();
-  const { order, names, nameAt, nameLen, values } = c;
-  const n = order.length;
+  const { rows, names, order } = index.columns();
+  const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const n = index.keys;
+  // Where each name starts, for an index not in file order (a file whose databases do not come ascending, RDRKEYS2's tests).
+  const nameAt = order ? index.nameStarts() : undefined;
   const hashed = layout === MAGIC;
   // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
   const databases: [number, number, number, number][] = [];
@@ -239,7 +245,8 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   const blocks = blockStarts.length;
   blockStarts.push(n);
   let firstNameBytes = 0;
-  if (!hashed) for (let b = 0; b < blocks; b++) firstNameBytes += nameLen[order[blockStarts[b]!]!]!;
+  const keyAt = (j: number): number => (order ? order[j]! : j);
+  if (!hashed) for (let b = 0; b < blocks; b++) firstNameBytes += rowView.getUint32(keyAt(blockStarts[b]!) * ROW, true);
   const hashBits = hashed ? hashBitsFor(n) : 0;
   const buckets = hashed ? 2 ** hashBits : 0;
   const header: Header = {
@@ -273,29 +280,30 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   const slots = new Uint8Array(SLOT_COUNT / 8);
   let at = layout.length;
   let first = firstNamesAt;
+  // In file order, the names of the blocks lie one after the other in `names` from here.
+  let nameFrom = 0;
   for (let b = 0; b < blocks; b++) {
     const i = blockStarts[b]!;
     const end = blockStarts[b + 1]!;
     const db = blockDb[b]!;
-    let namesAt = at + (end - i) * ROW;
+    const namesStart = at + (end - i) * ROW;
+    let namesAt = namesStart;
     let expiring = 0;
     let minExpiry = Number.POSITIVE_INFINITY;
     let maxExpiry = Number.NEGATIVE_INFINITY;
     let expirySum = 0;
+    // File order: the block's rows are a run of the index's rows, copied whole (its names below, after their hashes).
+    if (!order) rows.copy(out, at, i * ROW, end * ROW);
     for (let j = i; j < end; j++) {
-      const k = order[j]!;
-      const l = nameLen[k]!;
-      const u = k * VALUE_FIELDS;
-      const p = at + (j - i) * ROW;
-      view.setUint32(p, l, true);
-      view.setUint32(p + 4, db, true);
-      out[p + 8] = values[u + 3]!;
-      view.setFloat64(p + 9, values[u]!, true);
-      view.setFloat64(p + 17, values[u + 1]!, true);
-      const e = values[u + 2]!;
-      view.setFloat64(p + 25, e, true);
-      const from = nameAt[k]!;
-      copyBytes(names, from, from + l, out, namesAt);
+      const r = keyAt(j) * ROW;
+      const l = rowView.getUint32(r, true);
+      const e = rowView.getFloat64(r + R_EXPIRY, true);
+      let from = nameFrom;
+      if (nameAt) {
+        from = nameAt[keyAt(j)]!;
+        copyBytes(rows, r, r + ROW, out, at + (j - i) * ROW);
+        copyBytes(names, from, from + l, out, namesAt);
+      } else nameFrom += l;
       if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
       namesAt += l;
       if (!Number.isNaN(e)) {
@@ -305,8 +313,9 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
         expirySum += e;
       }
     }
+    if (!nameAt) names.copy(out, namesStart, nameFrom - (namesAt - namesStart), nameFrom);
     const entry = entriesAt + b * ENTRY;
-    const firstLen = nameLen[order[i]!]!;
+    const firstLen = rowView.getUint32(keyAt(i) * ROW, true);
     view.setFloat64(entry, at, true);
     view.setUint32(entry + 8, namesAt - at, true);
     view.setUint32(entry + 12, end - i, true);
@@ -319,7 +328,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
     if (!hashed) {
       // The block's first name, from its rows' names just written.
-      out.copy(out, first, at + (end - i) * ROW, at + (end - i) * ROW + firstLen);
+      out.copy(out, first, namesStart, namesStart + firstLen);
       first += firstLen;
     }
     at = namesAt;

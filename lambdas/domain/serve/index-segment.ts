@@ -6,12 +6,12 @@
  * invocation that ends the verification. Pure: keys in, bytes out.
  *
  * Layout (little-endian): `RDRKSEG1`; a u32 length and a JSON
- * {@link SegmentOf}; per key its row (index-file.ts's {@link ROW} layout);
+ * {@link SegmentOf}; per key its row (key-rows.ts's {@link ROW} layout, as index-file.ts's blocks);
  * the names; the SHA-256 of every byte before it.
  */
 import { createHash } from 'node:crypto';
-import { ROW } from './index-file.js';
-import { copyBytes, type KeyPlaces } from '../rdb/keys.js';
+import type { KeyPlaces } from '../rdb/keys.js';
+import { KeyRows, R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG1';
@@ -26,52 +26,21 @@ export interface SegmentOf {
 }
 
 /**
- * Collects a segment's keys in file order, as rows and names (no object a
- * key: the DR verifier's second thread collects half a copy's keys here),
- * and encodes those whose values end by a given offset.
+ * Collects a segment's keys in file order, as rows and names (key-rows.ts;
+ * no object a key: the DR verifier's second thread collects half a copy's
+ * keys here), and encodes those whose values end by a given offset.
  */
-export class KeySegmentBuilder implements KeyPlaces {
-  private rows: Buffer = Buffer.allocUnsafe(ROW * 1024);
-  private view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
-  private names: Buffer = Buffer.allocUnsafe(1 << 16);
-  private namesUsed = 0;
-  private n = 0;
-
-  /** Keys added. */
-  get size(): number {
-    return this.n;
-  }
-
+export class KeySegmentBuilder extends KeyRows {
   /** Adds one key (file order). */
   add(k: IndexedKey): void {
     this.place(k.db, k.type, k.name, 0, k.name.length, k.valueAt, k.valueEnd, k.expireAtMs ?? Number.NaN);
-  }
-
-  /** Adds one key (file order), its name copied from the view: its row written where it lies. */
-  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
-    const len = nameTo - nameFrom;
-    if ((this.n + 1) * ROW > this.rows.length) {
-      this.rows = grown(this.rows, (this.n + 1) * ROW, this.n * ROW);
-      this.view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
-    }
-    if (this.namesUsed + len > this.names.length) this.names = grown(this.names, this.namesUsed + len, this.namesUsed);
-    const p = this.n++ * ROW;
-    const view = this.view;
-    view.setUint32(p, len, true);
-    view.setUint32(p + 4, db, true);
-    this.rows[p + 8] = type;
-    view.setFloat64(p + 9, valueAt, true);
-    view.setFloat64(p + 17, valueEnd, true);
-    view.setFloat64(p + 25, expireAt, true);
-    copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
-    this.namesUsed += len;
   }
 
   /** The segment `of` of the keys added whose values end by `endingBy` (added in file order: those past it are the last ones). */
   encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY): Buffer {
     let keys = this.n;
     let namesEnd = this.namesUsed;
-    while (keys > 0 && this.rows.readDoubleLE((keys - 1) * ROW + 17) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
+    while (keys > 0 && this.valueEnd(keys - 1) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
     const json = Buffer.from(JSON.stringify({ ...of, keys }), 'utf8');
     // One buffer of its own (not a pool's slice, so a worker can move it to another thread), written once.
     const bodyBytes = MAGIC.length + 4 + json.length + keys * ROW + namesEnd;
@@ -87,13 +56,6 @@ export class KeySegmentBuilder implements KeyPlaces {
   }
 }
 
-/** `b` in a buffer of at least `need` bytes (doubled), its first `used` bytes kept. */
-function grown(b: Buffer, need: number, used: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(need, b.length * 2));
-  b.copy(bigger, 0, 0, used);
-  return bigger;
-}
-
 /** The segment of `keys` (each lying within [of.start, of.end)). */
 export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Buffer {
   const builder = new KeySegmentBuilder();
@@ -105,9 +67,17 @@ export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Bu
  * A segment read back and checked (its SHA-256, that it indexes `of`: the
  * same object version and byte range, every key within it), each key handed
  * to `keys` (its name a view of `file`, for the call only: no object a
- * key); or why it cannot be used (the caller then writes no index).
+ * key), or, for rows collected as the segment's own ({@link KeyRows}), its
+ * rows and names appended whole once all are checked (rows of database
+ * `relabel[0]` put in `relabel[1]`); or why it cannot be used (the caller
+ * then writes no index).
  */
-export function decodeKeySegment(file: Buffer, of: SegmentOf, keys: KeyPlaces): { readonly problem: string } | undefined {
+export function decodeKeySegment(
+  file: Buffer,
+  of: SegmentOf,
+  keys: KeyPlaces | KeyRows,
+  relabel?: readonly [number, number],
+): { readonly problem: string } | undefined {
   if (file.length < MAGIC.length + 4 + 32 || file.toString('latin1', 0, MAGIC.length) !== MAGIC) return { problem: 'not a key index segment' };
   const body = file.subarray(0, file.length - 32);
   if (
@@ -129,15 +99,33 @@ export function decodeKeySegment(file: Buffer, of: SegmentOf, keys: KeyPlaces): 
   const rowsAt = MAGIC.length + 4 + jsonLen;
   if (!(Number.isInteger(h.keys) && h.keys >= 0 && rowsAt + h.keys * ROW <= body.length)) return { problem: 'its rows do not fit in it' };
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let nameAt = rowsAt + h.keys * ROW;
+  const namesAt = rowsAt + h.keys * ROW;
+  const whole = keys instanceof KeyRows ? keys : undefined;
+  let nameAt = namesAt;
+  let stored = 0;
   for (let i = 0; i < h.keys; i++) {
     const p = rowsAt + i * ROW;
     const len = view.getUint32(p, true);
-    const valueAt = view.getFloat64(p + 9, true);
-    const valueEnd = view.getFloat64(p + 17, true);
+    const valueAt = view.getFloat64(p + R_AT, true);
+    const valueEnd = view.getFloat64(p + R_END, true);
     if (nameAt + len > body.length || !(of.start < valueAt && valueAt <= valueEnd && valueEnd <= of.end)) return { problem: `its key ${i} lies outside it` };
-    keys.place(view.getUint32(p + 4, true), body[p + 8]!, body, nameAt, nameAt + len, valueAt, valueEnd, view.getFloat64(p + 25, true));
+    if (whole) stored += valueEnd - valueAt + len;
+    else {
+      const db = view.getUint32(p + R_DB, true);
+      keys.place(
+        relabel && db === relabel[0] ? relabel[1] : db,
+        body[p + R_TYPE]!,
+        body,
+        nameAt,
+        nameAt + len,
+        valueAt,
+        valueEnd,
+        view.getFloat64(p + R_EXPIRY, true),
+      );
+    }
     nameAt += len;
   }
-  return nameAt === body.length ? undefined : { problem: 'its names do not add up to its length' };
+  if (nameAt !== body.length) return { problem: 'its names do not add up to its length' };
+  whole?.appendRows(body, rowsAt, h.keys, body, namesAt, nameAt, stored, relabel);
+  return undefined;
 }

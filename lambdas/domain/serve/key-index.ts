@@ -3,16 +3,18 @@
  * `history` answer from without holding values. Built in one pass over the
  * file (the parser tells where each key's value lies), then every value is
  * read at its offset when asked for. Compact: the names in one buffer and
- * per key five numbers in typed arrays (about 30 bytes a key beside its
- * name), in file order grouped by database (a stable counting sort by
- * database: no sort by name), so a SCAN cursor is a position; a lookup goes
+ * per key a 33-byte row (key-rows.ts: the index file's own row, so its
+ * blocks are copies of runs of rows), in file order grouped by database (a
+ * stable counting sort by database when a file's databases do not come
+ * ascending: no sort by name), so a SCAN cursor is a position; a lookup goes
  * through a hash table of the names (domain/serve/key-hash.ts), built when
  * first asked for.
  */
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
-import { copyBytes, type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
+import { type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 import { KeyHashTable } from './key-hash.js';
+import { KeyRows, R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -31,16 +33,6 @@ export interface IndexedKey {
 export function typeNameOf(rdbType: number): string {
   const slot = TYPE_SLOT[rdbType] ?? -1;
   return slot < 0 ? 'none' : TYPE_NAMES[slot]!;
-}
-
-/** The hash slots of the names at `names[nameAt[k], nameAt[k] + nameLen[k])`, k from 0 to n − 1: a bit a slot. */
-export function slotMapOf(n: number, names: Uint8Array, nameAt: Float64Array, nameLen: Uint32Array): Uint8Array {
-  const map = new Uint8Array(SLOT_COUNT / 8);
-  for (let k = 0; k < n; k++) {
-    const slot = slotOfBytes(names, nameAt[k]!, nameAt[k]! + nameLen[k]!);
-    map[slot >> 3]! |= 1 << (slot & 7);
-  }
-  return map;
 }
 
 /**
@@ -69,38 +61,18 @@ export function indexingKeyReader(
 }
 
 /**
- * Numbers a key takes in {@link Columns.values}: its value's start and end
- * offsets, its expiry (NaN: none) and its RDB type byte, side by side (32
- * bytes, one cache line for two keys): what the index file's rows hold
- * beside the name, read with one memory access a key.
- */
-export const VALUE_FIELDS = 4;
-
-/** A typed array of `size` elements, `a`'s first `used` kept. */
-function resized<T extends Float64Array | Uint8Array | Uint32Array>(a: T, size: number, used: number, make: (n: number) => T): T {
-  const b = make(size);
-  b.set(a.subarray(0, used));
-  return b;
-}
-
-/**
  * Key numbers 0 … n−1 grouped by database, databases ascending, file order
- * within each (a stable counting sort; the identity for a file of one
- * database, or whose databases come ascending as a server writes them).
+ * within each (a stable counting sort), when `db` (key k's database) is not
+ * ascending already; undefined (the identity) when it is, as a server writes
+ * its databases.
  */
-export function databaseOrder(n: number, db: Uint32Array): Uint32Array {
-  const order = new Uint32Array(n);
-  const perDb = new Map<number, number>();
+export function databaseOrder(n: number, db: (k: number) => number): Uint32Array | undefined {
   let ascending = true;
-  for (let k = 0; k < n; k++) {
-    const d = db[k]!;
-    if (k > 0 && d < db[k - 1]!) ascending = false;
-    perDb.set(d, (perDb.get(d) ?? 0) + 1);
-  }
-  if (ascending) {
-    for (let k = 0; k < n; k++) order[k] = k;
-    return order;
-  }
+  for (let k = 1; k < n && ascending; k++) if (db(k) < db(k - 1)) ascending = false;
+  if (ascending) return undefined;
+  const perDb = new Map<number, number>();
+  for (let k = 0; k < n; k++) perDb.set(db(k), (perDb.get(db(k)) ?? 0) + 1);
+  const order = new Uint32Array(n);
   const next = new Map<number, number>();
   let at = 0;
   for (const d of [...perDb.keys()].sort((a, b) => a - b)) {
@@ -108,112 +80,43 @@ export function databaseOrder(n: number, db: Uint32Array): Uint32Array {
     at += perDb.get(d)!;
   }
   for (let k = 0; k < n; k++) {
-    const p = next.get(db[k]!)!;
+    const p = next.get(db(k))!;
     order[p] = k;
-    next.set(db[k]!, p + 1);
+    next.set(db(k), p + 1);
   }
   return order;
 }
 
-/** Collects keys in file order; {@link finish} groups them by database into a {@link KeyIndex}. */
-export class KeyIndexBuilder implements KeyPlaces {
-  private names = Buffer.allocUnsafe(1 << 16);
-  private namesUsed = 0;
-  /** Keys the columns have room for. */
-  private room = 1024;
-  private nameAt = new Float64Array(this.room);
-  private nameLen = new Uint32Array(this.room);
-  private db = new Uint32Array(this.room);
-  /** Per key {@link VALUE_FIELDS} numbers: value start, value end, expiry (NaN: none), type. */
-  private values = new Float64Array(this.room * VALUE_FIELDS);
-  private n = 0;
-  /** Bytes the keys' names and values take in the file. */
-  private stored = 0;
-
+/** Collects keys in file order (rows and names, key-rows.ts); {@link finish} groups them by database into a {@link KeyIndex}. */
+export class KeyIndexBuilder extends KeyRows {
   /** Adds one key (file order). */
   add(key: IndexedKey): void {
     this.place(key.db, key.type, key.name, 0, key.name.length, key.valueAt, key.valueEnd, key.expireAtMs ?? Number.NaN);
   }
 
-  /** Adds one key (file order), its name copied from the view. */
-  place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
-    const len = nameTo - nameFrom;
-    if (this.namesUsed + len > this.names.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.namesUsed + len, this.names.length * 2));
-      this.names.copy(bigger, 0, 0, this.namesUsed);
-      this.names = bigger;
-    }
-    if (this.n === this.room) this.grow();
-    const i = this.n++;
-    copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
-    this.nameAt[i] = this.namesUsed;
-    this.nameLen[i] = len;
-    this.namesUsed += len;
-    this.db[i] = db;
-    const v = i * VALUE_FIELDS;
-    this.values[v] = valueAt;
-    this.values[v + 1] = valueEnd;
-    this.values[v + 2] = expireAt;
-    this.values[v + 3] = type;
-    this.stored += valueEnd - valueAt + len;
-  }
-
-  /** Room for twice the keys (the columns doubled together). */
-  private grow(): void {
-    const room = this.room * 2;
-    const n = this.n;
-    this.nameAt = resized(this.nameAt, room, n, (m) => new Float64Array(m));
-    this.nameLen = resized(this.nameLen, room, n, (m) => new Uint32Array(m));
-    this.db = resized(this.db, room, n, (m) => new Uint32Array(m));
-    this.values = resized(this.values, room * VALUE_FIELDS, n * VALUE_FIELDS, (m) => new Float64Array(m));
-    this.room = room;
-  }
-
-  /** Adds every key of `later` after this builder's (its keys come later in the file: the order stays file order). */
-  append(later: KeyIndexBuilder): void {
-    for (let k = 0; k < later.n; k++) {
-      const from = later.nameAt[k]!;
-      const v = k * VALUE_FIELDS;
-      this.place(later.db[k]!, later.values[v + 3]!, later.names, from, from + later.nameLen[k]!, later.values[v]!, later.values[v + 1]!, later.values[v + 2]!);
-    }
-  }
-
-  /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
-  dropPast(offset: number): void {
-    while (this.n > 0 && this.values[(this.n - 1) * VALUE_FIELDS + 1]! > offset) {
-      const k = --this.n;
-      this.namesUsed -= this.nameLen[k]!;
-      this.stored -= this.values[k * VALUE_FIELDS + 1]! - this.values[k * VALUE_FIELDS]! + this.nameLen[k]!;
-    }
-  }
-
   /** The index, keys grouped by database in file order; `rdbVersion` is the file's (DUMP payloads carry it). */
   finish(rdbVersion: number): ColumnKeyIndex {
-    const order = databaseOrder(this.n, this.db);
     return new ColumnKeyIndex(rdbVersion, {
+      rows: this.rows.subarray(0, this.n * ROW),
       names: this.names.subarray(0, this.namesUsed),
-      order,
-      nameAt: this.nameAt,
-      nameLen: this.nameLen,
-      db: this.db,
-      values: this.values,
       storedBytes: this.stored,
+      runs: this.runs.map(([db, keys]) => [db, keys] as const),
     });
   }
 }
 
-/** An index's columns (domain/serve/index-file.ts writes and reads them). */
+/** An index's keys (domain/serve/index-file.ts writes them). */
 export interface Columns {
+  /** Per key its {@link ROW}-byte row (key-rows.ts), in file order. */
+  readonly rows: Buffer;
+  /** The keys' names one after the other, in file order. */
   readonly names: Buffer;
-  /** Key numbers grouped by database (ascending), in file order within each. */
-  readonly order: Uint32Array;
-  readonly nameAt: Float64Array;
-  readonly nameLen: Uint32Array;
-  readonly db: Uint32Array;
-  /** Per key {@link VALUE_FIELDS} numbers: value start, value end, expiry (NaN: none), RDB type byte. */
-  readonly values: Float64Array;
+  /** Key numbers in the index's order (grouped by database, ascending); absent: file order is that order. */
+  readonly order?: Uint32Array | undefined;
   /** Bytes the keys' names and values take in the file. */
   readonly storedBytes: number;
+  /** The keys' databases in file order as runs, [db, keys] (counted as they came); absent: read from the rows. */
+  readonly runs?: readonly (readonly [db: number, keys: number])[] | undefined;
 }
 
 /**
@@ -251,69 +154,119 @@ export interface KeyIndex {
   entry(db: number, pos: number): IndexedKey;
 }
 
-/** A {@link KeyIndex} held whole in memory: built by a pass over the file, or decoded from an index file read whole. */
+/** A {@link KeyIndex} held whole in memory: built by a pass over the file (its rows and names, key-rows.ts). */
 export class ColumnKeyIndex implements KeyIndex {
-  /** Database → [first, end) in `order`. */
+  /** Database → [first, end) in the index's order. */
   private readonly ranges = new Map<number, readonly [number, number]>();
+  private readonly view: DataView;
+  /** Key numbers in the index's order; undefined: file order. */
+  private readonly order: Uint32Array | undefined;
   /** Per database, the positions of its keys with an expiry: found when first asked for. */
   private expiring: Map<number, number[]> | undefined;
   /** Positions by name: built when first asked for (a lookup, the twins' check). */
   private table: KeyHashTable | undefined;
+  /** Where each key's name starts in `names` (file order): computed when first asked for. */
+  private starts: Float64Array | undefined;
+  private readonly runs: readonly (readonly [db: number, keys: number])[];
+  readonly keys: number;
 
   constructor(
     readonly rdbVersion: number,
     private readonly c: Columns,
   ) {
-    // Each database's keys counted in file order (the columns read along, not across), then laid out ascending as `order` has them.
-    const { db } = c;
-    const n = c.order.length;
+    const { rows } = c;
+    this.view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+    const n = rows.length / ROW;
+    this.keys = n;
+    // Each database's keys counted in file order (as the builder counted them, or along the rows), then laid out ascending.
+    const runs = c.runs ?? this.runsOfRows();
     const counts = new Map<number, number>();
-    for (let k = 0; k < n; ) {
-      const d = db[k]!;
-      let j = k + 1;
-      while (j < n && db[j] === d) j++;
-      counts.set(d, (counts.get(d) ?? 0) + j - k);
-      k = j;
+    let ascending = true;
+    for (let r = 0; r < runs.length; r++) {
+      const [d, keys] = runs[r]!;
+      if (r > 0 && d < runs[r - 1]![0]) ascending = false;
+      counts.set(d, (counts.get(d) ?? 0) + keys);
     }
     let at = 0;
     for (const d of [...counts.keys()].sort((a, b) => a - b)) {
       this.ranges.set(d, [at, at + counts.get(d)!]);
       at += counts.get(d)!;
     }
+    if (at !== n) throw new Error(`the index's database runs count ${at} keys, its rows ${n}`);
+    this.runs = runs;
+    this.order = c.order ?? (ascending ? undefined : databaseOrder(n, (k) => this.db(k)));
   }
 
-  /** Per database holding keys, ascending: [db, its first position in `order`, its end]. */
+  /** The databases' runs read along the rows. */
+  private runsOfRows(): [db: number, keys: number][] {
+    const runs: [number, number][] = [];
+    for (let k = 0; k < this.keys; ) {
+      const d = this.db(k);
+      let j = k + 1;
+      while (j < this.keys && this.db(j) === d) j++;
+      runs.push([d, j - k]);
+      k = j;
+    }
+    return runs;
+  }
+
+  /** The database of key `k` (file order). */
+  private db(k: number): number {
+    return this.view.getUint32(k * ROW + R_DB, true);
+  }
+
+  /** The name length of key `k`. */
+  private nameLength(k: number): number {
+    return this.view.getUint32(k * ROW, true);
+  }
+
+  /** Per database holding keys, ascending: [db, its first position in the index's order, its end]. */
   databaseRanges(): [db: number, from: number, to: number][] {
     return [...this.ranges].map(([d, [from, to]]) => [d, from, to]);
+  }
+
+  /** The key numbers in the index's order, or undefined when that is file order (the rows as they lie). */
+  keyOrder(): Uint32Array | undefined {
+    return this.order;
+  }
+
+  /** Where each key's name starts in the names (file order). */
+  nameStarts(): Float64Array {
+    if (!this.starts) {
+      const n = this.keys;
+      const starts = new Float64Array(n + 1);
+      for (let k = 0; k < n; k++) starts[k + 1] = starts[k]! + this.nameLength(k);
+      this.starts = starts;
+    }
+    return this.starts;
   }
 
   /** The positions of `db`'s keys with an expiry. */
   private expiringIn(db: number): number[] {
     if (!this.expiring) {
       this.expiring = new Map();
-      const { order, values } = this.c;
       for (const [d, [from, to]] of this.ranges) {
         const expiring: number[] = [];
-        for (let i = from; i < to; i++) if (!Number.isNaN(values[order[i]! * VALUE_FIELDS + 2]!)) expiring.push(i - from);
+        for (let i = from; i < to; i++) if (!Number.isNaN(this.view.getFloat64(this.keyAt(i) * ROW + R_EXPIRY, true))) expiring.push(i - from);
         this.expiring.set(d, expiring);
       }
     }
     return this.expiring.get(db) ?? [];
   }
 
-  /** The columns, for the index file (domain/serve/index-file.ts). */
+  /** The key number at `i` of the index's order. */
+  private keyAt(i: number): number {
+    return this.order ? this.order[i]! : i;
+  }
+
+  /** The rows and names, for the index file (domain/serve/index-file.ts). */
   columns(): Columns {
-    return this.c;
+    return { ...this.c, order: this.order, runs: this.runs };
   }
 
   /** Bytes the keys' names and values take in the file (what INFO memory estimates the dataset from). */
   get storedBytes(): number {
     return this.c.storedBytes;
-  }
-
-  /** Keys in the file, every database. */
-  get keys(): number {
-    return this.c.order.length;
   }
 
   /** Databases holding keys, ascending. */
@@ -341,9 +294,19 @@ export class ColumnKeyIndex implements KeyIndex {
     return out;
   }
 
-  /** The hash table of the names (built once). */
+  /** The hash table of the names (built once, with the per-key columns it reads). */
   private hashed(): KeyHashTable {
-    this.table ??= new KeyHashTable(this.c.order, this.c.names, this.c.nameAt, this.c.nameLen, this.c.db);
+    if (!this.table) {
+      const n = this.keys;
+      const lens = new Uint32Array(n);
+      const dbs = new Uint32Array(n);
+      for (let k = 0; k < n; k++) {
+        lens[k] = this.nameLength(k);
+        dbs[k] = this.db(k);
+      }
+      const order = this.order ?? Uint32Array.from({ length: n }, (_, k) => k);
+      this.table = new KeyHashTable(order, this.c.names, this.nameStarts(), lens, dbs);
+    }
     return this.table;
   }
 
@@ -351,8 +314,7 @@ export class ColumnKeyIndex implements KeyIndex {
   firstDuplicate(): Buffer | undefined {
     const p = this.hashed().firstTwin;
     if (p < 0) return undefined;
-    const k = this.c.order[p]!;
-    return this.c.names.subarray(this.c.nameAt[k]!, this.c.nameAt[k]! + this.c.nameLen[k]!);
+    return this.nameOf(this.keyAt(p));
   }
 
   private slots: Uint8Array | undefined;
@@ -361,8 +323,16 @@ export class ColumnKeyIndex implements KeyIndex {
   slotMap(): Uint8Array {
     if (!this.slots) {
       // In file order: along the names buffer.
-      const { order, names, nameAt, nameLen } = this.c;
-      this.slots = slotMapOf(order.length, names, nameAt, nameLen);
+      const map = new Uint8Array(SLOT_COUNT / 8);
+      const { names } = this.c;
+      let at = 0;
+      for (let k = 0; k < this.keys; k++) {
+        const end = at + this.nameLength(k);
+        const slot = slotOfBytes(names, at, end);
+        map[slot >> 3]! |= 1 << (slot & 7);
+        at = end;
+      }
+      this.slots = map;
     }
     return this.slots;
   }
@@ -378,35 +348,41 @@ export class ColumnKeyIndex implements KeyIndex {
   private key(db: number, pos: number): number {
     const r = this.ranges.get(db);
     if (!r || pos < 0 || pos >= r[1] - r[0]) throw new RangeError(`no key at position ${pos} of database ${db}`);
-    return this.c.order[r[0] + pos]!;
+    return this.keyAt(r[0] + pos);
+  }
+
+  /** Key `k`'s name (a view). */
+  private nameOf(k: number): Buffer {
+    const at = this.nameStarts()[k]!;
+    return this.c.names.subarray(at, at + this.nameLength(k));
   }
 
   /** The name at `pos` of `db` (a view of the index's bytes: copy before keeping it past the index). */
   nameAt(db: number, pos: number): Buffer {
-    const k = this.key(db, pos);
-    return this.c.names.subarray(this.c.nameAt[k]!, this.c.nameAt[k]! + this.c.nameLen[k]!);
+    return this.nameOf(this.key(db, pos));
   }
 
   /** The RDB type byte of the key at `pos`. */
   typeAt(db: number, pos: number): number {
-    return this.c.values[this.key(db, pos) * VALUE_FIELDS + 3]!;
+    return this.c.rows[this.key(db, pos) * ROW + R_TYPE]!;
   }
 
   /** The absolute expiry (Unix ms) of the key at `pos`, or null. */
   expireAtMs(db: number, pos: number): number | null {
-    const e = this.c.values[this.key(db, pos) * VALUE_FIELDS + 2]!;
+    const e = this.view.getFloat64(this.key(db, pos) * ROW + R_EXPIRY, true);
     return Number.isNaN(e) ? null : e;
   }
 
   /** Everything the index holds of the key at `pos`. */
   entry(db: number, pos: number): IndexedKey {
     const k = this.key(db, pos);
+    const p = k * ROW;
     return {
       db,
-      name: this.nameAt(db, pos),
-      type: this.c.values[k * VALUE_FIELDS + 3]!,
-      valueAt: this.c.values[k * VALUE_FIELDS]!,
-      valueEnd: this.c.values[k * VALUE_FIELDS + 1]!,
+      name: this.nameOf(k),
+      type: this.c.rows[p + R_TYPE]!,
+      valueAt: this.view.getFloat64(p + R_AT, true),
+      valueEnd: this.view.getFloat64(p + R_END, true),
       expireAtMs: this.expireAtMs(db, pos),
     };
   }

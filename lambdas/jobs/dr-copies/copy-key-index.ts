@@ -125,16 +125,12 @@ export class CopyKeyIndex implements SplitKeyIndex {
     else if (this.at < part.from) this.broken = `bytes [${this.at}, ${part.from}) were not read here`;
     else {
       this.builder.dropPast(part.from);
-      const db = part.db;
-      const builder = this.builder;
+      // Its rows and names appended whole (once every key is checked); its keys before its first SELECTDB are of the database this thread's part ended in.
       const problem = decodeKeySegment(
         Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
         { etag: undefined, versionId: undefined, start: part.from, end: part.end },
-        {
-          // A key's name is a view of the part's bytes: the builder copies it.
-          place: (d, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
-            builder.place(d === SEGMENT_DB ? db : d, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt),
-        },
+        this.builder,
+        [SEGMENT_DB, part.db],
       );
       if (problem) this.broken = `the second thread's part [${part.from}, ${part.end}): ${problem.problem}`;
       else {

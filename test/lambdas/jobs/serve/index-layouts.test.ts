@@ -39,7 +39,7 @@ function nameOrderIndexOf(file: string, swap?: readonly [number, number]): Buffe
   for (const db of v3.index.databases()) for (let pos = 0; pos < v3.index.size(db); pos++) b.add(v3.index.entry(db, pos));
   const sorted = nameOrdered(b.finish(v3.index.rdbVersion));
   const c = sorted.columns();
-  const order = Uint32Array.from(c.order);
+  const order = Uint32Array.from(c.order!);
   if (swap) [order[swap[0]], order[swap[1]]] = [order[swap[1]]!, order[swap[0]]!];
   return encodeKeyIndex(new ColumnKeyIndex(sorted.rdbVersion, { ...c, order }), copy, false, NAME_ORDER_MAGIC);
 }
