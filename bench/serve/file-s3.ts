@@ -6,11 +6,28 @@
  * ranged GET (a 2 GB copy: seconds a request, growing with the object), so
  * its times say more of moto than of `serve`; this server answers a range in
  * the time the range takes, as S3 does. Path-style requests; ETag from size
- * and mtime; If-Match answered 412 on a mismatch; nothing else of S3.
+ * and mtime; If-Match answered 412 on a mismatch; an object's metadata
+ * (`x-amz-meta-…`, as PutObject was given it) from a `<file>.meta.json`
+ * beside it ({@link putMetadata}); nothing else of S3.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+
+/** The ETag this stand-in answers for `file` (from its size and modification time). */
+export function fileEtag(file: string): string {
+  const st = statSync(file);
+  return `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+}
+
+/**
+ * Gives the object at `file` the metadata a PutObject would have put (the
+ * serve key index's source binding, domain/serve/index-file.ts
+ * indexSourceMetadata): written beside it, answered as `x-amz-meta-…`.
+ */
+export function putMetadata(file: string, metadata: Readonly<Record<string, string>>): void {
+  writeFileSync(`${file}.meta.json`, JSON.stringify(metadata));
+}
 
 /** The server, its endpoint, and the requests it answered (`GET /bucket/key 206`). */
 export interface FileS3 {
@@ -32,7 +49,7 @@ export async function startFileS3(folder: string): Promise<FileS3> {
       const st = statSync(file);
       if (!st.isFile()) throw new Error('not a file');
       size = st.size;
-      etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      etag = fileEtag(file);
     } catch {
       log(404);
       res.writeHead(404, { 'content-type': 'application/xml' });
@@ -45,7 +62,14 @@ export async function startFileS3(folder: string): Promise<FileS3> {
       res.end('<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
       return;
     }
-    const headers = { etag, 'last-modified': new Date().toUTCString(), 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+    const meta = existsSync(`${file}.meta.json`) ? (JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')) as Record<string, string>) : {};
+    const headers = {
+      etag,
+      'last-modified': new Date().toUTCString(),
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+      ...Object.fromEntries(Object.entries(meta).map(([k, v]) => [`x-amz-meta-${k}`, v])),
+    };
     if (req.method === 'HEAD') {
       log(200);
       res.writeHead(200, { ...headers, 'content-length': String(size) });

@@ -78,10 +78,11 @@ async function main(): Promise<void> {
   const bytes = statSync(path.join(scratch, 'plain', name)).size;
   log(`file: ${keys} keys, ${(bytes / 1e6).toFixed(1)} MB`);
   // backup's index, built from the bytes as backup writes them (here fed the file).
-  const writeIndex = async (store: FileBackupStore | S3BackupStore): Promise<void> => {
+  const writeIndex = async (store: FileBackupStore | S3BackupStore, source?: { etag?: string; versionId?: string }): Promise<void> => {
     const index = new BackupKeyIndex(store.location(name));
     for await (const chunk of createReadStream(path.join(scratch, 'plain', name))) index.pushVerified(chunk as Buffer);
-    await index.write(store, name);
+    // On S3, as the backup job writes it: naming the copy's object version, or serve reads the copy whole.
+    await index.write(store, name, source);
   };
   await writeIndex(new FileBackupStore(path.join(scratch, 'indexed')));
   const indexBytes = statSync(path.join(scratch, 'indexed', `${name}.keys`)).size;
@@ -95,8 +96,9 @@ async function main(): Promise<void> {
   if (moto) {
     await moto.bucket('bench');
     const body = readFileSync(path.join(scratch, 'plain', name));
-    for (const prefix of ['plain', 'indexed']) await moto.client.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}/${name}`, Body: body }));
-    await writeIndex(new S3BackupStore(moto.newClient(), 'bench', 'indexed/'));
+    let put: { ETag?: string; VersionId?: string } = {};
+    for (const prefix of ['plain', 'indexed']) put = await moto.client.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}/${name}`, Body: body }));
+    await writeIndex(new S3BackupStore(moto.newClient(), 'bench', 'indexed/'), { etag: put.ETag, versionId: put.VersionId });
     const s3Env = { AWS_ENDPOINT_URL_S3: moto.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
     cases.push(['S3 (moto), read whole', `s3://bench/plain/${name}`, s3Env], ['S3 (moto), key index', `s3://bench/indexed/${name}`, s3Env]);
   }

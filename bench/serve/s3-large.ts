@@ -27,9 +27,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
+import { indexSourceMetadata } from '../../lambdas/domain/serve/index-file.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { intFlags, median } from '../support.js';
-import { startFileS3 } from './file-s3.js';
+import { fileEtag, putMetadata, startFileS3 } from './file-s3.js';
 import { peakRssMiB, spawnServe } from './spawn-serve.js';
 import { keyName, writeRdb } from './written-rdb.js';
 import { RawClient } from '../../test/support/resp-raw.js';
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
     });
     closeSync(fd);
     await index.write(new FileBackupStore(dir), NAME);
+    // As the backup job puts it on S3: the index names the copy's object version (its ETag), or serve reads the copy whole.
+    putMetadata(path.join(dir, `${NAME}.keys`), indexSourceMetadata({ etag: fileEtag(file) }));
     const cpu = process.cpuUsage(cpu0);
     const built = {
       seconds: Number(process.hrtime.bigint() - t0) / 1e9,

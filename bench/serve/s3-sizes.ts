@@ -25,11 +25,12 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } fr
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { S3BackupStore } from '../../lambdas/adapters/storage/backup-store-s3.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
+import { indexSourceMetadata } from '../../lambdas/domain/serve/index-file.js';
 import { startMotoS3 } from '../../test/support/moto.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';
 import { intFlags, median } from '../support.js';
-import { startFileS3 } from './file-s3.js';
+import { fileEtag, putMetadata, startFileS3 } from './file-s3.js';
 import { peakRssMiB, spawnServe } from './spawn-serve.js';
 
 const { values: flags } = parseArgs({
@@ -97,11 +98,13 @@ async function main(): Promise<void> {
         mkdirSync(dir, { recursive: true });
         renameSync(file, path.join(dir, name));
         await index.write(new FileBackupStore(dir), name);
+        // As the backup job puts it on S3: the index names the copy's object version (its ETag), or serve reads the copy whole.
+        putMetadata(path.join(dir, `${name}.keys`), indexSourceMetadata({ etag: fileEtag(path.join(dir, name)) }));
         indexBytes = statSync(path.join(dir, `${name}.keys`)).size;
       } else {
         // A buffer, not a stream, and no flexible checksum: moto 5.2 takes an aws-chunked stream of 500 MB in tens of minutes.
-        await upload.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}${name}`, Body: readFileSync(file) }));
-        await index.write(new S3BackupStore(moto.newClient(), 'bench', prefix), name);
+        const put = await upload.send(new PutObjectCommand({ Bucket: 'bench', Key: `${prefix}${name}`, Body: readFileSync(file) }));
+        await index.write(new S3BackupStore(moto.newClient(), 'bench', prefix), name, { etag: put.ETag, versionId: put.VersionId });
         rmSync(file);
         indexBytes = (await moto.client.send(new HeadObjectCommand({ Bucket: 'bench', Key: `${prefix}${name}.keys` }))).ContentLength!;
       }
