@@ -25,6 +25,15 @@ export async function requestsAfter(moto: Pick<MotoS3, 'requests'>, from: number
   return moto.requests().slice(from);
 }
 
+/**
+ * How many requests `moto` has logged once every request answered so far is logged: where a count of the requests
+ * of what follows starts (taken from `requests().length` at once, it can precede the log lines of requests already
+ * answered, which would then be counted with what follows).
+ */
+export async function requestsSoFar(moto: Pick<MotoS3, 'requests'>): Promise<number> {
+  return (await requestsAfter(moto, 0)).length;
+}
+
 /** A moto.server process of this one, and what it logged. */
 interface MotoProcess {
   readonly child: ChildProcess;

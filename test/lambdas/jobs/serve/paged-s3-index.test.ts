@@ -15,7 +15,7 @@ import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store
 import { BLOCK, FOOTER } from '../../../../lambdas/domain/serve/index-file.js';
 import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
-import { type MotoS3, requestsAfter, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { type MotoS3, requestsAfter, requestsSoFar, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 const FILE = 'rdr-cache-20300101-0100.rdb';
@@ -89,7 +89,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
       expect(opening.filter((r) => r.includes(`/${FILE} `))).toEqual([`HEAD /backups/prod/${FILE} HTTP/1.1 200`, `GET /backups/prod/${FILE} HTTP/1.1 206`]);
       expect(index.length).toBeGreaterThan(Math.ceil(KEYS / BLOCK) * 1000);
 
-      let at = moto.requests().length;
+      let at = await requestsSoFar(moto);
       expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
       const one = await requestsAfter(moto, at);
       // The index (RDRKEYS3): the name's hash block, then the block its row lies in; then the value from the copy.
@@ -106,7 +106,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
       expect(await c.dbsize()).toBe(KEYS + 1);
       expect(await c.mget('key:1', 'key:2000', 'nope')).toEqual([expected.get('key:1'), expected.get('key:2000'), null]);
       // SCAN walks every key, KEYS lists them: the blocks read in runs, not one GET a block.
-      at = moto.requests().length;
+      at = await requestsSoFar(moto);
       const seen = new Set<string>();
       let cursor = '0';
       do {
@@ -176,7 +176,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
     await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `prod/${FILE}`, Body: overwritten }));
     try {
       // Read whole instead, and the verifier refuses the file (its CRC-64 no longer matches): never an answer from the index.
-      const before = moto.requests().length;
+      const before = await requestsSoFar(moto);
       await expect(startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0 })).rejects.toThrow(/CRC|checksum/i);
       expect((await requestsAfter(moto, before)).filter((r) => r.startsWith(`GET /backups/prod/${FILE}.keys `))).toEqual([]);
     } finally {
