@@ -125,7 +125,7 @@ export function openLocalRdb(path: string): RdbAt {
 
 /** Opens `s3://bucket/key` (the default credential chain; `endpoint`, else AWS_ENDPOINT_URL_S3, for an S3-compatible store). */
 export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> {
-  const [{ parseS3Url }, { headObject, readRanges }, { bucketExists, noSuchBucket, storageS3Client }] = await Promise.all([
+  const [{ parseS3Url }, { headObject, readRanges }, { headFoundNoBucket, noSuchBucket, storageS3Client }] = await Promise.all([
     import('../aws/s3/objects.js'),
     import('../aws/s3/ranges.js'),
     import('../aws/s3/client.js'),
@@ -138,8 +138,7 @@ export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> 
     object = await headObject(client, parsed.bucket, parsed.key);
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    // A HEAD's 404 has no body to tell a missing object from a missing bucket: HeadBucket tells them apart.
-    const missing = status === 404 && !(await bucketExists(client, parsed.bucket).catch(() => true));
+    const missing = await headFoundNoBucket(client, parsed.bucket, err);
     const why = missing
       ? noSuchBucket(parsed.bucket)
       : status === 404

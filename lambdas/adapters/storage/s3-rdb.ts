@@ -1,5 +1,5 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
-import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
+import { headFoundNoBucket, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { errorName } from '../aws/errors.js';
 import { getObjectTags, listObjects, parseS3Url } from '../aws/s3/objects.js';
 import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js';
@@ -15,6 +15,19 @@ import { TAGS } from '../../domain/plans/types.js';
  */
 export class S3LocationError extends Error {
   override readonly name = 'S3LocationError';
+  constructor(
+    message: string,
+    /** Why, without the location (`no such object`, `no such bucket …`): for a caller that names the location its own way. */
+    readonly why: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** `message` as an {@link S3LocationError} when `err` says the location names nothing readable, else as an Error. */
+function located(err: unknown, message: string, why: string): Error {
+  return locationProblem(err) ? new S3LocationError(message, why, { cause: err }) : new Error(message, { cause: err });
 }
 
 /** How `verify-rdb` reads an object. */
@@ -55,10 +68,9 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
   } catch (err) {
-    // A HEAD's 404 has no body to tell a missing object from a missing bucket: HeadBucket tells them apart.
-    const missingBucket = statusOf(err) === 404 && !(await bucketExists(client, parsed.bucket).catch(() => true));
+    const missingBucket = await headFoundNoBucket(client, parsed.bucket, err);
     const why = missingBucket ? noSuchBucket(parsed.bucket) : s3Problem(err);
-    throw new (locationProblem(err) || missingBucket ? S3LocationError : Error)(`cannot read ${url}: ${why}`, { cause: err });
+    throw located(err, `cannot read ${url}: ${why}`, why);
   }
   const read = () =>
     explained(
@@ -102,7 +114,7 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
     try {
       listed = (await listObjects(client, bucket, `${key}-`)).map((o) => o.key);
     } catch (err) {
-      throw new (locationProblem(err) ? S3LocationError : Error)(`cannot list s3://${bucket}/${key}-*: ${s3Problem(err, bucket)}`, { cause: err });
+      throw located(err, `cannot list s3://${bucket}/${key}-*: ${s3Problem(err, bucket)}`, s3Problem(err, bucket));
     }
     const named = listed.map((k) => ({ k, parsed: parseExportObjectKey(k.slice(k.lastIndexOf('/') + 1)) }));
     keys = named.filter((n) => n.parsed?.exportName === exportName).map((n) => n.k);
@@ -123,13 +135,10 @@ export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
         tags = await getObjectTags(client, bucket, k);
       } catch (err) {
         // Without s3:GetObjectTagging the shard count is unknown: checkShardSet then asks for --shards.
-        if (!['AccessDenied', 'Forbidden'].includes(errorName(err)))
-          throw new (locationProblem(err) ? S3LocationError : Error)(
-            `cannot read the tags of s3://${bucket}/${k}: ${s3Problem(err, bucket)}${errorName(err) === 'NoSuchKey' ? noShards : ''}`,
-            {
-              cause: err,
-            },
-          );
+        if (!['AccessDenied', 'Forbidden'].includes(errorName(err))) {
+          const why = `${s3Problem(err, bucket)}${errorName(err) === 'NoSuchKey' ? noShards : ''}`;
+          throw located(err, `cannot read the tags of s3://${bucket}/${k}: ${why}`, why);
+        }
       }
       const tag = parseShardTag(tags[TAGS.shard]);
       return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };

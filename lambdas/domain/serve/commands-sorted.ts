@@ -6,6 +6,7 @@
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { groupLag, streamInfo } from '../rdb/format/value.js';
 import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
+import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseDouble, parseInteger, scoreValue } from './reply-text.js';
 import { listRange } from './commands-values.js';
@@ -283,10 +284,11 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (name === 'stream') return R.error(argc < 3 ? ERR.arity('xinfo|stream') : ERR.xinfoStream);
       if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
       if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
-      const v = await typed(ctx, s, key!, 'stream');
-      if (v === null) return R.error(ERR.noKey);
-      if (isReply(v)) return v;
-      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, lookup(ctx, s.db, key!))))!;
+      // The metadata is read from the payload alone: the index says whether the key is there and a stream, no value decoded.
+      const pos = lookup(ctx, s.db, key!);
+      if (pos < 0) return R.error(ERR.noKey);
+      if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream') return R.error(ERR.wrongType);
+      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, pos)))!;
       if (name === 'consumers') {
         const group = info.groups.find((g) => g.name.equals(groupName!));
         if (!group) return R.error(ERR.noGroup(groupName!, key!));

@@ -209,7 +209,6 @@ export function indexableTrailer(trailer: string): boolean {
   return /^[0-9a-f]{16}$/.test(trailer) && !/^0+$/.test(trailer);
 }
 
-// One-shot (no Hash object a block: 31,000 blocks for 2 M keys).
 // One-shot: no Hash object a block (31,000 blocks for 2 M keys).
 const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
 

@@ -211,7 +211,8 @@ export class PagedKeyIndex implements KeyIndex {
     this.blocksRead++;
     const pairs = new Uint32Array(bytes.length / 4);
     for (let i = 0; i < pairs.length; i++) pairs[i] = bytes.readUInt32LE(i * 4);
-    return { rows: bytes, names: bytes.subarray(0, 0), nameAt: new Uint32Array(0), pairs };
+    // Its bytes are held as the decoded pairs alone (kept twice, they would count twice against the budget).
+    return { rows: bytes.subarray(0, 0), names: bytes.subarray(0, 0), nameAt: new Uint32Array(0), pairs };
   }
 
   private block(b: number): Block {
@@ -238,7 +239,9 @@ export class PagedKeyIndex implements KeyIndex {
   private fetch(b: number): Promise<ReadonlyMap<number, Block>> {
     this.run = b === this.runEnd ? Math.min(MAX_RUN, this.run * 2) : 1;
     let end = b;
-    while (end < this.spans.length && end - b < this.run && !this.kept.has(end) && !this.pending.has(end)) end++;
+    // A run of key blocks stops where the hash blocks start (a walk of the keys has no use for them).
+    const limit = b < this.entries.length ? this.entries.length : this.spans.length;
+    while (end < limit && end - b < this.run && !this.kept.has(end) && !this.pending.has(end)) end++;
     this.runEnd = end;
     const first = this.spans[b]!;
     const last = this.spans[end - 1]!;

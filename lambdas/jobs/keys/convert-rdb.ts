@@ -44,7 +44,7 @@ import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { digestStream, digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -437,7 +437,7 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   return `${head} cannot be expressed for ${target}: ${what}`;
 }
 
-/** An input key written as `e` says, into the digest: by its bytes, a downgraded stream by its layout's walk, else by its decoded value. */
+/** An input key written as `e` says, into the digest: by its bytes, else by its decoded value (a stream re-encoded goes through InputPass.visit's own walk, never here). */
 function digestInput(
   digest: KeyListDigest,
   db: number,
@@ -448,10 +448,7 @@ function digestInput(
   e: Extract<Expressed, { action: 'write' }>,
 ): void {
   if (!e.reencoded) digest.addRaw(db, name, e.type, e.object, expireAtMs);
-  else if (isStream(type)) {
-    digest.valueHead(db, name, expireAtMs);
-    digestStream(payload, digest);
-  } else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
+  else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
 }
 
 /**

@@ -151,8 +151,7 @@ async function s3Source<T>(location: string, use: (s3: typeof import('../../adap
   try {
     return await use(s3);
   } catch (err) {
-    if (err instanceof s3.S3LocationError)
-      throw new KeySourceError(`--from-rdb ${location}: ${err.message.replace(/^cannot (read|list) (the tags of )?\S+: /, '')}`, { cause: err });
+    if (err instanceof s3.S3LocationError) throw new KeySourceError(`--from-rdb ${location}: ${err.why}`, { cause: err });
     throw err;
   }
 }

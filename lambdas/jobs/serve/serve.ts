@@ -7,6 +7,7 @@ import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapt
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
 import { CACHE_MIN_BYTES, type ServeContext, ValueCache } from '../../domain/serve/context.js';
+import { settle } from '../../domain/serve/paged-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
 
@@ -77,8 +78,11 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     cache: new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0),
     about: { location: point.location, redisVersion: release, startedAtMs: now() },
   };
+  let databases: { db: number; keys: number; expired: number }[];
   let endpoint;
   try {
+    // Before listening: on an S3 index a block whose keys have only partly expired is read (settle waits for it).
+    databases = await settle(() => point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired })));
     endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
     point.close();
@@ -90,7 +94,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     host,
     port,
     keys: point.index.keys,
-    databases: point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired })),
+    databases,
     rdbVersion: version,
     location: point.location,
     notes: point.notes,

@@ -47,6 +47,17 @@ export function storageS3Client(options: StorageS3Options = {}): S3Client {
 export const noSuchBucket = (bucket: string): string => `no such bucket ${bucket}: check the bucket name (aws s3 ls lists yours)`;
 
 /**
+ * Whether `err`, a HeadObject's failure, is a 404 because `bucket` itself is
+ * not there: a HEAD's 404 has no body to tell a missing object from a
+ * missing bucket, so HeadBucket tells them apart (any fault of that call:
+ * not known to be missing).
+ */
+export async function headFoundNoBucket(client: S3Client, bucket: string, err: unknown): Promise<boolean> {
+  if ((err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== 404) return false;
+  return !(await bucketExists(client, bucket).catch(() => true));
+}
+
+/**
  * Whether `bucket` exists, as HeadBucket says: false only for a bucket that
  * is not there (404, NoSuchBucket, NotFound); a bucket the caller may not
  * read (403) exists. Other faults (the network, credentials) are thrown, for

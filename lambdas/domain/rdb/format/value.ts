@@ -199,7 +199,6 @@ function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
 /** A stream id as its two 64-bit parts. */
 export type StreamId = readonly [ms: bigint, seq: bigint];
 
-/** What XINFO GROUPS reports of a group, as stored (RDB types 19 and 21) or as Redis 7.0 derives it on load (15). */
 /** A consumer of a group as the file stores it (XINFO CONSUMERS' source). */
 export interface StreamConsumerInfo {
   readonly name: Buffer;
@@ -211,6 +210,7 @@ export interface StreamConsumerInfo {
   readonly activeMs?: number;
 }
 
+/** What XINFO GROUPS reports of a group, as stored (RDB types 19 and 21) or as Redis 7.0 derives it on load (15). */
 export interface StreamGroupInfo {
   readonly name: Buffer;
   readonly consumers: number;

@@ -152,14 +152,14 @@ export function downgradeStreamInto(from: number, b: Uint8Array, at: number, end
   done(c);
 }
 
-/** What {@link digestStream} feeds: write/transcode.ts's ElementSink (a digest). */
+/** What {@link digestStreamAt} feeds: write/transcode.ts's ElementSink (a digest). */
 interface StreamSink {
   kind(kind: 'stream'): void;
   part(b: Uint8Array, from: number, to: number): void;
 }
 
 /**
- * Feeds `sink` what a stream (a DUMP payload of type 15, 19 or 21) holds
+ * Feeds `sink` what a stream (RDB type `type`, 15, 19 or 21, its object bytes `b[at, end)` where a reader found them: no payload built) holds
  * in every layout, read where it lies, each type by its own layout (not by
  * {@link downgradeStream}'s rules): the nodes' bytes (entries are in them,
  * copied as they are by a downgrade), the length and last id, and per
@@ -167,15 +167,6 @@ interface StreamSink {
  * name, seen time and pending ids. The ids, counters and active times a
  * layout adds are left out. A stream and its downgrade feed the same parts:
  * a conversion's read-back checks a downgrade without decoding any entry.
- * @throws RdbFormatError for another type or a malformed payload
- */
-export function digestStream(payload: Uint8Array, sink: StreamSink): void {
-  digestStreamAt(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, sink);
-}
-
-/**
- * {@link digestStream} of a stream of RDB type `type` whose object bytes
- * are `b[at, end)` (where a reader found them: no payload built).
  * @throws RdbFormatError for another type or a malformed value
  */
 export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink): void {

@@ -42,6 +42,8 @@ beforeAll(async () => {
     p.set(`key:${i}`, v);
     expected.set(`key:${i}`, v);
   }
+  // Keys 300-599 expire in one day or in three, alternately: a block holds both (counted at a later clock, below).
+  for (let i = 300; i < 600; i++) p.expire(`key:${i}`, i % 2 === 0 ? 86_400 : 3 * 86_400);
   p.expire('key:7', 86_400).hset('h', 'f', 'x').select(2).rpush('l', 'a', 'b');
   await p.exec();
   await c.save();
@@ -74,6 +76,19 @@ async function serving(): Promise<{ s: Serving; c: Redis }> {
 }
 
 describe('an index beside an S3 copy, read by blocks', () => {
+  it('counts the keys expired at start where a block holds keys expired and live (its rows read before listening)', async () => {
+    const s = await startServing({ location: URL, s3Endpoint: moto.endpoint, port: 0, now: () => Date.now() + 2 * 86_400_000 });
+    const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      // key:7 and the 150 even keys of 300-599 have expired two days on; the odd ones have not.
+      expect(s.databases.find((d) => d.db === 0)).toEqual({ db: 0, keys: KEYS + 1, expired: 151 });
+      expect(await c.dbsize()).toBe(KEYS + 1 - 151);
+    } finally {
+      c.disconnect();
+      await s.close();
+    }
+  });
+
   it('opens with the directory alone, then two ranged GETs of the index (hash block, block) and one of the value a lookup', async () => {
     const before = (await requestsAfter(moto, 0)).length;
     const { s, c } = await serving();
