@@ -9,6 +9,11 @@ export function errorName(err: unknown): string {
   return 'Error';
 }
 
+/** The HTTP status of the answer an SDK error carries; undefined when nothing answered (see isNetworkFailure). */
+export function httpStatus(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
 /** A short, log-safe description: name and message, never request payloads. */
 export function describeError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
@@ -30,8 +35,7 @@ const THROTTLING = new Set([
 /** True for API rate limiting; the call may succeed when retried later. */
 export function isThrottling(err: unknown): boolean {
   if (THROTTLING.has(errorName(err))) return true;
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-  return status === 429;
+  return httpStatus(err) === 429;
 }
 
 /**

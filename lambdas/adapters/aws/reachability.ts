@@ -10,6 +10,7 @@
  * operator's, doctor's service clients, CloudWatch), all from the one config.
  */
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { httpStatus } from './errors.js';
 
 /** Counts since the process started; readers compare against the counts they saw at their start. */
 export interface Reachability {
@@ -27,8 +28,7 @@ export const reachability: Reachability = { answered: 0, unanswered: 0, lastUnan
 /** An error AWS sent (it has an HTTP status or response), as opposed to one raised before any answer. */
 function answeredBy(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
-  const e = err as { $metadata?: { httpStatusCode?: number }; $response?: unknown };
-  return e.$metadata?.httpStatusCode !== undefined || e.$response !== undefined;
+  return httpStatus(err) !== undefined || (err as { $response?: unknown }).$response !== undefined;
 }
 
 type Token = Parameters<ConfiguredRetryStrategy['recordSuccess']>[0];

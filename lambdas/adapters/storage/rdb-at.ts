@@ -8,6 +8,7 @@
  */
 import { closeSync, type FSWatcher, fstatSync, read, openSync, readSync, statSync, watch } from 'node:fs';
 import { promisify } from 'node:util';
+import { httpStatus } from '../aws/errors.js';
 
 const readAt = promisify(read);
 
@@ -137,7 +138,7 @@ export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> 
   try {
     object = await headObject(client, parsed.bucket, parsed.key);
   } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatus(err);
     const missing = await headFoundNoBucket(client, parsed.bucket, err);
     const why = missing
       ? noSuchBucket(parsed.bucket)

@@ -1,6 +1,6 @@
 /** Reading an `.rdb` from S3 for `verify-rdb` (loaded only for s3:// locations). */
 import { headFoundNoBucket, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
-import { errorName } from '../aws/errors.js';
+import { errorName, httpStatus } from '../aws/errors.js';
 import { getObjectTags, listObjects, parseS3Url } from '../aws/s3/objects.js';
 import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js';
 import { parseExportObjectKey, parseShardTag } from '../../domain/points/export-objects.js';
@@ -164,17 +164,17 @@ async function* explained(url: string, source: AsyncGenerator<Uint8Array>): Asyn
   }
 }
 
-const statusOf = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
-
 /** Whether `err` says the location names nothing the caller may read (see {@link S3LocationError}), not that reading failed. */
 function locationProblem(err: unknown): boolean {
-  return /^(NoSuchKey|NotFound|NoSuchBucket|AccessDenied|Forbidden|CredentialsProviderError)$/.test(errorName(err)) || [403, 404].includes(statusOf(err) ?? 0);
+  return (
+    /^(NoSuchKey|NotFound|NoSuchBucket|AccessDenied|Forbidden|CredentialsProviderError)$/.test(errorName(err)) || [403, 404].includes(httpStatus(err) ?? 0)
+  );
 }
 
 function s3Problem(err: unknown, bucket?: string): string {
   const name = errorName(err);
   // A HEAD answer has no body, so no error code: the SDK names a 404 NotFound and a 403 only `Unknown`.
-  const status = statusOf(err);
+  const status = httpStatus(err);
   if (name === 'NoSuchKey' || name === 'NotFound') return 'no such object';
   if (name === 'NoSuchBucket') return bucket === undefined ? 'no such bucket' : noSuchBucket(bucket);
   if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)

@@ -5,6 +5,7 @@
  */
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../client-config.js';
+import { errorName, httpStatus } from '../errors.js';
 
 /** Options of {@link storageS3Client}. */
 export interface StorageS3Options {
@@ -53,7 +54,7 @@ export const noSuchBucket = (bucket: string): string => `no such bucket ${bucket
  * not known to be missing).
  */
 export async function headFoundNoBucket(client: S3Client, bucket: string, err: unknown): Promise<boolean> {
-  if ((err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode !== 404) return false;
+  if (httpStatus(err) !== 404) return false;
   return !(await bucketExists(client, bucket).catch(() => true));
 }
 
@@ -68,9 +69,10 @@ export async function bucketExists(client: S3Client, bucket: string): Promise<bo
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
     return true;
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404) return false;
-    if (e.$metadata?.httpStatusCode === 403) return true;
+    const name = errorName(err);
+    const status = httpStatus(err);
+    if (name === 'NotFound' || name === 'NoSuchBucket' || status === 404) return false;
+    if (status === 403) return true;
     throw err;
   }
 }

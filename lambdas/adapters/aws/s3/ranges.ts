@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { setMaxListeners } from 'node:events';
 import type { CallWrapper } from '../elasticache.js';
-import { describeError, errorName, isThrottling } from '../errors.js';
+import { describeError, errorName, httpStatus, isThrottling } from '../errors.js';
 
 /**
  * One S3 object read by parallel ranged GETs and yielded in order, for the
@@ -267,10 +267,6 @@ function checkAnswer(out: { ContentRange?: string; ContentLength?: number }, fro
   if (out.ContentLength !== undefined && out.ContentLength !== last - from + 1) {
     throw new WrongPartError(`asked for bytes ${asked} (${last - from + 1} bytes), got Content-Length ${out.ContentLength}`);
   }
-}
-
-function httpStatus(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
 /**
