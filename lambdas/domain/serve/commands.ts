@@ -12,7 +12,7 @@ import { VALUE_COMMANDS } from './commands-values.js';
 import { BlockPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR } from './reply-text.js';
-import { NOT_QUEUED, transactionCommands } from './transaction.js';
+import { endTransaction, NOT_QUEUED, transactionCommands } from './transaction.js';
 
 /** Every command served, by lower-case name. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -69,8 +69,7 @@ export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | 
   }
   if (refused && name === 'exec') {
     // Redis's rejectCommand: a refused EXEC discards the transaction and says why (its ERR dropped), open or not.
-    s.multi = undefined;
-    s.watched = undefined;
+    endTransaction(s);
     return R.error(`EXECABORT Transaction discarded because of: ${refused.s.replace(/^ERR /, '')}`);
   }
   if (refused || !spec) return refused!;

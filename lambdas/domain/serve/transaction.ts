@@ -25,6 +25,12 @@ function expiredNow(ctx: ServeContext, db: number, name: Buffer): boolean {
   return at !== null && at <= ctx.now();
 }
 
+/** Ends the session's transaction and forgets its watched keys (DISCARD, EXEC, and an EXEC refused: commands.ts). */
+export function endTransaction(s: Session): void {
+  s.multi = undefined;
+  s.watched = undefined;
+}
+
 /** The transaction commands; `run` answers one queued command (the endpoint's dispatch). */
 export function transactionCommands(run: (ctx: ServeContext, s: Session, args: Buffer[]) => Reply | Promise<Reply>): Record<string, CommandSpec> {
   return {
@@ -44,8 +50,7 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
       keys: [0, 0, 0],
       run(_ctx, s) {
         if (!s.multi) return R.error('ERR DISCARD without MULTI');
-        s.multi = undefined;
-        s.watched = undefined;
+        endTransaction(s);
         return R.ok;
       },
     },
@@ -78,8 +83,7 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
         if (!tx) return R.error('ERR EXEC without MULTI');
         // Checked before the transaction is closed: a lookup that waits for an index block runs EXEC again.
         const touched = (s.watched ?? []).some((w) => !w.expired && expiredNow(ctx, w.db, w.name));
-        s.multi = undefined;
-        s.watched = undefined;
+        endTransaction(s);
         if (tx.dirty) return R.error('EXECABORT Transaction discarded because of previous errors.');
         if (touched) return R.nullArray;
         const replies: Reply[] = [];

@@ -235,7 +235,7 @@ export interface StreamInfo {
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Compares stream ids as streamCompareID does. */
-export function compareStreamId(a: StreamId, b: StreamId): number {
+function compareStreamId(a: StreamId, b: StreamId): number {
   return a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
 }
 
@@ -244,7 +244,7 @@ export function compareStreamId(a: StreamId, b: StreamId): number {
  * an estimate; null where it does not (Redis 7.0's
  * streamEstimateDistanceFromFirstEverEntry, src/t_stream.c).
  */
-export function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
+function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
   if (s.entriesAdded === 0n) return 0n;
   if (s.length === 0 && compareStreamId(id, s.lastId) < 1) return s.entriesAdded;
   const last = compareStreamId(id, s.lastId);
