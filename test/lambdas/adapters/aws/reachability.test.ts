@@ -1,9 +1,9 @@
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sdkClientConfig } from '../../../../lambdas/adapters/aws/client-config.js';
-import { reachability } from '../../../../lambdas/adapters/aws/reachability.js';
+import { reachability, UNREACHABLE_HOLD_MS } from '../../../../lambdas/adapters/aws/reachability.js';
 import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { closedLoopbackPort } from '../../../support/closed-port.js';
@@ -60,5 +60,27 @@ describe('reachability', () => {
 
     // No call at all: nothing to say.
     expect(() => new OperatorClients(config).assertReached()).not.toThrow();
+  });
+
+  it('an endpoint that answered no attempt of a whole call gets one attempt per later call, for UNREACHABLE_HOLD_MS; another endpoint keeps its retries', async () => {
+    const attempts = (e: unknown) => (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+    // Loopback addresses of this test alone (all of 127/8 loops back): the hold is the process's, and other files' calls refused at 127.0.0.1 may hold that one.
+    const port = await closedLoopbackPort();
+    const [dead, other] = [`http://127.0.0.57:${port}`, `http://127.0.0.58:${port}`];
+    expect(attempts(await call(dead))).toBe(3);
+    // A new client (the operator makes one per service and region): the same endpoint, not retried.
+    const held = await call(dead);
+    expect(held).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(attempts(held)).toBe(1);
+    expect(attempts(await call(other))).toBe(3);
+    // An error AWS sent is retried as before (a 403 is not retried by the SDK: one attempt, counted as an answer).
+    expect(await call(answering)).toMatchObject({ name: 'AccessDenied' });
+    const now = Date.now();
+    const later = vi.spyOn(Date, 'now').mockReturnValue(now + UNREACHABLE_HOLD_MS + 1);
+    try {
+      expect(attempts(await call(dead))).toBe(3);
+    } finally {
+      later.mockRestore();
+    }
   });
 });
