@@ -82,15 +82,50 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
     if (!min || !max) return R.error('ERR min or max not valid string range item');
     const above = (m: Buffer): boolean => min.v === '-' || (min.v !== '+' && (min.open ? Buffer.compare(m, min.v) > 0 : Buffer.compare(m, min.v) >= 0));
     const below = (m: Buffer): boolean => max.v === '+' || (max.v !== '-' && (max.open ? Buffer.compare(m, max.v) < 0 : Buffer.compare(m, max.v) <= 0));
-    select = (items) =>
-      limit(
-        (spec.rev ? [...items].reverse() : items).filter(([m]) => above(m) && below(m)),
-        spec,
-      );
+    select = (items) => lexWalk(items, above, below, spec);
   }
   const v = await typed(ctx, s, key, 'zset');
   if (isReply(v)) return v;
   return rangeReply(s, v ? select(sortedOf(v)) : [], spec.withScores);
+}
+
+/** Whether a Redis 7.0 server that loads this set holds it as a listpack (zset-max-listpack-entries 128, -value 64: its defaults). */
+const LISTPACK_ENTRIES = 128;
+const LISTPACK_VALUE = 64;
+
+/**
+ * BYLEX as Redis 7.0 walks a set (t_zset.c, genericZrangebylexCommand): none
+ * when the set's last member is below the minimum or its first above the
+ * maximum; else from the first member at or above the minimum (REV: the
+ * last at or below the maximum), LIMIT's offset skipped unchecked, then on
+ * while members stay at or below the maximum (REV: at or above the
+ * minimum). On a set of one score that is the members in range; with mixed
+ * scores Redis documents the reply as unspecified, and this is its walk: on
+ * a listpack exactly; on a skiplist REV starts where the walk of its lowest
+ * level stops (the last of the first members at or below the maximum), as
+ * its upper levels, random per server, may jump further.
+ */
+function lexWalk(items: readonly Scored[], above: (m: Buffer) => boolean, below: (m: Buffer) => boolean, spec: RangeSpec): Scored[] {
+  const n = items.length;
+  if (n === 0 || !above(items[n - 1]![0]) || !below(items[0]![0]) || spec.offset < 0) return [];
+  let i = 0;
+  if (!spec.rev) {
+    while (i < n && !above(items[i]![0])) i++;
+    if (i === n || !below(items[i]![0])) return [];
+  } else {
+    const listpack = n <= LISTPACK_ENTRIES && items.every(([m]) => m.length <= LISTPACK_VALUE);
+    if (listpack) for (i = n - 1; i >= 0 && !below(items[i]![0]); ) i--;
+    else while (i + 1 < n && below(items[i + 1]![0])) i++;
+    if (i < 0 || !above(items[i]![0])) return [];
+  }
+  const step = spec.rev ? -1 : 1;
+  const out: Scored[] = [];
+  for (i += step * spec.offset; i >= 0 && i < n && out.length !== spec.count; i += step) {
+    const m = items[i]![0];
+    if (spec.rev ? !above(m) : !below(m)) break;
+    out.push(items[i]!);
+  }
+  return out;
 }
 
 function limit(items: Scored[], spec: RangeSpec): Scored[] {

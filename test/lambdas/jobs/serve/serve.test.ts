@@ -67,6 +67,19 @@ const EXACT: string[][] = [
   ['ZRANGE', 'zset:small', '0', '1', 'LIMIT', '0', '1'],
   ['ZRANGE', 'zset:small', 'x', '1', 'BYSCORE'],
   ['ZRANGEBYSCORE', 'zset:big', '-inf', '+inf', 'WITHSCORES', 'LIMIT', '0', '3'],
+  // BYLEX over mixed scores (zset:small is d -3, a 1.1, b 2, c inf, a listpack): Redis walks the set and stops at the
+  // first member out of range, it does not filter (none here: its first member, d, is above the maximum).
+  ['ZRANGE', 'zset:small', '[a', '[b', 'BYLEX'],
+  ['ZRANGE', 'zset:small', '[a', '+', 'BYLEX'],
+  ['ZRANGE', 'zset:small', '[z', '(a', 'BYLEX', 'REV'],
+  ['ZRANGE', 'zset:small', '+', '[b', 'BYLEX', 'REV', 'LIMIT', '1', '2'],
+  ['ZRANGE', 'zset:small', '-', '+', 'BYLEX', 'LIMIT', '1', '-1'],
+  ['ZRANGE', 'zset:small', '-', '+', 'BYLEX', 'LIMIT', '0', '0'],
+  ['ZRANGE', 'zset:small', '[c', '[a', 'BYLEX'],
+  ['ZRANGEBYLEX', 'zset:small', '-', '[c'],
+  ['ZRANGEBYLEX', 'zset:small', 'a', '[c'],
+  // A skiplist: from its first member on, whatever its random levels.
+  ['ZRANGEBYLEX', 'zset:big', '-', '+', 'LIMIT', '5', '10'],
   ['ZSCORE', 'zset:small', 'a'],
   ['ZSCORE', 'zset:small', 'c'],
   ['ZSCORE', 'zset:big', 'm10'],
