@@ -14,6 +14,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCanonicalBatch } from '../../../../lambdas/adapters/redis/canonical-read.js';
 import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
+import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
@@ -237,6 +238,32 @@ describe('serve, against a redis-server loaded from the same file', () => {
     } finally {
       client.disconnect();
       await served.close();
+    }
+  });
+
+  it('answers XINFO GROUPS of pre-7.0 streams (RDB 9, no entries-read or largest deleted id stored) as Redis 7.0 does after loading them', async () => {
+    // The same file written for Redis 6.2 (streams as type 15) by convert-rdb, loaded by a real server and served.
+    const v9 = join(dir, 'streams-v9.rdb');
+    const converted = await convertRdb({ input: file, output: v9, ...convertTarget({ for: 'redis-6.2' }), lossy: new Set(['function']) });
+    expect(converted.ok, converted.error).toBe(true);
+    expect(readFileSync(v9).subarray(0, 9).toString('latin1')).toBe('REDIS0009');
+    const older = await startRedisServer({ loadRdb: v9 });
+    const served = await startServing({ location: v9, port: 0 });
+    try {
+      const ask = async (port: number): Promise<string[]> => {
+        const raw = await RawClient.open(port);
+        const out: string[] = [];
+        for (const key of STREAM_GROUP_KEYS) out.push(await raw.call('XINFO', 'GROUPS', key));
+        raw.close();
+        return out;
+      };
+      const [ref, got] = [await ask(older.port), await ask(served.port)];
+      expect(got).toEqual(ref);
+      // Lag and entries-read as Redis 7.0 estimates them for a group with no stored read counter: not all null.
+      expect(ref.join('\n')).toMatch(/entries-read\r\n:\d+/);
+    } finally {
+      await served.close();
+      await older.stop();
     }
   });
 
