@@ -20,6 +20,10 @@ export async function writeServeDataset(c: Redis): Promise<void> {
   p.hset('hash:big', ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `v${i}`]).flat());
   p.zadd('zset:small', '1.1', 'a', '2', 'b', 'inf', 'c', '-3', 'd');
   p.zadd('zset:big', ...Array.from({ length: 200 }, (_, i) => [String(i % 7 === 0 ? i : i / 3), `m${i}`]).flat());
+  p.rpush('list:dup', 'a', 'b', 'c', 'a', 'b', 'c', 'a');
+  p.zadd('zset:lex', '0', 'e', '0', 'a', '0', 'c', '0', 'b', '0', 'd');
+  p.set('bits', Buffer.from([0xff, 0x0f, 0xa5, 0x00, 0x81]));
+  p.sadd('set:other', 'y', 'z', 'w', '1');
   p.xadd('stream', '1-1', 'f', 'v');
   p.xadd('stream', '2-1', 'g', 'w', 'h', 'x');
   p.xadd('stream', '3-0', 'f', 'u');

@@ -77,55 +77,92 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
     const inside = ([, v]: Scored): boolean => (min.open ? v > min.v : v >= min.v) && (max.open ? v < max.v : v <= max.v);
     select = (items) => limit((spec.rev ? [...items].reverse() : items).filter(inside), spec);
   } else {
-    const min = lexBound(spec.rev ? hi : lo);
-    const max = lexBound(spec.rev ? lo : hi);
-    if (!min || !max) return R.error('ERR min or max not valid string range item');
-    const above = (m: Buffer): boolean => min.v === '-' || (min.v !== '+' && (min.open ? Buffer.compare(m, min.v) > 0 : Buffer.compare(m, min.v) >= 0));
-    const below = (m: Buffer): boolean => max.v === '+' || (max.v !== '-' && (max.open ? Buffer.compare(m, max.v) < 0 : Buffer.compare(m, max.v) <= 0));
-    select = (items) => lexWalk(items, above, below, spec);
+    const range = lexRange(spec.rev ? hi : lo, spec.rev ? lo : hi);
+    if (!range) return R.error(ERR_LEX);
+    select = (items) => lexWalk(items, range, spec);
   }
   const v = await typed(ctx, s, key, 'zset');
   if (isReply(v)) return v;
   return rangeReply(s, v ? select(sortedOf(v)) : [], spec.withScores);
 }
 
+const ERR_LEX = 'ERR min or max not valid string range item';
+
+/** A lex range: whether a member is at or above its minimum, and at or below its maximum. */
+interface LexRange {
+  above(m: Buffer): boolean;
+  below(m: Buffer): boolean;
+}
+
+function lexRange(minArg: Buffer, maxArg: Buffer): LexRange | undefined {
+  const min = lexBound(minArg);
+  const max = lexBound(maxArg);
+  if (!min || !max) return undefined;
+  return {
+    above: (m) => min.v === '-' || (min.v !== '+' && (min.open ? Buffer.compare(m, min.v) > 0 : Buffer.compare(m, min.v) >= 0)),
+    below: (m) => max.v === '+' || (max.v !== '-' && (max.open ? Buffer.compare(m, max.v) < 0 : Buffer.compare(m, max.v) <= 0)),
+  };
+}
+
 /** Whether a Redis 7.0 server that loads this set holds it as a listpack (zset-max-listpack-entries 128, -value 64: its defaults). */
-const LISTPACK_ENTRIES = 128;
-const LISTPACK_VALUE = 64;
+function asListpack(items: readonly Scored[]): boolean {
+  return items.length <= 128 && items.every(([m]) => m.length <= 64);
+}
 
 /**
- * BYLEX as Redis 7.0 walks a set (t_zset.c, genericZrangebylexCommand): none
- * when the set's last member is below the minimum or its first above the
- * maximum; else from the first member at or above the minimum (REV: the
- * last at or below the maximum), LIMIT's offset skipped unchecked, then on
- * while members stay at or below the maximum (REV: at or above the
- * minimum). On a set of one score that is the members in range; with mixed
- * scores Redis documents the reply as unspecified, and this is its walk: on
- * a listpack exactly; on a skiplist REV starts where the walk of its lowest
- * level stops (the last of the first members at or below the maximum), as
- * its upper levels, random per server, may jump further.
+ * Where Redis 7.0's lex walks start (t_zset.c): none when the set's last
+ * member is below the minimum or its first above the maximum
+ * (zzlIsInLexRange); `first`: the first member at or above the minimum,
+ * if it is at or below the maximum (zzlFirstInLexRange); `last`: on a
+ * listpack the last member at or below the maximum, if it is at or above the
+ * minimum (zzlLastInLexRange), on a skiplist where the walk of its lowest
+ * level stops: the last of the first members at or below the maximum
+ * (zslLastInLexRange; a server's random upper levels may jump further). On a
+ * set of one score these are the ends of the members in range; over mixed
+ * scores (a reply Redis documents as unspecified) they are the server's.
  */
-function lexWalk(items: readonly Scored[], above: (m: Buffer) => boolean, below: (m: Buffer) => boolean, spec: RangeSpec): Scored[] {
+function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last'): number {
   const n = items.length;
-  if (n === 0 || !above(items[n - 1]![0]) || !below(items[0]![0]) || spec.offset < 0) return [];
+  if (n === 0 || !r.above(items[n - 1]![0]) || !r.below(items[0]![0])) return -1;
   let i = 0;
-  if (!spec.rev) {
-    while (i < n && !above(items[i]![0])) i++;
-    if (i === n || !below(items[i]![0])) return [];
-  } else {
-    const listpack = n <= LISTPACK_ENTRIES && items.every(([m]) => m.length <= LISTPACK_VALUE);
-    if (listpack) for (i = n - 1; i >= 0 && !below(items[i]![0]); ) i--;
-    else while (i + 1 < n && below(items[i + 1]![0])) i++;
-    if (i < 0 || !above(items[i]![0])) return [];
+  if (end === 'first') {
+    while (i < n && !r.above(items[i]![0])) i++;
+    return i < n && r.below(items[i]![0]) ? i : -1;
   }
+  if (asListpack(items)) for (i = n - 1; i >= 0 && !r.below(items[i]![0]); ) i--;
+  else while (i + 1 < n && r.below(items[i + 1]![0])) i++;
+  return i >= 0 && r.above(items[i]![0]) ? i : -1;
+}
+
+/**
+ * BYLEX as Redis 7.0 walks a set (genericZrangebylexCommand): from
+ * {@link lexStart}, LIMIT's offset skipped unchecked, then on while members
+ * stay at or below the maximum (REV: at or above the minimum).
+ */
+function lexWalk(items: readonly Scored[], r: LexRange, spec: RangeSpec): Scored[] {
+  let i = spec.offset < 0 ? -1 : lexStart(items, r, spec.rev ? 'last' : 'first');
+  if (i < 0) return [];
   const step = spec.rev ? -1 : 1;
   const out: Scored[] = [];
-  for (i += step * spec.offset; i >= 0 && i < n && out.length !== spec.count; i += step) {
+  for (i += step * spec.offset; i >= 0 && i < items.length && out.length !== spec.count; i += step) {
     const m = items[i]![0];
-    if (spec.rev ? !above(m) : !below(m)) break;
+    if (spec.rev ? !r.above(m) : !r.below(m)) break;
     out.push(items[i]!);
   }
   return out;
+}
+
+/** ZLEXCOUNT as Redis 7.0 counts: a listpack from its first member in range on while in range; a skiplist by the ranks of both ends. */
+function lexCount(items: readonly Scored[], r: LexRange): number {
+  const first = lexStart(items, r, 'first');
+  if (first < 0) return 0;
+  if (asListpack(items)) {
+    let i = first;
+    while (i < items.length && r.below(items[i]![0])) i++;
+    return i - first;
+  }
+  const last = lexStart(items, r, 'last');
+  return last < 0 ? items.length - first : last + 1 - first;
 }
 
 function limit(items: Scored[], spec: RangeSpec): Scored[] {
@@ -253,6 +290,18 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zrangebyscore: rangeCommand({ by: 'score' }, ['withscores', 'limit']),
   zrevrangebyscore: rangeCommand({ by: 'score', rev: true }, ['withscores', 'limit']),
   zrangebylex: rangeCommand({ by: 'lex' }, ['limit']),
+  zrevrangebylex: rangeCommand({ by: 'lex', rev: true }, ['limit']),
+  zlexcount: {
+    arity: 4,
+    flags: FAST,
+    async run(ctx, s, [, key, lo, hi]) {
+      const range = lexRange(lo!, hi!);
+      if (!range) return R.error(ERR_LEX);
+      const v = await typed(ctx, s, key!, 'zset');
+      if (v === null) return R.int(0);
+      return isReply(v) ? v : R.int(lexCount(sortedOf(v), range));
+    },
+  },
   zrank: rank(false),
   zrevrank: rank(true),
   zscore: {

@@ -3,7 +3,7 @@
  * server answers them (argument checks and edge cases from src/t_string.c,
  * t_hash.c, t_list.c and t_set.c).
  */
-import { type CommandSpec, isReply, lookup, typed, valueAt, whenRead } from './context.js';
+import { type CommandSpec, isReply, lookup, type ServeContext, type Session, typed, valueAt, whenRead } from './context.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
@@ -32,6 +32,116 @@ function integers(args: readonly Buffer[]): number[] | Reply {
 }
 
 const same = (a: Buffer, b: Buffer): boolean => a.equals(b);
+
+/** An option's integer as Redis's getRangeLongFromObjectOrReply takes it: in [min, max], else `msg` (or its own words when none). */
+function longIn(arg: Buffer, min: number, max: number, msg?: string): number | Reply {
+  const n = parseInteger(arg);
+  if (n === undefined) return R.error(msg ?? ERR.notInteger);
+  if (n < min || n > max) return R.error(msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
+  return n;
+}
+
+const LONG_MAX = 2 ** 63 - 1;
+const LONG_MIN = -(2 ** 63);
+
+/** Set bits of `b[from..to]` (inclusive). */
+function popcount(b: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i <= to; i++) {
+    let x = b[i]!;
+    x -= (x >> 1) & 0x55;
+    x = (x & 0x33) + ((x >> 2) & 0x33);
+    n += (x + (x >> 4)) & 0x0f;
+  }
+  return n;
+}
+
+/** LPOS's options (t_list.c lposCommand), read before the key is: RANK (never 0), COUNT and MAXLEN (never negative). */
+function lposOptions(args: readonly Buffer[]): { rank: number; count: number; maxlen: number } | Reply {
+  let rank = 1;
+  let count = -1;
+  let maxlen = 0;
+  for (let j = 0; j < args.length; j++) {
+    const opt = args[j]!.toString('latin1').toLowerCase();
+    const more = j + 1 < args.length;
+    if (opt === 'rank' && more) {
+      // -LONG_MAX..LONG_MAX in words; LONG_MIN itself passes (a double holds both as -2^63).
+      const r = longIn(args[++j]!, LONG_MIN, LONG_MAX);
+      if (isReply(r)) return r;
+      if (r === 0)
+        return R.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+      rank = r;
+    } else if (opt === 'count' && more) {
+      const c = longIn(args[++j]!, 0, LONG_MAX, "ERR COUNT can't be negative");
+      if (isReply(c)) return c;
+      count = c;
+    } else if (opt === 'maxlen' && more) {
+      const m = longIn(args[++j]!, 0, LONG_MAX, "ERR MAXLEN can't be negative");
+      if (isReply(m)) return m;
+      maxlen = m;
+    } else return R.error(ERR.syntax);
+  }
+  return { rank, count, maxlen };
+}
+
+/** The sets named, each read and type-checked in turn (a missing key: null), or the first WRONGTYPE. */
+async function setsOf(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(Set<string> | null)[] | Reply> {
+  const out: (Set<string> | null)[] = [];
+  for (const key of keys) {
+    const v = await typed(ctx, s, key, 'set');
+    if (isReply(v)) return v;
+    out.push(v === null ? null : new Set(v.members.map((m) => m.toString('latin1'))));
+  }
+  return out;
+}
+
+/** SINTER's members: none when a set is missing (t_set.c sinterGenericCommand), `limit` (0: all) at most. */
+function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[] {
+  if (sets.some((x) => x === null)) return [];
+  const [smallest, ...rest] = [...(sets as Set<string>[])].sort((a, b) => a.size - b.size);
+  const out: string[] = [];
+  for (const m of smallest ?? []) {
+    if (rest.every((x) => x.has(m))) out.push(m);
+    if (out.length === limit) break;
+  }
+  return out;
+}
+
+/** SINTER, SUNION or SDIFF: every key read and type-checked (t_set.c), then `combine`d; a set reply (hash-table order on a server). */
+function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string[]): CommandSpec {
+  return {
+    arity: -2,
+    flags: RO,
+    keys: [1, -1, 1],
+    async run(ctx, s, [, ...keys]) {
+      const sets = await setsOf(ctx, s, keys);
+      return isReply(sets) ? sets : R.set(combine(sets).map((m) => R.bulk(Buffer.from(m, 'latin1'))));
+    },
+  };
+}
+
+/** GETRANGE, and SUBSTR (its old name). */
+const GETRANGE: CommandSpec = {
+  arity: 4,
+  flags: RO,
+  async run(ctx, s, [, key, ...rest]) {
+    const n = integers(rest);
+    if (isReply(n)) return n;
+    const v = await typed(ctx, s, key!, 'string');
+    if (v === null) return R.bulk('');
+    if (isReply(v)) return v;
+    let [start, end] = n as [number, number];
+    const len = v.value.length;
+    if (start < 0 && end < 0 && start > end) return R.bulk('');
+    if (start < 0) start = len + start;
+    if (end < 0) end = len + end;
+    if (start < 0) start = 0;
+    if (end < 0) end = 0;
+    if (end >= len) end = len - 1;
+    if (start > end || len === 0) return R.bulk('');
+    return R.bulk(v.value.subarray(start, end + 1));
+  },
+};
 
 export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   get: {
@@ -62,25 +172,54 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return v === null ? R.int(0) : isReply(v) ? v : R.int(v.value.length);
     },
   },
-  getrange: {
-    arity: 4,
+  getrange: GETRANGE,
+  substr: GETRANGE,
+  getbit: {
+    arity: 3,
+    flags: FAST,
+    async run(ctx, s, [, key, offset]) {
+      // getBitOffsetFromArgument: 0 up to 512 MB of bits (proto-max-bulk-len), no `#` form here.
+      const at = parseInteger(offset!);
+      if (at === undefined || at < 0 || at >= 512 * 1024 * 1024 * 8) return R.error('ERR bit offset is not an integer or out of range');
+      const v = await typed(ctx, s, key!, 'string');
+      if (v === null) return R.int(0);
+      if (isReply(v)) return v;
+      const byte = Math.floor(at / 8);
+      return R.int(byte < v.value.length && v.value[byte]! & (1 << (7 - (at % 8))) ? 1 : 0);
+    },
+  },
+  bitcount: {
+    arity: -2,
     flags: RO,
     async run(ctx, s, [, key, ...rest]) {
-      const n = integers(rest);
-      if (isReply(n)) return n;
+      // Redis 7.0 reads the key first: a missing key is 0 whatever the arguments (bitops.c bitcountCommand).
       const v = await typed(ctx, s, key!, 'string');
-      if (v === null) return R.bulk('');
+      if (v === null) return R.int(0);
       if (isReply(v)) return v;
+      const b = v.value;
+      if (rest.length === 0) return R.int(b.length === 0 ? 0 : popcount(b, 0, b.length - 1));
+      if (rest.length !== 2 && rest.length !== 3) return R.error(ERR.syntax);
+      const n = integers(rest.slice(0, 2));
+      if (isReply(n)) return n;
       let [start, end] = n as [number, number];
-      const len = v.value.length;
-      if (start < 0 && end < 0 && start > end) return R.bulk('');
-      if (start < 0) start = len + start;
-      if (end < 0) end = len + end;
+      const unit = rest[2]?.toString('latin1').toLowerCase();
+      if (unit !== undefined && unit !== 'bit' && unit !== 'byte') return R.error(ERR.syntax);
+      const bits = unit === 'bit';
+      const total = bits ? b.length * 8 : b.length;
+      if (start < 0 && end < 0 && start > end) return R.int(0);
+      if (start < 0) start = total + start;
+      if (end < 0) end = total + end;
       if (start < 0) start = 0;
       if (end < 0) end = 0;
-      if (end >= len) end = len - 1;
-      if (start > end || len === 0) return R.bulk('');
-      return R.bulk(v.value.subarray(start, end + 1));
+      if (end >= total) end = total - 1;
+      if (start > end) return R.int(0);
+      if (!bits) return R.int(popcount(b, start, end));
+      // The bits of the edge bytes outside the range taken off again.
+      const first = ~((1 << (8 - (start & 7))) - 1) & 0xff;
+      const last = (1 << (7 - (end & 7))) - 1;
+      const [from, to] = [start >> 3, end >> 3];
+      const edges = Buffer.from([b[from]! & first, b[to]! & last]);
+      return R.int(popcount(b, from, to) - popcount(edges, 0, 1));
     },
   },
   hget: {
@@ -192,6 +331,36 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return item ? R.bulk(item) : R.null;
     },
   },
+  lpos: {
+    arity: -3,
+    flags: RO,
+    async run(ctx, s, [, key, element, ...rest]) {
+      const o = lposOptions(rest);
+      if (isReply(o)) return o;
+      const v = await typed(ctx, s, key!, 'list');
+      if (isReply(v)) return v;
+      const many = o.count !== -1;
+      if (v === null) return many ? R.array([]) : R.null;
+      const items = v.items;
+      const n = items.length;
+      const fromTail = o.rank < 0;
+      // LONG_MIN negated stays negative in C: every match is then at or past the rank, and COUNT's test overflows (never met).
+      const rank = o.rank === LONG_MIN ? 1 : Math.abs(o.rank);
+      const counted = o.rank !== LONG_MIN && o.count > 0;
+      const found: Reply[] = [];
+      let matches = 0;
+      for (let index = 0; index < n && (o.maxlen === 0 || index < o.maxlen); index++) {
+        if (!items[fromTail ? n - 1 - index : index]!.equals(element!)) continue;
+        matches++;
+        if (matches < rank) continue;
+        const at = fromTail ? n - index - 1 : index;
+        if (!many) return R.int(at);
+        found.push(R.int(at));
+        if (counted && matches - rank + 1 >= o.count) break;
+      }
+      return many ? R.array(found) : R.null;
+    },
+  },
   smembers: {
     arity: 2,
     flags: RO,
@@ -226,4 +395,27 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return isReply(v) ? v : R.int(v?.members.length ?? 0);
     },
   },
+  sinter: setOperation(intersection),
+  sintercard: {
+    arity: -3,
+    flags: ['readonly', 'movablekeys'],
+    keys: [0, 0, 0],
+    async run(ctx, s, [, numkeys, ...rest]) {
+      const count = longIn(numkeys!, 1, LONG_MAX, 'ERR numkeys should be greater than 0');
+      if (isReply(count)) return count;
+      if (count > rest.length) return R.error("ERR Number of keys can't be greater than number of args");
+      let limit = 0;
+      for (let j = count; j < rest.length; j++) {
+        if (rest[j]!.toString('latin1').toLowerCase() === 'limit' && j + 1 < rest.length) {
+          const l = longIn(rest[++j]!, 0, LONG_MAX, "ERR LIMIT can't be negative");
+          if (isReply(l)) return l;
+          limit = l;
+        } else return R.error(ERR.syntax);
+      }
+      const sets = await setsOf(ctx, s, rest.slice(0, count));
+      return isReply(sets) ? sets : R.int(intersection(sets, limit).length);
+    },
+  },
+  sunion: setOperation((sets) => [...new Set(sets.flatMap((x) => [...(x ?? [])]))]),
+  sdiff: setOperation(([first, ...rest]) => [...(first ?? [])].filter((m) => !rest.some((x) => x?.has(m)))),
 };
