@@ -102,7 +102,7 @@ function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[
   const out: string[] = [];
   for (const m of smallest ?? []) {
     if (rest.every((x) => x.has(m))) out.push(m);
-    if (out.length === limit) break;
+    if (limit > 0 && out.length === limit) break;
   }
   return out;
 }

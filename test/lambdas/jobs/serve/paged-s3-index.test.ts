@@ -120,7 +120,8 @@ describe('an index beside an S3 copy, read by blocks', () => {
       expect(await c.exists('nope', 'key:5')).toBe(1);
       expect(await c.dbsize()).toBe(KEYS + 1);
       expect(await c.mget('key:1', 'key:2000', 'nope')).toEqual([expected.get('key:1'), expected.get('key:2000'), null]);
-      // SCAN walks every key, KEYS lists them: the blocks read in runs, not one GET a block.
+      // SCAN walks every key, KEYS lists them: the blocks read in runs, not one GET a block (each walk counted alone:
+      // how many runs a walk takes varies with the file's key order, a real server's, and with what is at hand).
       at = await requestsSoFar(moto);
       const seen = new Set<string>();
       let cursor = '0';
@@ -130,6 +131,8 @@ describe('an index beside an S3 copy, read by blocks', () => {
         cursor = next;
       } while (cursor !== '0');
       expect(seen.size).toBe(KEYS + 1);
+      expect((await requestsAfter(moto, at)).length).toBeLessThan(Math.ceil(KEYS / BLOCK) / 2);
+      at = await requestsSoFar(moto);
       expect((await c.keys('key:29*')).sort()).toEqual([...expected.keys()].filter((k) => k.startsWith('key:29')).sort());
       expect((await requestsAfter(moto, at)).length).toBeLessThan(Math.ceil(KEYS / BLOCK) / 2);
       await c.select(2);
@@ -157,7 +160,10 @@ describe('an index beside an S3 copy, read by blocks', () => {
       );
       // Never served from the changed block, on any command that reads it.
       await expect(c.exists('key:1234')).rejects.toThrow(/does not match its SHA-256/);
-      expect(await c.get('key:0')).toBe(expected.get('key:0'));
+      // A key of another block still answers: the one whose name lies farthest from the change (blocks are runs of the
+      // file's keys, in a real server's order: key:0 may share key:1234's block).
+      const far = ['key:1000', 'key:1999', 'key:2000', 'key:2999'].sort((a, b) => Math.abs(index.indexOf(b) - at) - Math.abs(index.indexOf(a) - at))[0]!;
+      expect(await c.get(far)).toBe(expected.get(far));
     } finally {
       c.disconnect();
       await s.close();
