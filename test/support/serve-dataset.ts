@@ -24,6 +24,8 @@ export async function writeServeDataset(c: Redis): Promise<void> {
   p.zadd('zset:lex', '0', 'e', '0', 'a', '0', 'c', '0', 'b', '0', 'd');
   p.set('bits', Buffer.from([0xff, 0x0f, 0xa5, 0x00, 0x81]));
   p.sadd('set:other', 'y', 'z', 'w', '1');
+  // Intsets iterate in order: -5 first (the smaller set's), in no other set (SINTER once stopped at such a member).
+  p.sadd('set:int2', '2', '3', '9', '7', '-9');
   p.xadd('stream', '1-1', 'f', 'v');
   p.xadd('stream', '2-1', 'g', 'w', 'h', 'x');
   p.xadd('stream', '3-0', 'f', 'u');
@@ -71,4 +73,12 @@ export async function writeStreamGroups(c: Redis): Promise<void> {
   await c.xgroup('CREATE', 'sg:trimmed', 'first', '5-0');
   await c.xreadgroup('GROUP', 'before', 'c', 'COUNT', '1', 'STREAMS', 'sg:trimmed', '>');
   await c.xgroup('CREATE', 'sg:fresh', 'g', '$', 'MKSTREAM');
+  // XPENDING's cases: entries of two consumers, one claimed (two deliveries), a consumer holding none.
+  for (let i = 1; i <= 4; i++) await c.xadd('sg:pending', `${i}-0`, 'f', String(i));
+  await c.xgroup('CREATE', 'sg:pending', 'g', '0');
+  await c.xgroup('CREATE', 'sg:pending', 'none', '0');
+  await c.xreadgroup('GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 'sg:pending', '>');
+  await c.xreadgroup('GROUP', 'g', 'bob', 'COUNT', '1', 'STREAMS', 'sg:pending', '>');
+  await c.call('XGROUP', 'CREATECONSUMER', 'sg:pending', 'g', 'idle-one');
+  await c.xclaim('sg:pending', 'g', 'bob', 0, '1-0');
 }

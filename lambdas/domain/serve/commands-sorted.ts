@@ -4,7 +4,7 @@
  * src/t_stream.c's xrangeGenericCommand).
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { groupLag, streamInfo } from '../rdb/format/value.js';
+import { groupLag, type StreamId, type StreamInfo, streamInfo } from '../rdb/format/value.js';
 import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
@@ -227,10 +227,15 @@ function rank(rev: boolean): CommandSpec {
   };
 }
 
-/** A stream id bound: `-`, `+`, `ms`, `ms-seq`, `(` exclusive; as [ms, seq] bigints, or undefined when malformed. */
-function streamBound(arg: Buffer, isEnd: boolean): [bigint, bigint] | undefined {
+/**
+ * A stream id bound as streamParseIntervalIDOrReply reads it: `-`, `+`,
+ * `ms`, `ms-seq`, or `(` and an id for an exclusive bound (the next id up
+ * for a start, down for an end); as [ms, seq] bigints, or the error Redis
+ * answers.
+ */
+function streamBound(arg: Buffer, isEnd: boolean): [bigint, bigint] | Reply {
   let text = arg.toString('latin1');
-  const open = text.startsWith('(');
+  const open = text.length > 1 && text.startsWith('(');
   if (open) text = text.slice(1);
   const MAX = 2n ** 64n - 1n;
   let id: [bigint, bigint];
@@ -238,16 +243,15 @@ function streamBound(arg: Buffer, isEnd: boolean): [bigint, bigint] | undefined 
   else if (!open && text === '+') id = [MAX, MAX];
   else {
     const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-    if (!m) return undefined;
+    if (!m) return R.error(ERR.streamId);
     const ms = BigInt(m[1]!);
     const seq = m[2] === undefined ? (isEnd ? MAX : 0n) : BigInt(m[2]);
-    if (ms > MAX || seq > MAX) return undefined;
+    if (ms > MAX || seq > MAX) return R.error(ERR.streamId);
     id = [ms, seq];
   }
   if (!open) return id;
-  // Exclusive: the next id up (start) or down (end).
   const n = (id[0] << 64n) + id[1] + (isEnd ? -1n : 1n);
-  if (n < 0n || n > (MAX << 64n) + MAX) return undefined;
+  if (n < 0n || n > (MAX << 64n) + MAX) return R.error(`ERR invalid ${isEnd ? 'end' : 'start'} ID for the interval`);
   return [n >> 64n, n & MAX];
 }
 
@@ -255,7 +259,7 @@ const idOf = (id: string): [bigint, bigint] => {
   const [ms, seq] = id.split('-');
   return [BigInt(ms!), BigInt(seq ?? '0')];
 };
-const cmpId = (a: [bigint, bigint], b: [bigint, bigint]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+const cmpId = (a: StreamId, b: StreamId): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
 
 function xrange(rev: boolean): CommandSpec {
   return {
@@ -263,8 +267,9 @@ function xrange(rev: boolean): CommandSpec {
     flags: RO,
     async run(ctx, s, [, key, a, b, ...rest]) {
       const start = streamBound(rev ? b! : a!, false);
+      if (isReply(start)) return start;
       const end = streamBound(rev ? a! : b!, true);
-      if (!start || !end) return R.error('ERR Invalid stream ID specified as stream command argument');
+      if (isReply(end)) return end;
       let count = -1;
       for (let i = 0; i < rest.length; i++) {
         if (rest[i]!.toString('latin1').toLowerCase() === 'count' && i + 1 < rest.length) {
@@ -283,6 +288,84 @@ function xrange(rev: boolean): CommandSpec {
     },
   };
 }
+
+/**
+ * A stream's stored metadata, groups and PELs (value.ts streamInfo), read
+ * from its payload alone: the index says whether the key is there (null:
+ * not) and a stream (WRONGTYPE: not), no entry decoded.
+ */
+async function storedStream(ctx: ServeContext, s: Session, key: Buffer): Promise<StreamInfo | null | Reply> {
+  const pos = lookup(ctx, s.db, key);
+  if (pos < 0) return null;
+  if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream') return R.error(ERR.wrongType);
+  return streamInfo(await ctx.payload(ctx.index.entry(s.db, pos)))!;
+}
+
+const idText = (id: StreamId): string => `${id[0]}-${id[1]}`;
+
+/**
+ * XPENDING as Redis 7.0 answers it (t_stream.c xpendingCommand): the
+ * summary (count, first and last id, per consumer with entries its count as
+ * a bulk string), or with `[IDLE ms] start end count [consumer]` the
+ * entries (id, consumer, ms since delivery, deliveries). The arguments are
+ * read before the key, as the server reads them.
+ */
+const xpending: CommandSpec = {
+  arity: -3,
+  flags: RO,
+  async run(ctx, s, args) {
+    const [, key, groupName] = args;
+    const argc = args.length;
+    if (argc !== 3 && (argc < 6 || argc > 9)) return R.error(ERR.syntax);
+    let range: { start: [bigint, bigint]; end: [bigint, bigint]; count: number; minIdle: number; consumer?: Buffer } | undefined;
+    if (argc >= 6) {
+      let at = 3;
+      let minIdle = 0;
+      if (args[3]!.toString('latin1').toLowerCase() === 'idle') {
+        const idle = parseInteger(args[4]!);
+        if (idle === undefined) return R.error(ERR.notInteger);
+        if (argc < 8) return R.error(ERR.syntax);
+        minIdle = idle;
+        at += 2;
+      }
+      const count = parseInteger(args[at + 2]!);
+      if (count === undefined) return R.error(ERR.notInteger);
+      const start = streamBound(args[at]!, false);
+      if (isReply(start)) return start;
+      const end = streamBound(args[at + 1]!, true);
+      if (isReply(end)) return end;
+      range = { start, end, count: Math.max(0, count), minIdle, ...(at + 3 < argc ? { consumer: args[at + 3]! } : {}) };
+    }
+    const info = await storedStream(ctx, s, key!);
+    if (isReply(info)) return info;
+    const group = info?.groups.find((g) => g.name.equals(groupName!));
+    if (!group) return R.error(ERR.noKeyOrGroup(key!, groupName!));
+    const pel = group.pel;
+    if (!range) {
+      if (pel.length === 0) return R.array([R.int(0), R.null, R.null, R.nullArray]);
+      const held = [...group.consumerList].filter((c) => c.pending > 0).sort((a, b) => Buffer.compare(a.name, b.name));
+      return R.array([
+        R.int(pel.length),
+        R.bulk(idText(pel[0]!.id)),
+        R.bulk(idText(pel.at(-1)!.id)),
+        R.array(held.map((c) => R.array([R.bulk(c.name), R.bulk(String(c.pending))]))),
+      ]);
+    }
+    const { start, end, minIdle, consumer } = range;
+    if (consumer && !group.consumerList.some((c) => c.name.equals(consumer))) return R.array([]);
+    const now = ctx.now();
+    const out: Reply[] = [];
+    for (const e of pel) {
+      if (out.length >= range.count) break;
+      if (cmpId(e.id, start) < 0) continue;
+      if (cmpId(e.id, end) > 0) break;
+      if (consumer && !e.consumer.equals(consumer)) continue;
+      if (minIdle && now - e.deliveredMs < minIdle) continue;
+      out.push(R.array([R.bulk(idText(e.id)), R.bulk(e.consumer), R.int(Math.max(0, now - e.deliveredMs)), R.int(Number(e.deliveries))]));
+    }
+    return R.array(out);
+  },
+};
 
 export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zrange: rangeCommand({}, ALL),
@@ -356,6 +439,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   xrange: xrange(false),
   xrevrange: xrange(true),
+  xpending,
   xinfo: {
     arity: -2,
     flags: RO,
@@ -368,11 +452,9 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (name === 'stream') return R.error(argc < 3 ? ERR.arity('xinfo|stream') : ERR.xinfoStream);
       if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
       if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
-      // The metadata is read from the payload alone: the index says whether the key is there and a stream, no value decoded.
-      const pos = lookup(ctx, s.db, key!);
-      if (pos < 0) return R.error(ERR.noKey);
-      if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream') return R.error(ERR.wrongType);
-      const info = streamInfo(await ctx.payload(ctx.index.entry(s.db, pos)))!;
+      const info = await storedStream(ctx, s, key!);
+      if (info === null) return R.error(ERR.noKey);
+      if (isReply(info)) return info;
       if (name === 'consumers') {
         const group = info.groups.find((g) => g.name.equals(groupName!));
         if (!group) return R.error(ERR.noGroup(groupName!, key!));

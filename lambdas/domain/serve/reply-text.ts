@@ -9,6 +9,7 @@ export const ERR = {
   notInteger: 'ERR value is not an integer or out of range',
   notFloat: 'ERR min or max is not a float',
   syntax: 'ERR syntax error',
+  streamId: 'ERR Invalid stream ID specified as stream command argument',
   invalidCursor: 'ERR invalid cursor',
   dbRange: 'ERR DB index is out of range',
   noAuth: 'NOAUTH Authentication required.',
@@ -22,6 +23,8 @@ export const ERR = {
       .slice(0, 16)
       .map((a) => `'${a.toString('latin1').slice(0, 128)}' `)
       .join('')}`,
+  /** XPENDING's words for a missing key or group. */
+  noKeyOrGroup: (key: Buffer, group: Buffer): string => `NOGROUP No such key '${key.toString('latin1')}' or consumer group '${group.toString('latin1')}'`,
   noGroup: (group: Buffer, key: Buffer): string => `NOGROUP No such consumer group '${group.toString('latin1')}' for key name '${key.toString('latin1')}'`,
   /** XINFO STREAM's radix-tree sizes are the server's memory, in no file: refused in words, never guessed. */
   xinfoStream: 'ERR XINFO STREAM is not served from a recovery point (its radix-tree sizes are in no file): XLEN, XRANGE, XINFO GROUPS and XINFO CONSUMERS are',

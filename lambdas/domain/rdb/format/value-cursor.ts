@@ -139,6 +139,13 @@ export class Cursor {
     for (let i = 0; i < count; i++) out.push(this.string());
     return out;
   }
+
+  /** A stream id as streamEncodeID stores it in a PEL: 16 bytes, milliseconds then sequence, big-endian. */
+  rawStreamId(): [bigint, bigint] {
+    this.need(16);
+    this.at += 16;
+    return [this.dv.getBigUint64(this.at - 16, false), this.dv.getBigUint64(this.at - 8, false)];
+  }
 }
 
 /**
@@ -159,7 +166,10 @@ function skipString(c: { at: number; skip(n: number): void; length(): number }, 
 }
 
 /** What the value decoders read with: a {@link Cursor} over contiguous bytes or a {@link PartsCursor} over parts. */
-export type ValueCursor = Pick<Cursor, 'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'millisecondTime' | 'strings'>;
+export type ValueCursor = Pick<
+  Cursor,
+  'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'millisecondTime' | 'strings' | 'rawStreamId'
+>;
 
 /**
  * A {@link Cursor} over bytes in parts (a big key's DUMP payload as the
@@ -259,6 +269,10 @@ export class PartsCursor implements ValueCursor {
 
   millisecondTime(): number {
     return this.over(8, (c) => c.millisecondTime());
+  }
+
+  rawStreamId(): [bigint, bigint] {
+    return this.over(16, (c) => c.rawStreamId());
   }
 
   strings(count: number): Buffer[] {

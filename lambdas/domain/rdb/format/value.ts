@@ -220,6 +220,17 @@ export interface StreamGroupInfo {
   readonly lastId: StreamId;
   /** The group's logical read counter; null when unknown (SCG_INVALID_ENTRIES_READ). */
   readonly entriesRead: bigint | null;
+  /** Its pending entries (the PEL), in id order as stored, each with the consumer holding it. */
+  readonly pel: readonly PendingEntry[];
+}
+
+/** An entry of a group's PEL (t_stream.c's streamNACK): delivered to `consumer`, not yet acknowledged. */
+export interface PendingEntry {
+  readonly id: StreamId;
+  /** When it was last delivered (Unix ms). */
+  readonly deliveredMs: number;
+  readonly deliveries: bigint;
+  readonly consumer: Buffer;
 }
 
 /** The stream metadata Redis 7.0 keeps beside the entries (t_stream.c's stream struct), and its groups. */
@@ -303,10 +314,17 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
     const last = id();
     const read = type >= 19 ? c.bigLength() : estimateEntriesRead(meta, last);
     const pending = c.length();
+    // The PEL: entry id, delivery time, delivery count; its owners come with the consumers below.
+    const pel: { id: StreamId; deliveredMs: number; deliveries: bigint; consumer: Buffer }[] = [];
     for (let p = 0; p < pending; p++) {
-      c.skip(16 + 8); // entry id, delivery time
-      c.bigLength(); // delivery count
+      if (!info) {
+        c.skip(16 + 8);
+        c.bigLength();
+        continue;
+      }
+      pel.push({ id: c.rawStreamId(), deliveredMs: c.millisecondTime(), deliveries: c.bigLength(), consumer: Buffer.alloc(0) });
     }
+    const owner = info ? new Map(pel.map((e) => [`${e.id[0]}-${e.id[1]}`, e])) : undefined;
     const consumerList: StreamConsumerInfo[] = [];
     for (let left = c.length(); left > 0; left--) {
       const consumer = c.string();
@@ -319,11 +337,24 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
       const seenMs = c.millisecondTime();
       const activeMs = type >= 21 ? c.millisecondTime() : undefined;
       const held = c.length();
-      c.skip(16 * held);
+      for (let k = 0; k < held; k++) {
+        const id = c.rawStreamId();
+        const e = owner!.get(`${id[0]}-${id[1]}`);
+        if (!e) fail(`consumer ${consumer.toString('latin1')} holds ${id[0]}-${id[1]}, which its group's PEL lacks`);
+        e.consumer = consumer;
+      }
       consumerList.push({ name: consumer, pending: held, seenMs, ...(activeMs === undefined ? {} : { activeMs }) });
     }
     groups.push({ name, lastDeliveredId: `${last[0]}-${last[1]}`, pending });
-    infos.push({ name, consumers: consumerList.length, consumerList, pending, lastId: last, entriesRead: read === null || read === U64_MAX ? null : read });
+    infos.push({
+      name,
+      consumers: consumerList.length,
+      consumerList,
+      pending,
+      lastId: last,
+      entriesRead: read === null || read === U64_MAX ? null : read,
+      pel,
+    });
   }
   if (info) info.out = { ...meta, groups: infos };
   return groups;

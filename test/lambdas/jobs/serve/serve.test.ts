@@ -137,6 +137,7 @@ const EXACT: string[][] = [
   ['BITCOUNT', 'list:dup'],
   ['SUBSTR', 'long', '4995', '5010'],
   ['SINTERCARD', '2', 'set:small', 'set:other'],
+  ['SINTERCARD', '2', 'set:int', 'set:int2'],
   ['SINTERCARD', '2', 'set:big', 'set:big', 'LIMIT', '5'],
   ['SINTERCARD', '2', 'set:small', 'nope'],
   ['SINTERCARD', '0', 'set:small'],
@@ -150,6 +151,29 @@ const EXACT: string[][] = [
   ['SUNION', 'nope', 'str'],
   ['SDIFF', 'nope', 'set:small'],
   ['SDIFF', 'set:small', 'str'],
+  ['XPENDING', 'sg:pending', 'g'],
+  ['XPENDING', 'sg:pending', 'none'],
+  ['XPENDING', 'sg:pending', 'nog'],
+  ['XPENDING', 'nope', 'g'],
+  ['XPENDING', 'str', 'g'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+', '10', 'nobody'],
+  ['XPENDING', 'sg:pending', 'g', 'IDLE', '99999999', '-', '+', '10'],
+  ['XPENDING', 'sg:pending', 'g', 'IDLE', 'x', '-', '+', '10'],
+  ['XPENDING', 'sg:pending', 'g', 'IDLE', '5', '-', '+'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+', 'x'],
+  ['XPENDING', 'sg:pending', 'g', 'bad', '+', '1'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+', '-5'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+', '0'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+'],
+  ['XPENDING', 'sg:pending', 'g', '-', '+', '1', 'a', 'b', 'c'],
+  ['XPENDING', 'sg:pending'],
+  ['XPENDING', 'nope', 'g', '-', '+', '10'],
+  ['XPENDING', 'sg:pending', 'g', '(18446744073709551615-18446744073709551615', '+', '1'],
+  ['XPENDING', 'sg:pending', 'g', '-', '(0-0', '5'],
+  ['XPENDING', 'sg:pending', 'g', '(-', '+', '5'],
+  ['XRANGE', 'stream', '(18446744073709551615-18446744073709551615', '+'],
+  ['XRANGE', 'stream', '-', '(0-0'],
+  ['XRANGE', 'stream', '(', '+'],
   ['ZSCORE', 'zset:small', 'a'],
   ['ZSCORE', 'zset:small', 'c'],
   ['ZSCORE', 'zset:big', 'm10'],
@@ -277,6 +301,40 @@ describe('serve, against a redis-server loaded from the same file', () => {
       }
     }
     expect(consumers).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers XPENDING ranges as the server: ids, consumers and deliveries the same, idle from the stored delivery time', async () => {
+    await new Promise((r) => setTimeout(r, 20)); // every entry idle for some milliseconds on both
+    type Entry = [string, string, number, number];
+    const ask = async (port: number, req: string[]): Promise<Entry[]> => {
+      const client = new Redis({ port, host: '127.0.0.1', protocol: 2, lazyConnect: true });
+      await client.connect();
+      try {
+        return (await client.call('XPENDING', 'sg:pending', 'g', ...req)) as Entry[];
+      } finally {
+        client.disconnect();
+      }
+    };
+    let entries = 0;
+    for (const req of [
+      ['-', '+', '10'],
+      ['(1-0', '+', '2'],
+      ['-', '+', '10', 'bob'],
+      ['IDLE', '1', '-', '+', '10', 'alice'],
+    ]) {
+      // The reference first: the served idle is the same or a few milliseconds more, never less.
+      const ref = await ask(reference.port, req);
+      const served = await ask(serving.port, req);
+      expect(served.map(([id, c, , n]) => [id, c, n])).toEqual(ref.map(([id, c, , n]) => [id, c, n]));
+      for (let i = 0; i < ref.length; i++) {
+        expect(ref[i]![2]).toBeGreaterThan(0);
+        expect(served[i]![2] - ref[i]![2]).toBeGreaterThanOrEqual(0);
+        expect(served[i]![2] - ref[i]![2]).toBeLessThan(1_000);
+      }
+      entries += ref.length;
+    }
+    // Claimed 1-0 (two deliveries) is bob's with 3-0; alice holds 2-0.
+    expect(entries).toBe(3 + 2 + 2 + 1);
   });
 
   it('answers XINFO CONSUMERS of a Redis 7.2+ stream (type 21) with its stored active time as `inactive` (-1: never active)', async () => {
@@ -412,6 +470,7 @@ describe('serve, against a redis-server loaded from the same file', () => {
         sscan: sorted(await scanAll(client, ['MATCH', 'm1*'], 'SSCAN', 'set:big')),
         zscan: sorted(await scanAll(client, [], 'ZSCAN', 'zset:big')),
         sinter: sorted(await client.callBuffer('SINTER', 'set:small', 'set:other')),
+        sinterInt: sorted(await client.callBuffer('SINTER', 'set:int', 'set:int2')),
         sinterBig: sorted(await client.callBuffer('SINTER', 'set:big', 'set:big')),
         sunion: sorted(await client.callBuffer('SUNION', 'set:small', 'nope', 'set:other', 'set:int')),
         sdiff: sorted(await client.callBuffer('SDIFF', 'set:big', 'set:small', 'set:other')),
