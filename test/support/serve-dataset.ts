@@ -23,6 +23,8 @@ export async function writeServeDataset(c: Redis): Promise<void> {
   p.rpush('list:dup', 'a', 'b', 'c', 'a', 'b', 'c', 'a');
   p.zadd('zset:lex', '0', 'e', '0', 'a', '0', 'c', '0', 'b', '0', 'd');
   p.set('bits', Buffer.from([0xff, 0x0f, 0xa5, 0x00, 0x81]));
+  // ZSCAN answers a listpack's stored score text: integral ones in integer digits (within 64 bits).
+  p.zadd('zset:intscore', '123456789012345680', 'big', '4503599627370497', 'p52', '0.1', 'tenth', '1e300', 'huge');
   p.sadd('set:other', 'y', 'z', 'w', '1');
   // Intsets iterate in order: -5 first (the smaller set's), in no other set (SINTER once stopped at such a member).
   p.sadd('set:int2', '2', '3', '9', '7', '-9');

@@ -5,7 +5,8 @@
  * collection scans.
  */
 import { compileGlob } from '../keys/glob.js';
-import { type CommandSpec, isReply, lookup, type ServeContext, typed, valueAt } from './context.js';
+import type { KeyValue } from '../rdb/fingerprint.js';
+import { type CommandSpec, isReply, LOADED_COMPACT, lookup, type ServeContext, typed, valueAt } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
@@ -55,9 +56,39 @@ function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: 
 }
 
 /** A cursor: an unsigned decimal (SCAN's cursor is a position in the index's order here: the file's; an RDRKEYS2 index's, name order). */
+/**
+ * A SCAN cursor as Redis 7.0 reads it (parseScanCursorOrReply: C's strtoul,
+ * base 10): a sign and digits up to 2^64 - 1 (a negative one wraps, an empty
+ * text is 0), no leading whitespace. Undefined when it refuses it.
+ */
 function cursorOf(arg: Buffer): number | undefined {
   const s = arg.toString('latin1');
-  return /^\d{1,19}$/.test(s) ? Number(s) : undefined;
+  if (s === '') return 0;
+  const m = /^([+-]?)(\d+)$/.exec(s);
+  if (!m) return undefined;
+  const n = BigInt(m[2]!);
+  if (n > 2n ** 64n - 1n) return undefined;
+  return Number(m[1] === '-' && n !== 0n ? 2n ** 64n - n : n);
+}
+
+/** Whether a Redis 7.0 server that loads `v` holds it compact ({@link LOADED_COMPACT}): stored so, or small enough that its loader makes it so. */
+function loadsCompact(type: number, v: KeyValue): boolean {
+  if (COMPACT.has(type)) return true;
+  const { entries, bytes, intsetEntries } = LOADED_COMPACT;
+  if (v.type === 'hash') return v.fields.length <= entries && v.fields.every(([f, x]) => f.length <= bytes && x.length <= bytes);
+  if (v.type === 'zset') return v.entries.length <= entries && v.entries.every(([m]) => m.length <= bytes);
+  if (v.type === 'set') return v.members.length <= intsetEntries && v.members.every((m) => parseInteger(m) !== undefined);
+  return false;
+}
+
+/**
+ * A score as ZSCAN answers it: a listpack's stored text (d2string: an
+ * integral score within 64 bits in integer digits), a skiplist's as
+ * `%.17g`.
+ */
+function scanScore(score: string, compact: boolean): string {
+  const v = scoreValue(score);
+  return compact && Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : formatDouble(v);
 }
 
 function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
@@ -78,13 +109,20 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
       const v = await typed(ctx, s, key!, type);
       if (isReply(v)) return v;
       if (v === null) return R.array([R.bulk('0'), R.array([])]);
+      const whole = loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, key!)), v);
+      // A compact value in the loaded server's order: a listpack's by score (then member), an intset's by value.
       const pairs: [Buffer, Buffer | string | null][] =
         v.type === 'hash'
           ? v.fields.map(([f, x]) => [f, x])
           : v.type === 'zset'
-            ? v.entries.map(([m, x]) => [m, formatDouble(scoreValue(x))])
-            : v.members.map((m) => [m, null]);
-      const whole = COMPACT.has(ctx.index.typeAt(s.db, lookup(ctx, s.db, key!)));
+            ? (whole ? [...v.entries].sort((a, b) => scoreValue(a[1]) - scoreValue(b[1]) || Buffer.compare(a[0], b[0])) : v.entries).map(([m, x]) => [
+                m,
+                scanScore(x, whole),
+              ])
+            : (whole && v.members.every((m) => parseInteger(m) !== undefined)
+                ? [...v.members].sort((a, b) => (BigInt(a.toString('latin1')) < BigInt(b.toString('latin1')) ? -1 : 1))
+                : v.members
+              ).map((m) => [m, null]);
       const from = whole ? 0 : cursor;
       const to = whole ? pairs.length : Math.min(pairs.length, from + opts.count);
       const out: (Buffer | string)[] = [];

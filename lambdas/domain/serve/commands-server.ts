@@ -11,11 +11,15 @@ import { ERR, parseInteger } from './reply-text.js';
 
 const FAST = ['fast'] as const;
 
-/** AUTH's check: only the default user, with the configured password. */
-function authenticate(ctx: ServeContext, s: Session, user: string, password: Buffer): Reply {
-  if (ctx.password === undefined)
+/**
+ * AUTH's check: only the default user, with the configured password. With
+ * none configured the default user takes any password (Redis's `nopass`),
+ * and `AUTH <password>` alone is refused in the server's words.
+ */
+function authenticate(ctx: ServeContext, s: Session, user: string | undefined, password: Buffer): Reply {
+  if (ctx.password === undefined && user === undefined)
     return R.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
-  if (user !== 'default' || password.toString() !== ctx.password) return R.error(ERR.wrongPass);
+  if ((user ?? 'default') !== 'default' || (ctx.password !== undefined && password.toString() !== ctx.password)) return R.error(ERR.wrongPass);
   s.authenticated = true;
   return R.ok;
 }
@@ -96,7 +100,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     keys: [0, 0, 0],
     run(ctx, s, args) {
       if (args.length > 3) return R.error(ERR.syntax);
-      return args.length === 3 ? authenticate(ctx, s, args[1]!.toString(), args[2]!) : authenticate(ctx, s, 'default', args[1]!);
+      return args.length === 3 ? authenticate(ctx, s, args[1]!.toString(), args[2]!) : authenticate(ctx, s, undefined, args[1]!);
     },
   },
   hello: {
@@ -239,13 +243,13 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
       const t = table();
       const sub = args[1]?.toString('latin1').toLowerCase();
       if (sub === undefined) return R.array(Object.entries(t).map(([n, spec]) => info(n, spec)));
-      if (sub === 'count') return R.int(Object.keys(t).length);
-      if (sub === 'list') return R.bulks(Object.keys(t));
+      if (sub === 'count') return args.length === 2 ? R.int(Object.keys(t).length) : R.error(ERR.arity('command|count'));
+      if (sub === 'list') return args.length === 2 ? R.bulks(Object.keys(t)) : R.error(ERR.syntax);
       if (sub === 'info')
         return R.array(
           args.slice(2).map((a) => {
             const n = a.toString('latin1').toLowerCase();
-            return t[n] ? info(n, t[n]) : R.nullArray;
+            return t[n] ? info(n, t[n]) : R.null;
           }),
         );
       // redis-cli asks for the docs to show hints: none here.

@@ -5,10 +5,10 @@
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { groupLag, type StreamId, type StreamInfo, streamInfo } from '../rdb/format/value.js';
-import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
+import { type CommandSpec, isReply, LOADED_COMPACT, lookup, type Session, type ServeContext, typed } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
-import { ERR, formatDouble, parseDouble, parseInteger, scoreValue } from './reply-text.js';
+import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
@@ -28,11 +28,11 @@ function sortedOf(z: ZSet): Scored[] {
   return out;
 }
 
-/** A score bound: `(1.5` exclusive, `-inf`, `2`. */
+/** A score bound as zslParseRange reads it: `(1.5` exclusive, `-inf`, `2`, by C's strtod (see {@link strtod}). */
 function scoreBound(arg: Buffer): { v: number; open: boolean } | undefined {
   const text = arg.toString('latin1');
   const open = text.startsWith('(');
-  const v = parseDouble(open ? text.slice(1) : text);
+  const v = strtod(open ? text.slice(1) : text);
   return v === undefined ? undefined : { v, open };
 }
 
@@ -104,9 +104,9 @@ function lexRange(minArg: Buffer, maxArg: Buffer): LexRange | undefined {
   };
 }
 
-/** Whether a Redis 7.0 server that loads this set holds it as a listpack (zset-max-listpack-entries 128, -value 64: its defaults). */
+/** Whether a Redis 7.0 server that loads this set holds it as a listpack ({@link LOADED_COMPACT}). */
 function asListpack(items: readonly Scored[]): boolean {
-  return items.length <= 128 && items.every(([m]) => m.length <= 64);
+  return items.length <= LOADED_COMPACT.entries && items.every(([m]) => m.length <= LOADED_COMPACT.bytes);
 }
 
 /**
@@ -171,42 +171,52 @@ function limit(items: Scored[], spec: RangeSpec): Scored[] {
 }
 
 /** ZRANGE's options after its three arguments (and the older commands' through `fixed`). */
-function rangeOptions(args: readonly Buffer[], fixed: Partial<RangeSpec>, allowed: readonly string[]): RangeSpec | Reply {
+/**
+ * A range command's options as Redis 7.0 reads them (t_zset.c
+ * zrangeGenericCommand): WITHSCORES and LIMIT for every range command (a
+ * conflict is said after: LIMIT with a rank range, WITHSCORES with BYLEX);
+ * REV, BYSCORE and BYLEX for ZRANGE alone, whose direction and range type
+ * are open until one of them sets it (once: a second is a syntax error).
+ */
+function rangeOptions(args: readonly Buffer[], fixed: Partial<RangeSpec>): RangeSpec | Reply {
   const spec: RangeSpec = { by: 'rank', rev: false, withScores: false, offset: 0, count: -1, ...fixed };
-  let limited = false;
+  const open = Object.keys(fixed).length === 0;
+  let direction = !open;
+  let rangeType = !open;
   for (let i = 0; i < args.length; i++) {
     const opt = args[i]!.toString('latin1').toLowerCase();
-    if (!allowed.includes(opt)) return R.error(ERR.syntax);
     if (opt === 'withscores') spec.withScores = true;
-    else if (opt === 'byscore') spec.by = 'score';
-    else if (opt === 'bylex') spec.by = 'lex';
-    else if (opt === 'rev') spec.rev = true;
-    else if (opt === 'limit') {
-      if (i + 2 >= args.length) return R.error(ERR.syntax);
+    else if (opt === 'limit' && i + 2 < args.length) {
       const o = parseInteger(args[++i]!);
+      if (o === undefined) return R.error(ERR.notInteger);
       const c = parseInteger(args[++i]!);
-      if (o === undefined || c === undefined) return R.error(ERR.notInteger);
+      if (c === undefined) return R.error(ERR.notInteger);
       spec.offset = o;
       spec.count = c;
-      limited = true;
-    }
+    } else if (!direction && opt === 'rev') {
+      spec.rev = true;
+      direction = true;
+    } else if (!rangeType && (opt === 'bylex' || opt === 'byscore')) {
+      spec.by = opt === 'bylex' ? 'lex' : 'score';
+      rangeType = true;
+    } else return R.error(ERR.syntax);
   }
-  if (limited && spec.by === 'rank') return R.error('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
+  // A LIMIT whose count is -1 is no limit, for the server too.
+  if (spec.count !== -1 && spec.by === 'rank') return R.error('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (spec.withScores && spec.by === 'lex') return R.error('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
   return spec;
 }
 
-const ALL = ['withscores', 'byscore', 'bylex', 'rev', 'limit'];
 const RO = ['readonly'] as const;
 const FAST = ['readonly', 'fast'] as const;
 
-/** A range command: `fixed` what its name implies, `allowed` the options it takes. */
-function rangeCommand(fixed: Partial<RangeSpec>, allowed: readonly string[]): CommandSpec {
+/** A range command: `fixed` what its name implies. */
+function rangeCommand(fixed: Partial<RangeSpec>): CommandSpec {
   return {
     arity: -4,
     flags: RO,
     run(ctx, s, [, key, lo, hi, ...rest]) {
-      const spec = rangeOptions(rest, fixed, allowed);
+      const spec = rangeOptions(rest, fixed);
       return isReply(spec) ? spec : zrange(ctx, s, key!, lo!, hi!, spec);
     },
   };
@@ -280,6 +290,8 @@ function xrange(rev: boolean): CommandSpec {
       }
       const v = await typed(ctx, s, key!, 'stream');
       if (isReply(v)) return v;
+      // The key is looked up before COUNT 0 is answered (a missing one: an empty array).
+      if (v === null) return R.array([]);
       if (count === 0) return R.nullArray;
       let entries = (v?.entries ?? []).filter(([id]) => cmpId(idOf(id), start) >= 0 && cmpId(idOf(id), end) <= 0);
       if (rev) entries = [...entries].reverse();
@@ -368,12 +380,12 @@ const xpending: CommandSpec = {
 };
 
 export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  zrange: rangeCommand({}, ALL),
-  zrevrange: rangeCommand({ rev: true }, ['withscores']),
-  zrangebyscore: rangeCommand({ by: 'score' }, ['withscores', 'limit']),
-  zrevrangebyscore: rangeCommand({ by: 'score', rev: true }, ['withscores', 'limit']),
-  zrangebylex: rangeCommand({ by: 'lex' }, ['limit']),
-  zrevrangebylex: rangeCommand({ by: 'lex', rev: true }, ['limit']),
+  zrange: rangeCommand({}),
+  zrevrange: rangeCommand({ rev: true }),
+  zrangebyscore: rangeCommand({ by: 'score' }),
+  zrevrangebyscore: rangeCommand({ by: 'score', rev: true }),
+  zrangebylex: rangeCommand({ by: 'lex' }),
+  zrevrangebylex: rangeCommand({ by: 'lex', rev: true }),
   zlexcount: {
     arity: 4,
     flags: FAST,
@@ -449,7 +461,13 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       // STREAM needs the radix tree's in-memory sizes, which no file holds, so it is refused in words.
       const name = sub!.toString('latin1').toLowerCase();
       const argc = 2 + (key ? 1 : 0) + (groupName ? 1 : 0) + rest.length;
-      if (name === 'stream') return R.error(argc < 3 ? ERR.arity('xinfo|stream') : ERR.xinfoStream);
+      if (name === 'stream') {
+        if (argc < 3) return R.error(ERR.arity('xinfo|stream'));
+        // The key is looked up first, as the server does: a missing key or another type is answered as it answers them.
+        const pos = lookup(ctx, s.db, key!);
+        if (pos < 0) return R.error(ERR.noKey);
+        return R.error(typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream' ? ERR.wrongType : ERR.xinfoStream);
+      }
       if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
       if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
       const info = await storedStream(ctx, s, key!);

@@ -61,6 +61,15 @@ export interface ServeContext {
 }
 
 /** A command: Redis's arity (n exact, −n at least n, the name counted) and its run. */
+/**
+ * Redis 7.0's defaults for the compact encodings its loader gives small
+ * collections, whatever the file stored (rdbLoadObject): hashes and sorted
+ * sets of up to 128 entries of at most 64 bytes as listpacks, sets of up to
+ * 512 integers as intsets. SCAN answers a compact value whole; a listpack's
+ * scores are its stored text.
+ */
+export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
+
 export interface CommandSpec {
   readonly arity: number;
   readonly flags: readonly string[];

@@ -65,12 +65,31 @@ export function parseInteger(arg: Buffer): number | undefined {
   return Number.isSafeInteger(n) ? n : BigInt(s) >= -(2n ** 63n) && BigInt(s) < 2n ** 63n ? n : undefined;
 }
 
-/** An argument as a double the way Redis's string2d reads it (`inf`, `-inf`, `+inf`, decimals, exponents), or undefined. */
-export function parseDouble(arg: string): number | undefined {
-  const s = arg.toLowerCase();
-  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
-  if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isNaN(n) ? undefined : n;
+/** Whitespace as C's isspace sees it. */
+const C_SPACE = /^[ \t\n\v\f\r]*/;
+
+/**
+ * `text` as zslParseRange reads a bound with C's strtod: leading whitespace,
+ * a sign, `inf`/`infinity`, a decimal or hexadecimal (`0x1p4`) number, all
+ * of `text` used; an empty text reads as 0 (strtod consumes nothing and
+ * stops at its end); NaN is refused. Undefined when Redis refuses it.
+ */
+export function strtod(text: string): number | undefined {
+  if (text === '') return 0;
+  const body = text.replace(C_SPACE, '');
+  const m = /^([+-]?)(?:(inf(?:inity)?)|0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?|(\d*\.?\d*(?:e[+-]?\d+)?))$/i.exec(body);
+  if (!m) return undefined;
+  const [, sign, inf, hexInt, hexFrac, hexExp, dec] = m;
+  const negative = sign === '-';
+  let v: number;
+  if (inf) v = Number.POSITIVE_INFINITY;
+  else if (hexInt !== undefined) {
+    if (hexInt === '' && !hexFrac) return undefined;
+    const digits = `${hexInt}${hexFrac ?? ''}`;
+    v = (digits === '' ? 0 : Number.parseInt(digits, 16)) * 2 ** (Number(hexExp ?? 0) - 4 * (hexFrac ?? '').length);
+  } else {
+    if (!dec || !/\d/.test(dec.replace(/e.*$/i, ''))) return undefined;
+    v = Number(dec);
+  }
+  return Number.isNaN(v) ? undefined : negative ? -v : v;
 }

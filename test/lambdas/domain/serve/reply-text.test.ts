@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDouble, parseDouble, parseInteger } from '../../../../lambdas/domain/serve/reply-text.js';
+import { formatDouble, parseInteger, strtod } from '../../../../lambdas/domain/serve/reply-text.js';
 
 describe('formatDouble', () => {
   it.each([
@@ -27,9 +27,22 @@ describe('argument parsing', () => {
   });
 
   it('reads doubles with inf and exponents, and refuses words', () => {
-    expect(parseDouble('-inf')).toBe(Number.NEGATIVE_INFINITY);
-    expect(parseDouble('1e3')).toBe(1000);
-    expect(parseDouble('abc')).toBeUndefined();
-    expect(parseDouble('nan')).toBeUndefined();
+    expect(strtod('-inf')).toBe(Number.NEGATIVE_INFINITY);
+    expect(strtod('1e3')).toBe(1000);
+    // C's strtod, as zslParseRange reads a bound: leading whitespace, hexadecimal, an empty text (0), infinity spelled out.
+    for (const [text, v] of [
+      [' 5', 5],
+      ['\t3', 3],
+      ['0x10', 16],
+      ['0X1p4', 16],
+      ['0x.8', 0.5],
+      ['', 0],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+      ['+.5', 0.5],
+      ['1e400', Number.POSITIVE_INFINITY],
+    ] as const)
+      expect([text, strtod(text)]).toEqual([text, v]);
+    for (const text of ['nan', '5 ', ' ', '.', '1e', '0x', '0x1p', 'infin', '1_0', '--1']) expect([text, strtod(text)]).toEqual([text, undefined]);
+    expect(strtod('abc')).toBeUndefined();
   });
 });
