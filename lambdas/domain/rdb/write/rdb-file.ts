@@ -9,7 +9,7 @@
  * Also DUMP payloads for a target version (what `RESTORE` takes): the same
  * object bytes with the target's version and a CRC-64 (format/dump-payload.ts).
  */
-import { Crc64 } from '../codecs/crc64.js';
+import { Crc64, Crc64WithArea } from '../codecs/crc64.js';
 import { dumpPayload } from '../format/dump-payload.js';
 import { OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_SELECTDB } from '../format/opcodes.js';
 import type { RdbFormat } from '../engines.js';
@@ -18,6 +18,8 @@ import { RdbOut } from './rdb-out.js';
 
 /** Bytes gathered before a chunk is handed out. */
 export const FLUSH_BYTES = 1 << 20;
+/** A chunk buffer's size: a chunk and the key that crossed {@link FLUSH_BYTES} (a bigger key grows its buffer). */
+const CHUNK_ROOM = FLUSH_BYTES + 4096;
 
 /** The 9-byte header of a format: `REDIS0011`, `VALKEY080`. */
 export function rdbMagic(f: RdbFormat): Buffer {
@@ -34,10 +36,15 @@ export function dumpPayloadFor(type: number, object: Uint8Array, f: RdbFormat): 
 
 /** Streams one RDB file out: call in file order, take {@link chunk}s as they fill, {@link end} last. */
 export class RdbFileWriter {
-  private out = new RdbOut(FLUSH_BYTES + 4096);
+  /**
+   * The output's CRC-64, and the two chunk buffers in its loop's own memory
+   * where WebAssembly runs: each chunk is checksummed where it was written,
+   * not copied into the loop's memory first (codecs/crc64.ts Crc64WithArea).
+   */
+  private readonly crc: Crc64 | Crc64WithArea;
+  private out: RdbOut;
   /** The buffer the last chunk handed out is a view of: written into again only after the next chunk. */
-  private spare = new RdbOut(FLUSH_BYTES + 4096);
-  private readonly crc = new Crc64();
+  private spare: RdbOut;
   private db = -1;
   private ended = false;
   /** Keys written. */
@@ -50,6 +57,10 @@ export class RdbFileWriter {
     readonly format: RdbFormat,
     aux: readonly (readonly [string, string])[],
   ) {
+    const own = Crc64WithArea.make(2 * CHUNK_ROOM);
+    this.crc = own ?? new Crc64();
+    this.out = new RdbOut(own ? own.area.subarray(0, CHUNK_ROOM) : CHUNK_ROOM);
+    this.spare = new RdbOut(own ? own.area.subarray(CHUNK_ROOM) : CHUNK_ROOM);
     this.out.bytes(rdbMagic(format));
     for (const [k, v] of aux) this.out.byte(OP_AUX).string(Buffer.from(k, 'utf8')).string(Buffer.from(v, 'utf8'));
   }

@@ -121,6 +121,31 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     expect(again.end().ok).toBe(false);
   });
 
+  it('a file of several chunks, one key bigger than a chunk: each chunk taken as it fills, the CRC-64 of them all; the verifier passes it', () => {
+    const w = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
+    const chunks: Buffer[] = [];
+    // A chunk in each buffer, then one grown by the big key, then both buffers again.
+    const sizes = [...Array(4).fill(300_000), 3_000_000, ...Array(12).fill(300_000), 200_000];
+    sizes.forEach((n, i) => {
+      w.key(0, b(`big${i}`), 0, new RdbOut(n + 8).string(Buffer.alloc(n, 65 + i)).view(), null);
+      // A copy: a chunk is a view, valid until the chunk after next.
+      if (w.full) chunks.push(Buffer.from(w.chunk()));
+    });
+    chunks.push(w.end());
+    expect(chunks.length).toBe(6);
+    const bytes = Buffer.concat(chunks);
+    expect(w.bytes).toBe(bytes.length);
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    const keys = reader.push(bytes);
+    expect(reader.end()).toMatchObject({ ok: true, checksum: 'ok', keys: sizes.length });
+    expect(keys.map((k) => decodeDumpPayload(k.payload))).toEqual(sizes.map((n, i) => ({ type: 'string', value: Buffer.alloc(n, 65 + i) })));
+    // The trailer covers every chunk: a byte of the first flipped fails it.
+    bytes[20]! ^= 1;
+    const again = new RdbKeyReader({ requireChecksum: true });
+    again.push(bytes);
+    expect(again.end().ok).toBe(false);
+  });
+
   it('names headers and refuses a version that does not fit', () => {
     expect(rdbMagic(VALKEY80).toString()).toBe('VALKEY080');
     expect(rdbMagic({ magic: 'REDIS', version: 9 }).toString()).toBe('REDIS0009');
