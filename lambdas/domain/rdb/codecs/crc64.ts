@@ -188,8 +188,8 @@ export class Crc64 {
  * writer's chunks, in buffers of their own, were copied into the shared
  * loop's memory piece by piece before each checksum, which cost as much as
  * the checksum itself (bench/README.md, convert-rdb, 2026-11-26 06:00).
- * A second instance costs its 256 KiB of tables and a compile of the small
- * module, once per writer. Undefined without WebAssembly (then a {@link Crc64}
+ * A second instance of the loop's compiled module costs its 256 KiB of
+ * memory, once per writer (the code is the shared loop's, optimized already). Undefined without WebAssembly (then a {@link Crc64}
  * over buffers of the owner's own does the same work).
  */
 export class Crc64WithArea {
@@ -203,8 +203,7 @@ export class Crc64WithArea {
 
   /** A checksum with an area of `bytes`; undefined where WebAssembly is unavailable. */
   static make(bytes: number): Crc64WithArea | undefined {
-    if (wasm === undefined) return undefined;
-    const own = loadWasmCrc64(TABLE_LO, TABLE_HI);
+    const own = wasm?.another();
     return own && new Crc64WithArea(own.update, own.inputArea(bytes));
   }
 

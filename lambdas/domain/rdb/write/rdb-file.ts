@@ -46,6 +46,8 @@ export class RdbFileWriter {
   /** The buffer the last chunk handed out is a view of: written into again only after the next chunk. */
   private spare: RdbOut;
   private db = -1;
+  /** Where the type byte of the key {@link keyOpened} opened goes (-1: none is open). */
+  private typeAt = -1;
   private ended = false;
   /** Keys written. */
   keys = 0;
@@ -84,17 +86,28 @@ export class RdbFileWriter {
   }
 
   /**
-   * {@link keyAt} of a value written by `value` straight into the file's
-   * buffer (no copy of it made first), which returns the value's RDB type:
-   * the type byte is written after it.
+   * Opens a key whose value the caller writes straight into the file's
+   * buffer (no copy of it made first): its database selection, expiry and
+   * name are written here, the value goes into the buffer returned, then
+   * {@link valueWritten} sets its type byte. No callback per key (a closure
+   * made for each re-encoded key was garbage and a call site of several
+   * targets).
    */
-  keyWrittenBy(k: KeyHead, value: (out: RdbOut) => number): void {
-    const typeAt = this.head(k.db, k.expireAtMs);
+  keyOpened(k: KeyHead): RdbOut {
+    if (this.typeAt >= 0) throw new Error('a key is open already: its value was not written');
+    this.typeAt = this.head(k.db, k.expireAtMs);
     this.out
       .byte(0)
       .len(k.nameTo - k.nameFrom)
       .bytes(k.nameBytes, k.nameFrom, k.nameTo);
-    this.out.setByte(typeAt, value(this.out));
+    return this.out;
+  }
+
+  /** Closes the key {@link keyOpened} opened: its value, written into the buffer it returned, is of RDB type `type`. */
+  valueWritten(type: number): void {
+    if (this.typeAt < 0) throw new Error('no key is open');
+    this.out.setByte(this.typeAt, type);
+    this.typeAt = -1;
     this.keys++;
   }
 

@@ -117,7 +117,8 @@ function lpCode(): { locals: number[]; code: number[] } {
   const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, T, NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const [V, U] = [17, 18];
   const D = 19;
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64];
+  const [W, Q, UQ] = [20, 21, 22];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64, I32, I32, I64];
   const b = new Body();
   const e = b.emit.bind(b);
   e(get(LPTO), get(P), OP.i32Sub, i32(7), OP.i32LtS, returnIf(ASK_JS));
@@ -154,9 +155,13 @@ function lpCode(): { locals: number[]; code: number[] } {
   // An integer's decimal text, before DIGITS_END.
   e(get(FROM), OP.i32Eqz, OP.if, OP.void);
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(U), OP.else, get(V), set(U), OP.end);
-  e(i32(DIGITS_END), set(FROM), OP.loop, OP.void);
-  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(U), i64(10n), OP.i64RemU, OP.i32WrapI64, i32(48), OP.i32Add, OP.i32Store8, 0, 0);
-  e(get(U), i64(10n), OP.i64DivU, tee(U), i64(0n), OP.i64Ne, OP.brIf, 0, OP.end);
+  // One division a digit (the remainder from the quotient), in 32 bits where the magnitude fits (nearly every
+  // integer entry): a 64-bit division costs several times a 32-bit one, whose divisor 10 the compiler turns into a multiply.
+  e(i32(DIGITS_END), set(FROM), get(U), i64(0x100000000n), OP.i64LtU, OP.if, OP.void, get(U), OP.i32WrapI64, set(W), OP.loop, OP.void);
+  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(W), get(W), i32(10), OP.i32DivU, tee(Q), i32(10), OP.i32Mul, OP.i32Sub, i32(48), OP.i32Add);
+  e(OP.i32Store8, 0, 0, get(Q), tee(W), OP.brIf, 0, OP.end, OP.else, OP.loop, OP.void);
+  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(U), get(U), i64(10n), OP.i64DivU, tee(UQ), i64(10n), OP.i64Mul, OP.i64Sub, OP.i32WrapI64);
+  e(i32(48), OP.i32Add, OP.i32Store8, 0, 0, get(UQ), tee(U), i64(0n), OP.i64Ne, OP.brIf, 0, OP.end, OP.end);
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, get(FROM), i32(1), OP.i32Sub, tee(FROM), i32(45), OP.i32Store8, 0, 0, OP.end);
   e(i32(DIGITS_END), get(FROM), OP.i32Sub, set(N), OP.end);
   e(get(FROM), set(SRC));

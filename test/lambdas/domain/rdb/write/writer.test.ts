@@ -95,7 +95,7 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
       const name = b(`k${i}`);
       const expireAtMs = i === 2 || i === 3 ? 1_900_000_000_000 + i : null;
       // Every other key written straight into the file's buffer, its type byte after its value (as convert-rdb's transcoder writes).
-      if (i % 2 === 1) w.keyWrittenBy({ db: i % 3, nameBytes: name, nameFrom: 0, nameTo: name.length, expireAtMs }, (out) => writePlainValue(v, out));
+      if (i % 2 === 1) w.valueWritten(writePlainValue(v, w.keyOpened({ db: i % 3, nameBytes: name, nameFrom: 0, nameTo: name.length, expireAtMs })));
       else {
         const out = new RdbOut();
         const type = writePlainValue(v, out);
@@ -114,6 +114,11 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     );
     // Only a byte already written can be set (the type byte goes where its key began).
     expect(() => new RdbOut().setByte(0, 1)).toThrow(/not written yet/);
+    // A key is closed once, after it was opened; another is not opened over one whose value is missing.
+    const open = new RdbFileWriter(REDIS10, []);
+    expect(() => open.valueWritten(0)).toThrow(/no key is open/);
+    open.keyOpened({ db: 0, nameBytes: b('k'), nameFrom: 0, nameTo: 1, expireAtMs: null });
+    expect(() => open.keyOpened({ db: 0, nameBytes: b('j'), nameFrom: 0, nameTo: 1, expireAtMs: null })).toThrow(/open already/);
     // A flipped byte is caught by the trailer the writer computed.
     bytes[40]! ^= 1;
     const again = new RdbKeyReader({ requireChecksum: true });
