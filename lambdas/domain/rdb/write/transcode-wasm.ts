@@ -82,27 +82,31 @@ class Body {
 }
 
 /**
- * Copies N bytes from SRC to the address in local `dst` and advances it: a
- * short run in 8-byte words (up to 7 bytes past its end are written and
- * read: the regions have spare bytes), a long one with `memory.copy`.
+ * Copies N bytes from SRC to the address in local `dst` and advances it: up
+ * to 16 bytes (most elements) as two 8-byte words, no loop; up to 64 in a
+ * loop of words (up to 15 bytes past its end are written and read: the
+ * regions have spare bytes); a longer run with `memory.copy`.
  */
 function copy(b: Body, src: number, n: number, dst: number, j: number): void {
+  b.emit(get(n), i32(16), OP.i32LeU, OP.if, OP.void);
+  b.emit(get(dst), get(src), OP.i64Load, 0, 0, OP.i64Store, 0, 0, get(dst), get(src), OP.i64Load, 0, 8, OP.i64Store, 0, 8, OP.else);
   b.emit(get(n), i32(64), OP.i32GtU, OP.if, OP.void);
   b.emit(get(dst), get(src), get(n), OP.bulk, 0x0a, 0x00, 0x00);
   b.emit(OP.else, i32(0), set(j), OP.block, OP.void, OP.loop, OP.void);
   b.emit(get(j), get(n), OP.i32GeU, OP.brIf, 1);
   b.emit(get(dst), get(j), OP.i32Add, get(src), get(j), OP.i32Add, OP.i64Load, 0, 0, OP.i64Store, 0, 0);
-  b.emit(add(j, 8), OP.br, 0, OP.end, OP.end, OP.end);
+  b.emit(add(j, 8), OP.br, 0, OP.end, OP.end, OP.end, OP.end);
   b.emit(add(dst, get(n)));
 }
 
-/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. */
+/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. One byte (most lengths) without the loop. */
 function varint(b: Body, n: number, dst: number, t: number): void {
+  b.emit(get(n), i32(0x80), OP.i32LtU, OP.if, OP.void, store8(get(dst), get(n)), add(dst, 1), OP.else);
   b.emit(get(n), set(t), OP.block, OP.void, OP.loop, OP.void);
   b.emit(get(t), i32(0x80), OP.i32LtU, OP.brIf, 1);
   b.emit(store8(get(dst), [...get(t), ...i32(0x7f), OP.i32And, ...i32(0x80), OP.i32Or]), add(dst, 1));
   b.emit(get(t), i32(7), OP.i32ShrU, set(t), OP.br, 0, OP.end, OP.end);
-  b.emit(store8(get(dst), get(t)), add(dst, 1));
+  b.emit(store8(get(dst), get(t)), add(dst, 1), OP.end);
 }
 
 /** The i64 local `u` as 8 big-endian bytes at the address in local `dst` (advanced). */
