@@ -186,11 +186,12 @@ export class Crc64 {
  * in place. The shared loop's one area is lent to whoever reads a file
  * ({@link borrowCrc64InputArea}), and a conversion reads while it writes: its
  * writer's chunks, in buffers of their own, were copied into the shared
- * loop's memory piece by piece before each checksum, which cost as much as
- * the checksum itself (bench/README.md, convert-rdb, 2026-11-26 06:00).
+ * loop's memory piece by piece before each checksum (a copy of every byte
+ * written; a few ms per 50 MB: bench/README.md, convert-rdb, 2026-11-26 06:00).
  * A second instance of the loop's compiled module costs its 256 KiB of
- * memory, once per writer (the code is the shared loop's, optimized already). Undefined without WebAssembly (then a {@link Crc64}
- * over buffers of the owner's own does the same work).
+ * memory, once per writer (the code is the shared loop's, optimized already).
+ * Undefined without WebAssembly (then a {@link Crc64} over buffers of the
+ * owner's own does the same work).
  */
 export class Crc64WithArea {
   private readonly s = new Uint32Array(2);
