@@ -267,7 +267,7 @@ const SPLIT = 134217729;
  */
 function scoreCode(): { locals: number[]; code: number[] } {
   const [FROM, TO] = [0, 1];
-  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, FIRST, K, STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, , , STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]; // 9, 10: unused
   const [M, HI, LO, BITS] = [13, 14, 15, 16];
   const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
   const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
@@ -284,7 +284,12 @@ function scoreCode(): { locals: number[]; code: number[] } {
   e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
   e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
   e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
-  e(get(SIG), OP.i32Eqz, OP.if, OP.void, get(I), set(FIRST), OP.end, add(SIG, 1), OP.end);
+  e(add(SIG, 1));
+  // A significant digit also goes into HI (the first 9) or LO (the rest), for the 16–17-digit reading below:
+  // in this one pass over the text, not a second (Redis 7.0 writes nearly every listpack score as `%.17g`).
+  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
+  e(get(SIG), i32(9), OP.i32LeU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
+  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, OP.end);
   e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
   e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
   e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
@@ -293,12 +298,6 @@ function scoreCode(): { locals: number[]; code: number[] } {
   e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
   // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
   e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
-  e(get(FIRST), set(I), OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
-  e(load8(get(I)), tee(C), i32(0x2e), OP.i32Ne, OP.if, OP.void);
-  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
-  e(get(K), i32(9), OP.i32LtU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
-  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, add(K, 1), OP.end);
-  e(add(I, 1), OP.br, 0, OP.end, OP.end);
   e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
   e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
   e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 53), OP.f64Lt, nanIf);
