@@ -284,7 +284,7 @@ class InputPass {
     } else if (transcodes(type)) {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
-      w.keyWrittenBy(k, (out) => transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
+      w.valueWritten(transcodeObject(type, k.bytes, k.from, k.to, w.keyOpened(k), this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else if (type === STREAM_2 || type === STREAM_3) {
@@ -292,10 +292,8 @@ class InputPass {
       const to = streamTypeFor(this.spec.format);
       this.digest.valueHeadAt(k);
       digestStreamAt(type, k.bytes, k.from, k.to, this.digest);
-      w.keyWrittenBy(k, (out) => {
-        downgradeStreamInto(type, k.bytes, k.from, k.to, to, out);
-        return to;
-      });
+      downgradeStreamInto(type, k.bytes, k.from, k.to, to, w.keyOpened(k));
+      w.valueWritten(to);
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);

@@ -9,7 +9,6 @@
 import { closeSync, createReadStream, fstatSync, openSync, read, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readFileChunksReused } from '../../adapters/host/crc64-thread.js';
-import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import { decodeRdbEnvelope, isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { FileChangedError } from '../../domain/rdb/block-digests.js';
@@ -112,7 +111,38 @@ interface FileIdentity {
  * same bytes, offsets included, of a file in a compressed envelope too.
  */
 export function rdbBytes(open: () => AsyncIterable<Uint8Array>): () => AsyncIterable<Uint8Array> {
-  return () => decodeRdbEnvelope(open(), undefined, nativeLz4Blocks);
+  return () => envelopeDecoded(open());
+}
+
+/**
+ * `source` through the envelope decoder, with lz4-napi's native LZ4 decoder
+ * loaded only when the first chunk starts an envelope: its binding costs
+ * about 4 ms of CPU to load, which a plain file (nearly every one) never
+ * needs. A first chunk too short to tell (under 4 bytes) leaves the
+ * decoder's own JavaScript LZ4: the same bytes, slower.
+ */
+async function* envelopeDecoded(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  let started = false;
+  try {
+    const first = await it.next();
+    if (first.done) return;
+    const blocks = isRdbEnvelope(first.value.subarray(0, 4)) ? (await import('../../adapters/storage/lz4-native.js')).nativeLz4Blocks : undefined;
+    started = true;
+    yield* decodeRdbEnvelope(rest(first.value, it), undefined, blocks);
+  } finally {
+    if (!started) await it.return?.();
+  }
+}
+
+/** `first`, then what `it` yields after it (`it` closed when the reader stops early). */
+async function* rest(first: Uint8Array, it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield first;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  } finally {
+    await it.return?.();
+  }
 }
 
 /**

@@ -19,7 +19,7 @@
  *   store64(STATE, crc))
  * ```
  */
-import { assemble, I32, I64, instantiate, OP, sleb, uleb, type ModuleSpec } from './wasm.js';
+import { assemble, I32, I64, instantiate, OP, sleb, uleb, type ModuleSpec, type WasmFunction } from './wasm.js';
 
 const ENTRIES = 256;
 const SLICES = 16;
@@ -114,6 +114,8 @@ export interface WasmCrc64 {
    * before stay valid (they are taken after the growth).
    */
   readonly inputArea: (bytes: number) => Uint8Array;
+  /** The same loop with a memory of its own (the compiled code shared: {@link WasmFunction.another}). */
+  readonly another: () => WasmCrc64 | undefined;
 }
 
 /**
@@ -122,11 +124,14 @@ export interface WasmCrc64 {
  * is unavailable, so callers use JavaScript.
  */
 export function loadWasmCrc64(lo: Uint32Array, hi: Uint32Array): WasmCrc64 | undefined {
-  const wasm = instantiate<(p: number, end: number) => void>(spec(lo));
+  return loopOf(instantiate<(p: number, end: number) => void>(spec(lo)), tableImage(lo, hi));
+}
+
+function loopOf(wasm: WasmFunction<(p: number, end: number) => void> | undefined, tables: Uint8Array): WasmCrc64 | undefined {
   if (!wasm) return undefined;
   const { run } = wasm;
   let memory = wasm.memory;
-  memory.set(tableImage(lo, hi), 0);
+  memory.set(tables, 0);
   // WebAssembly memory is little-endian whatever the host.
   let view = new DataView(memory.buffer);
   const update: WasmCrc64Update = (lo, hi, data, start, end, out) => {
@@ -149,7 +154,7 @@ export function loadWasmCrc64(lo: Uint32Array, hi: Uint32Array): WasmCrc64 | und
     view = new DataView(memory.buffer);
     return memory.subarray(at, at + bytes);
   };
-  return { update, inputArea };
+  return { update, inputArea, another: () => loopOf(wasm.another(), tables) };
 }
 
 function spec(tables: Uint32Array): ModuleSpec {

@@ -12,7 +12,7 @@
  * @see https://github.com/redis/redis/blob/unstable/src/crc64.c
  */
 
-import { loadWasmCrc64, wasmCrc64Image, type WasmCrc64Image } from './crc64-wasm.js';
+import { loadWasmCrc64, wasmCrc64Image, type WasmCrc64Image, type WasmCrc64Update } from './crc64-wasm.js';
 
 /** The polynomial in the normal (MSB-first) form used in the CRC catalogues. */
 export const CRC64_JONES_POLY = 0xad93d23594c935a9n;
@@ -176,6 +176,52 @@ export class Crc64 {
     const lo = (trailer[0]! | (trailer[1]! << 8) | (trailer[2]! << 16) | (trailer[3]! << 24)) >>> 0;
     const hi = (trailer[4]! | (trailer[5]! << 8) | (trailer[6]! << 16) | (trailer[7]! << 24)) >>> 0;
     return lo === this.s[0] && hi === this.s[1];
+  }
+}
+
+/**
+ * A CRC-64 with an instance of the WebAssembly loop of its own and an area of
+ * that instance's memory given to its owner for good: bytes the owner gathers
+ * there (write/rdb-file.ts: the output chunks a writer fills) are checksummed
+ * in place. The shared loop's one area is lent to whoever reads a file
+ * ({@link borrowCrc64InputArea}), and a conversion reads while it writes: its
+ * writer's chunks, in buffers of their own, were copied into the shared
+ * loop's memory piece by piece before each checksum (a copy of every byte
+ * written; a few ms per 50 MB: bench/README.md, convert-rdb, 2026-11-26 06:00).
+ * A second instance of the loop's compiled module costs its 256 KiB of
+ * memory, once per writer (the code is the shared loop's, optimized already).
+ * Undefined without WebAssembly (then a {@link Crc64} over buffers of the
+ * owner's own does the same work).
+ */
+export class Crc64WithArea {
+  private readonly s = new Uint32Array(2);
+
+  private constructor(
+    private readonly run: WasmCrc64Update,
+    /** The bytes given to the owner (never moved: the instance's memory does not grow again). */
+    readonly area: Uint8Array,
+  ) {}
+
+  /** A checksum with an area of `bytes`; undefined where WebAssembly is unavailable. */
+  static make(bytes: number): Crc64WithArea | undefined {
+    const own = wasm?.another();
+    return own && new Crc64WithArea(own.update, own.inputArea(bytes));
+  }
+
+  /** Adds `data[start, end)` to the checksum (read in place where it lies in {@link area}, else copied in). Returns `this`. */
+  update(data: Uint8Array, start = 0, end = data.length): this {
+    this.run(this.s[0]!, this.s[1]!, data, start, end, this.s);
+    return this;
+  }
+
+  /** The checksum so far, as {@link Crc64.writeLittleEndian} writes it. */
+  writeLittleEndian(into: Uint8Array, at: number): void {
+    const lo = this.s[0]!;
+    const hi = this.s[1]!;
+    for (let k = 0; k < 4; k++) {
+      into[at + k] = (lo >>> (8 * k)) & 0xff;
+      into[at + 4 + k] = (hi >>> (8 * k)) & 0xff;
+    }
   }
 }
 

@@ -63,8 +63,11 @@ export const OP = {
   i64Eqz: 0x50,
   i64Ne: 0x52,
   i64LtS: 0x53,
+  i64LtU: 0x54,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32DivU: 0x6e,
   i32And: 0x71,
   i32Or: 0x72,
   i32Xor: 0x73,
@@ -176,12 +179,17 @@ export interface WasmFunction<F> {
   readonly memory: Uint8Array;
   /** Grows the memory by `pages` (64 KiB each); the whole memory afterwards (views taken before are detached). */
   readonly grow: (pages: number) => Uint8Array;
+  /** Another instance of the same compiled module (its own memory, the code shared: {@link WasmModule.another}). */
+  readonly another: () => WasmFunction<F> | undefined;
 }
 
 /** Assembles and instantiates `spec`; undefined when WebAssembly is unavailable or rejects the module. */
 export function instantiate<F>(spec: ModuleSpec): WasmFunction<F> | undefined {
-  const m = instantiateModule({ functions: [{ name: 'run', ...spec }], pages: spec.pages });
-  return m && { run: m.exports.run as F, memory: m.memory, grow: m.grow };
+  return functionOf(instantiateModule({ functions: [{ name: 'run', ...spec }], pages: spec.pages }));
+}
+
+function functionOf<F>(m: WasmModule | undefined): WasmFunction<F> | undefined {
+  return m && { run: m.exports.run as F, memory: m.memory, grow: m.grow, another: () => functionOf(m.another()) };
 }
 
 /** The binary module of `spec` (what {@link instantiate} instantiates; another thread can compile it too). */
@@ -232,14 +240,27 @@ export interface WasmModule {
   readonly memory: Uint8Array;
   /** Grows the memory by `pages` (64 KiB each); the whole memory afterwards (views taken before are detached). */
   readonly grow: (pages: number) => Uint8Array;
+  /**
+   * Another instance of the same compiled module: a memory of its own, the
+   * code shared (compiled once, and optimized once for both: V8 tiers a
+   * module's functions up by the calls of all its instances).
+   */
+  readonly another: () => WasmModule | undefined;
 }
 
 /** Assembles and instantiates `spec` with `js` as its imports; undefined when WebAssembly is unavailable or rejects the module. */
 export function instantiateModule(spec: MultiModuleSpec, js: Record<string, (...args: number[]) => number> = {}): WasmModule | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
   try {
-    const bytes = assembleModule(spec);
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { js });
+    return instanceOf(new WebAssembly.Module(assembleModule(spec)), js);
+  } catch {
+    return undefined;
+  }
+}
+
+function instanceOf(module: object, js: Record<string, (...args: number[]) => number>): WasmModule | undefined {
+  try {
+    const { exports } = new WebAssembly!.Instance(module, { js });
     const memory = exports.memory as { buffer: ArrayBuffer; grow(pages: number): number };
     return {
       exports,
@@ -248,6 +269,7 @@ export function instantiateModule(spec: MultiModuleSpec, js: Record<string, (...
         memory.grow(pages);
         return new Uint8Array(memory.buffer);
       },
+      another: () => instanceOf(module, js),
     };
   } catch {
     return undefined;

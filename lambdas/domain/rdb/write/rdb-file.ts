@@ -9,7 +9,7 @@
  * Also DUMP payloads for a target version (what `RESTORE` takes): the same
  * object bytes with the target's version and a CRC-64 (format/dump-payload.ts).
  */
-import { Crc64 } from '../codecs/crc64.js';
+import { Crc64, Crc64WithArea } from '../codecs/crc64.js';
 import { dumpPayload } from '../format/dump-payload.js';
 import { OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_SELECTDB } from '../format/opcodes.js';
 import type { RdbFormat } from '../engines.js';
@@ -18,6 +18,8 @@ import { RdbOut } from './rdb-out.js';
 
 /** Bytes gathered before a chunk is handed out. */
 export const FLUSH_BYTES = 1 << 20;
+/** A chunk buffer's size: a chunk and the key that crossed {@link FLUSH_BYTES} (a bigger key grows its buffer). */
+const CHUNK_ROOM = FLUSH_BYTES + 4096;
 
 /** The 9-byte header of a format: `REDIS0011`, `VALKEY080`. */
 export function rdbMagic(f: RdbFormat): Buffer {
@@ -34,11 +36,18 @@ export function dumpPayloadFor(type: number, object: Uint8Array, f: RdbFormat): 
 
 /** Streams one RDB file out: call in file order, take {@link chunk}s as they fill, {@link end} last. */
 export class RdbFileWriter {
-  private out = new RdbOut(FLUSH_BYTES + 4096);
+  /**
+   * The output's CRC-64, and the two chunk buffers in its loop's own memory
+   * where WebAssembly runs: each chunk is checksummed where it was written,
+   * not copied into the loop's memory first (codecs/crc64.ts Crc64WithArea).
+   */
+  private readonly crc: Crc64 | Crc64WithArea;
+  private out: RdbOut;
   /** The buffer the last chunk handed out is a view of: written into again only after the next chunk. */
-  private spare = new RdbOut(FLUSH_BYTES + 4096);
-  private readonly crc = new Crc64();
+  private spare: RdbOut;
   private db = -1;
+  /** Where the type byte of the key {@link keyOpened} opened goes (-1: none is open). */
+  private typeAt = -1;
   private ended = false;
   /** Keys written. */
   keys = 0;
@@ -50,6 +59,10 @@ export class RdbFileWriter {
     readonly format: RdbFormat,
     aux: readonly (readonly [string, string])[],
   ) {
+    const own = Crc64WithArea.make(2 * CHUNK_ROOM);
+    this.crc = own ?? new Crc64();
+    this.out = new RdbOut(own ? own.area.subarray(0, CHUNK_ROOM) : CHUNK_ROOM);
+    this.spare = new RdbOut(own ? own.area.subarray(CHUNK_ROOM) : CHUNK_ROOM);
     this.out.bytes(rdbMagic(format));
     for (const [k, v] of aux) this.out.byte(OP_AUX).string(Buffer.from(k, 'utf8')).string(Buffer.from(v, 'utf8'));
   }
@@ -73,17 +86,28 @@ export class RdbFileWriter {
   }
 
   /**
-   * {@link keyAt} of a value written by `value` straight into the file's
-   * buffer (no copy of it made first), which returns the value's RDB type:
-   * the type byte is written after it.
+   * Opens a key whose value the caller writes straight into the file's
+   * buffer (no copy of it made first): its database selection, expiry and
+   * name are written here, the value goes into the buffer returned, then
+   * {@link valueWritten} sets its type byte. No callback per key (a closure
+   * made for each re-encoded key was garbage and a call site of several
+   * targets).
    */
-  keyWrittenBy(k: KeyHead, value: (out: RdbOut) => number): void {
-    const typeAt = this.head(k.db, k.expireAtMs);
+  keyOpened(k: KeyHead): RdbOut {
+    if (this.typeAt >= 0) throw new Error('a key is open already: its value was not written');
+    this.typeAt = this.head(k.db, k.expireAtMs);
     this.out
       .byte(0)
       .len(k.nameTo - k.nameFrom)
       .bytes(k.nameBytes, k.nameFrom, k.nameTo);
-    this.out.setByte(typeAt, value(this.out));
+    return this.out;
+  }
+
+  /** Closes the key {@link keyOpened} opened: its value, written into the buffer it returned, is of RDB type `type`. */
+  valueWritten(type: number): void {
+    if (this.typeAt < 0) throw new Error('no key is open');
+    this.out.setByte(this.typeAt, type);
+    this.typeAt = -1;
     this.keys++;
   }
 

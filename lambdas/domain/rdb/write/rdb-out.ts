@@ -19,8 +19,9 @@ export class RdbOut {
   /** Bytes written so far. */
   length = 0;
 
-  constructor(initial = 4096) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /** `initial`: the first buffer's size, or the bytes to write into first (used until a write needs more room). */
+  constructor(initial: number | Uint8Array = 4096) {
+    this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : Buffer.from(initial.buffer, initial.byteOffset, initial.byteLength);
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 

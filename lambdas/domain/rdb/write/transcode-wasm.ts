@@ -82,27 +82,31 @@ class Body {
 }
 
 /**
- * Copies N bytes from SRC to the address in local `dst` and advances it: a
- * short run in 8-byte words (up to 7 bytes past its end are written and
- * read: the regions have spare bytes), a long one with `memory.copy`.
+ * Copies N bytes from SRC to the address in local `dst` and advances it: up
+ * to 16 bytes (most elements) as two 8-byte words, no loop; up to 64 in a
+ * loop of words (up to 15 bytes past its end are written and read: the
+ * regions have spare bytes); a longer run with `memory.copy`.
  */
 function copy(b: Body, src: number, n: number, dst: number, j: number): void {
+  b.emit(get(n), i32(16), OP.i32LeU, OP.if, OP.void);
+  b.emit(get(dst), get(src), OP.i64Load, 0, 0, OP.i64Store, 0, 0, get(dst), get(src), OP.i64Load, 0, 8, OP.i64Store, 0, 8, OP.else);
   b.emit(get(n), i32(64), OP.i32GtU, OP.if, OP.void);
   b.emit(get(dst), get(src), get(n), OP.bulk, 0x0a, 0x00, 0x00);
   b.emit(OP.else, i32(0), set(j), OP.block, OP.void, OP.loop, OP.void);
   b.emit(get(j), get(n), OP.i32GeU, OP.brIf, 1);
   b.emit(get(dst), get(j), OP.i32Add, get(src), get(j), OP.i32Add, OP.i64Load, 0, 0, OP.i64Store, 0, 0);
-  b.emit(add(j, 8), OP.br, 0, OP.end, OP.end, OP.end);
+  b.emit(add(j, 8), OP.br, 0, OP.end, OP.end, OP.end, OP.end);
   b.emit(add(dst, get(n)));
 }
 
-/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. */
+/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. One byte (most lengths) without the loop. */
 function varint(b: Body, n: number, dst: number, t: number): void {
+  b.emit(get(n), i32(0x80), OP.i32LtU, OP.if, OP.void, store8(get(dst), get(n)), add(dst, 1), OP.else);
   b.emit(get(n), set(t), OP.block, OP.void, OP.loop, OP.void);
   b.emit(get(t), i32(0x80), OP.i32LtU, OP.brIf, 1);
   b.emit(store8(get(dst), [...get(t), ...i32(0x7f), OP.i32And, ...i32(0x80), OP.i32Or]), add(dst, 1));
   b.emit(get(t), i32(7), OP.i32ShrU, set(t), OP.br, 0, OP.end, OP.end);
-  b.emit(store8(get(dst), get(t)), add(dst, 1));
+  b.emit(store8(get(dst), get(t)), add(dst, 1), OP.end);
 }
 
 /** The i64 local `u` as 8 big-endian bytes at the address in local `dst` (advanced). */
@@ -117,7 +121,8 @@ function lpCode(): { locals: number[]; code: number[] } {
   const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, T, NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const [V, U] = [17, 18];
   const D = 19;
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64];
+  const [W, Q, UQ] = [20, 21, 22];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64, I32, I32, I64];
   const b = new Body();
   const e = b.emit.bind(b);
   e(get(LPTO), get(P), OP.i32Sub, i32(7), OP.i32LtS, returnIf(ASK_JS));
@@ -154,9 +159,13 @@ function lpCode(): { locals: number[]; code: number[] } {
   // An integer's decimal text, before DIGITS_END.
   e(get(FROM), OP.i32Eqz, OP.if, OP.void);
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(U), OP.else, get(V), set(U), OP.end);
-  e(i32(DIGITS_END), set(FROM), OP.loop, OP.void);
-  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(U), i64(10n), OP.i64RemU, OP.i32WrapI64, i32(48), OP.i32Add, OP.i32Store8, 0, 0);
-  e(get(U), i64(10n), OP.i64DivU, tee(U), i64(0n), OP.i64Ne, OP.brIf, 0, OP.end);
+  // One division a digit (the remainder from the quotient), in 32 bits where the magnitude fits (nearly every
+  // integer entry): a 64-bit division costs several times a 32-bit one, whose divisor 10 the compiler turns into a multiply.
+  e(i32(DIGITS_END), set(FROM), get(U), i64(0x100000000n), OP.i64LtU, OP.if, OP.void, get(U), OP.i32WrapI64, set(W), OP.loop, OP.void);
+  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(W), get(W), i32(10), OP.i32DivU, tee(Q), i32(10), OP.i32Mul, OP.i32Sub, i32(48), OP.i32Add);
+  e(OP.i32Store8, 0, 0, get(Q), tee(W), OP.brIf, 0, OP.end, OP.else, OP.loop, OP.void);
+  e(get(FROM), i32(1), OP.i32Sub, tee(FROM), get(U), get(U), i64(10n), OP.i64DivU, tee(UQ), i64(10n), OP.i64Mul, OP.i64Sub, OP.i32WrapI64);
+  e(i32(48), OP.i32Add, OP.i32Store8, 0, 0, get(UQ), tee(U), i64(0n), OP.i64Ne, OP.brIf, 0, OP.end, OP.end);
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, get(FROM), i32(1), OP.i32Sub, tee(FROM), i32(45), OP.i32Store8, 0, 0, OP.end);
   e(i32(DIGITS_END), get(FROM), OP.i32Sub, set(N), OP.end);
   e(get(FROM), set(SRC));
@@ -258,7 +267,7 @@ const SPLIT = 134217729;
  */
 function scoreCode(): { locals: number[]; code: number[] } {
   const [FROM, TO] = [0, 1];
-  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, FIRST, K, STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [I, C, NEG, SIG, FRAC, POINT, DIGITS, , , STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]; // 9, 10: unused
   const [M, HI, LO, BITS] = [13, 14, 15, 16];
   const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
   const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
@@ -275,7 +284,12 @@ function scoreCode(): { locals: number[]; code: number[] } {
   e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
   e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
   e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
-  e(get(SIG), OP.i32Eqz, OP.if, OP.void, get(I), set(FIRST), OP.end, add(SIG, 1), OP.end);
+  e(add(SIG, 1));
+  // A significant digit also goes into HI (the first 9) or LO (the rest), for the 16–17-digit reading below:
+  // in this one pass over the text, not a second (Redis 7.0 writes nearly every listpack score as `%.17g`).
+  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
+  e(get(SIG), i32(9), OP.i32LeU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
+  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, OP.end);
   e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
   e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
   e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
@@ -284,12 +298,6 @@ function scoreCode(): { locals: number[]; code: number[] } {
   e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
   // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
   e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
-  e(get(FIRST), set(I), OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
-  e(load8(get(I)), tee(C), i32(0x2e), OP.i32Ne, OP.if, OP.void);
-  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
-  e(get(K), i32(9), OP.i32LtU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
-  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, add(K, 1), OP.end);
-  e(add(I, 1), OP.br, 0, OP.end, OP.end);
   e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
   e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
   e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 53), OP.f64Lt, nanIf);

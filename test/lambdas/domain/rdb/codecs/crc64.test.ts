@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { borrowCrc64InputArea, Crc64, crc64, returnCrc64InputArea } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { borrowCrc64InputArea, Crc64, crc64, Crc64WithArea, returnCrc64InputArea } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { CORPUS_DIR } from '../../../../support/rdb-corpus.js';
 
 const CORPUS = CORPUS_DIR;
@@ -128,5 +128,36 @@ describe('crc64', () => {
     const free = borrowCrc64InputArea(1 << 20);
     expect(free).toBeDefined();
     returnCrc64InputArea(free!);
+  });
+
+  it('checksums bytes in its own area in place and bytes elsewhere by copy, as crc64 does; the area stays put while the shared one grows', () => {
+    const own = Crc64WithArea.make(1 << 20);
+    expect(own).toBeDefined();
+    const area = own!.area;
+    expect(area.length).toBe(1 << 20);
+    const data = Uint8Array.from({ length: 700_001 }, (_, i) => (i * 2654435761) >>> 24);
+    area.set(data, 3);
+    // In place, in pieces (a short one too), then bytes outside the area copied in.
+    own!
+      .update(area, 3, 103)
+      .update(area, 103, 3 + data.length)
+      .update(data, 0, 5);
+    const expected = referenceCrc64(Uint8Array.from([...data, ...data.subarray(0, 5)]));
+    const trailer = new Uint8Array(8);
+    own!.writeLittleEndian(trailer, 0);
+    expect(Buffer.from(trailer).readBigUInt64LE(0)).toBe(expected);
+    // The shared loop's area growing does not move or detach this one (another instance, another memory).
+    const lent = borrowCrc64InputArea(4 << 20);
+    if (lent) returnCrc64InputArea(lent);
+    expect(area.length).toBe(1 << 20);
+    expect(area.buffer).not.toBe(lent?.buffer);
+    // A byte changed in place changes the checksum.
+    const again = Crc64WithArea.make(1 << 16)!;
+    again.area.set(data.subarray(0, 60_000));
+    again.area[59_999]! ^= 1;
+    again.update(again.area, 0, 60_000);
+    again.writeLittleEndian(trailer, 0);
+    expect(Buffer.from(trailer).readBigUInt64LE(0)).not.toBe(crc64(data.subarray(0, 60_000)));
+    expect(Buffer.from(trailer).readBigUInt64LE(0)).toBe(crc64(again.area.subarray(0, 60_000)));
   });
 });

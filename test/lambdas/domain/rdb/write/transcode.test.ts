@@ -84,7 +84,10 @@ async function serverValue(c: Redis, key: string): Promise<unknown> {
 describe('transcodeListpacks against redis-server 7.0', () => {
   let server: RedisServer;
   let c: Redis;
-  const ints = [0, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648];
+  const ints = [
+    0, 127, 128, -1, 4095, -4096, 4096, 32767, -32768, 32768, 8388607, -8388608, 8388608, 2147483647, -2147483648, 2147483648, 4294967295, -4294967295,
+    4294967296, -4294967296,
+  ];
   const bigInts = ['9007199254740993', '9223372036854775807', '-9223372036854775808'];
   const strings = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(4095), 'w'.repeat(4096), 'v'.repeat(5000), '12a', '007', '-0', '1.5'];
 

@@ -95,7 +95,7 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
       const name = b(`k${i}`);
       const expireAtMs = i === 2 || i === 3 ? 1_900_000_000_000 + i : null;
       // Every other key written straight into the file's buffer, its type byte after its value (as convert-rdb's transcoder writes).
-      if (i % 2 === 1) w.keyWrittenBy({ db: i % 3, nameBytes: name, nameFrom: 0, nameTo: name.length, expireAtMs }, (out) => writePlainValue(v, out));
+      if (i % 2 === 1) w.valueWritten(writePlainValue(v, w.keyOpened({ db: i % 3, nameBytes: name, nameFrom: 0, nameTo: name.length, expireAtMs })));
       else {
         const out = new RdbOut();
         const type = writePlainValue(v, out);
@@ -114,8 +114,38 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     );
     // Only a byte already written can be set (the type byte goes where its key began).
     expect(() => new RdbOut().setByte(0, 1)).toThrow(/not written yet/);
+    // A key is closed once, after it was opened; another is not opened over one whose value is missing.
+    const open = new RdbFileWriter(REDIS10, []);
+    expect(() => open.valueWritten(0)).toThrow(/no key is open/);
+    open.keyOpened({ db: 0, nameBytes: b('k'), nameFrom: 0, nameTo: 1, expireAtMs: null });
+    expect(() => open.keyOpened({ db: 0, nameBytes: b('j'), nameFrom: 0, nameTo: 1, expireAtMs: null })).toThrow(/open already/);
     // A flipped byte is caught by the trailer the writer computed.
     bytes[40]! ^= 1;
+    const again = new RdbKeyReader({ requireChecksum: true });
+    again.push(bytes);
+    expect(again.end().ok).toBe(false);
+  });
+
+  it('a file of several chunks, one key bigger than a chunk: each chunk taken as it fills, the CRC-64 of them all; the verifier passes it', () => {
+    const w = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
+    const chunks: Buffer[] = [];
+    // A chunk in each buffer, then one grown by the big key, then both buffers again.
+    const sizes = [...Array(4).fill(300_000), 3_000_000, ...Array(12).fill(300_000), 200_000];
+    sizes.forEach((n, i) => {
+      w.key(0, b(`big${i}`), 0, new RdbOut(n + 8).string(Buffer.alloc(n, 65 + i)).view(), null);
+      // A copy: a chunk is a view, valid until the chunk after next.
+      if (w.full) chunks.push(Buffer.from(w.chunk()));
+    });
+    chunks.push(w.end());
+    expect(chunks.length).toBe(6);
+    const bytes = Buffer.concat(chunks);
+    expect(w.bytes).toBe(bytes.length);
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    const keys = reader.push(bytes);
+    expect(reader.end()).toMatchObject({ ok: true, checksum: 'ok', keys: sizes.length });
+    expect(keys.map((k) => decodeDumpPayload(k.payload))).toEqual(sizes.map((n, i) => ({ type: 'string', value: Buffer.alloc(n, 65 + i) })));
+    // The trailer covers every chunk: a byte of the first flipped fails it.
+    bytes[20]! ^= 1;
     const again = new RdbKeyReader({ requireChecksum: true });
     again.push(bytes);
     expect(again.end().ok).toBe(false);
