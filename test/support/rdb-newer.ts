@@ -29,7 +29,7 @@ export interface FramedKey {
 const len = (n: number): number[] =>
   n < 64 ? [n] : n < 16384 ? [0x40 | (n >> 8), n & 0xff] : [0x80, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
 const str = (s: string | Uint8Array): number[] => {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
+  const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s; // names come from keysOf as latin1: their bytes as they were
   return [...len(b.length), ...b];
 };
 const le64 = (n: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, n) >> BigInt(8 * i)) & 0xffn));
@@ -151,7 +151,8 @@ export function newerKeys(stream19: FramedKey, fieldTtls: 'redis' | 'valkey' | '
 /** The newer-format files built from a real 7.0 dump, by name. */
 export function newerFiles(rdb70: Uint8Array): Record<'REDIS0011' | 'REDIS0012' | 'VALKEY080', Buffer> {
   const { keys, functions } = keysOf(rdb70);
-  const stream = keys.find((k) => k.type === 19);
+  // The largest type 19 stream: the one most likely to hold groups and consumers (whose active times type 21 adds).
+  const stream = keys.filter((k) => k.type === 19).sort((a, b) => b.object.length - a.object.length)[0];
   if (!stream) throw new Error('the 7.0 dump holds no type 19 stream');
   const sorted = (more: FramedKey[]) => [...keys, ...more].sort((a, b) => a.db - b.db);
   return {
