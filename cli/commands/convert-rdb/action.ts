@@ -21,7 +21,7 @@ export function formatConvert(r: ConvertRdbResult): string {
   const f = r.format;
   const lines = [
     `${r.output}: ${f.magic}${String(f.version).padStart(f.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`,
-    `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions, 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
+    `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
     'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
   ];
   for (const [kind, n] of Object.entries(r.dropped))
