@@ -48,8 +48,8 @@ export interface DatabasePlanInput {
   readonly mappings?: readonly DatabasePair[];
   /** Keys per database on the source (INFO keyspace; on a cluster, every primary summed). */
   readonly keysByDb: Readonly<Record<number, number>>;
-  /** How the sides are called in messages. @default source, target (compare: A, B) */
-  readonly names?: { readonly source: string; readonly target: string; readonly option: string };
+  /** How the sides are called in messages, and the mapping option (compare has none: it reads both sides). @default --from, --to, --db */
+  readonly names?: { readonly source: string; readonly target: string; readonly option?: string };
 }
 
 /**
@@ -98,8 +98,12 @@ export function planDatabases(input: DatabasePlanInput): DatabasePlan {
     // A target database and every source database: only one source database can go there.
     if (holding.length > 1)
       throw new DatabasePlanError(
-        `${names.target} names database ${input.targetDb}, but the source holds keys in databases ${holding.map((e) => `${e.db} (${e.keys} keys)`).join(', ')}: ` +
-          `remove /${input.targetDb} from the ${names.target} URL to copy each into the database of its number, or map them with ${names.option} <src>:<dst> (repeat it)`,
+        names.option === undefined
+          ? // compare: the counts are both sides', and nothing is copied.
+            `${names.target} names database ${input.targetDb}, but ${names.source} names none and the two sides hold keys in databases ${holding.map((e) => `${e.db} (${e.keys} keys)`).join(', ')}: ` +
+              `name the database in both URLs (/${input.targetDb} in ${names.source} too) to compare those two, or remove /${input.targetDb} from ${names.target} to compare each database with the database of its number`
+          : `${names.target} names database ${input.targetDb}, but the source holds keys in databases ${holding.map((e) => `${e.db} (${e.keys} keys)`).join(', ')}: ` +
+              `remove /${input.targetDb} from the ${names.target} URL to copy each into the database of its number, or map them with ${names.option} <src>:<dst> (repeat it)`,
       );
     return { pairs: [{ from: holding[0]?.db ?? 0, to: input.targetDb }], leftOut: [] };
   }

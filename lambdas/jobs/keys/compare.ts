@@ -273,7 +273,7 @@ export async function runCompare(options: CompareOptions): Promise<CompareRuns> 
   const plan = await planServerDatabases(specA, specB, {
     connectionName: 'redis-dr-compare',
     countTarget: true,
-    names: { source: '--a', target: '--b', option: '--db' },
+    names: { source: '--a', target: '--b' },
   });
   const databases: DatabaseCompare[] = [];
   for (const pair of plan.pairs) {

@@ -31,6 +31,17 @@ describe('planDatabases: every database, the one a URL names, or --db mappings',
     expect(() => planDatabases({ targetDb: 4, keysByDb })).toThrow(
       /--to names database 4, but the source holds keys in databases 0 \(310095 keys\), 1 \(100 keys\), 5 \(2 keys\)/,
     );
+    // compare: no --db and nothing copied; its counts are both sides'.
+    let said = '';
+    try {
+      planDatabases({ targetDb: 0, keysByDb, names: { source: '--a', target: '--b' } });
+    } catch (err) {
+      said = (err as Error).message;
+    }
+    expect(said).toMatch(
+      /^--b names database 0, but --a names none and the two sides hold keys in databases 0 .*: name the database in both URLs \(\/0 in --a too\)/,
+    );
+    expect(said).not.toMatch(/--db|copy/);
   });
   it('--db mappings: exactly those, nothing left out; a database in a URL too, or a source twice, is refused', () => {
     const mappings = [
