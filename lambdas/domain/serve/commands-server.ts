@@ -6,6 +6,7 @@
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { liveKeys } from './commands-keyspace.js';
+import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
@@ -214,6 +215,20 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     run(_ctx, s) {
       s.closing = true;
       return R.ok;
+    },
+  },
+  reset: {
+    arity: 1,
+    flags: ['noscript', 'loading', 'stale', 'fast'],
+    keys: [0, 0, 0],
+    // As Redis 7.0's resetCommand: the transaction and watches gone, database 0, RESP2, no name, and authenticated again only where no password is set.
+    run(ctx, s) {
+      endTransaction(s);
+      s.db = 0;
+      s.proto = 2;
+      s.name = null;
+      s.authenticated = ctx.password === undefined;
+      return R.simple('RESET');
     },
   },
 };

@@ -438,6 +438,29 @@ describe('serve, against a redis-server loaded from the same file', () => {
     }
   });
 
+  it('RESET: the transaction, database and name gone, as the server resets a connection', async () => {
+    const cmds = [
+      ['SELECT', '5'],
+      ['CLIENT', 'SETNAME', 'triage'],
+      ['MULTI'],
+      ['GET', 'str'],
+      ['RESET'],
+      ['GET', 'str'],
+      ['CLIENT', 'GETNAME'],
+      ['EXEC'],
+      ['RESET', 'x'],
+    ];
+    const [ref, served] = await both(async (port) => {
+      const raw = await RawClient.open(port);
+      const out: string[] = [];
+      for (const cmd of cmds) out.push(await raw.call(...cmd));
+      raw.close();
+      return out;
+    });
+    expect(served).toEqual(ref);
+    expect(served[4]).toBe('+RESET\r\n');
+  });
+
   it('answers in the other databases after SELECT', async () => {
     const cmds = [
       ['SELECT', '1'],
