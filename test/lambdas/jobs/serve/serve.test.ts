@@ -293,6 +293,15 @@ async function both<T>(run: (port: number) => Promise<T>): Promise<[T, T]> {
   return [await run(reference.port), await run(serving.port)];
 }
 
+/** The raw replies of `port` to `cmds`, sent in turn on one connection. */
+async function rawReplies(port: number, cmds: readonly string[][]): Promise<string[]> {
+  const raw = await RawClient.open(port);
+  const out: string[] = [];
+  for (const cmd of cmds) out.push(await raw.call(...cmd));
+  raw.close();
+  return out;
+}
+
 describe('serve, against a redis-server loaded from the same file', () => {
   it.each([2, 3])('answers every ordered request with the same bytes (RESP%d)', async (proto) => {
     const [ref, served] = await both(async (port) => {
@@ -450,13 +459,7 @@ describe('serve, against a redis-server loaded from the same file', () => {
       ['EXEC'],
       ['RESET', 'x'],
     ];
-    const [ref, served] = await both(async (port) => {
-      const raw = await RawClient.open(port);
-      const out: string[] = [];
-      for (const cmd of cmds) out.push(await raw.call(...cmd));
-      raw.close();
-      return out;
-    });
+    const [ref, served] = await both((port) => rawReplies(port, cmds));
     expect(served).toEqual(ref);
     expect(served[4]).toBe('+RESET\r\n');
   });
@@ -474,13 +477,7 @@ describe('serve, against a redis-server loaded from the same file', () => {
       ['SELECT', '2'],
       ['DBSIZE'],
     ];
-    const [ref, served] = await both(async (port) => {
-      const raw = await RawClient.open(port);
-      const out: string[] = [];
-      for (const cmd of cmds) out.push(await raw.call(...cmd));
-      raw.close();
-      return out;
-    });
+    const [ref, served] = await both((port) => rawReplies(port, cmds));
     expect(served).toEqual(ref);
   });
 
