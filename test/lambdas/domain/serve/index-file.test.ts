@@ -4,6 +4,7 @@ import {
   FOOTER,
   HASH_ROW,
   indexableTrailer,
+  indexBytesFor,
   MAGIC,
   NAME_ORDER_MAGIC,
   NOT_IN_ORDER,
@@ -100,6 +101,54 @@ describe('the key index file', () => {
     expect(decoded.index.find(3, Buffer.from('c2'))).toBe(1);
     expect(decoded.index.find(0, Buffer.from('c2'))).toBe(-1);
     expect(decoded.index.expiries(3, 0)).toEqual({ expired: 0, live: 2, ttlSumMs: 50 });
+  });
+
+  it("writes the file over the pass's own rows when they were grown with room for it (the DR index), the same bytes as into a buffer of its own", () => {
+    // Seeded: names of 0-39 random bytes and a number in databases 0, 2 and 5 (ascending, as a server writes them), a third with an expiry.
+    let seed = 7;
+    const next = (m: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % m;
+    };
+    const keys = Array.from({ length: 9_000 }, (_, i) => ({
+      db: i < 3_000 ? 0 : i < 3_100 ? 2 : 5,
+      // Unique: its number after the random bytes.
+      name: Buffer.concat([Buffer.from(Array.from({ length: next(40) }, () => next(256))), Buffer.from(`:${i}`)]),
+      type: next(20),
+      valueAt: 100 + i * 50,
+      valueEnd: 130 + i * 50,
+      expireAtMs: i % 3 === 0 ? 1_700_000_000_000 + next(1e6) : null,
+    }));
+    const BIG = { ...COPY, bytes: 100 + keys.length * 50 };
+    const plain = new KeyIndexBuilder();
+    const sized = new KeyIndexBuilder();
+    // The share of the keys read so far: at their first growth the rows grow to the whole index file's bytes.
+    let added = 0;
+    sized.growBy({ share: () => added / keys.length, rowsBytes: indexBytesFor });
+    for (const k of keys) {
+      plain.add(k);
+      sized.add(k);
+      added++;
+    }
+    const expected = encodeKeyIndex(plain.finish(11), BIG, false);
+    const index = sized.finish(11);
+    const rows = index.columns().rows;
+    // Without leave to overwrite the rows: a buffer of its own.
+    // (Compared as booleans: a failing toBe would print both buffers.)
+    expect(encodeKeyIndex(index, BIG, false).buffer === rows.buffer).toBe(false);
+    const file = encodeKeyIndex(index, BIG, false, MAGIC, true);
+    expect(file.buffer === rows.buffer).toBe(true);
+    expect(file.equals(expected)).toBe(true);
+    const decoded = indexInMemory(file, BIG);
+    if (!('index' in decoded)) throw new Error(decoded.problem);
+    for (const k of keys) expect(decoded.index.entry(k.db, decoded.index.find(k.db, k.name))).toEqual(k);
+    // Rows without that room (grown by doubling): written into a buffer of their own, the same bytes.
+    const small = new KeyIndexBuilder();
+    for (const k of keys) small.add(k);
+    const smallIndex = small.finish(11);
+    const own = encodeKeyIndex(smallIndex, BIG, false, MAGIC, true);
+    expect(own.buffer === smallIndex.columns().rows.buffer).toBe(false);
+    expect(own.equals(expected)).toBe(true);
   });
 
   it('refuses an RDRKEYS2 file whose keys are not in name order (a build sorted some wrongly): at open, or when a lookup reads the block', () => {
