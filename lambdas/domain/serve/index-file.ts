@@ -50,7 +50,7 @@ import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
 import type { ColumnKeyIndex } from './key-index.js';
-import { R_EXPIRY, ROW } from './key-rows.js';
+import { R_AT, R_DB, R_END, R_EXPIRY, ROW } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyBytes = copyNameBytes;
@@ -72,7 +72,7 @@ export const BLOCK = 64;
 /** Bytes a block's directory entry takes (beside its first name). */
 export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
 /** Bytes a hash block's directory entry takes (`RDRKEYS3`): where it lies, its length, its SHA-256. */
-export const HASH_ENTRY = 8 + 4 + 32;
+const HASH_ENTRY = 8 + 4 + 32;
 /** Bytes a key's entry takes in the lookup section: its hash and its row number. */
 export const HASH_ROW = 8;
 /** Characters of the header's slot map (2,048 bytes in base64). */
@@ -89,7 +89,7 @@ export interface IndexedCopy {
 }
 
 /** The rule the header's slot map was computed by (see {@link Header.slotsBy}). */
-export const SLOTS_BY = 'keyHashSlot';
+const SLOTS_BY = 'keyHashSlot';
 
 /** Every slot held: the map of an index whose own map is not trusted. */
 const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
@@ -627,9 +627,9 @@ export function blockProblem(block: Buffer, e: BlockEntry, b: number, copy: Inde
   for (let i = 0; i < e.keys; i++) {
     const p = i * ROW;
     names += block.readUInt32LE(p);
-    const valueAt = block.readDoubleLE(p + 9);
-    const valueEnd = block.readDoubleLE(p + 17);
-    if (block.readUInt32LE(p + 4) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
+    const valueAt = block.readDoubleLE(p + R_AT);
+    const valueEnd = block.readDoubleLE(p + R_END);
+    if (block.readUInt32LE(p + R_DB) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
   }
   return e.keys * ROW + names === block.length ? undefined : `block ${b}'s name lengths do not add up to its names`;
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  ENTRY,
   encodeKeyIndex,
   FOOTER,
   HASH_ROW,
@@ -12,6 +14,7 @@ import {
   ROW,
 } from '../../../../lambdas/domain/serve/index-file.js';
 import { keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { R_END } from '../../../../lambdas/domain/serve/key-rows.js';
 import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
 import { nameOrdered, nameOrderFile } from '../../../support/name-ordered-index.js';
@@ -266,6 +269,53 @@ describe('the key index file', () => {
     const cut = Buffer.concat([file.subarray(0, 20), file.subarray(40)]);
     expect(indexInMemory(cut, COPY)).toMatchObject({ problem: expect.stringMatching(/damaged|outside/) });
     expect(indexInMemory(Buffer.from('REDIS'), COPY)).toEqual({ problem: 'not a redis-dr key index' });
+  });
+
+  it('refuses a directory that lies, its own SHA-256 made to match: every check of it fails without that check', () => {
+    const file = encodeKeyIndex(build(), COPY, false);
+    const footerAt = file.length - FOOTER;
+    const directoryAt = file.readDoubleLE(footerAt);
+    const entriesAt = directoryAt + 4 + file.readUInt32LE(directoryAt);
+    const sha = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
+    /** `file` changed by `edit`, the directory's SHA-256 in the footer computed again (a writer's bug, not damage). */
+    const lying = (edit: (f: Buffer) => void): Buffer => {
+      const f = Buffer.from(file);
+      edit(f);
+      sha(f.subarray(directoryAt, footerAt)).copy(f, footerAt + 8);
+      return f;
+    };
+    const opened = (f: Buffer) => {
+      const o = indexInMemory(f, COPY);
+      if (!('index' in o)) throw new Error(o.problem);
+      return o.index;
+    };
+    // A block's entry placing it one byte off.
+    const moved = lying((f) => f.writeDoubleLE(f.readDoubleLE(entriesAt) + 1, entriesAt));
+    expect(indexInMemory(moved, COPY)).toEqual({ problem: "block 0's entry does not fit the blocks before it (damaged)" });
+    // A key more in the header than in the blocks (the same digits: the entries stay where they are).
+    const header = file.toString('utf8', directoryAt + 4, entriesAt);
+    expect(header).toContain('"keys":3,');
+    const more = lying((f) => f.write(header.replace('"keys":3,', '"keys":4,'), directoryAt + 4, 'utf8'));
+    expect(indexInMemory(more, COPY)).toEqual({ problem: 'its blocks do not hold its 4 keys' });
+    // A block's SHA-256 in its entry not the block's: the lookup reaching it refuses it.
+    const badSha = lying((f) => {
+      f[entriesAt + 52]! ^= 1;
+    });
+    expect(() => opened(badSha).find(0, Buffer.from('zeta'))).toThrow(/block 0 does not match its SHA-256/);
+    expect(opened(badSha).find(3, Buffer.from([0, 0xff, 0x0a]))).toBe(0);
+    // A block whose rows put a value past the copy's end, its SHA-256 in the entry made to match: refused, never served.
+    const outside = lying((f) => {
+      const at = f.readDoubleLE(entriesAt);
+      f.writeDoubleLE(COPY.bytes + 1, at + R_END);
+      sha(f.subarray(at, at + f.readUInt32LE(entriesAt + 8))).copy(f, entriesAt + 52);
+    });
+    expect(() => opened(outside).find(0, Buffer.from('alpha'))).toThrow(/block 0's key 0 lies outside the copy/);
+    // A hash block's SHA-256 not its bytes: the lookup through it refuses it.
+    const hashEntriesAt = entriesAt + 2 * ENTRY;
+    const badHash = lying((f) => {
+      f[hashEntriesAt + 12]! ^= 1;
+    });
+    expect(() => opened(badHash).find(0, Buffer.from('zeta'))).toThrow(/hash block 0 does not match its SHA-256/);
   });
 
   it('ties an index only to a copy with a CRC-64', () => {

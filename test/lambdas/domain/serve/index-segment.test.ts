@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, segmentBytesFor } from '../../../../lambdas/domain/serve/index-segment.js';
+import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, type SegmentOf, segmentBytesFor } from '../../../../lambdas/domain/serve/index-segment.js';
 import type { IndexedKey } from '../../../../lambdas/domain/serve/key-index.js';
 
 const OF = { etag: '"abc"', versionId: 'v1', start: 100, end: 1_000 };
@@ -8,7 +8,7 @@ const KEYS: IndexedKey[] = [
   { db: 3, name: Buffer.from([0, 0xff]), type: 14, valueAt: 500, valueEnd: 1_000, expireAtMs: 1_700_000_000_123 },
 ];
 
-function decoded(file: Buffer, of = OF): IndexedKey[] | string {
+function decoded(file: Buffer, of: SegmentOf = OF): IndexedKey[] | string {
   const out: IndexedKey[] = [];
   const problem = decodeKeySegment(file, of, {
     place: (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
