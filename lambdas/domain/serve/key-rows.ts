@@ -22,9 +22,22 @@ export const R_AT = 9;
 export const R_END = 17;
 export const R_EXPIRY = 25;
 
-/** `b` in a buffer of at least `need` bytes (doubled), its first `used` bytes kept; a buffer of its own (never a pool's slice). */
-function grown(b: Buffer, need: number, used: number): Buffer {
-  const bigger = Buffer.allocUnsafeSlow(Math.max(need, b.length * 2));
+/**
+ * `b` in a buffer of at least `need` bytes (doubled), or of `guess` bytes
+ * when more, its first `used` bytes kept; a buffer of its own (never a
+ * pool's slice). A guess the process cannot have (past a Buffer's greatest
+ * length, or more than it can reserve: a file whose first keys mislead) is
+ * dropped for the doubling.
+ */
+function grown(b: Buffer, need: number, used: number, guess = 0): Buffer {
+  const doubled = Math.max(need, b.length * 2);
+  let bigger: Buffer;
+  try {
+    bigger = Buffer.allocUnsafeSlow(Math.max(doubled, guess));
+  } catch (e) {
+    if (guess <= doubled) throw e;
+    bigger = Buffer.allocUnsafeSlow(doubled);
+  }
   b.copy(bigger, 0, 0, used);
   return bigger;
 }
@@ -96,10 +109,10 @@ export class KeyRows implements KeyPlaces {
     const whole = share >= MIN_SHARE ? 1.05 / Math.min(1, share) : 0;
     if (rowsNeed > this.rows.length) {
       const guess = whole > 0 ? this.sizing!.rowsBytes(Math.ceil((this.n + keys) * whole), Math.ceil(namesNeed * whole)) : 0;
-      this.rows = grown(this.rows, Math.max(rowsNeed, guess), this.n * ROW);
+      this.rows = grown(this.rows, rowsNeed, this.n * ROW, guess);
       this.view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
     }
-    if (namesNeed > this.names.length) this.names = grown(this.names, Math.max(namesNeed, Math.ceil(namesNeed * whole)), this.namesUsed);
+    if (namesNeed > this.names.length) this.names = grown(this.names, namesNeed, this.namesUsed, Math.ceil(namesNeed * whole));
   }
 
   /** Adds one key (file order), its name copied from the view: its row written where it lies. */
