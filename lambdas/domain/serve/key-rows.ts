@@ -100,11 +100,15 @@ export class KeyRows implements KeyPlaces {
     this.sizing = sizing;
   }
 
-  /** Room for `keys` more rows and `nameBytes` more name bytes. */
+  /** Room for `keys` more rows and `nameBytes` more name bytes (small: inlined into {@link place}, called a key). */
   private room(keys: number, nameBytes: number): void {
+    if ((this.n + keys) * ROW > this.rows.length || this.namesUsed + nameBytes > this.names.length) this.grow(keys, nameBytes);
+  }
+
+  /** The buffers grown for `keys` more rows and `nameBytes` more name bytes. */
+  private grow(keys: number, nameBytes: number): void {
     const rowsNeed = (this.n + keys) * ROW;
     const namesNeed = this.namesUsed + nameBytes;
-    if (rowsNeed <= this.rows.length && namesNeed <= this.names.length) return;
     const share = this.sizing?.share() ?? 0;
     const whole = share >= MIN_SHARE ? 1.05 / Math.min(1, share) : 0;
     if (rowsNeed > this.rows.length) {
