@@ -22,6 +22,7 @@
  * name order, which spares the index's sort and its reads in name order.
  *
  *   npm run build && npx tsx bench/verify-rdb/dr-read-index.ts [--keys 2000000] [--value-bytes 200] [--rounds 3] [--order name|shuffled]
+ *   [--ways <part of a way's name: only those ways, e.g. for a profile>]
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -47,6 +48,8 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '3' },
     out: { type: 'string', default: path.join(__dirname, 'results-dr-read-index.json') },
     order: { type: 'string', default: 'name' },
+    // Only the ways whose names contain this (a profile of one way: `--ways 'one thread, index'`).
+    ways: { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
       { name: 'one thread, index', two: false, index: true },
       { name: 'two threads, no index', two: true, index: false },
       { name: 'two threads, index', two: true, index: true },
-    ] as const;
+    ].filter((w) => w.name.includes(flags.ways!));
     const rows: Record<string, { wall: number[]; read: number[]; cpu: number[]; note: string[] }> = {};
     for (const w of ways) rows[w.name] = { wall: [], read: [], cpu: [], note: [] };
     for (let round = 1; round <= rounds; round++) {

@@ -44,7 +44,7 @@ import {
 import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { KeySegmentBuilder } from '../../domain/serve/index-segment.js';
+import { KeySegmentBuilder, segmentBytesFor } from '../../domain/serve/index-segment.js';
 import { indexingKeyReader } from '../../domain/serve/key-index.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 import { SPLIT_WORKER_KIND } from './split-worker-start.js';
@@ -188,12 +188,17 @@ function postSegment(parser: RdbParser, from: number, context: SegmentContext, p
 class SegmentKeyIndex {
   private readonly keys = new KeySegmentBuilder();
   private readonly reader: RdbKeyReader;
+  /** Bytes pushed (from `from` on). */
+  private pushed = 0;
 
   constructor(
     private readonly from: number,
     context: SegmentContext,
     options: SegmentParserOptions,
+    size: number,
   ) {
+    // Its buffers grow at once to the keys expected over the part (from the share read), the segment written over its rows.
+    this.keys.growBy({ share: () => this.pushed / Math.max(1, size - from), rowsBytes: segmentBytesFor });
     this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
   }
 
@@ -203,13 +208,14 @@ class SegmentKeyIndex {
   }
 
   push(bytes: Uint8Array): void {
+    this.pushed += bytes.length;
     this.reader.push(bytes);
   }
 
   /** The keys of bytes [from, end) as a key index segment (in a buffer of its own: moved, not copied), or why there is none. */
   encode(end: number): Uint8Array | string {
     // Not ended here: the reader's parser is the verification's, whose findings are posted with the keys.
-    const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end);
+    const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end, true);
     return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   }
 }
@@ -340,7 +346,7 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
     from = found.from;
     if (data.stream.keyIndex) {
       // The segment read by a parser that places its keys: from its start again (the search's trial read a few keys).
-      index = new SegmentKeyIndex(from, context, options);
+      index = new SegmentKeyIndex(from, context, options, data.size);
       parser = index.parser;
       index.push(window.subarray(from - search.from, found.next - search.from));
     }

@@ -50,7 +50,7 @@ import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
 import type { ColumnKeyIndex } from './key-index.js';
-import { R_EXPIRY, ROW } from './key-rows.js';
+import { R_AT, R_DB, R_END, R_EXPIRY, ROW } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyBytes = copyNameBytes;
@@ -72,7 +72,7 @@ export const BLOCK = 64;
 /** Bytes a block's directory entry takes (beside its first name). */
 export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
 /** Bytes a hash block's directory entry takes (`RDRKEYS3`): where it lies, its length, its SHA-256. */
-export const HASH_ENTRY = 8 + 4 + 32;
+const HASH_ENTRY = 8 + 4 + 32;
 /** Bytes a key's entry takes in the lookup section: its hash and its row number. */
 export const HASH_ROW = 8;
 /** Characters of the header's slot map (2,048 bytes in base64). */
@@ -89,7 +89,7 @@ export interface IndexedCopy {
 }
 
 /** The rule the header's slot map was computed by (see {@link Header.slotsBy}). */
-export const SLOTS_BY = 'keyHashSlot';
+const SLOTS_BY = 'keyHashSlot';
 
 /** Every slot held: the map of an index whose own map is not trusted. */
 const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
@@ -209,6 +209,17 @@ export function indexableTrailer(trailer: string): boolean {
   return /^[0-9a-f]{16}$/.test(trailer) && !/^0+$/.test(trailer);
 }
 
+/**
+ * About the bytes of the index file of `keys` keys whose names take
+ * `nameBytes` (`RDRKEYS3`; a few databases, 64 KiB for the header): what
+ * the pass's rows buffer grows to (key-rows.ts's RowsSizing), so the file is
+ * written over it in place ({@link encodeKeyIndex}'s `reuseRows`).
+ */
+export function indexBytesFor(keys: number, nameBytes: number): number {
+  const blocks = Math.ceil(keys / BLOCK) + 16;
+  return MAGIC.length + keys * (ROW + HASH_ROW) + nameBytes + blocks * ENTRY + 2 ** hashBitsFor(keys) * HASH_ENTRY + (64 << 10) + FOOTER;
+}
+
 // One-shot: no Hash object a block (31,000 blocks for 2 M keys).
 const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
 
@@ -223,12 +234,10 @@ const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
  * hashes. (An index in another order, a file whose databases do not come
  * ascending or a test's `RDRKEYS2`, is copied key by key.)
  */
-export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC): Buffer {
+export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC, reuseRows = false): Buffer {
   const { rows, names, order } = index.columns();
   const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
   const n = index.keys;
-  // Where each name starts, for an index not in file order (a file whose databases do not come ascending, RDRKEYS2's tests).
-  const nameAt = order ? index.nameStarts() : undefined;
   const hashed = layout === MAGIC;
   // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
   const databases: [number, number, number, number][] = [];
@@ -270,68 +279,19 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   const hashEntriesAt = entriesAt + blocks * ENTRY;
   const firstNamesAt = hashEntriesAt + buckets * HASH_ENTRY;
   const footerAt = firstNamesAt + firstNameBytes;
+  const total = footerAt + FOOTER;
+  // In place: the index file written over the pass's own rows buffer (its spare room reserved for it as it grew,
+  // key-rows.ts), each block moved up to where it lies in the file: no second buffer of the file's size to allocate,
+  // touch and copy the rows into. Only for a caller whose index is used no more (its rows are overwritten).
+  const inPlace = reuseRows && !order && hashed && rows.byteOffset === 0 && rows.buffer.byteLength >= total && names.buffer !== rows.buffer;
   // Every byte is written below (magic, blocks, lookup section, directory, footer), so none of the unzeroed allocation is left.
-  const out = Buffer.allocUnsafe(footerAt + FOOTER);
+  const out = inPlace ? Buffer.from(rows.buffer, 0, total) : Buffer.allocUnsafe(total);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  out.write(layout, 0, 'latin1');
   // Each row's hash (row numbers: positions in the index's order), for the lookup section.
   const hashes = hashed ? new Uint32Array(n) : undefined;
   const slots = new Uint8Array(SLOT_COUNT / 8);
-  let at = layout.length;
-  let first = firstNamesAt;
-  // In file order, the names of the blocks lie one after the other in `names` from here.
-  let nameFrom = 0;
-  for (let b = 0; b < blocks; b++) {
-    const i = blockStarts[b]!;
-    const end = blockStarts[b + 1]!;
-    const db = blockDb[b]!;
-    const namesStart = at + (end - i) * ROW;
-    let namesAt = namesStart;
-    let expiring = 0;
-    let minExpiry = Number.POSITIVE_INFINITY;
-    let maxExpiry = Number.NEGATIVE_INFINITY;
-    let expirySum = 0;
-    // File order: the block's rows are a run of the index's rows, copied whole (its names below, after their hashes).
-    if (!order) rows.copy(out, at, i * ROW, end * ROW);
-    for (let j = i; j < end; j++) {
-      const r = keyAt(j) * ROW;
-      const l = rowView.getUint32(r, true);
-      const e = rowView.getFloat64(r + R_EXPIRY, true);
-      let from = nameFrom;
-      if (nameAt) {
-        from = nameAt[keyAt(j)]!;
-        copyBytes(rows, r, r + ROW, out, at + (j - i) * ROW);
-        copyBytes(names, from, from + l, out, namesAt);
-      } else nameFrom += l;
-      if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
-      namesAt += l;
-      if (!Number.isNaN(e)) {
-        expiring++;
-        minExpiry = Math.min(minExpiry, e);
-        maxExpiry = Math.max(maxExpiry, e);
-        expirySum += e;
-      }
-    }
-    if (!nameAt) names.copy(out, namesStart, nameFrom - (namesAt - namesStart), nameFrom);
-    const entry = entriesAt + b * ENTRY;
-    const firstLen = rowView.getUint32(keyAt(i) * ROW, true);
-    view.setFloat64(entry, at, true);
-    view.setUint32(entry + 8, namesAt - at, true);
-    view.setUint32(entry + 12, end - i, true);
-    view.setUint32(entry + 16, db, true);
-    view.setUint32(entry + 20, hashed ? 0 : firstLen, true);
-    view.setUint32(entry + 24, expiring, true);
-    view.setFloat64(entry + 28, expiring ? minExpiry : 0, true);
-    view.setFloat64(entry + 36, expiring ? maxExpiry : 0, true);
-    view.setFloat64(entry + 44, expirySum, true);
-    sha256(out.subarray(at, namesAt)).copy(out, entry + 52);
-    if (!hashed) {
-      // The block's first name, from its rows' names just written.
-      out.copy(out, first, namesStart, namesStart + firstLen);
-      first += firstLen;
-    }
-    at = namesAt;
-  }
+  if (order) writeBlocksInOrder(out, view, index, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
+  else writeBlocksInFileOrder(out, view, rows, rowView, names, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
   if (hashes) {
     writeLookup(out, view, hashes, hashBits, hashAt, hashEntriesAt);
     const withSlots = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
@@ -345,6 +305,160 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
   out.write(layout, footerAt + 40, 'latin1');
   return out;
+}
+
+/** Block `b`'s directory entry at `entry` (its SHA-256 written apart). */
+function writeEntry(view: DataView, entry: number, at: number, bytes: number, keys: number, db: number, firstLen: number, e: Expiries): void {
+  view.setFloat64(entry, at, true);
+  view.setUint32(entry + 8, bytes, true);
+  view.setUint32(entry + 12, keys, true);
+  view.setUint32(entry + 16, db, true);
+  view.setUint32(entry + 20, firstLen, true);
+  view.setUint32(entry + 24, e.expiring, true);
+  view.setFloat64(entry + 28, e.expiring ? e.min : 0, true);
+  view.setFloat64(entry + 36, e.expiring ? e.max : 0, true);
+  view.setFloat64(entry + 44, e.sum, true);
+}
+
+/** A block's keys with an expiry: how many, their least, greatest and summed expiry. */
+interface Expiries {
+  expiring: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+/** Expiry `e` (NaN: none) counted in `x`. */
+function countExpiry(x: Expiries, e: number): void {
+  if (Number.isNaN(e)) return;
+  x.expiring++;
+  x.min = Math.min(x.min, e);
+  x.max = Math.max(x.max, e);
+  x.sum += e;
+}
+
+const noExpiries = (): Expiries => ({ expiring: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 });
+
+/**
+ * The blocks of an index in file order (`RDRKEYS3`, the writers' case): a
+ * block is a run of the pass's rows, then a run of its names. First a pass
+ * forward over the rows (each name's hash and slot, the blocks' expiries and
+ * entries), then the blocks written from the last to the first, each hashed
+ * as it lands (`RDRKEYS2`'s first names after the hash blocks' entries, at
+ * `firstNamesAt`): so `out` may be the rows' own buffer (each block lies at or
+ * after where its rows lie, and after every earlier block's rows; the
+ * magic goes over the first rows once they have moved).
+ */
+function writeBlocksInFileOrder(
+  out: Buffer,
+  view: DataView,
+  rows: Buffer,
+  rowView: DataView,
+  names: Buffer,
+  blockStarts: readonly number[],
+  blockDb: readonly number[],
+  layout: Layout,
+  entriesAt: number,
+  firstNamesAt: number,
+  hashes: Uint32Array | undefined,
+  slots: Uint8Array,
+): void {
+  const blocks = blockStarts.length - 1;
+  let first = firstNamesAt;
+  // Where each block's names start in `names` (one more: their end), and where the block lies in the file.
+  const nameStart = new Float64Array(blocks + 1);
+  const blockAt = new Float64Array(blocks + 1);
+  let nameFrom = 0;
+  let at = layout.length;
+  for (let b = 0; b < blocks; b++) {
+    const i = blockStarts[b]!;
+    const end = blockStarts[b + 1]!;
+    const db = blockDb[b]!;
+    nameStart[b] = nameFrom;
+    blockAt[b] = at;
+    const x = noExpiries();
+    for (let j = i; j < end; j++) {
+      const r = j * ROW;
+      const l = rowView.getUint32(r, true);
+      if (hashes) hashes[j] = hashAndSlot(db, names, nameFrom, nameFrom + l, slots);
+      nameFrom += l;
+      countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
+    }
+    const bytes = (end - i) * ROW + nameFrom - nameStart[b]!;
+    const firstLen = hashes ? 0 : rowView.getUint32(i * ROW, true);
+    writeEntry(view, entriesAt + b * ENTRY, at, bytes, end - i, db, firstLen, x);
+    // RDRKEYS2: the block's first name in the directory (never in place: that is RDRKEYS3 only).
+    first += names.copy(out, first, nameStart[b]!, nameStart[b]! + firstLen);
+    at += bytes;
+  }
+  nameStart[blocks] = nameFrom;
+  blockAt[blocks] = at;
+  for (let b = blocks - 1; b >= 0; b--) {
+    const i = blockStarts[b]!;
+    const end = blockStarts[b + 1]!;
+    const to = blockAt[b]!;
+    // Overlapping when `out` is the rows' buffer: copy and copyWithin move as memmove does.
+    if (out.buffer === rows.buffer) out.copyWithin(to, i * ROW, end * ROW);
+    else rows.copy(out, to, i * ROW, end * ROW);
+    names.copy(out, to + (end - i) * ROW, nameStart[b]!, nameStart[b + 1]!);
+    sha256(out.subarray(to, blockAt[b + 1]!)).copy(out, entriesAt + b * ENTRY + 52);
+  }
+  out.write(layout, 0, 'latin1');
+}
+
+/**
+ * The blocks of an index in another order than file order (a file whose
+ * databases do not come ascending, or a test's `RDRKEYS2` in name order):
+ * each key's row and name copied where its position puts it; `RDRKEYS2`'s
+ * first names after the hash blocks' entries, at `firstNamesAt`.
+ */
+function writeBlocksInOrder(
+  out: Buffer,
+  view: DataView,
+  index: ColumnKeyIndex,
+  blockStarts: readonly number[],
+  blockDb: readonly number[],
+  layout: Layout,
+  entriesAt: number,
+  firstNamesAt: number,
+  hashes: Uint32Array | undefined,
+  slots: Uint8Array,
+): void {
+  const { rows, names, order } = index.columns();
+  const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  const nameAt = index.nameStarts();
+  const blocks = blockStarts.length - 1;
+  out.write(layout, 0, 'latin1');
+  let at = layout.length;
+  let first = firstNamesAt;
+  for (let b = 0; b < blocks; b++) {
+    const i = blockStarts[b]!;
+    const end = blockStarts[b + 1]!;
+    const db = blockDb[b]!;
+    let namesAt = at + (end - i) * ROW;
+    const x = noExpiries();
+    for (let j = i; j < end; j++) {
+      const k = order![j]!;
+      const r = k * ROW;
+      const l = rowView.getUint32(r, true);
+      const from = nameAt[k]!;
+      copyBytes(rows, r, r + ROW, out, at + (j - i) * ROW);
+      copyBytes(names, from, from + l, out, namesAt);
+      if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
+      namesAt += l;
+      countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
+    }
+    const firstLen = rowView.getUint32(order![i]! * ROW, true);
+    writeEntry(view, entriesAt + b * ENTRY, at, namesAt - at, end - i, db, hashes ? 0 : firstLen, x);
+    sha256(out.subarray(at, namesAt)).copy(out, entriesAt + b * ENTRY + 52);
+    if (!hashes) {
+      // The block's first name, from its rows' names just written.
+      const namesStart = at + (end - i) * ROW;
+      out.copy(out, first, namesStart, namesStart + firstLen);
+      first += firstLen;
+    }
+    at = namesAt;
+  }
 }
 
 /**
@@ -513,9 +627,9 @@ export function blockProblem(block: Buffer, e: BlockEntry, b: number, copy: Inde
   for (let i = 0; i < e.keys; i++) {
     const p = i * ROW;
     names += block.readUInt32LE(p);
-    const valueAt = block.readDoubleLE(p + 9);
-    const valueEnd = block.readDoubleLE(p + 17);
-    if (block.readUInt32LE(p + 4) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
+    const valueAt = block.readDoubleLE(p + R_AT);
+    const valueEnd = block.readDoubleLE(p + R_END);
+    if (block.readUInt32LE(p + R_DB) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
   }
   return e.keys * ROW + names === block.length ? undefined : `block ${b}'s name lengths do not add up to its names`;
 }

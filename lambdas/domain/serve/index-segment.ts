@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KeyPlaces } from '../rdb/keys.js';
-import { KeyRows, R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
+import { KeyRows, R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW, type RowsSizing } from './key-rows.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG1';
@@ -36,24 +36,39 @@ export class KeySegmentBuilder extends KeyRows {
     this.place(k.db, k.type, k.name, 0, k.name.length, k.valueAt, k.valueEnd, k.expireAtMs ?? Number.NaN);
   }
 
-  /** The segment `of` of the keys added whose values end by `endingBy` (added in file order: those past it are the last ones). */
-  encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY): Buffer {
+  /**
+   * The segment `of` of the keys added whose values end by `endingBy` (added
+   * in file order: those past it are the last ones). With `overRows`, written
+   * over this builder's rows when their buffer has the room (grown by a
+   * {@link RowsSizing} with {@link segmentBytesFor}): the rows moved up past
+   * the header, no second buffer; the builder is used no more then.
+   */
+  encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY, overRows = false): Buffer {
     let keys = this.n;
     let namesEnd = this.namesUsed;
     while (keys > 0 && this.valueEnd(keys - 1) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
     const json = Buffer.from(JSON.stringify({ ...of, keys }), 'utf8');
-    // One buffer of its own (not a pool's slice, so a worker can move it to another thread), written once.
-    const bodyBytes = MAGIC.length + 4 + json.length + keys * ROW + namesEnd;
-    const out = Buffer.allocUnsafeSlow(bodyBytes + 32);
+    const rowsAt = MAGIC.length + 4 + json.length;
+    const bodyBytes = rowsAt + keys * ROW + namesEnd;
+    const rows = this.rows;
+    // One buffer of its own (not a pool's slice, so a worker can move it to another thread: the rows' buffer is one), written once.
+    const inPlace = overRows && rows.byteOffset === 0 && rows.buffer.byteLength >= bodyBytes + 32;
+    const out = inPlace ? Buffer.from(rows.buffer, 0, bodyBytes + 32) : Buffer.allocUnsafeSlow(bodyBytes + 32);
+    // The rows first: in place they move up past where the header goes (as memmove does).
+    if (inPlace) out.copyWithin(rowsAt, 0, keys * ROW);
+    else rows.copy(out, rowsAt, 0, keys * ROW);
     out.write(MAGIC, 0, 'latin1');
     out.writeUInt32LE(json.length, MAGIC.length);
-    let at = MAGIC.length + 4;
-    at += json.copy(out, at);
-    at += this.rows.copy(out, at, 0, keys * ROW);
-    this.names.copy(out, at, 0, namesEnd);
+    json.copy(out, MAGIC.length + 4);
+    this.names.copy(out, rowsAt + keys * ROW, 0, namesEnd);
     createHash('sha256').update(out.subarray(0, bodyBytes)).digest().copy(out, bodyBytes);
     return out;
   }
+}
+
+/** About the bytes of a segment of `keys` keys whose names take `nameBytes` (its header 1 KiB at most): what the worker's rows grow to. */
+export function segmentBytesFor(keys: number, nameBytes: number): number {
+  return MAGIC.length + 4 + 1024 + keys * ROW + nameBytes + 32;
 }
 
 /** The segment of `keys` (each lying within [of.start, of.end)). */

@@ -27,15 +27,15 @@ export function keyHash(db: number, names: Uint8Array, from: number, to: number)
 }
 
 /** FNV-1a's multiplier: a name's byte `b` steps the hash `h` to `Math.imul(h ^ b, FNV_PRIME)` (between {@link hashStart} and {@link hashEnd}). */
-export const FNV_PRIME = 0x01000193;
+const FNV_PRIME = 0x01000193;
 
 /** The hash's state before the name's first byte: FNV-1a's offset basis stepped by the database number. */
-export function hashStart(db: number): number {
+function hashStart(db: number): number {
   return Math.imul(0x811c9dc5 ^ db, FNV_PRIME);
 }
 
 /** The hash of the state after the name's last byte: murmur3's finalizer, unsigned. */
-export function hashEnd(state: number): number {
+function hashEnd(state: number): number {
   let h = state;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -66,7 +66,7 @@ export function indexingKeyReader(
  * ascending already; undefined (the identity) when it is, as a server writes
  * its databases.
  */
-export function databaseOrder(n: number, db: (k: number) => number): Uint32Array | undefined {
+function databaseOrder(n: number, db: (k: number) => number): Uint32Array | undefined {
   let ascending = true;
   for (let k = 1; k < n && ascending; k++) if (db(k) < db(k - 1)) ascending = false;
   if (ascending) return undefined;
@@ -223,11 +223,6 @@ export class ColumnKeyIndex implements KeyIndex {
   /** Per database holding keys, ascending: [db, its first position in the index's order, its end]. */
   databaseRanges(): [db: number, from: number, to: number][] {
     return [...this.ranges].map(([d, [from, to]]) => [d, from, to]);
-  }
-
-  /** The key numbers in the index's order, or undefined when that is file order (the rows as they lie). */
-  keyOrder(): Uint32Array | undefined {
-    return this.order;
   }
 
   /** Where each key's name starts in the names (file order). */

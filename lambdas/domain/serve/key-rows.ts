@@ -22,16 +22,50 @@ export const R_AT = 9;
 export const R_END = 17;
 export const R_EXPIRY = 25;
 
-/** `b` in a buffer of at least `need` bytes (doubled), its first `used` bytes kept. */
-function grown(b: Buffer, need: number, used: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(need, b.length * 2));
+/**
+ * `b` in a buffer of at least `need` bytes (doubled), or of `guess` bytes
+ * when more, its first `used` bytes kept; a buffer of its own (never a
+ * pool's slice). A guess the process cannot have (past a Buffer's greatest
+ * length, or more than it can reserve: a file whose first keys mislead) is
+ * dropped for the doubling.
+ */
+function grown(b: Buffer, need: number, used: number, guess = 0): Buffer {
+  const doubled = Math.max(need, b.length * 2);
+  let bigger: Buffer;
+  try {
+    bigger = Buffer.allocUnsafeSlow(Math.max(doubled, guess));
+  } catch (e) {
+    if (guess <= doubled) throw e;
+    bigger = Buffer.allocUnsafeSlow(doubled);
+  }
   b.copy(bigger, 0, 0, used);
   return bigger;
 }
 
+/**
+ * How the buffers grow when the keys' share of the file read is known: at
+ * the first growth past {@link MIN_SHARE} of it, to the keys and names
+ * expected in all (those so far over the share, 5 % more), and the rows
+ * buffer to the bytes of the index file over that many keys, so the file is
+ * written over the rows in place (index-file.ts's encodeKeyIndex): no
+ * doubling's copies, no second buffer of the file's size. The part never
+ * written stays untouched (no memory taken for it). A guess short of the
+ * keys only means growing again, an index file written into a buffer of its
+ * own: never a wrong index.
+ */
+export interface RowsSizing {
+  /** The share (0 … 1) of the bytes whose keys are placed here that has been read. */
+  share(): number;
+  /** Bytes of the rows buffer for `keys` keys whose names take `nameBytes` (the index file over them). */
+  rowsBytes(keys: number, nameBytes: number): number;
+}
+
+/** The share read before a guess of the whole is taken (a guess from the first keys alone is noise). */
+const MIN_SHARE = 1 / 64;
+
 /** Keys collected in file order as rows and names. */
 export class KeyRows implements KeyPlaces {
-  protected rows: Buffer = Buffer.allocUnsafe(ROW * 1024);
+  protected rows: Buffer = Buffer.allocUnsafeSlow(ROW * 1024);
   protected view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
   protected names: Buffer = Buffer.allocUnsafe(1 << 16);
   protected namesUsed = 0;
@@ -58,13 +92,31 @@ export class KeyRows implements KeyPlaces {
     return this.n;
   }
 
-  /** Room for `keys` more rows and `nameBytes` more name bytes. */
+  /** How the buffers grow (none: by doubling). */
+  private sizing: RowsSizing | undefined;
+
+  /** Grow the buffers by `sizing`'s guess of the whole (see {@link RowsSizing}). */
+  growBy(sizing: RowsSizing): void {
+    this.sizing = sizing;
+  }
+
+  /** Room for `keys` more rows and `nameBytes` more name bytes (small: inlined into {@link place}, called a key). */
   private room(keys: number, nameBytes: number): void {
-    if ((this.n + keys) * ROW > this.rows.length) {
-      this.rows = grown(this.rows, (this.n + keys) * ROW, this.n * ROW);
+    if ((this.n + keys) * ROW > this.rows.length || this.namesUsed + nameBytes > this.names.length) this.grow(keys, nameBytes);
+  }
+
+  /** The buffers grown for `keys` more rows and `nameBytes` more name bytes. */
+  private grow(keys: number, nameBytes: number): void {
+    const rowsNeed = (this.n + keys) * ROW;
+    const namesNeed = this.namesUsed + nameBytes;
+    const share = this.sizing?.share() ?? 0;
+    const whole = share >= MIN_SHARE ? 1.05 / Math.min(1, share) : 0;
+    if (rowsNeed > this.rows.length) {
+      const guess = whole > 0 ? this.sizing!.rowsBytes(Math.ceil((this.n + keys) * whole), Math.ceil(namesNeed * whole)) : 0;
+      this.rows = grown(this.rows, rowsNeed, this.n * ROW, guess);
       this.view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
     }
-    if (this.namesUsed + nameBytes > this.names.length) this.names = grown(this.names, this.namesUsed + nameBytes, this.namesUsed);
+    if (namesNeed > this.names.length) this.names = grown(this.names, namesNeed, this.namesUsed, Math.ceil(namesNeed * whole));
   }
 
   /** Adds one key (file order), its name copied from the view: its row written where it lies. */

@@ -38,6 +38,7 @@ import {
   readDirectory,
   readFooter,
 } from './index-file.js';
+import { R_AT, R_END, R_EXPIRY, R_TYPE } from './key-rows.js';
 import { bucketOf, keyHash } from './key-hash.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
@@ -366,25 +367,25 @@ export class PagedKeyIndex implements KeyIndex {
 
   typeAt(db: number, pos: number): number {
     const { block, i } = this.at(db, pos);
-    return block.rows.readUInt8(i * ROW + 8);
+    return block.rows.readUInt8(i * ROW + R_TYPE);
   }
 
   expireAtMs(db: number, pos: number): number | null {
     const { block, i } = this.at(db, pos);
-    const e = block.rows.readDoubleLE(i * ROW + 25);
+    const e = block.rows.readDoubleLE(i * ROW + R_EXPIRY);
     return Number.isNaN(e) ? null : e;
   }
 
   entry(db: number, pos: number): IndexedKey {
     const { block, i } = this.at(db, pos);
     const p = i * ROW;
-    const e = block.rows.readDoubleLE(p + 25);
+    const e = block.rows.readDoubleLE(p + R_EXPIRY);
     return {
       db,
       name: PagedKeyIndex.nameIn(block, i),
-      type: block.rows.readUInt8(p + 8),
-      valueAt: block.rows.readDoubleLE(p + 9),
-      valueEnd: block.rows.readDoubleLE(p + 17),
+      type: block.rows.readUInt8(p + R_TYPE),
+      valueAt: block.rows.readDoubleLE(p + R_AT),
+      valueEnd: block.rows.readDoubleLE(p + R_END),
       expireAtMs: Number.isNaN(e) ? null : e,
     };
   }
@@ -405,7 +406,7 @@ export class PagedKeyIndex implements KeyIndex {
         // The clock falls among this block's expiries: its rows say which have passed.
         const bl = this.block(b);
         for (let i = 0; i < e.keys; i++) {
-          const at = bl.rows.readDoubleLE(i * ROW + 25);
+          const at = bl.rows.readDoubleLE(i * ROW + R_EXPIRY);
           if (Number.isNaN(at)) continue;
           if (at <= now) out.expired++;
           else {

@@ -42,7 +42,7 @@ import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexSourceMetadata } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, indexSourceMetadata, MAGIC } from '../../domain/serve/index-file.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';
@@ -74,6 +74,10 @@ export class CopyKeyIndex implements SplitKeyIndex {
   private part: { readonly trailer: Uint8Array | null } | undefined;
   /** Why this invocation's keys cannot be whole (a gap in the bytes read, the worker's part without keys). */
   private broken: string | undefined;
+  /** Where the keys placed so far end: {@link at}, or the worker's part's end as its keys are added. */
+  private placedTo = 0;
+  /** The index file, once encoded (encoded over the builder's rows: once only). */
+  private encoded: Buffer | string | undefined;
 
   constructor(
     readonly location: string,
@@ -92,6 +96,19 @@ export class CopyKeyIndex implements SplitKeyIndex {
   verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
     if ((resumeFrom?.offset ?? 0) !== this.start) this.broken = `the verification starts at byte ${resumeFrom?.offset ?? 0}, the index at ${this.start}`;
     return this.keys.verifying(parser, resumeFrom);
+  }
+
+  /**
+   * The copy is `size` bytes: the builder's buffers grow at once to what its
+   * keys are expected to take (those so far over the share of this
+   * invocation's bytes read), with room for the index file written over its
+   * rows (key-rows.ts's RowsSizing).
+   */
+  expect(size: number): void {
+    this.builder.growBy({
+      share: () => (Math.max(this.at, this.placedTo) - this.start) / Math.max(1, size - this.start),
+      rowsBytes: (keys, nameBytes) => indexBytesFor(keys, nameBytes),
+    });
   }
 
   /** The hook each key of the verification's parse goes through (tests plant faults in it). */
@@ -125,6 +142,7 @@ export class CopyKeyIndex implements SplitKeyIndex {
     else if (this.at < part.from) this.broken = `bytes [${this.at}, ${part.from}) were not read here`;
     else {
       this.builder.dropPast(part.from);
+      this.placedTo = part.end;
       // Its rows and names appended whole (once every key is checked); its keys before its first SELECTDB are of the database this thread's part ended in.
       const problem = decodeKeySegment(
         Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
@@ -181,6 +199,11 @@ export class CopyKeyIndex implements SplitKeyIndex {
    * @throws UsageError when the verification it was read with did not end, or did not pass the copy (never for a copy judged `ok`)
    */
   encode(size: number): Buffer | string {
+    this.encoded ??= this.encoding(size);
+    return this.encoded;
+  }
+
+  private encoding(size: number): Buffer | string {
     const missing = this.missing(size);
     if (missing) return missing;
     // Only a copy the verifier passed gets an index: its report, from the same parse the keys came from.
@@ -196,7 +219,8 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const index = all.finish(read.version);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
-    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey);
+    // Over the builder's rows when they have the room (this index is used no more).
+    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey, MAGIC, true);
   }
 }
 

@@ -97,6 +97,7 @@ export async function readCopy(
     deadline: deps.deadline,
     ...(deps.reads ? { reads: deps.reads } : {}),
   };
+  index?.expect?.(identity.size);
   try {
     const plan = await planSplit(split, deps.twoThreads);
     if (plan) {

@@ -107,6 +107,8 @@ export interface SplitKeyIndex {
   push(chunk: Uint8Array, at: number): void;
   /** The worker's part was taken into the verification: its keys stand for the bytes from `from` on. */
   takePart(part: SplitIndexPart): void;
+  /** The copy's length, told before the first byte (the index's buffers sized by it). */
+  expect?(size: number): void;
 }
 
 /** Where the worker starts looking, and the head it assumes, when this invocation splits. */

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  ENTRY,
   encodeKeyIndex,
   FOOTER,
   HASH_ROW,
   indexableTrailer,
+  indexBytesFor,
   MAGIC,
   NAME_ORDER_MAGIC,
   NOT_IN_ORDER,
@@ -11,6 +14,7 @@ import {
   ROW,
 } from '../../../../lambdas/domain/serve/index-file.js';
 import { keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { R_END } from '../../../../lambdas/domain/serve/key-rows.js';
 import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
 import { nameOrdered, nameOrderFile } from '../../../support/name-ordered-index.js';
@@ -100,6 +104,59 @@ describe('the key index file', () => {
     expect(decoded.index.find(3, Buffer.from('c2'))).toBe(1);
     expect(decoded.index.find(0, Buffer.from('c2'))).toBe(-1);
     expect(decoded.index.expiries(3, 0)).toEqual({ expired: 0, live: 2, ttlSumMs: 50 });
+  });
+
+  it("writes the file over the pass's own rows when they were grown with room for it (the DR index), the same bytes as into a buffer of its own", () => {
+    // Seeded: names of 0-39 random bytes and a number in databases 0, 2 and 5 (ascending, as a server writes them), a third with an expiry.
+    let seed = 7;
+    const next = (m: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % m;
+    };
+    const keys = Array.from({ length: 9_000 }, (_, i) => ({
+      db: i < 3_000 ? 0 : i < 3_100 ? 2 : 5,
+      // Unique: its number after the random bytes.
+      name: Buffer.concat([Buffer.from(Array.from({ length: next(40) }, () => next(256))), Buffer.from(`:${i}`)]),
+      type: next(20),
+      valueAt: 100 + i * 50,
+      valueEnd: 130 + i * 50,
+      expireAtMs: i % 3 === 0 ? 1_700_000_000_000 + next(1e6) : null,
+    }));
+    const BIG = { ...COPY, bytes: 100 + keys.length * 50 };
+    const plain = new KeyIndexBuilder();
+    const sized = new KeyIndexBuilder();
+    // The share of the keys read so far: at their first growth the rows grow to the whole index file's bytes.
+    let added = 0;
+    sized.growBy({ share: () => added / keys.length, rowsBytes: indexBytesFor });
+    for (const k of keys) {
+      plain.add(k);
+      sized.add(k);
+      added++;
+    }
+    const expected = encodeKeyIndex(plain.finish(11), BIG, false);
+    const index = sized.finish(11);
+    const rows = index.columns().rows;
+    // Without leave to overwrite the rows: a buffer of its own.
+    // (Compared as booleans: a failing toBe would print both buffers.)
+    expect(encodeKeyIndex(index, BIG, false).buffer === rows.buffer).toBe(false);
+    const file = encodeKeyIndex(index, BIG, false, MAGIC, true);
+    expect(file.buffer === rows.buffer).toBe(true);
+    expect(file.equals(expected)).toBe(true);
+    const decoded = indexInMemory(file, BIG);
+    if (!('index' in decoded)) throw new Error(decoded.problem);
+    for (const k of keys) expect(decoded.index.entry(k.db, decoded.index.find(k.db, k.name))).toEqual(k);
+    // Rows without that room (grown by doubling): written into a buffer of their own, the same bytes.
+    const small = new KeyIndexBuilder();
+    for (const k of keys) small.add(k);
+    const smallIndex = small.finish(11);
+    const own = encodeKeyIndex(smallIndex, BIG, false, MAGIC, true);
+    expect(own.buffer === smallIndex.columns().rows.buffer).toBe(false);
+    expect(own.equals(expected)).toBe(true);
+    // A guess no buffer can hold (first keys that mislead): dropped for the doubling, the same index.
+    const greedy = new KeyIndexBuilder();
+    greedy.growBy({ share: () => 1 / 64, rowsBytes: () => 2 ** 60 });
+    for (const k of keys) greedy.add(k);
+    expect(encodeKeyIndex(greedy.finish(11), BIG, false, MAGIC, true).equals(expected)).toBe(true);
   });
 
   it('refuses an RDRKEYS2 file whose keys are not in name order (a build sorted some wrongly): at open, or when a lookup reads the block', () => {
@@ -217,6 +274,53 @@ describe('the key index file', () => {
     const cut = Buffer.concat([file.subarray(0, 20), file.subarray(40)]);
     expect(indexInMemory(cut, COPY)).toMatchObject({ problem: expect.stringMatching(/damaged|outside/) });
     expect(indexInMemory(Buffer.from('REDIS'), COPY)).toEqual({ problem: 'not a redis-dr key index' });
+  });
+
+  it('refuses a directory that lies, its own SHA-256 made to match: every check of it fails without that check', () => {
+    const file = encodeKeyIndex(build(), COPY, false);
+    const footerAt = file.length - FOOTER;
+    const directoryAt = file.readDoubleLE(footerAt);
+    const entriesAt = directoryAt + 4 + file.readUInt32LE(directoryAt);
+    const sha = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
+    /** `file` changed by `edit`, the directory's SHA-256 in the footer computed again (a writer's bug, not damage). */
+    const lying = (edit: (f: Buffer) => void): Buffer => {
+      const f = Buffer.from(file);
+      edit(f);
+      sha(f.subarray(directoryAt, footerAt)).copy(f, footerAt + 8);
+      return f;
+    };
+    const opened = (f: Buffer) => {
+      const o = indexInMemory(f, COPY);
+      if (!('index' in o)) throw new Error(o.problem);
+      return o.index;
+    };
+    // A block's entry placing it one byte off.
+    const moved = lying((f) => f.writeDoubleLE(f.readDoubleLE(entriesAt) + 1, entriesAt));
+    expect(indexInMemory(moved, COPY)).toEqual({ problem: "block 0's entry does not fit the blocks before it (damaged)" });
+    // A key more in the header than in the blocks (the same digits: the entries stay where they are).
+    const header = file.toString('utf8', directoryAt + 4, entriesAt);
+    expect(header).toContain('"keys":3,');
+    const more = lying((f) => f.write(header.replace('"keys":3,', '"keys":4,'), directoryAt + 4, 'utf8'));
+    expect(indexInMemory(more, COPY)).toEqual({ problem: 'its blocks do not hold its 4 keys' });
+    // A block's SHA-256 in its entry not the block's: the lookup reaching it refuses it.
+    const badSha = lying((f) => {
+      f[entriesAt + 52]! ^= 1;
+    });
+    expect(() => opened(badSha).find(0, Buffer.from('zeta'))).toThrow(/block 0 does not match its SHA-256/);
+    expect(opened(badSha).find(3, Buffer.from([0, 0xff, 0x0a]))).toBe(0);
+    // A block whose rows put a value past the copy's end, its SHA-256 in the entry made to match: refused, never served.
+    const outside = lying((f) => {
+      const at = f.readDoubleLE(entriesAt);
+      f.writeDoubleLE(COPY.bytes + 1, at + R_END);
+      sha(f.subarray(at, at + f.readUInt32LE(entriesAt + 8))).copy(f, entriesAt + 52);
+    });
+    expect(() => opened(outside).find(0, Buffer.from('alpha'))).toThrow(/block 0's key 0 lies outside the copy/);
+    // A hash block's SHA-256 not its bytes: the lookup through it refuses it.
+    const hashEntriesAt = entriesAt + 2 * ENTRY;
+    const badHash = lying((f) => {
+      f[hashEntriesAt + 12]! ^= 1;
+    });
+    expect(() => opened(badHash).find(0, Buffer.from('zeta'))).toThrow(/hash block 0 does not match its SHA-256/);
   });
 
   it('ties an index only to a copy with a CRC-64', () => {

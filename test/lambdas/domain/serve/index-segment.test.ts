@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
+import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, type SegmentOf, segmentBytesFor } from '../../../../lambdas/domain/serve/index-segment.js';
 import type { IndexedKey } from '../../../../lambdas/domain/serve/key-index.js';
 
 const OF = { etag: '"abc"', versionId: 'v1', start: 100, end: 1_000 };
@@ -8,7 +8,7 @@ const KEYS: IndexedKey[] = [
   { db: 3, name: Buffer.from([0, 0xff]), type: 14, valueAt: 500, valueEnd: 1_000, expireAtMs: 1_700_000_000_123 },
 ];
 
-function decoded(file: Buffer, of = OF): IndexedKey[] | string {
+function decoded(file: Buffer, of: SegmentOf = OF): IndexedKey[] | string {
   const out: IndexedKey[] = [];
   const problem = decodeKeySegment(file, of, {
     place: (db, type, name, nameFrom, nameTo, valueAt, valueEnd, expireAt) =>
@@ -47,5 +47,39 @@ describe('a key index segment (one verifier invocation’s keys)', () => {
     expect(cut.map((k) => k.name.toString())).toEqual(Array.from({ length: 91 }, (_, i) => `k:${i}`));
     // Without the cut, keys past the segment's end are written, and refused when read.
     expect(decoded(b.encode({ ...OF, end: 1_005 }), { ...OF, end: 1_005 })).toBe('its key 91 lies outside it');
+  });
+
+  it("is written over the builder's rows when they grew with room for it (the second thread's part), the same bytes as into a buffer of its own", () => {
+    const of = { etag: undefined, versionId: undefined, start: 100, end: 100 + 5_000 * 10 };
+    const keys = Array.from({ length: 5_000 }, (_, i) => ({
+      db: i < 2_000 ? 0 : 4,
+      name: Buffer.from(`k:${i}:${'x'.repeat(i % 37)}`),
+      type: i % 7,
+      valueAt: 101 + i * 10,
+      valueEnd: 105 + i * 10,
+      expireAtMs: i % 3 ? null : 1_700_000_000_000 + i,
+    }));
+    const plain = new KeySegmentBuilder();
+    const sized = new KeySegmentBuilder();
+    let added = 0;
+    sized.growBy({ share: () => added / keys.length, rowsBytes: segmentBytesFor });
+    for (const k of keys) {
+      plain.add(k);
+      sized.add(k);
+      added++;
+    }
+    const cut = 105 + 4_000 * 10;
+    const expected = plain.encode(of, cut);
+    // Without leave to: a buffer of its own (compared as booleans: a failing toBe would print both buffers).
+    expect(sized.encode(of, cut).buffer === expected.buffer).toBe(false);
+    const over = sized.encode(of, cut, true);
+    expect(over.equals(expected)).toBe(true);
+    expect(over.byteOffset).toBe(0);
+    expect(over.buffer.byteLength).toBeGreaterThan(over.length);
+    expect(decoded(over, of)).toEqual(keys.slice(0, 4_001));
+    // Rows grown by doubling, without that room: a buffer of their own, the same bytes.
+    const small = new KeySegmentBuilder();
+    for (const k of keys.slice(0, 1_500)) small.add(k);
+    expect(small.encode(of, cut, true).equals(plain.encode(of, 105 + 1_499 * 10))).toBe(true);
   });
 });
