@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
+import { keyHistory } from '../../../../lambdas/domain/serve/history.js';
 import { comparePoints } from '../../../../lambdas/jobs/serve/compare-points.js';
 import { frameFile, keysOf, LATER, listpack, newerFiles, type FramedKey } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -79,6 +81,33 @@ describe('compare: what a stream and a hash hold beyond entries and fields', () 
       await c.xdel('st:empty', '1-2');
     });
     expect(r).toEqual({ equal: false, diffs: ['st:empty value'] });
+  }, 60_000);
+
+  it('history: a point after XCLAIM, CREATECONSUMER or XADD + XDEL is `changed`, not `same`', async () => {
+    const back = await startRedisServer({ loadRdb: file });
+    try {
+      const c = back.client();
+      const at = (key: string) => async (n: number) => ({
+        point: `p${n}`,
+        at: new Date(1_700_000_000_000 + n),
+        value: decodeDumpPayload((await c.dumpBuffer(key))!),
+      });
+      const st1 = at('st:1');
+      const points = [await st1(0), await st1(1)];
+      const [[id]] = (await c.call('XPENDING', 'st:1', 'g1', '-', '+', '1', 'alice')) as [[string]];
+      await c.call('XCLAIM', 'st:1', 'g1', 'bob', '0', id);
+      points.push(await st1(2));
+      await c.call('XGROUP', 'CREATECONSUMER', 'st:1', 'g1', 'carol');
+      points.push(await st1(3));
+      expect(keyHistory(points).map((r) => r.change)).toEqual(['first', 'same', 'changed', 'changed']);
+      const empty = at('st:empty');
+      const before = await empty(0);
+      await c.xadd('st:empty', '1-2', 'a', 'b');
+      await c.xdel('st:empty', '1-2');
+      expect(keyHistory([before, await empty(1)]).map((r) => r.change)).toEqual(['first', 'changed']);
+    } finally {
+      await back.stop();
+    }
   }, 60_000);
 
   /** The RDB 12 file with its field-TTL hash `v12:hash-ttl` (f1 expires at LATER, f2 none) replaced by `object` of `type`. */
