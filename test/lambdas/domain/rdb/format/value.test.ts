@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
-import { keyDigest, type KeyDigest, type KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { orderedDigestOn, readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
+import { keyspaceOf } from '../../../../../lambdas/adapters/redis/keyspace.js';
+import { keyDigest, type KeyDigest, type KeyValue, valueDigest } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../../../../lambdas/domain/rdb/keys.js';
 import { decodeDumpPayload, payloadDigest } from '../../../../../lambdas/domain/rdb/format/value.js';
@@ -209,6 +210,23 @@ describe('decodeDumpPayload: every key of a BGSAVE file equals what the server t
 
   it('payloadDigest equals the digest of readCanonicalBatch, key by key (value, type and expiry)', async () => {
     expect(await disagreements(client, keys)).toEqual([]);
+  });
+
+  it('streams and hashes, read by DUMP for the fingerprint, agree with what the server answers by command (XINFO STREAM, XPENDING, XINFO CONSUMERS; HGETALL)', async () => {
+    const ks = keyspaceOf(client);
+    const streams = keys.filter((k) => k.db === 0 && k.type === 19);
+    expect(streams.length).toBeGreaterThanOrEqual(4);
+    for (const k of streams) {
+      const size = await client.xlen(k.name);
+      expect(await orderedDigestOn(ks, k.name, 'stream', size, 7), k.name.toString()).toBe(valueDigest(decodeDumpPayload(k.payload)));
+    }
+    for (const k of keys.filter((x) => x.db === 0 && (x.type === 4 || x.type === 16))) {
+      const byCommand = await client.hgetallBuffer(k.name);
+      const decoded = decodeDumpPayload(k.payload);
+      expect(decoded.type === 'hash' && Object.fromEntries(decoded.fields.map(([f, v]) => [f.toString('latin1'), v]))).toEqual(
+        Object.fromEntries(Object.entries(byCommand).map(([f, v]) => [Buffer.from(f).toString('latin1'), v])),
+      );
+    }
   });
 
   it('decodes to the values the server answers', () => {
