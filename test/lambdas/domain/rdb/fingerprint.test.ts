@@ -8,6 +8,7 @@ import {
   valueDigest,
   type KeyDigest,
   type KeyValue,
+  type StreamGroup,
 } from '../../../../lambdas/domain/rdb/fingerprint.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -165,11 +166,14 @@ describe('valueDigest: hash field TTLs and a stream beyond its entries (review 1
     expect(valueDigest(hash([1_001, null]), 1_000)).toBe(valueDigest(hash([1_001, null])));
   });
 
-  const group = {
+  const group: StreamGroup = {
     name: b('g'),
     lastDeliveredId: '1-2',
     pending: 2,
-    pel: [['1-1', b('alice'), '1'] as const, ['1-2', b('bob'), '1'] as const],
+    pel: [
+      ['1-1', b('alice'), '1'],
+      ['1-2', b('bob'), '1'],
+    ],
     consumers: [b('alice'), b('bob')],
   };
   const stream = (g = group, meta = { lastId: '1-2', entriesAdded: '2', maxDeletedId: '0-0' }): KeyValue => ({
@@ -189,9 +193,9 @@ describe('valueDigest: hash field TTLs and a stream beyond its entries (review 1
       stream(undefined, { lastId: '1-3', entriesAdded: '2', maxDeletedId: '0-0' }),
       stream(undefined, { lastId: '1-2', entriesAdded: '3', maxDeletedId: '0-0' }),
       stream(undefined, { lastId: '1-2', entriesAdded: '2', maxDeletedId: '1-3' }),
-      stream({ ...group, pel: [['1-1', b('bob'), '1'], group.pel[1]] }),
-      stream({ ...group, pel: [['1-1', b('alice'), '2'], group.pel[1]] }),
-      stream({ ...group, consumers: [...group.consumers, b('carol')] }),
+      stream({ ...group, pel: [['1-1', b('bob'), '1'], group.pel![1]!] }),
+      stream({ ...group, pel: [['1-1', b('alice'), '2'], group.pel![1]!] }),
+      stream({ ...group, consumers: [...group.consumers!, b('carol')] }),
     ];
     for (const v of other) expect(valueDigest(v)).not.toBe(base);
     expect(new Set(other.map((v) => valueDigest(v))).size).toBe(other.length);
