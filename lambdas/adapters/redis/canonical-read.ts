@@ -2,15 +2,15 @@
  * The reads that judge a key on a server, not copy it (`compare` and
  * `migrate --verify`, `migrate --from-rdb --verify`): per-type canonical
  * values for fingerprints (TYPE + PEXPIRETIME, then GET, LRANGE, SMEMBERS,
- * ZRANGE, HGETALL, XRANGE + XINFO GROUPS, or DUMP for module types), a
+ * ZRANGE; DUMP, decoded, for hashes, streams and module types), a
  * key's shape (type, expiry, size), and the checks of a big value against a
  * file's chunks without reading it back whole. The copy itself (SCAN, DUMP,
  * RESTORE) is dump-restore.ts, whose connection helpers these share.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup } from '../../domain/rdb/fingerprint.js';
-import type { ElementChunk } from '../../domain/rdb/format/value.js';
+import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
+import { decodeDumpPayload, type ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
@@ -24,6 +24,7 @@ const GETRANGE = Buffer.from('GETRANGE');
 const LRANGE = Buffer.from('LRANGE');
 const XRANGE = Buffer.from('XRANGE');
 const XINFO = Buffer.from('XINFO');
+const XPENDING = Buffer.from('XPENDING');
 
 /** A key's canonical value and absolute expiry, or `undefined` when it is gone. */
 export type CanonicalRead = { readonly value: KeyValue; readonly expireAtMs: number | null } | undefined;
@@ -50,9 +51,19 @@ function parseGroups(reply: unknown): StreamGroup[] {
 /**
  * Each key's value in canonical-ready form: TYPE + PEXPIRETIME for the
  * batch, then one read per key by type (GET, LRANGE, SMEMBERS, ZRANGE
- * WITHSCORES, HGETALL, XRANGE + XINFO GROUPS; DUMP for module types), all
- * pipelined. A key that disappears or changes type between the two round
- * trips is read once more on its own. Memory: one batch, and each key whole.
+ * WITHSCORES; DUMP for hashes, streams and module types), all pipelined. A
+ * key that disappears or changes type between the two round trips is read
+ * once more on its own. Memory: one batch, and each key whole.
+ *
+ * Hashes and streams are read by DUMP and decoded as a file's keys are
+ * (lambdas/domain/rdb/format/value.ts), so the two sides of a compare see the same state:
+ * a hash's field TTLs where the server keeps them (a DUMP of Redis ≥ 7.4 or
+ * Valkey ≥ 9.0 holds them; of an older server none, so a field TTL on the
+ * other side is a difference: this server cannot hold it), a stream's ids,
+ * PELs and consumers on every engine (HGETALL hides field TTLs; XINFO
+ * GROUPS gives neither PELs nor consumers, XINFO STREAM FULL is refused by
+ * `serve` and caps its PELs at COUNT). DUMP is what compare's fast path
+ * already reads of every key, on every engine the project supports.
  */
 export async function readCanonicalBatch(client: Redis, keys: readonly Buffer[]): Promise<CanonicalRead[]> {
   const p = client.pipeline();
@@ -85,14 +96,6 @@ export async function readCanonicalBatch(client: Redis, keys: readonly Buffer[])
         break;
       case 'zset':
         reads.callBuffer('ZRANGE', key, 0, -1, 'WITHSCORES');
-        break;
-      case 'hash':
-        reads.callBuffer('HGETALL', key);
-        break;
-      case 'stream':
-        reads.callBuffer('XRANGE', key, '-', '+');
-        reads.callBuffer('XINFO', 'GROUPS', key);
-        commands = 2;
         break;
       default:
         reads.dumpBuffer(key);
@@ -166,6 +169,11 @@ export async function readCanonicalKeyspace(ks: Keyspace, keys: readonly Buffer[
 function toValue(type: string, r: unknown[]): KeyValue | undefined {
   const first = r[0];
   if (first === null) return undefined; // gone between TYPE and the read
+  if (type === 'hash' || type === 'stream') {
+    const value = decodeDumpPayload(first as Buffer);
+    // An empty hash does not exist: it went between TYPE and the read (a stream may be empty).
+    return value.type === 'hash' && value.fields.length === 0 ? undefined : value;
+  }
   // An empty collection does not exist: it went between TYPE and the read (streams may be empty).
   if (type !== 'stream' && Array.isArray(first) && first.length === 0) return undefined;
   switch (type) {
@@ -177,14 +185,6 @@ function toValue(type: string, r: unknown[]): KeyValue | undefined {
       return { type, members: first as Buffer[] };
     case 'zset':
       return { type, entries: pairs(first as Buffer[]).map(([m, s]) => [m, s.toString()] as const) };
-    case 'hash':
-      return { type, fields: pairs(first as Buffer[]) };
-    case 'stream':
-      return {
-        type,
-        entries: (first as [Buffer, Buffer[]][]).map(([id, fields]) => [id.toString(), fields] as const),
-        groups: parseGroups(r[1]),
-      };
     default:
       return { type: 'other', typeName: type, dump: first as Buffer };
   }
@@ -288,7 +288,8 @@ function nextStreamId(id: string): string {
 /**
  * The digest (fingerprint.ts valueDigest) of a list or stream on a server,
  * read `perChunk` items or entries at a time (LRANGE; XRANGE … COUNT from
- * the id after the last one read, then XINFO GROUPS), each chunk hashed as
+ * the id after the last one read, then XINFO GROUPS, each group's PEL by
+ * XPENDING and consumers by XINFO CONSUMERS, XINFO STREAM), each chunk hashed as
  * it comes and dropped: a big value is never on this side whole. `size` is
  * its LLEN or XLEN (keyShape): the digest starts with the count, so a value
  * that changes during the read gets another digest, never a false equal.
@@ -310,6 +311,40 @@ export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 
     if (entries.length < perChunk) break;
     from = nextStreamId(entries[entries.length - 1]![0].toString('latin1'));
   }
-  d.groups(parseGroups(await ask(ks, key, 'XINFO GROUPS', [XINFO, 'GROUPS', key])));
+  d.groups(await streamGroupsOn(ks, key, perChunk), await streamMetaOn(ks, key, size));
   return d.digest();
+}
+
+const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+
+/**
+ * XINFO STREAM's ids. A server before Redis 7.0 keeps neither entries added
+ * nor the largest deleted id: what 7.0 derives loading its streams is taken
+ * (XLEN, 0-0), as lambdas/domain/rdb/format/value.ts does for a type-15 payload.
+ */
+async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<StreamMeta> {
+  const f = new Map(pairs((await ask(ks, key, 'XINFO STREAM', [XINFO, 'STREAM', key])) as Buffer[]).map(([k, v]) => [text(k), v]));
+  return {
+    lastId: text(f.get('last-generated-id')),
+    entriesAdded: f.has('entries-added') ? text(f.get('entries-added')) : String(size),
+    maxDeletedId: f.has('max-deleted-entry-id') ? text(f.get('max-deleted-entry-id')) : '0-0',
+  };
+}
+
+/** XINFO GROUPS, then per group its PEL (XPENDING, `perChunk` at a time) and its consumers (XINFO CONSUMERS). */
+async function streamGroupsOn(ks: Keyspace, key: Buffer, perChunk: number): Promise<StreamGroup[]> {
+  const out: StreamGroup[] = [];
+  for (const g of parseGroups(await ask(ks, key, 'XINFO GROUPS', [XINFO, 'GROUPS', key]))) {
+    const pel: [string, Buffer, string][] = [];
+    for (let from = '-'; pel.length < g.pending; ) {
+      const chunk = (await ask(ks, key, 'XPENDING', [XPENDING, key, g.name, from, '+', String(perChunk)])) as [Buffer, Buffer, number, number][];
+      for (const [id, consumer, , deliveries] of chunk) pel.push([text(id), consumer, text(deliveries)]);
+      if (chunk.length < perChunk) break;
+      from = nextStreamId(pel[pel.length - 1]![0]);
+    }
+    const consumers = (await ask(ks, key, 'XINFO CONSUMERS', [XINFO, 'CONSUMERS', key, g.name])) as Buffer[][];
+    const names = consumers.map((c) => new Map(pairs(c).map(([k, v]) => [text(k), v])).get('name') as Buffer);
+    out.push({ ...g, pel, consumers: names });
+  }
+  return out;
 }

@@ -16,22 +16,59 @@ export type KeyValue =
   | { readonly type: 'set'; readonly members: readonly Buffer[] }
   /** Scores as the server prints them (`1.5`, `inf`, `-inf`). */
   | { readonly type: 'zset'; readonly entries: readonly (readonly [member: Buffer, score: string])[] }
-  | { readonly type: 'hash'; readonly fields: readonly (readonly [field: Buffer, value: Buffer])[] }
+  | {
+      readonly type: 'hash';
+      readonly fields: readonly (readonly [field: Buffer, value: Buffer])[];
+      /**
+       * Each field's absolute expiry (Unix ms; null: none), in the order of
+       * `fields`, where the source keeps field TTLs (RDB types 22–25, a DUMP
+       * of Redis ≥ 7.4 or Valkey ≥ 9.0); absent where it cannot hold them.
+       */
+      readonly fieldExpireAtMs?: readonly (number | null)[];
+    }
   | {
       readonly type: 'stream';
       /** XRANGE - + : entry id and its field/value list, in id order. */
       readonly entries: readonly (readonly [id: string, fields: readonly Buffer[]])[];
-      /** Consumer groups: name, last delivered id, pending count. @default [] */
+      /** Consumer groups: name, last delivered id, pending count (and, where read, PEL and consumers). @default [] */
       readonly groups?: readonly StreamGroup[];
+      /** The stream's own ids (XINFO STREAM); every reader of a file or server gives them, fixtures may not. */
+      readonly meta?: StreamMeta;
     }
   /** A type we cannot read member by member (a module type): its DUMP payload. */
   | { readonly type: 'other'; readonly typeName: string; readonly dump: Buffer };
 
-/** One consumer group of a stream, as far as the fingerprint covers it. */
+/**
+ * One consumer group of a stream, as far as the fingerprint covers it: what
+ * XINFO GROUPS reports, its PEL (ids, owner, delivery count: XPENDING) and
+ * its consumers (XINFO CONSUMERS names, those holding nothing too). Left out
+ * on purpose: delivery times and consumers' seen/active times (clocks: a
+ * file and a server read seconds apart, or a consumer merely polling, would
+ * differ without any data differing; a DUMP/RESTORE keeps them, an
+ * XCLAIM/XREADGROUP that moves an entry also changes an id's owner or count,
+ * which is covered), and a group's entries-read and lag (Redis derives or
+ * estimates them from the ids covered here).
+ */
 export interface StreamGroup {
   readonly name: Buffer;
   readonly lastDeliveredId: string;
   readonly pending: number;
+  /** The PEL in id order: entry id, the consumer holding it, its delivery count. */
+  readonly pel?: readonly (readonly [id: string, consumer: Buffer, deliveries: string])[];
+  /** Every consumer's name, in any order. */
+  readonly consumers?: readonly Buffer[];
+}
+
+/**
+ * A stream's ids beside its entries (XINFO STREAM): the last generated id,
+ * entries added over its life, the largest deleted id. A stream of RDB type
+ * 15 (Redis < 7.0, which keep neither count) gets what Redis 7.0 derives on
+ * loading it: entries added = its length, largest deleted id 0-0.
+ */
+export interface StreamMeta {
+  readonly lastId: string;
+  readonly entriesAdded: string;
+  readonly maxDeletedId: string;
 }
 
 /** What compare holds per key: type, value digest, absolute expiry. */
@@ -94,14 +131,39 @@ export class OrderedDigest {
     for (const f of fields) frame(this.h, f);
   }
 
-  /** A stream's consumer groups, after its entries (any order: sorted by name here). */
-  groups(groups: readonly StreamGroup[]): void {
+  /**
+   * A stream's ids and consumer groups, after its entries (groups in any
+   * order: sorted by name here). `meta` and a group's PEL and consumers are
+   * framed behind a tag (no count or group name is framed in its place, so
+   * a value with them never digests as one without).
+   */
+  groups(groups: readonly StreamGroup[], meta?: StreamMeta): void {
+    if (meta) {
+      frame(this.h, '\0meta');
+      frame(this.h, meta.lastId);
+      frame(this.h, meta.entriesAdded);
+      frame(this.h, meta.maxDeletedId);
+    }
     const sorted = [...groups].sort((a, b) => byBytes(a.name, b.name));
     frame(this.h, String(sorted.length));
     for (const g of sorted) {
       frame(this.h, g.name);
       frame(this.h, g.lastDeliveredId);
       frame(this.h, String(g.pending));
+      if (g.pel) {
+        frame(this.h, '\0pel');
+        frame(this.h, String(g.pel.length));
+        for (const [id, consumer, deliveries] of g.pel) {
+          frame(this.h, id);
+          frame(this.h, consumer);
+          frame(this.h, deliveries);
+        }
+      }
+      if (g.consumers) {
+        frame(this.h, '\0consumers');
+        frame(this.h, String(g.consumers.length));
+        for (const c of [...g.consumers].sort(byBytes)) frame(this.h, c);
+      }
     }
   }
 
@@ -117,12 +179,17 @@ export class OrderedDigest {
  * - list: items in order;
  * - set: members sorted bytewise;
  * - zset: (member, normalised score) sorted by member;
- * - hash: (field, value) sorted by field;
+ * - hash: (field, value) sorted by field; where fields have TTLs, each
+ *   field's absolute expiry in ms too (a hash without any stays as it was);
+ *   with `nowMs`, fields whose expiry has passed are left out (a server
+ *   answers without them, and drops them loading a file);
  * - stream: entries in id order with their field/value lists in order, then
- *   consumer groups sorted by name (name, last delivered id, pending count);
+ *   the stream's ids (last generated, entries added, largest deleted), then
+ *   consumer groups sorted by name (name, last delivered id, pending count,
+ *   the PEL's ids with owner and delivery count, the consumers' names);
  * - other (module types): the DUMP payload (stable only on equal encodings).
  */
-export function valueDigest(value: KeyValue): string {
+export function valueDigest(value: KeyValue, nowMs?: number): string {
   const h = createHash('sha256');
   frame(h, value.type === 'other' ? `other:${value.typeName}` : value.type);
   switch (value.type) {
@@ -148,17 +215,23 @@ export function valueDigest(value: KeyValue): string {
       break;
     }
     case 'hash': {
-      frame(h, String(value.fields.length));
-      for (const [f, v] of [...value.fields].sort((a, b) => byBytes(a[0], b[0]))) {
+      const ttls = value.fieldExpireAtMs;
+      let fields = value.fields.map((f, i) => [f[0], f[1], ttls?.[i] ?? null] as const);
+      if (nowMs !== undefined) fields = fields.filter(([, , t]) => t === null || t > nowMs);
+      const timed = fields.some(([, , t]) => t !== null);
+      // A hash none of whose (live) fields has a TTL digests as before field TTLs existed; one with any frames each field's expiry.
+      frame(h, timed ? `${fields.length}\0ttl` : String(fields.length));
+      for (const [f, v, t] of fields.sort((a, b) => byBytes(a[0], b[0]))) {
         frame(h, f);
         frame(h, v);
+        if (timed) frame(h, t === null ? '' : String(t));
       }
       break;
     }
     case 'stream': {
       const d = new OrderedDigest('stream', value.entries.length, h);
       for (const [id, fields] of value.entries) d.entry(id, fields);
-      d.groups(value.groups ?? []);
+      d.groups(value.groups ?? [], value.meta);
       break;
     }
     case 'other':
@@ -168,9 +241,20 @@ export function valueDigest(value: KeyValue): string {
   return h.digest('hex');
 }
 
-/** A key's digest: value digest and expiry. */
-export function keyDigest(value: KeyValue, expireAtMs: number | null): KeyDigest {
-  return { type: value.type === 'other' ? value.typeName : value.type, digest: valueDigest(value), expireAtMs };
+/**
+ * A hash as a target without field TTLs holds it once `--lossy field-ttl`
+ * let them go: its fields still live at `nowMs` (one whose TTL has passed
+ * is gone, not kept for ever), without TTLs. Other values as they are.
+ */
+export function withoutFieldTtls(value: KeyValue, nowMs: number): KeyValue {
+  if (value.type !== 'hash' || !value.fieldExpireAtMs) return value;
+  const ttls = value.fieldExpireAtMs;
+  return { type: 'hash', fields: value.fields.filter((_, i) => ttls[i] === null || ttls[i]! > nowMs) };
+}
+
+/** A key's digest: value digest and expiry; `nowMs`: the read's clock, fields of a hash expired by then left out. */
+export function keyDigest(value: KeyValue, expireAtMs: number | null, nowMs?: number): KeyDigest {
+  return { type: value.type === 'other' ? value.typeName : value.type, digest: valueDigest(value, nowMs), expireAtMs };
 }
 
 /**

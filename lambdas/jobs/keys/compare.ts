@@ -80,8 +80,9 @@ export interface CompareResult {
   readonly notProven?: string;
 }
 
-function digests(reads: Awaited<ReturnType<typeof readCanonicalKeyspace>>): (KeyDigest | undefined)[] {
-  return reads.map((r) => (r ? keyDigest(r.value, r.expireAtMs) : undefined));
+/** `nowMs`: the compare's clock; a hash's fields expired by then are left out on both sides (a server hides them). */
+function digests(reads: Awaited<ReturnType<typeof readCanonicalKeyspace>>, nowMs: number): (KeyDigest | undefined)[] {
+  return reads.map((r) => (r ? keyDigest(r.value, r.expireAtMs, nowMs) : undefined));
 }
 
 /**
@@ -167,8 +168,9 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
         }
         if (slow.length > 0) {
           const [ra, rb] = await Promise.all([readCanonicalKeyspace(a, slow), readCanonicalKeyspace(b, slow)]);
-          const ca = digests(ra);
-          const cb = digests(rb);
+          const at = now();
+          const ca = digests(ra, at);
+          const cb = digests(rb, at);
           for (const [i, key] of slow.entries()) {
             const reason = diffKey(ca[i], cb[i], tolerance);
             if (reason && reason !== 'missing-in-a') note(key, reason, ra[i]?.expireAtMs);

@@ -114,6 +114,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         digests: result.digests,
         emptyKeys: result.emptyKeys,
         skippedOverflow: result.skipped > result.skippedKeys.size,
+        lossy,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,
       });

@@ -33,14 +33,15 @@ import { dumpBatch } from '../../adapters/redis/dump-restore.js';
 import { holdsChunk, keyShape, orderedDigestOn, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/canonical-read.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
-import { diffKey, keyDigest, type DiffReason } from '../../domain/rdb/fingerprint.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { diffKey, keyDigest, type DiffReason, type KeyDigest, type KeyValue, withoutFieldTtls } from '../../domain/rdb/fingerprint.js';
 import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
-import { chunkedPayload, payloadDigest, streamedDigest, type ChunkedValue, type StreamedDigest } from '../../domain/rdb/format/value.js';
+import { chunkedPayload, decodeDumpPayload, payloadDigest, streamedDigest, type ChunkedValue, type StreamedDigest } from '../../domain/rdb/format/value.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
 import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
@@ -76,6 +77,8 @@ export interface VerifyRdbKeysOptions {
   readonly batchBytes?: number;
   /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
   readonly partsFromBytes?: number;
+  /** The restore's accepted losses (`--lossy`): `field-ttl` holds a hash the target keeps without field TTLs against the file's fields alone. */
+  readonly lossy?: ReadonlySet<LossKind>;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -408,9 +411,23 @@ class TargetCheck {
     for (const [j, i] of slow.entries()) {
       const k = batch[i]!;
       const read = reads[j];
-      const reason = diffKey(payloadDigest(k.payload, k.expireAtMs), read ? keyDigest(read.value, read.expireAtMs) : undefined, 0);
+      // Fields of a hash whose TTL has passed are gone on the target (RESTORE drops them): left out on both sides.
+      const at = this.now();
+      const reason = diffKey(this.fileDigest(k, read?.value, at), read ? keyDigest(read.value, read.expireAtMs, at) : undefined, 0);
       if (reason) this.noteDiff(k, reason);
     }
+  }
+
+  /**
+   * The file's key as the target should hold it: with `--lossy field-ttl`
+   * accepted, a hash the target holds without any field TTL is held against
+   * the file's fields without theirs (the loss accepted; a value, or a field
+   * expired and back, still differs); else the file's digest.
+   */
+  private fileDigest(k: RdbKey, onTarget: KeyValue | undefined, at: number): KeyDigest {
+    if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
+      return payloadDigest(k.payload, k.expireAtMs, at);
+    return keyDigest(withoutFieldTtls(decodeDumpPayload(k.payload), at), k.expireAtMs, at);
   }
 
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */

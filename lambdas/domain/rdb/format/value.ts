@@ -13,7 +13,10 @@
  * server would print (normalised as `normaliseScore` does), stream entries
  * what `XRANGE - +` returns (deleted entries left out, ids rebuilt from each
  * node's master id and the deltas), consumer groups what `XINFO GROUPS`
- * reports of them (name, last delivered id, pending count).
+ * reports of them (name, last delivered id, pending count) with their PELs
+ * (ids, owners, delivery counts) and consumers, and the stream's ids
+ * (fingerprint.ts StreamGroup, StreamMeta); hashes with field TTLs with
+ * each field's absolute expiry.
  *
  * The payload has been verified before it gets here (CRC-64, and the file's
  * structure by the parser), so a malformed one is a bug: it is refused with
@@ -23,7 +26,7 @@
  * (stream listpacks), src/listpack.c, src/ziplist.c, src/zipmap.c and
  * src/intset.c of Redis; the parser (`parser.ts`) reads the same layouts.
  */
-import { keyDigest, OrderedDigest, type KeyDigest, type KeyValue, type StreamGroup } from '../fingerprint.js';
+import { keyDigest, OrderedDigest, type KeyDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
@@ -286,15 +289,14 @@ export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
 /**
  * What follows a stream's nodes: its length (held against the `entries`
  * its nodes hold), its ids, then its consumer groups with their pending
- * entries and consumers. Of a group the fingerprint keeps what XINFO GROUPS
- * reports: name, last delivered id, pending count (its PEL's size). With
- * `info`, the rest XINFO GROUPS reports is collected into it: the stream's
- * first, last and largest deleted ids and entries added (RDB 19 and 21
- * store them; of a type-15 stream Redis 7.0's rdbLoadObject derives them:
- * entries added = length, no deleted id, the first live entry's id, each
- * group's read counter estimated), each group's consumers and entries read.
+ * entries and consumers: the stream's first, last and largest deleted ids
+ * and entries added (RDB 19 and 21 store them; of a type-15 stream Redis
+ * 7.0's rdbLoadObject derives them: entries added = length, no deleted id,
+ * the first live entry's id (`firstLive`), each group's read counter
+ * estimated), each group's PEL, consumers and entries read. What the
+ * fingerprint keeps of it is {@link canonicalTail}'s.
  */
-function streamTail(c: ValueCursor, type: number, entries: number, info?: { firstLive: StreamId | undefined; out?: StreamInfo }): StreamGroup[] {
+function streamTail(c: ValueCursor, type: number, entries: number, firstLive?: StreamId): StreamInfo {
   const length = c.length();
   if (length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   const id = (): StreamId => [c.bigLength(), c.bigLength()];
@@ -303,11 +305,10 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
   const meta = {
     length,
     lastId,
-    firstId: stored?.firstId ?? info?.firstLive ?? ([U64_MAX, U64_MAX] as const),
+    firstId: stored?.firstId ?? firstLive ?? ([U64_MAX, U64_MAX] as const),
     maxDeletedId: stored?.maxDeletedId ?? ([0n, 0n] as const),
     entriesAdded: stored?.entriesAdded ?? BigInt(length),
   };
-  const groups: StreamGroup[] = [];
   const infos: StreamGroupInfo[] = [];
   for (let n = c.length(); n > 0; n--) {
     const name = c.string();
@@ -317,35 +318,24 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
     // The PEL: entry id, delivery time, delivery count; its owners come with the consumers below.
     const pel: { id: StreamId; deliveredMs: number; deliveries: bigint; consumer: Buffer }[] = [];
     for (let p = 0; p < pending; p++) {
-      if (!info) {
-        c.skip(16 + 8);
-        c.bigLength();
-        continue;
-      }
       pel.push({ id: c.rawStreamId(), deliveredMs: c.millisecondTime(), deliveries: c.bigLength(), consumer: Buffer.alloc(0) });
     }
-    const owner = info ? new Map(pel.map((e) => [`${e.id[0]}-${e.id[1]}`, e])) : undefined;
+    const owner = new Map(pel.map((e) => [`${e.id[0]}-${e.id[1]}`, e]));
     const consumerList: StreamConsumerInfo[] = [];
     for (let left = c.length(); left > 0; left--) {
       const consumer = c.string();
-      if (!info) {
-        c.skip(type >= 21 ? 16 : 8); // seen time (and active time)
-        c.skip(16 * c.length()); // the ids of its pending entries
-        continue;
-      }
       // rdbSaveMillisecondTime: 8 bytes, little-endian; an active time never set is -1.
       const seenMs = c.millisecondTime();
       const activeMs = type >= 21 ? c.millisecondTime() : undefined;
       const held = c.length();
       for (let k = 0; k < held; k++) {
         const id = c.rawStreamId();
-        const e = owner!.get(`${id[0]}-${id[1]}`);
+        const e = owner.get(`${id[0]}-${id[1]}`);
         if (!e) fail(`consumer ${consumer.toString('latin1')} holds ${id[0]}-${id[1]}, which its group's PEL lacks`);
         e.consumer = consumer;
       }
       consumerList.push({ name: consumer, pending: held, seenMs, ...(activeMs === undefined ? {} : { activeMs }) });
     }
-    groups.push({ name, lastDeliveredId: `${last[0]}-${last[1]}`, pending });
     infos.push({
       name,
       consumers: consumerList.length,
@@ -356,8 +346,23 @@ function streamTail(c: ValueCursor, type: number, entries: number, info?: { firs
       pel,
     });
   }
-  if (info) info.out = { ...meta, groups: infos };
-  return groups;
+  return { ...meta, groups: infos };
+}
+
+const idText = (id: StreamId): string => `${id[0]}-${id[1]}`;
+
+/** What the fingerprint keeps of a stream's metadata and groups (fingerprint.ts StreamGroup: no clocks). */
+function canonicalTail(s: StreamInfo): { groups: StreamGroup[]; meta: StreamMeta } {
+  return {
+    meta: { lastId: idText(s.lastId), entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) },
+    groups: s.groups.map((g) => ({
+      name: g.name,
+      lastDeliveredId: idText(g.lastId),
+      pending: g.pending,
+      pel: g.pel.map((e) => [idText(e.id), e.consumer, String(e.deliveries)] as const),
+      consumers: g.consumerList.map((k) => k.name),
+    })),
+  };
 }
 
 /**
@@ -379,9 +384,7 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
       }
       size += node.length;
     }
-    const info: { firstLive: StreamId | undefined; out?: StreamInfo } = { firstLive };
-    streamTail(c, type, size, info);
-    return info.out;
+    return streamTail(c, type, size, firstLive);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
@@ -392,7 +395,7 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
 function stream(c: ValueCursor, type: number): KeyValue {
   const entries: [string, Buffer[]][] = [];
   for (const node of streamNodes(c)) for (const e of node) entries.push(e);
-  return { type: 'stream', entries, groups: streamTail(c, type, entries.length) };
+  return { type: 'stream', entries, ...canonicalTail(streamTail(c, type, entries.length)) };
 }
 
 /** The items of a list (RDB types 1, 10, 14 and 18), a node at a time (a linked list's item by item). */
@@ -424,14 +427,31 @@ function list(c: ValueCursor, type: number): KeyValue {
  * field, the value and an 8-byte expiry.
  */
 function hashWithTtls(c: ValueCursor, type: number, valkey: boolean): KeyValue {
-  if (type === 24) c.skip(8);
+  // Redis 24 stores each TTL as expiry - the earliest + 1 (0: none); 22 (7.4 RCs) the expiry itself; Valkey's 22 8 bytes, negative: none.
+  const min = type === 24 ? c.millisecondTime() : 0;
   const fields: [Buffer, Buffer][] = [];
+  const fieldExpireAtMs: (number | null)[] = [];
   for (let n = c.length(); n > 0; n--) {
-    if (!valkey) c.bigLength();
+    const ttl = valkey ? 0 : Number(c.bigLength());
     fields.push([c.string(), c.string()]);
-    if (valkey) c.skip(8);
+    if (valkey) {
+      const t = c.millisecondTime();
+      fieldExpireAtMs.push(t < 0 ? null : t);
+    } else fieldExpireAtMs.push(ttl === 0 ? null : type === 24 ? ttl + min - 1 : ttl);
   }
-  return { type: 'hash', fields };
+  return { type: 'hash', fields, fieldExpireAtMs };
+}
+
+/** A listpack of (field, value, expiry) triplets (types 23, 25): expiry 0 is none. */
+function hashListpackWithTtls(lp: Uint8Array): KeyValue {
+  const elements = listpackElements(lp);
+  const fields = tuples(elements, 3, 'hash listpack with TTLs', hashPair);
+  const fieldExpireAtMs = fields.map((_, i) => {
+    const t = elements[3 * i + 2]!;
+    const ms = typeof t === 'object' ? Number(t.toString('latin1')) : Number(t);
+    return ms === 0 ? null : ms;
+  });
+  return { type: 'hash', fields, fieldExpireAtMs };
 }
 
 /**
@@ -488,16 +508,16 @@ function decodeObject(c: ValueCursor, type: number, version: number): KeyValue {
       return { type: 'hash', fields: tuples(ziplistElements(c.string()), 2, 'hash ziplist', hashPair) };
     case 16:
       return { type: 'hash', fields: tuples(listpackElements(c.string()), 2, 'hash listpack', hashPair) };
-    // Hashes with field expiration (Redis 7.4+, Valkey 9): fields and values only. A field's TTL is not
-    // part of the fingerprint (compare reads HGETALL, which has none), so it is skipped, and a field whose
-    // TTL has passed since the file was written is still counted here while a server may have dropped it.
+    // Hashes with field expiration (Redis 7.4+, Valkey 9): fields, values and each field's absolute expiry
+    // (part of the fingerprint). A field whose TTL has passed since the file was written is kept here: the
+    // digest leaves it out when given the reader's clock (fingerprint.ts valueDigest).
     case 22:
     case 24:
       return hashWithTtls(c, type, type === 22 && version >= VALKEY_FIRST_VERSION);
     case 25: // the earliest field expiry, then a listpack of (field, value, TTL)
     case 23: // 7.4 release candidates: the listpack alone
       if (type === 25) c.skip(8);
-      return { type: 'hash', fields: tuples(listpackElements(c.string()), 3, 'hash listpack with TTLs', hashPair) };
+      return hashListpackWithTtls(c.string());
     case 15:
     case 19:
     case 21:
@@ -535,9 +555,9 @@ export function decodeDumpPayload(payload: Uint8Array): KeyValue {
   }
 }
 
-/** The digest `compare` computes for the key a DUMP payload holds, with this absolute expiry (ms; null: none). */
-export function payloadDigest(payload: Uint8Array, expireAtMs: number | null): KeyDigest {
-  return keyDigest(decodeDumpPayload(payload), expireAtMs);
+/** The digest `compare` computes for the key a DUMP payload holds, with this absolute expiry (ms; null: none); `nowMs` as keyDigest's. */
+export function payloadDigest(payload: Uint8Array, expireAtMs: number | null, nowMs?: number): KeyDigest {
+  return keyDigest(decodeDumpPayload(payload), expireAtMs, nowMs);
 }
 
 /** One chunk of a big value's elements, in the order the file holds them (see {@link chunkedPayload}). */
@@ -648,12 +668,12 @@ export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): Str
       return { type: 'list', size, digest: d.digest() };
     }
     for (const node of streamNodes(c)) size += node.length;
-    const groups = streamTail(c, type, size);
+    const { groups, meta } = canonicalTail(streamTail(c, type, size));
     if (c.at !== end) fail(`${end - c.at} bytes after the value`);
     const d = new OrderedDigest('stream', size);
     c = cursorOf(payload, 1, end);
     for (const node of streamNodes(c)) for (const [id, fields] of node) d.entry(id, fields);
-    d.groups(groups);
+    d.groups(groups, meta);
     return { type: 'stream', size, digest: d.digest() };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -8,6 +8,7 @@ import {
   valueDigest,
   type KeyDigest,
   type KeyValue,
+  type StreamGroup,
 } from '../../../../lambdas/domain/rdb/fingerprint.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -140,5 +141,63 @@ describe('displayKey and jsonKey', () => {
   it('adds base64 only when the bytes are not valid UTF-8', () => {
     expect(jsonKey(b('ключ'))).toEqual({ key: 'ключ' });
     expect(jsonKey(Buffer.from([0xff, 0x41]))).toEqual({ key: '\ufffdA', keyBase64: '/0E=' });
+  });
+});
+
+describe('valueDigest: hash field TTLs and a stream beyond its entries (review 17, findings 1 and 2a)', () => {
+  const fields = [
+    [b('f1'), b('v1')],
+    [b('f2'), b('v2')],
+  ] as const;
+  const hash = (fieldExpireAtMs?: (number | null)[]): KeyValue => ({ type: 'hash', fields, ...(fieldExpireAtMs ? { fieldExpireAtMs } : {}) });
+
+  it('a hash whose fields have no TTL digests as it did before field TTLs; one TTL dropped or shifted by 1 ms differs', () => {
+    expect(valueDigest(hash([null, null]))).toBe(valueDigest(hash()));
+    const timed = valueDigest(hash([1_900_000_000_000, null]));
+    expect(timed).not.toBe(valueDigest(hash()));
+    expect(timed).not.toBe(valueDigest(hash([1_900_000_000_001, null])));
+    expect(timed).not.toBe(valueDigest(hash([null, 1_900_000_000_000])));
+    // In any field order, with their TTLs.
+    expect(valueDigest({ type: 'hash', fields: [fields[1], fields[0]], fieldExpireAtMs: [null, 1_900_000_000_000] })).toBe(timed);
+  });
+
+  it('with the reader clock, a field whose TTL has passed is left out; one still to come stays', () => {
+    expect(valueDigest(hash([1_000, null]), 1_000)).toBe(valueDigest({ type: 'hash', fields: [fields[1]] }));
+    expect(valueDigest(hash([1_001, null]), 1_000)).toBe(valueDigest(hash([1_001, null])));
+  });
+
+  const group: StreamGroup = {
+    name: b('g'),
+    lastDeliveredId: '1-2',
+    pending: 2,
+    pel: [
+      ['1-1', b('alice'), '1'],
+      ['1-2', b('bob'), '1'],
+    ],
+    consumers: [b('alice'), b('bob')],
+  };
+  const stream = (g = group, meta = { lastId: '1-2', entriesAdded: '2', maxDeletedId: '0-0' }): KeyValue => ({
+    type: 'stream',
+    entries: [
+      ['1-1', [b('a'), b('1')]],
+      ['1-2', [b('a'), b('2')]],
+    ],
+    groups: [g],
+    meta,
+  });
+
+  it('a stream differs by its ids, a PEL entry owned by another consumer, a delivery more, a consumer more; not by consumer order', () => {
+    const base = valueDigest(stream());
+    expect(valueDigest(stream({ ...group, consumers: [b('bob'), b('alice')] }))).toBe(base);
+    const other = [
+      stream(undefined, { lastId: '1-3', entriesAdded: '2', maxDeletedId: '0-0' }),
+      stream(undefined, { lastId: '1-2', entriesAdded: '3', maxDeletedId: '0-0' }),
+      stream(undefined, { lastId: '1-2', entriesAdded: '2', maxDeletedId: '1-3' }),
+      stream({ ...group, pel: [['1-1', b('bob'), '1'], group.pel![1]!] }),
+      stream({ ...group, pel: [['1-1', b('alice'), '2'], group.pel![1]!] }),
+      stream({ ...group, consumers: [...group.consumers!, b('carol')] }),
+    ];
+    for (const v of other) expect(valueDigest(v)).not.toBe(base);
+    expect(new Set(other.map((v) => valueDigest(v))).size).toBe(other.length);
   });
 });

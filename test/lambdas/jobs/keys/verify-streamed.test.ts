@@ -147,4 +147,16 @@ describe('verifyRdbKeys: big lists and streams by streamed digest', () => {
     await dst.pexpireat('list:small', Date.now() + 7_200_000);
     expect(reasons(await verify(STREAMED))).toEqual([['list:small', 'ttl']]);
   });
+
+  it.each<[string, string, (c: Redis) => Promise<unknown>]>([
+    ['an entry claimed by another consumer (XCLAIM)', 'stream:a', (c) => c.call('XCLAIM', 'stream:a', 'readers', 'bob', '0', '1100-1')],
+    ['a consumer more (XGROUP CREATECONSUMER)', 'stream:a', (c) => c.call('XGROUP', 'CREATECONSUMER', 'stream:a', 'readers', 'carol')],
+    ['a delivery more of a pending entry (XCLAIM by its owner)', 'stream:a', (c) => c.call('XCLAIM', 'stream:a', 'readers', 'alice', '0', '1100-1')],
+    ['the last id moved (XADD + XDEL: the same entries)', 'stream:b', async (c) => c.xdel('stream:b', (await c.xadd('stream:b', '2-0', 'x', 'y'))!)],
+  ])('negative: %s is a difference, streamed (XINFO STREAM, XPENDING, XINFO CONSUMERS) and whole (DUMP)', async (_, key, change) => {
+    expect(await verify(STREAMED)).toMatchObject({ equal: true, differences: 0 });
+    await change(dst);
+    expect(reasons(await verify(STREAMED))).toEqual([[key, 'value']]);
+    expect(reasons(await verify())).toEqual([[key, 'value']]);
+  });
 });
