@@ -148,6 +148,104 @@ export function newerKeys(stream19: FramedKey, fieldTtls: 'redis' | 'valkey' | '
   return keys;
 }
 
+/**
+ * Hashes some of whose fields' TTLs have passed (an hour before `now`), as
+ * Redis 7.4 (24, 25) or Valkey 9 (22) would have saved them just before:
+ * `…:mixed` (field `old` expired, `live` a TTL ahead, `perm` none),
+ * `…:allgone` (every field expired: gone for a server loading the file),
+ * `…:onlyold` (its one TTL expired, `perm` none: no field TTL left to lose),
+ * and for Redis `v12:lp-mixed`, the listpack form of `…:mixed`.
+ */
+export function expiredFieldKeys(fork: 'redis' | 'valkey', now = Date.now()): FramedKey[] {
+  const past = BigInt(now - 3_600_000);
+  const T = BigInt(LATER);
+  if (fork === 'valkey') {
+    const v22 = (fields: [string, string, bigint][]) =>
+      Uint8Array.from([...len(fields.length), ...fields.flatMap(([f, v, t]) => [...str(f), ...str(v), ...le64(t)])]);
+    return [
+      {
+        db: 0,
+        name: 'v9:mixed',
+        type: 22,
+        object: v22([
+          ['old', 'x', past],
+          ['live', 'y', T],
+          ['perm', 'z', -1n],
+        ]),
+        expireAtMs: null,
+      },
+      {
+        db: 0,
+        name: 'v9:allgone',
+        type: 22,
+        object: v22([
+          ['a', '1', past],
+          ['b', '2', past],
+        ]),
+        expireAtMs: null,
+      },
+      {
+        db: 0,
+        name: 'v9:onlyold',
+        type: 22,
+        object: v22([
+          ['old', 'x', past],
+          ['perm', 'z', -1n],
+        ]),
+        expireAtMs: null,
+      },
+    ];
+  }
+  // 24: earliest expiry, count, per field its TTL relative to it + 1 (0: none), field, value.
+  const v24 = (fields: [string, string, bigint][]) => {
+    const min = fields.reduce((m, [, , t]) => (t !== 0n && t < m ? t : m), T);
+    const rel = (t: bigint) => (t === 0n ? 0 : Number(t - min + 1n));
+    const relLen = (n: number) => (n < 16384 ? len(n) : [0x80, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+    const body = fields.flatMap(([f, v, t]) => [...(rel(t) > 0xffffffff ? [0x81, ...le64(BigInt(rel(t))).reverse()] : relLen(rel(t))), ...str(f), ...str(v)]);
+    return Uint8Array.from([...le64(min), ...len(fields.length), ...body]);
+  };
+  return [
+    {
+      db: 0,
+      name: 'v12:mixed',
+      type: 24,
+      object: v24([
+        ['old', 'x', past],
+        ['live', 'y', T],
+        ['perm', 'z', 0n],
+      ]),
+      expireAtMs: null,
+    },
+    {
+      db: 0,
+      name: 'v12:allgone',
+      type: 24,
+      object: v24([
+        ['a', '1', past],
+        ['b', '2', past],
+      ]),
+      expireAtMs: null,
+    },
+    {
+      db: 0,
+      name: 'v12:onlyold',
+      type: 24,
+      object: v24([
+        ['old', 'x', past],
+        ['perm', 'z', 0n],
+      ]),
+      expireAtMs: null,
+    },
+    {
+      db: 0,
+      name: 'v12:lp-mixed',
+      type: 25,
+      object: Uint8Array.from([...le64(past), ...str(Uint8Array.from(listpack(['old', 'x', past, 'live', 'y', T, 'perm', 'z', 0])))]),
+      expireAtMs: null,
+    },
+  ];
+}
+
 /** The newer-format files built from a real 7.0 dump, by name. */
 export function newerFiles(rdb70: Uint8Array): Record<'REDIS0011' | 'REDIS0012' | 'VALKEY080', Buffer> {
   const { keys, functions } = keysOf(rdb70);

@@ -24,6 +24,14 @@ export function formatConvert(r: ConvertRdbResult): string {
     `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
     'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
   ];
+  const { fields, hashes, at } = r.expired;
+  if (fields > 0) {
+    lines[2] = `${lines[2]} (but for the expired hash fields below)`;
+    const gone = hashes > 0 ? `; ${plural(hashes, 'hash', 'hashes')} all of whose fields had expired left out` : '';
+    lines.push(
+      `expired: ${plural(fields, 'hash field')} whose TTL had passed at ${new Date(at).toISOString()} left out${gone} (as the engine loading the input would)`,
+    );
+  }
   for (const [kind, n] of Object.entries(r.dropped))
     lines.push(`--lossy ${kind}: ${plural(n, 'item')} left out (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
   for (const [kind, n] of Object.entries(r.lost))

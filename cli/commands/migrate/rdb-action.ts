@@ -179,6 +179,7 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     moduleRefused: r.moduleRefused,
     reencoded: r.reencoded,
     lost: r.lost,
+    expiredFields: r.expiredFields,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
@@ -212,6 +213,10 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
           `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version: listpacks and newer encodings written in forms it reads)`,
         );
       for (const [kind, n] of Object.entries(r.lost)) lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} written without it`);
+      if (r.expiredFields > 0)
+        lines.push(
+          `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,
+        );
       for (const [name, n] of Object.entries(r.moduleRefused))
         lines.push(`refused: ${n} module value${n === 1 ? '' : 's'} of type ${name} (the target has no module for it: load it there and rerun)`);
       if (r.functions.inFile > 0) {

@@ -98,6 +98,8 @@ export interface ConvertRdbResult {
   /** Keys left out, and keys written without part of them, per loss the operator named. */
   readonly dropped: Partial<Record<LossKind, number>>;
   readonly lost: Partial<Record<LossKind, number>>;
+  /** Hash fields left out because their TTL had passed at the run's time (`at`), and hashes left out because every field had. */
+  readonly expired: { readonly at: number; readonly fields: number; readonly hashes: number };
   readonly functions: number;
   readonly refused: readonly RefusedKey[];
   readonly refusedCount: number;
@@ -228,6 +230,7 @@ class InputPass {
   readonly reencodedKeys = new KeyBits();
   readonly dropped: Partial<Record<LossKind, number>> = {};
   readonly lost: Partial<Record<LossKind, number>> = {};
+  readonly expired = { fields: 0, hashes: 0 };
   readonly refused: RefusedKey[] = [];
   readonly problems: string[] = [];
   refusedCount = 0;
@@ -247,6 +250,8 @@ class InputPass {
     private readonly lossy: ReadonlySet<LossKind>,
     private readonly maxNamed: number,
     transientChunks: boolean,
+    /** The run's time: a hash field whose TTL passed before it is left out (express.ts). */
+    readonly now: number,
   ) {
     this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
   }
@@ -303,7 +308,12 @@ class InputPass {
   private express(k: KeyInPlace, w: RdbFileWriter): void {
     const name = k.name();
     const payload = k.payload();
-    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy);
+    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy, this.now);
+    if (e.action === 'expired') {
+      this.expired.hashes++;
+      this.expired.fields += e.expiredFields;
+      return;
+    }
     if (e.action === 'refuse') {
       this.refusedCount++;
       // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
@@ -316,6 +326,7 @@ class InputPass {
       return;
     }
     if (e.lost) count(this.lost, e.lost);
+    this.expired.fields += e.expiredFields ?? 0;
     if (e.reencoded) this.reencoded++;
     else this.asIs++;
     w.key(k.db, name, e.type, e.object, k.expireAtMs);
@@ -337,7 +348,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   const lossy = spec.lossy ?? new Set<LossKind>();
   // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
   const read = file.openTransient ?? file.open;
-  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20, file.openTransient !== undefined);
+  const pass = new InputPass(spec, lossy, spec.maxNamed ?? 20, file.openTransient !== undefined, started);
   let bytesIn = 0;
   let inputReport: RdbReport | undefined;
   let outputReport: RdbReport | undefined;
@@ -354,6 +365,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     reencoded: pass.reencoded,
     dropped: pass.dropped,
     lost: pass.lost,
+    expired: { at: started, ...pass.expired },
     functions: pass.functions,
     refused: pass.refused,
     refusedCount: pass.refusedCount,
@@ -406,7 +418,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       );
     }
     if (outputReport.keys !== w.keys || back.digest !== pass.digest.hex()) {
-      const where = await firstDifference(file.open, out.read, source, spec.format, lossy);
+      const where = await firstDifference(file.open, out.read, source, spec.format, lossy, started);
       await out.discard();
       return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
     }
@@ -488,9 +500,13 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
 }
 
 /** The keys a file holds, each with its digest, in order; `keep` filters them. */
-async function* digests(open: () => AsyncIterable<Uint8Array>, keep: (k: RdbKey) => boolean): AsyncGenerator<{ k: RdbKey; d: KeyDigest }> {
+async function* digests(
+  open: () => AsyncIterable<Uint8Array>,
+  keep: (k: RdbKey) => boolean,
+  digest: (k: RdbKey) => KeyDigest = digestOf,
+): AsyncGenerator<{ k: RdbKey; d: KeyDigest }> {
   const reader = new RdbKeyReader();
-  for await (const chunk of open()) for (const k of reader.push(chunk)) if (keep(k)) yield { k, d: digestOf(k) };
+  for await (const chunk of open()) for (const k of reader.push(chunk)) if (keep(k)) yield { k, d: digest(k) };
   reader.end();
 }
 
@@ -501,10 +517,21 @@ async function firstDifference(
   source: RdbFormat,
   format: RdbFormat,
   lossy: ReadonlySet<LossKind>,
+  now: number,
 ): Promise<string> {
   const outKeys = digests(output, () => true);
   let i = 0;
-  for await (const a of digests(input, (k) => expressValue(k.payload, source, format, lossy).action === 'write')) {
+  // Each input key as the output should hold it (a hash without its expired fields: Expressed.value).
+  const expressed = (k: RdbKey) => expressValue(k.payload, source, format, lossy, now);
+  const inKeys = digests(
+    input,
+    (k) => expressed(k).action === 'write',
+    (k) => {
+      const e = expressed(k);
+      return e.action === 'write' && e.value ? keyDigest(e.value, k.expireAtMs) : digestOf(k);
+    },
+  );
+  for await (const a of inKeys) {
     const b = (await outKeys.next()).value;
     if (!b) return `key ${i + 1}, ${displayKey(a.k.name)}, is missing from the output`;
     const same = a.k.db === b.k.db && a.k.name.equals(b.k.name) && keyEntryText(a.d) === keyEntryText(b.d);

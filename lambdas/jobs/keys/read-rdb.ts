@@ -148,6 +148,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   /** Keys re-encoded for a target that cannot read the file's version or fork (reencode.ts), and keys written without part of them per loss named. */
   readonly reencoded: number;
   readonly lost: Partial<Record<LossKind, number>>;
+  /** Hash fields re-encoding left out because their TTL had passed (a hash left without fields is counted in `expired`). */
+  readonly expiredFields: number;
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
   /** File database → target database of each database restored, with `targets` (empty without, or when the run ended before choosing). */
@@ -260,6 +262,7 @@ class RdbRestore {
       moduleRefused: writer.moduleRefused,
       reencoded: this.reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
       lost: lostOf(this.reencodings),
+      expiredFields: this.reencodings.reduce((n, r) => n + (r?.expiredFields ?? 0), 0),
       functions: this.functions,
       databases: this.databasesChosen,
     };
@@ -495,9 +498,11 @@ class RdbRestore {
     for (let from = 0, to = 0; from < keys.length; from = to) {
       const d = keys[from]!.db;
       for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
-      const batch = keys
-        .slice(from, to)
-        .map((k) => ({ key: k.name, payload: re ? re.payload(k) : (k.payloadParts ?? k.payload), expireAtMs: k.expireAtMs, module: k.module }));
+      const batch = keys.slice(from, to).map((k) => {
+        const payload = re ? re.payload(k) : (k.payloadParts ?? k.payload);
+        // A hash every field of which had expired is gone: counted as an expired key, not written.
+        return payload === undefined ? { key: k.name, gone: true as const } : { key: k.name, payload, expireAtMs: k.expireAtMs, module: k.module };
+      });
       if (!(await (await windows.for(d)).write(batch))) return false;
     }
     return true;

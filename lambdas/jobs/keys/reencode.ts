@@ -28,6 +28,10 @@ export class FileReencoding {
   /** Keys re-encoded in the second read, and keys written without part of them (per loss named). */
   reencoded = 0;
   readonly lost: Partial<Record<LossKind, number>> = {};
+  /** Hash fields left out in the second read because their TTL had passed at {@link now}; hashes all of whose fields had are left out (counted expired). */
+  expiredFields = 0;
+  /** The run's time (ms): a hash field whose TTL passed before it is gone (express.ts), in both reads alike. */
+  readonly now = Date.now();
   /** Per database of the file, the keys the first read refused: how many, and the first {@link NAMED} named. */
   private readonly refused = new Map<number, { count: number; named: string[] }>();
   /** The plain form of the key in hand. */
@@ -71,8 +75,8 @@ export class FileReencoding {
 
   /** The first read: judges a key {@link mayRefuse} asked for. */
   check(k: RdbKey): void {
-    const e = expressValue(k.payload, this.source, this.target, this.lossy);
-    if (e.action === 'write') return;
+    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now);
+    if (e.action === 'write' || e.action === 'expired') return;
     let db = this.refused.get(k.db);
     if (!db) this.refused.set(k.db, (db = { count: 0, named: [] }));
     db.count++;
@@ -97,8 +101,8 @@ export class FileReencoding {
     return `${location} is refused, nothing was written: ${count} key${count === 1 ? '' : 's'} cannot be expressed for the target (${this.target.magic} RDB ${this.target.version}): ${named.join('; ')}${more}`;
   }
 
-  /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}). */
-  payload(k: RdbKey): Buffer | readonly Buffer[] {
+  /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}); undefined for a hash every field of which had expired (gone, as an expired key). */
+  payload(k: RdbKey): Buffer | readonly Buffer[] | undefined {
     if (this.passesAsIs(k.type)) return k.payloadParts ?? k.payload;
     if (transcodes(k.type)) {
       // A listpack value: walked straight into its plain form in one reused buffer (lambdas/domain/rdb/write/transcode.ts), then sealed.
@@ -107,11 +111,16 @@ export class FileReencoding {
       this.reencoded++;
       return dumpPayloadFor(type, this.out.view(), this.target);
     }
-    const e = expressValue(k.payload, this.source, this.target, this.lossy);
+    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now);
+    if (e.action === 'expired') {
+      this.expiredFields += e.expiredFields;
+      return undefined;
+    }
     // The first read judged every key that can be refused: one here means the bytes changed, which the block CRCs rule out.
     if (e.action !== 'write') throw new Error(`${displayKey(k.name)} cannot be expressed for the target, yet the first read passed it`);
     this.reencoded++;
     if (e.lost) this.lost[e.lost] = (this.lost[e.lost] ?? 0) + 1;
+    this.expiredFields += e.expiredFields ?? 0;
     return dumpPayloadFor(e.type, e.object, this.target);
   }
 }

@@ -486,6 +486,15 @@ class TargetCheck {
    * target may hold its own key of that name) or it expired since.
    */
   private expiredNow(k: RdbKey): boolean {
-    return expiredDuringScan(k.expireAtMs, this.now(), 0); // RESTORE … ABSTTL wrote it exact: no tolerance
+    // RESTORE … ABSTTL wrote it exact: no tolerance. A hash every field of which has expired is gone as well (a restore leaves it out).
+    return expiredDuringScan(k.expireAtMs, this.now(), 0) || this.fieldsAllExpired(k);
+  }
+
+  /** Whether `k` is a hash with field TTLs (RDB types 22–25) every field of which has expired by now. */
+  private fieldsAllExpired(k: RdbKey): boolean {
+    if (k.type < 22 || k.type > 25) return false;
+    const v = decodeDumpPayload(k.payload);
+    const now = this.now();
+    return v.type === 'hash' && v.fieldExpireAtMs !== undefined && v.fieldExpireAtMs.every((t) => t !== null && t <= now);
   }
 }

@@ -16,7 +16,7 @@ import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-val
 import type { LossKind } from './losses.js';
 import { RdbOut } from './rdb-out.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
-import { downgradeStream, hashFieldTtls, STREAM_1, STREAM_2, STREAM_3 } from './source-forms.js';
+import { downgradeStream, hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3 } from './source-forms.js';
 
 /** The highest value type each `REDIS` RDB version defines (rdb.h's rdbIsObjectType as of the release that writes it). */
 const REDIS_MAX_TYPE_OF: Readonly<Record<number, number>> = { 9: 15, 10: 19, 11: 21, 12: 25, 13: 26, 14: 28, 15: 32 };
@@ -52,8 +52,12 @@ export type Expressed =
       readonly lost?: LossKind;
       /** The value as decoded for re-encoding (decodeDumpPayload's), when it was: a caller digesting it need not decode it again. */
       readonly value?: KeyValue;
+      /** Fields of a hash with field TTLs left out because their TTL had passed at the run's time. */
+      readonly expiredFields?: number;
     }
   | { readonly action: 'drop'; readonly lost: LossKind }
+  /** A hash every field of which had expired at the run's time: gone, as a key whose TTL passed (Redis 7.4 leaves it out on load). */
+  | { readonly action: 'expired'; readonly expiredFields: number }
   | { readonly action: 'refuse'; readonly loss?: LossKind; readonly reason: string };
 
 const isModule = (type: number) => type === 6 || type === 7;
@@ -63,9 +67,12 @@ export const streamTypeFor = (target: RdbFormat): number => (target.magic === 'R
 
 /**
  * How the key whose DUMP payload (as the source file holds it: type byte,
- * object bytes, footer) is `payload` is written for `target`.
+ * object bytes, footer) is `payload` is written for `target`, at the run's
+ * time `now` (ms): a hash field whose TTL passed before it is left out (and
+ * a hash left without fields is `expired`), as a server loading the file
+ * then would; a key's own TTL is its caller's.
  */
-export function expressValue(payload: Uint8Array, source: RdbFormat, target: RdbFormat, lossy: ReadonlySet<LossKind>): Expressed {
+export function expressValue(payload: Uint8Array, source: RdbFormat, target: RdbFormat, lossy: ReadonlySet<LossKind>, now: number): Expressed {
   const type = payload[0]!;
   const end = payload.length - DUMP_FOOTER_BYTES;
   if (copiesAsIs(type, source, target)) return { action: 'write', type, object: payload.subarray(1, end), reencoded: false };
@@ -80,23 +87,28 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
       reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}): converting those is not built; load the file into Redis 8.10 or later`,
     };
   const out = new RdbOut(payload.length + 64);
-  const reencoded = (t: number, lost?: LossKind, value?: KeyValue): Expressed => ({
+  const reencoded = (t: number, lost?: LossKind, value?: KeyValue, expiredFields = 0): Expressed => ({
     action: 'write',
     type: t,
     object: out.take(),
     reencoded: true,
     ...(lost ? { lost } : {}),
     ...(value ? { value } : {}),
+    ...(expiredFields > 0 ? { expiredFields } : {}),
   });
   if (type === STREAM_2 || type === STREAM_3) {
     const to = streamTypeFor(target);
     return { action: 'write', type: to, object: downgradeStream(payload, to), reencoded: true };
   }
-  if (type >= 22 && type <= 25) {
-    const h = hashFieldTtls(payload, source.magic === 'VALKEY');
-    if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out));
-    if (holdsFieldTtls(target)) return reencoded(writeHashWithTtls(h, target, out));
-    if (lossy.has('field-ttl')) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), 'field-ttl');
+  if (isHashWithTtls(type)) {
+    // Fields whose TTL passed are gone (a server loading the file leaves them out): never written, with or without their TTLs.
+    const { live: h, expired } = liveFieldsAt(hashFieldTtls(payload, source.magic === 'VALKEY'), now);
+    if (h.fields.length === 0) return { action: 'expired', expiredFields: expired };
+    // The value the output holds, for a caller's digest (the input's decoded value still has the expired fields).
+    const value: KeyValue | undefined = expired > 0 ? { type: 'hash', fields: h.fields } : undefined;
+    if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), undefined, value, expired);
+    if (holdsFieldTtls(target)) return reencoded(writeHashWithTtls(h, target, out), undefined, value, expired);
+    if (lossy.has('field-ttl')) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), 'field-ttl', value, expired);
     const n = h.expireAt.filter((t) => t !== 0).length;
     return {
       action: 'refuse',

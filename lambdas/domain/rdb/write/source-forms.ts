@@ -74,6 +74,27 @@ export function hashFieldTtls(payload: Uint8Array, valkey: boolean): HashWithTtl
   return { fields, expireAt };
 }
 
+/** Whether RDB value `type` is a hash with field TTLs (Redis 22–25; Valkey 9's 22). */
+export const isHashWithTtls = (type: number): boolean => type >= 22 && type <= 25;
+
+/**
+ * The fields of `h` still live at `now` (ms), and how many had expired: a
+ * field whose expiry is before `now` is gone, as Redis 7.4 has it (t_hash.c
+ * hashTypeIsExpired, `expireAt < now`; rdb.c leaves such fields out on load,
+ * and the key when none is left) and Valkey 9 alike.
+ */
+export function liveFieldsAt(h: HashWithTtls, now: number): { readonly live: HashWithTtls; readonly expired: number } {
+  if (!h.expireAt.some((t) => t !== 0 && t < now)) return { live: h, expired: 0 };
+  const fields: (readonly [Buffer, Buffer])[] = [];
+  const expireAt: number[] = [];
+  h.expireAt.forEach((t, i) => {
+    if (t !== 0 && t < now) return;
+    fields.push(h.fields[i]!);
+    expireAt.push(t);
+  });
+  return { live: { fields, expireAt }, expired: h.fields.length - fields.length };
+}
+
 /**
  * A stream's object bytes (a DUMP payload of type 15, 19 or 21) rewritten
  * as type `to` (15 or 19, not newer than the payload's): the nodes, length,

@@ -11,7 +11,7 @@ import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Every key of a file (the reader's report must be ok). */
@@ -126,6 +126,38 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
     expect(existsSync(output)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   }, 30_000);
+
+  it.each([
+    ['REDIS0012', 'redis', 'v12', 5, 2],
+    ['VALKEY080', 'valkey', 'v9', 4, 1],
+  ] as const)(
+    '%s → redis-7.0 (--lossy field-ttl): hash fields whose TTL had passed are left out, a hash left empty too; the real 7.0 holds what the source server would',
+    async (magic, fork, p, expiredFields, lost) => {
+      const input = join(dir, `expired-fields-${fork}.rdb`);
+      const plain = { db: 0, name: 'plain', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null };
+      writeFileSync(input, frameFile(magic, [plain, ...expiredFieldKeys(fork)], [], fork === 'valkey' ? { 'valkey-ver': '9.0.0' } : {}));
+      const output = join(dir, `expired-fields-${fork}-70.rdb`);
+      const r = await convertRdb({ input, output, ...convertTarget({ for: 'redis-7.0' }), lossy: parseLossy('field-ttl') });
+      expect(r.error).toBeUndefined();
+      expect(r.expired).toMatchObject({ fields: expiredFields, hashes: 1 });
+      expect(r.lost['field-ttl']).toBe(lost); // the hashes with a live TTL; `…:onlyold` has none left to lose
+      expect(r.keys).toBe(fork === 'valkey' ? 3 : 4);
+      const server = await startRedisServer({ loadRdb: output });
+      loaded.push(server);
+      const c = server.client();
+      expect(await c.hgetall(`${p}:mixed`)).toEqual({ live: 'y', perm: 'z' });
+      expect(await c.hgetall(`${p}:onlyold`)).toEqual({ perm: 'z' });
+      expect(await c.exists(`${p}:allgone`)).toBe(0);
+      if (fork === 'redis') expect(await c.hgetall('v12:lp-mixed')).toEqual({ live: 'y', perm: 'z' });
+      expect(await c.dbsize()).toBe(r.keys);
+      // Without --lossy: only the hashes whose TTLs are still to come are refused (an expired field's TTL is no loss).
+      const refused = await convertRdb({ input, output: join(dir, `expired-fields-${fork}-refused.rdb`), ...convertTarget({ for: 'redis-7.0' }) });
+      expect(refused.refusedCount).toBe(lost);
+      expect(refused.error).toMatch(new RegExp(`${p}:mixed: a hash with 1 field TTL`));
+      expect(refused.error).not.toMatch(/onlyold|allgone/);
+    },
+    30_000,
+  );
 
   it('round trips keep everything: RDB 11 → 7.0 → 7.2, and field TTLs across forks: RDB 12 → Valkey 9 → Redis 7.4', async () => {
     const down = join(dir, 'rt-down.rdb');

@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
+import { keyspaceOf, openKeyspace } from '../../../../lambdas/adapters/redis/keyspace.js';
 import type { LossKind } from '../../../../lambdas/domain/rdb/write/losses.js';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
+import { resolveRdbSources } from '../../../../lambdas/jobs/keys/sources.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { frameFile, keysOf, newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, keysOf, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../../cli/support/run-cli.js';
 
@@ -90,6 +91,40 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
     await t.hdel('v12:hash-ttl', 'f1');
     expect(await check(new Set(['field-ttl']))).toEqual(['v12:hash-ttl value']);
   }, 60_000);
+
+  it.each([
+    ['REDIS0012', 'redis', 'v12', 5],
+    ['VALKEY080', 'valkey', 'v9', 4],
+  ] as const)(
+    '%s with hash fields whose TTL had passed (--lossy field-ttl): those fields left out, a hash left empty counted expired, --verify EQUAL against what the target should hold',
+    async (magic, fork, p, expiredFields) => {
+      const t = target.client();
+      await t.flushall();
+      const input = join(dir, `expired-fields-${fork}.rdb`);
+      const plain = { db: 0, name: 'plain', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null };
+      writeFileSync(input, frameFile(magic, [plain, ...expiredFieldKeys(fork)], [], fork === 'valkey' ? { 'valkey-ver': '9.0.0' } : {}));
+      const run = await migrateFromRdb({ fromRdb: [input], to: { url: target.url }, verify: true, lossy: 'field-ttl' });
+      const r = run.result;
+      expect(r.error).toBeUndefined();
+      expect(r.expired).toBe(1);
+      expect(r.expiredFields).toBe(expiredFields);
+      expect(await t.hgetall(`${p}:mixed`)).toEqual({ live: 'y', perm: 'z' });
+      expect(await t.hgetall(`${p}:onlyold`)).toEqual({ perm: 'z' });
+      expect(await t.exists(`${p}:allgone`)).toBe(0);
+      expect(run.verify).toMatchObject({ equal: true, differences: 0, expected: { expired: 1 } });
+      // The check holds the target to the live fields: an expired field brought back is a difference.
+      await t.hset(`${p}:onlyold`, 'old', 'x');
+      const ks = await openKeyspace(target.client());
+      const v = await verifyRdbKeys((await resolveRdbSources({ fromRdb: [input] })).files, ks, {
+        skippedKeys: new Set(),
+        onConflict: 'replace',
+        lossy: new Set(['field-ttl'] as const),
+      });
+      expect(v).toMatchObject({ equal: false, differences: 1 });
+      expect(v.diffs[0]!.key.toString()).toBe(`${p}:onlyold`);
+    },
+    60_000,
+  );
 
   it('refuses hashes with field TTLs without --lossy field-ttl before writing anything, naming the keys of every database restored', async () => {
     const t = target.client();

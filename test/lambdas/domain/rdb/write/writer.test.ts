@@ -16,6 +16,7 @@ const b = (s: string) => Buffer.from(s);
 const REDIS10 = { magic: 'REDIS', version: 10 } as const;
 const REDIS12 = { magic: 'REDIS', version: 12 } as const;
 const VALKEY80 = { magic: 'VALKEY', version: 80 } as const;
+const NOW = Date.now();
 
 /** Values of every plain type, with the edges of the encodings: empty strings, long strings, binary, scores at infinity. */
 const VALUES: readonly KeyValue[] = [
@@ -173,27 +174,27 @@ describe('expressValue: as it is, re-encoded, or refused naming the loss', () =>
 
   it('refuses a module value unless --lossy module, then leaves it out', () => {
     const p = payload(7, [0x81, 0, 0, 0, 0, 0, 0, 4, 0, 2]);
-    expect(expressValue(p, REDIS10, REDIS10, new Set())).toMatchObject({ action: 'refuse', loss: 'module' });
-    expect(expressValue(p, REDIS10, REDIS10, new Set(['module']))).toEqual({ action: 'drop', lost: 'module' });
+    expect(expressValue(p, REDIS10, REDIS10, new Set(), NOW)).toMatchObject({ action: 'refuse', loss: 'module' });
+    expect(expressValue(p, REDIS10, REDIS10, new Set(['module']), NOW)).toEqual({ action: 'drop', lost: 'module' });
   });
 
   it('refuses an array unless --lossy array; refuses a template hash and a Redis 8.6/8.8 stream in any case', () => {
-    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set())).toMatchObject({ action: 'refuse', loss: 'array' });
-    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set(['array']))).toEqual({ action: 'drop', lost: 'array' });
+    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set(), NOW)).toMatchObject({ action: 'refuse', loss: 'array' });
+    expect(expressValue(payload(28, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, new Set(['array']), NOW)).toEqual({ action: 'drop', lost: 'array' });
     const all = new Set(['array', 'module', 'field-ttl', 'function', 'key-meta'] as const);
     for (const type of [30, 32]) {
-      const e = expressValue(payload(type, [0], 15), { magic: 'REDIS', version: 15 }, { magic: 'REDIS', version: 15 }, all);
+      const e = expressValue(payload(type, [0], 15), { magic: 'REDIS', version: 15 }, { magic: 'REDIS', version: 15 }, all, NOW);
       expect(e).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/template of the file/) });
     }
     for (const type of [26, 27]) {
-      const e = expressValue(payload(type, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, all);
+      const e = expressValue(payload(type, [0], 14), { magic: 'REDIS', version: 14 }, REDIS10, all, NOW);
       expect(e).toMatchObject({ action: 'refuse', reason: expect.stringMatching(/converting it into an older stream is not built/) });
     }
   });
 
   it('writes a field-TTL hash whose fields have no TTL as a plain hash, no loss', () => {
     const p = payload(24, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x66, 1, 0x76], 12);
-    const e = expressValue(p, { magic: 'REDIS', version: 12 }, REDIS10, new Set());
+    const e = expressValue(p, { magic: 'REDIS', version: 12 }, REDIS10, new Set(), NOW);
     expect(e).toMatchObject({ action: 'write', type: 4, reencoded: true });
     expect(e).not.toHaveProperty('lost');
   });
