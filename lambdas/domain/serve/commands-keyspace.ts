@@ -6,7 +6,7 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, isReply, LOADED_COMPACT, lookup, type ServeContext, typed, valueAt } from './context.js';
+import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, type ServeContext, typed, valueAt } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
@@ -15,7 +15,7 @@ const RO = ['readonly'] as const;
 const FAST = ['readonly', 'fast'] as const;
 
 /** RDB types of the compact encodings (ziplist, listpack, intset, zipmap): Redis scans those whole, in one reply. */
-const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20]);
+const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20, 23, 25]);
 
 function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   return {
@@ -92,8 +92,7 @@ function scanScore(score: string, compact: boolean): string {
 }
 
 function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
-  const at = ctx.index.expireAtMs(db, pos);
-  return at === null || at > ctx.now();
+  return liveAt(ctx, db, pos);
 }
 
 /** HSCAN, SSCAN, ZSCAN: a compact value whole (cursor 0), a big one `count` elements from the cursor on. */
@@ -220,6 +219,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 /** The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms). */
 export function liveKeys(ctx: ServeContext, db: number): { keys: number; expires: number; avgTtlMs: number } {
-  const e = ctx.index.expiries(db, ctx.now());
-  return { keys: ctx.index.size(db) - e.expired, expires: e.live, avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live) };
+  const now = ctx.now();
+  const e = ctx.index.expiries(db, now);
+  return { keys: ctx.index.size(db) - e.expired - hashesGone(ctx, db, now), expires: e.live, avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live) };
 }

@@ -6,6 +6,7 @@
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { decodeDumpPayload } from '../rdb/format/value.js';
+import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 import { typeNameOf } from './key-index.js';
 import type { Protocol, Reply } from './resp.js';
@@ -56,6 +57,11 @@ export interface ServeContext {
   readonly databases: number;
   /** Decoded values kept (a big list paged through LRANGE is read once). */
   readonly cache: ValueCache;
+  /**
+   * Per database, the hashes all of whose fields have TTLs (RDB types 22–25), by position, with the last field's expiry:
+   * such a hash is gone once that has passed, as on Redis 7.4 (t_hash.c). Found at start ({@link hashesGoneAt}); absent: none looked for.
+   */
+  readonly hashesGoneAt?: ReadonlyMap<number, ReadonlyMap<number, number>>;
   /** What INFO server says of the point (file, RDB version, the release that writes it). */
   readonly about: { readonly location: string; readonly redisVersion: string; readonly startedAtMs: number };
 }
@@ -132,12 +138,56 @@ export class ValueCache {
   }
 }
 
+/** A hash as a server holds it at `now`: without the fields whose TTL has passed (t_hash.c hashTypeIsExpired: `expireAt < now`); null when none is left. */
+function liveHash(v: Extract<KeyValue, { type: 'hash' }>, now: number): Extract<KeyValue, { type: 'hash' }> | null {
+  const at = v.fieldExpireAtMs;
+  if (!at?.some((t) => t !== null && t < now)) return v;
+  const fields = v.fields.filter((_, i) => !(at[i] !== null && at[i]! < now));
+  return fields.length === 0 ? null : { type: 'hash', fields };
+}
+
+/**
+ * Per database, the hashes all of whose fields have TTLs, by position, with the last field's expiry (see
+ * {@link ServeContext.hashesGoneAt}): every key's type read from the index, the payloads of those hashes read.
+ */
+export async function hashesGoneAt(index: KeyIndex, payload: (key: IndexedKey) => Buffer | Promise<Buffer>): Promise<Map<number, Map<number, number>>> {
+  const out = new Map<number, Map<number, number>>();
+  for (const db of index.databases())
+    for (let pos = 0, n = index.size(db); pos < n; pos++) {
+      if (!isHashWithTtls(index.typeAt(db, pos))) continue;
+      const v = decodeDumpPayload(await payload(index.entry(db, pos)));
+      const expireAt = v.type === 'hash' ? v.fieldExpireAtMs : undefined;
+      if (!expireAt || expireAt.length === 0 || expireAt.some((t) => t === null)) continue;
+      let inDb = out.get(db);
+      if (!inDb) out.set(db, (inDb = new Map()));
+      inDb.set(pos, Math.max(...(expireAt as number[])));
+    }
+  return out;
+}
+
+/** Whether the key at `pos` of `db` is there at `now`: its expiry not passed, and (a hash all of whose fields have TTLs) a field left. */
+export function liveAt(ctx: ServeContext, db: number, pos: number, now = ctx.now()): boolean {
+  const at = ctx.index.expireAtMs(db, pos);
+  if (at !== null && at <= now) return false;
+  const last = ctx.hashesGoneAt?.get(db)?.get(pos);
+  return last === undefined || last >= now;
+}
+
+/** Of the keys of `db` not expired by `now`, the hashes every field of which has (see {@link ServeContext.hashesGoneAt}). */
+export function hashesGone(ctx: ServeContext, db: number, now: number): number {
+  let n = 0;
+  for (const [pos, last] of ctx.hashesGoneAt?.get(db) ?? []) {
+    const at = ctx.index.expireAtMs(db, pos);
+    if (last < now && (at === null || at > now)) n++;
+  }
+  return n;
+}
+
 /** The position of `name` in the session's database, or -1 when it is not there or has expired. */
 export function lookup(ctx: ServeContext, db: number, name: Buffer): number {
   const pos = ctx.index.find(db, name);
   if (pos < 0) return -1;
-  const at = ctx.index.expireAtMs(db, pos);
-  return at !== null && at <= ctx.now() ? -1 : pos;
+  return liveAt(ctx, db, pos) ? pos : -1;
 }
 
 /** The value of the key at `pos` of `db` (at once when it can be: see {@link ValueCache.get}). */
@@ -156,7 +206,11 @@ export function typed<T extends KeyValue['type']>(ctx: ServeContext, s: Session,
   // The type is in the index: a wrong one is answered without reading the value.
   if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== type) return { t: 'error', s: ERR.wrongType };
   const value = valueAt(ctx, s.db, pos);
-  const check = (v: KeyValue): Typed<T> => (v.type !== type ? { t: 'error', s: ERR.wrongType } : (v as Extract<KeyValue, { type: T }>));
+  const check = (v: KeyValue): Typed<T> => {
+    if (v.type !== type) return { t: 'error', s: ERR.wrongType };
+    // A hash's fields whose TTL has passed are gone (and the hash with them when none is left), as Redis 7.4 answers.
+    return (v.type === 'hash' ? liveHash(v, ctx.now()) : v) as Typed<T>;
+  };
   return whenRead(value, check);
 }
 

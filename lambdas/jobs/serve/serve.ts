@@ -6,7 +6,7 @@
 import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
-import { CACHE_MIN_BYTES, type ServeContext, ValueCache } from '../../domain/serve/context.js';
+import { CACHE_MIN_BYTES, hashesGone, hashesGoneAt, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { settle } from '../../domain/serve/paged-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
@@ -65,6 +65,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let port = options.port ?? 6379;
   const version = point.index.rdbVersion;
   const release = point.valkey ? '7.2.4' : `${redisReleaseFor(version) ?? '7.0'}.0`;
+  // Hashes all of whose fields have TTLs: gone once the last has passed (EXISTS, DBSIZE, SCAN). Looked for in a local file
+  // only (a walk of every key's type, and those hashes read); from S3 that walk would fetch every block of the index.
+  const goneAt = point.localReads && version >= 12 ? await settle(() => hashesGoneAt(point.index, (k) => point.payload(k))) : undefined;
   const ctx: ServeContext = {
     index: point.index,
     payload: (key) => point.payload(key),
@@ -77,12 +80,15 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     // A local file's small values are read again rather than kept (see ValueCache); S3's are kept (each read is a round trip).
     cache: new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0),
     about: { location: point.location, redisVersion: release, startedAtMs: now() },
+    ...(goneAt && goneAt.size > 0 ? { hashesGoneAt: goneAt } : {}),
   };
   let databases: { db: number; keys: number; expired: number }[];
   let endpoint;
   try {
     // Before listening: on an S3 index a block whose keys have only partly expired is read (settle waits for it).
-    databases = await settle(() => point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired })));
+    databases = await settle(() =>
+      point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired + hashesGone(ctx, db, now()) })),
+    );
     endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
     point.close();

@@ -42,7 +42,7 @@ function scoreOf(e: Element): string {
 }
 
 /** The first RDB version after Valkey's `VALKEY` magic: its type 22 is not Redis's. */
-export const VALKEY_FIRST_VERSION = 80;
+const VALKEY_FIRST_VERSION = 80;
 
 /** Stream entry flags (t_stream.c): deleted by XDEL; fields as in the node's master entry. */
 const STREAM_DELETED = 1;

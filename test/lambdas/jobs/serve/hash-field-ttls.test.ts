@@ -1,0 +1,83 @@
+/**
+ * Hashes with field TTLs (Redis 7.4's RDB 12 types 24 and 25, Valkey 9's 22)
+ * served as Redis 7.4 answers after loading the file (t_hash.c: a field
+ * whose TTL has passed is skipped by every read, a hash with no field left
+ * is gone: EXISTS, TYPE, DBSIZE, SCAN). The same file served with the clock
+ * an hour and more back answers every field: the expiry is what hides them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { expiredFieldKeys, frameFile } from '../../../support/rdb-newer.js';
+
+const NOW = Date.now();
+let dir: string;
+const serving: Serving[] = [];
+const clients: Redis[] = [];
+
+async function serve(magic: string, fork: 'redis' | 'valkey', now: number): Promise<Redis> {
+  const path = join(dir, `${fork}-${now}.rdb`);
+  const plain = { db: 0, name: 'plain', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null };
+  writeFileSync(path, frameFile(magic, [plain, ...expiredFieldKeys(fork, NOW)], [], fork === 'valkey' ? { 'valkey-ver': '9.0.0' } : {}));
+  const s = await startServing({ location: path, port: 0, now: () => now });
+  serving.push(s);
+  const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-fttl-'));
+});
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await Promise.all(serving.map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each([
+  ['REDIS0012', 'redis', 'v12'],
+  ['VALKEY080', 'valkey', 'v9'],
+] as const)('serve %s: hash fields whose TTL passed', (magic, fork, p) => {
+  it('are not answered by any hash read; a hash whose fields all expired is gone', async () => {
+    const c = await serve(magic, fork, NOW);
+    const mixed = `${p}:mixed`;
+    expect(await c.hget(mixed, 'old')).toBeNull();
+    expect(await c.hget(mixed, 'live')).toBe('y');
+    expect(await c.hgetall(mixed)).toEqual({ live: 'y', perm: 'z' });
+    expect(await c.hlen(mixed)).toBe(2);
+    expect((await c.hkeys(mixed)).sort()).toEqual(['live', 'perm']);
+    expect((await c.hvals(mixed)).sort()).toEqual(['y', 'z']);
+    expect(await c.hexists(mixed, 'old')).toBe(0);
+    expect(await c.hstrlen(mixed, 'old')).toBe(0);
+    expect(await c.hmget(mixed, 'old', 'live')).toEqual([null, 'y']);
+    const [cursor, scanned] = await c.hscan(mixed, '0');
+    expect(cursor).toBe('0');
+    expect(scanned).toEqual(['live', 'y', 'perm', 'z']);
+    expect(await c.hgetall(`${p}:onlyold`)).toEqual({ perm: 'z' });
+    if (fork === 'redis') expect(await c.hgetall('v12:lp-mixed')).toEqual({ live: 'y', perm: 'z' });
+    const gone = `${p}:allgone`;
+    expect(await c.exists(gone)).toBe(0);
+    expect(await c.type(gone)).toBe('none');
+    expect(await c.hgetall(gone)).toEqual({});
+    expect(await c.hlen(gone)).toBe(0);
+    expect(await c.dbsize()).toBe(fork === 'redis' ? 4 : 3);
+    const [, keys] = await c.scan('0', 'COUNT', '100');
+    expect(keys).not.toContain(gone);
+    expect(keys).toContain(mixed);
+    expect(await c.keys('*allgone')).toEqual([]);
+  });
+
+  it('are answered while their TTL is still to come (the clock an hour and more back)', async () => {
+    const c = await serve(magic, fork, NOW - 2 * 3_600_000);
+    expect(await c.hget(`${p}:mixed`, 'old')).toBe('x');
+    expect(await c.hlen(`${p}:mixed`)).toBe(3);
+    expect(await c.exists(`${p}:allgone`)).toBe(1);
+    expect(await c.hgetall(`${p}:allgone`)).toEqual({ a: '1', b: '2' });
+    expect(await c.dbsize()).toBe(fork === 'redis' ? 5 : 4);
+  });
+});
