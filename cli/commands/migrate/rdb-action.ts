@@ -210,7 +210,7 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
       const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
       if (r.reencoded > 0)
         lines.push(
-          `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version: listpacks and newer encodings written in forms it reads)`,
+          `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version, or those keys' types: listpacks and newer encodings written in forms it reads)`,
         );
       for (const [kind, n] of Object.entries(r.lost)) lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} written without it`);
       if (r.expiredFields > 0)

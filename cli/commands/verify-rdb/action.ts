@@ -1,5 +1,5 @@
 import { rdbVerdict } from '../../../lambdas/domain/rdb/verifier.js';
-import { enginesLine, enginesLoading } from '../../../lambdas/domain/rdb/engines.js';
+import { enginesLine, enginesLoading, requiredFormat } from '../../../lambdas/domain/rdb/engines.js';
 import { verifyRdbFile } from '../../../lambdas/jobs/dr-copies/verify-file.js';
 import { formatReport } from '../../rdb-report.js';
 
@@ -27,7 +27,8 @@ export const VERIFY_EXIT = { ok: 0, corrupt: 1, unsupported: 3 } as const;
 export async function verifyRdbAction(file: string, options: VerifyRdbOptions): Promise<void> {
   const { report, bytes, envelope } = await verifyRdbFile(file, options);
   // Which engine releases load a valid file as it is (the table convert-rdb writes for: lambdas/domain/rdb/engines.ts).
-  const format = { version: report.version, valkey: report.magic === 'VALKEY' };
+  // Judged by the highest need of the header and every key type and opcode seen (a REDIS0010 header over a type 20 set loads from 7.2 on).
+  const format = requiredFormat({ version: report.version, valkey: report.magic === 'VALKEY' }, report);
   const valid = rdbVerdict(report) === 'ok';
   const engines = valid ? { loads: enginesLoading(format).loads.map((r) => r.name) } : undefined;
   process.stdout.write(

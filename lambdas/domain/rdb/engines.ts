@@ -96,6 +96,33 @@ export function rdbVersionProblem(version: number): string | null {
   return null;
 }
 
+/** The highest value type each `REDIS` RDB version defines (rdb.h's rdbIsObjectType as of the release that writes it). */
+export const REDIS_MAX_TYPE_OF: Readonly<Record<number, number>> = { 9: 15, 10: 19, 11: 21, 12: 25, 13: 26, 14: 28, 15: 32 };
+
+/** The lowest `REDIS` RDB version defining value `type`: 9 for the types every release of the table reads. */
+export function redisVersionOfType(type: number): number {
+  for (const [version, max] of Object.entries(REDIS_MAX_TYPE_OF)) if (type <= max) return Number(version);
+  return 16;
+}
+
+/**
+ * What a loader must read to load a file: its header's version, or higher
+ * where a key's type (`rdbTypes`: the verifier's report) or function
+ * libraries need it. A loader judges each key by its type, not by the
+ * header: Redis 7.0 refuses a `REDIS0010` file holding a type 20 set
+ * ("Unknown RDB encoding type 20"), Redis 6.2 a `REDIS0009` one holding
+ * a type 16–18 listpack. A `VALKEY` file is judged by its header (its types
+ * are Valkey 9's own).
+ */
+export function requiredFormat(file: RdbFileFormat, seen: { readonly rdbTypes?: readonly number[]; readonly functionLibraries?: number }): RdbFileFormat {
+  if (file.valkey) return file;
+  let version = file.version;
+  for (const type of seen.rdbTypes ?? []) version = Math.max(version, redisVersionOfType(type));
+  // Function libraries (FUNCTION2) arrived with Redis 7.0's RDB 10.
+  if ((seen.functionLibraries ?? 0) > 0) version = Math.max(version, 10);
+  return version === file.version ? file : { ...file, version };
+}
+
 /** Which of {@link ENGINE_RELEASES} (the OSS ones) load a file of this format, as they are, and which do not. */
 export function enginesLoading(file: RdbFileFormat): { readonly loads: readonly EngineRelease[]; readonly refuses: readonly EngineRelease[] } {
   const loads: EngineRelease[] = [];

@@ -62,6 +62,8 @@ export interface RdbReport {
   readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per Redis type name (`string`, `list`, `set`, `zset`, `hash`, `stream`, `module`). */
   readonly byType: Readonly<Record<string, number>>;
+  /** The RDB value type bytes of its keys, ascending (what loads it: engines.ts requiredFormat); absent when resumed from a checkpoint that did not keep them. */
+  readonly rdbTypes?: readonly number[];
   /** AUX fields (`redis-ver`, `ctime`, `used-mem`, …); values longer than 1024 characters are cut. */
   readonly auxFields: Readonly<Record<string, string>>;
   /** Function libraries (FUNCTION2 opcodes) stored in the file. */
@@ -183,6 +185,8 @@ export interface RdbCheckpoint {
   readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per type, in order of first appearance. */
   readonly byType: Readonly<Record<string, number>>;
+  /** Added with the engines' judgement by type: the RDB value type bytes read so far (absent in older checkpoints: unknown). */
+  readonly rdbTypes?: readonly number[];
   readonly auxFields: Readonly<Record<string, string>>;
   readonly functionLibraries: number;
   /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */

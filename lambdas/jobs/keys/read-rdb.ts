@@ -365,7 +365,7 @@ class RdbRestore {
       return false;
     }
     // A file the target cannot read as it is goes re-encoded: only a refusal of another kind stands.
-    if (refusal && !reencoding) {
+    if (refusal && (!reencoding || reencoding.readsVersion)) {
       writer.fail(`${named} is refused, nothing was written: ${refusal}`);
       return false;
     }

@@ -41,26 +41,35 @@ export class FileReencoding {
     readonly source: RdbFormat,
     readonly target: RdbFormat,
     private readonly lossy: ReadonlySet<LossKind>,
+    /** The target reads the file's version: only keys of a type newer than it (a header older than its types) are re-encoded. */
+    readonly readsVersion = false,
   ) {}
 
   /**
-   * The re-encoding a file of this format needs for the target, or undefined
-   * when the target reads it as it is: judged by what is written for the
-   * target ({@link forWriting}), so an RDB 11 file goes re-encoded to RDB 10
-   * into ElastiCache Redis OSS 7.1, whose reading of RDB 11 is not sure.
+   * The re-encoding a file of this format needs for the target: judged by
+   * what is written for the target ({@link forWriting}), so an RDB 11 file
+   * goes re-encoded to RDB 10 into ElastiCache Redis OSS 7.1, whose reading
+   * of RDB 11 is not sure. Where the target reads the file's version, each
+   * key still goes by its type ({@link passesAsIs}): a key of a type the
+   * target lacks (a `REDIS0010` file holding a type 20 set, which Redis 7.0
+   * refuses) is re-encoded, not sent to fail after the others were written.
    * @throws Error when the target reads no version the writer writes (older than RDB 9)
    */
   static of(file: { version: number; valkey: boolean }, target: TargetRdbSupport, lossy: ReadonlySet<LossKind>): FileReencoding | undefined {
-    if (rdbRefusal({ version: file.version, valkey: file.valkey }, forWriting(target)) === undefined) return undefined;
+    const source: RdbFormat = { magic: file.valkey ? 'VALKEY' : 'REDIS', version: file.version };
+    if (rdbRefusal({ version: file.version, valkey: file.valkey }, forWriting(target)) === undefined) {
+      // The types written for the target bound those sent as they are (ElastiCache 7.1: RDB 10's, its reading of 11's set listpacks not sure).
+      return new FileReencoding(source, formatFor(target), lossy, true);
+    }
     const format = formatFor(target);
     if (format.magic === 'REDIS' && format.version < 9)
       throw new Error(`the target (${target.server}) reads RDB up to ${format.version}; re-encoding writes RDB 9 or later: restore into Redis 5.0 or later`);
-    return new FileReencoding({ magic: file.valkey ? 'VALKEY' : 'REDIS', version: file.version }, format, lossy);
+    return new FileReencoding(source, format, lossy);
   }
 
-  /** The RDB version the payloads of the second read carry (the target's). */
+  /** The RDB version the payloads of the second read carry: the target's, or the file's where the target reads it. */
   get payloadVersion(): number {
-    return this.target.version;
+    return this.readsVersion ? this.source.version : this.target.version;
   }
 
   /** Whether a key of this type goes to the target as it is (its payload sealed for RESTORE), not re-encoded from its payload. */

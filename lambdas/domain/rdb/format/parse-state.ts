@@ -91,6 +91,9 @@ export class RdbParserState {
   /** Keys per {@link TYPE_NAMES} slot, and the slots in order of first appearance (the report keeps that order). */
   readonly typeCounts = new Float64Array(TYPE_NAMES.length);
   readonly typeOrder: number[] = [];
+  /** Per RDB value type byte, 1 when a key of it was read (what a loader needs: engines.ts requiredFormat); `rdbTypesKnown` false when resumed from a checkpoint that did not keep them. */
+  readonly rdbTypesSeen = new Uint8Array(256);
+  rdbTypesKnown = true;
   readonly auxFields: Record<string, string> = {};
   functionLibraries = 0;
   /** Valkey 9 slot imports in progress when the file was saved (opcode 243), at most {@link MAX_SLOT_IMPORTS_KEPT} kept. */

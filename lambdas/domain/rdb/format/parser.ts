@@ -243,6 +243,7 @@ export class RdbParser extends RdbParserState {
       databases: [...this.databases],
       ...(this.keysByDbUpTo() ?? {}),
       byType,
+      ...(this.rdbTypesKnown ? { rdbTypes: this.rdbTypesList() } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
@@ -437,6 +438,7 @@ export class RdbParser extends RdbParserState {
       databases: [...this.databases],
       ...(this.keysByDbUpTo() ?? {}),
       byType,
+      ...(this.rdbTypesKnown ? { rdbTypes: this.rdbTypesList() } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
@@ -447,6 +449,13 @@ export class RdbParser extends RdbParserState {
       sampledCollections: this.sampledCollections,
       minDetectionProbability: this.minDupDetection,
     };
+  }
+
+  /** The RDB value type bytes of the keys read, ascending. */
+  private rdbTypesList(): number[] {
+    const out: number[] = [];
+    for (const [type, seen] of this.rdbTypesSeen.entries()) if (seen) out.push(type);
+    return out;
   }
 
   /** Takes up the state a checkpoint saved: the parser then expects the byte at `offset`, an opcode. */
@@ -486,6 +495,9 @@ export class RdbParser extends RdbParserState {
       this.typeCounts[slot] = n;
       this.typeOrder.push(slot);
     }
+    // A checkpoint from before the types were kept: the report then names none.
+    if (cp.rdbTypes === undefined) this.rdbTypesKnown = false;
+    for (const type of cp.rdbTypes ?? []) this.rdbTypesSeen[type] = 1;
     Object.assign(this.auxFields, cp.auxFields);
     this.functionLibraries = cp.functionLibraries;
     for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });

@@ -82,6 +82,8 @@ export interface RdbSegment {
   /** Type slots in the order the segment first saw them, and the keys per slot. */
   readonly typeOrder: readonly number[];
   readonly typeCounts: readonly number[];
+  /** The RDB value type bytes of the segment's keys (ParseState.rdbTypesSeen). */
+  readonly rdbTypes: readonly number[];
   readonly auxFields: Readonly<Record<string, string>>;
   readonly functionLibraries: number;
   readonly slotImports: readonly SlotImport[];
@@ -153,6 +155,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     databases: [...p.databases],
     typeOrder: [...p.typeOrder],
     typeCounts: [...p.typeCounts],
+    rdbTypes: [...p.rdbTypesSeen.entries()].filter(([, seen]) => seen).map(([type]) => type),
     auxFields: { ...p.auxFields },
     functionLibraries: p.functionLibraries,
     slotImports: p.slotImports.map((s) => ({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) })),
@@ -234,6 +237,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   for (const db of segment.databases) if (!main.databases.includes(db)) main.databases.push(db);
   for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
   for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;
+  for (const type of segment.rdbTypes) main.rdbTypesSeen[type] = 1;
   Object.assign(main.auxFields, segment.auxFields);
   main.functionLibraries += segment.functionLibraries;
   for (const s of segment.slotImports.slice(0, Math.max(0, MAX_SLOT_IMPORTS_KEPT - main.slotImports.length))) {

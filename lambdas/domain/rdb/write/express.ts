@@ -11,15 +11,13 @@
 import type { KeyValue } from '../fingerprint.js';
 import { decodeDumpPayload } from '../format/value.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
-import type { RdbFormat } from '../engines.js';
+import { type RdbFormat, REDIS_MAX_TYPE_OF } from '../engines.js';
 import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-value.js';
 import type { LossKind } from './losses.js';
 import { RdbOut } from './rdb-out.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
 import { downgradeStream, hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3 } from './source-forms.js';
 
-/** The highest value type each `REDIS` RDB version defines (rdb.h's rdbIsObjectType as of the release that writes it). */
-const REDIS_MAX_TYPE_OF: Readonly<Record<number, number>> = { 9: 15, 10: 19, 11: 21, 12: 25, 13: 26, 14: 28, 15: 32 };
 /** Types 0–21 mean the same after either magic; 22 on differ (format/parse-values.ts). */
 const SHARED_TYPES = 21;
 /** Valkey 9's value types end at its 22. */

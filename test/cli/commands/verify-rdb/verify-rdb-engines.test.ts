@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populate } from '../../../support/rdb-dataset.js';
-import { frameFile, keysOf, newerFiles } from '../../../support/rdb-newer.js';
+import { frameFile, keysOf, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -48,6 +48,31 @@ describe('verify-rdb: which engines load the file', () => {
         /^engines: Redis ≥ 7\.4, no Valkey \(Valkey ≥ 8\.1 needs `rdb-version-check relaxed` to load it, and stops at a type it lacks/,
       );
     }
+  }, 60_000);
+
+  it('judges by every key type, not the header: REDIS0010 over a type 20 set loads from 7.2 on, REDIS0009 over 7.0 listpacks from 7.0 on', async () => {
+    const { keys } = keysOf(readFileSync(v10));
+    const strings = keys.filter((k) => k.type === 0 && k.db === 0).slice(0, 5);
+    const lp = listpack(['a', 'b', 7]);
+    const v10type20 = join(dir, 'v10-type20.rdb');
+    writeFileSync(
+      v10type20,
+      frameFile('REDIS0010', [...strings, { db: 0, name: 'lpset', type: 20, object: Uint8Array.from([lp.length, ...lp]), expireAtMs: null }]),
+    );
+    const r = await cli('verify-rdb', v10type20);
+    expect(r.status, r.stderr).toBe(0);
+    expect(engines(r.stdout)).toMatch(/^engines: Redis ≥ 7\.2, every Valkey from 7\.2;/);
+    const v9listpacks = join(dir, 'v9-type17.rdb');
+    const listpacks = [16, 17, 18].map((type, i) => ({ ...keys.find((k) => k.type === type)!, db: 0, name: `lp:${i}` }));
+    expect(new Set(listpacks.map((k) => k.type))).toEqual(new Set([16, 17, 18]));
+    writeFileSync(v9listpacks, frameFile('REDIS0009', [...strings, ...listpacks]));
+    const nine = await cli('verify-rdb', v9listpacks);
+    expect(nine.status, nine.stderr).toBe(0);
+    expect(engines(nine.stdout)).toMatch(/^engines: Redis ≥ 7\.0,/);
+    // Negative: strings alone under REDIS0009 load in every Redis of the table.
+    const v9strings = join(dir, 'v9-strings.rdb');
+    writeFileSync(v9strings, frameFile('REDIS0009', strings));
+    expect(engines((await cli('verify-rdb', v9strings)).stdout)).toMatch(/^engines: every Redis from 5\.0,/);
   }, 60_000);
 
   it("negative: redis-server 7.0's own file loads in every Valkey: no hint", async () => {

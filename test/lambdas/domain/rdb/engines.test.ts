@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { engineRelease, enginesLine, enginesLoading, ENGINE_RELEASES, formatFor } from '../../../../lambdas/domain/rdb/engines.js';
+import { engineRelease, enginesLine, enginesLoading, ENGINE_RELEASES, formatFor, requiredFormat } from '../../../../lambdas/domain/rdb/engines.js';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { frameFile, listpack } from '../../../support/rdb-newer.js';
 import { rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 
@@ -64,8 +66,40 @@ describe('the engine table: which releases load a file, and what a file for one 
     const live71 = targetRdbSupport('# Server\r\nredis_version:7.1.0\r\n');
     expect(live71.maxRedisVersion).toBe(11);
     expect(FileReencoding.of({ version: 11, valkey: false }, live71, new Set())?.target).toEqual({ magic: 'REDIS', version: 10 });
-    expect(FileReencoding.of({ version: 10, valkey: false }, live71, new Set())).toBeUndefined();
-    // Negative: a 7.2 target reads RDB 11 as it is, nothing re-encoded.
-    expect(FileReencoding.of({ version: 11, valkey: false }, targetRdbSupport('redis_version:7.2.4\r\n'), new Set())).toBeUndefined();
+    // An RDB 10 file as it is: each key by its type (a type 20 set under a REDIS0010 header re-encoded all the same).
+    const as10 = FileReencoding.of({ version: 10, valkey: false }, live71, new Set())!;
+    expect(as10.readsVersion).toBe(true);
+    expect(as10.payloadVersion).toBe(10);
+    expect([16, 19].map((t) => as10.passesAsIs(t))).toEqual([true, true]);
+    expect(as10.passesAsIs(20)).toBe(false);
+    // Negative: a 7.2 target reads RDB 11 as it is, every type of it too.
+    const as11 = FileReencoding.of({ version: 11, valkey: false }, targetRdbSupport('redis_version:7.2.4\r\n'), new Set())!;
+    expect(as11.readsVersion).toBe(true);
+    expect([20, 21].map((t) => as11.passesAsIs(t))).toEqual([true, true]);
+  });
+
+  it('a file loads where its header and every key type it holds are read: a REDIS0010 header over a type 20 set needs 7.2, a REDIS0009 one over listpacks 7.0', () => {
+    const v10 = { version: 10, valkey: false };
+    expect(requiredFormat(v10, { rdbTypes: [0, 2, 20] })).toEqual({ version: 11, valkey: false });
+    expect(names(requiredFormat(v10, { rdbTypes: [0, 2, 20] }))).not.toContain('redis-7.0');
+    expect(enginesLine(requiredFormat(v10, { rdbTypes: [20] }))).toMatch(/^Redis ≥ 7\.2,/);
+    expect(enginesLine(requiredFormat({ version: 9, valkey: false }, { rdbTypes: [0, 16, 17, 18] }))).toMatch(/^Redis ≥ 7\.0,/);
+    expect(requiredFormat({ version: 9, valkey: false }, { rdbTypes: [0], functionLibraries: 1 }).version).toBe(10);
+    // Negative: types the header's version has leave it as it is (and a VALKEY file is judged by its header).
+    expect(requiredFormat(v10, { rdbTypes: [0, 1, 2, 4, 5, 11, 15, 16, 17, 18, 19] })).toBe(v10);
+    expect(enginesLine(requiredFormat({ version: 9, valkey: false }, { rdbTypes: [0, 11, 14] }))).toMatch(/^every Redis from 5\.0,/);
+    expect(requiredFormat({ version: 80, valkey: true }, { rdbTypes: [22] })).toEqual({ version: 80, valkey: true });
+  });
+
+  it('the verifier reports the RDB types its keys had (what requiredFormat judges by)', () => {
+    const file = frameFile('REDIS0010', [
+      { db: 0, name: 's', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null },
+      { db: 0, name: 'lpset', type: 20, object: Uint8Array.from([listpack(['a', 'b', 7]).length, ...listpack(['a', 'b', 7])]), expireAtMs: null },
+    ]);
+    const v = createRdbVerifier();
+    v.push(file);
+    const report = v.end();
+    expect(report.ok).toBe(true);
+    expect(report.rdbTypes).toEqual([0, 20]);
   });
 });

@@ -8,7 +8,7 @@ import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { resolveRdbSources } from '../../../../lambdas/jobs/keys/sources.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { expiredFieldKeys, frameFile, keysOf, newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, keysOf, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../../cli/support/run-cli.js';
 
@@ -125,6 +125,23 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
     },
     60_000,
   );
+
+  it('a REDIS0010 file holding a type 20 set (an RDB 11 type) into a real 7.0: the set re-encoded by its type, every key written, --verify EQUAL', async () => {
+    const t = target.client();
+    await t.flushall();
+    const input = join(dir, 'v10-type20.rdb');
+    const lp = listpack(['a', 'b', 7]);
+    const strings = Array.from({ length: 15 }, (_, i) => ({ db: 0, name: `s:${i}`, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null }));
+    writeFileSync(
+      input,
+      frameFile('REDIS0010', [...strings, { db: 0, name: 'lpset', type: 20, object: Uint8Array.from([lp.length, ...lp]), expireAtMs: null }]),
+    );
+    const run = await migrateFromRdb({ fromRdb: [input], to: { url: target.url }, verify: true });
+    expect(run.result.error).toBeUndefined();
+    expect(run.result).toMatchObject({ copied: 16, failed: 0, reencoded: 1 });
+    expect((await t.smembers('lpset')).sort()).toEqual(['7', 'a', 'b']);
+    expect(run.verify).toMatchObject({ equal: true, differences: 0, keys: 16 });
+  }, 60_000);
 
   it('refuses hashes with field TTLs without --lossy field-ttl before writing anything, naming the keys of every database restored', async () => {
     const t = target.client();
