@@ -1,6 +1,7 @@
 /** `redis-dr convert-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
 import { convertRdb, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
 import { failCommand } from '../../failure.js';
+import { quitOnSignals } from '../../signals.js';
 import { LOSS_MEANING } from '../../../lambdas/domain/rdb/write/losses.js';
 
 /** Command-line options of `convert-rdb`. */
@@ -41,6 +42,11 @@ export function formatConvert(r: ConvertRdbResult): string {
 
 /** Runs the conversion and prints it; exit 0 written and verified, 1 refused or failed (nothing left), 2 usage. */
 export async function convertRdbAction(input: string, o: ConvertRdbCliOptions): Promise<void> {
+  const signals = quitOnSignals((signal) =>
+    o.output.startsWith('s3://')
+      ? `redis-dr convert-rdb: interrupted (${signal}): the local temporary file was removed; if the upload had begun, ${o.output} may hold an object not verified (remove it, or run verify-rdb on it)`
+      : `redis-dr convert-rdb: interrupted (${signal}): the partial output was removed, nothing was written to ${o.output}`,
+  );
   try {
     const target = convertTarget(o);
     const r = await convertRdb({
@@ -61,5 +67,7 @@ export async function convertRdbAction(input: string, o: ConvertRdbCliOptions): 
     if (!o.json) process.stdout.write(`${formatConvert(r)}\n`);
   } catch (err) {
     failCommand('convert-rdb', err);
+  } finally {
+    signals.dispose();
   }
 }

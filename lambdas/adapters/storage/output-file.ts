@@ -7,10 +7,12 @@
  * hard link that fails if a file appeared there meanwhile, never replacing
  * one — or {@link OutputFile.discard} removes it. A failed write (a full
  * disk) removes the temporary file before it throws: nothing partial is
- * ever left under either name.
+ * ever left under either name. A process that exits meanwhile (Ctrl-C: the
+ * CLI's handler calls process.exit, cli/signals.ts) removes the temporary
+ * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
@@ -50,18 +52,40 @@ export function outputFolderExists(path: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();
 }
 
+/** Temporary files not yet committed nor discarded: removed if the process exits first. */
+const live = new Set<string>();
+let exitHook = false;
+
+/** Removes the temporary files still live (a process `exit` listener: synchronous, as exit listeners must be). */
+function removeLive(): void {
+  for (const path of live) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone already.
+    }
+  }
+  live.clear();
+}
+
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
   const dir = dirname(target);
   const tempPath = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fh: FileHandle | undefined = await open(tempPath, 'wx', 0o600);
+  live.add(tempPath);
+  if (!exitHook) {
+    process.on('exit', removeLive);
+    exitHook = true;
+  }
   let gone = false;
   const discard = async (): Promise<void> => {
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
     if (!gone) await unlink(tempPath).catch(() => undefined);
     gone = true;
+    live.delete(tempPath);
   };
   return {
     tempPath,
@@ -95,6 +119,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         await unlink(tempPath);
       }
       gone = true;
+      live.delete(tempPath);
       await syncDir(dir);
     },
     discard,

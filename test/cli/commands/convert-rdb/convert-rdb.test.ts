@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -122,6 +122,59 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stderr).toMatch(/^redis-dr convert-rdb: writing .*full\.rdb failed \(.*(EFBIG|file too large|file-size limit).*\): nothing was written to /i);
     expect(existsSync(out)).toBe(false);
     expect(hidden()).toEqual([]);
+  }, 30_000);
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'interrupted by a real %s mid-run: one line, exit %i, the temporary output removed, nothing at the output',
+    async (signal, code) => {
+      // 200,000 listpack sets, each re-encoded: far longer than the signal takes to arrive.
+      const lp = listpack(['a', 'b', 7]);
+      const big = join(dir, `big-${signal}.rdb`);
+      const object = Uint8Array.from([lp.length, ...lp]);
+      writeFileSync(
+        big,
+        frameFile(
+          'REDIS0011',
+          Array.from({ length: 200_000 }, (_, i) => ({ db: 0, name: `set:${i}`, type: 20, object, expireAtMs: null })),
+        ),
+      );
+      const out = join(dir, `interrupted-${signal}.rdb`);
+      const child = spawn(process.execPath, ['bin/redis-dr.cjs', 'convert-rdb', big, '--for', 'redis-6.2', '-o', out], { cwd: ROOT });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      // Signalled once its temporary file is there (the run has begun writing).
+      const deadline = Date.now() + 20_000;
+      while (!hidden().some((f) => f.startsWith(`.interrupted-${signal}.rdb.`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(hidden().some((f) => f.startsWith(`.interrupted-${signal}.rdb.`))).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(code);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(
+        new RegExp(`^redis-dr convert-rdb: interrupted \\(${signal}\\): the partial output was removed, nothing was written to .*interrupted-${signal}\\.rdb`),
+      );
+      expect(existsSync(out)).toBe(false);
+      expect(hidden()).toEqual([]);
+    },
+    60_000,
+  );
+
+  it('hash fields whose TTL had passed: left out, and the summary says so', async () => {
+    const input = join(dir, 'expired-fields.rdb');
+    writeFileSync(input, frameFile('REDIS0012', expiredFieldKeys('redis')));
+    const out = join(dir, 'expired-fields-70.rdb');
+    const r = await cli('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/holds the same keys, values and expiries as the input, key by key \(but for the expired hash fields below\)/);
+    expect(r.stdout).toMatch(
+      /^expired: 5 hash fields whose TTL had passed at \d{4}-\d\d-\d\dT[\d:.]+Z left out; 1 hash all of whose fields had expired left out/m,
+    );
+    expect(r.stdout).toMatch(/--lossy field-ttl: 2 keys written without it/);
   }, 30_000);
 });
 
