@@ -209,3 +209,8 @@ export interface RdbCheckpoint {
  * only counted as trailing).
  */
 export type RdbVerifierState = 'reading' | 'paused' | 'failed' | 'done';
+
+/** The RDB value type bytes marked in `seen` (ParseState.rdbTypesSeen), ascending; undefined when not kept. */
+export function typesSeen(seen: Uint8Array | undefined): number[] | undefined {
+  return seen && [...seen.keys()].filter((t) => seen[t] === 1);
+}

@@ -427,7 +427,7 @@ export function finishKey(p: RdbParserState): void {
   p.expirePending = false;
   const slot = TYPE_SLOT[p.type]!;
   if (p.typeCounts[slot]++ === 0) p.typeOrder.push(slot);
-  p.rdbTypesSeen[p.type] = 1;
+  if (p.rdbTypesSeen) p.rdbTypesSeen[p.type] = 1;
   p.commit(P_OPCODE);
 }
 

@@ -91,9 +91,8 @@ export class RdbParserState {
   /** Keys per {@link TYPE_NAMES} slot, and the slots in order of first appearance (the report keeps that order). */
   readonly typeCounts = new Float64Array(TYPE_NAMES.length);
   readonly typeOrder: number[] = [];
-  /** Per RDB value type byte, 1 when a key of it was read (what a loader needs: engines.ts requiredFormat); `rdbTypesKnown` false when resumed from a checkpoint that did not keep them. */
-  readonly rdbTypesSeen = new Uint8Array(256);
-  rdbTypesKnown = true;
+  /** Per RDB value type byte, 1 once a key of it was read (engines.ts requiredFormat); undefined when resumed from a checkpoint that did not keep them. */
+  rdbTypesSeen: Uint8Array | undefined = new Uint8Array(256);
   readonly auxFields: Record<string, string> = {};
   functionLibraries = 0;
   /** Valkey 9 slot imports in progress when the file was saved (opcode 243), at most {@link MAX_SLOT_IMPORTS_KEPT} kept. */
@@ -190,11 +189,8 @@ export class RdbParserState {
   /** The collected bytes in progress are a member to fingerprint, not a blob to keep. */
   fpCollect = false;
   readonly dups: DuplicateCheck;
-  /**
-   * The open key's name digest (three 32-bit lanes, format/key-digests.ts),
-   * whether a streamed one is complete, and whether a name that did not fit
-   * its chunk (streamed, or LZF-collected) is still to be finished.
-   */
+  /** The open key's name digest (three 32-bit lanes, format/key-digests.ts), whether a streamed one is complete, and whether
+   * a name that did not fit its chunk (streamed, or LZF-collected) is still to be finished. */
   readonly kd = newKeyDigest();
   kdLength = 0;
   kdReady = false;

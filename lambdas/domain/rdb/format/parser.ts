@@ -27,7 +27,7 @@ import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
 import { lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
-import type { RdbCheckpoint, RdbReport, RdbVerifierState, SlotImport } from '../report.js';
+import { type RdbCheckpoint, type RdbReport, type RdbVerifierState, type SlotImport, typesSeen } from '../report.js';
 import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-template.js';
 import type { DuplicateKey, KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { TYPE_NAMES } from './opcodes.js';
@@ -208,10 +208,7 @@ export class RdbParser extends RdbParserState {
     }
   }
 
-  /**
-   * The file's bytes could not be produced (a damaged or unknown envelope
-   * around them, found by the stage that unwraps it): that is the verdict.
-   */
+  /** The file's bytes could not be produced (a damaged or unknown envelope around them, found by the stage that unwraps it): that is the verdict. */
   sourceFailed(err: RdbFormatError): void {
     if (this.error) return;
     this.error = { offset: this.total, message: err.message };
@@ -243,7 +240,7 @@ export class RdbParser extends RdbParserState {
       databases: [...this.databases],
       ...(this.keysByDbUpTo() ?? {}),
       byType,
-      ...(this.rdbTypesKnown ? { rdbTypes: this.rdbTypesList() } : {}),
+      ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
@@ -438,7 +435,7 @@ export class RdbParser extends RdbParserState {
       databases: [...this.databases],
       ...(this.keysByDbUpTo() ?? {}),
       byType,
-      ...(this.rdbTypesKnown ? { rdbTypes: this.rdbTypesList() } : {}),
+      ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
@@ -449,13 +446,6 @@ export class RdbParser extends RdbParserState {
       sampledCollections: this.sampledCollections,
       minDetectionProbability: this.minDupDetection,
     };
-  }
-
-  /** The RDB value type bytes of the keys read, ascending. */
-  private rdbTypesList(): number[] {
-    const out: number[] = [];
-    for (const [type, seen] of this.rdbTypesSeen.entries()) if (seen) out.push(type);
-    return out;
   }
 
   /** Takes up the state a checkpoint saved: the parser then expects the byte at `offset`, an opcode. */
@@ -495,9 +485,7 @@ export class RdbParser extends RdbParserState {
       this.typeCounts[slot] = n;
       this.typeOrder.push(slot);
     }
-    // A checkpoint from before the types were kept: the report then names none.
-    if (cp.rdbTypes === undefined) this.rdbTypesKnown = false;
-    for (const type of cp.rdbTypes ?? []) this.rdbTypesSeen[type] = 1;
+    this.rdbTypesSeen = cp.rdbTypes && Uint8Array.from({ length: 256 }, (_, t) => (cp.rdbTypes!.includes(t) ? 1 : 0)); // none kept: none reported
     Object.assign(this.auxFields, cp.auxFields);
     this.functionLibraries = cp.functionLibraries;
     for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });

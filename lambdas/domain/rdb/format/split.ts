@@ -42,7 +42,7 @@
  */
 import { Crc64 } from '../codecs/crc64.js';
 import { crc64Combine } from '../codecs/crc64-combine.js';
-import type { ChecksumStatus, SlotImport } from '../report.js';
+import { type ChecksumStatus, type SlotImport, typesSeen } from '../report.js';
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
@@ -155,7 +155,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     databases: [...p.databases],
     typeOrder: [...p.typeOrder],
     typeCounts: [...p.typeCounts],
-    rdbTypes: [...p.rdbTypesSeen.entries()].filter(([, seen]) => seen).map(([type]) => type),
+    rdbTypes: typesSeen(p.rdbTypesSeen) ?? [],
     auxFields: { ...p.auxFields },
     functionLibraries: p.functionLibraries,
     slotImports: p.slotImports.map((s) => ({ ...s, ranges: s.ranges.map(([a, b]) => [a, b] as const) })),
@@ -237,7 +237,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   for (const db of segment.databases) if (!main.databases.includes(db)) main.databases.push(db);
   for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
   for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;
-  for (const type of segment.rdbTypes) main.rdbTypesSeen[type] = 1;
+  for (const type of segment.rdbTypes) if (main.rdbTypesSeen) main.rdbTypesSeen[type] = 1;
   Object.assign(main.auxFields, segment.auxFields);
   main.functionLibraries += segment.functionLibraries;
   for (const s of segment.slotImports.slice(0, Math.max(0, MAX_SLOT_IMPORTS_KEPT - main.slotImports.length))) {
