@@ -181,7 +181,7 @@ export class OrderedDigest {
  * - zset: (member, normalised score) sorted by member;
  * - hash: (field, value) sorted by field; where fields have TTLs, each
  *   field's absolute expiry in ms too (a hash without any stays as it was);
- *   with `nowMs`, fields whose expiry has passed are left out (a server
+ *   with `nowMs`, fields whose expiry is before it are left out (Redis 7.4's hashTypeIsExpired: expireAt < now) (a server
  *   answers without them, and drops them loading a file);
  * - stream: entries in id order with their field/value lists in order, then
  *   the stream's ids (last generated, entries added, largest deleted), then
@@ -217,7 +217,7 @@ export function valueDigest(value: KeyValue, nowMs?: number): string {
     case 'hash': {
       const ttls = value.fieldExpireAtMs;
       let fields = value.fields.map((f, i) => [f[0], f[1], ttls?.[i] ?? null] as const);
-      if (nowMs !== undefined) fields = fields.filter(([, , t]) => t === null || t > nowMs);
+      if (nowMs !== undefined) fields = fields.filter(([, , t]) => t === null || t >= nowMs);
       const timed = fields.some(([, , t]) => t !== null);
       // A hash none of whose (live) fields has a TTL digests as before field TTLs existed; one with any frames each field's expiry.
       frame(h, timed ? `${fields.length}\0ttl` : String(fields.length));
@@ -249,7 +249,7 @@ export function valueDigest(value: KeyValue, nowMs?: number): string {
 export function withoutFieldTtls(value: KeyValue, nowMs: number): KeyValue {
   if (value.type !== 'hash' || !value.fieldExpireAtMs) return value;
   const ttls = value.fieldExpireAtMs;
-  return { type: 'hash', fields: value.fields.filter((_, i) => ttls[i] === null || ttls[i]! > nowMs) };
+  return { type: 'hash', fields: value.fields.filter((_, i) => ttls[i] === null || ttls[i]! >= nowMs) };
 }
 
 /** A key's digest: value digest and expiry; `nowMs`: the read's clock, fields of a hash expired by then left out. */
