@@ -89,7 +89,8 @@ export function normaliseScore(score: string): string {
   if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return 'inf';
   if (s === '-inf' || s === '-infinity') return '-inf';
   const n = Number(s);
-  return Number.isNaN(n) ? s : String(n);
+  // -0 keeps its sign: a skiplist holds it as such, and the server prints it (`-0`).
+  return Number.isNaN(n) ? s : Object.is(n, -0) ? '-0' : String(n);
 }
 
 /** Length-prefixed parts: no separator byte can be confused with data. */

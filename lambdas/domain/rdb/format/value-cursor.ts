@@ -17,7 +17,7 @@ export function fail(message: string): never {
 /** A double as the server prints it, normalised: `inf`, `-inf`, or JavaScript's shortest round-trip text. */
 export function scoreOfDouble(d: number): string {
   if (Number.isNaN(d)) fail('sorted set score is NaN (Redis refuses it)');
-  return normaliseScore(String(d));
+  return normaliseScore(Object.is(d, -0) ? '-0' : String(d));
 }
 
 /** A score stored as text (RDB type 3, ziplists and listpacks): the double it parses to, as {@link scoreOfDouble}. */

@@ -105,6 +105,9 @@ describe('normaliseScore', () => {
     ['-inf', '-inf'],
     ['1e3', '1000'],
     ['-0.25', '-0.25'],
+    ['-0', '-0'],
+    ['-0.0', '-0'],
+    ['0', '0'],
   ])('%s → %s', (input, out) => expect(normaliseScore(input)).toBe(out));
 });
 

@@ -464,6 +464,47 @@ describe('serve, against a redis-server loaded from the same file', () => {
     expect(served[4]).toBe('+RESET\r\n');
   });
 
+  it('keeps the sign of a -0 score a skiplist holds (ZADD cannot make one; a file can), as the server that loads it', async () => {
+    // RDB type 5 (ZSET_2): members with binary doubles; 130 of them, so the loading server keeps a skiplist.
+    const member = (name: string, score: number): number[] => {
+      const d = Buffer.alloc(8);
+      d.writeDoubleLE(score);
+      return [name.length, ...Buffer.from(name, 'latin1'), ...d];
+    };
+    const object = [0x40 | (130 >> 8), 130 & 0xff, ...member('nz', -0), ...Array.from({ length: 129 }, (_, i) => member(`m${i}`, i + 1)).flat()];
+    const negzero = join(dir, 'negzero.rdb');
+    writeFileSync(negzero, frameFile('REDIS0010', [{ db: 0, name: 'z', type: 5, object: Uint8Array.from(object), expireAtMs: null }]));
+    const loaded = await startRedisServer({ loadRdb: negzero });
+    const served = await startServing({ location: negzero, port: 0 });
+    try {
+      const cmds = [
+        ['ZSCORE', 'z', 'nz'],
+        ['ZRANGE', 'z', '0', '1', 'WITHSCORES'],
+        ['ZMSCORE', 'z', 'nz', 'm0'],
+        ['ZRANGEBYSCORE', 'z', '-1', '0', 'WITHSCORES'],
+        ['OBJECT', 'ENCODING', 'z'],
+      ];
+      const [ref, got] = [await rawReplies(loaded.port, cmds), await rawReplies(served.port, cmds)];
+      expect(ref[4]).toBe('$8\r\nskiplist\r\n');
+      expect(ref[0]).toBe('$2\r\n-0\r\n');
+      expect(got.slice(0, 4)).toEqual(ref.slice(0, 4));
+      // compare's reading of both sides: the same digest (the file's -0 and the server's both as -0).
+      const digests = await Promise.all(
+        [loaded.port, served.port].map(async (port) => {
+          const client = new Redis({ port, host: '127.0.0.1', protocol: 2, lazyConnect: true });
+          await client.connect();
+          const [v] = await readCanonicalBatch(client, [Buffer.from('z')]);
+          client.disconnect();
+          return keyDigest(v!.value, v!.expireAtMs);
+        }),
+      );
+      expect(digests[1]).toEqual(digests[0]);
+    } finally {
+      await served.close();
+      await loaded.stop();
+    }
+  });
+
   it('answers in the other databases after SELECT', async () => {
     const cmds = [
       ['SELECT', '1'],
