@@ -149,6 +149,26 @@ export function newerKeys(stream19: FramedKey, fieldTtls: 'redis' | 'valkey' | '
 }
 
 /**
+ * A Redis 7.4 hash with field TTLs as RDB type 24 stores it: the earliest
+ * expiry (`ceiling` when none is lower), the count, and per field its TTL
+ * relative to that earliest + 1 (0: none; `0n` in `fields`), field, value.
+ */
+export function hashWithTtls24(fields: readonly [string, string, bigint][], ceiling: bigint): Uint8Array {
+  const min = fields.reduce((m, [, , t]) => (t !== 0n && t < m ? t : m), ceiling);
+  const rel = (t: bigint) => (t === 0n ? 0 : Number(t - min + 1n));
+  const relLen = (n: number) => (n < 16384 ? len(n) : [0x80, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  const out: number[] = [...le64(min), ...len(fields.length)];
+  // A loop with push per byte, not flatMap and spreads: a test's hash of 150,000 fields builds in milliseconds.
+  for (const [f, v, t] of fields) {
+    const r = rel(t);
+    for (const b of r > 0xffffffff ? [0x81, ...le64(BigInt(r)).reverse()] : relLen(r)) out.push(b);
+    for (const b of str(f)) out.push(b);
+    for (const b of str(v)) out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+/**
  * Hashes some of whose fields' TTLs have passed (an hour before `now`), as
  * Redis 7.4 (24, 25) or Valkey 9 (22) would have saved them just before:
  * `…:mixed` (field `old` expired, `live` a TTL ahead, `perm` none),
@@ -196,14 +216,7 @@ export function expiredFieldKeys(fork: 'redis' | 'valkey', now = Date.now()): Fr
       },
     ];
   }
-  // 24: earliest expiry, count, per field its TTL relative to it + 1 (0: none), field, value.
-  const v24 = (fields: [string, string, bigint][]) => {
-    const min = fields.reduce((m, [, , t]) => (t !== 0n && t < m ? t : m), T);
-    const rel = (t: bigint) => (t === 0n ? 0 : Number(t - min + 1n));
-    const relLen = (n: number) => (n < 16384 ? len(n) : [0x80, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-    const body = fields.flatMap(([f, v, t]) => [...(rel(t) > 0xffffffff ? [0x81, ...le64(BigInt(rel(t))).reverse()] : relLen(rel(t))), ...str(f), ...str(v)]);
-    return Uint8Array.from([...le64(min), ...len(fields.length), ...body]);
-  };
+  const v24 = (fields: [string, string, bigint][]) => hashWithTtls24(fields, T);
   return [
     {
       db: 0,

@@ -72,7 +72,7 @@ function cursorOf(arg: Buffer): number | undefined {
 }
 
 /** Whether a Redis 7.0 server that loads `v` holds it compact ({@link LOADED_COMPACT}): stored so, or small enough that its loader makes it so. */
-function loadsCompact(type: number, v: KeyValue): boolean {
+export function loadsCompact(type: number, v: KeyValue): boolean {
   if (COMPACT.has(type)) return true;
   const { entries, bytes, intsetEntries } = LOADED_COMPACT;
   if (v.type === 'hash') return v.fields.length <= entries && v.fields.every(([f, x]) => f.length <= bytes && x.length <= bytes);

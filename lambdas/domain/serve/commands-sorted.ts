@@ -5,11 +5,12 @@
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { groupLag, type StreamId, type StreamInfo, streamInfo } from '../rdb/format/value.js';
-import { type CommandSpec, isReply, LOADED_COMPACT, lookup, type Session, type ServeContext, typed } from './context.js';
+import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
+import { loadsCompact } from './commands-keyspace.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
 type Stream = Extract<KeyValue, { type: 'stream' }>;
@@ -60,7 +61,7 @@ function rangeReply(s: Session, items: readonly Scored[], withScores: boolean): 
 }
 
 async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi: Buffer, spec: RangeSpec): Promise<Reply> {
-  let select: (items: Scored[]) => Scored[];
+  let select: (items: Scored[], listpack: boolean) => Scored[];
   if (spec.by === 'rank') {
     const a = parseInteger(lo);
     const b = parseInteger(hi);
@@ -79,14 +80,19 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
   } else {
     const range = lexRange(spec.rev ? hi : lo, spec.rev ? lo : hi);
     if (!range) return R.error(ERR_LEX);
-    select = (items) => lexWalk(items, range, spec);
+    select = (items, listpack) => lexWalk(items, range, spec, listpack);
   }
   const v = await typed(ctx, s, key, 'zset');
   if (isReply(v)) return v;
-  return rangeReply(s, v ? select(sortedOf(v)) : [], spec.withScores);
+  return rangeReply(s, v ? select(sortedOf(v), heldAsListpack(ctx, s, key, v)) : [], spec.withScores);
 }
 
 const ERR_LEX = 'ERR min or max not valid string range item';
+
+/** Whether the server that loads the point holds this set as a listpack (commands-keyspace.ts loadsCompact: the lex walks' REV start differs). */
+function heldAsListpack(ctx: ServeContext, s: Session, key: Buffer, v: ZSet): boolean {
+  return loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, key)), v);
+}
 
 /** A lex range: whether a member is at or above its minimum, and at or below its maximum. */
 interface LexRange {
@@ -104,11 +110,6 @@ function lexRange(minArg: Buffer, maxArg: Buffer): LexRange | undefined {
   };
 }
 
-/** Whether a Redis 7.0 server that loads this set holds it as a listpack ({@link LOADED_COMPACT}). */
-function asListpack(items: readonly Scored[]): boolean {
-  return items.length <= LOADED_COMPACT.entries && items.every(([m]) => m.length <= LOADED_COMPACT.bytes);
-}
-
 /**
  * Where Redis 7.0's lex walks start (t_zset.c): none when the set's last
  * member is below the minimum or its first above the maximum
@@ -121,7 +122,7 @@ function asListpack(items: readonly Scored[]): boolean {
  * set of one score these are the ends of the members in range; over mixed
  * scores (a reply Redis documents as unspecified) they are the server's.
  */
-function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last'): number {
+function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last', listpack: boolean): number {
   const n = items.length;
   if (n === 0 || !r.above(items[n - 1]![0]) || !r.below(items[0]![0])) return -1;
   let i = 0;
@@ -129,7 +130,7 @@ function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last'):
     while (i < n && !r.above(items[i]![0])) i++;
     return i < n && r.below(items[i]![0]) ? i : -1;
   }
-  if (asListpack(items)) for (i = n - 1; i >= 0 && !r.below(items[i]![0]); ) i--;
+  if (listpack) for (i = n - 1; i >= 0 && !r.below(items[i]![0]); ) i--;
   else while (i + 1 < n && r.below(items[i + 1]![0])) i++;
   return i >= 0 && r.above(items[i]![0]) ? i : -1;
 }
@@ -139,8 +140,8 @@ function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last'):
  * {@link lexStart}, LIMIT's offset skipped unchecked, then on while members
  * stay at or below the maximum (REV: at or above the minimum).
  */
-function lexWalk(items: readonly Scored[], r: LexRange, spec: RangeSpec): Scored[] {
-  let i = spec.offset < 0 ? -1 : lexStart(items, r, spec.rev ? 'last' : 'first');
+function lexWalk(items: readonly Scored[], r: LexRange, spec: RangeSpec, listpack: boolean): Scored[] {
+  let i = spec.offset < 0 ? -1 : lexStart(items, r, spec.rev ? 'last' : 'first', listpack);
   if (i < 0) return [];
   const step = spec.rev ? -1 : 1;
   const out: Scored[] = [];
@@ -153,15 +154,15 @@ function lexWalk(items: readonly Scored[], r: LexRange, spec: RangeSpec): Scored
 }
 
 /** ZLEXCOUNT as Redis 7.0 counts: a listpack from its first member in range on while in range; a skiplist by the ranks of both ends. */
-function lexCount(items: readonly Scored[], r: LexRange): number {
-  const first = lexStart(items, r, 'first');
+function lexCount(items: readonly Scored[], r: LexRange, listpack: boolean): number {
+  const first = lexStart(items, r, 'first', listpack);
   if (first < 0) return 0;
-  if (asListpack(items)) {
+  if (listpack) {
     let i = first;
     while (i < items.length && r.below(items[i]![0])) i++;
     return i - first;
   }
-  const last = lexStart(items, r, 'last');
+  const last = lexStart(items, r, 'last', listpack);
   return last < 0 ? items.length - first : last + 1 - first;
 }
 
@@ -394,7 +395,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (!range) return R.error(ERR_LEX);
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.int(0);
-      return isReply(v) ? v : R.int(lexCount(sortedOf(v), range));
+      return isReply(v) ? v : R.int(lexCount(sortedOf(v), range, heldAsListpack(ctx, s, key!, v)));
     },
   },
   zrank: rank(false),

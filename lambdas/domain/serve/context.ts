@@ -66,7 +66,6 @@ export interface ServeContext {
   readonly about: { readonly location: string; readonly redisVersion: string; readonly startedAtMs: number };
 }
 
-/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run. */
 /**
  * Redis 7.0's defaults for the compact encodings its loader gives small
  * collections, whatever the file stored (rdbLoadObject): hashes and sorted
@@ -76,6 +75,7 @@ export interface ServeContext {
  */
 export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
 
+/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run. */
 export interface CommandSpec {
   readonly arity: number;
   readonly flags: readonly string[];
@@ -160,7 +160,10 @@ export async function hashesGoneAt(index: KeyIndex, payload: (key: IndexedKey) =
       if (!expireAt || expireAt.length === 0 || expireAt.some((t) => t === null)) continue;
       let inDb = out.get(db);
       if (!inDb) out.set(db, (inDb = new Map()));
-      inDb.set(pos, Math.max(...(expireAt as number[])));
+      // A loop, not Math.max(...): a hash of a few hundred thousand fields would overflow the call's arguments.
+      let last = 0;
+      for (const t of expireAt as number[]) if (t > last) last = t;
+      inDb.set(pos, last);
     }
   return out;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
-import { expiredFieldKeys, frameFile } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, hashWithTtls24 } from '../../../support/rdb-newer.js';
 
 const NOW = Date.now();
 let dir: string;
@@ -81,3 +81,21 @@ describe.each([
     expect(await c.dbsize()).toBe(fork === 'redis' ? 5 : 4);
   });
 });
+
+it('a hash of 150,000 fields, every one with a TTL, is found at start and gone once its last field has expired', async () => {
+  const fields: [string, string, bigint][] = Array.from({ length: 150_000 }, (_, i) => [`f${i}`, 'v', BigInt(NOW + 60_000 + i)]);
+  const path = join(dir, 'many-fields.rdb');
+  writeFileSync(path, frameFile('REDIS0012', [{ db: 0, name: 'many', type: 24, object: hashWithTtls24(fields, BigInt(NOW + 600_000)), expireAtMs: null }]));
+  for (const [now, live] of [
+    [NOW, 1],
+    [NOW + 60_000 + 150_000, 0],
+  ] as const) {
+    // The largest of 150,000 expiries taken at start (by spreading them into one call it overflowed the stack: the start failed).
+    const s = await startServing({ location: path, port: 0, now: () => now });
+    serving.push(s);
+    const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    clients.push(c);
+    expect(await c.exists('many')).toBe(live);
+    expect(await c.hlen('many')).toBe(live ? 150_000 : 0);
+  }
+}, 60_000);
