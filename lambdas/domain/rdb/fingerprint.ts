@@ -243,14 +243,31 @@ export function valueDigest(value: KeyValue, nowMs?: number): string {
 }
 
 /**
+ * A value as a server loading it at `nowMs` holds it: a hash's fields whose
+ * TTL has passed left out (Redis 7.4 t_hash.c `expireAt < now`, as
+ * {@link valueDigest} with a clock), and undefined for a hash with field
+ * TTLs none of whose fields is left (the server has no such key). Other
+ * values as they are.
+ */
+export function liveValueAt(value: KeyValue, nowMs: number): KeyValue | undefined {
+  if (value.type !== 'hash' || !value.fieldExpireAtMs) return value;
+  const ttls = value.fieldExpireAtMs;
+  const live = (i: number): boolean => ttls[i] === null || ttls[i]! >= nowMs;
+  if (value.fields.every((_, i) => live(i))) return value;
+  const keep = value.fields.flatMap((_, i) => (live(i) ? [i] : []));
+  if (keep.length === 0) return undefined;
+  return { type: 'hash', fields: keep.map((i) => value.fields[i]!), fieldExpireAtMs: keep.map((i) => ttls[i]!) };
+}
+
+/**
  * A hash as a target without field TTLs holds it once `--lossy field-ttl`
  * let them go: its fields still live at `nowMs` (one whose TTL has passed
  * is gone, not kept for ever), without TTLs. Other values as they are.
  */
 export function withoutFieldTtls(value: KeyValue, nowMs: number): KeyValue {
   if (value.type !== 'hash' || !value.fieldExpireAtMs) return value;
-  const ttls = value.fieldExpireAtMs;
-  return { type: 'hash', fields: value.fields.filter((_, i) => ttls[i] === null || ttls[i]! >= nowMs) };
+  const live = liveValueAt(value, nowMs);
+  return { type: 'hash', fields: live?.type === 'hash' ? live.fields : [] };
 }
 
 /** A key's digest: value digest and expiry; `nowMs`: the read's clock, fields of a hash expired by then left out. */

@@ -7,7 +7,7 @@
  */
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
-import { valueDigest } from '../../domain/rdb/fingerprint.js';
+import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
@@ -117,14 +117,19 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
   return { target, points: fromSince(points, o.since) };
 }
 
-/** A key's value at a point, or undefined when the point lacks it or it had expired by the point's time. */
+/**
+ * A key's value at a point, or undefined when the point lacks it or it had
+ * expired by the point's time; a hash's fields whose TTL had passed by then
+ * left out, and such a hash with none left absent (as `serve` answers it).
+ */
 async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Promise<{ value: KeyValue; expireAtMs: number | null } | undefined> {
   // An index on S3 reads its blocks as promises: settle waits for them (domain/serve/paged-index.ts).
   const pos = await settle(() => opened.index.find(db, key));
   if (pos < 0) return undefined;
   const entry = await settle(() => opened.index.entry(db, pos));
   if (entry.expireAtMs !== null && entry.expireAtMs <= at.getTime()) return undefined;
-  return { value: decodeDumpPayload(await opened.payload(entry)), expireAtMs: entry.expireAtMs };
+  const value = liveValueAt(decodeDumpPayload(await opened.payload(entry)), at.getTime());
+  return value && { value, expireAtMs: entry.expireAtMs };
 }
 
 /** Follows `o.key` (or `o.match`) through the destination's backups. */

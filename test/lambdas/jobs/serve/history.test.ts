@@ -11,6 +11,7 @@ import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.j
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+import { expiredFieldKeys, frameFile } from '../../../support/rdb-newer.js';
 
 let server: RedisServer;
 let root: string;
@@ -106,6 +107,46 @@ describe('history --match --since', () => {
   it('keeps to the pattern', async () => {
     const r = await keyHistoryOf({ from: dest, match: 'cart:*' });
     expect(r.changes!.map((c) => [c.point, c.change, c.key.toString()])).toEqual([[name(1), 'changed', 'cart:1']]);
+  });
+});
+
+describe("history of hashes with field TTLs (RDB 12), judged at each point's time", () => {
+  // One file at two points: two hours before now every field is live; now, the fields that expired an hour ago are gone.
+  const NOW = Date.now();
+  const at = [new Date(NOW - 7_200_000), new Date(NOW)];
+  let fttl: string;
+  const point = (i: number): string => backupFileName('fttl', at[i]!);
+
+  beforeAll(() => {
+    fttl = join(root, 'field-ttls');
+    mkdirSync(fttl);
+    const file = frameFile('REDIS0012', expiredFieldKeys('redis', NOW));
+    for (let i = 0; i < 2; i++) writeFileSync(join(fttl, point(i)), file);
+  });
+
+  it('counts a hash whose fields had all expired as vanished, and leaves expired fields out of a value', async () => {
+    const gone = await keyHistoryOf({ from: `file://${fttl}`, key: Buffer.from('v12:allgone'), show: true });
+    expect(gone.rows!.map((x) => [x.exists, x.size, x.change])).toEqual([
+      [true, 2, 'first'],
+      [false, undefined, 'vanished'],
+    ]);
+    const mixed = await keyHistoryOf({ from: `file://${fttl}`, key: Buffer.from('v12:mixed'), show: true });
+    expect(mixed.rows!.map((x) => [x.exists, x.size, x.change])).toEqual([
+      [true, 3, 'first'],
+      [true, 2, 'changed'],
+    ]);
+    const last = mixed.rows![1]!.value;
+    expect(last?.type === 'hash' && last.fields.map(([f]) => f.toString()).sort()).toEqual(['live', 'perm']);
+  });
+
+  it('lists those keys with --match', async () => {
+    const r = await keyHistoryOf({ from: `file://${fttl}`, match: 'v12:*' });
+    expect(r.changes!.map((c) => [c.point, c.change, c.key.toString()])).toEqual([
+      [point(1), 'vanished', 'v12:allgone'],
+      [point(1), 'changed', 'v12:lp-mixed'],
+      [point(1), 'changed', 'v12:mixed'],
+      [point(1), 'changed', 'v12:onlyold'],
+    ]);
   });
 });
 
