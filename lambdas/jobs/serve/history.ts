@@ -11,7 +11,7 @@ import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
-import { settle } from '../../domain/serve/paged-index.js';
+import { IndexDamaged, settle } from '../../domain/serve/paged-index.js';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { openBackupStore } from '../self-managed/clients.js';
@@ -156,7 +156,6 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       continue;
     }
     try {
-      read.push(p.file);
       if (o.key !== undefined) {
         const found = await keyAt(opened, db, o.key, p.at);
         atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
@@ -170,6 +169,11 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
         }
         digests.push({ point: p.file, at: p.at, keys });
       }
+      read.push(p.file);
+    } catch (err) {
+      // A block of the point's index that does not check out (an S3 copy's, met as it is fetched): a hole, named.
+      if (!(err instanceof IndexDamaged)) throw err;
+      unreadable.push({ point: p.file, why: err.message });
     } finally {
       opened.close();
     }

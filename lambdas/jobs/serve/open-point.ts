@@ -73,7 +73,7 @@ async function copyOf(at: RdbAt): Promise<IndexedCopy> {
 
 /** An index beside a copy that checked out; `close` releases the index file its blocks are read from. */
 interface IndexBeside {
-  readonly index: KeyIndex;
+  readonly index: PagedKeyIndex;
   readonly valkey: boolean;
   close(): void;
 }
@@ -141,7 +141,14 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
 async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined) {
   const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index: KeyIndex; close?: () => void }[] = [];
   for (const at of shards) {
-    const beside = await indexBeside(at, s3Endpoint);
+    let beside = await indexBeside(at, s3Endpoint);
+    // A local file's index is checked whole at open (a damaged block would answer some keys and fail others):
+    // one that does not check out is not used, and the file is read whole and indexed instead.
+    const damage = 'index' in beside && at.readNow ? beside.index.damage() : undefined;
+    if (damage !== undefined && 'index' in beside) {
+      beside.close();
+      beside = { problem: `its key index (${INDEX_SUFFIX}) does not check out: ${damage}` };
+    }
     if ('index' in beside) {
       // The index is tied to the copy by its length and CRC-64 trailer only: a byte changed since it was verified
       // (the trailer left alone) would be answered from the index. A local file is therefore verified whole before

@@ -143,19 +143,27 @@ describe('RDRKEYS2 and RDRKEYS3 indexes beside backups', () => {
     } finally {
       p.close();
     }
-    // Two names inside blocks swapped: the directory is in order; a lookup reaching either block is refused, never answered
-    // from it (a miss there could be false), and the other blocks answer.
+    // Two names inside blocks swapped: the directory is in order, block 1 is not. A local index is checked whole at
+    // open: not used, the file read whole (no lookup answered from the block, where a miss could be false).
     writeFileSync(join(other, `${name(0)}.keys`), nameOrderIndexOf(join(dest, name(0)), [100, 1000]));
     const q = await openPoint(join(other, name(0)));
     try {
-      expect(q.notes[0]).toMatch(/then its key index \(\.keys\) for lookups/);
-      const sorted = q.index;
-      // Block 1 holds positions 64-127: the name at 70's lookup reads it.
-      expect(() => sorted.find(0, Buffer.from(nameAtSorted(70)))).toThrow(/its keys are not in name order/);
-      expect(sorted.find(0, Buffer.from(nameAtSorted(2000)))).toBe(2000);
+      expect(q.notes[0]).toMatch(/: read whole and verified \(its key index \(\.keys\) does not check out: .*its keys are not in name order/);
+      for (const pos of [70, 100, 1000, 2000]) {
+        const key = Buffer.from(nameAtSorted(pos));
+        expect(q.index.entry(0, q.index.find(0, key)).name).toEqual(key);
+      }
     } finally {
       q.close();
     }
+    // The same index held in memory (no open's check): a lookup reaching block 1 is refused, the other blocks answer.
+    const file = join(other, name(0));
+    const copy = { bytes: statSync(file).size, trailer: readFileSync(file).subarray(-8).toString('hex') };
+    const held = indexInMemory(readFileSync(`${file}.keys`), copy);
+    if (!('index' in held)) throw new Error(held.problem);
+    // Block 1 holds positions 64-127: the name at 70's lookup reads it.
+    expect(() => held.index.find(0, Buffer.from(nameAtSorted(70)))).toThrow(/its keys are not in name order/);
+    expect(held.index.find(0, Buffer.from(nameAtSorted(2000)))).toBe(2000);
   });
 });
 

@@ -139,6 +139,18 @@ describe('the key index beside a backup', () => {
       /read whole and verified \(its index is of the older layout \(RDRKEYS1, one checksum over the whole index\), not read by blocks \(indexes written since are\)\)$/,
     );
     rmSync(join(dir, `${B}.keys`));
+    // B's own index with a block changed (its directory intact): checked whole at open, so the file is read whole
+    // instead of answering some keys and failing the others.
+    await writeIndexBeside(new FileBackupStore(dir), B, join(dir, B));
+    const own = readFileSync(join(dir, `${B}.keys`));
+    own[10]! ^= 0x20; // a byte of block 0's first row (the blocks start after the 8-byte magic)
+    writeFileSync(join(dir, `${B}.keys`), own);
+    expect(await open()).toEqual({
+      note: expect.stringMatching(/read whole and verified \(its key index \(\.keys\) does not check out: block 0 does not match its /),
+      k: second,
+      reports: 1,
+    });
+    rmSync(join(dir, `${B}.keys`));
   }, 30_000);
 
   it('on S3 too: written beside the object, and serve reads the index and the values with ranged GETs', async () => {

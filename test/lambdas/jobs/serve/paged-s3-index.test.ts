@@ -15,6 +15,7 @@ import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store
 import { BLOCK, FOOTER } from '../../../../lambdas/domain/serve/index-file.js';
 import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { type MotoS3, requestsAfter, requestsSoFar, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
@@ -164,6 +165,12 @@ describe('an index beside an S3 copy, read by blocks', () => {
       // file's keys, in a real server's order: key:0 may share key:1234's block).
       const far = ['key:1000', 'key:1999', 'key:2000', 'key:2999'].sort((a, b) => Math.abs(index.indexOf(b) - at) - Math.abs(index.indexOf(a) - at))[0]!;
       expect(await c.get(far)).toBe(expected.get(far));
+      // history names the point a hole (never "absent", never a stop without its table).
+      const h = await keyHistoryOf({ from: 's3://backups/prod', key: Buffer.from('key:1234'), s3Endpoint: moto.endpoint });
+      expect(h.points).toEqual([]);
+      expect(h.unreadable).toEqual([
+        { point: FILE, why: expect.stringMatching(/\.keys: block \d+ does not match its .*; not served: the copy itself is not affected/) },
+      ]);
     } finally {
       c.disconnect();
       await s.close();
