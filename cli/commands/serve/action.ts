@@ -23,6 +23,8 @@ function sourceKind(file: string | undefined, o: ServeCommandOptions): 'file' | 
   if (file !== undefined) {
     const extra = o.from !== undefined ? '--from' : o.point !== undefined ? '--point' : o.config !== undefined ? '-c' : undefined;
     if (extra) throw new UsageError(`serve ${file} names the file itself: leave out ${extra}, or the file (serve --from <destination> --point <file>)`);
+    if (o.s3Endpoint !== undefined && !/^s3:\/\//i.test(file))
+      throw new UsageError(`--s3-endpoint ${o.s3Endpoint} is for an s3:// location; ${file} is a local file: leave out --s3-endpoint`);
     return 'file';
   }
   if (o.from !== undefined) {
@@ -30,7 +32,13 @@ function sourceKind(file: string | undefined, o: ServeCommandOptions): 'file' | 
       throw new UsageError('--from and -c name two places to read the point from: give one (--from <destination>, or -c <config> --point <snapshot>)');
     return 'destination';
   }
-  if (o.point !== undefined) return 'config';
+  if (o.point !== undefined) {
+    if (o.s3Endpoint !== undefined)
+      throw new UsageError(
+        `--s3-endpoint ${o.s3Endpoint} is for an s3:// file or --from location; -c <config> --point reads the deployment's own buckets on AWS: leave it out`,
+      );
+    return 'config';
+  }
   throw new UsageError('serve needs a point: a file (serve <file | s3://…>), --from <destination> [--point <file>], or -c <config> --point <snapshot>');
 }
 
@@ -112,7 +120,8 @@ export async function serveAction(
     if (!password)
       throw new UsageError(`--requirepass-env ${options.requirepassEnv} names an unset or empty variable: export ${options.requirepassEnv}=<password> first`);
   }
-  if (kind === 'file') return serveUntilStopped({ kind, location: file! }, file!, options, password);
+  if (kind === 'file')
+    return serveUntilStopped({ kind, location: file!, ...(options.s3Endpoint ? { s3Endpoint: options.s3Endpoint } : {}) }, file!, options, password);
   if (kind === 'destination') {
     const { from, target, point, s3Endpoint } = options;
     const source: ServeSource = { kind, from: from!, ...(target ? { target } : {}), ...(point ? { point } : {}), ...(s3Endpoint ? { s3Endpoint } : {}) };

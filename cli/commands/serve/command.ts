@@ -26,7 +26,7 @@ export function serveCommand(program: Command, env: CliEnv = {}): void {
       "the recovery point: with --from, a backup's file name (rdr-cache-20261123-0300.rdb); with -c, a snapshot name (rdr-<target>-20261123-0300) whose .rdb copy (export or DR bucket, every shard) is served",
     )
     .option('-c, --config <file>', `with --point and no --from: ${CONFIG_HELP}`)
-    .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')
+    .option('--s3-endpoint <url>', 'with an s3:// file or --from on an S3-compatible store: its endpoint')
     .option('--bind <address>', 'address to listen on (loopback unless you mean to share the point)', '127.0.0.1')
     .option(
       '--port <n>',

@@ -95,11 +95,11 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
  * `<export name>-r2-…`, is another export and is not included), or that
  * one object when no shard bears the name.
  */
-export async function s3ShardFiles(url: string): Promise<ShardFile[]> {
+export async function s3ShardFiles(url: string, endpoint?: string): Promise<ShardFile[]> {
   const parsed = parseS3Url(url);
   if (!parsed || parsed.key === '')
     throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
-  const client = storageS3Client();
+  const client = storageS3Client(endpoint ? { endpoint } : {});
   const { bucket } = parsed;
   const key = parsed.key.replace(/\/+$/, '');
   let keys: string[];

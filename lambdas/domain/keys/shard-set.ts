@@ -144,7 +144,7 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
         (missing.length > 0
           ? `shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing`
           : `shard(s) ${extra.join(', ')} are beyond it`) +
-        ': an incomplete set is refused, nothing was written',
+        ': an incomplete set is refused',
     );
   }
   const ordered = [...byShard.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f);

@@ -41,9 +41,9 @@ export async function shardLocations(location: string): Promise<string[]> {
  * a shard missing or twice is refused, naming it), in shard order. A location
  * naming no export's shards is one object, read as it is named.
  */
-export async function exportShardLocations(location: string): Promise<string[]> {
+export async function exportShardLocations(location: string, s3Endpoint?: string): Promise<string[]> {
   try {
-    const files = await s3ShardFiles(location);
+    const files = await s3ShardFiles(location, s3Endpoint);
     // The shard count the objects' tags give (not the one-file shortcut, whose advice is migrate's): a missing shard is named.
     return checkShardSet(files, files.find((f) => f.tag)?.tag?.shards).files.map((f) => f.location);
   } catch (err) {

@@ -13,7 +13,7 @@ import { type ServeOptions, type Serving, startServing } from './serve.js';
 
 /** Where the point comes from. */
 export type ServeSource =
-  | { readonly kind: 'file'; readonly location: string }
+  | { readonly kind: 'file'; readonly location: string; readonly s3Endpoint?: string }
   | { readonly kind: 'destination'; readonly from: string; readonly target?: string; readonly point?: string; readonly s3Endpoint?: string }
   | { readonly kind: 'config'; readonly config: RedisDrConfig; readonly aws: OperatorClients; readonly point: string };
 
@@ -26,7 +26,10 @@ export async function resolveServeSource(
       // s3://<bucket>/<export name>, without -NNNN.rdb: every shard of the export, as migrate --from-rdb reads it.
       return {
         locations:
-          /^s3:\/\/[^/]+\/.*[^/]$/.test(source.location) && !source.location.endsWith('.rdb') ? await exportShardLocations(source.location) : [source.location],
+          /^s3:\/\/[^/]+\/.*[^/]$/.test(source.location) && !source.location.endsWith('.rdb')
+            ? await exportShardLocations(source.location, source.s3Endpoint)
+            : [source.location],
+        ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}),
       };
     case 'destination': {
       const chosen = await chooseBackupPoint({ ...source, what: 'serve' });

@@ -47,32 +47,57 @@ beforeAll(async () => {
 
 afterAll(async () => moto?.stop());
 
+/** Starts the built CLI's `serve` with `args`; resolves with its first lines once it listens (and how to stop it). */
+async function serveListening(args: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<{ lines: string[]; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.split('\n').length > 2) resolve(out.split('\n'));
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening: ${err}`)));
+  });
+  return {
+    lines,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exit;
+    },
+  };
+}
+
 describe('redis-dr serve -c <config> --point <snapshot>', () => {
   it("serves the point's .rdb copy: listening first, then what it is", async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '-c', CONFIG, '--point', POINT, '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const lines = await new Promise<string[]>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-      });
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.split('\n').length > 2) resolve(out.split('\n'));
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening: ${err}`)));
-    });
+    const { lines, stop } = await serveListening(['-c', CONFIG, '--point', POINT, '--port', '0'], { ...process.env, ...env });
     expect(lines[0]).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
     expect(lines[1]).toContain(`serving ${POINT} (s3://`);
     const raw = await RawClient.open(Number(lines[0]!.split(':')[1]));
     expect(await raw.call('GET', 'greeting')).toBe('$5\r\nhello\r\n');
     raw.close();
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await stop()).toBe(0);
+  }, 60_000);
+
+  it('serves an s3:// file from the store --s3-endpoint names (no endpoint in the environment), and refuses the flag where it has no use', async () => {
+    const bucket = recoveryBucketName('example', ACCOUNT, 'eu-central-1');
+    const { AWS_ENDPOINT_URL: _a, AWS_ENDPOINT_URL_S3: _b, ...rest } = process.env;
+    const plain = { ...rest, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+    const { lines, stop } = await serveListening([`s3://${bucket}/${exportObjectKey(POINT, 1)}`, '--s3-endpoint', moto.endpoint, '--port', '0'], plain);
+    const raw = await RawClient.open(Number(lines[0]!.split(':')[1]));
+    expect(await raw.call('GET', 'greeting')).toBe('$5\r\nhello\r\n');
+    raw.close();
+    expect(await stop()).toBe(0);
+    const local = await cliWithEnv(env, 'serve', 'x.rdb', '--s3-endpoint', moto.endpoint);
+    expect(local.status).toBe(2);
+    expect(local.stderr.trim()).toBe(`redis-dr: --s3-endpoint ${moto.endpoint} is for an s3:// location; x.rdb is a local file: leave out --s3-endpoint`);
+    const config = await cliWithEnv(env, 'serve', '-c', CONFIG, '--point', POINT, '--s3-endpoint', moto.endpoint);
+    expect(config.status).toBe(2);
+    expect(config.stderr).toContain(`--s3-endpoint ${moto.endpoint} is for an s3:// file or --from location`);
   }, 60_000);
 
   it('refuses an unknown point in one line naming it and the fix, exit 2', async () => {

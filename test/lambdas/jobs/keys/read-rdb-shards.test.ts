@@ -116,7 +116,7 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
     const missing = await cli('migrate', '--from-rdb', local()[0]!, '--from-rdb', local()[2]!, '--shards', '3', '--to', server.url);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(
-      `redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused, nothing was written\n`,
+      `redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused\n`,
     );
     expect(await server.client().dbsize()).toBe(0);
     const aDirectory = await cli('migrate', '--from-rdb', dir, '--to', server.url);
