@@ -6,7 +6,7 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, type ServeContext, typed, valueAt } from './context.js';
+import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, readHashesIn, type ServeContext, typed, valueAt, whenRead } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
@@ -174,7 +174,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: FAST,
     keys: [0, 0, 0],
     run(ctx, s) {
-      return R.int(liveKeys(ctx, s.db).keys);
+      return whenRead(liveKeys(ctx, s.db), (live) => R.int(live.keys));
     },
   },
   keys: {
@@ -182,6 +182,9 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: RO,
     keys: [0, 0, 0],
     run(ctx, s, [, pattern]) {
+      // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
+      const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
+      if (reading) return reading.then(() => KEYSPACE_COMMANDS.keys!.run(ctx, s, [Buffer.from('keys'), pattern!]));
       const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!.toString());
       const out: Buffer[] = [];
       for (let pos = 0; pos < ctx.index.size(s.db); pos++) {
@@ -202,6 +205,8 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (isReply(opts)) return opts;
       const size = ctx.index.size(s.db);
       const to = Math.min(size, cursor + opts.count);
+      const reading = readHashesIn(ctx, s.db, Math.min(cursor, size), to);
+      if (reading) return reading.then(() => KEYSPACE_COMMANDS.scan!.run(ctx, s, [cursorArg!, cursorArg!, ...rest]));
       const out: Buffer[] = [];
       for (let pos = cursor; pos < to; pos++) {
         const name = ctx.index.nameAt(s.db, pos);
@@ -217,9 +222,23 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zscan: collectionScan('zset'),
 };
 
-/** The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms). */
-export function liveKeys(ctx: ServeContext, db: number): { keys: number; expires: number; avgTtlMs: number } {
+/** What {@link liveKeys} answers. */
+export interface LiveKeys {
+  readonly keys: number;
+  readonly expires: number;
+  readonly avgTtlMs: number;
+}
+
+/**
+ * The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms).
+ * A promise when hashes with field TTLs must be read first (an S3 copy's, at the first call: see FieldTtlHashes).
+ */
+export function liveKeys(ctx: ServeContext, db: number): LiveKeys | Promise<LiveKeys> {
   const now = ctx.now();
   const e = ctx.index.expiries(db, now);
-  return { keys: ctx.index.size(db) - e.expired - hashesGone(ctx, db, now), expires: e.live, avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live) };
+  return whenRead(hashesGone(ctx, db, now), (gone) => ({
+    keys: ctx.index.size(db) - e.expired - gone,
+    expires: e.live,
+    avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live),
+  }));
 }

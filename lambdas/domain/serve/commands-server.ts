@@ -5,7 +5,8 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
-import { liveKeys } from './commands-keyspace.js';
+import { type LiveKeys, liveKeys } from './commands-keyspace.js';
+import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
@@ -37,6 +38,17 @@ function memoryEstimate(ctx: ServeContext): number {
   return 2 * ctx.index.storedBytes + 64 * ctx.index.keys;
 }
 
+/** INFO keyspace's lines; an S3 copy's hashes with field TTLs read first at the first call ({@link ValuePending}: run again once read). */
+function keyspaceLines(ctx: ServeContext): string[] {
+  const lives = ctx.index.databases().map((db) => [db, liveKeys(ctx, db)] as const);
+  const reading = lives.flatMap(([, l]) => (l instanceof Promise ? [l] : []));
+  if (reading.length > 0) throw new ValuePending(Promise.all(reading));
+  return lives.flatMap(([db, l]) => {
+    const live = l as LiveKeys;
+    return live.keys === 0 ? [] : [`db${db}:keys=${live.keys},expires=${live.expires},avg_ttl=${live.avgTtlMs}`];
+  });
+}
+
 /** INFO's text for `sections` (none: the default ones). */
 export function infoText(ctx: ServeContext, s: Session, sections: readonly string[]): string {
   const wanted = sections.length === 0 || sections.some((x) => ['all', 'default', 'everything'].includes(x)) ? undefined : new Set(sections);
@@ -58,13 +70,7 @@ export function infoText(ctx: ServeContext, s: Session, sections: readonly strin
     ['Memory', [`used_memory:${memoryEstimate(ctx)}`, `used_memory_dataset:${memoryEstimate(ctx)}`]],
     ['Persistence', ['loading:0', 'async_loading:0', 'rdb_changes_since_last_save:0']],
     ['Replication', ['role:master', 'connected_slaves:0']],
-    [
-      'Keyspace',
-      ctx.index.databases().flatMap((db) => {
-        const live = liveKeys(ctx, db);
-        return live.keys === 0 ? [] : [`db${db}:keys=${live.keys},expires=${live.expires},avg_ttl=${live.avgTtlMs}`];
-      }),
-    ],
+    ['Keyspace', !wanted || wanted.has('keyspace') ? keyspaceLines(ctx) : []],
   ];
   return parts
     .filter(([name]) => !wanted || wanted.has(name.toLowerCase()))
