@@ -4,6 +4,7 @@
  * t_hash.c, t_list.c and t_set.c).
  */
 import { type CommandSpec, isReply, lookup, type ServeContext, type Session, typed, valueAt, whenRead } from './context.js';
+import { loadsCompact } from './commands-keyspace.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
@@ -32,6 +33,62 @@ function integers(args: readonly Buffer[]): number[] | Reply {
 }
 
 const same = (a: Buffer, b: Buffer): boolean => a.equals(b);
+
+/** HTTL's and its kin's `FIELDS numfields field …` as Redis 7.4+ checks it (t_hash.c httlGenericCommand, after WRONGTYPE): the fields, or the error. */
+function redisFieldList(args: readonly Buffer[]): Buffer[] | Reply {
+  if (args[2]!.toString('latin1').toLowerCase() !== 'fields') return R.error('ERR Mandatory argument FIELDS is missing or not at the right position');
+  const n = parseInteger(args[3]!);
+  if (n === undefined || n < 1) return R.error('ERR Number of fields must be a positive integer');
+  if (n !== args.length - 4) return R.error('ERR The `numfields` parameter must match the number of arguments');
+  return args.slice(4);
+}
+
+/** The same as Valkey 9 checks it (t_hash.c httlGenericCommand, before the key is looked up): its FIELDS token not read. */
+function valkeyFieldList(args: readonly Buffer[]): Buffer[] | Reply {
+  const n = parseInteger(args[3]!);
+  if (n === undefined) return R.error(ERR.notInteger);
+  if (n === 0 || n !== args.length - 4) return R.error(ERR.syntax);
+  return args.slice(4);
+}
+
+/**
+ * HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME (Redis 7.4, Valkey 9): per field asked, -2 (no such field, or no key), -1 (no
+ * TTL), or its TTL (`unit` 1000: seconds) left or absolute. Redis rounds seconds up ((t + 999 − base) / 1000) and takes a
+ * field of a compact hash (listpack) as gone when its expiry is now (`<=`, its hash table `<`: the field reads hid are those
+ * past, context.ts); Valkey rounds to the nearest ((t − base + 500) / 1000, never below 0) and checks the count first.
+ */
+function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
+  return {
+    arity: -5,
+    flags: FAST,
+    async run(ctx, s, args) {
+      const valkey = ctx.about.valkey === true;
+      const checked = valkey ? valkeyFieldList(args) : undefined;
+      if (checked && isReply(checked)) return checked;
+      const v = await typed(ctx, s, args[1]!, 'hash');
+      if (isReply(v)) return v;
+      const fields = checked ?? redisFieldList(args);
+      if (isReply(fields)) return fields;
+      const now = ctx.now();
+      const base = absolute ? 0 : now;
+      const compact = v !== null && !valkey && loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, args[1]!)), v);
+      return R.array(
+        fields.map((f) => {
+          const i = v ? v.fields.findIndex(([name]) => same(name, f)) : -1;
+          if (i < 0) return R.int(-2);
+          const at = v!.fieldExpireAtMs?.[i] ?? null;
+          if (at === null) return R.int(-1);
+          if (compact && at <= now) return R.int(-2);
+          if (valkey) {
+            const left = Math.max(0, at - base);
+            return R.int(unit === 1 ? left : Math.floor((left + 500) / 1000));
+          }
+          return R.int(unit === 1 ? at - base : Math.floor((at + 999 - base) / 1000));
+        }),
+      );
+    },
+  };
+}
 
 /** An option's integer as Redis's getRangeLongFromObjectOrReply takes it: in [min, max], else `msg` (or its own words when none). */
 function longIn(arg: Buffer, min: number, max: number, msg?: string): number | Reply {
@@ -297,6 +354,10 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return isReply(v) ? v : R.int(v?.fields.find(([f]) => same(f, field!))?.[1].length ?? 0);
     },
   },
+  httl: fieldTtl(1000, false),
+  hpttl: fieldTtl(1, false),
+  hexpiretime: fieldTtl(1000, true),
+  hpexpiretime: fieldTtl(1, true),
   llen: {
     arity: 2,
     flags: FAST,

@@ -64,7 +64,13 @@ export interface ServeContext {
    */
   readonly hashes?: FieldTtlHashes;
   /** What INFO server says of the point (file, RDB version, the release that writes it). */
-  readonly about: { readonly location: string; readonly redisVersion: string; readonly startedAtMs: number };
+  readonly about: {
+    readonly location: string;
+    readonly redisVersion: string;
+    readonly startedAtMs: number;
+    /** The file is Valkey's (VALKEY80 and on): where Valkey answers otherwise than Redis (HTTL's checks), as Valkey. */
+    readonly valkey?: boolean;
+  };
 }
 
 /**
@@ -143,8 +149,10 @@ export class ValueCache {
 function liveHash(v: Extract<KeyValue, { type: 'hash' }>, now: number): Extract<KeyValue, { type: 'hash' }> | null {
   const at = v.fieldExpireAtMs;
   if (!at?.some((t) => t !== null && t < now)) return v;
-  const fields = v.fields.filter((_, i) => !(at[i] !== null && at[i]! < now));
-  return fields.length === 0 ? null : { type: 'hash', fields };
+  const live = (_: unknown, i: number): boolean => !(at[i] !== null && at[i]! < now);
+  const fields = v.fields.filter(live);
+  // The fields left keep their TTLs (HTTL answers them).
+  return fields.length === 0 ? null : { type: 'hash', fields, fieldExpireAtMs: at.filter(live) };
 }
 
 /** The last field expiry of a hash some of whose fields have none: it is never gone by its fields. */

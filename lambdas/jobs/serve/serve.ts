@@ -91,7 +91,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     databases: options.databases ?? 16,
     // A local file's small values are read again rather than kept (see ValueCache); S3's are kept (each read is a round trip).
     cache,
-    about: { location: point.location, redisVersion: release, startedAtMs: now() },
+    about: { location: point.location, redisVersion: release, startedAtMs: now(), ...(point.valkey ? { valkey: true } : {}) },
     ...(hashes ? { hashes } : {}),
   };
   let databases: { db: number; keys: number; expired: number }[];
