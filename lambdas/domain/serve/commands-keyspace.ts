@@ -11,16 +11,12 @@ import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
 
-const RO = ['readonly'] as const;
-const FAST = ['readonly', 'fast'] as const;
-
 /** RDB types of the compact encodings (ziplist, listpack, intset, zipmap): Redis scans those whole, in one reply. */
 const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20, 23, 25]);
 
 function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   return {
     arity: 2,
-    flags: FAST,
     run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       if (pos < 0) return R.int(-2);
@@ -99,7 +95,6 @@ function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
 function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
   return {
     arity: -3,
-    flags: RO,
     async run(ctx, s, [, key, cursorArg, ...rest]) {
       const cursor = cursorOf(cursorArg!);
       if (cursor === undefined) return R.error(ERR.invalidCursor);
@@ -138,15 +133,12 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
 export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   exists: {
     arity: -2,
-    flags: FAST,
-    keys: [1, -1, 1],
     run(ctx, s, args) {
       return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
     },
   },
   type: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       if (pos < 0) return R.simple('none');
@@ -163,7 +155,6 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   pexpiretime: ttl(1, true),
   dump: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       return pos < 0 ? R.null : R.bulk(await ctx.payload(ctx.index.entry(s.db, pos)));
@@ -171,16 +162,12 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   dbsize: {
     arity: 1,
-    flags: FAST,
-    keys: [0, 0, 0],
     run(ctx, s) {
       return whenRead(liveKeys(ctx, s.db), (live) => R.int(live.keys));
     },
   },
   keys: {
     arity: 2,
-    flags: RO,
-    keys: [0, 0, 0],
     run(ctx, s, [, pattern]) {
       // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
       const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
@@ -196,8 +183,6 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   scan: {
     arity: -2,
-    flags: RO,
-    keys: [0, 0, 0],
     run(ctx, s, [, cursorArg, ...rest]) {
       const cursor = cursorOf(cursorArg!);
       if (cursor === undefined) return R.error(ERR.invalidCursor);

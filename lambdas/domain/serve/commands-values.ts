@@ -8,9 +8,6 @@ import { loadsCompact } from './commands-keyspace.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
-const RO = ['readonly'] as const;
-const FAST = ['readonly', 'fast'] as const;
-
 /** Redis's range of `[start, end]` over `len` items (LRANGE, GETRANGE's list form): [from, to) or empty. */
 export function listRange(start: number, end: number, len: number): [number, number] {
   let a = start < 0 ? len + start : start;
@@ -60,7 +57,6 @@ function valkeyFieldList(args: readonly Buffer[]): Buffer[] | Reply {
 function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   return {
     arity: -5,
-    flags: FAST,
     async run(ctx, s, args) {
       const valkey = ctx.about.valkey === true;
       const checked = valkey ? valkeyFieldList(args) : undefined;
@@ -168,8 +164,6 @@ function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[
 function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string[]): CommandSpec {
   return {
     arity: -2,
-    flags: RO,
-    keys: [1, -1, 1],
     async run(ctx, s, [, ...keys]) {
       const sets = await setsOf(ctx, s, keys);
       return isReply(sets) ? sets : R.set(combine(sets).map((m) => R.bulk(Buffer.from(m, 'latin1'))));
@@ -180,7 +174,6 @@ function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string
 /** GETRANGE, and SUBSTR (its old name). */
 const GETRANGE: CommandSpec = {
   arity: 4,
-  flags: RO,
   async run(ctx, s, [, key, ...rest]) {
     const n = integers(rest);
     if (isReply(n)) return n;
@@ -203,14 +196,11 @@ const GETRANGE: CommandSpec = {
 export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   get: {
     arity: 2,
-    flags: FAST,
     // No promise when the value is read at once (a local file): GET is what redis-benchmark times.
     run: (ctx, s, [, key]) => whenRead(typed(ctx, s, key!, 'string'), (v) => (v === null ? R.null : isReply(v) ? v : R.bulk(v.value))),
   },
   mget: {
     arity: -2,
-    flags: FAST,
-    keys: [1, -1, 1],
     async run(ctx, s, args) {
       const out: Reply[] = [];
       for (const key of args.slice(1)) {
@@ -223,7 +213,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   strlen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'string');
       return v === null ? R.int(0) : isReply(v) ? v : R.int(v.value.length);
@@ -233,7 +222,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   substr: GETRANGE,
   getbit: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, offset]) {
       // getBitOffsetFromArgument: 0 up to 512 MB of bits (proto-max-bulk-len), no `#` form here.
       const at = parseInteger(offset!);
@@ -247,7 +235,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   bitcount: {
     arity: -2,
-    flags: RO,
     async run(ctx, s, [, key, ...rest]) {
       // Redis 7.0 reads the key first: a missing key is 0 whatever the arguments (bitops.c bitcountCommand).
       const v = await typed(ctx, s, key!, 'string');
@@ -281,7 +268,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hget: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (v === null) return R.null;
@@ -292,7 +278,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hmget: {
     arity: -3,
-    flags: FAST,
     async run(ctx, s, [, key, ...fields]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
@@ -307,7 +292,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hgetall: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
@@ -316,7 +300,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hkeys: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.bulks((v?.fields ?? []).map(([f]) => f));
@@ -324,7 +307,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hvals: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.bulks((v?.fields ?? []).map(([, x]) => x));
@@ -332,7 +314,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hlen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.length ?? 0);
@@ -340,7 +321,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hexists: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.some(([f]) => same(f, field!)) ? 1 : 0);
@@ -348,7 +328,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hstrlen: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.find(([f]) => same(f, field!))?.[1].length ?? 0);
@@ -360,7 +339,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   hpexpiretime: fieldTtl(1, true),
   llen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'list');
       return isReply(v) ? v : R.int(v?.items.length ?? 0);
@@ -368,7 +346,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lrange: {
     arity: 4,
-    flags: RO,
     async run(ctx, s, [, key, ...rest]) {
       const n = integers(rest);
       if (isReply(n)) return n;
@@ -381,7 +358,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lindex: {
     arity: 3,
-    flags: RO,
     async run(ctx, s, [, key, index]) {
       const i = parseInteger(index!);
       if (i === undefined) return R.error(ERR.notInteger);
@@ -394,7 +370,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lpos: {
     arity: -3,
-    flags: RO,
     async run(ctx, s, [, key, element, ...rest]) {
       const o = lposOptions(rest);
       if (isReply(o)) return o;
@@ -424,7 +399,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   smembers: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.set((v?.members ?? []).map((m) => R.bulk(m)));
@@ -432,7 +406,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   sismember: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, member]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.int(v?.members.some((m) => same(m, member!)) ? 1 : 0);
@@ -440,7 +413,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   smismember: {
     arity: -3,
-    flags: FAST,
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'set');
       if (isReply(v)) return v;
@@ -450,7 +422,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   scard: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.int(v?.members.length ?? 0);
@@ -459,8 +430,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   sinter: setOperation(intersection),
   sintercard: {
     arity: -3,
-    flags: ['readonly', 'movablekeys'],
-    keys: [0, 0, 0],
     async run(ctx, s, [, numkeys, ...rest]) {
       const count = longIn(numkeys!, 1, LONG_MAX, 'ERR numkeys should be greater than 0');
       if (isReply(count)) return count;

@@ -82,12 +82,9 @@ export interface ServeContext {
  */
 export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
 
-/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run. */
+/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run (its COMMAND INFO and DOCS: command-replies.ts, 7.0's). */
 export interface CommandSpec {
   readonly arity: number;
-  readonly flags: readonly string[];
-  /** First key argument, last (−1: the last argument), step: COMMAND's key spec. @default 1, 1, 1 */
-  readonly keys?: readonly [first: number, last: number, step: number];
   run(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply>;
 }
 
