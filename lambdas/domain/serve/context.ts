@@ -204,8 +204,12 @@ export class FieldTtlHashes {
   learn(db: number, from: number, to: number): Promise<void> | undefined {
     const wanted: number[] = [];
     const seen = this.last.get(db);
-    if (!this.whole.has(db)) for (let pos = from; pos < to; pos++) if (isHashWithTtls(this.index.typeAt(db, pos)) && !seen?.has(pos)) wanted.push(pos);
     const all = from === 0 && to >= this.index.size(db);
+    // The blocks the index's directory names as holding such hashes, when it names them: only their types are read.
+    const runs = this.index.fieldTtlRuns?.(db) ?? [[from, to] as const];
+    if (!this.whole.has(db))
+      for (const [a, b] of runs)
+        for (let pos = Math.max(a, from); pos < Math.min(b, to); pos++) if (isHashWithTtls(this.index.typeAt(db, pos)) && !seen?.has(pos)) wanted.push(pos);
     if (wanted.length === 0) {
       if (all) this.whole.add(db);
       return undefined;

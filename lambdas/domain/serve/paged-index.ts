@@ -178,6 +178,21 @@ export class PagedKeyIndex implements KeyIndex {
     return [...this.ranges.keys()].sort((a, b) => a - b);
   }
 
+  /** The positions of `db` in the blocks the directory names as holding a hash with field TTLs; undefined when it names none (an older index). */
+  fieldTtlRuns(db: number): [from: number, to: number][] | undefined {
+    const runs = this.d.header.fieldTtlBlocks;
+    const r = this.ranges.get(db);
+    if (!runs || !r) return runs ? [] : undefined;
+    const out: [number, number][] = [];
+    const dbBlocks = Math.ceil((r.end - r.first) / BLOCK);
+    for (let i = 0; i + 1 < runs.length; i += 2) {
+      const from = Math.max(runs[i]!, r.firstBlock);
+      const to = Math.min(runs[i + 1]!, r.firstBlock + dbBlocks);
+      if (from < to) out.push([(from - r.firstBlock) * BLOCK, Math.min(r.end - r.first, (to - r.firstBlock) * BLOCK)]);
+    }
+    return out;
+  }
+
   size(db: number): number {
     const r = this.ranges.get(db);
     return r ? r.end - r.first : 0;
