@@ -63,7 +63,12 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   // Keys whose expiry passed before the point was served are in the file but no command sees them: the counts say both.
   const expired = serving.databases.reduce((n, d) => n + d.expired, 0);
   const dbs = serving.databases.map((d) => `db${d.db} ${d.keys - d.expired}`).join(', ') || 'no keys';
-  const keys = expired === 0 ? `${serving.keys} keys: ${dbs}` : `${serving.keys} keys in the file, ${expired} already expired; live, as DBSIZE answers: ${dbs}`;
+  // An S3 copy's hashes with field TTLs are read when met, not at start: DBSIZE leaves out those whose fields all expired, these counts cannot.
+  const asDbsize = serving.hashesUncounted ? 'live (DBSIZE also leaves out the hashes whose every field has expired, read as met)' : 'live, as DBSIZE answers';
+  const keys =
+    expired === 0 && !serving.hashesUncounted
+      ? `${serving.keys} keys: ${dbs}`
+      : `${serving.keys} keys in the file, ${expired} already expired; ${asDbsize}: ${dbs}`;
   const what = serving.point !== undefined ? `${serving.point} (${serving.location})` : label;
   process.stdout.write(
     `serving ${what} read-only (RDB ${serving.rdbVersion}, ${keys}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,

@@ -69,6 +69,12 @@ export class KeyInPlace {
   nameBytes: Uint8Array = EMPTY;
   nameFrom = 0;
   nameTo = 0;
+  /**
+   * The name as the file stores it, length prefix included, when it is stored LZF-compressed or as an integer (the
+   * encodings of a first byte 0b11……); undefined for a plain name. A writer copies it as it lies: every RDB version
+   * and fork reads those encodings for a name (rdbGenericLoadStringObject), so a compressed name stays compressed.
+   */
+  storedName: Uint8Array | undefined = undefined;
   /** The value's bytes as stored (a DUMP payload's object bytes) are `bytes[from, to)`. */
   bytes: Uint8Array = EMPTY;
   from = 0;

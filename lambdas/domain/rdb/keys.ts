@@ -455,6 +455,7 @@ export class RdbKeyReader implements RdbKeySink {
     k.nameBytes = name === chunk || name.constructor === Uint8Array ? name : new Uint8Array(name.buffer, name.byteOffset, name.length);
     k.nameFrom = this.viewFrom;
     k.nameTo = this.viewTo;
+    k.storedName = name === chunk ? undefined : this.storedName(start + 1, nameEnd);
     if (nameEnd >= at) {
       k.bytes = chunk;
       k.bytesAt = at;
@@ -477,6 +478,13 @@ export class RdbKeyReader implements RdbKeySink {
     visit(k);
     k.bytes = EMPTY;
     k.nameBytes = EMPTY;
+    k.storedName = undefined;
+  }
+
+  /** The name at file bytes [from, to) as stored when that is LZF or an integer (its first byte 0b11……), else undefined (a plain name gathered across a seam). */
+  private storedName(from: number, to: number): Uint8Array | undefined {
+    const stored = from >= this.chunkAt ? this.chunk.subarray(from - this.chunkAt, to - this.chunkAt) : this.gather(from, to, new Uint8Array(to - from), 0);
+    return stored[0]! >> 6 === 3 ? stored : undefined;
   }
 
   /** The name at file bytes [from, to) as Redis compares it, at [viewFrom, viewTo) of the bytes returned: a view of the chunk when plain there, else decoded or gathered. */

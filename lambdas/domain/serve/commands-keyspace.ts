@@ -6,13 +6,10 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, type ServeContext, typed, valueAt } from './context.js';
+import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, readHashesIn, type ServeContext, typed, valueAt, whenRead } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
-
-const RO = ['readonly'] as const;
-const FAST = ['readonly', 'fast'] as const;
 
 /** RDB types of the compact encodings (ziplist, listpack, intset, zipmap): Redis scans those whole, in one reply. */
 const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20, 23, 25]);
@@ -20,7 +17,6 @@ const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20, 23, 25]);
 function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   return {
     arity: 2,
-    flags: FAST,
     run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       if (pos < 0) return R.int(-2);
@@ -99,7 +95,6 @@ function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
 function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
   return {
     arity: -3,
-    flags: RO,
     async run(ctx, s, [, key, cursorArg, ...rest]) {
       const cursor = cursorOf(cursorArg!);
       if (cursor === undefined) return R.error(ERR.invalidCursor);
@@ -138,15 +133,12 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
 export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   exists: {
     arity: -2,
-    flags: FAST,
-    keys: [1, -1, 1],
     run(ctx, s, args) {
       return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
     },
   },
   type: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       if (pos < 0) return R.simple('none');
@@ -163,7 +155,6 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   pexpiretime: ttl(1, true),
   dump: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
       return pos < 0 ? R.null : R.bulk(await ctx.payload(ctx.index.entry(s.db, pos)));
@@ -171,17 +162,16 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   dbsize: {
     arity: 1,
-    flags: FAST,
-    keys: [0, 0, 0],
     run(ctx, s) {
-      return R.int(liveKeys(ctx, s.db).keys);
+      return whenRead(liveKeys(ctx, s.db), (live) => R.int(live.keys));
     },
   },
   keys: {
     arity: 2,
-    flags: RO,
-    keys: [0, 0, 0],
     run(ctx, s, [, pattern]) {
+      // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
+      const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
+      if (reading) return reading.then(() => KEYSPACE_COMMANDS.keys!.run(ctx, s, [Buffer.from('keys'), pattern!]));
       const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!.toString());
       const out: Buffer[] = [];
       for (let pos = 0; pos < ctx.index.size(s.db); pos++) {
@@ -193,8 +183,6 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   scan: {
     arity: -2,
-    flags: RO,
-    keys: [0, 0, 0],
     run(ctx, s, [, cursorArg, ...rest]) {
       const cursor = cursorOf(cursorArg!);
       if (cursor === undefined) return R.error(ERR.invalidCursor);
@@ -202,6 +190,8 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (isReply(opts)) return opts;
       const size = ctx.index.size(s.db);
       const to = Math.min(size, cursor + opts.count);
+      const reading = readHashesIn(ctx, s.db, Math.min(cursor, size), to);
+      if (reading) return reading.then(() => KEYSPACE_COMMANDS.scan!.run(ctx, s, [cursorArg!, cursorArg!, ...rest]));
       const out: Buffer[] = [];
       for (let pos = cursor; pos < to; pos++) {
         const name = ctx.index.nameAt(s.db, pos);
@@ -217,9 +207,23 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zscan: collectionScan('zset'),
 };
 
-/** The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms). */
-export function liveKeys(ctx: ServeContext, db: number): { keys: number; expires: number; avgTtlMs: number } {
+/** What {@link liveKeys} answers. */
+export interface LiveKeys {
+  readonly keys: number;
+  readonly expires: number;
+  readonly avgTtlMs: number;
+}
+
+/**
+ * The keys of `db` a server loading the file now would hold, and how many of them expire; the mean TTL of those (ms).
+ * A promise when hashes with field TTLs must be read first (an S3 copy's, at the first call: see FieldTtlHashes).
+ */
+export function liveKeys(ctx: ServeContext, db: number): LiveKeys | Promise<LiveKeys> {
   const now = ctx.now();
   const e = ctx.index.expiries(db, now);
-  return { keys: ctx.index.size(db) - e.expired - hashesGone(ctx, db, now), expires: e.live, avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live) };
+  return whenRead(hashesGone(ctx, db, now), (gone) => ({
+    keys: ctx.index.size(db) - e.expired - gone,
+    expires: e.live,
+    avgTtlMs: e.live === 0 ? 0 : Math.round(e.ttlSumMs / e.live),
+  }));
 }

@@ -5,12 +5,12 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
-import { liveKeys } from './commands-keyspace.js';
+import { commandDocs, commandInfo, helpReply } from './command-replies.js';
+import { type LiveKeys, liveKeys } from './commands-keyspace.js';
+import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
-
-const FAST = ['fast'] as const;
 
 /**
  * AUTH's check: only the default user, with the configured password. With
@@ -37,6 +37,17 @@ function memoryEstimate(ctx: ServeContext): number {
   return 2 * ctx.index.storedBytes + 64 * ctx.index.keys;
 }
 
+/** INFO keyspace's lines; an S3 copy's hashes with field TTLs read first at the first call ({@link ValuePending}: run again once read). */
+function keyspaceLines(ctx: ServeContext): string[] {
+  const lives = ctx.index.databases().map((db) => [db, liveKeys(ctx, db)] as const);
+  const reading = lives.flatMap(([, l]) => (l instanceof Promise ? [l] : []));
+  if (reading.length > 0) throw new ValuePending(Promise.all(reading));
+  return lives.flatMap(([db, l]) => {
+    const live = l as LiveKeys;
+    return live.keys === 0 ? [] : [`db${db}:keys=${live.keys},expires=${live.expires},avg_ttl=${live.avgTtlMs}`];
+  });
+}
+
 /** INFO's text for `sections` (none: the default ones). */
 export function infoText(ctx: ServeContext, s: Session, sections: readonly string[]): string {
   const wanted = sections.length === 0 || sections.some((x) => ['all', 'default', 'everything'].includes(x)) ? undefined : new Set(sections);
@@ -58,13 +69,7 @@ export function infoText(ctx: ServeContext, s: Session, sections: readonly strin
     ['Memory', [`used_memory:${memoryEstimate(ctx)}`, `used_memory_dataset:${memoryEstimate(ctx)}`]],
     ['Persistence', ['loading:0', 'async_loading:0', 'rdb_changes_since_last_save:0']],
     ['Replication', ['role:master', 'connected_slaves:0']],
-    [
-      'Keyspace',
-      ctx.index.databases().flatMap((db) => {
-        const live = liveKeys(ctx, db);
-        return live.keys === 0 ? [] : [`db${db}:keys=${live.keys},expires=${live.expires},avg_ttl=${live.avgTtlMs}`];
-      }),
-    ],
+    ['Keyspace', !wanted || wanted.has('keyspace') ? keyspaceLines(ctx) : []],
   ];
   return parts
     .filter(([name]) => !wanted || wanted.has(name.toLowerCase()))
@@ -75,18 +80,14 @@ export function infoText(ctx: ServeContext, s: Session, sections: readonly strin
 export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ping: {
     arity: -1,
-    flags: FAST,
-    keys: [0, 0, 0],
     run(_ctx, _s, args) {
       if (args.length > 2) return R.error(ERR.arity('ping'));
       return args[1] ? R.bulk(args[1]) : R.simple('PONG');
     },
   },
-  echo: { arity: 2, flags: FAST, keys: [0, 0, 0], run: (_ctx, _s, [, msg]) => R.bulk(msg!) },
+  echo: { arity: 2, run: (_ctx, _s, [, msg]) => R.bulk(msg!) },
   select: {
     arity: 2,
-    flags: FAST,
-    keys: [0, 0, 0],
     run(ctx, s, [, index]) {
       const db = parseInteger(index!);
       if (db === undefined) return R.error(ERR.notInteger);
@@ -97,8 +98,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   auth: {
     arity: -2,
-    flags: ['no-auth', 'fast'],
-    keys: [0, 0, 0],
     run(ctx, s, args) {
       if (args.length > 3) return R.error(ERR.syntax);
       return args.length === 3 ? authenticate(ctx, s, args[1]!.toString(), args[2]!) : authenticate(ctx, s, undefined, args[1]!);
@@ -106,8 +105,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hello: {
     arity: -1,
-    flags: ['no-auth', 'fast'],
-    keys: [0, 0, 0],
     run(ctx, s, args) {
       let proto = s.proto;
       if (args[1]) {
@@ -149,10 +146,9 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   client: {
     arity: -2,
-    flags: [],
-    keys: [0, 0, 0],
     run(_ctx, s, [, sub, ...rest]) {
       const name = sub!.toString('latin1').toLowerCase();
+      if (name === 'help') return helpReply('client', 2 + rest.length);
       if (name === 'setname' && rest.length === 1) return setName(s, rest[0]!);
       if (name === 'getname' && rest.length === 0) return s.name ? R.bulk(s.name) : R.null;
       if (name === 'id' && rest.length === 0) return R.int(s.id);
@@ -163,8 +159,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   info: {
     arity: -1,
-    flags: [],
-    keys: [0, 0, 0],
     run: (ctx, s, args) =>
       R.verbatim(
         infoText(
@@ -176,8 +170,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   time: {
     arity: 1,
-    flags: FAST,
-    keys: [0, 0, 0],
     run(ctx) {
       const now = ctx.now();
       return R.bulks([String(Math.floor(now / 1000)), String((now % 1000) * 1000)]);
@@ -185,11 +177,10 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   config: {
     arity: -2,
-    flags: [],
-    keys: [0, 0, 0],
     run(ctx, _s, [, sub, ...rest]) {
       // CONFIG GET only (redis-benchmark and clients ask for a few settings); SET, REWRITE and RESETSTAT would change the server.
       const name = sub!.toString('latin1').toLowerCase();
+      if (name === 'help') return helpReply('config', 2 + rest.length);
       if (name !== 'get')
         return ['set', 'rewrite', 'resetstat'].includes(name) ? R.error(ERR.readOnly) : R.error(ERR.unknownSub(sub!.toString('latin1'), 'config'));
       if (rest.length === 0) return R.error(ERR.arity('config|get'));
@@ -210,8 +201,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   quit: {
     arity: -1,
-    flags: ['no-auth', 'fast'],
-    keys: [0, 0, 0],
     run(_ctx, s) {
       s.closing = true;
       return R.ok;
@@ -219,8 +208,6 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   reset: {
     arity: 1,
-    flags: ['noscript', 'loading', 'stale', 'fast'],
-    keys: [0, 0, 0],
     // As Redis 7.0's resetCommand: the transaction and watches gone, database 0, RESP2, no name, and authenticated again only where no password is set.
     run(ctx, s) {
       endTransaction(s);
@@ -233,42 +220,33 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
 };
 
-/** COMMAND and its subcommands, over the whole table (`table` includes this command). */
+/**
+ * COMMAND and its subcommands, over the whole table (`table` includes this command): each command's INFO and DOCS as
+ * redis-server 7.0 answers them (command-replies.ts), for the commands served; COUNT and LIST count those.
+ */
 export function commandCommand(table: () => Readonly<Record<string, CommandSpec>>): CommandSpec {
-  const info = (name: string, spec: CommandSpec): Reply => {
-    const [first, last, step] = spec.keys ?? [1, 1, 1];
-    return R.array([
-      R.bulk(name),
-      R.int(spec.arity),
-      R.set(spec.flags.map((f) => R.simple(f))),
-      R.int(first),
-      R.int(last),
-      R.int(step),
-      R.set([]),
-      R.set([]),
-      R.array([]),
-      R.array([]),
-    ]);
-  };
+  const info = (name: string): Reply => commandInfo(name) ?? R.null;
   return {
     arity: -1,
-    flags: [],
-    keys: [0, 0, 0],
     run(_ctx, _s, args) {
       const t = table();
       const sub = args[1]?.toString('latin1').toLowerCase();
-      if (sub === undefined) return R.array(Object.entries(t).map(([n, spec]) => info(n, spec)));
-      if (sub === 'count') return args.length === 2 ? R.int(Object.keys(t).length) : R.error(ERR.arity('command|count'));
-      if (sub === 'list') return args.length === 2 ? R.bulks(Object.keys(t)) : R.error(ERR.syntax);
-      if (sub === 'info')
-        return R.array(
-          args.slice(2).map((a) => {
-            const n = a.toString('latin1').toLowerCase();
-            return t[n] ? info(n, t[n]) : R.null;
-          }),
-        );
-      // redis-cli asks for the docs to show hints: none here.
-      if (sub === 'docs') return R.map([]);
+      const served = Object.keys(t);
+      if (sub === undefined) return R.array(served.map(info));
+      if (sub === 'count') return args.length === 2 ? R.int(served.length) : R.error(ERR.arity('command|count'));
+      if (sub === 'list') return args.length === 2 ? R.bulks(served) : R.error(ERR.syntax);
+      if (sub === 'help') return helpReply('command', args.length);
+      // A name not served is answered as 7.0 answers one it does not know (null; DOCS leaves it out), even where 7.0 knows it.
+      const isServed = (n: string): boolean => t[n.toLowerCase().split('|', 1)[0]!] !== undefined;
+      const asked = args.slice(2).map((a) => a.toString('latin1'));
+      if (sub === 'info') return R.array((asked.length === 0 ? served : asked).map((n) => (isServed(n) ? info(n) : R.null)));
+      if (sub === 'docs') {
+        const found = (asked.length === 0 ? served : asked).flatMap((n) => {
+          const d = isServed(n) ? commandDocs(n) : undefined;
+          return d ? [[R.bulk(d[0]), d[1]] as const] : [];
+        });
+        return R.map(found);
+      }
       return R.error(ERR.unknownSub(args[1]!.toString('latin1'), nameOf(args)));
     },
   };

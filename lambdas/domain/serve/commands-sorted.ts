@@ -7,6 +7,7 @@ import type { KeyValue } from '../rdb/fingerprint.js';
 import { groupLag, type StreamId, type StreamInfo, streamInfo } from '../rdb/format/value.js';
 import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
 import { typeNameOf } from './key-index.js';
+import { helpReply } from './command-replies.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
@@ -208,14 +209,10 @@ function rangeOptions(args: readonly Buffer[], fixed: Partial<RangeSpec>): Range
   return spec;
 }
 
-const RO = ['readonly'] as const;
-const FAST = ['readonly', 'fast'] as const;
-
 /** A range command: `fixed` what its name implies. */
 function rangeCommand(fixed: Partial<RangeSpec>): CommandSpec {
   return {
     arity: -4,
-    flags: RO,
     run(ctx, s, [, key, lo, hi, ...rest]) {
       const spec = rangeOptions(rest, fixed);
       return isReply(spec) ? spec : zrange(ctx, s, key!, lo!, hi!, spec);
@@ -226,7 +223,6 @@ function rangeCommand(fixed: Partial<RangeSpec>): CommandSpec {
 function rank(rev: boolean): CommandSpec {
   return {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, member]) {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
@@ -275,7 +271,6 @@ const cmpId = (a: StreamId, b: StreamId): number => (a[0] < b[0] ? -1 : a[0] > b
 function xrange(rev: boolean): CommandSpec {
   return {
     arity: -4,
-    flags: RO,
     async run(ctx, s, [, key, a, b, ...rest]) {
       const start = streamBound(rev ? b! : a!, false);
       if (isReply(start)) return start;
@@ -325,7 +320,6 @@ const idText = (id: StreamId): string => `${id[0]}-${id[1]}`;
  */
 const xpending: CommandSpec = {
   arity: -3,
-  flags: RO,
   async run(ctx, s, args) {
     const [, key, groupName] = args;
     const argc = args.length;
@@ -389,7 +383,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zrevrangebylex: rangeCommand({ by: 'lex', rev: true }),
   zlexcount: {
     arity: 4,
-    flags: FAST,
     async run(ctx, s, [, key, lo, hi]) {
       const range = lexRange(lo!, hi!);
       if (!range) return R.error(ERR_LEX);
@@ -402,7 +395,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zrevrank: rank(true),
   zscore: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, member]) {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
@@ -413,7 +405,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   zmscore: {
     arity: -3,
-    flags: FAST,
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'zset');
       if (isReply(v)) return v;
@@ -428,7 +419,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   zcard: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'zset');
       return isReply(v) ? v : R.int(v?.entries.length ?? 0);
@@ -436,7 +426,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   zcount: {
     arity: 4,
-    flags: FAST,
     async run(ctx, s, [, key, lo, hi]) {
       const reply = await zrange(ctx, s, key!, lo!, hi!, { by: 'score', rev: false, withScores: false, offset: 0, count: -1 });
       return reply.t === 'array' ? R.int(reply.items.length) : reply;
@@ -444,7 +433,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   xlen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v: Stream | null | Reply = await typed(ctx, s, key!, 'stream');
       return isReply(v) ? v : R.int(v?.entries.length ?? 0);
@@ -455,8 +443,6 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   xpending,
   xinfo: {
     arity: -2,
-    flags: RO,
-    keys: [2, 2, 1],
     async run(ctx, s, [, sub, key, groupName, ...rest]) {
       // As Redis 7.0's subcommands: GROUPS and CONSUMERS answered from the stream's stored metadata (value.ts streamInfo);
       // STREAM needs the radix tree's in-memory sizes, which no file holds, so it is refused in words.
@@ -469,6 +455,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         if (pos < 0) return R.error(ERR.noKey);
         return R.error(typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream' ? ERR.wrongType : ERR.xinfoStream);
       }
+      if (name === 'help') return helpReply('xinfo', argc);
       if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
       if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
       const info = await storedStream(ctx, s, key!);

@@ -4,11 +4,9 @@
  * t_hash.c, t_list.c and t_set.c).
  */
 import { type CommandSpec, isReply, lookup, type ServeContext, type Session, typed, valueAt, whenRead } from './context.js';
+import { loadsCompact } from './commands-keyspace.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
-
-const RO = ['readonly'] as const;
-const FAST = ['readonly', 'fast'] as const;
 
 /** Redis's range of `[start, end]` over `len` items (LRANGE, GETRANGE's list form): [from, to) or empty. */
 export function listRange(start: number, end: number, len: number): [number, number] {
@@ -32,6 +30,61 @@ function integers(args: readonly Buffer[]): number[] | Reply {
 }
 
 const same = (a: Buffer, b: Buffer): boolean => a.equals(b);
+
+/** HTTL's and its kin's `FIELDS numfields field …` as Redis 7.4+ checks it (t_hash.c httlGenericCommand, after WRONGTYPE): the fields, or the error. */
+function redisFieldList(args: readonly Buffer[]): Buffer[] | Reply {
+  if (args[2]!.toString('latin1').toLowerCase() !== 'fields') return R.error('ERR Mandatory argument FIELDS is missing or not at the right position');
+  const n = parseInteger(args[3]!);
+  if (n === undefined || n < 1) return R.error('ERR Number of fields must be a positive integer');
+  if (n !== args.length - 4) return R.error('ERR The `numfields` parameter must match the number of arguments');
+  return args.slice(4);
+}
+
+/** The same as Valkey 9 checks it (t_hash.c httlGenericCommand, before the key is looked up): its FIELDS token not read. */
+function valkeyFieldList(args: readonly Buffer[]): Buffer[] | Reply {
+  const n = parseInteger(args[3]!);
+  if (n === undefined) return R.error(ERR.notInteger);
+  if (n === 0 || n !== args.length - 4) return R.error(ERR.syntax);
+  return args.slice(4);
+}
+
+/**
+ * HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME (Redis 7.4, Valkey 9): per field asked, -2 (no such field, or no key), -1 (no
+ * TTL), or its TTL (`unit` 1000: seconds) left or absolute. Redis rounds seconds up ((t + 999 − base) / 1000) and takes a
+ * field of a compact hash (listpack) as gone when its expiry is now (`<=`, its hash table `<`: the field reads hid are those
+ * past, context.ts); Valkey rounds to the nearest ((t − base + 500) / 1000, never below 0) and checks the count first.
+ */
+function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
+  return {
+    arity: -5,
+    async run(ctx, s, args) {
+      const valkey = ctx.about.valkey === true;
+      const checked = valkey ? valkeyFieldList(args) : undefined;
+      if (checked && isReply(checked)) return checked;
+      const v = await typed(ctx, s, args[1]!, 'hash');
+      if (isReply(v)) return v;
+      const fields = checked ?? redisFieldList(args);
+      if (isReply(fields)) return fields;
+      const now = ctx.now();
+      const base = absolute ? 0 : now;
+      const compact = v !== null && !valkey && loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, args[1]!)), v);
+      return R.array(
+        fields.map((f) => {
+          const i = v ? v.fields.findIndex(([name]) => same(name, f)) : -1;
+          if (i < 0) return R.int(-2);
+          const at = v!.fieldExpireAtMs?.[i] ?? null;
+          if (at === null) return R.int(-1);
+          if (compact && at <= now) return R.int(-2);
+          if (valkey) {
+            const left = Math.max(0, at - base);
+            return R.int(unit === 1 ? left : Math.floor((left + 500) / 1000));
+          }
+          return R.int(unit === 1 ? at - base : Math.floor((at + 999 - base) / 1000));
+        }),
+      );
+    },
+  };
+}
 
 /** An option's integer as Redis's getRangeLongFromObjectOrReply takes it: in [min, max], else `msg` (or its own words when none). */
 function longIn(arg: Buffer, min: number, max: number, msg?: string): number | Reply {
@@ -111,8 +164,6 @@ function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[
 function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string[]): CommandSpec {
   return {
     arity: -2,
-    flags: RO,
-    keys: [1, -1, 1],
     async run(ctx, s, [, ...keys]) {
       const sets = await setsOf(ctx, s, keys);
       return isReply(sets) ? sets : R.set(combine(sets).map((m) => R.bulk(Buffer.from(m, 'latin1'))));
@@ -123,7 +174,6 @@ function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string
 /** GETRANGE, and SUBSTR (its old name). */
 const GETRANGE: CommandSpec = {
   arity: 4,
-  flags: RO,
   async run(ctx, s, [, key, ...rest]) {
     const n = integers(rest);
     if (isReply(n)) return n;
@@ -146,14 +196,11 @@ const GETRANGE: CommandSpec = {
 export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   get: {
     arity: 2,
-    flags: FAST,
     // No promise when the value is read at once (a local file): GET is what redis-benchmark times.
     run: (ctx, s, [, key]) => whenRead(typed(ctx, s, key!, 'string'), (v) => (v === null ? R.null : isReply(v) ? v : R.bulk(v.value))),
   },
   mget: {
     arity: -2,
-    flags: FAST,
-    keys: [1, -1, 1],
     async run(ctx, s, args) {
       const out: Reply[] = [];
       for (const key of args.slice(1)) {
@@ -166,7 +213,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   strlen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'string');
       return v === null ? R.int(0) : isReply(v) ? v : R.int(v.value.length);
@@ -176,7 +222,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   substr: GETRANGE,
   getbit: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, offset]) {
       // getBitOffsetFromArgument: 0 up to 512 MB of bits (proto-max-bulk-len), no `#` form here.
       const at = parseInteger(offset!);
@@ -190,7 +235,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   bitcount: {
     arity: -2,
-    flags: RO,
     async run(ctx, s, [, key, ...rest]) {
       // Redis 7.0 reads the key first: a missing key is 0 whatever the arguments (bitops.c bitcountCommand).
       const v = await typed(ctx, s, key!, 'string');
@@ -224,7 +268,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hget: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (v === null) return R.null;
@@ -235,7 +278,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hmget: {
     arity: -3,
-    flags: FAST,
     async run(ctx, s, [, key, ...fields]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
@@ -250,7 +292,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hgetall: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
@@ -259,7 +300,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hkeys: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.bulks((v?.fields ?? []).map(([f]) => f));
@@ -267,7 +307,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hvals: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.bulks((v?.fields ?? []).map(([, x]) => x));
@@ -275,7 +314,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hlen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.length ?? 0);
@@ -283,7 +321,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hexists: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.some(([f]) => same(f, field!)) ? 1 : 0);
@@ -291,15 +328,17 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   hstrlen: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, field]) {
       const v = await typed(ctx, s, key!, 'hash');
       return isReply(v) ? v : R.int(v?.fields.find(([f]) => same(f, field!))?.[1].length ?? 0);
     },
   },
+  httl: fieldTtl(1000, false),
+  hpttl: fieldTtl(1, false),
+  hexpiretime: fieldTtl(1000, true),
+  hpexpiretime: fieldTtl(1, true),
   llen: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'list');
       return isReply(v) ? v : R.int(v?.items.length ?? 0);
@@ -307,7 +346,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lrange: {
     arity: 4,
-    flags: RO,
     async run(ctx, s, [, key, ...rest]) {
       const n = integers(rest);
       if (isReply(n)) return n;
@@ -320,7 +358,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lindex: {
     arity: 3,
-    flags: RO,
     async run(ctx, s, [, key, index]) {
       const i = parseInteger(index!);
       if (i === undefined) return R.error(ERR.notInteger);
@@ -333,7 +370,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   lpos: {
     arity: -3,
-    flags: RO,
     async run(ctx, s, [, key, element, ...rest]) {
       const o = lposOptions(rest);
       if (isReply(o)) return o;
@@ -363,7 +399,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   smembers: {
     arity: 2,
-    flags: RO,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.set((v?.members ?? []).map((m) => R.bulk(m)));
@@ -371,7 +406,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   sismember: {
     arity: 3,
-    flags: FAST,
     async run(ctx, s, [, key, member]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.int(v?.members.some((m) => same(m, member!)) ? 1 : 0);
@@ -379,7 +413,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   smismember: {
     arity: -3,
-    flags: FAST,
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'set');
       if (isReply(v)) return v;
@@ -389,7 +422,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   scard: {
     arity: 2,
-    flags: FAST,
     async run(ctx, s, [, key]) {
       const v = await typed(ctx, s, key!, 'set');
       return isReply(v) ? v : R.int(v?.members.length ?? 0);
@@ -398,8 +430,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   sinter: setOperation(intersection),
   sintercard: {
     arity: -3,
-    flags: ['readonly', 'movablekeys'],
-    keys: [0, 0, 0],
     async run(ctx, s, [, numkeys, ...rest]) {
       const count = longIn(numkeys!, 1, LONG_MAX, 'ERR numkeys should be greater than 0');
       if (isReply(count)) return count;

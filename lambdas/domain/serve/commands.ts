@@ -9,7 +9,7 @@ import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
-import { BlockPending, settle } from './paged-index.js';
+import { isPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR } from './reply-text.js';
 import { endTransaction, NOT_QUEUED, transactionCommands } from './transaction.js';
@@ -33,7 +33,9 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
     'linsert lset lrem ltrim sadd srem spop smove sinterstore sunionstore sdiffstore zadd zincrby zrem zremrangebyrank zremrangebyscore ' +
     'zremrangebylex zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zunionstore zinterstore zdiffstore zrangestore georadius georadiusbymember ' +
     'geoadd geosearchstore pfadd pfmerge pfcount pfdebug xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
-    'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover publish spublish touch'
+    'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover publish spublish touch ' +
+    // Redis 7.4's and 8's, Valkey 9's hash field TTL writes (and 7.4's release candidates' HGETF/HSETF).
+    'hpersist hexpire hpexpire hexpireat hpexpireat hgetdel hgetex hsetex hgetf hsetf'
   ).split(' '),
 );
 
@@ -77,12 +79,11 @@ export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | 
   const failed = (err: unknown): Reply =>
     R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);
   // A block of an index on S3 not at hand yet: the command runs again once it has come (paged-index.ts's settle).
-  const again = (err: unknown): Promise<Reply> =>
-    err instanceof BlockPending ? settle(() => spec.run(ctx, s, args)).catch(failed) : Promise.resolve(failed(err));
+  const again = (err: unknown): Promise<Reply> => (isPending(err) ? settle(() => spec.run(ctx, s, args)).catch(failed) : Promise.resolve(failed(err)));
   try {
     const reply = spec.run(ctx, s, args);
     return reply instanceof Promise ? reply.catch(again) : reply;
   } catch (err) {
-    return err instanceof BlockPending ? again(err) : failed(err);
+    return isPending(err) ? again(err) : failed(err);
   }
 }

@@ -9,6 +9,7 @@ import { decodeDumpPayload } from '../rdb/format/value.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 import { typeNameOf } from './key-index.js';
+import { ValuePending } from './paged-index.js';
 import type { Protocol, Reply } from './resp.js';
 import { ERR } from './reply-text.js';
 
@@ -58,12 +59,18 @@ export interface ServeContext {
   /** Decoded values kept (a big list paged through LRANGE is read once). */
   readonly cache: ValueCache;
   /**
-   * Per database, the hashes all of whose fields have TTLs (RDB types 22–25), by position, with the last field's expiry:
-   * such a hash is gone once that has passed, as on Redis 7.4 (t_hash.c). Found at start ({@link hashesGoneAt}); absent: none looked for.
+   * The hashes with field TTLs (RDB types 22–25) and, for those all of whose fields have one, the last field's expiry:
+   * such a hash is gone once that has passed, as on Redis 7.4 (t_hash.c). Absent: the file holds none.
    */
-  readonly hashesGoneAt?: ReadonlyMap<number, ReadonlyMap<number, number>>;
+  readonly hashes?: FieldTtlHashes;
   /** What INFO server says of the point (file, RDB version, the release that writes it). */
-  readonly about: { readonly location: string; readonly redisVersion: string; readonly startedAtMs: number };
+  readonly about: {
+    readonly location: string;
+    readonly redisVersion: string;
+    readonly startedAtMs: number;
+    /** The file is Valkey's (VALKEY80 and on): where Valkey answers otherwise than Redis (HTTL's checks), as Valkey. */
+    readonly valkey?: boolean;
+  };
 }
 
 /**
@@ -75,12 +82,9 @@ export interface ServeContext {
  */
 export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
 
-/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run. */
+/** A command: Redis's arity (n exact, −n at least n, the name counted) and its run (its COMMAND INFO and DOCS: command-replies.ts, 7.0's). */
 export interface CommandSpec {
   readonly arity: number;
-  readonly flags: readonly string[];
-  /** First key argument, last (−1: the last argument), step: COMMAND's key spec. @default 1, 1, 1 */
-  readonly keys?: readonly [first: number, last: number, step: number];
   run(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply>;
 }
 
@@ -142,48 +146,155 @@ export class ValueCache {
 function liveHash(v: Extract<KeyValue, { type: 'hash' }>, now: number): Extract<KeyValue, { type: 'hash' }> | null {
   const at = v.fieldExpireAtMs;
   if (!at?.some((t) => t !== null && t < now)) return v;
-  const fields = v.fields.filter((_, i) => !(at[i] !== null && at[i]! < now));
-  return fields.length === 0 ? null : { type: 'hash', fields };
+  const live = (_: unknown, i: number): boolean => !(at[i] !== null && at[i]! < now);
+  const fields = v.fields.filter(live);
+  // The fields left keep their TTLs (HTTL answers them).
+  return fields.length === 0 ? null : { type: 'hash', fields, fieldExpireAtMs: at.filter(live) };
+}
+
+/** The last field expiry of a hash some of whose fields have none: it is never gone by its fields. */
+const NEVER = Number.POSITIVE_INFINITY;
+/** Hashes read at once when a range of keys asks for several (a SCAN page, a database's walk): S3 ranged GETs in flight. */
+const READS_AT_ONCE = 16;
+
+/**
+ * The hashes with field TTLs (RDB types 22–25) of a point, and when each is
+ * gone: a hash all of whose fields have TTLs has no field left, and so is
+ * gone, once the last has passed (Redis 7.4 t_hash.c: hashTypeIsExpired
+ * `expireAt < now`, and a hash with no field left deleted). The index holds
+ * every key's type, not its fields' TTLs: those are in the value. A local
+ * file is read for them at start ({@link learnAll}: a walk of the index and
+ * those hashes read, microseconds each); an S3 copy's are read as they are
+ * met ({@link liveAt} throws {@link ValuePending} for one not read yet; SCAN
+ * and KEYS read those of the keys they walk, {@link learn}), and DBSIZE and
+ * INFO keyspace read every one of the database at their first call (the
+ * index's types walked, then those hashes' values: docs/serve.md "Hashes
+ * with field TTLs"). Whatever was read is kept: a position and a number.
+ */
+export class FieldTtlHashes {
+  /** Per database, position → the last field expiry ({@link NEVER}: a field without one). */
+  private readonly last = new Map<number, Map<number, number>>();
+  /** Databases every hash of which has been read. */
+  private readonly whole = new Set<number>();
+  /** Reads under way, by `db:pos` (a command run again, or another client, waits for the same read). */
+  private readonly reading = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly index: KeyIndex,
+    /** A key's value (through the point's {@link ValueCache} where reads are round trips: the command that met the hash reads it next). */
+    private readonly value: (key: IndexedKey) => KeyValue | Promise<KeyValue>,
+  ) {}
+
+  /** Whether every hash of `db` has been read (DBSIZE counts only then). */
+  known(db: number): boolean {
+    return this.whole.has(db);
+  }
+
+  /** The last field expiry of the key at `pos` (NEVER: not such a hash, or a field without a TTL); undefined: a hash not read yet. */
+  lastExpiry(db: number, pos: number): number | undefined {
+    const at = this.last.get(db)?.get(pos);
+    if (at !== undefined || this.whole.has(db)) return at ?? NEVER;
+    return isHashWithTtls(this.index.typeAt(db, pos)) ? undefined : NEVER;
+  }
+
+  /**
+   * Reads the hashes with field TTLs among positions [from, to) of `db` not read yet; undefined when there are
+   * none (at once). The walk of the types may throw BlockPending (an index on S3): run it under settle.
+   */
+  learn(db: number, from: number, to: number): Promise<void> | undefined {
+    const wanted: number[] = [];
+    const seen = this.last.get(db);
+    const all = from === 0 && to >= this.index.size(db);
+    // The blocks the index's directory names as holding such hashes, when it names them: only their types are read.
+    const runs = this.index.fieldTtlRuns?.(db) ?? [[from, to] as const];
+    if (!this.whole.has(db))
+      for (const [a, b] of runs)
+        for (let pos = Math.max(a, from); pos < Math.min(b, to); pos++) if (isHashWithTtls(this.index.typeAt(db, pos)) && !seen?.has(pos)) wanted.push(pos);
+    if (wanted.length === 0) {
+      if (all) this.whole.add(db);
+      return undefined;
+    }
+    return (async () => {
+      for (let i = 0; i < wanted.length; i += READS_AT_ONCE) {
+        await Promise.all(wanted.slice(i, i + READS_AT_ONCE).map((pos) => this.read(db, pos)));
+      }
+      if (all) this.whole.add(db);
+    })();
+  }
+
+  /** Reads every hash with field TTLs of every database (a local file, at start). */
+  async learnAll(): Promise<void> {
+    for (const db of this.index.databases()) await this.learn(db, 0, this.index.size(db));
+  }
+
+  /** Reads the hash at `pos` (or waits for its read under way). */
+  private read(db: number, pos: number): Promise<void> {
+    const id = `${db}:${pos}`;
+    let r = this.reading.get(id);
+    if (!r) {
+      r = Promise.resolve(this.value(this.index.entry(db, pos)))
+        .then((v) => this.keep(db, pos, v))
+        .finally(() => this.reading.delete(id));
+      this.reading.set(id, r);
+    }
+    return r;
+  }
+
+  private keep(db: number, pos: number, v: KeyValue): void {
+    const expireAt = v.type === 'hash' ? v.fieldExpireAtMs : undefined;
+    // A loop, not Math.max(...): a hash of a few hundred thousand fields would overflow the call's arguments.
+    let last = expireAt && expireAt.length > 0 ? 0 : NEVER;
+    for (const t of expireAt ?? []) {
+      if (t === null) {
+        last = NEVER;
+        break;
+      }
+      if (t > last) last = t;
+    }
+    let inDb = this.last.get(db);
+    if (!inDb) this.last.set(db, (inDb = new Map()));
+    inDb.set(pos, last);
+  }
+
+  /** Of the keys of `db` not expired by `now`, the hashes whose every field has (every hash of `db` read: {@link known}). */
+  gone(db: number, now: number): number {
+    let n = 0;
+    for (const [pos, last] of this.last.get(db) ?? []) {
+      const at = this.index.expireAtMs(db, pos);
+      if (last < now && (at === null || at > now)) n++;
+    }
+    return n;
+  }
 }
 
 /**
- * Per database, the hashes all of whose fields have TTLs, by position, with the last field's expiry (see
- * {@link ServeContext.hashesGoneAt}): every key's type read from the index, the payloads of those hashes read.
+ * Whether the key at `pos` of `db` is there at `now`: its expiry not passed, and (a hash all of whose fields have TTLs) a field left.
+ * A hash with field TTLs not read yet throws {@link ValuePending} (its value is read, then the command runs again).
  */
-export async function hashesGoneAt(index: KeyIndex, payload: (key: IndexedKey) => Buffer | Promise<Buffer>): Promise<Map<number, Map<number, number>>> {
-  const out = new Map<number, Map<number, number>>();
-  for (const db of index.databases())
-    for (let pos = 0, n = index.size(db); pos < n; pos++) {
-      if (!isHashWithTtls(index.typeAt(db, pos))) continue;
-      const v = decodeDumpPayload(await payload(index.entry(db, pos)));
-      const expireAt = v.type === 'hash' ? v.fieldExpireAtMs : undefined;
-      if (!expireAt || expireAt.length === 0 || expireAt.some((t) => t === null)) continue;
-      let inDb = out.get(db);
-      if (!inDb) out.set(db, (inDb = new Map()));
-      // A loop, not Math.max(...): a hash of a few hundred thousand fields would overflow the call's arguments.
-      let last = 0;
-      for (const t of expireAt as number[]) if (t > last) last = t;
-      inDb.set(pos, last);
-    }
-  return out;
-}
-
-/** Whether the key at `pos` of `db` is there at `now`: its expiry not passed, and (a hash all of whose fields have TTLs) a field left. */
 export function liveAt(ctx: ServeContext, db: number, pos: number, now = ctx.now()): boolean {
   const at = ctx.index.expireAtMs(db, pos);
   if (at !== null && at <= now) return false;
-  const last = ctx.hashesGoneAt?.get(db)?.get(pos);
-  return last === undefined || last >= now;
+  if (!ctx.hashes) return true;
+  const last = ctx.hashes.lastExpiry(db, pos);
+  if (last === undefined) throw new ValuePending(ctx.hashes.learn(db, pos, pos + 1)!);
+  return last >= now;
 }
 
-/** Of the keys of `db` not expired by `now`, the hashes every field of which has (see {@link ServeContext.hashesGoneAt}). */
-export function hashesGone(ctx: ServeContext, db: number, now: number): number {
-  let n = 0;
-  for (const [pos, last] of ctx.hashesGoneAt?.get(db) ?? []) {
-    const at = ctx.index.expireAtMs(db, pos);
-    if (last < now && (at === null || at > now)) n++;
-  }
-  return n;
+/**
+ * The hashes with field TTLs of `db`'s positions [from, to) read (see {@link FieldTtlHashes}), before a walk over them asks
+ * {@link liveAt} of each: undefined when there is nothing to read.
+ */
+export function readHashesIn(ctx: ServeContext, db: number, from: number, to: number): Promise<void> | undefined {
+  return ctx.hashes?.learn(db, from, to);
+}
+
+/** Of the keys of `db` not expired by `now`, the hashes every field of which has: every hash of `db` read first (a promise then). */
+export function hashesGone(ctx: ServeContext, db: number, now: number): number | Promise<number> {
+  const h = ctx.hashes;
+  if (!h) return 0;
+  if (h.known(db)) return h.gone(db, now);
+  const reading = h.learn(db, 0, ctx.index.size(db));
+  return reading ? reading.then(() => h.gone(db, now)) : h.gone(db, now);
 }
 
 /** The position of `name` in the session's database, or -1 when it is not there or has expired. */

@@ -50,7 +50,8 @@ import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
 import type { ColumnKeyIndex } from './key-index.js';
-import { R_AT, R_DB, R_END, R_EXPIRY, ROW } from './key-rows.js';
+import { isHashWithTtls } from '../rdb/write/source-forms.js';
+import { R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyBytes = copyNameBytes;
@@ -119,6 +120,13 @@ export interface Header extends IndexedCopy {
   readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
   /** `RDRKEYS3`: the hash's top bits that choose a key's hash block (2^hashBits blocks). */
   readonly hashBits?: number;
+  /**
+   * The blocks holding a hash with field TTLs (RDB types 22–25), as runs `[first, end)` of block numbers flattened
+   * (`[]`: none): `serve`'s DBSIZE reads only those blocks and hashes to count the hashes whose fields have all expired
+   * (context.ts FieldTtlHashes). Written for a file of RDB 12 and on (Valkey's too); absent in an index written before
+   * it or of an older file (then such a count walks every block, or, before RDB 12, has nothing to look for).
+   */
+  readonly fieldTtlBlocks?: readonly number[];
 }
 
 /** One hash block's directory entry (`RDRKEYS3`). */
@@ -257,6 +265,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   if (!hashed) for (let b = 0; b < blocks; b++) firstNameBytes += rowView.getUint32(keyAt(blockStarts[b]!) * ROW, true);
   const hashBits = hashed ? hashBitsFor(n) : 0;
   const buckets = hashed ? 2 ** hashBits : 0;
+  const fieldTtlBlocks = index.rdbVersion >= 12 ? blocksHolding(rows, keyAt, blockStarts, isHashWithTtls) : undefined;
   const header: Header = {
     bytes: copy.bytes,
     trailer: copy.trailer,
@@ -270,6 +279,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     slotsBy: SLOTS_BY,
     databases,
     ...(hashed ? { hashBits } : {}),
+    ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
   };
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   // `names` holds every key's name once (the builder's buffer, cut to its keys).
@@ -305,6 +315,19 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
   out.write(layout, footerAt + 40, 'latin1');
   return out;
+}
+
+/** The blocks (`blockStarts`: each block's first position, then the end) holding a key whose type `wanted` takes, as runs [first, end) flattened. */
+function blocksHolding(rows: Buffer, keyAt: (j: number) => number, blockStarts: readonly number[], wanted: (type: number) => boolean): number[] {
+  const runs: number[] = [];
+  for (let b = 0; b + 1 < blockStarts.length; b++) {
+    let holds = false;
+    for (let j = blockStarts[b]!; j < blockStarts[b + 1]! && !holds; j++) holds = wanted(rows[keyAt(j) * ROW + R_TYPE]!);
+    if (!holds) continue;
+    if (runs.length > 0 && runs.at(-1) === b) runs[runs.length - 1] = b + 1;
+    else runs.push(b, b + 1);
+  }
+  return runs;
 }
 
 /** Block `b`'s directory entry at `entry` (its SHA-256 written apart). */

@@ -152,6 +152,11 @@ export interface KeyIndex {
   expireAtMs(db: number, pos: number): number | null;
   /** Everything the index holds of the key at `pos`. */
   entry(db: number, pos: number): IndexedKey;
+  /**
+   * The positions of `db` that may hold a hash with field TTLs (RDB types 22–25), as runs [from, to); undefined when
+   * the index does not say (every position may: walk the types). An index file's directory says (index-file.ts fieldTtlBlocks).
+   */
+  fieldTtlRuns?(db: number): readonly (readonly [from: number, to: number])[] | undefined;
 }
 
 /** A {@link KeyIndex} held whole in memory: built by a pass over the file (its rows and names, key-rows.ts). */

@@ -89,6 +89,25 @@ export class BlockPending extends Error {
 }
 
 /**
+ * A value being read (a hash with field TTLs met by a lookup on an S3 copy:
+ * context.ts FieldTtlHashes): {@link settle} waits for `ready` and runs the
+ * lookup again, as for a block.
+ */
+export class ValuePending extends Error {
+  override readonly name = 'ValuePending';
+  constructor(readonly ready: Promise<unknown>) {
+    super('a value is being read');
+    // Awaited by settle; a failed read fails the command run again (it reads once more), so this one's failure is no crash.
+    ready.catch(() => {});
+  }
+}
+
+/** Whether `err` asks to be run again once something has been read ({@link BlockPending}, {@link ValuePending}). */
+export function isPending(err: unknown): err is BlockPending | ValuePending {
+  return err instanceof BlockPending || err instanceof ValuePending;
+}
+
+/**
  * `fn`'s answer once every block it reads is at hand: run, and on
  * {@link BlockPending} run again once the block has come (the blocks waited
  * for are held until `fn` answers). A local index never throws it: `fn` runs
@@ -101,6 +120,10 @@ export async function settle<T>(fn: () => T | Promise<T>): Promise<T> {
       try {
         return await fn();
       } catch (err) {
+        if (err instanceof ValuePending) {
+          await err.ready;
+          continue;
+        }
         if (!(err instanceof BlockPending)) throw err;
         const blocks = await err.ready;
         err.index.hold(blocks, 1);
@@ -170,6 +193,21 @@ export class PagedKeyIndex implements KeyIndex {
 
   databases(): number[] {
     return [...this.ranges.keys()].sort((a, b) => a - b);
+  }
+
+  /** The positions of `db` in the blocks the directory names as holding a hash with field TTLs; undefined when it names none (an older index). */
+  fieldTtlRuns(db: number): [from: number, to: number][] | undefined {
+    const runs = this.d.header.fieldTtlBlocks;
+    const r = this.ranges.get(db);
+    if (!runs || !r) return runs ? [] : undefined;
+    const out: [number, number][] = [];
+    const dbBlocks = Math.ceil((r.end - r.first) / BLOCK);
+    for (let i = 0; i + 1 < runs.length; i += 2) {
+      const from = Math.max(runs[i]!, r.firstBlock);
+      const to = Math.min(runs[i + 1]!, r.firstBlock + dbBlocks);
+      if (from < to) out.push([(from - r.firstBlock) * BLOCK, Math.min(r.end - r.first, (to - r.firstBlock) * BLOCK)]);
+    }
+    return out;
   }
 
   size(db: number): number {

@@ -15,8 +15,6 @@ import { R, type Reply } from './resp.js';
 /** The commands MULTI does not queue: they act on the transaction itself (QUIT closes the connection). */
 export const NOT_QUEUED: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'quit', 'reset']);
 
-const TX_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'allow_busy'] as const;
-
 /** Whether the key `name` of `db` is in the file with an expiry passed by now (gone for a server that loaded it now). */
 function expiredNow(ctx: ServeContext, db: number, name: Buffer): boolean {
   const pos = ctx.index.find(db, name);
@@ -36,8 +34,6 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
   return {
     multi: {
       arity: 1,
-      flags: TX_FLAGS,
-      keys: [0, 0, 0],
       run(_ctx, s) {
         if (s.multi) return R.error('ERR MULTI calls can not be nested');
         s.multi = { queued: [], dirty: false };
@@ -46,8 +42,6 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
     },
     discard: {
       arity: 1,
-      flags: TX_FLAGS,
-      keys: [0, 0, 0],
       run(_ctx, s) {
         if (!s.multi) return R.error('ERR DISCARD without MULTI');
         endTransaction(s);
@@ -56,8 +50,6 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
     },
     watch: {
       arity: -2,
-      flags: TX_FLAGS,
-      keys: [1, -1, 1],
       run(ctx, s, [, ...names]) {
         if (s.multi) return R.error('ERR WATCH inside MULTI is not allowed');
         const added = names.map((name) => ({ db: s.db, name: Buffer.from(name), expired: expiredNow(ctx, s.db, name) }));
@@ -67,8 +59,6 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
     },
     unwatch: {
       arity: 1,
-      flags: TX_FLAGS,
-      keys: [0, 0, 0],
       run(_ctx, s) {
         s.watched = undefined;
         return R.ok;
@@ -76,8 +66,6 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
     },
     exec: {
       arity: 1,
-      flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
-      keys: [0, 0, 0],
       async run(ctx, s) {
         const tx = s.multi;
         if (!tx) return R.error('ERR EXEC without MULTI');

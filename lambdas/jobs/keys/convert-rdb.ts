@@ -329,7 +329,7 @@ class InputPass {
     this.expired.fields += e.expiredFields ?? 0;
     if (e.reencoded) this.reencoded++;
     else this.asIs++;
-    w.key(k.db, name, e.type, e.object, k.expireAtMs);
+    w.keyAt(k, e.type, e.object, 0, e.object.length);
     this.reencodedKeys.push(e.reencoded);
     digestInput(this.digest, k.db, name, k.type, payload, k.expireAtMs, e);
   }

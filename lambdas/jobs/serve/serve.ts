@@ -6,7 +6,8 @@
 import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
 import { execute } from '../../domain/serve/commands.js';
-import { CACHE_MIN_BYTES, hashesGone, hashesGoneAt, type ServeContext, ValueCache } from '../../domain/serve/context.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import { CACHE_MIN_BYTES, FieldTtlHashes, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { settle } from '../../domain/serve/paged-index.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
@@ -40,6 +41,11 @@ export interface Serving {
   /** Keys in the file, and per database: those in the file and those of them already expired when it started (keys less expired is what DBSIZE answers). */
   readonly keys: number;
   readonly databases: readonly { readonly db: number; readonly keys: number; readonly expired: number }[];
+  /**
+   * The file may hold hashes with field TTLs (RDB 12 and on) not read at start (an S3 copy's are read as met): `expired`
+   * then leaves out only keys whose own expiry passed, not hashes whose every field has (DBSIZE, which reads them, does).
+   */
+  readonly hashesUncounted: boolean;
   readonly rdbVersion: number;
   /** What is served: the file, or the first shard and how many more. */
   readonly location: string;
@@ -65,9 +71,15 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   let port = options.port ?? 6379;
   const version = point.index.rdbVersion;
   const release = point.valkey ? '7.2.4' : `${redisReleaseFor(version) ?? '7.0'}.0`;
-  // Hashes all of whose fields have TTLs: gone once the last has passed (EXISTS, DBSIZE, SCAN). Looked for in a local file
-  // only (a walk of every key's type, and those hashes read); from S3 that walk would fetch every block of the index.
-  const goneAt = point.localReads && version >= 12 ? await settle(() => hashesGoneAt(point.index, (k) => point.payload(k))) : undefined;
+  // Hashes with field TTLs (RDB 12 and on, Valkey 9's VALKEY080): one all of whose fields have TTLs is gone once the last
+  // has passed (EXISTS, DBSIZE, SCAN). A local file's are read at start (a walk of every key's type, those hashes read);
+  // an S3 copy's as they are met (domain/serve/context.ts FieldTtlHashes): at start that walk would fetch every block of the index.
+  const cache = new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0);
+  const hashes =
+    version >= 12
+      ? new FieldTtlHashes(point.index, (k) => (point.localReads ? decodeDumpPayload(point.payload(k) as Buffer) : cache.get(k, () => point.payload(k))))
+      : undefined;
+  if (hashes && point.localReads) await settle(() => hashes.learnAll());
   const ctx: ServeContext = {
     index: point.index,
     payload: (key) => point.payload(key),
@@ -78,16 +90,21 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     },
     databases: options.databases ?? 16,
     // A local file's small values are read again rather than kept (see ValueCache); S3's are kept (each read is a round trip).
-    cache: new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0),
-    about: { location: point.location, redisVersion: release, startedAtMs: now() },
-    ...(goneAt && goneAt.size > 0 ? { hashesGoneAt: goneAt } : {}),
+    cache,
+    about: { location: point.location, redisVersion: release, startedAtMs: now(), ...(point.valkey ? { valkey: true } : {}) },
+    ...(hashes ? { hashes } : {}),
   };
   let databases: { db: number; keys: number; expired: number }[];
   let endpoint;
   try {
     // Before listening: on an S3 index a block whose keys have only partly expired is read (settle waits for it).
     databases = await settle(() =>
-      point.index.databases().map((db) => ({ db, keys: point.index.size(db), expired: point.index.expiries(db, now()).expired + hashesGone(ctx, db, now()) })),
+      point.index.databases().map((db) => ({
+        db,
+        keys: point.index.size(db),
+        // An S3 copy's hashes with field TTLs are not read at start: those all of whose fields expired are counted by DBSIZE only.
+        expired: point.index.expiries(db, now()).expired + (hashes?.known(db) ? hashes.gone(db, now()) : 0),
+      })),
     );
     endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
@@ -101,6 +118,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     port,
     keys: point.index.keys,
     databases,
+    hashesUncounted: hashes !== undefined && !point.localReads,
     rdbVersion: version,
     location: point.location,
     notes: point.notes,

@@ -51,6 +51,8 @@ export interface KeyHead {
   readonly nameFrom: number;
   readonly nameTo: number;
   readonly expireAtMs: number | null;
+  /** The name as stored when LZF-compressed or an integer (KeyInPlace.storedName): the writer copies it as it lies. */
+  readonly storedName?: Uint8Array | undefined;
 }
 
 /**

@@ -82,7 +82,15 @@ export class RdbFileWriter {
 
   /** {@link key} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view made. */
   keyAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
-    this.write(k.db, k.nameBytes, k.nameFrom, k.nameTo, type, b, from, to, k.expireAtMs);
+    this.head(k.db, k.expireAtMs);
+    this.name(this.out.byte(type), k).bytes(b, from, to);
+    this.keys++;
+  }
+
+  /** `k`'s name: as stored when it is LZF-compressed or an integer (every RDB version reads those), else its length and bytes. */
+  private name(out: RdbOut, k: KeyHead): RdbOut {
+    const stored = k.storedName;
+    return stored !== undefined ? out.bytes(stored, 0, stored.length) : out.len(k.nameTo - k.nameFrom).bytes(k.nameBytes, k.nameFrom, k.nameTo);
   }
 
   /**
@@ -96,11 +104,7 @@ export class RdbFileWriter {
   keyOpened(k: KeyHead): RdbOut {
     if (this.typeAt >= 0) throw new Error('a key is open already: its value was not written');
     this.typeAt = this.head(k.db, k.expireAtMs);
-    this.out
-      .byte(0)
-      .len(k.nameTo - k.nameFrom)
-      .bytes(k.nameBytes, k.nameFrom, k.nameTo);
-    return this.out;
+    return this.name(this.out.byte(0), k);
   }
 
   /** Closes the key {@link keyOpened} opened: its value, written into the buffer it returned, is of RDB type `type`. */

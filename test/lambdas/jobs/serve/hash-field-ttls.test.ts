@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
-import { expiredFieldKeys, frameFile, hashWithTtls24 } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, hashWithTtls24, LATER } from '../../../support/rdb-newer.js';
 
 const NOW = Date.now();
 let dir: string;
@@ -99,3 +99,77 @@ it('a hash of 150,000 fields, every one with a TTL, is found at start and gone o
     expect(await c.hlen('many')).toBe(live ? 150_000 : 0);
   }
 }, 60_000);
+
+describe('HTTL, HPTTL, HEXPIRETIME, HPEXPIRETIME: per field its TTL as the writer answers (Redis 7.4 t_hash.c, Valkey 9)', () => {
+  const T = LATER;
+  it.each([
+    ['REDIS0012', 'redis', 'v12'],
+    ['VALKEY080', 'valkey', 'v9'],
+  ] as const)('%s: -2 for a field gone, expired or of no key, -1 without a TTL, else the TTL left or absolute', async (magic, fork, p) => {
+    const c = await serve(magic, fork, NOW);
+    const mixed = `${p}:mixed`;
+    const fields = ['FIELDS', '4', 'live', 'perm', 'old', 'nope'];
+    // Redis rounds seconds up, (t + 999 − base) / 1000; Valkey to the nearest, (t − base + 500) / 1000.
+    const secs = (ms: number) => (fork === 'redis' ? Math.floor((ms + 999) / 1000) : Math.floor((ms + 500) / 1000));
+    expect(await c.call('HPTTL', mixed, ...fields)).toEqual([T - NOW, -1, -2, -2]);
+    expect(await c.call('HTTL', mixed, ...fields)).toEqual([secs(T - NOW), -1, -2, -2]);
+    expect(await c.call('HPEXPIRETIME', mixed, ...fields)).toEqual([T, -1, -2, -2]);
+    expect(await c.call('HEXPIRETIME', mixed, ...fields)).toEqual([secs(T), -1, -2, -2]);
+    expect(await c.call('httl', 'no-such-key', 'fields', '2', 'a', 'b')).toEqual([-2, -2]);
+    expect(await c.call('HTTL', `${p}:allgone`, 'FIELDS', '1', 'a')).toEqual([-2]);
+    expect(await c.call('HPTTL', `${p}:onlyold`, 'FIELDS', '2', 'perm', 'old')).toEqual([-1, -2]);
+    const err = (...args: string[]) => c.call('HTTL', ...args).then(String, (e: Error) => e.message);
+    expect(await err('plain', 'FIELDS', '1', 'a')).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect(await err(mixed, 'FIELDS', '1')).toBe("ERR wrong number of arguments for 'httl' command");
+    if (fork === 'redis') {
+      // Redis checks the type first, then FIELDS, then its count (t_hash.c httlGenericCommand).
+      expect(await err(mixed, 'FIELD', '1', 'a')).toBe('ERR Mandatory argument FIELDS is missing or not at the right position');
+      expect(await err(mixed, 'FIELDS', '0', 'a')).toBe('ERR Number of fields must be a positive integer');
+      expect(await err(mixed, 'FIELDS', 'x', 'a')).toBe('ERR Number of fields must be a positive integer');
+      expect(await err(mixed, 'FIELDS', '2', 'a')).toBe('ERR The `numfields` parameter must match the number of arguments');
+      expect(await err('plain', 'FIELDS', '0', 'a')).toBe('WRONGTYPE Operation against a key holding the wrong kind of value');
+    } else {
+      // Valkey 9 checks the count before the key, and does not read the FIELDS token.
+      expect(await err(mixed, 'FIELD', '1', 'live')).toBe(String(secs(T - NOW)));
+      expect(await err(mixed, 'FIELDS', '0', 'a')).toBe('ERR syntax error');
+      expect(await err(mixed, 'FIELDS', 'x', 'a')).toBe('ERR value is not an integer or out of range');
+      expect(await err(mixed, 'FIELDS', '2', 'a')).toBe('ERR syntax error');
+      expect(await err('plain', 'FIELDS', '0', 'a')).toBe('ERR syntax error');
+    }
+    // Its writes are refused: HPERSIST, HEXPIRE and kin, Redis 8's HGETEX/HSETEX/HGETDEL, 7.4's candidates' HGETF.
+    for (const w of [
+      ['HPERSIST', mixed, 'FIELDS', '1', 'live'],
+      ['HEXPIRE', mixed, '10', 'FIELDS', '1', 'live'],
+      ['HPEXPIREAT', mixed, '10', 'FIELDS', '1', 'live'],
+      ['HGETEX', mixed, 'PERSIST', 'FIELDS', '1', 'live'],
+      ['HSETEX', mixed, 'FIELDS', '1', 'live', 'x'],
+      ['HGETDEL', mixed, 'FIELDS', '1', 'live'],
+      ['HGETF', mixed, 'FIELDS', '1', 'live'],
+    ])
+      expect(await c.call(w[0]!, ...w.slice(1)).then(String, (e: Error) => e.message)).toMatch(/^READONLY /);
+    expect(await c.call('HPTTL', mixed, 'FIELDS', '1', 'live')).toEqual([T - NOW]);
+  });
+
+  it('Redis: a field whose expiry is now is gone for HTTL in a listpack (`<=`) and 0 in a hash table (`<`), while HGET still reads it', async () => {
+    const at = NOW + 5_000;
+    const small: [string, string, bigint][] = [['f', 'v', BigInt(at)]];
+    const big: [string, string, bigint][] = Array.from({ length: 200 }, (_, i) => [`f${i}`, 'v', BigInt(at)]);
+    const path = join(dir, 'at-now.rdb');
+    writeFileSync(
+      path,
+      frameFile('REDIS0012', [
+        { db: 0, name: 'small', type: 24, object: hashWithTtls24(small, BigInt(LATER)), expireAtMs: null },
+        { db: 0, name: 'big', type: 24, object: hashWithTtls24(big, BigInt(LATER)), expireAtMs: null },
+      ]),
+    );
+    const s = await startServing({ location: path, port: 0, now: () => at });
+    serving.push(s);
+    const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    clients.push(c);
+    expect(await c.hget('small', 'f')).toBe('v');
+    expect(await c.call('HPTTL', 'small', 'FIELDS', '1', 'f')).toEqual([-2]);
+    expect(await c.hget('big', 'f0')).toBe('v');
+    expect(await c.call('HPTTL', 'big', 'FIELDS', '1', 'f0')).toEqual([0]);
+    expect(await c.call('HTTL', 'big', 'FIELDS', '1', 'f0')).toEqual([0]);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * What `COMMAND INFO`, `COMMAND DOCS` and the containers' `HELP` answer: a
+ * real redis-server 7.0's replies, written once into
+ * `redis-7.0-commands.json` by scripts/write-serve-commands.ts (RESP3 kept
+ * with its types, so each connection gets them in its own protocol) and held
+ * against a live 7.0 by test/lambdas/domain/serve/command-table.test.ts.
+ * This module holds that file's encoding and the few entries 7.0 has none
+ * of; commands-server.ts answers from the file.
+ */
+import { R, type Reply } from './resp.js';
+
+/** The file beside this module. */
+export const FILE_NAME = 'redis-7.0-commands.json';
+
+/** The served commands with subcommands whose `HELP` is 7.0's. */
+export const CONTAINERS = ['client', 'config', 'xinfo', 'command'] as const;
+
+/**
+ * A reply as the file keeps it: an integer, `$text` (bulk), `+text` (simple),
+ * null, an array, `{"~": […]}` (a set) or `{"%": [k, v, k, v …]}` (a map).
+ */
+export type Encoded = number | string | null | Encoded[] | { readonly '~': Encoded[] } | { readonly '%': Encoded[] };
+
+/** A reply from its encoding. */
+export function toReply(e: Encoded): Reply {
+  if (e === null) return R.null;
+  if (typeof e === 'number') return R.int(e);
+  if (typeof e === 'string') return e[0] === '+' ? R.simple(e.slice(1)) : R.bulk(e.slice(1));
+  if (Array.isArray(e)) return R.array(e.map(toReply));
+  if ('~' in e) return R.set(e['~'].map(toReply));
+  const kv = e['%'];
+  const entries: [Reply, Reply][] = [];
+  for (let i = 0; i < kv.length; i += 2) entries.push([toReply(kv[i]!), toReply(kv[i + 1]!)]);
+  return R.map(entries);
+}
+
+/** A docs tree written by hand (plain objects as maps of bulk keys, strings bulk, `{ set: [...] }` a set of bulks) as the file keeps it. */
+export type DocsTree = string | number | readonly DocsTree[] | { readonly set: readonly string[] } | { readonly [k: string]: DocsTree };
+
+export function encodeTree(t: DocsTree): Encoded {
+  if (typeof t === 'number') return t;
+  if (typeof t === 'string') return `$${t}`;
+  if (Array.isArray(t)) return t.map(encodeTree);
+  const o = t as Record<string, DocsTree>;
+  if ('set' in o && Array.isArray(o.set)) return { '~': (o.set as string[]).map((s) => `+${s}`) };
+  return { '%': Object.entries(o).flatMap(([k, v]) => [`$${k}`, encodeTree(v)]) };
+}
+
+/** A field TTL read's arguments (redis/redis src/commands/httl.json, 7.4.0). */
+const FIELDS_ARGS: DocsTree = [
+  { name: 'key', type: 'key', key_spec_index: 0 },
+  {
+    name: 'fields',
+    type: 'block',
+    token: 'FIELDS',
+    arguments: [
+      { name: 'numfields', type: 'integer' },
+      { name: 'field', type: 'string', flags: { set: ['multiple'] } },
+    ],
+  },
+];
+
+const fieldTtlDocs = (summary: string): DocsTree => ({
+  summary,
+  since: '7.4.0',
+  group: 'hash',
+  complexity: 'O(N) where N is the number of specified fields',
+  arguments: FIELDS_ARGS,
+});
+
+/** Served commands redis-server 7.0 does not know: their arity and docs (redis/redis src/commands/*.json, 7.4.0). */
+export const NEWER_COMMANDS: Readonly<Record<string, { readonly arity: number; readonly docs: DocsTree }>> = {
+  httl: { arity: -5, docs: fieldTtlDocs('Returns the TTL in seconds of a hash field.') },
+  hpttl: { arity: -5, docs: fieldTtlDocs('Returns the TTL in milliseconds of a hash field.') },
+  hexpiretime: { arity: -5, docs: fieldTtlDocs('Returns the expiration time of a hash field as a Unix timestamp, in seconds.') },
+  hpexpiretime: { arity: -5, docs: fieldTtlDocs('Returns the expiration time of a hash field as a Unix timestamp, in msec.') },
+};
+
+const pairs = (kv: readonly Encoded[]): [Encoded, Encoded][] => Array.from({ length: kv.length / 2 }, (_, i) => [kv[2 * i]!, kv[2 * i + 1]!]);
+const byText = (a: Encoded, b: Encoded): number => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
+
+/**
+ * `e` (a COMMAND INFO entry, or DOCS of one, RESP3 or RESP2) with its subcommands sorted by name: a server lists them
+ * in its dict's order, which its random hash seed makes differ between processes (so only that order may differ).
+ */
+export function sortSubcommands(e: Encoded): Encoded {
+  if (Array.isArray(e)) {
+    // An INFO entry: [name, arity, flags, first, last, step, categories, tips, key specs, subcommands].
+    if (e.length === 10 && typeof e[0] === 'string' && typeof e[1] === 'number') {
+      const subs = e[9]!;
+      const items = Array.isArray(subs) ? subs : subs !== null && typeof subs === 'object' && '~' in subs ? subs['~'] : [];
+      const sorted = items.map(sortSubcommands).sort(byText);
+      return [...e.slice(0, 9), Array.isArray(subs) ? sorted : { '~': sorted }];
+    }
+    // DOCS in RESP2: a flat array of keys and values.
+    const at = e.indexOf('$subcommands');
+    if (at >= 0 && at % 2 === 0 && Array.isArray(e[at + 1])) {
+      const sorted = pairs(e[at + 1] as Encoded[])
+        .map(([k, v]) => [k, sortSubcommands(v)] as [Encoded, Encoded])
+        .sort((a, b) => byText(a[0], b[0]));
+      return [...e.slice(0, at + 1), sorted.flat(), ...e.slice(at + 2)];
+    }
+    return e;
+  }
+  if (e !== null && typeof e === 'object' && '%' in e) {
+    const kv = e['%'];
+    const at = kv.indexOf('$subcommands');
+    const subs = at >= 0 ? kv[at + 1] : undefined;
+    if (at >= 0 && at % 2 === 0 && subs !== null && typeof subs === 'object' && !Array.isArray(subs) && '%' in subs) {
+      const sorted = pairs(subs['%'])
+        .map(([k, v]) => [k, sortSubcommands(v)] as [Encoded, Encoded])
+        .sort((a, b) => byText(a[0], b[0]));
+      return { '%': [...kv.slice(0, at + 1), { '%': sorted.flat() }, ...kv.slice(at + 2)] };
+    }
+  }
+  return e;
+}
+
+/** The first whole RESP3 reply in `b` from `at` and where it ends; undefined while incomplete (the generator's and the test's reading of a live server). */
+export function parseResp3(b: Buffer, at: number): { value: Encoded; end: number } | undefined {
+  const line = b.indexOf('\r\n', at);
+  if (line < 0) return undefined;
+  const head = String.fromCharCode(b[at]!);
+  const text = b.toString('latin1', at + 1, line);
+  const after = line + 2;
+  if (head === '+') return { value: `+${text}`, end: after };
+  if (head === ':') return { value: Number(text), end: after };
+  if (head === '_') return { value: null, end: after };
+  if (head === '$' || head === '=') {
+    const n = Number(text);
+    if (after + n + 2 > b.length) return undefined;
+    return { value: `$${b.toString('utf8', after, after + n)}`, end: after + n + 2 };
+  }
+  if (head === '*' || head === '~' || head === '%') {
+    const n = Number(text) * (head === '%' ? 2 : 1);
+    const items: Encoded[] = [];
+    let pos = after;
+    for (let i = 0; i < n; i++) {
+      const one = parseResp3(b, pos);
+      if (!one) return undefined;
+      items.push(one.value);
+      pos = one.end;
+    }
+    return { value: head === '*' ? items : head === '~' ? { '~': items } : { '%': items }, end: pos };
+  }
+  throw new Error(`a RESP3 reply the command table does not keep: ${JSON.stringify(b.toString('latin1', at, at + 20))}`);
+}
