@@ -238,7 +238,9 @@ export function opcode(p: RdbParserState): void {
         fail(typeBeforeItsVersion(type, p.version) ?? `unknown value type or opcode ${type} (0x${type.toString(16)})`);
       p.type = type;
       p.what = W_KEY_NAME;
-      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun++, type);
+      // The key's ordinal counts on only at the commit below: a name cut by the chunk's end throws this read back to
+      // the type byte, to be read again with the next chunk (asked twice, the same answer; counted once).
+      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun, type);
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
       if (p.keyDigests === undefined) p.skipString();
       else p.nameOpen = !keyNameDigest(p);
@@ -248,6 +250,7 @@ export function opcode(p: RdbParserState): void {
       p.emptyValue = false;
       p.longElement = false;
       p.deferredDupAt = -1;
+      if (p.valueCheckedBefore !== undefined) p.keysBegun++;
       p.commit(P_VALUE);
       return;
   }

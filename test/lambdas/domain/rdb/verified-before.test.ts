@@ -219,6 +219,26 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
     expect(checked.report.error?.message).toMatch(/listpack/);
   });
 
+  it('names each key by its own order and type at every chunking: a name cut by a chunk is read again, not counted again', () => {
+    for (let size = 1; size <= good.length; size++) {
+      const asked = new Map<number, Set<number>>();
+      const r = read(good, { valueCheckedBefore: (i, type) => (asked.set(i, (asked.get(i) ?? new Set()).add(type)), true) }, size);
+      expect(r.report.ok, `chunks of ${size}`).toBe(true);
+      expect(
+        [...asked].map(([i, types]) => [i, [...types]]),
+        `chunks of ${size}`,
+      ).toEqual([
+        [0, [0x00]],
+        [1, [0x14]],
+        [2, [0x00]],
+      ]);
+      // The key it does not name is checked in full at every chunking: the corrupt listpack fails.
+      const checked = read(corrupt, { valueCheckedBefore: (i) => i !== 1 }, size);
+      expect(checked.report.ok, `chunks of ${size}`).toBe(false);
+      expect(checked.report.error?.message).toMatch(/listpack/);
+    }
+  });
+
   it('plain lists, sets, hashes and zsets (their elements skipped in a local loop where they lie whole in the chunk) end where a full read ends them, at every chunking', () => {
     const lzf = [0xc3, 0x06, 0x0c, 0x01, 0x61, 0x62, 0xe0, 0x01, 0x01]; // "ab" six times
     const long = (c: string, n: number) => blob([...Buffer.from(c.repeat(n))]); // a 14-bit length
