@@ -24,6 +24,8 @@ export interface ChosenBackup {
    * (what a reader after the data before a FLUSHALL wants), when there is one.
    */
   readonly collapse?: { readonly mark: string; readonly before?: string };
+  /** Chosen as the newest (no `--point`): the backup before it proven stored, what a reader tries when the newest will not open. */
+  readonly older?: string;
 }
 
 /** What to choose from: `what` says what the caller does with it, for messages (`drill`, `serve`). */
@@ -62,6 +64,7 @@ export async function chooseBackupPoint(q: BackupPointQuery): Promise<ChosenBack
     .filter(({ at }) => at?.target === target)
     .sort((a, b) => b.at!.at.getTime() - a.at!.at.getTime());
   let chosen: StoredBackup | undefined;
+  let older: string | undefined;
   if (name !== undefined) {
     chosen = ours.find(({ f }) => f.file === name)?.f;
     if (!chosen)
@@ -70,6 +73,7 @@ export async function chooseBackupPoint(q: BackupPointQuery): Promise<ChosenBack
       );
   } else {
     chosen = ours.find(({ f }) => f.proven)?.f;
+    older = ours.slice(ours.findIndex(({ f }) => f === chosen) + 1).find(({ f }) => f.proven)?.f.file;
     if (!chosen)
       throw new UsageError(
         `--from ${q.from} holds no backup of ${target} proven stored: nothing to ${q.what}` +
@@ -82,6 +86,7 @@ export async function chooseBackupPoint(q: BackupPointQuery): Promise<ChosenBack
     point: chosen.file,
     file: chosen,
     location: store.location(chosen.file),
+    ...(older !== undefined ? { older } : {}),
     ...collapseOf(
       chosen,
       ours.map(({ f }) => f),

@@ -9,6 +9,7 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
 import { configPointLocation, exportShardLocations, shardLocations } from './config-points.js';
+import { UsageError } from '../kernel/usage-error.js';
 import { type ServeOptions, type Serving, startServing } from './serve.js';
 
 /** Where the point comes from. */
@@ -20,7 +21,7 @@ export type ServeSource =
 /** The files of the point `source` names, and what to call it. */
 export async function resolveServeSource(
   source: ServeSource,
-): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; collapse?: ChosenBackup['collapse'] }> {
+): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; collapse?: ChosenBackup['collapse']; older?: string }> {
   switch (source.kind) {
     case 'file':
       // s3://<bucket>/<export name>, without -NNNN.rdb: every shard of the export, as migrate --from-rdb reads it.
@@ -38,6 +39,7 @@ export async function resolveServeSource(
         point: chosen.point,
         ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}),
         ...(chosen.collapse ? { collapse: chosen.collapse } : {}),
+        ...(chosen.older !== undefined ? { older: chosen.older } : {}),
       };
     }
     case 'config': {
@@ -57,7 +59,15 @@ export async function servePoint(
   source: ServeSource,
   options: Omit<ServeOptions, 'location' | 's3Endpoint'>,
 ): Promise<Serving & { point?: string; collapse?: ChosenBackup['collapse'] }> {
-  const { locations, point, s3Endpoint, collapse } = await resolveServeSource(source);
-  const serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
+  const { locations, point, s3Endpoint, collapse, older } = await resolveServeSource(source);
+  let serving: Serving;
+  try {
+    serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
+  } catch (err) {
+    // The newest backup, chosen for the operator, will not open (corrupt, say): name the one before it, as a command to paste.
+    if (!(err instanceof UsageError) || older === undefined || source.kind !== 'destination') throw err;
+    const endpoint = source.s3Endpoint ? ` --s3-endpoint ${source.s3Endpoint}` : '';
+    throw new UsageError(`${err.message}; the backup before it: redis-dr serve --from ${source.from} --point ${older}${endpoint} --port 0`);
+  }
   return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {});
 }

@@ -4,7 +4,8 @@
  * uses), in a folder and on a real S3 API (moto), and the one-line errors for
  * a point that is not there.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -74,5 +75,26 @@ describe('serve --from <destination> --point <file>', () => {
     await expect(servePoint({ kind: 'destination', from: 's3://backups/prod', point: missing, s3Endpoint: moto.endpoint }, { port: 0 })).rejects.toThrow(
       /no backup of cache of that name in s3:\/\/backups\/prod/,
     );
+  }, 30_000);
+
+  it('without --point, names the backup before the newest when the newest will not open (corrupt), as a command to paste', async () => {
+    const dest = join(root, 'newest-corrupt');
+    mkdirSync(dest);
+    for (let i = 0; i < 2; i++) {
+      const bytes = readFileSync(join(root, 'dest', name(i)));
+      // Both proven stored (their read-back records), then the newest damaged on disk since: the verifier refuses it.
+      const readBack = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      writeFileSync(join(dest, `${name(i)}.json`), JSON.stringify({ tier: 'daily', target: 'cache', keys: 1, readBack }));
+      if (i === 1) bytes[bytes.length - 12]! ^= 0xff;
+      writeFileSync(join(dest, name(i)), bytes);
+    }
+    const from = `file://${dest}`;
+    await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toThrow(
+      new RegExp(
+        `is corrupt \\(the verifier's verdict.*; the backup before it: redis-dr serve --from ${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --point ${name(0)} --port 0$`,
+      ),
+    );
+    // That command serves it.
+    expect(await getK(from, name(0))).toEqual({ value: 'v1', chosen: name(0) });
   }, 30_000);
 });
