@@ -63,25 +63,36 @@ const when = (d: Date): string =>
     .slice(0, d.getUTCSeconds() > 0 ? 19 : 16)
     .replace('T', ' ')} UTC`;
 
-function rowsTable(rows: readonly ShownRow[], show: boolean): string[] {
+/**
+ * The rows of one key, with a point that could not be read in its place
+ * (`UNREADABLE`, why below the table): point names of one target sort as
+ * their times (`…-hhmm.rdb` before `…-hhmmss.rdb` of that minute).
+ */
+function rowsTable(rows: readonly ShownRow[], unreadable: HistoryResult['unreadable'], show: boolean): string[] {
+  const all: (ShownRow | { point: string; hole: true })[] = [...rows, ...unreadable.map((u) => ({ point: u.point, hole: true as const }))];
+  all.sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
   const lines: string[] = [];
   const body = table([
     ['point', 'taken', 'exists', 'type', 'size', 'ttl', 'digest', 'change'],
-    ...rows.map((r) => [
-      r.point,
-      when(r.at),
-      r.exists ? 'yes' : 'no',
-      r.type ?? '',
-      r.size === undefined ? '' : String(r.size),
-      ttl(r.ttlMs),
-      r.digest?.slice(0, 12) ?? '',
-      r.change,
-    ]),
+    ...all.map((r) =>
+      'hole' in r
+        ? [r.point, '', 'UNREADABLE', '', '', '', '', '(below)']
+        : [
+            r.point,
+            when(r.at),
+            r.exists ? 'yes' : 'no',
+            r.type ?? '',
+            r.size === undefined ? '' : String(r.size),
+            ttl(r.ttlMs),
+            r.digest?.slice(0, 12) ?? '',
+            r.change,
+          ],
+    ),
   ]);
   lines.push(body[0]!);
-  rows.forEach((r, i) => {
+  all.forEach((r, i) => {
     lines.push(body[i + 1]!);
-    if (show && r.value) lines.push(`    ${shownValue(r.value)}`);
+    if (show && !('hole' in r) && r.value) lines.push(`    ${shownValue(r.value)}`);
   });
   return lines;
 }
@@ -105,7 +116,7 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
   } else {
     const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
     const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
-    if (result.rows) lines.push(...rowsTable(result.rows, options.show ?? false));
+    if (result.rows) lines.push(...rowsTable(result.rows, result.unreadable, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else {
       lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, displayKey(c.key)])]));

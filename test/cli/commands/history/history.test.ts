@@ -71,12 +71,20 @@ describe('redis-dr history', () => {
     const bytes = readFileSync(join(root, 'dest', backupFileName('cache', at(2))));
     bytes[bytes.length - 12]! ^= 0xff;
     writeFileSync(join(dest, backupFileName('cache', at(2))), bytes);
+    copyFileSync(join(root, 'dest', backupFileName('cache', at(3))), join(dest, backupFileName('cache', at(3))));
     const r = await inWorker('history', 'user:1', '--from', `file://${dest}`, '--json');
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout) as { rows: unknown[]; unreadable: { point: string }[] };
-    expect(out.rows).toHaveLength(1);
+    expect(out.rows).toHaveLength(2);
     expect(out.unreadable.map((u) => u.point)).toEqual([backupFileName('cache', at(2))]);
     expect(r.stderr).toContain('1 point(s) could not be read');
+    // As text, the hole is in its place in the table, its reason below it.
+    const text = await inWorker('history', 'user:1', '--from', `file://${dest}`);
+    expect(text.status).toBe(1);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(-1)[0])).toEqual(['first', '(below)', 'changed']);
+    expect(lines.filter((l) => l.startsWith('rdr-'))[1]).toMatch(new RegExp(`^${backupFileName('cache', at(2))}\\s+UNREADABLE\\s`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^UNREADABLE ${backupFileName('cache', at(2))}: .*is corrupt`));
   }, 30_000);
 
   it('exits 1 naming a point changed after its key index was written, never reporting the changed value as history', async () => {
