@@ -58,9 +58,7 @@ describe('checkShardSet: the files of one recovery point, whole', () => {
   });
 
   it('refuses a missing shard, saying which, and a shard beyond the count', () => {
-    expect(refused([shard(1, 3), shard(3, 3)])).toBe(
-      `the recovery point ${exportName} has 3 shards; shard 2 is missing: an incomplete set is refused`,
-    );
+    expect(refused([shard(1, 3), shard(3, 3)])).toBe(`the recovery point ${exportName} has 3 shards; shard 2 is missing: an incomplete set is refused`);
     expect(refused([shard(1), shard(2)], 4)).toContain('shards 3, 4 are missing');
     expect(refused([shard(1), shard(2), shard(3)], 2)).toContain('shard(s) 3 are beyond it');
   });
