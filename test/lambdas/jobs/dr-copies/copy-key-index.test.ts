@@ -466,7 +466,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       try {
         await c.select(3);
         await expect(c.get('big:2500')).rejects.toThrow(
-          /^ERR redis-dr serve could not answer GET: .* does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+          /^ERR redis-dr serve could not answer GET: .* does not match its CRC-64 in the index's directory \(changed or damaged\); not served/,
         );
         expect(await c.get('big:0')).toBe(largeValue(0));
       } finally {
