@@ -71,6 +71,22 @@ describe('the key index file', () => {
     },
   );
 
+  it('holds offsets past 4 GiB (a start up to 2^48, a length up to 2^40) exactly, and refuses a key past them rather than hold it wrong', () => {
+    const b = new KeyIndexBuilder();
+    const far = { db: 1, name: Buffer.from('far'), type: 5, valueAt: 2 ** 47 + 12_345, valueEnd: 2 ** 47 + 12_345 + 2 ** 39 + 7, expireAtMs: 2 ** 45 };
+    b.add({ db: 1, name: Buffer.from('near'), type: 0, valueAt: 2 ** 32 - 1, valueEnd: 2 ** 32 + 1, expireAtMs: null });
+    b.add(far);
+    const copy = { bytes: 2 ** 48, trailer: '0123456789abcdef' };
+    const index = b.finish(11);
+    expect(index.entry(1, 1)).toEqual(far);
+    const decoded = indexInMemory(encodeKeyIndex(index, copy, false), copy);
+    if (!('index' in decoded)) throw new Error(decoded.problem);
+    expect(decoded.index.entry(1, 1)).toEqual(far);
+    expect(decoded.index.entry(1, 0)).toMatchObject({ valueAt: 2 ** 32 - 1, valueEnd: 2 ** 32 + 1 });
+    expect(() => b.add({ ...far, valueAt: 2 ** 48, valueEnd: 2 ** 48 + 1 })).toThrow(/past what a key index row holds/);
+    expect(() => b.add({ ...far, valueAt: 10, valueEnd: 10 + 2 ** 40 })).toThrow(/past what a key index row holds/);
+  });
+
   it("writes RDRKEYS3 and RDRKEYS2 files (the tests' files of the layouts before) byte for byte as the writer before did", () => {
     // The SHA-256s of the files main's writer (345ec3b, the last to write RDRKEYS3) wrote of these keys
     // (a value over 4 GiB among them): so the files the tests read as the layouts before are those layouts' own.
