@@ -33,7 +33,7 @@
  * for: two names with one hash cost a block read more, never a wrong answer.
  *
  * The blocks' and hash blocks' checksum is the CRC-64 the RDB trailer uses
- * (domain/rdb/codecs/crc64.ts, its WebAssembly loop: a third of SHA-256's
+ * (domain/rdb/codecs/crc64.ts, its WebAssembly loop: about half of SHA-256's
  * cost over the 100 MB of a 2 M-key index). It is there to find a changed
  * or damaged block, and a CRC-64 misses a random change with probability
  * 2^-64 (and every burst of up to 64 bits). It proves nothing against

@@ -8,17 +8,25 @@
  * Layout (little-endian): `RDRKSEG2`; a u32 length and a JSON
  * {@link SegmentOf} with its key count and its keys' databases as runs
  * ([db, keys] in file order); per key its row (key-rows.ts's {@link ROW}
- * layout, as index-file.ts's `RDRKEYS4` blocks); the names; the SHA-256 of
- * every byte before it. `RDRKSEG1` (written before: segments beside a copy
- * verified across invocations outlive a deploy) is still read: its rows are
- * key-rows.ts's {@link LEGACY_ROW}, the database in each.
+ * layout, as index-file.ts's `RDRKEYS4` blocks); the names; the CRC-64 of
+ * every byte before it (8 bytes; the index's blocks' checksum, for the same
+ * reason: it finds damage, and a SHA-256 proved no more against a rewrite on
+ * purpose, which could rewrite it too; a two-thread read checksums every
+ * segment twice, once as the worker writes it and once as this thread reads
+ * it). `RDRKSEG1` (written before: segments beside a copy verified across
+ * invocations outlive a deploy) is still read: its rows are key-rows.ts's
+ * {@link LEGACY_ROW}, the database in each, and it ends in a SHA-256.
  */
 import { createHash } from 'node:crypto';
+import { Crc64 } from '../rdb/codecs/crc64.js';
 import type { KeyPlaces } from '../rdb/keys.js';
 import { KeyRows, LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, type RowsSizing, rowProblem, valueAtOf, valueLengthOf } from './key-rows.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG2';
+/** Bytes of an `RDRKSEG2` segment's checksum (CRC-64), and of an `RDRKSEG1` one's (SHA-256). */
+const SUM = 8;
+const LEGACY_SUM = 32;
 /** The segment layout before (33-byte rows, the database in each): read, never written. */
 const LEGACY_MAGIC = 'RDRKSEG1';
 
@@ -66,8 +74,8 @@ export class KeySegmentBuilder extends KeyRows {
     const bodyBytes = rowsAt + keys * ROW + namesEnd;
     const rows = this.rows;
     // One buffer of its own (not a pool's slice, so a worker can move it to another thread: the rows' buffer is one), written once.
-    const inPlace = overRows && rows.byteOffset === 0 && rows.buffer.byteLength >= bodyBytes + 32;
-    const out = inPlace ? Buffer.from(rows.buffer, 0, bodyBytes + 32) : Buffer.allocUnsafeSlow(bodyBytes + 32);
+    const inPlace = overRows && rows.byteOffset === 0 && rows.buffer.byteLength >= bodyBytes + SUM;
+    const out = inPlace ? Buffer.from(rows.buffer, 0, bodyBytes + SUM) : Buffer.allocUnsafeSlow(bodyBytes + SUM);
     // The rows first: in place they move up past where the header goes (as memmove does).
     if (inPlace) out.copyWithin(rowsAt, 0, keys * ROW);
     else rows.copy(out, rowsAt, 0, keys * ROW);
@@ -75,14 +83,14 @@ export class KeySegmentBuilder extends KeyRows {
     out.writeUInt32LE(json.length, MAGIC.length);
     json.copy(out, MAGIC.length + 4);
     this.names.copy(out, rowsAt + keys * ROW, 0, namesEnd);
-    createHash('sha256').update(out.subarray(0, bodyBytes)).digest().copy(out, bodyBytes);
+    new Crc64().update(out, 0, bodyBytes).writeLittleEndian(out, bodyBytes);
     return out;
   }
 }
 
 /** About the bytes of a segment of `keys` keys whose names take `nameBytes` (its header 1 KiB at most): what the worker's rows grow to. */
 export function segmentBytesFor(keys: number, nameBytes: number): number {
-  return MAGIC.length + 4 + 1024 + keys * ROW + nameBytes + 32;
+  return MAGIC.length + 4 + 1024 + keys * ROW + nameBytes + SUM;
 }
 
 /** The segment of `keys` (each lying within [of.start, of.end)). */
@@ -93,7 +101,7 @@ export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Bu
 }
 
 /**
- * A segment read back and checked (its SHA-256, that it indexes `of`: the
+ * A segment read back and checked (its checksum, that it indexes `of`: the
  * same object version and byte range, every key within it), each key handed
  * to `keys` (its name a view of `file`, for the call only: no object a
  * key), or, for rows collected as the segment's own ({@link KeyRows}, an
@@ -107,17 +115,13 @@ export function decodeKeySegment(
   keys: KeyPlaces | KeyRows,
   relabel?: readonly [number, number],
 ): { readonly problem: string } | undefined {
-  const magic = file.length < MAGIC.length + 4 + 32 ? '' : file.toString('latin1', 0, MAGIC.length);
+  const magic = file.length < MAGIC.length + 4 + LEGACY_SUM ? '' : file.toString('latin1', 0, MAGIC.length);
   if (magic !== MAGIC && magic !== LEGACY_MAGIC) return { problem: 'not a key index segment' };
   const legacy = magic === LEGACY_MAGIC;
-  const body = file.subarray(0, file.length - 32);
-  if (
-    !createHash('sha256')
-      .update(body)
-      .digest()
-      .equals(file.subarray(file.length - 32))
-  )
-    return { problem: 'its SHA-256 does not match its bytes (damaged)' };
+  const body = file.subarray(0, file.length - (legacy ? LEGACY_SUM : SUM));
+  const sum = file.subarray(body.length);
+  if (legacy ? !createHash('sha256').update(body).digest().equals(sum) : !new Crc64().update(body).matchesLittleEndian(sum))
+    return { problem: `its ${legacy ? 'SHA-256' : 'CRC-64'} does not match its bytes (damaged)` };
   const jsonLen = body.readUInt32LE(MAGIC.length);
   let h: SegmentOf & { keys: number; runs?: [number, number][] };
   try {

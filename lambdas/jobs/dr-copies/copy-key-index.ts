@@ -5,8 +5,8 @@
  * copy's Object Lock retention (the vault's per tier; the DR bucket's
  * default), so `serve -c … --point` and
  * `history -c … --plan` open the copy with a few ranged GETs. The index is
- * tied to the copy by its length and CRC-64 trailer (its directory and each
- * block by their SHA-256): `serve` refuses one that does not match and
+ * tied to the copy by its length and CRC-64 trailer (its directory by its
+ * SHA-256, each block by its CRC-64): `serve` refuses one that does not match and
  * reads the copy whole.
  *
  * A copy verified across several invocations (a checkpoint between each):
