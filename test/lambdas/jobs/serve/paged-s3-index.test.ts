@@ -107,7 +107,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
       let at = await requestsSoFar(moto);
       expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
       const one = await requestsAfter(moto, at);
-      // The index (RDRKEYS3): the name's hash block, then the block its row lies in; then the value from the copy.
+      // The index (RDRKEYS4): the name's hash block, then the block its row lies in; then the value from the copy.
       expect(one).toEqual([
         `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
         `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
