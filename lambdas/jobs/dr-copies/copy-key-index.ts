@@ -42,7 +42,8 @@ import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, indexSourceMetadata, MAGIC } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, MAGIC } from '../../domain/serve/index-file.js';
+import { indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';
