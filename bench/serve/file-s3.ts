@@ -22,7 +22,7 @@ export function fileEtag(file: string): string {
 
 /**
  * Gives the object at `file` the metadata a PutObject would have put (the
- * serve key index's source binding, domain/serve/index-file.ts
+ * serve key index's source binding, domain/serve/index-source.ts
  * indexSourceMetadata): written beside it, answered as `x-amz-meta-…`.
  */
 export function putMetadata(file: string, metadata: Readonly<Record<string, string>>): void {

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
-import { indexSourceMetadata } from '../../lambdas/domain/serve/index-file.js';
+import { indexSourceMetadata } from '../../lambdas/domain/serve/index-source.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { intFlags, median } from '../support.js';
 import { fileEtag, putMetadata, startFileS3 } from './file-s3.js';

@@ -25,7 +25,7 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } fr
 import { FileBackupStore } from '../../lambdas/adapters/storage/backup-store.js';
 import { S3BackupStore } from '../../lambdas/adapters/storage/backup-store-s3.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
-import { indexSourceMetadata } from '../../lambdas/domain/serve/index-file.js';
+import { indexSourceMetadata } from '../../lambdas/domain/serve/index-source.js';
 import { startMotoS3 } from '../../test/support/moto.js';
 import { startRedisServer } from '../../test/support/redis-server.js';
 import { RawClient } from '../../test/support/resp-raw.js';

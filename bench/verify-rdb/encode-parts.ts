@@ -8,7 +8,7 @@
  * names prepared in one buffer first: the pass's part of the index, without
  * the verifier), of `finish` (the keys grouped by
  * database; a sort by name until RDRKEYS3) and of `encodeKeyIndex` (slot
- * map, blocks, lookup section, SHA-256s), and the SHA-256 of the
+ * map, blocks, lookup section, checksums), and the SHA-256 of the
  * index file (the same before and after a change of the encoding, or the
  * change altered the file).
  *

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BackupStore } from '../../lambdas/adapters/storage/backup-store.js';
-import type { IndexSource } from '../../lambdas/domain/serve/index-file.js';
+import type { IndexSource } from '../../lambdas/domain/serve/index-source.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
 
 /**

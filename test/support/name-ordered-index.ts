@@ -6,14 +6,16 @@
  */
 import { encodeKeyIndex, type IndexedCopy, NAME_ORDER_MAGIC } from '../../lambdas/domain/serve/index-file.js';
 import { ColumnKeyIndex } from '../../lambdas/domain/serve/key-index.js';
-import { R_DB, ROW } from '../../lambdas/domain/serve/key-rows.js';
 
 /** `index`'s keys in (database, name bytes) order, twins in the order they were added. */
 export function nameOrdered(index: ColumnKeyIndex): ColumnKeyIndex {
   const c = index.columns();
-  const { names, rows } = c;
+  const { names, runs } = c;
   const nameAt = index.nameStarts();
-  const db = (k: number): number => rows.readUInt32LE(k * ROW + R_DB);
+  // Each key's database, from the runs (the rows do not hold it).
+  const dbs: number[] = [];
+  for (const [d, keys] of runs) for (let i = 0; i < keys; i++) dbs.push(d);
+  const db = (k: number): number => dbs[k]!;
   // `names.compare(names, …a, …b)` compares b's bytes (the source) to a's (the target): b − a, so a − b is its negation.
   const byName = (a: number, b: number): number => -names.compare(names, nameAt[a]!, nameAt[a + 1]!, nameAt[b]!, nameAt[b + 1]!);
   const keys = c.order ? [...c.order] : Array.from({ length: index.keys }, (_, k) => k);

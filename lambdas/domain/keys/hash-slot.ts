@@ -24,6 +24,19 @@ export const CRC16 = (() => {
 })();
 
 /**
+ * CRC16/XMODEM two bytes at a time (slicing by 2): entry x is the CRC of
+ * byte x followed by a zero byte, so `crc` after bytes a, b is
+ * `CRC16_2[(crc >> 8) ^ a] ^ CRC16[(crc & 0xff) ^ b]` (the CRC is linear):
+ * two independent table reads a pair, half the chain of steps one byte at
+ * a time (the key index's encoding steps it over every name).
+ */
+export const CRC16_2 = (() => {
+  const t = new Uint16Array(256);
+  for (let x = 0; x < 256; x++) t[x] = ((CRC16[x]! << 8) & 0xffff) ^ CRC16[CRC16[x]! >> 8]!;
+  return t;
+})();
+
+/**
  * The hash slot of the name at `names[from, to)`, as Redis' `keyHashSlot`
  * (cluster.c) computes it: the first `{` opens a tag and the first `}`
  * after it closes it; a tag with bytes in it is hashed, else (no `{`, no

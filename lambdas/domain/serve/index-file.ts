@@ -4,14 +4,15 @@
  * then one block per lookup, not the whole copy nor the whole index. Pure:
  * bytes in, bytes out.
  *
- * Layout (little-endian, `RDRKEYS3`, what every writer writes):
- * - `RDRKEYS3`;
+ * Layout (little-endian, `RDRKEYS4`, what every writer writes):
+ * - `RDRKEYS4`;
  * - the blocks: keys in file order (the order the verifier's parse met
  *   them), grouped by database (ascending; a file lists each database once,
  *   so that is file order), {@link BLOCK} a block, a block never spanning two
- *   databases; a block is its rows (per key its name length u32, db u32,
- *   type u8, value start, end and expiry f64, NaN: none) then its names, so
- *   one read (one ranged GET) brings a block whole. The rows are the
+ *   databases (its database is its directory entry's, not a field of each
+ *   row); a block is its 24-byte rows (per key its name length u32, type u8,
+ *   value start u48, value length u40, expiry f64, NaN: none) then its names,
+ *   so one read (one ranged GET) brings a block whole. The rows are the
  *   verifier's pass's own (domain/serve/key-rows.ts): a block is a copy of a
  *   run of them and of their names, no sort, no key gathered field by field;
  * - the lookup section: per key an 8-byte entry (its {@link keyHash} u32
@@ -24,19 +25,33 @@
  *   per database its keys and blocks; `hashBits`); per block an
  *   {@link ENTRY}-byte entry (where it lies, its keys, database, 0, its keys
  *   with an expiry and their least, greatest and summed expiry, and its
- *   SHA-256); per hash block a {@link HASH_ENTRY}-byte entry (where it lies,
- *   its length, its SHA-256);
+ *   CRC-64); per hash block an entry (where it lies, its length, its CRC-64);
  * - a {@link FOOTER}-byte footer: where the directory starts (f64), its
- *   SHA-256, and `RDRKEYS3` again.
+ *   SHA-256, and `RDRKEYS4` again.
  * A lookup reads the key's hash block, then the block of each row whose hash
  * matches, and answers only when the name's bytes there are the name asked
  * for: two names with one hash cost a block read more, never a wrong answer.
  *
- * `RDRKEYS2` (written before; indexes beside locked copies are never
- * rewritten, so every reader still reads it): the blocks in (database,
- * name) order, no lookup section, each block's entry giving its first
- * name's length and the blocks' first names after the entries (a lookup: a
- * binary search over those, then one block).
+ * The blocks' and hash blocks' checksum is the CRC-64 the RDB trailer uses
+ * (domain/rdb/codecs/crc64.ts, its WebAssembly loop: about half of SHA-256's
+ * cost over the 100 MB of a 2 M-key index). It is there to find a changed
+ * or damaged block, and a CRC-64 misses a random change with probability
+ * 2^-64 (and every burst of up to 64 bits). It proves nothing against
+ * someone who rewrites the file on purpose, but neither did the SHA-256s:
+ * whoever can rewrite a block can rewrite the directory and the footer's
+ * SHA-256 with it (the file is not signed; what stands for it is the
+ * copy's Object Lock and, for S3, the index's ETag its reads are pinned
+ * to). The directory keeps a SHA-256 (its bytes are a few per cent of the
+ * file, read once when opened).
+ *
+ * The layouts before (written before; indexes beside locked copies are
+ * never rewritten, so every reader still reads them): `RDRKEYS3`, as above
+ * with 33-byte rows (name length u32, db u32, type u8, value start, end and
+ * expiry f64) and SHA-256s for the blocks and hash blocks; `RDRKEYS2`, those
+ * rows and SHA-256s with the blocks in (database, name) order, no lookup
+ * section, each block's entry giving its first name's length and the
+ * blocks' first names after the entries (a lookup: a binary search over
+ * those, then one block).
  *
  * A reader takes the footer and directory with one read from the end, checks
  * the directory's SHA-256, and each block's (hash blocks' too) against its
@@ -47,11 +62,12 @@
  */
 import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
+import { Crc64 } from '../rdb/codecs/crc64.js';
 import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
 import type { ColumnKeyIndex } from './key-index.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
-import { R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
+import { LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyBytes = copyNameBytes;
@@ -59,21 +75,49 @@ const hashAndSlot = hashNameAndSlot;
 const bucketOf = bucketOfHash;
 
 /** The first and last bytes of an index file (what writers write). */
-export const MAGIC = 'RDRKEYS3';
-/** Those of the layout before (keys in name order, no lookup section): still read, never written but by tests. */
+export const MAGIC = 'RDRKEYS4';
+/** Those of the layout before (33-byte rows, SHA-256s): still read, never written but by tests. */
+export const WIDE_ROWS_MAGIC = 'RDRKEYS3';
+/** Those of the layout before that (keys in name order, no lookup section): still read, never written but by tests. */
 export const NAME_ORDER_MAGIC = 'RDRKEYS2';
 /** The layouts read by blocks. */
-export type Layout = typeof MAGIC | typeof NAME_ORDER_MAGIC;
+export type Layout = typeof MAGIC | typeof WIDE_ROWS_MAGIC | typeof NAME_ORDER_MAGIC;
+
+/** What a layout's blocks are made of: bytes a row, a checksum's bytes, whether it has a lookup section. */
+export interface LayoutForm {
+  readonly row: number;
+  readonly sum: 'crc64' | 'sha256';
+  readonly sumBytes: number;
+  readonly hashed: boolean;
+  /** Bytes of a block's directory entry and of a hash block's. */
+  readonly entry: number;
+  readonly hashEntry: number;
+}
+
+const form = (row: number, sum: 'crc64' | 'sha256', hashed: boolean): LayoutForm => {
+  const sumBytes = sum === 'crc64' ? 8 : 32;
+  return { row, sum, sumBytes, hashed, entry: ENTRY_HEAD + sumBytes, hashEntry: 8 + 4 + sumBytes };
+};
+
+/** Bytes of a block's directory entry before its checksum: where it lies, its length, keys, database, first name's length, expiries. */
+const ENTRY_HEAD = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8;
+
+/** Each layout's form. */
+export const FORMS: Readonly<Record<Layout, LayoutForm>> = {
+  [MAGIC]: form(ROW, 'crc64', true),
+  [WIDE_ROWS_MAGIC]: form(LEGACY_ROW.bytes, 'sha256', true),
+  [NAME_ORDER_MAGIC]: form(LEGACY_ROW.bytes, 'sha256', false),
+};
 /** The first bytes of the layout before this one (one SHA-256 over the whole file: read whole no more). */
 export const OLD_MAGIC = 'RDRKEYS1';
 /** Bytes a key takes in a block's rows (key-rows.ts: the builder's own rows). */
 export { ROW };
 /** Keys a block holds (fewer at the end of a database). */
 export const BLOCK = 64;
-/** Bytes a block's directory entry takes (beside its first name). */
-export const ENTRY = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8 + 32;
-/** Bytes a hash block's directory entry takes (`RDRKEYS3`): where it lies, its length, its SHA-256. */
-const HASH_ENTRY = 8 + 4 + 32;
+/** Bytes a block's directory entry takes (`RDRKEYS4`; beside an `RDRKEYS2` one's first name). */
+export const ENTRY = FORMS[MAGIC].entry;
+/** Bytes a hash block's directory entry takes (`RDRKEYS4`): where it lies, its length, its CRC-64. */
+const HASH_ENTRY = FORMS[MAGIC].hashEntry;
 /** Bytes a key's entry takes in the lookup section: its hash and its row number. */
 export const HASH_ROW = 8;
 /** Characters of the header's slot map (2,048 bytes in base64). */
@@ -118,7 +162,7 @@ export interface Header extends IndexedCopy {
   readonly slotsBy?: typeof SLOTS_BY;
   /** Per database holding keys, ascending: [db, its first key, its end key (row numbers), its first block]. */
   readonly databases: readonly (readonly [db: number, first: number, end: number, firstBlock: number])[];
-  /** `RDRKEYS3`: the hash's top bits that choose a key's hash block (2^hashBits blocks). */
+  /** `RDRKEYS3` and after: the hash's top bits that choose a key's hash block (2^hashBits blocks). */
   readonly hashBits?: number;
   /**
    * The blocks holding a hash with field TTLs (RDB types 22–25), as runs `[first, end)` of block numbers flattened
@@ -129,11 +173,12 @@ export interface Header extends IndexedCopy {
   readonly fieldTtlBlocks?: readonly number[];
 }
 
-/** One hash block's directory entry (`RDRKEYS3`). */
+/** One hash block's directory entry (`RDRKEYS3` and after). */
 export interface HashEntry {
   readonly at: number;
   readonly bytes: number;
-  readonly sha256: Buffer;
+  /** Its checksum (the layout's: CRC-64, SHA-256 before `RDRKEYS4`). */
+  readonly sum: Buffer;
 }
 
 /** One block's directory entry. */
@@ -148,8 +193,8 @@ export interface BlockEntry {
   readonly minExpiry: number;
   readonly maxExpiry: number;
   readonly expirySum: number;
-  /** SHA-256 of the block's bytes. */
-  readonly sha256: Buffer;
+  /** The checksum of the block's bytes (the layout's: CRC-64, SHA-256 before `RDRKEYS4`). */
+  readonly sum: Buffer;
 }
 
 /** An index's directory, checked: what a paged reader keeps (domain/serve/paged-index.ts). */
@@ -157,60 +202,16 @@ export interface Directory {
   readonly layout: Layout;
   readonly header: Header;
   readonly blocks: readonly BlockEntry[];
-  /** `RDRKEYS2`: the blocks' first names, one after the other, and where each starts (one more: their end); empty for `RDRKEYS3`. */
+  /** `RDRKEYS2`: the blocks' first names, one after the other, and where each starts (one more: their end); empty for the others. */
   readonly firstNames: Buffer;
   readonly firstAt: Float64Array;
-  /** `RDRKEYS3`: the hash blocks (bucket b's at b), and the bits choosing one; none for `RDRKEYS2`. */
+  /** `RDRKEYS3` and after: the hash blocks (bucket b's at b), and the bits choosing one; none for `RDRKEYS2`. */
   readonly hashBlocks: readonly HashEntry[];
   readonly hashBits: number;
 }
 
 /** The suffix of the index beside a copy: `<copy>.keys`. */
 export const INDEX_SUFFIX = '.keys';
-
-/**
- * The S3 object metadata (`x-amz-meta-…`) an index beside an S3 copy is put
- * with: the identity of the copy's object version its keys were read from
- * (its ETag, unquoted, and its version id when the bucket gives one). The
- * index's bytes tie it to the copy's length and CRC-64 trailer only; `serve`
- * uses an S3 copy's index only when these name the object as it is now
- * (docs/serve.md "An S3 copy's index names its object version").
- */
-export const INDEX_SOURCE_META = { etag: 'redis-dr-source-etag', versionId: 'redis-dr-source-version-id' } as const;
-
-/** The object version an index was built from (an S3 copy's ETag, and its version id when versioned). */
-export interface IndexSource {
-  readonly etag?: string | undefined;
-  readonly versionId?: string | undefined;
-}
-
-/** An ETag as compared: without its quotes. */
-function bareEtag(etag: string): string {
-  return etag.replace(/^"|"$/g, '');
-}
-
-/** The metadata naming `source` on its index (none when the source has no ETag: nothing to bind to). */
-export function indexSourceMetadata(source: IndexSource | undefined): Record<string, string> {
-  if (!source?.etag) return {};
-  return { [INDEX_SOURCE_META.etag]: bareEtag(source.etag), ...(source.versionId ? { [INDEX_SOURCE_META.versionId]: source.versionId } : {}) };
-}
-
-/**
- * Why an index whose object metadata is `metadata` cannot stand for the copy
- * `object` is now (another version, or none named), or undefined when it
- * names that very version.
- */
-export function foreignIndexSource(metadata: Readonly<Record<string, string>> | undefined, object: IndexSource): string | undefined {
-  const etag = metadata?.[INDEX_SOURCE_META.etag];
-  if (!etag)
-    return `its index names no object version (${INDEX_SOURCE_META.etag} metadata missing: written before indexes were bound to the copy's version), so it cannot be tied to the copy as it is now`;
-  if (!object.etag || bareEtag(object.etag) !== etag)
-    return `its index belongs to another version of the object (built from ETag ${etag}; the copy's ETag is now ${object.etag ? bareEtag(object.etag) : 'not given'})`;
-  const versionId = metadata[INDEX_SOURCE_META.versionId];
-  if (versionId && object.versionId !== versionId)
-    return `its index belongs to another version of the object (built from version ${versionId}; the copy is now version ${object.versionId ?? 'not given'})`;
-  return undefined;
-}
 
 /** Whether a trailer can name a copy (a file written with `rdbchecksum no` has zeros there). */
 export function indexableTrailer(trailer: string): boolean {
@@ -219,7 +220,7 @@ export function indexableTrailer(trailer: string): boolean {
 
 /**
  * About the bytes of the index file of `keys` keys whose names take
- * `nameBytes` (`RDRKEYS3`; a few databases, 64 KiB for the header): what
+ * `nameBytes` (`RDRKEYS4`; a few databases, 64 KiB for the header): what
  * the pass's rows buffer grows to (key-rows.ts's RowsSizing), so the file is
  * written over it in place ({@link encodeKeyIndex}'s `reuseRows`).
  */
@@ -228,25 +229,44 @@ export function indexBytesFor(keys: number, nameBytes: number): number {
   return MAGIC.length + keys * (ROW + HASH_ROW) + nameBytes + blocks * ENTRY + 2 ** hashBitsFor(keys) * HASH_ENTRY + (64 << 10) + FOOTER;
 }
 
-// One-shot: no Hash object a block (31,000 blocks for 2 M keys).
+// One-shot: no Hash object a block (the directory's; the blocks' before RDRKEYS4).
 const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
 
+/** One CRC-64 reused for every block's (reset before each: no object a block). */
+const crc = new Crc64();
+
+/** Writes the checksum of `out[from, to)` (the layout's) at `at`. */
+function writeSum(f: LayoutForm, out: Buffer, from: number, to: number, at: number): void {
+  if (f.sum === 'sha256') sha256(out.subarray(from, to)).copy(out, at);
+  else crc.reset().update(out, from, to).writeLittleEndian(out, at);
+}
+
+/** Whether `bytes` match checksum `sum` (the layout's). */
+function sumMatches(f: LayoutForm, bytes: Buffer, sum: Buffer): boolean {
+  return f.sum === 'sha256' ? sha256(bytes).equals(sum) : crc.reset().update(bytes).matchesLittleEndian(sum);
+}
+
+/** The name of a layout's block checksum, for messages. */
+const sumName = (f: LayoutForm): string => (f.sum === 'sha256' ? 'SHA-256' : 'CRC-64');
+
 /**
- * The index file of `index`, for `copy` (`RDRKEYS3`; `RDRKEYS2` only where
- * a test writes a file of the layout before, from an index whose order is
- * name order). Written into one buffer sized first (from the databases' key
- * counts: no key read for it): no buffer or object a block or a key. The
- * index's order is file order, so a block's rows and names are each one copy
- * of a run of the pass's rows and names (key-rows.ts), each key's hash read
- * from its name beside; the lookup section is then a counting sort of those
- * hashes. (An index in another order, a file whose databases do not come
- * ascending or a test's `RDRKEYS2`, is copied key by key.)
+ * The index file of `index`, for `copy` (`RDRKEYS4`; `RDRKEYS3` and
+ * `RDRKEYS2` only where a test writes a file of a layout before, `RDRKEYS2`
+ * from an index whose order is name order). Written into one buffer sized
+ * first (from the databases' key counts: no key read for it): no buffer or
+ * object a block or a key. The index's order is file order, so a block's
+ * rows and names are each one copy of a run of the pass's rows and names
+ * (key-rows.ts), each key's hash read from its name beside; the lookup
+ * section is then a counting sort of those hashes. (An index in another
+ * order, a file whose databases do not come ascending, or a layout before,
+ * is copied key by key.)
  */
 export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC, reuseRows = false): Buffer {
   const { rows, names, order } = index.columns();
   const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
   const n = index.keys;
-  const hashed = layout === MAGIC;
+  const f = FORMS[layout];
+  const hashed = f.hashed;
   // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
   const databases: [number, number, number, number][] = [];
   const blockStarts: number[] = [];
@@ -274,7 +294,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     keys: n,
     blocks,
     storedBytes: index.storedBytes,
-    // RDRKEYS3: the map is computed as the names are copied (below), written over this placeholder of its length.
+    // Hashed layouts: the map is computed as the names are copied (below), written over this placeholder of its length.
     slots: hashed ? 'A'.repeat(SLOTS_BASE64) : Buffer.from(index.slotMap()).toString('base64'),
     slotsBy: SLOTS_BY,
     databases,
@@ -283,27 +303,28 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
   };
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   // `names` holds every key's name once (the builder's buffer, cut to its keys).
-  const hashAt = layout.length + n * ROW + names.length;
+  const hashAt = layout.length + n * f.row + names.length;
   const directoryAt = hashAt + (hashed ? n * HASH_ROW : 0);
   const entriesAt = directoryAt + 4 + json.length;
-  const hashEntriesAt = entriesAt + blocks * ENTRY;
-  const firstNamesAt = hashEntriesAt + buckets * HASH_ENTRY;
+  const hashEntriesAt = entriesAt + blocks * f.entry;
+  const firstNamesAt = hashEntriesAt + buckets * f.hashEntry;
   const footerAt = firstNamesAt + firstNameBytes;
   const total = footerAt + FOOTER;
+  const fileOrder = !order && layout === MAGIC;
   // In place: the index file written over the pass's own rows buffer (its spare room reserved for it as it grew,
   // key-rows.ts), each block moved up to where it lies in the file: no second buffer of the file's size to allocate,
   // touch and copy the rows into. Only for a caller whose index is used no more (its rows are overwritten).
-  const inPlace = reuseRows && !order && hashed && rows.byteOffset === 0 && rows.buffer.byteLength >= total && names.buffer !== rows.buffer;
+  const inPlace = reuseRows && fileOrder && rows.byteOffset === 0 && rows.buffer.byteLength >= total && names.buffer !== rows.buffer;
   // Every byte is written below (magic, blocks, lookup section, directory, footer), so none of the unzeroed allocation is left.
   const out = inPlace ? Buffer.from(rows.buffer, 0, total) : Buffer.allocUnsafe(total);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   // Each row's hash (row numbers: positions in the index's order), for the lookup section.
   const hashes = hashed ? new Uint32Array(n) : undefined;
   const slots = new Uint8Array(SLOT_COUNT / 8);
-  if (order) writeBlocksInOrder(out, view, index, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
-  else writeBlocksInFileOrder(out, view, rows, rowView, names, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
+  if (fileOrder) writeBlocksInFileOrder(out, view, rows, rowView, names, blockStarts, blockDb, entriesAt, hashes!, slots);
+  else writeBlocksInOrder(out, view, index, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
   if (hashes) {
-    writeLookup(out, view, hashes, hashBits, hashAt, hashEntriesAt);
+    writeLookup(f, out, view, hashes, hashBits, hashAt, hashEntriesAt);
     const withSlots = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
     // The entries were placed after the placeholder's header: the real one must take the same bytes.
     if (withSlots.length !== json.length) throw new Error(`the index header's slot map took ${withSlots.length} bytes, not ${json.length}`);
@@ -330,7 +351,7 @@ function blocksHolding(rows: Buffer, keyAt: (j: number) => number, blockStarts: 
   return runs;
 }
 
-/** Block `b`'s directory entry at `entry` (its SHA-256 written apart). */
+/** Block `b`'s directory entry at `entry` (its checksum written apart, at {@link ENTRY_HEAD}). */
 function writeEntry(view: DataView, entry: number, at: number, bytes: number, keys: number, db: number, firstLen: number, e: Expiries): void {
   view.setFloat64(entry, at, true);
   view.setUint32(entry + 8, bytes, true);
@@ -363,14 +384,13 @@ function countExpiry(x: Expiries, e: number): void {
 const noExpiries = (): Expiries => ({ expiring: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 });
 
 /**
- * The blocks of an index in file order (`RDRKEYS3`, the writers' case): a
+ * The blocks of an index in file order (`RDRKEYS4`, the writers' case): a
  * block is a run of the pass's rows, then a run of its names. First a pass
  * forward over the rows (each name's hash and slot, the blocks' expiries and
- * entries), then the blocks written from the last to the first, each hashed
- * as it lands (`RDRKEYS2`'s first names after the hash blocks' entries, at
- * `firstNamesAt`): so `out` may be the rows' own buffer (each block lies at or
- * after where its rows lie, and after every earlier block's rows; the
- * magic goes over the first rows once they have moved).
+ * entries), then the blocks written from the last to the first, each
+ * checksummed as it lands: so `out` may be the rows' own buffer (each block
+ * lies at or after where its rows lie, and after every earlier block's
+ * rows; the magic goes over the first rows once they have moved).
  */
 function writeBlocksInFileOrder(
   out: Buffer,
@@ -380,19 +400,16 @@ function writeBlocksInFileOrder(
   names: Buffer,
   blockStarts: readonly number[],
   blockDb: readonly number[],
-  layout: Layout,
   entriesAt: number,
-  firstNamesAt: number,
-  hashes: Uint32Array | undefined,
+  hashes: Uint32Array,
   slots: Uint8Array,
 ): void {
   const blocks = blockStarts.length - 1;
-  let first = firstNamesAt;
   // Where each block's names start in `names` (one more: their end), and where the block lies in the file.
   const nameStart = new Float64Array(blocks + 1);
   const blockAt = new Float64Array(blocks + 1);
   let nameFrom = 0;
-  let at = layout.length;
+  let at = MAGIC.length;
   for (let b = 0; b < blocks; b++) {
     const i = blockStarts[b]!;
     const end = blockStarts[b + 1]!;
@@ -403,15 +420,12 @@ function writeBlocksInFileOrder(
     for (let j = i; j < end; j++) {
       const r = j * ROW;
       const l = rowView.getUint32(r, true);
-      if (hashes) hashes[j] = hashAndSlot(db, names, nameFrom, nameFrom + l, slots);
+      hashes[j] = hashAndSlot(db, names, nameFrom, nameFrom + l, slots);
       nameFrom += l;
       countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
     }
     const bytes = (end - i) * ROW + nameFrom - nameStart[b]!;
-    const firstLen = hashes ? 0 : rowView.getUint32(i * ROW, true);
-    writeEntry(view, entriesAt + b * ENTRY, at, bytes, end - i, db, firstLen, x);
-    // RDRKEYS2: the block's first name in the directory (never in place: that is RDRKEYS3 only).
-    first += names.copy(out, first, nameStart[b]!, nameStart[b]! + firstLen);
+    writeEntry(view, entriesAt + b * ENTRY, at, bytes, end - i, db, 0, x);
     at += bytes;
   }
   nameStart[blocks] = nameFrom;
@@ -424,16 +438,20 @@ function writeBlocksInFileOrder(
     if (out.buffer === rows.buffer) out.copyWithin(to, i * ROW, end * ROW);
     else rows.copy(out, to, i * ROW, end * ROW);
     names.copy(out, to + (end - i) * ROW, nameStart[b]!, nameStart[b + 1]!);
-    sha256(out.subarray(to, blockAt[b + 1]!)).copy(out, entriesAt + b * ENTRY + 52);
+    crc
+      .reset()
+      .update(out, to, blockAt[b + 1]!)
+      .writeLittleEndian(out, entriesAt + b * ENTRY + ENTRY_HEAD);
   }
-  out.write(layout, 0, 'latin1');
+  out.write(MAGIC, 0, 'latin1');
 }
 
 /**
  * The blocks of an index in another order than file order (a file whose
- * databases do not come ascending, or a test's `RDRKEYS2` in name order):
- * each key's row and name copied where its position puts it; `RDRKEYS2`'s
- * first names after the hash blocks' entries, at `firstNamesAt`.
+ * databases do not come ascending, or a test's `RDRKEYS2` in name order),
+ * or of a layout before (a test's `RDRKEYS3`: 33-byte rows, the database in
+ * each): each key's row and name copied where its position puts it;
+ * `RDRKEYS2`'s first names after the hash blocks' entries, at `firstNamesAt`.
  */
 function writeBlocksInOrder(
   out: Buffer,
@@ -450,6 +468,7 @@ function writeBlocksInOrder(
   const { rows, names, order } = index.columns();
   const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
   const nameAt = index.nameStarts();
+  const f = FORMS[layout];
   const blocks = blockStarts.length - 1;
   out.write(layout, 0, 'latin1');
   let at = layout.length;
@@ -458,25 +477,36 @@ function writeBlocksInOrder(
     const i = blockStarts[b]!;
     const end = blockStarts[b + 1]!;
     const db = blockDb[b]!;
-    let namesAt = at + (end - i) * ROW;
+    let namesAt = at + (end - i) * f.row;
     const x = noExpiries();
     for (let j = i; j < end; j++) {
-      const k = order![j]!;
+      const k = order ? order[j]! : j;
       const r = k * ROW;
       const l = rowView.getUint32(r, true);
       const from = nameAt[k]!;
-      copyBytes(rows, r, r + ROW, out, at + (j - i) * ROW);
+      const to = at + (j - i) * f.row;
+      if (f.row === ROW) copyBytes(rows, r, r + ROW, out, to);
+      else {
+        // The 33-byte row of the layouts before: the database in each row, the value's end.
+        const valueAt = valueAtOf(rowView, r);
+        view.setUint32(to, l, true);
+        view.setUint32(to + LEGACY_ROW.db, db, true);
+        out[to + LEGACY_ROW.type] = rows[r + R_TYPE]!;
+        view.setFloat64(to + LEGACY_ROW.at, valueAt, true);
+        view.setFloat64(to + LEGACY_ROW.end, valueAt + valueLengthOf(rowView, r), true);
+        view.setFloat64(to + LEGACY_ROW.expiry, rowView.getFloat64(r + R_EXPIRY, true), true);
+      }
       copyBytes(names, from, from + l, out, namesAt);
       if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
       namesAt += l;
       countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
     }
-    const firstLen = rowView.getUint32(order![i]! * ROW, true);
-    writeEntry(view, entriesAt + b * ENTRY, at, namesAt - at, end - i, db, hashes ? 0 : firstLen, x);
-    sha256(out.subarray(at, namesAt)).copy(out, entriesAt + b * ENTRY + 52);
+    const firstLen = rowView.getUint32((order ? order[i]! : i) * ROW, true);
+    writeEntry(view, entriesAt + b * f.entry, at, namesAt - at, end - i, db, hashes ? 0 : firstLen, x);
+    writeSum(f, out, at, namesAt, entriesAt + b * f.entry + ENTRY_HEAD);
     if (!hashes) {
       // The block's first name, from its rows' names just written.
-      const namesStart = at + (end - i) * ROW;
+      const namesStart = at + (end - i) * f.row;
       out.copy(out, first, namesStart, namesStart + firstLen);
       first += firstLen;
     }
@@ -485,11 +515,11 @@ function writeBlocksInOrder(
 }
 
 /**
- * The lookup section (`RDRKEYS3`) at `hashAt`: each row's hash and number
- * put in its bucket by a counting sort (rows ascending within a bucket),
- * and each hash block's directory entry at `entriesAt`.
+ * The lookup section (`RDRKEYS3` and after) at `hashAt`: each row's hash and
+ * number put in its bucket by a counting sort (rows ascending within a
+ * bucket), and each hash block's directory entry at `entriesAt`.
  */
-function writeLookup(out: Buffer, view: DataView, hashes: Uint32Array, bits: number, hashAt: number, entriesAt: number): void {
+function writeLookup(f: LayoutForm, out: Buffer, view: DataView, hashes: Uint32Array, bits: number, hashAt: number, entriesAt: number): void {
   const buckets = 2 ** bits;
   const next = new Uint32Array(buckets + 1);
   for (let j = 0; j < hashes.length; j++) next[bucketOf(hashes[j]!, bits) + 1]!++;
@@ -504,10 +534,10 @@ function writeLookup(out: Buffer, view: DataView, hashes: Uint32Array, bits: num
   for (let b = 0; b < buckets; b++) {
     const from = hashAt + starts[b]! * HASH_ROW;
     const to = hashAt + starts[b + 1]! * HASH_ROW;
-    const e = entriesAt + b * HASH_ENTRY;
+    const e = entriesAt + b * f.hashEntry;
     view.setFloat64(e, from, true);
     view.setUint32(e + 8, to - from, true);
-    sha256(out.subarray(from, to)).copy(out, e + 12);
+    writeSum(f, out, from, to, e + 12);
   }
 }
 
@@ -519,8 +549,8 @@ export function readFooter(
   if (fileBytes < MAGIC.length + 4 + FOOTER || tail.length < FOOTER) return { problem: 'not a redis-dr key index' };
   const f = tail.subarray(tail.length - FOOTER);
   const layout = f.toString('latin1', 40);
-  if (layout !== MAGIC && layout !== NAME_ORDER_MAGIC)
-    return { problem: `not a redis-dr key index of a layout read by blocks (${NAME_ORDER_MAGIC}, ${MAGIC})` };
+  if (layout !== MAGIC && layout !== WIDE_ROWS_MAGIC && layout !== NAME_ORDER_MAGIC)
+    return { problem: `not a redis-dr key index of a layout read by blocks (${NAME_ORDER_MAGIC}, ${WIDE_ROWS_MAGIC}, ${MAGIC})` };
   const at = f.readDoubleLE(0);
   if (!(Number.isInteger(at) && at >= MAGIC.length && at + 4 <= fileBytes - FOOTER)) return { problem: 'its footer points outside it (damaged)' };
   return { at, sha256: Buffer.from(f.subarray(8, 40)), layout };
@@ -546,7 +576,8 @@ export function readDirectory(
     return { problem: `it indexes another copy (${h.bytes} bytes, CRC-64 ${h.trailer}; the copy: ${copy.bytes} bytes, CRC-64 ${copy.trailer})` };
   if (typeof h.slots !== 'string' || Buffer.from(h.slots, 'base64').length !== SLOT_COUNT / 8)
     return { problem: 'its header lacks the hash slots of its keys' };
-  const hashed = layout === MAGIC;
+  const f = FORMS[layout];
+  const hashed = f.hashed;
   const hashBits = hashed ? h.hashBits : 0;
   if (hashBits === undefined || !Number.isInteger(hashBits) || hashBits < 0 || hashBits > 24)
     return { problem: 'its header lacks the bits of its lookup section' };
@@ -556,8 +587,8 @@ export function readDirectory(
   let names = 0;
   let next = layout.length;
   for (let b = 0; b < h.blocks; b++) {
-    const p = entriesAt + b * ENTRY;
-    if (p + ENTRY > bytes.length) return { problem: `its directory ends before block ${b}'s entry` };
+    const p = entriesAt + b * f.entry;
+    if (p + f.entry > bytes.length) return { problem: `its directory ends before block ${b}'s entry` };
     const e: BlockEntry = {
       at: bytes.readDoubleLE(p),
       bytes: bytes.readUInt32LE(p + 8),
@@ -567,10 +598,10 @@ export function readDirectory(
       minExpiry: bytes.readDoubleLE(p + 28),
       maxExpiry: bytes.readDoubleLE(p + 36),
       expirySum: bytes.readDoubleLE(p + 44),
-      sha256: Buffer.from(bytes.subarray(p + 52, p + 84)),
+      sum: Buffer.from(bytes.subarray(p + ENTRY_HEAD, p + f.entry)),
     };
     // The blocks lie one after the other, from the magic to the lookup section (the directory in RDRKEYS2).
-    if (e.at !== next || e.keys < 1 || e.keys > BLOCK || e.bytes < e.keys * ROW)
+    if (e.at !== next || e.keys < 1 || e.keys > BLOCK || e.bytes < e.keys * f.row)
       return { problem: `block ${b}'s entry does not fit the blocks before it (damaged)` };
     next += e.bytes;
     blocks.push(e);
@@ -580,19 +611,19 @@ export function readDirectory(
   firstAt[h.blocks] = names;
   // The hash blocks lie one after the other, from the blocks' end to the directory, and hold one entry a key.
   const hashBlocks: HashEntry[] = [];
-  const hashEntriesAt = entriesAt + h.blocks * ENTRY;
+  const hashEntriesAt = entriesAt + h.blocks * f.entry;
   const buckets = hashed ? 2 ** hashBits : 0;
   let rows = 0;
   for (let b = 0; b < buckets; b++) {
-    const p = hashEntriesAt + b * HASH_ENTRY;
-    if (p + HASH_ENTRY > bytes.length) return { problem: `its directory ends before hash block ${b}'s entry` };
-    const e: HashEntry = { at: bytes.readDoubleLE(p), bytes: bytes.readUInt32LE(p + 8), sha256: Buffer.from(bytes.subarray(p + 12, p + 44)) };
+    const p = hashEntriesAt + b * f.hashEntry;
+    if (p + f.hashEntry > bytes.length) return { problem: `its directory ends before hash block ${b}'s entry` };
+    const e: HashEntry = { at: bytes.readDoubleLE(p), bytes: bytes.readUInt32LE(p + 8), sum: Buffer.from(bytes.subarray(p + 12, p + f.hashEntry)) };
     if (e.at !== next || e.bytes % HASH_ROW !== 0) return { problem: `hash block ${b}'s entry does not fit the blocks before it (damaged)` };
     next += e.bytes;
     rows += e.bytes / HASH_ROW;
     hashBlocks.push(e);
   }
-  const namesAt = hashEntriesAt + buckets * HASH_ENTRY;
+  const namesAt = hashEntriesAt + buckets * f.hashEntry;
   if (next !== directoryAt || namesAt + names !== bytes.length) return { problem: `its length does not fit ${h.keys} keys in ${h.blocks} blocks` };
   if (blocks.reduce((s, e) => s + e.keys, 0) !== h.keys) return { problem: `its blocks do not hold its ${h.keys} keys` };
   if (hashed && rows !== h.keys) return { problem: `its lookup section does not hold its ${h.keys} keys` };
@@ -633,26 +664,32 @@ export function orderProblem(d: Directory, b: number, names: Buffer, nameAt: Uin
   return undefined;
 }
 
-/** A hash block's bytes checked against its entry (SHA-256, then every entry's bucket and row): why it cannot be used, or undefined. */
-export function hashBlockProblem(block: Buffer, e: HashEntry, b: number, d: Pick<Directory, 'hashBits' | 'header'>): string | undefined {
-  if (block.length !== e.bytes || !sha256(block).equals(e.sha256))
-    return `hash block ${b} does not match its SHA-256 in the index's directory (changed or damaged)`;
+/** A hash block's bytes checked against its entry (its checksum, then every entry's bucket and row): why it cannot be used, or undefined. */
+export function hashBlockProblem(block: Buffer, e: HashEntry, b: number, d: Pick<Directory, 'hashBits' | 'header' | 'layout'>): string | undefined {
+  const f = FORMS[d.layout];
+  if (block.length !== e.bytes || !sumMatches(f, block, e.sum))
+    return `hash block ${b} does not match its ${sumName(f)} in the index's directory (changed or damaged)`;
   for (let p = 0; p < block.length; p += HASH_ROW)
     if (bucketOf(block.readUInt32LE(p), d.hashBits) !== b || block.readUInt32LE(p + 4) >= d.header.keys)
       return `hash block ${b}'s entry ${p / HASH_ROW} is not of it`;
   return undefined;
 }
 
-/** A block's bytes checked against its entry (SHA-256, then every row): why it cannot be served, or undefined. */
-export function blockProblem(block: Buffer, e: BlockEntry, b: number, copy: IndexedCopy): string | undefined {
-  if (block.length !== e.bytes || !sha256(block).equals(e.sha256)) return `block ${b} does not match its SHA-256 in the index's directory (changed or damaged)`;
+/** A block's bytes checked against its entry (its checksum, then every row): why it cannot be served, or undefined. */
+export function blockProblem(block: Buffer, e: BlockEntry, b: number, copy: IndexedCopy, layout: Layout): string | undefined {
+  const f = FORMS[layout];
+  if (block.length !== e.bytes || !sumMatches(f, block, e.sum))
+    return `block ${b} does not match its ${sumName(f)} in the index's directory (changed or damaged)`;
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
   let names = 0;
   for (let i = 0; i < e.keys; i++) {
-    const p = i * ROW;
-    names += block.readUInt32LE(p);
-    const valueAt = block.readDoubleLE(p + R_AT);
-    const valueEnd = block.readDoubleLE(p + R_END);
-    if (block.readUInt32LE(p + R_DB) !== e.db || !(valueAt <= valueEnd && valueEnd <= copy.bytes)) return `block ${b}'s key ${i} lies outside the copy`;
+    const p = i * f.row;
+    names += view.getUint32(p, true);
+    const legacy = f.row !== ROW;
+    const valueAt = legacy ? view.getFloat64(p + LEGACY_ROW.at, true) : valueAtOf(view, p);
+    const valueEnd = legacy ? view.getFloat64(p + LEGACY_ROW.end, true) : valueAt + valueLengthOf(view, p);
+    if ((legacy && view.getUint32(p + LEGACY_ROW.db, true) !== e.db) || !(valueAt <= valueEnd && valueEnd <= copy.bytes))
+      return `block ${b}'s key ${i} lies outside the copy`;
   }
-  return e.keys * ROW + names === block.length ? undefined : `block ${b}'s name lengths do not add up to its names`;
+  return e.keys * f.row + names === block.length ? undefined : `block ${b}'s name lengths do not add up to its names`;
 }

@@ -1,6 +1,6 @@
 /**
  * The hash a key index finds a key by (database and name bytes → 32 bits):
- * the `RDRKEYS3` index file's lookup section groups its keys by this hash's
+ * the `RDRKEYS3` and `RDRKEYS4` index files' lookup section groups its keys by this hash's
  * top bits (domain/serve/index-file.ts), and an index held in memory finds
  * a name through a table of it ({@link KeyHashTable}). A hash only narrows
  * the search: every reader confirms the name's bytes before answering, so
@@ -9,15 +9,16 @@
  *
  * FNV-1a over the database number and the name's bytes, then murmur3's
  * finalizer (so the top bits, which choose a bucket, depend on every byte).
- * Part of the file's layout: never changed for `RDRKEYS3`. Hand-written:
+ * Part of the files' layout: never changed for `RDRKEYS3` and `RDRKEYS4`. Hand-written:
  * the hash packages on npm take strings or whole buffers (an object or a
  * copy a key), not a range of the one names buffer.
  */
 
-import { CRC16 as CRC16_TABLE, slotOfBytes } from '../keys/hash-slot.js';
+import { CRC16 as CRC16_TABLE, CRC16_2 as CRC16_2_TABLE, slotOfBytes } from '../keys/hash-slot.js';
 
-/** The CRC16 table held here: a TypeScript runner (tsx, the benches) reads an import through a getter each time, a byte. */
+/** The CRC16 tables held here: a TypeScript runner (tsx, the benches) reads an import through a getter each time, a byte. */
 const CRC16 = CRC16_TABLE;
+const CRC16_2 = CRC16_2_TABLE;
 
 /** The hash of name `names[from, to)` in database `db` (an unsigned 32-bit number). */
 export function keyHash(db: number, names: Uint8Array, from: number, to: number): number {
@@ -55,7 +56,16 @@ export function hashAndSlot(db: number, names: Uint8Array, from: number, to: num
   let h = hashStart(db);
   let crc = 0;
   let brace = false;
-  for (let i = from; i < to; i++) {
+  let i = from;
+  // Two bytes a step (the CRC by hash-slot.ts's CRC16_2), then the odd last byte.
+  for (; i + 2 <= to; i += 2) {
+    const x = names[i]!;
+    const y = names[i + 1]!;
+    h = Math.imul(Math.imul(h ^ x, FNV_PRIME) ^ y, FNV_PRIME);
+    crc = CRC16_2[(crc >> 8) ^ x]! ^ CRC16[(crc & 0xff) ^ y]!;
+    if (x === 0x7b || y === 0x7b) brace = true;
+  }
+  if (i < to) {
     const x = names[i]!;
     h = Math.imul(h ^ x, FNV_PRIME);
     crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ x) & 0xff]!;

@@ -3,7 +3,7 @@
  * `history` answer from without holding values. Built in one pass over the
  * file (the parser tells where each key's value lies), then every value is
  * read at its offset when asked for. Compact: the names in one buffer and
- * per key a 33-byte row (key-rows.ts: the index file's own row, so its
+ * per key a 24-byte row (key-rows.ts: the index file's own row, so its
  * blocks are copies of runs of rows), in file order grouped by database (a
  * stable counting sort by database when a file's databases do not come
  * ascending: no sort by name), so a SCAN cursor is a position; a lookup goes
@@ -14,7 +14,7 @@ import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 import { type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 import { KeyHashTable } from './key-hash.js';
-import { KeyRows, R_AT, R_DB, R_END, R_EXPIRY, R_TYPE, ROW } from './key-rows.js';
+import { KeyRows, R_EXPIRY, R_TYPE, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
 
 /** Where one key's value lies in the file, as the parser reported it. */
 export interface IndexedKey {
@@ -62,14 +62,10 @@ export function indexingKeyReader(
 
 /**
  * Key numbers 0 … n−1 grouped by database, databases ascending, file order
- * within each (a stable counting sort), when `db` (key k's database) is not
- * ascending already; undefined (the identity) when it is, as a server writes
- * its databases.
+ * within each (a stable counting sort): for keys whose databases do not come
+ * ascending (`db`: key k's database).
  */
-function databaseOrder(n: number, db: (k: number) => number): Uint32Array | undefined {
-  let ascending = true;
-  for (let k = 1; k < n && ascending; k++) if (db(k) < db(k - 1)) ascending = false;
-  if (ascending) return undefined;
+function databaseOrder(n: number, db: (k: number) => number): Uint32Array {
   const perDb = new Map<number, number>();
   for (let k = 0; k < n; k++) perDb.set(db(k), (perDb.get(db(k)) ?? 0) + 1);
   const order = new Uint32Array(n);
@@ -115,8 +111,8 @@ export interface Columns {
   readonly order?: Uint32Array | undefined;
   /** Bytes the keys' names and values take in the file. */
   readonly storedBytes: number;
-  /** The keys' databases in file order as runs, [db, keys] (counted as they came); absent: read from the rows. */
-  readonly runs?: readonly (readonly [db: number, keys: number])[] | undefined;
+  /** The keys' databases in file order as runs, [db, keys] (counted as they came: the rows do not hold them). */
+  readonly runs: readonly (readonly [db: number, keys: number])[];
 }
 
 /**
@@ -183,8 +179,8 @@ export class ColumnKeyIndex implements KeyIndex {
     this.view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
     const n = rows.length / ROW;
     this.keys = n;
-    // Each database's keys counted in file order (as the builder counted them, or along the rows), then laid out ascending.
-    const runs = c.runs ?? this.runsOfRows();
+    // Each database's keys counted in file order (as the builder counted them), then laid out ascending.
+    const runs = c.runs;
     const counts = new Map<number, number>();
     let ascending = true;
     for (let r = 0; r < runs.length; r++) {
@@ -199,25 +195,23 @@ export class ColumnKeyIndex implements KeyIndex {
     }
     if (at !== n) throw new Error(`the index's database runs count ${at} keys, its rows ${n}`);
     this.runs = runs;
-    this.order = c.order ?? (ascending ? undefined : databaseOrder(n, (k) => this.db(k)));
-  }
-
-  /** The databases' runs read along the rows. */
-  private runsOfRows(): [db: number, keys: number][] {
-    const runs: [number, number][] = [];
-    for (let k = 0; k < this.keys; ) {
-      const d = this.db(k);
-      let j = k + 1;
-      while (j < this.keys && this.db(j) === d) j++;
-      runs.push([d, j - k]);
-      k = j;
+    if (c.order) this.order = c.order;
+    else if (ascending) this.order = undefined;
+    else {
+      const dbs = this.dbsOfKeys();
+      this.order = databaseOrder(n, (k) => dbs[k]!);
     }
-    return runs;
   }
 
-  /** The database of key `k` (file order). */
-  private db(k: number): number {
-    return this.view.getUint32(k * ROW + R_DB, true);
+  /** Each key's database (file order), from the runs. */
+  private dbsOfKeys(): Uint32Array {
+    const dbs = new Uint32Array(this.keys);
+    let k = 0;
+    for (const [d, keys] of this.runs) {
+      dbs.fill(d, k, k + keys);
+      k += keys;
+    }
+    return dbs;
   }
 
   /** The name length of key `k`. */
@@ -299,11 +293,8 @@ export class ColumnKeyIndex implements KeyIndex {
     if (!this.table) {
       const n = this.keys;
       const lens = new Uint32Array(n);
-      const dbs = new Uint32Array(n);
-      for (let k = 0; k < n; k++) {
-        lens[k] = this.nameLength(k);
-        dbs[k] = this.db(k);
-      }
+      const dbs = this.dbsOfKeys();
+      for (let k = 0; k < n; k++) lens[k] = this.nameLength(k);
       const order = this.order ?? Uint32Array.from({ length: n }, (_, k) => k);
       this.table = new KeyHashTable(order, this.c.names, this.nameStarts(), lens, dbs);
     }
@@ -381,8 +372,8 @@ export class ColumnKeyIndex implements KeyIndex {
       db,
       name: this.nameOf(k),
       type: this.c.rows[p + R_TYPE]!,
-      valueAt: this.view.getFloat64(p + R_AT, true),
-      valueEnd: this.view.getFloat64(p + R_END, true),
+      valueAt: valueAtOf(this.view, p),
+      valueEnd: valueAtOf(this.view, p) + valueLengthOf(this.view, p),
       expireAtMs: this.expireAtMs(db, pos),
     };
   }

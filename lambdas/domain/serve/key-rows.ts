@@ -1,26 +1,57 @@
 /**
  * A key index's keys as the verifier's pass collects them: per key one
- * {@link ROW}-byte row, laid out as the `RDRKEYS3` index file's block rows
- * and the `RDRKSEG1` segment's rows (domain/serve/index-file.ts,
- * index-segment.ts), and its name in one names buffer, both in file order.
- * So a key is written once, where it lies, and the index file's blocks and a
- * segment's keys are copies of whole runs of rows and names (no per-key
- * columns to gather, no second copy of each number). Pure.
+ * {@link ROW}-byte row, laid out as the `RDRKEYS4` index file's block rows
+ * and the `RDRKSEG2` segment's rows (domain/serve/index-file.ts,
+ * index-segment.ts), and its name in one names buffer, both in file order;
+ * the keys' databases as runs beside (a server's file lists each database
+ * once: one run a database), not a field of every row. So a key is written
+ * once, where it lies, and the index file's blocks and a segment's keys are
+ * copies of whole runs of rows and names (no per-key columns to gather, no
+ * second copy of each number). Pure.
  *
- * Row layout (little-endian): the name's length u32, the database u32, the
- * RDB type byte u8, the value's start and end offsets f64 and the absolute
- * expiry f64 (Unix ms, NaN: none).
+ * Row layout (little-endian, 24 bytes): the name's length u32, the RDB type
+ * byte u8, the value's start offset u48 (256 TiB), its length u40 (1 TiB),
+ * the absolute expiry f64 (Unix ms, NaN: none). The rows before (`RDRKEYS2`,
+ * `RDRKEYS3`, `RDRKSEG1`: 33 bytes, the database u32 in every row and the
+ * value's end f64) are read by {@link LEGACY_ROW}'s offsets.
  */
 import { copyBytes, type KeyPlaces } from '../rdb/keys.js';
 
 /** Bytes a key's row takes. */
-export const ROW = 4 + 4 + 1 + 8 + 8 + 8;
+export const ROW = 4 + 1 + 6 + 5 + 8;
 /** Where each field lies in a row. */
-export const R_DB = 4;
-export const R_TYPE = 8;
-export const R_AT = 9;
-export const R_END = 17;
-export const R_EXPIRY = 25;
+export const R_TYPE = 4;
+export const R_AT = 5;
+export const R_LENGTH = 11;
+export const R_EXPIRY = 16;
+/** The greatest value start and length a row holds (u48, u40). */
+export const MAX_VALUE_AT = 2 ** 48 - 1;
+export const MAX_VALUE_LENGTH = 2 ** 40 - 1;
+
+/** The 33-byte row of the layouts before (`RDRKEYS2`, `RDRKEYS3`, `RDRKSEG1`): its length and where each field lies. */
+export const LEGACY_ROW = { bytes: 4 + 4 + 1 + 8 + 8 + 8, db: 4, type: 8, at: 9, end: 17, expiry: 25 } as const;
+
+/** The value's start offset of the row at `p`. */
+export function valueAtOf(view: DataView, p: number): number {
+  return view.getUint32(p + R_AT, true) + view.getUint16(p + R_AT + 4, true) * 2 ** 32;
+}
+
+/** The value's length of the row at `p`. */
+export function valueLengthOf(view: DataView, p: number): number {
+  return view.getUint32(p + R_LENGTH, true) + view.getUint8(p + R_LENGTH + 4) * 2 ** 32;
+}
+
+/** Throws why a key's value cannot be held in a row. */
+function refuseRow(valueAt: number, valueEnd: number): never {
+  throw new RangeError(rowProblem(valueAt, valueEnd));
+}
+
+/** Why a key's value cannot be held in a row (past the row's offsets), or undefined. */
+export function rowProblem(valueAt: number, valueEnd: number): string | undefined {
+  if (!(valueAt >= 0 && valueAt <= MAX_VALUE_AT && valueEnd >= valueAt && valueEnd - valueAt <= MAX_VALUE_LENGTH))
+    return `a value at [${valueAt}, ${valueEnd}) is past what a key index row holds (a start below 2^48, a length below 2^40)`;
+  return undefined;
+}
 
 /**
  * `b` in a buffer of at least `need` bytes (doubled), or of `guess` bytes
@@ -122,16 +153,23 @@ export class KeyRows implements KeyPlaces {
   /** Adds one key (file order), its name copied from the view: its row written where it lies. */
   place(db: number, type: number, name: Uint8Array, nameFrom: number, nameTo: number, valueAt: number, valueEnd: number, expireAt: number): void {
     const len = nameTo - nameFrom;
+    const length = valueEnd - valueAt;
+    // Past a row's offsets (a copy of 256 TiB, a value of 1 TiB): refused, never held wrong (the throw in a function
+    // of its own, the fields written here: this method stays small enough to be inlined into the verifier's key
+    // callback; with a call to write the row it was a frame of its own again, 0.1 CPU-s a 2 M-key read).
+    if (valueAt > MAX_VALUE_AT || length > MAX_VALUE_LENGTH) refuseRow(valueAt, valueEnd);
     this.room(1, len);
     const p = this.n++ * ROW;
     const view = this.view;
     view.setUint32(p, len, true);
-    view.setUint32(p + R_DB, db, true);
     this.rows[p + R_TYPE] = type;
-    this.count(db);
-    view.setFloat64(p + R_AT, valueAt, true);
-    view.setFloat64(p + R_END, valueEnd, true);
+    // The low 32 bits (`>>> 0` of an integer below 2^53 is it modulo 2^32), then the high ones.
+    view.setUint32(p + R_AT, valueAt >>> 0, true);
+    view.setUint16(p + R_AT + 4, (valueAt / 4294967296) >>> 0, true);
+    view.setUint32(p + R_LENGTH, length >>> 0, true);
+    this.rows[p + R_LENGTH + 4] = (length / 4294967296) >>> 0;
     view.setFloat64(p + R_EXPIRY, expireAt, true);
+    this.count(db);
     copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
     this.namesUsed += len;
     this.stored += valueEnd - valueAt + len;
@@ -140,8 +178,8 @@ export class KeyRows implements KeyPlaces {
   /**
    * Adds `keys` rows (at `rows[rowsAt…]`) and their names (`names[namesAt,
    * namesEnd)`) after these keys, as they are (their keys come later in the
-   * file), rows of database `relabel[0]` put in `relabel[1]`; `stored`: the
-   * bytes their names and values take. The caller has checked them.
+   * file), their databases as `runs` ([db, keys], in file order); `stored`:
+   * the bytes their names and values take. The caller has checked them.
    */
   appendRows(
     rows: Uint8Array,
@@ -151,16 +189,20 @@ export class KeyRows implements KeyPlaces {
     namesAt: number,
     namesEnd: number,
     stored: number,
-    relabel?: readonly [number, number],
+    runs: readonly (readonly [db: number, keys: number])[],
   ): void {
     this.room(keys, namesEnd - namesAt);
     const at = this.n * ROW;
     this.rows.set(rows.subarray(rowsAt, rowsAt + keys * ROW), at);
     this.names.set(names.subarray(namesAt, namesEnd), this.namesUsed);
-    for (let p = at + R_DB; p < at + keys * ROW; p += ROW) {
-      const db = this.view.getUint32(p, true);
-      if (relabel && db === relabel[0]) this.view.setUint32(p, relabel[1], true);
-      this.count(relabel && db === relabel[0] ? relabel[1] : db);
+    for (const [db, k] of runs) {
+      if (k <= 0) continue;
+      const last = this.last;
+      if (last !== undefined && last[0] === db) last[1] += k;
+      else {
+        this.last = [db, k];
+        this.runs.push(this.last);
+      }
     }
     this.n += keys;
     this.namesUsed += namesEnd - namesAt;
@@ -169,12 +211,12 @@ export class KeyRows implements KeyPlaces {
 
   /** Adds every key of `later` after these (its keys come later in the file: the order stays file order). */
   append(later: KeyRows): void {
-    this.appendRows(later.rows, 0, later.n, later.names, 0, later.namesUsed, later.stored);
+    this.appendRows(later.rows, 0, later.n, later.names, 0, later.namesUsed, later.stored, later.runs);
   }
 
   /** The value end of key `k`. */
   protected valueEnd(k: number): number {
-    return this.view.getFloat64(k * ROW + R_END, true);
+    return valueAtOf(this.view, k * ROW) + valueLengthOf(this.view, k * ROW);
   }
 
   /** Drops the last keys added whose values end past `offset` (keys come in file order: those are the last ones). */
@@ -187,7 +229,7 @@ export class KeyRows implements KeyPlaces {
         this.runs.pop();
         this.last = this.runs.at(-1);
       }
-      this.stored -= this.view.getFloat64(p + R_END, true) - this.view.getFloat64(p + R_AT, true) + len;
+      this.stored -= valueLengthOf(this.view, p) + len;
     }
   }
 }

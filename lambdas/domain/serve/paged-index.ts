@@ -2,13 +2,13 @@
  * A {@link KeyIndex} read from its index file (domain/serve/index-file.ts)
  * by blocks of {@link BLOCK} keys, not held: memory is the directory (an
  * entry a block: about 1.3 bytes a key; an `RDRKEYS2` file's also the
- * block's first name) and the last blocks read. A lookup in an `RDRKEYS3`
+ * block's first name) and the last blocks read. A lookup in an `RDRKEYS3`/`RDRKEYS4`
  * file reads the name's hash block (about 4 KiB), then the block of each
  * row whose hash matches, and answers only where the name's bytes there are
  * the name asked for; in an `RDRKEYS2` file it is a binary search over the
  * directory's first names, then one read of a block. Every block (its rows
  * and names lie together; a hash block's entries) is checked against its
- * SHA-256 in the directory: a local file's the first time it is read, an S3
+ * checksum in the directory (CRC-64; SHA-256 before `RDRKEYS4`): a local file's the first time it is read, an S3
  * object's every time it is fetched (one ranged GET pinned to the index's
  * ETag). What `DBSIZE` and
  * `INFO keyspace` count (keys whose expiry has passed) comes from the
@@ -29,16 +29,16 @@ import {
   blockProblem,
   type Directory,
   FOOTER,
+  FORMS,
   hashBlockProblem,
   headerSlots,
   type IndexedCopy,
-  MAGIC,
+  NAME_ORDER_MAGIC,
   orderProblem,
-  ROW,
   readDirectory,
   readFooter,
 } from './index-file.js';
-import { R_AT, R_END, R_EXPIRY, R_TYPE } from './key-rows.js';
+import { LEGACY_ROW, R_AT, R_EXPIRY, R_LENGTH, R_TYPE, ROW } from './key-rows.js';
 import { bucketOf, keyHash } from './key-hash.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
@@ -158,7 +158,7 @@ export class PagedKeyIndex implements KeyIndex {
   readonly keys: number;
   readonly storedBytes: number;
   private readonly entries: readonly BlockEntry[];
-  /** Where every block lies: the blocks, then (`RDRKEYS3`) the hash blocks, numbered on from them. */
+  /** Where every block lies: the blocks, then (`RDRKEYS3` and after) the hash blocks, numbered on from them. */
   private readonly spans: readonly { readonly at: number; readonly bytes: number }[];
   private readonly ranges = new Map<number, { first: number; end: number; firstBlock: number }>();
   private readonly kept = new Map<number, Block>();
@@ -174,6 +174,12 @@ export class PagedKeyIndex implements KeyIndex {
   private run = 1;
   /** Blocks read since opened (tests: a lookup reads one). */
   blocksRead = 0;
+  /** Bytes a row takes, and where its type and expiry lie (the layout's: `RDRKEYS4`'s 24-byte rows, or the 33-byte rows before). */
+  private readonly row: number;
+  private readonly typeAt_: number;
+  private readonly expiryAt: number;
+  /** The 33-byte rows of the layouts before (the value's start and end as f64). */
+  private readonly legacy: boolean;
 
   constructor(
     private readonly d: Directory,
@@ -189,6 +195,10 @@ export class PagedKeyIndex implements KeyIndex {
     this.spans = [...d.blocks, ...d.hashBlocks];
     this.checked = new Uint8Array(this.spans.length);
     for (const [db, first, end, firstBlock] of d.header.databases) this.ranges.set(db, { first, end, firstBlock });
+    this.row = FORMS[d.layout].row;
+    this.legacy = this.row !== ROW;
+    this.typeAt_ = this.legacy ? LEGACY_ROW.type : R_TYPE;
+    this.expiryAt = this.legacy ? LEGACY_ROW.expiry : R_EXPIRY;
   }
 
   databases(): number[] {
@@ -243,19 +253,19 @@ export class PagedKeyIndex implements KeyIndex {
     if (b >= this.entries.length) return this.decodeHashes(b - this.entries.length, bytes, check);
     const e = this.entries[b]!;
     if (check) {
-      const problem = blockProblem(bytes, e, b, this.copy);
+      const problem = blockProblem(bytes, e, b, this.copy, this.d.layout);
       if (problem) throw new IndexDamaged(this.location, problem);
     }
     const nameAt = new Uint32Array(e.keys + 1);
-    for (let i = 0; i < e.keys; i++) nameAt[i + 1] = nameAt[i]! + bytes.readUInt32LE(i * ROW);
-    const names = bytes.subarray(e.keys * ROW);
+    for (let i = 0; i < e.keys; i++) nameAt[i + 1] = nameAt[i]! + bytes.readUInt32LE(i * this.row);
+    const names = bytes.subarray(e.keys * this.row);
     // RDRKEYS2: a binary search answers only over names in order (a build wrote some out of order): checked with the block.
-    if (check && this.d.layout !== MAGIC) {
+    if (check && this.d.layout === NAME_ORDER_MAGIC) {
       const problem = orderProblem(this.d, b, names, nameAt);
       if (problem) throw new IndexDamaged(this.location, problem);
     }
     this.blocksRead++;
-    return { rows: bytes.subarray(0, e.keys * ROW), names, nameAt };
+    return { rows: bytes.subarray(0, e.keys * this.row), names, nameAt };
   }
 
   /** Hash block `h`'s bytes, checked likewise. */
@@ -366,7 +376,7 @@ export class PagedKeyIndex implements KeyIndex {
   find(db: number, name: Buffer): number {
     const r = this.ranges.get(db);
     if (!r) return -1;
-    if (this.d.layout === MAGIC) return this.findHashed(db, name, r);
+    if (this.d.layout !== NAME_ORDER_MAGIC) return this.findHashed(db, name, r);
     // The last block whose first name is at or before `name`: the only one that can hold it.
     let lo = r.firstBlock;
     let hi = r.firstBlock + Math.ceil((r.end - r.first) / BLOCK) - 1;
@@ -411,13 +421,13 @@ export class PagedKeyIndex implements KeyIndex {
   }
 
   firstDuplicate(): Buffer | undefined {
-    if (this.d.layout === MAGIC) return this.firstTwinHashed();
+    if (this.d.layout !== NAME_ORDER_MAGIC) return this.firstTwinHashed();
     for (const db of this.databases())
       for (let pos = 1; pos < this.size(db); pos++) if (this.nameAt(db, pos - 1).equals(this.nameAt(db, pos))) return this.nameAt(db, pos);
     return undefined;
   }
 
-  /** A name held twice in one database (`RDRKEYS3`): twins share a hash, so only rows of one hash in one hash block are compared. */
+  /** A name held twice in one database (`RDRKEYS3` and after): twins share a hash, so only rows of one hash in one hash block are compared. */
   private firstTwinHashed(): Buffer | undefined {
     for (let b = 0; b < this.d.hashBlocks.length; b++) {
       const pairs = this.block(this.entries.length + b).pairs!;
@@ -450,25 +460,27 @@ export class PagedKeyIndex implements KeyIndex {
 
   typeAt(db: number, pos: number): number {
     const { block, i } = this.at(db, pos);
-    return block.rows.readUInt8(i * ROW + R_TYPE);
+    return block.rows.readUInt8(i * this.row + this.typeAt_);
   }
 
   expireAtMs(db: number, pos: number): number | null {
     const { block, i } = this.at(db, pos);
-    const e = block.rows.readDoubleLE(i * ROW + R_EXPIRY);
+    const e = block.rows.readDoubleLE(i * this.row + this.expiryAt);
     return Number.isNaN(e) ? null : e;
   }
 
   entry(db: number, pos: number): IndexedKey {
     const { block, i } = this.at(db, pos);
-    const p = i * ROW;
-    const e = block.rows.readDoubleLE(p + R_EXPIRY);
+    const p = i * this.row;
+    const rows = block.rows;
+    const e = rows.readDoubleLE(p + this.expiryAt);
+    const valueAt = this.legacy ? rows.readDoubleLE(p + LEGACY_ROW.at) : rows.readUIntLE(p + R_AT, 6);
     return {
       db,
       name: PagedKeyIndex.nameIn(block, i),
-      type: block.rows.readUInt8(p + R_TYPE),
-      valueAt: block.rows.readDoubleLE(p + R_AT),
-      valueEnd: block.rows.readDoubleLE(p + R_END),
+      type: rows.readUInt8(p + this.typeAt_),
+      valueAt,
+      valueEnd: this.legacy ? rows.readDoubleLE(p + LEGACY_ROW.end) : valueAt + rows.readUIntLE(p + R_LENGTH, 5),
       expireAtMs: Number.isNaN(e) ? null : e,
     };
   }
@@ -489,7 +501,7 @@ export class PagedKeyIndex implements KeyIndex {
         // The clock falls among this block's expiries: its rows say which have passed.
         const bl = this.block(b);
         for (let i = 0; i < e.keys; i++) {
-          const at = bl.rows.readDoubleLE(i * ROW + R_EXPIRY);
+          const at = bl.rows.readDoubleLE(i * this.row + this.expiryAt);
           if (Number.isNaN(at)) continue;
           if (at <= now) out.expired++;
           else {

@@ -5,8 +5,8 @@
  * copy's Object Lock retention (the vault's per tier; the DR bucket's
  * default), so `serve -c … --point` and
  * `history -c … --plan` open the copy with a few ranged GETs. The index is
- * tied to the copy by its length and CRC-64 trailer (its directory and each
- * block by their SHA-256): `serve` refuses one that does not match and
+ * tied to the copy by its length and CRC-64 trailer (its directory by its
+ * SHA-256, each block by its CRC-64): `serve` refuses one that does not match and
  * reads the copy whole.
  *
  * A copy verified across several invocations (a checkpoint between each):
@@ -42,7 +42,8 @@ import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, indexSourceMetadata, MAGIC } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, MAGIC } from '../../domain/serve/index-file.js';
+import { indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';

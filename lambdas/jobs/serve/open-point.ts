@@ -9,16 +9,8 @@
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
-import {
-  FOOTER,
-  foreignIndexSource,
-  INDEX_SUFFIX,
-  type IndexedCopy,
-  indexableTrailer,
-  OLD_MAGIC,
-  readDirectory,
-  readFooter,
-} from '../../domain/serve/index-file.js';
+import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
+import { foreignIndexSource } from '../../domain/serve/index-source.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
@@ -86,7 +78,7 @@ const TAIL_READ = 64 * 1024;
  * (`<copy>.keys`): its footer and directory read from its end (one read, or
  * two for a directory over {@link TAIL_READ}), checked by their SHA-256 and
  * against the copy (and, for an S3 copy, by the object version its metadata
- * names: domain/serve/index-file.ts foreignIndexSource); its blocks then read
+ * names: domain/serve/index-source.ts foreignIndexSource); its blocks then read
  * one per lookup, each checked against its SHA-256
  * (domain/serve/paged-index.ts). Or why there is none to use (missing,
  * damaged, of another copy or object version, of the older layout): the caller

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot, slotOfBytes } from '../../../../lambdas/domain/keys/hash-slot.js';
+import { hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** A small seeded generator (the same names every run). */
@@ -75,5 +76,20 @@ describe('keySlot and slotOfBytes', () => {
       at += name.length;
     }
     expect(slotOfBytes(Buffer.from('123456789'), 0, 9)).toBe(12739);
+  });
+
+  it("the key index's CRC16 two bytes at a time (hashAndSlot) marks each name's slot and gives its keyHash, for names of odd and even lengths, tags or none", () => {
+    const next = random(56);
+    const alphabet = Buffer.from('ab{}xyz0\x00\xff');
+    for (let n = 0; n < 3000; n++) {
+      const name = Buffer.from(Array.from({ length: Math.floor(next() * 41) }, () => alphabet[Math.floor(next() * alphabet.length)]!));
+      const padded = Buffer.concat([Buffer.from('pre'), name, Buffer.from('post')]);
+      const slots = new Uint8Array(2048);
+      const db = n % 3;
+      expect(hashAndSlot(db, padded, 3, 3 + name.length, slots)).toBe(keyHash(db, name, 0, name.length));
+      const slot = keySlot(name);
+      expect(slots[slot >> 3]! & (1 << (slot & 7))).not.toBe(0);
+      expect(slots.reduce((sum, b) => sum + (b === 0 ? 0 : 1), 0)).toBe(1);
+    }
   });
 });

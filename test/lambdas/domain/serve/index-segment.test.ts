@@ -1,6 +1,7 @@
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { describe, expect, it } from 'vitest';
 import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, type SegmentOf, segmentBytesFor } from '../../../../lambdas/domain/serve/index-segment.js';
-import type { IndexedKey } from '../../../../lambdas/domain/serve/key-index.js';
+import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 
 const OF = { etag: '"abc"', versionId: 'v1', start: 100, end: 1_000 };
 const KEYS: IndexedKey[] = [
@@ -22,11 +23,52 @@ describe('a key index segment (one verifier invocation’s keys)', () => {
     expect(decoded(encodeKeySegment(OF, KEYS))).toEqual(KEYS);
   });
 
+  it('still reads an RDRKSEG1 segment (written before RDRKSEG2: 33-byte rows, the database in each), key by key or appended to rows, and refuses it changed', () => {
+    // Written by main's encodeKeySegment (345ec3b, the last to write RDRKSEG1) of OF and KEYS.
+    const v1 = Buffer.from(
+      'UkRSS1NFRzFDAAAAeyJldGFnIjoiXCJhYmNcIiIsInZlcnNpb25JZCI6InYxIiwic3RhcnQiOjEwMCwiZW5kIjoxMDAwLCJrZXlzIjoyfQQAAAAAAAAAAAAAAAAAAF5AAAAAAABAYEAAAAAAAAD4fwIAAAADAAAADgAAAAAAQH9AAAAAAABAj0AAsIdW/rx4QnpldGEA/6C+4zLOgOrKOpuU68meOaLQMSBDspxaRQAJOXyHsRML',
+      'base64',
+    );
+    expect(v1.toString('latin1', 0, 8)).toBe('RDRKSEG1');
+    expect(decoded(v1)).toEqual(KEYS);
+    // Into the rows a DR index stitches (database 0 relabelled 5, as a worker's keys before its first SELECTDB are).
+    const rows = new KeyIndexBuilder();
+    expect(decodeKeySegment(v1, OF, rows, [0, 5])).toBeUndefined();
+    const index = rows.finish(11);
+    expect(index.databases()).toEqual([3, 5]);
+    expect(index.entry(5, 0)).toEqual({ ...KEYS[0], db: 5 });
+    expect(index.entry(3, 0)).toEqual(KEYS[1]);
+    const changed = Buffer.from(v1);
+    changed[80]! ^= 1;
+    expect(decoded(changed)).toBe('its SHA-256 does not match its bytes (damaged)');
+  });
+
+  it("carries its keys' databases as runs (a row holds none): keys appended to rows keep them, runs that do not add up are refused", () => {
+    const b = new KeySegmentBuilder();
+    for (let i = 0; i < 300; i++)
+      b.add({ db: i < 100 ? 0 : i < 120 ? 2 : 7, name: Buffer.from(`k:${i}`), type: 0, valueAt: 101 + i, valueEnd: 101 + i, expireAtMs: null });
+    const of = { ...OF, end: 1_000 };
+    const file = b.encode(of);
+    expect(file.toString('latin1', 0, 8)).toBe('RDRKSEG2');
+    const rows = new KeyIndexBuilder();
+    expect(decodeKeySegment(file, of, rows, [2, 4])).toBeUndefined();
+    const index = rows.finish(11);
+    expect(index.databases()).toEqual([0, 4, 7]);
+    expect([0, 4, 7].map((db) => index.size(db))).toEqual([100, 20, 180]);
+    expect(index.nameAt(4, 19).toString()).toBe('k:119');
+    // The runs rewritten to count a key less (its CRC-64 made to match: a writer's bug, not damage): refused.
+    const json = file.toString('utf8', 12, 12 + file.readUInt32LE(8));
+    const lying = Buffer.from(file);
+    lying.write(json.replace('[7,180]', '[7,179]'), 12, 'utf8');
+    new Crc64().update(lying, 0, lying.length - 8).writeLittleEndian(lying, lying.length - 8);
+    expect(decoded(lying, of)).toBe("its databases' runs count 299 keys, not its 300");
+  });
+
   it('refuses a changed one, one of another object version or byte range, and a key outside its range', () => {
     const file = encodeKeySegment(OF, KEYS);
     const changed = Buffer.from(file);
     changed[40]! ^= 1;
-    expect(decoded(changed)).toBe('its SHA-256 does not match its bytes (damaged)');
+    expect(decoded(changed)).toBe('its CRC-64 does not match its bytes (damaged)');
     expect(decoded(file, { ...OF, etag: '"other"' })).toBe('it indexes bytes [100, 1000) of ETag "abc", not [100, 1000) of ETag "other"');
     expect(decoded(file, { ...OF, versionId: 'v2' })).toMatch(/^it indexes bytes/);
     expect(decoded(file, { ...OF, start: 0 })).toMatch(/^it indexes bytes \[100, 1000\)/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK, encodeKeyIndex, MAGIC, NAME_ORDER_MAGIC, ROW } from '../../../../lambdas/domain/serve/index-file.js';
+import { BLOCK, encodeKeyIndex, FORMS, type Layout, MAGIC, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { BlockPending, indexInMemory, PagedKeyIndex, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
@@ -12,7 +12,7 @@ const N = 20_000;
  * N keys over three databases, a third of them with an expiry, names of varied length: held whole, and as an index
  * file of `layout` (`RDRKEYS2`: the keys put in name order first, as its writer had them; `whole` then in that order).
  */
-function build(layout: typeof MAGIC | typeof NAME_ORDER_MAGIC) {
+function build(layout: Layout) {
   const b = new KeyIndexBuilder();
   for (let i = 0; i < N; i++)
     b.add({
@@ -23,7 +23,7 @@ function build(layout: typeof MAGIC | typeof NAME_ORDER_MAGIC) {
       valueEnd: i * 100 + 50,
       expireAtMs: i % 3 === 1 ? 1_000 + i : null,
     });
-  const whole = layout === MAGIC ? b.finish(10) : nameOrdered(b.finish(10));
+  const whole = layout !== NAME_ORDER_MAGIC ? b.finish(10) : nameOrdered(b.finish(10));
   return { whole, file: encodeKeyIndex(whole, COPY, false, layout) };
 }
 
@@ -47,10 +47,12 @@ function open(file: Buffer, at: 'now' | 'later') {
   return { paged, reads };
 }
 
-describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file', (layout) => {
+describe.each([MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file', (layout) => {
   const { whole, file } = build(layout);
-  /** Blocks a lookup reads: an RDRKEYS3 file's hash block, then the key's block; an RDRKEYS2 file's block alone. */
-  const perLookup = layout === MAGIC ? 2 : 1;
+  /** Blocks a lookup reads: an RDRKEYS3/4 file's hash block, then the key's block; an RDRKEYS2 file's block alone. */
+  const perLookup = layout !== NAME_ORDER_MAGIC ? 2 : 1;
+  /** The name of the layout's block checksum in messages. */
+  const sum = layout === MAGIC ? 'CRC-64' : 'SHA-256';
 
   it('answers every lookup and count as the index held whole does, reading the file by blocks', () => {
     const { paged } = open(file, 'now');
@@ -80,7 +82,7 @@ describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file',
     expect(paged.find(1, name)).toBe(1234);
     expect(paged.blocksRead).toBe(perLookup);
     expect(reads).toHaveLength(perLookup);
-    for (const r of reads) expect(r).toBeLessThan(BLOCK * (ROW + 30));
+    for (const r of reads) expect(r).toBeLessThan(BLOCK * (FORMS[layout].row + 30));
     // The same key again: from the blocks kept.
     paged.entry(1, 1234);
     paged.find(1, name);
@@ -100,7 +102,7 @@ describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file',
         for (const db of whole.databases()) for (let pos = 0; pos < whole.size(db); pos += BLOCK) expect(paged.find(db, whole.nameAt(db, pos))).toBe(pos);
       });
     // RDRKEYS3: its hash blocks too (64 for 20,000 keys), each read once.
-    const hashBlocks = layout === MAGIC ? 64 : 0;
+    const hashBlocks = layout !== NAME_ORDER_MAGIC ? 64 : 0;
     const local = open(file, 'now');
     await lookUpAll(local.paged);
     expect(local.paged.blocksRead).toBeGreaterThanOrEqual(blocks);
@@ -154,7 +156,7 @@ describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file',
     expect(await settle(() => paged.firstDuplicate())).toBeUndefined();
   });
 
-  it('refuses a changed block when it reads it (its SHA-256 in the directory), never serving it; the other blocks still answer', async () => {
+  it('refuses a changed block when it reads it (its checksum in the directory), never serving it; the other blocks still answer', async () => {
     const changed = Buffer.from(file);
     const target = whole.nameAt(1, 3000);
     // The name's bytes in its block: one letter changed (what a silent rewrite of the index would do).
@@ -165,7 +167,7 @@ describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file',
       const { paged } = open(changed, mode);
       const lookup = settle(() => paged.find(1, target));
       await expect(lookup).rejects.toThrow(
-        /^the key index test\.keys: block \d+ does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+        new RegExp(`^the key index test\\.keys: block \\d+ does not match its ${sum} in the index's directory \\(changed or damaged\\); not served`),
       );
       const other = whole.nameAt(1, 10);
       expect(await settle(() => paged.find(1, other))).toBe(10);
@@ -173,6 +175,6 @@ describe.each([MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file',
     // Held whole in memory too (the read-back of a backup's index).
     const held = indexInMemory(changed, COPY);
     if (!('index' in held)) throw new Error(held.problem);
-    expect(() => held.index.find(1, target)).toThrow(/does not match its SHA-256/);
+    expect(() => held.index.find(1, target)).toThrow(`does not match its ${sum}`);
   });
 });

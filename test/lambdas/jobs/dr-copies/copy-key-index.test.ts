@@ -243,7 +243,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       result = await verifyStep(input, d);
     }
     expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok' } });
-    expect(log.lines.map((e) => e.message)).toContain(`no key index: segment s3://${PLAIN}/${segment}: its SHA-256 does not match its bytes (damaged)`);
+    expect(log.lines.map((e) => e.message)).toContain(`no key index: segment s3://${PLAIN}/${segment}: its CRC-64 does not match its bytes (damaged)`);
     await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
 
     const bad = 'rdr-sessions-prod-20261121-0400-0001.rdb';
@@ -466,7 +466,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       try {
         await c.select(3);
         await expect(c.get('big:2500')).rejects.toThrow(
-          /^ERR redis-dr serve could not answer GET: .* does not match its SHA-256 in the index's directory \(changed or damaged\); not served/,
+          /^ERR redis-dr serve could not answer GET: .* does not match its CRC-64 in the index's directory \(changed or damaged\); not served/,
         );
         expect(await c.get('big:0')).toBe(largeValue(0));
       } finally {
@@ -646,7 +646,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       const changed = new Uint8Array(part.keys as Uint8Array);
       changed[60]! ^= 1;
       expect(twoThreads({ ...part, keys: changed })).toBe(
-        `the second thread's part [${part.from}, ${large.length}): its SHA-256 does not match its bytes (damaged)`,
+        `the second thread's part [${part.from}, ${large.length}): its CRC-64 does not match its bytes (damaged)`,
       );
       expect(twoThreads({ ...part, keys: 'its index pass failed at byte 9: x' })).toBe(
         `the second thread's part [${part.from}, ${large.length}) has no keys: its index pass failed at byte 9: x`,

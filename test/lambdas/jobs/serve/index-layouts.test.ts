@@ -1,11 +1,14 @@
 /**
- * Both index layouts beside real backups, served and followed through
+ * The three index layouts beside real backups, served and followed through
  * history the same way: `RDRKEYS2` (keys in name order, written until
- * 2026-11-26, standing beside locked copies) and `RDRKEYS3` (file order and
- * a hash lookup section, written since). A point with each is opened from
- * its index (not read whole) and answers every key as the file read whole
- * does; `history` follows a key across the two; an `RDRKEYS2` index whose
- * keys are out of name order is not used (the file is read whole).
+ * 2026-11-26, standing beside locked copies), `RDRKEYS3` (file order and a
+ * hash lookup section, 33-byte rows and SHA-256s, written until RDRKEYS4)
+ * and `RDRKEYS4` (24-byte rows, CRC-64s, written since; the older two
+ * written by the writer's test-only paths, byte for byte the writers before:
+ * domain/serve/index-file.test.ts). A point with each is opened from its
+ * index (not read whole) and answers every key as the file read whole does;
+ * `history` follows a key across the three; an `RDRKEYS2` index whose keys
+ * are out of name order is not used (the file is read whole).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
-import { encodeKeyIndex, NAME_ORDER_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex, type Layout, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
 import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
@@ -22,7 +25,7 @@ import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { nameOrdered } from '../../../support/name-ordered-index.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
-const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0)];
+const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0)];
 const name = (i: number): string => backupFileName('cache', new Date(T[i]!));
 const KEYS = 3000;
 let root: string;
@@ -30,14 +33,26 @@ let dest: string;
 /** The same files without an index beside them (read whole). */
 let bare: string;
 
+/** The index written beside `file`, held whole (its keys in its order). */
+function heldIndexOf(file: string): { index: ColumnKeyIndex; copy: { bytes: number; trailer: string } } {
+  const copy = { bytes: statSync(file).size, trailer: readFileSync(file).subarray(-8).toString('hex') };
+  const v4 = indexInMemory(readFileSync(`${file}.keys`), copy);
+  if (!('index' in v4)) throw new Error(v4.problem);
+  const b = new KeyIndexBuilder();
+  for (const db of v4.index.databases()) for (let pos = 0; pos < v4.index.size(db); pos++) b.add(v4.index.entry(db, pos));
+  return { index: b.finish(v4.index.rdbVersion), copy };
+}
+
+/** The index beside `file` written again in `layout` (a layout before, as an older writer wrote it). */
+function indexOfLayout(file: string, layout: Layout): Buffer {
+  const { index, copy } = heldIndexOf(file);
+  return encodeKeyIndex(index, copy, false, layout);
+}
+
 /** The RDRKEYS2 file of the index written beside `file` (its keys put in name order; with `swap`, two positions of database 0 swapped). */
 function nameOrderIndexOf(file: string, swap?: readonly [number, number]): Buffer {
-  const copy = { bytes: statSync(file).size, trailer: readFileSync(file).subarray(-8).toString('hex') };
-  const v3 = indexInMemory(readFileSync(`${file}.keys`), copy);
-  if (!('index' in v3)) throw new Error(v3.problem);
-  const b = new KeyIndexBuilder();
-  for (const db of v3.index.databases()) for (let pos = 0; pos < v3.index.size(db); pos++) b.add(v3.index.entry(db, pos));
-  const sorted = nameOrdered(b.finish(v3.index.rdbVersion));
+  const { index, copy } = heldIndexOf(file);
+  const sorted = nameOrdered(index);
   const c = sorted.columns();
   const order = Uint32Array.from(c.order!);
   if (swap) [order[swap[0]], order[swap[1]]] = [order[swap[1]]!, order[swap[0]]!];
@@ -61,15 +76,19 @@ beforeAll(async () => {
   await c.pipeline().set('user:7', 'changed').del('user:8').hset('cart:1', 'pear', '2').exec();
   await c.save();
   copyFileSync(server.rdbPath, join(dest, name(1)));
+  await c.pipeline().set('user:9', 'changed').exec();
+  await c.save();
+  copyFileSync(server.rdbPath, join(dest, name(2)));
   c.disconnect();
   await server.stop();
   const store = new FileBackupStore(dest);
-  for (const f of [name(0), name(1)]) {
+  for (const f of [name(0), name(1), name(2)]) {
     copyFileSync(join(dest, f), join(bare, f));
     await writeIndexBeside(store, f);
   }
-  // The first point's index as an older writer wrote it.
+  // The first two points' indexes as older writers wrote them.
   writeFileSync(join(dest, `${name(0)}.keys`), nameOrderIndexOf(join(dest, name(0))));
+  writeFileSync(join(dest, `${name(1)}.keys`), indexOfLayout(join(dest, name(1)), WIDE_ROWS_MAGIC));
 }, 60_000);
 
 afterAll(() => {
@@ -87,18 +106,19 @@ async function everyKey(p: OpenedPoint): Promise<Map<string, string>> {
   return out;
 }
 
-describe('RDRKEYS2 and RDRKEYS3 indexes beside backups', () => {
-  it('opens a point from either layout and answers every key as the file read whole does', async () => {
+describe('RDRKEYS2, RDRKEYS3 and RDRKEYS4 indexes beside backups', () => {
+  it('opens a point from each layout and answers every key as the file read whole does', async () => {
     expect(readFileSync(join(dest, `${name(0)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS2');
     expect(readFileSync(join(dest, `${name(1)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS3');
-    for (const f of [name(0), name(1)]) {
+    expect(readFileSync(join(dest, `${name(2)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS4');
+    for (const f of [name(0), name(1), name(2)]) {
       const indexed = await openPoint(join(dest, f));
       const whole = await openPoint(join(bare, f));
       try {
         expect(indexed.notes).toEqual([`${join(dest, f)}: verified whole, then its key index (.keys) for lookups (read by blocks, not held)`]);
         expect(whole.notes[0]).toMatch(/read whole and verified/);
         const want = await everyKey(whole);
-        expect(want.size).toBe(KEYS + 3 - (f === name(1) ? 1 : 0));
+        expect(want.size).toBe(KEYS + 3 - (f === name(0) ? 0 : 1));
         expect(await everyKey(indexed)).toEqual(want);
         // Each name looked up (the layout's own lookup: a binary search, or hash block then block).
         for (const key of want.keys()) {
@@ -118,14 +138,18 @@ describe('RDRKEYS2 and RDRKEYS3 indexes beside backups', () => {
     expect(one.rows!.map((r) => [r.point, r.exists, r.change])).toEqual([
       [name(0), true, 'first'],
       [name(1), true, 'changed'],
+      [name(2), true, 'same'],
     ]);
     const gone = await keyHistoryOf({ from: `file://${dest}`, key: Buffer.from('user:8') });
-    expect(gone.rows!.map((r) => r.change)).toEqual(['first', 'vanished']);
+    expect(gone.rows!.map((r) => r.change)).toEqual(['first', 'vanished', 'absent']);
+    const late = await keyHistoryOf({ from: `file://${dest}`, key: Buffer.from('user:9') });
+    expect(late.rows!.map((r) => r.change)).toEqual(['first', 'same', 'changed']);
     const changes = await keyHistoryOf({ from: `file://${dest}`, match: '*' });
     expect(changes.changes!.map((c) => [c.change, c.key.toString()])).toEqual([
       ['changed', 'cart:1'],
       ['changed', 'user:7'],
       ['vanished', 'user:8'],
+      ['changed', 'user:9'],
     ]);
   });
 
