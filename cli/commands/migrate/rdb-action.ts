@@ -212,7 +212,8 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         lines.push(
           `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version, or those keys' types: listpacks and newer encodings written in forms it reads)`,
         );
-      for (const [kind, n] of Object.entries(r.lost)) lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} written without it`);
+      for (const [kind, n] of Object.entries(r.lost))
+        lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written without it'}`);
       if (r.expiredFields > 0)
         lines.push(
           `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,

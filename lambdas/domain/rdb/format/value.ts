@@ -296,12 +296,13 @@ export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
  * estimated), each group's PEL, consumers and entries read. What the
  * fingerprint keeps of it is {@link canonicalTail}'s.
  */
-function streamTail(c: ValueCursor, type: number, entries: number, firstLive?: StreamId): StreamInfo {
+function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false): StreamInfo {
   const length = c.length();
-  if (length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
+  if (entries !== undefined && length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   const id = (): StreamId => [c.bigLength(), c.bigLength()];
   const lastId = id();
-  const stored = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
+  const read19 = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
+  const stored = asType15 ? undefined : read19;
   const meta = {
     length,
     lastId,
@@ -313,7 +314,8 @@ function streamTail(c: ValueCursor, type: number, entries: number, firstLive?: S
   for (let n = c.length(); n > 0; n--) {
     const name = c.string();
     const last = id();
-    const read = type >= 19 ? c.bigLength() : estimateEntriesRead(meta, last);
+    const storedRead = type >= 19 ? c.bigLength() : undefined;
+    const read = storedRead !== undefined && !asType15 ? storedRead : estimateEntriesRead(meta, last);
     const pending = c.length();
     // The PEL: entry id, delivery time, delivery count; its owners come with the consumers below.
     const pel: { id: StreamId; deliveredMs: number; deliveries: bigint; consumer: Buffer }[] = [];
@@ -388,6 +390,39 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
+  }
+}
+
+/**
+ * A stream's metadata and groups where its object bytes `b[at, end)` lie
+ * (RDB types 15, 19 and 21; its nodes skipped once the first live entry's
+ * id is read), as a server holding it has them: stored (19, 21), or — for
+ * type 15, and for any with `asType15` — what Redis 7.0's rdbLoadObject
+ * derives loading a type-15 stream (src/rdb.c: entries added = length,
+ * largest deleted id 0-0, first id the first live entry's, each group's
+ * entries read by streamEstimateDistanceFromFirstEverEntry).
+ * @throws RdbFormatError when the value is malformed
+ */
+export function streamInfoAt(type: number, b: Uint8Array, at: number, end: number, asType15 = false): StreamInfo {
+  const c = new Cursor(b, at, end);
+  try {
+    let firstLive: StreamId | undefined;
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      if (firstLive !== undefined) {
+        c.skipString();
+        c.skipString();
+        continue;
+      }
+      const entries: [string, Buffer[]][] = [];
+      streamNodeEntries(c.string(), c.string(), entries);
+      if (entries.length > 0) {
+        const [ms, seq] = entries[0]![0].split('-');
+        firstLive = [BigInt(ms!), BigInt(seq!)];
+      }
+    }
+    return streamTail(c, type, undefined, firstLive, asType15);
+  } catch (err) {
+    throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
