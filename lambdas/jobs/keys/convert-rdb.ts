@@ -30,7 +30,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
-import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
+import { createOutputFile, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
@@ -150,10 +150,15 @@ function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisV
  * and the local path its temporary file is verified at before the upload.
  */
 async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: S3Output }> {
+  // The input is the only copy of its data until the output is proven: never written over, even with --force.
+  if (sameLocation(spec.input, spec.output))
+    throw new UsageError(`-o ${spec.output}: that is the input; write the converted copy to another path or key (the input stays as it is)`);
   if (spec.output.startsWith('s3://')) {
     // The AWS SDK loads only for s3:// outputs.
     const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
     if (!s3) throw new UsageError(`-o ${spec.output}: not an S3 object; write it as s3://<bucket>/<key>.rdb`);
+    const missing = await s3.missingBucket();
+    if (missing) throw new UsageError(`-o ${spec.output}: ${missing}; nothing was read or written`);
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
@@ -162,6 +167,12 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
   if (!outputFolderExists(spec.output)) throw new UsageError(`-o ${spec.output}: the folder it goes into does not exist; create it first`);
   return { local: spec.output };
+}
+
+/** Whether two locations name the same file (resolved, links followed where it exists) or the same `s3://` object. */
+function sameLocation(a: string, b: string): boolean {
+  if (a.startsWith('s3://') || b.startsWith('s3://')) return a.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/') === b.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/');
+  return samePath(a, b);
 }
 
 /**
@@ -208,7 +219,11 @@ async function inputFile(spec: ConvertRdbSpec): Promise<RdbFileSource> {
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
 export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer'> {
-  if ((o.for === undefined) === (o.rdbVersion === undefined)) throw new UsageError('give one of --for <engine> (e.g. --for redis-7.0) or --rdb-version <n>');
+  if (o.for !== undefined && o.rdbVersion !== undefined)
+    throw new UsageError(
+      `--for ${o.for} and --rdb-version ${o.rdbVersion}: give one of them, not both (--for names an engine release, which decides the RDB version)`,
+    );
+  if (o.for === undefined && o.rdbVersion === undefined) throw new UsageError('give one of --for <engine> (e.g. --for redis-7.0) or --rdb-version <n>');
   if (o.rdbVersion !== undefined) {
     const problem = rdbVersionProblem(o.rdbVersion);
     if (problem) throw new UsageError(problem);

@@ -89,6 +89,7 @@ describe('redis-dr convert-rdb', () => {
     [['--for', 'redis-9.9'], /^redis-dr: --for redis-9\.9: not an engine release redis-dr knows; one of redis-5\.0, /],
     [['--lossy', 'all', '--for', 'redis-7.0'], /^redis-dr: --lossy all: not a loss redis-dr knows/],
     [['--rdb-version', '3'], /^redis-dr: --rdb-version 3: the writer writes RDB 9 to 15/],
+    [['--for', 'redis-7.4', '--rdb-version', '12'], /^redis-dr: --for redis-7\.4 and --rdb-version 12: give one of them, not both/],
   ])(
     'bad input %j: one line, exit 2, no output',
     async (args, message) => {
@@ -112,6 +113,18 @@ describe('redis-dr convert-rdb', () => {
     const missing = await cli('convert-rdb', join(dir, 'nope.rdb'), '--for', 'redis-7.0', '-o', join(dir, 'x.rdb'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.rdb: no such file/);
+  }, 30_000);
+
+  it('an output that is the input (the same path, or another spelling of it): exit 2 even with --force, the input left as it was', async () => {
+    const input = join(dir, 'only-copy.rdb');
+    writeFileSync(input, readFileSync(v11));
+    for (const out of [input, join(dir, '.', 'only-copy.rdb')]) {
+      const r = await cli('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--force');
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/only-copy\.rdb: that is the input; write the converted copy to another path or key/);
+    }
+    expect(readFileSync(input).equals(readFileSync(v11))).toBe(true);
   }, 30_000);
 
   it('a write that fails (the file-size limit, as a full disk): exit 1, one line, no output and no temporary file left', async () => {

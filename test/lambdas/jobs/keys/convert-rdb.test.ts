@@ -259,7 +259,7 @@ describe('convertTarget and parseLossy: the engine table and the losses, one lin
     [{ for: 'redis-9.9' }, /--for redis-9\.9: not an engine release redis-dr knows; one of redis-5\.0, /],
     [{ rdbVersion: 8 }, /--rdb-version 8: the writer writes RDB 9 to 15/],
     [{}, /give one of --for <engine>/],
-    [{ for: 'redis-7.0', rdbVersion: 10 }, /give one of --for <engine>/],
+    [{ for: 'redis-7.0', rdbVersion: 10 }, /--for redis-7\.0 and --rdb-version 10: give one of them, not both/],
   ])('refuses %j', (o, message) => {
     expect(() => convertTarget(o)).toThrow(UsageError);
     expect(() => convertTarget(o)).toThrow(message);
