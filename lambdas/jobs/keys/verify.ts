@@ -371,7 +371,9 @@ class TargetCheck {
     for (const k of all) {
       // Module values the restore left out (--lossy module, a target without modules): not expected on the target.
       if (this.options.moduleValuesLeftOut && (k.type === 6 || k.type === 7)) continue;
-      const value = k.payloadBytes >= this.bigKeyBytes ? bigValueOf(k, this.perChunk) : undefined;
+      // A newer stream whose ids an RDB 9 target derives (--lossy stream-ids) is held against those ids (fileDigest): read whole, not in chunks.
+      const idsDerived = this.options.lossy?.has('stream-ids') && (k.type === STREAM_2 || k.type === STREAM_3);
+      const value = k.payloadBytes >= this.bigKeyBytes && !idsDerived ? bigValueOf(k, this.perChunk) : undefined;
       if (!value) {
         batch.push(k);
         continue;
