@@ -31,3 +31,9 @@ export function moduleAuxProblem(moduleAux: readonly string[] | undefined, lossy
   if (!moduleAux || moduleAux.length === 0 || lossy.has('module')) return undefined;
   return `module AUX data of ${moduleAux.join(', ')}: redis-dr does not carry module data (--lossy module leaves it out)`;
 }
+
+/** What a summary says of module AUX data `--lossy module` let go (undefined: none). */
+export function moduleAuxLeftOut(moduleAux: readonly string[] | undefined, lossy: ReadonlySet<LossKind>): string | undefined {
+  if (!moduleAux || moduleAux.length === 0 || !lossy.has('module')) return undefined;
+  return `--lossy module: module AUX data of ${moduleAux.join(', ')} left out (redis-dr does not carry module data)`;
+}

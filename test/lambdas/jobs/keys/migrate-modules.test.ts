@@ -6,6 +6,7 @@ import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { frameFile, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../../cli/support/run-cli.js';
 
 describe('migrate --from-rdb of a file holding module data into a real redis-server 7.0 with no module loaded', () => {
   let source: RedisServer;
@@ -50,6 +51,15 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     expect(lossy.result.error).toBeUndefined();
     expect(lossy.result.copied).toBe(6);
     expect(lossy.verify).toMatchObject({ equal: true });
+    // The summaries say what --lossy module let go (migrate and convert-rdb alike).
+    await t.flushall();
+    const line = '--lossy module: module AUX data of ReJSON-RL left out (redis-dr does not carry module data)';
+    const migrated = await cli('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module');
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain(line);
+    const convertedCli = await cli('convert-rdb', auxFile, '--for', 'redis-7.0', '--lossy', 'module', '-o', join(dir, 'aux-lossy-70.rdb'));
+    expect(convertedCli.status, convertedCli.stderr).toBe(0);
+    expect(convertedCli.stdout).toContain(line);
   }, 60_000);
 
   it('a module value: refused before any write naming the key, its type and --lossy module; with it the key is left out, counted, --verify EQUAL', async () => {
