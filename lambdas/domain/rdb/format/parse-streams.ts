@@ -72,7 +72,6 @@ function streamNodes(p: RdbParserState): number {
   switch (p.sub) {
     case S_NODES:
       p.count = p.streamNodes = p.length();
-      p.streamNodeKeyed = false;
       p.dupBegin(p.count);
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -89,10 +88,9 @@ function streamNodes(p: RdbParserState): number {
       p.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
       // Redis keeps nodes in a radix tree and reads them in ID order, whatever the file's order: a writer saves them in that order, so
       // a file whose node IDs do not rise would read differently in Redis than here (and than in the file). Refused as corrupt.
-      if (p.streamNodeKeyed && !idAbove(key, p.streamNodeKey))
+      if (p.count < p.streamNodes && !idAbove(key, p.streamNodeKey))
         p.fail(`stream node ID ${idOf(key)} is not above the node before it (${idOf(p.streamNodeKey)}): node IDs out of order`);
       p.streamNodeKey.set(key.subarray(0, 16));
-      p.streamNodeKeyed = true;
       p.sub = S_NODE_LISTPACK;
       return NEXT;
     }
@@ -136,7 +134,7 @@ function streamGroups(p: RdbParserState, type: number): number {
       const lastMs = p.length(true);
       const lastSeq = p.length(true);
       // The last node's ID is its first entry's: above the stream's last ID, its entries are ones the stream never generated.
-      if (p.streamNodeKeyed && nodeAfterLastId(p.streamNodeKey, lastMs, lastSeq))
+      if (p.streamNodes > 0 && nodeAfterLastId(p.streamNodeKey, lastMs, lastSeq))
         p.fail(`stream node ID ${idOf(p.streamNodeKey)} is above the stream's last ID ${lastMs}-${lastSeq}`);
       if (type >= 19) {
         for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added

@@ -148,7 +148,7 @@ const zsetPair = (m: Element, s: Element): [Buffer, string] => [bytesOf(m), scor
  * (same-fields flag) only values for the master fields, and its element
  * count. Entries flagged deleted are what XDEL left behind: XRANGE skips them.
  */
-function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
+export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
   if (masterId.length !== 16) fail(`stream node key is ${masterId.length} bytes, not a 16-byte stream id`);
   const masterMs = masterId.readBigUInt64BE(0);
   const masterSeq = masterId.readBigUInt64BE(8);
@@ -296,7 +296,7 @@ export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
  * estimated), each group's PEL, consumers and entries read. What the
  * fingerprint keeps of it is {@link canonicalTail}'s.
  */
-function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false): StreamInfo {
+export function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false): StreamInfo {
   const length = c.length();
   if (entries !== undefined && length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   const id = (): StreamId => [c.bigLength(), c.bigLength()];
@@ -390,39 +390,6 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
-  }
-}
-
-/**
- * A stream's metadata and groups where its object bytes `b[at, end)` lie
- * (RDB types 15, 19 and 21; its nodes skipped once the first live entry's
- * id is read), as a server holding it has them: stored (19, 21), or — for
- * type 15, and for any with `asType15` — what Redis 7.0's rdbLoadObject
- * derives loading a type-15 stream (src/rdb.c: entries added = length,
- * largest deleted id 0-0, first id the first live entry's, each group's
- * entries read by streamEstimateDistanceFromFirstEverEntry).
- * @throws RdbFormatError when the value is malformed
- */
-export function streamInfoAt(type: number, b: Uint8Array, at: number, end: number, asType15 = false): StreamInfo {
-  const c = new Cursor(b, at, end);
-  try {
-    let firstLive: StreamId | undefined;
-    for (let nodes = c.length(); nodes > 0; nodes--) {
-      if (firstLive !== undefined) {
-        c.skipString();
-        c.skipString();
-        continue;
-      }
-      const entries: [string, Buffer[]][] = [];
-      streamNodeEntries(c.string(), c.string(), entries);
-      if (entries.length > 0) {
-        const [ms, seq] = entries[0]![0].split('-');
-        firstLive = [BigInt(ms!), BigInt(seq!)];
-      }
-    }
-    return streamTail(c, type, undefined, firstLive, asType15);
-  } catch (err) {
-    throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -15,7 +15,8 @@ import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
 import type { KeyValue } from '../fingerprint.js';
-import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo, streamInfoAt } from '../format/value.js';
+import { streamInfoAt } from '../format/stream-info.js';
+import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
