@@ -25,6 +25,9 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
     `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
     'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
   ];
+  // What --lossy let go is left out of the proof too (compare tells such a key apart): said on the verified line, named below.
+  const lossNamed = Object.keys(r.lost).length > 0 || Object.keys(r.dropped).length > 0 || moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
+  if (lossNamed) lines[2] = `${lines[2]}, but for what --lossy let go (below)`;
   const { fields, hashes, at } = r.expired;
   if (fields > 0) {
     lines[2] = `${lines[2]} (but for the expired hash fields below)`;
