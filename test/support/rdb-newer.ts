@@ -272,3 +272,26 @@ export function newerFiles(rdb70: Uint8Array): Record<'REDIS0011' | 'REDIS0012' 
     VALKEY080: frameFile('VALKEY080', sorted(newerKeys(stream, 'valkey')), functions, { 'valkey-ver': '9.0.0' }),
   };
 }
+
+const MODULE_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** A module's 64-bit id as RDB stores it (module.c moduleTypeEncodeId: nine 6-bit characters of its type name, then a 10-bit encoding version), as an RDB length. */
+function moduleId(typeName: string, encver: number): number[] {
+  let id = 0n;
+  for (const c of typeName) id = (id << 6n) | BigInt(MODULE_ID_CHARS.indexOf(c));
+  id = (id << 10n) | BigInt(encver);
+  return [0x81, ...Array.from({ length: 8 }, (_, i) => Number((id >> BigInt(8 * (7 - i))) & 0xffn))];
+}
+
+/**
+ * Module AUX data of `typeName` (opcode 0xF7, as a module's aux_save writes it: its id, the `when` as an unsigned
+ * integer, an empty module body ended by the EOF opcode), for frameFile's `functions` (bytes before the keys).
+ */
+export function moduleAux(typeName: string): Uint8Array {
+  return Uint8Array.from([0xf7, ...moduleId(typeName, 3), 2, 2, 0]);
+}
+
+/** A key holding a module value of `typeName` (type 7, MODULE_2: its id, one string, the EOF opcode), as a module's rdb_save writes it. */
+export function moduleValueKey(db: number, name: string, typeName: string): FramedKey {
+  return { db, name, type: 7, object: Uint8Array.from([...moduleId(typeName, 3), 5, 3, 0x61, 0x62, 0x63, 0]), expireAtMs: null };
+}

@@ -2,7 +2,7 @@
 import { convertRdb, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
-import { LOSS_MEANING } from '../../../lambdas/domain/rdb/write/losses.js';
+import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 
 /** Command-line options of `convert-rdb`. */
 export interface ConvertRdbCliOptions {
@@ -18,13 +18,16 @@ export interface ConvertRdbCliOptions {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The summary of a complete run. */
-export function formatConvert(r: ConvertRdbResult): string {
+export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> = new Set()): string {
   const f = r.format;
   const lines = [
     `${r.output}: ${f.magic}${String(f.version).padStart(f.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`,
     `${plural(r.keys, 'key')} written (${r.asIs} as they were, ${r.reencoded} re-encoded), ${plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes in ${r.seconds.toFixed(1)} s`,
     'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
   ];
+  // What --lossy let go is left out of the proof too (compare tells such a key apart): said on the verified line, named below.
+  const lossNamed = Object.keys(r.lost).length > 0 || Object.keys(r.dropped).length > 0 || moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
+  if (lossNamed) lines[2] = `${lines[2]}, but for what --lossy let go (below)`;
   const { fields, hashes, at } = r.expired;
   if (fields > 0) {
     lines[2] = `${lines[2]} (but for the expired hash fields below)`;
@@ -37,6 +40,8 @@ export function formatConvert(r: ConvertRdbResult): string {
     lines.push(`--lossy ${kind}: ${plural(n, 'item')} left out (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
   for (const [kind, n] of Object.entries(r.lost))
     lines.push(`--lossy ${kind}: ${plural(n, 'key')} written without it (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
+  const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
+  if (aux) lines.push(aux);
   return lines.join('\n');
 }
 
@@ -64,7 +69,7 @@ export async function convertRdbAction(input: string, o: ConvertRdbCliOptions): 
       process.exitCode = 1;
       return;
     }
-    if (!o.json) process.stdout.write(`${formatConvert(r)}\n`);
+    if (!o.json) process.stdout.write(`${formatConvert(r, parseLossy(o.lossy))}\n`);
   } catch (err) {
     failCommand('convert-rdb', err);
   } finally {

@@ -16,6 +16,7 @@ import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+import { type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | 'dbMappings'> {
@@ -212,7 +213,10 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         lines.push(
           `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version, or those keys' types: listpacks and newer encodings written in forms it reads)`,
         );
-      for (const [kind, n] of Object.entries(r.lost)) lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} written without it`);
+      for (const [kind, n] of Object.entries(r.lost))
+        lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written without it'}`);
+      const aux = moduleAuxLeftOut(r.file?.moduleAux, new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind)));
+      if (aux && !r.error) lines.push(aux);
       if (r.expiredFields > 0)
         lines.push(
           `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,

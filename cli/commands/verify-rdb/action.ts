@@ -1,5 +1,5 @@
 import { rdbVerdict } from '../../../lambdas/domain/rdb/verifier.js';
-import { enginesLine, enginesLoading, requiredFormat } from '../../../lambdas/domain/rdb/engines.js';
+import { enginesLine, enginesLoading, modulesNeeded, requiredFormat } from '../../../lambdas/domain/rdb/engines.js';
 import { verifyRdbFile } from '../../../lambdas/jobs/dr-copies/verify-file.js';
 import { formatReport } from '../../rdb-report.js';
 
@@ -30,11 +30,20 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   // Judged by the highest need of the header and every key type and opcode seen (a REDIS0010 header over a type 20 set loads from 7.2 on).
   const format = requiredFormat({ version: report.version, valkey: report.magic === 'VALKEY' }, report);
   const valid = rdbVerdict(report) === 'ok';
-  const engines = valid ? { loads: enginesLoading(format).loads.map((r) => r.name) } : undefined;
+  const modules = modulesNeeded(report);
+  const judged = enginesLoading(format);
+  // With module data: an engine loads it only with those modules loaded (ElastiCache never), said beside the releases.
+  const engines = valid
+    ? {
+        loads: judged.loads.filter((r) => modules.length === 0 || !r.elasticache).map((r) => r.name),
+        ...(judged.unsure.length > 0 && modules.length === 0 ? { unknown: judged.unsure.map((r) => r.name) } : {}),
+        ...(modules.length > 0 ? { withModules: modules } : {}),
+      }
+    : undefined;
   process.stdout.write(
     options.json
       ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report, ...(engines ? { engines } : {}) }, null, 2)}\n`
-      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format)}\n` : ''}`,
+      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules)}\n` : ''}`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

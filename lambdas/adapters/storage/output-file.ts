@@ -52,6 +52,17 @@ export function outputFolderExists(path: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();
 }
 
+/**
+ * Whether two paths name the same file: the same resolved path, or (both
+ * existing) the same file by device and inode (a link, another spelling).
+ */
+export function samePath(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  if (!existsSync(a) || !existsSync(b)) return false;
+  const [x, y] = [statSync(a), statSync(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+}
+
 /** Temporary files not yet committed nor discarded: removed if the process exits first. */
 const live = new Set<string>();
 let exitHook = false;

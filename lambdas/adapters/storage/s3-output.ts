@@ -6,7 +6,7 @@
  * failure); the caller then reads the stored object back (pinned to the
  * ETag the put stored) through its own checks, and removes it when they fail.
  */
-import { storageS3Client } from '../aws/s3/client.js';
+import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { parseS3Url } from '../aws/s3/objects.js';
 import { S3ObjectStore } from './object-store-s3.js';
 import { openS3Object } from './s3-rdb.js';
@@ -17,6 +17,8 @@ export interface S3Output {
   /** The object's name, for a local temporary file's. */
   readonly name: string;
   exists(): Promise<boolean>;
+  /** Why the bucket cannot take the object when it is not there (with the fix), else undefined (HeadBucket; a bucket the caller may not list exists). */
+  missingBucket(): Promise<string | undefined>;
   /**
    * Stores `body` (replacing an object there only with `replace`); resolves
    * once S3's checksum of the stored object matched the bytes sent.
@@ -34,11 +36,13 @@ export function s3Output(url: string): S3Output | undefined {
   const parsed = parseS3Url(url);
   if (!parsed || parsed.key.endsWith('/')) return undefined;
   const { bucket, key } = parsed;
-  const store = new S3ObjectStore(storageS3Client(), bucket, '');
+  const client = storageS3Client();
+  const store = new S3ObjectStore(client, bucket, '');
   return {
     url,
     name: key.slice(key.lastIndexOf('/') + 1),
     exists: () => store.exists(key),
+    missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
     put: async (body, replace) => {
       await store.put(key, body, { ifExists: replace ? 'replace' : 'fail' });
     },

@@ -6,7 +6,7 @@
  * 7.0 read this?" is the same for a restore preflight, a migrate, a
  * conversion and a verification.
  */
-import { engineRdbSupport, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
+import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
 
 /** One engine release a file can be written for. */
 export interface EngineRelease {
@@ -123,14 +123,27 @@ export function requiredFormat(file: RdbFileFormat, seen: { readonly rdbTypes?: 
   return version === file.version ? file : { ...file, version };
 }
 
-/** Which of {@link ENGINE_RELEASES} (the OSS ones) load a file of this format, as they are, and which do not. */
-export function enginesLoading(file: RdbFileFormat): { readonly loads: readonly EngineRelease[]; readonly refuses: readonly EngineRelease[] } {
+/**
+ * Which of {@link ENGINE_RELEASES} load a file of this format as they are,
+ * which do not, and which may (`unsure`: ElastiCache Redis OSS 7.1 and an
+ * RDB 11 file, which it may read but most likely does not, see
+ * ELASTICACHE_REDIS_7_1 in format/dump-payload.ts: never listed as loading).
+ */
+export function enginesLoading(file: RdbFileFormat): {
+  readonly loads: readonly EngineRelease[];
+  readonly refuses: readonly EngineRelease[];
+  readonly unsure: readonly EngineRelease[];
+} {
   const loads: EngineRelease[] = [];
   const refuses: EngineRelease[] = [];
+  const unsure: EngineRelease[] = [];
   // Hash templates are a matter of RESTORE payloads, not of loading the file: left out of the question.
   const format: RdbFileFormat = { version: file.version, valkey: file.valkey };
-  for (const r of ENGINE_RELEASES) (rdbRefusal(format, r.reads) === undefined ? loads : refuses).push(r);
-  return { loads, refuses };
+  for (const r of ENGINE_RELEASES) {
+    if (rdbRefusal(format, r.reads) !== undefined) refuses.push(r);
+    else (rdbRefusal(format, forWriting(r.reads)) === undefined ? loads : unsure).push(r);
+  }
+  return { loads, refuses, unsure };
 }
 
 /**
@@ -148,8 +161,8 @@ export const VALKEY_RELAXED_FROM = '8.1';
  * Valkey reads as it is but a Redis release does (RDB 12 on): not for a
  * Valkey file, one some Valkey loads, or one no known engine writes.
  */
-export function enginesLine(file: RdbFileFormat): string {
-  const { loads } = enginesLoading(file);
+export function enginesLine(file: RdbFileFormat, modules: readonly string[] = []): string {
+  const { loads, unsure } = enginesLoading(file);
   const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
     const title = engine === 'redis' ? 'Redis' : 'Valkey';
     const all = ENGINE_RELEASES.filter((r) => r.engine === engine && r.elasticache === elasticache);
@@ -163,7 +176,36 @@ export function enginesLine(file: RdbFileFormat): string {
     !file.valkey && redisLoads && !valkeyLoads
       ? ` (Valkey ≥ ${VALKEY_RELAXED_FROM} needs \`rdb-version-check relaxed\` to load it, and stops at a type it lacks, such as hash field TTLs)`
       : '';
-  const ec = loads.some((r) => r.elasticache) ? `${part('redis', true)}, ${part('valkey', true)}` : 'none of its engine versions';
+  // A release that may read the file but most likely does not (ElastiCache Redis OSS 7.1 and RDB 11): said as not known, with the fix.
+  const ecRedis = loads.some((r) => r.engine === 'redis' && r.elasticache)
+    ? part('redis', true)
+    : unsure
+        .filter((r) => r.engine === 'redis' && r.elasticache)
+        .map(
+          (r) =>
+            `Redis ${r.version} not known (it most likely reads RDB ${writtenRedisVersion(r.reads)} only: redis-dr convert-rdb --for ${r.name} writes a copy it loads)`,
+        )
+        .join(', ') || part('redis', true);
+  const ec = loads.some((r) => r.elasticache) || unsure.length > 0 ? `${ecRedis}, ${part('valkey', true)}` : 'none of its engine versions';
   const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
-  return `${part('redis', false)}, ${part('valkey', false)}${relaxed}; ElastiCache: ${ec}${missing}`;
+  const oss = `${part('redis', false)}, ${part('valkey', false)}${relaxed}`;
+  if (modules.length === 0) return `${oss}; ElastiCache: ${ec}${missing}`;
+  // Module data loads only where its module is loaded, which ElastiCache never does for a seed file (redis-dr carries none: --lossy module).
+  const named = `module${modules.length === 1 ? '' : 's'} ${modules.join(', ')}`;
+  const losses = [modules.some((m) => !m.startsWith('META-')) ? 'module' : '', modules.some((m) => m.startsWith('META-')) ? 'key-meta' : '']
+    .filter(Boolean)
+    .join(',');
+  return (
+    `${loads.some((r) => !r.elasticache) ? `${oss}, each only with ${named} loaded` : oss}; ` +
+    `ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy ${losses} writes a copy without it)`
+  );
+}
+
+/**
+ * The modules a file's data needs loaded (the verifier's report): module
+ * value types, module AUX data, and Redis 8.6 key metadata classes
+ * (`META-<class>`), each named once, in order.
+ */
+export function modulesNeeded(report: { readonly moduleTypes?: Readonly<Record<string, number>>; readonly moduleAux?: readonly string[] }): string[] {
+  return [...new Set([...Object.keys(report.moduleTypes ?? {}), ...(report.moduleAux ?? [])])];
 }

@@ -30,7 +30,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
-import { createOutputFile, type OutputFile, outputFolderExists, outputPathState } from '../../adapters/storage/output-file.js';
+import { createOutputFile, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
@@ -38,9 +38,9 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { copiesAsIs, expressValue, type Expressed, streamTypeFor } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
-import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
@@ -150,10 +150,15 @@ function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisV
  * and the local path its temporary file is verified at before the upload.
  */
 async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: S3Output }> {
+  // The input is the only copy of its data until the output is proven: never written over, even with --force.
+  if (sameLocation(spec.input, spec.output))
+    throw new UsageError(`-o ${spec.output}: that is the input; write the converted copy to another path or key (the input stays as it is)`);
   if (spec.output.startsWith('s3://')) {
     // The AWS SDK loads only for s3:// outputs.
     const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
     if (!s3) throw new UsageError(`-o ${spec.output}: not an S3 object; write it as s3://<bucket>/<key>.rdb`);
+    const missing = await s3.missingBucket();
+    if (missing) throw new UsageError(`-o ${spec.output}: ${missing}; nothing was read or written`);
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
@@ -162,6 +167,12 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
   if (!outputFolderExists(spec.output)) throw new UsageError(`-o ${spec.output}: the folder it goes into does not exist; create it first`);
   return { local: spec.output };
+}
+
+/** Whether two locations name the same file (resolved, links followed where it exists) or the same `s3://` object. */
+function sameLocation(a: string, b: string): boolean {
+  if (a.startsWith('s3://') || b.startsWith('s3://')) return a.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/') === b.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/');
+  return samePath(a, b);
 }
 
 /**
@@ -174,7 +185,7 @@ async function storeOutput(
   out: OutputFile,
   s3: S3Output | undefined,
   force: boolean,
-  expected: { keys: number; digest: string },
+  expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
 ): Promise<string | undefined> {
   if (!s3) return void (await out.commit());
@@ -186,7 +197,7 @@ async function storeOutput(
   } finally {
     await out.discard();
   }
-  const back = await readBack(await s3.read(), reencoded);
+  const back = await readBack(await s3.read(), reencoded, expected.streamIds);
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
   await s3.remove();
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
@@ -208,7 +219,11 @@ async function inputFile(spec: ConvertRdbSpec): Promise<RdbFileSource> {
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
 export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer'> {
-  if ((o.for === undefined) === (o.rdbVersion === undefined)) throw new UsageError('give one of --for <engine> (e.g. --for redis-7.0) or --rdb-version <n>');
+  if (o.for !== undefined && o.rdbVersion !== undefined)
+    throw new UsageError(
+      `--for ${o.for} and --rdb-version ${o.rdbVersion}: give one of them, not both (--for names an engine release, which decides the RDB version)`,
+    );
+  if (o.for === undefined && o.rdbVersion === undefined) throw new UsageError('give one of --for <engine> (e.g. --for redis-7.0) or --rdb-version <n>');
   if (o.rdbVersion !== undefined) {
     const problem = rdbVersionProblem(o.rdbVersion);
     if (problem) throw new UsageError(problem);
@@ -294,11 +309,17 @@ class InputPass {
       this.reencodedKeys.push(true);
     } else if (type === STREAM_2 || type === STREAM_3) {
       // A newer stream in an older layout, written and digested where it lies (expressValue's downgrade, no payload built).
-      const to = streamTypeFor(this.spec.format);
+      const d = streamDowngrade(type, k.bytes, k.from, k.to, this.spec.format, this.lossy);
+      if ('refuse' in d) {
+        this.refusedCount++;
+        if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
+        return;
+      }
+      if (d.lost) count(this.lost, d.lost);
       this.digest.valueHeadAt(k);
-      digestStreamAt(type, k.bytes, k.from, k.to, this.digest);
-      downgradeStreamInto(type, k.bytes, k.from, k.to, to, w.keyOpened(k));
-      w.valueWritten(to);
+      digestStreamAt(type, k.bytes, k.from, k.to, this.digest, !this.lossy.has('stream-ids'));
+      downgradeStreamInto(type, k.bytes, k.from, k.to, d.to, w.keyOpened(k));
+      w.valueWritten(d.to);
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
@@ -399,8 +420,8 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       problems.push(
         `key metadata of class${metaKeys.length === 1 ? '' : 'es'} ${metaKeys.map(([t]) => t).join(', ')} (Redis 8.6): the writer does not carry it (--lossy key-meta leaves it out)`,
       );
-    if ((inputReport.moduleAux ?? []).length > 0 && !lossy.has('module'))
-      problems.push(`module AUX data of ${inputReport.moduleAux!.join(', ')}: the writer does not carry module data (--lossy module leaves it out)`);
+    const aux = moduleAuxProblem(inputReport.moduleAux, lossy);
+    if (aux) problems.push(aux);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
       return result(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
@@ -409,7 +430,8 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     await out.close();
     // Read back through the verifier; keys held against the input's, in order.
-    const back = await readBack(out.readTransient(), reencodedKeys, true);
+    const streamIds = !lossy.has('stream-ids');
+    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true);
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
@@ -422,7 +444,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       await out.discard();
       return result(`the written file does not hold what the input holds (${where}): a bug in the writer; ${nothingLeft}`);
     }
-    const unstored = await storeOutput(out, s3, spec.force ?? false, { keys: w.keys, digest: back.digest }, reencodedKeys);
+    const unstored = await storeOutput(out, s3, spec.force ?? false, { keys: w.keys, digest: back.digest, streamIds }, reencodedKeys);
     return result(unstored);
   } catch (err) {
     await out.discard();
@@ -474,7 +496,13 @@ function digestInput(
  * held of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
-async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits, transientChunks = false): Promise<{ report: RdbReport; digest: string }> {
+async function readBack(
+  bytes: AsyncIterable<Uint8Array>,
+  reencodedKeys: KeyBits,
+  /** A stream's entries added, largest deleted id and groups' entries read digested (not with `--lossy stream-ids`): source-forms.ts digestStreamAt. */
+  streamIds: boolean,
+  transientChunks = false,
+): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
@@ -485,7 +513,7 @@ async function readBack(bytes: AsyncIterable<Uint8Array>, reencodedKeys: KeyBits
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
-      digestStreamAt(k.type, k.bytes, k.from, k.to, digest);
+      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({

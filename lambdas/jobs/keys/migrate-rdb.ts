@@ -115,6 +115,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         emptyKeys: result.emptyKeys,
         skippedOverflow: result.skipped > result.skippedKeys.size,
         lossy,
+        moduleValuesLeftOut: (result.lost.module ?? 0) > 0,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,
       });

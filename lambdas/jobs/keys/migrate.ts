@@ -4,7 +4,8 @@
  * writer.ts), and with --verify the compare that proves the target.
  */
 import type { Redis } from 'ioredis';
-import { withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import { type DumpedKey, withKeyspaces, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
+import { dumpPayloadVersion, NEWER_SOURCE_FIX, payloadVersionRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import type { DatabaseLeftOut, DatabasePair } from '../../domain/keys/databases.js';
 import { pairSpecs, planServerDatabases } from './databases.js';
 import { readServerBatches, sourceSize, type DatasetShare } from './read-server.js';
@@ -81,12 +82,20 @@ export async function migrateClients(from: Redis | Keyspace, to: Redis | Keyspac
 async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: MigrateOptions): Promise<MigrateResult> {
   const writer = new KeyWriter(target, options);
   const started = writer.now();
+  // What the target reads, for the payloads' RDB version; undefined where INFO does not say (then its RESTORE answers, explained by the writer).
+  const reads = await targetReads(target);
 
   const lane = async (open: () => Promise<RespPipe>): Promise<void> => {
     const window = writer.window();
     const reader = await open();
     try {
       for await (const dumped of readServerBatches(reader, source, options)) {
+        // Each batch's payloads held against what the target reads before they are sent: a newer source refuses the run at its first batch.
+        const refusal = reads && newerPayloadRefusal(dumped, reads);
+        if (refusal) {
+          writer.fail(refusal);
+          break;
+        }
         writer.counts.scanned += dumped.length;
         if (!(await window.write(dumped))) break;
       }
@@ -121,13 +130,38 @@ async function migrateKeyspaces(source: Keyspace, target: Keyspace, options: Mig
     ...writer.counts,
     seconds: (writer.now() - started) / 1000,
     interrupted: writer.interrupted,
-    error: writer.error,
+    error: explainNewer(writer.error),
     conflict: writer.conflict,
     source: source.label,
     target: target.label,
     skippedKeys: writer.skippedKeys,
     ...(eviction ? { eviction } : {}),
   };
+}
+
+/** What the target reads (its `INFO server`), or undefined where that cannot be told (INFO refused, or naming no version). */
+async function targetReads(target: Keyspace): Promise<TargetRdbSupport | undefined> {
+  try {
+    return targetRdbSupport(await (await target.clientFor(Buffer.alloc(0))).info('server'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A run stopped by the target's refusal of a payload's version, where what it reads was not known before the first
+ * RESTORE (INFO refused): explained, with the fix.
+ */
+function explainNewer(error: string | undefined): string | undefined {
+  if (error === undefined || !/refused RESTORE of .*DUMP payload version or checksum are wrong/i.test(error)) return error;
+  return `${error}: the source writes a newer RDB version than the target reads (or the payload was damaged). ${NEWER_SOURCE_FIX}`;
+}
+
+/** Why the target would refuse a payload of this batch (the highest RDB version in it), or undefined. */
+function newerPayloadRefusal(batch: readonly DumpedKey[], reads: TargetRdbSupport): string | undefined {
+  let highest = 0;
+  for (const k of batch) if (!k.gone) highest = Math.max(highest, dumpPayloadVersion(k.payload));
+  return highest === 0 ? undefined : payloadVersionRefusal(highest, reads);
 }
 
 /** A migration of one database and, with `verify`, the compare that followed it. */

@@ -53,6 +53,8 @@ export interface FirstReadOf {
   readonly cluster: boolean;
   readonly matches: ((name: Buffer) => boolean) | undefined;
   readonly targetServer: TargetRdbSupport;
+  /** The target has no module loaded (`MODULE LIST` empty; false where not known): its module values are judged in this read. */
+  readonly noModules?: boolean;
   readonly lossy: ReadonlySet<LossKind>;
 }
 
@@ -81,7 +83,7 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
   const reencode = (): FileReencoding | undefined => {
     if (reencoding !== null || reader.fileVersion.version === 0) return reencoding ?? undefined;
     try {
-      reencoding = FileReencoding.of(reader.fileVersion, of.targetServer, of.lossy);
+      reencoding = FileReencoding.of(reader.fileVersion, of.targetServer, of.lossy, of.noModules);
     } catch (err) {
       reencoding = undefined;
       reencodeProblem = err instanceof Error ? err.message : String(err);

@@ -56,7 +56,7 @@ import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
 import { BATCH_BYTES, KeyWriter, type WriteWindow } from './writer.js';
 import type { FileReencoding } from './reencode.js';
-import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 import { firstRead, newKeyTally, type FirstRead, type KeyTally } from './read-rdb-first.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
@@ -286,8 +286,12 @@ class RdbRestore {
       writer.fail(`a Redis Cluster target has only database 0; --db ${db} cannot be written to it`);
       return false;
     }
-    const info = await (await target.clientFor(Buffer.alloc(0))).info('server');
+    const client = await target.clientFor(Buffer.alloc(0));
+    const info = await client.info('server');
     const targetServer = targetRdbSupport(info);
+    // A target with no module loaded cannot take a module value: such keys are judged before any write (reencode.ts). Where MODULE
+    // LIST is refused (ElastiCache, an ACL), not known: they go as they are, and the target's refusal is counted per key.
+    const noModules = await noModuleLoaded(client);
     this.targetServer = targetServer;
     const ownership = many && set ? new SlotOwnership(set) : undefined;
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
@@ -298,7 +302,7 @@ class RdbRestore {
       for (const [index, source] of list.entries()) {
         const digests = new BlockDigests(options.checkBlockBytes);
         this.blocks.push(digests);
-        const read = await firstRead({ ...shared, index, source, digests, targetServer, lossy: options.lossy ?? new Set() });
+        const read = await firstRead({ ...shared, index, source, digests, targetServer, noModules, lossy: options.lossy ?? new Set() });
         if ('changed' in read) {
           writer.fail(`${this.named(source.location)} is refused, nothing was written: it changed while it was verified (${read.changed.message})`);
           return false;
@@ -348,6 +352,11 @@ class RdbRestore {
     const named = this.named(location);
     if (!report.ok) {
       writer.fail(`${named} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
+      return false;
+    }
+    const aux = moduleAuxProblem(report.moduleAux, this.options.lossy ?? new Set());
+    if (aux) {
+      writer.fail(`${named} is refused, nothing was written: ${aux}`);
       return false;
     }
     const refusal = rdbRefusal(
@@ -498,10 +507,12 @@ class RdbRestore {
     for (let from = 0, to = 0; from < keys.length; from = to) {
       const d = keys[from]!.db;
       for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
-      const batch = keys.slice(from, to).map((k) => {
+      const batch = keys.slice(from, to).flatMap((k) => {
         const payload = re ? re.payload(k) : (k.payloadParts ?? k.payload);
+        // A module value left out (--lossy module): counted by the re-encoding, not written.
+        if (payload === null) return [];
         // A hash every field of which had expired is gone: counted as an expired key, not written.
-        return payload === undefined ? { key: k.name, gone: true as const } : { key: k.name, payload, expireAtMs: k.expireAtMs, module: k.module };
+        return [payload === undefined ? { key: k.name, gone: true as const } : { key: k.name, payload, expireAtMs: k.expireAtMs, module: k.module }];
       });
       if (!(await (await windows.for(d)).write(batch))) return false;
     }
@@ -578,6 +589,16 @@ class WindowPerDb {
 }
 
 /** The losses of every file's re-encoding, added up. */
+/** Whether the server answers `MODULE LIST` with none (false where it refuses the command: not known). */
+async function noModuleLoaded(client: { call(...args: string[]): Promise<unknown> }): Promise<boolean> {
+  try {
+    const list = await client.call('MODULE', 'LIST');
+    return Array.isArray(list) && list.length === 0;
+  } catch {
+    return false;
+  }
+}
+
 function lostOf(reencodings: readonly (FileReencoding | undefined)[]): Partial<Record<LossKind, number>> {
   const lost: Partial<Record<LossKind, number>> = {};
   for (const r of reencodings) for (const [k, n] of Object.entries(r?.lost ?? {}) as [LossKind, number][]) lost[k] = (lost[k] ?? 0) + n;

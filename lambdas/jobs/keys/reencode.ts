@@ -7,14 +7,16 @@
  * type may not be expressible (hashes with field TTLs, arrays, template
  * hashes, newer streams: types 22 and up) and judges them, so a key the
  * target cannot hold exactly refuses the run before any write, named, unless
- * the operator named the loss (`--lossy field-ttl`). Module values go as
- * they are (the target needs the module, as without re-encoding).
+ * the operator named the loss (`--lossy field-ttl`, `--lossy stream-ids`). Module values go as
+ * they are (the target needs the module, as without re-encoding), but into a target with no module
+ * loaded at all they are refused the same way before any write (`--lossy module` leaves them out).
  */
 import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
 import { forWriting, rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { displayKey } from '../../domain/rdb/fingerprint.js';
 import type { RdbKey } from '../../domain/rdb/keys.js';
-import { expressValue, readsAsIs } from '../../domain/rdb/write/express.js';
+import { expressValue, readsAsIs, streamTypeFor } from '../../domain/rdb/write/express.js';
+import { STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
@@ -42,7 +44,9 @@ export class FileReencoding {
     readonly target: RdbFormat,
     private readonly lossy: ReadonlySet<LossKind>,
     /** The target reads the file's version: only keys of a type newer than it (a header older than its types) are re-encoded. */
-    readonly readsVersion = false,
+    readonly readsVersion: boolean,
+    /** The target has no module loaded (`MODULE LIST` empty): a module value cannot be restored into it. False where that is not known. */
+    private readonly noModules: boolean,
   ) {}
 
   /**
@@ -55,16 +59,16 @@ export class FileReencoding {
    * refuses) is re-encoded, not sent to fail after the others were written.
    * @throws Error when the target reads no version the writer writes (older than RDB 9)
    */
-  static of(file: { version: number; valkey: boolean }, target: TargetRdbSupport, lossy: ReadonlySet<LossKind>): FileReencoding | undefined {
+  static of(file: { version: number; valkey: boolean }, target: TargetRdbSupport, lossy: ReadonlySet<LossKind>, noModules = false): FileReencoding | undefined {
     const source: RdbFormat = { magic: file.valkey ? 'VALKEY' : 'REDIS', version: file.version };
     if (rdbRefusal({ version: file.version, valkey: file.valkey }, forWriting(target)) === undefined) {
       // The types written for the target bound those sent as they are (ElastiCache 7.1: RDB 10's, its reading of 11's set listpacks not sure).
-      return new FileReencoding(source, formatFor(target), lossy, true);
+      return new FileReencoding(source, formatFor(target), lossy, true, noModules);
     }
     const format = formatFor(target);
     if (format.magic === 'REDIS' && format.version < 9)
       throw new Error(`the target (${target.server}) reads RDB up to ${format.version}; re-encoding writes RDB 9 or later: restore into Redis 5.0 or later`);
-    return new FileReencoding(source, format, lossy);
+    return new FileReencoding(source, format, lossy, false, noModules);
   }
 
   /** The RDB version the payloads of the second read carry: the target's, or the file's where the target reads it. */
@@ -77,19 +81,36 @@ export class FileReencoding {
     return readsAsIs(type, this.source, this.target);
   }
 
-  /** Whether a key of this type must be judged in the first read (its payload built): one the target may not hold exactly. */
+  /** Whether a key of this type must be judged in the first read (its payload built): one the target may not hold exactly (a newer stream too, where the target's layout is type 15's). */
   mayRefuse(type: number): boolean {
-    return type >= 22 && !readsAsIs(type, this.source, this.target);
+    const olderStream = (type === STREAM_2 || type === STREAM_3) && streamTypeFor(this.target) === STREAM_1;
+    return ((type >= 22 || olderStream) && !readsAsIs(type, this.source, this.target)) || this.moduleLeftOut(type);
+  }
+
+  /** Whether a key of this type is a module value the target cannot take (it has no module loaded): refused in the first read, or with `--lossy module` left out. */
+  private moduleLeftOut(type: number): boolean {
+    return this.noModules && (type === 6 || type === 7);
   }
 
   /** The first read: judges a key {@link mayRefuse} asked for. */
   check(k: RdbKey): void {
+    if (this.moduleLeftOut(k.type)) {
+      if (!this.lossy.has('module'))
+        this.refuse(
+          k,
+          `a module value of type ${k.module ?? '?'}: the target has no module loaded (MODULE LIST is empty) (--lossy module leaves such keys out)`,
+        );
+      return;
+    }
     const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now);
     if (e.action === 'write' || e.action === 'expired') return;
+    this.refuse(k, e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason);
+  }
+
+  private refuse(k: RdbKey, why: string): void {
     let db = this.refused.get(k.db);
     if (!db) this.refused.set(k.db, (db = { count: 0, named: [] }));
     db.count++;
-    const why = e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason;
     if (db.named.length < NAMED) db.named.push(`${displayKey(k.name)}${k.db === 0 ? '' : ` (db ${k.db})`}: ${why}`);
   }
 
@@ -110,8 +131,15 @@ export class FileReencoding {
     return `${location} is refused, nothing was written: ${count} key${count === 1 ? '' : 's'} cannot be expressed for the target (${this.target.magic} RDB ${this.target.version}): ${named.join('; ')}${more}`;
   }
 
-  /** The second read: the payload the target takes for `k` (read with {@link payloadVersion}); undefined for a hash every field of which had expired (gone, as an expired key). */
-  payload(k: RdbKey): Buffer | readonly Buffer[] | undefined {
+  /**
+   * The second read: the payload the target takes for `k` (read with {@link payloadVersion}); undefined for a hash every field of which had
+   * expired (gone, as an expired key); null for a module value left out (`--lossy module`, a target without modules: counted in `lost`).
+   */
+  payload(k: RdbKey): Buffer | readonly Buffer[] | undefined | null {
+    if (this.moduleLeftOut(k.type)) {
+      this.lost.module = (this.lost.module ?? 0) + 1;
+      return null;
+    }
     if (this.passesAsIs(k.type)) return k.payloadParts ?? k.payload;
     if (transcodes(k.type)) {
       // A listpack value: walked straight into its plain form in one reused buffer (lambdas/domain/rdb/write/transcode.ts), then sealed.

@@ -42,6 +42,7 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { chunkedPayload, decodeDumpPayload, payloadDigest, streamedDigest, type ChunkedValue, type StreamedDigest } from '../../domain/rdb/format/value.js';
+import { asLoadedFromType15, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
 import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
@@ -79,6 +80,8 @@ export interface VerifyRdbKeysOptions {
   readonly partsFromBytes?: number;
   /** The restore's accepted losses (`--lossy`): `field-ttl` holds a hash the target keeps without field TTLs against the file's fields alone. */
   readonly lossy?: ReadonlySet<LossKind>;
+  /** The restore left the file's module values out (`--lossy module` into a target with no module loaded): they are not checked. */
+  readonly moduleValuesLeftOut?: boolean;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -366,7 +369,11 @@ class TargetCheck {
   private async checkIn(target: Keyspace, all: readonly RdbKey[]): Promise<void> {
     const batch: RdbKey[] = [];
     for (const k of all) {
-      const value = k.payloadBytes >= this.bigKeyBytes ? bigValueOf(k, this.perChunk) : undefined;
+      // Module values the restore left out (--lossy module, a target without modules): not expected on the target.
+      if (this.options.moduleValuesLeftOut && (k.type === 6 || k.type === 7)) continue;
+      // A newer stream whose ids an RDB 9 target derives (--lossy stream-ids) is held against those ids (fileDigest): read whole, not in chunks.
+      const idsDerived = this.options.lossy?.has('stream-ids') && (k.type === STREAM_2 || k.type === STREAM_3);
+      const value = k.payloadBytes >= this.bigKeyBytes && !idsDerived ? bigValueOf(k, this.perChunk) : undefined;
       if (!value) {
         batch.push(k);
         continue;
@@ -422,9 +429,13 @@ class TargetCheck {
    * The file's key as the target should hold it: with `--lossy field-ttl`
    * accepted, a hash the target holds without any field TTL is held against
    * the file's fields without theirs (the loss accepted; a value, or a field
-   * expired and back, still differs); else the file's digest.
+   * expired and back, still differs); with `--lossy stream-ids`, a newer
+   * stream with the ids a server derives loading it as type 15 (what an RDB 9
+   * target holds of it); else the file's digest.
    */
   private fileDigest(k: RdbKey, onTarget: KeyValue | undefined, at: number): KeyDigest {
+    if (this.options.lossy?.has('stream-ids') && onTarget?.type === 'stream' && (k.type === STREAM_2 || k.type === STREAM_3))
+      return keyDigest(asLoadedFromType15(k.payload), k.expireAtMs, at);
     if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
       return payloadDigest(k.payload, k.expireAtMs, at);
     return keyDigest(withoutFieldTtls(decodeDumpPayload(k.payload), at), k.expireAtMs, at);

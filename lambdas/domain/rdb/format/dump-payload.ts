@@ -182,6 +182,44 @@ export function redisReleaseFor(version: number): string | undefined {
   return found;
 }
 
+/** The RDB version a DUMP payload's footer names (a payload in parts: read across them). */
+export function dumpPayloadVersion(payload: Uint8Array | readonly Uint8Array[]): number {
+  const parts = payload instanceof Uint8Array ? [payload] : payload;
+  const tail: number[] = [];
+  // The 2 version bytes sit before the 8 CRC bytes: the last 10 bytes, read from the end across parts.
+  for (let i = parts.length - 1; i >= 0 && tail.length < DUMP_FOOTER_BYTES; i--) {
+    const p = parts[i]!;
+    for (let j = p.length - 1; j >= 0 && tail.length < DUMP_FOOTER_BYTES; j--) tail.unshift(p[j]!);
+  }
+  return tail.length < DUMP_FOOTER_BYTES ? 0 : tail[0]! | (tail[1]! << 8);
+}
+
+/** The Valkey RDB versions (after the `VALKEY` magic, and in Valkey 9's DUMP payloads) start here; Redis's end well below. */
+const VALKEY_VERSIONS_FROM = 80;
+
+/**
+ * Why a target would refuse DUMP payloads of RDB `version` (a live source's,
+ * copied by `migrate --from <server>`): undefined when it reads them. One
+ * line naming both versions and the fix: a backup file, which `migrate
+ * --from-rdb` re-encodes for the target key by key (or `convert-rdb`).
+ */
+export function payloadVersionRefusal(version: number, target: TargetRdbSupport): string | undefined {
+  if (version <= target.maxRedisVersion) return undefined;
+  if (target.valkeyFormat && version >= VALKEY_VERSIONS_FROM && version <= (target.maxValkeyVersion ?? VALKEY_VERSIONS_FROM)) return undefined;
+  const writer =
+    version >= VALKEY_VERSIONS_FROM
+      ? 'Valkey 9 or later'
+      : `Redis ${redisReleaseFor(version) ?? `newer than ${REDIS_RDB_VERSIONS[0]![0]}.${REDIS_RDB_VERSIONS[0]![1]}`}`;
+  return (
+    `the source writes DUMP payloads of RDB ${version} (${writer}), newer than the target (${target.server}) reads (RDB up to ${target.maxRedisVersion}): ` +
+    `RESTORE would refuse every key ("DUMP payload version or checksum are wrong"), so nothing was written. ${NEWER_SOURCE_FIX}`
+  );
+}
+
+/** What to do when a live source writes payloads a target does not read. */
+export const NEWER_SOURCE_FIX =
+  'Copy from a backup file of the source instead: redis-dr migrate --from-rdb <file> --to <target> re-encodes each key for the target (or redis-dr convert-rdb <file> --for <engine> writes a file it loads)';
+
 /** What {@link rdbRefusal} needs to know of a file: its format, and (after its verification) what its keys are. */
 export interface RdbFileFormat {
   readonly version: number;

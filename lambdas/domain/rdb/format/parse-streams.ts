@@ -86,6 +86,11 @@ function streamNodes(p: RdbParserState): number {
       p.fpReset();
       p.fpUpdate(key, 0, 16);
       p.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
+      // Redis keeps nodes in a radix tree and reads them in ID order, whatever the file's order: a writer saves them in that order, so
+      // a file whose node IDs do not rise would read differently in Redis than here (and than in the file). Refused as corrupt.
+      if (p.count < p.streamNodes && !idAbove(key, p.streamNodeKey))
+        p.fail(`stream node ID ${idOf(key)} is not above the node before it (${idOf(p.streamNodeKey)}): node IDs out of order`);
+      p.streamNodeKey.set(key.subarray(0, 16));
       p.sub = S_NODE_LISTPACK;
       return NEXT;
     }
@@ -101,13 +106,36 @@ function streamNodes(p: RdbParserState): number {
   }
 }
 
+/** Whether the 16-byte big-endian stream ID `a` is above `b`. */
+function idAbove(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  return false;
+}
+
+const half = (k: Uint8Array, at: number): number => ((k[at]! << 24) | (k[at + 1]! << 16) | (k[at + 2]! << 8) | k[at + 3]!) >>> 0;
+const idPart = (k: Uint8Array, at: number): bigint => (BigInt(half(k, at)) << 32n) | BigInt(half(k, at + 4));
+const idOf = (k: Uint8Array): string => `${idPart(k, 0)}-${idPart(k, 8)}`;
+
+/**
+ * Whether a node ID is above the last ID (read as lengths: doubles, exact below 2^53, which every real ID's milliseconds
+ * are): only where the doubles tell (an ID past 2^53 ms equal as a double to the last one's is given the benefit).
+ */
+function nodeAfterLastId(k: Uint8Array, lastMs: number, lastSeq: number): boolean {
+  const ms = half(k, 0) * 0x100000000 + half(k, 4);
+  if (ms !== lastMs) return ms > lastMs;
+  return ms < 2 ** 53 && half(k, 8) * 0x100000000 + half(k, 12) > lastSeq;
+}
+
 /** The stream's metadata, then each consumer group's name and metadata (its entries: groupEntries); after the last, the producers or the end. */
 function streamGroups(p: RdbParserState, type: number): number {
   switch (p.sub) {
     case S_META: {
       const entries = p.length();
-      p.length(true); // last id ms
-      p.length(true); // last id seq
+      const lastMs = p.length(true);
+      const lastSeq = p.length(true);
+      // The last node's ID is its first entry's: above the stream's last ID, its entries are ones the stream never generated.
+      if (p.streamNodes > 0 && nodeAfterLastId(p.streamNodeKey, lastMs, lastSeq))
+        p.fail(`stream node ID ${idOf(p.streamNodeKey)} is above the stream's last ID ${lastMs}-${lastSeq}`);
       if (type >= 19) {
         for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
       }

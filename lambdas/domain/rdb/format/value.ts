@@ -148,7 +148,7 @@ const zsetPair = (m: Element, s: Element): [Buffer, string] => [bytesOf(m), scor
  * (same-fields flag) only values for the master fields, and its element
  * count. Entries flagged deleted are what XDEL left behind: XRANGE skips them.
  */
-function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
+export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
   if (masterId.length !== 16) fail(`stream node key is ${masterId.length} bytes, not a 16-byte stream id`);
   const masterMs = masterId.readBigUInt64BE(0);
   const masterSeq = masterId.readBigUInt64BE(8);
@@ -296,12 +296,13 @@ export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
  * estimated), each group's PEL, consumers and entries read. What the
  * fingerprint keeps of it is {@link canonicalTail}'s.
  */
-function streamTail(c: ValueCursor, type: number, entries: number, firstLive?: StreamId): StreamInfo {
+export function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false): StreamInfo {
   const length = c.length();
-  if (length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
+  if (entries !== undefined && length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   const id = (): StreamId => [c.bigLength(), c.bigLength()];
   const lastId = id();
-  const stored = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
+  const read19 = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
+  const stored = asType15 ? undefined : read19;
   const meta = {
     length,
     lastId,
@@ -313,7 +314,8 @@ function streamTail(c: ValueCursor, type: number, entries: number, firstLive?: S
   for (let n = c.length(); n > 0; n--) {
     const name = c.string();
     const last = id();
-    const read = type >= 19 ? c.bigLength() : estimateEntriesRead(meta, last);
+    const storedRead = type >= 19 ? c.bigLength() : undefined;
+    const read = storedRead !== undefined && !asType15 ? storedRead : estimateEntriesRead(meta, last);
     const pending = c.length();
     // The PEL: entry id, delivery time, delivery count; its owners come with the consumers below.
     const pel: { id: StreamId; deliveredMs: number; deliveries: bigint; consumer: Buffer }[] = [];

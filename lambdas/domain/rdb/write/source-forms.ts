@@ -14,7 +14,9 @@
 import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
-import { Cursor, listpackElements } from '../format/value.js';
+import type { KeyValue } from '../fingerprint.js';
+import { streamInfoAt } from '../format/stream-info.js';
+import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
@@ -173,6 +175,54 @@ export function downgradeStreamInto(from: number, b: Uint8Array, at: number, end
   done(c);
 }
 
+const idText = (id: readonly [bigint, bigint]): string => `${id[0]}-${id[1]}`;
+
+/** A group's entries read as XINFO GROUPS shows it (nil: unknown). */
+const readText = (n: bigint | null): string => (n === null ? 'nil' : String(n));
+
+/**
+ * What of a stream (RDB type 19 or 21, its object bytes `b[at, end)`) a
+ * server loading it as type 15 would not get back, named (none: the older
+ * layout expresses it exactly): its entries added, largest deleted id and
+ * groups' entries read, which Redis 7.0 derives from the entries of a type
+ * 15 (format/value.ts streamInfoAt) instead of reading them. Those are what
+ * XINFO STREAM and XINFO GROUPS report (compare's fingerprint covers the
+ * first two: fingerprint.ts StreamMeta).
+ * @throws RdbFormatError for a malformed value
+ */
+export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: number): string[] {
+  const held = streamInfoAt(type, b, at, end);
+  const loaded = streamInfoAt(type, b, at, end, true);
+  const lost: string[] = [];
+  if (held.entriesAdded !== loaded.entriesAdded) lost.push(`entries-added ${held.entriesAdded} (would be ${loaded.entriesAdded})`);
+  if (idText(held.maxDeletedId) !== idText(loaded.maxDeletedId))
+    lost.push(`max-deleted-entry-id ${idText(held.maxDeletedId)} (would be ${idText(loaded.maxDeletedId)})`);
+  held.groups.forEach((g, i) => {
+    const other = loaded.groups[i]!.entriesRead;
+    if (g.entriesRead !== other) lost.push(`group ${g.name.toString('latin1')} entries-read ${readText(g.entriesRead)} (would be ${readText(other)})`);
+  });
+  return lost;
+}
+
+/**
+ * A newer stream's value (a DUMP payload of type 19 or 21) as a server holds
+ * it once it was written as type 15 (`--lossy stream-ids`): its entries and
+ * groups, with the entries added and largest deleted id that server derives
+ * (compare's fingerprint holds those, not entries read).
+ * @throws RdbFormatError for another type or a malformed payload
+ */
+export function asLoadedFromType15(payload: Uint8Array): KeyValue {
+  const value = decodeDumpPayload(payload);
+  if (value.type !== 'stream' || !value.meta) throw new RdbFormatError(`RDB type ${payload[0]} is not a stream of listpacks`);
+  const s = streamInfoAt(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, true);
+  return { ...value, meta: { ...value.meta, entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) } };
+}
+
+/** A stream's entries added, largest deleted id and groups' entries read, as one text (stored, or as a server derives them of a type 15). */
+function streamIdsText(s: StreamInfo): string {
+  return [String(s.entriesAdded), idText(s.maxDeletedId), ...s.groups.map((g) => readText(g.entriesRead))].join(' ');
+}
+
 /** What {@link digestStreamAt} feeds: write/transcode.ts's ElementSink (a digest). */
 interface StreamSink {
   kind(kind: 'stream'): void;
@@ -185,12 +235,17 @@ interface StreamSink {
  * {@link downgradeStream}'s rules): the nodes' bytes (entries are in them,
  * copied as they are by a downgrade), the length and last id, and per
  * group its name, last delivered id and pending entries, per consumer its
- * name, seen time and pending ids. The ids, counters and active times a
- * layout adds are left out. A stream and its downgrade feed the same parts:
- * a conversion's read-back checks a downgrade without decoding any entry.
+ * name, seen time and pending ids; then, with `ids`, its entries added,
+ * largest deleted id and groups' entries read as a server holding it has
+ * them (stored, or derived from a type 15's entries: {@link streamIdsLostAt}),
+ * so a downgrade that loses them does not digest as the input (without
+ * `ids`, `--lossy stream-ids`, they are left out). The first id and active
+ * times a layout adds are left out. A stream and its exact downgrade feed
+ * the same parts: a conversion's read-back checks a downgrade without
+ * decoding any entry but its first node's.
  * @throws RdbFormatError for another type or a malformed value
  */
-export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink): void {
+export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids = true): void {
   if (type !== STREAM_1 && type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks`);
   const c = new Cursor(b, at, end);
   /** The bytes `read` moves past, as one part. */
@@ -237,9 +292,13 @@ export function digestStreamAt(type: number, b: Uint8Array, at: number, end: num
         c.skip(8);
       });
       if (type >= STREAM_3) c.skip(8); // active time
-      const ids = lengthPart();
-      part(() => c.skip(16 * ids));
+      const pel = lengthPart();
+      part(() => c.skip(16 * pel));
     }
   }
   done(c);
+  if (ids) {
+    const text = Buffer.from(streamIdsText(streamInfoAt(type, b, at, end)), 'latin1');
+    sink.part(text, 0, text.length);
+  }
 }

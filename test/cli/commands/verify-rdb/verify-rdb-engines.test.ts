@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populate } from '../../../support/rdb-dataset.js';
-import { frameFile, keysOf, listpack, newerFiles } from '../../../support/rdb-newer.js';
+import { frameFile, keysOf, listpack, moduleAux, moduleValueKey, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -80,5 +80,35 @@ describe('verify-rdb: which engines load the file', () => {
     expect(r.status).toBe(0);
     expect(engines(r.stdout)).toMatch(/^engines: Redis ≥ 7\.0, every Valkey from 7\.2;/);
     expect(r.stdout).not.toContain('relaxed');
+  }, 60_000);
+
+  it('module data (AUX or a module value): the line says the module must be loaded, and ElastiCache none; a real 7.0 without it refuses the file', async () => {
+    const { keys } = keysOf(readFileSync(v10));
+    const strings = keys.filter((k) => k.type === 0 && k.db === 0).slice(0, 3);
+    const files = {
+      aux: frameFile('REDIS0010', strings, [moduleAux('ReJSON-RL')]),
+      value: frameFile('REDIS0010', [...strings, moduleValueKey(0, 'json:1', 'ReJSON-RL')]),
+    };
+    for (const [name, bytes] of Object.entries(files)) {
+      const path = join(dir, `module-${name}.rdb`);
+      writeFileSync(path, bytes);
+      const r = await cli('verify-rdb', path);
+      expect(r.status, r.stderr).toBe(0);
+      expect(engines(r.stdout)).toBe(
+        'engines: Redis ≥ 7.0, every Valkey from 7.2, each only with module ReJSON-RL loaded; ' +
+          'ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)',
+      );
+      // What the line says: the real 7.0, no module loaded, does not start on it.
+      await expect(startRedisServer({ loadRdb: path, readyTimeoutMs: 3000 })).rejects.toThrow();
+    }
+  }, 60_000);
+
+  it('an RDB 11 file: ElastiCache Redis 7.1 said as not known, with the convert-rdb fix', async () => {
+    const v11 = join(dir, 'v11.rdb');
+    writeFileSync(v11, newerFiles(readFileSync(v10)).REDIS0011);
+    const r = await cli('verify-rdb', v11);
+    expect(engines(r.stdout)).toMatch(
+      /ElastiCache: Redis 7\.1 not known \(it most likely reads RDB 10 only: redis-dr convert-rdb --for elasticache-redis-7\.1 writes a copy it loads\), every Valkey from 7\.2/,
+    );
   }, 60_000);
 });

@@ -173,7 +173,7 @@ describe('redis-dr verify-rdb', () => {
     const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0; ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
+      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0, each only with module ReJSON-RL loaded; ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)\n',
     );
   });
 

@@ -38,6 +38,27 @@ describe('the engine table: which releases load a file, and what a file for one 
       expect(enginesLine(file), JSON.stringify(file)).not.toContain('relaxed');
   });
 
+  it('an RDB 11 file: ElastiCache Redis OSS 7.1 is said as not known, with the convert-rdb that writes one it loads, never as loading it', () => {
+    const { loads, unsure } = enginesLoading({ version: 11, valkey: false });
+    expect(loads.map((r) => r.name)).not.toContain('elasticache-redis-7.1');
+    expect(unsure.map((r) => r.name)).toEqual(['elasticache-redis-7.1']);
+    expect(enginesLine({ version: 11, valkey: false })).toBe(
+      'Redis ≥ 7.2, every Valkey from 7.2; ElastiCache: Redis 7.1 not known (it most likely reads RDB 10 only: ' +
+        'redis-dr convert-rdb --for elasticache-redis-7.1 writes a copy it loads), every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)',
+    );
+    // Negative: an RDB 10 file loads in 7.1 for sure.
+    expect(enginesLoading({ version: 10, valkey: false }).unsure).toEqual([]);
+    expect(enginesLine({ version: 10, valkey: false })).toMatch(/ElastiCache: Redis ≥ 7\.0, every Valkey from 7\.2/);
+  });
+
+  it('a file with module data loads only where its modules are loaded, and in no ElastiCache engine version', () => {
+    expect(enginesLine({ version: 10, valkey: false }, ['ReJSON-RL'])).toBe(
+      'Redis ≥ 7.0, every Valkey from 7.2, each only with module ReJSON-RL loaded; ' +
+        'ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)',
+    );
+    expect(enginesLine({ version: 13, valkey: false }, ['META-abcd'])).toMatch(/with module META-abcd loaded; .*--lossy key-meta writes/);
+  });
+
   it('a VALKEY080 file loads in Valkey 9 only; an RDB 16 file in nothing known', () => {
     expect(names({ version: 80, valkey: true })).toEqual(['valkey-9.0']);
     expect(names({ version: 16, valkey: false })).toEqual([]);
@@ -58,7 +79,9 @@ describe('the engine table: which releases load a file, and what a file for one 
     // The refusal check passes an RDB 11 file (never refuses what 7.1 may read), and still refuses RDB 12.
     expect(rdbRefusal({ version: 11, valkey: false }, ec71.reads)).toBeUndefined();
     expect(rdbRefusal({ version: 12, valkey: false }, ec71.reads)).toMatch(/RDB version 12, newer than the target \(redis 7\.1\) reads \(RDB up to 11\)/);
-    expect(names({ version: 11, valkey: false })).toContain('elasticache-redis-7.1');
+    // verify-rdb's line says it as not known (it most likely reads 10 only), never as loading it.
+    expect(names({ version: 11, valkey: false })).not.toContain('elasticache-redis-7.1');
+    expect(enginesLoading({ version: 11, valkey: false }).unsure.map((r) => r.name)).toEqual(['elasticache-redis-7.1']);
     // What is written for it: RDB 10, as for 7.0; 7.2 keeps 11.
     expect(formatFor(ec71.reads)).toEqual({ magic: 'REDIS', version: 10 });
     expect(formatFor(engineRelease('redis-7.2')!.reads)).toEqual({ magic: 'REDIS', version: 11 });

@@ -87,9 +87,19 @@ describe('convertRdb into s3://', () => {
 
   it('negative: no key, or a missing bucket: refused, nothing stored, no local file left', async () => {
     await expect(convertRdb(spec('s3://out/'))).rejects.toThrow(/not an S3 object; write it as s3:\/\/<bucket>\/<key>\.rdb/);
-    const missing = await convertRdb(spec('s3://no-such-bucket-here/v10.rdb')).catch((e: Error) => ({ ok: false, error: e.message }));
-    expect(missing.ok).toBe(false);
-    expect(missing.error).toMatch(/no-such-bucket-here|NoSuchBucket/);
+    // A missing bucket: a usage error naming the fix (exit 2), before anything is read or written.
+    const missing = convertRdb(spec('s3://no-such-bucket-here/v10.rdb'));
+    await expect(missing).rejects.toThrow(UsageError);
+    await expect(missing).rejects.toThrow(
+      '-o s3://no-such-bucket-here/v10.rdb: no such bucket no-such-bucket-here: check the bucket name (aws s3 ls lists yours); nothing was read or written',
+    );
     expect(leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('negative: an output that is the input object is refused even with --force, the object left as it was', async () => {
+    await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'in/v11.rdb', Body: readFileSync(v11) }));
+    for (const output of ['s3://out/in/v11.rdb', 's3://out//in/v11.rdb'])
+      await expect(convertRdb({ ...spec(output, true), input: 's3://out/in/v11.rdb' })).rejects.toThrow(/: that is the input; write the converted copy/);
+    expect((await object('in/v11.rdb')).equals(readFileSync(v11))).toBe(true);
   }, 60_000);
 });

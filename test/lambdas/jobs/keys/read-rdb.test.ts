@@ -374,7 +374,7 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(await dst.hgetall('g')).toEqual({ f: 'w' });
   });
 
-  it('a module value the target has no module for is refused per key, named and counted; the other keys are restored', async () => {
+  it('a module value the target has no module for, where MODULE LIST is refused (not known): refused per key by the target, named and counted; the other keys are restored', async () => {
     const moduleId = [0x81, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
     const body = [0x01, 0x05, 0x02, 0x07, 0x03, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x05, 0x02, 0x68, 0x69, 0x00];
     const bytes = Buffer.from([
@@ -400,11 +400,24 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       ...new Array(8).fill(0),
     ]);
     bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
-    const r = await run(bytes);
-    expect(r.file).toMatchObject({ ok: true, keys: 3 });
-    const name = Object.keys(r.file!.moduleTypes!)[0]!;
-    expect(r).toMatchObject({ scanned: 3, copied: 2, failed: 1, error: undefined, moduleRefused: { [name]: 1 } });
-    expect((await dst.keys('*')).sort()).toEqual(['a', 'b']);
+    // A user without MODULE (as on ElastiCache, which refuses it): whether the target has the module is not known before writing.
+    await dst.call('ACL', 'SETUSER', 'nomodule', 'on', '>pw', '~*', '&*', '+@all', '-module');
+    const limited = new IORedis({ host: '127.0.0.1', port: target.port, username: 'nomodule', password: 'pw', lazyConnect: true });
+    try {
+      const r = await restoreRdbKeys(chunks(bytes), keyspaceOf(limited), {});
+      expect(r.file).toMatchObject({ ok: true, keys: 3 });
+      const name = Object.keys(r.file!.moduleTypes!)[0]!;
+      expect(r).toMatchObject({ scanned: 3, copied: 2, failed: 1, error: undefined, moduleRefused: { [name]: 1 } });
+      expect((await dst.keys('*')).sort()).toEqual(['a', 'b']);
+    } finally {
+      limited.disconnect();
+      await dst.call('ACL', 'DELUSER', 'nomodule');
+    }
+    // Where MODULE LIST says none is loaded: refused before any write, the key named (migrate-modules.test.ts).
+    await dst.flushall();
+    const refused = await run(bytes);
+    expect(refused.error).toMatch(/nothing was written: 1 key cannot be expressed .*: k: a module value of type .*--lossy module/);
+    expect(await dst.dbsize()).toBe(0);
   });
 
   it('function libraries are reported, and restored only with functions (FUNCTION RESTORE; skip leaves a library of the same name alone)', async () => {

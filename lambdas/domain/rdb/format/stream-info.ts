@@ -1,0 +1,41 @@
+/**
+ * A stream's metadata and groups read where its object bytes lie, without
+ * decoding its entries (format/value.ts decodes them whole): what a server
+ * holding it has, stored or derived on load (issue 55, convert-rdb into RDB 9).
+ */
+import { RdbFormatError } from '../errors.js';
+import { type StreamId, type StreamInfo, streamNodeEntries, streamTail } from './value.js';
+import { Cursor } from './value-cursor.js';
+
+/**
+ * A stream's metadata and groups where its object bytes `b[at, end)` lie
+ * (RDB types 15, 19 and 21; its nodes skipped once the first live entry's
+ * id is read), as a server holding it has them: stored (19, 21), or — for
+ * type 15, and for any with `asType15` — what Redis 7.0's rdbLoadObject
+ * derives loading a type-15 stream (src/rdb.c: entries added = length,
+ * largest deleted id 0-0, first id the first live entry's, each group's
+ * entries read by streamEstimateDistanceFromFirstEverEntry).
+ * @throws RdbFormatError when the value is malformed
+ */
+export function streamInfoAt(type: number, b: Uint8Array, at: number, end: number, asType15 = false): StreamInfo {
+  const c = new Cursor(b, at, end);
+  try {
+    let firstLive: StreamId | undefined;
+    for (let nodes = c.length(); nodes > 0; nodes--) {
+      if (firstLive !== undefined) {
+        c.skipString();
+        c.skipString();
+        continue;
+      }
+      const entries: [string, Buffer[]][] = [];
+      streamNodeEntries(c.string(), c.string(), entries);
+      if (entries.length > 0) {
+        const [ms, seq] = entries[0]![0].split('-');
+        firstLive = [BigInt(ms!), BigInt(seq!)];
+      }
+    }
+    return streamTail(c, type, undefined, firstLive, asType15);
+  } catch (err) {
+    throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

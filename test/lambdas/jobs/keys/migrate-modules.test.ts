@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
+import { frameFile, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../../cli/support/run-cli.js';
+
+describe('migrate --from-rdb of a file holding module data into a real redis-server 7.0 with no module loaded', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let dir: string;
+  let auxFile: string;
+  let valueFile: string;
+
+  beforeAll(async () => {
+    source = await startRedisServer();
+    const c = source.client();
+    for (let i = 0; i < 5; i++) await c.set(`k${i}`, `v${i}`);
+    await c.hset('h', 'f', 'v');
+    const { keys } = keysOf(readFileSync(await bgsave(source, c)));
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-modules-'));
+    auxFile = join(dir, 'aux.rdb');
+    writeFileSync(auxFile, frameFile('REDIS0010', keys, [moduleAux('ReJSON-RL')]));
+    // The module value in the middle: before the fix the keys before it were written, then the run failed.
+    valueFile = join(dir, 'value.rdb');
+    writeFileSync(valueFile, frameFile('REDIS0010', [...keys.slice(0, 3), moduleValueKey(0, 'json:1', 'ReJSON-RL'), ...keys.slice(3)]));
+    target = await startRedisServer();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('module AUX data: refused before any write naming the module and --lossy module, as convert-rdb refuses it (one rule)', async () => {
+    const t = target.client();
+    await t.flushall();
+    // The real 7.0 refuses the file itself: the data is not something a restore may drop unsaid.
+    const run = await migrateFromRdb({ fromRdb: [auxFile], to: { url: target.url } });
+    expect(run.result.error).toMatch(
+      /^the file is refused, nothing was written: module AUX data of ReJSON-RL: redis-dr does not carry module data \(--lossy module leaves it out\)$/,
+    );
+    expect(run.result.copied).toBe(0);
+    expect(await t.dbsize()).toBe(0);
+    const converted = await convertRdb({ input: auxFile, output: join(dir, 'aux-70.rdb'), ...convertTarget({ for: 'redis-7.0' }) });
+    expect(converted.error).toMatch(/module AUX data of ReJSON-RL: redis-dr does not carry module data \(--lossy module leaves it out\)/);
+    const lossy = await migrateFromRdb({ fromRdb: [auxFile], to: { url: target.url }, lossy: 'module', verify: true });
+    expect(lossy.result.error).toBeUndefined();
+    expect(lossy.result.copied).toBe(6);
+    expect(lossy.verify).toMatchObject({ equal: true });
+    // The summaries say what --lossy module let go (migrate and convert-rdb alike).
+    await t.flushall();
+    const line = '--lossy module: module AUX data of ReJSON-RL left out (redis-dr does not carry module data)';
+    const migrated = await cli('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module');
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain(line);
+    const convertedCli = await cli('convert-rdb', auxFile, '--for', 'redis-7.0', '--lossy', 'module', '-o', join(dir, 'aux-lossy-70.rdb'));
+    expect(convertedCli.status, convertedCli.stderr).toBe(0);
+    expect(convertedCli.stdout).toContain(line);
+  }, 60_000);
+
+  it('a module value: refused before any write naming the key, its type and --lossy module; with it the key is left out, counted, --verify EQUAL', async () => {
+    const t = target.client();
+    await t.flushall();
+    const run = await migrateFromRdb({ fromRdb: [valueFile], to: { url: target.url } });
+    expect(run.result.error).toMatch(
+      /^the file is refused, nothing was written: 1 key cannot be expressed for the target \(REDIS RDB 10\): json:1: a module value of type ReJSON-RL: the target has no module loaded \(MODULE LIST is empty\) \(--lossy module leaves such keys out\)$/,
+    );
+    expect(run.result.copied).toBe(0);
+    expect(await t.dbsize()).toBe(0);
+    const lossy = await migrateFromRdb({ fromRdb: [valueFile], to: { url: target.url }, lossy: 'module', verify: true });
+    expect(lossy.result.error).toBeUndefined();
+    expect(lossy.result).toMatchObject({ copied: 6, failed: 0, lost: { module: 1 } });
+    expect(await t.exists('json:1')).toBe(0);
+    expect(await t.dbsize()).toBe(6);
+    expect(lossy.verify).toMatchObject({ equal: true, keys: 6 });
+  }, 60_000);
+});
