@@ -296,7 +296,7 @@ export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
  * estimated), each group's PEL, consumers and entries read. What the
  * fingerprint keeps of it is {@link canonicalTail}'s.
  */
-export function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false): StreamInfo {
+export function streamTail(c: ValueCursor, type: number, entries: number | undefined, firstLive?: StreamId, asType15 = false, firstStored = false): StreamInfo {
   const length = c.length();
   if (entries !== undefined && length !== entries) fail(`the stream says it holds ${length} entries, its nodes hold ${entries}`);
   const id = (): StreamId => [c.bigLength(), c.bigLength()];
@@ -306,7 +306,8 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
   const meta = {
     length,
     lastId,
-    firstId: stored?.firstId ?? firstLive ?? ([U64_MAX, U64_MAX] as const),
+    // With `firstStored` (a type 19/21 whose nodes were not read), the stored first id stands for the first live entry's.
+    firstId: stored?.firstId ?? firstLive ?? (firstStored && read19 && length > 0 ? read19.firstId : ([U64_MAX, U64_MAX] as const)),
     maxDeletedId: stored?.maxDeletedId ?? ([0n, 0n] as const),
     entriesAdded: stored?.entriesAdded ?? BigInt(length),
   };
