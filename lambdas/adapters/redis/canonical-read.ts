@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
-import { decodeDumpPayload, type ElementChunk } from '../../domain/rdb/format/value.js';
+import { decodeDumpPayload, type ElementChunk, entriesReadText, estimateEntriesRead, type StreamId } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
@@ -40,10 +40,13 @@ function parseGroups(reply: unknown): StreamGroup[] {
   if (!Array.isArray(reply)) return [];
   return reply.map((g: Buffer[]) => {
     const f = new Map(pairs(g).map(([k, v]) => [k.toString(), v]));
+    const read = f.get('entries-read');
     return {
       name: f.get('name') ?? Buffer.alloc(0),
       lastDeliveredId: String(f.get('last-delivered-id') ?? ''),
       pending: Number(f.get('pending') ?? 0),
+      // Redis ≥ 7.0 answers it (nil: unknown); a server before keeps none (filled in by streamGroupsOn's caller).
+      ...(f.has('entries-read') ? { entriesRead: read === null || read === undefined ? 'nil' : String(read) } : {}),
     };
   });
 }
@@ -311,7 +314,21 @@ export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 
     if (entries.length < perChunk) break;
     from = nextStreamId(entries[entries.length - 1]![0].toString('latin1'));
   }
-  d.groups(await streamGroupsOn(ks, key, perChunk), await streamMetaOn(ks, key, size));
+  const { meta, firstId } = await streamMetaOn(ks, key, size);
+  const u64max = (1n << 64n) - 1n;
+  const asId = (text: string): StreamId => text.split('-').map(BigInt) as unknown as StreamId;
+  // A server before Redis 7.0 keeps no entries-read: what 7.0 derives loading its stream, as for a type-15 payload (value.ts).
+  const derived = {
+    length: size,
+    lastId: asId(meta.lastId),
+    firstId: firstId ? asId(firstId) : ([u64max, u64max] as const),
+    maxDeletedId: [0n, 0n] as const,
+    entriesAdded: BigInt(size),
+  };
+  const groups = (await streamGroupsOn(ks, key, perChunk)).map((g) =>
+    g.entriesRead !== undefined ? g : { ...g, entriesRead: entriesReadText(estimateEntriesRead(derived, asId(g.lastDeliveredId))) },
+  );
+  d.groups(groups, meta);
   return d.digest();
 }
 
@@ -322,12 +339,16 @@ const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') 
  * nor the largest deleted id: what 7.0 derives loading its streams is taken
  * (XLEN, 0-0), as lambdas/domain/rdb/format/value.ts does for a type-15 payload.
  */
-async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<StreamMeta> {
+async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<{ meta: StreamMeta; firstId?: string }> {
   const f = new Map(pairs((await ask(ks, key, 'XINFO STREAM', [XINFO, 'STREAM', key])) as Buffer[]).map(([k, v]) => [text(k), v]));
+  const first = f.get('first-entry') as unknown as [Buffer, Buffer[]] | null | undefined;
   return {
-    lastId: text(f.get('last-generated-id')),
-    entriesAdded: f.has('entries-added') ? text(f.get('entries-added')) : String(size),
-    maxDeletedId: f.has('max-deleted-entry-id') ? text(f.get('max-deleted-entry-id')) : '0-0',
+    meta: {
+      lastId: text(f.get('last-generated-id')),
+      entriesAdded: f.has('entries-added') ? text(f.get('entries-added')) : String(size),
+      maxDeletedId: f.has('max-deleted-entry-id') ? text(f.get('max-deleted-entry-id')) : '0-0',
+    },
+    ...(first ? { firstId: text(first[0]) } : {}),
   };
 }
 

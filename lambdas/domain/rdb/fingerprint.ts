@@ -46,8 +46,10 @@ export type KeyValue =
  * file and a server read seconds apart, or a consumer merely polling, would
  * differ without any data differing; a DUMP/RESTORE keeps them, an
  * XCLAIM/XREADGROUP that moves an entry also changes an id's owner or count,
- * which is covered), and a group's entries-read and lag (Redis derives or
- * estimates them from the ids covered here).
+ * which is covered), and a group's lag (Redis derives it from the ids and
+ * the entries-read covered here). A group's entries-read is covered: a
+ * counter stored since RDB 10 (`XGROUP SETID … ENTRIESREAD` sets it), of a
+ * type-15 stream what Redis 7.0 derives loading it.
  */
 export interface StreamGroup {
   readonly name: Buffer;
@@ -57,6 +59,8 @@ export interface StreamGroup {
   readonly pel?: readonly (readonly [id: string, consumer: Buffer, deliveries: string])[];
   /** Every consumer's name, in any order. */
   readonly consumers?: readonly Buffer[];
+  /** XINFO GROUPS' entries-read (`nil`: unknown to the server). */
+  readonly entriesRead?: string;
 }
 
 /**
@@ -164,6 +168,10 @@ export class OrderedDigest {
         frame(this.h, '\0consumers');
         frame(this.h, String(g.consumers.length));
         for (const c of [...g.consumers].sort(byBytes)) frame(this.h, c);
+      }
+      if (g.entriesRead !== undefined) {
+        frame(this.h, '\0read');
+        frame(this.h, g.entriesRead);
       }
     }
   }

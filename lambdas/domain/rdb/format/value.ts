@@ -258,7 +258,7 @@ function compareStreamId(a: StreamId, b: StreamId): number {
  * an estimate; null where it does not (Redis 7.0's
  * streamEstimateDistanceFromFirstEverEntry, src/t_stream.c).
  */
-function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
+export function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
   if (s.entriesAdded === 0n) return 0n;
   if (s.length === 0 && compareStreamId(id, s.lastId) < 1) return s.entriesAdded;
   const last = compareStreamId(id, s.lastId);
@@ -354,6 +354,16 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
 
 const idText = (id: StreamId): string => `${id[0]}-${id[1]}`;
 
+/** An entry id's text (`ms-seq`) as numbers; undefined for none. */
+const firstIdOf = (id: string | undefined): StreamId | undefined => {
+  if (id === undefined) return undefined;
+  const [ms, seq] = id.split('-');
+  return [BigInt(ms!), BigInt(seq!)];
+};
+
+/** A group's entries-read as XINFO GROUPS shows it (`nil`: unknown). */
+export const entriesReadText = (n: bigint | null): string => (n === null ? 'nil' : String(n));
+
 /** What the fingerprint keeps of a stream's metadata and groups (fingerprint.ts StreamGroup: no clocks). */
 function canonicalTail(s: StreamInfo): { groups: StreamGroup[]; meta: StreamMeta } {
   return {
@@ -364,6 +374,7 @@ function canonicalTail(s: StreamInfo): { groups: StreamGroup[]; meta: StreamMeta
       pending: g.pending,
       pel: g.pel.map((e) => [idText(e.id), e.consumer, String(e.deliveries)] as const),
       consumers: g.consumerList.map((k) => k.name),
+      entriesRead: entriesReadText(g.entriesRead),
     })),
   };
 }
@@ -379,15 +390,12 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   const c = cursorOf(payload, 1, end);
   try {
     let size = 0;
-    let firstLive: StreamId | undefined;
+    let first: string | undefined;
     for (const node of streamNodes(c)) {
-      if (firstLive === undefined && node.length > 0) {
-        const [ms, seq] = node[0]![0].split('-');
-        firstLive = [BigInt(ms!), BigInt(seq!)];
-      }
+      first ??= node[0]?.[0];
       size += node.length;
     }
-    return streamTail(c, type, size, firstLive);
+    return streamTail(c, type, size, firstIdOf(first));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
@@ -398,7 +406,8 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
 function stream(c: ValueCursor, type: number): KeyValue {
   const entries: [string, Buffer[]][] = [];
   for (const node of streamNodes(c)) for (const e of node) entries.push(e);
-  return { type: 'stream', entries, ...canonicalTail(streamTail(c, type, entries.length)) };
+  // The first live entry's id: a type 15's groups' read counters are estimated from it (streamTail).
+  return { type: 'stream', entries, ...canonicalTail(streamTail(c, type, entries.length, firstIdOf(entries[0]?.[0]))) };
 }
 
 /** The items of a list (RDB types 1, 10, 14 and 18), a node at a time (a linked list's item by item). */
@@ -670,8 +679,12 @@ export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): Str
       if (c.at !== end) fail(`${end - c.at} bytes after the value`);
       return { type: 'list', size, digest: d.digest() };
     }
-    for (const node of streamNodes(c)) size += node.length;
-    const { groups, meta } = canonicalTail(streamTail(c, type, size));
+    let first: string | undefined;
+    for (const node of streamNodes(c)) {
+      first ??= node[0]?.[0];
+      size += node.length;
+    }
+    const { groups, meta } = canonicalTail(streamTail(c, type, size, firstIdOf(first)));
     if (c.at !== end) fail(`${end - c.at} bytes after the value`);
     const d = new OrderedDigest('stream', size);
     c = cursorOf(payload, 1, end);

@@ -16,7 +16,7 @@ import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
 import type { KeyValue } from '../fingerprint.js';
 import { streamInfoAt } from '../format/stream-info.js';
-import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo } from '../format/value.js';
+import { Cursor, decodeDumpPayload, entriesReadText, listpackElements, type StreamInfo } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
@@ -177,17 +177,15 @@ export function downgradeStreamInto(from: number, b: Uint8Array, at: number, end
 
 const idText = (id: readonly [bigint, bigint]): string => `${id[0]}-${id[1]}`;
 
-/** A group's entries read as XINFO GROUPS shows it (nil: unknown). */
-const readText = (n: bigint | null): string => (n === null ? 'nil' : String(n));
-
 /**
  * What of a stream (RDB type 19 or 21, its object bytes `b[at, end)`) a
  * server loading it as type 15 would not get back, named (none: the older
- * layout expresses it exactly): its entries added, largest deleted id and
- * groups' entries read, which Redis 7.0 derives from the entries of a type
- * 15 (format/value.ts streamInfoAt) instead of reading them. Those are what
- * XINFO STREAM and XINFO GROUPS report (compare's fingerprint covers the
- * first two: fingerprint.ts StreamMeta).
+ * layout expresses it exactly): its entries added, largest deleted id,
+ * groups' entries read and (an empty stream's) recorded first id, which
+ * Redis 7.0 derives from the entries of a type 15 (format/value.ts
+ * streamInfoAt) instead of reading them. Those are what XINFO STREAM and
+ * XINFO GROUPS report (compare's fingerprint covers the first three:
+ * fingerprint.ts StreamMeta and StreamGroup).
  * @throws RdbFormatError for a malformed value
  */
 export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: number): string[] {
@@ -197,9 +195,14 @@ export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: nu
   if (held.entriesAdded !== loaded.entriesAdded) lost.push(`entries-added ${held.entriesAdded} (would be ${loaded.entriesAdded})`);
   if (idText(held.maxDeletedId) !== idText(loaded.maxDeletedId))
     lost.push(`max-deleted-entry-id ${idText(held.maxDeletedId)} (would be ${idText(loaded.maxDeletedId)})`);
+  // An empty stream's recorded first id (XINFO STREAM recorded-first-entry-id: 0-0 as XGROUP CREATE … MKSTREAM
+  // leaves it) is no entry's: a type 15 derives none (2^64-1-2^64-1). A stream with entries has its first live one's.
+  if (held.length === 0 && idText(held.firstId) !== idText(loaded.firstId))
+    lost.push(`recorded-first-entry-id ${idText(held.firstId)} (would be ${idText(loaded.firstId)})`);
   held.groups.forEach((g, i) => {
     const other = loaded.groups[i]!.entriesRead;
-    if (g.entriesRead !== other) lost.push(`group ${g.name.toString('latin1')} entries-read ${readText(g.entriesRead)} (would be ${readText(other)})`);
+    if (g.entriesRead !== other)
+      lost.push(`group ${g.name.toString('latin1')} entries-read ${entriesReadText(g.entriesRead)} (would be ${entriesReadText(other)})`);
   });
   return lost;
 }
@@ -207,20 +210,26 @@ export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: nu
 /**
  * A newer stream's value (a DUMP payload of type 19 or 21) as a server holds
  * it once it was written as type 15 (`--lossy stream-ids`): its entries and
- * groups, with the entries added and largest deleted id that server derives
- * (compare's fingerprint holds those, not entries read).
+ * groups, with the entries added, largest deleted id and groups' entries
+ * read that server derives (what compare's fingerprint holds of them).
  * @throws RdbFormatError for another type or a malformed payload
  */
 export function asLoadedFromType15(payload: Uint8Array): KeyValue {
   const value = decodeDumpPayload(payload);
   if (value.type !== 'stream' || !value.meta) throw new RdbFormatError(`RDB type ${payload[0]} is not a stream of listpacks`);
   const s = streamInfoAt(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, true);
-  return { ...value, meta: { ...value.meta, entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) } };
+  const groups = value.groups?.map((g, i) => ({ ...g, entriesRead: entriesReadText(s.groups[i]!.entriesRead) }));
+  return { ...value, ...(groups ? { groups } : {}), meta: { ...value.meta, entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) } };
 }
 
 /** A stream's entries added, largest deleted id and groups' entries read, as one text (stored, or as a server derives them of a type 15). */
 function streamIdsText(s: StreamInfo): string {
-  return [String(s.entriesAdded), idText(s.maxDeletedId), ...s.groups.map((g) => readText(g.entriesRead))].join(' ');
+  return [
+    String(s.entriesAdded),
+    idText(s.maxDeletedId),
+    ...(s.length === 0 ? [idText(s.firstId)] : []),
+    ...s.groups.map((g) => entriesReadText(g.entriesRead)),
+  ].join(' ');
 }
 
 /** What {@link digestStreamAt} feeds: write/transcode.ts's ElementSink (a digest). */

@@ -90,6 +90,28 @@ describe('convertRdb into RDB 9 (redis-6.2): a stream is written only where a ne
       expect((await convertRdb({ input: lossyInput, output, ...convertTarget({ for: engine }) })).error).toMatch(/^1 key .* s: a stream whose entries-added 2/);
   }, 30_000);
 
+  it("refuses an empty stream's recorded first id that a type 15 cannot carry (XGROUP CREATE … MKSTREAM: 0-0), as a real 7.0 loads it (review 19)", async () => {
+    const source = await startRedisServer();
+    servers.push(source);
+    const c = source.client();
+    await c.xgroup('CREATE', 'e1', 'g', '$', 'MKSTREAM');
+    await c.xgroup('DESTROY', 'e1', 'g');
+    const input = join(dir, 'empty.rdb');
+    writeFileSync(input, readFileSync(await bgsave(source, c)));
+    const output = join(dir, 'empty-62.rdb');
+    const r = await convertRdb({ input, output, ...convertTarget({ for: 'redis-6.2' }) });
+    expect(r.error).toMatch(
+      /^1 key of the input cannot be expressed for redis-6\.2: e1: a stream whose recorded-first-entry-id 0-0 \(would be 18446744073709551615-18446744073709551615\)/,
+    );
+    expect(existsSync(output)).toBe(false);
+    // With the loss accepted it is written; a real 7.0 loading it reports the first id the refusal named.
+    expect((await convertRdb({ input, output, ...convertTarget({ for: 'redis-6.2' }), lossy: parseLossy('stream-ids') })).ok).toBe(true);
+    const loaded = await startRedisServer({ loadRdb: output });
+    servers.push(loaded);
+    const info = (await loaded.client().call('XINFO', 'STREAM', 'e1')) as unknown[];
+    expect(info[info.indexOf('recorded-first-entry-id') + 1]).toBe('18446744073709551615-18446744073709551615');
+  }, 30_000);
+
   it('with --lossy stream-ids writes it, counts the loss, and a real 7.0 loads what the refusal said it would (compare: different, as said)', async () => {
     const output = join(dir, 'lossy-62.rdb');
     const r = await convertRdb({ input: lossyInput, output, ...convertTarget({ for: 'redis-6.2' }), lossy: parseLossy('stream-ids') });

@@ -153,6 +153,7 @@ describe('verifyRdbKeys: big lists and streams by streamed digest', () => {
     ['a consumer more (XGROUP CREATECONSUMER)', 'stream:a', (c) => c.call('XGROUP', 'CREATECONSUMER', 'stream:a', 'readers', 'carol')],
     ['a delivery more of a pending entry (XCLAIM by its owner)', 'stream:a', (c) => c.call('XCLAIM', 'stream:a', 'readers', 'alice', '0', '1100-1')],
     ['the last id moved (XADD + XDEL: the same entries)', 'stream:b', async (c) => c.xdel('stream:b', (await c.xadd('stream:b', '2-0', 'x', 'y'))!)],
+    ["a group's entries-read alone (XGROUP SETID to its own last id, ENTRIESREAD 0)", 'stream:a', (c) => setEntriesRead(c, 'stream:a', 'readers', 0)],
   ])('negative: %s is a difference, streamed (XINFO STREAM, XPENDING, XINFO CONSUMERS) and whole (DUMP)', async (_, key, change) => {
     expect(await verify(STREAMED)).toMatchObject({ equal: true, differences: 0 });
     await change(dst);
@@ -160,3 +161,10 @@ describe('verifyRdbKeys: big lists and streams by streamed digest', () => {
     expect(reasons(await verify())).toEqual([[key, 'value']]);
   });
 });
+
+/** Sets group `group`'s entries-read to `n`, its last delivered id left where it is (XINFO GROUPS says it). */
+async function setEntriesRead(c: Redis, key: string, group: string, n: number): Promise<unknown> {
+  const groups = (await c.call('XINFO', 'GROUPS', key)) as (string | number | null)[][];
+  const g = groups.map((flat) => new Map(flat.flatMap((v, i) => (i % 2 ? [] : [[String(v), flat[i + 1]] as const])))).find((m) => m.get('name') === group)!;
+  return c.call('XGROUP', 'SETID', key, group, String(g.get('last-delivered-id')), 'ENTRIESREAD', String(n));
+}

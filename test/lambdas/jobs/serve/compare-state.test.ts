@@ -83,6 +83,13 @@ describe('compare: what a stream and a hash hold beyond entries and fields', () 
     expect(r).toEqual({ equal: false, diffs: ['st:empty value'] });
   }, 60_000);
 
+  it("negative: a group's entries-read alone (XGROUP SETID to its own last id, ENTRIESREAD 0) is a difference (review 19)", async () => {
+    expect(await againstChanged((c) => c.call('XGROUP', 'SETID', 'st:1', 'g1', '1004-1', 'ENTRIESREAD', '0'))).toEqual({
+      equal: false,
+      diffs: ['st:1 value'],
+    });
+  }, 60_000);
+
   it('history: a point after XCLAIM, CREATECONSUMER or XADD + XDEL is `changed`, not `same`', async () => {
     const back = await startRedisServer({ loadRdb: file });
     try {
