@@ -76,6 +76,18 @@ export const NEWER_COMMANDS: Readonly<Record<string, { readonly arity: number; r
   hpexpiretime: { arity: -5, docs: fieldTtlDocs('Returns the expiration time of a hash field as a Unix timestamp, in msec.') },
 };
 
+/**
+ * Whether the server that wrote the point knows command `name` (a served
+ * command newer than Redis 7.0, {@link NEWER_COMMANDS}, is known from Redis
+ * 7.4 and Valkey 9, the writers of field TTLs): an older writer's point
+ * answers it as that server does, an unknown command, and COMMAND leaves it out.
+ */
+export function knownTo(about: { readonly redisVersion: string; readonly valkey?: boolean }, name: string): boolean {
+  if (NEWER_COMMANDS[name] === undefined || about.valkey) return true;
+  const [major = 0, minor = 0] = about.redisVersion.split('.').map(Number);
+  return major > 7 || (major === 7 && minor >= 4);
+}
+
 const pairs = (kv: readonly Encoded[]): [Encoded, Encoded][] => Array.from({ length: kv.length / 2 }, (_, i) => [kv[2 * i]!, kv[2 * i + 1]!]);
 const byText = (a: Encoded, b: Encoded): number => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1);
 

@@ -6,6 +6,7 @@
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { commandDocs, commandInfo, helpReply } from './command-replies.js';
+import { knownTo } from './command-table.js';
 import { type LiveKeys, liveKeys } from './commands-keyspace.js';
 import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
@@ -228,16 +229,17 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
   const info = (name: string): Reply => commandInfo(name) ?? R.null;
   return {
     arity: -1,
-    run(_ctx, _s, args) {
+    run(ctx, _s, args) {
       const t = table();
       const sub = args[1]?.toString('latin1').toLowerCase();
-      const served = Object.keys(t);
+      // A command newer than the point's writer is not one it serves (command-table.ts knownTo).
+      const served = Object.keys(t).filter((n) => knownTo(ctx.about, n));
       if (sub === undefined) return R.array(served.map(info));
       if (sub === 'count') return args.length === 2 ? R.int(served.length) : R.error(ERR.arity('command|count'));
       if (sub === 'list') return args.length === 2 ? R.bulks(served) : R.error(ERR.syntax);
       if (sub === 'help') return helpReply('command', args.length);
       // A name not served is answered as 7.0 answers one it does not know (null; DOCS leaves it out), even where 7.0 knows it.
-      const isServed = (n: string): boolean => t[n.toLowerCase().split('|', 1)[0]!] !== undefined;
+      const isServed = (n: string): boolean => served.includes(n.toLowerCase().split('|', 1)[0]!);
       const asked = args.slice(2).map((a) => a.toString('latin1'));
       if (sub === 'info') return R.array((asked.length === 0 ? served : asked).map((n) => (isServed(n) ? info(n) : R.null)));
       if (sub === 'docs') {

@@ -11,6 +11,7 @@ import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
 import { isPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
+import { knownTo } from './command-table.js';
 import { ERR } from './reply-text.js';
 import { endTransaction, NOT_QUEUED, transactionCommands } from './transaction.js';
 
@@ -61,7 +62,7 @@ function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec 
  */
 export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | Promise<Reply> {
   const name = nameOf(args);
-  const spec = COMMANDS[name];
+  const spec = knownTo(ctx.about, name) ? COMMANDS[name] : undefined;
   const refused = refusal(ctx, s, name, spec, args);
   // After MULTI a command is checked and queued; one refused marks the transaction, which EXEC then discards (transaction.ts).
   if (s.multi && !NOT_QUEUED.has(name)) {
