@@ -15,7 +15,7 @@ import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
 import type { KeyValue } from '../fingerprint.js';
-import { streamInfoAt } from '../format/stream-info.js';
+import { streamIdsAt, streamInfoAt } from '../format/stream-info.js';
 import { Cursor, decodeDumpPayload, entriesReadText, listpackElements, type StreamInfo } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
@@ -189,8 +189,7 @@ const idText = (id: readonly [bigint, bigint]): string => `${id[0]}-${id[1]}`;
  * @throws RdbFormatError for a malformed value
  */
 export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: number): string[] {
-  const held = streamInfoAt(type, b, at, end);
-  const loaded = streamInfoAt(type, b, at, end, true);
+  const { held, loaded } = streamIdsAt(type, b, at, end);
   const lost: string[] = [];
   if (held.entriesAdded !== loaded.entriesAdded) lost.push(`entries-added ${held.entriesAdded} (would be ${loaded.entriesAdded})`);
   if (idText(held.maxDeletedId) !== idText(loaded.maxDeletedId))
