@@ -119,7 +119,13 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
     if (result.rows) lines.push(...rowsTable(result.rows, result.unreadable, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else {
-      lines.push(...table([['point', 'taken', 'change', 'key'], ...result.changes!.map((c) => [c.point, when(c.at), c.change, displayKey(c.key)])]));
+      // A point that could not be read in its place (a change after it is measured from the point read before it).
+      const rows: { point: string; cells: string[] }[] = [
+        ...result.changes!.map((c) => ({ point: c.point, cells: [c.point, when(c.at), c.change, displayKey(c.key)] })),
+        ...result.unreadable.map((u) => ({ point: u.point, cells: [u.point, '', 'UNREADABLE', '(below)'] })),
+      ];
+      rows.sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
+      lines.push(...table([['point', 'taken', 'change', 'key'], ...rows.map((r) => r.cells)]));
       lines.push(changeCounts(result.changes!, result.points.length));
     }
     for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);

@@ -85,6 +85,18 @@ describe('redis-dr history', () => {
     expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(-1)[0])).toEqual(['first', '(below)', 'changed']);
     expect(lines.filter((l) => l.startsWith('rdr-'))[1]).toMatch(new RegExp(`^${backupFileName('cache', at(2))}\\s+UNREADABLE\\s`));
     expect(lines.at(-1)).toMatch(new RegExp(`^UNREADABLE ${backupFileName('cache', at(2))}: .*is corrupt`));
+    // With --match too: the hole is a row in its place, before the change measured across it.
+    const matched = await inWorker('history', '--match', 'user:*', '--from', `file://${dest}`);
+    expect(matched.status).toBe(1);
+    const rows = matched.stdout.split('\n').filter((l) => l.startsWith('rdr-'));
+    expect(
+      rows.map((l) =>
+        l
+          .split(/\s{2,}/)
+          .slice(-2)
+          .join(' '),
+      ),
+    ).toEqual(['UNREADABLE (below)', 'changed user:1']);
   }, 30_000);
 
   it('exits 1 naming a point changed after its key index was written, never reporting the changed value as history', async () => {
