@@ -39,7 +39,7 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   for (const [kind, n] of Object.entries(r.dropped))
     lines.push(`--lossy ${kind}: ${plural(n, 'item')} left out (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
   for (const [kind, n] of Object.entries(r.lost))
-    lines.push(`--lossy ${kind}: ${plural(n, 'key')} written without it (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
+    lines.push(`--lossy ${kind}: ${plural(n, 'key')} written with that loss (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`);
   const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   if (aux) lines.push(aux);
   return lines.join('\n');

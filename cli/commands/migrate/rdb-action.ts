@@ -214,7 +214,9 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
           `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version, or those keys' types: listpacks and newer encodings written in forms it reads)`,
         );
       for (const [kind, n] of Object.entries(r.lost))
-        lines.push(`--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written without it'}`);
+        lines.push(
+          `--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written with that loss'}`,
+        );
       const aux = moduleAuxLeftOut(r.file?.moduleAux, new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind)));
       if (aux && !r.error) lines.push(aux);
       if (r.expiredFields > 0)
