@@ -50,3 +50,82 @@ export function helpReply(container: string, argc: number): Reply {
   if (argc > 2) return R.error(`ERR wrong number of arguments for '${container}|help' command`);
   return toReply(HELP[container]!);
 }
+
+/** A map's fields (a RESP3 map as the table holds it) by name. */
+function fields(m: Encoded | undefined): Map<string, Encoded> {
+  const kv = m && typeof m === 'object' && !Array.isArray(m) && '%' in m ? m['%'] : [];
+  const out = new Map<string, Encoded>();
+  for (let i = 0; i + 1 < kv.length; i += 2) out.set(String(kv[i]).slice(1), kv[i + 1]!);
+  return out;
+}
+
+/** A command's (or subcommand's) INFO entry, as 7.0's lookupCommand finds it from a request's words (a container's subcommand from its second). */
+function entryFor(words: readonly Buffer[], served: (name: string) => boolean): Encoded[] | undefined {
+  const name = words[0]!.toString('latin1').toLowerCase();
+  const entry = served(name) ? INFO[name] : undefined;
+  if (!entry) return undefined;
+  const subs = itemsOf(entry[9]);
+  if (words.length === 1 || subs.length === 0) return entry;
+  const full = `$${name}|${words[1]!.toString('latin1').toLowerCase()}`;
+  return subs.find((s): s is Encoded[] => Array.isArray(s) && s[0] === full);
+}
+
+/**
+ * `COMMAND GETKEYS <command> <arg> …` as redis-server 7.0 answers it
+ * (server.c getKeysSubcommandImpl, db.c getKeysUsingKeySpecs): the command
+ * as its lookup finds it (a command `served` does not answer is one it does
+ * not know), its arity checked, its keys found by its key specs (every
+ * served command's begin at an index and run to a position or by a key
+ * count). `words` are the request's words after `COMMAND GETKEYS`.
+ */
+export function commandGetKeys(words: readonly Buffer[], served: (name: string) => boolean): Reply {
+  const entry = entryFor(words, served);
+  if (!entry) return R.error('ERR Invalid command specified');
+  const specs = itemsOf(entry[8]).map(fields);
+  if (!specs.some((s) => !itemsOf(s.get('flags')).includes('+NOT_KEY'))) return R.error('ERR The command has no key arguments');
+  const arity = Number(entry[1]);
+  const argc = words.length;
+  if ((arity > 0 && arity !== argc) || argc < -arity) return R.error('ERR Invalid number of arguments specified for command');
+  const keys: Buffer[] = [];
+  for (const spec of specs) {
+    const begin = fields(fields(spec.get('begin_search')).get('spec'));
+    const find = fields(spec.get('find_keys'));
+    const how = fields(find.get('spec'));
+    let first = Number(begin.get('index'));
+    let last: number;
+    let step: number;
+    if (String(find.get('type')) === '$keynum') {
+      const at = first + Number(how.get('keynumidx'));
+      const n = at < argc ? words[at]!.toString('latin1') : '';
+      // string2ll: an optional minus, digits, no leading zero (but "0"), no sign on zero.
+      if (!/^(0|-?[1-9][0-9]{0,18})$/.test(n) || Number(n) < 0) return R.error('ERR Invalid arguments specified for command');
+      step = Number(how.get('keystep'));
+      first += Number(how.get('firstkey'));
+      last = first + (Number(n) - 1) * step;
+      // A key count past the words given (or none) finds no keys (db.c genericGetKeys, SINTERCARD's): refused as 7.0 does.
+      if (Number(n) < 1 || last >= argc) return R.error('ERR Invalid arguments specified for command');
+    } else {
+      const lastKey = Number(how.get('lastkey'));
+      step = Number(how.get('keystep'));
+      last = lastKey >= 0 ? first + lastKey : argc + lastKey;
+    }
+    // Past the words given: no key there (a command of negative arity reports that itself when it runs).
+    for (let i = first; i <= last; i += step) if (i < argc) keys.push(words[i]!);
+  }
+  return keys.length === 0 ? R.error('ERR Invalid arguments specified for command') : R.bulks(keys);
+}
+
+/** A command's name and its subcommands' (`container|sub`), as 7.0's COMMAND LIST walks them. */
+export function commandNames(name: string): string[] {
+  const entry = INFO[name];
+  if (!entry) return [name];
+  return [name, ...itemsOf(entry[9]).flatMap((s) => (Array.isArray(s) ? [String(s[0]).slice(1)] : []))];
+}
+
+/** Whether `name` (a command or `container|sub`) is in ACL category `category` (`read`, `@read`: as 7.0's FILTERBY ACLCAT takes it, without the @). */
+export function inAclCategory(name: string, category: string): boolean {
+  const [parent, sub] = name.split('|', 2);
+  const entry = INFO[parent!];
+  const e = sub === undefined ? entry : itemsOf(entry?.[9]).find((s): s is Encoded[] => Array.isArray(s) && s[0] === `$${name}`);
+  return itemsOf(e?.[6]).some((c) => String(c).toLowerCase() === `+@${category.toLowerCase()}`);
+}

@@ -5,7 +5,7 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
-import { commandDocs, commandInfo, helpReply } from './command-replies.js';
+import { commandDocs, commandGetKeys, commandInfo, commandNames, helpReply, inAclCategory } from './command-replies.js';
 import { knownTo } from './command-table.js';
 import { type LiveKeys, liveKeys } from './commands-keyspace.js';
 import { ValuePending } from './paged-index.js';
@@ -236,7 +236,8 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
       const served = Object.keys(t).filter((n) => knownTo(ctx.about, n));
       if (sub === undefined) return R.array(served.map(info));
       if (sub === 'count') return args.length === 2 ? R.int(served.length) : R.error(ERR.arity('command|count'));
-      if (sub === 'list') return args.length === 2 ? R.bulks(served) : R.error(ERR.syntax);
+      if (sub === 'list') return commandList(served, args);
+      if (sub === 'getkeys') return args.length < 4 ? R.error(ERR.arity('command|getkeys')) : commandGetKeys(args.slice(2), (n) => served.includes(n));
       if (sub === 'help') return helpReply('command', args.length);
       // A name not served is answered as 7.0 answers one it does not know (null; DOCS leaves it out), even where 7.0 knows it.
       const isServed = (n: string): boolean => served.includes(n.toLowerCase().split('|', 1)[0]!);
@@ -252,4 +253,24 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
       return R.error(ERR.unknownSub(args[1]!.toString('latin1'), nameOf(args)));
     },
   };
+}
+
+/**
+ * `COMMAND LIST [FILTERBY MODULE <name> | ACLCAT <category> | PATTERN <glob>]` as redis-server 7.0 answers it
+ * (server.c commandListCommand): the served commands with their subcommands (`container|sub`); no module is loaded.
+ */
+function commandList(served: readonly string[], args: readonly Buffer[]): Reply {
+  const all = served.flatMap(commandNames);
+  if (args.length === 2) return R.bulks(all);
+  const word = (i: number): string => args[i]!.toString('latin1');
+  if (args.length !== 5 || word(2).toLowerCase() !== 'filterby') return R.error(ERR.syntax);
+  const type = word(3).toLowerCase();
+  if (type === 'module') return R.bulks([]);
+  if (type === 'aclcat') return R.bulks(all.filter((n) => inAclCategory(n, word(4))));
+  // stringmatchlen with nocase: the names are lower case, so is the pattern taken.
+  if (type === 'pattern') {
+    const match = compileGlob(word(4).toLowerCase());
+    return R.bulks(all.filter((n) => match(Buffer.from(n))));
+  }
+  return R.error(ERR.syntax);
 }

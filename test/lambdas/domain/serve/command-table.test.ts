@@ -114,6 +114,66 @@ describe.each([2, 3] as const)('COMMAND as redis-server 7.0 answers it (RESP%d)'
   });
 });
 
+it('COMMAND GETKEYS and COMMAND LIST [FILTERBY …] as redis-server 7.0 answers them, over the commands served (review 19)', async () => {
+  const getkeys = [
+    ['get', 'a'],
+    ['mget', 'a', 'b', 'c'],
+    ['get'],
+    ['get', 'a', 'b'],
+    ['nosuch', 'a'],
+    ['select', '1'],
+    ['xinfo', 'stream', 's'],
+    ['xinfo', 'nosuch', 's'],
+    ['xinfo', 'help'],
+    ['sintercard', '2', 'a', 'b'],
+    ['sintercard', '2', 'a', 'b', 'LIMIT', '3'],
+    ['sintercard', '3', 'a', 'b'],
+    ['sintercard', 'x', 'a'],
+    ['sintercard', '0', 'a'],
+    ['sintercard', '-1', 'a'],
+    ['zrange', 'z', '0', '1', 'REV'],
+    ['hmget', 'h', 'f1', 'f2'],
+    ['exists', 'a', 'b'],
+    ['xrange', 's', '-', '+'],
+    ['sunion', 'a', 'b', 'c'],
+    ['client', 'setname', 'x'],
+    ['command', 'count'],
+  ].map((w) => ['COMMAND', 'GETKEYS', ...w]);
+  const errors = [
+    ['COMMAND', 'GETKEYS'],
+    ['COMMAND', 'GETKEYS', 'get'],
+    ['COMMAND', 'LIST', 'x'],
+    ['COMMAND', 'LIST', 'FILTERBY'],
+    ['COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'read', 'x'],
+    ['COMMAND', 'LIST', 'FILTERBY', 'FOO', 'x'],
+    ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'foo'],
+  ];
+  for (const proto of [2, 3] as const) {
+    const requests = [...getkeys, ...errors];
+    const [ref, got] = [await replies(reference.port, proto, requests), await replies(serving.port, proto, requests)];
+    for (let i = 0; i < requests.length; i++) expect([requests[i]!.join(' '), got[i]]).toEqual([requests[i]!.join(' '), ref[i]]);
+  }
+  // A command not served is one serve does not know (as COMMAND INFO answers it), where 7.0 gives its keys.
+  expect(await replies(serving.port, 2, [['COMMAND', 'GETKEYS', 'set', 'a', 'b']])).toEqual(['-ERR Invalid command specified\r\n']);
+  // The lists: 7.0's (its commands with their subcommands, in its dict's order), kept to the commands served.
+  const names = (raw: string): string[] => (parseResp3(Buffer.from(raw, 'latin1'), 0)!.value as string[]).map((n) => String(n).replace(/^\$/, '')).sort();
+  const ours = names((await replies(serving.port, 2, [['COMMAND', 'LIST']]))[0]!);
+  const tops = new Set(served);
+  for (const filter of [
+    [],
+    ['FILTERBY', 'ACLCAT', 'read'],
+    ['FILTERBY', 'ACLCAT', 'stream'],
+    ['FILTERBY', 'ACLCAT', 'nosuch'],
+    ['FILTERBY', 'PATTERN', 'x*'],
+    ['FILTERBY', 'pattern', 'CLIENT|*'],
+  ]) {
+    const [ref, got] = [await replies(reference.port, 2, [['COMMAND', 'LIST', ...filter]]), await replies(serving.port, 2, [['COMMAND', 'LIST', ...filter]])];
+    const expected = names(ref[0]!).filter((n) => tops.has(n.split('|', 1)[0]!));
+    expect([filter.join(' '), names(got[0]!)]).toEqual([filter.join(' '), expected]);
+    if (filter.length === 0) expect(ours).toEqual(expected);
+  }
+});
+
 it('HTTL and its kin, of a file Redis 7.0 wrote: unknown, as to 7.0 (the command, COMMAND INFO, COMMAND COUNT) (review 19)', async () => {
   const requests = [
     ['HTTL', 'k', 'FIELDS', '1', 'f'],
