@@ -116,6 +116,12 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
   } else {
     const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
     const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
+    // Read and verified, but never proven stored when written (no read-back record): serve --from would not take one as the newest.
+    const unproven = result.unproven ?? [];
+    if (unproven.length > 0)
+      lines.push(
+        `not proven stored (no read-back record beside them: a run stopped before it, a file put there by hand), read and verified here all the same: ${unproven.length <= 3 ? unproven.join(', ') : `${unproven.slice(0, 3).join(', ')} and ${unproven.length - 3} more`}`,
+      );
     if (result.rows) lines.push(...rowsTable(result.rows, result.unreadable, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else {

@@ -57,6 +57,12 @@ export interface HistoryResult {
   readonly points: readonly string[];
   /** Points that could not be read (corrupt, gone): the history has a hole there. */
   readonly unreadable: readonly { readonly point: string; readonly why: string }[];
+  /**
+   * Points read that were never proven stored (a destination's backup without its read-back record: a run killed
+   * before it, an older redis-dr, a file copied in by hand): read all the same, each verified as it was opened, and
+   * named, as `serve --from` and `drill local --from` take only proven backups as the newest.
+   */
+  readonly unproven?: readonly string[];
   /** One key: a row per readable point. */
   readonly rows?: readonly ShownRow[];
   /** A pattern: the changes between consecutive readable points. */
@@ -70,6 +76,8 @@ interface Point {
   readonly locations?: () => Promise<string[]>;
   /** Why the point cannot be read (no usable copy): a hole in the history. */
   readonly problem?: string;
+  /** A destination's backup without its read-back record. */
+  readonly unproven?: boolean;
 }
 
 /** From the last point before `since` on (all of them without it). */
@@ -111,7 +119,7 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
     );
   const points = named
     .filter((x) => x.p!.target === target)
-    .map((x) => ({ file: x.f.file, at: x.p!.at, locations: async () => [store.location(x.f.file)] }))
+    .map((x) => ({ file: x.f.file, at: x.p!.at, locations: async () => [store.location(x.f.file)], ...(x.f.proven ? {} : { unproven: true }) }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
   return { target, points: fromSince(points, o.since) };
@@ -178,12 +186,15 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       opened.close();
     }
   }
+  const readSet = new Set(read);
+  const unproven = points.filter((p) => p.unproven && readSet.has(p.file)).map((p) => p.file);
+  const named = unproven.length > 0 ? { unproven } : {};
   if (o.key !== undefined) {
     const byPoint = new Map(atPoints.map((p) => [p.point, p.value]));
     const rows = keyHistory(atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));
-    return { target, points: read, unreadable, rows };
+    return { target, points: read, unreadable, rows, ...named };
   }
   const since = o.since;
   const changes = changedKeys(digests).filter((c) => !since || c.at.getTime() >= since.getTime());
-  return { target, points: read, unreadable, changes };
+  return { target, points: read, unreadable, changes, ...named };
 }

@@ -3,6 +3,7 @@
  * keys between saves, each save is a backup of the destination, and the
  * history must find every change, vanishing and reappearance.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,19 @@ describe('history refuses or reports what it cannot read', () => {
     const r = await keyHistoryOf({ from: `file://${dest2}`, key: Buffer.from('user:1') });
     expect(r.points).toEqual([name(0), name(1)]);
     expect(r.unreadable).toEqual([{ point: name(2), why: expect.stringMatching(/is corrupt \(the verifier's verdict/) }]);
+  });
+
+  it('names the points read that were never proven stored (no read-back record), and only those (review 18)', async () => {
+    const dest3 = join(root, 'proven');
+    mkdirSync(dest3);
+    for (let i = 0; i < 2; i++) copyFileSync(join(root, 'dest', name(i)), join(dest3, name(i)));
+    // The first with the record a backup run writes once it read the file back.
+    const bytes = readFileSync(join(dest3, name(0)));
+    const readBack = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    writeFileSync(join(dest3, `${name(0)}.json`), JSON.stringify({ tier: 'daily', target: 'cache', keys: 4, readBack }));
+    const r = await keyHistoryOf({ from: `file://${dest3}`, key: Buffer.from('user:1') });
+    expect(r.points).toEqual([name(0), name(1)]);
+    expect(r.unproven).toEqual([name(1)]);
   });
 
   it('refuses a destination that is not there, and a missing key and pattern', async () => {
