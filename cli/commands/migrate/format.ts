@@ -150,10 +150,13 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
     lines.push(r.eviction.refused);
     return lines.join('\n');
   }
-  lines.push(
-    `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
-      `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
-  );
+  // Refused before a key was read (the error says nothing was written): no counts of nothing.
+  const refusedFirst = Boolean(r.error) && !r.interrupted && r.scanned === 0 && r.copied + r.skipped + r.expired + r.failed === 0;
+  if (!refusedFirst)
+    lines.push(
+      `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
+        `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
+    );
   if (r.error) lines.push(`error: ${r.error}`);
   // Stopped by an eviction, the error says what to do before a rerun; allowed to go on, the count is still a failure.
   if (r.eviction && r.eviction.evictedKeys > 0 && !r.eviction.stopped) lines.push(`EVICTED: ${evictedMessage(r.eviction.evictedKeys, false)}`);

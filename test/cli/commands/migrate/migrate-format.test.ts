@@ -42,6 +42,15 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     }
   });
 
+  it('a run refused before it read a key prints its reason, not a count of nothing (review 19); one that read keys, its counts', () => {
+    const refused =
+      'the file is refused, nothing was written: module AUX data of ReJSON-RL: redis-dr does not carry module data (--lossy module leaves it out)';
+    expect(formatMigrate({ result: result({ error: refused }) })).toBe(`error: ${refused}`);
+    expect(formatMigrate({ result: result({ scanned: 2, copied: 1, failed: 1, error: 'the target refused RESTORE of k: OOM' }) }).split('\n')[0]).toMatch(
+      /^STOPPED: copied 1, skipped 0 \(already on the target\), expired 0, failed 1 of 2 keys in /,
+    );
+  });
+
   it('the note on keys sent but not answered follows the mode', () => {
     expect(unansweredNote(3, 'skip')).toBe(
       '; 3 of the failed keys were sent but not answered before the connection broke: they may or may not be on the target. Rerun the same command to finish',
