@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
-import { decodeDumpPayload, type ElementChunk, entriesReadText, estimateEntriesRead, type StreamId } from '../../domain/rdb/format/value.js';
+import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId } from '../../domain/rdb/format/stream-ids.js';
+import { decodeDumpPayload, type ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
@@ -315,18 +316,10 @@ export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 
     from = nextStreamId(entries[entries.length - 1]![0].toString('latin1'));
   }
   const { meta, firstId } = await streamMetaOn(ks, key, size);
-  const u64max = (1n << 64n) - 1n;
-  const asId = (text: string): StreamId => text.split('-').map(BigInt) as unknown as StreamId;
   // A server before Redis 7.0 keeps no entries-read: what 7.0 derives loading its stream, as for a type-15 payload (value.ts).
-  const derived = {
-    length: size,
-    lastId: asId(meta.lastId),
-    firstId: firstId ? asId(firstId) : ([u64max, u64max] as const),
-    maxDeletedId: [0n, 0n] as const,
-    entriesAdded: BigInt(size),
-  };
+  const derived = loadedAsType15(size, parseStreamId(meta.lastId), firstId ? parseStreamId(firstId) : undefined);
   const groups = (await streamGroupsOn(ks, key, perChunk)).map((g) =>
-    g.entriesRead !== undefined ? g : { ...g, entriesRead: entriesReadText(estimateEntriesRead(derived, asId(g.lastDeliveredId))) },
+    g.entriesRead !== undefined ? g : { ...g, entriesRead: entriesReadText(estimateEntriesRead(derived, parseStreamId(g.lastDeliveredId))) },
   );
   d.groups(groups, meta);
   return d.digest();

@@ -4,7 +4,8 @@
  * src/t_stream.c's xrangeGenericCommand).
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { groupLag, type StreamId, type StreamInfo, streamInfo } from '../rdb/format/value.js';
+import { groupLag, type StreamId } from '../rdb/format/stream-ids.js';
+import { type StreamInfo, streamInfo } from '../rdb/format/value.js';
 import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typed } from './context.js';
 import { typeNameOf } from './key-index.js';
 import { helpReply } from './command-replies.js';

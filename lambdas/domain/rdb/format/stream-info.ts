@@ -4,7 +4,8 @@
  * holding it has, stored or derived on load (issue 55, convert-rdb into RDB 9).
  */
 import { RdbFormatError } from '../errors.js';
-import { estimateEntriesRead, type StreamId, type StreamInfo, streamNodeEntries, streamTail } from './value.js';
+import { estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId, storedEntriesRead } from './stream-ids.js';
+import { type StreamInfo, streamNodeEntries, streamTail } from './value.js';
 import { Cursor } from './value-cursor.js';
 
 /**
@@ -38,10 +39,7 @@ export function streamInfoAt(type: number, b: Uint8Array, at: number, end: numbe
       }
       const entries: [string, Buffer[]][] = [];
       streamNodeEntries(c.string(), c.string(), entries);
-      if (entries.length > 0) {
-        const [ms, seq] = entries[0]![0].split('-');
-        firstLive = [BigInt(ms!), BigInt(seq!)];
-      }
+      if (entries.length > 0) firstLive = parseStreamId(entries[0]![0]);
     }
     return streamTail(c, type, undefined, firstLive, asType15, stored);
   } catch (err) {
@@ -57,8 +55,6 @@ export interface StreamIds {
   readonly entriesAdded: bigint;
   readonly groups: readonly { readonly name: Buffer; readonly entriesRead: bigint | null }[];
 }
-
-const U64_MAX = (1n << 64n) - 1n;
 
 /**
  * A newer stream's ids (RDB type 19 or 21, its object bytes `b[at, end)`)
@@ -83,22 +79,15 @@ export function streamIdsAt(type: number, b: Uint8Array, at: number, end: number
     const maxDeletedId = id();
     const entriesAdded = c.bigLength();
     // A type 15 derives its first id from its first live entry: the stored one (Redis keeps it there); none when empty.
-    const derived = {
-      length,
-      lastId,
-      firstId: length > 0 ? firstId : ([U64_MAX, U64_MAX] as const),
-      maxDeletedId: [0n, 0n] as const,
-      entriesAdded: BigInt(length),
-    };
+    const derived = loadedAsType15(length, lastId, length > 0 ? firstId : undefined);
     const held: { name: Buffer; entriesRead: bigint | null }[] = [];
     const loaded: { name: Buffer; entriesRead: bigint | null }[] = [];
     for (let groups = c.length(); groups > 0; groups--) {
       const name = c.string();
       const last = id();
       const read = c.bigLength();
-      held.push({ name, entriesRead: read === U64_MAX ? null : read });
-      const estimate = estimateEntriesRead(derived, last);
-      loaded.push({ name, entriesRead: estimate === U64_MAX ? null : estimate });
+      held.push({ name, entriesRead: storedEntriesRead(read) });
+      loaded.push({ name, entriesRead: estimateEntriesRead(derived, last) });
       for (let pending = c.length(); pending > 0; pending--) {
         c.skip(16 + 8); // id, delivery time
         c.bigLength(); // delivery count

@@ -33,6 +33,7 @@ import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { moduleTypeNameOf } from './encoded-string.js';
+import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId, storedEntriesRead } from './stream-ids.js';
 import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
 
 export { Cursor };
@@ -199,9 +200,6 @@ function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
   }
 }
 
-/** A stream id as its two 64-bit parts. */
-export type StreamId = readonly [ms: bigint, seq: bigint];
-
 /** A consumer of a group as the file stores it (XINFO CONSUMERS' source). */
 export interface StreamConsumerInfo {
   readonly name: Buffer;
@@ -246,46 +244,6 @@ export interface StreamInfo {
   readonly groups: readonly StreamGroupInfo[];
 }
 
-const U64_MAX = (1n << 64n) - 1n;
-
-/** Compares stream ids as streamCompareID does. */
-function compareStreamId(a: StreamId, b: StreamId): number {
-  return a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
-}
-
-/**
- * A group's logical read counter from its last id, where the stream allows
- * an estimate; null where it does not (Redis 7.0's
- * streamEstimateDistanceFromFirstEverEntry, src/t_stream.c).
- */
-export function estimateEntriesRead(s: Omit<StreamInfo, 'groups'>, id: StreamId): bigint | null {
-  if (s.entriesAdded === 0n) return 0n;
-  if (s.length === 0 && compareStreamId(id, s.lastId) < 1) return s.entriesAdded;
-  const last = compareStreamId(id, s.lastId);
-  if (last === 0) return s.entriesAdded;
-  if (last > 0) return null;
-  const first = compareStreamId(id, s.firstId);
-  const noTombstones = (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n) || compareStreamId(s.maxDeletedId, s.firstId) < 0;
-  if (noTombstones && first < 0) return s.entriesAdded - BigInt(s.length);
-  if (noTombstones && first === 0) return s.entriesAdded - BigInt(s.length) + 1n;
-  return null;
-}
-
-/**
- * A group's lag (entries not yet delivered to it), or null where the stream
- * cannot tell (Redis 7.0's streamReplyWithCGLag with streamRangeHasTombstones,
- * src/t_stream.c): exact from its read counter when no deleted entry lies
- * after its last id, else from the estimate.
- */
-export function groupLag(s: StreamInfo, g: StreamGroupInfo): bigint | null {
-  if (s.entriesAdded === 0n) return 0n;
-  const noDeleted = s.length === 0 || (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n);
-  const tombstoneAhead = !noDeleted && compareStreamId(g.lastId, s.maxDeletedId) <= 0;
-  if (g.entriesRead !== null && !tombstoneAhead) return s.entriesAdded - g.entriesRead;
-  const read = estimateEntriesRead(s, g.lastId);
-  return read === null ? null : s.entriesAdded - read;
-}
-
 /**
  * What follows a stream's nodes: its length (held against the `entries`
  * its nodes hold), its ids, then its consumer groups with their pending
@@ -303,14 +261,10 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
   const lastId = id();
   const read19 = type >= 19 ? { firstId: id(), maxDeletedId: id(), entriesAdded: c.bigLength() } : undefined;
   const stored = asType15 ? undefined : read19;
-  const meta = {
-    length,
-    lastId,
-    // With `firstStored` (a type 19/21 whose nodes were not read), the stored first id stands for the first live entry's.
-    firstId: stored?.firstId ?? firstLive ?? (firstStored && read19 && length > 0 ? read19.firstId : ([U64_MAX, U64_MAX] as const)),
-    maxDeletedId: stored?.maxDeletedId ?? ([0n, 0n] as const),
-    entriesAdded: stored?.entriesAdded ?? BigInt(length),
-  };
+  // With `firstStored` (a type 19/21 whose nodes were not read), the stored first id stands for the first live entry's.
+  const meta = stored
+    ? { length, lastId, ...stored }
+    : loadedAsType15(length, lastId, firstLive ?? (firstStored && read19 && length > 0 ? read19.firstId : undefined));
   const infos: StreamGroupInfo[] = [];
   for (let n = c.length(); n > 0; n--) {
     const name = c.string();
@@ -345,7 +299,7 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
       consumerList,
       pending,
       lastId: last,
-      entriesRead: read === null || read === U64_MAX ? null : read,
+      entriesRead: read === null ? null : storedEntriesRead(read),
       pel,
     });
   }
@@ -354,15 +308,8 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
 
 const idText = (id: StreamId): string => `${id[0]}-${id[1]}`;
 
-/** An entry id's text (`ms-seq`) as numbers; undefined for none. */
-const firstIdOf = (id: string | undefined): StreamId | undefined => {
-  if (id === undefined) return undefined;
-  const [ms, seq] = id.split('-');
-  return [BigInt(ms!), BigInt(seq!)];
-};
-
-/** A group's entries-read as XINFO GROUPS shows it (`nil`: unknown). */
-export const entriesReadText = (n: bigint | null): string => (n === null ? 'nil' : String(n));
+/** An entry id's text as numbers; undefined for none. */
+const firstIdOf = (id: string | undefined): StreamId | undefined => (id === undefined ? undefined : parseStreamId(id));
 
 /** What the fingerprint keeps of a stream's metadata and groups (fingerprint.ts StreamGroup: no clocks). */
 function canonicalTail(s: StreamInfo): { groups: StreamGroup[]; meta: StreamMeta } {

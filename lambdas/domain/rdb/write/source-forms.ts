@@ -16,7 +16,8 @@ import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
 import type { KeyValue } from '../fingerprint.js';
 import { streamIdsAt, streamInfoAt } from '../format/stream-info.js';
-import { Cursor, decodeDumpPayload, entriesReadText, listpackElements, type StreamInfo } from '../format/value.js';
+import { entriesReadText } from '../format/stream-ids.js';
+import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
