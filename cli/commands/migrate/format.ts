@@ -135,7 +135,15 @@ function migrateJsonOf(run: MigrateRun, o: MigrateCliOptions) {
 }
 
 /** Lines people read. */
-export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
+export function formatMigrate(
+  run: MigrateRun,
+  o: {
+    readonly dryRun?: boolean;
+    readonly onConflict?: OnConflict;
+    /** Keys of the file left out as the operator asked (`--lossy module`): counted on the line, so its counts add up to the keys read. */
+    readonly leftOut?: number;
+  } = {},
+): string {
   const dryRun = Boolean(o.dryRun);
   const r = run.result;
   const verb = copyVerb(r, dryRun);
@@ -154,7 +162,8 @@ export function formatMigrate(run: MigrateRun, o: { readonly dryRun?: boolean; r
   const refusedFirst = Boolean(r.error) && !r.interrupted && r.scanned === 0 && r.copied + r.skipped + r.expired + r.failed === 0;
   if (!refusedFirst)
     lines.push(
-      `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, failed ${r.failed} ` +
+      `${verb} ${r.copied}, skipped ${r.skipped} (already on the target), expired ${r.expired}, ` +
+        `${o.leftOut ? `left out ${o.leftOut} (--lossy module), ` : ''}failed ${r.failed} ` +
         `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,
     );
   if (r.error) lines.push(`error: ${r.error}`);

@@ -208,7 +208,7 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
     const r = run.result;
     if (o.json) process.stdout.write(`${JSON.stringify(migrateRdbJson(run, o), null, 2)}\n`);
     else {
-      const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, o)];
+      const lines = [`source: ${run.source}`, formatMigrate({ result: asMigrateResult(r, run.source, run.target) }, { ...o, leftOut: r.lost.module })];
       if (r.reencoded > 0)
         lines.push(
           `re-encoded: ${r.reencoded} key${r.reencoded === 1 ? '' : 's'} for the target (it cannot read the file's RDB version, or those keys' types: listpacks and newer encodings written in forms it reads)`,
