@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
-import { carriedDrillRegions, drillNetworksOf, drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
+import { CACHE_TIER_TAG, carriedDrillRegions, drillNetworksOf, drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
 import { stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
@@ -78,7 +78,10 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
   const prefix = orgAssetBucketPrefix(org);
   const lines = [
     `redis-dr org ${org.name}${org.example ? ' (an example config: placeholder ids, not deployable)' : ''}: ${built.groups.length} group(s) of accounts by effective plans, each a pair of StackSets (DR region first, then primary), service-managed, deployed automatically to the OUs`,
-    ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
+    ...built.groups.map(
+      (g) =>
+        `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; caches without a ${CACHE_TIER_TAG} tag: ${g.plans.defaultTier ? `tier ${g.plans.defaultTier.value} (defaultTier)` : 'none (no defaultTier)'}; accounts listed today ${g.accounts.join(', ')}`,
+    ),
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
     ...drillLines(org),
