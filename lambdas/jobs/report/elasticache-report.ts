@@ -133,7 +133,7 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
     const { targets, selectionError } = await attempt(`targets of plan ${plan.plan}`, () => resolveTargets(primary, plan.targets, retry), {
       targets: [] as TargetRef[],
     });
-    if (selectionError) problems.push(`targets of plan ${plan.plan} selected by tags: ${selectionError}`);
+    if (selectionError) problems.push(`targets of plan ${plan.plan} selected at run time: ${selectionError}`);
     const owner = { deployment: input.deployment, plan: plan.plan };
     const tags = await attempt(
       `snapshot tags of plan ${plan.plan}`,

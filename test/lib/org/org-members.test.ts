@@ -11,6 +11,7 @@ import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js'
 import { memberConfig } from '../../../lib/constructs/org/member-config.js';
 import { addOrgVault } from '../../../lib/org-vault.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
+import { groupLine } from '../../../lib/org-entry.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 import { controlTowerFindings } from '../../support/governance.js';
 import { DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
@@ -463,6 +464,17 @@ describe("an organization's default tier in the member stacks", () => {
       expect(joined).toHaveLength(example.length);
       expect(joined.find((g) => g.accounts.includes('666666666666'))).toMatchObject({ name: sandbox.name, accounts: ['444444444444', '666666666666'] });
     }
+  });
+
+  it('the synth summary names the tier untagged caches fall under, per group', () => {
+    const lines = (org: OrgConfig) => stackSetGroups(org).map(groupLine);
+    expect(lines(orgConfig(() => undefined))).toContainEqual(
+      expect.stringMatching(
+        /^ {2}g[0-9a-f]{6}: tiers gold, silver, bronze; caches without a redis-dr:tier tag: tier bronze \(defaultTier\); accounts listed today 444444444444$/,
+      ),
+    );
+    expect(lines(orgConfig(() => undefined)).filter((l) => l.includes('tier silver (defaultTier)'))).toHaveLength(3);
+    for (const line of lines(orgConfig(noDefault))) expect(line).toMatch(/caches without a redis-dr:tier tag: not protected \(no defaultTier\)/);
   });
 
   it("an account's own default tier takes it out of its OU's group into one of its own", () => {
