@@ -13,6 +13,7 @@ import {
 } from '../lambdas/domain/cost/estimate.js';
 import type { PriceTable } from '../lambdas/domain/cost/prices.js';
 import { vaultReplicaDays, vaultTierDays } from '../lambdas/domain/vault/vault-retention.js';
+import { selectsAtRunTime } from '../lambdas/domain/plans/plan-input.js';
 import type { RedisDrConfig } from './config/index.js';
 import { scrubSettings, VERIFY_MEMORY_MB } from './deployment.js';
 
@@ -22,7 +23,7 @@ export function costPlans(config: Pick<RedisDrConfig, 'plans'>): CostPlan[] {
     name: plan.name,
     schedule: { cron: plan.schedule.cron, timeZone: plan.schedule.timeZone },
     targets: plan.targets.replicationGroupIds.length + plan.targets.serverlessCacheNames.length,
-    selectsByTags: Object.keys(plan.targets.selectByTags).length > 0,
+    selectsByTags: selectsAtRunTime(plan.targets),
     retention: { hourly: plan.retention.hourly, daily: plan.retention.daily, weekly: plan.retention.weekly, monthly: plan.retention.monthly },
     ...(plan.export.enabled
       ? {

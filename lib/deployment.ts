@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DrillInput, DrillWhere } from '../lambdas/domain/drills/drill.js';
-import type { ExportRunInput, FreshnessInput, PruneRunInput, SnapshotRunInput } from '../lambdas/domain/plans/plan-input.js';
+import { type ExportRunInput, type FreshnessInput, type PruneRunInput, type SnapshotRunInput, selectsAtRunTime } from '../lambdas/domain/plans/plan-input.js';
 import { analyzeSchedule } from '../lambdas/domain/plans/schedule.js';
 import type { CopyVerificationSettings } from '../lambdas/domain/plans/settings.js';
 import { canaryId, type SelftestCanary, type SelftestInput, type SelftestPlan, type SelftestRegions } from '../lambdas/domain/selftest/input.js';
@@ -231,12 +231,12 @@ export function drillPlans(plans: readonly PlanConfig[], where: DrillWhere): Pla
 
 /**
  * Whether a region's drills can meet a serverless cache: a plan lists
- * serverless caches, or (primary region) selects caches by tags, which may
- * match serverless ones. Only then does the state machine get the serverless
+ * serverless caches, or (primary region) selects caches at run time (by tags,
+ * or those without a tag), which may match serverless ones. Only then does the state machine get the serverless
  * states and their permissions, and the VPC's groups must admit 6380.
  */
 export function drillsServerless(plans: readonly PlanConfig[], where: DrillWhere): boolean {
-  return plans.some((p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && Object.keys(p.targets.selectByTags ?? {}).length > 0));
+  return plans.some((p) => (p.targets.serverlessCacheNames ?? []).length > 0 || (where === 'primary' && selectsAtRunTime(p.targets)));
 }
 
 /**

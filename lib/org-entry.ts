@@ -9,12 +9,18 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { ConfigError } from './config/load.js';
 import { loadOrgConfig, type OrgConfig } from './config/org.js';
-import { carriedDrillRegions, drillNetworksOf, drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
-import { stackSetGroups } from './constructs/org/stack-set-groups.js';
+import { CACHE_TIER_TAG, carriedDrillRegions, drillNetworksOf, drillSchedule, notCarried } from '../lambdas/domain/org/effective.js';
+import { type StackSetGroup, stackSetGroups } from './constructs/org/stack-set-groups.js';
 import { addOrgStacks, orgAssetBucketPrefix } from './org-app.js';
 import { addOrgPipeline } from './org-pipeline.js';
 import { orgVaultLines } from './org-vault.js';
 import { drillParameterNames } from '../lambdas/domain/org/format-plan.js';
+
+/** A group in the synth summary: its tiers, the tier its caches without a `redis-dr:tier` tag fall under, its accounts. */
+export function groupLine(g: Pick<StackSetGroup, 'name' | 'plans' | 'accounts'>): string {
+  const untagged = g.plans.defaultTier ? `tier ${g.plans.defaultTier.value} (defaultTier)` : 'not protected (no defaultTier)';
+  return `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; caches without a ${CACHE_TIER_TAG} tag: ${untagged}; accounts listed today ${g.accounts.join(', ')}`;
+}
 
 /** A line per group whose tiers ask for what the member stacks do not carry yet; none when no tier does. */
 function notCarriedLines(org: OrgConfig): string[] {
@@ -78,7 +84,7 @@ export function runOrgEntry(app: App, configFile: string, stderr: { write(text: 
   const prefix = orgAssetBucketPrefix(org);
   const lines = [
     `redis-dr org ${org.name}${org.example ? ' (an example config: placeholder ids, not deployable)' : ''}: ${built.groups.length} group(s) of accounts by effective plans, each a pair of StackSets (DR region first, then primary), service-managed, deployed automatically to the OUs`,
-    ...built.groups.map((g) => `  ${g.name}: tiers ${g.plans.tiers.map((t) => t.name).join(', ')}; accounts listed today ${g.accounts.join(', ')}`),
+    ...built.groups.map(groupLine),
     `stacks (deploy with the StackSets administrator's credentials, the management account or a delegated administrator): ${[...built.assets, built.stackSets].map((s) => s.stackName).join(', ')}`,
     `then publish the member stacks' Lambda code to ${prefix}-<region> (the CDK CLI publishes only the assets of stacks it deploys): for each folder under ${join(app.outdir, 'org-members')}, npx cdk-assets --path <folder>/<stack>.assets.json publish`,
     ...drillLines(org),

@@ -247,14 +247,15 @@ function checkPlan(plan: Json | undefined, index: number, now: Date, problems: P
   // Only judge the selection when every part of it has the right shape.
   let limit: number | undefined;
   if (targets && rgs && sls && tags) {
-    if (rgs.length === 0 && sls.length === 0 && Object.keys(tags).length === 0) {
+    const withoutTag = targets.selectWithoutTag !== undefined;
+    if (rgs.length === 0 && sls.length === 0 && Object.keys(tags).length === 0 && !withoutTag) {
       problems.push({
         path: ['plans', index, 'targets'],
-        message: `must select at least one cache, got ${show(targets)}: list replicationGroupIds or serverlessCacheNames, or set selectByTags`,
+        message: `must select at least one cache, got ${show(targets)}: list replicationGroupIds or serverlessCacheNames, or set selectByTags or selectWithoutTag`,
       });
     } else {
-      // Tag selection may match replication groups, so only explicit serverless-only plans get 24.
-      limit = rgs.length > 0 || Object.keys(tags).length > 0 ? MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY : MAX_SERVERLESS_SNAPSHOTS_PER_DAY;
+      // A run-time selection may match replication groups, so only explicit serverless-only plans get 24.
+      limit = rgs.length > 0 || Object.keys(tags).length > 0 || withoutTag ? MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY : MAX_SERVERLESS_SNAPSHOTS_PER_DAY;
     }
   }
 
@@ -270,7 +271,7 @@ function checkPlan(plan: Json | undefined, index: number, now: Date, problems: P
     const runs = analysis.truncated ? `more than ${analysis.maxPerRolling24h - 1}` : String(analysis.maxPerRolling24h);
     const quota =
       limit === MAX_MANUAL_SNAPSHOTS_PER_NODE_PER_DAY
-        ? `ElastiCache allows at most ${limit} manual snapshots per node in 24 h${rgs!.length === 0 ? ' (tag selection may match replication groups)' : ''}`
+        ? `ElastiCache allows at most ${limit} manual snapshots per node in 24 h${rgs!.length === 0 ? ' (a run-time selection may match replication groups)' : ''}`
         : `ElastiCache allows at most ${limit} snapshots per serverless cache in 24 h`;
     problems.push({
       path: ['plans', index, 'schedule', 'cron'],

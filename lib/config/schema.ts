@@ -124,6 +124,12 @@ function idListSchema(kind: string) {
     .default([]);
 }
 
+/** Why `key` cannot be a tag key (1-128 characters, not `aws:`), or `undefined`. */
+function tagKeyProblem(key: string): string | undefined {
+  if (key.length >= 1 && key.length <= 128 && !/^aws:/i.test(key)) return undefined;
+  return `is not a usable tag key, got ${show(key)}: tag keys are 1-128 characters and must not start with "aws:"`;
+}
+
 const tagsSchema = z
   .record(z.string(), z.string())
   .superRefine((tags, ctx) => {
@@ -132,13 +138,8 @@ const tagsSchema = z
       ctx.addIssue({ code: 'custom', message: `must have at most 50 tag pairs, got ${keys.length}: select by fewer tags` });
     }
     for (const key of keys) {
-      if (key.length < 1 || key.length > 128 || /^aws:/i.test(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `is not a usable tag key, got ${show(key)}: tag keys are 1-128 characters and must not start with "aws:"`,
-        });
-      }
+      const problem = tagKeyProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
       if (tags[key]!.length > 256) {
         ctx.addIssue({
           code: 'custom',
@@ -156,8 +157,19 @@ const targetsSchema = z
     replicationGroupIds: idListSchema('replication group id').meta({ description: 'Replication groups to back up, by id.' }),
     serverlessCacheNames: idListSchema('serverless cache name').meta({ description: 'Serverless caches to back up, by name.' }),
     selectByTags: tagsSchema,
+    selectWithoutTag: z
+      .string()
+      .superRefine((key, ctx) => {
+        const problem = tagKeyProblem(key);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional()
+      .meta({
+        description:
+          "Also back up every replication group and serverless cache of the primary region that does not carry this tag key (with any value), but redis-dr's own drill caches and Memcached: an organization's default tier (docs/org.md).",
+      }),
   })
-  .meta({ description: 'What to back up. At least one of the three must be non-empty.' });
+  .meta({ description: 'What to back up. At least one of the four must select something.' });
 
 const scheduleSchema = z
   .strictObject({

@@ -38,7 +38,11 @@ export class SnapshotPruning extends Construct {
       asyncRetryAttempts: 0,
       maxEventAge: Duration.minutes(15),
     });
-    grantPruning(this.function.role, props.deployment);
+    grantPruning(
+      this.function.role,
+      props.deployment,
+      props.plans.some((p) => p.targets.selectWithoutTag !== undefined),
+    );
 
     this.schedules = new PlanSchedules(this, 'Schedules', {
       function: this.function.function,
@@ -61,12 +65,20 @@ export class SnapshotPruning extends Construct {
 /**
  * Least privilege for pruning: read-only listing, and deletion only of `rdr-*`
  * snapshots whose own tags say `redis-dr:managed=true` and this deployment.
+ * With a plan that selects the caches without a tag (`selectWithoutTag`), the
+ * listing of the region's caches too (read-only: no cache's tag scopes it, but
+ * the deletion stays on this deployment's tagged snapshots).
  */
-function grantPruning(role: iam.Role, deployment: string): void {
+function grantPruning(role: iam.Role, deployment: string, listsCaches: boolean): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ListSnapshots',
-      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'tag:GetResources'],
+      actions: [
+        'elasticache:DescribeSnapshots',
+        'elasticache:DescribeServerlessCacheSnapshots',
+        'tag:GetResources',
+        ...(listsCaches ? ['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches'] : []),
+      ],
       resources: ['*'],
     }),
   );

@@ -1,4 +1,5 @@
 import { VAULT_ARMING_GRACE_DAYS } from '../../lambdas/domain/plans/vault-arming.js';
+import { selectsAtRunTime } from '../../lambdas/domain/plans/plan-input.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -313,8 +314,8 @@ export interface VaultStaleAlarm {
 
 /**
  * The vault's dead man's switches: one per target the exporting plans name
- * (the config knows them), one per plan that selects its caches by tags
- * (their names are known only at run time: the plan's worst target).
+ * (the config knows them), one per plan that selects its caches at run time
+ * (by tags, or those without a tag: their names are known only at run time: the plan's worst target).
  */
 export function vaultStaleAlarms(plans: readonly PlanConfig[]): VaultStaleAlarm[] {
   const alarms: VaultStaleAlarm[] = [];
@@ -322,7 +323,7 @@ export function vaultStaleAlarms(plans: readonly PlanConfig[]): VaultStaleAlarm[
     const limitMinutes = freshnessLimits(plan).copyAge;
     const named = [...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames].map((id) => id.toLowerCase());
     for (const target of named) alarms.push({ plan: plan.name, target, suffix: `${plan.name}-${target}`, limitMinutes });
-    if (Object.keys(plan.targets.selectByTags).length > 0) alarms.push({ plan: plan.name, suffix: plan.name, limitMinutes });
+    if (selectsAtRunTime(plan.targets)) alarms.push({ plan: plan.name, suffix: plan.name, limitMinutes });
   }
   return alarms;
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
  */
 import { z } from 'zod';
 import { seedReplicaSchema } from '../vault/vault-seed.js';
+import { targetSelectionSchema } from '../plans/plan-input.js';
 import { TIERS } from '../plans/types.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from './defaults.js';
 import { pointSelectionSchema } from './point-selection.js';
@@ -73,11 +74,7 @@ export const drillInputSchema = z.strictObject({
   deployment: z.string().min(1),
   plan: z.string().min(1),
   where: z.enum(DRILL_WHERE),
-  targets: z.strictObject({
-    replicationGroupIds: z.array(z.string()).default([]),
-    serverlessCacheNames: z.array(z.string()).default([]),
-    selectByTags: z.record(z.string(), z.string()).default({}),
-  }),
+  targets: targetSelectionSchema,
   /** DR drills: the DR bucket holding the verified `.rdb` copies (the vault bucket with `vault`). */
   bucket: z.string().min(3).optional(),
   /**

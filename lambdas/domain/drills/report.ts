@@ -9,6 +9,7 @@ import { ALARM_KINDS, RUNBOOKS } from '../alerting/catalog.js';
 import { DIMENSION, METRIC } from '../alerting/metrics.js';
 import { ascii, pageAttributes, type AlertAttributes } from '../alerting/page.js';
 import type { CheckResult, DrillInput, DrillVerifyReport, RecoveryPointChoice } from './drill.js';
+import { runTimeSelectionWords } from '../plans/plan-input.js';
 
 /** An ISO-8601 instant as the state machine passes times (`$$.Execution.StartTime`, `$$.State.EnteredTime`). */
 export const isoInstantSchema = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });
@@ -149,11 +150,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
   const failedStep = failures[0]?.step;
   const target = choice?.target ?? NO_TARGET;
   // A drill that chose no target (select found no usable recovery point) names what it looked among, not "none".
-  const looked = [
-    ...input.targets.replicationGroupIds,
-    ...input.targets.serverlessCacheNames,
-    ...Object.entries(input.targets.selectByTags).map(([k, v]) => `caches tagged ${k}=${v}`),
-  ];
+  const looked = [...input.targets.replicationGroupIds, ...input.targets.serverlessCacheNames, ...runTimeSelectionWords(input.targets)];
   const targetText = choice ? choice.target : `none chosen (among ${looked.join(', ') || "the plan's caches"})`;
   const where = choice ? `${input.plan}/${target} ${o.region}` : `${input.plan} ${o.region}, no target chosen`;
   const verdict = ok ? (rtoMet === false ? 'PASSED, RTO MISSED' : 'PASSED') : `FAILED (${failedStep})`;

@@ -62,11 +62,15 @@ export function tierOfCache(plans: EffectivePlans, tags: Readonly<Record<string,
 }
 
 /**
- * Why a cache without a `redis-dr:tier` tag is not protected although its account has a default tier: the member
- * stacks select caches by the tag alone (lib/constructs/org/member-config.ts); `defaultTier` is not carried yet.
+ * The tier an account's caches without a `redis-dr:tier` tag fall under, in words: the default tier's plan in the
+ * member stacks selects them besides the caches tagged with it (lib/constructs/org/member-config.ts,
+ * `selectWithoutTag`: every Valkey and Redis OSS cache of the account's primary region without the tag key, but
+ * redis-dr's own drill restores); none when no level sets `defaultTier`.
  */
-export function untaggedWhy(defaultTier: string, source: string, whom: 'it' | 'them'): string {
-  return `the member stacks protect tagged caches only (defaultTier ${defaultTier}, from ${source}, is not applied to untagged caches yet): tag ${whom} ${CACHE_TIER_TAG}=${defaultTier}`;
+export function untaggedTier(plans: Pick<EffectivePlans, 'defaultTier'>): string {
+  const d = plans.defaultTier;
+  if (d === undefined) return 'not protected (no level sets defaultTier: tag a cache to opt it in)';
+  return `tier ${d.value} (defaultTier, from ${d.source}): the member stacks' ${d.value} plan selects every Valkey and Redis OSS cache of the primary region without the tag, beside those tagged ${CACHE_TIER_TAG}=${d.value}`;
 }
 
 /**

@@ -2,7 +2,7 @@
  * `redis-dr org plan`'s text: an account's levels, the tier of an untagged
  * cache, and each tier's settings with the level each came from. Pure.
  */
-import { CACHE_TIER_TAG, carriedDrillRegions, drillSchedule, notCarried, untaggedWhy } from './effective.js';
+import { CACHE_TIER_TAG, carriedDrillRegions, drillSchedule, notCarried, untaggedTier } from './effective.js';
 import type { EffectivePlans } from './merge.js';
 import { TIER_LEAF_NAMES } from './tier-settings.js';
 
@@ -111,11 +111,7 @@ export function formatEffectivePlans(
   vault?: MemberVaultView,
 ): string[] {
   const lines = [`account ${account}: ${plans.levels.join(' > ')}`];
-  lines.push(
-    plans.defaultTier
-      ? `caches without a ${CACHE_TIER_TAG} tag: not protected, ${untaggedWhy(plans.defaultTier.value, plans.defaultTier.source, 'them')}`
-      : `caches without a ${CACHE_TIER_TAG} tag: not protected (no level sets defaultTier; tag a cache to opt it in)`,
-  );
+  lines.push(`caches without a ${CACHE_TIER_TAG} tag: ${untaggedTier(plans)}`);
   for (const tier of plans.tiers.filter((t) => tiers === undefined || tiers.includes(t.name))) {
     lines.push('', `tier ${tier.name} (${CACHE_TIER_TAG}=${tier.name})`);
     const rows = [['setting', 'value', 'from'], ...TIER_LEAF_NAMES.map((leaf) => [leaf, String(tier.settings[leaf].value), tier.settings[leaf].source])];

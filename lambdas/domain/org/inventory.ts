@@ -5,8 +5,9 @@
  * state, judged against the org config and the redis-dr stacks the same
  * aggregator sees:
  *
- * - `protected`: opted into a tier (its `redis-dr:tier` tag, or the
- *   account's default tier) in an account of the org config, in the
+ * - `protected`: opted into a tier (its `redis-dr:tier` tag, or without
+ *   the tag the account's default tier, whose plan in the member stacks
+ *   selects untagged caches too) in an account of the org config, in the
  *   primary region, where a redis-dr stack runs;
  * - `native-backups-only`: not protected by redis-dr, but ElastiCache's own
  *   automatic backups are on (`SnapshotRetentionLimit` > 0): what the managed
@@ -24,9 +25,10 @@
  * by ./cache-verdicts.ts), read through the same aggregator (docs/org.md).
  */
 import { z } from 'zod';
-import { exportUnsupported, snapshotUnsupported } from '../plans/coverage.js';
+import { exportUnsupported, selectedWithoutTag, snapshotUnsupported } from '../plans/coverage.js';
+import { TAGS } from '../plans/types.js';
 import { readServerlessAnnotation } from './cache-verdicts.js';
-import { CACHE_TIER_TAG, effectivePlans, tierOfCache, untaggedWhy } from './effective.js';
+import { CACHE_TIER_TAG, effectivePlans, tierOfCache } from './effective.js';
 import type { OrgTree } from './tree.js';
 
 /** The resource types the aggregator is asked for. */
@@ -148,10 +150,13 @@ function judge(org: OrgTree & { regions: { primary: string } }, stacks: Readonly
   }
   if (found.tier === undefined) return notRedisDr('not opted in: no redis-dr:tier tag and no default tier for its account', null);
   const tier = found.by === 'tag' ? found.tier.name : `${found.tier.name} (default)`;
-  // The member stacks select caches by their tag alone (lib/constructs/org/member-config.ts): an account's default
-  // tier is not applied to an untagged cache, so such a cache is never said protected.
-  if (found.by === 'default')
-    return notRedisDr(`no ${CACHE_TIER_TAG} tag: ${untaggedWhy(found.tier.name, merged.plans.defaultTier?.source ?? 'the org config', 'it')}`, tier);
+  // The default tier's plan selects untagged caches by the rule coverage judges with (member-config.ts
+  // `selectWithoutTag`): a drill's own restore is not among them (Memcached is unprotectable below).
+  if (
+    found.by === 'default' &&
+    !selectedWithoutTag(CACHE_TIER_TAG, { tags: row.tags, ...(row.configuration.engine ? { engine: row.configuration.engine } : {}) })
+  )
+    return notRedisDr(`a redis-dr drill's restore (${TAGS.drill}), deleted when the drill ends: no default tier applies to it`, null);
   if (row.awsRegion !== org.regions.primary)
     return notRedisDr(`tier ${found.tier.name}, but in ${row.awsRegion}: the organization protects ${org.regions.primary}`, tier);
   const cannot = cannotProtect(row);

@@ -40,6 +40,7 @@ export interface CoveragePlan {
     readonly replicationGroupIds: readonly string[];
     readonly serverlessCacheNames: readonly string[];
     readonly selectByTags: Readonly<Record<string, string>>;
+    readonly selectWithoutTag?: string;
   };
 }
 
@@ -79,11 +80,26 @@ export function exportUnsupported(cache: CacheInfo): string | undefined {
   return undefined;
 }
 
-/** The plan's selection names the cache: by id (case-insensitive, of its kind) or by carrying every tag of `selectByTags`. */
+/**
+ * A cache `selectWithoutTag: key` selects: it lacks the tag key (with any value, even empty), and it is none of
+ * redis-dr's own drill restores (tagged `redis-dr:drill`, deleted when the drill ends) and no Memcached cache
+ * (redis-dr protects Valkey and Redis OSS: an untagged Memcached cache never asked for it). The snapshot, prune,
+ * export, freshness and drill runs select by this (adapters/aws/targets.ts), and coverage judges by it: one rule.
+ */
+export function selectedWithoutTag(key: string, cache: Pick<CacheInfo, 'tags' | 'engine'>): boolean {
+  return !Object.hasOwn(cache.tags, key) && cache.tags[TAGS.drill] === undefined && cache.engine?.toLowerCase() !== 'memcached';
+}
+
+/**
+ * The plan's selection names the cache: by id (case-insensitive, of its kind), by carrying every tag of
+ * `selectByTags`, or by lacking the tag key `selectWithoutTag` ({@link selectedWithoutTag}).
+ */
 export function planSelects(plan: CoveragePlan, cache: CacheInfo): boolean {
   const id = cache.id.toLowerCase();
   const ids = cache.kind === 'replication-group' ? plan.targets.replicationGroupIds : plan.targets.serverlessCacheNames;
   if (ids.some((x) => x.toLowerCase() === id)) return true;
+  const without = plan.targets.selectWithoutTag;
+  if (without !== undefined && selectedWithoutTag(without, cache)) return true;
   const wanted = Object.entries(plan.targets.selectByTags);
   return wanted.length > 0 && wanted.every(([key, value]) => cache.tags[key] === value);
 }

@@ -16,13 +16,37 @@ import type { RetentionPolicy } from './types.js';
  * objects (settings.ts): one range and one message per setting.
  */
 
-/** Which caches a plan backs up (same shape as the config's `targets`). */
+/**
+ * Which caches a plan backs up (same shape as the config's `targets`; drill inputs take it too): explicit ids, every
+ * cache carrying all of `selectByTags`, and every cache of the region without the tag key `selectWithoutTag` (an
+ * organization's default tier: docs/org.md), each a union with the others.
+ */
 export const targetSelectionSchema = z.strictObject({
   replicationGroupIds: z.array(z.string()).default([]),
   serverlessCacheNames: z.array(z.string()).default([]),
   selectByTags: z.record(z.string(), z.string()).default({}),
+  selectWithoutTag: z.string().min(1).optional(),
 });
 export type TargetSelection = z.infer<typeof targetSelectionSchema>;
+
+/** The label of a plan's run-time selection (tags, or the caches without a tag) where a failed lookup is reported. */
+export const RUN_TIME_SELECTION = 'selection';
+
+/**
+ * The plan selects caches at run time (by tags, or those without a tag key), not only by the ids it lists: its
+ * targets are known only by looking, and its copies are found by listing every `rdr-` name.
+ */
+export function selectsAtRunTime(targets: { readonly selectByTags?: Readonly<Record<string, string>>; readonly selectWithoutTag?: string }): boolean {
+  return Object.keys(targets.selectByTags ?? {}).length > 0 || targets.selectWithoutTag !== undefined;
+}
+
+/** The plan's run-time selection in words (`caches tagged k=v`, `caches without a <key> tag`), for reports and policies. */
+export function runTimeSelectionWords(targets: { readonly selectByTags?: Readonly<Record<string, string>>; readonly selectWithoutTag?: string }): string[] {
+  return [
+    ...Object.entries(targets.selectByTags ?? {}).map(([k, v]) => `caches tagged ${k}=${v}`),
+    ...(targets.selectWithoutTag !== undefined ? [`caches without a ${targets.selectWithoutTag} tag`] : []),
+  ];
+}
 
 /** An ISO-8601 instant (the Scheduler's `<aws.scheduler.scheduled-time>`, filled in at run time). */
 export const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' });

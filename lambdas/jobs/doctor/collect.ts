@@ -231,7 +231,7 @@ export async function collectDoctor(config: RedisDrConfig, aws: OperatorClients,
       subject: `${c.kind} ${c.id}`,
       state: 'warn',
       detail: 'unprotected: no plan protects it',
-      fix: "add it to a plan's targets (or tag it for a selectByTags plan) and deploy, if it holds data worth keeping",
+      fix: "add it to a plan's targets (or tag it for a selectByTags plan; in an organization, set defaultTier or its redis-dr:tier tag) and deploy, if it holds data worth keeping",
     });
   }
   for (const p of coverage.problems)

@@ -181,7 +181,7 @@ export async function runExportPlan(input: ExportRunInput, deps: ExportDeps): Pr
   const ctx: RunContext = { input, deps, deadline, retry };
   const planDims = { [DIMENSION.plan]: input.plan };
 
-  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
+  const { targets, selectionError } = await resolveTargets(deps, input.targets, retry);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   // Tier and ownership come from tags only: without them nothing can be exported.
   const owned = await planSnapshotTags(

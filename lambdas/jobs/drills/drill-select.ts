@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUN_TIME_SELECTION, selectsAtRunTime } from '../../domain/plans/plan-input.js';
 import { describeRestorableSnapshot, describeServerlessSnapshot } from '../../adapters/aws/drill-clusters.js';
 import { listTargetSnapshots } from '../../adapters/aws/elasticache.js';
 import { planSnapshotTags, toRecoveryPoints, type PlanOwner } from '../../adapters/aws/plan-snapshots.js';
@@ -106,8 +107,8 @@ export async function selectRecoveryPoint(event: DrillSelectEvent, deps: DrillSe
 async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   const { input, deps, retry, reasons } = step;
   const owner: PlanOwner = { deployment: input.deployment, plan: input.plan };
-  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retry);
-  if (selectionError) reasons.push({ target: 'selectByTags', why: selectionError });
+  const { targets, selectionError } = await resolveTargets(deps, input.targets, retry);
+  if (selectionError) reasons.push({ target: RUN_TIME_SELECTION, why: selectionError });
 
   const tags = await planSnapshotTags(
     deps.tagging,
@@ -206,7 +207,7 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
   const lower = (ids: readonly string[]) => new Set(ids.map((id) => id.toLowerCase()));
   const explicit = lower(input.targets.replicationGroupIds);
   const serverless = lower(input.targets.serverlessCacheNames);
-  const explicitOnly = Object.keys(input.targets.selectByTags).length === 0;
+  const explicitOnly = !selectsAtRunTime(input.targets);
   const listedIds = new Set([...explicit, ...serverless]);
 
   // An organization's vault keeps this account's replicas under `<account>/<primary region>/` (input.vault.prefix):

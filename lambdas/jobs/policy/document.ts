@@ -5,11 +5,11 @@
  */
 import { writeReportFiles } from '../../adapters/host/report-files.js';
 import { type PolicyInput, policyHtml, policyMarkdown } from '../../domain/policy/document.js';
+import { runTimeSelectionWords } from '../../domain/plans/plan-input.js';
 import type { RedisDrConfig } from '../../../lib/config/schema.js';
 
 /** The policy's facts from a validated config. */
 export function policyInput(config: RedisDrConfig, source: string, generatedAt: Date): PolicyInput {
-  const tags = (t: Readonly<Record<string, string>>) => Object.entries(t).map(([k, v]) => `caches tagged ${k}=${v}`);
   return {
     deployment: config.name,
     primaryRegion: config.primary.region,
@@ -32,7 +32,7 @@ export function policyInput(config: RedisDrConfig, source: string, generatedAt: 
     ],
     plans: config.plans.map((plan) => ({
       name: plan.name,
-      scope: [...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames, ...tags(plan.targets.selectByTags as Record<string, string>)],
+      scope: [...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames, ...runTimeSelectionWords(plan.targets)],
       schedule: { cron: plan.schedule.cron, timeZone: plan.schedule.timeZone },
       rpoMinutes: plan.rpoMinutes,
       retention: plan.retention,

@@ -130,10 +130,10 @@ export async function collectReportFacts(input: ReportInput, aws: ReportAws, win
   // Every copy of a plan with a maximum retention, wherever it is kept (report/max-retention.ts judges them).
   const retained: RetainedCopy[] = [];
   for (const plan of input.plans) {
-    const { targets, selectionError } = await attempt(`targets of plan ${plan.plan}`, () => resolveTargets(primary.tagging, plan.targets, retry), {
+    const { targets, selectionError } = await attempt(`targets of plan ${plan.plan}`, () => resolveTargets(primary, plan.targets, retry), {
       targets: [] as TargetRef[],
     });
-    if (selectionError) problems.push(`targets of plan ${plan.plan} selected by tags: ${selectionError}`);
+    if (selectionError) problems.push(`targets of plan ${plan.plan} selected at run time: ${selectionError}`);
     const owner = { deployment: input.deployment, plan: plan.plan };
     const tags = await attempt(
       `snapshot tags of plan ${plan.plan}`,

@@ -24,7 +24,7 @@ import {
   type DrillExecution,
   type DrillRun,
 } from '../../domain/points/freshness.js';
-import type { FreshnessInput } from '../../domain/plans/plan-input.js';
+import { type FreshnessInput, RUN_TIME_SELECTION, selectsAtRunTime } from '../../domain/plans/plan-input.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { vaultArmingStart } from '../../domain/plans/vault-arming.js';
 import { nextOccurrences } from '../../domain/plans/schedule.js';
@@ -111,7 +111,7 @@ export interface FreshnessGap {
 /** A measurement that could not be made (listing failed, out of time, …). */
 export interface FreshnessFailure {
   readonly plan: string;
-  /** A target id, `all` (drills), or `selectByTags` (the plan's tag selection). */
+  /** A target id, `all` (drills), or `selection` (the plan's run-time selection: by tags, or without a tag). */
   readonly target: string;
   /** The metric not measured; absent when the failure cost every metric of the target. */
   readonly metric?: FreshnessMetric;
@@ -351,8 +351,8 @@ async function measurePrimary(run: Run, plan: PlanInput): Promise<void> {
   const schedule = plan.snapshotSchedule;
   const firstSnapshot = schedule ? (since: Date) => nextOccurrences(schedule.cron, schedule.timeZone, since, 1)[0] ?? since : undefined;
   const owner: PlanOwner = { deployment: input.deployment, plan: plan.plan };
-  const { targets, selectionError } = await resolveTargets(deps.tagging, plan.targets, retry);
-  if (selectionError) fail(run, { plan: plan.plan, target: 'selectByTags' }, selectionError);
+  const { targets, selectionError } = await resolveTargets(deps, plan.targets, retry);
+  if (selectionError) fail(run, { plan: plan.plan, target: RUN_TIME_SELECTION }, selectionError);
   let tags: Map<string, Record<string, string>>;
   try {
     tags = await planSnapshotTags(
@@ -446,7 +446,7 @@ async function measureDr(run: Run, plan: PlanInput): Promise<void> {
   const { deps, input } = run;
   const metric = METRIC.verifiedCopyAge;
   const explicit = new Set([...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames].map((id) => id.toLowerCase()));
-  const tagSelected = Object.keys(plan.targets.selectByTags).length > 0;
+  const tagSelected = selectsAtRunTime(plan.targets);
   const bucket = input.bucket;
   if (!bucket) {
     const why = 'input.bucket is required when where is "dr" and the plan has exports, got none';

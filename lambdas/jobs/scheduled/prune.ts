@@ -94,7 +94,7 @@ export async function runPrunePlan(input: PruneRunInput, deps: PruneDeps, onDeci
   const retryThrottled = throttleRetry(deps.clock, deadline, deps.throttleDelayMs);
   const planDims = { [DIMENSION.plan]: input.plan };
 
-  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
+  const { targets, selectionError } = await resolveTargets(deps, input.targets, retryThrottled);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   // Without ownership tags nothing can be proven ours: let a failure here fail the run.
   const owned = await planSnapshotTags(

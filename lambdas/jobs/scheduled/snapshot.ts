@@ -132,14 +132,14 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
   const retryThrottled = throttleRetry(deps.clock, deadline, deps.throttleDelayMs);
   const problems: string[] = [];
 
-  const { targets, selectionError } = await resolveTargets(deps.tagging, input.targets, retryThrottled);
+  const { targets, selectionError } = await resolveTargets(deps, input.targets, retryThrottled);
   if (selectionError) problems.push(selectionError);
   deps.metrics.put(METRIC.targetsResolved, targets.length, 'Count', planDims);
   if (targets.length === 0) {
     throw new Error(
       selectionError
         ? `plan ${input.plan}: ${selectionError}`
-        : `plan ${input.plan} selected no caches: check targets.replicationGroupIds, serverlessCacheNames and selectByTags`,
+        : `plan ${input.plan} selected no caches: check targets.replicationGroupIds, serverlessCacheNames, selectByTags and selectWithoutTag`,
     );
   }
 

@@ -6,6 +6,7 @@
  * as the fast path of `restore --list` chooses it: complete, verified intact
  * first), each resolved to its shard objects.
  */
+import { runTimeSelectionWords, selectsAtRunTime } from '../../domain/plans/plan-input.js';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import { s3ShardFiles } from '../../adapters/storage/s3-rdb.js';
 import { fastPathOf, type PointCopies } from '../../domain/dr-copies/rdb-copies.js';
@@ -88,15 +89,14 @@ export async function configPointLocation(config: RedisDrConfig, aws: OperatorCl
 export function planTarget(plan: PlanConfig, target: string | undefined): string {
   const named = [...plan.targets.replicationGroupIds, ...plan.targets.serverlessCacheNames];
   if (target !== undefined) {
-    const selectsByTags = Object.keys(plan.targets.selectByTags ?? {}).length > 0;
-    if (!selectsByTags && !named.some((t) => t.toLowerCase() === target.toLowerCase()))
+    if (!selectsAtRunTime(plan.targets) && !named.some((t) => t.toLowerCase() === target.toLowerCase()))
       throw new UsageError(`--target ${target}: plan ${plan.name} does not back it up; its targets: ${named.join(', ')}`);
     return target.toLowerCase();
   }
   if (named.length === 1) return named[0]!.toLowerCase();
   throw new UsageError(
     named.length === 0
-      ? `plan ${plan.name} selects its targets by tags: name the one to follow with --target <replication group id>`
+      ? `plan ${plan.name} selects its targets at run time (${runTimeSelectionWords(plan.targets).join(', ')}): name the one to follow with --target <replication group id>`
       : `plan ${plan.name} backs up ${named.join(', ')}: name the one to follow with --target`,
   );
 }

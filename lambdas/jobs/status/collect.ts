@@ -6,6 +6,7 @@
  * replicas and the keyspace-collapse holds. The CLI formats it
  * (cli/commands/status/action.ts).
  */
+import { RUN_TIME_SELECTION } from '../../domain/plans/plan-input.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../../../lib/deployment.js';
 import { describeError } from '../../adapters/aws/errors.js';
@@ -279,7 +280,7 @@ async function collectCopies(config: RedisDrConfig, aws: OperatorClients, rows: 
   const named = (plan: string, target: string, what: StatusWhat) =>
     rows.find((r) => r.plan === plan && r.target === target && r.what === what)?.name ?? undefined;
   const targets = config.plans.flatMap((plan) =>
-    [...new Set(rows.filter((r) => r.plan === plan.name && r.what !== 'last good drill' && r.target !== 'selectByTags').map((r) => r.target))]
+    [...new Set(rows.filter((r) => r.plan === plan.name && r.what !== 'last good drill' && r.target !== RUN_TIME_SELECTION).map((r) => r.target))]
       .sort((a, b) => a.localeCompare(b))
       .map((target) => ({ plan: plan.name, target, exports: plan.export.enabled })),
   );

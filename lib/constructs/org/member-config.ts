@@ -2,7 +2,11 @@
  * What one StackSet deploys into each of its accounts, as a deployment
  * config (the same schema as one account's, validated the same way): one
  * plan per tier, selecting the caches tagged `redis-dr:tier=<tier>`, with the
- * tier's effective RPO, retention and export. Account-agnostic (no account
+ * tier's effective RPO, retention and export; the plan of the group's
+ * default tier (`defaultTier`) also selects every cache of the account's
+ * primary region without a `redis-dr:tier` tag (`selectWithoutTag`: the
+ * StackSet gives every account of the group the same template, so accounts
+ * whose default tiers differ are in different groups, stack-set-groups.ts). Account-agnostic (no account
  * anywhere: the StackSet gives each instance its own), its alert topics
  * subscribed to the org config's `alerts`. A tier's drills run where its
  * `drill.where` says, in each region whose network the org config names
@@ -73,7 +77,10 @@ export function memberConfig(org: OrgConfig, group: string, plans: EffectivePlan
     }
     built.push({
       name: tier.name,
-      targets: { selectByTags: { [CACHE_TIER_TAG]: tier.name } },
+      targets: {
+        selectByTags: { [CACHE_TIER_TAG]: tier.name },
+        ...(plans.defaultTier?.value === tier.name ? { selectWithoutTag: CACHE_TIER_TAG } : {}),
+      },
       schedule: { cron: schedule.cron },
       rpoMinutes: Number(s.rpoMinutes.value),
       retention: {

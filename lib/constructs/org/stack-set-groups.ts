@@ -5,7 +5,10 @@
  * the OU (automatic deployment: an account that joins it later gets them);
  * an account with settings of its own, or in a child OU whose plans differ,
  * is taken out of its parents' group (`DIFFERENCE`) and given its own
- * (`INTERSECTION` with its OU).
+ * (`INTERSECTION` with its OU). Effective plans are the same when their
+ * tiers' settings and their default tier are: the default tier's plan also
+ * selects the untagged caches (member-config.ts), and a StackSet gives each
+ * of its accounts the same template.
  */
 import { createHash } from 'node:crypto';
 import { effectivePlans } from '../../../lambdas/domain/org/effective.js';
@@ -50,6 +53,24 @@ const signature = (plans: EffectivePlans): string =>
     ]),
   );
 
+/** What decides a group: the tiers' settings and the default tier (which tier's plan selects the untagged caches). */
+const groupKey = (plans: EffectivePlans): string => JSON.stringify([signature(plans), plans.defaultTier?.value ?? null]);
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 6);
+
+/**
+ * A group's name: `g` and the hash of its tiers' settings, as before default tiers were applied, so a deployed
+ * group keeps its StackSets (and its member stacks their deployment name, their backups' chain). Only where
+ * groups share their tiers' settings and differ by default tier does a group take the hash of both, and the one
+ * whose default tier is the root's (the tier most accounts inherit) keeps the plain name: a split renames only the
+ * accounts that leave the root's default, and adding or moving accounts renames no group of another signature.
+ */
+function groupName(plans: EffectivePlans, shared: boolean, rootDefault: string | undefined): string {
+  const sig = signature(plans);
+  if (!shared || plans.defaultTier?.value === rootDefault) return `g${shortHash(sig)}`;
+  return `g${shortHash(groupKey(plans))}`;
+}
+
 /** The StackSet of a group in the DR or the primary region (GroupStackSets names it; `org doctor` reads it by this name). */
 export function stackSetName(orgName: string, groupName: string, where: 'dr' | 'primary'): string {
   return `redis-dr-${orgName}-${groupName}-${where}`;
@@ -60,7 +81,7 @@ export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
   const tierNames = Object.keys(tree.root.tiers);
   const groups = new Map<string, { plans: EffectivePlans; ous: string[]; minus: string[]; own: { ou: string; account: string }[] }>();
   const groupOf = (plans: EffectivePlans) => {
-    const key = signature(plans);
+    const key = groupKey(plans);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { plans, ous: [], minus: [], own: [] }));
     return g;
@@ -84,16 +105,19 @@ export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
     for (const account of ou.accounts) {
       const merged = effectivePlans(tree, account);
       if (!merged.ok) continue;
-      const key = signature(merged.plans);
+      const key = groupKey(merged.plans);
       // Every targeted ancestor OU of another group deploys here too (StackSets reach child OUs): take the account out of it.
       for (let at = ouOfAccount(tree, account); at !== undefined; at = tree.organizationalUnits.find((o) => o.id === at!.parentId)) {
         const theirs = ouPlans.get(at.id);
-        if (theirs && signature(theirs) !== key) groupOf(theirs).minus.push(account);
+        if (theirs && groupKey(theirs) !== key) groupOf(theirs).minus.push(account);
       }
-      if (signature(ouPlans.get(ou.id)!) !== key) groupOf(merged.plans).own.push({ ou: ou.id, account });
+      if (groupKey(ouPlans.get(ou.id)!) !== key) groupOf(merged.plans).own.push({ ou: ou.id, account });
     }
   }
-  return [...groups.entries()].map(([key, g]) => {
+  const bySignature = new Map<string, number>();
+  for (const g of groups.values()) bySignature.set(signature(g.plans), (bySignature.get(signature(g.plans)) ?? 0) + 1);
+  const rootDefault = tree.root.defaultTier;
+  return [...groups.values()].map((g) => {
     const targets: GroupTarget[] = [];
     if (g.ous.length > 0)
       targets.push({
@@ -105,6 +129,7 @@ export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
       ...tree.organizationalUnits.filter((o) => g.ous.includes(o.id)).flatMap((o) => o.accounts.filter((a) => !g.minus.includes(a))),
       ...g.own.map((o) => o.account),
     ];
-    return { name: `g${createHash('sha256').update(key).digest('hex').slice(0, 6)}`, plans: g.plans, targets, accounts };
+    const name = groupName(g.plans, bySignature.get(signature(g.plans))! > 1, rootDefault);
+    return { name, plans: g.plans, targets, accounts };
   });
 }

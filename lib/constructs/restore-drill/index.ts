@@ -84,7 +84,13 @@ export class RestoreDrill extends Construct {
     });
     grantAlertPublish(props.alerts, this.reportFunction.role);
     grantVerify(this.verifyFunction.role, props.deployment, props.plans);
-    grantSelect(this.selectFunction.role, props.selectsFromBucket === false ? undefined : props.bucket, props.vault?.bucket);
+    grantSelect(
+      this.selectFunction.role,
+      props.selectsFromBucket === false ? undefined : props.bucket,
+      props.vault?.bucket,
+      // A primary drill of a plan selecting the caches without a tag lists the region's caches, serverless ones too.
+      props.where === 'primary' && props.plans.some((p) => p.targets.selectWithoutTag !== undefined),
+    );
     if (props.vault) {
       if (!props.bucket) throw new Error(`${props.where} drills from the vault need the DR bucket their seed copies go to (RestoreDrillProps.bucket)`);
       this.seedCopyFunction = new JobFunction(this, 'SeedCopy', {

@@ -203,11 +203,18 @@ export function grantVerify(role: iam.Role, deployment: string, plans: readonly 
  * their tags (DR); with `vaultBucket` (plans with `drill.fromVault`) the
  * vault's replicas, their tags and their Object Lock retention too.
  */
-export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined, vaultBucket?: s3.IBucket): void {
+export function grantSelect(role: iam.Role, bucket: s3.IBucket | undefined, vaultBucket?: s3.IBucket, listsCaches = false): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: 'ReadRecoveryPoints',
-      actions: ['elasticache:DescribeSnapshots', 'elasticache:DescribeServerlessCacheSnapshots', 'elasticache:DescribeReplicationGroups', 'tag:GetResources'],
+      actions: [
+        'elasticache:DescribeSnapshots',
+        'elasticache:DescribeServerlessCacheSnapshots',
+        'elasticache:DescribeReplicationGroups',
+        'tag:GetResources',
+        // `selectWithoutTag`: every cache of the region is listed (read-only).
+        ...(listsCaches ? ['elasticache:DescribeServerlessCaches'] : []),
+      ],
       resources: ['*'],
     }),
   );

@@ -56,7 +56,9 @@ function config(name: string, edit: (c: { vault: Record<string, unknown>; organi
     ...structuredClone(base),
     vault: { ...(base.vault as object), organizationId: orgId },
     organizationalUnits: [
-      { id: prod.id, name: 'prod', defaultTier: 'silver', accounts: [...prod.accounts] },
+      // No default tier of its own: with the root's (bronze) both OUs share the example's tiers, so one group (a
+      // differing default tier would be a second group, test/lib/org/org-members.test.ts).
+      { id: prod.id, name: 'prod', accounts: [...prod.accounts] },
       { id: sand.id, name: 'sandbox', accounts: [...sand.accounts] },
     ] as Record<string, unknown>[],
   } as Record<string, unknown>;

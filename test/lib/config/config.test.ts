@@ -374,7 +374,7 @@ describe('validateConfig', () => {
     [
       'an empty target selection',
       (c) => (c.plans[0].targets = { replicationGroupIds: [], selectByTags: {} }),
-      'plans[0].targets must select at least one cache, got {"replicationGroupIds":[],"selectByTags":{}}: list replicationGroupIds or serverlessCacheNames, or set selectByTags',
+      'plans[0].targets must select at least one cache, got {"replicationGroupIds":[],"selectByTags":{}}: list replicationGroupIds or serverlessCacheNames, or set selectByTags or selectWithoutTag',
     ],
     [
       'a schedule above 20 a day on a replication group',
@@ -384,7 +384,17 @@ describe('validateConfig', () => {
     [
       'a schedule above 20 a day selecting by tags (may match replication groups)',
       (c) => (c.plans[0] = plan({ targets: { selectByTags: { team: 'x' } }, schedule: { cron: 'cron(0 * * * ? *)' }, rpoMinutes: 60 })),
-      /^plans\[0\]\.schedule\.cron runs 24 times .*at most 20 manual snapshots per node in 24 h \(tag selection may match replication groups\)/,
+      /^plans\[0\]\.schedule\.cron runs 24 times .*at most 20 manual snapshots per node in 24 h \(a run-time selection may match replication groups\)/,
+    ],
+    [
+      'a schedule above 20 a day selecting the caches without a tag (may match replication groups)',
+      (c) => (c.plans[0] = plan({ targets: { selectWithoutTag: 'redis-dr:tier' }, schedule: { cron: 'cron(0 * * * ? *)' }, rpoMinutes: 60 })),
+      /^plans\[0\]\.schedule\.cron runs 24 times .*at most 20 manual snapshots per node in 24 h \(a run-time selection may match replication groups\)/,
+    ],
+    [
+      'a selectWithoutTag that is no usable tag key',
+      (c) => (c.plans[0] = plan({ targets: { selectWithoutTag: 'aws:cloudformation:stack-name' } })),
+      'plans[0].targets.selectWithoutTag is not a usable tag key, got "aws:cloudformation:stack-name": tag keys are 1-128 characters and must not start with "aws:"',
     ],
     [
       'a schedule above 24 a day on a serverless-only plan',
@@ -661,6 +671,19 @@ describe('loadConfig', () => {
     const err = thrown(file);
     expect(err.problems.length).toBeGreaterThan(5);
     expect(err.message.split('\n')).toEqual(err.problems.map((p) => `${file}: ${p}`));
+  });
+
+  it('accepts a plan that selects only the caches without a tag key (the selection at least one cache needs)', () => {
+    const result = validateConfig(
+      withChange((c) => (c.plans[0].targets = { selectWithoutTag: 'redis-dr:tier' })),
+      { now: NOW },
+    );
+    expect(result.ok && result.config.plans[0]!.targets).toEqual({
+      replicationGroupIds: [],
+      serverlessCacheNames: [],
+      selectByTags: {},
+      selectWithoutTag: 'redis-dr:tier',
+    });
   });
 
   it('accepts a UTF-8 byte order mark', () => {

@@ -11,6 +11,7 @@ import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js'
 import { memberConfig } from '../../../lib/constructs/org/member-config.js';
 import { addOrgVault } from '../../../lib/org-vault.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
+import { groupLine } from '../../../lib/org-entry.js';
 import { cfnLint } from '../../support/cfn-lint.js';
 import { controlTowerFindings } from '../../support/governance.js';
 import { DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
@@ -195,6 +196,61 @@ describe('the member stacks of the StackSets', () => {
     expect(scheduled(on[0]!.find((m) => m.region === 'dr')!)).toEqual([['gold', 'dr', 'cron(0 4 ? * SUN *)']]);
   });
 
+  it("give the default tier's schedules, and only its, the untagged caches (selectWithoutTag) in the synthesized templates", () => {
+    /** A schedule's input as JSON (an Fn::Join's references, inside string values, as X). */
+    const inputOf = (r: Resource): unknown => {
+      const input = r.Properties.Target.Input as string | { 'Fn::Join': [string, unknown[]] };
+      return JSON.parse(typeof input === 'string' ? input : input['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'X')).join(''));
+    };
+    /** The plans (`plan` beside `targets`) anywhere in an input that select without a tag, with the key. */
+    const selecting = (value: unknown): string[] => {
+      if (Array.isArray(value)) return value.flatMap(selecting);
+      if (value === null || typeof value !== 'object') return [];
+      const o = value as { plan?: string; targets?: { selectWithoutTag?: string } };
+      const own = o.targets?.selectWithoutTag !== undefined ? [`${o.plan} without ${o.targets.selectWithoutTag}`] : [];
+      return [...own, ...Object.values(o).flatMap(selecting)];
+    };
+    const withoutTag = (m: Member) => [...new Set(ofType(m, 'AWS::Scheduler::Schedule').flatMap((r) => selecting(inputOf(r))))];
+    // Three groups under prod's silver, the sandbox under the root's bronze: in each primary template one plan's schedules.
+    expect(on.map((g) => withoutTag(g.find((m) => m.region === 'primary')!)).sort()).toEqual([
+      ['bronze without redis-dr:tier'],
+      ['silver without redis-dr:tier'],
+      ['silver without redis-dr:tier'],
+      ['silver without redis-dr:tier'],
+    ]);
+  });
+
+  it("let the default tier's roles list the region's caches (read-only), and delete still only this deployment's tagged snapshots", () => {
+    const statements = (m: Member) => ofType(m, 'AWS::IAM::Policy').flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[]);
+    const bySid = (m: Member, sid: string) => statements(m).filter((st) => st.Sid === sid);
+    const lists = (st: Record<string, any>) => [st.Action].flat().includes('elasticache:DescribeServerlessCaches');
+    for (const group of on) {
+      const primary = group.find((m) => m.region === 'primary')!;
+      // Prune: every group's default tier (silver or bronze) selects untagged caches, so its role lists them, on * (no tag scopes a listing).
+      const prune = ofType(primary, 'AWS::IAM::Policy')
+        .filter((p) => /Prune/.test(JSON.stringify(p.Properties.Roles)))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+        .filter((st) => st.Sid === 'ListSnapshots');
+      expect(prune, primary.file).toHaveLength(1);
+      expect(prune[0]).toMatchObject({
+        Action: expect.arrayContaining(['elasticache:DescribeReplicationGroups', 'elasticache:DescribeServerlessCaches']),
+        Resource: '*',
+      });
+      expect(prune[0]!.Condition).toBeUndefined();
+      // Deletes stay on rdr-* snapshots tagged by this deployment, whatever the plans select.
+      const deletes = statements(primary).filter((st) => [st.Action].flat().some((a: string) => /^elasticache:Delete.*Snapshot$/.test(a)));
+      expect(deletes.length, primary.file).toBeGreaterThan(0);
+      for (const st of deletes)
+        expect(st.Condition.StringEquals, primary.file).toMatchObject({
+          'aws:ResourceTag/redis-dr:managed': 'true',
+          'aws:ResourceTag/redis-dr:deployment': expect.stringMatching(/^acme-g/),
+        });
+    }
+    // The primary drill's select lists the caches only where the default tier drills there: silver (prod's) does, bronze (the sandbox's) does not.
+    const selectLists = on.map((group) => bySid(group.find((m) => m.region === 'primary')!, 'ReadRecoveryPoints').some(lists)).sort();
+    expect(selectLists).toEqual([false, true, true, true]);
+  });
+
   it("replicate into the organization's one vault with vault.enabled: the exports' and the reports' <account>/<region>/, through roles the vault's grant takes", () => {
     const vaultBucket = `arn:aws:s3:::redis-dr-acme-${VAULT_ACCOUNT}-eu-central-1`;
     for (const m of [...off.flat(), ...on.flat()]) {
@@ -345,6 +401,95 @@ describe('the member stacks of the StackSets', () => {
   it('pass cfn-lint (a group: every group is the same stacks)', async () => {
     expect(await cfnLint(on[0]!.map((m) => m.file))).toEqual({ status: 0, output: '' });
   }, 300_000);
+});
+
+describe("an organization's default tier in the member stacks", () => {
+  const TAG = 'redis-dr:tier';
+  const tiersOf = (org: OrgConfig) => Object.keys(org.root.tiers);
+  const targetsOf = (org: OrgConfig) =>
+    stackSetGroups(org).map((g) => {
+      const member = memberConfig(org, g.name, g.plans);
+      if (!member.ok) throw new Error(member.problems.join('\n'));
+      return { accounts: g.accounts, defaultTier: g.plans.defaultTier?.value, targets: member.props.plans.map((p) => [p.name, p.targets]) };
+    });
+  const noDefault = (c: Record<string, any>) => {
+    delete c.root.defaultTier;
+    delete c.organizationalUnits[0].defaultTier;
+    c.organizationalUnits[0].locked = [];
+  };
+
+  it("select the untagged caches with the default tier's plan only, beside its tagged ones; every other tier by its tag", () => {
+    const org = orgConfig(() => undefined);
+    const groups = targetsOf(org);
+    // prod's silver (locked, so payments and the ledger account inherit it), the root's bronze in the sandbox.
+    expect(groups.map((g) => [g.accounts, g.defaultTier]).sort()).toEqual([
+      [['111111111111'], 'silver'],
+      [['222222222222'], 'silver'],
+      [['333333333333'], 'silver'],
+      [['444444444444'], 'bronze'],
+    ]);
+    for (const g of groups)
+      expect(g.targets).toEqual(tiersOf(org).map((t) => [t, { selectByTags: { [TAG]: t }, ...(t === g.defaultTier ? { selectWithoutTag: TAG } : {}) }]));
+  });
+
+  it('without a default tier select by the tag alone, as before, in groups of the same names', () => {
+    const org = orgConfig(noDefault);
+    for (const g of targetsOf(org)) {
+      expect(g.defaultTier).toBeUndefined();
+      expect(g.targets).toEqual(tiersOf(org).map((t) => [t, { selectByTags: { [TAG]: t } }]));
+    }
+    // Where no two groups share their tiers, applying the default tier renames no group (no second StackSet beside the first).
+    expect(stackSetGroups(org).map((g) => g.name)).toEqual(stackSetGroups(orgConfig(() => undefined)).map((g) => g.name));
+  });
+
+  it("put accounts whose default tiers differ in different groups, the root's default keeping the group's name; the same default shares one", () => {
+    const withDev = (defaultTier: string | undefined) =>
+      orgConfig((c) => {
+        c.organizationalUnits.push({ id: 'ou-ex12-dev00001', name: 'dev', ...(defaultTier ? { defaultTier } : {}), accounts: ['666666666666'] });
+      });
+    const example = stackSetGroups(orgConfig(() => undefined));
+    const sandbox = example.find((g) => g.accounts.includes('444444444444'))!;
+    // dev has the sandbox's tiers (the root's) but gold for its untagged caches: a group of its own, its plan selecting them under gold.
+    const split = stackSetGroups(withDev('gold'));
+    const dev = split.find((g) => g.accounts.includes('666666666666'))!;
+    expect(dev.accounts).toEqual(['666666666666']);
+    expect(dev.plans.defaultTier?.value).toBe('gold');
+    expect(dev.targets).toEqual([{ organizationalUnitIds: ['ou-ex12-dev00001'] }]);
+    expect(dev.name).not.toBe(sandbox.name);
+    expect(split.find((g) => g.accounts.includes('444444444444'))!.name).toBe(sandbox.name);
+    expect(split).toHaveLength(example.length + 1);
+    // The negative case: dev with the root's default (inherited or its own) joins the sandbox's group.
+    for (const same of [undefined, 'bronze']) {
+      const joined = stackSetGroups(withDev(same));
+      expect(joined).toHaveLength(example.length);
+      expect(joined.find((g) => g.accounts.includes('666666666666'))).toMatchObject({ name: sandbox.name, accounts: ['444444444444', '666666666666'] });
+    }
+  });
+
+  it('the synth summary names the tier untagged caches fall under, per group', () => {
+    const lines = (org: OrgConfig) => stackSetGroups(org).map(groupLine);
+    expect(lines(orgConfig(() => undefined))).toContainEqual(
+      expect.stringMatching(
+        /^ {2}g[0-9a-f]{6}: tiers gold, silver, bronze; caches without a redis-dr:tier tag: tier bronze \(defaultTier\); accounts listed today 444444444444$/,
+      ),
+    );
+    expect(lines(orgConfig(() => undefined)).filter((l) => l.includes('tier silver (defaultTier)'))).toHaveLength(3);
+    for (const line of lines(orgConfig(noDefault))) expect(line).toMatch(/caches without a redis-dr:tier tag: not protected \(no defaultTier\)/);
+  });
+
+  it("an account's own default tier takes it out of its OU's group into one of its own", () => {
+    const org = orgConfig((c) => {
+      c.organizationalUnits[2].accounts.push('777777777777');
+      c.accounts.push({ id: '777777777777', defaultTier: 'gold' });
+    });
+    const groups = stackSetGroups(org);
+    const own = groups.find((g) => g.accounts.includes('777777777777'))!;
+    expect(own.accounts).toEqual(['777777777777']);
+    expect(own.targets).toEqual([{ organizationalUnitIds: ['ou-ex12-sand0001'], accountFilterType: 'INTERSECTION', accounts: ['777777777777'] }]);
+    expect(groups.find((g) => g.accounts.includes('444444444444'))!.targets).toEqual([
+      { organizationalUnitIds: ['ou-ex12-sand0001'], accountFilterType: 'DIFFERENCE', accounts: ['777777777777'] },
+    ]);
+  });
 });
 
 describe('a tier with drill.fromVault in the member stacks', () => {

@@ -342,6 +342,12 @@ describe('vault stack (config vault)', () => {
       { plan: 'sessions', target: 'sessions-edge', suffix: 'sessions-sessions-edge', limitMinutes: 330 },
       { plan: 'queues', suffix: 'queues', limitMinutes: 420 },
     ]);
+    // The same for a plan of the caches without a tag (an organization's default tier): their names are known at run time only.
+    const untagged = plans.map((p) => (p.name === 'queues' ? { ...p, targets: { ...p.targets, selectByTags: {}, selectWithoutTag: 'redis-dr:tier' } } : p));
+    expect(vaultStaleAlarms(untagged).at(-1)).toEqual({ plan: 'queues', suffix: 'queues', limitMinutes: 420 });
+    // The negative case: with no run-time selection left, the plan has no alarm of its own.
+    const none = plans.map((p) => (p.name === 'queues' ? { ...p, targets: { ...p.targets, selectByTags: {}, replicationGroupIds: ['q-1'] } } : p));
+    expect(vaultStaleAlarms(none).map((a) => a.suffix)).toEqual(['sessions-sessions-prod', 'sessions-sessions-edge', 'queues-q-1']);
   });
 
   it("extends each replica's retention through the verifier alone: COMPLIANCE, capped at the longest tier, read back", () => {

@@ -29,10 +29,11 @@ describe('redis-dr org plan', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^account 333333333333: root > ou prod \(ou-ex12-prod0001\) > ou payments \(ou-ex12-paym0001\) > account 333333333333$/m);
-    // The member stacks select caches by the tag: the default tier is said, never as protection.
+    // The default tier's plan in the member stacks selects the untagged caches too: the tier they fall under, and where from.
     expect(r.stdout).toMatch(
-      /^caches without a redis-dr:tier tag: not protected, the member stacks protect tagged caches only \(defaultTier silver, from ou prod \(ou-ex12-prod0001\), is not applied to untagged caches yet\): tag them redis-dr:tier=silver$/m,
+      /^caches without a redis-dr:tier tag: tier silver \(defaultTier, from ou prod \(ou-ex12-prod0001\)\): the member stacks' silver plan selects every Valkey and Redis OSS cache of the primary region without the tag, beside those tagged redis-dr:tier=silver$/m,
     );
+    expect(r.stdout).not.toMatch(/not applied|not protected/);
     // One value from each level, and a default.
     expect(r.stdout).toMatch(/^tier gold \(redis-dr:tier=gold\)\n {2}setting +value +from\n {2}rpoMinutes +120 +ou prod \(ou-ex12-prod0001\)$/m);
     expect(r.stdout).toMatch(/^ {2}drill\.rtoMinutes +20 +account 333333333333$/m);
@@ -55,6 +56,19 @@ describe('redis-dr org plan', () => {
     // silver exports without asking for the vault: its copies replicate too (the vault is per account), and it says so.
     expect(r.stdout).toMatch(/^ {2}vault: its exports from daily up replicate too, into redis-dr-acme-999999999999-eu-central-1: the vault is per account/m);
     expect(r.stdout).not.toMatch(/NOT CARRIED YET/);
+  });
+
+  it('names the default tier untagged caches fall under per account, and says none is protected where no level sets one', async () => {
+    const sandbox = await runInProcess(['org', 'plan', '-c', EXAMPLE, '--account', '444444444444']);
+    expect(sandbox.stdout).toMatch(/^caches without a redis-dr:tier tag: tier bronze \(defaultTier, from root\): the member stacks' bronze plan selects/m);
+    const none = variant('no-default-tier', (c) => {
+      delete c.root.defaultTier;
+      delete c.organizationalUnits[0].defaultTier;
+      c.organizationalUnits[0].locked = [];
+    });
+    const r = await runInProcess(['org', 'plan', '-c', none, '--account', '444444444444']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^caches without a redis-dr:tier tag: not protected \(no level sets defaultTier: tag a cache to opt it in\)$/m);
   });
 
   it('without drill networks, names the drills as not carried, and prints no drill line', async () => {

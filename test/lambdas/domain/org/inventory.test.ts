@@ -33,20 +33,29 @@ function judge(results: string[]) {
 }
 
 describe('the org inventory', () => {
-  it('protects a tagged cache where a redis-dr stack runs; an untagged one is not, whatever its account default tier (the member stacks select by the tag)', () => {
+  it("protects a tagged cache where a redis-dr stack runs, and an untagged one by its account's default tier (the member stacks' default tier plan selects it)", () => {
     const inv = judge([
       rg('111111111111', 'orders', { tags: { 'redis-dr:tier': 'gold' } }),
       rg('444444444444', 'tagged', { tags: { 'redis-dr:tier': 'bronze' } }),
       rg('444444444444', 'sessions'),
+      rg('111111111111', 'carts', { tags: { team: 'shop' } }),
     ]);
+    expect(inv.caches.map((c) => [c.id, c.state, c.tier, c.why])).toEqual([
+      ['carts', 'protected', 'silver (default)', null],
+      ['orders', 'protected', 'gold', null],
+      ['sessions', 'protected', 'bronze (default)', null],
+      ['tagged', 'protected', 'bronze', null],
+    ]);
+  });
+
+  it("never gives the default tier to a drill's own restore, nor to an untagged cache where no stack runs", () => {
+    const inv = judge([rg('444444444444', 'rdr-drill-x', { tags: { 'redis-dr:drill': 'exec-1' } }), rg('333333333333', 'ledger-untagged')]);
     expect(inv.caches.map((c) => [c.id, c.state, c.tier])).toEqual([
-      ['orders', 'protected', 'gold'],
-      ['sessions', 'unprotected', 'bronze (default)'],
-      ['tagged', 'protected', 'bronze'],
+      ['ledger-untagged', 'unprotected', 'silver (default)'],
+      ['rdr-drill-x', 'unprotected', null],
     ]);
-    expect(inv.caches[1]!.why).toBe(
-      'no redis-dr:tier tag: the member stacks protect tagged caches only (defaultTier bronze, from root, is not applied to untagged caches yet): tag it redis-dr:tier=bronze',
-    );
+    expect(inv.caches[0]!.why).toMatch(/^tier silver, but no redis-dr stack in 333333333333\/eu-west-1/);
+    expect(inv.caches[1]!.why).toBe("a redis-dr drill's restore (redis-dr:drill), deleted when the drill ends: no default tier applies to it");
   });
 
   it('says native backups only when redis-dr does not protect a cache but ElastiCache keeps automatic backups', () => {

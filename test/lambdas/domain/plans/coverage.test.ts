@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverageOf, planSelects, unprotectedCount, type CacheInfo, type CoveragePlan } from '../../../../lambdas/domain/plans/coverage.js';
+import { coverageOf, planSelects, selectedWithoutTag, unprotectedCount, type CacheInfo, type CoveragePlan } from '../../../../lambdas/domain/plans/coverage.js';
 
 const cache = (id: string, over: Partial<CacheInfo> = {}): CacheInfo => ({
   kind: 'replication-group',
@@ -37,6 +37,41 @@ describe('coverageOf', () => {
     expect(planSelects(p, cache('c', { tags: { team: 'payments', env: 'Prod' } }))).toBe(false);
     // An empty selection selects nothing (not everything).
     expect(planSelects(plan('none', {}), cache('d', { tags: { team: 'payments' } }))).toBe(false);
+  });
+
+  it('covers a cache without the tag key by a selectWithoutTag plan, and one with the key (any value) only by its tag selection', () => {
+    const gold = plan('gold', { selectByTags: { 'redis-dr:tier': 'gold' }, selectWithoutTag: 'redis-dr:tier' });
+    const silver = plan('silver', { selectByTags: { 'redis-dr:tier': 'silver' } });
+    const out = coverageOf(
+      [
+        cache('untagged'),
+        cache('other-tags', { tags: { team: 'shop' } }),
+        cache('silver', { tags: { 'redis-dr:tier': 'silver' } }),
+        cache('empty-value', { tags: { 'redis-dr:tier': '' } }),
+        cache('memo', { kind: 'serverless-cache', engine: 'memcached', nodeType: undefined }),
+        cache('rdr-drill', { tags: { 'redis-dr:drill': 'exec-1' } }),
+      ],
+      [gold, silver],
+    );
+    expect(out.map((c) => [c.id, c.state, c.plans])).toEqual([
+      ['empty-value', 'unprotected', []],
+      ['other-tags', 'protected', ['gold']],
+      ['rdr-drill', 'redis-dr', []],
+      ['silver', 'protected', ['silver']],
+      ['untagged', 'protected', ['gold']],
+      ['memo', 'unprotectable', []],
+    ]);
+    // The negative case: without selectWithoutTag the same plan leaves the untagged cache unprotected.
+    const tagOnly = plan('gold', { selectByTags: { 'redis-dr:tier': 'gold' } });
+    expect(coverageOf([cache('untagged')], [tagOnly])[0]).toMatchObject({ state: 'unprotected', plans: [] });
+  });
+
+  it('selectedWithoutTag takes neither a drill restore nor Memcached, whatever their tags lack', () => {
+    expect(selectedWithoutTag('redis-dr:tier', { tags: {}, engine: 'redis' })).toBe(true);
+    expect(selectedWithoutTag('redis-dr:tier', { tags: {} })).toBe(true);
+    expect(selectedWithoutTag('redis-dr:tier', { tags: { 'redis-dr:tier': 'gold' }, engine: 'valkey' })).toBe(false);
+    expect(selectedWithoutTag('redis-dr:tier', { tags: { 'redis-dr:drill': 'x' }, engine: 'valkey' })).toBe(false);
+    expect(selectedWithoutTag('redis-dr:tier', { tags: {}, engine: 'Memcached' })).toBe(false);
   });
 
   it('lists every plan that names a cache, in config order', () => {

@@ -471,6 +471,14 @@ describe('drill select, DR region', () => {
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-rg-a-']);
   });
 
+  it('with the caches without a tag (an organization default tier), lists every rdr- export of the plan as a tag selection does', async () => {
+    putExport('rdr-rg-b-20261121-0200', 1);
+    const targets = { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: {}, selectWithoutTag: 'redis-dr:tier' };
+    const choice = await selectRecoveryPoint(dr({ targets }), deps);
+    expect(choice.target).toBe('rg-b');
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-']);
+  });
+
   it('with a tag selection, takes every target whose exports carry the plan; a listed serverless cache restores as one', async () => {
     putExport('rdr-rg-b-20261121-0200', 1);
     putExport('rdr-sls-a-20261121-0300', 3);

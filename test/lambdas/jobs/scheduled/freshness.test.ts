@@ -667,6 +667,14 @@ describe('freshness: grace after a deploy (ages of points not there yet count fr
     expect(r.planPoints).toEqual([{ plan: 'sessions', metric: 'VerifiedCopyAgeSeconds', seconds: 3_600 }]);
   });
 
+  it('dr, a plan of the caches without a tag: measured as a whole like a tag-selected one, its copies listed under every rdr- name', async () => {
+    created.set(VERIFY_ARN, hoursBefore(1));
+    addExport('rdr-rg-y-20261121-0900', { plan: 'queues', created: '2026-11-21T09:00:42.000Z' });
+    const untagged = { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: {}, selectWithoutTag: 'redis-dr:tier' };
+    const r = await runFreshness(dr({ plans: [plan({ targets: untagged })] }), deps);
+    expect(points(r)).toEqual({ 'VerifiedCopyAgeSeconds sessions/all': 3_600 });
+  });
+
   it('drills, before the first drill is due: the plan’s drill age counts from the drill state machine’s creation, under the limit', async () => {
     created.set(DRILL_ARN, hoursBefore(48));
 

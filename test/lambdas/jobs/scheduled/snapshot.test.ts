@@ -272,6 +272,34 @@ describe('snapshot handler', () => {
     expect(err.message).toMatch(/selectByTags lookup failed: InternalFailure/);
   });
 
+  it("snapshots the region's caches without the tag key (selectWithoutTag), not one tagged with another tier", async () => {
+    ec.on(DescribeReplicationGroupsCommand).callsFake((i: { ReplicationGroupId?: string }) => ({
+      ReplicationGroups: i.ReplicationGroupId ? [group(i.ReplicationGroupId)] : [group('untagged-a'), group('gold-b')],
+    }));
+    ec.on(DescribeServerlessCachesCommand).resolves({ ServerlessCaches: [] });
+    tagging.on(GetResourcesCommand, { TagFilters: [] }).resolves({
+      ResourceTagMappingList: [
+        { ResourceARN: 'arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:gold-b', Tags: [{ Key: 'redis-dr:tier', Value: 'gold' }] },
+      ],
+    });
+    const report = await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: { 'redis-dr:tier': 'bronze' }, selectWithoutTag: 'redis-dr:tier' } }),
+      deps,
+    );
+    expect(report).toMatchObject({ targets: 1, created: 1, failed: 0 });
+    expect(ec.commandCalls(CreateSnapshotCommand).map((c) => c.args[0].input.SnapshotName)).toEqual(['rdr-untagged-a-20261121-1000']);
+  });
+
+  it('fails the run, naming the selection, when the caches without the tag cannot be listed (never an empty selection that passes)', async () => {
+    ec.on(DescribeReplicationGroupsCommand).rejects(awsError('AccessDeniedException', 'no Describe', 400));
+    const err = await runSnapshotPlan(
+      input({ targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: {}, selectWithoutTag: 'redis-dr:tier' } }),
+      deps,
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^plan sessions: selectWithoutTag redis-dr:tier lookup failed: AccessDeniedException/);
+    expect(ec).not.toHaveReceivedCommand(CreateSnapshotCommand);
+  });
+
   it('keeps the report when a tagged cache id cannot be turned into a snapshot name', async () => {
     taggedTargets = ['arn:aws:elasticache:eu-west-1:111122223333:replicationgroup:Bad--Id'];
     const err = (await runSnapshotPlan(

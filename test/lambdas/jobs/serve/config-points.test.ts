@@ -180,7 +180,13 @@ describe('history -c <config> --plan <name>', () => {
     expect(() => planTarget(plan, 'orders')).toThrow(/^--target orders: plan sessions does not back it up; its targets: sessions-prod, sessions-edge$/);
     expect(planTarget(plan, 'Sessions-Prod')).toBe('sessions-prod');
     const byTags = config.plans.find((p) => p.name === 'queues')!;
-    expect(() => planTarget(byTags, undefined)).toThrow(/selects its targets by tags: name the one to follow with --target/);
+    expect(() => planTarget(byTags, undefined)).toThrow(/selects its targets at run time \(caches tagged [^)]+\): name the one to follow with --target/);
     expect(planTarget(byTags, 'queues-1')).toBe('queues-1');
+    // A plan of the caches without a tag: any cache may be one of its targets, so any is followed when named.
+    const untagged = { ...plan, targets: { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: {}, selectWithoutTag: 'redis-dr:tier' } };
+    expect(() => planTarget(untagged, undefined)).toThrow(
+      /^plan sessions selects its targets at run time \(caches without a redis-dr:tier tag\): name the one/,
+    );
+    expect(planTarget(untagged, 'Orders')).toBe('orders');
   });
 });
