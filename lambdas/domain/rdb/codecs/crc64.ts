@@ -214,6 +214,13 @@ export class Crc64WithArea {
     return this;
   }
 
+  /** A checksum going on from this one's bytes with an area of `bytes` of its own (this one's area is left to whoever holds views of it); undefined without WebAssembly. */
+  withArea(bytes: number): Crc64WithArea | undefined {
+    const next = Crc64WithArea.make(bytes);
+    next?.s.set(this.s);
+    return next;
+  }
+
   /** The checksum so far, as {@link Crc64.writeLittleEndian} writes it. */
   writeLittleEndian(into: Uint8Array, at: number): void {
     const lo = this.s[0]!;

@@ -20,6 +20,13 @@ import { RdbOut } from './rdb-out.js';
 export const FLUSH_BYTES = 1 << 20;
 /** A chunk buffer's size: a chunk and the key that crossed {@link FLUSH_BYTES} (a bigger key grows its buffer). */
 const CHUNK_ROOM = FLUSH_BYTES + 4096;
+/**
+ * The largest chunk the writer moves its two buffers to a bigger area for
+ * ({@link RdbFileWriter.chunk}); a bigger one (one big key) grows a buffer of
+ * its own as before: the area stays as long as the writer, and a key of a
+ * gigabyte must not leave two of them behind.
+ */
+const AREA_CHUNK_MAX = 8 << 20;
 
 /** The 9-byte header of a format: `REDIS0011`, `VALKEY080`. */
 export function rdbMagic(f: RdbFormat): Buffer {
@@ -41,7 +48,9 @@ export class RdbFileWriter {
    * where WebAssembly runs: each chunk is checksummed where it was written,
    * not copied into the loop's memory first (codecs/crc64.ts Crc64WithArea).
    */
-  private readonly crc: Crc64 | Crc64WithArea;
+  private crc: Crc64 | Crc64WithArea;
+  /** Each chunk buffer's room in the area (where WebAssembly runs). */
+  private room = CHUNK_ROOM;
   private out: RdbOut;
   /** The buffer the last chunk handed out is a view of: written into again only after the next chunk. */
   private spare: RdbOut;
@@ -161,7 +170,28 @@ export class RdbFileWriter {
     this.out.clear();
     this.crc.update(b);
     this.bytes += b.length;
+    if (b.length > this.room && b.length <= AREA_CHUNK_MAX && this.typeAt < 0 && this.crc instanceof Crc64WithArea) this.rehome(this.crc, b.length);
     return b;
+  }
+
+  /**
+   * A chunk of `n` bytes outgrew its buffer in the area: its caller takes
+   * chunks less often than every {@link FLUSH_BYTES} (a conversion takes
+   * one after each chunk of its input, 2 MiB read at a time), so the buffer
+   * had grown into memory of its own and every later chunk was copied into
+   * the loop's memory to be checksummed. Both buffers move to an area with
+   * room for half as much again (the checksum goes on from where it is),
+   * and chunks are checksummed in place again. The chunk just handed out
+   * stays a view of the buffer it was written in, never written again.
+   */
+  private rehome(crc: Crc64WithArea, n: number): void {
+    const room = n + (n >> 1);
+    const next = crc.withArea(2 * room);
+    if (next === undefined) return;
+    this.crc = next;
+    this.room = room;
+    this.out = new RdbOut(next.area.subarray(0, room));
+    this.spare = new RdbOut(next.area.subarray(room));
   }
 
   /** The last chunk: what is left, the EOF opcode and the CRC-64 of the whole file. */

@@ -152,6 +152,34 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     expect(again.end().ok).toBe(false);
   });
 
+  it('chunks taken less often than every MiB (a conversion takes one per 2 MiB read): the buffers move to a bigger area and stay there; the CRC-64 of them all holds', () => {
+    const w = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
+    const chunks: Buffer[] = [];
+    const taken: Buffer[] = [];
+    // 2.1 MB between takes, as a conversion's 2 MiB input chunks give, then one key of 20 MB (its own buffer, not an area).
+    const rounds = [...Array(5).fill([700_000, 700_000, 700_000]), [20_000_000], [700_000, 700_000, 700_000]];
+    rounds.forEach((sizes: number[], r) => {
+      for (const [i, n] of sizes.entries()) w.key(0, b(`k${r}.${i}`), 0, new RdbOut(n + 8).string(Buffer.alloc(n, 65 + r)).view(), null);
+      const chunk = w.chunk();
+      taken.push(chunk);
+      chunks.push(Buffer.from(chunk));
+    });
+    chunks.push(w.end());
+    // From the second chunk on, each lies in the area: the two buffers of one memory in turn (grown buffers are one memory each).
+    const memory = taken[1]!.buffer;
+    expect(taken.slice(1, 5).every((c) => c.buffer === memory)).toBe(true);
+    expect(taken[5]!.buffer).not.toBe(memory);
+    const bytes = Buffer.concat(chunks);
+    expect(w.bytes).toBe(bytes.length);
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    reader.push(bytes);
+    expect(reader.end()).toMatchObject({ ok: true, checksum: 'ok', keys: 19 });
+    bytes[bytes.length - 100]! ^= 1;
+    const again = new RdbKeyReader({ requireChecksum: true });
+    again.push(bytes);
+    expect(again.end().ok).toBe(false);
+  });
+
   it('names headers and refuses a version that does not fit', () => {
     expect(rdbMagic(VALKEY80).toString()).toBe('VALKEY080');
     expect(rdbMagic({ magic: 'REDIS', version: 9 }).toString()).toBe('REDIS0009');
