@@ -54,7 +54,7 @@ export async function writeServeDataset(c: Redis): Promise<void> {
 }
 
 /** Streams whose consumer groups take each branch of XINFO GROUPS's entries-read and lag (Redis 7.0's streamReplyWithCGLag). */
-export const STREAM_GROUP_KEYS = ['stream', 'sg:read', 'sg:emptied', 'sg:trimmed', 'sg:fresh'];
+export const STREAM_GROUP_KEYS = ['stream', 'sg:read', 'sg:emptied', 'sg:trimmed', 'sg:fresh', 'sg:head-deleted'];
 
 /** Writes the streams of {@link STREAM_GROUP_KEYS} (but `stream`, which {@link writeServeDataset} writes). */
 export async function writeStreamGroups(c: Redis): Promise<void> {
@@ -75,6 +75,11 @@ export async function writeStreamGroups(c: Redis): Promise<void> {
   await c.xgroup('CREATE', 'sg:trimmed', 'first', '5-0');
   await c.xreadgroup('GROUP', 'before', 'c', 'COUNT', '1', 'STREAMS', 'sg:trimmed', '>');
   await c.xgroup('CREATE', 'sg:fresh', 'g', '$', 'MKSTREAM');
+  // The newest deletion before the first entry (consumed entries deleted from the head): no tombstone ahead of any group.
+  for (let i = 1; i <= 4; i++) await c.xadd('sg:head-deleted', `${i}-0`, 'f', 'v');
+  await c.xgroup('CREATE', 'sg:head-deleted', 'g', '0', 'ENTRIESREAD', '0');
+  await c.xgroup('CREATE', 'sg:head-deleted', 'h', '2-0', 'ENTRIESREAD', '2');
+  await c.xdel('sg:head-deleted', '1-0', '2-0');
   // XPENDING's cases: entries of two consumers, one claimed (two deliveries), a consumer holding none.
   for (let i = 1; i <= 4; i++) await c.xadd('sg:pending', `${i}-0`, 'f', String(i));
   await c.xgroup('CREATE', 'sg:pending', 'g', '0');

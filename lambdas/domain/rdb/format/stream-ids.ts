@@ -23,6 +23,9 @@ function compareStreamId(a: StreamId, b: StreamId): number {
   return a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : 0;
 }
 
+/** No deleted entry, or the newest deleted before the first entry (Redis 7.0's test in both streamRangeHasTombstones and the estimate). */
+const noTombstones = (s: StreamMetaIds): boolean => (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n) || compareStreamId(s.maxDeletedId, s.firstId) < 0;
+
 /**
  * A group's logical read counter from its last id, where the stream allows
  * an estimate; null where it does not (Redis 7.0's
@@ -35,9 +38,9 @@ export function estimateEntriesRead(s: StreamMetaIds, id: StreamId): bigint | nu
   if (last === 0) return s.entriesAdded;
   if (last > 0) return null;
   const first = compareStreamId(id, s.firstId);
-  const noTombstones = (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n) || compareStreamId(s.maxDeletedId, s.firstId) < 0;
-  if (noTombstones && first < 0) return s.entriesAdded - BigInt(s.length);
-  if (noTombstones && first === 0) return s.entriesAdded - BigInt(s.length) + 1n;
+  const clear = noTombstones(s);
+  if (clear && first < 0) return s.entriesAdded - BigInt(s.length);
+  if (clear && first === 0) return s.entriesAdded - BigInt(s.length) + 1n;
   return null;
 }
 
@@ -49,8 +52,7 @@ export function estimateEntriesRead(s: StreamMetaIds, id: StreamId): bigint | nu
  */
 export function groupLag(s: StreamMetaIds, g: { readonly lastId: StreamId; readonly entriesRead: bigint | null }): bigint | null {
   if (s.entriesAdded === 0n) return 0n;
-  const noDeleted = s.length === 0 || (s.maxDeletedId[0] === 0n && s.maxDeletedId[1] === 0n);
-  const tombstoneAhead = !noDeleted && compareStreamId(g.lastId, s.maxDeletedId) <= 0;
+  const tombstoneAhead = s.length > 0 && !noTombstones(s) && compareStreamId(g.lastId, s.maxDeletedId) <= 0;
   if (g.entriesRead !== null && !tombstoneAhead) return s.entriesAdded - g.entriesRead;
   const read = estimateEntriesRead(s, g.lastId);
   return read === null ? null : s.entriesAdded - read;
