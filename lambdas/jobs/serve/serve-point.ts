@@ -10,7 +10,7 @@ import type { OperatorClients } from '../kernel/clients.js';
 import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
 import { configPointLocation, exportShardLocations, shardLocations } from './config-points.js';
 import { UsageError } from '../kernel/usage-error.js';
-import { type ServeOptions, type Serving, startServing } from './serve.js';
+import { EndpointError, type ServeOptions, type Serving, startServing } from './serve.js';
 
 /** Where the point comes from. */
 export type ServeSource =
@@ -64,10 +64,13 @@ export async function servePoint(
   try {
     serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
   } catch (err) {
-    // The newest backup, chosen for the operator, will not open (corrupt, say): name the one before it, as a command to paste.
-    if (!(err instanceof UsageError) || older === undefined || source.kind !== 'destination') throw err;
+    // The newest backup, chosen for the operator, will not open (corrupt, say): name the one before it, as a command to
+    // paste. Not for a problem of the endpoint (a port in use): the newest backup is then fine, and older data no answer.
+    if (!(err instanceof UsageError) || err instanceof EndpointError || older === undefined || source.kind !== 'destination') throw err;
     const endpoint = source.s3Endpoint ? ` --s3-endpoint ${source.s3Endpoint}` : '';
-    throw new UsageError(`${err.message}; the backup before it: redis-dr serve --from ${source.from} --point ${older}${endpoint} --port 0`);
+    throw new UsageError(
+      `${err.message}; the backup before it (not verified yet; add the other options you gave): redis-dr serve --from ${source.from} --point ${older}${endpoint}`,
+    );
   }
   return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {});
 }

@@ -54,6 +54,9 @@ export interface Serving {
   close(): Promise<void>;
 }
 
+/** A problem of the endpoint asked for (a port in use, an address not this machine's, a TLS file), not of the point served. */
+export class EndpointError extends UsageError {}
+
 /** Opens `options.location` and serves it read-only until {@link Serving.close}. */
 export async function startServing(options: ServeOptions): Promise<Serving> {
   if (options.tls) {
@@ -61,7 +64,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     try {
       tlsOptions(options.tls);
     } catch (err) {
-      if (err instanceof ListenError) throw new UsageError(err.message);
+      if (err instanceof ListenError) throw new EndpointError(err.message);
       throw err;
     }
   }
@@ -109,7 +112,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
   } catch (err) {
     point.close();
-    if (err instanceof ListenError) throw new UsageError(err.message);
+    if (err instanceof ListenError) throw new EndpointError(err.message);
     throw err;
   }
   port = endpoint.port;

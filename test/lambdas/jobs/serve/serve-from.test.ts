@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
+import { EndpointError } from '../../../../lambdas/jobs/serve/serve.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
@@ -79,21 +80,32 @@ describe('serve --from <destination> --point <file>', () => {
 
   it('without --point, names the backup before the newest when the newest will not open (corrupt), as a command to paste', async () => {
     const dest = join(root, 'newest-corrupt');
+    const fine = join(root, 'both-proven');
     mkdirSync(dest);
+    mkdirSync(fine);
     for (let i = 0; i < 2; i++) {
       const bytes = readFileSync(join(root, 'dest', name(i)));
       // Both proven stored (their read-back records), then the newest damaged on disk since: the verifier refuses it.
       const readBack = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-      writeFileSync(join(dest, `${name(i)}.json`), JSON.stringify({ tier: 'daily', target: 'cache', keys: 1, readBack }));
+      for (const d of [dest, fine]) writeFileSync(join(d, `${name(i)}.json`), JSON.stringify({ tier: 'daily', target: 'cache', keys: 1, readBack }));
+      writeFileSync(join(fine, name(i)), bytes);
       if (i === 1) bytes[bytes.length - 12]! ^= 0xff;
       writeFileSync(join(dest, name(i)), bytes);
     }
     const from = `file://${dest}`;
     await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toThrow(
       new RegExp(
-        `is corrupt \\(the verifier's verdict.*; the backup before it: redis-dr serve --from ${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --point ${name(0)} --port 0$`,
+        `is corrupt \\(the verifier's verdict.*; the backup before it \\(not verified yet; add the other options you gave\\): redis-dr serve --from ${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --point ${name(0)}$`,
       ),
     );
+    // A problem of the endpoint is no reason for older data: a port in use with a newest backup that opens names none.
+    const busy = await servePoint({ kind: 'destination', from: `file://${fine}` }, { port: 0 });
+    try {
+      await expect(servePoint({ kind: 'destination', from: `file://${fine}` }, { port: busy.port })).rejects.toThrow(EndpointError);
+      await expect(servePoint({ kind: 'destination', from: `file://${fine}` }, { port: busy.port })).rejects.toThrow(/is in use[^;]*$/);
+    } finally {
+      await busy.close();
+    }
     // That command serves it.
     expect(await getK(from, name(0))).toEqual({ value: 'v1', chosen: name(0) });
   }, 30_000);
