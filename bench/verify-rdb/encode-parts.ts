@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
-import { encodeKeyIndex } from '../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../lambdas/domain/serve/key-index.js';
 import { keyName } from '../serve/written-rdb.js';
 
