@@ -20,7 +20,7 @@
  * holds them equal); keys whose databases do not come ascending (a file
  * listing one twice) are encoded through it, from rows and names laid flat.
  */
-import { copyBytes as copyNameBytes, type KeyPlaces } from '../rdb/keys.js';
+import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { BLOCK, crc, ENTRY, ENTRY_HEAD, FOOTER, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC } from './index-file.js';
@@ -38,6 +38,7 @@ import {
   R_TYPE,
   refuseRow,
   ROW,
+  type RowsAppender,
   type RowsSizing,
   valueAtOf,
   valueLengthOf,
@@ -51,7 +52,7 @@ const copyBytes = copyNameBytes;
 const OPEN = BLOCK * ROW;
 
 /** Keys collected as an index file's blocks, in file order. */
-export class KeyBlocks implements KeyPlaces {
+export class KeyBlocks implements RowsAppender {
   private buf: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   private view = new DataView(this.buf.buffer, 0, this.buf.length);
   /** The closed blocks: where each starts, its keys, its database, its names' bytes. */
@@ -209,6 +210,42 @@ export class KeyBlocks implements KeyPlaces {
       this.db = -1;
       this.runs.length = 0;
     }
+  }
+
+  /** {@link RowsAppender.appendRows} (a second thread's segment): a block's run of rows and of names at a time. */
+  appendRows(
+    rows: Uint8Array,
+    rowsAt: number,
+    keys: number,
+    names: Uint8Array,
+    namesAt: number,
+    namesEnd: number,
+    stored: number,
+    runs: readonly (readonly [db: number, keys: number])[],
+  ): void {
+    const lengths = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+    let r = rowsAt;
+    let from = namesAt;
+    let left = keys;
+    for (const [db, count] of runs)
+      for (let k = Math.min(count, left); k > 0; ) {
+        if (db !== this.db || this.rowAt === this.rowEnd) this.next(db);
+        const take = Math.min(k, (this.rowEnd - this.rowAt) / ROW);
+        let bytes = 0;
+        for (let i = 0; i < take; i++) bytes += lengths.getUint32(r + i * ROW, true);
+        if (this.nameAt + bytes > this.buf.length) this.grow(this.nameAt + bytes, bytes);
+        this.buf.set(rows.subarray(r, r + take * ROW), this.rowAt);
+        this.buf.set(names.subarray(from, from + bytes), this.nameAt);
+        this.rowAt += take * ROW;
+        this.nameAt += bytes;
+        r += take * ROW;
+        from += bytes;
+        k -= take;
+        left -= take;
+      }
+    if (left !== 0 || from !== namesEnd)
+      throw new Error(`the rows appended do not match their runs and names (${left} keys, ${namesEnd - from} name bytes left)`);
+    this.stored += stored;
   }
 
   /** Each block, closed or open, in file order: where it starts, its keys, database and names' bytes. */

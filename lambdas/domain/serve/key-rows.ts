@@ -94,8 +94,28 @@ export interface RowsSizing {
 /** The share read before a guess of the whole is taken (a guess from the first keys alone is noise). */
 export const MIN_SHARE = 1 / 64;
 
+/** Keys collected whose rows can be appended as they are (a segment's: index-segment.ts decodeKeySegment). */
+export interface RowsAppender extends KeyPlaces {
+  /** {@link RowsAppender.appendRows}: each one copy. */
+  appendRows(
+    rows: Uint8Array,
+    rowsAt: number,
+    keys: number,
+    names: Uint8Array,
+    namesAt: number,
+    namesEnd: number,
+    stored: number,
+    runs: readonly (readonly [db: number, keys: number])[],
+  ): void;
+}
+
+/** Whether `keys` takes rows appended whole. */
+export function appendsRows(keys: KeyPlaces): keys is RowsAppender {
+  return typeof (keys as Partial<RowsAppender>).appendRows === 'function';
+}
+
 /** Keys collected in file order as rows and names. */
-export class KeyRows implements KeyPlaces {
+export class KeyRows implements RowsAppender {
   protected rows: Buffer = Buffer.allocUnsafeSlow(ROW * 1024);
   protected view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
   protected names: Buffer = Buffer.allocUnsafe(1 << 16);
@@ -175,12 +195,7 @@ export class KeyRows implements KeyPlaces {
     this.stored += valueEnd - valueAt + len;
   }
 
-  /**
-   * Adds `keys` rows (at `rows[rowsAt…]`) and their names (`names[namesAt,
-   * namesEnd)`) after these keys, as they are (their keys come later in the
-   * file), their databases as `runs` ([db, keys], in file order); `stored`:
-   * the bytes their names and values take. The caller has checked them.
-   */
+  /** {@link RowsAppender.appendRows}: each one copy. */
   appendRows(
     rows: Uint8Array,
     rowsAt: number,

@@ -3,6 +3,7 @@ import { encodeKeyIndex, indexBytesFor } from '../../../../lambdas/domain/serve/
 import { KeyBlocks } from '../../../../lambdas/domain/serve/key-blocks.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
+import { decodeKeySegment, KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
 
 const COPY = { bytes: 2 ** 40, trailer: '0123456789abcdef' };
 
@@ -111,6 +112,32 @@ describe('the key index collected as its blocks (KeyBlocks)', () => {
       place(b, later);
       const kept = [...keys.slice(0, cut), ...later];
       expect(b.encode(COPY, 11, false).equals(flatFile(kept, 11)), `cut after ${cut} keys`).toBe(true);
+    }
+  });
+
+  it('appends a checked segment’s rows a block’s run at a time (the second thread’s part): the same file as key by key', () => {
+    const keys = keysOf([
+      [0, 100],
+      [2, 30],
+    ]);
+    const later = keysOf(
+      [
+        [2, 150],
+        [3, 1],
+        [7, 200],
+      ],
+      5,
+    ).map((k) => ({ ...k, valueAt: k.valueAt + 2 ** 30, valueEnd: k.valueEnd + 2 ** 30 }));
+    const of = { etag: undefined, versionId: undefined, start: 2 ** 30, end: 2 ** 31 };
+    const segment = new KeySegmentBuilder();
+    place(segment, later);
+    for (const cut of [130, 120, 64]) {
+      const b = new KeyBlocks();
+      place(b, keys);
+      b.dropPast(keys[cut - 1]!.valueEnd);
+      expect(decodeKeySegment(segment.encode(of), of, b)).toBeUndefined();
+      expect(b.keys).toBe(cut + later.length);
+      expect(b.encode(COPY, 11, false).equals(flatFile([...keys.slice(0, cut), ...later], 11)), `cut after ${cut} keys`).toBe(true);
     }
   });
 
