@@ -38,6 +38,7 @@ import {
   R_TYPE,
   refuseRow,
   ROW,
+  type AppendedRows,
   type RowsAppender,
   type RowsSizing,
   valueAtOf,
@@ -213,16 +214,7 @@ export class KeyBlocks implements RowsAppender {
   }
 
   /** {@link RowsAppender.appendRows} (a second thread's segment): a block's run of rows and of names at a time. */
-  appendRows(
-    rows: Uint8Array,
-    rowsAt: number,
-    keys: number,
-    names: Uint8Array,
-    namesAt: number,
-    namesEnd: number,
-    stored: number,
-    runs: readonly (readonly [db: number, keys: number])[],
-  ): void {
+  appendRows(...[rows, rowsAt, keys, names, namesAt, namesEnd, stored, runs]: AppendedRows): void {
     const lengths = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
     let r = rowsAt;
     let from = namesAt;

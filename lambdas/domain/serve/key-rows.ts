@@ -96,18 +96,26 @@ export const MIN_SHARE = 1 / 64;
 
 /** Keys collected whose rows can be appended as they are (a segment's: index-segment.ts decodeKeySegment). */
 export interface RowsAppender extends KeyPlaces {
-  /** {@link RowsAppender.appendRows}: each one copy. */
-  appendRows(
-    rows: Uint8Array,
-    rowsAt: number,
-    keys: number,
-    names: Uint8Array,
-    namesAt: number,
-    namesEnd: number,
-    stored: number,
-    runs: readonly (readonly [db: number, keys: number])[],
-  ): void;
+  /**
+   * Adds `keys` rows (at `rows[rowsAt…]`) and their names (`names[namesAt,
+   * namesEnd)`) after these keys, as they are (their keys come later in the
+   * file), their databases as `runs` ([db, keys], in file order); `stored`:
+   * the bytes their names and values take. The caller has checked them.
+   */
+  appendRows(...rows: AppendedRows): void;
 }
+
+/** {@link RowsAppender.appendRows}'s arguments. */
+export type AppendedRows = [
+  rows: Uint8Array,
+  rowsAt: number,
+  keys: number,
+  names: Uint8Array,
+  namesAt: number,
+  namesEnd: number,
+  stored: number,
+  runs: readonly (readonly [db: number, keys: number])[],
+];
 
 /** Whether `keys` takes rows appended whole. */
 export function appendsRows(keys: KeyPlaces): keys is RowsAppender {
@@ -196,16 +204,7 @@ export class KeyRows implements RowsAppender {
   }
 
   /** {@link RowsAppender.appendRows}: each one copy. */
-  appendRows(
-    rows: Uint8Array,
-    rowsAt: number,
-    keys: number,
-    names: Uint8Array,
-    namesAt: number,
-    namesEnd: number,
-    stored: number,
-    runs: readonly (readonly [db: number, keys: number])[],
-  ): void {
+  appendRows(...[rows, rowsAt, keys, names, namesAt, namesEnd, stored, runs]: AppendedRows): void {
     this.room(keys, namesEnd - namesAt);
     const at = this.n * ROW;
     this.rows.set(rows.subarray(rowsAt, rowsAt + keys * ROW), at);

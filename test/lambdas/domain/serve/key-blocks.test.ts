@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KeyPlaces } from '../../../../lambdas/domain/rdb/keys.js';
 import { encodeKeyIndex, indexBytesFor } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyBlocks } from '../../../../lambdas/domain/serve/key-blocks.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
@@ -29,7 +30,7 @@ function keysOf(dbs: readonly (readonly [db: number, keys: number])[], seed = 7)
   return keys;
 }
 
-function place(into: KeyBlocks | KeyIndexBuilder, keys: readonly IndexedKey[]): void {
+function place(into: KeyPlaces, keys: readonly IndexedKey[]): void {
   for (const k of keys) into.place(k.db, k.type, k.name, 0, k.name.length, k.valueAt, k.valueEnd, k.expireAtMs ?? Number.NaN);
 }
 
