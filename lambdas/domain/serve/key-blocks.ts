@@ -10,8 +10,8 @@
  * what follows the blocks (lookup section, directory, footer). The rows and
  * names collected apart and moved into blocks at the end (key-rows.ts,
  * index-write.ts's encodeKeyIndex: what other writers do) cost the verifier
- * a second buffer of the names and a move of every block, about a third of
- * the index's copying. Pure.
+ * a second buffer of the names (first touched, then copied) and a move of
+ * every block's rows. Pure.
  *
  * An open block holds its rows from its start and its names from
  * {@link OPEN} bytes on (room for a whole block's rows); a block closed
