@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRdbVerifier, rdbVerdict, rdbVerifierParser } from '../../lambdas/domain/rdb/verifier.js';
-import { encodeKeyIndex } from '../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../lambdas/domain/serve/key-index.js';
 import { RdbIndexPass, VerifiedKeys } from '../../lambdas/jobs/keys/rdb-index-pass.js';
 import { writeRdb } from '../serve/written-rdb.js';

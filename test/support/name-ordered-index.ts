@@ -4,7 +4,8 @@
  * of that layout stand beside locked copies and are still read), and the
  * positions such a file's reader answers with.
  */
-import { encodeKeyIndex, type IndexedCopy, NAME_ORDER_MAGIC } from '../../lambdas/domain/serve/index-file.js';
+import { type IndexedCopy, NAME_ORDER_MAGIC } from '../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../lambdas/domain/serve/index-write.js';
 import { ColumnKeyIndex } from '../../lambdas/domain/serve/key-index.js';
 
 /** `index`'s keys in (database, name bytes) order, twins in the order they were added. */

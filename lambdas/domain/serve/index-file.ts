@@ -14,7 +14,9 @@
  *   value start u48, value length u40, expiry f64, NaN: none) then its names,
  *   so one read (one ranged GET) brings a block whole. The rows are the
  *   verifier's pass's own (domain/serve/key-rows.ts): a block is a copy of a
- *   run of them and of their names, no sort, no key gathered field by field;
+ *   run of them and of their names, no sort, no key gathered field by field
+ *   (the DR verifier's pass writes each key into its block as it goes:
+ *   key-blocks.ts); written by index-write.ts;
  * - the lookup section: per key an 8-byte entry (its {@link keyHash} u32
  *   and its row number u32: blocks' keys counted from the first), grouped by
  *   the hash's top `hashBits` bits into 2^hashBits hash blocks (one a bucket,
@@ -63,15 +65,10 @@
 import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { Crc64 } from '../rdb/codecs/crc64.js';
-import { copyBytes as copyNameBytes } from '../rdb/keys.js';
-import { bucketOf as bucketOfHash, hashAndSlot as hashNameAndSlot, hashBitsFor } from './key-hash.js';
-import type { ColumnKeyIndex } from './key-index.js';
-import { isHashWithTtls } from '../rdb/write/source-forms.js';
-import { LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
+import { bucketOf as bucketOfHash } from './key-hash.js';
+import { LEGACY_ROW, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
 
-// Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
-const copyBytes = copyNameBytes;
-const hashAndSlot = hashNameAndSlot;
+// Called a key by the checks: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const bucketOf = bucketOfHash;
 
 /** The first and last bytes of an index file (what writers write). */
@@ -100,7 +97,7 @@ const form = (row: number, sum: 'crc64' | 'sha256', hashed: boolean): LayoutForm
 };
 
 /** Bytes of a block's directory entry before its checksum: where it lies, its length, keys, database, first name's length, expiries. */
-const ENTRY_HEAD = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8;
+export const ENTRY_HEAD = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8;
 
 /** Each layout's form. */
 export const FORMS: Readonly<Record<Layout, LayoutForm>> = {
@@ -117,11 +114,11 @@ export const BLOCK = 64;
 /** Bytes a block's directory entry takes (`RDRKEYS4`; beside an `RDRKEYS2` one's first name). */
 export const ENTRY = FORMS[MAGIC].entry;
 /** Bytes a hash block's directory entry takes (`RDRKEYS4`): where it lies, its length, its CRC-64. */
-const HASH_ENTRY = FORMS[MAGIC].hashEntry;
+export const HASH_ENTRY = FORMS[MAGIC].hashEntry;
 /** Bytes a key's entry takes in the lookup section: its hash and its row number. */
 export const HASH_ROW = 8;
 /** Characters of the header's slot map (2,048 bytes in base64). */
-const SLOTS_BASE64 = Math.ceil(SLOT_COUNT / 8 / 3) * 4;
+export const SLOTS_BASE64 = Math.ceil(SLOT_COUNT / 8 / 3) * 4;
 /** Bytes of the footer: the directory's offset, its SHA-256, the magic. */
 export const FOOTER = 8 + 32 + 8;
 
@@ -134,7 +131,7 @@ export interface IndexedCopy {
 }
 
 /** The rule the header's slot map was computed by (see {@link Header.slotsBy}). */
-const SLOTS_BY = 'keyHashSlot';
+export const SLOTS_BY = 'keyHashSlot';
 
 /** Every slot held: the map of an index whose own map is not trusted. */
 const EVERY_SLOT: Uint8Array = new Uint8Array(SLOT_COUNT / 8).fill(0xff);
@@ -218,25 +215,14 @@ export function indexableTrailer(trailer: string): boolean {
   return /^[0-9a-f]{16}$/.test(trailer) && !/^0+$/.test(trailer);
 }
 
-/**
- * About the bytes of the index file of `keys` keys whose names take
- * `nameBytes` (`RDRKEYS4`; a few databases, 64 KiB for the header): what
- * the pass's rows buffer grows to (key-rows.ts's RowsSizing), so the file is
- * written over it in place ({@link encodeKeyIndex}'s `reuseRows`).
- */
-export function indexBytesFor(keys: number, nameBytes: number): number {
-  const blocks = Math.ceil(keys / BLOCK) + 16;
-  return MAGIC.length + keys * (ROW + HASH_ROW) + nameBytes + blocks * ENTRY + 2 ** hashBitsFor(keys) * HASH_ENTRY + (64 << 10) + FOOTER;
-}
-
 // One-shot: no Hash object a block (the directory's; the blocks' before RDRKEYS4).
-const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
+export const sha256 = (b: Uint8Array): Buffer => hash('sha256', b, 'buffer');
 
 /** One CRC-64 reused for every block's (reset before each: no object a block). */
-const crc = new Crc64();
+export const crc = new Crc64();
 
 /** Writes the checksum of `out[from, to)` (the layout's) at `at`. */
-function writeSum(f: LayoutForm, out: Buffer, from: number, to: number, at: number): void {
+export function writeSum(f: LayoutForm, out: Buffer, from: number, to: number, at: number): void {
   if (f.sum === 'sha256') sha256(out.subarray(from, to)).copy(out, at);
   else crc.reset().update(out, from, to).writeLittleEndian(out, at);
 }
@@ -248,298 +234,6 @@ function sumMatches(f: LayoutForm, bytes: Buffer, sum: Buffer): boolean {
 
 /** The name of a layout's block checksum, for messages. */
 const sumName = (f: LayoutForm): string => (f.sum === 'sha256' ? 'SHA-256' : 'CRC-64');
-
-/**
- * The index file of `index`, for `copy` (`RDRKEYS4`; `RDRKEYS3` and
- * `RDRKEYS2` only where a test writes a file of a layout before, `RDRKEYS2`
- * from an index whose order is name order). Written into one buffer sized
- * first (from the databases' key counts: no key read for it): no buffer or
- * object a block or a key. The index's order is file order, so a block's
- * rows and names are each one copy of a run of the pass's rows and names
- * (key-rows.ts), each key's hash read from its name beside; the lookup
- * section is then a counting sort of those hashes. (An index in another
- * order, a file whose databases do not come ascending, or a layout before,
- * is copied key by key.)
- */
-export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC, reuseRows = false): Buffer {
-  const { rows, names, order } = index.columns();
-  const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
-  const n = index.keys;
-  const f = FORMS[layout];
-  const hashed = f.hashed;
-  // The blocks (BLOCK keys, never spanning two databases) and the databases, from each database's range of positions.
-  const databases: [number, number, number, number][] = [];
-  const blockStarts: number[] = [];
-  const blockDb: number[] = [];
-  for (const [db, from, to] of index.databaseRanges()) {
-    databases.push([db, from, to, blockStarts.length]);
-    for (let i = from; i < to; i += BLOCK) {
-      blockStarts.push(i);
-      blockDb.push(db);
-    }
-  }
-  const blocks = blockStarts.length;
-  blockStarts.push(n);
-  let firstNameBytes = 0;
-  const keyAt = (j: number): number => (order ? order[j]! : j);
-  if (!hashed) for (let b = 0; b < blocks; b++) firstNameBytes += rowView.getUint32(keyAt(blockStarts[b]!) * ROW, true);
-  const hashBits = hashed ? hashBitsFor(n) : 0;
-  const buckets = hashed ? 2 ** hashBits : 0;
-  const fieldTtlBlocks = index.rdbVersion >= 12 ? blocksHolding(rows, keyAt, blockStarts, isHashWithTtls) : undefined;
-  const header: Header = {
-    bytes: copy.bytes,
-    trailer: copy.trailer,
-    rdbVersion: index.rdbVersion,
-    valkey,
-    keys: n,
-    blocks,
-    storedBytes: index.storedBytes,
-    // Hashed layouts: the map is computed as the names are copied (below), written over this placeholder of its length.
-    slots: hashed ? 'A'.repeat(SLOTS_BASE64) : Buffer.from(index.slotMap()).toString('base64'),
-    slotsBy: SLOTS_BY,
-    databases,
-    ...(hashed ? { hashBits } : {}),
-    ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
-  };
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
-  // `names` holds every key's name once (the builder's buffer, cut to its keys).
-  const hashAt = layout.length + n * f.row + names.length;
-  const directoryAt = hashAt + (hashed ? n * HASH_ROW : 0);
-  const entriesAt = directoryAt + 4 + json.length;
-  const hashEntriesAt = entriesAt + blocks * f.entry;
-  const firstNamesAt = hashEntriesAt + buckets * f.hashEntry;
-  const footerAt = firstNamesAt + firstNameBytes;
-  const total = footerAt + FOOTER;
-  const fileOrder = !order && layout === MAGIC;
-  // In place: the index file written over the pass's own rows buffer (its spare room reserved for it as it grew,
-  // key-rows.ts), each block moved up to where it lies in the file: no second buffer of the file's size to allocate,
-  // touch and copy the rows into. Only for a caller whose index is used no more (its rows are overwritten).
-  const inPlace = reuseRows && fileOrder && rows.byteOffset === 0 && rows.buffer.byteLength >= total && names.buffer !== rows.buffer;
-  // Every byte is written below (magic, blocks, lookup section, directory, footer), so none of the unzeroed allocation is left.
-  const out = inPlace ? Buffer.from(rows.buffer, 0, total) : Buffer.allocUnsafe(total);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  // Each row's hash (row numbers: positions in the index's order), for the lookup section.
-  const hashes = hashed ? new Uint32Array(n) : undefined;
-  const slots = new Uint8Array(SLOT_COUNT / 8);
-  if (fileOrder) writeBlocksInFileOrder(out, view, rows, rowView, names, blockStarts, blockDb, entriesAt, hashes!, slots);
-  else writeBlocksInOrder(out, view, index, blockStarts, blockDb, layout, entriesAt, firstNamesAt, hashes, slots);
-  if (hashes) {
-    writeLookup(f, out, view, hashes, hashBits, hashAt, hashEntriesAt);
-    const withSlots = Buffer.from(JSON.stringify({ ...header, slots: Buffer.from(slots).toString('base64') }), 'utf8');
-    // The entries were placed after the placeholder's header: the real one must take the same bytes.
-    if (withSlots.length !== json.length) throw new Error(`the index header's slot map took ${withSlots.length} bytes, not ${json.length}`);
-    json = withSlots;
-  }
-  view.setUint32(directoryAt, json.length, true);
-  json.copy(out, directoryAt + 4);
-  view.setFloat64(footerAt, directoryAt, true);
-  sha256(out.subarray(directoryAt, footerAt)).copy(out, footerAt + 8);
-  out.write(layout, footerAt + 40, 'latin1');
-  return out;
-}
-
-/** The blocks (`blockStarts`: each block's first position, then the end) holding a key whose type `wanted` takes, as runs [first, end) flattened. */
-function blocksHolding(rows: Buffer, keyAt: (j: number) => number, blockStarts: readonly number[], wanted: (type: number) => boolean): number[] {
-  const runs: number[] = [];
-  for (let b = 0; b + 1 < blockStarts.length; b++) {
-    let holds = false;
-    for (let j = blockStarts[b]!; j < blockStarts[b + 1]! && !holds; j++) holds = wanted(rows[keyAt(j) * ROW + R_TYPE]!);
-    if (!holds) continue;
-    if (runs.length > 0 && runs.at(-1) === b) runs[runs.length - 1] = b + 1;
-    else runs.push(b, b + 1);
-  }
-  return runs;
-}
-
-/** Block `b`'s directory entry at `entry` (its checksum written apart, at {@link ENTRY_HEAD}). */
-function writeEntry(view: DataView, entry: number, at: number, bytes: number, keys: number, db: number, firstLen: number, e: Expiries): void {
-  view.setFloat64(entry, at, true);
-  view.setUint32(entry + 8, bytes, true);
-  view.setUint32(entry + 12, keys, true);
-  view.setUint32(entry + 16, db, true);
-  view.setUint32(entry + 20, firstLen, true);
-  view.setUint32(entry + 24, e.expiring, true);
-  view.setFloat64(entry + 28, e.expiring ? e.min : 0, true);
-  view.setFloat64(entry + 36, e.expiring ? e.max : 0, true);
-  view.setFloat64(entry + 44, e.sum, true);
-}
-
-/** A block's keys with an expiry: how many, their least, greatest and summed expiry. */
-interface Expiries {
-  expiring: number;
-  min: number;
-  max: number;
-  sum: number;
-}
-
-/** Expiry `e` (NaN: none) counted in `x`. */
-function countExpiry(x: Expiries, e: number): void {
-  if (Number.isNaN(e)) return;
-  x.expiring++;
-  x.min = Math.min(x.min, e);
-  x.max = Math.max(x.max, e);
-  x.sum += e;
-}
-
-const noExpiries = (): Expiries => ({ expiring: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 });
-
-/**
- * The blocks of an index in file order (`RDRKEYS4`, the writers' case): a
- * block is a run of the pass's rows, then a run of its names. First a pass
- * forward over the rows (each name's hash and slot, the blocks' expiries and
- * entries), then the blocks written from the last to the first, each
- * checksummed as it lands: so `out` may be the rows' own buffer (each block
- * lies at or after where its rows lie, and after every earlier block's
- * rows; the magic goes over the first rows once they have moved).
- */
-function writeBlocksInFileOrder(
-  out: Buffer,
-  view: DataView,
-  rows: Buffer,
-  rowView: DataView,
-  names: Buffer,
-  blockStarts: readonly number[],
-  blockDb: readonly number[],
-  entriesAt: number,
-  hashes: Uint32Array,
-  slots: Uint8Array,
-): void {
-  const blocks = blockStarts.length - 1;
-  // Where each block's names start in `names` (one more: their end), and where the block lies in the file.
-  const nameStart = new Float64Array(blocks + 1);
-  const blockAt = new Float64Array(blocks + 1);
-  let nameFrom = 0;
-  let at = MAGIC.length;
-  for (let b = 0; b < blocks; b++) {
-    const i = blockStarts[b]!;
-    const end = blockStarts[b + 1]!;
-    const db = blockDb[b]!;
-    nameStart[b] = nameFrom;
-    blockAt[b] = at;
-    const x = noExpiries();
-    for (let j = i; j < end; j++) {
-      const r = j * ROW;
-      const l = rowView.getUint32(r, true);
-      hashes[j] = hashAndSlot(db, names, nameFrom, nameFrom + l, slots);
-      nameFrom += l;
-      countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
-    }
-    const bytes = (end - i) * ROW + nameFrom - nameStart[b]!;
-    writeEntry(view, entriesAt + b * ENTRY, at, bytes, end - i, db, 0, x);
-    at += bytes;
-  }
-  nameStart[blocks] = nameFrom;
-  blockAt[blocks] = at;
-  for (let b = blocks - 1; b >= 0; b--) {
-    const i = blockStarts[b]!;
-    const end = blockStarts[b + 1]!;
-    const to = blockAt[b]!;
-    // Overlapping when `out` is the rows' buffer: copy and copyWithin move as memmove does.
-    if (out.buffer === rows.buffer) out.copyWithin(to, i * ROW, end * ROW);
-    else rows.copy(out, to, i * ROW, end * ROW);
-    names.copy(out, to + (end - i) * ROW, nameStart[b]!, nameStart[b + 1]!);
-    crc
-      .reset()
-      .update(out, to, blockAt[b + 1]!)
-      .writeLittleEndian(out, entriesAt + b * ENTRY + ENTRY_HEAD);
-  }
-  out.write(MAGIC, 0, 'latin1');
-}
-
-/**
- * The blocks of an index in another order than file order (a file whose
- * databases do not come ascending, or a test's `RDRKEYS2` in name order),
- * or of a layout before (a test's `RDRKEYS3`: 33-byte rows, the database in
- * each): each key's row and name copied where its position puts it;
- * `RDRKEYS2`'s first names after the hash blocks' entries, at `firstNamesAt`.
- */
-function writeBlocksInOrder(
-  out: Buffer,
-  view: DataView,
-  index: ColumnKeyIndex,
-  blockStarts: readonly number[],
-  blockDb: readonly number[],
-  layout: Layout,
-  entriesAt: number,
-  firstNamesAt: number,
-  hashes: Uint32Array | undefined,
-  slots: Uint8Array,
-): void {
-  const { rows, names, order } = index.columns();
-  const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
-  const nameAt = index.nameStarts();
-  const f = FORMS[layout];
-  const blocks = blockStarts.length - 1;
-  out.write(layout, 0, 'latin1');
-  let at = layout.length;
-  let first = firstNamesAt;
-  for (let b = 0; b < blocks; b++) {
-    const i = blockStarts[b]!;
-    const end = blockStarts[b + 1]!;
-    const db = blockDb[b]!;
-    let namesAt = at + (end - i) * f.row;
-    const x = noExpiries();
-    for (let j = i; j < end; j++) {
-      const k = order ? order[j]! : j;
-      const r = k * ROW;
-      const l = rowView.getUint32(r, true);
-      const from = nameAt[k]!;
-      const to = at + (j - i) * f.row;
-      if (f.row === ROW) copyBytes(rows, r, r + ROW, out, to);
-      else {
-        // The 33-byte row of the layouts before: the database in each row, the value's end.
-        const valueAt = valueAtOf(rowView, r);
-        view.setUint32(to, l, true);
-        view.setUint32(to + LEGACY_ROW.db, db, true);
-        out[to + LEGACY_ROW.type] = rows[r + R_TYPE]!;
-        view.setFloat64(to + LEGACY_ROW.at, valueAt, true);
-        view.setFloat64(to + LEGACY_ROW.end, valueAt + valueLengthOf(rowView, r), true);
-        view.setFloat64(to + LEGACY_ROW.expiry, rowView.getFloat64(r + R_EXPIRY, true), true);
-      }
-      copyBytes(names, from, from + l, out, namesAt);
-      if (hashes) hashes[j] = hashAndSlot(db, names, from, from + l, slots);
-      namesAt += l;
-      countExpiry(x, rowView.getFloat64(r + R_EXPIRY, true));
-    }
-    const firstLen = rowView.getUint32((order ? order[i]! : i) * ROW, true);
-    writeEntry(view, entriesAt + b * f.entry, at, namesAt - at, end - i, db, hashes ? 0 : firstLen, x);
-    writeSum(f, out, at, namesAt, entriesAt + b * f.entry + ENTRY_HEAD);
-    if (!hashes) {
-      // The block's first name, from its rows' names just written.
-      const namesStart = at + (end - i) * f.row;
-      out.copy(out, first, namesStart, namesStart + firstLen);
-      first += firstLen;
-    }
-    at = namesAt;
-  }
-}
-
-/**
- * The lookup section (`RDRKEYS3` and after) at `hashAt`: each row's hash and
- * number put in its bucket by a counting sort (rows ascending within a
- * bucket), and each hash block's directory entry at `entriesAt`.
- */
-function writeLookup(f: LayoutForm, out: Buffer, view: DataView, hashes: Uint32Array, bits: number, hashAt: number, entriesAt: number): void {
-  const buckets = 2 ** bits;
-  const next = new Uint32Array(buckets + 1);
-  for (let j = 0; j < hashes.length; j++) next[bucketOf(hashes[j]!, bits) + 1]!++;
-  for (let b = 0; b < buckets; b++) next[b + 1]! += next[b]!;
-  const starts = next.slice();
-  for (let j = 0; j < hashes.length; j++) {
-    const h = hashes[j]!;
-    const p = hashAt + next[bucketOf(h, bits)]!++ * HASH_ROW;
-    view.setUint32(p, h, true);
-    view.setUint32(p + 4, j, true);
-  }
-  for (let b = 0; b < buckets; b++) {
-    const from = hashAt + starts[b]! * HASH_ROW;
-    const to = hashAt + starts[b + 1]! * HASH_ROW;
-    const e = entriesAt + b * f.hashEntry;
-    view.setFloat64(e, from, true);
-    view.setUint32(e + 8, to - from, true);
-    writeSum(f, out, from, to, e + 12);
-  }
-}
 
 /** Where the directory of an index file of `fileBytes` bytes lies and its layout, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
 export function readFooter(

@@ -20,7 +20,19 @@
 import { createHash } from 'node:crypto';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import type { KeyPlaces } from '../rdb/keys.js';
-import { KeyRows, LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, type RowsSizing, rowProblem, valueAtOf, valueLengthOf } from './key-rows.js';
+import {
+  appendsRows,
+  KeyRows,
+  LEGACY_ROW,
+  R_EXPIRY,
+  R_TYPE,
+  ROW,
+  type RowsAppender,
+  type RowsSizing,
+  rowProblem,
+  valueAtOf,
+  valueLengthOf,
+} from './key-rows.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG2';
@@ -112,7 +124,7 @@ export function encodeKeySegment(of: SegmentOf, keys: readonly IndexedKey[]): Bu
 export function decodeKeySegment(
   file: Buffer,
   of: SegmentOf,
-  keys: KeyPlaces | KeyRows,
+  keys: KeyPlaces | RowsAppender,
   relabel?: readonly [number, number],
 ): { readonly problem: string } | undefined {
   const magic = file.length < MAGIC.length + 4 + LEGACY_SUM ? '' : file.toString('latin1', 0, MAGIC.length);
@@ -139,7 +151,7 @@ export function decodeKeySegment(
   if (!Array.isArray(runs)) return runs;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const namesAt = rowsAt + h.keys * rowBytes;
-  const whole = !legacy && keys instanceof KeyRows ? keys : undefined;
+  const whole = !legacy && appendsRows(keys) ? keys : undefined;
   let nameAt = namesAt;
   let stored = 0;
   let run = 0;

@@ -42,7 +42,7 @@ export function valueLengthOf(view: DataView, p: number): number {
 }
 
 /** Throws why a key's value cannot be held in a row. */
-function refuseRow(valueAt: number, valueEnd: number): never {
+export function refuseRow(valueAt: number, valueEnd: number): never {
   throw new RangeError(rowProblem(valueAt, valueEnd));
 }
 
@@ -60,7 +60,7 @@ export function rowProblem(valueAt: number, valueEnd: number): string | undefine
  * length, or more than it can reserve: a file whose first keys mislead) is
  * dropped for the doubling.
  */
-function grown(b: Buffer, need: number, used: number, guess = 0): Buffer {
+export function grown(b: Buffer, need: number, used: number, guess = 0): Buffer {
   const doubled = Math.max(need, b.length * 2);
   let bigger: Buffer;
   try {
@@ -78,7 +78,7 @@ function grown(b: Buffer, need: number, used: number, guess = 0): Buffer {
  * the first growth past {@link MIN_SHARE} of it, to the keys and names
  * expected in all (those so far over the share, 5 % more), and the rows
  * buffer to the bytes of the index file over that many keys, so the file is
- * written over the rows in place (index-file.ts's encodeKeyIndex): no
+ * written over the rows in place (index-write.ts's encodeKeyIndex): no
  * doubling's copies, no second buffer of the file's size. The part never
  * written stays untouched (no memory taken for it). A guess short of the
  * keys only means growing again, an index file written into a buffer of its
@@ -92,10 +92,38 @@ export interface RowsSizing {
 }
 
 /** The share read before a guess of the whole is taken (a guess from the first keys alone is noise). */
-const MIN_SHARE = 1 / 64;
+export const MIN_SHARE = 1 / 64;
+
+/** Keys collected whose rows can be appended as they are (a segment's: index-segment.ts decodeKeySegment). */
+export interface RowsAppender extends KeyPlaces {
+  /**
+   * Adds `keys` rows (at `rows[rowsAt…]`) and their names (`names[namesAt,
+   * namesEnd)`) after these keys, as they are (their keys come later in the
+   * file), their databases as `runs` ([db, keys], in file order); `stored`:
+   * the bytes their names and values take. The caller has checked them.
+   */
+  appendRows(...rows: AppendedRows): void;
+}
+
+/** {@link RowsAppender.appendRows}'s arguments. */
+export type AppendedRows = [
+  rows: Uint8Array,
+  rowsAt: number,
+  keys: number,
+  names: Uint8Array,
+  namesAt: number,
+  namesEnd: number,
+  stored: number,
+  runs: readonly (readonly [db: number, keys: number])[],
+];
+
+/** Whether `keys` takes rows appended whole. */
+export function appendsRows(keys: KeyPlaces): keys is RowsAppender {
+  return typeof (keys as Partial<RowsAppender>).appendRows === 'function';
+}
 
 /** Keys collected in file order as rows and names. */
-export class KeyRows implements KeyPlaces {
+export class KeyRows implements RowsAppender {
   protected rows: Buffer = Buffer.allocUnsafeSlow(ROW * 1024);
   protected view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
   protected names: Buffer = Buffer.allocUnsafe(1 << 16);
@@ -175,22 +203,8 @@ export class KeyRows implements KeyPlaces {
     this.stored += valueEnd - valueAt + len;
   }
 
-  /**
-   * Adds `keys` rows (at `rows[rowsAt…]`) and their names (`names[namesAt,
-   * namesEnd)`) after these keys, as they are (their keys come later in the
-   * file), their databases as `runs` ([db, keys], in file order); `stored`:
-   * the bytes their names and values take. The caller has checked them.
-   */
-  appendRows(
-    rows: Uint8Array,
-    rowsAt: number,
-    keys: number,
-    names: Uint8Array,
-    namesAt: number,
-    namesEnd: number,
-    stored: number,
-    runs: readonly (readonly [db: number, keys: number])[],
-  ): void {
+  /** {@link RowsAppender.appendRows}: each one copy. */
+  appendRows(...[rows, rowsAt, keys, names, namesAt, namesEnd, stored, runs]: AppendedRows): void {
     this.room(keys, namesEnd - namesAt);
     const at = this.n * ROW;
     this.rows.set(rows.subarray(rowsAt, rowsAt + keys * ROW), at);

@@ -42,10 +42,12 @@ import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer, indexBytesFor, MAGIC } from '../../domain/serve/index-file.js';
+import { INDEX_SUFFIX, indexableTrailer, MAGIC } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex, indexBytesFor } from '../../domain/serve/index-write.js';
 import { indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { KeyBlocks } from '../../domain/serve/key-blocks.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { countsUnlike, type IndexedVerification, VerifiedKeys } from '../keys/rdb-index-pass.js';
@@ -67,7 +69,8 @@ export function segmentKey(key: string, start: number, end: number): string {
  * (verify-rdb-split.ts).
  */
 export class CopyKeyIndex implements SplitKeyIndex {
-  private readonly builder = new KeyIndexBuilder();
+  /** This invocation's keys, as the index file's blocks (domain/serve/key-blocks.ts: the file is finished over them). */
+  private readonly builder = new KeyBlocks();
   private readonly keys: VerifiedKeys;
   /** The bytes [start, at) were read here (their keys placed by the verification), or stand indexed by the worker's part. */
   private at: number;
@@ -77,7 +80,7 @@ export class CopyKeyIndex implements SplitKeyIndex {
   private broken: string | undefined;
   /** Where the keys placed so far end: {@link at}, or the worker's part's end as its keys are added. */
   private placedTo = 0;
-  /** The index file, once encoded (encoded over the builder's rows: once only). */
+  /** The index file, once encoded (finished over the builder's blocks: once only). */
   private encoded: Buffer | string | undefined;
 
   constructor(
@@ -100,10 +103,10 @@ export class CopyKeyIndex implements SplitKeyIndex {
   }
 
   /**
-   * The copy is `size` bytes: the builder's buffers grow at once to what its
+   * The copy is `size` bytes: the builder's buffer grows at once to what its
    * keys are expected to take (those so far over the share of this
-   * invocation's bytes read), with room for the index file written over its
-   * rows (key-rows.ts's RowsSizing).
+   * invocation's bytes read), with room for the index file finished over its
+   * blocks (key-rows.ts's RowsSizing).
    */
   expect(size: number): void {
     this.builder.growBy({
@@ -144,7 +147,8 @@ export class CopyKeyIndex implements SplitKeyIndex {
     else {
       this.builder.dropPast(part.from);
       this.placedTo = part.end;
-      // Its rows and names appended whole (once every key is checked); its keys before its first SELECTDB are of the database this thread's part ended in.
+      // Its keys placed after this thread's, each into its block as it is checked (a key found wrong: no index); its keys
+      // before its first SELECTDB are of the database this thread's part ended in.
       const problem = decodeKeySegment(
         Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
         { etag: undefined, versionId: undefined, start: part.from, end: part.end },
@@ -184,7 +188,7 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const missing = this.missing(end);
     if (missing) return missing;
     // The parse stopped at the pause: keys that end past it (none) would be the next invocation's.
-    const all = this.builder.finish(0);
+    const all = this.builder.flat().finish(0);
     const keys: IndexedKey[] = [];
     for (const db of all.databases())
       for (let pos = 0; pos < all.size(db); pos++) {
@@ -211,17 +215,19 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const read = this.keys.finish();
     const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : read.trailer;
     if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
-    // The index's keys in file order: the earlier invocations' (none on one invocation), then this one's.
-    let all = this.builder;
-    if (this.start > 0) {
-      this.before.append(this.builder);
-      all = this.before;
+    const copy = { bytes: this.part ? size : this.at, trailer };
+    if (this.start === 0) {
+      const unlike = countsUnlike(this.builder, read.report);
+      // Finished over this invocation's blocks (this index is used no more).
+      return unlike ?? this.builder.encode(copy, read.version, read.valkey);
     }
-    const index = all.finish(read.version);
+    // The index's keys in file order: the earlier invocations', then this one's, laid flat.
+    this.before.append(this.builder.flat());
+    const index = this.before.finish(read.version);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
-    // Over the builder's rows when they have the room (this index is used no more).
-    return encodeKeyIndex(index, { bytes: this.part ? size : this.at, trailer }, read.valkey, MAGIC, true);
+    // Over the rows' buffer when it has the room (this index is used no more).
+    return encodeKeyIndex(index, copy, read.valkey, MAGIC, true);
   }
 }
 

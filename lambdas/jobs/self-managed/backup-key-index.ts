@@ -9,7 +9,8 @@
  * by retention.
  */
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
-import { encodeKeyIndex, INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
+import { INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../domain/serve/index-write.js';
 import { INDEX_SOURCE_META, type IndexSource, indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FieldTtlHashes } from '../../../../lambdas/domain/serve/context.js';
-import { BLOCK, encodeKeyIndex, FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
+import { BLOCK, FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { PagedKeyIndex, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import {
-  encodeKeyIndex,
   FOOTER,
   FORMS,
   HASH_ROW,
   indexableTrailer,
-  indexBytesFor,
   type Layout,
   MAGIC,
   NAME_ORDER_MAGIC,
@@ -15,6 +13,7 @@ import {
   OLD_MAGIC,
   WIDE_ROWS_MAGIC,
 } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex, indexBytesFor } from '../../../../lambdas/domain/serve/index-write.js';
 import { keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
 import { LEGACY_ROW, R_LENGTH } from '../../../../lambdas/domain/serve/key-rows.js';
 import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SLOT_COUNT } from '../../../../lambdas/domain/keys/hash-slot.js';
-import { encodeKeyIndex, FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
+import { FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { PagedKeyIndex } from '../../../../lambdas/domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../../../lambdas/domain/serve/sharded-index.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK, encodeKeyIndex, FORMS, type Layout, MAGIC, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
+import { BLOCK, FORMS, type Layout, MAGIC, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { BlockPending, indexInMemory, PagedKeyIndex, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../../../lambdas/domain/keys/hash-slot.js';
-import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { type ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory, type PagedKeyIndex } from '../../../../lambdas/domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../../../lambdas/domain/serve/sharded-index.js';
