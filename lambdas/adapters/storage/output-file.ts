@@ -120,7 +120,11 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         throw err;
       }
     },
-    read: () => createReadStream(tempPath, { highWaterMark: 1 << 20 }),
+    // Opened when first read: a body a put refused before reading (or never read) leaves no stream erroring on a file since removed.
+    read: () =>
+      (async function* () {
+        yield* createReadStream(tempPath, { highWaterMark: 1 << 20 });
+      })(),
     readTransient: () => readFileChunksReused(tempPath),
     async commit() {
       if (replace) await rename(tempPath, target);

@@ -9,6 +9,7 @@
 import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { parseS3Url } from '../aws/s3/objects.js';
 import { S3ObjectStore } from './object-store-s3.js';
+import { checkKey } from './object-store.js';
 import { openS3Object } from './s3-rdb.js';
 
 /** One output object. */
@@ -29,6 +30,8 @@ export interface S3Output {
   read(): Promise<AsyncIterable<Uint8Array>>;
   /** Removes the object (no error when it is gone). */
   remove(): Promise<void>;
+  /** Why the key cannot be written (an empty, `.` or `..` part, which the store refuses: checkKey), with the key to write instead. */
+  readonly keyProblem?: string;
 }
 
 /** The output object `url` names, or undefined when it names none (`s3://<bucket>/<key>`). */
@@ -40,6 +43,7 @@ export function s3Output(url: string): S3Output | undefined {
   const store = new S3ObjectStore(client, bucket, '');
   return {
     url,
+    ...keyProblemOf(bucket, key),
     name: key.slice(key.lastIndexOf('/') + 1),
     exists: () => store.exists(key),
     missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
@@ -49,4 +53,19 @@ export function s3Output(url: string): S3Output | undefined {
     read: async () => (await openS3Object(url)).read(),
     remove: () => store.delete(key),
   };
+}
+
+/** `{ keyProblem }` when `key` has a part the store refuses (checkKey), naming the key it most likely means; else nothing. */
+function keyProblemOf(bucket: string, key: string): { keyProblem?: string } {
+  try {
+    checkKey(key);
+    return {};
+  } catch {
+    const parts: string[] = [];
+    for (const p of key.split('/')) {
+      if (p === '..') parts.pop();
+      else if (p !== '' && p !== '.') parts.push(p);
+    }
+    return { keyProblem: `the key ${key} has an empty, "." or ".." part (redis-dr writes no such key); write it as s3://${bucket}/${parts.join('/')}` };
+  }
 }

@@ -157,11 +157,18 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
     // The AWS SDK loads only for s3:// outputs.
     const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
     if (!s3) throw new UsageError(`-o ${spec.output}: not an S3 object; write it as s3://<bucket>/<key>.rdb`);
+    if (s3.keyProblem) throw new UsageError(`-o ${spec.output}: ${s3.keyProblem}; nothing was read or written`);
     const missing = await s3.missingBucket();
     if (missing) throw new UsageError(`-o ${spec.output}: ${missing}; nothing was read or written`);
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
+  // Another scheme (file://, https://) would be taken as a relative path beginning with it.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
+  if (scheme)
+    throw new UsageError(
+      `-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path (${spec.output.slice(scheme.length + 3) || '<path>'}) or s3://<bucket>/<key>.rdb`,
+    );
   const state = outputPathState(spec.output);
   if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);

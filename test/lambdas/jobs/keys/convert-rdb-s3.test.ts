@@ -93,6 +93,21 @@ describe('convertRdb into s3://', () => {
     await expect(missing).rejects.toThrow(
       '-o s3://no-such-bucket-here/v10.rdb: no such bucket no-such-bucket-here: check the bucket name (aws s3 ls lists yours); nothing was read or written',
     );
+    // A key with an empty, "." or ".." part (the store refuses it at the put): refused before the conversion, even with --force,
+    // naming the key meant (review 20: it ran the whole conversion, then died on a stream of the removed temporary file).
+    for (const [output, meant] of [
+      ['s3://out/a//v10.rdb', 's3://out/a/v10.rdb'],
+      ['s3://out/a/./v10.rdb', 's3://out/a/v10.rdb'],
+      ['s3://out/a/../v10.rdb', 's3://out/v10.rdb'],
+    ]) {
+      const refused = convertRdb(spec(output!, true));
+      await expect(refused).rejects.toThrow(UsageError);
+      await expect(refused).rejects.toThrow(`(redis-dr writes no such key); write it as ${meant}; nothing was read or written`);
+    }
+    // Another scheme is refused, not taken as a relative path beginning with it.
+    await expect(convertRdb(spec('file:///tmp/x.rdb'))).rejects.toThrow(
+      '-o file:///tmp/x.rdb: file:// is not an output redis-dr writes; give a local path (/tmp/x.rdb) or s3://<bucket>/<key>.rdb',
+    );
     expect(leftovers()).toEqual([]);
   }, 60_000);
 

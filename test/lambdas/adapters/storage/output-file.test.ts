@@ -1,0 +1,38 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createOutputFile } from '../../../../lambdas/adapters/storage/output-file.js';
+
+describe('createOutputFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-output-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens the temporary file when its body is first read: a body never read, then discarded, leaves no stream erroring (review 20)', async () => {
+    const out = await createOutputFile(join(dir, 'a.rdb'), false);
+    await out.write(Buffer.from('REDIS0010'));
+    await out.close();
+    const unread = out.read(); // as a put refused before it read its body
+    await out.discard();
+    expect(existsSync(out.tempPath)).toBe(false);
+    await sleep(50); // an eager stream would have failed to open by now: an unhandled 'error' fails the run
+    // Read after all, it fails as a read of a removed file does, to its reader.
+    await expect(
+      (async () => {
+        for await (const _ of unread) void _;
+      })(),
+    ).rejects.toThrow(/ENOENT/);
+  });
+
+  it('its body is the bytes written', async () => {
+    const out = await createOutputFile(join(dir, 'b.rdb'), false);
+    await out.write(Buffer.from('REDIS'));
+    await out.write(Buffer.from('0010'));
+    await out.close();
+    const chunks: Buffer[] = [];
+    for await (const c of out.read()) chunks.push(Buffer.from(c));
+    expect(Buffer.concat(chunks).toString()).toBe('REDIS0010');
+    await out.discard();
+  });
+});
