@@ -8,9 +8,42 @@ import { type Encoded, toReply } from './command-table.js';
 import table from './redis-7.0-commands.json';
 import { R, type Reply } from './resp.js';
 
-const INFO = table.info as Record<string, Encoded[]>;
-const DOCS = table.docs as Record<string, { '%': Encoded[] }>;
-const HELP = table.help as Record<string, Encoded>;
+/**
+ * The subcommands of 7.0's CLIENT that serve answers (commands-server.ts): the others (KILL, LIST, PAUSE, TRACKING …)
+ * are answered as by a server that does not know them, so COMMAND's INFO, DOCS and LIST and CLIENT HELP leave them out.
+ */
+export const CLIENT_SUBCOMMANDS: ReadonlySet<string> = new Set(['getname', 'help', 'id', 'setname']);
+
+/** Whether `full` (`container|sub`) is answered: every served container's subcommands but CLIENT's beyond {@link CLIENT_SUBCOMMANDS}. */
+const servedSub = (full: string): boolean => !full.startsWith('client|') || CLIENT_SUBCOMMANDS.has(full.slice('client|'.length));
+
+/** The items of a set or array. */
+const itemsOf = (e: Encoded | undefined): Encoded[] => (Array.isArray(e) ? e : e && typeof e === 'object' && '~' in e ? e['~'] : []);
+
+/** A set or array of `container|sub` entries (an INFO entry's, or its name first) keeping the served ones, its shape kept. */
+function servedItems(e: Encoded): Encoded {
+  const keep = (s: Encoded): boolean => !Array.isArray(s) || servedSub(String(s[0]).slice(1));
+  if (Array.isArray(e)) return e.filter(keep);
+  return e && typeof e === 'object' && '~' in e ? { '~': e['~'].filter(keep) } : e;
+}
+
+const INFO: Record<string, Encoded[]> = { ...(table.info as Record<string, Encoded[]>) };
+INFO.client = INFO.client!.map((v, i) => (i === 9 ? servedItems(v) : v));
+const DOCS: Record<string, { '%': Encoded[] }> = { ...(table.docs as Record<string, { '%': Encoded[] }>) };
+DOCS.client = {
+  '%': DOCS.client!['%'].map((v, i, kv) => {
+    if (kv[i - 1] !== '$subcommands' || typeof v !== 'object' || v === null || !('%' in v)) return v;
+    const pairs = v['%'];
+    return { '%': pairs.flatMap((x, j) => (j % 2 === 0 && servedSub(String(x).slice(1)) ? [x, pairs[j + 1]!] : [])) };
+  }),
+};
+const HELP: Record<string, Encoded> = { ...(table.help as Record<string, Encoded>) };
+// 7.0's CLIENT HELP: a subcommand's line unindented, its text indented below it; the first line says what the command is.
+let kept = true;
+HELP.client = (HELP.client as string[]).filter((line, i) => {
+  if (i > 0 && !line.startsWith('+ ')) kept = servedSub(`client|${line.slice(1).split(' ', 1)[0]!.toLowerCase()}`);
+  return i === 0 || kept;
+});
 
 /** A map's value at bulk key `key`. */
 function mapValue(m: { '%': Encoded[] }, key: string): Encoded | undefined {
@@ -18,9 +51,6 @@ function mapValue(m: { '%': Encoded[] }, key: string): Encoded | undefined {
   for (let i = 0; i < kv.length; i += 2) if (kv[i] === `$${key}`) return kv[i + 1];
   return undefined;
 }
-
-/** The items of a set or array. */
-const itemsOf = (e: Encoded | undefined): Encoded[] => (Array.isArray(e) ? e : e && typeof e === 'object' && '~' in e ? e['~'] : []);
 
 /** `COMMAND INFO`'s entry of `name` (a command, or `container|sub`), as 7.0 answers; undefined when 7.0 (or serve) has none. */
 export function commandInfo(name: string): Reply | undefined {
@@ -71,14 +101,14 @@ function entryFor(words: readonly Buffer[], served: (name: string) => boolean): 
 }
 
 /**
- * `COMMAND GETKEYS <command> <arg> …` as redis-server 7.0 answers it
+ * `COMMAND GETKEYS <command> <arg> …` (and GETKEYSANDFLAGS: `withFlags`) as redis-server 7.0 answers it
  * (server.c getKeysSubcommandImpl, db.c getKeysUsingKeySpecs): the command
  * as its lookup finds it (a command `served` does not answer is one it does
  * not know), its arity checked, its keys found by its key specs (every
  * served command's begin at an index and run to a position or by a key
  * count). `words` are the request's words after `COMMAND GETKEYS`.
  */
-export function commandGetKeys(words: readonly Buffer[], served: (name: string) => boolean): Reply {
+export function commandGetKeys(words: readonly Buffer[], served: (name: string) => boolean, withFlags = false): Reply {
   const entry = entryFor(words, served);
   if (!entry) return R.error('ERR Invalid command specified');
   const specs = itemsOf(entry[8]).map(fields);
@@ -87,6 +117,8 @@ export function commandGetKeys(words: readonly Buffer[], served: (name: string) 
   const argc = words.length;
   if ((arity > 0 && arity !== argc) || argc < -arity) return R.error('ERR Invalid number of arguments specified for command');
   const keys: Buffer[] = [];
+  // GETKEYSANDFLAGS: each key with its key spec's flags, as COMMAND INFO gives them (addReplyFlagsForKeyArgs).
+  const flags: Reply[] = [];
   for (const spec of specs) {
     const begin = fields(fields(spec.get('begin_search')).get('spec'));
     const find = fields(spec.get('find_keys'));
@@ -110,9 +142,14 @@ export function commandGetKeys(words: readonly Buffer[], served: (name: string) 
       last = lastKey >= 0 ? first + lastKey : argc + lastKey;
     }
     // Past the words given: no key there (a command of negative arity reports that itself when it runs).
-    for (let i = first; i <= last; i += step) if (i < argc) keys.push(words[i]!);
+    for (let i = first; i <= last; i += step)
+      if (i < argc) {
+        keys.push(words[i]!);
+        if (withFlags) flags.push(toReply(spec.get('flags') ?? []));
+      }
   }
-  return keys.length === 0 ? R.error('ERR Invalid arguments specified for command') : R.bulks(keys);
+  if (keys.length === 0) return R.error('ERR Invalid arguments specified for command');
+  return withFlags ? R.array(keys.map((k, i) => R.array([R.bulk(k), flags[i]!]))) : R.bulks(keys);
 }
 
 /** A command's name and its subcommands' (`container|sub`), as 7.0's COMMAND LIST walks them. */

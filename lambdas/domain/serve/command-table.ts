@@ -83,9 +83,32 @@ export const NEWER_COMMANDS: Readonly<Record<string, { readonly arity: number; r
  * answers it as that server does, an unknown command, and COMMAND leaves it out.
  */
 export function knownTo(about: { readonly redisVersion: string; readonly valkey?: boolean }, name: string): boolean {
-  if (NEWER_COMMANDS[name] === undefined || about.valkey) return true;
-  const [major = 0, minor = 0] = about.redisVersion.split('.').map(Number);
-  return major > 7 || (major === 7 && minor >= 4);
+  const since = NEWER_COMMANDS[name] !== undefined ? ([7, 4] as const) : NEWER_WRITES[name];
+  return since === undefined || about.valkey === true || writerAtLeast(about, since[0], since[1]);
+}
+
+/**
+ * Write commands newer than Redis 7.0 (answered READONLY where the point's writer knows them, else as unknown): the
+ * hash field TTL writes of Redis 7.4 (and its release candidates' HGETF/HSETF) and Redis 8.0's; Valkey 9 has them. An
+ * RDB 12 file is written by 7.4 to 8.4 alike: 8.0's are taken as known from RDB 12 (READONLY, not an unknown command).
+ */
+const NEWER_WRITES: Readonly<Record<string, readonly [number, number]>> = {
+  hpersist: [7, 4],
+  hexpire: [7, 4],
+  hpexpire: [7, 4],
+  hexpireat: [7, 4],
+  hpexpireat: [7, 4],
+  hgetf: [7, 4],
+  hsetf: [7, 4],
+  hgetdel: [7, 4],
+  hgetex: [7, 4],
+  hsetex: [7, 4],
+};
+
+/** Whether the Redis release the point's writer is taken for (`about.redisVersion`) is `major.minor` or later. */
+export function writerAtLeast(about: { readonly redisVersion: string }, major: number, minor: number): boolean {
+  const [ma = 0, mi = 0] = about.redisVersion.split('.').map(Number);
+  return ma > major || (ma === major && mi >= minor);
 }
 
 const pairs = (kv: readonly Encoded[]): [Encoded, Encoded][] => Array.from({ length: kv.length / 2 }, (_, i) => [kv[2 * i]!, kv[2 * i + 1]!]);

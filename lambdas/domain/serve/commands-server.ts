@@ -6,7 +6,7 @@
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { commandDocs, commandGetKeys, commandInfo, commandNames, helpReply, inAclCategory } from './command-replies.js';
-import { knownTo } from './command-table.js';
+import { knownTo, writerAtLeast } from './command-table.js';
 import { type LiveKeys, liveKeys } from './commands-keyspace.js';
 import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
@@ -147,14 +147,14 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   client: {
     arity: -2,
-    run(_ctx, s, [, sub, ...rest]) {
+    run(ctx, s, [, sub, ...rest]) {
       const name = sub!.toString('latin1').toLowerCase();
       if (name === 'help') return helpReply('client', 2 + rest.length);
       if (name === 'setname' && rest.length === 1) return setName(s, rest[0]!);
       if (name === 'getname' && rest.length === 0) return s.name ? R.bulk(s.name) : R.null;
       if (name === 'id' && rest.length === 0) return R.int(s.id);
-      // Client libraries announce themselves (ioredis, redis-py): nothing to keep.
-      if (name === 'setinfo' && rest.length === 2) return R.ok;
+      // Client libraries announce themselves (ioredis, redis-py): nothing to keep; from Redis 7.2, as its servers know it.
+      if (name === 'setinfo' && rest.length === 2 && writerAtLeast(ctx.about, 7, 2)) return R.ok;
       return R.error(ERR.unknownSub(sub!.toString('latin1'), 'client'));
     },
   },
@@ -237,7 +237,8 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
       if (sub === undefined) return R.array(served.map(info));
       if (sub === 'count') return args.length === 2 ? R.int(served.length) : R.error(ERR.arity('command|count'));
       if (sub === 'list') return commandList(served, args);
-      if (sub === 'getkeys') return args.length < 4 ? R.error(ERR.arity('command|getkeys')) : commandGetKeys(args.slice(2), (n) => served.includes(n));
+      if (sub === 'getkeys' || sub === 'getkeysandflags')
+        return args.length < 4 ? R.error(ERR.arity(`command|${sub}`)) : commandGetKeys(args.slice(2), (n) => served.includes(n), sub === 'getkeysandflags');
       if (sub === 'help') return helpReply('command', args.length);
       // A name not served is answered as 7.0 answers one it does not know (null; DOCS leaves it out), even where 7.0 knows it.
       const isServed = (n: string): boolean => served.includes(n.toLowerCase().split('|', 1)[0]!);

@@ -47,7 +47,8 @@ const NO_AUTH = new Set(['auth', 'hello', 'quit']);
 function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec | undefined, args: Buffer[]): Extract<Reply, { t: 'error' }> | undefined {
   const authed = s.authenticated || ctx.password === undefined;
   if (!spec) {
-    if (!WRITE_COMMANDS.has(name)) return { t: 'error', s: ERR.unknown(args[0]!.toString('latin1'), args.slice(1)) };
+    // A write newer than the point's writer is one it does not know (command-table.ts knownTo).
+    if (!WRITE_COMMANDS.has(name) || !knownTo(ctx.about, name)) return { t: 'error', s: ERR.unknown(args[0]!.toString('latin1'), args.slice(1)) };
     return { t: 'error', s: authed ? ERR.readOnly : ERR.noAuth };
   }
   if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return { t: 'error', s: ERR.arity(name) };
