@@ -17,8 +17,9 @@
  *
  * Redis's quirks, kept on purpose (test/lambdas/domain/keys/glob.test.ts
  * holds them against a real 7.0 server's KEYS):
- * - an empty key matches only the empty pattern (not even `*`: KEYS and SCAN
- *   answer `*` without the matcher, and their callers here do the same);
+ * - a lone `*` matches every key, the empty one too: KEYS and SCAN answer it
+ *   without the matcher, and so does this function, for every caller;
+ *   otherwise an empty key matches only the empty pattern (not `**`);
  * - a class: `\x` inside is the byte x, `a-z` and `z-a` are the same range,
  *   a `-` first or last is a byte, `[]` matches nothing and `[^]` any byte,
  *   and one left open runs to the end of the pattern (`[a-]` is the range
@@ -37,6 +38,7 @@ export function compileGlob(pattern: string | Buffer, options: { readonly nocase
   const nocase = options.nocase === true;
   const { codes, sets } = tokenize(p, nocase);
   if (p.length === 0) return (key) => key.length === 0;
+  if (p.length === 1 && p[0] === 0x2a) return () => true;
   const n = codes.length;
   const fits = (code: number, b: number): boolean => {
     if (code >= 0) return code === (nocase ? lower(b) : b);
