@@ -44,7 +44,7 @@ function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: 
     } else if (opt === 'match') {
       const pattern = arg.toString('latin1');
       // `*` alone matches everything: no pattern to run.
-      if (pattern !== '*') out.match = compileGlob(arg.toString());
+      if (pattern !== '*') out.match = compileGlob(arg);
     } else if (opt === 'type' && withType) out.type = arg.toString('latin1').toLowerCase();
     else return R.error(ERR.syntax);
   }
@@ -172,7 +172,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
       const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
       if (reading) return reading.then(() => KEYSPACE_COMMANDS.keys!.run(ctx, s, [Buffer.from('keys'), pattern!]));
-      const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!.toString());
+      const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!);
       const out: Buffer[] = [];
       for (let pos = 0; pos < ctx.index.size(s.db); pos++) {
         const name = ctx.index.nameAt(s.db, pos);

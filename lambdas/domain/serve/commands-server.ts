@@ -192,7 +192,8 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         port: String(ctx.port),
         'proto-max-bulk-len': '536870912',
       };
-      const matchers = rest.map((p) => compileGlob(p.toString()));
+      // Redis 7.0's CONFIG GET matches with stringmatch's nocase.
+      const matchers = rest.map((p) => compileGlob(p, { nocase: true }));
       return R.map(
         Object.entries(settings)
           .filter(([k]) => matchers.some((m) => m(Buffer.from(k))))
@@ -268,9 +269,9 @@ function commandList(served: readonly string[], args: readonly Buffer[]): Reply 
   const type = word(3).toLowerCase();
   if (type === 'module') return R.bulks([]);
   if (type === 'aclcat') return R.bulks(all.filter((n) => inAclCategory(n, word(4))));
-  // stringmatchlen with nocase: the names are lower case, so is the pattern taken.
+  // stringmatchlen with nocase, as Redis 7.0 matches the command names.
   if (type === 'pattern') {
-    const match = compileGlob(word(4).toLowerCase());
+    const match = compileGlob(args[4]!, { nocase: true });
     return R.bulks(all.filter((n) => match(Buffer.from(n))));
   }
   return R.error(ERR.syntax);

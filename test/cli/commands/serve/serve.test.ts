@@ -59,6 +59,19 @@ function serve(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; fi
   });
 }
 
+/** `promise`, or a failure naming `what` when it has not settled within `ms` milliseconds. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('redis-dr serve', () => {
   it('prints "listening on host:port" first, answers there, and exits 0 on SIGTERM', async () => {
     const { child, first, exit } = await serve(file, '--port', '0');
@@ -217,6 +230,56 @@ describe('redis-dr serve', () => {
         `redis-dr: --from file://${dest} holds no backup of other proven stored: nothing to serve (it holds backups of cache: --target names one)`,
       );
     } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  it("answers a second client at once while KEYS, SCAN/HSCAN MATCH and COMMAND LIST FILTERBY PATTERN run globs of many stars, with 7.0's replies, and still exits 0 on SIGTERM", async () => {
+    // Its RegExp glob held the event loop for ever on these (10 stars and `x` against the 39-byte key: 61 CPU-s), SIGTERM too.
+    const server = await startRedisServer();
+    const globs = join(dir, 'globs.rdb');
+    let served: Awaited<ReturnType<typeof serve>> | undefined;
+    const clients: RawClient[] = [];
+    try {
+      const c = server.client();
+      await c.set('user:session:0123456789abcdef0123456789', 'v');
+      await c.set('user:sessionx', 'v');
+      await c.set(`${'a'.repeat(40)}b`, 'v');
+      await c.set('a'.repeat(200), 'v');
+      await c.hset('h', 'user:session:0123456789abcdef0123456789', 'v', 'field:x', 'v');
+      await c.save();
+      copyFileSync(server.rdbPath, globs);
+      served = await serve(globs, '--port', '0');
+      const port = Number(served.first.split(':')[1]);
+      const [slow, other, real] = await Promise.all([RawClient.open(port), RawClient.open(port), RawClient.open(server.port)]);
+      clients.push(slow, other, real);
+      const namesOf = (reply: string): string[] => reply.split('\r\n').filter((_, i) => i > 0 && i % 2 === 0);
+      const all = namesOf(await slow.call('COMMAND', 'LIST'));
+      expect(all).toContain('zrangebylex');
+      for (const pattern of [`${'*'.repeat(64)}x`, `${'a*'.repeat(32)}b`, `${'*a'.repeat(64)}*b`]) {
+        for (const request of [
+          ['KEYS', pattern],
+          ['SCAN', '0', 'MATCH', pattern, 'COUNT', '1000'],
+          ['HSCAN', 'h', '0', 'MATCH', pattern],
+        ]) {
+          const reply = slow.call(...request);
+          reply.catch(() => undefined); // awaited below; on a hang, its connection closes under it
+          expect(await within(other.call('PING'), 5_000, `PING while ${request[0]} ${pattern}`)).toBe('+PONG\r\n');
+          // One key (field) at most matches each: the order of the file and of 7.0's hash table cannot differ.
+          expect(await within(reply, 5_000, `${request[0]} ${pattern}`)).toBe(await real.call(...request));
+        }
+        const listed = within(slow.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', pattern), 5_000, `COMMAND LIST ${pattern}`);
+        listed.catch(() => undefined);
+        expect(await within(other.call('PING'), 5_000, `PING while COMMAND LIST ${pattern}`)).toBe('+PONG\r\n');
+        // Of the names serve lists, those ending in x (zrangebylex among them); none has 32 a's.
+        const want = pattern.endsWith('x') ? all.filter((n) => n.endsWith('x')) : [];
+        expect(namesOf(await listed).sort()).toEqual(want.sort());
+      }
+      served.child.kill('SIGTERM');
+      expect(await served.exit).toBe(0);
+    } finally {
+      for (const client of clients) client.close();
+      if (served && served.child.exitCode === null && served.child.signalCode === null) served.child.kill('SIGKILL');
       await server.stop();
     }
   }, 60_000);
