@@ -122,6 +122,9 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
       lines.push(
         `not proven stored (no read-back record beside them: a run stopped before it, a file put there by hand), read and verified here all the same: ${unproven.length <= 3 ? unproven.join(', ') : `${unproven.slice(0, 3).join(', ')} and ${unproven.length - 3} more`}`,
       );
+    // Read whole all the same (right values): the index beside them is tried at every open until moved or removed.
+    for (const u of result.indexUnused ?? [])
+      lines.push(`index not used (point ${u.point}): ${u.why}; move or remove that .keys file so it is not tried at every open (nothing rewrites it)`);
     if (result.rows) lines.push(...rowsTable(result.rows, result.unreadable, options.show ?? false));
     else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
     else {

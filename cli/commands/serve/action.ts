@@ -1,4 +1,5 @@
 import { type ServeSource, servePoint } from '../../../lambdas/jobs/serve/serve-point.js';
+import type { Serving } from '../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
@@ -60,15 +61,7 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   });
   const host = serving.host.includes(':') ? `[${serving.host}]` : serving.host;
   process.stdout.write(`listening on ${host}:${serving.port}\n`);
-  // Keys whose expiry passed before the point was served are in the file but no command sees them: the counts say both.
-  const expired = serving.databases.reduce((n, d) => n + d.expired, 0);
-  const dbs = serving.databases.map((d) => `db${d.db} ${d.keys - d.expired}`).join(', ') || 'no keys';
-  // An S3 copy's hashes with field TTLs are read when met, not at start: DBSIZE leaves out those whose fields all expired, these counts cannot.
-  const asDbsize = serving.hashesUncounted ? 'live (DBSIZE also leaves out the hashes whose every field has expired, read as met)' : 'live, as DBSIZE answers';
-  const keys =
-    expired === 0 && !serving.hashesUncounted
-      ? `${serving.keys} keys: ${dbs}`
-      : `${serving.keys} keys in the file, ${expired} already expired; ${asDbsize}: ${dbs}`;
+  const keys = servedKeysText(serving);
   const what = serving.point !== undefined ? `${serving.point} (${serving.location})` : label;
   process.stdout.write(
     `serving ${what} read-only (RDB ${serving.rdbVersion}, ${keys}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
@@ -138,4 +131,19 @@ export async function serveAction(
     await serveUntilStopped({ kind, config, aws, point: options.point! }, options.point!, options, password);
     return 0;
   });
+}
+
+/**
+ * The start line's key counts: keys whose expiry passed before the point was served are in the file but no command
+ * sees them, so the counts say both. An S3 copy's hashes with field TTLs are read when met, not at start: DBSIZE leaves
+ * out those whose fields all expired, which these counts cannot, and say so (they are not what DBSIZE answers then).
+ */
+export function servedKeysText(serving: Pick<Serving, 'keys' | 'databases' | 'hashesUncounted'>): string {
+  const expired = serving.databases.reduce((n, d) => n + d.expired, 0);
+  const dbs = serving.databases.map((d) => `db${d.db} ${d.keys - d.expired}`).join(', ') || 'no keys';
+  if (expired === 0 && !serving.hashesUncounted) return `${serving.keys} keys: ${dbs}`;
+  const live = serving.hashesUncounted
+    ? 'live before the hashes whose every field has expired (read as met; DBSIZE leaves those out too, so it may answer less)'
+    : 'live, as DBSIZE answers';
+  return `${serving.keys} keys in the file, ${expired} already expired; ${live}: ${dbs}`;
 }

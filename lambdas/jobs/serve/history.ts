@@ -63,6 +63,8 @@ export interface HistoryResult {
    * named, as `serve --from` and `drill local --from` take only proven backups as the newest.
    */
   readonly unproven?: readonly string[];
+  /** Points read whole because the key index beside them did not check out (or was another copy's): why, per point. */
+  readonly indexUnused?: readonly { readonly point: string; readonly why: string }[];
   /** One key: a row per readable point. */
   readonly rows?: readonly ShownRow[];
   /** A pattern: the changes between consecutive readable points. */
@@ -149,6 +151,7 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   const read: string[] = [];
   const atPoints: (KeyAtPoint & { shown?: KeyValue })[] = [];
   const digests: PointDigests[] = [];
+  const indexUnused: { point: string; why: string }[] = [];
   const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
   for (const p of points) {
     if (!p.locations) {
@@ -163,6 +166,7 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       unreadable.push({ point: p.file, why: err.message });
       continue;
     }
+    for (const why of opened.indexUnused) indexUnused.push({ point: p.file, why });
     try {
       if (o.key !== undefined) {
         const found = await keyAt(opened, db, o.key, p.at);
@@ -188,7 +192,7 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   }
   const readSet = new Set(read);
   const unproven = points.filter((p) => p.unproven && readSet.has(p.file)).map((p) => p.file);
-  const named = unproven.length > 0 ? { unproven } : {};
+  const named = { ...(unproven.length > 0 ? { unproven } : {}), ...(indexUnused.length > 0 ? { indexUnused } : {}) };
   if (o.key !== undefined) {
     const byPoint = new Map(atPoints.map((p) => [p.point, p.value]));
     const rows = keyHistory(atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));

@@ -27,6 +27,11 @@ export interface OpenedPoint {
   readonly reports: readonly RdbReport[];
   /** Per shard, how it was opened: from its key index, or read whole (and why: no index, one of another copy …). */
   readonly notes: readonly string[];
+  /**
+   * Per shard whose key index is there but was not used (damaged, another copy's, an older layout), why: the shard
+   * was read whole. An operator moves or removes such an index so it is not tried at every open (nothing rewrites it).
+   */
+  readonly indexUnused: readonly string[];
   /** The file's magic says Valkey (VALKEY80 and on). */
   readonly valkey: boolean;
   /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64 (at once from a local file). */
@@ -84,14 +89,14 @@ const TAIL_READ = 64 * 1024;
  * damaged, of another copy or object version, of the older layout): the caller
  * then reads the copy whole, and says so.
  */
-async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string }> {
+async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<IndexBeside | { problem: string; absent?: true }> {
   const copy = await copyOf(at);
-  if (!indexableTrailer(copy.trailer)) return { problem: 'the copy has no CRC-64 to tie an index to' };
+  if (!indexableTrailer(copy.trailer)) return { problem: 'the copy has no CRC-64 to tie an index to', absent: true };
   let file: RdbAt;
   try {
     file = await openRdbAt(`${at.location}${INDEX_SUFFIX}`, s3Endpoint);
   } catch (err) {
-    if (err instanceof RdbOpenError) return { problem: `no usable ${INDEX_SUFFIX} index beside it: ${err.message}` };
+    if (err instanceof RdbOpenError) return { problem: `no usable ${INDEX_SUFFIX} index beside it: ${err.message}`, absent: true };
     throw err;
   }
   let keepOpen = false;
@@ -131,7 +136,7 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
 
 /** Each shard's index: the one beside it when it checks out, else built by a verifying pass; what was done, per shard. */
 async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; index: KeyIndex; close?: () => void }[] = [];
+  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; unused?: string; index: KeyIndex; close?: () => void }[] = [];
   for (const at of shards) {
     let beside = await indexBeside(at, s3Endpoint);
     // A local file's index is checked whole at open (a damaged block would answer some keys and fail others):
@@ -171,7 +176,8 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
     } else {
       const builder = new KeyIndexBuilder();
       const pass = await indexShard(at, builder, 0);
-      out.push({ ...pass, index: builder.finish(pass.version), note: `${at.location}: read whole and verified (${beside.problem})` });
+      const note = `${at.location}: read whole and verified (${beside.problem})`;
+      out.push({ ...pass, index: builder.finish(pass.version), note, ...('absent' in beside ? {} : { unused: note }) });
     }
   }
   return out;
@@ -208,6 +214,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     index,
     reports,
     notes: done.map((d) => d.note),
+    indexUnused: done.flatMap((d) => (d.unused ? [d.unused] : [])),
     valkey,
     localReads: shards.every((at) => at.readNow !== undefined),
     payload(key) {

@@ -127,6 +127,30 @@ describe('redis-dr history', () => {
     expect(out.unreadable[0]!.why).toMatch(/is corrupt \(the verifier's verdict/);
   }, 30_000);
 
+  it('names a point whose key index does not check out (read whole, right values, exit 0): the index is to be moved (review 20)', async () => {
+    const dest = join(root, 'index-damaged');
+    mkdirSync(dest);
+    const store = new FileBackupStore(dest);
+    for (const h of [1, 3]) {
+      copyFileSync(join(root, 'dest', backupFileName('cache', at(h))), join(dest, backupFileName('cache', at(h))));
+      await writeIndexBeside(store, backupFileName('cache', at(h)));
+    }
+    const clean = await inWorker('history', 'user:1', '--from', `file://${dest}`);
+    expect(clean.stdout).not.toContain('index not used');
+    // A byte of the newest point's index flipped in its first block (past the header): its CRC-64 no longer matches.
+    const keys = join(dest, `${backupFileName('cache', at(3))}.keys`);
+    const bytes = readFileSync(keys);
+    bytes[40]! ^= 0x01;
+    writeFileSync(keys, bytes);
+    const r = await inWorker('history', 'user:1', '--from', `file://${dest}`, '--show');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('    two');
+    const line = r.stdout.split('\n').find((l) => l.startsWith('index not used'));
+    expect(line).toMatch(
+      new RegExp(`^index not used \\(point ${backupFileName('cache', at(3))}\\): .*read whole and verified \\(.*; move or remove that \\.keys file`),
+    );
+  }, 30_000);
+
   it('refuses a key and --match together, and neither, exit 2', async () => {
     for (const args of [['user:1', '--match', 'u*'], []]) {
       const r = await inWorker('history', ...args, '--from', `file://${join(root, 'dest')}`);
