@@ -40,6 +40,18 @@ async function inWorker(...args: string[]): Promise<{ status: number; stdout: st
   return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A destination of its own holding the first and last backups, each with its key index beside it. */
+async function indexedDest(name: string): Promise<string> {
+  const dest = join(root, name);
+  mkdirSync(dest);
+  const store = new FileBackupStore(dest);
+  for (const h of [1, 3]) {
+    copyFileSync(join(root, 'dest', backupFileName('cache', at(h))), join(dest, backupFileName('cache', at(h))));
+    await writeIndexBeside(store, backupFileName('cache', at(h)));
+  }
+  return dest;
+}
+
 describe('redis-dr history', () => {
   it('prints a row per point with the change marked, and the values with --show', async () => {
     const r = await cli('history', 'user:1', '--from', `file://${join(root, 'dest')}`, '--show');
@@ -104,13 +116,7 @@ describe('redis-dr history', () => {
   }, 30_000);
 
   it('exits 1 naming a point changed after its key index was written, never reporting the changed value as history', async () => {
-    const dest = join(root, 'indexed');
-    mkdirSync(dest);
-    const store = new FileBackupStore(dest);
-    for (const h of [1, 3]) {
-      copyFileSync(join(root, 'dest', backupFileName('cache', at(h))), join(dest, backupFileName('cache', at(h))));
-      await writeIndexBeside(store, backupFileName('cache', at(h)));
-    }
+    const dest = await indexedDest('indexed');
     const r0 = await inWorker('history', 'user:1', '--from', `file://${dest}`, '--json');
     expect(r0.status).toBe(0);
     // One byte of the newest point's value ("two" -> "twX"), its length and CRC-64 trailer (the index's tie) left alone.
@@ -128,13 +134,7 @@ describe('redis-dr history', () => {
   }, 30_000);
 
   it('names a point whose key index does not check out (read whole, right values, exit 0): the index is to be moved (review 20)', async () => {
-    const dest = join(root, 'index-damaged');
-    mkdirSync(dest);
-    const store = new FileBackupStore(dest);
-    for (const h of [1, 3]) {
-      copyFileSync(join(root, 'dest', backupFileName('cache', at(h))), join(dest, backupFileName('cache', at(h))));
-      await writeIndexBeside(store, backupFileName('cache', at(h)));
-    }
+    const dest = await indexedDest('index-damaged');
     const clean = await inWorker('history', 'user:1', '--from', `file://${dest}`);
     expect(clean.stdout).not.toContain('index not used');
     // A byte of the newest point's index flipped in its first block (past the header): its CRC-64 no longer matches.
