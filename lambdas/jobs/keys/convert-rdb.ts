@@ -44,7 +44,7 @@ import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.j
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { digestStreamAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -258,6 +258,8 @@ class InputPass {
   readonly reader: RdbKeyReader;
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
   private readonly asIsOf = new Uint8Array(256);
+  /** The newer streams' walk, reused. */
+  private readonly streams = new StreamLayout();
 
   /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
@@ -308,8 +310,9 @@ class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else if (type === STREAM_2 || type === STREAM_3) {
-      // A newer stream in an older layout, written and digested where it lies (expressValue's downgrade, no payload built).
-      const d = streamDowngrade(type, k.bytes, k.from, k.to, this.spec.format, this.lossy);
+      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built).
+      const layout = this.streams.read(type, k.bytes, k.from, k.to);
+      const d = streamDowngrade(layout, this.spec.format, this.lossy);
       if ('refuse' in d) {
         this.refusedCount++;
         if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
@@ -317,8 +320,8 @@ class InputPass {
       }
       if (d.lost) count(this.lost, d.lost);
       this.digest.valueHeadAt(k);
-      digestStreamAt(type, k.bytes, k.from, k.to, this.digest, !this.lossy.has('stream-ids'));
-      downgradeStreamInto(type, k.bytes, k.from, k.to, d.to, w.keyOpened(k));
+      layout.digest(this.digest, !this.lossy.has('stream-ids'));
+      layout.writeAs(d.to, w.keyOpened(k));
       w.valueWritten(d.to);
       this.reencoded++;
       this.reencodedKeys.push(true);
@@ -504,6 +507,7 @@ async function readBack(
   transientChunks = false,
 ): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
+  const streams = new StreamLayout();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
     if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
@@ -513,14 +517,14 @@ async function readBack(
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
-      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
+      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds, streams);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({
     requireChecksum: true,
     keepChunks: !transientChunks,
     sealPayloads: false,
-    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
+    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
   });
   for await (const chunk of bytes) check.push(chunk);
