@@ -496,7 +496,10 @@ function digestInput(
  * length and element walked here and held, in order, against the input
  * value's elements: what the verifier checks of a plain form, no duplicate
  * member, no empty collection, its strings well formed, holds of them as it
- * held of the input's). Every other re-encoded value gets every check again;
+ * held of the input's), and a stream written in an older layout (its bytes
+ * digested as they lie against the input's runs every layout holds:
+ * write/source-forms.ts StreamLayout; every check the verifier makes of the
+ * older layout it made of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
 async function readBack(

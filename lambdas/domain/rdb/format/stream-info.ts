@@ -19,11 +19,12 @@ import { Cursor } from './value-cursor.js';
  *
  * A type 19 or 21 stores its first live entry's id (Redis keeps `first_id`
  * on that entry through XDEL and XTRIM), so its nodes are skipped, not
- * decoded: a conversion asks this of every newer stream it writes for RDB 9
- * (decoding each first node cost a conversion about a tenth of its CPU).
- * Should a file's stored first id not be its first live entry's, a
- * conversion's read-back, which derives the output's from its entries,
- * differs from the input's and fails: never a stream said exact that is not.
+ * decoded (decoding each first node cost a conversion about a tenth of its
+ * CPU); a conversion judges a newer stream it writes for RDB 9 by that
+ * stored id (write/source-forms.ts StreamLayout). Should a file's stored
+ * first id not be its first live entry's, a conversion's read-back, which
+ * derives the output's from its entries here, differs from the input's and
+ * fails: never a stream said exact that is not.
  * @throws RdbFormatError when the value is malformed
  */
 export function streamInfoAt(type: number, b: Uint8Array, at: number, end: number, asType15 = false): StreamInfo {
@@ -47,7 +48,7 @@ export function streamInfoAt(type: number, b: Uint8Array, at: number, end: numbe
   }
 }
 
-/** A stream's ids and its groups' read counters: what XINFO STREAM and XINFO GROUPS report of them. */
+/** A stream's ids and its groups' read counters: what XINFO STREAM and XINFO GROUPS report of them (write/source-forms.ts StreamLayout holds them so). */
 export interface StreamIds {
   readonly length: number;
   readonly firstId: StreamId;
