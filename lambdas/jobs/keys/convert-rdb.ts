@@ -44,7 +44,7 @@ import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.j
 export { parseLossy } from './lossy.js';
 import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { digestStreamAt, downgradeStreamInto, STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { digestStreamAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
@@ -265,6 +265,8 @@ class InputPass {
   readonly reader: RdbKeyReader;
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
   private readonly asIsOf = new Uint8Array(256);
+  /** The newer streams' walk, reused. */
+  private readonly streams = new StreamLayout();
 
   /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
@@ -315,8 +317,9 @@ class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else if (type === STREAM_2 || type === STREAM_3) {
-      // A newer stream in an older layout, written and digested where it lies (expressValue's downgrade, no payload built).
-      const d = streamDowngrade(type, k.bytes, k.from, k.to, this.spec.format, this.lossy);
+      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built).
+      const layout = this.streams.read(type, k.bytes, k.from, k.to);
+      const d = streamDowngrade(layout, this.spec.format, this.lossy);
       if ('refuse' in d) {
         this.refusedCount++;
         if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
@@ -324,8 +327,8 @@ class InputPass {
       }
       if (d.lost) count(this.lost, d.lost);
       this.digest.valueHeadAt(k);
-      digestStreamAt(type, k.bytes, k.from, k.to, this.digest, !this.lossy.has('stream-ids'));
-      downgradeStreamInto(type, k.bytes, k.from, k.to, d.to, w.keyOpened(k));
+      layout.digest(this.digest, !this.lossy.has('stream-ids'));
+      layout.writeAs(d.to, w.keyOpened(k));
       w.valueWritten(d.to);
       this.reencoded++;
       this.reencodedKeys.push(true);
@@ -500,7 +503,10 @@ function digestInput(
  * length and element walked here and held, in order, against the input
  * value's elements: what the verifier checks of a plain form, no duplicate
  * member, no empty collection, its strings well formed, holds of them as it
- * held of the input's). Every other re-encoded value gets every check again;
+ * held of the input's), and a stream written in an older layout (its bytes
+ * digested as they lie against the input's runs every layout holds:
+ * write/source-forms.ts StreamLayout; every check the verifier makes of the
+ * older layout it made of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
 async function readBack(
@@ -511,6 +517,7 @@ async function readBack(
   transientChunks = false,
 ): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
+  const streams = new StreamLayout();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
     if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
@@ -520,14 +527,14 @@ async function readBack(
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
-      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
+      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds, streams);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({
     requireChecksum: true,
     keepChunks: !transientChunks,
     sealPayloads: false,
-    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
+    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
   });
   for await (const chunk of bytes) check.push(chunk);

@@ -35,8 +35,9 @@ export interface RdbKeySink {
  *   output): the key of each `ordinal` (0 for the first key in the file, in
  *   file order) and value `type` for which it answers true is read by its
  *   bounds: the caller proves that value, by a digest of the read-back, to
- *   be one a full verification passed (bytes copied as they were, or the
- *   same elements in order in a plain form the caller walks in full); every
+ *   be one a full verification passed (bytes copied as they were, the
+ *   same elements in order in a plain form the caller walks in full, or a
+ *   stream's bytes, the fields an older layout lacks left out); every
  *   other key's value gets every check. The framing and the CRC-64 are
  *   checked as in a full read; the duplicate-key check is not run (the
  *   caller proves every name equal, in order, to a checked file's).

@@ -4,12 +4,7 @@
 import { validateListpack } from './blobs.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
-import * as constants from './parse-constants.js';
 import { fail, type RdbParserState } from './parse-state.js';
-
-// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
-// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
-const { latin1 } = constants;
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {
@@ -63,6 +58,101 @@ export function stream(p: RdbParserState, type: number): boolean {
             ? streamProducers(p)
             : groupEntries(p, type);
     if (step !== NEXT) return step === DONE;
+    p.mark = p.pos;
+  }
+}
+
+/**
+ * A stream of RDB type 15, 19 or 21 read by its bounds (a trusted read, see
+ * RdbParser's value): its nodes' strings skipped by their lengths, its
+ * metadata, groups, pending entries and consumers by theirs; nothing held,
+ * nothing checked but the framing. Only for a value the caller proves to be
+ * one a full read checked (`valueCheckedBefore`: convert-rdb's read-back of
+ * a stream it wrote, its bytes proven by the digest to be the input's, the
+ * fields an older layout lacks left out, and every check {@link stream}
+ * makes of an older layout it makes of a newer one); a file read as trusted
+ * as a whole (`emptyKeys`) reads its streams in full, as before.
+ */
+export function trustedStream(p: RdbParserState, type: number): boolean {
+  if (p.trustedFile) return stream(p, type);
+  for (;;) {
+    switch (p.sub) {
+      case S_NODES:
+        p.count = 2 * p.length(); // each node's key and listpack: strings alike
+        p.sub = S_NODE_KEY;
+        break;
+      case S_NODE_KEY: {
+        if (p.count === 0) {
+          p.sub = S_META;
+          break;
+        }
+        const done = p.skipString();
+        p.count--;
+        p.mark = p.pos;
+        if (!done) return false;
+        continue;
+      }
+      case S_META:
+        p.length(); // length
+        p.length(true);
+        p.length(true); // last id
+        if (type >= 19) for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
+        p.count = p.length(); // groups
+        p.sub = S_GROUP;
+        break;
+      case S_GROUP: {
+        if (p.count === 0) return true;
+        const done = p.skipString(); // name
+        p.sub = S_GROUP_META;
+        p.mark = p.pos;
+        if (!done) return false;
+        continue;
+      }
+      case S_GROUP_META:
+        p.length(true);
+        p.length(true); // last delivered id
+        if (type >= 19) p.length(true); // entries read
+        p.count2 = p.length(); // PEL size
+        p.sub = S_PEL;
+        break;
+      case S_PEL:
+        while (p.count2 > 0) {
+          p.skip(16 + 8); // id, delivery time
+          p.length(true); // delivery count
+          p.count2--;
+          p.mark = p.pos;
+        }
+        p.count2 = p.length(); // consumers
+        p.sub = S_CONSUMER;
+        break;
+      case S_CONSUMER: {
+        if (p.count2 === 0) {
+          p.count--;
+          p.sub = S_GROUP;
+          break;
+        }
+        const done = p.skipString(); // name
+        p.sub = S_CONSUMER_META;
+        p.mark = p.pos;
+        if (!done) return false;
+        continue;
+      }
+      case S_CONSUMER_META:
+        p.skip(type >= 21 ? 16 : 8); // seen time (+ active time in v3)
+        p.count3 = p.length(); // owned PEL entries
+        p.sub = S_OWNED;
+        break;
+      default:
+        // S_OWNED
+        while (p.count3 > 0) {
+          p.skip(16);
+          p.count3--;
+          p.mark = p.pos;
+        }
+        p.count2--;
+        p.sub = S_CONSUMER;
+        break;
+    }
     p.mark = p.pos;
   }
 }
@@ -306,11 +396,27 @@ function streamProducers(p: RdbParserState): number {
   }
 }
 
-/** A 16-byte stream ID as a string key (for PEL bookkeeping). */
+/**
+ * A 16-byte stream ID as a string key (for PEL bookkeeping): its bytes as
+ * eight UTF-16 code units, a key and nothing else (never shown). Built in
+ * JavaScript: a TextDecoder call per pending entry was a third of a
+ * stream's read (bench/README.md, convert-rdb, 2026-11-26 11:40).
+ */
 export function streamId(p: RdbParserState): string {
   p.need(16);
-  p.pos += 16;
-  return latin1.decode(p.buf.subarray(p.pos - 16, p.pos));
+  const b = p.buf;
+  const at = p.pos;
+  p.pos = at + 16;
+  return String.fromCharCode(
+    b[at]! | (b[at + 1]! << 8),
+    b[at + 2]! | (b[at + 3]! << 8),
+    b[at + 4]! | (b[at + 5]! << 8),
+    b[at + 6]! | (b[at + 7]! << 8),
+    b[at + 8]! | (b[at + 9]! << 8),
+    b[at + 10]! | (b[at + 11]! << 8),
+    b[at + 12]! | (b[at + 13]! << 8),
+    b[at + 14]! | (b[at + 15]! << 8),
+  );
 }
 
 /** Pending entries no consumer owns: Redis refuses them only with sanitize-dump-payload yes ("Stream CG PEL entry without consumer"). */

@@ -20,7 +20,7 @@ import { array, linkedList, quicklist, quicklist2, trustedQuicklist2, ziplistLis
 import { moduleValue, preGaModuleValue } from './parse-modules.js';
 import { hashtableSet, intsetSet, listpackSet } from './parse-sets.js';
 import type { RdbParserState } from './parse-state.js';
-import { idmpStream, stream } from './parse-streams.js';
+import { idmpStream, stream, trustedStream } from './parse-streams.js';
 import { oneString } from './parse-strings.js';
 import { listpackZset, skiplistZset, trustedSkiplistZset, ziplistZset } from './parse-zsets.js';
 
@@ -80,8 +80,8 @@ export const VALKEY_VALUES = table([...SHARED, [[22], valkeyHashWithTtls]]);
 
 /**
  * Trusted reads (bounds only, see RdbParser's value): the types read by a
- * reader of their own; the others (module values, streams, hash templates,
- * arrays) are read in full.
+ * reader of their own; the others (module values, the streams of Redis 8.6
+ * on, hash templates, arrays) are read in full.
  */
 const TRUSTED_SHARED: readonly (readonly [readonly number[], ValueReader])[] = [
   [[0, 9, 10, 11, 12, 13, 16, 17, 20], oneString], // one string, or one blob
@@ -89,6 +89,7 @@ const TRUSTED_SHARED: readonly (readonly [readonly number[], ValueReader])[] = [
   [[4], trustedHashtableHash],
   [[3, 5], trustedSkiplistZset],
   [[18], trustedQuicklist2],
+  [[15, 19, 21], trustedStream],
 ];
 
 /** {@link REDIS_VALUES} in a trusted read. */

@@ -682,7 +682,7 @@ export class RdbParser extends RdbParserState {
    * looked up once per call. A trusted read takes the value's bounds only (every
    * string skipped by its length, scores and expiries by theirs; the same `sub`
    * positions and commits) for the types its table lists, and reads the others
-   * (module values and streams: rare, and their layout needs it) in full.
+   * (module values, Redis 8.6's streams, templates, arrays: rare) in full.
    */
   private value(): boolean {
     const type = this.type;

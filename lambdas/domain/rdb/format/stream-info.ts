@@ -4,7 +4,7 @@
  * holding it has, stored or derived on load (issue 55, convert-rdb into RDB 9).
  */
 import { RdbFormatError } from '../errors.js';
-import { estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId, storedEntriesRead } from './stream-ids.js';
+import { parseStreamId, type StreamId } from './stream-ids.js';
 import { type StreamInfo, streamNodeEntries, streamTail } from './value.js';
 import { Cursor } from './value-cursor.js';
 
@@ -19,11 +19,12 @@ import { Cursor } from './value-cursor.js';
  *
  * A type 19 or 21 stores its first live entry's id (Redis keeps `first_id`
  * on that entry through XDEL and XTRIM), so its nodes are skipped, not
- * decoded: a conversion asks this of every newer stream it writes for RDB 9
- * (decoding each first node cost a conversion about a tenth of its CPU).
- * Should a file's stored first id not be its first live entry's, a
- * conversion's read-back, which derives the output's from its entries,
- * differs from the input's and fails: never a stream said exact that is not.
+ * decoded (decoding each first node cost a conversion about a tenth of its
+ * CPU); a conversion judges a newer stream it writes for RDB 9 by that
+ * stored id (write/source-forms.ts StreamLayout). Should a file's stored
+ * first id not be its first live entry's, a conversion's read-back, which
+ * derives the output's from its entries here, differs from the input's and
+ * fails: never a stream said exact that is not.
  * @throws RdbFormatError when the value is malformed
  */
 export function streamInfoAt(type: number, b: Uint8Array, at: number, end: number, asType15 = false): StreamInfo {
@@ -47,62 +48,11 @@ export function streamInfoAt(type: number, b: Uint8Array, at: number, end: numbe
   }
 }
 
-/** A stream's ids and its groups' read counters: what XINFO STREAM and XINFO GROUPS report of them. */
+/** A stream's ids and its groups' read counters: what XINFO STREAM and XINFO GROUPS report of them (write/source-forms.ts StreamLayout holds them so). */
 export interface StreamIds {
   readonly length: number;
   readonly firstId: StreamId;
   readonly maxDeletedId: StreamId;
   readonly entriesAdded: bigint;
   readonly groups: readonly { readonly name: Buffer; readonly entriesRead: bigint | null }[];
-}
-
-/**
- * A newer stream's ids (RDB type 19 or 21, its object bytes `b[at, end)`)
- * as it holds them and as Redis 7.0 derives them loading it as a type 15
- * (as {@link streamInfoAt} with and without `asType15`), in one pass that
- * skips its nodes, PELs and consumers: what the RDB 9 rule compares for
- * each newer stream a conversion writes, without building their objects.
- * @throws RdbFormatError when the value is malformed or of another type
- */
-export function streamIdsAt(type: number, b: Uint8Array, at: number, end: number): { readonly held: StreamIds; readonly loaded: StreamIds } {
-  const c = new Cursor(b, at, end);
-  try {
-    if (type !== 19 && type !== 21) throw new Error('not a stream of listpacks 2 or 3');
-    for (let nodes = c.length(); nodes > 0; nodes--) {
-      c.skipString();
-      c.skipString();
-    }
-    const id = (): StreamId => [c.bigLength(), c.bigLength()];
-    const length = c.length();
-    const lastId = id();
-    const firstId = id();
-    const maxDeletedId = id();
-    const entriesAdded = c.bigLength();
-    // A type 15 derives its first id from its first live entry: the stored one (Redis keeps it there); none when empty.
-    const derived = loadedAsType15(length, lastId, length > 0 ? firstId : undefined);
-    const held: { name: Buffer; entriesRead: bigint | null }[] = [];
-    const loaded: { name: Buffer; entriesRead: bigint | null }[] = [];
-    for (let groups = c.length(); groups > 0; groups--) {
-      const name = c.string();
-      const last = id();
-      const read = c.bigLength();
-      held.push({ name, entriesRead: storedEntriesRead(read) });
-      loaded.push({ name, entriesRead: estimateEntriesRead(derived, last) });
-      for (let pending = c.length(); pending > 0; pending--) {
-        c.skip(16 + 8); // id, delivery time
-        c.bigLength(); // delivery count
-      }
-      for (let consumers = c.length(); consumers > 0; consumers--) {
-        c.skipString();
-        c.skip(type >= 21 ? 16 : 8); // seen time (and active time)
-        c.skip(16 * c.length());
-      }
-    }
-    return {
-      held: { length, firstId, maxDeletedId, entriesAdded, groups: held },
-      loaded: { length, firstId: derived.firstId, maxDeletedId: derived.maxDeletedId, entriesAdded: derived.entriesAdded, groups: loaded },
-    };
-  } catch (err) {
-    throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
-  }
 }

@@ -82,6 +82,18 @@ export class Cursor {
     return fail(`expected a length at byte ${p}, found 0x${first.toString(16)}`);
   }
 
+  /** Moves past an RDB length of up to 64 bits without reading it (no BigInt made). */
+  skipLength(): void {
+    this.need(1);
+    const first = this.b[this.at]!;
+    const kind = first >> 6;
+    if (kind === 0) this.at++;
+    else if (kind === 1) this.skip(2);
+    else if (first === 0x80) this.skip(5);
+    else if (first === 0x81) this.skip(9);
+    else fail(`expected a length at byte ${this.at}, found 0x${first.toString(16)}`);
+  }
+
   /** An RDB length of up to 64 bits (stream ids and counters). */
   bigLength(): bigint {
     if (this.at < this.end && this.b[this.at] === 0x81) {

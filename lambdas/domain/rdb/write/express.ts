@@ -16,7 +16,7 @@ import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-val
 import type { LossKind } from './losses.js';
 import { RdbOut } from './rdb-out.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
-import { downgradeStream, hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, streamIdsLostAt } from './source-forms.js';
+import { hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from './source-forms.js';
 
 /** Types 0–21 mean the same after either magic; 22 on differ (format/parse-values.ts). */
 const SHARED_TYPES = 21;
@@ -64,25 +64,21 @@ const isModule = (type: number) => type === 6 || type === 7;
 export const streamTypeFor = (target: RdbFormat): number => (target.magic === 'REDIS' && maxTypeOf(target) < STREAM_2 ? STREAM_1 : STREAM_2);
 
 /**
- * How a newer stream (RDB type 19 or 21, its object bytes `b[at, end)`) is
- * written for `target`: in the layout {@link streamTypeFor} names, exact
- * where a server loading that layout derives what the source holds
- * (source-forms.ts streamIdsLostAt), else with `--lossy stream-ids` written
- * without it (`lost`), else refused, the differences named.
+ * How a newer stream (RDB type 19 or 21, walked by `layout`) is written for
+ * `target`: in the layout {@link streamTypeFor} names, exact where a server
+ * loading that layout derives what the source holds (source-forms.ts
+ * StreamLayout.exact), else with `--lossy stream-ids` written without it (`lost`),
+ * else refused, the differences named.
  */
 export function streamDowngrade(
-  type: number,
-  b: Uint8Array,
-  at: number,
-  end: number,
+  layout: StreamLayout,
   target: RdbFormat,
   lossy: ReadonlySet<LossKind>,
 ): { readonly to: number; readonly lost?: LossKind } | { readonly refuse: string } {
   const to = streamTypeFor(target);
-  const lost = to === STREAM_1 ? streamIdsLostAt(type, b, at, end) : [];
-  if (lost.length === 0) return { to };
+  if (to !== STREAM_1 || layout.exact) return { to };
   if (lossy.has('stream-ids')) return { to, lost: 'stream-ids' };
-  return { refuse: `a stream whose ${lost.join(', ')}: RDB ${target.version} keeps none of these (--lossy stream-ids writes it without them)` };
+  return { refuse: `a stream whose ${layout.lost().join(', ')}: RDB ${target.version} keeps none of these (--lossy stream-ids writes it without them)` };
 }
 
 /**
@@ -117,9 +113,11 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     ...(expiredFields > 0 ? { expiredFields } : {}),
   });
   if (type === STREAM_2 || type === STREAM_3) {
-    const d = streamDowngrade(type, payload, 1, end, target, lossy);
+    const layout = new StreamLayout().read(type, payload, 1, end);
+    const d = streamDowngrade(layout, target, lossy);
     if ('refuse' in d) return { action: 'refuse', loss: 'stream-ids', reason: d.refuse };
-    return { action: 'write', type: d.to, object: downgradeStream(payload, d.to), reencoded: true, ...(d.lost ? { lost: d.lost } : {}) };
+    layout.writeAs(d.to, out);
+    return reencoded(d.to, d.lost);
   }
   if (isHashWithTtls(type)) {
     // Fields whose TTL passed are gone (a server loading the file leaves them out): never written, with or without their TTLs.

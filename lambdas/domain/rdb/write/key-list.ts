@@ -136,6 +136,12 @@ export class KeyListDigest implements ElementSink {
     this.tagged(-1, b, from, to);
   }
 
+  /** A part's length alone: its `n` bytes follow through {@link framed} (a part gathered from pieces: write/source-forms.ts StreamLayout). */
+  partHead(n: number): void {
+    this.room(5);
+    this.at = varint(n, this.buf, this.at);
+  }
+
   /** ElementSink: an entry starts (tag 0) with the part `b[from, to)`: {@link entry} and {@link part} in one. */
   entryPart(b: Uint8Array, from: number, to: number): void {
     this.tagged(0, b, from, to);

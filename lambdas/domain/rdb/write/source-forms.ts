@@ -15,9 +15,9 @@ import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { bytesOf } from '../format/listpack.js';
 import type { KeyValue } from '../fingerprint.js';
-import { streamIdsAt, streamInfoAt } from '../format/stream-info.js';
-import { entriesReadText } from '../format/stream-ids.js';
-import { Cursor, decodeDumpPayload, listpackElements, type StreamInfo } from '../format/value.js';
+import { type StreamIds, streamInfoAt } from '../format/stream-info.js';
+import { entriesReadText, estimateEntriesRead, loadedAsType15, type StreamId, storedEntriesRead } from '../format/stream-ids.js';
+import { Cursor, decodeDumpPayload, listpackElements } from '../format/value.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
@@ -99,113 +99,203 @@ export function liveFieldsAt(h: HashWithTtls, now: number): { readonly live: Has
 }
 
 /**
- * A stream's object bytes (a DUMP payload of type 15, 19 or 21) rewritten
- * as type `to` (15 or 19, not newer than the payload's): the nodes, length,
- * last id, groups, pending entries and consumers copied byte for byte; what
- * the older layout lacks left out, as an older server never had it: (from
- * 19) the first id, the max deleted id, entries added and each group's
- * entries read, which Redis 7.0 recomputes when it loads a 5.0 stream (the
- * lag XINFO reports may then be unknown); (from 21) each consumer's active
- * time, which Redis 7.2 takes from its seen time when it loads an older one.
+ * A stream's object bytes (a DUMP payload of type 19 or 21) rewritten as
+ * type `to` (15 or 19, older than the payload's): the nodes, length, last
+ * id, groups, pending entries and consumers copied byte for byte; what the
+ * older layout lacks left out, as an older server never had it: (from 19)
+ * the first id, the max deleted id, entries added and each group's entries
+ * read, which Redis 7.0 recomputes when it loads a 5.0 stream (the lag XINFO
+ * reports may then be unknown); (from 21) each consumer's active time, which
+ * Redis 7.2 takes from its seen time when it loads an older one.
  * @throws RdbFormatError for another type or a malformed payload
  */
 export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
   const out = new RdbOut(payload.length);
-  downgradeStreamInto(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, to, out);
+  new StreamLayout().read(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES).writeAs(to, out);
   return out.take();
 }
 
+/** What a run of a stream's bytes holds ({@link StreamLayout}): what every layout has, a type 19's ids, a type 21's active time. */
+const EVERY = 0;
+const IDS = 1;
+const ACTIVE = 2;
+
 /**
- * {@link downgradeStream} of a stream of RDB type `from` whose object bytes
- * are `b[at, end)` (where a reader found them: no payload built), written
- * into `out` (a conversion's file buffer: no copy of it made first).
- * @throws RdbFormatError for another type or a malformed value
+ * One walk of a newer stream's object bytes (RDB type 19 or 21, `b[at, end)`
+ * where a reader found them: no payload built) serving all a conversion
+ * asks of it (issue 55: three walks and their compiles were a tenth of a
+ * re-encoding's CPU for 2 % of the keys): where its fields lie, as runs of
+ * bytes every stream layout holds (the nodes, copied as they are: skipped,
+ * not decoded, a compressed node not expanded; the length and last id; per
+ * group its name, last delivered id and pending entries; per consumer its
+ * name, seen time and pending ids) between the fields a newer layout adds
+ * (a type 19's first id, max deleted id and entries added, and each group's
+ * entries read; a type 21's consumers' active times); and its ids as it
+ * holds them and as Redis 7.0 derives them loading it as a type 15: what
+ * the RDB 9 rule compares ({@link exact}, {@link lost}). From
+ * it a downgrade writes the runs the older layout keeps ({@link writeAs})
+ * and the digest takes the bytes every layout holds ({@link digest}).
+ * One instance is reused stream after stream.
  */
-export function downgradeStreamInto(from: number, b: Uint8Array, at: number, end: number, to: number, out: RdbOut): void {
-  if (from !== STREAM_1 && from !== STREAM_2 && from !== STREAM_3) throw new RdbFormatError(`RDB type ${from} is not a stream of listpacks`);
-  if (to !== STREAM_1 && to !== STREAM_2) throw new RdbFormatError(`stream type ${to} is not an older stream layout`);
-  const c = new Cursor(b, at, end);
-  let mark = c.at;
-  /** Copies the bytes read since the last mark. */
-  const keep = (): void => {
-    out.bytes(b, mark, c.at);
-    mark = c.at;
-  };
-  /** Leaves out what is read by `read`. */
-  const drop = (read: () => void): void => {
-    keep();
-    read();
-    mark = c.at;
-  };
-  for (let nodes = c.length(); nodes > 0; nodes--) {
-    // Copied as they are: skipped, not decoded (a compressed node is not expanded).
-    c.skipString();
-    c.skipString();
-  }
-  c.length(); // length
-  c.bigLength(); // last id
-  c.bigLength();
-  if (from >= STREAM_2) {
-    const ids = (): void => {
-      for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
-    };
-    if (to < STREAM_2) drop(ids);
-    else ids();
-  }
-  for (let groups = c.length(); groups > 0; groups--) {
-    c.skipString();
-    c.bigLength();
-    c.bigLength();
-    if (from >= STREAM_2) {
-      if (to < STREAM_2)
-        drop(() => c.bigLength()); // entries read
-      else c.bigLength();
+export class StreamLayout {
+  /** The runs, flattened: from, to, what it holds ({@link EVERY}, {@link IDS}, {@link ACTIVE}); adjacent runs of one kind joined. */
+  private readonly runs: number[] = [];
+  private n = 0;
+  private b: Uint8Array = new Uint8Array(0);
+  /** Bytes of the runs every layout holds. */
+  private every = 0;
+  /** Its ids as it holds them, and as Redis 7.0 derives them loading it as a type 15; each group's name where it lies. */
+  held: LayoutIds = NO_IDS;
+  loaded: LayoutIds = NO_IDS;
+  /** Whether they are the same: a type 15 expresses the stream exactly ({@link lost} names what it does not). */
+  exact = true;
+
+  /**
+   * Walks the stream of RDB type `type` (19 or 21) at `b[at, end)`.
+   * @throws RdbFormatError for another type or a malformed value
+   */
+  read(type: number, b: Uint8Array, at: number, end: number): this {
+    if (type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 2 or 3`);
+    this.b = b;
+    this.n = 0;
+    this.every = 0;
+    const c = new Cursor(b, at, end);
+    try {
+      for (let nodes = c.length(); nodes > 0; nodes--) {
+        c.skipString();
+        c.skipString();
+      }
+      const length = c.length();
+      const lastId: StreamId = [c.bigLength(), c.bigLength()];
+      let from = c.at;
+      this.run(at, from, EVERY);
+      const firstId: StreamId = [c.bigLength(), c.bigLength()];
+      const maxDeletedId: StreamId = [c.bigLength(), c.bigLength()];
+      const entriesAdded = c.bigLength();
+      this.run(from, c.at, IDS);
+      // A type 15 derives its first id from its first live entry: the stored one (Redis keeps it there); none when empty.
+      const derived = loadedAsType15(length, lastId, length > 0 ? firstId : undefined);
+      let exact = entriesAdded === derived.entriesAdded && sameId(maxDeletedId, derived.maxDeletedId) && (length > 0 || sameId(firstId, derived.firstId));
+      const held: LayoutGroup[] = [];
+      const loaded: LayoutGroup[] = [];
+      from = c.at;
+      for (let groups = c.length(); groups > 0; groups--) {
+        const nameAt = c.at;
+        c.skipString();
+        const last: StreamId = [c.bigLength(), c.bigLength()];
+        this.run(from, c.at, EVERY);
+        from = c.at;
+        const read = storedEntriesRead(c.bigLength());
+        const estimate = estimateEntriesRead(derived, last);
+        exact &&= read === estimate;
+        held.push({ nameAt, entriesRead: read });
+        loaded.push({ nameAt, entriesRead: estimate });
+        this.run(from, c.at, IDS);
+        from = c.at;
+        for (let pending = c.length(); pending > 0; pending--) {
+          c.skip(16 + 8); // id, delivery time
+          c.skipLength(); // delivery count
+        }
+        for (let consumers = c.length(); consumers > 0; consumers--) {
+          c.skipString();
+          c.skip(8); // seen time
+          if (type === STREAM_3) {
+            this.run(from, c.at, EVERY);
+            c.skip(8); // active time
+            this.run(c.at - 8, c.at, ACTIVE);
+            from = c.at;
+          }
+          c.skip(16 * c.length());
+        }
+      }
+      this.run(from, c.at, EVERY);
+      done(c);
+      this.held = { length, firstId, maxDeletedId, entriesAdded, groups: held };
+      this.loaded = { length, firstId: derived.firstId, maxDeletedId: derived.maxDeletedId, entriesAdded: derived.entriesAdded, groups: loaded };
+      this.exact = exact;
+      return this;
+    } catch (err) {
+      throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
     }
-    for (let pending = c.length(); pending > 0; pending--) {
-      c.skip(16 + 8);
-      c.bigLength();
-    }
-    for (let consumers = c.length(); consumers > 0; consumers--) {
-      c.skipString();
-      c.skip(8); // seen time
-      if (from >= STREAM_3) drop(() => c.skip(8)); // active time
-      c.skip(16 * c.length());
-    }
   }
-  keep();
-  done(c);
+
+  /** Notes the run `[from, to)` of kind `kind` (none when empty; joined to the one before when of its kind and adjacent). */
+  private run(from: number, to: number, kind: number): void {
+    if (from === to) return;
+    if (kind === EVERY) this.every += to - from;
+    const runs = this.runs;
+    const n = this.n;
+    if (n > 0 && runs[n - 1] === kind && runs[n - 2] === from) {
+      runs[n - 2] = to;
+      return;
+    }
+    runs[n] = from;
+    runs[n + 1] = to;
+    runs[n + 2] = kind;
+    this.n = n + 3;
+  }
+
+  /** Writes the stream as type `to` (15 or 19) into `out`: the runs that layout holds, as they are. */
+  writeAs(to: number, out: RdbOut): void {
+    if (to !== STREAM_1 && to !== STREAM_2) throw new RdbFormatError(`stream type ${to} is not an older stream layout`);
+    const runs = this.runs;
+    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY || (runs[i + 2] === IDS && to === STREAM_2)) out.bytes(this.b, runs[i]!, runs[i + 1]!);
+  }
+
+  /**
+   * Feeds `sink` the stream as {@link digestStreamAt} does a stream written
+   * in any layout: the bytes every layout holds, as one part, then with
+   * `ids` its ids as it holds them.
+   */
+  digest(sink: StreamSink, ids: boolean): void {
+    sink.kind('stream');
+    sink.partHead(this.every);
+    const runs = this.runs;
+    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+    if (ids) idsPart(sink, this.held);
+  }
+
+  /**
+   * What of the stream a server loading it as type 15 would not get back,
+   * named (none when {@link exact}): its entries added, largest deleted id,
+   * groups' entries read and (an empty stream's) recorded first id, which
+   * Redis 7.0 derives from the entries of a type 15 (format/stream-info.ts
+   * streamInfoAt) instead of reading them. Those are what XINFO STREAM and
+   * XINFO GROUPS report (compare's fingerprint covers the first three:
+   * fingerprint.ts StreamMeta and StreamGroup).
+   */
+  lost(): string[] {
+    const { held, loaded } = this;
+    const lost: string[] = [];
+    if (held.entriesAdded !== loaded.entriesAdded) lost.push(`entries-added ${held.entriesAdded} (would be ${loaded.entriesAdded})`);
+    if (!sameId(held.maxDeletedId, loaded.maxDeletedId))
+      lost.push(`max-deleted-entry-id ${idText(held.maxDeletedId)} (would be ${idText(loaded.maxDeletedId)})`);
+    // An empty stream's recorded first id (XINFO STREAM recorded-first-entry-id: 0-0 as XGROUP CREATE … MKSTREAM
+    // leaves it) is no entry's: a type 15 derives none (2^64-1-2^64-1). A stream with entries has its first live one's.
+    if (held.length === 0 && !sameId(held.firstId, loaded.firstId))
+      lost.push(`recorded-first-entry-id ${idText(held.firstId)} (would be ${idText(loaded.firstId)})`);
+    held.groups.forEach((g, i) => {
+      const other = loaded.groups[i]!.entriesRead;
+      const name = () => new Cursor(this.b, g.nameAt, this.b.length).string().toString('latin1');
+      if (g.entriesRead !== other) lost.push(`group ${name()} entries-read ${entriesReadText(g.entriesRead)} (would be ${entriesReadText(other)})`);
+    });
+    return lost;
+  }
 }
+
+/** A group of {@link LayoutIds}: its name where it lies (an RDB string at that offset), its entries read. */
+interface LayoutGroup {
+  readonly nameAt: number;
+  readonly entriesRead: bigint | null;
+}
+
+/** {@link StreamIds} as {@link StreamLayout} holds them: a group's name not decoded unless a refusal names it. */
+type LayoutIds = Omit<StreamIds, 'groups'> & { readonly groups: readonly LayoutGroup[] };
+
+const NO_IDS: LayoutIds = { length: 0, firstId: [0n, 0n], maxDeletedId: [0n, 0n], entriesAdded: 0n, groups: [] };
 
 const idText = (id: readonly [bigint, bigint]): string => `${id[0]}-${id[1]}`;
-
-/**
- * What of a stream (RDB type 19 or 21, its object bytes `b[at, end)`) a
- * server loading it as type 15 would not get back, named (none: the older
- * layout expresses it exactly): its entries added, largest deleted id,
- * groups' entries read and (an empty stream's) recorded first id, which
- * Redis 7.0 derives from the entries of a type 15 (format/value.ts
- * streamInfoAt) instead of reading them. Those are what XINFO STREAM and
- * XINFO GROUPS report (compare's fingerprint covers the first three:
- * fingerprint.ts StreamMeta and StreamGroup).
- * @throws RdbFormatError for a malformed value
- */
-export function streamIdsLostAt(type: number, b: Uint8Array, at: number, end: number): string[] {
-  const { held, loaded } = streamIdsAt(type, b, at, end);
-  const lost: string[] = [];
-  if (held.entriesAdded !== loaded.entriesAdded) lost.push(`entries-added ${held.entriesAdded} (would be ${loaded.entriesAdded})`);
-  if (idText(held.maxDeletedId) !== idText(loaded.maxDeletedId))
-    lost.push(`max-deleted-entry-id ${idText(held.maxDeletedId)} (would be ${idText(loaded.maxDeletedId)})`);
-  // An empty stream's recorded first id (XINFO STREAM recorded-first-entry-id: 0-0 as XGROUP CREATE … MKSTREAM
-  // leaves it) is no entry's: a type 15 derives none (2^64-1-2^64-1). A stream with entries has its first live one's.
-  if (held.length === 0 && idText(held.firstId) !== idText(loaded.firstId))
-    lost.push(`recorded-first-entry-id ${idText(held.firstId)} (would be ${idText(loaded.firstId)})`);
-  held.groups.forEach((g, i) => {
-    const other = loaded.groups[i]!.entriesRead;
-    if (g.entriesRead !== other)
-      lost.push(`group ${g.name.toString('latin1')} entries-read ${entriesReadText(g.entriesRead)} (would be ${entriesReadText(other)})`);
-  });
-  return lost;
-}
+const sameId = (a: StreamId, b: StreamId): boolean => a[0] === b[0] && a[1] === b[1];
 
 /**
  * A newer stream's value (a DUMP payload of type 19 or 21) as a server holds
@@ -222,92 +312,49 @@ export function asLoadedFromType15(payload: Uint8Array): KeyValue {
   return { ...value, ...(groups ? { groups } : {}), meta: { ...value.meta, entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) } };
 }
 
-/** A stream's entries added, largest deleted id and groups' entries read, as one text (stored, or as a server derives them of a type 15). */
-function streamIdsText(s: StreamInfo): string {
-  return [
-    String(s.entriesAdded),
-    idText(s.maxDeletedId),
-    ...(s.length === 0 ? [idText(s.firstId)] : []),
-    ...s.groups.map((g) => entriesReadText(g.entriesRead)),
-  ].join(' ');
+/** A stream's entries added, largest deleted id and groups' entries read, as one part (stored, or as a server derives them of a type 15). */
+function idsPart(sink: StreamSink, s: Omit<StreamIds, 'groups'> & { readonly groups: readonly { readonly entriesRead: bigint | null }[] }): void {
+  const text = Buffer.from(
+    [
+      String(s.entriesAdded),
+      idText(s.maxDeletedId),
+      ...(s.length === 0 ? [idText(s.firstId)] : []),
+      ...s.groups.map((g) => entriesReadText(g.entriesRead)),
+    ].join(' '),
+    'latin1',
+  );
+  sink.part(text, 0, text.length);
 }
 
-/** What {@link digestStreamAt} feeds: write/transcode.ts's ElementSink (a digest). */
-interface StreamSink {
+/** What a stream's digest feeds: write/key-list.ts's KeyListDigest. */
+export interface StreamSink {
   kind(kind: 'stream'): void;
   part(b: Uint8Array, from: number, to: number): void;
+  /** A part's length; its bytes follow through {@link framed}. */
+  partHead(n: number): void;
+  framed(b: Uint8Array, from: number, to: number): void;
 }
 
 /**
- * Feeds `sink` what a stream (RDB type `type`, 15, 19 or 21, its object bytes `b[at, end)` where a reader found them: no payload built) holds
- * in every layout, read where it lies, each type by its own layout (not by
- * {@link downgradeStream}'s rules): the nodes' bytes (entries are in them,
- * copied as they are by a downgrade), the length and last id, and per
- * group its name, last delivered id and pending entries, per consumer its
- * name, seen time and pending ids; then, with `ids`, its entries added,
- * largest deleted id and groups' entries read as a server holding it has
- * them (stored, or derived from a type 15's entries: {@link streamIdsLostAt}),
- * so a downgrade that loses them does not digest as the input (without
- * `ids`, `--lossy stream-ids`, they are left out). The first id and active
- * times a layout adds are left out. A stream and its exact downgrade feed
- * the same parts: a conversion's read-back checks a downgrade without
- * decoding any entry but its first node's.
+ * Feeds `sink` what a stream (RDB type `type`, 15, 19 or 21, its object
+ * bytes `b[at, end)` where a reader found them) holds in every layout: the
+ * bytes its layout shares with every other (all of a type 15's;
+ * {@link StreamLayout} finds them in a newer one's, with `layout`), as one
+ * part; then, with `ids`, its entries added, largest deleted id and groups'
+ * entries read as a server holding it has them (stored, or derived from a
+ * type 15's entries: {@link StreamLayout.lost}), so a downgrade that loses them does
+ * not digest as the input (without `ids`, `--lossy stream-ids`, they are
+ * left out). A stream and its exact downgrade feed the same parts: a
+ * conversion's read-back of a type 15 digests its bytes as they lie, and
+ * proves by that digest that they are the ones the input's read checked.
  * @throws RdbFormatError for another type or a malformed value
  */
-export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids = true): void {
-  if (type !== STREAM_1 && type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks`);
-  const c = new Cursor(b, at, end);
-  /** The bytes `read` moves past, as one part. */
-  const part = (read: () => unknown): void => {
-    const from = c.at;
-    read();
-    sink.part(b, from, c.at);
-  };
-  const lengthPart = (): number => {
-    const from = c.at;
-    const n = c.length();
-    sink.part(b, from, c.at);
-    return n;
-  };
+export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids: boolean, layout: StreamLayout): void {
+  if (type !== STREAM_1) {
+    layout.read(type, b, at, end).digest(sink, ids);
+    return;
+  }
   sink.kind('stream');
-  for (let nodes = lengthPart(); nodes > 0; nodes--) {
-    part(() => c.skipString());
-    part(() => c.skipString());
-  }
-  // length, last id
-  part(() => {
-    c.length();
-    c.bigLength();
-    c.bigLength();
-  });
-  if (type >= STREAM_2) for (let i = 0; i < 5; i++) c.bigLength(); // first id, max deleted id, entries added
-  for (let groups = lengthPart(); groups > 0; groups--) {
-    // name, last delivered id
-    part(() => {
-      c.skipString();
-      c.bigLength();
-      c.bigLength();
-    });
-    if (type >= STREAM_2) c.bigLength(); // entries read
-    for (let pending = lengthPart(); pending > 0; pending--)
-      part(() => {
-        c.skip(16 + 8); // id, delivery time
-        c.bigLength(); // delivery count
-      });
-    for (let consumers = lengthPart(); consumers > 0; consumers--) {
-      // name, seen time
-      part(() => {
-        c.skipString();
-        c.skip(8);
-      });
-      if (type >= STREAM_3) c.skip(8); // active time
-      const pel = lengthPart();
-      part(() => c.skip(16 * pel));
-    }
-  }
-  done(c);
-  if (ids) {
-    const text = Buffer.from(streamIdsText(streamInfoAt(type, b, at, end)), 'latin1');
-    sink.part(text, 0, text.length);
-  }
+  sink.part(b, at, end);
+  if (ids) idsPart(sink, streamInfoAt(type, b, at, end));
 }

@@ -279,6 +279,49 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
   });
 });
 
+describe('valueCheckedBefore of a stream (convert-rdb reads back the streams it wrote, their bytes proven by its digest): by its bounds', () => {
+  const id = (ms: number, seq: number) => [...Buffer.alloc(8), ...Buffer.alloc(8)].map((_, i) => (i === 7 ? ms : i === 15 ? seq : 0));
+  // A stream of RDB type `type` (15, 19 or 21): one node of entry 1-0, a group whose PEL holds 1-0, owned by consumer `owned`.
+  const stream = (type: number, owned: number[]) => [
+    type,
+    ...str(`s${type}`),
+    ...[0x01, ...blob(id(1, 0)), ...blob(listpack([1, 0, 1, 'f', 0, 2, 0, 0, 'v', 4]))],
+    ...[0x01, 0x01, 0x00], // length, last id
+    ...(type >= 19 ? [0x01, 0x00, 0x00, 0x00, 0x01] : []), // first id, max deleted id, entries added
+    ...[0x01, ...str('g'), 0x01, 0x00, ...(type >= 19 ? [0x01] : [])], // a group: name, last delivered id (entries read)
+    ...[0x01, ...id(1, 0), ...le64(1_700_000_000_000n), 0x01], // its PEL: id, delivery time, count
+    ...[0x01, ...str('c'), ...le64(1_700_000_000_000n), ...(type >= 21 ? le64(1_700_000_000_000n) : []), 0x01, ...owned], // its consumer
+  ];
+  const body = (owned: number[]) => [0xfe, 0x00, ...[15, 19, 21].flatMap((t) => stream(t, owned)), 0x00, ...str('after'), ...str('v')];
+  const good = file('REDIS0011', body(id(1, 0)));
+  // The consumer owns 1-1, which the PEL lacks: Redis refuses it, and so does a full read.
+  const corrupt = file('REDIS0011', body(id(1, 1)));
+
+  it('streams of types 15, 19 and 21 end where a full read ends them, at every chunking', () => {
+    const full = read(good);
+    expect(full.report).toMatchObject({ ok: true, keys: 4 });
+    for (let size = 1; size <= good.length; size++) {
+      const r = read(good, { valueCheckedBefore: () => true }, size);
+      expect(r.report.ok, `chunks of ${size}: ${r.report.error?.message}`).toBe(true);
+      expect(seen(r.keys)).toEqual(seen(full.keys));
+    }
+    // Negative: a PEL count one more misplaces what follows (the framing fails, read by bounds too).
+    const shortened = Uint8Array.from(good);
+    shortened[Buffer.from(good).indexOf(Buffer.from([0x01, ...id(1, 0), ...le64(1_700_000_000_000n)]))] = 0x02;
+    expect(read(shortened, { valueCheckedBefore: () => true }).report.ok).toBe(false);
+  });
+
+  it('checks nothing the stream holds (so only a stream proven to be a checked one may be read so); a file read as trusted whole reads its streams in full', () => {
+    expect(read(corrupt).report.error?.message).toMatch(/consumer PEL entry not found in the group PEL/);
+    expect(read(corrupt, { valueCheckedBefore: () => true }).report).toMatchObject({ ok: true, keys: 4 });
+    expect(read(corrupt, { valueCheckedBefore: (i) => i !== 1 }).report.error?.message).toMatch(
+      /key 2 value \(stream, RDB type 19\): consumer PEL entry not found/,
+    );
+    // verifiedBefore (block CRCs: a file whose every key is read by its bounds) keeps reading streams in full.
+    expect(read(corrupt, { verifiedBefore: { emptyKeys: new Set() } }).report.error?.message).toMatch(/consumer PEL entry not found/);
+  });
+});
+
 describe('sealPayloads per value type', () => {
   it('seals the payloads of the types it names; the others carry their RDB version and a zero CRC-64 (in a visit too)', () => {
     const data = file('REDIS0011', [0xfe, 0x00, 0x00, ...str('s'), ...str('v'), 0x14, ...str('set'), ...blob(listpack(['a', 'b']))]);

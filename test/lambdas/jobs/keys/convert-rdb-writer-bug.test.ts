@@ -3,15 +3,17 @@
  * valid file holding another value (one member's byte changed in its
  * re-encoding, after the walk fed the digest: the file still passes the
  * verifier; or one byte of a key copied as it is, which the read-back reads
- * by its bounds alone) is caught by the key-list digest, the key named, and
- * nothing left at the output.
+ * by its bounds alone; or one byte of a stream written in an older layout,
+ * which the read-back reads by its bounds alone too) is caught by the
+ * key-list digest, the key named, and nothing left at the output.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { transcodeWalksInWasm } from '../../../../lambdas/domain/rdb/write/transcode.js';
-import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
@@ -81,10 +83,24 @@ vi.mock('../../../../lambdas/domain/rdb/write/rdb-file.js', async (original) => 
   return { ...real, RdbFileWriter: BuggyWriter };
 });
 
+const streamBug = vi.hoisted(() => ({ on: false }));
+vi.mock('../../../../lambdas/domain/rdb/write/source-forms.js', async (original) => {
+  const real = await original<typeof import('../../../../lambdas/domain/rdb/write/source-forms.js')>();
+  class BuggyLayout extends real.StreamLayout {
+    override writeAs(...args: Parameters<InstanceType<typeof real.StreamLayout>['writeAs']>): void {
+      super.writeAs(...args);
+      // The stream's last byte written (its consumer's pending id: 1-0 as 1-1, an id its group's PEL lacks), after the digest had the right one.
+      if (streamBug.on) args[1].view()[args[1].view().length - 1]! ^= 1;
+    }
+  }
+  return { ...real, StreamLayout: BuggyLayout };
+});
+
 describe('convertRdb: a writer bug', () => {
   let server: RedisServer;
   let dir: string;
   let input: string;
+  let streamInput: string;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -94,6 +110,14 @@ describe('convertRdb: a writer bug', () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-bug-'));
     input = join(dir, 'in.rdb');
     writeFileSync(input, readFileSync(await bgsave(server, c)));
+    // A stream RDB 9 expresses exactly (its group read to the end): written as type 15 for redis-6.2, no --lossy needed.
+    await c.flushall();
+    await c.set('plain', 'v');
+    await c.xadd('s', '1-0', 'f', 'v');
+    await c.xgroup('CREATE', 's', 'g', '0');
+    await c.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');
+    streamInput = join(dir, 'stream.rdb');
+    writeFileSync(streamInput, readFileSync(await bgsave(server, c)));
   }, 60_000);
 
   afterAll(async () => {
@@ -172,6 +196,31 @@ describe('convertRdb: a writer bug', () => {
         wasmBug[bug] = false;
       }
     });
+
+  it('a stream written as type 15 (the read-back reads it by its bounds), one byte changed in the writing: refused, the key named, nothing left', async () => {
+    const good = join(dir, 'stream-good.rdb');
+    expect((await convertRdb({ input: streamInput, output: good, ...convertTarget({ for: 'redis-6.2' }) })).error).toBeUndefined();
+    expect(new RdbKeyReader().push(readFileSync(good)).find((k) => k.name.toString() === 's')?.type).toBe(15);
+    streamBug.on = true;
+    try {
+      // --lossy stream-ids: the read-back digests the stream's bytes alone (no ids derived from them): the digest catches it.
+      const out = join(dir, 'stream-bad.rdb');
+      const lossy = await convertRdb({ input: streamInput, output: out, ...convertTarget({ for: 'redis-6.2' }), lossy: parseLossy('stream-ids') });
+      expect(lossy.ok).toBe(false);
+      // The key named: the second read's full verification of the output stops at it (a pending id its group's PEL lacks).
+      expect(lossy.error).toMatch(
+        /^the written file does not hold what the input holds \(key \d, s, is missing from the output\): a bug in the writer; nothing/,
+      );
+      expect(existsSync(out)).toBe(false);
+      // Without it the read-back derives the ids from the written groups, and the pending id their PEL lacks fails that.
+      const exact = await convertRdb({ input: streamInput, output: out, ...convertTarget({ for: 'redis-6.2' }) });
+      expect(exact.ok).toBe(false);
+      expect(exact.error).toMatch(/^the written file fails verification \(malformed stream \(RDB type 15, .*consumer c holds 1-1, which its group's PEL lacks/);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      streamBug.on = false;
+    }
+  });
 
   it('a key copied as it is, changed in the writing: refused by the read-back, the key named, nothing left (as is and re-encoding)', async () => {
     copyBug.on = true;
