@@ -170,6 +170,8 @@ export class RdbParserState {
   metaClassesLeft = 0;
   metaInValue = false;
   streamNodes = 0;
+  /** Live entries of the stream's nodes read so far (held against its length). */
+  streamEntries = 0;
   readonly streamNodeKey = new Uint8Array(16); // the stream's last node key read (an ID, big-endian): they must rise (parse-streams.ts)
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();

@@ -1,11 +1,13 @@
 /**
  * The RDB parser's streams (types 15, 19, 21, 26, 27): listpack nodes, metadata, consumer groups with their PELs and consumers, NACKs, idempotent producers. Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
+import { RdbFormatError } from '../errors.js';
 import { validateListpack } from './blobs.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { fail, type RdbParserState } from './parse-state.js';
+import { checkStreamNode } from './stream-node.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -72,6 +74,7 @@ function streamNodes(p: RdbParserState): number {
   switch (p.sub) {
     case S_NODES:
       p.count = p.streamNodes = p.length();
+      p.streamEntries = 0;
       p.dupBegin(p.count);
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -99,6 +102,13 @@ function streamNodes(p: RdbParserState): number {
       const listpack = p.keptString();
       if (listpack === null) return NEED_MORE;
       if (validateListpack(listpack) === 0) p.fail('empty listpack inside stream');
+      // Then as a stream node (stream-node.ts): what deep validation checks, and the counts every reader of its entries relies on.
+      try {
+        p.streamEntries += checkStreamNode(listpack, p.streamNodeKey);
+      } catch (err) {
+        if (!(err instanceof RdbFormatError)) throw err;
+        p.fail(err.message);
+      }
       p.count--;
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -140,6 +150,9 @@ function streamGroups(p: RdbParserState, type: number): number {
         for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
       }
       if (entries > 0 && p.streamNodes === 0) p.fail(`stream length ${entries} but no listpacks`);
+      // Redis loads a length its nodes do not hold (XLEN then answers it, XRANGE the entries): every reader here refuses it.
+      if (entries !== p.streamEntries)
+        p.fail(`the stream says it holds ${entries} entries, its nodes hold ${p.streamEntries}: Redis loads it, but XLEN then contradicts XRANGE`);
       p.count = p.length(); // groups
       p.groupNames.clear();
       p.sub = S_GROUP;
