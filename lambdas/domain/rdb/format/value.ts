@@ -46,7 +46,6 @@ function scoreOf(e: Element): string {
 /** The first RDB version after Valkey's `VALKEY` magic: its type 22 is not Redis's. */
 const VALKEY_FIRST_VERSION = 80;
 
-
 /**
  * The elements of a ziplist or listpack, in order, once `validate` accepted
  * its structure: from the first entry (after `header` bytes) to the end
