@@ -2,12 +2,11 @@
  * The RDB parser's streams (types 15, 19, 21, 26, 27): listpack nodes, metadata, consumer groups with their PELs and consumers, NACKs, idempotent producers. Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
 import { RdbFormatError } from '../errors.js';
-import { validateListpack } from './blobs.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { fail, type RdbParserState } from './parse-state.js';
-import { checkStreamNode } from './stream-node.js';
+import { validateStreamNode } from './stream-node.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -101,10 +100,10 @@ function streamNodes(p: RdbParserState): number {
       // S_NODE_LISTPACK
       const listpack = p.keptString();
       if (listpack === null) return NEED_MORE;
-      if (validateListpack(listpack) === 0) p.fail('empty listpack inside stream');
-      // Then as a stream node (stream-node.ts): what deep validation checks, and the counts every reader of its entries relies on.
+      // As a listpack and as a stream node, in one walk (stream-node.ts): what deep validation checks, and the counts every reader of
+      // its entries relies on.
       try {
-        p.streamEntries += checkStreamNode(listpack, p.streamNodeKey);
+        p.streamEntries += validateStreamNode(listpack, p.streamNodeKey);
       } catch (err) {
         if (!(err instanceof RdbFormatError)) throw err;
         p.fail(err.message);

@@ -16,8 +16,30 @@
  * verifier passes are the ones every reader reads.
  */
 import { RdbFormatError } from '../errors.js';
-import { backlenSize } from './blobs.js';
+import { backlenSize, walkListpack } from './blobs.js';
 import { i16le, i32le, u32le } from './bytes.js';
+import { loadWasmStreamNode } from './member-walks-wasm.js';
+
+/** The WebAssembly walk of the common case (member-walks-wasm.ts); undefined where WebAssembly is unavailable. */
+const wasmStreamNode = loadWasmStreamNode();
+
+/**
+ * Validates a stream node's listpack as a listpack (blobs.ts) and as a
+ * stream node ({@link checkStreamNode}) in one walk; returns its live
+ * entries. The common case (entries of up to 127 bytes, integers where
+ * integers belong, nothing wrong) is walked in WebAssembly; whatever that
+ * walk does not vouch for is walked again here, in JavaScript, which decides
+ * and words the problem.
+ * @throws RdbFormatError naming the problem
+ */
+export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array): number {
+  if (wasmStreamNode !== undefined && lp.length >= 7) {
+    const live = wasmStreamNode(lp);
+    if (live >= 0) return live;
+  }
+  if (walkListpack(lp) === 0) fail('empty listpack inside stream');
+  return checkStreamNode(lp, masterId);
+}
 
 /** Stream entry flags (t_stream.c): deleted by XDEL; fields as in the node's master entry. */
 export const STREAM_DELETED = 1;
