@@ -36,3 +36,16 @@ export function both(bytes: Uint8Array): RdbReport {
   expect(verify(bytes, 1)).toEqual(whole);
   return whole;
 }
+
+/** Where stream node key `ms-seq` (a 16-byte string: its length byte 0x10, then ms and seq big-endian) lies in `rdb`, once: the offset of its first byte. */
+export function streamNodeKeyAt(rdb: Uint8Array, ms: number, seq: number): number {
+  const key = Buffer.alloc(17);
+  key[0] = 0x10;
+  key.writeBigUInt64BE(BigInt(ms), 1);
+  key.writeBigUInt64BE(BigInt(seq), 9);
+  const bytes = Buffer.from(rdb.buffer, rdb.byteOffset, rdb.length);
+  const at = bytes.indexOf(key);
+  expect(at).toBeGreaterThan(0);
+  expect(bytes.indexOf(key, at + 1)).toBe(-1);
+  return at + 1;
+}

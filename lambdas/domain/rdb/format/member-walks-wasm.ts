@@ -84,6 +84,18 @@ const HELD = 17;
 const V = 18;
 const H = 19;
 const LOCALS = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64];
+// The stream node walk's own (after V and H): where in the node's layout the entry is, the counts it holds against.
+const STATE = 20;
+const N = 21;
+const MASTER_COUNT = 22;
+const MASTER_DELETED = 23;
+const MASTER_FIELDS = 24;
+const LIVE = 25;
+const DEAD = 26;
+const FLAGS = 27;
+const ELEMENTS = 28;
+const SMALL = 29;
+const STREAM_LOCALS = [...LOCALS, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
 
 // Multipliers of the member hash (odd 64-bit constants from splitmix64 / xxHash).
 const K1 = 0x9e3779b97f4a7c15n;
@@ -106,8 +118,27 @@ const load8 = (addr: number[]): number[] => [...addr, OP.i32Load8U, 0, 0];
 const returnIf = (code: number): number[] => [OP.if, OP.void, ...i32(code), OP.return, OP.end];
 const askJsIf = (): number[] => returnIf(ASK_JS);
 
-/** The listpack walk (parameters: LEN, STRIDE, MASK, GEN). */
-function listpackCode(): number[] {
+// Places in a stream node's layout (STATE): the master entry's count, deleted, field count, fields, 0; an entry's flags, the id's two
+// deltas, its field count (without the same-fields flag), its fields and values, its element count.
+const S_COUNT = 0;
+const S_DELETED = 1;
+const S_MASTER_FIELDS = 2;
+const S_MASTER_NAMES = 3;
+const S_ZERO = 4;
+const S_FLAGS = 5;
+const S_MS = 6;
+const S_SEQ = 7;
+const S_FIELDS = 8;
+const S_VALUES = 9;
+const S_ELEMENTS = 10;
+
+/**
+ * The listpack walk (parameters: LEN, STRIDE, MASK, GEN); with `stream`,
+ * the stream node walk instead of the member check (parameters: LEN alone):
+ * each entry also read as its place in the node's layout (streamStep), the
+ * live entries returned.
+ */
+function listpackCode(stream = false): number[] {
   const b = new Body();
   const emit = b.emit.bind(b);
   // The header: total bytes, the end marker.
@@ -137,22 +168,72 @@ function listpackCode(): number[] {
   emit(get(SIZE), i32(127), OP.i32GtU, askJsIf());
   emit(get(Q), get(SIZE), OP.i32Add, i32(1), OP.i32Add, get(LAST), OP.i32GtU, askJsIf());
   emit(load8([...get(Q), ...get(SIZE), OP.i32Add]), get(SIZE), OP.i32Ne, askJsIf());
-  // A member: every stride-th entry from the first.
-  emit(get(STRIDE), OP.if, OP.void);
-  emit(get(SKIP), OP.if, OP.void, get(SKIP), i32(1), OP.i32Sub, set(SKIP), OP.else);
-  emit(get(STRIDE), i32(1), OP.i32Sub, set(SKIP));
-  integerText(b);
-  emit(get(INT), OP.i32Eqz, OP.if, OP.void, get(Q), get(SIZE), OP.i32Add, set(TO), OP.end);
-  memberCheck(b);
-  emit(OP.end, OP.end);
+  if (stream) streamStep(b);
+  else {
+    // A member: every stride-th entry from the first.
+    emit(get(STRIDE), OP.if, OP.void);
+    emit(get(SKIP), OP.if, OP.void, get(SKIP), i32(1), OP.i32Sub, set(SKIP), OP.else);
+    emit(get(STRIDE), i32(1), OP.i32Sub, set(SKIP));
+    integerText(b);
+    emit(get(INT), OP.i32Eqz, OP.if, OP.void, get(Q), get(SIZE), OP.i32Add, set(TO), OP.end);
+    memberCheck(b);
+    emit(OP.end, OP.end);
+  }
   emit(get(Q), get(SIZE), OP.i32Add, i32(1), OP.i32Add, set(Q));
   emit(get(COUNT), i32(1), OP.i32Add, set(COUNT));
   emit(OP.br, 0, OP.end, OP.end);
   // The header's count, unless it says "unknown" (0xffff).
   emit(i32(4), OP.i32Load16U, 1, 0, set(I));
   emit(get(I), i32(0xffff), OP.i32Ne, get(I), get(COUNT), OP.i32Ne, OP.i32And, askJsIf());
-  emit(get(COUNT));
+  if (!stream) {
+    emit(get(COUNT));
+    return b.out;
+  }
+  // The node ends after a whole entry (an empty listpack never gets there), holding the entries its master entry says.
+  emit(get(STATE), i32(S_FLAGS), OP.i32Ne, askJsIf());
+  emit(get(LIVE), get(MASTER_COUNT), OP.i32Ne, get(DEAD), get(MASTER_DELETED), OP.i32Ne, OP.i32Or, askJsIf());
+  emit(get(LIVE));
   return b.out;
+}
+
+/**
+ * The entry at Q (ENC, SIZE, INT known) as its place in a stream node
+ * (stream-node.ts checkStreamNode says the same in JavaScript): fields and
+ * values counted, not read; every other place an integer (a string there,
+ * which Redis may read as one, is JavaScript's), a count in [0, 2^30), the
+ * master's 0, each element count right; anything else asks JavaScript.
+ */
+function streamStep(b: Body): void {
+  const emit = b.emit.bind(b);
+  const is = (state: number): number[] => [...get(STATE), ...i32(state), OP.i32Eq];
+  const small = (): number[] => [...get(SMALL), OP.i32Eqz, ...askJsIf()];
+  // The next state: `ifSome` when N (elements to count) is not 0, else `ifNone`.
+  const countThen = (ifSome: number, ifNone: number): number[] => [...i32(ifSome), ...i32(ifNone), ...get(N), OP.select, ...set(STATE)];
+  emit(is(S_MASTER_NAMES), is(S_VALUES), OP.i32Or, OP.if, OP.void);
+  // S_MASTER_NAMES + 1 is S_ZERO, S_VALUES + 1 is S_ELEMENTS.
+  emit(get(N), i32(1), OP.i32Sub, OP.localTee, N, OP.i32Eqz, OP.if, OP.void, get(STATE), i32(1), OP.i32Add, set(STATE), OP.end);
+  emit(OP.else);
+  emit(get(INT), OP.i32Eqz, askJsIf());
+  integerValue(b);
+  emit(get(V), i64(1n << 30n), OP.i64LtU, set(SMALL));
+  emit(is(S_COUNT), OP.if, OP.void, small(), get(V), OP.i32WrapI64, set(MASTER_COUNT), i32(S_DELETED), set(STATE), OP.else);
+  emit(is(S_DELETED), OP.if, OP.void, small(), get(V), OP.i32WrapI64, set(MASTER_DELETED), i32(S_MASTER_FIELDS), set(STATE), OP.else);
+  emit(is(S_MASTER_FIELDS), OP.if, OP.void, small(), get(V), OP.i32WrapI64, OP.localTee, MASTER_FIELDS, set(N));
+  emit(countThen(S_MASTER_NAMES, S_ZERO), OP.else);
+  emit(is(S_ZERO), OP.if, OP.void, get(V), OP.i64Eqz, OP.i32Eqz, askJsIf(), i32(S_FLAGS), set(STATE), OP.else);
+  emit(is(S_FLAGS), OP.if, OP.void, get(V), OP.i32WrapI64, set(FLAGS), i32(S_MS), set(STATE), OP.else);
+  emit(is(S_MS), OP.if, OP.void, i32(S_SEQ), set(STATE), OP.else);
+  emit(is(S_SEQ), OP.if, OP.void, get(FLAGS), i32(2), OP.i32And, OP.if, OP.void);
+  emit(get(MASTER_FIELDS), OP.localTee, N, i32(3), OP.i32Add, set(ELEMENTS), countThen(S_VALUES, S_ELEMENTS));
+  emit(OP.else, i32(S_FIELDS), set(STATE), OP.end, OP.else);
+  emit(is(S_FIELDS), OP.if, OP.void, small(), get(V), OP.i32WrapI64, i32(1), OP.i32Shl, OP.localTee, N, i32(4), OP.i32Add, set(ELEMENTS));
+  emit(countThen(S_VALUES, S_ELEMENTS), OP.else);
+  // S_ELEMENTS: the entry's element count; then it is counted live or deleted.
+  emit(get(V), get(ELEMENTS), OP.i64ExtendI32U, OP.i64Ne, askJsIf());
+  emit(get(FLAGS), i32(1), OP.i32And, OP.if, OP.void, get(DEAD), i32(1), OP.i32Add, set(DEAD), OP.else);
+  emit(get(LIVE), i32(1), OP.i32Add, set(LIVE), OP.end, i32(S_FLAGS), set(STATE));
+  emit(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
+  emit(OP.end);
 }
 
 /**
@@ -184,11 +265,10 @@ function setCode(): number[] {
   return b.out;
 }
 
-/** An integer entry at Q (INT set; ENC its encoding byte): its decimal text between FROM and TO (before DIGITS_END). */
-function integerText(b: Body): void {
+/** An integer entry at Q (ENC its encoding byte, not a string's): its value into V. */
+function integerValue(b: Body): void {
   const emit = b.emit.bind(b);
   const q = (plus: number): number[] => [...get(Q), ...i32(plus), OP.i32Add];
-  emit(get(INT), OP.if, OP.void);
   emit(get(ENC), i32(0x80), OP.i32LtU, OP.if, OP.void, get(ENC), OP.i64ExtendI32U, set(V), OP.else);
   emit(get(ENC), i32(0xe0), OP.i32LtU, OP.if, OP.void);
   emit(get(ENC), i32(0x1f), OP.i32And, i32(8), OP.i32Shl, q(1), OP.i32Load8U, 0, 0, OP.i32Or, i32(19), OP.i32Shl, i32(19), OP.i32ShrS);
@@ -197,6 +277,13 @@ function integerText(b: Body): void {
   emit(get(ENC), i32(0xf2), OP.i32Eq, OP.if, OP.void, q(1), OP.i32Load, 0, 0, i32(8), OP.i32Shl, i32(8), OP.i32ShrS, OP.i64ExtendI32S, set(V), OP.else);
   emit(get(ENC), i32(0xf3), OP.i32Eq, OP.if, OP.void, q(1), OP.i64Load32S, 0, 0, set(V), OP.else, q(1), OP.i64Load, 0, 0, set(V), OP.end);
   emit(OP.end, OP.end, OP.end, OP.end);
+}
+
+/** An integer entry at Q (INT set; ENC its encoding byte): its decimal text between FROM and TO (before DIGITS_END). */
+function integerText(b: Body): void {
+  const emit = b.emit.bind(b);
+  emit(get(INT), OP.if, OP.void);
+  integerValue(b);
   emit(get(V), i64(0n), OP.i64LtS, OP.localTee, NEG, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(V), OP.end);
   emit(i32(DIGITS_END), OP.localTee, TO, set(FROM));
   emit(OP.loop, OP.void);
@@ -235,7 +322,10 @@ function memberCheck(b: Body): void {
 }
 
 /** A walk's module: its function, memory and member table (a generation per walk, so no walk clears it). */
-function memberWalk(code: number[]):
+function memberWalk(
+  code: number[],
+  locals: readonly number[] = LOCALS,
+):
   | {
       run: (len: number, x: number, mask: number, gen: number) => number;
       memory: Uint8Array;
@@ -246,7 +336,7 @@ function memberWalk(code: number[]):
   const wasm = instantiate<(len: number, x: number, mask: number, gen: number) => number>({
     params: [I32, I32, I32, I32],
     result: I32,
-    locals: LOCALS,
+    locals,
     code,
     pages: PAGES,
   });
@@ -317,5 +407,25 @@ export function loadWasmSetMembers(): WasmSetMembers | undefined {
       if (span === inHand) return ASK_JS;
       span = inHand;
     }
+  };
+}
+
+/**
+ * Walks stream node listpack `blob` as a listpack and as a stream node
+ * (stream-node.ts): its live entries when both hold, -1 when JavaScript must
+ * walk it (anything wrong, an entry of more than 127 bytes, a string where
+ * an integer belongs), -2 when it is too large for this walk.
+ */
+export type WasmStreamNode = (blob: Uint8Array) => number;
+
+/** Instantiates the stream node walk; undefined when WebAssembly is unavailable. */
+export function loadWasmStreamNode(): WasmStreamNode | undefined {
+  const walk = memberWalk(listpackCode(true), STREAM_LOCALS);
+  if (!walk) return undefined;
+  const { run, memory } = walk;
+  return (blob) => {
+    if (blob.length > MEMBER_WALK_MAX_BYTES) return TOO_LARGE;
+    memory.set(blob, 0);
+    return run(blob.length, 0, 0, 0);
   };
 }

@@ -169,8 +169,8 @@ export class RdbParserState {
   /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
   metaClassesLeft = 0;
   metaInValue = false;
-  streamNodes = 0;
-  readonly streamNodeKey = new Uint8Array(16); // the stream's last node key read (an ID, big-endian): they must rise (parse-streams.ts)
+  /** The stream being read (parse-streams.ts): its nodes, their live entries read so far, its last node key read (an ID, big-endian). */
+  readonly stream = { nodes: 0, entries: 0, nodeKey: new Uint8Array(16) };
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();
   /** Fingerprints (53 bits) of the stream's group names and of the current group's consumer names; IDs the current consumer owns. */

@@ -1,10 +1,11 @@
 /**
  * The RDB parser's streams (types 15, 19, 21, 26, 27): listpack nodes, metadata, consumer groups with their PELs and consumers, NACKs, idempotent producers. Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { validateListpack } from './blobs.js';
+import { RdbFormatError } from '../errors.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import { fail, type RdbParserState } from './parse-state.js';
+import { validateStreamNode } from './stream-node.js';
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {
@@ -161,7 +162,8 @@ export function trustedStream(p: RdbParserState, type: number): boolean {
 function streamNodes(p: RdbParserState): number {
   switch (p.sub) {
     case S_NODES:
-      p.count = p.streamNodes = p.length();
+      p.count = p.stream.nodes = p.length();
+      p.stream.entries = 0;
       p.dupBegin(p.count);
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -178,9 +180,9 @@ function streamNodes(p: RdbParserState): number {
       p.dupCheckAs('a stream node under an ID already seen: Redis refuses it ("Listpack re-added with existing key")');
       // Redis keeps nodes in a radix tree and reads them in ID order, whatever the file's order: a writer saves them in that order, so
       // a file whose node IDs do not rise would read differently in Redis than here (and than in the file). Refused as corrupt.
-      if (p.count < p.streamNodes && !idAbove(key, p.streamNodeKey))
-        p.fail(`stream node ID ${idOf(key)} is not above the node before it (${idOf(p.streamNodeKey)}): node IDs out of order`);
-      p.streamNodeKey.set(key.subarray(0, 16));
+      if (p.count < p.stream.nodes && !idAbove(key, p.stream.nodeKey))
+        p.fail(`stream node ID ${idOf(key)} is not above the node before it (${idOf(p.stream.nodeKey)}): node IDs out of order`);
+      p.stream.nodeKey.set(key.subarray(0, 16));
       p.sub = S_NODE_LISTPACK;
       return NEXT;
     }
@@ -188,7 +190,14 @@ function streamNodes(p: RdbParserState): number {
       // S_NODE_LISTPACK
       const listpack = p.keptString();
       if (listpack === null) return NEED_MORE;
-      if (validateListpack(listpack) === 0) p.fail('empty listpack inside stream');
+      // As a listpack and as a stream node, in one walk (stream-node.ts): what deep validation checks, and the counts every reader of
+      // its entries relies on.
+      try {
+        p.stream.entries += validateStreamNode(listpack, p.stream.nodeKey);
+      } catch (err) {
+        if (!(err instanceof RdbFormatError)) throw err;
+        p.fail(err.message);
+      }
       p.count--;
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -224,12 +233,15 @@ function streamGroups(p: RdbParserState, type: number): number {
       const lastMs = p.length(true);
       const lastSeq = p.length(true);
       // The last node's ID is its first entry's: above the stream's last ID, its entries are ones the stream never generated.
-      if (p.streamNodes > 0 && nodeAfterLastId(p.streamNodeKey, lastMs, lastSeq))
-        p.fail(`stream node ID ${idOf(p.streamNodeKey)} is above the stream's last ID ${lastMs}-${lastSeq}`);
+      if (p.stream.nodes > 0 && nodeAfterLastId(p.stream.nodeKey, lastMs, lastSeq))
+        p.fail(`stream node ID ${idOf(p.stream.nodeKey)} is above the stream's last ID ${lastMs}-${lastSeq}`);
       if (type >= 19) {
         for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
       }
-      if (entries > 0 && p.streamNodes === 0) p.fail(`stream length ${entries} but no listpacks`);
+      if (entries > 0 && p.stream.nodes === 0) p.fail(`stream length ${entries} but no listpacks`);
+      // Redis loads a length its nodes do not hold (XLEN then answers it, XRANGE the entries): every reader here refuses it.
+      if (entries !== p.stream.entries)
+        p.fail(`the stream says it holds ${entries} entries, its nodes hold ${p.stream.entries}: Redis loads it, but XLEN then contradicts XRANGE`);
       p.count = p.length(); // groups
       p.groupNames.clear();
       p.sub = S_GROUP;

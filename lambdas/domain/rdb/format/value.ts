@@ -33,6 +33,7 @@ import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { moduleTypeNameOf } from './encoded-string.js';
+import { checkStreamNode, STREAM_DELETED, STREAM_SAMEFIELDS } from './stream-node.js';
 import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId, storedEntriesRead } from './stream-ids.js';
 import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
 
@@ -44,10 +45,6 @@ function scoreOf(e: Element): string {
 
 /** The first RDB version after Valkey's `VALKEY` magic: its type 22 is not Redis's. */
 const VALKEY_FIRST_VERSION = 80;
-
-/** Stream entry flags (t_stream.c): deleted by XDEL; fields as in the node's master entry. */
-const STREAM_DELETED = 1;
-const STREAM_SAMEFIELDS = 2;
 
 /**
  * The elements of a ziplist or listpack, in order, once `validate` accepted
@@ -148,46 +145,36 @@ const zsetPair = (m: Element, s: Element): [Buffer, string] => [bytesOf(m), scor
  * id's deltas from the node's master id, either its fields and values or
  * (same-fields flag) only values for the master fields, and its element
  * count. Entries flagged deleted are what XDEL left behind: XRANGE skips them.
+ * The layout is checked first by the verifier's own walk (stream-node.ts),
+ * so this reads what the verifier passed and refuses what it refuses.
  */
 export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
   if (masterId.length !== 16) fail(`stream node key is ${masterId.length} bytes, not a 16-byte stream id`);
   const masterMs = masterId.readBigUInt64BE(0);
   const masterSeq = masterId.readBigUInt64BE(8);
   const elements = listpackElements(lp);
+  checkStreamNode(lp, masterId);
   let i = 0;
-  const next = (): Element => {
-    if (i >= elements.length) fail('stream node listpack ends inside an entry');
-    return elements[i++]!;
-  };
+  // An integer where one belongs (checked): integer-encoded, or a string string2ll reads, as Redis's lpGetIntegerIfValid does.
   const int = (): bigint => {
-    const e = next();
-    if (typeof e === 'object') fail(`stream node listpack holds a string where an integer belongs (element ${i - 1})`);
-    return BigInt(e);
+    const e = elements[i++]!;
+    return typeof e === 'object' ? BigInt(e.toString('latin1')) : BigInt(e);
   };
-  const count = int();
-  const deleted = int();
-  const masterFields = Array.from({ length: Number(int()) }, () => bytesOf(next()));
-  if (int() !== 0n) fail('stream master entry does not end with 0');
-  let live = 0n;
-  let dead = 0n;
+  int(); // count
+  int(); // deleted
+  const masterFields = Array.from({ length: Number(int()) }, () => bytesOf(elements[i++]!));
+  i++; // the master entry's 0
   while (i < elements.length) {
-    const first = i;
-    const flags = Number(int());
+    const flags = Number(BigInt.asUintN(2, int()));
     // Deltas are 64-bit two's complement: the id wraps as Redis's uint64 arithmetic does.
     const ms = BigInt.asUintN(64, masterMs + int());
     const seq = BigInt.asUintN(64, masterSeq + int());
     const fields: Buffer[] = [];
-    if (flags & STREAM_SAMEFIELDS) for (const field of masterFields) fields.push(field, bytesOf(next()));
-    else for (let n = Number(int()); n > 0; n--) fields.push(bytesOf(next()), bytesOf(next()));
-    const pieces = i - first;
-    if (int() !== BigInt(pieces)) fail(`stream entry ${ms}-${seq} has a wrong element count`);
-    if (flags & STREAM_DELETED) dead++;
-    else {
-      live++;
-      out.push([`${ms}-${seq}`, fields]);
-    }
+    if (flags & STREAM_SAMEFIELDS) for (const field of masterFields) fields.push(field, bytesOf(elements[i++]!));
+    else for (let n = Number(int()); n > 0; n--) fields.push(bytesOf(elements[i++]!), bytesOf(elements[i++]!));
+    i++; // its element count
+    if (!(flags & STREAM_DELETED)) out.push([`${ms}-${seq}`, fields]);
   }
-  if (live !== count || dead !== deleted) fail(`stream node says ${count} entries and ${deleted} deleted, holds ${live} and ${dead}`);
 }
 
 /** The live entries of a stream's nodes (RDB types 15, 19 and 21), a node at a time: a big stream is never decoded whole. */

@@ -191,8 +191,9 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
     seq,
   ];
   const streamValue = (o: { nodes: number[]; groups: { name: string; pel: number[]; consumers: { name: string; owns: number[] }[] }[] }): number[] => {
-    // A node's listpack: the master entry as Redis writes it (count, deleted, fields, …), here just small integers.
-    const node = [13, 0, 0, 0, 3, 0, 0x01, 0x01, 0x00, 0x01, 0x01, 0x01, 0xff]; // 13 bytes, 3 elements: 1, 0, 1
+    // A node's listpack as Redis writes it for XADD <id> f v: the master entry (count 1, deleted 0, 1 field, "f", 0), then the entry
+    // (flags 2: the master's fields, id deltas 0 0, "v", 4 elements). 29 bytes, 10 elements.
+    const node = [29, 0, 0, 0, 10, 0, 1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x76, 2, 4, 1, 0xff];
     const out: number[] = [o.nodes.length];
     for (const ms of o.nodes) out.push(16, ...streamId(ms), node.length, ...node);
     // length, last id (the last node's: a node above it is refused, verifier-stream-order.test.ts), first id, max deleted id, entries added

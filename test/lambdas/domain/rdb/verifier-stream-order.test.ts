@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
+import { streamNodeKeyAt } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** The file with byte `at` set to `value`, its CRC-64 trailer recomputed. */
@@ -24,18 +25,6 @@ const verify = (bytes: Uint8Array) => {
   v.push(bytes);
   return v.end();
 };
-
-/** Where node key `id` (a 16-byte string: its length byte 0x10, then ms and seq big-endian) lies in the file: the offset of its first byte. */
-function nodeKeyAt(file: Buffer, ms: number, seq: number): number {
-  const key = Buffer.alloc(17);
-  key[0] = 0x10;
-  key.writeBigUInt64BE(BigInt(ms), 1);
-  key.writeBigUInt64BE(BigInt(seq), 9);
-  const at = file.indexOf(key);
-  expect(at).toBeGreaterThan(0);
-  expect(file.indexOf(key, at + 1)).toBe(-1);
-  return at + 1;
-}
 
 describe('verifier: stream nodes in rising ID order, none above the last ID', () => {
   let server: RedisServer;
@@ -63,7 +52,7 @@ describe('verifier: stream nodes in rising ID order, none above the last ID', ()
   });
 
   it('a first node key changed above the next one: corrupt, naming both IDs', () => {
-    const at = nodeKeyAt(file, 1000, 1);
+    const at = streamNodeKeyAt(file, 1000, 1);
     // The milliseconds' top byte 0x00 → 0x40 (the review's fuzzed file): the first node now sorts after the second.
     const r = verify(changed(file, at, 0x40));
     expect(r.ok).toBe(false);
@@ -71,7 +60,7 @@ describe('verifier: stream nodes in rising ID order, none above the last ID', ()
   });
 
   it("a single node's key changed above the stream's last ID: corrupt", () => {
-    const at = nodeKeyAt(single, 1000, 1);
+    const at = streamNodeKeyAt(single, 1000, 1);
     // The sequence's last byte 1 → 9: the node (and its entry) now lies after the last ID, 1000-1.
     const r = verify(changed(single, at + 15, 9));
     expect(r.ok).toBe(false);

@@ -222,6 +222,23 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toHaveLength(1);
   });
 
+  it("review 20: tags corrupt a copy whose stream node's master entry contradicts its entries (a count Redis's deep validation refuses)", async () => {
+    // The stream's node listpack as XADD * f v writes it: count 1, deleted 0, 1 field, "f", 0, then the entry. Its count made 2.
+    const node = Buffer.from([1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x76, 2, 4, 1, 0xff]);
+    const at = rdb.indexOf(node);
+    expect(at).toBeGreaterThan(0);
+    const bad = Buffer.from(rdb);
+    bad[at] = 2;
+    new Crc64().update(bad, 0, bad.length - 8).writeLittleEndian(bad, bad.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: bad, etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
+    expect(outcome.verdict).toBe('corrupt');
+    expect(outcome.error?.message).toMatch(/value \(stream, RDB type 19\): stream node \d+-0 says 2 entries and 0 deleted, holds 1 and 0/);
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(deps.alerts).toHaveLength(1);
+  });
+
   it('tags a copy in a newer RDB format unsupported: paged as what it is (not corrupt), counted apart, never a verified copy', async () => {
     // A real file whose header says a version newer than the verifier reads (the CRC-64 fixed up): a newer engine's export.
     const newer = Buffer.from(rdb);

@@ -5,9 +5,11 @@ import {
   LONG_MEMBER,
   loadWasmListpack,
   loadWasmSetMembers,
+  loadWasmStreamNode,
   MEMBER_WALK_MAX_BYTES,
   MEMBER_WALK_MAX_MEMBERS,
 } from '../../../../../lambdas/domain/rdb/format/member-walks-wasm.js';
+import { checkStreamNode } from '../../../../../lambdas/domain/rdb/format/stream-node.js';
 import { mulberry32 } from '../../../../support/prng.js';
 
 const wasm = loadWasmListpack();
@@ -258,5 +260,123 @@ describe('the WebAssembly walk of a hash-table set vouches only for members read
       }
     }
     expect(answered).toBeGreaterThan(2000);
+  });
+});
+
+describe('the WebAssembly stream node walk vouches only for what the JavaScript walks accept', () => {
+  const streamWalk = loadWasmStreamNode();
+  if (!streamWalk) throw new Error('WebAssembly is unavailable: these tests need it');
+  const random = mulberry32(20);
+  const pick = (n: number): number => Math.floor(random() * n);
+  const masterId = Buffer.alloc(16, 1);
+  const values = [
+    int(0n),
+    int(5n),
+    int(-1n),
+    int(300n),
+    int(40_000n),
+    int(-(2n ** 23n)),
+    int(2n ** 31n - 1n),
+    int(-(2n ** 63n)),
+    str(''),
+    str('v'),
+    str('value:17'),
+    str('x'.repeat(60)),
+  ];
+  const value = (): number[] => (pick(20) === 0 ? str('w'.repeat(100 + pick(100))) : values[pick(values.length)]!);
+  const delta = (): number[] => int([0n, 1n, 7n, 1000n, -3n, 2n ** 40n, -(2n ** 63n), 2n ** 63n - 1n][pick(8)]!);
+
+  /** A stream node's elements as Redis lays them out: master entry, then entries (same fields or their own, some deleted). */
+  function nodeElements(): number[][] {
+    const fields = Array.from({ length: pick(4) }, (_, j) => str(`f${j}`));
+    const entries: number[][][] = [];
+    let live = 0;
+    let dead = 0;
+    for (let e = 0, n = 1 + pick(30); e < n; e++) {
+      const deleted = pick(4) === 0;
+      if (deleted) dead++;
+      else live++;
+      const same = pick(3) > 0;
+      const flags = (deleted ? 1 : 0) | (same ? 2 : 0);
+      const body: number[][] = [int(BigInt(flags)), delta(), delta()];
+      if (same) for (let j = 0; j < fields.length; j++) body.push(value());
+      else {
+        const own = pick(4);
+        body.push(int(BigInt(own)));
+        for (let j = 0; j < own; j++) body.push(str(`g${j}`), value());
+      }
+      body.push(int(BigInt(body.length)));
+      entries.push(body);
+    }
+    return [int(BigInt(live)), int(BigInt(dead)), int(BigInt(fields.length)), ...fields, int(0n), ...entries.flat()];
+  }
+
+  /** The JavaScript walks' verdict (the judges): the live entries, or the problem. */
+  function judgedNode(lp: Uint8Array): number | string {
+    try {
+      walkListpack(lp);
+      return checkStreamNode(lp, masterId);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  /**
+   * The rule: whenever the WebAssembly walk answers, the JavaScript walks find the node valid with that many live entries; whenever
+   * they refuse it, it does not answer. Its answer, and whether they refused.
+   */
+  function expectNodeAgrees(lp: Uint8Array): { answer: number; refused: boolean } {
+    const answer = streamWalk!(lp);
+    const judged = judgedNode(lp);
+    if (answer >= 0) expect(judged).toBe(answer);
+    if (typeof judged === 'string') expect(answer).toBeLessThan(0);
+    return { answer, refused: typeof judged === 'string' };
+  }
+  const generated = Array.from({ length: 2000 }, nodeElements);
+
+  it('answers for most valid nodes (as many live entries as JavaScript counts), and agrees on every one', () => {
+    let answered = 0;
+    for (const elements of generated) {
+      const lp = listpack(elements);
+      const { answer, refused } = expectNodeAgrees(lp);
+      expect(refused).toBe(false);
+      if (answer >= 0) answered++;
+    }
+    // Values over 127 bytes send some to JavaScript; the rest it must answer itself.
+    expect(answered).toBeGreaterThan(1000);
+  });
+
+  it('never vouches for a node whose counts, flags, element counts or integers are wrong (each changed alone)', () => {
+    let refused = 0;
+    for (let i = 0; i < 5000; i++) {
+      const elements = generated[pick(generated.length)]!.slice();
+      const at = pick(elements.length);
+      const e = elements[at]!;
+      const isInt = e.length === 1 ? e[0]! < 0x80 : e[0]! >= 0xc0 && e[0]! < 0xe0;
+      if (isInt) {
+        const v = e.length === 1 ? e[0]! : ((((e[0]! & 0x1f) << 8) | e[1]!) << 19) >> 19;
+        const changes = [int(BigInt(v + 1)), int(BigInt(v - 1)), int(BigInt(v ^ 1)), int(BigInt(v ^ 2)), str(''), str(String(v)), str(`0${v}`)];
+        elements[at] = changes[pick(changes.length)]!;
+      } else if (pick(2)) elements.splice(at, 1);
+      else elements.splice(at, 0, int(0n));
+      if (expectNodeAgrees(listpack(elements)).refused) refused++;
+    }
+    expect(refused).toBeGreaterThan(2000);
+  });
+
+  it('agrees on 20,000 nodes with bytes changed at random (a problem is never vouched for)', () => {
+    let problems = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bad = Uint8Array.from(listpack(generated[pick(generated.length)]!));
+      for (let k = 0, flips = 1 + pick(3); k < flips; k++) bad[pick(bad.length)] = pick(2) ? pick(256) : bad[pick(bad.length)]! ^ (1 << pick(8));
+      if (expectNodeAgrees(bad).refused) problems++;
+    }
+    expect(problems).toBeGreaterThan(3000);
+  });
+
+  it('leaves to JavaScript what Redis reads but it does not: a decimal string where an integer belongs', () => {
+    const lp = listpack([str('1'), int(0n), int(1n), str('f'), int(0n), int(2n), int(0n), int(0n), str('v'), int(4n)]);
+    expect(streamWalk(lp)).toBe(-1);
+    expect(judgedNode(lp)).toBe(1);
+    expect(streamWalk(listpack([int(1n), int(0n), int(1n), str('f'), int(0n), int(2n), int(0n), int(0n), str('v'), int(4n)]))).toBe(1);
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * Review 20, finding 1: every reader refuses a stream node whose master entry
+ * contradicts its entries, because every reader runs the verifier first.
+ * The file is a real redis-server 7.0's, one stream's node changed as the
+ * review's f47 was (count and deleted swapped, their sum kept: Redis loads
+ * it even with deep validation, but XLEN and XRANGE then disagree and
+ * redis-dr's own decoder cannot read it); verify-rdb, convert-rdb,
+ * migrate --from-rdb and serve each refuse it, and nothing is written.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { cli } from '../../support/run-cli.js';
+
+describe('a stream node contradicting its master entry: every reader refuses it, nothing written', () => {
+  let source: RedisServer;
+  let target: RedisServer;
+  let dir: string;
+  let good: string;
+  let bad: string;
+  const message = /key \d+ value \(stream, RDB type 19\): stream node 3-1 says 1 entries and 2 deleted, holds 2 and 1/;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startRedisServer({ args: ['--rdbcompression', 'no'] }), startRedisServer()]);
+    const c = source.client();
+    for (let i = 0; i < 26; i++) await c.set(`k:${i}`, `v${i}`);
+    for (const [id, v] of [
+      ['3-1', 'a'],
+      ['3-2', 'b'],
+      ['3-3', 'c'],
+    ] as const)
+      await c.xadd('s', id, 'f', v);
+    await c.xdel('s', '3-2');
+    const file = Buffer.from(readFileSync(await bgsave(source, c)));
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-stream-nodes-'));
+    good = join(dir, 'good.rdb');
+    writeFileSync(good, file);
+    // The node's listpack: count 2, deleted 1, 1 field, "f", 0, then the entries 3-1, 3-2 (flags 3: deleted), 3-3.
+    const node = Buffer.from([2, 1, 1, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x61, 2, 4, 1, 3, 1]);
+    const at = file.indexOf(node);
+    expect(at).toBeGreaterThan(0);
+    file[at] = 1; // count 2 → 1
+    file[at + 2] = 2; // deleted 1 → 2
+    new Crc64().update(file, 0, file.length - 8).writeLittleEndian(file, file.length - 8);
+    bad = join(dir, 'bad.rdb');
+    writeFileSync(bad, file);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("verify-rdb: OK for the server's file (negative), CORRUPT naming the key, node and byte, exit 1", async () => {
+    expect((await cli('verify-rdb', good)).status).toBe(0);
+    const r = await cli('verify-rdb', bad);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^CORRUPT bad\.rdb: RDB v10, checksum absent at byte \d+: /);
+    expect(r.stdout).toMatch(message);
+  }, 30_000);
+
+  it('convert-rdb: refused, no output and no temporary file', async () => {
+    const out = join(dir, 'out.rdb');
+    const r = await cli('convert-rdb', bad, '--for', 'redis-7.0', '-o', out);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/nothing was written/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(['bad.rdb', 'good.rdb']);
+  }, 30_000);
+
+  it('migrate --from-rdb: refused before its first write, the target empty', async () => {
+    const r = await cli('migrate', '--from-rdb', bad, '--to', target.url, '--verify');
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/the file is refused, nothing was written: /);
+    expect(r.stdout + r.stderr).toMatch(message);
+    expect(await target.client().dbsize()).toBe(0);
+  }, 30_000);
+
+  it('serve: refused before listening, exit 2', async () => {
+    const r = await cli('serve', bad, '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stdout).not.toContain('listening');
+    expect(r.stderr).toMatch(/bad\.rdb is corrupt \(the verifier's verdict at byte \d+: /);
+    expect(r.stderr).toMatch(message);
+  }, 30_000);
+});

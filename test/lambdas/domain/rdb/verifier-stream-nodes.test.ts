@@ -1,0 +1,251 @@
+/**
+ * Review 20, finding 1: a stream node's listpack is read as a stream node,
+ * not only as a listpack. A real redis-server 7.0 writes streams of every
+ * shape (same fields and not, deleted entries, several nodes, long and
+ * integer values, a consumer group); one element of a node changed in place
+ * (the CRC-64 made right again), as the review's fuzzed files were, must be
+ * refused naming the key, the node or entry and the byte, and each verdict is
+ * held against redis-check-rdb's (Redis's deep validation,
+ * streamValidateListpackIntegrity): refused by both, or — where redis-dr's
+ * readers need more than Redis checks (the master entry's count and deleted
+ * against the entries' flags, the stream's length against its nodes) —
+ * loaded by Redis and refused here, on purpose.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { checkStreamNode } from '../../../../lambdas/domain/rdb/format/stream-node.js';
+import { decodeDumpPayload, streamNodeEntries } from '../../../../lambdas/domain/rdb/format/value.js';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { file, str, streamNodeKeyAt } from '../../../support/rdb-bytes.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+let dir: string;
+
+/** The verifier's report, whole and byte by byte (the parser resumes anywhere: both must agree). */
+function verify(bytes: Uint8Array): RdbReport {
+  const whole = createRdbVerifier();
+  whole.push(bytes);
+  const report = whole.end();
+  const bytewise = createRdbVerifier();
+  for (let at = 0; at < bytes.length; at++) bytewise.push(bytes.subarray(at, at + 1));
+  expect(bytewise.end()).toEqual(report);
+  return report;
+}
+
+/** redis-check-rdb's verdict (Redis's loader with deep validation): true when it reads the file whole. */
+function redisDeepLoads(bytes: Uint8Array): boolean {
+  const path = join(dir, `check-${Math.random().toString(36).slice(2)}.rdb`);
+  writeFileSync(path, bytes);
+  try {
+    execFileSync('redis-check-rdb', [path], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The file with its CRC-64 trailer recomputed. */
+function withCrc(bytes: Buffer): Buffer {
+  new Crc64().update(bytes, 0, bytes.length - 8).writeLittleEndian(bytes, bytes.length - 8);
+  return bytes;
+}
+
+/** Where the listpack of the node keyed `ms-seq` starts (after its RDB string length), and its length. */
+function nodeAt(rdb: Buffer, ms: number, seq: number): { at: number; length: number } {
+  const len = streamNodeKeyAt(rdb, ms, seq) + 16;
+  // A 6-bit or 14-bit RDB length (the file is written without LZF: rdbcompression no).
+  if (rdb[len]! < 0x40) return { at: len + 1, length: rdb[len]! };
+  expect(rdb[len]! >> 6).toBe(1);
+  return { at: len + 2, length: ((rdb[len]! & 0x3f) << 8) | rdb[len + 1]! };
+}
+
+/** The offset of element `index` of the listpack at `at` (sizes as listpack.c encodes them). */
+function elementAt(rdb: Buffer, at: number, index: number): number {
+  let p = at + 6;
+  for (let i = 0; i < index; i++) {
+    const enc = rdb[p]!;
+    let size: number;
+    if (enc < 0x80) size = 1;
+    else if (enc < 0xc0) size = 1 + (enc & 0x3f);
+    else if (enc < 0xe0) size = 2;
+    else if (enc < 0xf0) size = 2 + (((enc & 0x0f) << 8) | rdb[p + 1]!);
+    else if (enc === 0xf0) size = 5 + rdb.readUInt32LE(p + 1);
+    else size = [3, 4, 5, 9][enc - 0xf1]!;
+    p += size + (size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : 4);
+  }
+  return p;
+}
+
+describe('verifier: a stream node is walked as a stream node (deep validation, and the counts every reader relies on)', () => {
+  let server: RedisServer;
+  let real: Buffer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rdb-stream-nodes-'));
+    server = await startRedisServer({ args: ['--stream-node-max-entries', '3', '--rdbcompression', 'no'] });
+    const c = server.client();
+    // same: every entry with the master's fields (nodes 1-1 with three entries, 1-4 with one), a group that read two.
+    for (const [id, v] of [
+      ['1-1', 'a'],
+      ['1-2', 'b'],
+      ['1-3', 'c'],
+      ['1-4', 'd'],
+    ] as const)
+      await c.xadd('same', id, 'f', v);
+    await c.xgroup('CREATE', 'same', 'g', '0');
+    await c.xreadgroup('GROUP', 'g', 'c', 'COUNT', 2, 'STREAMS', 'same', '>');
+    // mixed: a second entry with other fields than the master's.
+    await c.xadd('mixed', '2-1', 'a', 'x');
+    await c.xadd('mixed', '2-2', 'b', 'y', 'c', 'z');
+    // deleted: the middle entry deleted (count 2, deleted 1).
+    for (const [id, v] of [
+      ['3-1', 'a'],
+      ['3-2', 'b'],
+      ['3-3', 'c'],
+    ] as const)
+      await c.xadd('deleted', id, 'f', v);
+    await c.xdel('deleted', '3-2');
+    // long: values of 200 and 5,000 bytes (12-bit lengths, multi-byte back lengths), integer values, other fields.
+    await c.xadd('long', '4-1', 'f', 'v'.repeat(200));
+    await c.xadd('long', '4-2', 'f', 'w'.repeat(5000));
+    await c.xadd('long', '4-3', 'f', '12345', 'g', '-7');
+    real = Buffer.from(readFileSync(await bgsave(server, c)));
+  }, 30_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a real server's streams of every shape pass, and Redis's deep validation reads them (negative)", () => {
+    expect(verify(real)).toMatchObject({ ok: true, keys: 4, byType: { stream: 4 } });
+    expect(redisDeepLoads(real)).toBe(true);
+  });
+
+  /** The real file with element `index` of node `ms-seq` set to the byte `value` (a one-byte element stays one byte). */
+  function changed(ms: number, seq: number, index: number, value: number): Buffer {
+    const out = Buffer.from(real);
+    const { at } = nodeAt(out, ms, seq);
+    const p = elementAt(out, at, index);
+    expect(out[p]! < 0x80 || out[p] === 0x80).toBe(true);
+    expect(value < 0x80 || value === 0x80).toBe(true);
+    out[p] = value;
+    return withCrc(out);
+  }
+
+  // Node 1-1 of `same`: 3, 0, 1, "f", 0 | 2, 0, 0, "a", 4 | 2, 0, 1, "b", 4 | 2, 0, 2, "c", 4.
+  // Node 2-1 of `mixed`: 2, 0, 1, "a", 0 | 2, 0, 0, "x", 4 | 0, 0, 1, 2, "b", "y", "c", "z", 8.
+  // Node 3-1 of `deleted`: 2, 1, 1, "f", 0 | 2, 0, 0, "a", 4 | 3, 0, 1, "b", 4 | 2, 0, 2, "c", 4.
+  it.each<[string, () => Buffer, RegExp, boolean]>([
+    ['the master count one too many (review f32, f36)', () => changed(1, 1, 0, 4), /stream node 1-1 says 4 entries and 0 deleted, holds 3 and 0/, false],
+    ['the master entry without its 0', () => changed(1, 1, 4, 1), /stream node 1-1: its master entry does not end with 0/, false],
+    ["the master entry's field count a string", () => changed(1, 1, 2, 0x80), /stream node 1-1: its master entry's field count is not an integer/, false],
+    ["an entry's element count wrong (review f50)", () => changed(1, 1, 9, 5), /stream entry 1-1 has a wrong element count/, false],
+    ["an entry's flags a string", () => changed(1, 1, 5, 0x80), /stream node 1-1, entry 1: its flags are not an integer/, false],
+    ["an entry's id delta a string", () => changed(1, 1, 6, 0x80), /stream node 1-1, entry 1: its id is not two integers/, false],
+    ["an entry's own field count one short", () => changed(2, 1, 13, 1), /stream entry 2-2 has a wrong element count/, false],
+    ["an entry's own field count past the node's end", () => changed(2, 1, 13, 9), /stream entry 2-2: the listpack ends inside it/, false],
+    // Redis checks count + deleted against the entries; XLEN, XRANGE and XINFO need each.
+    ['the master count one short', () => changed(3, 1, 0, 1), /stream node 3-1 says 1 entries and 1 deleted, holds 2 and 1/, false],
+    ['an entry flagged deleted that the master counts live', () => changed(1, 1, 10, 3), /stream node 1-1 says 3 entries and 0 deleted, holds 2 and 1/, true],
+  ])('%s: refused, naming the key and the byte', (_, make, message, redisLoads) => {
+    const bytes = make();
+    const r = verify(bytes);
+    expect(r.ok).toBe(false);
+    expect(r.error?.message).toMatch(/^key \d value \(stream, RDB type 19\): /);
+    expect(r.error?.message).toMatch(message);
+    expect(r.error?.offset).toBeGreaterThan(0);
+    expect(redisDeepLoads(bytes)).toBe(redisLoads);
+  });
+
+  it('count and deleted swapped, their sum kept (review f47, f10): Redis loads it (its check is the sum); refused here', () => {
+    const out = Buffer.from(real);
+    const { at } = nodeAt(out, 3, 1);
+    out[elementAt(out, at, 0)] = 1; // count 2 → 1
+    out[elementAt(out, at, 1)] = 2; // deleted 1 → 2
+    const bytes = withCrc(out);
+    expect(verify(bytes).error?.message).toMatch(/stream node 3-1 says 1 entries and 2 deleted, holds 2 and 1/);
+    expect(redisDeepLoads(bytes)).toBe(true);
+  });
+
+  it('1,500 one-bit flips of the file (CRC-64 made right): whatever the verifier passes, the DUMP decoder reads (review 20: 175 of 1,255 did not)', () => {
+    const random = mulberry32(20);
+    let passed = 0;
+    for (let i = 0; i < 1500; i++) {
+      const bytes = Buffer.from(real);
+      bytes[9 + Math.floor(random() * (bytes.length - 18))]! ^= 1 << Math.floor(random() * 8);
+      const v = createRdbVerifier();
+      v.push(withCrc(bytes));
+      if (!v.end().ok) continue;
+      passed++;
+      for (const key of new RdbKeyReader({}).push(bytes)) expect(() => decodeDumpPayload(key.payload)).not.toThrow();
+    }
+    expect(passed).toBeGreaterThan(300); // flips inside values and names pass, and are read
+  });
+
+  it("the stream's length above its nodes' live entries (review f51): Redis loads it (XLEN then says 9); refused here", () => {
+    const out = Buffer.from(real);
+    const { at, length } = nodeAt(out, 1, 4); // the last node of `same`: its length follows
+    expect(out[at + length]).toBe(4);
+    out[at + length] = 9;
+    const bytes = withCrc(out);
+    const r = verify(bytes);
+    expect(r.error?.message).toMatch(/the stream says it holds 9 entries, its nodes hold 4: Redis loads it, but XLEN then contradicts XRANGE/);
+    expect(redisDeepLoads(bytes)).toBe(true);
+  });
+});
+
+describe('checkStreamNode: integers as Redis reads them', () => {
+  /** A listpack of strings (up to 63 bytes) and integers (7-bit, 13-bit). */
+  const listpack = (items: readonly (string | number)[]): Uint8Array => {
+    const body = items.flatMap((x) => {
+      const entry = typeof x === 'string' ? [0x80 | x.length, ...Buffer.from(x)] : x >= 0 && x < 128 ? [x] : [0xc0 | ((x >> 8) & 0x1f), x & 0xff];
+      return [...entry, entry.length];
+    });
+    const total = 7 + body.length;
+    return Uint8Array.from([total & 0xff, total >> 8, 0, 0, items.length, 0, ...body, 0xff]);
+  };
+  const id = Buffer.from('00000000000000050000000000000000', 'hex');
+  /** A one-stream file (RDB 10, type 19) with node 5-0 holding `lp`, length 1, last id 5-0. */
+  const streamFile = (lp: Uint8Array): Uint8Array => file('REDIS0010', [0xfe, 0, 0x13, ...str('s'), 1, 16, ...id, lp.length, ...lp, 1, 5, 0, 5, 0, 0, 0, 1, 0]);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rdb-stream-ints-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('decimal strings where integers belong are read as Redis reads them (string2ll): the node passes and decodes', () => {
+    const lp = listpack(['1', '0', '1', 'f', '0', '2', '0', '0', 'v', '4']);
+    expect(checkStreamNode(lp, id)).toBe(1);
+    const entries: [string, Buffer[]][] = [];
+    streamNodeEntries(id, lp, entries);
+    expect(entries).toEqual([['5-0', [Buffer.from('f'), Buffer.from('v')]]]);
+    const bytes = streamFile(lp);
+    expect(verify(bytes)).toMatchObject({ ok: true, keys: 1 });
+    expect(redisDeepLoads(bytes)).toBe(true);
+  });
+
+  it('a string string2ll refuses ("01") where an integer belongs: refused, as Redis refuses it', () => {
+    const lp = listpack(['01', 0, 1, 'f', 0, 2, 0, 0, 'v', 4]);
+    expect(() => checkStreamNode(lp, id)).toThrow(/stream node 5-0: its master entry's count is not an integer/);
+    const bytes = streamFile(lp);
+    expect(verify(bytes).error?.message).toMatch(/its master entry's count is not an integer/);
+    expect(redisDeepLoads(bytes)).toBe(false);
+  });
+
+  it('a negative field count: refused (no server writes one; Redis reads it as none)', () => {
+    expect(() => checkStreamNode(listpack([1, 0, -1, 0, 2, 0, 0, 2]), id)).toThrow(/stream node 5-0: its master entry has -1 fields/);
+    expect(() => checkStreamNode(listpack([1, 0, 0, 0, 0, 0, 0, -1, 2]), id)).toThrow(/stream entry 5-0 has -1 fields/);
+  });
+
+  it('an element after the last entry: refused as a count the master entry does not say', () => {
+    expect(checkStreamNode(listpack([1, 0, 1, 'f', 0, 2, 0, 0, 'v', 4]), id)).toBe(1);
+    expect(() => checkStreamNode(listpack([1, 0, 1, 'f', 0, 2, 0, 0, 'v', 4, 7]), id)).toThrow(/stream node 5-0, entry 2: the listpack ends inside it/);
+  });
+});
