@@ -505,7 +505,7 @@ function digestInput(
  * member, no empty collection, its strings well formed, holds of them as it
  * held of the input's), and a stream written in an older layout (its bytes
  * digested as they lie against the input's runs every layout holds:
- * write/source-forms.ts StreamLayout; every check the verifier makes of the
+ * lambdas/domain/rdb/write/source-forms.ts StreamLayout; every check the verifier makes of the
  * older layout it made of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
  */
