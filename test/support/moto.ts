@@ -10,27 +10,40 @@ export interface MotoS3 {
   newClient(): S3Client;
   /** The requests moto logged so far (`GET /bucket/key HTTP/1.1 206`, without a query), the last 20,000: what a test counts requests by. */
   requests(): readonly string[];
+  /** Whether moto has logged the marker request `id` ({@link requestsAfter}'s: never among {@link requests}). */
+  marked(id: number): boolean;
   /** Creates a bucket (versioning off). */
   bucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** The requests `moto` logged after the first `from`, once it has logged them all (it logs each after answering). */
-export async function requestsAfter(moto: Pick<MotoS3, 'requests'>, from: number): Promise<string[]> {
-  let n = -1;
-  for (let i = 0; i < 50 && moto.requests().length !== n; i++) {
-    n = moto.requests().length;
-    await new Promise((r) => setTimeout(r, 50));
+let markerCount = 0;
+
+/**
+ * The requests `moto` logged after the first `from`, once it has logged every request answered so far: a marker
+ * request is sent and its line awaited. moto logs a request as it sends the response's status line (werkzeug's
+ * send_response), in one stderr pipe, so each request answered before the marker was sent is logged before it;
+ * waiting for the log to be quiet a while instead missed late lines under load (a flaky count).
+ */
+export async function requestsAfter(moto: Pick<MotoS3, 'requests' | 'endpoint' | 'marked'>, from: number): Promise<string[]> {
+  const id = ++markerCount;
+  await fetch(`${moto.endpoint}${MARKER_PATH}${id}`).then((r) => r.arrayBuffer());
+  for (const deadline = Date.now() + 30_000; !moto.marked(id); ) {
+    if (Date.now() > deadline) throw new Error(`moto did not log the marker request ${id} within 30 s`);
+    await new Promise((r) => setTimeout(r, 5));
   }
   return moto.requests().slice(from);
 }
+
+/** The path of {@link requestsAfter}'s marker requests (the number after it). */
+const MARKER_PATH = '/redis-dr-test-marker/';
 
 /**
  * How many requests `moto` has logged once every request answered so far is logged: where a count of the requests
  * of what follows starts (taken from `requests().length` at once, it can precede the log lines of requests already
  * answered, which would then be counted with what follows).
  */
-export async function requestsSoFar(moto: Pick<MotoS3, 'requests'>): Promise<number> {
+export async function requestsSoFar(moto: Pick<MotoS3, 'requests' | 'endpoint' | 'marked'>): Promise<number> {
   return (await requestsAfter(moto, 0)).length;
 }
 
@@ -40,6 +53,8 @@ interface MotoProcess {
   readonly endpoint: string;
   /** The requests it logged (see {@link MotoS3.requests}), emptied when the process is handed to a new caller. */
   readonly requests: string[];
+  /** The marker requests it logged (requestsAfter). */
+  readonly markers: Set<number>;
   /** The tail of its stderr, for an error message. */
   stderr(): string;
   readonly exited: Promise<void>;
@@ -76,6 +91,7 @@ async function spawnMoto(): Promise<MotoProcess> {
   const port = await freePort();
   let stderr = '';
   const requests: string[] = [];
+  const markers = new Set<number>();
   let partial = '';
   const child: ChildProcess = spawn('python3', ['-c', MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['pipe', 'ignore', 'pipe'] });
   // moto logs one line per request: keep the tail for an error message only.
@@ -84,6 +100,11 @@ async function spawnMoto(): Promise<MotoProcess> {
     const lines = (partial + b.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
+      const marker = line.indexOf(MARKER_PATH);
+      if (marker >= 0) {
+        markers.add(Number.parseInt(line.slice(marker + MARKER_PATH.length), 10));
+        continue;
+      }
       const m = /"((?:GET|HEAD|PUT|POST|DELETE) [^"]*)" (\d+)/.exec(line);
       // Without the query the SDK adds (`?x-id=GetObject`); never the reset of a server handed on (its own calls, not the test's).
       if (m && !m[1]!.includes(' /moto-api/')) requests.push(`${m[1]!.replace(/\?\S*/, '')} ${m[2]}`);
@@ -91,7 +112,7 @@ async function spawnMoto(): Promise<MotoProcess> {
     if (requests.length > 20_000) requests.splice(0, requests.length - 20_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, endpoint: `http://127.0.0.1:${port}`, requests, stderr: () => stderr, exited };
+  return { child, endpoint: `http://127.0.0.1:${port}`, requests, markers, stderr: () => stderr, exited };
 }
 
 /** What keeps this process alive for the child: the process and its pipes (sockets, so they can be unreferenced). */
@@ -161,13 +182,15 @@ export async function startMotoS3(): Promise<MotoS3> {
       return startMotoS3();
     }
     requests.length = 0;
+    // A new caller counts its markers from 1 again (a test file's modules are its own).
+    server.markers.clear();
   }
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(motoMissing() ?? `moto.server exited with ${child.exitCode}: ${server.stderr()}`);
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'redis-dr-moto-ready' }));
-      return { endpoint, client, newClient, bucket, stop, requests: () => [...requests] };
+      return { endpoint, client, newClient, bucket, stop, requests: () => [...requests], marked: (id) => server.markers.has(id) };
     } catch (err) {
       if (Date.now() > deadline) {
         stopped = true;
