@@ -206,8 +206,10 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     const block = Math.floor(cut / 4096) * 4096;
     expect(r.copied).toBeGreaterThan(0);
     expect(r.writtenUpTo).toEqual({ keys: r.copied, offset: block, file: 'the file' });
+    // The block as verified: the file's last one is short (where the server's key order put the 3rd key decides).
+    const blockEnd = Math.min(block + 4095, file.length - 1);
     expect(r.error).toBe(
-      `the file changed since it was verified: bytes ${block}–${block + 4095} differ from the ones verified. ` +
+      `the file changed since it was verified: bytes ${block}–${blockEnd} differ from the ones verified. ` +
         `Nothing from byte ${block} on was written; ${r.copied} keys were restored before it, all from verified bytes. Verify the file again (or take another recovery point) and rerun`,
     );
     expect(await dst.dbsize()).toBe(r.copied);
