@@ -19,6 +19,17 @@ function read(data: Uint8Array, options: RdbKeyReaderOptions = {}, size?: number
 /** What a restore uses of each key. */
 const seen = (keys: readonly RdbKey[]) => keys.map((k) => [k.db, k.type, k.name, k.expireAtMs, k.offset, k.end, k.payload]);
 
+/** `data` passes a full read with `keys` keys, and read by its values' bounds at every chunking it gives the same keys. */
+function expectBoundsReadAsFull(data: Uint8Array, keys: number): void {
+  const full = read(data);
+  expect(full.report).toMatchObject({ ok: true, keys });
+  for (let size = 1; size <= data.length; size++) {
+    const r = read(data, { valueCheckedBefore: () => true }, size);
+    expect(r.report.ok, `chunks of ${size}: ${r.report.error?.message}`).toBe(true);
+    expect(seen(r.keys)).toEqual(seen(full.keys));
+  }
+}
+
 /** A full read, then reads of the same bytes that take its word (verifiedBefore): the same keys, whatever the chunking. */
 function expectSameKeysTrusted(data: Uint8Array): RdbKey[] {
   const full = read(data);
@@ -254,13 +265,7 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
       ...[0x00, ...str('after'), ...str('v')],
     ];
     const data = file('REDIS0009', body);
-    const full = read(data);
-    expect(full.report).toMatchObject({ ok: true, keys: 6 });
-    for (let size = 1; size <= data.length; size++) {
-      const r = read(data, { valueCheckedBefore: () => true }, size);
-      expect(r.report.ok, `chunks of ${size}: ${r.report.error?.message}`).toBe(true);
-      expect(seen(r.keys)).toEqual(seen(full.keys));
-    }
+    expectBoundsReadAsFull(data, 6);
     // Negative: a member's length one short misplaces every key after it (the framing fails, read by bounds too).
     const shortened = Uint8Array.from(data);
     const at = Buffer.from(data).indexOf(Buffer.from([0x03, 0x01, 0x78])) + 1; // the set's "x"
@@ -298,13 +303,7 @@ describe('valueCheckedBefore of a stream (convert-rdb reads back the streams it 
   const corrupt = file('REDIS0011', body(id(1, 1)));
 
   it('streams of types 15, 19 and 21 end where a full read ends them, at every chunking', () => {
-    const full = read(good);
-    expect(full.report).toMatchObject({ ok: true, keys: 4 });
-    for (let size = 1; size <= good.length; size++) {
-      const r = read(good, { valueCheckedBefore: () => true }, size);
-      expect(r.report.ok, `chunks of ${size}: ${r.report.error?.message}`).toBe(true);
-      expect(seen(r.keys)).toEqual(seen(full.keys));
-    }
+    expectBoundsReadAsFull(good, 4);
     // Negative: a PEL count one more misplaces what follows (the framing fails, read by bounds too).
     const shortened = Uint8Array.from(good);
     shortened[Buffer.from(good).indexOf(Buffer.from([0x01, ...id(1, 0), ...le64(1_700_000_000_000n)]))] = 0x02;
