@@ -73,6 +73,7 @@ export function deploymentCost(
             memoryMb: config.lambda?.verifyMemorySizeMb ?? VERIFY_MEMORY_MB,
             region: config.vault.region,
             replicaDays: vaultReplicaDays(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),
+            replicationTimeControl: config.vault.replicationTimeControl,
           },
         }
       : {}),

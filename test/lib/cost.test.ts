@@ -46,7 +46,7 @@ describe('the cost estimate of the example config', () => {
     );
   });
 
-  it('has a vault scrub line, in the vault region, when there is a vault: its replicas kept a day past the longest tier lock', () => {
+  it('has vault storage, replication and scrub lines, in the vault region, when there is a vault: its replicas kept a day past the longest tier lock', () => {
     const config = exampleConfig();
     const vault = {
       account: '222222222222',
@@ -59,7 +59,12 @@ describe('the cost estimate of the example config', () => {
     const line = estimate.lines.find((l) => l.item.startsWith('vault scrub: every replica re-read within 30 days'));
     expect(line?.unit).toBe('GB-seconds');
     expect(line!.quantity).toBeGreaterThan(0);
-    expect(estimate.assumptions.join('\n')).toContain('in eu-central-1, over one replica of every export kept 801 days');
+    expect(estimate.assumptions.join('\n')).toContain(
+      'the vault (eu-central-1) stores and its scrub re-reads at 100 MB/s one replica of every export kept 801 days',
+    );
+    // Its storage, and the export bucket's replication from eu-west-1 into eu-central-1.
+    expect(estimate.lines.find((l) => l.item === 'vault storage: one replica of every export kept 801 days')?.unit).toBe('GB-months');
+    expect(estimate.lines.find((l) => l.item === 'S3 replication to the vault (eu-central-1)')!.usd).toBeGreaterThan(0);
     expect(deploymentCost(config, exampleResources(), { now: NOW }).lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
   });
 });

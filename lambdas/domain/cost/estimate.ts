@@ -68,13 +68,15 @@ export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
   scrubMbPerSecond: 100,
 };
 
-/** The vault scrub as far as it costs: its bound, its function's memory, the vault's region and how long a replica is kept. */
+/** The vault as far as it costs: its scrub's bound and function's memory, its region, how long a replica is kept, RTC into it. */
 export interface VaultScrubCost {
   readonly days: number;
   readonly memoryMb: number;
   readonly region: string;
   /** Days a replica stays in the vault (the lifecycle's expiry: the longest tier's lock and a day). */
   readonly replicaDays: number;
+  /** Replication Time Control on the export bucket's rule into the vault (`vault.replicationTimeControl`). */
+  readonly replicationTimeControl: boolean;
 }
 
 export interface CostLine {
@@ -271,8 +273,7 @@ export function estimateMonthlyCost(input: {
   const scrub = scrubReads('DR scrub', 'copy', drCopiesGb, input.scrub, a);
   add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * dr.lambdaArmGbSecond);
   const v = input.vaultScrub;
-  const vaultScrub = vaultScrubReads(replicatedGb, v, a);
-  add('variable', vaultScrub.item, vaultScrub.gbSeconds, 'GB-seconds', vaultScrub.gbSeconds * (v ? regionPrice(v.region).lambdaArmGbSecond : 0));
+  if (v) addVault(add, replicatedGb, v, { primary, vault: regionPrice(v.region), primaryRegion: input.regions.primary }, a);
 
   const sum = (part: CostLine['part']) => round2(lines.filter((l) => l.part === part).reduce((n, l) => n + l.usd, 0));
   const fixedUsd = sum('fixed');
@@ -282,13 +283,19 @@ export function estimateMonthlyCost(input: {
     fixedUsd,
     variableUsd,
     totalUsd: round2(fixedUsd + variableUsd),
-    assumptions: assumptionsOf(a, pricesAssumption(sides), { dr: input.scrub !== undefined, vault: v }),
+    assumptions: assumptionsOf(a, pricesAssumption(sides), input),
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
   };
 }
 
 /** Each assumption and fact the figures rest on, as a sentence. */
-function assumptionsOf(a: CostAssumptions, prices: string, scrub: { readonly dr: boolean; readonly vault: VaultScrubCost | undefined }): string[] {
+function assumptionsOf(
+  a: CostAssumptions,
+  prices: string,
+  input: { readonly scrub?: unknown; readonly vaultScrub?: VaultScrubCost; readonly priceTables?: Readonly<Record<string, PriceTable>> },
+): string[] {
+  const vault = input.vaultScrub;
+  const vaultStandIn = vault !== undefined && priceTableFor(vault.region, input.priceTables).standIn;
   return [
     prices,
     `each recovery point (snapshot or .rdb export) is ${a.sizeGb} GB`,
@@ -296,23 +303,49 @@ function assumptionsOf(a: CostAssumptions, prices: string, scrub: { readonly dr:
     `a drill cluster is ${a.drillNodes} node(s) of ${a.drillNodeType} where the plan names no node type, for ${a.drillHours} h (a started hour is billed whole), engine ${a.engine}`,
     `a scheduled Lambda run takes ${a.lambdaSeconds} s; a state machine execution makes ${a.transitionsPerExecution} state transitions`,
     'months of 30 days; schedules counted over the next 30 days from now',
-    ...(scrub.dr
+    ...(input.scrub !== undefined
       ? [
           `the DR scrub re-reads at ${a.scrubMbPerSecond} MB/s (its GET requests and the Glacier Instant Retrieval fee of archived monthly copies are not included)`,
         ]
       : []),
-    ...(scrub.vault
+    ...(vault
       ? [
-          `the vault scrub re-reads at ${a.scrubMbPerSecond} MB/s in ${scrub.vault.region}, over one replica of every export kept ${scrub.vault.replicaDays} days (its GET requests and the vault's storage are not included)`,
+          `the vault (${vault.region}${vaultStandIn ? ", priced at us-east-1's as a stand-in" : ''}) stores and its scrub re-reads at ${a.scrubMbPerSecond} MB/s one replica of every export kept ${vault.replicaDays} days (its GET requests, and the vault stack's own alarms and keys, shared by the organization, are not included)`,
         ]
       : []),
     'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',
   ];
 }
 
-/** The vault holds one replica of every export (`replicatedGb` a month) for `replicaDays`: the GB its scrub re-reads. */
-function vaultScrubReads(replicatedGb: number, v: VaultScrubCost | undefined, a: CostAssumptions): { item: string; gbSeconds: number } {
-  return scrubReads('vault scrub', 'replica', v ? (replicatedGb / DAYS) * v.replicaDays : 0, v, a);
+/**
+ * The vault's lines: it holds one replica of every export, in S3 Standard (no transition:
+ * lib/constructs/vault/vault-bucket.ts), for replicaDays. The export bucket replicates into it
+ * (lib/constructs/dr-export.ts replicateToVault): the primary region pays the transfer when the vault lies in
+ * another region, and RTC per GB when the vault's rule has it. Its scrub re-reads every replica.
+ */
+function addVault(
+  add: (part: CostLine['part'], item: string, quantity: number, unit: string, usd: number) => void,
+  replicatedGb: number,
+  v: VaultScrubCost,
+  p: { readonly primary: PriceTable; readonly vault: PriceTable; readonly primaryRegion: string },
+  a: CostAssumptions,
+): void {
+  const heldGb = vaultHeldGb(replicatedGb, v);
+  add('variable', `vault storage: one replica of every export kept ${v.replicaDays} days`, heldGb, 'GB-months', heldGb * p.vault.s3StandardGbMonth);
+  const perGb = (v.region !== p.primaryRegion ? p.primary.interRegionGb : 0) + (v.replicationTimeControl ? p.primary.replicationTimeControlGb : 0);
+  add('variable', `S3 replication to the vault (${v.region})`, perGb > 0 ? replicatedGb : 0, 'GB', replicatedGb * perGb);
+  const scrub = vaultScrubReads(replicatedGb, v, a);
+  add('variable', scrub.item, scrub.gbSeconds, 'GB-seconds', scrub.gbSeconds * p.vault.lambdaArmGbSecond);
+}
+
+/** The vault holds one replica of every export (`replicatedGb` a month) for `replicaDays`: the GB it stores. */
+function vaultHeldGb(replicatedGb: number, v: VaultScrubCost): number {
+  return (replicatedGb / DAYS) * v.replicaDays;
+}
+
+/** The GB the vault's scrub re-reads: every replica it holds. */
+function vaultScrubReads(replicatedGb: number, v: VaultScrubCost, a: CostAssumptions): { item: string; gbSeconds: number } {
+  return scrubReads('vault scrub', 'replica', vaultHeldGb(replicatedGb, v), v, a);
 }
 
 /** A scrub re-reads every copy it holds (`storedGb`) once per `days`: the function's GB-seconds at the assumed read speed (none without a scrub). */

@@ -96,31 +96,55 @@ describe('estimateMonthlyCost', () => {
     expect(slower.lines.find((l) => l.item.startsWith('DR scrub'))!.quantity).toBeCloseTo(line!.quantity / 2, 0);
   });
 
-  it("prices the vault scrub: one replica of every export kept replicaDays, re-read once per scrub.days at the vault region's price", () => {
+  it("prices the vault: one replica of every export stored replicaDays, replicated from the DR region, re-read once per scrub.days at the vault region's price", () => {
     const base = { stacks: [stack], plans: [plan], replicationTimeControl: true, now: NOW, assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2 } };
     const e = estimateMonthlyCost({
       ...base,
       regions: { primary: 'us-east-1', dr: 'us-east-1' },
-      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61 },
+      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61, replicationTimeControl: false },
     });
     // 120 GB replicated a month (4 GB a day) kept 61 days: 244 GB in the vault, read once a month at 100 MB/s by 2.9375 GB.
     const line = e.lines.find((l) => l.item.startsWith('vault scrub'));
     expect(line).toMatchObject({ part: 'variable', item: 'vault scrub: every replica re-read within 30 days (244 GB a month)', unit: 'GB-seconds' });
     expect(line!.quantity).toBeCloseTo((244 * 1024 * 3008) / 1024 / 100, 0);
     expect(line!.usd).toBeCloseTo(line!.quantity * PRICE_TABLES['eu-west-1']!.lambdaArmGbSecond, 2);
-    expect(e.assumptions.join('\n')).toContain('the vault scrub re-reads at 100 MB/s in eu-west-1, over one replica of every export kept 61 days');
+    expect(e.assumptions.join('\n')).toContain('the vault (eu-west-1) stores and its scrub re-reads at 100 MB/s one replica of every export kept 61 days');
+    // The same 244 GB stored a month in S3 Standard at the vault region's price; replicated from the export bucket
+    // (us-east-1) into another region, so the primary region's transfer-out is paid on the 120 GB.
+    const eu = PRICE_TABLES['eu-west-1']!;
+    expect(e.lines.find((l) => l.item.startsWith('vault storage'))).toMatchObject({
+      item: 'vault storage: one replica of every export kept 61 days',
+      quantity: 244,
+      unit: 'GB-months',
+      usd: Math.round(244 * eu.s3StandardGbMonth * 100) / 100,
+    });
+    expect(e.lines.find((l) => l.item === 'S3 replication to the vault (eu-west-1)')).toMatchObject({
+      quantity: 120,
+      usd: Math.round(120 * PRICE_TABLES['us-east-1']!.interRegionGb * 100) / 100,
+    });
+    // A vault in the primary region: storage yes, no transfer between regions, unless RTC is on (paid per GB).
+    const vaultIn = (region: string, replicationTimeControl: boolean) => ({ days: 30, memoryMb: 3008, region, replicaDays: 61, replicationTimeControl });
+    const same = estimateMonthlyCost({ ...base, regions: { primary: 'eu-west-1', dr: 'us-east-1' }, vaultScrub: vaultIn('eu-west-1', false) });
+    expect(same.lines.some((l) => l.item.startsWith('vault storage'))).toBe(true);
+    expect(same.lines.some((l) => l.item.startsWith('S3 replication to the vault'))).toBe(false);
+    const rtc = estimateMonthlyCost({ ...base, regions: { primary: 'eu-west-1', dr: 'us-east-1' }, vaultScrub: vaultIn('eu-west-1', true) });
+    expect(rtc.lines.find((l) => l.item.startsWith('S3 replication to the vault'))!.usd).toBeCloseTo(120 * eu.replicationTimeControlGb, 2);
+    // A vault region without a price table is priced at us-east-1's, and the assumption says so.
+    const far = estimateMonthlyCost({ ...base, regions: { primary: 'us-east-1', dr: 'us-east-1' }, vaultScrub: vaultIn('me-south-1', false) });
+    expect(far.assumptions.join('\n')).toContain("the vault (me-south-1, priced at us-east-1's as a stand-in)");
     // No vault, no line and no assumption; no export, nothing replicated, nothing to re-read.
     const none = estimateMonthlyCost({ ...base, regions: { primary: 'us-east-1', dr: 'us-east-1' } });
     expect(none.lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
-    expect(none.assumptions.join('\n')).not.toContain('vault scrub');
+    expect(none.assumptions.join('\n')).not.toContain('vault');
+    expect(none.lines.some((l) => l.item.includes('vault'))).toBe(false);
     const { export: _e, ...noExport } = plan;
     const empty = estimateMonthlyCost({
       ...base,
       plans: [noExport],
       regions: { primary: 'us-east-1', dr: 'us-east-1' },
-      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61 },
+      vaultScrub: { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61, replicationTimeControl: false },
     });
-    expect(empty.lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
+    expect(empty.lines.some((l) => l.item.includes('vault'))).toBe(false);
   });
 
   it('leaves out what a plan does not do, and RTC when it is off', () => {
