@@ -59,16 +59,15 @@ const groupKey = (plans: EffectivePlans): string => JSON.stringify([signature(pl
 const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 6);
 
 /**
- * A group's name: `g` and the hash of its tiers' settings, as before default tiers were applied, so a deployed
- * group keeps its StackSets (and its member stacks their deployment name, their backups' chain). Only where
- * groups share their tiers' settings and differ by default tier does a group take the hash of both, and the one
- * whose default tier is the root's (the tier most accounts inherit) keeps the plain name: a split renames only the
- * accounts that leave the root's default, and adding or moving accounts renames no group of another signature.
+ * A group's name: `g` and the hash of its tiers' settings when its default tier is the root's (the tier most
+ * accounts inherit; as before default tiers were applied, so such a group keeps its StackSets, and its member
+ * stacks their deployment name and their backups' chain), else the hash of both. A name depends on the group's own
+ * plans and the root's default tier only, never on which other groups exist: adding, moving or removing an OU or
+ * an account renames no other group (review 21: a name that went to whichever of two groups kept the root's default
+ * moved, StackSets and all, to a newly added OU's accounts).
  */
-function groupName(plans: EffectivePlans, shared: boolean, rootDefault: string | undefined): string {
-  const sig = signature(plans);
-  if (!shared || plans.defaultTier?.value === rootDefault) return `g${shortHash(sig)}`;
-  return `g${shortHash(groupKey(plans))}`;
+function groupName(plans: EffectivePlans, rootDefault: string | undefined): string {
+  return `g${shortHash(plans.defaultTier?.value === rootDefault ? signature(plans) : groupKey(plans))}`;
 }
 
 /** The StackSet of a group in the DR or the primary region (GroupStackSets names it; `org doctor` reads it by this name). */
@@ -114,8 +113,6 @@ export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
       if (groupKey(ouPlans.get(ou.id)!) !== key) groupOf(merged.plans).own.push({ ou: ou.id, account });
     }
   }
-  const bySignature = new Map<string, number>();
-  for (const g of groups.values()) bySignature.set(signature(g.plans), (bySignature.get(signature(g.plans)) ?? 0) + 1);
   const rootDefault = tree.root.defaultTier;
   return [...groups.values()].map((g) => {
     const targets: GroupTarget[] = [];
@@ -129,7 +126,7 @@ export function stackSetGroups(tree: OrgTree): StackSetGroup[] {
       ...tree.organizationalUnits.filter((o) => g.ous.includes(o.id)).flatMap((o) => o.accounts.filter((a) => !g.minus.includes(a))),
       ...g.own.map((o) => o.account),
     ];
-    const name = groupName(g.plans, bySignature.get(signature(g.plans))! > 1, rootDefault);
+    const name = groupName(g.plans, rootDefault);
     return { name, plans: g.plans, targets, accounts };
   });
 }

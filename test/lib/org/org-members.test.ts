@@ -291,15 +291,13 @@ describe('the member stacks of the StackSets', () => {
       delete c.root.tiers.gold.drill.where;
       delete c.drill.drNetwork;
     });
-    // The names main gave config/org-example.json before drill.where existed: a new name would be a second StackSet.
-    expect(stackSetGroups(before).map((g) => g.name)).toEqual(['g5cf5b7', 'g2bb53e', 'ga7f3de', 'g0ce496']);
+    // The names of config/org-example.json without drill.where: a new name would be a second StackSet. The sandbox's
+    // (the root's default tier) is the one main gave before drill.where and default tiers existed; the others, whose
+    // default tier is not the root's, are named by their settings and default tier (review 21).
+    const names = ['gcad8be', 'g81f7dc', 'ga7f3de', 'g79791b'];
+    expect(stackSetGroups(before).map((g) => g.name)).toEqual(names);
     // Set to its default, the same; set otherwise (the example's gold: both), other plans and other names.
-    expect(stackSetGroups(orgConfig((c) => void (c.root.tiers.gold.drill.where = 'primary'))).map((g) => g.name)).toEqual([
-      'g5cf5b7',
-      'g2bb53e',
-      'ga7f3de',
-      'g0ce496',
-    ]);
+    expect(stackSetGroups(orgConfig((c) => void (c.root.tiers.gold.drill.where = 'primary'))).map((g) => g.name)).toEqual(names);
     expect(stackSetGroups(orgConfig(() => undefined)).map((g) => g.name)).not.toContain('g5cf5b7');
     // drill.fromVault the same: the example's names with it false, others with it true.
     const example = stackSetGroups(orgConfig(() => undefined)).map((g) => g.name);
@@ -438,8 +436,29 @@ describe("an organization's default tier in the member stacks", () => {
       expect(g.defaultTier).toBeUndefined();
       expect(g.targets).toEqual(tiersOf(org).map((t) => [t, { selectByTags: { [TAG]: t } }]));
     }
-    // Where no two groups share their tiers, applying the default tier renames no group (no second StackSet beside the first).
-    expect(stackSetGroups(org).map((g) => g.name)).toEqual(stackSetGroups(orgConfig(() => undefined)).map((g) => g.name));
+    // Without default tiers every group keeps the name of its settings, as before default tiers were applied; with them,
+    // a group whose default tier is the root's keeps it too (the sandbox's), the others are named by both.
+    const plain = stackSetGroups(org);
+    const withDefaults = stackSetGroups(orgConfig(() => undefined));
+    const sandbox = (groups: typeof plain) => groups.find((g) => g.accounts.includes('444444444444'))!.name;
+    expect(sandbox(withDefaults)).toBe(sandbox(plain));
+    const prod = (groups: typeof plain) => groups.find((g) => g.accounts.includes('111111111111'))!.name;
+    expect(prod(withDefaults)).not.toBe(prod(plain));
+  });
+
+  it('name a group by its own plans and the root default tier only: adding an OU renames no other group (review 21)', () => {
+    const byAccounts = (org: OrgConfig) => new Map(stackSetGroups(org).map((g) => [g.accounts.join(','), g.name]));
+    const example = byAccounts(orgConfig(() => undefined));
+    // An OU with prod's tier settings and the root's default tier: a group of its own; prod's group keeps its name.
+    const withProdEu = orgConfig((c) => {
+      c.organizationalUnits.push({ id: 'ou-ex12-pceu0001', name: 'prod-eu', tiers: c.organizationalUnits[0].tiers, accounts: ['555555555555'] });
+    });
+    const after = byAccounts(withProdEu);
+    for (const [accounts, name] of example) expect(after.get(accounts)).toBe(name);
+    expect(after.size).toBe(example.size + 1);
+    const prodEu = stackSetGroups(withProdEu).find((g) => g.accounts.includes('555555555555'))!;
+    expect(prodEu.plans.defaultTier?.value).toBe('bronze');
+    expect([...example.values()]).not.toContain(prodEu.name);
   });
 
   it("put accounts whose default tiers differ in different groups, the root's default keeping the group's name; the same default shares one", () => {
