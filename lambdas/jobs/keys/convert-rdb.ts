@@ -327,7 +327,7 @@ class InputPass {
       }
       if (d.lost) count(this.lost, d.lost);
       this.digest.valueHeadAt(k);
-      layout.digest(this.digest, !this.lossy.has('stream-ids'));
+      layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
       layout.writeAs(d.to, w.keyOpened(k));
       w.valueWritten(d.to);
       this.reencoded++;
@@ -512,7 +512,7 @@ function digestInput(
 async function readBack(
   bytes: AsyncIterable<Uint8Array>,
   reencodedKeys: KeyBits,
-  /** A stream's entries added, largest deleted id and groups' entries read digested (not with `--lossy stream-ids`): source-forms.ts digestStreamAt. */
+  /** A type 15 stream's entries added, largest deleted id, first id and groups' entries read digested (not with `--lossy stream-ids`; a type 19's always): source-forms.ts digestStreamAt. */
   streamIds: boolean,
   transientChunks = false,
 ): Promise<{ report: RdbReport; digest: string }> {
