@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cursor } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -177,6 +178,41 @@ describe('convertRdb: a stream written as type 19 from a type 21 holds its ids, 
           expect(r.ok).toBe(false);
           expect(r.error).toMatch(/^the written file does not hold what the input holds \(.*\): a bug in the writer; nothing was written to /);
           expect(existsSync(output)).toBe(false);
+        } finally {
+          bug.field = undefined;
+        }
+      }, 30_000);
+
+  // migrate --from-rdb writes the same rewrite (express.ts) into a real 7.0 by RESTORE; its --verify holds the target against the file.
+  const migrate = async (lossy?: string) => {
+    const target = await startRedisServer();
+    servers.push(target);
+    const run = await migrateFromRdb({ fromRdb: [input21], to: { url: target.url }, verify: true, ...(lossy ? { lossy } : {}) });
+    return { run, target };
+  };
+
+  for (const lossy of [undefined, 'stream-ids'])
+    it(`migrate --from-rdb${lossy ? ` --lossy ${lossy}` : ''} --verify into a real 7.0: the stream RESTOREd as type 19, its ids the source's, EQUAL`, async () => {
+      const { run, target } = await migrate(lossy);
+      expect(run.result.error).toBeUndefined();
+      expect(run.result).toMatchObject({ copied: 2, failed: 0, reencoded: 1 });
+      expect(run.result.lost).toEqual({});
+      expect(await streamIds(target, 's')).toEqual(held);
+      // Into a 7.0 the stream keeps its stored ids (--lossy stream-ids names what a type 15 loses): held as the file has them.
+      expect(run.verify).toMatchObject({ equal: true, differences: 0 });
+    }, 30_000);
+
+  for (const lossy of [undefined, 'stream-ids'])
+    for (const field of FIELDS)
+      it(`migrate --from-rdb${lossy ? ` --lossy ${lossy}` : ''} with a writer that writes the ${field} wrong: --verify names the stream`, async () => {
+        bug.field = field;
+        const fired = bug.fired;
+        try {
+          const { run } = await migrate(lossy);
+          expect(bug.fired).toBeGreaterThan(fired);
+          expect(run.result.error).toBeUndefined();
+          expect(run.verify).toMatchObject({ equal: false, differences: 1 });
+          expect(run.verify!.diffs.map((d) => `${d.key} ${d.reason}`)).toEqual(['s value']);
         } finally {
           bug.field = undefined;
         }
