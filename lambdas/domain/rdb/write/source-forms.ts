@@ -248,23 +248,24 @@ export class StreamLayout {
 
   /**
    * Feeds `sink` the stream as {@link digestStreamAt} does it once written
-   * as type `to`: the bytes every layout holds, as one part; then, where
-   * `to` stores ids too (19, 21), the bytes of those (the first id, max
-   * deleted id, entries added, each group's entries read), as one part,
-   * whatever `ids` says: the output holds them as it holds the rest, copied,
-   * and a read-back of it finds the same bytes or differs; else (15) with
-   * `ids` its ids as it holds them, which a server loading the type 15 must
-   * derive.
+   * as type `to` (15 or 19): as a type 19, every field that layout stores
+   * (the runs it is written from, ids included, whatever `ids` says: the
+   * output holds them as it holds the rest), as one part: the bytes of the
+   * type 19 written, which a read-back digests whole; as a type 15, the
+   * bytes every layout holds, as one part, then with `ids` its ids as it
+   * holds them, which a server loading the type 15 must derive.
    */
   digest(sink: StreamSink, to: number, ids: boolean): void {
     sink.kind('stream');
-    sink.partHead(this.every);
     const runs = this.runs;
-    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) sink.framed(this.b, runs[i]!, runs[i + 1]!);
     if (to !== STREAM_1) {
-      sink.partHead(this.idBytes);
-      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === IDS) sink.framed(this.b, runs[i]!, runs[i + 1]!);
-    } else if (ids) idsPart(sink, this.held);
+      sink.partHead(this.every + this.idBytes);
+      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] !== ACTIVE) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+      return;
+    }
+    sink.partHead(this.every);
+    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+    if (ids) idsPart(sink, this.held);
   }
 
   /**
@@ -352,28 +353,21 @@ export interface StreamSink {
 
 /**
  * Feeds `sink` what a stream (RDB type `type`, 15, 19 or 21, its object
- * bytes `b[at, end)` where a reader found them) holds once written: the
- * bytes its layout shares with every other (all of a type 15's;
- * {@link StreamLayout} finds them in a newer one's, with `layout`), as one
- * part; then, of a type 19 or 21, the bytes of its stored ids (first id,
- * max deleted id, entries added, each group's entries read) as one part,
- * whatever `ids` says (a downgrade into type 19 copies them: each is held);
- * of a type 15, with `ids`, its entries added, largest deleted id, first id
- * and groups' entries read as a server loading it derives them from its
- * entries ({@link StreamLayout.lost}), so a downgrade that loses them does
- * not digest as the input (without `ids`, `--lossy stream-ids`, they are
- * left out). A stream and its exact downgrade feed the same parts
+ * bytes `b[at, end)` where a reader found them) holds once written: a type
+ * 19 (or 21) every field it stores, its bytes whole, as one part; a type 15
+ * the bytes it shares with every layout (all of its own), as one part, then
+ * with `ids` its entries added, largest deleted id, first id and groups'
+ * entries read as a server loading it derives them from its entries
+ * ({@link StreamLayout.lost}), so a downgrade that loses them does not
+ * digest as the input (without `ids`, `--lossy stream-ids`, they are left
+ * out). A stream and its exact downgrade feed the same parts
  * ({@link StreamLayout.digest} with the layout written): a conversion's
  * read-back digests the output's bytes as they lie, and proves by that
  * digest that they are the ones the input's read checked.
- * @throws RdbFormatError for another type or a malformed value
+ * @throws RdbFormatError for a malformed type 15 (its ids derived)
  */
-export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids: boolean, layout: StreamLayout): void {
-  if (type !== STREAM_1) {
-    layout.read(type, b, at, end).digest(sink, type, ids);
-    return;
-  }
+export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids: boolean): void {
   sink.kind('stream');
   sink.part(b, at, end);
-  if (ids) idsPart(sink, streamInfoAt(type, b, at, end));
+  if (type === STREAM_1 && ids) idsPart(sink, streamInfoAt(type, b, at, end));
 }
