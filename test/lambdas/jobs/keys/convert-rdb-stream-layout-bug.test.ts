@@ -7,6 +7,12 @@
  * it) is refused and leaves no output, with or without `--lossy stream-ids`
  * (which names what a type 15 loses: a type 19 loses none of these). A
  * stream copied as it is (19 → 19, 21 → 21) is held by its bytes.
+ * `migrate --from-rdb` RESTOREs the same rewrite into a real 7.0: its
+ * `--verify` names the stream for each of those ids written wrong (the
+ * first id too, which compare's fingerprint leaves out), and holds a
+ * correct one EQUAL with `--lossy stream-ids` as without. And for RDB 9, a
+ * stored first id that is not the first entry's (a crafted file) is not
+ * written as exact: the type 15's read-back derives the real one.
  *
  * The input: a stream a real redis-server 7.0 wrote (a deletion, its first
  * entry deleted, a group read part-way with a pending entry), framed again
