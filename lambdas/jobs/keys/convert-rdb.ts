@@ -327,7 +327,7 @@ class InputPass {
       }
       if (d.lost) count(this.lost, d.lost);
       this.digest.valueHeadAt(k);
-      layout.digest(this.digest, !this.lossy.has('stream-ids'));
+      layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
       layout.writeAs(d.to, w.keyOpened(k));
       w.valueWritten(d.to);
       this.reencoded++;
@@ -504,7 +504,7 @@ function digestInput(
  * value's elements: what the verifier checks of a plain form, no duplicate
  * member, no empty collection, its strings well formed, holds of them as it
  * held of the input's), and a stream written in an older layout (its bytes
- * digested as they lie against the input's runs every layout holds:
+ * digested as they lie against the input's runs that layout stores:
  * lambdas/domain/rdb/write/source-forms.ts StreamLayout; every check the verifier makes of the
  * older layout it made of the input's). Every other re-encoded value gets every check again;
  * framing, names, expiries and the CRC-64 are checked for every key.
@@ -512,12 +512,11 @@ function digestInput(
 async function readBack(
   bytes: AsyncIterable<Uint8Array>,
   reencodedKeys: KeyBits,
-  /** A stream's entries added, largest deleted id and groups' entries read digested (not with `--lossy stream-ids`): source-forms.ts digestStreamAt. */
+  /** A type 15 stream's entries added, largest deleted id, first id and groups' entries read digested (not with `--lossy stream-ids`; a type 19's always): source-forms.ts digestStreamAt. */
   streamIds: boolean,
   transientChunks = false,
 ): Promise<{ report: RdbReport; digest: string }> {
   const digest = new KeyListDigest();
-  const streams = new StreamLayout();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
     if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
@@ -527,7 +526,7 @@ async function readBack(
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
-      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds, streams);
+      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({

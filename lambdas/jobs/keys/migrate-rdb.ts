@@ -114,7 +114,9 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         digests: result.digests,
         emptyKeys: result.emptyKeys,
         skippedOverflow: result.skipped > result.skippedKeys.size,
-        lossy,
+        // The ids a server derives of a type 15 are what the target holds only where streams went as type 15 with that loss
+        // (an RDB 9 target): into a newer one they went as type 19, their stored ids copied, and are held as the file has them.
+        lossy: (result.lost['stream-ids'] ?? 0) > 0 ? lossy : new Set([...lossy].filter((l) => l !== 'stream-ids')),
         moduleValuesLeftOut: (result.lost.module ?? 0) > 0,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,

@@ -134,7 +134,8 @@ const ACTIVE = 2;
  * holds them and as Redis 7.0 derives them loading it as a type 15: what
  * the RDB 9 rule compares ({@link exact}, {@link lost}). From
  * it a downgrade writes the runs the older layout keeps ({@link writeAs})
- * and the digest takes the bytes every layout holds ({@link digest}).
+ * and the digest takes every field that layout keeps: the bytes every
+ * layout holds, and a type 19's ids where the output is one ({@link digest}).
  * One instance is reused stream after stream.
  */
 export class StreamLayout {
@@ -142,8 +143,9 @@ export class StreamLayout {
   private readonly runs: number[] = [];
   private n = 0;
   private b: Uint8Array = new Uint8Array(0);
-  /** Bytes of the runs every layout holds. */
+  /** Bytes of the runs every layout holds, and of those holding a type 19's ids. */
   private every = 0;
+  private idBytes = 0;
   /** Its ids as it holds them, and as Redis 7.0 derives them loading it as a type 15; each group's name where it lies. */
   held: LayoutIds = NO_IDS;
   loaded: LayoutIds = NO_IDS;
@@ -159,6 +161,7 @@ export class StreamLayout {
     this.b = b;
     this.n = 0;
     this.every = 0;
+    this.idBytes = 0;
     const c = new Cursor(b, at, end);
     try {
       for (let nodes = c.length(); nodes > 0; nodes--) {
@@ -223,6 +226,7 @@ export class StreamLayout {
   private run(from: number, to: number, kind: number): void {
     if (from === to) return;
     if (kind === EVERY) this.every += to - from;
+    else if (kind === IDS) this.idBytes += to - from;
     const runs = this.runs;
     const n = this.n;
     if (n > 0 && runs[n - 1] === kind && runs[n - 2] === from) {
@@ -243,14 +247,23 @@ export class StreamLayout {
   }
 
   /**
-   * Feeds `sink` the stream as {@link digestStreamAt} does a stream written
-   * in any layout: the bytes every layout holds, as one part, then with
-   * `ids` its ids as it holds them.
+   * Feeds `sink` the stream as {@link digestStreamAt} does it once written
+   * as type `to` (15 or 19): as a type 19, every field that layout stores
+   * (the runs it is written from, ids included, whatever `ids` says: the
+   * output holds them as it holds the rest), as one part: the bytes of the
+   * type 19 written, which a read-back digests whole; as a type 15, the
+   * bytes every layout holds, as one part, then with `ids` its ids as it
+   * holds them, which a server loading the type 15 must derive.
    */
-  digest(sink: StreamSink, ids: boolean): void {
+  digest(sink: StreamSink, to: number, ids: boolean): void {
     sink.kind('stream');
-    sink.partHead(this.every);
     const runs = this.runs;
+    if (to !== STREAM_1) {
+      sink.partHead(this.every + this.idBytes);
+      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] !== ACTIVE) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+      return;
+    }
+    sink.partHead(this.every);
     for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) sink.framed(this.b, runs[i]!, runs[i + 1]!);
     if (ids) idsPart(sink, this.held);
   }
@@ -312,15 +325,18 @@ export function asLoadedFromType15(payload: Uint8Array): KeyValue {
   return { ...value, ...(groups ? { groups } : {}), meta: { ...value.meta, entriesAdded: String(s.entriesAdded), maxDeletedId: idText(s.maxDeletedId) } };
 }
 
-/** A stream's entries added, largest deleted id and groups' entries read, as one part (stored, or as a server derives them of a type 15). */
+/**
+ * A stream's entries added, largest deleted id, first id and groups' entries
+ * read, as one part (stored, or as a server derives them of a type 15). The
+ * first id of a stream with entries too: a type 19 or 21 stores its first
+ * live entry's (Redis keeps it there through XDEL and XTRIM), which the RDB 9
+ * rule takes on trust ({@link StreamLayout.read}, without decoding a node); a
+ * type 15's read-back derives it from the entries written, so a stored one
+ * that is not theirs differs here and is refused, never written as exact.
+ */
 function idsPart(sink: StreamSink, s: Omit<StreamIds, 'groups'> & { readonly groups: readonly { readonly entriesRead: bigint | null }[] }): void {
   const text = Buffer.from(
-    [
-      String(s.entriesAdded),
-      idText(s.maxDeletedId),
-      ...(s.length === 0 ? [idText(s.firstId)] : []),
-      ...s.groups.map((g) => entriesReadText(g.entriesRead)),
-    ].join(' '),
+    [String(s.entriesAdded), idText(s.maxDeletedId), idText(s.firstId), ...s.groups.map((g) => entriesReadText(g.entriesRead))].join(' '),
     'latin1',
   );
   sink.part(text, 0, text.length);
@@ -337,24 +353,21 @@ export interface StreamSink {
 
 /**
  * Feeds `sink` what a stream (RDB type `type`, 15, 19 or 21, its object
- * bytes `b[at, end)` where a reader found them) holds in every layout: the
- * bytes its layout shares with every other (all of a type 15's;
- * {@link StreamLayout} finds them in a newer one's, with `layout`), as one
- * part; then, with `ids`, its entries added, largest deleted id and groups'
- * entries read as a server holding it has them (stored, or derived from a
- * type 15's entries: {@link StreamLayout.lost}), so a downgrade that loses them does
- * not digest as the input (without `ids`, `--lossy stream-ids`, they are
- * left out). A stream and its exact downgrade feed the same parts: a
- * conversion's read-back of a type 15 digests its bytes as they lie, and
- * proves by that digest that they are the ones the input's read checked.
- * @throws RdbFormatError for another type or a malformed value
+ * bytes `b[at, end)` where a reader found them) holds once written: a type
+ * 19 (or 21) every field it stores, its bytes whole, as one part; a type 15
+ * the bytes it shares with every layout (all of its own), as one part, then
+ * with `ids` its entries added, largest deleted id, first id and groups'
+ * entries read as a server loading it derives them from its entries
+ * ({@link StreamLayout.lost}), so a downgrade that loses them does not
+ * digest as the input (without `ids`, `--lossy stream-ids`, they are left
+ * out). A stream and its exact downgrade feed the same parts
+ * ({@link StreamLayout.digest} with the layout written): a conversion's
+ * read-back digests the output's bytes as they lie, and proves by that
+ * digest that they are the ones the input's read checked.
+ * @throws RdbFormatError for a malformed type 15 (its ids derived)
  */
-export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids: boolean, layout: StreamLayout): void {
-  if (type !== STREAM_1) {
-    layout.read(type, b, at, end).digest(sink, ids);
-    return;
-  }
+export function digestStreamAt(type: number, b: Uint8Array, at: number, end: number, sink: StreamSink, ids: boolean): void {
   sink.kind('stream');
   sink.part(b, at, end);
-  if (ids) idsPart(sink, streamInfoAt(type, b, at, end));
+  if (type === STREAM_1 && ids) idsPart(sink, streamInfoAt(type, b, at, end));
 }

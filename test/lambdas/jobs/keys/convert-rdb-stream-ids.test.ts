@@ -11,6 +11,7 @@ import { targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-pay
 import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { streamIds } from '../../../support/stream-ids.js';
 
 /** Each key's digest (compare's fingerprint), by name. */
 function digests(path: string): Record<string, string> {
@@ -18,20 +19,6 @@ function digests(path: string): Record<string, string> {
   const keys = reader.push(readFileSync(path));
   expect(reader.end().ok).toBe(true);
   return Object.fromEntries(keys.map((k) => [k.name.toString(), keyDigest(decodeDumpPayload(k.payload), k.expireAtMs).digest]));
-}
-
-/** XINFO STREAM's and XINFO GROUPS' ids and counters of `key`, as a server holds them. */
-async function streamIds(server: RedisServer, key: string): Promise<Record<string, unknown>> {
-  const c = server.client();
-  const pairs = (a: unknown[]) => Object.fromEntries(Array.from({ length: a.length / 2 }, (_, i) => [a[2 * i], a[2 * i + 1]]));
-  const info = pairs((await c.call('XINFO', 'STREAM', key)) as unknown[]);
-  const groups = ((await c.call('XINFO', 'GROUPS', key)) as unknown[][]).map(pairs);
-  return {
-    length: info.length,
-    'entries-added': info['entries-added'],
-    'max-deleted-entry-id': info['max-deleted-entry-id'],
-    groups: groups.map((g) => ({ name: g.name, 'last-delivered-id': g['last-delivered-id'], 'entries-read': g['entries-read'], lag: g.lag })),
-  };
 }
 
 describe('convertRdb into RDB 9 (redis-6.2): a stream is written only where a newer server loading it gets back its ids and counters', () => {
