@@ -6,7 +6,10 @@
  * GETs, the verifier, and the index pass when given one) and encodes the
  * index, four ways in turn each round: one thread with and without the
  * index, two threads with and without it. Wall time and the process's CPU
- * (both threads: process.cpuUsage counts the worker).
+ * (both threads: process.cpuUsage counts the worker), and on Linux that CPU
+ * by thread: this one's, the other live threads' (V8's platform threads:
+ * its concurrent marker, sweeper and optimizing compiler; libuv's pool),
+ * and the threads that ended within the read (the split worker).
  *
  * The copy: strings of random bytes written by the project's RDB writer
  * (bench/serve/written-rdb.ts; `DEBUG POPULATE`'s zero-padded values read as
@@ -24,7 +27,7 @@
  *   npm run build && npx tsx bench/verify-rdb/dr-read-index.ts [--keys 2000000] [--value-bytes 200] [--rounds 3] [--order name|shuffled]
  *   [--ways <part of a way's name: only those ways, e.g. for a profile>]
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,6 +64,22 @@ if (flags.order !== 'name' && flags.order !== 'shuffled') throw new Error(`--ord
 const order: 'name' | 'shuffled' = flags.order;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/**
+ * Each live thread's CPU-s so far (Linux: /proc/self/task/<tid>/schedstat, in ns), by thread id; empty elsewhere.
+ * A way's CPU by thread: this thread's (the first: the process's id), the other live ones' (V8's platform threads:
+ * its concurrent marker, sweeper and optimizing compiler; libuv's pool), and the rest of the process's CPU, the threads that ended in
+ * the way (the split worker).
+ */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) out.set(Number(t), Number(readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+  } catch {
+    // Not Linux: no breakdown.
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const { readCopy } = await import('../../lambdas/jobs/dr-copies/verify-rdb-read.js');
   const { CopyKeyIndex } = await import('../../lambdas/jobs/dr-copies/copy-key-index.js');
@@ -88,12 +107,14 @@ async function main(): Promise<void> {
       { name: 'two threads, no index', two: true, index: false },
       { name: 'two threads, index', two: true, index: true },
     ].filter((w) => w.name.includes(flags.ways!));
-    const rows: Record<string, { wall: number[]; read: number[]; cpu: number[]; note: string[] }> = {};
-    for (const w of ways) rows[w.name] = { wall: [], read: [], cpu: [], note: [] };
+    type Row = { wall: number[]; read: number[]; cpu: number[]; main: number[]; helpers: number[]; ended: number[]; note: string[] };
+    const rows: Record<string, Row> = {};
+    for (const w of ways) rows[w.name] = { wall: [], read: [], cpu: [], main: [], helpers: [], ended: [], note: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const w of ways) {
         const taken: string[] = [];
         const index = w.index ? new CopyKeyIndex(`s3://bench/${name}`) : undefined;
+        const threads0 = threadCpu();
         const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         const verifier = await readCopy(
@@ -117,16 +138,27 @@ async function main(): Promise<void> {
         const encoded = index?.encode(size);
         const wall = Number(process.hrtime.bigint() - t0) / 1e9;
         const cpu = process.cpuUsage(cpu0);
+        const threads1 = threadCpu();
         if (rdbVerdict(report) !== 'ok') throw new Error(`verdict ${rdbVerdict(report)}`);
         if (typeof encoded === 'string') throw new Error(`no index: ${encoded}`);
         const r = rows[w.name]!;
         r.wall.push(wall);
         r.cpu.push((cpu.user + cpu.system) / 1e6);
+        let main = 0;
+        let helpers = 0;
+        for (const [tid, s] of threads1) {
+          const d = s - (threads0.get(tid) ?? 0);
+          if (tid === process.pid) main = d;
+          else helpers += d;
+        }
+        r.main.push(main);
+        r.helpers.push(helpers);
+        r.ended.push(r.cpu.at(-1)! - main - helpers);
         r.read.push(read);
         // A part not taken (the worker found no start before this thread's end) is one thread's work: said, kept.
         r.note.push(w.two ? `worker's part ${taken[0] === 'true' ? 'taken' : `not taken: ${taken[0]}`}` : '');
         log(
-          `round ${round}, ${w.name}: ${wall.toFixed(2)} s (read ${read.toFixed(2)} s), ${r.cpu.at(-1)!.toFixed(2)} CPU-s${encoded ? `, index ${encoded.length} bytes` : ''}${w.two ? `, ${r.note.at(-1)}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})`,
+          `round ${round}, ${w.name}: ${wall.toFixed(2)} s (read ${read.toFixed(2)} s), ${r.cpu.at(-1)!.toFixed(2)} CPU-s (this thread ${main.toFixed(2)}, V8's and libuv's ${helpers.toFixed(2)}, ended ${r.ended.at(-1)!.toFixed(2)})${encoded ? `, index ${encoded.length} bytes` : ''}${w.two ? `, ${r.note.at(-1)}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})`,
         );
       }
     }
@@ -144,9 +176,12 @@ async function main(): Promise<void> {
             wallMedianSeconds: median(v.wall),
             readMedianSeconds: median(v.read),
             cpuMedianSeconds: median(v.cpu),
+            // By thread (Linux): this thread's, the other live threads', and the threads that ended (the split worker).
+            cpuByThreadMedianSeconds: { main: median(v.main), helpers: median(v.helpers), ended: median(v.ended) },
             wall: v.wall,
             read: v.read,
             cpu: v.cpu,
+            cpuByThread: { main: v.main, helpers: v.helpers, ended: v.ended },
             notes: v.note,
           },
         ]),
@@ -156,8 +191,12 @@ async function main(): Promise<void> {
       node: process.version,
     };
     writeFileSync(flags.out!, `${JSON.stringify(result, null, 2)}\n`);
-    for (const [k, v] of Object.entries(result.ways))
-      log(`${k}: ${v.wallMedianSeconds.toFixed(2)} s (read ${v.readMedianSeconds.toFixed(2)} s), ${v.cpuMedianSeconds.toFixed(2)} CPU-s (medians)`);
+    for (const [k, v] of Object.entries(result.ways)) {
+      const t = v.cpuByThreadMedianSeconds;
+      log(
+        `${k}: ${v.wallMedianSeconds.toFixed(2)} s (read ${v.readMedianSeconds.toFixed(2)} s), ${v.cpuMedianSeconds.toFixed(2)} CPU-s (this thread ${t.main.toFixed(2)}, V8's and libuv's ${t.helpers.toFixed(2)}, ended ${t.ended.toFixed(2)}) (medians)`,
+      );
+    }
     s3.destroy();
   } finally {
     await files.close();
