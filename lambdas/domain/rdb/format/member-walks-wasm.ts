@@ -239,7 +239,7 @@ function streamStep(b: Body): void {
   emit(is(S_MS), OP.if, OP.void, get(MASTER_MS), get(V), OP.i64Add, set(ID_MS), i32(S_SEQ), set(STATE), OP.else);
   emit(is(S_SEQ), OP.if, OP.void);
   // The id (wrapping at 64 bits): the first entry's the master id, every other above the one before it, deleted or not (what
-  // every server since 7.2 writes; anything else, such as an older server's deleted entries out of order, JavaScript's).
+  // servers write but after an XSETID below a deleted entry; anything else, deleted entries out of order too, JavaScript's).
   emit(get(MASTER_SEQ), get(V), OP.i64Add, set(ID_SEQ));
   emit(get(LIVE), get(DEAD), OP.i32Or, OP.i32Eqz, OP.if, OP.void);
   emit(get(ID_MS), get(MASTER_MS), OP.i64Ne, get(ID_SEQ), get(MASTER_SEQ), OP.i64Ne, OP.i32Or, askJsIf(), OP.else);

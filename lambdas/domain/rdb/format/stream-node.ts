@@ -225,13 +225,14 @@ function idPartAt(lp: Uint8Array, p: number, base: IdPart): IdPart {
  * seek the last node at or below it), so an entry out of that order is one
  * Redis's reads by id miss while XRANGE - + lists it, and redis-dr's readers
  * (file order) answer otherwise. Deleted entries are held to nothing but
- * their place (and the first's deltas): every reader skips them, and a real Redis before 7.2 leaves
- * them out of order (XDEL of the top entry, XSETID below it, XADD: the node
- * then holds 1-0 2-0 3-0(deleted) 2-6; 7.2 refuses an XSETID below the
- * largest deleted id). A first node's live entries below its id are
- * another such pre-7.2 state (XTRIM MINID leaving a node of deleted entries
- * only, XSETID below it, XADD), which Redis still reads consistently: a
- * seek below the first node's id starts at the first node.
+ * their place (and the first's deltas): every reader skips them, and a real
+ * Redis leaves them out of order after an XSETID below a deleted entry (XDEL
+ * of the top entry, XSETID below it, XADD: the node then holds 1-0 2-0
+ * 3-0(deleted) 2-6), which 7.2 refuses unless the stream came from a 6.2
+ * file (its largest deleted id unknown). A first node's live entries below
+ * its id are another such state (XTRIM MINID leaving a node of deleted
+ * entries only, XSETID below it, XADD), which Redis still reads
+ * consistently: a seek below the first node's id starts at the first node.
  * @throws RdbFormatError naming the node or entry and what is wrong
  */
 export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = true): number {
