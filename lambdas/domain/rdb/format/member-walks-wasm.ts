@@ -95,7 +95,19 @@ const DEAD = 26;
 const FLAGS = 27;
 const ELEMENTS = 28;
 const SMALL = 29;
-const STREAM_LOCALS = [...LOCALS, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+// The entries' ids: the master id's halves, the entry's, the one before it, the last live one.
+const MASTER_MS = 30;
+const MASTER_SEQ = 31;
+const ID_MS = 32;
+const ID_SEQ = 33;
+const PREV_MS = 34;
+const PREV_SEQ = 35;
+const LIVE_MS = 36;
+const LIVE_SEQ = 37;
+const STREAM_LOCALS = [...LOCALS, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64];
+/** Where the stream walk finds the node's master id (two little-endian 64-bit halves) and leaves its last live entry's id. */
+const MASTER_ID_AT = TABLE_AT;
+const LAST_LIVE_AT = TABLE_AT + 16;
 
 // Multipliers of the member hash (odd 64-bit constants from splitmix64 / xxHash).
 const K1 = 0x9e3779b97f4a7c15n;
@@ -146,6 +158,7 @@ function listpackCode(stream = false): number[] {
   emit(i32(0), OP.i32Load, 2, 0, get(LEN), OP.i32Ne, askJsIf());
   emit(get(LEN), i32(1), OP.i32Sub, set(LAST));
   emit(load8(get(LAST)), i32(0xff), OP.i32Ne, askJsIf());
+  if (stream) emit(i32(MASTER_ID_AT), OP.i64Load, 3, 0, set(MASTER_MS), i32(MASTER_ID_AT), OP.i64Load, 3, 8, set(MASTER_SEQ));
   emit(i32(6), set(Q));
   emit(OP.block, OP.void, OP.loop, OP.void);
   emit(get(Q), get(LAST), OP.i32GeU, OP.brIf, 1);
@@ -192,6 +205,7 @@ function listpackCode(stream = false): number[] {
   // The node ends after a whole entry (an empty listpack never gets there), holding the entries its master entry says.
   emit(get(STATE), i32(S_FLAGS), OP.i32Ne, askJsIf());
   emit(get(LIVE), get(MASTER_COUNT), OP.i32Ne, get(DEAD), get(MASTER_DELETED), OP.i32Ne, OP.i32Or, askJsIf());
+  emit(i32(LAST_LIVE_AT), get(LIVE_MS), OP.i64Store, 3, 0, i32(LAST_LIVE_AT), get(LIVE_SEQ), OP.i64Store, 3, 8);
   emit(get(LIVE));
   return b.out;
 }
@@ -222,8 +236,17 @@ function streamStep(b: Body): void {
   emit(countThen(S_MASTER_NAMES, S_ZERO), OP.else);
   emit(is(S_ZERO), OP.if, OP.void, get(V), OP.i64Eqz, OP.i32Eqz, askJsIf(), i32(S_FLAGS), set(STATE), OP.else);
   emit(is(S_FLAGS), OP.if, OP.void, get(V), OP.i32WrapI64, set(FLAGS), i32(S_MS), set(STATE), OP.else);
-  emit(is(S_MS), OP.if, OP.void, i32(S_SEQ), set(STATE), OP.else);
-  emit(is(S_SEQ), OP.if, OP.void, get(FLAGS), i32(2), OP.i32And, OP.if, OP.void);
+  emit(is(S_MS), OP.if, OP.void, get(MASTER_MS), get(V), OP.i64Add, set(ID_MS), i32(S_SEQ), set(STATE), OP.else);
+  emit(is(S_SEQ), OP.if, OP.void);
+  // The id (wrapping at 64 bits): the first entry's the master id, every other above the one before it, deleted or not (what
+  // servers write but after an XSETID below a deleted entry; anything else, deleted entries out of order too, JavaScript's).
+  emit(get(MASTER_SEQ), get(V), OP.i64Add, set(ID_SEQ));
+  emit(get(LIVE), get(DEAD), OP.i32Or, OP.i32Eqz, OP.if, OP.void);
+  emit(get(ID_MS), get(MASTER_MS), OP.i64Ne, get(ID_SEQ), get(MASTER_SEQ), OP.i64Ne, OP.i32Or, askJsIf(), OP.else);
+  emit(get(PREV_MS), get(ID_MS), OP.i64LtU, get(PREV_MS), get(ID_MS), OP.i64Eq, get(PREV_SEQ), get(ID_SEQ), OP.i64LtU, OP.i32And, OP.i32Or);
+  emit(OP.i32Eqz, askJsIf(), OP.end);
+  emit(get(ID_MS), set(PREV_MS), get(ID_SEQ), set(PREV_SEQ));
+  emit(get(FLAGS), i32(2), OP.i32And, OP.if, OP.void);
   emit(get(MASTER_FIELDS), OP.localTee, N, i32(3), OP.i32Add, set(ELEMENTS), countThen(S_VALUES, S_ELEMENTS));
   emit(OP.else, i32(S_FIELDS), set(STATE), OP.end, OP.else);
   emit(is(S_FIELDS), OP.if, OP.void, small(), get(V), OP.i32WrapI64, i32(1), OP.i32Shl, OP.localTee, N, i32(4), OP.i32Add, set(ELEMENTS));
@@ -231,7 +254,7 @@ function streamStep(b: Body): void {
   // S_ELEMENTS: the entry's element count; then it is counted live or deleted.
   emit(get(V), get(ELEMENTS), OP.i64ExtendI32U, OP.i64Ne, askJsIf());
   emit(get(FLAGS), i32(1), OP.i32And, OP.if, OP.void, get(DEAD), i32(1), OP.i32Add, set(DEAD), OP.else);
-  emit(get(LIVE), i32(1), OP.i32Add, set(LIVE), OP.end, i32(S_FLAGS), set(STATE));
+  emit(get(LIVE), i32(1), OP.i32Add, set(LIVE), get(PREV_MS), set(LIVE_MS), get(PREV_SEQ), set(LIVE_SEQ), OP.end, i32(S_FLAGS), set(STATE));
   emit(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
   emit(OP.end);
 }
@@ -411,21 +434,43 @@ export function loadWasmSetMembers(): WasmSetMembers | undefined {
 }
 
 /**
- * Walks stream node listpack `blob` as a listpack and as a stream node
- * (stream-node.ts): its live entries when both hold, -1 when JavaScript must
- * walk it (anything wrong, an entry of more than 127 bytes, a string where
- * an integer belongs), -2 when it is too large for this walk.
+ * Walks stream node listpack `blob`, whose node id (16 bytes, big-endian) is
+ * `masterId`, as a listpack and as a stream node (stream-node.ts): its live
+ * entries when both hold, its last live entry's id then set in `last` (when
+ * it has one); -1 when JavaScript must walk it (anything wrong, an entry of
+ * more than 127 bytes, a string where an integer belongs, an entry's id not
+ * above the one before it, deleted or not), -2 when it is too large for this
+ * walk.
  */
-export type WasmStreamNode = (blob: Uint8Array) => number;
+export type WasmStreamNode = (blob: Uint8Array, masterId: Uint8Array, last: { ms: number | bigint; seq: number | bigint; some: boolean }) => number;
 
 /** Instantiates the stream node walk; undefined when WebAssembly is unavailable. */
 export function loadWasmStreamNode(): WasmStreamNode | undefined {
   const walk = memberWalk(listpackCode(true), STREAM_LOCALS);
   if (!walk) return undefined;
   const { run, memory } = walk;
-  return (blob) => {
+  const words = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+  // An id half as stream-node.ts's IdPart: a number while exact, else a bigint.
+  const half = (at: number): number | bigint => {
+    const hi = words.getUint32(at + 4, true);
+    const lo = words.getUint32(at, true);
+    return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+  };
+  return (blob, masterId, last) => {
     if (blob.length > MEMBER_WALK_MAX_BYTES) return TOO_LARGE;
     memory.set(blob, 0);
-    return run(blob.length, 0, 0, 0);
+    for (let i = 0; i < 8; i++) {
+      memory[MASTER_ID_AT + i] = masterId[7 - i]!;
+      memory[MASTER_ID_AT + 8 + i] = masterId[15 - i]!;
+    }
+    const live = run(blob.length, 0, 0, 0);
+    if (live >= 0) {
+      last.some = live > 0;
+      if (live > 0) {
+        last.ms = half(LAST_LIVE_AT);
+        last.seq = half(LAST_LIVE_AT + 8);
+      }
+    }
+    return live;
   };
 }

@@ -14,6 +14,7 @@ import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import type { RdbKeySink, TrustedRead } from './key-sink.js';
+import type { IdPart } from './stream-node.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -169,8 +170,11 @@ export class RdbParserState {
   /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
   metaClassesLeft = 0;
   metaInValue = false;
-  /** The stream being read (parse-streams.ts): its nodes, their live entries read so far, its last node key read (an ID, big-endian). */
-  readonly stream = { nodes: 0, entries: 0, nodeKey: new Uint8Array(16) };
+  /**
+   * The stream being read (parse-streams.ts): its nodes, their live entries read so far, its last node key read (an ID, big-endian);
+   * whether a node held a live entry, the last one's ID and its node's key.
+   */
+  readonly stream = { nodes: 0, entries: 0, nodeKey: new Uint8Array(16), live: false, lastMs: 0 as IdPart, lastSeq: 0 as IdPart, liveNode: new Uint8Array(16) };
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();
   /** Fingerprints (53 bits) of the stream's group names and of the current group's consumer names; IDs the current consumer owns. */

@@ -5,7 +5,7 @@ import { RdbFormatError } from '../errors.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import { fail, type RdbParserState } from './parse-state.js';
-import { validateStreamNode } from './stream-node.js';
+import { type IdPart, idBelow, keyPart, lastLive, validateStreamNode } from './stream-node.js';
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {
@@ -164,6 +164,7 @@ function streamNodes(p: RdbParserState): number {
     case S_NODES:
       p.count = p.stream.nodes = p.length();
       p.stream.entries = 0;
+      p.stream.live = false;
       p.dupBegin(p.count);
       p.sub = S_NODE_KEY;
       return NEXT;
@@ -182,6 +183,12 @@ function streamNodes(p: RdbParserState): number {
       // a file whose node IDs do not rise would read differently in Redis than here (and than in the file). Refused as corrupt.
       if (p.count < p.stream.nodes && !idAbove(key, p.stream.nodeKey))
         p.fail(`stream node ID ${idOf(key)} is not above the node before it (${idOf(p.stream.nodeKey)}): node IDs out of order`);
+      // Each live entry lies below the next node's ID: Redis seeks an ID's entries from the last node at or below it.
+      const st = p.stream;
+      if (st.live && !idBelow(st.lastMs, st.lastSeq, keyPart(key, 0), keyPart(key, 8)))
+        p.fail(
+          `stream node ID ${idOf(key)} is not above entry ${st.lastMs}-${st.lastSeq} of node ${idOf(st.liveNode)} before it: Redis's reads by ID then miss that entry`,
+        );
       p.stream.nodeKey.set(key.subarray(0, 16));
       p.sub = S_NODE_LISTPACK;
       return NEXT;
@@ -193,10 +200,17 @@ function streamNodes(p: RdbParserState): number {
       // As a listpack and as a stream node, in one walk (stream-node.ts): what deep validation checks, and the counts every reader of
       // its entries relies on.
       try {
-        p.stream.entries += validateStreamNode(listpack, p.stream.nodeKey);
+        p.stream.entries += validateStreamNode(listpack, p.stream.nodeKey, p.count === p.stream.nodes);
       } catch (err) {
         if (!(err instanceof RdbFormatError)) throw err;
         p.fail(err.message);
+      }
+      if (lastLive.some) {
+        const st = p.stream;
+        st.live = true;
+        st.lastMs = lastLive.ms;
+        st.lastSeq = lastLive.seq;
+        st.liveNode.set(st.nodeKey);
       }
       p.count--;
       p.sub = S_NODE_KEY;
@@ -215,14 +229,14 @@ const half = (k: Uint8Array, at: number): number => ((k[at]! << 24) | (k[at + 1]
 const idPart = (k: Uint8Array, at: number): bigint => (BigInt(half(k, at)) << 32n) | BigInt(half(k, at + 4));
 const idOf = (k: Uint8Array): string => `${idPart(k, 0)}-${idPart(k, 8)}`;
 
-/**
- * Whether a node ID is above the last ID (read as lengths: doubles, exact below 2^53, which every real ID's milliseconds
- * are): only where the doubles tell (an ID past 2^53 ms equal as a double to the last one's is given the benefit).
- */
-function nodeAfterLastId(k: Uint8Array, lastMs: number, lastSeq: number): boolean {
-  const ms = half(k, 0) * 0x100000000 + half(k, 4);
-  if (ms !== lastMs) return ms > lastMs;
-  return ms < 2 ** 53 && half(k, 8) * 0x100000000 + half(k, 12) > lastSeq;
+/** A length read exactly: a number below 2^53, else (a 64-bit length) a bigint. */
+function exactLength(p: RdbParserState): IdPart {
+  const at = p.pos;
+  const n = p.length(true);
+  if (n <= Number.MAX_SAFE_INTEGER) return n;
+  let v = 0n;
+  for (let i = 1; i <= 8; i++) v = (v << 8n) | BigInt(p.buf[at + i]!);
+  return v;
 }
 
 /** The stream's metadata, then each consumer group's name and metadata (its entries: groupEntries); after the last, the producers or the end. */
@@ -230,11 +244,13 @@ function streamGroups(p: RdbParserState, type: number): number {
   switch (p.sub) {
     case S_META: {
       const entries = p.length();
-      const lastMs = p.length(true);
-      const lastSeq = p.length(true);
-      // The last node's ID is its first entry's: above the stream's last ID, its entries are ones the stream never generated.
-      if (p.stream.nodes > 0 && nodeAfterLastId(p.stream.nodeKey, lastMs, lastSeq))
-        p.fail(`stream node ID ${idOf(p.stream.nodeKey)} is above the stream's last ID ${lastMs}-${lastSeq}`);
+      const lastMs = exactLength(p);
+      const lastSeq = exactLength(p);
+      // No live entry above the stream's last ID: it is one the stream never generated (Redis's next XADD would land below it).
+      // A deleted one may be: a Redis before 7.2 leaves one there (XDEL of the top entry, then XSETID below it), every reader skips it.
+      const st = p.stream;
+      if (st.live && idBelow(lastMs, lastSeq, st.lastMs, st.lastSeq))
+        p.fail(`stream entry ${st.lastMs}-${st.lastSeq} of node ${idOf(st.liveNode)} is above the stream's last ID ${lastMs}-${lastSeq}`);
       if (type >= 19) {
         for (let i = 0; i < 5; i++) p.length(true); // first id, max deleted id, entries added
       }

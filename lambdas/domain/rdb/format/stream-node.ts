@@ -8,8 +8,16 @@
  * checks with deep validation (`sanitize-dump-payload yes`, redis-check-rdb),
  * plus what redis-dr's readers need beyond it: the master entry's count and
  * deleted each equal to the entries without and with the deleted flag (Redis
- * checks only their sum; XLEN and XRANGE then disagree with the entries), and
- * no negative field count (Redis's loops read it as none; no server writes one).
+ * checks only their sum; XLEN and XRANGE then disagree with the entries), no
+ * negative field count (Redis's loops read it as none; no server writes one),
+ * and the entries' ids (master id + deltas) in the order Redis's reads by id
+ * assume: the node's first entry at the node's id (deltas 0-0: a node begins
+ * with the entry that created it, and entries are only flagged, never
+ * removed), each live entry above the live one before it, and, in any node
+ * but the stream's first, not below the node's id (see {@link checkStreamNode}).
+ * The node's last live id is left in {@link lastLive} for the checks across
+ * nodes (parse-streams.ts: below the next node's id, not above the stream's
+ * last id).
  *
  * One walk serves the verifier (parse-streams.ts, after the listpack itself
  * was validated) and the DUMP payload decoder (value.ts), so the files the
@@ -32,13 +40,36 @@ const wasmStreamNode = loadWasmStreamNode();
  * and words the problem.
  * @throws RdbFormatError naming the problem
  */
-export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array): number {
+export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array, first: boolean): number {
   if (wasmStreamNode !== undefined && lp.length >= 7) {
-    const live = wasmStreamNode(lp);
+    const live = wasmStreamNode(lp, masterId, lastLive);
     if (live >= 0) return live;
   }
   if (walkListpack(lp) === 0) fail('empty listpack inside stream');
-  return checkStreamNode(lp, masterId);
+  return checkStreamNode(lp, masterId, first);
+}
+
+/**
+ * A stream id's half (milliseconds or sequence): a number while it is
+ * exact (below 2^53, as every real id's milliseconds are), else a bigint.
+ * Compared with `<` and `>` either way (JavaScript compares the two kinds
+ * exactly); never with `===`.
+ */
+export type IdPart = number | bigint;
+
+/** The last live entry of the node last walked (its id; `some` false when it has none), for the checks across nodes. */
+export const lastLive: { ms: IdPart; seq: IdPart; some: boolean } = { ms: 0, seq: 0, some: false };
+
+/** Whether id `a` is below id `b`. */
+export function idBelow(aMs: IdPart, aSeq: IdPart, bMs: IdPart, bSeq: IdPart): boolean {
+  return aMs < bMs || (!(aMs > bMs) && aSeq < bSeq);
+}
+
+/** Half `at` (0: milliseconds, 8: sequence) of a 16-byte big-endian id, as an {@link IdPart}. */
+export function keyPart(key: Uint8Array, at: number): IdPart {
+  const hi = ((key[at]! << 24) | (key[at + 1]! << 16) | (key[at + 2]! << 8) | key[at + 3]!) >>> 0;
+  const lo = ((key[at + 4]! << 24) | (key[at + 5]! << 16) | (key[at + 6]! << 8) | key[at + 7]!) >>> 0;
+  return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** Stream entry flags (t_stream.c): deleted by XDEL; fields as in the node's master entry. */
@@ -157,13 +188,61 @@ function entryId(lp: Uint8Array, masterId: Uint8Array, at: number): string {
   return `${part(view.getBigUint64(0), exactAt(lp, ms))}-${part(view.getBigUint64(8), exactAt(lp, seq))}`;
 }
 
+/** What a live entry's id must be against the one before it (checkStreamNode). */
+const ANY = 0;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const NOT_BELOW = 1;
+const ABOVE = 2;
+
+/**
+ * An entry's id half: the master's half plus the delta at `p` (read by
+ * {@link intAt}, which sets {@link after}), wrapped at 64 bits as Redis's
+ * uint64 arithmetic does; in numbers while all three are exact.
+ */
+function idPartAt(lp: Uint8Array, p: number, base: IdPart): IdPart {
+  const delta = intAt(lp, p);
+  if (Number.isNaN(delta)) return delta;
+  if (typeof base === 'number' && delta <= Number.MAX_SAFE_INTEGER && delta >= -Number.MAX_SAFE_INTEGER) {
+    const sum = base + delta;
+    if (sum >= 0 && sum <= Number.MAX_SAFE_INTEGER) return sum;
+  }
+  const next = after;
+  const exact = BigInt.asUintN(64, BigInt(base) + exactAt(lp, p)!);
+  after = next;
+  return exact <= MAX_SAFE ? Number(exact) : exact;
+}
+
 /**
  * Checks the stream layout of node listpack `lp` (one validateListpack
  * accepted) whose 16-byte master id is `masterId`; returns its live entries
- * (the master entry's count, now known true).
+ * (the master entry's count, now known true) and leaves its last live id in
+ * {@link lastLive}.
+ *
+ * The ids: the first entry's deltas are 0-0 (its id is the node's: no server
+ * writes another), and each live entry's id is above the live one's before
+ * it and — unless the node is the stream's `first` — not below the node's
+ * id: Redis finds entries by the node ids (XRANGE's start, XREVRANGE's end
+ * seek the last node at or below it), so an entry out of that order is one
+ * Redis's reads by id miss while XRANGE - + lists it, and redis-dr's readers
+ * (file order) answer otherwise. Deleted entries are held to nothing but
+ * their place (and the first's deltas): every reader skips them, and a real
+ * Redis leaves them out of order after an XSETID below a deleted entry (XDEL
+ * of the top entry, XSETID below it, XADD: the node then holds 1-0 2-0
+ * 3-0(deleted) 2-6), which 7.2 refuses unless the stream came from a 6.2
+ * file (its largest deleted id unknown). A first node's live entries below
+ * its id are another such state (XTRIM MINID leaving a node of deleted
+ * entries only, XSETID below it, XADD), which Redis still reads
+ * consistently: a seek below the first node's id starts at the first node.
  * @throws RdbFormatError naming the node or entry and what is wrong
  */
-export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array): number {
+export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = true): number {
+  const masterMs = keyPart(masterId, 0);
+  const masterSeq = keyPart(masterId, 8);
+  // The previous live entry's id (before the first, the node's), and what the next live one must be against it.
+  let prevMs: IdPart = masterMs;
+  let prevSeq: IdPart = masterSeq;
+  let need = first ? ANY : NOT_BELOW;
+  lastLive.some = false;
   const end = lp.length - 1;
   let p = 6;
   // The master entry: count, deleted, field count, the fields, 0.
@@ -196,12 +275,27 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array): number {
     // Past 2^53 the double's low bits are gone: the flags are bits, read exactly.
     if (flags > Number.MAX_SAFE_INTEGER || flags < -Number.MAX_SAFE_INTEGER) flags = Number(BigInt.asUintN(2, exactAt(lp, p)!));
     p = after;
-    // The id's deltas: integers, any value (the id wraps at 64 bits).
-    for (let j = 0; j < 2; j++) {
-      if (p >= end) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: the listpack ends inside it`);
-      const delta = intAt(lp, p);
-      if (Number.isNaN(delta)) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: its id is not two integers`);
-      p = after;
+    // The id: the master id plus two integer deltas (wrapping at 64 bits).
+    if (p >= end) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: the listpack ends inside it`);
+    const ms = idPartAt(lp, p, masterMs);
+    if (Number.isNaN(ms)) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: its id is not two integers`);
+    p = after;
+    if (p >= end) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: the listpack ends inside it`);
+    const seq = idPartAt(lp, p, masterSeq);
+    if (Number.isNaN(seq)) fail(`stream node ${nodeId(masterId)}, entry ${live + dead + 1}: its id is not two integers`);
+    p = after;
+    if (live + dead === 0 && (ms < masterMs || ms > masterMs || seq < masterSeq || seq > masterSeq))
+      fail(`stream node ${nodeId(masterId)}, entry 1 (${ms}-${seq}): a node's first entry is at the node's ID (deltas 0-0); no server writes another`);
+    if ((flags & STREAM_DELETED) === 0) {
+      if (need === NOT_BELOW ? idBelow(ms, seq, prevMs, prevSeq) : need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
+        fail(
+          need === NOT_BELOW
+            ? `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it`
+            : `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's reads by ID then disagree with its XRANGE`,
+        );
+      need = ABOVE;
+      prevMs = ms;
+      prevSeq = seq;
     }
     let elements: number;
     if ((flags & STREAM_SAMEFIELDS) !== 0) {
@@ -229,5 +323,8 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array): number {
     else live++;
   }
   if (live !== count || dead !== deleted) fail(`stream node ${nodeId(masterId)} says ${count} entries and ${deleted} deleted, holds ${live} and ${dead}`);
+  lastLive.some = live > 0;
+  lastLive.ms = prevMs;
+  lastLive.seq = prevSeq;
   return live;
 }

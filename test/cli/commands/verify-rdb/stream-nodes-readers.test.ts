@@ -5,13 +5,15 @@
  * review's f47 was (count and deleted swapped, their sum kept: Redis loads
  * it even with deep validation, but XLEN and XRANGE then disagree and
  * redis-dr's own decoder cannot read it); verify-rdb, convert-rdb,
- * migrate --from-rdb and serve each refuse it, and nothing is written.
+ * migrate --from-rdb and serve each refuse it, and nothing is written. So
+ * are entries out of ID order (review 21).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { streamNodeKeyAt } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -21,6 +23,8 @@ describe('a stream node contradicting its master entry: every reader refuses it,
   let dir: string;
   let good: string;
   let bad: string;
+  let ids: string;
+  const idsMessage = /key 1 value \(stream, RDB type 19\): stream node ID 15-0 is not above entry 20-0 of node 10-0 before it/;
   const message = /key \d+ value \(stream, RDB type 19\): stream node 3-1 says 1 entries and 2 deleted, holds 2 and 1/;
 
   beforeAll(async () => {
@@ -47,6 +51,16 @@ describe('a stream node contradicting its master entry: every reader refuses it,
     new Crc64().update(file, 0, file.length - 8).writeLittleEndian(file, file.length - 8);
     bad = join(dir, 'bad.rdb');
     writeFileSync(bad, file);
+    // Review 21: a stream of nodes 10-0 (10-0 20-0) and 30-0 (30-0 40-0), the second node's ID made 15-0: its entries (15-0,
+    // 25-0) then lie below the first node's last (Redis loads it, then answers XRANGE 20-0 20-0 with nothing).
+    await c.flushall();
+    await c.config('SET', 'stream-node-max-entries', '2');
+    for (const id of ['10-0', '20-0', '30-0', '40-0']) await c.xadd('o', id, 'f', 'v');
+    const two = Buffer.from(readFileSync(await bgsave(source, c)));
+    two[streamNodeKeyAt(two, 30, 0) + 7] = 15;
+    new Crc64().update(two, 0, two.length - 8).writeLittleEndian(two, two.length - 8);
+    ids = join(dir, 'ids.rdb');
+    writeFileSync(ids, two);
   }, 60_000);
 
   afterAll(async () => {
@@ -69,8 +83,22 @@ describe('a stream node contradicting its master entry: every reader refuses it,
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/nothing was written/);
     expect(existsSync(out)).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual(['bad.rdb', 'good.rdb']);
+    expect(readdirSync(dir).sort()).toEqual(['bad.rdb', 'good.rdb', 'ids.rdb']);
   }, 30_000);
+
+  it('review 21: entries out of ID order are refused by verify-rdb, convert-rdb (nothing written) and serve', async () => {
+    const verified = await cli('verify-rdb', ids);
+    expect(verified.status).toBe(1);
+    expect(verified.stdout).toMatch(idsMessage);
+    const out = join(dir, 'ids-out.rdb');
+    const converted = await cli('convert-rdb', ids, '--for', 'redis-7.0', '-o', out);
+    expect(converted.status).not.toBe(0);
+    expect(converted.stderr).toMatch(idsMessage);
+    expect(existsSync(out)).toBe(false);
+    const served = await cli('serve', ids, '--port', '0');
+    expect(served.status).toBe(2);
+    expect(served.stderr).toMatch(idsMessage);
+  }, 60_000);
 
   it('migrate --from-rdb: refused before its first write, the target empty', async () => {
     const r = await cli('migrate', '--from-rdb', bad, '--to', target.url, '--verify');

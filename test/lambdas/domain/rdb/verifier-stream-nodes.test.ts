@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
-import { checkStreamNode } from '../../../../lambdas/domain/rdb/format/stream-node.js';
+import { checkStreamNode, lastLive } from '../../../../lambdas/domain/rdb/format/stream-node.js';
 import { decodeDumpPayload, streamNodeEntries } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
@@ -48,6 +48,12 @@ function redisDeepLoads(bytes: Uint8Array): boolean {
   } catch {
     return false;
   }
+}
+
+/** A describe's end: its server stopped, its folder removed. */
+async function stopAndClean(server: RedisServer | undefined): Promise<void> {
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The file with its CRC-64 trailer recomputed. */
@@ -118,10 +124,7 @@ describe('verifier: a stream node is walked as a stream node (deep validation, a
     real = Buffer.from(readFileSync(await bgsave(server, c)));
   }, 30_000);
 
-  afterAll(async () => {
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAndClean(server));
 
   it("a real server's streams of every shape pass, and Redis's deep validation reads them (negative)", () => {
     expect(verify(real)).toMatchObject({ ok: true, keys: 4, byType: { stream: 4 } });
@@ -244,8 +247,190 @@ describe('checkStreamNode: integers as Redis reads them', () => {
     expect(() => checkStreamNode(listpack([1, 0, 0, 0, 0, 0, 0, -1, 2]), id)).toThrow(/stream entry 5-0 has -1 fields/);
   });
 
+  it("a live entry below its node's ID: refused outside the stream's first node (Redis's reads by ID miss it), read in the first", () => {
+    // Node 5-0: 5-0 (deleted), then 4-0 live (a Redis before 7.2 writes this in a first node: XSETID below its deleted entries).
+    const lp = listpack([1, 1, 1, 'f', 0, 3, 0, 0, 'v', 4, 2, -1, 0, 'w', 4]);
+    expect(checkStreamNode(lp, id)).toBe(1);
+    expect(lastLive).toEqual({ ms: 4, seq: 0, some: true });
+    expect(() => checkStreamNode(lp, id, false)).toThrow(/stream node 5-0, entry 2 \(4-0\): below its node's ID/);
+  });
+
+  it('IDs past 2^53 compared exactly (2^53 and 2^53 + 1 are one double): rising ones pass, the same one twice is refused', () => {
+    const big = Buffer.alloc(16);
+    big.writeBigUInt64BE(2n ** 53n - 1n, 0);
+    const node = (second: string): Uint8Array => listpack([3, 0, 1, 'f', 0, 2, 0, 0, 'v', 4, 2, '1', 0, 'v', 4, 2, second, 0, 'v', 4]);
+    expect(checkStreamNode(node('2'), big)).toBe(3);
+    expect(lastLive).toEqual({ ms: 2n ** 53n + 1n, seq: 0, some: true });
+    expect(() => checkStreamNode(node('1'), big)).toThrow(/entry 3 \(9007199254740992-0\): not above the live entry before it \(9007199254740992-0\)/);
+  });
+
   it('an element after the last entry: refused as a count the master entry does not say', () => {
     expect(checkStreamNode(listpack([1, 0, 1, 'f', 0, 2, 0, 0, 'v', 4]), id)).toBe(1);
     expect(() => checkStreamNode(listpack([1, 0, 1, 'f', 0, 2, 0, 0, 'v', 4, 7]), id)).toThrow(/stream node 5-0, entry 2: the listpack ends inside it/);
+  });
+});
+
+/**
+ * Review 21, finding 1: the entries' IDs (master ID + deltas). Four files no
+ * server writes, each one byte of a real 7.0 file changed (the CRC-64 made
+ * right), passed before although Redis then answers XRANGE unlike every
+ * reader here; each is refused, naming the entry, though redis-check-rdb
+ * loads it (stricter than deep validation, on purpose). Real 7.0 streams of
+ * every shape pass, among them the states only a Redis before 7.2 reaches
+ * (XSETID below a deleted entry: deleted entries out of order or above the
+ * last ID, live ones below a first node's ID), which every reader, Redis's
+ * included, reads alike.
+ */
+describe('verifier: stream entry IDs in the order Redis reads them by', () => {
+  let server: RedisServer;
+  let c: ReturnType<RedisServer['client']>;
+  let two: Buffer;
+  let shapes: Buffer;
+  let disordered: Buffer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rdb-stream-ids-'));
+    server = await startRedisServer({ args: ['--rdbcompression', 'no', '--enable-debug-command', 'yes'] });
+    c = server.client();
+    const nodeEntries = (n: number, bytes = 4096) =>
+      c.config('SET', 'stream-node-max-entries', String(n)).then(() => c.config('SET', 'stream-node-max-bytes', String(bytes)));
+    const add = async (key: string, ids: readonly string[], value = 'v'): Promise<void> => {
+      const batch = c.pipeline();
+      for (const id of ids) batch.xadd(key, id, 'f', value);
+      await batch.exec();
+    };
+    const range = (from: number, to: number, seq = 0): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${from + i}-${seq}`);
+    // The review's stream: nodes 10-0 (10-0 20-0) and 30-0 (30-0 40-0), last ID 40-0.
+    await nodeEntries(2);
+    await add('o', ['10-0', '20-0', '30-0', '40-0']);
+    two = Buffer.from(readFileSync(await bgsave(server, c)));
+    await c.del('o');
+
+    // Every shape a real server writes (four entries a node unless said).
+    await nodeEntries(4);
+    await add('scattered', range(1, 40));
+    await c.xdel('scattered', ...range(1, 40).filter((_, i) => i % 3 === 1));
+    await add('whole-nodes', range(1, 20));
+    await c.xdel('whole-nodes', ...range(5, 8), ...range(13, 16)); // nodes 5-0 and 13-0 gone
+    await add('maxlen', range(1, 50));
+    await c.xtrim('maxlen', 'MAXLEN', '~', 10);
+    await add('maxlen-limit', range(1, 50));
+    await c.xtrim('maxlen-limit', 'MAXLEN', '~', 10, 'LIMIT', 8);
+    await add('maxlen-exact', range(1, 50));
+    await c.xtrim('maxlen-exact', 'MAXLEN', 10); // node 37-0's first entries flagged deleted
+    await add('minid', range(1, 20));
+    await c.xtrim('minid', 'MINID', '7-0'); // node 5-0 keeps 7-0 and 8-0, 5-0 and 6-0 flagged deleted
+    // A node left with no live entry, its first entry flagged: XTRIM MINID stops at a node whose deleted last entry is above it.
+    await add('zero-live', range(1, 12));
+    await c.xdel('zero-live', '8-0');
+    await c.xtrim('zero-live', 'MINID', '8-0');
+    await add('first-deleted', range(1, 8));
+    await c.xdel('first-deleted', '1-0', '5-0'); // both nodes' first entries flagged, their others live
+    await add('groups', range(1, 10));
+    await c.xgroup('CREATE', 'groups', 'g', '0');
+    await c.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 4, 'STREAMS', 'groups', '>');
+    await c.xreadgroup('GROUP', 'g', 'c2', 'COUNT', 3, 'STREAMS', 'groups', '>');
+    await c.xack('groups', 'g', '2-0');
+    await c.xclaim('groups', 'g', 'c2', 0, '3-0');
+    // IDs across 2^53 and up to 2^64-1, values over 127 bytes (so JavaScript walks those nodes too).
+    await add('big-ids', ['9007199254740991-5', '9007199254740992-0', '9007199254740993-1', '18446744073709551615-0'], 'x'.repeat(200));
+    await add('big-ids', ['18446744073709551615-18446744073709551614', '18446744073709551615-18446744073709551615']);
+    // One node of 14,000 entries: 70,005 listpack elements (its header count "unknown"), over the WebAssembly walk's 64 KB.
+    await nodeEntries(0, 0);
+    await add('one-node', range(1, 14000, 1));
+    await c.xdel('one-node', ...range(1, 14000, 1).filter((_, i) => i % 7 === 3));
+    // A Redis before 7.2 (XSETID below a deleted entry): a deleted entry above the last ID, then out of order in its node.
+    await nodeEntries(100);
+    await add('xsetid-deleted-top', ['1-0', '2-0', '3-0']);
+    await c.xdel('xsetid-deleted-top', '3-0');
+    await c.xsetid('xsetid-deleted-top', '2-5');
+    await add('xsetid-after', ['1-0', '2-0', '3-0']);
+    await c.xdel('xsetid-after', '3-0');
+    await c.xsetid('xsetid-after', '2-5');
+    await add('xsetid-after', ['2-6']); // its node: 1-0 2-0 3-0 (deleted) 2-6
+    // …and a node of deleted entries only above the last ID (length 0), then a live entry below that (first) node's ID.
+    await nodeEntries(3);
+    await add('xsetid-empty', range(1, 5));
+    await c.xdel('xsetid-empty', '5-0');
+    await c.xtrim('xsetid-empty', 'MINID', '5-0'); // node 4-0: 4-0, 5-0 both deleted
+    await c.xsetid('xsetid-empty', '1-0');
+    await add('xsetid-below', range(1, 5));
+    await c.xdel('xsetid-below', '5-0');
+    await c.xtrim('xsetid-below', 'MINID', '5-0');
+    await c.xsetid('xsetid-below', '1-0');
+    await add('xsetid-below', ['1-5']); // node 4-0: 4-0, 5-0 (deleted), 1-5
+    expect(await c.xrange('xsetid-below', '1-5', '1-5')).toHaveLength(1); // Redis reads it by ID: the seek starts at the first node
+    // The shapes are what they say: nodes (radix-tree keys) and live entries.
+    const shape = async (key: string): Promise<[unknown, unknown]> => {
+      const info = (await c.xinfo('STREAM', key)) as unknown[];
+      return [info[info.indexOf('radix-tree-keys') + 1], info[info.indexOf('length') + 1]];
+    };
+    expect(await shape('zero-live')).toEqual([2, 4]); // node 5-0 of deleted entries only, node 9-0
+    expect(await shape('whole-nodes')).toEqual([3, 12]);
+    expect(await shape('one-node')).toEqual([1, 12000]);
+    expect(await shape('xsetid-empty')).toEqual([1, 0]);
+    await c.debug('RELOAD'); // what a server writes after loading its own file
+    shapes = Buffer.from(readFileSync(await bgsave(server, c)));
+
+    // Then the node is full and the next XADD makes a node 1-6 before it: Redis's own XRANGE then goes 1-6, 1-5.
+    await c.flushall();
+    await add('xsetid-disordered', range(1, 5));
+    await c.xdel('xsetid-disordered', '5-0');
+    await c.xtrim('xsetid-disordered', 'MINID', '5-0');
+    await c.xsetid('xsetid-disordered', '1-0');
+    await add('xsetid-disordered', ['1-5', '1-6']);
+    disordered = Buffer.from(readFileSync(await bgsave(server, c)));
+  }, 60_000);
+
+  afterAll(() => stopAndClean(server));
+
+  it("a real server's streams of every shape pass (Redis's deep validation reads them too)", () => {
+    expect(verify(two)).toMatchObject({ ok: true, keys: 1 });
+    expect(verify(shapes)).toMatchObject({ ok: true, keys: 15, byType: { stream: 15 } });
+    expect(redisDeepLoads(shapes)).toBe(true);
+  });
+
+  /** The review's file with byte `at` of node `ms`-0 (element `index` of its listpack, or its key's last millisecond byte) set. */
+  function changedTwo(ms: number, index: number | 'key', value: number): Buffer {
+    const out = Buffer.from(two);
+    if (index === 'key') out[streamNodeKeyAt(out, ms, 0) + 7] = value;
+    else out[elementAt(out, nodeAt(out, ms, 0).at, index)] = value;
+    return withCrc(out);
+  }
+
+  // Node 10-0: 2, 0, 1, "f", 0 | 2, 0, 0, "v", 4 | 2, 10, 0, "v", 4; node 30-0 the same.
+  it.each<[string, () => Buffer, RegExp]>([
+    [
+      "a node whose entries lie below the node before it's last (key 30-0 → 15-0: 15-0, 25-0)",
+      () => changedTwo(30, 'key', 15),
+      /stream node ID 15-0 is not above entry 20-0 of node 10-0 before it/,
+    ],
+    ['the same ID in two nodes (key 30-0 → 20-0)', () => changedTwo(30, 'key', 20), /stream node ID 20-0 is not above entry 20-0 of node 10-0 before it/],
+    [
+      'the same ID twice in a node (its second delta 10 → 0)',
+      () => changedTwo(10, 11, 0),
+      /stream node 10-0, entry 2 \(10-0\): not above the live entry before it \(10-0\)/,
+    ],
+    ["an entry above the stream's last ID (40-0 → 157-0)", () => changedTwo(30, 11, 127), /stream entry 157-0 of node 30-0 is above the stream's last ID 40-0/],
+    [
+      "a node's first entry not at its ID (30-0 → 35-0)",
+      () => changedTwo(30, 6, 5),
+      /stream node 30-0, entry 1 \(35-0\): a node's first entry is at the node's ID/,
+    ],
+  ])('%s: refused, naming the entry; redis-check-rdb loads it', (_, make, message) => {
+    const bytes = make();
+    const r = verify(bytes);
+    expect(r.ok).toBe(false);
+    expect(r.error?.message).toMatch(/^key 1 value \(stream, RDB type 19\): /);
+    expect(r.error?.message).toMatch(message);
+    expect(redisDeepLoads(bytes)).toBe(true);
+  });
+
+  it('a pre-7.2 stream Redis itself reads out of order (XRANGE 1-6, 1-5; XRANGE 1-5 1-5 empty): refused', async () => {
+    const r = verify(disordered);
+    expect(r.error?.message).toMatch(/stream node 4-0, entry 3 \(1-5\): below its node's ID/);
+    expect(redisDeepLoads(disordered)).toBe(true);
+    expect((await c.xrange('xsetid-disordered', '-', '+')).map(([id]) => id)).toEqual(['1-6', '1-5']);
+    expect(await c.xrange('xsetid-disordered', '1-5', '1-5')).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * node key changed, the CRC-64 made right again): Redis keeps nodes in a
  * radix tree and reads its entries in ID order, redis-dr in file order, so
  * the two would disagree on the stream. The verifier refuses it as corrupt,
- * and a node ID above the stream's last ID too.
+ * and a node (so its first entry) above the stream's last ID too.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,6 @@ describe('verifier: stream nodes in rising ID order, none above the last ID', ()
     // The sequence's last byte 1 → 9: the node (and its entry) now lies after the last ID, 1000-1.
     const r = verify(changed(single, at + 15, 9));
     expect(r.ok).toBe(false);
-    expect(r.error?.message).toMatch(/stream node ID 1000-9 is above the stream's last ID 1000-1/);
+    expect(r.error?.message).toMatch(/stream entry 1000-9 of node 1000-9 is above the stream's last ID 1000-1/);
   });
 });

@@ -239,6 +239,23 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toHaveLength(1);
   });
 
+  it("review 21: tags corrupt a copy whose stream entry is not at its node's ID (Redis's deep validation loads it)", async () => {
+    // The same node; its entry's millisecond delta 0 made 1: the entry lies above its node's ID and the stream's last ID.
+    const node = Buffer.from([1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x76, 2, 4, 1, 0xff]);
+    const at = rdb.indexOf(node);
+    expect(at).toBeGreaterThan(0);
+    const bad = Buffer.from(rdb);
+    bad[at + 13] = 1;
+    new Crc64().update(bad, 0, bad.length - 8).writeLittleEndian(bad, bad.length - 8);
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    serveObject(s3, { bytes: bad, etag: '"e1"', versionId: 'v1' });
+    const outcome = await runToEnd(event(), deps);
+    expect(outcome.verdict).toBe('corrupt');
+    expect(outcome.error?.message).toMatch(/value \(stream, RDB type 19\): stream node (\d+)-0, entry 1 \(\d+-0\): a node's first entry is at the node's ID/);
+    expect(putTags()['redis-dr:verified']).toBe('corrupt');
+    expect(deps.alerts).toHaveLength(1);
+  });
+
   it('tags a copy in a newer RDB format unsupported: paged as what it is (not corrupt), counted apart, never a verified copy', async () => {
     // A real file whose header says a version newer than the verifier reads (the CRC-64 fixed up): a newer engine's export.
     const newer = Buffer.from(rdb);
