@@ -41,7 +41,6 @@ const {
   W_KEY_VALUE,
   W_OPCODE,
 } = constants;
-
 /** Fails the file with `message` (no position: callers name what they read). */
 export function fail(message: string): never {
   throw new RdbFormatError(message);
@@ -170,10 +169,7 @@ export class RdbParserState {
   /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
   metaClassesLeft = 0;
   metaInValue = false;
-  /**
-   * The stream being read (parse-streams.ts): its nodes, their live entries read so far, its last node key read (an ID, big-endian);
-   * whether a node held a live entry, the last one's ID and its node's key.
-   */
+  /** The stream being read (parse-streams.ts): nodes, live entries so far, last node key (big-endian); a live entry seen, the last's ID, its node's key. */
   readonly stream = { nodes: 0, entries: 0, nodeKey: new Uint8Array(16), live: false, lastMs: 0 as IdPart, lastSeq: 0 as IdPart, liveNode: new Uint8Array(16) };
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();
