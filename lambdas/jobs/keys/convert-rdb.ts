@@ -163,12 +163,15 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
-  // Another scheme (file://, https://) would be taken as a relative path beginning with it.
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
-  if (scheme)
-    throw new UsageError(
-      `-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path (${spec.output.slice(scheme.length + 3) || '<path>'}) or s3://<bucket>/<key>.rdb`,
-    );
+  // S3:// (any case but s3), s3:/… (a slash short): an S3 object meant, and otherwise taken as a local path.
+  if (scheme?.toLowerCase() === 's3') throw new UsageError(`-o ${spec.output}: the scheme is s3://, in lower case; write it as s3://${spec.output.slice(5)}`);
+  if (/^s3:\/(?!\/)/i.test(spec.output)) throw new UsageError(`-o ${spec.output}: an S3 URL has two slashes; write it as s3://${spec.output.slice(4)}`);
+  // Another scheme (file://, https://) would be taken as a relative path beginning with it; file:///<path> names the local path meant.
+  if (scheme) {
+    const local = scheme.toLowerCase() === 'file' && spec.output.startsWith('/', scheme.length + 3) ? ` (${spec.output.slice(scheme.length + 3)})` : '';
+    throw new UsageError(`-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path${local} or s3://<bucket>/<key>.rdb`);
+  }
   const state = outputPathState(spec.output);
   if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
