@@ -150,8 +150,14 @@ function scanScore(score: string, compact: boolean): string {
   return compact && Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : formatDouble(v);
 }
 
-function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
-  return liveAt(ctx, db, pos);
+/** EXISTS and TOUCH: how many of the keys named are there (a key named twice counted twice). */
+function keysThere(ctx: ServeContext, s: Session, args: Buffer[]): Reply {
+  return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
+}
+
+/** Whether the key is there at `now`: one instant for a whole KEYS or SCAN, as 7.0 takes the time once a command (its walk may span slices here). */
+function notExpired(ctx: ServeContext, db: number, pos: number, now: number): boolean {
+  return liveAt(ctx, db, pos, now);
 }
 
 /** HSCAN, SSCAN, ZSCAN: a compact value whole (cursor 0), a big one `count` elements from the cursor on. */
@@ -202,12 +208,9 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
 }
 
 export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  exists: {
-    arity: -2,
-    run(ctx, s, args) {
-      return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
-    },
-  },
+  exists: { arity: -2, run: keysThere },
+  // A read on 7.0 (flags readonly, fast: a read-only replica answers it): the keys there, their access time left alone here.
+  touch: { arity: -2, run: keysThere },
   type: {
     arity: 2,
     async run(ctx, s, [, key]) {
@@ -243,6 +246,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
       const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
       if (reading) return reading.then(() => KEYSPACE_COMMANDS.keys!.run(ctx, s, [Buffer.from('keys'), pattern!]));
+      const now = ctx.now();
       const out: Buffer[] = [];
       const walk = walkMatching(
         ctx,
@@ -251,7 +255,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         (pos) => ctx.index.nameAt(s.db, pos),
         pattern!,
         (pos, name) => {
-          if (notExpired(ctx, s.db, pos)) out.push(name);
+          if (notExpired(ctx, s.db, pos, now)) out.push(name);
         },
       );
       return whenRead(walk, () => R.bulks(out));
@@ -268,6 +272,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const to = Math.min(size, cursor + opts.count);
       const reading = readHashesIn(ctx, s.db, Math.min(cursor, size), to);
       if (reading) return reading.then(() => KEYSPACE_COMMANDS.scan!.run(ctx, s, [cursorArg!, cursorArg!, ...rest]));
+      const now = ctx.now();
       const out: Buffer[] = [];
       const walk = walkMatching(
         ctx,
@@ -276,7 +281,7 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         (pos) => ctx.index.nameAt(s.db, pos),
         opts.pattern,
         (pos, name) => {
-          if ((!opts.type || typeNameOf(ctx.index.typeAt(s.db, pos)) === opts.type) && notExpired(ctx, s.db, pos)) out.push(name);
+          if ((!opts.type || typeNameOf(ctx.index.typeAt(s.db, pos)) === opts.type) && notExpired(ctx, s.db, pos, now)) out.push(name);
         },
       );
       return whenRead(walk, () => R.array([R.bulk(String(to >= size ? 0 : to)), R.bulks(out)]));

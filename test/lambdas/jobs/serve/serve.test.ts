@@ -234,6 +234,10 @@ const EXACT: string[][] = [
   ['XINFO', 'STREAM'],
   ['XINFO', 'NOSUCH', 'stream'],
   ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
+  // A read on 7.0 (a read-only replica answers it), not a write.
+  ['TOUCH', 'str', 'nope', 'list:small', 'gone', 'str'],
+  ['TOUCH'],
+  ['COMMAND', 'INFO', 'touch'],
   ['TYPE', 'str'],
   ['TYPE', 'list:big'],
   ['TYPE', 'set:big'],
