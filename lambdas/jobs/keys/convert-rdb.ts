@@ -48,6 +48,7 @@ import { digestStreamAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../.
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
+import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 
 /** What to convert, into what. */
 export interface ConvertRdbSpec {
@@ -163,10 +164,10 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
   // S3:// (any case but s3), s3:/… (a slash short): an S3 object meant, and otherwise taken as a local path.
-  if (scheme?.toLowerCase() === 's3') throw new UsageError(`-o ${spec.output}: the scheme is s3://, in lower case; write it as s3://${spec.output.slice(5)}`);
-  if (/^s3:\/(?!\/)/i.test(spec.output)) throw new UsageError(`-o ${spec.output}: an S3 URL has two slashes; write it as s3://${spec.output.slice(4)}`);
+  const meant = s3UrlMeant(spec.output);
+  if (meant) throw new UsageError(`-o ${spec.output}: an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as ${meant}`);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
   // Another scheme (file://, https://) would be taken as a relative path beginning with it; file:///<path> names the local path meant.
   if (scheme) {
     const local = scheme.toLowerCase() === 'file' && spec.output.startsWith('/', scheme.length + 3) ? ` (${spec.output.slice(scheme.length + 3)})` : '';

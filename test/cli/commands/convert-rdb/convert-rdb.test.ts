@@ -111,9 +111,9 @@ describe('redis-dr convert-rdb', () => {
       's3://conv/a/..',
       'the key a/.. has an empty, "." or ".." part (redis-dr writes no such key); it names no object under s3://conv/; write it as s3://conv/<key>.rdb',
     ],
-    ['S3://conv/x.rdb', 'the scheme is s3://, in lower case; write it as s3://conv/x.rdb'],
+    ['S3://conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
     ['http://h/x.rdb', 'http:// is not an output redis-dr writes; give a local path or s3://<bucket>/<key>.rdb'],
-    ['s3:/conv/x.rdb', 'an S3 URL has two slashes; write it as s3://conv/x.rdb'],
+    ['s3:/conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
   ])(
     '-o %s: one line naming a fix that works, exit 2, nothing written',
     async (output, why) => {
