@@ -61,13 +61,18 @@ export function tlsOptions(tls: ListenTls): { cert: Buffer; key: Buffer } {
 
 /** Listens on `host:port` (0: a free port) and serves requests with `handle`; with `tls`, only TLS connections. */
 export async function listenResp(host: string, port: number, handle: RequestHandler, tls?: ListenTls): Promise<RespEndpoint> {
-  const sockets = new Set<Socket>();
+  const sockets = new Map<Socket, Session>();
   let nextId = 1;
   const onConnection = (socket: Socket) => {
-    sockets.add(socket);
+    const session: Session = { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false };
+    sockets.set(socket, session);
     socket.setNoDelay(true);
-    serveConnection(socket, { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false }, handle);
-    socket.on('close', () => sockets.delete(socket));
+    serveConnection(socket, session, handle);
+    // A request still running for it (a KEYS walk in slices) stops at its next slice.
+    socket.on('close', () => {
+      session.gone = true;
+      sockets.delete(socket);
+    });
   };
   // A TLS listener serves only after the handshake ('secureConnection'); a client speaking plain RESP to it is dropped by the handshake.
   const server: Server = tls ? createTlsServer(tlsOptions(tls), onConnection) : createServer(onConnection);
@@ -98,7 +103,10 @@ export async function listenResp(host: string, port: number, handle: RequestHand
     connections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const [socket, session] of sockets) {
+          session.gone = true;
+          socket.destroy();
+        }
         server.close(() => resolve());
       }),
   };

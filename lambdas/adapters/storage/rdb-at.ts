@@ -9,6 +9,7 @@
 import { closeSync, type FSWatcher, fstatSync, read, openSync, readSync, statSync, watch } from 'node:fs';
 import { promisify } from 'node:util';
 import { httpStatus } from '../aws/errors.js';
+import { s3UrlFix, s3UrlHint } from '../../domain/keys/s3-url-meant.js';
 
 const readAt = promisify(read);
 
@@ -46,7 +47,9 @@ export function openLocalRdb(path: string): RdbAt {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RdbOpenError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err)}`);
+    throw new RdbOpenError(
+      `cannot read ${path}: ${code === 'ENOENT' ? `no such file${s3UrlHint(path)}` : code === 'EACCES' ? 'permission denied' : String(err)}`,
+    );
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
@@ -132,7 +135,7 @@ export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> 
     import('../aws/s3/client.js'),
   ]);
   const parsed = parseS3Url(url);
-  if (!parsed) throw new RdbOpenError(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
+  if (!parsed) throw new RdbOpenError(`cannot read ${url}: ${s3UrlFix(url, 's3://<bucket>/<key>')}`);
   const client = storageS3Client({ concurrency: 8, ...(endpoint ? { endpoint } : {}) });
   let object: Awaited<ReturnType<typeof headObject>>;
   try {

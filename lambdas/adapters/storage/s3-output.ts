@@ -66,6 +66,9 @@ function keyProblemOf(bucket: string, key: string): { keyProblem?: string } {
       if (p === '..') parts.pop();
       else if (p !== '' && p !== '.') parts.push(p);
     }
-    return { keyProblem: `the key ${key} has an empty, "." or ".." part (redis-dr writes no such key); write it as s3://${bucket}/${parts.join('/')}` };
+    // Nothing left (`a/..`): s3://<bucket>/ is no object either.
+    const meant =
+      parts.length > 0 ? `write it as s3://${bucket}/${parts.join('/')}` : `it names no object under s3://${bucket}/; write it as s3://${bucket}/<key>.rdb`;
+    return { keyProblem: `the key ${key} has an empty, "." or ".." part (redis-dr writes no such key); ${meant}` };
   }
 }

@@ -6,6 +6,7 @@ import { headObject, readRanges, type ObjectIdentity } from '../aws/s3/ranges.js
 import { parseExportObjectKey, parseShardTag } from '../../domain/points/export-objects.js';
 import type { ShardFile } from '../../domain/keys/shard-set.js';
 import { TAGS } from '../../domain/plans/types.js';
+import { s3UrlFix } from '../../domain/keys/s3-url-meant.js';
 
 /**
  * An `s3://` location that names nothing this caller may read (no such bucket
@@ -61,7 +62,7 @@ export async function openS3(url: string, options: S3ReadOptions = {}): Promise<
  */
 export async function openS3Object(url: string, options: S3ReadOptions = {}): Promise<{ size: number; read(): AsyncIterable<Uint8Array> }> {
   const parsed = parseS3Url(url);
-  if (!parsed) throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>`);
+  if (!parsed) throw new Error(`cannot read ${url}: ${s3UrlFix(url, 's3://<bucket>/<key>')}`);
   const concurrency = options.concurrency ?? 8;
   const client = storageS3Client({ concurrency });
   let object: ObjectIdentity;
@@ -98,7 +99,7 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
 export async function s3ShardFiles(url: string, endpoint?: string): Promise<ShardFile[]> {
   const parsed = parseS3Url(url);
   if (!parsed || parsed.key === '')
-    throw new Error(`cannot read ${url}: write S3 locations as s3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export`);
+    throw new Error(`cannot read ${url}: ${s3UrlFix(url, 's3://<bucket>/<key>.rdb, or s3://<bucket>/<export name> for every shard of an export')}`);
   const client = storageS3Client(endpoint ? { endpoint } : {});
   const { bucket } = parsed;
   const key = parsed.key.replace(/\/+$/, '');

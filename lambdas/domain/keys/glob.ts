@@ -10,10 +10,12 @@
  * bytes) and compile to a RegExp, whose backtracking is exponential in the
  * stars — the way a `KEYS '**********x'` once held serve's event loop for
  * minutes. Here the pattern is read once into tokens (a byte, `?`, a class
- * as a 256-bit set, `*`), and a key is matched by the classic two-pointer
- * walk that, on a mismatch, goes back only to the last `*` met: at most
- * tokens × key bytes steps, never exponential (Redis bounds its recursion
- * the same way since CVE-2022-36021, with `skipLongerMatches`).
+ * as a 256-bit set, `*`) and the runs of tokens between the `*`s; a key is
+ * matched run by run ({@link Glob}): at most tokens × key bytes steps, never
+ * exponential (Redis bounds its recursion the same way since CVE-2022-36021,
+ * with `skipLongerMatches`), and a run of plain bytes is found by
+ * Buffer.indexOf. {@link GlobSlices} matches in slices of bounded work, so
+ * serve's KEYS and SCAN can give way to other clients in the middle of a key.
  *
  * Redis's quirks, kept on purpose (test/lambdas/domain/keys/glob.test.ts
  * holds them against a real 7.0 server's KEYS):
@@ -34,48 +36,185 @@
  *   compares exactly.
  */
 export function compileGlob(pattern: string | Buffer, options: { readonly nocase?: boolean } = {}): (key: Buffer) => boolean {
-  const p = typeof pattern === 'string' ? Buffer.from(pattern) : pattern;
-  const nocase = options.nocase === true;
-  const { codes, sets } = tokenize(p, nocase);
-  if (p.length === 0) return (key) => key.length === 0;
-  if (p.length === 1 && p[0] === 0x2a) return () => true;
-  const n = codes.length;
-  const fits = (code: number, b: number): boolean => {
-    if (code >= 0) return code === (nocase ? lower(b) : b);
-    if (code === ANY) return true;
-    const at = (CLASS - code) * 8;
-    return ((sets[at + (b >>> 5)]! >>> (b & 31)) & 1) === 1;
-  };
-  return (key) => {
-    if (key.length === 0) return false;
-    let t = 0;
-    let s = 0;
-    let star = -1; // the token after the last `*` met, and the key byte it was tried against
-    let from = 0;
-    while (s < key.length) {
-      const code = t < n ? codes[t]! : NONE;
-      if (code === STAR) {
-        star = ++t;
-        from = s;
-      } else if (code !== NONE && fits(code, key[s]!)) {
-        t++;
-        s++;
-      } else if (star >= 0) {
-        // The last `*` takes one byte more; any earlier `*` taking more could only do worse.
-        t = star;
-        s = ++from;
-      } else return false;
+  const glob = new Glob(pattern, options);
+  const unbounded = { left: Number.POSITIVE_INFINITY };
+  return (key) => glob.run(key, unbounded, { seg: -1, at: 0 }) === true;
+}
+
+/** Where a match paused: the next middle segment to find (-1: not begun) and the key byte its search goes on from. */
+interface GlobPlace {
+  seg: number;
+  at: number;
+}
+
+/** The tokens [from, to) that lie between two `*` (or before the first, after the last), and their bytes when every one is a byte. */
+interface Segment {
+  readonly from: number;
+  readonly to: number;
+  readonly literal?: Buffer;
+}
+
+/**
+ * A pattern read once, matched as segments: the tokens before the first
+ * `*` must match at the key's start, those after the last at its end, and
+ * each run between two `*` at its leftmost place after the previous one
+ * (every token takes one byte, so the leftmost place leaves the most key to
+ * the rest: the same answers as the two-pointer walk that goes back to the
+ * last `*`, and as stringmatchlen). A run of plain bytes is found with
+ * Buffer.indexOf (a `KEYS *<literal>*`), the others by trying each place:
+ * at most tokens × key bytes steps, as Redis.
+ */
+class Glob {
+  private readonly codes: Int32Array;
+  private readonly sets: Uint32Array;
+  private readonly nocase: boolean;
+  /** The pattern is `*` alone (every key, the empty one too) or empty (the empty key only). */
+  private readonly every: boolean;
+  private readonly empty: boolean;
+  private readonly starred: boolean;
+  private readonly head: Segment;
+  private readonly mids: readonly Segment[];
+  /** The tokens after the last `*` (none when the pattern ends with one). */
+  private readonly tail: Segment;
+
+  constructor(pattern: string | Buffer, options: { readonly nocase?: boolean }) {
+    const p = typeof pattern === 'string' ? Buffer.from(pattern) : pattern;
+    this.nocase = options.nocase === true;
+    const { codes, sets } = tokenize(p, this.nocase);
+    this.codes = codes;
+    this.sets = sets;
+    this.every = p.length === 1 && p[0] === 0x2a;
+    this.empty = p.length === 0;
+    const stars: number[] = [];
+    for (let t = 0; t < codes.length; t++) if (codes[t] === STAR) stars.push(t);
+    this.starred = stars.length > 0;
+    const segment = (from: number, to: number): Segment => {
+      let literal: Buffer | undefined;
+      if (!this.nocase && to > from && codes.subarray(from, to).every((c) => c >= 0)) literal = Buffer.from(codes.subarray(from, to));
+      return literal ? { from, to, literal } : { from, to };
+    };
+    if (!this.starred) {
+      this.head = segment(0, codes.length);
+      this.mids = [];
+      this.tail = segment(codes.length, codes.length);
+    } else {
+      this.head = segment(0, stars[0]!);
+      this.mids = stars.slice(1).map((at, i) => segment(stars[i]! + 1, at));
+      this.tail = segment(stars[stars.length - 1]! + 1, codes.length);
     }
-    while (t < n && codes[t] === STAR) t++;
-    return t === n;
-  };
+  }
+
+  /** Whether the tokens of `seg` match `key` from byte `at` on (the caller has checked that it fits). */
+  private fitsAt(seg: Segment, key: Buffer, at: number): boolean {
+    const { codes, sets, nocase } = this;
+    for (let t = seg.from, s = at; t < seg.to; t++, s++) {
+      const code = codes[t]!;
+      const b = key[s]!;
+      if (code >= 0) {
+        if (code !== (nocase ? lower(b) : b)) return false;
+      } else if (code !== ANY) {
+        const w = (CLASS - code) * 8;
+        if (((sets[w + (b >>> 5)]! >>> (b & 31)) & 1) !== 1) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Matches `key` from `place` on, spending at most about `budget.left` steps (a token tried against a
+   * byte; a byte Buffer.indexOf passes): true or false once decided, undefined when the steps ran out
+   * first (`place` then says where to go on: call again with the same key and place).
+   */
+  run(key: Buffer, budget: { left: number }, place: GlobPlace): boolean | undefined {
+    if (this.every) return true;
+    const n = key.length;
+    // Redis's stringmatchlen stops at the key's end before it looks at the pattern: the empty key matches only the empty pattern.
+    if (n === 0 || this.empty) return n === 0 && this.empty;
+    const { head, mids, tail } = this;
+    const headLen = head.to - head.from;
+    const tailLen = tail.to - tail.from;
+    if (place.seg < 0) {
+      budget.left -= headLen + tailLen + 1;
+      if (!this.starred) return n === headLen && this.fitsAt(head, key, 0);
+      if (n < headLen + tailLen || !this.fitsAt(head, key, 0) || !this.fitsAt(tail, key, n - tailLen)) return false;
+      place.seg = 0;
+      place.at = headLen;
+    }
+    // Each middle segment lies between the head and the tail.
+    const end = n - tailLen;
+    while (place.seg < mids.length) {
+      const seg = mids[place.seg]!;
+      const len = seg.to - seg.from;
+      const last = end - len;
+      let found = -1;
+      if (seg.literal) {
+        if (budget.left <= 0) return undefined;
+        found = last < place.at ? -1 : (end < n ? key.subarray(0, end) : key).indexOf(seg.literal, place.at);
+        budget.left -= (found < 0 ? end : found + len) - place.at + 1;
+      } else
+        for (let at = place.at; at <= last; at++) {
+          if (budget.left <= 0) {
+            place.at = at;
+            return undefined;
+          }
+          budget.left -= len + 1;
+          if (this.fitsAt(seg, key, at)) {
+            found = at;
+            break;
+          }
+        }
+      if (found < 0) return false;
+      place.seg++;
+      place.at = found + len;
+    }
+    return true;
+  }
+}
+
+/**
+ * Matches key after key against one pattern in slices of bounded work
+ * (serve's KEYS and SCAN MATCH: between slices other clients are
+ * answered): {@link test} answers undefined when the slice's steps ran out
+ * in the middle of a key, and goes on with that key when called with it
+ * again after {@link slice}.
+ */
+export class GlobSlices {
+  private readonly glob: Glob;
+  private readonly budget = { left: 0 };
+  private paused: GlobPlace | undefined;
+
+  constructor(pattern: string | Buffer) {
+    this.glob = new Glob(pattern, {});
+  }
+
+  /** Starts a slice of `steps` steps. */
+  slice(steps: number): void {
+    this.budget.left = steps;
+  }
+
+  /** Whether this slice's steps are spent. */
+  get spent(): boolean {
+    return this.budget.left <= 0;
+  }
+
+  /** Spends `steps` of the slice on work besides matching (a key looked at). */
+  spend(steps: number): void {
+    this.budget.left -= steps;
+  }
+
+  /** `key`'s match (true or false), or undefined when the slice ended in the middle of it: call again with it after {@link slice}. */
+  test(key: Buffer): boolean | undefined {
+    const place = this.paused ?? { seg: -1, at: 0 };
+    const matched = this.glob.run(key, this.budget, place);
+    this.paused = matched === undefined ? place : undefined;
+    return matched;
+  }
 }
 
 const STAR = -1;
 const ANY = -2;
 /** A class token is CLASS - k: its set is words 8k…8k+7 of `sets`. */
 const CLASS = -3;
-const NONE = -1_000_000_000;
 
 /** C's tolower in the C locale. */
 function lower(c: number): number {

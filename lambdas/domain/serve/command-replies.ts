@@ -63,6 +63,13 @@ export function commandInfo(name: string): Reply | undefined {
   return found === undefined ? undefined : toReply(found);
 }
 
+/** The arity of `container|sub` in 7.0's COMMAND INFO (the container's words counted); undefined when 7.0 has no such subcommand. */
+export function subcommandArity(full: string): number | undefined {
+  const n = full.toLowerCase();
+  const found = itemsOf(INFO[n.split('|', 1)[0]!]?.[9]).find((s): s is Encoded[] => Array.isArray(s) && s[0] === `$${n}`);
+  return found === undefined ? undefined : Number(found[1]);
+}
+
 /** `COMMAND DOCS`'s name and docs of `name` (a command, or `container|sub`), as 7.0 answers; undefined when it has none. */
 export function commandDocs(name: string): [string, Reply] | undefined {
   const n = name.toLowerCase();

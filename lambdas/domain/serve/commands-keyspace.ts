@@ -4,9 +4,22 @@
  * (names, types, expiries); values are read only for DUMP and the
  * collection scans.
  */
-import { compileGlob } from '../keys/glob.js';
+import { GlobSlices } from '../keys/glob.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, hashesGone, isReply, LOADED_COMPACT, liveAt, lookup, readHashesIn, type ServeContext, typed, valueAt, whenRead } from './context.js';
+import {
+  type CommandSpec,
+  hashesGone,
+  isReply,
+  LOADED_COMPACT,
+  liveAt,
+  lookup,
+  readHashesIn,
+  type ServeContext,
+  type Session,
+  typed,
+  valueAt,
+  whenRead,
+} from './context.js';
 import { typeNameOf } from './key-index.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
@@ -29,9 +42,59 @@ function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   };
 }
 
+/**
+ * Steps of work in one slice of a KEYS or SCAN walk (a key looked at, a pattern token tried against a key byte):
+ * about a millisecond of CPU. Between slices the event loop turns.
+ */
+export const SLICE_STEPS = 1 << 18;
+
+/**
+ * Walks positions [from, to) (a database's keys, a collection's members) in order and hands `take` each
+ * one whose name the pattern matches (none: every one). The walk goes in slices of {@link SLICE_STEPS}
+ * and lets the event loop turn between them (ctx.turn): a long pattern against long keys (bounded by
+ * pattern × key bytes, as on 7.0, where it holds the server) or a KEYS over millions of keys holds up no
+ * other client, and a SIGTERM is heard; one key's match may itself be cut into slices. At once (no
+ * promise) when the walk takes one slice. The walk of a connection that has closed stops.
+ */
+function walkMatching(
+  ctx: ServeContext,
+  s: Session,
+  [from, to]: readonly [number, number],
+  nameAt: (pos: number) => Buffer,
+  pattern: Buffer | undefined,
+  take: (pos: number, name: Buffer) => void,
+): undefined | Promise<void> {
+  const glob = new GlobSlices(pattern ?? Buffer.from('*'));
+  let pos = from;
+  /** The name whose match a slice ended in the middle of. */
+  let name: Buffer | undefined;
+  /** One slice; true when the walk is done. */
+  const slice = (): boolean => {
+    glob.slice(ctx.turn ? SLICE_STEPS : Number.POSITIVE_INFINITY);
+    for (; pos < to; pos++) {
+      name ??= nameAt(pos);
+      glob.spend(1);
+      const matched = glob.test(name);
+      if (matched === undefined) return false;
+      if (matched) take(pos, name);
+      name = undefined;
+      if (glob.spent) return ++pos >= to;
+    }
+    return true;
+  };
+  if (slice()) return undefined;
+  const turn = ctx.turn!;
+  return (async () => {
+    do {
+      await turn();
+      if (s.gone) throw new Error('the connection closed');
+    } while (!slice());
+  })();
+}
+
 /** SCAN's and the collection scans' options: MATCH, COUNT, and (SCAN only) TYPE. */
-function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: Buffer) => boolean; count: number; type?: string } | Reply {
-  const out: { match?: (k: Buffer) => boolean; count: number; type?: string } = { count: 10 };
+function scanOptions(args: readonly Buffer[], withType: boolean): { pattern?: Buffer; count: number; type?: string } | Reply {
+  const out: { pattern?: Buffer; count: number; type?: string } = { count: 10 };
   for (let i = 0; i < args.length; i += 2) {
     const opt = args[i]!.toString('latin1').toLowerCase();
     const arg = args[i + 1];
@@ -44,7 +107,7 @@ function scanOptions(args: readonly Buffer[], withType: boolean): { match?: (k: 
     } else if (opt === 'match') {
       const pattern = arg.toString('latin1');
       // `*` alone matches everything: no pattern to run.
-      if (pattern !== '*') out.match = compileGlob(arg);
+      if (pattern !== '*') out.pattern = arg;
     } else if (opt === 'type' && withType) out.type = arg.toString('latin1').toLowerCase();
     else return R.error(ERR.syntax);
   }
@@ -87,8 +150,14 @@ function scanScore(score: string, compact: boolean): string {
   return compact && Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : formatDouble(v);
 }
 
-function notExpired(ctx: ServeContext, db: number, pos: number): boolean {
-  return liveAt(ctx, db, pos);
+/** EXISTS and TOUCH: how many of the keys named are there (a key named twice counted twice). */
+function keysThere(ctx: ServeContext, s: Session, args: Buffer[]): Reply {
+  return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
+}
+
+/** Whether the key is there at `now`: one instant for a whole KEYS or SCAN, as 7.0 takes the time once a command (its walk may span slices here). */
+function notExpired(ctx: ServeContext, db: number, pos: number, now: number): boolean {
+  return liveAt(ctx, db, pos, now);
 }
 
 /** HSCAN, SSCAN, ZSCAN: a compact value whole (cursor 0), a big one `count` elements from the cursor on. */
@@ -119,24 +188,29 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
               ).map((m) => [m, null]);
       const from = whole ? 0 : cursor;
       const to = whole ? pairs.length : Math.min(pairs.length, from + opts.count);
+      // Matched in slices, as KEYS: a big collection scanned with a great COUNT and a long pattern holds up no one.
       const out: (Buffer | string)[] = [];
-      for (const [k, x] of pairs.slice(from, to)) {
-        if (opts.match && !opts.match(k)) continue;
-        out.push(k);
-        if (x !== null) out.push(x);
-      }
-      return R.array([R.bulk(String(to >= pairs.length ? 0 : to)), R.bulks(out)]);
+      const walk = walkMatching(
+        ctx,
+        s,
+        [from, to],
+        (i) => pairs[i]![0],
+        opts.pattern,
+        (i, k) => {
+          const x = pairs[i]![1];
+          out.push(k);
+          if (x !== null) out.push(x);
+        },
+      );
+      return whenRead(walk, () => R.array([R.bulk(String(to >= pairs.length ? 0 : to)), R.bulks(out)]));
     },
   };
 }
 
 export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  exists: {
-    arity: -2,
-    run(ctx, s, args) {
-      return R.int(args.slice(1).filter((k) => lookup(ctx, s.db, k) >= 0).length);
-    },
-  },
+  exists: { arity: -2, run: keysThere },
+  // A read on 7.0 (flags readonly, fast: a read-only replica answers it): the keys there, their access time left alone here.
+  touch: { arity: -2, run: keysThere },
   type: {
     arity: 2,
     async run(ctx, s, [, key]) {
@@ -172,13 +246,19 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       // The hashes with field TTLs of the database read first (an S3 copy's: as met), so the walk below asks none.
       const reading = readHashesIn(ctx, s.db, 0, ctx.index.size(s.db));
       if (reading) return reading.then(() => KEYSPACE_COMMANDS.keys!.run(ctx, s, [Buffer.from('keys'), pattern!]));
-      const match = pattern!.toString('latin1') === '*' ? undefined : compileGlob(pattern!);
+      const now = ctx.now();
       const out: Buffer[] = [];
-      for (let pos = 0; pos < ctx.index.size(s.db); pos++) {
-        const name = ctx.index.nameAt(s.db, pos);
-        if ((!match || match(name)) && notExpired(ctx, s.db, pos)) out.push(name);
-      }
-      return R.bulks(out);
+      const walk = walkMatching(
+        ctx,
+        s,
+        [0, ctx.index.size(s.db)],
+        (pos) => ctx.index.nameAt(s.db, pos),
+        pattern!,
+        (pos, name) => {
+          if (notExpired(ctx, s.db, pos, now)) out.push(name);
+        },
+      );
+      return whenRead(walk, () => R.bulks(out));
     },
   },
   scan: {
@@ -192,14 +272,19 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const to = Math.min(size, cursor + opts.count);
       const reading = readHashesIn(ctx, s.db, Math.min(cursor, size), to);
       if (reading) return reading.then(() => KEYSPACE_COMMANDS.scan!.run(ctx, s, [cursorArg!, cursorArg!, ...rest]));
+      const now = ctx.now();
       const out: Buffer[] = [];
-      for (let pos = cursor; pos < to; pos++) {
-        const name = ctx.index.nameAt(s.db, pos);
-        if (opts.match && !opts.match(name)) continue;
-        if (opts.type && typeNameOf(ctx.index.typeAt(s.db, pos)) !== opts.type) continue;
-        if (notExpired(ctx, s.db, pos)) out.push(name);
-      }
-      return R.array([R.bulk(String(to >= size ? 0 : to)), R.bulks(out)]);
+      const walk = walkMatching(
+        ctx,
+        s,
+        [cursor, to],
+        (pos) => ctx.index.nameAt(s.db, pos),
+        opts.pattern,
+        (pos, name) => {
+          if ((!opts.type || typeNameOf(ctx.index.typeAt(s.db, pos)) === opts.type) && notExpired(ctx, s.db, pos, now)) out.push(name);
+        },
+      );
+      return whenRead(walk, () => R.array([R.bulk(String(to >= size ? 0 : to)), R.bulks(out)]));
     },
   },
   hscan: collectionScan('hash'),

@@ -5,7 +5,7 @@
  */
 import { compileGlob } from '../keys/glob.js';
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
-import { commandDocs, commandGetKeys, commandInfo, commandNames, helpReply, inAclCategory } from './command-replies.js';
+import { CLIENT_SUBCOMMANDS, commandDocs, commandGetKeys, commandInfo, commandNames, helpReply, inAclCategory, subcommandArity } from './command-replies.js';
 import { knownTo, writerAtLeast } from './command-table.js';
 import { type LiveKeys, liveKeys } from './commands-keyspace.js';
 import { ValuePending } from './paged-index.js';
@@ -149,13 +149,17 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     arity: -2,
     run(ctx, s, [, sub, ...rest]) {
       const name = sub!.toString('latin1').toLowerCase();
+      // Client libraries announce themselves (ioredis, redis-py): SETINFO, from Redis 7.2 (arity 4 there), as its servers know it.
+      const setinfo = name === 'setinfo' && writerAtLeast(ctx.about, 7, 2);
+      if (!setinfo && !CLIENT_SUBCOMMANDS.has(name)) return R.error(ERR.unknownSub(sub!.toString('latin1'), 'client'));
+      // A listed subcommand with the wrong number of words: 7.0's arity check of `client|<sub>`, before it runs.
+      const arity = setinfo ? 4 : subcommandArity(`client|${name}`)!;
+      if ((arity > 0 && 2 + rest.length !== arity) || 2 + rest.length < -arity) return R.error(ERR.arity(`client|${name}`));
       if (name === 'help') return helpReply('client', 2 + rest.length);
-      if (name === 'setname' && rest.length === 1) return setName(s, rest[0]!);
-      if (name === 'getname' && rest.length === 0) return s.name ? R.bulk(s.name) : R.null;
-      if (name === 'id' && rest.length === 0) return R.int(s.id);
-      // Client libraries announce themselves (ioredis, redis-py): nothing to keep; from Redis 7.2, as its servers know it.
-      if (name === 'setinfo' && rest.length === 2 && writerAtLeast(ctx.about, 7, 2)) return R.ok;
-      return R.error(ERR.unknownSub(sub!.toString('latin1'), 'client'));
+      if (name === 'setname') return setName(s, rest[0]!);
+      if (name === 'getname') return s.name ? R.bulk(s.name) : R.null;
+      if (name === 'id') return R.int(s.id);
+      return R.ok;
     },
   },
   info: {
@@ -192,13 +196,20 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         port: String(ctx.port),
         'proto-max-bulk-len': '536870912',
       };
-      // Redis 7.0's CONFIG GET matches with stringmatch's nocase.
-      const matchers = rest.map((p) => compileGlob(p, { nocase: true }));
-      return R.map(
-        Object.entries(settings)
-          .filter(([k]) => matchers.some((m) => m(Buffer.from(k))))
-          .map(([k, v]) => [R.bulk(k), R.bulk(v)] as const),
-      );
+      // As 7.0's configGetCommand: a name without `[*?` is looked up (case-insensitive) and answered as asked (`SAVE`);
+      // a pattern matches every name with stringmatch's nocase. One entry a setting (its dict of matches ignores case).
+      const found = new Map<string, string>();
+      for (const asked of rest) {
+        const text = asked.toString('latin1');
+        if (!/[[*?]/.test(text)) {
+          const key = text.toLowerCase();
+          if (Object.hasOwn(settings, key) && !found.has(key)) found.set(key, text);
+          continue;
+        }
+        const match = compileGlob(asked, { nocase: true });
+        for (const key of Object.keys(settings)) if (!found.has(key) && match(Buffer.from(key))) found.set(key, key);
+      }
+      return R.map([...found].map(([key, name]) => [R.bulk(name), R.bulk(settings[key]!)] as const));
     },
   },
   quit: {

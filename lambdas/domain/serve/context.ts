@@ -39,6 +39,8 @@ export interface Session {
   multi?: Transaction;
   /** The keys WATCHed since the last EXEC, DISCARD or UNWATCH. */
   watched?: readonly WatchedKey[];
+  /** Set when the connection has closed (the client went, or serve is stopping): a long walk (KEYS) stops at its next slice. */
+  gone?: boolean;
 }
 
 /** The point being served. */
@@ -52,6 +54,11 @@ export interface ServeContext {
   readonly now: () => number;
   /** The password clients must send with AUTH (or HELLO … AUTH); none: every client is in. */
   readonly password?: string;
+  /**
+   * Lets the event loop turn (setImmediate): KEYS and SCAN walk the keys in slices of bounded work and give way
+   * between them, so other clients are answered and a SIGTERM is heard. Absent: a walk runs to its end at once.
+   */
+  readonly turn?: () => Promise<void>;
   /** Where it listens (INFO). */
   readonly port: number;
   /** Databases SELECT takes (0 to this−1), as a server's `databases`. @default 16 */

@@ -48,6 +48,7 @@ import { digestStreamAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../.
 import { UsageError } from '../kernel/usage-error.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
+import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 
 /** What to convert, into what. */
 export interface ConvertRdbSpec {
@@ -163,12 +164,15 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
-  // Another scheme (file://, https://) would be taken as a relative path beginning with it.
+  // S3:// (any case but s3), s3:/… (a slash short): an S3 object meant, and otherwise taken as a local path.
+  const meant = s3UrlMeant(spec.output);
+  if (meant) throw new UsageError(`-o ${spec.output}: an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as ${meant}`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
-  if (scheme)
-    throw new UsageError(
-      `-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path (${spec.output.slice(scheme.length + 3) || '<path>'}) or s3://<bucket>/<key>.rdb`,
-    );
+  // Another scheme (file://, https://) would be taken as a relative path beginning with it; file:///<path> names the local path meant.
+  if (scheme) {
+    const local = scheme.toLowerCase() === 'file' && spec.output.startsWith('/', scheme.length + 3) ? ` (${spec.output.slice(scheme.length + 3)})` : '';
+    throw new UsageError(`-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path${local} or s3://<bucket>/<key>.rdb`);
+  }
   const state = outputPathState(spec.output);
   if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);

@@ -105,6 +105,28 @@ describe('redis-dr convert-rdb', () => {
     30_000,
   );
 
+  // Each refusal names a fix that works (review 21: `s3://b/` is itself refused, S3:// and s3:/ were meant as s3://, h/x.rdb was not meant).
+  it.each([
+    [
+      's3://conv/a/..',
+      'the key a/.. has an empty, "." or ".." part (redis-dr writes no such key); it names no object under s3://conv/; write it as s3://conv/<key>.rdb',
+    ],
+    ['S3://conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+    ['http://h/x.rdb', 'http:// is not an output redis-dr writes; give a local path or s3://<bucket>/<key>.rdb'],
+    ['s3:/conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+  ])(
+    '-o %s: one line naming a fix that works, exit 2, nothing written',
+    async (output, why) => {
+      const before = readdirSync(dir).sort();
+      const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '-o', output, '--force');
+      expect(r.stderr).toBe(`redis-dr: -o ${output}: ${why}${output.startsWith('s3://') ? '; nothing was read or written' : ''}\n`);
+      expect(r.status).toBe(2);
+      expect(readdirSync(dir).sort()).toEqual(before);
+      expect(existsSync(join(ROOT, 's3:'))).toBe(false);
+    },
+    30_000,
+  );
+
   it('an existing output: exit 2 without --force, left as it was; a missing input: exit 2', async () => {
     const out = join(dir, 'exists.rdb');
     writeFileSync(out, 'precious');

@@ -284,6 +284,60 @@ describe('redis-dr serve', () => {
     }
   }, 60_000);
 
+  it("answers other clients while a KEYS of a 1,000-byte pattern walks 64 KiB keys (7.0's reply), and a SIGTERM during such KEYS ends it at once", async () => {
+    // Bounded by pattern × key bytes, as on 7.0 (where it holds every client): about 0.3 G steps here, walked in slices with
+    // the event loop turning between them. It held serve's every client and SIGTERM for the whole walk (review 21).
+    const server = await startRedisServer();
+    const long = join(dir, 'long-keys.rdb');
+    let served: Awaited<ReturnType<typeof serve>> | undefined;
+    const clients: RawClient[] = [];
+    try {
+      const c = server.client();
+      for (let i = 0; i < 4; i++) await c.set(`${'K'.repeat(65_536)}${i}`, 'v');
+      await c.set(`${'K'.repeat(65_535)}x`, 'v');
+      await c.set('small', 'v');
+      await c.save();
+      copyFileSync(server.rdbPath, long);
+      // A run between two stars with `?` in it: tried at each place of each key (a run of plain bytes is found by indexOf at once).
+      const pattern = `*${'K?'.repeat(498)}Kx*`;
+      expect(pattern).toHaveLength(1_000);
+      served = await serve(long, '--port', '0');
+      const port = Number(served.first.split(':')[1]);
+      const [slow, other, real] = await Promise.all([RawClient.open(port), RawClient.open(port), RawClient.open(server.port)]);
+      clients.push(slow, other, real);
+      let done = false;
+      const keys = slow.call('KEYS', pattern).finally(() => {
+        done = true;
+      });
+      let pings = 0;
+      let slowest = 0;
+      const until = Date.now() + 60_000;
+      while (!done && Date.now() < until) {
+        const sent = Date.now();
+        expect(await other.call('PING')).toBe('+PONG\r\n');
+        if (!done) {
+          pings++;
+          slowest = Math.max(slowest, Date.now() - sent);
+        }
+      }
+      // Before: none (the PING waited for the whole KEYS). Now hundreds, each within a slice or so (~1 ms of CPU).
+      expect(pings).toBeGreaterThanOrEqual(5);
+      expect(slowest).toBeLessThan(1_000);
+      expect(await keys).toBe(await real.call('KEYS', pattern));
+      // Twenty such KEYS pipelined (seconds of walking), then SIGTERM: serve ends within the slice it is in, exit 0.
+      void slow.send(`*2\r\n$4\r\nKEYS\r\n$${pattern.length}\r\n${pattern}\r\n`.repeat(20)).catch(() => undefined);
+      expect(await other.call('PING')).toBe('+PONG\r\n');
+      const stopped = Date.now();
+      served.child.kill('SIGTERM');
+      expect(await within(served.exit, 5_000, 'serve after SIGTERM during KEYS')).toBe(0);
+      expect(Date.now() - stopped).toBeLessThan(5_000);
+    } finally {
+      for (const client of clients) client.close();
+      if (served && served.child.exitCode === null && served.child.signalCode === null) served.child.kill('SIGKILL');
+      await server.stop();
+    }
+  }, 60_000);
+
   it('warns on stderr when it listens beyond loopback without a password or TLS, and not on loopback', async () => {
     for (const [bind, warned] of [
       ['0.0.0.0', true],

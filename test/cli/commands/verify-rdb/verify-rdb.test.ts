@@ -296,6 +296,13 @@ describe('redis-dr verify-rdb', () => {
     ['a missing file', ['verify-rdb', 'does-not-exist.rdb'], /cannot read does-not-exist\.rdb: no such file/],
     ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
     ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
+    // An S3 URL misspelt: the URL meant (S3:// was refused without it; s3:/ was read as a missing local file).
+    ['S3:// in upper case', ['verify-rdb', 'S3://copies/a.rdb'], /^redis-dr: cannot read S3:\/\/copies\/a\.rdb: write it as s3:\/\/copies\/a\.rdb\n$/],
+    [
+      's3:/ a slash short',
+      ['verify-rdb', 's3:/copies/a.rdb'],
+      /^redis-dr: cannot read s3:\/copies\/a\.rdb: no such file; an S3 object is written s3:\/\/copies\/a\.rdb\n$/,
+    ],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     [
       '--read-concurrency 0',

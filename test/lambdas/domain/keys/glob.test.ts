@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileGlob } from '../../../../lambdas/domain/keys/glob.js';
+import { compileGlob, GlobSlices } from '../../../../lambdas/domain/keys/glob.js';
+import { mulberry32 } from '../../../support/prng.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -55,6 +56,45 @@ describe('compileGlob matches key names as Redis 7.0 KEYS does', () => {
       .sort();
     expect(got).toEqual(expected);
   });
+
+  it('matches 1,500 random patterns × 300 random keys as 7.0 KEYS, whole and in slices of a few steps', async () => {
+    // Patterns of every token and literal runs (found with indexOf between stars); keys of the same bytes, some long.
+    const rand = mulberry32(21);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const bytes = ['a', 'b', 'A', 'z', '-', '^', ']', '[', '\\', '*', '?', '\x80', '\xff', '\x00', '_', 'Z'];
+    const tokens = [...bytes, '[^', '[a-', '\\\\', '[]', '**', 'ab', 'aab', 'ba', '[ab]', '[^a]', '*ab*', 'abab', '?a'];
+    const keys = new Set<string>(['', 'a', 'ab', 'abab', 'aab']);
+    while (keys.size < 280) keys.add(Array.from({ length: 1 + Math.floor(rand() * 6) }, () => pick(bytes)).join(''));
+    while (keys.size < 300) keys.add(Array.from({ length: 40 + Math.floor(rand() * 200) }, () => pick(['a', 'b', 'ab'])).join(''));
+    const patterns = new Set<string>();
+    while (patterns.size < 1_500) patterns.add(Array.from({ length: 1 + Math.floor(rand() * 8) }, () => pick(tokens)).join(''));
+    const c = server.client();
+    await c.select(1);
+    for (const k of keys) await c.set(b(k), '1');
+    const diffs: string[] = [];
+    const sliced: string[] = [];
+    for (const pattern of patterns) {
+      const expected = ((await c.callBuffer('KEYS', b(pattern))) as Buffer[]).map((k) => k.toString('latin1')).sort();
+      const match = compileGlob(b(pattern));
+      const got = [...keys].filter((k) => match(b(k))).sort();
+      if (JSON.stringify(got) !== JSON.stringify(expected)) diffs.push(JSON.stringify(pattern));
+      // The same answers when every slice is a few steps: each key's match paused and resumed many times.
+      const slices = new GlobSlices(b(pattern));
+      const inSlices = [...keys]
+        .filter((k) => {
+          for (;;) {
+            slices.slice(3);
+            const m = slices.test(b(k));
+            if (m !== undefined) return m;
+          }
+        })
+        .sort();
+      if (JSON.stringify(inSlices) !== JSON.stringify(expected)) sliced.push(JSON.stringify(pattern));
+    }
+    await c.flushdb();
+    await c.select(0);
+    expect({ diffs: diffs.slice(0, 10), sliced: sliced.slice(0, 10) }).toEqual({ diffs: [], sliced: [] });
+  }, 60_000);
 
   it('takes a string pattern as its UTF-8 bytes', () => {
     expect(compileGlob('?\u00a9')(Buffer.from('\u00e9'))).toBe(false);

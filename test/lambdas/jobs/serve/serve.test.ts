@@ -234,6 +234,10 @@ const EXACT: string[][] = [
   ['XINFO', 'STREAM'],
   ['XINFO', 'NOSUCH', 'stream'],
   ['EXISTS', 'str', 'nope', 'list:small', 'gone'],
+  // A read on 7.0 (a read-only replica answers it), not a write.
+  ['TOUCH', 'str', 'nope', 'list:small', 'gone', 'str'],
+  ['TOUCH'],
+  ['COMMAND', 'INFO', 'touch'],
   ['TYPE', 'str'],
   ['TYPE', 'list:big'],
   ['TYPE', 'set:big'],
@@ -261,6 +265,21 @@ const EXACT: string[][] = [
   ['SSCAN', 'set:int', '0'],
   ['SSCAN', 'set:int', 'x'],
   ['SCAN', '0', 'COUNT', '0'],
+  // A listed CLIENT subcommand with the wrong number of words: 7.0's arity error of `client|<sub>` (not an unknown subcommand).
+  ['CLIENT', 'SETNAME'],
+  ['CLIENT', 'SETNAME', 'a', 'b'],
+  ['CLIENT', 'setname', 'a b'],
+  ['CLIENT', 'GETNAME', 'x'],
+  ['CLIENT', 'ID', 'x'],
+  ['CLIENT', 'HELP', 'x'],
+  ['CLIENT', 'NOSUCH', 'x'],
+  // CONFIG GET of a name without glob characters answers the name as asked; one entry a setting whatever the case.
+  ['CONFIG', 'GET', 'SAVE'],
+  ['CONFIG', 'GET', 'Databases'],
+  ['CONFIG', 'GET', 'SAVE', 'save', 'sav*'],
+  ['CONFIG', 'GET', 'sAv?'],
+  ['CONFIG', 'GET', 'APPENDONLY', 'appendOnly'],
+  ['CONFIG', 'GET', 'constructor'],
 ];
 
 let writer: RedisServer;
