@@ -80,7 +80,8 @@ export default defineConfig({
     setupFiles: ['test/support/setup.ts'],
     // One folder for every synth of the run, removed at its end (synths are shared, so no test removes one); one
     // cfn-lint process for every template the run lints, with the verdicts of unchanged templates kept between runs.
-    globalSetup: ['test/support/synth-root.ts', 'test/support/cfn-lint-server.ts'],
+    // The split worker bundled once from the sources, for every worker thread the run starts (test/support/split-worker-bundle.ts).
+    globalSetup: ['test/support/synth-root.ts', 'test/support/cfn-lint-server.ts', 'test/support/split-worker-bundle.ts'],
     // Infrastructure tests synthesize whole apps; real-Redis tests start servers.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,3 +1,5 @@
+// First: the split worker's bundle, before anything loads the adapter that reads where it is.
+import './split-worker-use.js';
 import { join } from 'node:path';
 import 'aws-sdk-client-mock-vitest/extend';
 // aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22+); Node 20 lacks it.
