@@ -39,14 +39,11 @@ import {
   type SegmentSearch,
   segmentOf,
   balancedStart,
-  newSegmentParser,
 } from '../../domain/rdb/format/split.js';
 import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
-import type { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { type HandedKeys, KeySegmentBuilder } from '../../domain/serve/index-segment.js';
-import { ROW } from '../../domain/serve/key-rows.js';
-import { indexingKeyReader } from '../../domain/serve/key-index.js';
+import type { HandedKeys } from '../../domain/serve/index-segment.js';
+import { SegmentKeySink } from '../../domain/serve/segment-keys.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 import { SPLIT_WORKER_KIND } from './split-worker-start.js';
 
@@ -166,7 +163,7 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
  * are none; whether it posted them. `index`: the segment's keys, from its own parse
  * (stream mode), handed over up to the segment's end.
  */
-function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeyIndex): boolean {
+function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeySink): boolean {
   const segment = segmentOf(parser, from, context);
   if (typeof segment === 'string') {
     post({ type: 'failed', reason: segment });
@@ -178,46 +175,6 @@ function postSegment(parser: RdbParser, from: number, context: SegmentContext, p
   if (keyIndex !== undefined && typeof keyIndex !== 'string') moved.push(keyIndex.rows.buffer as ArrayBuffer, keyIndex.names.buffer as ArrayBuffer);
   post({ type: 'done', segment, shards, ...(keyIndex !== undefined ? { keyIndex } : {}) }, moved);
   return true;
-}
-
-/**
- * A segment's keys taken from its verification's own parse (stream mode
- * with `keyIndex`): the segment's parser is built around a key reader that
- * places each key as the parser finds it, with the options of a parser
- * without one (newSegmentParser), so the index costs no second pass.
- */
-class SegmentKeyIndex {
-  private readonly keys = new KeySegmentBuilder();
-  private readonly reader: RdbKeyReader;
-  /** Bytes pushed (from `from` on). */
-  private pushed = 0;
-
-  constructor(
-    private readonly from: number,
-    context: SegmentContext,
-    options: SegmentParserOptions,
-    size: number,
-  ) {
-    // Its buffers grow at once to the keys expected over the part (from the share read): its rows and names are moved as they are.
-    this.keys.growBy({ share: () => this.pushed / Math.max(1, size - from), rowsBytes: (keys) => keys * ROW });
-    this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
-  }
-
-  /** The segment's verifying parser (bytes go in through {@link push}). */
-  get parser(): RdbParser {
-    return this.reader.verifying!;
-  }
-
-  push(bytes: Uint8Array): void {
-    this.pushed += bytes.length;
-    this.reader.push(bytes);
-  }
-
-  /** The keys of bytes [from, end), their rows and names to be moved (not copied, nor written as a segment). */
-  handOver(end: number): HandedKeys {
-    // Not ended here: the reader's parser is the verification's, whose findings are posted with the keys.
-    return this.keys.handOver(this.from, end);
-  }
 }
 
 /**
@@ -310,7 +267,7 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
   let ended = false;
   let pauseWanted = false;
   let parser: RdbParser | undefined;
-  let index: SegmentKeyIndex | undefined;
+  let index: SegmentKeySink | undefined;
   let from = -1;
   let finished = false;
   const finish = (): void => {
@@ -346,7 +303,7 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
     from = found.from;
     if (data.stream.keyIndex) {
       // The segment read by a parser that places its keys: from its start again (the search's trial read a few keys).
-      index = new SegmentKeyIndex(from, context, options, data.size);
+      index = new SegmentKeySink(from, context, options, data.size);
       parser = index.parser;
       index.push(window.subarray(from - search.from, found.next - search.from));
     }
