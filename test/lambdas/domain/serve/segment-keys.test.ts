@@ -51,7 +51,8 @@ describe("the split worker's key collector (SegmentKeySink: the segment parser's
     const from = keys[first]!.offset;
     const context = readHeadContext((o, n) => file.subarray(o, o + n), file.length, OPTIONS)!;
     const names = keys.slice(first).map((k) => k.name.toString('latin1'));
-    expect(names).toEqual(expect.arrayContaining(['123450', '123455', '-129', 'n'.repeat(200), 'n'.repeat(205)]));
+    // Database 5's (database 0's first keys may lie before the segment: the server's hash order).
+    expect(names).toEqual(expect.arrayContaining(['123455', 'n'.repeat(205)]));
     // The key reader's path (as the worker ran it before), the bytes in one push.
     const builder = new KeySegmentBuilder();
     const reader = indexingKeyReader(builder, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, OPTIONS, sink) });
