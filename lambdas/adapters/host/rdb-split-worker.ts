@@ -39,13 +39,11 @@ import {
   type SegmentSearch,
   segmentOf,
   balancedStart,
-  newSegmentParser,
 } from '../../domain/rdb/format/split.js';
 import { duplicateAmong, relabelRecords } from '../../domain/rdb/format/key-digests.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
-import type { RdbKeyReader } from '../../domain/rdb/keys.js';
-import { KeySegmentBuilder, segmentBytesFor } from '../../domain/serve/index-segment.js';
-import { indexingKeyReader } from '../../domain/serve/key-index.js';
+import type { HandedKeys } from '../../domain/serve/index-segment.js';
+import { SegmentKeySink } from '../../domain/serve/segment-keys.js';
 import { tempKeyDigestSpill } from './key-digest-spill.js';
 import { SPLIT_WORKER_KIND } from './split-worker-start.js';
 
@@ -72,8 +70,8 @@ export interface SplitWorkerData {
     /**
      * Also index the segment's keys (the DR verifier's key index beside a
      * copy, jobs/dr-copies/copy-key-index.ts), from the segment's own parse
-     * (as the first thread's index is from its own), its keys posted with
-     * `done` as a key index segment (domain/serve/index-segment.ts).
+     * (as the first thread's index is from its own), its keys' rows and
+     * names moved with `done` (domain/serve/index-segment.ts's HandedKeys).
      */
     readonly keyIndex?: boolean;
   };
@@ -102,11 +100,11 @@ export type SplitWorkerMessage =
       readonly segment: RdbSegment;
       readonly shards: Uint32Array[];
       /**
-       * Stream mode with `keyIndex`: the keys of bytes [segment.from, segment.total) as a key index segment (no ETag
-       * nor version: the first thread checks it against the range alone; those before the segment's first SELECTDB
-       * in database SEGMENT_DB), or why there is none.
+       * Stream mode with `keyIndex`: the keys of bytes [segment.from, segment.total), their rows and names moved (the
+       * first thread checks every key against the range; those before the segment's first SELECTDB in database
+       * SEGMENT_DB), or why there are none.
        */
-      readonly keyIndex?: Uint8Array | string;
+      readonly keyIndex?: HandedKeys | string;
     }
   /** File mode, after `done` and a {@link SplitCheckInput}: the first key twice among the shards handed over (its database), or none. */
   | { readonly type: 'checked'; readonly db: number | null }
@@ -163,61 +161,20 @@ function segmentOptions(data: SplitWorkerData, post: Post): SegmentParserOptions
 /**
  * Posts the segment's findings (its digests moved, not copied), or why there
  * are none; whether it posted them. `index`: the segment's keys, from its own parse
- * (stream mode), encoded up to the segment's end.
+ * (stream mode), handed over up to the segment's end.
  */
-function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeyIndex): boolean {
+function postSegment(parser: RdbParser, from: number, context: SegmentContext, post: Post, index?: SegmentKeySink): boolean {
   const segment = segmentOf(parser, from, context);
   if (typeof segment === 'string') {
     post({ type: 'failed', reason: segment });
     return false;
   }
   const shards = Array.from({ length: 256 }, (_, s) => parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
-  const keyIndex = index?.encode(segment.total);
+  const keyIndex = index?.handOver(segment.total);
   const moved = [...new Set(shards.map((s) => s.buffer as ArrayBuffer))];
-  if (keyIndex !== undefined && typeof keyIndex !== 'string') moved.push(keyIndex.buffer as ArrayBuffer);
+  if (keyIndex !== undefined && typeof keyIndex !== 'string') moved.push(keyIndex.rows.buffer as ArrayBuffer, keyIndex.names.buffer as ArrayBuffer);
   post({ type: 'done', segment, shards, ...(keyIndex !== undefined ? { keyIndex } : {}) }, moved);
   return true;
-}
-
-/**
- * A segment's keys taken from its verification's own parse (stream mode
- * with `keyIndex`): the segment's parser is built around a key reader that
- * places each key as the parser finds it, with the options of a parser
- * without one (newSegmentParser), so the index costs no second pass.
- */
-class SegmentKeyIndex {
-  private readonly keys = new KeySegmentBuilder();
-  private readonly reader: RdbKeyReader;
-  /** Bytes pushed (from `from` on). */
-  private pushed = 0;
-
-  constructor(
-    private readonly from: number,
-    context: SegmentContext,
-    options: SegmentParserOptions,
-    size: number,
-  ) {
-    // Its buffers grow at once to the keys expected over the part (from the share read), the segment written over its rows.
-    this.keys.growBy({ share: () => this.pushed / Math.max(1, size - from), rowsBytes: segmentBytesFor });
-    this.reader = indexingKeyReader(this.keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
-  }
-
-  /** The segment's verifying parser (bytes go in through {@link push}). */
-  get parser(): RdbParser {
-    return this.reader.verifying!;
-  }
-
-  push(bytes: Uint8Array): void {
-    this.pushed += bytes.length;
-    this.reader.push(bytes);
-  }
-
-  /** The keys of bytes [from, end) as a key index segment (in a buffer of its own: moved, not copied), or why there is none. */
-  encode(end: number): Uint8Array | string {
-    // Not ended here: the reader's parser is the verification's, whose findings are posted with the keys.
-    const file = this.keys.encode({ etag: undefined, versionId: undefined, start: this.from, end }, end, true);
-    return new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  }
 }
 
 /**
@@ -310,7 +267,7 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
   let ended = false;
   let pauseWanted = false;
   let parser: RdbParser | undefined;
-  let index: SegmentKeyIndex | undefined;
+  let index: SegmentKeySink | undefined;
   let from = -1;
   let finished = false;
   const finish = (): void => {
@@ -346,7 +303,7 @@ function runStreamWorker(data: SplitWorkerData & { readonly stream: NonNullable<
     from = found.from;
     if (data.stream.keyIndex) {
       // The segment read by a parser that places its keys: from its start again (the search's trial read a few keys).
-      index = new SegmentKeyIndex(from, context, options, data.size);
+      index = new SegmentKeySink(from, context, options, data.size);
       parser = index.parser;
       index.push(window.subarray(from - search.from, found.next - search.from));
     }

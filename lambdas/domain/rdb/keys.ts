@@ -165,6 +165,15 @@ const REREAD_DUP_EXACT_MEMBERS = 1 << 16;
 /** Retained parts smaller than this are merged (a key over many small chunks is a few parts). */
 const SMALL_PART_BYTES = 64 * 1024;
 
+/**
+ * The bytes of a plain stored string's length prefix, from its first byte
+ * (RDB's 6-, 14-, 32- or 64-bit length: 1, 2, 5 or 9), or 0 for an
+ * integer or LZF encoding (0b11……: decoded by decodeRdbString).
+ */
+export function storedNamePrefix(first: number): number {
+  return first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+}
+
 /** Copies `src[from, to)` into `into` at `at`; a few bytes (a key name) in a loop, cheaper than the view `set` needs. */
 export function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, at: number): void {
   if (to - from > 32) into.set(src.subarray(from, to), at);
@@ -491,8 +500,7 @@ export class RdbKeyReader implements RdbKeySink {
   private nameView(from: number, to: number): Uint8Array {
     const chunk = this.chunk;
     const at = this.chunkAt;
-    const first = from >= at ? chunk[from - at]! : -1;
-    const prefix = first < 0 ? 0 : first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    const prefix = from >= at ? storedNamePrefix(chunk[from - at]!) : 0;
     if (prefix > 0 && from + prefix <= to) {
       this.viewFrom = from + prefix - at;
       this.viewTo = to - at;
@@ -541,8 +549,7 @@ export class RdbKeyReader implements RdbKeySink {
    * decoded by {@link decodeRdbString}.
    */
   private name(from: number, to: number): Buffer {
-    const first = this.byteAt(from);
-    const prefix = first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
+    const prefix = storedNamePrefix(this.byteAt(from));
     if (prefix === 0 || from + prefix > to) return decodeRdbString(this.gather(from, to, new Uint8Array(to - from), 0));
     return this.gather(from + prefix, to, Buffer.allocUnsafe(to - from - prefix), 0) as Buffer;
   }

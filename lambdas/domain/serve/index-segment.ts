@@ -11,28 +11,17 @@
  * layout, as index-file.ts's `RDRKEYS4` blocks); the names; the CRC-64 of
  * every byte before it (8 bytes; the index's blocks' checksum, for the same
  * reason: it finds damage, and a SHA-256 proved no more against a rewrite on
- * purpose, which could rewrite it too; a two-thread read checksums every
- * segment twice, once as the worker writes it and once as this thread reads
- * it). `RDRKSEG1` (written before: segments beside a copy verified across
+ * purpose, which could rewrite it too). A two-thread read's worker hands
+ * its keys over without a segment ({@link HandedKeys}: its rows and names
+ * moved between two threads of one process, never stored, so no checksum;
+ * every key checked as a stored segment's are). `RDRKSEG1` (written before: segments beside a copy verified across
  * invocations outlive a deploy) is still read: its rows are key-rows.ts's
  * {@link LEGACY_ROW}, the database in each, and it ends in a SHA-256.
  */
 import { createHash } from 'node:crypto';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import type { KeyPlaces } from '../rdb/keys.js';
-import {
-  appendsRows,
-  KeyRows,
-  LEGACY_ROW,
-  R_EXPIRY,
-  R_TYPE,
-  ROW,
-  type RowsAppender,
-  type RowsSizing,
-  rowProblem,
-  valueAtOf,
-  valueLengthOf,
-} from './key-rows.js';
+import { appendsRows, KeyRows, LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, type RowsAppender, rowProblem, valueAtOf, valueLengthOf } from './key-rows.js';
 import type { IndexedKey } from './key-index.js';
 
 const MAGIC = 'RDRKSEG2';
@@ -62,18 +51,11 @@ export class KeySegmentBuilder extends KeyRows {
     this.place(k.db, k.type, k.name, 0, k.name.length, k.valueAt, k.valueEnd, k.expireAtMs ?? Number.NaN);
   }
 
-  /**
-   * The segment `of` of the keys added whose values end by `endingBy` (added
-   * in file order: those past it are the last ones). With `overRows`, written
-   * over this builder's rows when their buffer has the room (grown by a
-   * {@link RowsSizing} with {@link segmentBytesFor}): the rows moved up past
-   * the header, no second buffer; the builder is used no more then.
-   */
-  encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY, overRows = false): Buffer {
+  /** The first keys added whose values end by `endingBy` (added in file order: those past it are the last ones): how many, their names' end, their databases' runs. */
+  private kept(endingBy: number): { keys: number; namesEnd: number; runs: [db: number, keys: number][] } {
     let keys = this.n;
     let namesEnd = this.namesUsed;
     while (keys > 0 && this.valueEnd(keys - 1) > endingBy) namesEnd -= this.rows.readUInt32LE(--keys * ROW);
-    // The databases' runs of the keys kept (the first `keys`).
     const runs: [number, number][] = [];
     let left = keys;
     for (const [db, k] of this.runs) {
@@ -81,28 +63,109 @@ export class KeySegmentBuilder extends KeyRows {
       runs.push([db, Math.min(k, left)]);
       left -= Math.min(k, left);
     }
+    return { keys, namesEnd, runs };
+  }
+
+  /** The segment `of` of the keys added whose values end by `endingBy` (see {@link kept}), in a buffer of its own. */
+  encode(of: SegmentOf, endingBy = Number.POSITIVE_INFINITY): Buffer {
+    const { keys, namesEnd, runs } = this.kept(endingBy);
     const json = Buffer.from(JSON.stringify({ ...of, keys, runs }), 'utf8');
     const rowsAt = MAGIC.length + 4 + json.length;
     const bodyBytes = rowsAt + keys * ROW + namesEnd;
-    const rows = this.rows;
-    // One buffer of its own (not a pool's slice, so a worker can move it to another thread: the rows' buffer is one), written once.
-    const inPlace = overRows && rows.byteOffset === 0 && rows.buffer.byteLength >= bodyBytes + SUM;
-    const out = inPlace ? Buffer.from(rows.buffer, 0, bodyBytes + SUM) : Buffer.allocUnsafeSlow(bodyBytes + SUM);
-    // The rows first: in place they move up past where the header goes (as memmove does).
-    if (inPlace) out.copyWithin(rowsAt, 0, keys * ROW);
-    else rows.copy(out, rowsAt, 0, keys * ROW);
+    const out = Buffer.allocUnsafeSlow(bodyBytes + SUM);
     out.write(MAGIC, 0, 'latin1');
     out.writeUInt32LE(json.length, MAGIC.length);
     json.copy(out, MAGIC.length + 4);
+    this.rows.copy(out, rowsAt, 0, keys * ROW);
     this.names.copy(out, rowsAt + keys * ROW, 0, namesEnd);
     new Crc64().update(out, 0, bodyBytes).writeLittleEndian(out, bodyBytes);
     return out;
   }
+
+  /**
+   * The keys of bytes [start, end) (those whose values end by `end`, see
+   * {@link kept}) handed to another thread of this process (the DR
+   * verifier's second thread): its rows and names as views of this
+   * builder's own buffers, each its own ArrayBuffer, to be moved, not
+   * copied. No segment is written and no checksum taken (a checksum guards
+   * bytes stored between invocations; these are never stored): the
+   * receiver checks every key ({@link takeHandedKeys}). The builder is used
+   * no more.
+   */
+  handOver(start: number, end: number): HandedKeys {
+    const { keys, namesEnd, runs } = this.kept(end);
+    const rows = new Uint8Array(this.rows.buffer, this.rows.byteOffset, keys * ROW);
+    return { start, end, keys, runs, rows, names: new Uint8Array(this.names.buffer, this.names.byteOffset, namesEnd) };
+  }
 }
 
-/** About the bytes of a segment of `keys` keys whose names take `nameBytes` (its header 1 KiB at most): what the worker's rows grow to. */
-export function segmentBytesFor(keys: number, nameBytes: number): number {
-  return MAGIC.length + 4 + 1024 + keys * ROW + nameBytes + SUM;
+/** A segment's keys handed from one thread to another of the same process ({@link KeySegmentBuilder.handOver}): never stored. */
+export interface HandedKeys {
+  /** The copy's bytes [start, end) its keys lie in. */
+  readonly start: number;
+  readonly end: number;
+  readonly keys: number;
+  /** Its keys' databases as runs ([db, keys], in file order). */
+  readonly runs: readonly (readonly [db: number, keys: number])[];
+  /** Its `keys` rows (key-rows.ts's {@link ROW} layout) and their names, in file order. */
+  readonly rows: Uint8Array;
+  readonly names: Uint8Array;
+}
+
+/**
+ * Keys handed over by another thread ({@link KeySegmentBuilder.handOver}),
+ * checked as a stored segment's are (that they index bytes [of.start,
+ * of.end), every key within them, their names and databases adding up),
+ * then appended whole to `into` (keys of database `relabel[0]` put in
+ * `relabel[1]`); or why they cannot be used. No checksum: these bytes were
+ * never stored, they moved between two threads of one process.
+ */
+export function takeHandedKeys(
+  handed: HandedKeys,
+  of: Pick<SegmentOf, 'start' | 'end'>,
+  into: RowsAppender,
+  relabel?: readonly [number, number],
+): { readonly problem: string } | undefined {
+  if (handed.start !== of.start || handed.end !== of.end) return { problem: `it indexes bytes [${handed.start}, ${handed.end}), not [${of.start}, ${of.end})` };
+  if (!(Number.isInteger(handed.keys) && handed.keys >= 0 && handed.rows.byteLength === handed.keys * ROW)) return { problem: 'its rows do not fit in it' };
+  const runs = runsProblem(handed.runs, handed.keys, relabel);
+  if (!Array.isArray(runs)) return runs;
+  const stored = rowsChecked(handed.rows, 0, handed.keys, 0, handed.names.byteLength, of);
+  if (typeof stored !== 'number') return stored;
+  into.appendRows(handed.rows, 0, handed.keys, handed.names, 0, handed.names.byteLength, stored, runs);
+  return undefined;
+}
+
+/** Whether a key lies outside a segment of bytes [of.start, of.end): its name past the names' end, or its value past the bytes or a row's offsets. */
+function outside(nameEnd: number, namesEnd: number, valueAt: number, valueEnd: number, of: Pick<SegmentOf, 'start' | 'end'>): boolean {
+  return nameEnd > namesEnd || !(of.start < valueAt && valueAt <= valueEnd && valueEnd <= of.end) || rowProblem(valueAt, valueEnd) !== undefined;
+}
+
+/**
+ * `keys` rows (key-rows.ts's {@link ROW}, from `rows[rowsAt]`) checked,
+ * their names at [namesAt, namesEnd) (of the rows' buffer, or of one of
+ * their own): each key within `of`, the names adding up to their bytes. The bytes their names and values take, or why they cannot be used.
+ */
+function rowsChecked(
+  rows: Uint8Array,
+  rowsAt: number,
+  keys: number,
+  namesAt: number,
+  namesEnd: number,
+  of: Pick<SegmentOf, 'start' | 'end'>,
+): number | { readonly problem: string } {
+  const view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+  let nameAt = namesAt;
+  let stored = 0;
+  for (let i = 0, p = rowsAt; i < keys; i++, p += ROW) {
+    const len = view.getUint32(p, true);
+    const valueAt = valueAtOf(view, p);
+    const valueEnd = valueAt + valueLengthOf(view, p);
+    if (outside(nameAt + len, namesEnd, valueAt, valueEnd, of)) return { problem: `its key ${i} lies outside it` };
+    stored += valueEnd - valueAt + len;
+    nameAt += len;
+  }
+  return nameAt === namesEnd ? stored : { problem: 'its names do not add up to its length' };
 }
 
 /** The segment of `keys` (each lying within [of.start, of.end)). */
@@ -149,11 +212,15 @@ export function decodeKeySegment(
   // RDRKSEG2: the databases' runs, of its keys in all (each a database number and a count).
   const runs = legacy ? [] : runsProblem(h.runs, h.keys, relabel);
   if (!Array.isArray(runs)) return runs;
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const namesAt = rowsAt + h.keys * rowBytes;
-  const whole = !legacy && appendsRows(keys) ? keys : undefined;
+  if (!legacy && appendsRows(keys)) {
+    const stored = rowsChecked(body, rowsAt, h.keys, namesAt, body.length, of);
+    if (typeof stored !== 'number') return stored;
+    keys.appendRows(body, rowsAt, h.keys, body, namesAt, body.length, stored, runs);
+    return undefined;
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let nameAt = namesAt;
-  let stored = 0;
   let run = 0;
   let runLeft = runs[0]?.[1] ?? 0;
   for (let i = 0; i < h.keys; i++) {
@@ -161,34 +228,29 @@ export function decodeKeySegment(
     const len = view.getUint32(p, true);
     const valueAt = legacy ? view.getFloat64(p + LEGACY_ROW.at, true) : valueAtOf(view, p);
     const valueEnd = legacy ? view.getFloat64(p + LEGACY_ROW.end, true) : valueAt + valueLengthOf(view, p);
-    if (nameAt + len > body.length || !(of.start < valueAt && valueAt <= valueEnd && valueEnd <= of.end) || rowProblem(valueAt, valueEnd))
-      return { problem: `its key ${i} lies outside it` };
-    if (whole) stored += valueEnd - valueAt + len;
-    else {
-      let db: number;
-      if (legacy) {
-        db = view.getUint32(p + LEGACY_ROW.db, true);
-        if (relabel && db === relabel[0]) db = relabel[1];
-      } else {
-        while (runLeft === 0) runLeft = runs[++run]![1];
-        runLeft--;
-        db = runs[run]![0];
-      }
-      keys.place(
-        db,
-        body[p + (legacy ? LEGACY_ROW.type : R_TYPE)]!,
-        body,
-        nameAt,
-        nameAt + len,
-        valueAt,
-        valueEnd,
-        view.getFloat64(p + (legacy ? LEGACY_ROW.expiry : R_EXPIRY), true),
-      );
+    if (outside(nameAt + len, body.length, valueAt, valueEnd, of)) return { problem: `its key ${i} lies outside it` };
+    let db: number;
+    if (legacy) {
+      db = view.getUint32(p + LEGACY_ROW.db, true);
+      if (relabel && db === relabel[0]) db = relabel[1];
+    } else {
+      while (runLeft === 0) runLeft = runs[++run]![1];
+      runLeft--;
+      db = runs[run]![0];
     }
+    keys.place(
+      db,
+      body[p + (legacy ? LEGACY_ROW.type : R_TYPE)]!,
+      body,
+      nameAt,
+      nameAt + len,
+      valueAt,
+      valueEnd,
+      view.getFloat64(p + (legacy ? LEGACY_ROW.expiry : R_EXPIRY), true),
+    );
     nameAt += len;
   }
   if (nameAt !== body.length) return { problem: 'its names do not add up to its length' };
-  whole?.appendRows(body, rowsAt, h.keys, body, namesAt, nameAt, stored, runs);
   return undefined;
 }
 

@@ -126,7 +126,8 @@ export function appendsRows(keys: KeyPlaces): keys is RowsAppender {
 export class KeyRows implements RowsAppender {
   protected rows: Buffer = Buffer.allocUnsafeSlow(ROW * 1024);
   protected view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
-  protected names: Buffer = Buffer.allocUnsafe(1 << 16);
+  /** A buffer of its own (never a pool's slice, as the rows' are: a thread can move it, index-segment.ts handOver). */
+  protected names: Buffer = Buffer.allocUnsafeSlow(1 << 16);
   protected namesUsed = 0;
   protected n = 0;
   /** Bytes the keys' names and values take in the file. */

@@ -19,7 +19,8 @@
  * index. A copy read in two parts at once on two threads (verify-rdb-split.ts)
  * is indexed the same way: this thread's pass reads its part, the worker
  * indexes its own part's keys beside its verification and hands them over
- * as a segment, which stands for those bytes once the part is taken (a
+ * (their rows and names moved, every key checked here: they are never
+ * stored, so no checksum), which stand for those bytes once the part is taken (a
  * paused part is this invocation's segment's end, as a pause on one
  * thread). A copy in Valkey's compressed envelope gets none: said in the
  * verdict's log line, never a failure of the verification.
@@ -45,7 +46,7 @@ import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { INDEX_SUFFIX, indexableTrailer, MAGIC } from '../../domain/serve/index-file.js';
 import { encodeKeyIndex, indexBytesFor } from '../../domain/serve/index-write.js';
 import { indexSourceMetadata } from '../../domain/serve/index-source.js';
-import { decodeKeySegment, encodeKeySegment, type SegmentOf } from '../../domain/serve/index-segment.js';
+import { decodeKeySegment, encodeKeySegment, type SegmentOf, takeHandedKeys } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { KeyBlocks } from '../../domain/serve/key-blocks.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';
@@ -147,14 +148,9 @@ export class CopyKeyIndex implements SplitKeyIndex {
     else {
       this.builder.dropPast(part.from);
       this.placedTo = part.end;
-      // Its keys placed after this thread's, each into its block as it is checked (a key found wrong: no index); its keys
-      // before its first SELECTDB are of the database this thread's part ended in.
-      const problem = decodeKeySegment(
-        Buffer.from(part.keys.buffer, part.keys.byteOffset, part.keys.byteLength),
-        { etag: undefined, versionId: undefined, start: part.from, end: part.end },
-        this.builder,
-        [SEGMENT_DB, part.db],
-      );
+      // Its keys appended after this thread's, a block's run at a time, once every key is checked (a key found wrong: no
+      // index); its keys before its first SELECTDB are of the database this thread's part ended in.
+      const problem = takeHandedKeys(part.keys, { start: part.from, end: part.end }, this.builder, [SEGMENT_DB, part.db]);
       if (problem) this.broken = `the second thread's part [${part.from}, ${part.end}): ${problem.problem}`;
       else {
         this.at = part.end;

@@ -8,6 +8,7 @@ import { KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
 import { type RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { readHeadContext, type SegmentContext, segmentContext, takeSegment } from '../../domain/rdb/format/split.js';
 import type { RdbCheckpoint } from '../../domain/rdb/report.js';
+import type { HandedKeys } from '../../domain/serve/index-segment.js';
 import type { IndexedVerification } from '../keys/rdb-index-pass.js';
 import type { RdbVerifier } from '../../domain/rdb/verifier.js';
 
@@ -91,8 +92,8 @@ export interface SplitIndexPart {
   /** Its bytes [from, end). */
   readonly from: number;
   readonly end: number;
-  /** Its keys as a key index segment (domain/serve/index-segment.ts), or why the worker has none. */
-  readonly keys: Uint8Array | string;
+  /** Its keys' rows and names, moved from the worker (domain/serve/index-segment.ts's HandedKeys), or why the worker has none. */
+  readonly keys: HandedKeys | string;
   /** The database at `from` (the part's keys before its first SELECTDB are in it). */
   readonly db: number;
   /** The file's CRC-64 trailer, when the part read to the end (null otherwise, or all zeros). */

@@ -1,7 +1,8 @@
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { describe, expect, it } from 'vitest';
-import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, type SegmentOf, segmentBytesFor } from '../../../../lambdas/domain/serve/index-segment.js';
+import { decodeKeySegment, encodeKeySegment, KeySegmentBuilder, type SegmentOf, takeHandedKeys } from '../../../../lambdas/domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
+import { R_AT, ROW } from '../../../../lambdas/domain/serve/key-rows.js';
 
 const OF = { etag: '"abc"', versionId: 'v1', start: 100, end: 1_000 };
 const KEYS: IndexedKey[] = [
@@ -91,7 +92,7 @@ describe('a key index segment (one verifier invocation’s keys)', () => {
     expect(decoded(b.encode({ ...OF, end: 1_005 }), { ...OF, end: 1_005 })).toBe('its key 91 lies outside it');
   });
 
-  it("is written over the builder's rows when they grew with room for it (the second thread's part), the same bytes as into a buffer of its own", () => {
+  it("hands its keys to another thread as its rows and names (moved, no segment written), each key checked as a stored segment's: the same keys, or refused", () => {
     const of = { etag: undefined, versionId: undefined, start: 100, end: 100 + 5_000 * 10 };
     const keys = Array.from({ length: 5_000 }, (_, i) => ({
       db: i < 2_000 ? 0 : 4,
@@ -101,27 +102,48 @@ describe('a key index segment (one verifier invocation’s keys)', () => {
       valueEnd: 105 + i * 10,
       expireAtMs: i % 3 ? null : 1_700_000_000_000 + i,
     }));
-    const plain = new KeySegmentBuilder();
-    const sized = new KeySegmentBuilder();
-    let added = 0;
-    sized.growBy({ share: () => added / keys.length, rowsBytes: segmentBytesFor });
-    for (const k of keys) {
-      plain.add(k);
-      sized.add(k);
-      added++;
-    }
+    const builder = (): KeySegmentBuilder => {
+      const b = new KeySegmentBuilder();
+      for (const k of keys) b.add(k);
+      return b;
+    };
     const cut = 105 + 4_000 * 10;
-    const expected = plain.encode(of, cut);
-    // Without leave to: a buffer of its own (compared as booleans: a failing toBe would print both buffers).
-    expect(sized.encode(of, cut).buffer === expected.buffer).toBe(false);
-    const over = sized.encode(of, cut, true);
-    expect(over.equals(expected)).toBe(true);
-    expect(over.byteOffset).toBe(0);
-    expect(over.buffer.byteLength).toBeGreaterThan(over.length);
-    expect(decoded(over, of)).toEqual(keys.slice(0, 4_001));
-    // Rows grown by doubling, without that room: a buffer of their own, the same bytes.
-    const small = new KeySegmentBuilder();
-    for (const k of keys.slice(0, 1_500)) small.add(k);
-    expect(small.encode(of, cut, true).equals(plain.encode(of, 105 + 1_499 * 10))).toBe(true);
+    const handed = builder().handOver(of.start, cut);
+    // Views of the builder's own buffers (each its own ArrayBuffer, so a worker can move them), cut as the segment is.
+    expect([handed.keys, handed.rows.byteOffset, handed.names.byteOffset, handed.rows.buffer === handed.names.buffer]).toEqual([4_001, 0, 0, false]);
+    const taken = new KeyIndexBuilder();
+    expect(takeHandedKeys(handed, { start: of.start, end: cut }, taken, [0, 6])).toBeUndefined();
+    const stored = new KeyIndexBuilder();
+    expect(decodeKeySegment(builder().encode({ ...of, end: cut }, cut), { ...of, end: cut }, stored, [0, 6])).toBeUndefined();
+    const [a, b] = [taken.finish(11), stored.finish(11)];
+    expect(a.databases()).toEqual([4, 6]);
+    expect([a.size(6), a.size(4)]).toEqual([2_000, 2_001]);
+    for (const [db, pos] of [
+      [6, 0],
+      [6, 1_999],
+      [4, 0],
+      [4, 2_000],
+    ] as const)
+      expect(a.entry(db, pos)).toEqual(b.entry(db, pos));
+    // Refused: another byte range; a key past it (not cut); names or runs that do not add up; a row changed to lie outside.
+    const refused = (h: typeof handed, end = cut): string | undefined => takeHandedKeys(h, { start: of.start, end }, new KeyIndexBuilder())?.problem;
+    expect(refused(handed, cut + 10)).toBe(`it indexes bytes [100, ${cut}), not [100, ${cut + 10})`);
+    expect(refused(builder().handOver(of.start, of.end), of.end)).toBeUndefined();
+    expect(refused({ ...builder().handOver(of.start, of.end), end: cut })).toBe('its key 4001 lies outside it');
+    expect(refused({ ...handed, names: handed.names.subarray(0, handed.names.length - 1) })).toBe('its key 4000 lies outside it');
+    expect(refused({ ...handed, names: new Uint8Array(handed.names.length + 1) })).toBe('its names do not add up to its length');
+    expect(
+      refused({
+        ...handed,
+        runs: [
+          [0, 2_000],
+          [4, 2_000],
+        ],
+      }),
+    ).toBe("its databases' runs count 4000 keys, not its 4001");
+    expect(refused({ ...handed, keys: 4_000 })).toBe('its rows do not fit in it');
+    const moved = Buffer.from(handed.rows);
+    moved.writeUInt32LE(99, 7 * ROW + R_AT); // key 7's value start at 99: before the part's bytes
+    expect(refused({ ...handed, rows: moved })).toBe('its key 7 lies outside it');
   });
 });

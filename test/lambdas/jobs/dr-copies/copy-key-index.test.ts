@@ -24,10 +24,11 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
-import { newSegmentParser, type RdbSegment, readHeadContext, segmentOf, takeSegment } from '../../../../lambdas/domain/rdb/format/split.js';
+import { type RdbSegment, readHeadContext, segmentOf, takeSegment } from '../../../../lambdas/domain/rdb/format/split.js';
 import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
-import { KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
-import { indexingKeyReader } from '../../../../lambdas/domain/serve/key-index.js';
+import type { HandedKeys } from '../../../../lambdas/domain/serve/index-segment.js';
+import { SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js';
+import { R_AT, ROW } from '../../../../lambdas/domain/serve/key-rows.js';
 import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
@@ -567,7 +568,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
   describe("the worker's part in a copy's index (CopyKeyIndex.takePart): its keys stand for its bytes, or there is no index", () => {
     interface WorkerPart {
       readonly from: number;
-      readonly keys: Uint8Array | string;
+      readonly keys: HandedKeys | string;
       readonly segment?: RdbSegment;
       readonly shards?: readonly Uint32Array[];
     }
@@ -577,15 +578,13 @@ describe("verify-rdb's key index beside a DR copy", () => {
       const at = (i: number): number => large.indexOf(Buffer.concat([Buffer.from([0, `big:${i}`.length]), Buffer.from(`big:${i}`)]));
       const from = at(Array.from({ length: 2_999 }, (_, i) => i).find((i) => at(i) > large.length / 2)!);
       const context = readHeadContext((o, n) => large.subarray(o, o + n), large.length, { maxValueBytes: 512 << 20, requireChecksum: true })!;
-      // As the worker reads it: its keys from its segment's own parse.
-      const keys = new KeySegmentBuilder();
-      const options = { maxValueBytes: 512 << 20, requireChecksum: true };
-      const reader = indexingKeyReader(keys, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, options, sink) });
-      reader.push(large.subarray(from));
-      const segment = segmentOf(reader.verifying!, from, context);
+      // As the worker reads it: its keys from its segment's own parse (its collector the parser's sink), in chunks whose seams cut names.
+      const keys = new SegmentKeySink(from, context, { maxValueBytes: 512 << 20, requireChecksum: true }, large.length);
+      for (let at = from; at < large.length; at += 4_093) keys.push(large.subarray(at, at + 4_093));
+      const segment = segmentOf(keys.parser, from, context);
       if (typeof segment === 'string') throw new Error(segment);
-      const shards = Array.from({ length: 256 }, (_, s) => reader.verifying!.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
-      return { from, segment, shards, keys: keys.encode({ etag: undefined, versionId: undefined, start: from, end: large.length }, large.length) };
+      const shards = Array.from({ length: 256 }, (_, s) => keys.parser.keyDigests?.memoryRecords(s) ?? new Uint32Array(0));
+      return { from, segment, shards, keys: keys.handOver(large.length) };
     }
     function oneThread(): Buffer {
       const index = new CopyKeyIndex('s3://b/k');
@@ -643,11 +642,11 @@ describe("verify-rdb's key index beside a DR copy", () => {
 
     it('gives no index for a changed part, a part without keys, or a gap in the bytes read here', () => {
       const part = workerPart();
-      const changed = new Uint8Array(part.keys as Uint8Array);
-      changed[60]! ^= 1;
-      expect(twoThreads({ ...part, keys: changed })).toBe(
-        `the second thread's part [${part.from}, ${large.length}): its CRC-64 does not match its bytes (damaged)`,
-      );
+      // A key's row changed (its value's start moved before the part): found as every key is checked (no checksum: never stored).
+      const handed = part.keys as HandedKeys;
+      const rows = Buffer.from(handed.rows);
+      rows.writeUInt32LE(part.from - 1, 3 * ROW + R_AT);
+      expect(twoThreads({ ...part, keys: { ...handed, rows } })).toBe(`the second thread's part [${part.from}, ${large.length}): its key 3 lies outside it`);
       expect(twoThreads({ ...part, keys: 'its index pass failed at byte 9: x' })).toBe(
         `the second thread's part [${part.from}, ${large.length}) has no keys: its index pass failed at byte 9: x`,
       );

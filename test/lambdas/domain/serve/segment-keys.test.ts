@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSegmentParser, readHeadContext, segmentOf } from '../../../../lambdas/domain/rdb/format/split.js';
+import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { type HandedKeys, KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
+import { indexingKeyReader } from '../../../../lambdas/domain/serve/key-index.js';
+import { SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { populate } from '../../../support/rdb-dataset.js';
+import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+
+const OPTIONS = { maxValueBytes: 512 << 20, requireChecksum: true };
+
+/** What a test compares of handed keys: every byte of their rows and names, their runs. */
+function plain(h: HandedKeys): unknown {
+  return { start: h.start, end: h.end, keys: h.keys, runs: h.runs, rows: Buffer.from(h.rows).toString('hex'), names: Buffer.from(h.names).toString('hex') };
+}
+
+describe("the split worker's key collector (SegmentKeySink: the segment parser's sink, no key reader between)", () => {
+  let server: RedisServer;
+  let file: Buffer;
+  let keys: RdbKey[];
+
+  beforeAll(async () => {
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    const client = server.client();
+    await populate(client);
+    // Names Redis stores integer-encoded and LZF-compressed (not plain in the chunk: the cold path), a binary one, a big value.
+    for (const db of [0, 5]) {
+      await client.select(db);
+      await client.set(`12345${db}`, 'int-named');
+      await client.set('-129', 'int-named 2');
+      await client.set('n'.repeat(200 + db), 'lzf-named', 'PX', 123_456_789);
+      await client.set(Buffer.from([0, 0xff, 0x80, 10, db]), Buffer.from([1, 2, 3]));
+      const rand = mulberry32(3 + db);
+      await client.set(`str:random:${db}`, Buffer.from(Array.from({ length: 100_000 }, () => Math.floor(rand() * 256))));
+    }
+    file = readFileSync(await bgsave(server, client));
+    const reader = new RdbKeyReader({ maxKeyBytes: Number.MAX_SAFE_INTEGER });
+    keys = reader.push(file);
+    expect(reader.end().ok).toBe(true);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("hands over the rows and names the key reader's path gives (KeySegmentBuilder through indexingKeyReader), byte for byte, whatever the chunking", () => {
+    // The segment from the first key that follows another with nothing between (a top-level boundary), so nearly all keys are in it.
+    const first = keys.findIndex((k, i) => i > 0 && keys[i - 1]!.end === k.offset);
+    const from = keys[first]!.offset;
+    const context = readHeadContext((o, n) => file.subarray(o, o + n), file.length, OPTIONS)!;
+    const names = keys.slice(first).map((k) => k.name.toString('latin1'));
+    // Database 5's (database 0's first keys may lie before the segment: the server's hash order).
+    expect(names).toEqual(expect.arrayContaining(['123455', 'n'.repeat(205)]));
+    // The key reader's path (as the worker ran it before), the bytes in one push.
+    const builder = new KeySegmentBuilder();
+    const reader = indexingKeyReader(builder, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, OPTIONS, sink) });
+    reader.push(file.subarray(from));
+    const expected = plain(builder.handOver(from, file.length));
+    expect((expected as { keys: number }).keys).toBe(keys.length - first);
+    const rand = mulberry32(5);
+    for (const size of [() => file.length, () => 1 + Math.floor(rand() * 40), () => 1 + Math.floor(rand() * 5000), (i: number) => (i % 2 ? 17 : 65_536)]) {
+      const sink = new SegmentKeySink(from, context, OPTIONS, file.length);
+      for (let at = from, i = 0; at < file.length; i++) {
+        const n = Math.max(1, size(i));
+        sink.push(file.subarray(at, at + n));
+        at += n;
+      }
+      expect(sink.parser.state()).toBe('done');
+      expect(typeof segmentOf(sink.parser, from, context)).toBe('object');
+      expect(plain(sink.handOver(file.length))).toEqual(expected);
+    }
+  });
+});
