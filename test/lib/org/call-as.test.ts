@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -7,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { loadOrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { stackSetGroups } from '../../../lib/constructs/org/stack-set-groups.js';
 import { GroupStackSets } from '../../../lib/constructs/org/stack-sets.js';
+import { tempDirs } from '../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * Who the StackSets are called as (CloudFormation's CallAs): the management
  * account as itself (SELF, the default), a delegated administrator as
  * DELEGATED_ADMIN when the org config says `stackSets.delegatedAdmin`.
  */
-const dir = mkdtempSync(join(tmpdir(), 'redis-dr-callas-'));
+const dir = tempDir('redis-dr-callas-');
 const template = join(dir, 'member.template.json');
 writeFileSync(template, JSON.stringify({ Resources: {} }));
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -7,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { loadOrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { addOrgStacks } from '../../../lib/org-app.js';
 import { cfnLint } from '../../support/cfn-lint.js';
+import { tempDirs } from '../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The organization's StackSets (`-c stacks=org`, lib/org-app.ts) from
@@ -17,7 +19,7 @@ import { cfnLint } from '../../support/cfn-lint.js';
  * synth throws on a finding) and cfn-lint clean.
  */
 const ORG = loadOrgConfig('config/org-example.json');
-const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-'));
+const dir = tempDir('redis-dr-org-');
 const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
 const built = addOrgStacks(app, ORG, join(dir, 'members'));
 const assembly = app.synth();

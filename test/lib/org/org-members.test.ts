@@ -16,6 +16,9 @@ import { cfnLint } from '../../support/cfn-lint.js';
 import { controlTowerFindings } from '../../support/governance.js';
 import { DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
 import { MEMBER_NETWORK_VALUES } from '../../support/state-machine.js';
+import { tempDirs } from '../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * What the StackSets deploy into each member account (lib/org-app.ts): the
@@ -39,7 +42,7 @@ function orgConfig(edit: (config: Record<string, any>) => void): OrgConfig {
 
 function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
   const checked = { config: orgConfig(edit) };
-  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-members-'));
+  const dir = tempDir('redis-dr-org-members-');
   const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
   const built = addOrgStacks(app, checked.config, join(dir, 'members'));
   app.synth();

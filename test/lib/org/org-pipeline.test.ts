@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadOrgConfig, validateOrgConfig } from '../../../lib/config/org.js';
 import { addOrgPipeline, orgWaves } from '../../../lib/org-pipeline.js';
+import { tempDirs } from '../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The CDK Pipelines path: a pipeline whose source is a CodeConnections
@@ -42,7 +42,7 @@ describe('the org pipeline', () => {
       accounts: [],
       organizationalUnits: config.organizationalUnits.map((ou) => (ou.id === 'ou-ex12-paym0001' ? { ...ou, accounts: [] } : ou)),
     };
-    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'redis-dr-pipeline-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir: tempDir('redis-dr-pipeline-'), context: { 'aws:cdk:bundling-stacks': [] } });
     const built = addOrgPipeline(app, small, 'config/org.json');
     const assembly = app.synth();
     expect(built.waves).toEqual([

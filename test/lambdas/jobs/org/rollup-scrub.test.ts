@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileObjectStore } from '../../../../lambdas/adapters/storage/object-store-file.js';
@@ -7,6 +6,9 @@ import { accountRegionPrefix } from '../../../../lambdas/domain/points/account-p
 import { SCRUB_RECORDS_PREFIX } from '../../../../lambdas/domain/scrub/input.js';
 import { type ScrubRecord, scrubRecordName } from '../../../../lambdas/domain/scrub/record.js';
 import { orgRollup } from '../../../../lambdas/jobs/org/rollup.js';
+import { tempDirs } from '../../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The roll-up reads each account's DR scrub records where the DR stack writes the organization's copy,
@@ -34,7 +36,7 @@ const scrub = (at: string, bad: string[], partial?: string): ScrubRecord => ({
 });
 
 function tree(files: Record<string, unknown>): FileObjectStore {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-org-scrub-'));
+  const dir = tempDir('redis-dr-org-scrub-');
   for (const [key, body] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, key)), { recursive: true });
     writeFileSync(join(dir, key), typeof body === 'string' ? body : JSON.stringify(body));

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -9,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { VerifiedCopyRule } from '../../../../lib/constructs/org/verified-copy-rule.js';
 import { ScopedNagPack } from '../../../../lib/nag/scoped-pack.js';
 import { cfnLint } from '../../../support/cfn-lint.js';
+import { tempDirs } from '../../../support/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The AWS Config custom rule construct: periodic, Lambda-backed, a role
@@ -17,7 +18,7 @@ import { cfnLint } from '../../../support/cfn-lint.js';
  * cdk-nag (the synth throws on a finding) and cfn-lint clean.
  */
 function synth(securityHub: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-rule-'));
+  const dir = tempDir('redis-dr-rule-');
   const app = new App({ outdir: dir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Rule', { env: { account: '111111111111', region: 'eu-west-1' } });
   new VerifiedCopyRule(stack, 'VerifiedCopy', {
