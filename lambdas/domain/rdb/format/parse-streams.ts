@@ -5,7 +5,7 @@ import { RdbFormatError } from '../errors.js';
 import { idmpSettingsProblem, STREAM_WITH_IDMP } from './key-meta.js';
 import { STREAM_WITH_NACKS, typeBeforeItsVersion } from './opcodes.js';
 import { fail, type RdbParserState } from './parse-state.js';
-import { type IdPart, idBelow, keyPart, lastLive, validateStreamNode } from './stream-node.js';
+import { belowNode, type IdPart, idBelow, keyPart, lastLive, validateStreamNode } from './stream-node.js';
 
 /** Redis 8.6's stream with idempotent-producer data (type 26): no type before RDB 13. */
 export function idmpStream(p: RdbParserState, type: number): boolean {
@@ -205,6 +205,7 @@ function streamNodes(p: RdbParserState): number {
         if (!(err instanceof RdbFormatError)) throw err;
         p.fail(err.message);
       }
+      if (belowNode.entry) p.warn(p.base + p.pos, `${p.describe()}: ${belowNode.entry}: Redis loads it`);
       if (lastLive.some) {
         const st = p.stream;
         st.live = true;

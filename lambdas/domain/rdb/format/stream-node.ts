@@ -13,8 +13,9 @@
  * and the entries' ids (master id + deltas) in the order Redis's reads by id
  * assume: the node's first entry at the node's id (deltas 0-0: a node begins
  * with the entry that created it, and entries are only flagged, never
- * removed), each live entry above the live one before it, and, in any node
- * but the stream's first, not below the node's id (see {@link checkStreamNode}).
+ * removed), each live entry above the live one before it; in any node but
+ * the stream's first, one below the node's id is named in {@link belowNode}
+ * for a warning (see {@link checkStreamNode}).
  * The node's last live id is left in {@link lastLive} for the checks across
  * nodes (parse-streams.ts: below the next node's id, not above the stream's
  * last id).
@@ -41,6 +42,7 @@ const wasmStreamNode = loadWasmStreamNode();
  * @throws RdbFormatError naming the problem
  */
 export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array, first: boolean): number {
+  belowNode.entry = '';
   if (wasmStreamNode !== undefined && lp.length >= 7) {
     const live = wasmStreamNode(lp, masterId, lastLive);
     if (live >= 0) return live;
@@ -56,6 +58,15 @@ export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array, first: 
  * exactly); never with `===`.
  */
 export type IdPart = number | bigint;
+
+/**
+ * A live entry of the node last walked that lies below the node's id in a node other than the stream's first, named
+ * ('' when none): a Redis before 7.2 writes one (XTRIM MINID leaving a node of deleted entries only, XSETID below it,
+ * XADD, then a node made before that one), loads it, and then answers by id inconsistently itself (XRANGE - + lists
+ * 1-6 then 1-5, XRANGE 1-5 1-5 nothing). The copy holds what the server held: a warning (parse-streams.ts), not a
+ * refusal, as for the other states Redis loads and only deep sanitization refuses.
+ */
+export const belowNode = { entry: '' };
 
 /** The last live entry of the node last walked (its id; `some` false when it has none), for the checks across nodes. */
 export const lastLive: { ms: IdPart; seq: IdPart; some: boolean } = { ms: 0, seq: 0, some: false };
@@ -220,11 +231,12 @@ function idPartAt(lp: Uint8Array, p: number, base: IdPart): IdPart {
  *
  * The ids: the first entry's deltas are 0-0 (its id is the node's: no server
  * writes another), and each live entry's id is above the live one's before
- * it and — unless the node is the stream's `first` — not below the node's
- * id: Redis finds entries by the node ids (XRANGE's start, XREVRANGE's end
- * seek the last node at or below it), so an entry out of that order is one
- * Redis's reads by id miss while XRANGE - + lists it, and redis-dr's readers
- * (file order) answer otherwise. Deleted entries are held to nothing but
+ * it; unless the node is the stream's `first`, a live entry below the
+ * node's id is named in {@link belowNode} (not refused: a Redis before 7.2
+ * writes one): Redis finds entries by the node ids (XRANGE's start,
+ * XREVRANGE's end seek the last node at or below it), so such an entry is
+ * one Redis's reads by id miss while XRANGE - + lists it, and redis-dr's
+ * readers (file order) answer otherwise. Deleted entries are held to nothing but
  * their place (and the first's deltas): every reader skips them, and a real
  * Redis leaves them out of order after an XSETID below a deleted entry (XDEL
  * of the top entry, XSETID below it, XADD: the node then holds 1-0 2-0
@@ -243,6 +255,7 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = tr
   let prevSeq: IdPart = masterSeq;
   let need = first ? ANY : NOT_BELOW;
   lastLive.some = false;
+  belowNode.entry = '';
   const end = lp.length - 1;
   let p = 6;
   // The master entry: count, deleted, field count, the fields, 0.
@@ -287,11 +300,11 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = tr
     if (live + dead === 0 && (ms < masterMs || ms > masterMs || seq < masterSeq || seq > masterSeq))
       fail(`stream node ${nodeId(masterId)}, entry 1 (${ms}-${seq}): a node's first entry is at the node's ID (deltas 0-0); no server writes another`);
     if ((flags & STREAM_DELETED) === 0) {
-      if (need === NOT_BELOW ? idBelow(ms, seq, prevMs, prevSeq) : need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
+      if (need === NOT_BELOW && idBelow(ms, seq, prevMs, prevSeq))
+        belowNode.entry ||= `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries)`;
+      else if (need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
         fail(
-          need === NOT_BELOW
-            ? `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it`
-            : `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's reads by ID then disagree with its XRANGE`,
+          `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's reads by ID then disagree with its XRANGE`,
         );
       need = ABOVE;
       prevMs = ms;
