@@ -222,17 +222,25 @@ describe('verify-rdb handler', () => {
     expect(deps.alerts).toHaveLength(1);
   });
 
-  it("review 20: tags corrupt a copy whose stream node's master entry contradicts its entries (a count Redis's deep validation refuses)", async () => {
-    // The stream's node listpack as XADD * f v writes it: count 1, deleted 0, 1 field, "f", 0, then the entry. Its count made 2.
+  /**
+   * The copy's stream node listpack as XADD * f v writes it (count 1, deleted 0, 1 field, "f", 0, then the entry) with
+   * its byte `offset` made `value` and the CRC-64 made right, verified: the run's outcome.
+   */
+  async function withStreamNodeByte(offset: number, value: number) {
     const node = Buffer.from([1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x76, 2, 4, 1, 0xff]);
     const at = rdb.indexOf(node);
     expect(at).toBeGreaterThan(0);
     const bad = Buffer.from(rdb);
-    bad[at] = 2;
+    bad[at + offset] = value;
     new Crc64().update(bad, 0, bad.length - 8).writeLittleEndian(bad, bad.length - 8);
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     serveObject(s3, { bytes: bad, etag: '"e1"', versionId: 'v1' });
-    const outcome = await runToEnd(event(), deps);
+    return runToEnd(event(), deps);
+  }
+
+  it("review 20: tags corrupt a copy whose stream node's master entry contradicts its entries (a count Redis's deep validation refuses)", async () => {
+    // Its count made 2.
+    const outcome = await withStreamNodeByte(0, 2);
     expect(outcome.verdict).toBe('corrupt');
     expect(outcome.error?.message).toMatch(/value \(stream, RDB type 19\): stream node \d+-0 says 2 entries and 0 deleted, holds 1 and 0/);
     expect(putTags()['redis-dr:verified']).toBe('corrupt');
@@ -241,15 +249,7 @@ describe('verify-rdb handler', () => {
 
   it("review 21: tags corrupt a copy whose stream entry is not at its node's ID (Redis's deep validation loads it)", async () => {
     // The same node; its entry's millisecond delta 0 made 1: the entry lies above its node's ID and the stream's last ID.
-    const node = Buffer.from([1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0, 1, 0, 1, 0x81, 0x76, 2, 4, 1, 0xff]);
-    const at = rdb.indexOf(node);
-    expect(at).toBeGreaterThan(0);
-    const bad = Buffer.from(rdb);
-    bad[at + 13] = 1;
-    new Crc64().update(bad, 0, bad.length - 8).writeLittleEndian(bad, bad.length - 8);
-    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    serveObject(s3, { bytes: bad, etag: '"e1"', versionId: 'v1' });
-    const outcome = await runToEnd(event(), deps);
+    const outcome = await withStreamNodeByte(13, 1);
     expect(outcome.verdict).toBe('corrupt');
     expect(outcome.error?.message).toMatch(/value \(stream, RDB type 19\): stream node (\d+)-0, entry 1 \(\d+-0\): a node's first entry is at the node's ID/);
     expect(putTags()['redis-dr:verified']).toBe('corrupt');
