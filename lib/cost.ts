@@ -74,6 +74,7 @@ export function deploymentCost(
             region: config.vault.region,
             replicaDays: vaultReplicaDays(vaultTierDays(config.vault.retentionDays, config.vault.tierRetentionDays)),
             replicationTimeControl: config.vault.replicationTimeControl,
+            organizationCopies: config.vault.organizationId !== undefined,
           },
         }
       : {}),

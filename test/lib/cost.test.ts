@@ -67,4 +67,15 @@ describe('the cost estimate of the example config', () => {
     expect(estimate.lines.find((l) => l.item === 'S3 replication to the vault (eu-central-1)')!.usd).toBeGreaterThan(0);
     expect(deploymentCost(config, exampleResources(), { now: NOW }).lines.some((l) => l.item.startsWith('vault scrub'))).toBe(false);
   });
+
+  it("adds the export bucket's organization copies when the vault is an organization's (vault.organizationId), and only then", () => {
+    const config = exampleConfig();
+    const vault = { account: '222222222222', region: 'eu-central-1' as const, retentionDays: 30, replicationTimeControl: false };
+    const own = deploymentCost({ ...config, vault } as typeof config, exampleResources(), { now: NOW });
+    const org = deploymentCost({ ...config, vault: { ...vault, organizationId: 'o-abcdefghij' } } as typeof config, exampleResources(), { now: NOW });
+    const copies = (e: typeof own) => e.lines.filter((l) => l.item.endsWith(': organization vault copies in the export bucket'));
+    expect(copies(own)).toEqual([]);
+    expect(copies(org).length).toBe(config.plans.filter((p) => p.export.enabled).length);
+    expect(org.variableUsd).toBeGreaterThan(own.variableUsd);
+  });
 });

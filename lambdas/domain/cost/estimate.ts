@@ -77,6 +77,12 @@ export interface VaultScrubCost {
   readonly replicaDays: number;
   /** Replication Time Control on the export bucket's rule into the vault (`vault.replicationTimeControl`). */
   readonly replicationTimeControl: boolean;
+  /**
+   * An organization's vault (`vault.organizationId`): the export function copies each export under the
+   * account's own prefix of the export bucket, tagged as the export (lambdas/jobs/dr-copies/org-export-copy.ts),
+   * so the bucket's lifecycle keeps that copy as long: the export bucket holds every export twice.
+   */
+  readonly organizationCopies?: boolean;
 }
 
 export interface CostLine {
@@ -249,6 +255,11 @@ export function estimateMonthlyCost(input: {
         'GB-months',
         archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
       );
+      // An organization's vault: the export bucket holds a second copy of each export under the account's prefix (kept and archived alike).
+      if (input.vaultScrub?.organizationCopies) {
+        const usd = standardGb * primary.s3StandardGbMonth + archivedGb * primary.s3GlacierIrGbMonth;
+        add('variable', `${plan.name}: organization vault copies in the export bucket`, standardGb + archivedGb, 'GB-months', usd);
+      }
       replicatedGb += exportsPerMonth * a.sizeGb;
       drCopiesGb += standardGb + archivedGb;
     }
@@ -311,6 +322,11 @@ function assumptionsOf(
     ...(vault
       ? [
           `the vault (${vault.region}${vaultStandIn ? ", priced at us-east-1's as a stand-in" : ''}) stores and its scrub re-reads at ${a.scrubMbPerSecond} MB/s one replica of every export kept ${vault.replicaDays} days (its GET requests, and the vault stack's own alarms and keys, shared by the organization, are not included)`,
+          ...(vault.organizationCopies
+            ? [
+                "an organization's vault: the export bucket keeps a second copy of every export under the account's prefix, for as long as the export (the copy the vault replicates)",
+              ]
+            : []),
         ]
       : []),
     'not included: CloudWatch Logs ingestion and storage, custom metrics, X-Ray traces, SNS deliveries, KMS and S3 requests (cents at this scale)',

@@ -147,6 +147,23 @@ describe('estimateMonthlyCost', () => {
     expect(empty.lines.some((l) => l.item.includes('vault'))).toBe(false);
   });
 
+  it("counts an organization vault's second copy in the export bucket: each export kept again under the account's prefix, archived alike", () => {
+    const base = { stacks: [stack], plans: [plan], replicationTimeControl: true, now: NOW, assumptions: { ...DEFAULT_COST_ASSUMPTIONS, sizeGb: 2 } };
+    const vault = { days: 30, memoryMb: 3008, region: 'eu-west-1', replicaDays: 61, replicationTimeControl: false };
+    const own = estimateMonthlyCost({ ...base, regions: { primary: 'us-east-1', dr: 'us-east-1' }, vaultScrub: vault });
+    const org = estimateMonthlyCost({ ...base, regions: { primary: 'us-east-1', dr: 'us-east-1' }, vaultScrub: { ...vault, organizationCopies: true } });
+    // The export bucket's half of the two buckets' 104.27 GB in Standard and 75.47 GB in Glacier IR, once more at the primary's prices.
+    const line = org.lines.find((l) => l.item === 'sessions: organization vault copies in the export bucket');
+    expect(line).toMatchObject({ part: 'variable', unit: 'GB-months' });
+    expect(line!.quantity).toBeCloseTo(104.27 / 2 + 75.47 / 2, 1);
+    expect(line!.usd).toBeCloseTo((104.27 / 2) * US_EAST_1.s3StandardGbMonth + (75.47 / 2) * US_EAST_1.s3GlacierIrGbMonth, 1);
+    expect(org.variableUsd).toBeCloseTo(own.variableUsd + line!.usd, 2);
+    expect(org.assumptions.join('\n')).toContain("the export bucket keeps a second copy of every export under the account's prefix");
+    // A vault of its own accounts (no organization): no copy, no line, no sentence.
+    expect(own.lines.some((l) => l.item.includes('organization vault copies'))).toBe(false);
+    expect(own.assumptions.join('\n')).not.toContain('second copy');
+  });
+
   it('leaves out what a plan does not do, and RTC when it is off', () => {
     const { export: _e, drill: _d, ...snapshotsOnly } = plan;
     const e = estimate([snapshotsOnly], {}, false);
