@@ -72,4 +72,32 @@ describe("the split worker's key collector (SegmentKeySink: the segment parser's
       expect(plain(sink.handOver(file.length))).toEqual(expected);
     }
   });
+
+  it('hands over the same for a segment starting at any top-level key boundary, in every database (about 60 seams, random chunkings)', () => {
+    const context = readHeadContext((o, n) => file.subarray(o, o + n), file.length, OPTIONS)!;
+    // Plain seams (no SELECTDB, expiry or other opcode between two keys): where the split may cut.
+    const seams = keys.flatMap((k, i) => (i > 0 && keys[i - 1]!.end === k.offset ? [i] : []));
+    const every = Math.max(1, Math.floor(seams.length / 60));
+    // Every n-th seam, and the first and last seam of each database (a segment whose first key opens a database's run, or ends it).
+    const chosen = new Set(seams.filter((_, j) => j % every === 0));
+    for (const db of new Set(keys.map((k) => k.db))) {
+      const own = seams.filter((i) => keys[i]!.db === db);
+      if (own.length > 0) for (const i of [own[0]!, own[own.length - 1]!]) chosen.add(i);
+    }
+    expect(new Set([...chosen].map((i) => keys[i]!.db)).size).toBeGreaterThan(1);
+    const rand = mulberry32(11);
+    for (const i of chosen) {
+      const from = keys[i]!.offset;
+      const builder = new KeySegmentBuilder();
+      const reader = indexingKeyReader(builder, 0, { segment: { from, context }, parser: (sink) => newSegmentParser(from, context, OPTIONS, sink) });
+      reader.push(file.subarray(from));
+      const sink = new SegmentKeySink(from, context, OPTIONS, file.length);
+      for (let at = from; at < file.length; ) {
+        const n = 1 + Math.floor(rand() * (i % 4 === 1 ? 7 : 3000));
+        sink.push(file.subarray(at, at + n));
+        at += n;
+      }
+      expect(plain(sink.handOver(file.length)), `segment from byte ${from} (key ${i})`).toEqual(plain(builder.handOver(from, file.length)));
+    }
+  });
 });
