@@ -42,7 +42,7 @@
  */
 import { Crc64 } from '../codecs/crc64.js';
 import { crc64Combine } from '../codecs/crc64-combine.js';
-import { type ChecksumStatus, type SlotImport, typesSeen } from '../report.js';
+import { type ChecksumStatus, type RdbWarningKind, type SlotImport, typesSeen, type WarningKinds } from '../report.js';
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
@@ -91,6 +91,7 @@ export interface RdbSegment {
   readonly templateHashes: number;
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
+  readonly warningKinds: WarningKinds;
   readonly sampledCollections: number;
   readonly minDupDetection: number;
   readonly trailingBytes: number;
@@ -163,6 +164,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     templateHashes: p.templateHashes,
     warnings: p.warnings.map((w) => ({ ...w })),
     warningCount: p.warningCount,
+    warningKinds: { ...p.warningKinds },
     sampledCollections: p.sampledCollections,
     minDupDetection: p.minDupDetection,
     trailingBytes: p.trailingBytes,
@@ -247,6 +249,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   main.templateHashes += segment.templateHashes;
   main.warnings.push(...segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)));
   main.warningCount += segment.warningCount;
+  for (const [kind, n] of Object.entries(segment.warningKinds) as [RdbWarningKind, number][]) main.warningKinds[kind] = (main.warningKinds[kind] ?? 0) + n;
   main.sampledCollections += segment.sampledCollections;
   main.minDupDetection = Math.min(main.minDupDetection, segment.minDupDetection);
   if (segment.paused !== undefined) {
