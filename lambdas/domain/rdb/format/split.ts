@@ -200,6 +200,15 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
 }
 
 /**
+ * A segment's warning as a single parser words it: the segment's parser counts keys from its own start, so the key
+ * number a message starts with (`key N …`, `opcode after key N`: parse-state.ts describe) is moved on by the keys
+ * before the segment.
+ */
+function numberedFromFileStart(message: string, keysBefore: number): string {
+  return message.replace(/^(opcode after key |key )(\d+)/, (_, words: string, n: string) => `${words}${Number(n) + keysBefore}`);
+}
+
+/**
  * Takes `segment` into `main` (paused at its start, {@link mergeProblem}
  * null): `main` then stands at the file's end with the trailer judged, as a
  * single parser that read the whole file, and `main.end()` gives the report.
@@ -226,6 +235,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
       main.keysByDb.set(into, (main.keysByDb.get(into) ?? 0) + n);
     }
   } else main.keysByDb = undefined;
+  const keysBefore = main.keys;
   main.keys += segment.keys;
   main.dbStartKeys = main.keys;
   main.expires += segment.expires;
@@ -247,7 +257,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   }
   main.slotImportJobs += segment.slotImportJobs;
   main.templateHashes += segment.templateHashes;
-  main.warnings.push(...segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)));
+  for (const w of segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)))
+    main.warnings.push({ offset: w.offset, message: numberedFromFileStart(w.message, keysBefore) });
   main.warningCount += segment.warningCount;
   for (const [kind, n] of Object.entries(segment.warningKinds) as [RdbWarningKind, number][]) main.warningKinds[kind] = (main.warningKinds[kind] ?? 0) + n;
   main.sampledCollections += segment.sampledCollections;
