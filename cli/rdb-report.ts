@@ -3,7 +3,7 @@
  * it, `drill local` too for a file it will not load.
  */
 import { basename } from 'node:path';
-import type { RdbReport } from '../lambdas/domain/rdb/verifier.js';
+import type { RdbReport, RdbWarningKind, WarningKinds } from '../lambdas/domain/rdb/verifier.js';
 import type { RdbEnvelopeInfo } from '../lambdas/jobs/dr-copies/verify-file.js';
 
 /** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
@@ -52,10 +52,36 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     // Redis 7.4+ writes RDB 12 and later, which Valkey refuses by default ("Can't handle RDB format version").
     `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey 8.1 or later), which tries it and stops at a type it does not know` : ''}` +
-    `${report.warningCount ? `; ${report.warningCount} warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)` : ''}` +
+    `${report.warningCount ? `; ${warningSummary(report.warningCount, report.warningKinds ?? {})}` : ''}` +
     `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
   );
+}
+
+/** What Redis does with a file of warnings of one kind (alone), and with those of a kind among others (counted). */
+const WARNING_KIND_TEXT: Record<RdbWarningKind, { alone: string; counted: string }> = {
+  'sanitize-only': {
+    alone: 'Redis loads it, only sanitize-dump-payload yes would refuse it',
+    counted: 'that Redis loads and only sanitize-dump-payload yes would refuse',
+  },
+  'server-held': {
+    alone: 'Redis loads it, deep sanitization too: the server held it so',
+    counted: 'that Redis loads, deep sanitization too (the server held them so)',
+  },
+  'load-time': {
+    alone: "Redis refuses it unless the first copy of a stream's idempotent producer has only expired entries by the time it loads",
+    counted: "that Redis refuses unless the first copy of a stream's idempotent producer has only expired entries by then",
+  },
+};
+
+/** The warnings' part of the line, worded per kind (those of a checkpoint from before kinds were counted: said to be so). */
+function warningSummary(count: number, kinds: WarningKinds): string {
+  const counted = Object.entries(kinds).filter(([, n]) => n > 0) as [RdbWarningKind, number][];
+  const uncounted = count - counted.reduce((sum, [, n]) => sum + n, 0);
+  if (counted.length === 1 && uncounted === 0) return `${count} warning(s): ${WARNING_KIND_TEXT[counted[0]![0]].alone} (--json lists them)`;
+  const parts = counted.map(([kind, n]) => `${n} ${WARNING_KIND_TEXT[kind].counted}`);
+  if (uncounted > 0) parts.push(`${uncounted} not counted by kind (a checkpoint of an older redis-dr)`);
+  return `${count} warning(s) (--json lists them, each with what Redis does): ${parts.join(', ')}`;
 }
 
 /** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */

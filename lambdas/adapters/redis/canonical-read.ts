@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
-import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId } from '../../domain/rdb/format/stream-ids.js';
+import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId } from '../../domain/rdb/format/stream-ids.js';
 import { decodeDumpPayload, type ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
@@ -297,8 +297,11 @@ function nextStreamId(id: string): string {
  * it comes and dropped: a big value is never on this side whole. `size` is
  * its LLEN or XLEN (keyShape): the digest starts with the count, so a value
  * that changes during the read gets another digest, never a false equal.
+ * A stream's stored first id (XINFO STREAM's recorded-first-entry-id), which
+ * the digest leaves out, comes beside it where the server reports one
+ * (Redis 7.0 and later, every Valkey).
  */
-export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 'stream', size: number, perChunk: number): Promise<string> {
+export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 'stream', size: number, perChunk: number): Promise<OrderedRead> {
   const d = new OrderedDigest(type, size);
   if (type === 'list') {
     for (let at = 0; at < size; at += perChunk) {
@@ -306,7 +309,7 @@ export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 
       for (const item of items) d.item(item);
       if (items.length < perChunk) break;
     }
-    return d.digest();
+    return { digest: d.digest() };
   }
   for (let from = '-', read = 0; read < size; ) {
     const entries = (await ask(ks, key, 'XRANGE', [XRANGE, key, from, '+', 'COUNT', String(perChunk)])) as [Buffer, Buffer[]][];
@@ -315,14 +318,21 @@ export async function orderedDigestOn(ks: Keyspace, key: Buffer, type: 'list' | 
     if (entries.length < perChunk) break;
     from = nextStreamId(entries[entries.length - 1]![0].toString('latin1'));
   }
-  const { meta, firstId } = await streamMetaOn(ks, key, size);
+  const { meta, firstId, recordedFirstId } = await streamMetaOn(ks, key, size);
   // A server before Redis 7.0 keeps no entries-read: what 7.0 derives loading its stream, as for a type-15 payload (value.ts).
   const derived = loadedAsType15(size, parseStreamId(meta.lastId), firstId ? parseStreamId(firstId) : undefined);
   const groups = (await streamGroupsOn(ks, key, perChunk)).map((g) =>
     g.entriesRead !== undefined ? g : { ...g, entriesRead: entriesReadText(estimateEntriesRead(derived, parseStreamId(g.lastDeliveredId))) },
   );
   d.groups(groups, meta);
-  return d.digest();
+  return { digest: d.digest(), ...(recordedFirstId === undefined ? {} : { recordedFirstId: parseStreamId(recordedFirstId) }) };
+}
+
+/** A list's or stream's digest as {@link orderedDigestOn} read it, and a stream's stored first id where the server reports it. */
+export interface OrderedRead {
+  readonly digest: string;
+  /** XINFO STREAM's recorded-first-entry-id; absent for a list, and on a server before Redis 7.0 (it keeps no first id). */
+  readonly recordedFirstId?: StreamId;
 }
 
 const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
@@ -332,7 +342,7 @@ const text = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('latin1') 
  * nor the largest deleted id: what 7.0 derives loading its streams is taken
  * (XLEN, 0-0), as lambdas/domain/rdb/format/value.ts does for a type-15 payload.
  */
-async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<{ meta: StreamMeta; firstId?: string }> {
+async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<{ meta: StreamMeta; firstId?: string; recordedFirstId?: string }> {
   const f = new Map(pairs((await ask(ks, key, 'XINFO STREAM', [XINFO, 'STREAM', key])) as Buffer[]).map(([k, v]) => [text(k), v]));
   const first = f.get('first-entry') as unknown as [Buffer, Buffer[]] | null | undefined;
   return {
@@ -342,6 +352,7 @@ async function streamMetaOn(ks: Keyspace, key: Buffer, size: number): Promise<{ 
       maxDeletedId: f.has('max-deleted-entry-id') ? text(f.get('max-deleted-entry-id')) : '0-0',
     },
     ...(first ? { firstId: text(first[0]) } : {}),
+    ...(f.has('recorded-first-entry-id') ? { recordedFirstId: text(f.get('recorded-first-entry-id')) } : {}),
   };
 }
 

@@ -5,6 +5,22 @@
  * verifier that is its public face both import this module and not each other.
  */
 
+/**
+ * What a warning says Redis does with the file:
+ * - `sanitize-only`: Redis loads it; only `sanitize-dump-payload yes` (deep
+ *   sanitization, redis-check-rdb) refuses it (a duplicate field in a small
+ *   hash, an intset out of order, a pending entry no consumer owns);
+ * - `server-held`: Redis loads it, with deep sanitization too: a server
+ *   wrote it so (a live stream entry below its node's ID, Redis before 7.2);
+ * - `load-time`: Redis loads it or refuses it depending on when (a stream's
+ *   idempotent producer twice: loaded once the first one's entries expired).
+ */
+export const RDB_WARNING_KINDS = ['sanitize-only', 'server-held', 'load-time'] as const;
+export type RdbWarningKind = (typeof RDB_WARNING_KINDS)[number];
+
+/** Warnings counted by {@link RdbWarningKind}. */
+export type WarningKinds = Readonly<Partial<Record<RdbWarningKind, number>>>;
+
 /** Outcome of the CRC-64 trailer check. */
 export type ChecksumStatus = 'ok' | 'mismatch' | 'absent';
 
@@ -79,12 +95,15 @@ export interface RdbReport {
   /** Bytes after the end of the file (EOF opcode and checksum): ignored, as Redis ignores them. Absent when none. */
   readonly trailingBytes?: number;
   /**
-   * What Redis loads with default settings but `sanitize-dump-payload yes`
-   * refuses (e.g. duplicate fields in a small hash): the file is still `ok`.
-   * At most 20 kept; `warningCount` counts them all. Absent when none.
+   * What Redis loads with default settings though the file is not as a
+   * server keeps it: the file is still `ok`. Each says what Redis does with
+   * it (its kind: {@link RdbWarningKind}). At most 20 kept; `warningCount`
+   * counts them all, `warningKinds` each kind. Absent when none.
    */
   readonly warnings?: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount?: number;
+  /** The warnings of each kind, all of them counted (absent kinds: none). */
+  readonly warningKinds?: WarningKinds;
   /**
    * Collections too large for the exact duplicate check (more than 2^20
    * members) were checked on a sample: a duplicate pair in them is found
@@ -198,6 +217,8 @@ export interface RdbCheckpoint {
   readonly hashTemplates?: readonly (readonly [id: number, fields: number])[];
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
+  /** Added with the warnings' kinds: absent in older checkpoints (their warnings then counted under none). */
+  readonly warningKinds?: WarningKinds;
   readonly sampledCollections: number;
   readonly minDetectionProbability: number;
 }

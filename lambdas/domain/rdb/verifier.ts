@@ -21,9 +21,9 @@ import type { KeyDigestSpill } from './format/key-digests.js';
 import type { RdbCheckpoint, RdbReport, RdbVerifierState } from './report.js';
 
 export { RdbFormatError, RdbUnsupportedError } from './errors.js';
-export { rdbVerdict } from './report.js';
+export { RDB_WARNING_KINDS, rdbVerdict } from './report.js';
 export type { KeyDigestSpill } from './format/key-digests.js';
-export type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerdict, RdbVerifierState } from './report.js';
+export type { ChecksumStatus, RdbCheckpoint, RdbReport, RdbVerdict, RdbVerifierState, RdbWarningKind, WarningKinds } from './report.js';
 
 /** Options for {@link createRdbVerifier}. */
 export interface RdbVerifierOptions {

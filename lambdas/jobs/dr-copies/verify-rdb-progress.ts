@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { unpackTemplates } from '../../domain/dr-copies/verify-state.js';
 import { copyVerificationSettingsSchema } from '../../domain/plans/settings.js';
-import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
+import { RDB_WARNING_KINDS, type RdbCheckpoint } from '../../domain/rdb/verifier.js';
 
 /** The EventBridge "Object Created" / "Object Tags Added" event, as far as it is used. */
 export const s3ObjectEventSchema = z.object({
@@ -81,6 +81,7 @@ export const rdbCheckpointSchema = z.object({
   templateHashes: z.number().int().nonnegative().optional(),
   warnings: z.array(z.object({ offset: z.number(), message: z.string() })).readonly(),
   warningCount: z.number().int().nonnegative(),
+  warningKinds: z.partialRecord(z.enum(RDB_WARNING_KINDS), z.number().int().nonnegative()).optional(),
   sampledCollections: z.number().int().nonnegative(),
   minDetectionProbability: z.number().min(0).max(1),
 }) satisfies z.ZodType<RdbCheckpoint>;

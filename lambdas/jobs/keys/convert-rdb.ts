@@ -595,11 +595,13 @@ async function firstDifference(
 }
 
 /**
- * A newer stream (type 19/21) whose stored first id is not its first entry's (no server writes one: Redis keeps it
- * through XDEL and XTRIM), named; undefined for any other key. The conversion's digest reads the stored id without
- * decoding the first node (a tenth of a re-encoding's CPU), and RDB 9 has no field for it: the read-back derives it
- * from the entries, so such an input differs from its output where compare's fingerprint (no first id) sees none.
- * Asked only once a conversion has failed: it decodes the stream.
+ * A newer stream (type 19/21) whose stored first id is not its first entry's, named; undefined for any other key. A Redis
+ * before 7.2 writes one after an XSETID below deleted entries (a node made later, with a lower id, then lies before
+ * the one holding the stored first id: review 22's 1-5 stored over a first entry 1-6), or the file was crafted. Such a
+ * real state carries a largest deleted id, which RDB 9 cannot hold either, so it is mostly refused before this is
+ * asked. The conversion's digest reads the stored id without decoding the first node (a tenth of a re-encoding's CPU),
+ * and RDB 9 has no field for it: the read-back derives it from the entries, so such an input differs from its output
+ * where compare's fingerprint (no first id) sees none. Asked only once a conversion has failed: it decodes the stream.
  */
 function firstIdNotFirstEntrys(k: RdbKey, n: number): string | undefined {
   if (k.type !== STREAM_2 && k.type !== STREAM_3) return undefined;
@@ -609,5 +611,5 @@ function firstIdNotFirstEntrys(k: RdbKey, n: number): string | undefined {
   if (!info || first === undefined) return undefined;
   const stored = `${info.firstId[0]}-${info.firstId[1]}`;
   if (stored === first) return undefined;
-  return `key ${n}, ${displayKey(k.name)}: its stored first id ${stored} is not its first entry's ${first}, which an RDB 9 server derives loading it (the input is inconsistent: no server writes that); --lossy stream-ids writes it with ${first}`;
+  return `key ${n}, ${displayKey(k.name)}: its stored first id ${stored} is not its first entry's ${first}, which an RDB 9 server derives loading it (the input is inconsistent: written by a Redis before 7.2 after an XSETID below deleted entries, or crafted); --lossy stream-ids writes it with ${first}`;
 }

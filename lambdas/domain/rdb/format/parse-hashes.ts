@@ -123,6 +123,7 @@ export function settleHashFields(p: RdbParserState): void {
   p.warn(
     at,
     `${p.describe()}: duplicate hash fields in a hash of ${p.collectionLength} short fields: Redis loads it (into a listpack) and only sanitize-dump-payload yes refuses it ("Hash with dup elements")`,
+    'sanitize-only',
   );
 }
 

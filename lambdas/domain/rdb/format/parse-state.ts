@@ -5,7 +5,7 @@ import { EXPIRY_BUCKETS } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
 import { LzfChecker, lzfDecompressTransient, lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError } from '../errors.js';
-import type { ChecksumStatus, SlotImport } from '../report.js';
+import type { ChecksumStatus, RdbWarningKind, SlotImport } from '../report.js';
 import { listpackHasDuplicate, ziplistHasDuplicate } from './blob-members.js';
 import { type ListpackMembers, validateListpack, validateZiplist } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
@@ -169,8 +169,23 @@ export class RdbParserState {
   /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
   metaClassesLeft = 0;
   metaInValue = false;
-  /** The stream being read (parse-streams.ts): nodes, live entries so far, last node key (big-endian); a live entry seen, the last's ID, its node's key. */
-  readonly stream = { nodes: 0, entries: 0, nodeKey: new Uint8Array(16), live: false, lastMs: 0 as IdPart, lastSeq: 0 as IdPart, liveNode: new Uint8Array(16) };
+  /**
+   * The stream being read (parse-streams.ts): nodes, live entries so far, last node key (big-endian); a live entry seen,
+   * the last's ID and its node's key; the highest live entry's ID and its node's key (another than the last only after
+   * an entry below its node's ID).
+   */
+  readonly stream = {
+    nodes: 0,
+    entries: 0,
+    nodeKey: new Uint8Array(16),
+    live: false,
+    lastMs: 0 as IdPart,
+    lastSeq: 0 as IdPart,
+    liveNode: new Uint8Array(16),
+    topMs: 0 as IdPart,
+    topSeq: 0 as IdPart,
+    topNode: new Uint8Array(16),
+  };
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();
   /** Fingerprints (53 bits) of the stream's group names and of the current group's consumer names; IDs the current consumer owns. */
@@ -214,6 +229,8 @@ export class RdbParserState {
   deferredDupAt = -1;
   readonly warnings: { offset: number; message: string }[] = [];
   warningCount = 0;
+  /** The warnings of each kind, all of them counted (the report's `warningKinds`). */
+  readonly warningKinds: Partial<Record<RdbWarningKind, number>> = {};
   /** Collections checked on a sample only (more members than DUP_EXACT_MEMBERS), and the smallest detection probability. */
   sampledCollections = 0;
   minDupDetection = 1;
@@ -247,6 +264,7 @@ export class RdbParserState {
     this.warn(
       this.base + this.pos,
       `${this.describe()}: intset members are not strictly ascending at index ${i}: Redis loads it; only sanitize-dump-payload yes refuses it`,
+      'sanitize-only',
     );
 
   /** The duplicate table's check, bound once (the blob scans call it per member). */
@@ -650,11 +668,13 @@ export class RdbParserState {
    */
   sanitizeOnly(members: number, problem: string): void {
     if (members > LISTPACK_ENTRIES) this.fail(`${problem}, in a collection of ${Math.floor(members)} members that Redis converts on load: Redis refuses it`);
-    this.warn(this.base + this.pos, `${this.describe()}: ${problem}: Redis loads it; only sanitize-dump-payload yes refuses it`);
+    this.warn(this.base + this.pos, `${this.describe()}: ${problem}: Redis loads it; only sanitize-dump-payload yes refuses it`, 'sanitize-only');
   }
 
-  warn(offset: number, message: string): void {
+  /** A warning: the file passes; `message` says what Redis does with it, `kind` counts it (the summary line words each kind). */
+  warn(offset: number, message: string, kind: RdbWarningKind): void {
     if (this.warningCount++ < MAX_WARNINGS) this.warnings.push({ offset, message });
+    this.warningKinds[kind] = (this.warningKinds[kind] ?? 0) + 1;
   }
 
   /** At the value's start: `count` members follow, each at most once (the duplicate check begins again). */

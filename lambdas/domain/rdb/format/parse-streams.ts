@@ -205,9 +205,24 @@ function streamNodes(p: RdbParserState): number {
         if (!(err instanceof RdbFormatError)) throw err;
         p.fail(err.message);
       }
-      if (belowNode.entry) p.warn(p.base + p.pos, `${p.describe()}: ${belowNode.entry}: Redis loads it`);
+      const st = p.stream;
+      if (belowNode.entry) {
+        // Below its node's ID, and (a 7.0 XSETID checks the last live entry in file order, not the highest) maybe not above a live entry
+        // before it: Redis's own XRANGE - + then lists that ID twice, or IDs out of order. Still what the server held and loaded.
+        const repeats = st.live && !idBelow(st.topMs, st.topSeq, belowNode.ms, belowNode.seq);
+        p.warn(
+          p.base + p.pos,
+          `${p.describe()}: ${belowNode.entry}${repeats ? `; it repeats or precedes live entry ${st.topMs}-${st.topSeq} of node ${idOf(st.topNode)}, so XRANGE - + lists IDs out of order or one twice` : ''}: Redis loads it, with deep sanitization too`,
+          'server-held',
+        );
+      }
       if (lastLive.some) {
-        const st = p.stream;
+        // A node's live entries rise: its last is its highest.
+        if (!st.live || idBelow(st.topMs, st.topSeq, lastLive.ms, lastLive.seq)) {
+          st.topMs = lastLive.ms;
+          st.topSeq = lastLive.seq;
+          st.topNode.set(st.nodeKey);
+        }
         st.live = true;
         st.lastMs = lastLive.ms;
         st.lastSeq = lastLive.seq;
@@ -400,6 +415,7 @@ function streamProducers(p: RdbParserState): number {
         p.warn(
           p.base + p.pos,
           `key ${p.keys + 1}: a stream's idempotent producer appears twice: Redis refuses it ("Stream IDMP entries loading failed") unless the first one's entries have all expired when the file is loaded`,
+          'load-time',
         );
       p.count--;
       p.sub = p.count3 > 0 ? S_IDMP_IID : S_IDMP_PRODUCER;
@@ -456,6 +472,7 @@ export function unownedPendingEntries(p: RdbParserState): void {
     p.warn(
       p.base + p.pos,
       `${p.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it; only sanitize-dump-payload yes refuses it`,
+      'sanitize-only',
     );
   }
 }

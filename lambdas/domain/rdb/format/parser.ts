@@ -254,7 +254,7 @@ export class RdbParser extends RdbParserState {
       ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
       ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
-      ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount } : {}),
+      ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount, warningKinds: { ...this.warningKinds } } : {}),
       ...(this.sampledCollections > 0
         ? { duplicateCheck: { sampledCollections: this.sampledCollections, minDetectionProbability: this.minDupDetection } }
         : {}),
@@ -443,6 +443,7 @@ export class RdbParser extends RdbParserState {
       ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       warnings: this.warnings.map((w) => ({ ...w })),
       warningCount: this.warningCount,
+      warningKinds: { ...this.warningKinds },
       sampledCollections: this.sampledCollections,
       minDetectionProbability: this.minDupDetection,
     };
@@ -494,6 +495,7 @@ export class RdbParser extends RdbParserState {
     this.templateHashes = cp.templateHashes ?? 0;
     this.warnings.push(...cp.warnings.map((w) => ({ ...w })));
     this.warningCount = cp.warningCount;
+    Object.assign(this.warningKinds, cp.warningKinds);
     this.sampledCollections = cp.sampledCollections;
     this.minDupDetection = cp.minDetectionProbability;
     this.phase = P_OPCODE;

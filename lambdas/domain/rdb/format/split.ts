@@ -42,7 +42,7 @@
  */
 import { Crc64 } from '../codecs/crc64.js';
 import { crc64Combine } from '../codecs/crc64-combine.js';
-import { type ChecksumStatus, type SlotImport, typesSeen } from '../report.js';
+import { type ChecksumStatus, type RdbWarningKind, type SlotImport, typesSeen, type WarningKinds } from '../report.js';
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
@@ -91,6 +91,7 @@ export interface RdbSegment {
   readonly templateHashes: number;
   readonly warnings: readonly { readonly offset: number; readonly message: string }[];
   readonly warningCount: number;
+  readonly warningKinds: WarningKinds;
   readonly sampledCollections: number;
   readonly minDupDetection: number;
   readonly trailingBytes: number;
@@ -163,6 +164,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     templateHashes: p.templateHashes,
     warnings: p.warnings.map((w) => ({ ...w })),
     warningCount: p.warningCount,
+    warningKinds: { ...p.warningKinds },
     sampledCollections: p.sampledCollections,
     minDupDetection: p.minDupDetection,
     trailingBytes: p.trailingBytes,
@@ -198,6 +200,15 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
 }
 
 /**
+ * A segment's warning as a single parser words it: the segment's parser counts keys from its own start, so the key
+ * number a message starts with (`key N …`, `opcode after key N`: parse-state.ts describe) is moved on by the keys
+ * before the segment.
+ */
+function numberedFromFileStart(message: string, keysBefore: number): string {
+  return message.replace(/^(opcode after key |key )(\d+)/, (_, words: string, n: string) => `${words}${Number(n) + keysBefore}`);
+}
+
+/**
  * Takes `segment` into `main` (paused at its start, {@link mergeProblem}
  * null): `main` then stands at the file's end with the trailer judged, as a
  * single parser that read the whole file, and `main.end()` gives the report.
@@ -224,6 +235,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
       main.keysByDb.set(into, (main.keysByDb.get(into) ?? 0) + n);
     }
   } else main.keysByDb = undefined;
+  const keysBefore = main.keys;
   main.keys += segment.keys;
   main.dbStartKeys = main.keys;
   main.expires += segment.expires;
@@ -245,8 +257,10 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   }
   main.slotImportJobs += segment.slotImportJobs;
   main.templateHashes += segment.templateHashes;
-  main.warnings.push(...segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)));
+  for (const w of segment.warnings.slice(0, Math.max(0, MAX_WARNINGS - main.warnings.length)))
+    main.warnings.push({ offset: w.offset, message: numberedFromFileStart(w.message, keysBefore) });
   main.warningCount += segment.warningCount;
+  for (const [kind, n] of Object.entries(segment.warningKinds) as [RdbWarningKind, number][]) main.warningKinds[kind] = (main.warningKinds[kind] ?? 0) + n;
   main.sampledCollections += segment.sampledCollections;
   main.minDupDetection = Math.min(main.minDupDetection, segment.minDupDetection);
   if (segment.paused !== undefined) {

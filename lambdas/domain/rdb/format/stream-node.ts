@@ -61,12 +61,14 @@ export type IdPart = number | bigint;
 
 /**
  * A live entry of the node last walked that lies below the node's id in a node other than the stream's first, named
- * ('' when none): a Redis before 7.2 writes one (XTRIM MINID leaving a node of deleted entries only, XSETID below it,
- * XADD, then a node made before that one), loads it, and then answers by id inconsistently itself (XRANGE - + lists
- * 1-6 then 1-5, XRANGE 1-5 1-5 nothing). The copy holds what the server held: a warning (parse-streams.ts), not a
- * refusal, as for the other states Redis loads and only deep sanitization refuses.
+ * ('' when none), and its id (the node's first live entry: the ones after it rise from it): a Redis before 7.2 writes
+ * one (XTRIM MINID leaving a node of deleted entries only, XSETID below it, XADD, then a node made before that one),
+ * loads it, with deep sanitization too, and then answers by id inconsistently itself (XRANGE - + lists 1-6 then 1-5,
+ * XRANGE 1-5 1-5 nothing; after a further XSETID, which 7.0 checks against the last live entry in file order, an id
+ * twice). The copy holds what the server held: a warning (parse-streams.ts, which also holds it against the stream's
+ * live entries before it), not a refusal.
  */
-export const belowNode = { entry: '' };
+export const belowNode: { entry: string; ms: IdPart; seq: IdPart } = { entry: '', ms: 0, seq: 0 };
 
 /** The last live entry of the node last walked (its id; `some` false when it has none), for the checks across nodes. */
 export const lastLive: { ms: IdPart; seq: IdPart; some: boolean } = { ms: 0, seq: 0, some: false };
@@ -300,9 +302,11 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = tr
     if (live + dead === 0 && (ms < masterMs || ms > masterMs || seq < masterSeq || seq > masterSeq))
       fail(`stream node ${nodeId(masterId)}, entry 1 (${ms}-${seq}): a node's first entry is at the node's ID (deltas 0-0); no server writes another`);
     if ((flags & STREAM_DELETED) === 0) {
-      if (need === NOT_BELOW && idBelow(ms, seq, prevMs, prevSeq))
-        belowNode.entry ||= `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries)`;
-      else if (need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
+      if (need === NOT_BELOW && idBelow(ms, seq, prevMs, prevSeq)) {
+        belowNode.entry = `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries)`;
+        belowNode.ms = ms;
+        belowNode.seq = seq;
+      } else if (need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
         fail(
           `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's reads by ID then disagree with its XRANGE`,
         );

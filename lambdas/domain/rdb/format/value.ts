@@ -587,6 +587,11 @@ export interface StreamedDigest {
   readonly size: number;
   /** {@link valueDigest} of the value. */
   readonly digest: string;
+  /**
+   * A type 19 or 21 stream's stored first id (XINFO STREAM's recorded-first-entry-id), which the digest leaves out
+   * (as the fingerprint does: a type 15 has none); absent for a list and a type 15 stream.
+   */
+  readonly storedFirstId?: StreamId;
 }
 
 /**
@@ -618,13 +623,14 @@ export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): Str
       first ??= node[0]?.[0];
       size += node.length;
     }
-    const { groups, meta } = canonicalTail(streamTail(c, type, size, firstIdOf(first)));
+    const tail = streamTail(c, type, size, firstIdOf(first));
+    const { groups, meta } = canonicalTail(tail);
     if (c.at !== end) fail(`${end - c.at} bytes after the value`);
     const d = new OrderedDigest('stream', size);
     c = cursorOf(payload, 1, end);
     for (const node of streamNodes(c)) for (const [id, fields] of node) d.entry(id, fields);
     d.groups(groups, meta);
-    return { type: 'stream', size, digest: d.digest() };
+    return { type: 'stream', size, digest: d.digest(), ...(type === 15 ? {} : { storedFirstId: tail.firstId }) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);

@@ -9,6 +9,7 @@ import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
+import { streamBelowNode } from '../../../support/stream-below-node.js';
 import { runInProcess } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -443,6 +444,54 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
       /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
     );
     expect(JSON.parse((await run('verify-rdb', path, '--json')).stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
+  });
+
+  it("review 22: a real 7.0 stream with an ID twice (below its node's ID): OK, the warning and the line say what Redis does with it", async () => {
+    const server = await startRedisServer();
+    let path: string;
+    try {
+      const c = server.client();
+      expect(await streamBelowNode(c, 's', 'repeat')).toEqual(['1-6', '1-5', '1-6']);
+      path = join(dir, 'repeat.rdb');
+      writeFileSync(path, readFileSync(await bgsave(server, c)));
+    } finally {
+      await server.stop();
+    }
+    const line = (await run('verify-rdb', path)).stdout;
+    // redis-check-rdb (deep sanitization) loads it: the line does not say it would be refused.
+    expect(() => execFileSync('redis-check-rdb', [path], { stdio: 'pipe' })).not.toThrow();
+    expect(line).toMatch(/; 1 warning\(s\): Redis loads it, deep sanitization too: the server held it so \(--json lists them\)\n/);
+    expect(line).not.toMatch(/sanitize-dump-payload yes would refuse/);
+    const json = await run('verify-rdb', path, '--json');
+    expect(json.status).toBe(0);
+    const report = JSON.parse(json.stdout) as { warnings: { message: string }[]; warningKinds: unknown };
+    expect(report.warningKinds).toEqual({ 'server-held': 1 });
+    expect(report.warnings[0]?.message).toMatch(/it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - \+ lists IDs out of order or one twice/);
+  });
+
+  it('the line words the warnings per kind: one kind as it is, several counted each (and those of an older checkpoint said to be uncounted)', () => {
+    const base = {
+      ok: true,
+      version: 11,
+      checksum: 'ok' as const,
+      keys: 3,
+      expires: 0,
+      databases: [0],
+      byType: { stream: 3 },
+      auxFields: {},
+      functionLibraries: 0,
+      warnings: [],
+    };
+    const tail = (report: Parameters<typeof formatReport>[1]) => formatReport('w.rdb', report).replace(/^.*checksum ok; /, '');
+    expect(tail({ ...base, warningCount: 2, warningKinds: { 'sanitize-only': 2 } })).toBe(
+      '2 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)',
+    );
+    expect(tail({ ...base, warningCount: 1, warningKinds: { 'load-time': 1 } })).toBe(
+      "1 warning(s): Redis refuses it unless the first copy of a stream's idempotent producer has only expired entries by the time it loads (--json lists them)",
+    );
+    expect(tail({ ...base, warningCount: 4, warningKinds: { 'sanitize-only': 1, 'server-held': 2 } })).toBe(
+      '4 warning(s) (--json lists them, each with what Redis does): 1 that Redis loads and only sanitize-dump-payload yes would refuse, 2 that Redis loads, deep sanitization too (the server held them so), 1 not counted by kind (a checkpoint of an older redis-dr)',
+    );
   });
 
   it('a key stored twice exits 1 as corrupt', async () => {

@@ -6,6 +6,7 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
 import { mulberry32 } from '../../../support/prng.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { populate } from '../../../support/rdb-dataset.js';
+import { streamBelowNode } from '../../../support/stream-below-node.js';
 
 /** One pass over the whole file, in one chunk. */
 function onePass(data: Uint8Array, options: RdbVerifierOptions = {}): RdbReport {
@@ -92,6 +93,22 @@ describe('a verification paused at checkpoints and resumed gives the one-pass ve
       expect(report.ok).toBe(false);
       expect(report.error).toEqual(expected.error);
       expect(report.checksum).toBe(expected.checksum);
+    }
+  });
+
+  it("warnings before and after a checkpoint: counted by kind as in one pass (real 7.0 streams with entries below their node's ID)", async () => {
+    const c = server.client();
+    await c.flushall();
+    await streamBelowNode(c, 's1', 'repeat');
+    await c.eval("for i=0,1999 do redis.call('SET', 'k:'..i, i) end", 0);
+    await streamBelowNode(c, 's2', 'in-order');
+    const data = readFileSync(await bgsave(server, c));
+    const expected = onePass(data);
+    expect(expected).toMatchObject({ ok: true, warningCount: 2, warningKinds: { 'server-held': 2 } });
+    for (const seed of [31, 32, 33, 34]) {
+      const { report, offsets } = inPieces(data, seed);
+      expect(offsets.length).toBeGreaterThan(0);
+      expect(report).toEqual(expected);
     }
   });
 

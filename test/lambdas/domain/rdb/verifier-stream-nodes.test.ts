@@ -22,6 +22,7 @@ import { decodeDumpPayload, streamNodeEntries } from '../../../../lambdas/domain
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { createRdbVerifier, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { mulberry32 } from '../../../support/prng.js';
+import { streamBelowNode } from '../../../support/stream-below-node.js';
 import { file, str, streamNodeKeyAt } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -293,6 +294,8 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
   let two: Buffer;
   let shapes: Buffer;
   let disordered: Buffer;
+  let repeated: Buffer;
+  let inOrder: Buffer;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rdb-stream-ids-'));
@@ -378,7 +381,18 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
     await c.debug('RELOAD'); // what a server writes after loading its own file
     shapes = Buffer.from(readFileSync(await bgsave(server, c)));
 
-    // Then the node is full and the next XADD makes a node 1-6 before it: Redis's own XRANGE then goes 1-6, 1-5.
+    // Review 22 (support/stream-below-node.ts): a node made before a node of deleted entries only, then XSETID 1-5 (7.0 holds
+    // it against the last live entry in file order, 1-5, not the highest, 1-6) and XADD 1-6 again; and, the negative case, a
+    // below-node entry above every live one before it.
+    await c.flushall();
+    expect(await streamBelowNode(c, 'xsetid-repeat', 'repeat')).toEqual(['1-6', '1-5', '1-6']);
+    repeated = Buffer.from(readFileSync(await bgsave(server, c)));
+    await c.flushall();
+    expect(await streamBelowNode(c, 'xsetid-in-order', 'in-order')).toEqual(['1-6', '1-7']);
+    inOrder = Buffer.from(readFileSync(await bgsave(server, c)));
+    await nodeEntries(3);
+
+    // xsetid-below's state, then the node is full and the next XADD makes a node 1-6 before it: Redis's own XRANGE then goes 1-6, 1-5.
     await c.flushall();
     await add('xsetid-disordered', range(1, 5));
     await c.xdel('xsetid-disordered', '5-0');
@@ -436,9 +450,40 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
     const r = verify(disordered);
     // The copy holds what the server held: not corrupt, but the stream is (Redis's reads by ID miss the entry).
     expect(r.ok).toBe(true);
-    expect(r.warnings?.map((w) => w.message).join('\n')).toMatch(/stream node 4-0, entry 3 \(1-5\): below its node's ID.*: Redis loads it/);
+    expect(r.warnings?.map((w) => w.message).join('\n')).toMatch(
+      /stream node 4-0, entry 3 \(1-5\): below its node's ID.*; it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - \+ lists IDs out of order or one twice: Redis loads it, with deep sanitization too$/,
+    );
+    expect(r.warningKinds).toEqual({ 'server-held': 1 });
     expect(redisDeepLoads(disordered)).toBe(true);
     expect((await c.xrange('xsetid-disordered', '-', '+')).map(([id]) => id)).toEqual(['1-6', '1-5']);
     expect(await c.xrange('xsetid-disordered', '1-5', '1-5')).toEqual([]);
+  });
+
+  it('review 22: a pre-7.2 stream with an ID twice (XRANGE 1-6, 1-5, 1-6): OK, the warning says the IDs repeat or run out of order', () => {
+    const r = verify(repeated);
+    expect(r).toMatchObject({ ok: true, warningCount: 1, warningKinds: { 'server-held': 1 } });
+    expect(r.warnings?.[0]?.message).toBe(
+      "key 1 value (stream, RDB type 19): stream node 4-0, entry 3 (1-5): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries); it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - + lists IDs out of order or one twice: Redis loads it, with deep sanitization too",
+    );
+    expect(redisDeepLoads(repeated)).toBe(true);
+  });
+
+  it('negative: a below-node entry above every live entry before it (XRANGE 1-6, 1-7) is named without a claim of repeats', () => {
+    const r = verify(inOrder);
+    expect(r).toMatchObject({ ok: true, warningCount: 1, warningKinds: { 'server-held': 1 } });
+    const message = r.warnings?.[0]?.message ?? '';
+    expect(message).toMatch(/stream node 4-0, entry 3 \(1-7\): below its node's ID.*: Redis loads it, with deep sanitization too$/);
+    expect(message).not.toMatch(/repeat|out of order|twice|precedes/);
+    expect(redisDeepLoads(inOrder)).toBe(true);
+  });
+
+  it('what the server holds in those states: XRANGE - + as the warnings say, and reads by ID miss a below-node entry', async () => {
+    await c.flushall();
+    expect(await streamBelowNode(c, 'r', 'repeat')).toEqual(['1-6', '1-5', '1-6']);
+    // The stored first ID is not the first entry's (convert-rdb's firstIdNotFirstEntrys: a real state, not only a crafted one).
+    const info = (await c.xinfo('STREAM', 'r')) as unknown[];
+    expect([info[info.indexOf('recorded-first-entry-id') + 1], (info[info.indexOf('first-entry') + 1] as unknown[])[0]]).toEqual(['1-5', '1-6']);
+    expect(await streamBelowNode(c, 'o', 'in-order')).toEqual(['1-6', '1-7']);
+    expect(await c.xrevrange('o', '1-7', '1-7')).toEqual([]);
   });
 });
