@@ -456,7 +456,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     await out.write(w.end());
     // Read back through the verifier; keys held against the input's, in order. The file's CRC-64 is that of its bytes
     // as read back, appended once they are read, synced, then read back and judged as every trailer is (one pass over
-    // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 17:00). What the
+    // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 16:40). What the
     // writer's own checksum also held, the bytes besides the keys' (which the digest holds), is held below.
     const streamIds = !lossy.has('stream-ids');
     const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, async (crc) => {
