@@ -34,6 +34,8 @@ export interface OutputFile {
    * copies what it keeps (a read-back through the verifier).
    */
   readTransient(): AsyncIterable<Uint8Array>;
+  /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */
+  readTail(n: number): Promise<Buffer>;
   /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
   commit(): Promise<void>;
   /** Removes the temporary file (idempotent). */
@@ -126,6 +128,21 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         yield* createReadStream(tempPath, { highWaterMark: 1 << 20 });
       })(),
     readTransient: () => readFileChunksReused(tempPath),
+    async readTail(n) {
+      const reader = await open(tempPath, 'r');
+      try {
+        const size = (await reader.stat()).size;
+        const tail = Buffer.alloc(Math.min(n, size));
+        for (let got = 0; got < tail.length; ) {
+          const { bytesRead } = await reader.read(tail, got, tail.length - got, size - tail.length + got);
+          if (bytesRead === 0) throw new Error(`${tempPath} ended before its last ${tail.length} bytes were read`);
+          got += bytesRead;
+        }
+        return tail;
+      } finally {
+        await reader.close();
+      }
+    },
     async commit() {
       if (replace) await rename(tempPath, target);
       else {

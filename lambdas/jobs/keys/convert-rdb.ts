@@ -33,6 +33,7 @@ import { KeyExistsError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../domain/rdb/fingerprint.js';
+import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
@@ -265,6 +266,10 @@ class InputPass {
   functions = 0;
   source: RdbFormat | undefined;
   writer: RdbFileWriter | undefined;
+  /** The AUX fields the writer wrote, in order. */
+  aux: [string, string][] = [];
+  /** The function libraries written (DUMP-style payloads with their footer), in order. */
+  readonly functionsWritten: Uint8Array[] = [];
   // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
   readonly reader: RdbKeyReader;
   /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
@@ -287,7 +292,11 @@ class InputPass {
   /** The writer, once the header and AUX fields are in (servers write them before anything else). */
   started(): RdbFileWriter {
     this.source ??= formatOf(this.reader);
-    this.writer ??= new RdbFileWriter(this.spec.format, auxFor(this.reader.auxFields, this.source, this.spec.redisVer));
+    if (this.writer === undefined) {
+      this.aux = auxFor(this.reader.auxFields, this.source, this.spec.redisVer);
+      // No CRC-64 of its own: the trailer is that of the file as read back (convertRdb).
+      this.writer = new RdbFileWriter(this.spec.format, this.aux, { trailerByCaller: true });
+    }
     return this.writer;
   }
 
@@ -300,7 +309,10 @@ class InputPass {
         if (this.lossy.has('function')) count(this.dropped, 'function');
         else if (this.problems.length === 0 || !this.problems.at(-1)!.startsWith('function'))
           this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
-      } else w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
+      } else {
+        w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
+        this.functionsWritten.push(this.reader.functions[this.functions]!);
+      }
     }
   }
 
@@ -442,16 +454,27 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     }
     const w = pass.started();
     await out.write(w.end());
-    await out.close();
-    // Read back through the verifier; keys held against the input's, in order.
+    // Read back through the verifier; keys held against the input's, in order. The file's CRC-64 is that of its bytes
+    // as read back, appended once they are read, synced, then read back and judged as every trailer is (one pass over
+    // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 16:40). What the
+    // writer's own checksum also held, the bytes besides the keys' (which the digest holds), is held below.
     const streamIds = !lossy.has('stream-ids');
-    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true);
+    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, async (crc) => {
+      await out.write(w.trailer(crc));
+      await out.close();
+      return out.readTail(8);
+    });
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
       return result(
         `the written file fails verification (${outputReport.error?.message}, at byte ${outputReport.error?.offset}): a bug in the writer; ${nothingLeft}`,
       );
+    }
+    const framing = framingDifference(outputReport, back.functions, spec.format, pass.aux, pass.functionsWritten);
+    if (framing) {
+      await out.discard();
+      return result(`the written file does not hold what was written (${framing}): a bug in the writer; ${nothingLeft}`);
     }
     if (outputReport.keys !== w.keys || back.digest !== pass.digest.hex()) {
       const where = await firstDifference(file.open, out.read, source, spec.format, lossy, started);
@@ -519,7 +542,12 @@ async function readBack(
   /** A type 15 stream's entries added, largest deleted id, first id and groups' entries read digested (not with `--lossy stream-ids`; a type 19's always): source-forms.ts digestStreamAt. */
   streamIds: boolean,
   transientChunks = false,
-): Promise<{ report: RdbReport; digest: string }> {
+  /**
+   * `bytes` end before the file's trailer, which is the CRC-64 computed here of every byte read: `trailer` appends it
+   * to the file and returns the file's last 8 bytes read back from it, judged as the verifier judges a trailer.
+   */
+  trailer?: (crc: bigint) => Promise<Uint8Array>,
+): Promise<{ report: RdbReport; digest: string; functions: readonly Uint8Array[] }> {
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
@@ -535,13 +563,58 @@ async function readBack(
   };
   const check = new RdbKeyReader({
     requireChecksum: true,
+    externalChecksum: trailer !== undefined,
     keepChunks: !transientChunks,
     sealPayloads: false,
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
   });
-  for await (const chunk of bytes) check.push(chunk);
-  return { report: check.end(), digest: digest.hex() };
+  if (trailer === undefined) {
+    for await (const chunk of bytes) check.push(chunk);
+  } else {
+    const crc = new Crc64();
+    let read = 0;
+    for await (const chunk of bytes) {
+      crc.update(chunk);
+      read += chunk.length;
+      check.push(chunk);
+    }
+    if (!check.error) {
+      check.push(await trailer(crc.value));
+      // The checksum covers exactly the bytes before the trailer; else it is left unsettled, and the report says so.
+      if (check.checksumPending && check.checksumEnd() === read) check.settleChecksum(crc.value);
+    }
+  }
+  return { report: check.end(), digest: digest.hex(), functions: check.functions };
+}
+
+/**
+ * What the written file holds besides its keys, read back, against what was
+ * written: its format, AUX fields and function libraries (the keys are the
+ * digest's). The file's CRC-64 is that of its bytes as read back, so a byte
+ * of these changed on its way to the disk would pass it: held here instead.
+ * Undefined when they match, else the first difference in words.
+ */
+function framingDifference(
+  report: RdbReport,
+  functions: readonly Uint8Array[],
+  format: RdbFormat,
+  aux: readonly (readonly [string, string])[],
+  written: readonly Uint8Array[],
+): string | undefined {
+  if ((report.magic === 'VALKEY' ? 'VALKEY' : 'REDIS') !== format.magic || report.version !== format.version)
+    return `its header says ${report.magic ?? 'REDIS'} RDB ${report.version}, ${format.magic} RDB ${format.version} was written`;
+  const read = report.auxFields;
+  for (const [k, v] of aux) if (read[k] !== v) return `AUX field ${k}: ${JSON.stringify(v)} written, ${JSON.stringify(read[k] ?? null)} read back`;
+  const extra = Object.keys(read).find((k) => !aux.some(([a]) => a === k));
+  if (extra !== undefined) return `AUX field ${extra} read back, never written`;
+  if (functions.length !== written.length) return `${written.length} function libraries written, ${functions.length} read back`;
+  for (let i = 0; i < written.length; i++) {
+    const a = written[i]!.subarray(0, written[i]!.length - DUMP_FOOTER_BYTES);
+    const b = functions[i]!.subarray(0, functions[i]!.length - DUMP_FOOTER_BYTES);
+    if (!Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)) return `function library ${i + 1} differs from the one written`;
+  }
+  return undefined;
 }
 
 /** The keys a file holds, each with its digest, in order; `keep` filters them. */

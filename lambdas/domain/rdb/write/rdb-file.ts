@@ -47,8 +47,9 @@ export class RdbFileWriter {
    * The output's CRC-64, and the two chunk buffers in its loop's own memory
    * where WebAssembly runs: each chunk is checksummed where it was written,
    * not copied into the loop's memory first (codecs/crc64.ts Crc64WithArea).
+   * None when the caller checksums the bytes it reads back ({@link RdbFileWriterOptions.trailerByCaller}).
    */
-  private crc: Crc64 | Crc64WithArea;
+  private crc: Crc64 | Crc64WithArea | undefined;
   /** Each chunk buffer's room in the area (where WebAssembly runs). */
   private room = CHUNK_ROOM;
   private out: RdbOut;
@@ -67,9 +68,10 @@ export class RdbFileWriter {
   constructor(
     readonly format: RdbFormat,
     aux: readonly (readonly [string, string])[],
+    options: RdbFileWriterOptions = {},
   ) {
-    const own = Crc64WithArea.make(2 * CHUNK_ROOM);
-    this.crc = own ?? new Crc64();
+    const own = options.trailerByCaller ? undefined : Crc64WithArea.make(2 * CHUNK_ROOM);
+    this.crc = options.trailerByCaller ? undefined : (own ?? new Crc64());
     this.out = new RdbOut(own ? own.area.subarray(0, CHUNK_ROOM) : CHUNK_ROOM);
     this.spare = new RdbOut(own ? own.area.subarray(CHUNK_ROOM) : CHUNK_ROOM);
     this.out.bytes(rdbMagic(format));
@@ -168,7 +170,7 @@ export class RdbFileWriter {
     const b = this.out.view();
     [this.out, this.spare] = [this.spare, this.out];
     this.out.clear();
-    this.crc.update(b);
+    this.crc?.update(b);
     this.bytes += b.length;
     if (b.length > this.room && b.length <= AREA_CHUNK_MAX && this.typeAt < 0 && this.crc instanceof Crc64WithArea) this.rehome(this.crc, b.length);
     return b;
@@ -194,17 +196,43 @@ export class RdbFileWriter {
     this.spare = new RdbOut(next.area.subarray(room));
   }
 
-  /** The last chunk: what is left, the EOF opcode and the CRC-64 of the whole file. */
+  /**
+   * The last chunk: what is left, the EOF opcode and the CRC-64 of the whole
+   * file; with {@link RdbFileWriterOptions.trailerByCaller}, without the
+   * CRC-64 (the caller appends {@link trailer} of the bytes it read back).
+   */
   end(): Buffer {
     if (this.ended) throw new Error('the file was ended already');
     this.ended = true;
     this.out.byte(OP_EOF);
     const body = this.out.take();
     this.out.clear();
+    this.bytes += body.length;
+    if (this.crc === undefined) return body;
     this.crc.update(body);
     const trailer = Buffer.alloc(8);
     this.crc.writeLittleEndian(trailer, 0);
-    this.bytes += body.length + 8;
+    this.bytes += 8;
     return Buffer.concat([body, trailer]);
   }
+
+  /** The file's last 8 bytes: `crc`, the CRC-64 of every byte before them, little-endian (as Redis writes it). */
+  trailer(crc: bigint): Buffer {
+    const trailer = Buffer.alloc(8);
+    trailer.writeBigUInt64LE(crc);
+    this.bytes += 8;
+    return trailer;
+  }
+}
+
+/** How an {@link RdbFileWriter} ends its file. */
+export interface RdbFileWriterOptions {
+  /**
+   * The writer computes no CRC-64: {@link RdbFileWriter.end} hands out the
+   * file without its trailer, and the caller appends
+   * {@link RdbFileWriter.trailer} of the CRC-64 it computes of the bytes
+   * before it (convert-rdb: of the file as read back from the disk, which it
+   * checksums anyway; one pass over the output, not two). @default false
+   */
+  readonly trailerByCaller?: boolean;
 }

@@ -35,4 +35,19 @@ describe('createOutputFile', () => {
     expect(Buffer.concat(chunks).toString()).toBe('REDIS0010');
     await out.discard();
   });
+
+  it('read back before its last bytes are appended, then its last bytes read from the file (convert-rdb: the trailer after the read-back)', async () => {
+    const out = await createOutputFile(join(dir, 'c.rdb'), false);
+    const body = Buffer.alloc(3 << 20, 7);
+    await out.write(body);
+    let read = 0;
+    for await (const c of out.readTransient()) read += c.length;
+    expect(read).toBe(body.length);
+    await out.write(Buffer.from('trailer!'));
+    await out.close();
+    expect((await out.readTail(8)).toString()).toBe('trailer!');
+    expect((await out.readTail(9)).toString('latin1')).toBe('\x07trailer!');
+    await out.commit();
+    expect(existsSync(join(dir, 'c.rdb'))).toBe(true);
+  });
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { transcodeWalksInWasm } from '../../../../lambdas/domain/rdb/write/transcode.js';
-import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
@@ -65,9 +65,27 @@ vi.mock('../../../../lambdas/domain/rdb/write/transcode-wasm.js', async (origina
 });
 
 const copyBug = vi.hoisted(() => ({ on: false }));
+// The bytes besides the keys' (the file's CRC-64 is that of the bytes read back, so it passes them): an AUX value other
+// than the one asked, a function library's code changed, the trailer appended wrong.
+const framingBug = vi.hoisted(() => ({ aux: false, functionCode: false, trailer: false }));
 vi.mock('../../../../lambdas/domain/rdb/write/rdb-file.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/rdb-file.js')>();
   class BuggyWriter extends real.RdbFileWriter {
+    constructor(...[format, aux, options]: ConstructorParameters<typeof real.RdbFileWriter>) {
+      super(format, framingBug.aux ? aux.map(([k, v]) => [k, k === 'redis-ver' ? `${v}1` : v] as const) : aux, options);
+    }
+
+    override functionLibrary(payload: Uint8Array, footerBytes: number): void {
+      const changed = Uint8Array.from(payload);
+      // The last byte of the library's code (a Lua comment's), the file still valid.
+      if (framingBug.functionCode) changed[changed.length - footerBytes - 1]! ^= 1;
+      super.functionLibrary(changed, footerBytes);
+    }
+
+    override trailer(crc: bigint): Buffer {
+      return super.trailer(framingBug.trailer ? crc ^ (1n << 40n) : crc);
+    }
+
     override keyAt(...args: Parameters<InstanceType<typeof real.RdbFileWriter>['keyAt']>): void {
       const [k, type, b, from, to] = args;
       // A key copied as it is (its bytes are read back by their bounds alone): its last byte written changed, the file valid.
@@ -101,6 +119,7 @@ describe('convertRdb: a writer bug', () => {
   let dir: string;
   let input: string;
   let streamInput: string;
+  let functionInput: string;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -118,6 +137,13 @@ describe('convertRdb: a writer bug', () => {
     await c.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');
     streamInput = join(dir, 'stream.rdb');
     writeFileSync(streamInput, readFileSync(await bgsave(server, c)));
+    // A function library (RDB 10 keeps it: copied for redis-7.0).
+    await c.flushall();
+    await c.set('plain', 'v');
+    await c.call('FUNCTION', 'LOAD', "#!lua name=lib\nredis.register_function('f', function() return 1 end) -- one");
+    functionInput = join(dir, 'function.rdb');
+    writeFileSync(functionInput, readFileSync(await bgsave(server, c)));
+    await c.call('FUNCTION', 'FLUSH');
   }, 60_000);
 
   afterAll(async () => {
@@ -220,6 +246,52 @@ describe('convertRdb: a writer bug', () => {
     } finally {
       streamBug.on = false;
     }
+  });
+
+  describe('the bytes besides the keys (the CRC-64 is of the file as read back: these are held against what was written)', () => {
+    const withBug = async (bug: keyof typeof framingBug, convert: () => Promise<ConvertRdbResult>): Promise<ConvertRdbResult> => {
+      framingBug[bug] = true;
+      try {
+        return await convert();
+      } finally {
+        framingBug[bug] = false;
+      }
+    };
+
+    it('without a bug the function library is copied and the output verified', async () => {
+      const out = join(dir, 'fn-good.rdb');
+      const r = await convertRdb({ input: functionInput, output: out, ...convertTarget({ for: 'redis-7.0' }) });
+      expect(r.error).toBeUndefined();
+      expect(r).toMatchObject({ ok: true, functions: 1, outputReport: { checksum: 'ok', functionLibraries: 1 } });
+    });
+
+    it('an AUX value written other than asked: refused, named, nothing left', async () => {
+      const out = join(dir, 'aux-bad.rdb');
+      const r = await withBug('aux', () => run('aux-bad.rdb'));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the written file does not hold what was written \(AUX field redis-ver: "6\.2\.0" written, "6\.2\.01" read back\): a bug in the writer; nothing was written to /,
+      );
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it("a function library's code changed in the writing (the file valid): refused, nothing left", async () => {
+      const out = join(dir, 'fn-bad.rdb');
+      const r = await withBug('functionCode', () => convertRdb({ input: functionInput, output: out, ...convertTarget({ for: 'redis-7.0' }) }));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the written file does not hold what was written \(function library 1 differs from the one written\): a bug in the writer; nothing/,
+      );
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('a trailer appended other than the CRC-64 of the bytes read back: the trailer read back from the file fails, nothing left', async () => {
+      const out = join(dir, 'trailer-bad.rdb');
+      const r = await withBug('trailer', () => run('trailer-bad.rdb'));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(/^the written file fails verification \(CRC-64 mismatch.*\): a bug in the writer; nothing was written to /);
+      expect(existsSync(out)).toBe(false);
+    });
   });
 
   it('a key copied as it is, changed in the writing: refused by the read-back, the key named, nothing left (as is and re-encoding)', async () => {

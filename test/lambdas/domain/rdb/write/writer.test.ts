@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
 import { keyDigest, type KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { dumpPayload } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
@@ -178,6 +179,34 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     const again = new RdbKeyReader({ requireChecksum: true });
     again.push(bytes);
     expect(again.end().ok).toBe(false);
+  });
+
+  it('trailerByCaller: the file handed out without its CRC-64; the trailer of the CRC-64 the caller computes makes the same file, byte for byte', () => {
+    const write = (w: RdbFileWriter): Buffer[] => {
+      const chunks: Buffer[] = [];
+      for (const [i, n] of [700_000, 1_500_000, 10, 2_200_000].entries()) {
+        w.key(i % 2, b(`k${i}`), 0, new RdbOut(n + 8).string(Buffer.alloc(n, 65 + i)).view(), i === 2 ? 1_900_000_000_000 : null);
+        chunks.push(Buffer.from(w.chunk()));
+      }
+      chunks.push(w.end());
+      return chunks;
+    };
+    const own = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
+    const whole = Buffer.concat(write(own));
+    const byCaller = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']], { trailerByCaller: true });
+    const body = Buffer.concat(write(byCaller));
+    // No trailer: the body ends with the EOF opcode.
+    expect(body.length).toBe(whole.length - 8);
+    expect(body[body.length - 1]).toBe(0xff);
+    expect(body.equals(whole.subarray(0, body.length))).toBe(true);
+    const file = Buffer.concat([body, byCaller.trailer(new Crc64().update(body).value)]);
+    expect(file.equals(whole)).toBe(true);
+    expect(byCaller.bytes).toBe(own.bytes);
+    // The trailer is whatever the caller says: a wrong CRC-64 fails the file.
+    const wrong = Buffer.concat([body, byCaller.trailer(new Crc64().update(body).value ^ 1n)]);
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    reader.push(wrong);
+    expect(reader.end()).toMatchObject({ ok: false, checksum: 'mismatch' });
   });
 
   it('names headers and refuses a version that does not fit', () => {
