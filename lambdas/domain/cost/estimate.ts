@@ -226,42 +226,16 @@ export function estimateMonthlyCost(input: {
     const snapshotGb = kept * targets * a.sizeGb;
     add('variable', `${plan.name}: snapshot storage (${kept} kept per cache)`, snapshotGb, 'GB-months', snapshotGb * primary.elastiCacheBackupGbMonth);
     if (plan.export) {
-      // Recovery points per day of each tier (the first of a month is monthly, of a week weekly, of a day daily), exported from minTier up.
-      const rate: Record<Tier, number> = { monthly: 1 / DAYS, weekly: 1 / 7 - 1 / DAYS, daily: 1 - 1 / 7, hourly: Math.max(0, perDay - 1) };
-      const from = TIERS.indexOf(plan.export.minTier);
-      const exported = TIERS.filter((t) => TIERS.indexOf(t) >= from);
-      const exportsPerMonth = exported.reduce((n, t) => n + Math.min(rate[t], perDay) * DAYS, 0) * targets;
-      let standardGb = 0;
-      let archivedGb = 0;
-      for (const t of exported) {
-        const copies = Math.min(rate[t], perDay) * plan.export.expireDays[t] * targets;
-        const archiveAfter = t === 'monthly' ? plan.export.archiveMonthlyAfterDays : undefined;
-        const standardShare = archiveAfter === undefined ? 1 : Math.min(1, archiveAfter / plan.export.expireDays[t]);
-        standardGb += copies * a.sizeGb * standardShare;
-        archivedGb += copies * a.sizeGb * (1 - standardShare);
-      }
-      // Both buckets hold every copy: the export bucket in the primary region and its replica in the DR region.
-      add(
-        'variable',
-        `${plan.name}: S3 Standard, export and DR buckets`,
-        2 * standardGb,
-        'GB-months',
-        standardGb * (primary.s3StandardGbMonth + dr.s3StandardGbMonth),
-      );
-      add(
-        'variable',
-        `${plan.name}: S3 Glacier Instant Retrieval (monthly copies)`,
-        2 * archivedGb,
-        'GB-months',
-        archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
-      );
-      // An organization's vault: the export bucket holds a second copy of each export under the account's prefix (kept and archived alike).
-      if (input.vaultScrub?.organizationCopies) {
-        const usd = standardGb * primary.s3StandardGbMonth + archivedGb * primary.s3GlacierIrGbMonth;
-        add('variable', `${plan.name}: organization vault copies in the export bucket`, standardGb + archivedGb, 'GB-months', usd);
-      }
-      replicatedGb += exportsPerMonth * a.sizeGb;
-      drCopiesGb += standardGb + archivedGb;
+      const stored = addExportLines(add, plan.name, plan.export, {
+        targets,
+        perDay,
+        sizeGb: a.sizeGb,
+        primary,
+        dr,
+        orgCopies: input.vaultScrub?.organizationCopies === true,
+      });
+      replicatedGb += stored.replicatedGb;
+      drCopiesGb += stored.drCopiesGb;
     }
     if (plan.drill) {
       const perSide = runsPerMonth(plan.drill.schedule.cron, plan.drill.schedule.timeZone, now);
@@ -297,6 +271,49 @@ export function estimateMonthlyCost(input: {
     assumptions: assumptionsOf(a, pricesAssumption(sides), input),
     prices: { asOf: primary.asOf, currency: primary.currency, regions: sides.map(({ side, region, standIn }) => ({ side, region, standIn })) },
   };
+}
+
+/**
+ * A plan's export lines: both buckets' S3 Standard and Glacier IR (the export bucket in the primary region, its
+ * replica in the DR region), and with an organization's vault the export bucket's second copy under the account's
+ * prefix. Returns the GB replicated a month and the GB the DR bucket holds.
+ */
+function addExportLines(
+  add: (part: CostLine['part'], item: string, quantity: number, unit: string, usd: number) => void,
+  name: string,
+  exp: NonNullable<CostPlan['export']>,
+  o: { targets: number; perDay: number; sizeGb: number; primary: PriceTable; dr: PriceTable; orgCopies: boolean },
+): { replicatedGb: number; drCopiesGb: number } {
+  const { targets, perDay, primary, dr } = o;
+  // Recovery points per day of each tier (the first of a month is monthly, of a week weekly, of a day daily), exported from minTier up.
+  const rate: Record<Tier, number> = { monthly: 1 / DAYS, weekly: 1 / 7 - 1 / DAYS, daily: 1 - 1 / 7, hourly: Math.max(0, perDay - 1) };
+  const from = TIERS.indexOf(exp.minTier);
+  const exported = TIERS.filter((t) => TIERS.indexOf(t) >= from);
+  const exportsPerMonth = exported.reduce((n, t) => n + Math.min(rate[t], perDay) * DAYS, 0) * targets;
+  let standardGb = 0;
+  let archivedGb = 0;
+  for (const t of exported) {
+    const copies = Math.min(rate[t], perDay) * exp.expireDays[t] * targets;
+    const archiveAfter = t === 'monthly' ? exp.archiveMonthlyAfterDays : undefined;
+    const standardShare = archiveAfter === undefined ? 1 : Math.min(1, archiveAfter / exp.expireDays[t]);
+    standardGb += copies * o.sizeGb * standardShare;
+    archivedGb += copies * o.sizeGb * (1 - standardShare);
+  }
+  // Both buckets hold every copy: the export bucket in the primary region and its replica in the DR region.
+  add('variable', `${name}: S3 Standard, export and DR buckets`, 2 * standardGb, 'GB-months', standardGb * (primary.s3StandardGbMonth + dr.s3StandardGbMonth));
+  add(
+    'variable',
+    `${name}: S3 Glacier Instant Retrieval (monthly copies)`,
+    2 * archivedGb,
+    'GB-months',
+    archivedGb * (primary.s3GlacierIrGbMonth + dr.s3GlacierIrGbMonth),
+  );
+  // An organization's vault: the export bucket holds a second copy of each export under the account's prefix (kept and archived alike).
+  if (o.orgCopies) {
+    const usd = standardGb * primary.s3StandardGbMonth + archivedGb * primary.s3GlacierIrGbMonth;
+    add('variable', `${name}: organization vault copies in the export bucket`, standardGb + archivedGb, 'GB-months', usd);
+  }
+  return { replicatedGb: exportsPerMonth * o.sizeGb, drCopiesGb: standardGb + archivedGb };
 }
 
 /** Each assumption and fact the figures rest on, as a sentence. */

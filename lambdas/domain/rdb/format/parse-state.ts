@@ -1,6 +1,4 @@
-/**
- * The resumable RDB parser's state and primitives (see format/parser.ts for the design).
- */
+/** The resumable RDB parser's state and primitives (see format/parser.ts for the design). */
 import { EXPIRY_BUCKETS } from '../expiry-histogram.js';
 import { Crc64 } from '../codecs/crc64.js';
 import { LzfChecker, lzfDecompressTransient, lzfTransientCalls } from '../codecs/lzf.js';
@@ -14,10 +12,9 @@ import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import type { RdbKeySink, TrustedRead } from './key-sink.js';
-import type { IdPart } from './stream-node.js';
+import { streamReadState } from './stream-node.js';
 
-// Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
-// read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
+// Module-local copies of the parser's constants (read per key and element): an imported binding is a getter call under tsx.
 const {
   B_COLLECT,
   B_HASH,
@@ -53,11 +50,9 @@ export function crcMismatch(trailer: Uint8Array, computed: Crc64): string {
 }
 
 /**
- * The parser's state and the primitives every value reader uses (lengths,
- * strings skipped, kept or fingerprinted, duplicate checks); the
- * readers of each type family are functions of it (format/parse-*.ts),
- * the driver is {@link RdbParser} (format/parser.ts). Its members are
- * public to those modules only: nothing else imports this class.
+ * The parser's state and the primitives every value reader uses (lengths, strings skipped, kept or fingerprinted,
+ * duplicate checks); the readers of each type family are functions of it (format/parse-*.ts), the driver is
+ * {@link RdbParser} (format/parser.ts). Its members are public to those modules only: nothing else imports this class.
  */
 export class RdbParserState {
   // ---- report ---------------------------------------------------------
@@ -169,23 +164,8 @@ export class RdbParserState {
   /** Key metadata (P_KEY_META): classes left, and whether the current class's value is being read. */
   metaClassesLeft = 0;
   metaInValue = false;
-  /**
-   * The stream being read (parse-streams.ts): nodes, live entries so far, last node key (big-endian); a live entry seen,
-   * the last's ID and its node's key; the highest live entry's ID and its node's key (another than the last only after
-   * an entry below its node's ID).
-   */
-  readonly stream = {
-    nodes: 0,
-    entries: 0,
-    nodeKey: new Uint8Array(16),
-    live: false,
-    lastMs: 0 as IdPart,
-    lastSeq: 0 as IdPart,
-    liveNode: new Uint8Array(16),
-    topMs: 0 as IdPart,
-    topSeq: 0 as IdPart,
-    topNode: new Uint8Array(16),
-  };
+  /** The stream being read (parse-streams.ts; stream-node.ts {@link streamReadState}). */
+  readonly stream = streamReadState();
   /** The group's PEL: entry ID → whether a consumer owns it. Reused (cleared) from group to group, as are the sets below. */
   readonly pel = new Map<string, boolean>();
   /** Fingerprints (53 bits) of the stream's group names and of the current group's consumer names; IDs the current consumer owns. */

@@ -60,6 +60,26 @@ export function validateStreamNode(lp: Uint8Array, masterId: Uint8Array, first: 
 export type IdPart = number | bigint;
 
 /**
+ * What the parser keeps of the stream being read (parse-streams.ts): nodes, live entries so far, the last node's key
+ * (big-endian); a live entry seen, the last's ID and its node's key; the highest live entry's ID and its node's key
+ * (another than the last only after an entry below its node's ID).
+ */
+export function streamReadState() {
+  return {
+    nodes: 0,
+    entries: 0,
+    nodeKey: new Uint8Array(16),
+    live: false,
+    lastMs: 0 as IdPart,
+    lastSeq: 0 as IdPart,
+    liveNode: new Uint8Array(16),
+    topMs: 0 as IdPart,
+    topSeq: 0 as IdPart,
+    topNode: new Uint8Array(16),
+  };
+}
+
+/**
  * A live entry of the node last walked that lies below the node's id in a node other than the stream's first, named
  * ('' when none), and its id (the node's first live entry: the ones after it rise from it): a Redis before 7.2 writes
  * one (XTRIM MINID leaving a node of deleted entries only, XSETID below it, XADD, then a node made before that one),
