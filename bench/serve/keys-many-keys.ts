@@ -108,12 +108,13 @@ async function main(): Promise<void> {
           const cpu = cpuSeconds(pid);
           const x = await keysWhilePinging(served[i]!.port, pattern);
           shas.add(x.sha);
+          const withPings = cpuSeconds(pid) - cpu;
           const alone = cpuSeconds(pid);
           await keysAlone(served[i]!.port, pattern);
           const aloneCpu = cpuSeconds(pid) - alone;
           // serve's CPU counts the PINGs it answered meanwhile too.
           console.log(
-            `round ${round} KEYS ${pattern.padEnd(6)} ${builds[i]![0].padEnd(7)} ${x.seconds.toFixed(2)} s, CPU ${(cpuSeconds(pid) - cpu).toFixed(2)} s, ${x.pings} PINGs meanwhile, p99 ${x.p99Ms.toFixed(1)} ms, slowest ${x.slowestMs.toFixed(1)} ms; alone CPU ${aloneCpu.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(1)})`,
+            `round ${round} KEYS ${pattern.padEnd(6)} ${builds[i]![0].padEnd(7)} ${x.seconds.toFixed(2)} s, CPU ${withPings.toFixed(2)} s, ${x.pings} PINGs meanwhile, p99 ${x.p99Ms.toFixed(1)} ms, slowest ${x.slowestMs.toFixed(1)} ms; alone CPU ${aloneCpu.toFixed(2)} s (load ${os.loadavg()[0]!.toFixed(1)})`,
           );
         }
         if (shas.size > 1) throw new Error(`KEYS ${pattern}: the serve builds' replies differ`);
