@@ -6,9 +6,9 @@ import { BENCH_ENV } from '../support.js';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'redis-dr.cjs');
 
-/** Spawns `redis-dr serve <args>` and resolves once it listens. */
-export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number }> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...BENCH_ENV.env, ...env } });
+/** Spawns `redis-dr serve <args>` and resolves once it listens; `bin`: another build's bin/redis-dr.cjs (a same-run comparison). */
+export async function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<{ child: ChildProcess; port: number }> {
+  const child: ChildProcess = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...BENCH_ENV.env, ...env } });
   const first = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
-import type { Session } from '../../domain/serve/context.js';
-import { encodeReply, ProtocolError, type Reply, RequestParser } from '../../domain/serve/resp.js';
+import { type Session, SLICE_MS } from '../../domain/serve/context.js';
+import { encodeReply, encodeReplyInPieces, type Protocol, ProtocolError, type Reply, RequestParser } from '../../domain/serve/resp.js';
 
 /** Answers one request of a session: at once, or a promise. Never throws nor rejects (a failure is an error reply). */
 export type RequestHandler = (session: Session, args: Buffer[]) => Reply | Promise<Reply>;
@@ -122,6 +122,27 @@ export function joinParts(out: readonly (Buffer | string)[]): Buffer {
   return all;
 }
 
+/**
+ * Encodes an array, set or map reply into `out`; one that takes more than {@link SLICE_MS} to encode (`KEYS *`
+ * over a million keys: about half a second) is written as it goes, in pieces of about that time, the event loop
+ * turning between them, so other clients are answered meanwhile (7.0 holds them while it builds such a reply).
+ * The bytes written, in order, are the reply's whole encoding; the batch's earlier replies in `out` go first.
+ * False when the connection closed meanwhile (the rest is not encoded).
+ */
+async function writeInPieces(socket: Socket, reply: Reply, proto: Protocol, out: (Buffer | string)[]): Promise<boolean> {
+  const pieces = encodeReplyInPieces(reply, proto, out);
+  let until = performance.now() + SLICE_MS;
+  while (!pieces.next().done) {
+    if (performance.now() < until) continue;
+    socket.write(joinParts(out));
+    out.length = 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (socket.destroyed) return false;
+    until = performance.now() + SLICE_MS;
+  }
+  return true;
+}
+
 /** One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. */
 function serveConnection(socket: Socket, session: Session, handle: RequestHandler): void {
   const parser = new RequestParser();
@@ -139,7 +160,10 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
         for (const args of batch) {
           // A reply given at once is encoded at once: a batch answered from a local file runs to its write without a microtask.
           const reply = handle(session, args);
-          encodeReply(reply instanceof Promise ? await reply : reply, session.proto, out);
+          const answer = reply instanceof Promise ? await reply : reply;
+          if (answer.t === 'array' || answer.t === 'set' || answer.t === 'map') {
+            if (!(await writeInPieces(socket, answer, session.proto, out))) return;
+          } else encodeReply(answer, session.proto, out);
           if (session.closing) break;
         }
         // One write per batch of pipelined requests.

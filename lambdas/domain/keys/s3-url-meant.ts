@@ -1,13 +1,27 @@
 /**
- * The `s3://` URL a location was meant as when it is written otherwise: `S3://b/k` (any case but
- * `s3`) or `s3:/b/k` (a slash short). Readers would take the text as a local path (`s3:/b/k`: "no
- * such file") or refuse it without the fix; each of them (convert-rdb -o, the RDB readers) names
- * this URL instead. Undefined for a location that is no such slip (a proper `s3://` URL included).
+ * The `s3://` URL a location was meant as when it is written otherwise: `S3://b/k` (any case but `s3`),
+ * `s3:/b/k` (a slash short), `s3:///b/k` (one too many), `s3:b/k` (no slash), `s3//b/k` (no colon), or
+ * ` s3://b/k` (whitespace before it, from a copy-paste). Readers would take the text as a local path
+ * (`s3:/b/k`: "no such file"; `convert-rdb -o s3:b/k` a file in a folder `s3:b`) or refuse it without the
+ * fix; each of them (convert-rdb -o, the RDB readers) names this URL instead, and only where the local path
+ * does not exist (a file named so is read as a file). Undefined for a location that is no such slip (a
+ * proper `s3://` URL included).
+ *
+ * The forms that `s3:/` and `s3://` begin with are read as slips whatever follows; the others (no colon, no
+ * slash, three slashes, a leading space) only when a `<bucket>/<key>` follows, a bucket's name being lower
+ * case letters, digits, dots and hyphens. `s3/b/k` and `s3b/k` are left alone: ordinary relative paths.
  */
 export function s3UrlMeant(location: string): string | undefined {
-  const slip = /^s3:\/\/?(?!\/)/i.exec(location);
+  const text = location.trimStart();
+  const slip = /^s3(:?)(\/{0,3})/i.exec(text);
   if (!slip) return undefined;
-  const meant = `s3://${location.slice(slip[0].length)}`;
+  const [, colon, slashes] = slip;
+  const rest = text.slice(slip[0].length);
+  if (rest.startsWith('/') || (colon === '' && slashes!.length < 2)) return undefined;
+  const bucketKey = /^[a-z0-9][a-z0-9.-]*\/./.test(rest);
+  const slashShort = colon === ':' && (slashes!.length === 1 || slashes!.length === 2) && text === location;
+  if (!bucketKey && !slashShort) return undefined;
+  const meant = `s3://${rest}`;
   return meant === location ? undefined : meant;
 }
 

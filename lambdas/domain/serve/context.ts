@@ -43,6 +43,12 @@ export interface Session {
   gone?: boolean;
 }
 
+/**
+ * The work between two turns of the event loop, in milliseconds of the clock: a slice of a KEYS or SCAN walk
+ * (ServeContext.clock), a piece of a big reply's encoding (the socket's writer). A PING waits about this long.
+ */
+export const SLICE_MS = 1;
+
 /** The point being served. */
 export interface ServeContext {
   readonly index: KeyIndex;
@@ -59,6 +65,11 @@ export interface ServeContext {
    * between them, so other clients are answered and a SIGTERM is heard. Absent: a walk runs to its end at once.
    */
   readonly turn?: () => Promise<void>;
+  /**
+   * A monotonic clock in milliseconds (performance.now): a slice of a walk ends once it has run {@link SLICE_MS}
+   * (looked at every few hundred keys). Absent: a slice is bounded by its steps alone.
+   */
+  readonly clock?: () => number;
   /** Where it listens (INFO). */
   readonly port: number;
   /** Databases SELECT takes (0 to this−1), as a server's `databases`. @default 16 */

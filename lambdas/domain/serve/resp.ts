@@ -75,11 +75,11 @@ export function encodeReply(reply: Reply, proto: Protocol, out: (Buffer | string
       return;
     case 'array':
     case 'set':
-      out.push(`${reply.t === 'set' && proto === 3 ? '~' : '*'}${reply.items.length}${CRLF}`);
+      out.push(headerOf(reply, proto));
       for (const item of reply.items) encodeReply(item, proto, out);
       return;
     case 'map':
-      out.push(proto === 3 ? `%${reply.entries.length}${CRLF}` : `*${reply.entries.length * 2}${CRLF}`);
+      out.push(headerOf(reply, proto));
       for (const [k, v] of reply.entries) {
         encodeReply(k, proto, out);
         encodeReply(v, proto, out);
@@ -93,6 +93,53 @@ export function encodeReply(reply: Reply, proto: Protocol, out: (Buffer | string
       const n = Buffer.byteLength(reply.s);
       out.push(proto === 3 ? `=${n + 4}${CRLF}txt:${reply.s}${CRLF}` : `$${n}${CRLF}${reply.s}${CRLF}`);
       return;
+    }
+  }
+}
+
+/** An array's, a set's or a map's first line: its count of items (a map's RESP2 shape counts keys and values). */
+function headerOf(reply: Extract<Reply, { t: 'array' | 'set' | 'map' }>, proto: Protocol): string {
+  if (reply.t === 'map') return proto === 3 ? `%${reply.entries.length}${CRLF}` : `*${reply.entries.length * 2}${CRLF}`;
+  return `${reply.t === 'set' && proto === 3 ? '~' : '*'}${reply.items.length}${CRLF}`;
+}
+
+/** Items of a reply {@link encodeReplyInPieces} encodes between two pauses. */
+export const PIECE_ITEMS = 256;
+
+/**
+ * {@link encodeReply} for a reply that may be big (`KEYS *` over millions of keys: seconds of encoding), in
+ * pieces: it pauses (yields) after every `every` items of an array, set or map, at any depth, with `out` holding
+ * the parts so far. The caller may write those and empty `out`, and let other clients be served, before it goes
+ * on; the parts of all the pieces, in order, are encodeReply's parts. A reply that is no array, set or map is
+ * encoded at once (no pause).
+ */
+export function* encodeReplyInPieces(reply: Reply, proto: Protocol, out: (Buffer | string)[], every = PIECE_ITEMS): Generator<void, void, undefined> {
+  const count = { left: every };
+  yield* pieces(reply, proto, out, count, every);
+}
+
+/** How many items an array, set or map holds (a map: its pairs); 0 for any other reply. */
+function itemsIn(reply: Reply): number {
+  return reply.t === 'array' || reply.t === 'set' ? reply.items.length : reply.t === 'map' ? reply.entries.length : 0;
+}
+
+function* pieces(reply: Reply, proto: Protocol, out: (Buffer | string)[], count: { left: number }, every: number): Generator<void, void, undefined> {
+  if (reply.t !== 'array' && reply.t !== 'set' && reply.t !== 'map') {
+    encodeReply(reply, proto, out);
+    return;
+  }
+  out.push(headerOf(reply, proto));
+  const map = reply.t === 'map' ? reply.entries : undefined;
+  const items = reply.t === 'map' ? undefined : reply.items;
+  const n = map ? map.length * 2 : items!.length;
+  for (let i = 0; i < n; i++) {
+    const item = map ? map[i >> 1]![i & 1]! : items![i]!;
+    // A nested one of more than `every` items (SCAN's names, EXEC's KEYS) is itself cut; a smaller one counts as one item.
+    if (itemsIn(item) > every) yield* pieces(item, proto, out, count, every);
+    else encodeReply(item, proto, out);
+    if (--count.left <= 0) {
+      count.left = every;
+      yield;
     }
   }
 }

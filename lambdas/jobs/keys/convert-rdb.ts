@@ -158,16 +158,22 @@ async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: 
   if (spec.output.startsWith('s3://')) {
     // The AWS SDK loads only for s3:// outputs.
     const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
-    if (!s3) throw new UsageError(`-o ${spec.output}: not an S3 object; write it as s3://<bucket>/<key>.rdb`);
+    // s3:///b/k.rdb (a slash too many) names the URL meant.
+    if (!s3)
+      throw new UsageError(
+        `-o ${spec.output}: not an S3 object; write it as ${s3UrlMeant(spec.output) ?? 's3://<bucket>/<key>.rdb'}; nothing was read or written`,
+      );
     if (s3.keyProblem) throw new UsageError(`-o ${spec.output}: ${s3.keyProblem}; nothing was read or written`);
     const missing = await s3.missingBucket();
     if (missing) throw new UsageError(`-o ${spec.output}: ${missing}; nothing was read or written`);
     if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
     return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
   }
-  // S3:// (any case but s3), s3:/… (a slash short): an S3 object meant, and otherwise taken as a local path.
+  // S3:// (any case but s3), s3:/… (a slash short), s3:b/…, s3//b/…, s3:///b/…, a space before s3://: an S3 object meant,
+  // and otherwise taken as a local path in a folder that is not there (s3:b); a folder of that name that is there is written in.
   const meant = s3UrlMeant(spec.output);
-  if (meant) throw new UsageError(`-o ${spec.output}: an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as ${meant}`);
+  if (meant && !outputFolderExists(spec.output))
+    throw new UsageError(`-o ${spec.output}: an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as ${meant}`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
   // Another scheme (file://, https://) would be taken as a relative path beginning with it; file:///<path> names the local path meant.
   if (scheme) {

@@ -94,6 +94,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     databases: options.databases ?? 16,
     // KEYS and SCAN give way between slices of their walk: other clients' requests and a SIGTERM are served meanwhile.
     turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
+    clock: () => performance.now(),
     // A local file's small values are read again rather than kept (see ValueCache); S3's are kept (each read is a round trip).
     cache,
     about: { location: point.location, redisVersion: release, startedAtMs: now(), ...(point.valkey ? { valkey: true } : {}) },

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -114,6 +114,11 @@ describe('redis-dr convert-rdb', () => {
     ['S3://conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
     ['http://h/x.rdb', 'http:// is not an output redis-dr writes; give a local path or s3://<bucket>/<key>.rdb'],
     ['s3:/conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+    // Review 22: `s3:conv/x.rdb` was told to create a local folder `s3:conv` first.
+    ['s3:conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+    ['s3//conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+    [' s3://conv/x.rdb', 'an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as s3://conv/x.rdb'],
+    ['s3:///conv/x.rdb', 'not an S3 object; write it as s3://conv/x.rdb'],
   ])(
     '-o %s: one line naming a fix that works, exit 2, nothing written',
     async (output, why) => {
@@ -123,9 +128,30 @@ describe('redis-dr convert-rdb', () => {
       expect(r.status).toBe(2);
       expect(readdirSync(dir).sort()).toEqual(before);
       expect(existsSync(join(ROOT, 's3:'))).toBe(false);
+      expect(existsSync(join(ROOT, 's3:conv'))).toBe(false);
     },
     30_000,
   );
+
+  it('-o s3:conv/x.rdb where a folder s3:conv is there: written in it, as a local path (negative of the slips above)', async () => {
+    const here = mkdtempSync(join(dir, 'cwd-'));
+    mkdirSync(join(here, 's3:conv'));
+    const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [join(ROOT, 'bin', 'redis-dr.cjs'), 'convert-rdb', v11, '--for', 'redis-7.0', '-o', 's3:conv/x.rdb'],
+        { cwd: here, encoding: 'utf8', timeout: 30_000 },
+        (_err, _stdout, stderr) => resolve({ status: child.exitCode, stderr }),
+      );
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(
+      readFileSync(join(here, 's3:conv', 'x.rdb'))
+        .subarray(0, 9)
+        .toString('latin1'),
+    ).toBe('REDIS0010');
+  }, 30_000);
 
   it('an existing output: exit 2 without --force, left as it was; a missing input: exit 2', async () => {
     const out = join(dir, 'exists.rdb');

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -283,6 +283,21 @@ describe('redis-dr verify-rdb', () => {
     expect(result.stdout).toMatch(/^CORRUPT cut\.rdb: RDB v9, .* at byte \d+: /);
   });
 
+  it('reads a local file named like a misspelt S3 URL (s3:copies/a.rdb, s3//copies/a.rdb) as that file, no hint (negative)', () => {
+    // Relative paths, so the CLI runs in a folder that holds them.
+    const here = mkdtempSync(join(scratch, 'cwd-'));
+    mkdirSync(join(here, 's3:copies'));
+    mkdirSync(join(here, 's3', 'copies'), { recursive: true });
+    copyFileSync(join(CORPUS, 'hash-ziplist.rdb'), join(here, 's3:copies', 'a.rdb'));
+    copyFileSync(join(CORPUS, 'hash-ziplist.rdb'), join(here, 's3', 'copies', 'a.rdb'));
+    for (const location of ['s3:copies/a.rdb', 's3//copies/a.rdb']) {
+      const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), 'verify-rdb', location], { cwd: here, encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/^OK a\.rdb: RDB v\d+, 1 keys/);
+      expect(result.status).toBe(0);
+    }
+  });
+
   it('exits 1 on a checksum mismatch', async () => {
     const bytes = Buffer.from(readFileSync(join(CORPUS, 'zset-ziplist.rdb')));
     bytes[bytes.length - 1]! ^= 0x01;
@@ -294,7 +309,9 @@ describe('redis-dr verify-rdb', () => {
   });
 
   it.each([
-    ['a missing file', ['verify-rdb', 'does-not-exist.rdb'], /cannot read does-not-exist\.rdb: no such file/],
+    // A plain local path: no S3 hint (negative of the slips below).
+    ['a missing file', ['verify-rdb', 'does-not-exist.rdb'], /^redis-dr: cannot read does-not-exist\.rdb: no such file\n$/],
+    ['a missing file in a folder s3', ['verify-rdb', 's3/copies/a.rdb'], /^redis-dr: cannot read s3\/copies\/a\.rdb: no such file\n$/],
     ['no file argument', ['verify-rdb'], /missing required argument 'file'/],
     ['an S3 location without a key', ['verify-rdb', 's3://bucket-only'], /write S3 locations as s3:\/\/<bucket>\/<key>/],
     // An S3 URL misspelt: the URL meant (S3:// was refused without it; s3:/ was read as a missing local file).
@@ -304,6 +321,23 @@ describe('redis-dr verify-rdb', () => {
       ['verify-rdb', 's3:/copies/a.rdb'],
       /^redis-dr: cannot read s3:\/copies\/a\.rdb: no such file; an S3 object is written s3:\/\/copies\/a\.rdb\n$/,
     ],
+    // Review 22: the other slips, each read as a missing local file (or, s3:///, as an S3 URL without a bucket) with no hint.
+    [
+      's3: without slashes',
+      ['verify-rdb', 's3:copies/a.rdb'],
+      /^redis-dr: cannot read s3:copies\/a\.rdb: no such file; an S3 object is written s3:\/\/copies\/a\.rdb\n$/,
+    ],
+    [
+      's3// without the colon',
+      ['verify-rdb', 's3//copies/a.rdb'],
+      /^redis-dr: cannot read s3\/\/copies\/a\.rdb: no such file; an S3 object is written s3:\/\/copies\/a\.rdb\n$/,
+    ],
+    [
+      'a space before s3://',
+      ['verify-rdb', ' s3://copies/a.rdb'],
+      /^redis-dr: cannot read {2}s3:\/\/copies\/a\.rdb: no such file; an S3 object is written s3:\/\/copies\/a\.rdb\n$/,
+    ],
+    ['s3:/// a slash too many', ['verify-rdb', 's3:///copies/a.rdb'], /^redis-dr: cannot read s3:\/\/\/copies\/a\.rdb: write it as s3:\/\/copies\/a\.rdb\n$/],
     ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     [
       '--read-concurrency 0',

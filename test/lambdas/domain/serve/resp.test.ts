@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { encodeReply, ProtocolError, type Protocol, R, type Reply, RequestParser, splitArgs } from '../../../../lambdas/domain/serve/resp.js';
+import {
+  encodeReply,
+  encodeReplyInPieces,
+  ProtocolError,
+  type Protocol,
+  R,
+  type Reply,
+  RequestParser,
+  splitArgs,
+} from '../../../../lambdas/domain/serve/resp.js';
 
 const text = (reply: Reply, proto: Protocol): string => {
   const out: (Buffer | string)[] = [];
@@ -73,5 +82,49 @@ describe('encodeReply', () => {
   ])('encodes %j for RESP2 and RESP3', (reply, two, three) => {
     expect(text(reply, 2)).toBe(two);
     expect(text(reply, 3)).toBe(three);
+  });
+});
+
+describe('encodeReplyInPieces: a big reply encoded in pieces, the same bytes (review 22)', () => {
+  const names = (n: number, prefix = 'key:'): Reply[] => Array.from({ length: n }, (_, i) => R.bulk(Buffer.from(`${prefix}${i}`)));
+  /** Every piece's parts, joined, and the pauses between them. */
+  const inPieces = (reply: Reply, proto: Protocol, every?: number): { text: string; pauses: number } => {
+    const out: (Buffer | string)[] = [];
+    const chunks: Buffer[] = [];
+    let pauses = 0;
+    for (const _ of encodeReplyInPieces(reply, proto, out, every)) {
+      pauses++;
+      chunks.push(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+      out.length = 0;
+    }
+    chunks.push(Buffer.concat(out.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    return { text: Buffer.concat(chunks).toString('latin1'), pauses };
+  };
+
+  it.each([2, 3] as const)('RESP%i: KEYS, SCAN, EXEC of a KEYS, a map, a set: the whole encoding, paused every 256 items at any depth', (proto) => {
+    const replies: [string, Reply, number][] = [
+      ['KEYS of 1,000 names', R.array(names(1000)), 3],
+      ['SCAN: a cursor and 600 names', R.array([R.bulk('0'), R.array(names(600))]), 2],
+      ['EXEC of OK, a KEYS of 300 names, an int', R.array([R.ok, R.array(names(300)), R.int(7)]), 1],
+      ['a map of 200 pairs (400 items)', R.map(names(200).map((k, i) => [k, R.int(i)] as const)), 1],
+      ['a set of 257 members', R.set(names(257)), 1],
+      ['an array of 100 arrays of 3 (small ones count as one item)', R.array(Array.from({ length: 100 }, () => R.array(names(3)))), 0],
+    ];
+    for (const [what, reply, pauses] of replies) {
+      const got = inPieces(reply, proto);
+      expect(got.text, what).toBe(text(reply, proto));
+      expect(got.pauses, what).toBe(pauses);
+    }
+  });
+
+  it('cut into single items, still the same bytes; negative: a reply that is no array, set or map has no pause', () => {
+    const reply = R.array([R.bulk('1'), R.array(names(5)), R.map([[R.bulk('a'), R.array(names(3))]]), R.nullArray]);
+    for (const proto of [2, 3] as const) {
+      expect(inPieces(reply, proto, 1).text).toBe(text(reply, proto));
+      expect(inPieces(reply, proto, 1).pauses).toBeGreaterThan(4);
+    }
+    for (const one of [R.bulk('x'.repeat(100_000)), R.int(3), R.error('ERR x'), R.null, R.verbatim('a')]) {
+      expect(inPieces(one, 2, 1)).toEqual({ text: text(one, 2), pauses: 0 });
+    }
   });
 });
