@@ -339,7 +339,9 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     const limited = shipInBackground(args, { REDIS_DR_HEARTBEAT_URL: ping.url }, 'ulimit -f 16'); // 16 KiB a file
     await limited.waitFor(/base appendonly\.aof\.1\.base\.rdb stored/);
     await limited.waitFor(/shipped .* in 1 part/);
-    for (let i = 0; i < 40; i++) await c.set(`big:${i}`, 'x'.repeat(1000)); // one part of 40 KiB: over the limit
+    // One command, so one write of the AOF and one part of 40 KiB, over the limit, whatever the load (40 SETs could
+    // spread over several cycles, each part under 16 KiB, and nothing would fail).
+    await c.mset(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`big:${i}`, 'x'.repeat(1000)])));
     await limited.waitFor(
       /cycle failed \(retried every 0\.1 s, nothing skipped\): file:\/\/\S+: write files\/appendonly\.aof\.1\.incr\.aof\/\S+ failed \(file too large: a file-size limit, ulimit -f or systemd LimitFSIZE=, is in force\): EFBIG: file too large/,
     );
