@@ -41,3 +41,26 @@ export async function runInProcess(args: readonly string[], env: CliEnv = {}): P
     if (noticeBefore === undefined) delete process.env[NOTICE];
   }
 }
+
+/**
+ * {@link runInProcess} with environment variables set for the run only (`''` sets a variable empty, as a child's
+ * environment would have it), put back after: the CLI and the AWS SDK read their settings from process.env. One run at
+ * a time, never in tests of a `describe.concurrent`.
+ */
+export function runInProcessWithEnv(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<InProcessResult> {
+  return withEnv(env, () => runInProcess(args));
+}
+
+/** Runs `body` with `env` set in process.env, then puts every variable it named back as it was (or removes it). */
+export async function withEnv<T>(env: NodeJS.ProcessEnv, body: () => Promise<T>): Promise<T> {
+  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await body();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
