@@ -8,7 +8,7 @@ import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-m
 import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { runInProcessWithEnv } from '../../support/in-process.js';
+import { type CliRun, inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -35,9 +35,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: num
  * command's modules loaded again). What a shell sees of the binary (its exit code, output, the lease of its pid, a
  * file-size limit) is the children's: local and remote mode, the lease, ulimit -f.
  */
-async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const r = await runInProcessWithEnv({ REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env }, args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return inWorkerWithEnv({ REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env }, ...args);
 }
 
 /** The CLI in a child shell under `ulimit -f <kib>` (1 KiB blocks): the kernel writes up to the limit, then EFBIG. */

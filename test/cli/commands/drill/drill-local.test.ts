@@ -8,7 +8,7 @@ import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../../lambdas/domain/dril
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { processAlive } from '../../../../lambdas/adapters/host/process.js';
-import { runInProcessWithEnv } from '../../support/in-process.js';
+import { inWorkerWithEnv } from '../../support/in-process.js';
 
 /**
  * `redis-dr drill local` as operators run it: the compiled CLI in a child
@@ -57,8 +57,7 @@ describe('redis-dr drill local', () => {
    * the expiring keys, Ctrl-C and SIGTERM.
    */
   async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-    const r = await runInProcessWithEnv({ TMPDIR: tmp, ...env }, ['drill', 'local', ...args]);
-    return { status: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
+    return { ...(await inWorkerWithEnv({ TMPDIR: tmp, ...env }, 'drill', 'local', ...args)), signal: null };
   }
 
   /** Temporary directories of local drills left in TMPDIR. */

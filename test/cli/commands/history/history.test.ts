@@ -6,7 +6,8 @@ import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.j
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
-import { runInProcess } from '../../support/in-process.js';
+// The program in the worker (test/cli/support/in-process.ts), for the cases after the first (run as the child a user starts).
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 let root: string;
@@ -30,15 +31,6 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/**
- * The program in the worker, for the cases after the first (run as the child a user starts): their rows, messages and
- * exit codes are the program's, given as the binary gives them (a child cost about 0.3 CPU-s each).
- */
-async function inWorker(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const r = await runInProcess(args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** A destination of its own holding the first and last backups, each with its key index beside it. */
 async function indexedDest(name: string): Promise<string> {

@@ -15,7 +15,7 @@ import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { runInProcessWithEnv } from '../../support/in-process.js';
+import { inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
@@ -48,14 +48,10 @@ beforeAll(async () => {
 afterAll(async () => moto?.stop());
 
 /**
- * A command run by the program in this process (test/cli/support/in-process.ts), with `env` set for the run only: for
- * the refusals and history's rows, about their words and exit codes (a child cost about 0.4 CPU-s, node, the AWS SDK and
- * the command's modules loaded again). What listens is the built CLI in a child ({@link serveListening}).
+ * The refusals and history's rows run the program in this process (test/cli/support/in-process.ts), with `env` set for
+ * the run only: their words and exit codes. What listens is the built CLI in a child ({@link serveListening}).
  */
-async function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const r = await runInProcessWithEnv(env, args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
+const cliWithEnv = inWorkerWithEnv;
 
 /** Starts the built CLI's `serve` with `args`; resolves with its first lines once it listens (and how to stop it). */
 async function serveListening(args: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<{ lines: string[]; stop: () => Promise<number | null> }> {

@@ -8,7 +8,7 @@ import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-sto
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { runInProcessWithEnv } from '../../support/in-process.js';
+import { inWorker, inWorkerWithEnv } from '../../support/in-process.js';
 
 const BIN = join(__dirname, '..', '..', '..', '..', 'bin', 'redis-dr.cjs');
 let dir: string;
@@ -60,19 +60,11 @@ function serve(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; fi
 }
 
 /**
- * A command run by the program in this process (test/cli/support/in-process.ts): for the refusals before listening and
- * the backups a case needs, about their words and exit codes (a child cost about 0.3 CPU-s, node and the command's
- * modules loaded again). Whatever listens is a child ({@link serve}): its output, its port, SIGTERM and its exit code.
+ * The refusals before listening and the backups a case needs run the program in this process (test/cli/support/in-process.ts):
+ * their words and exit codes. Whatever listens is a child ({@link serve}): its output, its port, SIGTERM and its exit code.
  */
-async function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return cliWithEnv({}, ...args);
-}
-
-/** {@link cli} with environment variables set for the run only. */
-async function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const r = await runInProcessWithEnv(env, args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = inWorker;
+const cliWithEnv = inWorkerWithEnv;
 
 /** `promise`, or a failure naming `what` when it has not settled within `ms` milliseconds. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
