@@ -33,7 +33,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: num
  * The same command run by the program in this process (test/cli/support/in-process.ts), with the variables {@link cli}
  * sets: for the cases about the words, the files and the exit code (a child cost about 0.3 CPU-s, node and the
  * command's modules loaded again). What a shell sees of the binary (its exit code, output, the lease of its pid, a
- * file-size limit) is the children's: local and remote mode, the lease, ulimit -f.
+ * file-size limit) is the children's: local mode, the lease, ulimit -f.
  */
 function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return inWorkerWithEnv({ REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env }, ...args);
@@ -161,7 +161,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--json'], {
+    const r = await inProcess(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--json'], {
       REDIS_DR_PASSWORD: 's3cret!pw',
     });
     expect(r.status).toBe(0);
@@ -172,7 +172,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode, diskless ($EOF form)', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--create', '--json']);
+    const r = await inProcess(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--create', '--json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.backup.keys).toBe(251);

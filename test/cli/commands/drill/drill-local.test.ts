@@ -53,8 +53,8 @@ describe('redis-dr drill local', () => {
   /**
    * The same command run by the program in this process (test/cli/support/in-process.ts), with the TMPDIR {@link cli}
    * gives: for the cases about the verdict, the words and the exit code (a child cost about 0.3 CPU-s, node and the
-   * command's modules loaded again). What a shell sees of the binary is the children's: the good file's run, --json,
-   * the expiring keys, Ctrl-C and SIGTERM.
+   * command's modules loaded again). What a shell sees of the binary is the children's: the good file's run, Ctrl-C
+   * and SIGTERM.
    */
   async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     return { ...(await inWorkerWithEnv({ TMPDIR: tmp, ...env }, 'drill', 'local', ...args)), signal: null };
@@ -165,13 +165,13 @@ describe('redis-dr drill local', () => {
   });
 
   it('keys that expired between the save and the check are the only keys a restore may miss: exact at tolerance 0, 1 % more missing fails', async () => {
-    const r = await cli(['--rdb', expiring, '--tolerance-pct', '0']);
+    const r = await inProcess(['--rdb', expiring, '--tolerance-pct', '0']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       /\[ok\] {3}key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1050 keys\n/,
     );
     // 10 of the 1000 keys without expiry gone: 1150 recorded, 100 expired, 1040 found. (Before: 150 had an expiry, so 1000..1150 passed.)
-    const g = await cli(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
+    const g = await inProcess(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
     expect(g.status).toBe(1);
     expect(g.stdout).toMatch(
       /\[FAIL\] key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1040 keys; 990 without a TTL, recorded 1000: keys that never had a TTL are missing \(at most 0 fewer allowed\)\n/,
@@ -181,7 +181,7 @@ describe('redis-dr drill local', () => {
   });
 
   it('--json prints the whole report', async () => {
-    const r = await cli(['--rdb', good, '--json']);
+    const r = await inProcess(['--rdb', good, '--json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, any>;
     expect(report).toMatchObject({ file: good, verdict: 'passed', ok: true, keys: 206, rdb: { ok: true, keys: 207, expiredKeys: 1, checksum: 'ok' } });
