@@ -22,10 +22,11 @@
  * real.
  */
 import './polyfills.js';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import * as elastiCache from '@aws-sdk/client-elasticache';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import type { AslDefinition } from '../lib/asl.js';
+import { localStateMachine } from './local-machine.js';
 
 /** A client of a service, as far as it is used here. */
 interface SdkClient {
@@ -135,7 +136,7 @@ export async function runStateMachine(definition: AslDefinition, input: unknown,
       .map(([name]) => [name, options.retryMs]),
   );
 
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const machine = localStateMachine(definition);
   const started = performance.now();
   const execution = machine.run(input as never, {
     context: {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCliConfig } from '../../cli/config-file.js';
 import { UsageError } from '../../lambdas/jobs/kernel/usage-error.js';
-import { cliWithEnv } from './support/run-cli.js';
+// The program in the worker (test/cli/support/in-process.ts): its exit code and message, as the binary gives them.
+import { inWorkerWithEnv as cliWithEnv } from './support/in-process.js';
 
 describe('the deployment config of the AWS commands: -c or REDIS_DR_CONFIG, never config/example.json by default', () => {
   it('with neither, a usage error naming both fixes', () => {

@@ -8,7 +8,8 @@ import { connectionProblem, describeFailure, reportedFailure } from '../../cli/f
 import { UsageError } from '../../lambdas/jobs/kernel/usage-error.js';
 import { closedLoopbackPort, connectionError } from '../support/closed-port.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { cli, cliWithEnv } from './support/run-cli.js';
+import { inWorker } from './support/in-process.js';
+import { cliWithEnv } from './support/run-cli.js';
 
 /** The error Node gives for a connection to a loopback port nothing listens on. */
 async function refused(): Promise<Error> {
@@ -137,7 +138,8 @@ describe('wrong or missing Redis credentials: exit 2, one line naming the host a
       'REDIS_DR_PASSWORD',
     ],
   ])('%s', async (_, args, said, fix) => {
-    const r = await cli(...args());
+    // The program in the worker (test/cli/support/in-process.ts): its line and exit code, as the binary gives them.
+    const r = await inWorker(...args());
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');

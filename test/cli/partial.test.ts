@@ -1,7 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { cli } from './support/run-cli.js';
+// The program in the worker (test/cli/support/in-process.ts): its output and exit code, as the binary gives them.
+import { inWorker as cli } from './support/in-process.js';
 
 /**
  * The other half of the exit-code rule (docs/cli.md, "Network errors"): a

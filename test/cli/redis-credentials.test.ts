@@ -4,8 +4,7 @@ import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sideCredentials } from '../../cli/redis-credentials.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { runInProcess } from './support/in-process.js';
-import { cli, cliWithEnv } from './support/run-cli.js';
+import { inWorker, inWorkerWithEnv, runInProcess } from './support/in-process.js';
 
 /** An AUTH token with every character a URL cannot carry as written. */
 const TOKEN = 'tok#en%2?with/colon:and@at';
@@ -31,7 +30,7 @@ describe('migrate and compare credentials outside the URL', () => {
   const plain = () => `redis://127.0.0.1:${src.port}`;
 
   it('a token with # % ? / : @ written raw in the URL: exit 2 saying how to pass it, never printing it', async () => {
-    const r = await cli('migrate', '--from', `redis://:${TOKEN}@127.0.0.1:${src.port}`, '--to', dst.url);
+    const r = await inWorker('migrate', '--from', `redis://:${TOKEN}@127.0.0.1:${src.port}`, '--to', dst.url);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/must be percent-encoded in the URL \(# is %23.*or left out of the URL and given from Secrets Manager or the environment/);
     expect(r.stderr).not.toContain('tok#en');
@@ -40,23 +39,23 @@ describe('migrate and compare credentials outside the URL', () => {
   });
 
   it('the same token percent-encoded in the URL works', async () => {
-    const r = await cli('migrate', '--from', `redis://:${encodeURIComponent(TOKEN)}@127.0.0.1:${src.port}`, '--to', dst.url, '--json');
+    const r = await inWorker('migrate', '--from', `redis://:${encodeURIComponent(TOKEN)}@127.0.0.1:${src.port}`, '--to', dst.url, '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ copied: 1, from: `redis://:***@127.0.0.1:${src.port}` });
   });
 
   it('from the environment (REDIS_DR_FROM_PASSWORD, REDIS_DR_A_PASSWORD): works, and the output never holds it', async () => {
-    const r = await cliWithEnv({ REDIS_DR_FROM_PASSWORD: TOKEN }, 'migrate', '--from', plain(), '--to', dst.url, '--verify', '--json');
+    const r = await inWorkerWithEnv({ REDIS_DR_FROM_PASSWORD: TOKEN }, 'migrate', '--from', plain(), '--to', dst.url, '--verify', '--json');
     expect(r.status).toBe(0);
     expect(r.stdout).not.toContain(TOKEN);
     expect(JSON.parse(r.stdout)).toMatchObject({ copied: 1, verify: { equal: true } });
-    const c = await cliWithEnv({ REDIS_DR_A_PASSWORD: TOKEN }, 'compare', '--a', plain(), '--b', dst.url);
+    const c = await inWorkerWithEnv({ REDIS_DR_A_PASSWORD: TOKEN }, 'compare', '--a', plain(), '--b', dst.url);
     expect(c.stdout).toMatch(/^EQUAL: 1 keys/);
     expect(c.status).toBe(0);
   });
 
   it('a username in the environment without a password is exit 2', async () => {
-    const r = await cliWithEnv({ REDIS_DR_TO_USERNAME: 'copier' }, 'migrate', '--from', src.url, '--to', dst.url);
+    const r = await inWorkerWithEnv({ REDIS_DR_TO_USERNAME: 'copier' }, 'migrate', '--from', src.url, '--to', dst.url);
     expect(r.stderr).toMatch(/REDIS_DR_TO_USERNAME is set without REDIS_DR_TO_PASSWORD/);
     expect(r.status).toBe(2);
   });

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS_WITH_SPECIFIC_EXIT_CODES } from '../../cli/exit-codes.js';
 import { allCommands, commandPath, createProgram } from '../../cli/program.js';
-import { runInProcess } from './support/in-process.js';
+import { runInProcess, withEnv } from './support/in-process.js';
 import { cliWithEnv } from './support/run-cli.js';
 import { closedLoopbackPort } from '../support/closed-port.js';
 
@@ -202,19 +202,6 @@ describe.concurrent('a connection that cannot be made: exit 2, naming the host a
  * and the CLI read their settings from process.env, which each case sets for its run only and puts back after.
  */
 describe('a connection that cannot be made, under --json: { ok: false, error } on stdout, exit 2', () => {
-  async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): Promise<T> {
-    const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    try {
-      return await run();
-    } finally {
-      for (const [k, v] of Object.entries(before)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
-  }
-
   it.each([...REDIS, ...AWS])('%s --json: closed loopback port', async (_name, args) => {
     const port = await closedPort();
     const json = await withEnv(awsAt(port), () => runInProcess([...args(port), '--json']));

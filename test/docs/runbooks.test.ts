@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type Redis from 'ioredis';
+import { inWorkerWithEnv } from '../cli/support/in-process.js';
 import { AOF_ARGS, sleep } from '../support/aof.js';
 import { startPingServer } from '../support/ping-server.js';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
@@ -222,9 +223,12 @@ class Host {
     }
   }
 
-  /** `redis-dr …` as installed, outside the runbook (the scenario's past). */
-  cli(...args: string[]): { status: number | null; out: string } {
-    const r = spawnSync(this.path('bin/redis-dr'), args, { encoding: 'utf8', env: { ...process.env, REDIS_DR_HEARTBEAT_URL: '' } });
+  /**
+   * `redis-dr …` outside the runbook (the scenario's past: the backups before the incident), run by the program in this
+   * process (test/cli/support/in-process.ts): the runbook's own blocks run the installed binary in bash.
+   */
+  async cli(...args: string[]): Promise<{ status: number | null; out: string }> {
+    const r = await inWorkerWithEnv({ REDIS_DR_HEARTBEAT_URL: '' }, ...args);
     return { status: r.status, out: r.stdout + r.stderr };
   }
 
@@ -356,7 +360,7 @@ describe('docs/runbooks/self-managed-host-lost.md', () => {
     // The past: a server backed up hourly and shipping its AOF; 300 keys at the backup, 200 written after it.
     const old = await host.server(true);
     await write(old, 'before', 300);
-    expect(host.cli('backup', '--redis', old.url, '--to', `file://${host.path('backups/redis')}`).status).toBe(0);
+    expect((await host.cli('backup', '--redis', old.url, '--to', `file://${host.path('backups/redis')}`)).status).toBe(0);
     const ship = host.shipAof();
     await ship.waitFor(/caught up, restorable/);
     await write(old, 'after', 200);
@@ -513,11 +517,11 @@ describe('docs/runbooks/flushall.md, self-managed without a shipper', () => {
     const server = await host.server(false);
     await write(server, 'k', 300);
     const to = `file://${host.path('backups/redis')}`;
-    expect(host.cli('backup', '--redis', server.url, '--to', to).status).toBe(0);
+    expect((await host.cli('backup', '--redis', server.url, '--to', to)).status).toBe(0);
     const c = server.client();
     await c.flushall();
     await c.set('written:after', 'x');
-    const collapsed = host.cli('backup', '--redis', server.url, '--to', to);
+    const collapsed = await host.cli('backup', '--redis', server.url, '--to', to);
     expect(collapsed.status, collapsed.out).toBe(1);
     const collapsedName = /(rdr-\S+\.rdb)/.exec(collapsed.out)![1]!;
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localStateMachine } from '../../../demo/local-machine.js';
 import type { Page } from '../../../lambdas/domain/alerting/page.js';
 import { settingsDeps, verifyInvocationSchema, verifyStep, type S3ObjectEvent, type VerifyDeps } from '../../../lambdas/jobs/dr-copies/verify-rdb.js';
 import { awsError, MemoryLog, MemoryMetrics } from '../../support/fakes.js';
@@ -70,7 +71,7 @@ describe('verify state machine (DR), executed locally', () => {
       where: { deployment: 'example', region: 'eu-central-1' },
     };
     const inputs: unknown[] = [];
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    const machine = localStateMachine(definition);
     const execution = machine.run(s3Event(), {
       overrides: {
         retryIntervalOverrides: { Verify: 0 },

@@ -8,6 +8,7 @@ import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-m
 import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { type CliRun, inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -26,6 +27,16 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: num
       (_e, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
+}
+
+/**
+ * The same command run by the program in this process (test/cli/support/in-process.ts), with the variables {@link cli}
+ * sets: for the cases about the words, the files and the exit code (a child cost about 0.3 CPU-s, node and the
+ * command's modules loaded again). What a shell sees of the binary (its exit code, output, the lease of its pid, a
+ * file-size limit) is the children's: local mode, the lease, ulimit -f.
+ */
+function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return inWorkerWithEnv({ REDIS_DR_PASSWORD: '', REDIS_DR_USERNAME: '', REDIS_DR_HEARTBEAT_URL: '', ...env }, ...args);
 }
 
 /** The CLI in a child shell under `ulimit -f <kib>` (1 KiB blocks): the kernel writes up to the limit, then EFBIG. */
@@ -140,7 +151,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('a --to folder that does not exist is a usage error without --create (a typo): exit 2, nothing made, the fix in one line', async () => {
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/typo`]);
+    const r = await inProcess(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', `file://${dir}/typo`]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
@@ -150,7 +161,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode ($<len> form) with the password from the environment; --json report', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--json'], {
+    const r = await inProcess(['backup', '--remote', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--json'], {
       REDIS_DR_PASSWORD: 's3cret!pw',
     });
     expect(r.status).toBe(0);
@@ -161,7 +172,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('remote mode, diskless ($EOF form)', async () => {
-    const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--create', '--json']);
+    const r = await inProcess(['backup', '--remote', '--redis', `redis://127.0.0.1:${diskless.port}`, '--to', `file://${dir}/out`, '--create', '--json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.backup.keys).toBe(251);
@@ -169,7 +180,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('AUTH refused: exit 2 (credentials), one line naming the host and REDIS_DR_PASSWORD, no file, a /fail ping when asked, the password never printed', async () => {
-    const r = await cli(
+    const r = await inProcess(
       ['backup', '--redis', `redis://127.0.0.1:${secured.port}`, '--to', `file://${dir}/out`, '--create', '--heartbeat-url', ping.url, '--heartbeat-fail'],
       { REDIS_DR_PASSWORD: 'wrong-password' },
     );
@@ -184,7 +195,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it('an unreachable server: exit 2 at the connect step (a connection not made: cli/failure.ts), naming it, nothing stored', async () => {
     const port = await freePort(); // nothing listens there
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`, '--create']);
+    const r = await inProcess(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`redis-dr: 127.0.0.1:${port} refused the connection (ECONNREFUSED): nothing listens there`);
@@ -192,7 +203,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it('a destination that cannot be written: exit 1 at the lease step (the first write there), saying why', async () => {
     // sysfs refuses new entries even to root (no read-only mount is at hand here).
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test', '--create']);
+    const r = await inProcess(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, '--to', 'file:///sys/redis-dr-backup-test', '--create']);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^FAILED at step lease: file:\/\/\/sys\/redis-dr-backup-test: create the folder failed \(permission denied\)/);
   });
@@ -200,7 +211,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   it('--remote against a server that refuses SYNC (as ElastiCache does): exit 1 at the sync step, pointing to snapshots', async () => {
     const noSync = await startRedisServer({ args: ['--rename-command', 'SYNC', ''] });
     try {
-      const r = await cli(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`, '--create']);
+      const r = await inProcess(['backup', '--remote', '--redis', `redis://127.0.0.1:${noSync.port}`, '--to', `file://${dir}/out`, '--create']);
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/^FAILED at step sync: .*ElastiCache/);
       expect(r.stdout).toMatch(/snapshot/);
@@ -211,7 +222,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
 
   it("local mode refuses a server on another host (it would read this host's file), before connecting: exit 2", async () => {
     // 192.0.2.1 is TEST-NET-1: nothing is sent there, the refusal comes first.
-    const r = await cli(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`, '--create']);
+    const r = await inProcess(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/192\.0\.2\.1 is not this machine, and local mode reads the file the server saves on this host's disk.*--remote/);
   });
@@ -231,7 +242,7 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     [['--to', 'file:///tmp/x', '--collapse-threshold-pct', '-5'], /--collapse-threshold-pct must be >= 0, got -5: set a percentage within 0\.\.100/],
     [['--to', 'file:///tmp/x', '--collapse-threshold-pct', 'half'], /--collapse-threshold-pct must be a number, got "half": write a percentage like 50/],
   ])('usage errors exit 2 naming the option: %j', async (args, message) => {
-    const r = await cli(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
+    const r = await inProcess(['backup', '--redis', `redis://127.0.0.1:${plain.port}`, ...args]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
@@ -329,12 +340,12 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
         '--keep-monthly',
         '0',
       ];
-      const first = await cli(args);
+      const first = await inProcess(args);
       expect(first.status).toBe(0);
       const good = rdbFiles()[0]!;
       await flushed.client().flushall();
       // Within the same minute the second is named by the second (across a minute boundary, by the minute).
-      const second = await cli(args);
+      const second = await inProcess(args);
       expect(second.status).toBe(1);
       expect(second.stdout).toMatch(
         new RegExp(

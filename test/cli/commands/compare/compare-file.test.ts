@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { seedDataset } from '../../support/dataset.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 /** `redis-dr compare` with an RDB file as a side (issue 55 item 3): the exit codes and lines an operator sees. */
@@ -30,7 +31,7 @@ describe('redis-dr compare --a <file>', () => {
     expect(equal.status).toBe(0);
     expect(equal.stdout).toMatch(/EQUAL/);
     await server.client().set('str:raw', 'changed since the backup');
-    const differ = await cli('compare', '--a', file, '--b', server.url, '--json');
+    const differ = await inWorker('compare', '--a', file, '--b', server.url, '--json');
     expect(differ.status).toBe(1);
     expect(JSON.parse(differ.stdout)).toMatchObject({ equal: false, differences: 1 });
     expect(differ.stdout).toContain('str:raw');
@@ -39,7 +40,7 @@ describe('redis-dr compare --a <file>', () => {
   it('negative: a cut file is refused in one line, exit 2, nothing compared', async () => {
     const cut = join(dir, 'cut.rdb');
     writeFileSync(cut, readFileSync(file).subarray(0, 200));
-    const r = await cli('compare', '--a', cut, '--b', server.url);
+    const r = await inWorker('compare', '--a', cut, '--b', server.url);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');

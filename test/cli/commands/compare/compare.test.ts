@@ -4,6 +4,7 @@ import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { formatCompare } from '../../../../cli/compare-report.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { BINARY_KEY, seedDataset } from '../../support/dataset.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 describe('redis-dr compare', () => {
@@ -73,7 +74,7 @@ describe('redis-dr compare', () => {
     expect(equal.status).toBe(0);
     expect(equal.stdout).toMatch(/^EQUAL: \d+ keys of A match B/);
     await cb.set(BINARY_KEY, 'changed');
-    const r = await cli('compare', '--a', a.url, '--b', b.url, '--json');
+    const r = await inWorker('compare', '--a', a.url, '--b', b.url, '--json');
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({
       a: a.url,
@@ -88,11 +89,11 @@ describe('redis-dr compare', () => {
   });
 
   it('a --match that matches nothing on either side says so and exits 1 (it said "EQUAL: 0 keys", exit 0)', async () => {
-    const r = await cli('compare', '--a', a.url, '--b', b.url, '--match', 'sesion:*');
+    const r = await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'sesion:*');
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^NOT PROVEN: --match "sesion:\*" matched no key on either side: nothing was compared \(check the pattern\)/);
     expect(r.stdout).not.toMatch(/EQUAL/);
     // A pattern that matches compares as before.
-    expect((await cli('compare', '--a', a.url, '--b', b.url, '--match', 'hash:*')).status).toBe(0);
+    expect((await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'hash:*')).status).toBe(0);
   });
 });

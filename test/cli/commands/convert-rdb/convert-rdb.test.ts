@@ -11,9 +11,16 @@ import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/**
+ * The cases about the words, the files left and the exit code run the program in this process (test/cli/support/in-process.ts).
+ * What a shell sees of the binary is the children's: the first conversion, a file-size limit, SIGINT and SIGTERM.
+ */
+const inProcess = inWorker;
 
 /** The CLI under a file-size limit (`ulimit -f`, in bash's 1024-byte blocks) with SIGXFSZ ignored: a write past it fails as on a full disk. */
 function cliWithFileLimit(blocks: number, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -67,7 +74,7 @@ describe('redis-dr convert-rdb', () => {
   }, 30_000);
 
   it('counts a function library left out by --lossy function as left out, not written (and the streams RDB 9 cannot hold exactly, with --lossy stream-ids)', async () => {
-    const r = await cli('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', join(dir, 'no-functions.rdb'));
+    const r = await inProcess('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', join(dir, 'no-functions.rdb'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/re-encoded\), 0 function libraries;/);
     expect(r.stdout).toMatch(/--lossy function: 1 item left out/);
@@ -77,12 +84,12 @@ describe('redis-dr convert-rdb', () => {
 
   it('refuses field TTLs for redis-7.0 in one line naming the keys, exit 1, nothing left; --lossy field-ttl says what it dropped', async () => {
     const out = join(dir, 'ttl.rdb');
-    const refused = await cli('convert-rdb', v12, '--for', 'redis-7.0', '-o', out);
+    const refused = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out);
     expect(refused.status).toBe(1);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/^redis-dr convert-rdb: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl/);
     expect(existsSync(out)).toBe(false);
-    const lossy = await cli('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl', '--json');
+    const lossy = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl', '--json');
     expect(lossy.status).toBe(0);
     expect(JSON.parse(lossy.stdout)).toMatchObject({ ok: true, lost: { 'field-ttl': 2 }, format: { magic: 'REDIS', version: 10 } });
   }, 30_000);
@@ -96,7 +103,7 @@ describe('redis-dr convert-rdb', () => {
     'bad input %j: one line, exit 2, no output',
     async (args, message) => {
       const out = join(dir, 'bad.rdb');
-      const r = await cli('convert-rdb', v11, '-o', out, ...args);
+      const r = await inProcess('convert-rdb', v11, '-o', out, ...args);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -123,7 +130,7 @@ describe('redis-dr convert-rdb', () => {
     '-o %s: one line naming a fix that works, exit 2, nothing written',
     async (output, why) => {
       const before = readdirSync(dir).sort();
-      const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '-o', output, '--force');
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', output, '--force');
       expect(r.stderr).toBe(`redis-dr: -o ${output}: ${why}${output.startsWith('s3://') ? '; nothing was read or written' : ''}\n`);
       expect(r.status).toBe(2);
       expect(readdirSync(dir).sort()).toEqual(before);
@@ -156,11 +163,11 @@ describe('redis-dr convert-rdb', () => {
   it('an existing output: exit 2 without --force, left as it was; a missing input: exit 2', async () => {
     const out = join(dir, 'exists.rdb');
     writeFileSync(out, 'precious');
-    const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+    const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/exists\.rdb: the file exists; give --force to replace it, or another path/);
     expect(readFileSync(out, 'utf8')).toBe('precious');
-    const missing = await cli('convert-rdb', join(dir, 'nope.rdb'), '--for', 'redis-7.0', '-o', join(dir, 'x.rdb'));
+    const missing = await inProcess('convert-rdb', join(dir, 'nope.rdb'), '--for', 'redis-7.0', '-o', join(dir, 'x.rdb'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/nope\.rdb: no such file/);
   }, 30_000);
@@ -169,7 +176,7 @@ describe('redis-dr convert-rdb', () => {
     const input = join(dir, 'only-copy.rdb');
     writeFileSync(input, readFileSync(v11));
     for (const out of [input, join(dir, '.', 'only-copy.rdb')]) {
-      const r = await cli('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--force');
+      const r = await inProcess('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--force');
       expect(r.status).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/only-copy\.rdb: that is the input; write the converted copy to another path or key/);
@@ -232,7 +239,7 @@ describe('redis-dr convert-rdb', () => {
     const input = join(dir, 'expired-fields.rdb');
     writeFileSync(input, frameFile('REDIS0012', expiredFieldKeys('redis')));
     const out = join(dir, 'expired-fields-70.rdb');
-    const r = await cli('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl');
+    const r = await inProcess('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       /holds the same keys, values and expiries as the input, key by key, but for what --lossy let go \(below\) \(but for the expired hash fields below\)/,

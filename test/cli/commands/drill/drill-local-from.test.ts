@@ -4,7 +4,7 @@ import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { runInProcess } from '../../support/in-process.js';
+import { inWorker } from '../../support/in-process.js';
 
 /**
  * A self-managed destination end to end, as an operator runs it: `backup`
@@ -76,10 +76,7 @@ describe('drill local --from <destination>', () => {
 
   it('refuses --rdb with --from, --point without --from, and a point that is not there (exit 2, nothing run)', async () => {
     // Messages and exit codes, which the program in the worker gives as the binary does (a child cost about 0.3 CPU-s each).
-    const cli = async (args: string[]) => {
-      const r = await runInProcess(args);
-      return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-    };
+    const cli = (args: string[]) => inWorker(...args);
     expect((await cli(['drill', 'local', '--from', dest, '--rdb', '/tmp/x.rdb'])).stderr).toMatch(/give --rdb <file> .* or --from <destination>/);
     expect((await cli(['drill', 'local', '--rdb', '/tmp/x.rdb', '--point', 'p'])).stderr).toMatch(/--point goes with --from/);
     const missing = await cli(['drill', 'local', '--from', dest, '--point', 'rdr-cache-20200101-0000.rdb']);
@@ -92,6 +89,7 @@ describe('drill local --from <destination>', () => {
   });
 });
 
+// The program in the worker (test/cli/support/in-process.ts): the backups' and drills' words and exit codes, as the binary gives them.
 describe('drill local --from <destination> whose newest backup is marked a keyspace collapse', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drill-from-collapse-'));
   const dest = `file://${join(dir, 'backups')}`;
@@ -102,7 +100,7 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
     try {
       const c = server.client();
       for (let i = 0; i < 20; i++) await c.set(`k${i}`, 'v');
-      const backup = () => cli(['backup', '--redis', server.url, '--to', dest, '--create', '--name', 'cache']);
+      const backup = () => inWorker('backup', '--redis', server.url, '--to', dest, '--create', '--name', 'cache');
       expect((await backup()).status).toBe(0);
       const good = readdirSync(join(dir, 'backups')).find((f) => f.endsWith('.rdb'))!;
       await new Promise((r) => setTimeout(r, 1100)); // a name of its own: to the second within the minute, the minute form across one (either is matched below)
@@ -110,7 +108,7 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
       c.disconnect();
       const collapsed = await backup();
       expect(collapsed.stdout).toContain('keyspace collapse');
-      const drill = await cli(['drill', 'local', '--from', dest]);
+      const drill = await inWorker('drill', 'local', '--from', dest);
       const line = new RegExp(
         `^COLLAPSED: rdr-cache-\\d{8}-\\d{4}(?:\\d{2})?\\.rdb is marked a keyspace collapse \\(.*holds 0 keys.*\\); the newest good backup before it: redis-dr drill local --from ${dest} --point ${good}$`,
         'm',
@@ -118,12 +116,12 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
       expect(drill.stdout).toMatch(line);
       const apart = () => new Promise((r) => setTimeout(r, 1100)); // each drill's record is named to the second
       await apart();
-      const json = await cli(['drill', 'local', '--from', dest, '--json']);
+      const json = await inWorker('drill', 'local', '--from', dest, '--json');
       expect(JSON.parse(json.stdout)).toMatchObject({
         collapse: { point: expect.stringMatching(/^rdr-cache-/), mark: expect.stringContaining('0 keys'), before: good },
       });
       await apart();
-      const pointed = await cli(['drill', 'local', '--from', dest, '--point', good]);
+      const pointed = await inWorker('drill', 'local', '--from', dest, '--point', good);
       expect(pointed.status, pointed.stdout + pointed.stderr).toBe(0);
       expect(pointed.stdout).not.toContain('COLLAPSED');
     } finally {

@@ -8,6 +8,7 @@ import { DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../../lambdas/domain/dril
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { processAlive } from '../../../../lambdas/adapters/host/process.js';
+import { inWorkerWithEnv } from '../../support/in-process.js';
 
 /**
  * `redis-dr drill local` as operators run it: the compiled CLI in a child
@@ -47,6 +48,16 @@ describe('redis-dr drill local', () => {
         (_e, stdout, stderr) => resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr }),
       );
     });
+  }
+
+  /**
+   * The same command run by the program in this process (test/cli/support/in-process.ts), with the TMPDIR {@link cli}
+   * gives: for the cases about the verdict, the words and the exit code (a child cost about 0.3 CPU-s, node and the
+   * command's modules loaded again). What a shell sees of the binary is the children's: the good file's run, Ctrl-C
+   * and SIGTERM.
+   */
+  async function inProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+    return { ...(await inWorkerWithEnv({ TMPDIR: tmp, ...env }, 'drill', 'local', ...args)), signal: null };
   }
 
   /** Temporary directories of local drills left in TMPDIR. */
@@ -154,13 +165,13 @@ describe('redis-dr drill local', () => {
   });
 
   it('keys that expired between the save and the check are the only keys a restore may miss: exact at tolerance 0, 1 % more missing fails', async () => {
-    const r = await cli(['--rdb', expiring, '--tolerance-pct', '0']);
+    const r = await inProcess(['--rdb', expiring, '--tolerance-pct', '0']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       /\[ok\] {3}key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1050 keys\n/,
     );
     // 10 of the 1000 keys without expiry gone: 1150 recorded, 100 expired, 1040 found. (Before: 150 had an expiry, so 1000..1150 passed.)
-    const g = await cli(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
+    const g = await inProcess(['--rdb', gutted, '--expect-key-count', '1150', '--tolerance-pct', '0']);
     expect(g.status).toBe(1);
     expect(g.stdout).toMatch(
       /\[FAIL\] key-count: expected 1150 recorded, 100 expired by the check at \S+Z \(file expiries\): exactly 1050 \(tolerance 0 % = 0\), found 1040 keys; 990 without a TTL, recorded 1000: keys that never had a TTL are missing \(at most 0 fewer allowed\)\n/,
@@ -170,7 +181,7 @@ describe('redis-dr drill local', () => {
   });
 
   it('--json prints the whole report', async () => {
-    const r = await cli(['--rdb', good, '--json']);
+    const r = await inProcess(['--rdb', good, '--json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, any>;
     expect(report).toMatchObject({ file: good, verdict: 'passed', ok: true, keys: 206, rdb: { ok: true, keys: 207, expiredKeys: 1, checksum: 'ok' } });
@@ -186,7 +197,7 @@ describe('redis-dr drill local', () => {
   it('a corrupt file fails clearly without starting a server (exit 1)', async () => {
     const truncated = join(scratch, 'truncated.rdb');
     writeFileSync(truncated, readFileSync(good).subarray(0, 300));
-    const r = await cli(['--rdb', truncated]);
+    const r = await inProcess(['--rdb', truncated]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^CORRUPT truncated\.rdb: RDB v\d+, checksum \w+ at byte \d+: /);
     expect(r.stdout).toContain('No server was started');
@@ -200,7 +211,7 @@ describe('redis-dr drill local', () => {
     newer.write('0099', 5, 'latin1');
     const v99 = join(scratch, 'v99.rdb');
     writeFileSync(v99, newer);
-    const r = await cli(['--rdb', v99]);
+    const r = await inProcess(['--rdb', v99]);
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(/UNSUPPORTED v99\.rdb: not verified, unsupported format \(version 99/);
     expect(r.stdout).toContain('NOT RUN: the file is in a format this redis-dr cannot judge');
@@ -211,7 +222,7 @@ describe('redis-dr drill local', () => {
     const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(good) });
     const enveloped = join(scratch, 'enveloped.rdb');
     writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
-    const e = await cli(['--rdb', enveloped]);
+    const e = await inProcess(['--rdb', enveloped]);
     expect(e.stdout).toMatch(/file: +RDB v\d+, \d+ bytes, checksum ok, \d+ keys/);
     expect(e.stdout).toMatch(/REFUSED: redis-server \S+ refused .*enveloped\.rdb/);
     expect(e.stdout).toContain('FAILED: the server refused the file');
@@ -226,7 +237,7 @@ describe('redis-dr drill local', () => {
     trailer.writeBigUInt64LE(new Crc64().update(bytes).value);
     const v12 = join(scratch, 'v12.rdb');
     writeFileSync(v12, Buffer.concat([bytes, trailer]));
-    const r = await cli(['--rdb', v12]);
+    const r = await inProcess(['--rdb', v12]);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/REFUSED: redis-server \S+ refused .*v12\.rdb \(exit code 1\): .*Can't handle RDB format version 12/);
     expect(r.stdout).toContain('FAILED: the server refused the file');
@@ -235,7 +246,7 @@ describe('redis-dr drill local', () => {
   });
 
   it('a file of empty keys only: nothing is expected to load (exit 0)', async () => {
-    const r = await cli(['--rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'), '--tolerance-pct', '0']);
+    const r = await inProcess(['--rdb', join(ROOT, 'test', 'fixtures', 'rdb-loader', 'corrupt_empty_keys.rdb'), '--tolerance-pct', '0']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('9 empty keys (skipped on load)): 0 should load');
     expect(r.stdout).toMatch(/\[ok\] {3}key-count: expected 0 recorded, 0 expired by the check at \S+ \(file expiries\): exactly 0 /);
@@ -243,12 +254,12 @@ describe('redis-dr drill local', () => {
   });
 
   it('expectations that fail name the check (exit 1)', async () => {
-    const missing = await cli(['--rdb', good, '--expect-keys', 'k:1,no:such:key']);
+    const missing = await inProcess(['--rdb', good, '--expect-keys', 'k:1,no:such:key']);
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('[FAIL] expect-keys: expected 2 keys exist: k:1, no:such:key, found missing: no:such:key');
     expect(missing.stdout).toContain('FAILED: expect-keys');
     // 206 keys load; 300 expected, 1 of them expired, with the default tolerance (1 % = 3): 296..302.
-    const count = await cli(['--rdb', good, '--expect-key-count', '300']);
+    const count = await inProcess(['--rdb', good, '--expect-key-count', '300']);
     expect(count.status).toBe(1);
     expect(count.stdout).toMatch(
       new RegExp(
@@ -272,7 +283,7 @@ describe('redis-dr drill local', () => {
     ],
     [['--expect-keys', 'a'], /give --rdb <file> \(a file to drill\) or --from <destination>/],
   ])('usage error %j: exit 2 naming the option, the value and the fix', async (args, message) => {
-    const r = await cli(args.map((a) => (a === 'GOOD' ? good : a)));
+    const r = await inProcess(args.map((a) => (a === 'GOOD' ? good : a)));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
@@ -280,14 +291,14 @@ describe('redis-dr drill local', () => {
   });
 
   it('no server binary on PATH: exit 2 naming both and --server-bin', async () => {
-    const r = await cli(['--rdb', good], { PATH: scratch });
+    const r = await inProcess(['--rdb', good], { PATH: scratch });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/neither redis-server nor valkey-server was found on PATH .* or name the binary with --server-bin <path>/);
   });
 
   it('reads an s3:// object into a temporary directory, drills it and removes the directory', async () => {
     s3 = await startFakeS3({ 'backups/daily/good.rdb': good });
-    const r = await cli(['--rdb', 's3://backups/daily/good.rdb'], {
+    const r = await inProcess(['--rdb', 's3://backups/daily/good.rdb'], {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'secret',
@@ -298,7 +309,7 @@ describe('redis-dr drill local', () => {
     expect(r.stderr).toMatch(/reading s3:\/\/backups\/daily\/good\.rdb \(\d+ bytes\) into \S+redis-dr-drill-\w+ and verifying it/);
     expect(r.stdout).toContain('PASSED: 3 checks passed (1 skipped)');
     expect(r.stdout).toMatch(/Cleanup: server stopped, \S+ removed, \S+ removed\./);
-    const missing = await cli(['--rdb', 's3://backups/daily/none.rdb'], {
+    const missing = await inProcess(['--rdb', 's3://backups/daily/none.rdb'], {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'secret',

@@ -6,7 +6,8 @@ import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.j
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
-import { runInProcess } from '../../support/in-process.js';
+// The program in the worker (test/cli/support/in-process.ts), for the cases after the first (run as the child a user starts).
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 let root: string;
@@ -30,15 +31,6 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-/**
- * The program in the worker, for the cases after the first (run as the child a user starts): their rows, messages and
- * exit codes are the program's, given as the binary gives them (a child cost about 0.3 CPU-s each).
- */
-async function inWorker(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const r = await runInProcess(args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** A destination of its own holding the first and last backups, each with its key index beside it. */
 async function indexedDest(name: string): Promise<string> {
@@ -166,17 +158,17 @@ describe('redis-dr history', () => {
   }, 30_000);
 
   it('--help names the --from it takes (file:///dir or s3://), and a bare path gets the usage error that says so, exit 2', async () => {
-    const help = await cli('history', '--help');
+    const help = await inWorker('history', '--help');
     const from = help.stdout.slice(help.stdout.indexOf('\n  --from <destination>'), help.stdout.indexOf('\n  --plan <name>'));
     expect(from).toContain('file:///');
     expect(from).not.toMatch(/or a\s+path/);
-    const r = await cli('history', 'user:1', '--from', join(root, 'dest'));
+    const r = await inWorker('history', 'user:1', '--from', join(root, 'dest'));
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`redis-dr: --from ${join(root, 'dest')} is not a destination: write file:///absolute/dir or s3://bucket/prefix`);
   }, 30_000);
 
   it('--match ends with the count of each change, so a FLUSHALL of many keys reads in one line', async () => {
-    const r = await cli('history', '--match', 'user:*', '--from', `file://${join(root, 'dest')}`);
+    const r = await inWorker('history', '--match', 'user:*', '--from', `file://${join(root, 'dest')}`);
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(2))).toEqual([['changed', 'user:1']]);
@@ -200,19 +192,19 @@ describe('redis-dr history', () => {
       copyFileSync(server.rdbPath, join(dest, backupFileName('cache', at(h))));
     }
     await server.stop();
-    const r = await cli('history', 'v', '--from', `file://${dest}`, '--show');
+    const r = await inWorker('history', 'v', '--from', `file://${dest}`, '--show');
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('    '))).toEqual(['    0x00ff', '    "\\x00\\xff"']);
-    const list = await cli('history', 'l2', '--from', `file://${dest}`, '--show');
+    const list = await inWorker('history', 'l2', '--from', `file://${dest}`, '--show');
     expect(list.stdout.split('\n').filter((l) => l.startsWith('    '))).toEqual(['    ["\\x00\\xff", "a b"]']);
-    const m = await cli('history', '--match', 'b*', '--from', `file://${dest}`);
+    const m = await inWorker('history', '--match', 'b*', '--from', `file://${dest}`);
     expect(
       m.stdout
         .split('\n')
         .filter((l) => l.startsWith('rdr-'))
         .map((l) => l.split(/\s{2,}/).slice(2)),
     ).toEqual([['appeared', '"b\\x00\\xff"']]);
-    const j = await cli('history', '--match', 'b*', '--from', `file://${dest}`, '--json');
+    const j = await inWorker('history', '--match', 'b*', '--from', `file://${dest}`, '--json');
     expect((JSON.parse(j.stdout) as { changes: unknown[] }).changes).toEqual([
       expect.objectContaining({ key: bin.toString('utf8'), keyBase64: bin.toString('base64') }),
     ]);

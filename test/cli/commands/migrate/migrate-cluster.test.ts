@@ -10,6 +10,7 @@ import { keySlot } from '../../../../lambdas/adapters/redis/cluster.js';
 import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { pipelineOf, seedDataset } from '../../support/dataset.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 /** Every key of a cluster (each primary's own), sorted. */
@@ -87,7 +88,7 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     await fill(s, 200);
     await Promise.all(src.replicas.map((r) => waitReplicated(r.client(), src)));
     await Promise.all([...src.primaries, ...src.replicas].map((n) => n.client().config('RESETSTAT')));
-    const r = await cli('migrate', '--from', src.url, '--from-replicas', '--to', single.url, '--json');
+    const r = await inWorker('migrate', '--from', src.url, '--from-replicas', '--to', single.url, '--json');
     // Exit 1 once in a CI run under load (not reproduced in isolation): the report says why, should it happen again.
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -193,7 +194,7 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
     await migrateClients(await connectKeyspace({ url: src.url }, 't'), await connectKeyspace({ url: dst.url }, 't'));
     const [owner] = await ownerAndOther(dst, keySlot(Buffer.from('k:150')));
     await owner.client().del('k:150');
-    const r = await cli('compare', '--a', src.url, '--b', dst.url);
+    const r = await inWorker('compare', '--a', src.url, '--b', dst.url);
     expect(r.stdout).toMatch(/^DIFFERENT: 1 key\(s\) differ \(200 keys in A, 199 in B\)/m);
     expect(r.stdout).toMatch(/^ {2}A is a Redis Cluster of 3 primaries/m);
     expect(r.stdout).toMatch(/only in A: k:150/);
@@ -204,7 +205,7 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
 
   it('refuses --from-replicas on a single server (it applies to clusters) before writing anything (exit 2)', async () => {
     await one.set('x', '1');
-    const r = await cli('migrate', '--from', single.url, '--from-replicas', '--to', dst.url);
+    const r = await inWorker('migrate', '--from', single.url, '--from-replicas', '--to', dst.url);
     expect(r.stderr).toMatch(/is a single server, not a Redis Cluster: reading replicas applies to clusters/);
     expect(r.status).toBe(2);
     expect(await clusterKeys(dst)).toEqual([]);
@@ -212,7 +213,7 @@ describe('redis-dr migrate and compare with Redis Cluster on either side', () =>
 
   it('refuses a database other than 0 with a cluster before writing anything (exit 2)', async () => {
     await one.set('x', '1');
-    const r = await cli('migrate', '--from', single.url, '--to', `${dst.url}/3`);
+    const r = await inWorker('migrate', '--from', single.url, '--to', `${dst.url}/3`);
     expect(r.stderr).toMatch(/is a Redis Cluster node: a cluster has only database 0, the URL names database 3; remove \/3 from the URL/);
     expect(r.status).toBe(2);
     expect(await clusterKeys(dst)).toEqual([]);

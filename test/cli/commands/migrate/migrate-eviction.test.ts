@@ -9,7 +9,7 @@ import type { MigrateCliOptions } from '../../../../cli/commands/migrate/options
 import { formatRdbVerify, migrateRdbExitCode, runMigrateRdb, type MigrateRdbCliOptions } from '../../../../cli/commands/migrate/rdb-action.js';
 import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { cli } from '../../support/run-cli.js';
+import { inWorker } from '../../support/in-process.js';
 
 /**
  * The eviction guard of both key copies against a real redis-server with a
@@ -123,11 +123,11 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
 
   it('the CLI: exit 2 with the one message on stdout (--json: the refusal), nothing written', async () => {
     await fill(s, 6000, 1000);
-    const out = await cli('migrate', '--from', source.url, '--to', target.url);
+    const out = await inWorker('migrate', '--from', source.url, '--to', target.url);
     expect(out.status).toBe(2);
     expect(out.stdout).toMatch(/^refused, nothing was written: the target can evict keys/);
     const file = await saveFile();
-    const json = await cli('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--json');
+    const json = await inWorker('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--json');
     expect(json.status).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({
       copied: 0,
@@ -164,7 +164,7 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     await fill(s, 6000, 1000);
     const file = await saveFile();
     const before = await evictedKeys(d);
-    const out = await cli('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--allow-eviction', '--json');
+    const out = await inWorker('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--allow-eviction', '--json');
     const evicted = (await evictedKeys(d)) - before;
     expect(evicted).toBeGreaterThan(0);
     expect(out.status).toBe(1);

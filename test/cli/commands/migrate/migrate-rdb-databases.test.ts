@@ -9,6 +9,7 @@ import { planRdbDatabases } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { restoreRdbKeys, type RdbTarget } from '../../../../lambdas/jobs/keys/read-rdb.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { DatabasePlanError } from '../../../../lambdas/domain/keys/databases.js';
+import { inWorker } from '../../../cli/support/in-process.js';
 import { cli } from '../../../cli/support/run-cli.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -75,7 +76,7 @@ describe('migrate --from-rdb: every database of the file', () => {
   });
 
   it('a dry run says which databases it would restore, never that it restored them, and writes nothing', async () => {
-    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--dry-run');
+    const out = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--dry-run');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^DRY RUN: would restore databases: 0 → 0 \(302 keys\), 3 → 3 \(122 keys\), 9 → 9 \(42 keys\) \(file → target\)$/m);
@@ -84,7 +85,7 @@ describe('migrate --from-rdb: every database of the file', () => {
   });
 
   it('--db maps them: --db 3:5 --db 9 restores database 3 into 5 and 9 into 9, nothing else', async () => {
-    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '3:5', '--db', '9', '--verify', '--json');
+    const out = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--db', '3:5', '--db', '9', '--verify', '--json');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     const json = JSON.parse(out.stdout);
@@ -102,17 +103,17 @@ describe('migrate --from-rdb: every database of the file', () => {
   });
 
   it('refuses, before writing, a --to database with several of the file, --db with a /<db> in the URL, and a database the target lacks (exit 2)', async () => {
-    const into4 = await cli('migrate', '--from-rdb', path, '--to', `${target.url}/4`);
+    const into4 = await inWorker('migrate', '--from-rdb', path, '--to', `${target.url}/4`);
     expect(into4.status).toBe(2);
     expect(into4.stderr).toContain(
       '--to names database 4, but the source holds keys in databases 0 (302 keys), 3 (122 keys), 9 (42 keys): remove /4 from the --to URL',
     );
-    const twice = await cli('migrate', '--from-rdb', path, '--to', `${target.url}/4`, '--db', '3');
+    const twice = await inWorker('migrate', '--from-rdb', path, '--to', `${target.url}/4`, '--db', '3');
     expect(twice.status).toBe(2);
     expect(twice.stderr).toContain('--db and a database in the URL (--to names /4) say the same thing twice');
     const small = await startRedisServer({ args: ['--databases', '4'] });
     try {
-      const refused = await cli('migrate', '--from-rdb', path, '--to', small.url);
+      const refused = await inWorker('migrate', '--from-rdb', path, '--to', small.url);
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/9/);
       expect(await small.client().info('keyspace')).not.toMatch(/^db\d+:/m);
@@ -123,7 +124,7 @@ describe('migrate --from-rdb: every database of the file', () => {
   });
 
   it('refuses two databases of the file into one of the target (issue 54 item 3: `x` is in both), before writing (exit 2)', async () => {
-    const merged = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0:5', '--db', '3:5');
+    const merged = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--db', '0:5', '--db', '3:5');
     expect(merged.status).toBe(2);
     expect(merged.stderr).toContain('--db 0:5 and --db 3:5 write two source databases into target database 5');
     expect(await target.client().info('keyspace')).not.toMatch(/^db\d+:/m);

@@ -7,6 +7,7 @@ import { runMigrate } from '../../../../cli/commands/migrate/action.js';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { BINARY_KEY, seedDataset } from '../../support/dataset.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 async function fillKeys(c: Redis, n: number): Promise<void> {
@@ -256,7 +257,7 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
 
   it('copies with AUTH in one URL and an ACL user in the other (CLI, --json)', async () => {
     const to = `redis://copier:${encodeURIComponent('c0py:er')}@127.0.0.1:${dst.port}`;
-    const r = await cli('migrate', '--from', src.url, '--to', to, '--json', '--verify');
+    const r = await inWorker('migrate', '--from', src.url, '--to', to, '--json', '--verify');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -281,7 +282,7 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
   });
 
   it('says which server refused the credentials (exit 2: credentials, one line) and never prints the password', async () => {
-    const r = await cli('migrate', '--from', src.url, '--to', `redis://copier:wrong@127.0.0.1:${dst.port}`);
+    const r = await inWorker('migrate', '--from', src.url, '--to', `redis://copier:wrong@127.0.0.1:${dst.port}`);
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`redis at 127.0.0.1:${dst.port} refused the credentials of user copier \\(WRONGPASS`));
@@ -289,8 +290,8 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
   });
 
   it('exits 2 on usage errors', async () => {
-    expect((await cli('migrate', '--from', src.url, '--to', src.url, '--on-conflict', 'merge')).status).toBe(2);
-    const bad = await cli('migrate', '--from', 'localhost:6379', '--to', src.url);
+    expect((await inWorker('migrate', '--from', src.url, '--to', src.url, '--on-conflict', 'merge')).status).toBe(2);
+    const bad = await inWorker('migrate', '--from', 'localhost:6379', '--to', src.url);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/not a URL|scheme must be/);
   });

@@ -15,7 +15,7 @@ import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { cliWithEnv } from '../../support/run-cli.js';
+import { inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'redis-dr.cjs');
@@ -46,6 +46,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => moto?.stop());
+
+/**
+ * The refusals and history's rows run the program in this process (test/cli/support/in-process.ts), with `env` set for
+ * the run only: their words and exit codes. What listens is the built CLI in a child ({@link serveListening}).
+ */
+const cliWithEnv = inWorkerWithEnv;
 
 /** Starts the built CLI's `serve` with `args`; resolves with its first lines once it listens (and how to stop it). */
 async function serveListening(args: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<{ lines: string[]; stop: () => Promise<number | null> }> {

@@ -8,7 +8,7 @@ import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-sto
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
-import { cli, cliWithEnv } from '../../support/run-cli.js';
+import { inWorker, inWorkerWithEnv } from '../../support/in-process.js';
 
 const BIN = join(__dirname, '..', '..', '..', '..', 'bin', 'redis-dr.cjs');
 let dir: string;
@@ -58,6 +58,13 @@ function serve(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; fi
     child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening`)));
   });
 }
+
+/**
+ * The refusals before listening and the backups a case needs run the program in this process (test/cli/support/in-process.ts):
+ * their words and exit codes. Whatever listens is a child ({@link serve}): its output, its port, SIGTERM and its exit code.
+ */
+const cli = inWorker;
+const cliWithEnv = inWorkerWithEnv;
 
 /** `promise`, or a failure naming `what` when it has not settled within `ms` milliseconds. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -11,7 +11,7 @@ import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics
 import { sleep, startAofServer } from '../../../support/aof.js';
 import { startPingServer } from '../../../support/ping-server.js';
 import type { RedisServer } from '../../../support/redis-server.js';
-import { runInProcess } from '../../support/in-process.js';
+import { inWorker, runInProcess } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 /**
@@ -120,13 +120,13 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
       `serve it: redis-server --dir ${join(out, '..')} --appenddirname appendonlydir --appendfilename appendonly.aof --appendonly yes`,
     );
     expect(existsSync(join(out, 'appendonly.aof.manifest'))).toBe(true);
-    const again = await cli('restore-aof', '--from', `file://${dest}`, '--to', out);
+    const again = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', out);
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/--to .*appendonlydir is not empty \(appendonly\.aof\.1\.base\.rdb, .*\): give a new or empty directory/);
 
     // --until before the oldest base: refused, naming the oldest point; nothing left behind.
     const early = join(tempDir('early'), 'aof');
-    const refused = await cli('restore-aof', '--from', `file://${dest}`, '--to', early, '--until', '2000-01-01T00:00:00Z', '--json');
+    const refused = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', early, '--until', '2000-01-01T00:00:00Z', '--json');
     expect(refused.status).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({
       ok: false,
@@ -148,7 +148,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     await ship.waitFor(/shipped .* in 1 part/);
     await ship.waitFor(/caught up, restorable to the newest command \(base appendonly\.aof\.1\.base\.rdb\)/); // SIGTERM would abandon a base upload in progress
     expect(await ship.stop()).toBe(0);
-    const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('out'), 'aof'), '--until', new Date().toISOString());
+    const r = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('out'), 'aof'), '--until', new Date().toISOString());
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^REFUSED \(no-timestamps\): --until needs the AOF timestamp annotations \(aof-timestamp-enabled yes\)/);
   });
@@ -368,7 +368,7 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     while (ping.pings.length === pingsAt && Date.now() < deadline) await sleep(20);
     expect(ping.pings.length).toBeGreaterThan(pingsAt);
     expect(await again.stop()).toBe(0);
-    const r = await cli('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('restore'), 'appendonlydir'));
+    const r = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('restore'), 'appendonlydir'));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(': 60 keys (db0=60)');
   });

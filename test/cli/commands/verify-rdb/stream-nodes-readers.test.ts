@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { streamNodeKeyAt } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
 describe('a stream node contradicting its master entry: every reader refuses it, nothing written', () => {
@@ -70,7 +71,7 @@ describe('a stream node contradicting its master entry: every reader refuses it,
 
   it("verify-rdb: OK for the server's file (negative), CORRUPT naming the key, node and byte, exit 1", async () => {
     expect((await cli('verify-rdb', good)).status).toBe(0);
-    const r = await cli('verify-rdb', bad);
+    const r = await inWorker('verify-rdb', bad);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^CORRUPT bad\.rdb: RDB v10, checksum absent at byte \d+: /);
     expect(r.stdout).toMatch(message);
@@ -78,7 +79,7 @@ describe('a stream node contradicting its master entry: every reader refuses it,
 
   it('convert-rdb: refused, no output and no temporary file', async () => {
     const out = join(dir, 'out.rdb');
-    const r = await cli('convert-rdb', bad, '--for', 'redis-7.0', '-o', out);
+    const r = await inWorker('convert-rdb', bad, '--for', 'redis-7.0', '-o', out);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/nothing was written/);
@@ -87,21 +88,21 @@ describe('a stream node contradicting its master entry: every reader refuses it,
   }, 30_000);
 
   it('review 21: entries out of ID order are refused by verify-rdb, convert-rdb (nothing written) and serve', async () => {
-    const verified = await cli('verify-rdb', ids);
+    const verified = await inWorker('verify-rdb', ids);
     expect(verified.status).toBe(1);
     expect(verified.stdout).toMatch(idsMessage);
     const out = join(dir, 'ids-out.rdb');
-    const converted = await cli('convert-rdb', ids, '--for', 'redis-7.0', '-o', out);
+    const converted = await inWorker('convert-rdb', ids, '--for', 'redis-7.0', '-o', out);
     expect(converted.status).not.toBe(0);
     expect(converted.stderr).toMatch(idsMessage);
     expect(existsSync(out)).toBe(false);
-    const served = await cli('serve', ids, '--port', '0');
+    const served = await inWorker('serve', ids, '--port', '0');
     expect(served.status).toBe(2);
     expect(served.stderr).toMatch(idsMessage);
   }, 60_000);
 
   it('migrate --from-rdb: refused before its first write, the target empty', async () => {
-    const r = await cli('migrate', '--from-rdb', bad, '--to', target.url, '--verify');
+    const r = await inWorker('migrate', '--from-rdb', bad, '--to', target.url, '--verify');
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/the file is refused, nothing was written: /);
     expect(r.stdout + r.stderr).toMatch(message);
@@ -109,7 +110,7 @@ describe('a stream node contradicting its master entry: every reader refuses it,
   }, 30_000);
 
   it('serve: refused before listening, exit 2', async () => {
-    const r = await cli('serve', bad, '--port', '0');
+    const r = await inWorker('serve', bad, '--port', '0');
     expect(r.status).toBe(2);
     expect(r.stdout).not.toContain('listening');
     expect(r.stderr).toMatch(/bad\.rdb is corrupt \(the verifier's verdict at byte \d+: /);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populate } from '../../../support/rdb-dataset.js';
 import { frameFile, keysOf, listpack, moduleAux, moduleValueKey, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { cli } from '../../support/run-cli.js';
+import { inWorker } from '../../support/in-process.js';
 
 /**
  * verify-rdb's engines line on real files (issue 55 item 4): a redis-server
@@ -42,7 +42,7 @@ describe('verify-rdb: which engines load the file', () => {
 
   it('an RDB 12 file: Redis 7.4 on, no Valkey as it is, and the relaxed hint; exit 0', async () => {
     for (const file of [v12, v12ttl]) {
-      const r = await cli('verify-rdb', file);
+      const r = await inWorker('verify-rdb', file);
       expect(r.status, r.stderr).toBe(0);
       expect(engines(r.stdout)).toMatch(
         /^engines: Redis ≥ 7\.4, no Valkey \(Valkey ≥ 8\.1 needs `rdb-version-check relaxed` to load it, and stops at a type it lacks/,
@@ -59,24 +59,24 @@ describe('verify-rdb: which engines load the file', () => {
       v10type20,
       frameFile('REDIS0010', [...strings, { db: 0, name: 'lpset', type: 20, object: Uint8Array.from([lp.length, ...lp]), expireAtMs: null }]),
     );
-    const r = await cli('verify-rdb', v10type20);
+    const r = await inWorker('verify-rdb', v10type20);
     expect(r.status, r.stderr).toBe(0);
     expect(engines(r.stdout)).toMatch(/^engines: Redis ≥ 7\.2, every Valkey from 7\.2;/);
     const v9listpacks = join(dir, 'v9-type17.rdb');
     const listpacks = [16, 17, 18].map((type, i) => ({ ...keys.find((k) => k.type === type)!, db: 0, name: `lp:${i}` }));
     expect(new Set(listpacks.map((k) => k.type))).toEqual(new Set([16, 17, 18]));
     writeFileSync(v9listpacks, frameFile('REDIS0009', [...strings, ...listpacks]));
-    const nine = await cli('verify-rdb', v9listpacks);
+    const nine = await inWorker('verify-rdb', v9listpacks);
     expect(nine.status, nine.stderr).toBe(0);
     expect(engines(nine.stdout)).toMatch(/^engines: Redis ≥ 7\.0,/);
     // Negative: strings alone under REDIS0009 load in every Redis of the table.
     const v9strings = join(dir, 'v9-strings.rdb');
     writeFileSync(v9strings, frameFile('REDIS0009', strings));
-    expect(engines((await cli('verify-rdb', v9strings)).stdout)).toMatch(/^engines: every Redis from 5\.0,/);
+    expect(engines((await inWorker('verify-rdb', v9strings)).stdout)).toMatch(/^engines: every Redis from 5\.0,/);
   }, 60_000);
 
   it("negative: redis-server 7.0's own file loads in every Valkey: no hint", async () => {
-    const r = await cli('verify-rdb', v10);
+    const r = await inWorker('verify-rdb', v10);
     expect(r.status).toBe(0);
     expect(engines(r.stdout)).toMatch(/^engines: Redis ≥ 7\.0, every Valkey from 7\.2;/);
     expect(r.stdout).not.toContain('relaxed');
@@ -92,7 +92,7 @@ describe('verify-rdb: which engines load the file', () => {
     for (const [name, bytes] of Object.entries(files)) {
       const path = join(dir, `module-${name}.rdb`);
       writeFileSync(path, bytes);
-      const r = await cli('verify-rdb', path);
+      const r = await inWorker('verify-rdb', path);
       expect(r.status, r.stderr).toBe(0);
       expect(engines(r.stdout)).toBe(
         'engines: Redis ≥ 7.0, every Valkey from 7.2, each only with module ReJSON-RL loaded; ' +
@@ -106,7 +106,7 @@ describe('verify-rdb: which engines load the file', () => {
   it('an RDB 11 file: ElastiCache Redis 7.1 said as not known, with the convert-rdb fix', async () => {
     const v11 = join(dir, 'v11.rdb');
     writeFileSync(v11, newerFiles(readFileSync(v10)).REDIS0011);
-    const r = await cli('verify-rdb', v11);
+    const r = await inWorker('verify-rdb', v11);
     expect(engines(r.stdout)).toMatch(
       /ElastiCache: Redis 7\.1 not known \(it most likely reads RDB 10 only: redis-dr convert-rdb --for elasticache-redis-7\.1 writes a copy it loads\), every Valkey from 7\.2/,
     );

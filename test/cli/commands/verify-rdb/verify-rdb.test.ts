@@ -10,7 +10,7 @@ import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { streamBelowNode } from '../../../support/stream-below-node.js';
-import { runInProcess } from '../../support/in-process.js';
+import { inWorker, inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const CORPUS = CORPUS_DIR;
@@ -27,36 +27,31 @@ function cli(...args: string[]) {
  * The same program run in this process (test/cli/support/in-process.ts): what a verdict, its exit code and its output
  * are. A child per call cost about 0.3 CPU-s of node and module loading; the children above keep the binary's own.
  */
-async function run(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const r = await runInProcess(args);
-  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+const run = inWorker;
+
+/** Throwaway credentials and the fake S3 endpoint, for a run against it. */
+function s3Env(s3: FakeS3): NodeJS.ProcessEnv {
+  return { AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'eu-central-1', AWS_PROFILE: '' };
 }
 
 /**
- * The CLI against a fake S3 endpoint, with throwaway credentials. Asynchronous:
- * the endpoint runs in this process, which must keep serving while the CLI runs.
+ * The CLI against a fake S3 endpoint, with throwaway credentials: the binary in a child (the default credential chain
+ * of a fresh process). Asynchronous: the endpoint runs in this process, which must keep serving while the CLI runs.
  */
 function cliWithS3(s3: FakeS3, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [join(ROOT, 'bin', 'redis-dr.cjs'), ...args],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL_S3: s3.endpoint,
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'secret',
-          AWS_REGION: 'eu-central-1',
-          AWS_PROFILE: '',
-        },
-      },
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...s3Env(s3) } },
       (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
+}
+
+/** {@link cliWithS3} run by the program in this process: the reads, the verdicts and the exit codes after the first case. */
+function runWithS3(s3: FakeS3, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return inWorkerWithEnv(s3Env(s3), ...args);
 }
 
 describe('redis-dr verify-rdb', () => {
@@ -401,7 +396,7 @@ describe('redis-dr verify-rdb s3://', () => {
     // --read-part-bytes (hidden, for tests) cuts the 667-byte fixture into 11 parts of 64 bytes, 3 in flight at once:
     // the real SDK sends the Range and If-Match headers and reads the 206 answers.
     const before = s3.log.length;
-    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '3', '--read-part-bytes', '64', '--json');
+    const result = await runWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '3', '--read-part-bytes', '64', '--json');
     expect(result.stderr).not.toMatch(/redis-dr:/);
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ file: 's3://copies/encodings.rdb', bytes: 667, ok: true, version: 4, keys: 13 });
@@ -414,7 +409,7 @@ describe('redis-dr verify-rdb s3://', () => {
 
   it('--read-concurrency 1 reads the parts one after another', async () => {
     const before = s3.log.length;
-    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
+    const result = await runWithS3(s3, 'verify-rdb', 's3://copies/encodings.rdb', '--read-concurrency', '1', '--read-part-bytes', '300');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       'OK encodings.rdb: RDB v4, 13 keys (0 with expiry) in db 0: 13 [2 zset, 4 set, 2 list, 3 string, 2 hash], checksum absent\nengines: every Redis from 5.0, every Valkey from 7.2; ElastiCache: every Redis from 5.0, every Valkey from 7.2\n',
@@ -423,7 +418,7 @@ describe('redis-dr verify-rdb s3://', () => {
   });
 
   it('exits 2 when the object is replaced while it is read (If-Match fails), not mixing two objects', async () => {
-    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/replaced.rdb', '--read-concurrency', '1', '--read-part-bytes', '32');
+    const result = await runWithS3(s3, 'verify-rdb', 's3://copies/replaced.rdb', '--read-concurrency', '1', '--read-part-bytes', '32');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(
       `redis-dr: cannot read s3://copies/replaced.rdb to its end: s3://copies/replaced.rdb changed while it was read: it no longer has ETag ${s3.etag('copies/list-quicklist-original.rdb')} (If-Match failed); read it again`,
@@ -432,7 +427,7 @@ describe('redis-dr verify-rdb s3://', () => {
   });
 
   it('exits 1 for a corrupt object', async () => {
-    const result = await cliWithS3(s3, 'verify-rdb', 's3://copies/bad.rdb');
+    const result = await runWithS3(s3, 'verify-rdb', 's3://copies/bad.rdb');
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/^CORRUPT bad\.rdb: RDB v9/);
   });
@@ -446,7 +441,7 @@ describe('redis-dr verify-rdb s3://', () => {
     ],
     ['a refused object', 's3://copies/secret.rdb', /cannot read s3:\/\/copies\/secret\.rdb: access denied: check the credentials/],
   ])('exits 2 naming the problem for %s', async (_what, url, message) => {
-    const result = await cliWithS3(s3, 'verify-rdb', url);
+    const result = await runWithS3(s3, 'verify-rdb', url);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
   });

@@ -6,7 +6,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { mulberry32 } from '../../../support/prng.js';
+import { mulberry32, randomText } from '../../../support/prng.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { populate } from '../../../support/rdb-dataset.js';
 
@@ -369,7 +369,7 @@ describe('values larger than a chunk (streamed, not buffered whole)', () => {
     server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     const c = server.client();
     const random = mulberry32(5);
-    const noise = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(random() * 94))).join('');
+    const noise = (n: number): string => randomText(random, n, 33, 94);
     const plain = noise(2_500_000); // incompressible: stored as a plain string
     await c.set('big:plain', plain);
     await c.set('big:lzf', 'redis-dr '.repeat(500_000)); // 4.5 MB, stored LZF-compressed

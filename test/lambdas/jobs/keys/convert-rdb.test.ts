@@ -9,7 +9,7 @@ import { RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.j
 import { asLoadedFromType15, hashFieldTtls } from '../../../../lambdas/domain/rdb/write/source-forms.js';
 import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { mulberry32 } from '../../../support/prng.js';
+import { mulberry32, randomText } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -229,7 +229,7 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
     const p = c.pipeline();
     const random = mulberry32(55);
     // Text LZF cannot shrink much: the file spans several chunks.
-    const text = (n: number) => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(random() * 90))).join('');
+    const text = (n: number) => randomText(random, n, 33, 90);
     // Strings of 150–450 KB: most seams fall inside one, its part before the seam often over the reader's 64 KiB copy limit.
     for (let i = 0; i < 1200; i++) {
       p.hset(`h${i}`, Object.fromEntries(Array.from({ length: 40 }, (_, j) => [`field-${j}`, text(20 + (j % 40))])));

@@ -6,7 +6,7 @@ import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { frameFile, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { cli } from '../../../cli/support/run-cli.js';
+import { inWorker } from '../../../cli/support/in-process.js';
 
 describe('migrate --from-rdb of a file holding module data into a real redis-server 7.0 with no module loaded', () => {
   let source: RedisServer;
@@ -54,10 +54,10 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     // The summaries say what --lossy module let go (migrate and convert-rdb alike).
     await t.flushall();
     const line = '--lossy module: module AUX data of ReJSON-RL left out (redis-dr does not carry module data)';
-    const migrated = await cli('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module');
+    const migrated = await inWorker('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module');
     expect(migrated.status, migrated.stderr).toBe(0);
     expect(migrated.stdout).toContain(line);
-    const convertedCli = await cli('convert-rdb', auxFile, '--for', 'redis-7.0', '--lossy', 'module', '-o', join(dir, 'aux-lossy-70.rdb'));
+    const convertedCli = await inWorker('convert-rdb', auxFile, '--for', 'redis-7.0', '--lossy', 'module', '-o', join(dir, 'aux-lossy-70.rdb'));
     expect(convertedCli.status, convertedCli.stderr).toBe(0);
     expect(convertedCli.stdout).toContain(line);
   }, 60_000);
@@ -79,7 +79,7 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     expect(lossy.verify).toMatchObject({ equal: true, keys: 6 });
     // The count line adds up to the keys read: the key left out is on it, not only on the line after.
     await t.flushall();
-    const printed = await cli('migrate', '--from-rdb', valueFile, '--to', target.url, '--lossy', 'module');
+    const printed = await inWorker('migrate', '--from-rdb', valueFile, '--to', target.url, '--lossy', 'module');
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/copied 6, skipped 0 \(already on the target\), expired 0, left out 1 \(--lossy module\), failed 0 of 7 keys/);
   }, 60_000);

@@ -10,7 +10,7 @@ import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, keysOf, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { cli } from '../../../cli/support/run-cli.js';
+import { inWorker } from '../../../cli/support/in-process.js';
 
 describe('migrate --from-rdb into a server that cannot read the file: keys re-encoded for it, --verify EQUAL', () => {
   let source: RedisServer;
@@ -195,11 +195,11 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
   }, 60_000);
 
   it('CLI: --lossy is for --from-rdb (exit 2 with --from); with it the summary says what was re-encoded and lost', async () => {
-    const wrong = await cli('migrate', '--from', target.url, '--to', target.url, '--lossy', 'field-ttl');
+    const wrong = await inWorker('migrate', '--from', target.url, '--to', target.url, '--lossy', 'field-ttl');
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/--lossy applies to --from-rdb/);
     await target.client().flushall();
-    const r = await cli('migrate', '--from-rdb', paths.REDIS0012!, '--to', target.url, '--db', '0', '--lossy', 'field-ttl');
+    const r = await inWorker('migrate', '--from-rdb', paths.REDIS0012!, '--to', target.url, '--db', '0', '--lossy', 'field-ttl');
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.stdout).toMatch(/re-encoded: \d+ keys for the target/);
     expect(r.stdout).toMatch(/--lossy field-ttl: 1 key written with that loss/);

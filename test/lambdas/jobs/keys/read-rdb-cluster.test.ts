@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
 import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
-import { cli } from '../../../cli/support/run-cli.js';
+// The program in the worker (test/cli/support/in-process.ts): its output and exit code, as the binary gives them.
+import { inWorker as cli } from '../../../cli/support/in-process.js';
 import { startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';

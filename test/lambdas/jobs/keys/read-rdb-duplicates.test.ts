@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
-import { cli } from '../../../cli/support/run-cli.js';
+// The program in the worker (test/cli/support/in-process.ts): its output and exit code, as the binary gives them.
+import { inWorker as cli } from '../../../cli/support/in-process.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 

@@ -11,7 +11,7 @@ import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore
 import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { checkShardSet } from '../../../../lambdas/domain/keys/shard-set.js';
 import { restoreRdbKeys } from '../../../../lambdas/jobs/keys/read-rdb.js';
-import { cli } from '../../../cli/support/run-cli.js';
+import { inWorker } from '../../../cli/support/in-process.js';
 import { pipelineOf, startRedisCluster, type RedisCluster } from '../../../support/redis-cluster.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { serveObject } from '../../../support/s3-object-mock.js';
@@ -103,23 +103,23 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
 
   it('CLI: a local <dir>/<export name> with --shards 3 into a single server; without --shards, or with a shard missing, refused and nothing written', async () => {
     await flushTargets();
-    const ok = await cli('migrate', '--from-rdb', join(dir, name), '--shards', '3', '--to', server.url);
+    const ok = await inWorker('migrate', '--from-rdb', join(dir, name), '--shards', '3', '--to', server.url);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain(`copied ${keys}, skipped 0`);
     expect(await equalToSource(server.url)).toMatchObject({ equal: true, keysA: keys });
 
     await flushTargets();
-    const noCount = await cli('migrate', '--from-rdb', join(dir, name), '--to', server.url);
+    const noCount = await inWorker('migrate', '--from-rdb', join(dir, name), '--to', server.url);
     expect(noCount.status).toBe(1);
     expect(noCount.stderr).toContain('3 files without a shard count (local files carry no tags): add --shards <n>');
-    const missing = await cli('migrate', '--from-rdb', local()[0]!, '--from-rdb', local()[2]!, '--shards', '3', '--to', server.url);
+    const missing = await inWorker('migrate', '--from-rdb', local()[0]!, '--from-rdb', local()[2]!, '--shards', '3', '--to', server.url);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(
       `redis-dr migrate: the files are refused, nothing was written: the recovery point ${name} has 3 shards; shard 2 is missing: an incomplete set is refused\n`,
     );
     expect(await server.client().dbsize()).toBe(0);
-    const aDirectory = await cli('migrate', '--from-rdb', dir, '--to', server.url);
+    const aDirectory = await inWorker('migrate', '--from-rdb', dir, '--to', server.url);
     expect(aDirectory.status).toBe(2);
     expect(aDirectory.stderr).toContain(
       `--from-rdb ${dir}: a directory; give an .rdb file, or <dir>/<export name> for the shard files <export name>-NNNN.rdb in <dir>`,
@@ -132,7 +132,7 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
     try {
       copyFileSync(local()[0]!, join(other, exportObjectKey(name, 1)));
       copyFileSync(local()[0]!, join(other, exportObjectKey(name, 2)));
-      const out = await cli('migrate', '--from-rdb', join(other, name), '--shards', '2', '--to', server.url, '--json');
+      const out = await inWorker('migrate', '--from-rdb', join(other, name), '--shards', '2', '--to', server.url, '--json');
       expect(out.status).toBe(1);
       const json = JSON.parse(out.stdout);
       expect(json.error).toMatch(

@@ -7,7 +7,7 @@ import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { restoreRdbKeys, type RestoreRdbOptions } from '../../../../lambdas/jobs/keys/read-rdb.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { formatRdbVerify } from '../../../../cli/commands/migrate/rdb-action.js';
-import { cli } from '../../../cli/support/run-cli.js';
+import { inWorker } from '../../../cli/support/in-process.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
@@ -142,13 +142,13 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
   });
 
   it('CLI: --verify prints EQUAL and exits 0; --json carries the verify result; after a skip run the kept keys are expected', async () => {
-    const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify');
+    const out = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/^verify: EQUAL: the target holds all \d+ keys of the file restored, same type, value and expiry, \d+\.\d s$/m);
     await dst.flushall();
     await dst.set('str:big', 'newer');
-    const json = await cli('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify', '--json');
+    const json = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--db', '0', '--verify', '--json');
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout).verify).toMatchObject({ equal: true, differences: 0, expected: { 'kept-on-target': 1, expired: 0 }, error: null });
   });

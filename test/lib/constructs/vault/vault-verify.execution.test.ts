@@ -15,8 +15,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localStateMachine } from '../../../../demo/local-machine.js';
 import { loadConfig } from '../../../../lib/config/index.js';
 import { vaultTierDays } from '../../../../lambdas/domain/vault/vault-retention.js';
 import { copyVerificationSettingsSchema } from '../../../../lambdas/domain/plans/settings.js';
@@ -110,7 +111,7 @@ describe('verify state machine (vault), executed locally', () => {
       where: { deployment: 'vaulted', region: 'eu-central-1' },
       // The tiers' days (and so verdicts as objects) come from the synthesized task's settings, as in the vault's handler.
     };
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    const machine = localStateMachine(definition);
     const execution = machine.run(s3Event(), {
       overrides: {
         retryIntervalOverrides: { Verify: 0 },
