@@ -11,9 +11,10 @@ import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
-import type { KeyPlaces, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { type KeyPlaces, type RdbKeyReader, rdbHeaderVersion } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
 import { indexingKeyReader, type KeyIndex, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { PlacingKeySink } from '../../domain/serve/segment-keys.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** What one pass found: the file's version, the verifier's report, its length and its CRC-64 trailer (what an index is tied to). */
@@ -81,13 +82,13 @@ export class RdbIndexPass {
   }
 }
 
-/** What a verification reading through an index's key reader is handed ({@link VerifiedKeys.verifying}). */
+/** What a verification whose keys an index places is handed ({@link VerifiedKeys.verifying}). */
 export interface IndexedVerification {
   /** The verification's parser (its state, pause, checkpoint, split stop and merge). */
   readonly parser: RdbParser;
   /** The next bytes, through the reader that places each key. */
   push(chunk: Uint8Array): void;
-  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (RdbKeyReader.continueFromPause). */
+  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (PlacingKeySink.continueFromPause). */
   continueFromPause(): void;
   /** The verifier's report (kept: only a file judged `ok` gets an index). */
   end(): RdbReport;
@@ -95,16 +96,20 @@ export interface IndexedVerification {
 
 /**
  * A key index taken from a verification's own parse, not from a pass of its
- * own: the verifier reads through this object's key reader
- * ({@link verifying}: its parser built with the verifier's own options, the
- * reader its sink), which hands each key's place to the builder as the
- * parser finds it. The file's bytes as read are told to {@link seen} (its
+ * own: the verifier's parser ({@link verifying}: built with the verifier's
+ * own options) has this object's sink (domain/serve/segment-keys.ts's
+ * PlacingKeySink, no key reader between), which hands each key's place to
+ * the builder as the parser finds it. The file's bytes as read are told to {@link seen} (its
  * length and trailer, and Valkey's compressed envelope, whose parse has the
  * decoded bytes' offsets: no keys are kept then). What the DR copy's index
  * (jobs/dr-copies/copy-key-index.ts) and a backup's (jobs/self-managed/backup-key-index.ts) are built with.
  */
 export class VerifiedKeys implements KeyPlaces {
-  private reader: RdbKeyReader | undefined;
+  private reader: PlacingKeySink<VerifiedKeys> | undefined;
+  /** The file's version and magic: the checkpoint's when resumed, else read from the first 9 bytes parsed ({@link header}). */
+  private resumed: { readonly version: number; readonly valkey: boolean } | undefined;
+  private readonly header = new Uint8Array(9);
+  private headerBytes = 0;
   private report: RdbReport | undefined;
   private tail: Buffer = Buffer.alloc(0);
   /** Bytes told to {@link seen}. */
@@ -119,20 +124,40 @@ export class VerifiedKeys implements KeyPlaces {
     private readonly builder: KeyPlaces,
   ) {}
 
-  /** The verification, read through this object's key reader: `parser` built around it (its sink). From `resumeFrom` or byte 0. */
+  /**
+   * The verification, its parser's keys placed here as it finds them:
+   * `parser` built around the sink (domain/serve/segment-keys.ts's
+   * PlacingKeySink: no key reader between). From `resumeFrom` or byte 0.
+   */
   verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
     if (this.reader) throw new Error(`${this.location}: one verification an index`);
-    const reader = indexingKeyReader(this, 0, { parser, ...(resumeFrom ? { resumeFrom } : {}) });
+    const reader = new PlacingKeySink(resumeFrom?.offset ?? 0, this, parser);
     this.reader = reader;
+    if (resumeFrom) this.resumed = { version: resumeFrom.version, valkey: resumeFrom.valkey };
     return {
-      parser: reader.verifying!,
-      push: (chunk) => void reader.push(chunk),
+      parser: reader.parser,
+      push: (chunk) => {
+        if (this.headerBytes < 9) this.readHeader(chunk);
+        reader.push(chunk);
+      },
       continueFromPause: () => reader.continueFromPause(),
       end: () => {
-        this.report = reader.end();
+        this.report ??= reader.parser.end();
         return this.report;
       },
     };
+  }
+
+  /** The first bytes parsed, up to the header's 9 (`REDIS0012`, `VALKEY080`). */
+  private readHeader(chunk: Uint8Array): void {
+    const take = Math.min(9 - this.headerBytes, chunk.byteLength);
+    this.header.set(chunk.subarray(0, take), this.headerBytes);
+    this.headerBytes += take;
+  }
+
+  /** The file's RDB version and magic (version 0 before its header was parsed). */
+  private get fileVersion(): { readonly version: number; readonly valkey: boolean } {
+    return this.resumed ?? rdbHeaderVersion(this.headerBytes < 9 ? undefined : this.header);
   }
 
   /** Whether a verification reads through it. */
@@ -166,7 +191,7 @@ export class VerifiedKeys implements KeyPlaces {
   finish(): IndexPassResult {
     if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
     const report = refuseUnverified(this.location, this.report);
-    const { version, valkey } = this.reader.fileVersion;
+    const { version, valkey } = this.fileVersion;
     return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
   }
 }
