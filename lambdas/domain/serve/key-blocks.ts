@@ -47,6 +47,17 @@ import {
 
 // Called a key: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyHashAndSlot = copyNameHashing;
+// The row's offsets and bounds held here too: a CommonJS build (dist/, the split worker's) reads an import as a
+// property each use, which made `place`'s bytecode too long for V8 to inline it into the verifier's key callback
+// (over its 460 bytes: a call a key).
+const TYPE_AT = R_TYPE;
+const AT_LOW = R_AT;
+const AT_HIGH = R_AT + 4;
+const LENGTH_LOW = R_LENGTH;
+const LENGTH_HIGH = R_LENGTH + 4;
+const EXPIRY_AT = R_EXPIRY;
+const MAX_AT = MAX_VALUE_AT;
+const MAX_LENGTH = MAX_VALUE_LENGTH;
 
 /** Where an open block's names start, from the block's start: after room for a whole block's rows. */
 const OPEN = BLOCK * ROW;
@@ -119,22 +130,21 @@ export class KeyBlocks implements RowsAppender {
     const length = valueEnd - valueAt;
     // Refused past a row's offsets (key-rows.ts), the throw in a function of its own: this method stays small enough to
     // be inlined into the verifier's key callback.
-    if (valueAt > MAX_VALUE_AT || length > MAX_VALUE_LENGTH) refuseRow(valueAt, valueEnd);
+    if (valueAt > MAX_AT || length > MAX_LENGTH) refuseRow(valueAt, valueEnd);
     if (db !== this.db || this.rowAt === this.rowEnd) this.next(db);
     const to = this.nameAt;
-    if (to + len > this.buf.length) this.grow(to + len, len);
     const k = this.n;
-    if (k === this.hashes.length) this.growKeys(k + 1);
+    if (to + len > this.buf.length || k === this.hashes.length) this.room(to + len, len);
     const p = this.rowAt;
     const view = this.view;
     const buf = this.buf;
     view.setUint32(p, len, true);
-    buf[p + R_TYPE] = type;
-    view.setUint32(p + R_AT, valueAt >>> 0, true);
-    view.setUint16(p + R_AT + 4, (valueAt / 4294967296) >>> 0, true);
-    view.setUint32(p + R_LENGTH, length >>> 0, true);
-    buf[p + R_LENGTH + 4] = (length / 4294967296) >>> 0;
-    view.setFloat64(p + R_EXPIRY, expireAt, true);
+    buf[p + TYPE_AT] = type;
+    view.setUint32(p + AT_LOW, valueAt >>> 0, true);
+    view.setUint16(p + AT_HIGH, (valueAt / 4294967296) >>> 0, true);
+    view.setUint32(p + LENGTH_LOW, length >>> 0, true);
+    buf[p + LENGTH_HIGH] = (length / 4294967296) >>> 0;
+    view.setFloat64(p + EXPIRY_AT, expireAt, true);
     copyHashAndSlot(db, name, nameFrom, nameTo, buf, to, this.hashes, this.slots, k);
     this.n = k + 1;
     this.rowAt = p + ROW;
@@ -200,6 +210,12 @@ export class KeyBlocks implements RowsAppender {
     const guess = whole > 0 ? this.sizing!.rowsBytes(Math.ceil((this.keys + 1) * whole), Math.ceil(names * whole)) : 0;
     this.buf = grown(this.buf, need, this.nameAt, guess);
     this.view = new DataView(this.buf.buffer, 0, this.buf.length);
+  }
+
+  /** Room for one more key whose name takes `len` bytes up to byte `need` (the buffer, the hashes and slots). */
+  private room(need: number, len: number): void {
+    if (need > this.buf.length) this.grow(need, len);
+    if (this.n === this.hashes.length) this.growKeys(this.n + 1);
   }
 
   /** Room for the hashes and slots of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
