@@ -174,6 +174,15 @@ export function storedNamePrefix(first: number): number {
   return first >> 6 === 0 ? 1 : first >> 6 === 1 ? 2 : first === 0x80 ? 5 : first === 0x81 ? 9 : 0;
 }
 
+/** The RDB version and magic of a file's first 9 bytes (`REDIS0012`, `VALKEY080`); version 0 when not arrived (undefined) or not a number. */
+export function rdbHeaderVersion(header: Uint8Array | undefined): { version: number; valkey: boolean } {
+  if (!header) return { version: 0, valkey: false };
+  const text = Buffer.from(header).toString('latin1');
+  const valkey = text.startsWith('VALKEY');
+  const version = Number(valkey ? text.slice(6) : text.slice(5));
+  return { version: Number.isInteger(version) ? version : 0, valkey };
+}
+
 /** Copies `src[from, to)` into `into` at `at`; a few bytes (a key name) in a loop, cheaper than the view `set` needs. */
 export function copyBytes(src: Uint8Array, from: number, to: number, into: Uint8Array, at: number): void {
   if (to - from > 32) into.set(src.subarray(from, to), at);
@@ -339,12 +348,7 @@ export class RdbKeyReader implements RdbKeySink {
 
   /** The file's RDB version and magic, once its header has arrived (version 0 before). */
   get fileVersion(): { version: number; valkey: boolean } {
-    if (this.resumed) return this.resumed;
-    if (this.total < 9) return { version: 0, valkey: false };
-    const text = Buffer.from(this.header).toString('latin1');
-    const valkey = text.startsWith('VALKEY');
-    const version = Number(valkey ? text.slice(6) : text.slice(5));
-    return { version: Number.isInteger(version) ? version : 0, valkey };
+    return this.resumed ?? rdbHeaderVersion(this.total < 9 ? undefined : this.header);
   }
 
   /** The file's AUX fields read so far (all of them once the first key is in: servers write them first). */

@@ -5,9 +5,10 @@
  * in the one buffer the file is then finished in. What the DR verifier's
  * index of a copy is built with (jobs/dr-copies/copy-key-index.ts): the
  * file's blocks are the pass's own bytes, so finishing it
- * ({@link KeyBlocks.encode}) reads each block once, where it lies (each
- * name's hash and slot, the block's expiries and CRC-64), and writes only
- * what follows the blocks (lookup section, directory, footer). The rows and
+ * ({@link KeyBlocks.encode}) reads each block once, where it lies (the
+ * block's expiries and CRC-64), and writes only what follows the blocks
+ * (lookup section, directory, footer); each name's lookup hash and hash slot
+ * are taken as it is copied in (key-hash.ts's copyHashAndSlot). The rows and
  * names collected apart and moved into blocks at the end (key-rows.ts,
  * index-write.ts's encodeKeyIndex: what other writers do) cost the verifier
  * a second buffer of the names (first touched, then copied) and a move of
@@ -20,12 +21,11 @@
  * holds them equal); keys whose databases do not come ascending (a file
  * listing one twice) are encoded through it, from rows and names laid flat.
  */
-import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { BLOCK, crc, ENTRY, ENTRY_HEAD, FOOTER, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
-import { hashAndSlot as hashNameAndSlot } from './key-hash.js';
+import { copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
 import {
   grown,
@@ -46,8 +46,18 @@ import {
 } from './key-rows.js';
 
 // Called a key: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
-const hashAndSlot = hashNameAndSlot;
-const copyBytes = copyNameBytes;
+const copyHashAndSlot = copyNameHashing;
+// The row's offsets and bounds held here too: a CommonJS build (dist/, the split worker's) reads an import as a
+// property each use, which made `place`'s bytecode too long for V8 to inline it into the verifier's key callback
+// (over its 460 bytes: a call a key).
+const TYPE_AT = R_TYPE;
+const AT_LOW = R_AT;
+const AT_HIGH = R_AT + 4;
+const LENGTH_LOW = R_LENGTH;
+const LENGTH_HIGH = R_LENGTH + 4;
+const EXPIRY_AT = R_EXPIRY;
+const MAX_AT = MAX_VALUE_AT;
+const MAX_LENGTH = MAX_VALUE_LENGTH;
 
 /** Where an open block's names start, from the block's start: after room for a whole block's rows. */
 const OPEN = BLOCK * ROW;
@@ -76,6 +86,16 @@ export class KeyBlocks implements RowsAppender {
   private db = -1;
   /** Bytes the keys' names and values take in the file. */
   private stored = 0;
+  /** Keys placed (closed blocks' and the open one's). */
+  private n = 0;
+  /**
+   * Each key's lookup hash and hash slot (key-hash.ts), by key number in
+   * file order: taken as its name is copied in ({@link place}, appendRows),
+   * so the encoding reads no name again (its pass over the names was
+   * 0.02 CPU-s more a 2 M-key read than the copy doing it).
+   */
+  private hashes = new Uint32Array(1024);
+  private slots = new Uint16Array(1024);
   /** The closed blocks' databases in file order as runs, [db, keys] (the open block's keys counted when it closes). */
   private readonly runs: [db: number, keys: number][] = [];
   /** Each database came once, ascending (a server's file): else the file is encoded from flat rows. */
@@ -89,7 +109,7 @@ export class KeyBlocks implements RowsAppender {
 
   /** Keys placed. */
   get keys(): number {
-    return this.closedN + this.open;
+    return this.n;
   }
 
   /** Keys placed of database `db`. */
@@ -110,21 +130,23 @@ export class KeyBlocks implements RowsAppender {
     const length = valueEnd - valueAt;
     // Refused past a row's offsets (key-rows.ts), the throw in a function of its own: this method stays small enough to
     // be inlined into the verifier's key callback.
-    if (valueAt > MAX_VALUE_AT || length > MAX_VALUE_LENGTH) refuseRow(valueAt, valueEnd);
+    if (valueAt > MAX_AT || length > MAX_LENGTH) refuseRow(valueAt, valueEnd);
     if (db !== this.db || this.rowAt === this.rowEnd) this.next(db);
     const to = this.nameAt;
-    if (to + len > this.buf.length) this.grow(to + len, len);
+    const k = this.n;
+    if (to + len > this.buf.length || k === this.hashes.length) this.room(to + len, len);
     const p = this.rowAt;
     const view = this.view;
     const buf = this.buf;
     view.setUint32(p, len, true);
-    buf[p + R_TYPE] = type;
-    view.setUint32(p + R_AT, valueAt >>> 0, true);
-    view.setUint16(p + R_AT + 4, (valueAt / 4294967296) >>> 0, true);
-    view.setUint32(p + R_LENGTH, length >>> 0, true);
-    buf[p + R_LENGTH + 4] = (length / 4294967296) >>> 0;
-    view.setFloat64(p + R_EXPIRY, expireAt, true);
-    copyBytes(name, nameFrom, nameTo, buf, to);
+    buf[p + TYPE_AT] = type;
+    view.setUint32(p + AT_LOW, valueAt >>> 0, true);
+    view.setUint16(p + AT_HIGH, (valueAt / 4294967296) >>> 0, true);
+    view.setUint32(p + LENGTH_LOW, length >>> 0, true);
+    buf[p + LENGTH_HIGH] = (length / 4294967296) >>> 0;
+    view.setFloat64(p + EXPIRY_AT, expireAt, true);
+    copyHashAndSlot(db, name, nameFrom, nameTo, buf, to, this.hashes, this.slots, k);
+    this.n = k + 1;
     this.rowAt = p + ROW;
     this.nameAt = to + len;
     this.stored += length + len;
@@ -190,6 +212,25 @@ export class KeyBlocks implements RowsAppender {
     this.view = new DataView(this.buf.buffer, 0, this.buf.length);
   }
 
+  /** Room for one more key whose name takes `len` bytes up to byte `need` (the buffer, the hashes and slots). */
+  private room(need: number, len: number): void {
+    if (need > this.buf.length) this.grow(need, len);
+    if (this.n === this.hashes.length) this.growKeys(this.n + 1);
+  }
+
+  /** Room for the hashes and slots of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
+  private growKeys(keys: number): void {
+    const share = this.sizing?.share() ?? 0;
+    const guess = share >= MIN_SHARE ? Math.ceil(keys * (1.05 / Math.min(1, share))) : 0;
+    const size = Math.max(keys, this.hashes.length * 2, guess);
+    const hashes = new Uint32Array(size);
+    hashes.set(this.hashes.subarray(0, this.n));
+    const slots = new Uint16Array(size);
+    slots.set(this.slots.subarray(0, this.n));
+    this.hashes = hashes;
+    this.slots = slots;
+  }
+
   /** Drops the last keys placed whose values end past `offset` (keys come in file order: those are the last ones). */
   dropPast(offset: number): void {
     while (this.keys > 0) {
@@ -205,6 +246,7 @@ export class KeyBlocks implements RowsAppender {
       this.rowAt = p;
       this.nameAt -= len;
       this.stored -= length + len;
+      this.n--;
     }
     if (this.keys === 0) {
       this.openAt(MAGIC.length, 0, 0);
@@ -213,7 +255,7 @@ export class KeyBlocks implements RowsAppender {
     }
   }
 
-  /** {@link RowsAppender.appendRows} (a second thread's segment): a block's run of rows and of names at a time. */
+  /** {@link RowsAppender.appendRows} (a second thread's segment): a block's run of rows at a time, each name copied with its hash and slot taken. */
   appendRows(...[rows, rowsAt, keys, names, namesAt, namesEnd, stored, runs]: AppendedRows): void {
     const lengths = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
     let r = rowsAt;
@@ -226,8 +268,15 @@ export class KeyBlocks implements RowsAppender {
         let bytes = 0;
         for (let i = 0; i < take; i++) bytes += lengths.getUint32(r + i * ROW, true);
         if (this.nameAt + bytes > this.buf.length) this.grow(this.nameAt + bytes, bytes);
+        if (this.n + take > this.hashes.length) this.growKeys(this.n + take);
         this.buf.set(rows.subarray(r, r + take * ROW), this.rowAt);
-        this.buf.set(names.subarray(from, from + bytes), this.nameAt);
+        for (let i = 0, to = this.nameAt, f = from; i < take; i++) {
+          const len = lengths.getUint32(r + i * ROW, true);
+          copyHashAndSlot(db, names, f, f + len, this.buf, to, this.hashes, this.slots, this.n + i);
+          to += len;
+          f += len;
+        }
+        this.n += take;
         this.rowAt += take * ROW;
         this.nameAt += bytes;
         r += take * ROW;
@@ -271,6 +320,7 @@ export class KeyBlocks implements RowsAppender {
     if (!this.ascending) return encodeKeyIndex(this.flat().finish(rdbVersion), copy, valkey, MAGIC, true);
     if (this.open > 0) this.close();
     const n = this.closedN;
+    if (n !== this.n) throw new Error(`the key blocks hold ${n} keys, their hashes ${this.n}`);
     const blocks = this.closedAt.length;
     const databases: [number, number, number, number][] = [];
     for (let b = 0, key = 0; b < blocks; key += this.closedKeys[b++]!) {
@@ -294,21 +344,21 @@ export class KeyBlocks implements RowsAppender {
     }
     const view = new DataView(out.buffer, out.byteOffset, total);
     out.write(MAGIC, 0, 'latin1');
-    // Each block read once where it lies: each name's hash and slot, its rows' expiries, then its CRC-64.
-    const hashes = new Uint32Array(n);
+    // The keys' hashes and slots were taken as their names came in: the slot map from them.
     const slots = new Uint8Array(SLOT_COUNT / 8);
-    for (let b = 0, j = 0; b < blocks; b++) {
+    const keySlots = this.slots;
+    for (let j = 0; j < n; j++) {
+      const slot = keySlots[j]!;
+      slots[slot >> 3]! |= 1 << (slot & 7);
+    }
+    // Each block read once where it lies: its rows' expiries, then its CRC-64.
+    for (let b = 0; b < blocks; b++) {
       const at = this.closedAt[b]!;
       const k = this.closedKeys[b]!;
       const db = this.closedDb[b]!;
       const end = at + k * ROW + this.closedNames[b]!;
       const x = noExpiries();
-      for (let r = at, nameAt = at + k * ROW; r < at + k * ROW; r += ROW) {
-        const l = view.getUint32(r, true);
-        hashes[j++] = hashAndSlot(db, out, nameAt, nameAt + l, slots);
-        nameAt += l;
-        countExpiry(x, view.getFloat64(r + R_EXPIRY, true));
-      }
+      for (let r = at; r < at + k * ROW; r += ROW) countExpiry(x, view.getFloat64(r + R_EXPIRY, true));
       const e = entriesAt + b * ENTRY;
       writeEntry(view, e, at, end - at, k, db, 0, x);
       crc
@@ -316,7 +366,7 @@ export class KeyBlocks implements RowsAppender {
         .update(out, at, end)
         .writeLittleEndian(out, e + ENTRY_HEAD);
     }
-    writeTail(MAGIC, out, view, header, json, hashes, slots, hashAt, directoryAt, footerAt);
+    writeTail(MAGIC, out, view, header, json, this.hashes.subarray(0, n), slots, hashAt, directoryAt, footerAt);
     return out;
   }
 

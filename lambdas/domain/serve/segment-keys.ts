@@ -1,54 +1,61 @@
 /**
- * The split worker's part of the DR verifier's key index (stream mode,
- * adapters/host/rdb-split-worker.ts), taken straight from its segment
- * parser's key callbacks: this class is the parser's sink, with no key
- * reader between (rdb/keys.ts's RdbKeyReader, made for every reader of keys:
- * a closure, the name's view and the retained parts' checks on each key).
- * The worker is a new isolate every read, so what it runs for the index is
- * compiled afresh each time (bench/README.md, branch h56a: 110–122 TurboFan
- * compilations a two-thread read with the index, 75–83 without); here that
- * is two hot methods ({@link SegmentKeySink.key}, {@link SegmentKeySink.push})
- * and the row written by KeyRows.place (small: inlined). A name not plain in
- * the current chunk (cut by a chunk's seam, LZF or an integer) takes a cold
- * path. The keys are handed over as a KeySegmentBuilder's (index-segment.ts
- * handOver: rows and names moved, every key checked by the first thread).
+ * A verification's keys taken straight from its parser's key callbacks: the
+ * classes here are the parser's sink, with no key reader between
+ * (rdb/keys.ts's RdbKeyReader, made for every reader of keys: a closure,
+ * the name's view and the retained parts' checks on each key, a copy of
+ * the open key's bytes after each chunk). What a key costs here is
+ * {@link PlacingKeySink.key} (the name a view of the chunk when plain there:
+ * nearly every key) and the collector's `place`; a name not plain in the
+ * current chunk (cut by a chunk's seam, LZF or an integer) takes a cold
+ * path.
+ *
+ * {@link SegmentKeySink}: the split worker's part of the DR verifier's key
+ * index (stream mode, adapters/host/rdb-split-worker.ts), its segment
+ * parser's keys collected for hand-over. The worker is a new isolate every
+ * read, so what it runs for the index is compiled afresh each time
+ * (bench/README.md, branch h56a: 110–122 TurboFan compilations a two-thread
+ * read with the index, 75–83 without); here that is two hot methods
+ * ({@link PlacingKeySink.key}, {@link PlacingKeySink.push}) and the row
+ * written by KeyRows.place (small: inlined). The keys are handed over as a
+ * KeySegmentBuilder's (index-segment.ts handOver: rows and names moved,
+ * every key checked by the first thread).
+ *
+ * {@link PlacingKeySink} itself: the first thread's (and a backup's write
+ * step's) verification read for its index (jobs/keys/rdb-index-pass.ts's
+ * VerifiedKeys), the verifier's own parser around it.
  */
 import { decodeRdbString } from '../rdb/format/encoded-string.js';
 import type { RdbKeySink, RdbParser } from '../rdb/format/parser.js';
 import { newSegmentParser, type SegmentContext, type SegmentParserOptions } from '../rdb/format/split.js';
-import { storedNamePrefix } from '../rdb/keys.js';
+import { type KeyPlaces, storedNamePrefix } from '../rdb/keys.js';
 import { type HandedKeys, KeySegmentBuilder } from './index-segment.js';
 import { ROW } from './key-rows.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** A segment's parser that also collects its keys for the index (bytes go in through {@link push}). */
-export class SegmentKeySink implements RdbKeySink {
-  /** The segment's verifying parser (its findings are the verification's). */
+/** A verifying parser whose keys go to a collector as it finds them (bytes go in through {@link push}, in file order). */
+export class PlacingKeySink<K extends KeyPlaces = KeyPlaces> implements RdbKeySink {
+  /** The verifying parser (its findings are the verification's), built around this sink. */
   readonly parser: RdbParser;
-  private readonly keys = new KeySegmentBuilder();
   /** The chunk being parsed and its file offset. */
-  private chunk: Uint8Array = EMPTY;
-  private chunkAt: number;
+  protected chunk: Uint8Array = EMPTY;
+  protected chunkAt: number;
   /** File bytes [keptAt, keptAt + kept.length) of earlier chunks: the open key's from its start to its name's end (all of it while its name is cut), or the parser's carry. */
   private kept: Uint8Array<ArrayBufferLike> = EMPTY;
   private keptAt: number;
 
-  /** The segment from file byte `from` of a file of `size` bytes. */
+  /** The bytes pushed start at file byte `from` (where `parser`, built around this sink, starts); each key goes to `keys`. */
   constructor(
-    private readonly from: number,
-    context: SegmentContext,
-    options: SegmentParserOptions,
-    size: number,
+    from: number,
+    protected readonly keys: K,
+    parser: (sink: RdbKeySink) => RdbParser,
   ) {
     this.chunkAt = from;
     this.keptAt = from;
-    // Its buffers grow at once to the keys expected over the part (from the share read): its rows and names are moved as they are.
-    this.keys.growBy({ share: () => (this.chunkAt + this.chunk.length - from) / Math.max(1, size - from), rowsBytes: (keys) => keys * ROW });
-    this.parser = newSegmentParser(from, context, options, this);
+    this.parser = parser(this);
   }
 
-  /** The next bytes of the segment, in file order. */
+  /** The next bytes, in file order. */
   push(bytes: Uint8Array): void {
     // A plain view (as the key reader's): the names copied meet one class.
     this.chunk = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -76,6 +83,21 @@ export class SegmentKeySink implements RdbKeySink {
 
   /** @internal The parser's {@link RdbKeySink} callback: a function library is not a key (the index has none). */
   functionLibrary(): void {}
+
+  /**
+   * After the parser paused at a boundary it was asked to stop at (the
+   * split verification's start of the second thread, its part not taken):
+   * the parse goes on from there, and the caller pushes the file's bytes
+   * from that boundary on again. No key is open at a boundary: nothing kept
+   * is needed.
+   */
+  continueFromPause(): void {
+    const at = this.parser.pausedAt;
+    this.parser.continueFromPause();
+    this.chunkAt = at;
+    this.keptAt = at;
+    this.kept = EMPTY;
+  }
 
   /** After a chunk: keeps what a key ending in a later one needs of it (as RdbKeyReader's retain: the open key to its name's end, or the carry). */
   private keep(): void {
@@ -109,6 +131,21 @@ export class SegmentKeySink implements RdbKeySink {
     }
     if (at < out.length) out.set(this.chunk.subarray(from + at - this.chunkAt, to - this.chunkAt), at);
     return out;
+  }
+}
+
+/** A segment's parser that also collects its keys for the index (bytes go in through {@link push}). */
+export class SegmentKeySink extends PlacingKeySink<KeySegmentBuilder> {
+  /** The segment from file byte `from` of a file of `size` bytes. */
+  constructor(
+    private readonly from: number,
+    context: SegmentContext,
+    options: SegmentParserOptions,
+    size: number,
+  ) {
+    super(from, new KeySegmentBuilder(), (sink) => newSegmentParser(from, context, options, sink));
+    // Its buffers grow at once to the keys expected over the part (from the share read): its rows and names are moved as they are.
+    this.keys.growBy({ share: () => (this.chunkAt + this.chunk.length - from) / Math.max(1, size - from), rowsBytes: (keys) => keys * ROW });
   }
 
   /** The keys of bytes [from, end) to be moved (KeySegmentBuilder.handOver): the collector is used no more. */

@@ -61,9 +61,9 @@ export function segmentKey(key: string, start: number, end: number): string {
 
 /**
  * A DR copy's key index in the making, taken from the verification's own
- * parse (no second pass over the bytes): readCopy's verifier reads through
- * this index's key reader ({@link verifying}, rdb-index-pass.ts's
- * VerifiedKeys), which places each key as the parser finds it; this
+ * parse (no second pass over the bytes): readCopy's verifier's parser has
+ * this index's sink ({@link verifying}, rdb-index-pass.ts's VerifiedKeys),
+ * which places each key as the parser finds it; this
  * thread's bytes are told as read ({@link push}: their extent and the
  * trailer), from `start` (0, or where the last invocation paused), and on
  * two threads the keys of the worker's part come once that part is taken

@@ -62,8 +62,8 @@ export interface CopyToRead {
  * Reads the copy from `start` (the checkpoint's offset, with `resumeFrom`)
  * through the verifier; the parser that holds the verdict, or `changed` when
  * the object changed under the read (the caller starts again from byte 0).
- * With `index` (copy-key-index.ts) the verifier reads through the index's
- * key reader (one parse: the keys' places come from the verification
+ * With `index` (copy-key-index.ts) the verifier's parser has the index's
+ * sink (one parse: the keys' places come from the verification
  * itself), and the index is told every byte this thread reads, with its
  * offset; on two threads also the keys the worker's part holds, once that
  * part is taken.
@@ -114,7 +114,7 @@ export async function readCopy(
         index,
       );
     }
-    // With the key index, the verifier reads through its key reader (copy-key-index.ts): the index is taken from this
+    // With the key index, the verifier's parser places its keys (copy-key-index.ts): the index is taken from this
     // very parse, with the verifier's own options, not from a second pass over the bytes.
     const indexed = index?.verifying((sink) => rdbVerifierParser(options, sink), resumeFrom);
     const oneThread = indexed ? verifierOver(indexed.parser, indexed.push, indexed.end) : createRdbVerifier(options);

@@ -28,7 +28,7 @@ import type { RdbVerifier } from '../../domain/rdb/verifier.js';
  * failed, crashed, or its part cannot be merged (this thread reads on from X
  * alone). A split can only save time, never change a verdict. The key
  * index beside the copy (copy-key-index.ts) follows the same split: this
- * thread's parser reads through the index's key reader (its keys placed
+ * thread's parser has the index's sink (its keys placed
  * from this very parse), the worker's parser through its own (its keys
  * handed over with its part, used only once the part is taken).
  */
@@ -102,7 +102,7 @@ export interface SplitIndexPart {
 
 /** The key index taken from the verification's own parse (copy-key-index.ts): this thread's bytes, and the worker's part's keys. */
 export interface SplitKeyIndex {
-  /** The verification of this thread's bytes, read through the index's key reader: `parser` is built around it (its sink). */
+  /** The verification of this thread's bytes, its keys placed by the index: `parser` is built around the index's sink. */
   verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification;
   /** This thread's bytes read at file offset `at` (bytes read again, after a part not taken, come again: skipped). */
   push(chunk: Uint8Array, at: number): void;
@@ -156,7 +156,7 @@ export async function verifyRangesOnTwoThreads(
   settings: TwoThreadSettings = {},
   index?: SplitKeyIndex,
 ): Promise<Pick<RdbVerifier, 'checkpoint' | 'end'>> {
-  // With the key index, this thread's parser is read through the index's key reader: one parse, its keys placed.
+  // With the key index, this thread's parser has the index's sink: one parse, its keys placed.
   const indexed = index?.verifying((sink) => new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom, sink), input.resumeFrom);
   const main = indexed?.parser ?? new RdbParser(MAX_VALUE_BYTES, true, input.resumeFrom);
   const push = indexed ? indexed.push : (chunk: Uint8Array): void => main.push(chunk);

@@ -11,10 +11,46 @@ import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
-import type { KeyPlaces, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { type KeyPlaces, type RdbKeyReader, rdbHeaderVersion } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
 import { indexingKeyReader, type KeyIndex, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
+import { PlacingKeySink } from '../../domain/serve/segment-keys.js';
 import { UsageError } from '../kernel/usage-error.js';
+
+/**
+ * The last (up to) 8 bytes of a file as its chunks go by (its CRC-64
+ * trailer), in one array of 8: no buffer a chunk (a `Buffer.concat` and a
+ * Buffer's `subarray` a chunk: 10–20 ms of a 460 MB copy's read in a
+ * `--cpu-prof` profile, bench/README.md h56c).
+ */
+export class LastBytes {
+  private readonly last = new Uint8Array(8);
+  private held = 0;
+
+  /** The next bytes. */
+  push(chunk: Uint8Array): void {
+    const n = chunk.byteLength;
+    if (n >= 8) {
+      this.last.set(new Uint8Array(chunk.buffer, chunk.byteOffset + n - 8, 8));
+      this.held = 8;
+      return;
+    }
+    const keep = Math.min(this.held, 8 - n);
+    this.last.copyWithin(0, this.held - keep, this.held);
+    this.last.set(chunk, keep);
+    this.held = keep + n;
+  }
+
+  /** The bytes held (the first ones while fewer than 8 came). */
+  get bytes(): Uint8Array {
+    return this.last.subarray(0, this.held);
+  }
+
+  /** {@link bytes} in hex. */
+  hex(): string {
+    return Buffer.from(this.bytes).toString('hex');
+  }
+}
 
 /** What one pass found: the file's version, the verifier's report, its length and its CRC-64 trailer (what an index is tied to). */
 export interface IndexPassResult {
@@ -34,7 +70,7 @@ export class RdbIndexPass {
   private readonly reader: RdbKeyReader;
   private bytes = 0;
   /** The last 8 bytes seen. */
-  private tail = Buffer.alloc(0);
+  private readonly tail = new LastBytes();
   /** The first bytes said `VKCS` (Valkey's compressed envelope). */
   envelope = false;
 
@@ -61,7 +97,7 @@ export class RdbIndexPass {
       return false;
     }
     this.bytes += chunk.length;
-    this.tail = Buffer.concat([this.tail, chunk.subarray(Math.max(0, chunk.length - 8))]).subarray(-8);
+    this.tail.push(chunk);
     this.reader.push(chunk);
     return !this.reader.error;
   }
@@ -77,17 +113,17 @@ export class RdbIndexPass {
       );
     const { version, valkey } = this.reader.fileVersion;
     const report = refuseUnverified(this.location, this.reader.end());
-    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex() };
   }
 }
 
-/** What a verification reading through an index's key reader is handed ({@link VerifiedKeys.verifying}). */
+/** What a verification whose keys an index places is handed ({@link VerifiedKeys.verifying}). */
 export interface IndexedVerification {
   /** The verification's parser (its state, pause, checkpoint, split stop and merge). */
   readonly parser: RdbParser;
   /** The next bytes, through the reader that places each key. */
   push(chunk: Uint8Array): void;
-  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (RdbKeyReader.continueFromPause). */
+  /** The parser paused at a split's boundary goes on from it; the bytes from there come again (PlacingKeySink.continueFromPause). */
   continueFromPause(): void;
   /** The verifier's report (kept: only a file judged `ok` gets an index). */
   end(): RdbReport;
@@ -95,18 +131,22 @@ export interface IndexedVerification {
 
 /**
  * A key index taken from a verification's own parse, not from a pass of its
- * own: the verifier reads through this object's key reader
- * ({@link verifying}: its parser built with the verifier's own options, the
- * reader its sink), which hands each key's place to the builder as the
- * parser finds it. The file's bytes as read are told to {@link seen} (its
+ * own: the verifier's parser ({@link verifying}: built with the verifier's
+ * own options) has this object's sink (domain/serve/segment-keys.ts's
+ * PlacingKeySink, no key reader between), which hands each key's place to
+ * the builder as the parser finds it. The file's bytes as read are told to {@link seen} (its
  * length and trailer, and Valkey's compressed envelope, whose parse has the
  * decoded bytes' offsets: no keys are kept then). What the DR copy's index
  * (jobs/dr-copies/copy-key-index.ts) and a backup's (jobs/self-managed/backup-key-index.ts) are built with.
  */
 export class VerifiedKeys implements KeyPlaces {
-  private reader: RdbKeyReader | undefined;
+  private reader: PlacingKeySink<VerifiedKeys> | undefined;
+  /** The file's version and magic: the checkpoint's when resumed, else read from the first 9 bytes parsed ({@link header}). */
+  private resumed: { readonly version: number; readonly valkey: boolean } | undefined;
+  private readonly header = new Uint8Array(9);
+  private headerBytes = 0;
   private report: RdbReport | undefined;
-  private tail: Buffer = Buffer.alloc(0);
+  private readonly tail = new LastBytes();
   /** Bytes told to {@link seen}. */
   bytes = 0;
   /** The first bytes said `VKCS` (Valkey's compressed envelope). */
@@ -119,20 +159,40 @@ export class VerifiedKeys implements KeyPlaces {
     private readonly builder: KeyPlaces,
   ) {}
 
-  /** The verification, read through this object's key reader: `parser` built around it (its sink). From `resumeFrom` or byte 0. */
+  /**
+   * The verification, its parser's keys placed here as it finds them:
+   * `parser` built around the sink (domain/serve/segment-keys.ts's
+   * PlacingKeySink: no key reader between). From `resumeFrom` or byte 0.
+   */
   verifying(parser: (sink: RdbKeySink) => RdbParser, resumeFrom?: RdbCheckpoint): IndexedVerification {
     if (this.reader) throw new Error(`${this.location}: one verification an index`);
-    const reader = indexingKeyReader(this, 0, { parser, ...(resumeFrom ? { resumeFrom } : {}) });
+    const reader = new PlacingKeySink(resumeFrom?.offset ?? 0, this, parser);
     this.reader = reader;
+    if (resumeFrom) this.resumed = { version: resumeFrom.version, valkey: resumeFrom.valkey };
     return {
-      parser: reader.verifying!,
-      push: (chunk) => void reader.push(chunk),
+      parser: reader.parser,
+      push: (chunk) => {
+        if (this.headerBytes < 9) this.readHeader(chunk);
+        reader.push(chunk);
+      },
       continueFromPause: () => reader.continueFromPause(),
       end: () => {
-        this.report = reader.end();
+        this.report ??= reader.parser.end();
         return this.report;
       },
     };
+  }
+
+  /** The first bytes parsed, up to the header's 9 (`REDIS0012`, `VALKEY080`). */
+  private readHeader(chunk: Uint8Array): void {
+    const take = Math.min(9 - this.headerBytes, chunk.byteLength);
+    this.header.set(chunk.subarray(0, take), this.headerBytes);
+    this.headerBytes += take;
+  }
+
+  /** The file's RDB version and magic (version 0 before its header was parsed). */
+  private get fileVersion(): { readonly version: number; readonly valkey: boolean } {
+    return this.resumed ?? rdbHeaderVersion(this.headerBytes < 9 ? undefined : this.header);
   }
 
   /** Whether a verification reads through it. */
@@ -151,12 +211,12 @@ export class VerifiedKeys implements KeyPlaces {
     if (this.bytes < 4) {
       // The first 4 bytes, however they come (a chunk may be one byte): `VKCS` is the envelope.
       const head = new Uint8Array(4);
-      head.set(this.tail.subarray(0, this.bytes));
+      head.set(this.tail.bytes.subarray(0, this.bytes));
       head.set(bytes.subarray(0, 4 - this.bytes), this.bytes);
       if (this.bytes + bytes.byteLength >= 4 && isRdbEnvelope(head)) this.envelope = true;
     }
     this.bytes += bytes.byteLength;
-    this.tail = Buffer.concat([this.tail, bytes.subarray(Math.max(0, bytes.byteLength - 8))]).subarray(-8);
+    this.tail.push(bytes);
   }
 
   /**
@@ -166,8 +226,8 @@ export class VerifiedKeys implements KeyPlaces {
   finish(): IndexPassResult {
     if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
     const report = refuseUnverified(this.location, this.report);
-    const { version, valkey } = this.reader.fileVersion;
-    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.toString('hex') };
+    const { version, valkey } = this.fileVersion;
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex() };
   }
 }
 

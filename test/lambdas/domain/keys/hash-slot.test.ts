@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot, slotOfBytes } from '../../../../lambdas/domain/keys/hash-slot.js';
-import { hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { copyHashAndSlot, hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** A small seeded generator (the same names every run). */
@@ -90,6 +90,25 @@ describe('keySlot and slotOfBytes', () => {
       const slot = keySlot(name);
       expect(slots[slot >> 3]! & (1 << (slot & 7))).not.toBe(0);
       expect(slots.reduce((sum, b) => sum + (b === 0 ? 0 : 1), 0)).toBe(1);
+    }
+  });
+
+  it("copies a name with its hash and slot taken in the same loop (copyHashAndSlot, the DR index's place): the bytes, keyHash and keySlot, the bytes around left alone", () => {
+    const next = random(57);
+    const alphabet = Buffer.from('ab{}xyz0\x00\xff');
+    const hashes = new Uint32Array(4);
+    const keySlots = new Uint16Array(4);
+    for (let n = 0; n < 3000; n++) {
+      const name = Buffer.from(Array.from({ length: Math.floor(next() * 41) }, () => alphabet[Math.floor(next() * alphabet.length)]!));
+      const padded = Buffer.concat([Buffer.from('pre'), name, Buffer.from('post')]);
+      const into = Buffer.alloc(name.length + 10, 0xee);
+      const db = n % 3;
+      const k = n % 4;
+      copyHashAndSlot(db, padded, 3, 3 + name.length, into, 5, hashes, keySlots, k);
+      expect(into.subarray(5, 5 + name.length)).toEqual(name);
+      expect([...into.subarray(0, 5), ...into.subarray(5 + name.length)].every((b) => b === 0xee)).toBe(true);
+      expect(hashes[k]).toBe(keyHash(db, name, 0, name.length));
+      expect(keySlots[k]).toBe(keySlot(name));
     }
   });
 });

@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSegmentParser, readHeadContext, segmentOf } from '../../../../lambdas/domain/rdb/format/split.js';
 import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { type HandedKeys, KeySegmentBuilder } from '../../../../lambdas/domain/serve/index-segment.js';
-import { indexingKeyReader } from '../../../../lambdas/domain/serve/key-index.js';
-import { SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js';
+import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
+import { indexingKeyReader, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
+import { PlacingKeySink, SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -98,6 +100,47 @@ describe("the split worker's key collector (SegmentKeySink: the segment parser's
         at += n;
       }
       expect(plain(sink.handOver(file.length)), `segment from byte ${from} (key ${i})`).toEqual(plain(builder.handOver(from, file.length)));
+    }
+  });
+
+  it("places a whole file's keys (PlacingKeySink: the first thread's verification, a backup's) as the key reader's path does, whatever the chunking, across a pause at a boundary and the bytes pushed again from it", () => {
+    const COPY = { bytes: file.length, trailer: '0123456789abcdef' };
+    const verifier = (sink: Parameters<typeof rdbVerifierParser>[1]) => rdbVerifierParser({ requireChecksum: true }, sink);
+    // The key reader's path (as the first thread ran it before), the bytes in one push: the index file of its keys.
+    const before = new KeyIndexBuilder();
+    const reader = indexingKeyReader(before, 0, { parser: verifier });
+    reader.push(file);
+    expect(reader.end().ok).toBe(true);
+    const expected = encodeKeyIndex(before.finish(reader.fileVersion.version), COPY, false);
+    expect(before.size).toBe(keys.length);
+    // A boundary mid-file (a key right after another), where the split verification's first thread pauses.
+    const middle = keys.findIndex((k, i) => i > keys.length / 2 && keys[i - 1]!.end === k.offset);
+    const stop = keys[middle]!.offset;
+    const rand = mulberry32(6);
+    for (const size of [() => file.length, () => 1 + Math.floor(rand() * 40), () => 1 + Math.floor(rand() * 5000), (i: number) => (i % 2 ? 17 : 65_536)]) {
+      for (const pause of [false, true]) {
+        const b = new KeyIndexBuilder();
+        const sink = new PlacingKeySink(0, b, verifier);
+        if (pause) sink.parser.stopAtBoundary(stop);
+        let paused = false;
+        for (let at = 0, i = 0; at < file.length; i++) {
+          const n = Math.max(1, size(i));
+          sink.push(file.subarray(at, at + n));
+          at += n;
+          if (sink.parser.state() === 'paused') {
+            // Paused at the boundary: the parse goes on from it, the bytes from there pushed again.
+            expect(sink.parser.pausedAt).toBe(stop);
+            expect(b.size).toBe(middle);
+            at = sink.parser.pausedAt;
+            sink.continueFromPause();
+            paused = true;
+          }
+        }
+        expect(paused).toBe(pause);
+        expect(sink.parser.state()).toBe('done');
+        expect(sink.parser.end().ok).toBe(true);
+        expect(encodeKeyIndex(b.finish(reader.fileVersion.version), COPY, false).equals(expected)).toBe(true);
+      }
     }
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { createRdbBytesDecoder } from '../../../../lambdas/adapters/storage/rdb-envelope.js';
 import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
-import { indexRdbPass, VerifiedKeys } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
+import { indexRdbPass, LastBytes, VerifiedKeys } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.rdb');
 
@@ -65,6 +65,23 @@ describe("VerifiedKeys (an index from a verification's own parse)", () => {
       expect(report.ok).toBe(true);
       expect(keys.envelope).toBe(envelope);
       expect(builder.finish(report.version).keys).toBe(envelope ? 0 : report.keys);
+      // The plain file's version (from its first 9 bytes, parsed one at a time) and its trailer (its last 8 bytes).
+      if (!envelope) expect(keys.finish()).toMatchObject({ version: Number(plain.subarray(5, 9).toString()), trailer: plain.subarray(-8).toString('hex') });
+    }
+  });
+
+  it('keeps the last 8 bytes of chunks of any size (LastBytes: the trailer an index is tied to)', () => {
+    const all = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) & 0xff));
+    for (const sizes of [[300], [1], [3, 5], [7, 1, 9], [8], [2, 13, 1]]) {
+      const last = new LastBytes();
+      let at = 0;
+      for (let i = 0; at < all.length; i++) {
+        const n = sizes[i % sizes.length]!;
+        last.push(all.subarray(at, at + n));
+        at += n;
+        expect(Buffer.from(last.bytes)).toEqual(all.subarray(Math.max(0, Math.min(at, all.length) - 8), Math.min(at, all.length)));
+      }
+      expect(last.hex()).toBe(all.subarray(-8).toString('hex'));
     }
   });
 });
