@@ -5,6 +5,7 @@
  */
 import { type CommandSpec, isReply, lookup, type ServeContext, type Session, typed, valueAt, whenRead } from './context.js';
 import { loadsCompact } from './commands-keyspace.js';
+import { HllMerge, pfcountOne } from './hyperloglog.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
@@ -220,6 +221,32 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   getrange: GETRANGE,
   substr: GETRANGE,
+  pfcount: {
+    arity: -2,
+    // hyperloglog.c pfcountCommand: one key's cached count or estimate; several merged; each key checked in the order asked.
+    async run(ctx, s, [, ...keys]) {
+      const refused = (why: 'not-hll' | 'corrupt') =>
+        R.error(why === 'not-hll' ? 'WRONGTYPE Key is not a valid HyperLogLog string value.' : 'INVALIDOBJ Corrupted HLL object detected');
+      const stringAt = async (key: Buffer) => {
+        const v = await typed(ctx, s, key, 'string');
+        return isReply(v) ? v : v === null ? null : v.value;
+      };
+      if (keys.length === 1) {
+        const v = await stringAt(keys[0]!);
+        if (v !== null && !(v instanceof Uint8Array)) return v;
+        const r = pfcountOne(v);
+        return 'count' in r ? R.int(r.count) : refused(r.refused);
+      }
+      const merge = new HllMerge();
+      for (const key of keys) {
+        const v = await stringAt(key);
+        if (v !== null && !(v instanceof Uint8Array)) return v;
+        const why = merge.add(v);
+        if (why) return refused(why);
+      }
+      return R.int(merge.count());
+    },
+  },
   getbit: {
     arity: 3,
     async run(ctx, s, [, key, offset]) {

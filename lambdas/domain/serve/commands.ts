@@ -33,7 +33,7 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
     'hset hsetnx hmset hdel hincrby hincrbyfloat lpush rpush lpushx rpushx lpop rpop rpoplpush lmove blpop brpop brpoplpush blmove lmpop blmpop ' +
     'linsert lset lrem ltrim sadd srem spop smove sinterstore sunionstore sdiffstore zadd zincrby zrem zremrangebyrank zremrangebyscore ' +
     'zremrangebylex zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zunionstore zinterstore zdiffstore zrangestore georadius georadiusbymember ' +
-    'geoadd geosearchstore pfadd pfmerge pfcount pfdebug xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
+    'geoadd geosearchstore pfadd pfmerge pfdebug xadd xdel xtrim xgroup xack xclaim xautoclaim xsetid xreadgroup sort eval evalsha eval_ro evalsha_ro fcall ' +
     'fcall_ro function script save bgsave bgrewriteaof shutdown debug slaveof replicaof failover publish spublish ' +
     // Redis 7.4's and 8's, Valkey 9's hash field TTL writes (and 7.4's release candidates' HGETF/HSETF).
     'hpersist hexpire hpexpire hexpireat hpexpireat hgetdel hgetex hsetex hgetf hsetf'
