@@ -21,6 +21,7 @@ import {
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
+import { closedLoopbackPort } from '../../../support/closed-port.js';
 import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { makeCertificates } from '../../../support/certificates.js';
 
@@ -314,8 +315,9 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    // A replica of a primary that is not there: its link is down.
-    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(await freePort())] });
+    // A replica of a primary that is not there: its link is down (a low port no test's listen(0) is given: a port freed by
+    // closing one could go to another test's redis-server meanwhile, and the replica would sync from it).
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(await closedLoopbackPort())] });
     silent = createServer((s) => sockets.push(s));
     http = createServer((s) => {
       sockets.push(s);
@@ -349,11 +351,12 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
     // helper waits for the load to finish.
     const seed = await startRedisServer({ args: DEBUG });
     const dir = mkdtempSync(join(tmpdir(), 'redis-sync-loading-'));
-    const port = await freePort();
     try {
       const c = seed.client();
       await c.call('DEBUG', 'POPULATE', '3000', 'slow', '10');
       copyFileSync(await bgsave(seed, c), join(dir, 'dump.rdb'));
+      // Found right before the server binds it: the longer a freed port waits, the likelier another test's listen(0) gets it.
+      const port = await freePort();
       const proc = spawn(
         'redis-server',
         [
@@ -391,7 +394,7 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
   });
 
   it('a closed port: SyncConnectionError at once', async () => {
-    const port = await freePort();
+    const port = await closedLoopbackPort();
     const started = Date.now();
     const err = await pullRdb({ host: '127.0.0.1', port, connectTimeoutMs: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncConnectionError);
