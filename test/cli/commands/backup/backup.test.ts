@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BACKUP_METRICS } from '../../../../lambdas/domain/self-managed/backup-metrics.js';
 import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
-import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { closedLoopbackPort } from '../../../support/closed-port.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { type CliRun, inWorkerWithEnv } from '../../support/in-process.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -194,7 +195,8 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
   });
 
   it('an unreachable server: exit 2 at the connect step (a connection not made: cli/failure.ts), naming it, nothing stored', async () => {
-    const port = await freePort(); // nothing listens there
+    // A low port nothing listens on, that no test's listen(0) can be given meanwhile (a port freed by closing one could).
+    const port = await closedLoopbackPort();
     const r = await inProcess(['backup', '--redis', `redis://127.0.0.1:${port}`, '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');

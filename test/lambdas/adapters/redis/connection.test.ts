@@ -2,7 +2,8 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { countKeys, readExpected, sampleKeys, scanHistogram } from '../../../../lambdas/adapters/redis/drill-scan.js';
 import { createRedisConnection, primaries, RedisConnectionError, ScanTimeoutError, type RedisClient } from '../../../../lambdas/adapters/redis/connection.js';
-import { freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { closedLoopbackPort } from '../../../support/closed-port.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Real redis-server processes; never a mocked Redis. */
 
@@ -189,7 +190,7 @@ describe('redis adapter: authentication', () => {
 
 describe('redis adapter: unreachable endpoint', () => {
   it('fails fast naming the endpoint', async () => {
-    const port = await freePort();
+    const port = await closedLoopbackPort(); // never a port another test's listen(0) is given meanwhile
     const started = Date.now();
     const err = await createRedisConnection({ host: '127.0.0.1', port, tls: false, clusterMode: 'disabled', connectTimeoutMs: 2000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RedisConnectionError);

@@ -21,6 +21,7 @@ import {
 import { createRdbVerifier, verifyRdbStream, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
+import { closedLoopbackPort } from '../../../support/closed-port.js';
 import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { makeCertificates } from '../../../support/certificates.js';
 
@@ -153,14 +154,17 @@ describe('pullRdb: the two payload forms', () => {
   });
 
   it("the primary's keep-alive newlines reset the idle timer while it waits to start the snapshot", async () => {
-    // repl-diskless-sync-delay 3: no payload for 2 to 3 s (the primary counts
-    // whole seconds), a newline every second meanwhile.
+    // repl-diskless-sync-delay 4: no payload for 3 to 4 s (the primary counts
+    // whole seconds), a newline every second meanwhile. The idle timeout is
+    // under the wait (without the reset it fires) and 1.5 s over the newlines'
+    // second: at 1.5 s, a stall of 0.7 s of the primary or of this process (its
+    // timers run before its reads) failed it, as a loaded machine can.
     const c = diskless.client();
-    await c.config('SET', 'repl-diskless-sync-delay', '3');
+    await c.config('SET', 'repl-diskless-sync-delay', '4');
     try {
       const started = Date.now();
-      const pull = await pullRdb({ host: diskless.host, port: diskless.port, idleTimeoutMs: 1_500 });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+      const pull = await pullRdb({ host: diskless.host, port: diskless.port, idleTimeoutMs: 2_500 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
       expect((await verifyRdbStream(pull.body)).keys).toBe(keys);
     } finally {
       await c.config('SET', 'repl-diskless-sync-delay', '0');
@@ -314,8 +318,9 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    // A replica of a primary that is not there: its link is down.
-    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(await freePort())] });
+    // A replica of a primary that is not there: its link is down (a low port no test's listen(0) is given: a port freed by
+    // closing one could go to another test's redis-server meanwhile, and the replica would sync from it).
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(await closedLoopbackPort())] });
     silent = createServer((s) => sockets.push(s));
     http = createServer((s) => {
       sockets.push(s);
@@ -349,11 +354,12 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
     // helper waits for the load to finish.
     const seed = await startRedisServer({ args: DEBUG });
     const dir = mkdtempSync(join(tmpdir(), 'redis-sync-loading-'));
-    const port = await freePort();
     try {
       const c = seed.client();
       await c.call('DEBUG', 'POPULATE', '3000', 'slow', '10');
       copyFileSync(await bgsave(seed, c), join(dir, 'dump.rdb'));
+      // Found right before the server binds it: the longer a freed port waits, the likelier another test's listen(0) gets it.
+      const port = await freePort();
       const proc = spawn(
         'redis-server',
         [
@@ -391,7 +397,7 @@ describe('pullRdb: servers that cannot serve it now, and unreachable ones', () =
   });
 
   it('a closed port: SyncConnectionError at once', async () => {
-    const port = await freePort();
+    const port = await closedLoopbackPort();
     const started = Date.now();
     const err = await pullRdb({ host: '127.0.0.1', port, connectTimeoutMs: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SyncConnectionError);
