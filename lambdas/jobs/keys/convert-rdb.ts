@@ -36,6 +36,7 @@ import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../doma
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
@@ -133,8 +134,16 @@ const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
   m[k] = (m[k] ?? 0) + 1;
 };
 
-/** The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said. */
+/**
+ * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said. Each value as a report
+ * holds it (reportedAux: the input's are so already; `redis-dr-converted-from` embeds the input's `redis-ver`, so a
+ * crafted one near 1,024 characters makes it longer): what is written is what the read-back reports, compared whole.
+ */
 function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
+  return auxValues(src, source, redisVer).map(([k, v]) => [k, reportedAux(v)]);
+}
+
+function auxValues(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
   const aux: [string, string][] = [
     ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
     ['redis-bits', src['redis-bits'] ?? '64'],
