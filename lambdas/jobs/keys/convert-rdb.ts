@@ -135,15 +135,11 @@ const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
 };
 
 /**
- * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said. Each value as a report
- * holds it (reportedAux: the input's are so already; `redis-dr-converted-from` embeds the input's `redis-ver`, so a
- * crafted one near 1,024 characters makes it longer): what is written is what the read-back reports, compared whole.
+ * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said; each value as a report
+ * holds it (reportedAux: `redis-dr-converted-from` embeds the input's `redis-ver`, which a crafted file makes long), so
+ * the read-back reports what was written and is compared whole.
  */
 function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
-  return auxValues(src, source, redisVer).map(([k, v]) => [k, reportedAux(v)]);
-}
-
-function auxValues(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
   const aux: [string, string][] = [
     ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
     ['redis-bits', src['redis-bits'] ?? '64'],
@@ -152,7 +148,7 @@ function auxValues(src: Readonly<Record<string, string>>, source: RdbFormat, red
   for (const k of ['ctime', 'used-mem']) if (src[k] !== undefined) aux.push([k, src[k]]);
   const by = src['redis-ver'] ? ` written by ${source.magic === 'VALKEY' ? 'valkey' : 'redis'} ${src['redis-ver']}` : '';
   aux.push(['redis-dr-converted-from', `${source.magic} RDB ${source.version}${by}`]);
-  return aux;
+  return aux.map(([k, v]) => [k, reportedAux(v)]);
 }
 
 /**
