@@ -82,3 +82,17 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Sends `request` and half-closes (shuts the write side down, as `nc -N` or a script's shutdown(SHUT_WR)), then reads
+ * until the server closes: every byte it wrote.
+ */
+export function halfClosed(port: number, request: string | Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => s.end(request));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('error', reject);
+    s.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+}

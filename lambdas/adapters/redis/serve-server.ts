@@ -75,7 +75,10 @@ export async function listenResp(host: string, port: number, handle: RequestHand
     });
   };
   // A TLS listener serves only after the handshake ('secureConnection'); a client speaking plain RESP to it is dropped by the handshake.
-  const server: Server = tls ? createTlsServer(tlsOptions(tls), onConnection) : createServer(onConnection);
+  // allowHalfOpen: a client that sends its requests and then shuts its write side (`nc -N`, a script's shutdown(SHUT_WR)) still
+  // gets every reply to them; the connection is ended once they are written (serveConnection), not at the client's FIN (Node's
+  // default would end it there, and a reply written after an event-loop turn, a walk in slices or a reply in pieces, would be lost).
+  const server: Server = tls ? createTlsServer({ ...tlsOptions(tls), allowHalfOpen: true }, onConnection) : createServer({ allowHalfOpen: true }, onConnection);
   if (tls) server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -143,12 +146,18 @@ async function writeInPieces(socket: Socket, reply: Reply, proto: Protocol, out:
   return true;
 }
 
-/** One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. */
+/**
+ * One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. A client
+ * that half-closes (its FIN, the socket's 'end') is answered every request it sent before it, then the connection is
+ * ended (an incomplete request at its end is dropped, as Redis drops it).
+ */
 function serveConnection(socket: Socket, session: Session, handle: RequestHandler): void {
   const parser = new RequestParser();
   let queue: Buffer[][] = [];
   let running = false;
   let failed: string | undefined;
+  /** The client sent its FIN: nothing more will arrive. */
+  let ended = false;
 
   const drain = async (): Promise<void> => {
     running = true;
@@ -175,7 +184,7 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
       }
       if (failed !== undefined && !socket.destroyed) {
         socket.end(`-ERR ${failed}\r\n`);
-      }
+      } else if (ended && !socket.destroyed) socket.end();
     } finally {
       running = false;
     }
@@ -190,6 +199,11 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
       failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
     }
     if (!running) void drain();
+  });
+  socket.on('end', () => {
+    ended = true;
+    // Answering: drain ends the socket after the last reply. Idle: nothing is owed, end it now.
+    if (!running) socket.end();
   });
   // A client that resets or vanishes ends only its own connection.
   socket.on('error', () => socket.destroy());

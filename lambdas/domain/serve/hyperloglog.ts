@@ -5,7 +5,9 @@
  * from the same register histogram, in the same double arithmetic, so the
  * number is the server's. Pure: the values come in, nothing is written (a
  * server caches the count it computes in the value's header; a recovery point
- * is read-only, so an uncached count is computed on each request).
+ * is read-only, so an uncached count is computed on each request). The 7.0
+ * followed is a patched one: a sparse value's run past the last register is
+ * refused in a merge too (CVE-2025-32023's fix, see mergeSparse).
  *
  * Hand-written: no npm library reads Redis's HLL encodings (they are Redis's own).
  */
@@ -18,8 +20,11 @@ const HEADER_BYTES = 16;
 const DENSE_BYTES = HEADER_BYTES + ((REGISTERS * 6 + 7) >> 3);
 const ALPHA_INF = 0.7213475204444817; // 0.721347520444481703680 in Redis: the same double
 
-/** What PFCOUNT answers: a count, or why a value is refused (the reply's words are the caller's). */
-export type HllCount = { readonly count: number } | { readonly refused: 'not-hll' | 'corrupt' };
+/** What PFCOUNT answers: a count (64 bits: a bigint, its digits exact), or why a value is refused (the reply's words are the caller's). */
+export type HllCount = { readonly count: bigint } | { readonly refused: 'not-hll' | 'corrupt' };
+
+/** LLONG_MIN: what 7.0 on x86-64 answers for an estimate llroundl cannot represent (infinite, NaN, 2^63 or more). */
+const LLONG_MIN = -(2n ** 63n);
 
 /** Whether `v` is a HyperLogLog value Redis 7.0 counts (isHLLObjectOrReply): magic, a known encoding, a dense one's exact size. */
 export function isHll(v: Uint8Array): boolean {
@@ -30,10 +35,10 @@ export function isHll(v: Uint8Array): boolean {
 
 /** PFCOUNT of one key's value (null: missing): its cached count when the header holds a valid one, else its estimate. */
 export function pfcountOne(v: Uint8Array | null): HllCount {
-  if (v === null) return { count: 0 };
+  if (v === null) return { count: 0n };
   if (!isHll(v)) return { refused: 'not-hll' };
-  // The cache: 8 bytes little-endian at offset 8, its top bit set when stale (HLL_VALID_CACHE).
-  if ((v[15]! & 0x80) === 0) return { count: Number(Buffer.from(v.buffer, v.byteOffset + 8, 8).readBigUInt64LE()) };
+  // The cache: 8 bytes little-endian at offset 8, its top bit set when stale (HLL_VALID_CACHE); valid, below 2^63, exact.
+  if ((v[15]! & 0x80) === 0) return { count: Buffer.from(v.buffer, v.byteOffset + 8, 8).readBigUInt64LE() };
   // A sparse value whose runs do not cover every register is corrupt.
   const histogram = v[4] === 0 ? denseHistogram(v) : sparseHistogram(v);
   return histogram ? { count: estimate(histogram) } : { refused: 'corrupt' };
@@ -50,7 +55,7 @@ export class HllMerge {
     return (v[4] === 0 ? mergeDense(v, this.registers) : mergeSparse(v, this.registers)) ? undefined : 'corrupt';
   }
 
-  count(): number {
+  count(): bigint {
     const histogram = new Array<number>(64).fill(0);
     for (const r of this.registers) histogram[r]!++;
     return estimate(histogram);
@@ -109,16 +114,21 @@ function sparseHistogram(v: Uint8Array): number[] | undefined {
   return registers === REGISTERS ? histogram : undefined;
 }
 
-/** hllMerge of a sparse value: false where its runs cover other than every register. */
+/**
+ * hllMerge of a sparse value: false where its runs cover other than every register, or any run (ZERO, XZERO or VAL)
+ * goes past the last one. That is the fix of CVE-2025-32023 (Redis 7.2.10, 7.4.5, 8.0.3, Valkey; backported into
+ * distributions' 7.0 builds, Debian's 7.0.15-1~deb12u10 among them), which every patched server answers INVALIDOBJ;
+ * upstream 7.0.15's source stopped at a VAL run past the end and took the value when the runs before it covered
+ * every register.
+ */
 function mergeSparse(v: Uint8Array, registers: Uint8Array): boolean {
   let i = 0;
   for (const [n, value] of sparseRuns(v)) {
+    if (i + n > REGISTERS) return false;
     if (value === 0) {
       i += n;
       continue;
     }
-    // hllMerge stops at a run past the last register: the value is whole if every register was covered before it.
-    if (i + n > REGISTERS) return i === REGISTERS;
     for (let end = i + n; i < end; i++) if (value > registers[i]!) registers[i] = value;
   }
   return i === REGISTERS;
@@ -154,8 +164,13 @@ function tau(x: number): number {
   return z / 3;
 }
 
-/** hllCount's estimate from the register histogram (llroundl of a positive double: half away from zero, as Math.round for these). */
-function estimate(histogram: readonly number[]): number {
+/**
+ * hllCount's estimate from the register histogram: llroundl of a positive double (half away from zero, as Math.round
+ * for these), its exact integer as a bigint (a double past 2^53 is printed by its digits, not JavaScript's shortest
+ * form); one llroundl cannot represent (registers crafted high: z underflows or the quotient is 2^63 or more) is
+ * LLONG_MIN, as 7.0 on x86-64 answers (`:-9223372036854775808`).
+ */
+function estimate(histogram: readonly number[]): bigint {
   const m = REGISTERS;
   let z = m * tau((m - histogram[Q + 1]!) / m);
   for (let j = Q; j >= 1; --j) {
@@ -163,5 +178,6 @@ function estimate(histogram: readonly number[]): number {
     z *= 0.5;
   }
   z += m * sigma(histogram[0]! / m);
-  return Math.round((ALPHA_INF * m * m) / z);
+  const e = Math.round((ALPHA_INF * m * m) / z);
+  return e < 2 ** 63 ? BigInt(e) : LLONG_MIN;
 }

@@ -12,7 +12,8 @@ export type Reply =
   | { readonly t: 'simple'; readonly s: string }
   /** The whole error line, its code first (`ERR …`, `WRONGTYPE …`, `READONLY …`). */
   | { readonly t: 'error'; readonly s: string }
-  | { readonly t: 'int'; readonly n: number }
+  /** A bigint where the integer may exceed 2^53 (PFCOUNT's 64-bit counts): its exact digits. */
+  | { readonly t: 'int'; readonly n: number | bigint }
   | { readonly t: 'bulk'; readonly b: Buffer | string }
   /** A missing value: `$-1` in RESP2, `_` in RESP3. */
   | { readonly t: 'null' }
@@ -34,7 +35,7 @@ export const R = {
   ok: { t: 'simple', s: 'OK' } as Reply,
   simple: (s: string): Reply => ({ t: 'simple', s }),
   error: (s: string): Reply => ({ t: 'error', s }),
-  int: (n: number): Reply => ({ t: 'int', n }),
+  int: (n: number | bigint): Reply => ({ t: 'int', n }),
   bulk: (b: Buffer | string): Reply => ({ t: 'bulk', b }),
   null: { t: 'null' } as Reply,
   nullArray: { t: 'nullArray' } as Reply,

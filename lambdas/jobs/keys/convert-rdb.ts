@@ -36,6 +36,7 @@ import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../doma
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
@@ -133,7 +134,11 @@ const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
   m[k] = (m[k] ?? 0) + 1;
 };
 
-/** The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said. */
+/**
+ * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said; each value as a report
+ * holds it (reportedAux: `redis-dr-converted-from` embeds the input's `redis-ver`, which a crafted file makes long), so
+ * the read-back reports what was written and is compared whole.
+ */
 function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
   const aux: [string, string][] = [
     ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
@@ -143,7 +148,7 @@ function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisV
   for (const k of ['ctime', 'used-mem']) if (src[k] !== undefined) aux.push([k, src[k]]);
   const by = src['redis-ver'] ? ` written by ${source.magic === 'VALKEY' ? 'valkey' : 'redis'} ${src['redis-ver']}` : '';
   aux.push(['redis-dr-converted-from', `${source.magic} RDB ${source.version}${by}`]);
-  return aux;
+  return aux.map(([k, v]) => [k, reportedAux(v)]);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
+import { DEFAULT_DATABASES } from '../../domain/rdb/format/parse-constants.js';
 import { execute } from '../../domain/serve/commands.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { CACHE_MIN_BYTES, FieldTtlHashes, type ServeContext, ValueCache } from '../../domain/serve/context.js';
@@ -26,7 +27,10 @@ export interface ServeOptions {
   readonly password?: string;
   /** Serve over TLS only (PEM certificate and key files). @default plain TCP */
   readonly tls?: ListenTls;
-  /** Databases SELECT takes. @default 16 */
+  /**
+   * Databases SELECT takes, at least (a file holding keys in a higher database gets as many as it needs, as the server
+   * that wrote it must have been configured with). @default 16
+   */
   readonly databases?: number;
   /** The largest value answered (proto-max-bulk-len); a larger one gets an error naming the key and the limit. @default 512 MiB */
   readonly maxValueBytes?: number;
@@ -91,7 +95,9 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     get port() {
       return port;
     },
-    databases: options.databases ?? 16,
+    // A server run with `databases 64` writes keys in databases up to 63, and only a server configured with as many loads
+    // the file: serve is that server (SELECT, CONFIG GET databases, INFO keyspace), else keys listed would be unreachable.
+    databases: Math.max(options.databases ?? DEFAULT_DATABASES, ...point.index.databases().map((db) => db + 1)),
     // KEYS and SCAN give way between slices of their walk: other clients' requests and a SIGTERM are served meanwhile.
     turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
     clock: () => performance.now(),

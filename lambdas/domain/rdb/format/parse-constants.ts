@@ -12,7 +12,18 @@ export const UNDERFLOW = { underflow: true } as const;
  */
 export const MAX_TOKEN = 512;
 
+/** The longest AUX value a report holds whole, in characters; a longer one is reported cut ({@link reportedAux}). */
 export const MAX_AUX_CHARS = 1024;
+/**
+ * An AUX value as a report holds it: cut at {@link MAX_AUX_CHARS} characters (UTF-16 units, a pair kept whole) and marked `…` when longer (a crafted
+ * file's megabyte `redis-ver` is not carried in every report). Idempotent: a reported value is reported as it is.
+ */
+export function reportedAux(text: string): string {
+  if (text.length <= MAX_AUX_CHARS) return text;
+  // Not between the halves of a surrogate pair: a lone half would be written as U+FFFD and read back other than reported.
+  const high = text.charCodeAt(MAX_AUX_CHARS - 1);
+  return `${text.slice(0, high >= 0xd800 && high <= 0xdbff ? MAX_AUX_CHARS - 1 : MAX_AUX_CHARS)}…`;
+}
 /** An LZF back reference of 3 bytes expands to at most 264 bytes; literals never expand. */
 export const LZF_MAX_RATIO = 88;
 

@@ -187,7 +187,7 @@ function streamNodes(p: RdbParserState): number {
       const st = p.stream;
       if (st.live && !idBelow(st.lastMs, st.lastSeq, keyPart(key, 0), keyPart(key, 8)))
         p.fail(
-          `stream node ID ${idOf(key)} is not above entry ${st.lastMs}-${st.lastSeq} of node ${idOf(st.liveNode)} before it: Redis's reads by ID then miss that entry`,
+          `stream node ID ${idOf(key)} is not above entry ${st.lastMs}-${st.lastSeq} of node ${idOf(st.liveNode)} before it: Redis's XRANGE and XREVRANGE of that entry's ID, and XREAD from just below it, then miss that entry`,
         );
       p.stream.nodeKey.set(key.subarray(0, 16));
       p.sub = S_NODE_LISTPACK;

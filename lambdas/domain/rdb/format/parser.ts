@@ -45,7 +45,7 @@ const {
   B_NONE,
   DEFAULT_DATABASES,
   EMPTY,
-  MAX_AUX_CHARS,
+  reportedAux,
   MAX_TOKEN,
   P_AUX_KEY,
   P_AUX_VALUE,
@@ -569,7 +569,7 @@ export class RdbParser extends RdbParserState {
         const value = this.keptString();
         if (value === null) return;
         const text = utf8.decode(value);
-        this.auxFields[this.auxKey] = text.length > MAX_AUX_CHARS ? `${text.slice(0, MAX_AUX_CHARS)}…` : text;
+        this.auxFields[this.auxKey] = reportedAux(text);
         // When the file was written (seconds): keys whose expiry had passed by then are counted apart.
         if (this.auxKey === 'ctime' && /^\d+$/.test(text)) this.fileTimeMs = Number(text) * 1000;
         this.commit(P_OPCODE);

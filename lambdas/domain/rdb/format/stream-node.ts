@@ -323,12 +323,12 @@ export function checkStreamNode(lp: Uint8Array, masterId: Uint8Array, first = tr
       fail(`stream node ${nodeId(masterId)}, entry 1 (${ms}-${seq}): a node's first entry is at the node's ID (deltas 0-0); no server writes another`);
     if ((flags & STREAM_DELETED) === 0) {
       if (need === NOT_BELOW && idBelow(ms, seq, prevMs, prevSeq)) {
-        belowNode.entry = `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries)`;
+        belowNode.entry = `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): below its node's ID; Redis's reads by ID can miss it (XREVRANGE ending at it where a node before it lies at or below it, XRANGE ending at it where a live entry before it lies above it) (a Redis before 7.2 writes this after an XSETID below deleted entries)`;
         belowNode.ms = ms;
         belowNode.seq = seq;
       } else if (need === ABOVE && !idBelow(prevMs, prevSeq, ms, seq))
         fail(
-          `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's reads by ID then disagree with its XRANGE`,
+          `stream node ${nodeId(masterId)}, entry ${live + dead + 1} (${ms}-${seq}): not above the live entry before it (${prevMs}-${prevSeq}); Redis's XRANGE - + then lists an ID twice or out of order`,
         );
       need = ABOVE;
       prevMs = ms;

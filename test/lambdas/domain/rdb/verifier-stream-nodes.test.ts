@@ -248,7 +248,7 @@ describe('checkStreamNode: integers as Redis reads them', () => {
     expect(() => checkStreamNode(listpack([1, 0, 0, 0, 0, 0, 0, -1, 2]), id)).toThrow(/stream entry 5-0 has -1 fields/);
   });
 
-  it("a live entry below its node's ID: named outside the stream's first node (Redis's reads by ID miss it), not in the first", () => {
+  it("a live entry below its node's ID: named outside the stream's first node (Redis's reads by ID can miss it), not in the first", () => {
     // Node 5-0: 5-0 (deleted), then 4-0 live (a Redis before 7.2 writes this in a first node: XSETID below its deleted entries).
     const lp = listpack([1, 1, 1, 'f', 0, 3, 0, 0, 'v', 4, 2, -1, 0, 'w', 4]);
     expect(checkStreamNode(lp, id)).toBe(1);
@@ -448,7 +448,7 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
 
   it('a pre-7.2 stream Redis itself reads out of order (XRANGE 1-6, 1-5; XRANGE 1-5 1-5 empty): OK, with a warning naming the entry', async () => {
     const r = verify(disordered);
-    // The copy holds what the server held: not corrupt, but the stream is (Redis's reads by ID miss the entry).
+    // The copy holds what the server held: not corrupt, but the stream is (Redis's reads by ID can miss the entry).
     expect(r.ok).toBe(true);
     expect(r.warnings?.map((w) => w.message).join('\n')).toMatch(
       /stream node 4-0, entry 3 \(1-5\): below its node's ID.*; it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - \+ lists IDs out of order or one twice: Redis loads it, with deep sanitization too$/,
@@ -463,7 +463,7 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
     const r = verify(repeated);
     expect(r).toMatchObject({ ok: true, warningCount: 1, warningKinds: { 'server-held': 1 } });
     expect(r.warnings?.[0]?.message).toBe(
-      "key 1 value (stream, RDB type 19): stream node 4-0, entry 3 (1-5): below its node's ID; Redis's reads by ID then miss it (a Redis before 7.2 writes this after an XSETID below deleted entries); it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - + lists IDs out of order or one twice: Redis loads it, with deep sanitization too",
+      "key 1 value (stream, RDB type 19): stream node 4-0, entry 3 (1-5): below its node's ID; Redis's reads by ID can miss it (XREVRANGE ending at it where a node before it lies at or below it, XRANGE ending at it where a live entry before it lies above it) (a Redis before 7.2 writes this after an XSETID below deleted entries); it repeats or precedes live entry 1-6 of node 1-6, so XRANGE - + lists IDs out of order or one twice: Redis loads it, with deep sanitization too",
     );
     expect(redisDeepLoads(repeated)).toBe(true);
   });
@@ -477,13 +477,61 @@ describe('verifier: stream entry IDs in the order Redis reads them by', () => {
     expect(redisDeepLoads(inOrder)).toBe(true);
   });
 
-  it('what the server holds in those states: XRANGE - + as the warnings say, and reads by ID miss a below-node entry', async () => {
+  it('what the server holds in those states: XRANGE - + as the warnings say, and which reads by ID miss a below-node entry', async () => {
     await c.flushall();
     expect(await streamBelowNode(c, 'r', 'repeat')).toEqual(['1-6', '1-5', '1-6']);
     // The stored first ID is not the first entry's (convert-rdb's firstIdNotFirstEntrys: a real state, not only a crafted one).
     const info = (await c.xinfo('STREAM', 'r')) as unknown[];
     expect([info[info.indexOf('recorded-first-entry-id') + 1], (info[info.indexOf('first-entry') + 1] as unknown[])[0]]).toEqual(['1-5', '1-6']);
     expect(await streamBelowNode(c, 'o', 'in-order')).toEqual(['1-6', '1-7']);
+    // Review 23: the warning's words, read by the server. A below-node entry: XREVRANGE ending at it misses it where a node
+    // before it lies at or below it (o: node 1-6), else starts from the last node and finds it (r: no node at or below 1-5);
+    // XRANGE ending at it misses it where a live entry before it lies above it (r: 1-6), else finds it (o), as XREAD does.
+    const ids = (entries: [string, string[]][]) => entries.map(([id]) => id);
     expect(await c.xrevrange('o', '1-7', '1-7')).toEqual([]);
+    expect(ids(await c.xrevrange('o', '3-0', '1-7'))).toEqual([]);
+    expect(ids(await c.xrange('o', '1-7', '1-7'))).toEqual(['1-7']);
+    expect(ids(await c.xrange('o', '1-7', '+'))).toEqual(['1-7']);
+    const read = (await c.xread('STREAMS', 'o', '1-6')) as [string, [string, string[]][]][];
+    expect(ids(read[0]![1])).toEqual(['1-7']);
+    expect(ids(await c.xrevrange('o', '+', '-'))).toEqual(['1-7', '1-6']);
+    expect(ids(await c.xrevrange('r', '1-5', '1-5'))).toEqual(['1-5']);
+    expect(await c.xrange('r', '1-5', '1-5')).toEqual([]);
+    expect(await c.xrange('r', '-', '1-5')).toEqual([]);
+  });
+
+  it("review 23: a node whose ID is not above an entry before it: XRANGE and XREVRANGE of that entry's ID, and XREAD from just below it, miss it in a real 7.0", async () => {
+    const bytes = changedTwo(30, 'key', 15);
+    expect(verify(bytes).error?.message).toMatch(
+      /stream node ID 15-0 is not above entry 20-0 of node 10-0 before it: Redis's XRANGE and XREVRANGE of that entry's ID, and XREAD from just below it, then miss that entry$/,
+    );
+    const file = join(dir, 'node-below-entry.rdb');
+    writeFileSync(file, bytes);
+    const loaded = await startRedisServer({ loadRdb: file });
+    try {
+      const l = loaded.client();
+      const ids = (entries: [string, string[]][]) => entries.map(([id]) => id);
+      // The entry is there (XRANGE - + walks every node), and the reads by its ID miss it.
+      expect(ids(await l.xrange('o', '-', '+'))).toEqual(['10-0', '20-0', '15-0', '25-0']);
+      expect(await l.xrange('o', '20-0', '20-0')).toEqual([]);
+      expect(await l.xrevrange('o', '20-0', '20-0')).toEqual([]);
+      const read = (await l.xread('STREAMS', 'o', '19-0')) as [string, [string, string[]][]][];
+      expect(ids(read[0]![1])).toEqual(['25-0']);
+    } finally {
+      await loaded.stop();
+    }
+    // An entry not above the live one before it in its node (the same ID twice): XRANGE - + lists the ID twice.
+    const twice = changedTwo(10, 11, 0);
+    expect(verify(twice).error?.message).toMatch(
+      /entry 2 \(10-0\): not above the live entry before it \(10-0\); Redis's XRANGE - \+ then lists an ID twice or out of order$/,
+    );
+    const twiceFile = join(dir, 'entry-twice.rdb');
+    writeFileSync(twiceFile, twice);
+    const again = await startRedisServer({ loadRdb: twiceFile });
+    try {
+      expect((await again.client().xrange('o', '-', '+')).map(([id]) => id)).toEqual(['10-0', '10-0', '30-0', '40-0']);
+    } finally {
+      await again.stop();
+    }
   });
 });

@@ -14,6 +14,46 @@ import { bgsave, type RedisServer, startRedisServer } from '../../../support/red
 /** Element counts: an empty HLL, sparse ones, and dense ones (past hll-sparse-max-bytes 3000). */
 const SIZES = [0, 1, 7, 100, 900, 5_000, 40_000];
 
+/** An HLL header: encoding 0 (dense) or 1 (sparse), the cached count (its top bit set: stale). */
+function header(encoding: number, card: bigint): Buffer {
+  const h = Buffer.alloc(16);
+  h.write('HYLL', 0, 'latin1');
+  h[4] = encoding;
+  h.writeBigUInt64LE(card, 8);
+  return h;
+}
+const STALE = 1n << 63n;
+/** A dense value every register of which is `r` (6 bits each, packed least significant first), its cache stale. */
+function denseAll(r: number): Buffer {
+  const registers = Buffer.alloc((16384 * 6) / 8);
+  for (let i = 0; i < 16384; i++) {
+    const bit = i * 6;
+    registers[bit >> 3]! |= (r << (bit & 7)) & 0xff;
+    if ((bit & 7) > 2) registers[(bit >> 3) + 1]! |= r >> (8 - (bit & 7));
+  }
+  return Buffer.concat([header(0, STALE), registers]);
+}
+
+/**
+ * Crafted values (review 23): registers too high for a real HLL (the estimate overflows 64 bits, or lies between 2^53
+ * and 2^63), a cached count past 2^53, and sparse values whose runs go past the last register (CVE-2025-32023's case:
+ * the machine's 7.0.15 carries the fix, as every current release does).
+ */
+const CRAFTED: Record<string, (c: { sparse: Buffer }) => Buffer> = {
+  'hll:all63': () => denseAll(63),
+  'hll:all50': () => denseAll(50),
+  'hll:all45': () => denseAll(45),
+  // A valid cache (top bit clear) of 2^55 + 7 and one near 2^63 over a real sparse value's registers.
+  'hll:cache55': ({ sparse }) => Buffer.concat([header(1, 2n ** 55n + 7n), sparse.subarray(16)]),
+  'hll:cache63': ({ sparse }) => Buffer.concat([header(1, 9151314442816847873n), sparse.subarray(16)]),
+  // XZERO of every register, then VAL 3 registers of 1: past the end after covering every register.
+  'sp:over': () => Buffer.concat([header(1, STALE), Buffer.from([0x7f, 0xff, 0x82])]),
+  // XZERO 16,380, then ZERO 10: a zero run past the end.
+  'sp:zero-over': () => Buffer.concat([header(1, STALE), Buffer.from([0x7f, 0xfb, 0x09])]),
+  // XZERO 16,382, then VAL 4 registers of 2: past the end before covering every register.
+  'sp:val-mid': () => Buffer.concat([header(1, STALE), Buffer.from([0x7f, 0xfd, 0x87])]),
+};
+
 describe('PFCOUNT (hyperloglog.ts) against a real Redis 7.0', () => {
   let server: RedisServer;
   let serving: Serving | undefined;
@@ -35,6 +75,16 @@ describe('PFCOUNT (hyperloglog.ts) against a real Redis 7.0', () => {
     ['hll:100', 'list'],
     ['str', 'list'],
     ['hll:40000', 'hll:cut'],
+    ...Object.keys(CRAFTED).map((k) => [k]),
+    ['hll:100', 'sp:over'],
+    ['sp:over', 'sp:over'],
+    ['sp:over', 'str'],
+    ['hll:1', 'sp:zero-over'],
+    ['hll:1', 'sp:val-mid'],
+    ['hll:all63', 'hll:1'],
+    ['hll:all50', 'hll:100'],
+    ['hll:all45', 'hll:7'],
+    ['hll:cache55', 'hll:1'],
   ];
 
   beforeAll(async () => {
@@ -51,6 +101,7 @@ describe('PFCOUNT (hyperloglog.ts) against a real Redis 7.0', () => {
     const sparse = (await c.getBuffer('hll:100'))!;
     await c.set('hll:cut', Buffer.concat([sparse.subarray(0, 16), Buffer.from([0x3f, 0x83])]));
     await c.set('str', 'HYLLnot an hll value');
+    for (const [k, make] of Object.entries(CRAFTED)) await c.set(k, make({ sparse }));
     await c.rpush('list', 'x');
     for (const k of new Set(requests.flat())) bytes.set(k, k === 'list' ? null : await c.getBuffer(k));
     location = await bgsave(server, c);
@@ -76,6 +127,15 @@ describe('PFCOUNT (hyperloglog.ts) against a real Redis 7.0', () => {
     expect(isHll(bytes.get('str')!)).toBe(false);
     expect(expected.get('hll:cut')).toBe('-INVALIDOBJ Corrupted HLL object detected\r\n');
     expect(expected.get('hll:40000')).toMatch(/^:(3[89]|4[01])\d{3}\r\n$/);
+    // What the crafted values hold against this server: an estimate past 2^63 answered LLONG_MIN, exact digits past 2^53,
+    // a cache past 2^53 as stored, and the patched merge refusing a run past the last register.
+    expect(expected.get('hll:all63')).toBe(':-9223372036854775808\r\n');
+    expect(expected.get('hll:all50')).toBe(':-9223372036854775808\r\n');
+    expect(Number(expected.get('hll:all45')!.slice(1))).toBeGreaterThan(2 ** 53);
+    expect(expected.get('hll:cache55')).toBe(`:${2n ** 55n + 7n}\r\n`);
+    expect(expected.get('hll:100 sp:over')).toBe('-INVALIDOBJ Corrupted HLL object detected\r\n');
+    expect(expected.get('sp:over sp:over')).toBe('-INVALIDOBJ Corrupted HLL object detected\r\n');
+    expect(expected.get('sp:over str')).toBe('-INVALIDOBJ Corrupted HLL object detected\r\n');
   });
 
   it("counts one key's value, or several merged, as the server does", () => {

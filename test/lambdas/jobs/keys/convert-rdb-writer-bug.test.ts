@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { transcodeWalksInWasm } from '../../../../lambdas/domain/rdb/write/transcode.js';
 import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { keysOf, frameFile } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
@@ -67,12 +68,18 @@ vi.mock('../../../../lambdas/domain/rdb/write/transcode-wasm.js', async (origina
 const copyBug = vi.hoisted(() => ({ on: false }));
 // The bytes besides the keys' (the file's CRC-64 is that of the bytes read back, so it passes them): an AUX value other
 // than the one asked, a function library's code changed, the trailer appended wrong.
-const framingBug = vi.hoisted(() => ({ aux: false, functionCode: false, trailer: false }));
+const framingBug = vi.hoisted(() => ({ aux: false, longAux: false, functionCode: false, trailer: false }));
 vi.mock('../../../../lambdas/domain/rdb/write/rdb-file.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/rdb-file.js')>();
   class BuggyWriter extends real.RdbFileWriter {
     constructor(...[format, aux, options]: ConstructorParameters<typeof real.RdbFileWriter>) {
-      super(format, framingBug.aux ? aux.map(([k, v]) => [k, k === 'redis-ver' ? `${v}1` : v] as const) : aux, options);
+      // aux: redis-ver with a character added; longAux: the 501st character of a value over 1,000 characters changed.
+      const changed = aux.map(([k, v]) => {
+        if (framingBug.aux && k === 'redis-ver') return [k, `${v}1`] as const;
+        if (framingBug.longAux && v.length > 1000) return [k, `${v.slice(0, 500)}#${v.slice(501)}`] as const;
+        return [k, v] as const;
+      });
+      super(format, changed, options);
     }
 
     override functionLibrary(payload: Uint8Array, footerBytes: number): void {
@@ -271,6 +278,50 @@ describe('convertRdb: a writer bug', () => {
       expect(r.ok).toBe(false);
       expect(r.error).toMatch(
         /^the written file does not hold what was written \(AUX field redis-ver: "6\.2\.0" written, "6\.2\.01" read back\): a bug in the writer; nothing was written to /,
+      );
+      expect(existsSync(out)).toBe(false);
+    });
+
+    // Review 23: the output's redis-dr-converted-from embeds the input's redis-ver; a crafted one near 1,024 characters made
+    // a value the writer wrote whole and the read-back reported cut ("…"), and a valid input was refused as a writer bug.
+    const longVersions: [string, string][] = [
+      ['plain', `7.0.0-${'x'.repeat(1010)}`],
+      // A surrogate pair across the report's cut (at the converted-from value's 1,024th character): kept whole.
+      ['a pair at the cut', `${'x'.repeat(993)}\u{1F600}${'z'.repeat(20)}`],
+      // Longer than a report holds: already cut on the input's side, written as reported.
+      ['over 1,024 characters', `7.0.0-${'x'.repeat(3000)}`],
+    ];
+    for (const [what, version] of longVersions) {
+      it(`an input whose redis-ver is long (${what}): converted, the AUX values written as the read-back reports them`, async () => {
+        const long = join(dir, 'long-aux.rdb');
+        // frameFile writes an AUX value's characters as bytes (latin1): given the UTF-8 bytes of the version so.
+        const utf8 = Buffer.from(version).toString('latin1');
+        writeFileSync(long, frameFile('REDIS0010', keysOf(readFileSync(input)).keys, [], { 'redis-ver': utf8 }));
+        for (const target of ['redis-7.0', 'redis-6.2']) {
+          const out = join(dir, `long-aux-${target}.rdb`);
+          const r = await convertRdb({ input: long, output: out, ...convertTarget({ for: target }) });
+          expect(r.error).toBeUndefined();
+          expect(r.ok).toBe(true);
+          const from = r.outputReport!.auxFields['redis-dr-converted-from']!;
+          expect(from.startsWith(`REDIS RDB 10 written by redis ${version.slice(0, 100)}`)).toBe(true);
+          expect(from.endsWith('…')).toBe(true);
+          // What the file holds is what was reported: read again from disk, the same value.
+          const again = new RdbKeyReader();
+          again.push(readFileSync(out));
+          expect(again.end().auxFields['redis-dr-converted-from']).toBe(from);
+          rmSync(out);
+        }
+      });
+    }
+
+    it('a long AUX value written other than asked (a character within the reported part changed): refused, named, nothing left', async () => {
+      const long = join(dir, 'long-aux-bad-in.rdb');
+      writeFileSync(long, frameFile('REDIS0010', keysOf(readFileSync(input)).keys, [], { 'redis-ver': `7.0.0-${'x'.repeat(1010)}` }));
+      const out = join(dir, 'long-aux-bad.rdb');
+      const r = await withBug('longAux', () => convertRdb({ input: long, output: out, ...convertTarget({ for: 'redis-6.2' }) }));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the written file does not hold what was written \(AUX field redis-dr-converted-from: "REDIS RDB 10 written by redis 7\.0\.0-x+…" written, "REDIS RDB 10 written by redis 7\.0\.0-x+#x+…" read back\): a bug in the writer; nothing was written to /,
       );
       expect(existsSync(out)).toBe(false);
     });

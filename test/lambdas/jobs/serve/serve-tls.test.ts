@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,19 @@ describe('serve over TLS', () => {
     } finally {
       c.disconnect();
     }
+  }, 30_000);
+
+  it('answers a TLS client that half-closes after its requests, then ends the connection (review 23)', async () => {
+    const got = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const s = tlsConnect({ port: serving.port, host: '127.0.0.1', ca: [readFileSync(certs.ca)], servername: '127.0.0.1' }, () =>
+        s.end('*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*2\r\n$3\r\nGET\r\n$8\r\ngreeting\r\n*1\r\n$4\r\nPING\r\n'),
+      );
+      s.on('data', (d: Buffer) => (text += d.toString()));
+      s.on('error', reject);
+      s.on('close', () => resolve(text));
+    });
+    expect(got).toBe('+OK\r\n$5\r\nhello\r\n+PONG\r\n');
   }, 30_000);
 
   it('answers redis-cli --tls --cacert, and NOAUTH without the password', async () => {

@@ -1,0 +1,92 @@
+/**
+ * `serve` of a point written by a redis-server configured with `databases 64`, keys in databases 20, 33 and 63: served
+ * as a 7.0 configured so serves them (a default 7.0 refuses to load the file), byte for byte against one loading it
+ * (review 23 finding 6: SELECT 33 was refused with "DB index is out of range", the keys listed but unreachable).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
+import { RawClient } from '../../../support/resp-raw.js';
+import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+
+const DBS = [0, 20, 33, 63];
+
+/** What is asked of both, in one connection, in order. */
+const ASKED: string[][] = [
+  ['CONFIG', 'GET', 'databases'],
+  ['INFO', 'keyspace'],
+  ...DBS.flatMap((db) => [
+    ['SELECT', String(db)],
+    ['DBSIZE'],
+    ['GET', `k${db}`],
+    ['GET', 'k0'],
+    ['HGETALL', `h${db}`],
+    ['EXISTS', `k${db}`, `h${db}`, 'k0'],
+    ['TYPE', `h${db}`],
+  ]),
+  ['SELECT', '64'],
+  ['GET', `k63`],
+  ['SELECT', '-1'],
+  ['SELECT', '1000'],
+  ['SELECT', '15'],
+  ['DBSIZE'],
+];
+
+describe('serve: a point holding databases 16 and up (review 23)', () => {
+  let source: RedisServer;
+  let reference: RedisServer;
+  let serving: Serving;
+  let defaults: Serving;
+  let defaultSource: RedisServer;
+  beforeAll(async () => {
+    source = await startRedisServer({ args: ['--databases', '64'] });
+    const c = source.client();
+    for (const db of DBS) {
+      await c.select(db);
+      await c.set(`k${db}`, `value of ${db}`);
+      await c.hset(`h${db}`, 'f', String(db));
+    }
+    await c.save();
+    reference = await startRedisServer({ loadRdb: source.rdbPath, args: ['--databases', '64'] });
+    serving = await startServing({ location: source.rdbPath, port: 0 });
+    defaultSource = await startRedisServer();
+    const d = defaultSource.client();
+    await d.select(15);
+    await d.set('k15', 'v');
+    await d.save();
+    defaults = await startServing({ location: defaultSource.rdbPath, port: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await serving?.close();
+    await defaults?.close();
+    await source?.stop();
+    await reference?.stop();
+    await defaultSource?.stop();
+  });
+
+  it('SELECT 20, 33, 63 and their keys, CONFIG GET databases, INFO keyspace and the out-of-range errors: the bytes of a 7.0 run with databases 64', async () => {
+    const ours = await RawClient.open(serving.port);
+    const theirs = await RawClient.open(reference.port);
+    const got: string[] = [];
+    const want: string[] = [];
+    for (const args of ASKED) {
+      got.push(await ours.call(...args));
+      want.push(await theirs.call(...args));
+    }
+    ours.close();
+    theirs.close();
+    expect(got).toEqual(want);
+    // What is compared: the databases are reached, and 64 is the limit.
+    expect(want[0]).toBe('*2\r\n$9\r\ndatabases\r\n$2\r\n64\r\n');
+    expect(want).toContain('$11\r\nvalue of 63\r\n');
+    expect(want).toContain('-ERR DB index is out of range\r\n');
+  }, 30_000);
+
+  it('a point whose databases are within 0-15 is served with 16, as a default server', async () => {
+    const c = await RawClient.open(defaults.port);
+    expect(await c.call('CONFIG', 'GET', 'databases')).toBe('*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n');
+    expect(await c.call('SELECT', '15')).toBe('+OK\r\n');
+    expect(await c.call('GET', 'k15')).toBe('$1\r\nv\r\n');
+    expect(await c.call('SELECT', '16')).toBe('-ERR DB index is out of range\r\n');
+    c.close();
+  }, 30_000);
+});
