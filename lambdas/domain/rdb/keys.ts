@@ -419,22 +419,7 @@ export class RdbKeyReader implements RdbKeySink {
     const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
     let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
     if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
-      const parts = this.payloadParts(type, nameEnd, end);
-      let joined: Buffer | undefined;
-      key = {
-        db,
-        name,
-        type,
-        expireAtMs: expireAt,
-        payloadBytes,
-        offset: start,
-        end,
-        payloadParts: parts,
-        get payload(): Buffer {
-          joined ??= Buffer.concat(parts, payloadBytes);
-          return joined;
-        },
-      };
+      key = new KeyInParts(db, name, type, expireAt, payloadBytes, start, end, this.payloadParts(type, nameEnd, end));
     } else {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;
@@ -669,4 +654,57 @@ export class RdbKeyReader implements RdbKeySink {
     // A declined key is not held: the file's own bound on it is checked at its end (key()).
     if (keepTo === this.total && this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
   }
+}
+
+/**
+ * A big key read with `keepChunks`: its payload in parts, views of the
+ * file's chunks, until its reader's caller lets them go
+ * ({@link releasePayload}).
+ */
+class KeyInParts implements RdbKey {
+  module?: string;
+  private joined: Buffer | undefined;
+  private released = false;
+
+  constructor(
+    readonly db: number,
+    readonly name: Buffer,
+    readonly type: number,
+    readonly expireAtMs: number | null,
+    readonly payloadBytes: number,
+    readonly offset: number,
+    readonly end: number,
+    private readonly parts: Buffer[],
+  ) {}
+
+  get payloadParts(): readonly Buffer[] {
+    if (this.released) throw new Error(`the payload of key ${this.name.toString('latin1')} at byte ${this.offset} was let go (releasePayload)`);
+    return this.parts;
+  }
+
+  get payload(): Buffer {
+    this.joined ??= Buffer.concat(this.payloadParts, this.payloadBytes);
+    return this.joined;
+  }
+
+  release(): void {
+    this.released = true;
+    this.parts.length = 0;
+    this.joined = undefined;
+  }
+}
+
+/**
+ * Lets a big key's bytes go (its parts, the file's chunks, and a payload
+ * joined from them) for a caller done with the key while the key object
+ * may still be reachable a while (a loop's variable in a suspended
+ * generator, or on the stack), so that a collection made then frees the
+ * 60 MiB a big key can be (bench/README.md, big-types: the collection after
+ * a big key found it still held, and two big keys were alive until V8's
+ * own next one). Its payload is not read after this (it throws). A key not
+ * in parts is left as it is: its payload is one buffer, smaller than
+ * `partsFromBytes`.
+ */
+export function releasePayload(key: RdbKey): void {
+  if (key instanceof KeyInParts) key.release();
 }

@@ -39,7 +39,7 @@ import { DifferenceTracker, type Difference } from '../../domain/keys/difference
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
-import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
+import { RdbKeyReader, releasePayload, type RdbKey } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { chunkedPayload, decodeDumpPayload, payloadDigest, streamedDigest, type ChunkedValue, type StreamedDigest } from '../../domain/rdb/format/value.js';
 import { asLoadedFromType15, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
@@ -48,7 +48,7 @@ import type { StreamId } from '../../domain/rdb/format/stream-ids.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
 import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
-import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
+import { COLLECT_AFTER_BYTES, readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 
 /** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
 export type RdbExpectedKind = 'kept-on-target' | 'expired';
@@ -80,6 +80,8 @@ export interface VerifyRdbKeysOptions {
   readonly batchBytes?: number;
   /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
   readonly partsFromBytes?: number;
+  /** @internal Payload bytes of a key (or batch) after which a full collection is made (tests make it small). @default 32 MiB */
+  readonly collectAfterBytes?: number;
   /** The restore's accepted losses (`--lossy`): `field-ttl` holds a hash the target keeps without field TTLs against the file's fields alone. */
   readonly lossy?: ReadonlySet<LossKind>;
   /** The restore left the file's module values out (`--lossy module` into a target with no module loaded): they are not checked. */
@@ -126,9 +128,6 @@ export interface VerifyRdbKeysResult {
  * elements held against the target a chunk at a time.
  */
 export const BIG_KEY_BYTES = 1024 * 1024;
-
-/** A big key of this many payload bytes or more is followed by a full collection (adapters/host/collect-garbage.ts). */
-const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
 
 /** Elements per round trip of a big key's check (and, ×1024, bytes per GETRANGE of a big string). */
 export const CHUNK_ELEMENTS = 1000;
@@ -335,7 +334,12 @@ async function checkFile(
     ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
   });
   // Bounded by count and by payload bytes, as the restore's batches (the same reader).
-  const bounds = { batchSize: options.batchSize ?? 1000, batchBytes: options.batchBytes ?? BATCH_BYTES, ...(digests ? { digests } : {}) };
+  const bounds = {
+    batchSize: options.batchSize ?? 1000,
+    batchBytes: options.batchBytes ?? BATCH_BYTES,
+    collectAfterBytes: options.collectAfterBytes,
+    ...(digests ? { digests } : {}),
+  };
   for await (const batch of readRdbBatches(file, reader, bounds)) {
     await check.check(batch.keys);
     if (batch.last) break;
@@ -393,20 +397,34 @@ class TargetCheck {
       if (this.options.moduleValuesLeftOut && (k.type === 6 || k.type === 7)) continue;
       // A newer stream whose ids an RDB 9 target derives (--lossy stream-ids) is held against those ids (fileDigest): read whole, not in chunks.
       const idsDerived = this.options.lossy?.has('stream-ids') && (k.type === STREAM_2 || k.type === STREAM_3);
-      const value = k.payloadBytes >= this.bigKeyBytes && !idsDerived ? bigValueOf(k, this.perChunk) : undefined;
-      if (!value) {
+      if (k.payloadBytes < this.bigKeyBytes || idsDerived || !(await this.checkBig(target, k))) {
         batch.push(k);
         continue;
       }
-      this.keys++;
-      this.comparedByValue++;
-      const reason = await this.bigKeyDiff(target, k, value);
-      if (reason === 'missing-in-b' && this.wasSkipped(k)) this.lostLive(k);
-      else if (reason) this.noteDiff(k, reason);
-      // A huge key's round trips leave about its size in garbage: collected before the next one is read (a few ms against its checks).
-      if (k.payloadBytes >= COLLECT_AFTER_BYTES) collectGarbage();
+      // A big key of COLLECT_AFTER_BYTES or more is followed by a full collection (adapters/host/collect-garbage.ts).
+      if (k.payloadBytes < (this.options.collectAfterBytes ?? COLLECT_AFTER_BYTES)) continue;
+      // A huge key's round trips leave about its size in garbage: collected before the next one is read (a few ms against its checks),
+      // with the key's own bytes, let go first (this loop's variable holds the key).
+      releasePayload(k);
+      collectGarbage();
     }
     if (batch.length > 0) await this.checkDumped(target, batch);
+  }
+
+  /**
+   * A big key checked in chunks, its difference noted; false when its
+   * encoding is read whole (it goes with the batch). Its chunked view is
+   * this call's alone: let go when it returns.
+   */
+  private async checkBig(target: Keyspace, k: RdbKey): Promise<boolean> {
+    const value = bigValueOf(k, this.perChunk);
+    if (!value) return false;
+    this.keys++;
+    this.comparedByValue++;
+    const reason = await this.bigKeyDiff(target, k, value);
+    if (reason === 'missing-in-b' && this.wasSkipped(k)) this.lostLive(k);
+    else if (reason) this.noteDiff(k, reason);
+    return true;
   }
 
   /**
