@@ -26,6 +26,7 @@
  * (stream listpacks), src/listpack.c, src/ziplist.c, src/zipmap.c and
  * src/intset.c of Redis; the parser (`parser.ts`) reads the same layouts.
  */
+import { createHash } from 'node:crypto';
 import { keyDigest, OrderedDigest, type KeyDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
@@ -357,6 +358,46 @@ function* listNodes(c: ValueCursor, type: number): Generator<Buffer[]> {
       else if (container === 2) yield listpackElements(c.string()).map(bytesOf);
       else fail(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
     }
+}
+
+/**
+ * A list's items (RDB types 1, 10, 14 and 18) read from its payload (whole
+ * or in parts), `perChunk` at a time, each chunk as its {@link framedSha1}:
+ * what a server's chunk of LRANGE is held against without its items coming
+ * back (adapters/redis/canonical-read.ts listRangeIs). Undefined for a
+ * payload of another type.
+ */
+export function listChunkDigests(payload: Uint8Array | readonly Uint8Array[], perChunk: number): Iterable<string> | undefined {
+  const { type, end } = payloadBounds(payload);
+  if (type !== 1 && type !== 10 && type !== 14 && type !== 18) return undefined;
+  return {
+    *[Symbol.iterator]() {
+      let chunk: Buffer[] = [];
+      for (const node of listNodes(cursorOf(payload, 1, end), type))
+        for (const item of node) {
+          chunk.push(item);
+          if (chunk.length === perChunk) {
+            yield framedSha1(chunk);
+            chunk = [];
+          }
+        }
+      if (chunk.length > 0) yield framedSha1(chunk);
+    },
+  };
+}
+
+/**
+ * The SHA-1 (hex) of `values`, each framed as its length in decimal, a
+ * colon, then its bytes: what the Lua scripts of
+ * adapters/redis/canonical-read.ts compute of the same values on a server.
+ */
+export function framedSha1(values: readonly Uint8Array[]): string {
+  const h = createHash('sha1');
+  for (const v of values) {
+    h.update(`${v.length}:`);
+    h.update(v);
+  }
+  return h.digest('hex');
 }
 
 /** A list (RDB types 1, 10, 14 and 18), whole. */
