@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
 import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId } from '../../domain/rdb/format/stream-ids.js';
-import { decodeDumpPayload, type ElementChunk, framedSha1 } from '../../domain/rdb/format/value.js';
+import { decodeDumpPayload, type ElementChunk, itemsSha1 } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
@@ -243,19 +243,19 @@ export async function holdsChunk(ks: Keyspace, key: Buffer, chunk: ElementChunk)
 }
 
 /**
- * Lua: whether the values of fields ARGV[2], ARGV[3] … of hash KEYS[1], each
- * framed as its length, a colon and its bytes (format/value.ts framedSha1),
- * have the SHA-1 ARGV[1]; a field missing is no.
+ * Lua: whether the values of fields ARGV[2], ARGV[3] … of hash KEYS[1] have
+ * the digest ARGV[1] (the SHA-1 of their SHA-1s: format/value.ts itemsSha1);
+ * a field missing is no.
  */
 const HASH_VALUES_ARE = Buffer.from(
   "local v = redis.call('HMGET', KEYS[1], unpack(ARGV, 2)) local t = {} " +
-    "for i = 1, #v do if not v[i] then return 0 end t[2 * i - 1] = #v[i] .. ':' t[2 * i] = v[i] end " +
+    'for i = 1, #v do if not v[i] then return 0 end t[i] = redis.sha1hex(v[i]) end ' +
     'return redis.sha1hex(table.concat(t)) == ARGV[1] and 1 or 0',
 );
-/** Lua: whether items ARGV[1] to ARGV[2] (inclusive) of list KEYS[1], framed so, have the SHA-1 ARGV[3]. */
+/** Lua: whether items ARGV[1] to ARGV[2] (inclusive) of list KEYS[1] have the digest ARGV[3] (as above). */
 const LIST_RANGE_IS = Buffer.from(
   "local v = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2]) local t = {} " +
-    "for i = 1, #v do t[2 * i - 1] = #v[i] .. ':' t[2 * i] = v[i] end " +
+    'for i = 1, #v do t[i] = redis.sha1hex(v[i]) end ' +
     'return redis.sha1hex(table.concat(t)) == ARGV[3] and 1 or 0',
 );
 
@@ -270,7 +270,7 @@ const LIST_RANGE_IS = Buffer.from(
  */
 export async function hashChunkIs(ks: Keyspace, key: Buffer, fields: readonly (readonly [Buffer, Buffer])[]): Promise<boolean | undefined> {
   if (fields.length === 0) return true;
-  const digest = framedSha1(fields.map(([, v]) => v));
+  const digest = itemsSha1(fields.map(([, v]) => v));
   return judgedOnServer(ks, key, 'EVAL (HMGET)', [EVAL, HASH_VALUES_ARE, '1', key, digest, ...fields.map(([f]) => f)]);
 }
 

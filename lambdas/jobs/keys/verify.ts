@@ -56,6 +56,7 @@ import {
   chunkedPayload,
   decodeDumpPayload,
   listChunkDigests,
+  listLength,
   payloadDigest,
   streamedDigest,
   type ChunkedValue,
@@ -246,6 +247,21 @@ function bigValueOf(k: RdbKey, perChunk: number): BigValue | undefined {
   if (plain) return plain;
   const chunked = chunkedPayload(payload, perChunk);
   if (chunked) return bigValue(chunked.type === 'string' ? chunked : chunkedPayload(payload, perRead(chunked.size)));
+  const items = listLength(payload);
+  if (items !== undefined) {
+    if (items === 0) return undefined;
+    // Its whole digest made only if it is read back (a target user without scripts): judged on the server, its chunks' digests do.
+    let whole: string | undefined;
+    return {
+      type: 'list',
+      size: items,
+      perRead: perRead(items),
+      get digest(): string {
+        whole ??= streamedDigest(payload)!.digest;
+        return whole;
+      },
+    };
+  }
   const streamed = streamedDigest(payload);
   if (!streamed || streamed.size === 0) return undefined;
   return { ...streamed, perRead: perRead(streamed.size) };

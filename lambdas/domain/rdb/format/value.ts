@@ -362,7 +362,7 @@ function* listNodes(c: ValueCursor, type: number): Generator<Buffer[]> {
 
 /**
  * A list's items (RDB types 1, 10, 14 and 18) read from its payload (whole
- * or in parts), `perChunk` at a time, each chunk as its {@link framedSha1}:
+ * or in parts), `perChunk` at a time, each chunk as its {@link itemsSha1}:
  * what a server's chunk of LRANGE is held against without its items coming
  * back (adapters/redis/canonical-read.ts listRangeIs). Undefined for a
  * payload of another type.
@@ -377,26 +377,42 @@ export function listChunkDigests(payload: Uint8Array | readonly Uint8Array[], pe
         for (const item of node) {
           chunk.push(item);
           if (chunk.length === perChunk) {
-            yield framedSha1(chunk);
+            yield itemsSha1(chunk);
             chunk = [];
           }
         }
-      if (chunk.length > 0) yield framedSha1(chunk);
+      if (chunk.length > 0) yield itemsSha1(chunk);
     },
   };
 }
 
-/**
- * The SHA-1 (hex) of `values`, each framed as its length in decimal, a
- * colon, then its bytes: what the Lua scripts of
- * adapters/redis/canonical-read.ts compute of the same values on a server.
- */
-export function framedSha1(values: readonly Uint8Array[]): string {
-  const h = createHash('sha1');
-  for (const v of values) {
-    h.update(`${v.length}:`);
-    h.update(v);
+/** The number of items of a list's payload (RDB types 1, 10, 14 and 18, whole or in parts); undefined for another type. */
+export function listLength(payload: Uint8Array | readonly Uint8Array[]): number | undefined {
+  const { type, end, bytes } = payloadBounds(payload);
+  if (type !== 1 && type !== 10 && type !== 14 && type !== 18) return undefined;
+  const c = cursorOf(payload, 1, end);
+  try {
+    let size = 0;
+    for (const node of listNodes(c, type)) size += node.length;
+    if (c.at !== end) fail(`${end - c.at} bytes after the value`);
+    return size;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
   }
+}
+
+/**
+ * The SHA-1 (hex) of the SHA-1s (hex) of `values`, one after the other:
+ * what the Lua scripts of adapters/redis/canonical-read.ts compute of the
+ * same values on a server. A digest per value, not one over the values
+ * framed by their lengths: Lua joins strings slowly (joining a chunk's
+ * values cost a target 2.5 times the CPU of hashing each: bench/README.md,
+ * big-types).
+ */
+export function itemsSha1(values: readonly Uint8Array[]): string {
+  const h = createHash('sha1');
+  for (const v of values) h.update(createHash('sha1').update(v).digest('hex'));
   return h.digest('hex');
 }
 
