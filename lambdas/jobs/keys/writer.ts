@@ -56,8 +56,8 @@ export const WRITES_IN_FLIGHT = 4;
  * before the reader reads on (the newest is always sent first): a key of
  * more is restored before the next one is read, so one big value is held,
  * not two (issue 54 item 10: eight 60 MiB lists peaked at 231 MB when four
- * could wait in the socket; with one waiting, 60 MiB hashes at 195–206 MB
- * without --verify, 140–147 MB now, for about 0.2 s more on eight of them:
+ * could wait in the socket; with one waiting, 60 MiB hashes at 199–211 MB
+ * without --verify, 144–151 MB now, for about 0.2 s more on eight of them:
  * bench/README.md, big-types).
  */
 export const BYTES_IN_FLIGHT = 2 * 8 * 1024 * 1024;

@@ -158,7 +158,7 @@ describe('restore and --verify of big keys: one held at a time', () => {
  * batches (four): with four in flight the reader read two more big keys
  * while the server restored one (eight 60 MiB lists peaked at 231 MB
  * against 220 MB), and with the one in flight let wait, the next was read
- * meanwhile (two values: 60 MiB hashes at 195–206 MB). Here the target
+ * meanwhile (two values: 60 MiB hashes at 199–211 MB). Here the target
  * sleeps (DEBUG SLEEP) as the first stream is sent: the second is not read
  * before the first is answered (one big value held, no more).
  */
