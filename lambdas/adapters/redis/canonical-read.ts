@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { normaliseScore, OrderedDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../../domain/rdb/fingerprint.js';
 import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId } from '../../domain/rdb/format/stream-ids.js';
-import { decodeDumpPayload, type ElementChunk, itemsSha1 } from '../../domain/rdb/format/value.js';
+import { itemsSha1 } from '../../domain/rdb/format/items-digest.js';
+import { decodeDumpPayload, type ElementChunk } from '../../domain/rdb/format/value.js';
 import { RedisConnectionError } from './connection.js';
 import { run, sourceError } from './dump-restore.js';
 import type { Keyspace } from './keyspace.js';
@@ -244,7 +245,7 @@ export async function holdsChunk(ks: Keyspace, key: Buffer, chunk: ElementChunk)
 
 /**
  * Lua: whether the values of fields ARGV[2], ARGV[3] … of hash KEYS[1] have
- * the digest ARGV[1] (the SHA-1 of their SHA-1s: format/value.ts itemsSha1);
+ * the digest ARGV[1] (the SHA-1 of their SHA-1s: lambdas/domain/rdb/format/items-digest.ts);
  * a field missing is no.
  */
 const HASH_VALUES_ARE = Buffer.from(
@@ -276,7 +277,7 @@ export async function hashChunkIs(ks: Keyspace, key: Buffer, fields: readonly (r
 
 /**
  * Whether items [start, start + count) of a server's list have the SHA-1
- * `digest` (format/value.ts listChunkDigests), judged on the server (EVAL of
+ * `digest` (lambdas/domain/rdb/format/value.ts listChunkDigests), judged on the server (EVAL of
  * LRANGE, read-only): the items do not come back. Undefined when the server
  * runs no scripts for this user (read the list back: {@link orderedDigestOn}).
  */

@@ -30,8 +30,8 @@ import type { RdbCheckpoint, RdbReport } from './report.js';
  */
 export const DEFAULT_MAX_KEY_BYTES = 512 * 1024 * 1024;
 
-export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace } from './key-in-place.js';
-import { footer, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';
+export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace, releasePayload } from './key-in-place.js';
+import { footer, KeyInParts, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';
 
 export interface RdbKeyReaderOptions {
   /** A key (name and value) larger than this in the file is refused, not buffered. @default {@link DEFAULT_MAX_KEY_BYTES} */
@@ -654,57 +654,4 @@ export class RdbKeyReader implements RdbKeySink {
     // A declined key is not held: the file's own bound on it is checked at its end (key()).
     if (keepTo === this.total && this.total - from > this.maxKeyBytes) this.failure = { offset: from, message: this.tooLarge(from, this.total - from) };
   }
-}
-
-/**
- * A big key read with `keepChunks`: its payload in parts, views of the
- * file's chunks, until its reader's caller lets them go
- * ({@link releasePayload}).
- */
-class KeyInParts implements RdbKey {
-  module?: string;
-  private joined: Buffer | undefined;
-  private released = false;
-
-  constructor(
-    readonly db: number,
-    readonly name: Buffer,
-    readonly type: number,
-    readonly expireAtMs: number | null,
-    readonly payloadBytes: number,
-    readonly offset: number,
-    readonly end: number,
-    private readonly parts: Buffer[],
-  ) {}
-
-  get payloadParts(): readonly Buffer[] {
-    if (this.released) throw new Error(`the payload of key ${this.name.toString('latin1')} at byte ${this.offset} was let go (releasePayload)`);
-    return this.parts;
-  }
-
-  get payload(): Buffer {
-    this.joined ??= Buffer.concat(this.payloadParts, this.payloadBytes);
-    return this.joined;
-  }
-
-  release(): void {
-    this.released = true;
-    this.parts.length = 0;
-    this.joined = undefined;
-  }
-}
-
-/**
- * Lets a big key's bytes go (its parts, the file's chunks, and a payload
- * joined from them) for a caller done with the key while the key object
- * may still be reachable a while (a loop's variable in a suspended
- * generator, or on the stack), so that a collection made then frees the
- * 60 MiB a big key can be (bench/README.md, big-types: the collection after
- * a big key found it still held, and two big keys were alive until V8's
- * own next one). Its payload is not read after this (it throws). A key not
- * in parts is left as it is: its payload is one buffer, smaller than
- * `partsFromBytes`.
- */
-export function releasePayload(key: RdbKey): void {
-  if (key instanceof KeyInParts) key.release();
 }
