@@ -50,6 +50,6 @@ export interface KeyCopyOptions {
   readonly allowEviction?: boolean;
   /** @internal Milliseconds between samples of the target's `evicted_keys` between batches (tests: 0, every batch). @default 1000 */
   readonly evictionSampleEveryMs?: number;
-  /** @internal Payload bytes in flight past which older batches are answered before the next is read (tests make it small). @default 16 MiB (jobs/keys/writer.ts) */
+  /** @internal Payload bytes in flight past which the batches are answered before the next is read (tests make it small). @default 16 MiB (jobs/keys/writer.ts) */
   readonly bytesInFlight?: number;
 }

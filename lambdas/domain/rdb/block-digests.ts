@@ -149,16 +149,32 @@ export class BlockDigests {
         at += take;
         if (inBlock === this.blockBytes) {
           settle();
-          yield* pieces;
+          yield* handOver(pieces);
           pieces = [];
         }
       }
     }
     if (inBlock > 0) {
       settle();
-      yield* pieces;
+      yield* handOver(pieces);
     }
     if (block !== this.digests.length)
       throw new FileChangedError(block * this.blockBytes, `it ends at byte ${block * this.blockBytes}, shorter than the ${this.total} bytes verified`);
   }
 }
+
+/**
+ * The pieces of a block, each forgotten here as it is handed on: a block
+ * held whole until its last piece is read keeps the end of a big key (up to
+ * a block of it) alive past the collection made once that key is written
+ * (read-rdb-batches.ts).
+ */
+function* handOver(pieces: Uint8Array[]): Generator<Uint8Array> {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    pieces[i] = EMPTY_PIECE;
+    yield piece;
+  }
+}
+
+const EMPTY_PIECE = new Uint8Array(0);

@@ -1,5 +1,6 @@
 /**
- * What a key reader (keys.ts) hands on: a key ready for `RESTORE` ({@link RdbKey}), where a key's value lies
+ * What a key reader (keys.ts) hands on: a key ready for `RESTORE` ({@link RdbKey}; a big one in parts,
+ * {@link KeyInParts}, whose bytes {@link releasePayload} lets go), where a key's value lies
  * ({@link KeyPlacement}, {@link KeyPlaces}), and one key where it lies in the chunk ({@link KeyInPlace}).
  * Split from keys.ts by what it does.
  */
@@ -125,4 +126,57 @@ export function footer(payload: Buffer, version: number, seal: boolean): Buffer 
   // Eight bytes in a loop: Buffer's fill with an offset validates its arguments at a cost of about a microsecond a call.
   for (let i = body + 2; i < payload.length; i++) payload[i] = 0;
   return payload;
+}
+
+/**
+ * A big key read with `keepChunks`: its payload in parts, views of the
+ * file's chunks, until its reader's caller lets them go
+ * ({@link releasePayload}).
+ */
+export class KeyInParts implements RdbKey {
+  module?: string;
+  private joined: Buffer | undefined;
+  private released = false;
+
+  constructor(
+    readonly db: number,
+    readonly name: Buffer,
+    readonly type: number,
+    readonly expireAtMs: number | null,
+    readonly payloadBytes: number,
+    readonly offset: number,
+    readonly end: number,
+    private readonly parts: Buffer[],
+  ) {}
+
+  get payloadParts(): readonly Buffer[] {
+    if (this.released) throw new Error(`the payload of key ${this.name.toString('latin1')} at byte ${this.offset} was let go (releasePayload)`);
+    return this.parts;
+  }
+
+  get payload(): Buffer {
+    this.joined ??= Buffer.concat(this.payloadParts, this.payloadBytes);
+    return this.joined;
+  }
+
+  release(): void {
+    this.released = true;
+    this.parts.length = 0;
+    this.joined = undefined;
+  }
+}
+
+/**
+ * Lets a big key's bytes go (its parts, the file's chunks, and a payload
+ * joined from them) for a caller done with the key while the key object
+ * may still be reachable a while (a loop's variable in a suspended
+ * generator, or on the stack), so that a collection made then frees the
+ * 60 MiB a big key can be (bench/README.md, big-types: the collection after
+ * a big key found it still held, and two big keys were alive until V8's
+ * own next one). Its payload is not read after this (it throws). A key not
+ * in parts is left as it is: its payload is one buffer, smaller than
+ * `partsFromBytes`.
+ */
+export function releasePayload(key: RdbKey): void {
+  if (key instanceof KeyInParts) key.release();
 }

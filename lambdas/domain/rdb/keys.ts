@@ -30,8 +30,8 @@ import type { RdbCheckpoint, RdbReport } from './report.js';
  */
 export const DEFAULT_MAX_KEY_BYTES = 512 * 1024 * 1024;
 
-export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace } from './key-in-place.js';
-import { footer, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';
+export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace, releasePayload } from './key-in-place.js';
+import { footer, KeyInParts, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';
 
 export interface RdbKeyReaderOptions {
   /** A key (name and value) larger than this in the file is refused, not buffered. @default {@link DEFAULT_MAX_KEY_BYTES} */
@@ -419,22 +419,7 @@ export class RdbKeyReader implements RdbKeySink {
     const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
     let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
     if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
-      const parts = this.payloadParts(type, nameEnd, end);
-      let joined: Buffer | undefined;
-      key = {
-        db,
-        name,
-        type,
-        expireAtMs: expireAt,
-        payloadBytes,
-        offset: start,
-        end,
-        payloadParts: parts,
-        get payload(): Buffer {
-          joined ??= Buffer.concat(parts, payloadBytes);
-          return joined;
-        },
-      };
+      key = new KeyInParts(db, name, type, expireAt, payloadBytes, start, end, this.payloadParts(type, nameEnd, end));
     } else {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;

@@ -14,7 +14,7 @@
  */
 import { collectGarbage } from '../../adapters/host/collect-garbage.js';
 import type { BlockDigests } from '../../domain/rdb/block-digests.js';
-import type { RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { releasePayload, type RdbKey, type RdbKeyReader } from '../../domain/rdb/keys.js';
 
 /** One file to read from: where it is (for messages) and how to read it (called once per pass). */
 export interface RdbFileSource {
@@ -35,6 +35,8 @@ export interface RdbBatchOptions {
   readonly digests?: BlockDigests;
   /** Called for every key as it is read (before it is batched). */
   readonly onKey?: (key: RdbKey) => void;
+  /** @internal Payload bytes of a batch after which the next read starts with a full collection (tests make it small). @default {@link COLLECT_AFTER_BYTES} */
+  readonly collectAfterBytes?: number;
 }
 
 /** A batch of keys; `last` on the file's final, partial batch (the file read to its end or to the parser's error). */
@@ -47,7 +49,8 @@ export interface RdbKeyBatch {
  * The keys `reader` takes from `file`, in batches; the reader's `end()` after them says what the read found.
  *
  * A batch is the caller's until it asks for the next one: then the batch's
- * keys are let go (its array emptied) before another byte is read, and,
+ * keys are let go (its array emptied, a big key's bytes released) before
+ * another byte is read, and,
  * after a batch of {@link COLLECT_AFTER_BYTES} or more, collected. Else the
  * previous key (a 60 MiB stream's payload) stays reachable from the
  * suspended loops' variables until the next key is complete, and the
@@ -97,11 +100,20 @@ class Batcher {
     return out;
   }
 
-  /** A batch the caller is done with: its keys let go, and a big one's bytes collected before the next are read. */
+  /**
+   * A batch the caller is done with: its keys let go, and a big one's bytes
+   * collected before the next are read. Their bytes are let go first
+   * (releasePayload): the key objects themselves are still reachable here
+   * (this loop's variable, and `take`'s, suspended), and a collection made
+   * while a 60 MiB key is held frees nothing of it.
+   */
   release(keys: RdbKey[]): void {
     let bytes = 0;
-    for (const k of keys) bytes += k.payloadBytes;
+    for (const k of keys) {
+      bytes += k.payloadBytes;
+      releasePayload(k);
+    }
     keys.length = 0;
-    if (bytes >= COLLECT_AFTER_BYTES) collectGarbage();
+    if (bytes >= (this.options.collectAfterBytes ?? COLLECT_AFTER_BYTES)) collectGarbage();
   }
 }

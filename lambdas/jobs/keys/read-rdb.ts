@@ -93,6 +93,8 @@ export interface RestoreRdbOptions extends KeyCopyOptions {
   readonly batchBytes?: number;
   /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
   readonly partsFromBytes?: number;
+  /** @internal Payload bytes of a batch after which a full collection is made (tests make it small). @default 32 MiB (read-rdb-batches.ts) */
+  readonly collectAfterBytes?: number;
 }
 
 export type { RdbFileSource } from './read-rdb-batches.js';
@@ -483,6 +485,7 @@ class RdbRestore {
     const batches = readRdbBatches(source, reader, {
       batchSize: options.batchSize ?? 1000,
       batchBytes: options.batchBytes ?? BATCH_BYTES,
+      collectAfterBytes: options.collectAfterBytes,
       digests: this.blocks[i]!,
       onKey: () => writer.counts.scanned++,
     });
@@ -508,7 +511,10 @@ class RdbRestore {
       const d = keys[from]!.db;
       for (to = from + 1; to < keys.length && keys[to]!.db === d; ) to++;
       const batch = keys.slice(from, to).flatMap((k) => {
-        const payload = re ? re.payload(k) : (k.payloadParts ?? k.payload);
+        const read = re ? re.payload(k) : (k.payloadParts ?? k.payload);
+        // A big key's parts in a list of the writer's own: the key's list is emptied when the next batch is read (releasePayload),
+        // and a cluster's router keeps its RESTOREs until they are answered (a MOVED sends one again).
+        const payload = Array.isArray(read) ? [...(read as readonly Buffer[])] : (read as Buffer | null | undefined);
         // A module value left out (--lossy module): counted by the re-encoding, not written.
         if (payload === null) return [];
         // A hash every field of which had expired is gone: counted as an expired key, not written.

@@ -22,15 +22,26 @@
  * A big key (BIG_KEY_BYTES of payload or more: a string, or a set, hash or
  * sorted set stored as a table) is neither DUMPed nor read whole: its type,
  * size and expiry are asked for, then its elements held against the target
- * a chunk at a time (a string piece compared on the server by a read-only
- * EVAL of GETRANGE, or read back with GETRANGE for a user without scripts;
- * SMISMEMBER, HMGET, ZMSCORE by name), so
- * memory is its payload and a chunk, not the value two or three times over.
+ * a chunk at a time (a string piece, a hash's values and a list's items
+ * compared on the server by a read-only EVAL of GETRANGE, HMGET or LRANGE
+ * that hashes them there, or read back for a user without scripts;
+ * SMISMEMBER and ZMSCORE by name), so memory is its payload and a chunk,
+ * not the value two or three times over, and no reply of its size left for
+ * the collector (bench/README.md, big-types).
  * Batches are bounded by payload bytes as the restore's are.
  */
 import { collectGarbage } from '../../adapters/host/collect-garbage.js';
 import { dumpBatch } from '../../adapters/redis/dump-restore.js';
-import { holdsChunk, keyShape, orderedDigestOn, readCanonicalKeyspace, stringRange, stringRangeIs } from '../../adapters/redis/canonical-read.js';
+import {
+  hashChunkIs,
+  holdsChunk,
+  keyShape,
+  listRangeIs,
+  orderedDigestOn,
+  readCanonicalKeyspace,
+  stringRange,
+  stringRangeIs,
+} from '../../adapters/redis/canonical-read.js';
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
@@ -39,16 +50,25 @@ import { DifferenceTracker, type Difference } from '../../domain/keys/difference
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
-import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
+import { RdbKeyReader, releasePayload, type RdbKey } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
-import { chunkedPayload, decodeDumpPayload, payloadDigest, streamedDigest, type ChunkedValue, type StreamedDigest } from '../../domain/rdb/format/value.js';
+import {
+  chunkedPayload,
+  decodeDumpPayload,
+  listChunkDigests,
+  listLength,
+  payloadDigest,
+  streamedDigest,
+  type ChunkedValue,
+  type StreamedDigest,
+} from '../../domain/rdb/format/value.js';
 import { asLoadedFromType15, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { streamInfoAt } from '../../domain/rdb/format/stream-info.js';
 import type { StreamId } from '../../domain/rdb/format/stream-ids.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
 import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
-import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
+import { COLLECT_AFTER_BYTES, readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 
 /** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
 export type RdbExpectedKind = 'kept-on-target' | 'expired';
@@ -80,6 +100,8 @@ export interface VerifyRdbKeysOptions {
   readonly batchBytes?: number;
   /** @internal Value bytes from which a payload is kept in parts, the file's chunks (tests make it small). @default 1 MiB */
   readonly partsFromBytes?: number;
+  /** @internal Payload bytes of a key (or batch) after which a full collection is made (tests make it small). @default 32 MiB */
+  readonly collectAfterBytes?: number;
   /** The restore's accepted losses (`--lossy`): `field-ttl` holds a hash the target keeps without field TTLs against the file's fields alone. */
   readonly lossy?: ReadonlySet<LossKind>;
   /** The restore left the file's module values out (`--lossy module` into a target with no module loaded): they are not checked. */
@@ -126,9 +148,6 @@ export interface VerifyRdbKeysResult {
  * elements held against the target a chunk at a time.
  */
 export const BIG_KEY_BYTES = 1024 * 1024;
-
-/** A big key of this many payload bytes or more is followed by a full collection (adapters/host/collect-garbage.ts). */
-const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
 
 /** Elements per round trip of a big key's check (and, ×1024, bytes per GETRANGE of a big string). */
 export const CHUNK_ELEMENTS = 1000;
@@ -228,6 +247,21 @@ function bigValueOf(k: RdbKey, perChunk: number): BigValue | undefined {
   if (plain) return plain;
   const chunked = chunkedPayload(payload, perChunk);
   if (chunked) return bigValue(chunked.type === 'string' ? chunked : chunkedPayload(payload, perRead(chunked.size)));
+  const items = listLength(payload);
+  if (items !== undefined) {
+    if (items === 0) return undefined;
+    // Its whole digest made only if it is read back (a target user without scripts): judged on the server, its chunks' digests do.
+    let whole: string | undefined;
+    return {
+      type: 'list',
+      size: items,
+      perRead: perRead(items),
+      get digest(): string {
+        whole ??= streamedDigest(payload)!.digest;
+        return whole;
+      },
+    };
+  }
   const streamed = streamedDigest(payload);
   if (!streamed || streamed.size === 0) return undefined;
   return { ...streamed, perRead: perRead(streamed.size) };
@@ -335,7 +369,12 @@ async function checkFile(
     ...(emptyKeys ? { verifiedBefore: { emptyKeys } } : {}),
   });
   // Bounded by count and by payload bytes, as the restore's batches (the same reader).
-  const bounds = { batchSize: options.batchSize ?? 1000, batchBytes: options.batchBytes ?? BATCH_BYTES, ...(digests ? { digests } : {}) };
+  const bounds = {
+    batchSize: options.batchSize ?? 1000,
+    batchBytes: options.batchBytes ?? BATCH_BYTES,
+    collectAfterBytes: options.collectAfterBytes,
+    ...(digests ? { digests } : {}),
+  };
   for await (const batch of readRdbBatches(file, reader, bounds)) {
     await check.check(batch.keys);
     if (batch.last) break;
@@ -393,20 +432,34 @@ class TargetCheck {
       if (this.options.moduleValuesLeftOut && (k.type === 6 || k.type === 7)) continue;
       // A newer stream whose ids an RDB 9 target derives (--lossy stream-ids) is held against those ids (fileDigest): read whole, not in chunks.
       const idsDerived = this.options.lossy?.has('stream-ids') && (k.type === STREAM_2 || k.type === STREAM_3);
-      const value = k.payloadBytes >= this.bigKeyBytes && !idsDerived ? bigValueOf(k, this.perChunk) : undefined;
-      if (!value) {
+      if (k.payloadBytes < this.bigKeyBytes || idsDerived || !(await this.checkBig(target, k))) {
         batch.push(k);
         continue;
       }
-      this.keys++;
-      this.comparedByValue++;
-      const reason = await this.bigKeyDiff(target, k, value);
-      if (reason === 'missing-in-b' && this.wasSkipped(k)) this.lostLive(k);
-      else if (reason) this.noteDiff(k, reason);
-      // A huge key's round trips leave about its size in garbage: collected before the next one is read (a few ms against its checks).
-      if (k.payloadBytes >= COLLECT_AFTER_BYTES) collectGarbage();
+      // A big key of COLLECT_AFTER_BYTES or more is followed by a full collection (adapters/host/collect-garbage.ts).
+      if (k.payloadBytes < (this.options.collectAfterBytes ?? COLLECT_AFTER_BYTES)) continue;
+      // A huge key's round trips leave about its size in garbage: collected before the next one is read (a few ms against its checks),
+      // with the key's own bytes, let go first (this loop's variable holds the key).
+      releasePayload(k);
+      collectGarbage();
     }
     if (batch.length > 0) await this.checkDumped(target, batch);
+  }
+
+  /**
+   * A big key checked in chunks, its difference noted; false when its
+   * encoding is read whole (it goes with the batch). Its chunked view is
+   * this call's alone: let go when it returns.
+   */
+  private async checkBig(target: Keyspace, k: RdbKey): Promise<boolean> {
+    const value = bigValueOf(k, this.perChunk);
+    if (!value) return false;
+    this.keys++;
+    this.comparedByValue++;
+    const reason = await this.bigKeyDiff(target, k, value);
+    if (reason === 'missing-in-b' && this.wasSkipped(k)) this.lostLive(k);
+    else if (reason) this.noteDiff(k, reason);
+    return true;
   }
 
   /**
@@ -472,6 +525,9 @@ class TargetCheck {
     if (shape.type !== value.type) return 'type';
     if (shape.size !== value.size) return 'value';
     if ('digest' in value) {
+      // A list's items judged on the server, chunk by chunk (nothing comes back); read back when it runs no scripts for this user.
+      const onServer = value.type === 'list' ? await this.listOnServer(target, k, value.perRead) : undefined;
+      if (onServer !== undefined) return !onServer ? 'value' : shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
       const read = await orderedDigestOn(target, k.name, value.type, shape.size, value.perRead);
       if (read.digest !== value.digest) return 'value';
       // A type 19/21 stream's stored first id, which the digest leaves out, held as the batch path holds it (firstIdDiffers): against
@@ -491,8 +547,36 @@ class TargetCheck {
         const got = await stringRange(target, k.name, at, end - 1);
         if (got.length !== end - at || !value.same(at, got)) return 'value';
       }
-    } else for (const chunk of value.chunks()) if (!(await holdsChunk(target, k.name, chunk))) return 'value';
+    } else {
+      // A hash's values judged on the server (nothing comes back); read back when it runs no scripts for this user.
+      let onServer = value.type === 'hash';
+      for (const chunk of value.chunks()) {
+        const same = onServer && chunk.type === 'hash' ? await hashChunkIs(target, k.name, chunk.fields) : undefined;
+        if (same === false) return 'value';
+        if (same === true) continue;
+        onServer = false;
+        if (!(await holdsChunk(target, k.name, chunk))) return 'value';
+      }
+    }
     return shape.expireAtMs === k.expireAtMs ? undefined : 'ttl';
+  }
+
+  /**
+   * A big list's items held against the target's, `perRead` at a time, each
+   * range hashed on the server (listRangeIs): the target's size is already
+   * the file's (keyShape). Undefined when the target runs no scripts for
+   * this user (the caller reads it back).
+   */
+  private async listOnServer(target: Keyspace, k: RdbKey, perRead: number): Promise<boolean | undefined> {
+    const digests = listChunkDigests(k.payloadParts ?? k.payload, perRead);
+    if (!digests) return undefined;
+    let at = 0;
+    for (const digest of digests) {
+      const same = await listRangeIs(target, k.name, at, perRead, digest);
+      if (same !== true) return same;
+      at += perRead;
+    }
+    return true;
   }
 
   private note(k: RdbKey, reason: DiffReason, kind?: RdbExpectedKind): void {

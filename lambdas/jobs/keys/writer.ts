@@ -52,11 +52,13 @@ import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/k
 export const WRITES_IN_FLIGHT = 4;
 
 /**
- * Payload bytes of the batches in flight past which the older ones are
- * answered before the reader reads on (the newest is always sent): with
- * big keys, the one being restored and the one read next are all that is
- * held, two values (issue 54 item 10: eight 60 MiB lists peaked at 231 MB
- * when four could wait in the socket).
+ * Payload bytes of the batches in flight past which they are answered
+ * before the reader reads on (the newest is always sent first): a key of
+ * more is restored before the next one is read, so one big value is held,
+ * not two (issue 54 item 10: eight 60 MiB lists peaked at 231 MB when four
+ * could wait in the socket; with one waiting, 60 MiB hashes at 199–211 MB
+ * without --verify, 144–151 MB now, for about 0.2 s more on eight of them:
+ * bench/README.md, big-types).
  */
 export const BYTES_IN_FLIGHT = 2 * 8 * 1024 * 1024;
 
@@ -289,10 +291,10 @@ export class WriteWindow {
       // fail and dry run check each batch with EXISTS against what the batches before it wrote: one at a time.
       const inFlight = mode === 'fail' || options.dryRun ? 1 : WRITES_IN_FLIGHT;
       while (this.sent.length >= inFlight) await this.countOldest();
-      // Past BYTES_IN_FLIGHT, the older batches answered first: a big key waits in the socket until the server has
-      // restored the one before, and the reader must not read two more meanwhile (this batch and the next read: two).
+      // Past BYTES_IN_FLIGHT, the batches answered first, this one too: a big key is restored before the reader reads the
+      // next (else it waits in the socket while the next is read: two big values held).
       const bound = options.bytesInFlight ?? BYTES_IN_FLIGHT;
-      while (this.sent.length > 1 && this.sent.reduce((n, b) => n + b.bytes, 0) > bound) await this.countOldest();
+      while (this.sent.length > 0 && this.sent.reduce((n, b) => n + b.bytes, 0) > bound) await this.countOldest();
       if (w.stopped || (await w.evicted())) return false; // an eviction: each further write may push out a live key
       if (options.shouldStop?.()) w.interrupted = true;
       return !w.stopped;

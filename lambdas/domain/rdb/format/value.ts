@@ -28,6 +28,7 @@
  */
 import { keyDigest, OrderedDigest, type KeyDigest, type KeyValue, type StreamGroup, type StreamMeta } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
+import { itemsSha1 } from './items-digest.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
@@ -357,6 +358,48 @@ function* listNodes(c: ValueCursor, type: number): Generator<Buffer[]> {
       else if (container === 2) yield listpackElements(c.string()).map(bytesOf);
       else fail(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
     }
+}
+
+/**
+ * A list's items (RDB types 1, 10, 14 and 18) read from its payload (whole
+ * or in parts), `perChunk` at a time, each chunk as its {@link itemsSha1}:
+ * what a server's chunk of LRANGE is held against without its items coming
+ * back (adapters/redis/canonical-read.ts listRangeIs). Undefined for a
+ * payload of another type.
+ */
+export function listChunkDigests(payload: Uint8Array | readonly Uint8Array[], perChunk: number): Iterable<string> | undefined {
+  const { type, end } = payloadBounds(payload);
+  if (type !== 1 && type !== 10 && type !== 14 && type !== 18) return undefined;
+  return {
+    *[Symbol.iterator]() {
+      let chunk: Buffer[] = [];
+      for (const node of listNodes(cursorOf(payload, 1, end), type))
+        for (const item of node) {
+          chunk.push(item);
+          if (chunk.length === perChunk) {
+            yield itemsSha1(chunk);
+            chunk = [];
+          }
+        }
+      if (chunk.length > 0) yield itemsSha1(chunk);
+    },
+  };
+}
+
+/** The number of items of a list's payload (RDB types 1, 10, 14 and 18, whole or in parts); undefined for another type. */
+export function listLength(payload: Uint8Array | readonly Uint8Array[]): number | undefined {
+  const { type, end, bytes } = payloadBounds(payload);
+  if (type !== 1 && type !== 10 && type !== 14 && type !== 18) return undefined;
+  const c = cursorOf(payload, 1, end);
+  try {
+    let size = 0;
+    for (const node of listNodes(c, type)) size += node.length;
+    if (c.at !== end) fail(`${end - c.at} bytes after the value`);
+    return size;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
+  }
 }
 
 /** A list (RDB types 1, 10, 14 and 18), whole. */

@@ -142,6 +142,41 @@ describe('verifyRdbKeys: big keys checked in chunks', () => {
     }
   });
 
+  it('a hash is judged on the server (EVAL of HMGET: no value comes back), the same verdicts as read back by a user without scripts', async () => {
+    await dst.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '+@all', '-@scripting');
+    const limited = new IORedis({ host: '127.0.0.1', port: target.port, username: 'noscripts', password: 'pw', lazyConnect: true });
+    // One field a round trip, and 50.
+    const sizes: Partial<VerifyRdbKeysOptions>[] = [CHUNKED, { bigKeyBytes: 1, chunkElements: 50 }];
+    const hashVerdicts = async (): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const options of sizes) {
+        for (const client of [dst, limited]) {
+          const before = await calls('eval');
+          const v = await verifyRdbKeys(files(), keyspaceOf(client), { skippedKeys: new Set(), ...options });
+          const evals = (await calls('eval')) - before;
+          // The default user's hash chunks go by EVAL (600 fields of each hash: 600 or 12 round trips), besides the strings'
+          // pieces; none for the other.
+          expect(client === dst ? evals >= 600 / (options.chunkElements ?? 1) : evals === 0).toBe(true);
+          out.push(v.diffs.map((d) => [d.key.toString(), d.reason]));
+        }
+      }
+      return out;
+    };
+    try {
+      expect(await hashVerdicts()).toEqual([[], [], [], []]);
+      // Negative: a value changed to another of the same length; a field swapped for another (the same size), the value kept.
+      await dst.hset('hash:a', 'f-10', 'value-11');
+      expect(await hashVerdicts()).toEqual(Array(4).fill([['hash:a', 'value']]));
+      await dst.hset('hash:a', 'f-10', 'value-10');
+      await dst.hdel('hash:a', 'f-20');
+      await dst.hset('hash:a', 'f-x', 'value-20');
+      expect(await hashVerdicts()).toEqual(Array(4).fill([['hash:a', 'value']]));
+    } finally {
+      limited.disconnect();
+      await dst.call('ACL', 'DELUSER', 'noscripts');
+    }
+  });
+
   it('a key skip kept on the target is an expected difference; one gone since is named', async () => {
     await dst.sadd('set:a', 'm-x');
     await dst.del('zset:b');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import IORedis, { type Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { RdbFormatError } from '../../../../lambdas/domain/rdb/errors.js';
@@ -149,6 +149,48 @@ describe('verifyRdbKeys: big lists and streams by streamed digest', () => {
     await restoreRdbKeys({ files: files() }, keyspaceOf(dst), { partsFromBytes: 100 });
     await dst.pexpireat('list:small', Date.now() + 7_200_000);
     expect(reasons(await verify(STREAMED))).toEqual([['list:small', 'ttl']]);
+  });
+
+  it('lists are judged on the server (EVAL of LRANGE: no item comes back), the same verdicts as read back by a user without scripts', async () => {
+    await dst.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '+@all', '-@scripting');
+    const limited = new IORedis({ host: '127.0.0.1', port: target.port, username: 'noscripts', password: 'pw', lazyConnect: true });
+    const listVerdicts = async (): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const client of [dst, limited]) {
+        const before = await calls('eval');
+        const v = await verifyRdbKeys(files(), keyspaceOf(client), { skippedKeys: new Set(), ...STREAMED });
+        const evals = (await calls('eval')) - before;
+        // By EVAL for the default user (up to the first range that differs), never for the other.
+        expect(client === dst ? evals > 0 : evals === 0).toBe(true);
+        evalsWhenEqual ??= evals;
+        out.push(reasons(v));
+      }
+      return out;
+    };
+    let evalsWhenEqual: number | undefined;
+    try {
+      expect(await listVerdicts()).toEqual([[], []]);
+      // 500 items 7 a round trip, and 4 one each (20 KB items: a quarter of 7 KiB a round trip at most).
+      expect(evalsWhenEqual).toBeGreaterThanOrEqual(Math.ceil(500 / 7) + 4);
+      // Negative: an item changed to another of the same length; two items swapped; one item more at the end, one fewer.
+      const item = (await dst.lindex('list:small', 250))!;
+      await dst.lset('list:small', 250, `${item.slice(0, -1)}${item.endsWith('z') ? 'y' : 'z'}`);
+      expect(await listVerdicts()).toEqual(Array(2).fill([['list:small', 'value']]));
+      await dst.lset('list:small', 250, item);
+      const [a, b] = [(await dst.lindex('list:small', 100))!, (await dst.lindex('list:small', 101))!];
+      await dst.lset('list:small', 100, b);
+      await dst.lset('list:small', 101, a);
+      expect(await listVerdicts()).toEqual(Array(2).fill([['list:small', 'value']]));
+      await dst.lset('list:small', 100, a);
+      await dst.lset('list:small', 101, b);
+      await dst.rpush('list:big', 'more');
+      expect(await listVerdicts()).toEqual(Array(2).fill([['list:big', 'value']]));
+      await dst.rpop('list:big');
+      expect(await listVerdicts()).toEqual([[], []]);
+    } finally {
+      limited.disconnect();
+      await dst.call('ACL', 'DELUSER', 'noscripts');
+    }
   });
 
   it.each<[string, string, (c: Redis) => Promise<unknown>]>([
