@@ -311,6 +311,9 @@ export class PagedKeyIndex implements KeyIndex {
 
   private block(b: number): Block {
     const hit = this.kept.get(b);
+    // A walk that comes to a block at hand where its last run ended goes on past it: the next miss continues the run's
+    // doubling (without this, each block a lookup left at hand restarted the walk's runs at one block: 3-4x the GETs).
+    if (b === this.runEnd && (hit || this.held.has(b))) this.runEnd = b + 1;
     if (hit) {
       this.kept.delete(b);
       this.kept.set(b, hit);
