@@ -25,7 +25,6 @@ export function itemsSha1(values: readonly Uint8Array[]): string {
  * OpenSSL's context until the collector came: 12 MB more at the peak, and
  * 2.4 times the CPU), else by createHash.
  */
+// A namespace import: a named `hash` import would fail to link where Node lacks it.
 const sha1Hex: (v: Uint8Array) => string =
-  typeof (nodeCrypto as { hash?: unknown }).hash === 'function'
-    ? (v) => (nodeCrypto as unknown as { hash: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash('sha1', v, 'hex')
-    : (v) => nodeCrypto.createHash('sha1').update(v).digest('hex');
+  typeof nodeCrypto.hash === 'function' ? (v) => nodeCrypto.hash('sha1', v, 'hex') : (v) => nodeCrypto.createHash('sha1').update(v).digest('hex');
