@@ -35,7 +35,7 @@ import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { moduleTypeNameOf } from './encoded-string.js';
 import { checkStreamNode, STREAM_DELETED, STREAM_SAMEFIELDS } from './stream-node.js';
-import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, type StreamId, storedEntriesRead } from './stream-ids.js';
+import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, ReadOrder, type StreamId, storedEntriesRead } from './stream-ids.js';
 import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
 
 export { Cursor };
@@ -149,7 +149,7 @@ const zsetPair = (m: Element, s: Element): [Buffer, string] => [bytesOf(m), scor
  * The layout is checked first by the verifier's own walk (stream-node.ts),
  * so this reads what the verifier passed and refuses what it refuses.
  */
-export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][]): void {
+export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string, Buffer[]][], order?: ReadOrder): void {
   if (masterId.length !== 16) fail(`stream node key is ${masterId.length} bytes, not a 16-byte stream id`);
   const masterMs = masterId.readBigUInt64BE(0);
   const masterSeq = masterId.readBigUInt64BE(8);
@@ -174,16 +174,18 @@ export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string
     if (flags & STREAM_SAMEFIELDS) for (const field of masterFields) fields.push(field, bytesOf(elements[i++]!));
     else for (let n = Number(int()); n > 0; n--) fields.push(bytesOf(elements[i++]!), bytesOf(elements[i++]!));
     i++; // its element count
-    if (!(flags & STREAM_DELETED)) out.push([`${ms}-${seq}`, fields]);
+    if (flags & STREAM_DELETED) continue;
+    out.push([`${ms}-${seq}`, fields]);
+    order?.live(masterMs, masterSeq, ms, seq);
   }
 }
 
 /** The live entries of a stream's nodes (RDB types 15, 19 and 21), a node at a time: a big stream is never decoded whole. */
-function* streamNodes(c: ValueCursor): Generator<[string, Buffer[]][]> {
+function* streamNodes(c: ValueCursor, order?: ReadOrder): Generator<[string, Buffer[]][]> {
   for (let nodes = c.length(); nodes > 0; nodes--) {
     const masterId = c.string();
     const entries: [string, Buffer[]][] = [];
-    streamNodeEntries(masterId, c.string(), entries);
+    streamNodeEntries(masterId, c.string(), entries, order);
     yield entries;
   }
 }
@@ -326,7 +328,8 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   try {
     let size = 0;
     let first: string | undefined;
-    for (const node of streamNodes(c)) {
+    const order = new ReadOrder();
+    for (const node of streamNodes(c, order)) {
       first ??= node[0]?.[0];
       size += node.length;
     }
@@ -635,6 +638,8 @@ export interface StreamedDigest {
    * (as the fingerprint does: a type 15 has none); absent for a list and a type 15 stream.
    */
   readonly storedFirstId?: StreamId;
+  /** A stream's: whether reads by ID list its entries in the payload's order ({@link ReadOrder}); absent for a list. */
+  readonly readsInOrder?: boolean;
 }
 
 /**
@@ -662,7 +667,8 @@ export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): Str
       return { type: 'list', size, digest: d.digest() };
     }
     let first: string | undefined;
-    for (const node of streamNodes(c)) {
+    const order = new ReadOrder();
+    for (const node of streamNodes(c, order)) {
       first ??= node[0]?.[0];
       size += node.length;
     }
@@ -673,7 +679,7 @@ export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): Str
     c = cursorOf(payload, 1, end);
     for (const node of streamNodes(c)) for (const [id, fields] of node) d.entry(id, fields);
     d.groups(groups, meta);
-    return { type: 'stream', size, digest: d.digest(), ...(type === 15 ? {} : { storedFirstId: tail.firstId }) };
+    return { type: 'stream', size, digest: d.digest(), readsInOrder: order.inOrder, ...(type === 15 ? {} : { storedFirstId: tail.firstId }) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new RdbFormatError(`malformed DUMP payload (RDB type ${type}, ${bytes} bytes, near byte ${c.at}): ${message}`);
