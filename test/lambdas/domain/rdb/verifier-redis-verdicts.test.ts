@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,8 +218,23 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     expect(both(file('REDIS0010', [...SELECT(15), ...KV('k', 'v')])).needsDatabases).toBeUndefined();
   });
 
-  it('a database number no server can have (2^31) is corrupt', () => {
+  it('a database number no server can have (2^31 - 1 and up: `databases` is at most 2^31 - 1) is corrupt', () => {
     const bytes = file('REDIS0010', [0xfe, 0x80, 0x80, 0, 0, 0, ...KV('k', 'v')]);
     expect(both(bytes)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/database 2147483648 is beyond any server's databases/) } });
+    // The highest: it needs `databases 2147483648`, which redis-server refuses ("argument must be between 1 and 2147483647 inclusive").
+    const top = file('REDIS0010', [0xfe, 0x80, 0x7f, 0xff, 0xff, 0xff, ...KV('k', 'v')]);
+    expect(both(top)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/database 2147483647 is beyond any server's databases \(at most 2147483647\)/) },
+    });
+    // One below it is the last a server can be configured for.
+    const last = file('REDIS0010', [0xfe, 0x80, 0x7f, 0xff, 0xff, 0xfe, ...KV('k', 'v')]);
+    expect(both(last)).toMatchObject({ ok: true, keys: 1, needsDatabases: 2147483647 });
+  });
+
+  it("redis-server's `databases` is at most 2147483647", () => {
+    const r = spawnSync('redis-server', ['--port', '0', '--databases', '2147483648'], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/argument must be between 1 and 2147483647 inclusive/);
   });
 });
