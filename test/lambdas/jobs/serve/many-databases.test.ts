@@ -27,6 +27,12 @@ const ASKED: string[][] = [
   ['GET', `k63`],
   ['SELECT', '-1'],
   ['SELECT', '1000'],
+  // Past an int: 7.0 takes SELECT's index by getIntFromObjectOrReply (its own words for those).
+  ['SELECT', '2147483647'],
+  ['SELECT', '2147483648'],
+  ['SELECT', '-2147483649'],
+  ['SELECT', '9223372036854775807'],
+  ['SELECT', '9223372036854775808'],
   ['SELECT', '15'],
   ['DBSIZE'],
 ];
