@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { both, file, le64, str } from '../../../support/rdb-bytes.js';
+import { both, file, le64, manyDatabases, str, verify } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -231,6 +231,25 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     const last = file('REDIS0010', [0xfe, 0x80, 0x7f, 0xff, 0xff, 0xfe, ...KV('k', 'v')]);
     expect(both(last)).toMatchObject({ ok: true, keys: 1, needsDatabases: 2147483647 });
   });
+
+  it('keys in 130,000 databases: redis-server configured with as many loads them, the verifier says valid (it threw: too many arguments)', async () => {
+    const bytes = manyDatabases(130_000);
+    // Before: a search of the databases so far at each SELECTDB (6 s), then Math.max(...) of 130,000 arguments threw a RangeError.
+    for (const report of [verify(bytes), verify(bytes, 4096)]) {
+      expect(report).toMatchObject({ ok: true, keys: 130_000, needsDatabases: 130_000 });
+      expect(report.databases).toHaveLength(130_000);
+    }
+    const path = join(dir, 'many-databases.rdb');
+    writeFileSync(path, bytes);
+    const server = await startRedisServer({ loadRdb: path, args: ['--databases', '130000'], readyTimeoutMs: 60_000 });
+    try {
+      const c = server.client();
+      await c.select(129_999);
+      expect(await c.get('k129999')).toBe('v');
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 
   it("redis-server's `databases` is at most 2147483647", () => {
     const r = spawnSync('redis-server', ['--port', '0', '--databases', '2147483648'], { encoding: 'utf8', timeout: 10_000 });
