@@ -49,3 +49,10 @@ export function streamNodeKeyAt(rdb: Uint8Array, ms: number, seq: number): numbe
   expect(bytes.indexOf(key, at + 1)).toBe(-1);
   return at + 1;
 }
+
+/** A file (RDB 10) with one string key in each of databases 0 … n−1: `k<db>` = `v`, the SELECTDBs' numbers 32-bit. */
+export function manyDatabases(n: number): Uint8Array {
+  const body: number[] = [];
+  for (let db = 0; db < n; db++) body.push(0xfe, 0x80, db >>> 24, (db >>> 16) & 0xff, (db >>> 8) & 0xff, db & 0xff, 0, ...str(`k${db}`), ...str('v'));
+  return file('REDIS0010', body);
+}

@@ -8,6 +8,7 @@ import { type CommandSpec, nameOf, type ServeContext, type Session } from './con
 import { CLIENT_SUBCOMMANDS, commandDocs, commandGetKeys, commandInfo, commandNames, helpReply, inAclCategory, subcommandArity } from './command-replies.js';
 import { knownTo, writerAtLeast } from './command-table.js';
 import { type LiveKeys, liveKeys } from './commands-keyspace.js';
+import { longIn } from './commands-values.js';
 import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
@@ -90,8 +91,9 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   select: {
     arity: 2,
     run(ctx, s, [, index]) {
-      const db = parseInteger(index!);
-      if (db === undefined) return R.error(ERR.notInteger);
+      // An int first, as 7.0's getIntFromObjectOrReply (its own words past one), then a database.
+      const db = longIn(index!, -(2 ** 31), 2 ** 31 - 1);
+      if (typeof db !== 'number') return db;
       if (db < 0 || db >= ctx.databases) return R.error(ERR.dbRange);
       s.db = db;
       return R.ok;

@@ -88,7 +88,7 @@ function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
 }
 
 /** An option's integer as Redis's getRangeLongFromObjectOrReply takes it: in [min, max], else `msg` (or its own words when none). */
-function longIn(arg: Buffer, min: number, max: number, msg?: string): number | Reply {
+export function longIn(arg: Buffer, min: number, max: number, msg?: string): number | Reply {
   const n = parseInteger(arg);
   if (n === undefined) return R.error(msg ?? ERR.notInteger);
   if (n < min || n > max) return R.error(msg ?? `ERR value is out of range, value must between ${min} and ${max}`);

@@ -58,8 +58,11 @@ export const B_KEY_DIGEST = 5;
 
 /** Databases a server has unless configured otherwise (`databases 16`): a file selecting a higher one needs a server with more. */
 export const DEFAULT_DATABASES = 16;
-/** Highest database number any server can have (Redis's `databases` is an int): a file selecting beyond it loads nowhere. */
-export const MAX_DATABASE = 0x7fffffff;
+/**
+ * Highest database number any server can have: Redis's and Valkey's `databases` is at most INT_MAX (2147483647: "argument
+ * must be between 1 and 2147483647 inclusive"), so the last database is INT_MAX − 1. A file selecting beyond it loads nowhere.
+ */
+export const MAX_DATABASE = 0x7ffffffe;
 
 // What is being read, for error and truncation messages (built only when needed).
 export const W_HEADER = 0;

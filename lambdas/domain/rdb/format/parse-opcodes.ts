@@ -134,7 +134,7 @@ export function opcode(p: RdbParserState): void {
       if (db > MAX_DATABASE) p.fail(`database ${db} is beyond any server's databases (at most ${MAX_DATABASE + 1}): no Redis loads the file`);
       fileDbKeys(p);
       p.db = db;
-      if (!p.databases.includes(db)) p.databases.push(db);
+      noteDatabase(p.databases, db);
       break;
     }
     case OP_EXPIRETIME: {
@@ -381,6 +381,22 @@ export function eof(p: RdbParserState): void {
     }
   }
   p.commit(P_DONE);
+}
+
+/** The databases of each list {@link noteDatabase} keeps, as a set (made from the list when first asked). */
+const databaseSets = new WeakMap<number[], Set<number>>();
+
+/**
+ * Adds database `db` to a parser's `databases` (in order of first selection) unless it is there: looked up in a set
+ * beside the list, not searched for in it (a file may select hundreds of thousands of databases, which a server
+ * configured with as many loads: the search at each SELECTDB made reading it quadratic, 30 s at 130,000).
+ */
+export function noteDatabase(databases: number[], db: number): void {
+  let seen = databaseSets.get(databases);
+  if (!seen) databaseSets.set(databases, (seen = new Set(databases)));
+  if (seen.has(db)) return;
+  seen.add(db);
+  databases.push(db);
 }
 
 /** Files the keys read since the database began under it (at a SELECTDB, and at the end). */

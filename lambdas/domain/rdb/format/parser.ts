@@ -225,7 +225,7 @@ export class RdbParser extends RdbParserState {
       this.error = { offset: this.trailerAt + 8, message: `${VERIFIER_FAILURE}the CRC-64 computed outside the parser never arrived` };
     }
     if (this.keyDigests !== undefined) this.settleDuplicateKeys(this.keyDigests);
-    const needsDatabases = this.databases.length > 0 ? Math.max(...this.databases) + 1 : 0;
+    const needsDatabases = this.databases.reduce((n, db) => Math.max(n, db + 1), 0); // not Math.max(...): too many arguments
     const keyCheckProbability = this.keyDigests?.detectionProbability ?? 1;
     const byType: Record<string, number> = {};
     for (const slot of this.typeOrder) byType[TYPE_NAMES[slot]!] = this.typeCounts[slot]!;
@@ -478,7 +478,7 @@ export class RdbParser extends RdbParserState {
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
     this.moduleAux.push(...(cp.moduleAux ?? []));
-    this.databases.push(...cp.databases);
+    for (const db of cp.databases) fileStructure.noteDatabase(this.databases, db);
     this.db = cp.databases.at(-1) ?? 0; // Redis writes databases in ascending order: the last one seen is the current one
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { both, file, le64, str } from '../../../support/rdb-bytes.js';
+import { both, file, le64, manyDatabases, str, verify } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -218,8 +218,42 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     expect(both(file('REDIS0010', [...SELECT(15), ...KV('k', 'v')])).needsDatabases).toBeUndefined();
   });
 
-  it('a database number no server can have (2^31) is corrupt', () => {
+  it('a database number no server can have (2^31 - 1 and up: `databases` is at most 2^31 - 1) is corrupt', () => {
     const bytes = file('REDIS0010', [0xfe, 0x80, 0x80, 0, 0, 0, ...KV('k', 'v')]);
     expect(both(bytes)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/database 2147483648 is beyond any server's databases/) } });
+    // The highest: it needs `databases 2147483648`, which redis-server refuses ("argument must be between 1 and 2147483647 inclusive").
+    const top = file('REDIS0010', [0xfe, 0x80, 0x7f, 0xff, 0xff, 0xff, ...KV('k', 'v')]);
+    expect(both(top)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/database 2147483647 is beyond any server's databases \(at most 2147483647\)/) },
+    });
+    // One below it is the last a server can be configured for.
+    const last = file('REDIS0010', [0xfe, 0x80, 0x7f, 0xff, 0xff, 0xfe, ...KV('k', 'v')]);
+    expect(both(last)).toMatchObject({ ok: true, keys: 1, needsDatabases: 2147483647 });
+  });
+
+  it('keys in 130,000 databases: redis-server configured with as many loads them, the verifier says valid (it threw: too many arguments)', async () => {
+    const bytes = manyDatabases(130_000);
+    // Before: a search of the databases so far at each SELECTDB (6 s), then Math.max(...) of 130,000 arguments threw a RangeError.
+    for (const report of [verify(bytes), verify(bytes, 4096)]) {
+      expect(report).toMatchObject({ ok: true, keys: 130_000, needsDatabases: 130_000 });
+      expect(report.databases).toHaveLength(130_000);
+    }
+    const path = join(dir, 'many-databases.rdb');
+    writeFileSync(path, bytes);
+    const server = await startRedisServer({ loadRdb: path, args: ['--databases', '130000'], readyTimeoutMs: 60_000 });
+    try {
+      const c = server.client();
+      await c.select(129_999);
+      expect(await c.get('k129999')).toBe('v');
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it("redis-server's `databases` is at most 2147483647", () => {
+    const r = spawnSync('redis-server', ['--port', '0', '--databases', '2147483648'], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/argument must be between 1 and 2147483647 inclusive/);
   });
 });

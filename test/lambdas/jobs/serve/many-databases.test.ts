@@ -3,8 +3,12 @@
  * as a 7.0 configured so serves them (a default 7.0 refuses to load the file), byte for byte against one loading it
  * (review 23 finding 6: SELECT 33 was refused with "DB index is out of range", the keys listed but unreachable).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
+import { manyDatabases } from '../../../support/rdb-bytes.js';
 import { RawClient } from '../../../support/resp-raw.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
@@ -27,6 +31,12 @@ const ASKED: string[][] = [
   ['GET', `k63`],
   ['SELECT', '-1'],
   ['SELECT', '1000'],
+  // Past an int: 7.0 takes SELECT's index by getIntFromObjectOrReply (its own words for those).
+  ['SELECT', '2147483647'],
+  ['SELECT', '2147483648'],
+  ['SELECT', '-2147483649'],
+  ['SELECT', '9223372036854775807'],
+  ['SELECT', '9223372036854775808'],
   ['SELECT', '15'],
   ['DBSIZE'],
 ];
@@ -89,4 +99,23 @@ describe('serve: a point holding databases 16 and up (review 23)', () => {
     expect(await c.call('SELECT', '16')).toBe('-ERR DB index is out of range\r\n');
     c.close();
   }, 30_000);
+
+  it('a point with keys in 130,000 databases is served with 130,000 (it failed to start: Math.max of too many arguments)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'serve-many-databases-'));
+    const path = join(dir, 'dump.rdb');
+    // Loaded by a redis-server with databases 130000 (test/lambdas/domain/rdb/verifier-redis-verdicts.test.ts).
+    writeFileSync(path, manyDatabases(130_000));
+    const many = await startServing({ location: path, port: 0 });
+    try {
+      const c = await RawClient.open(many.port);
+      expect(await c.call('CONFIG', 'GET', 'databases')).toBe('*2\r\n$9\r\ndatabases\r\n$6\r\n130000\r\n');
+      expect(await c.call('SELECT', '129999')).toBe('+OK\r\n');
+      expect(await c.call('GET', 'k129999')).toBe('$1\r\nv\r\n');
+      expect(await c.call('SELECT', '130000')).toBe('-ERR DB index is out of range\r\n');
+      c.close();
+    } finally {
+      await many.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
