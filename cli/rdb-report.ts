@@ -6,6 +6,16 @@ import { basename } from 'node:path';
 import type { RdbReport, RdbWarningKind, WarningKinds } from '../lambdas/domain/rdb/verifier.js';
 import type { RdbEnvelopeInfo } from '../lambdas/jobs/dr-copies/verify-file.js';
 
+/** Databases named on the line; the others counted. */
+export const DATABASES_LISTED = 16;
+
+/** The first {@link DATABASES_LISTED} parts joined, then how many more (none left out: all of them). */
+function listed(parts: readonly string[], sep: string): string {
+  if (parts.length <= DATABASES_LISTED) return parts.join(sep);
+  const more = parts.length - DATABASES_LISTED;
+  return `${parts.slice(0, DATABASES_LISTED).join(sep)}${sep}… ${more} more database${more === 1 ? '' : 's'}`;
+}
+
 /** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
 export function formatReport(file: string, report: RdbReport, envelope?: RdbEnvelopeInfo): string {
   const name = basename(file);
@@ -24,15 +34,10 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
   const types = Object.entries(report.byType)
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
-  // Keys per database where they were counted (a FLUSHDB of one shows there); else the databases only.
-  const dbs =
-    report.keysByDb && Object.keys(report.keysByDb).length > 0
-      ? ` in ${Object.entries(report.keysByDb)
-          .map(([db, n]) => `db ${db}: ${n}`)
-          .join(', ')}`
-      : report.databases.length > 0
-        ? ` in db ${report.databases.join(',')}`
-        : '';
+  // Keys per database where they were counted (a FLUSHDB of one shows there); else the databases only. At most
+  // DATABASES_LISTED of them: a file of keys in 130,000 databases made a line of 1.4 MB (--json lists every one).
+  const perDb = report.keysByDb ? Object.entries(report.keysByDb).map(([db, n]) => `db ${db}: ${n}`) : [];
+  const dbs = perDb.length > 0 ? ` in ${listed(perDb, ', ')}` : report.databases.length > 0 ? ` in db ${listed(report.databases.map(String), ',')}` : '';
   const modules = [
     ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
     ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),

@@ -206,6 +206,29 @@ describe('redis-dr verify-rdb', () => {
     );
   });
 
+  it('names at most 16 databases on its line and counts the others (a file of keys in 130,000 databases made a 1.4 MB line)', () => {
+    const report = (n: number, counted: boolean) => ({
+      ok: true,
+      version: 10,
+      checksum: 'ok' as const,
+      keys: n,
+      expires: 0,
+      databases: Array.from({ length: n }, (_, db) => db),
+      ...(counted ? { keysByDb: Object.fromEntries(Array.from({ length: n }, (_, db) => [db, 1])) } : {}),
+      byType: { string: n },
+      auxFields: {},
+      functionLibraries: 0,
+    });
+    const sixteen = Array.from({ length: 16 }, (_, db) => `db ${db}: 1`).join(', ');
+    expect(formatReport('v.rdb', report(16, true))).toBe(`OK v.rdb: RDB v10, 16 keys (0 with expiry) in ${sixteen} [16 string], checksum ok`);
+    expect(formatReport('v.rdb', report(130_000, true))).toBe(
+      `OK v.rdb: RDB v10, 130000 keys (0 with expiry) in ${sixteen}, … 129984 more databases [130000 string], checksum ok`,
+    );
+    expect(formatReport('v.rdb', report(17, false))).toBe(
+      `OK v.rdb: RDB v10, 17 keys (0 with expiry) in db ${Array.from({ length: 16 }, (_, db) => db).join(',')},… 1 more database [17 string], checksum ok`,
+    );
+  });
+
   it('names the slot ranges a Valkey 9 file was saved importing (opcode 243), with … where the report kept only some', () => {
     const base = {
       ok: true,
