@@ -232,7 +232,7 @@ describe('key digests: one name in very many databases (review 24)', () => {
     keyDigestOf(Buffer.from('k'), d);
     const dbs = [...Array.from({ length: n }, (_, db) => db), ...extra];
     const out = new Uint32Array(dbs.length * 4);
-    dbs.forEach((db, i) => out.set([d[0]!, d[1]!, d[2]!, db], i * 4));
+    for (const [i, db] of dbs.entries()) out.set([d[0]!, d[1]!, d[2]!, db], i * 4);
     return out;
   };
 
