@@ -22,7 +22,7 @@
  * listing one twice) are encoded through it, from rows and names laid flat.
  */
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
-import { SLOT_COUNT } from '../keys/hash-slot.js';
+import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { BLOCK, crc, ENTRY, ENTRY_HEAD, FOOTER, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
 import { copyHashAndSlot as copyNameHashing } from './key-hash.js';
@@ -89,13 +89,16 @@ export class KeyBlocks implements RowsAppender {
   /** Keys placed (closed blocks' and the open one's). */
   private n = 0;
   /**
-   * Each key's lookup hash and hash slot (key-hash.ts), by key number in
-   * file order: taken as its name is copied in ({@link place}, appendRows),
-   * so the encoding reads no name again (its pass over the names was
-   * 0.02 CPU-s more a 2 M-key read than the copy doing it).
+   * Each key's lookup hash (key-hash.ts), by key number in file order, and
+   * the keys' hash slots (a bit a slot: the header's slot map): taken as its
+   * name is copied in ({@link place}, appendRows), so the encoding reads no
+   * name again (its pass over the names was 0.02 CPU-s more a 2 M-key read
+   * than the copy doing it).
    */
   private hashes = new Uint32Array(1024);
-  private slots = new Uint16Array(1024);
+  private readonly slots = new Uint8Array(SLOT_COUNT / 8);
+  /** Keys were dropped ({@link dropPast}): their slots may still be set, so the map is taken again from the names kept. */
+  private slotsStale = false;
   /** The closed blocks' databases in file order as runs, [db, keys] (the open block's keys counted when it closes). */
   private readonly runs: [db: number, keys: number][] = [];
   /** Each database came once, ascending (a server's file): else the file is encoded from flat rows. */
@@ -218,17 +221,14 @@ export class KeyBlocks implements RowsAppender {
     if (this.n === this.hashes.length) this.growKeys(this.n + 1);
   }
 
-  /** Room for the hashes and slots of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
+  /** Room for the hashes of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
   private growKeys(keys: number): void {
     const share = this.sizing?.share() ?? 0;
     const guess = share >= MIN_SHARE ? Math.ceil(keys * (1.05 / Math.min(1, share))) : 0;
     const size = Math.max(keys, this.hashes.length * 2, guess);
     const hashes = new Uint32Array(size);
     hashes.set(this.hashes.subarray(0, this.n));
-    const slots = new Uint16Array(size);
-    slots.set(this.slots.subarray(0, this.n));
     this.hashes = hashes;
-    this.slots = slots;
   }
 
   /** Drops the last keys placed whose values end past `offset` (keys come in file order: those are the last ones). */
@@ -247,6 +247,7 @@ export class KeyBlocks implements RowsAppender {
       this.nameAt -= len;
       this.stored -= length + len;
       this.n--;
+      this.slotsStale = true;
     }
     if (this.keys === 0) {
       this.openAt(MAGIC.length, 0, 0);
@@ -344,13 +345,8 @@ export class KeyBlocks implements RowsAppender {
     }
     const view = new DataView(out.buffer, out.byteOffset, total);
     out.write(MAGIC, 0, 'latin1');
-    // The keys' hashes and slots were taken as their names came in: the slot map from them.
-    const slots = new Uint8Array(SLOT_COUNT / 8);
-    const keySlots = this.slots;
-    for (let j = 0; j < n; j++) {
-      const slot = keySlots[j]!;
-      slots[slot >> 3]! |= 1 << (slot & 7);
-    }
+    // The keys' hashes and slots were taken as their names came in; after a drop the slot map again from the names kept.
+    const slots = this.slotsStale ? this.slotMap() : this.slots;
     // Each block read once where it lies: its rows' expiries, then its CRC-64.
     for (let b = 0; b < blocks; b++) {
       const at = this.closedAt[b]!;
@@ -368,6 +364,19 @@ export class KeyBlocks implements RowsAppender {
     }
     writeTail(MAGIC, out, view, header, json, this.hashes.subarray(0, n), slots, hashAt, directoryAt, footerAt);
     return out;
+  }
+
+  /** The slot map of the keys held, from their names (after {@link dropPast}: a dropped key's slot may be no other's). */
+  private slotMap(): Uint8Array {
+    const slots = new Uint8Array(SLOT_COUNT / 8);
+    for (const [at, k, , , namesAt] of this.blocks())
+      for (let i = 0, from = namesAt; i < k; i++) {
+        const to = from + this.view.getUint32(at + i * ROW, true);
+        const slot = slotOfBytes(this.buf, from, to);
+        slots[slot >> 3]! |= 1 << (slot & 7);
+        from = to;
+      }
+    return slots;
   }
 
   /** The blocks holding a key whose type `wanted` takes, as runs [first, end) flattened (index-write.ts's for flat rows). */
