@@ -1,12 +1,12 @@
 /**
  * A key index collected as its file's blocks: each key's row and name
- * written where the `RDRKEYS4` index file has them (domain/serve/index-file.ts:
+ * written where the `RDRKEYS5` index file has them (domain/serve/index-file.ts:
  * a block is up to {@link BLOCK} rows of one database, then their names),
  * in the one buffer the file is then finished in. What the DR verifier's
  * index of a copy is built with (jobs/dr-copies/copy-key-index.ts): the
  * file's blocks are the pass's own bytes, so finishing it
  * ({@link KeyBlocks.encode}) reads each block once, where it lies (the
- * block's expiries and CRC-64), and writes only what follows the blocks
+ * block's expiries and checksum), and writes only what follows the blocks
  * (lookup section, directory, footer); each name's lookup hash and hash slot
  * are taken as it is copied in (key-hash.ts's copyHashAndSlot). The rows and
  * names collected apart and moved into blocks at the end (key-rows.ts,
@@ -23,7 +23,7 @@
  */
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
-import { BLOCK, crc, ENTRY, ENTRY_HEAD, FOOTER, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC } from './index-file.js';
+import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
 import { copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
@@ -59,6 +59,8 @@ const EXPIRY_AT = R_EXPIRY;
 const MAX_AT = MAX_VALUE_AT;
 const MAX_LENGTH = MAX_VALUE_LENGTH;
 
+/** The layout written (its block checksum). */
+const FORM = FORMS[MAGIC];
 /** Where an open block's names start, from the block's start: after room for a whole block's rows. */
 const OPEN = BLOCK * ROW;
 
@@ -312,7 +314,7 @@ export class KeyBlocks implements RowsAppender {
   }
 
   /**
-   * The index file of these keys, for `copy` (`RDRKEYS4`): finished in this
+   * The index file of these keys, for `copy` (`RDRKEYS5`): finished in this
    * buffer when it has the room for what follows the blocks (the sizing
    * reserves it), else in one of its own with the blocks copied. The keys
    * are used no more after.
@@ -347,7 +349,7 @@ export class KeyBlocks implements RowsAppender {
     out.write(MAGIC, 0, 'latin1');
     // The keys' hashes and slots were taken as their names came in; after a drop the slot map again from the names kept.
     const slots = this.slotsStale ? this.slotMap() : this.slots;
-    // Each block read once where it lies: its rows' expiries, then its CRC-64.
+    // Each block read once where it lies: its rows' expiries, then its checksum (the layout's: a CRC-32).
     for (let b = 0; b < blocks; b++) {
       const at = this.closedAt[b]!;
       const k = this.closedKeys[b]!;
@@ -357,10 +359,7 @@ export class KeyBlocks implements RowsAppender {
       for (let r = at; r < at + k * ROW; r += ROW) countExpiry(x, view.getFloat64(r + R_EXPIRY, true));
       const e = entriesAt + b * ENTRY;
       writeEntry(view, e, at, end - at, k, db, 0, x);
-      crc
-        .reset()
-        .update(out, at, end)
-        .writeLittleEndian(out, e + ENTRY_HEAD);
+      writeSum(FORM, out, at, end, e + ENTRY_HEAD);
     }
     writeTail(MAGIC, out, view, header, json, this.hashes.subarray(0, n), slots, hashAt, directoryAt, footerAt);
     return out;

@@ -1,6 +1,6 @@
 /**
  * The hash a key index finds a key by (database and name bytes → 32 bits):
- * the `RDRKEYS3` and `RDRKEYS4` index files' lookup section groups its keys by this hash's
+ * the `RDRKEYS3`, `RDRKEYS4` and `RDRKEYS5` index files' lookup section groups its keys by this hash's
  * top bits (domain/serve/index-file.ts), and an index held in memory finds
  * a name through a table of it ({@link KeyHashTable}). A hash only narrows
  * the search: every reader confirms the name's bytes before answering, so
@@ -9,7 +9,7 @@
  *
  * FNV-1a over the database number and the name's bytes, then murmur3's
  * finalizer (so the top bits, which choose a bucket, depend on every byte).
- * Part of the files' layout: never changed for `RDRKEYS3` and `RDRKEYS4`. Hand-written:
+ * Part of the files' layout: never changed for `RDRKEYS3` to `RDRKEYS5`. Hand-written:
  * the hash packages on npm take strings or whole buffers (an object or a
  * copy a key), not a range of the one names buffer.
  */
