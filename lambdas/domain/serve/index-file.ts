@@ -4,8 +4,8 @@
  * then one block per lookup, not the whole copy nor the whole index. Pure:
  * bytes in, bytes out.
  *
- * Layout (little-endian, `RDRKEYS4`, what every writer writes):
- * - `RDRKEYS4`;
+ * Layout (little-endian, `RDRKEYS5`, what every writer writes):
+ * - `RDRKEYS5`;
  * - the blocks: keys in file order (the order the verifier's parse met
  *   them), grouped by database (ascending; a file lists each database once,
  *   so that is file order), {@link BLOCK} a block, a block never spanning two
@@ -27,18 +27,20 @@
  *   per database its keys and blocks; `hashBits`); per block an
  *   {@link ENTRY}-byte entry (where it lies, its keys, database, 0, its keys
  *   with an expiry and their least, greatest and summed expiry, and its
- *   CRC-64); per hash block an entry (where it lies, its length, its CRC-64);
+ *   CRC-32); per hash block an entry (where it lies, its length, its CRC-32);
  * - a {@link FOOTER}-byte footer: where the directory starts (f64), its
- *   SHA-256, and `RDRKEYS4` again.
+ *   SHA-256, and `RDRKEYS5` again.
  * A lookup reads the key's hash block, then the block of each row whose hash
  * matches, and answers only when the name's bytes there are the name asked
  * for: two names with one hash cost a block read more, never a wrong answer.
  *
- * The blocks' and hash blocks' checksum is the CRC-64 the RDB trailer uses
- * (domain/rdb/codecs/crc64.ts, its WebAssembly loop: about half of SHA-256's
- * cost over the 100 MB of a 2 M-key index). It is there to find a changed
- * or damaged block, and a CRC-64 misses a random change with probability
- * 2^-64 (and every burst of up to 64 bits). It proves nothing against
+ * The blocks' and hash blocks' checksum is a CRC-32 (zlib's, gzip's;
+ * domain/rdb/codecs/crc32.ts, Node's zlib.crc32: about half the CPU of the
+ * CRC-64 `RDRKEYS4` used over the 100 MB of a 2 M-key index, 0.02–0.03
+ * CPU-s a read of the DR verifier's, bench/README.md h56e). It is there to
+ * find a changed or damaged block, and a CRC-32 misses a random change with
+ * probability 2^-32 (and no burst of up to 32 bits), as S3's own CRC-32
+ * part checksums and gzip's do. It proves nothing against
  * someone who rewrites the file on purpose, but neither did the SHA-256s:
  * whoever can rewrite a block can rewrite the directory and the footer's
  * SHA-256 with it (the file is not signed; what stands for it is the
@@ -47,7 +49,9 @@
  * file, read once when opened).
  *
  * The layouts before (written before; indexes beside locked copies are
- * never rewritten, so every reader still reads them): `RDRKEYS3`, as above
+ * never rewritten, so every reader still reads them): `RDRKEYS4`, as above
+ * with a CRC-64 (the RDB trailer's, domain/rdb/codecs/crc64.ts) for the
+ * blocks and hash blocks, in 8-byte fields; `RDRKEYS3`, as above
  * with 33-byte rows (name length u32, db u32, type u8, value start, end and
  * expiry f64) and SHA-256s for the blocks and hash blocks; `RDRKEYS2`, those
  * rows and SHA-256s with the blocks in (database, name) order, no lookup
@@ -64,6 +68,7 @@
  */
 import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
+import { crc32 } from '../rdb/codecs/crc32.js';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import { bucketOf as bucketOfHash } from './key-hash.js';
 import { LEGACY_ROW, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
@@ -72,18 +77,24 @@ import { LEGACY_ROW, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
 const bucketOf = bucketOfHash;
 
 /** The first and last bytes of an index file (what writers write). */
-export const MAGIC = 'RDRKEYS4';
-/** Those of the layout before (33-byte rows, SHA-256s): still read, never written but by tests. */
+export const MAGIC = 'RDRKEYS5';
+/** Those of the layout before (CRC-64s): still read, never written but by tests. */
+export const CRC64_MAGIC = 'RDRKEYS4';
+/** Those of the layout before that (33-byte rows, SHA-256s): still read, never written but by tests. */
 export const WIDE_ROWS_MAGIC = 'RDRKEYS3';
-/** Those of the layout before that (keys in name order, no lookup section): still read, never written but by tests. */
+/** Those of the layout before those (keys in name order, no lookup section): still read, never written but by tests. */
 export const NAME_ORDER_MAGIC = 'RDRKEYS2';
 /** The layouts read by blocks. */
-export type Layout = typeof MAGIC | typeof WIDE_ROWS_MAGIC | typeof NAME_ORDER_MAGIC;
+export type Layout = typeof MAGIC | typeof CRC64_MAGIC | typeof WIDE_ROWS_MAGIC | typeof NAME_ORDER_MAGIC;
+
+/** A layout's block checksum, and its bytes. */
+type Sum = 'crc32' | 'crc64' | 'sha256';
+const SUM_BYTES: Readonly<Record<Sum, number>> = { crc32: 4, crc64: 8, sha256: 32 };
 
 /** What a layout's blocks are made of: bytes a row, a checksum's bytes, whether it has a lookup section. */
 export interface LayoutForm {
   readonly row: number;
-  readonly sum: 'crc64' | 'sha256';
+  readonly sum: Sum;
   readonly sumBytes: number;
   readonly hashed: boolean;
   /** Bytes of a block's directory entry and of a hash block's. */
@@ -91,8 +102,8 @@ export interface LayoutForm {
   readonly hashEntry: number;
 }
 
-const form = (row: number, sum: 'crc64' | 'sha256', hashed: boolean): LayoutForm => {
-  const sumBytes = sum === 'crc64' ? 8 : 32;
+const form = (row: number, sum: Sum, hashed: boolean): LayoutForm => {
+  const sumBytes = SUM_BYTES[sum];
   return { row, sum, sumBytes, hashed, entry: ENTRY_HEAD + sumBytes, hashEntry: 8 + 4 + sumBytes };
 };
 
@@ -101,7 +112,8 @@ export const ENTRY_HEAD = 8 + 4 + 4 + 4 + 4 + 4 + 8 + 8 + 8;
 
 /** Each layout's form. */
 export const FORMS: Readonly<Record<Layout, LayoutForm>> = {
-  [MAGIC]: form(ROW, 'crc64', true),
+  [MAGIC]: form(ROW, 'crc32', true),
+  [CRC64_MAGIC]: form(ROW, 'crc64', true),
   [WIDE_ROWS_MAGIC]: form(LEGACY_ROW.bytes, 'sha256', true),
   [NAME_ORDER_MAGIC]: form(LEGACY_ROW.bytes, 'sha256', false),
 };
@@ -111,9 +123,9 @@ export const OLD_MAGIC = 'RDRKEYS1';
 export { ROW };
 /** Keys a block holds (fewer at the end of a database). */
 export const BLOCK = 64;
-/** Bytes a block's directory entry takes (`RDRKEYS4`; beside an `RDRKEYS2` one's first name). */
+/** Bytes a block's directory entry takes (`RDRKEYS5`; beside an `RDRKEYS2` one's first name). */
 export const ENTRY = FORMS[MAGIC].entry;
-/** Bytes a hash block's directory entry takes (`RDRKEYS4`): where it lies, its length, its CRC-64. */
+/** Bytes a hash block's directory entry takes (`RDRKEYS5`): where it lies, its length, its CRC-32. */
 export const HASH_ENTRY = FORMS[MAGIC].hashEntry;
 /** Bytes a key's entry takes in the lookup section: its hash and its row number. */
 export const HASH_ROW = 8;
@@ -174,7 +186,7 @@ export interface Header extends IndexedCopy {
 export interface HashEntry {
   readonly at: number;
   readonly bytes: number;
-  /** Its checksum (the layout's: CRC-64, SHA-256 before `RDRKEYS4`). */
+  /** Its checksum (the layout's: CRC-32, CRC-64 in `RDRKEYS4`, SHA-256 before). */
   readonly sum: Buffer;
 }
 
@@ -190,7 +202,7 @@ export interface BlockEntry {
   readonly minExpiry: number;
   readonly maxExpiry: number;
   readonly expirySum: number;
-  /** The checksum of the block's bytes (the layout's: CRC-64, SHA-256 before `RDRKEYS4`). */
+  /** The checksum of the block's bytes (the layout's: CRC-32, CRC-64 in `RDRKEYS4`, SHA-256 before). */
   readonly sum: Buffer;
 }
 
@@ -223,17 +235,19 @@ export const crc = new Crc64();
 
 /** Writes the checksum of `out[from, to)` (the layout's) at `at`. */
 export function writeSum(f: LayoutForm, out: Buffer, from: number, to: number, at: number): void {
-  if (f.sum === 'sha256') sha256(out.subarray(from, to)).copy(out, at);
+  if (f.sum === 'crc32') out.writeUInt32LE(crc32(out, from, to), at);
+  else if (f.sum === 'sha256') sha256(out.subarray(from, to)).copy(out, at);
   else crc.reset().update(out, from, to).writeLittleEndian(out, at);
 }
 
 /** Whether `bytes` match checksum `sum` (the layout's). */
 function sumMatches(f: LayoutForm, bytes: Buffer, sum: Buffer): boolean {
+  if (f.sum === 'crc32') return sum.length === 4 && crc32(bytes, 0, bytes.length) === sum.readUInt32LE(0);
   return f.sum === 'sha256' ? sha256(bytes).equals(sum) : crc.reset().update(bytes).matchesLittleEndian(sum);
 }
 
 /** The name of a layout's block checksum, for messages. */
-const sumName = (f: LayoutForm): string => (f.sum === 'sha256' ? 'SHA-256' : 'CRC-64');
+const sumName = (f: LayoutForm): string => ({ crc32: 'CRC-32', crc64: 'CRC-64', sha256: 'SHA-256' })[f.sum];
 
 /** Where the directory of an index file of `fileBytes` bytes lies and its layout, from its last bytes (`tail`, at least {@link FOOTER}); or why it is no index. */
 export function readFooter(
@@ -243,8 +257,8 @@ export function readFooter(
   if (fileBytes < MAGIC.length + 4 + FOOTER || tail.length < FOOTER) return { problem: 'not a redis-dr key index' };
   const f = tail.subarray(tail.length - FOOTER);
   const layout = f.toString('latin1', 40);
-  if (layout !== MAGIC && layout !== WIDE_ROWS_MAGIC && layout !== NAME_ORDER_MAGIC)
-    return { problem: `not a redis-dr key index of a layout read by blocks (${NAME_ORDER_MAGIC}, ${WIDE_ROWS_MAGIC}, ${MAGIC})` };
+  if (layout !== MAGIC && layout !== CRC64_MAGIC && layout !== WIDE_ROWS_MAGIC && layout !== NAME_ORDER_MAGIC)
+    return { problem: `not a redis-dr key index of a layout read by blocks (${NAME_ORDER_MAGIC}, ${WIDE_ROWS_MAGIC}, ${CRC64_MAGIC}, ${MAGIC})` };
   const at = f.readDoubleLE(0);
   if (!(Number.isInteger(at) && at >= MAGIC.length && at + 4 <= fileBytes - FOOTER)) return { problem: 'its footer points outside it (damaged)' };
   return { at, sha256: Buffer.from(f.subarray(8, 40)), layout };

@@ -8,7 +8,7 @@
  * Layout (little-endian): `RDRKSEG2`; a u32 length and a JSON
  * {@link SegmentOf} with its key count and its keys' databases as runs
  * ([db, keys] in file order); per key its row (key-rows.ts's {@link ROW}
- * layout, as index-file.ts's `RDRKEYS4` blocks); the names; the CRC-64 of
+ * layout, as index-file.ts's `RDRKEYS5` blocks); the names; the CRC-64 of
  * every byte before it (8 bytes; the index's blocks' checksum, for the same
  * reason: it finds damage, and a SHA-256 proved no more against a rewrite on
  * purpose, which could rewrite it too). A two-thread read's worker hands

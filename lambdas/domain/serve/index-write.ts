@@ -12,7 +12,6 @@ import { copyBytes as copyNameBytes } from '../rdb/keys.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import {
   BLOCK,
-  crc,
   ENTRY,
   ENTRY_HEAD,
   FOOTER,
@@ -38,7 +37,7 @@ const bucketOf = bucketOfHash;
 
 /**
  * About the bytes of the index file of `keys` keys whose names take
- * `nameBytes` (`RDRKEYS4`; a few databases, 64 KiB for the header): what
+ * `nameBytes` (`RDRKEYS5`; a few databases, 64 KiB for the header): what
  * the pass's rows buffer grows to (key-rows.ts's RowsSizing), so the file is
  * written over it in place ({@link encodeKeyIndex}'s `reuseRows`).
  */
@@ -48,8 +47,8 @@ export function indexBytesFor(keys: number, nameBytes: number): number {
 }
 
 /**
- * The index file of `index`, for `copy` (`RDRKEYS4`; `RDRKEYS3` and
- * `RDRKEYS2` only where a test writes a file of a layout before, `RDRKEYS2`
+ * The index file of `index`, for `copy` (`RDRKEYS5`; `RDRKEYS4`, `RDRKEYS3`
+ * and `RDRKEYS2` only where a test writes a file of a layout before, `RDRKEYS2`
  * from an index whose order is name order). Written into one buffer sized
  * first (from the databases' key counts: no key read for it): no buffer or
  * object a block or a key. The index's order is file order, so a block's
@@ -161,7 +160,7 @@ export function writeTail(
 }
 
 /**
- * The header of an index file of `keys` keys in `blocks` blocks (`RDRKEYS4`'s hashed layouts: its slot map a
+ * The header of an index file of `keys` keys in `blocks` blocks (the hashed layouts': its slot map a
  * placeholder of its length, written over once the names are read: {@link writeTail}), and its JSON.
  */
 export function indexHeader(
@@ -237,7 +236,7 @@ export function countExpiry(x: Expiries, e: number): void {
 export const noExpiries = (): Expiries => ({ expiring: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 });
 
 /**
- * The blocks of an index in file order (`RDRKEYS4`, the writers' case): a
+ * The blocks of an index in file order (`RDRKEYS5`, the writers' case): a
  * block is a run of the pass's rows, then a run of its names. First a pass
  * forward over the rows (each name's hash and slot, the blocks' expiries and
  * entries), then the blocks written from the last to the first, each
@@ -291,10 +290,7 @@ function writeBlocksInFileOrder(
     if (out.buffer === rows.buffer) out.copyWithin(to, i * ROW, end * ROW);
     else rows.copy(out, to, i * ROW, end * ROW);
     names.copy(out, to + (end - i) * ROW, nameStart[b]!, nameStart[b + 1]!);
-    crc
-      .reset()
-      .update(out, to, blockAt[b + 1]!)
-      .writeLittleEndian(out, entriesAt + b * ENTRY + ENTRY_HEAD);
+    writeSum(FORMS[MAGIC], out, to, blockAt[b + 1]!, entriesAt + b * ENTRY + ENTRY_HEAD);
   }
   out.write(MAGIC, 0, 'latin1');
 }

@@ -1,12 +1,12 @@
 /**
  * A key index collected as its file's blocks: each key's row and name
- * written where the `RDRKEYS4` index file has them (domain/serve/index-file.ts:
+ * written where the `RDRKEYS5` index file has them (domain/serve/index-file.ts:
  * a block is up to {@link BLOCK} rows of one database, then their names),
  * in the one buffer the file is then finished in. What the DR verifier's
  * index of a copy is built with (jobs/dr-copies/copy-key-index.ts): the
  * file's blocks are the pass's own bytes, so finishing it
  * ({@link KeyBlocks.encode}) reads each block once, where it lies (the
- * block's expiries and CRC-64), and writes only what follows the blocks
+ * block's expiries and checksum), and writes only what follows the blocks
  * (lookup section, directory, footer); each name's lookup hash and hash slot
  * are taken as it is copied in (key-hash.ts's copyHashAndSlot). The rows and
  * names collected apart and moved into blocks at the end (key-rows.ts,
@@ -22,8 +22,8 @@
  * listing one twice) are encoded through it, from rows and names laid flat.
  */
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
-import { SLOT_COUNT } from '../keys/hash-slot.js';
-import { BLOCK, crc, ENTRY, ENTRY_HEAD, FOOTER, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC } from './index-file.js';
+import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
+import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
 import { copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
@@ -59,6 +59,8 @@ const EXPIRY_AT = R_EXPIRY;
 const MAX_AT = MAX_VALUE_AT;
 const MAX_LENGTH = MAX_VALUE_LENGTH;
 
+/** The layout written (its block checksum). */
+const FORM = FORMS[MAGIC];
 /** Where an open block's names start, from the block's start: after room for a whole block's rows. */
 const OPEN = BLOCK * ROW;
 
@@ -89,13 +91,16 @@ export class KeyBlocks implements RowsAppender {
   /** Keys placed (closed blocks' and the open one's). */
   private n = 0;
   /**
-   * Each key's lookup hash and hash slot (key-hash.ts), by key number in
-   * file order: taken as its name is copied in ({@link place}, appendRows),
-   * so the encoding reads no name again (its pass over the names was
-   * 0.02 CPU-s more a 2 M-key read than the copy doing it).
+   * Each key's lookup hash (key-hash.ts), by key number in file order, and
+   * the keys' hash slots (a bit a slot: the header's slot map): taken as its
+   * name is copied in ({@link place}, appendRows), so the encoding reads no
+   * name again (its pass over the names was 0.02 CPU-s more a 2 M-key read
+   * than the copy doing it).
    */
   private hashes = new Uint32Array(1024);
-  private slots = new Uint16Array(1024);
+  private readonly slots = new Uint8Array(SLOT_COUNT / 8);
+  /** Keys were dropped ({@link dropPast}): their slots may still be set, so the map is taken again from the names kept. */
+  private slotsStale = false;
   /** The closed blocks' databases in file order as runs, [db, keys] (the open block's keys counted when it closes). */
   private readonly runs: [db: number, keys: number][] = [];
   /** Each database came once, ascending (a server's file): else the file is encoded from flat rows. */
@@ -218,17 +223,14 @@ export class KeyBlocks implements RowsAppender {
     if (this.n === this.hashes.length) this.growKeys(this.n + 1);
   }
 
-  /** Room for the hashes and slots of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
+  /** Room for the hashes of `keys` keys (by the sizing's guess of the whole when it has one), those so far kept. */
   private growKeys(keys: number): void {
     const share = this.sizing?.share() ?? 0;
     const guess = share >= MIN_SHARE ? Math.ceil(keys * (1.05 / Math.min(1, share))) : 0;
     const size = Math.max(keys, this.hashes.length * 2, guess);
     const hashes = new Uint32Array(size);
     hashes.set(this.hashes.subarray(0, this.n));
-    const slots = new Uint16Array(size);
-    slots.set(this.slots.subarray(0, this.n));
     this.hashes = hashes;
-    this.slots = slots;
   }
 
   /** Drops the last keys placed whose values end past `offset` (keys come in file order: those are the last ones). */
@@ -247,6 +249,7 @@ export class KeyBlocks implements RowsAppender {
       this.nameAt -= len;
       this.stored -= length + len;
       this.n--;
+      this.slotsStale = true;
     }
     if (this.keys === 0) {
       this.openAt(MAGIC.length, 0, 0);
@@ -311,7 +314,7 @@ export class KeyBlocks implements RowsAppender {
   }
 
   /**
-   * The index file of these keys, for `copy` (`RDRKEYS4`): finished in this
+   * The index file of these keys, for `copy` (`RDRKEYS5`): finished in this
    * buffer when it has the room for what follows the blocks (the sizing
    * reserves it), else in one of its own with the blocks copied. The keys
    * are used no more after.
@@ -344,14 +347,9 @@ export class KeyBlocks implements RowsAppender {
     }
     const view = new DataView(out.buffer, out.byteOffset, total);
     out.write(MAGIC, 0, 'latin1');
-    // The keys' hashes and slots were taken as their names came in: the slot map from them.
-    const slots = new Uint8Array(SLOT_COUNT / 8);
-    const keySlots = this.slots;
-    for (let j = 0; j < n; j++) {
-      const slot = keySlots[j]!;
-      slots[slot >> 3]! |= 1 << (slot & 7);
-    }
-    // Each block read once where it lies: its rows' expiries, then its CRC-64.
+    // The keys' hashes and slots were taken as their names came in; after a drop the slot map again from the names kept.
+    const slots = this.slotsStale ? this.slotMap() : this.slots;
+    // Each block read once where it lies: its rows' expiries, then its checksum (the layout's: a CRC-32).
     for (let b = 0; b < blocks; b++) {
       const at = this.closedAt[b]!;
       const k = this.closedKeys[b]!;
@@ -361,13 +359,23 @@ export class KeyBlocks implements RowsAppender {
       for (let r = at; r < at + k * ROW; r += ROW) countExpiry(x, view.getFloat64(r + R_EXPIRY, true));
       const e = entriesAt + b * ENTRY;
       writeEntry(view, e, at, end - at, k, db, 0, x);
-      crc
-        .reset()
-        .update(out, at, end)
-        .writeLittleEndian(out, e + ENTRY_HEAD);
+      writeSum(FORM, out, at, end, e + ENTRY_HEAD);
     }
     writeTail(MAGIC, out, view, header, json, this.hashes.subarray(0, n), slots, hashAt, directoryAt, footerAt);
     return out;
+  }
+
+  /** The slot map of the keys held, from their names (after {@link dropPast}: a dropped key's slot may be no other's). */
+  private slotMap(): Uint8Array {
+    const slots = new Uint8Array(SLOT_COUNT / 8);
+    for (const [at, k, , , namesAt] of this.blocks())
+      for (let i = 0, from = namesAt; i < k; i++) {
+        const to = from + this.view.getUint32(at + i * ROW, true);
+        const slot = slotOfBytes(this.buf, from, to);
+        slots[slot >> 3]! |= 1 << (slot & 7);
+        from = to;
+      }
+    return slots;
   }
 
   /** The blocks holding a key whose type `wanted` takes, as runs [first, end) flattened (index-write.ts's for flat rows). */

@@ -1,6 +1,6 @@
 /**
  * The hash a key index finds a key by (database and name bytes → 32 bits):
- * the `RDRKEYS3` and `RDRKEYS4` index files' lookup section groups its keys by this hash's
+ * the `RDRKEYS3`, `RDRKEYS4` and `RDRKEYS5` index files' lookup section groups its keys by this hash's
  * top bits (domain/serve/index-file.ts), and an index held in memory finds
  * a name through a table of it ({@link KeyHashTable}). A hash only narrows
  * the search: every reader confirms the name's bytes before answering, so
@@ -9,7 +9,7 @@
  *
  * FNV-1a over the database number and the name's bytes, then murmur3's
  * finalizer (so the top bits, which choose a bucket, depend on every byte).
- * Part of the files' layout: never changed for `RDRKEYS3` and `RDRKEYS4`. Hand-written:
+ * Part of the files' layout: never changed for `RDRKEYS3` to `RDRKEYS5`. Hand-written:
  * the hash packages on npm take strings or whole buffers (an object or a
  * copy a key), not a range of the one names buffer.
  */
@@ -77,14 +77,16 @@ export function hashAndSlot(db: number, names: Uint8Array, from: number, to: num
 }
 
 /**
- * Copies name `names[from, to)` in database `db` to `into` at `at`, and
- * writes its {@link hashAndSlot}'s hash and Redis Cluster hash slot as key
- * `k`'s (`hashes[k]`, `slots[k]`), from the same read of its bytes: what the
- * DR verifier's index places each key with (key-blocks.ts), so its encoding
- * reads no name again. The same steps as {@link hashAndSlot}, the copy in
- * its loop (a micro-benchmark of 2 M names of 14–18 bytes: the copy and a
- * pass of {@link hashAndSlot} after, 0.080 CPU-s; this, 0.063); a test
- * holds the two equal.
+ * Copies name `names[from, to)` in database `db` to `into` at `at`, writes
+ * its {@link hashAndSlot}'s hash as key `k`'s (`hashes[k]`) and sets its
+ * Redis Cluster hash slot in `slots` (a bit a slot, as {@link hashAndSlot}),
+ * from the same read of its bytes: what the DR verifier's index places each
+ * key with (key-blocks.ts), so its encoding reads no name again. The same
+ * steps as {@link hashAndSlot}, the copy in its loop (a micro-benchmark of
+ * 2 M names of 14–18 bytes: the copy and a pass of {@link hashAndSlot}
+ * after, 0.080 CPU-s; this, 0.063); a test holds the two equal. The slot
+ * goes into the 2 KiB map at once, not kept a key (2 bytes a key of fresh
+ * memory and a pass over them at the encoding: bench/README.md, h56e).
  */
 export function copyHashAndSlot(
   db: number,
@@ -94,7 +96,7 @@ export function copyHashAndSlot(
   into: Uint8Array,
   at: number,
   hashes: Uint32Array,
-  slots: Uint16Array,
+  slots: Uint8Array,
   k: number,
 ): void {
   let h = hashStart(db);
@@ -118,7 +120,8 @@ export function copyHashAndSlot(
     crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ x) & 0xff]!;
     if (x === 0x7b) brace = true;
   }
-  slots[k] = brace ? slotOfBytes(names, from, to) : crc & 0x3fff;
+  const slot = brace ? slotOfBytes(names, from, to) : crc & 0x3fff;
+  slots[slot >> 3]! |= 1 << (slot & 7);
   hashes[k] = hashEnd(h);
 }
 

@@ -1,6 +1,6 @@
 /**
  * A key index's keys as the verifier's pass collects them: per key one
- * {@link ROW}-byte row, laid out as the `RDRKEYS4` index file's block rows
+ * {@link ROW}-byte row, laid out as the `RDRKEYS5` (and `RDRKEYS4`) index file's block rows
  * and the `RDRKSEG2` segment's rows (domain/serve/index-file.ts,
  * index-segment.ts), and its name in one names buffer, both in file order;
  * the keys' databases as runs beside (a server's file lists each database

@@ -2,13 +2,13 @@
  * A {@link KeyIndex} read from its index file (domain/serve/index-file.ts)
  * by blocks of {@link BLOCK} keys, not held: memory is the directory (an
  * entry a block: about 1.3 bytes a key; an `RDRKEYS2` file's also the
- * block's first name) and the last blocks read. A lookup in an `RDRKEYS3`/`RDRKEYS4`
+ * block's first name) and the last blocks read. A lookup in an `RDRKEYS3`/`RDRKEYS4`/`RDRKEYS5`
  * file reads the name's hash block (about 4 KiB), then the block of each
  * row whose hash matches, and answers only where the name's bytes there are
  * the name asked for; in an `RDRKEYS2` file it is a binary search over the
  * directory's first names, then one read of a block. Every block (its rows
  * and names lie together; a hash block's entries) is checked against its
- * checksum in the directory (CRC-64; SHA-256 before `RDRKEYS4`): a local file's the first time it is read, an S3
+ * checksum in the directory (CRC-32; CRC-64 in `RDRKEYS4`, SHA-256 before): a local file's the first time it is read, an S3
  * object's every time it is fetched (one ranged GET pinned to the index's
  * ETag). What `DBSIZE` and
  * `INFO keyspace` count (keys whose expiry has passed) comes from the
@@ -174,7 +174,7 @@ export class PagedKeyIndex implements KeyIndex {
   private run = 1;
   /** Blocks read since opened (tests: a lookup reads one). */
   blocksRead = 0;
-  /** Bytes a row takes, and where its type and expiry lie (the layout's: `RDRKEYS4`'s 24-byte rows, or the 33-byte rows before). */
+  /** Bytes a row takes, and where its type and expiry lie (the layout's: `RDRKEYS4`'s and `RDRKEYS5`'s 24-byte rows, or the 33-byte rows before). */
   private readonly row: number;
   private readonly typeAt_: number;
   private readonly expiryAt: number;

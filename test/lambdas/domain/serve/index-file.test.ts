@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { crc32 } from '../../../../lambdas/domain/rdb/codecs/crc32.js';
 import {
+  CRC64_MAGIC,
   FOOTER,
   FORMS,
   HASH_ROW,
@@ -50,8 +52,8 @@ function indexOf(names: readonly Buffer[]) {
 }
 
 describe('the key index file', () => {
-  it.each([MAGIC, WIDE_ROWS_MAGIC] as const)(
-    'reads back an %s file (keys in file order; RDRKEYS3 written before): every key, database, type, offsets and expiry',
+  it.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC] as const)(
+    'reads back an %s file (keys in file order; RDRKEYS4 and RDRKEYS3 written before): every key, database, type, offsets and expiry',
     (layout) => {
       const index = build();
       const file = encodeKeyIndex(index, COPY, true, layout);
@@ -86,8 +88,8 @@ describe('the key index file', () => {
     expect(() => b.add({ ...far, valueAt: 10, valueEnd: 10 + 2 ** 40 })).toThrow(/past what a key index row holds/);
   });
 
-  it("writes RDRKEYS3 and RDRKEYS2 files (the tests' files of the layouts before) byte for byte as the writer before did", () => {
-    // The SHA-256s of the files main's writer (345ec3b, the last to write RDRKEYS3) wrote of these keys
+  it("writes RDRKEYS4, RDRKEYS3 and RDRKEYS2 files (the tests' files of the layouts before) byte for byte as the writers before did", () => {
+    // The SHA-256s of the files main's writers (86c93857, the last to write RDRKEYS4; 345ec3b, RDRKEYS3) wrote of these keys
     // (a value over 4 GiB among them): so the files the tests read as the layouts before are those layouts' own.
     let seed = 56;
     const next = (m: number): number => {
@@ -109,7 +111,8 @@ describe('the key index file', () => {
     const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
     expect(sha(encodeKeyIndex(index, copy, true, WIDE_ROWS_MAGIC))).toBe('4a32a1a2f0f8947c355f5356de72384afcbabc6f34f42745c09e5e2fd718f91a');
     expect(sha(nameOrderFile(index, copy, true))).toBe('b16a162a2d66658542a55e1a92ef9f909d75808fe9ced91ad0961174894fd214');
-    // RDRKEYS4 of the same keys: each read back as it was added, the value over 4 GiB too.
+    expect(sha(encodeKeyIndex(index, copy, true, CRC64_MAGIC))).toBe('38e2c32d15328427fb333959765fe4503f7f185350f6bf12d3e40faaabb213af');
+    // RDRKEYS5 of the same keys: each read back as it was added, the value over 4 GiB too.
     const decoded = indexInMemory(encodeKeyIndex(index, copy, true), copy);
     if (!('index' in decoded)) throw new Error(decoded.problem);
     for (const db of [0, 2, 9]) for (let pos = 0; pos < index.size(db); pos++) expect(decoded.index.entry(db, pos)).toEqual(index.entry(db, pos));
@@ -265,7 +268,8 @@ describe('the key index file', () => {
   });
 
   it.each([
-    [MAGIC, 'CRC-64'],
+    [MAGIC, 'CRC-32'],
+    [CRC64_MAGIC, 'CRC-64'],
     [WIDE_ROWS_MAGIC, 'SHA-256'],
   ] as const)('refuses a changed hash block of an %s file when a lookup reads it (its %s in the directory), never answering from it', (layout, sum) => {
     const index = indexOf(Array.from({ length: 2000 }, (_, i) => Buffer.from(`k:${i}`)));
@@ -289,13 +293,14 @@ describe('the key index file', () => {
   });
 
   it.each([
-    [MAGIC, 'CRC-64'],
+    [MAGIC, 'CRC-32'],
+    [CRC64_MAGIC, 'CRC-64'],
     [WIDE_ROWS_MAGIC, 'SHA-256'],
   ] as const)('refuses a changed block of rows and names of an %s file (its %s) when a lookup reaches it', (layout, sum) => {
     const index = indexOf(Array.from({ length: 200 }, (_, i) => Buffer.from(`k:${i}`)));
     const file = encodeKeyIndex(index, COPY, false, layout);
     const at = file.indexOf('k:150', layout.length);
-    // A name's byte, and (RDRKEYS4) a row's byte: each refused.
+    // A name's byte, and (RDRKEYS4 and after) a row's byte: each refused.
     const name = Buffer.from(file);
     name[at + 2]! ^= 1;
     const row = Buffer.from(file);
@@ -309,7 +314,7 @@ describe('the key index file', () => {
     }
   });
 
-  it.each([MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)(
+  it.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)(
     'refuses an %s file of another copy, damaged, truncated, of another layout or none, saying why',
     (layout) => {
       const file = layout === NAME_ORDER_MAGIC ? nameOrderFile(build(), COPY) : encodeKeyIndex(build(), COPY, false, layout);
@@ -323,7 +328,7 @@ describe('the key index file', () => {
       const moved = Buffer.from(file);
       moved.writeDoubleLE(file.length, file.length - FOOTER);
       expect(indexInMemory(moved, COPY)).toEqual({ problem: 'its footer points outside it (damaged)' });
-      const layoutProblem = { problem: 'not a redis-dr key index of a layout read by blocks (RDRKEYS2, RDRKEYS3, RDRKEYS4)' };
+      const layoutProblem = { problem: 'not a redis-dr key index of a layout read by blocks (RDRKEYS2, RDRKEYS3, RDRKEYS4, RDRKEYS5)' };
       expect(indexInMemory(Buffer.from(`${OLD_MAGIC} an index of the layout before, long enough to be read as one`), COPY)).toEqual(layoutProblem);
       // Cut short (a partial upload): its footer is gone.
       expect(indexInMemory(file.subarray(0, file.length - 5), COPY)).toEqual(layoutProblem);
@@ -345,7 +350,8 @@ describe('the key index file', () => {
   );
 
   it.each([
-    [MAGIC, 'CRC-64'],
+    [MAGIC, 'CRC-32'],
+    [CRC64_MAGIC, 'CRC-64'],
     [WIDE_ROWS_MAGIC, 'SHA-256'],
   ] as const)(
     'refuses an %s directory that lies, its own SHA-256 made to match: every check of it fails without that check (blocks: %s)',
@@ -355,6 +361,11 @@ describe('the key index file', () => {
       /** The block checksum of `b`, as the layout's entries hold it. */
       const blockSum = (b: Buffer): Buffer => {
         if (f.sum === 'sha256') return createHash('sha256').update(b).digest();
+        if (f.sum === 'crc32') {
+          const out = Buffer.alloc(4);
+          out.writeUInt32LE(crc32(b, 0, b.length));
+          return out;
+        }
         const out = Buffer.alloc(8);
         new Crc64().update(b).writeLittleEndian(out, 0);
         return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK, FORMS, type Layout, MAGIC, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
+import { BLOCK, CRC64_MAGIC, FORMS, type Layout, MAGIC, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
 import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { BlockPending, indexInMemory, PagedKeyIndex, settle } from '../../../../lambdas/domain/serve/paged-index.js';
@@ -48,12 +48,12 @@ function open(file: Buffer, at: 'now' | 'later') {
   return { paged, reads };
 }
 
-describe.each([MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file', (layout) => {
+describe.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)('PagedKeyIndex of an %s file', (layout) => {
   const { whole, file } = build(layout);
-  /** Blocks a lookup reads: an RDRKEYS3/4 file's hash block, then the key's block; an RDRKEYS2 file's block alone. */
+  /** Blocks a lookup reads: an RDRKEYS3/4/5 file's hash block, then the key's block; an RDRKEYS2 file's block alone. */
   const perLookup = layout !== NAME_ORDER_MAGIC ? 2 : 1;
   /** The name of the layout's block checksum in messages. */
-  const sum = layout === MAGIC ? 'CRC-64' : 'SHA-256';
+  const sum = layout === MAGIC ? 'CRC-32' : layout === CRC64_MAGIC ? 'CRC-64' : 'SHA-256';
 
   it('answers every lookup and count as the index held whole does, reading the file by blocks', () => {
     const { paged } = open(file, 'now');

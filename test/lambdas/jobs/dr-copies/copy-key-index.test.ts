@@ -469,7 +469,7 @@ describe("verify-rdb's key index beside a DR copy", () => {
       try {
         await c.select(3);
         await expect(c.get('big:2500')).rejects.toThrow(
-          /^ERR redis-dr serve could not answer GET: .* does not match its CRC-64 in the index's directory \(changed or damaged\); not served/,
+          /^ERR redis-dr serve could not answer GET: .* does not match its CRC-32 in the index's directory \(changed or damaged\); not served/,
         );
         // Another block's key: the one farthest from big:2500 in the file (its blocks hold keys in the file's order, and a
         // server's dict order is seeded at random, so a fixed name such as big:0 shares big:2500's block in some runs).

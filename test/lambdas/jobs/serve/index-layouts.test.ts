@@ -1,13 +1,14 @@
 /**
- * The three index layouts beside real backups, served and followed through
+ * The four index layouts beside real backups, served and followed through
  * history the same way: `RDRKEYS2` (keys in name order, written until
  * 2026-11-26, standing beside locked copies), `RDRKEYS3` (file order and a
- * hash lookup section, 33-byte rows and SHA-256s, written until RDRKEYS4)
- * and `RDRKEYS4` (24-byte rows, CRC-64s, written since; the older two
- * written by the writer's test-only paths, byte for byte the writers before:
+ * hash lookup section, 33-byte rows and SHA-256s, written until RDRKEYS4),
+ * `RDRKEYS4` (24-byte rows, CRC-64s, written until RDRKEYS5) and `RDRKEYS5`
+ * (CRC-32s, written since; the older three written by the writer's
+ * test-only paths, byte for byte the writers before:
  * domain/serve/index-file.test.ts). A point with each is opened from its
  * index (not read whole) and answers every key as the file read whole does;
- * `history` follows a key across the three; an `RDRKEYS2` index whose keys
+ * `history` follows a key across the four; an `RDRKEYS2` index whose keys
  * are out of name order is not used (the file is read whole).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
-import { type Layout, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
+import { CRC64_MAGIC, type Layout, NAME_ORDER_MAGIC, WIDE_ROWS_MAGIC } from '../../../../lambdas/domain/serve/index-file.js';
 import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { ColumnKeyIndex, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
@@ -26,7 +27,7 @@ import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { nameOrdered } from '../../../support/name-ordered-index.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
-const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0)];
+const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0), Date.UTC(2030, 10, 24, 6, 0)];
 const name = (i: number): string => backupFileName('cache', new Date(T[i]!));
 const KEYS = 3000;
 let root: string;
@@ -80,16 +81,20 @@ beforeAll(async () => {
   await c.pipeline().set('user:9', 'changed').exec();
   await c.save();
   copyFileSync(server.rdbPath, join(dest, name(2)));
+  await c.pipeline().set('user:10', 'changed').exec();
+  await c.save();
+  copyFileSync(server.rdbPath, join(dest, name(3)));
   c.disconnect();
   await server.stop();
   const store = new FileBackupStore(dest);
-  for (const f of [name(0), name(1), name(2)]) {
+  for (const f of [name(0), name(1), name(2), name(3)]) {
     copyFileSync(join(dest, f), join(bare, f));
     await writeIndexBeside(store, f);
   }
-  // The first two points' indexes as older writers wrote them.
+  // The first three points' indexes as older writers wrote them.
   writeFileSync(join(dest, `${name(0)}.keys`), nameOrderIndexOf(join(dest, name(0))));
   writeFileSync(join(dest, `${name(1)}.keys`), indexOfLayout(join(dest, name(1)), WIDE_ROWS_MAGIC));
+  writeFileSync(join(dest, `${name(2)}.keys`), indexOfLayout(join(dest, name(2)), CRC64_MAGIC));
 }, 60_000);
 
 afterAll(() => {
@@ -107,12 +112,13 @@ async function everyKey(p: OpenedPoint): Promise<Map<string, string>> {
   return out;
 }
 
-describe('RDRKEYS2, RDRKEYS3 and RDRKEYS4 indexes beside backups', () => {
+describe('RDRKEYS2, RDRKEYS3, RDRKEYS4 and RDRKEYS5 indexes beside backups', () => {
   it('opens a point from each layout and answers every key as the file read whole does', async () => {
     expect(readFileSync(join(dest, `${name(0)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS2');
     expect(readFileSync(join(dest, `${name(1)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS3');
     expect(readFileSync(join(dest, `${name(2)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS4');
-    for (const f of [name(0), name(1), name(2)]) {
+    expect(readFileSync(join(dest, `${name(3)}.keys`)).toString('latin1', 0, 8)).toBe('RDRKEYS5');
+    for (const f of [name(0), name(1), name(2), name(3)]) {
       const indexed = await openPoint(join(dest, f));
       const whole = await openPoint(join(bare, f));
       try {
@@ -140,17 +146,21 @@ describe('RDRKEYS2, RDRKEYS3 and RDRKEYS4 indexes beside backups', () => {
       [name(0), true, 'first'],
       [name(1), true, 'changed'],
       [name(2), true, 'same'],
+      [name(3), true, 'same'],
     ]);
     const gone = await keyHistoryOf({ from: `file://${dest}`, key: Buffer.from('user:8') });
-    expect(gone.rows!.map((r) => r.change)).toEqual(['first', 'vanished', 'absent']);
+    expect(gone.rows!.map((r) => r.change)).toEqual(['first', 'vanished', 'absent', 'absent']);
     const late = await keyHistoryOf({ from: `file://${dest}`, key: Buffer.from('user:9') });
-    expect(late.rows!.map((r) => r.change)).toEqual(['first', 'same', 'changed']);
+    expect(late.rows!.map((r) => r.change)).toEqual(['first', 'same', 'changed', 'same']);
+    const last = await keyHistoryOf({ from: `file://${dest}`, key: Buffer.from('user:10') });
+    expect(last.rows!.map((r) => r.change)).toEqual(['first', 'same', 'same', 'changed']);
     const changes = await keyHistoryOf({ from: `file://${dest}`, match: '*' });
     expect(changes.changes!.map((c) => [c.change, c.key.toString()])).toEqual([
       ['changed', 'cart:1'],
       ['changed', 'user:7'],
       ['vanished', 'user:8'],
       ['changed', 'user:9'],
+      ['changed', 'user:10'],
     ]);
   });
 

@@ -3,7 +3,7 @@
  * on a real S3 API (moto), `serve` opens a backup with a HeadObject of the
  * copy and of its index, a GET of the copy's CRC-64 trailer and one of the
  * index's directory; then a lookup is a ranged GET of the name's hash
- * block, one of the block its row lies in, and one of the value. A changed block is refused (its CRC-64 in the
+ * block, one of the block its row lies in, and one of the value. A changed block is refused (its CRC-32 in the
  * directory), never served; an index replaced while served fails its
  * ETag-pinned read.
  */
@@ -120,7 +120,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
       let at = await requestsSoFar(moto);
       expect(await c.get('key:1234')).toBe(expected.get('key:1234'));
       const one = await requestsAfter(moto, at);
-      // The index (RDRKEYS4): the name's hash block, then the block its row lies in; then the value from the copy.
+      // The index (RDRKEYS5): the name's hash block, then the block its row lies in; then the value from the copy.
       expect(one).toEqual([
         `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
         `GET /backups/prod/${FILE}.keys HTTP/1.1 206`,
@@ -202,7 +202,7 @@ describe('an index beside an S3 copy, read by blocks', () => {
     }
   }, 60_000);
 
-  it('refuses a changed block when a lookup reads it (its CRC-64), serving the other blocks', async () => {
+  it('refuses a changed block when a lookup reads it (its CRC-32), serving the other blocks', async () => {
     const changed = Buffer.from(index);
     const name = Buffer.from('key:1234');
     const at = changed.indexOf(name);
@@ -215,10 +215,10 @@ describe('an index beside an S3 copy, read by blocks', () => {
     try {
       expect(s.notes[0]).toMatch(/its key index \(\.keys, written when it was verified; read by blocks, not held\)$/);
       await expect(c.get('key:1234')).rejects.toThrow(
-        /^ERR redis-dr serve could not answer GET: the key index s3:\/\/backups\/prod\/.*\.keys: block \d+ does not match its CRC-64 in the index's directory \(changed or damaged\); not served/,
+        /^ERR redis-dr serve could not answer GET: the key index s3:\/\/backups\/prod\/.*\.keys: block \d+ does not match its CRC-32 in the index's directory \(changed or damaged\); not served/,
       );
       // Never served from the changed block, on any command that reads it.
-      await expect(c.exists('key:1234')).rejects.toThrow(/does not match its CRC-64/);
+      await expect(c.exists('key:1234')).rejects.toThrow(/does not match its CRC-32/);
       // A key of another block still answers: the one whose name lies farthest from the change (blocks are runs of the
       // file's keys, in a real server's order: key:0 may share key:1234's block).
       const far = ['key:1000', 'key:1999', 'key:2000', 'key:2999'].sort((a, b) => Math.abs(index.indexOf(b) - at) - Math.abs(index.indexOf(a) - at))[0]!;
