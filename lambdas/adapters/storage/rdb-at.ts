@@ -9,7 +9,7 @@
 import { closeSync, type FSWatcher, fstatSync, read, openSync, readSync, statSync, watch } from 'node:fs';
 import { promisify } from 'node:util';
 import { httpStatus } from '../aws/errors.js';
-import { s3UrlFix, s3UrlHint } from '../../domain/keys/s3-url-meant.js';
+import { s3UrlFix, noSuchFileHint } from '../../domain/keys/s3-url-meant.js';
 
 const readAt = promisify(read);
 
@@ -48,7 +48,7 @@ export function openLocalRdb(path: string): RdbAt {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new RdbOpenError(
-      `cannot read ${path}: ${code === 'ENOENT' ? `no such file${s3UrlHint(path)}` : code === 'EACCES' ? 'permission denied' : String(err)}`,
+      `cannot read ${path}: ${code === 'ENOENT' ? `no such file${noSuchFileHint(path)}` : code === 'EACCES' ? 'permission denied' : String(err)}`,
     );
   }
   const stat = fstatSync(fd);

@@ -25,10 +25,31 @@ export function s3UrlMeant(location: string): string | undefined {
   return meant === location ? undefined : meant;
 }
 
-/** ` (an S3 object is written <meant>)` for a location {@link s3UrlMeant} reads as a slip, else empty: the tail of a "cannot read" line. */
-export function s3UrlHint(location: string): string {
+/**
+ * The local path a `file:///<path>` (or `file://localhost/<path>`) URL names, percent-escapes decoded, else undefined.
+ * redis-dr reads and writes files by their path; `backup` prints its locations as such URLs, and `--from` takes a
+ * folder as one, so a file's URL pasted where a path goes is named with the path to give.
+ */
+export function fileUrlPath(location: string): string | undefined {
+  const m = /^file:\/\/(?:localhost)?(\/.*)$/i.exec(location.trim());
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1];
+  }
+}
+
+/**
+ * The tail of a "cannot read <location>: no such file" line: `; an S3 object is written <meant>` for a location
+ * {@link s3UrlMeant} reads as a slip, `; a local file is given by its path: <path>` for a file URL
+ * ({@link fileUrlPath}), else empty.
+ */
+export function noSuchFileHint(location: string): string {
   const meant = s3UrlMeant(location);
-  return meant ? `; an S3 object is written ${meant}` : '';
+  if (meant) return `; an S3 object is written ${meant}`;
+  const path = fileUrlPath(location);
+  return path ? `; a local file is given by its path: ${path}` : '';
 }
 
 /** `write it as <meant>` for a slip ({@link s3UrlMeant}), else `write S3 locations as <form>`: the fix of a location refused as an S3 URL. */

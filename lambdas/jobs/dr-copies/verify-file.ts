@@ -20,7 +20,7 @@ import { dismissSplitWorkerStandby } from '../../adapters/host/split-worker-star
 import type { RdbEnvelopeInfo } from '../../adapters/storage/rdb-envelope.js';
 import { verifyRdbStream, type RdbReport } from '../../domain/rdb/verifier.js';
 import { type VerifyRdbFileResult, verifyRdbBody } from './verify-body.js';
-import { s3UrlHint } from '../../domain/keys/s3-url-meant.js';
+import { noSuchFileHint } from '../../domain/keys/s3-url-meant.js';
 
 export type { VerifyRdbFileResult };
 
@@ -48,7 +48,7 @@ async function openInput(file: string, options: VerifyRdbFileOptions): Promise<{
   try {
     stat = statSync(file);
   } catch {
-    throw new Error(`cannot read ${file}: no such file${s3UrlHint(file)}`);
+    throw new Error(`cannot read ${file}: no such file${noSuchFileHint(file)}`);
   }
   if (!stat.isFile()) throw new Error(`cannot read ${file}: not a regular file`);
   return { body: readFileChunks(file), size: stat.size };

@@ -253,7 +253,7 @@ export function refuseUnverified(location: string, report: RdbReport): RdbReport
   if (verdict === 'ok') return report;
   const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
   throw new UsageError(
-    `${location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}): serve refuses it; redis-dr verify-rdb ${location} shows the report`,
+    `${location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}); redis-dr verify-rdb ${location} shows the report`,
   );
 }
 

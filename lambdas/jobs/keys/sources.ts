@@ -14,7 +14,7 @@ import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { checkShardSet, ShardSetError, type ShardFile, type ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb.js';
-import { s3UrlHint } from '../../domain/keys/s3-url-meant.js';
+import { noSuchFileHint } from '../../domain/keys/s3-url-meant.js';
 
 /** A source that names nothing readable (a directory, a missing file, no shard files): the caller's input is wrong. */
 export class KeySourceError extends Error {
@@ -172,7 +172,8 @@ function localShardFiles(path: string): ShardFile[] {
   } catch {
     // reported below
   }
-  if (names.length === 0) throw new KeySourceError(`--from-rdb ${path}: no such file, and no ${exportName}-NNNN.rdb shard files in ${dir}${s3UrlHint(path)}`);
+  if (names.length === 0)
+    throw new KeySourceError(`--from-rdb ${path}: no such file, and no ${exportName}-NNNN.rdb shard files in ${dir}${noSuchFileHint(path)}`);
   return names.map((n) => ({ location: join(dir, n), name: n }));
 }
 

@@ -44,5 +44,16 @@ describe('redis-dr compare --a <file>', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
+    // The verifier's verdict and the report to read, not another command's name (it said "serve refuses it").
+    expect(r.stderr).toMatch(/cut\.rdb is corrupt \(the verifier's verdict at byte \d+: .*\); redis-dr verify-rdb .*cut\.rdb shows the report/);
+    expect(r.stderr).not.toMatch(/serve/);
+  }, 60_000);
+
+  it("negative: a file:///<path> side (as backup prints its locations) names the path to give, not only 'no such file', exit 2", async () => {
+    const r = await inWorker('compare', '--a', `file://${file}`, '--b', server.url);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`cannot read file://${file}: no such file; a local file is given by its path: ${file}`);
+    expect(r.stdout).toBe('');
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { s3UrlFix, s3UrlHint, s3UrlMeant } from '../../../../lambdas/domain/keys/s3-url-meant.js';
+import { fileUrlPath, noSuchFileHint, s3UrlFix, s3UrlMeant } from '../../../../lambdas/domain/keys/s3-url-meant.js';
 
 describe('s3UrlMeant: the s3:// URL a misspelt location was meant as', () => {
   it.each([
@@ -18,7 +18,7 @@ describe('s3UrlMeant: the s3:// URL a misspelt location was meant as', () => {
     [' S3:b/x', 's3://b/x'],
   ])('%j -> %s', (location, meant) => {
     expect(s3UrlMeant(location)).toBe(meant);
-    expect(s3UrlHint(location)).toBe(`; an S3 object is written ${meant}`);
+    expect(noSuchFileHint(location)).toBe(`; an S3 object is written ${meant}`);
     expect(s3UrlFix(location, 's3://<bucket>/<key>')).toBe(`write it as ${meant}`);
   });
 
@@ -43,7 +43,28 @@ describe('s3UrlMeant: the s3:// URL a misspelt location was meant as', () => {
     ['s3:B/x.rdb'],
   ])('negative: %j is no slip', (location) => {
     expect(s3UrlMeant(location)).toBeUndefined();
-    expect(s3UrlHint(location)).toBe('');
+    expect(noSuchFileHint(location)).toBe('');
     expect(s3UrlFix(location, 's3://<bucket>/<key>')).toBe('write S3 locations as s3://<bucket>/<key>');
   });
+});
+
+describe('noSuchFileHint of a file URL: the local path to give (backup prints its locations as file:///…)', () => {
+  it.each([
+    ['file:///var/backups/redis/rdr-cache-20261126-0300.rdb', '/var/backups/redis/rdr-cache-20261126-0300.rdb'],
+    ['FILE:///tmp/x.rdb', '/tmp/x.rdb'],
+    ['file://localhost/tmp/x.rdb', '/tmp/x.rdb'],
+    ['file:///tmp/a%20b.rdb', '/tmp/a b.rdb'],
+    ['file:///tmp/100%.rdb', '/tmp/100%.rdb'],
+  ])('%j -> %s', (location, path) => {
+    expect(fileUrlPath(location)).toBe(path);
+    expect(noSuchFileHint(location)).toBe(`; a local file is given by its path: ${path}`);
+  });
+
+  it.each([['/tmp/x.rdb'], ['x.rdb'], ['file://host/tmp/x.rdb'], ['file:/tmp/x.rdb'], ['./file:///tmp/x.rdb'], ['s3://b/x.rdb']])(
+    'negative: %j names no path',
+    (location) => {
+      expect(fileUrlPath(location)).toBeUndefined();
+      expect(noSuchFileHint(location)).toBe('');
+    },
+  );
 });
