@@ -54,6 +54,12 @@ const ELASTICACHE: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['valkey', '7.2'],
   ['valkey', '8.0'],
   ['valkey', '8.1'],
+  // ElastiCache's Valkey 8.2 is Valkey 8.1's engine with vector search (a module's data: no RDB type of its own) and
+  // reads what 8.1 reads; its 9.0 and 9.1 read Valkey 9's own format (VALKEY080), hash field TTLs included
+  // (docs.aws.amazon.com AmazonElastiCache engine-versions, read 2026-11-26).
+  ['valkey', '8.2'],
+  ['valkey', '9.0'],
+  ['valkey', '9.1'],
 ];
 
 const release = (engine: 'redis' | 'valkey', version: string, elasticache: boolean): EngineRelease => ({
