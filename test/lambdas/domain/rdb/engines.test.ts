@@ -59,7 +59,7 @@ describe('the engine table: which releases load a file, and what a file for one 
     expect(enginesLine({ version: 13, valkey: false }, ['META-abcd'])).toMatch(/with module META-abcd loaded; .*--lossy key-meta writes/);
   });
 
-  it('a VALKEY080 file loads in Valkey 9 only (ElastiCache\'s 9.0 and 9.1 too); an RDB 16 file in nothing known', () => {
+  it("a VALKEY080 file loads in Valkey 9 only (ElastiCache's 9.0 and 9.1 too); an RDB 16 file in nothing known", () => {
     expect(names({ version: 80, valkey: true })).toEqual(['valkey-9.0', 'elasticache-valkey-9.0', 'elasticache-valkey-9.1']);
     expect(enginesLine({ version: 80, valkey: true })).toMatch(/ElastiCache: .*Valkey ≥ 9\.0/);
     // ElastiCache's Valkey 8.2 reads what 8.1 reads: RDB 11, not Valkey 9's format.
