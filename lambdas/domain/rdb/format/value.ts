@@ -328,8 +328,7 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   try {
     let size = 0;
     let first: string | undefined;
-    const order = new ReadOrder();
-    for (const node of streamNodes(c, order)) {
+    for (const node of streamNodes(c)) {
       first ??= node[0]?.[0];
       size += node.length;
     }
