@@ -13,9 +13,13 @@ export function convertRdbCommand(program: Command): void {
         'keys the target reads are copied byte for byte, the others re-encoded; the output is verified and held key by key against the input before it is put in place, or nothing is left',
     )
     .argument('<in>', 'the .rdb file to convert, or s3://<bucket>/<key>')
-    .requiredOption(
+    .option(
       '-o, --output <file>',
-      'the .rdb file to write: a local path, or s3://<bucket>/<key> (verified locally, uploaded, then read back from S3 and verified again)',
+      'the .rdb file to write: a local path, or s3://<bucket>/<key> (verified locally, uploaded, then read back from S3 and verified again); optional with --dry-run',
+    )
+    .option(
+      '--dry-run',
+      "judge the conversion without writing: the input read and verified, every key judged, the output's size counted, -o checked (what needs no write); exit 0 when a real run would go through, 1 when it would refuse",
     )
     .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASES.map((e) => e.name).join(', ')}`)
     .option('--rdb-version <n>', 'or a REDIS format version (9–15) instead of --for', positiveInt('--rdb-version', 1))

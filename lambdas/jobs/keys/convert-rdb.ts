@@ -22,74 +22,54 @@
  * differs (compare's canonical digests). Anything but
  * a verified, equal file removes the temporary file: no partial output.
  *
+ * The input pass is convert-input.ts's, the output's checks and sinks
+ * convert-output.ts's. A dry run (`--dry-run`, ConvertRdbSpec.dryRun) is
+ * this same run with writes off: the output checked only by what needs no
+ * write, the same pass and judgments, the writer's chunks counted by a sink
+ * that writes nothing, and it ends where the read-back would begin.
+ *
  * Memory: the reader's two chunks and the key in hand (its bytes where
  * they lie, copied only across a seam; a re-encoded value written straight
  * into the output buffer, no copy of it first), and up to 1 MiB of output
  * before it is written (more while one key's value is bigger).
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KeyExistsError } from '../../adapters/storage/object-store.js';
-import { createOutputFile, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
+import { createOutputFile, type OutputFile } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
-import { displayKey, keyDigest, type KeyDigest, type KeyValue } from '../../domain/rdb/fingerprint.js';
+import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
-import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
-import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
-import { digestPlainObject, digestsPlainForm, transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
+import { expressValue } from '../../domain/rdb/write/express.js';
+import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
 import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
-import { KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
-import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { digestStreamAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
+import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
+import { type ConvertRdbSpec, decodedValue, InputPass, isStream, type RefusedKey } from './convert-input.js';
+import { checkOutput, countingSink } from './convert-output.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
-import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 
-/** What to convert, into what. */
-export interface ConvertRdbSpec {
-  /** A local path or `s3://bucket/key`. */
-  readonly input: string;
-  /** A local path or `s3://bucket/key`. */
-  readonly output: string;
-  readonly format: RdbFormat;
-  /** How the target is named in messages: `redis-7.0`, `RDB 10`. */
-  readonly target: string;
-  /** The `redis-ver` AUX field written. @default the input's */
-  readonly redisVer?: string;
-  /** Replace an existing output. */
-  readonly force?: boolean;
-  /** The losses the operator accepts. @default none */
-  readonly lossy?: ReadonlySet<LossKind>;
-  /** Input bytes read so far. */
-  readonly onProgress?: (bytesRead: number) => void;
-  /** Bytes per ranged GET of an s3:// input. */
-  readonly readPartBytes?: number;
-  /** Keys named in a refusal at most. @default 20 */
-  readonly maxNamed?: number;
-}
-
-/** A key the target cannot hold as it is. */
-export interface RefusedKey {
-  readonly db: number;
-  readonly key: string;
-  readonly reason: string;
-}
+export type { ConvertRdbSpec, RefusedKey } from './convert-input.js';
 
 /** What a run did. */
 export interface ConvertRdbResult {
-  /** The output is in place, verified and equal to the input. */
+  /** The output is in place, verified and equal to the input; in a dry run, a real run would go through as far as a run that writes nothing can tell. */
   readonly ok: boolean;
-  /** Why not (nothing was left at the output). */
+  /** Why not (nothing was left at the output); in a dry run, why a real run would refuse. */
   readonly error?: string;
+  /** A dry run: nothing was written, nothing read back; `bytesOut` is the writer's bytes counted (convert-output.ts countingSink). */
+  readonly dryRun?: true;
+  /** A dry run: what was checked of the output, and what was not. */
+  readonly outputChecked?: string;
   readonly input: string;
-  readonly output: string;
+  /** Absent only in a dry run without `-o`. */
+  readonly output?: string;
   readonly target: string;
   readonly format: RdbFormat;
   /** The input's format, once its header was read. */
@@ -114,89 +94,8 @@ export interface ConvertRdbResult {
   readonly outputReport?: RdbReport;
 }
 
-/** A key's decoded value, or for a type the decoder cannot read (carried as is), its object bytes. */
-function decodedValue(payload: Buffer, type: number): KeyValue {
-  try {
-    return decodeDumpPayload(payload);
-  } catch {
-    return { type: 'other', typeName: `rdb-type-${type}`, dump: payload.subarray(1, payload.length - DUMP_FOOTER_BYTES) };
-  }
-}
-
 /** A key's digest as compare has it (canonical), to name a difference. */
 const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k.payload, k.type), k.expireAtMs);
-
-/** A stream of listpacks (the layouts a downgrade reads and writes). */
-const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
-
-const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
-const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
-  m[k] = (m[k] ?? 0) + 1;
-};
-
-/**
- * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said; each value as a report
- * holds it (reportedAux: `redis-dr-converted-from` embeds the input's `redis-ver`, which a crafted file makes long), so
- * the read-back reports what was written and is compared whole.
- */
-function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
-  const aux: [string, string][] = [
-    ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
-    ['redis-bits', src['redis-bits'] ?? '64'],
-  ];
-  // ctime is when the data was taken (expiry histograms, RPO): the input's, not the conversion's.
-  for (const k of ['ctime', 'used-mem']) if (src[k] !== undefined) aux.push([k, src[k]]);
-  const by = src['redis-ver'] ? ` written by ${source.magic === 'VALKEY' ? 'valkey' : 'redis'} ${src['redis-ver']}` : '';
-  aux.push(['redis-dr-converted-from', `${source.magic} RDB ${source.version}${by}`]);
-  return aux.map(([k, v]) => [k, reportedAux(v)]);
-}
-
-/**
- * Checks the output before any work: one line naming it and the fix. For an
- * `s3://` output, the object (an object there is refused without --force),
- * and the local path its temporary file is verified at before the upload.
- */
-async function checkOutput(spec: ConvertRdbSpec): Promise<{ local: string; s3?: S3Output }> {
-  // The input is the only copy of its data until the output is proven: never written over, even with --force.
-  if (sameLocation(spec.input, spec.output))
-    throw new UsageError(`-o ${spec.output}: that is the input; write the converted copy to another path or key (the input stays as it is)`);
-  if (spec.output.startsWith('s3://')) {
-    // The AWS SDK loads only for s3:// outputs.
-    const s3 = (await import('../../adapters/storage/s3-output.js')).s3Output(spec.output);
-    // s3:///b/k.rdb (a slash too many) names the URL meant.
-    if (!s3)
-      throw new UsageError(
-        `-o ${spec.output}: not an S3 object; write it as ${s3UrlMeant(spec.output) ?? 's3://<bucket>/<key>.rdb'}; nothing was read or written`,
-      );
-    if (s3.keyProblem) throw new UsageError(`-o ${spec.output}: ${s3.keyProblem}; nothing was read or written`);
-    const missing = await s3.missingBucket();
-    if (missing) throw new UsageError(`-o ${spec.output}: ${missing}; nothing was read or written`);
-    if (!spec.force && (await s3.exists())) throw new UsageError(`-o ${spec.output}: the object exists; give --force to replace it, or another key`);
-    return { local: join(tmpdir(), `redis-dr-convert-${s3.name}`), s3 };
-  }
-  // S3:// (any case but s3), s3:/… (a slash short), s3:b/…, s3//b/…, s3:///b/…, a space before s3://: an S3 object meant,
-  // and otherwise taken as a local path in a folder that is not there (s3:b); a folder of that name that is there is written in.
-  const meant = s3UrlMeant(spec.output);
-  if (meant && !outputFolderExists(spec.output))
-    throw new UsageError(`-o ${spec.output}: an S3 object is written s3://<bucket>/<key>, lower case, two slashes; write it as ${meant}`);
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec.output)?.[1];
-  // Another scheme (file://, https://) would be taken as a relative path beginning with it; file:///<path> names the local path meant.
-  if (scheme) {
-    const local = scheme.toLowerCase() === 'file' && spec.output.startsWith('/', scheme.length + 3) ? ` (${spec.output.slice(scheme.length + 3)})` : '';
-    throw new UsageError(`-o ${spec.output}: ${scheme}:// is not an output redis-dr writes; give a local path${local} or s3://<bucket>/<key>.rdb`);
-  }
-  const state = outputPathState(spec.output);
-  if (state === 'other') throw new UsageError(`-o ${spec.output}: not a file (a folder?); give the path of the .rdb file to write`);
-  if (state === 'file' && !spec.force) throw new UsageError(`-o ${spec.output}: the file exists; give --force to replace it, or another path`);
-  if (!outputFolderExists(spec.output)) throw new UsageError(`-o ${spec.output}: the folder it goes into does not exist; create it first`);
-  return { local: spec.output };
-}
-
-/** Whether two locations name the same file (resolved, links followed where it exists) or the same `s3://` object. */
-function sameLocation(a: string, b: string): boolean {
-  if (a.startsWith('s3://') || b.startsWith('s3://')) return a.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/') === b.replace(/^s3:\/\/([^/]+)\/+/, 's3://$1/');
-  return samePath(a, b);
-}
 
 /**
  * Puts the verified temporary file under its name: a local file renamed
@@ -258,142 +157,6 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
 }
 
 /**
- * The input's read: each key written for the target and digested where the
- * parser found it, inside its push (the views are valid only there), and
- * what the run counts.
- */
-class InputPass {
-  readonly digest = new KeyListDigest();
-  /** Which keys written were re-encoded: the read-back digests those by value. */
-  readonly reencodedKeys = new KeyBits();
-  readonly dropped: Partial<Record<LossKind, number>> = {};
-  readonly lost: Partial<Record<LossKind, number>> = {};
-  readonly expired = { fields: 0, hashes: 0 };
-  readonly refused: RefusedKey[] = [];
-  readonly problems: string[] = [];
-  refusedCount = 0;
-  asIs = 0;
-  reencoded = 0;
-  functions = 0;
-  source: RdbFormat | undefined;
-  writer: RdbFileWriter | undefined;
-  /** The AUX fields the writer wrote, in order. */
-  aux: [string, string][] = [];
-  /** The function libraries written (DUMP-style payloads with their footer), in order. */
-  readonly functionsWritten: Uint8Array[] = [];
-  // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
-  readonly reader: RdbKeyReader;
-  /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
-  private readonly asIsOf = new Uint8Array(256);
-  /** The newer streams' walk, reused. */
-  private readonly streams = new StreamLayout();
-
-  /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
-  constructor(
-    private readonly spec: ConvertRdbSpec,
-    private readonly lossy: ReadonlySet<LossKind>,
-    private readonly maxNamed: number,
-    transientChunks: boolean,
-    /** The run's time: a hash field whose TTL passed before it is left out (express.ts). */
-    readonly now: number,
-  ) {
-    this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
-  }
-
-  /** The writer, once the header and AUX fields are in (servers write them before anything else). */
-  started(): RdbFileWriter {
-    this.source ??= formatOf(this.reader);
-    if (this.writer === undefined) {
-      this.aux = auxFor(this.reader.auxFields, this.source, this.spec.redisVer);
-      // No CRC-64 of its own: the trailer is that of the file as read back (convertRdb).
-      this.writer = new RdbFileWriter(this.spec.format, this.aux, { trailerByCaller: true });
-    }
-    return this.writer;
-  }
-
-  /** Writes the function libraries read so far (or counts them dropped, or names the problem). */
-  takeFunctions(): void {
-    const { format } = this.spec;
-    for (; this.functions < this.reader.functions.length; this.functions++) {
-      const w = this.started();
-      if (format.magic === 'REDIS' && format.version < 10) {
-        if (this.lossy.has('function')) count(this.dropped, 'function');
-        else if (this.problems.length === 0 || !this.problems.at(-1)!.startsWith('function'))
-          this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
-      } else {
-        w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
-        this.functionsWritten.push(this.reader.functions[this.functions]!);
-      }
-    }
-  }
-
-  private visit(k: KeyInPlace): void {
-    this.takeFunctions(); // the libraries before the first key (they come first in a file), in the same push
-    const w = this.started();
-    const type = k.type;
-    if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, this.source!, this.spec.format) ? 1 : 2;
-    if (this.asIsOf[type] === 1) {
-      w.keyAt(k, type, k.bytes, k.from, k.to);
-      this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
-      this.reencodedKeys.push(false);
-      this.asIs++;
-    } else if (transcodes(type)) {
-      // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
-      this.digest.valueHeadAt(k);
-      w.valueWritten(transcodeObject(type, k.bytes, k.from, k.to, w.keyOpened(k), this.digest, k));
-      this.reencoded++;
-      this.reencodedKeys.push(true);
-    } else if (type === STREAM_2 || type === STREAM_3) {
-      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built).
-      const layout = this.streams.read(type, k.bytes, k.from, k.to);
-      const d = streamDowngrade(layout, this.spec.format, this.lossy);
-      if ('refuse' in d) {
-        this.refusedCount++;
-        if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
-        return;
-      }
-      if (d.lost) count(this.lost, d.lost);
-      this.digest.valueHeadAt(k);
-      layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
-      layout.writeAs(d.to, w.keyOpened(k));
-      w.valueWritten(d.to);
-      this.reencoded++;
-      this.reencodedKeys.push(true);
-    } else this.express(k, w);
-  }
-
-  /** A key neither copied nor transcoded: as lambdas/domain/rdb/write/express.ts says, from a payload of its own. */
-  private express(k: KeyInPlace, w: RdbFileWriter): void {
-    const name = k.name();
-    const payload = k.payload();
-    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy, this.now);
-    if (e.action === 'expired') {
-      this.expired.hashes++;
-      this.expired.fields += e.expiredFields;
-      return;
-    }
-    if (e.action === 'refuse') {
-      this.refusedCount++;
-      // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
-      const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
-      if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(name), reason: `${e.reason}${hint}` });
-      return;
-    }
-    if (e.action === 'drop') {
-      count(this.dropped, e.lost);
-      return;
-    }
-    if (e.lost) count(this.lost, e.lost);
-    this.expired.fields += e.expiredFields ?? 0;
-    if (e.reencoded) this.reencoded++;
-    else this.asIs++;
-    w.keyAt(k, e.type, e.object, 0, e.object.length);
-    this.reencodedKeys.push(e.reencoded);
-    digestInput(this.digest, k.db, name, k.type, payload, k.expireAtMs, e);
-  }
-}
-
-/**
  * Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). No V8 flag is changed while
  * it runs: turning TurboFan's inlining off on one CPU took about 7 % off a re-encoding's CPU (bench/README.md,
  * convert-rdb, 2026-11-26 02:00), but Node documents flags set after start as unsupported ("unpredictable
@@ -401,7 +164,7 @@ class InputPass {
  */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const started = Date.now();
-  const { local, s3 } = await checkOutput(spec);
+  const checked = await checkOutput(spec);
   const file = await inputFile(spec);
   const lossy = spec.lossy ?? new Set<LossKind>();
   // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
@@ -410,31 +173,40 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
   let bytesIn = 0;
   let inputReport: RdbReport | undefined;
   let outputReport: RdbReport | undefined;
-  const result = (error?: string): ConvertRdbResult => ({
-    ok: error === undefined,
-    ...(error !== undefined ? { error } : {}),
-    input: spec.input,
-    output: spec.output,
-    target: spec.target,
-    format: spec.format,
-    ...(pass.source ? { source: pass.source } : {}),
-    keys: pass.writer?.keys ?? 0,
-    asIs: pass.asIs,
-    reencoded: pass.reencoded,
-    dropped: pass.dropped,
-    lost: pass.lost,
-    expired: { at: started, ...pass.expired },
-    functions: pass.functions,
-    refused: pass.refused,
-    refusedCount: pass.refusedCount,
-    bytesIn,
-    bytesOut: pass.writer?.bytes ?? 0,
-    seconds: (Date.now() - started) / 1000,
-    ...(inputReport ? { inputReport } : {}),
-    ...(outputReport ? { outputReport } : {}),
-  });
-  const out: OutputFile = await createOutputFile(local, s3 !== undefined || (spec.force ?? false));
-  const nothingLeft = `nothing was written to ${spec.output}`;
+  // A dry run: the output's refusal (a real run's, before reading) said first, the input judged all the same.
+  const dryError = (error?: string) =>
+    [checked.refused && `a real run refuses this output before reading the input: ${checked.refused}`, error].filter(Boolean).join('\n') || undefined;
+  const result = (conversionError?: string): ConvertRdbResult => {
+    const error = spec.dryRun ? dryError(conversionError) : conversionError;
+    return {
+      ok: error === undefined,
+      ...(error !== undefined ? { error } : {}),
+      ...(spec.dryRun ? { dryRun: true as const, ...(checked.checked ? { outputChecked: checked.checked } : {}) } : {}),
+      input: spec.input,
+      ...(spec.output !== undefined ? { output: spec.output } : {}),
+      target: spec.target,
+      format: spec.format,
+      ...(pass.source ? { source: pass.source } : {}),
+      keys: pass.writer?.keys ?? 0,
+      asIs: pass.asIs,
+      reencoded: pass.reencoded,
+      dropped: pass.dropped,
+      lost: pass.lost,
+      expired: { at: started, ...pass.expired },
+      functions: pass.functions,
+      refused: pass.refused,
+      refusedCount: pass.refusedCount,
+      bytesIn,
+      bytesOut: 'counted' in out ? out.counted : (pass.writer?.bytes ?? 0),
+      seconds: (Date.now() - started) / 1000,
+      ...(inputReport ? { inputReport } : {}),
+      ...(outputReport ? { outputReport } : {}),
+    };
+  };
+  // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
+  const out =
+    spec.dryRun || checked.local === undefined ? countingSink() : await createOutputFile(checked.local, checked.s3 !== undefined || (spec.force ?? false));
+  const nothingLeft = spec.dryRun ? 'a real run refuses the same (dry run: nothing written)' : `nothing was written to ${spec.output}`;
   const { reader, problems, reencodedKeys } = pass;
   try {
     for await (const chunk of read()) {
@@ -465,6 +237,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     }
     const w = pass.started();
     await out.write(w.end());
+    // A dry run ends here: its file's trailer counted (the CRC-64 of the bytes counted), nothing to read back or store.
+    if ('counted' in out) {
+      await out.write(w.trailer(out.crc()));
+      return result();
+    }
     // Read back through the verifier; keys held against the input's, in order. The file's CRC-64 is that of its bytes
     // as read back, appended once they are read, synced, then read back and judged as every trailer is (one pass over
     // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 16:40). What the
@@ -492,10 +269,11 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       await out.discard();
       return result(`${where}; ${nothingLeft}`);
     }
-    const unstored = await storeOutput(out, s3, spec.force ?? false, { keys: w.keys, digest: back.digest, streamIds }, reencodedKeys);
+    const unstored = await storeOutput(out, checked.s3, spec.force ?? false, { keys: w.keys, digest: back.digest, streamIds }, reencodedKeys);
     return result(unstored);
   } catch (err) {
     await out.discard();
+    if (spec.dryRun) throw err; // nothing was being written: a read's own error
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
     const plain: Record<string, string> = {
@@ -515,20 +293,6 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   const what = [...problems, ...named, ...more].join('; ');
   const head = refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input` : 'the input';
   return `${head} cannot be expressed for ${target}: ${what}`;
-}
-
-/** An input key written as `e` says, into the digest: by its bytes, else by its decoded value (a stream re-encoded goes through InputPass.visit's own walk, never here). */
-function digestInput(
-  digest: KeyListDigest,
-  db: number,
-  name: Buffer,
-  type: number,
-  payload: Buffer,
-  expireAtMs: number | null,
-  e: Extract<Expressed, { action: 'write' }>,
-): void {
-  if (!e.reencoded) digest.addRaw(db, name, e.type, e.object, expireAtMs);
-  else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
 }
 
 /**

@@ -249,6 +249,120 @@ describe('redis-dr convert-rdb', () => {
     );
     expect(r.stdout).toMatch(/--lossy field-ttl: 2 keys written with that loss/);
   }, 30_000);
+
+  /** `--dry-run`: its words, its JSON and its exit codes (0 a real run goes through, 1 it refuses, 2 usage); nothing written. */
+  describe('--dry-run', () => {
+    const listing = () => readdirSync(dir).sort();
+
+    it('without -o: what a real run would write, said as such, "nothing written", not verified; exit 0 (the binary)', async () => {
+      const before = listing();
+      const r = await cli('convert-rdb', v11, '--for', 'redis-7.0', '--dry-run');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^dry run, nothing written: the output would be REDIS0010 for redis-7\.0, from .*v11\.rdb \(REDIS RDB 11\)$/);
+      expect(lines[1]).toMatch(
+        /^\d+ keys would be written \(\d+ as they are, [1-9]\d* re-encoded\), 1 function library; \d+ → \d+ bytes \(the writer's output, counted\) in /,
+      );
+      expect(lines[2]).toMatch(/^not verified: nothing was written, so nothing was read back/);
+      expect(lines.at(-1)).toBe('checked: no -o given: the output was not checked');
+      expect(r.stdout).not.toMatch(/^verified:/m);
+      expect(listing()).toEqual(before);
+    }, 30_000);
+
+    it('negative: without --dry-run, -o is required (exit 2, one line)', async () => {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('redis-dr: give -o <file> or -o s3://<bucket>/<key>: the file to write\n');
+    }, 30_000);
+
+    it("--json: the real run's fields plus dryRun and outputChecked, the same figures; bytesOut the size of the file the real run writes", async () => {
+      const out = join(dir, 'dry-json.rdb');
+      const before = listing();
+      const dry = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out, '--dry-run', '--json');
+      expect(dry.status, dry.stderr).toBe(0);
+      expect(listing()).toEqual(before);
+      const real = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out, '--json');
+      expect(real.status, real.stderr).toBe(0);
+      const [d, w] = [JSON.parse(dry.stdout), JSON.parse(real.stdout)];
+      expect(
+        Object.keys(d)
+          .filter((k) => !(k in w))
+          .sort(),
+      ).toEqual(['dryRun', 'outputChecked']);
+      expect(Object.keys(w).filter((k) => !(k in d))).toEqual([]);
+      expect(d.dryRun).toBe(true);
+      expect(w.dryRun).toBeUndefined();
+      for (const k of ['ok', 'keys', 'asIs', 'reencoded', 'dropped', 'lost', 'functions', 'refused', 'refusedCount', 'bytesIn', 'bytesOut', 'format', 'source'])
+        expect(d[k], k).toEqual(w[k]);
+      expect(d.bytesOut).toBe(readFileSync(out).length);
+      rmSync(out);
+    }, 30_000);
+
+    it("keys the target cannot hold: the figures, then the real run's refusal naming them; exit 1, nothing written; negative: --lossy field-ttl exit 0", async () => {
+      const out = join(dir, 'dry-ttl.rdb');
+      const before = listing();
+      const r = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--dry-run');
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^\d+ keys would be written \(.*\), 2 keys refused, /m);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        /^redis-dr convert-rdb --dry-run: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl.*; a real run refuses the same \(dry run: nothing written\)\n$/,
+      );
+      const lossy = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--dry-run', '--lossy', 'field-ttl');
+      expect(lossy.status, lossy.stderr).toBe(0);
+      expect(lossy.stdout).toMatch(/^--lossy field-ttl: 2 keys would be written with that loss/m);
+      expect(listing()).toEqual(before);
+    }, 30_000);
+
+    it('-o exists: the figures, and that a real run refuses it; exit 1, the file untouched; with --force exit 0', async () => {
+      const out = join(dir, 'dry-there.rdb');
+      writeFileSync(out, 'mine');
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out, '--dry-run');
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb --dry-run: a real run refuses this output before reading the input: -o ${out}: the file exists; give --force to replace it, or another path\n`,
+      );
+      expect(r.stdout).toMatch(/keys would be written/);
+      const forced = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out, '--dry-run', '--force');
+      expect(forced.status, forced.stderr).toBe(0);
+      expect(forced.stdout).toMatch(
+        /^checked: -o .*dry-there\.rdb: a file is there, which --force replaces, and its folder exists; not checked: the permission to write/m,
+      );
+      expect(readFileSync(out, 'utf8')).toBe('mine');
+    }, 30_000);
+
+    it("a corrupt input: the verifier's verdict, exit 1, no figures; negative: the same file whole exit 0", async () => {
+      const bytes = readFileSync(v11);
+      const cut = join(dir, 'dry-cut.rdb');
+      writeFileSync(cut, bytes.subarray(0, bytes.length - 20));
+      const r = await inProcess('convert-rdb', cut, '--for', 'redis-7.0', '--dry-run');
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^redis-dr convert-rdb --dry-run: the input is refused \(.+, at byte \d+\): a real run refuses the same \(dry run: nothing written\)\n$/,
+      );
+      expect((await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--dry-run')).status).toBe(0);
+      rmSync(cut);
+    }, 30_000);
+
+    it.each([
+      [['--for', 'redis-9.9'], /^redis-dr: --for redis-9\.9: not an engine release redis-dr knows; one of redis-5\.0, /],
+      [['--for', 'redis-7.0', '--lossy', 'all'], /^redis-dr: --lossy all: not a loss redis-dr knows/],
+      [['--for', 'redis-7.0', '-o', 'http://h/x.rdb'], /^redis-dr: -o http:\/\/h\/x\.rdb: http:\/\/ is not an output redis-dr writes/],
+    ])(
+      'usage %j: one line, exit 2, nothing written',
+      async (args, message) => {
+        const before = listing();
+        const r = await inProcess('convert-rdb', v11, '--dry-run', ...args);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(message);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(listing()).toEqual(before);
+      },
+      30_000,
+    );
+  });
 });
 
 describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-server 7.0 refuses', () => {

@@ -1,11 +1,11 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -117,4 +117,76 @@ describe('convertRdb into s3://', () => {
       await expect(convertRdb({ ...spec(output, true), input: 's3://out/in/v11.rdb' })).rejects.toThrow(/: that is the input; write the converted copy/);
     expect((await object('in/v11.rdb')).equals(readFileSync(v11))).toBe(true);
   }, 60_000);
+
+  /**
+   * `convert-rdb --dry-run -o s3://…`: the output checked by what needs no write (HeadBucket, HeadObject), the
+   * conversion judged and its size counted, and nothing sent that writes: no object, no upload begun, no local
+   * temporary file. A real S3 API (moto), whose request log shows every request the run made.
+   */
+  describe('--dry-run', () => {
+    // Each output key is named for this block alone: a local temporary file of an s3:// output is redis-dr-convert-<its name>.
+    const dryLeftovers = () => readdirSync(tmpdir()).filter((f) => f.includes('dry-s3-v10.rdb'));
+    const keys = async () => ((await moto.client.send(new ListObjectsV2Command({ Bucket: 'out' }))).Contents ?? []).map((o) => o.Key).sort();
+    /** The requests a run sent, each as its method and path. */
+    const requestsOf = async (run: () => Promise<unknown>): Promise<string[]> => {
+      const from = await requestsSoFar(moto);
+      await run();
+      return (await requestsAfter(moto, from)).map((line) => line.split(' ').slice(0, 2).join(' '));
+    };
+
+    it('only HEAD requests, no object, no local file; its size is the object the real run stores (negative: the real run PUTs)', async () => {
+      const before = await keys();
+      let dry: Awaited<ReturnType<typeof convertRdb>> | undefined;
+      const dryRequests = await requestsOf(async () => {
+        dry = await convertRdb({ ...spec('s3://out/dry/dry-s3-v10.rdb'), dryRun: true });
+      });
+      expect(dry?.error).toBeUndefined();
+      expect(dry).toMatchObject({ ok: true, dryRun: true, output: 's3://out/dry/dry-s3-v10.rdb' });
+      expect(dry?.outputChecked).toBe(
+        '-o s3://out/dry/dry-s3-v10.rdb: the bucket is there (HeadBucket: it answered, or refused this caller) and no object at the key (HeadObject); not checked: the permission to write there (only a write tells)',
+      );
+      expect(dryRequests.length).toBeGreaterThan(0);
+      expect(dryRequests.filter((r) => !r.startsWith('HEAD '))).toEqual([]);
+      expect(await keys()).toEqual(before);
+      expect(dryLeftovers()).toEqual([]);
+      let real: Awaited<ReturnType<typeof convertRdb>> | undefined;
+      const realRequests = await requestsOf(async () => {
+        real = await convertRdb(spec('s3://out/dry/dry-s3-v10.rdb'));
+      });
+      expect(real?.ok).toBe(true);
+      expect(realRequests.some((r) => r.startsWith('PUT '))).toBe(true);
+      const stored = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: 'dry/dry-s3-v10.rdb' }));
+      expect((await stored.Body!.transformToByteArray()).length).toBe(dry!.bytesOut);
+      expect(real?.bytesOut).toBe(dry!.bytesOut);
+      expect(dryLeftovers()).toEqual([]);
+    }, 60_000);
+
+    it("an object there without --force: the real run's refusal said, the object untouched; with --force: ok, still untouched", async () => {
+      await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'taken/dry-s3-v10.rdb', Body: 'not mine' }));
+      const url = 's3://out/taken/dry-s3-v10.rdb';
+      const dry = await convertRdb({ ...spec(url), dryRun: true });
+      expect(dry.ok).toBe(false);
+      expect(dry.error).toBe(
+        `a real run refuses this output before reading the input: -o ${url}: the object exists; give --force to replace it, or another key`,
+      );
+      expect(dry.keys).toBeGreaterThan(0);
+      const forced = await convertRdb({ ...spec(url, true), dryRun: true });
+      expect(forced.error).toBeUndefined();
+      expect(forced.outputChecked).toMatch(/and an object is at the key, which --force replaces;/);
+      const object = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: 'taken/dry-s3-v10.rdb' }));
+      expect(await object.Body!.transformToString()).toBe('not mine');
+      expect(dryLeftovers()).toEqual([]);
+    }, 60_000);
+
+    it('a missing bucket: the real run\'s refusal said (without its "nothing was read"), the input judged; negative: the bucket that is there passes', async () => {
+      const dry = await convertRdb({ ...spec('s3://no-such-bucket-here/dry-s3-v10.rdb'), dryRun: true });
+      expect(dry.ok).toBe(false);
+      expect(dry.error).toBe(
+        'a real run refuses this output before reading the input: -o s3://no-such-bucket-here/dry-s3-v10.rdb: no such bucket no-such-bucket-here: check the bucket name (aws s3 ls lists yours)',
+      );
+      expect(dry.inputReport?.ok).toBe(true);
+      expect((await convertRdb({ ...spec('s3://out/dry-s3-v10.rdb'), dryRun: true })).ok).toBe(true);
+      expect(dryLeftovers()).toEqual([]);
+    }, 60_000);
+  });
 });

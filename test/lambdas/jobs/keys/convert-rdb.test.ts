@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { keyDigest, withoutFieldTtls } from '../../../../lambdas/domain/rdb/fing
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.js';
 import { asLoadedFromType15, hashFieldTtls } from '../../../../lambdas/domain/rdb/write/source-forms.js';
-import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { mulberry32, randomText } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
@@ -250,6 +250,159 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
       await loadsEqual(output, input, false);
     }
   }, 120_000);
+
+  /**
+   * Issue 55, `convert-rdb --dry-run`: the same job with writes off. What it judges (keys as they are, re-encoded,
+   * refused, lost; the output's size) is what a real run of the same input does, key for key and byte for byte, and it
+   * leaves nothing anywhere. Real files: a real redis-server 7.0's file made into RDB 11, 12 and Valkey 80 ones.
+   */
+  describe('--dry-run (convertRdb({ dryRun: true }))', () => {
+    beforeAll(() => {
+      const plain = { db: 0, name: 'plain', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null };
+      paths.expired = join(dir, 'dry-expired.rdb');
+      writeFileSync(paths.expired, frameFile('REDIS0012', [plain, ...expiredFieldKeys('redis')]));
+    });
+
+    /** Every name in the test folder, hidden ones too: a local output's temporary file is made beside it. */
+    const listing = () => readdirSync(dir).sort();
+
+    /** What a run judged, without what differs by nature (time taken, the output's verification). */
+    const judged = (r: ConvertRdbResult) => ({
+      keys: r.keys,
+      asIs: r.asIs,
+      reencoded: r.reencoded,
+      dropped: r.dropped,
+      lost: r.lost,
+      expired: { fields: r.expired.fields, hashes: r.expired.hashes },
+      functions: r.functions,
+      refused: r.refused,
+      refusedCount: r.refusedCount,
+      bytesIn: r.bytesIn,
+      source: r.source,
+      format: r.format,
+    });
+
+    it.each([
+      ['REDIS0011', 'redis-7.0', ''],
+      ['REDIS0011', 'redis-6.2', 'function,stream-ids'],
+      ['REDIS0012', 'redis-7.0', 'field-ttl'],
+      ['REDIS0012', 'redis-8.0', ''],
+      ['VALKEY080', 'redis-7.2', 'field-ttl'],
+      ['REDIS0011', 'valkey-9.0', ''],
+      ['expired', 'redis-7.0', 'field-ttl'],
+    ])(
+      "%s → %s (--lossy %s): the figures and the byte count are the real run's; nothing written",
+      async (name, engine, lossy) => {
+        const spec = { input: paths[name]!, ...convertTarget({ for: engine }), lossy: parseLossy(lossy) };
+        const output = join(dir, `dry-${name}-${engine}.rdb`);
+        const before = listing();
+        const dry = await convertRdb({ ...spec, output, dryRun: true });
+        expect(listing()).toEqual(before);
+        expect(dry.error).toBeUndefined();
+        expect(dry).toMatchObject({ ok: true, dryRun: true, output });
+        expect(dry.inputReport?.ok).toBe(true);
+        expect(dry.outputReport).toBeUndefined(); // nothing written, nothing read back
+        const real = await convertRdb({ ...spec, output });
+        expect(real.error).toBeUndefined();
+        // Negative of the listing check: the real run leaves its output there, and only that.
+        expect(listing()).toEqual([...before, `dry-${name}-${engine}.rdb`].sort());
+        expect(real.dryRun).toBeUndefined();
+        expect(judged(dry)).toEqual(judged(real));
+        expect(dry.bytesOut).toBe(statSync(output).size);
+        expect(real.bytesOut).toBe(statSync(output).size);
+        if (name === 'expired') expect(dry.expired.fields).toBeGreaterThan(0);
+        rmSync(output);
+      },
+      60_000,
+    );
+
+    it('negative: the figures tell targets apart (the equalities above are not vacuous)', async () => {
+      const spec = { input: paths.REDIS0011!, dryRun: true };
+      const for70 = await convertRdb({ ...spec, ...convertTarget({ for: 'redis-7.0' }) });
+      const for62 = await convertRdb({ ...spec, ...convertTarget({ for: 'redis-6.2' }), lossy: parseLossy('function,stream-ids') });
+      const for72 = await convertRdb({ ...spec, ...convertTarget({ for: 'redis-7.2' }) });
+      expect(for70.bytesOut).not.toBe(for62.bytesOut);
+      expect(for70.reencoded).not.toBe(for62.reencoded);
+      expect(for72.reencoded).toBe(0); // RDB 11 read as it is
+      expect(for70.reencoded).toBeGreaterThan(0);
+      // Without -o: nothing checked, said so; the same figures as with one.
+      expect(for70).toMatchObject({ ok: true, outputChecked: 'no -o given: the output was not checked' });
+      expect(for70.output).toBeUndefined();
+    }, 60_000);
+
+    it("a refusal: the same keys and reasons as the real run's, in the same words but for what is left; exit-1 shaped (ok false)", async () => {
+      const spec = { input: paths.REDIS0012!, ...convertTarget({ for: 'redis-7.0' }) };
+      const output = join(dir, 'dry-refused.rdb');
+      const before = listing();
+      const dry = await convertRdb({ ...spec, output, dryRun: true });
+      const real = await convertRdb({ ...spec, output });
+      expect(listing()).toEqual(before); // neither leaves anything
+      expect(real.ok).toBe(false);
+      expect(dry.ok).toBe(false);
+      expect(dry.refusedCount).toBeGreaterThan(0);
+      expect(judged(dry)).toEqual(judged(real));
+      expect(real.error).toMatch(/; nothing was written to .*dry-refused\.rdb$/);
+      expect(dry.error).toMatch(/; a real run refuses the same \(dry run: nothing written\)$/);
+      const why = (r: ConvertRdbResult) => r.error!.slice(0, r.error!.lastIndexOf('; '));
+      expect(why(dry)).toBe(why(real));
+      expect(why(dry)).toMatch(/^2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl/);
+    }, 60_000);
+
+    it("a corrupt input: the verifier's verdict, as the real run's; negative: the file before the byte was changed passes", async () => {
+      const bytes = readFileSync(paths.REDIS0011!);
+      const corrupt = join(dir, 'dry-corrupt.rdb');
+      const flipped = Buffer.from(bytes);
+      flipped[Math.floor(flipped.length / 2)]! ^= 0xff;
+      writeFileSync(corrupt, flipped);
+      const spec = { ...convertTarget({ for: 'redis-7.0' }), output: join(dir, 'dry-from-corrupt.rdb') };
+      const before = listing();
+      const dry = await convertRdb({ ...spec, input: corrupt, dryRun: true });
+      const real = await convertRdb({ ...spec, input: corrupt });
+      expect(listing()).toEqual(before);
+      expect(dry.ok).toBe(false);
+      expect(dry.inputReport?.ok).toBe(false);
+      expect(dry.error).toMatch(/^the input is refused \(.+, at byte \d+\): a real run refuses the same \(dry run: nothing written\)$/);
+      expect(dry.error!.slice(0, dry.error!.indexOf('):'))).toBe(real.error!.slice(0, real.error!.indexOf('):')));
+      expect((await convertRdb({ ...spec, input: paths.REDIS0011!, dryRun: true })).ok).toBe(true);
+    }, 60_000);
+
+    it("-o exists without --force: the real run's refusal said, the input judged all the same, the file untouched; with --force ok", async () => {
+      const output = join(dir, 'dry-there.rdb');
+      writeFileSync(output, 'mine');
+      const spec = { input: paths.REDIS0011!, output, ...convertTarget({ for: 'redis-7.0' }) };
+      await expect(convertRdb(spec)).rejects.toThrow(UsageError); // what the real run does
+      const dry = await convertRdb({ ...spec, dryRun: true });
+      expect(dry.ok).toBe(false);
+      expect(dry.error).toBe(
+        `a real run refuses this output before reading the input: -o ${output}: the file exists; give --force to replace it, or another path`,
+      );
+      expect(dry.keys).toBeGreaterThan(0);
+      expect(dry.inputReport?.ok).toBe(true);
+      const forced = await convertRdb({ ...spec, dryRun: true, force: true });
+      expect(forced.error).toBeUndefined();
+      expect(forced.outputChecked).toBe(
+        `-o ${output}: a file is there, which --force replaces, and its folder exists; not checked: the permission to write there (only a write tells)`,
+      );
+      expect(readFileSync(output, 'utf8')).toBe('mine');
+      // Both the output's refusal and the input's, each on its line.
+      const both = await convertRdb({ ...spec, input: paths.REDIS0012!, dryRun: true });
+      expect(both.error!.split('\n')).toHaveLength(2);
+      expect(both.error!.split('\n')[1]).toMatch(/^2 keys of the input cannot be expressed for redis-7\.0/);
+      expect(readFileSync(output, 'utf8')).toBe('mine');
+    }, 60_000);
+
+    it("-o in a folder that is not there: the real run's refusal said; a malformed -o stays a usage error (the real run's, nothing read)", async () => {
+      const output = join(dir, 'dry-no-such-folder', 'x.rdb');
+      const spec = { input: paths.REDIS0011!, ...convertTarget({ for: 'redis-7.0' }), dryRun: true };
+      const dry = await convertRdb({ ...spec, output });
+      expect(dry.error).toBe(`a real run refuses this output before reading the input: -o ${output}: the folder it goes into does not exist; create it first`);
+      expect(existsSync(join(dir, 'dry-no-such-folder'))).toBe(false);
+      await expect(convertRdb({ ...spec, output: 'http://h/x.rdb' })).rejects.toThrow(/http:\/\/ is not an output redis-dr writes/);
+      await expect(convertRdb({ ...spec, output: paths.REDIS0011! })).rejects.toThrow(/that is the input/);
+      // A real run still needs -o.
+      await expect(convertRdb({ ...spec, dryRun: false })).rejects.toThrow(/give -o <file>/);
+    }, 60_000);
+  });
 });
 
 describe('convertTarget and parseLossy: the engine table and the losses, one line each for a bad one', () => {

@@ -1,0 +1,237 @@
+/**
+ * `convert-rdb`'s input pass (convert-rdb.ts runs it): the input read once through the verifier's parser, each key
+ * judged for the target (copied as it is, re-encoded, refused with the reason, or written with a loss `--lossy`
+ * names) and handed to the writer and the key-list digest where the parser found it. A real run and a dry run
+ * (`--dry-run`) run this same pass; they differ only in where the writer's chunks go (convert-output.ts).
+ */
+import { displayKey, type KeyValue } from '../../domain/rdb/fingerprint.js';
+import type { RdbFormat } from '../../domain/rdb/engines.js';
+import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
+import { transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
+import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
+import { STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
+
+/** What to convert, into what. */
+export interface ConvertRdbSpec {
+  /** A local path or `s3://bucket/key`. */
+  readonly input: string;
+  /** A local path or `s3://bucket/key`; optional only with {@link dryRun} (then no output is checked). */
+  readonly output?: string;
+  /**
+   * `--dry-run`: the same run with writes off. The input is read and judged as ever and the writer's bytes counted
+   * (convert-output.ts countingSink), the output checked only by what needs no write; nothing is written, so nothing is read back.
+   */
+  readonly dryRun?: boolean;
+  readonly format: RdbFormat;
+  /** How the target is named in messages: `redis-7.0`, `RDB 10`. */
+  readonly target: string;
+  /** The `redis-ver` AUX field written. @default the input's */
+  readonly redisVer?: string;
+  /** Replace an existing output. */
+  readonly force?: boolean;
+  /** The losses the operator accepts. @default none */
+  readonly lossy?: ReadonlySet<LossKind>;
+  /** Input bytes read so far. */
+  readonly onProgress?: (bytesRead: number) => void;
+  /** Bytes per ranged GET of an s3:// input. */
+  readonly readPartBytes?: number;
+  /** Keys named in a refusal at most. @default 20 */
+  readonly maxNamed?: number;
+}
+
+/** A key the target cannot hold as it is. */
+export interface RefusedKey {
+  readonly db: number;
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** A key's decoded value, or for a type the decoder cannot read (carried as is), its object bytes. */
+export function decodedValue(payload: Buffer, type: number): KeyValue {
+  try {
+    return decodeDumpPayload(payload);
+  } catch {
+    return { type: 'other', typeName: `rdb-type-${type}`, dump: payload.subarray(1, payload.length - DUMP_FOOTER_BYTES) };
+  }
+}
+
+/** A stream of listpacks (the layouts a downgrade reads and writes). */
+export const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
+
+const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
+const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+/**
+ * The output's AUX fields: the input's provenance kept (ctime, used-mem), the conversion said; each value as a report
+ * holds it (reportedAux: `redis-dr-converted-from` embeds the input's `redis-ver`, which a crafted file makes long), so
+ * the read-back reports what was written and is compared whole.
+ */
+function auxFor(src: Readonly<Record<string, string>>, source: RdbFormat, redisVer: string | undefined): [string, string][] {
+  const aux: [string, string][] = [
+    ['redis-ver', redisVer ?? src['redis-ver'] ?? '0.0.0'],
+    ['redis-bits', src['redis-bits'] ?? '64'],
+  ];
+  // ctime is when the data was taken (expiry histograms, RPO): the input's, not the conversion's.
+  for (const k of ['ctime', 'used-mem']) if (src[k] !== undefined) aux.push([k, src[k]]);
+  const by = src['redis-ver'] ? ` written by ${source.magic === 'VALKEY' ? 'valkey' : 'redis'} ${src['redis-ver']}` : '';
+  aux.push(['redis-dr-converted-from', `${source.magic} RDB ${source.version}${by}`]);
+  return aux.map(([k, v]) => [k, reportedAux(v)]);
+}
+
+/**
+ * The input's read: each key written for the target and digested where the
+ * parser found it, inside its push (the views are valid only there), and
+ * what the run counts.
+ */
+export class InputPass {
+  readonly digest = new KeyListDigest();
+  /** Which keys written were re-encoded: the read-back digests those by value. */
+  readonly reencodedKeys = new KeyBits();
+  readonly dropped: Partial<Record<LossKind, number>> = {};
+  readonly lost: Partial<Record<LossKind, number>> = {};
+  readonly expired = { fields: 0, hashes: 0 };
+  readonly refused: RefusedKey[] = [];
+  readonly problems: string[] = [];
+  refusedCount = 0;
+  asIs = 0;
+  reencoded = 0;
+  functions = 0;
+  source: RdbFormat | undefined;
+  writer: RdbFileWriter | undefined;
+  /** The AUX fields the writer wrote, in order. */
+  aux: [string, string][] = [];
+  /** The function libraries written (DUMP-style payloads with their footer), in order. */
+  readonly functionsWritten: Uint8Array[] = [];
+  // Payloads go to no server here (object bytes and values are read): none is built but for the few keys re-encoded from their values.
+  readonly reader: RdbKeyReader;
+  /** Per value type, whether the target reads it as it is (0: not known yet, 1: yes, 2: no): decided once, not per key. */
+  private readonly asIsOf = new Uint8Array(256);
+  /** The newer streams' walk, reused. */
+  private readonly streams = new StreamLayout();
+
+  /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
+  constructor(
+    private readonly spec: ConvertRdbSpec,
+    private readonly lossy: ReadonlySet<LossKind>,
+    private readonly maxNamed: number,
+    transientChunks: boolean,
+    /** The run's time: a hash field whose TTL passed before it is left out (express.ts). */
+    readonly now: number,
+  ) {
+    this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
+  }
+
+  /** The writer, once the header and AUX fields are in (servers write them before anything else). */
+  started(): RdbFileWriter {
+    this.source ??= formatOf(this.reader);
+    if (this.writer === undefined) {
+      this.aux = auxFor(this.reader.auxFields, this.source, this.spec.redisVer);
+      // No CRC-64 of its own: the trailer is that of the file as read back (convertRdb).
+      this.writer = new RdbFileWriter(this.spec.format, this.aux, { trailerByCaller: true });
+    }
+    return this.writer;
+  }
+
+  /** Writes the function libraries read so far (or counts them dropped, or names the problem). */
+  takeFunctions(): void {
+    const { format } = this.spec;
+    for (; this.functions < this.reader.functions.length; this.functions++) {
+      const w = this.started();
+      if (format.magic === 'REDIS' && format.version < 10) {
+        if (this.lossy.has('function')) count(this.dropped, 'function');
+        else if (this.problems.length === 0 || !this.problems.at(-1)!.startsWith('function'))
+          this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
+      } else {
+        w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
+        this.functionsWritten.push(this.reader.functions[this.functions]!);
+      }
+    }
+  }
+
+  private visit(k: KeyInPlace): void {
+    this.takeFunctions(); // the libraries before the first key (they come first in a file), in the same push
+    const w = this.started();
+    const type = k.type;
+    if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, this.source!, this.spec.format) ? 1 : 2;
+    if (this.asIsOf[type] === 1) {
+      w.keyAt(k, type, k.bytes, k.from, k.to);
+      this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
+      this.reencodedKeys.push(false);
+      this.asIs++;
+    } else if (transcodes(type)) {
+      // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
+      this.digest.valueHeadAt(k);
+      w.valueWritten(transcodeObject(type, k.bytes, k.from, k.to, w.keyOpened(k), this.digest, k));
+      this.reencoded++;
+      this.reencodedKeys.push(true);
+    } else if (type === STREAM_2 || type === STREAM_3) {
+      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built).
+      const layout = this.streams.read(type, k.bytes, k.from, k.to);
+      const d = streamDowngrade(layout, this.spec.format, this.lossy);
+      if ('refuse' in d) {
+        this.refusedCount++;
+        if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
+        return;
+      }
+      if (d.lost) count(this.lost, d.lost);
+      this.digest.valueHeadAt(k);
+      layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
+      layout.writeAs(d.to, w.keyOpened(k));
+      w.valueWritten(d.to);
+      this.reencoded++;
+      this.reencodedKeys.push(true);
+    } else this.express(k, w);
+  }
+
+  /** A key neither copied nor transcoded: as lambdas/domain/rdb/write/express.ts says, from a payload of its own. */
+  private express(k: KeyInPlace, w: RdbFileWriter): void {
+    const name = k.name();
+    const payload = k.payload();
+    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy, this.now);
+    if (e.action === 'expired') {
+      this.expired.hashes++;
+      this.expired.fields += e.expiredFields;
+      return;
+    }
+    if (e.action === 'refuse') {
+      this.refusedCount++;
+      // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
+      const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
+      if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(name), reason: `${e.reason}${hint}` });
+      return;
+    }
+    if (e.action === 'drop') {
+      count(this.dropped, e.lost);
+      return;
+    }
+    if (e.lost) count(this.lost, e.lost);
+    this.expired.fields += e.expiredFields ?? 0;
+    if (e.reencoded) this.reencoded++;
+    else this.asIs++;
+    w.keyAt(k, e.type, e.object, 0, e.object.length);
+    this.reencodedKeys.push(e.reencoded);
+    digestInput(this.digest, k.db, name, k.type, payload, k.expireAtMs, e);
+  }
+}
+
+/** An input key written as `e` says, into the digest: by its bytes, else by its decoded value (a stream re-encoded goes through InputPass.visit's own walk, never here). */
+function digestInput(
+  digest: KeyListDigest,
+  db: number,
+  name: Buffer,
+  type: number,
+  payload: Buffer,
+  expireAtMs: number | null,
+  e: Extract<Expressed, { action: 'write' }>,
+): void {
+  if (!e.reencoded) digest.addRaw(db, name, e.type, e.object, expireAtMs);
+  else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
+}
