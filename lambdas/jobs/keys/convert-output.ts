@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
-import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 import { UsageError } from '../kernel/usage-error.js';
 import type { ConvertRdbSpec } from './convert-input.js';
@@ -92,25 +91,20 @@ function sameLocation(a: string, b: string): boolean {
 /** Where the writer's chunks go while the input is read: a real run's temporary file, or a dry run's {@link countingSink}. */
 export type ChunkSink = Pick<OutputFile, 'write' | 'discard'>;
 
-/** A dry run's sink: every byte the writer hands out counted and checksummed as the file's trailer would hold them, none kept. */
+/** A dry run's sink: every byte the writer hands out counted, none kept (no checksum: a trailer is 8 bytes whatever it holds). */
 export interface CountingSink extends ChunkSink {
   /** Bytes handed to {@link write} so far: the size the written file would have. */
   readonly counted: number;
-  /** The CRC-64 of those bytes: the trailer a real run appends (of the same bytes as read back). */
-  crc(): bigint;
 }
 
 /** A {@link CountingSink}: nothing is written anywhere (no file, no temporary file, no object). */
 export function countingSink(): CountingSink {
-  const crc = new Crc64();
   let counted = 0;
   return {
     get counted() {
       return counted;
     },
-    crc: () => crc.value,
     async write(chunk) {
-      crc.update(chunk);
       counted += chunk.length;
     },
     async discard() {},
