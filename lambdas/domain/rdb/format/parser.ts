@@ -477,8 +477,8 @@ export class RdbParser extends RdbParserState {
     this.expirePending = cp.pendingExpireMs !== undefined;
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
-    this.moduleAux.push(...(cp.moduleAux ?? []));
-    for (const db of cp.databases) fileStructure.noteDatabase(this.databases, db);
+    for (const name of cp.moduleAux ?? []) fileStructure.noteOnce(this.moduleAux, name); // not push(...): too many arguments
+    for (const db of cp.databases) fileStructure.noteOnce(this.databases, db);
     this.db = cp.databases.at(-1) ?? 0; // Redis writes databases in ascending order: the last one seen is the current one
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);

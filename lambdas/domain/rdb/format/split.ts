@@ -46,7 +46,7 @@ import { type ChecksumStatus, type RdbWarningKind, type SlotImport, typesSeen, t
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
-import { fileDbKeys, noteDatabase } from './parse-opcodes.js';
+import { fileDbKeys, noteOnce } from './parse-opcodes.js';
 import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
@@ -245,8 +245,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   main.emptyKeys += segment.emptyKeys;
   main.fileTimeMs = segment.fileTimeMs;
   for (const [name, n] of Object.entries(segment.moduleTypes)) main.moduleTypes[name] = (main.moduleTypes[name] ?? 0) + n;
-  for (const name of segment.moduleAux) if (!main.moduleAux.includes(name)) main.moduleAux.push(name);
-  for (const db of segment.databases) noteDatabase(main.databases, db);
+  for (const name of segment.moduleAux) noteOnce(main.moduleAux, name);
+  for (const db of segment.databases) noteOnce(main.databases, db);
   for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
   for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;
   for (const type of segment.rdbTypes) if (main.rdbTypesSeen) main.rdbTypesSeen[type] = 1;
