@@ -200,6 +200,11 @@ export interface RdbCheckpoint {
   /** Added after the first checkpoints were written: absent in those (none). */
   readonly moduleAux?: readonly string[];
   readonly databases: readonly number[];
+  /**
+   * The database selected at the checkpoint; added later: absent in older checkpoints (then the last of `databases`,
+   * which a server's file, selecting each database once, ascending, has selected last).
+   */
+  readonly db?: number;
   /** Keys per database filed up to the checkpoint; absent in checkpoints taken before they were counted (then the report has none). */
   readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per type, in order of first appearance. */

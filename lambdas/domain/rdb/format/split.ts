@@ -111,7 +111,12 @@ export interface RdbSegment {
    * checkpoint there carries besides the counters (an expiry read whose key
    * is not yet, the hash templates the segment defined).
    */
-  readonly paused?: { readonly pendingExpireMs?: number; readonly hashTemplates?: readonly (readonly [number, number])[] };
+  readonly paused?: {
+    readonly pendingExpireMs?: number;
+    readonly hashTemplates?: readonly (readonly [number, number])[];
+    /** The database selected where it paused ({@link SEGMENT_DB}: none selected in the segment, the first parser's). */
+    readonly db: number;
+  };
 }
 
 /** The head's context a parser holds (read from a parser of the file's first bytes). */
@@ -136,6 +141,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     ...(paused
       ? {
           paused: {
+            db: p.db,
             ...(p.expirePending ? { pendingExpireMs: p.pendingExpireMs } : {}),
             ...(p.templates.size > 0 ? { hashTemplates: p.templates.entries() } : {}),
           },
@@ -220,8 +226,7 @@ function numberedFromFileStart(message: string, keysBefore: number): string {
  * A paused segment leaves `main` paused at the segment's end instead, with
  * the CRC-64 of every byte before it: `main.checkpoint()` is then the one a
  * single parser paused there gives, and resumes the same way. Its digests
- * are not taken (no checkpoint carries any), nor is the database the
- * segment ended in (a checkpoint's is the last one listed).
+ * are not taken (no checkpoint carries any); the database it paused in is.
  */
 export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>, lazily = false): void {
   const problem = mergeProblem(main, segment);
@@ -273,6 +278,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
     main.expirePending = segment.paused.pendingExpireMs !== undefined;
     main.pendingExpireMs = segment.paused.pendingExpireMs ?? 0;
     for (const [id, fields] of segment.paused.hashTemplates ?? []) main.templates.define(id, fields);
+    // The checkpoint's database (a file may select one again): where the segment paused, else where it began.
+    if (segment.paused.db !== SEGMENT_DB) main.db = segment.paused.db;
     return;
   }
   const digests = main.keyDigests;
