@@ -3,18 +3,9 @@
  * it, `drill local` too for a file it will not load.
  */
 import { basename } from 'node:path';
+import { namedFirst } from '../lambdas/domain/rdb/report.js';
 import type { RdbReport, RdbWarningKind, WarningKinds } from '../lambdas/domain/rdb/verifier.js';
 import type { RdbEnvelopeInfo } from '../lambdas/jobs/dr-copies/verify-file.js';
-
-/** Databases named on the line; the others counted. */
-export const DATABASES_LISTED = 16;
-
-/** The first {@link DATABASES_LISTED} parts joined, then how many more (none left out: all of them). */
-function listed(parts: readonly string[], sep: string): string {
-  if (parts.length <= DATABASES_LISTED) return parts.join(sep);
-  const more = parts.length - DATABASES_LISTED;
-  return `${parts.slice(0, DATABASES_LISTED).join(sep)}${sep}… ${more} more database${more === 1 ? '' : 's'}`;
-}
 
 /** One line a person reads (`envelope`: the file came in a compressed envelope, unwrapped on the way). */
 export function formatReport(file: string, report: RdbReport, envelope?: RdbEnvelopeInfo): string {
@@ -35,13 +26,22 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     .map(([t, n]) => `${n} ${t}`)
     .join(', ');
   // Keys per database where they were counted (a FLUSHDB of one shows there); else the databases only. At most
-  // DATABASES_LISTED of them: a file of keys in 130,000 databases made a line of 1.4 MB (--json lists every one).
+  // 16 of them, as of the modules below (namedFirst): a file of keys in 130,000 databases made a line of 1.4 MB.
   const perDb = report.keysByDb ? Object.entries(report.keysByDb).map(([db, n]) => `db ${db}: ${n}`) : [];
-  const dbs = perDb.length > 0 ? ` in ${listed(perDb, ', ')}` : report.databases.length > 0 ? ` in db ${listed(report.databases.map(String), ',')}` : '';
-  const modules = [
-    ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
-    ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
-  ].join(', ');
+  const dbs =
+    perDb.length > 0
+      ? ` in ${namedFirst(perDb, ', ', 'database')}`
+      : report.databases.length > 0
+        ? ` in db ${namedFirst(report.databases.map(String), ',', 'database')}`
+        : '';
+  const modules = namedFirst(
+    [
+      ...Object.entries(report.moduleTypes ?? {}).map(([t, n]) => `${t} (${n})`),
+      ...(report.moduleAux ?? []).filter((m) => !report.moduleTypes?.[m]).map((m) => `${m} (AUX data)`),
+    ],
+    ', ',
+    'module',
+  );
   return (
     `OK ${name}: ${envelope ? `LZ4-compressed (${envelope.blockChecksums ? 'block checksums ok' : 'no block checksums'}${envelope.contentChecksum ? ', content checksum ok' : ''}) ` : ''}` +
     `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +

@@ -56,3 +56,17 @@ export function manyDatabases(n: number): Uint8Array {
   for (let db = 0; db < n; db++) body.push(0xfe, 0x80, db >>> 24, (db >>> 16) & 0xff, (db >>> 8) & 0xff, db & 0xff, 0, ...str(`k${db}`), ...str('v'));
   return file('REDIS0010', body);
 }
+
+/**
+ * A file (RDB 10, no keys) of module AUX data of `n` modules, each named once (`AAAAAAAAB` on: the 9 characters of the
+ * module id from its number), each its "when" (2) and an empty body.
+ */
+export function manyModuleAux(n: number): Uint8Array {
+  const body: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const id = Buffer.alloc(8);
+    id.writeBigUInt64BE(BigInt(i) << 10n);
+    body.push(0xf7, 0x81, ...id, 0x02, 0x02, 0x00);
+  }
+  return file('REDIS0010', body);
+}

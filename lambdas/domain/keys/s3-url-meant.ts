@@ -28,11 +28,12 @@ export function s3UrlMeant(location: string): string | undefined {
 /**
  * The local path a `file:///<path>` (or `file://localhost/<path>`) URL names, percent-escapes decoded, else undefined.
  * redis-dr reads and writes files by their path; `backup` prints its locations as such URLs, and `--from` takes a
- * folder as one, so a file's URL pasted where a path goes is named with the path to give.
+ * folder as one, so a file's URL pasted where a path goes is named with the path to give. None for an encoded slash
+ * or NUL (`%2F`, `%00`): no file is named so (Node's fileURLToPath refuses both), and decoded they named another path.
  */
 export function fileUrlPath(location: string): string | undefined {
   const m = /^file:\/\/(?:localhost)?(\/.*)$/i.exec(location.trim());
-  if (!m) return undefined;
+  if (!m || /%2f|%00/i.test(m[1]!)) return undefined;
   try {
     return decodeURIComponent(m[1]!);
   } catch {

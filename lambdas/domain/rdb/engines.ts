@@ -6,6 +6,7 @@
  * 7.0 read this?" is the same for a restore preflight, a migrate, a
  * conversion and a verification.
  */
+import { namedFirst } from './report.js';
 import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
 
 /** One engine release a file can be written for. */
@@ -197,7 +198,7 @@ export function enginesLine(file: RdbFileFormat, modules: readonly string[] = []
   const oss = `${part('redis', false)}, ${part('valkey', false)}${relaxed}`;
   if (modules.length === 0) return `${oss}; ElastiCache: ${ec}${missing}`;
   // Module data loads only where its module is loaded, which ElastiCache never does for a seed file (redis-dr carries none: --lossy module).
-  const named = `module${modules.length === 1 ? '' : 's'} ${modules.join(', ')}`;
+  const named = `module${modules.length === 1 ? '' : 's'} ${namedFirst(modules, ', ', 'module')}`;
   const losses = [modules.some((m) => !m.startsWith('META-')) ? 'module' : '', modules.some((m) => m.startsWith('META-')) ? 'key-meta' : '']
     .filter(Boolean)
     .join(',');

@@ -200,6 +200,11 @@ export interface RdbCheckpoint {
   /** Added after the first checkpoints were written: absent in those (none). */
   readonly moduleAux?: readonly string[];
   readonly databases: readonly number[];
+  /**
+   * The database selected at the checkpoint; added later: absent in older checkpoints (then the last of `databases`,
+   * which a server's file, selecting each database once, ascending, has selected last).
+   */
+  readonly db?: number;
   /** Keys per database filed up to the checkpoint; absent in checkpoints taken before they were counted (then the report has none). */
   readonly keysByDb?: Readonly<Record<string, number>>;
   /** Keys per type, in order of first appearance. */
@@ -234,4 +239,19 @@ export type RdbVerifierState = 'reading' | 'paused' | 'failed' | 'done';
 /** The RDB value type bytes marked in `seen` (ParseState.rdbTypesSeen), ascending; undefined when not kept. */
 export function typesSeen(seen: Uint8Array | undefined): number[] | undefined {
   return seen && [...seen.keys()].filter((t) => seen[t] === 1);
+}
+
+/** Databases or modules a line a person reads names; the others counted ({@link namedFirst}). */
+export const NAMED_ON_A_LINE = 16;
+
+/**
+ * The first {@link NAMED_ON_A_LINE} of `parts` joined by `sep`, then how many more (`… 129984 more databases`): what
+ * verify-rdb's and serve's lines say of a file's databases and modules. A file may hold keys in 130,000 databases (a
+ * server configured with as many loads it), or a crafted one name 300,000 modules: a line of each was megabytes. The
+ * JSON reports list every one.
+ */
+export function namedFirst(parts: readonly string[], sep: string, noun: string): string {
+  if (parts.length <= NAMED_ON_A_LINE) return parts.join(sep);
+  const more = parts.length - NAMED_ON_A_LINE;
+  return `${parts.slice(0, NAMED_ON_A_LINE).join(sep)}${sep}… ${more} more ${noun}${more === 1 ? '' : 's'}`;
 }

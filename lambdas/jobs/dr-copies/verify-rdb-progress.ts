@@ -44,6 +44,8 @@ export const rdbCheckpointSchema = z.object({
   // Absent in checkpoints taken before it existed: an execution in flight across a deploy goes on.
   moduleAux: z.array(z.string()).readonly().optional(),
   databases: z.array(z.number().int().nonnegative()).readonly(),
+  // The database selected at the checkpoint; absent in checkpoints taken before it was kept (then the last of databases).
+  db: z.number().int().nonnegative().optional(),
   // Absent in checkpoints taken before keys were counted per database (the report then has no per-database counts).
   keysByDb: z.record(z.string(), z.number().int().nonnegative()).optional(),
   byType: z.record(z.string(), z.number()),

@@ -433,6 +433,7 @@ export class RdbParser extends RdbParserState {
       moduleTypes: { ...this.moduleTypes },
       moduleAux: [...this.moduleAux],
       databases: [...this.databases],
+      db: this.db,
       ...(this.keysByDbUpTo() ?? {}),
       byType,
       ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
@@ -452,9 +453,8 @@ export class RdbParser extends RdbParserState {
   /** Takes up the state a checkpoint saved: the parser then expects the byte at `offset`, an opcode. */
   private resume(cp: RdbCheckpoint): void {
     if (cp.format !== 1) throw new RangeError(`an RDB checkpoint of layout ${String(cp.format)} cannot be resumed (this verifier writes layout 1)`);
-    if (cp.requireChecksum !== this.requireChecksum) {
+    if (cp.requireChecksum !== this.requireChecksum)
       throw new RangeError(`the checkpoint was taken with requireChecksum ${cp.requireChecksum}; resume it with the same policy`);
-    }
     if (!/^[0-9a-f]{16}$/.test(cp.crc)) throw new RangeError(`the checkpoint's crc must be 16 hex digits, got ${JSON.stringify(cp.crc)}`);
     this.total = cp.offset;
     // The keys before the checkpoint are not in this run's digests: duplicates are looked for among the keys from here.
@@ -477,9 +477,9 @@ export class RdbParser extends RdbParserState {
     this.expirePending = cp.pendingExpireMs !== undefined;
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
-    this.moduleAux.push(...(cp.moduleAux ?? []));
-    for (const db of cp.databases) fileStructure.noteDatabase(this.databases, db);
-    this.db = cp.databases.at(-1) ?? 0; // Redis writes databases in ascending order: the last one seen is the current one
+    for (const name of cp.moduleAux ?? []) fileStructure.noteOnce(this.moduleAux, name); // not push(...): too many arguments
+    for (const db of cp.databases) fileStructure.noteOnce(this.databases, db);
+    this.db = cp.db ?? cp.databases.at(-1) ?? 0; // where it paused (a file may select one again); an older one's: the last listed
     for (const [name, n] of Object.entries(cp.byType)) {
       const slot = TYPE_NAMES.indexOf(name as (typeof TYPE_NAMES)[number]);
       if (slot < 0) throw new RangeError(`the checkpoint counts keys of an unknown type ${JSON.stringify(name)}`);

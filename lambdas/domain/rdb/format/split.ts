@@ -46,7 +46,7 @@ import { type ChecksumStatus, type RdbWarningKind, type SlotImport, typesSeen, t
 import type { KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { RdbParser, type RdbKeySink } from './parser.js';
 import * as constants from './parse-constants.js';
-import { fileDbKeys, noteDatabase } from './parse-opcodes.js';
+import { fileDbKeys, noteOnce } from './parse-opcodes.js';
 import type { RdbParserState } from './parse-state.js';
 import { MAX_SLOT_IMPORTS_KEPT } from './slot-import.js';
 
@@ -111,7 +111,12 @@ export interface RdbSegment {
    * checkpoint there carries besides the counters (an expiry read whose key
    * is not yet, the hash templates the segment defined).
    */
-  readonly paused?: { readonly pendingExpireMs?: number; readonly hashTemplates?: readonly (readonly [number, number])[] };
+  readonly paused?: {
+    readonly pendingExpireMs?: number;
+    readonly hashTemplates?: readonly (readonly [number, number])[];
+    /** The database selected where it paused ({@link SEGMENT_DB}: none selected in the segment, the first parser's). */
+    readonly db: number;
+  };
 }
 
 /** The head's context a parser holds (read from a parser of the file's first bytes). */
@@ -136,6 +141,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     ...(paused
       ? {
           paused: {
+            db: p.db,
             ...(p.expirePending ? { pendingExpireMs: p.pendingExpireMs } : {}),
             ...(p.templates.size > 0 ? { hashTemplates: p.templates.entries() } : {}),
           },
@@ -220,8 +226,7 @@ function numberedFromFileStart(message: string, keysBefore: number): string {
  * A paused segment leaves `main` paused at the segment's end instead, with
  * the CRC-64 of every byte before it: `main.checkpoint()` is then the one a
  * single parser paused there gives, and resumes the same way. Its digests
- * are not taken (no checkpoint carries any), nor is the database the
- * segment ended in (a checkpoint's is the last one listed).
+ * are not taken (no checkpoint carries any); the database it paused in is.
  */
 export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (shard: number) => Iterable<Uint32Array>, lazily = false): void {
   const problem = mergeProblem(main, segment);
@@ -245,8 +250,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   main.emptyKeys += segment.emptyKeys;
   main.fileTimeMs = segment.fileTimeMs;
   for (const [name, n] of Object.entries(segment.moduleTypes)) main.moduleTypes[name] = (main.moduleTypes[name] ?? 0) + n;
-  for (const name of segment.moduleAux) if (!main.moduleAux.includes(name)) main.moduleAux.push(name);
-  for (const db of segment.databases) noteDatabase(main.databases, db);
+  for (const name of segment.moduleAux) noteOnce(main.moduleAux, name);
+  for (const db of segment.databases) noteOnce(main.databases, db);
   for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
   for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;
   for (const type of segment.rdbTypes) if (main.rdbTypesSeen) main.rdbTypesSeen[type] = 1;
@@ -273,6 +278,8 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
     main.expirePending = segment.paused.pendingExpireMs !== undefined;
     main.pendingExpireMs = segment.paused.pendingExpireMs ?? 0;
     for (const [id, fields] of segment.paused.hashTemplates ?? []) main.templates.define(id, fields);
+    // The checkpoint's database (a file may select one again): where the segment paused, else where it began.
+    if (segment.paused.db !== SEGMENT_DB) main.db = segment.paused.db;
     return;
   }
   const digests = main.keyDigests;

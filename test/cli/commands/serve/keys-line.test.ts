@@ -19,4 +19,11 @@ describe("serve's start line: its key counts", () => {
     );
     expect(text).not.toContain('as DBSIZE answers');
   });
+
+  it('names at most 16 databases and counts the others (a point with keys in 130,000 databases made a 1.5 MB line)', () => {
+    const databases = Array.from({ length: 130_000 }, (_, db) => ({ db, keys: 1, expired: 0 }));
+    const sixteen = Array.from({ length: 16 }, (_, db) => `db${db} 1`).join(', ');
+    expect(servedKeysText({ keys: 130_000, databases, hashesUncounted: false })).toBe(`130000 keys: ${sixteen}, … 129984 more databases`);
+    expect(servedKeysText({ keys: 16, databases: databases.slice(0, 16), hashesUncounted: false })).toBe(`16 keys: ${sixteen}`);
+  });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport } from '../../../../cli/commands/verify-rdb/action.js';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { enginesLine } from '../../../../lambdas/domain/rdb/engines.js';
 import { startFakeS3, type FakeS3 } from '../../../support/fake-s3.js';
 import { file, str } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer } from '../../../support/redis-server.js';
@@ -226,6 +227,22 @@ describe('redis-dr verify-rdb', () => {
     );
     expect(formatReport('v.rdb', report(17, false))).toBe(
       `OK v.rdb: RDB v10, 17 keys (0 with expiry) in db ${Array.from({ length: 16 }, (_, db) => db).join(',')},… 1 more database [17 string], checksum ok`,
+    );
+  });
+
+  it('names at most 16 modules on its lines and counts the others (a crafted file naming 300,000 in AUX data made 10 MB of lines)', () => {
+    const names = Array.from({ length: 300_000 }, (_, i) => `m${i}`);
+    const report = { ok: true, version: 10, checksum: 'ok' as const, keys: 0, expires: 0, databases: [], byType: {}, auxFields: {}, functionLibraries: 0 };
+    const sixteen = names.slice(0, 16);
+    const line = formatReport('m.rdb', { ...report, moduleAux: names });
+    expect(line).toBe(
+      `OK m.rdb: RDB v10, 0 keys (0 with expiry), checksum ok; module values need these modules loaded: ${sixteen.map((m) => `${m} (AUX data)`).join(', ')}, … 299984 more modules`,
+    );
+    // 16 are named in full, 17 counted.
+    expect(formatReport('m.rdb', { ...report, moduleAux: sixteen })).toMatch(/m15 \(AUX data\)$/);
+    expect(formatReport('m.rdb', { ...report, moduleAux: names.slice(0, 17) })).toMatch(/m15 \(AUX data\), … 1 more module$/);
+    expect(enginesLine({ version: 10, valkey: false }, names)).toBe(
+      `Redis ≥ 7.0, every Valkey from 7.2, each only with modules ${sixteen.join(', ')}, … 299984 more modules loaded; ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)`,
     );
   });
 

@@ -60,11 +60,19 @@ describe('noSuchFileHint of a file URL: the local path to give (backup prints it
     expect(noSuchFileHint(location)).toBe(`; a local file is given by its path: ${path}`);
   });
 
-  it.each([['/tmp/x.rdb'], ['x.rdb'], ['file://host/tmp/x.rdb'], ['file:/tmp/x.rdb'], ['./file:///tmp/x.rdb'], ['s3://b/x.rdb']])(
-    'negative: %j names no path',
-    (location) => {
-      expect(fileUrlPath(location)).toBeUndefined();
-      expect(noSuchFileHint(location)).toBe('');
-    },
-  );
+  // An encoded slash or NUL names no file (Node's fileURLToPath refuses both): `a%2Fb` was given as the path /tmp/a/b.rdb.
+  it.each([
+    ['/tmp/x.rdb'],
+    ['x.rdb'],
+    ['file://host/tmp/x.rdb'],
+    ['file:/tmp/x.rdb'],
+    ['./file:///tmp/x.rdb'],
+    ['s3://b/x.rdb'],
+    ['file:///tmp/a%2Fb.rdb'],
+    ['file:///tmp/a%2fb.rdb'],
+    ['file:///tmp/a%00.rdb'],
+  ])('negative: %j names no path', (location) => {
+    expect(fileUrlPath(location)).toBeUndefined();
+    expect(noSuchFileHint(location)).toBe('');
+  });
 });

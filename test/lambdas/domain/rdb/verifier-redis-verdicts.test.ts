@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { both, file, le64, manyDatabases, str, verify } from '../../../support/rdb-bytes.js';
+import { both, file, le64, manyDatabases, manyModuleAux, str, verify } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -249,6 +249,53 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     } finally {
       await server.stop();
     }
+  }, 120_000);
+
+  it('a paused read resumes in the database selected at its checkpoint, not the last one first selected (database 3 selected again)', async () => {
+    // Databases 3, 1, 3 again (the pause right after it), then 1 again: c once in database 3 and once in 1, which Redis loads.
+    const head = [...SELECT(3), ...KV('a', 'v'), ...SELECT(1), ...KV('b', 'v'), ...SELECT(3)];
+    const bytes = file('REDIS0010', [...head, ...KV('c', 'v'), ...SELECT(1), ...KV('c', 'v')]);
+    expect(await load(bytes)).toEqual({ dbsize: 4 });
+    const whole = verify(bytes);
+    expect(whole).toMatchObject({ ok: true, keys: 4, keysByDb: { 1: 2, 3: 2 } });
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, 9 + head.length));
+    first.pause();
+    const cp = JSON.parse(JSON.stringify(first.checkpoint()));
+    expect(cp.offset).toBe(9 + head.length);
+    const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    resumed.push(bytes.subarray(cp.offset));
+    // Before: the keys after the checkpoint were read in database 1 (the last first selected), c there twice: "corrupt".
+    expect(resumed.end()).toEqual({ ...whole, duplicateKeyCheck: { fromOffset: cp.offset, detectionProbability: 1 } });
+    // A checkpoint written before it kept the database (none): the last first selected, as before (a server's file selects each once).
+    const { db: _, ...older } = cp;
+    const fromOlder = createRdbVerifier({ requireChecksum: true, resumeFrom: older });
+    fromOlder.push(bytes.subarray(cp.offset));
+    expect(fromOlder.end()).toMatchObject({ ok: false });
+  });
+
+  it('module AUX data of 300,000 modules: each named once, whole, in 4 KiB chunks and after a pause (it was quadratic; the resume threw)', () => {
+    const n = 300_000;
+    const bytes = manyModuleAux(n);
+    // Before: a search of the names so far at each MODULE_AUX (2.2 s at 40,000, growing as the square: minutes here), and a
+    // resume pushed the checkpoint's names as the arguments of one call, which threw past about 120,000.
+    const expectAll = (report: RdbReport) => {
+      expect(report).toMatchObject({ ok: true, keys: 0 });
+      expect(report.moduleAux).toHaveLength(n);
+      expect(new Set(report.moduleAux).size).toBe(n);
+    };
+    for (const report of [verify(bytes), verify(bytes, 4096)]) expectAll(report);
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, bytes.length - 13 * 1000));
+    first.pause();
+    const cp = JSON.parse(JSON.stringify(first.checkpoint()));
+    expect(cp.moduleAux.length).toBeGreaterThan(200_000);
+    const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    resumed.push(bytes.subarray(cp.offset));
+    expectAll(resumed.end());
+    // A module named again (its AUX data twice) is named once.
+    const twice = file('REDIS0010', [...manyModuleAux(2).subarray(9, 9 + 26), ...manyModuleAux(1).subarray(9, 9 + 13)]);
+    expect(verify(twice).moduleAux).toEqual(['AAAAAAAAB', 'AAAAAAAAC']);
   }, 120_000);
 
   it("redis-server's `databases` is at most 2147483647", () => {

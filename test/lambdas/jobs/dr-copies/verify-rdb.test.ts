@@ -796,6 +796,18 @@ describe('verify-rdb handler', () => {
 });
 
 describe('the checkpoint carried between invocations', () => {
+  /** `head` then `tail` with a CRC-64 trailer, paused after `head`, its checkpoint through the schema as the state machine hands it on. */
+  async function pausedAfter(head: number[], tail: number[]) {
+    const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const bytes = Buffer.from([...head, ...tail, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, head.length));
+    first.pause();
+    return { bytes, cp: rdbCheckpointSchema.parse(JSON.parse(JSON.stringify(first.checkpoint()))) };
+  }
+
   it('refuses a packed template registry that is damaged, naming what is wrong (never a registry cut short)', async () => {
     const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
@@ -810,21 +822,25 @@ describe('the checkpoint carried between invocations', () => {
   });
 
   it("keeps a Redis 8.10 file's hash templates: a key after the resume point still finds its template", async () => {
-    const { rdbCheckpointSchema } = await import('../../../../lambdas/jobs/dr-copies/verify-rdb.js');
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
     // REDIS0015: template 1 of fields a, b; a string key; then (after the pause) a hash of type 32 using the template.
     const head = [...Buffer.from('REDIS0015'), 0xfe, 0x00, 0xf2, 0x01, 0x02, 0x01, 0x61, 0x01, 0x62, 0x00, 0x01, 0x6b, 0x01, 0x76];
-    const tail = [0x20, 0x01, 0x68, 0x01, 0x01, 0x31, 0x01, 0x32, 0xff];
-    const bytes = Buffer.from([...head, ...tail, 0, 0, 0, 0, 0, 0, 0, 0]);
-    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
-    const first = createRdbVerifier({ requireChecksum: true });
-    first.push(bytes.subarray(0, head.length));
-    first.pause();
-    // Through the schema, as the state machine hands it to the next invocation.
-    const cp = rdbCheckpointSchema.parse(JSON.parse(JSON.stringify(first.checkpoint())));
+    const { bytes, cp } = await pausedAfter(head, [0x20, 0x01, 0x68, 0x01, 0x01, 0x31, 0x01, 0x32, 0xff]);
     expect(cp.hashTemplates).toEqual([[1, 2]]);
     const second = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
     second.push(bytes.subarray(cp.offset));
     expect(second.end()).toMatchObject({ ok: true, keys: 2, templateHashes: 1, byType: { string: 1, hash: 1 } });
+  });
+
+  it('keeps the database selected at the checkpoint (a file selecting database 3 again): the keys after it are read there', async () => {
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    // Databases 3, 1, 3 again (the pause after it), then 1: key c in database 3 and in 1 (no duplicate).
+    const head = [...Buffer.from('REDIS0010'), 0xfe, 3, ...kv('a'), 0xfe, 1, ...kv('b'), 0xfe, 3];
+    const { bytes, cp } = await pausedAfter(head, [...kv('c'), 0xfe, 1, ...kv('c'), 0xff]);
+    expect(cp.db).toBe(3);
+    const second = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    second.push(bytes.subarray(cp.offset));
+    expect(second.end()).toMatchObject({ ok: true, keys: 4, keysByDb: { 1: 2, 3: 2 } });
   });
 });

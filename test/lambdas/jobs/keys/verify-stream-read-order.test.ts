@@ -110,4 +110,16 @@ describe('verifyRdbKeys: a stream read by ID out of the file order (a Redis befo
     await dst.xadd('s', '6-1', 'f', 'v5');
     expect(await verify('everyday')).toMatchObject({ equal: false, differences: 1 });
   });
+
+  it('on the DUMP path a TTL the file lacks is named as a TTL difference, and a consumer group the file lacks as a value difference', async () => {
+    await restored('repeat');
+    await dst.pexpire('s', 3_600_000);
+    const ttl = await verify('repeat');
+    expect(ttl.diffs.map((d) => `${d.key} ${d.reason}`)).toEqual(['s ttl']);
+    await dst.persist('s');
+    await dst.xgroup('CREATE', 's', 'g', '0');
+    const group = await verify('repeat');
+    expect(group.diffs.map((d) => `${d.key} ${d.reason}`)).toEqual(['s value']);
+    expect(await calls('xrange')).toBe(0);
+  });
 });
