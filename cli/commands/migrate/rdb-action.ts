@@ -10,6 +10,7 @@ import { stopOnSigint } from '../../signals.js';
 import { copyProgress, evictionJson, formatMigrate, keysWritten } from './format.js';
 import { migrateRdbOutcome, rdbNoMatch } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { DatabasePlanError, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
+import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
 import { exitCodeOf } from '../../exit-codes.js';
 import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
@@ -57,13 +58,13 @@ export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 
   const several = r.databases.length > 1 || r.databases.some((p) => p.from !== p.to);
   if (several && !r.error) {
     const keys = (d: number) => r.matchingByDb[d] ?? 0;
-    lines.push(
-      `${o.dryRun ? 'DRY RUN: would restore' : 'restored'} databases: ${r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`).join(', ')} (file → target)`,
-    );
+    // At most 16 databases named (namedFirst), as verify-rdb's line: a file of keys in 130,000 databases made a line of megabytes.
+    const each = r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`);
+    lines.push(`${o.dryRun ? 'DRY RUN: would restore' : 'restored'} databases: ${namedFirst(each, ', ', 'database')} (file → target)`);
   }
   const none = rdbNoMatch(run);
   if (none) {
-    const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${none.databases.join(', ')}`;
+    const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${namedFirst(none.databases.map(String), ', ', 'database')}`;
     lines.push(
       `${o.dryRun ? 'nothing to restore' : 'nothing restored'}: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(o.match ?? '*')}`,
     );

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
@@ -11,6 +11,7 @@ import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { DatabasePlanError } from '../../../../lambdas/domain/keys/databases.js';
 import { inWorker } from '../../../cli/support/in-process.js';
 import { cli } from '../../../cli/support/run-cli.js';
+import { manyDatabases } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** The databases of the file the source wrote: keys in 0, 3 and 9, with `x` in each holding another value. */
@@ -172,5 +173,38 @@ describe('migrate --from-rdb: every database of the file', () => {
       { from: 0, to: 0 },
       { from: 3, to: 3 },
     ]);
+  });
+});
+
+/**
+ * A file of keys in 40 databases (review 25): the source line and the dry run's line of databases name 16 and count
+ * the others, as verify-rdb's line does (a file of keys in 130,000 databases made lines of megabytes).
+ */
+describe('migrate --from-rdb: a file of keys in many databases', () => {
+  let target: RedisServer;
+  let dir: string;
+  beforeAll(async () => {
+    target = await startRedisServer({ args: ['--databases', '40'] });
+    dir = mkdtempSync(join(tmpdir(), 'redis-dr-rdb-many-databases-'));
+    writeFileSync(join(dir, 'dump.rdb'), manyDatabases(40));
+  });
+  afterAll(async () => {
+    await target?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names 16 databases on its lines and counts the other 24', async () => {
+    const r = await cli('migrate', '--from-rdb', join(dir, 'dump.rdb'), '--to', target.url, '--dry-run');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    const source = lines.find((l) => l.startsWith('source: '))!;
+    expect(source).toContain('40 keys in dbs 0 (1), 1 (1),');
+    expect(source).toContain('15 (1), … 24 more databases');
+    expect(source).not.toContain('16 (1)');
+    const plan = lines.find((l) => l.startsWith('DRY RUN: would restore databases: '))!;
+    expect(plan).toContain('15 → 15 (1 key), … 24 more databases (file → target)');
+    expect(plan).not.toContain('16 → 16');
+    expect(await target.client().dbsize()).toBe(0);
   });
 });
