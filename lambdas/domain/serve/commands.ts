@@ -6,6 +6,8 @@
  */
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
+import { OBJECT_COMMANDS } from './commands-object.js';
+import { RANDOM_COMMANDS } from './commands-random.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
@@ -21,6 +23,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...KEYSPACE_COMMANDS,
   ...VALUE_COMMANDS,
   ...SORTED_COMMANDS,
+  ...OBJECT_COMMANDS,
+  ...RANDOM_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };
