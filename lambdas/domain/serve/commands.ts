@@ -8,6 +8,8 @@ import { type CommandSpec, nameOf, type ServeContext, type Session } from './con
 import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
 import { OBJECT_COMMANDS } from './commands-object.js';
 import { RANDOM_COMMANDS } from './commands-random.js';
+import { STRING_READ_COMMANDS } from './commands-string-reads.js';
+import { XREAD_COMMANDS } from './commands-xread.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
@@ -25,6 +27,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...SORTED_COMMANDS,
   ...OBJECT_COMMANDS,
   ...RANDOM_COMMANDS,
+  ...XREAD_COMMANDS,
+  ...STRING_READ_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };

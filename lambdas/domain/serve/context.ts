@@ -37,6 +37,8 @@ export interface Session {
   closing: boolean;
   /** Open since MULTI until EXEC or DISCARD (transaction.ts). */
   multi?: Transaction;
+  /** Set while EXEC runs the queued commands (a blocking read answers at once there, as on a server). */
+  inExec?: boolean;
   /** The keys WATCHed since the last EXEC, DISCARD or UNWATCH. */
   watched?: readonly WatchedKey[];
   /** Set when the connection has closed (the client went, or serve is stopping): a long walk (KEYS) stops at its next slice. */
