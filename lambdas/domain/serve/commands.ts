@@ -9,6 +9,7 @@ import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
 import { OBJECT_COMMANDS } from './commands-object.js';
 import { RANDOM_COMMANDS } from './commands-random.js';
 import { STRING_READ_COMMANDS } from './commands-string-reads.js';
+import { GEO_COMMANDS } from './commands-geo.js';
 import { XREAD_COMMANDS } from './commands-xread.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...RANDOM_COMMANDS,
   ...XREAD_COMMANDS,
   ...STRING_READ_COMMANDS,
+  ...GEO_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };
