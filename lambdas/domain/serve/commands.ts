@@ -10,6 +10,7 @@ import { OBJECT_COMMANDS } from './commands-object.js';
 import { RANDOM_COMMANDS } from './commands-random.js';
 import { STRING_READ_COMMANDS } from './commands-string-reads.js';
 import { GEO_COMMANDS } from './commands-geo.js';
+import { SORT_COMMANDS } from './commands-sort.js';
 import { XREAD_COMMANDS } from './commands-xread.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
@@ -31,6 +32,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...XREAD_COMMANDS,
   ...STRING_READ_COMMANDS,
   ...GEO_COMMANDS,
+  ...SORT_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };

@@ -1,11 +1,11 @@
 /**
- * XREAD, BITPOS and LCS at a served point (issue 56), against a
+ * XREAD, BITPOS, LCS and SORT_RO at a served point (issue 56), against a
  * redis-server 7.0 loaded from the same file: byte for byte, RESP2 and
  * RESP3; XREAD's BLOCK answered as that server answers with no writer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../../../support/resp-raw.js';
-import { rawReplies, serveBeside, type ServedBeside } from '../../../support/serve-parity.js';
+import { parseReply, rawReplies, serveBeside, type ServedBeside } from '../../../support/serve-parity.js';
 import { writeServeDataset, writeStreamGroups } from '../../../support/serve-dataset.js';
 
 let point: ServedBeside;
@@ -25,6 +25,23 @@ beforeAll(async () => {
     p.set('zeros', Buffer.alloc(40));
     p.set('ones', Buffer.alloc(40, 0xff));
     p.set('mixed', Buffer.from([0x00, 0x00, 0x01, 0xff, 0xfe, 0x00, 0x80, 0x7f]));
+    // SORT_RO: elements, weights in string keys and hash fields (some missing, one not a number), a hash table set, an intset.
+    p.rpush('sl', '3', '1', '2', '10', '-4', '2.5', '1e2', ' 7', '0x10', '');
+    p.rpush('users', 'ann', 'bob', 'cid', 'dee', 'eve');
+    for (const [u, w, age] of [
+      ['ann', '30', '41'],
+      ['bob', '10', '25'],
+      ['cid', '20', '33'],
+      ['dee', '5', ''],
+    ] as const) {
+      p.set(`w_${u}`, w);
+      p.hset(`u:${u}`, 'age', age, 'name', u.toUpperCase());
+    }
+    p.set('w_eve', 'heavy');
+    p.hset('u:eve', 'name', 'EVE');
+    p.sadd('names', 'kiwi', 'apple', 'fig', 'banana', 'cherry');
+    p.sadd('nums', '5', '-2', '30', '7');
+    p.zadd('zs', '3', 'c', '1', 'a', '2', 'b', '2', 'bb');
     await p.exec();
   });
 }, 60_000);
@@ -94,6 +111,54 @@ BITPOS.push(
   ['BITPOS', 'bits'],
 );
 
+const SORT: string[][] = [
+  ['SORT_RO', 'sl'],
+  ['SORT_RO', 'sl', 'DESC'],
+  ['SORT_RO', 'sl', 'LIMIT', '2', '3'],
+  ['SORT_RO', 'sl', 'LIMIT', '-5', '2'],
+  ['SORT_RO', 'sl', 'LIMIT', '8', '100'],
+  ['SORT_RO', 'sl', 'LIMIT', '20', '1'],
+  ['SORT_RO', 'sl', 'LIMIT', '0', '0'],
+  ['SORT_RO', 'sl', 'LIMIT', '0', '-3'],
+  ['SORT_RO', 'sl', 'ALPHA'],
+  ['SORT_RO', 'sl', 'ALPHA', 'DESC', 'LIMIT', '1', '4'],
+  ['SORT_RO', 'sl', 'BY', 'nosort'],
+  ['SORT_RO', 'sl', 'BY', 'nosort', 'DESC', 'LIMIT', '1', '3'],
+  ['SORT_RO', 'users', 'BY', 'w_*'],
+  ['SORT_RO', 'users', 'BY', 'w_*', 'ALPHA'],
+  ['SORT_RO', 'users', 'BY', 'u:*->age', 'GET', '#', 'GET', 'u:*->name', 'GET', 'w_*', 'GET', 'nostar'],
+  ['SORT_RO', 'users', 'BY', 'u:*->age', 'DESC', 'LIMIT', '1', '2', 'GET', 'u:*->nofield', 'GET', 'u:*->'],
+  ['SORT_RO', 'users', 'BY', 'u:*->name', 'ALPHA', 'DESC', 'GET', 'u:*->name'],
+  ['SORT_RO', 'users', 'BY', 'missing_*', 'GET', '#'],
+  ['SORT_RO', 'users', 'ALPHA', 'GET', 'w_*', 'GET', 'u:*'],
+  ['SORT_RO', 'users', 'BY', 'nosort', 'GET', 'w_*'],
+  ['SORT_RO', 'users'],
+  ['SORT_RO', 'names', 'ALPHA'],
+  ['SORT_RO', 'names', 'ALPHA', 'DESC', 'LIMIT', '1', '2'],
+  ['SORT_RO', 'names'],
+  ['SORT_RO', 'nums'],
+  ['SORT_RO', 'nums', 'BY', 'nosort'],
+  ['SORT_RO', 'nums', 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2'],
+  ['SORT_RO', 'zs'],
+  ['SORT_RO', 'zs', 'ALPHA', 'DESC'],
+  ['SORT_RO', 'zs', 'BY', 'nosort'],
+  ['SORT_RO', 'zs', 'BY', 'nosort', 'DESC', 'LIMIT', '1', '2'],
+  ['SORT_RO', 'set:int'],
+  ['SORT_RO', 'nope'],
+  ['SORT_RO', 'nope', 'FOO'],
+  ['SORT_RO', 'str'],
+  ['SORT_RO', 'str', 'FOO'],
+  ['SORT_RO', 'hash:small'],
+  ['SORT_RO', 'sl', 'STORE', 'x'],
+  ['SORT_RO', 'sl', 'LIMIT', 'x', '1'],
+  ['SORT_RO', 'sl', 'LIMIT', '1'],
+  ['SORT_RO', 'sl', 'BY'],
+  ['SORT_RO', 'sl', 'GET'],
+  ['SORT_RO'],
+  ['COMMAND', 'INFO', 'sort_ro'],
+  ['COMMAND', 'GETKEYS', 'SORT_RO', 'sl', 'BY', 'w_*'],
+];
+
 const LCS: string[][] = [];
 for (const [a, b] of [
   ['lcs:a', 'lcs:b'],
@@ -148,6 +213,18 @@ describe('XREAD, BITPOS and LCS, against a redis-server loaded from the same fil
 
   it.each([2, 3] as const)('LCS: the string, LEN, IDX with MINMATCHLEN and WITHMATCHLEN, every error (RESP%d)', async (proto) => {
     await point.compare(LCS, proto);
+  });
+
+  it.each([2, 3] as const)('SORT_RO: numeric and ALPHA, BY and GET patterns over other keys and hash fields, LIMIT, every error (RESP%d)', async (proto) => {
+    await point.compare(SORT, proto);
+  });
+
+  it('SORT_RO of a hash-table set by nothing (BY a pattern with no *): its members, in an order no client relies on', async () => {
+    const cmd = ['SORT_RO', 'names', 'BY', 'nosort'];
+    const [ref, served] = [(await rawReplies(point.reference.port, [cmd]))[0]!, (await rawReplies(point.serving.port, [cmd]))[0]!];
+    const members = (r: string): string[] => (parseReply(r) as string[]).sort();
+    expect(members(served)).toEqual(members(ref));
+    expect(members(ref)).toEqual(['apple', 'banana', 'cherry', 'fig', 'kiwi']);
   });
 
   it('XREAD BLOCK with nothing to answer: the null after the timeout as 7.0; inside EXEC at once', async () => {
