@@ -63,7 +63,7 @@ export const OBJECT_COMMANDS: Readonly<Record<string, CommandSpec>> = {
           'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
         );
       return R.error(
-        'ERR OBJECT IDLETIME is not served from a recovery point: a file written under an LRU policy stores each key idle time, which redis-dr serve does not read, and no read here touches a key',
+        "ERR OBJECT IDLETIME is not served from a recovery point: a file written under an LRU policy stores each key's idle time, which redis-dr serve does not read, and no read here touches a key",
       );
     },
   },
