@@ -11,6 +11,7 @@ import { RANDOM_COMMANDS } from './commands-random.js';
 import { STRING_READ_COMMANDS } from './commands-string-reads.js';
 import { GEO_COMMANDS } from './commands-geo.js';
 import { SORT_COMMANDS } from './commands-sort.js';
+import { ZSET_OP_COMMANDS } from './commands-zset-ops.js';
 import { XREAD_COMMANDS } from './commands-xread.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
@@ -33,6 +34,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...STRING_READ_COMMANDS,
   ...GEO_COMMANDS,
   ...SORT_COMMANDS,
+  ...ZSET_OP_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };

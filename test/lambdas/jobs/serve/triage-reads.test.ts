@@ -1,5 +1,6 @@
 /**
- * XREAD, BITPOS, LCS and SORT_RO at a served point (issue 56), against a
+ * XREAD, BITPOS, LCS, SORT_RO and the sorted-set algebra (ZUNION, ZINTER,
+ * ZDIFF, ZINTERCARD) at a served point (issue 56), against a
  * redis-server 7.0 loaded from the same file: byte for byte, RESP2 and
  * RESP3; XREAD's BLOCK answered as that server answers with no writer.
  */
@@ -42,6 +43,11 @@ beforeAll(async () => {
     p.sadd('names', 'kiwi', 'apple', 'fig', 'banana', 'cherry');
     p.sadd('nums', '5', '-2', '30', '7');
     p.zadd('zs', '3', 'c', '1', 'a', '2', 'b', '2', 'bb');
+    // ZUNION, ZINTER, ZDIFF, ZINTERCARD: sorted sets (one with infinities), a set, fractions whose sum depends on the order.
+    p.zadd('za', '1', 'a', '2', 'b', '3', 'c', '0.1', 'f');
+    p.zadd('zb', '10', 'b', 'inf', 'c', '5', 'd', '0.2', 'f', '-inf', 'm');
+    p.zadd('zc', '0.3', 'f', '7', 'b', '1e308', 'c');
+    p.sadd('sa', 'a', 'x', 'f');
     await p.exec();
   });
 }, 60_000);
@@ -159,6 +165,56 @@ const SORT: string[][] = [
   ['COMMAND', 'GETKEYS', 'SORT_RO', 'sl', 'BY', 'w_*'],
 ];
 
+const ZSET_OPS: string[][] = [];
+for (const cmd of ['ZUNION', 'ZINTER', 'ZDIFF'])
+  for (const keys of [
+    ['1', 'za'],
+    ['2', 'za', 'zb'],
+    ['3', 'zc', 'za', 'zb'],
+    ['2', 'za', 'sa'],
+    ['2', 'za', 'nope'],
+    ['1', 'nope'],
+    ['3', 'sa', 'zb', 'zc'],
+  ])
+    for (const opts of [
+      [],
+      ['WITHSCORES'],
+      ['WEIGHTS', ...keys.slice(1).map((_, i) => String(i + 0.5)), 'WITHSCORES'],
+      ['AGGREGATE', 'MIN', 'WITHSCORES'],
+      ['aggregate', 'max', 'withscores', 'WITHSCORES'],
+      ['WEIGHTS', ...keys.slice(1).map(() => '-1'), 'AGGREGATE', 'SUM', 'WITHSCORES'],
+      ['WEIGHTS', ...keys.slice(1).map(() => '0'), 'WITHSCORES'],
+    ])
+      ZSET_OPS.push([cmd, ...keys, ...opts]);
+ZSET_OPS.push(
+  ['ZINTERCARD', '2', 'za', 'zb'],
+  ['ZINTERCARD', '3', 'za', 'zb', 'zc', 'LIMIT', '1'],
+  ['ZINTERCARD', '2', 'za', 'sa', 'LIMIT', '0'],
+  ['ZINTERCARD', '2', 'za', 'nope'],
+  ['ZINTERCARD', '2', 'za', 'zb', 'LIMIT', '-1'],
+  ['ZINTERCARD', '2', 'za', 'zb', 'LIMIT', 'x'],
+  ['ZINTERCARD', '2', 'za', 'zb', 'WITHSCORES'],
+  ['ZINTERCARD', '0', 'za'],
+  ['ZUNION', '0', 'za'],
+  ['ZUNION', 'x', 'za'],
+  ['ZUNION', '-1', 'za'],
+  ['ZUNION', '3', 'za', 'zb'],
+  ['ZUNION', '2', 'za', 'zb', 'WEIGHTS', '1'],
+  ['ZUNION', '2', 'za', 'zb', 'WEIGHTS', '1', 'x'],
+  ['ZUNION', '2', 'za', 'zb', 'WEIGHTS', '1', ' 1'],
+  ['ZUNION', '2', 'za', 'zb', 'AGGREGATE', 'foo'],
+  ['ZUNION', '2', 'za', 'zb', 'AGGREGATE'],
+  ['ZUNION', '2', 'za', 'zb', 'FOO'],
+  ['ZUNION', '2', 'za', 'str'],
+  ['ZUNION', '2', 'str', 'za', 'FOO'],
+  ['ZINTER', '2', 'za', 'list:small'],
+  ['ZDIFF', '2', 'za', 'zb', 'WEIGHTS', '1', '1'],
+  ['ZDIFF', '2', 'za', 'zb', 'AGGREGATE', 'MAX'],
+  ['ZUNION', '2', 'za', 'zb', 'STORE'],
+  ['COMMAND', 'INFO', 'zunion', 'zinter', 'zdiff', 'zintercard'],
+  ['COMMAND', 'GETKEYS', 'ZUNION', '2', 'za', 'zb', 'WITHSCORES'],
+);
+
 const LCS: string[][] = [];
 for (const [a, b] of [
   ['lcs:a', 'lcs:b'],
@@ -217,6 +273,11 @@ describe('XREAD, BITPOS and LCS, against a redis-server loaded from the same fil
 
   it.each([2, 3] as const)('SORT_RO: numeric and ALPHA, BY and GET patterns over other keys and hash fields, LIMIT, every error (RESP%d)', async (proto) => {
     await point.compare(SORT, proto);
+  });
+
+  it.each([2, 3] as const)('ZUNION, ZINTER, ZDIFF, ZINTERCARD: weights, AGGREGATE, sets among the inputs, every error (RESP%d)', async (proto) => {
+    expect(ZSET_OPS.length).toBeGreaterThan(150);
+    await point.compare(ZSET_OPS, proto);
   });
 
   it('SORT_RO of a hash-table set by nothing (BY a pattern with no *): its members, in an order no client relies on', async () => {
