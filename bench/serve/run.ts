@@ -8,7 +8,7 @@
  *    (targets: serve ≥ 0.25× redis-server's requests/s, p99 < 5 ms).
  *
  *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
- *     [--compare <another build's bin/redis-dr.cjs>]
+ *     [--compare <the CLI file of another build>]
  *
  * With --compare, that build serves the same file too and is benchmarked in
  * the same rounds (a same-run comparison of two builds' GET).
