@@ -8,6 +8,10 @@
  *    (targets: serve ≥ 0.25× redis-server's requests/s, p99 < 5 ms).
  *
  *   npx tsx bench/serve/run.ts [--keys 200000] [--requests 100000] [--rounds 3] [--out bench/serve/results.json]
+ *     [--compare <the CLI file of another build>]
+ *
+ * With --compare, that build serves the same file too and is benchmarked in
+ * the same rounds (a same-run comparison of two builds' GET).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +30,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
     out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    compare: { type: 'string' },
   },
   strict: true,
 });
@@ -84,18 +89,26 @@ async function main(): Promise<void> {
 
   const reference = await startRedisServer({ loadRdb: file, readyTimeoutMs: 60_000 });
   const refClient = reference.client();
-  const runs: { round: number; serve: Figures; redis: Figures; load: number }[] = [];
+  const other = flags.compare ? await spawnServe([file, '--port', '0'], {}, flags.compare) : undefined;
+  const runs: { round: number; serve: Figures; redis: Figures; compare?: Figures; load: number }[] = [];
   for (let round = 1; round <= rounds; round++) {
-    // Alternate which goes first, so a change in the machine's load falls on both.
-    const order = round % 2 ? ['serve', 'redis'] : ['redis', 'serve'];
+    // Rotate which goes first, so a change in the machine's load falls on each.
+    const all = other ? ['serve', 'compare', 'redis'] : ['serve', 'redis'];
+    const order = [...all.slice((round - 1) % all.length), ...all.slice(0, (round - 1) % all.length)];
     const got: Record<string, Figures> = {};
     for (const which of order)
-      got[which] = await (which === 'serve' ? benchmark(port, () => processCpu(child.pid!)) : benchmark(reference.port, () => serverCpu(refClient)));
-    runs.push({ round, serve: got.serve!, redis: got.redis!, load: os.loadavg()[0]! });
+      got[which] = await (which === 'serve'
+        ? benchmark(port, () => processCpu(child.pid!))
+        : which === 'compare'
+          ? benchmark(other!.port, () => processCpu(other!.child.pid!))
+          : benchmark(reference.port, () => serverCpu(refClient)));
+    runs.push({ round, serve: got.serve!, redis: got.redis!, ...(got.compare ? { compare: got.compare } : {}), load: os.loadavg()[0]! });
+    const line = (f: Figures): string => `${f.rps} req/s p99 ${f.p99Ms} ms ${f.cpuUsPerRequest} µs CPU/req`;
     log(
-      `round ${round}: serve ${got.serve!.rps} req/s p99 ${got.serve!.p99Ms} ms ${got.serve!.cpuUsPerRequest} µs CPU/req; redis-server ${got.redis!.rps} req/s p99 ${got.redis!.p99Ms} ms ${got.redis!.cpuUsPerRequest} µs CPU/req; load ${os.loadavg()[0]!.toFixed(1)}`,
+      `round ${round}: serve ${line(got.serve!)}; ${got.compare ? `compared build ${line(got.compare)}; ` : ''}redis-server ${line(got.redis!)}; load ${os.loadavg()[0]!.toFixed(1)}`,
     );
   }
+  other?.child.kill('SIGTERM');
   child.kill('SIGTERM');
   refClient.disconnect();
   await reference.stop();

@@ -127,10 +127,16 @@ export function commandGetKeys(words: readonly Buffer[], served: (name: string) 
   // GETKEYSANDFLAGS: each key with its key spec's flags, as COMMAND INFO gives them (addReplyFlagsForKeyArgs).
   const flags: Reply[] = [];
   for (const spec of specs) {
-    const begin = fields(fields(spec.get('begin_search')).get('spec'));
+    const search = fields(spec.get('begin_search'));
+    const begin = fields(search.get('spec'));
     const find = fields(spec.get('find_keys'));
     const how = fields(find.get('spec'));
     let first = Number(begin.get('index'));
+    if (String(search.get('type')) === '$keyword') {
+      // The keys start after a keyword (XREAD's STREAMS), searched from `startfrom` (from the end when negative); none found: no keys of this spec.
+      first = keywordAfter(words, String(begin.get('keyword')).slice(1), Number(begin.get('startfrom')));
+      if (first === 0) continue;
+    }
     let last: number;
     let step: number;
     if (String(find.get('type')) === '$keynum') {
@@ -145,8 +151,11 @@ export function commandGetKeys(words: readonly Buffer[], served: (name: string) 
       if (Number(n) < 1 || last >= argc) return R.error('ERR Invalid arguments specified for command');
     } else {
       const lastKey = Number(how.get('lastkey'));
+      const limit = Number(how.get('limit') ?? 0);
       step = Number(how.get('keystep'));
-      last = lastKey >= 0 ? first + lastKey : argc + lastKey;
+      // A limit: the keys are the first 1/limit of what follows (XREAD's keys, then as many ids).
+      last = lastKey >= 0 ? first + lastKey : limit > 0 ? first + Math.floor((argc - first) / limit) + lastKey : argc + lastKey;
+      if (limit > 0 && last < first) return R.error('ERR Invalid arguments specified for command');
     }
     // Past the words given: no key there (a command of negative arity reports that itself when it runs).
     for (let i = first; i <= last; i += step)
@@ -157,6 +166,18 @@ export function commandGetKeys(words: readonly Buffer[], served: (name: string) 
   }
   if (keys.length === 0) return R.error('ERR Invalid arguments specified for command');
   return withFlags ? R.array(keys.map((k, i) => R.array([R.bulk(k), flags[i]!]))) : R.bulks(keys);
+}
+
+/** The word after `keyword` (any case) in `words`, searched from `startfrom` (from the end when negative), as 7.0's key specs do; 0: none. */
+function keywordAfter(words: readonly Buffer[], keyword: string, startfrom: number): number {
+  const argc = words.length;
+  const from = startfrom > 0 ? startfrom : argc + startfrom;
+  const to = startfrom > 0 ? argc - 1 : 0;
+  for (let i = from; i !== to; i = from <= to ? i + 1 : i - 1) {
+    if (i >= argc || i < 1) break;
+    if (words[i]!.toString('latin1').toLowerCase() === keyword.toLowerCase()) return i + 1;
+  }
+  return 0;
 }
 
 /** A command's name and its subcommands' (`container|sub`), as 7.0's COMMAND LIST walks them. */

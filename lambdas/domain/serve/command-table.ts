@@ -13,7 +13,7 @@ import { R, type Reply } from './resp.js';
 export const FILE_NAME = 'redis-7.0-commands.json';
 
 /** The served commands with subcommands whose `HELP` is 7.0's. */
-export const CONTAINERS = ['client', 'config', 'xinfo', 'command'] as const;
+export const CONTAINERS = ['client', 'config', 'xinfo', 'command', 'object'] as const;
 
 /**
  * A reply as the file keeps it: an integer, `$text` (bulk), `+text` (simple),

@@ -10,7 +10,6 @@ import {
   type CommandSpec,
   hashesGone,
   isReply,
-  LOADED_COMPACT,
   liveAt,
   lookup,
   readHashesIn,
@@ -22,11 +21,9 @@ import {
   whenRead,
 } from './context.js';
 import { typeNameOf } from './key-index.js';
+import { COMPACT_ENCODINGS, loadedEncoding } from './loaded-encoding.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
-
-/** RDB types of the compact encodings (ziplist, listpack, intset, zipmap): Redis scans those whole, in one reply. */
-const COMPACT = new Set([9, 10, 11, 12, 13, 16, 17, 20, 23, 25]);
 
 function ttl(unit: 1 | 1000, absolute: boolean): CommandSpec {
   return {
@@ -144,14 +141,9 @@ function cursorOf(arg: Buffer): number | undefined {
   return Number(m[1] === '-' && n !== 0n ? 2n ** 64n - n : n);
 }
 
-/** Whether a Redis 7.0 server that loads `v` holds it compact ({@link LOADED_COMPACT}): stored so, or small enough that its loader makes it so. */
+/** Whether a Redis 7.0 server that loads `v` holds it compact (loaded-encoding.ts): a listpack or an intset. */
 export function loadsCompact(type: number, v: KeyValue): boolean {
-  if (COMPACT.has(type)) return true;
-  const { entries, bytes, intsetEntries } = LOADED_COMPACT;
-  if (v.type === 'hash') return v.fields.length <= entries && v.fields.every(([f, x]) => f.length <= bytes && x.length <= bytes);
-  if (v.type === 'zset') return v.entries.length <= entries && v.entries.every(([m]) => m.length <= bytes);
-  if (v.type === 'set') return v.members.length <= intsetEntries && v.members.every((m) => parseInteger(m) !== undefined);
-  return false;
+  return COMPACT_ENCODINGS.has(loadedEncoding(type, v));
 }
 
 /**

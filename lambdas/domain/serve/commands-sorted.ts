@@ -263,11 +263,11 @@ function streamBound(arg: Buffer, isEnd: boolean): [bigint, bigint] | Reply {
   return [n >> 64n, n & MAX];
 }
 
-const idOf = (id: string): [bigint, bigint] => {
+export const idOf = (id: string): [bigint, bigint] => {
   const [ms, seq] = id.split('-');
   return [BigInt(ms!), BigInt(seq ?? '0')];
 };
-const cmpId = (a: StreamId, b: StreamId): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+export const cmpId = (a: StreamId, b: StreamId): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
 
 function xrange(rev: boolean): CommandSpec {
   return {

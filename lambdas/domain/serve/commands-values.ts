@@ -3,11 +3,13 @@
  * server answers them (argument checks and edge cases from src/t_string.c,
  * t_hash.c, t_list.c and t_set.c).
  */
-import { type CommandSpec, isReply, lookup, type ServeContext, type Session, typed, valueAt, whenRead } from './context.js';
+import { type CommandSpec, isReply, lookup, type ServeContext, type Session, type Typed, typed, valueAt, whenRead } from './context.js';
 import { loadsCompact } from './commands-keyspace.js';
 import { HllMerge, pfcountOne } from './hyperloglog.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
+import { typeNameOf } from './key-index.js';
+import { STRING_HEAD_BYTES, stringHeader, ValueTooBig } from './value-limit.js';
 
 /** Redis's range of `[start, end]` over `len` items (LRANGE, GETRANGE's list form): [from, to) or empty. */
 export function listRange(start: number, end: number, len: number): [number, number] {
@@ -172,17 +174,44 @@ function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string
   };
 }
 
+/**
+ * The header of the string at `pos` (its length; where a plain one's bytes start) from the few bytes the file stores
+ * first (ctx.stored): a string over proto-max-bulk-len has one too. Undefined where it cannot be read so (no
+ * ctx.stored, a head cut short): the value is read then.
+ */
+export function stringHeaderAt(ctx: ServeContext, db: number, pos: number): ReturnType<typeof stringHeader> | Promise<ReturnType<typeof stringHeader>> {
+  if (!ctx.stored) return undefined;
+  const key = ctx.index.entry(db, pos);
+  return whenRead(ctx.stored(key, 0, STRING_HEAD_BYTES), stringHeader);
+}
+
+/** A value this many bytes or more is sliced in the file by GETRANGE (its header read, then the range), not read whole. */
+const SLICED_BYTES = 64 * 1024;
+
 /** GETRANGE, and SUBSTR (its old name). */
 const GETRANGE: CommandSpec = {
   arity: 4,
   async run(ctx, s, [, key, ...rest]) {
     const n = integers(rest);
     if (isReply(n)) return n;
-    const v = await typed(ctx, s, key!, 'string');
+    const pos = lookup(ctx, s.db, key!);
+    if (pos < 0) return R.bulk('');
+    if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'string') return R.error(ERR.wrongType);
+    const entry = ctx.index.entry(s.db, pos);
+    // A plain (not LZF, not integer) string, big or over proto-max-bulk-len: only the range asked is read.
+    let head = entry.valueEnd - entry.valueAt >= SLICED_BYTES ? await stringHeaderAt(ctx, s.db, pos) : undefined;
+    let v: Typed<'string'> | undefined;
+    if (head?.dataAt === undefined)
+      try {
+        v = await typed(ctx, s, key!, 'string');
+      } catch (err) {
+        head = err instanceof ValueTooBig ? await stringHeaderAt(ctx, s.db, pos) : undefined;
+        if (head?.dataAt === undefined) throw err;
+      }
     if (v === null) return R.bulk('');
     if (isReply(v)) return v;
     let [start, end] = n as [number, number];
-    const len = v.value.length;
+    const len = v ? v.value.length : head!.length;
     if (start < 0 && end < 0 && start > end) return R.bulk('');
     if (start < 0) start = len + start;
     if (end < 0) end = len + end;
@@ -190,7 +219,8 @@ const GETRANGE: CommandSpec = {
     if (end < 0) end = 0;
     if (end >= len) end = len - 1;
     if (start > end || len === 0) return R.bulk('');
-    return R.bulk(v.value.subarray(start, end + 1));
+    if (v) return R.bulk(v.value.subarray(start, end + 1));
+    return R.bulk(await ctx.stored!(entry, head!.dataAt! + start, head!.dataAt! + end + 1));
   },
 };
 
@@ -215,6 +245,12 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   strlen: {
     arity: 2,
     async run(ctx, s, [, key]) {
+      // From the string's header (a value over proto-max-bulk-len too), else its value.
+      const pos = lookup(ctx, s.db, key!);
+      if (pos < 0) return R.int(0);
+      if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'string') return R.error(ERR.wrongType);
+      const head = await stringHeaderAt(ctx, s.db, pos);
+      if (head) return R.int(head.length);
       const v = await typed(ctx, s, key!, 'string');
       return v === null ? R.int(0) : isReply(v) ? v : R.int(v.value.length);
     },

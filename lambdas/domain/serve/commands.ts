@@ -6,6 +6,13 @@
  */
 import { type CommandSpec, nameOf, type ServeContext, type Session } from './context.js';
 import { KEYSPACE_COMMANDS } from './commands-keyspace.js';
+import { OBJECT_COMMANDS } from './commands-object.js';
+import { RANDOM_COMMANDS } from './commands-random.js';
+import { STRING_READ_COMMANDS } from './commands-string-reads.js';
+import { GEO_COMMANDS } from './commands-geo.js';
+import { SORT_COMMANDS } from './commands-sort.js';
+import { ZSET_OP_COMMANDS } from './commands-zset-ops.js';
+import { XREAD_COMMANDS } from './commands-xread.js';
 import { SORTED_COMMANDS } from './commands-sorted.js';
 import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
@@ -21,6 +28,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ...KEYSPACE_COMMANDS,
   ...VALUE_COMMANDS,
   ...SORTED_COMMANDS,
+  ...OBJECT_COMMANDS,
+  ...RANDOM_COMMANDS,
+  ...XREAD_COMMANDS,
+  ...STRING_READ_COMMANDS,
+  ...GEO_COMMANDS,
+  ...SORT_COMMANDS,
+  ...ZSET_OP_COMMANDS,
   ...transactionCommands((ctx, s, args) => execute(ctx, s, args)),
   command: commandCommand(() => COMMANDS),
 };

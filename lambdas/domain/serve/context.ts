@@ -37,6 +37,8 @@ export interface Session {
   closing: boolean;
   /** Open since MULTI until EXEC or DISCARD (transaction.ts). */
   multi?: Transaction;
+  /** Set while EXEC runs the queued commands (a blocking read answers at once there, as on a server). */
+  inExec?: boolean;
   /** The keys WATCHed since the last EXEC, DISCARD or UNWATCH. */
   watched?: readonly WatchedKey[];
   /** Set when the connection has closed (the client went, or serve is stopping): a long walk (KEYS) stops at its next slice. */
@@ -57,6 +59,12 @@ export interface ServeContext {
    * at once from a local file (a positional read), a promise from S3 (a ranged GET).
    */
   readonly payload: (key: IndexedKey) => Buffer | Promise<Buffer>;
+  /**
+   * Bytes [from, to) of the key's value as the file stores them (offsets within the value), read without decoding it:
+   * a string's length from its header, a range of a plain string (STRLEN and GETRANGE of one over proto-max-bulk-len).
+   * More than proto-max-bulk-len at once is refused (ValueTooBig). Absent: those read the whole value.
+   */
+  readonly stored?: (key: IndexedKey, from: number, to: number) => Buffer | Promise<Buffer>;
   readonly now: () => number;
   /** The password clients must send with AUTH (or HELLO … AUTH); none: every client is in. */
   readonly password?: string;

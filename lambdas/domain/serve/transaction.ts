@@ -75,7 +75,12 @@ export function transactionCommands(run: (ctx: ServeContext, s: Session, args: B
         if (tx.dirty) return R.error('EXECABORT Transaction discarded because of previous errors.');
         if (touched) return R.nullArray;
         const replies: Reply[] = [];
-        for (const args of tx.queued) replies.push(await run(ctx, s, args));
+        s.inExec = true;
+        try {
+          for (const args of tx.queued) replies.push(await run(ctx, s, args));
+        } finally {
+          s.inExec = false;
+        }
         return R.array(replies);
       },
     },

@@ -53,3 +53,35 @@ export function checkDeclaredSize(key: { readonly name: Buffer; readonly type: n
   const declared = declaredStringBytes(key.type, stored);
   if (declared !== undefined && declared > limit) throw new ValueTooBig(key.name, declared, limit, `holds (LZF-compressed to ${stored.length} in the file)`);
 }
+
+/** The bytes of a string value's head that say its length: an RDB length takes at most 9, an integer encoding 5. */
+export const STRING_HEAD_BYTES = 9;
+
+/**
+ * What a string value's first bytes as the file stores them say: its length as a server holds it (an
+ * integer-encoded one's decimal digits, an LZF-compressed one's declared plain length) and, for a plain one, where
+ * its bytes start (a range of them is then read as it stands in the file). Undefined when the head is cut short.
+ */
+export function stringHeader(head: Uint8Array): { readonly length: number; readonly dataAt?: number } | undefined {
+  const first = head[0];
+  if (first === undefined) return undefined;
+  // The integer encodings (RDB_ENC_INT8, INT16, INT32): 1, 2 or 4 bytes, little-endian.
+  const width = first === 0xc0 ? 1 : first === 0xc1 ? 2 : first === 0xc2 ? 4 : undefined;
+  if (width !== undefined) {
+    if (head.length < 1 + width) return undefined;
+    const dv = new DataView(head.buffer, head.byteOffset + 1, width);
+    const n = width === 1 ? dv.getInt8(0) : width === 2 ? dv.getInt16(0, true) : dv.getInt32(0, true);
+    return { length: String(n).length };
+  }
+  if (first === LZF) {
+    const declared = declaredStringBytes(0, head);
+    return declared === undefined ? undefined : { length: declared };
+  }
+  const c = new Cursor(head, 0, head.length);
+  try {
+    const length = c.length();
+    return { length, dataAt: c.at };
+  } catch {
+    return undefined;
+  }
+}

@@ -36,6 +36,8 @@ export interface OpenedPoint {
   readonly valkey: boolean;
   /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64 (at once from a local file). */
   payload(key: IndexedKey): Buffer | Promise<Buffer>;
+  /** Bytes [from, to) of the key's value as stored (not decoded; more than proto-max-bulk-len at once refused). */
+  stored(key: IndexedKey, from: number, to: number): Buffer | Promise<Buffer>;
   /** Every shard is a local file: a value is read again in microseconds (serve keeps only big decoded values). */
   readonly localReads: boolean;
   close(): void;
@@ -229,6 +231,15 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
       };
       const at = shards[i]!;
       return at.readNow ? seal(at.readNow(key.valueAt - bases[i]!, bytes)) : at.read(key.valueAt - bases[i]!, bytes).then(seal);
+    },
+    stored(key, from, to) {
+      const start = key.valueAt + Math.max(0, from);
+      const end = Math.min(key.valueEnd, key.valueAt + to);
+      checkStoredSize(key, end - start, maxValueBytes);
+      if (end <= start) return Buffer.alloc(0);
+      const i = shardOf(key.valueAt);
+      const at = shards[i]!;
+      return at.readNow ? at.readNow(start - bases[i]!, end - start) : at.read(start - bases[i]!, end - start);
     },
     close: () => {
       for (const at of shards) at.close();

@@ -90,6 +90,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const ctx: ServeContext = {
     index: point.index,
     payload: (key) => point.payload(key),
+    stored: (key, from, to) => point.stored(key, from, to),
     now,
     ...(options.password !== undefined ? { password: options.password } : {}),
     get port() {

@@ -19,13 +19,14 @@ const LIMIT = 1000;
 let dir: string;
 let serving: Serving;
 let raw: RawClient;
+const bigValue = randomBytes(2000);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-limit-'));
   const server = await startRedisServer();
   const c = server.client();
   // Random bytes do not compress: stored as 2,000 bytes. 'x' × 5,000 is stored LZF-compressed in a few dozen bytes.
-  await c.pipeline().set('big', randomBytes(2000)).set('packed', 'x'.repeat(5000)).set('small', 'ok').rpush('list', 'a', 'b').exec();
+  await c.pipeline().set('big', bigValue).set('packed', 'x'.repeat(5000)).set('small', 'ok').rpush('list', 'a', 'b').exec();
   await c.save();
   copyFileSync(server.rdbPath, join(dir, 'point.rdb'));
   c.disconnect();
@@ -55,7 +56,19 @@ describe('serve: values over proto-max-bulk-len', () => {
     expect(reply).toMatch(
       /^-ERR redis-dr serve could not answer GET: the value of "packed" holds \(LZF-compressed to \d+ in the file\) 5000 bytes, more than the 1000/,
     );
-    expect(await raw.call('STRLEN', 'packed')).toMatch(/"packed" holds/);
+    expect(await raw.call('GETRANGE', 'packed', '0', '3')).toMatch(/"packed" holds/);
+  });
+
+  it('answers STRLEN of a string over the limit from its header, and GETRANGE of a plain one within the limit from its bytes in the file', async () => {
+    expect(await raw.call('STRLEN', 'packed')).toBe(':5000\r\n');
+    expect(await raw.call('STRLEN', 'big')).toBe(':2000\r\n');
+    expect(await raw.call('STRLEN', 'small')).toBe(':2\r\n');
+    expect(await raw.call('STRLEN', 'list')).toMatch(/^-WRONGTYPE/);
+    expect(await raw.call('GETRANGE', 'big', '0', '9')).toBe(`$10\r\n${bigValue.subarray(0, 10).toString('latin1')}\r\n`);
+    expect(await raw.call('GETRANGE', 'big', '-5', '-1')).toBe(`$5\r\n${bigValue.subarray(1995).toString('latin1')}\r\n`);
+    expect(await raw.call('GETRANGE', 'big', '1500', '1000')).toBe('$0\r\n\r\n');
+    // The range itself over the limit: refused, named.
+    expect(await raw.call('GETRANGE', 'big', '0', '-1')).toMatch(/^-ERR redis-dr serve could not answer GETRANGE: the value of "big" takes 2000 bytes/);
   });
 
   it('reads the declared length from the LZF header alone (a crafted 600 MiB declaration, a few bytes)', () => {

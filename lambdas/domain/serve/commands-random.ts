@@ -1,0 +1,119 @@
+/**
+ * The random reads of a Redis 7.0 server (RANDOMKEY, SRANDMEMBER, HRANDFIELD,
+ * ZRANDMEMBER: src/db.c, t_set.c, t_hash.c, t_zset.c): their argument
+ * checks and reply shapes as 7.0's, the picks this process's own (random on
+ * both: the same members, never the same order). A positive count answers
+ * that many distinct members (all of them when it is the size or more), a
+ * negative one that many picks that may repeat.
+ */
+import type { KeyValue } from '../rdb/fingerprint.js';
+import { type CommandSpec, isReply, liveAt, type ServeContext, type Session, typed } from './context.js';
+import { R, type Reply } from './resp.js';
+import { ERR, formatDouble, scoreValue } from './reply-text.js';
+
+const LONG_MAX = 2n ** 63n - 1n;
+
+/**
+ * The most items a negative count answers here. 7.0 builds a reply of |count| items whatever it is (a count near
+ * -2^63 runs the server out of memory: seen on 7.0.15 with ZRANDMEMBER); serve refuses past this, in words.
+ */
+export const MAX_RANDOM_PICKS = 1 << 24;
+
+/**
+ * A count as 7.0 reads it (getRangeLongFromObjectOrReply over -LONG_MAX..LONG_MAX; WITHVALUES and WITHSCORES then
+ * take ±LONG_MAX/2 at most): as a bigint, exact where a double is not.
+ */
+function countOf(arg: Buffer): bigint | Reply {
+  const text = arg.toString('latin1');
+  if (!/^(0|-?[1-9]\d{0,18})$/.test(text)) return R.error(ERR.notInteger);
+  const n = BigInt(text);
+  if (n > LONG_MAX || n < -(2n ** 63n)) return R.error(ERR.notInteger);
+  if (n < -LONG_MAX) return R.error(`ERR value is out of range, value must between -${LONG_MAX} and ${LONG_MAX}`);
+  return n;
+}
+
+/** The positions picked of `size` items: `count` distinct ones (all when count ≥ size) or, negative, |count| that may repeat. */
+function picks(size: number, count: bigint): number[] | Reply {
+  if (count >= 0n) {
+    const n = Number(count < BigInt(size) ? count : BigInt(size));
+    const all = Array.from({ length: size }, (_, i) => i);
+    // A partial Fisher–Yates shuffle: the first n of a random order.
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(Math.random() * (size - i));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    return all.slice(0, n);
+  }
+  if (-count > BigInt(MAX_RANDOM_PICKS))
+    return R.error(`ERR redis-dr serve answers at most ${MAX_RANDOM_PICKS} random picks (a negative count repeats them): ask for fewer`);
+  return Array.from({ length: Number(-count) }, () => Math.floor(Math.random() * size));
+}
+
+type Kind = 'set' | 'hash' | 'zset';
+
+/** The items of a collection: a member, or a field with its value, or a member with its score. */
+function itemsOf(v: KeyValue): [Buffer, Buffer | string | undefined][] {
+  if (v.type === 'set') return v.members.map((m) => [m, undefined]);
+  if (v.type === 'hash') return v.fields.map(([f, x]) => [f, x]);
+  if (v.type === 'zset') return v.entries.map(([m, x]) => [m, x]);
+  return [];
+}
+
+/** SRANDMEMBER, HRANDFIELD, ZRANDMEMBER: `key [count [WITHVALUES|WITHSCORES]]` (SRANDMEMBER takes no third word). */
+function randomMember(type: Kind, word: 'withvalues' | 'withscores' | undefined): CommandSpec {
+  return {
+    arity: -2,
+    async run(ctx, s, [, key, countArg, ...rest]) {
+      const paired = word !== undefined && rest.length === 1 && rest[0]!.toString('latin1').toLowerCase() === word;
+      const extra = rest.length > (word ? 1 : 0) || (rest.length === 1 && !paired);
+      // SRANDMEMBER refuses a third word before it reads the count; HRANDFIELD and ZRANDMEMBER read the count first.
+      if (extra && !word) return R.error(ERR.syntax);
+      const count = countArg === undefined ? undefined : countOf(countArg);
+      if (isReply(count)) return count;
+      if (extra) return R.error(ERR.syntax);
+      if (paired && count !== undefined && (count > LONG_MAX / 2n || count < -LONG_MAX / 2n)) return R.error('ERR value is out of range');
+      const v = await typed(ctx, s, key!, type);
+      if (isReply(v)) return v;
+      if (count === undefined) {
+        const items = v ? itemsOf(v) : [];
+        return items.length === 0 ? R.null : R.bulk(items[Math.floor(Math.random() * items.length)]![0]);
+      }
+      const items = v ? itemsOf(v) : [];
+      if (items.length === 0 || count === 0n) return R.array([]);
+      const chosen = picks(items.length, count);
+      if (isReply(chosen)) return chosen;
+      const value = (x: Buffer | string): Reply => (typeof x === 'string' ? R.double(formatDouble(scoreValue(x))) : R.bulk(x));
+      if (!paired) return R.bulks(chosen.map((i) => items[i]![0]));
+      // RESP3: each pick a pair; RESP2: flat (t_hash.c and t_zset.c's addReplyArrayLen(c, count*2)).
+      if (s.proto === 3) return R.array(chosen.map((i) => R.array([R.bulk(items[i]![0]), value(items[i]![1]!)])));
+      return R.array(chosen.flatMap((i) => [R.bulk(items[i]![0]), value(items[i]![1]!)]));
+    },
+  };
+}
+
+/** Tries at a random position before RANDOMKEY walks on from one (a database most of whose keys have expired). */
+const RANDOM_TRIES = 100;
+
+/** A live key of the session's database, or null when it has none (db.c dbRandomKey: expired keys are skipped). */
+function randomKey(ctx: ServeContext, s: Session): Reply {
+  const size = ctx.index.size(s.db);
+  if (size === 0) return R.null;
+  const now = ctx.now();
+  for (let i = 0; i < RANDOM_TRIES; i++) {
+    const pos = Math.floor(Math.random() * size);
+    if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
+  }
+  const from = Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const pos = (from + i) % size;
+    if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
+  }
+  return R.null;
+}
+
+export const RANDOM_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  randomkey: { arity: 1, run: randomKey },
+  srandmember: randomMember('set', undefined),
+  hrandfield: randomMember('hash', 'withvalues'),
+  zrandmember: randomMember('zset', 'withscores'),
+};

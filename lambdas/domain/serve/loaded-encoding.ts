@@ -1,0 +1,61 @@
+/**
+ * The encoding a Redis 7.0 server gives each value when it loads the point
+ * (src/rdb.c rdbLoadObject, object.c tryObjectEncoding), with its default
+ * thresholds (context.ts LOADED_COMPACT), whatever encoding the file
+ * stored: OBJECT ENCODING answers it, and the scans and lex walks follow it
+ * (a compact value is scanned whole, in its own order).
+ */
+import type { KeyValue } from '../rdb/fingerprint.js';
+import { LOADED_COMPACT } from './context.js';
+import { parseInteger } from './reply-text.js';
+
+/** Redis 7.4's hashes with field TTLs stored as listpacks (RDB types 23, 25). */
+const TTL_HASH_LISTPACK = new Set([23, 25]);
+
+/** 7.0's OBJ_ENCODING_EMBSTR_SIZE_LIMIT: a string up to this long is held with its object. */
+export const EMBSTR_BYTES = 44;
+
+/** A string's encoding on load (object.c tryObjectEncoding): `int` when it reads as a 64-bit integer (20 bytes at most). */
+function stringEncoding(value: Buffer): string {
+  if (value.length <= 20 && parseInteger(value) !== undefined) return 'int';
+  return value.length <= EMBSTR_BYTES ? 'embstr' : 'raw';
+}
+
+/**
+ * The encoding 7.0.15 gives `v` (stored as RDB `type`) when it loads it, with its defaults (context.ts LOADED_COMPACT),
+ * as seen against it (test/lambdas/jobs/serve/triage-commands.test.ts): a stored hash listpack (16) stays one whatever
+ * its size; a stored sorted-set listpack (17) or intset (11) stays one while its entries are within the count (its
+ * members' sizes not looked at again); a hash table or skiplist becomes one when both count and sizes are within them.
+ * Older files' hashes (rdb.c): a ziplist (13) is held to the count, a zipmap (9) to the count and sizes.
+ */
+export function loadedEncoding(type: number, v: KeyValue): string {
+  const { entries, bytes, intsetEntries } = LOADED_COMPACT;
+  switch (v.type) {
+    case 'string':
+      return stringEncoding(v.value);
+    case 'list':
+      return 'quicklist';
+    case 'set':
+      // Redis 7.2's set listpack (20) as stored: 7.0 knows no such type.
+      if (type === 20) return 'listpack';
+      return v.members.length <= intsetEntries && v.members.every((m) => parseInteger(m) !== undefined) ? 'intset' : 'hashtable';
+    case 'zset': {
+      const stored = type === 12 || type === 17;
+      return v.entries.length <= entries && (stored || v.entries.every(([m]) => m.length <= bytes)) ? 'listpack' : 'skiplist';
+    }
+    case 'hash': {
+      const fits = v.fields.every(([f, x]) => f.length <= bytes && x.length <= bytes);
+      const small = type === 16 || (v.fields.length <= entries && (type === 13 || fits));
+      // Redis 7.4's hashes with field TTLs (RDB 12): a stored listpack (23, 25) stays one, a hash table (22, 24) as any.
+      if (v.fieldExpireAtMs) return TTL_HASH_LISTPACK.has(type) || (v.fields.length <= entries && fits) ? 'listpackex' : 'hashtable';
+      return small ? 'listpack' : 'hashtable';
+    }
+    case 'stream':
+      return 'stream';
+    default:
+      return 'raw';
+  }
+}
+
+/** The encodings that hold a value in one piece (scanned whole by HSCAN, SSCAN, ZSCAN). */
+export const COMPACT_ENCODINGS: ReadonlySet<string> = new Set(['listpack', 'listpackex', 'intset']);
