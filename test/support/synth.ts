@@ -13,7 +13,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The folder every synth of this run writes under (test/support/synth-root.ts removes it after the run). */
     synthRoot: string;
-    /** The test file runs in a worker shared with other files (project `shared`, vitest.config.mts). */
+    /** The test file runs in a worker shared with other files (projects `shared` and `cdk`, vitest.config.mts). */
     sharedWorker: boolean;
   }
 }
@@ -73,7 +73,7 @@ interface Built {
   readonly validated: boolean;
 }
 
-/** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `shared`). */
+/** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `cdk`). */
 const synths = new Map<string, Built>();
 
 function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): string {

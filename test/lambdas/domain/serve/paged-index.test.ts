@@ -63,11 +63,18 @@ describe.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)(
     for (const db of whole.databases()) {
       expect(paged.size(db)).toBe(whole.size(db));
       for (const now of [0, 1_000 + N / 2, 1_000 + N]) expect(paged.expiries(db, now)).toEqual(whole.expiries(db, now));
+      // Every entry and every name's lookup, in the same order of calls, held equal in one assertion each: two
+      // assertions a key (80,000 a file) cost more than the lookups they checked (about half this file's CPU).
+      const held = { entries: [] as unknown[], found: [] as number[] };
+      const expected = { entries: [] as unknown[], found: [] as number[] };
       for (let pos = 0; pos < whole.size(db); pos++) {
         const e = whole.entry(db, pos);
-        expect(paged.entry(db, pos)).toEqual(e);
-        expect(paged.find(db, e.name)).toBe(pos);
+        held.entries.push(paged.entry(db, pos));
+        held.found.push(paged.find(db, e.name));
+        expected.entries.push(e);
+        expected.found.push(pos);
       }
+      expect(held).toEqual(expected);
       expect(paged.find(db, Buffer.from('user:-1'))).toBe(-1);
       expect(paged.find(db, Buffer.from('zzz'))).toBe(-1);
       expect(paged.find(db, Buffer.from(''))).toBe(-1);
