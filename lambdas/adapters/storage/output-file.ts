@@ -86,11 +86,19 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   const target = resolve(path);
   const dir = dirname(target);
   const tempPath = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let fh: FileHandle | undefined = await open(tempPath, 'wx', 0o600);
+  // On record before it exists: a process that exits while the open is under way (the file created, its
+  // reply not yet taken) still removes it.
   live.add(tempPath);
   if (!exitHook) {
     process.on('exit', removeLive);
     exitHook = true;
+  }
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tempPath, 'wx', 0o600);
+  } catch (err) {
+    live.delete(tempPath); // not created: nothing of ours to remove
+    throw err;
   }
   let gone = false;
   const discard = async (): Promise<void> => {

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutputFile } from '../../../../lambdas/adapters/storage/output-file.js';
@@ -49,5 +50,22 @@ describe('createOutputFile', () => {
     expect((await out.readTail(9)).toString('latin1')).toBe('\x07trailer!');
     await out.commit();
     expect(existsSync(join(dir, 'c.rdb'))).toBe(true);
+  });
+
+  it('a process that exits while its temporary file is being created leaves none (the file is on record before it exists)', () => {
+    // The child asks for the file and, without yielding to the event loop, spins until the file is on disk
+    // (created by the thread pool; the open's reply not yet taken), then exits as the CLI's SIGTERM handler does.
+    const folder = mkdtempSync(join(dir, 'exit-'));
+    const module = resolve(__dirname, '../../../../lambdas/adapters/storage/output-file.ts');
+    const script = `
+      const { readdirSync } = require('node:fs');
+      const { createOutputFile } = require(${JSON.stringify(module)});
+      void createOutputFile(require('node:path').join(process.argv[1], 'out.rdb'), false);
+      const until = Date.now() + 20000;
+      while (readdirSync(process.argv[1]).length === 0 && Date.now() < until);
+      process.exit(readdirSync(process.argv[1]).length === 0 ? 3 : 143);`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, folder], { cwd: resolve(__dirname, '../../../..'), encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(143); // the file existed when it exited
+    expect(readdirSync(folder)).toEqual([]);
   });
 });
