@@ -24,6 +24,13 @@ export interface OutputFile {
   readonly tempPath: string;
   /** Appends bytes (all of them, or it throws after removing the temporary file). */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Starts writing the bytes so far to the disk (fdatasync) without waiting: the
+   * disk works while the caller reads the file back from the page cache, and
+   * {@link close}'s sync then has little left to do. The next
+   * {@link write} or {@link close} waits for it (and throws what it threw).
+   */
+  syncAhead(): void;
   /** Syncs and closes the temporary file. */
   close(): Promise<void>;
   /** The closed temporary file's bytes, in 1 MiB chunks, each a fresh buffer (an upload may hold it). */
@@ -101,7 +108,15 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     throw err;
   }
   let gone = false;
+  /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
+  let syncing: Promise<void> | undefined;
+  const settled = async (): Promise<void> => {
+    const s = syncing;
+    syncing = undefined;
+    if (s) await s;
+  };
   const discard = async (): Promise<void> => {
+    await settled().catch(() => undefined);
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
     if (!gone) await unlink(tempPath).catch(() => undefined);
@@ -113,15 +128,23 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     async write(chunk) {
       if (!fh) throw new Error(`${tempPath} is closed`);
       try {
+        await settled();
         await writeAll(fh, chunk, tempPath);
       } catch (err) {
         await discard();
         throw err;
       }
     },
+    syncAhead() {
+      if (!fh || syncing) return;
+      const p = fh.datasync();
+      p.catch(() => undefined); // its error is thrown by the write or close that waits for it, not left unhandled meanwhile
+      syncing = p;
+    },
     async close() {
       if (!fh) return;
       try {
+        await settled();
         await fh.sync();
         await fh.close();
         fh = undefined;

@@ -247,6 +247,8 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 16:40). What the
     // writer's own checksum also held, the bytes besides the keys' (which the digest holds), is held below.
     const streamIds = !lossy.has('stream-ids');
+    // The disk takes the body while it is read back from the page cache (the read-back reads what the file holds either way).
+    out.syncAhead();
     const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, async (crc) => {
       await out.write(w.trailer(crc));
       await out.close();
