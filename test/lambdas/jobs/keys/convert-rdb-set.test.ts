@@ -52,9 +52,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
 
   it('3 shards for redis-6.2 (CLI): a line per shard and the totals; each output loaded by redis-server 7.0 and compared EQUAL with its input', async () => {
     const out = folder();
-    const started = Date.now();
     const r = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
-    const seconds = (Date.now() - started) / 1000;
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -82,7 +80,6 @@ describe('convert-rdb of the shard files of one recovery point', () => {
       expect(compared.stdout, compared.stderr).toMatch(new RegExp(`EQUAL: ${point.keys[i]} keys of A match B`));
       expect(compared.status).toBe(0);
     }
-    console.log(`3-shard conversion (${total} keys): ${seconds.toFixed(2)} s`);
   }, 120_000);
 
   it('--json lists every shard; the shard files given one by one are the same set', async () => {
