@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { exportObjectKey } from '../../lambdas/domain/points/export-objects.js';
+import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
+import { frameFile, listpack } from './rdb-newer.js';
 import { pipelineOf, startRedisCluster } from './redis-cluster.js';
 import { bgsave } from './redis-server.js';
 
@@ -60,4 +62,22 @@ export async function shardPoint(name: string, perType = 300): Promise<ShardPoin
   } finally {
     await cluster.stop();
   }
+}
+
+/** A REDIS0011 file of `count` type 20 (listpack) sets named `<prefix><i>`: re-encoded for redis-6.2. */
+export function listpackSets(prefix: string, count: number): Buffer {
+  const lp = listpack(['a', 'b', 7]);
+  const object = Buffer.from([lp.length, ...lp]);
+  // The header and AUX fields as frameFile writes them, database 0 selected; the keys; the end and its CRC-64.
+  const head = frameFile('REDIS0011', [{ db: 0, name: `${prefix}0`, type: 20, object, expireAtMs: null }]);
+  const parts: Buffer[] = [head.subarray(0, head.length - 9)];
+  for (let i = 1; i < count; i++) {
+    const name = Buffer.from(`${prefix}${i}`);
+    parts.push(Buffer.from([20, name.length]), name, object);
+  }
+  parts.push(Buffer.from([0xff]));
+  const body = Buffer.concat(parts);
+  const crc = Buffer.alloc(8);
+  new Crc64().update(body).writeLittleEndian(crc, 0);
+  return Buffer.concat([body, crc]);
 }

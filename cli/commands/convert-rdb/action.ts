@@ -1,6 +1,6 @@
 /** `redis-dr convert-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
 import { convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
-import { type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
+import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
 import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
@@ -157,6 +157,8 @@ export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbC
       process.exitCode = 1;
     }
   } catch (err) {
+    // Stopped by a signal: its handler says so and exits once the run has taken back what it stored.
+    if (err instanceof ConvertInterrupted) await new Promise<never>(() => undefined);
     failCommand('convert-rdb', err);
   } finally {
     signals.dispose();

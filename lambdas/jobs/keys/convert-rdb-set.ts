@@ -66,6 +66,14 @@ export interface ConvertRdbRun {
   interrupt(): Promise<string | undefined>;
 }
 
+/** Why a run stopped on {@link ConvertRdbRun.interrupt}: what it stored was taken back, and the interrupt says so. */
+export class ConvertInterrupted extends Error {
+  override readonly name = 'ConvertInterrupted';
+  constructor() {
+    super('interrupted');
+  }
+}
+
 /** Runs {@link startConvertRdb} to its end. */
 export function convertRdbPoint(spec: ConvertPointSpec): Promise<ConvertRdbResult | ConvertPointResult> {
   return startConvertRdb(spec).done;
@@ -161,7 +169,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     async interrupt() {
       if (phase === 'resolving' || phase === 'one' || phase === 'done') return undefined;
       if (phase === 'converting') return `the temporary files were removed, nothing was written to ${spec.output ?? 'the output'}`;
-      abort.abort(new Error('interrupted'));
+      abort.abort(new ConvertInterrupted());
       await done.catch(() => undefined);
       return takenBack;
     },

@@ -1,4 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,13 +10,15 @@ import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRd
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
-import { type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
 /**
  * `convert-rdb s3://bucket/<export name> -o s3://bucket/<prefix>/`: the shard objects of a recovery point as the
  * export stores them (tagged with their shard and the count), each converted, verified, and only once every one is,
  * uploaded and read back; a shard that fails then takes back the objects already uploaded. A real S3 API (moto).
  */
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
 describe('convert-rdb of a recovery point in S3, into S3', () => {
   const name = 'rdr-orders-20261127-0210';
   let moto: MotoS3;
@@ -141,5 +144,36 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await said).toBe('the 2 shard outputs already stored were removed, nothing of the run is left');
     expect(await keys('stopped/')).toEqual([]);
     expect(leftovers()).toEqual([]);
+  }, 120_000);
+  it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
+    // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
+    const big = 'rdr-big-20261127-0210';
+    try {
+      for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`s${s}:`, 500_000));
+      const child = spawn(
+        process.execPath,
+        ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', 's3://out/signalled/'],
+        { cwd: ROOT, env: process.env },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      const deadline = Date.now() + 60_000;
+      while ((await keys('signalled/')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await keys('signalled/')).toEqual([`signalled/${exportObjectKey(big, 1)}`]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toMatch(
+        /^redis-dr convert-rdb: interrupted \(SIGTERM\): the (shard output|2 shard outputs) already stored (was|were) removed, nothing of the run is left\n$/,
+      );
+      expect(await keys('signalled/')).toEqual([]);
+      expect((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: 'out', Prefix: 'signalled/' }))).Uploads ?? []).toEqual([]);
+      expect(readdirSync(tmpdir()).filter((f) => f.includes(`redis-dr-convert-${big}`))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

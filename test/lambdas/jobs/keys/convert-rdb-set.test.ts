@@ -3,15 +3,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { exportObjectKey } from '../../../../lambdas/domain/points/export-objects.js';
 import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { inWorker } from '../../../cli/support/in-process.js';
-import { frameFile, listpack } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
-import { type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -253,21 +251,3 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toEqual([]);
   }, 120_000);
 });
-
-/** A REDIS0011 file of `count` type 20 (listpack) sets named `<prefix><i>`: re-encoded for redis-6.2. */
-function listpackSets(prefix: string, count: number): Buffer {
-  const lp = listpack(['a', 'b', 7]);
-  const object = Buffer.from([lp.length, ...lp]);
-  // The header and AUX fields as frameFile writes them, database 0 selected; the keys; the end and its CRC-64.
-  const head = frameFile('REDIS0011', [{ db: 0, name: `${prefix}0`, type: 20, object, expireAtMs: null }]);
-  const parts: Buffer[] = [head.subarray(0, head.length - 9)];
-  for (let i = 1; i < count; i++) {
-    const name = Buffer.from(`${prefix}${i}`);
-    parts.push(Buffer.from([20, name.length]), name, object);
-  }
-  parts.push(Buffer.from([0xff]));
-  const body = Buffer.concat(parts);
-  const crc = Buffer.alloc(8);
-  new Crc64().update(body).writeLittleEndian(crc, 0);
-  return Buffer.concat([body, crc]);
-}
