@@ -80,6 +80,12 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     }
   }, 120_000);
 
+  it('the usage line says several inputs are taken (<in...>); negative: a command of one argument keeps <file>', async () => {
+    const usage = async (...args: string[]) => (await inWorker(...args, '--help')).stdout.split('\n')[0];
+    expect(await usage('convert-rdb')).toBe('Usage: redis-dr convert-rdb [options] <in...>');
+    expect(await usage('verify-rdb')).toBe('Usage: redis-dr verify-rdb [options] <file>');
+  });
+
   it('--json lists every shard; the shard files given one by one are the same set', async () => {
     const out = folder();
     const r = await inWorker('convert-rdb', ...point.files, '--shards', '3', '--for', 'redis-6.2', '-o', out, '--json');
