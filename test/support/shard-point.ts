@@ -64,7 +64,10 @@ export async function shardPoint(name: string, perType = 300): Promise<ShardPoin
   }
 }
 
-/** A REDIS0011 file of `count` type 20 (listpack) sets named `<prefix><i>`: re-encoded for redis-6.2. */
+/**
+ * A REDIS0011 file of `count` type 20 (listpack) sets named `<prefix><i>`: re-encoded for redis-6.2. A prefix with a
+ * hash tag (`{s1}:`) puts every key in one slot: the files of several such prefixes are the shards of one point.
+ */
 export function listpackSets(prefix: string, count: number): Buffer {
   const lp = listpack(['a', 'b', 7]);
   const object = Buffer.from([lp.length, ...lp]);

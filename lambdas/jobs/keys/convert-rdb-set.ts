@@ -3,7 +3,8 @@
  * cluster-mode recovery point (`<dir>/<export name>`, `s3://bucket/<export name>`, or the shard files given one by
  * one), resolved and checked as `migrate --from-rdb` resolves them (sources.ts, domain/keys/shard-set.ts: one
  * export, every shard once, none missing), each converted by the one-file run into `-o <folder>/` or
- * `-o s3://bucket/<prefix>/` under its own name.
+ * `-o s3://bucket/<prefix>/` under its own name; every key's hash slot is held against the set as migrate's read holds
+ * it (SlotOwnership: two files with keys of one slot, or a key outside the slots its shard's tag recorded, refuse it).
  *
  * All or nothing: every shard's output is checked before any input is read (a name taken is refused without
  * `--force`, for every shard); each shard is converted and verified into its temporary file; only once every one
@@ -18,6 +19,8 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { slotOfBytes } from '../../domain/keys/hash-slot.js';
+import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
@@ -114,12 +117,20 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       bytesOut: files.reduce((n, f) => n + f.bytesOut, 0),
       seconds: (Date.now() - started) / 1000,
     });
+    // Every key's hash slot held against the set, as migrate --from-rdb holds it (two files with keys of one slot, or a
+    // key outside the slots its shard's tag recorded: not the shards of one recovery point).
+    const ownership = new SlotOwnership(set);
+    let misplaced: string | undefined;
     const shardSpec = (i: number): ConvertRdbSpec & { signal: AbortSignal } => ({
       ...spec,
       input: set.files[i]!.location,
       ...(outputs[i] !== undefined ? { output: outputs[i] } : {}),
       signal: abort.signal,
+      onKeyName: (names, from, to) => {
+        misplaced ??= ownership.check(i, slotOfBytes(names, from, to));
+      },
     });
+    const notOnePoint = () => `the files are refused: ${misplaced}; ${nothing}`;
     const nothing = spec.dryRun ? 'a real run stores nothing' : `nothing of the run was left at ${spec.output}`;
     const results: ConvertRdbResult[] = [];
     const staged: StagedOutput[] = [];
@@ -137,9 +148,14 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
           await dropAll();
           return point(results, `shard ${i + 1} of ${set.shards}, ${file.location}: ${r.result.error}; ${nothing}`);
         }
+        if (misplaced !== undefined && !spec.dryRun) {
+          await dropAll();
+          return point(results, notOnePoint());
+        }
       }
       if (spec.dryRun) {
         const refused = results.flatMap((r, i) => (r.ok ? [] : [`shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}`]));
+        if (misplaced !== undefined) refused.push(`the files are refused: ${misplaced}`);
         return point(results, refused.length > 0 ? `${refused.join('\n')}\n${nothing}` : undefined);
       }
       phase = 'storing';

@@ -39,6 +39,21 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     return r;
   };
 
+  /** The shard files as the export stores them in s3://points/exports/, each tagged with its shard, the count and `slots[i]`. */
+  const upload = async (exportName: string, slots: readonly string[]) => {
+    for (const [i, file] of point.files.entries()) {
+      const tags = exportObjectTags({ tier: 'daily', plan: 'orders', snapshot: exportName, createdAt: new Date(), shard: i + 1, shards: 3, slots: slots[i] });
+      await moto.client.send(
+        new PutObjectCommand({
+          Bucket: 'points',
+          Key: `exports/${exportObjectKey(exportName, i + 1)}`,
+          Body: readFileSync(file),
+          Tagging: new URLSearchParams(tags).toString(),
+        }),
+      );
+    }
+  };
+
   beforeAll(async () => {
     // One after the other: a cluster node's bus port (its port + 10000) could be the one moto just took.
     point = await shardPoint(name);
@@ -47,17 +62,7 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     await moto.bucket('out');
     restore = useMotoCredentials();
     process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
-    for (const [i, file] of point.files.entries()) {
-      const tags = exportObjectTags({ tier: 'daily', plan: 'orders', snapshot: name, createdAt: new Date(), shard: i + 1, shards: 3, slots: point.slots[i] });
-      await moto.client.send(
-        new PutObjectCommand({
-          Bucket: 'points',
-          Key: `exports/${exportObjectKey(name, i + 1)}`,
-          Body: readFileSync(file),
-          Tagging: new URLSearchParams(tags).toString(),
-        }),
-      );
-    }
+    await upload(name, point.slots);
   }, 120_000);
   afterAll(async () => {
     restore?.();
@@ -116,6 +121,21 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(leftovers()).toEqual([]);
   }, 120_000);
 
+  it("objects whose tags give shards 1 and 2 each other's slots: refused by the first key outside its shard's slots, nothing uploaded", async () => {
+    const swapped = 'rdr-swapped-20261127-0210';
+    const slotsOf = [point.slots[1]!, point.slots[0]!, point.slots[2]!];
+    await upload(swapped, slotsOf);
+    const r = asPoint(await convertRdbPoint({ ...spec('s3://out/swapped/'), inputs: [`s3://points/exports/${swapped}`] }));
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(
+      new RegExp(
+        `^the files are refused: s3://points/exports/${exportObjectKey(swapped, 1)} holds a key of hash slot \\d+, outside the slots its shard served \\(${slotsOf[0]}\\); nothing of the run was left at s3://out/swapped/$`,
+      ),
+    );
+    expect(await keys('swapped/')).toEqual([]);
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
   it("an object at shard 2's key: refused before any input is read (usage), nothing uploaded; negative: with --force all three stored", async () => {
     await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `taken/${exportObjectKey(name, 2)}`, Body: 'mine' }));
     let read = 0;
@@ -150,7 +170,7 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
     const big = 'rdr-big-20261127-0210';
     try {
-      for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`s${s}:`, 500_000));
+      for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`{s${s}}:`, 500_000));
       const child = spawn(
         process.execPath,
         ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', 's3://out/signalled/'],

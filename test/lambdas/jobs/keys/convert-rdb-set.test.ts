@@ -119,6 +119,24 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toHaveLength(3);
   }, 60_000);
 
+  it('files that are not one point (the same shard under two names): refused by their hash slots, exit 1, nothing left; --dry-run says it too', async () => {
+    const dir = mkdtempSync(join(work, 'twice-'));
+    for (const s of [1, 2]) copyFileSync(point.files[0]!, join(dir, exportObjectKey(name, s)));
+    const out = folder();
+    const r = await inWorker('convert-rdb', join(dir, name), '--shards', '2', '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^redis-dr convert-rdb: the files are refused: .*-0001\\.rdb and .*-0002\\.rdb both hold keys of hash slot \\d+: they are not the shards of one recovery point; nothing of the run was left at ${out}/\\n$`,
+      ),
+    );
+    expect(readdirSync(out)).toEqual([]);
+    const dry = await inWorker('convert-rdb', join(dir, name), '--shards', '2', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run');
+    expect(dry.status).toBe(1);
+    expect(dry.stderr).toMatch(/--dry-run: the files are refused: .* both hold keys of hash slot \d+/);
+    expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
   it('an output of shard 2 there: refused before any input is read, without --force (exit 2, nothing written); with --force replaced', async () => {
     const out = folder();
     const taken = join(out, exportObjectKey(name, 2));
@@ -235,7 +253,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     // Shard 2 holds 1,000,000 listpack sets, each re-encoded: far longer than the signal takes to arrive.
     const dir = mkdtempSync(join(work, 'big-'));
     const big = 'rdr-big-20261127-0200';
-    for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`s${s}:`, s === 2 ? 1_000_000 : 1000));
+    for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`{s${s}}:`, s === 2 ? 1_000_000 : 1000));
     const out = folder();
     const child = spawn(process.execPath, ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`], {
       cwd: ROOT,
