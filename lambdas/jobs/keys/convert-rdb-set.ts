@@ -101,7 +101,13 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     phase = 'converting';
     const started = Date.now();
     const outputs = await outputsOf(spec, set.files, set.exportName);
-    const point = (files: readonly ConvertRdbResult[], error?: string): ConvertPointResult => ({
+    // A failed run keeps no shard's output: one converted and verified (or stored, then taken back) says so, not `ok`.
+    const notKept = 'converted and verified, but not kept: the run stores every shard or none, and it failed (see its error)';
+    const point = (results: readonly ConvertRdbResult[], error?: string): ConvertPointResult => {
+      const files = error === undefined || spec.dryRun ? results : results.map((f) => (f.ok ? { ...f, ok: false, error: notKept } : f));
+      return pointResult(files, error);
+    };
+    const pointResult = (files: readonly ConvertRdbResult[], error?: string): ConvertPointResult => ({
       ok: error === undefined && files.every((f) => f.ok),
       ...(error !== undefined ? { error } : {}),
       ...(spec.dryRun ? { dryRun: true as const } : {}),

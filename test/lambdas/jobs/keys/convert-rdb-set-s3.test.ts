@@ -116,6 +116,9 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
       `shard 3 of 3, s3://points/exports/${exportObjectKey(name, 3)}: an object appeared at s3://out/raced/${exportObjectKey(name, 3)} during the run ` +
         '(give --force to replace it): it was left as it is; the 2 shard outputs already stored were removed, nothing of the run is left',
     );
+    // Each shard says so: none kept (shards 1 and 2 verified and stored, then taken back).
+    expect(r.files.map((f) => f.ok)).toEqual([false, false, false]);
+    expect(r.files[0]!.error).toBe('converted and verified, but not kept: the run stores every shard or none, and it failed (see its error)');
     expect(await keys('raced/')).toEqual([`raced/${exportObjectKey(name, 3)}`]);
     expect((await object(`raced/${exportObjectKey(name, 3)}`)).toString()).toBe('not the run');
     expect(leftovers()).toEqual([]);
