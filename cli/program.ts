@@ -87,7 +87,10 @@ function fitTheShell(cmd: Command): void {
   if (cmd.commands.length === 0 && path !== '' && !ownUsage) {
     // Required options in the usage line: `--to <url> [options]`, not `[options]` alone.
     const required = cmd.options.filter((o) => o.mandatory).map((o) => `${o.long} ${o.flags.replace(/^.*?(<[^>]+>)?$/, '$1')}`.trim());
-    const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`));
+    const args = cmd.registeredArguments.map((a) => {
+      const name = `${a.name()}${a.variadic ? '...' : ''}`;
+      return a.required ? `<${name}>` : `[${name}]`;
+    });
     cmd.usage([...required, '[options]', ...args].join(' '));
   }
   cmd.addHelpText('after', exitCodesHelp(path));

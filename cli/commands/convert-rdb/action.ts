@@ -1,5 +1,6 @@
 /** `redis-dr convert-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
-import { convertRdb, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
+import { convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
+import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
 import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
@@ -15,24 +16,40 @@ export interface ConvertRdbCliOptions {
   readonly lossy?: string;
   readonly json?: boolean;
   readonly readPartBytes?: number;
+  readonly shards?: number;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** The summary of a complete run, or of a dry run (what a real run would write: nothing was). */
-export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> = new Set()): string {
-  const f = r.format;
+/** `REDIS0010 for redis-7.0, from <input> (REDIS RDB 11)`: what a file is written as, from what. */
+const fileText = (r: ConvertRdbResult): string =>
+  `${r.format.magic}${String(r.format.version).padStart(r.format.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`;
+
+/** `N keys written (A as they were, R re-encoded), F function libraries` (a dry run's verbs say what a real run would do). */
+const keysText = (r: ConvertRdbResult): string => {
+  const dry = r.dryRun === true;
+  const refused = dry && r.refusedCount > 0 ? `, ${plural(r.refusedCount, 'key')} refused` : '';
+  const functions = plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries');
+  return `${plural(r.keys, 'key')} ${dry ? 'would be written (' : 'written ('}${r.asIs} as they ${dry ? 'are' : 'were'}, ${r.reencoded} re-encoded)${refused}, ${functions}`;
+};
+
+/**
+ * The summary of a complete run, or of a dry run (what a real run would write: nothing was). `point`: the totals of a
+ * recovery point's shard files (convertPointTotals), whose lines say so.
+ */
+export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> = new Set(), point?: { readonly head: string }): string {
   const dry = r.dryRun === true;
   // The same figures in both; a dry run's verbs say what a real run would do.
   const would = (real: string, dryRun: string) => (dry ? dryRun : real);
-  const file = `${f.magic}${String(f.version).padStart(f.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`;
-  const refused = dry && r.refusedCount > 0 ? `, ${plural(r.refusedCount, 'key')} refused` : '';
+  const file = fileText(r);
   const lines = [
-    dry ? `dry run, nothing written: ${r.output ?? 'the output'} would be ${file}` : `${r.output}: ${file}`,
-    `${plural(r.keys, 'key')} ${would('written (', 'would be written (')}${r.asIs} as they ${would('were', 'are')}, ${r.reencoded} re-encoded)${refused}, ${plural(r.functions - (r.dropped.function ?? 0), 'function library', 'function libraries')}; ${r.bytesIn} → ${r.bytesOut} bytes${would('', " (the writer's output, counted)")} in ${r.seconds.toFixed(1)} s`,
+    point?.head ?? (dry ? `dry run, nothing written: ${r.output ?? 'the output'} would be ${file}` : `${r.output}: ${file}`),
+    `${keysText(r)}; ${r.bytesIn} → ${r.bytesOut} bytes${would('', " (the writer's output, counted)")} in ${r.seconds.toFixed(1)} s`,
     dry
-      ? 'not verified: nothing was written, so nothing was read back (a real run reads its output back through verify-rdb and holds it against the input, key by key, before it counts as stored)'
-      : 'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
+      ? `not verified: nothing was written, so nothing was read back (a real run reads ${point ? 'each' : 'its'} output back through verify-rdb and holds it against ${point ? 'its' : 'the'} input, key by key, before it counts as stored)`
+      : point
+        ? "verified: each shard's output passes verify-rdb and holds the same keys, values and expiries as its input, key by key"
+        : 'verified: the output passes verify-rdb and holds the same keys, values and expiries as the input, key by key',
   ];
   // What --lossy let go is left out of the proof too (compare tells such a key apart): said on the verified line, named below.
   const lossNamed = Object.keys(r.lost).length > 0 || Object.keys(r.dropped).length > 0 || moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
@@ -58,42 +75,98 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   return lines.join('\n');
 }
 
+/** The shard files' runs summed as one (the figures, losses and AUX data left out of every shard), for formatConvert. */
+function convertPointTotals(p: ConvertPointResult): ConvertRdbResult {
+  const [first] = p.files;
+  const add = <K extends string>(maps: readonly Partial<Record<K, number>>[]): Partial<Record<K, number>> => {
+    const sum: Partial<Record<K, number>> = {};
+    for (const m of maps) for (const [k, n] of Object.entries(m) as [K, number][]) sum[k] = (sum[k] ?? 0) + n;
+    return sum;
+  };
+  const total = (f: (r: ConvertRdbResult) => number) => p.files.reduce((n, r) => n + f(r), 0);
+  const moduleAux = [...new Set(p.files.flatMap((r) => r.inputReport?.moduleAux ?? []))];
+  return {
+    ...first!,
+    ...(p.dryRun ? { dryRun: true as const } : {}),
+    keys: p.keys,
+    asIs: total((r) => r.asIs),
+    reencoded: total((r) => r.reencoded),
+    refusedCount: total((r) => r.refusedCount),
+    functions: total((r) => r.functions),
+    dropped: add(p.files.map((r) => r.dropped)),
+    lost: add(p.files.map((r) => r.lost)),
+    expired: { at: first!.expired.at, fields: total((r) => r.expired.fields), hashes: total((r) => r.expired.hashes) },
+    bytesIn: p.bytesIn,
+    bytesOut: p.bytesOut,
+    seconds: p.seconds,
+    inputReport: { ...first!.inputReport!, ...(moduleAux.length > 0 ? { moduleAux } : {}) },
+  };
+}
+
+/** A recovery point's summary: a line per shard, then the totals as formatConvert says a file's, and what was checked of each output. */
+export function formatConvertPoint(p: ConvertPointResult, lossy: ReadonlySet<LossKind> = new Set()): string {
+  const dry = p.dryRun === true;
+  const shards = p.files.map((r, i) => {
+    const where = dry ? `${r.output ?? 'the output'} would be` : `${r.output}:`;
+    return `shard ${i + 1}/${p.shards}: ${where} ${fileText(r)}: ${keysText(r)}; ${r.bytesIn} → ${r.bytesOut} bytes`;
+  });
+  const of = `the ${p.shards} shard files of ${p.exportName ?? 'one recovery point'}`;
+  const head = dry ? `dry run, nothing written: ${of} would be written into ${p.output ?? 'the output'}` : `${p.output}: ${of}, every one stored`;
+  const totals = formatConvert({ ...convertPointTotals(p), outputChecked: undefined } as ConvertRdbResult, lossy, { head: `${head}; in all:` });
+  const checked = p.files.flatMap((r) => (r.outputChecked ? [`checked: ${r.outputChecked}`] : []));
+  return [...shards, totals, ...checked].join('\n');
+}
+
 /**
  * Runs the conversion and prints it; exit 0 written and verified, 1 refused or failed (nothing left), 2 usage. With
  * --dry-run the same job with writes off: exit 0 when a real run would go through, 1 when it would refuse.
  */
-export async function convertRdbAction(input: string, o: ConvertRdbCliOptions): Promise<void> {
-  const signals = quitOnSignals((signal) =>
-    o.dryRun
+export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbCliOptions): Promise<void> {
+  let run: ReturnType<typeof startConvertRdb> | undefined;
+  const signals = quitOnSignals(async (signal) => {
+    // A recovery point's shard outputs being stored: the run takes them back first, then says so.
+    const point = await run?.interrupt();
+    if (point !== undefined) return `redis-dr convert-rdb: interrupted (${signal}): ${point}`;
+    return o.dryRun
       ? `redis-dr convert-rdb: interrupted (${signal}): a dry run, nothing was written`
       : o.output?.startsWith('s3://')
         ? `redis-dr convert-rdb: interrupted (${signal}): the local temporary file was removed; if the upload had begun, ${o.output} may hold an object not verified (remove it, or run verify-rdb on it)`
-        : `redis-dr convert-rdb: interrupted (${signal}): the partial output was removed, nothing was written to ${o.output}`,
-  );
+        : `redis-dr convert-rdb: interrupted (${signal}): the partial output was removed, nothing was written to ${o.output}`;
+  });
   try {
     const target = convertTarget(o);
-    const r = await convertRdb({
-      input,
+    run = startConvertRdb({
+      inputs,
       ...(o.output !== undefined ? { output: o.output } : {}),
       ...(o.dryRun ? { dryRun: true } : {}),
       ...target,
       force: o.force ?? false,
       lossy: parseLossy(o.lossy),
       ...(o.readPartBytes ? { readPartBytes: o.readPartBytes } : {}),
+      ...(o.shards !== undefined ? { shards: o.shards } : {}),
     });
-    const { inputReport: _in, outputReport: _out, ...summary } = r;
-    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    const r = await run.done;
+    if (o.json) process.stdout.write(`${JSON.stringify(jsonOf(r), null, 2)}\n`);
     // A dry run's figures are printed whenever the input was read whole, refused or not: what it is run for.
-    const figures = !o.json && (r.ok || (r.dryRun === true && r.inputReport?.ok === true));
-    if (figures) process.stdout.write(`${formatConvert(r, parseLossy(o.lossy))}\n`);
+    const files = isPointResult(r) ? r.files : [r];
+    const figures = !o.json && (r.ok || (r.dryRun === true && files.every((f) => f.inputReport?.ok === true)));
+    if (figures) process.stdout.write(`${isPointResult(r) ? formatConvertPoint(r, parseLossy(o.lossy)) : formatConvert(r, parseLossy(o.lossy))}\n`);
     if (!r.ok) {
       const who = r.dryRun ? 'redis-dr convert-rdb --dry-run' : 'redis-dr convert-rdb';
       for (const line of (r.error ?? '').split('\n')) process.stderr.write(`${who}: ${line}\n`);
       process.exitCode = 1;
     }
   } catch (err) {
+    // Stopped by a signal: its handler says so and exits once the run has taken back what it stored.
+    if (err instanceof ConvertInterrupted) await new Promise<never>(() => undefined);
     failCommand('convert-rdb', err);
   } finally {
     signals.dispose();
   }
+}
+
+/** The `--json` document: the run's fields without the verifier's reports (each shard's too). */
+function jsonOf(r: ConvertRdbResult | ConvertPointResult): object {
+  const plain = ({ inputReport: _in, outputReport: _out, ...summary }: ConvertRdbResult) => summary;
+  return isPointResult(r) ? { ...r, files: r.files.map(plain) } : plain(r);
 }

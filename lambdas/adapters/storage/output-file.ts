@@ -12,8 +12,8 @@
  * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
-import { type FileHandle, link, open, rename, unlink } from 'node:fs/promises';
+import { type BigIntStats, createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
+import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
 import { syncDir, writeAll } from './durable-file.js';
@@ -47,6 +47,11 @@ export interface OutputFile {
   commit(): Promise<void>;
   /** Removes the temporary file (idempotent). */
   discard(): Promise<void>;
+  /**
+   * Removes the file {@link commit} put under its name, only while it is still that file (the same device, inode, size
+   * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored. Nothing when not committed.
+   */
+  uncommit(): Promise<void>;
 }
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
@@ -71,6 +76,9 @@ export function samePath(a: string, b: string): boolean {
   const [x, y] = [statSync(a), statSync(b)];
   return x.dev === y.dev && x.ino === y.ino;
 }
+
+/** A file's device, inode, size and modification time (ns): one written in its place since differs. */
+const identity = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 
 /** Temporary files not yet committed nor discarded: removed if the process exits first. */
 const live = new Set<string>();
@@ -108,6 +116,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     throw err;
   }
   let gone = false;
+  /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
+  let committed: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
   const settled = async (): Promise<void> => {
@@ -175,16 +185,28 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       }
     },
     async commit() {
+      // What identifies it under its name: a file put there later may get the inode number back (a removed file's).
+      const st = await stat(tempPath, { bigint: true });
       if (replace) await rename(tempPath, target);
       else {
         // link() fails with EEXIST rather than replace a file that appeared since the run began.
         await link(tempPath, target);
         await unlink(tempPath);
       }
+      committed = identity(st);
       gone = true;
       live.delete(tempPath);
       await syncDir(dir);
     },
     discard,
+    async uncommit() {
+      const ours = committed;
+      committed = undefined;
+      if (!ours) return;
+      const now = await stat(target, { bigint: true }).catch(() => undefined);
+      if (now === undefined || identity(now) !== ours) return;
+      await unlink(target);
+      await syncDir(dir);
+    },
   };
 }

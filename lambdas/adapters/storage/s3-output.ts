@@ -25,7 +25,7 @@ export interface S3Output {
    * once S3's checksum of the stored object matched the bytes sent.
    * @throws KeyExistsError when an object is there (or appears) without `replace`; PutError otherwise
    */
-  put(body: AsyncIterable<Uint8Array>, replace: boolean): Promise<void>;
+  put(body: AsyncIterable<Uint8Array>, replace: boolean, signal?: AbortSignal): Promise<void>;
   /** The stored object's bytes, read again from S3 (ranged GETs pinned to its ETag). */
   read(): Promise<AsyncIterable<Uint8Array>>;
   /** Removes the object (no error when it is gone). */
@@ -47,8 +47,8 @@ export function s3Output(url: string): S3Output | undefined {
     name: key.slice(key.lastIndexOf('/') + 1),
     exists: () => store.exists(key),
     missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
-    put: async (body, replace) => {
-      await store.put(key, body, { ifExists: replace ? 'replace' : 'fail' });
+    put: async (body, replace, signal) => {
+      await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', ...(signal ? { signal } : {}) });
     },
     read: async () => (await openS3Object(url)).read(),
     remove: () => store.delete(key),

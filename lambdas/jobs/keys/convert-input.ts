@@ -43,6 +43,8 @@ export interface ConvertRdbSpec {
   readonly readPartBytes?: number;
   /** Keys named in a refusal at most. @default 20 */
   readonly maxNamed?: number;
+  /** Each key's name where it lies, `names[from, to)`, valid during the call (the shard files of a point: their hash slots held against the set). */
+  readonly onKeyName?: (names: Uint8Array, from: number, to: number) => void;
 }
 
 /** A key the target cannot hold as it is. */
@@ -158,6 +160,7 @@ export class InputPass {
 
   private visit(k: KeyInPlace): void {
     this.takeFunctions(); // the libraries before the first key (they come first in a file), in the same push
+    this.spec.onKeyName?.(k.nameBytes, k.nameFrom, k.nameTo);
     const w = this.started();
     const type = k.type;
     if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, this.source!, this.spec.format) ? 1 : 2;

@@ -53,6 +53,7 @@ import { UsageError } from '../kernel/usage-error.js';
 import { type ConvertRdbSpec, decodedValue, InputPass, isStream, type RefusedKey } from './convert-input.js';
 import { checkOutput, countingSink } from './convert-output.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
+import type { ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
 
 export type { ConvertRdbSpec, RefusedKey } from './convert-input.js';
@@ -109,10 +110,11 @@ async function storeOutput(
   force: boolean,
   expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   if (!s3) return void (await out.commit());
   try {
-    await s3.put(out.read(), force);
+    await s3.put(out.read(), force, signal);
   } catch (err) {
     if (err instanceof KeyExistsError) return `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is`;
     throw err;
@@ -128,15 +130,32 @@ async function storeOutput(
 
 /** The input as one file. */
 async function inputFile(spec: ConvertRdbSpec): Promise<RdbFileSource> {
+  const { files } = await convertSources([spec.input], spec.readPartBytes);
+  if (files.length !== 1)
+    throw new UsageError(`${spec.input}: names ${files.length} shard files of one recovery point; convert each file on its own (give its path)`);
+  return files[0]!;
+}
+
+/** What `convert-rdb`'s inputs name, resolved and checked as `migrate --from-rdb`'s are (sources.ts), a source naming nothing readable a usage error. */
+export async function convertSources(inputs: readonly string[], readPartBytes?: number, shards?: number): Promise<{ set: ShardSet; files: RdbFileSource[] }> {
   try {
-    const { files } = await resolveRdbSources({ fromRdb: [spec.input], ...(spec.readPartBytes ? { readPartBytes: spec.readPartBytes } : {}) });
-    if (files.length !== 1)
-      throw new UsageError(`${spec.input}: names ${files.length} shard files of one recovery point; convert each file on its own (give its path)`);
-    return files[0]!;
+    return await resolveRdbSources({ fromRdb: inputs, ...(readPartBytes ? { readPartBytes } : {}), ...(shards !== undefined ? { shards } : {}) });
   } catch (err) {
     if (err instanceof KeySourceError) throw new UsageError(err.message.replace(/^--from-rdb /, ''));
     throw err;
   }
+}
+
+/** A converted output read back and verified, not yet under its name (convertRdbStaged): put it there, or remove it. */
+export interface StagedOutput {
+  /** The output's name (`-o`). */
+  readonly location: string;
+  /** Puts it under its name (a local file linked or renamed into place; an S3 object uploaded, read back and verified): the run's result. */
+  store(signal?: AbortSignal): Promise<ConvertRdbResult>;
+  /** Removes the temporary file (idempotent). */
+  discard(): Promise<void>;
+  /** Removes what {@link store} put under the name: a local file only while it is still that file (its inode); an object (this run uploaded it, moments before). */
+  unstore(): Promise<void>;
 }
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
@@ -163,9 +182,22 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
  * behavior, including crashes and data loss"), and a tool whose output is a recovery point does not take that for 7 %.
  */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
+  const { result, staged } = await convertRdbStaged(spec);
+  return staged ? staged.store() : result;
+}
+
+/**
+ * {@link convertRdb} up to the output verified, under its temporary name: `staged` when it is (`result` then says
+ * what it holds, not yet that it is stored), else the result of a run that left nothing. `file`: the input already
+ * resolved (`spec.input` names it in messages). `spec.signal`: an abort stops the read between chunks (nothing left).
+ */
+export async function convertRdbStaged(
+  spec: ConvertRdbSpec & { readonly signal?: AbortSignal },
+  file?: RdbFileSource,
+): Promise<{ result: ConvertRdbResult; staged?: StagedOutput }> {
   const started = Date.now();
   const checked = await checkOutput(spec);
-  const file = await inputFile(spec);
+  file ??= await inputFile(spec);
   const lossy = spec.lossy ?? new Set<LossKind>();
   // A plain local input in reused page-aligned buffers (the verifier's own reads): every key is handled inside its push.
   const read = file.openTransient ?? file.open;
@@ -203,6 +235,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       ...(outputReport ? { outputReport } : {}),
     };
   };
+  const done = (conversionError?: string) => ({ result: result(conversionError) });
   // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
   const out =
     spec.dryRun || checked.local === undefined ? countingSink() : await createOutputFile(checked.local, checked.s3 !== undefined || (spec.force ?? false));
@@ -215,13 +248,14 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
       pass.takeFunctions();
       if (pass.writer?.full) await out.write(pass.writer.chunk());
       spec.onProgress?.(bytesIn);
+      spec.signal?.throwIfAborted();
       if (reader.error) break;
     }
     inputReport = reader.end();
     if (!inputReport.ok) {
       const e = inputReport.error;
       await out.discard();
-      return result(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
+      return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
     const metaKeys = Object.entries(inputReport.moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
@@ -233,14 +267,14 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     if (aux) problems.push(aux);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
-      return result(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
+      return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
     }
     const w = pass.started();
     await out.write(w.end());
     // A dry run ends here: its file's trailer counted (8 bytes: what they would hold needs the bytes, which are not kept), nothing to read back or store.
     if ('counted' in out) {
       await out.write(w.trailer(0n));
-      return result();
+      return done();
     }
     // Read back through the verifier; keys held against the input's, in order. The file's CRC-64 is that of its bytes
     // as read back, appended once they are read, synced, then read back and judged as every trailer is (one pass over
@@ -257,25 +291,32 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
-      return result(
+      return done(
         `the written file fails verification (${outputReport.error?.message}, at byte ${outputReport.error?.offset}): a bug in the writer; ${nothingLeft}`,
       );
     }
     const framing = framingDifference(outputReport, back.functions, spec.format, pass.aux, pass.functionsWritten);
     if (framing) {
       await out.discard();
-      return result(`the written file does not hold what was written (${framing}): a bug in the writer; ${nothingLeft}`);
+      return done(`the written file does not hold what was written (${framing}): a bug in the writer; ${nothingLeft}`);
     }
     if (outputReport.keys !== w.keys || back.digest !== pass.digest.hex()) {
       const where = await firstDifference(file.open, out.read, source, spec.format, lossy, started);
       await out.discard();
-      return result(`${where}; ${nothingLeft}`);
+      return done(`${where}; ${nothingLeft}`);
     }
-    const unstored = await storeOutput(out, checked.s3, spec.force ?? false, { keys: w.keys, digest: back.digest, streamIds }, reencodedKeys);
-    return result(unstored);
+    const expected = { keys: w.keys, digest: back.digest, streamIds };
+    const store = (signal?: AbortSignal) => storeOutput(out as OutputFile, checked.s3, spec.force ?? false, expected, reencodedKeys, signal);
+    return { result: result(), staged: stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed) };
   } catch (err) {
     await out.discard();
     if (spec.dryRun) throw err; // nothing was being written: a read's own error
+    return { result: failed(err) };
+  }
+
+  /** A write, commit or upload that threw: the run's result (nothing left), or the usage error of a file that appeared at the output. */
+  function failed(err: unknown): ConvertRdbResult {
+    if (spec.signal?.aborted && err === spec.signal.reason) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
     const plain: Record<string, string> = {
@@ -286,6 +327,37 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
   }
+}
+
+/** The verified temporary file `out` as a {@link StagedOutput}: `store` puts it under its name (storeOutput), `result` and `failed` say the run's outcome. */
+function stagedOutput(
+  location: string,
+  out: OutputFile,
+  s3: S3Output | undefined,
+  store: (signal?: AbortSignal) => Promise<string | undefined>,
+  result: (error?: string) => ConvertRdbResult,
+  failed: (err: unknown) => ConvertRdbResult,
+): StagedOutput {
+  let stored = false;
+  return {
+    location,
+    store: async (signal) => {
+      try {
+        const unstored = await store(signal);
+        stored = unstored === undefined;
+        return result(unstored);
+      } catch (err) {
+        await out.discard();
+        return failed(err);
+      }
+    },
+    discard: () => out.discard(),
+    unstore: async () => {
+      if (!stored) return;
+      stored = false;
+      await (s3 ? s3.remove() : out.uncommit());
+    },
+  };
 }
 
 /** Why the input cannot be written for `target`: what the file holds, then the keys named. */

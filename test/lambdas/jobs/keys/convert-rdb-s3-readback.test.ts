@@ -56,7 +56,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     process.exitCode = 0;
     try {
-      await convertRdbAction(v11, { output: `s3://out/${key}`, for: 'redis-7.0' });
+      await convertRdbAction([v11], { output: `s3://out/${key}`, for: 'redis-7.0' });
       return { code: Number(process.exitCode ?? 0), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
     } finally {
       err.mockRestore();

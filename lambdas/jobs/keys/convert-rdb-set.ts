@@ -1,0 +1,268 @@
+/**
+ * `convert-rdb` of whatever its input names: one RDB file (convert-rdb.ts, as ever), or every shard file of one
+ * cluster-mode recovery point (`<dir>/<export name>`, `s3://bucket/<export name>`, or the shard files given one by
+ * one), resolved and checked as `migrate --from-rdb` resolves them (sources.ts, domain/keys/shard-set.ts: one
+ * export, every shard once, none missing), each converted by the one-file run into `-o <folder>/` or
+ * `-o s3://bucket/<prefix>/` under its own name; every key's hash slot is held against the set as migrate's read holds
+ * it (SlotOwnership: two files with keys of one slot, or a key outside the slots its shard's tag recorded, refuse it).
+ *
+ * All or nothing: every shard's output is checked before any input is read (a name taken is refused without
+ * `--force`, for every shard); each shard is converted and verified into its temporary file; only once every one
+ * is does any go under its name (a local file linked into place; an object uploaded, read back and verified), and
+ * a shard that fails then takes back the ones already stored (convert-rdb.ts StagedOutput.unstore: only what this
+ * run put there). An interrupt while converting leaves temporary files only, removed as the process exits
+ * (adapters/storage/output-file.ts); while storing, {@link ConvertRdbRun.interrupt} stops the run, takes back what
+ * it stored, and only then says so. A dry run judges every shard.
+ *
+ * Room: the converted point is whole on the disk before anything is stored (beside the outputs, or for an `s3://`
+ * output in the temporary folder): the price of storing nothing until every shard is proven.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { slotOfBytes } from '../../domain/keys/hash-slot.js';
+import { SlotOwnership } from '../../domain/keys/shard-set.js';
+import type { RdbFormat } from '../../domain/rdb/engines.js';
+import { UsageError } from '../kernel/usage-error.js';
+import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
+import { checkOutput } from './convert-output.js';
+
+/** What to convert: one file, or the shard files of one recovery point. */
+export interface ConvertPointSpec extends Omit<ConvertRdbSpec, 'input'> {
+  /** What `convert-rdb` was given: a file, `<dir>/<export name>`, `s3://bucket/key.rdb` or `s3://bucket/<export name>`, or several shard files. */
+  readonly inputs: readonly string[];
+  /** The recovery point's shard count, for local shard files (S3 objects carry it in their tags). */
+  readonly shards?: number;
+  /** A shard (1…N) converted and verified under its temporary name, then stored under its name (a promise returned is awaited). */
+  readonly onShard?: (shard: number, stage: 'converted' | 'stored') => void | Promise<void>;
+}
+
+/** What a run over the shard files of one recovery point did. */
+export interface ConvertPointResult {
+  /** Every shard's output stored and verified (a dry run: every shard would go through). */
+  readonly ok: boolean;
+  /** Why not: nothing of the run was left at the output. */
+  readonly error?: string;
+  readonly dryRun?: true;
+  readonly inputs: readonly string[];
+  /** The folder or prefix (absent only in a dry run without `-o`). */
+  readonly output?: string;
+  readonly target: string;
+  readonly format: RdbFormat;
+  readonly shards: number;
+  readonly exportName?: string;
+  /** Each shard's run, in shard order: every shard in a dry run; those run before a failure otherwise. */
+  readonly files: readonly ConvertRdbResult[];
+  readonly keys: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly seconds: number;
+}
+
+/** A run under way. */
+export interface ConvertRdbRun {
+  readonly done: Promise<ConvertRdbResult | ConvertPointResult>;
+  /**
+   * A signal came. Before anything is stored it resolves at once (the temporary files go as the process exits);
+   * while shard outputs are being stored it stops the run, takes back what it stored, then resolves with what to say.
+   * Undefined: a one-file run (its own words).
+   */
+  interrupt(): Promise<string | undefined>;
+}
+
+/** Why a run stopped on {@link ConvertRdbRun.interrupt}: what it stored was taken back, and the interrupt says so. */
+export class ConvertInterrupted extends Error {
+  override readonly name = 'ConvertInterrupted';
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** Runs {@link startConvertRdb} to its end. */
+export function convertRdbPoint(spec: ConvertPointSpec): Promise<ConvertRdbResult | ConvertPointResult> {
+  return startConvertRdb(spec).done;
+}
+
+/** Whether a result is a recovery point's (several shard files). */
+export const isPointResult = (r: ConvertRdbResult | ConvertPointResult): r is ConvertPointResult => 'files' in r;
+
+/** Starts converting what `spec.inputs` names (see the module's comment). */
+export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
+  const abort = new AbortController();
+  let phase: 'resolving' | 'one' | 'converting' | 'storing' | 'done' = 'resolving';
+  let takenBack = '';
+  const done = (async () => {
+    const { set, files } = await convertSources(spec.inputs, spec.readPartBytes, spec.shards);
+    if (files.length === 1) {
+      phase = 'one';
+      const input = spec.inputs.length === 1 ? spec.inputs[0]! : files[0]!.location;
+      const { result, staged } = await convertRdbStaged({ ...spec, input }, files[0]);
+      return staged ? staged.store() : result;
+    }
+    phase = 'converting';
+    const started = Date.now();
+    const outputs = await outputsOf(spec, set.files, set.exportName);
+    // A failed run keeps no shard's output: one converted and verified (or stored, then taken back) says so, not `ok`.
+    const notKept = 'converted and verified, but not kept: the run stores every shard or none, and it failed (see its error)';
+    const point = (results: readonly ConvertRdbResult[], error?: string): ConvertPointResult => {
+      const files = error === undefined || spec.dryRun ? results : results.map((f) => (f.ok ? { ...f, ok: false, error: notKept } : f));
+      return pointResult(files, error);
+    };
+    const pointResult = (files: readonly ConvertRdbResult[], error?: string): ConvertPointResult => ({
+      ok: error === undefined && files.every((f) => f.ok),
+      ...(error !== undefined ? { error } : {}),
+      ...(spec.dryRun ? { dryRun: true as const } : {}),
+      inputs: spec.inputs,
+      ...(spec.output !== undefined ? { output: spec.output } : {}),
+      target: spec.target,
+      format: spec.format,
+      shards: set.shards,
+      ...(set.exportName !== undefined ? { exportName: set.exportName } : {}),
+      files,
+      keys: files.reduce((n, f) => n + f.keys, 0),
+      bytesIn: files.reduce((n, f) => n + f.bytesIn, 0),
+      bytesOut: files.reduce((n, f) => n + f.bytesOut, 0),
+      seconds: (Date.now() - started) / 1000,
+    });
+    // Every key's hash slot held against the set, as migrate --from-rdb holds it (two files with keys of one slot, or a
+    // key outside the slots its shard's tag recorded: not the shards of one recovery point).
+    const ownership = new SlotOwnership(set);
+    let misplaced: string | undefined;
+    const shardSpec = (i: number): ConvertRdbSpec & { signal: AbortSignal } => ({
+      ...spec,
+      input: set.files[i]!.location,
+      ...(outputs[i] !== undefined ? { output: outputs[i] } : {}),
+      signal: abort.signal,
+      onKeyName: (names, from, to) => {
+        misplaced ??= ownership.check(i, slotOfBytes(names, from, to));
+      },
+    });
+    const notOnePoint = () => `the files are refused: ${misplaced}; ${nothing}`;
+    const nothing = spec.dryRun ? 'a real run stores nothing' : `nothing of the run was left at ${spec.output}`;
+    const results: ConvertRdbResult[] = [];
+    const staged: StagedOutput[] = [];
+    const stored: StagedOutput[] = [];
+    const dropAll = async () => {
+      for (const s of staged) await s.discard();
+    };
+    try {
+      for (const [i, file] of files.entries()) {
+        const r = await convertRdbStaged(shardSpec(i), file);
+        results.push(r.result);
+        if (r.staged) staged.push(r.staged);
+        if (r.staged) await spec.onShard?.(i + 1, 'converted');
+        if (!r.result.ok && !spec.dryRun) {
+          await dropAll();
+          return point(results, `shard ${i + 1} of ${set.shards}, ${file.location}: ${r.result.error}; ${nothing}`);
+        }
+        if (misplaced !== undefined && !spec.dryRun) {
+          await dropAll();
+          return point(results, notOnePoint());
+        }
+      }
+      if (spec.dryRun) {
+        const refused = results.flatMap((r, i) => (r.ok ? [] : [`shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}`]));
+        if (misplaced !== undefined) refused.push(`the files are refused: ${misplaced}`);
+        return point(results, refused.length > 0 ? `${refused.join('\n')}\n${nothing}` : undefined);
+      }
+      phase = 'storing';
+      for (const [i, s] of staged.entries()) {
+        const r = await s.store(abort.signal);
+        results[i] = r;
+        if (!r.ok) {
+          const back = await takeBack(stored);
+          await dropAll();
+          return point(results, `shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}; ${back}`);
+        }
+        stored.push(s);
+        await spec.onShard?.(i + 1, 'stored');
+        abort.signal.throwIfAborted();
+      }
+      return point(results);
+    } catch (err) {
+      if (phase === 'storing') takenBack = await takeBack(stored);
+      await dropAll();
+      throw err;
+    } finally {
+      phase = 'done';
+    }
+  })();
+  return {
+    done,
+    async interrupt() {
+      if (phase === 'resolving' || phase === 'one' || phase === 'done') return undefined;
+      if (phase === 'converting') return `the temporary files were removed, nothing was written to ${spec.output ?? 'the output'}`;
+      abort.abort(new ConvertInterrupted());
+      await done.catch(() => undefined);
+      return takenBack;
+    },
+  };
+}
+
+/**
+ * Removes what the run stored (each only while it is what the run put there), and says so: what could not be
+ * removed is named, with why.
+ */
+async function takeBack(stored: readonly StagedOutput[]): Promise<string> {
+  const left: string[] = [];
+  for (const s of stored) {
+    try {
+      await s.unstore();
+    } catch (err) {
+      left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}`;
+  const n = stored.length;
+  return n === 0
+    ? 'no shard output was stored'
+    : `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, nothing of the run is left`;
+}
+
+/**
+ * Where each shard goes: `-o` a folder (one there, or a path ending in `/`) or an `s3://bucket/<prefix>/`, the shard
+ * under its input's name. Each output checked as the one-file run checks it, every one before anything is read: a
+ * real run refuses (a usage error) naming every shard refused; a dry run's shards say it in their results.
+ */
+async function outputsOf(spec: ConvertPointSpec, files: readonly { location: string; name: string }[], exportName?: string): Promise<(string | undefined)[]> {
+  const n = files.length;
+  const output = spec.output;
+  const point = `the input names the ${n} shard files of one recovery point${exportName ? ` (${exportName})` : ''}`;
+  if (output === undefined) {
+    if (spec.dryRun) return files.map(() => undefined);
+    throw new UsageError(`${point}: give -o <folder>/ or -o s3://<bucket>/<prefix>/, where they are written under their names`);
+  }
+  let place: (name: string) => string;
+  if (output.startsWith('s3://')) {
+    if (!/^s3:\/\/[^/]+\/(.*\/)?$/.test(output))
+      throw new UsageError(`-o ${output}: ${point}, written under their names: -o names the prefix they go under, ending in '/' (write it as ${output}/)`);
+    place = (name) => `${output}${name}`;
+  } else {
+    const folder = folderState(output);
+    if (folder === 'file' || (folder === 'none' && !output.endsWith('/')))
+      throw new UsageError(
+        `-o ${output}: ${point}, written under their names: -o names the folder they go into, not a file (an existing folder, or a path ending in '/')`,
+      );
+    // A dry run says it per shard (checkOutput: the folder it goes into does not exist).
+    if (folder === 'none' && !spec.dryRun) throw new UsageError(`-o ${output}: the folder does not exist; create it first`);
+    place = (name) => join(output, name);
+  }
+  const outputs = files.map((f) => place(f.name));
+  const refused: string[] = [];
+  for (const [i, f] of files.entries()) {
+    // A dry run's check says what a real run refuses without throwing it: gathered here, so that a real run names every shard refused.
+    const checked = await checkOutput({ ...spec, input: f.location, output: outputs[i]!, dryRun: true });
+    if (checked.refused) refused.push(checked.refused);
+  }
+  if (refused.length > 0 && !spec.dryRun)
+    throw new UsageError(`${refused.join('; ')} (${refused.length} of the ${n} shard outputs refused; nothing was read or written)`);
+  return outputs;
+}
+
+/** What a local `-o` names: a folder, a file (or anything else there), or nothing. */
+function folderState(path: string): 'folder' | 'file' | 'none' {
+  try {
+    return statSync(path).isDirectory() ? 'folder' : 'file';
+  } catch {
+    return 'none';
+  }
+}

@@ -1,0 +1,202 @@
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
+import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+
+/**
+ * `convert-rdb s3://bucket/<export name> -o s3://bucket/<prefix>/`: the shard objects of a recovery point as the
+ * export stores them (tagged with their shard and the count), each converted, verified, and only once every one is,
+ * uploaded and read back; a shard that fails then takes back the objects already uploaded. A real S3 API (moto).
+ */
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+describe('convert-rdb of a recovery point in S3, into S3', () => {
+  const name = 'rdr-orders-20261127-0210';
+  let moto: MotoS3;
+  let point: ShardPoint;
+  let restore: () => void;
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
+  const input = `s3://points/exports/${name}`;
+  const spec = (output: string, more: Record<string, unknown> = {}) => ({ inputs: [input], output, ...convertTarget({ for: 'redis-6.2' }), ...more });
+  const keys = async (prefix: string) =>
+    ((await moto.client.send(new ListObjectsV2Command({ Bucket: 'out', Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+  const object = async (key: string): Promise<Buffer> =>
+    Buffer.from(await (await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: key }))).Body!.transformToByteArray());
+  const names = (prefix: string) => [1, 2, 3].map((s) => `${prefix}${exportObjectKey(name, s)}`);
+  // The local temporary file of an s3:// output is redis-dr-convert-<its name> in the temporary folder.
+  const leftovers = () => readdirSync(tmpdir()).filter((f) => f.includes(`redis-dr-convert-${name}`));
+  const asPoint = (r: Awaited<ReturnType<typeof convertRdbPoint>>): ConvertPointResult => {
+    if (!isPointResult(r)) throw new Error('a one-file result');
+    return r;
+  };
+
+  /** The shard files as the export stores them in s3://points/exports/, each tagged with its shard, the count and `slots[i]`. */
+  const upload = async (exportName: string, slots: readonly string[]) => {
+    for (const [i, file] of point.files.entries()) {
+      const tags = exportObjectTags({ tier: 'daily', plan: 'orders', snapshot: exportName, createdAt: new Date(), shard: i + 1, shards: 3, slots: slots[i] });
+      await moto.client.send(
+        new PutObjectCommand({
+          Bucket: 'points',
+          Key: `exports/${exportObjectKey(exportName, i + 1)}`,
+          Body: readFileSync(file),
+          Tagging: new URLSearchParams(tags).toString(),
+        }),
+      );
+    }
+  };
+
+  beforeAll(async () => {
+    // One after the other: a cluster node's bus port (its port + 10000) could be the one moto just took.
+    point = await shardPoint(name);
+    moto = await startMotoS3();
+    await moto.bucket('points');
+    await moto.bucket('out');
+    restore = useMotoCredentials();
+    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    await upload(name, point.slots);
+  }, 120_000);
+  afterAll(async () => {
+    restore?.();
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
+    await moto?.stop();
+    if (point) rmSync(point.dir, { recursive: true, force: true });
+  });
+
+  it('every shard object converted into the prefix under its name (the count from the tags); redis-server 7.0 loads each with its keys', async () => {
+    const r = asPoint(await convertRdbPoint(spec('s3://out/seed/')));
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ ok: true, shards: 3, exportName: name, output: 's3://out/seed/' });
+    expect(r.files.map((f) => [f.input, f.output])).toEqual(
+      [1, 2, 3].map((s) => [`s3://points/exports/${exportObjectKey(name, s)}`, `s3://out/seed/${exportObjectKey(name, s)}`]),
+    );
+    expect(await keys('seed/')).toEqual(names('seed/'));
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-'));
+    try {
+      for (const [i, key] of names('seed/').entries()) {
+        const bytes = await object(key);
+        expect(bytes.length).toBe(r.files[i]!.bytesOut);
+        const file = join(dir, `${i}.rdb`);
+        writeFileSync(file, bytes);
+        const loaded = await startRedisServer({ loadRdb: file });
+        try {
+          expect(await loaded.client().dbsize()).toBe(point.keys[i]);
+        } finally {
+          await loaded.stop();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
+  it("an object appears at shard 3's key once every shard is converted: its upload fails, the objects of shards 1 and 2 already uploaded are removed, that object left", async () => {
+    const r = asPoint(
+      await convertRdbPoint(
+        spec('s3://out/raced/', {
+          onShard: async (shard: number, stage: string) => {
+            if (shard === 3 && stage === 'converted')
+              await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `raced/${exportObjectKey(name, 3)}`, Body: 'not the run' }));
+          },
+        }),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe(
+      `shard 3 of 3, s3://points/exports/${exportObjectKey(name, 3)}: an object appeared at s3://out/raced/${exportObjectKey(name, 3)} during the run ` +
+        '(give --force to replace it): it was left as it is; the 2 shard outputs already stored were removed, nothing of the run is left',
+    );
+    // Each shard says so: none kept (shards 1 and 2 verified and stored, then taken back).
+    expect(r.files.map((f) => f.ok)).toEqual([false, false, false]);
+    expect(r.files[0]!.error).toBe('converted and verified, but not kept: the run stores every shard or none, and it failed (see its error)');
+    expect(await keys('raced/')).toEqual([`raced/${exportObjectKey(name, 3)}`]);
+    expect((await object(`raced/${exportObjectKey(name, 3)}`)).toString()).toBe('not the run');
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
+  it("objects whose tags give shards 1 and 2 each other's slots: refused by the first key outside its shard's slots, nothing uploaded", async () => {
+    const swapped = 'rdr-swapped-20261127-0210';
+    const slotsOf = [point.slots[1]!, point.slots[0]!, point.slots[2]!];
+    await upload(swapped, slotsOf);
+    const r = asPoint(await convertRdbPoint({ ...spec('s3://out/swapped/'), inputs: [`s3://points/exports/${swapped}`] }));
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(
+      new RegExp(
+        `^the files are refused: s3://points/exports/${exportObjectKey(swapped, 1)} holds a key of hash slot \\d+, outside the slots its shard served \\(${slotsOf[0]}\\); nothing of the run was left at s3://out/swapped/$`,
+      ),
+    );
+    expect(await keys('swapped/')).toEqual([]);
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
+  it("an object at shard 2's key: refused before any input is read (usage), nothing uploaded; negative: with --force all three stored", async () => {
+    await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `taken/${exportObjectKey(name, 2)}`, Body: 'mine' }));
+    let read = 0;
+    const refused = convertRdbPoint(spec('s3://out/taken/', { onProgress: () => read++ }));
+    await expect(refused).rejects.toThrow(UsageError);
+    await expect(refused).rejects.toThrow(
+      `-o s3://out/taken/${exportObjectKey(name, 2)}: the object exists; give --force to replace it, or another key (1 of the 3 shard outputs refused; nothing was read or written)`,
+    );
+    expect(read).toBe(0);
+    expect(await keys('taken/')).toEqual([`taken/${exportObjectKey(name, 2)}`]);
+    const forced = asPoint(await convertRdbPoint(spec('s3://out/taken/', { force: true })));
+    expect(forced.error).toBeUndefined();
+    expect(await keys('taken/')).toEqual(names('taken/'));
+    expect((await object(`taken/${exportObjectKey(name, 2)}`)).subarray(0, 9).toString()).toBe('REDIS0009');
+  }, 120_000);
+
+  it('interrupted once shard 2 is uploaded: the objects uploaded are removed, then it says so', async () => {
+    let said: Promise<string | undefined> | undefined;
+    const run = startConvertRdb({
+      ...spec('s3://out/stopped/'),
+      onShard: (shard, stage) => {
+        if (shard === 2 && stage === 'stored') said = run.interrupt();
+      },
+    });
+    await expect(run.done).rejects.toThrow('interrupted');
+    expect(await said).toBe('the 2 shard outputs already stored were removed, nothing of the run is left');
+    expect(await keys('stopped/')).toEqual([]);
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+  it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
+    // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
+    const big = 'rdr-big-20261127-0210';
+    try {
+      for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`{s${s}}:`, 500_000));
+      const child = spawn(
+        process.execPath,
+        ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', 's3://out/signalled/'],
+        { cwd: ROOT, env: process.env },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      const deadline = Date.now() + 60_000;
+      while ((await keys('signalled/')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await keys('signalled/')).toEqual([`signalled/${exportObjectKey(big, 1)}`]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stderr).toMatch(
+        /^redis-dr convert-rdb: interrupted \(SIGTERM\): the (shard output|2 shard outputs) already stored (was|were) removed, nothing of the run is left\n$/,
+      );
+      expect(await keys('signalled/')).toEqual([]);
+      expect((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: 'out', Prefix: 'signalled/' }))).Uploads ?? []).toEqual([]);
+      expect(readdirSync(tmpdir()).filter((f) => f.includes(`redis-dr-convert-${big}`))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,277 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportObjectKey } from '../../../../lambdas/domain/points/export-objects.js';
+import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
+import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { inWorker } from '../../../cli/support/in-process.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+/**
+ * `convert-rdb` of a whole cluster-mode recovery point (issue 55): the shard files of a real 3-primary cluster's
+ * BGSAVEs, each converted for redis-6.2 into a folder under its own name, all or nothing.
+ */
+describe('convert-rdb of the shard files of one recovery point', () => {
+  const name = 'rdr-orders-20261127-0200';
+  let point: ShardPoint;
+  let work: string;
+  let n = 0;
+  /** A new, empty output folder. */
+  const folder = () => {
+    const d = join(work, `out-${++n}`);
+    mkdirSync(d);
+    return d;
+  };
+  const spec = (output: string | undefined, more: Record<string, unknown> = {}) => ({
+    inputs: [join(point.dir, name)],
+    shards: 3,
+    ...(output !== undefined ? { output } : {}),
+    ...convertTarget({ for: 'redis-6.2' }),
+    ...more,
+  });
+  const asPoint = (r: Awaited<ReturnType<typeof convertRdbPoint>>): ConvertPointResult => {
+    if (!isPointResult(r)) throw new Error('a one-file result');
+    return r;
+  };
+
+  beforeAll(async () => {
+    point = await shardPoint(name);
+    work = mkdtempSync(join(tmpdir(), 'redis-dr-convert-set-'));
+  }, 120_000);
+  afterAll(() => {
+    for (const d of [point?.dir, work]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('3 shards for redis-6.2 (CLI): a line per shard and the totals; each output loaded by redis-server 7.0 and compared EQUAL with its input', async () => {
+    const out = folder();
+    const r = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    for (let i = 1; i <= 3; i++)
+      expect(lines[i - 1]).toMatch(
+        new RegExp(
+          `^shard ${i}/3: .*${exportObjectKey(name, i)}: REDIS0009 for redis-6\\.2, from .*${exportObjectKey(name, i)} \\(REDIS RDB 10\\): ${point.keys[i - 1]} keys written \\(\\d+ as they were, [1-9]\\d* re-encoded\\)`,
+        ),
+      );
+    const total = point.keys.reduce((a, b) => a + b, 0);
+    expect(lines[3]).toBe(`${out}/: the 3 shard files of ${name}, every one stored; in all:`);
+    expect(lines[4]).toMatch(new RegExp(`^${total} keys written \\(`));
+    expect(lines[5]).toBe("verified: each shard's output passes verify-rdb and holds the same keys, values and expiries as its input, key by key");
+    expect(readdirSync(out).sort()).toEqual(point.files.map((f) => basename(f)));
+    for (const [i, input] of point.files.entries()) {
+      const output = join(out, basename(input));
+      expect(readFileSync(output).subarray(0, 9).toString()).toBe('REDIS0009');
+      const loaded = await startRedisServer({ loadRdb: output });
+      try {
+        expect(await loaded.client().dbsize()).toBe(point.keys[i]);
+      } finally {
+        await loaded.stop();
+      }
+      const compared = await inWorker('compare', '--a', input, '--b', output);
+      expect(compared.stdout, compared.stderr).toMatch(new RegExp(`EQUAL: ${point.keys[i]} keys of A match B`));
+      expect(compared.status).toBe(0);
+    }
+  }, 120_000);
+
+  it('the usage line says several inputs are taken (<in...>); negative: a command of one argument keeps <file>', async () => {
+    const usage = async (...args: string[]) => (await inWorker(...args, '--help')).stdout.split('\n')[0];
+    expect(await usage('convert-rdb')).toBe('Usage: redis-dr convert-rdb [options] <in...>');
+    expect(await usage('verify-rdb')).toBe('Usage: redis-dr verify-rdb [options] <file>');
+  });
+
+  it('--json lists every shard; the shard files given one by one are the same set', async () => {
+    const out = folder();
+    const r = await inWorker('convert-rdb', ...point.files, '--shards', '3', '--for', 'redis-6.2', '-o', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ ok: true, shards: 3, exportName: name, keys: point.keys.reduce((a, b) => a + b, 0) });
+    expect(json.files.map((f: { input: string; output: string; ok: boolean }) => [f.input, f.output, f.ok])).toEqual(
+      point.files.map((f) => [f, join(out, basename(f)), true]),
+    );
+    expect(json.files[0].inputReport).toBeUndefined();
+  }, 60_000);
+
+  it('one shard corrupt: exit 1 naming it, nothing left (no output, no temporary file); negative: the same set whole converts', async () => {
+    const dir = mkdtempSync(join(work, 'corrupt-'));
+    for (const f of point.files) copyFileSync(f, join(dir, basename(f)));
+    const bad = join(dir, exportObjectKey(name, 2));
+    const bytes = readFileSync(bad);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(bad, bytes);
+    const out = folder();
+    const r = await inWorker('convert-rdb', join(dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      new RegExp(`^redis-dr convert-rdb: shard 2 of 3, ${bad}: the input is refused \\(.+, at byte \\d+\\): .*; nothing of the run was left at ${out}/\\n$`),
+    );
+    expect(readdirSync(out)).toEqual([]);
+    writeFileSync(bad, readFileSync(point.files[1]!));
+    const whole = await inWorker('convert-rdb', join(dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(readdirSync(out)).toHaveLength(3);
+  }, 60_000);
+
+  it('files that are not one point (the same shard under two names): refused by their hash slots, exit 1, nothing left; --dry-run says it too', async () => {
+    const dir = mkdtempSync(join(work, 'twice-'));
+    for (const s of [1, 2]) copyFileSync(point.files[0]!, join(dir, exportObjectKey(name, s)));
+    const out = folder();
+    const r = await inWorker('convert-rdb', join(dir, name), '--shards', '2', '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^redis-dr convert-rdb: the files are refused: .*-0001\\.rdb and .*-0002\\.rdb both hold keys of hash slot \\d+: they are not the shards of one recovery point; nothing of the run was left at ${out}/\\n$`,
+      ),
+    );
+    expect(readdirSync(out)).toEqual([]);
+    const dry = await inWorker('convert-rdb', join(dir, name), '--shards', '2', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run');
+    expect(dry.status).toBe(1);
+    expect(dry.stderr).toMatch(/--dry-run: the files are refused: .* both hold keys of hash slot \d+/);
+    expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
+  it('an output of shard 2 there: refused before any input is read, without --force (exit 2, nothing written); with --force replaced', async () => {
+    const out = folder();
+    const taken = join(out, exportObjectKey(name, 2));
+    writeFileSync(taken, 'precious');
+    let read = 0;
+    const refused = convertRdbPoint({ ...spec(out), onProgress: () => read++ });
+    await expect(refused).rejects.toThrow(UsageError);
+    await expect(refused).rejects.toThrow(
+      `-o ${taken}: the file exists; give --force to replace it, or another path (1 of the 3 shard outputs refused; nothing was read or written)`,
+    );
+    expect(read).toBe(0);
+    expect(readdirSync(out)).toEqual([basename(taken)]);
+    expect(readFileSync(taken, 'utf8')).toBe('precious');
+    const cli = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', out);
+    expect(cli.status).toBe(2);
+    expect(cli.stderr.trim().split('\n')).toHaveLength(1);
+    const forced = asPoint(await convertRdbPoint({ ...spec(out), force: true }));
+    expect(forced.error).toBeUndefined();
+    expect(readFileSync(taken).subarray(0, 9).toString()).toBe('REDIS0009');
+    expect(readdirSync(out)).toHaveLength(3);
+  }, 60_000);
+
+  it('--dry-run: every shard judged and its size counted, nothing written (exit 0); negative: a shard refused is said, exit 1', async () => {
+    const out = folder();
+    const dry = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run', '--json');
+    expect(dry.status, dry.stderr).toBe(0);
+    const d = JSON.parse(dry.stdout);
+    expect(d).toMatchObject({ ok: true, dryRun: true, shards: 3 });
+    expect(d.files).toHaveLength(3);
+    expect(readdirSync(out)).toEqual([]);
+    const real = asPoint(await convertRdbPoint(spec(out)));
+    expect(real.ok).toBe(true);
+    expect(real.files.map((f) => f.bytesOut)).toEqual(d.files.map((f: { bytesOut: number }) => f.bytesOut));
+    expect(real.files.map((f) => readFileSync(f.output!).length)).toEqual(real.files.map((f) => f.bytesOut));
+    // Shard 3's output there now: every shard still judged, the real run's refusal said; nothing touched.
+    const again = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run');
+    expect(again.status).toBe(1);
+    expect(again.stdout.split('\n').filter((l) => /^shard \d\/3: .* would be /.test(l))).toHaveLength(3);
+    expect(again.stderr).toMatch(
+      /^redis-dr convert-rdb --dry-run: shard 1 of 3, .*: a real run refuses this output before reading the input: -o .*-0001\.rdb: the file exists/,
+    );
+    expect(again.stderr).toMatch(/\nredis-dr convert-rdb --dry-run: a real run stores nothing\n$/);
+  }, 60_000);
+
+  it.each([
+    [(out: string) => ['-o', join(out, 'one.rdb')], "-o names the folder they go into, not a file (an existing folder, or a path ending in '/')"],
+    [(out: string) => ['-o', join(out, 'no-such', '/')], 'the folder does not exist; create it first'],
+    [() => ['-o', 's3://bucket/prefix'], "-o names the prefix they go under, ending in '/' (write it as s3://bucket/prefix/)"],
+    [() => [], 'give -o <folder>/ or -o s3://<bucket>/<prefix>/, where they are written under their names'],
+  ])(
+    'usage: several shards and %s: one line naming the field, the value and the fix, exit 2, nothing written',
+    async (args, why) => {
+      const out = folder();
+      const r = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', ...args(out));
+      expect(r.stderr).toContain(why);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.status).toBe(2);
+      expect(readdirSync(out)).toEqual([]);
+    },
+    30_000,
+  );
+
+  it('negative: one file with -o naming a file is the one-file form, as ever (a point of one shard too); a set without --shards is refused (exit 1)', async () => {
+    const out = folder();
+    const plain = join(work, 'plain.rdb');
+    copyFileSync(point.files[0]!, plain);
+    const ok = await inWorker('convert-rdb', plain, '--for', 'redis-6.2', '-o', join(out, 'one.rdb'));
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^.*one\.rdb: REDIS0009 for redis-6\.2, from .*plain\.rdb \(REDIS RDB 10\)\n/);
+    // A recovery point of one shard (--shards 1) is one file: written as -o names it.
+    const single = await inWorker('convert-rdb', point.files[0]!, '--shards', '1', '--for', 'redis-6.2', '-o', join(out, 'single.rdb'));
+    expect(single.status, single.stderr).toBe(0);
+    const noCount = await inWorker('convert-rdb', join(point.dir, name), '--for', 'redis-6.2', '-o', `${out}/`);
+    expect(noCount.status).toBe(1);
+    expect(noCount.stderr).toContain('3 files without a shard count (local files carry no tags): add --shards <n>');
+    expect(readdirSync(out).sort()).toEqual(['one.rdb', 'single.rdb']);
+  }, 60_000);
+
+  it('interrupted while the shards are stored (after shard 1 went under its name): it is taken back, nothing of the run left', async () => {
+    const out = folder();
+    const run = startConvertRdb({
+      ...spec(`${out}/`),
+      onShard: (shard, stage) => {
+        if (shard === 1 && stage === 'stored') said = run.interrupt();
+      },
+    });
+    let said: Promise<string | undefined> | undefined;
+    await expect(run.done).rejects.toThrow('interrupted');
+    expect(await said).toBe('the shard output already stored was removed, nothing of the run is left');
+    expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
+  it("negative: a file put at shard 1's name after the run stored it is not the run's: taking back leaves it", async () => {
+    const out = folder();
+    const mine = join(out, exportObjectKey(name, 1));
+    const run = startConvertRdb({
+      ...spec(`${out}/`),
+      onShard: (shard, stage) => {
+        if (shard !== 1 || stage !== 'stored') return;
+        // Another writer replaces the run's shard 1, then the run is stopped: only the run's own files go.
+        rmSync(mine);
+        writeFileSync(mine, 'not the run');
+        said = run.interrupt();
+      },
+    });
+    let said: Promise<string | undefined> | undefined;
+    await expect(run.done).rejects.toThrow('interrupted');
+    await said;
+    expect(readdirSync(out)).toEqual([basename(mine)]);
+    expect(readFileSync(mine, 'utf8')).toBe('not the run');
+  }, 60_000);
+
+  it('a real SIGTERM mid-run (shard 2 being written, shard 1 converted): one line, exit 143, nothing left', async () => {
+    // Shard 2 holds 1,000,000 listpack sets, each re-encoded: far longer than the signal takes to arrive.
+    const dir = mkdtempSync(join(work, 'big-'));
+    const big = 'rdr-big-20261127-0200';
+    for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`{s${s}}:`, s === 2 ? 1_000_000 : 1000));
+    const out = folder();
+    const child = spawn(process.execPath, ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`], {
+      cwd: ROOT,
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const writing = (shard: number) => readdirSync(out).some((f) => f.startsWith(`.${exportObjectKey(big, shard)}.`));
+    const deadline = Date.now() + 30_000;
+    while (!writing(2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(writing(2)).toBe(true);
+    // Shard 1 converted and verified, under its temporary name.
+    expect(writing(1)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toBe(`redis-dr convert-rdb: interrupted (SIGTERM): the temporary files were removed, nothing was written to ${out}/\n`);
+    expect(readdirSync(out)).toEqual([]);
+  }, 120_000);
+});
