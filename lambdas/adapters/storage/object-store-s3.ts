@@ -39,6 +39,8 @@ export interface S3PutOptions extends PutOptions {
 
 /** Errors S3 gives for a key that is not there (GetObject: NoSuchKey; HeadObject: NotFound). */
 const MISSING = ['NoSuchKey', 'NotFound'];
+/** What taking back a stored object did: removed it, left another writer's object that replaced it, or found none. */
+export type StoredDeletion = 'removed' | 'replaced' | 'gone';
 
 /** What a store that does not do conditional deletes answers a DeleteObject with `If-Match` (an older S3-compatible store). */
 const NO_CONDITIONAL_DELETE = ['NotImplemented'];
@@ -199,31 +201,40 @@ export class S3ObjectStore implements ObjectStore {
    * DeleteObject loses its object), against the whole read-back without it.
    * A store that ignores `If-Match` on a delete cannot be told apart here.
    * With no ETag from the put (no S3 store gives none), the delete is plain.
+   * Says what it did: `removed`, `replaced` (another object is there: left
+   * as it is) or `gone` (nothing there).
    * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
    */
-  private async deleteStored(Key: string, etag: string | undefined): Promise<void> {
-    const remove = (ifMatch?: string) =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key, ...this.owner(), ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }) }));
-    if (etag === undefined) {
-      await remove();
-      return;
-    }
+  private async deleteStored(Key: string, etag: string | undefined): Promise<StoredDeletion> {
+    const remove = async (ifMatch?: string): Promise<StoredDeletion> => {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key, ...this.owner(), ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }) }));
+      return 'removed';
+    };
+    if (etag === undefined) return remove();
     try {
-      await remove(etag);
-      return;
+      return await remove(etag);
     } catch (err) {
       const name = errorName(err);
-      if (name === 'PreconditionFailed' || MISSING.includes(name)) return;
+      if (name === 'PreconditionFailed') return 'replaced';
+      if (MISSING.includes(name)) return 'gone';
       if (!NO_CONDITIONAL_DELETE.includes(name)) throw err;
     }
     let now: string | undefined;
     try {
       now = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ...this.owner() })))?.ETag;
     } catch (err) {
-      if (MISSING.includes(errorName(err))) return;
+      if (MISSING.includes(errorName(err))) return 'gone';
       throw err;
     }
-    if (now === etag) await remove();
+    return now === etag ? remove() : 'replaced';
+  }
+
+  /**
+   * Deletes `key` only while it is the object a put of this process stored ({@link PutResult.etag}; see
+   * {@link deleteStored}): a caller taking back what it stored, after the put's read-back held.
+   */
+  deleteIfStill(key: string, etag: string | undefined): Promise<StoredDeletion> {
+    return this.deleteStored(this.key(key), etag);
   }
 
   /** `ExpectedBucketOwner`, when the bucket's account is known. */

@@ -115,6 +115,14 @@ export class PutError extends Error {
 }
 
 /** `ifExists: 'fail'` and the key is there (or appeared while the bytes were written): nothing was replaced. */
+/** The object at a URL is not the one the caller stored: another writer replaced it (its ETag is not the one stored). */
+export class ObjectReplacedError extends Error {
+  override readonly name = 'ObjectReplacedError';
+  constructor(readonly url: string) {
+    super(`${url} was replaced by another writer (its ETag is not the one stored)`);
+  }
+}
+
 export class KeyExistsError extends Error {
   override readonly name = 'KeyExistsError';
   constructor(

@@ -49,9 +49,10 @@ export interface OutputFile {
   discard(): Promise<void>;
   /**
    * Removes the file {@link commit} put under its name, only while it is still that file (the same device, inode, size
-   * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored. Nothing when not committed.
+   * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
+   * Says which: `removed`, `replaced` (another file there, left) or `gone` (nothing there, or never committed).
    */
-  uncommit(): Promise<void>;
+  uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
 }
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
@@ -202,11 +203,13 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     async uncommit() {
       const ours = committed;
       committed = undefined;
-      if (!ours) return;
+      if (!ours) return 'gone';
       const now = await stat(target, { bigint: true }).catch(() => undefined);
-      if (now === undefined || identity(now) !== ours) return;
+      if (now === undefined) return 'gone';
+      if (identity(now) !== ours) return 'replaced';
       await unlink(target);
       await syncDir(dir);
+      return 'removed';
     },
   };
 }

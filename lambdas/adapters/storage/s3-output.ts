@@ -8,7 +8,7 @@
  */
 import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { parseS3Url } from '../aws/s3/objects.js';
-import { S3ObjectStore } from './object-store-s3.js';
+import { S3ObjectStore, type StoredDeletion } from './object-store-s3.js';
 import { checkKey } from './object-store.js';
 import { openS3Object } from './s3-rdb.js';
 
@@ -28,8 +28,11 @@ export interface S3Output {
   put(body: AsyncIterable<Uint8Array>, replace: boolean, signal?: AbortSignal): Promise<void>;
   /** The stored object's bytes, read again from S3 (ranged GETs pinned to its ETag). */
   read(): Promise<AsyncIterable<Uint8Array>>;
-  /** Removes the object (no error when it is gone). */
-  remove(): Promise<void>;
+  /**
+   * Removes the object this output's put stored, only while it is still that one (`If-Match` on the put's ETag:
+   * another writer's object that replaced it meanwhile is left as it is): says which.
+   */
+  remove(): Promise<StoredDeletion>;
   /** Why the key cannot be written (an empty, `.` or `..` part, which the store refuses: checkKey), with the key to write instead. */
   readonly keyProblem?: string;
 }
@@ -41,6 +44,8 @@ export function s3Output(url: string): S3Output | undefined {
   const { bucket, key } = parsed;
   const client = storageS3Client();
   const store = new S3ObjectStore(client, bucket, '');
+  /** The ETag of the object {@link S3Output.put} stored: what read and remove hold to. */
+  let stored: string | undefined;
   return {
     url,
     ...keyProblemOf(bucket, key),
@@ -48,10 +53,11 @@ export function s3Output(url: string): S3Output | undefined {
     exists: () => store.exists(key),
     missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
     put: async (body, replace, signal) => {
-      await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', ...(signal ? { signal } : {}) });
+      stored = (await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', ...(signal ? { signal } : {}) })).etag;
     },
-    read: async () => (await openS3Object(url)).read(),
-    remove: () => store.delete(key),
+    // The object this put stored, or ObjectReplacedError: a read-back of another writer's object proves nothing of ours.
+    read: async () => (await openS3Object(url, stored === undefined ? {} : { etag: stored })).read(),
+    remove: () => store.deleteIfStill(key, stored),
   };
 }
 

@@ -7,6 +7,7 @@ import { parseExportObjectKey, parseShardTag } from '../../domain/points/export-
 import type { ShardFile } from '../../domain/keys/shard-set.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { s3UrlFix } from '../../domain/keys/s3-url-meant.js';
+import { ObjectReplacedError } from './object-store.js';
 
 /**
  * An `s3://` location that names nothing this caller may read (no such bucket
@@ -37,7 +38,15 @@ export interface S3ReadOptions {
   readonly concurrency?: number;
   /** Bytes per ranged GET (the adapter's default, 8 MiB, unless a test makes parts small). */
   readonly partBytes?: number;
+  /**
+   * The object must be this one (the ETag a put of this process stored): another there throws
+   * {@link ObjectReplacedError}, and the reads are pinned to it.
+   */
+  readonly etag?: string;
 }
+
+/** Whether two ETags name one object (S3 gives them quoted; a caller may not). */
+const sameEtag = (a: string | undefined, b: string): boolean => a !== undefined && a.replace(/"/g, '') === b.replace(/"/g, '');
 
 /**
  * Streams `s3://bucket/key` with the default credential chain (environment,
@@ -73,6 +82,7 @@ export async function openS3Object(url: string, options: S3ReadOptions = {}): Pr
     const why = missingBucket ? noSuchBucket(parsed.bucket) : s3Problem(err);
     throw located(err, `cannot read ${url}: ${why}`, why);
   }
+  if (options.etag !== undefined && !sameEtag(object.etag, options.etag)) throw new ObjectReplacedError(url);
   const read = () =>
     explained(
       url,

@@ -204,18 +204,25 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
  */
 async function takeBack(stored: readonly StagedOutput[]): Promise<string> {
   const left: string[] = [];
+  const replaced: string[] = [];
   for (const s of stored) {
     try {
-      await s.unstore();
+      if ((await s.unstore()) === 'replaced') replaced.push(s.location);
     } catch (err) {
       left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
   if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}`;
   const n = stored.length;
-  return n === 0
-    ? 'no shard output was stored'
-    : `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, nothing of the run is left`;
+  if (n === 0) return 'no shard output was stored';
+  if (replaced.length === 0)
+    return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, nothing of the run is left`;
+  // Another writer's file or object that took a stored output's place meanwhile is not the run's: left, and named.
+  const removed = n - replaced.length;
+  return (
+    `of the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored, ${removed} ${removed === 1 ? 'was' : 'were'} removed and ` +
+    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), nothing of the run is left`
+  );
 }
 
 /**

@@ -33,8 +33,9 @@
  * into the output buffer, no copy of it first), and up to 1 MiB of output
  * before it is written (more while one key's value is bigger).
  */
-import { KeyExistsError } from '../../adapters/storage/object-store.js';
+import { KeyExistsError, ObjectReplacedError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, type OutputFile } from '../../adapters/storage/output-file.js';
+import type { StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
@@ -121,11 +122,30 @@ async function storeOutput(
   } finally {
     await out.discard();
   }
-  const back = await readBack(await s3.read(), reencoded, expected.streamIds);
+  // Read back the object this run's put stored (pinned to its ETag), and taken back only while it is that one.
+  let back: Awaited<ReturnType<typeof readBack>>;
+  try {
+    back = await readBack(await s3.read(), reencoded, expected.streamIds);
+  } catch (err) {
+    if (err instanceof ObjectReplacedError)
+      return `${s3.url} was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored`;
+    const why = err instanceof Error ? err.message : String(err);
+    return `the object stored at ${s3.url} could not be read back (${why}): ${await takenBack(s3)}`;
+  }
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
-  await s3.remove();
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
-  return `the object read back from ${s3.url} fails the verification (${why}): it was removed, nothing is stored`;
+  return `the object read back from ${s3.url} fails the verification (${why}): ${await takenBack(s3)}`;
+}
+
+/** Takes back the object this run stored, and says what became of it (never a stored object left unsaid). */
+async function takenBack(s3: S3Output): Promise<string> {
+  try {
+    const done = await s3.remove();
+    if (done === 'replaced') return 'another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored';
+    return 'it was removed, nothing is stored';
+  } catch (err) {
+    return `it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`;
+  }
 }
 
 /** The input as one file. */
@@ -154,8 +174,12 @@ export interface StagedOutput {
   store(signal?: AbortSignal): Promise<ConvertRdbResult>;
   /** Removes the temporary file (idempotent). */
   discard(): Promise<void>;
-  /** Removes what {@link store} put under the name: a local file only while it is still that file (its inode); an object (this run uploaded it, moments before). */
-  unstore(): Promise<void>;
+  /**
+   * Removes what {@link store} put under the name, only while it is still what the run put there (a local file: the
+   * same file; an object: the ETag its put stored), and says which: `removed`, `replaced` (another writer's, left) or
+   * `gone`; undefined when nothing was stored.
+   */
+  unstore(): Promise<StoredDeletion | undefined>;
 }
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
@@ -353,9 +377,9 @@ function stagedOutput(
     },
     discard: () => out.discard(),
     unstore: async () => {
-      if (!stored) return;
+      if (!stored) return undefined;
       stored = false;
-      await (s3 ? s3.remove() : out.uncommit());
+      return s3 ? s3.remove() : out.uncommit();
     },
   };
 }

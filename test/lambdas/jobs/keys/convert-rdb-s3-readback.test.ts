@@ -1,10 +1,14 @@
 /**
  * `convert-rdb -o s3://…` when the object read back from S3 is not the one
- * uploaded: between the upload (S3's checksum matched) and the read-back,
- * the object is replaced on the moto server itself, through a hook at the
- * storage adapter boundary (s3-output.ts's `put` then a real PutObject of
- * other bytes). The read-back through the verifier catches it, the run
- * exits 1 naming it, and no object is left at the output.
+ * the run meant to store, through a hook at the storage adapter boundary
+ * (s3-output.ts's `put`), on a real S3 API (moto):
+ * - a store that keeps other bytes than those sent (the put stores `swap.body`
+ *   as the run's own object, its ETag the one the run holds): the read-back
+ *   through the verifier catches it, the run exits 1 naming it, and the
+ *   object is removed;
+ * - another writer's object put there after the upload (a real PutObject of
+ *   other bytes: another ETag): the run exits 1 saying so, reads nothing of
+ *   it and leaves it as it found it (never removing what it did not create).
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,8 +21,12 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
-/** What replaces the object right after the upload (undefined: nothing does). */
-const swap = vi.hoisted(() => ({ body: undefined as Buffer | undefined, put: undefined as ((key: string, body: Buffer) => Promise<void>) | undefined }));
+/** What the put stores instead of the run's bytes (`body`), or what another writer puts there right after the upload (`other`). */
+const swap = vi.hoisted(() => ({
+  body: undefined as Buffer | undefined,
+  other: undefined as Buffer | undefined,
+  put: undefined as ((key: string, body: Buffer) => Promise<void>) | undefined,
+}));
 vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/adapters/storage/s3-output.js')>();
   return {
@@ -29,8 +37,16 @@ vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) =>
       return {
         ...o,
         put: async (body: AsyncIterable<Uint8Array>, replace: boolean) => {
-          await o.put(body, replace);
-          if (swap.body) await swap.put!(url.replace(/^s3:\/\/[^/]+\//, ''), swap.body);
+          const kept = swap.body;
+          await o.put(
+            kept
+              ? (async function* () {
+                  yield kept;
+                })()
+              : body,
+            replace,
+          );
+          if (swap.other) await swap.put!(url.replace(/^s3:\/\/[^/]+\//, ''), swap.other);
         },
       };
     },
@@ -89,6 +105,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
   }, 180_000);
   afterEach(() => {
     swap.body = undefined;
+    swap.other = undefined;
   });
   afterAll(async () => {
     restore?.();
@@ -104,7 +121,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     expect(await stored('plain/v10.rdb')).toBe(true);
   }, 60_000);
 
-  it('negative: replaced by a valid file of other values: exit 1, "its keys differ", the object removed, no local file left', async () => {
+  it('negative: stored as a valid file of other values: exit 1, "its keys differ", the object removed, no local file left', async () => {
     swap.body = changed;
     const r = await run('swapped/v10.rdb');
     expect(r.code).toBe(1);
@@ -115,7 +132,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-dr-convert-v10.rdb'))).toEqual([]);
   }, 60_000);
 
-  it("negative: replaced by a cut file: exit 1, the verifier's finding named, the object removed", async () => {
+  it("negative: stored as a cut file: exit 1, the verifier's finding named, the object removed", async () => {
     swap.body = changed.subarray(0, changed.length - 100);
     const r = await run('cut/v10.rdb');
     expect(r.code).toBe(1);
@@ -123,5 +140,17 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
       /the object read back from s3:\/\/out\/cut\/v10\.rdb fails the verification \(.+, at byte \d+\): it was removed, nothing is stored/,
     );
     expect(await stored('cut/v10.rdb')).toBe(false);
+  }, 60_000);
+
+  it("another writer's object put there after the upload: exit 1 saying so, that object left as found (not read back as the run's, not removed)", async () => {
+    swap.other = changed;
+    const r = await run('raced/v10.rdb');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'redis-dr convert-rdb: s3://out/raced/v10.rdb was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored\n',
+    );
+    const left = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: 'raced/v10.rdb' }));
+    expect(Buffer.from(await left.Body!.transformToByteArray()).equals(changed)).toBe(true);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-dr-convert-v10.rdb'))).toEqual([]);
   }, 60_000);
 });

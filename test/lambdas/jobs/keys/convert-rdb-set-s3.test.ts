@@ -124,6 +124,30 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(leftovers()).toEqual([]);
   }, 120_000);
 
+  it("shard 1's object replaced by another writer once stored, then shard 3's upload fails: shard 2's object removed, the other writer's left as found and named", async () => {
+    const r = asPoint(
+      await convertRdbPoint(
+        spec('s3://out/replaced/', {
+          onShard: async (shard: number, stage: string) => {
+            if (shard === 1 && stage === 'stored')
+              await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `replaced/${exportObjectKey(name, 1)}`, Body: 'another writer' }));
+            if (shard === 3 && stage === 'converted')
+              await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `replaced/${exportObjectKey(name, 3)}`, Body: 'not the run' }));
+          },
+        }),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe(
+      `shard 3 of 3, s3://points/exports/${exportObjectKey(name, 3)}: an object appeared at s3://out/replaced/${exportObjectKey(name, 3)} during the run ` +
+        `(give --force to replace it): it was left as it is; of the 2 shard outputs already stored, 1 was removed and s3://out/replaced/${exportObjectKey(name, 1)} ` +
+        'was replaced by another writer meanwhile (left as found), nothing of the run is left',
+    );
+    expect(await keys('replaced/')).toEqual([`replaced/${exportObjectKey(name, 1)}`, `replaced/${exportObjectKey(name, 3)}`]);
+    expect((await object(`replaced/${exportObjectKey(name, 1)}`)).toString()).toBe('another writer');
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+
   it("objects whose tags give shards 1 and 2 each other's slots: refused by the first key outside its shard's slots, nothing uploaded", async () => {
     const swapped = 'rdr-swapped-20261127-0210';
     const slotsOf = [point.slots[1]!, point.slots[0]!, point.slots[2]!];
