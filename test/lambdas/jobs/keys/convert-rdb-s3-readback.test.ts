@@ -25,6 +25,8 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
 const swap = vi.hoisted(() => ({
   body: undefined as Buffer | undefined,
   other: undefined as Buffer | undefined,
+  /** The read-back's open fails (the network gone once the upload is stored). */
+  readFails: false,
   put: undefined as ((key: string, body: Buffer) => Promise<void>) | undefined,
 }));
 vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) => {
@@ -47,6 +49,10 @@ vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) =>
             replace,
           );
           if (swap.other) await swap.put!(url.replace(/^s3:\/\/[^/]+\//, ''), swap.other);
+        },
+        read: async () => {
+          if (swap.readFails) throw new Error('connect ECONNREFUSED (the test)');
+          return o.read();
         },
       };
     },
@@ -106,6 +112,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
   afterEach(() => {
     swap.body = undefined;
     swap.other = undefined;
+    swap.readFails = false;
   });
   afterAll(async () => {
     restore?.();
@@ -152,5 +159,15 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     const left = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: 'raced/v10.rdb' }));
     expect(Buffer.from(await left.Body!.transformToByteArray()).equals(changed)).toBe(true);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-dr-convert-v10.rdb'))).toEqual([]);
+  }, 60_000);
+
+  it('the read-back fails to read once the object is stored: exit 1 saying so, the unverified object removed (it was left before)', async () => {
+    swap.readFails = true;
+    const r = await run('unread/v10.rdb');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'redis-dr convert-rdb: the object stored at s3://out/unread/v10.rdb could not be read back (connect ECONNREFUSED (the test)): it was removed, nothing is stored\n',
+    );
+    expect(await stored('unread/v10.rdb')).toBe(false);
   }, 60_000);
 });
