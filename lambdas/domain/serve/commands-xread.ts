@@ -77,11 +77,23 @@ function xreadArgs(args: readonly Buffer[]): XreadArgs | Reply {
 /** The longest a timer waits (setTimeout's limit, about 24.8 days): a longer BLOCK waits as BLOCK 0 does. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
-/** The null a blocked XREAD answers once `ms` have passed with nothing written (never, for 0 or past a timer's reach). */
-function afterTimeout(ms: number): Promise<Reply> {
-  // Unref'd: a client waiting keeps no serve process from stopping.
-  if (ms === 0 || ms > LONGEST_TIMER_MS) return new Promise<Reply>(() => undefined);
-  return new Promise<Reply>((resolve) => setTimeout(() => resolve(R.nullArray), ms).unref());
+/**
+ * The null a blocked XREAD answers once `ms` have passed with nothing written (never, for 0 or past a timer's reach), or
+ * at once when its client leaves (`left`: nothing will be written meanwhile either, and the connection is then freed).
+ */
+function afterTimeout(ms: number, left: AbortSignal | undefined): Promise<Reply> {
+  return new Promise<Reply>((resolve) => {
+    if (left?.aborted) return resolve(R.nullArray);
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      left?.removeEventListener('abort', done);
+      resolve(R.nullArray);
+    };
+    left?.addEventListener('abort', done, { once: true });
+    // Unref'd: a client waiting keeps no serve process from stopping.
+    if (ms !== 0 && ms <= LONGEST_TIMER_MS) timer = setTimeout(done, ms).unref();
+  });
 }
 
 /** XREAD: per stream with entries after its id, the stream's name and those entries (COUNT of them at most); a map in RESP3. */
@@ -111,7 +123,7 @@ async function xread(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Rep
   }
   if (served.length > 0) return s.proto === 3 ? R.map(served) : R.array(served.map((pair) => R.array(pair)));
   // Nothing to answer: BLOCK waits for a write that never comes (inside EXEC a server answers at once).
-  if (a.block !== undefined && !s.inExec) return afterTimeout(a.block);
+  if (a.block !== undefined && !s.inExec) return afterTimeout(a.block, s.left);
   return R.nullArray;
 }
 

@@ -43,6 +43,12 @@ export interface Session {
   watched?: readonly WatchedKey[];
   /** Set when the connection has closed (the client went, or serve is stopping): a long walk (KEYS) stops at its next slice. */
   gone?: boolean;
+  /**
+   * Aborted once the client has left: its FIN (it sends nothing more) or the connection's close. A blocked read (XREAD
+   * BLOCK) stops waiting then and answers the null nothing will change, as 7.0 frees a blocked client that leaves:
+   * else its wait, and the connection with it, stayed for good. Absent: nothing ends a wait but its timeout.
+   */
+  readonly left?: AbortSignal;
 }
 
 /**
