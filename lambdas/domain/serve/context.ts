@@ -88,6 +88,11 @@ export interface ServeContext {
   readonly port: number;
   /** Databases SELECT takes (0 to this−1), as a server's `databases`. @default 16 */
   readonly databases: number;
+  /**
+   * proto-max-bulk-len: the largest value answered (`serve --proto-max-bulk-len`), what CONFIG GET says and what bounds
+   * LCS's transient table, as 7.0's does. @default SERVE_MAX_VALUE_BYTES (512 MiB, Redis's default)
+   */
+  readonly maxValueBytes?: number;
   /** Decoded values kept (a big list paged through LRANGE is read once). */
   readonly cache: ValueCache;
   /**
