@@ -112,12 +112,13 @@ export interface ServeContext {
 
 /**
  * Redis 7.0's defaults for the compact encodings its loader gives small
- * collections, whatever the file stored (rdbLoadObject): hashes and sorted
- * sets of up to 128 entries of at most 64 bytes as listpacks, sets of up to
- * 512 integers as intsets. SCAN answers a compact value whole; a listpack's
- * scores are its stored text.
+ * collections, whatever the file stored (rdbLoadObject): hashes of up to 512
+ * fields (hash-max-listpack-entries, 512 built in and in redis.conf) and
+ * sorted sets of up to 128 members (zset-max-listpack-entries), of at most
+ * 64 bytes, as listpacks, sets of up to 512 integers as intsets. SCAN
+ * answers a compact value whole; a listpack's scores are its stored text.
  */
-export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
+export const LOADED_COMPACT = { hashEntries: 512, zsetEntries: 128, bytes: 64, intsetEntries: 512 } as const;
 
 /** A command: Redis's arity (n exact, −n at least n, the name counted) and its run (its COMMAND INFO and DOCS: command-replies.ts, 7.0's). */
 export interface CommandSpec {
