@@ -7,11 +7,13 @@
  */
 import type { StreamId } from '../rdb/format/stream-ids.js';
 import { type CommandSpec, isReply, type ServeContext, type Session, typed } from './context.js';
-import { cmpId, idOf } from './commands-sorted.js';
+import { cmpId, idOf, streamRange } from './commands-sorted.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
 const U64_MAX = 2n ** 64n - 1n;
+/** The largest stream id: XREAD's range runs from the id given to it. */
+const MAX_ID: StreamId = [U64_MAX, U64_MAX];
 
 /**
  * A part of a stream id as 7.0's string2ull reads it: a canonical integer (string2ll) not below 0, or what C's strtoull
@@ -117,8 +119,7 @@ async function xread(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Rep
   for (const { key, gt, entries } of after) {
     // Served when the last entry there (streamLastValidID) is past the id: entries after it, in order.
     if (entries.length === 0 || cmpId(idOf(entries.at(-1)![0]), gt) <= 0) continue;
-    let newer = entries.filter(([id]) => cmpId(idOf(id), gt) > 0);
-    if (a.count > 0) newer = newer.slice(0, a.count);
+    const newer = streamRange(entries, gt, MAX_ID, { after: true, count: a.count });
     served.push([R.bulk(key), R.array(newer.map(([id, fields]) => R.array([R.bulk(id), R.bulks(fields)])))]);
   }
   if (served.length > 0) return s.proto === 3 ? R.map(served) : R.array(served.map((pair) => R.array(pair)));
