@@ -5,11 +5,8 @@
  * as they are read (a proxy over the decoded value's array).
  */
 import { describe, expect, it } from 'vitest';
-import type { KeyValue } from '../../../../lambdas/domain/rdb/fingerprint.js';
-import { execute } from '../../../../lambdas/domain/serve/commands.js';
-import { type ServeContext, type Session, ValueCache } from '../../../../lambdas/domain/serve/context.js';
-import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import type { Reply } from '../../../../lambdas/domain/serve/resp.js';
+import { heldPoint } from '../../../support/held-point.js';
 
 type Entry = readonly [string, readonly Buffer[]];
 
@@ -23,35 +20,9 @@ function streamPoint(ids: readonly string[]) {
       return Reflect.get(target, p, receiver);
     },
   });
-  const value: KeyValue = { type: 'stream', entries: counted };
   // The decoded value as the cache holds it (a big stream's is kept): the same array at each read.
-  class Held extends ValueCache {
-    override get(_key: IndexedKey): KeyValue {
-      return value;
-    }
-  }
-  const b = new KeyIndexBuilder();
-  b.add({ db: 0, name: Buffer.from('big'), type: 15, valueAt: 100, valueEnd: 200, expireAtMs: null });
-  const ctx: ServeContext = {
-    index: b.finish(10),
-    payload: () => {
-      throw new Error('held: never read');
-    },
-    now: () => 0,
-    port: 0,
-    databases: 16,
-    cache: new Held(),
-    about: { location: 'test', redisVersion: '7.0.0', startedAtMs: 0 },
-  };
-  const session: Session = { id: 1, db: 0, proto: 2, name: null, authenticated: true, closing: false };
-  const call = async (...args: string[]): Promise<string[]> =>
-    ids_(
-      await execute(
-        ctx,
-        session,
-        args.map((a) => Buffer.from(a)),
-      ),
-    );
+  const held = heldPoint([{ name: 'big', type: 15, value: { type: 'stream', entries: counted } }]);
+  const call = async (...args: string[]): Promise<string[]> => ids_(await held(2, ...args));
   const counts = () => {
     const n = reads;
     reads = 0;
