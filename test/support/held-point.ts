@@ -49,3 +49,22 @@ export function heldPoint(keys: readonly HeldKey[]): (proto: 2 | 3, ...args: str
     );
   };
 }
+
+/** `items` behind a proxy that counts the items read (`reads()`: those since the last call), for a {@link heldPoint}'s value. */
+export function countedReads<T>(items: T[]): { readonly items: T[]; reads(): number } {
+  let reads = 0;
+  const proxied = new Proxy(items, {
+    get(target, p, receiver) {
+      if (typeof p === 'string' && /^\d+$/.test(p)) reads++;
+      return Reflect.get(target, p, receiver);
+    },
+  });
+  return {
+    items: proxied,
+    reads() {
+      const n = reads;
+      reads = 0;
+      return n;
+    },
+  };
+}

@@ -6,29 +6,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../../../../lambdas/domain/serve/resp.js';
-import { heldPoint } from '../../../support/held-point.js';
+import { countedReads, heldPoint } from '../../../support/held-point.js';
 
 type Entry = readonly [string, readonly Buffer[]];
 
 /** A point of one stream, `big`, whose entries are `ids`; `reads()` counts the entries read since the last call. */
 function streamPoint(ids: readonly string[]) {
   const entries: Entry[] = ids.map((id) => [id, [Buffer.from('f'), Buffer.from('v')]]);
-  let reads = 0;
-  const counted = new Proxy(entries, {
-    get(target, p, receiver) {
-      if (typeof p === 'string' && /^\d+$/.test(p)) reads++;
-      return Reflect.get(target, p, receiver);
-    },
-  });
+  const counted = countedReads(entries);
   // The decoded value as the cache holds it (a big stream's is kept): the same array at each read.
-  const held = heldPoint([{ name: 'big', type: 15, value: { type: 'stream', entries: counted } }]);
+  const held = heldPoint([{ name: 'big', type: 15, value: { type: 'stream', entries: counted.items } }]);
   const call = async (...args: string[]): Promise<string[]> => ids_(await held(2, ...args));
-  const counts = () => {
-    const n = reads;
-    reads = 0;
-    return n;
-  };
-  return { call, reads: counts };
+  return { call, reads: counted.reads };
 }
 
 /** The entry ids of an XRANGE or XREAD reply. */
