@@ -64,13 +64,17 @@ export async function listenResp(host: string, port: number, handle: RequestHand
   const sockets = new Map<Socket, Session>();
   let nextId = 1;
   const onConnection = (socket: Socket) => {
-    const session: Session = { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false };
+    // The client's leaving (its FIN, or the close) ends a blocked read's wait (context.ts Session.left).
+    const left = new AbortController();
+    const session: Session = { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false, left: left.signal };
     sockets.set(socket, session);
     socket.setNoDelay(true);
     serveConnection(socket, session, handle);
+    socket.on('end', () => left.abort());
     // A request still running for it (a KEYS walk in slices) stops at its next slice.
     socket.on('close', () => {
       session.gone = true;
+      left.abort();
       sockets.delete(socket);
     });
   };

@@ -82,11 +82,31 @@ function randomMember(type: Kind, word: 'withvalues' | 'withscores' | undefined)
       if (items.length === 0 || count === 0n) return R.array([]);
       const chosen = picks(items.length, count);
       if (isReply(chosen)) return chosen;
-      const value = (x: Buffer | string): Reply => (typeof x === 'string' ? R.double(formatDouble(scoreValue(x))) : R.bulk(x));
-      if (!paired) return R.bulks(chosen.map((i) => items[i]![0]));
+      // One reply per item picked, shared by each of its picks (a negative count repeats them): a reply of MAX_RANDOM_PICKS
+      // holds a pointer or two a pick. Each pick's own objects (about 150 bytes) took 2.4 GB for one such ZRANDMEMBER …
+      // WITHSCORES, and three clients at once ran serve out of heap (V8's fatal OOM ended the process).
+      const replies = new Map<number, { name: Reply; value?: Reply; pair?: Reply }>();
+      const of = (i: number) => {
+        let r = replies.get(i);
+        if (!r) {
+          const [name, x] = items[i]!;
+          const value = x === undefined ? undefined : typeof x === 'string' ? R.double(formatDouble(scoreValue(x))) : R.bulk(x);
+          const named = R.bulk(name);
+          r = { name: named, ...(value ? { value, pair: R.array([named, value]) } : {}) };
+          replies.set(i, r);
+        }
+        return r;
+      };
+      if (!paired) return R.array(chosen.map((i) => of(i).name));
       // RESP3: each pick a pair; RESP2: flat (t_hash.c and t_zset.c's addReplyArrayLen(c, count*2)).
-      if (s.proto === 3) return R.array(chosen.map((i) => R.array([R.bulk(items[i]![0]), value(items[i]![1]!)])));
-      return R.array(chosen.flatMap((i) => [R.bulk(items[i]![0]), value(items[i]![1]!)]));
+      if (s.proto === 3) return R.array(chosen.map((i) => of(i).pair!));
+      const flat: Reply[] = new Array(chosen.length * 2);
+      chosen.forEach((i, k) => {
+        const r = of(i);
+        flat[2 * k] = r.name;
+        flat[2 * k + 1] = r.value!;
+      });
+      return R.array(flat);
     },
   };
 }

@@ -13,6 +13,7 @@ import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
+import { SERVE_MAX_VALUE_BYTES } from './value-limit.js';
 
 /**
  * AUTH's check: only the default user, with the configured password. With
@@ -196,7 +197,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         save: '',
         appendonly: 'no',
         port: String(ctx.port),
-        'proto-max-bulk-len': '536870912',
+        'proto-max-bulk-len': String(ctx.maxValueBytes ?? SERVE_MAX_VALUE_BYTES),
       };
       // As 7.0's configGetCommand: a name without `[*?` is looked up (case-insensitive) and answered as asked (`SAVE`);
       // a pattern matches every name with stringmatch's nocase. One entry a setting (its dict of matches ignores case).

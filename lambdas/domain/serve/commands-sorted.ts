@@ -269,6 +269,63 @@ export const idOf = (id: string): [bigint, bigint] => {
 };
 export const cmpId = (a: StreamId, b: StreamId): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
 
+type StreamEntries = Extract<KeyValue, { type: 'stream' }>['entries'];
+
+/** Whether a stream's entries are in ascending id order, found once per decoded value (a big one is kept: ValueCache). */
+const ascending = new WeakMap<StreamEntries, boolean>();
+function inIdOrder(entries: StreamEntries): boolean {
+  let known = ascending.get(entries);
+  if (known === undefined) {
+    let prev: StreamId | undefined;
+    known = true;
+    for (const [id] of entries) {
+      const at = idOf(id);
+      if (prev && cmpId(prev, at) >= 0) {
+        known = false;
+        break;
+      }
+      prev = at;
+    }
+    ascending.set(entries, known);
+  }
+  return known;
+}
+
+/** The first position of entries in id order whose id is at `id` or past it (`past`: past it only): a binary search. */
+function positionOf(entries: StreamEntries, id: StreamId, past: boolean): number {
+  let [lo, hi] = [0, entries.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = cmpId(idOf(entries[mid]![0]), id);
+    if (c < 0 || (past && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A stream's entries with ids from `from` to `to` (inclusive; `after`: past `from`), the first `count` of them (the
+ * last, `rev`, newest first; count 0 or less: all). Found by binary search where the entries are in id order, so a
+ * stream read by pages (XREAD or XRANGE … COUNT from the last id read) costs a page its own entries, as 7.0's radix
+ * tree does: each page was a walk of the whole stream (100 pages of 1,000 over 100,000 entries, 3.6 s against 7.0's
+ * 0.2 s; a million entries, minutes). A stream a Redis before 7.2 left out of order (stream-node.ts) is walked whole.
+ */
+export function streamRange(entries: StreamEntries, from: StreamId, to: StreamId, o: { after?: boolean; count?: number; rev?: boolean } = {}): StreamEntries {
+  const count = o.count ?? 0;
+  if (!inIdOrder(entries)) {
+    let found = entries.filter(([id]) => {
+      const at = idOf(id);
+      return cmpId(at, from) >= (o.after ? 1 : 0) && cmpId(at, to) <= 0;
+    });
+    if (o.rev) found = found.reverse();
+    return count > 0 ? found.slice(0, count) : found;
+  }
+  const lo = positionOf(entries, from, o.after ?? false);
+  const hi = Math.max(lo, positionOf(entries, to, true));
+  if (!o.rev) return entries.slice(lo, count > 0 ? Math.min(hi, lo + count) : hi);
+  return entries.slice(count > 0 ? Math.max(lo, hi - count) : lo, hi).reverse();
+}
+
 function xrange(rev: boolean): CommandSpec {
   return {
     arity: -4,
@@ -290,9 +347,7 @@ function xrange(rev: boolean): CommandSpec {
       // The key is looked up before COUNT 0 is answered (a missing one: an empty array).
       if (v === null) return R.array([]);
       if (count === 0) return R.nullArray;
-      let entries = (v?.entries ?? []).filter(([id]) => cmpId(idOf(id), start) >= 0 && cmpId(idOf(id), end) <= 0);
-      if (rev) entries = [...entries].reverse();
-      if (count > 0) entries = entries.slice(0, count);
+      const entries = streamRange(v.entries, start, end, { count, rev });
       return R.array(entries.map(([id, fields]) => R.array([R.bulk(id), R.bulks(fields)])));
     },
   };

@@ -107,8 +107,9 @@ async function lcs(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Reply
   const o = lcsOptions(args);
   if (isReply(o)) return o;
   const [alen, blen] = [a.length, b.length];
-  // 7.0 refuses a table over proto-max-bulk-len (4 bytes a cell) before it allocates it.
-  if ((alen + 1) * (blen + 1) * 4 > SERVE_MAX_VALUE_BYTES) return R.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+  // 7.0 refuses a table over proto-max-bulk-len (4 bytes a cell) before it allocates it: the one serve was given.
+  if ((alen + 1) * (blen + 1) * 4 > (ctx.maxValueBytes ?? SERVE_MAX_VALUE_BYTES))
+    return R.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
   const w = blen + 1;
   const t = new Uint32Array((alen + 1) * w);
   for (let i = 1; i <= alen; i++)

@@ -7,11 +7,13 @@
  */
 import type { StreamId } from '../rdb/format/stream-ids.js';
 import { type CommandSpec, isReply, type ServeContext, type Session, typed } from './context.js';
-import { cmpId, idOf } from './commands-sorted.js';
+import { cmpId, idOf, streamRange } from './commands-sorted.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 
 const U64_MAX = 2n ** 64n - 1n;
+/** The largest stream id: XREAD's range runs from the id given to it. */
+const MAX_ID: StreamId = [U64_MAX, U64_MAX];
 
 /**
  * A part of a stream id as 7.0's string2ull reads it: a canonical integer (string2ll) not below 0, or what C's strtoull
@@ -77,11 +79,23 @@ function xreadArgs(args: readonly Buffer[]): XreadArgs | Reply {
 /** The longest a timer waits (setTimeout's limit, about 24.8 days): a longer BLOCK waits as BLOCK 0 does. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
-/** The null a blocked XREAD answers once `ms` have passed with nothing written (never, for 0 or past a timer's reach). */
-function afterTimeout(ms: number): Promise<Reply> {
-  // Unref'd: a client waiting keeps no serve process from stopping.
-  if (ms === 0 || ms > LONGEST_TIMER_MS) return new Promise<Reply>(() => undefined);
-  return new Promise<Reply>((resolve) => setTimeout(() => resolve(R.nullArray), ms).unref());
+/**
+ * The null a blocked XREAD answers once `ms` have passed with nothing written (never, for 0 or past a timer's reach), or
+ * at once when its client leaves (`left`: nothing will be written meanwhile either, and the connection is then freed).
+ */
+function afterTimeout(ms: number, left: AbortSignal | undefined): Promise<Reply> {
+  return new Promise<Reply>((resolve) => {
+    if (left?.aborted) return resolve(R.nullArray);
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      left?.removeEventListener('abort', done);
+      resolve(R.nullArray);
+    };
+    left?.addEventListener('abort', done, { once: true });
+    // Unref'd: a client waiting keeps no serve process from stopping.
+    if (ms !== 0 && ms <= LONGEST_TIMER_MS) timer = setTimeout(done, ms).unref();
+  });
 }
 
 /** XREAD: per stream with entries after its id, the stream's name and those entries (COUNT of them at most); a map in RESP3. */
@@ -105,13 +119,12 @@ async function xread(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Rep
   for (const { key, gt, entries } of after) {
     // Served when the last entry there (streamLastValidID) is past the id: entries after it, in order.
     if (entries.length === 0 || cmpId(idOf(entries.at(-1)![0]), gt) <= 0) continue;
-    let newer = entries.filter(([id]) => cmpId(idOf(id), gt) > 0);
-    if (a.count > 0) newer = newer.slice(0, a.count);
+    const newer = streamRange(entries, gt, MAX_ID, { after: true, count: a.count });
     served.push([R.bulk(key), R.array(newer.map(([id, fields]) => R.array([R.bulk(id), R.bulks(fields)])))]);
   }
   if (served.length > 0) return s.proto === 3 ? R.map(served) : R.array(served.map((pair) => R.array(pair)));
   // Nothing to answer: BLOCK waits for a write that never comes (inside EXEC a server answers at once).
-  if (a.block !== undefined && !s.inExec) return afterTimeout(a.block);
+  if (a.block !== undefined && !s.inExec) return afterTimeout(a.block, s.left);
   return R.nullArray;
 }
 

@@ -43,6 +43,12 @@ export interface Session {
   watched?: readonly WatchedKey[];
   /** Set when the connection has closed (the client went, or serve is stopping): a long walk (KEYS) stops at its next slice. */
   gone?: boolean;
+  /**
+   * Aborted once the client has left: its FIN (it sends nothing more) or the connection's close. A blocked read (XREAD
+   * BLOCK) stops waiting then and answers the null nothing will change, as 7.0 frees a blocked client that leaves:
+   * else its wait, and the connection with it, stayed for good. Absent: nothing ends a wait but its timeout.
+   */
+  readonly left?: AbortSignal;
 }
 
 /**
@@ -82,6 +88,11 @@ export interface ServeContext {
   readonly port: number;
   /** Databases SELECT takes (0 to this−1), as a server's `databases`. @default 16 */
   readonly databases: number;
+  /**
+   * proto-max-bulk-len: the largest value answered (`serve --proto-max-bulk-len`), what CONFIG GET says and what bounds
+   * LCS's transient table, as 7.0's does. @default SERVE_MAX_VALUE_BYTES (512 MiB, Redis's default)
+   */
+  readonly maxValueBytes?: number;
   /** Decoded values kept (a big list paged through LRANGE is read once). */
   readonly cache: ValueCache;
   /**
@@ -101,12 +112,13 @@ export interface ServeContext {
 
 /**
  * Redis 7.0's defaults for the compact encodings its loader gives small
- * collections, whatever the file stored (rdbLoadObject): hashes and sorted
- * sets of up to 128 entries of at most 64 bytes as listpacks, sets of up to
- * 512 integers as intsets. SCAN answers a compact value whole; a listpack's
- * scores are its stored text.
+ * collections, whatever the file stored (rdbLoadObject): hashes of up to 512
+ * fields (hash-max-listpack-entries, 512 built in and in redis.conf) and
+ * sorted sets of up to 128 members (zset-max-listpack-entries), of at most
+ * 64 bytes, as listpacks, sets of up to 512 integers as intsets. SCAN
+ * answers a compact value whole; a listpack's scores are its stored text.
  */
-export const LOADED_COMPACT = { entries: 128, bytes: 64, intsetEntries: 512 } as const;
+export const LOADED_COMPACT = { hashEntries: 512, zsetEntries: 128, bytes: 64, intsetEntries: 512 } as const;
 
 /** A command: Redis's arity (n exact, −n at least n, the name counted) and its run (its COMMAND INFO and DOCS: command-replies.ts, 7.0's). */
 export interface CommandSpec {

@@ -23,13 +23,14 @@ function stringEncoding(value: Buffer): string {
 
 /**
  * The encoding 7.0.15 gives `v` (stored as RDB `type`) when it loads it, with its defaults (context.ts LOADED_COMPACT),
- * as seen against it (test/lambdas/jobs/serve/triage-commands.test.ts): a stored hash listpack (16) stays one whatever
- * its size; a stored sorted-set listpack (17) or intset (11) stays one while its entries are within the count (its
- * members' sizes not looked at again); a hash table or skiplist becomes one when both count and sizes are within them.
- * Older files' hashes (rdb.c): a ziplist (13) is held to the count, a zipmap (9) to the count and sizes.
+ * as seen against it (test/lambdas/jobs/serve/triage-commands.test.ts): a stored hash listpack (16), sorted-set
+ * listpack (17) or intset (11) stays one while its entries are within the count (its members' sizes not looked at
+ * again: a hash listpack of 600 fields becomes a hash table, one of 300 with 100-byte values stays); a hash table or
+ * skiplist becomes one when both count and sizes are within them. Older files' hashes (rdb.c): a ziplist (13) is held
+ * to the count, a zipmap (9) to the count and sizes.
  */
 export function loadedEncoding(type: number, v: KeyValue): string {
-  const { entries, bytes, intsetEntries } = LOADED_COMPACT;
+  const { hashEntries, zsetEntries, bytes, intsetEntries } = LOADED_COMPACT;
   switch (v.type) {
     case 'string':
       return stringEncoding(v.value);
@@ -41,13 +42,13 @@ export function loadedEncoding(type: number, v: KeyValue): string {
       return v.members.length <= intsetEntries && v.members.every((m) => parseInteger(m) !== undefined) ? 'intset' : 'hashtable';
     case 'zset': {
       const stored = type === 12 || type === 17;
-      return v.entries.length <= entries && (stored || v.entries.every(([m]) => m.length <= bytes)) ? 'listpack' : 'skiplist';
+      return v.entries.length <= zsetEntries && (stored || v.entries.every(([m]) => m.length <= bytes)) ? 'listpack' : 'skiplist';
     }
     case 'hash': {
       const fits = v.fields.every(([f, x]) => f.length <= bytes && x.length <= bytes);
-      const small = type === 16 || (v.fields.length <= entries && (type === 13 || fits));
+      const small = v.fields.length <= hashEntries && (type === 16 || type === 13 || fits);
       // Redis 7.4's hashes with field TTLs (RDB 12): a stored listpack (23, 25) stays one, a hash table (22, 24) as any.
-      if (v.fieldExpireAtMs) return TTL_HASH_LISTPACK.has(type) || (v.fields.length <= entries && fits) ? 'listpackex' : 'hashtable';
+      if (v.fieldExpireAtMs) return TTL_HASH_LISTPACK.has(type) || (v.fields.length <= hashEntries && fits) ? 'listpackex' : 'hashtable';
       return small ? 'listpack' : 'hashtable';
     }
     case 'stream':

@@ -100,6 +100,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     // the file: serve is that server (SELECT, CONFIG GET databases, INFO keyspace), else keys listed would be unreachable.
     // The highest is the last (ascending): not Math.max(...) of them all, which throws past about 120,000 arguments.
     databases: Math.max(options.databases ?? DEFAULT_DATABASES, (point.index.databases().at(-1) ?? -1) + 1),
+    ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
     // KEYS and SCAN give way between slices of their walk: other clients' requests and a SIGTERM are served meanwhile.
     turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
     clock: () => performance.now(),

@@ -99,7 +99,7 @@ describe('OBJECT, as the server that loads the point answers it', () => {
     ];
     const stored = await replies(writer.port, asked);
     expect(stored).toEqual(['$6\r\nintset\r\n', '$8\r\nlistpack\r\n', '$8\r\nlistpack\r\n']);
-    // A hash listpack of 300 fields stays one on 7.0.15; a sorted set of 129 and an intset of 513 do not.
+    // A hash listpack of 300 fields stays one on 7.0.15 (its threshold is 512); a sorted set of 129 and an intset of 513 do not.
     expect(await replies(serving.port, asked)).toEqual(['$9\r\nhashtable\r\n', '$8\r\nskiplist\r\n', '$8\r\nlistpack\r\n']);
     // The scans follow the loaded encoding: the intset of 513 and the sorted set of 129 are paged (a cursor), not answered whole.
     for (const port of [reference.port, serving.port]) {
@@ -114,6 +114,40 @@ describe('OBJECT, as the server that loads the point answers it', () => {
       expect(hscan![1].length).toBe(600);
     }
   });
+
+  it.each([
+    ['stored as hash tables', '0'],
+    ['stored as listpacks', '2000'],
+  ])(
+    "hashes of 128 to 600 fields %s (hash-max-listpack-entries %s): 7.0's 512-field threshold on load, HSCAN whole or paged as it is",
+    async (_, entries) => {
+      // 7.0.15's built-in and redis.conf's hash-max-listpack-entries is 512 (zset-max-listpack-entries 128): a hash of up to 512
+      // fields loads as a listpack however the file stored it, one of more as a hash table (serve held hashes to 128 before).
+      const sizes = [128, 129, 300, 512, 513, 600];
+      const hashes = await serveBeside(
+        async (c) => {
+          for (const n of sizes) await c.hset(`h${n}`, ...Array.from({ length: n }, (_, i) => [`f${i}`, 'v']).flat());
+        },
+        ['--hash-max-listpack-entries', entries],
+      );
+      try {
+        await hashes.compare(sizes.map((n) => ['OBJECT', 'ENCODING', `h${n}`]));
+        // Answered whole (cursor 0) as a listpack, paged as a hash table; the order of a table's page is not compared.
+        const cursors = async (port: number) =>
+          (
+            await rawReplies(
+              port,
+              sizes.map((n) => ['HSCAN', `h${n}`, '0']),
+            )
+          ).map((r) => (parseReply(r) as [string])[0] === '0');
+        expect(await cursors(hashes.serving.port)).toEqual(await cursors(hashes.reference.port));
+        expect(await cursors(hashes.reference.port)).toEqual([true, true, true, true, false, false]); // negative: both kinds met
+      } finally {
+        await hashes.close();
+      }
+    },
+    60_000,
+  );
 
   it('FREQ, HELP, the arity and unknown-subcommand errors as 7.0; IDLETIME refused in words', async () => {
     await compare([

@@ -4,8 +4,9 @@
  * redis-server 7.0 loaded from the same file: byte for byte, RESP2 and
  * RESP3; XREAD's BLOCK answered as that server answers with no writer.
  */
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../../../support/resp-raw.js';
+import { halfClosed, RawClient } from '../../../support/resp-raw.js';
 import { parseReply, rawReplies, serveBeside, type ServedBeside } from '../../../support/serve-parity.js';
 import { writeServeDataset, writeStreamGroups } from '../../../support/serve-dataset.js';
 
@@ -314,5 +315,29 @@ describe('XREAD, BITPOS and LCS, against a redis-server loaded from the same fil
     } finally {
       blocked.close();
     }
+  });
+
+  /** XREAD BLOCK 0 on a stream nothing will write to: a request that waits as long as its client stays. */
+  const BLOCKED = '*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$2\r\nxs\r\n$1\r\n$\r\n';
+
+  it('XREAD BLOCK 0 whose client half-closes: answered the null nothing will change, then the connection ends (it stayed open: fd held)', async () => {
+    // A client that sends its request and shuts its write side (nc -N) is answered every request and the connection ended;
+    // before, a blocked XREAD kept it open for good (the server's socket in CLOSE_WAIT, its descriptor never freed).
+    expect((await halfClosed(point.serving.port, BLOCKED)).toString('latin1')).toBe('*-1\r\n');
+    // Negative: with a timeout and the client staying, the same null only once the timeout has passed (as 7.0).
+    await point.compare([['XREAD', 'BLOCK', '20', 'STREAMS', 'xs', '$']]);
+  });
+
+  it('XREAD BLOCK 0 whose client goes away: its connection is freed, as 7.0 frees a blocked client (was: every such client held a descriptor for good)', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RawClient.open(point.serving.port)));
+    // Each blocked (the request read: the PING on another connection after it is answered first), then gone.
+    for (const c of clients) void c.call('XREAD', 'BLOCK', '0', 'STREAMS', 'xs', '$').catch(() => undefined);
+    expect(await rawReplies(point.serving.port, [['PING']])).toEqual(['+PONG\r\n']);
+    expect(fds()).toBeGreaterThanOrEqual(before + 40); // negative: each client's socket and the server's are open
+    for (const c of clients) c.close();
+    // Freed: the server's sockets closed too (before, 20 stayed open until the process ended; this waited past the test's timeout).
+    while (fds() > before) await new Promise((r) => setTimeout(r, 10));
   });
 });

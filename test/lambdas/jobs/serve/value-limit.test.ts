@@ -26,7 +26,16 @@ beforeAll(async () => {
   const server = await startRedisServer();
   const c = server.client();
   // Random bytes do not compress: stored as 2,000 bytes. 'x' × 5,000 is stored LZF-compressed in a few dozen bytes.
-  await c.pipeline().set('big', bigValue).set('packed', 'x'.repeat(5000)).set('small', 'ok').rpush('list', 'a', 'b').exec();
+  await c
+    .pipeline()
+    .set('big', bigValue)
+    .set('packed', 'x'.repeat(5000))
+    .set('small', 'ok')
+    .rpush('list', 'a', 'b')
+    // LCS of these two: a table of 17 × 17 cells of 4 bytes, 1,156 bytes: over the limit.
+    .set('lcs:a', 'abcdefghijklmnop')
+    .set('lcs:b', 'bcdefghijklmnopq')
+    .exec();
   await c.save();
   copyFileSync(server.rdbPath, join(dir, 'point.rdb'));
   c.disconnect();
@@ -69,6 +78,14 @@ describe('serve: values over proto-max-bulk-len', () => {
     expect(await raw.call('GETRANGE', 'big', '1500', '1000')).toBe('$0\r\n\r\n');
     // The range itself over the limit: refused, named.
     expect(await raw.call('GETRANGE', 'big', '0', '-1')).toMatch(/^-ERR redis-dr serve could not answer GETRANGE: the value of "big" takes 2000 bytes/);
+  });
+
+  it("the lowered limit is the server's proto-max-bulk-len: CONFIG GET says it, LCS's table is bounded by it (7.0's check; it was 512 MiB whatever the limit)", async () => {
+    expect(await raw.call('CONFIG', 'GET', 'proto-max-bulk-len')).toBe('*2\r\n$18\r\nproto-max-bulk-len\r\n$4\r\n1000\r\n');
+    expect(await raw.call('LCS', 'lcs:a', 'lcs:b', 'LEN')).toBe('-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n');
+    // Negative: a table within it (3 × 17 cells) is answered.
+    expect(await raw.call('LCS', 'small', 'lcs:a', 'LEN')).toBe(':1\r\n'); // 'ok' and …o…: one in common
+    expect(await raw.call('LCS', 'lcs:a', 'lcs:b')).toMatch(/^-ERR Insufficient memory/);
   });
 
   it('reads the declared length from the LZF header alone (a crafted 600 MiB declaration, a few bytes)', () => {
