@@ -115,8 +115,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     expect(out).toMatch(/selftest\/\S+\.json: the selftest's record \(passed, 9 steps/);
     // At most 60 lines as a plain run prints them: the --keep listing of the artefacts stands for one line there.
     const lines = out.trimEnd().split('\n');
-    const listing = lines.findIndex((l) => l === 'Artefacts (kept: --keep):');
-    const listingLines = lines.slice(listing + 1).findIndex((l) => l === '');
+    const listing = lines.indexOf('Artefacts (kept: --keep):');
+    const listingLines = lines.slice(listing + 1).indexOf('');
     expect(lines.length - listingLines, 'lines of a plain run').toBeLessThanOrEqual(60);
     expect(out).toContain('redis-dr:verified=ok');
     // The report: the recovery point and its age, the keys, every check passed, the RTO.

@@ -224,7 +224,7 @@ export function databaseCollapse(
         dropPct,
         detail:
           `${current.point} holds ${now} keys in database ${db}, ${dropPct} % fewer than ${was} in ${previous.point} ` +
-          `(threshold ${thresholdPct} %)${now === 0 ? ': database ' + db + ' was emptied (a FLUSHDB?)' : ': a mass delete in that database?'} The points before it are held from pruning until released`,
+          `(threshold ${thresholdPct} %)${now === 0 ? `: database ${db} was emptied (a FLUSHDB?)` : ': a mass delete in that database?'} The points before it are held from pruning until released`,
       };
     }
   }

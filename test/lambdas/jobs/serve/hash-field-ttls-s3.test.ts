@@ -113,7 +113,7 @@ describe.each([
     expect(await replies(indexed.c, commands)).toEqual(expected);
 
     // Read whole (no index beside it): the index is built in memory, the values still read from S3 as met.
-    const whole = await client('s3://backups/' + `${fork}/whole.rdb`);
+    const whole = await client(`s3://backups/${fork}/whole.rdb`);
     expect(whole.s.notes[0]).toContain('read whole');
     expect(await replies(whole.c, commands)).toEqual(expected);
   });
