@@ -25,8 +25,15 @@ export function heldPoint(keys: readonly HeldKey[]): (proto: 2 | 3, ...args: str
     byAt.set(at, value);
   });
   class Held extends ValueCache {
+    private readonly kept = new Set<number>();
     override get(key: IndexedKey): KeyValue {
-      return byAt.get(key.valueAt)!;
+      const value = byAt.get(key.valueAt)!;
+      // Held as the cache holds a value it keeps: its memos (member-lookup.ts) are made and kept with it.
+      if (!this.kept.has(key.valueAt)) {
+        this.kept.add(key.valueAt);
+        this.hold(key.valueAt, value, key.valueEnd - key.valueAt);
+      }
+      return value;
     }
   }
   const ctx: ServeContext = {

@@ -10,26 +10,13 @@ import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typ
 import { typeNameOf } from './key-index.js';
 import { helpReply } from './command-replies.js';
 import { R, type Reply } from './resp.js';
-import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
+import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
 import { loadsCompact } from './commands-keyspace.js';
+import { rankOf, type Scored, scoreOf, sortedOf } from './member-lookup.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
 type Stream = Extract<KeyValue, { type: 'stream' }>;
-/** A member and its score, in the set's order (score, then member bytes). */
-type Scored = readonly [member: Buffer, score: number];
-
-const ordered = new WeakMap<ZSet, Scored[]>();
-
-/** The set's entries in its order: the file keeps a skiplist's from its tail, so they are sorted once and kept with the value. */
-function sortedOf(z: ZSet): Scored[] {
-  let out = ordered.get(z);
-  if (!out) {
-    out = z.entries.map(([m, s]) => [m, scoreValue(s)] as const).sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]));
-    ordered.set(z, out);
-  }
-  return out;
-}
 
 /** A score bound as zslParseRange reads it: `(1.5` exclusive, `-inf`, `2`, by C's strtod (see {@link strtod}). */
 function scoreBound(arg: Buffer): { v: number; open: boolean } | undefined {
@@ -63,7 +50,7 @@ function rangeReply(s: Session, items: readonly Scored[], withScores: boolean): 
 }
 
 async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi: Buffer, spec: RangeSpec): Promise<Reply> {
-  let select: (items: Scored[], listpack: boolean) => Scored[];
+  let select: (items: readonly Scored[], listpack: boolean) => readonly Scored[];
   if (spec.by === 'rank') {
     const a = parseInteger(lo);
     const b = parseInteger(hi);
@@ -86,7 +73,7 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
   }
   const v = await typed(ctx, s, key, 'zset');
   if (isReply(v)) return v;
-  return rangeReply(s, v ? select(sortedOf(v), heldAsListpack(ctx, s, key, v)) : [], spec.withScores);
+  return rangeReply(s, v ? select(sortedOf(ctx, v), heldAsListpack(ctx, s, key, v)) : [], spec.withScores);
 }
 
 const ERR_LEX = 'ERR min or max not valid string range item';
@@ -168,7 +155,7 @@ function lexCount(items: readonly Scored[], r: LexRange, listpack: boolean): num
   return last < 0 ? items.length - first : last + 1 - first;
 }
 
-function limit(items: Scored[], spec: RangeSpec): Scored[] {
+function limit(items: readonly Scored[], spec: RangeSpec): readonly Scored[] {
   if (spec.offset < 0) return [];
   return items.slice(spec.offset, spec.count < 0 ? undefined : spec.offset + spec.count);
 }
@@ -228,9 +215,8 @@ function rank(rev: boolean): CommandSpec {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
       if (isReply(v)) return v;
-      const items = sortedOf(v);
-      const i = items.findIndex(([m]) => m.equals(member!));
-      return i < 0 ? R.null : R.int(rev ? items.length - 1 - i : i);
+      const i = rankOf(ctx, v, member!);
+      return i < 0 ? R.null : R.int(rev ? v.entries.length - 1 - i : i);
     },
   };
 }
@@ -444,7 +430,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (!range) return R.error(ERR_LEX);
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.int(0);
-      return isReply(v) ? v : R.int(lexCount(sortedOf(v), range, heldAsListpack(ctx, s, key!, v)));
+      return isReply(v) ? v : R.int(lexCount(sortedOf(ctx, v), range, heldAsListpack(ctx, s, key!, v)));
     },
   },
   zrank: rank(false),
@@ -455,8 +441,8 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
       if (isReply(v)) return v;
-      const hit = v.entries.find(([m]) => m.equals(member!));
-      return hit ? R.double(formatDouble(scoreValue(hit[1]))) : R.null;
+      const score = scoreOf(ctx, v, member!);
+      return score === undefined ? R.null : R.double(formatDouble(score));
     },
   },
   zmscore: {
@@ -464,11 +450,10 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'zset');
       if (isReply(v)) return v;
-      const byMember = new Map((v?.entries ?? []).map(([m, x]) => [m.toString('latin1'), x]));
       return R.array(
         members.map((m) => {
-          const x = byMember.get(m.toString('latin1'));
-          return x === undefined ? R.null : R.double(formatDouble(scoreValue(x)));
+          const x = v ? scoreOf(ctx, v, m) : undefined;
+          return x === undefined ? R.null : R.double(formatDouble(x));
         }),
       );
     },

@@ -1,0 +1,122 @@
+/**
+ * One member of a big hash, set or sorted set looked up without walking the value (member-lookup.ts): each held
+ * value's lookup map and order are made at the first call and kept with it, so the calls after the first read none of
+ * its members. Before, HGET, HEXISTS, HSTRLEN, SISMEMBER and ZSCORE walked the value at each call, HMGET, SMISMEMBER
+ * and ZMSCORE made a map of all of it, and ZRANK walked the set's order: a client reading member by member was quadratic. The
+ * replies are held against a redis-server 7.0 in test/lambdas/jobs/serve/member-lookup-parity.test.ts; here the members
+ * read are counted: the value's own arrays (countedReads), and any walk of an array as big as the value (its order).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Reply } from '../../../../lambdas/domain/serve/resp.js';
+import { countedReads, heldPoint } from '../../../support/held-point.js';
+
+const N = 20_000;
+
+/** Items walked by the array methods a linear lookup uses, over arrays of N items or more (a big value or its order). */
+let walked = 0;
+// Not slice: a slice of a few items of the set's order is no walk.
+const WALKS = ['filter', 'find', 'findIndex', 'some', 'every', 'map', 'reverse', 'forEach'] as const;
+beforeEach(() => {
+  walked = 0;
+  for (const name of WALKS) {
+    const original = Array.prototype[name] as (...a: unknown[]) => unknown;
+    vi.spyOn(Array.prototype, name).mockImplementation(function (this: unknown[], ...args: unknown[]) {
+      if (this.length >= N) walked += this.length;
+      return original.apply(this, args);
+    } as never);
+  }
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** What was read since the last look: the value's items, and the items of big arrays walked. */
+function reads(counted: { reads(): number }): { items: number; walked: number } {
+  const out = { items: counted.reads(), walked };
+  walked = 0;
+  return out;
+}
+
+const text = (r: Reply): unknown =>
+  r.t === 'bulk' ? r.b.toString() : r.t === 'array' || r.t === 'set' ? r.items.map(text) : r.t === 'int' ? String(r.n) : r.t === 'double' ? r.s : r.t;
+
+function hashPoint() {
+  const fields = Array.from({ length: N }, (_, i) => [Buffer.from(`f${i}`), Buffer.from(`value-${i}`)] as const);
+  const counted = countedReads(fields);
+  const call = heldPoint([{ name: 'h', type: 4, value: { type: 'hash', fields: counted.items } }]);
+  return { call: (...args: string[]) => call(2, ...args), counted };
+}
+
+function setPoint() {
+  const members = Array.from({ length: N }, (_, i) => Buffer.from(`m${i}`));
+  const counted = countedReads(members);
+  const call = heldPoint([
+    { name: 's', type: 2, value: { type: 'set', members: counted.items } },
+    { name: 'small', type: 2, value: { type: 'set', members: [Buffer.from('m7'), Buffer.from('m9'), Buffer.from('nope')] } },
+  ]);
+  return { call: (...args: string[]) => call(2, ...args), counted };
+}
+
+function zsetPoint() {
+  // Scores descending with the index (so the set's order is not the stored one), two members on each score.
+  const entries = Array.from({ length: N }, (_, i) => [Buffer.from(`m${i}`), String(N - Math.floor(i / 2))] as const);
+  const counted = countedReads(entries);
+  const call = heldPoint([{ name: 'z', type: 5, value: { type: 'zset', entries: counted.items } }]);
+  return { call: (...args: string[]) => call(2, ...args), counted };
+}
+
+describe('a big hash read field by field', () => {
+  it('HGET, HMGET, HEXISTS, HSTRLEN: the hash read once, at the first call (it was walked at each)', async () => {
+    const p = hashPoint();
+    expect(text(await p.call('HGET', 'h', 'f1'))).toBe('value-1');
+    // Every field for the map, and the one answered.
+    expect(reads(p.counted).items).toBe(N + 1);
+    for (let i = 2; i < 40; i++) {
+      expect(text(await p.call('HGET', 'h', `f${i * 500}`))).toBe(`value-${i * 500}`);
+      expect(text(await p.call('HMGET', 'h', `f${i}`, 'nope', 'f1'))).toEqual([`value-${i}`, 'null', 'value-1']);
+      expect(text(await p.call('HEXISTS', 'h', `f${i}`))).toBe('1');
+      expect(text(await p.call('HSTRLEN', 'h', `f${i}`))).toBe(String(`value-${i}`.length));
+    }
+    // Negative: a field not there is not found (the lookup is not vacuous).
+    expect(text(await p.call('HGET', 'h', 'nope'))).toBe('null');
+    expect(text(await p.call('HEXISTS', 'h', 'f20000'))).toBe('0');
+    expect(text(await p.call('HSTRLEN', 'h', 'nope'))).toBe('0');
+    // The fields answered alone: 38 calls of 5 fields found (HGET, HMGET's two, HEXISTS, HSTRLEN).
+    expect(reads(p.counted)).toEqual({ items: 38 * 5, walked: 0 });
+  });
+});
+
+describe('a big set read member by member', () => {
+  it('SISMEMBER, SMISMEMBER, SINTERCARD with a small set: the set read once, at the first call', async () => {
+    const p = setPoint();
+    expect(text(await p.call('SISMEMBER', 's', 'm1'))).toBe('1');
+    expect(reads(p.counted).items).toBe(N);
+    for (let i = 2; i < 40; i++) {
+      expect(text(await p.call('SISMEMBER', 's', `m${i * 500}`))).toBe('1');
+      expect(text(await p.call('SMISMEMBER', 's', `m${i}`, 'nope'))).toEqual(['1', '0']);
+      expect(text(await p.call('SINTERCARD', '2', 's', 'small'))).toBe('2');
+    }
+    expect(text(await p.call('SISMEMBER', 's', 'm20000'))).toBe('0');
+    expect(text(await p.call('SINTER', 'small', 's'))).toEqual(expect.arrayContaining(['m7', 'm9']));
+    expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
+  });
+});
+
+describe('a big sorted set read member by member', () => {
+  it('ZSCORE, ZMSCORE, ZRANK, ZREVRANK: the set read and sorted once, at the first call', async () => {
+    const p = zsetPoint();
+    expect(text(await p.call('ZSCORE', 'z', 'm1'))).toBe(String(N));
+    expect(reads(p.counted).items).toBe(N);
+    for (let i = 2; i < 40; i++) {
+      expect(text(await p.call('ZSCORE', 'z', `m${i * 500}`))).toBe(String(N - i * 250));
+      expect(text(await p.call('ZMSCORE', 'z', `m${i}`, 'nope'))).toEqual([String(N - Math.floor(i / 2)), 'null']);
+      // m19999 and m19998 score lowest: ranks 0 and 1 (member bytes order them); m0 and m1 highest.
+      expect(text(await p.call('ZRANK', 'z', 'm19998'))).toBe('0');
+      expect(text(await p.call('ZREVRANK', 'z', 'm1'))).toBe('0');
+      expect(text(await p.call('ZRANK', 'z', `m${2 * i}`))).toBe(String(N - 2 - 2 * i));
+    }
+    expect(text(await p.call('ZRANK', 'z', 'nope'))).toBe('null');
+    expect(text(await p.call('ZSCORE', 'z', 'nope'))).toBe('null');
+    expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
+  });
+});
