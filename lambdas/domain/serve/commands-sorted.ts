@@ -13,7 +13,7 @@ import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
 import { loadsCompact } from './commands-keyspace.js';
-import { rankOf, type Scored, scoreOf, sortedOf } from './member-lookup.js';
+import { firstNot, rankOf, type Scored, scoreOf, sortedOf } from './member-lookup.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
 type Stream = Extract<KeyValue, { type: 'stream' }>;
@@ -49,6 +49,22 @@ function rangeReply(s: Session, items: readonly Scored[], withScores: boolean): 
   return R.array(items.flatMap(([m, v]) => [R.bulk(m), R.double(formatDouble(v))]));
 }
 
+/** The places [from, to) of the members within score bounds: found by binary search, not a walk of the set at each call. */
+function scoreSpan(items: readonly Scored[], min: { v: number; open: boolean }, max: { v: number; open: boolean }): [number, number] {
+  const from = firstNot(items, ([, v]) => (min.open ? v <= min.v : v < min.v));
+  const to = firstNot(items, ([, v]) => (max.open ? v < max.v : v <= max.v));
+  return [from, Math.max(from, to)];
+}
+
+/** BYSCORE's members: those of [from, to), from its end with REV, LIMIT's offset and count applied (as {@link limit}). */
+function scoreWalk(items: readonly Scored[], [from, to]: [number, number], spec: RangeSpec): Scored[] {
+  if (spec.offset < 0) return [];
+  const n = to - from;
+  const skip = Math.min(spec.offset, n);
+  const take = spec.count < 0 ? n - skip : Math.min(spec.count, n - skip);
+  return spec.rev ? items.slice(to - skip - take, to - skip).reverse() : items.slice(from + skip, from + skip + take);
+}
+
 async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi: Buffer, spec: RangeSpec): Promise<Reply> {
   let select: (items: readonly Scored[], listpack: boolean) => readonly Scored[];
   if (spec.by === 'rank') {
@@ -64,8 +80,7 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
     const min = scoreBound(spec.rev ? hi : lo);
     const max = scoreBound(spec.rev ? lo : hi);
     if (!min || !max) return R.error(ERR.notFloat);
-    const inside = ([, v]: Scored): boolean => (min.open ? v > min.v : v >= min.v) && (max.open ? v < max.v : v <= max.v);
-    select = (items) => limit((spec.rev ? [...items].reverse() : items).filter(inside), spec);
+    select = (items) => scoreWalk(items, scoreSpan(items, min, max), spec);
   } else {
     const range = lexRange(spec.rev ? hi : lo, spec.rev ? lo : hi);
     if (!range) return R.error(ERR_LEX);
@@ -116,12 +131,26 @@ function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last', 
   if (n === 0 || !r.above(items[n - 1]![0]) || !r.below(items[0]![0])) return -1;
   let i = 0;
   if (end === 'first') {
-    while (i < n && !r.above(items[i]![0])) i++;
+    i = walkWhile(items, 0, (m) => !r.above(m));
     return i < n && r.below(items[i]![0]) ? i : -1;
   }
+  // A listpack's walk from its tail: 128 members at most.
   if (listpack) for (i = n - 1; i >= 0 && !r.below(items[i]![0]); ) i--;
-  else while (i + 1 < n && r.below(items[i + 1]![0])) i++;
+  else i = walkWhile(items, 1, r.below) - 1;
   return i >= 0 && r.above(items[i]![0]) ? i : -1;
+}
+
+/**
+ * The first place from `from` on where `go` no longer holds of the member there: on a set of one score (its members
+ * in byte order, so a bound's test holds up to a place and not after) a binary search, as 7.0's skiplist finds it,
+ * not a walk from the first member at each call; over mixed scores the walk, as the server's goes.
+ */
+function walkWhile(items: readonly Scored[], from: number, go: (m: Buffer) => boolean): number {
+  const n = items.length;
+  if (n > 0 && items[0]![1] === items[n - 1]![1]) return firstNot(items, ([m]) => go(m), from);
+  let i = from;
+  while (i < n && go(items[i]![0])) i++;
+  return i;
 }
 
 /**
@@ -153,11 +182,6 @@ function lexCount(items: readonly Scored[], r: LexRange, listpack: boolean): num
   }
   const last = lexStart(items, r, 'last', listpack);
   return last < 0 ? items.length - first : last + 1 - first;
-}
-
-function limit(items: readonly Scored[], spec: RangeSpec): readonly Scored[] {
-  if (spec.offset < 0) return [];
-  return items.slice(spec.offset, spec.count < 0 ? undefined : spec.offset + spec.count);
 }
 
 /** ZRANGE's options after its three arguments (and the older commands' through `fixed`). */
@@ -468,8 +492,15 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zcount: {
     arity: 4,
     async run(ctx, s, [, key, lo, hi]) {
-      const reply = await zrange(ctx, s, key!, lo!, hi!, { by: 'score', rev: false, withScores: false, offset: 0, count: -1 });
-      return reply.t === 'array' ? R.int(reply.items.length) : reply;
+      // Counted from the bounds' places (a binary search): the members in range were a reply built to be counted.
+      const min = scoreBound(lo!);
+      const max = scoreBound(hi!);
+      if (!min || !max) return R.error(ERR.notFloat);
+      const v = await typed(ctx, s, key!, 'zset');
+      if (isReply(v)) return v;
+      if (v === null) return R.int(0);
+      const [from, to] = scoreSpan(sortedOf(ctx, v), min, max);
+      return R.int(to - from);
     },
   },
   xlen: {

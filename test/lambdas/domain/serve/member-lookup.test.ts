@@ -2,7 +2,8 @@
  * One member of a big hash, set or sorted set looked up without walking the value (member-lookup.ts): each held
  * value's lookup map and order are made at the first call and kept with it, so the calls after the first read none of
  * its members. Before, HGET, HEXISTS, HSTRLEN, SISMEMBER and ZSCORE walked the value at each call, HMGET, SMISMEMBER
- * and ZMSCORE made a map of all of it, and ZRANK walked the set's order: a client reading member by member was quadratic. The
+ * and ZMSCORE made a map of all of it, ZRANK walked the set's order, ZRANGEBYSCORE and ZCOUNT filtered the whole set,
+ * and each HSCAN page or SRANDMEMBER listed the whole value: a client reading member by member was quadratic. The
  * replies are held against a redis-server 7.0 in test/lambdas/jobs/serve/member-lookup-parity.test.ts; here the members
  * read are counted: the value's own arrays (countedReads), and any walk of an array as big as the value (its order).
  */
@@ -84,6 +85,32 @@ describe('a big hash read field by field', () => {
     // The fields answered alone: 38 calls of 5 fields found (HGET, HMGET's two, HEXISTS, HSTRLEN).
     expect(reads(p.counted)).toEqual({ items: 38 * 5, walked: 0 });
   });
+
+  it('HSCAN pages: each reads its own fields, not the whole hash (paging a big hash was quadratic)', async () => {
+    const p = hashPoint();
+    let cursor = '0';
+    const seen = new Set<string>();
+    for (let page = 0; page < 50; page++) {
+      const r = await p.call('HSCAN', 'h', cursor, 'COUNT', '10');
+      const [next, items] = text(r) as [string, string[]];
+      for (let i = 0; i < items.length; i += 2) seen.add(items[i]!);
+      cursor = next;
+      const { items: read } = reads(p.counted);
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThanOrEqual(2 * 10);
+    }
+    expect(seen.size).toBe(500);
+  });
+
+  it('HRANDFIELD: the picks read, not the whole hash', async () => {
+    const p = hashPoint();
+    const r = text(await p.call('HRANDFIELD', 'h', '3', 'WITHVALUES')) as string[];
+    expect(r).toHaveLength(6);
+    expect(r[1]).toBe(`value-${r[0]!.slice(1)}`);
+    expect(reads(p.counted).items).toBe(3);
+    expect(text(await p.call('HRANDFIELD', 'h'))).toMatch(/^f\d+$/);
+    expect(reads(p.counted).items).toBe(1);
+  });
 });
 
 describe('a big set read member by member', () => {
@@ -99,6 +126,15 @@ describe('a big set read member by member', () => {
     expect(text(await p.call('SISMEMBER', 's', 'm20000'))).toBe('0');
     expect(text(await p.call('SINTER', 'small', 's'))).toEqual(expect.arrayContaining(['m7', 'm9']));
     expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
+  });
+
+  it('SRANDMEMBER: the picks read, not the whole set', async () => {
+    const p = setPoint();
+    const r = text(await p.call('SRANDMEMBER', 's', '5')) as string[];
+    expect(new Set(r).size).toBe(5);
+    expect(reads(p.counted).items).toBe(5);
+    expect(text(await p.call('SRANDMEMBER', 's'))).toMatch(/^m\d+$/);
+    expect(reads(p.counted).items).toBe(1);
   });
 });
 
@@ -118,5 +154,40 @@ describe('a big sorted set read member by member', () => {
     expect(text(await p.call('ZRANK', 'z', 'nope'))).toBe('null');
     expect(text(await p.call('ZSCORE', 'z', 'nope'))).toBe('null');
     expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
+  });
+
+  it('ZRANGEBYSCORE, ZREVRANGEBYSCORE … LIMIT, ZCOUNT: found from the bounds (a binary search), the set not walked', async () => {
+    const p = zsetPoint();
+    expect(text(await p.call('ZCOUNT', 'z', '10100', '(10110'))).toBe('20');
+    reads(p.counted);
+    for (let i = 0; i < 20; i++) {
+      expect(text(await p.call('ZCOUNT', 'z', `${11000 + i}`, `${11004 + i}`))).toBe('10');
+      expect(text(await p.call('ZRANGEBYSCORE', 'z', `(${N - 1}`, '+inf'))).toEqual(['m0', 'm1']);
+      expect(text(await p.call('ZRANGEBYSCORE', 'z', '-inf', '+inf', 'LIMIT', '1', '2'))).toEqual(['m19999', 'm19996']);
+      expect(text(await p.call('ZREVRANGEBYSCORE', 'z', '+inf', '-inf', 'LIMIT', '1', '2', 'WITHSCORES'))).toEqual(['m0', String(N), 'm3', String(N - 1)]);
+      expect(text(await p.call('ZRANGE', 'z', `${N}`, `(${N - 2}`, 'BYSCORE', 'REV'))).toEqual(['m1', 'm0', 'm3', 'm2']);
+    }
+    // Negative: bounds that hold nothing, or cross.
+    expect(text(await p.call('ZCOUNT', 'z', '5', '4'))).toBe('0');
+    expect(text(await p.call('ZRANGEBYSCORE', 'z', `(${N}`, '+inf'))).toEqual([]);
+    expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
+  });
+
+  it('ZRANGEBYLEX, ZREVRANGEBYLEX, ZLEXCOUNT on a set of one score: the bounds found by binary search, not a walk from the first member', async () => {
+    const entries = Array.from({ length: N }, (_, i) => [Buffer.from(`w${String(i).padStart(5, '0')}`), '0'] as const);
+    const call = heldPoint([{ name: 'zl', type: 5, value: { type: 'zset', entries } }]);
+    const lex = async (...args: string[]) => text(await call(2, ...args));
+    expect(await lex('ZLEXCOUNT', 'zl', '-', '+')).toBe(String(N));
+    const compare = vi.spyOn(Buffer, 'compare');
+    for (let i = 0; i < 20; i++) {
+      const from = 10_000 + i * 100;
+      expect(await lex('ZRANGEBYLEX', 'zl', `[w${from}`, `(w${from + 3}`)).toEqual([0, 1, 2].map((k) => `w${from + k}`));
+      expect(await lex('ZREVRANGEBYLEX', 'zl', `[w${from + 2}`, `(w${from}`)).toEqual([`w${from + 2}`, `w${from + 1}`]);
+      expect(await lex('ZLEXCOUNT', 'zl', `(w${from}`, '+')).toBe(String(N - from - 1));
+    }
+    // Negative: a range that holds nothing.
+    expect(await lex('ZRANGEBYLEX', 'zl', '(w19999', '+')).toEqual([]);
+    // A few dozen comparisons a call (each bound's binary search, the members answered): the walks made 10,000 or more.
+    expect(compare.mock.calls.length).toBeLessThan(61 * 100);
   });
 });
