@@ -63,9 +63,20 @@ function sortEntries(z: ZSet): Scored[] {
   return z.entries.map(([m, s]) => [m, scoreValue(s)] as const).sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]));
 }
 
+/**
+ * Orders not kept by the cache, by value: a value read at each request (its order goes with it), or one held whose order
+ * does not fit in the cache's budget (about 530,000 members of 10 bytes), as the order was kept before the memos: each
+ * range then sorted the whole set again.
+ */
+const unbudgeted = new WeakMap<ZSet, Scored[]>();
+
 /** The sorted set's entries in its order: the file keeps a skiplist's from its tail, so they are sorted once and kept with the value. */
 export function sortedOf(ctx: Pick<ServeContext, 'cache'>, z: ZSet): readonly Scored[] {
-  return memoOf(ctx, z, 'sorted', z.entries.length, () => sortEntries(z)) ?? sortEntries(z);
+  const kept = memoOf(ctx, z, 'sorted', z.entries.length, () => sortEntries(z));
+  if (kept) return kept;
+  let sorted = unbudgeted.get(z);
+  if (!sorted) unbudgeted.set(z, (sorted = sortEntries(z)));
+  return sorted;
 }
 
 /** A held sorted set's order and each member's rank in it, or undefined (a small set, or one the cache does not hold). */

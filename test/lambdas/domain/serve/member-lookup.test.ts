@@ -156,6 +156,20 @@ describe('a big sorted set read member by member', () => {
     expect(reads(p.counted)).toEqual({ items: 0, walked: 0 });
   });
 
+  it('a held set whose order does not fit in the cache: sorted once still (as before the memos), its members walked', async () => {
+    const entries = Array.from({ length: N }, (_, i) => [Buffer.from(`m${i}`), String(i % 100)] as const);
+    const counted = countedReads(entries);
+    // A cache of 1 MiB: the set (50 bytes here) is held, its order (N × 88 bytes) is not counted in it.
+    const call = heldPoint([{ name: 'z', type: 5, value: { type: 'zset', entries: counted.items } }], 1024 * 1024);
+    expect(text(await call(2, 'ZRANGE', 'z', '0', '1'))).toEqual(['m0', 'm100']);
+    expect(counted.reads()).toBe(N);
+    expect(text(await call(2, 'ZRANGE', 'z', '-1', '-1'))).toEqual(['m9999']);
+    expect(counted.reads()).toBe(0);
+    // ZSCORE has no memo then: the set walked, as before.
+    expect(text(await call(2, 'ZSCORE', 'z', 'm5'))).toBe('5');
+    expect(counted.reads()).toBe(6);
+  });
+
   it('ZRANGEBYSCORE, ZREVRANGEBYSCORE … LIMIT, ZCOUNT: found from the bounds (a binary search), the set not walked', async () => {
     const p = zsetPoint();
     expect(text(await p.call('ZCOUNT', 'z', '10100', '(10110'))).toBe('20');
