@@ -16,7 +16,7 @@ export interface HeldKey {
  * ValueCache holds a big value), never read from a file: for tests that count what a command reads of a value or
  * look at the reply it builds. Returns a call of one command in database 0 over RESP `proto`.
  */
-export function heldPoint(keys: readonly HeldKey[]): (proto: 2 | 3, ...args: string[]) => Promise<Reply> {
+export function heldPoint(keys: readonly HeldKey[], cacheBytes?: number): (proto: 2 | 3, ...args: string[]) => Promise<Reply> {
   const builder = new KeyIndexBuilder();
   const byAt = new Map<number, KeyValue>();
   keys.forEach(({ name, type, value }, i) => {
@@ -25,8 +25,15 @@ export function heldPoint(keys: readonly HeldKey[]): (proto: 2 | 3, ...args: str
     byAt.set(at, value);
   });
   class Held extends ValueCache {
+    private readonly kept = new Set<number>();
     override get(key: IndexedKey): KeyValue {
-      return byAt.get(key.valueAt)!;
+      const value = byAt.get(key.valueAt)!;
+      // Held as the cache holds a value it keeps: its memos (member-lookup.ts) are made and kept with it.
+      if (!this.kept.has(key.valueAt)) {
+        this.kept.add(key.valueAt);
+        this.hold(key.valueAt, value, key.valueEnd - key.valueAt);
+      }
+      return value;
     }
   }
   const ctx: ServeContext = {
@@ -37,7 +44,7 @@ export function heldPoint(keys: readonly HeldKey[]): (proto: 2 | 3, ...args: str
     now: () => 0,
     port: 0,
     databases: 16,
-    cache: new Held(),
+    cache: new Held(cacheBytes),
     about: { location: 'test', redisVersion: '7.0.0', startedAtMs: 0 },
   };
   return async (proto, ...args) => {

@@ -9,7 +9,6 @@
  * their order, sorted by distance with ASC, DESC or COUNT (7.0's sort is
  * not stable: members at one distance may come in another order).
  */
-import type { KeyValue } from '../rdb/fingerprint.js';
 import { type CommandSpec, isReply, type ServeContext, type Session, typed } from './context.js';
 import {
   decodeScore,
@@ -25,51 +24,31 @@ import {
   standardGeohash,
   UNITS,
 } from './geo.js';
+import { firstNot, type Scored, scoreOf, sortedOf } from './member-lookup.js';
 import { R, type Reply } from './resp.js';
-import { ERR, parseInteger, scoreValue, strtod } from './reply-text.js';
+import { ERR, parseInteger, strtod } from './reply-text.js';
 
-type ZSet = Extract<KeyValue, { type: 'zset' }>;
+/** A geo set: each member's score (undefined: not there), and its members in the set's order (score, then member bytes). */
+interface GeoSet {
+  score(member: Buffer): number | undefined;
+  readonly sorted: readonly Scored[];
+}
 
 /**
- * Each decoded set's scores by member, made once per value and kept with it (a big one stays in the ValueCache), not
- * at each request: GEOPOS or GEODIST of one member built the whole map (120 ms a call at 200,000 members, where 7.0
- * answers from its dict), so a client asking member by member was quadratic.
+ * The geo set at `key`: null when there is no key, a reply for WRONGTYPE. A member's score and the set's order come
+ * from the lookup map and order kept with a held value (member-lookup.ts), not made at each request: GEOPOS or GEODIST
+ * of one member built the whole map (120 ms a call at 200,000 members, where 7.0 answers from its dict), and each
+ * search sorted the whole set, so a client asking member by member was quadratic.
  */
-const byMember = new WeakMap<ZSet, Map<string, number>>();
-/** The same members in the set's order (score, then member bytes), as its range walks go: sorted once, not at each search. */
-const inSetOrder = new WeakMap<Map<string, number>, readonly (readonly [string, number])[]>();
-
-/** A member's score by member, of the zset at `key`: null when there is no key, a reply for WRONGTYPE. */
-async function scoresOf(ctx: ServeContext, s: Session, key: Buffer): Promise<Map<string, number> | null | Reply> {
+async function geoSetOf(ctx: ServeContext, s: Session, key: Buffer): Promise<GeoSet | null | Reply> {
   const v = await typed(ctx, s, key, 'zset');
   if (v === null || isReply(v)) return v;
-  let scores = byMember.get(v);
-  if (!scores) {
-    scores = new Map(v.entries.map(([m, score]) => [m.toString('latin1'), scoreValue(score)]));
-    byMember.set(v, scores);
-  }
-  return scores;
-}
-
-/** {@link scoresOf}'s members in the set's order. */
-function orderedOf(scores: Map<string, number>): readonly (readonly [string, number])[] {
-  let members = inSetOrder.get(scores);
-  if (!members) {
-    members = [...scores].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0], 'latin1'), Buffer.from(b[0], 'latin1')));
-    inSetOrder.set(scores, members);
-  }
-  return members;
-}
-
-/** The first of `members` (in score order) whose score is `min` or more: a binary search. */
-function firstFrom(members: readonly (readonly [string, number])[], min: number): number {
-  let [lo, hi] = [0, members.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (members[mid]![1] < min) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return {
+    score: (member) => scoreOf(ctx, v, member),
+    get sorted() {
+      return sortedOf(ctx, v);
+    },
+  };
 }
 
 /** A double argument as 7.0's string2d reads it: all of it, no leading space, no NaN, no overflow or underflow. */
@@ -158,7 +137,7 @@ interface SearchOptions {
  * The options after a search's fixed arguments, in 7.0's order (georadiusGeneric): WITH*, ANY, ASC/DESC, COUNT, and
  * for GEOSEARCH its FROMMEMBER/FROMLONLAT and BYRADIUS/BYBOX (`scores` null: no key, FROMMEMBER then not looked up).
  */
-function searchOptions(args: readonly Buffer[], from: number, geosearch: boolean, scores: Map<string, number> | null): SearchOptions | Reply {
+function searchOptions(args: readonly Buffer[], from: number, geosearch: boolean, scores: GeoSet | null): SearchOptions | Reply {
   const o: SearchOptions = { withDist: false, withHash: false, withCoord: false, any: false, sort: 'none', count: 0 };
   for (let i = from; i < args.length; i++) {
     const arg = args[i]!.toString('latin1').toLowerCase();
@@ -176,8 +155,8 @@ function searchOptions(args: readonly Buffer[], from: number, geosearch: boolean
       o.count = n;
     } else if (geosearch && arg === 'frommember' && left >= 1 && o.from !== 'lonlat') {
       // The member read first: `scores?.get(args[++i])` would skip the ++ where there is no key.
-      const member = args[++i]!.toString('latin1');
-      const score = scores?.get(member);
+      const member = args[++i]!;
+      const score = scores?.score(member);
       if (scores && score === undefined) return R.error('ERR could not decode requested zset member');
       o.center = score === undefined ? 'missing' : decodeScore(score);
       o.from = 'member';
@@ -207,7 +186,7 @@ function searchOptions(args: readonly Buffer[], from: number, geosearch: boolean
 }
 
 /** The members within the shape, in the cells 7.0 walks (geo.ts searchRanges), sorted as asked (COUNT without ANY: ascending), each with what was asked for. */
-function searchReply(scores: Map<string, number>, center: readonly [number, number], shape: Shape, o: SearchOptions): Reply {
+function searchReply(scores: GeoSet, center: readonly [number, number], shape: Shape, o: SearchOptions): Reply {
   const m = shape.toMeters;
   const ranges = searchRanges(
     shape.kind === 'radius'
@@ -215,12 +194,12 @@ function searchReply(scores: Map<string, number>, center: readonly [number, numb
       : { lon: center[0], lat: center[1], halfWidth: (shape.width * m) / 2, halfHeight: (shape.height * m) / 2 },
   );
   // The set in its order (score, then member bytes), as its range walks go: each range from its first member on.
-  const members = orderedOf(scores);
-  let found: { member: string; score: number; dist: number }[] = [];
+  const members = scores.sorted;
+  let found: { member: Buffer; score: number; dist: number }[] = [];
   walk: for (const [min, max] of ranges) {
     // ANY: the first COUNT found, in the cells' order.
     if (o.any && found.length >= o.count) break;
-    for (let i = firstFrom(members, min); i < members.length; i++) {
+    for (let i = firstNot(members, ([, score]) => score < min); i < members.length; i++) {
       const [member, score] = members[i]!;
       if (score >= max) break;
       const dist = within(shape, center, decodeScore(score));
@@ -234,7 +213,7 @@ function searchReply(scores: Map<string, number>, center: readonly [number, numb
   const plain = !o.withDist && !o.withHash && !o.withCoord;
   return R.array(
     found.map(({ member, score, dist }) => {
-      const name = R.bulk(Buffer.from(member, 'latin1'));
+      const name = R.bulk(member);
       if (plain) return name;
       const items = [name];
       if (o.withDist) items.push(distanceReply(dist / shape.toMeters));
@@ -247,7 +226,7 @@ function searchReply(scores: Map<string, number>, center: readonly [number, numb
 
 /** GEOSEARCH key FROMMEMBER m|FROMLONLAT lon lat BYRADIUS r unit|BYBOX w h unit [ASC|DESC] [COUNT n [ANY]] [WITH…]. */
 async function geosearch(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Reply> {
-  const scores = await scoresOf(ctx, s, args[1]!);
+  const scores = await geoSetOf(ctx, s, args[1]!);
   if (isReply(scores)) return scores;
   const o = searchOptions(args, 2, true, scores);
   if (isReply(o)) return o;
@@ -260,7 +239,7 @@ function georadius(byMember: boolean): CommandSpec {
   return {
     arity: byMember ? -5 : -6,
     async run(ctx, s, args) {
-      const scores = await scoresOf(ctx, s, args[1]!);
+      const scores = await geoSetOf(ctx, s, args[1]!);
       if (isReply(scores)) return scores;
       let center: [number, number] | undefined;
       let shape: Shape | undefined;
@@ -269,7 +248,7 @@ function georadius(byMember: boolean): CommandSpec {
         if (isReply(c)) return c;
         center = c;
       } else if (scores) {
-        const score = scores.get(args[2]!.toString('latin1'));
+        const score = scores.score(args[2]!);
         if (score === undefined) return R.error('ERR could not decode requested zset member');
         center = decodeScore(score);
       }
@@ -292,11 +271,11 @@ function perMember(missing: Reply, each: (score: number) => Reply): CommandSpec 
   return {
     arity: -2,
     async run(ctx, s, [, key, ...members]) {
-      const scores = await scoresOf(ctx, s, key!);
+      const scores = await geoSetOf(ctx, s, key!);
       if (isReply(scores)) return scores;
       return R.array(
         members.map((m) => {
-          const score = scores?.get(m.toString('latin1'));
+          const score = scores?.score(m);
           return score === undefined ? missing : each(score);
         }),
       );
@@ -316,10 +295,10 @@ export const GEO_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         if (isReply(u)) return u;
         toMeters = u;
       } else if (args.length > 5) return R.error(ERR.syntax);
-      const scores = await scoresOf(ctx, s, args[1]!);
+      const scores = await geoSetOf(ctx, s, args[1]!);
       if (scores === null || isReply(scores)) return scores ?? R.null;
-      const a = scores.get(args[2]!.toString('latin1'));
-      const b = scores.get(args[3]!.toString('latin1'));
+      const a = scores.score(args[2]!);
+      const b = scores.score(args[3]!);
       if (a === undefined || b === undefined) return R.null;
       return distanceReply(distance(...decodeScore(a), ...decodeScore(b)) / toMeters);
     },

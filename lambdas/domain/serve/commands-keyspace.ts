@@ -166,6 +166,27 @@ function notExpired(ctx: ServeContext, db: number, pos: number, now: number): bo
   return liveAt(ctx, db, pos, now);
 }
 
+type Scanned = Extract<KeyValue, { type: 'hash' | 'set' | 'zset' }>;
+
+/**
+ * What a collection scan walks: its size, and its i-th element (a name, and a hash field's value, a member's score, or
+ * null): a compact value in the loaded server's order (a listpack's by score then member, an intset's by value), made
+ * whole (it is small); a big one's read where it stands, a page's elements alone (each page made the whole value's
+ * list: paging through a big hash with COUNT 10 was quadratic).
+ */
+function scanned(v: Scanned, whole: boolean): { size: number; at(i: number): readonly [Buffer, Buffer | string | null] } {
+  if (v.type === 'hash') return { size: v.fields.length, at: (i) => v.fields[i]! };
+  if (v.type === 'zset') {
+    const entries = whole ? [...v.entries].sort((a, b) => scoreValue(a[1]) - scoreValue(b[1]) || Buffer.compare(a[0], b[0])) : v.entries;
+    return { size: entries.length, at: (i) => [entries[i]![0], scanScore(entries[i]![1], whole)] };
+  }
+  const members =
+    whole && v.members.every((m) => parseInteger(m) !== undefined)
+      ? [...v.members].sort((a, b) => (BigInt(a.toString('latin1')) < BigInt(b.toString('latin1')) ? -1 : 1))
+      : v.members;
+  return { size: members.length, at: (i) => [members[i]!, null] };
+}
+
 /** HSCAN, SSCAN, ZSCAN: a compact value whole (cursor 0), a big one `count` elements from the cursor on. */
 function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
   return {
@@ -179,36 +200,24 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
       if (isReply(v)) return v;
       if (v === null) return R.array([R.bulk('0'), R.array([])]);
       const whole = loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, key!)), v);
-      // A compact value in the loaded server's order: a listpack's by score (then member), an intset's by value.
-      const pairs: [Buffer, Buffer | string | null][] =
-        v.type === 'hash'
-          ? v.fields.map(([f, x]) => [f, x])
-          : v.type === 'zset'
-            ? (whole ? [...v.entries].sort((a, b) => scoreValue(a[1]) - scoreValue(b[1]) || Buffer.compare(a[0], b[0])) : v.entries).map(([m, x]) => [
-                m,
-                scanScore(x, whole),
-              ])
-            : (whole && v.members.every((m) => parseInteger(m) !== undefined)
-                ? [...v.members].sort((a, b) => (BigInt(a.toString('latin1')) < BigInt(b.toString('latin1')) ? -1 : 1))
-                : v.members
-              ).map((m) => [m, null]);
+      const { size, at } = scanned(v, whole);
       const from = whole ? 0 : cursor;
-      const to = whole ? pairs.length : Math.min(pairs.length, from + opts.count);
+      const to = whole ? size : Math.min(size, from + opts.count);
       // Matched in slices, as KEYS: a big collection scanned with a great COUNT and a long pattern holds up no one.
       const out: (Buffer | string)[] = [];
       const walk = walkMatching(
         ctx,
         s,
         [from, to],
-        (i) => pairs[i]![0],
+        (i) => at(i)[0],
         opts.pattern,
         (i, k) => {
-          const x = pairs[i]![1];
+          const x = at(i)[1];
           out.push(k);
           if (x !== null) out.push(x);
         },
       );
-      return whenRead(walk, () => R.array([R.bulk(String(to >= pairs.length ? 0 : to)), R.bulks(out)]));
+      return whenRead(walk, () => R.array([R.bulk(String(to >= size ? 0 : to)), R.bulks(out)]));
     },
   };
 }

@@ -36,13 +36,21 @@ function countOf(arg: Buffer): bigint | Reply {
 function picks(size: number, count: bigint): number[] | Reply {
   if (count >= 0n) {
     const n = Number(count < BigInt(size) ? count : BigInt(size));
-    const all = Array.from({ length: size }, (_, i) => i);
-    // A partial Fisher–Yates shuffle: the first n of a random order.
+    // A partial Fisher–Yates shuffle: the first n of a random order, the places swapped kept aside (n of them, not a
+    // list of all `size` made at each call: a few picks of a big set cost a few steps, as on 7.0).
+    // Most of the set asked: the list of all (a reply of most of them is made anyway).
+    const dense = n * 4 >= size;
+    const all = dense ? Array.from({ length: size }, (_, i) => i) : [];
+    const swapped = new Map<number, number>();
+    const at = (i: number): number => (dense ? all[i]! : (swapped.get(i) ?? i));
+    const out: number[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const j = i + Math.floor(Math.random() * (size - i));
-      [all[i], all[j]] = [all[j]!, all[i]!];
+      out[i] = at(j);
+      if (dense) all[j] = all[i]!;
+      else swapped.set(j, at(i));
     }
-    return all.slice(0, n);
+    return out;
   }
   if (-count > BigInt(MAX_RANDOM_PICKS))
     return R.error(`ERR redis-dr serve answers at most ${MAX_RANDOM_PICKS} random picks (a negative count repeats them): ask for fewer`);
@@ -51,12 +59,12 @@ function picks(size: number, count: bigint): number[] | Reply {
 
 type Kind = 'set' | 'hash' | 'zset';
 
-/** The items of a collection: a member, or a field with its value, or a member with its score. */
-function itemsOf(v: KeyValue): [Buffer, Buffer | string | undefined][] {
-  if (v.type === 'set') return v.members.map((m) => [m, undefined]);
-  if (v.type === 'hash') return v.fields.map(([f, x]) => [f, x]);
-  if (v.type === 'zset') return v.entries.map(([m, x]) => [m, x]);
-  return [];
+/** How many items a collection has, and its i-th: a member, or a field with its value, or a member with its score (read where it stands). */
+function itemsOf(v: KeyValue | null): { size: number; at(i: number): readonly [Buffer, Buffer | string | undefined] } {
+  if (v?.type === 'set') return { size: v.members.length, at: (i) => [v.members[i]!, undefined] };
+  if (v?.type === 'hash') return { size: v.fields.length, at: (i) => v.fields[i]! };
+  if (v?.type === 'zset') return { size: v.entries.length, at: (i) => v.entries[i]! };
+  return { size: 0, at: () => [Buffer.alloc(0), undefined] };
 }
 
 /** SRANDMEMBER, HRANDFIELD, ZRANDMEMBER: `key [count [WITHVALUES|WITHSCORES]]` (SRANDMEMBER takes no third word). */
@@ -74,13 +82,10 @@ function randomMember(type: Kind, word: 'withvalues' | 'withscores' | undefined)
       if (paired && count !== undefined && (count > LONG_MAX / 2n || count < -LONG_MAX / 2n)) return R.error('ERR value is out of range');
       const v = await typed(ctx, s, key!, type);
       if (isReply(v)) return v;
-      if (count === undefined) {
-        const items = v ? itemsOf(v) : [];
-        return items.length === 0 ? R.null : R.bulk(items[Math.floor(Math.random() * items.length)]![0]);
-      }
-      const items = v ? itemsOf(v) : [];
-      if (items.length === 0 || count === 0n) return R.array([]);
-      const chosen = picks(items.length, count);
+      const items = itemsOf(v);
+      if (count === undefined) return items.size === 0 ? R.null : R.bulk(items.at(Math.floor(Math.random() * items.size))[0]);
+      if (items.size === 0 || count === 0n) return R.array([]);
+      const chosen = picks(items.size, count);
       if (isReply(chosen)) return chosen;
       // One reply per item picked, shared by each of its picks (a negative count repeats them): a reply of MAX_RANDOM_PICKS
       // holds a pointer or two a pick. Each pick's own objects (about 150 bytes) took 2.4 GB for one such ZRANDMEMBER …
@@ -89,7 +94,7 @@ function randomMember(type: Kind, word: 'withvalues' | 'withscores' | undefined)
       const of = (i: number) => {
         let r = replies.get(i);
         if (!r) {
-          const [name, x] = items[i]!;
+          const [name, x] = items.at(i);
           const value = x === undefined ? undefined : typeof x === 'string' ? R.double(formatDouble(scoreValue(x))) : R.bulk(x);
           const named = R.bulk(name);
           r = { name: named, ...(value ? { value, pair: R.array([named, value]) } : {}) };

@@ -10,26 +10,13 @@ import { type CommandSpec, isReply, lookup, type Session, type ServeContext, typ
 import { typeNameOf } from './key-index.js';
 import { helpReply } from './command-replies.js';
 import { R, type Reply } from './resp.js';
-import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
+import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
 import { loadsCompact } from './commands-keyspace.js';
+import { firstNot, rankOf, type Scored, scoreOf, sortedOf } from './member-lookup.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
 type Stream = Extract<KeyValue, { type: 'stream' }>;
-/** A member and its score, in the set's order (score, then member bytes). */
-type Scored = readonly [member: Buffer, score: number];
-
-const ordered = new WeakMap<ZSet, Scored[]>();
-
-/** The set's entries in its order: the file keeps a skiplist's from its tail, so they are sorted once and kept with the value. */
-function sortedOf(z: ZSet): Scored[] {
-  let out = ordered.get(z);
-  if (!out) {
-    out = z.entries.map(([m, s]) => [m, scoreValue(s)] as const).sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0]));
-    ordered.set(z, out);
-  }
-  return out;
-}
 
 /** A score bound as zslParseRange reads it: `(1.5` exclusive, `-inf`, `2`, by C's strtod (see {@link strtod}). */
 function scoreBound(arg: Buffer): { v: number; open: boolean } | undefined {
@@ -62,8 +49,24 @@ function rangeReply(s: Session, items: readonly Scored[], withScores: boolean): 
   return R.array(items.flatMap(([m, v]) => [R.bulk(m), R.double(formatDouble(v))]));
 }
 
+/** The places [from, to) of the members within score bounds: found by binary search, not a walk of the set at each call. */
+function scoreSpan(items: readonly Scored[], min: { v: number; open: boolean }, max: { v: number; open: boolean }): [number, number] {
+  const from = firstNot(items, ([, v]) => (min.open ? v <= min.v : v < min.v));
+  const to = firstNot(items, ([, v]) => (max.open ? v < max.v : v <= max.v));
+  return [from, Math.max(from, to)];
+}
+
+/** BYSCORE's members: those of [from, to), from its end with REV, LIMIT's offset and count applied (as {@link limit}). */
+function scoreWalk(items: readonly Scored[], [from, to]: [number, number], spec: RangeSpec): Scored[] {
+  if (spec.offset < 0) return [];
+  const n = to - from;
+  const skip = Math.min(spec.offset, n);
+  const take = spec.count < 0 ? n - skip : Math.min(spec.count, n - skip);
+  return spec.rev ? items.slice(to - skip - take, to - skip).reverse() : items.slice(from + skip, from + skip + take);
+}
+
 async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi: Buffer, spec: RangeSpec): Promise<Reply> {
-  let select: (items: Scored[], listpack: boolean) => Scored[];
+  let select: (items: readonly Scored[], listpack: boolean) => readonly Scored[];
   if (spec.by === 'rank') {
     const a = parseInteger(lo);
     const b = parseInteger(hi);
@@ -77,8 +80,7 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
     const min = scoreBound(spec.rev ? hi : lo);
     const max = scoreBound(spec.rev ? lo : hi);
     if (!min || !max) return R.error(ERR.notFloat);
-    const inside = ([, v]: Scored): boolean => (min.open ? v > min.v : v >= min.v) && (max.open ? v < max.v : v <= max.v);
-    select = (items) => limit((spec.rev ? [...items].reverse() : items).filter(inside), spec);
+    select = (items) => scoreWalk(items, scoreSpan(items, min, max), spec);
   } else {
     const range = lexRange(spec.rev ? hi : lo, spec.rev ? lo : hi);
     if (!range) return R.error(ERR_LEX);
@@ -86,7 +88,7 @@ async function zrange(ctx: ServeContext, s: Session, key: Buffer, lo: Buffer, hi
   }
   const v = await typed(ctx, s, key, 'zset');
   if (isReply(v)) return v;
-  return rangeReply(s, v ? select(sortedOf(v), heldAsListpack(ctx, s, key, v)) : [], spec.withScores);
+  return rangeReply(s, v ? select(sortedOf(ctx, v), heldAsListpack(ctx, s, key, v)) : [], spec.withScores);
 }
 
 const ERR_LEX = 'ERR min or max not valid string range item';
@@ -129,12 +131,26 @@ function lexStart(items: readonly Scored[], r: LexRange, end: 'first' | 'last', 
   if (n === 0 || !r.above(items[n - 1]![0]) || !r.below(items[0]![0])) return -1;
   let i = 0;
   if (end === 'first') {
-    while (i < n && !r.above(items[i]![0])) i++;
+    i = walkWhile(items, 0, (m) => !r.above(m));
     return i < n && r.below(items[i]![0]) ? i : -1;
   }
+  // A listpack's walk from its tail: 128 members at most.
   if (listpack) for (i = n - 1; i >= 0 && !r.below(items[i]![0]); ) i--;
-  else while (i + 1 < n && r.below(items[i + 1]![0])) i++;
+  else i = walkWhile(items, 1, r.below) - 1;
   return i >= 0 && r.above(items[i]![0]) ? i : -1;
+}
+
+/**
+ * The first place from `from` on where `go` no longer holds of the member there: on a set of one score (its members
+ * in byte order, so a bound's test holds up to a place and not after) a binary search, as 7.0's skiplist finds it,
+ * not a walk from the first member at each call; over mixed scores the walk, as the server's goes.
+ */
+function walkWhile(items: readonly Scored[], from: number, go: (m: Buffer) => boolean): number {
+  const n = items.length;
+  if (n > 0 && items[0]![1] === items[n - 1]![1]) return firstNot(items, ([m]) => go(m), from);
+  let i = from;
+  while (i < n && go(items[i]![0])) i++;
+  return i;
 }
 
 /**
@@ -166,11 +182,6 @@ function lexCount(items: readonly Scored[], r: LexRange, listpack: boolean): num
   }
   const last = lexStart(items, r, 'last', listpack);
   return last < 0 ? items.length - first : last + 1 - first;
-}
-
-function limit(items: Scored[], spec: RangeSpec): Scored[] {
-  if (spec.offset < 0) return [];
-  return items.slice(spec.offset, spec.count < 0 ? undefined : spec.offset + spec.count);
 }
 
 /** ZRANGE's options after its three arguments (and the older commands' through `fixed`). */
@@ -228,9 +239,8 @@ function rank(rev: boolean): CommandSpec {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
       if (isReply(v)) return v;
-      const items = sortedOf(v);
-      const i = items.findIndex(([m]) => m.equals(member!));
-      return i < 0 ? R.null : R.int(rev ? items.length - 1 - i : i);
+      const i = rankOf(ctx, v, member!);
+      return i < 0 ? R.null : R.int(rev ? v.entries.length - 1 - i : i);
     },
   };
 }
@@ -444,7 +454,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       if (!range) return R.error(ERR_LEX);
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.int(0);
-      return isReply(v) ? v : R.int(lexCount(sortedOf(v), range, heldAsListpack(ctx, s, key!, v)));
+      return isReply(v) ? v : R.int(lexCount(sortedOf(ctx, v), range, heldAsListpack(ctx, s, key!, v)));
     },
   },
   zrank: rank(false),
@@ -455,8 +465,8 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const v = await typed(ctx, s, key!, 'zset');
       if (v === null) return R.null;
       if (isReply(v)) return v;
-      const hit = v.entries.find(([m]) => m.equals(member!));
-      return hit ? R.double(formatDouble(scoreValue(hit[1]))) : R.null;
+      const score = scoreOf(ctx, v, member!);
+      return score === undefined ? R.null : R.double(formatDouble(score));
     },
   },
   zmscore: {
@@ -464,11 +474,10 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'zset');
       if (isReply(v)) return v;
-      const byMember = new Map((v?.entries ?? []).map(([m, x]) => [m.toString('latin1'), x]));
       return R.array(
         members.map((m) => {
-          const x = byMember.get(m.toString('latin1'));
-          return x === undefined ? R.null : R.double(formatDouble(scoreValue(x)));
+          const x = v ? scoreOf(ctx, v, m) : undefined;
+          return x === undefined ? R.null : R.double(formatDouble(x));
         }),
       );
     },
@@ -483,8 +492,15 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   zcount: {
     arity: 4,
     async run(ctx, s, [, key, lo, hi]) {
-      const reply = await zrange(ctx, s, key!, lo!, hi!, { by: 'score', rev: false, withScores: false, offset: 0, count: -1 });
-      return reply.t === 'array' ? R.int(reply.items.length) : reply;
+      // Counted from the bounds' places (a binary search): the members in range were a reply built to be counted.
+      const min = scoreBound(lo!);
+      const max = scoreBound(hi!);
+      if (!min || !max) return R.error(ERR.notFloat);
+      const v = await typed(ctx, s, key!, 'zset');
+      if (isReply(v)) return v;
+      if (v === null) return R.int(0);
+      const [from, to] = scoreSpan(sortedOf(ctx, v), min, max);
+      return R.int(to - from);
     },
   },
   xlen: {

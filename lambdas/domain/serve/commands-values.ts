@@ -3,7 +3,8 @@
  * server answers them (argument checks and edge cases from src/t_string.c,
  * t_hash.c, t_list.c and t_set.c).
  */
-import { type CommandSpec, isReply, lookup, type ServeContext, type Session, type Typed, typed, valueAt, whenRead } from './context.js';
+import { type CommandSpec, isReply, lookup, type ServeContext, type Session, type Typed, typed, typedAsStored, valueAt, whenRead } from './context.js';
+import { fieldPlace, isMember, setMembers } from './member-lookup.js';
 import { loadsCompact } from './commands-keyspace.js';
 import { HllMerge, pfcountOne } from './hyperloglog.js';
 import { R, type Reply } from './resp.js';
@@ -32,7 +33,17 @@ function integers(args: readonly Buffer[]): number[] | Reply {
   return out;
 }
 
-const same = (a: Buffer, b: Buffer): boolean => a.equals(b);
+/**
+ * The value of `field` in the hash as stored (typedAsStored), or undefined: no such field, or its TTL passed (as
+ * context.ts liveHash takes it: `expireAt < now`). A hash with no field left answers so for each: as no key there.
+ */
+function liveField(ctx: Pick<ServeContext, 'cache' | 'now'>, v: Typed<'hash'>, field: Buffer): Buffer | undefined {
+  if (v === null || isReply(v)) return undefined;
+  const i = fieldPlace(ctx, v, field);
+  if (i < 0) return undefined;
+  const at = v.fieldExpireAtMs?.[i] ?? null;
+  return at !== null && at < ctx.now() ? undefined : v.fields[i]![1];
+}
 
 /** HTTL's and its kin's `FIELDS numfields field …` as Redis 7.4+ checks it (t_hash.c httlGenericCommand, after WRONGTYPE): the fields, or the error. */
 function redisFieldList(args: readonly Buffer[]): Buffer[] | Reply {
@@ -64,6 +75,7 @@ function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
       const valkey = ctx.about.valkey === true;
       const checked = valkey ? valkeyFieldList(args) : undefined;
       if (checked && isReply(checked)) return checked;
+      // The hash as a server holds it now (its fields past their TTL gone): the encoding it loads as follows from those left.
       const v = await typed(ctx, s, args[1]!, 'hash');
       if (isReply(v)) return v;
       const fields = checked ?? redisFieldList(args);
@@ -73,7 +85,7 @@ function fieldTtl(unit: 1 | 1000, absolute: boolean): CommandSpec {
       const compact = v !== null && !valkey && loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, args[1]!)), v);
       return R.array(
         fields.map((f) => {
-          const i = v ? v.fields.findIndex(([name]) => same(name, f)) : -1;
+          const i = v ? fieldPlace(ctx, v, f) : -1;
           if (i < 0) return R.int(-2);
           const at = v!.fieldExpireAtMs?.[i] ?? null;
           if (at === null) return R.int(-1);
@@ -140,23 +152,27 @@ function lposOptions(args: readonly Buffer[]): { rank: number; count: number; ma
   return { rank, count, maxlen };
 }
 
+/** A set's members by their latin1 text (member-lookup.ts setMembers). */
+type Members = ReadonlyMap<string, number>;
+
 /** The sets named, each read and type-checked in turn (a missing key: null), or the first WRONGTYPE. */
-async function setsOf(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(Set<string> | null)[] | Reply> {
-  const out: (Set<string> | null)[] = [];
+async function setsOf(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(Members | null)[] | Reply> {
+  const out: (Members | null)[] = [];
   for (const key of keys) {
     const v = await typed(ctx, s, key, 'set');
     if (isReply(v)) return v;
-    out.push(v === null ? null : new Set(v.members.map((m) => m.toString('latin1'))));
+    // A held set's own map (member-lookup.ts), not one made at each request: SINTER of a small set with a big one costs the small one.
+    out.push(v === null ? null : setMembers(ctx, v));
   }
   return out;
 }
 
 /** SINTER's members: none when a set is missing (t_set.c sinterGenericCommand), `limit` (0: all) at most. */
-function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[] {
+function intersection(sets: readonly (Members | null)[], limit = 0): string[] {
   if (sets.some((x) => x === null)) return [];
-  const [smallest, ...rest] = [...(sets as Set<string>[])].sort((a, b) => a.size - b.size);
+  const [smallest, ...rest] = [...(sets as Members[])].sort((a, b) => a.size - b.size);
   const out: string[] = [];
-  for (const m of smallest ?? []) {
+  for (const m of smallest?.keys() ?? []) {
     if (rest.every((x) => x.has(m))) out.push(m);
     if (limit > 0 && out.length === limit) break;
   }
@@ -164,7 +180,7 @@ function intersection(sets: readonly (Set<string> | null)[], limit = 0): string[
 }
 
 /** SINTER, SUNION or SDIFF: every key read and type-checked (t_set.c), then `combine`d; a set reply (hash-table order on a server). */
-function setOperation(combine: (sets: readonly (Set<string> | null)[]) => string[]): CommandSpec {
+function setOperation(combine: (sets: readonly (Members | null)[]) => string[]): CommandSpec {
   return {
     arity: -2,
     async run(ctx, s, [, ...keys]) {
@@ -332,22 +348,20 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   hget: {
     arity: 3,
     async run(ctx, s, [, key, field]) {
-      const v = await typed(ctx, s, key!, 'hash');
-      if (v === null) return R.null;
+      const v = await typedAsStored(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
-      const hit = v.fields.find(([f]) => same(f, field!));
-      return hit ? R.bulk(hit[1]) : R.null;
+      const x = liveField(ctx, v, field!);
+      return x ? R.bulk(x) : R.null;
     },
   },
   hmget: {
     arity: -3,
     async run(ctx, s, [, key, ...fields]) {
-      const v = await typed(ctx, s, key!, 'hash');
+      const v = await typedAsStored(ctx, s, key!, 'hash');
       if (isReply(v)) return v;
-      const byField = new Map((v?.fields ?? []).map(([f, x]) => [f.toString('latin1'), x]));
       return R.array(
         fields.map((f) => {
-          const x = byField.get(f.toString('latin1'));
+          const x = liveField(ctx, v, f);
           return x ? R.bulk(x) : R.null;
         }),
       );
@@ -385,15 +399,15 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   hexists: {
     arity: 3,
     async run(ctx, s, [, key, field]) {
-      const v = await typed(ctx, s, key!, 'hash');
-      return isReply(v) ? v : R.int(v?.fields.some(([f]) => same(f, field!)) ? 1 : 0);
+      const v = await typedAsStored(ctx, s, key!, 'hash');
+      return isReply(v) ? v : R.int(liveField(ctx, v, field!) ? 1 : 0);
     },
   },
   hstrlen: {
     arity: 3,
     async run(ctx, s, [, key, field]) {
-      const v = await typed(ctx, s, key!, 'hash');
-      return isReply(v) ? v : R.int(v?.fields.find(([f]) => same(f, field!))?.[1].length ?? 0);
+      const v = await typedAsStored(ctx, s, key!, 'hash');
+      return isReply(v) ? v : R.int(liveField(ctx, v, field!)?.length ?? 0);
     },
   },
   httl: fieldTtl(1000, false),
@@ -471,7 +485,7 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     arity: 3,
     async run(ctx, s, [, key, member]) {
       const v = await typed(ctx, s, key!, 'set');
-      return isReply(v) ? v : R.int(v?.members.some((m) => same(m, member!)) ? 1 : 0);
+      return isReply(v) ? v : R.int(v && isMember(ctx, v, member!) ? 1 : 0);
     },
   },
   smismember: {
@@ -479,8 +493,7 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     async run(ctx, s, [, key, ...members]) {
       const v = await typed(ctx, s, key!, 'set');
       if (isReply(v)) return v;
-      const held = new Set((v?.members ?? []).map((m) => m.toString('latin1')));
-      return R.array(members.map((m) => R.int(held.has(m.toString('latin1')) ? 1 : 0)));
+      return R.array(members.map((m) => R.int(v && isMember(ctx, v, m) ? 1 : 0)));
     },
   },
   scard: {
@@ -509,6 +522,6 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return isReply(sets) ? sets : R.int(intersection(sets, limit).length);
     },
   },
-  sunion: setOperation((sets) => [...new Set(sets.flatMap((x) => [...(x ?? [])]))]),
-  sdiff: setOperation(([first, ...rest]) => [...(first ?? [])].filter((m) => !rest.some((x) => x?.has(m)))),
+  sunion: setOperation((sets) => [...new Set(sets.flatMap((x) => [...(x?.keys() ?? [])]))]),
+  sdiff: setOperation(([first, ...rest]) => [...(first?.keys() ?? [])].filter((m) => !rest.some((x) => x?.has(m)))),
 };

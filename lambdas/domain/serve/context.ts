@@ -129,6 +129,22 @@ export interface CommandSpec {
 /** Payloads below this many bytes are not kept when reading them again is cheap (a local file): see {@link ValueCache}. */
 export const CACHE_MIN_BYTES = 4096;
 
+/** A value the {@link ValueCache} holds: its payload's bytes, and what it counts (those plus its memos': {@link ValueCache.memo}). */
+interface HeldValue {
+  readonly value: KeyValue;
+  readonly payload: number;
+  bytes: number;
+  memos?: Map<string, unknown>;
+}
+
+/**
+ * What a memo of a held value is charged per member ({@link ValueCache.memo}), beside the value's payload bytes once
+ * more (the members' text a map holds: at most that): measured with node 22 (bench/serve/member-memos.ts --memory,
+ * 200,000 members), a Map from a member's latin1 text to a number takes 52 bytes a member and the text (61 at 4 bytes,
+ * 69 at 12, 93 at 40, 157 at 100); a sorted set's order, a [member, score] pair a member (the member shared), 81.
+ */
+export const MEMO_BYTES_PER_MEMBER = 88;
+
 /**
  * The last values decoded, most recently used last; bounded by their payload
  * bytes. With `minBytes`, smaller values are decoded at each read and not
@@ -139,7 +155,9 @@ export const CACHE_MIN_BYTES = 4096;
  * through LRANGE) are still kept.
  */
 export class ValueCache {
-  private readonly held = new Map<number, { value: KeyValue; bytes: number }>();
+  private readonly held = new Map<number, HeldValue>();
+  /** The same entries by value: a command has the value, not its place ({@link memo}). */
+  private readonly heldOf = new WeakMap<KeyValue, HeldValue>();
   private bytes = 0;
 
   constructor(
@@ -164,19 +182,51 @@ export class ValueCache {
     return payload instanceof Promise ? payload.then((p) => this.keep(key, p)) : this.keep(key, payload);
   }
 
+  /**
+   * The memo `kind` of a held value (a lookup map, an order): made by `make` at its first ask and kept with the value
+   * while the cache holds it, its cost ({@link MEMO_BYTES_PER_MEMBER} a member, and the payload's bytes) counted in the cache's bytes (older
+   * values go to make room). Undefined for a value the cache does not hold (one read at each request: a memo would be
+   * made for one request) or whose memo would not fit in the cache: the caller walks the value then.
+   */
+  memo<T>(value: KeyValue, kind: string, members: number, make: () => T): T | undefined {
+    const entry = this.heldOf.get(value);
+    if (!entry) return undefined;
+    if (entry.memos?.has(kind)) return entry.memos.get(kind) as T;
+    const cost = members * MEMO_BYTES_PER_MEMBER + entry.payload;
+    if (entry.bytes + cost > this.maxBytes) return undefined;
+    const made = make();
+    (entry.memos ??= new Map()).set(kind, made);
+    entry.bytes += cost;
+    this.bytes += cost;
+    this.evict(entry);
+    return made;
+  }
+
+  /** Holds `value` (`bytes`: its payload's) at `valueAt`, older values let go past the budget. */
+  protected hold(valueAt: number, value: KeyValue, bytes: number): void {
+    const entry: HeldValue = { value, payload: bytes, bytes };
+    this.held.set(valueAt, entry);
+    this.heldOf.set(value, entry);
+    this.bytes += bytes;
+    this.evict(entry);
+  }
+
   private keep(key: IndexedKey, payload: Buffer): KeyValue {
     const value = decodeDumpPayload(payload);
     const bytes = payload.length;
-    if (bytes <= this.maxBytes && bytes >= this.minBytes) {
-      this.held.set(key.valueAt, { value, bytes });
-      this.bytes += bytes;
-      for (const [at, old] of this.held) {
-        if (this.bytes <= this.maxBytes) break;
-        this.held.delete(at);
-        this.bytes -= old.bytes;
-      }
-    }
+    if (bytes <= this.maxBytes && bytes >= this.minBytes) this.hold(key.valueAt, value, bytes);
     return value;
+  }
+
+  /** Lets go of the least recently used values (not `kept`) until the bytes held are within the budget. */
+  private evict(kept: HeldValue): void {
+    for (const [at, old] of this.held) {
+      if (this.bytes <= this.maxBytes) break;
+      if (old === kept) continue;
+      this.held.delete(at);
+      this.heldOf.delete(old.value);
+      this.bytes -= old.bytes;
+    }
   }
 }
 
@@ -364,6 +414,18 @@ export function typed<T extends KeyValue['type']>(ctx: ServeContext, s: Session,
     return (v.type === 'hash' ? liveHash(v, ctx.now()) : v) as Typed<T>;
   };
   return whenRead(value, check);
+}
+
+/**
+ * As {@link typed}, but a hash as the file stores it, its fields whose TTL has passed still in: for the reads of one
+ * field, which look at that field's TTL themselves (a hash none of whose fields is left answers as no key there), so
+ * the value the cache holds is what they look up (its memo: member-lookup.ts), not a copy made at each request.
+ */
+export function typedAsStored<T extends KeyValue['type']>(ctx: ServeContext, s: Session, name: Buffer, type: T): Typed<T> | Promise<Typed<T>> {
+  const pos = lookup(ctx, s.db, name);
+  if (pos < 0) return null;
+  if (typeNameOf(ctx.index.typeAt(s.db, pos)) !== type) return { t: 'error', s: ERR.wrongType };
+  return whenRead(valueAt(ctx, s.db, pos), (v) => (v.type === type ? v : { t: 'error', s: ERR.wrongType }) as Typed<T>);
 }
 
 /** `f` of `v`: at once when `v` is there, after it when it is a promise (the hot path of GET stays free of promises). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dumpPayload } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { execute } from '../../../../lambdas/domain/serve/commands.js';
-import { type ServeContext, type Session, ValueCache } from '../../../../lambdas/domain/serve/context.js';
+import { MEMO_BYTES_PER_MEMBER, type ServeContext, type Session, ValueCache } from '../../../../lambdas/domain/serve/context.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 
 /** A string's RDB encoding (a 6-bit length, then the bytes). */
@@ -83,5 +83,59 @@ describe('ValueCache', () => {
     const { ctx, session, reads } = point(false, cache);
     for (let i = 0; i < 3; i++) await execute(ctx, session, GET('a'));
     expect(reads).toEqual([100]);
+  });
+});
+
+describe("ValueCache.memo: a held value's lookup maps, counted in the budget", () => {
+  /** A 72-byte payload (a 61-byte string) at `at`, read into `cache`. */
+  const read = (cache: ValueCache, at: number) => {
+    const key: IndexedKey = { db: 0, name: Buffer.from(`k${at}`), type: 0, valueAt: at, valueEnd: at + 61, expireAtMs: null };
+    const p = dumpPayload(0, rdbString('x'.repeat(60)), 10);
+    return cache.get(key, () => Buffer.from(p.buffer, p.byteOffset, p.byteLength)) as Exclude<ReturnType<ValueCache['get']>, Promise<unknown>>;
+  };
+
+  it('is made once and kept with a held value; none for a value not held (it would serve one request)', () => {
+    const cache = new ValueCache(1024 * 1024, 64);
+    const v = read(cache, 100);
+    let made = 0;
+    const make = () => ({ made: ++made });
+    const m = cache.memo(v, 'places', 10, make);
+    expect(m).toEqual({ made: 1 });
+    expect(cache.memo(v, 'places', 10, make)).toBe(m);
+    expect(cache.memo(v, 'ranks', 10, make)).toEqual({ made: 2 });
+    // Negative: a value the cache does not hold (under minBytes here) gets none, and nothing is made.
+    const small = new ValueCache(1024 * 1024, 1000);
+    expect(small.memo(read(small, 100), 'places', 10, make)).toBeUndefined();
+    expect(made).toBe(2);
+  });
+
+  it('counts its cost: older values go to make room; a memo that cannot fit with its value is not made', () => {
+    const members = 10;
+    // Per member, and the members' text (at most the payload's 72 bytes).
+    const cost = members * MEMO_BYTES_PER_MEMBER + 72;
+    // Room for one value with two memos, or two values with one.
+    const cache = new ValueCache(72 + 2 * cost + 36);
+    read(cache, 100);
+    const newer = read(cache, 200);
+    expect(cache.size).toBe(2);
+    expect(cache.memo(newer, 'places', members, () => 'memo')).toBe('memo');
+    expect(cache.size).toBe(2);
+    expect(cache.memo(newer, 'ranks', members, () => 'second')).toBe('second');
+    // The older value let go for the second memo; the newer kept with both.
+    expect(cache.size).toBe(1);
+    expect(cache.memo(newer, 'places', members, () => 'again')).toBe('memo');
+    // Too big for the budget with its value: not made (the caller walks the value), the value still held.
+    expect(cache.memo(newer, 'big', 10 * members, () => 'never')).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
+
+  it('goes with its value: a value let go has no memo left', () => {
+    const cache = new ValueCache(2 * 72);
+    const first = read(cache, 100);
+    expect(cache.memo(first, 'places', 0, () => 'memo')).toBe('memo');
+    read(cache, 200);
+    read(cache, 300);
+    expect(cache.size).toBe(2);
+    expect(cache.memo(first, 'places', 0, () => 'made again')).toBeUndefined();
   });
 });
