@@ -169,7 +169,8 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
         const r = await s.store(abort.signal);
         results[i] = r;
         if (!r.ok) {
-          const back = await takeBack(stored);
+          // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line.
+          const back = (takenBack = await takeBack(stored));
           await dropAll();
           return point(results, `shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}; ${back}`);
         }

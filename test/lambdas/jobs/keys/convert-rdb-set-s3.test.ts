@@ -1,5 +1,7 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +194,40 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('stopped/')).toEqual([]);
     expect(leftovers()).toEqual([]);
   }, 120_000);
+  it('interrupted while a failed store takes back the objects already uploaded: the interrupt says what was taken back, not nothing', async () => {
+    // A proxy in front of moto: the signal lands as the run sends its first DeleteObject (shard 3's upload refused,
+    // shards 1 and 2 being taken back), after every put (an abort during a put throws, another path).
+    let said: Promise<string | undefined> | undefined;
+    let run: ReturnType<typeof startConvertRdb> | undefined;
+    const proxy = createServer((req, res) => {
+      if (req.method === 'DELETE' && said === undefined) said = run!.interrupt();
+      const up = httpRequest(`${moto.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (back) => {
+        res.writeHead(back.statusCode ?? 500, back.headers);
+        back.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      run = startConvertRdb({
+        ...spec('s3://out/undone/'),
+        onShard: async (shard, stage) => {
+          if (shard === 3 && stage === 'converted')
+            await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `undone/${exportObjectKey(name, 3)}`, Body: 'not the run' }));
+        },
+      });
+      const r = asPoint(await run.done);
+      expect(r.ok).toBe(false);
+      expect(said).toBeDefined();
+      expect(await said).toBe('the 2 shard outputs already stored were removed, nothing of the run is left');
+      expect(await keys('undone/')).toEqual([`undone/${exportObjectKey(name, 3)}`]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+      await new Promise((done) => proxy.close(done));
+    }
+  }, 120_000);
+
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
     // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
