@@ -141,6 +141,8 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     const results: ConvertRdbResult[] = [];
     const staged: StagedOutput[] = [];
     const stored: StagedOutput[] = [];
+    /** The output whose store is under way. */
+    let inFlight: StagedOutput | undefined;
     const dropAll = async () => {
       for (const s of staged) await s.discard();
     };
@@ -166,7 +168,9 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       }
       phase = 'storing';
       for (const [i, s] of staged.entries()) {
+        inFlight = s;
         const r = await s.store(abort.signal);
+        inFlight = undefined;
         results[i] = r;
         if (!r.ok) {
           // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line.
@@ -180,7 +184,9 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       }
       return point(results);
     } catch (err) {
-      if (phase === 'storing') takenBack = await takeBack(stored);
+      // A put the abort cut short may have been stored by S3 all the same (its answer never came back, no ETag to
+      // take it back by): named, not counted as nothing left.
+      if (phase === 'storing') takenBack = await takeBack(stored, inFlight?.location);
       await dropAll();
       throw err;
     } finally {
@@ -203,7 +209,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be
  * removed is named, with why.
  */
-async function takeBack(stored: readonly StagedOutput[]): Promise<string> {
+async function takeBack(stored: readonly StagedOutput[], underWay?: string): Promise<string> {
   const left: string[] = [];
   const replaced: string[] = [];
   for (const s of stored) {
@@ -213,16 +219,17 @@ async function takeBack(stored: readonly StagedOutput[]): Promise<string> {
       left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
-  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}`;
+  const cut = underWay && `${underWay}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
+  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}`;
+  const rest = cut || 'nothing of the run is left';
   const n = stored.length;
-  if (n === 0) return 'no shard output was stored';
-  if (replaced.length === 0)
-    return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, nothing of the run is left`;
+  if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
+  if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;
   // Another writer's file or object that took a stored output's place meanwhile is not the run's: left, and named.
   const removed = n - replaced.length;
   return (
     `of the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored, ${removed} ${removed === 1 ? 'was' : 'were'} removed and ` +
-    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), nothing of the run is left`
+    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), ${rest}`
   );
 }
 
