@@ -23,7 +23,7 @@ import { slotOfBytes } from '../../domain/keys/hash-slot.js';
 import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
-import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
+import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput, storedFor } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
 /** What to convert: one file, or the shard files of one recovery point. */
@@ -96,7 +96,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       phase = 'one';
       const input = spec.inputs.length === 1 ? spec.inputs[0]! : files[0]!.location;
       const { result, staged } = await convertRdbStaged({ ...spec, input }, files[0]);
-      return staged ? staged.store() : result;
+      return staged ? storedFor(staged) : result;
     }
     phase = 'converting';
     const started = Date.now();
@@ -182,6 +182,8 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
         await spec.onShard?.(i + 1, 'stored');
         abort.signal.throwIfAborted();
       }
+      // Every shard stored: the files they replaced (--force), kept aside to be put back, go.
+      await dropAll();
       return point(results);
     } catch (err) {
       // A put the abort cut short may have been stored by S3 all the same (its answer never came back, no ETag to

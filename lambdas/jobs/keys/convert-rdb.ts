@@ -172,7 +172,7 @@ export interface StagedOutput {
   readonly location: string;
   /** Puts it under its name (a local file linked or renamed into place; an S3 object uploaded, read back and verified): the run's result. */
   store(signal?: AbortSignal): Promise<ConvertRdbResult>;
-  /** Removes the temporary file (idempotent). */
+  /** Removes the temporary file, and the file a local output replaced, kept aside for {@link unstore} (idempotent). */
   discard(): Promise<void>;
   /**
    * Removes what {@link store} put under the name, only while it is still what the run put there (a local file: the
@@ -207,7 +207,7 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
  */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const { result, staged } = await convertRdbStaged(spec);
-  return staged ? staged.store() : result;
+  return staged ? storedFor(staged) : result;
 }
 
 /**
@@ -350,6 +350,15 @@ export async function convertRdbStaged(
     };
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+  }
+}
+
+/** `staged` stored for good: the file it replaced (--force), kept aside to be put back, goes. */
+export async function storedFor(staged: StagedOutput): Promise<ConvertRdbResult> {
+  try {
+    return await staged.store();
+  } finally {
+    await staged.discard();
   }
 }
 
