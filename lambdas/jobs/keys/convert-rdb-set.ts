@@ -214,16 +214,21 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
 async function takeBack(stored: readonly StagedOutput[], underWay?: string): Promise<string> {
   const left: string[] = [];
   const replaced: string[] = [];
+  /** Objects that were there before the run, which --force replaced: S3 kept no copy to put back. */
+  const lost: string[] = [];
   for (const s of stored) {
     try {
-      if ((await s.unstore()) === 'replaced') replaced.push(s.location);
+      const done = await s.unstore();
+      if (done === 'replaced') replaced.push(s.location);
+      if (done === 'removed' && s.replaces) lost.push(s.location);
     } catch (err) {
       left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
   const cut = underWay && `${underWay}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
   if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}`;
-  const rest = cut || 'nothing of the run is left';
+  const gone = lost.length > 0 ? `; the objects at ${lost.join(', ')} before the run, which --force replaced, are gone (S3 kept no copy of them)` : '';
+  const rest = `${cut || 'nothing of the run is left'}${gone}`;
   const n = stored.length;
   if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
   if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;

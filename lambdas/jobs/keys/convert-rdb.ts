@@ -170,6 +170,8 @@ export async function convertSources(inputs: readonly string[], readPartBytes?: 
 export interface StagedOutput {
   /** The output's name (`-o`). */
   readonly location: string;
+  /** An object was at the key when the run began, which --force replaces: {@link unstore} leaves none there (no copy kept). */
+  readonly replaces?: true;
   /** Puts it under its name (a local file linked or renamed into place; an S3 object uploaded, read back and verified): the run's result. */
   store(signal?: AbortSignal): Promise<ConvertRdbResult>;
   /** Removes the temporary file, and the file a local output replaced, kept aside for {@link unstore} (idempotent). */
@@ -331,7 +333,8 @@ export async function convertRdbStaged(
     }
     const expected = { keys: w.keys, digest: back.digest, streamIds };
     const store = (signal?: AbortSignal) => storeOutput(out as OutputFile, checked.s3, spec.force ?? false, expected, reencodedKeys, signal);
-    return { result: result(), staged: stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed) };
+    const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
+    return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
   } catch (err) {
     await out.discard();
     if (spec.dryRun) throw err; // nothing was being written: a read's own error

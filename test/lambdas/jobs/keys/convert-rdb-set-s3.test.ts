@@ -196,11 +196,21 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
   }, 120_000);
   /**
    * `f` with the run's S3 requests through a proxy in front of moto: `onReply` sees each request once moto has answered
-   * it (done there), before the answer is relayed to the run (a signal landing while the run waits for it).
+   * it (done there), before the answer is relayed to the run (a signal landing while the run waits for it); a request
+   * `refused` is answered 500 InternalError without reaching moto.
    */
-  const viaProxy = async <T>(onReply: (method: string, url: string) => void, f: () => Promise<T>): Promise<T> => {
+  const viaProxy = async <T>(
+    onReply: (method: string, url: string) => void,
+    f: () => Promise<T>,
+    refused: (method: string, url: string) => boolean = () => false,
+  ): Promise<T> => {
     const proxy = createServer((req, res) => {
       res.on('error', () => undefined); // a run that aborted the request is no longer there
+      if (refused(req.method ?? '', req.url ?? '')) {
+        req.resume();
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
+      }
       const up = httpRequest(`${moto.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (back) => {
         onReply(req.method ?? '', req.url ?? '');
         setImmediate(() => {
@@ -269,6 +279,35 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await said).toBe(
       `the shard output already stored was removed, s3://out/cut/${shard2}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`,
     );
+  }, 120_000);
+
+  it("--force over older objects, then shard 3's upload fails: the older objects shards 1 and 2 replaced are said to be gone, not passed over", async () => {
+    for (let i = 1; i <= 3; i++) await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `older/${exportObjectKey(name, i)}`, Body: `older ${i}` }));
+    const r = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/older/', { force: true })),
+        (method, url) => method === 'PUT' && url.includes(`older/${exportObjectKey(name, 3)}`),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    const [one, two] = [1, 2].map((i) => `s3://out/older/${exportObjectKey(name, i)}`);
+    expect(r.error).toMatch(
+      new RegExp(
+        `the 2 shard outputs already stored were removed, nothing of the run is left; the objects at ${one}, ${two} before the run, which --force replaced, are gone \\(S3 kept no copy of them\\)$`,
+      ),
+    );
+    // What S3 holds: shard 3's older object (its upload refused); those of shards 1 and 2 went with the run's.
+    expect(await keys('older/')).toEqual([`older/${exportObjectKey(name, 3)}`]);
+    // Negative: without an older object at the keys, nothing is said to be gone.
+    const fresh = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/fresh/', { force: true })),
+        (method, url) => method === 'PUT' && url.includes(`fresh/${exportObjectKey(name, 3)}`),
+      ),
+    );
+    expect(fresh.error).toMatch(/the 2 shard outputs already stored were removed, nothing of the run is left$/);
   }, 120_000);
 
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
