@@ -45,11 +45,12 @@ export interface OutputFile {
   readTail(n: number): Promise<Buffer>;
   /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
   commit(): Promise<void>;
-  /** Removes the temporary file (idempotent). */
+  /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
   /**
    * Removes the file {@link commit} put under its name, only while it is still that file (the same device, inode, size
    * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
+   * The file it replaced (`replace`), kept aside under a temporary name until {@link discard}, is put back.
    * Says which: `removed`, `replaced` (another file there, left) or `gone` (nothing there, or never committed).
    */
   uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
@@ -119,6 +120,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
+  /** The file the commit replaced, linked aside (uncommit puts it back; discard, or the process's exit, removes it). */
+  let aside: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
   const settled = async (): Promise<void> => {
@@ -131,6 +134,11 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
     if (!gone) await unlink(tempPath).catch(() => undefined);
+    if (aside !== undefined) {
+      await unlink(aside).catch(() => undefined);
+      live.delete(aside);
+      aside = undefined;
+    }
     gone = true;
     live.delete(tempPath);
   };
@@ -188,8 +196,22 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     async commit() {
       // What identifies it under its name: a file put there later may get the inode number back (a removed file's).
       const st = await stat(tempPath, { bigint: true });
-      if (replace) await rename(tempPath, target);
-      else {
+      if (replace) {
+        // The file replaced, kept aside (a hard link): a run that takes back what it stored puts it back.
+        const prev = `${tempPath}.replaced`;
+        live.add(prev);
+        // Nothing there (ENOENT), or no hard link allowed (a folder, fs.protected_hardlinks, a file system without them):
+        // replaced as before, without a copy to put back.
+        const linked = await link(target, prev).then(
+          () => true,
+          () => {
+            live.delete(prev);
+            return false;
+          },
+        );
+        if (linked) aside = prev;
+        await rename(tempPath, target);
+      } else {
         // link() fails with EEXIST rather than replace a file that appeared since the run began.
         await link(tempPath, target);
         await unlink(tempPath);
@@ -207,7 +229,11 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       const now = await stat(target, { bigint: true }).catch(() => undefined);
       if (now === undefined) return 'gone';
       if (identity(now) !== ours) return 'replaced';
-      await unlink(target);
+      if (aside !== undefined) {
+        await rename(aside, target);
+        live.delete(aside);
+        aside = undefined;
+      } else await unlink(target);
       await syncDir(dir);
       return 'removed';
     },

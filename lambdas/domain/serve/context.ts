@@ -212,6 +212,10 @@ export class ValueCache {
   }
 
   private keep(key: IndexedKey, payload: Buffer): KeyValue {
+    // Read twice at once (two requests before either read came back): the value held already, not a second one
+    // counted beside it (its bytes never let go, the budget shrinking) with memos of its own.
+    const held = this.held.get(key.valueAt);
+    if (held) return held.value;
     const value = decodeDumpPayload(payload);
     const bytes = payload.length;
     if (bytes <= this.maxBytes && bytes >= this.minBytes) this.hold(key.valueAt, value, bytes);

@@ -16,6 +16,8 @@ export interface OutputChecked {
   /** The local path the output (an `s3://` output's temporary file) is written at; none in a dry run without `-o`. */
   readonly local?: string;
   readonly s3?: S3Output;
+  /** An `s3://` output: an object was at the key when checked, which --force replaces (S3 keeps no copy of it). */
+  readonly replaces?: true;
   /** Dry run: what was checked of the output, and what was not (what only a write tells), in words. */
   readonly checked?: string;
   /** Dry run: why a real run would refuse the output before reading anything (a real run throws it, a UsageError). */
@@ -61,7 +63,12 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     if (there && !spec.force) return refuse(`-o ${output}: the object exists; give --force to replace it, or another key`);
     const local = join(tmpdir(), `redis-dr-convert-${s3.name}`);
     const object = there ? 'an object is at the key, which --force replaces' : 'no object at the key (HeadObject)';
-    return { local, s3, checked: `-o ${output}: the bucket is there (HeadBucket: it answered, or refused this caller) and ${object}; ${UNCHECKED}` };
+    return {
+      local,
+      s3,
+      ...(there ? { replaces: true as const } : {}),
+      checked: `-o ${output}: the bucket is there (HeadBucket: it answered, or refused this caller) and ${object}; ${UNCHECKED}`,
+    };
   }
   // S3:// (any case but s3), s3:/… (a slash short), s3:b/…, s3//b/…, s3:///b/…, a space before s3://: an S3 object meant,
   // and otherwise taken as a local path in a folder that is not there (s3:b); a folder of that name that is there is written in.

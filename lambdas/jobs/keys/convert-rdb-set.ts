@@ -23,7 +23,7 @@ import { slotOfBytes } from '../../domain/keys/hash-slot.js';
 import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
-import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
+import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput, storedFor } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
 /** What to convert: one file, or the shard files of one recovery point. */
@@ -96,7 +96,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       phase = 'one';
       const input = spec.inputs.length === 1 ? spec.inputs[0]! : files[0]!.location;
       const { result, staged } = await convertRdbStaged({ ...spec, input }, files[0]);
-      return staged ? staged.store() : result;
+      return staged ? storedFor(staged) : result;
     }
     phase = 'converting';
     const started = Date.now();
@@ -141,6 +141,8 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     const results: ConvertRdbResult[] = [];
     const staged: StagedOutput[] = [];
     const stored: StagedOutput[] = [];
+    /** The output whose store is under way. */
+    let inFlight: StagedOutput | undefined;
     const dropAll = async () => {
       for (const s of staged) await s.discard();
     };
@@ -166,10 +168,13 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       }
       phase = 'storing';
       for (const [i, s] of staged.entries()) {
+        inFlight = s;
         const r = await s.store(abort.signal);
+        inFlight = undefined;
         results[i] = r;
         if (!r.ok) {
-          const back = await takeBack(stored);
+          // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line.
+          const back = (takenBack = await takeBack(stored));
           await dropAll();
           return point(results, `shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}; ${back}`);
         }
@@ -177,9 +182,13 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
         await spec.onShard?.(i + 1, 'stored');
         abort.signal.throwIfAborted();
       }
+      // Every shard stored: the files they replaced (--force), kept aside to be put back, go.
+      await dropAll();
       return point(results);
     } catch (err) {
-      if (phase === 'storing') takenBack = await takeBack(stored);
+      // A put the abort cut short may have been stored by S3 all the same (its answer never came back, no ETag to
+      // take it back by): named, not counted as nothing left.
+      if (phase === 'storing') takenBack = await takeBack(stored, inFlight?.location);
       await dropAll();
       throw err;
     } finally {
@@ -202,26 +211,32 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be
  * removed is named, with why.
  */
-async function takeBack(stored: readonly StagedOutput[]): Promise<string> {
+async function takeBack(stored: readonly StagedOutput[], underWay?: string): Promise<string> {
   const left: string[] = [];
   const replaced: string[] = [];
+  /** Objects that were there before the run, which --force replaced: S3 kept no copy to put back. */
+  const lost: string[] = [];
   for (const s of stored) {
     try {
-      if ((await s.unstore()) === 'replaced') replaced.push(s.location);
+      const done = await s.unstore();
+      if (done === 'replaced') replaced.push(s.location);
+      if (done === 'removed' && s.replaces) lost.push(s.location);
     } catch (err) {
       left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
-  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}`;
+  const cut = underWay && `${underWay}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
+  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}`;
+  const gone = lost.length > 0 ? `; the objects at ${lost.join(', ')} before the run, which --force replaced, are gone (S3 kept no copy of them)` : '';
+  const rest = `${cut || 'nothing of the run is left'}${gone}`;
   const n = stored.length;
-  if (n === 0) return 'no shard output was stored';
-  if (replaced.length === 0)
-    return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, nothing of the run is left`;
+  if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
+  if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;
   // Another writer's file or object that took a stored output's place meanwhile is not the run's: left, and named.
   const removed = n - replaced.length;
   return (
     `of the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored, ${removed} ${removed === 1 ? 'was' : 'were'} removed and ` +
-    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), nothing of the run is left`
+    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), ${rest}`
   );
 }
 

@@ -170,9 +170,11 @@ export async function convertSources(inputs: readonly string[], readPartBytes?: 
 export interface StagedOutput {
   /** The output's name (`-o`). */
   readonly location: string;
+  /** An object was at the key when the run began, which --force replaces: {@link unstore} leaves none there (no copy kept). */
+  readonly replaces?: true;
   /** Puts it under its name (a local file linked or renamed into place; an S3 object uploaded, read back and verified): the run's result. */
   store(signal?: AbortSignal): Promise<ConvertRdbResult>;
-  /** Removes the temporary file (idempotent). */
+  /** Removes the temporary file, and the file a local output replaced, kept aside for {@link unstore} (idempotent). */
   discard(): Promise<void>;
   /**
    * Removes what {@link store} put under the name, only while it is still what the run put there (a local file: the
@@ -207,7 +209,7 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
  */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const { result, staged } = await convertRdbStaged(spec);
-  return staged ? staged.store() : result;
+  return staged ? storedFor(staged) : result;
 }
 
 /**
@@ -331,7 +333,8 @@ export async function convertRdbStaged(
     }
     const expected = { keys: w.keys, digest: back.digest, streamIds };
     const store = (signal?: AbortSignal) => storeOutput(out as OutputFile, checked.s3, spec.force ?? false, expected, reencodedKeys, signal);
-    return { result: result(), staged: stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed) };
+    const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
+    return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
   } catch (err) {
     await out.discard();
     if (spec.dryRun) throw err; // nothing was being written: a read's own error
@@ -350,6 +353,15 @@ export async function convertRdbStaged(
     };
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+  }
+}
+
+/** `staged` stored for good: the file it replaced (--force), kept aside to be put back, goes. */
+export async function storedFor(staged: StagedOutput): Promise<ConvertRdbResult> {
+  try {
+    return await staged.store();
+  } finally {
+    await staged.discard();
   }
 }
 

@@ -84,6 +84,20 @@ describe('ValueCache', () => {
     for (let i = 0; i < 3; i++) await execute(ctx, session, GET('a'));
     expect(reads).toEqual([100]);
   });
+
+  it('holds a value read twice at once (two requests before either read came back) once, and counts it once', async () => {
+    const at = (valueAt: number): IndexedKey => ({ db: 0, name: Buffer.from(`k${valueAt}`), type: 0, valueAt, valueEnd: valueAt + 61, expireAtMs: null });
+    const p = dumpPayload(0, rdbString('x'.repeat(60)), 10);
+    const payload = () => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    // Room for three 72-byte payloads.
+    const cache = new ValueCache(3 * 72);
+    const [one, two] = await Promise.all([cache.get(at(100), async () => payload()), cache.get(at(100), async () => payload())]);
+    expect(two).toBe(one);
+    cache.get(at(200), payload);
+    cache.get(at(300), payload);
+    // Counted twice, the budget had room for two: the value at 100 was let go for the one at 300.
+    expect(cache.size).toBe(3);
+  });
 });
 
 describe("ValueCache.memo: a held value's lookup maps, counted in the budget", () => {

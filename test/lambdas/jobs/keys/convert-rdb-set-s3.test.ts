@@ -1,5 +1,7 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +194,122 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('stopped/')).toEqual([]);
     expect(leftovers()).toEqual([]);
   }, 120_000);
+  /**
+   * `f` with the run's S3 requests through a proxy in front of moto: `onReply` sees each request once moto has answered
+   * it (done there), before the answer is relayed to the run (a signal landing while the run waits for it); a request
+   * `refused` is answered 500 InternalError without reaching moto.
+   */
+  const viaProxy = async <T>(
+    onReply: (method: string, url: string) => void,
+    f: () => Promise<T>,
+    refused: (method: string, url: string) => boolean = () => false,
+  ): Promise<T> => {
+    const proxy = createServer((req, res) => {
+      res.on('error', () => undefined); // a run that aborted the request is no longer there
+      if (refused(req.method ?? '', req.url ?? '')) {
+        req.resume();
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
+      }
+      const up = httpRequest(`${moto.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (back) => {
+        onReply(req.method ?? '', req.url ?? '');
+        setImmediate(() => {
+          if (res.destroyed) return void back.resume();
+          res.writeHead(back.statusCode ?? 500, back.headers);
+          back.pipe(res);
+        });
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      return await f();
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+      proxy.closeAllConnections();
+      await new Promise((done) => proxy.close(done));
+    }
+  };
+
+  it('interrupted while a failed store takes back the objects already uploaded: the interrupt says what was taken back, not nothing', async () => {
+    // The signal lands as the run's first DeleteObject is answered (shard 3's upload refused, shards 1 and 2 being taken
+    // back), after every put (an abort during a put throws: another path).
+    let said: Promise<string | undefined> | undefined;
+    let run: ReturnType<typeof startConvertRdb> | undefined;
+    await viaProxy(
+      (method) => {
+        if (method === 'DELETE' && said === undefined) said = run!.interrupt();
+      },
+      async () => {
+        run = startConvertRdb({
+          ...spec('s3://out/undone/'),
+          onShard: async (shard, stage) => {
+            if (shard === 3 && stage === 'converted')
+              await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `undone/${exportObjectKey(name, 3)}`, Body: 'not the run' }));
+          },
+        });
+        const r = asPoint(await run.done);
+        expect(r.ok).toBe(false);
+      },
+    );
+    expect(said).toBeDefined();
+    expect(await said).toBe('the 2 shard outputs already stored were removed, nothing of the run is left');
+    expect(await keys('undone/')).toEqual([`undone/${exportObjectKey(name, 3)}`]);
+  }, 120_000);
+
+  it("interrupted once S3 has stored shard 2's object but before its answer came back: the run does not say nothing is left", async () => {
+    let said: Promise<string | undefined> | undefined;
+    let run: ReturnType<typeof startConvertRdb> | undefined;
+    const shard2 = exportObjectKey(name, 2);
+    await viaProxy(
+      (method, url) => {
+        if (method === 'PUT' && url.includes(`cut/${shard2}`) && said === undefined) said = run!.interrupt();
+      },
+      async () => {
+        run = startConvertRdb(spec('s3://out/cut/'));
+        await expect(run.done).rejects.toThrow('interrupted');
+      },
+    );
+    expect(said).toBeDefined();
+    const left = await keys('cut/');
+    // What S3 holds: shard 1 taken back; shard 2's object stored by a put whose answer the run never saw.
+    expect(left).toEqual([`cut/${shard2}`]);
+    // Negative of the false word: not "nothing of the run is left".
+    expect(await said).toBe(
+      `the shard output already stored was removed, s3://out/cut/${shard2}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`,
+    );
+  }, 120_000);
+
+  it("--force over older objects, then shard 3's upload fails: the older objects shards 1 and 2 replaced are said to be gone, not passed over", async () => {
+    for (let i = 1; i <= 3; i++) await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: `older/${exportObjectKey(name, i)}`, Body: `older ${i}` }));
+    const r = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/older/', { force: true })),
+        (method, url) => method === 'PUT' && url.includes(`older/${exportObjectKey(name, 3)}`),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    const [one, two] = [1, 2].map((i) => `s3://out/older/${exportObjectKey(name, i)}`);
+    expect(r.error).toMatch(
+      new RegExp(
+        `the 2 shard outputs already stored were removed, nothing of the run is left; the objects at ${one}, ${two} before the run, which --force replaced, are gone \\(S3 kept no copy of them\\)$`,
+      ),
+    );
+    // What S3 holds: shard 3's older object (its upload refused); those of shards 1 and 2 went with the run's.
+    expect(await keys('older/')).toEqual([`older/${exportObjectKey(name, 3)}`]);
+    // Negative: without an older object at the keys, nothing is said to be gone.
+    const fresh = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/fresh/', { force: true })),
+        (method, url) => method === 'PUT' && url.includes(`fresh/${exportObjectKey(name, 3)}`),
+      ),
+    );
+    expect(fresh.error).toMatch(/the 2 shard outputs already stored were removed, nothing of the run is left$/);
+  }, 120_000);
+
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
     // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));

@@ -159,6 +159,31 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toHaveLength(3);
   }, 60_000);
 
+  it('--force over a folder of older files, then shard 3 cannot be stored: the files shards 1 and 2 replaced are put back, not lost', async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const r = asPoint(
+      await convertRdbPoint({
+        ...spec(out),
+        force: true,
+        onShard: (shard: number, stage: string) => {
+          // A folder takes shard 3's name once every shard is converted: its rename into place fails (EISDIR).
+          if (shard !== 3 || stage !== 'converted') return;
+          rmSync(at(3));
+          mkdirSync(at(3));
+          writeFileSync(join(at(3), 'x'), 'x');
+        },
+      }),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/EISDIR.*the 2 shard outputs already stored were removed, nothing of the run is left$/);
+    expect(readFileSync(at(1), 'utf8')).toBe('older 1');
+    expect(readFileSync(at(2), 'utf8')).toBe('older 2');
+    // Nothing else: no temporary file, no file kept aside.
+    expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
+  }, 60_000);
+
   it('--dry-run: every shard judged and its size counted, nothing written (exit 0); negative: a shard refused is said, exit 1', async () => {
     const out = folder();
     const dry = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run', '--json');
