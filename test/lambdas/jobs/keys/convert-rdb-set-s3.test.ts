@@ -1,7 +1,5 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +10,7 @@ import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRd
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
+import { viaS3Proxy } from '../../../support/s3-proxy.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
 /**
@@ -194,43 +193,12 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('stopped/')).toEqual([]);
     expect(leftovers()).toEqual([]);
   }, 120_000);
-  /**
-   * `f` with the run's S3 requests through a proxy in front of moto: `onReply` sees each request once moto has answered
-   * it (done there), before the answer is relayed to the run (a signal landing while the run waits for it); a request
-   * `refused` is answered 500 InternalError without reaching moto.
-   */
-  const viaProxy = async <T>(
+  /** `f` with the run's S3 requests through a proxy in front of moto (test/support/s3-proxy.ts). */
+  const viaProxy = <T>(
     onReply: (method: string, url: string) => void,
     f: () => Promise<T>,
-    refused: (method: string, url: string) => boolean = () => false,
-  ): Promise<T> => {
-    const proxy = createServer((req, res) => {
-      res.on('error', () => undefined); // a run that aborted the request is no longer there
-      if (refused(req.method ?? '', req.url ?? '')) {
-        req.resume();
-        res.writeHead(500, { 'content-type': 'application/xml' });
-        return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
-      }
-      const up = httpRequest(`${moto.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (back) => {
-        onReply(req.method ?? '', req.url ?? '');
-        setImmediate(() => {
-          if (res.destroyed) return void back.resume();
-          res.writeHead(back.statusCode ?? 500, back.headers);
-          back.pipe(res);
-        });
-      });
-      req.pipe(up);
-    });
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    try {
-      return await f();
-    } finally {
-      process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
-      proxy.closeAllConnections();
-      await new Promise((done) => proxy.close(done));
-    }
-  };
+    refuse: (method: string, url: string) => boolean = () => false,
+  ): Promise<T> => viaS3Proxy(moto.endpoint, { onReply, refuse }, f);
 
   it('interrupted while a failed store takes back the objects already uploaded: the interrupt says what was taken back, not nothing', async () => {
     // The signal lands as the run's first DeleteObject is answered (shard 3's upload refused, shards 1 and 2 being taken
