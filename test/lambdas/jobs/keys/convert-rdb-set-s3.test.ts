@@ -278,6 +278,28 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(fresh.error).toMatch(/the 2 shard outputs already stored were removed, nothing of the run is left$/);
   }, 120_000);
 
+  it("shard 3's upload answered never and its object not to be looked at: the run names what it may have left there, not 'nothing of the run is left'", async () => {
+    const key = `unsettled/${exportObjectKey(name, 3)}`;
+    let put = false;
+    const r = asPoint(
+      await viaS3Proxy(
+        moto.endpoint,
+        {
+          // Every PUT of shard 3 stored and its answer cut; the HEADs of that key after it refused (500).
+          cut: (method, url) => (put ||= method === 'PUT' && url.split('?')[0] === `/out/${key}`) && method === 'PUT' && url.split('?')[0] === `/out/${key}`,
+          refuse: (method, url) => put && method === 'HEAD' && url.split('?')[0] === `/out/${key}`,
+        },
+        () => convertRdbPoint(spec('s3://out/unsettled/')),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    const url = `s3://out/${key}`;
+    expect(r.error).toContain(`: ${url} may hold an object of this run, not verified: remove it, or run verify-rdb on it; `);
+    expect(r.error).toMatch(/; the 2 shard outputs already stored were removed, what s3:\/\/out\/unsettled\/\S+ may hold of this run is left as said$/);
+    // Negative of the false word: the object is there.
+    expect(await keys('unsettled/')).toEqual([key]);
+  }, 120_000);
+
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
     // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
