@@ -43,7 +43,10 @@ export interface OutputFile {
   readTransient(): AsyncIterable<Uint8Array>;
   /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */
   readTail(n: number): Promise<Buffer>;
-  /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
+  /**
+   * Puts the closed file under its name.
+   * @throws when a file is there and `replace` was not given; FolderSyncError when it is under its name, but its folder's sync failed
+   */
   commit(): Promise<void>;
   /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
@@ -52,9 +55,34 @@ export interface OutputFile {
    * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
    * The file it replaced (`replace`), kept aside under a temporary name until {@link discard}, is put back.
    * Says which: `removed`, `replaced` (another file there, left) or `gone` (nothing there, or never committed).
+   * @throws FolderSyncError when it was removed (the older file put back), but its folder's sync failed
    */
   uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
 }
+
+/**
+ * The file was put under its name, or taken back from it, but its folder's sync then failed: what was done is there,
+ * and a crash before the system writes the folder out may undo it.
+ */
+export class FolderSyncError extends Error {
+  override readonly name = 'FolderSyncError';
+  constructor(
+    readonly folder: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the folder ${folder} could not be synced (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  /** Why, in words: the sync's own error. */
+  get reason(): string {
+    return this.cause instanceof Error ? this.cause.message : String(this.cause);
+  }
+}
+
+/** {@link syncDir}, its failure a {@link FolderSyncError}. */
+const syncFolder = (dir: string): Promise<void> =>
+  syncDir(dir).catch((err: unknown) => {
+    throw new FolderSyncError(dir, err);
+  });
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
 export function outputPathState(path: string): 'none' | 'file' | 'other' {
@@ -219,7 +247,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       committed = identity(st);
       gone = true;
       live.delete(tempPath);
-      await syncDir(dir);
+      // In place whatever the sync says: its failure is a FolderSyncError, and uncommit can still take the file back.
+      await syncFolder(dir);
     },
     discard,
     async uncommit() {
@@ -234,7 +263,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         live.delete(aside);
         aside = undefined;
       } else await unlink(target);
-      await syncDir(dir);
+      // Removed whatever the sync says: its failure is a FolderSyncError.
+      await syncFolder(dir);
       return 'removed';
     },
   };

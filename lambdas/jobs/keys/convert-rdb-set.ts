@@ -23,6 +23,7 @@ import { slotOfBytes } from '../../domain/keys/hash-slot.js';
 import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
+import { FolderSyncError } from '../../adapters/storage/output-file.js';
 import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput, storedFor } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
@@ -175,7 +176,9 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
         if (!r.ok) {
           // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line. An object of
           // the run the failed store may have left (not verified) is named, not counted as nothing left.
-          const back = (takenBack = await takeBack(stored, s.leftUnverified() ? { location: s.location, said: true } : undefined));
+          // One put under its name before its store failed (its folder's sync) is taken back with the others.
+          const ours = s.inPlace() ? [...stored, s] : stored;
+          const back = (takenBack = await takeBack(ours, s.leftUnverified() ? { location: s.location, said: true } : undefined));
           await dropAll();
           return point(results, `shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}; ${back}`);
         }
@@ -218,13 +221,16 @@ async function takeBack(stored: readonly StagedOutput[], underWay?: { location: 
   const replaced: string[] = [];
   /** Objects that were there before the run, which --force replaced: S3 kept no copy to put back. */
   const lost: string[] = [];
+  /** Taken back, but their folder's sync then failed: a crash may undo it. */
+  const unsynced: FolderSyncError[] = [];
   for (const s of stored) {
     try {
       const done = await s.unstore();
       if (done === 'replaced') replaced.push(s.location);
       if (done === 'removed' && s.replaces) lost.push(s.location);
     } catch (err) {
-      left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
+      if (err instanceof FolderSyncError) unsynced.push(err);
+      else left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
   const cut =
@@ -232,9 +238,15 @@ async function takeBack(stored: readonly StagedOutput[], underWay?: { location: 
     (underWay.said
       ? `what ${underWay.location} may hold of this run is left as said`
       : `${underWay.location}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`);
-  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}`;
+  // The folders whose sync failed after the take-back, each once.
+  const folders = [...new Map(unsynced.map((e) => [e.folder, e.reason])).entries()];
+  const note =
+    folders.length > 0
+      ? `; ${folders.map(([f, why]) => `the folder ${f} could not be synced after the take-back (${why})`).join('; ')}: a crash may undo it`
+      : '';
+  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}${note}`;
   const gone = lost.length > 0 ? `; the objects at ${lost.join(', ')} before the run, which --force replaced, are gone (S3 kept no copy of them)` : '';
-  const rest = `${cut || 'nothing of the run is left'}${gone}`;
+  const rest = `${cut || 'nothing of the run is left'}${gone}${note}`;
   const n = stored.length;
   if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
   if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;

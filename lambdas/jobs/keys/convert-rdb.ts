@@ -34,7 +34,7 @@
  * before it is written (more while one key's value is bigger).
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
-import { createOutputFile, type OutputFile } from '../../adapters/storage/output-file.js';
+import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
 import type { StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
@@ -192,6 +192,8 @@ export interface StagedOutput {
   discard(): Promise<void>;
   /** {@link store} failed and may have left an object of the run under the name, not verified (its error names it). */
   leftUnverified(): boolean;
+  /** {@link store} failed once the output was under its name (its folder's sync): it is there, and {@link unstore} takes it back. */
+  inPlace(): boolean;
   /**
    * Removes what {@link store} put under the name, only while it is still what the run put there (a local file: the
    * same file; an object: the ETag its put stored), and says which: `removed`, `replaced` (another writer's, left) or
@@ -392,6 +394,7 @@ function stagedOutput(
 ): StagedOutput {
   let stored = false;
   let left = false;
+  let inPlace = false;
   return {
     location,
     store: async (signal) => {
@@ -401,12 +404,21 @@ function stagedOutput(
         left = unstored?.left === true;
         return result(unstored?.error);
       } catch (err) {
+        if (err instanceof FolderSyncError) {
+          // Under its name (the rename or link was done): only the folder's sync failed. Not a success (a crash may
+          // lose it), not "nothing was written": named, and taken back like a stored one (unstore) if the run says so.
+          stored = inPlace = true;
+          return result(
+            `${location} is in place (verified before it was put there), but its folder could not be synced after it was (${err.reason}): a crash may lose it (run sync to write it out)`,
+          );
+        }
         await out.discard();
         return failed(err);
       }
     },
     discard: () => out.discard(),
     leftUnverified: () => left,
+    inPlace: () => inPlace,
     unstore: async () => {
       if (!stored) return undefined;
       stored = false;

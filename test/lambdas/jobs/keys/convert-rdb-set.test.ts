@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { inWorker } from '../../../cli/support/in-process.js';
+import { cliAsNobody, NOBODY } from '../../../cli/support/run-cli.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
@@ -182,6 +183,34 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readFileSync(at(2), 'utf8')).toBe('older 2');
     // Nothing else: no temporary file, no file kept aside.
     expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
+  }, 60_000);
+
+  it("a folder whose sync fails once shard 1 is renamed into it (writable, not readable: mode 0300, as nobody): shard 1 taken back and the unsynced folder said, not 'nothing was written'", async () => {
+    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-set-nobody-'));
+    try {
+      chmodSync(open, 0o755);
+      for (const f of point.files) {
+        copyFileSync(f, join(open, basename(f)));
+        chmodSync(join(open, basename(f)), 0o644);
+      }
+      const out = join(open, 'out');
+      mkdirSync(out);
+      chownSync(out, NOBODY, NOBODY);
+      chmodSync(out, 0o300);
+      const r = await cliAsNobody('convert-rdb', join(open, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
+      expect(r.status, r.stderr).toBe(1);
+      const one = join(out, exportObjectKey(name, 1));
+      const why = `EACCES: permission denied, open '${out}'`;
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb: shard 1 of 3, ${join(open, exportObjectKey(name, 1))}: ${one} is in place (verified before it was put there), but its folder ` +
+          `could not be synced after it was (${why}): a crash may lose it (run sync to write it out); the shard output already stored was removed, ` +
+          `nothing of the run is left; the folder ${out} could not be synced after the take-back (${why}): a crash may undo it\n`,
+      );
+      chmodSync(out, 0o700);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('--dry-run: every shard judged and its size counted, nothing written (exit 0); negative: a shard refused is said, exit 1', async () => {
