@@ -12,7 +12,7 @@
  * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
+import { type BigIntStats, createReadStream, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
@@ -114,7 +114,17 @@ const identity = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${
 const live = new Set<string>();
 let exitHook = false;
 
-/** Removes the temporary files still live (a process `exit` listener: synchronous, as exit listeners must be). */
+/**
+ * Files a commit with `replace` kept aside (a hard link to the file it replaced: once the run's file is under the
+ * name, the older file's only name), each with its name and the identity of the run's file: never removed as the
+ * process exits, but put back ({@link putBackAtExit}).
+ */
+const asides = new Map<string, { readonly target: string; readonly ours: string }>();
+
+/**
+ * Removes the temporary files still live, and puts back the files kept aside (a process `exit` listener: synchronous,
+ * as exit listeners must be). A second signal during a take-back exits here: the older files are not lost with it.
+ */
 function removeLive(): void {
   for (const path of live) {
     try {
@@ -124,6 +134,25 @@ function removeLive(): void {
     }
   }
   live.clear();
+  for (const [aside, { target, ours }] of asides) putBackAtExit(aside, target, ours);
+  asides.clear();
+}
+
+/**
+ * The file kept aside at `aside`, as the process exits before the run took it back or let it go: put back under
+ * `target` while the file there is the run's own (`ours`: what uncommit would do); removed when it is a second name
+ * of the file there (the exit came between the link and the rename: nothing was replaced yet); else left as it is
+ * (whose file is at the name is not known: the older file keeps this name, and the next run on the output names it).
+ */
+function putBackAtExit(aside: string, target: string, ours: string): void {
+  try {
+    const kept = statSync(aside, { bigint: true });
+    const there = statSync(target, { bigint: true, throwIfNoEntry: false });
+    if (there && there.dev === kept.dev && there.ino === kept.ino) unlinkSync(aside);
+    else if (there && identity(there) === ours) renameSync(aside, target);
+  } catch {
+    // Gone already (taken back), or the folder refuses: left as it is.
+  }
 }
 
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
@@ -148,7 +177,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
-  /** The file the commit replaced, linked aside (uncommit puts it back; discard, or the process's exit, removes it). */
+  /** The file the commit replaced, linked aside (uncommit, or the process's exit before discard, puts it back; discard removes it). */
   let aside: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
@@ -164,7 +193,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     if (!gone) await unlink(tempPath).catch(() => undefined);
     if (aside !== undefined) {
       await unlink(aside).catch(() => undefined);
-      live.delete(aside);
+      asides.delete(aside);
       aside = undefined;
     }
     gone = true;
@@ -227,13 +256,14 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (replace) {
         // The file replaced, kept aside (a hard link): a run that takes back what it stored puts it back.
         const prev = `${tempPath}.replaced`;
-        live.add(prev);
+        // On record before it exists: an exit meanwhile puts it back, or removes it while it is a second name of the file there.
+        asides.set(prev, { target, ours: identity(st) });
         // Nothing there (ENOENT), or no hard link allowed (a folder, fs.protected_hardlinks, a file system without them):
         // replaced as before, without a copy to put back.
         const linked = await link(target, prev).then(
           () => true,
           () => {
-            live.delete(prev);
+            asides.delete(prev);
             return false;
           },
         );
@@ -260,7 +290,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (identity(now) !== ours) return 'replaced';
       if (aside !== undefined) {
         await rename(aside, target);
-        live.delete(aside);
+        asides.delete(aside);
         aside = undefined;
       } else await unlink(target);
       // Removed whatever the sync says: its failure is a FolderSyncError.

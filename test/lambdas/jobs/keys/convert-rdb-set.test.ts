@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -281,6 +281,36 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     await expect(run.done).rejects.toThrow('interrupted');
     expect(await said).toBe('the shard output already stored was removed, nothing of the run is left');
     expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
+  it('--force over older files, two real signals once shard 2 is stored (the second quits at once): the older files are put back as the process exits, none lost', async () => {
+    // A child process runs the point as the CLI does (quitOnSignals), sending itself SIGTERM then SIGINT once shard 2 went
+    // under its name: the second signal exits before the take-back put the older files back, from the exit hook's files.
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const module = (path: string) => JSON.stringify(join(ROOT, path));
+    const script = `
+      const { startConvertRdb } = require(${module('lambdas/jobs/keys/convert-rdb-set.ts')});
+      const { convertTarget } = require(${module('lambdas/jobs/keys/convert-rdb.ts')});
+      const { quitOnSignals } = require(${module('cli/signals.ts')});
+      const [input, out] = process.argv.slice(1);
+      const run = startConvertRdb({
+        inputs: [input], shards: 3, output: out + '/', force: true, ...convertTarget({ for: 'redis-6.2' }),
+        onShard: (shard, stage) => {
+          if (shard !== 2 || stage !== 'stored') return;
+          process.kill(process.pid, 'SIGTERM');
+          process.kill(process.pid, 'SIGINT');
+        },
+      });
+      quitOnSignals(async (signal) => 'interrupted (' + signal + '): ' + (await run.interrupt()));
+      run.done.then(() => process.exit(0), () => undefined);`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out], { cwd: ROOT, encoding: 'utf8' });
+    expect(child.stderr).toMatch(/interrupted again \((SIGINT|SIGTERM)\): quitting before the run took back what it stored/);
+    expect([130, 143]).toContain(child.status);
+    for (let s = 1; s <= 3; s++) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
+    // Nothing else: no temporary file, no file kept aside.
+    expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
   }, 60_000);
 
   it("negative: a file put at shard 1's name after the run stored it is not the run's: taking back leaves it", async () => {
