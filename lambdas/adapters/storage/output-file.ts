@@ -12,7 +12,7 @@
  * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, createReadStream, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { type BigIntStats, createReadStream, existsSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
@@ -83,6 +83,57 @@ const syncFolder = (dir: string): Promise<void> =>
   syncDir(dir).catch((err: unknown) => {
     throw new FolderSyncError(dir, err);
   });
+
+/**
+ * What earlier runs on the output `path` left beside it, having been killed before they ended (SIGKILL, a power
+ * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<pid>-<hex>.tmp`), or
+ * the file a run with `replace` kept aside (`….tmp.replaced`). Only those of a process that is no longer running
+ * (another run under way owns its own). Named, never removed nor put back: a name of that shape is no proof that a
+ * run made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is
+ * not known; the operator decides.
+ */
+export function earlierLeftovers(path: string): string[] {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const name = basename(target);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const shape = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const found: string[] = [];
+  for (const n of names.sort()) {
+    const m = shape.exec(n);
+    if (!m || m[1] !== name || running(Number(m[2]))) continue;
+    const left = join(dir, n);
+    const st = statSync(left, { throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    if (m[3] === undefined) {
+      found.push(`${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`);
+      continue;
+    }
+    const there = statSync(target, { throwIfNoEntry: false });
+    found.push(
+      there && there.dev === st.dev && there.ino === st.ino
+        ? `${left}: a second name of ${path}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`
+        : `${left}: the file at ${path} that an earlier run with --force replaced, kept aside by that run, killed before it ended ` +
+            `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else remove it)`,
+    );
+  }
+  return found;
+}
+
+/** Whether process `pid` is running (signal 0: EPERM is a process of another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
 export function outputPathState(path: string): 'none' | 'file' | 'other' {

@@ -69,6 +69,8 @@ export interface ConvertRdbResult {
   readonly dryRun?: true;
   /** A dry run: what was checked of the output, and what was not. */
   readonly outputChecked?: string;
+  /** What earlier runs on the output, killed before they ended, left beside it: named, left as they are (convert-output.ts). */
+  readonly earlier?: readonly string[];
   readonly input: string;
   /** Absent only in a dry run without `-o`. */
   readonly output?: string;
@@ -260,6 +262,7 @@ export async function convertRdbStaged(
       ...(spec.dryRun ? { dryRun: true as const, ...(checked.checked ? { outputChecked: checked.checked } : {}) } : {}),
       input: spec.input,
       ...(spec.output !== undefined ? { output: spec.output } : {}),
+      ...(checked.earlier ? { earlier: checked.earlier } : {}),
       target: spec.target,
       format: spec.format,
       ...(pass.source ? { source: pass.source } : {}),

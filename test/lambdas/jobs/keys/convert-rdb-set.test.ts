@@ -313,6 +313,54 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
   }, 60_000);
 
+  it("--force over older files, the run SIGKILLed once shard 2 is stored: the next run names what it left (older files kept aside, a temporary file) and removes none; negative: a live process's file, another name", async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const script = `
+      const { startConvertRdb } = require(${JSON.stringify(join(ROOT, 'lambdas/jobs/keys/convert-rdb-set.ts'))});
+      const { convertTarget } = require(${JSON.stringify(join(ROOT, 'lambdas/jobs/keys/convert-rdb.ts'))});
+      const [input, out] = process.argv.slice(1);
+      startConvertRdb({
+        inputs: [input], shards: 3, output: out + '/', force: true, ...convertTarget({ for: 'redis-6.2' }),
+        onShard: (shard, stage) => { if (shard === 2 && stage === 'stored') process.kill(process.pid, 'SIGKILL'); },
+      });`;
+    const killed = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out], { cwd: ROOT, encoding: 'utf8' });
+    expect(killed.signal).toBe('SIGKILL');
+    const left = readdirSync(out)
+      .filter((f) => f.startsWith('.'))
+      .sort();
+    // What the killed run left: shards 1 and 2's older files kept aside, shard 3's temporary file.
+    expect(left.map((f) => f.replace(/\.\d+-[0-9a-f]{8}\.tmp/, '.<run>.tmp'))).toEqual([
+      `.${exportObjectKey(name, 1)}.<run>.tmp.replaced`,
+      `.${exportObjectKey(name, 2)}.<run>.tmp.replaced`,
+      `.${exportObjectKey(name, 3)}.<run>.tmp`,
+    ]);
+    // Not an earlier run's: one named for a process that runs (this one), and another name.
+    const live = `.${exportObjectKey(name, 1)}.${process.pid}-0123abcd.tmp`;
+    writeFileSync(join(out, live), 'not a killed run');
+    writeFileSync(join(out, `.${exportObjectKey(name, 1)}.backup`), 'not a run');
+    const r = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '--force', '-o', `${out}/`);
+    expect(r.status, r.stderr).toBe(0);
+    const [one, two, three] = left.map((f) => join(out, f));
+    const replaced = (s: number, kept: string) =>
+      `redis-dr convert-rdb: left by an earlier run: ${kept}: the file at ${at(s)} that an earlier run with --force replaced, kept aside by that run, ` +
+      `killed before it ended (whether it had finished is not known: to put the older file back, mv ${kept} ${at(s)}; else remove it)`;
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      replaced(1, one!),
+      replaced(2, two!),
+      `redis-dr convert-rdb: left by an earlier run: ${three}: the temporary file of an earlier run on ${at(3)}, killed before it ended (not an output; remove it)`,
+    ]);
+    // Named, none removed: the older files are where the killed run kept them.
+    expect(readFileSync(one!, 'utf8')).toBe('older 1');
+    expect(readFileSync(two!, 'utf8')).toBe('older 2');
+    expect(
+      readdirSync(out)
+        .filter((f) => f.startsWith('.'))
+        .sort(),
+    ).toEqual([...left, `.${exportObjectKey(name, 1)}.backup`, live].sort());
+  }, 60_000);
+
   it("negative: a file put at shard 1's name after the run stored it is not the run's: taking back leaves it", async () => {
     const out = folder();
     const mine = join(out, exportObjectKey(name, 1));
