@@ -300,6 +300,26 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('unsettled/')).toEqual([key]);
   }, 120_000);
 
+  it("shard 3's object cannot be read back nor removed (its GETs and DELETEs refused): the run names it as left, not 'nothing of the run is left'", async () => {
+    const key = `unremoved/${exportObjectKey(name, 3)}`;
+    const url = `s3://out/${key}`;
+    const r = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/unremoved/')),
+        (method, path) => (method === 'GET' || method === 'DELETE') && path.split('?')[0] === `/out/${key}`,
+      ),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain(`: it could not be removed (`);
+    expect(r.error).toMatch(
+      new RegExp(
+        `remove ${url.replace(/[./]/g, '\\$&')}, it is not verified; the 2 shard outputs already stored were removed, what ${url.replace(/[./]/g, '\\$&')} may hold of this run is left as said$`,
+      ),
+    );
+    expect(await keys('unremoved/')).toEqual([key]);
+  }, 120_000);
+
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
     // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
