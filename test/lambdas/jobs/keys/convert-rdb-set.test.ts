@@ -283,29 +283,38 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toEqual([]);
   }, 60_000);
 
-  it('--force over older files, two real signals once shard 2 is stored (the second quits at once): the older files are put back as the process exits, none lost', async () => {
-    // A child process runs the point as the CLI does (quitOnSignals), sending itself SIGTERM then SIGINT once shard 2 went
-    // under its name: the second signal exits before the take-back put the older files back, from the exit hook's files.
-    const out = folder();
-    const at = (s: number) => join(out, exportObjectKey(name, s));
-    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+  /**
+   * A child process running the point with --force into `out` as the CLI does (quitOnSignals), doing `atShard2` (a
+   * statement, `at(s)` the path of shard s's output) once shard 2 went under its name.
+   */
+  const forcedChild = (out: string, atShard2: string) => {
     const module = (path: string) => JSON.stringify(join(ROOT, path));
     const script = `
       const { startConvertRdb } = require(${module('lambdas/jobs/keys/convert-rdb-set.ts')});
       const { convertTarget } = require(${module('lambdas/jobs/keys/convert-rdb.ts')});
+      const { exportObjectKey } = require(${module('lambdas/domain/points/export-objects.ts')});
       const { quitOnSignals } = require(${module('cli/signals.ts')});
-      const [input, out] = process.argv.slice(1);
+      const fs = require('node:fs');
+      const [input, out, name] = process.argv.slice(1);
+      const at = (s) => require('node:path').join(out, exportObjectKey(name, s));
       const run = startConvertRdb({
         inputs: [input], shards: 3, output: out + '/', force: true, ...convertTarget({ for: 'redis-6.2' }),
         onShard: (shard, stage) => {
-          if (shard !== 2 || stage !== 'stored') return;
-          process.kill(process.pid, 'SIGTERM');
-          process.kill(process.pid, 'SIGINT');
+          if (shard === 2 && stage === 'stored') { ${atShard2} }
         },
       });
       quitOnSignals(async (signal) => 'interrupted (' + signal + '): ' + (await run.interrupt()));
       run.done.then(() => process.exit(0), () => undefined);`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out], { cwd: ROOT, encoding: 'utf8' });
+    return spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out, name], { cwd: ROOT, encoding: 'utf8' });
+  };
+  /** Two signals at once: the first starts the take-back, the second quits before it ends (cli/signals.ts). */
+  const twoSignals = "process.kill(process.pid, 'SIGTERM'); process.kill(process.pid, 'SIGINT');";
+
+  it('--force over older files, two real signals once shard 2 is stored (the second quits at once): the older files are put back as the process exits, none lost', async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const child = forcedChild(out, twoSignals);
     expect(child.stderr).toMatch(/interrupted again \((SIGINT|SIGTERM)\): quitting before the run took back what it stored/);
     expect([130, 143]).toContain(child.status);
     for (let s = 1; s <= 3; s++) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
@@ -313,19 +322,25 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
   }, 60_000);
 
+  it("negative: another writer's file at shard 1's name, then two signals: it is left, and the older file kept aside is neither put over it nor removed", async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const child = forcedChild(out, `fs.rmSync(at(1)); fs.writeFileSync(at(1), 'another writer'); ${twoSignals}`);
+    expect([130, 143], child.stderr).toContain(child.status);
+    expect(readFileSync(at(1), 'utf8')).toBe('another writer');
+    for (const s of [2, 3]) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
+    const kept = readdirSync(out).filter((f) => f.startsWith('.'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(new RegExp(`^\\.${exportObjectKey(name, 1).replace(/\./g, '\\.')}\\.\\d+-[0-9a-f]{8}\\.tmp\\.replaced$`));
+    expect(readFileSync(join(out, kept[0]!), 'utf8')).toBe('older 1');
+  }, 60_000);
+
   it("--force over older files, the run SIGKILLed once shard 2 is stored: the next run names what it left (older files kept aside, a temporary file) and removes none; negative: a live process's file, another name", async () => {
     const out = folder();
     const at = (s: number) => join(out, exportObjectKey(name, s));
     for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
-    const script = `
-      const { startConvertRdb } = require(${JSON.stringify(join(ROOT, 'lambdas/jobs/keys/convert-rdb-set.ts'))});
-      const { convertTarget } = require(${JSON.stringify(join(ROOT, 'lambdas/jobs/keys/convert-rdb.ts'))});
-      const [input, out] = process.argv.slice(1);
-      startConvertRdb({
-        inputs: [input], shards: 3, output: out + '/', force: true, ...convertTarget({ for: 'redis-6.2' }),
-        onShard: (shard, stage) => { if (shard === 2 && stage === 'stored') process.kill(process.pid, 'SIGKILL'); },
-      });`;
-    const killed = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out], { cwd: ROOT, encoding: 'utf8' });
+    const killed = forcedChild(out, "process.kill(process.pid, 'SIGKILL');");
     expect(killed.signal).toBe('SIGKILL');
     const left = readdirSync(out)
       .filter((f) => f.startsWith('.'))
