@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { errorName } from '../aws/errors.js';
+import { errorName, httpStatus } from '../aws/errors.js';
 import { getObjectTags, listObjects } from '../aws/s3/objects.js';
 import { PartDigests, verifyS3ReadBack } from './s3-read-back.js';
 import { checkKey, KeyExistsError, PutError, storeError, type ObjectStore, type PutOptions, type PutResult, type StoredObject } from './object-store.js';
@@ -216,7 +216,9 @@ export class S3ObjectStore implements ObjectStore {
       return head?.Metadata?.[PUT_MARK] === mark ? head.ETag : undefined;
     } catch (headErr) {
       if (MISSING.includes(errorName(headErr))) return undefined;
-      const why = headErr instanceof Error ? headErr.message : String(headErr);
+      // A HEAD's error has no body: its status says more than the SDK's UnknownError.
+      const status = httpStatus(headErr);
+      const why = `${headErr instanceof Error ? headErr.message : String(headErr)}${status === undefined ? '' : `, HTTP ${status}`}`;
       throw new PutError(
         'unsettled',
         new Error(`${err instanceof Error ? err.message : String(err)}; whether S3 stored it could not be told (HeadObject: ${why})`, { cause: err }),
