@@ -170,7 +170,9 @@ describe('convertRdb into s3://', () => {
       );
       expect(r.ok).toBe(false);
       const url = 's3://out/unsettled/v10.rdb';
-      expect(r.error).toMatch(/^the upload of s3:\/\/out\/unsettled\/v10\.rdb failed \(.+; whether S3 stored it could not be told \(HeadObject: .+, HTTP 500\)\): /);
+      expect(r.error).toMatch(
+        /^the upload of s3:\/\/out\/unsettled\/v10\.rdb failed \(.+; whether S3 stored it could not be told \(HeadObject: .+, HTTP 500\)\): /,
+      );
       expect(r.error).toMatch(
         new RegExp(`: ${url.replace(/[./]/g, '\\$&')} may hold an object of this run, not verified: remove it, or run verify-rdb on it$`),
       );
