@@ -2,7 +2,7 @@
  * The S3 driver of the object store (object-store.ts): keys under a prefix
  * of a bucket, any S3-compatible store. Loaded only for s3:// destinations.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { errorName } from '../aws/errors.js';
+import { errorName, httpStatus } from '../aws/errors.js';
 import { getObjectTags, listObjects } from '../aws/s3/objects.js';
 import { PartDigests, verifyS3ReadBack } from './s3-read-back.js';
 import { checkKey, KeyExistsError, PutError, storeError, type ObjectStore, type PutOptions, type PutResult, type StoredObject } from './object-store.js';
@@ -35,7 +35,18 @@ export interface S3PutOptions extends PutOptions {
    * when another writer replaced or deleted it meanwhile.
    */
   readonly ifMatch?: string;
+  /**
+   * The put carries a mark of its own ({@link PUT_MARK} metadata, random per put): when its answer is lost after S3
+   * stored the object (the SDK sends it again and that attempt meets it, 412 under a condition, or every attempt's
+   * answer is lost), the object at the key is looked at, and when it bears this put's mark it is this put's, read
+   * back as any put's object is (its length and SHA-256 against the bytes sent) and the put resolves with it; another
+   * writer's object (no mark, or another) is what the put's error says, as without the mark.
+   */
+  readonly mark?: boolean;
 }
+
+/** The metadata (`x-amz-meta-…`) naming the put that stored an object, when it was put with {@link S3PutOptions.mark}. */
+export const PUT_MARK = 'redis-dr-put';
 
 /** Errors S3 gives for a key that is not there (GetObject: NoSuchKey; HeadObject: NotFound). */
 const MISSING = ['NoSuchKey', 'NotFound'];
@@ -92,7 +103,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: S3PutOptions = {}): Promise<PutResult> {
-    const { ifExists = 'fail', commit, signal, tags, contentType, ifMatch, metadata } = options;
+    const { ifExists = 'fail', commit, signal, tags, contentType, ifMatch } = options;
+    const mark = options.mark ? randomUUID() : undefined;
+    const metadata = mark === undefined ? options.metadata : { ...options.metadata, [PUT_MARK]: mark };
     const Key = this.key(key);
     const location = this.location(key);
     const conditional = ifMatch !== undefined ? { IfMatch: ifMatch } : ifExists === 'replace' ? {} : { IfNoneMatch: '*' };
@@ -161,11 +174,15 @@ export class S3ObjectStore implements ObjectStore {
       }
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (errorName(err) === 'PreconditionFailed' && ifMatch === undefined && ifExists !== 'replace') {
-        if (ifExists === 'skip') return { written: false, bytes: 0, sha256: '', location, how: 's3-full-object-checksum' };
-        throw new KeyExistsError(this.url, key);
+      // An attempt whose answer was lost may have stored the object: this put's own (its mark) is read back below.
+      stored = mark === undefined ? undefined : await this.markedBy(Key, mark, err);
+      if (stored === undefined) {
+        if (errorName(err) === 'PreconditionFailed' && ifMatch === undefined && ifExists !== 'replace') {
+          if (ifExists === 'skip') return { written: false, bytes: 0, sha256: '', location, how: 's3-full-object-checksum' };
+          throw new KeyExistsError(this.url, key);
+        }
+        throw new PutError('write', err);
       }
-      throw new PutError('write', err);
     }
     const sha256 = whole.digest('hex');
     try {
@@ -186,6 +203,26 @@ export class S3ObjectStore implements ObjectStore {
       // is always the read-back's, never the cleanup's.
       await this.deleteStored(Key, stored).catch(() => undefined);
       throw new PutError('read-back', err);
+    }
+  }
+
+  /**
+   * The ETag of the object at `Key` when it bears `mark` (a put whose answer was lost stored it), else undefined (no
+   * object, or another writer's). A HeadObject that fails leaves it unknown: PutError `unsettled`, `err` its cause.
+   */
+  private async markedBy(Key: string, mark: string, err: unknown): Promise<string | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key, ...this.owner() }));
+      return head?.Metadata?.[PUT_MARK] === mark ? head.ETag : undefined;
+    } catch (headErr) {
+      if (MISSING.includes(errorName(headErr))) return undefined;
+      // A HEAD's error has no body: its status says more than the SDK's UnknownError.
+      const status = httpStatus(headErr);
+      const why = `${headErr instanceof Error ? headErr.message : String(headErr)}${status === undefined ? '' : `, HTTP ${status}`}`;
+      throw new PutError(
+        'unsettled',
+        new Error(`${err instanceof Error ? err.message : String(err)}; whether S3 stored it could not be told (HeadObject: ${why})`, { cause: err }),
+      );
     }
   }
 

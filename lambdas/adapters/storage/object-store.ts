@@ -103,11 +103,15 @@ export interface ObjectStore {
   sweep(): Promise<string[]>;
 }
 
-/** A put that failed at a stage: `write` (the bytes on their way) or `read-back` (stored, then not matched, or not readable). */
+/**
+ * A put that failed at a stage: `write` (the bytes on their way; nothing of the put stored), `read-back` (stored, then
+ * not matched, or not readable), or `unsettled` (an answer lost, and whether the object was stored could not be told:
+ * an object of the put, not verified, may be under the key).
+ */
 export class PutError extends Error {
   override readonly name = 'PutError';
   constructor(
-    readonly stage: 'write' | 'read-back',
+    readonly stage: 'write' | 'read-back' | 'unsettled',
     override readonly cause: unknown,
   ) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });

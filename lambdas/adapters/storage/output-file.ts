@@ -12,7 +12,7 @@
  * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, createReadStream, existsSync, statSync, unlinkSync } from 'node:fs';
+import { type BigIntStats, createReadStream, existsSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
@@ -43,7 +43,10 @@ export interface OutputFile {
   readTransient(): AsyncIterable<Uint8Array>;
   /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */
   readTail(n: number): Promise<Buffer>;
-  /** Puts the closed file under its name. @throws when a file is there and `replace` was not given */
+  /**
+   * Puts the closed file under its name.
+   * @throws when a file is there and `replace` was not given; FolderSyncError when it is under its name, but its folder's sync failed
+   */
   commit(): Promise<void>;
   /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
@@ -52,8 +55,84 @@ export interface OutputFile {
    * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
    * The file it replaced (`replace`), kept aside under a temporary name until {@link discard}, is put back.
    * Says which: `removed`, `replaced` (another file there, left) or `gone` (nothing there, or never committed).
+   * @throws FolderSyncError when it was removed (the older file put back), but its folder's sync failed
    */
   uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
+}
+
+/**
+ * The file was put under its name, or taken back from it, but its folder's sync then failed: what was done is there,
+ * and a crash before the system writes the folder out may undo it.
+ */
+export class FolderSyncError extends Error {
+  override readonly name = 'FolderSyncError';
+  constructor(
+    readonly folder: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the folder ${folder} could not be synced (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  /** Why, in words: the sync's own error. */
+  get reason(): string {
+    return this.cause instanceof Error ? this.cause.message : String(this.cause);
+  }
+}
+
+/** {@link syncDir}, its failure a {@link FolderSyncError}. */
+const syncFolder = (dir: string): Promise<void> =>
+  syncDir(dir).catch((err: unknown) => {
+    throw new FolderSyncError(dir, err);
+  });
+
+/**
+ * What earlier runs on the output `path` left beside it, having been killed before they ended (SIGKILL, a power
+ * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<pid>-<hex>.tmp`), or
+ * the file a run with `replace` kept aside (`….tmp.replaced`). Only those of a process that is no longer running
+ * (another run under way owns its own). Named, never removed nor put back: a name of that shape is no proof that a
+ * run made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is
+ * not known; the operator decides.
+ */
+export function earlierLeftovers(path: string): string[] {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const name = basename(target);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const shape = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const found: string[] = [];
+  for (const n of names.sort()) {
+    const m = shape.exec(n);
+    if (!m || m[1] !== name || running(Number(m[2]))) continue;
+    const left = join(dir, n);
+    const st = statSync(left, { throwIfNoEntry: false });
+    if (!st?.isFile()) continue;
+    if (m[3] === undefined) {
+      found.push(`${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`);
+      continue;
+    }
+    const there = statSync(target, { throwIfNoEntry: false });
+    found.push(
+      there && there.dev === st.dev && there.ino === st.ino
+        ? `${left}: a second name of ${path}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`
+        : `${left}: the file at ${path} that an earlier run with --force replaced, kept aside by that run, killed before it ended ` +
+            `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else remove it)`,
+    );
+  }
+  return found;
+}
+
+/** Whether process `pid` is running (signal 0: EPERM is a process of another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
@@ -86,7 +165,17 @@ const identity = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${
 const live = new Set<string>();
 let exitHook = false;
 
-/** Removes the temporary files still live (a process `exit` listener: synchronous, as exit listeners must be). */
+/**
+ * Files a commit with `replace` kept aside (a hard link to the file it replaced: once the run's file is under the
+ * name, the older file's only name), each with its name and the identity of the run's file: never removed as the
+ * process exits, but put back ({@link putBackAtExit}).
+ */
+const asides = new Map<string, { readonly target: string; readonly ours: string }>();
+
+/**
+ * Removes the temporary files still live, and puts back the files kept aside (a process `exit` listener: synchronous,
+ * as exit listeners must be). A second signal during a take-back exits here: the older files are not lost with it.
+ */
 function removeLive(): void {
   for (const path of live) {
     try {
@@ -96,6 +185,25 @@ function removeLive(): void {
     }
   }
   live.clear();
+  for (const [aside, { target, ours }] of asides) putBackAtExit(aside, target, ours);
+  asides.clear();
+}
+
+/**
+ * The file kept aside at `aside`, as the process exits before the run took it back or let it go: put back under
+ * `target` while the file there is the run's own (`ours`: what uncommit would do); removed when it is a second name
+ * of the file there (the exit came between the link and the rename: nothing was replaced yet); else left as it is
+ * (whose file is at the name is not known: the older file keeps this name, and the next run on the output names it).
+ */
+function putBackAtExit(aside: string, target: string, ours: string): void {
+  try {
+    const kept = statSync(aside, { bigint: true });
+    const there = statSync(target, { bigint: true, throwIfNoEntry: false });
+    if (there && there.dev === kept.dev && there.ino === kept.ino) unlinkSync(aside);
+    else if (there && identity(there) === ours) renameSync(aside, target);
+  } catch {
+    // Gone already (taken back), or the folder refuses: left as it is.
+  }
 }
 
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
@@ -120,7 +228,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
-  /** The file the commit replaced, linked aside (uncommit puts it back; discard, or the process's exit, removes it). */
+  /** The file the commit replaced, linked aside (uncommit, or the process's exit before discard, puts it back; discard removes it). */
   let aside: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
@@ -136,7 +244,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     if (!gone) await unlink(tempPath).catch(() => undefined);
     if (aside !== undefined) {
       await unlink(aside).catch(() => undefined);
-      live.delete(aside);
+      asides.delete(aside);
       aside = undefined;
     }
     gone = true;
@@ -199,13 +307,14 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (replace) {
         // The file replaced, kept aside (a hard link): a run that takes back what it stored puts it back.
         const prev = `${tempPath}.replaced`;
-        live.add(prev);
+        // On record before it exists: an exit meanwhile puts it back, or removes it while it is a second name of the file there.
+        asides.set(prev, { target, ours: identity(st) });
         // Nothing there (ENOENT), or no hard link allowed (a folder, fs.protected_hardlinks, a file system without them):
         // replaced as before, without a copy to put back.
         const linked = await link(target, prev).then(
           () => true,
           () => {
-            live.delete(prev);
+            asides.delete(prev);
             return false;
           },
         );
@@ -219,7 +328,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       committed = identity(st);
       gone = true;
       live.delete(tempPath);
-      await syncDir(dir);
+      // In place whatever the sync says: its failure is a FolderSyncError, and uncommit can still take the file back.
+      await syncFolder(dir);
     },
     discard,
     async uncommit() {
@@ -231,10 +341,11 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (identity(now) !== ours) return 'replaced';
       if (aside !== undefined) {
         await rename(aside, target);
-        live.delete(aside);
+        asides.delete(aside);
         aside = undefined;
       } else await unlink(target);
-      await syncDir(dir);
+      // Removed whatever the sync says: its failure is a FolderSyncError.
+      await syncFolder(dir);
       return 'removed';
     },
   };

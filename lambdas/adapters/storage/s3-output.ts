@@ -22,8 +22,11 @@ export interface S3Output {
   missingBucket(): Promise<string | undefined>;
   /**
    * Stores `body` (replacing an object there only with `replace`); resolves
-   * once S3's checksum of the stored object matched the bytes sent.
-   * @throws KeyExistsError when an object is there (or appears) without `replace`; PutError otherwise
+   * once S3's checksum of the stored object matched the bytes sent. An
+   * attempt whose answer was lost after S3 stored the object is told from
+   * another writer's by the put's mark (S3PutOptions.mark): its own counts.
+   * @throws KeyExistsError when another writer's object is there (or appears) without `replace`; PutError otherwise
+   *   (`unsettled`: whether S3 stored an object of the put could not be told)
    */
   put(body: AsyncIterable<Uint8Array>, replace: boolean, signal?: AbortSignal): Promise<void>;
   /** The stored object's bytes, read again from S3 (ranged GETs pinned to its ETag). */
@@ -53,7 +56,8 @@ export function s3Output(url: string): S3Output | undefined {
     exists: () => store.exists(key),
     missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
     put: async (body, replace, signal) => {
-      stored = (await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', ...(signal ? { signal } : {}) })).etag;
+      // Marked: a PUT whose answer was lost after S3 stored it is told from another writer's object (S3PutOptions.mark).
+      stored = (await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', mark: true, ...(signal ? { signal } : {}) })).etag;
     },
     // The object this put stored, or ObjectReplacedError: a read-back of another writer's object proves nothing of ours.
     read: async () => (await openS3Object(url, stored === undefined ? {} : { etag: stored })).read(),

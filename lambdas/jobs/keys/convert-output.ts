@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
+import { earlierLeftovers, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -22,6 +22,8 @@ export interface OutputChecked {
   readonly checked?: string;
   /** Dry run: why a real run would refuse the output before reading anything (a real run throws it, a UsageError). */
   readonly refused?: string;
+  /** What earlier runs killed before they ended left beside the output (or its local temporary file), named: output-file.ts earlierLeftovers. */
+  readonly earlier?: readonly string[];
 }
 
 /** Not checked by a dry run: what only a write tells. */
@@ -66,6 +68,7 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     return {
       local,
       s3,
+      ...earlierOf(local),
       ...(there ? { replaces: true as const } : {}),
       checked: `-o ${output}: the bucket is there (HeadBucket: it answered, or refused this caller) and ${object}; ${UNCHECKED}`,
     };
@@ -86,7 +89,13 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
   if (state === 'file' && !spec.force) return refuse(`-o ${output}: the file exists; give --force to replace it, or another path`);
   if (!outputFolderExists(output)) return refuse(`-o ${output}: the folder it goes into does not exist; create it first`);
   const file = state === 'file' ? 'a file is there, which --force replaces' : 'no file there';
-  return { local: output, checked: `-o ${output}: ${file}, and its folder exists; ${UNCHECKED}` };
+  return { local: output, checked: `-o ${output}: ${file}, and its folder exists; ${UNCHECKED}`, ...earlierOf(output) };
+}
+
+/** `{ earlier }` when earlier runs killed before they ended left files beside `local`; else nothing. */
+function earlierOf(local: string): { earlier?: readonly string[] } {
+  const earlier = earlierLeftovers(local);
+  return earlier.length > 0 ? { earlier } : {};
 }
 
 /** Whether two locations name the same file (resolved, links followed where it exists) or the same `s3://` object. */

@@ -23,6 +23,7 @@ import { slotOfBytes } from '../../domain/keys/hash-slot.js';
 import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
+import { FolderSyncError } from '../../adapters/storage/output-file.js';
 import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput, storedFor } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
@@ -173,8 +174,11 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
         inFlight = undefined;
         results[i] = r;
         if (!r.ok) {
-          // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line.
-          const back = (takenBack = await takeBack(stored));
+          // An interrupt meanwhile (its abort no longer stops anything) says this too, not an empty line. An object of
+          // the run the failed store may have left (not verified) is named, not counted as nothing left.
+          // One put under its name before its store failed (its folder's sync) is taken back with the others.
+          const ours = s.inPlace() ? [...stored, s] : stored;
+          const back = (takenBack = await takeBack(ours, s.leftUnverified() ? { location: s.location, said: true } : undefined));
           await dropAll();
           return point(results, `shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}; ${back}`);
         }
@@ -188,7 +192,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     } catch (err) {
       // A put the abort cut short may have been stored by S3 all the same (its answer never came back, no ETag to
       // take it back by): named, not counted as nothing left.
-      if (phase === 'storing') takenBack = await takeBack(stored, inFlight?.location);
+      if (phase === 'storing') takenBack = await takeBack(stored, inFlight && { location: inFlight.location, said: false });
       await dropAll();
       throw err;
     } finally {
@@ -209,26 +213,40 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
 
 /**
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be
- * removed is named, with why.
+ * removed is named, with why. `underWay`: an output whose store did not end in a known state (an upload cut short, or
+ * one whose failure left an object of the run unverified, `said` in its own error), which may hold an object of the run.
  */
-async function takeBack(stored: readonly StagedOutput[], underWay?: string): Promise<string> {
+async function takeBack(stored: readonly StagedOutput[], underWay?: { location: string; said: boolean }): Promise<string> {
   const left: string[] = [];
   const replaced: string[] = [];
   /** Objects that were there before the run, which --force replaced: S3 kept no copy to put back. */
   const lost: string[] = [];
+  /** Taken back, but their folder's sync then failed: a crash may undo it. */
+  const unsynced: FolderSyncError[] = [];
   for (const s of stored) {
     try {
       const done = await s.unstore();
       if (done === 'replaced') replaced.push(s.location);
       if (done === 'removed' && s.replaces) lost.push(s.location);
     } catch (err) {
-      left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
+      if (err instanceof FolderSyncError) unsynced.push(err);
+      else left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
-  const cut = underWay && `${underWay}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
-  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}`;
+  const cut =
+    underWay &&
+    (underWay.said
+      ? `what ${underWay.location} may hold of this run is left as said`
+      : `${underWay.location}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`);
+  // The folders whose sync failed after the take-back, each once.
+  const folders = [...new Map(unsynced.map((e) => [e.folder, e.reason])).entries()];
+  const note =
+    folders.length > 0
+      ? `; ${folders.map(([f, why]) => `the folder ${f} could not be synced after the take-back (${why})`).join('; ')}: a crash may undo it`
+      : '';
+  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}${note}`;
   const gone = lost.length > 0 ? `; the objects at ${lost.join(', ')} before the run, which --force replaced, are gone (S3 kept no copy of them)` : '';
-  const rest = `${cut || 'nothing of the run is left'}${gone}`;
+  const rest = `${cut || 'nothing of the run is left'}${gone}${note}`;
   const n = stored.length;
   if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
   if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;

@@ -33,8 +33,8 @@
  * into the output buffer, no copy of it first), and up to 1 MiB of output
  * before it is written (more while one key's value is bigger).
  */
-import { KeyExistsError, ObjectReplacedError } from '../../adapters/storage/object-store.js';
-import { createOutputFile, type OutputFile } from '../../adapters/storage/output-file.js';
+import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
+import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
 import type { StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
@@ -69,6 +69,8 @@ export interface ConvertRdbResult {
   readonly dryRun?: true;
   /** A dry run: what was checked of the output, and what was not. */
   readonly outputChecked?: string;
+  /** What earlier runs on the output, killed before they ended, left beside it: named, left as they are (convert-output.ts). */
+  readonly earlier?: readonly string[];
   readonly input: string;
   /** Absent only in a dry run without `-o`. */
   readonly output?: string;
@@ -99,6 +101,12 @@ export interface ConvertRdbResult {
 /** A key's digest as compare has it (canonical), to name a difference. */
 const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k.payload, k.type), k.expireAtMs);
 
+/** Why a store failed, and whether an object of the run, not verified, may be left under the name (`left`). */
+interface Unstored {
+  readonly error: string;
+  readonly left?: true;
+}
+
 /**
  * Puts the verified temporary file under its name: a local file renamed
  * (linked) into place; an S3 object uploaded (its checksum matched), then
@@ -112,12 +120,15 @@ async function storeOutput(
   expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
   signal?: AbortSignal,
-): Promise<string | undefined> {
+): Promise<Unstored | undefined> {
   if (!s3) return void (await out.commit());
   try {
     await s3.put(out.read(), force, signal);
   } catch (err) {
-    if (err instanceof KeyExistsError) return `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is`;
+    if (err instanceof KeyExistsError) return { error: `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is` };
+    // An answer lost, and whether S3 stored the object could not be told (s3-output.ts put).
+    if (err instanceof PutError && err.stage === 'unsettled')
+      return { error: `the upload of ${s3.url} failed (${err.message}): ${unverifiedAt(s3.url)}`, left: true };
     throw err;
   } finally {
     await out.discard();
@@ -128,23 +139,28 @@ async function storeOutput(
     back = await readBack(await s3.read(), reencoded, expected.streamIds);
   } catch (err) {
     if (err instanceof ObjectReplacedError)
-      return `${s3.url} was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored`;
+      return {
+        error: `${s3.url} was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored`,
+      };
     const why = err instanceof Error ? err.message : String(err);
-    return `the object stored at ${s3.url} could not be read back (${why}): ${await takenBack(s3)}`;
+    return takenBack(s3, `the object stored at ${s3.url} could not be read back (${why})`);
   }
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
-  return `the object read back from ${s3.url} fails the verification (${why}): ${await takenBack(s3)}`;
+  return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`);
 }
 
-/** Takes back the object this run stored, and says what became of it (never a stored object left unsaid). */
-async function takenBack(s3: S3Output): Promise<string> {
+/** What may be left at `url` by an upload whose outcome is not known: an object of the run, never verified. */
+export const unverifiedAt = (url: string): string => `${url} may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
+
+/** Takes back the object this run stored, and says what became of it after `why` (never a stored object left unsaid). */
+async function takenBack(s3: S3Output, why: string): Promise<Unstored> {
   try {
     const done = await s3.remove();
-    if (done === 'replaced') return 'another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored';
-    return 'it was removed, nothing is stored';
+    if (done === 'replaced') return { error: `${why}: another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored` };
+    return { error: `${why}: it was removed, nothing is stored` };
   } catch (err) {
-    return `it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`;
+    return { error: `${why}: it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`, left: true };
   }
 }
 
@@ -176,6 +192,10 @@ export interface StagedOutput {
   store(signal?: AbortSignal): Promise<ConvertRdbResult>;
   /** Removes the temporary file, and the file a local output replaced, kept aside for {@link unstore} (idempotent). */
   discard(): Promise<void>;
+  /** {@link store} failed and may have left an object of the run under the name, not verified (its error names it). */
+  leftUnverified(): boolean;
+  /** {@link store} failed once the output was under its name (its folder's sync): it is there, and {@link unstore} takes it back. */
+  inPlace(): boolean;
   /**
    * Removes what {@link store} put under the name, only while it is still what the run put there (a local file: the
    * same file; an object: the ETag its put stored), and says which: `removed`, `replaced` (another writer's, left) or
@@ -242,6 +262,7 @@ export async function convertRdbStaged(
       ...(spec.dryRun ? { dryRun: true as const, ...(checked.checked ? { outputChecked: checked.checked } : {}) } : {}),
       input: spec.input,
       ...(spec.output !== undefined ? { output: spec.output } : {}),
+      ...(checked.earlier ? { earlier: checked.earlier } : {}),
       target: spec.target,
       format: spec.format,
       ...(pass.source ? { source: pass.source } : {}),
@@ -370,24 +391,37 @@ function stagedOutput(
   location: string,
   out: OutputFile,
   s3: S3Output | undefined,
-  store: (signal?: AbortSignal) => Promise<string | undefined>,
+  store: (signal?: AbortSignal) => Promise<Unstored | undefined>,
   result: (error?: string) => ConvertRdbResult,
   failed: (err: unknown) => ConvertRdbResult,
 ): StagedOutput {
   let stored = false;
+  let left = false;
+  let inPlace = false;
   return {
     location,
     store: async (signal) => {
       try {
         const unstored = await store(signal);
         stored = unstored === undefined;
-        return result(unstored);
+        left = unstored?.left === true;
+        return result(unstored?.error);
       } catch (err) {
+        if (err instanceof FolderSyncError) {
+          // Under its name (the rename or link was done): only the folder's sync failed. Not a success (a crash may
+          // lose it), not "nothing was written": named, and taken back like a stored one (unstore) if the run says so.
+          stored = inPlace = true;
+          return result(
+            `${location} is in place (verified before it was put there), but its folder could not be synced after it was (${err.reason}): a crash may lose it (run sync to write it out)`,
+          );
+        }
         await out.discard();
         return failed(err);
       }
     },
     discard: () => out.discard(),
+    leftUnverified: () => left,
+    inPlace: () => inPlace,
     unstore: async () => {
       if (!stored) return undefined;
       stored = false;

@@ -23,3 +23,21 @@ export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{
     );
   });
 }
+
+/** The uid and gid of the unprivileged user `nobody`: what {@link cliAsNobody} runs as. */
+export const NOBODY = 65534;
+
+/**
+ * {@link cli} as the unprivileged user `nobody` (setpriv; the tests run as root, whom no mode stops): a real
+ * permission fault, such as a folder it may write in but not open (mode 0300, owned by nobody), whose sync then fails.
+ */
+export function cliAsNobody(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, BIN, ...args],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -12,7 +12,7 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
-import { cli } from '../../support/run-cli.js';
+import { cli, cliAsNobody, NOBODY } from '../../support/run-cli.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -71,6 +71,34 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stdout).toMatch(/verified: the output passes verify-rdb and holds the same keys/);
     expect(r.stdout).not.toContain('--lossy');
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+  }, 30_000);
+
+  it('a folder whose sync fails once the file is renamed into it (writable, not readable: mode 0300, as nobody): the file is named as in place, not "nothing was written"; exit 1', async () => {
+    // nobody reads the input and the program; the output folder takes files but cannot be opened, so its fsync fails.
+    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-nobody-'));
+    try {
+      chmodSync(open, 0o755);
+      const input = join(open, 'v11.rdb');
+      copyFileSync(v11, input);
+      chmodSync(input, 0o644);
+      const folder = join(open, 'out');
+      mkdirSync(folder);
+      chownSync(folder, NOBODY, NOBODY);
+      chmodSync(folder, 0o300);
+      const out = join(folder, 'unsynced.rdb');
+      const r = await cliAsNobody('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).not.toContain('nothing was written');
+      expect(r.stderr).toContain(
+        `${out} is in place (verified before it was put there), but its folder could not be synced after it was (EACCES: permission denied, open '${folder}'): a crash may lose it`,
+      );
+      chmodSync(folder, 0o700);
+      // What the folder holds: the converted file, nothing else (no temporary file).
+      expect(readdirSync(folder)).toEqual(['unsynced.rdb']);
+      expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('counts a function library left out by --lossy function as left out, not written (and the streams RDB 9 cannot hold exactly, with --lossy stream-ids)', async () => {

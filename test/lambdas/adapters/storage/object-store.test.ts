@@ -27,6 +27,7 @@ import { FileObjectStore, type OpenFile } from '../../../../lambdas/adapters/sto
 import { S3ObjectStore } from '../../../../lambdas/adapters/storage/object-store-s3.js';
 import { awsError } from '../../../support/fakes.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
+import { viaS3Proxy } from '../../../support/s3-proxy.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part: the S3 drivers here cut 5 MiB parts, so a body of 11 MiB is a multipart upload of 3 parts. */
@@ -455,6 +456,67 @@ describe.each([motoDriver, mockDriver])("the S3 driver's conditional replace: $n
     expect(stale).toBeInstanceOf(PutError);
     expect(errorName((stale as PutError).cause)).toBe('PreconditionFailed');
     expect((await store.get('lease')).toString()).toBe('second');
+  });
+});
+
+/**
+ * A put whose answer is lost after S3 stored the object (a proxy forwards the request to moto, then cuts the
+ * connection): the SDK sends it again, and that attempt meets the object. Its mark (S3PutOptions.mark) tells the put's
+ * own object from another writer's.
+ */
+describe("the S3 driver's mark: an answer lost after S3 stored the object (moto behind a proxy)", () => {
+  /** A store of a fresh bucket whose client goes through a proxy that cuts the answer of the first request `cut` names (`every`: of each). */
+  const throughProxy = async <T>(
+    cut: (method: string, url: string) => boolean,
+    f: (store: S3ObjectStore, bucket: string) => Promise<T>,
+    every = false,
+  ): Promise<T> => {
+    const bucket = `marked-${++buckets}`;
+    await moto.bucket(bucket);
+    let done = false;
+    const once = (method: string, url: string) => !done && (done = cut(method, url));
+    return viaS3Proxy(moto.endpoint, { cut: every ? cut : once }, async () => {
+      const client = new S3Client({
+        endpoint: process.env.AWS_ENDPOINT_URL_S3,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      try {
+        return await f(new S3ObjectStore(client, bucket, 'store/', { partBytes: PART, queueSize: 2 }), bucket);
+      } finally {
+        client.destroy();
+      }
+    });
+  };
+  const putOf = (key: string) => (method: string, url: string) => method === 'PUT' && url.split('?')[0]!.endsWith(`/store/${key}`);
+
+  it('a whole body (PutObject) whose retry meets its own object (412): read back and resolved, not KeyExistsError; negative: unmarked, KeyExistsError', async () => {
+    const body = Buffer.from('the bytes sent');
+    const marked = await throughProxy(putOf('a'), (store) => store.put('a', body, { mark: true }));
+    expect(marked).toMatchObject({ written: true, bytes: body.length, sha256: hex(body), how: 's3-full-object-checksum', etag: expect.any(String) });
+    const unmarked = await throughProxy(putOf('a'), (store) => store.put('a', body).catch((e: unknown) => e));
+    expect(unmarked).toBeInstanceOf(KeyExistsError);
+  });
+
+  it('a multipart upload whose every CompleteMultipartUpload answer is lost (the SDK tries 3 times): its object read back (composite checksum) and resolved, not a write error', async () => {
+    // One lost answer is no fault: S3 (and moto) answer a second Complete of the same upload as the first.
+    const complete = (method: string, url: string) => method === 'POST' && url.includes('/store/big') && url.includes('uploadId=');
+    const r = await throughProxy(complete, async (store) => ({ put: await store.put('big', stream(big), { mark: true }), got: await store.get('big') }), true);
+    expect(r.put).toMatchObject({ written: true, bytes: big.length, sha256: hex(big), how: 's3-composite-checksum' });
+    expect(r.got.equals(big)).toBe(true);
+  });
+
+  it("negative: another writer's object with the very bytes the put sends is not taken for its own (KeyExistsError, with the mark)", async () => {
+    const body = Buffer.from('the same bytes');
+    const err = await throughProxy(
+      () => false,
+      async (store, bucket) => {
+        await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'store/same', Body: body }));
+        return store.put('same', body, { mark: true }).catch((e: unknown) => e);
+      },
+    );
+    expect(err).toBeInstanceOf(KeyExistsError);
   });
 });
 

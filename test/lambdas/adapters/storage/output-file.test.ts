@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOutputFile } from '../../../../lambdas/adapters/storage/output-file.js';
+import { createOutputFile, earlierLeftovers } from '../../../../lambdas/adapters/storage/output-file.js';
 
 describe('createOutputFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'redis-dr-output-file-'));
@@ -67,6 +67,24 @@ describe('createOutputFile', () => {
     expect((await out.readTail(7)).toString()).toBe('trailer');
     await out.commit();
     expect(readFileSync(join(dir, 'd.rdb')).length).toBe((3 << 20) + 7);
+  });
+
+  it("earlierLeftovers names a killed run's second name of the output (same file: nothing to put back); negative: a live process's, another output's, a folder", () => {
+    const folder = mkdtempSync(join(dir, 'left-'));
+    const out = join(folder, 'x.rdb');
+    writeFileSync(out, 'the file there');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid; // exited and reaped: no longer running
+    const second = join(folder, `.x.rdb.${dead}-00000000.tmp.replaced`);
+    linkSync(out, second); // killed between the link and the rename
+    writeFileSync(join(folder, `.x.rdb.${process.pid}-00000001.tmp`), 'a run under way');
+    writeFileSync(join(folder, `.y.rdb.${dead}-00000002.tmp`), "another output's");
+    mkdirSync(join(folder, `.x.rdb.${dead}-00000003.tmp`));
+    expect(earlierLeftovers(out)).toEqual([
+      `${second}: a second name of ${out}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`,
+    ]);
+    // Named, not removed.
+    expect(readdirSync(folder)).toHaveLength(5);
+    expect(earlierLeftovers(join(folder, 'none', 'x.rdb'))).toEqual([]);
   });
 
   it('a process that exits while its temporary file is being created leaves none (the file is on record before it exists)', () => {

@@ -9,6 +9,7 @@ import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoCredenti
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { viaS3Proxy } from '../../../support/s3-proxy.js';
 
 /**
  * Issue 55 item 2: `convert-rdb -o s3://…`. The file is verified locally,
@@ -117,6 +118,78 @@ describe('convertRdb into s3://', () => {
       await expect(convertRdb({ ...spec(output, true), input: 's3://out/in/v11.rdb' })).rejects.toThrow(/: that is the input; write the converted copy/);
     expect((await object('in/v11.rdb')).equals(readFileSync(v11))).toBe(true);
   }, 60_000);
+
+  /**
+   * S3 stores the PUT, and its answer is lost on the way (a proxy forwards the PUT to moto, then cuts the connection):
+   * the SDK sends it again. Under If-None-Match the retry meets the run's own object (412); with --force every attempt
+   * may be lost. The run tells its own object (its put's mark) from another writer's and reads it back as any put's.
+   */
+  describe('an upload whose answer is lost after S3 stored it', () => {
+    const puts = (key: string) => (method: string, url: string) => method === 'PUT' && url.split('?')[0] === `/out/${key}`;
+    /** The run's PUTs of `key` whose answers are cut: the first `n`. */
+    const firstPuts = (key: string, n: number) => {
+      let seen = 0;
+      return (method: string, url: string) => puts(key)(method, url) && ++seen <= n;
+    };
+
+    it("the retry meets the run's own object (412): it is read back, verified and kept, not said to be another writer's", async () => {
+      let sent = 0;
+      const r = await viaS3Proxy(
+        moto.endpoint,
+        { cut: firstPuts('lost/v10.rdb', 1), onReply: (method, url) => void (puts('lost/v10.rdb')(method, url) && sent++) },
+        () => convertRdb(spec('s3://out/lost/v10.rdb')),
+      );
+      // The first PUT stored and its answer cut; the SDK's second met the object (412).
+      expect(sent).toBe(2);
+      expect(r.error).toBeUndefined();
+      expect(r.ok).toBe(true);
+      const stored = await object('lost/v10.rdb');
+      expect(stored.length).toBe(r.bytesOut);
+      expect(stored.subarray(0, 9).toString()).toBe('REDIS0010');
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+
+    it('with --force, every attempt\'s answer lost: the object S3 holds is the run\'s, verified and kept, not "nothing was written"', async () => {
+      await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'lost-force/v10.rdb', Body: 'older' }));
+      const r = await viaS3Proxy(moto.endpoint, { cut: puts('lost-force/v10.rdb') }, () => convertRdb(spec('s3://out/lost-force/v10.rdb', true)));
+      expect(r.error).toBeUndefined();
+      expect(r.ok).toBe(true);
+      expect((await object('lost-force/v10.rdb')).length).toBe(r.bytesOut);
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+
+    it('every answer lost and the object cannot be looked at (HEAD refused): the run says an unverified object may be there, not "nothing was written"', async () => {
+      let put = false;
+      const r = await viaS3Proxy(
+        moto.endpoint,
+        {
+          cut: (method, url) => (put ||= puts('unsettled/v10.rdb')(method, url)) && method === 'PUT',
+          refuse: (method) => put && method === 'HEAD',
+        },
+        () => convertRdb(spec('s3://out/unsettled/v10.rdb')),
+      );
+      expect(r.ok).toBe(false);
+      const url = 's3://out/unsettled/v10.rdb';
+      expect(r.error).toMatch(
+        /^the upload of s3:\/\/out\/unsettled\/v10\.rdb failed \(.+; whether S3 stored it could not be told \(HeadObject: .+, HTTP 500\)\): /,
+      );
+      expect(r.error).toMatch(
+        new RegExp(`: ${url.replace(/[./]/g, '\\$&')} may hold an object of this run, not verified: remove it, or run verify-rdb on it$`),
+      );
+      // What S3 holds: the run's object, which it could not verify.
+      expect((await object('unsettled/v10.rdb')).length).toBe(r.bytesOut);
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+
+    it('negative: the PUT never reaches S3 (refused every time): nothing was written, the older object left as it was', async () => {
+      await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'refused/v10.rdb', Body: 'older' }));
+      const r = await viaS3Proxy(moto.endpoint, { refuse: puts('refused/v10.rdb') }, () => convertRdb(spec('s3://out/refused/v10.rdb', true)));
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(/^writing s3:\/\/out\/refused\/v10\.rdb failed \(.*\): nothing was written to s3:\/\/out\/refused\/v10\.rdb$/);
+      expect((await object('refused/v10.rdb')).toString()).toBe('older');
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+  });
 
   /**
    * `convert-rdb --dry-run -o s3://…`: the output checked by what needs no write (HeadBucket, HeadObject), the

@@ -1,7 +1,5 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +10,7 @@ import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRd
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
+import { viaS3Proxy } from '../../../support/s3-proxy.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
 /**
@@ -194,43 +193,12 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('stopped/')).toEqual([]);
     expect(leftovers()).toEqual([]);
   }, 120_000);
-  /**
-   * `f` with the run's S3 requests through a proxy in front of moto: `onReply` sees each request once moto has answered
-   * it (done there), before the answer is relayed to the run (a signal landing while the run waits for it); a request
-   * `refused` is answered 500 InternalError without reaching moto.
-   */
-  const viaProxy = async <T>(
+  /** `f` with the run's S3 requests through a proxy in front of moto (test/support/s3-proxy.ts). */
+  const viaProxy = <T>(
     onReply: (method: string, url: string) => void,
     f: () => Promise<T>,
-    refused: (method: string, url: string) => boolean = () => false,
-  ): Promise<T> => {
-    const proxy = createServer((req, res) => {
-      res.on('error', () => undefined); // a run that aborted the request is no longer there
-      if (refused(req.method ?? '', req.url ?? '')) {
-        req.resume();
-        res.writeHead(500, { 'content-type': 'application/xml' });
-        return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
-      }
-      const up = httpRequest(`${moto.endpoint}${req.url}`, { method: req.method, headers: req.headers }, (back) => {
-        onReply(req.method ?? '', req.url ?? '');
-        setImmediate(() => {
-          if (res.destroyed) return void back.resume();
-          res.writeHead(back.statusCode ?? 500, back.headers);
-          back.pipe(res);
-        });
-      });
-      req.pipe(up);
-    });
-    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-    process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    try {
-      return await f();
-    } finally {
-      process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
-      proxy.closeAllConnections();
-      await new Promise((done) => proxy.close(done));
-    }
-  };
+    refuse: (method: string, url: string) => boolean = () => false,
+  ): Promise<T> => viaS3Proxy(moto.endpoint, { onReply, refuse }, f);
 
   it('interrupted while a failed store takes back the objects already uploaded: the interrupt says what was taken back, not nothing', async () => {
     // The signal lands as the run's first DeleteObject is answered (shard 3's upload refused, shards 1 and 2 being taken
@@ -308,6 +276,48 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
       ),
     );
     expect(fresh.error).toMatch(/the 2 shard outputs already stored were removed, nothing of the run is left$/);
+  }, 120_000);
+
+  it("shard 3's upload answered never and its object not to be looked at: the run names what it may have left there, not 'nothing of the run is left'", async () => {
+    const key = `unsettled/${exportObjectKey(name, 3)}`;
+    let put = false;
+    const r = asPoint(
+      await viaS3Proxy(
+        moto.endpoint,
+        {
+          // Every PUT of shard 3 stored and its answer cut; the HEADs of that key after it refused (500).
+          cut: (method, url) => (put ||= method === 'PUT' && url.split('?')[0] === `/out/${key}`) && method === 'PUT' && url.split('?')[0] === `/out/${key}`,
+          refuse: (method, url) => put && method === 'HEAD' && url.split('?')[0] === `/out/${key}`,
+        },
+        () => convertRdbPoint(spec('s3://out/unsettled/')),
+      ),
+    );
+    expect(r.ok).toBe(false);
+    const url = `s3://out/${key}`;
+    expect(r.error).toContain(`: ${url} may hold an object of this run, not verified: remove it, or run verify-rdb on it; `);
+    expect(r.error).toMatch(/; the 2 shard outputs already stored were removed, what s3:\/\/out\/unsettled\/\S+ may hold of this run is left as said$/);
+    // Negative of the false word: the object is there.
+    expect(await keys('unsettled/')).toEqual([key]);
+  }, 120_000);
+
+  it("shard 3's object cannot be read back nor removed (its GETs and DELETEs refused): the run names it as left, not 'nothing of the run is left'", async () => {
+    const key = `unremoved/${exportObjectKey(name, 3)}`;
+    const url = `s3://out/${key}`;
+    const r = asPoint(
+      await viaProxy(
+        () => undefined,
+        () => convertRdbPoint(spec('s3://out/unremoved/')),
+        (method, path) => (method === 'GET' || method === 'DELETE') && path.split('?')[0] === `/out/${key}`,
+      ),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.error).toContain(`: it could not be removed (`);
+    expect(r.error).toMatch(
+      new RegExp(
+        `remove ${url.replace(/[./]/g, '\\$&')}, it is not verified; the 2 shard outputs already stored were removed, what ${url.replace(/[./]/g, '\\$&')} may hold of this run is left as said$`,
+      ),
+    );
+    expect(await keys('unremoved/')).toEqual([key]);
   }, 120_000);
 
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {

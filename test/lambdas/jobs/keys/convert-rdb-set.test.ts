@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { inWorker } from '../../../cli/support/in-process.js';
+import { cliAsNobody, NOBODY } from '../../../cli/support/run-cli.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 
@@ -184,6 +185,34 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
   }, 60_000);
 
+  it("a folder whose sync fails once shard 1 is renamed into it (writable, not readable: mode 0300, as nobody): shard 1 taken back and the unsynced folder said, not 'nothing was written'", async () => {
+    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-set-nobody-'));
+    try {
+      chmodSync(open, 0o755);
+      for (const f of point.files) {
+        copyFileSync(f, join(open, basename(f)));
+        chmodSync(join(open, basename(f)), 0o644);
+      }
+      const out = join(open, 'out');
+      mkdirSync(out);
+      chownSync(out, NOBODY, NOBODY);
+      chmodSync(out, 0o300);
+      const r = await cliAsNobody('convert-rdb', join(open, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`);
+      expect(r.status, r.stderr).toBe(1);
+      const one = join(out, exportObjectKey(name, 1));
+      const why = `EACCES: permission denied, open '${out}'`;
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb: shard 1 of 3, ${join(open, exportObjectKey(name, 1))}: ${one} is in place (verified before it was put there), but its folder ` +
+          `could not be synced after it was (${why}): a crash may lose it (run sync to write it out); the shard output already stored was removed, ` +
+          `nothing of the run is left; the folder ${out} could not be synced after the take-back (${why}): a crash may undo it\n`,
+      );
+      chmodSync(out, 0o700);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('--dry-run: every shard judged and its size counted, nothing written (exit 0); negative: a shard refused is said, exit 1', async () => {
     const out = folder();
     const dry = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '-o', `${out}/`, '--dry-run', '--json');
@@ -252,6 +281,99 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     await expect(run.done).rejects.toThrow('interrupted');
     expect(await said).toBe('the shard output already stored was removed, nothing of the run is left');
     expect(readdirSync(out)).toEqual([]);
+  }, 60_000);
+
+  /**
+   * A child process running the point with --force into `out` as the CLI does (quitOnSignals), doing `atShard2` (a
+   * statement, `at(s)` the path of shard s's output) once shard 2 went under its name.
+   */
+  const forcedChild = (out: string, atShard2: string) => {
+    const module = (path: string) => JSON.stringify(join(ROOT, path));
+    const script = `
+      const { startConvertRdb } = require(${module('lambdas/jobs/keys/convert-rdb-set.ts')});
+      const { convertTarget } = require(${module('lambdas/jobs/keys/convert-rdb.ts')});
+      const { exportObjectKey } = require(${module('lambdas/domain/points/export-objects.ts')});
+      const { quitOnSignals } = require(${module('cli/signals.ts')});
+      const fs = require('node:fs');
+      const [input, out, name] = process.argv.slice(1);
+      const at = (s) => require('node:path').join(out, exportObjectKey(name, s));
+      const run = startConvertRdb({
+        inputs: [input], shards: 3, output: out + '/', force: true, ...convertTarget({ for: 'redis-6.2' }),
+        onShard: (shard, stage) => {
+          if (shard === 2 && stage === 'stored') { ${atShard2} }
+        },
+      });
+      quitOnSignals(async (signal) => 'interrupted (' + signal + '): ' + (await run.interrupt()));
+      run.done.then(() => process.exit(0), () => undefined);`;
+    return spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out, name], { cwd: ROOT, encoding: 'utf8' });
+  };
+  /** Two signals at once: the first starts the take-back, the second quits before it ends (cli/signals.ts). */
+  const twoSignals = "process.kill(process.pid, 'SIGTERM'); process.kill(process.pid, 'SIGINT');";
+
+  it('--force over older files, two real signals once shard 2 is stored (the second quits at once): the older files are put back as the process exits, none lost', async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const child = forcedChild(out, twoSignals);
+    expect(child.stderr).toMatch(/interrupted again \((SIGINT|SIGTERM)\): quitting before the run took back what it stored/);
+    expect([130, 143]).toContain(child.status);
+    for (let s = 1; s <= 3; s++) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
+    // Nothing else: no temporary file, no file kept aside.
+    expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
+  }, 60_000);
+
+  it("negative: another writer's file at shard 1's name, then two signals: it is left, and the older file kept aside is neither put over it nor removed", async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const child = forcedChild(out, `fs.rmSync(at(1)); fs.writeFileSync(at(1), 'another writer'); ${twoSignals}`);
+    expect([130, 143], child.stderr).toContain(child.status);
+    expect(readFileSync(at(1), 'utf8')).toBe('another writer');
+    for (const s of [2, 3]) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
+    const kept = readdirSync(out).filter((f) => f.startsWith('.'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(new RegExp(`^\\.${exportObjectKey(name, 1).replace(/\./g, '\\.')}\\.\\d+-[0-9a-f]{8}\\.tmp\\.replaced$`));
+    expect(readFileSync(join(out, kept[0]!), 'utf8')).toBe('older 1');
+  }, 60_000);
+
+  it("--force over older files, the run SIGKILLed once shard 2 is stored: the next run names what it left (older files kept aside, a temporary file) and removes none; negative: a live process's file, another name", async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    for (let s = 1; s <= 3; s++) writeFileSync(at(s), `older ${s}`);
+    const killed = forcedChild(out, "process.kill(process.pid, 'SIGKILL');");
+    expect(killed.signal).toBe('SIGKILL');
+    const left = readdirSync(out)
+      .filter((f) => f.startsWith('.'))
+      .sort();
+    // What the killed run left: shards 1 and 2's older files kept aside, shard 3's temporary file.
+    expect(left.map((f) => f.replace(/\.\d+-[0-9a-f]{8}\.tmp/, '.<run>.tmp'))).toEqual([
+      `.${exportObjectKey(name, 1)}.<run>.tmp.replaced`,
+      `.${exportObjectKey(name, 2)}.<run>.tmp.replaced`,
+      `.${exportObjectKey(name, 3)}.<run>.tmp`,
+    ]);
+    // Not an earlier run's: one named for a process that runs (this one), and another name.
+    const live = `.${exportObjectKey(name, 1)}.${process.pid}-0123abcd.tmp`;
+    writeFileSync(join(out, live), 'not a killed run');
+    writeFileSync(join(out, `.${exportObjectKey(name, 1)}.backup`), 'not a run');
+    const r = await inWorker('convert-rdb', join(point.dir, name), '--shards', '3', '--for', 'redis-6.2', '--force', '-o', `${out}/`);
+    expect(r.status, r.stderr).toBe(0);
+    const [one, two, three] = left.map((f) => join(out, f));
+    const replaced = (s: number, kept: string) =>
+      `redis-dr convert-rdb: left by an earlier run: ${kept}: the file at ${at(s)} that an earlier run with --force replaced, kept aside by that run, ` +
+      `killed before it ended (whether it had finished is not known: to put the older file back, mv ${kept} ${at(s)}; else remove it)`;
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      replaced(1, one!),
+      replaced(2, two!),
+      `redis-dr convert-rdb: left by an earlier run: ${three}: the temporary file of an earlier run on ${at(3)}, killed before it ended (not an output; remove it)`,
+    ]);
+    // Named, none removed: the older files are where the killed run kept them.
+    expect(readFileSync(one!, 'utf8')).toBe('older 1');
+    expect(readFileSync(two!, 'utf8')).toBe('older 2');
+    expect(
+      readdirSync(out)
+        .filter((f) => f.startsWith('.'))
+        .sort(),
+    ).toEqual([...left, `.${exportObjectKey(name, 1)}.backup`, live].sort());
   }, 60_000);
 
   it("negative: a file put at shard 1's name after the run stored it is not the run's: taking back leaves it", async () => {

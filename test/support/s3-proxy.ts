@@ -1,0 +1,55 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What {@link viaS3Proxy} does to a request (`method`, and `url`: the path and query). */
+export interface S3ProxyRules {
+  /** Seen once the S3 API has answered a request (done there), before the answer is relayed (a signal landing while the caller waits for it). */
+  readonly onReply?: (method: string, url: string) => void;
+  /** Answered 500 InternalError without reaching the S3 API. */
+  readonly refuse?: (method: string, url: string) => boolean;
+  /** Forwarded to the S3 API, which does it; then the connection is cut before its answer reaches the caller (an answer lost on the way). */
+  readonly cut?: (method: string, url: string) => boolean;
+}
+
+/**
+ * `f` with every S3 request of the process's storage clients (AWS_ENDPOINT_URL_S3) through a proxy in front of
+ * `endpoint` (moto) that applies `rules`; AWS_ENDPOINT_URL_S3 is as it was again afterwards.
+ */
+export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: () => Promise<T>): Promise<T> {
+  const proxy = createServer((req, res) => {
+    res.on('error', () => undefined); // a caller that aborted the request is no longer there
+    const method = req.method ?? '';
+    const url = req.url ?? '';
+    if (rules.refuse?.(method, url)) {
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/xml' });
+      return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
+    }
+    const cut = rules.cut?.(method, url) ?? false;
+    const up = httpRequest(`${endpoint}${url}`, { method, headers: req.headers }, (back) => {
+      rules.onReply?.(method, url);
+      if (cut) {
+        // The S3 API has done it (its answer read to the end); the caller never hears of it.
+        back.resume();
+        return void back.on('end', () => req.socket.destroy());
+      }
+      setImmediate(() => {
+        if (res.destroyed) return void back.resume();
+        res.writeHead(back.statusCode ?? 500, back.headers);
+        back.pipe(res);
+      });
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  const before = process.env.AWS_ENDPOINT_URL_S3;
+  process.env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = before;
+    proxy.closeAllConnections();
+    await new Promise((done) => proxy.close(done));
+  }
+}
