@@ -3,7 +3,7 @@
  * the system's temporary folder a run (org synths, rules, call-as configs). Call {@link tempDirs} at the file's top
  * level (it registers the file's afterAll); the function it returns makes a folder wherever the file needs one.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -18,4 +18,15 @@ export function tempDirs(): (prefix: string) => string {
     made.push(dir);
     return dir;
   };
+}
+
+/**
+ * What an `s3://` output of convert-rdb named `name` left in the system's temporary folder from process `pid` (this
+ * one: the runs the test makes in its own process): its local temporary file (`.redis-dr-convert-<name>.<pid>-<hex>.tmp`,
+ * output-file.ts) or a file under the staged name itself. Another process's temporary file of a same-named output (a
+ * test file running beside this one) is not this run's.
+ */
+export function stagedLeftovers(name: string, pid: number = process.pid): string[] {
+  const staged = `redis-dr-convert-${name}`;
+  return readdirSync(tmpdir()).filter((f) => f === staged || f.startsWith(`.${staged}.${pid}-`));
 }

@@ -11,12 +11,13 @@
  *   it and leaves it as it found it (never removing what it did not create).
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdbAction } from '../../../../cli/commands/convert-rdb/action.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -136,7 +137,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
       /^redis-dr convert-rdb: the object read back from s3:\/\/out\/swapped\/v10\.rdb fails the verification \(its keys differ from the input\): it was removed, nothing is stored\n$/,
     );
     expect(await stored('swapped/v10.rdb')).toBe(false);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-dr-convert-v10.rdb'))).toEqual([]);
+    expect(stagedLeftovers('v10.rdb')).toEqual([]);
   }, 60_000);
 
   it("negative: stored as a cut file: exit 1, the verifier's finding named, the object removed", async () => {
@@ -158,7 +159,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     );
     const left = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: 'raced/v10.rdb' }));
     expect(Buffer.from(await left.Body!.transformToByteArray()).equals(changed)).toBe(true);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('redis-dr-convert-v10.rdb'))).toEqual([]);
+    expect(stagedLeftovers('v10.rdb')).toEqual([]);
   }, 60_000);
 
   it('the read-back fails to read once the object is stored: exit 1 saying so, the unverified object removed (it was left before)', async () => {
