@@ -124,13 +124,14 @@ export function formatConvertPoint(p: ConvertPointResult, lossy: ReadonlySet<Los
 export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbCliOptions): Promise<void> {
   let run: ReturnType<typeof startConvertRdb> | undefined;
   const signals = quitOnSignals(async (signal) => {
-    // A recovery point's shard outputs being stored: the run takes them back first, then says so.
-    const point = await run?.interrupt();
-    if (point !== undefined) return `redis-dr convert-rdb: interrupted (${signal}): ${point}`;
+    // Outputs being stored: the run takes back what it stored first (an upload cut short, its object looked for), then
+    // says so; after the run ended, what it ended with. Before (converting), only temporary files exist.
+    const said = await run?.interrupt();
+    if (said !== undefined) return `redis-dr convert-rdb: interrupted (${signal}): ${said}`;
     return o.dryRun
       ? `redis-dr convert-rdb: interrupted (${signal}): a dry run, nothing was written`
       : o.output?.startsWith('s3://')
-        ? `redis-dr convert-rdb: interrupted (${signal}): the local temporary file was removed; if the upload had begun, ${o.output} may hold an object not verified (remove it, or run verify-rdb on it)`
+        ? `redis-dr convert-rdb: interrupted (${signal}): the local temporary file was removed, nothing was uploaded to ${o.output}`
         : `redis-dr convert-rdb: interrupted (${signal}): the partial output was removed, nothing was written to ${o.output}`;
   });
   try {

@@ -43,7 +43,19 @@ export interface S3PutOptions extends PutOptions {
    * writer's object (no mark, or another) is what the put's error says, as without the mark.
    */
   readonly mark?: boolean;
+  /**
+   * With {@link mark}: when `signal` cut the put short, the object at the key is looked at, and the put's own (S3 had
+   * stored it: the answer was under way) is removed while it is still that one; this says what was found. The put
+   * then throws the signal's reason, as any cut put does.
+   */
+  readonly onCut?: (left: CutPut) => void;
 }
+
+/**
+ * What a put cut short by its signal left ({@link S3PutOptions.onCut}): `removed` (S3 had stored it; removed),
+ * `none` (no object of the put at the key), `unknown` (it could not be looked at or removed: the object may be there).
+ */
+export type CutPut = 'removed' | 'none' | 'unknown';
 
 /** The metadata (`x-amz-meta-…`) naming the put that stored an object, when it was put with {@link S3PutOptions.mark}. */
 export const PUT_MARK = 'redis-dr-put';
@@ -173,7 +185,10 @@ export class S3ObjectStore implements ObjectStore {
         }
       }
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) {
+        if (mark !== undefined) options.onCut?.(await this.cutPut(Key, mark));
+        throw signal.reason;
+      }
       // An attempt whose answer was lost may have stored the object: this put's own (its mark) is read back below.
       stored = mark === undefined ? undefined : await this.markedBy(Key, mark, err);
       if (stored === undefined) {
@@ -223,6 +238,18 @@ export class S3ObjectStore implements ObjectStore {
         'unsettled',
         new Error(`${err instanceof Error ? err.message : String(err)}; whether S3 stored it could not be told (HeadObject: ${why})`, { cause: err }),
       );
+    }
+  }
+
+  /** What a put with `mark` cut short left at `Key`: its own object, looked for by the mark, removed while still it. */
+  private async cutPut(Key: string, mark: string): Promise<CutPut> {
+    try {
+      const etag = await this.markedBy(Key, mark, new Error('cut short'));
+      if (etag === undefined) return 'none';
+      const done = await this.deleteStored(Key, etag);
+      return done === 'removed' ? 'removed' : 'none';
+    } catch {
+      return 'unknown';
     }
   }
 

@@ -8,7 +8,7 @@
  */
 import { bucketExists, noSuchBucket, storageS3Client } from '../aws/s3/client.js';
 import { parseS3Url } from '../aws/s3/objects.js';
-import { S3ObjectStore, type StoredDeletion } from './object-store-s3.js';
+import { type CutPut, S3ObjectStore, type StoredDeletion } from './object-store-s3.js';
 import { checkKey } from './object-store.js';
 import { openS3Object } from './s3-rdb.js';
 
@@ -36,6 +36,8 @@ export interface S3Output {
    * another writer's object that replaced it meanwhile is left as it is): says which.
    */
   remove(): Promise<StoredDeletion>;
+  /** When a signal cut {@link put} short: what it left at the key (S3PutOptions.onCut); else undefined. */
+  cut(): CutPut | undefined;
   /** Why the key cannot be written (an empty, `.` or `..` part, which the store refuses: checkKey), with the key to write instead. */
   readonly keyProblem?: string;
 }
@@ -49,6 +51,7 @@ export function s3Output(url: string): S3Output | undefined {
   const store = new S3ObjectStore(client, bucket, '');
   /** The ETag of the object {@link S3Output.put} stored: what read and remove hold to. */
   let stored: string | undefined;
+  let cut: CutPut | undefined;
   return {
     url,
     ...keyProblemOf(bucket, key),
@@ -57,11 +60,21 @@ export function s3Output(url: string): S3Output | undefined {
     missingBucket: async () => ((await bucketExists(client, bucket)) ? undefined : noSuchBucket(bucket)),
     put: async (body, replace, signal) => {
       // Marked: a PUT whose answer was lost after S3 stored it is told from another writer's object (S3PutOptions.mark).
-      stored = (await store.put(key, body, { ifExists: replace ? 'replace' : 'fail', mark: true, ...(signal ? { signal } : {}) })).etag;
+      stored = (
+        await store.put(key, body, {
+          ifExists: replace ? 'replace' : 'fail',
+          mark: true,
+          onCut: (left) => {
+            cut = left;
+          },
+          ...(signal ? { signal } : {}),
+        })
+      ).etag;
     },
     // The object this put stored, or ObjectReplacedError: a read-back of another writer's object proves nothing of ours.
     read: async () => (await openS3Object(url, stored === undefined ? {} : { etag: stored })).read(),
     remove: () => store.deleteIfStill(key, stored),
+    cut: () => cut,
   };
 }
 

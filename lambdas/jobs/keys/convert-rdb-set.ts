@@ -23,8 +23,9 @@ import { slotOfBytes } from '../../domain/keys/hash-slot.js';
 import { SlotOwnership } from '../../domain/keys/shard-set.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
+import type { CutPut } from '../../adapters/storage/object-store-s3.js';
 import { FolderSyncError } from '../../adapters/storage/output-file.js';
-import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput, storedFor } from './convert-rdb.js';
+import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
 /** What to convert: one file, or the shard files of one recovery point. */
@@ -64,8 +65,9 @@ export interface ConvertRdbRun {
   readonly done: Promise<ConvertRdbResult | ConvertPointResult>;
   /**
    * A signal came. Before anything is stored it resolves at once (the temporary files go as the process exits);
-   * while shard outputs are being stored it stops the run, takes back what it stored, then resolves with what to say.
-   * Undefined: a one-file run (its own words).
+   * while outputs are being stored (a one-file run's too) it stops the run (an upload cut short: its object looked for
+   * by the put's mark and removed), takes back what it stored, then resolves with what to say; after the run ended,
+   * with what it ended with. Undefined: the caller's own words (nothing stored: a one-file run converting, a dry run).
    */
   interrupt(): Promise<string | undefined>;
 }
@@ -91,13 +93,23 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
   const abort = new AbortController();
   let phase: 'resolving' | 'one' | 'converting' | 'storing' | 'done' = 'resolving';
   let takenBack = '';
-  const done = (async () => {
+  /** What the run ended with, for a signal that comes after it ended (the process not yet gone). */
+  let ended = '';
+  const run = async (): Promise<ConvertRdbResult | ConvertPointResult> => {
     const { set, files } = await convertSources(spec.inputs, spec.readPartBytes, spec.shards);
     if (files.length === 1) {
       phase = 'one';
       const input = spec.inputs.length === 1 ? spec.inputs[0]! : files[0]!.location;
       const { result, staged } = await convertRdbStaged({ ...spec, input }, files[0]);
-      return staged ? storedFor(staged) : result;
+      if (!staged) return result;
+      phase = 'storing';
+      try {
+        return await storeOne(staged, abort.signal, (words) => {
+          takenBack = words;
+        });
+      } finally {
+        phase = 'done';
+      }
     }
     phase = 'converting';
     const started = Date.now();
@@ -192,17 +204,25 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     } catch (err) {
       // A put the abort cut short may have been stored by S3 all the same (its answer never came back, no ETag to
       // take it back by): named, not counted as nothing left.
-      if (phase === 'storing') takenBack = await takeBack(stored, inFlight && { location: inFlight.location, said: false });
+      if (phase === 'storing') takenBack = await takeBack(stored, inFlight && { location: inFlight.location, said: false, cut: inFlight.cut() });
       await dropAll();
       throw err;
     } finally {
       phase = 'done';
     }
+  };
+  const done = (async () => {
+    const r = await run();
+    // A signal after the run ended (its words not yet printed, or printed): what it ended with, never "nothing written".
+    if (!spec.dryRun) ended = endedWords(r);
+    phase = 'done';
+    return r;
   })();
   return {
     done,
     async interrupt() {
-      if (phase === 'resolving' || phase === 'one' || phase === 'done') return undefined;
+      if (phase === 'done') return ended || undefined;
+      if (phase === 'resolving' || phase === 'one') return undefined;
       if (phase === 'converting') return `the temporary files were removed, nothing was written to ${spec.output ?? 'the output'}`;
       abort.abort(new ConvertInterrupted());
       await done.catch(() => undefined);
@@ -212,11 +232,46 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
 }
 
 /**
+ * One file's verified output stored under `signal`: a signal meanwhile cuts an upload short (its object looked for by
+ * the put's mark and removed), then what was stored is taken back, and `said` gets the words for it.
+ */
+async function storeOne(staged: StagedOutput, signal: AbortSignal, said: (words: string) => void): Promise<ConvertRdbResult> {
+  let stored = false;
+  try {
+    const r = await staged.store(signal);
+    stored = r.ok || staged.inPlace();
+    signal.throwIfAborted();
+    return r;
+  } catch (err) {
+    const cut = staged.cut();
+    const unsure = staged.leftUnverified();
+    said(
+      await takeBack(stored ? [staged] : [], !stored && (cut !== undefined || unsure) ? { location: staged.location, said: unsure, cut } : undefined, 'output'),
+    );
+    throw err;
+  } finally {
+    await staged.discard();
+  }
+}
+
+/** What a run ended with, for a signal that comes after it ended. */
+const endedWords = (r: ConvertRdbResult | ConvertPointResult): string =>
+  r.ok
+    ? `the run had ended: ${'files' in r ? `every shard output in ${r.output} is` : `${r.output} is`} stored and verified`
+    : `the run had ended, and failed: ${r.error}`;
+
+/**
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be
  * removed is named, with why. `underWay`: an output whose store did not end in a known state (an upload cut short, or
- * one whose failure left an object of the run unverified, `said` in its own error), which may hold an object of the run.
+ * one whose failure left an object of the run unverified, `said` in its own error), which may hold an object of the run;
+ * `cut`: what an upload a signal cut short left (the put looked for its own object by its mark, and removed it).
+ * `noun`: what an output is called (`output` for a one-file run).
  */
-async function takeBack(stored: readonly StagedOutput[], underWay?: { location: string; said: boolean }): Promise<string> {
+async function takeBack(
+  stored: readonly StagedOutput[],
+  underWay?: { location: string; said: boolean; cut?: CutPut | undefined },
+  noun = 'shard output',
+): Promise<string> {
   const left: string[] = [];
   const replaced: string[] = [];
   /** Objects that were there before the run, which --force replaced: S3 kept no copy to put back. */
@@ -233,8 +288,16 @@ async function takeBack(stored: readonly StagedOutput[], underWay?: { location: 
       else left.push(`${s.location} (${err instanceof Error ? err.message : String(err)})`);
     }
   }
+  // An upload cut short whose object was found and removed (or none was there) leaves nothing to name but that.
+  const cutGone = underWay && !underWay.said && (underWay.cut === 'removed' || underWay.cut === 'none');
+  const cutNote = !cutGone
+    ? ''
+    : underWay.cut === 'removed'
+      ? `; the object S3 had stored of the upload under way (${underWay.location}) was removed`
+      : `; the upload under way (${underWay.location}) left no object of the run (looked for by its mark)`;
   const cut =
     underWay &&
+    !cutGone &&
     (underWay.said
       ? `what ${underWay.location} may hold of this run is left as said`
       : `${underWay.location}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`);
@@ -244,17 +307,19 @@ async function takeBack(stored: readonly StagedOutput[], underWay?: { location: 
     folders.length > 0
       ? `; ${folders.map(([f, why]) => `the folder ${f} could not be synced after the take-back (${why})`).join('; ')}: a crash may undo it`
       : '';
-  if (left.length > 0) return `the shard outputs already stored could not all be removed: remove ${left.join(', ')}${cut ? `; ${cut}` : ''}${note}`;
+  const n = stored.length;
+  const outputs = n === 1 ? noun : `${n} ${noun}s`;
+  if (left.length > 0)
+    return `the ${n === 1 ? noun : `${noun}s`} already stored could not ${n === 1 ? 'be' : 'all be'} removed: remove ${left.join(', ')}${cutNote}${cut ? `; ${cut}` : ''}${note}`;
   const gone = lost.length > 0 ? `; the objects at ${lost.join(', ')} before the run, which --force replaced, are gone (S3 kept no copy of them)` : '';
   const rest = `${cut || 'nothing of the run is left'}${gone}${note}`;
-  const n = stored.length;
-  if (n === 0) return `no shard output was stored${cut ? `; ${cut}` : ''}`;
-  if (replaced.length === 0) return `the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored ${n === 1 ? 'was' : 'were'} removed, ${rest}`;
+  if (n === 0) return `no ${noun} was stored${cut ? `; ${cut}` : cutGone ? `${cutNote}, nothing of the run is left` : ''}`;
+  if (replaced.length === 0) return `the ${outputs} already stored ${n === 1 ? 'was' : 'were'} removed${cutNote}, ${rest}`;
   // Another writer's file or object that took a stored output's place meanwhile is not the run's: left, and named.
   const removed = n - replaced.length;
   return (
-    `of the ${n === 1 ? 'shard output' : `${n} shard outputs`} already stored, ${removed} ${removed === 1 ? 'was' : 'were'} removed and ` +
-    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found), ${rest}`
+    `of the ${outputs} already stored, ${removed} ${removed === 1 ? 'was' : 'were'} removed and ` +
+    `${replaced.join(', ')} ${replaced.length === 1 ? 'was' : 'were'} replaced by another writer meanwhile (left as found)${cutNote}, ${rest}`
   );
 }
 

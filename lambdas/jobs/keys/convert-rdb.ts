@@ -35,7 +35,7 @@
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
-import type { StoredDeletion } from '../../adapters/storage/object-store-s3.js';
+import type { CutPut, StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
@@ -202,6 +202,8 @@ export interface StagedOutput {
    * `gone`; undefined when nothing was stored.
    */
   unstore(): Promise<StoredDeletion | undefined>;
+  /** An S3 output whose upload a signal cut short: what it left at the key (S3Output.cut); else undefined. */
+  cut(): CutPut | undefined;
 }
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
@@ -420,6 +422,7 @@ function stagedOutput(
       }
     },
     discard: () => out.discard(),
+    cut: () => s3?.cut(),
     leftUnverified: () => left,
     inPlace: () => inPlace,
     unstore: async () => {

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { ConvertInterrupted, type ConvertRdbRun, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -25,7 +27,7 @@ describe('convertRdb into s3://', () => {
   let v11: string;
   let restore: () => void;
   const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
-  const leftovers = () => readdirSync(tmpdir()).filter((f) => f.includes('redis-dr-convert-v10.rdb'));
+  const leftovers = () => stagedLeftovers('v10.rdb');
   const spec = (output: string, force = false) => ({ input: v11, output, ...convertTarget({ for: 'redis-7.0' }), force });
   const object = async (key: string): Promise<Buffer> => {
     const r = await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: key }));
@@ -179,6 +181,50 @@ describe('convertRdb into s3://', () => {
       // What S3 holds: the run's object, which it could not verify.
       expect((await object('unsettled/v10.rdb')).length).toBe(r.bytesOut);
       expect(leftovers()).toEqual([]);
+    }, 60_000);
+
+    /**
+     * A signal (the CLI's interrupt) while the answer of a PUT S3 has stored is on its way: the put is cut short, and
+     * the object it left is looked for by its mark and removed; the run's words say so, not that it may be there.
+     * `alsoRefuse`: requests refused after the cut (the object cannot be looked at).
+     */
+    const interruptedAtReply = async (key: string, alsoRefuse?: (method: string) => boolean) => {
+      let run: ConvertRdbRun | undefined;
+      let said: Promise<string | undefined> | undefined;
+      let cut = false;
+      await viaS3Proxy(
+        moto.endpoint,
+        {
+          onReply: (method, url) => {
+            if (!puts(key)(method, url) || said) return;
+            cut = true;
+            said = run!.interrupt();
+          },
+          refuse: (method) => cut && (alsoRefuse?.(method) ?? false),
+        },
+        async () => {
+          run = startConvertRdb({ ...spec(`s3://out/${key}`), inputs: [v11] });
+          await expect(run.done).rejects.toBeInstanceOf(ConvertInterrupted);
+        },
+      );
+      return said;
+    };
+
+    it("a signal while a stored upload's answer is on its way: its object found by the put's mark and removed, and said so", async () => {
+      const url = 's3://out/cut/v10.rdb';
+      expect(await interruptedAtReply('cut/v10.rdb')).toBe(
+        `no output was stored; the object S3 had stored of the upload under way (${url}) was removed, nothing of the run is left`,
+      );
+      await expect(object('cut/v10.rdb')).rejects.toThrow();
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+
+    it('negative: the object cannot be looked at after the cut (HEAD refused): the run says it may hold an unverified object, and it does', async () => {
+      const url = 's3://out/cut-unknown/v10.rdb';
+      expect(await interruptedAtReply('cut-unknown/v10.rdb', (method) => method === 'HEAD')).toBe(
+        `no output was stored; ${url}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`,
+      );
+      expect((await object('cut-unknown/v10.rdb')).subarray(0, 9).toString()).toBe('REDIS0010');
     }, 60_000);
 
     it('negative: the PUT never reaches S3 (refused every time): nothing was written, the older object left as it was', async () => {

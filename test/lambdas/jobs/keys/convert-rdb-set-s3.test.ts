@@ -9,6 +9,7 @@ import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { viaS3Proxy } from '../../../support/s3-proxy.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
@@ -34,7 +35,7 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     Buffer.from(await (await moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: key }))).Body!.transformToByteArray());
   const names = (prefix: string) => [1, 2, 3].map((s) => `${prefix}${exportObjectKey(name, s)}`);
   // The local temporary file of an s3:// output is redis-dr-convert-<its name> in the temporary folder.
-  const leftovers = () => readdirSync(tmpdir()).filter((f) => f.includes(`redis-dr-convert-${name}`));
+  const leftovers = () => stagedLeftovers(name);
   const asPoint = (r: Awaited<ReturnType<typeof convertRdbPoint>>): ConvertPointResult => {
     if (!isPointResult(r)) throw new Error('a one-file result');
     return r;
@@ -226,26 +227,39 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     expect(await keys('undone/')).toEqual([`undone/${exportObjectKey(name, 3)}`]);
   }, 120_000);
 
-  it("interrupted once S3 has stored shard 2's object but before its answer came back: the run does not say nothing is left", async () => {
+  /** Interrupted once S3 has stored shard 2's object but before its answer came back (`refuseAfter`: refused after the cut). */
+  const interruptedAtShard2 = async (prefix: string, refuseAfter: (method: string) => boolean = () => false) => {
     let said: Promise<string | undefined> | undefined;
     let run: ReturnType<typeof startConvertRdb> | undefined;
-    const shard2 = exportObjectKey(name, 2);
     await viaProxy(
       (method, url) => {
-        if (method === 'PUT' && url.includes(`cut/${shard2}`) && said === undefined) said = run!.interrupt();
+        if (method === 'PUT' && url.includes(`${prefix}${exportObjectKey(name, 2)}`) && said === undefined) said = run!.interrupt();
       },
       async () => {
-        run = startConvertRdb(spec('s3://out/cut/'));
+        run = startConvertRdb(spec(`s3://out/${prefix}`));
         await expect(run.done).rejects.toThrow('interrupted');
       },
+      (method) => said !== undefined && refuseAfter(method),
     );
     expect(said).toBeDefined();
-    const left = await keys('cut/');
-    // What S3 holds: shard 1 taken back; shard 2's object stored by a put whose answer the run never saw.
-    expect(left).toEqual([`cut/${shard2}`]);
-    // Negative of the false word: not "nothing of the run is left".
+    return said;
+  };
+
+  it("interrupted once S3 has stored shard 2's object but before its answer came back: the object is found by the put's mark and removed, and said so", async () => {
+    const said = await interruptedAtShard2('cut/');
+    expect(await keys('cut/')).toEqual([]);
     expect(await said).toBe(
-      `the shard output already stored was removed, s3://out/cut/${shard2}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`,
+      `the shard output already stored was removed; the object S3 had stored of the upload under way (s3://out/cut/${exportObjectKey(name, 2)}) was removed, nothing of the run is left`,
+    );
+  }, 120_000);
+
+  it('negative: the same, and the object cannot be looked at (HEAD refused): it is left, and named as maybe holding an unverified object, not "nothing is left"', async () => {
+    const shard2 = exportObjectKey(name, 2);
+    const said = await interruptedAtShard2('cut-unknown/', (method) => method === 'HEAD');
+    // What S3 holds: shard 1 taken back; shard 2's object stored by a put whose answer the run never saw.
+    expect(await keys('cut-unknown/')).toEqual([`cut-unknown/${shard2}`]);
+    expect(await said).toBe(
+      `the shard output already stored was removed, s3://out/cut-unknown/${shard2}, whose upload was under way, may hold an object of this run, not verified: remove it, or run verify-rdb on it`,
     );
   }, 120_000);
 
@@ -341,8 +355,10 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
       expect(await keys('signalled/')).toEqual([`signalled/${exportObjectKey(big, 1)}`]);
       child.kill('SIGTERM');
       expect(await exited).toBe(143);
+      // The object listed may be one whose answer was still on its way to the CLI (its upload then cut short, the object
+      // found by the put's mark and removed) or one the run had stored: nothing of the run is left either way.
       expect(stderr).toMatch(
-        /^redis-dr convert-rdb: interrupted \(SIGTERM\): the (shard output|2 shard outputs) already stored (was|were) removed, nothing of the run is left\n$/,
+        /^redis-dr convert-rdb: interrupted \(SIGTERM\): (the (shard output|2 shard outputs) already stored (was|were) removed|no shard output was stored; the object S3 had stored of the upload under way \(s3:\/\/out\/signalled\/rdr-big-20261127-0210-0001\.rdb\) was removed), nothing of the run is left\n$/,
       );
       expect(await keys('signalled/')).toEqual([]);
       expect((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: 'out', Prefix: 'signalled/' }))).Uploads ?? []).toEqual([]);

@@ -283,6 +283,29 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toEqual([]);
   }, 60_000);
 
+  it('a signal after the run ended says what it ended with (stored and verified, or its failure), never that nothing was written', async () => {
+    const out = folder();
+    const stored = startConvertRdb(spec(`${out}/`));
+    expect((await stored.done).ok).toBe(true);
+    expect(await stored.interrupt()).toBe(`the run had ended: every shard output in ${out}/ is stored and verified`);
+    // One file: the same.
+    const bytes = readFileSync(join(point.dir, `${name}-0001.rdb`));
+    const plain = join(work, 'plain.rdb');
+    writeFileSync(plain, bytes);
+    const one = join(out, 'one.rdb');
+    const single = startConvertRdb({ ...spec(one), inputs: [plain], shards: undefined });
+    expect((await single.done).ok).toBe(true);
+    expect(await single.interrupt()).toBe(`the run had ended: ${one} is stored and verified`);
+    // Negative: a run that failed (a cut input) says its failure.
+    const cut = join(work, 'cut.rdb');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
+    const failed = startConvertRdb({ ...spec(join(out, 'two.rdb')), inputs: [cut], shards: undefined });
+    const r = await failed.done;
+    expect(r.ok).toBe(false);
+    expect(await failed.interrupt()).toBe(`the run had ended, and failed: ${r.error}`);
+    expect(r.error).toMatch(/^the input is refused/);
+  }, 60_000);
+
   /**
    * A child process running the point with --force into `out` as the CLI does (quitOnSignals), doing `atShard2` (a
    * statement, `at(s)` the path of shard s's output) once shard 2 went under its name.
