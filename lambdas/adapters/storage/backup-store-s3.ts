@@ -227,6 +227,9 @@ export class S3BackupStore implements BackupStore {
           content = commit();
         },
         tags: record,
+        // Marked: an upload whose answer was lost after S3 stored it is this run's backup (read back, then recorded),
+        // not one that "appeared" (the SDK's retry meets it: 412), nor a failed upload that leaves it unnamed.
+        mark: true,
       });
     } catch (err) {
       if (err instanceof KeyExistsError) throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
