@@ -109,6 +109,7 @@ export class S3BackupStore implements BackupStore {
               const put = await this.objects.put(leaseName(target), Buffer.from(formatLease({ ...holder, refreshed: new Date().toISOString() })), {
                 ifMatch: etag,
                 contentType: 'application/json',
+                mark: true,
               });
               etag = put.etag;
               return true;
@@ -123,7 +124,8 @@ export class S3BackupStore implements BackupStore {
     try {
       for (let round = 0; round < 5; round++) {
         try {
-          const put = await this.objects.put(leaseName(target), lease, { ifExists: 'fail', contentType: 'application/json' });
+          // Marked (as every put of the lease): a PUT whose answer was lost after S3 stored it is this run's lease, not one another run holds.
+          const put = await this.objects.put(leaseName(target), lease, { ifExists: 'fail', contentType: 'application/json', mark: true });
           return taken(put.etag);
         } catch (err) {
           if (!(err instanceof KeyExistsError) && !CONFLICT.includes(errorName(causeOf(err)))) throw causeOf(err);
@@ -133,7 +135,7 @@ export class S3BackupStore implements BackupStore {
         const why = staleLease(found.lease, { ...thisPidScope(), now: new Date(), alive: processAlive }, staleAfterMs);
         if (!why) return { held: found.lease };
         try {
-          const put = await this.objects.put(leaseName(target), lease, { ifMatch: found.etag, contentType: 'application/json' });
+          const put = await this.objects.put(leaseName(target), lease, { ifMatch: found.etag, contentType: 'application/json', mark: true });
           tookOver = `a stale lease (${why}: ${describeHolder(found.lease)})`;
           return taken(put.etag);
         } catch (err) {

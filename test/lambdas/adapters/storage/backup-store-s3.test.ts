@@ -93,7 +93,7 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
 
 /**
  * A put whose answer is lost after S3 stored it (a proxy forwards it to moto, then cuts the connection): the SDK
- * sends it again, and that attempt meets the run's own object (412 under If-None-Match). A backup is
+ * sends it again, and that attempt meets the run's own object (412 under If-None-Match). A backup, or a lease, is
  * the run's own (its mark), not another writer's.
  */
 describe('S3BackupStore: an answer lost after S3 stored the object (moto behind a proxy)', () => {
@@ -141,6 +141,35 @@ describe('S3BackupStore: an answer lost after S3 stored the object (moto behind 
       return store.write('b.rdb', body(bytes), meta, () => content).catch((e: unknown) => e);
     });
     expect(String(err)).toMatch(/b\.rdb appeared while this backup was uploaded: not replaced/);
+  });
+
+  it('a lease whose PUT answer is lost is taken by the run that put it, not held by itself', async () => {
+    const holder: LeaseHolder = { owner: 'redis-dr backup', ...thisPidScope(), pid: process.pid, start: new Date().toISOString(), token: 'mine' };
+    const got = await throughProxy('.lease', (store) => store.takeLease('cache', holder, 3600_000));
+    expect('taken' in got).toBe(true);
+    // Taking over a stale lease (If-Match its ETag): the retry meets the run's own lease (412), not a live holder.
+    const dead = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    const stale = JSON.stringify({ ...holder, pid: dead, token: 'gone' });
+    // Its second PUT (the first, If-None-Match, meets the stale lease) is the one cut.
+    const over = await throughProxy(
+      '.lease',
+      async (store, bucket) => {
+        await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/.redis-dr-cache.lease', Body: stale }));
+        return store.takeLease('cache', holder, 3600_000);
+      },
+      2,
+    );
+    expect('taken' in over && over.taken.tookOver).toMatch(/^a stale lease/);
+    // A refresh (If-Match the lease's ETag) whose answer is lost: refreshed, not a lease lost to another run.
+    const refreshed = await throughProxy(
+      '.lease',
+      async (store) => {
+        const mine = await store.takeLease('cache', holder, 3600_000);
+        return 'taken' in mine && (await mine.taken.refresh());
+      },
+      2,
+    );
+    expect(refreshed).toBe(true);
   });
 });
 
