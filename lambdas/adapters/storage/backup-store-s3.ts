@@ -167,7 +167,9 @@ export class S3BackupStore implements BackupStore {
 
   async putRecord(name: string, body: Buffer, metadata?: Readonly<Record<string, string>>): Promise<void> {
     try {
-      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json', ...(metadata ? { metadata } : {}) });
+      // Marked: a PUT whose answer was lost after S3 stored it (the SDK's retry meets it, 412) is this run's record,
+      // read back, not one that appeared (the key index beside a backup, a report, a drill's or scrub's record).
+      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json', mark: true, ...(metadata ? { metadata } : {}) });
     } catch (err) {
       throw storeError(this.url, `write ${name}`, err);
     }

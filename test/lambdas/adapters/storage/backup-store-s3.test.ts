@@ -143,6 +143,23 @@ describe('S3BackupStore: an answer lost after S3 stored the object (moto behind 
     expect(String(err)).toMatch(/b\.rdb appeared while this backup was uploaded: not replaced/);
   });
 
+  it("a record beside a backup (its key index, a report, a drill's record) whose PUT answer is lost is written, read back; another writer's is refused", async () => {
+    const index = Buffer.from('the key index bytes');
+    const r = await throughProxy('/p/b.rdb.keys', async (store, bucket) => {
+      const put = await store.putRecord('b.rdb.keys', index, { 'redis-dr-source-etag': '"abc"' }).catch((e: unknown) => e);
+      const got = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'p/b.rdb.keys' }));
+      return { put, body: Buffer.from(await got.Body!.transformToByteArray()), metadata: got.Metadata };
+    });
+    expect(r.put).toBeUndefined();
+    expect(r.body.equals(index)).toBe(true);
+    expect(r.metadata).toMatchObject({ 'redis-dr-source-etag': '"abc"' });
+    const other = await throughProxy('/never', async (store, bucket) => {
+      await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/b.rdb.keys', Body: index }));
+      return store.putRecord('b.rdb.keys', index).catch((e: unknown) => e);
+    });
+    expect(String(other)).toMatch(/write b\.rdb\.keys failed/);
+  });
+
   it('a lease whose PUT answer is lost is taken by the run that put it, not held by itself', async () => {
     const holder: LeaseHolder = { owner: 'redis-dr backup', ...thisPidScope(), pid: process.pid, start: new Date().toISOString(), token: 'mine' };
     const got = await throughProxy('.lease', (store) => store.takeLease('cache', holder, 3600_000));
