@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { S3Client } from '@aws-sdk/client-s3';
 
 /** What {@link viaS3Proxy} does to a request (`method`, and `url`: the path and query). */
 export interface S3ProxyRules {
@@ -52,4 +53,14 @@ export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: ()
     proxy.closeAllConnections();
     await new Promise((done) => proxy.close(done));
   }
+}
+
+/** An S3 client of the proxy {@link viaS3Proxy} set up (inside its `f`): path-style, moto's test credentials. */
+export function proxiedS3Client(): S3Client {
+  return new S3Client({
+    endpoint: process.env.AWS_ENDPOINT_URL_S3,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 }

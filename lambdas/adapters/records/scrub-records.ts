@@ -16,7 +16,7 @@ function store(s3: S3Client, bucket: string, prefix: string): S3ObjectStore {
 
 /**
  * Writes a run's record under `name`, never over another (If-None-Match), read back.
- * @throws PutError / KeyExistsError when it was not stored as written
+ * @throws PutError / KeyExistsError (another writer's record there) when it was not stored as written
  */
 export async function writeScrubRecord(
   s3: S3Client,
@@ -25,7 +25,13 @@ export async function writeScrubRecord(
   record: ScrubRecord & { readonly attestation?: Attestation },
   prefix = SCRUB_RECORDS_PREFIX,
 ): Promise<string> {
-  await store(s3, bucket, prefix).put(name, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'), { ifExists: 'fail', contentType: 'application/json' });
+  // Marked: a PUT whose answer was lost after S3 stored it (the SDK's retry meets it, 412) is this run's record, read
+  // back, not another writer's (which would fail a run that stored its record).
+  await store(s3, bucket, prefix).put(name, Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8'), {
+    ifExists: 'fail',
+    contentType: 'application/json',
+    mark: true,
+  });
   return `${prefix}${name}`;
 }
 

@@ -118,7 +118,9 @@ export async function appendToVerdictChain(
     const key = chainRecordKey(place, record.attestation.seq);
     const body = verdictObjectBody(record);
     try {
-      await store.put(key, Buffer.from(body), { ifExists: 'fail', contentType: 'application/json' });
+      // Marked: a PUT whose answer was lost after S3 stored it (the SDK's retry meets it, 412) is this verdict's
+      // record, read back, not a place another verdict took (signed again, it would be in the chain twice).
+      await store.put(key, Buffer.from(body), { ifExists: 'fail', contentType: 'application/json', mark: true });
     } catch (err) {
       // Another verdict took this place (412), or was taking it at the same instant (409 ConditionalRequestConflict,
       // which S3 says to retry): sign again for the place after the head then.

@@ -14,7 +14,7 @@ import { AofManifestError, parseAofManifest, type AofManifest } from '../../doma
 import { errorName } from '../aws/errors.js';
 import { putFault, storeError, type ObjectStore, type StoredObject } from './object-store.js';
 import { FileObjectStore, type OpenFile } from './object-store-file.js';
-import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
+import { S3ObjectStore, type S3PutOptions, type UploadShape } from './object-store-s3.js';
 
 export type { StoredObject } from './object-store.js';
 
@@ -92,6 +92,8 @@ class ObjectAofStore implements AofStore {
     private readonly store: ObjectStore,
     /** What a streamed put is called in messages (`write` in a folder, `upload` to S3). */
     private readonly streamVerb: string,
+    /** S3: every put marked (S3PutOptions.mark), so one whose answer was lost after S3 stored it is read back and counted, not taken for an earlier run's. */
+    private readonly marked: Pick<S3PutOptions, 'mark'> = {},
   ) {
     this.url = store.url;
   }
@@ -110,7 +112,7 @@ class ObjectAofStore implements AofStore {
 
   async put(key: string, body: Uint8Array): Promise<number> {
     try {
-      return (await this.store.put(key, body, { ifExists: 'skip' })).bytes;
+      return (await this.store.put(key, body, { ifExists: 'skip', ...this.marked })).bytes;
     } catch (err) {
       throw putFault(this.url, `write ${key}`, err);
     }
@@ -118,7 +120,7 @@ class ObjectAofStore implements AofStore {
 
   async putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
     try {
-      return (await this.store.put(key, body, { ifExists: 'skip', commit, ...(signal ? { signal } : {}) })).bytes;
+      return (await this.store.put(key, body, { ifExists: 'skip', commit, ...this.marked, ...(signal ? { signal } : {}) })).bytes;
     } catch (err) {
       throw putFault(this.url, `${this.streamVerb} ${key}`, err, signal);
     }
@@ -163,6 +165,6 @@ export class FileAofStore extends ObjectAofStore {
 /** An S3 prefix (any S3-compatible store). */
 export class S3AofStore extends ObjectAofStore {
   constructor(client: S3Client, bucket: string, prefix: string, upload?: UploadShape) {
-    super(new S3ObjectStore(client, bucket, prefix, upload), 'upload');
+    super(new S3ObjectStore(client, bucket, prefix, upload), 'upload', { mark: true });
   }
 }

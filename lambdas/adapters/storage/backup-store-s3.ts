@@ -109,6 +109,7 @@ export class S3BackupStore implements BackupStore {
               const put = await this.objects.put(leaseName(target), Buffer.from(formatLease({ ...holder, refreshed: new Date().toISOString() })), {
                 ifMatch: etag,
                 contentType: 'application/json',
+                mark: true,
               });
               etag = put.etag;
               return true;
@@ -123,7 +124,8 @@ export class S3BackupStore implements BackupStore {
     try {
       for (let round = 0; round < 5; round++) {
         try {
-          const put = await this.objects.put(leaseName(target), lease, { ifExists: 'fail', contentType: 'application/json' });
+          // Marked (as every put of the lease): a PUT whose answer was lost after S3 stored it is this run's lease, not one another run holds.
+          const put = await this.objects.put(leaseName(target), lease, { ifExists: 'fail', contentType: 'application/json', mark: true });
           return taken(put.etag);
         } catch (err) {
           if (!(err instanceof KeyExistsError) && !CONFLICT.includes(errorName(causeOf(err)))) throw causeOf(err);
@@ -133,7 +135,7 @@ export class S3BackupStore implements BackupStore {
         const why = staleLease(found.lease, { ...thisPidScope(), now: new Date(), alive: processAlive }, staleAfterMs);
         if (!why) return { held: found.lease };
         try {
-          const put = await this.objects.put(leaseName(target), lease, { ifMatch: found.etag, contentType: 'application/json' });
+          const put = await this.objects.put(leaseName(target), lease, { ifMatch: found.etag, contentType: 'application/json', mark: true });
           tookOver = `a stale lease (${why}: ${describeHolder(found.lease)})`;
           return taken(put.etag);
         } catch (err) {
@@ -165,7 +167,9 @@ export class S3BackupStore implements BackupStore {
 
   async putRecord(name: string, body: Buffer, metadata?: Readonly<Record<string, string>>): Promise<void> {
     try {
-      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json', ...(metadata ? { metadata } : {}) });
+      // Marked: a PUT whose answer was lost after S3 stored it (the SDK's retry meets it, 412) is this run's record,
+      // read back, not one that appeared (the key index beside a backup, a report, a drill's or scrub's record).
+      await this.objects.put(name, body, { ifExists: 'fail', contentType: 'application/json', mark: true, ...(metadata ? { metadata } : {}) });
     } catch (err) {
       throw storeError(this.url, `write ${name}`, err);
     }
@@ -227,6 +231,9 @@ export class S3BackupStore implements BackupStore {
           content = commit();
         },
         tags: record,
+        // Marked: an upload whose answer was lost after S3 stored it is this run's backup (read back, then recorded),
+        // not one that "appeared" (the SDK's retry meets it: 412), nor a failed upload that leaves it unnamed.
+        mark: true,
       });
     } catch (err) {
       if (err instanceof KeyExistsError) throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });

@@ -121,7 +121,9 @@ async function writeChainRecord(record: DrillEvidenceRecord, ev: DrillEvidence):
     const key = drillRecordKey(record.region, record.plan, signed.attestation.seq);
     const text = `${JSON.stringify(signed, null, 2)}\n`;
     try {
-      await store.put(key.slice(store.prefix.length), Buffer.from(text, 'utf8'), { ifExists: 'fail', contentType: 'application/json' });
+      // Marked: a PUT whose answer was lost after S3 stored it (the SDK's retry meets it, 412) is this drill's record,
+      // read back, not a place another drill took (the execution tells it only when the event names one).
+      await store.put(key.slice(store.prefix.length), Buffer.from(text, 'utf8'), { ifExists: 'fail', contentType: 'application/json', mark: true });
       return { key, attestation: signed.attestation, text };
     } catch (err) {
       // Another drill of the plan wrote this place first: read its record as the new head, sign again.

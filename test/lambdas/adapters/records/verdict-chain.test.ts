@@ -24,6 +24,7 @@ import {
 import { checkAttestation } from '../../../../lambdas/jobs/attest/check.js';
 import { kmsEvidenceKey } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
+import { proxiedS3Client, viaS3Proxy } from '../../../support/s3-proxy.js';
 
 let moto: MotoS3;
 let n = 0;
@@ -181,6 +182,27 @@ describe('the DR verdict chain', () => {
     await expect(appendToVerdictChain(moto.client, name, 'dr', verdictOf('rdr-app-20261125-0200-0001.rdb', 2), signer, new Date())).rejects.toThrow(
       /000000000001\.json is the verdict chain's newest record but not a signed record of seq 1/,
     );
+  }, 60_000);
+});
+
+describe('the DR verdict chain: a put whose answer was lost after S3 stored it (moto behind a proxy)', () => {
+  it("the SDK's retry meets the verdict's own record (412): it is the verdict's place, not another's taken (never one verdict twice in the chain)", async () => {
+    const name = await bucket();
+    const first = chainRecordKey('dr', 1);
+    let done = false;
+    const cut = (method: string, url: string) => !done && (done = method === 'PUT' && url.split('?')[0]!.endsWith(`/${first}`));
+    const r = await viaS3Proxy(moto.endpoint, { cut }, async () => {
+      const client = proxiedS3Client();
+      try {
+        return await appendToVerdictChain(client, name, 'dr', verdictOf('rdr-app-20261127-0500-0001.rdb', 7), signer, new Date());
+      } finally {
+        client.destroy();
+      }
+    });
+    expect(done).toBe(true);
+    expect(r).toMatchObject({ key: first, record: { attestation: { seq: 1 } } });
+    const listed = await moto.client.send(new ListObjectsV2Command({ Bucket: name, Prefix: VERDICT_CHAIN_PREFIX.dr }));
+    expect((listed.Contents ?? []).map((c) => c.Key).filter((k) => k!.endsWith('.json') && k !== verdictChainHeadKey('dr'))).toEqual([first]);
   }, 60_000);
 });
 

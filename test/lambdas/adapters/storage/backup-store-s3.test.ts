@@ -1,11 +1,21 @@
+import { createHash } from 'node:crypto';
 import { formatDbsTag, parseDbsTag } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { execFileSync } from 'node:child_process';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import type { LeaseHolder } from '../../../../lambdas/domain/self-managed/lease.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
+import { proxiedS3Client, viaS3Proxy } from '../../../support/s3-proxy.js';
+
+let moto: MotoS3;
+beforeAll(async () => {
+  moto = await startMotoS3();
+}, 60_000);
+afterAll(async () => {
+  await moto?.stop();
+});
 
 /**
  * The S3 destination lease against moto (a real S3 API over HTTP on a free
@@ -13,7 +23,6 @@ import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
  * holds it, as S3 does.
  */
 describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
-  let moto: MotoS3;
   let client: S3Client;
   const bucket = 'redis-dr-lease-test';
   const holder = (token: string, over: Partial<LeaseHolder> = {}): LeaseHolder => ({
@@ -26,12 +35,8 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
   });
 
   beforeAll(async () => {
-    moto = await startMotoS3();
     client = moto.client;
     await moto.bucket(bucket);
-  }, 60_000);
-  afterAll(async () => {
-    await moto?.stop();
   });
 
   it('one run at a time: a second run sees the holder; after the release the next one takes it', async () => {
@@ -83,6 +88,105 @@ describe('S3BackupStore lease (moto: S3 conditional writes)', () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'c/.redis-dr-cache.lease', Body: JSON.stringify(holder('other')) }));
     expect(await got.taken.refresh()).toBe(false);
     expect(await read()).toMatchObject({ token: 'other' });
+  });
+});
+
+/**
+ * A put whose answer is lost after S3 stored it (a proxy forwards it to moto, then cuts the connection): the SDK
+ * sends it again, and that attempt meets the run's own object (412 under If-None-Match). A backup, or a lease, is
+ * the run's own (its mark), not another writer's.
+ */
+describe('S3BackupStore: an answer lost after S3 stored the object (moto behind a proxy)', () => {
+  let n = 0;
+  /** A store of a fresh bucket whose `nth` PUT (1, the first) of a key ending in `suffix` has its answer cut. */
+  const throughProxy = async <T>(suffix: string, f: (store: S3BackupStore, bucket: string) => Promise<T>, nth = 1): Promise<T> => {
+    const bucket = `lost-${++n}`;
+    await moto.bucket(bucket);
+    let seen = 0;
+    const cut = (method: string, url: string) => method === 'PUT' && !url.includes('partNumber=') && url.split('?')[0]!.endsWith(suffix) && ++seen === nth;
+    return viaS3Proxy(moto.endpoint, { cut }, async () => {
+      const client = proxiedS3Client();
+      try {
+        return await f(new S3BackupStore(client, bucket, 'p/'), bucket);
+      } finally {
+        client.destroy();
+      }
+    });
+  };
+  const meta = { tier: 'daily', target: 'cache', createdAt: '2026-11-27T05:00:00.000Z' } as const;
+  const content = { keys: 3, rdbVersion: 11 };
+  async function* body(bytes: Buffer): AsyncGenerator<Uint8Array> {
+    yield bytes;
+  }
+
+  it('a backup whose PUT answer is lost is stored, read back and recorded: not "appeared while this backup was uploaded"', async () => {
+    const bytes = Buffer.from('REDIS0011 the backup bytes');
+    const r = await throughProxy('/p/b.rdb', async (store, bucket) => {
+      const written = await store.write('b.rdb', body(bytes), meta, () => content).catch((e: unknown) => e);
+      const tags = await moto.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'p/b.rdb' }));
+      return { written, tags: Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value])) };
+    });
+    expect(r.written).toMatchObject({
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      location: expect.stringMatching(/b\.rdb$/),
+    });
+    expect(r.tags).toMatchObject({ 'redis-dr:keys': '3', 'redis-dr:read-back': expect.any(String) });
+  });
+
+  it("negative: another writer's backup of the very same bytes at the name is not taken for the run's", async () => {
+    const bytes = Buffer.from('REDIS0011 the same bytes');
+    const err = await throughProxy('/never', async (store, bucket) => {
+      await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/b.rdb', Body: bytes }));
+      return store.write('b.rdb', body(bytes), meta, () => content).catch((e: unknown) => e);
+    });
+    expect(String(err)).toMatch(/b\.rdb appeared while this backup was uploaded: not replaced/);
+  });
+
+  it("a record beside a backup (its key index, a report, a drill's record) whose PUT answer is lost is written, read back; another writer's is refused", async () => {
+    const index = Buffer.from('the key index bytes');
+    const r = await throughProxy('/p/b.rdb.keys', async (store, bucket) => {
+      const put = await store.putRecord('b.rdb.keys', index, { 'redis-dr-source-etag': '"abc"' }).catch((e: unknown) => e);
+      const got = await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'p/b.rdb.keys' }));
+      return { put, body: Buffer.from(await got.Body!.transformToByteArray()), metadata: got.Metadata };
+    });
+    expect(r.put).toBeUndefined();
+    expect(r.body.equals(index)).toBe(true);
+    expect(r.metadata).toMatchObject({ 'redis-dr-source-etag': '"abc"' });
+    const other = await throughProxy('/never', async (store, bucket) => {
+      await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/b.rdb.keys', Body: index }));
+      return store.putRecord('b.rdb.keys', index).catch((e: unknown) => e);
+    });
+    expect(String(other)).toMatch(/write b\.rdb\.keys failed/);
+  });
+
+  it('a lease whose PUT answer is lost is taken by the run that put it, not held by itself', async () => {
+    const holder: LeaseHolder = { owner: 'redis-dr backup', ...thisPidScope(), pid: process.pid, start: new Date().toISOString(), token: 'mine' };
+    const got = await throughProxy('.lease', (store) => store.takeLease('cache', holder, 3600_000));
+    expect('taken' in got).toBe(true);
+    // Taking over a stale lease (If-Match its ETag): the retry meets the run's own lease (412), not a live holder.
+    const dead = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    const stale = JSON.stringify({ ...holder, pid: dead, token: 'gone' });
+    // Its second PUT (the first, If-None-Match, meets the stale lease) is the one cut.
+    const over = await throughProxy(
+      '.lease',
+      async (store, bucket) => {
+        await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'p/.redis-dr-cache.lease', Body: stale }));
+        return store.takeLease('cache', holder, 3600_000);
+      },
+      2,
+    );
+    expect('taken' in over && over.taken.tookOver).toMatch(/^a stale lease/);
+    // A refresh (If-Match the lease's ETag) whose answer is lost: refreshed, not a lease lost to another run.
+    const refreshed = await throughProxy(
+      '.lease',
+      async (store) => {
+        const mine = await store.takeLease('cache', holder, 3600_000);
+        return 'taken' in mine && (await mine.taken.refresh());
+      },
+      2,
+    );
+    expect(refreshed).toBe(true);
   });
 });
 

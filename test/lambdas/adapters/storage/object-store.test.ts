@@ -27,7 +27,7 @@ import { FileObjectStore, type OpenFile } from '../../../../lambdas/adapters/sto
 import { S3ObjectStore } from '../../../../lambdas/adapters/storage/object-store-s3.js';
 import { awsError } from '../../../support/fakes.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
-import { viaS3Proxy } from '../../../support/s3-proxy.js';
+import { proxiedS3Client, viaS3Proxy } from '../../../support/s3-proxy.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part: the S3 drivers here cut 5 MiB parts, so a body of 11 MiB is a multipart upload of 3 parts. */
@@ -476,12 +476,7 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
     let done = false;
     const once = (method: string, url: string) => !done && (done = cut(method, url));
     return viaS3Proxy(moto.endpoint, { cut: every ? cut : once }, async () => {
-      const client = new S3Client({
-        endpoint: process.env.AWS_ENDPOINT_URL_S3,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
+      const client = proxiedS3Client();
       try {
         return await f(new S3ObjectStore(client, bucket, 'store/', { partBytes: PART, queueSize: 2 }), bucket);
       } finally {

@@ -22,6 +22,7 @@ import { DR_DRILL_CHOICE, DR_DRILL_INPUT, drillReportEvent } from '../../../supp
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { auditorPublicKeyPem, kmsEvidenceKey, refusingSigner } from '../../../support/kms-evidence.js';
 import { type MotoS3, startMotoS3 } from '../../../support/moto.js';
+import { proxiedS3Client, viaS3Proxy } from '../../../support/s3-proxy.js';
 
 let moto: MotoS3;
 let n = 0;
@@ -147,6 +148,27 @@ describe('the drill report keeps a signed record of each drill in the DR bucket'
     const next = await reportDrill(event({ execution: 'arn:aws:states:eu-central-1:111122223333:execution:redis-dr-prod-dr-drill:next' }), deps(b, signer));
     expect(await keysUnder(b, 'drills/')).toEqual([first.record, next.record]);
     expect(next.record).toBe('drills/eu-central-1/sessions/redis-dr-drill-00000002.json');
+  }, 60_000);
+
+  it("a record PUT whose answer was lost after S3 stored it (a proxy cuts it after moto did it) is the drill's record, not a place another drill took: one record, even without the execution to tell it by", async () => {
+    const b = await bucket();
+    const key = kmsEvidenceKey();
+    const signer = await kmsSigner(key.kms, key.keyArn);
+    const first = 'drills/eu-central-1/sessions/redis-dr-drill-00000001.json';
+    let done = false;
+    const cut = (method: string, url: string) => !done && (done = method === 'PUT' && url.split('?')[0]!.endsWith(`/${first}`));
+    const { execution: _, ...unnamed } = event();
+    const r = await viaS3Proxy(moto.endpoint, { cut }, async () => {
+      const s3 = proxiedS3Client();
+      try {
+        return await reportDrill(unnamed, { ...deps(b, signer), evidence: { ...deps(b, signer).evidence, s3 } });
+      } finally {
+        s3.destroy();
+      }
+    });
+    expect(done).toBe(true);
+    expect(r.record).toBe(first);
+    expect(await keysUnder(b, 'drills/')).toEqual([first]);
   }, 60_000);
 
   it('attest checks a copied-down chain offline: a changed digit, a deleted middle record, another deployment, a missing signature: exit 1 naming it', async () => {

@@ -888,10 +888,12 @@ describe('runBackup to S3 (aws-sdk-client-mock at the AWS boundary, a real redis
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     const backup = puts.find((i) => i.Key === `redis/${report.backup!.file}`)!;
     const index = puts.find((i) => i.Key === `redis/${report.backup!.file}.keys`)!;
+    // Beside it, the put's own mark (a PUT whose answer is lost is told from another writer's by it).
     expect(index.Metadata).toEqual({
       'redis-dr-source-etag': createHash('md5')
         .update(Buffer.from(backup.Body as Uint8Array))
         .digest('hex'),
+      'redis-dr-put': expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(report.steps.find((st) => st.step === 'index')!.detail).toMatch(/bound to ETag [0-9a-f]{32}, read back$/);
     expect(ping.pings.map((p) => p.path)).toEqual([new URL(ping.url).pathname]);
