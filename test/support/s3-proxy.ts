@@ -6,8 +6,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 export interface S3ProxyRules {
   /** Seen once the S3 API has answered a request (done there), before the answer is relayed (a signal landing while the caller waits for it). */
   readonly onReply?: (method: string, url: string) => void;
-  /** Answered 500 InternalError without reaching the S3 API. */
+  /** Answered 500 InternalError without reaching the S3 API (the SDK tries again). */
   readonly refuse?: (method: string, url: string) => boolean;
+  /** Answered 403 AccessDenied without reaching the S3 API (an answer the SDK does not try again). */
+  readonly forbid?: (method: string, url: string) => boolean;
   /** Forwarded to the S3 API, which does it; then the connection is cut before its answer reaches the caller (an answer lost on the way). */
   readonly cut?: (method: string, url: string) => boolean;
 }
@@ -25,6 +27,11 @@ export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: ()
       req.resume();
       res.writeHead(500, { 'content-type': 'application/xml' });
       return void res.end('<Error><Code>InternalError</Code><Message>refused by the test</Message></Error>');
+    }
+    if (rules.forbid?.(method, url)) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      return void res.end('<Error><Code>AccessDenied</Code><Message>Access Denied (by the test)</Message></Error>');
     }
     const cut = rules.cut?.(method, url) ?? false;
     const up = httpRequest(`${endpoint}${url}`, { method, headers: req.headers }, (back) => {

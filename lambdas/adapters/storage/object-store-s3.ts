@@ -57,6 +57,13 @@ export interface S3PutOptions extends PutOptions {
  */
 export type CutPut = 'removed' | 'none' | 'unknown';
 
+/** Whether S3 answered the only attempt of a request with a 4xx error (the SDK's retries did not try it again). */
+function refusedOnce(err: unknown): boolean {
+  const status = httpStatus(err);
+  const attempts = (err as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  return attempts === 1 && status !== undefined && status >= 400 && status < 500;
+}
+
 /** The metadata (`x-amz-meta-…`) naming the put that stored an object, when it was put with {@link S3PutOptions.mark}. */
 export const PUT_MARK = 'redis-dr-put';
 
@@ -189,8 +196,9 @@ export class S3ObjectStore implements ObjectStore {
         if (mark !== undefined) options.onCut?.(await this.cutPut(Key, mark));
         throw signal.reason;
       }
-      // An attempt whose answer was lost may have stored the object: this put's own (its mark) is read back below.
-      stored = mark === undefined ? undefined : await this.markedBy(Key, mark, err);
+      // An attempt whose answer was lost may have stored the object: this put's own (its mark) is read back below. A put
+      // S3 refused on its only attempt (a 4xx answer, not tried again) stored nothing: not looked for.
+      stored = mark === undefined || refusedOnce(err) ? undefined : await this.markedBy(Key, mark, err);
       if (stored === undefined) {
         if (errorName(err) === 'PreconditionFailed' && ifMatch === undefined && ifExists !== 'replace') {
           if (ifExists === 'skip') return { written: false, bytes: 0, sha256: '', location, how: 's3-full-object-checksum' };

@@ -502,6 +502,40 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
     expect(r.got.equals(big)).toBe(true);
   });
 
+  it('a put refused on its only attempt (403): nothing was stored, said so without looking (no HEAD); negative: refused after attempts that may have stored it (500 each), it is looked for', async () => {
+    const bucket = `marked-${++buckets}`;
+    await moto.bucket(bucket);
+    const requests: string[] = [];
+    const attempt = (forbid: boolean) =>
+      viaS3Proxy(
+        moto.endpoint,
+        {
+          // The proxy asks refuse first, of every request.
+          refuse: (method) => {
+            requests.push(method);
+            return !forbid && method === 'PUT';
+          },
+          forbid: (method) => forbid || method === 'HEAD',
+        },
+        async () => {
+          const client = proxiedS3Client();
+          try {
+            return await new S3ObjectStore(client, bucket, 'store/').put('refused', Buffer.from('bytes'), { mark: true }).catch((e: unknown) => e);
+          } finally {
+            client.destroy();
+          }
+        },
+      );
+    const refused = await attempt(true);
+    expect(refused).toBeInstanceOf(PutError);
+    expect((refused as PutError).stage).toBe('write');
+    expect(requests).toEqual(['PUT']);
+    requests.length = 0;
+    const unsure = await attempt(false);
+    expect((unsure as PutError).stage).toBe('unsettled');
+    expect(requests).toEqual(['PUT', 'PUT', 'PUT', 'HEAD']);
+  });
+
   it("negative: another writer's object with the very bytes the put sends is not taken for its own (KeyExistsError, with the mark)", async () => {
     const body = Buffer.from('the same bytes');
     const err = await throughProxy(
