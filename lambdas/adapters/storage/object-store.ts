@@ -118,7 +118,6 @@ export class PutError extends Error {
   }
 }
 
-/** `ifExists: 'fail'` and the key is there (or appeared while the bytes were written): nothing was replaced. */
 /** The object at a URL is not the one the caller stored: another writer replaced it (its ETag is not the one stored). */
 export class ObjectReplacedError extends Error {
   override readonly name = 'ObjectReplacedError';
@@ -127,6 +126,7 @@ export class ObjectReplacedError extends Error {
   }
 }
 
+/** `ifExists: 'fail'` and the key is there (or appeared while the bytes were written): nothing was replaced. */
 export class KeyExistsError extends Error {
   override readonly name = 'KeyExistsError';
   constructor(
