@@ -1,0 +1,96 @@
+/**
+ * What serve's differential test (differential.test.ts: generated commands
+ * against redis-server 7.0) found, one case list per fix, each against the
+ * same file's redis-server byte for byte in RESP2 and RESP3: the reads
+ * against a server loaded from it, the writes against a read-only replica
+ * (the writer made a replica of a closed port; it keeps its data), the
+ * READONLY line compared by its code (a replica names itself, serve the
+ * recovery point).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient } from '../../../support/resp-raw.js';
+import { fuzzPoint } from '../../../support/serve-fuzz.js';
+import type { ServedBeside } from '../../../support/serve-parity.js';
+
+let point: ServedBeside;
+
+beforeAll(async () => {
+  point = await fuzzPoint();
+}, 60_000);
+
+afterAll(async () => {
+  await point?.close();
+});
+
+/** The raw replies of `port` to `cmds` (latin1 arguments) on one connection speaking `proto`, a READONLY line cut to its code. */
+async function replies(port: number, cmds: readonly (readonly string[])[], proto: 2 | 3): Promise<string[]> {
+  const raw = await RawClient.open(port);
+  try {
+    if (proto === 3) await raw.call('HELLO', '3');
+    const out: string[] = [];
+    for (const c of cmds) out.push((await raw.call(...c.map((a) => Buffer.from(a, 'latin1')))).replace(/^-READONLY .*\r\n$/, '-READONLY\r\n'));
+    return out;
+  } finally {
+    raw.close();
+  }
+}
+
+/** `cmds` answered by serve as by the server at `port`, in RESP2 and RESP3. */
+async function sameAs(port: number, cmds: readonly (readonly string[])[]): Promise<void> {
+  for (const proto of [2, 3] as const) {
+    const [ref, served] = [await replies(port, cmds, proto), await replies(point.serving.port, cmds, proto)];
+    expect(cmds.map((c, i) => [proto, JSON.stringify(c), served[i]])).toEqual(cmds.map((c, i) => [proto, JSON.stringify(c), ref[i]]));
+  }
+}
+
+describe('writes, as a read-only redis-server 7.0 replica answers them', () => {
+  it("a wrong number of arguments before READONLY (was READONLY); a container's unknown subcommand and its subcommand's own arity", async () => {
+    const cmds = [
+      ['SET'],
+      ['set', 'k'],
+      ['SET', 'k', 'v'],
+      ['HSET', 'h:small', 'f'],
+      ['HSET', 'h:small', 'f', 'v'],
+      ['lpop'],
+      ['ZPOPMIN'],
+      ['LSET', 'l:small', '0'],
+      ['RESTORE', 'k', '0'],
+      ['FLUSHALL', 'x', 'y'],
+      ['SWAPDB', '0'],
+      ['GETDEL', 'a', 'b'],
+      ['XGROUP'],
+      ['XGROUP', 'CREATE', 'x:g'],
+      ['xgroup', 'create', 'x:g', 'g2', '$'],
+      ['XGROUP', 'NOSUCH', 'x:g'],
+      ['XGROUP', 'DESTROY', 'x:g'],
+      ['XGROUP', 'SETID', 'x:g', 'g', '0', 'ENTRIESREAD'],
+      ['XADD', 'x:g', '*'],
+      ['GEORADIUS', 'geo', '15', '37'],
+      ['SORT'],
+      ['PFMERGE'],
+    ];
+    await sameAs(point.writer.port, cmds);
+    // Negative: the writes with enough arguments are refused as READONLY on both (never run).
+    const [ok] = await replies(point.serving.port, [['SET', 'k', 'v']], 2);
+    expect(ok).toBe('-READONLY\r\n');
+    expect(
+      await replies(
+        point.serving.port,
+        [
+          ['GET', 'k'],
+          ['XINFO', 'GROUPS', 'x:g'],
+        ],
+        2,
+      ),
+    ).toEqual(
+      await replies(
+        point.reference.port,
+        [
+          ['GET', 'k'],
+          ['XINFO', 'GROUPS', 'x:g'],
+        ],
+        2,
+      ),
+    );
+  });
+});
