@@ -61,7 +61,7 @@ export function writeRefusal(args: readonly Buffer[]): string | undefined {
   let full = name;
   if (WRITE_CONTAINERS.has(name) && args.length > 1) {
     full = `${name}|${args[1]!.toString('latin1').toLowerCase()}`;
-    if (WRITES[full] === undefined) return ERR.unknownSub(args[1]!.toString('latin1'), name);
+    if (WRITES[full] === undefined) return ERR.unknownSub(args[1]!, name);
   }
   const arity = WRITES[full];
   if (arity === undefined) return undefined;

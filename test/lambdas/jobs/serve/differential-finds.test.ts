@@ -94,3 +94,32 @@ describe('writes, as a read-only redis-server 7.0 replica answers them', () => {
     );
   });
 });
+
+describe("error lines that echo a client's bytes, as 7.0 prints them (%s: cut at a NUL; the bytes as they came)", () => {
+  const BIN = '\x00\xff\r\nb';
+  it('unknown commands and subcommands, HELLO options and NOGROUP errors (were: past a NUL, a byte over 0x7f UTF-8-encoded, 16 arguments of 128 bytes each)', async () => {
+    await sameAs(point.reference.port, [
+      ['HTTL', 'h:small', 'FIELDS', '1', BIN],
+      ['NOSUCH', `a\xffb`, `c\x00d`, '\xe9'],
+      [`NO\x00SUCH`, 'x'],
+      ['\xff'.repeat(200)],
+      ['NOSUCH', 'a'.repeat(100), 'b'.repeat(50), 'c'],
+      ['NOSUCH', ...'abcdefghijklmnopqrstuvwxyz'],
+      ['NOSUCH', 'x'.repeat(127), 'y', 'z'],
+      ['XINFO', `NO\xffSUCH\x00x`, 'x:g'],
+      ['OBJECT', `\xe9t\x00e`, 'x'],
+      ['CLIENT', '\xff\x00'],
+      ['COMMAND', '\xffx'],
+      ['CONFIG', '\xe9'],
+      ['HELLO', '3', 'FOO'],
+      ['HELLO', '2', `\xe9\x00x`],
+      ['XPENDING', `no\xff\x00key`, `g\xe9`],
+      ['XPENDING', 'x:g', `no\xffgroup\x00x`],
+      ['XINFO', 'CONSUMERS', 'x:g', `\xffgroup`],
+      ['MULTI'],
+      ['NOSUCH', '\xff'],
+      ['EXEC'],
+    ]);
+    await sameAs(point.writer.port, [['XGROUP', `\xe9\x00x`, 'x:g']]);
+  });
+});
