@@ -123,3 +123,21 @@ describe("error lines that echo a client's bytes, as 7.0 prints them (%s: cut at
     await sameAs(point.writer.port, [['XGROUP', `\xe9\x00x`, 'x:g']]);
   });
 });
+
+describe('the order 7.0 checks a read in: the key before its arguments', () => {
+  it('HSCAN, SSCAN, ZSCAN: the cursor, the key (missing: an empty scan; WRONGTYPE), then MATCH and COUNT (were: a syntax error first)', async () => {
+    const cmds = ['HSCAN', 'SSCAN', 'ZSCAN'].flatMap((c) => [
+      [c, 'nokey', '0', 'COUNT', '0'],
+      [c, 'nokey', '0', 'COUNT', '-1'],
+      [c, 'nokey', '0', 'COUNT', 'x'],
+      [c, 'nokey', '0', 'BOGUS'],
+      [c, 'nokey', '0', 'MATCH'],
+      [c, 'nokey', 'x', 'COUNT', '0'],
+      [c, 'l:small', '0', 'COUNT', '0'],
+      [c, 's:int', '0', 'NOVALUES'],
+      [c, 's:int', 'x'],
+      [c, c === 'HSCAN' ? 'h:small' : c === 'SSCAN' ? 'set:int' : 'z:small', '0', 'COUNT', '0'],
+    ]);
+    await sameAs(point.reference.port, cmds);
+  });
+});
