@@ -436,11 +436,12 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   lindex: {
     arity: 3,
     async run(ctx, s, [, key, index]) {
-      const i = parseInteger(index!);
-      if (i === undefined) return R.error(ERR.notInteger);
+      // 7.0's order (t_list.c lindexCommand): the key (missing: null; WRONGTYPE), then the index.
       const v = await typed(ctx, s, key!, 'list');
       if (v === null) return R.null;
       if (isReply(v)) return v;
+      const i = parseInteger(index!);
+      if (i === undefined) return R.error(ERR.notInteger);
       const item = v.items[i < 0 ? v.items.length + i : i];
       return item ? R.bulk(item) : R.null;
     },

@@ -140,4 +140,15 @@ describe('the order 7.0 checks a read in: the key before its arguments', () => {
     ]);
     await sameAs(point.reference.port, cmds);
   });
+
+  it('LINDEX: the key (missing: null; WRONGTYPE), then the index (was: a bad index an error before the key)', async () => {
+    await sameAs(
+      point.reference.port,
+      ['x', '1.5', '', ' 1', '0x10', '99999999999999999999', '1'].flatMap((i) => [
+        ['LINDEX', 'nokey', i],
+        ['LINDEX', 's:int', i],
+        ['LINDEX', 'l:small', i],
+      ]),
+    );
+  });
 });
