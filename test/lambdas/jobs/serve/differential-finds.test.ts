@@ -151,4 +151,18 @@ describe('the order 7.0 checks a read in: the key before its arguments', () => {
       ]),
     );
   });
+
+  it('BITCOUNT: a negative range that is empty is 0 before the unit is read, as 7.0.15 answers (was: a wrong unit a syntax error)', async () => {
+    await sameAs(point.reference.port, [
+      ['BITCOUNT', 's:44', '-1', '-2', 'x'],
+      ['BITCOUNT', 's:44', '-301', '-9223372036854775808', '1'],
+      ['BITCOUNT', 's:44', '-2', '-1', 'x'],
+      ['BITCOUNT', 's:44', '1', '2', 'x'],
+      ['BITCOUNT', 's:44', '-1', '-2', 'BIT'],
+      ['BITCOUNT', 's:44', '-1', '-2', '3', '4'],
+      ['BITCOUNT', 's:44', 'x', '-2', 'y'],
+      ['BITCOUNT', 'nokey', 'x', '2', 'y'],
+      ['BITCOUNT', 'l:small', '-1', '-2', 'x'],
+    ]);
+  });
 });
