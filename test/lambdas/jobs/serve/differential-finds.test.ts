@@ -166,3 +166,15 @@ describe('the order 7.0 checks a read in: the key before its arguments', () => {
     ]);
   });
 });
+
+describe('SORT_RO ALPHA compares C strings, as 7.0 (strcoll)', () => {
+  it('an element or BY value up to its first NUL: one that starts with a NUL ties with the empty one and keeps its place (was: after it)', async () => {
+    await sameAs(point.reference.port, [
+      ['SORT_RO', 'l:bin', 'ALPHA'],
+      ['SORT_RO', 'l:bin', 'ALPHA', 'DESC'],
+      ['SORT_RO', 'l:bin', 'BY', 'nosuch_*', 'ALPHA'],
+      ['SORT_RO', 'l:bin', 'BY', '*', 'ALPHA'],
+      ['SORT_RO', 'l:bin'],
+    ]);
+  });
+});
