@@ -17,17 +17,68 @@ const BIN = '\x00\xff\r\nb';
 /** The keys of database 0 by type (names latin1: one char a byte). */
 export const FUZZ_KEYS = {
   string: ['s:embstr', 's:int', 's:neg', 's:raw', 's:empty', 's:bin', 's:max', 's:float', 's:bits', 's:lcs1', 's:lcs2', 's:44', 's:45', BIN, 'ttl:s'],
-  list: ['l:small', 'l:big', 'l:num', 'l:bin'],
-  hash: ['h:small', 'h:big', 'h:long', 'h:bin', 'ttl:h'],
-  set: ['set:int', 'set:small', 'set:big', 'set:other', 'set:bin'],
+  list: ['l:small', 'l:big', 'l:num', 'l:bin', 'l:long'],
+  hash: ['h:small', 'h:big', 'h:long', 'h:bin', 'ttl:h', 'h:ints'],
+  set: ['set:int', 'set:small', 'set:big', 'set:other', 'set:bin', 'set:ints'],
   zset: ['z:small', 'z:big', 'z:lex', 'z:inf', 'geo'],
   stream: ['x:s', 'x:g', 'x:empty'],
   hll: ['hll'],
 } as const;
 
 /** Members (fields, elements) worth naming: present in some value, and absent ones. */
-const MEMBERS = ['a', 'b', 'c', 'x', 'y', 'z', '', '1', '2', '3', '-5', 'f1', 'f7', 'f599', 'm0', 'm7', 'm199', 'e', 'Palermo', 'Catania', BIN, 'nope'];
-const INDEXES = ['0', '1', '-1', '2', '-2', '3', '5', '-5', '100', '-100', '299', '300', '-300', '-301', '9223372036854775807', '-9223372036854775808'];
+const MEMBERS = [
+  'a',
+  'b',
+  'c',
+  'x',
+  'y',
+  'z',
+  '',
+  '1',
+  '2',
+  '3',
+  '-5',
+  'f1',
+  'f7',
+  'f599',
+  'm0',
+  'm7',
+  'm199',
+  'e',
+  'Palermo',
+  'Catania',
+  BIN,
+  'nope',
+  '-100',
+  '-93',
+  '0',
+  '61000000007',
+  '-9150000000427',
+  '01',
+  '1.0',
+];
+const INDEXES = [
+  '0',
+  '1',
+  '-1',
+  '2',
+  '-2',
+  '3',
+  '5',
+  '-5',
+  '100',
+  '-100',
+  '299',
+  '300',
+  '-300',
+  '-301',
+  '1999',
+  '2000',
+  '-2000',
+  '1000',
+  '9223372036854775807',
+  '-9223372036854775808',
+];
 const BAD_NUMBERS = ['x', '1.5', '', '99999999999999999999', '0x10', ' 1', '+1', '1e3', '-0'];
 const COUNTS = ['0', '1', '2', '3', '10', '1000', '-1', '-3', '9223372036854775807', '-9223372036854775808'];
 const SCORES = ['0', '1', '2', '1.5', '-1', '-3', '50', 'inf', '-inf', '+inf', '(1', '(2', '(inf', '(-inf', '(', 'x', '', 'nan', '1e2', '-0'];
@@ -222,7 +273,9 @@ export function readGenerator(seed: number): { next(): Generated; rnd: () => num
     pttl: () => [key()],
     expiretime: () => [key()],
     pexpiretime: () => [key()],
-    scan: () => [pick(['0', '0', '0', 'x', '-1', '18446744073709551616']), ...scanOpts(true)],
+    // Not a cursor past 2^64: 7.0's strtoul leaves errno at ERANGE, and its next SORT_RO of strings (sort.c reads errno
+    // after strtod without clearing it) then fails with "One or more scores can't be converted": a 7.0 bug, not served.
+    scan: () => [pick(['0', '0', '0', 'x', '-1', '18446744073709551615', ' 1']), ...scanOpts(true)],
     hscan: () => [key('hash'), pick(['0', '0', 'x']), ...scanOpts(false)],
     sscan: () => [key('set'), pick(['0', '0', 'x']), ...scanOpts(false)],
     zscan: () => [key('zset'), pick(['0', '0', 'x']), ...scanOpts(false)],
@@ -315,6 +368,11 @@ export async function writeFuzzDataset(c: Redis): Promise<void> {
   p.rpush('l:big', ...Array.from({ length: 300 }, (_, i) => `item-${i}-${'z'.repeat(i % 50)}`));
   p.rpush('l:num', '3', '1', '2', '10', '-5', '2');
   p.rpush('l:bin', b(BIN), '', b('\xff'));
+  // Many quicklist nodes, integers among the elements (a listpack stores them as integers).
+  p.rpush('l:long', ...Array.from({ length: 2000 }, (_, i) => (i % 3 === 0 ? String(i - 1000) : `e${i}`)));
+  p.hset('h:ints', ...Array.from({ length: 40 }, (_, i) => [String(i * 7 - 100), String(2 ** (i + 20))]).flat());
+  // An intset of 64-bit members.
+  p.sadd('set:ints', ...Array.from({ length: 300 }, (_, i) => String((i - 150) * 61_000_000_007)));
   p.hset('h:small', 'f1', 'v1', 'a', '1', '', 'empty-field', 'e', '');
   p.hset('h:big', ...Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`]).flat());
   p.hset('h:long', 'a', 'v'.repeat(100), 'b', '2');
