@@ -118,7 +118,7 @@ export function readGenerator(seed: number): { next(): Generated; rnd: () => num
     return [chance(0.9) ? String(ks.length) : pick(['0', '-1', '9', 'x']), ...ks];
   };
   /** A sorted set for a lex range: not z:big, whose mixed scores make a skiplist's lex walk depend on its random levels. */
-  const lexKey = (): string => (chance(0.75) ? pick(['z:small', 'z:lex', 'z:inf', 'geo']) : key());
+  const lexKey = (): string => (chance(0.75) ? pick(['z:small', 'z:lex', 'z:inf', 'geo']) : key().replace(/^z:big$/, 'z:lex'));
   const limit = (): string[] => opt(0.3, 'LIMIT', num(['0', '1', '2', '-1', '5']), num(['0', '1', '3', '-1', '-5', '100']));
   const zrangeFlags = (): string[] => {
     const by = pick(['', '', 'BYSCORE', 'BYLEX']);
