@@ -78,11 +78,14 @@ function options(
   return o;
 }
 
-/** A weighted score, a NaN (0 × inf) taken as 0 as 7.0 does; and two aggregated. */
+/**
+ * A weighted score, a NaN (0 × inf) taken as 0 as 7.0 does; and the score so far `a` aggregated with the next `b` as
+ * 7.0's zunionInterAggregate does: MIN and MAX keep `a` unless `b` is below (above) it, so of 0 and -0 the first stays.
+ */
 const zeroNaN = (x: number): number => (Number.isNaN(x) ? 0 : x);
 function aggregate(how: string, a: number, b: number): number {
-  if (how === 'min') return a < b ? a : b;
-  if (how === 'max') return a > b ? a : b;
+  if (how === 'min') return b < a ? b : a;
+  if (how === 'max') return b > a ? b : a;
   return zeroNaN(a + b);
 }
 

@@ -178,3 +178,17 @@ describe('SORT_RO ALPHA compares C strings, as 7.0 (strcoll)', () => {
     ]);
   });
 });
+
+describe('ZUNION and ZINTER AGGREGATE MIN and MAX, as 7.0 aggregates', () => {
+  it("keep the score so far when the next equals it: of 0 and -0 the first input's (was: the last's)", async () => {
+    const cmds = ['ZINTER', 'ZUNION'].flatMap((op) => [
+      [op, '2', 'z:lex', 'z:lex', 'WEIGHTS', '2', '-1', 'AGGREGATE', 'MAX', 'WITHSCORES'],
+      [op, '2', 'z:lex', 'z:lex', 'WEIGHTS', '-1', '2', 'AGGREGATE', 'MAX', 'WITHSCORES'],
+      [op, '2', 'z:lex', 'z:lex', 'WEIGHTS', '-1', '2', 'AGGREGATE', 'MIN', 'WITHSCORES'],
+      [op, '2', 'z:lex', 'z:lex', 'WEIGHTS', '2', '-1', 'AGGREGATE', 'MIN', 'WITHSCORES'],
+      [op, '2', 'z:lex', 'z:lex', 'WEIGHTS', '-1', '-1', 'WITHSCORES'],
+      [op, '2', 'z:small', 'z:inf', 'AGGREGATE', 'MAX', 'WITHSCORES'],
+    ]);
+    await sameAs(point.reference.port, cmds);
+  });
+});
