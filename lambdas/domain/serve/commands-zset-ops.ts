@@ -7,8 +7,9 @@
  */
 import { type CommandSpec, isReply, lookup, type ServeContext, type Session, valueAt } from './context.js';
 import { typeNameOf } from './key-index.js';
+import { type ScoresByMember, scoresByMember } from './member-lookup.js';
 import { R, type Reply } from './resp.js';
-import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
+import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 
 type Op = 'union' | 'inter' | 'diff' | 'card';
 
@@ -22,8 +23,8 @@ function weightOf(arg: Buffer): number | undefined {
 }
 
 /** The inputs (member → score; null: no such key), each looked up and type-checked in turn. */
-async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(Map<string, number> | null)[] | Reply> {
-  const out: (Map<string, number> | null)[] = [];
+async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(ScoresByMember | null)[] | Reply> {
+  const out: (ScoresByMember | null)[] = [];
   for (const key of keys) {
     const pos = lookup(ctx, s.db, key);
     if (pos < 0) {
@@ -33,9 +34,8 @@ async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): P
     const type = typeNameOf(ctx.index.typeAt(s.db, pos));
     if (type !== 'zset' && type !== 'set') return R.error(ERR.wrongType);
     const v = await valueAt(ctx, s.db, pos);
-    if (v.type === 'zset') out.push(new Map(v.entries.map(([m, x]) => [m.toString('latin1'), scoreValue(x)])));
-    else if (v.type === 'set') out.push(new Map(v.members.map((m) => [m.toString('latin1'), 1])));
-    else return R.error(ERR.wrongType);
+    if (v.type !== 'zset' && v.type !== 'set') return R.error(ERR.wrongType);
+    out.push(scoresByMember(ctx, v));
   }
   return out;
 }
