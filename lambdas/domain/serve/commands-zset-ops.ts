@@ -117,10 +117,12 @@ function zsetOp(op: Op, name: string): CommandSpec {
         if (sets.every((x) => x !== null)) {
           for (const [m] of sets[order[0]!]!) {
             if (!order.every((i) => sets[i]!.has(m))) continue;
+            // As 7.0's zinter: the first (smallest) input's weighted score a NaN taken as 0, the others' aggregated as they
+            // are (a NaN kept out by MIN and MAX, a NaN sum 0): inf × inf then 0 × -inf sums to 0, not inf.
             let v: number | undefined;
             for (const i of order) {
-              const w = zeroNaN(o.weights[i]! * sets[i]!.get(m)!);
-              v = v === undefined ? w : aggregate(o.aggregate, v, w);
+              const w = o.weights[i]! * sets[i]!.get(m)!;
+              v = v === undefined ? zeroNaN(w) : aggregate(o.aggregate, v, w);
             }
             result.set(m, v!);
             if (op === 'card' && o.limit > 0 && result.size >= o.limit) break;

@@ -192,3 +192,16 @@ describe('ZUNION and ZINTER AGGREGATE MIN and MAX, as 7.0 aggregates', () => {
     await sameAs(point.reference.port, cmds);
   });
 });
+
+describe('ZINTER weights whose product is NaN (0 × inf), as 7.0 aggregates them', () => {
+  it("only the first input's weighted score a NaN taken as 0; the others aggregated as they are (was: each taken as 0)", async () => {
+    const cmds = ['SUM', 'MIN', 'MAX'].flatMap((how) => [
+      ['ZINTER', '2', 'z:inf', 'z:lex', 'WEIGHTS', 'inf', '-inf', 'AGGREGATE', how, 'WITHSCORES'],
+      ['ZINTER', '2', 'z:lex', 'z:inf', 'WEIGHTS', '-inf', 'inf', 'AGGREGATE', how, 'WITHSCORES'],
+      ['ZINTER', '2', 'z:inf', 'z:lex', 'WEIGHTS', '0', 'inf', 'AGGREGATE', how, 'WITHSCORES'],
+      ['ZINTER', '3', 'z:inf', 'z:inf', 'z:lex', 'WEIGHTS', '-inf', '0', 'inf', 'AGGREGATE', how, 'WITHSCORES'],
+      ['ZUNION', '2', 'z:inf', 'z:lex', 'WEIGHTS', 'inf', '-inf', 'AGGREGATE', how, 'WITHSCORES'],
+    ]);
+    await sameAs(point.reference.port, cmds);
+  });
+});
