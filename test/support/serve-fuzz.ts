@@ -229,8 +229,8 @@ export function readGenerator(seed: number): { next(): Generated; rnd: () => num
     zmscore: () => [key('zset'), ...some(member)],
     zcard: () => [key('zset')],
     zcount: () => [key('zset'), num(SCORES), num(SCORES)],
-    zunion: () => [...numkeys('zset'), ...zsetOps(true)],
-    zinter: () => [...numkeys('zset'), ...zsetOps(true)],
+    zunion: () => zsetOps(algebraKeys()),
+    zinter: () => zsetOps(algebraKeys()),
     zdiff: () => [...numkeys('zset'), ...opt(0.4, 'WITHSCORES')],
     zintercard: () => [...numkeys('zset'), ...opt(0.4, 'LIMIT', num(['0', '1', '2', '-1']))],
     xlen: () => [key('stream')],
@@ -295,12 +295,16 @@ export function readGenerator(seed: number): { next(): Generated; rnd: () => num
         ? ['INFO', ...some(() => pick(['get', 'zrange', 'nosuch', 'GEOSEARCH', 'sort_ro']), 2)]
         : ['GETKEYS', ...pick([['GET', 'a'], ['MGET', 'a', 'b'], ['ZUNION', '2', 'a', 'b'], ['SORT_RO', 'a'], ['NOSUCH'], ['GET']])],
   };
-  function zsetOps(scores: boolean): string[] {
-    return [
-      ...opt(0.3, 'WEIGHTS', num(['1', '2', '-1', '0.5', 'inf'])),
-      ...opt(0.3, 'AGGREGATE', pick(['SUM', 'MIN', 'MAX', 'AVG'])),
-      ...(scores ? opt(0.4, 'WITHSCORES') : []),
-    ];
+  /** ZUNION's and ZINTER's numkeys and keys: sorted sets that share members (some scored 0) and sets, mostly. */
+  function algebraKeys(): string[] {
+    const ks = some(() => (chance(0.9) ? pick(['z:small', 'z:lex', 'z:inf', 'z:big', 'set:int', 'set:small']) : key()), 3);
+    return [chance(0.9) ? String(ks.length) : pick(['0', '-1', '9', 'x']), ...ks];
+  }
+  /** ZUNION's and ZINTER's keys, then WEIGHTS (one a key, mostly: -1 and 0 make -0 and ties), AGGREGATE, WITHSCORES. */
+  function zsetOps(keys: string[]): string[] {
+    const n = Number(keys[0]);
+    const weights = Array.from({ length: Number.isInteger(n) && n > 0 && chance(0.9) ? n : 1 }, () => num(['1', '2', '-1', '0', '0.5', 'inf', '-inf']));
+    return [...keys, ...opt(0.4, 'WEIGHTS', ...weights), ...opt(0.5, 'AGGREGATE', pick(['SUM', 'MIN', 'MAX', 'AVG'])), ...opt(0.6, 'WITHSCORES')];
   }
   const UNORDERED = new Set(['smembers', 'sinter', 'sunion', 'sdiff', 'hgetall', 'hkeys', 'hvals', 'keys']);
   const RANDOM = new Set(['randomkey', 'srandmember', 'hrandfield', 'zrandmember']);
@@ -382,7 +386,8 @@ export async function writeFuzzDataset(c: Redis): Promise<void> {
   p.sadd('set:big', ...Array.from({ length: 600 }, (_, i) => `m${i}`));
   p.sadd('set:other', 'y', 'z', 'w', '1', 'm7');
   p.sadd('set:bin', b(BIN), 'a', b('\xff'));
-  p.zadd('z:small', '1', 'a', '2', 'b', '2', 'c', 'inf', 'x', '-inf', 'y', '-3', '', '1.5', 'e');
+  // `d` and `z` score 0 here as in z:lex and z:inf: weights of both signs make 0 and -0 meet in ZUNION and ZINTER.
+  p.zadd('z:small', '1', 'a', '2', 'b', '2', 'c', 'inf', 'x', '-inf', 'y', '-3', '', '1.5', 'e', '0', 'd', '-0', 'z');
   p.zadd('z:big', ...Array.from({ length: 200 }, (_, i) => [i % 11 === 0 ? 'inf' : i % 13 === 0 ? '-inf' : String(Math.floor(i / 3)), `m${i}`]).flat());
   p.zadd('z:lex', '0', 'e', '0', 'a', '0', 'c', '0', 'b', '0', 'd', '0', '', '0', b('\xff'));
   p.zadd('z:inf', 'inf', 'a', 'inf', 'b', '-inf', 'c', '0', 'z');
