@@ -20,8 +20,8 @@ import { canonical, randomInvariant, parseTyped, scanned, masked } from '../../.
 import type { ServedBeside } from '../../../support/serve-parity.js';
 
 const SEED = Number(process.env.REDIS_DR_FUZZ_SEED ?? 5606);
-const READS = 2_400;
-const RESP3_READS = 600;
+const READS = 3_000;
+const RESP3_READS = 1_000;
 
 let point: ServedBeside;
 
