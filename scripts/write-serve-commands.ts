@@ -4,7 +4,9 @@
  * `COMMAND DOCS <name>` for every command `serve` answers, and to
  * `<container> HELP` for the served containers (CLIENT, CONFIG, XINFO,
  * COMMAND), so serve's COMMAND replies are the server's, byte for byte
- * (domain/serve/command-table.ts reads the file). Run with
+ * (domain/serve/command-table.ts reads the file), and the arity of every
+ * write command serve refuses and of its subcommands (a read-only replica
+ * answers a wrong arity before READONLY). Run with
  * `npm run serve:commands` (the `redis-server` on the PATH, 7.0) after adding
  * a command to serve; test/lambdas/domain/serve/command-table.test.ts holds
  * the file against a live 7.0 and fails while it is stale.
@@ -19,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { COMMANDS } from '../lambdas/domain/serve/commands.js';
+import { COMMANDS, WRITE_COMMANDS } from '../lambdas/domain/serve/commands.js';
 import { CONTAINERS, type Encoded, encodeTree, FILE_NAME, NEWER_COMMANDS, parseResp3, sortSubcommands } from '../lambdas/domain/serve/command-table.js';
 
 const file = join(__dirname, '..', 'lambdas', 'domain', 'serve', FILE_NAME);
@@ -85,6 +87,16 @@ async function main(): Promise<void> {
       docs[n] = sortSubcommands(d['%'][1]!);
     }
     for (const n of CONTAINERS) help[n] = await call(n.toUpperCase(), 'HELP');
+    // The arity of each write serve refuses (and of its subcommands): a read-only replica checks it before READONLY.
+    const writes: Record<string, number> = {};
+    for (const n of [...WRITE_COMMANDS].sort()) {
+      const [one] = (await call('COMMAND', 'INFO', n)) as (Encoded[] | null)[];
+      if (!one) continue; // newer than 7.0 (command-table.ts NEWER_WRITES)
+      writes[n] = one[1] as number;
+      const subs = one[9];
+      const items = Array.isArray(subs) ? subs : subs !== null && typeof subs === 'object' && '~' in subs! ? subs['~'] : [];
+      for (const sub of (items as Encoded[][]).map((e) => [String(e[0]).slice(1), e[1] as number] as const).sort()) writes[sub[0]] = sub[1];
+    }
     // 7.4's field TTL reads: HSTRLEN's entry, their own name, arity and docs (see the module's comment).
     for (const [n, d] of Object.entries(NEWER_COMMANDS)) {
       const base = info.hstrlen as Encoded[];
@@ -92,7 +104,7 @@ async function main(): Promise<void> {
       docs[n] = encodeTree(d.docs);
     }
     socket.destroy();
-    writeFileSync(file, `${JSON.stringify({ source: `redis-server ${version}`, info, docs, help })}\n`);
+    writeFileSync(file, `${JSON.stringify({ source: `redis-server ${version}`, info, docs, help, writes })}\n`);
     process.stdout.write(`wrote ${file} (${names.length} commands of redis-server ${version})\n`);
   } finally {
     server.kill();

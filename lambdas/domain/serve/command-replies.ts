@@ -6,6 +6,7 @@
  */
 import { type Encoded, toReply } from './command-table.js';
 import table from './redis-7.0-commands.json';
+import { ERR } from './reply-text.js';
 import { R, type Reply } from './resp.js';
 
 /**
@@ -44,6 +45,28 @@ HELP.client = (HELP.client as string[]).filter((line, i) => {
   if (i > 0 && !line.startsWith('+ ')) kept = servedSub(`client|${line.slice(1).split(' ', 1)[0]!.toLowerCase()}`);
   return i === 0 || kept;
 });
+
+/** The arity of each write serve refuses and of its subcommands (`container|sub`), as 7.0's COMMAND INFO gives it. */
+const WRITES: Readonly<Record<string, number>> = table.writes;
+/** The writes with subcommands (XGROUP, FUNCTION, SCRIPT). */
+const WRITE_CONTAINERS: ReadonlySet<string> = new Set(Object.keys(WRITES).flatMap((n) => (n.includes('|') ? [n.split('|', 1)[0]!] : [])));
+
+/**
+ * What 7.0's processCommand answers a write before its READONLY (a read-only replica's): an unknown subcommand of a
+ * container, or a wrong number of arguments (the subcommand's own arity, named `container|sub`); undefined when
+ * neither, or for a write 7.0 does not know.
+ */
+export function writeRefusal(args: readonly Buffer[]): string | undefined {
+  const name = args[0]!.toString('latin1').toLowerCase();
+  let full = name;
+  if (WRITE_CONTAINERS.has(name) && args.length > 1) {
+    full = `${name}|${args[1]!.toString('latin1').toLowerCase()}`;
+    if (WRITES[full] === undefined) return ERR.unknownSub(args[1]!, name);
+  }
+  const arity = WRITES[full];
+  if (arity === undefined) return undefined;
+  return (arity > 0 && args.length !== arity) || (arity < 0 && args.length < -arity) ? ERR.arity(full) : undefined;
+}
 
 /** A map's value at bulk key `key`. */
 function mapValue(m: { '%': Encoded[] }, key: string): Encoded | undefined {

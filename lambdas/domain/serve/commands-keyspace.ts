@@ -194,11 +194,12 @@ function collectionScan(type: 'hash' | 'set' | 'zset'): CommandSpec {
     async run(ctx, s, [, key, cursorArg, ...rest]) {
       const cursor = cursorOf(cursorArg!);
       if (cursor === undefined) return R.error(ERR.invalidCursor);
-      const opts = scanOptions(rest, false);
-      if (isReply(opts)) return opts;
+      // 7.0's order (t_set.c sscanCommand and kin): the cursor, the key (missing: an empty scan; WRONGTYPE), then the options.
       const v = await typed(ctx, s, key!, type);
       if (isReply(v)) return v;
       if (v === null) return R.array([R.bulk('0'), R.array([])]);
+      const opts = scanOptions(rest, false);
+      if (isReply(opts)) return opts;
       const whole = loadsCompact(ctx.index.typeAt(s.db, lookup(ctx, s.db, key!)), v);
       const { size, at } = scanned(v, whole);
       const from = whole ? 0 : cursor;

@@ -50,7 +50,7 @@ export const OBJECT_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const sub = args[1]!.toString('latin1');
       const name = sub.toLowerCase();
       const arity = subcommandArity(`object|${name}`);
-      if (arity === undefined) return R.error(ERR.unknownSub(sub, 'object'));
+      if (arity === undefined) return R.errorBytes(ERR.unknownSub(args[1]!, 'object'));
       if ((arity > 0 && args.length !== arity) || args.length < -arity) return R.error(ERR.arity(`object|${name}`));
       if (name === 'help') return helpReply('object', args.length);
       // A missing key first: null, whatever the subcommand (object.c objectCommand's lookupKeyReadWithFlags).

@@ -7,7 +7,7 @@
  * negative one that many picks that may repeat.
  */
 import type { KeyValue } from '../rdb/fingerprint.js';
-import { type CommandSpec, isReply, liveAt, type ServeContext, type Session, typed } from './context.js';
+import { type CommandSpec, isReply, liveAt, readHashesIn, type ServeContext, type Session, typed } from './context.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, scoreValue } from './reply-text.js';
 
@@ -120,20 +120,45 @@ function randomMember(type: Kind, word: 'withvalues' | 'withscores' | undefined)
 const RANDOM_TRIES = 100;
 
 /** A live key of the session's database, or null when it has none (db.c dbRandomKey: expired keys are skipped). */
-function randomKey(ctx: ServeContext, s: Session): Reply {
+function randomKey(ctx: ServeContext, s: Session): Reply | Promise<Reply> {
   const size = ctx.index.size(s.db);
   if (size === 0) return R.null;
-  const now = ctx.now();
-  for (let i = 0; i < RANDOM_TRIES; i++) {
-    const pos = Math.floor(Math.random() * size);
-    if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
+  return liveOne(
+    ctx,
+    s,
+    Array.from({ length: RANDOM_TRIES }, () => Math.floor(Math.random() * size)),
+    size,
+    ctx.now(),
+  );
+}
+
+/**
+ * The first live key of `tries`, else of a walk from a random position. An S3 copy's hashes with field TTLs not read
+ * yet among the tries are read together once the others are found gone, then looked at; a walk reads every one of the
+ * database first, as DBSIZE does (READS_AT_ONCE in flight). Each such hash met one at a time was a run of the command
+ * more: a database of them, all gone, took a run a hash.
+ */
+function liveOne(ctx: ServeContext, s: Session, tries: readonly number[], size: number, now: number): Reply | Promise<Reply> {
+  const hashes = ctx.hashes;
+  const unread: number[] = [];
+  for (const pos of tries) {
+    const at = ctx.index.expireAtMs(s.db, pos);
+    if (at !== null && at <= now) continue;
+    if (hashes && hashes.lastExpiry(s.db, pos) === undefined) unread.push(pos);
+    else if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
   }
-  const from = Math.floor(Math.random() * size);
-  for (let i = 0; i < size; i++) {
-    const pos = (from + i) % size;
-    if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
-  }
-  return R.null;
+  const reading = hashes && unread.length > 0 ? hashes.learnAt(s.db, unread) : undefined;
+  if (reading) return reading.then(() => liveOne(ctx, s, unread, size, now));
+  const walk = (): Reply => {
+    const from = Math.floor(Math.random() * size);
+    for (let i = 0; i < size; i++) {
+      const pos = (from + i) % size;
+      if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
+    }
+    return R.null;
+  };
+  const all = readHashesIn(ctx, s.db, 0, size);
+  return all ? all.then(walk) : walk();
 }
 
 export const RANDOM_COMMANDS: Readonly<Record<string, CommandSpec>> = {

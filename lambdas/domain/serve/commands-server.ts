@@ -12,7 +12,7 @@ import { longIn } from './commands-values.js';
 import { ValuePending } from './paged-index.js';
 import { endTransaction } from './transaction.js';
 import { R, type Reply } from './resp.js';
-import { ERR, parseInteger } from './reply-text.js';
+import { ERR, parseInteger, printed } from './reply-text.js';
 import { SERVE_MAX_VALUE_BYTES } from './value-limit.js';
 
 /**
@@ -125,7 +125,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
           if (auth.t === 'error') return auth;
           i += 2;
         } else if (opt === 'setname' && i + 1 < args.length) name = args[++i];
-        else return R.error(`ERR Syntax error in HELLO option '${opt}'`);
+        else return R.errorBytes(`ERR Syntax error in HELLO option '${printed(args[i]!)}'`);
       }
       if (ctx.password !== undefined && !s.authenticated)
         return R.error(
@@ -154,7 +154,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const name = sub!.toString('latin1').toLowerCase();
       // Client libraries announce themselves (ioredis, redis-py): SETINFO, from Redis 7.2 (arity 4 there), as its servers know it.
       const setinfo = name === 'setinfo' && writerAtLeast(ctx.about, 7, 2);
-      if (!setinfo && !CLIENT_SUBCOMMANDS.has(name)) return R.error(ERR.unknownSub(sub!.toString('latin1'), 'client'));
+      if (!setinfo && !CLIENT_SUBCOMMANDS.has(name)) return R.errorBytes(ERR.unknownSub(sub!, 'client'));
       // A listed subcommand with the wrong number of words: 7.0's arity check of `client|<sub>`, before it runs.
       const arity = setinfo ? 4 : subcommandArity(`client|${name}`)!;
       if ((arity > 0 && 2 + rest.length !== arity) || 2 + rest.length < -arity) return R.error(ERR.arity(`client|${name}`));
@@ -189,8 +189,7 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       // CONFIG GET only (redis-benchmark and clients ask for a few settings); SET, REWRITE and RESETSTAT would change the server.
       const name = sub!.toString('latin1').toLowerCase();
       if (name === 'help') return helpReply('config', 2 + rest.length);
-      if (name !== 'get')
-        return ['set', 'rewrite', 'resetstat'].includes(name) ? R.error(ERR.readOnly) : R.error(ERR.unknownSub(sub!.toString('latin1'), 'config'));
+      if (name !== 'get') return ['set', 'rewrite', 'resetstat'].includes(name) ? R.error(ERR.readOnly) : R.errorBytes(ERR.unknownSub(sub!, 'config'));
       if (rest.length === 0) return R.error(ERR.arity('config|get'));
       const settings: Record<string, string> = {
         databases: String(ctx.databases),
@@ -266,7 +265,7 @@ export function commandCommand(table: () => Readonly<Record<string, CommandSpec>
         });
         return R.map(found);
       }
-      return R.error(ERR.unknownSub(args[1]!.toString('latin1'), nameOf(args)));
+      return R.errorBytes(ERR.unknownSub(args[1]!, nameOf(args)));
     },
   };
 }

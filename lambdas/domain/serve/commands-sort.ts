@@ -1,9 +1,9 @@
 /**
  * SORT_RO as a Redis 7.0 server answers it (src/sort.c sortCommandGeneric,
  * lookupKeyByPattern): a list, set or sorted set sorted by its elements'
- * numeric values (ties by their bytes), ALPHA by their bytes (7.0 uses
- * strcoll: the same in the C or C.UTF-8 locale a server runs in by
- * default), or BY the values of other keys (`*` replaced by the element,
+ * numeric values (ties by their bytes), ALPHA by their bytes up to a NUL
+ * (7.0 uses strcoll on C strings: byte order in the C or C.UTF-8 locale a
+ * server runs in by default; ties keep their order), or BY the values of other keys (`*` replaced by the element,
  * `->field` a hash's field; a pattern with no `*` sorts nothing); GET of
  * other keys per element (`#` the element). LIMIT, ASC and DESC as 7.0.
  */
@@ -131,8 +131,8 @@ async function sortRo(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Re
     const compare = (a: (typeof keyed)[number], b: (typeof keyed)[number]): number => {
       let c: number;
       if (!o.alpha) c = a.score > b.score ? 1 : a.score < b.score ? -1 : Buffer.compare(a.e, b.e);
-      else if (o.by) c = a.cmp === null || b.cmp === null ? (a.cmp === b.cmp ? 0 : a.cmp === null ? -1 : 1) : Buffer.compare(a.cmp, b.cmp);
-      else c = Buffer.compare(a.e, b.e);
+      else if (o.by) c = a.cmp === null || b.cmp === null ? (a.cmp === b.cmp ? 0 : a.cmp === null ? -1 : 1) : collate(a.cmp, b.cmp);
+      else c = collate(a.e, b.e);
       return o.desc ? -c : c;
     };
     sorted = keyed.sort(compare).map((k) => k.e);
@@ -147,6 +147,15 @@ async function sortRo(ctx: ServeContext, s: Session, args: Buffer[]): Promise<Re
     }
   }
   return R.array(out);
+}
+
+/** strcoll of two values as C strings, as 7.0's ALPHA compares them: each up to its first NUL (the C locale's byte order). */
+function collate(a: Buffer, b: Buffer): number {
+  const end = (x: Buffer): number => {
+    const nul = x.indexOf(0);
+    return nul < 0 ? x.length : nul;
+  };
+  return Buffer.compare(a.subarray(0, end(a)), b.subarray(0, end(b)));
 }
 
 export const SORT_COMMANDS: Readonly<Record<string, CommandSpec>> = {

@@ -412,7 +412,7 @@ const xpending: CommandSpec = {
     const info = await storedStream(ctx, s, key!);
     if (isReply(info)) return info;
     const group = info?.groups.find((g) => g.name.equals(groupName!));
-    if (!group) return R.error(ERR.noKeyOrGroup(key!, groupName!));
+    if (!group) return R.errorBytes(ERR.noKeyOrGroup(key!, groupName!));
     const pel = group.pel;
     if (!range) {
       if (pel.length === 0) return R.array([R.int(0), R.null, R.null, R.nullArray]);
@@ -528,14 +528,14 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         return R.error(typeNameOf(ctx.index.typeAt(s.db, pos)) !== 'stream' ? ERR.wrongType : ERR.xinfoStream);
       }
       if (name === 'help') return helpReply('xinfo', argc);
-      if (name !== 'groups' && name !== 'consumers') return R.error(ERR.unknownSub(sub!.toString('latin1'), 'xinfo'));
+      if (name !== 'groups' && name !== 'consumers') return R.errorBytes(ERR.unknownSub(sub!, 'xinfo'));
       if (argc !== (name === 'groups' ? 3 : 4)) return R.error(ERR.arity(`xinfo|${name}`));
       const info = await storedStream(ctx, s, key!);
       if (info === null) return R.error(ERR.noKey);
       if (isReply(info)) return info;
       if (name === 'consumers') {
         const group = info.groups.find((g) => g.name.equals(groupName!));
-        if (!group) return R.error(ERR.noGroup(groupName!, key!));
+        if (!group) return R.errorBytes(ERR.noGroup(groupName!, key!));
         const now = ctx.now();
         return R.array(
           [...group.consumerList]

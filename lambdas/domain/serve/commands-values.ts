@@ -325,11 +325,12 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const n = integers(rest.slice(0, 2));
       if (isReply(n)) return n;
       let [start, end] = n as [number, number];
+      // 7.0.15 answers 0 to a negative range that is empty before it reads the unit (a wrong one is then no error).
+      if (start < 0 && end < 0 && start > end) return R.int(0);
       const unit = rest[2]?.toString('latin1').toLowerCase();
       if (unit !== undefined && unit !== 'bit' && unit !== 'byte') return R.error(ERR.syntax);
       const bits = unit === 'bit';
       const total = bits ? b.length * 8 : b.length;
-      if (start < 0 && end < 0 && start > end) return R.int(0);
       if (start < 0) start = total + start;
       if (end < 0) end = total + end;
       if (start < 0) start = 0;
@@ -436,11 +437,12 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   lindex: {
     arity: 3,
     async run(ctx, s, [, key, index]) {
-      const i = parseInteger(index!);
-      if (i === undefined) return R.error(ERR.notInteger);
+      // 7.0's order (t_list.c lindexCommand): the key (missing: null; WRONGTYPE), then the index.
       const v = await typed(ctx, s, key!, 'list');
       if (v === null) return R.null;
       if (isReply(v)) return v;
+      const i = parseInteger(index!);
+      if (i === undefined) return R.error(ERR.notInteger);
       const item = v.items[i < 0 ? v.items.length + i : i];
       return item ? R.bulk(item) : R.null;
     },

@@ -7,8 +7,9 @@
  */
 import { type CommandSpec, isReply, lookup, type ServeContext, type Session, valueAt } from './context.js';
 import { typeNameOf } from './key-index.js';
+import { type ScoresByMember, scoresByMember } from './member-lookup.js';
 import { R, type Reply } from './resp.js';
-import { ERR, formatDouble, parseInteger, scoreValue, strtod } from './reply-text.js';
+import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 
 type Op = 'union' | 'inter' | 'diff' | 'card';
 
@@ -22,8 +23,8 @@ function weightOf(arg: Buffer): number | undefined {
 }
 
 /** The inputs (member → score; null: no such key), each looked up and type-checked in turn. */
-async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(Map<string, number> | null)[] | Reply> {
-  const out: (Map<string, number> | null)[] = [];
+async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): Promise<(ScoresByMember | null)[] | Reply> {
+  const out: (ScoresByMember | null)[] = [];
   for (const key of keys) {
     const pos = lookup(ctx, s.db, key);
     if (pos < 0) {
@@ -33,9 +34,8 @@ async function inputs(ctx: ServeContext, s: Session, keys: readonly Buffer[]): P
     const type = typeNameOf(ctx.index.typeAt(s.db, pos));
     if (type !== 'zset' && type !== 'set') return R.error(ERR.wrongType);
     const v = await valueAt(ctx, s.db, pos);
-    if (v.type === 'zset') out.push(new Map(v.entries.map(([m, x]) => [m.toString('latin1'), scoreValue(x)])));
-    else if (v.type === 'set') out.push(new Map(v.members.map((m) => [m.toString('latin1'), 1])));
-    else return R.error(ERR.wrongType);
+    if (v.type !== 'zset' && v.type !== 'set') return R.error(ERR.wrongType);
+    out.push(scoresByMember(ctx, v));
   }
   return out;
 }
@@ -78,11 +78,14 @@ function options(
   return o;
 }
 
-/** A weighted score, a NaN (0 × inf) taken as 0 as 7.0 does; and two aggregated. */
+/**
+ * A weighted score, a NaN (0 × inf) taken as 0 as 7.0 does; and the score so far `a` aggregated with the next `b` as
+ * 7.0's zunionInterAggregate does: MIN and MAX keep `a` unless `b` is below (above) it, so of 0 and -0 the first stays.
+ */
 const zeroNaN = (x: number): number => (Number.isNaN(x) ? 0 : x);
 function aggregate(how: string, a: number, b: number): number {
-  if (how === 'min') return a < b ? a : b;
-  if (how === 'max') return a > b ? a : b;
+  if (how === 'min') return b < a ? b : a;
+  if (how === 'max') return b > a ? b : a;
   return zeroNaN(a + b);
 }
 
@@ -114,10 +117,12 @@ function zsetOp(op: Op, name: string): CommandSpec {
         if (sets.every((x) => x !== null)) {
           for (const [m] of sets[order[0]!]!) {
             if (!order.every((i) => sets[i]!.has(m))) continue;
+            // As 7.0's zinter: the first (smallest) input's weighted score a NaN taken as 0, the others' aggregated as they
+            // are (a NaN kept out by MIN and MAX, a NaN sum 0): inf × inf then 0 × -inf sums to 0, not inf.
             let v: number | undefined;
             for (const i of order) {
-              const w = zeroNaN(o.weights[i]! * sets[i]!.get(m)!);
-              v = v === undefined ? w : aggregate(o.aggregate, v, w);
+              const w = o.weights[i]! * sets[i]!.get(m)!;
+              v = v === undefined ? zeroNaN(w) : aggregate(o.aggregate, v, w);
             }
             result.set(m, v!);
             if (op === 'card' && o.limit > 0 && result.size >= o.limit) break;

@@ -19,6 +19,7 @@ import { VALUE_COMMANDS } from './commands-values.js';
 import { isPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
 import { knownTo } from './command-table.js';
+import { writeRefusal } from './command-replies.js';
 import { ERR } from './reply-text.js';
 import { endTransaction, NOT_QUEUED, transactionCommands } from './transaction.js';
 
@@ -57,13 +58,15 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
 /** Commands a client may send before AUTH. */
 const NO_AUTH = new Set(['auth', 'hello', 'quit']);
 
-/** Why `args` is not run, in the order a Redis server checks: unknown (a write's READONLY), arity, authenticated. */
+/** Why `args` is not run, in the order a Redis server checks: unknown, arity (a write's then READONLY), authenticated. */
 function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec | undefined, args: Buffer[]): Extract<Reply, { t: 'error' }> | undefined {
   const authed = s.authenticated || ctx.password === undefined;
   if (!spec) {
     // A write newer than the point's writer is one it does not know (command-table.ts knownTo).
-    if (!WRITE_COMMANDS.has(name) || !knownTo(ctx.about, name)) return { t: 'error', s: ERR.unknown(args[0]!.toString('latin1'), args.slice(1)) };
-    return { t: 'error', s: authed ? ERR.readOnly : ERR.noAuth };
+    if (!WRITE_COMMANDS.has(name) || !knownTo(ctx.about, name)) return { t: 'error', s: ERR.unknown(args[0]!, args.slice(1)), bytes: true };
+    // 7.0 checks a write's arity (and a container's subcommand) before it would refuse it as a read-only replica.
+    const early = writeRefusal(args);
+    return early ? { t: 'error', s: early, bytes: true } : { t: 'error', s: authed ? ERR.readOnly : ERR.noAuth };
   }
   if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return { t: 'error', s: ERR.arity(name) };
   if (!authed && !NO_AUTH.has(name)) return { t: 'error', s: ERR.noAuth };
@@ -88,7 +91,7 @@ export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | 
   if (refused && name === 'exec') {
     // Redis's rejectCommand: a refused EXEC discards the transaction and says why (its ERR dropped), open or not.
     endTransaction(s);
-    return R.error(`EXECABORT Transaction discarded because of: ${refused.s.replace(/^ERR /, '')}`);
+    return { t: 'error', s: `EXECABORT Transaction discarded because of: ${refused.s.replace(/^ERR /, '')}`, ...(refused.bytes ? { bytes: true } : {}) };
   }
   if (refused || !spec) return refused!;
   // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.

@@ -314,6 +314,20 @@ export class FieldTtlHashes {
     })();
   }
 
+  /**
+   * Reads the hashes with field TTLs at `positions` of `db` not read yet, {@link READS_AT_ONCE} in flight; undefined
+   * when there are none (at once). RANDOMKEY's tries: each such hash met one at a time was one run of the command more.
+   */
+  learnAt(db: number, positions: readonly number[]): Promise<void> | undefined {
+    if (this.whole.has(db)) return undefined;
+    const seen = this.last.get(db);
+    const wanted = [...new Set(positions)].filter((pos) => isHashWithTtls(this.index.typeAt(db, pos)) && !seen?.has(pos));
+    if (wanted.length === 0) return undefined;
+    return (async () => {
+      for (let i = 0; i < wanted.length; i += READS_AT_ONCE) await Promise.all(wanted.slice(i, i + READS_AT_ONCE).map((pos) => this.read(db, pos)));
+    })();
+  }
+
   /** Reads every hash with field TTLs of every database (a local file, at start). */
   async learnAll(): Promise<void> {
     for (const db of this.index.databases()) await this.learn(db, 0, this.index.size(db));

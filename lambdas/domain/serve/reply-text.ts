@@ -18,18 +18,28 @@ export const ERR = {
   /** What a write gets: the point is a recovery point, never changed. */
   readOnly: "READONLY You can't write against a read only recovery point (redis-dr serve): restore it or migrate its keys to change them",
   arity: (name: string): string => `ERR wrong number of arguments for '${name}' command`,
-  unknown: (name: string, args: readonly Buffer[]): string =>
-    `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args
-      .slice(0, 16)
-      .map((a) => `'${a.toString('latin1').slice(0, 128)}' `)
-      .join('')}`,
+  /** 7.0's processCommand: `'%.128s'` of the name, then each argument's `'%.*s' ` while the list is under 128 bytes, cut to fill it. */
+  unknown: (name: Buffer, args: readonly Buffer[]): string => {
+    let list = '';
+    for (let i = 0; i < args.length && list.length < 128; i++) list += `'${printed(args[i]!, 128 - list.length)}' `;
+    return `ERR unknown command '${printed(name, 128)}', with args beginning with: ${list}`;
+  },
   /** XPENDING's words for a missing key or group. */
-  noKeyOrGroup: (key: Buffer, group: Buffer): string => `NOGROUP No such key '${key.toString('latin1')}' or consumer group '${group.toString('latin1')}'`,
-  noGroup: (group: Buffer, key: Buffer): string => `NOGROUP No such consumer group '${group.toString('latin1')}' for key name '${key.toString('latin1')}'`,
+  noKeyOrGroup: (key: Buffer, group: Buffer): string => `NOGROUP No such key '${printed(key)}' or consumer group '${printed(group)}'`,
+  noGroup: (group: Buffer, key: Buffer): string => `NOGROUP No such consumer group '${printed(group)}' for key name '${printed(key)}'`,
   /** XINFO STREAM's radix-tree sizes are the server's memory, in no file: refused in words, never guessed. */
   xinfoStream: 'ERR XINFO STREAM is not served from a recovery point (its radix-tree sizes are in no file): XLEN, XRANGE, XINFO GROUPS and XINFO CONSUMERS are',
-  unknownSub: (sub: string, cmd: string): string => `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`,
+  unknownSub: (sub: Buffer, cmd: string): string => `ERR unknown subcommand '${printed(sub, 128)}'. Try ${cmd.toUpperCase()} HELP.`,
 };
+
+/**
+ * A client's argument as 7.0's `%s` (`%.*s`) prints it into an error line: its bytes up to the first NUL, at most
+ * `max`, a char a byte (latin1: the line goes out as {@link R.errorBytes}).
+ */
+export function printed(b: Buffer, max = Number.MAX_SAFE_INTEGER): string {
+  const nul = b.indexOf(0);
+  return b.toString('latin1', 0, Math.min(nul < 0 ? b.length : nul, max));
+}
 
 /**
  * A double as Redis 7.0 prints it (`addReplyDouble`: `%.17g`, `inf`,

@@ -10,8 +10,11 @@
 /** One reply. A RESP3 type falls back to its RESP2 shape (`map` a flat array, `double` a bulk string, `set` an array). */
 export type Reply =
   | { readonly t: 'simple'; readonly s: string }
-  /** The whole error line, its code first (`ERR …`, `WRONGTYPE …`, `READONLY …`). */
-  | { readonly t: 'error'; readonly s: string }
+  /**
+   * The whole error line, its code first (`ERR …`, `WRONGTYPE …`, `READONLY …`); `bytes`: a char a byte (latin1), as
+   * where the line echoes a client's bytes (an unknown command's name), else UTF-8.
+   */
+  | { readonly t: 'error'; readonly s: string; readonly bytes?: true }
   /** A bigint where the integer may exceed 2^53 (PFCOUNT's 64-bit counts): its exact digits. */
   | { readonly t: 'int'; readonly n: number | bigint }
   | { readonly t: 'bulk'; readonly b: Buffer | string }
@@ -35,6 +38,8 @@ export const R = {
   ok: { t: 'simple', s: 'OK' } as Reply,
   simple: (s: string): Reply => ({ t: 'simple', s }),
   error: (s: string): Reply => ({ t: 'error', s }),
+  /** An error line echoing a client's bytes (each char of `s` one byte, {@link printed}). */
+  errorBytes: (s: string): Reply => ({ t: 'error', s, bytes: true }),
   int: (n: number | bigint): Reply => ({ t: 'int', n }),
   bulk: (b: Buffer | string): Reply => ({ t: 'bulk', b }),
   null: { t: 'null' } as Reply,
@@ -58,7 +63,9 @@ export function encodeReply(reply: Reply, proto: Protocol, out: (Buffer | string
     case 'error':
       // A CR or LF (a client's command name echoed in `unknown command`) would end the line early and desync the
       // connection: the server maps each to a space (addReplyErrorFormat's sdsmapchars), and so does this.
-      out.push(`-${reply.s.replace(/[\r\n]/g, ' ')}${CRLF}`);
+      // A client's bytes echoed go out as they came (a byte over 0x7f is not UTF-8-encoded).
+      if (reply.bytes) out.push(Buffer.from(`-${reply.s.replace(/[\r\n]/g, ' ')}${CRLF}`, 'latin1'));
+      else out.push(`-${reply.s.replace(/[\r\n]/g, ' ')}${CRLF}`);
       return;
     case 'int':
       out.push(`:${reply.n}${CRLF}`);

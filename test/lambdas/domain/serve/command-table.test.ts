@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SUBCOMMANDS } from '../../../../lambdas/domain/serve/command-replies.js';
 import { type Encoded, NEWER_COMMANDS, parseResp3, sortSubcommands } from '../../../../lambdas/domain/serve/command-table.js';
-import { COMMANDS } from '../../../../lambdas/domain/serve/commands.js';
+import { COMMANDS, WRITE_COMMANDS } from '../../../../lambdas/domain/serve/commands.js';
+import table from '../../../../lambdas/domain/serve/redis-7.0-commands.json';
 import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
 import { frameFile } from '../../../support/rdb-newer.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -291,4 +292,22 @@ it("HTTL and its kin (Redis 7.4, unknown to 7.0), of a file Redis 7.4 wrote: HST
   expect(writes[1]).toMatch(/^-READONLY /);
   expect(writes[2]).toBe('+OK\r\n');
   await v12.close();
+});
+
+it("the arities of the writes serve refuses (and of their subcommands) are a live 7.0's: every write 7.0 knows is listed", async () => {
+  const raw = await RawClient.open(reference.port);
+  await raw.call('HELLO', '3');
+  const live: Record<string, number> = {};
+  for (const n of WRITE_COMMANDS) {
+    const [entry] = parseResp3(Buffer.from(await raw.call('COMMAND', 'INFO', n), 'latin1'), 0)!.value as (Encoded[] | null)[];
+    if (!entry) continue;
+    live[n] = entry[1] as number;
+    const subs = entry[9] as Encoded[][] | { '~': Encoded[][] };
+    for (const sub of Array.isArray(subs) ? subs : subs['~']) live[String(sub[0]).slice(1)] = sub[1] as number;
+  }
+  raw.close();
+  expect(table.writes).toEqual(live);
+  // Negative: the containers' subcommands are in it, with their own arities.
+  expect([live['xgroup|create'], live.set, Object.keys(live).length]).toEqual([-5, -3, expect.any(Number)]);
+  expect(Object.keys(live).length).toBeGreaterThan(120);
 });

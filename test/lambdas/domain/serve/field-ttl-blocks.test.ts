@@ -5,7 +5,9 @@
  * written before it) is walked whole, with the same count.
  */
 import { describe, expect, it } from 'vitest';
-import { FieldTtlHashes } from '../../../../lambdas/domain/serve/context.js';
+import { FieldTtlHashes, type ServeContext, type Session } from '../../../../lambdas/domain/serve/context.js';
+import { RANDOM_COMMANDS } from '../../../../lambdas/domain/serve/commands-random.js';
+import { R, type Reply } from '../../../../lambdas/domain/serve/resp.js';
 import { BLOCK, FOOTER, readDirectory, readFooter } from '../../../../lambdas/domain/serve/index-file.js';
 import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
@@ -75,5 +77,54 @@ describe('the blocks holding hashes with field TTLs, in the index file', () => {
       expect([keepList, hashes.gone(0, NOW)]).toEqual([keepList, 3]);
       expect([keepList, index.blocksRead]).toEqual([keepList, blocks]);
     }
+  });
+});
+
+describe('RANDOMKEY over an S3 copy whose hashes with field TTLs are not read yet', () => {
+  /** An index of N hashes with field TTLs; `live` the positions of those with a field left at NOW, the others all gone. */
+  function pointOf(live: ReadonlySet<number>) {
+    const b = new KeyIndexBuilder();
+    for (let i = 0; i < N; i++) b.add({ db: 0, name: Buffer.from(`h:${i}`), type: 24, valueAt: i * 10, valueEnd: i * 10 + 5, expireAtMs: null });
+    const index = paged(Buffer.from(encodeKeyIndex(b.finish(12), COPY, false)));
+    const reads = { done: 0, inFlight: 0, most: 0 };
+    const hashes = new FieldTtlHashes(index, async (k) => {
+      reads.inFlight++;
+      reads.most = Math.max(reads.most, reads.inFlight);
+      await new Promise((r) => setImmediate(r));
+      reads.inFlight--;
+      reads.done++;
+      return { type: 'hash', fields: [[Buffer.from('f'), Buffer.from('v')]], fieldExpireAtMs: [live.has(k.valueAt / 10) ? NOW + 60_000 : NOW - 1] };
+    });
+    const ctx = { index, hashes, now: () => NOW } as unknown as ServeContext;
+    return { ctx, reads, index };
+  }
+
+  /** RANDOMKEY's answer and how many times it ran (once more for each read it waited for). */
+  async function randomKey(ctx: ServeContext): Promise<{ answer: Reply; runs: number }> {
+    let runs = 0;
+    const answer = await settle(() => {
+      runs++;
+      return RANDOM_COMMANDS.randomkey!.run(ctx, { db: 0 } as Session, [Buffer.from('RANDOMKEY')]);
+    });
+    return { answer, runs };
+  }
+
+  it('reads the hashes its tries meet together, then every one of the database for its walk: a few runs, not one a hash (was one a hash)', async () => {
+    const { ctx, reads, index } = pointOf(new Set());
+    const { answer, runs } = await randomKey(ctx);
+    expect(answer).toEqual(R.null);
+    // Each hash read once, READS_AT_ONCE (16) in flight; runs: one per index block fetched (32 blocks), not one per hash.
+    expect([reads.done, reads.most]).toEqual([N, 16]);
+    expect(index.blocksRead).toBe(Math.ceil(N / BLOCK));
+    expect(runs).toBeLessThanOrEqual(Math.ceil(N / BLOCK) + 2);
+    // Once read, they are known: the next RANDOMKEY runs once and reads nothing.
+    expect(await randomKey(ctx)).toEqual({ answer: R.null, runs: 1 });
+    expect(reads.done).toBe(N);
+  });
+
+  it('answers the one hash with a field left (negative: not null), found by its walk', async () => {
+    const { ctx } = pointOf(new Set([1234]));
+    const { answer } = await randomKey(ctx);
+    expect(answer).toEqual(R.bulk(Buffer.from('h:1234')));
   });
 });

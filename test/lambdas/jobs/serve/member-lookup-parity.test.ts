@@ -99,7 +99,27 @@ const ZSET: string[][] = twice([
   ['ZCARD', 'z'],
 ]);
 
+/** The sorted-set algebra over big values (their memos: commands-zset-ops.ts reads each input's members through them). */
+const ALGEBRA: string[][] = twice([
+  ['ZINTERCARD', '2', 'z', 'z:small', 'LIMIT', '1'],
+  ['ZINTERCARD', '2', 'z', 's'],
+  ['ZINTERCARD', '3', 'z', 'z:lex', 's', 'LIMIT', '5'],
+  ['ZINTER', '2', 'z', 'z:small', 'WITHSCORES'],
+  ['ZINTER', '2', 's', 's:int', 'WITHSCORES'],
+  ['ZINTER', '2', 'z', 'z', 'WEIGHTS', '2', '-1', 'AGGREGATE', 'MAX', 'WITHSCORES'],
+  ['ZUNION', '3', 'z:small', 's:small', 'z', 'AGGREGATE', 'MIN', 'WITHSCORES'],
+  ['ZUNION', '2', 's', 's:int', 'WEIGHTS', '0.5', 'inf'],
+  ['ZDIFF', '2', 'z', 'z:small', 'WITHSCORES'],
+  ['ZDIFF', '3', 's', 's:small', 'nope'],
+  ['ZDIFF', '2', 'z:lex', 'z'],
+]);
+
 describe('one member of a big value, as 7.0 answers it', () => {
+  it('sorted-set algebra: ZINTERCARD, ZINTER, ZUNION, ZDIFF of big sorted sets and sets (RESP2 and RESP3)', async () => {
+    await point.compare(ALGEBRA);
+    await point.compare(ALGEBRA, 3);
+  });
+
   it('hashes: HGET, HMGET, HEXISTS, HSTRLEN (RESP2 and RESP3)', async () => {
     await point.compare(HASH);
     await point.compare(HASH, 3);
