@@ -541,11 +541,17 @@ export class AofShipper {
         await this.start();
         break;
       } catch (err) {
-        if (err instanceof ShipInputError || err instanceof LineageError) throw err;
+        // The files the start opened are closed when it ends the run here (a refused directory or destination, a stop
+        // while waiting to retry): left to the garbage collector, Node closes them with a warning on stderr.
+        if (err instanceof ShipInputError || err instanceof LineageError) {
+          await this.stop();
+          throw err;
+        }
         this.deps.say(`ship-aof: cannot start (retrying in ${wait / 1000} s): ${message(err)}`);
         try {
           await sleep(wait, undefined, { signal });
         } catch {
+          await this.stop();
           return undefined;
         }
       }

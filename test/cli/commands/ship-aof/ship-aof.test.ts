@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -207,6 +207,17 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     );
     expect(r.code).toBe(1);
     expect(await new FileAofStore(dest).list()).toEqual(before);
+    // The refused run (in this process) closed the AOF files it had opened: none left to the garbage collector.
+    const aofDir = join(b.dir, 'appendonlydir');
+    const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.startsWith(aofDir) ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(open).toEqual([]);
   });
 
   it.each([
