@@ -12,6 +12,8 @@ export interface S3ProxyRules {
   readonly forbid?: (method: string, url: string) => boolean;
   /** Forwarded to the S3 API, which does it; then the connection is cut before its answer reaches the caller (an answer lost on the way). */
   readonly cut?: (method: string, url: string) => boolean;
+  /** Held before it is forwarded to the S3 API until the promise returned settles (a request S3 has not yet done). */
+  readonly hold?: (method: string, url: string) => Promise<unknown> | undefined;
 }
 
 /**
@@ -33,21 +35,27 @@ export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: ()
       res.writeHead(403, { 'content-type': 'application/xml' });
       return void res.end('<Error><Code>AccessDenied</Code><Message>Access Denied (by the test)</Message></Error>');
     }
+    const held = rules.hold?.(method, url);
+    if (held !== undefined) req.pause();
     const cut = rules.cut?.(method, url) ?? false;
-    const up = httpRequest(`${endpoint}${url}`, { method, headers: req.headers }, (back) => {
-      rules.onReply?.(method, url);
-      if (cut) {
-        // The S3 API has done it (its answer read to the end); the caller never hears of it.
-        back.resume();
-        return void back.on('end', () => req.socket.destroy());
-      }
-      setImmediate(() => {
-        if (res.destroyed) return void back.resume();
-        res.writeHead(back.statusCode ?? 500, back.headers);
-        back.pipe(res);
+    const forward = () => {
+      const up = httpRequest(`${endpoint}${url}`, { method, headers: req.headers }, (back) => {
+        rules.onReply?.(method, url);
+        if (cut) {
+          // The S3 API has done it (its answer read to the end); the caller never hears of it.
+          back.resume();
+          return void back.on('end', () => req.socket.destroy());
+        }
+        setImmediate(() => {
+          if (res.destroyed) return void back.resume();
+          res.writeHead(back.statusCode ?? 500, back.headers);
+          back.pipe(res);
+        });
       });
-    });
-    req.pipe(up);
+      req.pipe(up);
+    };
+    if (held === undefined) forward();
+    else void held.then(forward, forward);
   });
   await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
   const before = process.env.AWS_ENDPOINT_URL_S3;

@@ -64,6 +64,38 @@ function refusedOnce(err: unknown): boolean {
   return attempts === 1 && status !== undefined && status >= 400 && status < 500;
 }
 
+/**
+ * `source`'s chunks until `signal` aborts: then it throws the signal's reason, also while waiting for a chunk (a source
+ * that stalls). The source's pending read is left to end on its own.
+ */
+async function* untilAborted(source: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  if (signal === undefined) return yield* source;
+  const it = source[Symbol.asyncIterator]();
+  /** Rejects the read under way (one at a time: no reaction piles up on a long upload). */
+  let stop: ((reason: unknown) => void) | undefined;
+  const onAbort = () => stop?.(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let ended = false;
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const next = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+        stop = reject;
+        it.next().then(resolve, reject);
+      });
+      stop = undefined;
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (!ended) void Promise.resolve(it.return?.()).catch(() => undefined);
+  }
+}
+
 /** The metadata (`x-amz-meta-…`) naming the put that stored an object, when it was put with {@link S3PutOptions.mark}. */
 export const PUT_MARK = 'redis-dr-put';
 
@@ -166,8 +198,7 @@ export class S3ObjectStore implements ObjectStore {
         stored = put?.ETag;
       } else {
         async function* judged(): AsyncGenerator<Uint8Array> {
-          for await (const chunk of body as AsyncIterable<Uint8Array>) {
-            signal?.throwIfAborted();
+          for await (const chunk of untilAborted(body as AsyncIterable<Uint8Array>, signal)) {
             whole.update(chunk);
             parts.update(chunk);
             bytes += chunk.byteLength;
@@ -183,17 +214,17 @@ export class S3ObjectStore implements ObjectStore {
           queueSize: this.upload.queueSize,
           leavePartsOnError: false,
         });
-        const onAbort = () => void upload.abort().catch(() => undefined);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-          stored = (await upload.done())?.ETag;
-        } finally {
-          signal?.removeEventListener('abort', onAbort);
-        }
+        // A signal stops the body (untilAborted), not the Upload: upload.abort() rejects done() at once while the
+        // requests under way go on (a PUT or CompleteMultipartUpload S3 then does after the object was looked for, the
+        // AbortMultipartUpload sent after the caller said nothing is left). The body failing makes lib-storage wait
+        // for its requests and abort the multipart upload; one whose body was all sent ends, and is taken back below.
+        stored = (await upload.done())?.ETag;
+        signal?.throwIfAborted();
       }
     } catch (err) {
       if (signal?.aborted) {
         if (mark !== undefined) options.onCut?.(await this.cutPut(Key, mark));
+        else if (stored !== undefined) await this.deleteStored(Key, stored).catch(() => undefined);
         throw signal.reason;
       }
       // An attempt whose answer was lost may have stored the object: this put's own (its mark) is read back below. A put

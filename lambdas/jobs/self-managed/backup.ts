@@ -170,6 +170,8 @@ class BackupRun {
   retention: BackupReport['retention'];
   private client: Redis | undefined;
   private pulled: RdbPull | undefined;
+  /** The saved file the run opened (local mode): closed when the run ends, whether the write read it to its end or not. */
+  private opened: AsyncIterable<Uint8Array> | undefined;
   private lease: TakenLease | undefined;
   private refresher: ReturnType<typeof setInterval> | undefined;
 
@@ -330,6 +332,7 @@ class BackupRun {
           let body: AsyncIterable<Uint8Array>;
           try {
             body = await deps.openFile(saved.path);
+            this.opened = body;
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             const why = code === 'ENOENT' ? 'no such file on this host' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
@@ -515,6 +518,9 @@ class BackupRun {
     this.client?.disconnect();
     // A replication stream not read to its end (a step after sync failed) is closed, not left to the primary.
     this.pulled?.close();
+    // A saved file a failed step left unread (the destination refused before reading it): closed here, not left to the
+    // garbage collector, which closes a FileHandle with a warning on stderr (DEP0137).
+    await closeUnread(this.opened);
     // Given up once the destination was last changed (retention): the next run may start.
     if (this.refresher) clearInterval(this.refresher);
     await this.lease?.release();
@@ -597,4 +603,13 @@ class BackupRun {
       seconds,
     };
   }
+}
+
+/** Closes a source stream that was not read to its end (one read to its end closed itself), and waits until it is. */
+async function closeUnread(source: AsyncIterable<Uint8Array> | undefined): Promise<void> {
+  const s = source as { destroy?: () => void; closed?: boolean; once?: (event: 'close', f: () => void) => void } | undefined;
+  if (s?.destroy === undefined || s.once === undefined || s.closed !== false) return;
+  const closed = new Promise<void>((done) => s.once!('close', done));
+  s.destroy();
+  await closed;
 }

@@ -11,6 +11,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -534,6 +535,71 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
     const unsure = await attempt(false);
     expect((unsure as PutError).stage).toBe('unsettled');
     expect(requests).toEqual(['PUT', 'PUT', 'PUT', 'HEAD']);
+  });
+
+  /**
+   * A signal while a request of a multipart upload is on its way to S3, not yet done there (held at the proxy until the
+   * put has looked for its object, or a moment when it does not look meanwhile): the put ends only once what it sent
+   * is settled, so the upload is aborted or its object removed, and onCut says which; never 'none' with the object or
+   * the upload's parts left.
+   */
+  it.each([
+    ['an UploadPart', (method: string, url: string) => method === 'PUT' && url.includes('partNumber=')],
+    ['the CompleteMultipartUpload', (method: string, url: string) => method === 'POST' && url.includes('uploadId=')],
+  ])('a signal while %s is on its way: nothing of the put is left when it rejects (no object, no open upload)', async (_, request) => {
+    const bucket = `marked-${++buckets}`;
+    await moto.bucket(bucket);
+    const abort = new AbortController();
+    const held: (() => void)[] = [];
+    let sent: Promise<void> | undefined;
+    let uploads = -1;
+    let answered: () => void = () => undefined;
+    const cut: string[] = [];
+    await viaS3Proxy(
+      moto.endpoint,
+      {
+        hold: (method, url) => {
+          if (!request(method, url)) return undefined;
+          if (!sent) {
+            sent = new Promise<void>((done) => {
+              answered = done;
+            });
+            abort.abort(new Error('stopping'));
+          }
+          return new Promise<void>((go) => {
+            held.push(go);
+            setTimeout(go, 2_000);
+          });
+        },
+        onReply: (method, url) => {
+          if (method === 'HEAD') for (const go of held) go();
+          if (request(method, url)) answered();
+        },
+      },
+      async () => {
+        const client = proxiedS3Client();
+        try {
+          const err = await new S3ObjectStore(client, bucket, 'store/', { partBytes: PART, queueSize: 2 })
+            .put('big', stream(big), { mark: true, signal: abort.signal, onCut: (left) => cut.push(left) })
+            .catch((e: unknown) => e);
+          expect((err as Error).message).toBe('stopping');
+          // Looked at as the put rejects: an upload still open then is left when the process exits (the CLI's signal).
+          uploads = ((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).length;
+          await sent; // S3 has done the request held (the put may have ended before it did)
+        } finally {
+          client.destroy();
+        }
+      },
+    );
+    const object = await moto.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'store/big' })).then(
+      () => true,
+      () => false,
+    );
+    expect({ uploads, object, said: cut.length === 1 && ['none', 'removed'].includes(cut[0]!) }).toEqual({
+      uploads: 0,
+      object: false,
+      said: true,
+    });
   });
 
   it("negative: another writer's object with the very bytes the put sends is not taken for its own (KeyExistsError, with the mark)", async () => {

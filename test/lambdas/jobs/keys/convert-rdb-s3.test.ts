@@ -227,6 +227,51 @@ describe('convertRdb into s3://', () => {
       expect((await object('cut-unknown/v10.rdb')).subarray(0, 9).toString()).toBe('REDIS0010');
     }, 60_000);
 
+    it('a signal while the PUT is on its way to S3, not yet done there: the object it then stores is removed, not said to be absent', async () => {
+      // The PUT is held at the proxy when the signal comes, and goes on to S3 once a HEAD of the key was answered (the
+      // cut's look) or, when none comes while it is held, a moment later: a look that beats the PUT must not count.
+      const key = 'cut-before/v10.rdb';
+      let run: ConvertRdbRun | undefined;
+      let said: Promise<string | undefined> | undefined;
+      let release: () => void = () => undefined;
+      let putDone: () => void = () => undefined;
+      const stored = new Promise<void>((done) => {
+        putDone = done;
+      });
+      await viaS3Proxy(
+        moto.endpoint,
+        {
+          hold: (method, url) => {
+            if (!puts(key)(method, url) || said) return undefined;
+            said = run!.interrupt();
+            return new Promise<void>((go) => {
+              release = go;
+              setTimeout(go, 2_000);
+            });
+          },
+          onReply: (method, url) => {
+            if (method === 'HEAD' && url.split('?')[0] === `/out/${key}`) release();
+            if (puts(key)(method, url)) putDone();
+          },
+        },
+        async () => {
+          run = startConvertRdb({ ...spec(`s3://out/${key}`), inputs: [v11] });
+          await expect(run.done).rejects.toBeInstanceOf(ConvertInterrupted);
+          await stored; // S3 has done the PUT (the run may have ended before it did)
+        },
+      );
+      const words = await said;
+      const left = await object(key).then(
+        () => true,
+        () => false,
+      );
+      expect({ words, left }).toEqual({
+        words: `no output was stored; the object S3 had stored of the upload under way (s3://out/${key}) was removed, nothing of the run is left`,
+        left: false,
+      });
+      expect(leftovers()).toEqual([]);
+    }, 60_000);
+
     it('negative: the PUT never reaches S3 (refused every time): nothing was written, the older object left as it was', async () => {
       await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'refused/v10.rdb', Body: 'older' }));
       const r = await viaS3Proxy(moto.endpoint, { refuse: puts('refused/v10.rdb') }, () => convertRdb(spec('s3://out/refused/v10.rdb', true)));

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -297,6 +297,32 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(report).toMatchObject({ ok: false, failedStep: 'write' });
     expect(report.error).toContain('(no space left on the device)');
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
+  });
+
+  it('a destination that fails before it reads a byte (its first write refused): the saved file the run opened is closed, not left to the garbage collector', async () => {
+    const inner = new FileBackupStore(join(dir, 'backups'));
+    const refuse = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const refusing = new Proxy(inner, {
+      get: (store, name) => {
+        if (name === 'write') return refuse;
+        const v: unknown = Reflect.get(store, name);
+        return typeof v === 'function' ? v.bind(store) : v;
+      },
+    }) as BackupStore;
+    const report = await runBackup({ ...request, store: refusing }, deps(server));
+    expect(report).toMatchObject({ ok: false, failedStep: 'write' });
+    // Left to the garbage collector, Node closes it later with a warning on stderr (DEP0137), and until then it is open.
+    const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target === server.rdbPath ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+    expect(open).toEqual([]);
   });
 
   it('a second backup within a minute is named by the second; a third within that second is refused, nothing overwritten', async () => {
