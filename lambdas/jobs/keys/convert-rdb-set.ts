@@ -211,13 +211,19 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       phase = 'done';
     }
   };
-  const done = (async () => {
-    const r = await run();
-    // A signal after the run ended (its words not yet printed, or printed): what it ended with, never "nothing written".
-    if (!spec.dryRun) ended = endedWords(r);
-    phase = 'done';
-    return r;
-  })();
+  // A signal after the run ended (its words not yet printed, or printed): what it ended with, never "nothing written".
+  const done = run().then(
+    (r) => {
+      if (!spec.dryRun) ended = endedWords(r);
+      phase = 'done';
+      return r;
+    },
+    (err: unknown) => {
+      if (!spec.dryRun && !(err instanceof ConvertInterrupted)) ended = endedWords(err, takenBack);
+      phase = 'done';
+      throw err;
+    },
+  );
   return {
     done,
     async interrupt() {
@@ -254,11 +260,18 @@ async function storeOne(staged: StagedOutput, signal: AbortSignal, said: (words:
   }
 }
 
-/** What a run ended with, for a signal that comes after it ended. */
-const endedWords = (r: ConvertRdbResult | ConvertPointResult): string =>
-  r.ok
-    ? `the run had ended: ${'files' in r ? `every shard output in ${r.output} is` : `${r.output} is`} stored and verified`
-    : `the run had ended, and failed: ${r.error}`;
+/**
+ * What a run ended with, for a signal that comes after it ended: its result, or what it threw (a usage error, a read that
+ * failed; the caller prints it) with what was `takenBack`. An interrupt's own stop is said by that interrupt.
+ */
+function endedWords(r: ConvertRdbResult | ConvertPointResult | unknown, takenBack = ''): string {
+  if (r instanceof Error || typeof r !== 'object' || r === null || !('ok' in r))
+    return `the run had ended, and failed: ${r instanceof Error ? r.message : String(r)}${takenBack ? `; ${takenBack}` : ''}`;
+  const result = r as ConvertRdbResult | ConvertPointResult;
+  return result.ok
+    ? `the run had ended: ${'files' in result ? `every shard output in ${result.output} is` : `${result.output} is`} stored and verified`
+    : `the run had ended, and failed: ${result.error}`;
+}
 
 /**
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be

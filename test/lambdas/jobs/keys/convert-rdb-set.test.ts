@@ -304,6 +304,14 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(r.ok).toBe(false);
     expect(await failed.interrupt()).toBe(`the run had ended, and failed: ${r.error}`);
     expect(r.error).toMatch(/^the input is refused/);
+    // A run that threw (the output there, no --force: a usage error the CLI prints) says that too.
+    const threw = startConvertRdb({ ...spec(one), inputs: [plain], shards: undefined });
+    const err = await threw.done.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toBe(`-o ${one}: the file exists; give --force to replace it, or another path`);
+    expect(await threw.interrupt()).toBe(`the run had ended, and failed: ${err?.message}`);
   }, 60_000);
 
   /**
