@@ -49,7 +49,7 @@ export async function serveBeside(write: (c: Redis) => Promise<void>, writerArgs
 }
 
 /** The raw replies of `port` to `cmds`, sent in turn on one connection speaking RESP `proto`. */
-export async function rawReplies(port: number, cmds: readonly (readonly string[])[], proto: 2 | 3 = 2): Promise<string[]> {
+export async function rawReplies(port: number, cmds: readonly (readonly (string | Buffer)[])[], proto: 2 | 3 = 2): Promise<string[]> {
   const raw = await RawClient.open(port);
   try {
     if (proto === 3) await raw.call('HELLO', '3');
@@ -60,6 +60,9 @@ export async function rawReplies(port: number, cmds: readonly (readonly string[]
     raw.close();
   }
 }
+
+/** A raw reply with a READONLY line cut to its code (a read-only replica names itself, serve the recovery point). */
+export const readonlyCode = (reply: string): string => reply.replace(/^-READONLY .*\r\n$/, '-READONLY\r\n');
 
 /** One raw RESP reply parsed: bulk and simple strings and doubles as text, integers, null, arrays and sets as arrays, errors as `-…`. */
 export function parseReply(text: string): unknown {

@@ -3,7 +3,7 @@
  * of a bucket, any S3-compatible store. Loaded only for s3:// destinations.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -62,38 +62,6 @@ function refusedOnce(err: unknown): boolean {
   const status = httpStatus(err);
   const attempts = (err as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
   return attempts === 1 && status !== undefined && status >= 400 && status < 500;
-}
-
-/**
- * `source`'s chunks until `signal` aborts: then it throws the signal's reason, also while waiting for a chunk (a source
- * that stalls). The source's pending read is left to end on its own.
- */
-async function* untilAborted(source: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
-  if (signal === undefined) return yield* source;
-  const it = source[Symbol.asyncIterator]();
-  /** Rejects the read under way (one at a time: no reaction piles up on a long upload). */
-  let stop: ((reason: unknown) => void) | undefined;
-  const onAbort = () => stop?.(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  let ended = false;
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const next = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
-        stop = reject;
-        it.next().then(resolve, reject);
-      });
-      stop = undefined;
-      if (next.done) {
-        ended = true;
-        return;
-      }
-      yield next.value;
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    if (!ended) void Promise.resolve(it.return?.()).catch(() => undefined);
-  }
 }
 
 /** The metadata (`x-amz-meta-…`) naming the put that stored an object, when it was put with {@link S3PutOptions.mark}. */
@@ -198,7 +166,7 @@ export class S3ObjectStore implements ObjectStore {
         stored = put?.ETag;
       } else {
         async function* judged(): AsyncGenerator<Uint8Array> {
-          for await (const chunk of untilAborted(body as AsyncIterable<Uint8Array>, signal)) {
+          for await (const chunk of body as AsyncIterable<Uint8Array>) {
             whole.update(chunk);
             parts.update(chunk);
             bytes += chunk.byteLength;
@@ -207,14 +175,16 @@ export class S3ObjectStore implements ObjectStore {
           // Throwing here fails the upload before it completes: S3 never shows the object.
           commit?.();
         }
+        // A signal stops the body (the stream destroyed, also while a read stalls), not the Upload: see below.
+        const source = Readable.from(judged());
         const upload = new Upload({
           client: this.client,
-          params: { Bucket: this.bucket, Key, Body: Readable.from(judged()), ChecksumAlgorithm: 'SHA256', ...conditional, ...headers },
+          params: { Bucket: this.bucket, Key, Body: signal ? addAbortSignal(signal, source) : source, ChecksumAlgorithm: 'SHA256', ...conditional, ...headers },
           partSize: this.upload.partBytes,
           queueSize: this.upload.queueSize,
           leavePartsOnError: false,
         });
-        // A signal stops the body (untilAborted), not the Upload: upload.abort() rejects done() at once while the
+        // A signal stops the body (addAbortSignal), not the Upload: upload.abort() rejects done() at once while the
         // requests under way go on (a PUT or CompleteMultipartUpload S3 then does after the object was looked for, the
         // AbortMultipartUpload sent after the caller said nothing is left). The body failing makes lib-storage wait
         // for its requests and abort the multipart upload; one whose body was all sent ends, and is taken back below.

@@ -219,7 +219,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       return r;
     },
     (err: unknown) => {
-      if (!spec.dryRun && !(err instanceof ConvertInterrupted)) ended = endedWords(err, takenBack);
+      if (!spec.dryRun && !(err instanceof ConvertInterrupted)) ended = thrownWords(err, takenBack);
       phase = 'done';
       throw err;
     },
@@ -260,18 +260,15 @@ async function storeOne(staged: StagedOutput, signal: AbortSignal, said: (words:
   }
 }
 
-/**
- * What a run ended with, for a signal that comes after it ended: its result, or what it threw (a usage error, a read that
- * failed; the caller prints it) with what was `takenBack`. An interrupt's own stop is said by that interrupt.
- */
-function endedWords(r: ConvertRdbResult | ConvertPointResult | unknown, takenBack = ''): string {
-  if (r instanceof Error || typeof r !== 'object' || r === null || !('ok' in r))
-    return `the run had ended, and failed: ${r instanceof Error ? r.message : String(r)}${takenBack ? `; ${takenBack}` : ''}`;
-  const result = r as ConvertRdbResult | ConvertPointResult;
-  return result.ok
-    ? `the run had ended: ${'files' in result ? `every shard output in ${result.output} is` : `${result.output} is`} stored and verified`
-    : `the run had ended, and failed: ${result.error}`;
-}
+/** What a run ended with, for a signal that comes after it ended. */
+const endedWords = (r: ConvertRdbResult | ConvertPointResult): string =>
+  r.ok
+    ? `the run had ended: ${'files' in r ? `every shard output in ${r.output} is` : `${r.output} is`} stored and verified`
+    : `the run had ended, and failed: ${r.error}`;
+
+/** The same for a run that threw (a usage error, a read that failed; the caller prints it), with what was `takenBack`. */
+const thrownWords = (err: unknown, takenBack: string): string =>
+  `the run had ended, and failed: ${err instanceof Error ? err.message : String(err)}${takenBack ? `; ${takenBack}` : ''}`;
 
 /**
  * Removes what the run stored (each only while it is what the run put there), and says so: what could not be

@@ -8,9 +8,8 @@
  * recovery point).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../../../support/resp-raw.js';
 import { fuzzPoint } from '../../../support/serve-fuzz.js';
-import type { ServedBeside } from '../../../support/serve-parity.js';
+import { rawReplies, readonlyCode, type ServedBeside } from '../../../support/serve-parity.js';
 
 let point: ServedBeside;
 
@@ -23,17 +22,14 @@ afterAll(async () => {
 });
 
 /** The raw replies of `port` to `cmds` (latin1 arguments) on one connection speaking `proto`, a READONLY line cut to its code. */
-async function replies(port: number, cmds: readonly (readonly string[])[], proto: 2 | 3): Promise<string[]> {
-  const raw = await RawClient.open(port);
-  try {
-    if (proto === 3) await raw.call('HELLO', '3');
-    const out: string[] = [];
-    for (const c of cmds) out.push((await raw.call(...c.map((a) => Buffer.from(a, 'latin1')))).replace(/^-READONLY .*\r\n$/, '-READONLY\r\n'));
-    return out;
-  } finally {
-    raw.close();
-  }
-}
+const replies = async (port: number, cmds: readonly (readonly string[])[], proto: 2 | 3): Promise<string[]> =>
+  (
+    await rawReplies(
+      port,
+      cmds.map((c) => c.map((a) => Buffer.from(a, 'latin1'))),
+      proto,
+    )
+  ).map(readonlyCode);
 
 /** `cmds` answered by serve as by the server at `port`, in RESP2 and RESP3. */
 async function sameAs(port: number, cmds: readonly (readonly string[])[]): Promise<void> {

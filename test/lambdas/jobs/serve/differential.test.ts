@@ -17,7 +17,7 @@ import { RawClient } from '../../../support/resp-raw.js';
 import { fuzzPoint, NOT_GENERATED, readGenerator, type Generated } from '../../../support/serve-fuzz.js';
 import { mulberry32 } from '../../../../lambdas/domain/keys/prng.js';
 import { canonical, randomInvariant, parseTyped, scanned, masked } from '../../../support/serve-fuzz-compare.js';
-import type { ServedBeside } from '../../../support/serve-parity.js';
+import { rawReplies, readonlyCode, type ServedBeside } from '../../../support/serve-parity.js';
 
 const SEED = Number(process.env.REDIS_DR_FUZZ_SEED ?? 5606);
 const READS = 3_000;
@@ -229,14 +229,7 @@ describe(`generated write commands, seed ${SEED}`, () => {
       return [rnd() < 0.5 ? n.toUpperCase() : n, ...sub, ...Array.from({ length: Math.floor(rnd() * 5) }, () => pick(words))];
     });
     const before = await snapshot();
-    const normal = (r: string): string => r.replace(/^-READONLY .*\r\n$/, '-READONLY\r\n');
-    const run = async (port: number): Promise<string[]> => {
-      const raw = await RawClient.open(port);
-      const out: string[] = [];
-      for (const c of cmds) out.push(normal(await raw.call(...bytes(c))));
-      raw.close();
-      return out;
-    };
+    const run = async (port: number): Promise<string[]> => (await rawReplies(port, cmds.map(bytes))).map(readonlyCode);
     const [ref, served] = [await run(point.writer.port), await run(point.serving.port)];
     const found = cmds.flatMap((c, i) =>
       ref[i] === served[i] ? [] : [`seed ${SEED + 2}: ${JSON.stringify(c)}: replica ${JSON.stringify(ref[i])}, served ${JSON.stringify(served[i])}`],

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { RawClient } from '../../../support/resp-raw.js';
+import { rawReplies, readonlyCode } from '../../../support/serve-parity.js';
 import { writeServeDataset } from '../../../support/serve-dataset.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
@@ -47,14 +48,7 @@ afterAll(async () => {
 });
 
 /** The replies to `cmds`, in RESP `proto`, with a READONLY line cut to its code. */
-async function replies(port: number, cmds: string[][], proto = 2): Promise<string[]> {
-  const raw = await RawClient.open(port);
-  if (proto === 3) await raw.call('HELLO', '3');
-  const out: string[] = [];
-  for (const cmd of cmds) out.push((await raw.call(...cmd)).replace(/^-READONLY .*\r\n$/, '-READONLY\r\n'));
-  raw.close();
-  return out;
-}
+const replies = async (port: number, cmds: string[][], proto: 2 | 3 = 2): Promise<string[]> => (await rawReplies(port, cmds, proto)).map(readonlyCode);
 
 const TRANSACTIONS: string[][][] = [
   // Reads, run at EXEC, SELECT inside applying to the commands after it and to the connection after EXEC.
@@ -75,7 +69,7 @@ const TRANSACTIONS: string[][][] = [
 ];
 
 describe('serve transactions, against a read-only replica loaded from the same file', () => {
-  it.each([2, 3])('answers MULTI/EXEC/DISCARD/WATCH/UNWATCH as the replica does (RESP%d)', async (proto) => {
+  it.each([2, 3] as const)('answers MULTI/EXEC/DISCARD/WATCH/UNWATCH as the replica does (RESP%d)', async (proto) => {
     for (const cmds of TRANSACTIONS) {
       const [ref, served] = [await replies(replica.port, cmds, proto), await replies(serving.port, cmds, proto)];
       expect(cmds.map((c, i) => [c.join(' '), served[i]])).toEqual(cmds.map((c, i) => [c.join(' '), ref[i]]));
