@@ -12,7 +12,11 @@ export interface S3ProxyRules {
   readonly forbid?: (method: string, url: string) => boolean;
   /** Forwarded to the S3 API, which does it; then the connection is cut before its answer reaches the caller (an answer lost on the way). */
   readonly cut?: (method: string, url: string) => boolean;
-  /** Held before it is forwarded to the S3 API until the promise returned settles (a request S3 has not yet done). */
+  /**
+   * Held before it is forwarded to the S3 API until the promise returned settles (a request S3 has not yet done). Its
+   * body is read whole first and then forwarded even when the caller has left meanwhile, as S3 does a request whose
+   * body it has received; a request the caller left before its body ended is dropped (S3 stores no partial body).
+   */
   readonly hold?: (method: string, url: string) => Promise<unknown> | undefined;
 }
 
@@ -36,9 +40,8 @@ export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: ()
       return void res.end('<Error><Code>AccessDenied</Code><Message>Access Denied (by the test)</Message></Error>');
     }
     const held = rules.hold?.(method, url);
-    if (held !== undefined) req.pause();
     const cut = rules.cut?.(method, url) ?? false;
-    const forward = () => {
+    const forward = (body?: Buffer) => {
       const up = httpRequest(`${endpoint}${url}`, { method, headers: req.headers }, (back) => {
         rules.onReply?.(method, url);
         if (cut) {
@@ -52,10 +55,23 @@ export async function viaS3Proxy<T>(endpoint: string, rules: S3ProxyRules, f: ()
           back.pipe(res);
         });
       });
-      req.pipe(up);
+      up.on('error', () => undefined); // the S3 API went away: the caller, if still there, sees its socket end
+      if (body === undefined) req.pipe(up);
+      else up.end(body);
     };
-    if (held === undefined) forward();
-    else void held.then(forward, forward);
+    if (held === undefined) return forward();
+    const chunks: Buffer[] = [];
+    let whole = false;
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      whole = true;
+    });
+    req.on('error', () => undefined);
+    const go = () => {
+      if (whole) forward(Buffer.concat(chunks));
+      else req.once('end', () => forward(Buffer.concat(chunks)));
+    };
+    void held.then(go, go);
   });
   await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
   const before = process.env.AWS_ENDPOINT_URL_S3;

@@ -150,6 +150,8 @@ export class S3ObjectStore implements ObjectStore {
         // One request, one part, whatever its length: its checksum is of the whole object. The algorithm named too:
         // a bucket with a default Object Lock retention (the DR bucket) refuses a put without it or a Content-MD5.
         partDigests = [Buffer.from(digest, 'base64')];
+        // No abortSignal on the request: a PUT aborted once S3 has its body may still be done there after the put looked
+        // for its object (its object then left, the caller told nothing is). The signal is heeded once S3 has answered.
         const put = await this.client.send(
           new PutObjectCommand({
             Bucket: this.bucket,
@@ -161,9 +163,9 @@ export class S3ObjectStore implements ObjectStore {
             ...conditional,
             ...headers,
           }),
-          { abortSignal: signal },
         );
         stored = put?.ETag;
+        signal?.throwIfAborted();
       } else {
         async function* judged(): AsyncGenerator<Uint8Array> {
           for await (const chunk of body as AsyncIterable<Uint8Array>) {

@@ -42,7 +42,10 @@ export interface PutOptions {
    * when it throws, nothing is left (the put fails, its error the cause).
    */
   readonly commit?: () => void;
-  /** Aborting leaves nothing; the put rejects with the signal's reason. */
+  /**
+   * Aborting leaves nothing; the put rejects with the signal's reason once the requests under way have ended (S3 may
+   * still do one whose body it has: it is waited for, and what it stored removed), so a stalled request holds it.
+   */
   readonly signal?: AbortSignal;
   /** Marks set with the object (S3: its tags, in the same request; a folder keeps none). */
   readonly tags?: Readonly<Record<string, string>>;

@@ -602,6 +602,59 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
     });
   });
 
+  /**
+   * The same for a put of one buffer: its PUT held at the proxy once S3 has its body (S3 then does it, whether or not
+   * the caller waits), until the put looks for its object or a moment passes. An aborted request would have the put look
+   * before S3 stored it: 'none' said with the object left.
+   */
+  it('a signal while the PUT of a buffer is on its way: nothing of the put is left when it rejects, and onCut says so', async () => {
+    const bucket = `marked-${++buckets}`;
+    await moto.bucket(bucket);
+    const abort = new AbortController();
+    let sent: Promise<void> | undefined;
+    let answered: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const cut: string[] = [];
+    const isPut = (method: string, url: string) => method === 'PUT' && url.split('?')[0] === `/${bucket}/store/one`;
+    await viaS3Proxy(
+      moto.endpoint,
+      {
+        hold: (method, url) => {
+          if (!isPut(method, url) || sent) return undefined;
+          sent = new Promise<void>((done) => {
+            answered = done;
+          });
+          abort.abort(new Error('stopping'));
+          return new Promise<void>((go) => {
+            release = go;
+            setTimeout(go, 500);
+          });
+        },
+        onReply: (method, url) => {
+          if (method === 'HEAD') release();
+          if (isPut(method, url)) answered();
+        },
+      },
+      async () => {
+        const client = proxiedS3Client();
+        try {
+          const err = await new S3ObjectStore(client, bucket, 'store/')
+            .put('one', Buffer.from('one buffer'), { mark: true, signal: abort.signal, onCut: (left) => cut.push(left) })
+            .catch((e: unknown) => e);
+          expect((err as Error).message).toBe('stopping');
+          await sent; // S3 has done the PUT held (the put may have ended before it did)
+        } finally {
+          client.destroy();
+        }
+      },
+    );
+    const object = await moto.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'store/one' })).then(
+      () => true,
+      () => false,
+    );
+    expect({ object, cut }).toEqual({ object: false, cut: ['removed'] });
+  });
+
   it("negative: another writer's object with the very bytes the put sends is not taken for its own (KeyExistsError, with the mark)", async () => {
     const body = Buffer.from('the same bytes');
     const err = await throughProxy(
