@@ -44,10 +44,13 @@ export interface OutputFile {
   /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */
   readTail(n: number): Promise<Buffer>;
   /**
-   * Puts the closed file under its name.
+   * Puts the closed file under its name. Without `replace`, a hard link and then the temporary name removed: when that
+   * removal fails, the file is in place all the same (the same file under two names), and {@link leftName} says so.
    * @throws when a file is there and `replace` was not given; FolderSyncError when it is under its name, but its folder's sync failed
    */
   commit(): Promise<void>;
+  /** The temporary name {@link commit} could not remove once the file was under its name (a second name of the output); else undefined. */
+  leftName(): LeftName | undefined;
   /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
   /**
@@ -58,6 +61,12 @@ export interface OutputFile {
    * @throws FolderSyncError when it was removed (the older file put back), but its folder's sync failed
    */
   uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
+}
+
+/** A temporary name left as a second name of the output: its path, and why it could not be removed (the unlink's error). */
+export interface LeftName {
+  readonly path: string;
+  readonly reason: string;
 }
 
 /**
@@ -110,13 +119,19 @@ export function earlierLeftovers(path: string): string[] {
     const left = join(dir, n);
     const st = statSync(left, { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
+    const there = statSync(target, { throwIfNoEntry: false });
+    const same = there !== undefined && there.dev === st.dev && there.ino === st.ino;
     if (m[3] === undefined) {
-      found.push(`${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`);
+      found.push(
+        same
+          ? // Linked under the name, then its temporary name not removed (a folder that refused it, or a kill between the two).
+            `${left}: a second name of ${path} (the same file), left by an earlier run after it put the output in place (nothing to keep; remove it)`
+          : `${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`,
+      );
       continue;
     }
-    const there = statSync(target, { throwIfNoEntry: false });
     found.push(
-      there && there.dev === st.dev && there.ino === st.ino
+      same
         ? `${left}: a second name of ${path}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`
         : `${left}: the file at ${path} that an earlier run with --force replaced, kept aside by that run, killed before it ended ` +
             `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else remove it)`,
@@ -206,6 +221,27 @@ function putBackAtExit(aside: string, target: string, ours: string): void {
   }
 }
 
+/**
+ * Links `tempPath` under `target` (EEXIST rather than replace a file that appeared since the run began), then removes
+ * the temporary name. The file is under its name once linked: a temporary name that cannot go then (a folder that
+ * takes links but refuses unlinks: chattr +a) is a second name of it, returned, not a failure of a file in place.
+ */
+async function linkInPlace(tempPath: string, target: string): Promise<LeftName | undefined> {
+  await link(tempPath, target);
+  return unlink(tempPath).then(
+    () => undefined,
+    (err: unknown) => ({ path: tempPath, reason: err instanceof Error ? err.message : String(err) }),
+  );
+}
+
+/** Removes an output's second name (gone already is fine). @throws naming it, when it cannot go */
+async function removeSecondName(path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`its second name ${path} could not be removed (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  });
+}
+
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
@@ -228,6 +264,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
+  /** The temporary name the commit could not remove once the file was linked under its name (uncommit removes it first). */
+  let left: LeftName | undefined;
   /** The file the commit replaced, linked aside (uncommit, or the process's exit before discard, puts it back; discard removes it). */
   let aside: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
@@ -320,11 +358,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         );
         if (linked) aside = prev;
         await rename(tempPath, target);
-      } else {
-        // link() fails with EEXIST rather than replace a file that appeared since the run began.
-        await link(tempPath, target);
-        await unlink(tempPath);
-      }
+      } else left = await linkInPlace(tempPath, target);
       committed = identity(st);
       gone = true;
       live.delete(tempPath);
@@ -332,10 +366,15 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       await syncFolder(dir);
     },
     discard,
+    leftName: () => left,
     async uncommit() {
       const ours = committed;
-      committed = undefined;
       if (!ours) return 'gone';
+      // Its second name first: one that still cannot go leaves the output in place (the error says why), not its bytes
+      // under a hidden name only.
+      if (left !== undefined) await removeSecondName(left.path);
+      left = undefined;
+      committed = undefined;
       const now = await stat(target, { bigint: true }).catch(() => undefined);
       if (now === undefined) return 'gone';
       if (identity(now) !== ours) return 'replaced';

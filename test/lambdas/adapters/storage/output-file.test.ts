@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutputFile, earlierLeftovers } from '../../../../lambdas/adapters/storage/output-file.js';
+import { appendOnly } from '../../../support/append-only.js';
 
 describe('createOutputFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'redis-dr-output-file-'));
@@ -52,6 +53,43 @@ describe('createOutputFile', () => {
     expect(existsSync(join(dir, 'c.rdb'))).toBe(true);
   });
 
+  it('a temporary name that cannot be removed once the file is linked under its name (a folder that refuses unlinks: chattr +a): the file is in place, the commit does not fail, leftName names the second name; uncommit cannot take it back while its second name stays, and says so', async () => {
+    const folder = mkdtempSync(join(dir, 'append-only-'));
+    const target = join(folder, 'x.rdb');
+    const out = await createOutputFile(target, false);
+    await out.write(Buffer.from('REDIS0010'));
+    await out.close();
+    appendOnly(folder, true);
+    try {
+      await out.commit();
+      expect(readFileSync(target, 'utf8')).toBe('REDIS0010');
+      const left = out.leftName();
+      expect(left).toEqual({ path: out.tempPath, reason: `EPERM: operation not permitted, unlink '${out.tempPath}'` });
+      expect(readdirSync(folder).sort()).toEqual([basename(out.tempPath), 'x.rdb']);
+      await out.discard(); // the temporary name is the output's second name now: discard leaves both as they are
+      expect(readFileSync(target, 'utf8')).toBe('REDIS0010');
+      await expect(out.uncommit()).rejects.toThrow(
+        `its second name ${out.tempPath} could not be removed (EPERM: operation not permitted, unlink '${out.tempPath}')`,
+      );
+      expect(readFileSync(target, 'utf8')).toBe('REDIS0010');
+    } finally {
+      appendOnly(folder, false);
+    }
+    // The folder lets go again: the take-back removes the second name, then the output.
+    expect(await out.uncommit()).toBe('removed');
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('negative: a folder that removes names: no leftName, only the output there', async () => {
+    const folder = mkdtempSync(join(dir, 'plain-'));
+    const out = await createOutputFile(join(folder, 'x.rdb'), false);
+    await out.write(Buffer.from('REDIS0010'));
+    await out.close();
+    await out.commit();
+    expect(out.leftName()).toBeUndefined();
+    expect(readdirSync(folder)).toEqual(['x.rdb']);
+  });
+
   it('a sync started ahead (convert-rdb: while the body is read back) is waited for by the next write and by close: the bytes are all there, in order', async () => {
     const out = await createOutputFile(join(dir, 'd.rdb'), false);
     await out.write(Buffer.alloc(3 << 20, 1));
@@ -79,11 +117,19 @@ describe('createOutputFile', () => {
     writeFileSync(join(folder, `.x.rdb.${process.pid}-00000001.tmp`), 'a run under way');
     writeFileSync(join(folder, `.y.rdb.${dead}-00000002.tmp`), "another output's");
     mkdirSync(join(folder, `.x.rdb.${dead}-00000003.tmp`));
+    // The temporary name of a run that put its output in place and could not remove it (or was killed right then): the output itself.
+    const kept = join(folder, `.x.rdb.${dead}-00000004.tmp`);
+    linkSync(out, kept);
+    // negative: a killed run's temporary file that is not the output.
+    const partial = join(folder, `.x.rdb.${dead}-00000005.tmp`);
+    writeFileSync(partial, 'half a file');
     expect(earlierLeftovers(out)).toEqual([
       `${second}: a second name of ${out}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`,
+      `${kept}: a second name of ${out} (the same file), left by an earlier run after it put the output in place (nothing to keep; remove it)`,
+      `${partial}: the temporary file of an earlier run on ${out}, killed before it ended (not an output; remove it)`,
     ]);
     // Named, not removed.
-    expect(readdirSync(folder)).toHaveLength(5);
+    expect(readdirSync(folder)).toHaveLength(7);
     expect(earlierLeftovers(join(folder, 'none', 'x.rdb'))).toEqual([]);
   });
 
