@@ -91,6 +91,31 @@ describe('writes, as a read-only redis-server 7.0 replica answers them', () => {
   });
 });
 
+describe('what a read-only redis-server 7.0 replica answers that is no write', () => {
+  it("XGROUP, FUNCTION and SCRIPT HELP: the help text (was READONLY), also queued in MULTI; with more arguments the subcommand's arity error", async () => {
+    await sameAs(point.writer.port, [
+      ['XGROUP', 'HELP'],
+      ['function', 'help'],
+      ['SCRIPT', 'Help'],
+      ['XGROUP', 'HELP', 'x'],
+      ['FUNCTION', 'HELP', 'x', 'y'],
+      ['MULTI'],
+      ['XGROUP', 'HELP'],
+      ['SCRIPT', 'HELP'],
+      ['EXEC'],
+    ]);
+    // Negative: the containers' writes are still READONLY on both.
+    const cmds = [
+      ['XGROUP', 'DESTROY', 'x:g', 'g'],
+      ['FUNCTION', 'DELETE', 'lib'],
+      ['SCRIPT', 'LOAD', 'return 1'],
+    ];
+    expect(await replies(point.serving.port, cmds, 2)).toEqual(['-READONLY\r\n', '-READONLY\r\n', '-READONLY\r\n']);
+    const ref = await replies(point.writer.port, cmds.slice(0, 2), 2);
+    expect(ref).toEqual(['-READONLY\r\n', '-READONLY\r\n']);
+  });
+});
+
 describe("error lines that echo a client's bytes, as 7.0 prints them (%s: cut at a NUL; the bytes as they came)", () => {
   const BIN = '\x00\xff\r\nb';
   it('unknown commands and subcommands, HELLO options and NOGROUP errors (were: past a NUL, a byte over 0x7f UTF-8-encoded, 16 arguments of 128 bytes each)', async () => {
