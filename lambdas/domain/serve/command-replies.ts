@@ -61,6 +61,9 @@ export function isWriteHelp(args: readonly Buffer[]): boolean {
   return WRITE_CONTAINERS.has(name) && HELP[name] !== undefined;
 }
 
+/** The release of the redis-server 7.0 the table was taken from (`npm run serve:commands`), e.g. `7.0.15`. */
+export const TABLE_RELEASE: string = table.source.replace(/^redis-server /, '');
+
 /**
  * What 7.0's processCommand answers a write before its READONLY (a read-only replica's): an unknown subcommand of a
  * container, or a wrong number of arguments (the subcommand's own arity, named `container|sub`); undefined when
