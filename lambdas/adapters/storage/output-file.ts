@@ -16,6 +16,7 @@ import { type BigIntStats, createReadStream, existsSync, readdirSync, renameSync
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
+import { pidScopeTag, processAlive } from '../host/process.js';
 import { syncDir, writeAll } from './durable-file.js';
 
 /** A temporary file on its way to its name. */
@@ -95,11 +96,14 @@ const syncFolder = (dir: string): Promise<void> =>
 
 /**
  * What earlier runs on the output `path` left beside it, having been killed before they ended (SIGKILL, a power
- * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<pid>-<hex>.tmp`), or
- * the file a run with `replace` kept aside (`….tmp.replaced`). Only those of a process that is no longer running
- * (another run under way owns its own). Named, never removed nor put back: a name of that shape is no proof that a
- * run made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is
- * not known; the operator decides.
+ * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<scope>-<pid>-<hex>.tmp`,
+ * the scope this host's, boot's and pid namespace's tag: host/process.ts pidScopeTag), or the file a run with
+ * `replace` kept aside (`….tmp.replaced`). Of this scope, only those of a process that is no longer running (another
+ * run under way owns its own); of another scope (another host on a shared folder, another container) every one, said
+ * to be of a run whose liveness cannot be told from here; a name without a scope (an older redis-dr's) is judged by
+ * this host's processes and said so. Named, never removed nor put back: a name of that shape is no proof that a run
+ * made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is not
+ * known; the operator decides.
  */
 export function earlierLeftovers(path: string): string[] {
   const target = resolve(path);
@@ -111,43 +115,47 @@ export function earlierLeftovers(path: string): string[] {
   } catch {
     return [];
   }
-  const shape = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const shape = /^\.(.+)\.(?:(h[0-9a-f]{12})-)?(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const here = pidScopeTag();
   const found: string[] = [];
   for (const n of names.sort()) {
     const m = shape.exec(n);
-    if (!m || m[1] !== name || running(Number(m[2]))) continue;
+    if (!m || m[1] !== name) continue;
+    const scope = m[2];
+    const foreign = scope !== undefined && scope !== here;
+    if (!foreign && processAlive(Number(m[3]))) continue;
     const left = join(dir, n);
     const st = statSync(left, { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
     const there = statSync(target, { throwIfNoEntry: false });
     const same = there !== undefined && there.dev === st.dev && there.ino === st.ino;
-    if (m[3] === undefined) {
-      found.push(
-        same
-          ? // Linked under the name, then its temporary name not removed (a folder that refused it, or a kill between the two).
-            `${left}: a second name of ${path} (the same file), left by an earlier run after it put the output in place (nothing to keep; remove it)`
-          : `${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`,
-      );
-      continue;
-    }
-    found.push(
-      same
-        ? `${left}: a second name of ${path}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`
-        : `${left}: the file at ${path} that an earlier run with --force replaced, kept aside by that run, killed before it ended ` +
-            `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else remove it)`,
-    );
+    found.push(`${left}: ${leftoverWords(path, left, m[4] !== undefined, same, foreign ? 'foreign' : scope === undefined ? 'unscoped' : 'here')}`);
   }
   return found;
 }
 
-/** Whether process `pid` is running (signal 0: EPERM is a process of another user). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * What a leftover at `left` is, in words: a temporary file or a file kept aside (`aside`), the same file as the one at
+ * `path` or not (`same`), of a run `of` this host and pid namespace (its process gone), of another (`foreign`: its
+ * liveness not known here), or of an older redis-dr whose names carry no host (`unscoped`: judged by this host's processes).
+ */
+function leftoverWords(path: string, left: string, aside: boolean, same: boolean, of: 'here' | 'foreign' | 'unscoped'): string {
+  const foreign = of === 'foreign';
+  const run = foreign ? 'a run on another host or container (whether it is still under way cannot be told from here)' : 'an earlier run';
+  const killed = foreign ? '' : ', killed before it ended';
+  const remove = foreign ? 'remove it once no run on it is under way there' : 'remove it';
+  const hostless =
+    of === 'unscoped'
+      ? ' (an older name, without its host: judged by the processes of this host; if another host writes this folder, check that no run of it is under way)'
+      : '';
+  if (!aside)
+    return same
+      ? `a second name of ${path} (the same file), left by ${run} after it put the output in place (nothing to keep; ${remove})${hostless}`
+      : `the temporary file of ${run} on ${path}${killed} (not an output; ${remove})${hostless}`;
+  return same
+    ? `a second name of ${path}, made by ${run}${foreign ? '' : ' killed'} before it replaced it (nothing to put back; ${remove})${hostless}`
+    : `the file at ${path} that ${run} with --force replaced, kept aside by that run${killed} ` +
+        `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else ${remove})${hostless}`;
 }
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
@@ -246,7 +254,8 @@ async function removeSecondName(path: string): Promise<void> {
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
   const dir = dirname(target);
-  const tempPath = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  // Its scope (host, boot, pid namespace) in the name: a later run on a shared folder tells another host's file from its own (earlierLeftovers).
+  const tempPath = join(dir, `.${basename(target)}.${pidScopeTag()}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   // On record before it exists: a process that exits while the open is under way (the file created, its
   // reply not yet taken) still removes it.
   live.add(tempPath);
