@@ -54,6 +54,8 @@ export interface OutputFile {
   leftName(): LeftName | undefined;
   /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
+  /** What {@link discard} could not remove (a folder that refuses unlinks), each path with why; empty when it removed all. */
+  leftBehind(): readonly string[];
   /**
    * Removes the file {@link commit} put under its name, only while it is still that file (the same device, inode, size
    * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
@@ -250,6 +252,23 @@ async function removeSecondName(path: string): Promise<void> {
   });
 }
 
+/** Creates the temporary file `tempPath` (mode 0600), taken off the record of live ones when it was not created. */
+async function createTemp(tempPath: string): Promise<FileHandle> {
+  try {
+    return await open(tempPath, 'wx', 0o600);
+  } catch (err) {
+    live.delete(tempPath); // not created: nothing of ours to remove
+    throw err;
+  }
+}
+
+/** Removes `path`; one that cannot go (gone already is fine) is added to `stuck`, with why. */
+async function removeOrNote(path: string, stuck: string[]): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') stuck.push(`${path} (${err.message})`);
+  });
+}
+
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
@@ -263,13 +282,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     process.on('exit', removeLive);
     exitHook = true;
   }
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(tempPath, 'wx', 0o600);
-  } catch (err) {
-    live.delete(tempPath); // not created: nothing of ours to remove
-    throw err;
-  }
+  let fh: FileHandle | undefined = await createTemp(tempPath);
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
@@ -284,13 +297,15 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     syncing = undefined;
     if (s) await s;
   };
+  /** What discard could not remove, with why: said by the run, not left unnamed. */
+  const stuck: string[] = [];
   const discard = async (): Promise<void> => {
     await settled().catch(() => undefined);
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
-    if (!gone) await unlink(tempPath).catch(() => undefined);
+    if (!gone) await removeOrNote(tempPath, stuck);
     if (aside !== undefined) {
-      await unlink(aside).catch(() => undefined);
+      await removeOrNote(aside, stuck);
       asides.delete(aside);
       aside = undefined;
     }
@@ -375,6 +390,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       await syncFolder(dir);
     },
     discard,
+    leftBehind: () => stuck,
     leftName: () => left,
     async uncommit() {
       const ours = committed;

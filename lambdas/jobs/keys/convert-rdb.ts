@@ -259,7 +259,10 @@ export async function convertRdbStaged(
   const dryError = (error?: string) =>
     [checked.refused && `a real run refuses this output before reading the input: ${checked.refused}`, error].filter(Boolean).join('\n') || undefined;
   const result = (conversionError?: string): ConvertRdbResult => {
-    const error = spec.dryRun ? dryError(conversionError) : conversionError;
+    // Files of the run its take-back could not remove (a folder that refuses unlinks): named with the failure, not left unsaid.
+    const stuck = 'leftBehind' in out ? out.leftBehind() : [];
+    const leftWords = stuck.length > 0 ? `; the run could not remove its own files beside it: ${stuck.join(', ')}: remove them` : '';
+    const error = spec.dryRun ? dryError(conversionError) : conversionError && conversionError + leftWords;
     return {
       ok: error === undefined,
       ...(error !== undefined ? { error } : {}),

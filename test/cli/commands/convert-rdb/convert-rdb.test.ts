@@ -125,6 +125,26 @@ describe('redis-dr convert-rdb', () => {
     }
   }, 30_000);
 
+  it('--force in a folder that refuses to remove names (chattr +a): the rename fails, the file there is unchanged, and the files of the run it could not remove are named, not left unsaid; exit 1', async () => {
+    const folder = mkdtempSync(join(dir, 'append-only-force-'));
+    const out = join(folder, 'there.rdb');
+    writeFileSync(out, 'the older file');
+    appendOnly(folder, true);
+    try {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--force', '-o', out);
+      expect(r.status, r.stderr).toBe(1);
+      const temp = join(folder, readdirSync(folder).find((f) => f.endsWith('.tmp'))!);
+      const unlinkRefused = (p: string) => `${p} (EPERM: operation not permitted, unlink '${p}')`;
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb: writing ${out} failed (EPERM: operation not permitted, rename '${temp}' -> '${out}'): nothing was written to ${out}; ` +
+          `the run could not remove its own files beside it: ${unlinkRefused(temp)}, ${unlinkRefused(`${temp}.replaced`)}: remove them\n`,
+      );
+      expect(readFileSync(out, 'utf8')).toBe('the older file');
+    } finally {
+      appendOnly(folder, false);
+    }
+  }, 30_000);
+
   it('counts a function library left out by --lossy function as left out, not written (and the streams RDB 9 cannot hold exactly, with --lossy stream-ids)', async () => {
     const r = await inProcess('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', join(dir, 'no-functions.rdb'));
     expect(r.status, r.stderr).toBe(0);
