@@ -3,7 +3,8 @@
  * redis-server 7.0 answers (RESP3, HELLO 3) to `COMMAND INFO <name>` and
  * `COMMAND DOCS <name>` for every command `serve` answers, and to
  * `<container> HELP` for the served containers (CLIENT, CONFIG, XINFO,
- * COMMAND), so serve's COMMAND replies are the server's, byte for byte
+ * COMMAND) and for the write containers (XGROUP, FUNCTION, SCRIPT: their HELP
+ * is no write, a read-only replica answers it), so serve's COMMAND replies are the server's, byte for byte
  * (domain/serve/command-table.ts reads the file), and the arity of every
  * write command serve refuses and of its subcommands (a read-only replica
  * answers a wrong arity before READONLY). Run with
@@ -96,6 +97,8 @@ async function main(): Promise<void> {
       const subs = one[9];
       const items = Array.isArray(subs) ? subs : subs !== null && typeof subs === 'object' && '~' in subs! ? subs['~'] : [];
       for (const sub of (items as Encoded[][]).map((e) => [String(e[0]).slice(1), e[1] as number] as const).sort()) writes[sub[0]] = sub[1];
+      // A write container's HELP is no write (7.0 flags it loading, stale): a read-only replica answers its text.
+      if (writes[`${n}|help`] !== undefined) help[n] = await call(n.toUpperCase(), 'HELP');
     }
     // 7.4's field TTL reads: HSTRLEN's entry, their own name, arity and docs (see the module's comment).
     for (const [n, d] of Object.entries(NEWER_COMMANDS)) {

@@ -154,6 +154,8 @@ export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbC
     if (figures) process.stdout.write(`${isPointResult(r) ? formatConvertPoint(r, parseLossy(o.lossy)) : formatConvert(r, parseLossy(o.lossy))}\n`);
     // What killed runs left beside an output: named whatever this run's outcome, left as it is.
     if (!o.json) for (const f of files) for (const e of f.earlier ?? []) process.stderr.write(`redis-dr convert-rdb: left by an earlier run: ${e}\n`);
+    // The output in place, its temporary name left beside it as a second name: a warning, not a failure.
+    if (!o.json) for (const f of files) if (f.leftName) process.stderr.write(`redis-dr convert-rdb: warning: ${f.leftName}\n`);
     if (!r.ok) {
       const who = r.dryRun ? 'redis-dr convert-rdb --dry-run' : 'redis-dr convert-rdb';
       for (const line of (r.error ?? '').split('\n')) process.stderr.write(`${who}: ${line}\n`);

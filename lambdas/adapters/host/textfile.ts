@@ -7,9 +7,18 @@ import { processAlive } from './process.js';
  * only, and a rename within a folder is atomic).
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.tmp`;
-  await writeFile(temp, text, { mode: 0o644 });
-  await rename(temp, path);
+  await writeThenRename(`${path}.tmp`, path, text);
+}
+
+/** Writes `text` to `temp`, then renames it to `path`; a write or rename that fails removes `temp` (no half file left beside). */
+async function writeThenRename(temp: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFile(temp, text, { mode: 0o644 });
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** A file's text, or `undefined` when it cannot be read (absent on a first run). */
@@ -38,7 +47,14 @@ export async function updateFileAtomic(path: string, update: (previous: string |
   for (;;) {
     try {
       const fh = await open(lock, 'wx');
-      await fh.writeFile(String(process.pid));
+      try {
+        await fh.writeFile(String(process.pid));
+      } catch (err) {
+        // Ours, without its pid: closed and removed (left, the next run would wait 5 s before it took it over as an orphan).
+        await fh.close().catch(() => undefined);
+        await unlink(lock).catch(() => undefined);
+        throw err;
+      }
       await fh.close();
       break;
     } catch (err) {
@@ -57,9 +73,7 @@ export async function updateFileAtomic(path: string, update: (previous: string |
     }
   }
   try {
-    const temp = `${path}.tmp-${process.pid}`;
-    await writeFile(temp, update(await readTextIfAny(path)), { mode: 0o644 });
-    await rename(temp, path);
+    await writeThenRename(`${path}.tmp-${process.pid}`, path, update(await readTextIfAny(path)));
   } finally {
     await unlink(lock).catch(() => undefined);
   }

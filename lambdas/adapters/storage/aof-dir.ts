@@ -104,8 +104,14 @@ export class AofDirectory {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const info = await fh.stat();
-    return handle(name, fh, info.dev, info.ino);
+    try {
+      const info = await fh.stat();
+      return handle(name, fh, info.dev, info.ino);
+    } catch (err) {
+      // Closed here, not left to the garbage collector (which closes it later with a warning on stderr).
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Whether `name` in the directory is still the file `handle` was opened on (not replaced by a new file of the same name). */

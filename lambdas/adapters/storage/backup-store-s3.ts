@@ -16,6 +16,20 @@ import { S3ObjectStore, type UploadShape } from './object-store-s3.js';
 /** What S3 answers a conditional write another writer won (`If-None-Match`/`If-Match`). */
 const CONFLICT = ['PreconditionFailed', 'ConditionalRequestConflict'];
 
+/**
+ * An upload whose answer was lost and whose object could not be looked at: `location` may hold this run's backup, not
+ * read back. What that means and what to do, in words: it has the backup's tags but no read-back record, so it is
+ * listed unproven (drill and serve --from take only proven backups: backup-point.ts; retention never counts it
+ * towards minKeep and prunes it as it ages: plans/retention.ts), and a new run writes a backup of its own name.
+ */
+function unsettledBackup(fault: Error, location: string): Error {
+  return new Error(
+    `${fault.message}: ${location} may hold this run's backup, not read back (listed unproven: no drill or serve --from takes it, retention prunes it as it ages); ` +
+      `run the backup again for one that is read back, and check this one with redis-dr verify-rdb ${location}, or remove it`,
+    { cause: fault.cause },
+  );
+}
+
 /** A put's fault as S3 gave it (a PutError's cause). */
 function causeOf(err: unknown): unknown {
   return err instanceof PutError ? err.cause : err;
@@ -237,7 +251,9 @@ export class S3BackupStore implements BackupStore {
       });
     } catch (err) {
       if (err instanceof KeyExistsError) throw new Error(`${this.url}: ${file} appeared while this backup was uploaded: not replaced`, { cause: err });
-      throw putFault(this.url, err instanceof PutError && err.stage === 'read-back' ? 'write' : 'upload', err);
+      const fault = putFault(this.url, err instanceof PutError && err.stage === 'read-back' ? 'write' : 'upload', err);
+      if (err instanceof PutError && err.stage === 'unsettled') throw unsettledBackup(fault as Error, this.objects.location(file));
+      throw fault;
     }
     const { bytes, sha256, location } = put;
     const readBack: ReadBackRecord = { bytes, sha256, at: new Date().toISOString(), how: put.how };

@@ -16,6 +16,7 @@ import { type BigIntStats, createReadStream, existsSync, readdirSync, renameSync
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
+import { pidScopeTag, processAlive } from '../host/process.js';
 import { syncDir, writeAll } from './durable-file.js';
 
 /** A temporary file on its way to its name. */
@@ -44,12 +45,17 @@ export interface OutputFile {
   /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */
   readTail(n: number): Promise<Buffer>;
   /**
-   * Puts the closed file under its name.
+   * Puts the closed file under its name. Without `replace`, a hard link and then the temporary name removed: when that
+   * removal fails, the file is in place all the same (the same file under two names), and {@link leftName} says so.
    * @throws when a file is there and `replace` was not given; FolderSyncError when it is under its name, but its folder's sync failed
    */
   commit(): Promise<void>;
+  /** The temporary name {@link commit} could not remove once the file was under its name (a second name of the output); else undefined. */
+  leftName(): LeftName | undefined;
   /** Removes the temporary file, and the file {@link commit} replaced, kept aside until now (idempotent). */
   discard(): Promise<void>;
+  /** What {@link discard} could not remove (a folder that refuses unlinks), each path with why; empty when it removed all. */
+  leftBehind(): readonly string[];
   /**
    * Removes the file {@link commit} put under its name, only while it is still that file (the same device, inode, size
    * and modification time: one put there since is left); a run whose other outputs failed takes back what it stored.
@@ -58,6 +64,12 @@ export interface OutputFile {
    * @throws FolderSyncError when it was removed (the older file put back), but its folder's sync failed
    */
   uncommit(): Promise<'removed' | 'replaced' | 'gone'>;
+}
+
+/** A temporary name left as a second name of the output: its path, and why it could not be removed (the unlink's error). */
+export interface LeftName {
+  readonly path: string;
+  readonly reason: string;
 }
 
 /**
@@ -86,11 +98,14 @@ const syncFolder = (dir: string): Promise<void> =>
 
 /**
  * What earlier runs on the output `path` left beside it, having been killed before they ended (SIGKILL, a power
- * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<pid>-<hex>.tmp`), or
- * the file a run with `replace` kept aside (`….tmp.replaced`). Only those of a process that is no longer running
- * (another run under way owns its own). Named, never removed nor put back: a name of that shape is no proof that a
- * run made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is
- * not known; the operator decides.
+ * loss: no exit hook ran), each named in words with what to do: a temporary file (`.<name>.<scope>-<pid>-<hex>.tmp`,
+ * the scope this host's, boot's and pid namespace's tag: host/process.ts pidScopeTag), or the file a run with
+ * `replace` kept aside (`….tmp.replaced`). Of this scope, only those of a process that is no longer running (another
+ * run under way owns its own); of another scope (another host on a shared folder, another container) every one, said
+ * to be of a run whose liveness cannot be told from here; a name without a scope (an older redis-dr's) is judged by
+ * this host's processes and said so. Named, never removed nor put back: a name of that shape is no proof that a run
+ * made the file, and whether the killed run had ended its work (its file at the name being the one wanted) is not
+ * known; the operator decides.
  */
 export function earlierLeftovers(path: string): string[] {
   const target = resolve(path);
@@ -102,37 +117,47 @@ export function earlierLeftovers(path: string): string[] {
   } catch {
     return [];
   }
-  const shape = /^\.(.+)\.(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const shape = /^\.(.+)\.(?:(h[0-9a-f]{12})-)?(\d+)-[0-9a-f]{8}\.tmp(\.replaced)?$/;
+  const here = pidScopeTag();
   const found: string[] = [];
   for (const n of names.sort()) {
     const m = shape.exec(n);
-    if (!m || m[1] !== name || running(Number(m[2]))) continue;
+    if (!m || m[1] !== name) continue;
+    const scope = m[2];
+    const foreign = scope !== undefined && scope !== here;
+    if (!foreign && processAlive(Number(m[3]))) continue;
     const left = join(dir, n);
     const st = statSync(left, { throwIfNoEntry: false });
     if (!st?.isFile()) continue;
-    if (m[3] === undefined) {
-      found.push(`${left}: the temporary file of an earlier run on ${path}, killed before it ended (not an output; remove it)`);
-      continue;
-    }
     const there = statSync(target, { throwIfNoEntry: false });
-    found.push(
-      there && there.dev === st.dev && there.ino === st.ino
-        ? `${left}: a second name of ${path}, made by an earlier run killed before it replaced it (nothing to put back; remove it)`
-        : `${left}: the file at ${path} that an earlier run with --force replaced, kept aside by that run, killed before it ended ` +
-            `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else remove it)`,
-    );
+    const same = there !== undefined && there.dev === st.dev && there.ino === st.ino;
+    found.push(`${left}: ${leftoverWords(path, left, m[4] !== undefined, same, foreign ? 'foreign' : scope === undefined ? 'unscoped' : 'here')}`);
   }
   return found;
 }
 
-/** Whether process `pid` is running (signal 0: EPERM is a process of another user). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * What a leftover at `left` is, in words: a temporary file or a file kept aside (`aside`), the same file as the one at
+ * `path` or not (`same`), of a run `of` this host and pid namespace (its process gone), of another (`foreign`: its
+ * liveness not known here), or of an older redis-dr whose names carry no host (`unscoped`: judged by this host's processes).
+ */
+function leftoverWords(path: string, left: string, aside: boolean, same: boolean, of: 'here' | 'foreign' | 'unscoped'): string {
+  const foreign = of === 'foreign';
+  const run = foreign ? 'a run on another host or container (whether it is still under way cannot be told from here)' : 'an earlier run';
+  const killed = foreign ? '' : ', killed before it ended';
+  const remove = foreign ? 'remove it once no run on it is under way there' : 'remove it';
+  const hostless =
+    of === 'unscoped'
+      ? ' (an older name, without its host: judged by the processes of this host; if another host writes this folder, check that no run of it is under way)'
+      : '';
+  if (!aside)
+    return same
+      ? `a second name of ${path} (the same file), left by ${run} after it put the output in place (nothing to keep; ${remove})${hostless}`
+      : `the temporary file of ${run} on ${path}${killed} (not an output; ${remove})${hostless}`;
+  return same
+    ? `a second name of ${path}, made by ${run}${foreign ? '' : ' killed'} before it replaced it (nothing to put back; ${remove})${hostless}`
+    : `the file at ${path} that ${run} with --force replaced, kept aside by that run${killed} ` +
+        `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else ${remove})${hostless}`;
 }
 
 /** What is at an output path: nothing, a file, or something that is no file (a folder). */
@@ -206,11 +231,50 @@ function putBackAtExit(aside: string, target: string, ours: string): void {
   }
 }
 
+/**
+ * Links `tempPath` under `target` (EEXIST rather than replace a file that appeared since the run began), then removes
+ * the temporary name. The file is under its name once linked: a temporary name that cannot go then (a folder that
+ * takes links but refuses unlinks: chattr +a) is a second name of it, returned, not a failure of a file in place.
+ */
+async function linkInPlace(tempPath: string, target: string): Promise<LeftName | undefined> {
+  await link(tempPath, target);
+  return unlink(tempPath).then(
+    () => undefined,
+    (err: unknown) => ({ path: tempPath, reason: err instanceof Error ? err.message : String(err) }),
+  );
+}
+
+/** Removes an output's second name (gone already is fine). @throws naming it, when it cannot go */
+async function removeSecondName(path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`its second name ${path} could not be removed (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  });
+}
+
+/** Creates the temporary file `tempPath` (mode 0600), taken off the record of live ones when it was not created. */
+async function createTemp(tempPath: string): Promise<FileHandle> {
+  try {
+    return await open(tempPath, 'wx', 0o600);
+  } catch (err) {
+    live.delete(tempPath); // not created: nothing of ours to remove
+    throw err;
+  }
+}
+
+/** Removes `path`; one that cannot go (gone already is fine) is added to `stuck`, with why. */
+async function removeOrNote(path: string, stuck: string[]): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') stuck.push(`${path} (${err.message})`);
+  });
+}
+
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
   const dir = dirname(target);
-  const tempPath = join(dir, `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  // Its scope (host, boot, pid namespace) in the name: a later run on a shared folder tells another host's file from its own (earlierLeftovers).
+  const tempPath = join(dir, `.${basename(target)}.${pidScopeTag()}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   // On record before it exists: a process that exits while the open is under way (the file created, its
   // reply not yet taken) still removes it.
   live.add(tempPath);
@@ -218,16 +282,12 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     process.on('exit', removeLive);
     exitHook = true;
   }
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(tempPath, 'wx', 0o600);
-  } catch (err) {
-    live.delete(tempPath); // not created: nothing of ours to remove
-    throw err;
-  }
+  let fh: FileHandle | undefined = await createTemp(tempPath);
   let gone = false;
   /** The file {@link OutputFile.commit} put under the name (uncommit removes only that one). */
   let committed: string | undefined;
+  /** The temporary name the commit could not remove once the file was linked under its name (uncommit removes it first). */
+  let left: LeftName | undefined;
   /** The file the commit replaced, linked aside (uncommit, or the process's exit before discard, puts it back; discard removes it). */
   let aside: string | undefined;
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
@@ -237,13 +297,15 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     syncing = undefined;
     if (s) await s;
   };
+  /** What discard could not remove, with why: said by the run, not left unnamed. */
+  const stuck: string[] = [];
   const discard = async (): Promise<void> => {
     await settled().catch(() => undefined);
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
-    if (!gone) await unlink(tempPath).catch(() => undefined);
+    if (!gone) await removeOrNote(tempPath, stuck);
     if (aside !== undefined) {
-      await unlink(aside).catch(() => undefined);
+      await removeOrNote(aside, stuck);
       asides.delete(aside);
       aside = undefined;
     }
@@ -320,11 +382,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
         );
         if (linked) aside = prev;
         await rename(tempPath, target);
-      } else {
-        // link() fails with EEXIST rather than replace a file that appeared since the run began.
-        await link(tempPath, target);
-        await unlink(tempPath);
-      }
+      } else left = await linkInPlace(tempPath, target);
       committed = identity(st);
       gone = true;
       live.delete(tempPath);
@@ -332,10 +390,16 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       await syncFolder(dir);
     },
     discard,
+    leftBehind: () => stuck,
+    leftName: () => left,
     async uncommit() {
       const ours = committed;
-      committed = undefined;
       if (!ours) return 'gone';
+      // Its second name first: one that still cannot go leaves the output in place (the error says why), not its bytes
+      // under a hidden name only.
+      if (left !== undefined) await removeSecondName(left.path);
+      left = undefined;
+      committed = undefined;
       const now = await stat(target, { bigint: true }).catch(() => undefined);
       if (now === undefined) return 'gone';
       if (identity(now) !== ours) return 'replaced';

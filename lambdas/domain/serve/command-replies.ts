@@ -52,6 +52,19 @@ const WRITES: Readonly<Record<string, number>> = table.writes;
 const WRITE_CONTAINERS: ReadonlySet<string> = new Set(Object.keys(WRITES).flatMap((n) => (n.includes('|') ? [n.split('|', 1)[0]!] : [])));
 
 /**
+ * Whether `args` ask a write container's HELP (XGROUP, FUNCTION, SCRIPT): 7.0 flags those subcommands loading and
+ * stale, not write, so a read-only replica answers their text ({@link helpReply}), not READONLY.
+ */
+export function isWriteHelp(args: readonly Buffer[]): boolean {
+  if (args.length < 2 || args[1]!.toString('latin1').toLowerCase() !== 'help') return false;
+  const name = args[0]!.toString('latin1').toLowerCase();
+  return WRITE_CONTAINERS.has(name) && HELP[name] !== undefined;
+}
+
+/** The release of the redis-server 7.0 the table was taken from (`npm run serve:commands`), e.g. `7.0.15`. */
+export const TABLE_RELEASE: string = table.source.replace(/^redis-server /, '');
+
+/**
  * What 7.0's processCommand answers a write before its READONLY (a read-only replica's): an unknown subcommand of a
  * container, or a wrong number of arguments (the subcommand's own arity, named `container|sub`); undefined when
  * neither, or for a write 7.0 does not know.

@@ -83,7 +83,7 @@ export const NEWER_COMMANDS: Readonly<Record<string, { readonly arity: number; r
  * answers it as that server does, an unknown command, and COMMAND leaves it out.
  */
 export function knownTo(about: { readonly redisVersion: string; readonly valkey?: boolean }, name: string): boolean {
-  const since = NEWER_COMMANDS[name] !== undefined ? ([7, 4] as const) : NEWER_WRITES[name];
+  const since = NEWER_COMMANDS[name] !== undefined ? ([7, 4] as const) : NEWER_WRITES[name]?.since;
   return since === undefined || about.valkey === true || writerAtLeast(about, since[0], since[1]);
 }
 
@@ -92,18 +92,31 @@ export function knownTo(about: { readonly redisVersion: string; readonly valkey?
  * hash field TTL writes of Redis 7.4 (and its release candidates' HGETF/HSETF) and Redis 8.0's; Valkey 9 has them. An
  * RDB 12 file is written by 7.4 to 8.4 alike: 8.0's are taken as known from RDB 12 (READONLY, not an unknown command).
  */
-const NEWER_WRITES: Readonly<Record<string, readonly [number, number]>> = {
-  hpersist: [7, 4],
-  hexpire: [7, 4],
-  hpexpire: [7, 4],
-  hexpireat: [7, 4],
-  hpexpireat: [7, 4],
-  hgetf: [7, 4],
-  hsetf: [7, 4],
-  hgetdel: [7, 4],
-  hgetex: [7, 4],
-  hsetex: [7, 4],
+const NEWER_WRITES: Readonly<Record<string, { readonly since: readonly [number, number]; readonly arity?: number }>> = {
+  // Their arity as Redis declares it (checked before READONLY, as 7.0's writes are: command-replies.ts writeRefusal):
+  // 7.4's from 7.4.0's src/commands.def; HGETF/HSETF from their src/commands/*.json before 7.4.0 removed them; 8.0's
+  // HGETEX and HSETEX from src/commands/hgetex.json and hsetex.json. HGETDEL's is not held (no 8.0 source of it was
+  // at hand): READONLY whatever its length, as before.
+  hpersist: { since: [7, 4], arity: -5 },
+  hexpire: { since: [7, 4], arity: -6 },
+  hpexpire: { since: [7, 4], arity: -6 },
+  hexpireat: { since: [7, 4], arity: -6 },
+  hpexpireat: { since: [7, 4], arity: -6 },
+  hgetf: { since: [7, 4], arity: -5 },
+  hsetf: { since: [7, 4], arity: -6 },
+  hgetdel: { since: [7, 4] },
+  hgetex: { since: [7, 4], arity: -5 },
+  hsetex: { since: [7, 4], arity: -6 },
 };
+
+/**
+ * Whether a newer write has the wrong number of arguments (`argc`, the name counted), as a Redis writer of the point
+ * answers before READONLY; false when the arity is not held, or the point is Valkey's (its arities not read from its sources here).
+ */
+export function wrongNewerWriteArity(about: { readonly valkey?: boolean }, name: string, argc: number): boolean {
+  const arity = about.valkey === true ? undefined : NEWER_WRITES[name]?.arity;
+  return arity !== undefined && ((arity > 0 && argc !== arity) || (arity < 0 && argc < -arity));
+}
 
 /** Whether the Redis release the point's writer is taken for (`about.redisVersion`) is `major.minor` or later. */
 export function writerAtLeast(about: { readonly redisVersion: string }, major: number, minor: number): boolean {

@@ -18,8 +18,8 @@ import { commandCommand, SERVER_COMMANDS } from './commands-server.js';
 import { VALUE_COMMANDS } from './commands-values.js';
 import { isPending, settle } from './paged-index.js';
 import { R, type Reply } from './resp.js';
-import { knownTo } from './command-table.js';
-import { writeRefusal } from './command-replies.js';
+import { knownTo, wrongNewerWriteArity } from './command-table.js';
+import { helpReply, isWriteHelp, writeRefusal } from './command-replies.js';
 import { ERR } from './reply-text.js';
 import { endTransaction, NOT_QUEUED, transactionCommands } from './transaction.js';
 
@@ -66,7 +66,11 @@ function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec 
     if (!WRITE_COMMANDS.has(name) || !knownTo(ctx.about, name)) return { t: 'error', s: ERR.unknown(args[0]!, args.slice(1)), bytes: true };
     // 7.0 checks a write's arity (and a container's subcommand) before it would refuse it as a read-only replica.
     const early = writeRefusal(args);
-    return early ? { t: 'error', s: early, bytes: true } : { t: 'error', s: authed ? ERR.readOnly : ERR.noAuth };
+    if (early) return { t: 'error', s: early, bytes: true };
+    if (wrongNewerWriteArity(ctx.about, name, args.length)) return { t: 'error', s: ERR.arity(name) };
+    if (!authed) return { t: 'error', s: ERR.noAuth };
+    // A write container's HELP is no write (7.0's flags): answered by execute, as a read-only replica does.
+    return isWriteHelp(args) ? undefined : { t: 'error', s: ERR.readOnly };
   }
   if ((spec.arity > 0 && args.length !== spec.arity) || (spec.arity < 0 && args.length < -spec.arity)) return { t: 'error', s: ERR.arity(name) };
   if (!authed && !NO_AUTH.has(name)) return { t: 'error', s: ERR.noAuth };
@@ -93,7 +97,8 @@ export function execute(ctx: ServeContext, s: Session, args: Buffer[]): Reply | 
     endTransaction(s);
     return { t: 'error', s: `EXECABORT Transaction discarded because of: ${refused.s.replace(/^ERR /, '')}`, ...(refused.bytes ? { bytes: true } : {}) };
   }
-  if (refused || !spec) return refused!;
+  if (refused) return refused;
+  if (!spec) return helpReply(name, args.length); // a write container's HELP, the one write refusal lets through
   // A value that could not be read (the file gone, S3 unreachable): this command fails, the endpoint stays up.
   const failed = (err: unknown): Reply =>
     R.error(`ERR redis-dr serve could not answer ${name.toUpperCase()}: ${err instanceof Error ? err.message : String(err)}`);

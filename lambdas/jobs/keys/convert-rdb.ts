@@ -71,6 +71,8 @@ export interface ConvertRdbResult {
   readonly outputChecked?: string;
   /** What earlier runs on the output, killed before they ended, left beside it: named, left as they are (convert-output.ts). */
   readonly earlier?: readonly string[];
+  /** The output in place, but its temporary name could not be removed after it was linked there (a second name of it): named, in words. */
+  readonly leftName?: string;
   readonly input: string;
   /** Absent only in a dry run without `-o`. */
   readonly output?: string;
@@ -257,7 +259,10 @@ export async function convertRdbStaged(
   const dryError = (error?: string) =>
     [checked.refused && `a real run refuses this output before reading the input: ${checked.refused}`, error].filter(Boolean).join('\n') || undefined;
   const result = (conversionError?: string): ConvertRdbResult => {
-    const error = spec.dryRun ? dryError(conversionError) : conversionError;
+    // Files of the run its take-back could not remove (a folder that refuses unlinks): named with the failure, not left unsaid.
+    const stuck = 'leftBehind' in out ? out.leftBehind() : [];
+    const leftWords = stuck.length > 0 ? `; the run could not remove its own files beside it: ${stuck.join(', ')}: remove them` : '';
+    const error = spec.dryRun ? dryError(conversionError) : conversionError && conversionError + leftWords;
     return {
       ok: error === undefined,
       ...(error !== undefined ? { error } : {}),
@@ -407,15 +412,18 @@ function stagedOutput(
         const unstored = await store(signal);
         stored = unstored === undefined;
         left = unstored?.left === true;
-        return result(unstored?.error);
+        return { ...result(unstored?.error), ...leftNameOf(out, location) };
       } catch (err) {
         if (err instanceof FolderSyncError) {
           // Under its name (the rename or link was done): only the folder's sync failed. Not a success (a crash may
           // lose it), not "nothing was written": named, and taken back like a stored one (unstore) if the run says so.
           stored = inPlace = true;
-          return result(
-            `${location} is in place (verified before it was put there), but its folder could not be synced after it was (${err.reason}): a crash may lose it (run sync to write it out)`,
-          );
+          return {
+            ...result(
+              `${location} is in place (verified before it was put there), but its folder could not be synced after it was (${err.reason}): a crash may lose it (run sync to write it out)`,
+            ),
+            ...leftNameOf(out, location),
+          };
         }
         await out.discard();
         return failed(err);
@@ -430,6 +438,18 @@ function stagedOutput(
       stored = false;
       return s3 ? s3.remove() : out.uncommit();
     },
+  };
+}
+
+/**
+ * `{ leftName }` when the commit could not remove the temporary name after it linked the file under `location` (the
+ * same file under two names: the output is in place, so the run is not failed for it, and the name is said); else nothing.
+ */
+function leftNameOf(out: OutputFile, location: string): Pick<ConvertRdbResult, 'leftName'> {
+  const left = out.leftName();
+  if (!left) return {};
+  return {
+    leftName: `${left.path} is a second name of ${location} (the same file), which the run could not remove once the output was in place (${left.reason}): remove it (rm ${left.path})`,
   };
 }
 

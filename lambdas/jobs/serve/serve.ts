@@ -5,6 +5,7 @@
  */
 import { ListenError, type ListenTls, listenResp, tlsOptions } from '../../adapters/redis/serve-server.js';
 import { redisReleaseFor } from '../../domain/rdb/format/dump-payload.js';
+import { TABLE_RELEASE } from '../../domain/serve/command-replies.js';
 import { DEFAULT_DATABASES } from '../../domain/rdb/format/parse-constants.js';
 import { execute } from '../../domain/serve/commands.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
@@ -77,7 +78,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const now = options.now ?? Date.now;
   let port = options.port ?? 6379;
   const version = point.index.rdbVersion;
-  const release = point.valkey ? '7.2.4' : `${redisReleaseFor(version) ?? '7.0'}.0`;
+  const family = redisReleaseFor(version) ?? '7.0';
+  // A 7.0 point is answered as the redis-server 7.0 serve's command table was taken from (COMMAND and HELP byte for
+  // byte, the parity tests against it): HELLO and INFO name that release, not a 7.0.0 nothing was compared with.
+  const release = point.valkey ? '7.2.4' : family === '7.0' ? TABLE_RELEASE : `${family}.0`;
   // Hashes with field TTLs (RDB 12 and on, Valkey 9's VALKEY080): one all of whose fields have TTLs is gone once the last
   // has passed (EXISTS, DBSIZE, SCAN). A local file's are read at start (a walk of every key's type, those hashes read);
   // an S3 copy's as they are met (domain/serve/context.ts FieldTtlHashes): at start that walk would fetch every block of the index.

@@ -13,6 +13,7 @@ import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../supp
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
 import { cli, cliAsNobody, NOBODY } from '../../support/run-cli.js';
+import { appendOnly } from '../../../support/append-only.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -98,6 +99,49 @@ describe('redis-dr convert-rdb', () => {
       expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
     } finally {
       rmSync(open, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("a folder that takes the output's link but refuses to remove its temporary name (chattr +a): the output is in place and verified, exit 0, with a warning naming the second name left", async () => {
+    const folder = mkdtempSync(join(dir, 'append-only-'));
+    const out = join(folder, 'kept.rdb');
+    appendOnly(folder, true);
+    try {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/verified: the output passes verify-rdb and holds the same keys/);
+      expect(r.stderr).not.toContain('nothing was written');
+      const left = readdirSync(folder).filter((f) => f.startsWith('.'));
+      expect(left).toHaveLength(1);
+      const temp = join(folder, left[0]!);
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb: warning: ${temp} is a second name of ${out} (the same file), which the run could not remove once the output was in place ` +
+          `(EPERM: operation not permitted, unlink '${temp}'): remove it (rm ${temp})\n`,
+      );
+      expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+      expect(readFileSync(temp).equals(readFileSync(out))).toBe(true);
+    } finally {
+      appendOnly(folder, false);
+    }
+  }, 30_000);
+
+  it('--force in a folder that refuses to remove names (chattr +a): the rename fails, the file there is unchanged, and the files of the run it could not remove are named, not left unsaid; exit 1', async () => {
+    const folder = mkdtempSync(join(dir, 'append-only-force-'));
+    const out = join(folder, 'there.rdb');
+    writeFileSync(out, 'the older file');
+    appendOnly(folder, true);
+    try {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--force', '-o', out);
+      expect(r.status, r.stderr).toBe(1);
+      const temp = join(folder, readdirSync(folder).find((f) => f.endsWith('.tmp'))!);
+      const unlinkRefused = (p: string) => `${p} (EPERM: operation not permitted, unlink '${p}')`;
+      expect(r.stderr).toBe(
+        `redis-dr convert-rdb: writing ${out} failed (EPERM: operation not permitted, rename '${temp}' -> '${out}'): nothing was written to ${out}; ` +
+          `the run could not remove its own files beside it: ${unlinkRefused(temp)}, ${unlinkRefused(`${temp}.replaced`)}: remove them\n`,
+      );
+      expect(readFileSync(out, 'utf8')).toBe('the older file');
+    } finally {
+      appendOnly(folder, false);
     }
   }, 30_000);
 

@@ -134,6 +134,43 @@ describe('S3BackupStore: an answer lost after S3 stored the object (moto behind 
     expect(r.tags).toMatchObject({ 'redis-dr:keys': '3', 'redis-dr:read-back': expect.any(String) });
   });
 
+  it('every answer of the PUT lost and the object cannot be looked at (HEAD refused): the error names the key that may hold the backup and what to run', async () => {
+    const bucket = `lost-${++n}`;
+    await moto.bucket(bucket);
+    const bytes = Buffer.from('REDIS0011 the backup bytes');
+    let put = false;
+    const err = await viaS3Proxy(
+      moto.endpoint,
+      {
+        cut: (method, url) => (put ||= method === 'PUT' && url.split('?')[0] === `/${bucket}/p/b.rdb`) && method === 'PUT',
+        refuse: (method) => put && method === 'HEAD',
+      },
+      async () => {
+        const client = proxiedS3Client();
+        try {
+          return await new S3BackupStore(client, bucket, 'p/').write('b.rdb', body(bytes), meta, () => content).catch((e: unknown) => e);
+        } finally {
+          client.destroy();
+        }
+      },
+    );
+    const at = `s3://${bucket}/p/b.rdb`;
+    expect(String(err)).toMatch(/^Error: s3:\/\/lost-\d+\/p\/: upload failed: .+; whether S3 stored it could not be told \(HeadObject: .+, HTTP 500\): /);
+    expect((err as Error).message).toContain(
+      `: ${at} may hold this run's backup, not read back (listed unproven: no drill or serve --from takes it, retention prunes it as it ages); ` +
+        `run the backup again for one that is read back, and check this one with redis-dr verify-rdb ${at}, or remove it`,
+    );
+    expect((err as Error).message).not.toContain('\n');
+    // What S3 holds: the run's object, its tags without a read-back record (listed unproven).
+    const tags = await moto.client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'p/b.rdb' }));
+    const tagged = Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value]));
+    expect(tagged['redis-dr:managed']).toBe('true');
+    expect(tagged['redis-dr:read-back']).toBeUndefined();
+    const listed = await new S3BackupStore(moto.client, bucket, 'p/').list();
+    expect(listed).toEqual([expect.objectContaining({ file: 'b.rdb', tier: 'daily' })]);
+    expect(listed[0]!.proven).toBeUndefined();
+  });
+
   it("negative: another writer's backup of the very same bytes at the name is not taken for the run's", async () => {
     const bytes = Buffer.from('REDIS0011 the same bytes');
     const err = await throughProxy('/never', async (store, bucket) => {

@@ -363,7 +363,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     for (const s of [2, 3]) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
     const kept = readdirSync(out).filter((f) => f.startsWith('.'));
     expect(kept).toHaveLength(1);
-    expect(kept[0]).toMatch(new RegExp(`^\\.${exportObjectKey(name, 1).replace(/\./g, '\\.')}\\.\\d+-[0-9a-f]{8}\\.tmp\\.replaced$`));
+    expect(kept[0]).toMatch(new RegExp(`^\\.${exportObjectKey(name, 1).replace(/\./g, '\\.')}\\.h[0-9a-f]{12}-\\d+-[0-9a-f]{8}\\.tmp\\.replaced$`));
     expect(readFileSync(join(out, kept[0]!), 'utf8')).toBe('older 1');
   }, 60_000);
 
@@ -377,7 +377,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
       .filter((f) => f.startsWith('.'))
       .sort();
     // What the killed run left: shards 1 and 2's older files kept aside, shard 3's temporary file.
-    expect(left.map((f) => f.replace(/\.\d+-[0-9a-f]{8}\.tmp/, '.<run>.tmp'))).toEqual([
+    expect(left.map((f) => f.replace(/\.h[0-9a-f]{12}-\d+-[0-9a-f]{8}\.tmp/, '.<run>.tmp'))).toEqual([
       `.${exportObjectKey(name, 1)}.<run>.tmp.replaced`,
       `.${exportObjectKey(name, 2)}.<run>.tmp.replaced`,
       `.${exportObjectKey(name, 3)}.<run>.tmp`,

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzPoint } from '../../../support/serve-fuzz.js';
-import { rawReplies, readonlyCode, type ServedBeside } from '../../../support/serve-parity.js';
+import { parseReply, rawReplies, readonlyCode, type ServedBeside } from '../../../support/serve-parity.js';
 
 let point: ServedBeside;
 
@@ -88,6 +88,46 @@ describe('writes, as a read-only redis-server 7.0 replica answers them', () => {
         2,
       ),
     );
+  });
+});
+
+describe('what a read-only redis-server 7.0 replica answers that is no write', () => {
+  it("XGROUP, FUNCTION and SCRIPT HELP: the help text (was READONLY), also queued in MULTI; with more arguments the subcommand's arity error", async () => {
+    await sameAs(point.writer.port, [
+      ['XGROUP', 'HELP'],
+      ['function', 'help'],
+      ['SCRIPT', 'Help'],
+      ['XGROUP', 'HELP', 'x'],
+      ['FUNCTION', 'HELP', 'x', 'y'],
+      ['MULTI'],
+      ['XGROUP', 'HELP'],
+      ['SCRIPT', 'HELP'],
+      ['EXEC'],
+    ]);
+    // Negative: the containers' writes are still READONLY on both.
+    const cmds = [
+      ['XGROUP', 'DESTROY', 'x:g', 'g'],
+      ['FUNCTION', 'DELETE', 'lib'],
+      ['SCRIPT', 'LOAD', 'return 1'],
+    ];
+    expect(await replies(point.serving.port, cmds, 2)).toEqual(['-READONLY\r\n', '-READONLY\r\n', '-READONLY\r\n']);
+    const ref = await replies(point.writer.port, cmds.slice(0, 2), 2);
+    expect(ref).toEqual(['-READONLY\r\n', '-READONLY\r\n']);
+  });
+
+  it('HELLO and INFO name the release the point is answered as: the redis-server 7.0 its replies are compared with (was 7.0.0)', async () => {
+    const fieldsOf = (reply: string): Map<unknown, unknown> => {
+      const kv = parseReply(reply) as unknown[];
+      return new Map(Array.from({ length: kv.length / 2 }, (_, i) => [kv[2 * i], kv[2 * i + 1]]));
+    };
+    const [served, ref] = [
+      await rawReplies(point.serving.port, [['HELLO'], ['INFO', 'server']]),
+      await rawReplies(point.reference.port, [['HELLO'], ['INFO', 'server']]),
+    ];
+    expect(fieldsOf(ref[0]!).get('version')).toMatch(/^7\.0\.\d+$/);
+    expect(fieldsOf(served[0]!).get('version')).toBe(fieldsOf(ref[0]!).get('version'));
+    const version = (info: string) => /redis_version:(\S+)/.exec(info)?.[1];
+    expect(version(served[1]!)).toBe(version(ref[1]!));
   });
 });
 
