@@ -53,6 +53,7 @@ tools=(
   "zsh|zsh|zsh|zsh|the tests load the zsh completion script"
   "fish|fish|fish|fish|the tests load the fish completion script"
   "chromium|chromium|chromium|-|the tests open the DR report in a real browser (puppeteer-core drives it; no browser is downloaded)"
+  "chattr|chattr|e2fsprogs|-|the tests make a folder that refuses removals (chattr +a) for convert-rdb's outputs (Linux only)"
 )
 # Valkey's server stands in for redis-server where it is installed instead.
 have() {
@@ -81,7 +82,7 @@ need_moto=0
 python3 -c 'import moto.server' >/dev/null 2>&1 || need_moto=1
 
 if [ ${#missing_names[@]} -eq 0 ] && [ $need_cfn_lint -eq 0 ] && [ $need_moto -eq 0 ]; then
-  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, chromium, cfn-lint, moto"
+  say "system tools present: redis-server, redis-check-rdb, lz4, systemd-analyze, zsh, fish, chromium, chattr, cfn-lint, moto"
 else
   for m in ${missing_names[@]+"${missing_names[@]}"}; do say "missing: $m"; done
   [ $need_cfn_lint -eq 1 ] && say "missing: cfn-lint (the tests lint every synthesized template; from pip)"

@@ -42,7 +42,7 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
     expect(r.stdout).toMatch(/^setup: missing: redis-server \(the demo and the tests start throwaway servers\)$/m);
     const last = r.stdout.trim().split('\n').at(-1);
     expect(last).toBe(
-      'setup: no apt-get or Homebrew here: install redis-server redis-tools lz4 systemd zsh fish chromium (Debian package names) with your package manager, then run npm run setup again',
+      'setup: no apt-get or Homebrew here: install redis-server redis-tools lz4 systemd zsh fish chromium e2fsprogs (Debian package names) with your package manager, then run npm run setup again',
     );
   });
 
@@ -55,15 +55,15 @@ describe('scripts/setup.sh (npm run setup: the README first line and .ci/run)', 
     });
     const r = setup(bin, '--no-npm');
     const calls = readFileSync(join(bin, 'apt-get.calls'), 'utf8').trim().split('\n');
-    expect(r.stdout).toMatch(/^setup: installing with apt-get: redis-server redis-tools lz4 systemd zsh fish chromium$/m);
-    expect(calls).toEqual(['update -qq', 'install -y -qq redis-server redis-tools lz4 systemd zsh fish chromium']);
+    expect(r.stdout).toMatch(/^setup: installing with apt-get: redis-server redis-tools lz4 systemd zsh fish chromium e2fsprogs$/m);
+    expect(calls).toEqual(['update -qq', 'install -y -qq redis-server redis-tools lz4 systemd zsh fish chromium e2fsprogs']);
     // The announcement comes before the install.
     expect(r.stdout.indexOf('missing: redis-server')).toBeLessThan(r.stdout.indexOf('installing with apt-get'));
     expect(r.status).toBe(0);
   });
 
   it('installs moto with pip when python3 cannot import it, saying so first', () => {
-    const tools = ['redis-server', 'redis-check-rdb', 'lz4', 'systemd-analyze', 'zsh', 'fish', 'chromium', 'cfn-lint'];
+    const tools = ['redis-server', 'redis-check-rdb', 'lz4', 'systemd-analyze', 'zsh', 'fish', 'chromium', 'chattr', 'cfn-lint'];
     const bin = machine({
       ...Object.fromEntries(tools.map((t) => [t, 'exit 0'])),
       // No moto until pip installed it.
