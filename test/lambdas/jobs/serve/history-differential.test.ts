@@ -12,14 +12,17 @@
  * EQUAL, and with a later point finds exactly the keys that differ.
  * `REDIS_DR_FUZZ_SEED=<n>` runs another seed, `REDIS_DR_HISTORY_STEPS=<n>` a longer series.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { INDEX_SUFFIX } from '../../../../lambdas/domain/serve/index-file.js';
 import { mulberry32 } from '../../../../lambdas/domain/keys/prng.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { comparePoints } from '../../../../lambdas/jobs/serve/compare-points.js';
 import { generateHistory, HISTORY_KEYS, HISTORY_PATTERNS, type KeyTruth, label, pointTime, type TruthPoint, truthId } from '../../../support/history-fuzz.js';
+import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 const SEED = Number(process.env.REDIS_DR_FUZZ_SEED ?? 3);
@@ -151,6 +154,35 @@ describe(`history against the server's own answers (seed ${SEED}, ${STEPS} point
         const got = r.changes!.map((c) => [c.point, c.change, c.key.toString('hex')]);
         expect(got, `db ${db} --match ${pattern} since ${since === undefined ? '-' : new Date(since).toISOString()}; ${story()}`).toEqual(want);
       }
+  }, 60_000);
+});
+
+describe(`history with a key index beside each point (seed ${SEED})`, () => {
+  it("gives the same history read through the indexes, and names the one of another point's and the damaged one, read whole", async () => {
+    const indexed = join(root, 'indexed');
+    mkdirSync(indexed);
+    const store = new FileBackupStore(indexed);
+    for (const p of truth) {
+      copyFileSync(join(dest, p.file), join(indexed, p.file));
+      await writeIndexBeside(store, p.file);
+    }
+    // Point 4's index is point 3's (a stale copy put back), point 6's has a byte flipped in its blocks.
+    const keys = (i: number): string => join(indexed, `${truth[i]!.file}${INDEX_SUFFIX}`);
+    copyFileSync(keys(3), keys(4));
+    const damaged = readFileSync(keys(6));
+    damaged[100]! ^= 0xff;
+    writeFileSync(keys(6), damaged);
+    for (const k of HISTORY_KEYS) {
+      const whole = await keyHistoryOf({ from: `file://${dest}`, key: k.name, db: k.db });
+      const r = await keyHistoryOf({ from: `file://${indexed}`, key: k.name, db: k.db });
+      expect(r.rows, label(k)).toEqual(whole.rows);
+      expect(r.unreadable).toEqual([]);
+      expect(r.indexUnused?.map((u) => u.point)).toEqual([truth[4]!.file, truth[6]!.file]);
+    }
+    for (const db of [0, 3]) {
+      const r = await keyHistoryOf({ from: `file://${indexed}`, match: '*', db });
+      expect(r.changes).toEqual((await keyHistoryOf({ from: `file://${dest}`, match: '*', db })).changes);
+    }
   }, 60_000);
 });
 
