@@ -207,67 +207,20 @@ function stepMaker(seed: number, clients: ReadonlyMap<number, Redis>) {
           did.push(`set ${label(k)} ${v.slice(0, 8)}(${v.length})${how < 0.45 ? ' keepttl' : ''}`);
           break;
         }
-        case 'hash': {
-          if (now === 'hash' && (await c.hlen(name)) > 100) {
-            await c.hdel(name, ...bulk(600, 'bulk'));
-            did.push(`hdel ${label(k)} bulk`);
-          } else if (now === kind && rnd() < 0.5) {
-            await c.hset(name, Object.fromEntries(bulk(600, 'bulk').map((f) => [f, '1'])));
-            undo.push({ c, name, type: 'hash', run: () => c.hdel(name, ...bulk(600, 'bulk')), what: `hdel ${label(k)} bulk` });
-            did.push(`hset ${label(k)} +600 (hashtable)`);
-          } else {
-            const f = pick(['f0', 'f1', 'f2', '\x00f']);
-            const v = pick(['a', 'b', 'z'.repeat(100)]);
-            await c.hset(name, f, v);
-            did.push(`hset ${label(k)} ${JSON.stringify(f)} ${v.slice(0, 4)}`);
-          }
-          break;
-        }
-        case 'set': {
-          if (now === 'set' && (await c.scard(name)) > 500) {
-            await c.srem(name, ...bulk(600, '5'));
-            did.push(`srem ${label(k)} bulk`);
-          } else if (now === kind && rnd() < 0.5) {
-            await c.sadd(name, ...bulk(600, '5'));
-            undo.push({ c, name, type: 'set', run: () => c.srem(name, ...bulk(600, '5')), what: `srem ${label(k)} bulk` });
-            did.push(`sadd ${label(k)} bulk (hashtable)`);
-          } else {
-            // Two members: a set of several, whose order an intset (numeric), a hashtable (the dict's) and bytes (10 < 9) each give otherwise.
-            const m = [pick(['1', '9', '10', '700', '-5', '99999', 'm']), pick(['2', '9', '10', '-5', 'n'])];
-            await c.sadd(name, ...m);
-            did.push(`sadd ${label(k)} ${m.join(' ')}`);
-          }
-          break;
-        }
-        case 'zset': {
-          if (now === 'zset' && (await c.zcard(name)) > 100) {
-            await c.zrem(name, ...bulk(200, 'z'));
-            did.push(`zrem ${label(k)} bulk`);
-          } else if (now === kind && rnd() < 0.5) {
-            await c.zadd(name, ...bulk(200, 'z').flatMap((m, i) => [String(i), m]));
-            undo.push({ c, name, type: 'zset', run: () => c.zrem(name, ...bulk(200, 'z')), what: `zrem ${label(k)} bulk` });
-            did.push(`zadd ${label(k)} +200 (skiplist)`);
-          } else {
-            const m = pick(['a', 'b', 'c']);
-            const s = pick(['1', '1.5', '-2', 'inf']);
-            await c.zadd(name, s, m);
-            did.push(`zadd ${label(k)} ${s} ${m}`);
-          }
-          break;
-        }
+        case 'hash':
+        case 'set':
+        case 'zset':
         case 'list': {
-          if (now === 'list' && (await c.llen(name)) > 150) {
-            await c.ltrim(name, 0, -201);
-            did.push(`ltrim ${label(k)} -200`);
-          } else if (now === kind && rnd() < 0.5) {
-            await c.rpush(name, ...bulk(200, 'item-'.repeat(4)));
-            undo.push({ c, name, type: 'list', run: () => c.ltrim(name, 0, -201), what: `ltrim ${label(k)} -200` });
-            did.push(`rpush ${label(k)} +200`);
+          if (now === kind && rnd() < 0.5) {
+            // Grown past its small encoding; taken off at the next step (the value as it was, in the grown one).
+            const g = GROWN[kind];
+            await c.call(g.grow[0]!, name, ...g.grow.slice(1));
+            undo.push({ c, name, type: kind, run: () => c.call(g.shrink[0]!, name, ...g.shrink.slice(1)), what: `${g.shrink[0]} ${label(k)} bulk` });
+            did.push(`${g.grow[0]} ${label(k)} bulk`);
           } else {
-            const v = pick(['a', 'b']);
-            if (rnd() < 0.5) await c.lpush(name, v);
-            else await c.rpush(name, v);
-            did.push(`push ${label(k)} ${v}`);
+            const args = smallChange(kind, pick);
+            await c.call(args[0]!, name, ...args.slice(1));
+            did.push(`${args[0]} ${label(k)} ${args.slice(1).join(' ').slice(0, 20)}`);
           }
           break;
         }
@@ -308,6 +261,36 @@ function stepMaker(seed: number, clients: ReadonlyMap<number, Redis>) {
  * grown past them (intset, listpack → hashtable, skiplist; an APPEND making a string raw), then shrunk back to
  * the very values of the first point in the grown encodings: equal digests across encodings are met at every seed.
  */
+/** A value grown past its small encoding (listpack or intset → hashtable, listpack → skiplist, a longer quicklist), and the command that takes that bulk off again, each without its key. */
+const GROWN: Readonly<Record<'hash' | 'set' | 'zset' | 'list', { readonly grow: readonly string[]; readonly shrink: readonly string[] }>> = {
+  hash: { grow: ['HSET', ...bulk(600, 'bulk').flatMap((f) => [f, '1'])], shrink: ['HDEL', ...bulk(600, 'bulk')] },
+  set: { grow: ['SADD', ...bulk(600, '5')], shrink: ['SREM', ...bulk(600, '5')] },
+  zset: { grow: ['ZADD', ...bulk(200, 'z', true)], shrink: ['ZREM', ...bulk(200, 'z')] },
+  list: { grow: ['RPUSH', ...bulk(200, 'item-'.repeat(4))], shrink: ['LTRIM', '0', '-201'] },
+};
+
+/** A small change of a value of `type`, without its key. */
+function smallChange(type: keyof typeof GROWN, pick: <T>(xs: readonly T[]) => T): string[] {
+  switch (type) {
+    case 'hash':
+      return ['HSET', pick(['f0', 'f1', 'f2', '\x00f']), pick(['a', 'b', 'z'.repeat(100)])];
+    case 'set':
+      // Two members: a set of several, whose order an intset (numeric), a hashtable (the dict's) and bytes (10 < 9) each give otherwise.
+      return ['SADD', pick(['1', '9', '10', '700', '-5', '99999', 'm']), pick(['2', '9', '10', '-5', 'n'])];
+    case 'zset':
+      return ['ZADD', pick(['1', '1.5', '-2', 'inf']), pick(['a', 'b', 'c'])];
+    case 'list':
+      return [pick(['LPUSH', 'RPUSH']), pick(['a', 'b'])];
+  }
+}
+
+const withKey = (key: string, [cmd, ...args]: readonly string[]): string[] => [cmd!, key, ...args];
+
+/**
+ * The first three points of every seed, before its generated steps: values in their small encodings, the same
+ * grown past them (intset, listpack → hashtable, skiplist; an APPEND making a string raw), then shrunk back to
+ * the very values of the first point in the grown encodings: equal digests across encodings are met at every seed.
+ */
 const PROLOGUE: readonly (readonly (readonly [number, readonly string[]])[])[] = [
   [
     [0, ['SADD', 'set', '9', '10', '-5', '700']],
@@ -316,18 +299,8 @@ const PROLOGUE: readonly (readonly (readonly [number, readonly string[]])[])[] =
     [0, ['SET', 'str', '12345']],
     [3, ['SET', 'str', 'v1']],
   ],
-  [
-    [0, ['SADD', 'set', ...bulk(600, '5')]],
-    [0, ['HSET', 'hash', ...bulk(600, 'bulk').flatMap((f) => [f, '1'])]],
-    [0, ['ZADD', 'zset', ...bulk(200, 'z', true)]],
-    [0, ['APPEND', 'str', '']],
-    [3, ['APPEND', 'str', '']],
-  ],
-  [
-    [0, ['SREM', 'set', ...bulk(600, '5')]],
-    [0, ['HDEL', 'hash', ...bulk(600, 'bulk')]],
-    [0, ['ZREM', 'zset', ...bulk(200, 'z')]],
-  ],
+  [...(['set', 'hash', 'zset'] as const).map((t) => [0, withKey(t, GROWN[t].grow)] as const), [0, ['APPEND', 'str', '']], [3, ['APPEND', 'str', '']]],
+  (['set', 'hash', 'zset'] as const).map((t) => [0, withKey(t, GROWN[t].shrink)] as const),
 ];
 
 function typeFor(k: FuzzKey, op: string): string {
