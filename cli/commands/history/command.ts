@@ -1,15 +1,19 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliEnv } from '../../aws.js';
+import { INSTANT_FORMATS, parseInstant } from '../../instant.js';
 import { CONFIG_HELP, intInRange } from '../../options.js';
 
-/** `--since`: an ISO time (2026-11-25T03:00Z) or an age back from now (90m, 24h, 7d). */
+/**
+ * `--since`: an age back from now (90m, 24h, 7d) or a time with its zone ({@link parseInstant}'s forms). A time
+ * without one is refused: read in the zone of the machine the CLI runs on, it would move the baseline by hours.
+ */
 export function sinceTime(now: () => number = Date.now): (value: string) => Date {
   return (value) => {
     const ago = /^(\d+)(m|h|d)$/.exec(value.trim());
     if (ago) return new Date(now() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
-    const at = Date.parse(value);
-    if (Number.isNaN(at)) throw new InvalidArgumentError(`--since ${value} is no time: write an ISO time (2026-11-25T03:00Z) or an age like 90m, 24h or 7d`);
-    return new Date(at);
+    return new Date(
+      parseInstant(value, (why) => new InvalidArgumentError(`--since ${value} is no time${why}: write an age such as 90m, 24h or 7d, or ${INSTANT_FORMATS}`)),
+    );
   };
 }
 
@@ -31,7 +35,11 @@ export function historyCommand(program: Command, env: CliEnv = {}): void {
     .option('--db <n>', 'the database the key is in', intInRange('--db', 0, 65535, 'use a database number such as 0'), 0)
     .option('--target <name>', 'the target whose backups to read (needed when the destination or the plan holds several)')
     .option('--match <pattern>', 'instead of one key: every key matching this SCAN pattern that appeared, changed or vanished')
-    .option('--since <time>', 'only points from this time on (ISO time, or an age such as 24h or 7d); the point before it is the baseline', sinceTime())
+    .option(
+      '--since <time>',
+      'only points from this time on (a time with its zone, 2026-11-25T03:00Z, or an age such as 24h or 7d); the point before it is the baseline',
+      sinceTime(),
+    )
     .option('--show', 'print the value held at each point')
     .option('--json', 'print the history as JSON')
     .option('--s3-endpoint <url>', 'with an s3:// --from on an S3-compatible store: its endpoint')

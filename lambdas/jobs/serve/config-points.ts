@@ -26,30 +26,30 @@ export interface ConfigPoint {
   readonly problem?: string;
 }
 
-/** The shard objects of a copy (`s3://bucket/<export name>`), in shard order. */
-export async function shardLocations(location: string): Promise<string[]> {
-  try {
-    return (await s3ShardFiles(location)).sort((a, b) => (a.tag?.shard ?? 0) - (b.tag?.shard ?? 0)).map((f) => f.location);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-}
-
 /**
- * `serve s3://<bucket>/<export name>` (the location `status` and `restore
- * --list` print): every shard object of that export, checked to be one whole
- * recovery point as `migrate --from-rdb` checks it (domain/keys/shard-set.ts:
- * a shard missing or twice is refused, naming it), in shard order. A location
- * naming no export's shards is one object, read as it is named.
+ * Every shard object of an export (`s3://bucket/<export name>`), in shard order, checked at the read to be one
+ * whole recovery point as `migrate --from-rdb` checks it (domain/keys/shard-set.ts: a shard missing or twice is
+ * refused, naming it). A copy chosen as complete when listed (serve -c --point, history --plan) is listed again
+ * here: a shard gone since (a lifecycle rule, a hand) would otherwise leave its keys out, each read as absent.
+ * `what`: the words of a refusal after the location.
  */
-export async function exportShardLocations(location: string, s3Endpoint?: string): Promise<string[]> {
+export async function shardLocations(location: string, s3Endpoint?: string, what = 'not read'): Promise<string[]> {
   try {
     const files = await s3ShardFiles(location, s3Endpoint);
     // The shard count the objects' tags give (not the one-file shortcut, whose advice is migrate's): a missing shard is named.
     return checkShardSet(files, files.find((f) => f.tag)?.tag?.shards).files.map((f) => f.location);
   } catch (err) {
-    throw new UsageError(err instanceof ShardSetError ? `${location}: not served: ${err.message}` : err instanceof Error ? err.message : String(err));
+    throw new UsageError(err instanceof ShardSetError ? `${location}: ${what}: ${err.message}` : err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * `serve s3://<bucket>/<export name>` (the location `status` and `restore
+ * --list` print): every shard object of that export ({@link shardLocations}).
+ * A location naming no export's shards is one object, read as it is named.
+ */
+export async function exportShardLocations(location: string, s3Endpoint?: string): Promise<string[]> {
+  return shardLocations(location, s3Endpoint, 'not served');
 }
 
 /** The copy of one point to read, or why there is none. */

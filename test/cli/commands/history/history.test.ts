@@ -9,6 +9,7 @@ import { startRedisServer } from '../../../support/redis-server.js';
 // The program in the worker (test/cli/support/in-process.ts), for the cases after the first (run as the child a user starts).
 import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
+import { sinceTime } from '../../../../cli/commands/history/command.js';
 
 let root: string;
 const at = (h: number): Date => new Date(Date.UTC(2030, 0, 1, h));
@@ -156,6 +157,18 @@ describe('redis-dr history', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--since yesterday is no time');
   }, 30_000);
+
+  it("reads --since as an age or a time with its zone, and refuses a time without one (read in the machine's zone it would move the baseline)", () => {
+    const since = sinceTime(() => Date.UTC(2030, 0, 2, 12));
+    expect(since('90m').toISOString()).toBe('2030-01-02T10:30:00.000Z');
+    expect(since('2030-01-01T03:00Z').toISOString()).toBe('2030-01-01T03:00:00.000Z');
+    expect(since('2030-01-01T04:00:00+01:00').toISOString()).toBe('2030-01-01T03:00:00.000Z');
+    expect(since('Tue Jan  1 03:00:00 UTC 2030').toISOString()).toBe('2030-01-01T03:00:00.000Z');
+    // Date.parse reads these in the zone of the machine the CLI runs on (an operator's laptop in UTC-5: 08:00Z).
+    for (const local of ['2030-01-01T03:00', '2030-01-01 03:00:00', 'Jan 1 2030 03:00'])
+      expect(() => since(local), local).toThrow(new RegExp(`^--since ${local} is no time.*: write an age .*with its zone`));
+    expect(() => since('Tue Jan  1 03:00:00 CET 2030')).toThrow(/the zone CET is ambiguous/);
+  });
 
   it('--help names the --from it takes (file:///dir or s3://), and a bare path gets the usage error that says so, exit 2', async () => {
     const help = await inWorker('history', '--help');

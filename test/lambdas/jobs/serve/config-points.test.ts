@@ -15,7 +15,7 @@ import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/po
 import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { planTarget } from '../../../../lambdas/jobs/serve/config-points.js';
+import { planTarget, shardLocations } from '../../../../lambdas/jobs/serve/config-points.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
@@ -173,6 +173,13 @@ describe('history -c <config> --plan <name>', () => {
       [point(1), 'vanished', 'user:2'],
     ]);
   }, 60_000);
+
+  it('refuses at the read a copy whose shard is gone since it was listed complete, so its keys are never read as absent', async () => {
+    // Point 2's copy lacks shard 2: what a copy chosen complete looks like once a shard was deleted before the read.
+    await expect(shardLocations(`s3://${dr}/${point(2)}`)).rejects.toThrow(UsageError);
+    await expect(shardLocations(`s3://${dr}/${point(2)}`)).rejects.toThrow(new RegExp(`^s3://${dr}/${point(2)}: not read: .*has 2 shards; shard 2 is missing`));
+    expect(await shardLocations(`s3://${dr}/${point(0)}`)).toEqual([1, 2].map((n) => `s3://${dr}/${exportObjectKey(point(0), n)}`));
+  }, 30_000);
 
   it('asks which target of a plan of several, and refuses one the plan does not back up', () => {
     const plan = config.plans.find((p) => p.name === 'sessions')!;
