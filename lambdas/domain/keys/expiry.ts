@@ -9,6 +9,15 @@
  * difference: it was lost, not expired.
  */
 
+/**
+ * Whether a key whose absolute expiry is `expireAtMs` (null: none) is gone at `nowMs`: once its time has passed, not
+ * at the millisecond itself, as Redis and Valkey judge it (db.c's keyIsExpired: `now > when`; rdbLoad skips a key
+ * only when `expiretime < now`). serve's reads and history's points hold to it.
+ */
+export function keyExpired(expireAtMs: number | null, nowMs: number): boolean {
+  return expireAtMs !== null && expireAtMs < nowMs;
+}
+
 /** Allowed gap between two expiry times, and between an expiry and the scan's clock, unless the command is told otherwise. */
 export const DEFAULT_TTL_TOLERANCE_MS = 1000;
 

@@ -6,6 +6,7 @@
  * that many distinct members (all of them when it is the size or more), a
  * negative one that many picks that may repeat.
  */
+import { keyExpired } from '../keys/expiry.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { type CommandSpec, isReply, liveAt, readHashesIn, type ServeContext, type Session, typed } from './context.js';
 import { R, type Reply } from './resp.js';
@@ -143,7 +144,7 @@ function liveOne(ctx: ServeContext, s: Session, tries: readonly number[], size: 
   const unread: number[] = [];
   for (const pos of tries) {
     const at = ctx.index.expireAtMs(s.db, pos);
-    if (at !== null && at <= now) continue;
+    if (keyExpired(at, now)) continue;
     if (hashes && hashes.lastExpiry(s.db, pos) === undefined) unread.push(pos);
     else if (liveAt(ctx, s.db, pos, now)) return R.bulk(ctx.index.nameAt(s.db, pos));
   }

@@ -4,6 +4,7 @@
  * and the lookups the commands share (a key past its expiry is gone, as on
  * a server that loaded the file now).
  */
+import { keyExpired } from '../keys/expiry.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { decodeDumpPayload } from '../rdb/format/value.js';
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
@@ -367,7 +368,7 @@ export class FieldTtlHashes {
     let n = 0;
     for (const [pos, last] of this.last.get(db) ?? []) {
       const at = this.index.expireAtMs(db, pos);
-      if (last < now && (at === null || at > now)) n++;
+      if (last < now && !keyExpired(at, now)) n++;
     }
     return n;
   }
@@ -379,7 +380,7 @@ export class FieldTtlHashes {
  */
 export function liveAt(ctx: ServeContext, db: number, pos: number, now = ctx.now()): boolean {
   const at = ctx.index.expireAtMs(db, pos);
-  if (at !== null && at <= now) return false;
+  if (keyExpired(at, now)) return false;
   if (!ctx.hashes) return true;
   const last = ctx.hashes.lastExpiry(db, pos);
   if (last === undefined) throw new ValuePending(ctx.hashes.learn(db, pos, pos + 1)!);

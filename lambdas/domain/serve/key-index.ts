@@ -10,6 +10,7 @@
  * through a hash table of the names (domain/serve/key-hash.ts), built when
  * first asked for.
  */
+import { keyExpired } from '../keys/expiry.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
 import { type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
@@ -279,7 +280,7 @@ export class ColumnKeyIndex implements KeyIndex {
     const out = { expired: 0, live: 0, ttlSumMs: 0 };
     for (const pos of this.expiringIn(db)) {
       const at = this.expireAtMs(db, pos)!;
-      if (at <= now) out.expired++;
+      if (keyExpired(at, now)) out.expired++;
       else {
         out.live++;
         out.ttlSumMs += at - now;

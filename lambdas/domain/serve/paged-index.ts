@@ -23,6 +23,7 @@
  * fetch growing runs of blocks (one ranged GET each), so a walk over the
  * whole index is run again a few dozen times, not once a block.
  */
+import { keyExpired } from '../keys/expiry.js';
 import {
   BLOCK,
   type BlockEntry,
@@ -496,8 +497,9 @@ export class PagedKeyIndex implements KeyIndex {
     for (let b = r.firstBlock; b < r.firstBlock + blocks; b++) {
       const e = this.entries[b]!;
       if (e.expiring === 0) continue;
-      if (e.maxExpiry <= now) out.expired += e.expiring;
-      else if (e.minExpiry > now) {
+      // Gone once its time has passed, not at the millisecond itself (keyExpired).
+      if (e.maxExpiry < now) out.expired += e.expiring;
+      else if (e.minExpiry >= now) {
         out.live += e.expiring;
         out.ttlSumMs += e.expirySum - e.expiring * now;
       } else {
@@ -506,7 +508,7 @@ export class PagedKeyIndex implements KeyIndex {
         for (let i = 0; i < e.keys; i++) {
           const at = bl.rows.readDoubleLE(i * this.row + this.expiryAt);
           if (Number.isNaN(at)) continue;
-          if (at <= now) out.expired++;
+          if (keyExpired(at, now)) out.expired++;
           else {
             out.live++;
             out.ttlSumMs += at - now;

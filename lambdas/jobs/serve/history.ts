@@ -8,6 +8,7 @@
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
+import { keyExpired } from '../../domain/keys/expiry.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
@@ -137,7 +138,7 @@ async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Pr
   const pos = await settle(() => opened.index.find(db, key));
   if (pos < 0) return undefined;
   const entry = await settle(() => opened.index.entry(db, pos));
-  if (entry.expireAtMs !== null && entry.expireAtMs <= at.getTime()) return undefined;
+  if (keyExpired(entry.expireAtMs, at.getTime())) return undefined;
   const value = liveValueAt(decodeDumpPayload(await opened.payload(entry)), at.getTime());
   return value && { value, expireAtMs: entry.expireAtMs };
 }

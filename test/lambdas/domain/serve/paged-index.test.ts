@@ -101,6 +101,17 @@ describe.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)(
     expect(reads).toHaveLength(perLookup);
   });
 
+  it('a block whose every key expires at the clock itself counts them live (a key is gone once its time has passed), one millisecond later expired', () => {
+    const b = new KeyIndexBuilder();
+    for (let i = 0; i < BLOCK * 2; i++) b.add({ db: 0, name: Buffer.from(`k${i}`), type: 0, valueAt: i * 10, valueEnd: i * 10 + 5, expireAtMs: 5_000 });
+    const same = layout !== NAME_ORDER_MAGIC ? b.finish(10) : nameOrdered(b.finish(10));
+    const { paged } = open(encodeKeyIndex(same, COPY, false, layout), 'now');
+    expect([paged.expiries(0, 5_000), paged.expiries(0, 5_001)]).toEqual([
+      { expired: 0, live: BLOCK * 2, ttlSumMs: 0 },
+      { expired: BLOCK * 2, live: 0, ttlSumMs: 0 },
+    ]);
+  });
+
   it('keeps the blocks of a local index up to a byte budget (a GET missing them paid a read and a decode each), those fetched from S3 up to 256', async () => {
     // Blocks never span databases.
     const blocks = whole.databases().reduce((n, db) => n + Math.ceil(whole.size(db) / BLOCK), 0);

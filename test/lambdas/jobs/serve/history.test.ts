@@ -34,7 +34,8 @@ beforeAll(async () => {
       c
         .pipeline()
         .set('user:1', 'alicia')
-        .pexpireat('user:2', T[2]! + 3_600_000)
+        // A millisecond before the last point (T[3]): passed there (a key at its very millisecond is still held).
+        .pexpireat('user:2', T[3]! - 1)
         .exec(),
     () => c.pipeline().del('user:1').set('temp', 'back').exec(),
   ];
@@ -73,7 +74,7 @@ describe('history of one key', () => {
     expect(user2.rows!.map((x) => [x.change, x.ttlMs])).toEqual([
       ['first', null],
       ['same', null],
-      ['ttl', 3_600_000],
+      ['ttl', 3_599_999],
       ['vanished', undefined],
     ]);
     const cart = await keyHistoryOf({ from: dest, key: Buffer.from('cart:1') });
@@ -86,7 +87,7 @@ describe('history of one key', () => {
   });
 
   it('counts a key as gone at a point its expiry had passed', async () => {
-    // user:2 expires at T[3]: the last point is taken at that very moment.
+    // user:2 expires a millisecond before the last point.
     const r = await keyHistoryOf({ from: dest, key: Buffer.from('user:2'), since: new Date(T[3]!) });
     expect(r.rows!.map((x) => x.exists)).toEqual([true, false]);
   });
@@ -182,4 +183,14 @@ describe('history refuses or reports what it cannot read', () => {
     await expect(keyHistoryOf({ from: dest })).rejects.toThrow(/needs a <key> or --match/);
     await expect(keyHistoryOf({ from: dest, key: Buffer.from('k'), target: 'other' })).rejects.toThrow(/holds no backup of it/);
   });
+});
+
+it("a key whose expiry is its point's very minute existed there (Redis holds a key until its time has passed); one a millisecond earlier did not", async () => {
+  const dest4 = join(root, 'instant');
+  mkdirSync(dest4);
+  const at = T[0]!;
+  const string = (n: string, expireAtMs: number) => ({ db: 0, name: n, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs });
+  writeFileSync(join(dest4, name(0)), frameFile('REDIS0010', [string('at', at), string('before', at - 1)]));
+  const rows = async (key: string) => (await keyHistoryOf({ from: `file://${dest4}`, key: Buffer.from(key) })).rows!.map((x) => [x.exists, x.ttlMs]);
+  expect({ at: await rows('at'), before: await rows('before') }).toEqual({ at: [[true, 0]], before: [[false, undefined]] });
 });
