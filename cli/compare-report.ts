@@ -6,11 +6,18 @@ import type { CompareResult, CompareRuns, ExpectedKind } from '../lambdas/jobs/k
 
 /** The `--json` shape of compare (also `verify` in migrate's JSON). */
 export function compareJson(result: CompareResult | CompareRuns, a: string, b: string, match: string | undefined) {
+  const whole = compareJsonOf(result, a, b, match);
+  if (!('databases' in result)) return whole;
+  const databases = result.databases.map((d) => ({ ...compareJsonOf(d.result, a, b, match), dbA: d.from, dbB: d.to }));
+  // The summed lists are the databases' joined in order and cut to the same length: each entry says its databases.
+  const tagged = <T>(list: (d: (typeof databases)[number]) => readonly T[], length: number) =>
+    databases.flatMap((d) => list(d).map((x) => ({ ...x, dbA: d.dbA, dbB: d.dbB }))).slice(0, length);
   return {
-    ...compareJsonOf(result, a, b, match),
-    ...('databases' in result
-      ? { databases: result.databases.map((d) => ({ ...compareJsonOf(d.result, a, b, match), dbA: d.from, dbB: d.to })), leftOut: result.leftOut }
-      : {}),
+    ...whole,
+    diffs: tagged((d) => d.diffs, whole.diffs.length),
+    expectedDiffs: tagged((d) => d.expectedDiffs, whole.expectedDiffs.length),
+    databases,
+    leftOut: result.leftOut,
   };
 }
 

@@ -88,6 +88,25 @@ describe('redis-dr compare', () => {
     });
   });
 
+  it('over several databases, --json names the databases of each summed difference (the list left them out)', async () => {
+    await Promise.all([ca.select(2), cb.select(2)]);
+    await ca.set('in-two', 'a');
+    await cb.set('in-two', 'b');
+    await Promise.all([ca.select(0), cb.select(0)]);
+    await cb.set('str:embstr', 'changed');
+    const r = await inWorker('compare', '--a', a.url, '--b', b.url, '--json');
+    expect(r.status).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json.diffs).toEqual([
+      { key: 'str:embstr', reason: 'value', dbA: 0, dbB: 0 },
+      { key: 'in-two', reason: 'value', dbA: 2, dbB: 2 },
+    ]);
+    expect(json.databases.map((d: { dbA: number; differences: number }) => [d.dbA, d.differences])).toEqual([
+      [0, 1],
+      [2, 1],
+    ]);
+  });
+
   it('a --match that matches nothing on either side says so and exits 1 (it said "EQUAL: 0 keys", exit 0)', async () => {
     const r = await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'sesion:*');
     expect(r.status).toBe(1);
