@@ -12,6 +12,7 @@ export interface HistoryCliOptions {
   config?: string;
   db: number;
   target?: string;
+  keyBase64?: Buffer;
   match?: string;
   since?: Date;
   show?: boolean;
@@ -108,13 +109,15 @@ function changeCounts(changes: NonNullable<HistoryResult['changes']>, points: nu
 }
 
 /** The history as text (or JSON), and the exit code: 1 when a point could not be read. */
-function printHistory(key: string | undefined, options: HistoryCliOptions, where: string, result: HistoryResult): number {
+function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where: string, result: HistoryResult): number {
   if (options.json) {
     const rows = result.rows?.map(({ value, ...r }) => ({ ...r, ...(value ? { value: shownValue(value) } : {}) }));
     const changes = result.changes?.map((c) => ({ ...c, ...jsonKey(c.key) }));
     process.stdout.write(`${JSON.stringify({ ...result, ...(rows ? { rows } : {}), ...(changes ? { changes } : {}) }, null, 2)}\n`);
   } else {
-    const what = key !== undefined ? JSON.stringify(key) : `keys matching ${JSON.stringify(options.match)}`;
+    // The key as redis-cli shows one (escaped bytes), always in quotes.
+    const shown = key === undefined ? '' : displayKey(key);
+    const what = key === undefined ? `keys matching ${JSON.stringify(options.match)}` : shown.startsWith('"') ? shown : `"${shown}"`;
     const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
     // Read and verified, but never proven stored when written (no read-back record): serve --from would not take one as the newest.
     const unproven = result.unproven ?? [];
@@ -150,9 +153,10 @@ function printHistory(key: string | undefined, options: HistoryCliOptions, where
  * `-c <config> --plan <name>`: exit 0, or 1 when a point could not be read
  * (the history has a hole), 2 bad input.
  */
-export async function historyAction(key: string | undefined, options: HistoryCliOptions, env: CliEnv = {}): Promise<void> {
-  if ((key === undefined) === (options.match === undefined))
-    throw new UsageError('history needs a <key> or --match <pattern>, one of them (history user:1 --from <destination>)');
+export async function historyAction(name: string | undefined, options: HistoryCliOptions, env: CliEnv = {}): Promise<void> {
+  if ([name, options.keyBase64, options.match].filter((x) => x !== undefined).length !== 1)
+    throw new UsageError('history needs a <key>, --key-base64 <bytes> or --match <pattern>, one of them (history user:1 --from <destination>)');
+  const key = name !== undefined ? Buffer.from(name) : options.keyBase64;
   if ((options.from === undefined) === (options.plan === undefined))
     throw new UsageError(
       options.from === undefined
@@ -160,7 +164,7 @@ export async function historyAction(key: string | undefined, options: HistoryCli
         : '--from and --plan name two places to read the points from: give one',
     );
   const query: Omit<HistoryOptions, 'from' | 'plan'> = {
-    ...(key !== undefined ? { key: Buffer.from(key) } : { match: options.match! }),
+    ...(key !== undefined ? { key } : { match: options.match! }),
     db: options.db,
     ...(options.target ? { target: options.target } : {}),
     ...(options.since ? { since: options.since } : {}),

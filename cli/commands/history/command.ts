@@ -17,6 +17,14 @@ export function sinceTime(now: () => number = Date.now): (value: string) => Date
   };
 }
 
+/** `--key-base64`: a key's bytes in base64 (the canonical form, as `--json` prints `keyBase64`), refused when it is not. */
+export function keyBase64(value: string): Buffer {
+  const bytes = Buffer.from(value, 'base64');
+  if (value.length === 0 || bytes.toString('base64') !== value)
+    throw new InvalidArgumentError(`--key-base64 ${value} is not base64: give the key's bytes in base64, as --json prints keyBase64 (user:1 is dXNlcjox)`);
+  return bytes;
+}
+
 /** Defines `redis-dr history` (options and help); its action module loads only when it runs. */
 export function historyCommand(program: Command, env: CliEnv = {}): void {
   program
@@ -24,7 +32,7 @@ export function historyCommand(program: Command, env: CliEnv = {}): void {
     .description(
       'follow a key through every backup a destination retains: whether it existed, its type, size, TTL and value digest at each point, and where it appeared, changed or vanished (or, with --match, which keys changed)',
     )
-    .usage('<key> | --match <pattern>  (--from <destination> | -c <config> --plan <name>) [options]')
+    .usage('<key> | --key-base64 <bytes> | --match <pattern>  (--from <destination> | -c <config> --plan <name>) [options]')
     .argument('[key]', 'the key to follow (or --match <pattern>)')
     .option('--from <destination>', "the backups' destination: a folder (file:///absolute/dir) or s3://<bucket>/<prefix>")
     .option(
@@ -34,6 +42,7 @@ export function historyCommand(program: Command, env: CliEnv = {}): void {
     .option('-c, --config <file>', `with --plan: ${CONFIG_HELP}`)
     .option('--db <n>', 'the database the key is in', intInRange('--db', 0, 65535, 'use a database number such as 0'), 0)
     .option('--target <name>', 'the target whose backups to read (needed when the destination or the plan holds several)')
+    .option('--key-base64 <bytes>', "instead of <key>: the key's bytes in base64, for a name that is not UTF-8 (as --json prints keyBase64)", keyBase64)
     .option('--match <pattern>', 'instead of one key: every key matching this SCAN pattern that appeared, changed or vanished')
     .option(
       '--since <time>',

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
+import { frameFile } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 // The program in the worker (test/cli/support/in-process.ts), for the cases after the first (run as the child a user starts).
 import { inWorker } from '../../support/in-process.js';
@@ -145,11 +146,29 @@ describe('redis-dr history', () => {
   }, 30_000);
 
   it('refuses a key and --match together, and neither, exit 2', async () => {
-    for (const args of [['user:1', '--match', 'u*'], []]) {
+    for (const args of [['user:1', '--match', 'u*'], ['user:1', '--key-base64', 'dXNlcjox'], []]) {
       const r = await inWorker('history', ...args, '--from', `file://${join(root, 'dest')}`);
       expect(r.status).toBe(2);
-      expect(r.stderr).toContain('history needs a <key> or --match <pattern>');
+      expect(r.stderr).toContain('history needs a <key>, --key-base64 <bytes> or --match <pattern>, one of them');
     }
+  }, 30_000);
+
+  it('follows a key that is not UTF-8 by --key-base64 (as --json prints keyBase64); refuses one that is not base64, exit 2', async () => {
+    const dest = join(root, 'base64-key');
+    mkdirSync(dest);
+    // The key's bytes ff 00 41 ('\xff\x00A'), a string 'v'.
+    writeFileSync(
+      join(dest, backupFileName('cache', at(1))),
+      frameFile('REDIS0010', [{ db: 0, name: '\xff\x00A', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null }]),
+    );
+    const r = await inWorker('history', '--key-base64', '/wBB', '--from', `file://${dest}`, '--show');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`history of "\\xff\\x00A" in db 0, target cache: 1 point(s) read from file://${dest}`);
+    expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).slice(2, 4))).toEqual([['yes', 'string']]);
+    const bad = await inWorker('history', '--key-base64', 'not base64!', '--from', `file://${dest}`);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--key-base64 not base64! is not base64: give the key's bytes in base64");
   }, 30_000);
 
   it('refuses a --since that is no time, exit 2', async () => {
