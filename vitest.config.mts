@@ -127,6 +127,13 @@ export default defineConfig({
     // vitest 340 s with 3 workers at 1.32 cores busy, 242 s with 4; at f5bdb73, 423 files, a clean clone's .ci/run:
     // 298 s with 4; earlier, at 4,166 tests: 267 s with 2, 228 s with 3).
     maxWorkers: 5,
+    // The workers' young generation up to 64 MB a semi-space (Node 20's default on 64-bit: 16): the tests allocate fast
+    // (synths, RDB buffers, parsers), and each scavenge copied what was still alive, so fewer of them cost less CPU. Same-run
+    // A/B, alternately, load 6-17 (2026-11-27 07:35-08:05 UTC), CPU-s of the vitest process tree: test/lambdas/jobs/keys +
+    // test/lambdas/domain/rdb 78.5 -> 75.7; five CDK-heavy test/lib groups 75.5 -> 72.5; those with test/lambdas/jobs/serve
+    // and test/lambdas/domain/serve 116.8 -> 109.8 (every pair lower with it). The rss bound of sync.test's backpressure
+    // case is unaffected (its growth 9-10 MB either way: the space grows only as objects survive).
+    execArgv: ['--max-semi-space-size=64'],
     projects: [
       { extends: true, test: { name: 'cdk', include: CDK, exclude: ISOLATED, isolate: false, provide: { sharedWorker: true } } },
       { extends: true, test: { name: 'shared', include: SHARED, exclude: [...ISOLATED, ...CDK], isolate: false, provide: { sharedWorker: true } } },

@@ -62,18 +62,25 @@ const LARGE_KEYS = 3_022;
 const largeValues = Array.from({ length: 3_000 }, (_, i) => `value-${i}-${randomBytes(240 + (i % 20)).toString('hex')}`);
 const largeValue = (i: number): string => largeValues[i]!;
 /**
- * Where key big:`i` (its length byte and name) lies in {@link large}, searched once per key: the tests ask again and
- * again (the key farthest from another compares every pair of offsets), and each search read the 1.6 MB file through
- * (6,000 of them, about 3.3 CPU-s of this file's 7.2).
+ * Where key big:`i` (its length byte and name) lies in {@link large}: the first occurrence of those bytes, as
+ * `large.indexOf` finds it. The tests ask again and again (the key farthest from another compares every pair of
+ * offsets), and a search per key read the 1.6 MB file through (3,000 of them, about 2.1 CPU-s of samples in the file's
+ * profile): every `big:` of the file is visited once instead, in the file's order, and the first one preceded by a zero
+ * byte and a length byte that spans exactly `big:<digits>` is key `<digits>`'s (the same bytes indexOf would stop at:
+ * any match of [0, length, name] has a `big:` at its third byte; held equal to indexOf for all 3,000 keys once).
+ * Found on the first question. The file alone, same load, two runs each: 10.3 -> 9.5 CPU-s.
  */
-const bigKeyOffsets = new Map<number, number>();
+let bigKeyOffsets: Map<number, number> | undefined;
 const bigKeyAt = (i: number): number => {
-  let at = bigKeyOffsets.get(i);
-  if (at === undefined) {
-    at = large.indexOf(Buffer.concat([Buffer.from([0, `big:${i}`.length]), Buffer.from(`big:${i}`)]));
-    bigKeyOffsets.set(i, at);
+  if (bigKeyOffsets === undefined) {
+    bigKeyOffsets = new Map();
+    for (let p = large.indexOf('big:'); p >= 0; p = large.indexOf('big:', p + 1)) {
+      if (p < 2 || large[p - 2] !== 0) continue;
+      const name = /^big:(0|[1-9]\d*)$/.exec(large.toString('latin1', p, p + large[p - 1]!));
+      if (name && !bigKeyOffsets.has(Number(name[1]))) bigKeyOffsets.set(Number(name[1]), p - 2);
+    }
   }
-  return at;
+  return bigKeyOffsets.get(i) ?? -1;
 };
 
 function event(bucket: string, key = KEY, type: S3ObjectEvent['detail-type'] = 'Object Created'): S3ObjectEvent {
