@@ -152,15 +152,18 @@ describe('createOutputFile', () => {
     writeFileSync(older, 'half a file');
     writeFileSync(join(folder, `.x.rdb.${process.pid}-00000005.tmp`), 'an older name, its pid running here: skipped as before');
     const run = 'a run on another host or container (whether it is still under way cannot be told from here)';
-    // In name order: the older name (digits) first.
-    expect(earlierLeftovers(out)).toEqual([
-      `${older}: the temporary file of an earlier run on ${out}, killed before it ended (not an output; remove it) ` +
-        '(an older name, without its host: judged by the processes of this host; if another host writes this folder, check that no run of it is under way)',
-      `${liveHere}: the temporary file of ${run} on ${out} (not an output; remove it once no run on it is under way there)`,
-      `${deadHere}: the temporary file of ${run} on ${out} (not an output; remove it once no run on it is under way there)`,
-      `${aside}: the file at ${out} that ${run} with --force replaced, kept aside by that run ` +
-        `(whether it had finished is not known: to put the older file back, mv ${aside} ${out}; else remove it once no run on it is under way there)`,
-    ]);
+    // In name order (the pids' digits: this process's and the dead one's compare either way round, so the expected lines
+    // are put in that order too: each begins with its name).
+    expect(earlierLeftovers(out)).toEqual(
+      [
+        `${older}: the temporary file of an earlier run on ${out}, killed before it ended (not an output; remove it) ` +
+          '(an older name, without its host: judged by the processes of this host; if another host writes this folder, check that no run of it is under way)',
+        `${liveHere}: the temporary file of ${run} on ${out} (not an output; remove it once no run on it is under way there)`,
+        `${deadHere}: the temporary file of ${run} on ${out} (not an output; remove it once no run on it is under way there)`,
+        `${aside}: the file at ${out} that ${run} with --force replaced, kept aside by that run ` +
+          `(whether it had finished is not known: to put the older file back, mv ${aside} ${out}; else remove it once no run on it is under way there)`,
+      ].sort(),
+    );
   });
 
   it("a run's temporary file carries this host's scope, which earlierLeftovers reads as its own", async () => {
