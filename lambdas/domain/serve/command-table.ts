@@ -95,8 +95,8 @@ export function knownTo(about: { readonly redisVersion: string; readonly valkey?
 const NEWER_WRITES: Readonly<Record<string, { readonly since: readonly [number, number]; readonly arity?: number }>> = {
   // Their arity as Redis declares it (checked before READONLY, as 7.0's writes are: command-replies.ts writeRefusal):
   // 7.4's from 7.4.0's src/commands.def; HGETF/HSETF from their src/commands/*.json before 7.4.0 removed them; 8.0's
-  // HGETEX and HSETEX from src/commands/hgetex.json and hsetex.json. HGETDEL's is not held (no 8.0 source of it was
-  // at hand): READONLY whatever its length, as before.
+  // HGETEX, HSETEX and HGETDEL from src/commands/hgetex.json, hsetex.json and hgetdel.json (HGETDEL: since 8.0.0, arity
+  // -5, redis/redis at cf8a2976).
   hpersist: { since: [7, 4], arity: -5 },
   hexpire: { since: [7, 4], arity: -6 },
   hpexpire: { since: [7, 4], arity: -6 },
@@ -104,7 +104,7 @@ const NEWER_WRITES: Readonly<Record<string, { readonly since: readonly [number, 
   hpexpireat: { since: [7, 4], arity: -6 },
   hgetf: { since: [7, 4], arity: -5 },
   hsetf: { since: [7, 4], arity: -6 },
-  hgetdel: { since: [7, 4] },
+  hgetdel: { since: [7, 4], arity: -5 },
   hgetex: { since: [7, 4], arity: -5 },
   hsetex: { since: [7, 4], arity: -6 },
 };
