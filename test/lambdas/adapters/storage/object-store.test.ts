@@ -538,23 +538,20 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
   });
 
   /**
-   * A signal while a request of a multipart upload is on its way to S3, not yet done there (held at the proxy until the
-   * put has looked for its object, or a moment when it does not look meanwhile): the put ends only once what it sent
-   * is settled, so the upload is aborted or its object removed, and onCut says which; never 'none' with the object or
-   * the upload's parts left.
+   * A put of `body` under `key` with a signal that comes once a request `request` picks is on its way to S3, not yet
+   * done there: each such request held at the proxy (which has its body: S3 then does it, whether or not the caller
+   * waits) until the put looks for its object (a HEAD) or `holdMs` pass. What the put left: the signal's error, the
+   * multipart uploads still open as it rejected (left when the process exits: the CLI's signal), whether the object is
+   * there once the held request is done, and what onCut said.
    */
-  it.each([
-    ['an UploadPart', (method: string, url: string) => method === 'PUT' && url.includes('partNumber=')],
-    ['the CompleteMultipartUpload', (method: string, url: string) => method === 'POST' && url.includes('uploadId=')],
-  ])('a signal while %s is on its way: nothing of the put is left when it rejects (no object, no open upload)', async (_, request) => {
+  const cutWhileHeld = async (request: (method: string, url: string) => boolean, key: string, body: Buffer | AsyncIterable<Uint8Array>, holdMs: number) => {
     const bucket = `marked-${++buckets}`;
     await moto.bucket(bucket);
     const abort = new AbortController();
     const held: (() => void)[] = [];
     let sent: Promise<void> | undefined;
-    let uploads = -1;
     let answered: () => void = () => undefined;
-    const cut: string[] = [];
+    const out = { message: '', uploads: -1, object: true, cut: [] as string[] };
     await viaS3Proxy(
       moto.endpoint,
       {
@@ -568,7 +565,7 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
           }
           return new Promise<void>((go) => {
             held.push(go);
-            setTimeout(go, 2_000);
+            setTimeout(go, holdMs);
           });
         },
         onReply: (method, url) => {
@@ -580,79 +577,47 @@ describe("the S3 driver's mark: an answer lost after S3 stored the object (moto 
         const client = proxiedS3Client();
         try {
           const err = await new S3ObjectStore(client, bucket, 'store/', { partBytes: PART, queueSize: 2 })
-            .put('big', stream(big), { mark: true, signal: abort.signal, onCut: (left) => cut.push(left) })
+            .put(key, body, { mark: true, signal: abort.signal, onCut: (left) => out.cut.push(left) })
             .catch((e: unknown) => e);
-          expect((err as Error).message).toBe('stopping');
-          // Looked at as the put rejects: an upload still open then is left when the process exits (the CLI's signal).
-          uploads = ((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).length;
+          out.message = (err as Error).message;
+          out.uploads = ((await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).length;
           await sent; // S3 has done the request held (the put may have ended before it did)
         } finally {
           client.destroy();
         }
       },
     );
-    const object = await moto.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'store/big' })).then(
+    out.object = await moto.client.send(new HeadObjectCommand({ Bucket: bucket, Key: `store/${key}` })).then(
       () => true,
       () => false,
     );
-    expect({ uploads, object, said: cut.length === 1 && ['none', 'removed'].includes(cut[0]!) }).toEqual({
+    return out;
+  };
+
+  /**
+   * A signal while a request of a multipart upload is on its way: the put ends only once what it sent is settled, so
+   * the upload is aborted or its object removed, and onCut says which; never 'none' with the object or the upload's parts left.
+   */
+  it.each([
+    ['an UploadPart', (method: string, url: string) => method === 'PUT' && url.includes('partNumber=')],
+    ['the CompleteMultipartUpload', (method: string, url: string) => method === 'POST' && url.includes('uploadId=')],
+  ])('a signal while %s is on its way: nothing of the put is left when it rejects (no object, no open upload)', async (_, request) => {
+    const left = await cutWhileHeld(request, 'big', stream(big), 2_000);
+    expect({ ...left, cut: left.cut.length === 1 && ['none', 'removed'].includes(left.cut[0]!) }).toEqual({
+      message: 'stopping',
       uploads: 0,
       object: false,
-      said: true,
+      cut: true,
     });
   });
 
   /**
-   * The same for a put of one buffer: its PUT held at the proxy once S3 has its body (S3 then does it, whether or not
-   * the caller waits), until the put looks for its object or a moment passes. An aborted request would have the put look
-   * before S3 stored it: 'none' said with the object left.
+   * The same for a put of one buffer (one PutObject). An aborted request would have the put look before S3 stored it:
+   * 'none' said with the object left.
    */
   it('a signal while the PUT of a buffer is on its way: nothing of the put is left when it rejects, and onCut says so', async () => {
-    const bucket = `marked-${++buckets}`;
-    await moto.bucket(bucket);
-    const abort = new AbortController();
-    let sent: Promise<void> | undefined;
-    let answered: () => void = () => undefined;
-    let release: () => void = () => undefined;
-    const cut: string[] = [];
-    const isPut = (method: string, url: string) => method === 'PUT' && url.split('?')[0] === `/${bucket}/store/one`;
-    await viaS3Proxy(
-      moto.endpoint,
-      {
-        hold: (method, url) => {
-          if (!isPut(method, url) || sent) return undefined;
-          sent = new Promise<void>((done) => {
-            answered = done;
-          });
-          abort.abort(new Error('stopping'));
-          return new Promise<void>((go) => {
-            release = go;
-            setTimeout(go, 500);
-          });
-        },
-        onReply: (method, url) => {
-          if (method === 'HEAD') release();
-          if (isPut(method, url)) answered();
-        },
-      },
-      async () => {
-        const client = proxiedS3Client();
-        try {
-          const err = await new S3ObjectStore(client, bucket, 'store/')
-            .put('one', Buffer.from('one buffer'), { mark: true, signal: abort.signal, onCut: (left) => cut.push(left) })
-            .catch((e: unknown) => e);
-          expect((err as Error).message).toBe('stopping');
-          await sent; // S3 has done the PUT held (the put may have ended before it did)
-        } finally {
-          client.destroy();
-        }
-      },
-    );
-    const object = await moto.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'store/one' })).then(
-      () => true,
-      () => false,
-    );
-    expect({ object, cut }).toEqual({ object: false, cut: ['removed'] });
+    const isPut = (method: string, url: string) => method === 'PUT' && url.split('?')[0]!.endsWith('/store/one');
+    expect(await cutWhileHeld(isPut, 'one', Buffer.from('one buffer'), 500)).toEqual({ message: 'stopping', uploads: 0, object: false, cut: ['removed'] });
   });
 
   it("negative: another writer's object with the very bytes the put sends is not taken for its own (KeyExistsError, with the mark)", async () => {
