@@ -83,38 +83,45 @@ export const NEWER_COMMANDS: Readonly<Record<string, { readonly arity: number; r
  * answers it as that server does, an unknown command, and COMMAND leaves it out.
  */
 export function knownTo(about: { readonly redisVersion: string; readonly valkey?: boolean }, name: string): boolean {
-  const since = NEWER_COMMANDS[name] !== undefined ? ([7, 4] as const) : NEWER_WRITES[name]?.since;
-  return since === undefined || about.valkey === true || writerAtLeast(about, since[0], since[1]);
+  const write = NEWER_WRITES[name];
+  // Valkey 9 (the writer of VALKEY080 files) has the hash field TTL commands, not 7.4's candidates' HGETF/HSETF.
+  if (about.valkey === true) return write?.valkey !== false;
+  const since = NEWER_COMMANDS[name] !== undefined ? ([7, 4] as const) : write?.since;
+  return since === undefined || writerAtLeast(about, since[0], since[1]);
 }
 
 /**
  * Write commands newer than Redis 7.0 (answered READONLY where the point's writer knows them, else as unknown): the
- * hash field TTL writes of Redis 7.4 (and its release candidates' HGETF/HSETF) and Redis 8.0's; Valkey 9 has them. An
- * RDB 12 file is written by 7.4 to 8.4 alike: 8.0's are taken as known from RDB 12 (READONLY, not an unknown command).
+ * hash field TTL writes of Redis 7.4 (and its release candidates' HGETF/HSETF) and Redis 8.0's. An RDB 12 file is
+ * written by 7.4 to 8.4 alike: 8.0's are taken as known from RDB 12 (READONLY, not an unknown command). `valkey: false`:
+ * Valkey 9 has no such command (an unknown command on a VALKEY080 point).
  */
-const NEWER_WRITES: Readonly<Record<string, { readonly since: readonly [number, number]; readonly arity?: number }>> = {
+const NEWER_WRITES: Readonly<Record<string, { readonly since: readonly [number, number]; readonly arity: number; readonly valkey?: false }>> = {
   // Their arity as Redis declares it (checked before READONLY, as 7.0's writes are: command-replies.ts writeRefusal):
   // 7.4's from 7.4.0's src/commands.def; HGETF/HSETF from their src/commands/*.json before 7.4.0 removed them; 8.0's
   // HGETEX, HSETEX and HGETDEL from src/commands/hgetex.json, hsetex.json and hgetdel.json (HGETDEL: since 8.0.0, arity
-  // -5, redis/redis at cf8a2976).
+  // -5, redis/redis at cf8a2976). Valkey declares the same arities (valkey-io/valkey src/commands/*.json: HSETEX -6 at
+  // d4f57f62, HEXPIRE -6 at 85db2824, HPEXPIREAT -6 at 739358fa, HGETEX -5 at d10d30d5, HPERSIST -5 at 8f4bb42e, all
+  // since 9.0.0; HGETDEL -5 since 9.1.0 at 8a777ed9, taken as known: 9.0 and 9.1 both write VALKEY080) and checks them
+  // before READONLY as Redis does (processCommand).
   hpersist: { since: [7, 4], arity: -5 },
   hexpire: { since: [7, 4], arity: -6 },
   hpexpire: { since: [7, 4], arity: -6 },
   hexpireat: { since: [7, 4], arity: -6 },
   hpexpireat: { since: [7, 4], arity: -6 },
-  hgetf: { since: [7, 4], arity: -5 },
-  hsetf: { since: [7, 4], arity: -6 },
+  hgetf: { since: [7, 4], arity: -5, valkey: false },
+  hsetf: { since: [7, 4], arity: -6, valkey: false },
   hgetdel: { since: [7, 4], arity: -5 },
   hgetex: { since: [7, 4], arity: -5 },
   hsetex: { since: [7, 4], arity: -6 },
 };
 
 /**
- * Whether a newer write has the wrong number of arguments (`argc`, the name counted), as a Redis writer of the point
- * answers before READONLY; false when the arity is not held, or the point is Valkey's (its arities not read from its sources here).
+ * Whether a newer write has the wrong number of arguments (`argc`, the name counted), as the point's writer (Redis or
+ * Valkey: the same arities) answers before READONLY; false for a command that is not a newer write.
  */
-export function wrongNewerWriteArity(about: { readonly valkey?: boolean }, name: string, argc: number): boolean {
-  const arity = about.valkey === true ? undefined : NEWER_WRITES[name]?.arity;
+export function wrongNewerWriteArity(name: string, argc: number): boolean {
+  const arity = NEWER_WRITES[name]?.arity;
   return arity !== undefined && ((arity > 0 && argc !== arity) || (arity < 0 && argc < -arity));
 }
 

@@ -67,7 +67,7 @@ function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec 
     // 7.0 checks a write's arity (and a container's subcommand) before it would refuse it as a read-only replica.
     const early = writeRefusal(args);
     if (early) return { t: 'error', s: early, bytes: true };
-    if (wrongNewerWriteArity(ctx.about, name, args.length)) return { t: 'error', s: ERR.arity(name) };
+    if (wrongNewerWriteArity(name, args.length)) return { t: 'error', s: ERR.arity(name) };
     if (!authed) return { t: 'error', s: ERR.noAuth };
     // A write container's HELP is no write (7.0's flags): answered by execute, as a read-only replica does.
     return isWriteHelp(args) ? undefined : { t: 'error', s: ERR.readOnly };
