@@ -12,6 +12,7 @@ import { keyExpired } from '../../domain/keys/expiry.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
+import { INDEX_SUFFIX } from '../../domain/serve/index-file.js';
 import { IndexDamaged, settle } from '../../domain/serve/paged-index.js';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
@@ -143,6 +144,18 @@ async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Pr
   return value && { value, expireAtMs: entry.expireAtMs };
 }
 
+/** The digest and expiry of each key of `db` at `at` whose name `match` takes (every key without one). */
+async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buffer) => boolean) | undefined, at: Date) {
+  const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
+  for (let pos = 0; pos < opened.index.size(db); pos++) {
+    const name = await settle(() => opened.index.nameAt(db, pos));
+    if (match && !match(name)) continue;
+    const found = await keyAt(opened, db, Buffer.from(name), at);
+    if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });
+  }
+  return keys;
+}
+
 /** Follows `o.key` (or `o.match`) through the destination's backups. */
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
@@ -159,36 +172,33 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       unreadable.push({ point: p.file, why: p.problem! });
       continue;
     }
-    let opened: OpenedPoint;
-    try {
-      opened = await openPoint(await p.locations(), o.s3Endpoint);
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      unreadable.push({ point: p.file, why: err.message });
-      continue;
-    }
-    for (const why of opened.indexUnused) indexUnused.push({ point: p.file, why });
-    try {
-      if (o.key !== undefined) {
-        const found = await keyAt(opened, db, o.key, p.at);
-        atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
-      } else {
-        const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
-        for (let pos = 0; pos < opened.index.size(db); pos++) {
-          const name = await settle(() => opened.index.nameAt(db, pos));
-          if (match && !match(name)) continue;
-          const found = await keyAt(opened, db, Buffer.from(name), p.at);
-          if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });
-        }
-        digests.push({ point: p.file, at: p.at, keys });
+    const locations = await p.locations();
+    // A block of an S3 copy's index that does not check out is met only as it is fetched: the point is then opened
+    // again with no index tried (read whole and verified, as a local file with a damaged index is at open), not left a hole.
+    let indexesUnused: string | undefined;
+    for (;;) {
+      let opened: OpenedPoint;
+      try {
+        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        unreadable.push({ point: p.file, why: err.message });
+        break;
       }
-      read.push(p.file);
-    } catch (err) {
-      // A block of the point's index that does not check out (an S3 copy's, met as it is fetched): a hole, named.
-      if (!(err instanceof IndexDamaged)) throw err;
-      unreadable.push({ point: p.file, why: err.message });
-    } finally {
-      opened.close();
+      try {
+        if (o.key !== undefined) {
+          const found = await keyAt(opened, db, o.key, p.at);
+          atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
+        } else digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, p.at) });
+        for (const why of opened.indexUnused) indexUnused.push({ point: p.file, why });
+        read.push(p.file);
+        break;
+      } catch (err) {
+        if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;
+        indexesUnused = `its key index (${INDEX_SUFFIX}) does not check out: ${err.problem}`;
+      } finally {
+        opened.close();
+      }
     }
   }
   const readSet = new Set(read);

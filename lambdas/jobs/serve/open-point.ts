@@ -51,13 +51,18 @@ export interface OpenedPoint {
  * shards laid end to end (shard i's bytes after shard i−1's), so a key's
  * (shard, offset) is one number.
  */
-export async function openPoint(location: string | readonly string[], s3Endpoint?: string, maxValueBytes = SERVE_MAX_VALUE_BYTES): Promise<OpenedPoint> {
+export async function openPoint(
+  location: string | readonly string[],
+  s3Endpoint?: string,
+  maxValueBytes = SERVE_MAX_VALUE_BYTES,
+  indexesUnused?: string,
+): Promise<OpenedPoint> {
   const locations = typeof location === 'string' ? [location] : location;
   if (locations.length === 0) throw new UsageError('a recovery point needs at least one .rdb file: give a path or s3://<bucket>/<key>');
   const shards: RdbAt[] = [];
   try {
     for (const l of locations) shards.push(await openRdbAt(l, s3Endpoint));
-    return await indexPoint(shards, s3Endpoint, maxValueBytes);
+    return await indexPoint(shards, s3Endpoint, maxValueBytes, indexesUnused);
   } catch (err) {
     for (const at of shards) at.close();
     if (err instanceof RdbOpenError) throw new UsageError(err.message);
@@ -136,11 +141,14 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
   }
 }
 
-/** Each shard's index: the one beside it when it checks out, else built by a verifying pass; what was done, per shard. */
-async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined) {
+/**
+ * Each shard's index: the one beside it when it checks out, else built by a verifying pass; what was done, per shard.
+ * `indexesUnused`: why no index beside a shard is to be tried (every shard then read whole and verified).
+ */
+async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined, indexesUnused?: string) {
   const out: { version: number; valkey: boolean; report?: RdbReport; note: string; unused?: string; index: KeyIndex; close?: () => void }[] = [];
   for (const at of shards) {
-    let beside = await indexBeside(at, s3Endpoint);
+    let beside: Awaited<ReturnType<typeof indexBeside>> = indexesUnused === undefined ? await indexBeside(at, s3Endpoint) : { problem: indexesUnused };
     // A local file's index is checked whole at open (a damaged block would answer some keys and fail others):
     // one that does not check out is not used, and the file is read whole and indexed instead.
     const damage = 'index' in beside && at.readNow ? beside.index.damage() : undefined;
@@ -185,14 +193,14 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
   return out;
 }
 
-async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number): Promise<OpenedPoint> {
+async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefined, maxValueBytes: number, indexesUnused?: string): Promise<OpenedPoint> {
   const bases: number[] = [];
   let base = 0;
   for (const at of shards) {
     bases.push(base);
     base += at.size;
   }
-  const done = await indexShards(shards, s3Endpoint);
+  const done = await indexShards(shards, s3Endpoint, indexesUnused);
   const versions = done.map((d) => d.version);
   const valkey = done.some((d) => d.valkey);
   const reports = done.flatMap((d) => (d.report ? [d.report] : []));

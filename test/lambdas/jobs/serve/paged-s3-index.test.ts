@@ -223,11 +223,16 @@ describe('an index beside an S3 copy, read by blocks', () => {
       // file's keys, in a real server's order: key:0 may share key:1234's block).
       const far = ['key:1000', 'key:1999', 'key:2000', 'key:2999'].sort((a, b) => Math.abs(index.indexOf(b) - at) - Math.abs(index.indexOf(a) - at))[0]!;
       expect(await c.get(far)).toBe(expected.get(far));
-      // history names the point a hole (never "absent", never a stop without its table).
+      // history reads that point whole and verified instead (never "absent", never a hole while the copy is sound), and says why.
       const h = await keyHistoryOf({ from: 's3://backups/prod', key: Buffer.from('key:1234'), s3Endpoint: moto.endpoint });
-      expect(h.points).toEqual([]);
-      expect(h.unreadable).toEqual([
-        { point: FILE, why: expect.stringMatching(/\.keys: block \d+ does not match its .*; not served: the copy itself is not affected/) },
+      expect(h.points).toEqual([FILE]);
+      expect(h.unreadable).toEqual([]);
+      expect(h.rows?.map((r) => [r.point, r.exists, r.type])).toEqual([[FILE, true, 'string']]);
+      expect(h.indexUnused).toEqual([
+        {
+          point: FILE,
+          why: expect.stringMatching(/: read whole and verified \(its key index \(\.keys\) does not check out: block \d+ does not match its CRC-32/),
+        },
       ]);
     } finally {
       c.disconnect();
