@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ALARM_KINDS, PAGE_KINDS, PAGE_SEVERITIES, type PageKind } from './catalog.js';
+import { type AlertContext, formatAlert } from './format.js';
 import type { AlertAttributes, Page } from './page.js';
 
 const attribute = z.object({ Type: z.string(), Value: z.string() });
@@ -26,13 +27,60 @@ const KINDS = new Set<string>([...Object.keys(ALARM_KINDS), ...Object.keys(PAGE_
 const SEVERITIES = new Set<string>(PAGE_SEVERITIES);
 
 /**
- * The page an SNS record carries. A message without our attributes (someone
- * published to the topic by hand) is still a page: kind `unknown`, severity
- * `warning`, so it reaches on-call rather than vanishing.
+ * The page kinds the router does not deliver: its own failure pages (it
+ * already sent them to the tools that answered), and the selftest's TEST
+ * page, which `redis-dr selftest` hands the router itself to hear each
+ * tool's answer. Left out by the router, not by a subscription filter
+ * policy: a filter drops every message without the attribute it names, and
+ * an alarm's SNS action publishes without any (the formatter's own error
+ * alarm pages straight to the topic), so a filter would drop that page.
+ *
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-subscription-filter-policies.html
+ * @see https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html
  */
-export function pageFromSnsRecord(record: z.infer<typeof snsRecordSchema>, fallback: { deployment: string; region: string }): Page {
+export const NOT_ROUTED_KINDS: readonly PageKind[] = ['delivery-failed', 'selftest'];
+
+/** The string attributes of a record (SNS rejects empty values; a non-String one is not ours). */
+function stringAttributes(record: z.infer<typeof snsRecordSchema>): Record<string, string> {
   const attrs: Record<string, string> = {};
   for (const [k, v] of Object.entries(record.Sns.MessageAttributes ?? {})) if (v.Type === 'String' && v.Value !== '') attrs[k] = v.Value;
+  return attrs;
+}
+
+/** The kind of a record the router leaves out ({@link NOT_ROUTED_KINDS}); `undefined` for one it delivers. */
+export function notRoutedKind(record: z.infer<typeof snsRecordSchema>): string | undefined {
+  const kind = stringAttributes(record).kind;
+  return kind !== undefined && (NOT_ROUTED_KINDS as readonly string[]).includes(kind) ? kind : undefined;
+}
+
+/** The message as JSON, when it is an object. */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The page an SNS record carries. A CloudWatch alarm's own notification (an
+ * alarm whose SNS action pages straight to the topic: no attributes, its
+ * JSON in the message) is formatted as the formatter formats the alarm, so
+ * its kind, severity and page key are the alarm's and its OK resolves. Any
+ * other message without our attributes (someone published to the topic by
+ * hand) is still a page: kind `unknown`, severity `warning`, so it reaches
+ * on-call rather than vanishing.
+ */
+export function pageFromSnsRecord(record: z.infer<typeof snsRecordSchema>, fallback: AlertContext): Page {
+  const attrs = stringAttributes(record);
+  if (attrs.kind === undefined) {
+    const alarm = jsonObject(record.Sns.Message);
+    if (typeof alarm?.AlarmName === 'string' && typeof alarm.NewStateValue === 'string') {
+      const { subject, message, attributes } = formatAlert(alarm, fallback);
+      return { subject, message, attributes };
+    }
+  }
   const kind = (attrs.kind && KINDS.has(attrs.kind) ? attrs.kind : 'unknown') as PageKind;
   const severity = attrs.severity && SEVERITIES.has(attrs.severity) ? attrs.severity : 'warning';
   const attributes = {

@@ -6,7 +6,7 @@ import { renderChatbot } from '../../domain/alerting/render-chatbot.js';
 import { renderOpsgenie } from '../../domain/alerting/render-opsgenie.js';
 import { renderPagerDuty } from '../../domain/alerting/render-pagerduty.js';
 import type { RenderContext } from '../../domain/alerting/render-shared.js';
-import { pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
+import { notRoutedKind, pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
 import { type Delivery, deliveryFailedPage } from './delivery-failed.js';
 
 /**
@@ -135,6 +135,14 @@ export function routedIntegrations(integrationsJson: string, chatTopicsJson: str
 export async function routePages(event: unknown, deps: DeliveryDeps & { readonly deployment: string; readonly region: string }): Promise<Delivery[][]> {
   const { Records } = snsEventSchema.parse(event);
   const out: Delivery[][] = [];
-  for (const record of Records) out.push(await deliverPage(pageFromSnsRecord(record, deps), deps));
+  for (const record of Records) {
+    const left = notRoutedKind(record);
+    if (left !== undefined) {
+      deps.log.info('page not routed: its kind is delivered another way', { kind: left, subject: record.Sns.Subject ?? undefined });
+      out.push([]);
+      continue;
+    }
+    out.push(await deliverPage(pageFromSnsRecord(record, { ...deps.context, deployment: deps.deployment, region: deps.region }), deps));
+  }
   return out;
 }

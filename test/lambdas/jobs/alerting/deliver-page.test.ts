@@ -190,6 +190,81 @@ describe('routePages', () => {
   });
 });
 
+/** An alarm's SNS action publishes CloudWatch's notification JSON with no message attributes (the formatter's own error alarm). */
+function alarmNotification(state: 'ALARM' | 'OK') {
+  const name = 'redis-dr-prod-lambda-errors-alertformatter';
+  const message = {
+    AlarmName: name,
+    AlarmDescription: 'The PrimaryStack/Monitoring/AlertFormatter function failed (an invocation threw). Runbook: docs/runbooks/pipeline-errors.md',
+    AWSAccountId: '123456789012',
+    NewStateValue: state,
+    NewStateReason:
+      state === 'ALARM'
+        ? 'Threshold Crossed: 1 out of the last 1 datapoints [2.0 (27/11/26 09:40:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).'
+        : 'Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].',
+    StateChangeTime: '2026-11-27T09:45:12.345+0000',
+    Region: 'EU (Ireland)',
+    AlarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`,
+    OldStateValue: state === 'ALARM' ? 'OK' : 'ALARM',
+    Trigger: {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      StatisticType: 'Statistic',
+      Statistic: 'SUM',
+      Unit: null,
+      Dimensions: [{ value: 'redis-dr-prod-AlertFormatter', name: 'FunctionName' }],
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1.0,
+      TreatMissingData: 'notBreaching',
+    },
+  };
+  return { Records: [{ Sns: { Subject: `${state}: "${name}" in EU (Ireland)`, Message: JSON.stringify(message) } }] };
+}
+
+describe('routePages: what the alert topic carries besides our pages', () => {
+  const where = { deployment: 'prod', region: 'eu-west-1' };
+
+  it("an alarm's own SNS notification (the formatter's error alarm) pages as that alarm, and its OK resolves it", async () => {
+    const { deps, chat } = harness();
+    await routePages(alarmNotification('ALARM'), { ...deps, ...where });
+    const key = 'redis-dr/prod/eu-west-1/redis-dr-prod-lambda-errors-alertformatter';
+    const trigger = received.find((r) => r.path === '/v2/enqueue')!.body;
+    expect(trigger).toMatchObject({ event_action: 'trigger', dedup_key: key, payload: { severity: 'error', class: 'lambda-errors' } });
+    expect(trigger.payload.summary).toContain('Lambda errors');
+    expect(chat[0]!.message.metadata).toMatchObject({ eventType: 'lambda-errors', threadId: key });
+    received.length = 0;
+    await routePages(alarmNotification('OK'), { ...deps, ...where });
+    expect(received.find((r) => r.path === '/v2/enqueue')!.body).toEqual({
+      routing_key: SECRETS['redis-dr/pagerduty'],
+      event_action: 'resolve',
+      dedup_key: key,
+    });
+    expect(received.find((r) => r.path.includes('/close'))!.path).toBe(`/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`);
+  });
+
+  it('leaves out its own delivery-failed pages and the selftest TEST page (no subscription filter does it)', async () => {
+    const { deps, chat, topic, logs } = harness();
+    for (const kind of ['delivery-failed', 'selftest']) {
+      const page = samplePage('verified-copy-age', 'alarm', CTX);
+      const attributes = { ...page.attributes, kind };
+      const record = {
+        Sns: {
+          Subject: page.subject,
+          Message: page.message,
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { Type: 'String', Value: v }])),
+        },
+      };
+      expect(await routePages({ Records: [record] }, { ...deps, ...where })).toEqual([[]]);
+    }
+    expect(received).toEqual([]);
+    expect(chat).toEqual([]);
+    expect(topic).toEqual([]);
+    expect(logs.filter((l) => l.message.startsWith('page not routed')).map((l) => l.extra?.kind)).toEqual(['delivery-failed', 'selftest']);
+  });
+});
+
 describe('routedIntegrations', () => {
   it('refuses a chat integration without its topic', () => {
     expect(() => routedIntegrations(JSON.stringify(INTEGRATIONS), '{}')).toThrow('chat integration chatbot-3 has no topic in CHAT_TOPICS: redeploy the stack');
