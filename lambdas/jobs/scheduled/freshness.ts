@@ -293,7 +293,8 @@ function record(run: Run, plan: string, target: string, metric: FreshnessMetric,
     const what = recoveryPoint ?? 'the newest point';
     const source = metric === METRIC.verifiedCopyAge ? `its objects' ${TAGS.created} tag` : 'the clock of the service that made it';
     const error = `${what} is dated ${at.toISOString()}, after this run (${run.now.toISOString()}): not counted as fresh; check ${source}`;
-    return fail(run, { plan, target, metric }, error);
+    fail(run, { plan, target, metric }, error);
+    return;
   }
   const seconds = ageSeconds(at, run.now);
   run.deps.metrics.put(metric, seconds, 'Seconds', { [DIMENSION.plan]: plan, [DIMENSION.target]: target });
