@@ -244,6 +244,19 @@ describe('routePages: what the alert topic carries besides our pages', () => {
     expect(received.find((r) => r.path.includes('/close'))!.path).toBe(`/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`);
   });
 
+  it('two different pages of kind unknown are two incidents (PagerDuty and Opsgenie fold a second trigger of one key into the open one); the same page again is one', async () => {
+    const { deps } = harness();
+    for (const text of ['disk full on the export host', 'a second, different problem', 'disk full on the export host'])
+      await routePages({ Records: [{ Sns: { Subject: null, Message: text } }] }, { ...deps, ...where });
+    const keys = received.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.dedup_key as string);
+    const aliases = received.filter((r) => r.path === '/v2/alerts').map((r) => r.body.alias as string);
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^redis-dr\/prod\/eu-west-1\/unknown\/[0-9a-f]{16}$/);
+    expect(keys[1]).not.toBe(keys[0]);
+    expect(keys[2]).toBe(keys[0]);
+    expect(aliases).toEqual(keys);
+  });
+
   it('leaves out its own delivery-failed pages and the selftest TEST page (no subscription filter does it)', async () => {
     const { deps, chat, topic, logs } = harness();
     for (const kind of ['delivery-failed', 'selftest']) {
