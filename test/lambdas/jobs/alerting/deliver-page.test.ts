@@ -153,16 +153,37 @@ describe('deliverPage', () => {
       },
     });
     await expect(deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps)).rejects.toThrow(
-      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\) and its failure could not be paged/,
+      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\); its failure could not be paged either \(alert topic: KMS.AccessDeniedException\)/,
     );
   });
 
-  it('does not throw when every integration failed but the topic carried the failure', async () => {
+  // The topic taking the failure page proves no one read it: with integrations only, its one subscriber is this router,
+  // which leaves delivery-failed out. The invocation fails, so the DLQ keeps the page for a redrive.
+  it('throws when every integration failed, even though the topic took the failure page (which it still gets)', async () => {
     failing.add('/v2');
     const { deps, topic } = harness({ publishRaw: async () => Promise.reject(new Error('AuthorizationError')) });
-    const deliveries = await deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps);
-    expect(deliveries.every((d) => !d.ok)).toBe(true);
+    await expect(deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps)).rejects.toThrow(
+      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\); its failure was published to the alert topic/,
+    );
     expect(topic.map((p) => p.attributes.kind)).toEqual(['delivery-failed']);
+  });
+
+  it('throws when one tool took the page but nobody took the news that another did not', async () => {
+    failing.add('/v2/alerts');
+    let chats = 0;
+    const { deps } = harness({
+      // Chat takes the page, then refuses the delivery-failed page; PagerDuty's key is gone by then; the topic refuses.
+      publishRaw: async () => {
+        chats += 1;
+        if (chats > 1) throw new Error('AuthorizationError');
+      },
+      secret: async (name) =>
+        name === 'redis-dr/opsgenie' ? 'og-key-1' : Promise.reject(new Error(`secret ${name} could not be read: AccessDeniedException`)),
+      publishPage: async () => Promise.reject(new Error('KMS.AccessDeniedException')),
+    });
+    await expect(deliverPage(samplePage('rdb-corrupt', 'alarm', CTX), deps)).rejects.toThrow(
+      /did not reach pagerduty-1, opsgenie-2 .*and no integration nor the alert topic took that news/,
+    );
   });
 });
 
