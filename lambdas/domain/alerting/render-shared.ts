@@ -31,8 +31,7 @@ export const MAX_PAGE_KEY = 255;
  * The region is part of it because both regions have alarms of the same name:
  * the DR region's OK must not resolve the primary's incident. Pages without an
  * alarm (a failed execution, a drill report) are keyed by kind and scope; a page
- * of kind `unknown` (an event the formatter does not know, a message published
- * by hand) also by a digest of its text: two different ones must not be one
+ * of kind `unknown` (an event the formatter does not know) also by a digest of its text: two different ones must not be one
  * incident, where PagerDuty and Opsgenie would fold the second into the first
  * open one without notifying anyone (the same page delivered again still is one).
  */

@@ -6,7 +6,7 @@ import { renderChatbot } from '../../domain/alerting/render-chatbot.js';
 import { renderOpsgenie } from '../../domain/alerting/render-opsgenie.js';
 import { renderPagerDuty } from '../../domain/alerting/render-pagerduty.js';
 import type { RenderContext } from '../../domain/alerting/render-shared.js';
-import { notRoutedKind, pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
+import { notRouted, pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
 import { type Delivery, deliveryFailedPage } from './delivery-failed.js';
 
 /**
@@ -144,9 +144,9 @@ export async function routePages(event: unknown, deps: DeliveryDeps & { readonly
   const { Records } = snsEventSchema.parse(event);
   const out: Delivery[][] = [];
   for (const record of Records) {
-    const left = notRoutedKind(record);
-    if (left !== undefined) {
-      deps.log.info('page not routed: its kind is delivered another way', { kind: left, subject: record.Sns.Subject ?? undefined });
+    const why = notRouted(record, deps.deployment);
+    if (why !== undefined) {
+      deps.log.info('message not routed', { why, subject: record.Sns.Subject ?? undefined });
       out.push([]);
       continue;
     }

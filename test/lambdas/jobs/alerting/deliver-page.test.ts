@@ -203,11 +203,29 @@ describe('routePages', () => {
     expect(received.find((r) => r.path === '/v2/enqueue')!.body.dedup_key).toBe(pageKey(page));
   });
 
-  it('a message published by hand without attributes still reaches on-call, as kind unknown', async () => {
+  it('a page of a kind or severity not ours still reaches on-call, as kind unknown, severity warning', async () => {
     const { deps, chat } = harness();
-    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello' } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
+    const MessageAttributes = { kind: { Type: 'String', Value: 'made-up' }, severity: { Type: 'String', Value: 'urgent' } };
+    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello', MessageAttributes } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
     expect(chat[0]!.message.metadata.eventType).toBe('unknown');
     expect(received.find((r) => r.path === '/v2/enqueue')!.body.payload.severity).toBe('warning');
+  });
+
+  // With alerts.existingTopicArns the topic may be a shared one: its other traffic is its own subscribers' business.
+  it("leaves a message that is not redis-dr's (no kind attribute, not an alarm of this deployment) to the topic's own subscribers", async () => {
+    const { deps, chat, logs } = harness();
+    const foreign = JSON.parse(alarmNotification('ALARM').Records[0]!.Sns.Message) as Record<string, unknown>;
+    const records = [
+      { Sns: { Subject: null, Message: 'hello' } },
+      { Sns: { Subject: 'ALARM: "billing-high"', Message: JSON.stringify({ ...foreign, AlarmName: 'billing-high' }) } },
+      { Sns: { Subject: 'ALARM', Message: JSON.stringify({ ...foreign, AlarmName: 'redis-dr-staging-lambda-errors-alertformatter' }) } },
+    ];
+    expect(await routePages({ Records: records }, { ...deps, deployment: 'prod', region: 'eu-west-1' })).toEqual([[], [], []]);
+    expect(received).toEqual([]);
+    expect(chat).toEqual([]);
+    expect(logs.filter((l) => l.message === 'message not routed').map((l) => l.extra?.why)).toEqual(
+      Array(3).fill("not a redis-dr page (no kind attribute, not an alarm named redis-dr-prod-*): left to the topic's own subscribers"),
+    );
   });
 });
 
@@ -265,10 +283,14 @@ describe('routePages: what the alert topic carries besides our pages', () => {
     expect(received.find((r) => r.path.includes('/close'))!.path).toBe(`/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`);
   });
 
-  it('two different pages of kind unknown are two incidents (PagerDuty and Opsgenie fold a second trigger of one key into the open one); the same page again is one', async () => {
+  it('two different pages of kind unknown (events the formatter does not know) are two incidents (PagerDuty and Opsgenie fold a second trigger of one key into the open one); the same page again is one', async () => {
     const { deps } = harness();
-    for (const text of ['disk full on the export host', 'a second, different problem', 'disk full on the export host'])
-      await routePages({ Records: [{ Sns: { Subject: null, Message: text } }] }, { ...deps, ...where });
+    const MessageAttributes = { kind: { Type: 'String', Value: 'unknown' }, severity: { Type: 'String', Value: 'warning' } };
+    for (const text of ['an event the formatter does not know', 'a second, different one', 'an event the formatter does not know'])
+      await routePages(
+        { Records: [{ Sns: { Subject: '[WARNING] redis-dr prod: unrecognised event eu-west-1', Message: text, MessageAttributes } }] },
+        { ...deps, ...where },
+      );
     const keys = received.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.dedup_key as string);
     const aliases = received.filter((r) => r.path === '/v2/alerts').map((r) => r.body.alias as string);
     expect(keys).toHaveLength(3);
@@ -295,7 +317,10 @@ describe('routePages: what the alert topic carries besides our pages', () => {
     expect(received).toEqual([]);
     expect(chat).toEqual([]);
     expect(topic).toEqual([]);
-    expect(logs.filter((l) => l.message.startsWith('page not routed')).map((l) => l.extra?.kind)).toEqual(['delivery-failed', 'selftest']);
+    expect(logs.filter((l) => l.message === 'message not routed').map((l) => l.extra?.why)).toEqual([
+      'its kind (delivery-failed) is delivered another way',
+      'its kind (selftest) is delivered another way',
+    ]);
   });
 });
 
