@@ -10,6 +10,7 @@ import { publishAlert } from '../../adapters/aws/alerts.js';
 import { writeSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
+import { ROUTER_ONLY } from '../../domain/doctor/judge.js';
 import type { StackDrift } from '../../domain/org/stack-drift.js';
 import { forwardAlert } from '../alerting/alert-formatter.js';
 import { selftestEvent } from '../alerting/test-page.js';
@@ -59,8 +60,8 @@ export async function alertPathStep(
           value: undefined,
           detail: `"${sent.subject}" published through the formatter; the page router is the topic's only confirmed subscriber (the pages step tests it)`,
           verdict: 'warned',
-          cause: `no email or webhook subscription of ${topic.topicArn} is confirmed${pending.length > 0 ? ` (pending: ${named(pending)})` : ''}: pages reach on-call only through alerts.integrations, and a page none of them takes reaches no one`,
-          fix: 'add alerts.emails (or confirm the pending subscription) as a second path, and deploy',
+          cause: `no email or webhook subscription of ${topic.topicArn} is confirmed${pending.length > 0 ? ` (pending: ${named(pending)})` : ''}: ${ROUTER_ONLY.why}`,
+          fix: ROUTER_ONLY.fix,
         };
       if (confirmed.length === 0)
         throw new StepFailedError(
