@@ -19,7 +19,7 @@ import type { DrillAccountStack } from './stacks/drill-account-stack.js';
 import type { DrStack } from './stacks/dr-stack.js';
 import type { PrimaryStack } from './stacks/primary-stack.js';
 import type { VaultStack } from './stacks/vault-stack.js';
-import { networkLines, pendingSubscriptionsCommand } from './synth-summary.js';
+import { networkLines, noSubscriptionsText, pendingSubscriptionsCommand } from './synth-summary.js';
 
 /** The ids of redis-dr's warnings, for `Annotations.of(scope).acknowledgeWarning(id, reason)`. */
 export const WARNING_IDS = {
@@ -72,8 +72,9 @@ export function annotateWorkload(config: RedisDrConfig, stacks: { readonly prima
   }
 
   subscriptionNotes(config, [
-    { role: 'primary', stack: primary, topic: primary.alerts, existing: config.alerts.existingTopicArns.primary },
-    { role: 'DR', stack: dr, topic: dr.alerts, existing: config.alerts.existingTopicArns.dr },
+    // The workload regions' topics have the page router (alerts.integrations); the vault's and the drill account's do not.
+    { role: 'primary', stack: primary, topic: primary.alerts, existing: config.alerts.existingTopicArns.primary, routed: true },
+    { role: 'DR', stack: dr, topic: dr.alerts, existing: config.alerts.existingTopicArns.dr, routed: true },
   ]);
 }
 
@@ -126,15 +127,18 @@ function placeholderWarning(config: RedisDrConfig, stack: Stack): void {
  * pending for 48 hours), with the command listing what is still pending; a
  * warning when nobody is subscribed.
  */
-function subscriptionNotes(config: RedisDrConfig, topics: readonly { role: string; stack: Stack; topic: IConstruct; existing: string | undefined }[]): void {
+function subscriptionNotes(
+  config: RedisDrConfig,
+  topics: readonly { role: string; stack: Stack; topic: IConstruct; existing: string | undefined; routed?: true }[],
+): void {
   const { emails, httpsEndpoints } = config.alerts;
-  for (const { role, stack, topic, existing } of topics) {
+  for (const { role, stack, topic, existing, routed } of topics) {
     if (existing) continue;
     const region = stack.region;
     if (emails.length === 0 && httpsEndpoints.length === 0) {
       Annotations.of(topic).addWarningV2(
         WARNING_IDS.noAlertSubscriptions,
-        `no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${role} ${region} page nobody`,
+        noSubscriptionsText(`${role} ${region}`, routed ? (config.alerts.integrations?.length ?? 0) : 0),
       );
       continue;
     }

@@ -243,6 +243,16 @@ export function drillAccountLines(config: RedisDrConfig, selection: StackSelecti
  * 2023; the link itself stays valid 3 days); the command that lists what is
  * still pending, per region whose topic this deployment creates.
  */
+/**
+ * The warning for alert topics nobody is subscribed to: their alarms page nobody, or, where the page router
+ * delivers to `integrations` tools (the workload regions), only those tools, with no one told when none takes a page.
+ */
+export function noSubscriptionsText(where: string, integrations: number): string {
+  return integrations === 0
+    ? `no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${where} page nobody`
+    : `no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${where} page only through the ${integrations} alerts.integrations tool(s); a page none of them takes goes to the page router's dead-letter queue and its error alarm, which pages through the same tools`;
+}
+
 export function subscriptionLines(config: RedisDrConfig, selection: StackSelection = 'workload'): string[] {
   const names = stackNames(config);
   const regions =
@@ -259,9 +269,8 @@ export function subscriptionLines(config: RedisDrConfig, selection: StackSelecti
   if (created.length === 0) return [];
   const { emails, httpsEndpoints } = config.alerts;
   if (emails.length === 0 && httpsEndpoints.length === 0) {
-    return [
-      `  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of ${created.map((r) => `${r.role} ${r.region}`).join(' and ')} page nobody`,
-    ];
+    const routed = selection !== 'vault' && selection !== 'drill' ? (config.alerts.integrations?.length ?? 0) : 0;
+    return [`  ${noSubscriptionsText(created.map((r) => `${r.role} ${r.region}`).join(' and '), routed)}`];
   }
   const what = emails.length > 0 ? `the ${emails.length} email subscription(s)` : 'the HTTPS subscription(s)';
   return [

@@ -19,6 +19,7 @@ import { regionFacts } from './regions.js';
 import { KMS_KEY_ARN, SECRET_ARN, show } from './messages.js';
 import { DRILL_PREFIX, drillTargetStem } from '../../lambdas/domain/drills/drill.js';
 import { TIERS } from '../../lambdas/domain/plans/types.js';
+import { alertProblems } from './alert-checks.js';
 
 export interface Problem {
   readonly path: readonly PropertyKey[];
@@ -65,6 +66,7 @@ export function crossFieldProblems(input: unknown, now: Date): Problem[] {
     checkVaultDrill(root, asObject(plan), index, problems);
   });
   checkDrillAccount(root, plans.map(asObject), problems);
+  problems.push(...alertProblems(root));
   return problems;
 }
 

@@ -29,13 +29,6 @@ export interface PageIntegrationsProps {
   readonly memorySizeMb?: number;
 }
 
-/**
- * The page kinds the router's subscription leaves out: its own failure pages
- * (it already sent them to the tools that answered), and the selftest's TEST
- * page, which `redis-dr selftest` hands the router itself to hear each tool's answer.
- */
-const NOT_ROUTED = ['delivery-failed', 'selftest'];
-
 /** The stack output naming the page router, which `redis-dr selftest` invokes with its TEST page. */
 export const PAGE_ROUTER_OUTPUT = 'PageRouterArn';
 
@@ -103,12 +96,10 @@ export class PageIntegrations extends Construct {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
     this.grantSecrets(role, [...new Set(named.flatMap((n) => ('secretName' in n.integration ? [n.integration.secretName] : [])))]);
 
-    props.alerts.topic.addSubscription(
-      new subscriptions.LambdaSubscription(this.function.function, {
-        filterPolicy: { kind: sns.SubscriptionFilter.stringFilter({ denylist: NOT_ROUTED }) },
-        deadLetterQueue: props.deadLetterQueue,
-      }),
-    );
+    // No filter policy: SNS would drop every message without the attribute it names, and an alarm's SNS action (the
+    // formatter's own error alarm) publishes none. The router leaves out its own failure pages and the selftest's TEST
+    // page itself (NOT_ROUTED_KINDS, lambdas/domain/alerting/sns-page.ts).
+    props.alerts.topic.addSubscription(new subscriptions.LambdaSubscription(this.function.function, { deadLetterQueue: props.deadLetterQueue }));
     // The operator's policy lets it invoke only a function with this tag (docs/iam/operator-policy.json): the selftest's TEST page.
     Tags.of(this.function.function).add(TAGS.pageRouter, 'true');
     new CfnOutput(this, 'RouterArn', {

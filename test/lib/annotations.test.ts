@@ -88,8 +88,19 @@ describe('RedisDr annotations: what the synth summary says, on the construct it 
       `/${unsubscribed.primary.stackName}/Alerts`,
       `no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of primary eu-west-1 page nobody [ack: ${WARNING_IDS.noAlertSubscriptions}]`,
     );
+    const routed = workload(
+      fixture('basic', (p) => {
+        p.alerts = { emails: [], integrations: [{ type: 'pagerduty', secretName: 'redis-dr/pagerduty' }] };
+      }),
+    );
+    Annotations.fromStack(routed.primary).hasWarning(
+      `/${routed.primary.stackName}/Alerts`,
+      `no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of primary eu-west-1 page only through the 1 alerts.integrations tool(s); a page none of them takes goes to the page router's dead-letter queue and its error alarm, which pages through the same tools [ack: ${WARNING_IDS.noAlertSubscriptions}]`,
+    );
     const existing = workload(
       fixture('basic', (p) => {
+        // Emails with an existing topic in both regions would be subscribed to nothing: refused (test/lib/config/alerts.test.ts).
+        p.alerts.emails = [];
         p.alerts.existingTopicArns = {
           primary: 'arn:aws:sns:eu-west-1:111122223333:oncall',
           dr: 'arn:aws:sns:eu-central-1:111122223333:oncall',

@@ -45,6 +45,13 @@ describe('synth summary: the alert subscriptions to confirm after the deploy', (
       `  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of primary ${config.primary.region} and DR ${config.dr.region} page nobody`,
     ]);
   });
+
+  it('with integrations and no subscription, says the alarms page only through those tools, not that they page nobody', () => {
+    const integrations = [{ type: 'pagerduty' as const, secretName: 'redis-dr/pagerduty', serviceRegion: 'us' as const }];
+    expect(subscriptionLines(withAlerts({ emails: [], httpsEndpoints: [], integrations }))).toEqual([
+      `  no alert subscriptions (alerts.emails, alerts.httpsEndpoints): the alarms of primary ${config.primary.region} and DR ${config.dr.region} page only through the 1 alerts.integrations tool(s); a page none of them takes goes to the page router's dead-letter queue and its error alarm, which pages through the same tools`,
+    ]);
+  });
 });
 
 describe('synth summary: a vault in another account', () => {

@@ -89,6 +89,11 @@ export function formatAlert(event: unknown, context: AlertContext): FormattedAle
         surprises,
       );
     }
+    // An SNS alarm action (an alarm that pages straight to the topic, e.g. the formatter's own errors): CloudWatch's
+    // notification JSON, read back from the topic by the page router.
+    if (source === undefined && str(event, 'AlarmName') && str(event, 'NewStateValue')) {
+      return formatAlarm(alarmEventOfNotification(event), context, surprises);
+    }
     if (source === 'aws.states' && detailType === 'Step Functions Execution Status Change') {
       return formatExecution(event, context, surprises);
     }
@@ -220,6 +225,44 @@ function formatAlarm(event: unknown, ctx: AlertContext, surprises: string[]): Fo
     message: lines.join('\n'),
     attributes: attributes(kindName ?? 'alarm', severity, region, ctx.deployment, scope, alarmName),
     surprises,
+  };
+}
+
+/**
+ * An alarm's SNS notification (`AlarmName`, `NewStateValue`, `NewStateReason`, `StateChangeTime`, `AlarmArn`,
+ * `Trigger` with `MetricName`, `Namespace`, `Dimensions` [{name, value}], or `Metrics` for a math alarm) in the
+ * EventBridge event's shape {@link formatAlarm} reads. Its `Region` is a display name ("EU (Ireland)"): the region
+ * code is taken from `AlarmArn`.
+ */
+function alarmEventOfNotification(n: unknown): Record<string, unknown> {
+  const trigger = get(n, 'Trigger');
+  const math = get(trigger, 'Metrics');
+  const stat = Array.isArray(math) ? math.map((m) => get(m, 'MetricStat', 'Metric')).find((m) => m && typeof m === 'object') : trigger;
+  const dimensions: Record<string, string> = {};
+  const dims = get(stat, 'Dimensions');
+  if (Array.isArray(dims)) {
+    for (const d of dims) {
+      const name = str(d, 'name') ?? str(d, 'Name');
+      const value = str(d, 'value') ?? str(d, 'Value');
+      if (name && value) dimensions[name] = value;
+    }
+  }
+  const metricName = str(stat, 'MetricName');
+  const at = str(n, 'StateChangeTime');
+  return {
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    region: str(n, 'AlarmArn')?.split(':')[3] || undefined,
+    time: at,
+    detail: {
+      alarmName: str(n, 'AlarmName'),
+      state: { value: str(n, 'NewStateValue'), reason: str(n, 'NewStateReason'), timestamp: at },
+      previousState: { value: str(n, 'OldStateValue') },
+      configuration: {
+        description: str(n, 'AlarmDescription'),
+        metrics: metricName ? [{ metricStat: { metric: { namespace: str(stat, 'Namespace'), name: metricName, dimensions } } }] : [],
+      },
+    },
   };
 }
 

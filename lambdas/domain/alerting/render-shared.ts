@@ -3,6 +3,7 @@
  * resolves an alarm, the key that ties an ALARM to its OK in the on-call
  * tools, the runbook as a link, and the first steps from the catalog. Pure.
  */
+import { createHash } from 'node:crypto';
 import { ALARM_KINDS, type AlarmKindName, type PageKind, runbookOf } from './catalog.js';
 import type { Page } from './page.js';
 
@@ -29,11 +30,15 @@ export const MAX_PAGE_KEY = 255;
  * The key an alarm's ALARM and OK pages share: `redis-dr/<deployment>/<region>/<alarm>`.
  * The region is part of it because both regions have alarms of the same name:
  * the DR region's OK must not resolve the primary's incident. Pages without an
- * alarm (a failed execution, a drill report) are keyed by kind and scope.
+ * alarm (a failed execution, a drill report) are keyed by kind and scope; a page
+ * of kind `unknown` (an event the formatter does not know) also by a digest of its text: two different ones must not be one
+ * incident, where PagerDuty and Opsgenie would fold the second into the first
+ * open one without notifying anyone (the same page delivered again still is one).
  */
 export function pageKey(page: Page): string {
   const a = page.attributes;
-  const what = a.alarm ?? [a.kind, a.plan, a.target].filter((p) => p !== undefined && p !== '').join('/');
+  const digest = a.kind === 'unknown' ? createHash('sha256').update(`${page.subject}\n${page.message}`).digest('hex').slice(0, 16) : undefined;
+  const what = a.alarm ?? [a.kind, a.plan, a.target, digest].filter((p) => p !== undefined && p !== '').join('/');
   const key = `redis-dr/${a.deployment}/${a.region}/${what}`;
   return key.length > MAX_PAGE_KEY ? key.slice(0, MAX_PAGE_KEY) : key;
 }

@@ -193,12 +193,22 @@ export interface SubscriptionFacts {
   readonly confirmed: boolean;
 }
 
-/** The region's alert topic: at least one confirmed subscription, else nobody will be paged. */
+/** What it means when the page router's subscription is an alert topic's only confirmed one, and the fix (doctor and selftest). */
+export const ROUTER_ONLY = {
+  why: 'pages reach on-call only through alerts.integrations, and a page none of them takes reaches no one',
+  fix: 'add alerts.emails (or confirm the pending subscription) as a second path, and deploy',
+} as const;
+
+/**
+ * The region's alert topic: at least one confirmed subscription, else nobody will be paged. The page router's own
+ * subscription (`pageRouterArn`, with alerts.integrations) delivers pages to those tools only: as the only one, it warns.
+ */
 export function judgeTopic(
   region: string,
   topicArn: string | undefined,
   subscriptions: readonly SubscriptionFacts[] | undefined,
   outputName: string,
+  pageRouterArn?: string,
 ): DoctorCheck {
   const base = { section: 'alerts', region, subject: topicArn ? `topic ${topicArn.split(':').pop()}` : 'alert topic' } as const;
   if (!topicArn)
@@ -227,6 +237,14 @@ export function judgeTopic(
         pending.length > 0
           ? 'confirm each subscription from the message AWS sent to it (or resend: aws sns subscribe)'
           : `subscribe on-call: add alerts.emails or alerts.httpsEndpoints to the config and deploy, or aws sns subscribe --topic-arn ${topicArn}`,
+    };
+  }
+  if (pageRouterArn !== undefined && confirmed.every((s) => s.protocol === 'lambda' && s.endpoint === pageRouterArn)) {
+    return {
+      ...base,
+      state: 'warn',
+      detail: `the page router is the only confirmed subscription${pending.length > 0 ? ` (not yet confirmed: ${listed(pending)})` : ''}: ${ROUTER_ONLY.why}`,
+      fix: ROUTER_ONLY.fix,
     };
   }
   if (pending.length > 0) {

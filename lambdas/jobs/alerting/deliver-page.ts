@@ -6,7 +6,7 @@ import { renderChatbot } from '../../domain/alerting/render-chatbot.js';
 import { renderOpsgenie } from '../../domain/alerting/render-opsgenie.js';
 import { renderPagerDuty } from '../../domain/alerting/render-pagerduty.js';
 import type { RenderContext } from '../../domain/alerting/render-shared.js';
-import { pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
+import { notRouted, pageFromSnsRecord, snsEventSchema } from '../../domain/alerting/sns-page.js';
 import { type Delivery, deliveryFailedPage } from './delivery-failed.js';
 
 /**
@@ -81,9 +81,12 @@ export async function deliverAll(
 
 /**
  * Delivers a page to every integration, then pages each failure through the
- * alert topic and the integrations that answered. Throws only when no
- * integration got the page and its failure could not be paged either (the
- * async retry and the DLQ then keep it).
+ * alert topic and the integrations that answered. Throws (after that, so the
+ * invocation fails: its dead-letter queue keeps the page for a redrive, and
+ * the router's error alarm fires) when no integration got the page, or when
+ * nobody was told that one did not: the alert topic's own subscribers may be
+ * none but this router, which leaves delivery-failed pages out, so a failure
+ * page the topic took is no proof that anyone read it.
  */
 export async function deliverPage(page: Page, deps: DeliveryDeps): Promise<Delivery[]> {
   const named = deps.integrations.map((integration, index) => ({ integration, name: integrationName(integration, index) }));
@@ -106,10 +109,15 @@ export async function deliverPage(page: Page, deps: DeliveryDeps): Promise<Deliv
     deliverAll(answered, failure, deps),
   ]);
   if (topic !== undefined) deps.log.error('the delivery failure could not be paged to the alert topic', { error: topic });
-  const heard = topic === undefined || others.some((d) => d.ok);
-  if (!heard && answered.length === 0) {
+  const why = failed.map((d) => `${d.name}: ${d.error}`).join('; ');
+  const told =
+    topic === undefined
+      ? 'its failure was published to the alert topic (read only by its email and webhook subscribers, if it has any)'
+      : `its failure could not be paged either (alert topic: ${topic})`;
+  if (answered.length === 0) throw new Error(`page "${page.subject}" reached no integration (${why}); ${told}`);
+  if (topic !== undefined && !others.some((d) => d.ok)) {
     throw new Error(
-      `page "${page.subject}" reached no integration (${failed.map((d) => `${d.name}: ${d.error}`).join('; ')}) and its failure could not be paged`,
+      `page "${page.subject}" did not reach ${failed.map((d) => d.name).join(', ')} (${why}), and no integration nor the alert topic took that news`,
     );
   }
   return deliveries;
@@ -135,6 +143,14 @@ export function routedIntegrations(integrationsJson: string, chatTopicsJson: str
 export async function routePages(event: unknown, deps: DeliveryDeps & { readonly deployment: string; readonly region: string }): Promise<Delivery[][]> {
   const { Records } = snsEventSchema.parse(event);
   const out: Delivery[][] = [];
-  for (const record of Records) out.push(await deliverPage(pageFromSnsRecord(record, deps), deps));
+  for (const record of Records) {
+    const why = notRouted(record, deps.deployment);
+    if (why !== undefined) {
+      deps.log.info('message not routed', { why, subject: record.Sns.Subject ?? undefined });
+      out.push([]);
+      continue;
+    }
+    out.push(await deliverPage(pageFromSnsRecord(record, { ...deps.context, deployment: deps.deployment, region: deps.region }), deps));
+  }
   return out;
 }

@@ -14,7 +14,7 @@ export interface Delivery {
 /**
  * The page that says a page did not reach an on-call integration: which,
  * why, and the page it was, so nobody misses it because one tool is deaf.
- * Kind `delivery-failed`: the router's subscription filters it out, so it
+ * Kind `delivery-failed`: the router leaves it out (NOT_ROUTED_KINDS), so it
  * never loops back through the tool that failed.
  */
 export function deliveryFailedPage(page: Page, failed: readonly Delivery[]): Page {

@@ -3,7 +3,7 @@
  * answer per integration. `redis-dr selftest` invokes the page router with
  * {@link RouterTestRequest} (synchronously, RequestResponse) instead of
  * counting on the alert topic: a topic's subscriber cannot say whether
- * PagerDuty answered, the router can. The router's subscription leaves the
+ * PagerDuty answered, the router can. The router leaves the
  * selftest's TEST page out, so each tool gets it once, from this call.
  *
  * A failed integration is reported, not paged: the operator reading the

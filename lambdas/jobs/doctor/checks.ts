@@ -272,7 +272,7 @@ export async function runDoctorChecks(input: DoctorInput, clients: DoctorClients
               topicSubscriptions(clients.sns(region), topicArn, wrap),
             )
           : ({ ok: true, value: undefined } as const);
-        checks.push(subs.ok ? judgeTopic(region, topicArn, subs.value, input.alertTopicOutput) : subs.check);
+        checks.push(subs.ok ? judgeTopic(region, topicArn, subs.value, input.alertTopicOutput, pageRouterArn) : subs.check);
       } else {
         checks.push({
           section: 'alerts',

@@ -271,11 +271,29 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
   return [...worst.values()].sort((a, b) => a.plan.localeCompare(b.plan) || a.metric.localeCompare(b.metric));
 }
 
-/** Emits the age of `at`, or records a gap (no data point) when there is nothing. */
+/**
+ * How far past the run's end a point's time may be before it is refused: the clocks of different services
+ * (ElastiCache, S3, Step Functions, this Lambda) disagree by seconds, not minutes.
+ */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Emits the age of `at`, or records a gap (no data point) when there is nothing. A point dated after the run
+ * (past its budget and {@link CLOCK_SKEW_MS}) is a failure, not age 0: a wrong clock or a forged `redis-dr:created`
+ * tag (the vault's replicas carry the workload account's tags) would otherwise read fresh until that date, whatever
+ * stopped meanwhile.
+ */
 function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string, recoveryPoint?: string): void {
   if (!at) {
     run.deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { plan, target, metric, why });
     run.gaps.push({ plan, target, metric, why });
+    return;
+  }
+  if (at.getTime() > run.deadline + CLOCK_SKEW_MS) {
+    const what = recoveryPoint ?? 'the newest point';
+    const source = metric === METRIC.verifiedCopyAge ? `its objects' ${TAGS.created} tag` : 'the clock of the service that made it';
+    const error = `${what} is dated ${at.toISOString()}, after this run (${run.now.toISOString()}): not counted as fresh; check ${source}`;
+    fail(run, { plan, target, metric }, error);
     return;
   }
   const seconds = ageSeconds(at, run.now);

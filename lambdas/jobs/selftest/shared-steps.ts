@@ -10,6 +10,7 @@ import { publishAlert } from '../../adapters/aws/alerts.js';
 import { writeSelftestRecord } from '../../adapters/records/selftest-records.js';
 import { topicSubscriptions } from '../../adapters/aws/sns.js';
 import { type SelftestRecord, selftestRecordKey, selftestVerdict } from '../../domain/selftest/steps.js';
+import { ROUTER_ONLY } from '../../domain/doctor/judge.js';
 import type { StackDrift } from '../../domain/org/stack-drift.js';
 import { forwardAlert } from '../alerting/alert-formatter.js';
 import { selftestEvent } from '../alerting/test-page.js';
@@ -46,10 +47,22 @@ export async function alertPathStep(
         log: o.log,
         context: { deployment: o.deployment, region: topic.region },
       });
-      const subs = (await topicSubscriptions(o.sns, topic.topicArn)) ?? [];
+      const all = (await topicSubscriptions(o.sns, topic.topicArn)) ?? [];
+      // The page router leaves the TEST page out (the pages step hands it over itself): it delivers nothing here.
+      const isRouter = (s: (typeof all)[number]) => s.protocol === 'lambda' && topic.pageRouterArn !== undefined && s.endpoint === topic.pageRouterArn;
+      const router = all.some((s) => s.confirmed && isRouter(s));
+      const subs = all.filter((s) => !isRouter(s));
       const confirmed = subs.filter((s) => s.confirmed);
       const pending = subs.filter((s) => !s.confirmed);
       const named = (list: typeof subs) => list.map((s) => `${s.protocol}:${s.endpoint}`).join(', ');
+      if (confirmed.length === 0 && router)
+        return {
+          value: undefined,
+          detail: `"${sent.subject}" published through the formatter; the page router is the topic's only confirmed subscriber (the pages step tests it)`,
+          verdict: 'warned',
+          cause: `no email or webhook subscription of ${topic.topicArn} is confirmed${pending.length > 0 ? ` (pending: ${named(pending)})` : ''}: ${ROUTER_ONLY.why}`,
+          fix: ROUTER_ONLY.fix,
+        };
       if (confirmed.length === 0)
         throw new StepFailedError(
           `"${sent.subject}" published, but no subscription of ${topic.topicArn} is confirmed${pending.length > 0 ? ` (pending: ${named(pending)})` : ' (it has none)'}: nobody is paged`,

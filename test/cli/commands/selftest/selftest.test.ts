@@ -261,6 +261,19 @@ describe('redis-dr selftest', () => {
       expect(record().steps.find((s) => s.step === 'pages primary')?.verdict).toBe('passed');
     });
 
+    it("the router does not deliver the alert path's TEST page: its subscription alone is not counted as one that does, the alerts row warns (exit 0)", async () => {
+      aws.pipeline.subscriptions.set(TOPIC(PRIMARY), [{ Protocol: 'lambda', Endpoint: ROUTER, SubscriptionArn: `${TOPIC(PRIMARY)}:router-sub` }]);
+      const r = await run();
+      expect(r.code).toBe(0);
+      const row = r.stdout.split('\n').find((l) => l.startsWith('alerts primary'));
+      expect(row).toContain("the page router is the topic's only confirmed subscriber (the pages step tests it)");
+      expect(row).not.toContain('deliver it');
+      expect(r.stdout).toContain(
+        `cause: no email or webhook subscription of ${TOPIC(PRIMARY)} is confirmed: pages reach on-call only through alerts.integrations, and a page none of them takes reaches no one`,
+      );
+      expect(record().steps.find((s) => s.step === 'alerts primary')?.verdict).toBe('warned');
+    });
+
     it('one integration failed: its row FAILED names it and the answer, the others answered, exit 1', async () => {
       opsgenie.failing.add('/v2/alerts');
       const r = await run();

@@ -548,3 +548,47 @@ describe('alarm actions (the Lambda action payload)', () => {
     expect({ ...viaAction, surprises: [] }).toEqual({ ...formatAlert(event, CTX), surprises: [] });
   });
 });
+
+describe("alarm notifications (an alarm's SNS action, read back from the topic by the page router)", () => {
+  /** CloudWatch's SNS notification of the same alarm: its own field names, `Region` a display name, the code in `AlarmArn`. */
+  function notification(trigger: Record<string, unknown>) {
+    return {
+      AlarmName: 'redis-dr-prod-snapshot-failed-sessions',
+      AlarmDescription: `Snapshots of plan sessions failed. ${RUNBOOK('snapshot-failed')}`,
+      AWSAccountId: '111122223333',
+      NewStateValue: 'ALARM',
+      NewStateReason: 'Threshold Crossed: 1 datapoint [1.0 (21/11/26 09:55:00)] was greater than or equal to the threshold (1.0).',
+      StateChangeTime: AT,
+      Region: 'EU (Ireland)',
+      AlarmArn: 'arn:aws:cloudwatch:eu-west-1:111122223333:alarm:redis-dr-prod-snapshot-failed-sessions',
+      OldStateValue: 'OK',
+      Trigger: trigger,
+    };
+  }
+  const event = alarm({
+    name: 'redis-dr-prod-snapshot-failed-sessions',
+    description: `Snapshots of plan sessions failed. ${RUNBOOK('snapshot-failed')}`,
+    metric: 'SnapshotsFailed',
+    dimensions: { Plan: 'sessions' },
+  });
+  const expected = { ...formatAlert(event, { ...CTX, region: 'us-east-1' }), surprises: [] };
+
+  it('formats a metric alarm exactly like the EventBridge event, in the region its ARN names', () => {
+    const dims = [{ value: 'sessions', name: 'Plan' }];
+    const out = formatAlert(notification({ MetricName: 'SnapshotsFailed', Namespace: 'RedisDr', Dimensions: dims, Threshold: 1.0 }), {
+      ...CTX,
+      region: 'us-east-1',
+    });
+    expect(out.surprises).toEqual([]);
+    expect({ ...out, surprises: [] }).toEqual(expected);
+  });
+
+  it('formats a metric math alarm by its first metric', () => {
+    const metrics = [
+      { Id: 'e1', Expression: 'm1 + 0', ReturnData: true },
+      { Id: 'm1', MetricStat: { Metric: { Dimensions: [{ value: 'sessions', name: 'Plan' }], MetricName: 'SnapshotsFailed', Namespace: 'RedisDr' } } },
+    ];
+    const out = formatAlert(notification({ Metrics: metrics }), { ...CTX, region: 'us-east-1' });
+    expect({ ...out, surprises: [] }).toEqual(expected);
+  });
+});

@@ -99,6 +99,17 @@ describe('judgeTopic', () => {
   ] as const)('%j: %s', (subs, state) => {
     expect(judgeTopic(R, 'arn:aws:sns:eu-west-1:1:t', subs, 'AlertTopicArn').state).toBe(state);
   });
+
+  it("warns when the page router's subscription is the only confirmed one (pages reach the integrations only); passes with another", () => {
+    const ROUTER = 'arn:aws:lambda:eu-west-1:1:function:router';
+    const router = { protocol: 'lambda', endpoint: ROUTER, confirmed: true };
+    expect(judgeTopic(R, 'arn:aws:sns:eu-west-1:1:t', [router, sub(false)], 'AlertTopicArn', ROUTER)).toMatchObject({
+      state: 'warn',
+      detail:
+        'the page router is the only confirmed subscription (not yet confirmed: email a@example.com): pages reach on-call only through alerts.integrations, and a page none of them takes reaches no one',
+    });
+    expect(judgeTopic(R, 'arn:aws:sns:eu-west-1:1:t', [router, sub(true)], 'AlertTopicArn', ROUTER).state).toBe('pass');
+  });
 });
 
 describe('buckets', () => {

@@ -153,16 +153,37 @@ describe('deliverPage', () => {
       },
     });
     await expect(deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps)).rejects.toThrow(
-      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\) and its failure could not be paged/,
+      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\); its failure could not be paged either \(alert topic: KMS.AccessDeniedException\)/,
     );
   });
 
-  it('does not throw when every integration failed but the topic carried the failure', async () => {
+  // The topic taking the failure page proves no one read it: with integrations only, its one subscriber is this router,
+  // which leaves delivery-failed out. The invocation fails, so the DLQ keeps the page for a redrive.
+  it('throws when every integration failed, even though the topic took the failure page (which it still gets)', async () => {
     failing.add('/v2');
     const { deps, topic } = harness({ publishRaw: async () => Promise.reject(new Error('AuthorizationError')) });
-    const deliveries = await deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps);
-    expect(deliveries.every((d) => !d.ok)).toBe(true);
+    await expect(deliverPage(samplePage('lambda-errors', 'alarm', CTX), deps)).rejects.toThrow(
+      /reached no integration \(pagerduty-1: POST .* answered 503.*chatbot-3: AuthorizationError\); its failure was published to the alert topic/,
+    );
     expect(topic.map((p) => p.attributes.kind)).toEqual(['delivery-failed']);
+  });
+
+  it('throws when one tool took the page but nobody took the news that another did not', async () => {
+    failing.add('/v2/alerts');
+    let chats = 0;
+    const { deps } = harness({
+      // Chat takes the page, then refuses the delivery-failed page; PagerDuty's key is gone by then; the topic refuses.
+      publishRaw: async () => {
+        chats += 1;
+        if (chats > 1) throw new Error('AuthorizationError');
+      },
+      secret: async (name) =>
+        name === 'redis-dr/opsgenie' ? 'og-key-1' : Promise.reject(new Error(`secret ${name} could not be read: AccessDeniedException`)),
+      publishPage: async () => Promise.reject(new Error('KMS.AccessDeniedException')),
+    });
+    await expect(deliverPage(samplePage('rdb-corrupt', 'alarm', CTX), deps)).rejects.toThrow(
+      /did not reach pagerduty-1, opsgenie-2 .*and no integration nor the alert topic took that news/,
+    );
   });
 });
 
@@ -182,11 +203,124 @@ describe('routePages', () => {
     expect(received.find((r) => r.path === '/v2/enqueue')!.body.dedup_key).toBe(pageKey(page));
   });
 
-  it('a message published by hand without attributes still reaches on-call, as kind unknown', async () => {
+  it('a page of a kind or severity not ours still reaches on-call, as kind unknown, severity warning', async () => {
     const { deps, chat } = harness();
-    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello' } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
+    const MessageAttributes = { kind: { Type: 'String', Value: 'made-up' }, severity: { Type: 'String', Value: 'urgent' } };
+    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello', MessageAttributes } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
     expect(chat[0]!.message.metadata.eventType).toBe('unknown');
     expect(received.find((r) => r.path === '/v2/enqueue')!.body.payload.severity).toBe('warning');
+  });
+
+  // With alerts.existingTopicArns the topic may be a shared one: its other traffic is its own subscribers' business.
+  it("leaves a message that is not redis-dr's (no kind attribute, not an alarm of this deployment) to the topic's own subscribers", async () => {
+    const { deps, chat, logs } = harness();
+    const foreign = JSON.parse(alarmNotification('ALARM').Records[0]!.Sns.Message) as Record<string, unknown>;
+    const records = [
+      { Sns: { Subject: null, Message: 'hello' } },
+      { Sns: { Subject: 'ALARM: "billing-high"', Message: JSON.stringify({ ...foreign, AlarmName: 'billing-high' }) } },
+      { Sns: { Subject: 'ALARM', Message: JSON.stringify({ ...foreign, AlarmName: 'redis-dr-staging-lambda-errors-alertformatter' }) } },
+    ];
+    expect(await routePages({ Records: records }, { ...deps, deployment: 'prod', region: 'eu-west-1' })).toEqual([[], [], []]);
+    expect(received).toEqual([]);
+    expect(chat).toEqual([]);
+    expect(logs.filter((l) => l.message === 'message not routed').map((l) => l.extra?.why)).toEqual(
+      Array(3).fill("not a redis-dr page (no kind attribute, not an alarm named redis-dr-prod-*): left to the topic's own subscribers"),
+    );
+  });
+});
+
+/** An alarm's SNS action publishes CloudWatch's notification JSON with no message attributes (the formatter's own error alarm). */
+function alarmNotification(state: 'ALARM' | 'OK') {
+  const name = 'redis-dr-prod-lambda-errors-alertformatter';
+  const message = {
+    AlarmName: name,
+    AlarmDescription: 'The PrimaryStack/Monitoring/AlertFormatter function failed (an invocation threw). Runbook: docs/runbooks/pipeline-errors.md',
+    AWSAccountId: '123456789012',
+    NewStateValue: state,
+    NewStateReason:
+      state === 'ALARM'
+        ? 'Threshold Crossed: 1 out of the last 1 datapoints [2.0 (27/11/26 09:40:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).'
+        : 'Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].',
+    StateChangeTime: '2026-11-27T09:45:12.345+0000',
+    Region: 'EU (Ireland)',
+    AlarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`,
+    OldStateValue: state === 'ALARM' ? 'OK' : 'ALARM',
+    Trigger: {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      StatisticType: 'Statistic',
+      Statistic: 'SUM',
+      Unit: null,
+      Dimensions: [{ value: 'redis-dr-prod-AlertFormatter', name: 'FunctionName' }],
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1.0,
+      TreatMissingData: 'notBreaching',
+    },
+  };
+  return { Records: [{ Sns: { Subject: `${state}: "${name}" in EU (Ireland)`, Message: JSON.stringify(message) } }] };
+}
+
+describe('routePages: what the alert topic carries besides our pages', () => {
+  const where = { deployment: 'prod', region: 'eu-west-1' };
+
+  it("an alarm's own SNS notification (the formatter's error alarm) pages as that alarm, and its OK resolves it", async () => {
+    const { deps, chat } = harness();
+    await routePages(alarmNotification('ALARM'), { ...deps, ...where });
+    const key = 'redis-dr/prod/eu-west-1/redis-dr-prod-lambda-errors-alertformatter';
+    const trigger = received.find((r) => r.path === '/v2/enqueue')!.body;
+    expect(trigger).toMatchObject({ event_action: 'trigger', dedup_key: key, payload: { severity: 'error', class: 'lambda-errors' } });
+    expect(trigger.payload.summary).toContain('Lambda errors');
+    expect(chat[0]!.message.metadata).toMatchObject({ eventType: 'lambda-errors', threadId: key });
+    received.length = 0;
+    await routePages(alarmNotification('OK'), { ...deps, ...where });
+    expect(received.find((r) => r.path === '/v2/enqueue')!.body).toEqual({
+      routing_key: SECRETS['redis-dr/pagerduty'],
+      event_action: 'resolve',
+      dedup_key: key,
+    });
+    expect(received.find((r) => r.path.includes('/close'))!.path).toBe(`/v2/alerts/${encodeURIComponent(key)}/close?identifierType=alias`);
+  });
+
+  it('two different pages of kind unknown (events the formatter does not know) are two incidents (PagerDuty and Opsgenie fold a second trigger of one key into the open one); the same page again is one', async () => {
+    const { deps } = harness();
+    const MessageAttributes = { kind: { Type: 'String', Value: 'unknown' }, severity: { Type: 'String', Value: 'warning' } };
+    for (const text of ['an event the formatter does not know', 'a second, different one', 'an event the formatter does not know'])
+      await routePages(
+        { Records: [{ Sns: { Subject: '[WARNING] redis-dr prod: unrecognised event eu-west-1', Message: text, MessageAttributes } }] },
+        { ...deps, ...where },
+      );
+    const keys = received.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.dedup_key as string);
+    const aliases = received.filter((r) => r.path === '/v2/alerts').map((r) => r.body.alias as string);
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^redis-dr\/prod\/eu-west-1\/unknown\/[0-9a-f]{16}$/);
+    expect(keys[1]).not.toBe(keys[0]);
+    expect(keys[2]).toBe(keys[0]);
+    expect(aliases).toEqual(keys);
+  });
+
+  it('leaves out its own delivery-failed pages and the selftest TEST page (no subscription filter does it)', async () => {
+    const { deps, chat, topic, logs } = harness();
+    for (const kind of ['delivery-failed', 'selftest']) {
+      const page = samplePage('verified-copy-age', 'alarm', CTX);
+      const attributes = { ...page.attributes, kind };
+      const record = {
+        Sns: {
+          Subject: page.subject,
+          Message: page.message,
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { Type: 'String', Value: v }])),
+        },
+      };
+      expect(await routePages({ Records: [record] }, { ...deps, ...where })).toEqual([[]]);
+    }
+    expect(received).toEqual([]);
+    expect(chat).toEqual([]);
+    expect(topic).toEqual([]);
+    expect(logs.filter((l) => l.message === 'message not routed').map((l) => l.extra?.why)).toEqual([
+      'its kind (delivery-failed) is delivered another way',
+      'its kind (selftest) is delivered another way',
+    ]);
   });
 });
 

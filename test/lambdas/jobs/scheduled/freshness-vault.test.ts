@@ -146,3 +146,30 @@ describe("freshness (vault): the dead man's switches arm with the first replica,
     expect(r.points.map((p) => p.seconds)).toEqual([30 * 86_400]);
   });
 });
+
+describe('freshness (vault): a replica dated after the run is not fresh', () => {
+  it("fails the target (no data point, the run throws) when a verified replica's created tag is in the future (forged or a wrong clock)", async () => {
+    // The workload account writes the created tag; dated in 2099, it would read age 0 until then, whatever stopped meanwhile.
+    const key = addReplica('rdr-rg-a-20261121-0600', '2099-01-01T00:00:00.000Z', new Date(Date.parse('2026-11-21T06:01:00Z')));
+    verdicts.set(key, okOf(key));
+    const err = (await runFreshness(input(), deps()).catch((e: unknown) => e)) as {
+      report?: { points: unknown[]; failed: { target: string; error: string }[] };
+    };
+    expect(err.report?.points).toEqual([]);
+    expect(err.report?.failed).toEqual([
+      {
+        plan: 'sessions',
+        target: 'rg-a',
+        metric: 'VerifiedCopyAgeSeconds',
+        error: `rdr-rg-a-20261121-0600 is dated 2099-01-01T00:00:00.000Z, after this run (2026-11-21T10:00:00.000Z): not counted as fresh; check its objects' redis-dr:created tag`,
+      },
+    ]);
+  });
+
+  it('counts a replica dated within the run (clocks of services differ by seconds) as age 0', async () => {
+    const key = addReplica('rdr-rg-a-20261121-1000', '2026-11-21T10:00:30.000Z');
+    verdicts.set(key, okOf(key));
+    const r = await runFreshness(input(), deps());
+    expect(r.points.map((p) => [p.target, p.seconds])).toEqual([['rg-a', 0]]);
+  });
+});
