@@ -66,6 +66,19 @@ export function parseReportKey(key: string): ReportKey | undefined {
 }
 
 const DAY = 86_400_000;
+/**
+ * How far a record's time may lie after now before it is a record from the future: the clock skew S3 accepts of
+ * a signed request (15 minutes: its RequestTimeTooSkewed error's MaxAllowedSkewMilliseconds, 900000). The
+ * writers' times are AWS's (the schedule's time, a Lambda's clock); a reader whose clock is further behind sees a
+ * fresh record as from the future: named, exit 2, never a pass.
+ */
+const SKEW_MS = 15 * 60_000;
+
+/** The latest time a record of the tree can honestly carry, read at `now`: later is a record from the future. */
+export function clockCeiling(now: Date): Date {
+  return new Date(now.getTime() + SKEW_MS);
+}
+
 /** How far back drills count for the "drilled in the last 90 days" share; older reports are not read. */
 export const DRILL_HISTORY_DAYS = 90;
 
@@ -75,12 +88,31 @@ export interface AccountReports {
   readonly older: readonly ReportKey[];
 }
 
-/** The tree's report keys grouped per account and region, newest first; any other object of the tree is left out. */
+/**
+ * The report keys whose end is after `now` (past the clock skew AWS accepts): no schedule wrote them, and as
+ * the newest they would hide every real report and never grow stale, so they are named and never judged.
+ */
+export function futureReports(keys: readonly string[], now: Date): ReportKey[] {
+  return keys.flatMap((key) => {
+    const k = parseReportKey(key);
+    return k && k.until > clockCeiling(now) ? [k] : [];
+  });
+}
+
+/** Why a report key from the future is not judged (a MALFORMED record). */
+export function futureReportWhy(k: ReportKey, now: Date): string {
+  return `its end ${k.until.toISOString()} is after now (${now.toISOString()}): no schedule wrote it; the newest report before it is judged`;
+}
+
+/**
+ * The tree's report keys grouped per account and region, newest first; any other object of the tree is left out,
+ * and so is a report from the future ({@link futureReports}).
+ */
 export function reportsPerAccount(keys: readonly string[], now: Date): AccountReports[] {
   const groups = new Map<string, ReportKey[]>();
   for (const key of keys) {
     const k = parseReportKey(key);
-    if (!k) continue;
+    if (!k || k.until > clockCeiling(now)) continue;
     const at = `${k.account}/${k.region}`;
     groups.set(at, [...(groups.get(at) ?? []), k]);
   }
@@ -93,9 +125,9 @@ export function reportsPerAccount(keys: readonly string[], now: Date): AccountRe
     .sort((a, b) => a.newest.account.localeCompare(b.newest.account) || a.newest.region.localeCompare(b.newest.region));
 }
 
-/** Per account and region, its newest report key of any period (the one the roll-up judges). */
-export function newestPerAccount(keys: readonly string[]): ReportKey[] {
-  return reportsPerAccount(keys, new Date(0)).map((g) => g.newest);
+/** Per account and region, its newest report key of any period not from the future (the one the roll-up judges). */
+export function newestPerAccount(keys: readonly string[], now: Date): ReportKey[] {
+  return reportsPerAccount(keys, now).map((g) => g.newest);
 }
 
 /** A drill that passed: when it started, and its RTO when the report has one. */
@@ -393,6 +425,16 @@ export function accountLine(
   if (!parsed.success)
     return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notRecordWhy('a report', body, parsed.error) };
   const r = parsed.data;
+  // The key's end is what the age is judged by: a body of another end (an old report copied to a new name) is not the report its key names.
+  if (Math.floor(Date.parse(r.until) / 60_000) !== k.until.getTime() / 60_000)
+    return {
+      ...base,
+      ...EMPTY,
+      drillChains,
+      state: 'malformed',
+      stack: stackOf(false, selftest),
+      why: `not the report its key names: its until is ${r.until}, its key's end ${k.until.toISOString()} (a report copied under another name?)`,
+    };
   const lines = cacheLines(r, earlierDrills);
   const failed = r.caches.flatMap((c) => c.controls.filter((x) => x.verdict === 'fail').map((x) => `${c.facts.cache} ${x.control}`));
   const age = now.getTime() - k.until.getTime();

@@ -23,9 +23,12 @@ import { orgCsv, orgHtml } from '../../domain/org/page.js';
 import {
   type AccountRollup,
   accountLine,
+  clockCeiling,
   type DrillChainSeen,
   drillChainSeen,
   drillRecordSeenSchema,
+  futureReports,
+  futureReportWhy,
   mergeDrills,
   missingLine,
   NotJson,
@@ -40,8 +43,8 @@ import {
 import { splitAccountKey } from '../../domain/points/account-prefix.js';
 import { parseDrillRecordKey } from '../../domain/drills/evidence-record.js';
 import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
-import { SCRUB_RECORD_PREFIX, scrubRecordSchema } from '../../domain/scrub/record.js';
-import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
+import { SCRUB_RECORD_PREFIX, scrubRecordName, scrubRecordSchema } from '../../domain/scrub/record.js';
+import { SELFTEST_PREFIX, selftestRecordKey, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { readOrgConfig } from './plan.js';
 import type { z } from 'zod';
@@ -74,8 +77,10 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
 /**
  * The newest record per `<account>/<region>` directly under `<account>/<region>/<prefix>` whose name starts with
  * `name` (the names sort by time): the selftest's `selftest/<time>.json`, the scrub's `scrub/redis-dr-scrub-<time>.json`.
+ * A name after `ceiling` (the name of a record written at the clock's ceiling, domain/org/rollup.ts) is from the
+ * future: as the newest it would hide every later run, so it is named in `future` and not judged.
  */
-function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<string, string> {
+function newestRecords(keys: readonly string[], prefix: string, ceiling: string, future: MalformedRecord[], name = ''): Map<string, string> {
   const newest = new Map<string, string>();
   for (const key of keys) {
     // A record of the tree: `<account>/<region>/<prefix><name>…json` (the layout of domain/points/account-prefix.ts).
@@ -83,6 +88,13 @@ function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<
     const file = at?.rest.startsWith(prefix) ? at.rest.slice(prefix.length) : undefined;
     const record = file?.startsWith(name) && !file.includes('/') && file.endsWith('.json');
     if (!at || !record) continue;
+    if (`${prefix}${file}` > ceiling) {
+      future.push({
+        key,
+        why: `its name sorts after that of a record written now (${ceiling}): from the future, or not named by its time; the newest record before it is judged`,
+      });
+      continue;
+    }
     const where = `${at.account}/${at.region}`;
     if ((newest.get(where) ?? '') < key) newest.set(where, key);
   }
@@ -172,10 +184,11 @@ export function expectedAccounts(file: string): ExpectedAccounts {
 export async function orgRollup(store: ObjectStore, now: Date, expected?: ExpectedAccounts): Promise<OrgRollup> {
   const keys = (await store.list()).map((o) => o.key);
   const groups = reportsPerAccount(keys, now);
-  const selftests = newestRecords(keys, SELFTEST_PREFIX);
-  const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, SCRUB_RECORD_PREFIX);
+  const malformed: MalformedRecord[] = futureReports(keys, now).map((k) => ({ key: k.key, why: futureReportWhy(k, now) }));
+  const ceiling = clockCeiling(now);
+  const selftests = newestRecords(keys, SELFTEST_PREFIX, selftestRecordKey(ceiling), malformed);
+  const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, `${SCRUB_RECORDS_PREFIX}${scrubRecordName(ceiling)}`, malformed, SCRUB_RECORD_PREFIX);
   const drills = drillChains(keys);
-  const malformed: MalformedRecord[] = [];
   const atOnce = store instanceof FileObjectStore ? READS_AT_ONCE.file : READS_AT_ONCE.s3;
   const lines = await mapConcurrent(groups, atOnce, async ({ newest, older }): Promise<AccountRollup> => {
     const earlier: Record<string, PassedDrill[]> = {};

@@ -56,10 +56,10 @@ export interface RuleOutcome {
 }
 
 /** The account's newest report under `reports/`, read; undefined when there is none. */
-async function newestReport(store: ObjectStore, account: string, region: string): Promise<NewestReport | undefined> {
+async function newestReport(store: ObjectStore, account: string, region: string, now: Date): Promise<NewestReport | undefined> {
   // The rollup's key reader wants the evidence tree's `<account>/<region>/` before `reports/`.
   const keys = (await store.list()).map((o) => `${account}/${region}/${REPORTS_PREFIX}${o.key}`);
-  const [key] = newestPerAccount(keys);
+  const [key] = newestPerAccount(keys, now);
   if (!key) return undefined;
   const text = (await store.get(key.key.slice(`${account}/${region}/${REPORTS_PREFIX}`.length))).toString('utf8');
   try {
@@ -74,7 +74,7 @@ export async function runVerifiedCopyRule(run: RuleRun, deps: RuleDeps): Promise
   const now = deps.now();
   const caches = await listCaches(deps.elasticache, deps.tagging, (call) => call());
   // The reports are the DR region's, of this account: the same key shape whatever the DR region.
-  const newest = await newestReport(deps.reports, run.account, run.region);
+  const newest = await newestReport(deps.reports, run.account, run.region, now);
   const verdicts = cacheVerdicts(caches, newest, run.reportsAt, now);
   // Serverless caches: one evaluation of the account (Config records no serverless cache to evaluate).
   const evaluations = ruleEvaluations(verdicts, run.account);

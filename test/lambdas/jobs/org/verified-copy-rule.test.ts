@@ -137,6 +137,19 @@ describe('runVerifiedCopyRule', () => {
     expect(garbled).toMatchObject({ ComplianceType: 'NON_COMPLIANT', Annotation: expect.stringMatching(/not a report/) });
   });
 
+  it('judges the newest report before one ending in the future, which would never grow stale', async () => {
+    caches(1);
+    config.on(PutEvaluationsCommand).resolves({});
+    const failing = { ...REPORT, caches: [{ facts: { cache: 'c0' }, controls: [{ control: 'cross-region-copy', verdict: 'fail', why: 'copy 3 d old' }] }] };
+    const future = { ...REPORT, until: '2099-01-01T00:00:00Z' };
+    await runVerifiedCopyRule(RUN, deps(reports('future', { 'weekly/2026-11-23T0000Z/report.json': failing, 'weekly/2099-01-01T0000Z/report.json': future })));
+    expect(config.commandCalls(PutEvaluationsCommand)[0]!.args[0].input.Evaluations![0]).toMatchObject({
+      ComplianceResourceId: 'c0',
+      ComplianceType: 'NON_COMPLIANT',
+      Annotation: 'copy 3 d old',
+    });
+  });
+
   it('refuses an event that is no Config rule invocation', () => {
     expect(configRuleEventSchema.safeParse({ accountId: '111111111111' }).success).toBe(false);
     expect(configRuleEventSchema.safeParse({ resultToken: 't', accountId: '111111111111', configRuleName: 'r' }).success).toBe(true);
