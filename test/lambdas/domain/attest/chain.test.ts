@@ -107,6 +107,32 @@ describe('verifyChain', () => {
     });
   });
 
+  it('fails a signature whose text was changed though it decodes to the same bytes (base64 that is not as written)', () => {
+    const [r1] = chain(1);
+    const signature = (r1!.record as { attestation: { signature: string } }).attestation.signature;
+    // Node's base64 decoder skips what is not base64 and takes the URL alphabet: each of these decodes to the signed bytes.
+    for (const changed of [`${signature}!!`, signature.replace(/=+$/, ''), `${signature.slice(0, 8)}\n${signature.slice(8)}`, `${signature} `]) {
+      const record = structuredClone(r1!.record) as { attestation: { signature: string } };
+      record.attestation.signature = changed;
+      expect(verifyChain([{ name: 'r1.json', record }], publicKey, { whole: false })).toEqual({
+        ok: false,
+        name: 'r1.json',
+        why: 'its signature is not the base64 it was written as (changed after signing)',
+      });
+    }
+  });
+
+  it('fails a null changed to a number JSON cannot carry (1e400 reads as Infinity, written out as null)', () => {
+    const record = attest({ kind: 'redis-dr-drill', rtoSeconds: null, keys: 5 }, { deployment: 'file:///b', at, signer });
+    const text = JSON.stringify(record).replace('"rtoSeconds":null', '"rtoSeconds":1e400');
+    expect(verifyChain([{ name: 'd.json', record: JSON.parse(text) as unknown }], publicKey, { whole: false })).toEqual({
+      ok: false,
+      name: 'd.json',
+      why: 'rtoSeconds holds a number JSON cannot carry (Infinity): changed after signing',
+    });
+    expect(verifyChain([{ name: 'd.json', record: JSON.parse(JSON.stringify(record)) as unknown }], publicKey, { whole: false })).toMatchObject({ ok: true });
+  });
+
   it('refuses a key that is not Ed25519, saying what it is', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
     expect(() => ed25519Signer(rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toThrow(/is a rsa key, not an Ed25519 private key/);
