@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { splitAccountKey } from '../points/account-prefix.js';
+import { clockCeiling } from '../points/clock-skew.js';
 import { REPORTS_PREFIX } from '../report/input.js';
 import { driftedStacks, type StackDrift } from './stack-drift.js';
 import type { ScrubRecord } from '../scrub/record.js';
@@ -66,19 +67,6 @@ export function parseReportKey(key: string): ReportKey | undefined {
 }
 
 const DAY = 86_400_000;
-/**
- * How far a record's time may lie after now before it is a record from the future: the clock skew S3 accepts of
- * a signed request (15 minutes: its RequestTimeTooSkewed error's MaxAllowedSkewMilliseconds, 900000). The
- * writers' times are AWS's (the schedule's time, a Lambda's clock); a reader whose clock is further behind sees a
- * fresh record as from the future: named, exit 2, never a pass.
- */
-const SKEW_MS = 15 * 60_000;
-
-/** The latest time a record of the tree can honestly carry, read at `now`: later is a record from the future. */
-export function clockCeiling(now: Date): Date {
-  return new Date(now.getTime() + SKEW_MS);
-}
-
 /** How far back drills count for the "drilled in the last 90 days" share; older reports are not read. */
 export const DRILL_HISTORY_DAYS = 90;
 

@@ -23,7 +23,6 @@ import { orgCsv, orgHtml } from '../../domain/org/page.js';
 import {
   type AccountRollup,
   accountLine,
-  clockCeiling,
   type DrillChainSeen,
   drillChainSeen,
   drillRecordSeenSchema,
@@ -41,6 +40,7 @@ import {
   scrubSeen,
 } from '../../domain/org/rollup.js';
 import { splitAccountKey } from '../../domain/points/account-prefix.js';
+import { clockCeiling } from '../../domain/points/clock-skew.js';
 import { parseDrillRecordKey } from '../../domain/drills/evidence-record.js';
 import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { SCRUB_RECORD_PREFIX, scrubRecordName, scrubRecordSchema } from '../../domain/scrub/record.js';
@@ -77,7 +77,7 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
 /**
  * The newest record per `<account>/<region>` directly under `<account>/<region>/<prefix>` whose name starts with
  * `name` (the names sort by time): the selftest's `selftest/<time>.json`, the scrub's `scrub/redis-dr-scrub-<time>.json`.
- * A name after `ceiling` (the name of a record written at the clock's ceiling, domain/org/rollup.ts) is from the
+ * A name after `ceiling` (the name of a record written at the clock's ceiling, domain/points/clock-skew.ts) is from the
  * future: as the newest it would hide every later run, so it is named in `future` and not judged.
  */
 function newestRecords(keys: readonly string[], prefix: string, ceiling: string, future: MalformedRecord[], name = ''): Map<string, string> {
