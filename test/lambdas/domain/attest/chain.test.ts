@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../../lambdas/domain/attest/canonical.js';
+import { canonicalJson, duplicateKey } from '../../../../lambdas/domain/attest/canonical.js';
 import {
   type AsyncSigner,
   attest,
@@ -40,6 +40,16 @@ function chain(n: number, deployment = 'file:///b'): NamedRecord[] {
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined, so the digest does not depend on who wrote it', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe('duplicateKey', () => {
+  it('finds a key twice in one object at any depth, compared as parsed; never across objects, nor inside a string', () => {
+    expect(duplicateKey('{"a":1,"b":{"c":[{"d":1},{"d":2}]},"e":"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined();
+    expect(duplicateKey('{"a":1,"b":[{"c":1,"d":2,"c":3}]}')).toBe('c');
+    expect(duplicateKey('{"a\\"":1,"a\\u0022":2}')).toBe('a"');
+    expect(duplicateKey('[{"x":"\\\\"},{"x":1}]')).toBeUndefined();
+    expect(duplicateKey('{"x":"\\\\","x":1}')).toBe('x');
   });
 });
 
