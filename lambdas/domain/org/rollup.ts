@@ -382,6 +382,21 @@ function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
   return driftedStacks(selftest?.stacks).length > 0 ? 'drifted' : 'ok';
 }
 
+/**
+ * A signed report's attestation names its DR bucket, `s3://redis-dr-<name>-<account>-<region>/` (lib/deployment.ts
+ * recoveryBucketName): whose report it is. The roll-up holds no public key, so this is what it can tell of another
+ * account's report under an account's prefix; an unsigned report says nothing.
+ */
+const SIGNED_BY = /^s3:\/\/redis-dr-.+-(\d{12})-([a-z]{2}(?:-[a-z]+)+-\d)\/$/;
+
+/** Why a signed report is not the report of the account and region its key names; undefined when it is, or is unsigned. */
+function otherAccountWhy(body: unknown, k: ReportKey): string | undefined {
+  const deployment = (body as { attestation?: { deployment?: unknown } } | null)?.attestation?.deployment;
+  const m = typeof deployment === 'string' ? SIGNED_BY.exec(deployment) : null;
+  if (!m || (m[1] === k.account && m[2] === k.region)) return undefined;
+  return `signed as the report of ${m[1]}/${m[2]} (its attestation's deployment ${deployment}), not of ${k.account}/${k.region}: another account's report under this one's prefix`;
+}
+
 /** What an object of the tree holds when its bytes are not JSON: the parser's words, for the MALFORMED line. */
 export class NotJson {
   constructor(readonly message: string) {}
@@ -414,15 +429,11 @@ export function accountLine(
     return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notRecordWhy('a report', body, parsed.error) };
   const r = parsed.data;
   // The key's end is what the age is judged by: a body of another end (an old report copied to a new name) is not the report its key names.
-  if (Math.floor(Date.parse(r.until) / 60_000) !== k.until.getTime() / 60_000)
-    return {
-      ...base,
-      ...EMPTY,
-      drillChains,
-      state: 'malformed',
-      stack: stackOf(false, selftest),
-      why: `not the report its key names: its until is ${r.until}, its key's end ${k.until.toISOString()} (a report copied under another name?)`,
-    };
+  const notThis =
+    Math.floor(Date.parse(r.until) / 60_000) !== k.until.getTime() / 60_000
+      ? `not the report its key names: its until is ${r.until}, its key's end ${k.until.toISOString()} (a report copied under another name?)`
+      : otherAccountWhy(body, k);
+  if (notThis) return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notThis };
   const lines = cacheLines(r, earlierDrills);
   const failed = r.caches.flatMap((c) => c.controls.filter((x) => x.verdict === 'fail').map((x) => `${c.facts.cache} ${x.control}`));
   const age = now.getTime() - k.until.getTime();

@@ -111,4 +111,19 @@ describe('report --org and the clock', () => {
     const same = await orgRollup(tree({ [reportKey('2026-11-23T0600')]: report('2026-11-23T06:00:41.123Z', 'pass') }), NOW);
     expect(same.accounts[0]).toMatchObject({ state: 'ok' });
   });
+
+  it("a report signed as another account's (its attestation's DR bucket) under this account's prefix is MALFORMED, not ok", async () => {
+    const signedBy = (account: string, region: string) => ({
+      ...report('2026-11-23T06:00:00.000Z', 'pass'),
+      attestation: { v: 1, deployment: `s3://redis-dr-prod-1-${account}-${region}/`, seq: 4 },
+    });
+    const r = await orgRollup(tree({ [reportKey('2026-11-23T0600')]: signedBy('444455556666', 'eu-central-1') }), NOW);
+    expect(r.accounts[0]).toMatchObject({
+      state: 'malformed',
+      why: `signed as the report of 444455556666/eu-central-1 (its attestation's deployment s3://redis-dr-prod-1-444455556666-eu-central-1/), not of ${A}/eu-central-1: another account's report under this one's prefix`,
+    });
+    expect((await orgRollup(tree({ [reportKey('2026-11-23T0600')]: signedBy(A, 'us-east-1') }), NOW)).accounts[0]!.state).toBe('malformed');
+    // Its own, signed or not, is judged.
+    expect((await orgRollup(tree({ [reportKey('2026-11-23T0600')]: signedBy(A, 'eu-central-1') }), NOW)).accounts[0]!.state).toBe('ok');
+  });
 });
