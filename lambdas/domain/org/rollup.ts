@@ -45,6 +45,8 @@ export const reportRecordSchema = z.object({
   ),
   unprotected: z.array(z.string()).optional(),
   unprotectable: z.array(z.object({ cache: z.string(), why: z.string() })).optional(),
+  /** Facts the report could not read (PARTIAL: the account's own report exits 1 with them). */
+  problems: z.array(z.string()).optional(),
 });
 type ReportRecord = z.infer<typeof reportRecordSchema>;
 
@@ -458,7 +460,9 @@ export function accountLine(
       state: 'stale',
       why: `newest report (${k.period}) is ${Math.floor(age / DAY)} days old, over its period: the account's scheduled report stopped`,
     };
+  const partial = r.problems ?? [];
   const whys = [
+    ...(partial.length > 0 ? [`PARTIAL report: ${partial.length} fact(s) not read: ${partial[0]}${partial.length > 1 ? '; …' : ''}`] : []),
     ...(failed.length > 0 ? [`${failed.length} control(s) failed: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}`] : []),
     ...(selftest?.verdict === 'failed' ? [`selftest of ${selftest.at} failed: ${selftest.failed.slice(0, 2).join('; ') || 'no step passed'}`] : []),
     ...driftedStacks(selftest?.stacks).map(

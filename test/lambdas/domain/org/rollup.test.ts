@@ -60,6 +60,18 @@ describe('the organization roll-up (issue 52 item 4)', () => {
     expect(accountLine(monthly, report([{ 'cross-region-copy': 'pass' }], '2026-11-02T06:00:00.000Z'), NOW).state).toBe('ok');
   });
 
+  it('a PARTIAL report (facts it could not read) is a FAIL line naming them, though every control it judged passed', () => {
+    const k = parseReportKey(KEY('111122223333', 'eu-west-1', '2026-11-23T0600'))!;
+    const partial = { ...report([{ 'cross-region-copy': 'pass', 'restore-time': 'pass' }]), problems: ['alarm history (eu-west-1): AccessDenied', 'x'] };
+    expect(accountLine(k, partial, NOW)).toMatchObject({
+      state: 'fail',
+      why: 'PARTIAL report: 2 fact(s) not read: alarm history (eu-west-1): AccessDenied; …',
+    });
+    const empty = { ...report([]), problems: ['no cache or backup target was found to report on: nothing was judged'] };
+    expect(accountLine(k, empty, NOW)).toMatchObject({ state: 'fail', why: expect.stringMatching(/^PARTIAL report: 1 fact\(s\) not read: no cache/) });
+    expect(accountLine(k, { ...partial, problems: [] }, NOW).state).toBe('ok');
+  });
+
   it('a record that is no report is named (malformed), and the roll-up counts the rest', () => {
     const k = parseReportKey(KEY('111122223333', 'eu-west-1', '2026-11-23T0600'))!;
     const bad = accountLine(k, { deployment: 'prod', until: '2026-11-23T06:00:00Z', caches: 'many' }, NOW);
