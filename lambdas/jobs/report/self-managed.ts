@@ -169,13 +169,21 @@ export async function reportOfDestination(
     store = new S3BackupStore(client, dest.bucket, dest.prefix);
   }
   const files: StoredBackup[] = await store.list();
-  // The drills `drill local --from` recorded there; a record that does not parse is left out (never guessed).
-  const drills = (await store.records(DRILL_RECORD_PREFIX))
-    .map((r) => parseDrillRecord(r.body.toString('utf8')))
-    .filter((r) => r !== undefined)
-    .map(drillFactOf);
+  // The drills `drill local --from` recorded there; a record that does not parse is not guessed at, and not left out
+  // in silence: named, it makes the report partial (a damaged newest drill that failed must not leave an older pass to judge).
+  const drills: DrillFact[] = [];
+  const unread: string[] = [];
+  for (const r of await store.records(DRILL_RECORD_PREFIX)) {
+    const drill = parseDrillRecord(r.body.toString('utf8'));
+    if (drill) drills.push(drillFactOf(drill));
+    else
+      unread.push(
+        `drill record ${store.url}${store.url.endsWith('/') ? '' : '/'}${r.name} is not one drill local wrote (damaged, cut short or changed): not counted`,
+      );
+  }
   const scrub = await scrubCoverageAt(store, options.until);
-  const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
+  const facts = selfManagedReportFacts(files, { ...options, destination: destination.url }, drills);
+  const report = buildReport({ ...facts, scrub, ...(unread.length > 0 ? { problems: [...(facts.problems ?? []), ...unread] } : {}) });
   let rendered: RenderedReport = { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
   const written: string[] = [];
   if (signer) {
