@@ -34,4 +34,13 @@ describe('report --destination and the drill records beside the backups', () => 
     // The good record is read, and not named.
     expect(report.problems.filter((p) => p.startsWith('drill record'))).toHaveLength(1);
   });
+
+  it('names a scrub record that is none: a cut newest scrub must not leave an older one saying the copies read well', async () => {
+    const dir = tempDir('redis-dr-report-scrubs-');
+    writeFileSync(join(dir, 'redis-dr-scrub-20261119T030000000Z.json'), '{"kind": "redis-dr-scrub", "results": [{"file": "rdr-c');
+    const { report } = await reportOfDestination({ url: `file://${dir}` }, options, {});
+    expect(report.problems).toContain(
+      `scrub record file://${dir}/redis-dr-scrub-20261119T030000000Z.json is not one scrub wrote (damaged, cut short or changed): not counted`,
+    );
+  });
 });
