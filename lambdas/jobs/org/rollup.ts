@@ -101,9 +101,10 @@ function newestRecords(keys: readonly string[], prefix: string, ceiling: string,
   return newest;
 }
 
-/** One drill chain of an account and region in the tree: its records' count and its newest record's key and place. */
+/** One drill chain of an account and region in the tree: the places its records hold and its newest record's key and place. */
 interface DrillChainKeys {
-  records: number;
+  /** Places, not keys: a record copied under a second name of its place (`redis-dr-drill-3.json`) fills no gap. */
+  places: Set<number>;
   newest: string;
   newestSeq: number;
 }
@@ -114,15 +115,16 @@ function drillChains(keys: readonly string[]): Map<string, Map<string, DrillChai
   for (const key of keys) {
     const at = splitAccountKey(key);
     const record = at ? parseDrillRecordKey(at.rest) : undefined;
-    if (!at || !record) continue;
+    // Places start at 1 (domain/attest/chain.ts): a key of place 0 is no record of the chain, and would stand for a missing one.
+    if (!at || !record || record.seq < 1) continue;
     const where = `${at.account}/${at.region}`;
     const chains = out.get(where) ?? new Map<string, DrillChainKeys>();
     out.set(where, chains);
     const chain = `${record.region}/${record.plan}`;
     const seen = chains.get(chain);
-    if (!seen) chains.set(chain, { records: 1, newest: key, newestSeq: record.seq });
+    if (!seen) chains.set(chain, { places: new Set([record.seq]), newest: key, newestSeq: record.seq });
     else {
-      seen.records++;
+      seen.places.add(record.seq);
       if (record.seq > seen.newestSeq) Object.assign(seen, { newest: key, newestSeq: record.seq });
     }
   }
@@ -136,7 +138,7 @@ async function readDrillChains(store: ObjectStore, chains: Map<string, DrillChai
     const r = await readRecord(store, chain.newest, drillRecordSeenSchema, 'drill', malformed);
     if (r && r.attestation.seq !== chain.newestSeq)
       malformed.push({ key: chain.newest, why: `not a drill record: its attestation is of record ${r.attestation.seq}, its name of ${chain.newestSeq}` });
-    else if (r) seen.push(drillChainSeen(chain.newest, r, chain.records));
+    else if (r) seen.push(drillChainSeen(chain.newest, r, chain.places.size));
   }
   return seen;
 }
