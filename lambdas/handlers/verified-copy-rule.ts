@@ -24,7 +24,7 @@ export const handler = lambdaEntry(configRuleEventSchema, (event, context) => {
   const deps = scheduledDeps();
   const s3 = tracer.captureAWSv3Client(new S3Client({ region: drRegion, ...s3ClientConfig() }));
   return runVerifiedCopyRule(
-    { resultToken: event.resultToken, account: event.accountId, partition, region, reportsAt: `s3://${bucket}/${REPORTS_PREFIX}` },
+    { resultToken: event.resultToken, account: event.accountId, partition, region, drRegion, reportsAt: `s3://${bucket}/${REPORTS_PREFIX}` },
     {
       elasticache: deps.elasticache,
       tagging: deps.tagging,

@@ -4,6 +4,7 @@ import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-rep
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
 import { reportRunInput, reportSettings } from '../../../lib/deployment.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
+import { INSTANT_FORMATS, parseInstant } from '../../instant.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { vaultAccess } from '../../vault-copies.js';
 
@@ -35,10 +36,26 @@ export interface ReportOptions {
 
 const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
-/** `--since`: an age before `until` (30d, 12h, 2w) or an ISO time. */
+/**
+ * A time of `--since` or `--until`: a date (midnight UTC, as `retention hold --until` reads one) or {@link parseInstant}'s
+ * forms, never read in the zone of the machine the CLI runs on (`2026-11-20T00:00` is refused: which zone?).
+ */
+function timeOf(option: string, text: string, also = ''): Date {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : undefined;
+  // V8 rolls 2026-02-30 over to March 2: a date is one only when it reads back as written.
+  if (date && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)) return date;
+  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/.test(text.trim());
+  const refuse = (why: string) =>
+    new UsageError(
+      `${option} ${text} is no time report reads${zoneless ? ' (give its zone)' : why}: write ${also}a date (2026-11-20: midnight UTC) or ${INSTANT_FORMATS}`,
+    );
+  return new Date(parseInstant(text, refuse));
+}
+
+/** `--since`: an age before `until` (30d, 12h, 2w) or a time ({@link timeOf}). */
 function sinceOf(value: string, until: Date): Date {
   const age = /^(\d+)([hdw])$/.exec(value);
-  const at = age ? new Date(until.getTime() - Number(age[1]) * UNITS[age[2]!]!) : new Date(value);
+  const at = age ? new Date(until.getTime() - Number(age[1]) * UNITS[age[2]!]!) : timeOf('--since', value, 'an age like 30d, 12h or 2w, ');
   if (Number.isNaN(at.getTime()) || at >= until)
     throw new UsageError(`--since must be an age like 30d, 12h or 2w, or an ISO time before --until, got ${JSON.stringify(value)}`);
   return at;
@@ -92,8 +109,7 @@ export async function reportAction(options: ReportOptions, env: CliEnv = {}): Pr
   if (options.destination !== undefined && options.config !== undefined)
     throw new UsageError('give either -c <config> (ElastiCache) or --destination <url> (self-managed backups), not both');
   const now = new Date(env.clock?.now() ?? Date.now());
-  const until = options.until === undefined ? now : new Date(options.until);
-  if (Number.isNaN(until.getTime())) throw new UsageError(`--until must be an ISO time, got ${JSON.stringify(options.until)}`);
+  const until = options.until === undefined ? now : timeOf('--until', options.until);
   const since = sinceOf(options.since, until);
   if (!options.html && !options.json && !options.csv) throw new UsageError('nothing to write: give --html <file>, --json <file> and/or --csv <dir>');
   const outputs = {

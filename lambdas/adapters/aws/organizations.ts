@@ -31,8 +31,11 @@ export async function ouMembers(client: OrganizationsClient, ou: string): Promis
   try {
     do {
       const page = await client.send(new ListAccountsForParentCommand({ ParentId: ou, MaxResults: ACCOUNTS_PAGE_SIZE, NextToken }));
-      for (const a of page.Accounts ?? [])
-        if (a.Id) accounts.push({ id: a.Id, ...(a.Name ? { name: a.Name } : {}), ...(a.Status ? { status: a.Status } : {}) });
+      for (const a of page.Accounts ?? []) {
+        // Status "will be retired on September 9, 2026" (the Account type's reference): State says the same and more (CLOSED, PENDING_ACTIVATION).
+        const status = a.State ?? a.Status;
+        if (a.Id) accounts.push({ id: a.Id, ...(a.Name ? { name: a.Name } : {}), ...(status ? { status } : {}) });
+      }
       NextToken = page.NextToken || undefined;
     } while (NextToken);
   } catch (err) {

@@ -382,7 +382,10 @@ export class FileBackupStore implements BackupStore {
   }
 
   async records(prefix: string): Promise<{ name: string; body: Buffer }[]> {
-    const objects = await this.objects.list().catch(() => []);
+    // A folder that is not there lists nothing (the walk skips it); any other fault is no "no record" (as S3's store says).
+    const objects = await this.objects.list().catch((err: unknown) => {
+      throw storeError(this.url, 'list the records', err);
+    });
     const out: { name: string; body: Buffer }[] = [];
     for (const o of objects.filter((x) => x.key.startsWith(prefix))) out.push({ name: o.key, body: await this.objects.get(o.key) });
     return out;

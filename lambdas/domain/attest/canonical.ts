@@ -25,3 +25,36 @@ export function sha256Hex(text: string | Uint8Array): string {
 export function canonicalDigest(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
+
+/**
+ * The first key written twice in one object of JSON `text` (which must parse), or undefined. JSON.parse keeps the
+ * last; another reader may keep the first, and a person reads both: a record whose text says two things is not the
+ * one that was signed, though its parsed value is. Keys compare as parsed (`"p\u0061ssed"` is `"passed"`). A scan
+ * over the text, as JSON.parse reports no duplicates and no JSON library at hand does.
+ */
+export function duplicateKey(text: string): string | undefined {
+  // Per open container: the keys seen of an object, null for an array; whether the next string is a key.
+  const open: (Set<string> | null)[] = [];
+  let keyNext = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const keys = open.at(-1);
+      if (keys && keyNext) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        keyNext = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === '[') open.push(null);
+    else if (c === '}' || c === ']') open.pop();
+    else if (c === ',') keyNext = open.at(-1) instanceof Set;
+  }
+  return undefined;
+}

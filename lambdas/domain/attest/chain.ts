@@ -168,16 +168,35 @@ export type ChainVerdict =
   | { readonly ok: true; readonly records: number; readonly head?: Attestation }
   | { readonly ok: false; readonly name: string; readonly why: string };
 
+/**
+ * The first number in `value` JSON cannot carry, and where: a text such as `1e400` parses as Infinity, which
+ * canonical JSON writes as `null`, so a `null` changed to it would keep the digest. Undefined when there is none.
+ */
+function nonFinite(value: unknown, path: readonly string[] = []): { readonly path: string; readonly value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path: path.join('.') || '(the record)', value };
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nonFinite(v, [...path, k]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Whether one record's own attestation holds (signature, subject digest, key, deployment); why not, or undefined. */
 function checkOne(r: NamedRecord, key: KeyObject, keyId: string, deployment: string | undefined): string | undefined {
   const a = attestationOf(r.record);
   if (!a) return 'carries no attestation (unsigned, or not a redis-dr record)';
   if (a.keyId !== keyId) return `signed with another key (key id ${a.keyId.slice(0, 16)}…, the public key given is ${keyId.slice(0, 16)}…)`;
   const { signature, ...unsigned } = a;
+  // Node's decoder skips what is not base64, takes the URL alphabet and missing padding: only the text the signer wrote is its signature.
+  const signed = Buffer.from(signature, 'base64');
+  if (signed.toString('base64') !== signature) return 'its signature is not the base64 it was written as (changed after signing)';
   // Ed25519 hashes itself (no digest named); ECDSA P-256 signs SHA-256 of the data (KMS ECDSA_SHA_256, RAW message).
   const digest = key.asymmetricKeyType === 'ec' ? 'sha256' : null;
-  if (!verify(digest, Buffer.from(canonicalJson(unsigned), 'utf8'), key, Buffer.from(signature, 'base64'))) return 'its signature does not verify';
+  if (!verify(digest, Buffer.from(canonicalJson(unsigned), 'utf8'), key, signed)) return 'its signature does not verify';
   const { attestation: _a, ...body } = r.record as { attestation: unknown };
+  const odd = nonFinite(body);
+  if (odd) return `${odd.path} holds a number JSON cannot carry (${odd.value}): changed after signing`;
   if (canonicalDigest(body) !== a.subject) return 'its content is not what was signed (changed after signing)';
   if (deployment !== undefined && a.deployment !== deployment) return `belongs to deployment ${a.deployment}, not ${deployment}`;
   return undefined;

@@ -29,7 +29,7 @@ export interface CacheVerdict {
   readonly control: CacheControl;
   readonly verdict: 'pass' | 'fail' | 'not-applicable';
   readonly why: string;
-  /** When the evidence was made (the report's end); the evaluation time when there is none. */
+  /** When the evidence was made (the report's end); the evaluation time when there is none, or the report is stale. */
   readonly evidenceAt: Date;
 }
 
@@ -47,7 +47,9 @@ export function cacheVerdicts(caches: readonly CacheInfo[], newest: NewestReport
   const controls = Object.keys(CACHE_CONTROLS) as CacheControl[];
   const line = newest && accountLine(newest.key, newest.body, now);
   const parsed = newest && line?.state !== 'malformed' ? reportRecordSchema.parse(newest.body) : undefined;
-  const evidenceAt = newest && parsed ? newest.key.until : now;
+  // A stale report's verdicts are judged now, not at its end: Security Hub ignores an update whose UpdatedAt matches or
+  // precedes the finding's (finding-update-batchimportfindings), so the FAILED must be dated after the PASSED it replaces.
+  const evidenceAt = newest && parsed && line?.state !== 'stale' ? newest.key.until : now;
   const out: CacheVerdict[] = [];
   for (const cache of caches) {
     const all = (verdict: CacheVerdict['verdict'], why: string) => {

@@ -11,7 +11,7 @@
 export interface OuAccount {
   readonly id: string;
   readonly name?: string;
-  /** ACTIVE, SUSPENDED, PENDING_CLOSURE. */
+  /** The account's State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION), else its retired Status. */
   readonly status?: string;
 }
 

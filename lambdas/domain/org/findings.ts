@@ -4,7 +4,9 @@
  * by account, region, cache and control, so that importing it again updates
  * the same finding. Its `UpdatedAt` is the evidence's time (the report's
  * end): a run over the same report imports the same finding again and
- * changes nothing; a new report, or a new verdict, updates it.
+ * changes nothing; a new report updates it. Security Hub ignores an update
+ * whose `UpdatedAt` matches or precedes the finding's, so a verdict judged
+ * now (no report, none readable, or one gone stale) is dated now.
  *
  * BatchImportFindings takes at most 100 findings a call, 240 KB a finding
  * and 6 MB a call (the Security Hub partner guide's limits): {@link findingBatches}

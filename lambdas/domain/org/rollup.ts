@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { splitAccountKey } from '../points/account-prefix.js';
+import { clockCeiling } from '../points/clock-skew.js';
 import { REPORTS_PREFIX } from '../report/input.js';
 import { driftedStacks, type StackDrift } from './stack-drift.js';
 import type { ScrubRecord } from '../scrub/record.js';
@@ -44,6 +45,8 @@ export const reportRecordSchema = z.object({
   ),
   unprotected: z.array(z.string()).optional(),
   unprotectable: z.array(z.object({ cache: z.string(), why: z.string() })).optional(),
+  /** Facts the report could not read (PARTIAL: the account's own report exits 1 with them). */
+  problems: z.array(z.string()).optional(),
 });
 type ReportRecord = z.infer<typeof reportRecordSchema>;
 
@@ -75,12 +78,31 @@ export interface AccountReports {
   readonly older: readonly ReportKey[];
 }
 
-/** The tree's report keys grouped per account and region, newest first; any other object of the tree is left out. */
+/**
+ * The report keys whose end is after `now` (past the clock skew AWS accepts): no schedule wrote them, and as
+ * the newest they would hide every real report and never grow stale, so they are named and never judged.
+ */
+export function futureReports(keys: readonly string[], now: Date): ReportKey[] {
+  return keys.flatMap((key) => {
+    const k = parseReportKey(key);
+    return k && k.until > clockCeiling(now) ? [k] : [];
+  });
+}
+
+/** Why a report key from the future is not judged (a MALFORMED record). */
+export function futureReportWhy(k: ReportKey, now: Date): string {
+  return `its end ${k.until.toISOString()} is after now (${now.toISOString()}): no schedule wrote it; the newest report before it is judged`;
+}
+
+/**
+ * The tree's report keys grouped per account and region, newest first; any other object of the tree is left out,
+ * and so is a report from the future ({@link futureReports}).
+ */
 export function reportsPerAccount(keys: readonly string[], now: Date): AccountReports[] {
   const groups = new Map<string, ReportKey[]>();
   for (const key of keys) {
     const k = parseReportKey(key);
-    if (!k) continue;
+    if (!k || k.until > clockCeiling(now)) continue;
     const at = `${k.account}/${k.region}`;
     groups.set(at, [...(groups.get(at) ?? []), k]);
   }
@@ -93,9 +115,9 @@ export function reportsPerAccount(keys: readonly string[], now: Date): AccountRe
     .sort((a, b) => a.newest.account.localeCompare(b.newest.account) || a.newest.region.localeCompare(b.newest.region));
 }
 
-/** Per account and region, its newest report key of any period (the one the roll-up judges). */
-export function newestPerAccount(keys: readonly string[]): ReportKey[] {
-  return reportsPerAccount(keys, new Date(0)).map((g) => g.newest);
+/** Per account and region, its newest report key of any period not from the future (the one the roll-up judges). */
+export function newestPerAccount(keys: readonly string[], now: Date): ReportKey[] {
+  return reportsPerAccount(keys, now).map((g) => g.newest);
 }
 
 /** A drill that passed: when it started, and its RTO when the report has one. */
@@ -362,6 +384,21 @@ function stackOf(stale: boolean, selftest: SelftestSeen | null): StackState {
   return driftedStacks(selftest?.stacks).length > 0 ? 'drifted' : 'ok';
 }
 
+/**
+ * A signed report's attestation names its DR bucket, `s3://redis-dr-<name>-<account>-<region>/` (lib/deployment.ts
+ * recoveryBucketName): whose report it is. The roll-up holds no public key, so this is what it can tell of another
+ * account's report under an account's prefix; an unsigned report says nothing.
+ */
+const SIGNED_BY = /^s3:\/\/redis-dr-.+-(\d{12})-([a-z]{2}(?:-[a-z]+)+-\d)\/$/;
+
+/** Why a signed report is not the report of the account and region its key names; undefined when it is, or is unsigned. */
+function otherAccountWhy(body: unknown, k: ReportKey): string | undefined {
+  const deployment = (body as { attestation?: { deployment?: unknown } } | null)?.attestation?.deployment;
+  const m = typeof deployment === 'string' ? SIGNED_BY.exec(deployment) : null;
+  if (!m || (m[1] === k.account && m[2] === k.region)) return undefined;
+  return `signed as the report of ${m[1]}/${m[2]} (its attestation's deployment ${deployment}), not of ${k.account}/${k.region}: another account's report under this one's prefix`;
+}
+
 /** What an object of the tree holds when its bytes are not JSON: the parser's words, for the MALFORMED line. */
 export class NotJson {
   constructor(readonly message: string) {}
@@ -393,6 +430,12 @@ export function accountLine(
   if (!parsed.success)
     return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notRecordWhy('a report', body, parsed.error) };
   const r = parsed.data;
+  // The key's end is what the age is judged by: a body of another end (an old report copied to a new name) is not the report its key names.
+  const notThis =
+    Math.floor(Date.parse(r.until) / 60_000) !== k.until.getTime() / 60_000
+      ? `not the report its key names: its until is ${r.until}, its key's end ${k.until.toISOString()} (a report copied under another name?)`
+      : otherAccountWhy(body, k);
+  if (notThis) return { ...base, ...EMPTY, drillChains, state: 'malformed', stack: stackOf(false, selftest), why: notThis };
   const lines = cacheLines(r, earlierDrills);
   const failed = r.caches.flatMap((c) => c.controls.filter((x) => x.verdict === 'fail').map((x) => `${c.facts.cache} ${x.control}`));
   const age = now.getTime() - k.until.getTime();
@@ -417,7 +460,9 @@ export function accountLine(
       state: 'stale',
       why: `newest report (${k.period}) is ${Math.floor(age / DAY)} days old, over its period: the account's scheduled report stopped`,
     };
+  const partial = r.problems ?? [];
   const whys = [
+    ...(partial.length > 0 ? [`PARTIAL report: ${partial.length} fact(s) not read: ${partial[0]}${partial.length > 1 ? '; …' : ''}`] : []),
     ...(failed.length > 0 ? [`${failed.length} control(s) failed: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ', …' : ''}`] : []),
     ...(selftest?.verdict === 'failed' ? [`selftest of ${selftest.at} failed: ${selftest.failed.slice(0, 2).join('; ') || 'no step passed'}`] : []),
     ...driftedStacks(selftest?.stacks).map(

@@ -43,6 +43,8 @@ export function destinationPolicyInput(
   drills: readonly LocalDrillRecord[],
   settings: DestinationSettings,
   generatedAt: Date,
+  /** Drill records there that could not be read (names): said, never left out of the count in silence. */
+  unreadDrills: readonly string[] = [],
 ): PolicyInput | undefined {
   const byTarget = new Map<string, number[]>();
   for (const f of files) {
@@ -93,7 +95,10 @@ export function destinationPolicyInput(
     source: `${destination} (its backups and drill records) and the backup settings given`,
     copiesText: `Self-managed backups at ${destination}, each read back after it was written (length and SHA-256). Where the store replicates is the store's setting; no vault account.`,
     drillText:
-      'Drills restore a backup into a local redis-server and verify it (redis-dr drill local --from), each recorded beside the backups; the RTO is judged on each recorded drill.',
+      'Drills restore a backup into a local redis-server and verify it (redis-dr drill local --from), each recorded beside the backups; the RTO is judged on each recorded drill.' +
+      (unreadDrills.length === 0
+        ? ''
+        : ` ${unreadDrills.length} drill record${unreadDrills.length === 1 ? ' there could not be read and is' : 's there could not be read and are'} not counted: ${unreadDrills.join(', ')}.`),
     pagedText: "Self-managed runs page through the heartbeat's monitor (backup --heartbeat-url: its /fail pings and missed runs), which notifies:",
   };
 }

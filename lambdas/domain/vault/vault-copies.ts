@@ -8,6 +8,8 @@
  * one) and retention with the vault account's credentials and passes them in.
  */
 import type { RdbCopy } from '../dr-copies/rdb-copies.js';
+import { TAGS } from '../plans/types.js';
+import { clockCeiling } from '../points/clock-skew.js';
 
 /** One object version's Object Lock retention as S3 reports it (GetObjectRetention); `undefined` where the object has none. */
 export interface ObjectRetention {
@@ -64,7 +66,9 @@ export interface VaultCopy extends RdbCopy {
 
 /**
  * `copy` as a vault copy: a recovery point only when complete, verified ok
- * (by its verdict object) and locked in COMPLIANCE mode. `noVerdict`: why a
+ * (by its verdict object), of a time not after now (its age would stay 0 for
+ * ever: the `redis-dr:created` tag replicates from the workload account) and
+ * locked in COMPLIANCE mode. `noVerdict`: why a
  * shard has no verdict (`no verdict object …`), said when it is not verified.
  */
 export function vaultCopy(copy: RdbCopy, retention: VaultRetention, takenAt: Date, now: Date, noVerdict?: string): VaultCopy {
@@ -74,13 +78,15 @@ export function vaultCopy(copy: RdbCopy, retention: VaultRetention, takenAt: Dat
       ? `VERIFIED CORRUPT by the vault's verifier: ${copy.problem ?? 'a shard is corrupt'}`
       : copy.verification === 'not-verified'
         ? `not verified (yet) by the vault's verifier${noVerdict ? `: ${noVerdict}` : ''}`
-        : retention.state === 'ended'
-          ? `Object Lock retention ended ${retention.retainUntil}: deletable, no longer a protected copy`
-          : retention.state === 'weak'
-            ? `Object Lock mode ${retention.modes.join('/')}, not COMPLIANCE: a privileged principal can lift it`
-            : retention.state === 'none'
-              ? 'no Object Lock retention on every shard: not protected'
-              : null;
+        : takenAt > clockCeiling(now)
+          ? `its time ${takenAt.toISOString()} (the ${TAGS.created} tag, else its name) is after now (${now.toISOString()}): a copy from the future proves no age`
+          : retention.state === 'ended'
+            ? `Object Lock retention ended ${retention.retainUntil}: deletable, no longer a protected copy`
+            : retention.state === 'weak'
+              ? `Object Lock mode ${retention.modes.join('/')}, not COMPLIANCE: a privileged principal can lift it`
+              : retention.state === 'none'
+                ? 'no Object Lock retention on every shard: not protected'
+                : null;
   return {
     ...copy,
     takenAt: takenAt.toISOString(),

@@ -14,6 +14,7 @@ import { errorName } from '../../adapters/aws/errors.js';
 import { MissingFileError, readFileIfThere, readKeyFile, readRecordFiles } from '../../adapters/host/record-files.js';
 import { parseDestination } from '../../adapters/storage/backup-store.js';
 import { S3ObjectStore } from '../../adapters/storage/object-store-s3.js';
+import { duplicateKey } from '../../domain/attest/canonical.js';
 import { type ChainVerdict, evidencePublicKey, type NamedRecord, verifyChain } from '../../domain/attest/chain.js';
 import { companionProblem, companionsOf } from '../../domain/attest/companions.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -104,6 +105,14 @@ export async function checkAttestation(req: AttestRequest): Promise<AttestResult
     } catch {
       return { ok: false, name: f.name, why: 'is not JSON (damaged, or not a record)', whole: read.folder };
     }
+    const twice = duplicateKey(f.text);
+    if (twice !== undefined)
+      return {
+        ok: false,
+        name: f.name,
+        why: `holds the key ${JSON.stringify(twice)} twice in one object (a reader keeps one of them, whichever it likes): changed after signing`,
+        whole: read.folder,
+      };
   }
   const verdict = verifyChain(records, key, { whole: read.folder, ...(req.deployment !== undefined ? { deployment: req.deployment } : {}) });
   if (!verdict.ok) return { ...verdict, whole: read.folder };

@@ -26,6 +26,8 @@ import {
   type DrillChainSeen,
   drillChainSeen,
   drillRecordSeenSchema,
+  futureReports,
+  futureReportWhy,
   mergeDrills,
   missingLine,
   NotJson,
@@ -38,10 +40,11 @@ import {
   scrubSeen,
 } from '../../domain/org/rollup.js';
 import { splitAccountKey } from '../../domain/points/account-prefix.js';
+import { clockCeiling } from '../../domain/points/clock-skew.js';
 import { parseDrillRecordKey } from '../../domain/drills/evidence-record.js';
 import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
-import { SCRUB_RECORD_PREFIX, scrubRecordSchema } from '../../domain/scrub/record.js';
-import { SELFTEST_PREFIX, selftestRecordSchema } from '../../domain/selftest/steps.js';
+import { SCRUB_RECORD_PREFIX, scrubRecordName, scrubRecordSchema } from '../../domain/scrub/record.js';
+import { SELFTEST_PREFIX, selftestRecordKey, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { readOrgConfig } from './plan.js';
 import type { z } from 'zod';
@@ -74,8 +77,10 @@ async function readJson(store: ObjectStore, key: string): Promise<unknown> {
 /**
  * The newest record per `<account>/<region>` directly under `<account>/<region>/<prefix>` whose name starts with
  * `name` (the names sort by time): the selftest's `selftest/<time>.json`, the scrub's `scrub/redis-dr-scrub-<time>.json`.
+ * A name after `ceiling` (the name of a record written at the clock's ceiling, domain/points/clock-skew.ts) is from the
+ * future: as the newest it would hide every later run, so it is named in `future` and not judged.
  */
-function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<string, string> {
+function newestRecords(keys: readonly string[], prefix: string, ceiling: string, future: MalformedRecord[], name = ''): Map<string, string> {
   const newest = new Map<string, string>();
   for (const key of keys) {
     // A record of the tree: `<account>/<region>/<prefix><name>…json` (the layout of domain/points/account-prefix.ts).
@@ -83,15 +88,23 @@ function newestRecords(keys: readonly string[], prefix: string, name = ''): Map<
     const file = at?.rest.startsWith(prefix) ? at.rest.slice(prefix.length) : undefined;
     const record = file?.startsWith(name) && !file.includes('/') && file.endsWith('.json');
     if (!at || !record) continue;
+    if (`${prefix}${file}` > ceiling) {
+      future.push({
+        key,
+        why: `its name sorts after that of a record written now (${ceiling}): from the future, or not named by its time; the newest record before it is judged`,
+      });
+      continue;
+    }
     const where = `${at.account}/${at.region}`;
     if ((newest.get(where) ?? '') < key) newest.set(where, key);
   }
   return newest;
 }
 
-/** One drill chain of an account and region in the tree: its records' count and its newest record's key and place. */
+/** One drill chain of an account and region in the tree: the places its records hold and its newest record's key and place. */
 interface DrillChainKeys {
-  records: number;
+  /** Places, not keys: a record copied under a second name of its place (`redis-dr-drill-3.json`) fills no gap. */
+  places: Set<number>;
   newest: string;
   newestSeq: number;
 }
@@ -102,15 +115,16 @@ function drillChains(keys: readonly string[]): Map<string, Map<string, DrillChai
   for (const key of keys) {
     const at = splitAccountKey(key);
     const record = at ? parseDrillRecordKey(at.rest) : undefined;
-    if (!at || !record) continue;
+    // Places start at 1 (domain/attest/chain.ts): a key of place 0 is no record of the chain, and would stand for a missing one.
+    if (!at || !record || record.seq < 1) continue;
     const where = `${at.account}/${at.region}`;
     const chains = out.get(where) ?? new Map<string, DrillChainKeys>();
     out.set(where, chains);
     const chain = `${record.region}/${record.plan}`;
     const seen = chains.get(chain);
-    if (!seen) chains.set(chain, { records: 1, newest: key, newestSeq: record.seq });
+    if (!seen) chains.set(chain, { places: new Set([record.seq]), newest: key, newestSeq: record.seq });
     else {
-      seen.records++;
+      seen.places.add(record.seq);
       if (record.seq > seen.newestSeq) Object.assign(seen, { newest: key, newestSeq: record.seq });
     }
   }
@@ -124,7 +138,7 @@ async function readDrillChains(store: ObjectStore, chains: Map<string, DrillChai
     const r = await readRecord(store, chain.newest, drillRecordSeenSchema, 'drill', malformed);
     if (r && r.attestation.seq !== chain.newestSeq)
       malformed.push({ key: chain.newest, why: `not a drill record: its attestation is of record ${r.attestation.seq}, its name of ${chain.newestSeq}` });
-    else if (r) seen.push(drillChainSeen(chain.newest, r, chain.records));
+    else if (r) seen.push(drillChainSeen(chain.newest, r, chain.places.size));
   }
   return seen;
 }
@@ -172,10 +186,11 @@ export function expectedAccounts(file: string): ExpectedAccounts {
 export async function orgRollup(store: ObjectStore, now: Date, expected?: ExpectedAccounts): Promise<OrgRollup> {
   const keys = (await store.list()).map((o) => o.key);
   const groups = reportsPerAccount(keys, now);
-  const selftests = newestRecords(keys, SELFTEST_PREFIX);
-  const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, SCRUB_RECORD_PREFIX);
+  const malformed: MalformedRecord[] = futureReports(keys, now).map((k) => ({ key: k.key, why: futureReportWhy(k, now) }));
+  const ceiling = clockCeiling(now);
+  const selftests = newestRecords(keys, SELFTEST_PREFIX, selftestRecordKey(ceiling), malformed);
+  const scrubs = newestRecords(keys, SCRUB_RECORDS_PREFIX, `${SCRUB_RECORDS_PREFIX}${scrubRecordName(ceiling)}`, malformed, SCRUB_RECORD_PREFIX);
   const drills = drillChains(keys);
-  const malformed: MalformedRecord[] = [];
   const atOnce = store instanceof FileObjectStore ? READS_AT_ONCE.file : READS_AT_ONCE.s3;
   const lines = await mapConcurrent(groups, atOnce, async ({ newest, older }): Promise<AccountRollup> => {
     const earlier: Record<string, PassedDrill[]> = {};

@@ -33,6 +33,8 @@ export interface RuleRun {
   readonly partition: string;
   /** The primary region, where the caches and this function run. */
   readonly region: string;
+  /** The DR region, the DR bucket's: the reports are of it (a signed report's attestation names its bucket there). */
+  readonly drRegion: string;
   /** The DR bucket's `reports/` (its name, for the annotations). */
   readonly reportsAt: string;
 }
@@ -56,10 +58,10 @@ export interface RuleOutcome {
 }
 
 /** The account's newest report under `reports/`, read; undefined when there is none. */
-async function newestReport(store: ObjectStore, account: string, region: string): Promise<NewestReport | undefined> {
+async function newestReport(store: ObjectStore, account: string, region: string, now: Date): Promise<NewestReport | undefined> {
   // The rollup's key reader wants the evidence tree's `<account>/<region>/` before `reports/`.
   const keys = (await store.list()).map((o) => `${account}/${region}/${REPORTS_PREFIX}${o.key}`);
-  const [key] = newestPerAccount(keys);
+  const [key] = newestPerAccount(keys, now);
   if (!key) return undefined;
   const text = (await store.get(key.key.slice(`${account}/${region}/${REPORTS_PREFIX}`.length))).toString('utf8');
   try {
@@ -73,8 +75,8 @@ async function newestReport(store: ObjectStore, account: string, region: string)
 export async function runVerifiedCopyRule(run: RuleRun, deps: RuleDeps): Promise<RuleOutcome> {
   const now = deps.now();
   const caches = await listCaches(deps.elasticache, deps.tagging, (call) => call());
-  // The reports are the DR region's, of this account: the same key shape whatever the DR region.
-  const newest = await newestReport(deps.reports, run.account, run.region);
+  // The reports are the DR region's, of this account: read as the organization's tree holds them, under `<account>/<DR region>/`.
+  const newest = await newestReport(deps.reports, run.account, run.drRegion, now);
   const verdicts = cacheVerdicts(caches, newest, run.reportsAt, now);
   // Serverless caches: one evaluation of the account (Config records no serverless cache to evaluate).
   const evaluations = ruleEvaluations(verdicts, run.account);

@@ -17,8 +17,8 @@ import { FileBackupStore, parseDestination } from '../../adapters/storage/backup
 import { buildReport } from '../../domain/report/build.js';
 import type { CacheFacts, DrillFact, DrReport, HoldFact, ReportFacts, RetainedCopy, ScrubCoverage } from '../../domain/report/model.js';
 import { scrubCoverage } from '../../domain/scrub/coverage.js';
-import { scrubHistory } from '../../domain/scrub/record.js';
-import { scrubbableCopies, scrubRecords } from '../self-managed/scrub-ledger.js';
+import { parseScrubRecord, SCRUB_RECORD_PREFIX, type ScrubRecord, scrubHistory } from '../../domain/scrub/record.js';
+import { scrubbableCopies } from '../self-managed/scrub-ledger.js';
 import { DRILL_RECORD_PREFIX, drillFactOf, parseDrillRecord } from '../../domain/self-managed/drill-record.js';
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { reportCsv, reportHtml, reportJson } from '../../domain/report/render.js';
@@ -169,13 +169,15 @@ export async function reportOfDestination(
     store = new S3BackupStore(client, dest.bucket, dest.prefix);
   }
   const files: StoredBackup[] = await store.list();
-  // The drills `drill local --from` recorded there; a record that does not parse is left out (never guessed).
-  const drills = (await store.records(DRILL_RECORD_PREFIX))
-    .map((r) => parseDrillRecord(r.body.toString('utf8')))
-    .filter((r) => r !== undefined)
-    .map(drillFactOf);
-  const scrub = await scrubCoverageAt(store, options.until);
-  const report = buildReport({ ...selfManagedReportFacts(files, { ...options, destination: destination.url }, drills), scrub });
+  // The drills `drill local --from` recorded there and the scrub's records; one that does not parse is not guessed at,
+  // and not left out in silence: named, it makes the report partial (a damaged newest drill that failed, or scrub that
+  // found a bad copy, must not leave an older one to judge).
+  const drills = await recordsAt(store, DRILL_RECORD_PREFIX, parseDrillRecord, 'drill record', 'drill local');
+  const scrubs = await recordsAt(store, SCRUB_RECORD_PREFIX, parseScrubRecord, 'scrub record', 'scrub');
+  const unread = [...drills.unread, ...scrubs.unread];
+  const scrub = await scrubCoverageAt(store, scrubs.records, options.until);
+  const facts = selfManagedReportFacts(files, { ...options, destination: destination.url }, drills.records.map(drillFactOf));
+  const report = buildReport({ ...facts, scrub, ...(unread.length > 0 ? { problems: [...(facts.problems ?? []), ...unread] } : {}) });
   let rendered: RenderedReport = { report, html: reportHtml(report), json: reportJson(report), csv: reportCsv(report) };
   const written: string[] = [];
   if (signer) {
@@ -202,8 +204,8 @@ export async function reportOfDestination(
  * beside the backups (`redis-dr scrub`), against the bound the newest run
  * was given (30 days when none ran).
  */
-async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCoverage> {
-  const [copies, records] = await Promise.all([scrubbableCopies(store), scrubRecords(store)]);
+async function scrubCoverageAt(store: BackupStore, records: readonly ScrubRecord[], until: Date): Promise<ScrubCoverage> {
+  const copies = await scrubbableCopies(store);
   const upTo = records.filter((r) => Date.parse(r.startedAt) <= until.getTime()).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
   const newest = upTo.at(-1);
   return scrubCoverage(
@@ -211,6 +213,25 @@ async function scrubCoverageAt(store: BackupStore, until: Date): Promise<ScrubCo
     scrubHistory(upTo),
     { days: newest?.days ?? 30, now: until, ...(newest ? { lastRunAt: new Date(newest.startedAt) } : {}) },
   );
+}
+
+/** The records under `prefix` that `parse` reads, and a problem line naming each that is not one `writer` wrote. */
+async function recordsAt<T>(
+  store: BackupStore,
+  prefix: string,
+  parse: (text: string) => T | undefined,
+  what: string,
+  writer: string,
+): Promise<{ records: T[]; unread: string[] }> {
+  const records: T[] = [];
+  const unread: string[] = [];
+  for (const r of await store.records(prefix)) {
+    const parsed = parse(r.body.toString('utf8'));
+    if (parsed !== undefined) records.push(parsed);
+    else
+      unread.push(`${what} ${store.url}${store.url.endsWith('/') ? '' : '/'}${r.name} is not one ${writer} wrote (damaged, cut short or changed): not counted`);
+  }
+  return { records, unread };
 }
 
 /**

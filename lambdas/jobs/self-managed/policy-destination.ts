@@ -25,8 +25,10 @@ export async function policyOfDestination(url: string, s3Endpoint: string | unde
     s3: s3BackupStore,
   });
   const files = await store.list();
-  const drills = (await store.records(DRILL_RECORD_PREFIX)).map((r) => parseDrillRecord(r.body.toString('utf8'))).filter((r) => r !== undefined);
-  const input = destinationPolicyInput(url, files, drills, settings, now);
+  const records = (await store.records(DRILL_RECORD_PREFIX)).map((r) => ({ name: r.name, drill: parseDrillRecord(r.body.toString('utf8')) }));
+  const drills = records.flatMap((r) => (r.drill ? [r.drill] : []));
+  const unread = records.filter((r) => !r.drill).map((r) => r.name);
+  const input = destinationPolicyInput(url, files, drills, settings, now, unread);
   if (!input)
     throw new UsageError(
       `--destination ${url} holds no read-back backup written by redis-dr backup: there is no practice to state a policy for. Point it at a backup --to destination`,

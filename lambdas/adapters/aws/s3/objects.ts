@@ -81,6 +81,11 @@ async function listObjectPages(
     for (const o of page.Contents ?? []) {
       if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified, etag: o.ETag });
     }
+    // NextContinuationToken "is sent when IsTruncated is true": without it the rest cannot be listed, and a listing cut short is never whole.
+    if (page.IsTruncated && !page.NextContinuationToken)
+      throw new Error(
+        `ListObjectsV2 of s3://${bucket}/${prefix} answered IsTruncated without a NextContinuationToken after ${found.length} key(s): the listing cannot be read to its end (an S3-compatible store that does not page as S3 does?)`,
+      );
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
   return { objects: found, complete: true };

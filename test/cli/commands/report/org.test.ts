@@ -112,10 +112,10 @@ describe('redis-dr report --org', () => {
   it('a selftest record that is none is named and exit 2; its account is still judged on its report', async () => {
     const bad = join(dir, 'bad-selftest');
     writeTree(bad, { accounts: 1, regions: 1, caches: 1, now: NOW });
-    writeFileSync(join(bad, accountId(0), 'eu-central-1', 'selftest', '2099-01-01T00-00-00Z.json'), '{"kind": "redis-dr-selftest", "version": 2}');
+    writeFileSync(join(bad, accountId(0), 'eu-central-1', 'selftest', '2026-11-23T06-10-00Z.json'), '{"kind": "redis-dr-selftest", "version": 2}');
     const r = await run('--from', `file://${bad}`);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`  MALFORMED ${accountId(0)}/eu-central-1/selftest/2099-01-01T00-00-00Z.json: not a selftest record: version: `);
+    expect(r.stdout).toContain(`  MALFORMED ${accountId(0)}/eu-central-1/selftest/2026-11-23T06-10-00Z.json: not a selftest record: version: `);
     expect(r.stdout.split('\n')[0]).toMatch(/1 ok, 0 not; 1 cache\(s\): 100% with a verified copy/);
   });
 

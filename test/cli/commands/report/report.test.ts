@@ -34,7 +34,14 @@ describe('redis-dr report --destination', () => {
   });
 
   it.each([
-    [['--since', 'yesterday'], /--since must be an age like 30d/],
+    [['--since', 'yesterday'], /--since yesterday is no time report reads: write an age like 30d, 12h or 2w, a date/],
+    // A time without its zone would be read in the zone of the machine the CLI runs on: refused, as restore-aof --until is.
+    [
+      ['--until', '2026-11-20T00:00'],
+      /--until 2026-11-20T00:00 is no time report reads \(give its zone\): write a date \(2026-11-20: midnight UTC\) or unix seconds/,
+    ],
+    [['--since', '2026-11-13T00:00:00', '--until', '2026-11-20T00:00:00Z'], /--since 2026-11-13T00:00:00 is no time report reads \(give its zone\)/],
+    [['--until', '2026-02-30'], /--until 2026-02-30 is no time report reads: write a date/],
     [['--time-zone', 'Mars/Olympus'], /--time-zone Mars\/Olympus is not an IANA time zone/],
     [['--rpo-minutes', '0'], /--rpo-minutes must be a positive whole number, got "0"/],
     [[], /nothing to write: give --html <file>, --json <file> and\/or --csv <dir>/],
@@ -42,6 +49,13 @@ describe('redis-dr report --destination', () => {
     const r = await runInProcess(['report', '--destination', `file://${DIR}`, ...(args.length ? [...args, '--json', join(DIR, 'x.json')] : [])]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('reads a date as midnight UTC and a time with its zone, whatever zone the machine is in', async () => {
+    const json = join(DIR, 'dated.json');
+    const r = await runInProcess(['report', '--destination', `file://${DIR}`, '--since', '2026-11-13', '--until', '2026-11-20T01:00:00+01:00', '--json', json]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ since: '2026-11-13T00:00:00.000Z', until: '2026-11-20T00:00:00.000Z' });
   });
 
   it('a destination that is none: exit 2 with what to write', async () => {

@@ -289,6 +289,14 @@ describe('FileBackupStore', () => {
     await expect(store.write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content)).rejects.toThrow(`file://${dir}/plain-file/sub: write failed`);
   });
 
+  it('a destination whose records cannot be read fails naming it: never "no record" (the report would count no drill, signing would restart the chain)', async () => {
+    writeFileSync(join(dir, 'plain-file'), 'x');
+    // A path that is a file, not a folder: readdir answers ENOTDIR (as root, the fault a chmod cannot make).
+    const store = new FileBackupStore(join(dir, 'plain-file'));
+    await expect(store.records('redis-dr-drill-')).rejects.toThrow(`file://${dir}/plain-file: list the records failed`);
+    expect(await new FileBackupStore(join(dir, 'missing')).records('redis-dr-drill-')).toEqual([]);
+  });
+
   it('removes a backup with its sidecars, and an empty or missing folder lists nothing', async () => {
     const store = new FileBackupStore(dir);
     await store.write('rdr-cache-20261123-0400.rdb', chunks('x'), meta, content);

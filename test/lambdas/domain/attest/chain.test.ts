@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../../../lambdas/domain/attest/canonical.js';
+import { canonicalJson, duplicateKey } from '../../../../lambdas/domain/attest/canonical.js';
 import {
   type AsyncSigner,
   attest,
@@ -40,6 +40,16 @@ function chain(n: number, deployment = 'file:///b'): NamedRecord[] {
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined, so the digest does not depend on who wrote it', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe('duplicateKey', () => {
+  it('finds a key twice in one object at any depth, compared as parsed; never across objects, nor inside a string', () => {
+    expect(duplicateKey('{"a":1,"b":{"c":[{"d":1},{"d":2}]},"e":"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined();
+    expect(duplicateKey('{"a":1,"b":[{"c":1,"d":2,"c":3}]}')).toBe('c');
+    expect(duplicateKey('{"a\\"":1,"a\\u0022":2}')).toBe('a"');
+    expect(duplicateKey('[{"x":"\\\\"},{"x":1}]')).toBeUndefined();
+    expect(duplicateKey('{"x":"\\\\","x":1}')).toBe('x');
   });
 });
 
@@ -105,6 +115,32 @@ describe('verifyChain', () => {
       ok: false,
       why: expect.stringMatching(/^record 2 twice/),
     });
+  });
+
+  it('fails a signature whose text was changed though it decodes to the same bytes (base64 that is not as written)', () => {
+    const [r1] = chain(1);
+    const signature = (r1!.record as { attestation: { signature: string } }).attestation.signature;
+    // Node's base64 decoder skips what is not base64 and takes the URL alphabet: each of these decodes to the signed bytes.
+    for (const changed of [`${signature}!!`, signature.replace(/=+$/, ''), `${signature.slice(0, 8)}\n${signature.slice(8)}`, `${signature} `]) {
+      const record = structuredClone(r1!.record) as { attestation: { signature: string } };
+      record.attestation.signature = changed;
+      expect(verifyChain([{ name: 'r1.json', record }], publicKey, { whole: false })).toEqual({
+        ok: false,
+        name: 'r1.json',
+        why: 'its signature is not the base64 it was written as (changed after signing)',
+      });
+    }
+  });
+
+  it('fails a null changed to a number JSON cannot carry (1e400 reads as Infinity, written out as null)', () => {
+    const record = attest({ kind: 'redis-dr-drill', rtoSeconds: null, keys: 5 }, { deployment: 'file:///b', at, signer });
+    const text = JSON.stringify(record).replace('"rtoSeconds":null', '"rtoSeconds":1e400');
+    expect(verifyChain([{ name: 'd.json', record: JSON.parse(text) as unknown }], publicKey, { whole: false })).toEqual({
+      ok: false,
+      name: 'd.json',
+      why: 'rtoSeconds holds a number JSON cannot carry (Infinity): changed after signing',
+    });
+    expect(verifyChain([{ name: 'd.json', record: JSON.parse(JSON.stringify(record)) as unknown }], publicKey, { whole: false })).toMatchObject({ ok: true });
   });
 
   it('refuses a key that is not Ed25519, saying what it is', () => {

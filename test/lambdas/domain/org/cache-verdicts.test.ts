@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ANNOTATION_MAX, cacheVerdicts, readServerlessAnnotation, ruleEvaluations } from '../../../../lambdas/domain/org/cache-verdicts.js';
+import { asffFindings } from '../../../../lambdas/domain/org/findings.js';
 import { parseReportKey } from '../../../../lambdas/domain/org/rollup.js';
 import type { CacheInfo } from '../../../../lambdas/domain/plans/coverage.js';
 
@@ -8,6 +9,7 @@ import type { CacheInfo } from '../../../../lambdas/domain/plans/coverage.js';
  * COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE with its annotation.
  */
 const NOW = new Date('2026-11-25T12:00:00Z');
+const SCOPE = { partition: 'aws', account: '111111111111', region: 'eu-west-1' };
 const KEY = parseReportKey('111111111111/eu-west-1/reports/weekly/2026-11-23T0000Z/report.json')!;
 const rg = (id: string, extra: Partial<CacheInfo> = {}): CacheInfo => ({
   kind: 'replication-group',
@@ -63,11 +65,24 @@ describe('the verified-copy rule', () => {
 
   it('is NON_COMPLIANT when the newest report is older than its period, or is no report', () => {
     const old = parseReportKey('111111111111/eu-west-1/reports/weekly/2026-11-01T0000Z/report.json')!;
-    expect(evaluate([rg('orders')], REPORT, old)[0]).toMatchObject({
+    expect(evaluate([rg('orders')], { ...REPORT, until: '2026-11-01T00:00:00Z' }, old)[0]).toMatchObject({
       compliance: 'NON_COMPLIANT',
       annotation: expect.stringMatching(/24 days old, over its period/),
     });
     expect(evaluate([rg('orders')], { notJson: 'x' })[0]).toMatchObject({ compliance: 'NON_COMPLIANT', annotation: expect.stringMatching(/not a report/) });
+  });
+
+  it('dates the verdicts of a report gone stale after its last import, so Security Hub takes the FAILED over the PASSED', () => {
+    // Security Hub ignores an update whose UpdatedAt "matches or occurs before" the finding's
+    // (awsdocs/aws-security-hub-user-guide doc_source/finding-update-batchimportfindings.md): the stale run must be dated later.
+    const findings = (now: Date) => asffFindings(cacheVerdicts([rg('orders')], { key: KEY, body: REPORT }, 's3://dr/reports/', now), SCOPE);
+    const fresh = findings(NOW).find((f) => f.GeneratorId === 'redis-dr/cross-region-copy')!;
+    expect(fresh).toMatchObject({ Compliance: { Status: 'PASSED' }, UpdatedAt: '2026-11-23T00:00:00.000Z' });
+    const later = new Date('2026-12-02T12:00:00Z');
+    const stale = findings(later).find((f) => f.GeneratorId === 'redis-dr/cross-region-copy')!;
+    expect(stale.Compliance.Status).toBe('FAILED');
+    expect(Date.parse(stale.UpdatedAt)).toBeGreaterThan(Date.parse(fresh.UpdatedAt));
+    expect(stale.UpdatedAt).toBe(later.toISOString());
   });
 
   it('judges serverless caches in one evaluation of the account (AWS::::Account: Config records no serverless cache), naming them', () => {

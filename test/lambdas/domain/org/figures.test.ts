@@ -145,7 +145,11 @@ describe('the organization figures', () => {
     const ok = line('111111111111', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, passed);
     const broken = line('222222222222', report([{ cache: 'a', tier: 'gold', rtos: [1] }]), {}, failed);
     const none = line('333333333333', report([{ cache: 'a', tier: 'gold', rtos: [1] }]));
-    const stale = accountLine(parseReportKey(KEY('444444444444', '2026-11-01T0600'))!, report([{ cache: 'a', tier: 'gold' }]), NOW);
+    const stale = accountLine(
+      parseReportKey(KEY('444444444444', '2026-11-01T0600'))!,
+      report([{ cache: 'a', tier: 'gold' }], { until: '2026-11-01T06:00:00.000Z' }),
+      NOW,
+    );
     const missing = missingLine('555555555555', 'eu-central-1');
     expect([ok, broken, none, stale, missing].map((l) => [l.state, l.stack])).toEqual([
       ['ok', 'ok'],

@@ -36,6 +36,13 @@ describe('destinationPolicyInput', () => {
     });
   });
 
+  it('says which drill records could not be read, never a count that silently leaves them out', () => {
+    const files = [{ file: 'rdr-a-20261125-0000.rdb', size: 1, tier: 'daily' as const, proven: true }];
+    const p = destinationPolicyInput('file:///b', files, [], SETTINGS, NOW, ['redis-dr-drill-a-20261125T093000000Z.json'])!;
+    expect(p.drillText).toMatch(/ 1 drill record there could not be read and is not counted: redis-dr-drill-a-20261125T093000000Z\.json\.$/);
+    expect(destinationPolicyInput('file:///b', files, [], SETTINGS, NOW)!.drillText).not.toMatch(/could not be read/);
+  });
+
   it('no proven backup redis-dr wrote: no policy (the caller refuses it, never an empty document)', () => {
     expect(destinationPolicyInput('file:///b', [{ file: 'rdr-b-20261125-0000.rdb', size: 1, tier: 'hourly' }], [], SETTINGS, NOW)).toBeUndefined();
     expect(destinationPolicyInput('file:///b', [], [], SETTINGS, NOW)).toBeUndefined();

@@ -80,6 +80,21 @@ describe('judgeVaultTarget', () => {
     expect(v).toMatchObject({ state: 'ok', newestRecoveryPoint: { exportName: 'rdr-a-20261121-0700' } });
     expect(v.newer).toBe("1 newer copy is not (newest rdr-a-20261121-0900: not verified (yet) by the vault's verifier)");
   });
+  it('a copy whose time is after now (its redis-dr:created tag, replicated from the workload account) is no recovery point: never ok for ever', () => {
+    const name = 'rdr-a-20261121-0200';
+    const future = vaultCopy(rdbCopy(name), vaultRetention([compliance()], NOW), new Date('2027-01-01T00:00:00Z'), NOW);
+    expect(future).toMatchObject({
+      recoveryPoint: false,
+      why: 'its time 2027-01-01T00:00:00.000Z (the redis-dr:created tag, else its name) is after now (2026-11-21T10:00:00.000Z): a copy from the future proves no age',
+    });
+    expect(judgeVaultTarget([future], LIMIT).state).toBe('missing');
+    expect(judgeVaultTarget([future, copyAt('0400')], LIMIT)).toMatchObject({ state: 'late', newestRecoveryPoint: { exportName: 'rdr-a-20261121-0400' } });
+    // Within the clock skew S3 accepts (15 minutes), a copy just taken by a clock a little ahead is one.
+    expect(vaultCopy(rdbCopy(name), vaultRetention([compliance()], NOW), new Date('2026-11-21T10:10:00Z'), NOW)).toMatchObject({
+      recoveryPoint: true,
+      ageSeconds: 0,
+    });
+  });
   it('late past the limit; missing without copies, or without a recovery point among them', () => {
     expect(judgeVaultTarget([copyAt('0400')], LIMIT).state).toBe('late');
     expect(judgeVaultTarget([], LIMIT)).toEqual({ state: 'missing', newestRecoveryPoint: null, newer: null, detail: 'no copy in the vault' });

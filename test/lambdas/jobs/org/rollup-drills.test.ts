@@ -139,6 +139,16 @@ describe('report --org reads the signed drill records under <account>/<region>/d
     const page = orgHtml(gap);
     expect(page).toContain(`<caption>Signed drill records of ${A} in ${REGION}</caption>`);
     expect(page).toContain('<td>2 of 3: MISSING RECORDS</td>');
+    // A record copied under a second name of the same place (redis-dr-drill-3.json) fills no gap: places are counted, not keys.
+    const doubled = tree(files);
+    unlinkSync(join(doubled.dir, root, drillRecordKey('eu-central-1', 'sessions', 2)));
+    writeFileSync(
+      join(doubled.dir, root, 'drills/eu-central-1/sessions/redis-dr-drill-3.json'),
+      JSON.stringify(files[`${root}${drillRecordKey('eu-central-1', 'sessions', 3)}`]),
+    );
+    expect((await orgRollup(doubled.store, NOW)).accounts[0]!.why).toBe(
+      'drill records of sessions in eu-central-1: 2 of 3 in the tree (1 missing from the chain: check it with redis-dr attest)',
+    );
     const failed = await orgRollup(tree({ [reportKey]: report, ...chain('eu-central-1', 'queues', [[22, false]]) }).store, NOW);
     expect(failed.accounts[0]!.why).toBe('signed drill record of queues in eu-central-1 of 2026-11-22T02:12:00.000Z failed (verify)');
   });

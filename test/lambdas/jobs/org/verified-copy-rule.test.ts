@@ -26,7 +26,7 @@ afterEach(() => {
 const DIR = mkdtempSync(join(tmpdir(), 'redis-dr-rule-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 const NOW = new Date('2026-11-25T12:00:00Z');
-const RUN = { resultToken: 'token-1', account: '111111111111', partition: 'aws', region: 'eu-west-1', reportsAt: 's3://dr/reports/' };
+const RUN = { resultToken: 'token-1', account: '111111111111', partition: 'aws', region: 'eu-west-1', drRegion: 'eu-central-1', reportsAt: 's3://dr/reports/' };
 
 function reports(name: string, files: Record<string, unknown>): FileObjectStore {
   const dir = join(DIR, name);
@@ -135,6 +135,30 @@ describe('runVerifiedCopyRule', () => {
     const [empty, garbled] = config.commandCalls(PutEvaluationsCommand).map((c) => c.args[0].input.Evaluations![0]!);
     expect(empty).toMatchObject({ ComplianceType: 'NON_COMPLIANT', Annotation: expect.stringMatching(/^no redis-dr report under s3:\/\/dr\/reports\//) });
     expect(garbled).toMatchObject({ ComplianceType: 'NON_COMPLIANT', Annotation: expect.stringMatching(/not a report/) });
+  });
+
+  it('judges the newest report before one ending in the future, which would never grow stale', async () => {
+    caches(1);
+    config.on(PutEvaluationsCommand).resolves({});
+    const failing = { ...REPORT, caches: [{ facts: { cache: 'c0' }, controls: [{ control: 'cross-region-copy', verdict: 'fail', why: 'copy 3 d old' }] }] };
+    const future = { ...REPORT, until: '2099-01-01T00:00:00Z' };
+    await runVerifiedCopyRule(RUN, deps(reports('future', { 'weekly/2026-11-23T0000Z/report.json': failing, 'weekly/2099-01-01T0000Z/report.json': future })));
+    expect(config.commandCalls(PutEvaluationsCommand)[0]!.args[0].input.Evaluations![0]).toMatchObject({
+      ComplianceResourceId: 'c0',
+      ComplianceType: 'NON_COMPLIANT',
+      Annotation: 'copy 3 d old',
+    });
+  });
+
+  it("judges a report signed by this account's DR bucket, and refuses one signed as another account's", async () => {
+    caches(1);
+    config.on(PutEvaluationsCommand).resolves({});
+    const signedBy = (account: string) => ({ ...REPORT, attestation: { v: 1, deployment: `s3://redis-dr-acme-a-${account}-eu-central-1/`, seq: 2 } });
+    await runVerifiedCopyRule(RUN, deps(reports('signed-own', { 'weekly/2026-11-23T0000Z/report.json': signedBy('111111111111') })));
+    await runVerifiedCopyRule(RUN, deps(reports('signed-other', { 'weekly/2026-11-23T0000Z/report.json': signedBy('999999999999') })));
+    const [own, other] = config.commandCalls(PutEvaluationsCommand).map((c) => c.args[0].input.Evaluations![0]!);
+    expect(own).toMatchObject({ ComplianceResourceId: 'c0', ComplianceType: 'COMPLIANT' });
+    expect(other).toMatchObject({ ComplianceType: 'NON_COMPLIANT', Annotation: expect.stringMatching(/signed as the report of 999999999999\/eu-central-1/) });
   });
 
   it('refuses an event that is no Config rule invocation', () => {

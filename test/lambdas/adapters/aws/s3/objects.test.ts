@@ -41,6 +41,14 @@ describe('listObjects', () => {
     ]);
   });
 
+  it('refuses a page that says it is truncated without a token to go on: never a listing cut short as whole', async () => {
+    // NextContinuationToken "is sent when IsTruncated is true" (ListObjectsV2Output): a store that omits it cannot be listed to its end.
+    s3.on(ListObjectsV2Command).resolvesOnce({ Contents: [{ Key: 'a.json', Size: 1 }], IsTruncated: true });
+    await expect(listObjects(client, 'bucket', 'reports/')).rejects.toThrow(
+      'ListObjectsV2 of s3://bucket/reports/ answered IsTruncated without a NextContinuationToken after 1 key(s): the listing cannot be read to its end (an S3-compatible store that does not page as S3 does?)',
+    );
+  });
+
   it('returns nothing for an empty prefix listing', async () => {
     s3.on(ListObjectsV2Command).resolves({ KeyCount: 0, IsTruncated: false });
     expect(await listObjects(client, 'bucket', 'rdr-')).toEqual([]);
