@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { stackDriftSchema } from '../org/stack-drift.js';
+import { clockCeiling } from '../points/clock-skew.js';
 
 /** How one step ended: `warned` passes (the run still passes) but says what to look at. */
 export const STEP_VERDICTS = ['passed', 'warned', 'failed', 'skipped'] as const;
@@ -153,7 +154,16 @@ export function judgeSelftest(
   const run = 'redis-dr selftest -c <config> (docs/deploying.md, "Day 1")';
   if (!found) return { state: 'warn', detail: 'no selftest has run', fix: `run ${run}` };
   const { key, record } = found;
-  const ageDays = (now.getTime() - Date.parse(record.finishedAt)) / 86_400_000;
+  const finished = Date.parse(record.finishedAt);
+  // A time that is none, or one from the future, would read as fresh for ever (NaN and negative ages pass every
+  // bound) while the newest record by key hides the later runs: it proves nothing (domain/points/clock-skew.ts).
+  if (!Number.isFinite(finished) || finished > clockCeiling(now).getTime())
+    return {
+      state: 'fail',
+      detail: `${key} says it finished at ${JSON.stringify(record.finishedAt)}, ${Number.isFinite(finished) ? `after now (${now.toISOString()})` : 'which is not a time'}: it proves nothing, and as the newest record it hides the later runs`,
+      fix: `move ${key} out of ${SELFTEST_PREFIX} (a clock set wrong, or a record selftest did not write), then run ${run} again`,
+    };
+  const ageDays = (now.getTime() - finished) / 86_400_000;
   const age = `${ageDays < 1 ? `${Math.max(0, Math.round(ageDays * 24))} h` : `${Math.floor(ageDays)} d`} old`;
   if (record.verdict === 'failed') {
     const failed = record.steps.find((s) => s.verdict === 'failed') ?? record.steps.find((s) => s.verdict === 'skipped');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type SelftestRecord,
   explainFailure,
+  judgeSelftest,
   principalName,
   selftestRecordKey,
   selftestTable,
@@ -84,5 +85,35 @@ describe('the run', () => {
     expect(summarizeSelftest(record, 'selftest/k.json').line).toBe('selftest passed at t1: 2 steps, 1 warned (s-warned) (selftest/k.json)');
     const failed: SelftestRecord = { ...record, verdict: 'failed', steps: [{ ...row('failed'), cause: 'why' }] };
     expect(summarizeSelftest(failed, undefined).line).toBe('selftest FAILED at t1: s-failed: why');
+  });
+});
+
+describe('judgeSelftest', () => {
+  const now = new Date('2030-06-01T12:00:00Z');
+  const record = (finishedAt: string, verdict: 'passed' | 'failed' = 'passed'): { key: string; record: SelftestRecord } => ({
+    key: 'selftest/x.json',
+    record: { kind: 'redis-dr-selftest', version: 1, deployment: 'd', startedAt: finishedAt, finishedAt, regions: 'both', verdict, steps: [] },
+  });
+
+  it('passes a passed run of the last days, warns of an old one, fails a failed one', () => {
+    expect(judgeSelftest(record('2030-05-30T12:00:00Z'), now).state).toBe('pass');
+    expect(judgeSelftest(record('2030-04-01T12:00:00Z'), now).state).toBe('warn');
+    expect(judgeSelftest(record('2030-05-30T12:00:00Z', 'failed'), now).state).toBe('fail');
+    // Within S3's clock skew of now: a run that just ended on a clock slightly ahead.
+    expect(judgeSelftest(record('2030-06-01T12:10:00Z'), now).state).toBe('pass');
+  });
+
+  it('fails a record whose finishedAt is no time or one from the future (never fresh for ever)', () => {
+    const future = judgeSelftest(record('2031-01-01T00:00:00Z'), now);
+    expect(future.state).toBe('fail');
+    expect(future.detail).toBe(
+      'selftest/x.json says it finished at "2031-01-01T00:00:00Z", after now (2030-06-01T12:00:00.000Z): it proves nothing, and as the newest record it hides the later runs',
+    );
+    expect(future.fix).toMatch(
+      /^move selftest\/x\.json out of selftest\/ \(a clock set wrong, or a record selftest did not write\), then run redis-dr selftest/,
+    );
+    const none = judgeSelftest(record('yesterday'), now);
+    expect(none.state).toBe('fail');
+    expect(none.detail).toMatch(/"yesterday", which is not a time: it proves nothing/);
   });
 });
