@@ -3,7 +3,8 @@
  * written with a read-back (stored = read back), and the newest one read for
  * `status` and `doctor`.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listObjects } from '../aws/s3/objects.js';
 import { SELFTEST_PREFIX, type SelftestRecord, selftestRecordSchema } from '../../domain/selftest/steps.js';
 import { S3ObjectStore } from '../storage/object-store-s3.js';
 
@@ -29,12 +30,8 @@ export async function writeSelftestRecord(s3: S3Client, bucket: string, key: str
 /** The newest record under `selftest/` (keys sort by time), or undefined when none. */
 export async function readNewestSelftestRecord(s3: S3Client, bucket: string): Promise<{ key: string; record: SelftestRecord } | undefined> {
   let newest: string | undefined;
-  let ContinuationToken: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: SELFTEST_PREFIX, ContinuationToken }));
-    for (const o of out.Contents ?? []) if (o.Key?.endsWith('.json') && (newest === undefined || o.Key > newest)) newest = o.Key;
-    ContinuationToken = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (ContinuationToken);
+  // Every page (a listing that cannot be read to its end fails: objects.ts), so the newest is the newest.
+  for (const o of await listObjects(s3, bucket, SELFTEST_PREFIX)) if (o.key.endsWith('.json') && (newest === undefined || o.key > newest)) newest = o.key;
   if (!newest) return undefined;
   const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: newest }));
   const parsed = selftestRecordSchema.safeParse(JSON.parse((await got.Body?.transformToString()) ?? 'null'));

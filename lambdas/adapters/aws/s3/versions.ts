@@ -37,6 +37,12 @@ export async function listVersions(
       if (v.Key && v.VersionId) found.push({ key: v.Key, versionId: v.VersionId, lastModified: v.LastModified, deleteMarker: false });
     for (const m of page.DeleteMarkers ?? [])
       if (m.Key && m.VersionId) found.push({ key: m.Key, versionId: m.VersionId, lastModified: m.LastModified, deleteMarker: true });
+    // NextKeyMarker is "returned when IsTruncated is true" (ListObjectVersionsOutput): without it the rest cannot be listed,
+    // and a listing cut short is never whole (the versions a caller deletes or judges would be some of them).
+    if (page.IsTruncated && !page.NextKeyMarker)
+      throw new Error(
+        `ListObjectVersions of s3://${bucket}/${prefix} answered IsTruncated without a NextKeyMarker after ${found.length} version(s): the listing cannot be read to its end (an S3-compatible store that does not page as S3 does?)`,
+      );
     KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
   } while (KeyMarker);
