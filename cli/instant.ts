@@ -6,6 +6,8 @@
  * as an operator's laptop in another zone would move it by hours.
  */
 
+import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 
@@ -50,4 +52,19 @@ export function parseInstant(text: string, refuse: (why: string) => Error): numb
     if (!Number.isNaN(ms)) return ms;
   }
   throw refuse('');
+}
+
+/**
+ * A `--now <iso>` option (the time a dry run or an estimate is made at), or the current time when absent: read as
+ * {@link parseInstant} reads, never in the zone of the machine the CLI runs on.
+ * @throws UsageError naming the option and the value
+ */
+export function nowOption(text: string | undefined): Date {
+  if (text === undefined) return new Date();
+  return new Date(
+    parseInstant(
+      text,
+      (why) => new UsageError(`--now must be an ISO time like 2026-11-01T00:00:00Z, got ${JSON.stringify(text)}${why}: write ${INSTANT_FORMATS}`),
+    ),
+  );
 }

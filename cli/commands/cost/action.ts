@@ -5,6 +5,7 @@ import { deploymentCost } from '../../../lib/cost.js';
 import { stackNames } from '../../../lib/deployment.js';
 import { loadCliConfig } from '../../config-file.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
+import { nowOption } from '../../instant.js';
 
 /** `redis-dr cost`'s options (cli/commands/cost/command.ts). */
 export interface CostOptions {
@@ -49,8 +50,8 @@ export async function costAction(options: CostOptions): Promise<void> {
       engine: options.engine,
     }).filter(([, v]) => v !== undefined),
   );
-  const now = options.now === undefined ? new Date() : new Date(options.now);
-  if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time like 2026-11-01T00:00:00Z, got ${JSON.stringify(options.now)}`);
+  // Never read in the zone of the machine the CLI runs on (cli/instant.ts): the schedules counted would move by hours.
+  const now = nowOption(options.now);
   const names = stackNames(config);
   let stacks: Awaited<ReturnType<typeof assemblyStacks>>;
   try {

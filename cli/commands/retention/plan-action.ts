@@ -1,3 +1,4 @@
+import { nowOption } from '../../instant.js';
 import { readFileSync } from 'node:fs';
 import { retentionPolicyOf } from '../../../lambdas/domain/plans/plan-input.js';
 import { z } from 'zod';
@@ -104,8 +105,7 @@ export function readSnapshots(file: string): RecoveryPoint[] {
 export function retentionAction(options: RetentionPlanOptions): void {
   try {
     const policy = policyOf(options);
-    const now = options.now ? new Date(options.now) : new Date();
-    if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time, got ${JSON.stringify(options.now)}`);
+    const now = nowOption(options.now);
     const plans = planRetention(readSnapshots(options.snapshots), policy, now);
     process.stdout.write(options.json ? `${JSON.stringify({ now: now.toISOString(), targets: plans }, null, 2)}\n` : formatPlan(plans));
   } catch (err) {

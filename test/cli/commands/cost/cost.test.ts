@@ -71,6 +71,8 @@ describe('redis-dr cost', () => {
     [['--drill-nodes', '1.5'], /--drill-nodes must be a positive whole number, got "1.5"/],
     [['--engine', 'memcached'], /--engine must be valkey or redis, got "memcached"/],
     [['--now', 'tomorrow'], /--now must be an ISO time/],
+    // A time without its zone would be read in this machine's zone: refused, never moved by hours.
+    [['--now', '2026-11-01T00:00:00'], /--now must be an ISO time like 2026-11-01T00:00:00Z, got "2026-11-01T00:00:00": write unix seconds/],
   ])('refuses %j: exit 2 naming the option and value', async (args, message) => {
     const r = await cost('--assembly', both, ...args);
     expect(r.code).toBe(2);

@@ -55,6 +55,13 @@ describe('redis-dr retention plan', () => {
     expect(plan.targets[0]!.delete.every((d) => /expired/.test(d.reason))).toBe(true);
   });
 
+  it('refuses a --now without its zone (exit 2, one line): read in the zone of this machine it would keep or delete other points', async () => {
+    const r = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', snapshots, '--now', '2026-11-21T07:00:00');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^redis-dr: --now must be an ISO time like 2026-11-01T00:00:00Z, got "2026-11-21T07:00:00": write unix seconds .*\)$/);
+  });
+
   it('reads `aws elasticache describe-snapshots` output too (ours by name, tiers by time)', async () => {
     const described = file('described.json', {
       Snapshots: names.slice(0, 3).map((n) => ({ SnapshotName: `rdr-rg-a-${n}`, SnapshotStatus: 'available', NodeSnapshots: [{}] })),
