@@ -273,12 +273,25 @@ function drillWhys(chains: readonly DrillChainSeen[]): string[] {
   ]);
 }
 
-/** Why a scrub makes its account's line FAIL: a bad copy re-read, or a run that stopped PARTIAL; none when it passed. */
-function scrubWhys(scrub: ScrubSeen | null): string[] {
+/**
+ * How old the newest scrub record may be: the DR scrub runs daily (lib/deployment.ts SCRUB_SCHEDULE) and writes a
+ * record at every run, PARTIAL ones too (a run that throws before it pages lambda-errors), so a newest record over
+ * two days old means scheduled runs that never ran: the schedule disabled or deleted, which nothing else pages.
+ */
+export const SCRUB_STALE_MS = 2 * DAY;
+
+/** Why a scrub makes its account's line FAIL: a bad copy re-read, a run that stopped PARTIAL, runs that stopped; none when it passed. */
+function scrubWhys(scrub: ScrubSeen | null, now: Date): string[] {
   if (!scrub) return [];
+  const age = now.getTime() - Date.parse(scrub.at);
   return [
     ...(scrub.bad.length > 0 ? [`scrub of ${scrub.at} found ${scrub.bad.length} bad copy(ies): ${scrub.bad.slice(0, 2).join('; ')}`] : []),
     ...(scrub.partial !== null ? [`scrub of ${scrub.at} stopped PARTIAL: ${scrub.partial}`] : []),
+    ...(age > SCRUB_STALE_MS
+      ? [
+          `newest scrub record (${scrub.at}) is ${Math.floor(age / DAY)} days old: the daily scrub stopped (its schedule disabled or deleted? redis-dr doctor names it)`,
+        ]
+      : []),
   ];
 }
 
@@ -469,7 +482,7 @@ export function accountLine(
       (d) =>
         `stack ${d.stack} (${d.region}) DRIFTED: CloudFormation's drift detection${d.checkedAt ? ` of ${d.checkedAt}` : ''} found resources changed outside the stack (selftest of ${selftest!.at})`,
     ),
-    ...scrubWhys(scrub),
+    ...scrubWhys(scrub, now),
     ...drillWhys(drillChains),
   ];
   if (whys.length > 0) return { ...line, state: 'fail', why: whys.join('; ') };

@@ -69,6 +69,16 @@ describe('report --org reads the scrub records under <account>/<region>/scrub/',
     expect(r.accounts[0]!.why).toBe('scrub of 2026-11-22T03:00:00Z stopped PARTIAL: time budget');
   });
 
+  it('a newest scrub record over two days old is a FAIL: the daily scrub stopped (nothing else pages a disabled schedule)', async () => {
+    const fresh = await orgRollup(tree({ [reportKey]: report, [scrubKey('2026-11-21T06:31:00Z')]: scrub('2026-11-21T06:31:00Z', []) }), NOW);
+    expect(fresh.accounts[0]).toMatchObject({ state: 'ok', why: null });
+    const stopped = await orgRollup(tree({ [reportKey]: report, [scrubKey('2026-11-20T04:30:00Z')]: scrub('2026-11-20T04:30:00Z', []) }), NOW);
+    expect(stopped.accounts[0]).toMatchObject({ state: 'fail' });
+    expect(stopped.accounts[0]!.why).toBe(
+      'newest scrub record (2026-11-20T04:30:00Z) is 3 days old: the daily scrub stopped (its schedule disabled or deleted? redis-dr doctor names it)',
+    );
+  });
+
   it('names a scrub record that is not one (MALFORMED), the rest still rolled up', async () => {
     const key = scrubKey('2026-11-22T03:00:00Z');
     const r = await orgRollup(tree({ [reportKey]: report, [key]: { kind: 'redis-dr-scrub', results: 'many' } }), NOW);
