@@ -21,7 +21,7 @@ export interface AlertProblem {
  * - `alerts.existingTopicArns.<primary|dr>` must be a topic of that region:
  *   alarm actions and EventBridge rule targets publish only to a topic of their own region.
  * - `alerts.emails` and `alerts.httpsEndpoints` with an existing topic in both
- *   regions (and no vault or drill account stack creating a topic of its own)
+ *   regions (and no vault stack of this deployment nor drill account stack creating a topic of its own)
  *   would be subscribed to nothing: the stacks add no subscription to a topic they did not create.
  */
 export function alertProblems(root: Json): AlertProblem[] {
@@ -40,7 +40,10 @@ export function alertProblems(root: Json): AlertProblem[] {
     });
   }
   const both = typeof existing.primary === 'string' && typeof existing.dr === 'string';
-  const ownTopics = root.vault !== undefined || root.drillAccount !== undefined;
+  // A vault of another deployment (vault.deployment, an organization's) is synthesized from its own config: no topic of ours.
+  const vault = asObject(root.vault);
+  const ownVault = vault !== undefined && (vault.deployment === undefined || vault.deployment === root.name);
+  const ownTopics = ownVault || root.drillAccount !== undefined;
   if (!both || ownTopics) return problems;
   for (const field of ['emails', 'httpsEndpoints'] as const) {
     const list = alerts?.[field];

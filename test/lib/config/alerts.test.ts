@@ -3,6 +3,7 @@
  * validation, naming the field, the value and the fix: an existing topic of
  * another region, and subscriptions no stack would make.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../lib/config/index.js';
 
@@ -47,5 +48,22 @@ describe('alerts.existingTopicArns', () => {
       'alerts.emails would be subscribed to no topic, got ["oncall@example.com"]: both alert topics are existing ones (alerts.existingTopicArns), and the stacks subscribe nobody to a topic they did not create; subscribe these to those topics yourself and remove them here, or remove an existing topic so its stack creates one with them',
     );
     expect(out[1]).toMatch(/^alerts\.httpsEndpoints would be subscribed to no topic, got \["https:\/\/events\.example\.com\/hook"\]: /);
+  });
+
+  it("refuses them with a vault of another deployment (vault.deployment): its stack is synthesized from that deployment's config, with no topic of ours", () => {
+    const vaulted = (vault: Record<string, unknown>) => {
+      const raw = JSON.parse(readFileSync('test/fixtures/config/vault.json', 'utf8')) as Record<string, any>;
+      raw.name = 'vaulted-east';
+      raw.alerts = { existingTopicArns: { primary: PRIMARY_TOPIC, dr: DR_TOPIC }, emails: ['oncall@example.com'] };
+      Object.assign(raw.vault, vault);
+      const r = validateConfig(raw);
+      return r.ok ? [] : r.problems;
+    };
+    // Its own vault stack (no vault.deployment, or its own name) creates a topic the emails are subscribed to.
+    expect(vaulted({})).toEqual([]);
+    expect(vaulted({ organizationId: 'o-abcdefghij', deployment: 'vaulted-east' })).toEqual([]);
+    expect(vaulted({ organizationId: 'o-abcdefghij', deployment: 'vaulted' })).toEqual([
+      expect.stringMatching(/^alerts\.emails would be subscribed to no topic, got \["oncall@example\.com"\]: /),
+    ]);
   });
 });
