@@ -9,6 +9,7 @@ import { runFailureMessage } from '../../domain/plans/run-failure.js';
 import type { ScheduledDeps } from '../kernel/deps.js';
 import { listObjects, listObjectsBounded } from '../../adapters/aws/s3/objects.js';
 import { accountRegionPrefix } from '../../domain/points/account-prefix.js';
+import { clockCeiling } from '../../domain/points/clock-skew.js';
 import { trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { assessDrExport } from '../../domain/drills/select.js';
@@ -272,16 +273,11 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
 }
 
 /**
- * How far past the run's end a point's time may be before it is refused: the clocks of different services
- * (ElastiCache, S3, Step Functions, this Lambda) disagree by seconds, not minutes.
- */
-export const CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
  * Emits the age of `at`, or records a gap (no data point) when there is nothing. A point dated after the run
- * (past its budget and {@link CLOCK_SKEW_MS}) is a failure, not age 0: a wrong clock or a forged `redis-dr:created`
- * tag (the vault's replicas carry the workload account's tags) would otherwise read fresh until that date, whatever
- * stopped meanwhile.
+ * (past its budget and the clock skew every reader allows, domain/points/clock-skew.ts) is a failure, not age 0: a
+ * wrong clock or a forged `redis-dr:created` tag (the vault's replicas carry the workload account's tags) would
+ * otherwise read fresh until that date, whatever stopped meanwhile. The bound of every other reader (`vault status`,
+ * doctor, report --org) from the run's end, so a copy `vault status` calls a recovery point is not paged as from the future.
  */
 function record(run: Run, plan: string, target: string, metric: FreshnessMetric, at: Date | undefined, why: string, recoveryPoint?: string): void {
   if (!at) {
@@ -289,7 +285,7 @@ function record(run: Run, plan: string, target: string, metric: FreshnessMetric,
     run.gaps.push({ plan, target, metric, why });
     return;
   }
-  if (at.getTime() > run.deadline + CLOCK_SKEW_MS) {
+  if (at > clockCeiling(new Date(run.deadline))) {
     const what = recoveryPoint ?? 'the newest point';
     const source = metric === METRIC.verifiedCopyAge ? `its objects' ${TAGS.created} tag` : 'the clock of the service that made it';
     const error = `${what} is dated ${at.toISOString()}, after this run (${run.now.toISOString()}): not counted as fresh; check ${source}`;

@@ -172,4 +172,17 @@ describe('freshness (vault): a replica dated after the run is not fresh', () => 
     const r = await runFreshness(input(), deps());
     expect(r.points.map((p) => [p.target, p.seconds])).toEqual([['rg-a', 0]]);
   });
+
+  it("takes the clock skew every reader allows (15 min, domain/points/clock-skew.ts) past the run's end, as vault status does", async () => {
+    // The run starts 10:00:00 with a 60 s budget: its end 10:01:00, the bound 10:16:00.
+    const within = addReplica('rdr-rg-a-20261121-1015', '2026-11-21T10:16:00.000Z');
+    verdicts.set(within, okOf(within));
+    expect((await runFreshness(input(), deps())).points.map((p) => [p.target, p.seconds])).toEqual([['rg-a', 0]]);
+    const past = addReplica('rdr-rg-a-20261121-1016', '2026-11-21T10:16:00.001Z');
+    verdicts.set(past, okOf(past));
+    const err = (await runFreshness(input(), deps()).catch((e: unknown) => e)) as { report?: { failed: { error: string }[] } };
+    expect(err.report?.failed.map((f) => f.error)).toEqual([
+      expect.stringMatching(/^rdr-rg-a-20261121-1016 is dated 2026-11-21T10:16:00\.001Z, after this run/),
+    ]);
+  });
 });
