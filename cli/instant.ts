@@ -54,17 +54,33 @@ export function parseInstant(text: string, refuse: (why: string) => Error): numb
   throw refuse('');
 }
 
+/** A date alone, as {@link parseTime} reads it, for a refusal and a help. */
+export const DATE_FORMAT = 'a date (2026-11-20: midnight UTC)';
+
+/**
+ * {@link parseInstant}'s forms, or a date alone (`2026-11-20`) as midnight UTC, as `retention hold --until` reads one
+ * and ECMAScript reads a date-only form: no zone to guess. A date is one only when it reads back as written (V8 rolls
+ * 2026-02-30 over to March 2). One reader for `report --since/--until` and every `--now`.
+ */
+export function parseTime(text: string, refuse: (why: string) => Error): number {
+  const t = text.trim();
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(t) ? new Date(`${t}T00:00:00Z`) : undefined;
+  if (date && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(t)) return date.getTime();
+  return parseInstant(t, refuse);
+}
+
 /**
  * A `--now <iso>` option (the time a dry run or an estimate is made at), or the current time when absent: read as
- * {@link parseInstant} reads, never in the zone of the machine the CLI runs on.
+ * {@link parseTime} reads, never in the zone of the machine the CLI runs on.
  * @throws UsageError naming the option and the value
  */
 export function nowOption(text: string | undefined): Date {
   if (text === undefined) return new Date();
   return new Date(
-    parseInstant(
+    parseTime(
       text,
-      (why) => new UsageError(`--now must be an ISO time like 2026-11-01T00:00:00Z, got ${JSON.stringify(text)}${why}: write ${INSTANT_FORMATS}`),
+      (why) =>
+        new UsageError(`--now must be an ISO time like 2026-11-01T00:00:00Z, got ${JSON.stringify(text)}${why}: write ${INSTANT_FORMATS}; or ${DATE_FORMAT}`),
     ),
   );
 }

@@ -4,7 +4,7 @@ import { reportOfDeployment } from '../../../lambdas/jobs/report/elasticache-rep
 import { DestinationError, reportOfDestination } from '../../../lambdas/jobs/report/self-managed.js';
 import { reportRunInput, reportSettings } from '../../../lib/deployment.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
-import { INSTANT_FORMATS, parseInstant } from '../../instant.js';
+import { DATE_FORMAT, INSTANT_FORMATS, parseTime } from '../../instant.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { vaultAccess } from '../../vault-copies.js';
 
@@ -41,15 +41,10 @@ const UNITS: Readonly<Record<string, number>> = { h: 3_600_000, d: 86_400_000, w
  * forms, never read in the zone of the machine the CLI runs on (`2026-11-20T00:00` is refused: which zone?).
  */
 function timeOf(option: string, text: string, also = ''): Date {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : undefined;
-  // V8 rolls 2026-02-30 over to March 2: a date is one only when it reads back as written.
-  if (date && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)) return date;
   const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/.test(text.trim());
   const refuse = (why: string) =>
-    new UsageError(
-      `${option} ${text} is no time report reads${zoneless ? ' (give its zone)' : why}: write ${also}a date (2026-11-20: midnight UTC) or ${INSTANT_FORMATS}`,
-    );
-  return new Date(parseInstant(text, refuse));
+    new UsageError(`${option} ${text} is no time report reads${zoneless ? ' (give its zone)' : why}: write ${also}${DATE_FORMAT} or ${INSTANT_FORMATS}`);
+  return new Date(parseTime(text, refuse));
 }
 
 /** `--since`: an age before `until` (30d, 12h, 2w) or a time ({@link timeOf}). */

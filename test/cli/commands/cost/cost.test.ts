@@ -79,6 +79,12 @@ describe('redis-dr cost', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('reads a --now of a date alone as midnight UTC (as report --until does): the same estimate as the time with its zone', async () => {
+    const date = await cost('--assembly', both, '--json', '--now', '2026-11-01');
+    expect(date.code).toBe(0);
+    expect(date.stdout).toBe((await cost('--assembly', both, '--json')).stdout);
+  });
+
   it('needs -c (no default config)', async () => {
     const r = await runInProcess(['cost', '--assembly', both]);
     expect(r.code).toBe(2);

@@ -62,6 +62,18 @@ describe('redis-dr retention plan', () => {
     expect(r.stderr.trim()).toMatch(/^redis-dr: --now must be an ISO time like 2026-11-01T00:00:00Z, got "2026-11-21T07:00:00": write unix seconds .*\)$/);
   });
 
+  it('reads a --now of a date alone as midnight UTC (as ECMAScript, report --until and retention hold --until read it), and refuses a day that is none', async () => {
+    const r = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', snapshots, '--now', '2026-11-21', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { now: string }).now).toBe('2026-11-21T00:00:00.000Z');
+    const none = await inWorker('retention', 'plan', '--policy', policy, '--snapshots', snapshots, '--now', '2026-02-30');
+    expect(none.status).toBe(2);
+    expect(none.stderr.trim()).toMatch(
+      /^redis-dr: --now must be an ISO time like 2026-11-01T00:00:00Z, got "2026-02-30": write unix seconds .*; or a date \(2026-11-20: midnight UTC\)$/,
+    );
+  });
+
   it('reads `aws elasticache describe-snapshots` output too (ours by name, tiers by time)', async () => {
     const described = file('described.json', {
       Snapshots: names.slice(0, 3).map((n) => ({ SnapshotName: `rdr-rg-a-${n}`, SnapshotStatus: 'available', NodeSnapshots: [{}] })),
