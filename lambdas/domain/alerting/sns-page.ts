@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ALARM_KINDS, PAGE_KINDS, PAGE_SEVERITIES, type PageKind } from './catalog.js';
 import { type AlertContext, formatAlert } from './format.js';
-import { alarmNamePrefix } from './names.js';
+import { alarmNamePrefix, parseAlarmName } from './names.js';
 import type { AlertAttributes, Page } from './page.js';
 
 const attribute = z.object({ Type: z.string(), Value: z.string() });
@@ -66,15 +66,24 @@ function alarmNotification(record: z.infer<typeof snsRecordSchema>): (Record<str
 
 /**
  * Why the router leaves a record out, or `undefined` when it delivers it:
- * a page of a kind delivered another way ({@link NOT_ROUTED_KINDS}), or a
- * message that is not redis-dr's at all (no `kind` attribute and not an
- * alarm of this deployment: an existing topic's other traffic, which that
- * topic's own subscribers have).
+ * a page of a kind delivered another way ({@link NOT_ROUTED_KINDS}), a page
+ * of another deployment sharing the topic, or a message that is not
+ * redis-dr's at all (no `kind` attribute and not an alarm of this
+ * deployment: an existing topic's other traffic, which that topic's own
+ * subscribers have).
  */
 export function notRouted(record: z.infer<typeof snsRecordSchema>, deployment: string): string | undefined {
-  const kind = stringAttributes(record).kind;
-  if (kind !== undefined) return (NOT_ROUTED_KINDS as readonly string[]).includes(kind) ? `its kind (${kind}) is delivered another way` : undefined;
-  if (alarmNotification(record)?.AlarmName.startsWith(alarmNamePrefix(deployment))) return undefined;
+  const { kind, deployment: of } = stringAttributes(record);
+  if (kind !== undefined) {
+    if ((NOT_ROUTED_KINDS as readonly string[]).includes(kind)) return `its kind (${kind}) is delivered another way`;
+    // A topic shared by deployments (alerts.existingTopicArns): each one's router delivers its own pages, once.
+    return of !== undefined && of !== deployment
+      ? `a page of deployment ${of}, not ${deployment}: its own router and the topic's subscribers have it`
+      : undefined;
+  }
+  // Parsed, not matched by prefix: deployment acme's prefix redis-dr-acme- also starts acme-g1's alarm names.
+  const alarm = alarmNotification(record)?.AlarmName;
+  if (alarm !== undefined && parseAlarmName(alarm, deployment) !== undefined) return undefined;
   return `not a redis-dr page (no kind attribute, not an alarm named ${alarmNamePrefix(deployment)}*): left to the topic's own subscribers`;
 }
 

@@ -324,6 +324,49 @@ describe('routePages: what the alert topic carries besides our pages', () => {
   });
 });
 
+/** The SNS record of a page published with its attributes (lambdas/adapters/aws/alerts.ts publishAlert). */
+function recordOf(page: ReturnType<typeof samplePage>) {
+  const MessageAttributes = Object.fromEntries(Object.entries(page.attributes).map(([k, v]) => [k, { Type: 'String', Value: v }]));
+  return { Sns: { Subject: page.subject, Message: page.message, MessageAttributes } };
+}
+
+describe('routePages: a topic shared by deployments (alerts.existingTopicArns)', () => {
+  const where = { deployment: 'acme', region: 'eu-west-1' };
+
+  it("leaves out the alarms of a deployment whose name starts with its own (acme-g1's are named redis-dr-acme-g1-…) and the pages of another deployment: each router delivers its own, once", async () => {
+    const { deps, chat, logs } = harness();
+    const theirs = JSON.parse(alarmNotification('ALARM').Records[0]!.Sns.Message) as Record<string, unknown>;
+    const page = samplePage('verified-copy-age', 'alarm', { ...CTX, deployment: 'acme-g1' });
+    const records = [
+      { Sns: { Subject: 'ALARM', Message: JSON.stringify({ ...theirs, AlarmName: 'redis-dr-acme-g1-lambda-errors-alertformatter' }) } },
+      recordOf(page),
+    ];
+    expect(await routePages({ Records: records }, { ...deps, ...where })).toEqual([[], []]);
+    expect(received).toEqual([]);
+    expect(chat).toEqual([]);
+    expect(logs.filter((l) => l.message === 'message not routed').map((l) => l.extra?.why)).toEqual([
+      "not a redis-dr page (no kind attribute, not an alarm named redis-dr-acme-*): left to the topic's own subscribers",
+      "a page of deployment acme-g1, not acme: its own router and the topic's subscribers have it",
+    ]);
+  });
+
+  it('still delivers its own alarm notification and its own pages', async () => {
+    const { deps } = harness();
+    const ours = JSON.parse(alarmNotification('ALARM').Records[0]!.Sns.Message) as Record<string, unknown>;
+    const page = samplePage('verified-copy-age', 'alarm', { ...CTX, deployment: 'acme' });
+    const records = [
+      { Sns: { Subject: 'ALARM', Message: JSON.stringify({ ...ours, AlarmName: 'redis-dr-acme-lambda-errors-alertformatter' }) } },
+      recordOf(page),
+    ];
+    const out = await routePages({ Records: records }, { ...deps, ...where });
+    expect(out.map((d) => d.length > 0 && d.every((x) => x.ok))).toEqual([true, true]);
+    expect(received.filter((r) => r.path === '/v2/enqueue').map((r) => r.body.dedup_key)).toEqual([
+      'redis-dr/acme/eu-west-1/redis-dr-acme-lambda-errors-alertformatter',
+      pageKey(page),
+    ]);
+  });
+});
+
 describe('routedIntegrations', () => {
   it('refuses a chat integration without its topic', () => {
     expect(() => routedIntegrations(JSON.stringify(INTEGRATIONS), '{}')).toThrow('chat integration chatbot-3 has no topic in CHAT_TOPICS: redeploy the stack');
