@@ -270,9 +270,9 @@ export const ALARM_KINDS = {
     freshness: 'scrub record',
     scope: 'plan',
     doc: {
-      region: 'dr',
+      region: 'dr; vault account (`scrub-age-vault`: the vault scrub, where its freshness monitor runs)',
       fires:
-        "the DR scrub's newest record (`scrub/redis-dr-scrub-<time>.json`, the time in its key) is older than two daily runs + 60 min; a record dated after now past the clock skew is not taken (the run of the monitor fails naming it); before the first record, counted from the creation of the scrub's schedule",
+        "the scrub's newest record (`scrub/redis-dr-scrub-<time>.json` in the DR bucket, `redis-dr-vault-scrub/redis-dr-scrub-<time>.json` in the vault's; the time in its key) is older than two daily runs + 60 min; a record dated after now past the clock skew is not taken (the run of the monitor fails naming it); before the first record, counted from the creation of the scrub's schedule",
       missingData: 'breaching',
       causes:
         'the scrub schedule disabled or deleted, its invoke role or the function broken before the run started (no invocation, so no lambda-errors), the freshness monitor dead',

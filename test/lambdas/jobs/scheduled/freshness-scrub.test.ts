@@ -181,6 +181,16 @@ describe("freshness: the daily scrub's newest record (scrub-age)", () => {
     expect(r.points[0]!.recoveryPoint).toBe(recordKey(hoursAgo(72)));
   });
 
+  it("the vault's monitor: the vault scrub's records under redis-dr-vault-scrub/, not the DR prefix", async () => {
+    keys = [recordKey(hoursAgo(1)), `redis-dr-vault-scrub/${scrubRecordName(hoursAgo(30))}`];
+
+    const r = await runFreshness({ ...input(), vaultVerdicts: true, scrub: { prefix: 'redis-dr-vault-scrub/', scheduleArn: SCHEDULE_ARN } }, deps);
+
+    expect(ages()).toEqual([['ScrubRecordAgeSeconds', { Bucket: BUCKET }, 30 * 3600]]);
+    expect(r.points[0]!.recoveryPoint).toBe(`redis-dr-vault-scrub/${scrubRecordName(hoursAgo(30))}`);
+    expect(listedPrefixes()).toEqual(['redis-dr-vault-scrub/redis-dr-scrub-']);
+  });
+
   it('without scrub in the input: nothing listed, no scrub metric', async () => {
     keys = [recordKey(hoursAgo(1))];
     const { scrub: _, ...without } = input();
