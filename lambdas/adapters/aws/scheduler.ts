@@ -46,6 +46,14 @@ export async function scheduleCreatedAt(client: SchedulerClient, arn: string, wr
 const direct: CallWrapper = (call) => call();
 
 /**
+ * When the schedule (`…:schedule/<group>/<name>`) or the schedule group (`…:schedule-group/<name>`) of `arn` was
+ * created, by the ARN's resource type: the freshness monitor's reader of protection starts in EventBridge Scheduler.
+ */
+export function schedulerCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = direct): Promise<Date | undefined> {
+  return arn.includes(':schedule/') ? scheduleCreatedAt(client, arn, wrap) : scheduleGroupCreatedAt(client, arn, wrap);
+}
+
+/**
  * The schedules of group `group` (ListSchedules, all pages; GetSchedule of
  * each for its expression, which the listing lacks); `undefined` when the
  * group does not exist (GetScheduleGroup).

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, ResourceNotFoundException, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { scheduleCreatedAt } from '../../../../lambdas/adapters/aws/scheduler.js';
+import { schedulerCreatedAt } from '../../../../lambdas/adapters/aws/scheduler.js';
 import type { FreshnessInput } from '../../../../lambdas/domain/plans/plan-input.js';
 import { scrubRecordName } from '../../../../lambdas/domain/scrub/record.js';
 import { type FreshnessDeps, FreshnessRunFailedError, runFreshness, SCRUB_RECORDS } from '../../../../lambdas/jobs/scheduled/freshness.js';
@@ -44,7 +44,7 @@ beforeEach(() => {
   keys = [];
   scheduleCreated = hoursAgo(24 * 90);
   const client = new SchedulerClient({ region: 'eu-central-1' });
-  deps = { ...fakeDeps(NOW), drillHistory: async () => [], protectionStart: (arn, wrap) => scheduleCreatedAt(client, arn, wrap) };
+  deps = { ...fakeDeps(NOW), drillHistory: async () => [], protectionStart: (arn, wrap) => schedulerCreatedAt(client, arn, wrap) };
   s3.on(ListObjectsV2Command).callsFake(async (i: { Prefix?: string }) => ({
     Contents: keys.filter((k) => k.startsWith(i.Prefix ?? '')).map((Key) => ({ Key, Size: 1, LastModified: new Date(NOW) })),
   }));
@@ -121,11 +121,9 @@ describe("freshness: the daily scrub's newest record (scrub-age)", () => {
     ]);
   });
 
-  it('no record and a scheduleArn that is no schedule ARN (a schedule group): a failure named, never a gap read as no schedule', async () => {
-    const err = await runFreshness(
-      { ...input(), scrub: { prefix: 'scrub/', scheduleArn: 'arn:aws:scheduler:eu-central-1:111122223333:schedule-group/redis-dr-prod-dr' } },
-      deps,
-    ).catch((e: unknown) => e);
+  it('no record and a scheduleArn that names no schedule (its name missing): a failure named, never a gap read as no schedule', async () => {
+    const scheduleArn = 'arn:aws:scheduler:eu-central-1:111122223333:schedule/redis-dr-prod-dr';
+    const err = await runFreshness({ ...input(), scrub: { prefix: 'scrub/', scheduleArn } }, deps).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(FreshnessRunFailedError);
     expect((err as FreshnessRunFailedError).report.failed[0]!.error).toContain('not a schedule ARN');
