@@ -556,6 +556,15 @@ export function reportSettings(config: Pick<RedisDrConfig, 'report'>): { periods
 
 /** When the DR scrub runs: daily, 04:30 UTC (after the night's exports have landed and been verified). */
 export const SCRUB_SCHEDULE = 'cron(30 4 * * ? *)';
+/**
+ * How old a scheduled scrub's newest record may be before `scrub-age` pages, in minutes: two runs of
+ * {@link SCRUB_SCHEDULE} that wrote nothing (a single run that throws already pages lambda-errors and writes no
+ * record; the next day's takes over), plus 60 minutes for a run to write its record (its Lambda's 15 minutes, the
+ * monitor's 5-minute tick, the alarm's period). A record is named by its run's start.
+ */
+export function scrubAgeLimitMinutes(now: Date = new Date()): number {
+  return 2 * analyzeSchedule(SCRUB_SCHEDULE, 'UTC', now, { horizonDays: 400 }).maxGapMinutes + 60;
+}
 /** Days within which the scrub re-reads every DR copy, when `scrub.days` is not given. */
 export const DEFAULT_SCRUB_DAYS = 30;
 

@@ -2,7 +2,7 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { listSucceededDrills, stateMachineCreatedAt } from '../adapters/aws/drill-history.js';
-import { scheduleGroupCreatedAt } from '../adapters/aws/scheduler.js';
+import { schedulerCreatedAt } from '../adapters/aws/scheduler.js';
 import { MAX_DRILL_EXECUTIONS } from '../domain/points/freshness.js';
 import { freshnessInputSchema } from '../domain/plans/plan-input.js';
 import { runFreshness } from '../jobs/scheduled/freshness.js';
@@ -16,7 +16,7 @@ export const handler = lambdaEntry(freshnessInputSchema, (input) => {
   return runFreshness(input, {
     ...deps,
     drillHistory: (arn, wrap) => listSucceededDrills(sfn, arn, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }),
-    // Protection starts with the schedule group (snapshots) or the state machine that makes the points (copies, drills).
-    protectionStart: (arn, wrap) => (arn.includes(':scheduler:') ? scheduleGroupCreatedAt(scheduler, arn, wrap) : stateMachineCreatedAt(sfn, arn, wrap)),
+    // Protection starts with the schedule group (snapshots), the scrub's schedule, or the state machine that makes the points (copies, drills).
+    protectionStart: (arn, wrap) => (arn.includes(':scheduler:') ? schedulerCreatedAt(scheduler, arn, wrap) : stateMachineCreatedAt(sfn, arn, wrap)),
   });
 });

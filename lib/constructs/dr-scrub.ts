@@ -21,6 +21,12 @@ export interface ScheduledScrubProps extends MonitoringFunctionProps {
   readonly scheduleGroup: scheduler.IScheduleGroup;
 }
 
+/** A scheduled scrub: its function and its daily schedule (whose creation starts the `scrub-age` dead man's switch). */
+export interface ScheduledScrub {
+  readonly function: JobFunction;
+  readonly schedule: scheduler.Schedule;
+}
+
 /**
  * The scrub function (handler `scrub`, one engine: lambdas/jobs/scrub/bucket-scrub.ts) and its daily schedule
  * (SCRUB_SCHEDULE, no retry: a failed run is a finding already paged, tomorrow's run takes the copies still due).
@@ -30,7 +36,7 @@ export function scheduledScrub(
   scope: Construct,
   props: ScheduledScrubProps,
   what: { readonly description: string; readonly purpose: string; readonly input: DrScrubInput },
-): JobFunction {
+): ScheduledScrub {
   const fn = new JobFunction(scope, 'Scrub', {
     handler: 'scrub',
     description: what.description,
@@ -41,7 +47,7 @@ export function scheduledScrub(
     // The verifier reads fastest with two vCPUs; copies are read one at a time.
     ...monitoringFunctionSettings({ ...props, memorySizeMb: props.config.lambda.verifyMemorySizeMb ?? VERIFY_MEMORY_MB }),
   });
-  new PlanSchedules(scope, 'Schedule', {
+  const schedules = new PlanSchedules(scope, 'Schedule', {
     function: fn.function,
     deadLetterQueue: props.deadLetterQueue,
     group: props.scheduleGroup,
@@ -49,7 +55,7 @@ export function scheduledScrub(
     retryAttempts: 0,
     schedules: [{ plan: 'scrub', cron: SCRUB_SCHEDULE, timeZone: 'UTC', input: JSON.parse(JSON.stringify(what.input)) as Record<string, unknown> }],
   });
-  return fn;
+  return { function: fn, schedule: schedules.schedules.get('scrub')! };
 }
 
 /** Props for {@link DrScrub}. */
@@ -71,13 +77,15 @@ export interface DrScrubProps extends ScheduledScrubProps {
 export class DrScrub extends Construct {
   /** The scrub function. */
   public readonly function: JobFunction;
+  /** Its daily schedule. */
+  public readonly schedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: DrScrubProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { config } = props;
     const primaryBucket = recoveryBucketName(config.name, config.primary.account ?? stack.account, config.primary.region);
-    this.function = scheduledScrub(this, props, {
+    const scrub = scheduledScrub(this, props, {
       description: 'redis-dr: re-read a daily sample of the DR copies (every copy within scrub.days) and page rdb-corrupt on a bad one',
       purpose: 'DR scrub',
       input: {
@@ -88,6 +96,8 @@ export class DrScrub extends Construct {
         ...(config.vault?.organizationId !== undefined ? { orgEvidence: { account: stack.account } } : {}),
       },
     });
+    this.function = scrub.function;
+    this.schedule = scrub.schedule;
     const nag = nagPseudoParameters(this);
     const nagBucket = recoveryBucketName(config.name, config.primary.account ?? nag.account, config.primary.region);
     this.grant(props, `arn:${stack.partition}:s3:::${primaryBucket}`, `arn:${nag.partition}:s3:::${nagBucket}`);

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
@@ -14,6 +14,7 @@ import { DeadLetterQueue } from '../constructs/dead-letter-queue.js';
 import { DrCopies } from '../constructs/dr-copies.js';
 import { DrReport } from '../constructs/dr-report.js';
 import { DrScrub } from '../constructs/dr-scrub.js';
+import { SCRUB_RECORDS_PREFIX } from '../../lambdas/domain/scrub/input.js';
 import { nagArnRef } from '../constructs/elasticache-arns.js';
 import { EvidenceKey, grantDrillRecords } from '../constructs/evidence-key.js';
 import { Monitoring, watchAllFunctions } from '../constructs/monitoring/index.js';
@@ -121,6 +122,8 @@ export class DrStack extends Stack {
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
       memorySizeMb: config.lambda.memorySizeMb,
+      // The scrub (made below, with the copies) and its dead man's switch: its schedule's ARN is read at synth.
+      ...(this.copies ? { scrub: { recordsPrefix: SCRUB_RECORDS_PREFIX, scheduleArn: Lazy.string({ produce: () => this.scrub?.schedule.scheduleArn }) } } : {}),
     });
     if (this.copies) {
       this.report = new DrReport(this, 'Report', {

@@ -1,6 +1,6 @@
 import { VAULT_ARMING_GRACE_DAYS } from '../../lambdas/domain/plans/vault-arming.js';
 import { selectsAtRunTime } from '../../lambdas/domain/plans/plan-input.js';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import type { PlanConfig, RedisDrConfig, VaultConfig } from '../config/index.js'
 import {
   DR_COPY_ALLOWANCE_MINUTES,
   freshnessLimits,
+  scrubAgeLimitMinutes,
   vaultDrillAccounts,
   vaultDrillRegion,
   vaultScheduleGroupName,
@@ -25,6 +26,7 @@ import { FreshnessMonitor } from '../constructs/monitoring/freshness-monitor.js'
 import { MetricFactory } from '../constructs/monitoring/metric-factory.js';
 import type { JobFunction } from '../constructs/job-function.js';
 import { DIMENSION, METRIC } from '../../lambdas/domain/alerting/metrics.js';
+import { VAULT_SCRUB_RECORDS_PREFIX } from '../../lambdas/domain/scrub/input.js';
 import { longestVaultDays, vaultTierDays } from '../../lambdas/domain/vault/vault-retention.js';
 import { AccessLogBucket, DR_EVIDENCE_REPLICATION_RULES, sendObjectEventsToEventBridge } from '../constructs/recovery-bucket.js';
 import { VaultBucket } from '../constructs/vault/vault-bucket.js';
@@ -182,10 +184,24 @@ export class VaultStack extends Stack {
           deadLetterQueue: deadLetters.queue,
           logRetention: logRetentionOf(config.lambda.logRetentionDays),
           metricsNamespace: config.metricsNamespace,
+          // The vault scrub's dead man's switch (made below): its schedule's ARN is read at synth.
+          scrub: { recordsPrefix: VAULT_SCRUB_RECORDS_PREFIX, scheduleArn: Lazy.string({ produce: () => scrubSchedule?.scheduleArn }) },
         }).function
       : undefined;
-    this.scrub = this.addScrub(config, schedules, deadLetters);
+    const { function: scrub, schedule: scrubSchedule } = this.addScrub(config, schedules, deadLetters);
+    this.scrub = scrub;
     const metrics = new MetricFactory(config.metricsNamespace);
+    // No monitor (an organization's vault with no member account listed): nothing measures the scrub's records.
+    if (this.freshness) {
+      const limit = scrubAgeLimitMinutes();
+      this.alarms.addAlarm('scrub-age', metrics.metric(METRIC.scrubRecordAge, { [DIMENSION.bucket]: this.vaultBucket.bucket.bucketName }), {
+        suffix: 'vault',
+        description: `The daily scrub of the vault left no record under ${VAULT_SCRUB_RECORDS_PREFIX} for ${limit / 60} h (two runs; before the first, counted from its schedule's creation): its schedule disabled or deleted, or its role broken? Or nothing reports it.`,
+        threshold: limit * 60,
+        missing: cloudwatch.TreatMissingData.BREACHING,
+        direct: true,
+      });
+    }
     for (const stale of byOrganization ? [] : vaultStaleAlarms(exporting)) {
       const metric = metrics.metric(METRIC.verifiedCopyAge, { [DIMENSION.plan]: stale.plan, ...(stale.target ? { [DIMENSION.target]: stale.target } : {}) });
       this.alarms.addAlarm('vault-stale', metric, {
@@ -213,8 +229,12 @@ export class VaultStack extends Stack {
   }
 
   /** The daily scrub of the replicas (docs/scrub.md), its records' prefix reserved, and its failures paged (a bad replica, a PARTIAL run). */
-  private addScrub(config: RedisDrConfig, schedules: scheduler.IScheduleGroup, deadLetters: DeadLetterQueue): JobFunction {
-    const scrub = new VaultScrub(this, 'Scrub', {
+  private addScrub(
+    config: RedisDrConfig,
+    schedules: scheduler.IScheduleGroup,
+    deadLetters: DeadLetterQueue,
+  ): { function: JobFunction; schedule: scheduler.Schedule } {
+    const made = new VaultScrub(this, 'Scrub', {
       config,
       bucket: this.vaultBucket.bucket,
       alerts: this.alerts,
@@ -222,7 +242,8 @@ export class VaultStack extends Stack {
       deadLetterQueue: deadLetters.queue,
       logRetention: logRetentionOf(config.lambda.logRetentionDays),
       metricsNamespace: config.metricsNamespace,
-    }).function;
+    });
+    const scrub = made.function;
     this.vaultBucket.reserveScrubRecords(scrub.role);
     this.evidenceKey.grantSign(scrub);
     this.alarms.addAlarm('lambda-errors', scrub.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
@@ -233,7 +254,7 @@ export class VaultStack extends Stack {
       suffix: 'vault-scrub',
       direct: true,
     });
-    return scrub;
+    return { function: scrub, schedule: made.schedule };
   }
 
   /**

@@ -15,7 +15,7 @@ import { drillInputSchema } from '../../lambdas/domain/drills/drill.js';
 import { exportRunInputSchema, freshnessInputSchema, pruneRunInputSchema, snapshotRunInputSchema } from '../../lambdas/domain/plans/plan-input.js';
 import { copyVerificationSettingsSchema } from '../../lambdas/domain/plans/settings.js';
 import { reportInputSchema } from '../../lambdas/domain/report/input.js';
-import { drScrubInputSchema } from '../../lambdas/domain/scrub/input.js';
+import { drScrubInputSchema, SCRUB_RECORDS_PREFIX } from '../../lambdas/domain/scrub/input.js';
 import { drillReaperInputSchema } from '../../lambdas/jobs/drills/drill-reaper.js';
 import { DRILLS_CONFIG, stateMachineDefinition } from '../support/state-machine.js';
 import { synthesize } from '../support/synth.js';
@@ -102,6 +102,8 @@ describe('lib/deployment: the schedules send what the CLI would send', () => {
         ),
       ) as object),
       coverage: true,
+      // The daily scrub's dead man's switch: its records' prefix and its schedule (whose creation starts the watch).
+      scrub: { prefix: SCRUB_RECORDS_PREFIX, scheduleArn: expect.stringMatching(/^<ScrubSchedulePlanscrub[0-9A-F]+\.Arn>$/) },
     });
     // Primary: the schedule group (its creation starts snapshot protection) and each plan's snapshot schedule.
     const primaryFreshness = primary.find((i) => i.where === 'primary' && 'budgetSeconds' in i && Array.isArray(i.plans) && !('plan' in i));

@@ -171,6 +171,8 @@ function roleNames(role: FunctionRole): CallNames {
       return String(input.SecretId).includes(DRILL_SECRET_PREFIX) || configured.length === 0 ? token : configured[0]!;
     },
     scheduleGroup: () => theOne(resourcesFor(role, /^scheduler:GetScheduleGroup$/), 'schedule group', role),
+    // The DR freshness monitor reads the creation of the scrub's schedule (CloudFormation names it: the role's one).
+    schedule: () => theOne(resourcesFor(role, /^scheduler:GetSchedule$/), 'schedule', role),
     arn: (arn) => here(arn, standIns),
     deployment: role.config.name,
     // The evidence key the role may sign with, and its key policy (which denies kms:Sign to every other principal).

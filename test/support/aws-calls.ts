@@ -34,6 +34,7 @@ export const PRINCIPALS: Record<string, string> = {
   'vault-scrub.test.ts': 'vault-scrub',
   'export.test.ts': 'export',
   'freshness.test.ts': 'freshness',
+  'freshness-scrub.test.ts': 'freshness',
   'probe.test.ts': 'probe',
   'prune.test.ts': 'prune',
   'scheduled-report.test.ts': 'report',

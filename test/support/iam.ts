@@ -64,6 +64,8 @@ function renderValue(value: unknown, template: TemplateJson, standIns: StandIns)
         return `arn:aws:sqs:${region}:${account}:${id}`;
       case 'AWS::Scheduler::ScheduleGroup':
         return `arn:aws:scheduler:${region}:${account}:schedule-group/${named('Name')}`;
+      case 'AWS::Scheduler::Schedule':
+        return `arn:aws:scheduler:${region}:${account}:schedule/${renderValue(r.Properties?.GroupName ?? 'default', template, standIns)}/${named('Name')}`;
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${named('LogGroupName')}:*`;
     }
@@ -289,6 +291,8 @@ export interface CallNames {
   secret(input: Record<string, any>): string;
   /** A schedule group's ARN, from GetScheduleGroup's `Name`. */
   scheduleGroup(input: Record<string, any>): string;
+  /** A schedule's ARN, from GetSchedule's `GroupName` and `Name`. @default in the group {@link scheduleGroup} names */
+  schedule?(input: Record<string, any>): string;
   /** An ARN from the test moved to where it is judged (account, region). */
   arn(arn: string): string;
   /** The KMS key a Sign or GetPublicKey names (the evidence key, as the role names it), with its key policy. @default as recorded, no key policy */
@@ -441,6 +445,7 @@ export async function requestsOfCall(
       if (call.operation === 'GetScheduleGroup') return [{ action: 'scheduler:GetScheduleGroup', resource: names.scheduleGroup(input), context: {} }];
       if (call.operation === 'ListSchedules') return [{ action: 'scheduler:ListSchedules', resource: '*', context: {} }];
       if (call.operation === 'GetSchedule') {
+        if (names.schedule) return [{ action: 'scheduler:GetSchedule', resource: names.schedule(input), context: {} }];
         const group = names.scheduleGroup({ Name: input.GroupName });
         return [{ action: 'scheduler:GetSchedule', resource: `${group.replace(':schedule-group/', ':schedule/')}/${input.Name}`, context: {} }];
       }

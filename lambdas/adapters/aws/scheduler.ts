@@ -1,6 +1,6 @@
 /**
  * EventBridge Scheduler, read only: when a schedule group was created (the
- * freshness monitor's start of snapshot protection), and every schedule of a
+ * freshness monitor's start of snapshot protection) or a schedule (of the scrub's), and every schedule of a
  * group with its state and expression (`redis-dr doctor`).
  */
 import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -25,7 +25,33 @@ export async function scheduleGroupCreatedAt(client: SchedulerClient, arn: strin
   }
 }
 
+/**
+ * When the schedule of `arn` (`…:schedule/<group>/<name>`) was created (GetSchedule's `CreationDate`: the start of
+ * the scrub's dead man's switch); `undefined` when it does not exist.
+ * @see https://docs.aws.amazon.com/scheduler/latest/APIReference/API_GetSchedule.html
+ */
+export async function scheduleCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = (call) => call()): Promise<Date | undefined> {
+  const m = /:schedule\/([^/]+)\/([^/]+)$/.exec(arn);
+  if (!m) throw new Error(`not a schedule ARN: ${arn} (expected arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>)`);
+  try {
+    const out = await wrap(() => client.send(new GetScheduleCommand({ GroupName: m[1], Name: m[2] })));
+    if (!out.CreationDate) throw new Error(`GetSchedule of ${m[1]}/${m[2]} returned no CreationDate`);
+    return out.CreationDate;
+  } catch (err) {
+    if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
 const direct: CallWrapper = (call) => call();
+
+/**
+ * When the schedule (`…:schedule/<group>/<name>`) or the schedule group (`…:schedule-group/<name>`) of `arn` was
+ * created, by the ARN's resource type: the freshness monitor's reader of protection starts in EventBridge Scheduler.
+ */
+export function schedulerCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = direct): Promise<Date | undefined> {
+  return arn.includes(':schedule/') ? scheduleCreatedAt(client, arn, wrap) : scheduleGroupCreatedAt(client, arn, wrap);
+}
 
 /**
  * The schedules of group `group` (ListSchedules, all pages; GetSchedule of

@@ -259,6 +259,27 @@ export const ALARM_KINDS = {
       firstSteps: 'the execution history of `redis-dr-<deployment>-verify-rdb` (its error and cause); verify-rdb logs',
     },
   },
+  'scrub-age': {
+    title: 'the daily scrub stopped',
+    // Not high: every copy was verified on arrival and stays restorable; what stopped is the re-read that finds a
+    // copy gone bad since, whose window (scrub.days) a few days' delay only widens. As rdb-verify-errors (a check
+    // that could not run), not as rdb-corrupt (a copy found bad).
+    severity: 'warning',
+    runbook: RUNBOOKS.corruption,
+    metric: { namespace: 'project', names: [METRIC.scrubRecordAge], dimensions: '{Bucket}, max' },
+    freshness: 'scrub record',
+    scope: 'plan',
+    doc: {
+      region: 'dr; vault account (`scrub-age-vault`: the vault scrub, where its freshness monitor runs)',
+      fires:
+        "the scrub's newest record (`scrub/redis-dr-scrub-<time>.json` in the DR bucket, `redis-dr-vault-scrub/redis-dr-scrub-<time>.json` in the vault's; the time in its key) is older than two daily runs + 60 min; a record dated after now past the clock skew is not taken (the run of the monitor fails naming it); before the first record, counted from the creation of the scrub's schedule",
+      missingData: 'breaching',
+      causes:
+        'the scrub schedule disabled or deleted, its invoke role or the function broken before the run started (no invocation, so no lambda-errors), the freshness monitor dead',
+      firstSteps:
+        "`redis-dr doctor` (the scrub schedule's state); `aws scheduler get-schedule` in the DR schedule group; the DLQ; the scrub function's logs; run it once by hand",
+    },
+  },
   'vault-stale': {
     title: 'no new verified replica in the vault',
     severity: 'high',

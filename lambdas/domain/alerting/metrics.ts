@@ -51,6 +51,11 @@ export const METRIC = {
    * `<account>/<primary region>/rdr-` prefix (its arrival, LastModified), seconds. No replica: no data point.
    */
   vaultAccountReplicaAge: 'VaultAccountReplicaAgeSeconds',
+  /**
+   * Freshness of a scheduled scrub (Bucket: the DR bucket, or the vault's): age of its newest record
+   * (`scrub/redis-dr-scrub-<time>.json`, the time in the key), seconds; none yet: since its schedule was created.
+   */
+  scrubRecordAge: 'ScrubRecordAgeSeconds',
   /** Freshness (Plan+Target, per region): seconds since the last successful drill. */
   lastDrillAge: 'LastSuccessfulDrillAgeSeconds',
   /** Drill (Plan+Target+Region, and Plan+Region): 1 when the drill passed (restored, verified, cleaned up), else 0. */

@@ -148,6 +148,12 @@ export const freshnessInputSchema = z.strictObject({
     .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit account id' }), region: z.string().min(1) }))
     .optional(),
   /**
+   * The scheduled scrub of `bucket` (the DR scrub, the vault's): the age of its newest record under `prefix` (the
+   * key's time), `ScrubRecordAgeSeconds` with dimension `Bucket`. None yet: counted from the creation of its schedule
+   * (`scheduleArn`, GetSchedule); a schedule that does not exist gives no data point.
+   */
+  scrub: z.strictObject({ prefix: z.string().min(1), scheduleArn: z.string().min(1) }).optional(),
+  /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).
    * Plans name primary-region caches, so in the DR region every cache but

@@ -50,6 +50,35 @@ export function scrubRecordName(startedAt: Date): string {
   return `${SCRUB_RECORD_PREFIX}${startedAt.toISOString().replace(/[-:.]/g, '')}.json`;
 }
 
+/**
+ * The time in a record's name (its run's start), or undefined when `name` is not one {@link scrubRecordName} writes
+ * (a foreign file, or a time that does not exist: it must read back as written).
+ */
+export function scrubRecordTime(name: string): Date | undefined {
+  const m = /^redis-dr-scrub-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z\.json$/.exec(name);
+  if (!m) return undefined;
+  const at = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+  return Number.isNaN(at.getTime()) || scrubRecordName(at) !== name ? undefined : at;
+}
+
+/**
+ * The newest record among `names` (keys under the records' prefix) by the time in its name, never a tag nor a body:
+ * what the scrub's dead man's switch measures. A name dated after `ceiling` (domain/points/clock-skew.ts) is from the
+ * future: as the newest it would read fresh for ever, so it is not taken (named in `future`) and the newest before it
+ * counts. Names that are no record's (`scrubRecordTime`) are left out.
+ */
+export function newestScrubRecord(names: readonly string[], ceiling: Date): { newest?: { name: string; at: Date }; future: string[] } {
+  let newest: { name: string; at: Date } | undefined;
+  const future: string[] = [];
+  for (const name of names) {
+    const at = scrubRecordTime(name);
+    if (!at) continue;
+    if (at > ceiling) future.push(name);
+    else if (!newest || at > newest.at) newest = { name, at };
+  }
+  return { ...(newest ? { newest } : {}), future };
+}
+
 /** The record in `text`, or undefined when it is not one (a foreign or damaged file: left out, never guessed). */
 export function parseScrubRecord(text: string): ScrubRecord | undefined {
   try {

@@ -30,6 +30,8 @@ import { TAGS } from '../../domain/plans/types.js';
 import { vaultArmingStart } from '../../domain/plans/vault-arming.js';
 import { nextOccurrences } from '../../domain/plans/schedule.js';
 import type { FreshnessReads } from '../dr-copies/copy-listing.js';
+import { clockCeiling } from '../../domain/points/clock-skew.js';
+import { newestScrubRecord, SCRUB_RECORD_PREFIX } from '../../domain/scrub/record.js';
 
 /**
  * Freshness monitor (both regions, every few minutes, all plans of the
@@ -56,6 +58,9 @@ import type { FreshnessReads } from '../dr-copies/copy-listing.js';
  *   once with Target `all` (any target: drills rotate through targets, so
  *   this is what a "drills stopped passing" alarm watches) and once per
  *   target the drill output names (`drill.choice.target`).
+ *
+ * - with `scrub`: {@link METRIC.scrubRecordAge} (dimension `Bucket`), the
+ *   newest record of the bucket's daily scrub ({@link measureScrub}).
  *
  * - with `coverage`: {@link METRIC.unprotectedCaches} (no dimensions),
  *   the caches of the region no plan names that could be protected
@@ -87,7 +92,8 @@ export type FreshnessMetric =
   | typeof METRIC.exportedCopyAge
   | typeof METRIC.verifiedCopyAge
   | typeof METRIC.lastDrillAge
-  | typeof METRIC.vaultAccountReplicaAge;
+  | typeof METRIC.vaultAccountReplicaAge
+  | typeof METRIC.scrubRecordAge;
 
 /** One data point emitted. */
 export interface FreshnessPoint {
@@ -236,6 +242,7 @@ export async function runFreshness(
   }
   await measureDrills(run);
   await measureVaultAccounts(run);
+  await measureScrub(run);
   const coverage = coverageDue(input) ? await measureCoverage(run) : undefined;
   const planPoints = worstPerPlan(run);
   for (const p of planPoints) deps.metrics.put(p.metric, p.seconds, 'Seconds', { [DIMENSION.plan]: p.plan });
@@ -264,7 +271,7 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
   const worst = new Map<string, { plan: string; metric: string; seconds: number }>();
   for (const p of run.points) {
     const key = `${p.plan}\u0000${p.metric}`;
-    if (broken.has(key) || p.metric === METRIC.vaultAccountReplicaAge) continue;
+    if (broken.has(key) || p.metric === METRIC.vaultAccountReplicaAge || p.metric === METRIC.scrubRecordAge) continue;
     if (p.metric === METRIC.lastDrillAge && p.target !== ALL_TARGETS) continue;
     const seen = worst.get(key);
     if (!seen || p.seconds > seen.seconds) worst.set(key, { plan: p.plan, metric: p.metric, seconds: p.seconds });
@@ -451,6 +458,46 @@ async function measureVaultAccounts(run: Run): Promise<void> {
       run.points.push({ plan: VAULT_ACCOUNTS, target: account, metric, seconds, recoveryPoint: newest.key });
     }),
   );
+}
+
+// ---------------------------------------------------------------------------
+// The scheduled scrub of the bucket (DR, or the vault's): its newest record.
+
+/** The `plan` of the scrub's point, gap or failure (its `target` is the bucket). */
+export const SCRUB_RECORDS = 'scrub';
+
+/**
+ * With `scrub`: the age of the scrub's newest record by its key's time (`newestScrubRecord`; the daily scrub writes one
+ * at every run, PARTIAL too), {@link METRIC.scrubRecordAge} with dimension `Bucket`. None yet: since its schedule was
+ * created (`reportedAge`, as drills count from their state machine's); a schedule that does not exist, no data point.
+ * A record dated after now past the clock skew is not taken: the newest before it is measured, then the run fails naming it.
+ */
+async function measureScrub(run: Run): Promise<void> {
+  const { input, deps } = run;
+  const { scrub, bucket } = input;
+  if (!scrub) return;
+  const where = { plan: SCRUB_RECORDS, target: bucket ?? ALL_TARGETS, metric: METRIC.scrubRecordAge };
+  if (!bucket) return fail(run, where, 'input.bucket is required with scrub, got none');
+  await guarded(run, where, async () => {
+    const listed = await listObjects(deps.s3, bucket, `${scrub.prefix}${SCRUB_RECORD_PREFIX}`, run.retry);
+    const { newest, future } = newestScrubRecord(
+      listed.map((o) => o.key.slice(scrub.prefix.length)),
+      clockCeiling(run.now),
+    );
+    const age = reportedAge(newest?.at, newest ? undefined : await protectionStart(run, scrub.scheduleArn), run.now);
+    if (!age) {
+      const why = `no scrub record under s3://${bucket}/${scrub.prefix}${deps.protectionStart ? `; ${scrub.scheduleArn} does not exist, so the scrub has no start` : ''}`;
+      deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { ...where, why });
+      run.gaps.push({ ...where, why });
+    } else {
+      deps.metrics.put(where.metric, age.seconds, 'Seconds', { [DIMENSION.bucket]: bucket });
+      run.points.push({ ...where, seconds: age.seconds, ...(newest ? { recoveryPoint: `${scrub.prefix}${newest.name}` } : { sinceProtectionStart: true }) });
+    }
+    if (future.length > 0)
+      throw new Error(
+        `${future.map((n) => `s3://${bucket}/${scrub.prefix}${n}`).join(', ')}: dated after this run (${run.now.toISOString()}) past the clock skew, not counted; a record is named by its run's start: move it`,
+      );
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -41,6 +41,16 @@ export interface FreshnessMonitorProps extends MonitoringFunctionProps {
    * @default - none
    */
   readonly accounts?: readonly { readonly account: string; readonly region: string }[];
+  /** The scheduled scrub of `bucket`, whose newest record's age it measures (`ScrubRecordAgeSeconds`). @default - none */
+  readonly scrub?: ScrubWatch;
+}
+
+/** A scheduled scrub to watch: where its records are in the bucket and its schedule (whose creation starts the watch). */
+export interface ScrubWatch {
+  /** `scrub/` (the DR bucket) or `redis-dr-vault-scrub/` (the vault's). */
+  readonly recordsPrefix: string;
+  /** The scrub's schedule (`scheduler:GetSchedule` on it, its CreationDate); may be a token resolved at synth. */
+  readonly scheduleArn: string;
 }
 
 /**
@@ -69,7 +79,7 @@ export class FreshnessMonitor extends Construct {
     this.grantReads(props);
     const vault = props.where === 'vault';
     const drill = props.where === 'drill';
-    const run = freshnessRunInput(
+    const measured = freshnessRunInput(
       props.deployment,
       vault || drill ? 'dr' : props.where,
       props.plans,
@@ -79,6 +89,7 @@ export class FreshnessMonitor extends Construct {
       // Primary: snapshot protection starts with the schedule group.
       props.where === 'primary' ? props.scheduleGroup.scheduleGroupArn : undefined,
     );
+    const run = props.scrub ? { ...measured, scrub: { prefix: props.scrub.recordsPrefix, scheduleArn: props.scrub.scheduleArn } } : measured;
     const input = vault
       ? // Verdicts from the vault verifier's objects only: tags on replicas come by replication from the workload account.
         {
@@ -130,6 +141,10 @@ export class FreshnessMonitor extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({ sid: 'ProtectionStart', actions: ['states:DescribeStateMachine'], resources: started.map((sm) => sm.stateMachineArn) }),
       );
+    }
+    // The scrub's start: its own schedule only (the bucket's listing is granted above, ListCopies).
+    if (props.scrub) {
+      role.addToPolicy(new iam.PolicyStatement({ sid: 'ScrubProtectionStart', actions: ['scheduler:GetSchedule'], resources: [props.scrub.scheduleArn] }));
     }
     if (props.where === 'primary') {
       role.addToPolicy(

@@ -8,14 +8,14 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { PlanConfig } from '../../config/index.js';
-import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits } from '../../deployment.js';
+import { DR_COPY_ALLOWANCE_MINUTES, drillsIn, freshnessLimits, scrubAgeLimitMinutes } from '../../deployment.js';
 import { METRIC } from '../../../lambdas/domain/alerting/metrics.js';
 import type { AlertTopic } from '../alert-topic.js';
 import { JobFunction } from '../job-function.js';
 import { AlarmFactory } from './alarm-factory.js';
 import { AlertFormatter } from './alert-formatter.js';
 import { addRecoveryDashboard } from './dashboard.js';
-import { FreshnessMonitor } from './freshness-monitor.js';
+import { FreshnessMonitor, type ScrubWatch } from './freshness-monitor.js';
 import { MetricFactory } from './metric-factory.js';
 
 /** An S3 replication rule, as its replication metrics name it. */
@@ -60,6 +60,8 @@ export interface MonitoringProps {
    * @default true
    */
   readonly coverageAlarm?: boolean;
+  /** DR: the daily scrub of `bucket`, its newest record watched (`scrub-age`). @default - none */
+  readonly scrub?: ScrubWatch;
 }
 
 /**
@@ -95,6 +97,7 @@ export class Monitoring extends Construct {
       bucket: props.bucket,
       drillStateMachine: props.drillStateMachine,
       verifyStateMachine: props.verifyStateMachine,
+      ...(props.scrub ? { scrub: props.scrub } : {}),
     }).function;
     const formatter = new AlertFormatter(this, 'AlertFormatter', {
       ...shared,
@@ -261,6 +264,14 @@ export class Monitoring extends Construct {
         threshold: 1,
         missing: quiet,
       });
+      if (props.scrub) {
+        const limit = scrubAgeLimitMinutes();
+        alarm('scrub-age', m.bucket(METRIC.scrubRecordAge, bucket), {
+          description: `The daily scrub of the DR bucket left no record under ${props.scrub.recordsPrefix} for ${limit / 60} h (two runs; before the first, counted from its schedule's creation): its schedule disabled or deleted, or its role broken? Or nothing reports it.`,
+          threshold: limit * 60,
+          missing: cloudwatch.TreatMissingData.BREACHING,
+        });
+      }
     }
     const failures = (sm: sfn.IStateMachine, what: string) =>
       new cloudwatch.MathExpression({

@@ -1,6 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { VAULT_SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
 import { VAULT_VERDICT_PREFIX } from '../../../lambdas/domain/vault/vault-verdict.js';
@@ -28,15 +29,19 @@ export interface VaultScrubProps extends ScheduledScrubProps {
 export class VaultScrub extends Construct {
   /** The scrub function. */
   public readonly function: JobFunction;
+  /** Its daily schedule. */
+  public readonly schedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: VaultScrubProps) {
     super(scope, id);
-    this.function = scheduledScrub(this, props, {
+    const scrub = scheduledScrub(this, props, {
       description:
         "redis-dr: re-read a daily sample of the vault's replicas (every one within scrub.days), judged by their verdicts, and page rdb-corrupt on a bad one",
       purpose: 'vault scrub',
       input: { bucket: props.bucket.bucketName, days: scrubSettings(props.config).days, place: 'vault' },
     });
+    this.function = scrub.function;
+    this.schedule = scrub.schedule;
     const role = this.function.role;
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ListReplicas', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     role.addToPolicy(

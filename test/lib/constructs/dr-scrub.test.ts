@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DrScrub } from '../../../lib/constructs/dr-scrub.js';
-import { DEFAULT_SCRUB_DAYS, SCRUB_SCHEDULE } from '../../../lib/deployment.js';
+import { DEFAULT_SCRUB_DAYS, SCRUB_SCHEDULE, scrubAgeLimitMinutes } from '../../../lib/deployment.js';
 import { basicConfig, exampleConfig, synthesize } from '../../support/synth.js';
 
 /** The daily scrub of the DR stack (lib/constructs/dr-scrub.ts), in the example's synth. */
@@ -67,5 +67,55 @@ describe('DrScrub (DR stack)', () => {
     const synth = synthesize({ ...config, name: 'scrubnone', plans: config.plans.map((p) => ({ ...p, export: { ...p.export, enabled: false } })) });
     expect(scrubSchedules(synth.dr)).toEqual([]);
     expect(synth.stacks.dr.scrub).toBeUndefined();
+    // No scrub, no dead man's switch for it: no scrub-age alarm, nothing in the monitor's input, no GetSchedule.
+    expect(alarmsOf(synth.dr).map((a) => a.AlarmName)).not.toContain('redis-dr-scrubnone-scrub-age');
+    expect(JSON.stringify(freshnessSchedule(synth.dr).Properties.Target.Input)).not.toContain('\\"scrub\\":');
+    expect(JSON.stringify(synth.dr.toJSON())).not.toContain('scheduler:GetSchedule"');
+  });
+});
+
+function alarmsOf(dr: ReturnType<typeof synthesize>['dr']): Json[] {
+  return Object.values(dr.findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties);
+}
+
+function freshnessSchedule(dr: ReturnType<typeof synthesize>['dr']): Json {
+  return Object.values(dr.findResources('AWS::Scheduler::Schedule')).find((s: Json) => /freshness monitor/.test(String(s.Properties.Description))) as Json;
+}
+
+describe("the scrub's dead man's switch (scrub-age, DR stack)", () => {
+  const synth = synthesize(exampleConfig());
+  const resources = synth.dr.toJSON().Resources as Record<string, Json>;
+  const scrubSchedule = Object.entries(resources).find(
+    ([, r]) => r.Type === 'AWS::Scheduler::Schedule' && /DR scrub/.test(String(r.Properties.Description)),
+  )![0];
+  const bucket = Object.entries(resources).find(([, r]) => r.Type === 'AWS::S3::Bucket' && /redis-dr-example-/.test(JSON.stringify(r.Properties.BucketName)))!;
+
+  it('pages when the newest record is older than two daily runs + 60 min, missing data breaching', () => {
+    const alarm = alarmsOf(synth.dr).find((a) => a.AlarmName === 'redis-dr-example-scrub-age');
+    expect(alarm).toMatchObject({
+      Namespace: 'RedisDr',
+      MetricName: 'ScrubRecordAgeSeconds',
+      Statistic: 'Maximum',
+      Threshold: scrubAgeLimitMinutes() * 60,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(scrubAgeLimitMinutes()).toBe(49 * 60);
+    expect(alarm!.Dimensions).toEqual([{ Name: 'Bucket', Value: { Ref: bucket[0] } }]);
+    expect(alarm!.AlarmDescription).toMatch(/Runbook: docs\/runbooks\/corruption\.md$/);
+  });
+
+  it("the DR freshness monitor is told the records' prefix and the scrub schedule, and may read that schedule only", () => {
+    const input = JSON.stringify(freshnessSchedule(synth.dr).Properties.Target.Input);
+    expect(input).toContain('\\"scrub\\":{\\"prefix\\":\\"scrub/\\",\\"scheduleArn\\":');
+    expect(input).toContain(`{"Fn::GetAtt":["${scrubSchedule}","Arn"]}`);
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+    const getSchedule = statements.filter((st) => JSON.stringify(st.Action).includes('scheduler:GetSchedule"'));
+    expect(getSchedule).toEqual([
+      { Sid: 'ScrubProtectionStart', Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: { 'Fn::GetAtt': [scrubSchedule, 'Arn'] } },
+    ]);
   });
 });

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config/index.js';
-import { DEFAULT_SCRUB_DAYS, SCRUB_SCHEDULE } from '../../../lib/deployment.js';
-import { synthesize } from '../../support/synth.js';
+import { DEFAULT_SCRUB_DAYS, SCRUB_SCHEDULE, scrubAgeLimitMinutes } from '../../../lib/deployment.js';
+import { Template } from 'aws-cdk-lib/assertions';
+import { VaultStack } from '../../../lib/stacks/vault-stack.js';
+import { quietApp, synthesize } from '../../support/synth.js';
 
 /** The daily scrub of the vault stack (lib/constructs/vault/vault-scrub.ts), in config vault's synth. */
 
@@ -76,5 +78,43 @@ describe('VaultScrub (vault stack)', () => {
       /lambda-errors-vault-scrub$/.test(a.Properties.AlarmName),
     );
     expect(alarms).toHaveLength(1);
+  });
+
+  it("pages when it stops (scrub-age-vault): the vault's freshness monitor measures its newest record, reading its schedule only", () => {
+    const all = resources();
+    const alarm = Object.values(all).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === 'redis-dr-vaulted-scrub-age-vault');
+    expect(alarm?.Properties).toMatchObject({
+      MetricName: 'ScrubRecordAgeSeconds',
+      Threshold: scrubAgeLimitMinutes() * 60,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+    });
+    const bucket = Object.keys(all).find((id) => all[id]!.Type === 'AWS::S3::Bucket' && /vault/i.test(id))!;
+    expect(alarm!.Properties.Dimensions).toEqual([{ Name: 'Bucket', Value: { Ref: bucket } }]);
+    const [schedule] = Object.entries(all).find(([, r]) => r.Type === 'AWS::Scheduler::Schedule' && /vault scrub/.test(String(r.Properties.Description)))!;
+    const monitor = Object.values(all).find((r) => r.Type === 'AWS::Scheduler::Schedule' && /freshness monitor/.test(String(r.Properties.Description)))!;
+    const input = JSON.stringify(monitor.Properties.Target.Input);
+    expect(input).toContain('\\"scrub\\":{\\"prefix\\":\\"redis-dr-vault-scrub/\\",\\"scheduleArn\\":');
+    expect(input).toContain(`{"Fn::GetAtt":["${schedule}","Arn"]}`);
+    const getSchedule = Object.values(all)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((st) => JSON.stringify(st.Action).includes('scheduler:GetSchedule"'));
+    expect(getSchedule).toEqual([
+      { Sid: 'ScrubProtectionStart', Effect: 'Allow', Action: 'scheduler:GetSchedule', Resource: { 'Fn::GetAtt': [schedule, 'Arn'] } },
+    ]);
+  });
+
+  it("an organization's vault with no member account listed has no freshness monitor, so no scrub-age-vault (it would page for ever)", () => {
+    const config = loadConfig(join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json'));
+    const stack = new VaultStack(quietApp(), 'OrgVaultNoAccounts', {
+      config,
+      vault: { ...config.vault!, organizationId: 'o-abcdefghij' },
+      env: { account: config.vault!.account, region: config.vault!.region },
+    });
+    const names = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties.AlarmName);
+    expect(stack.freshness).toBeUndefined();
+    expect(names).toContain('redis-dr-vaulted-lambda-errors-vault-scrub');
+    expect(names).not.toContain('redis-dr-vaulted-scrub-age-vault');
   });
 });

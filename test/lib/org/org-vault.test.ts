@@ -115,6 +115,8 @@ describe("-c stacks=org-vault: the organization's vault from the org config", ()
     const alarms = alarmsOf(template);
     expect(alarms.map((r) => r.Properties.AlarmName).sort()).toEqual([
       'redis-dr-acme-lambda-errors-vault-scrub',
+      // The vault scrub's dead man's switch, measured by the same monitor (its records' listing: ListBucket as below).
+      'redis-dr-acme-scrub-age-vault',
       'redis-dr-acme-vault-stale-account-111111111111',
       'redis-dr-acme-vault-stale-account-222222222222',
       'redis-dr-acme-vault-stale-account-333333333333',
