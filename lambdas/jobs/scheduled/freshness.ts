@@ -30,7 +30,6 @@ import { TAGS } from '../../domain/plans/types.js';
 import { vaultArmingStart } from '../../domain/plans/vault-arming.js';
 import { nextOccurrences } from '../../domain/plans/schedule.js';
 import type { FreshnessReads } from '../dr-copies/copy-listing.js';
-import { clockCeiling } from '../../domain/points/clock-skew.js';
 import { newestScrubRecord, SCRUB_RECORD_PREFIX } from '../../domain/scrub/record.js';
 
 /**
