@@ -6,8 +6,8 @@ The linting itself is most of it (about 7 CPU-s per pair of templates), hence th
 whose templates are unchanged lints nothing. Here cfn-lint starts once, answers
 POST / {"args": [...], "files": [...]} with {"status": <exit code>, "output": <what it printed>} exactly as the
 command would, and keeps a verdict of "clean" per template content in the cache folder given as argv[1] (keyed
-by cfn-lint's version, the arguments and the bytes), so an unchanged template is not linted again by a later run.
-Only clean verdicts are kept: a template with findings is linted every time, so its findings are printed.
+by cfn-lint's version, the arguments and the bytes but for the asset hashes), so an unchanged template is not linted
+again by a later run. Only clean verdicts are kept: a template with findings is linted every time, so its findings are printed.
 Prints the port it listens on (loopback, port 0: the system's choice) as its first line; serves one request at a
 time (cfn-lint's caches are process-wide).
 """
@@ -19,6 +19,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -61,11 +62,25 @@ def lint_command():
     return _lint
 
 
+# An asset's hash in a template (its S3Key, a piece of a Sub or a Join): 64 hex digits.
+ASSET_HASH = re.compile(rb"[0-9a-f]{64}")
+
+
+def masked(template):
+    """The template with each distinct asset hash named by its order of first appearance (which are equal is kept).
+
+    The CDK derives a skipped bundle's hash from its bundling options, which hold the checkout's absolute path: a clone
+    or worktree at another path synthesizes the same templates with other hashes, and linted all of them again (about
+    50 CPU-s, 41 templates). cfn-lint reads a hash as an opaque string of its shape, never its digits."""
+    names = {}
+    return ASSET_HASH.sub(lambda m: b"<asset-%d>" % names.setdefault(m.group(0), len(names)), template)
+
+
 def verdict_key(version, args, path):
     digest = hashlib.sha256()
-    digest.update(json.dumps([version, args]).encode())
+    digest.update(json.dumps([version, args, "asset hashes masked"]).encode())
     with open(path, "rb") as f:
-        digest.update(f.read())
+        digest.update(masked(f.read()))
     return os.path.join(CACHE, digest.hexdigest())
 
 
@@ -89,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             if status == 0 and output.strip() == "":
                 for f in todo:
                     open(keys[f], "w").close()
-            answer = {"status": status, "output": output}
+            answer = {"status": status, "output": output, "kept": len(files) - len(todo)}
         except Exception as e:  # noqa: BLE001 - any failure is the caller's failed lint, named
             answer = {"status": 1, "output": f"cfn-lint could not run in {sys.executable}: {type(e).__name__}: {e} (npm run setup installs it)"}
         body = json.dumps(answer).encode()

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cfnLint } from './cfn-lint.js';
+import { cfnLint, cfnLintKept } from './cfn-lint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'redis-dr-cfn-lint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +23,28 @@ describe("the run's cfn-lint (test/support/cfn-lint-server.py)", () => {
     // The verdict is the content's, not the path's: the same file changed is linted anew.
     template('clean', { VersioningConfiguration: { Status: 'Sometimes' } });
     expect(await cfnLint([clean])).toMatchObject({ status: 2, output: expect.stringContaining("E3030 'Sometimes'") });
+  }, 300_000);
+
+  it('keeps a verdict across asset hashes: a template that differs from a clean one only in them is not linted again; one whose equal hashes differ, or that differs elsewhere, is', async () => {
+    // A bucket of this run's own (the verdicts are the machine's), its tags holding two asset-hash-shaped values.
+    const name = `rdr-${randomUUID()}`;
+    const tagged = (file: string, a: string, b: string, more: Record<string, unknown> = {}) =>
+      template(file, {
+        BucketName: name,
+        Tags: [
+          { Key: 'a', Value: a.repeat(64) },
+          { Key: 'b', Value: b.repeat(64) },
+        ],
+        ...more,
+      });
+    expect(await cfnLintKept([tagged('hashes-ab', 'a', 'b')])).toEqual({ status: 0, output: '', kept: 0 });
+    // A checkout at another path: the same template, other hashes.
+    expect(await cfnLintKept([tagged('hashes-cd', 'c', 'd')])).toEqual({ status: 0, output: '', kept: 1 });
+    // Which hashes are equal is the template's: two equal where they differed is another template.
+    expect(await cfnLintKept([tagged('hashes-cc', 'c', 'c')])).toEqual({ status: 0, output: '', kept: 0 });
+    // A change beside the hashes is linted, and its finding printed.
+    const changed = await cfnLintKept([tagged('hashes-ef', 'e', 'f', { VersioningConfiguration: { Status: 'Sometimes' } })]);
+    expect(changed).toMatchObject({ status: 2, kept: 0, output: expect.stringContaining("E3030 'Sometimes'") });
   }, 300_000);
 
   it("fails a template with a finding as the command does: exit 2 (an error), the rule and the place in cfn-lint's lines; every time", async () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -80,15 +81,57 @@ function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): str
   return JSON.stringify([config, cloudFormationValidation]);
 }
 
+/** The run's folder for synths (test/support/synth-root.ts); none outside a vitest worker. */
+function runRoot(): string | undefined {
+  try {
+    return inject('synthRoot');
+  } catch {
+    // Outside a vitest worker inject() throws.
+    return undefined;
+  }
+}
+
 /** Where a synth writes: under the run's folder in vitest (removed after the run), else a folder of its own. */
 function newOutdir(): string {
-  let root = tmpdir();
+  return mkdtempSync(join(runRoot() ?? tmpdir(), 'redis-dr-synth-'));
+}
+
+/**
+ * A synth of another worker of this run, as it wrote it: its template files (which stay until the run ends). Each of
+ * the project's workers made its own synth of every config its files asked for: the example's 7 times over the 5
+ * workers (twice where a file's vi.resetModules() had emptied its worker's cache), config vaulted's 4 times; 13 of
+ * the 46 CPU-s the cdk project's 76 synths took were repeats (2026-11-27, load 8-12). The templates are the same (the
+ * same config, no bundling), so a worker reads them: 56 synths, 36.5 CPU-s; test/lib (project cdk, 72 files) same-run
+ * A/B, alternately, load 11-14: 119.9, 115.2 -> 113.0, 110.9 CPU-s of the vitest tree.
+ */
+interface Written {
+  readonly outdir: string;
+  readonly templateFiles: readonly string[];
+}
+
+/** Where the run's synth of `config` is announced (its key without validation: a validated synth's templates are the same). */
+function writtenPath(root: string, config: RedisDrConfig): string {
+  return join(root, `written-${createHash('sha256').update(synthKey(config, false)).digest('hex')}.json`);
+}
+
+function readWritten(config: RedisDrConfig): Written | undefined {
+  const root = runRoot();
+  if (!root) return undefined;
   try {
-    root = inject('synthRoot') ?? root;
+    return JSON.parse(readFileSync(writtenPath(root, config), 'utf8')) as Written;
   } catch {
-    // Outside a vitest worker inject() throws: the system's temporary folder.
+    return undefined;
   }
-  return mkdtempSync(join(root, 'redis-dr-synth-'));
+}
+
+/** Announces a synth that succeeded (a synth that threw, on a cdk-nag finding say, is never announced: each caller throws it). */
+function announce(config: RedisDrConfig, built: Built): void {
+  const root = runRoot();
+  if (!root) return;
+  const path = writtenPath(root, config);
+  // Whole or not at all: written aside, then renamed (two workers announcing the same config write the same thing).
+  writeFileSync(`${path}.${process.pid}`, JSON.stringify({ outdir: built.outdir, templateFiles: built.templateFiles } satisfies Written));
+  renameSync(`${path}.${process.pid}`, path);
 }
 
 /**
@@ -102,25 +145,43 @@ function newOutdir(): string {
  * changes nobody else's). Callers only read the app and the stacks. A synth
  * with the CDK's template validation also serves callers that ask for none
  * (the same templates; validation only adds a check).
+ *
+ * The templates once per config and run: a worker that has not synthesized
+ * the config itself reads the files another worker's synth wrote
+ * ({@link Written}, `templateFiles` and `outdir` are that synth's); the app
+ * and stacks are built here only when a caller reads them. A synth with
+ * validation is always made here (its caller reads its report).
  */
 export function synthesize(config: RedisDrConfig = exampleConfig(), options: { cloudFormationValidation?: boolean } = {}): Synthesized {
   const validation = options.cloudFormationValidation ?? false;
   const key = synthKey(config, validation);
-  let built = synths.get(key) ?? (validation ? undefined : synths.get(synthKey(config, true)));
-  if (!built) {
-    built = build(config, validation);
-    synths.set(key, built);
-  }
-  const [primary, dr, vault] = built.templates.map((t) => Template.fromJSON(JSON.parse(t)));
+  const own = (): Built => {
+    let built = synths.get(key) ?? (validation ? undefined : synths.get(synthKey(config, true)));
+    if (!built) {
+      built = build(config, validation);
+      synths.set(key, built);
+      announce(config, built);
+    }
+    return built;
+  };
+  const written = validation || synths.has(key) || synths.has(synthKey(config, true)) ? undefined : readWritten(config);
+  const built = written ? undefined : own();
+  const files = written ?? built!;
+  const [primary, dr, vault] = (built?.templates ?? files.templateFiles.map((f) => readFileSync(f, 'utf8'))).map((t) => Template.fromJSON(JSON.parse(t)));
   return {
-    app: built.app,
-    stacks: built.stacks,
-    outdir: built.outdir,
+    // Built here at the first read when the templates are another worker's.
+    get app() {
+      return (built ?? own()).app;
+    },
+    get stacks() {
+      return (built ?? own()).stacks;
+    },
+    outdir: files.outdir,
     primary: primary!,
     dr: dr!,
     vault,
-    templateFiles: built.templateFiles,
-    validated: built.validated,
+    templateFiles: files.templateFiles,
+    validated: built?.validated ?? false,
     cleanup: () => {},
   };
 }
