@@ -502,19 +502,22 @@ describe('pullRdb: streaming, backpressure, and ends that are not the end', () =
     try {
       const c = server.client();
       await fill(c, 24);
-      const pull = await pullRdb({ host: server.host, port: server.port, idleTimeoutMs: 300 });
+      // The idle bound covers the wait for the header too, where the primary's keep-alive comes once a second after
+      // its fork: 300 ms failed there under load ("no answer for 300 ms while waiting for the RDB"); 3 s leaves 2 s
+      // over that second, and the server then sleeps 5 s, 2 s past the bound.
+      const pull = await pullRdb({ host: server.host, port: server.port, idleTimeoutMs: 3_000 });
       const it = pull.body[Symbol.asyncIterator]();
       await it.next();
       void server
         .client()
-        .call('DEBUG', 'SLEEP', '2')
+        .call('DEBUG', 'SLEEP', '5')
         .catch(() => undefined);
       await sleep(100);
       const err = await (async () => {
         for (;;) if ((await it.next()).done) return 'ended';
       })().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SyncTruncatedError);
-      expect((err as Error).message).toMatch(/no data for 300 ms after \d+ bytes, before the EOF mark: the RDB is incomplete/);
+      expect((err as Error).message).toMatch(/no data for 3000 ms after \d+ bytes, before the EOF mark: the RDB is incomplete/);
     } finally {
       await server.stop();
     }
