@@ -7,17 +7,24 @@ import { GetScheduleCommand, GetScheduleGroupCommand, ListSchedulesCommand, type
 import type { ScheduleFacts } from '../../domain/doctor/judge.js';
 import type { CallWrapper } from './elasticache.js';
 
+const direct: CallWrapper = (call) => call();
+
 /**
  * When the schedule group of `arn` (`…:schedule-group/<name>`) was created
  * (GetScheduleGroup's `CreationDate`); `undefined` when it does not exist.
  * @see https://docs.aws.amazon.com/scheduler/latest/APIReference/API_GetScheduleGroup.html
  */
-export async function scheduleGroupCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = (call) => call()): Promise<Date | undefined> {
+export async function scheduleGroupCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = direct): Promise<Date | undefined> {
   const name = /:schedule-group\/([^/]+)$/.exec(arn)?.[1];
   if (!name) throw new Error(`not a schedule group ARN: ${arn} (expected arn:<partition>:scheduler:<region>:<account>:schedule-group/<name>)`);
+  return creationDate(`GetScheduleGroup of ${name}`, () => wrap(() => client.send(new GetScheduleGroupCommand({ Name: name }))));
+}
+
+/** The `CreationDate` a Get call answers; `undefined` when the resource does not exist (ResourceNotFoundException). */
+async function creationDate(what: string, get: () => Promise<{ CreationDate?: Date | undefined }>): Promise<Date | undefined> {
   try {
-    const out = await wrap(() => client.send(new GetScheduleGroupCommand({ Name: name })));
-    if (!out.CreationDate) throw new Error(`GetScheduleGroup of ${name} returned no CreationDate`);
+    const out = await get();
+    if (!out.CreationDate) throw new Error(`${what} returned no CreationDate`);
     return out.CreationDate;
   } catch (err) {
     if ((err as Error).name === 'ResourceNotFoundException') return undefined;
@@ -30,20 +37,11 @@ export async function scheduleGroupCreatedAt(client: SchedulerClient, arn: strin
  * the scrub's dead man's switch); `undefined` when it does not exist.
  * @see https://docs.aws.amazon.com/scheduler/latest/APIReference/API_GetSchedule.html
  */
-export async function scheduleCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = (call) => call()): Promise<Date | undefined> {
+export async function scheduleCreatedAt(client: SchedulerClient, arn: string, wrap: CallWrapper = direct): Promise<Date | undefined> {
   const m = /:schedule\/([^/]+)\/([^/]+)$/.exec(arn);
   if (!m) throw new Error(`not a schedule ARN: ${arn} (expected arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>)`);
-  try {
-    const out = await wrap(() => client.send(new GetScheduleCommand({ GroupName: m[1], Name: m[2] })));
-    if (!out.CreationDate) throw new Error(`GetSchedule of ${m[1]}/${m[2]} returned no CreationDate`);
-    return out.CreationDate;
-  } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') return undefined;
-    throw err;
-  }
+  return creationDate(`GetSchedule of ${m[1]}/${m[2]}`, () => wrap(() => client.send(new GetScheduleCommand({ GroupName: m[1], Name: m[2] }))));
 }
-
-const direct: CallWrapper = (call) => call();
 
 /**
  * When the schedule (`…:schedule/<group>/<name>`) or the schedule group (`…:schedule-group/<name>`) of `arn` was

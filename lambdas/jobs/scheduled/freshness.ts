@@ -278,6 +278,11 @@ function worstPerPlan(run: Run): { plan: string; metric: string; seconds: number
   return [...worst.values()].sort((a, b) => a.plan.localeCompare(b.plan) || a.metric.localeCompare(b.metric));
 }
 
+/** The latest time a point read in this run may carry: the clock skew every reader allows, from the run's end. */
+function latestHonest(run: Run): Date {
+  return clockCeiling(new Date(run.deadline));
+}
+
 /**
  * Emits the age of `at`, or records a gap (no data point) when there is nothing. A point dated after the run
  * (past its budget and the clock skew every reader allows, domain/points/clock-skew.ts) is a failure, not age 0: a
@@ -291,7 +296,7 @@ function record(run: Run, plan: string, target: string, metric: FreshnessMetric,
     run.gaps.push({ plan, target, metric, why });
     return;
   }
-  if (at > clockCeiling(new Date(run.deadline))) {
+  if (at > latestHonest(run)) {
     const what = recoveryPoint ?? 'the newest point';
     const source = metric === METRIC.verifiedCopyAge ? `its objects' ${TAGS.created} tag` : 'the clock of the service that made it';
     const error = `${what} is dated ${at.toISOString()}, after this run (${run.now.toISOString()}): not counted as fresh; check ${source}`;
@@ -481,7 +486,7 @@ async function measureScrub(run: Run): Promise<void> {
     const listed = await listObjects(deps.s3, bucket, `${scrub.prefix}${SCRUB_RECORD_PREFIX}`, run.retry);
     const { newest, future } = newestScrubRecord(
       listed.map((o) => o.key.slice(scrub.prefix.length)),
-      clockCeiling(run.now),
+      latestHonest(run),
     );
     const age = reportedAge(newest?.at, newest ? undefined : await protectionStart(run, scrub.scheduleArn), run.now);
     if (!age) {
