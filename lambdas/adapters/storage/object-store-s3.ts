@@ -361,6 +361,12 @@ export class S3ObjectStore implements ObjectStore {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
           removed.push(u.Key.slice(this.prefix.length));
         }
+        // NextKeyMarker comes "when IsTruncated is true": without it the rest cannot be listed, and uploads
+        // left unlisted would be billed on with this sweep saying it aborted them all.
+        if (page?.IsTruncated && !page.NextKeyMarker)
+          throw new Error(
+            `ListMultipartUploads answered IsTruncated without a NextKeyMarker after ${removed.length} upload(s) aborted: the rest cannot be listed (an S3-compatible store that does not page as S3 does?)`,
+          );
         ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page?.IsTruncated
           ? page
           : { NextKeyMarker: undefined, NextUploadIdMarker: undefined });

@@ -294,6 +294,13 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['u1', 'u2']);
   });
 
+  it('sweep fails, naming the store, when a page is cut short without a marker (the rest would never be aborted)', async () => {
+    s3.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }], IsTruncated: true });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
+    await expect(store.sweep()).rejects.toThrow(/s3:\/\/bucket\/aof\/.*IsTruncated without a NextKeyMarker after 1 upload\(s\) aborted/);
+  });
+
   it('a store that reports no checksum is read back whole', async () => {
     const objects = memoryBucket(s3);
     s3.on(HeadObjectCommand).callsFake(async (input: { Key: string }) => ({ ContentLength: objects.get(input.Key)!.length }));
