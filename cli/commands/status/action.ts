@@ -1,6 +1,13 @@
 import { latestSelftest } from '../../../lambdas/jobs/selftest/latest.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
-import { collectStatus, type CollapseStatus, type DrillStatus, RECENT_DRILLS, type StatusReport } from '../../../lambdas/jobs/status/collect.js';
+import {
+  collectStatus,
+  type CollapseStatus,
+  type DrillStatus,
+  RECENT_DRILLS,
+  type StatusReport,
+  type StatusRow,
+} from '../../../lambdas/jobs/status/collect.js';
 import { collectCoverage } from '../../../lambdas/jobs/status/coverage.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { formatCoverage } from './coverage.js';
@@ -75,6 +82,7 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
     );
     for (const c of r.collapses.filter((x) => x.plan === plan)) lines.push(`  ${formatCollapse(c, style)}`);
   }
+  if (r.scrub) lines.push('', formatScrub(r.scrub, mark));
   if (r.vault) lines.push(...formatVault(r.vault, style));
   for (const p of r.problems) lines.push('', style('yellow', `not measured: ${p}`));
   lines.push(
@@ -84,6 +92,14 @@ export function formatStatus(r: StatusReport, style: Style = plain): string {
       : style(['red', 'bold'], 'Attention needed: see the rows not ok (runbooks in docs/runbooks/).'),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The DR bucket's daily scrub: its newest record's age against the `scrub-age` alarm's limit. */
+function formatScrub(x: StatusRow, mark: Record<string, string>): string {
+  const newest = x.ageSeconds === null ? 'no record measured' : `newest record ${x.name ?? '?'}, ${age(x.ageSeconds)} old`;
+  const detail = x.detail ? ` - ${x.detail}` : '';
+  const fix = x.state === 'ok' ? '' : ` (see ${RUNBOOKS.corruption})`;
+  return `scrub of ${x.target} (${x.region}): ${newest}, limit ${age(x.limitSeconds)}: ${mark[x.state] ?? x.state}${detail}${fix}`;
 }
 
 function formatCollapse(c: CollapseStatus, style: Style): string {

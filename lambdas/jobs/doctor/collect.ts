@@ -41,6 +41,7 @@ const RUNBOOK: Record<string, string> = {
   'exported copy': RUNBOOKS.drCopies,
   'verified DR copy': RUNBOOKS.drCopies,
   'last good drill': RUNBOOKS.restoreDrill,
+  'scrub record': RUNBOOKS.corruption,
 };
 
 /** A recovery point age from `status` as a check: ok passes, late fails, none yet warns (its alarm fails later), not measured fails. */
@@ -95,6 +96,7 @@ export function drillCheck(d: DrillStatus): DoctorCheck {
 export function statusChecks(report: StatusReport): DoctorCheck[] {
   return [
     ...report.rows.filter((r) => r.what !== 'last good drill').map(recoveryPointCheck),
+    ...(report.scrub ? [recoveryPointCheck(report.scrub)] : []),
     ...report.drills.map(drillCheck),
     ...report.problems.map(
       (p): DoctorCheck => ({

@@ -8,7 +8,8 @@
  */
 import { RUN_TIME_SELECTION } from '../../domain/plans/plan-input.js';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
-import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName } from '../../../lib/deployment.js';
+import { drillsIn, drillStateMachineArn, freshnessLimits, freshnessRunInput, recoveryBucketName, scrubAgeLimitMinutes } from '../../../lib/deployment.js';
+import { SCRUB_RECORDS_PREFIX } from '../../domain/scrub/input.js';
 import { describeError } from '../../adapters/aws/errors.js';
 import { drillReportOf, listDrillExecutions, listSucceededDrills } from '../../adapters/aws/drill-history.js';
 import { METRIC } from '../../domain/alerting/metrics.js';
@@ -26,7 +27,7 @@ import { collapseMarkState, type CollapseMarkState } from '../../domain/points/c
 import { TAGS } from '../../domain/plans/types.js';
 
 /** What a row measures. */
-export type StatusWhat = 'snapshot' | 'exported copy' | 'verified DR copy' | 'last good drill';
+export type StatusWhat = 'snapshot' | 'exported copy' | 'verified DR copy' | 'last good drill' | 'scrub record';
 /** ok: within its limit; late: older; missing: nothing there; error: not measured (the detail says why). */
 export type StatusState = 'ok' | 'late' | 'missing' | 'error';
 
@@ -89,6 +90,11 @@ export interface StatusReport {
   readonly collapses: readonly CollapseStatus[];
   /** Problems that cost a whole region or listing (also reflected as `error` rows where they can be). */
   readonly problems: readonly string[];
+  /**
+   * The DR bucket's daily scrub: the age of its newest record, as the `scrub-age` alarm watches it (plan `scrub`,
+   * target the bucket); null when no plan exports (no copies, no scrub deployed).
+   */
+  readonly scrub: StatusRow | null;
   /** The vault's copies (config `vault`), read with the vault account's credentials; null without a vault. */
   readonly vault: VaultReport | null;
   readonly healthy: boolean;
@@ -109,6 +115,7 @@ const WHAT: Record<string, StatusWhat> = {
   [METRIC.exportedCopyAge]: 'exported copy',
   [METRIC.verifiedCopyAge]: 'verified DR copy',
   [METRIC.lastDrillAge]: 'last good drill',
+  [METRIC.scrubRecordAge]: 'scrub record',
 };
 
 /** Drill executions looked at per region for the newest of each plan. */
@@ -129,6 +136,11 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
     const l = freshnessLimits(plans.get(plan)!, now);
     return 60 * (what === 'snapshot' ? l.recoveryPointAge : what === 'last good drill' ? l.lastDrillAge : l.copyAge);
   };
+  const scrubLimit = 60 * scrubAgeLimitMinutes(now);
+  const limitOf = (plan: string, what: StatusWhat): number => (what === 'scrub record' ? scrubLimit : limit(plan, what));
+  // The DR stack deploys the scrub with the copies (lib/stacks/dr-stack.ts): measured as its monitor measures it. No schedule
+  // ARN: without the scheduler's read (status has none), a bucket without a record yet is missing, not aged from the schedule.
+  const scrubbed = config.plans.some((p) => p.export.enabled);
 
   for (const where of ['primary', 'dr'] as const) {
     const region = regions[where];
@@ -140,7 +152,10 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
     let report: FreshnessReport;
     try {
       report = await runFreshness(
-        freshnessRunInput(config.name, where, config.plans, bucket, arn),
+        {
+          ...freshnessRunInput(config.name, where, config.plans, bucket, arn),
+          ...(where === 'dr' && scrubbed ? { scrub: { prefix: SCRUB_RECORDS_PREFIX, scheduleArn: '' } } : {}),
+        },
         { ...deps, drillHistory: (a, wrap) => listSucceededDrills(sfn, a, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }) },
         where === 'dr' ? drReads : undefined,
       );
@@ -150,7 +165,7 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
     }
     for (const p of report.points) {
       const what = WHAT[p.metric]!;
-      const lim = limit(p.plan, what);
+      const lim = limitOf(p.plan, what);
       rows.push({
         plan: p.plan,
         target: p.target,
@@ -171,7 +186,7 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
         what,
         region,
         ageSeconds: null,
-        limitSeconds: limit(g.plan, what),
+        limitSeconds: limitOf(g.plan, what),
         state: 'missing',
         detail: g.why,
         name: null,
@@ -186,7 +201,7 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
           what,
           region,
           ageSeconds: null,
-          limitSeconds: limit(f.plan, what),
+          limitSeconds: limitOf(f.plan, what),
           state: 'error',
           detail: f.error,
           name: null,
@@ -214,8 +229,11 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
     problems.push(`keyspace-collapse holds (${regions.primary}): ${describeError(err)}`);
     return [];
   });
-  // Ages of the last good drill per target are detail; the `all` row is what the alarm watches.
-  const shown = rows.filter((r) => r.what !== 'last good drill' || r.target === ALL_TARGETS);
+  // A record dated in the future is measured past and fails the run: the failure's row is the one shown.
+  const scrubRows = rows.filter((r) => r.what === 'scrub record');
+  const scrub = scrubRows.find((r) => r.state === 'error') ?? scrubRows[0] ?? null;
+  // Ages of the last good drill per target are detail; the `all` row is what the alarm watches. The scrub's row is its own.
+  const shown = rows.filter((r) => r.what !== 'scrub record' && (r.what !== 'last good drill' || r.target === ALL_TARGETS));
   const order = ['snapshot', 'exported copy', 'verified DR copy', 'last good drill'];
   shown.sort(
     (a, b) =>
@@ -235,9 +253,15 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
     copies,
     collapses,
     problems,
+    scrub,
     vault,
     healthy:
-      shown.every((r) => r.state === 'ok') && !drillFailed && problems.length === 0 && !collapses.some((c) => c.state === 'active') && (vault?.healthy ?? true),
+      shown.every((r) => r.state === 'ok') &&
+      (scrub === null || scrub.state === 'ok') &&
+      !drillFailed &&
+      problems.length === 0 &&
+      !collapses.some((c) => c.state === 'active') &&
+      (vault?.healthy ?? true),
   };
 }
 

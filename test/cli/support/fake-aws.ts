@@ -20,6 +20,8 @@ import {
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, S3Client } from '@aws-sdk/client-s3';
 import { verdictAnswersOfTags } from '../../support/verdict-store.js';
+import { SCRUB_RECORDS_PREFIX } from '../../../lambdas/domain/scrub/input.js';
+import { scrubRecordName } from '../../../lambdas/domain/scrub/record.js';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -283,9 +285,18 @@ export function fakeAws() {
     state.onStart = undefined;
     state.executions = [];
     state.caches = [];
+    // A test that took the credentials away leaves them gone for every later test of its file otherwise.
+    state.credentials = true;
   }
 
   return { ec, tagging, s3, sfn, sts, state, install, reset };
+}
+
+/** The DR bucket's daily scrub record of a run started at `startedAt` (its name as the scrub writes it), in the fake's objects. */
+export function scrubRecord(state: ReturnType<typeof fakeAws>['state'], bucket: string, startedAt: string): void {
+  const objects = state.objects.get(bucket) ?? new Map<string, Record<string, string>>();
+  state.objects.set(bucket, objects);
+  objects.set(`${SCRUB_RECORDS_PREFIX}${scrubRecordName(new Date(startedAt))}`, {});
 }
 
 /** The execution StartExecution creates next: RUNNING when first described, then `ending` (which stays). */

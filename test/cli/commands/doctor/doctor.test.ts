@@ -35,7 +35,7 @@ import { REPLICATION_RULE_ID, VAULT_REPLICATION_RULE_ID } from '../../../../lib/
 import { loadConfig } from '../../../../lib/config/index.js';
 import { configHash } from '../../../../lib/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { ACCOUNT, fakeAws, reportHistory, scrubRecord } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 import { installVault, putVaultCopy, type Retentions, VAULT_ACCOUNT, VAULT_BUCKET, VAULT_PROFILE, VAULT_REGION } from '../../support/vault.js';
 
@@ -306,6 +306,7 @@ function healthyRecoveryPoints(): void {
       ],
     ]),
   );
+  scrubRecord(aws.state, DR_BUCKET, '2026-11-21T03:00:00Z');
   for (const [sm, stop, rto] of [
     [PRIMARY_SM, '2026-11-20T04:20:00Z', 750],
     [DR_SM, '2026-11-20T05:20:00Z', 1_500],
@@ -393,7 +394,20 @@ describe('doctor', () => {
     expect(line(r.stdout, 'sessions dr drill')).toContain(
       'SUCCEEDED 2026-11-20T05:20:00.000Z, sessions-prod from rdr-sessions-prod-20261120-0400, RTO 25m (objective 45m)',
     );
+    expect(line(r.stdout, `scrub/${DR_BUCKET} scrub record`)).toContain('scrub/redis-dr-scrub-20261121T030000000Z.json is 7h old (limit 2d 1h)');
     expect(r.stdout).toMatch(/\d+ passed, 0 warning\(s\), 0 failed\./);
+  });
+
+  it('a scrub whose newest record is past the scrub-age limit fails, pointing at the corruption runbook (exit 1)', async () => {
+    aws.state.objects.get(DR_BUCKET)!.delete('scrub/redis-dr-scrub-20261121T030000000Z.json');
+    scrubRecord(aws.state, DR_BUCKET, '2026-11-19T08:00:00Z');
+    const { code, report: doc } = await report();
+    expect(code).toBe(1);
+    expect(doc.checks.find((c) => c.subject === `scrub/${DR_BUCKET} scrub record`)).toMatchObject({
+      state: 'fail',
+      detail: 'scrub/redis-dr-scrub-20261119T080000000Z.json is 2d 2h old, over its limit 2d 1h',
+      fix: 'see docs/runbooks/corruption.md',
+    });
   });
 
   it('--json prints the same checks as data, with the counts and the exit code', async () => {

@@ -217,8 +217,9 @@ describe('status: .rdb copies of the newest recovery points', () => {
 
     await status();
 
-    // The copies: one listing (the selftest record's prefix is a listing of its own, of selftest/ only).
-    expect(listed(DR_BUCKET).filter((c) => c.args[0].input.Prefix !== 'selftest/')).toHaveLength(1);
+    // The copies: one listing (the selftest record's and the scrub records' prefixes are listings of their own, of those only).
+    expect(listed(DR_BUCKET).filter((c) => c.args[0].input.Prefix !== 'selftest/' && c.args[0].input.Prefix !== 'scrub/redis-dr-scrub-')).toHaveLength(1);
+    expect(listed(DR_BUCKET).filter((c) => c.args[0].input.Prefix === 'scrub/redis-dr-scrub-')).toHaveLength(1);
     expect(listed(PRIMARY_BUCKET)).toHaveLength(1);
     // Primary: the two shards of the one export shown. DR: the freshness run's (newest first, stops at the first usable one), none again.
     expect(tagged(PRIMARY_BUCKET).map((c) => c.args[0].input.Key)).toEqual([`${EXPORTED}-0001.rdb`, `${EXPORTED}-0002.rdb`]);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../../../cli/commands/status/action.js';
 import type { VaultTargetStatus } from '../../../../cli/vault-copies.js';
 import { FakeClock } from '../../../support/fakes.js';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { ACCOUNT, fakeAws, reportHistory, scrubRecord } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 import { installVault, putVaultCopy, type Retentions, VAULT_BUCKET, VAULT_CONFIG, VAULT_PROFILE } from '../../support/vault.js';
 
@@ -50,6 +50,7 @@ function healthyWorkload(): void {
       ],
     ]),
   );
+  scrubRecord(aws.state, DR_BUCKET, '2026-11-21T03:00:00Z');
   for (const [where, stop] of [
     ['primary', '2026-11-20T04:20:00Z'],
     ['dr', '2026-11-20T05:20:00Z'],

@@ -3,7 +3,7 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { age, formatStatus, type StatusReport } from '../../../../cli/commands/status/action.js';
 import { FakeClock } from '../../../support/fakes.js';
-import { ACCOUNT, fakeAws, reportHistory } from '../../support/fake-aws.js';
+import { ACCOUNT, fakeAws, reportHistory, scrubRecord } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 
 const CONFIG = 'test/fixtures/config/drills.json';
@@ -62,6 +62,7 @@ function healthy(): void {
   snapshot('rdr-sessions-prod-20261121-0900', '2026-11-21T09:00:30Z');
   snapshot('rdr-sessions-prod-20261121-0700', '2026-11-21T07:00:30Z', { 'redis-dr:exported': '2026-11-21T07:30:00Z' });
   copy('rdr-sessions-prod-20261121-0700', '2026-11-21T07:00:30.000Z');
+  scrubRecord(aws.state, DR_BUCKET, '2026-11-21T03:00:00Z');
   drill(PRIMARY_SM, 'SUCCEEDED', '2026-11-20T04:20:00Z', { ok: true, rtoSeconds: 750, subject: 'PASSED' });
   drill(DR_SM, 'SUCCEEDED', '2026-11-20T05:20:00Z', { ok: true, rtoSeconds: 1_500, subject: 'PASSED' });
 }
@@ -203,6 +204,42 @@ describe('status', () => {
     expect(r.stderr.split('\n').filter((l) => l.includes('several-problems.json: ')).length).toBe(9);
     expect(r.stderr).toContain('dr.region must differ from primary.region');
     expect(aws.sts.calls()).toHaveLength(0);
+  });
+
+  it('shows the DR bucket scrub: its newest record against the scrub-age alarm limit; none, or one too old, is not healthy', async () => {
+    healthy();
+    const one = ['status', '-c', 'test/fixtures/config/status-one-target.json'];
+    const fine = await runInProcess(one, { clock });
+    expect(fine.code).toBe(0);
+    expect(fine.stdout).toContain(`scrub of ${DR_BUCKET} (eu-central-1): newest record scrub/redis-dr-scrub-20261121T030000000Z.json, 7h old, limit 2d 1h: ok`);
+    const json = JSON.parse((await runInProcess([...one, '--json'], { clock })).stdout) as StatusReport;
+    expect(json.scrub).toMatchObject({
+      plan: 'scrub',
+      target: DR_BUCKET,
+      what: 'scrub record',
+      region: 'eu-central-1',
+      ageSeconds: 25_200,
+      limitSeconds: 49 * 3600,
+      state: 'ok',
+    });
+
+    // The scrub stopped: its newest record 50 h old.
+    aws.state.objects.get(DR_BUCKET)!.delete('scrub/redis-dr-scrub-20261121T030000000Z.json');
+    scrubRecord(aws.state, DR_BUCKET, '2026-11-19T08:00:00Z');
+    const late = await runInProcess(one, { clock });
+    expect(late.code).toBe(1);
+    expect(late.stdout).toContain(
+      `newest record scrub/redis-dr-scrub-20261119T080000000Z.json, 2d 2h old, limit 2d 1h: LATE (see docs/runbooks/corruption.md)`,
+    );
+    expect(late.stdout).toContain('Attention needed');
+
+    // Never ran: no record at all.
+    aws.state.objects.get(DR_BUCKET)!.delete('scrub/redis-dr-scrub-20261119T080000000Z.json');
+    const none = await runInProcess(one, { clock });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain(
+      `scrub of ${DR_BUCKET} (eu-central-1): no record measured, limit 2d 1h: MISSING - no scrub record under s3://${DR_BUCKET}/scrub/`,
+    );
   });
 
   it('ages read like people speak', () => {
