@@ -103,7 +103,9 @@ export function pageFromSnsRecord(record: z.infer<typeof snsRecordSchema>, fallb
     return { subject, message, attributes };
   }
   const kind = (attrs.kind && KINDS.has(attrs.kind) ? attrs.kind : 'unknown') as PageKind;
-  const severity = attrs.severity && SEVERITIES.has(attrs.severity) ? attrs.severity : 'warning';
+  // `CRITICAL` is critical: a page published by hand or by another tool in capitals keeps its urgency.
+  const given = attrs.severity?.toLowerCase();
+  const severity = given && SEVERITIES.has(given) ? given : 'warning';
   const attributes = {
     ...attrs,
     kind,

@@ -211,6 +211,13 @@ describe('routePages', () => {
     expect(received.find((r) => r.path === '/v2/enqueue')!.body.payload.severity).toBe('warning');
   });
 
+  it('a severity in capitals is that severity (CRITICAL pages as critical, not as an unknown one)', async () => {
+    const { deps } = harness();
+    const MessageAttributes = { kind: { Type: 'String', Value: 'made-up' }, severity: { Type: 'String', Value: 'CRITICAL' } };
+    await routePages({ Records: [{ Sns: { Subject: null, Message: 'hello', MessageAttributes } }] }, { ...deps, deployment: 'prod', region: 'eu-west-1' });
+    expect(received.find((r) => r.path === '/v2/enqueue')!.body.payload.severity).toBe('critical');
+  });
+
   // With alerts.existingTopicArns the topic may be a shared one: its other traffic is its own subscribers' business.
   it("leaves a message that is not redis-dr's (no kind attribute, not an alarm of this deployment) to the topic's own subscribers", async () => {
     const { deps, chat, logs } = harness();
