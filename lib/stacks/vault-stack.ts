@@ -84,9 +84,9 @@ export class VaultStack extends Stack {
    * Measures, every 5 minutes, the age of each target's newest verified replica (the freshness job, as in the DR
    * region); in an organization's vault (`vault.organizationId`), whose replicas lie under each account's
    * `<account>/<region>/`, the age of each member account's newest replica there instead (`accounts`), one bounded
-   * listing per account, never the bucket's root; none when no account is given.
+   * listing per account, never the bucket's root; with no account given, only the scrub's records (its dead man's switch).
    */
-  public readonly freshness: JobFunction | undefined;
+  public readonly freshness: JobFunction;
   /** The vault's evidence key (docs/attest.md): signs the vault verifier's verdicts and the vault scrub's records. */
   public readonly evidenceKey: EvidenceKey;
   /** Re-reads, daily, a sample of the replicas so every one is re-read within `scrub.days` (docs/scrub.md). */
@@ -172,36 +172,31 @@ export class VaultStack extends Stack {
     // An organization's vault: each member account's newest replica under its own prefix (above), not per cache.
     const byOrganization = vault.organizationId !== undefined;
     const accounts = byOrganization ? (props.accounts ?? []) : [];
-    const monitored = !byOrganization || accounts.length > 0;
-    this.freshness = monitored
-      ? new FreshnessMonitor(this, 'FreshnessMonitor', {
-          deployment: config.name,
-          where: 'vault',
-          plans: byOrganization ? [] : exporting,
-          ...(byOrganization ? { accounts: accounts.map(({ account, region }) => ({ account, region })) } : { verifyStateMachine: sm }),
-          scheduleGroup: schedules,
-          bucket: this.vaultBucket.bucket,
-          deadLetterQueue: deadLetters.queue,
-          logRetention: logRetentionOf(config.lambda.logRetentionDays),
-          metricsNamespace: config.metricsNamespace,
-          // The vault scrub's dead man's switch (made below): its schedule's ARN is read at synth.
-          scrub: { recordsPrefix: VAULT_SCRUB_RECORDS_PREFIX, scheduleArn: Lazy.string({ produce: () => scrubSchedule?.scheduleArn }) },
-        }).function
-      : undefined;
+    // Always a monitor: an organization's vault with no member account listed yet still has its scrub's records to measure.
+    this.freshness = new FreshnessMonitor(this, 'FreshnessMonitor', {
+      deployment: config.name,
+      where: 'vault',
+      plans: byOrganization ? [] : exporting,
+      ...(byOrganization ? { accounts: accounts.map(({ account, region }) => ({ account, region })) } : { verifyStateMachine: sm }),
+      scheduleGroup: schedules,
+      bucket: this.vaultBucket.bucket,
+      deadLetterQueue: deadLetters.queue,
+      logRetention: logRetentionOf(config.lambda.logRetentionDays),
+      metricsNamespace: config.metricsNamespace,
+      // The vault scrub's dead man's switch (made below): its schedule's ARN is read at synth.
+      scrub: { recordsPrefix: VAULT_SCRUB_RECORDS_PREFIX, scheduleArn: Lazy.string({ produce: () => scrubSchedule?.scheduleArn }) },
+    }).function;
     const { function: scrub, schedule: scrubSchedule } = this.addScrub(config, schedules, deadLetters);
     this.scrub = scrub;
     const metrics = new MetricFactory(config.metricsNamespace);
-    // No monitor (an organization's vault with no member account listed): nothing measures the scrub's records.
-    if (this.freshness) {
-      const limit = scrubAgeLimitMinutes();
-      this.alarms.addAlarm('scrub-age', metrics.metric(METRIC.scrubRecordAge, { [DIMENSION.bucket]: this.vaultBucket.bucket.bucketName }), {
-        suffix: 'vault',
-        description: `The daily scrub of the vault left no record under ${VAULT_SCRUB_RECORDS_PREFIX} for ${limit / 60} h (two runs; before the first, counted from its schedule's creation): its schedule disabled or deleted, or its role broken? Or nothing reports it.`,
-        threshold: limit * 60,
-        missing: cloudwatch.TreatMissingData.BREACHING,
-        direct: true,
-      });
-    }
+    const scrubLimit = scrubAgeLimitMinutes();
+    this.alarms.addAlarm('scrub-age', metrics.metric(METRIC.scrubRecordAge, { [DIMENSION.bucket]: this.vaultBucket.bucket.bucketName }), {
+      suffix: 'vault',
+      description: `The daily scrub of the vault left no record under ${VAULT_SCRUB_RECORDS_PREFIX} for ${scrubLimit / 60} h (two runs; before the first, counted from its schedule's creation): its schedule disabled or deleted, or its role broken? Or nothing reports it.`,
+      threshold: scrubLimit * 60,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+      direct: true,
+    });
     for (const stale of byOrganization ? [] : vaultStaleAlarms(exporting)) {
       const metric = metrics.metric(METRIC.verifiedCopyAge, { [DIMENSION.plan]: stale.plan, ...(stale.target ? { [DIMENSION.target]: stale.target } : {}) });
       this.alarms.addAlarm('vault-stale', metric, {

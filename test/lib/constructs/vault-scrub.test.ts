@@ -105,7 +105,7 @@ describe('VaultScrub (vault stack)', () => {
     ]);
   });
 
-  it("an organization's vault with no member account listed has no freshness monitor, so no scrub-age-vault (it would page for ever)", () => {
+  it("an organization's vault with no member account listed still has its monitor, measuring the scrub's records only: scrub-age-vault pages when the scrub stops", () => {
     const config = loadConfig(join(__dirname, '..', '..', 'fixtures', 'config', 'vault.json'));
     const stack = new VaultStack(quietApp(), 'OrgVaultNoAccounts', {
       config,
@@ -113,8 +113,12 @@ describe('VaultScrub (vault stack)', () => {
       env: { account: config.vault!.account, region: config.vault!.region },
     });
     const names = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((a: Json) => a.Properties.AlarmName);
-    expect(stack.freshness).toBeUndefined();
     expect(names).toContain('redis-dr-vaulted-lambda-errors-vault-scrub');
-    expect(names).not.toContain('redis-dr-vaulted-scrub-age-vault');
+    expect(names).toContain('redis-dr-vaulted-scrub-age-vault');
+    const all = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
+    const monitor = Object.values(all).find((r) => r.Type === 'AWS::Scheduler::Schedule' && /freshness monitor/.test(String(r.Properties.Description)))!;
+    const input = JSON.stringify(monitor.Properties.Target.Input);
+    expect(input).toContain('\\"vaultAccounts\\":[]');
+    expect(input).toContain('\\"scrub\\":{\\"prefix\\":\\"redis-dr-vault-scrub/\\",\\"scheduleArn\\":');
   });
 });

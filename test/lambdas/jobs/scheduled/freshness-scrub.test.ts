@@ -74,6 +74,19 @@ describe("freshness: the daily scrub's newest record (scrub-age)", () => {
     expect(scheduler.commandCalls(GetScheduleCommand)).toHaveLength(0);
   });
 
+  it("an organization's vault with no member account listed yet: the run measures the vault scrub's records alone, and passes", async () => {
+    keys = [`redis-dr-vault-scrub/${scrubRecordName(hoursAgo(5))}`];
+
+    const r = await runFreshness(
+      { ...input(), vaultVerdicts: true, vaultAccounts: [], scrub: { prefix: 'redis-dr-vault-scrub/', scheduleArn: SCHEDULE_ARN } },
+      deps,
+    );
+
+    expect(ages()).toEqual([['ScrubRecordAgeSeconds', { Bucket: BUCKET }, 5 * 3600]]);
+    expect(r.failed).toEqual([]);
+    expect(listedPrefixes()).toEqual(['redis-dr-vault-scrub/redis-dr-scrub-']);
+  });
+
   it('a newest record of 3 days ago (the schedule stopped): its age, past the limit (the page)', async () => {
     keys = [recordKey(hoursAgo(24 * 4 + 5.5)), recordKey(hoursAgo(24 * 3 + 5.5))];
 
