@@ -80,6 +80,11 @@ export const API_ACTIONS: Readonly<Record<string, ApiActions>> = {
     'GetAggregateComplianceDetailsByConfigRule',
     "the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory reads each account's verified-copy rule evaluation of its serverless caches",
   ),
+  'config:DescribeConfigurationAggregatorSourcesStatus': same(
+    'config',
+    'DescribeConfigurationAggregatorSourcesStatus',
+    "the aggregator (arn:aws:config:<region>:<account>:config-aggregator/…): redis-dr org inventory reads whether each of the aggregator's sources was collected",
+  ),
   'config:PutEvaluations': same('config', 'PutEvaluations', 'the verified-copy Config rule answers its run (no resource type: *)'),
   'elasticache:AddTagsToResource': same('elasticache', 'AddTagsToResource'),
   'elasticache:CopySnapshot': { actions: ['elasticache:CopySnapshot'], dependent: { ...EXPORT_DEPENDENT, ...TAG_ON_CREATE }, why: EXPORT_WHY },

@@ -15,7 +15,9 @@ export interface OrgInventoryOptions {
  * cache is protected or unprotectable; 1 when one is unprotected or has
  * native backups only, or an account has serverless caches without a
  * verified copy, or its serverless caches were not evaluated (the rule
- * absent, not yet run, or stopped); 2 when a row of the aggregator is no
+ * absent, not yet run, or stopped), or the aggregator's sources say the
+ * inventory is incomplete (none, none collected, a FAILED one, or not
+ * readable); 2 when a row of the aggregator is no
  * configuration item or a tier tag names no tier (each named; the rest
  * still listed).
  */
@@ -40,9 +42,11 @@ export async function orgInventoryAction(options: OrgInventoryOptions): Promise<
       ...inv.malformed.map((m) => `  MALFORMED ${m}`),
       ...inv.tagProblems.map((p) => `  BAD TAG ${p}`),
       ...inv.notCollected.map((n) => `  not collected: ${n}`),
+      ...inv.sourceProblems.map((p) => `  NOT COLLECTED ${p}`),
+      ...inv.sourceNotes.map((n) => `  not current: ${n}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   if (inv.malformed.length > 0 || inv.tagProblems.length > 0) process.exitCode = 2;
-  else if (counts.unprotected + counts['native-backups-only'] + serverlessAction.length > 0) process.exitCode = 1;
+  else if (counts.unprotected + counts['native-backups-only'] + serverlessAction.length + inv.sourceProblems.length > 0) process.exitCode = 1;
 }

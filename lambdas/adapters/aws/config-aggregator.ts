@@ -3,10 +3,19 @@
  * the organization's ElastiCache caches and the redis-dr stacks, and one
  * rule's evaluations in one account and region
  * (`GetAggregateComplianceDetailsByConfigRule`), every page followed by its
- * NextToken. Read-only: `config:SelectAggregateResourceConfig` and
- * `config:GetAggregateComplianceDetailsByConfigRule` on the aggregator.
+ * NextToken, and the aggregator's sources with how their last collection went
+ * (`DescribeConfigurationAggregatorSourcesStatus`). Read-only:
+ * `config:SelectAggregateResourceConfig`,
+ * `config:GetAggregateComplianceDetailsByConfigRule` and
+ * `config:DescribeConfigurationAggregatorSourcesStatus` on the aggregator.
  */
-import { ConfigServiceClient, GetAggregateComplianceDetailsByConfigRuleCommand, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
+import {
+  ConfigServiceClient,
+  DescribeConfigurationAggregatorSourcesStatusCommand,
+  GetAggregateComplianceDetailsByConfigRuleCommand,
+  SelectAggregateResourceConfigCommand,
+} from '@aws-sdk/client-config-service';
+import type { AggregatorSource } from '../../domain/org/inventory.js';
 import { INVENTORY_RESOURCE_TYPES } from '../../domain/org/inventory.js';
 import { sdkClientConfig } from './client-config.js';
 
@@ -16,6 +25,33 @@ export const AGGREGATE_PAGE_SIZE = 100;
 /** A Config client in the aggregator's region. */
 export function configServiceClient(region: string): ConfigServiceClient {
   return new ConfigServiceClient({ region, ...sdkClientConfig() });
+}
+
+/** The most sources a page of DescribeConfigurationAggregatorSourcesStatus may hold (the API's bound). */
+export const SOURCES_PAGE_SIZE = 100;
+
+/** Every source of the aggregator (an account or the organization, per region) and its last collection, page after page. */
+export async function aggregatorSources(client: ConfigServiceClient, aggregator: string): Promise<AggregatorSource[]> {
+  const sources: AggregatorSource[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new DescribeConfigurationAggregatorSourcesStatusCommand({ ConfigurationAggregatorName: aggregator, Limit: SOURCES_PAGE_SIZE, NextToken }),
+    );
+    for (const s of page.AggregatedSourceStatusList ?? []) {
+      const error = [s.LastErrorCode, s.LastErrorMessage].filter(Boolean).join(': ');
+      sources.push({
+        id: s.SourceId ?? '?',
+        type: s.SourceType ?? '?',
+        region: s.AwsRegion ?? '?',
+        status: s.LastUpdateStatus ?? '?',
+        ...(s.LastUpdateTime ? { updatedAt: s.LastUpdateTime.toISOString() } : {}),
+        ...(error ? { error } : {}),
+      });
+    }
+    NextToken = page.NextToken || undefined;
+  } while (NextToken);
+  return sources;
 }
 
 /** Every result of `expression` over the aggregator, page after page. */

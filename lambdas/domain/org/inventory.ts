@@ -195,6 +195,40 @@ export function inventoryCounts(caches: readonly InventoryCache[]): Record<Inven
 }
 
 /** What the inventory says of one account's serverless caches in the primary region. */
+/** One source of the aggregator and its last collection (DescribeConfigurationAggregatorSourcesStatus's AggregatedSourceStatus). */
+export interface AggregatorSource {
+  /** An account id, or the organization's id. */
+  readonly id: string;
+  /** ACCOUNT or ORGANIZATION. */
+  readonly type: string;
+  readonly region: string;
+  /** SUCCEEDED (the data moved), FAILED (errors while moving it) or OUTDATED (not the most recent). */
+  readonly status: string;
+  readonly updatedAt?: string;
+  /** The last error's code and message. */
+  readonly error?: string;
+}
+
+/**
+ * What the aggregator's sources say of the inventory's completeness. `problems`: the inventory is incomplete (exit
+ * 1): no source at all, none that collected, or each source whose collection FAILED (its caches are not listed).
+ * `notes`: each OUTDATED source (listed as of its last collection). An aggregator that collects from nobody lists no
+ * cache, which would otherwise read as an organization with nothing unprotected.
+ */
+export function judgeSources(sources: readonly AggregatorSource[]): { problems: string[]; notes: string[] } {
+  const named = (s: AggregatorSource) =>
+    `source ${s.type.toLowerCase()} ${s.id} in ${s.region}: ${s.status}${s.updatedAt ? ` at ${s.updatedAt}` : ''}${s.error ? ` (${s.error})` : ''}`;
+  if (sources.length === 0)
+    return {
+      problems: ['the aggregator has no source: it collects from no account, so it lists no cache (give it the organization or the accounts as its source)'],
+      notes: [],
+    };
+  const problems = sources.filter((s) => s.status !== 'SUCCEEDED' && s.status !== 'OUTDATED').map((s) => `${named(s)}: its caches are not listed`);
+  if (!sources.some((s) => s.status === 'SUCCEEDED' || s.status === 'OUTDATED'))
+    problems.unshift(`the aggregator has collected from none of its ${sources.length} source(s): it lists no cache of theirs`);
+  return { problems, notes: sources.filter((s) => s.status === 'OUTDATED').map((s) => `${named(s)}: its caches as of its last collection`) };
+}
+
 export type ServerlessState = 'verified' | 'without-verified-copy' | 'unprotectable' | 'none' | 'not-evaluated' | 'stale' | 'unread';
 
 /** One account's serverless caches, from the verified-copy rule's evaluation of the account. */

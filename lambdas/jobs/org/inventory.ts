@@ -17,13 +17,22 @@ import {
   classifyInventory,
   type Inventory,
   judgeServerless,
+  judgeSources,
   parseInventoryRows,
   type RedisDrStackRow,
   type ServerlessAccount,
 } from '../../domain/org/inventory.js';
 import { show } from '../../domain/plans/problems.js';
-import { aggregateEvaluations, CACHES_QUERY, configServiceClient, type RuleAt, selectAll, stacksQuery } from '../../adapters/aws/config-aggregator.js';
-import { errorName } from '../../adapters/aws/errors.js';
+import {
+  aggregateEvaluations,
+  aggregatorSources,
+  CACHES_QUERY,
+  configServiceClient,
+  type RuleAt,
+  selectAll,
+  stacksQuery,
+} from '../../adapters/aws/config-aggregator.js';
+import { describeError, errorName } from '../../adapters/aws/errors.js';
 import { mapConcurrent } from '../../adapters/aws/retry.js';
 import { ConfigError } from '../../../lib/config/load.js';
 import { loadOrgConfig, type OrgConfig } from '../../../lib/config/org.js';
@@ -52,6 +61,13 @@ export interface OrgInventoryAnswer extends Inventory {
   readonly serverless: readonly ServerlessAccount[];
   /** What the aggregator cannot say (serverless caches when the org config deploys no verified-copy rule). */
   readonly notCollected: readonly string[];
+  /**
+   * The aggregator's sources that make the inventory incomplete (exit 1): none, none collected, a FAILED one, or
+   * sources that could not be read (lambdas/domain/org/inventory.ts judgeSources).
+   */
+  readonly sourceProblems: readonly string[];
+  /** Sources whose data is not the most recent (OUTDATED): their caches as of their last collection. */
+  readonly sourceNotes: readonly string[];
 }
 
 /** Rule reads at once: the aggregator's compliance calls are throttled per account (the SDK's retries take the rest). */
@@ -114,7 +130,18 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
   let cacheRows: string[];
   let stackRows: string[];
   let serverless: ServerlessAccount[] = [];
+  let sources: { problems: string[]; notes: string[] };
   try {
+    sources = await aggregatorSources(config, aggregator).then(judgeSources, (err: unknown) => {
+      if (errorName(err) === 'NoSuchConfigurationAggregatorException') throw err;
+      // Without them no one can tell whether the aggregator collects from every account: said, never taken as whole.
+      return {
+        problems: [
+          `the aggregator's sources could not be read (${describeError(err)}): whether it collects from every account is not known; grant config:DescribeConfigurationAggregatorSourcesStatus on it`,
+        ],
+        notes: [],
+      };
+    });
     cacheRows = await selectAll(config, aggregator, CACHES_QUERY);
     stackRows = await selectAll(config, aggregator, stacksQuery(org.name));
     if (org.configRule.enabled) serverless = await serverlessAccounts(config, aggregator, org, request.now ?? new Date());
@@ -140,6 +167,8 @@ export async function orgInventory(request: OrgInventoryRequest, client: ConfigC
     aggregator,
     region,
     serverless,
+    sourceProblems: sources.problems,
+    sourceNotes: sources.notes,
     notCollected: org.configRule.enabled
       ? []
       : [

@@ -1,7 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigServiceClient, GetAggregateComplianceDetailsByConfigRuleCommand, SelectAggregateResourceConfigCommand } from '@aws-sdk/client-config-service';
+import {
+  type AggregatedSourceStatus,
+  ConfigServiceClient,
+  DescribeConfigurationAggregatorSourcesStatusCommand,
+  GetAggregateComplianceDetailsByConfigRuleCommand,
+  SelectAggregateResourceConfigCommand,
+} from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runInProcess } from '../../support/in-process.js';
@@ -27,8 +33,18 @@ const cache = (account: string, id: string, tags: Record<string, string> = {}, r
     configuration: { snapshotRetentionLimit: retention },
   });
 
-/** The aggregator's answers: caches (two pages), then the stacks. */
-function answer(caches: string[], stacks: string[]): void {
+/** An organization aggregator's source in one region, collected at 09:00. */
+const ORG_SOURCE: AggregatedSourceStatus = {
+  SourceId: 'o-abcdefghij',
+  SourceType: 'ORGANIZATION',
+  AwsRegion: 'eu-west-1',
+  LastUpdateStatus: 'SUCCEEDED',
+  LastUpdateTime: new Date('2026-11-27T09:00:00Z'),
+};
+
+/** The aggregator's answers: its sources (one collected organization unless given), caches (two pages), then the stacks. */
+function answer(caches: string[], stacks: string[], sources: AggregatedSourceStatus[] = [ORG_SOURCE]): void {
+  config.on(DescribeConfigurationAggregatorSourcesStatusCommand).resolves({ AggregatedSourceStatusList: sources });
   const half = Math.ceil(caches.length / 2);
   config.on(SelectAggregateResourceConfigCommand).callsFake((input: { Expression: string; NextToken?: string }) => {
     if (input.Expression.includes('CloudFormation')) return { Results: stacks };
@@ -77,6 +93,66 @@ describe('redis-dr org inventory', () => {
     const unknown = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--aggregator names no AWS Config aggregator in eu-west-1, got "nope"/);
+  });
+
+  it('an aggregator that collected from no source lists nothing: NOT COLLECTED, exit 1, never an organization with nothing unprotected', async () => {
+    answer([], [], []);
+    const none = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(none.stdout).toMatch(/0 cache\(s\)/);
+    expect(none.stdout).toMatch(/^ {2}NOT COLLECTED the aggregator has no source: it collects from no account, so it lists no cache/m);
+    expect(none.code).toBe(1);
+
+    const failed = {
+      ...ORG_SOURCE,
+      LastUpdateStatus: 'FAILED',
+      LastErrorCode: 'OrganizationAccessDeniedException',
+      LastErrorMessage: 'not authorized',
+    } as const;
+    answer([], [], [failed]);
+    const notYet = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(notYet.stdout).toMatch(/^ {2}NOT COLLECTED the aggregator has collected from none of its 1 source\(s\): it lists no cache of theirs$/m);
+    expect(notYet.stdout).toContain(
+      'NOT COLLECTED source organization o-abcdefghij in eu-west-1: FAILED at 2026-11-27T09:00:00.000Z (OrganizationAccessDeniedException: not authorized): its caches are not listed',
+    );
+    expect(notYet.code).toBe(1);
+  });
+
+  it('one source FAILED among collected ones: its caches are named not listed (exit 1); an OUTDATED one is a note (exit 0); every page of sources is read', async () => {
+    const source = (id: string, status: string) =>
+      ({ SourceId: id, SourceType: 'ACCOUNT', AwsRegion: 'eu-west-1', LastUpdateStatus: status }) as AggregatedSourceStatus;
+    answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+    config
+      .on(DescribeConfigurationAggregatorSourcesStatusCommand)
+      .callsFake((input: { NextToken?: string }) =>
+        input.NextToken === 's2'
+          ? { AggregatedSourceStatusList: [source('222222222222', 'FAILED')] }
+          : { AggregatedSourceStatusList: [source('111111111111', 'SUCCEEDED')], NextToken: 's2' },
+      );
+    const partial = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(partial.stdout).toContain('NOT COLLECTED source account 222222222222 in eu-west-1: FAILED: its caches are not listed');
+    expect(partial.code).toBe(1);
+
+    config
+      .on(DescribeConfigurationAggregatorSourcesStatusCommand)
+      .resolves({ AggregatedSourceStatusList: [source('111111111111', 'SUCCEEDED'), source('222222222222', 'OUTDATED')] });
+    const outdated = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(outdated.stdout).toContain('not current: source account 222222222222 in eu-west-1: OUTDATED: its caches as of its last collection');
+    expect(outdated.stdout).not.toContain('NOT COLLECTED');
+    expect(outdated.code).toBe(0);
+  });
+
+  it('sources that cannot be read: named with the permission, exit 1 (the inventory may be incomplete)', async () => {
+    answer([cache('111111111111', 'orders', { 'redis-dr:tier': 'gold' })], [STACK_111]);
+    config
+      .on(DescribeConfigurationAggregatorSourcesStatusCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: config:DescribeConfigurationAggregatorSourcesStatus'), { name: 'AccessDeniedException' }),
+      );
+    const r = await runInProcess(['org', 'inventory', '-c', EXAMPLE, '--aggregator', 'org-agg']);
+    expect(r.stdout).toMatch(
+      /NOT COLLECTED the aggregator's sources could not be read \(AccessDeniedException: .*\): .*grant config:DescribeConfigurationAggregatorSourcesStatus on it/,
+    );
+    expect(r.code).toBe(1);
   });
 
   it("takes the aggregator's name and region from the org config", async () => {
