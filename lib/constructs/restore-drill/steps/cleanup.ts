@@ -41,7 +41,14 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
   // The name prefix alone would let a drill delete any redis-dr/drill/* secret: it also needs this deployment's drill tags.
   conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
   deleteToken.addRetry(retryProps(SECRETS_MANAGER_TRANSIENT_ERRORS, DRILL_RETRY.secretCleanup));
-  deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
+  // With ForceDeleteWithoutRecovery a secret already gone is no error (DeleteSecret answers no ResourceNotFoundException,
+  // so retries are safe): any error left is a secret not deleted, named in the report, which fails the drill.
+  const tokenLeft = new sfn.Pass(scope, 'AUTH token left behind', {
+    parameters: { deleted: false, 'arn.$': '$.drill.secret.arn', 'error.$': '$.drill.secretCleanup.Cause' },
+    resultPath: '$.drill.secretCleanup',
+  });
+  deleteToken.addCatch(tokenLeft, { resultPath: '$.drill.secretCleanup' });
+  tokenLeft.next(report);
   deleteToken.next(report);
   /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
   // (IsNull true, not IsNull false: the local executor the tests run evaluates `IsNull: false` as never matching.)

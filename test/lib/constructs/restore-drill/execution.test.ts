@@ -400,6 +400,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     definition?: AslDefinition;
     /** Storing the token secret fails. */
     secretFault?: boolean;
+    /** Deleting the token secret fails (a fault no retry clears). */
+    secretDeleteFault?: boolean;
     /** The plan's RBAC user group and the secret of its user. */
     rbac?: {
       userGroupId: string;
@@ -503,6 +505,7 @@ describe('restore drill state machine, executed locally from the synthesized def
           },
           'Delete AUTH token': async (p: any) => {
             secretCalls.push(`delete ${p.SecretId}`);
+            if (options.secretDeleteFault) throw sfnError('SecretsManager.InvalidRequestException', 'the secret is replicated: remove its replicas first');
             secretStore.delete(p.SecretId);
             return { ARN: p.SecretId } as never;
           },
@@ -706,6 +709,18 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.secretCalls.map((c) => c.split(' ')[0])).toEqual(['random', 'create']);
     expect(r.reports[0]!.ok).toBe(false);
     expect(r.reports[0]!.summary).toMatch(/LimitExceeded/);
+  });
+
+  it('the token secret cannot be deleted: the cluster is deleted, yet the drill fails at cleanup and names the secret left behind', async () => {
+    const r = await run({ secretDeleteFault: true });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls.at(-1)).toBe(`delete ${CLUSTER}`);
+    expect(r.secretStore.size).toBe(1);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/cleanup: .*InvalidRequestException|cleanup: .*remove its replicas first/);
+    expect(r.reports[0]!.summary).toContain(
+      'AUTH token secret left behind: arn:aws:secretsmanager:eu-west-1:000000000000:secret:redis-dr/drill/drill-exec-1-AbCdEf',
+    );
   });
 
   it("a group with the drill's id already exists (someone else's): the create fails, the group is never touched", async () => {
