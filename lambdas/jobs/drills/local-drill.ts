@@ -44,8 +44,9 @@ export interface LocalDrillResult {
   readonly file: string;
   readonly bytes?: number;
   /**
-   * `passed`, `failed` (a check, or the cleanup after checks that passed: `problem` says), `corrupt` (the verifier refused the file), `unsupported` (a format the verifier
-   * cannot judge: not loaded, not corrupt), `refused` (the server did), `error` (the run broke off).
+   * `passed`, `failed` (a check, or the cleanup after checks that passed: `problem` says), `corrupt` (the verifier
+   * refused the file), `unsupported` (a format the verifier cannot judge: not loaded, not corrupt), `refused` (the
+   * server did), `error` (the run broke off).
    */
   readonly verdict: 'passed' | 'failed' | 'corrupt' | 'unsupported' | 'refused' | 'error';
   readonly ok: boolean;
