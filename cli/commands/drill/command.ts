@@ -44,7 +44,7 @@ export function drillCommand(program: Command, env: CliEnv = {}): void {
     .option('--expect-keys <keys>', 'keys that must exist after the load, separated by commas (database 0; may be repeated)', commaList('--expect-keys'))
     .option(
       '--expect-key-count <n>',
-      "the key count to expect instead of the file's own (keys that load: the verifier's count less keys already expired when the file was written)",
+      "the key count to expect instead of the file's own, counted as verify-rdb counts it: keys already expired when the file was written included (the check subtracts those, and the keys expiring before it counts, itself)",
       positiveInt('--expect-key-count', 0, "give the number of keys the file must hold, e.g. 1000000, or leave the option out to expect the file's own count"),
     )
     .option(

@@ -11,7 +11,7 @@ import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
 import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
-import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill } from '../../../lambdas/jobs/drills/local-drill.js';
+import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill, withCleanup } from '../../../lambdas/jobs/drills/local-drill.js';
 import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
 import { connectionProblem } from '../../failure.js';
@@ -79,7 +79,7 @@ export function formatLocalDrill(r: LocalDrillResult): string {
     r.verdict === 'passed'
       ? `PASSED: ${r.checks?.filter((c) => !c.skipped).length ?? 0} checks passed${r.checks?.some((c) => c.skipped) ? ` (${r.checks.filter((c) => c.skipped).length} skipped)` : ''}`
       : r.verdict === 'failed'
-        ? `FAILED: ${failed.join(', ')}`
+        ? `FAILED: ${failed.length > 0 ? failed.join(', ') : (r.problem ?? 'see above')}`
         : r.verdict === 'unsupported'
           ? 'NOT RUN: the file is in a format this redis-dr cannot judge (not known to be corrupt): upgrade redis-dr'
           : `FAILED: ${r.verdict === 'corrupt' ? 'the file is corrupt' : r.verdict === 'refused' ? 'the server refused the file' : 'the drill broke off'}`;
@@ -155,7 +155,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
       process.exitCode = exitCodeOf(interrupted);
       return;
     }
-    let full: LocalDrillResult = { ...result, ok: result.ok && cleanup.problems.length === 0, cleanup };
+    let full: LocalDrillResult = withCleanup(result, cleanup);
     let recorded: string | undefined;
     let notRecorded: string | undefined;
     if (from) {

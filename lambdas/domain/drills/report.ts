@@ -78,6 +78,16 @@ export interface DrillOutcome {
   readonly region: string;
   /** Drills from the vault: the deletion of the seed copies in the DR bucket (absent when no copy was attempted). */
   readonly seedCleanup?: SeedCleanup;
+  /** The deletion of the execution's AUTH token secret (absent when none was stored: RBAC, or the store failed). */
+  readonly secretCleanup?: SecretCleanup;
+}
+
+/** What the AUTH token secret's delete reported (lib/constructs/restore-drill/steps/cleanup.ts). */
+export interface SecretCleanup {
+  readonly deleted: boolean;
+  /** The secret, when it was not deleted. */
+  readonly arn?: string;
+  readonly error?: string;
 }
 
 /** What the seed copies' delete reported (lib/constructs/restore-drill/steps/seed-copy.ts). */
@@ -173,6 +183,7 @@ export function buildDrillReport(o: DrillOutcome): DrillReport {
     '',
     cleanupLine(cleanup, leftBehind),
     ...accessLines(o.access),
+    ...(o.secretCleanup && !o.secretCleanup.deleted ? [`Cleanup: FAILED, ${secretLeftText(o.secretCleanup)}.`] : []),
     ...(ok ? [] : ['', 'What failed:', ...failures.map((f) => `  - ${f.step}: ${f.what}`), '', `Runbook: ${RESTORE_DRILL_RUNBOOK}`]),
   ].join('\n');
 
@@ -236,6 +247,7 @@ function whatFailed(o: DrillOutcome, leftBehind: string | undefined): { step: Dr
   for (const [what, a] of accessEntries(o.access)) {
     if (!a.deleted) failures.push({ step: 'cleanup', what: `${a.error ?? `the ${what} was not deleted`}; drill ${what} left behind: ${a.id}` });
   }
+  if (o.secretCleanup && !o.secretCleanup.deleted) failures.push({ step: 'cleanup', what: secretLeftText(o.secretCleanup) });
   if (o.seedCleanup && !o.seedCleanup.deleted) {
     failures.push({
       step: 'cleanup',
@@ -290,6 +302,11 @@ function vaultLines(vault: RecoveryPointChoice['vault'], seedCleanup: SeedCleanu
     ...vault.keys.map((key) => `  s3://${vault.bucket}/${key}${version(key)}`),
     ...copy,
   ];
+}
+
+/** A token secret not deleted: which, why, and who deletes it (the reaper, after drill.maxHours). */
+function secretLeftText(s: SecretCleanup): string {
+  return `${s.error ?? 'the AUTH token secret was not deleted'}; AUTH token secret left behind: ${s.arn ?? '(unknown ARN)'} (the drill reaper deletes it after drill.maxHours)`;
 }
 
 function accessEntries(access: DrillOutcome['access']): [string, AccessCleanup][] {

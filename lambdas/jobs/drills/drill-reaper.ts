@@ -78,6 +78,9 @@ export class DrillReapFailedError extends Error {
 /** Budget for throttling retries within one run. */
 export const REAPER_BUDGET_MS = 120_000;
 
+/** Statuses a cache passes through on its own (it becomes available, or failed, by itself): a tag read refused then is retried by a later run. */
+const TRANSITIONAL = new Set(['creating', 'modifying', 'snapshotting']);
+
 type Outcome = { kind: 'deleted' | 'young' | 'busy' | 'gone' } | { kind: 'skipped'; why: string } | { kind: 'failed'; error: string };
 
 /** One reaper run. */
@@ -138,8 +141,16 @@ async function reapOne(r: TaggedDrillResource, input: DrillReaperInput, deps: Sc
   }
   if (deps.clock.now() - state.createdAt.getTime() < input.maxHours * 3_600_000) return { kind: 'young' };
 
-  // The Tagging API's view may be stale: the resource's own tags decide.
-  const tags = await resourceTags(deps.elasticache, state.arn ?? r.arn, retry);
+  // The Tagging API's view may be stale: the resource's own tags decide. ElastiCache lists the tags of an available
+  // cache only (ListTagsForResource API reference): one still creating or modifying is a later run's (busy); one in any
+  // other state that refuses them (create-failed…) fails the run, named, for a person to look at.
+  let tags: Record<string, string>;
+  try {
+    tags = await resourceTags(deps.elasticache, state.arn ?? r.arn, retry);
+  } catch (err) {
+    if (isBusy(err) && TRANSITIONAL.has(state.status)) return { kind: 'busy' };
+    throw err;
+  }
   if (tags[TAGS.drill] === undefined || tags[TAGS.deployment] !== input.deployment) {
     return { kind: 'skipped', why: `its tags no longer say ${TAGS.drill} and ${TAGS.deployment}=${input.deployment}` };
   }

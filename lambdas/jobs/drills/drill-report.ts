@@ -73,6 +73,8 @@ export const drillReportEventSchema = z.object({
     .object({ userGroup: absent(accessCleanupSchema), user: absent(accessCleanupSchema) })
     .nullish()
     .transform((a) => a ?? undefined),
+  /** The AUTH token secret's delete (`{deleted: true}` or `{deleted: false, arn, error}`); null when no secret was stored. */
+  secretCleanup: absent(z.object({ deleted: z.boolean(), arn: absent(z.string()), error: absent(z.string()) })),
   region: z.string().min(1),
   /** The execution's ARN (`$$.Execution.Id`): named in the drill's evidence record. */
   execution: absent(z.string().min(1)),

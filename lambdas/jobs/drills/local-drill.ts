@@ -44,8 +44,9 @@ export interface LocalDrillResult {
   readonly file: string;
   readonly bytes?: number;
   /**
-   * `passed`, `failed` (a check), `corrupt` (the verifier refused the file), `unsupported` (a format the verifier
-   * cannot judge: not loaded, not corrupt), `refused` (the server did), `error` (the run broke off).
+   * `passed`, `failed` (a check, or the cleanup after checks that passed: `problem` says), `corrupt` (the verifier
+   * refused the file), `unsupported` (a format the verifier cannot judge: not loaded, not corrupt), `refused` (the
+   * server did), `error` (the run broke off).
    */
   readonly verdict: 'passed' | 'failed' | 'corrupt' | 'unsupported' | 'refused' | 'error';
   readonly ok: boolean;
@@ -163,6 +164,22 @@ export class DrillScratch {
     })();
     return this.done;
   }
+}
+
+/**
+ * The run's result with its cleanup: a cleanup that left something behind (a
+ * server not stopped, a directory not removed) fails the drill. Checks that
+ * all passed then make no `passed` verdict: it is `failed`, the cleanup named
+ * as the problem, so neither the output, `--json` nor the record left beside
+ * the backups says passed (the record's reason is the problem).
+ */
+export function withCleanup(result: Omit<LocalDrillResult, 'cleanup'>, cleanup: LocalDrillResult['cleanup']): LocalDrillResult {
+  if (cleanup.problems.length === 0) return { ...result, cleanup };
+  const passedChecks =
+    result.verdict === 'passed'
+      ? { verdict: 'failed' as const, problem: `the checks passed, but the cleanup is incomplete: ${cleanup.problems.join('; ')}` }
+      : {};
+  return { ...result, ok: false, ...passedChecks, cleanup };
 }
 
 /** Yields `body` and writes it to `path` as it passes (the verifier reads while the S3 object is saved for the server). */

@@ -30,22 +30,7 @@ export interface Cleanup {
  */
 export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup {
   const { scope, props } = ctx;
-  // --- the drill's AUTH token: deleted on every path (made and stored in access.ts)
-  const deleteToken = secretsManagerCall(scope, 'Delete AUTH token', {
-    action: 'deleteSecret',
-    parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true },
-    iamResources: [drillSecretArns(scope)],
-    resultSelector: { deleted: true },
-    resultPath: '$.drill.secretCleanup',
-  });
-  // The name prefix alone would let a drill delete any redis-dr/drill/* secret: it also needs this deployment's drill tags.
-  conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
-  deleteToken.addRetry(retryProps(SECRETS_MANAGER_TRANSIENT_ERRORS, DRILL_RETRY.secretCleanup));
-  deleteToken.addCatch(report, { resultPath: '$.drill.secretCleanup' });
-  deleteToken.next(report);
-  /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
-  // (IsNull true, not IsNull false: the local executor the tests run evaluates `IsNull: false` as never matching.)
-  const tokenStored = new sfn.Choice(scope, 'AUTH token stored?').when(sfn.Condition.isNull('$.drill.secret'), report).otherwise(deleteToken);
+  const tokenStored = tokenCleanup(ctx, report);
   // A serverless drill's own user group and user go first (after the cache: a user group in use cannot be deleted).
   const finish: sfn.IChainable = ctx.serverless ? drillAccessCleanup(scope, props.deployment, tokenStored) : tokenStored;
 
@@ -95,6 +80,10 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
     resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
     resultPath: '$.drill.owner',
   });
+  // ElastiCache lists the tags of an available group only ("If the cluster is not in the available state,
+  // ListTagsForResource returns an error": InvalidReplicationGroupState): one still creating (polling exhausted, a create
+  // that timed out or was retried) is waited for as the delete waits, else it was left behind before a delete was tried.
+  checkOwner.addRetry(retryProps(SFN_ERRORS.busy, DRILL_RETRY.busy));
   checkOwner.addCatch(alreadyGone, { errors: [...SFN_ERRORS.notFound], resultPath: '$.drill.cleanupError' });
   checkOwner.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
   const owned = new sfn.Pass(scope, 'Owned?', {
@@ -141,6 +130,8 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
       resultSelector: { 'owners.$': `$.TagList[?(@.Key == '${TAGS.drill}')].Value` },
       resultPath: '$.drill.owner',
     });
+    // A serverless cache creating (or deleting) refuses its tags too (InvalidServerlessCacheState): waited for as above.
+    task.addRetry(retryProps(SFN_ERRORS.serverlessBusy, DRILL_RETRY.busy));
     task.addCatch(alreadyGone, { errors: [...SFN_ERRORS.serverlessNotFound], resultPath: '$.drill.cleanupError' });
     task.addCatch(notDeleted, { resultPath: '$.drill.cleanupError' });
     return task.next(owned);
@@ -164,6 +155,36 @@ export function cleanupSteps(ctx: DrillContext, report: sfn.IChainable): Cleanup
   // made it): the owner check decides, and only a group carrying this execution's tag is deleted.
   const mayExist = new sfn.Pass(scope, 'Create may have made it', { resultPath: sfn.JsonPath.DISCARD }).next(cleanup);
   return { cleanup, notCreated, mayExist, failedStep };
+}
+
+/**
+ * The drill's AUTH token (made and stored in access.ts), deleted on every path
+ * once one was stored, then `report`; a delete that fails is named as left behind.
+ */
+function tokenCleanup(ctx: DrillContext, report: sfn.IChainable): sfn.IChainable {
+  const { scope, props } = ctx;
+  const deleteToken = secretsManagerCall(scope, 'Delete AUTH token', {
+    action: 'deleteSecret',
+    parameters: { 'SecretId.$': '$.drill.secret.arn', ForceDeleteWithoutRecovery: true },
+    iamResources: [drillSecretArns(scope)],
+    resultSelector: { deleted: true },
+    resultPath: '$.drill.secretCleanup',
+  });
+  // The name prefix alone would let a drill delete any redis-dr/drill/* secret: it also needs this deployment's drill tags.
+  conditionOwnStatement(deleteToken, drillTagConditions(props.deployment));
+  deleteToken.addRetry(retryProps(SECRETS_MANAGER_TRANSIENT_ERRORS, DRILL_RETRY.secretCleanup));
+  // With ForceDeleteWithoutRecovery a secret already gone is no error (DeleteSecret answers no ResourceNotFoundException,
+  // so retries are safe): any error left is a secret not deleted, named in the report, which fails the drill.
+  const tokenLeft = new sfn.Pass(scope, 'AUTH token left behind', {
+    parameters: { deleted: false, 'arn.$': '$.drill.secret.arn', 'error.$': '$.drill.secretCleanup.Cause' },
+    resultPath: '$.drill.secretCleanup',
+  });
+  deleteToken.addCatch(tokenLeft, { resultPath: '$.drill.secretCleanup' });
+  tokenLeft.next(report);
+  deleteToken.next(report);
+  /** Every path to the report once a cluster may exist passes here: the token's secret goes with the cluster. */
+  // (IsNull true, not IsNull false: the local executor the tests run evaluates `IsNull: false` as never matching.)
+  return new sfn.Choice(scope, 'AUTH token stored?').when(sfn.Condition.isNull('$.drill.secret'), report).otherwise(deleteToken);
 }
 
 /**

@@ -29,6 +29,8 @@ export function reportStep(ctx: DrillContext): tasks.LambdaInvoke {
       },
       'cleanup.$': '$.drill.cleanup',
       access: { 'userGroup.$': '$.drill.userGroupCleanup', 'user.$': '$.drill.userCleanup' },
+      // The AUTH token secret's delete: null when none was stored (RBAC, or the store failed).
+      'secretCleanup.$': '$.drill.secretCleanup',
       region: ctx.region,
       // Named in the drill's signed record (docs/attest.md).
       'execution.$': '$$.Execution.Id',

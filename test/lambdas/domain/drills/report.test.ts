@@ -61,6 +61,7 @@ const T = {
 };
 
 const DELETED = { deleted: true, clusterId: CHOICE.clusterId };
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:redis-dr/drill/drill-exec-1-AbCdEf';
 
 function outcome(over: Partial<DrillOutcome>): DrillOutcome {
   return { input: INPUT, choice: CHOICE, verify: PASSED, timings: T, cleanup: DELETED, region: 'eu-west-1', ...over };
@@ -104,8 +105,9 @@ describe('buildDrillReport: a drill seeded from the vault', () => {
 describe('buildDrillReport', () => {
   it.each([
     {
+      // The execution's AUTH token secret deleted too (a drill with the plan's RBAC group stores none: 'success over RTO').
       case: 'success within RTO',
-      o: outcome({}),
+      o: outcome({ secretCleanup: { deleted: true } }),
       ok: true,
       failedStep: undefined,
       subject: 'redis-dr drill PASSED: sessions/rg-a eu-west-1 RTO 14m12s',
@@ -177,6 +179,21 @@ describe('buildDrillReport', () => {
       lines: [
         'Cleanup: FAILED, cluster left behind: rdr-drill-rg-a-2611211000 (InvalidReplicationGroupStateFault: modifying).',
         '  - cleanup: InvalidReplicationGroupStateFault: modifying; cluster left behind: rdr-drill-rg-a-2611211000',
+      ],
+    },
+    {
+      // Every check passed and the cluster went, but the execution's token secret stayed: not a pass.
+      case: 'AUTH token secret left behind',
+      o: outcome({ secretCleanup: { deleted: false, arn: SECRET, error: 'AccessDeniedException: not authorized' } }),
+      ok: false,
+      failedStep: 'cleanup',
+      subject: 'redis-dr drill FAILED (cleanup): sessions/rg-a eu-west-1',
+      severity: 'high',
+      outcomeAttr: 'failed',
+      cleanup: 'deleted',
+      lines: [
+        `Cleanup: FAILED, AccessDeniedException: not authorized; AUTH token secret left behind: ${SECRET} (the drill reaper deletes it after drill.maxHours).`,
+        `  - cleanup: AccessDeniedException: not authorized; AUTH token secret left behind: ${SECRET} (the drill reaper deletes it after drill.maxHours)`,
       ],
     },
     {

@@ -123,12 +123,19 @@ beforeEach(() => {
     if (!g) throw new ReplicationGroupNotFoundFault({ message: `${i.ReplicationGroupId} not found`, $metadata: {} });
     return { ReplicationGroups: [{ ReplicationGroupId: g.id, Status: g.status, ReplicationGroupCreateTime: g.createdAt, ARN: `${ARN}${g.id}` }] };
   });
-  ec.on(ListTagsForResourceCommand).callsFake((i: { ResourceName: string }) => ({
-    TagList: Object.entries(groups.get(i.ResourceName.slice(ARN.length))?.tags ?? others.get(i.ResourceName)?.tags ?? {}).map(([Key, Value]) => ({
-      Key,
-      Value,
-    })),
-  }));
+  ec.on(ListTagsForResourceCommand).callsFake((i: { ResourceName: string }) => {
+    // As ElastiCache: "If the cluster is not in the available state, ListTagsForResource returns an error" (API reference).
+    const g = groups.get(i.ResourceName.slice(ARN.length));
+    if (g && g.status !== 'available') {
+      throw new InvalidReplicationGroupStateFault({ message: 'Cluster not in available state to perform tagging operations.', $metadata: {} });
+    }
+    return {
+      TagList: Object.entries(g?.tags ?? others.get(i.ResourceName)?.tags ?? {}).map(([Key, Value]) => ({
+        Key,
+        Value,
+      })),
+    };
+  });
   ec.on(DeleteReplicationGroupCommand).callsFake((i: { ReplicationGroupId: string }) => {
     const fault = deleteFaults.get(i.ReplicationGroupId);
     if (fault) throw fault;
@@ -213,16 +220,32 @@ describe('drill reaper', () => {
   });
 
   it('leaves a busy cluster for the next run, which deletes it', async () => {
-    addGroup('rdr-drill-rg-a-2611200200', 32, { status: 'creating' });
-    deleteFaults.set('rdr-drill-rg-a-2611200200', new InvalidReplicationGroupStateFault({ message: 'is creating', $metadata: {} }));
+    addGroup('rdr-drill-rg-a-2611200200', 32);
+    deleteFaults.set('rdr-drill-rg-a-2611200200', new InvalidReplicationGroupStateFault({ message: 'is modifying', $metadata: {} }));
 
     const first = await reapDrillClusters(INPUT, deps);
-    groups.get('rdr-drill-rg-a-2611200200')!.status = 'available';
     deleteFaults.clear();
     const second = await reapDrillClusters(INPUT, deps);
 
     expect(first).toMatchObject({ busy: ['rdr-drill-rg-a-2611200200'], deleted: [], failed: [] });
     expect(second).toMatchObject({ busy: [], deleted: ['rdr-drill-rg-a-2611200200'] });
+  });
+
+  it('a cluster still creating refuses its tags: left for a later run (busy), not a failure; one in a failed state that refuses them fails the run, named', async () => {
+    addGroup('rdr-drill-rg-a-2611200200', 32, { status: 'creating' });
+    addGroup('rdr-drill-rg-b-2611200200', 32, { status: 'create-failed' });
+
+    await expect(reapDrillClusters(INPUT, deps)).rejects.toMatchObject({
+      report: {
+        busy: ['rdr-drill-rg-a-2611200200'],
+        deleted: [],
+        failed: [{ id: 'rdr-drill-rg-b-2611200200', error: expect.stringMatching(/not in available state/) }],
+      },
+    });
+    expect(deleted()).toEqual([]);
+    groups.get('rdr-drill-rg-a-2611200200')!.status = 'available';
+    groups.delete('rdr-drill-rg-b-2611200200');
+    expect(await reapDrillClusters(INPUT, deps)).toMatchObject({ busy: [], deleted: ['rdr-drill-rg-a-2611200200'] });
   });
 
   it('counts groups already deleting or gone without deleting them again', async () => {

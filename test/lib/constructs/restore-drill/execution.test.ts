@@ -60,6 +60,13 @@ class LocalElastiCache {
   stuckStatus?: string;
   /** Delete answers "busy" this many times first. */
   busyDeletes = 0;
+  /**
+   * ListTagsForResource answers "not available" this many times first (the group or cache still creating). ElastiCache
+   * lists tags only of an available one ("If the cluster is not in the available state, ListTagsForResource returns an
+   * error", API reference): InvalidReplicationGroupState "Cluster not in available state to perform tagging
+   * operations.", InvalidServerlessCacheState for a serverless cache creating or deleting. So does a group stuck `creating`.
+   */
+  busyTagReads = 0;
   /** Serverless caches among the groups (their ids). */
   readonly serverless = new Set<string>();
   /** CreateServerlessCache parameters, as the state machine sent them. */
@@ -259,6 +266,11 @@ class LocalElastiCache {
     this.throttled('tags');
     const group = this.groups.get(id);
     if (!group) throw sfnError('ElastiCache.ReplicationGroupNotFoundException', `${id} not found`);
+    if (this.busyTagReads-- > 0 || this.stuckStatus === 'creating') {
+      throw this.serverless.has(id)
+        ? sfnError('ElastiCache.InvalidServerlessCacheStateException', 'Serverless cache is not in an available state to perform the requested action.')
+        : sfnError('ElastiCache.InvalidReplicationGroupStateException', 'Cluster not in available state to perform tagging operations.');
+    }
     return { TagList: Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value })) };
   }
 
@@ -400,6 +412,8 @@ describe('restore drill state machine, executed locally from the synthesized def
     definition?: AslDefinition;
     /** Storing the token secret fails. */
     secretFault?: boolean;
+    /** Deleting the token secret fails (a fault no retry clears). */
+    secretDeleteFault?: boolean;
     /** The plan's RBAC user group and the secret of its user. */
     rbac?: {
       userGroupId: string;
@@ -503,6 +517,7 @@ describe('restore drill state machine, executed locally from the synthesized def
           },
           'Delete AUTH token': async (p: any) => {
             secretCalls.push(`delete ${p.SecretId}`);
+            if (options.secretDeleteFault) throw sfnError('SecretsManager.InvalidRequestException', 'the secret is replicated: remove its replicas first');
             secretStore.delete(p.SecretId);
             return { ARN: p.SecretId } as never;
           },
@@ -669,9 +684,10 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.outcome).toMatch(/says which step or check failed/);
     const describes = r.ec.calls.filter((c) => c.startsWith('describe')).length;
     expect(describes).toBeGreaterThan(100);
-    expect(r.ec.calls.filter((c) => c.startsWith('delete')).length).toBe(1 + DRILL_RETRY.busy.maxAttempts); // first try + the busy retries
+    // Still creating: its tags cannot be read, so the owner check waits as the delete would (first try + the busy retries).
+    expect(r.ec.calls.filter((c) => c.startsWith('tags')).length).toBe(1 + DRILL_RETRY.busy.maxAttempts);
     expect(r.reports[0]!.summary).toMatch(/PollingExhausted|still creating/);
-    expect(r.reports[0]!.summary).toContain('rdr-drill-sessions-prod-2611220400');
+    expect(r.reports[0]!.summary).toContain('Cleanup: FAILED, cluster left behind: rdr-drill-sessions-prod-2611220400');
   });
 
   it.each([
@@ -706,6 +722,18 @@ describe('restore drill state machine, executed locally from the synthesized def
     expect(r.secretCalls.map((c) => c.split(' ')[0])).toEqual(['random', 'create']);
     expect(r.reports[0]!.ok).toBe(false);
     expect(r.reports[0]!.summary).toMatch(/LimitExceeded/);
+  });
+
+  it('the token secret cannot be deleted: the cluster is deleted, yet the drill fails at cleanup and names the secret left behind', async () => {
+    const r = await run({ secretDeleteFault: true });
+    expect(r.outcome).toMatch(/says which step or check failed/);
+    expect(r.ec.calls.at(-1)).toBe(`delete ${CLUSTER}`);
+    expect(r.secretStore.size).toBe(1);
+    expect(r.reports[0]!.ok).toBe(false);
+    expect(r.reports[0]!.summary).toMatch(/cleanup: .*InvalidRequestException|cleanup: .*remove its replicas first/);
+    expect(r.reports[0]!.summary).toContain(
+      'AUTH token secret left behind: arn:aws:secretsmanager:eu-west-1:000000000000:secret:redis-dr/drill/drill-exec-1-AbCdEf',
+    );
   });
 
   it("a group with the drill's id already exists (someone else's): the create fails, the group is never touched", async () => {
@@ -753,9 +781,10 @@ describe('restore drill state machine, executed locally from the synthesized def
   });
 
   it('a create retried after a fault that had in fact made the group: the owner check finds it ours and deletes it', async () => {
-    const r = await run({ fake: (ec) => (ec.faultAfterCreate = true) });
+    // The group just made is still creating: its tags are refused twice before it is available.
+    const r = await run({ fake: (ec) => ((ec.faultAfterCreate = true), (ec.busyTagReads = 2)) });
     expect(r.outcome).toMatch(/says which step or check failed/);
-    expect(r.ec.calls).toEqual([`create ${CLUSTER}`, `create ${CLUSTER}`, `tags ${CLUSTER}`, `delete ${CLUSTER}`]);
+    expect(r.ec.calls).toEqual([`create ${CLUSTER}`, `create ${CLUSTER}`, `tags ${CLUSTER}`, `tags ${CLUSTER}`, `tags ${CLUSTER}`, `delete ${CLUSTER}`]);
     expect(r.ec.groups.size).toBe(0); // nothing left behind
     expect(r.reports[0]!.summary).toMatch(/ReplicationGroupAlreadyExists/);
     expect(r.secretStore.size).toBe(0);
@@ -984,6 +1013,13 @@ describe('restore drill state machine, executed locally from the synthesized def
       expect(r.outcome).toBe('succeeded');
       expect(order(r.ec.calls).filter((c) => c === 'delete-serverless')).toHaveLength(2);
       expect(order(r.ec.calls).filter((c) => c === 'delete-user-group')).toHaveLength(3);
+      expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
+    });
+
+    it('its tags refused while the cache is not available (ListTagsForResource answers only for an available one): the owner check waits, then the cache is deleted', async () => {
+      const r = await run({ select: () => serverless(), fake: (ec) => (ec.busyTagReads = 2) });
+      expect(r.outcome).toBe('succeeded');
+      expect(order(r.ec.calls).filter((c) => c === 'tags')).toHaveLength(3);
       expect(r.ec.groups.size + r.ec.drillGroups.size + r.ec.users.size).toBe(0);
     });
 

@@ -51,8 +51,9 @@ const EXPECTED: Record<string, AslRetrier[] | undefined> = {
   'Describe serverless cache': undefined,
   // A second 15-minute verify would cost the budget another 15 minutes.
   'Verify data': undefined,
-  'Check owner': [throttled(true)],
-  'Check serverless owner': [throttled(true)],
+  // ListTagsForResource answers only for an available group or cache: one still creating is waited for, as the delete waits.
+  'Check owner': [throttled(true), { ErrorEquals: ec('InvalidReplicationGroupState'), ...BUSY }],
+  'Check serverless owner': [throttled(true), { ErrorEquals: ec('InvalidServerlessCacheState'), ...BUSY }],
   'Delete cluster': [throttled(true), { ErrorEquals: ec('InvalidReplicationGroupState'), ...BUSY }],
   'Delete serverless cache': [throttled(true), { ErrorEquals: ec('InvalidServerlessCacheState'), ...BUSY }],
   'Delete drill user group': [throttled(true), { ErrorEquals: ec('InvalidUserGroupState'), ...BUSY }],

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { parseDrillRecord } from '../../../../lambdas/domain/self-managed/drill-record.js';
+import { recordLocalDrill } from '../../../../lambdas/jobs/drills/local-drill-from.js';
+import { type LocalDrillResult, withCleanup } from '../../../../lambdas/jobs/drills/local-drill.js';
+
+/** A run whose every check passed (what runLocalDrill returns before the cleanup). */
+const PASSED: Omit<LocalDrillResult, 'cleanup'> = {
+  file: '/backups/cache-a/cache-a-20261125T031500Z.rdb',
+  bytes: 1234,
+  verdict: 'passed',
+  ok: true,
+  checks: [
+    { name: 'key-count', ok: true, expected: 'exactly 10', found: '10 keys' },
+    { name: 'sample', ok: true, expected: '10 random keys', found: '10 sampled' },
+  ],
+  keys: 10,
+  server: { bin: '/usr/bin/redis-server', engine: 'redis', version: '7.0.15', loadSeconds: 0.01 },
+  verifySeconds: 0.02,
+};
+const CLEAN = { serverStarted: true, removed: ['/tmp/redis-dr-drill-a'], problems: [] };
+const LEFT = { serverStarted: true, removed: [], problems: ['could not remove /tmp/redis-dr-drill-a: EBUSY'] };
+
+describe('withCleanup: a local drill is passed only once everything it made is gone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'local-drill-cleanup-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('checks passed and the cleanup complete: passed', () => {
+    expect(withCleanup(PASSED, CLEAN)).toMatchObject({ verdict: 'passed', ok: true, cleanup: CLEAN });
+  });
+
+  it('checks passed but a directory left behind: failed, the cleanup named as the problem, never "passed"', () => {
+    const full = withCleanup(PASSED, LEFT);
+    expect(full).toMatchObject({ ok: false, verdict: 'failed', cleanup: LEFT });
+    expect(full.problem).toBe('the checks passed, but the cleanup is incomplete: could not remove /tmp/redis-dr-drill-a: EBUSY');
+  });
+
+  it('the record left beside the backups says why, not "passed" (report --destination shows the reason)', async () => {
+    const store = new FileBackupStore(dir);
+    const at = { store, target: 'cache-a', point: 'cache-a-20261125T031500Z.rdb', input: { kind: 'file', path: PASSED.file, bytes: 1234 } as const };
+    const name = await recordLocalDrill(at, withCleanup(PASSED, LEFT), new Date('2026-11-25T04:00:00Z'), 'ops@host');
+    const record = parseDrillRecord(readFileSync(join(dir, name), 'utf8'))!;
+    expect(record).toMatchObject({ passed: false, verdict: 'failed' });
+    expect(record.reason).toMatch(/cleanup is incomplete: could not remove/);
+    expect(record.rtoSeconds).toBeUndefined();
+  });
+
+  it('a failed check keeps its verdict and reason with a cleanup problem too', () => {
+    const failed = {
+      ...PASSED,
+      verdict: 'failed' as const,
+      ok: false,
+      checks: [{ name: 'key-count' as const, ok: false, expected: 'exactly 10', found: '3 keys' }],
+    };
+    expect(withCleanup(failed, LEFT)).toMatchObject({ ok: false, verdict: 'failed' });
+    expect(withCleanup(failed, LEFT).problem).toBeUndefined();
+  });
+});
