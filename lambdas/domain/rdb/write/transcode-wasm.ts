@@ -217,15 +217,18 @@ const SPLIT = 134217729;
 /**
  * A score's text `[from, to)` as write/transcode.ts's `shortDecimal` reads
  * it, step for step (Clinger's fast path up to 15 significant digits; 16–17
- * digits by a candidate and its exact residual, Dekker's TwoProduct), or NaN
- * where that leaves it to `Number` (then the import reads it), and also
- * where the candidate is below 2^-969 (its half unit is built from its bits here).
+ * digits by a candidate and its exact residual, Dekker's TwoProduct; the
+ * digits split into two exact doubles by their bits, not their first 9
+ * decimal digits: one accumulator a digit, not two, and the same residual),
+ * or NaN where that leaves it to `Number` (then the import reads it), and
+ * also where the candidate is below 2^-969 (its half unit is built from its
+ * bits here).
  */
 function scoreCode(): { locals: number[]; code: number[] } {
   const [FROM, TO] = [0, 1];
   const [I, C, NEG, SIG, FRAC, POINT, DIGITS, , , STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]; // 9, 10: unused
-  const [M, HI, LO, BITS] = [13, 14, 15, 16];
-  const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const [M, , , BITS] = [13, 14, 15, 16]; // 14, 15: unused
+  const [, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]; // 17: unused
   const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
   const b = new Body();
   const e = b.emit.bind(b);
@@ -234,28 +237,25 @@ function scoreCode(): { locals: number[]; code: number[] } {
   /** Returns the local `q`, negated for a text with a minus sign. */
   const signed = (q: number): number[] => [...get(q), OP.f64Neg, ...get(q), ...get(NEG), OP.select, OP.return];
   const pow10 = (index: number[]): number[] => [...index, ...i32(3), OP.i32Shl, OP.f64Load, 3, ...uleb(POW10_AT)];
-  const f = (...ops: (number | number[])[]): number[] => ops.flatMap((op) => (typeof op === 'number' ? [op] : op));
   e(get(FROM), set(I));
   e(load8(get(I)), i32(0x2d), OP.i32Eq, OP.if, OP.void, i32(1), set(NEG), add(I, 1), OP.end);
   e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
   e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
-  e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
-  e(add(SIG, 1));
-  // A significant digit also goes into HI (the first 9) or LO (the rest), for the 16–17-digit reading below:
-  // in this one pass over the text, not a second (Redis 7.0 writes nearly every listpack score as `%.17g`).
-  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
-  e(get(SIG), i32(9), OP.i32LeU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
-  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, OP.end);
+  // Every digit into M (a leading zero leaves it 0: under 10^17 < 2^57 for the 17 significant digits read below, whatever
+  // wraps beyond is refused by the count); SIG counts from the first nonzero one, without a branch.
+  e(get(SIG), get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, i32(0), OP.i32Ne, OP.i32Add, set(SIG));
   e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
   e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
   e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
   e(add(I, 1), OP.br, 0, OP.end, OP.end);
   e(get(DIGITS), OP.i32Eqz, get(FRAC), i32(22), OP.i32GtU, OP.i32Or, nanIf);
   e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
-  // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
+  // 16–17 significant digits: D = M = A + LOF, two exact doubles (its bits above the low 24, under 2^57, and the low 24):
+  // A − PH below is then exact (Sterbenz: D ≥ 2^53, so A is within a factor 2 of PH) and A − PH + LOF = D − PH exactly, as
+  // with shortDecimal's split into its first 9 decimal digits and the rest: the same residual R, bit for bit.
   e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
-  e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
-  e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
+  e(pow10(get(FRAC)), set(P));
+  e(get(M), i64(-(1n << 24n)), OP.i64And, OP.f64ConvertI64U, set(A), get(M), i64((1n << 24n) - 1n), OP.i64And, OP.f64ConvertI64U, set(LOF));
   e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 53), OP.f64Lt, nanIf);
   e(get(V), get(P), OP.f64Div, set(Q));
   e(OP.loop, OP.void);
