@@ -190,7 +190,7 @@ export class KeyListDigest implements ElementSink {
    * ElementSink: a plain list, set, zset or hash (RDB type 1, 2, 5 or 4) whose object bytes are `b[from, to)` (a file read
    * back: the verifier's read walked its every length): its kind, its elements as they lie, its count. The same bytes as
    * its elements fed one by one ({@link element}, {@link score}, {@link end}), with no walk.
-   * @throws RangeError where its count is not in a form the writer writes (the shortest 6-, 14- or 32-bit one)
+   * @throws RangeError where its count is in no 6-, 14- or 32-bit form (a 64-bit count, which the writer never writes), or runs past the bytes
    */
   plainAt(kind: 'list' | 'set' | 'zset' | 'hash', b: Uint8Array, from: number, to: number): void {
     const first = from < to ? b[from]! : 0xff;
