@@ -469,8 +469,9 @@ function refusalText(target: string, problems: readonly string[], refused: reado
  * proves to be one the input's read checked in full is read by its bounds
  * (RdbKeyReaderOptions.valueCheckedBefore): a key copied as it was (its bytes
  * held against the input's), and a plain list, set, hash or zset (its every
- * length and element walked here and held, in order, against the input
- * value's elements: what the verifier checks of a plain form, no duplicate
+ * length walked by the verifier's read, its bytes as they lie held against
+ * the input value's elements framed as a plain form frames them, in order:
+ * key-list.ts plainAt; what the verifier checks of a plain form, no duplicate
  * member, no empty collection, its strings well formed, holds of them as it
  * held of the input's), and a stream written in an older layout (its bytes
  * digested as they lie against the input's runs that layout stores:
@@ -495,7 +496,7 @@ async function readBack(
   const visit = (k: KeyInPlace): void => {
     if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
     else if (digestsPlainForm(k.type)) {
-      // Re-encoded into a plain form: its elements digested where they lie (the same framing the writer's walk fed).
+      // Re-encoded into a plain form: its bytes digested where they lie (the plain form's framing, which the writer's walk fed).
       digest.valueHeadAt(k);
       digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {

@@ -46,6 +46,7 @@ export const OP = {
   f64Store: 0x39,
   f64Const: 0x44,
   i32Store8: 0x3a,
+  i32Store16: 0x3b,
   i64Store8: 0x3c,
   call: 0x10,
   select: 0x1b,

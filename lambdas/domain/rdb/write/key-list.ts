@@ -11,12 +11,25 @@
  * and the read-back decodes them in file order, so an ordered digest is
  * exact here and skips the canonical digest's sorting and per-key hashes
  * (most of a re-encoding conversion's time). Scores are held as doubles
- * (`1` and `1.0` are one score), as the writer stores them. A collection's
- * entries are framed by a tag byte each (0) and a closing tag (1) with the
- * count, so a walk that learns the count only at the end
- * (write/transcode.ts, fed as an {@link ElementSink}) feeds the same bytes
- * as {@link KeyListDigest.addValue} of the decoded value. A part's length is
- * a LEB128 varint (one byte for most elements, not four).
+ * (`1` and `1.0` are one score), as the writer stores them.
+ *
+ * A list, set, zset or hash is framed as its plain form (RDB types 1, 2, 5,
+ * 4) frames its elements: each string an RDB length (rdbSaveLen's shortest
+ * form) and its bytes, each score its 8 bytes (a little-endian double),
+ * then a closing byte 0xff (no element starts with it) and the entries'
+ * count, so a walk that learns the count only at the end (write/transcode.ts,
+ * fed as an {@link ElementSink}) feeds the same bytes as
+ * {@link KeyListDigest.addValue} of the decoded value, and a plain form read
+ * back is digested by its bytes as they lie ({@link KeyListDigest.plainAt}:
+ * no walk, no copy of its own), its elements framed by the file. That is
+ * exact: the verifier's read of the value walked its every length, so its
+ * bytes are `count` elements each an RDB length and bytes; where they equal
+ * the input's framing, element boundary for boundary (each length byte the
+ * input's, which is in the shortest form, read as the verifier reads it),
+ * the elements are the input's. The elements' framing is written by the
+ * digest's own encoders (here, and the WebAssembly walk's `rdbLength`),
+ * not the writer's. Other parts' lengths (names, a stream's runs) are
+ * LEB128 varints (one byte for most, not four).
  *
  * The hash is not SHA-256: nothing here needs a cryptographic property (the
  * two digests are computed by this process over bytes it wrote and read back;
@@ -131,9 +144,9 @@ export class KeyListDigest implements ElementSink {
     this.at += 8;
   }
 
-  /** A length-prefixed part `b[from, to)`; a big one goes to the hash as it is (no copy), a short one is copied in a loop (no view made). */
+  /** A length-prefixed part `b[from, to)` (a LEB128 length); a big one goes to the hash as it is (no copy), a short one is copied in a loop (no view made). */
   part(b: Uint8Array, from = 0, to = b.length): void {
-    this.tagged(-1, b, from, to);
+    this.prefixed(false, b, from, to);
   }
 
   /** A part's length alone: its `n` bytes follow through {@link framed} (a part gathered from pieces: write/source-forms.ts StreamLayout). */
@@ -142,33 +155,59 @@ export class KeyListDigest implements ElementSink {
     this.at = varint(n, this.buf, this.at);
   }
 
-  /** ElementSink: an entry starts (tag 0) with the part `b[from, to)`: {@link entry} and {@link part} in one. */
-  entryPart(b: Uint8Array, from: number, to: number): void {
-    this.tagged(0, b, from, to);
+  /** ElementSink: a string element `b[from, to)` of a collection, framed as its plain form frames it (an RDB length, then its bytes). */
+  element(b: Uint8Array, from: number, to: number): void {
+    this.prefixed(true, b, from, to);
   }
 
-  /** A part after the tag byte `tag` (-1: none), its varint length and bytes written after one room check (one per element of a re-encoded value). */
-  private tagged(tag: number, b: Uint8Array, from: number, to: number): void {
+  /** `b[from, to)` after its length (`rdb`: an RDB length, else LEB128; both one byte under 64), written after one room check (one per element of a re-encoded value). */
+  private prefixed(rdb: boolean, b: Uint8Array, from: number, to: number): void {
     const n = to - from;
     if (n >= BATCH_BYTES) {
-      this.room(6);
-      if (tag >= 0) this.buf[this.at++] = tag;
-      this.at = varint(n, this.buf, this.at);
+      this.room(5);
+      this.at = rdb ? rdbLength(n, this.buf, this.at) : varint(n, this.buf, this.at);
       this.update(b, from, to);
       return;
     }
-    this.room(4 + n);
+    this.room(5 + n);
     const buf = this.buf;
     let at = this.at;
-    if (tag >= 0) buf[at++] = tag;
-    if (n < 128) buf[at++] = n;
-    else at = varint(n, buf, at);
+    if (n < 64) buf[at++] = n;
+    else at = rdb ? rdbLength(n, buf, at) : varint(n, buf, at);
     if (n > 32) buf.set(b.subarray(from, to), at);
     else for (let i = from, j = at; i < to; i++) buf[j++] = b[i]!;
     this.at = at + n;
   }
 
-  /** ElementSink: entries framed already as {@link entryPart}, {@link part} and {@link f64} frame them, `b[from, to)` (the WebAssembly walks' bytes). */
+  /** ElementSink: a zset's score, as its plain form holds it (8 bytes, a little-endian double). */
+  score(d: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, d, true);
+    this.at += 8;
+  }
+
+  /**
+   * ElementSink: a plain list, set, zset or hash (RDB type 1, 2, 5 or 4) whose object bytes are `b[from, to)` (a file read
+   * back: the verifier's read walked its every length): its kind, its elements as they lie, its count. The same bytes as
+   * its elements fed one by one ({@link element}, {@link score}, {@link end}), with no walk.
+   * @throws RangeError where its count is in no 6-, 14- or 32-bit form (a 64-bit count, which the writer never writes), or runs past the bytes
+   */
+  plainAt(kind: 'list' | 'set' | 'zset' | 'hash', b: Uint8Array, from: number, to: number): void {
+    const first = from < to ? b[from]! : 0xff;
+    let count: number;
+    let at: number;
+    if (first < 0x40) (count = first), (at = from + 1);
+    else if (first < 0x80) (count = ((first & 0x3f) << 8) | b[from + 1]!), (at = from + 2);
+    else if (first === 0x80 && from + 5 <= to)
+      (count = ((b[from + 1]! << 24) | (b[from + 2]! << 16) | (b[from + 3]! << 8) | b[from + 4]!) >>> 0), (at = from + 5);
+    else throw new RangeError(`a plain ${kind}'s count starts with 0x${first.toString(16)}, a form the writer does not write`);
+    if (at > to) throw new RangeError(`a plain ${kind}'s count runs past its bytes`);
+    this.kind(kind);
+    this.framed(b, at, to);
+    this.end(count);
+  }
+
+  /** ElementSink: elements framed already as {@link element} and {@link score} frame them, `b[from, to)` (the WebAssembly walk's bytes). */
   framed(b: Uint8Array, from: number, to: number): void {
     const n = to - from;
     if (n >= BATCH_BYTES) {
@@ -213,16 +252,10 @@ export class KeyListDigest implements ElementSink {
     this.buf[this.at++] = KINDS[kind];
   }
 
-  /** ElementSink: an entry starts (tag 0); {@link end} is tag 1, so the entries need no count up front. */
-  entry(): void {
-    this.room(1);
-    this.buf[this.at++] = 0;
-  }
-
-  /** ElementSink: the collection ends after `count` entries. */
+  /** ElementSink: the collection ends after `count` entries (0xff, which starts no element, then the count), so its elements need no count up front. */
   end(count: number): void {
     this.room(1);
-    this.buf[this.at++] = 1;
+    this.buf[this.at++] = 0xff;
     this.u32(count);
   }
 
@@ -236,22 +269,22 @@ export class KeyListDigest implements ElementSink {
         return;
       case 'list':
         this.kind('list');
-        for (const item of value.items) this.entry(), this.part(item);
+        for (const item of value.items) this.element(item, 0, item.length);
         this.end(value.items.length);
         return;
       case 'set':
         this.kind('set');
-        for (const m of value.members) this.entry(), this.part(m);
+        for (const m of value.members) this.element(m, 0, m.length);
         this.end(value.members.length);
         return;
       case 'zset':
         this.kind('zset');
-        for (const [m, score] of value.entries) this.entry(), this.part(m), this.f64(scoreToDouble(score));
+        for (const [m, score] of value.entries) this.element(m, 0, m.length), this.score(scoreToDouble(score));
         this.end(value.entries.length);
         return;
       case 'hash':
         this.kind('hash');
-        for (const [f, v] of value.fields) this.entry(), this.part(f), this.part(v);
+        for (const [f, v] of value.fields) this.element(f, 0, f.length), this.element(v, 0, v.length);
         this.end(value.fields.length);
         return;
       case 'stream':
@@ -297,6 +330,26 @@ export class KeyListDigest implements ElementSink {
     const hex = (s: number, seed: bigint) => xxh64Finish(this.pair, s, seed, tail, length).toString(16).padStart(16, '0');
     return `${hex(0, SEED_A)}${hex(1, SEED_B)}`;
   }
+}
+
+/** `n` (< 2^32) as an RDB length (rdbSaveLen's shortest form: 6-bit, 14-bit, or 0x80 and 32 bits big-endian) into `buf` at `at`; returns the offset after it. */
+function rdbLength(n: number, buf: Uint8Array, at: number): number {
+  if (n < 64) {
+    buf[at] = n;
+    return at + 1;
+  }
+  if (n < 16384) {
+    buf[at] = 0x40 | (n >>> 8);
+    buf[at + 1] = n & 0xff;
+    return at + 2;
+  }
+  if (n > 0xffffffff) throw new RangeError(`an element of ${n} bytes`);
+  buf[at] = 0x80;
+  buf[at + 1] = n >>> 24;
+  buf[at + 2] = n >>> 16;
+  buf[at + 3] = n >>> 8;
+  buf[at + 4] = n;
+  return at + 5;
 }
 
 /** `n` (< 2^31) as a LEB128 varint into `buf` at `at`; returns the offset after it. */

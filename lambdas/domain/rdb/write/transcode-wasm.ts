@@ -4,15 +4,18 @@
  * - `lp`: a listpack's entries written in their plain form (each an RDB
  *   string: an integer entry as its decimal text; a zset's score as a
  *   little-endian binary double) into the output region, and the same
- *   elements, framed as write/key-list.ts's digest frames them (tag 0, a
- *   LEB128 length and the bytes; a score as a big-endian double), into the
- *   digest region, each copied from the listpack, not from the output;
- * - `plain`: a plain list, set, hash or zset (RDB types 1, 2, 4, 5) read
- *   back, its elements framed into the digest region the same way.
+ *   elements, framed as write/key-list.ts's digest frames them (the plain
+ *   form's own framing: an RDB length and the bytes, a score's 8 bytes; by
+ *   an encoder of its own, {@link rdbLength}), into the digest region, each
+ *   copied from the listpack, not from the output.
+ *
+ * The read-back needs no walk of its own: a plain form written is digested
+ * by its bytes as they lie (write/key-list.ts `plainAt`), after the
+ * verifier's read has walked its every length.
  *
  * In JavaScript (write/transcode.ts, the fallback and the judge of every
  * problem) these were the re-encoding conversion's largest cost: a byte loop
- * per element and three copies of each (output, digest, read-back digest),
+ * per element and copies of each (output, digest),
  * and the optimizing compiler's work on them (bench/README.md, convert-rdb).
  *
  * Like the verifier's walks they answer only "done" (with the entries
@@ -27,13 +30,12 @@
  *
  * Memory: two cells (the output's and the digest's end) at 0 and 4, an
  * integer's digits before {@link DIGITS_END}, the input at {@link IN} (a
- * listpack or a plain value, copied in), the output at {@link OUT}, the
+ * listpack, copied in), the output at {@link OUT}, the
  * digest's bytes at {@link DIG}; 64 spare bytes after each region (short
  * copies move whole 8-byte words).
  *
  * ```wat
  * (func $lp (param $from i32) (param $to i32) (param $kind i32) (param $dig i32) (result i32))    ;; kind: 0 list/set, 1 hash, 2 zset
- * (func $plain (param $from i32) (param $end i32) (param $kind i32) (param $dig i32) (result i32))
  * ```
  */
 import { F64, I32, I64, instantiateModule, OP, sleb, sleb64, uleb } from '../codecs/wasm.js';
@@ -44,7 +46,7 @@ const CELL_DIG = 4;
 const DIGITS_END = 48;
 /** 10^0 … 10^22 as doubles (the exact ones), for the score reading. */
 const POW10_AT = 256;
-/** The input region: a listpack or a plain value, at most {@link IN_CAP} bytes. */
+/** The input region: a listpack, at most {@link IN_CAP} bytes. */
 export const IN = 65536;
 export const IN_CAP = 1 << 20;
 export const OUT = IN + IN_CAP + 64;
@@ -99,26 +101,28 @@ function copy(b: Body, src: number, n: number, dst: number, j: number): void {
   b.emit(add(dst, get(n)));
 }
 
-/** `n` (local) as a LEB128 varint at the address in local `dst` (advanced); `t` a scratch local. One byte (most lengths) without the loop. */
-function varint(b: Body, n: number, dst: number, t: number): void {
-  b.emit(get(n), i32(0x80), OP.i32LtU, OP.if, OP.void, store8(get(dst), get(n)), add(dst, 1), OP.else);
-  b.emit(get(n), set(t), OP.block, OP.void, OP.loop, OP.void);
-  b.emit(get(t), i32(0x80), OP.i32LtU, OP.brIf, 1);
-  b.emit(store8(get(dst), [...get(t), ...i32(0x7f), OP.i32And, ...i32(0x80), OP.i32Or]), add(dst, 1));
-  b.emit(get(t), i32(7), OP.i32ShrU, set(t), OP.br, 0, OP.end, OP.end);
-  b.emit(store8(get(dst), get(t)), add(dst, 1), OP.end);
-}
-
-/** The i64 local `u` as 8 big-endian bytes at the address in local `dst` (advanced). */
-function bigEndian64(b: Body, u: number, dst: number): void {
-  for (let k = 0; k < 8; k++) b.emit(get(dst), get(u), i64(BigInt(56 - 8 * k)), OP.i64ShrU, OP.i64Store8, 0, k);
-  b.emit(add(dst, 8));
+/**
+ * `n` (local, < 2^31) as an RDB length at the address in local `dst` (advanced): one byte under 64, two
+ * (`0x40 | n >> 8`, `n & 0xff`) under 16,384, else `0x80` and 32 bits big-endian, as rdbSaveLen and
+ * write/rdb-out.ts `len` write it. The digest's own encoder, written apart from the output's (the digest
+ * holds the output against the input's elements: write/key-list.ts).
+ */
+function rdbLength(b: Body, n: number, dst: number): void {
+  b.emit(get(n), i32(64), OP.i32LtU, OP.if, OP.void, store8(get(dst), get(n)), add(dst, 1), OP.else);
+  b.emit(get(n), i32(16384), OP.i32LtU, OP.if, OP.void);
+  // The two bytes as one little-endian 16-bit word: the high 6 bits and 0x40 first, the low 8 second.
+  b.emit(get(dst), get(n), i32(8), OP.i32ShrU, i32(0x40), OP.i32Or, get(n), i32(0xff), OP.i32And, i32(8), OP.i32Shl, OP.i32Or);
+  b.emit(OP.i32Store16, 0, 0, add(dst, 2), OP.else, store8(get(dst), i32(0x80)));
+  // The 32 bits byte-swapped into a little-endian word.
+  b.emit(get(dst), get(n), i32(24), OP.i32Shl, get(n), i32(0xff00), OP.i32And, i32(8), OP.i32Shl, OP.i32Or);
+  b.emit(get(n), i32(8), OP.i32ShrU, i32(0xff00), OP.i32And, OP.i32Or, get(n), i32(24), OP.i32ShrU, OP.i32Or, OP.i32Store, 0, 1);
+  b.emit(add(dst, 5), OP.end, OP.end);
 }
 
 /** The listpack walk: `lp(from, to, kind, dig)`. */
 function lpCode(): { locals: number[]; code: number[] } {
   const [P, LPTO, KIND, DIG_ON] = [0, 1, 2, 3];
-  const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, T, NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, , NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]; // 15: unused
   const [V, U] = [17, 18];
   const D = 19;
   const [W, Q, UQ] = [20, 21, 22];
@@ -170,17 +174,15 @@ function lpCode(): { locals: number[]; code: number[] } {
   e(i32(DIGITS_END), get(FROM), OP.i32Sub, set(N), OP.end);
   e(get(FROM), set(SRC));
   e(get(KIND), i32(KIND_ZSET), OP.i32Eq, get(PHASE), OP.i32And, OP.if, OP.void);
-  // A score: a binary double, little-endian into the output, big-endian into the digest.
+  // A score: a binary double, little-endian, into the output and the digest.
   e(get(ENC), i32(0x80), OP.i32LtU, get(ENC), i32(0xc0), OP.i32GeU, get(ENC), i32(0xe0), OP.i32LtU, OP.i32And, OP.i32Or);
   e(get(ENC), i32(0xf1), OP.i32GeU, OP.i32Or, OP.if, OP.void, get(V), OP.f64ConvertI64S, set(D), OP.else);
   e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_SCORE, tee(D), get(D), OP.f64Ne, OP.if, OP.void);
   e(get(SRC), get(SRC), get(N), OP.i32Add, OP.call, FN_JS_SCORE, tee(D), get(D), OP.f64Ne, returnIf(ASK_JS), OP.end, OP.end);
   e(get(OUTP), i32(OUT_END - 8), OP.i32GtU, get(DIGP), i32(DIG_END - 8), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
   e(get(OUTP), get(D), OP.f64Store, 0, 0, add(OUTP, 8));
-  e(get(DIG_ON), OP.if, OP.void, get(D), OP.i64ReinterpretF64, set(U));
-  bigEndian64(b, U, DIGP);
-  e(OP.end, OP.else);
-  // An element: its RDB length and bytes into the output; tag (first of an entry), varint length and bytes into the digest.
+  e(get(DIG_ON), OP.if, OP.void, get(DIGP), get(D), OP.f64Store, 0, 0, add(DIGP, 8), OP.end, OP.else);
+  // An element: its RDB length and bytes into the output, and into the digest (its own encoder).
   e(get(N), get(OUTP), OP.i32Add, i32(OUT_END - 16), OP.i32GtU, get(N), get(DIGP), OP.i32Add, i32(DIG_END - 16), OP.i32GtU, OP.i32Or);
   e(get(N), i32(0x3fffffff), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
   e(get(N), i32(64), OP.i32LtU, OP.if, OP.void, store8(get(OUTP), get(N)), add(OUTP, 1), OP.else);
@@ -191,8 +193,7 @@ function lpCode(): { locals: number[]; code: number[] } {
   e(add(OUTP, 5), OP.end, OP.end);
   copy(b, SRC, N, OUTP, J);
   e(get(DIG_ON), OP.if, OP.void);
-  e(get(PHASE), OP.i32Eqz, OP.if, OP.void, store8(get(DIGP), i32(0)), add(DIGP, 1), OP.end);
-  varint(b, N, DIGP, T);
+  rdbLength(b, N, DIGP);
   copy(b, SRC, N, DIGP, J);
   e(OP.end, OP.end);
   // The next element: a list or set's entry is one, a hash's or zset's two.
@@ -205,54 +206,9 @@ function lpCode(): { locals: number[]; code: number[] } {
   return { locals, code: b.out };
 }
 
-/** The plain-form walk: `plain(from, end, kind, dig)` (dig unused: the walk feeds only the digest). */
-function plainCode(): { locals: number[]; code: number[] } {
-  const [P, END, KIND] = [0, 1, 2];
-  const [COUNT, I, B, LEN, DIGP, SRC, J, T] = [4, 5, 6, 7, 8, 9, 10, 11];
-  const U = 12;
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I64];
-  const b = new Body();
-  const e = b.emit.bind(b);
-  /** An RDB length at P into LEN (6-, 14- or 32-bit; anything else asks JavaScript), P after it, within END. */
-  const length = (): void => {
-    e(load8(get(P)), tee(B), i32(0x40), OP.i32LtU, OP.if, OP.void, get(B), set(LEN), add(P, 1), OP.else);
-    e(get(B), i32(0x80), OP.i32LtU, OP.if, OP.void, get(B), i32(0x3f), OP.i32And, i32(8), OP.i32Shl, load8(get(P), 1), OP.i32Or, set(LEN), add(P, 2));
-    e(OP.else, get(B), i32(0x80), OP.i32Ne, returnIf(ASK_JS));
-    e(load8(get(P), 1), i32(24), OP.i32Shl, load8(get(P), 2), i32(16), OP.i32Shl, OP.i32Or, load8(get(P), 3), i32(8), OP.i32Shl, OP.i32Or);
-    e(load8(get(P), 4), OP.i32Or, tee(LEN), i32(0), OP.i32LtS, returnIf(ASK_JS), add(P, 5), OP.end, OP.end);
-    e(get(P), get(END), OP.i32GtU, returnIf(ASK_JS));
-  };
-  /** A string at P: its bytes framed into the digest (`tag`: an entry's first). */
-  const string = (tag: boolean): void => {
-    length();
-    e(get(LEN), get(END), get(P), OP.i32Sub, OP.i32GtU, returnIf(ASK_JS));
-    e(get(LEN), get(DIGP), OP.i32Add, i32(DIG_END - 24), OP.i32GtU, get(LEN), i32(0x3fffffff), OP.i32GtU, OP.i32Or, returnIf(TOO_LARGE));
-    e(get(P), set(SRC), add(P, get(LEN)));
-    if (tag) e(store8(get(DIGP), i32(0)), add(DIGP, 1));
-    varint(b, LEN, DIGP, T);
-    copy(b, SRC, LEN, DIGP, J);
-  };
-  e(i32(CELL_DIG), OP.i32Load, 2, 0, set(DIGP));
-  length();
-  e(get(LEN), set(COUNT));
-  e(OP.block, OP.void, OP.loop, OP.void, get(I), get(COUNT), OP.i32GeU, OP.brIf, 1);
-  string(true);
-  e(get(KIND), i32(KIND_HASH), OP.i32Eq, OP.if, OP.void);
-  string(false);
-  e(OP.end, get(KIND), i32(KIND_ZSET), OP.i32Eq, OP.if, OP.void);
-  e(get(P), i32(8), OP.i32Add, get(END), OP.i32GtU, returnIf(ASK_JS));
-  e(get(P), OP.i64Load, 0, 0, set(U), add(P, 8));
-  bigEndian64(b, U, DIGP);
-  e(OP.end, add(I, 1), OP.br, 0, OP.end, OP.end);
-  e(get(P), get(END), OP.i32Ne, returnIf(ASK_JS));
-  e(i32(CELL_DIG), get(DIGP), OP.i32Store, 2, 0);
-  e(get(COUNT));
-  return { locals, code: b.out };
-}
-
-/** Function indices: the import first, then the module's own. */
+/** Function indices: the import first, then the module's own (`lp`, `score`). */
 const FN_JS_SCORE = 0;
-const FN_SCORE = 3;
+const FN_SCORE = 2;
 
 const f64c = (x: number): number[] => [OP.f64Const, ...new Uint8Array(Float64Array.of(x).buffer)];
 /** Dekker's splitter for doubles (2^27 + 1). */
@@ -261,15 +217,18 @@ const SPLIT = 134217729;
 /**
  * A score's text `[from, to)` as write/transcode.ts's `shortDecimal` reads
  * it, step for step (Clinger's fast path up to 15 significant digits; 16–17
- * digits by a candidate and its exact residual, Dekker's TwoProduct), or NaN
- * where that leaves it to `Number` (then the import reads it), and also
- * where the candidate is below 2^-969 (its half unit is built from its bits here).
+ * digits by a candidate and its exact residual, Dekker's TwoProduct; the
+ * digits split into two exact doubles by their bits, not their first 9
+ * decimal digits: one accumulator a digit, not two, and the same residual),
+ * or NaN where that leaves it to `Number` (then the import reads it), and
+ * also where the candidate is below 2^-969 (its half unit is built from its
+ * bits here).
  */
 function scoreCode(): { locals: number[]; code: number[] } {
   const [FROM, TO] = [0, 1];
   const [I, C, NEG, SIG, FRAC, POINT, DIGITS, , , STEP, EXP] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]; // 9, 10: unused
-  const [M, HI, LO, BITS] = [13, 14, 15, 16];
-  const [SCALE, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const [M, , , BITS] = [13, 14, 15, 16]; // 14, 15: unused
+  const [, P, A, LOF, Q, HALF, PH, PL, R, T, AH, AL, BH, BL, V] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]; // 17: unused
   const locals = [...Array(11).fill(I32), ...Array(4).fill(I64), ...Array(15).fill(F64)];
   const b = new Body();
   const e = b.emit.bind(b);
@@ -278,28 +237,25 @@ function scoreCode(): { locals: number[]; code: number[] } {
   /** Returns the local `q`, negated for a text with a minus sign. */
   const signed = (q: number): number[] => [...get(q), OP.f64Neg, ...get(q), ...get(NEG), OP.select, OP.return];
   const pow10 = (index: number[]): number[] => [...index, ...i32(3), OP.i32Shl, OP.f64Load, 3, ...uleb(POW10_AT)];
-  const f = (...ops: (number | number[])[]): number[] => ops.flatMap((op) => (typeof op === 'number' ? [op] : op));
   e(get(FROM), set(I));
   e(load8(get(I)), i32(0x2d), OP.i32Eq, OP.if, OP.void, i32(1), set(NEG), add(I, 1), OP.end);
   e(OP.block, OP.void, OP.loop, OP.void, get(I), get(TO), OP.i32GeU, OP.brIf, 1);
   e(load8(get(I)), tee(C), i32(48), OP.i32Sub, i32(10), OP.i32LtU, OP.if, OP.void);
-  e(get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, OP.if, OP.void);
-  e(add(SIG, 1));
-  // A significant digit also goes into HI (the first 9) or LO (the rest), for the 16–17-digit reading below:
-  // in this one pass over the text, not a second (Redis 7.0 writes nearly every listpack score as `%.17g`).
-  const digit = f(get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U);
-  e(get(SIG), i32(9), OP.i32LeU, OP.if, OP.void, get(HI), i64(10n), OP.i64Mul, digit, OP.i64Add, set(HI));
-  e(OP.else, get(LO), i64(10n), OP.i64Mul, digit, OP.i64Add, set(LO), OP.end, OP.end);
+  // Every digit into M (a leading zero leaves it 0: under 10^17 < 2^57 for the 17 significant digits read below, whatever
+  // wraps beyond is refused by the count); SIG counts from the first nonzero one, without a branch.
+  e(get(SIG), get(SIG), get(C), i32(48), OP.i32Ne, OP.i32Or, i32(0), OP.i32Ne, OP.i32Add, set(SIG));
   e(get(M), i64(10n), OP.i64Mul, get(C), i32(48), OP.i32Sub, OP.i64ExtendI32U, OP.i64Add, set(M));
   e(add(DIGITS, 1), add(FRAC, get(POINT)), OP.else);
   e(get(C), i32(0x2e), OP.i32Ne, get(POINT), OP.i32Or, nanIf, i32(1), set(POINT), OP.end);
   e(add(I, 1), OP.br, 0, OP.end, OP.end);
   e(get(DIGITS), OP.i32Eqz, get(FRAC), i32(22), OP.i32GtU, OP.i32Or, nanIf);
   e(get(SIG), i32(15), OP.i32GtU, OP.if, OP.void);
-  // 16–17 significant digits: D = HI · 10^(SIG − 9) + LO, its first 9 digits and the rest.
+  // 16–17 significant digits: D = M = A + LOF, two exact doubles (its bits above the low 24, under 2^57, and the low 24):
+  // A − PH below is then exact (Sterbenz: D ≥ 2^53, so A is within a factor 2 of PH) and A − PH + LOF = D − PH exactly, as
+  // with shortDecimal's split into its first 9 decimal digits and the rest: the same residual R, bit for bit.
   e(get(SIG), i32(17), OP.i32GtU, get(FRAC), i32(20), OP.i32GtU, OP.i32Or, nanIf);
-  e(pow10(f(get(SIG), i32(9), OP.i32Sub)), set(SCALE), pow10(get(FRAC)), set(P));
-  e(get(HI), OP.f64ConvertI64U, get(SCALE), OP.f64Mul, set(A), get(LO), OP.f64ConvertI64U, set(LOF));
+  e(pow10(get(FRAC)), set(P));
+  e(get(M), i64(-(1n << 24n)), OP.i64And, OP.f64ConvertI64U, set(A), get(M), i64((1n << 24n) - 1n), OP.i64And, OP.f64ConvertI64U, set(LOF));
   e(get(A), get(LOF), OP.f64Add, tee(V), f64c(2 ** 53), OP.f64Lt, nanIf);
   e(get(V), get(P), OP.f64Div, set(Q));
   e(OP.loop, OP.void);
@@ -338,8 +294,6 @@ export interface TranscodeWasm {
   digEnd(): number;
   /** The listpack at `[from, to)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
   lp(from: number, to: number, kind: number, dig: number): number;
-  /** The plain value at `[from, end)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
-  plain(from: number, end: number, kind: number, dig: number): number;
   /** The score whose text is `[from, to)` of the memory, or NaN where the walk asks JavaScript. */
   score(from: number, to: number): number;
 }
@@ -358,7 +312,6 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
       imports: [{ name: 'score', params: [I32, I32], result: F64 }],
       functions: [
         { name: 'lp', ...sig, ...lpCode() },
-        { name: 'plain', ...sig, ...plainCode() },
         { name: 'score', params: [I32, I32], result: F64, ...scoreCode() },
       ],
       pages: PAGES,
@@ -378,7 +331,6 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
     outEnd: () => cells[0]!,
     digEnd: () => cells[1]!,
     lp: m.exports.lp as TranscodeWasm['lp'],
-    plain: m.exports.plain as TranscodeWasm['plain'],
     score: m.exports.score as TranscodeWasm['score'],
   };
 }

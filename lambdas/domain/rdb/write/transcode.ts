@@ -30,22 +30,20 @@ import { T_HASH, T_LIST, T_SET, T_ZSET_2 } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 import { DIG, IN, IN_CAP, KIND_HASH, KIND_ONE, KIND_ZSET, loadTranscodeWasm, OUT, type TranscodeWasm, transcodeWasmOnFirstUse } from './transcode-wasm.js';
 
-/** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines. */
+/** Where a transcoded value's elements go besides the output: a digest, in the framing write/key-list.ts defines (the plain form's). */
 export interface ElementSink {
   /** The value's kind, before its entries. */
   kind(kind: 'list' | 'set' | 'zset' | 'hash'): void;
-  /** An entry starts (an item, a member, a pair). */
-  entry(): void;
-  /** An element's bytes `b[from, to)`. */
-  part(b: Uint8Array, from: number, to: number): void;
-  /** An entry starts with the element `b[from, to)`: {@link entry}, then {@link part}. */
-  entryPart(b: Uint8Array, from: number, to: number): void;
-  /** A zset score. */
-  f64(d: number): void;
-  /** The value ends after `count` entries. */
+  /** A string element's bytes `b[from, to)` (an item, a member, a field, a field's value). */
+  element(b: Uint8Array, from: number, to: number): void;
+  /** A zset score, after its member. */
+  score(d: number): void;
+  /** The value ends after `count` entries (pairs count once). */
   end(count: number): void;
-  /** Entries framed already as this sink frames them (by the WebAssembly walks, write/transcode-wasm.ts): `b[from, to)`. */
+  /** Elements framed already as this sink frames them (by the WebAssembly walk, write/transcode-wasm.ts): `b[from, to)`. */
   framed(b: Uint8Array, from: number, to: number): void;
+  /** A plain form read back whose object bytes are `b[from, to)`: its kind, elements and count, from its bytes as they lie. */
+  plainAt(kind: 'list' | 'set' | 'zset' | 'hash', b: Uint8Array, from: number, to: number): void;
 }
 
 /** Where an LZF string's expansion may be already (rdb/keys.ts KeyInPlace: the verifier's read of the value expanded it just before). */
@@ -135,8 +133,8 @@ class ListpackWalk {
     return true;
   }
 
-  /** The entry as an RDB string into `out` and its bytes into `sink` (`first`: as the first element of an entry). */
-  emit(out: RdbOut, sink: ElementSink | undefined, first: boolean): void {
+  /** The entry as an RDB string into `out` and its bytes into `sink`. */
+  emit(out: RdbOut, sink: ElementSink | undefined): void {
     let b = this.lp;
     let from = this.from;
     let to = this.to;
@@ -146,9 +144,7 @@ class ListpackWalk {
       to = DIGITS.length;
     }
     out.string(b, from, to);
-    if (sink === undefined) return;
-    if (first) sink.entryPart(b, from, to);
-    else sink.part(b, from, to);
+    sink?.element(b, from, to);
   }
 
   /** The entry as a zset score: a double (text as the server's strtod reads it; `inf` forms included). */
@@ -373,19 +369,19 @@ function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' 
   let n = 0;
   if (kind === 'list' || kind === 'set') {
     while (walk.next()) {
-      walk.emit(out, sink, true);
+      walk.emit(out, sink);
       n++;
     }
     return n;
   }
   while (walk.next()) {
-    walk.emit(out, sink, true);
+    walk.emit(out, sink);
     if (!walk.next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
-    if (kind === 'hash') walk.emit(out, sink, false);
+    if (kind === 'hash') walk.emit(out, sink);
     else {
       const d = walk.score();
       out.double(d);
-      sink?.f64(d);
+      sink?.score(d);
     }
     n++;
   }
@@ -441,7 +437,7 @@ function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, ou
     out.bytes(cell, 0, wide);
     if (sink !== undefined) {
       const at = decimalInto(v, DIGITS);
-      sink.entryPart(DIGITS, at, DIGITS.length);
+      sink.element(DIGITS, at, DIGITS.length);
     }
   }
   sink?.end(n);
@@ -484,7 +480,7 @@ export function transcodeObject(type: number, b: Uint8Array, from: number, end: 
       transientString(c, payload, x);
       if (container === 1) {
         body.string(at.b, at.from, at.to);
-        sink?.entryPart(at.b, at.from, at.to);
+        sink?.element(at.b, at.from, at.to);
         n++;
       } else if (container === 2) n += entries(at.b, at.from, at.to, kind, body, sink);
       else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
@@ -523,31 +519,13 @@ export function digestsPlainForm(type: number): boolean {
   return KIND_OF_PLAIN[type] !== undefined;
 }
 
-/** An RDB string's bytes into `sink` (`first`: as the first element of an entry): a plain one where it lies (no copy), an integer or LZF one decoded. */
-function stringPart(c: Cursor, b: Uint8Array, sink: ElementSink, first: boolean): void {
-  let s = b;
-  let from: number;
-  let to: number;
-  if (c.at < c.end && b[c.at]! >> 6 !== 3) {
-    const n = c.length();
-    from = c.at;
-    c.skip(n);
-    to = from + n;
-  } else {
-    s = c.string();
-    from = 0;
-    to = s.length;
-  }
-  if (first) sink.entryPart(s, from, to);
-  else sink.part(s, from, to);
-}
-
 /**
  * Feeds `sink` the elements of a plain list, set, zset or hash (a DUMP
- * payload of type 1, 2, 5 or 4; {@link digestsPlainForm}) read where they
- * lie: what a written file's read-back digests, in the framing
- * {@link transcodeListpacks} and write/key-list.ts's `addValue` feed.
- * @throws RdbFormatError for another type or a malformed value
+ * payload of type 1, 2, 5 or 4; {@link digestsPlainForm}) as they lie: what
+ * a written file's read-back digests, the framing {@link transcodeListpacks}
+ * and write/key-list.ts's `addValue` feed (the plain form's own: no walk
+ * here; the verifier's read of a file walks its every length).
+ * @throws RdbFormatError for another type
  */
 export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
   digestPlainObject(payload[0]!, payload, 1, payload.length - DUMP_FOOTER_BYTES, sink);
@@ -557,35 +535,7 @@ export function digestPlainForm(payload: Uint8Array, sink: ElementSink): void {
 export function digestPlainObject(type: number, b: Uint8Array, from: number, end: number, sink: ElementSink): void {
   const kind = KIND_OF_PLAIN[type];
   if (kind === undefined) throw new RdbFormatError(`RDB type ${type} is not a plain list, set, zset or hash`);
-  const wasm = end - from >= wasmFromBytes.digested && end - from <= IN_CAP ? walks() : undefined;
-  if (wasm !== undefined) {
-    wasm.memory.set(b.subarray(from, end), IN);
-    wasm.reset();
-    const n = wasm.plain(IN, IN + end - from, kind === 'hash' ? KIND_HASH : kind === 'zset' ? KIND_ZSET : KIND_ONE, 1);
-    lastInWasm = n >= 0;
-    if (lastInWasm) {
-      sink.kind(kind);
-      sink.framed(wasm.memory, DIG, wasm.digEnd());
-      sink.end(n);
-      return;
-    }
-  }
-  lastInWasm = false;
-  const payload = b;
-  const c = new Cursor(b, from, end);
-  const dv = kind === 'zset' ? new DataView(b.buffer, b.byteOffset, b.byteLength) : undefined;
-  sink.kind(kind);
-  const n = c.length();
-  for (let i = 0; i < n; i++) {
-    stringPart(c, payload, sink, true);
-    if (kind === 'hash') stringPart(c, payload, sink, false);
-    else if (kind === 'zset') {
-      c.skip(8);
-      sink.f64(dv!.getFloat64(c.at - 8, true));
-    }
-  }
-  if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
-  sink.end(n);
+  sink.plainAt(kind, b, from, end);
 }
 
 /** The WebAssembly walks (write/transcode-wasm.ts), instantiated on first use; undefined where WebAssembly is unavailable (then JavaScript walks every value). */
@@ -612,7 +562,7 @@ const SIZED = { digested: 0, bare: 192 } as const;
 const OFF = { digested: Number.POSITIVE_INFINITY, bare: Number.POSITIVE_INFINITY } as const;
 const ALWAYS = { digested: 0, bare: 0 } as const;
 let wasmFromBytes: { readonly digested: number; readonly bare: number } = SIZED;
-/** Whether the last value transcoded or digested was walked in WebAssembly (tests: the path they mean was taken). */
+/** Whether the last value transcoded was walked in WebAssembly (tests: the path they mean was taken). */
 let lastInWasm = false;
 
 /**
@@ -626,7 +576,7 @@ export function transcodeWalksInWasm(on?: boolean | 'always'): boolean {
   return wasmFromBytes !== OFF && walks() !== undefined;
 }
 
-/** Whether the last value {@link transcodeObject} wrote or {@link digestPlainObject} read was walked in WebAssembly (for tests). */
+/** Whether the last value {@link transcodeObject} wrote was walked in WebAssembly (for tests). */
 export function lastWalkInWasm(): boolean {
   return lastInWasm;
 }

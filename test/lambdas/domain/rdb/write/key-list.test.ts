@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { writePlainValue } from '../../../../../lambdas/domain/rdb/write/encode-value.js';
 import { KeyBits, KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 type Key = { db: number; name: string; value: KeyValue; expireAtMs: number | null };
@@ -129,6 +131,68 @@ describe('KeyListDigest', () => {
     flipped[150_000] = 8;
     expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [flipped, b('x')] }, expireAtMs: null }])).not.toBe(one);
     expect(digest([{ db: 0, name: 'big', value: { type: 'list', items: [Buffer.from(big), b('x')] }, expireAtMs: null }])).toBe(one);
+  });
+});
+
+describe('KeyListDigest.plainAt: a plain form read back, digested by its bytes as they lie', () => {
+  const KIND = { 1: 'list', 2: 'set', 5: 'zset', 4: 'hash' } as const;
+  /** The value written plain by the writer's encoder (write/encode-value.ts), then digested by its bytes: against addValue's element by element. */
+  const both = (value: KeyValue): { byBytes: string; byValue: string; object: Buffer } => {
+    const out = new RdbOut();
+    const type = writePlainValue(value, out) as keyof typeof KIND;
+    const object = out.take();
+    const back = new KeyListDigest();
+    back.valueHead(0, b('k'), null);
+    back.plainAt(KIND[type], object, 0, object.length);
+    const fed = new KeyListDigest();
+    fed.addValue(0, b('k'), value, null);
+    return { byBytes: back.hex(), byValue: fed.hex(), object };
+  };
+  const long = (n: number, c: string) => b(c.repeat(n));
+  const values: KeyValue[] = [
+    { type: 'list', items: [b('ab'), b('c'), b(''), long(63, 'x'), long(64, 'y'), long(16383, 'z'), long(16384, 'w'), long(70_000, 'v')] },
+    { type: 'set', members: Array.from({ length: 300 }, (_, i) => b(`m${i}`)) },
+    {
+      type: 'zset',
+      entries: [
+        [b('a'), '1.5'],
+        [b('b'), '-inf'],
+        [long(100, 'c'), '0'],
+      ],
+    },
+    { type: 'hash', fields: Array.from({ length: 20_000 }, (_, i) => [b(`f${i}`), b(`v${i}`)] as [Buffer, Buffer]) },
+    { type: 'list', items: [] },
+  ];
+
+  it('equals the elements fed one by one (counts and lengths of every form the writer writes: 6-, 14- and 32-bit)', () => {
+    for (const v of values) {
+      const { byBytes, byValue } = both(v);
+      expect(byBytes, v.type).toBe(byValue);
+    }
+  });
+
+  it('negative: another element, element boundary or count differs; a count in a form the writer does not write is refused', () => {
+    const one = both({ type: 'list', items: [b('ab'), b('c')] });
+    expect(both({ type: 'list', items: [b('a'), b('bc')] }).byBytes).not.toBe(one.byBytes);
+    expect(both({ type: 'list', items: [b('ab'), b('d')] }).byBytes).not.toBe(one.byBytes);
+    expect(both({ type: 'set', members: [b('ab'), b('c')] }).byBytes).not.toBe(one.byBytes);
+    // The same elements under a count of 3 (the verifier would refuse such a file; the digest differs all the same).
+    const counted = Buffer.from(one.object);
+    counted[0] = 3;
+    const d = new KeyListDigest();
+    d.valueHead(0, b('k'), null);
+    d.plainAt('list', counted, 0, counted.length);
+    expect(d.hex()).not.toBe(one.byBytes);
+    // Its count of 2 as 0x80 and 32 bits (a longer form RDB allows): the same value, the same digest.
+    const wide = Buffer.concat([Buffer.from([0x80, 0, 0, 0, 2]), one.object.subarray(1)]);
+    const w = new KeyListDigest();
+    w.valueHead(0, b('k'), null);
+    w.plainAt('list', wide, 0, wide.length);
+    expect(w.hex()).toBe(one.byBytes);
+    // A 64-bit count (the writer writes none): refused, not digested as another value.
+    const odd = Buffer.concat([Buffer.from([0x81, 0, 0, 0, 0, 0, 0, 0, 2]), one.object.subarray(1)]);
+    expect(() => new KeyListDigest().plainAt('list', odd, 0, odd.length)).toThrow(/count starts with 0x81/);
+    expect(() => new KeyListDigest().plainAt('list', Buffer.from([0x40]), 0, 1)).toThrow(/runs past its bytes/);
   });
 });
 
