@@ -25,7 +25,7 @@ import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
-import { copyHashAndSlot as copyNameHashing } from './key-hash.js';
+import { copyHash as copyNameHash, copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
 import {
   grown,
@@ -47,6 +47,8 @@ import {
 
 // Called a key: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
 const copyHashAndSlot = copyNameHashing;
+const copyHash = copyNameHash;
+const ALL_SLOTS = SLOT_COUNT;
 // The row's offsets and bounds held here too: a CommonJS build (dist/, the split worker's) reads an import as a
 // property each use, which made `place`'s bytecode too long for V8 to inline it into the verifier's key callback
 // (over its 460 bytes: a call a key).
@@ -99,6 +101,12 @@ export class KeyBlocks implements RowsAppender {
    */
   private hashes = new Uint32Array(1024);
   private readonly slots = new Uint8Array(SLOT_COUNT / 8);
+  /**
+   * The slots set in {@link slots}: once all are, names are placed with
+   * key-hash.ts's copyHash (no slot taken, none to add; a file of one
+   * keyspace gets there within its first ~170,000 keys).
+   */
+  private slotsSet = 0;
   /** Keys were dropped ({@link dropPast}): their slots may still be set, so the map is taken again from the names kept. */
   private slotsStale = false;
   /** The closed blocks' databases in file order as runs, [db, keys] (the open block's keys counted when it closes). */
@@ -150,7 +158,8 @@ export class KeyBlocks implements RowsAppender {
     view.setUint32(p + LENGTH_LOW, length >>> 0, true);
     buf[p + LENGTH_HIGH] = (length / 4294967296) >>> 0;
     view.setFloat64(p + EXPIRY_AT, expireAt, true);
-    copyHashAndSlot(db, name, nameFrom, nameTo, buf, to, this.hashes, this.slots, k);
+    if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, name, nameFrom, nameTo, buf, to, this.hashes, this.slots, k);
+    else copyHash(db, name, nameFrom, nameTo, buf, to, this.hashes, k);
     this.n = k + 1;
     this.rowAt = p + ROW;
     this.nameAt = to + len;
@@ -275,7 +284,8 @@ export class KeyBlocks implements RowsAppender {
         this.buf.set(rows.subarray(r, r + take * ROW), this.rowAt);
         for (let i = 0, to = this.nameAt, f = from; i < take; i++) {
           const len = lengths.getUint32(r + i * ROW, true);
-          copyHashAndSlot(db, names, f, f + len, this.buf, to, this.hashes, this.slots, this.n + i);
+          if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, names, f, f + len, this.buf, to, this.hashes, this.slots, this.n + i);
+          else copyHash(db, names, f, f + len, this.buf, to, this.hashes, this.n + i);
           to += len;
           f += len;
         }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot, SLOT_COUNT, slotOfBytes } from '../../../../lambdas/domain/keys/hash-slot.js';
-import { copyHashAndSlot, hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { copyHash, copyHashAndSlot, hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** A small seeded generator (the same names every run). */
@@ -114,4 +114,33 @@ describe('keySlot and slotOfBytes', () => {
       expect(slots.reduce((sum, b) => sum + (b === 0 ? 0 : 1), 0)).toBe(1);
     }
   });
+
+  it('says whether the slot was new (copyHashAndSlot returns 1 once a slot, 0 after), and copyHash copies and hashes as it does, no slot taken', () => {
+    const next = random(91);
+    const alphabet = Buffer.from('ab{}xyz0\x00\xff');
+    const hashes = new Uint32Array(2);
+    const slots = new Uint8Array(SLOT_COUNT / 8);
+    const seen = new Set<number>();
+    for (let n = 0; n < 3000; n++) {
+      const name = Buffer.from(Array.from({ length: Math.floor(next() * 9) }, () => alphabet[Math.floor(next() * alphabet.length)]!));
+      const into = Buffer.alloc(name.length + 4, 0xee);
+      const slot = keySlot(name);
+      expect(copyHashAndSlot(n % 3, name, 0, name.length, into, 2, hashes, slots, 0)).toBe(seen.has(slot) ? 0 : 1);
+      seen.add(slot);
+      const plain = Buffer.alloc(name.length + 4, 0xee);
+      const before = Buffer.from(slots);
+      copyHash(n % 3, name, 0, name.length, plain, 2, hashes, 1);
+      expect(plain).toEqual(into);
+      expect(hashes[1]).toBe(hashes[0]);
+      expect(Buffer.from(slots).equals(before)).toBe(true);
+    }
+    expect(slots.reduce((sum, b) => sum + popCount(b), 0)).toBe(seen.size);
+  });
 });
+
+/** The bits set in byte `b`. */
+function popCount(b: number): number {
+  let n = 0;
+  for (let x = b; x > 0; x >>= 1) n += x & 1;
+  return n;
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keySlot, SLOT_COUNT } from '../../../../lambdas/domain/keys/hash-slot.js';
 import type { KeyPlaces } from '../../../../lambdas/domain/rdb/keys.js';
 import { encodeKeyIndex, indexBytesFor } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyBlocks } from '../../../../lambdas/domain/serve/key-blocks.js';
@@ -161,6 +162,43 @@ describe('the key index collected as its blocks (KeyBlocks)', () => {
     const read = indexInMemory(file, COPY);
     if (!('index' in read)) throw new Error(read.problem);
     expect([read.index.size(0), read.index.size(2)]).toEqual([70, 85]);
+  });
+
+  it('takes no slot once every slot is set (a keyspace of 200,000 keys), placed or appended: the same file, every slot in its map', () => {
+    // Names of 4–15 random bytes: every one of the 16,384 slots is set within the first ~170,000 keys, by chance.
+    // xorshift32 (the linear congruential generator of keysOf leaves slots out: its low bits repeat).
+    let s = 11;
+    const rand = (m: number): number => {
+      s = (s ^ (s << 13)) >>> 0;
+      s ^= s >>> 17;
+      s = (s ^ (s << 5)) >>> 0;
+      return s % m;
+    };
+    const keys: IndexedKey[] = [];
+    for (let i = 0, at = 9; i < 200_000; i++, at += 40) {
+      const name = Buffer.alloc(4 + rand(12));
+      for (let j = 0; j < name.length; j++) name[j] = rand(256);
+      keys.push({ db: 0, name, type: 0, valueAt: at + 20, valueEnd: at + 40, expireAtMs: null });
+    }
+    const seen = new Set<number>();
+    const filledAt = keys.findIndex((k) => seen.add(keySlot(k.name)).size === SLOT_COUNT);
+    expect(filledAt).toBeGreaterThan(100_000);
+    expect(filledAt).toBeLessThan(190_000);
+    const expected = flatFile(keys, 11);
+    const read = indexInMemory(expected, COPY);
+    if (!('index' in read)) throw new Error(read.problem);
+    expect(read.index.slotMap().every((b) => b === 0xff)).toBe(true);
+    expect(blocksFile(keys, 11).equals(expected)).toBe(true);
+    // The map filled while rows are appended (a second thread's part from key 10,000 on), and before (from key 190,000 on).
+    for (const cut of [10_000, 190_000]) {
+      const of = { etag: undefined, versionId: undefined, start: keys[cut]!.valueAt - 20, end: 2 ** 40 };
+      const segment = new KeySegmentBuilder();
+      place(segment, keys.slice(cut));
+      const b = new KeyBlocks();
+      place(b, keys.slice(0, cut));
+      expect(decodeKeySegment(segment.encode(of), of, b)).toBeUndefined();
+      expect(b.encode(COPY, 11, false).equals(expected), `appended from key ${cut}`).toBe(true);
+    }
   });
 
   it('refuses a value past what a row holds, never holding it wrong', () => {
