@@ -15,6 +15,24 @@ for (const name of START_UP_ONLY_VARIABLES) delete process.env[name];
 // test/lib/app.test.ts's, whose synths turn it back on (`synthesize(config, { cloudFormationValidation: true })`,
 // test/support/synth.ts) and read the report.
 process.env.CDK_VALIDATION = 'false';
+// No stack traces in the construct metadata of the Apps the tests make (the workers and every child inherit it; the CDK
+// reads context from CDK_CONTEXT_JSON, as the CDK CLI hands it to an app): every CfnResource and Stack recorded the
+// stack of its creation (`aws:cdk:creationStack`) and every annotation its own, each an Error stack that vitest's
+// source-map support maps frame by frame. Nothing reads them (they are in the cloud assembly's manifest, not in a
+// template), and the CDK names the creation traces a cost to turn off "for performance reasons". test/bin/app.test.ts's
+// child (bin/app.ts as the CDK CLI runs it) gets a context of its own, without these.
+process.env.CDK_CONTEXT_JSON = JSON.stringify({
+  ...(process.env.CDK_CONTEXT_JSON ? (JSON.parse(process.env.CDK_CONTEXT_JSON) as Record<string, unknown>) : {}),
+  'aws:cdk:disable-creation-stack-traces': true,
+  'aws:cdk:disable-stack-trace': true,
+});
+// The X-Ray SDK without its automatic context (the workers and every child inherit it): loaded with the Powertools
+// Tracer (lambdas/handlers/entry.ts), it enables an async hook for the process's life (cls-hooked) that tracks the
+// destruction of every promise, and a shared worker kept it for every file after the first that imported a handler
+// (3 of the 5 workers of `shared` from their 8th-14th file, in a profiled run). 2,000,000 awaits: 0.11 CPU-s without
+// the SDK, 1.25-1.32 with it, 0.11 with it in manual mode. Outside Lambda (no AWS_EXECUTION_ENV) the Tracer traces
+// nothing either way (entry.ts), so no test sees the context; in Lambda the SDK keeps its automatic mode.
+process.env.AWS_XRAY_MANUAL_MODE = 'true';
 
 /**
  * Test files that run without isolation (project `shared`): a worker runs many of them in one process, so each
