@@ -194,7 +194,6 @@ export function inventoryCounts(caches: readonly InventoryCache[]): Record<Inven
   return counts;
 }
 
-/** What the inventory says of one account's serverless caches in the primary region. */
 /** One source of the aggregator and its last collection (DescribeConfigurationAggregatorSourcesStatus's AggregatedSourceStatus). */
 export interface AggregatorSource {
   /** An account id, or the organization's id. */
@@ -229,6 +228,7 @@ export function judgeSources(sources: readonly AggregatorSource[]): { problems: 
   return { problems, notes: sources.filter((s) => s.status === 'OUTDATED').map((s) => `${named(s)}: its caches as of its last collection`) };
 }
 
+/** What the inventory says of one account's serverless caches in the primary region. */
 export type ServerlessState = 'verified' | 'without-verified-copy' | 'unprotectable' | 'none' | 'not-evaluated' | 'stale' | 'unread';
 
 /** One account's serverless caches, from the verified-copy rule's evaluation of the account. */
