@@ -150,9 +150,10 @@ export const freshnessInputSchema = z.strictObject({
   /**
    * The scheduled scrub of `bucket` (the DR scrub, the vault's): the age of its newest record under `prefix` (the
    * key's time), `ScrubRecordAgeSeconds` with dimension `Bucket`. None yet: counted from the creation of its schedule
-   * (`scheduleArn`, GetSchedule); a schedule that does not exist gives no data point.
+   * (`scheduleArn`, GetSchedule); a schedule that does not exist gives no data point. Without `scheduleArn` (`redis-dr
+   * status`, which reads no schedule), none yet is a gap.
    */
-  scrub: z.strictObject({ prefix: z.string().min(1), scheduleArn: z.string().min(1) }).optional(),
+  scrub: z.strictObject({ prefix: z.string().min(1), scheduleArn: z.string().min(1).optional() }).optional(),
   /**
    * List every cache of the region and emit `UnprotectedCaches` (the
    * coverage inventory: caches no plan names that could be protected).

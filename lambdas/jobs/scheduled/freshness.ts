@@ -490,7 +490,7 @@ async function measureScrub(run: Run): Promise<void> {
     );
     const age = reportedAge(newest?.at, newest ? undefined : await protectionStart(run, scrub.scheduleArn), run.now);
     if (!age) {
-      const why = `no scrub record under s3://${bucket}/${scrub.prefix}${deps.protectionStart ? `; ${scrub.scheduleArn} does not exist, so the scrub has no start` : ''}`;
+      const why = `no scrub record under s3://${bucket}/${scrub.prefix}${scrub.scheduleArn && deps.protectionStart ? `; ${scrub.scheduleArn} does not exist, so the scrub has no start` : ''}`;
       deps.log.warn('nothing to measure: no data point, the alarm sees missing data', { ...where, why });
       run.gaps.push({ ...where, why });
     } else {

@@ -139,7 +139,7 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
   const scrubLimit = 60 * scrubAgeLimitMinutes(now);
   const limitOf = (plan: string, what: StatusWhat): number => (what === 'scrub record' ? scrubLimit : limit(plan, what));
   // The DR stack deploys the scrub with the copies (lib/stacks/dr-stack.ts): measured as its monitor measures it. No schedule
-  // ARN: without the scheduler's read (status has none), a bucket without a record yet is missing, not aged from the schedule.
+  // ARN (status reads no schedule): a bucket without a record yet is missing, not aged from the schedule.
   const scrubbed = config.plans.some((p) => p.export.enabled);
 
   for (const where of ['primary', 'dr'] as const) {
@@ -154,7 +154,7 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
       report = await runFreshness(
         {
           ...freshnessRunInput(config.name, where, config.plans, bucket, arn),
-          ...(where === 'dr' && scrubbed ? { scrub: { prefix: SCRUB_RECORDS_PREFIX, scheduleArn: '' } } : {}),
+          ...(where === 'dr' && scrubbed ? { scrub: { prefix: SCRUB_RECORDS_PREFIX } } : {}),
         },
         { ...deps, drillHistory: (a, wrap) => listSucceededDrills(sfn, a, { limit: MAX_DRILL_EXECUTIONS, concurrency: deps.concurrency, wrap }) },
         where === 'dr' ? drReads : undefined,
