@@ -54,6 +54,8 @@ export interface DrillEvidenceRecord {
   /** `newest`, or `random` (drawn among `drawnFrom` older retained points). */
   readonly pointSelection: 'newest' | 'random';
   readonly drawnFrom?: number;
+  /** Snapshots of the target not drilled because each is marked a keyspace collapse: how many, and the newest. */
+  readonly collapsedPassedOver?: { readonly count: number; readonly newest: string };
   readonly passed: boolean;
   readonly failedStep?: string;
   readonly rtoSeconds?: number;
@@ -87,6 +89,7 @@ export function drillEvidenceRecord(o: DrillOutcome, report: DrillReport, finish
     ...(choice ? { target: choice.target, point: choice.recoveryPoint, pointCreatedAt: choice.createdAt } : {}),
     pointSelection: choice?.selection?.mode ?? input.pointSelection ?? 'newest',
     ...(choice?.selection ? { drawnFrom: choice.selection.drawnFrom } : {}),
+    ...(choice?.collapsedPassedOver ? { collapsedPassedOver: { count: choice.collapsedPassedOver.count, newest: choice.collapsedPassedOver.newest } } : {}),
     passed: report.ok,
     ...(report.failedStep ? { failedStep: report.failedStep } : {}),
     ...(report.rtoSeconds !== undefined ? { rtoSeconds: report.rtoSeconds } : {}),

@@ -10,6 +10,7 @@ import { resolveTargets } from '../../adapters/aws/targets.js';
 import { currentVaultVerdict, trustedCopyTags } from '../../adapters/records/verdict-objects.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
+import { RUNBOOKS } from '../../domain/alerting/catalog.js';
 import {
   assessDrExport,
   drChoice,
@@ -23,7 +24,7 @@ import {
 import { availableNewestFirst, drExportsUnder, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
 import { selectionOrder } from '../../domain/drills/point-selection.js';
 import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
-import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
+import { TAGS, type RecoveryPoint, type TargetRef } from '../../domain/plans/types.js';
 
 /**
  * Drill select (first task of the restore drill state machine, both
@@ -39,7 +40,11 @@ import type { RecoveryPoint, TargetRef } from '../../domain/plans/types.js';
  *
  * - primary: the newest `available` snapshot this deployment and plan own,
  *   per target: a replication group's (restored with CreateReplicationGroup)
- *   or a serverless cache's (restored with CreateServerlessCache).
+ *   or a serverless cache's (restored with CreateServerlessCache). A snapshot
+ *   marked a keyspace collapse (active `redis-dr:collapsed`) is passed over
+ *   (the choice's `collapsedPassedOver` says so): a recovery reaches for the
+ *   newest point before it, which the drill then proves; a target whose
+ *   every snapshot is marked has no usable point.
  * - dr: the newest export in `input.bucket` whose shard set is complete and
  *   whose objects are all `redis-dr:verified=ok`, of tier `minTier` or higher.
  *   The caches live in the primary region, so the DR side does not ask the
@@ -118,18 +123,32 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   );
   const chosen = await mapConcurrent(targets, deps.concurrency, async (target) => {
     const summaries = await listTargetSnapshots(deps.elasticache, target, retry);
+    const available = availableNewestFirst(toRecoveryPoints(summaries, target.id, tags, owner));
+    // A point marked a keyspace collapse is not what a recovery reaches for: the drill restores the newest before it.
+    const passedOver = collapsedPassedOver(available, tags);
     // drill.pointSelection: the newest, or one drawn among the older retained points (seeded by this execution).
-    const drawn = selectionOrder(availableNewestFirst(toRecoveryPoints(summaries, target.id, tags, owner)), selectionOf(input), seedOf(step, target.id));
-    return { target, point: drawn.order[0], drawnFrom: drawn.drawnFrom };
+    const drawn = selectionOrder(
+      available.filter((p) => !p.collapsed),
+      selectionOf(input),
+      seedOf(step, target.id),
+    );
+    return { target, point: drawn.order[0], drawnFrom: drawn.drawnFrom, passedOver };
   });
-  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint; drawnFrom: number | undefined }[] = [];
+  const candidates: { target: string; ref: TargetRef; point: RecoveryPoint; drawnFrom: number | undefined; passedOver?: CollapsedPassedOver }[] = [];
   for (const n of chosen) {
-    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point, drawnFrom: n.drawnFrom });
+    if (n.point) candidates.push({ target: n.target.id, ref: n.target, point: n.point, drawnFrom: n.drawnFrom, passedOver: n.passedOver });
+    else if (n.passedOver)
+      reasons.push({
+        target: n.target.id,
+        why:
+          `every available snapshot of plan ${input.plan} (${n.passedOver.count}) is marked a keyspace collapse (newest ${n.passedOver.newest}: ${n.passedOver.mark}); ` +
+          `if the drop was intended, accept it with \`redis-dr retention release -c config/<env>.json --target ${n.target.id} --point ${n.passedOver.newest} --accept\` (${RUNBOOKS.keyspaceCollapse})`,
+      });
     else reasons.push({ target: n.target.id, why: `no available snapshot of plan ${input.plan}` });
   }
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'primary', reasons);
-  const selection = selectionRecord(picked.drawnFrom);
+  const selection = { ...selectionRecord(picked.drawnFrom), ...(picked.passedOver ? { collapsedPassedOver: picked.passedOver } : {}) };
   const snapshotTags = tags.get(picked.point.name) ?? {};
   if (picked.ref.kind === 'serverless-cache') {
     const snapshot = await describeServerlessSnapshot(deps.elasticache, picked.point.name, retry);
@@ -180,6 +199,16 @@ async function selectPrimary(step: Step): Promise<RecoveryPointChoice> {
   // Before anything is created: a restore ElastiCache would refuse after 20 minutes fails the drill now, with the reason.
   assertRestorable(choice, snapshotEvidence(snapshot), 'drill');
   return { ...choice, ...selection };
+}
+
+type CollapsedPassedOver = NonNullable<RecoveryPointChoice['collapsedPassedOver']>;
+
+/** The available points (newest first) marked an active keyspace collapse: how many, the newest and its mark; nothing when none is. */
+function collapsedPassedOver(available: readonly RecoveryPoint[], tags: ReadonlyMap<string, Record<string, string>>): CollapsedPassedOver | undefined {
+  const collapsed = available.filter((p) => p.collapsed);
+  const newest = collapsed[0];
+  if (!newest) return undefined;
+  return { count: collapsed.length, newest: newest.name, mark: tags.get(newest.name)?.[TAGS.collapsed] ?? '' };
 }
 
 /** The plan's `drill.pointSelection` (absent: newest). */

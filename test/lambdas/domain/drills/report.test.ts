@@ -2,6 +2,7 @@ import { METRIC } from '../../../../lambdas/domain/alerting/metrics.js';
 import { describe, expect, it } from 'vitest';
 import type { DrillInput, DrillVerifyReport, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
 import { RestorePreflightError, restorePreflight } from '../../../../lambdas/domain/drills/restore-preflight.js';
+import { drillEvidenceRecord } from '../../../../lambdas/domain/drills/evidence-record.js';
 import { buildDrillReport, duration, RESTORE_DRILL_RUNBOOK, type DrillOutcome } from '../../../../lambdas/domain/drills/report.js';
 
 const INPUT: DrillInput = {
@@ -282,6 +283,21 @@ describe('buildDrillReport', () => {
         '',
         'Cleanup: cluster rdr-drill-rg-a-2611211000 deleted.',
       ].join('\n'),
+    );
+  });
+
+  it('names the snapshots it passed over as a keyspace collapse, under the recovery point, with the runbook', () => {
+    const collapsedPassedOver = { count: 2, newest: 'rdr-rg-a-20261121-0400', mark: 'keys 1 vs 1200 (99.9 pct fewer)' };
+    const o = outcome({ choice: { ...CHOICE, collapsedPassedOver } });
+    const report = buildDrillReport(o);
+    // The evidence record an auditor reads says it too (how many, the newest), and nothing when no point was passed over.
+    expect(drillEvidenceRecord(o, report, new Date(T.deletedAt)).collapsedPassedOver).toEqual({ count: 2, newest: 'rdr-rg-a-20261121-0400' });
+    expect(drillEvidenceRecord(outcome({}), buildDrillReport(outcome({})), new Date(T.deletedAt))).not.toHaveProperty('collapsedPassedOver');
+    const lines = report.body.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Recovery point: '));
+    expect(lines[at + 1]).toBe(
+      'Not drilled: 2 snapshot(s) of the target marked a keyspace collapse, the newest rdr-rg-a-20261121-0400 (keys 1 vs 1200 (99.9 pct fewer)); ' +
+        'a recovery reaches for a point before the collapse, as this drill did. Runbook: docs/runbooks/keyspace-collapse.md',
     );
   });
 

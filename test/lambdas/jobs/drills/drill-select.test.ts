@@ -339,6 +339,42 @@ describe('drill select, primary region', () => {
     expect(picked).toEqual(['rg-a replication-group', 'sls-a serverless-cache']);
   });
 
+  it('passes over snapshots marked a keyspace collapse (an active mark): restores the newest point before them and records what it passed over', async () => {
+    const mark = 'keys 1 vs 1200 at rdr-rg-a-20261121-0100 (99.9 pct fewer)';
+    addSnapshot('rdr-rg-a-20261121-0100', { tags: { 'redis-dr:keys': '1200' } });
+    addSnapshot('rdr-rg-a-20261121-0200', { tags: { 'redis-dr:keys': '1', 'redis-dr:collapsed': mark } });
+    addSnapshot('rdr-rg-a-20261121-0300', { tags: { 'redis-dr:keys': '1', 'redis-dr:collapsed': mark } });
+    // A released mark is no collapse to pass over: the operator ended it (`retention release`).
+    addSnapshot('rdr-rg-a-20261120-2300', { tags: { 'redis-dr:collapsed': `released 2026-11-21T00:00:00.000Z ${mark}` } });
+
+    const choice = await selectRecoveryPoint(event(), deps);
+    expect(choice).toMatchObject({
+      recoveryPoint: 'rdr-rg-a-20261121-0100',
+      expected: { keys: 1200 },
+      collapsedPassedOver: { count: 2, newest: 'rdr-rg-a-20261121-0300', mark },
+    });
+    // A random draw never lands on a collapsed point either: it draws among the points before it.
+    for (let hour = 0; hour < 12; hour++) {
+      const drawn = await selectRecoveryPoint(event({ pointSelection: 'random' }, new Date(Date.parse(STARTED) + hour * 3_600_000).toISOString()), deps);
+      expect(drawn).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261120-2300', selection: { mode: 'random', drawnFrom: 1 } });
+    }
+    // Without a collapse nothing is recorded.
+    snapshots = snapshots.filter((s) => !s.tags['redis-dr:collapsed'] || s.tags['redis-dr:collapsed'].startsWith('released'));
+    expect((await selectRecoveryPoint(event(), deps)).collapsedPassedOver).toBeUndefined();
+  });
+
+  it('a target whose every available snapshot is marked a keyspace collapse has no usable point, and the error says why and how to accept the drop', async () => {
+    addSnapshot('rdr-rg-a-20261121-0200', { tags: { 'redis-dr:collapsed': 'keys 0 (empty keyspace)' } });
+    const err = await selectRecoveryPoint(event(), deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).message).toBe(
+      'plan sessions: no usable snapshot to restore: rg-a (every available snapshot of plan sessions (1) is marked a keyspace collapse ' +
+        '(newest rdr-rg-a-20261121-0200: keys 0 (empty keyspace)); if the drop was intended, accept it with ' +
+        '`redis-dr retention release -c config/<env>.json --target rg-a --point rdr-rg-a-20261121-0200 --accept` ' +
+        '(docs/runbooks/keyspace-collapse.md))',
+    );
+  });
+
   it('fails for a retry, not as NoRecoveryPoint, when the chosen snapshot vanished since the listing', async () => {
     addSnapshot('rdr-rg-a-20261121-0200');
     ec.on(DescribeSnapshotsCommand, { SnapshotName: 'rdr-rg-a-20261121-0200' }).rejects(new SnapshotNotFoundFault({ message: 'gone', $metadata: {} }));
