@@ -12,7 +12,7 @@ import type { RecoveryPointChoice } from './drill.js';
 import { engineRdbSupport, rdbRefusal } from '../rdb/format/dump-payload.js';
 
 /** The rules, by name (each refusal names its rule). */
-export type PreflightRule = 'cluster-mode-databases' | 'engine-reads-rdb' | 'node-memory' | 'data-tiering';
+export type PreflightRule = 'cluster-mode-databases' | 'engine-reads-rdb' | 'node-memory' | 'data-tiering' | 'drill-state-size';
 
 /** What the recovery point records beyond the choice, when known. */
 export interface PreflightEvidence {

@@ -23,6 +23,7 @@ import {
 } from '../../domain/drills/select.js';
 import { availableNewestFirst, drExportsUnder, MAX_EXPORTS_PER_TARGET, type DrExport } from '../../domain/points/choice.js';
 import { selectionOrder } from '../../domain/drills/point-selection.js';
+import { fitChoice } from '../../domain/drills/state-size.js';
 import { assertRestorable, exportEvidence, snapshotEvidence } from '../../domain/drills/restore-preflight.js';
 import { TAGS, type RecoveryPoint, type TargetRef } from '../../domain/plans/types.js';
 
@@ -104,7 +105,15 @@ export async function selectRecoveryPoint(event: DrillSelectEvent, deps: DrillSe
   const startedAt = new Date(event.startedAt);
   const retry = throttleRetry(deps.clock, deps.clock.now() + SELECT_BUDGET_MS, deps.throttleDelayMs);
   const step: Step = { input, startedAt, deps, retry, reasons: [] };
-  const choice = input.where === 'dr' ? await selectDr(step) : await selectPrimary(step);
+  // Within what Step Functions carries (domain/drills/state-size.ts): else the drill would stop without report or cleanup.
+  const { choice, droppedExpiries, maxBytes } = fitChoice(input.where === 'dr' ? await selectDr(step) : await selectPrimary(step), input);
+  if (droppedExpiries)
+    deps.log.warn("drill choice carried without its shards' expiry histograms: over the state budget with them", {
+      plan: input.plan,
+      recoveryPoint: choice.recoveryPoint,
+      shards: choice.shards,
+      maxBytes,
+    });
   deps.log.info('drill recovery point chosen', { plan: input.plan, where: input.where, ...choice, skipped: step.reasons });
   return choice;
 }

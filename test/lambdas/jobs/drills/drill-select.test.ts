@@ -16,6 +16,7 @@ import { NoRecoveryPointError } from '../../../../lambdas/domain/drills/select.j
 import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
 import { exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { parseSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
+import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import { drillSelectEventSchema, selectRecoveryPoint, type DrillSelectEvent } from '../../../../lambdas/jobs/drills/drill-select.js';
 import { fakeDeps } from '../../../support/fakes.js';
 
@@ -400,6 +401,24 @@ describe('drill select, DR region', () => {
     expect((err as Error).message).toMatch(
       /^restore preflight refused rdr-rg-a-20261121-0100 \(nothing was created\): \[cluster-mode-databases\] .*database\(s\) 0, 3.*fix: /,
     );
+  });
+
+  it("carries a copy's choice without its shards' expiry histograms when they would outgrow the Step Functions state beside the input", async () => {
+    // 200 shards, each summary with an expiry histogram of 40 buckets (its keys expiring over years).
+    const ttl = formatExpiryHistogram({
+      baseMs: Date.parse('2026-11-21T01:00:00Z'),
+      counts: Array.from({ length: EXPIRY_BUCKETS }, (_, k) => (k >= 10 && k < 50 ? 1000 + k : 0)),
+    });
+    const over = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [i + 1, { 'redis-dr:rdb': `v=11 keys=100000 expires=40000 string=100000 ttl=${ttl}` }]),
+    );
+    putExport('rdr-rg-a-20261121-0100', 200, over);
+    // An input naming 3,000 keys to check leaves the choice about 40 KB of the state: the histograms (about 40 KB) do not fit beside the rest.
+    const expectKeys = Array.from({ length: 3000 }, (_, i) => `session:user:${String(i).padStart(12, '0')}`);
+    const choice = await selectRecoveryPoint(dr({ nodeType: 'cache.r7g.large', checks: { ...input().checks, expectKeys } }), deps);
+    expect(choice.expected).toEqual({ keys: 200 * 100_000, expires: 200 * 40_000, byType: { string: 200 * 100_000 } });
+    expect(choice.snapshotArns).toHaveLength(200);
+    expect(deps.log.lines.some((e) => e.level === 'warn' && /without its shards' expiry histograms/.test(e.message))).toBe(true);
   });
 
   it('refuses a copy whose largest shard does not fit the drill node type, naming drill.nodeType as the fix', async () => {

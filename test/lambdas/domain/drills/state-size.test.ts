@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
+import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
+import { choiceBytes, fitChoice, maxChoiceBytes } from '../../../../lambdas/domain/drills/state-size.js';
+
+/** A DR drill's choice of an export of `shards` shards, as drChoice builds it, with a histogram of `histogram` characters per shard. */
+function drChoice(shards: number, histogram: number, vault = false): RecoveryPointChoice {
+  const name = 'rdr-a-fairly-long-replication-group-name-20261121-0200-r1';
+  const key = (i: number) => `${name}-${String(i).padStart(4, '0')}.rdb`;
+  const ids = Array.from({ length: shards }, (_, i) => i + 1);
+  const per = Math.floor(16_384 / shards);
+  return {
+    kind: 'replication-group',
+    target: 'a-fairly-long-replication-group-name',
+    recoveryPoint: name,
+    createdAt: '2026-11-21T02:00:30.000Z',
+    ageSeconds: 100,
+    clusterId: 'rdr-drill-a-fairly-long-2611211000',
+    engine: 'redis',
+    engineVersion: '7.1.0',
+    nodeType: 'cache.r7g.large',
+    shards,
+    clusterMode: 'enabled',
+    snapshotArns: ids.map((i) => `arn:aws:s3:::redis-dr-prod-dr-111122223333-eu-central-1/${key(i)}`),
+    nodeGroupConfiguration: ids.map((i) => ({
+      NodeGroupId: String(i).padStart(4, '0'),
+      Slots: `${(i - 1) * per}-${i === shards ? 16_383 : i * per - 1}`,
+      ReplicaCount: 0,
+    })),
+    expected: { keys: 1_000_000, expires: 500_000, expiries: ids.map((i) => `${i.toString(36)}/`.padEnd(histogram, '1')) },
+    ...(vault
+      ? {
+          vault: {
+            account: '444455556666',
+            bucket: 'redis-dr-vault',
+            keys: ids.map((i) => `111122223333/eu-west-1/${key(i)}`),
+            replicas: ids.map((i) => ({
+              key: `111122223333/eu-west-1/${key(i)}`,
+              versionId: 'v'.repeat(32),
+              etag: `"${'e'.repeat(32)}"`,
+              size: 12_345_678_901,
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A DR drill's input; `expectKeys` names that many keys. */
+function input(expectKeys = 0): DrillInput {
+  return {
+    deployment: 'prod',
+    plan: 'sessions',
+    where: 'dr',
+    bucket: 'redis-dr-prod-dr',
+    targets: { replicationGroupIds: ['a-fairly-long-replication-group-name'], serverlessCacheNames: [], selectByTags: {} },
+    rtoMinutes: 30,
+    checks: {
+      keyCountTolerancePct: 1,
+      expectKeys: Array.from({ length: expectKeys }, (_, i) => `session:user:${String(i).padStart(12, '0')}`),
+      expectValues: {},
+      sampleSize: 10,
+    },
+  };
+}
+const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+describe('fitChoice: a drill choice within the Step Functions state', () => {
+  it('keeps a choice that fits as it is, expiry histograms and all', () => {
+    const choice = drChoice(90, 256);
+    expect(choiceBytes(choice)).toBeLessThan(maxChoiceBytes(bytes(input())));
+    expect(fitChoice(choice, input())).toEqual({ choice, droppedExpiries: false, maxBytes: maxChoiceBytes(bytes(input())) });
+  });
+
+  it('drops the shards’ expiry histograms of a 400-shard vault seed that would not fit with them, and keeps everything else', () => {
+    const choice = drChoice(400, 256, true);
+    const max = maxChoiceBytes(bytes(input()));
+    expect(choiceBytes(choice)).toBeGreaterThan(max);
+    const fitted = fitChoice(choice, input());
+    expect(fitted.droppedExpiries).toBe(true);
+    expect(choiceBytes(fitted.choice)).toBeLessThanOrEqual(max);
+    const { expiries, ...expected } = choice.expected;
+    expect(expiries).toHaveLength(400);
+    expect(fitted.choice).toEqual({ ...choice, expected });
+  });
+
+  it('counts the input: a choice that fits beside a small input loses its histograms beside one naming 2,000 keys', () => {
+    const choice = drChoice(300, 256);
+    const big = input(2000);
+    // Between the two budgets: each key the input names counts twice (the input, and a check's text that may quote it).
+    expect(maxChoiceBytes(bytes(big))).toBe(maxChoiceBytes(bytes(input())) - 2 * (bytes(big) - bytes(input())));
+    expect(choiceBytes(choice)).toBeLessThan(maxChoiceBytes(bytes(input())));
+    expect(choiceBytes(choice)).toBeGreaterThan(maxChoiceBytes(bytes(big)));
+    expect(fitChoice(choice, input()).droppedExpiries).toBe(false);
+    expect(fitChoice(choice, big).droppedExpiries).toBe(true);
+  });
+
+  it('refuses, before anything is created, a copy too large for the state even without them (500 shards from the vault), naming the size', () => {
+    const choice = drChoice(500, 256, true);
+    let err: unknown;
+    try {
+      fitChoice(choice, input(1000));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RestorePreflightError);
+    expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['drill-state-size']);
+    expect((err as Error).message).toMatch(
+      /^restore preflight refused rdr-a-fairly-long-replication-group-name-20261121-0200-r1 \(nothing was created\): \[drill-state-size\] its 500 shard\(s\) make a drill state of \d+ bytes without their expiry histograms, over the \d+ .*fix: .*`redis-dr restore -c config\/<env>\.json --target a-fairly-long-replication-group-name --new-id <id> --from vault`/,
+    );
+  });
+});
