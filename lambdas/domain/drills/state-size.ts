@@ -14,6 +14,7 @@
  *
  * @see https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html (States.DataLimitExceeded: a terminal error States.ALL does not catch)
  */
+import { RUNBOOKS } from '../alerting/catalog.js';
 import { STEP_FUNCTIONS_MAX_STATE_BYTES } from '../dr-copies/verify-state.js';
 import type { RecoveryPointChoice } from './drill.js';
 import { RestorePreflightError } from './restore-preflight.js';
@@ -65,7 +66,7 @@ export function fitChoice(
         `a drill's choice may take of Step Functions' ${STEP_FUNCTIONS_MAX_STATE_BYTES}-byte state beside its input`,
       fix:
         'the drill state machine cannot carry this copy: restore it by hand with ' +
-        `\`redis-dr restore -c config/<env>.json --target ${choice.target} --new-id <id> --from ${restoreFrom(choice)}\` and check it (docs/runbooks/restore-drill.md)`,
+        `\`redis-dr restore -c config/<env>.json --target ${choice.target} --new-id <id> --from ${restoreFrom(choice)}\` and check it (${RUNBOOKS.restoreDrill})`,
     },
   ]);
 }
