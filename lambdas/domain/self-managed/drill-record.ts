@@ -3,7 +3,7 @@
  * <destination>`) leaves beside the backups it drilled, so the destination's
  * report (`report --destination`) has restores to judge its restore-time
  * control on: which backup, when, the verdict, the time from start to
- * verified (load and checks) and each check. A JSON file per drill, never
+ * verified (the file read and verified, loaded, checked) and each check. A JSON file per drill, never
  * listed as a backup. Pure.
  */
 import type { DrillFact } from '../report/model.js';
@@ -20,8 +20,13 @@ export interface LocalDrillRecord {
   readonly passed: boolean;
   /** `passed`, `failed`, `corrupt`, `unsupported`, `refused` or `error` (drill local's verdict). */
   readonly verdict: string;
-  /** Start to verified (the load and the checks), seconds; absent when it did not get that far. */
+  /**
+   * Start to verified, seconds: the file read (an S3 object downloaded) and verified, loaded and checked (records of
+   * earlier versions counted the load and the checks only); absent when it did not get that far.
+   */
   readonly rtoSeconds?: number;
+  /** The file read and verified (an S3 object downloaded). */
+  readonly readSeconds?: number;
   readonly loadSeconds?: number;
   readonly verifySeconds?: number;
   readonly checks: readonly { readonly name: string; readonly ok: boolean }[];
@@ -63,6 +68,7 @@ export function drillFactOf(r: LocalDrillRecord): DrillFact {
     passed: r.passed,
     ...(r.rtoSeconds !== undefined ? { rtoSeconds: r.rtoSeconds } : {}),
     phases: {
+      ...(r.readSeconds !== undefined ? { read: r.readSeconds } : {}),
       ...(r.loadSeconds !== undefined ? { load: r.loadSeconds } : {}),
       ...(r.verifySeconds !== undefined ? { verify: r.verifySeconds } : {}),
     },

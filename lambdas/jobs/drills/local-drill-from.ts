@@ -57,7 +57,9 @@ export async function recordLocalDrill(
     startedAt: startedAt.toISOString(),
     passed: result.ok,
     verdict: result.verdict,
-    ...(result.ok && load !== undefined ? { rtoSeconds: load + (result.verifySeconds ?? 0) } : {}),
+    // Start to verified: the file read (downloaded) and verified, loaded, checked; as the ElastiCache drills' RTO runs from start to verified.
+    ...(result.ok && load !== undefined ? { rtoSeconds: (result.readSeconds ?? 0) + load + (result.verifySeconds ?? 0) } : {}),
+    ...(result.readSeconds !== undefined ? { readSeconds: result.readSeconds } : {}),
     ...(load !== undefined ? { loadSeconds: load } : {}),
     ...(result.verifySeconds !== undefined ? { verifySeconds: result.verifySeconds } : {}),
     checks,

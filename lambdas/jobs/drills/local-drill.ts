@@ -52,6 +52,8 @@ export interface LocalDrillResult {
   readonly ok: boolean;
   /** The RDB verifier's report, when the file was read. */
   readonly rdb?: RdbReport;
+  /** Seconds the file took to be read and verified (an S3 object downloaded), when it was: part of any restore of it. */
+  readonly readSeconds?: number;
   readonly server?: {
     readonly bin: string;
     readonly engine: 'redis' | 'valkey';
@@ -209,7 +211,8 @@ export async function runLocalDrill(
   say: (line: string) => void = () => undefined,
 ): Promise<Omit<LocalDrillResult, 'cleanup'>> {
   const file = input.kind === 'file' ? input.path : input.url;
-  // 1. Read and verify.
+  // 1. Read and verify: the file taken (an S3 object downloaded, a local one linked or copied) and checked, as any restore of it must.
+  const readStarted = performance.now();
   let path: string;
   let bytes: number | undefined;
   let body: AsyncIterable<Uint8Array>;
@@ -254,8 +257,9 @@ export async function runLocalDrill(
     if (input.kind === 's3' && !connectionProblem(err)) throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   }
+  const readSeconds = (performance.now() - readStarted) / 1000;
   scratch.progress = { bytes, rdb };
-  if (!rdb.ok) return { file, bytes, verdict: rdb.unsupported ? 'unsupported' : 'corrupt', ok: false, rdb };
+  if (!rdb.ok) return { file, bytes, verdict: rdb.unsupported ? 'unsupported' : 'corrupt', ok: false, rdb, readSeconds };
 
   // 2. Load it into a throwaway server.
   const about = { bin: binary.bin, engine: binary.engine, version: binary.version };
@@ -267,7 +271,7 @@ export async function runLocalDrill(
     server = await scratch.starting;
   } catch (err) {
     if (err instanceof LocalRedisError && err.kind === 'refused')
-      return { file, bytes, verdict: 'refused', ok: false, rdb, server: about, problem: err.message };
+      return { file, bytes, verdict: 'refused', ok: false, rdb, readSeconds, server: about, problem: err.message };
     throw err;
   }
   scratch.server = server;
@@ -303,6 +307,7 @@ export async function runLocalDrill(
       verdict: ok ? 'passed' : 'failed',
       ok,
       rdb,
+      readSeconds,
       server: serverInfo,
       checks: results,
       keys: dbsize,

@@ -56,7 +56,12 @@ describe('drill local --from <destination>', () => {
     expect(drill.status, drill.stdout + drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/^PASSED: /m);
     expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}\.\d{3}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
+    expect(drill.stdout).toMatch(/^ {2}read: {3}\S+ s \(the file taken and verified\)$/m);
     const record = readdirSync(join(dir, 'backups')).find((f) => f.startsWith('redis-dr-drill-cache-'))!;
+    const written = JSON.parse(readFileSync(join(dir, 'backups', record), 'utf8')) as Record<string, number>;
+    // The RTO from start to verified: read, load and checks.
+    expect(written.rtoSeconds).toBeCloseTo(written.readSeconds! + written.loadSeconds! + written.verifySeconds!, 10);
+    expect(written.readSeconds).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(join(dir, 'backups', record), 'utf8'))).toMatchObject({
       target: 'cache',
       point: expect.stringMatching(/^rdr-cache-\d{8}-\d{4}\.rdb$/),

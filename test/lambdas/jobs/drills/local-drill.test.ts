@@ -48,6 +48,15 @@ describe('withCleanup: a local drill is passed only once everything it made is g
     expect(record.rtoSeconds).toBeUndefined();
   });
 
+  it('the record of a passed drill counts its RTO from start to verified: the file read (downloaded) and verified, loaded, checked', async () => {
+    const store = new FileBackupStore(dir);
+    const at = { store, target: 'cache-a', point: 'cache-a-20261125T031500Z.rdb', input: { kind: 's3', url: 's3://b/cache-a.rdb' } as const };
+    const name = await recordLocalDrill(at, withCleanup({ ...PASSED, readSeconds: 41.5 }, CLEAN), new Date('2026-11-25T05:00:00Z'), 'ops@host');
+    const record = parseDrillRecord(readFileSync(join(dir, name), 'utf8'))!;
+    expect(record).toMatchObject({ passed: true, readSeconds: 41.5, loadSeconds: 0.01, verifySeconds: 0.02 });
+    expect(record.rtoSeconds).toBeCloseTo(41.53, 10);
+  });
+
   it('a failed check keeps its verdict and reason with a cleanup problem too', () => {
     const failed = {
       ...PASSED,
