@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
 import { backupSourceClients, openBackupStore, redactHeartbeatUrl as redactHeartbeat } from '../../../lambdas/jobs/self-managed/clients.js';
-import { defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
+import { cutBackupTarget, defaultBackupTarget } from '../../../lambdas/domain/self-managed/backup.js';
 import { isValidTargetId } from '../../../lambdas/domain/plans/naming.js';
 import { parseCollapseThresholdPct } from '../../../lambdas/domain/plans/settings.js';
 import { calendarParts } from '../../../lambdas/domain/plans/tier.js';
@@ -89,6 +89,14 @@ export async function backupAction(o: BackupCliOptions, env: NodeJS.ProcessEnv =
     throw err;
   }
   if (url.db !== 0) throw new UsageError(`--redis ${redactUrl(o.redis)} names database ${url.db}: a backup holds every database; remove /${url.db}`);
+  const cut = o.name === undefined ? cutBackupTarget(url.host, url.port) : undefined;
+  if (cut !== undefined) {
+    const named = defaultBackupTarget(url.host, url.port);
+    throw new UsageError(
+      `--redis ${redactUrl(o.redis)}: the default name ${cut} is longer than 40 characters, and cut to ${named} it loses the port ` +
+        `(every server of this host would share it: one retention series, one collapse baseline): give --name <target> (--name ${named} keeps the backups taken so far under retention)`,
+    );
+  }
   const target = (o.name ?? defaultBackupTarget(url.host, url.port)).toLowerCase();
   if (!isValidTargetId(target)) {
     throw new UsageError(

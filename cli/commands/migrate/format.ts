@@ -2,9 +2,10 @@
 import { redactUrl } from '../../../lambdas/jobs/keys/clients.js';
 import { evictedMessage, type EvictionReport } from '../../../lambdas/domain/keys/eviction.js';
 import { migrateOutcome, migrateRunsOutcome } from '../../../lambdas/jobs/keys/migrate-outcome.js';
+import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
 import { exitCodeOf } from '../../exit-codes.js';
 import { jsonKey } from '../../../lambdas/domain/rdb/fingerprint.js';
-import type { CopyCounts, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
+import type { CopyCounts, NoMatch, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
 import { describeDatabases } from '../../../lambdas/domain/keys/databases.js';
 import { keyProgress } from '../../progress.js';
@@ -42,7 +43,13 @@ export function notCopied(run: Pick<MigrateRuns, 'leftOut' | 'notReached'>): str
   return lines;
 }
 
-/** Exit code of a run over its databases: {@link migrateExitCode} of their sum, and 1 when a database holding keys was left out or not reached (the job decides: migrateRunsOutcome). */
+/** The line of a copy whose --match matched none of the source's keys: `nothing copied: none of the 20 keys of database 0 matches --match "usr:*"`. */
+export function noMatchLine(none: NoMatch, nothing: string, match: string | undefined): string {
+  const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${namedFirst(none.databases.map(String), ', ', 'database')}`;
+  return `${nothing}: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(match ?? '*')}`;
+}
+
+/** Exit code of a run over its databases: {@link migrateExitCode} of their sum, and 1 when a database holding keys was left out or not reached, or --match matched nothing (the job decides: migrateRunsOutcome). */
 export function migrateRunsExitCode(run: MigrateRuns): 0 | 1 | 2 {
   return exitCodeOf(migrateRunsOutcome(run));
 }
@@ -53,7 +60,7 @@ function copyVerb(r: MigrateResult, dryRun: boolean): string {
 }
 
 /** Lines people read: one database as {@link formatMigrate}; several, each under its heading, then the total. */
-export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict } = {}): string {
+export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boolean; readonly onConflict?: OnConflict; readonly match?: string } = {}): string {
   const lines: string[] = [];
   if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatMigrate(run, o));
   else {
@@ -75,6 +82,7 @@ export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boole
     }
   }
   lines.push(...notCopied(run));
+  if (run.noMatch) lines.push(noMatchLine(run.noMatch, o.dryRun ? 'nothing to copy' : 'nothing copied', o.match));
   return lines.join('\n');
 }
 
@@ -104,6 +112,7 @@ export function migrateJson(run: MigrateRuns, o: MigrateCliOptions) {
     databases: run.databases.map((d) => ({ ...migrateJsonOf(d, o), fromDb: d.from, toDb: d.to })),
     leftOut: run.leftOut,
     notReached: run.notReached,
+    noMatch: run.noMatch ?? null,
   };
 }
 

@@ -7,7 +7,7 @@ import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
 import { displayKey, type DiffReason } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
-import { copyProgress, evictionJson, formatMigrate, keysWritten } from './format.js';
+import { copyProgress, evictionJson, formatMigrate, keysWritten, noMatchLine } from './format.js';
 import { migrateRdbOutcome, rdbNoMatch } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { DatabasePlanError, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
 import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
@@ -63,12 +63,7 @@ export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 
     lines.push(`${o.dryRun ? 'DRY RUN: would restore' : 'restored'} databases: ${namedFirst(each, ', ', 'database')} (file → target)`);
   }
   const none = rdbNoMatch(run);
-  if (none) {
-    const dbs = none.databases.length === 1 ? `database ${none.databases[0]}` : `databases ${namedFirst(none.databases.map(String), ', ', 'database')}`;
-    lines.push(
-      `${o.dryRun ? 'nothing to restore' : 'nothing restored'}: none of the ${none.keys} keys of ${dbs} matches --match ${JSON.stringify(o.match ?? '*')}`,
-    );
-  }
+  if (none) lines.push(noMatchLine(none, o.dryRun ? 'nothing to restore' : 'nothing restored', o.match));
   return lines;
 }
 

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { AofManifestError, parseAofManifest, type AofManifest } from '../../domain/self-managed/aof-manifest.js';
+import { parseStoredKey } from '../../domain/self-managed/aof-layout.js';
 import { errorName } from '../aws/errors.js';
 import { putFault, storeError, type ObjectStore, type StoredObject } from './object-store.js';
 import { FileObjectStore, type OpenFile } from './object-store-file.js';
@@ -44,7 +45,7 @@ export interface AofStore {
   getStream(key: string): Promise<AsyncIterable<Uint8Array>>;
   /** Removes a key (a torn part about to be shipped again); no error when it is not there. */
   remove(key: string): Promise<void>;
-  /** Removes what a killed writer left (temporary files, unfinished uploads); resolves to what was removed. */
+  /** Removes what a killed writer left (temporary files, unfinished uploads of the layout's keys); resolves to what was removed. */
   sweep(): Promise<string[]>;
 }
 
@@ -151,7 +152,8 @@ class ObjectAofStore implements AofStore {
   }
 
   sweep(): Promise<string[]> {
-    return this.store.sweep();
+    // The layout's keys only: a prefix shared with another writer (backups) keeps that writer's uploads.
+    return this.store.sweep((key) => parseStoredKey(key) !== undefined);
   }
 }
 

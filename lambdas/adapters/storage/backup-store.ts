@@ -17,7 +17,7 @@
 import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordedCopy } from '../../domain/scrub/judge.js';
-import type { StoredBackup } from '../../domain/self-managed/backup.js';
+import { parseBackupFileName, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { describeHolder, type FoundLease, type LeaseHolder, formatLease, leaseName, parseLease, staleLease } from '../../domain/self-managed/lease.js';
 import { isTier, type Tier } from '../../domain/plans/types.js';
 import { processAlive, thisPidScope } from '../host/process.js';
@@ -136,11 +136,14 @@ export interface BackupStore {
    */
   takeLease(target: string, holder: LeaseHolder, staleAfterMs: number): Promise<LeaseAttempt>;
   /**
-   * Removes what a run killed midway left beside no backup: a folder's
-   * `<file>.json` and `<file>.sha256` whose `<file>` is gone. Call it under
-   * the lease. Returns the names removed (S3 keeps records in tags: none).
+   * Removes what a run of `target` killed midway left beside no backup: a
+   * folder's `<file>.json` and `<file>.sha256` whose `<file>` is gone. Call
+   * it under the lease of `target`: only files of that target's naming are
+   * touched (another target's run, under its own lease, may be between
+   * linking its backup and writing its record). Returns the names removed
+   * (S3 keeps records in tags: none).
    */
-  sweepOrphans(): Promise<string[]>;
+  sweepOrphans(target: string): Promise<string[]>;
   /**
    * Removes the hold recorded on a backup, and its collapse mark: removed, or
    * replaced by `acceptedMark` (an accepted collapse: a good point again, and
@@ -278,9 +281,11 @@ export class FileBackupStore implements BackupStore {
     });
   }
 
-  async sweepOrphans(): Promise<string[]> {
+  async sweepOrphans(target: string): Promise<string[]> {
     const objects = await this.objects.list().catch(() => []);
-    const names = new Set(objects.filter((o) => !o.key.includes('/')).map((o) => o.key));
+    // Only this target's (the lease held covers no other target's run, and a file not of our naming is not ours).
+    const ours = (file: string) => parseBackupFileName(file)?.target === target.toLowerCase();
+    const names = new Set(objects.filter((o) => !o.key.includes('/') && ours(o.key.replace(/\.(writing|json|sha256|keys)$/, ''))).map((o) => o.key));
     const removed: string[] = [];
     // A backup whose run was killed before its record (the marker is there, the record is not): this project's, never
     // proven, never to be managed: removed with what it had beside it.

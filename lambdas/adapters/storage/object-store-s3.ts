@@ -348,8 +348,8 @@ export class S3ObjectStore implements ObjectStore {
       .map((o) => ({ key: o.key.slice(this.prefix.length), bytes: o.size }));
   }
 
-  /** Aborts the multipart uploads a killed run left under the prefix (their parts are billed until then). */
-  async sweep(): Promise<string[]> {
+  /** Aborts the multipart uploads a killed run left under the prefix (their parts are billed until then): of `ours` keys only, when given. */
+  async sweep(ours?: (key: string) => boolean): Promise<string[]> {
     const removed: string[] = [];
     try {
       let KeyMarker: string | undefined;
@@ -357,7 +357,7 @@ export class S3ObjectStore implements ObjectStore {
       do {
         const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }));
         for (const u of page?.Uploads ?? []) {
-          if (!u.Key || !u.UploadId) continue;
+          if (!u.Key || !u.UploadId || (ours && !ours(u.Key.slice(this.prefix.length)))) continue;
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
           removed.push(u.Key.slice(this.prefix.length));
         }

@@ -102,8 +102,11 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Removes an object; no error when it is not there. */
   delete(key: string): Promise<void>;
-  /** Removes what killed writers left (temporary files, unfinished multipart uploads); resolves to what it removed. */
-  sweep(): Promise<string[]>;
+  /**
+   * Removes what killed writers left (temporary files, unfinished multipart uploads); resolves to what it removed.
+   * `ours`: the keys the caller writes (an S3 upload of another key under the prefix is another writer's, left alone).
+   */
+  sweep(ours?: (key: string) => boolean): Promise<string[]>;
 }
 
 /**

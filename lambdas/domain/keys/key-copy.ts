@@ -53,3 +53,28 @@ export interface KeyCopyOptions {
   /** @internal Payload bytes in flight past which the batches are answered before the next is read (tests make it small). @default 16 MiB (jobs/keys/writer.ts) */
   readonly bytesInFlight?: number;
 }
+
+/**
+ * What a complete copy (`--from-rdb`, or server to server with `--match`)
+ * wrote none of although the source holds it: the databases copied hold
+ * keys, and the selection (`--match`) matched none of them (a mistyped
+ * pattern). Every database holding keys is copied unless the URL or `--db`
+ * chose, so no database is left out unasked.
+ */
+export interface NoMatch {
+  /** The databases of the source copied. */
+  readonly databases: readonly number[];
+  /** Their keys, none matching. */
+  readonly keys: number;
+}
+
+/** {@link NoMatch} of a copy of `databases` of a source holding `keysByDb`, or undefined when it read a matching key (or ended early). */
+export function copiedNone(
+  r: { readonly error?: string; readonly interrupted: boolean; readonly scanned: number },
+  databases: readonly number[],
+  keysByDb: Readonly<Record<number, number>>,
+): NoMatch | undefined {
+  if (r.error || r.interrupted || r.scanned > 0) return undefined;
+  const keys = databases.reduce((n, d) => n + (keysByDb[d] ?? 0), 0);
+  return keys > 0 ? { databases, keys } : undefined;
+}

@@ -74,12 +74,24 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0:0:0:0:0:0
  * retention series and one collapse baseline.
  */
 export function defaultBackupTarget(host: string, port: number): string {
+  return uncutBackupTarget(host, port).slice(0, 40).replace(/-+$/, '');
+}
+
+/**
+ * The default name before it is cut to 40 characters, when it has to be: cut, it loses the port, so two servers of
+ * one host would share a name (their backups in one retention series and one collapse baseline). Undefined when it fits.
+ */
+export function cutBackupTarget(host: string, port: number): string | undefined {
+  const whole = uncutBackupTarget(host, port);
+  return whole.length > 40 ? whole : undefined;
+}
+
+function uncutBackupTarget(host: string, port: number): string {
   const name = LOOPBACK.has(host.toLowerCase().replace(/\.$/, '')) ? '127.0.0.1' : host;
-  const cleaned = `redis-${name}-${port}`
+  return `redis-${name}-${port}`
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/-+/g, '-');
-  return cleaned.slice(0, 40).replace(/-+$/, '');
 }
 
 /** A file of the destination, as its listing and our record of it show it. */

@@ -9,6 +9,7 @@ import { evictionFailed } from '../../domain/keys/eviction.js';
 import type { JobOutcome } from '../kernel/outcome.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from './migrate.js';
 import type { MigrateRdbRun } from './migrate-rdb.js';
+import { copiedNone, type NoMatch } from '../../domain/keys/key-copy.js';
 
 /** One copy's outcome (a database, or the sum of several). */
 export function migrateOutcome(run: {
@@ -20,32 +21,20 @@ export function migrateOutcome(run: {
   return !r.error && !r.interrupted && r.failed === 0 && !evictionFailed(r.eviction) && (run.verify === undefined || run.verify.equal) ? 'ok' : 'failed';
 }
 
-/** A server-to-server run over its databases: {@link migrateOutcome} of their sum, and failed when a database holding keys was left out or not reached. */
+/** A server-to-server run over its databases: {@link migrateOutcome} of their sum, and failed when a database holding keys was left out or not reached, or --match matched none of its keys. */
 export function migrateRunsOutcome(run: MigrateRuns): JobOutcome {
   const outcome = migrateOutcome(run);
-  return outcome === 'ok' && (run.leftOut.length > 0 || run.notReached.length > 0) ? 'failed' : outcome;
+  return outcome === 'ok' && (run.leftOut.length > 0 || run.notReached.length > 0 || run.noMatch !== undefined) ? 'failed' : outcome;
 }
 
-/**
- * What a complete `--from-rdb` run restored none of although the file holds
- * it: the databases restored hold keys, and the selection (`--match`)
- * matched none of them (a mistyped pattern). Every database holding keys is
- * restored unless `--db` chose, so no database is left out unasked.
- */
-export interface RdbNoMatch {
-  /** The databases of the file restored. */
-  readonly databases: readonly number[];
-  /** Their keys, none matching. */
-  readonly keys: number;
-}
-
-/** {@link RdbNoMatch} of a run, or undefined when it restored something (or ended early). */
-export function rdbNoMatch(run: MigrateRdbRun): RdbNoMatch | undefined {
+/** {@link NoMatch} of a `--from-rdb` run, or undefined when it restored something (or ended early). */
+export function rdbNoMatch(run: MigrateRdbRun): NoMatch | undefined {
   const r = run.result;
-  if (r.error || r.interrupted || r.scanned > 0) return undefined;
-  const databases = r.databases.map((p) => p.from);
-  const keys = databases.reduce((n, d) => n + (r.keysByDb[d] ?? 0), 0);
-  return keys > 0 ? { databases, keys } : undefined;
+  return copiedNone(
+    r,
+    r.databases.map((p) => p.from),
+    r.keysByDb,
+  );
 }
 
 /** A `--from-rdb` run's outcome: the copy's, and failed when the selection matched nothing or (with --verify) the target differs. */

@@ -14,7 +14,7 @@ import type { EvictionReport } from '../../domain/keys/eviction.js';
 import type { RespPipe } from '../../adapters/redis/resp-pipe.js';
 import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer.js';
 import { compareClients, eachLane, sumCompareResults, type CompareOptions, type CompareResult, type Explain } from './compare.js';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy.js';
+import { copiedNone, type CopyCounts, type KeyCopyOptions, type NoMatch, type OnConflict } from '../../domain/keys/key-copy.js';
 
 /** What to do with a key that already exists on the target. */
 export type { OnConflict } from '../../domain/keys/key-copy.js';
@@ -184,6 +184,8 @@ export interface MigrateRuns extends MigrateRun {
   readonly databases: readonly DatabaseMigrateRun[];
   readonly leftOut: readonly DatabaseLeftOut[];
   readonly notReached: readonly DatabasePair[];
+  /** A complete run whose `--match` matched none of the keys the databases copied hold (the run is then incomplete: exit 1). */
+  readonly noMatch?: NoMatch;
 }
 
 /** The results of several databases as one (counts summed, the first error, the worst eviction). */
@@ -288,12 +290,23 @@ export async function runMigrate(spec: MigrateSpec): Promise<MigrateRuns> {
     if (r.error || r.interrupted || r.eviction?.refused) break;
   }
   const verifies = runs.map((r) => r.verify).filter((v): v is CompareResult => v !== undefined);
+  const result = sumMigrateResults(runs.map((r) => r.result));
+  // A --match that matched nothing copied nothing: never "copied 0 … EQUAL" with exit 0 (a typo in the pattern reads as a pass).
+  const noMatch =
+    options.match === undefined
+      ? undefined
+      : copiedNone(
+          result,
+          runs.map((r) => r.from),
+          plan.keysByDb,
+        );
   return {
-    result: sumMigrateResults(runs.map((r) => r.result)),
+    result,
     ...(verifies.length > 0 ? { verify: sumCompareResults(verifies) } : {}),
     databases: runs,
     leftOut: plan.leftOut,
     notReached: plan.pairs.slice(runs.length),
+    ...(noMatch ? { noMatch } : {}),
   };
 }
 

@@ -284,8 +284,8 @@ class BackupRun {
     return this.step('destination', async () => {
       let at = named;
       checkCollapseThresholdPct(this.threshold);
-      // Sidecars a killed run left without their backup (under the lease: no run of the target is writing one).
-      const swept = await req.store.sweepOrphans();
+      // Sidecars a killed run of this target left without their backup (under its lease: no run of it is writing one).
+      const swept = await req.store.sweepOrphans(req.target);
       for (const f of swept)
         say(
           f.endsWith('.rdb')

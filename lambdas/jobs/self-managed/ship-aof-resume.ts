@@ -132,12 +132,26 @@ export async function dropTorn(ctx: ResumeContext, stored: StoredHistory): Promi
   return removed;
 }
 
-/** The manifests the destination holds, parsed; one damaged or not understood is left out (said): a restore would refuse it too. */
-export async function readStoredManifests(ctx: ResumeContext, stored: StoredHistory): Promise<AofManifest[]> {
+/**
+ * The manifests the destination holds, parsed. One damaged or not understood
+ * makes restore-aof refuse the whole destination, so it is not left to sit
+ * there while the cycles say "restorable": a damaged copy of the server's
+ * current manifest (`currentSha`, the 16 hex its key names) is removed (the
+ * first cycle stores the manifest again); any other is reported every cycle
+ * (`tornLeft`), naming the key to move aside.
+ */
+export async function readStoredManifests(ctx: ResumeContext, stored: StoredHistory, currentSha: string): Promise<AofManifest[]> {
   const read = await mapConcurrent(stored.manifests, 16, (m) =>
-    readStoredManifest(ctx.store, m).catch((err: unknown) => {
+    readStoredManifest(ctx.store, m).catch(async (err: unknown) => {
       if (!(err instanceof StoredManifestError)) throw err;
-      ctx.say(`ship-aof: ${err.message}: left out when judging whether the history is restorable`);
+      if (err.kind === 'corrupt' && m.sha === currentSha) {
+        await ctx.store.remove(m.key);
+        ctx.say(`ship-aof: ${err.message}: removed; the server's manifest is stored again`);
+        return undefined;
+      }
+      const why = `${err.message}, so restore-aof refuses ${ctx.store.url} while it is there; move ${m.key} aside and restart ship-aof (a link between increments only it recorded is then a gap, which restore-aof names)`;
+      ctx.tornLeft.push(why);
+      ctx.say(`ship-aof: ${why}`);
       return undefined;
     }),
   );

@@ -159,7 +159,7 @@ export class AofShipper {
     for (const [name, h] of heldFiles(stored, this.records)) this.held.set(name, h);
     // A base whose record is damaged and that the server no longer has: not stored (reported every cycle).
     for (const name of tornBases) this.hold(name, { baseStored: false });
-    this.storedParsed.push(...(await readStoredManifests(this.resumeContext(), stored)));
+    this.storedParsed.push(...(await readStoredManifests(this.resumeContext(), stored, sha256hex(Buffer.from(manifestFile.text)).slice(0, 16))));
     if (!stored.marker) {
       const marker = {
         layout: AOF_LAYOUT,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -227,6 +227,19 @@ describe('redis-dr backup (CLI) against real redis-server', () => {
     const r = await inProcess(['backup', '--redis', 'redis://192.0.2.1:6379', '--to', `file://${dir}/out`, '--create']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/192\.0\.2\.1 is not this machine, and local mode reads the file the server saves on this host's disk.*--remote/);
+  });
+
+  it('a default name cut to 40 characters would lose the port (two servers of a host sharing one retention series): refused, naming the name to give; --name runs', async () => {
+    const host = 'a-very-long-host-name.internal.example.com';
+    for (const port of [6379, 6380]) {
+      const r = await inProcess(['backup', '--redis', `redis://${host}:${port}`, '--remote', '--to', `file://${dir}/out`, '--create']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(
+        `--redis redis://${host}:${port}: the default name redis-${host.replace(/\./g, '-')}-${port} is longer than 40 characters, and cut to redis-a-very-long-host-name-internal-exa it loses the port`,
+      );
+      expect(r.stderr).toMatch(/give --name <target> \(--name redis-a-very-long-host-name-internal-exa keeps the backups taken so far under retention\)/);
+    }
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it.each([

@@ -237,6 +237,19 @@ describe('redis-dr migrate', () => {
     expect(migrateExitCode(run)).toBe(1);
   });
 
+  it('a --match that matches no key of the source copied nothing: exit 1 naming it, never "copied 0 … verify: EQUAL" (a typo in the pattern)', async () => {
+    await fillKeys(s, 20);
+    const r = await cli('migrate', '--from', src.url, '--to', dst.url, '--match', 'usr:*', '--verify');
+    expect(r.stdout).toMatch(/^nothing copied: none of the 20 keys of database 0 matches --match "usr:\*"/m);
+    expect(r.status).toBe(1);
+    const j = JSON.parse((await cli('migrate', '--from', src.url, '--to', dst.url, '--match', 'usr:*', '--json')).stdout);
+    expect(j.noMatch).toEqual({ databases: [0], keys: 20 });
+    // A pattern that matches: exit 0, no such line.
+    const ok = await cli('migrate', '--from', src.url, '--to', dst.url, '--match', 'k:1*', '--verify');
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).not.toMatch(/nothing copied/);
+  });
+
   it('runs compare afterwards with --verify', async () => {
     await seedDataset(s);
     const run = await runMigrate({ from: src.url, to: dst.url, verify: true });

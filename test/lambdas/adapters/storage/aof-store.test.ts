@@ -275,27 +275,47 @@ describe('S3AofStore read-back (aws-sdk-client-mock)', () => {
     expect(s3.commandCalls(HeadObjectCommand)[0]!.args[0].input).toMatchObject({ Key: 'aof/files/a/p.part', ChecksumMode: 'ENABLED' });
   });
 
+  /** The key of a base's part (a multipart upload's key) in the layout. */
+  const basePart = (file: string) => `files/${file}/${'0'.repeat(16)}-${'0'.repeat(13)}100.${'a'.repeat(64)}.part`;
+
   it('sweep aborts the multipart uploads a killed run left under the prefix, every page', async () => {
+    const [b, c] = [basePart('b.base.rdb'), basePart('c.base.rdb')];
     s3.on(ListMultipartUploadsCommand)
       .resolvesOnce({
-        Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }],
+        Uploads: [{ Key: `aof/${b}`, UploadId: 'u1' }],
         IsTruncated: true,
-        NextKeyMarker: 'aof/files/b/base.part',
+        NextKeyMarker: `aof/${b}`,
         NextUploadIdMarker: 'u1',
       })
-      .resolvesOnce({ Uploads: [{ Key: 'aof/files/c/base.part', UploadId: 'u2' }], IsTruncated: false });
+      .resolvesOnce({ Uploads: [{ Key: `aof/${c}`, UploadId: 'u2' }], IsTruncated: false });
     s3.on(AbortMultipartUploadCommand).resolves({});
     const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
-    expect(await store.sweep()).toEqual(['files/b/base.part', 'files/c/base.part']);
+    expect(await store.sweep()).toEqual([b, c]);
     expect(s3.commandCalls(ListMultipartUploadsCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: 'bucket', Prefix: 'aof/' },
-      { Bucket: 'bucket', Prefix: 'aof/', KeyMarker: 'aof/files/b/base.part', UploadIdMarker: 'u1' },
+      { Bucket: 'bucket', Prefix: 'aof/', KeyMarker: `aof/${b}`, UploadIdMarker: 'u1' },
     ]);
     expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['u1', 'u2']);
   });
 
+  it('sweep aborts only uploads of the AOF layout: another writer under the prefix (a backup sharing it) keeps its upload', async () => {
+    const part = basePart('appendonly.aof.1.base.rdb');
+    s3.on(ListMultipartUploadsCommand).resolvesOnce({
+      Uploads: [
+        { Key: `aof/${part}`, UploadId: 'u1' },
+        { Key: 'aof/rdr-cache-20261123-0100.rdb', UploadId: 'u2' },
+        { Key: 'aof/backups/rdr-cache-20261123-0100.rdb', UploadId: 'u3' },
+      ],
+      IsTruncated: false,
+    });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
+    expect(await store.sweep()).toEqual([part]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['u1']);
+  });
+
   it('sweep fails, naming the store, when a page is cut short without a marker (the rest would never be aborted)', async () => {
-    s3.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: [{ Key: 'aof/files/b/base.part', UploadId: 'u1' }], IsTruncated: true });
+    s3.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: [{ Key: `aof/${basePart('b.base.rdb')}`, UploadId: 'u1' }], IsTruncated: true });
     s3.on(AbortMultipartUploadCommand).resolves({});
     const store = new S3AofStore(new S3Client({ region: 'eu-west-1' }), 'bucket', 'aof/');
     await expect(store.sweep()).rejects.toThrow(/s3:\/\/bucket\/aof\/.*IsTruncated without a NextKeyMarker after 1 upload\(s\) aborted/);

@@ -7,6 +7,7 @@ import {
   backupCollapse,
   backupHoldRelease,
   backupsToHold,
+  cutBackupTarget,
   defaultBackupTarget,
   newBackupFileName,
   parseBackupFileName,
@@ -73,6 +74,15 @@ describe('backup file names', () => {
   ])('names a server without --name after its host and port: %s:%i', (host, port, name) => {
     expect(defaultBackupTarget(host, port)).toBe(name);
     expect(name.length).toBeLessThanOrEqual(40);
+  });
+
+  it('says when the default name is cut (its port lost: every server of the host would share it)', () => {
+    expect(cutBackupTarget('a-very-long-host-name.internal.example.com', 6379)).toBe('redis-a-very-long-host-name-internal-example-com-6379');
+    expect(defaultBackupTarget('a-very-long-host-name.internal.example.com', 6380)).toBe(
+      defaultBackupTarget('a-very-long-host-name.internal.example.com', 6379),
+    );
+    expect(cutBackupTarget('Cache.Example.COM', 6380)).toBeUndefined();
+    expect(cutBackupTarget('localhost', 6379)).toBeUndefined();
   });
 });
 

@@ -27,6 +27,7 @@ describe('migrateOutcome', () => {
     expect(migrateRunsOutcome(runs({}))).toBe('ok');
     expect(migrateRunsOutcome(runs({ leftOut: [{ db: 1, keys: 5 }] as unknown as MigrateRuns['leftOut'] }))).toBe('failed');
     expect(migrateRunsOutcome(runs({ notReached: [{ from: 2, to: 2 }] }))).toBe('failed');
+    expect(migrateRunsOutcome(runs({ noMatch: { databases: [0], keys: 20 } }))).toBe('failed');
     expect(migrateRunsOutcome(runs({ result: { ...done, eviction: eviction({ refused: 'x' }) } as never, leftOut: [{ db: 1, keys: 5 }] as never }))).toBe(
       'refused',
     );

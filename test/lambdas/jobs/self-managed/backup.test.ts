@@ -260,6 +260,29 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(readdirSync(folder).filter((f) => f.startsWith('rdr-cache-20261123-0200') || f.endsWith('.writing'))).toEqual([]);
   });
 
+  it("two targets share a folder: a run of one starting while the other's backup is linked but not recorded leaves it alone (no OK for a deleted backup), and sidecars not of our naming stay", async () => {
+    const folder = join(dir, 'backups');
+    mkdirSync(folder, { recursive: true });
+    // The user's own checksum beside a dump they moved elsewhere: not ours, never deleted.
+    writeFileSync(join(folder, 'dump.rdb.sha256'), 'x  dump.rdb\n');
+    let other: Promise<Awaited<ReturnType<typeof runBackup>>> | undefined;
+    const store = new FileBackupStore(folder, {
+      open: async (path, flags, mode) => {
+        // sessions' backup is linked under its name, its checksum and record not written yet: cache's run starts now.
+        if (!other && /\.rdr-sessions-[^/]*\.rdb\.sha256\.partial-/.test(path)) {
+          other = runBackup(request, deps(server));
+          await other;
+        }
+        return open(path, flags, mode);
+      },
+    });
+    const sessions = await runBackup({ ...request, target: 'sessions', store }, deps(server));
+    const cache = await other!;
+    expect([cache.ok, sessions.ok], JSON.stringify([cache.error, sessions.error])).toEqual([true, true]);
+    const files = readdirSync(folder);
+    expect(files).toEqual(expect.arrayContaining([sessions.backup!.file, `${sessions.backup!.file}.json`, cache.backup!.file, 'dump.rdb.sha256']));
+  });
+
   it('a destination that fails mid-write leaves no file and names the step', async () => {
     const inner = new FileBackupStore(join(dir, 'backups'));
     const failing: BackupStore = {
@@ -270,7 +293,7 @@ describe('runBackup (local mode) against a real redis-server', () => {
       hold: (f, r) => inner.hold(f, r),
       release: (f) => inner.release(f),
       takeLease: (t, h, ms) => inner.takeLease(t, h, ms),
-      sweepOrphans: () => inner.sweepOrphans(),
+      sweepOrphans: (t) => inner.sweepOrphans(t),
       location: (f) => inner.location(f),
       putRecord: (n, b) => inner.putRecord(n, b),
       records: (p) => inner.records(p),

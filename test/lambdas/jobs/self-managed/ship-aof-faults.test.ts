@@ -80,6 +80,19 @@ function runReporting(dir: string, store: FileAofStore, extra: Partial<ShipAofDe
   return { pings, log, cycles, metric, stop, cyclesFromNow };
 }
 
+/** A server whose history was shipped through a rewrite (base 1 and its increment, then base 2 stored), the shipper stopped. */
+async function shippedThroughRewrite() {
+  const { c, dest, aofDir } = await aofServer();
+  const first = runReporting(aofDir, new FileAofStore(dest));
+  for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
+  await eventually('caught up', () => first.cycles.some((x) => x.ok && (x.files['appendonly.aof.1.incr.aof'] ?? 0) > 0));
+  await rewriteAof(c);
+  await c.set('after', '1');
+  await eventually('the new base stored', () => first.cycles.some((x) => x.ok && x.restoreBase === 'appendonly.aof.2.base.rdb'));
+  await first.stop();
+  return { dest, aofDir };
+}
+
 const restore = (dest: string, untilMs?: number): Promise<RestoreAofReport> =>
   restoreAof(
     { store: new FileAofStore(dest), to: new RestoreDirectory(join(tempDir('out'), 'aof')), load: {}, ...(untilMs !== undefined ? { untilMs } : {}) },
@@ -388,14 +401,7 @@ describe('ship-aof: a stored base damaged after it was shipped', () => {
   });
 
   it('base.json of a base the server removed after a rewrite, damaged: reported every cycle naming the file (not ok, no heartbeat, torn_parts 1)', async () => {
-    const { c, dest, aofDir } = await aofServer();
-    const first = runReporting(aofDir, new FileAofStore(dest));
-    for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
-    await eventually('caught up', () => first.cycles.some((x) => x.ok && (x.files['appendonly.aof.1.incr.aof'] ?? 0) > 0));
-    await rewriteAof(c);
-    await c.set('after', '1');
-    await eventually('the new base stored', () => first.cycles.some((x) => x.ok && x.restoreBase === 'appendonly.aof.2.base.rdb'));
-    await first.stop();
+    const { dest, aofDir } = await shippedThroughRewrite();
     truncateSync(join(dest, 'files', 'appendonly.aof.1.base.rdb', 'base.json'), 7);
 
     const second = runReporting(aofDir, new FileAofStore(dest));
@@ -471,5 +477,53 @@ describe('ship-aof: history that cannot serve a point-in-time restore', () => {
     expect(run.metric(AOF_METRICS.timestampsMissing)).toBe(0);
     expect(run.pings).toEqual([]);
     await run.stop();
+  });
+});
+
+describe('ship-aof: a damaged stored manifest (restore-aof refuses the destination while it is there)', () => {
+  /** Flips one byte of the stored manifest whose text `pick` chooses (same length: its SHA-256 no longer matches its name). */
+  function damageManifest(dest: string, pick: (text: string) => boolean): string {
+    const folder = join(dest, 'manifests');
+    const name = readdirSync(folder).find((n) => pick(readFileSync(join(folder, n), 'utf8')))!;
+    const bytes = readFileSync(join(folder, name));
+    bytes[0] = bytes[0]! ^ 0x01;
+    writeFileSync(join(folder, name), bytes);
+    return `manifests/${name}`;
+  }
+
+  it('an older manifest (its text gone from the server): every cycle not ok naming it, no heartbeat, never "restorable" while restore-aof refuses', async () => {
+    const { dest, aofDir } = await shippedThroughRewrite();
+    const key = damageManifest(dest, (t) => t.includes('appendonly.aof.1.base.rdb') && !t.includes('appendonly.aof.2.incr.aof'));
+    expect(await restore(dest)).toMatchObject({ ok: false, refused: { kind: 'corrupt', message: expect.stringContaining(key) } });
+
+    const second = runReporting(aofDir, new FileAofStore(dest));
+    const cycles = await second.cyclesFromNow(3);
+    await second.stop();
+    for (const x of cycles) {
+      expect(x.ok).toBe(false);
+      expect(x.notRestorable).toContain(`${key} does not match the SHA-256 in its name`);
+      expect(x.notRestorable).toContain(`move ${key} aside and restart ship-aof`);
+    }
+    expect(second.pings).toEqual([]);
+    expect(second.metric(AOF_METRICS.withinRpo)).toBe(0);
+  });
+
+  it("the server's current manifest: removed on start and stored again; then ok, and restore-aof restores every key", async () => {
+    const { c, dest, aofDir } = await aofServer();
+    const first = runReporting(aofDir, new FileAofStore(dest));
+    for (let i = 0; i < 10; i++) await c.set(`k:${i}`, `v${i}`);
+    await eventually('caught up', () => first.cycles.some((x) => x.ok && (x.files['appendonly.aof.1.incr.aof'] ?? 0) > 0));
+    await first.stop();
+    const current = readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'utf8');
+    // Every stored copy of it (each start stores the current manifest again).
+    for (let n = readdirSync(join(dest, 'manifests')).length; n > 0; n--) damageManifest(dest, (t) => t === current);
+    expect(await restore(dest)).toMatchObject({ ok: false, refused: { kind: 'corrupt' } });
+
+    const second = runReporting(aofDir, new FileAofStore(dest));
+    await c.set('k:10', 'v10');
+    await eventually('a ping', () => second.pings.length > 0);
+    await second.stop();
+    expect(second.log.some((l) => /does not match the SHA-256 in its name: .*removed; the server's manifest is stored again/.test(l))).toBe(true);
+    expect(await restore(dest)).toMatchObject({ ok: true, load: { keys: 11 } });
   });
 });
