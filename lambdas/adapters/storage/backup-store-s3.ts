@@ -83,7 +83,7 @@ export class S3BackupStore implements BackupStore {
           file,
           size: o.bytes,
           tier,
-          ...(parseReadBackTag(tags[TAGS.readBack])?.bytes === o.bytes ? { proven: true } : {}),
+          ...provenOf(parseReadBackTag(tags[TAGS.readBack]), o.bytes),
           ...(tags[TAGS.keys] !== undefined && Number.isInteger(keys) && keys >= 0 ? { keys } : {}),
           ...(parseDbsTag(tags[TAGS.dbs]) ? { keysByDb: parseDbsTag(tags[TAGS.dbs])! } : {}),
           ...(tags[TAGS.hold] ? { hold: tags[TAGS.hold] } : {}),
@@ -325,4 +325,9 @@ export function parseDbsTag(value: string | undefined): Record<string, number> |
       .map((pair) => pair.split('=').map(Number) as [number, number])
       .map(([db, n]) => [String(db), n]),
   );
+}
+
+/** A read-back tag of the object's length proves it stored, with the SHA-256 it found. */
+function provenOf(readBack: { bytes: number; sha256: string } | undefined, bytes: number): { proven?: true; sha256?: string } {
+  return readBack?.bytes === bytes ? { proven: true, sha256: readBack.sha256 } : {};
 }

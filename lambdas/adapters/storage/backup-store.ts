@@ -468,7 +468,7 @@ function recorded(record: Partial<BackupRecord> | undefined, size: number): Omit
   return {
     tier: record.tier,
     // A record whose read-back length is not the file's (changed since) proves nothing.
-    ...(readBack && readBack.bytes === size && typeof readBack.sha256 === 'string' ? { proven: true } : {}),
+    ...(readBack && readBack.bytes === size && typeof readBack.sha256 === 'string' ? { proven: true, sha256: readBack.sha256 } : {}),
     ...(typeof record.keys === 'number' ? { keys: record.keys } : {}),
     ...(isKeysByDb(record.keysByDb) ? { keysByDb: record.keysByDb } : {}),
     ...(typeof record.hold === 'string' ? { hold: record.hold } : {}),

@@ -110,6 +110,8 @@ export interface StoredBackup {
    * without it is unproven: it never counts towards `minKeep`.
    */
   readonly proven?: boolean;
+  /** The SHA-256 (hex) its read-back found when it was stored: present when it is {@link proven}. */
+  readonly sha256?: string;
   /** Keys in it, as its record says (absent for files without a record). */
   readonly keys?: number;
   /** Keys per database number, as its record says (absent for records from before they were counted). */

@@ -34,9 +34,10 @@ export async function drillPointOf(o: {
   readonly s3Endpoint?: string;
 }): Promise<DrillPoint> {
   const chosen = await chooseBackupPoint({ ...o, what: 'drill' });
+  const sha256 = chosen.file.sha256 !== undefined ? { sha256: chosen.file.sha256 } : {};
   const input: DrillFile = chosen.location.startsWith('s3://')
-    ? { kind: 's3', url: chosen.location }
-    : { kind: 'file', path: chosen.location, bytes: chosen.file.size };
+    ? { kind: 's3', url: chosen.location, ...sha256 }
+    : { kind: 'file', path: chosen.location, bytes: chosen.file.size, ...sha256 };
   return { store: chosen.store, target: chosen.target, point: chosen.point, input, ...(chosen.collapse ? { collapse: chosen.collapse } : {}) };
 }
 

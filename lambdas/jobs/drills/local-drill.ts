@@ -12,6 +12,7 @@
  * every temporary directory removed on success, on failure, and when the
  * caller is stopped by a signal.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
@@ -86,7 +87,13 @@ export interface LocalDrillResult {
 }
 
 /** Where the file comes from. */
-export type DrillFile = { readonly kind: 'file'; readonly path: string; readonly bytes: number } | { readonly kind: 's3'; readonly url: string };
+/**
+ * The file a drill reads. `sha256`: what its record says the file was when it was stored (`drill local --from`);
+ * a file whose bytes hash otherwise was replaced or changed since, and is not drilled as the backup.
+ */
+export type DrillFile = ({ readonly kind: 'file'; readonly path: string; readonly bytes: number } | { readonly kind: 's3'; readonly url: string }) & {
+  readonly sha256?: string;
+};
 
 /** `--rdb` checked: a regular file, or an s3:// URL (read later). Usage error naming the option otherwise. */
 export function drillInput(rdb: string): DrillFile {
@@ -202,6 +209,13 @@ async function* savedTo(body: AsyncIterable<Uint8Array>, path: string): AsyncGen
   }
 }
 
+/** SHA-256 (hex) of the file at `path`. */
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /** Runs the drill up to its result; cleanup is the caller's ({@link DrillScratch.cleanup}). */
 export async function runLocalDrill(
   input: DrillFile,
@@ -256,6 +270,16 @@ export async function runLocalDrill(
     // An S3 object that could not be read to its end (replaced meanwhile, access lost): as verify-rdb, a usage problem.
     if (input.kind === 's3' && !connectionProblem(err)) throw new UsageError(`--rdb ${err instanceof Error ? err.message : String(err)}`);
     throw err;
+  }
+  if (rdb.ok && input.sha256 !== undefined) {
+    // The copy the server would load, hashed whole: the verifier may stop reading at the file's end marker.
+    const found = await sha256Of(path);
+    if (found !== input.sha256) {
+      const problem =
+        `${file} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ` +
+        `${input.sha256}: it was replaced or changed since; not loaded`;
+      return { file, bytes, verdict: 'failed', ok: false, rdb, readSeconds: (performance.now() - readStarted) / 1000, problem };
+    }
   }
   const readSeconds = (performance.now() - readStarted) / 1000;
   scratch.progress = { bytes, rdb };

@@ -103,7 +103,7 @@ describe('FileBackupStore', () => {
     writeFileSync(join(dir, 'foreign.rdb'), 'x');
     expect((await store.list()).sort((a, b) => a.file.localeCompare(b.file))).toEqual([
       { file: 'foreign.rdb', size: 1 },
-      { file: 'rdr-cache-20261123-0400.rdb', size: 15, tier: 'daily', proven: true, keys: 3 },
+      { file: 'rdr-cache-20261123-0400.rdb', size: 15, tier: 'daily', proven: true, sha256: w.sha256, keys: 3 },
     ]);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
@@ -269,15 +269,17 @@ describe('FileBackupStore', () => {
         size: 5,
         tier: 'daily',
         proven: true,
+        sha256: sha('REDIS'),
         keys: 3,
         hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb',
         collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer',
       },
     ]);
     await store.release('rdr-cache-20261123-0400.rdb');
-    expect(await store.list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 5, tier: 'daily', proven: true, keys: 3 }]);
+    expect(await store.list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 5, tier: 'daily', proven: true, sha256: sha('REDIS'), keys: 3 }]);
     writeFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'REDIS-changed');
     expect((await store.list())[0]).not.toHaveProperty('proven');
+    expect((await store.list())[0]).not.toHaveProperty('sha256');
     writeFileSync(join(dir, 'foreign.rdb'), 'x');
     await expect(store.hold('foreign.rdb', 'keyspace-collapsed:x')).rejects.toThrow(/hold foreign\.rdb failed: foreign\.rdb has no record redis-dr wrote/);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
@@ -535,7 +537,15 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'redis/rdr-cache-20261123-0400.rdb', Size: 9 }] });
     s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...tags, { Key: 'redis-dr:hold', Value: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' }] });
     expect(await store().list()).toEqual([
-      { file: 'rdr-cache-20261123-0400.rdb', size: 9, tier: 'daily', proven: true, keys: 1000, hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb' },
+      {
+        file: 'rdr-cache-20261123-0400.rdb',
+        size: 9,
+        tier: 'daily',
+        proven: true,
+        sha256: sha('REDIS0010'),
+        keys: 1000,
+        hold: 'keyspace-collapsed:rdr-cache-20261123-0500.rdb',
+      },
     ]);
     s3.on(PutObjectTaggingCommand).resolves({});
     await store().release('rdr-cache-20261123-0400.rdb');

@@ -1,11 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { parseDrillRecord } from '../../../../lambdas/domain/self-managed/drill-record.js';
-import { recordLocalDrill } from '../../../../lambdas/jobs/drills/local-drill-from.js';
-import { type LocalDrillResult, withCleanup } from '../../../../lambdas/jobs/drills/local-drill.js';
+import { drillPointOf, recordLocalDrill } from '../../../../lambdas/jobs/drills/local-drill-from.js';
+import { DrillScratch, type LocalDrillResult, runLocalDrill, withCleanup } from '../../../../lambdas/jobs/drills/local-drill.js';
+import { findServerBinary } from '../../../../lambdas/adapters/redis/server-binary.js';
 
 /** A run whose every check passed (what runLocalDrill returns before the cleanup). */
 const PASSED: Omit<LocalDrillResult, 'cleanup'> = {
@@ -66,5 +68,57 @@ describe('withCleanup: a local drill is passed only once everything it made is g
     };
     expect(withCleanup(failed, LEFT)).toMatchObject({ ok: false, verdict: 'failed' });
     expect(withCleanup(failed, LEFT).problem).toBeUndefined();
+  });
+});
+
+describe('runLocalDrill: a backup drilled from its destination is the one its record names', () => {
+  const FIXTURE = join(__dirname, '../../../fixtures/rdb/encodings.rdb');
+  const checks = { tolerancePct: 1, expectKeys: [], sampleSize: 0 };
+  const file = (sha256: string) => ({ kind: 'file' as const, path: FIXTURE, bytes: statSync(FIXTURE).size, sha256 });
+
+  it('a file whose SHA-256 is not the recorded one (replaced or changed since it was stored) fails, named, and is not loaded', async () => {
+    const scratch = new DrillScratch();
+    const recorded = createHash('sha256').update('another backup').digest('hex');
+    try {
+      const r = await runLocalDrill(file(recorded), await findServerBinary(), checks, scratch);
+      expect(r).toMatchObject({ verdict: 'failed', ok: false });
+      expect(r.problem).toBe(
+        `${FIXTURE} is not the backup its record names: its SHA-256 is ${createHash('sha256').update(readFileSync(FIXTURE)).digest('hex')}, ` +
+          `the record (read back when it was stored) says ${recorded}: it was replaced or changed since; not loaded`,
+      );
+      expect(r.server).toBeUndefined();
+      expect(scratch.server).toBeUndefined();
+    } finally {
+      await scratch.cleanup();
+    }
+  });
+
+  it('drill local --from hands the drill the SHA-256 the backup was read back with when it was stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-drill-sha-'));
+    try {
+      const store = new FileBackupStore(dir);
+      async function* bytes() {
+        yield readFileSync(FIXTURE);
+      }
+      const w = await store.write('rdr-cache-20261125-0300.rdb', bytes(), { tier: 'daily', target: 'cache', createdAt: '2026-11-25T03:00:00.000Z' }, () => ({
+        keys: 3,
+        rdbVersion: 9,
+      }));
+      const at = await drillPointOf({ from: `file://${dir}` });
+      expect(at.input).toEqual({ kind: 'file', path: join(dir, 'rdr-cache-20261125-0300.rdb'), bytes: statSync(FIXTURE).size, sha256: w.sha256 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the recorded SHA-256 goes on to load and check it', async () => {
+    const scratch = new DrillScratch();
+    try {
+      const r = await runLocalDrill(file(createHash('sha256').update(readFileSync(FIXTURE)).digest('hex')), await findServerBinary(), checks, scratch);
+      expect(r.problem).toBeUndefined();
+      expect(r.server?.loadSeconds).toBeGreaterThanOrEqual(0);
+    } finally {
+      expect((await scratch.cleanup()).problems).toEqual([]);
+    }
   });
 });
