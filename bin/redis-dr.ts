@@ -4,7 +4,12 @@
  * corrupt RDB, a late backup, a failed restore), 2 usage, configuration,
  * credentials or a connection that could not be made.
  */
+import { setCommandV8Flags } from '../lambdas/adapters/host/command-v8-flags.js';
 import { startSplitWorkerStandby } from '../lambdas/adapters/host/split-worker-start.js';
+
+// First, before the CLI's modules load: the V8 flags a command sets for its own process (convert-rdb's smaller
+// inlining budget; none for the others: lambdas/adapters/host/command-v8-flags.ts).
+setCommandV8Flags(process.argv[2]);
 
 // `verify-rdb` of a large local file parses its second part on a second thread: that thread and its modules load
 // now, beside this thread's loading of the CLI (imported below, not statically, so that it loads after this line),

@@ -227,9 +227,10 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
 
 /**
  * Converts `spec.input` for `spec.format` into `spec.output` (see the module's comment). No V8 flag is changed while
- * it runs: turning TurboFan's inlining off on one CPU took about 7 % off a re-encoding's CPU (bench/README.md,
+ * it runs: turning TurboFan's inlining off mid-run took about 7 % off a re-encoding's CPU (bench/README.md,
  * convert-rdb, 2026-11-26 02:00), but Node documents flags set after start as unsupported ("unpredictable
- * behavior, including crashes and data loss"), and a tool whose output is a recovery point does not take that for 7 %.
+ * behavior, including crashes and data loss"). The CLI's `convert-rdb` sets a smaller inlining budget as its
+ * process's first step instead, before any of this code has run (lambdas/adapters/host/command-v8-flags.ts).
  */
 export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult> {
   const { result, staged } = await convertRdbStaged(spec);
