@@ -43,8 +43,8 @@ export function choiceBytes(choice: RecoveryPointChoice): number {
 /**
  * The choice as the drill carries it: unchanged when it fits
  * {@link maxChoiceBytes} for the drill's input; else without the shards' expiry histograms
- * (`expected.expiries`: the key check then allows every key with an expiry
- * to be gone, as for a point that recorded no times, and says so), and
+ * (`expected.expiries`, marked `expiriesLeftOut`: the key check then allows
+ * every key with an expiry to be gone, and says why), and
  * `droppedExpiries` set. Still over: {@link RestorePreflightError}, before
  * anything is created, naming the size and the shards.
  */
@@ -54,10 +54,10 @@ export function fitChoice(
 ): { readonly choice: RecoveryPointChoice; readonly droppedExpiries: boolean; readonly maxBytes: number } {
   const max = maxChoiceBytes(Buffer.byteLength(JSON.stringify(input), 'utf8'));
   if (choiceBytes(choice) <= max) return { choice, droppedExpiries: false, maxBytes: max };
-  const { expiries: _dropped, ...expected } = choice.expected;
-  const lighter = { ...choice, expected };
+  const { expiries, ...rest } = choice.expected;
+  const lighter = { ...choice, expected: expiries === undefined ? rest : { ...rest, expiriesLeftOut: true as const } };
   const bytes = choiceBytes(lighter);
-  if (bytes <= max) return { choice: lighter, droppedExpiries: choice.expected.expiries !== undefined, maxBytes: max };
+  if (bytes <= max) return { choice: lighter, droppedExpiries: expiries !== undefined, maxBytes: max };
   throw new RestorePreflightError(choice.recoveryPoint, [
     {
       rule: 'drill-state-size',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
 import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
+import { expiryCountsOf } from '../../../../lambdas/domain/drills/checks.js';
 import { choiceBytes, fitChoice, maxChoiceBytes } from '../../../../lambdas/domain/drills/state-size.js';
 
 /** A DR drill's choice of an export of `shards` shards, as drChoice builds it, with a histogram of `histogram` characters per shard. */
@@ -81,7 +82,12 @@ describe('fitChoice: a drill choice within the Step Functions state', () => {
     expect(choiceBytes(fitted.choice)).toBeLessThanOrEqual(max);
     const { expiries, ...expected } = choice.expected;
     expect(expiries).toHaveLength(400);
-    expect(fitted.choice).toEqual({ ...choice, expected });
+    // Marked left out: the key check says why it cannot count the expired keys, not that none were recorded.
+    expect(fitted.choice).toEqual({ ...choice, expected: { ...expected, expiriesLeftOut: true } });
+    expect(expiryCountsOf(fitted.choice.expected).source).toBe(
+      "expiry times left out of the drill's state (too many shards): any of the 500000 keys with an expiry may have expired",
+    );
+    expect(expiryCountsOf(expected).source).toBe('no expiry times recorded: any of the 500000 keys with an expiry may have expired');
   });
 
   it('counts the input: a choice that fits beside a small input loses its histograms beside one naming 2,000 keys', () => {
