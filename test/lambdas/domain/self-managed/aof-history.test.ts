@@ -83,7 +83,7 @@ describe('destination layout', () => {
     expect(c.nextAfterHole?.start).toBe(hole);
     expect(c.slices).toHaveLength(slices);
     // Slices tile [0, end) exactly: each starts where the one before ended (the starts held equal once: an expect() a
-    // slice was 54,000 for the long day, at about 27 us of CPU each).
+    // slice was 54,000 for the long day, at 7-27 us of CPU each).
     let at = 0;
     const starts: number[] = [];
     const ends: number[] = [];

@@ -117,7 +117,7 @@ describe.each([MAGIC, CRC64_MAGIC, WIDE_ROWS_MAGIC, NAME_ORDER_MAGIC] as const)(
     const blocks = whole.databases().reduce((n, db) => n + Math.ceil(whole.size(db) / BLOCK), 0);
     expect(blocks).toBeGreaterThan(256);
     // Each block's first name looked up, and the positions found held equal once a walk: settle runs the walk again
-    // after each block read from S3, and an expect() a lookup was about 20,000 a layout (about 27 us of CPU each).
+    // after each block read from S3, and an expect() a lookup was about 20,000 a layout (7-27 us of CPU each).
     const starts: [number, number][] = [];
     for (const db of whole.databases()) for (let pos = 0; pos < whole.size(db); pos += BLOCK) starts.push([db, pos]);
     const lookUpAll = async (paged: PagedKeyIndex) => {
