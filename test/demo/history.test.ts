@@ -39,7 +39,9 @@ describe('the simulated month before a demo run', () => {
       const last = m.points.at(-1)!;
       expect(until.getTime() - last.at.getTime()).toBeLessThanOrEqual(plan.rpoMinutes * 60_000);
       expect(last.at.getTime()).toBeLessThan(until.getTime());
-      for (const c of [...m.drCopies, ...m.vaultCopies]) expect(c.at.getTime()).toBeLessThan(until.getTime());
+      // The copies not before the run, held empty once (an expect() a copy was about 720 a run, 34,000 for the 48).
+      const notBefore = [...m.drCopies, ...m.vaultCopies].filter((c) => !(c.at.getTime() < until.getTime()));
+      expect(notBefore.map((c) => ({ ...c, at: c.at.toISOString() }))).toEqual([]);
     },
   );
 

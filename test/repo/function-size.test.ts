@@ -7,8 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { ts } from '../support/typescript.js';
 import { repositoryFiles } from '../../scripts/architecture-map.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -18,9 +19,9 @@ const LIMIT = 150;
 const GENERATED = new Set(['lambdas/domain/rdb/codecs/lzf-wasm.ts:code']);
 
 /** A function's name as a reader finds it: its own, the variable or property it is assigned to, `constructor`, else `(anonymous)`. */
-function nameOf(node: ts.Node, file: ts.SourceFile): string {
+function nameOf(node: TS.Node, file: TS.SourceFile): string {
   if (ts.isConstructorDeclaration(node)) return 'constructor';
-  const own = (node as { name?: ts.Node }).name;
+  const own = (node as { name?: TS.Node }).name;
   if (own !== undefined) return own.getText(file);
   const parent = node.parent;
   if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) return parent.name.getText(file);
@@ -31,8 +32,8 @@ function nameOf(node: ts.Node, file: ts.SourceFile): string {
 function longFunctions(path: string, text: string): string[] {
   const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
   const out: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isFunctionLike(node) && (node as { body?: ts.Node }).body !== undefined) {
+  const visit = (node: TS.Node): void => {
+    if (ts.isFunctionLike(node) && (node as { body?: TS.Node }).body !== undefined) {
       const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line;
       const last = file.getLineAndCharacterOfPosition(node.getEnd()).line;
       const lines = last - first + 1;

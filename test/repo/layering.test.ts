@@ -7,8 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { ts } from '../support/typescript.js';
 import { type LayerOrder, readLayerOrder } from '../../scripts/architecture-map.js';
 
 const ROOT = join(__dirname, '..', '..');

@@ -23,8 +23,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import ts from 'typescript';
+import type * as TS from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { ts } from '../support/typescript.js';
 import { RepositoryPaths, repositoryFiles } from '../../scripts/architecture-map.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -34,10 +35,10 @@ const SCANNED = ['lambdas/', 'lib/', 'cli/', 'bin/', 'scripts/', 'bench/'];
 function commentsOf(source: string): { line: number; text: string }[] {
   const file = ts.createSourceFile('source.ts', source, ts.ScriptTarget.Latest, false);
   const found = new Map<number, string>();
-  const add = (ranges: ts.CommentRange[] | undefined): void => {
+  const add = (ranges: TS.CommentRange[] | undefined): void => {
     for (const r of ranges ?? []) found.set(r.pos, source.slice(r.pos, r.end));
   };
-  const visit = (node: ts.Node): void => {
+  const visit = (node: TS.Node): void => {
     add(ts.getLeadingCommentRanges(source, node.pos));
     add(ts.getTrailingCommentRanges(source, node.end));
     node.forEachChild(visit);

@@ -82,12 +82,17 @@ describe('destination layout', () => {
     expect(c.end).toBe(end);
     expect(c.nextAfterHole?.start).toBe(hole);
     expect(c.slices).toHaveLength(slices);
-    // Slices tile [0, end) exactly.
+    // Slices tile [0, end) exactly: each starts where the one before ended (the starts held equal once: an expect() a
+    // slice was 54,000 for the long day, at 7-27 us of CPU each).
     let at = 0;
+    const starts: number[] = [];
+    const ends: number[] = [];
     for (const s of c.slices) {
-      expect(s.part.start + s.offset).toBe(at);
+      starts.push(s.part.start + s.offset);
+      ends.push(at);
       at += s.length;
     }
+    expect(starts).toEqual(ends);
     expect(at).toBe(end);
   });
 });

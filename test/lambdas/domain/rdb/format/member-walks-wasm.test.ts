@@ -86,13 +86,26 @@ const membersOf = (lp: Uint8Array, stride: number): number => (stride === 0 ? 0 
 /** The WebAssembly walk: a count it vouches for, or -1 (JavaScript decides), or -2 (too large for it). */
 const fast = (lp: Uint8Array, stride: number): number => walk(lp, stride, membersOf(lp, stride));
 
+/** The first bytes of `lp` in hex, to name it in a failed check. */
+const named = (lp: Uint8Array): string => `${lp.length} bytes ${Buffer.from(lp.subarray(0, 48)).toString('hex')}${lp.length > 48 ? '...' : ''}`;
+
+/*
+ * The checks of this file's loops are gathered: each that fails is named in the test's `failed` list, which one expect()
+ * at the test's end holds empty. An expect() a check was about 55,000 a run of this file, at 7-27 us of CPU each
+ * (vitest's assertion state, chai's proxies).
+ */
+
 /**
  * The rule: whenever the WebAssembly walk answers, the JavaScript walk (the
  * judge) finds the listpack valid, with that count and no member twice.
  */
-function expectAgrees(lp: Uint8Array, stride: number): number {
+function expectAgrees(lp: Uint8Array, stride: number, failed: string[]): number {
   const answer = fast(lp, stride);
-  if (answer >= 0) expect(judged(lp, stride)).toEqual({ count: answer, duplicate: false });
+  if (answer >= 0) {
+    const verdict = judged(lp, stride);
+    if (!('count' in verdict && Object.is(verdict.count, answer) && verdict.duplicate === false))
+      failed.push(`stride ${stride}, ${named(lp)}: answered ${answer}, the JavaScript walk ${JSON.stringify(verdict)}`);
+  }
   return answer;
 }
 
@@ -115,32 +128,38 @@ describe('the WebAssembly listpack walk vouches only for what the JavaScript wal
 
   it('answers for most valid listpacks of short, distinct members, and agrees on every one', () => {
     let answered = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 2000; i++) {
       // Distinct short members: "m<i>" strings and integers, values anything.
       const n = 2 + pick(40);
       const entries = Array.from({ length: n }, (_, j) => (j % 2 === 0 ? (j % 4 === 0 ? str(`m${j}-${i}`) : int(BigInt(j * 1000 + i))) : entry()));
-      if (expectAgrees(listpack(entries), 2) >= 0) answered++;
+      if (expectAgrees(listpack(entries), 2, failed) >= 0) answered++;
     }
+    expect(failed).toEqual([]);
     // Values over 127 bytes (from entry()) send some to JavaScript; the rest it must answer itself.
     expect(answered).toBeGreaterThan(1000);
   });
 
   it('agrees with the JavaScript walk on random listpacks of every encoding, at every stride', () => {
-    for (const { lp, stride } of generated) expectAgrees(lp, stride);
+    const failed: string[] = [];
+    for (const { lp, stride } of generated) expectAgrees(lp, stride, failed);
+    expect(failed).toEqual([]);
   });
 
   it('agrees on 20,000 listpacks with bytes changed at random (a problem is never vouched for)', () => {
     let problems = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       const { lp, stride } = generated[pick(generated.length)]!;
       const bad = Uint8Array.from(lp);
       for (let k = 0, flips = 1 + pick(3); k < flips; k++) bad[pick(bad.length)] = pick(2) ? pick(256) : bad[pick(bad.length)]! ^ (1 << pick(8));
-      const answer = expectAgrees(bad, stride);
+      const answer = expectAgrees(bad, stride, failed);
       if ('problem' in judged(bad, stride)) {
         problems++;
-        expect(answer).toBeLessThan(0);
+        if (!(answer < 0)) failed.push(`stride ${stride}, ${named(bad)}: answered ${answer} for a problem`);
       }
     }
+    expect(failed).toEqual([]);
     expect(problems).toBeGreaterThan(3000); // a changed byte inside a string is no problem
   });
 
@@ -259,19 +278,19 @@ describe('the WebAssembly walk of a hash-table set vouches only for members read
   it('agrees with an exact reading of 5,000 random sets', () => {
     const random = mulberry32(2);
     let answered = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 5000; i++) {
       const n = 2 + Math.floor(random() * 60);
       const texts = Array.from({ length: n }, () => `m${Math.floor(random() * (i % 2 ? 40 : 1e6))}`.repeat(1 + Math.floor(random() * 12)));
       const buf = bytes(texts.map(rdbString));
       const answer = walkSet(buf, 0, buf.length, n);
       const twice = new Set(texts).size < n;
-      if (twice) expect(answer).toBe(-1);
-      else {
-        const long = texts.some((t) => t.length > 64);
-        expect(answer).toBe((buf.length - 2) | (long ? LONG_MEMBER : 0));
-        answered++;
-      }
+      const long = texts.some((t) => t.length > 64);
+      const right = twice ? -1 : (buf.length - 2) | (long ? LONG_MEMBER : 0);
+      if (!Object.is(answer, right)) failed.push(`set ${i} (${JSON.stringify(texts)}): answered ${answer}, not ${right}`);
+      if (!twice) answered++;
     }
+    expect(failed).toEqual([]);
     expect(answered).toBeGreaterThan(2000);
   });
 });
@@ -378,37 +397,45 @@ describe('the WebAssembly stream node walk vouches only for what the JavaScript 
    * The rule: whenever the WebAssembly walk answers, the JavaScript walks find the node valid with that many live entries; whenever
    * they refuse it, it does not answer. Its answer, and whether they refused.
    */
-  function expectNodeAgrees(lp: Uint8Array): { answer: number; refused: boolean } {
+  function expectNodeAgrees(lp: Uint8Array, failed: string[]): { answer: number; refused: boolean } {
     const answer = streamWalk!(lp, masterId, wasmLast);
     const judged = judgedNode(lp);
+    const wrong: string[] = [];
     if (answer >= 0) {
-      expect(judged).toBe(answer);
+      if (!Object.is(judged, answer)) wrong.push(`the JavaScript walks: ${judged}`);
       // Its entries' ids rise from the node's: as valid where the node is not the stream's first (live entries not below its id).
-      expect(checkStreamNode(lp, masterId, false)).toBe(answer);
+      const notFirst = checkStreamNode(lp, masterId, false);
+      if (!Object.is(notFirst, answer)) wrong.push(`as not the stream's first node: ${notFirst}`);
       // The last live entry's id, handed to the checks across nodes, is the JavaScript walk's.
-      expect(wasmLast.some).toBe(lastLive.some);
-      if (answer > 0) expect([wasmLast.ms, wasmLast.seq]).toEqual([lastLive.ms, lastLive.seq]);
+      if (!Object.is(wasmLast.some, lastLive.some)) wrong.push(`some ${wasmLast.some}, the JavaScript walk's ${lastLive.some}`);
+      if (answer > 0 && !(Object.is(wasmLast.ms, lastLive.ms) && Object.is(wasmLast.seq, lastLive.seq)))
+        wrong.push(`last live ${wasmLast.ms}-${wasmLast.seq}, the JavaScript walk's ${lastLive.ms}-${lastLive.seq}`);
     }
-    if (typeof judged === 'string') expect(answer).toBeLessThan(0);
+    if (typeof judged === 'string' && !(answer < 0)) wrong.push(`refused by the JavaScript walks: ${judged}`);
+    if (wrong.length > 0) failed.push(`${named(lp)}: answered ${answer}; ${wrong.join('; ')}`);
     return { answer, refused: typeof judged === 'string' };
   }
   const generated = Array.from({ length: 2000 }, nodeElements);
 
   it('answers for most valid nodes (as many live entries as JavaScript counts), and agrees on every one', () => {
     let answered = 0;
+    const failed: string[] = [];
     for (const elements of generated) {
       const lp = listpack(elements);
-      const { answer, refused } = expectNodeAgrees(lp);
-      expect(refused).toBe(false);
-      if (deletedOutOfOrder.has(elements)) expect(answer).toBe(-1);
-      else if (answer >= 0) answered++;
+      const { answer, refused } = expectNodeAgrees(lp, failed);
+      if (refused) failed.push(`${named(lp)}: refused`);
+      if (deletedOutOfOrder.has(elements)) {
+        if (!Object.is(answer, -1)) failed.push(`${named(lp)}: a deleted entry out of order, answered ${answer}`);
+      } else if (answer >= 0) answered++;
     }
+    expect(failed).toEqual([]);
     // Values over 127 bytes send some to JavaScript (about half of these nodes hold one); the rest it must answer itself.
     expect(answered).toBeGreaterThan(800);
   });
 
   it('never vouches for a node whose counts, flags, element counts or integers are wrong (each changed alone)', () => {
     let refused = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 5000; i++) {
       const elements = generated[pick(generated.length)]!.slice();
       const at = pick(elements.length);
@@ -420,28 +447,35 @@ describe('the WebAssembly stream node walk vouches only for what the JavaScript 
         elements[at] = changes[pick(changes.length)]!;
       } else if (pick(2)) elements.splice(at, 1);
       else elements.splice(at, 0, int(0n));
-      if (expectNodeAgrees(listpack(elements)).refused) refused++;
+      if (expectNodeAgrees(listpack(elements), failed).refused) refused++;
     }
+    expect(failed).toEqual([]);
     expect(refused).toBeGreaterThan(2000);
   });
 
   it("never vouches for a node whose entries' ids are out of order (the first not at the node's id, a live one not above the live one before it)", () => {
+    const failed: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const fault = (['first', 'same', 'below'] as const)[i % 3];
       const lp = listpack(nodeElements(fault));
-      const { refused } = expectNodeAgrees(lp);
-      expect(refused).toBe(true);
-      expect(judgedNode(lp)).toMatch(fault === 'first' ? /entry 1 \(.*\): a node's first entry is at the node's ID/ : /not above the live entry before it/);
+      const { refused } = expectNodeAgrees(lp, failed);
+      if (!refused) failed.push(`${named(lp)} (${fault}): not refused`);
+      const message = judgedNode(lp);
+      const says = fault === 'first' ? /entry 1 \(.*\): a node's first entry is at the node's ID/ : /not above the live entry before it/;
+      if (typeof message !== 'string' || !says.test(message)) failed.push(`${named(lp)} (${fault}): ${message}`);
     }
+    expect(failed).toEqual([]);
   });
 
   it('agrees on 20,000 nodes with bytes changed at random (a problem is never vouched for)', () => {
     let problems = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 20_000; i++) {
       const bad = Uint8Array.from(listpack(generated[pick(generated.length)]!));
       for (let k = 0, flips = 1 + pick(3); k < flips; k++) bad[pick(bad.length)] = pick(2) ? pick(256) : bad[pick(bad.length)]! ^ (1 << pick(8));
-      if (expectNodeAgrees(bad).refused) problems++;
+      if (expectNodeAgrees(bad, failed).refused) problems++;
     }
+    expect(failed).toEqual([]);
     expect(problems).toBeGreaterThan(3000);
   });
 
