@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import { namedFirst } from '../lambdas/domain/rdb/report.js';
+import { VALKEY_RELAXED_FROM } from '../lambdas/domain/rdb/engines.js';
 import type { RdbReport, RdbWarningKind, WarningKinds } from '../lambdas/domain/rdb/verifier.js';
 import type { RdbEnvelopeInfo } from '../lambdas/jobs/dr-copies/verify-file.js';
 
@@ -56,7 +57,7 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     // Redis 7.4+ writes RDB 12 and later, which Valkey refuses by default ("Can't handle RDB format version").
-    `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey 8.1 or later), which tries it and stops at a type it does not know` : ''}` +
+    `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey ${VALKEY_RELAXED_FROM} or later), which tries it and stops at a type it does not know` : ''}` +
     `${report.warningCount ? `; ${warningSummary(report.warningCount, report.warningKinds ?? {})}` : ''}` +
     `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
