@@ -91,7 +91,7 @@ function warningSummary(count: number, kinds: WarningKinds): string {
 }
 
 /** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */
-function slotRanges(report: RdbReport): string {
+export function slotRanges(report: Pick<RdbReport, 'slotImports' | 'slotImportJobs'>): string {
   const imports = report.slotImports ?? [];
   const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
   const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
