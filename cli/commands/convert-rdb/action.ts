@@ -4,7 +4,7 @@ import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConver
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
 import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
-import { slotRanges } from '../../rdb-report.js';
+import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
 
 /** Command-line options of `convert-rdb`. */
 export interface ConvertRdbCliOptions {
@@ -75,7 +75,7 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
   if (r.inputReport?.slotImportJobs)
     lines.push(
-      `warning: the input was saved while importing slots ${slotRanges(r.inputReport)} (Valkey atomic slot migration): ` +
+      `warning: the input was saved while importing slots ${slotImportRanges(r.inputReport)} (Valkey atomic slot migration): ` +
         `the keys of those slots ${would('are', 'would be')} written as the input holds them, yet a Valkey primary loading the input drops them once the unfinished import fails: ` +
         'they may be a partial copy of slots another node owned',
     );
