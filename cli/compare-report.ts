@@ -18,6 +18,7 @@ export function compareJson(result: CompareResult | CompareRuns, a: string, b: s
     expectedDiffs: tagged((d) => d.expectedDiffs, whole.expectedDiffs.length),
     databases,
     leftOut: result.leftOut,
+    notCompared: result.notCompared ?? [],
   };
 }
 
@@ -74,6 +75,7 @@ export function formatCompareRuns(run: CompareRuns): string {
         'Leave the /<db> out of the --a URL to compare every database holding keys',
     );
   }
+  for (const n of run.notCompared ?? []) lines.push(`not compared: ${n}`);
   return lines.join('\n');
 }
 

@@ -3,7 +3,8 @@
  * it, `drill local` too for a file it will not load.
  */
 import { basename } from 'node:path';
-import { namedFirst } from '../lambdas/domain/rdb/report.js';
+import { namedFirst, slotImportRanges } from '../lambdas/domain/rdb/report.js';
+import { VALKEY_RELAXED_FROM } from '../lambdas/domain/rdb/engines.js';
 import type { RdbReport, RdbWarningKind, WarningKinds } from '../lambdas/domain/rdb/verifier.js';
 import type { RdbEnvelopeInfo } from '../lambdas/jobs/dr-copies/verify-file.js';
 
@@ -53,10 +54,10 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +
     `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code not compiled here: \`drill local\` judges it` : ''}` +
     `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
-    `${report.slotImportJobs ? `; saved while importing slots ${slotRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
+    `${report.slotImportJobs ? `; saved while importing slots ${slotImportRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +
     // Redis 7.4+ writes RDB 12 and later, which Valkey refuses by default ("Can't handle RDB format version").
-    `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey 8.1 or later), which tries it and stops at a type it does not know` : ''}` +
+    `${report.magic !== 'VALKEY' && report.version >= 12 ? `; RDB ${report.version} loads in Redis that writes it or later; Valkey refuses it unless \`rdb-version-check relaxed\` (Valkey ${VALKEY_RELAXED_FROM} or later), which tries it and stops at a type it does not know` : ''}` +
     `${report.warningCount ? `; ${warningSummary(report.warningCount, report.warningKinds ?? {})}` : ''}` +
     `${report.duplicateKeyCheck ? `; keys stored twice looked for ${report.duplicateKeyCheck.fromOffset > 0 ? `from byte ${report.duplicateKeyCheck.fromOffset} on` : 'on a sample'} (a duplicate is found with probability ${report.duplicateKeyCheck.detectionProbability})` : ''}` +
     `${report.duplicateCheck ? `; duplicate members checked on a sample in ${report.duplicateCheck.sampledCollections} collection(s) of over 2^20 members (a duplicate is found with probability ${report.duplicateCheck.minDetectionProbability})` : ''}`
@@ -87,12 +88,4 @@ function warningSummary(count: number, kinds: WarningKinds): string {
   const parts = counted.map(([kind, n]) => `${n} ${WARNING_KIND_TEXT[kind].counted}`);
   if (uncounted > 0) parts.push(`${uncounted} not counted by kind (a checkpoint of an older redis-dr)`);
   return `${count} warning(s) (--json lists them, each with what Redis does): ${parts.join(', ')}`;
-}
-
-/** The slot ranges of the imports a file was saved during, as `0-99 5000-16383` (`…` where the report kept only some). */
-function slotRanges(report: RdbReport): string {
-  const imports = report.slotImports ?? [];
-  const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
-  const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
-  return `${shown.join(' ')}${more ? ' …' : ''} in ${report.slotImportJobs} job(s)`;
 }

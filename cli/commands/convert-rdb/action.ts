@@ -4,6 +4,7 @@ import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConver
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
 import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
+import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
 
 /** Command-line options of `convert-rdb`. */
 export interface ConvertRdbCliOptions {
@@ -71,6 +72,13 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
     );
   const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   if (aux) lines.push(aux);
+  // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
+  if (r.inputReport?.slotImportJobs)
+    lines.push(
+      `warning: the input was saved while importing slots ${slotImportRanges(r.inputReport)} (Valkey atomic slot migration): ` +
+        `the keys of those slots ${would('are', 'would be')} written as the input holds them, yet a Valkey primary loading the input drops them once the unfinished import fails: ` +
+        'they may be a partial copy of slots another node owned',
+    );
   if (r.outputChecked) lines.push(`checked: ${r.outputChecked}`);
   return lines.join('\n');
 }

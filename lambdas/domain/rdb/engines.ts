@@ -155,14 +155,19 @@ export function enginesLoading(file: RdbFileFormat): {
 
 /**
  * The first Valkey release whose `rdb-version-check relaxed` (valkey.conf)
- * makes it try a `REDIS` file newer than it reads: it loads the file unless
- * it meets a value type it lacks (hash field TTLs, RDB types 24–25), where it stops.
+ * makes it try a `REDIS` file newer than it reads (Redis 7.4's RDB 12 on):
+ * it loads the file unless it meets a value type or opcode it lacks (Redis's
+ * 22 to 243: hash field TTLs, key metadata, templates), where it stops.
+ * Not 8.1, which brought the setting: its relaxed check tries only future
+ * Valkey versions (80 on) and still refuses RDB 12 to 79, "reserved for
+ * foreign formats" (valkey-io/valkey#1604); trying those came with 9.0
+ * ("Relaxed RDB check for foreign RDB formats", #2543, 9.0.0-rc2).
  */
-export const VALKEY_RELAXED_FROM = '8.1';
+export const VALKEY_RELAXED_FROM = '9.0';
 
 /**
  * Which engines load a file, in one line: `Redis ≥ 7.4, no Valkey (Valkey ≥
- * 8.1 needs rdb-version-check relaxed …); ElastiCache: none (…convert-rdb…)`.
+ * 9.0 needs rdb-version-check relaxed …); ElastiCache: none (…convert-rdb…)`.
  * A release reads what every older one of its engine reads, so the oldest
  * that loads it says it all. The relaxed hint is given for a Redis file no
  * Valkey reads as it is but a Redis release does (RDB 12 on): not for a

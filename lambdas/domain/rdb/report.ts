@@ -255,3 +255,11 @@ export function namedFirst(parts: readonly string[], sep: string, noun: string):
   const more = parts.length - NAMED_ON_A_LINE;
   return `${parts.slice(0, NAMED_ON_A_LINE).join(sep)}${sep}… ${more} more ${noun}${more === 1 ? '' : 's'}`;
 }
+
+/** The slot ranges a file saved during a Valkey atomic slot migration was importing, and in how many jobs: `0-99 5000-16383 in 1 job(s)`. */
+export function slotImportRanges(report: Pick<RdbReport, 'slotImports' | 'slotImportJobs'>): string {
+  const imports = report.slotImports ?? [];
+  const shown = imports.flatMap((i) => i.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)));
+  const more = imports.some((i) => i.rangeCount > i.ranges.length) || (report.slotImportJobs ?? 0) > imports.length;
+  return `${shown.join(' ')}${more ? ' …' : ''} in ${report.slotImportJobs} job(s)`;
+}

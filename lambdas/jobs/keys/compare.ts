@@ -260,6 +260,8 @@ export interface DatabaseCompare extends DatabasePair {
 export interface CompareRuns extends CompareResult {
   readonly databases: readonly DatabaseCompare[];
   readonly leftOut: readonly DatabaseLeftOut[];
+  /** What a file side holds besides its keys, which was not compared (serve/compare-points.ts notComparedOf), in words. */
+  readonly notCompared?: readonly string[];
 }
 
 /**

@@ -22,7 +22,7 @@ import { restoreRdbKeys, type RdbDatabasesHeld, type RdbTarget, type RestoreRdbR
 import { resolveRdbSources, type RdbSourceSpec } from './sources.js';
 import { verifyRdbKeys, type VerifyRdbKeysResult } from './verify.js';
 import { parseLossy } from './lossy.js';
-import { namedFirst } from '../../domain/rdb/report.js';
+import { namedFirst, slotImportRanges } from '../../domain/rdb/report.js';
 
 /** What {@link migrateFromRdb} restores, where, and how. */
 export interface MigrateRdbSpec extends MigrateOptions, RdbSourceSpec {
@@ -157,5 +157,9 @@ function fileFacts(r: RestoreRdbResult): string {
           ', ',
           'database',
         )}`;
-  return `RDB ${f.version}${written}${by}, ${keys} key${keys === 1 ? '' : 's'} in ${where}`;
+  // Keys of slots a Valkey primary was importing when it saved: restored as keys, though Valkey loading the file drops them.
+  const importing = f.slotImportJobs
+    ? `; saved while importing slots ${slotImportRanges(f)} (Valkey atomic slot migration): the keys of those slots are restored as the file holds them, yet a Valkey primary loading the file drops them once the unfinished import fails: they may be a partial copy of slots another node owned`
+    : '';
+  return `RDB ${f.version}${written}${by}, ${keys} key${keys === 1 ? '' : 's'} in ${where}${importing}`;
 }

@@ -24,18 +24,43 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
   const served: Serving[] = [];
   try {
     const side = async (location: string, spec: CompareOptions['specA'], option: '--a' | '--b') => {
-      if (isServerUrl(location)) return { url: location, spec };
+      if (isServerUrl(location)) return { url: location, spec, served: undefined };
       if (spec?.credentials)
         throw new UsageError(`${option} ${location} is a file: it takes no credentials (${spec.credentials.source}); give them for a server side only`);
       const password = randomBytes(24).toString('base64url');
       const s = await startServing({ location, bind: '127.0.0.1', port: 0, password });
       served.push(s);
-      return { url: `redis://127.0.0.1:${s.port}`, spec: { ...spec, credentials: { password, source: `the point served for ${location}` } } };
+      return {
+        url: `redis://127.0.0.1:${s.port}`,
+        spec: { ...spec, credentials: { password, source: `the point served for ${location}` } },
+        served: s,
+      };
     };
     const a = await side(options.a, options.specA, '--a');
     const b = await side(options.b, options.specB, '--b');
-    return await runCompare({ ...options, a: a.url, b: b.url, specA: a.spec, specB: b.spec });
+    const run = await runCompare({ ...options, a: a.url, b: b.url, specA: a.spec, specB: b.spec });
+    // What a file holds besides its keys is compared by neither side's reads: said, never left under an EQUAL.
+    const notCompared = [notComparedOf('A', options.a, a.served), notComparedOf('B', options.b, b.served)].filter((n) => n !== undefined);
+    return notCompared.length > 0 ? { ...run, notCompared } : run;
   } finally {
     await Promise.all(served.map((s) => s.close()));
   }
+}
+
+/**
+ * What compare did not compare of a file side (`served`; undefined for a server side): its function libraries and
+ * module AUX data (compare reads keys; a served file answers no FUNCTION LIST), named; or, for a shard opened from its
+ * key index unread, that whether it holds any is not known. Undefined when it holds none.
+ */
+export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'besidesKeys'> | undefined): string | undefined {
+  if (!served) return undefined;
+  const held = served.besidesKeys;
+  if (!held)
+    return `${side} (${location}): whether it holds function libraries or module AUX data is not known (a shard was opened from its key index, not read whole): compare compares keys only`;
+  const what = [
+    held.functionLibraries > 0 ? `${held.functionLibraries} function librar${held.functionLibraries === 1 ? 'y' : 'ies'}` : '',
+    held.moduleAux.length > 0 ? `module AUX data of ${held.moduleAux.join(', ')}` : '',
+  ].filter(Boolean);
+  if (what.length === 0) return undefined;
+  return `${side} (${location}) holds ${what.join(' and ')}, which compare does not compare (it compares keys): the other side may lack them`;
 }

@@ -9,6 +9,7 @@ import { TABLE_RELEASE } from '../../domain/serve/command-replies.js';
 import { DEFAULT_DATABASES } from '../../domain/rdb/format/parse-constants.js';
 import { execute } from '../../domain/serve/commands.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import type { RdbReport } from '../../domain/rdb/report.js';
 import { CACHE_MIN_BYTES, FieldTtlHashes, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { settle } from '../../domain/serve/paged-index.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -56,6 +57,11 @@ export interface Serving {
   readonly location: string;
   /** Per shard, how it was opened: from the key index beside it, or read whole (and why). */
   readonly notes: readonly string[];
+  /**
+   * What the point holds besides its keys, which no command served answers (FUNCTION LIST is refused): its function
+   * libraries and the modules whose AUX data it holds; undefined when a shard was opened from its key index unread.
+   */
+  readonly besidesKeys?: { readonly functionLibraries: number; readonly moduleAux: readonly string[] };
   close(): Promise<void>;
 }
 
@@ -141,9 +147,18 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     rdbVersion: version,
     location: point.location,
     notes: point.notes,
+    ...besidesKeysOf(point.reports, point.notes.length),
     async close() {
       await endpoint.close();
       point.close();
     },
   };
+}
+
+/** {@link Serving.besidesKeys} from the shards' reports (one per shard, or it is not known: a shard opened from its index). */
+function besidesKeysOf(reports: readonly RdbReport[], shards: number): Pick<Serving, 'besidesKeys'> {
+  if (reports.length < shards) return {};
+  // A cluster-mode point holds its function libraries in every shard's file: counted once (the most any shard holds).
+  const functionLibraries = Math.max(0, ...reports.map((r) => r.functionLibraries));
+  return { besidesKeys: { functionLibraries, moduleAux: [...new Set(reports.flatMap((r) => r.moduleAux ?? []))] } };
 }

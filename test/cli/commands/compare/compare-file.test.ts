@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { seedDataset } from '../../support/dataset.js';
+import { frameFile, keysOf, moduleAux } from '../../../support/rdb-newer.js';
 import { inWorker } from '../../support/in-process.js';
 import { cli } from '../../support/run-cli.js';
 
@@ -35,6 +36,32 @@ describe('redis-dr compare --a <file>', () => {
     expect(differ.status).toBe(1);
     expect(JSON.parse(differ.stdout)).toMatchObject({ equal: false, differences: 1 });
     expect(differ.stdout).toContain('str:raw');
+  }, 60_000);
+
+  it("a file's function libraries and module AUX data, which compare does not compare, are named under the EQUAL, not left unsaid", async () => {
+    // The file holds a library the server no longer has, and (a second file) module AUX data: the keys are equal.
+    const c = server.client();
+    await c.call('FUNCTION', 'LOAD', "#!lua name=aud34lib\nredis.register_function('aud34f', function() return 1 end)");
+    const withLib = join(dir, 'with-lib.rdb');
+    writeFileSync(withLib, readFileSync(await bgsave(server, c)));
+    await c.call('FUNCTION', 'FLUSH');
+    const withAux = join(dir, 'with-aux.rdb');
+    writeFileSync(withAux, frameFile('REDIS0010', keysOf(readFileSync(withLib)).keys, [moduleAux('ReJSON-RL')]));
+    const lib = await cli('compare', '--a', withLib, '--b', server.url, '--ttl-tolerance-ms', '0');
+    expect(lib.status, lib.stderr).toBe(0);
+    expect(lib.stdout).toMatch(/EQUAL/);
+    expect(lib.stdout).toContain(`not compared: A (${withLib}) holds 1 function library, which compare does not compare (it compares keys)`);
+    const aux = await inWorker('compare', '--a', server.url, '--b', withAux, '--json');
+    expect(aux.status, aux.stderr).toBe(0);
+    expect(JSON.parse(aux.stdout).notCompared).toEqual([
+      `B (${withAux}) holds module AUX data of ReJSON-RL, which compare does not compare (it compares keys): the other side may lack them`,
+    ]);
+    // Negative: a file holding neither says nothing of them.
+    const plain = join(dir, 'plain.rdb');
+    writeFileSync(plain, frameFile('REDIS0010', keysOf(readFileSync(withLib)).keys));
+    const none = await cli('compare', '--a', plain, '--b', server.url, '--ttl-tolerance-ms', '0');
+    expect(none.status, none.stdout).toBe(0);
+    expect(none.stdout).not.toContain('not compared');
   }, 60_000);
 
   it('negative: a cut file is refused in one line, exit 2, nothing compared', async () => {

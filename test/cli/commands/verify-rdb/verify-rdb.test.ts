@@ -297,7 +297,7 @@ describe('redis-dr verify-rdb', () => {
       templateHashes: 2,
     };
     expect(formatReport('t.rdb', report)).toBe(
-      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them); RDB 15 loads in Redis that writes it or later; Valkey refuses it unless `rdb-version-check relaxed` (Valkey 8.1 or later), which tries it and stops at a type it does not know",
+      "OK t.rdb: RDB v15, 3 keys (0 with expiry) in db 0 [2 hash, 1 array], checksum ok; 2 hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them); RDB 15 loads in Redis that writes it or later; Valkey refuses it unless `rdb-version-check relaxed` (Valkey 9.0 or later), which tries it and stops at a type it does not know",
     );
   });
 

@@ -22,7 +22,7 @@ describe('the engine table: which releases load a file, and what a file for one 
     expect(loads.every((n) => n.startsWith('redis-'))).toBe(true);
     expect(loads[0]).toBe('redis-7.4');
     expect(enginesLine({ version: 12, valkey: false })).toBe(
-      'Redis ≥ 7.4, no Valkey (Valkey ≥ 8.1 needs `rdb-version-check relaxed` to load it, and stops at a type it lacks, such as hash field TTLs); ' +
+      'Redis ≥ 7.4, no Valkey (Valkey ≥ 9.0 needs `rdb-version-check relaxed` to load it, and stops at a type it lacks, such as hash field TTLs); ' +
         'ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)',
     );
   });

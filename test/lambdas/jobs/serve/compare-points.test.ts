@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { comparePoints, isServerUrl } from '../../../../lambdas/jobs/serve/compare-points.js';
+import { comparePoints, isServerUrl, notComparedOf } from '../../../../lambdas/jobs/serve/compare-points.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { frameFile, keysOf } from '../../../support/rdb-newer.js';
@@ -110,4 +110,20 @@ describe('comparePoints: an RDB file as either side', () => {
       /is a file: it takes no credentials \(--a-secret\)/,
     );
   }, 60_000);
+});
+
+describe('notComparedOf: what a file side holds besides its keys', () => {
+  it('a server side and a file holding neither: nothing said', () => {
+    expect(notComparedOf('A', 'redis://h:6379', undefined)).toBeUndefined();
+    expect(notComparedOf('A', 'f.rdb', { besidesKeys: { functionLibraries: 0, moduleAux: [] } })).toBeUndefined();
+  });
+
+  it('libraries and AUX data named; a shard opened from its index unread: not known, said so', () => {
+    expect(notComparedOf('B', 'f.rdb', { besidesKeys: { functionLibraries: 2, moduleAux: ['ft-index'] } })).toBe(
+      'B (f.rdb) holds 2 function libraries and module AUX data of ft-index, which compare does not compare (it compares keys): the other side may lack them',
+    );
+    expect(notComparedOf('A', 's3://b/k.rdb', {})).toBe(
+      'A (s3://b/k.rdb): whether it holds function libraries or module AUX data is not known (a shard was opened from its key index, not read whole): compare compares keys only',
+    );
+  });
 });
