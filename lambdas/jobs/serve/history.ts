@@ -172,7 +172,15 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       unreadable.push({ point: p.file, why: p.problem! });
       continue;
     }
-    const locations = await p.locations();
+    // A copy listed complete may have lost a shard by the read (shardLocations refuses it): a hole, as a copy that will not open.
+    let locations: string[];
+    try {
+      locations = await p.locations();
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      unreadable.push({ point: p.file, why: err.message });
+      continue;
+    }
     // A block of an S3 copy's index that does not check out is met only as it is fetched: the point is then opened
     // again with no index tried (read whole and verified, as a local file with a damaged index is at open), not left a hole.
     let indexesUnused: string | undefined;
