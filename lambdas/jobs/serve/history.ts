@@ -5,6 +5,7 @@
  * offsets), so a corrupt backup is named as such in the history, never
  * read as if the key were not there.
  */
+import type { ObjectChangedError } from '../../adapters/aws/s3/ranges.js';
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
@@ -156,6 +157,15 @@ async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buff
   return keys;
 }
 
+/**
+ * An S3 point replaced since it was opened (its reads are pinned to the ETag it had then, and S3 refused one): what it
+ * held is unknown from there on, a hole as a copy that will not open, never rows from another object's bytes. Told by
+ * its name: the S3 reader (and the SDK with it) is loaded only when an s3:// point is opened (adapters/storage/rdb-at.ts).
+ */
+function objectChanged(err: unknown): err is ObjectChangedError {
+  return err instanceof Error && err.name === 'ObjectChangedError';
+}
+
 /** Follows `o.key` (or `o.match`) through the destination's backups. */
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
@@ -189,8 +199,8 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       try {
         opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused);
       } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        unreadable.push({ point: p.file, why: err.message });
+        if (!(err instanceof UsageError) && !objectChanged(err)) throw err;
+        unreadable.push({ point: p.file, why: (err as Error).message });
         break;
       }
       try {
@@ -202,6 +212,10 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
         read.push(p.file);
         break;
       } catch (err) {
+        if (objectChanged(err)) {
+          unreadable.push({ point: p.file, why: err.message });
+          break;
+        }
         if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;
         indexesUnused = `its key index (${INDEX_SUFFIX}) does not check out: ${err.problem}`;
       } finally {
