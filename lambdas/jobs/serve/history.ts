@@ -83,6 +83,8 @@ interface Point {
   readonly problem?: string;
   /** A destination's backup without its read-back record. */
   readonly unproven?: boolean;
+  /** The SHA-256 its read-back record says it had when it was stored. */
+  readonly sha256?: string;
 }
 
 /** From the last point before `since` on (all of them without it). */
@@ -124,7 +126,13 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
     );
   const points = named
     .filter((x) => x.p!.target === target)
-    .map((x) => ({ file: x.f.file, at: x.p!.at, locations: async () => [store.location(x.f.file)], ...(x.f.proven ? {} : { unproven: true }) }))
+    .map((x) => ({
+      file: x.f.file,
+      at: x.p!.at,
+      locations: async () => [store.location(x.f.file)],
+      ...(x.f.proven ? {} : { unproven: true }),
+      ...(x.f.sha256 !== undefined ? { sha256: x.f.sha256 } : {}),
+    }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
   return { target, points: fromSince(points, o.since) };
@@ -197,7 +205,7 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
     for (;;) {
       let opened: OpenedPoint;
       try {
-        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused);
+        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused, p.sha256);
       } catch (err) {
         if (!(err instanceof UsageError) && !objectChanged(err)) throw err;
         unreadable.push({ point: p.file, why: (err as Error).message });
