@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { TAGS } from '../../../../lambdas/domain/plans/types.js';
+import { backupFileName, formatReadBackTag } from '../../../../lambdas/domain/self-managed/backup.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
@@ -134,5 +135,14 @@ describe('serve --from <destination> --point <file>', () => {
     const h = await keyHistoryOf({ from, key: Buffer.from('k') });
     expect(h.rows!.map((r) => [r.point, r.exists, r.change])).toEqual([[name(0), true, 'first']]);
     expect(h.unreadable).toEqual([{ point: name(1), why: expect.stringMatching(notIt) }]);
+    // On S3: proven by its read-back tag, no key index beside it (read whole, then hashed).
+    for (const [i, bytes] of files.entries()) {
+      const readBack = formatReadBackTag(bytes.length, createHash('sha256').update(bytes).digest('hex'));
+      const Tagging = `${encodeURIComponent(TAGS.managed)}=true&${encodeURIComponent(TAGS.tier)}=daily&${encodeURIComponent(TAGS.readBack)}=${encodeURIComponent(readBack)}`;
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `replaced/${name(i)}`, Body: files[0]!, Tagging }));
+    }
+    const s3 = { kind: 'destination' as const, from: 's3://backups/replaced', s3Endpoint: moto.endpoint };
+    await expect(servePoint(s3, { port: 0 })).rejects.toThrow(notIt);
+    expect(await getK(s3.from, name(0), moto.endpoint)).toEqual({ value: 'v1', chosen: name(0) });
   }, 30_000);
 });
