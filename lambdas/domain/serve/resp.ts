@@ -234,7 +234,8 @@ export class RequestParser {
 
 /** A decimal integer without spaces or `+`, or undefined. */
 function decimal(text: string): number | undefined {
-  return /^-?\d{1,12}$/.test(text) ? Number(text) : undefined;
+  // As 7.0's string2ll reads a length: 0, or digits without a leading zero, after an optional minus ("01", "-0" refused).
+  return /^(?:0|-?[1-9]\d{0,11})$/.test(text) ? Number(text) : undefined;
 }
 
 const HEX = /^[0-9a-fA-F]{2}$/;

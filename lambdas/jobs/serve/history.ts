@@ -5,6 +5,7 @@
  * offsets), so a corrupt backup is named as such in the history, never
  * read as if the key were not there.
  */
+import type { ObjectChangedError } from '../../adapters/aws/s3/ranges.js';
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
@@ -82,6 +83,8 @@ interface Point {
   readonly problem?: string;
   /** A destination's backup without its read-back record. */
   readonly unproven?: boolean;
+  /** The SHA-256 its read-back record says it had when it was stored. */
+  readonly sha256?: string;
 }
 
 /** From the last point before `since` on (all of them without it). */
@@ -123,7 +126,13 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
     );
   const points = named
     .filter((x) => x.p!.target === target)
-    .map((x) => ({ file: x.f.file, at: x.p!.at, locations: async () => [store.location(x.f.file)], ...(x.f.proven ? {} : { unproven: true }) }))
+    .map((x) => ({
+      file: x.f.file,
+      at: x.p!.at,
+      locations: async () => [store.location(x.f.file)],
+      ...(x.f.proven ? {} : { unproven: true }),
+      ...(x.f.sha256 !== undefined ? { sha256: x.f.sha256 } : {}),
+    }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
   return { target, points: fromSince(points, o.since) };
@@ -156,6 +165,15 @@ async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buff
   return keys;
 }
 
+/**
+ * An S3 point replaced since it was opened (its reads are pinned to the ETag it had then, and S3 refused one): what it
+ * held is unknown from there on, a hole as a copy that will not open, never rows from another object's bytes. Told by
+ * its name: the S3 reader (and the SDK with it) is loaded only when an s3:// point is opened (adapters/storage/rdb-at.ts).
+ */
+function objectChanged(err: unknown): err is ObjectChangedError {
+  return err instanceof Error && err.name === 'ObjectChangedError';
+}
+
 /** Follows `o.key` (or `o.match`) through the destination's backups. */
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
@@ -172,17 +190,25 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
       unreadable.push({ point: p.file, why: p.problem! });
       continue;
     }
-    const locations = await p.locations();
+    // A copy listed complete may have lost a shard by the read (shardLocations refuses it): a hole, as a copy that will not open.
+    let locations: string[];
+    try {
+      locations = await p.locations();
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      unreadable.push({ point: p.file, why: err.message });
+      continue;
+    }
     // A block of an S3 copy's index that does not check out is met only as it is fetched: the point is then opened
     // again with no index tried (read whole and verified, as a local file with a damaged index is at open), not left a hole.
     let indexesUnused: string | undefined;
     for (;;) {
       let opened: OpenedPoint;
       try {
-        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused);
+        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused, p.sha256);
       } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        unreadable.push({ point: p.file, why: err.message });
+        if (!(err instanceof UsageError) && !objectChanged(err)) throw err;
+        unreadable.push({ point: p.file, why: (err as Error).message });
         break;
       }
       try {
@@ -194,6 +220,10 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
         read.push(p.file);
         break;
       } catch (err) {
+        if (objectChanged(err)) {
+          unreadable.push({ point: p.file, why: err.message });
+          break;
+        }
         if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;
         indexesUnused = `its key index (${INDEX_SUFFIX}) does not check out: ${err.problem}`;
       } finally {

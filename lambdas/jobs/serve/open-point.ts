@@ -6,6 +6,7 @@
  * value is one read at its offset (a positional read, or one ranged GET on
  * S3). Memory: the index (names and five numbers a key), never the values.
  */
+import { createHash } from 'node:crypto';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
@@ -56,18 +57,47 @@ export async function openPoint(
   s3Endpoint?: string,
   maxValueBytes = SERVE_MAX_VALUE_BYTES,
   indexesUnused?: string,
+  sha256?: string,
 ): Promise<OpenedPoint> {
   const locations = typeof location === 'string' ? [location] : location;
   if (locations.length === 0) throw new UsageError('a recovery point needs at least one .rdb file: give a path or s3://<bucket>/<key>');
   const shards: RdbAt[] = [];
+  let opened: OpenedPoint;
   try {
     for (const l of locations) shards.push(await openRdbAt(l, s3Endpoint));
-    return await indexPoint(shards, s3Endpoint, maxValueBytes, indexesUnused);
+    opened = await indexPoint(shards, s3Endpoint, maxValueBytes, indexesUnused);
   } catch (err) {
     for (const at of shards) at.close();
     if (err instanceof RdbOpenError) throw new UsageError(err.message);
     throw err;
   }
+  if (sha256 === undefined) return opened;
+  let problem: string | undefined;
+  try {
+    problem = await notRecorded(shards, opened, sha256);
+  } catch (err) {
+    opened.close();
+    throw err;
+  }
+  if (problem === undefined) return opened;
+  opened.close();
+  throw new UsageError(problem);
+}
+
+/**
+ * A backup opened as its destination names it (`serve --from`, `history --from`) is the one its record was read back
+ * as when it was stored (`sha256`, as `drill local --from` checks it): a file replaced since by another valid RDB is
+ * refused, never served or followed as that point. An S3 copy opened by its key index needs no second read: the index
+ * is used only while the object is the version its read-back found (index-source.ts). Why it is refused, or undefined.
+ */
+async function notRecorded(shards: readonly RdbAt[], opened: OpenedPoint, sha256: string): Promise<string | undefined> {
+  const at = shards[0]!;
+  if (shards.length !== 1 || (at.object && opened.reports.length === 0)) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of at.stream()) hash.update(chunk);
+  const found = hash.digest('hex');
+  if (found === sha256) return undefined;
+  return `${at.location} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ${sha256}: it was replaced or changed since; not read`;
 }
 
 /** The copy's identity for its index: its length and CRC-64 trailer. */

@@ -21,7 +21,7 @@ export type ServeSource =
 /** The files of the point `source` names, and what to call it. */
 export async function resolveServeSource(
   source: ServeSource,
-): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; collapse?: ChosenBackup['collapse']; older?: string }> {
+): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; sha256?: string; collapse?: ChosenBackup['collapse']; older?: string }> {
   switch (source.kind) {
     case 'file':
       // s3://<bucket>/<export name>, without -NNNN.rdb: every shard of the export, as migrate --from-rdb reads it.
@@ -38,6 +38,7 @@ export async function resolveServeSource(
         locations: [chosen.location],
         point: chosen.point,
         ...(source.s3Endpoint ? { s3Endpoint: source.s3Endpoint } : {}),
+        ...(chosen.file.sha256 !== undefined ? { sha256: chosen.file.sha256 } : {}),
         ...(chosen.collapse ? { collapse: chosen.collapse } : {}),
         ...(chosen.older !== undefined ? { older: chosen.older } : {}),
       };
@@ -59,10 +60,10 @@ export async function servePoint(
   source: ServeSource,
   options: Omit<ServeOptions, 'location' | 's3Endpoint'>,
 ): Promise<Serving & { point?: string; collapse?: ChosenBackup['collapse'] }> {
-  const { locations, point, s3Endpoint, collapse, older } = await resolveServeSource(source);
+  const { locations, point, s3Endpoint, sha256, collapse, older } = await resolveServeSource(source);
   let serving: Serving;
   try {
-    serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}) });
+    serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}), ...(sha256 !== undefined ? { sha256 } : {}) });
   } catch (err) {
     // The newest backup, chosen for the operator, will not open (corrupt, say): name the one before it, as a command to
     // paste. Not for a problem of the endpoint (a port in use): the newest backup is then fine, and older data no answer.

@@ -21,6 +21,8 @@ export interface ServeOptions {
   readonly location: string | readonly string[];
   /** An S3-compatible store's endpoint, for s3:// locations. */
   readonly s3Endpoint?: string;
+  /** The SHA-256 its record says the file had when it was stored (a destination's backup): another file is refused. */
+  readonly sha256?: string;
   /** @default 127.0.0.1 */
   readonly bind?: string;
   /** 0: a free port. @default 6379 */
@@ -79,7 +81,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       throw err;
     }
   }
-  const point = await openPoint(options.location, options.s3Endpoint, options.maxValueBytes);
+  const point = await openPoint(options.location, options.s3Endpoint, options.maxValueBytes, undefined, options.sha256);
   const host = options.bind ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   let port = options.port ?? 6379;

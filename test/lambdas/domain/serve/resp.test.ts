@@ -48,6 +48,13 @@ describe('RequestParser', () => {
     ['*1\r\nfoo\r\n', "Protocol error: expected '$', got 'f'"],
     ['GET "abc\r\n', 'Protocol error: unbalanced quotes in request'],
     ['*2000000\r\n', 'Protocol error: invalid multibulk length'],
+    // Lengths as 7.0's string2ll reads them: no leading zero, no -0 (redis-server 7.0 answered each so, aud35).
+    ['*01\r\n$4\r\nPING\r\n', 'Protocol error: invalid multibulk length'],
+    ['*00\r\n', 'Protocol error: invalid multibulk length'],
+    ['*-0\r\n', 'Protocol error: invalid multibulk length'],
+    ['*-01\r\n', 'Protocol error: invalid multibulk length'],
+    ['*1\r\n$04\r\nPING\r\n', 'Protocol error: invalid bulk length'],
+    ['*1\r\n$-0\r\n', 'Protocol error: invalid bulk length'],
   ])('refuses %j with a protocol error', (input, message) => {
     expect(() => new RequestParser().push(Buffer.from(input))).toThrow(new ProtocolError(message));
   });
@@ -59,6 +66,8 @@ describe('RequestParser', () => {
 
   it('skips *0 and *-1', () => {
     expect(args(new RequestParser().push(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n')))).toEqual([['PING']]);
+    // A zero length and ten-digit ones are read (no leading zero): an empty name, and a bulk length held for its bytes.
+    expect(args(new RequestParser().push(Buffer.from('*1\r\n$0\r\n\r\n*10\r\n')))).toEqual([['']]);
   });
 });
 

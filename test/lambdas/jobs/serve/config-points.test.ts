@@ -6,7 +6,7 @@
  * the history), and the errors for a point or target that is not there.
  */
 import { readFileSync } from 'node:fs';
-import { PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisDrConfig } from '../../../../lib/config/index.js';
@@ -24,7 +24,7 @@ import { exampleConfig } from '../../../support/synth.js';
 
 const ACCOUNT = '123456789012';
 const T = [Date.UTC(2030, 10, 24, 3, 0), Date.UTC(2030, 10, 24, 4, 0), Date.UTC(2030, 10, 24, 5, 0)];
-const point = (i: number): string => formatSnapshotName('sessions-prod', new Date(T[i]!));
+const point = (i: number, target = 'sessions-prod'): string => formatSnapshotName(target, new Date(T[i]!));
 
 let moto: MotoS3;
 let restoreCredentials: () => void;
@@ -46,11 +46,11 @@ async function rdbOf(fill: (c: Redis) => Promise<unknown>): Promise<Buffer> {
   }
 }
 
-/** Puts shard `shard` of `shards` of the export of point `i` into the DR bucket, tagged as the export job tags it. */
-async function putShard(i: number, shard: number, shards: number, body: Buffer): Promise<void> {
-  const key = exportObjectKey(point(i), shard);
+/** Puts shard `shard` of `shards` of the export of point `i` (of `target`) into the DR bucket, tagged as the export job tags it. */
+async function putShard(i: number, shard: number, shards: number, body: Buffer, target?: string): Promise<void> {
+  const key = exportObjectKey(point(i, target), shard);
   await moto.client.send(new PutObjectCommand({ Bucket: dr, Key: key, Body: body }));
-  const tags = exportObjectTags({ tier: 'hourly', plan: 'sessions', snapshot: point(i), createdAt: new Date(T[i]!), shard, shards });
+  const tags = exportObjectTags({ tier: 'hourly', plan: 'sessions', snapshot: point(i, target), createdAt: new Date(T[i]!), shard, shards });
   await moto.client.send(
     new PutObjectTaggingCommand({ Bucket: dr, Key: key, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }),
   );
@@ -180,6 +180,31 @@ describe('history -c <config> --plan <name>', () => {
     await expect(shardLocations(`s3://${dr}/${point(2)}`)).rejects.toThrow(new RegExp(`^s3://${dr}/${point(2)}: not read: .*has 2 shards; shard 2 is missing`));
     expect(await shardLocations(`s3://${dr}/${point(0)}`)).toEqual([1, 2].map((n) => `s3://${dr}/${exportObjectKey(point(0), n)}`));
   }, 30_000);
+
+  it('names a point whose shard went between the listing and the read as a hole, and reads the other points (aud35)', async () => {
+    // sessions-edge: point 0 whole (one shard), point 1 of two shards, shard 2 deleted once the listing has read both shards' tags.
+    await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), 'sessions-edge');
+    await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), 'sessions-edge');
+    await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), 'sessions-edge');
+    const gone = exportObjectKey(point(1, 'sessions-edge'), 2);
+    const aws = new OperatorClients(config);
+    let tagsRead = 0;
+    aws.s3(config.dr.region).middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const key = (args.input as { Key?: string }).Key ?? '';
+        if (context.commandName === 'GetObjectTaggingCommand' && key.startsWith(point(1, 'sessions-edge')) && ++tagsRead === 2)
+          await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    const plan = config.plans.find((p) => p.name === 'sessions')!;
+    const r = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-edge', key: Buffer.from('user:9') });
+    expect(tagsRead).toBe(2);
+    expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([[point(0, 'sessions-edge'), true, 'first']]);
+    expect(r.unreadable).toEqual([{ point: point(1, 'sessions-edge'), why: expect.stringMatching(/: not read: .*has 2 shards; shard 2 is missing/) }]);
+  }, 60_000);
 
   it('asks which target of a plan of several, and refuses one the plan does not back up', () => {
     const plan = config.plans.find((p) => p.name === 'sessions')!;

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
+import { TAGS } from '../../../../lambdas/domain/plans/types.js';
+import { backupFileName, formatReadBackTag } from '../../../../lambdas/domain/self-managed/backup.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
+import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
 import { EndpointError } from '../../../../lambdas/jobs/serve/serve.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
@@ -108,5 +110,39 @@ describe('serve --from <destination> --point <file>', () => {
     }
     // That command serves it.
     expect(await getK(from, name(0))).toEqual({ value: 'v1', chosen: name(0) });
+  }, 30_000);
+
+  it('refuses a backup replaced since it was stored by another valid RDB of its size, as history does (aud35)', async () => {
+    const dest = join(root, 'newest-replaced');
+    mkdirSync(dest);
+    const files = [0, 1].map((i) => readFileSync(join(root, 'dest', name(i))));
+    for (const [i, bytes] of files.entries()) {
+      const readBack = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      writeFileSync(join(dest, `${name(i)}.json`), JSON.stringify({ tier: 'daily', target: 'cache', keys: 1, readBack }));
+    }
+    // The newest's bytes are now the older backup's (k = v1): a valid RDB, of the length its record proves.
+    expect(files[0]!.length).toBe(files[1]!.length);
+    writeFileSync(join(dest, name(0)), files[0]!);
+    writeFileSync(join(dest, name(1)), files[0]!);
+    const from = `file://${dest}`;
+    const notIt = new RegExp(
+      `${name(1)} is not the backup its record names: its SHA-256 is [0-9a-f]{64}, the record .* says [0-9a-f]{64}: it was replaced or changed since`,
+    );
+    await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toThrow(notIt);
+    await expect(servePoint({ kind: 'destination', from, point: name(1) }, { port: 0 })).rejects.toThrow(notIt);
+    // The older one is what its record names: served.
+    expect(await getK(from, name(0))).toEqual({ value: 'v1', chosen: name(0) });
+    const h = await keyHistoryOf({ from, key: Buffer.from('k') });
+    expect(h.rows!.map((r) => [r.point, r.exists, r.change])).toEqual([[name(0), true, 'first']]);
+    expect(h.unreadable).toEqual([{ point: name(1), why: expect.stringMatching(notIt) }]);
+    // On S3: proven by its read-back tag, no key index beside it (read whole, then hashed).
+    for (const [i, bytes] of files.entries()) {
+      const readBack = formatReadBackTag(bytes.length, createHash('sha256').update(bytes).digest('hex'));
+      const Tagging = `${encodeURIComponent(TAGS.managed)}=true&${encodeURIComponent(TAGS.tier)}=daily&${encodeURIComponent(TAGS.readBack)}=${encodeURIComponent(readBack)}`;
+      await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `replaced/${name(i)}`, Body: files[0]!, Tagging }));
+    }
+    const s3 = { kind: 'destination' as const, from: 's3://backups/replaced', s3Endpoint: moto.endpoint };
+    await expect(servePoint(s3, { port: 0 })).rejects.toThrow(notIt);
+    expect(await getK(s3.from, name(0), moto.endpoint)).toEqual({ value: 'v1', chosen: name(0) });
   }, 30_000);
 });
