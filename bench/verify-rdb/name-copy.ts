@@ -17,7 +17,7 @@
  * bench/README.md's figures: compiled with tsc and run with node (its key-index sections say how).
  */
 import { parseArgs } from 'node:util';
-import { copyHash, copyHashAndSlot } from '../../lambdas/domain/serve/key-hash.js';
+import { bytesView, copyHash, copyHashAndSlot } from '../../lambdas/domain/serve/key-hash.js';
 import { intFlags, median } from '../support.js';
 
 const { values: flags } = parseArgs({ options: { keys: { type: 'string', default: '2000000' }, rounds: { type: 'string', default: '9' } }, strict: true });
@@ -53,8 +53,10 @@ for (const memory of ['fresh', 'reused'] as const)
     for (let r = 0; r < rounds; r++) {
       const into = memory === 'fresh' ? Buffer.allocUnsafeSlow(end) : reused;
       const t = cpu();
-      if (way === 'slot') for (let k = 0; k < keys; k++) copyHashAndSlot(0, names, starts[k]!, starts[k + 1]!, into, starts[k]!, hashes, slots, k);
-      else if (way === 'hash') for (let k = 0; k < keys; k++) copyHash(0, names, starts[k]!, starts[k + 1]!, into, starts[k]!, hashes, k);
+      const from = bytesView(names);
+      const to = bytesView(into);
+      if (way === 'slot') for (let k = 0; k < keys; k++) copyHashAndSlot(0, names, from, starts[k]!, starts[k + 1]!, to, starts[k]!, hashes, slots, k);
+      else if (way === 'hash') for (let k = 0; k < keys; k++) copyHash(0, names, from, starts[k]!, starts[k + 1]!, to, starts[k]!, hashes, k);
       else for (let k = 0; k < keys; k++) copyOnly(names, starts[k]!, starts[k + 1]!, into, starts[k]!);
       times.push(cpu() - t);
     }

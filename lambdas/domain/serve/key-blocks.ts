@@ -25,7 +25,7 @@ import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
-import { copyHash as copyNameHash, copyHashAndSlot as copyNameHashing } from './key-hash.js';
+import { bytesView, copyHash as copyNameHash, copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
 import {
   grown,
@@ -114,6 +114,9 @@ export class KeyBlocks implements RowsAppender {
   /** Each database came once, ascending (a server's file): else the file is encoded from flat rows. */
   private ascending = true;
   private sizing: RowsSizing | undefined;
+  /** The bytes the last name placed was read from, and a DataView of them (key-hash.ts' copies read a name's words through it): a chunk's keys share one. */
+  private source: Uint8Array | undefined;
+  private sourceView: DataView = new DataView(new ArrayBuffer(0));
 
   /** The open block's keys. */
   private get open(): number {
@@ -158,12 +161,20 @@ export class KeyBlocks implements RowsAppender {
     view.setUint32(p + LENGTH_LOW, length >>> 0, true);
     buf[p + LENGTH_HIGH] = (length / 4294967296) >>> 0;
     view.setFloat64(p + EXPIRY_AT, expireAt, true);
-    if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, name, nameFrom, nameTo, buf, to, this.hashes, this.slots, k);
-    else copyHash(db, name, nameFrom, nameTo, buf, to, this.hashes, k);
+    const from = name === this.source ? this.sourceView : this.readFrom(name);
+    if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, name, from, nameFrom, nameTo, view, to, this.hashes, this.slots, k);
+    else copyHash(db, name, from, nameFrom, nameTo, view, to, this.hashes, k);
     this.n = k + 1;
     this.rowAt = p + ROW;
     this.nameAt = to + len;
     this.stored += length + len;
+  }
+
+  /** A DataView of `name`'s bytes (the bytes names are read from changed: a new chunk), kept for the next names. */
+  private readFrom(name: Uint8Array): DataView {
+    this.source = name;
+    this.sourceView = bytesView(name);
+    return this.sourceView;
   }
 
   /** The open block closed (full, or its database ended) and one opened for database `db`. */
@@ -270,6 +281,7 @@ export class KeyBlocks implements RowsAppender {
   /** {@link RowsAppender.appendRows} (a second thread's segment): a block's run of rows at a time, each name copied with its hash and slot taken. */
   appendRows(...[rows, rowsAt, keys, names, namesAt, namesEnd, stored, runs]: AppendedRows): void {
     const lengths = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
+    const source = bytesView(names);
     let r = rowsAt;
     let from = namesAt;
     let left = keys;
@@ -284,8 +296,8 @@ export class KeyBlocks implements RowsAppender {
         this.buf.set(rows.subarray(r, r + take * ROW), this.rowAt);
         for (let i = 0, to = this.nameAt, f = from; i < take; i++) {
           const len = lengths.getUint32(r + i * ROW, true);
-          if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, names, f, f + len, this.buf, to, this.hashes, this.slots, this.n + i);
-          else copyHash(db, names, f, f + len, this.buf, to, this.hashes, this.n + i);
+          if (this.slotsSet < ALL_SLOTS) this.slotsSet += copyHashAndSlot(db, names, source, f, f + len, this.view, to, this.hashes, this.slots, this.n + i);
+          else copyHash(db, names, source, f, f + len, this.view, to, this.hashes, this.n + i);
           to += len;
           f += len;
         }
@@ -359,17 +371,26 @@ export class KeyBlocks implements RowsAppender {
     out.write(MAGIC, 0, 'latin1');
     // The keys' hashes and slots were taken as their names came in; after a drop the slot map again from the names kept.
     const slots = this.slotsStale ? this.slotMap() : this.slots;
-    // Each block read once where it lies: its rows' expiries, then its checksum (the layout's: a CRC-32).
+    // Each block read once where it lies: its rows' expiries, then its checksum (the layout's: a CRC-32). What the
+    // loops use is held in locals: a CommonJS build (the benches') reads each import as a property at each use, four a
+    // row here.
+    const row = ROW;
+    const expiryAt = R_EXPIRY;
+    const entry = ENTRY;
+    const head = ENTRY_HEAD;
+    const count = countExpiry;
+    const sum = writeSum;
     for (let b = 0; b < blocks; b++) {
       const at = this.closedAt[b]!;
       const k = this.closedKeys[b]!;
       const db = this.closedDb[b]!;
-      const end = at + k * ROW + this.closedNames[b]!;
+      const rowsEnd = at + k * row;
+      const end = rowsEnd + this.closedNames[b]!;
       const x = noExpiries();
-      for (let r = at; r < at + k * ROW; r += ROW) countExpiry(x, view.getFloat64(r + R_EXPIRY, true));
-      const e = entriesAt + b * ENTRY;
+      for (let r = at; r < rowsEnd; r += row) count(x, view.getFloat64(r + expiryAt, true));
+      const e = entriesAt + b * entry;
       writeEntry(view, e, at, end - at, k, db, 0, x);
-      writeSum(FORM, out, at, end, e + ENTRY_HEAD);
+      sum(FORM, out, at, end, e + head);
     }
     writeTail(MAGIC, out, view, header, json, this.hashes.subarray(0, n), slots, hashAt, directoryAt, footerAt);
     return out;

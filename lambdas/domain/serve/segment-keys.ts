@@ -27,11 +27,14 @@
 import { decodeRdbString } from '../rdb/format/encoded-string.js';
 import type { RdbKeySink, RdbParser } from '../rdb/format/parser.js';
 import { newSegmentParser, type SegmentContext, type SegmentParserOptions } from '../rdb/format/split.js';
-import { type KeyPlaces, storedNamePrefix } from '../rdb/keys.js';
+import { type KeyPlaces, storedNamePrefix as namePrefixOf } from '../rdb/keys.js';
 import { type HandedKeys, KeySegmentBuilder } from './index-segment.js';
 import { ROW } from './key-rows.js';
 
 const EMPTY = new Uint8Array(0);
+// Called a key: held here, as a CommonJS build (dist/, the split worker's, the benches') reads an import as a property
+// each use, and rdb/keys.js' exports are a dictionary there (its re-exports are getters): a lookup a key.
+const storedNamePrefix = namePrefixOf;
 
 /** A verifying parser whose keys go to a collector as it finds them (bytes go in through {@link push}, in file order). */
 export class PlacingKeySink<K extends KeyPlaces = KeyPlaces> implements RdbKeySink {

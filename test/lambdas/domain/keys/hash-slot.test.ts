@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot, SLOT_COUNT, slotOfBytes } from '../../../../lambdas/domain/keys/hash-slot.js';
-import { copyHash, copyHashAndSlot, hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
+import { bytesView, copyHash, copyHashAndSlot, hashAndSlot, keyHash } from '../../../../lambdas/domain/serve/key-hash.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 /** A small seeded generator (the same names every run). */
@@ -116,7 +116,7 @@ describe('keySlot and slotOfBytes', () => {
       const db = n % 3;
       const k = n % 4;
       slots.fill(0);
-      copyHashAndSlot(db, padded, 3, 3 + name.length, into, 5, hashes, slots, k);
+      copyHashAndSlot(db, padded, bytesView(padded), 3, 3 + name.length, bytesView(into), 5, hashes, slots, k);
       const slot = keySlot(name);
       got.push({
         n,
@@ -143,12 +143,12 @@ describe('keySlot and slotOfBytes', () => {
       const name = Buffer.from(Array.from({ length: Math.floor(next() * 9) }, () => alphabet[Math.floor(next() * alphabet.length)]!));
       const into = Buffer.alloc(name.length + 4, 0xee);
       const slot = keySlot(name);
-      const isNew = copyHashAndSlot(n % 3, name, 0, name.length, into, 2, hashes, slots, 0);
+      const isNew = copyHashAndSlot(n % 3, name, bytesView(name), 0, name.length, bytesView(into), 2, hashes, slots, 0);
       const wasNew = seen.has(slot) ? 0 : 1;
       seen.add(slot);
       const plain = Buffer.alloc(name.length + 4, 0xee);
       const before = Buffer.from(slots);
-      copyHash(n % 3, name, 0, name.length, plain, 2, hashes, 1);
+      copyHash(n % 3, name, bytesView(name), 0, name.length, bytesView(plain), 2, hashes, 1);
       got.push({ n, isNew, plain: plain.toString('hex'), hash: hashes[1], slotsLeft: Buffer.from(slots).equals(before) });
       want.push({ n, isNew: wasNew, plain: into.toString('hex'), hash: hashes[0], slotsLeft: true });
     }
