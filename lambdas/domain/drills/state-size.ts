@@ -89,6 +89,7 @@ export function choiceBytes(choice: RecoveryPointChoice): number {
 export function fitChoice(
   choice: RecoveryPointChoice,
   input: unknown,
+  region?: string,
 ): { readonly choice: RecoveryPointChoice; readonly droppedExpiries: boolean; readonly maxBytes: number } {
   const inputBytes = jsonBytes(input);
   const shardBytes = shardStepsBytes(choice, seedBucketOf(input));
@@ -107,7 +108,7 @@ export function fitChoice(
         `the input twice ${2 * inputBytes} and the other steps ${STEPS_STATE_BYTES}`,
       fix:
         'the drill state machine cannot carry this copy: restore it by hand with ' +
-        `\`redis-dr restore -c config/<env>.json --target ${choice.target} --new-id <id> --from ${restoreFrom(choice)}\` and check it (${RUNBOOKS.restoreDrill})`,
+        `\`redis-dr restore -c config/<env>.json --target ${choice.target} --new-id <id> ${restoreFrom(choice, region)}\` and check it (${RUNBOOKS.restoreDrill})`,
     },
   ]);
 }
@@ -118,10 +119,15 @@ function seedBucketOf(input: unknown): string | undefined {
   return typeof vault?.seedBucket === 'string' ? vault.seedBucket : undefined;
 }
 
-/** `redis-dr restore --from` for the choice's point: the snapshot, the vault, or the DR copy's `s3://<bucket>/<export>`. */
-function restoreFrom(choice: RecoveryPointChoice): string {
-  if (choice.snapshotName) return choice.snapshotName;
-  if (choice.vault) return 'vault';
+/**
+ * `redis-dr restore`'s options for the choice's point (restore-point.ts restoreSource): the snapshot; the vault's copy
+ * of this point (`s3://<vault bucket>/<export>`, restored in the vault's region; `--from vault` would take the vault's
+ * newest, not a point drawn or passed over to); or the DR copy's `s3://<bucket>/<export>` with `--region`, the DR
+ * region the select step runs in (S3 copies restore there only: without it restore refuses the command).
+ */
+function restoreFrom(choice: RecoveryPointChoice, region: string | undefined): string {
+  if (choice.snapshotName) return `--from ${choice.snapshotName}`;
+  if (choice.vault) return `--from s3://${choice.vault.bucket}/${choice.recoveryPoint}`;
   const bucket = /^arn:aws[\w-]*:s3:::([^/]+)\//.exec(choice.snapshotArns?.[0] ?? '')?.[1];
-  return bucket ? `s3://${bucket}/${choice.recoveryPoint}` : choice.recoveryPoint;
+  return `--region ${region ?? '<DR region>'} --from ${bucket ? `s3://${bucket}/${choice.recoveryPoint}` : choice.recoveryPoint}`;
 }

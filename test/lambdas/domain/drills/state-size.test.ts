@@ -131,7 +131,23 @@ describe('fitChoice: a drill choice within the Step Functions state', () => {
     expect(err).toBeInstanceOf(RestorePreflightError);
     expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['drill-state-size']);
     expect((err as Error).message).toMatch(
-      /^restore preflight refused rdr-a-fairly-long-replication-group-name-20261121-0200-r1 \(nothing was created\): \[drill-state-size\] its 500 shard\(s\) make a drill state of about \d+ bytes, over Step Functions' 262144: the choice \d+ without their expiry histograms, what the steps add for the shards \d+, the input twice \d+ and the other steps 32768.*fix: .*`redis-dr restore -c config\/<env>\.json --target a-fairly-long-replication-group-name --new-id <id> --from vault`/,
+      /^restore preflight refused rdr-a-fairly-long-replication-group-name-20261121-0200-r1 \(nothing was created\): \[drill-state-size\] its 500 shard\(s\) make a drill state of about \d+ bytes, over Step Functions' 262144: the choice \d+ without their expiry histograms, what the steps add for the shards \d+, the input twice \d+ and the other steps 32768.*fix: .*`redis-dr restore -c config\/<env>\.json --target a-fairly-long-replication-group-name --new-id <id> --from s3:\/\/redis-dr-vault\/rdr-a-fairly-long-replication-group-name-20261121-0200-r1`/,
     );
+  });
+
+  it("names a DR copy's restore with the region it restores in (restore refuses an s3:// copy without --region)", () => {
+    const refusal = (region?: string) => {
+      try {
+        fitChoice(drChoice(500, 256), input(), region);
+      } catch (e) {
+        return (e as RestorePreflightError).refusals[0]!.fix;
+      }
+      return undefined;
+    };
+    expect(refusal('eu-central-1')).toContain(
+      '`redis-dr restore -c config/<env>.json --target a-fairly-long-replication-group-name --new-id <id> --region eu-central-1 ' +
+        '--from s3://redis-dr-prod-dr-111122223333-eu-central-1/rdr-a-fairly-long-replication-group-name-20261121-0200-r1`',
+    );
+    expect(refusal()).toContain('--region <DR region> --from s3://');
   });
 });
