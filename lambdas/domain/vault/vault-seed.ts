@@ -64,6 +64,25 @@ export interface SeedCopyResult {
   readonly verified: readonly string[];
 }
 
+/**
+ * The copy step's result for `keys` (the copies' keys, shard order): the copies' ARNs, and how each was read back
+ * (`replicaOf(i)`: the verified replica version copied to `keys[i]`). One shape for the step and its state budget
+ * (domain/drills/state-size.ts).
+ */
+export function seedCopyResult(
+  bucket: string,
+  partition: string,
+  keys: readonly string[],
+  replicaOf: (i: number) => Pick<SeedReplica, 'size' | 'etag'>,
+): SeedCopyResult {
+  return {
+    bucket,
+    keys,
+    snapshotArns: keys.map((k) => `arn:${partition}:s3:::${bucket}/${k}`),
+    verified: keys.map((k, i) => `s3://${bucket}/${k}: ${replicaOf(i).size} bytes, ETag ${replicaOf(i).etag} as verified`),
+  };
+}
+
 /** What the delete returns (`$.drill.seedCleanup`). */
 export interface SeedCleanupResult {
   readonly deleted: boolean;

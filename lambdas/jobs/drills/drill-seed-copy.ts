@@ -8,6 +8,7 @@ import {
   type SeedReplica,
   seedCopyEventSchema,
   seedCopyKey,
+  seedCopyResult,
   seedCopyProblem,
 } from '../../domain/vault/vault-seed.js';
 import type { LogSink } from '../kernel/deps.js';
@@ -55,7 +56,6 @@ async function copySeed(event: Event, deps: SeedCopyDeps, retry: ThrottleRetry):
     return r;
   });
   const keys: string[] = [];
-  const verified: string[] = [];
   for (const replica of replicas) {
     const key = seedCopyKey(event.execution, replica.key);
     await copyVersion(deps.s3, { bucket: vault.bucket, replica, expectedOwner: vault.account }, event.bucket, key, retry);
@@ -64,10 +64,9 @@ async function copySeed(event: Event, deps: SeedCopyDeps, retry: ThrottleRetry):
     const back = await headObject(deps.s3, event.bucket, key, retry);
     const problem = seedCopyProblem(replica, back);
     if (problem) throw new Error(`copy s3://${event.bucket}/${key} of s3://${vault.bucket}/${replica.key} (version ${replica.versionId}): ${problem}`);
-    verified.push(`s3://${event.bucket}/${key}: ${replica.size} bytes, ETag ${replica.etag} as verified`);
   }
   deps.log.info('vault replicas copied for the drill', { from: vault.bucket, to: event.bucket, keys });
-  return { bucket: event.bucket, keys, snapshotArns: keys.map((k) => `arn:${event.partition}:s3:::${event.bucket}/${k}`), verified };
+  return seedCopyResult(event.bucket, event.partition, keys, (i) => replicas[i]!);
 }
 
 async function deleteSeed(event: Event, deps: SeedCopyDeps, retry: ThrottleRetry): Promise<SeedCleanupResult> {

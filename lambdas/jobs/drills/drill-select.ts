@@ -106,7 +106,12 @@ export async function selectRecoveryPoint(event: DrillSelectEvent, deps: DrillSe
   const retry = throttleRetry(deps.clock, deps.clock.now() + SELECT_BUDGET_MS, deps.throttleDelayMs);
   const step: Step = { input, startedAt, deps, retry, reasons: [] };
   // Within what Step Functions carries (domain/drills/state-size.ts): else the drill would stop without report or cleanup.
-  const { choice, droppedExpiries, maxBytes } = fitChoice(input.where === 'dr' ? await selectDr(step) : await selectPrimary(step), input);
+  // The region named in a refusal's restore command: a DR copy restores in the region this step runs in.
+  const { choice, droppedExpiries, maxBytes } = fitChoice(
+    input.where === 'dr' ? await selectDr(step) : await selectPrimary(step),
+    input,
+    await deps.s3.config.region(),
+  );
   if (droppedExpiries)
     deps.log.warn("drill choice carried without its shards' expiry histograms: over the state budget with them", {
       plan: input.plan,

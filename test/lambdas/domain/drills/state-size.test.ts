@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DrillInput, RecoveryPointChoice } from '../../../../lambdas/domain/drills/drill.js';
 import { RestorePreflightError } from '../../../../lambdas/domain/drills/restore-preflight.js';
 import { expiryCountsOf } from '../../../../lambdas/domain/drills/checks.js';
-import { choiceBytes, fitChoice, maxChoiceBytes } from '../../../../lambdas/domain/drills/state-size.js';
+import { choiceBytes, DESCRIBE_BYTES_PER_SHARD, fitChoice, maxChoiceBytes, shardStepsBytes } from '../../../../lambdas/domain/drills/state-size.js';
 
 /** A DR drill's choice of an export of `shards` shards, as drChoice builds it, with a histogram of `histogram` characters per shard. */
 function drChoice(shards: number, histogram: number, vault = false): RecoveryPointChoice {
@@ -66,22 +66,25 @@ function input(expectKeys = 0): DrillInput {
 }
 const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 
+/** The most a choice may take beside `inputOf` in the drill, as fitChoice counts it. */
+const maxFor = (choice: RecoveryPointChoice, inputOf: DrillInput = input()) => maxChoiceBytes(bytes(inputOf), shardStepsBytes(choice));
+
 describe('fitChoice: a drill choice within the Step Functions state', () => {
   it('keeps a choice that fits as it is, expiry histograms and all', () => {
     const choice = drChoice(90, 256);
-    expect(choiceBytes(choice)).toBeLessThan(maxChoiceBytes(bytes(input())));
-    expect(fitChoice(choice, input())).toEqual({ choice, droppedExpiries: false, maxBytes: maxChoiceBytes(bytes(input())) });
+    expect(choiceBytes(choice)).toBeLessThan(maxFor(choice));
+    expect(fitChoice(choice, input())).toEqual({ choice, droppedExpiries: false, maxBytes: maxFor(choice) });
   });
 
-  it('drops the shards’ expiry histograms of a 400-shard vault seed that would not fit with them, and keeps everything else', () => {
-    const choice = drChoice(400, 256, true);
-    const max = maxChoiceBytes(bytes(input()));
+  it('drops the shards’ expiry histograms of a 100-shard vault seed that would not fit with them, and keeps everything else', () => {
+    const choice = drChoice(100, 256, true);
+    const max = maxFor(choice);
     expect(choiceBytes(choice)).toBeGreaterThan(max);
     const fitted = fitChoice(choice, input());
     expect(fitted.droppedExpiries).toBe(true);
     expect(choiceBytes(fitted.choice)).toBeLessThanOrEqual(max);
     const { expiries, ...expected } = choice.expected;
-    expect(expiries).toHaveLength(400);
+    expect(expiries).toHaveLength(100);
     // Marked left out: the key check says why it cannot count the expired keys, not that none were recorded.
     expect(fitted.choice).toEqual({ ...choice, expected: { ...expected, expiriesLeftOut: true } });
     expect(expiryCountsOf(fitted.choice.expected).source).toBe(
@@ -90,13 +93,29 @@ describe('fitChoice: a drill choice within the Step Functions state', () => {
     expect(expiryCountsOf(expected).source).toBe('no expiry times recorded: any of the 500000 keys with an expiry may have expired');
   });
 
-  it('counts the input: a choice that fits beside a small input loses its histograms beside one naming 2,000 keys', () => {
-    const choice = drChoice(300, 256);
-    const big = input(2000);
+  it('counts what the steps add for each shard: the group the wait step describes, and from the vault the copy, its delete and the summary', () => {
+    // 400 shards of a DR copy: beside the input alone the choice fits with its histograms (about 178 KB of 229),
+    // but the described group (a node group and a member a shard) rides in the state too.
+    const dr = drChoice(400, 256);
+    expect(choiceBytes(dr)).toBeLessThan(maxChoiceBytes(bytes(input())));
+    expect(shardStepsBytes(dr)).toBe(400 * DESCRIBE_BYTES_PER_SHARD);
+    expect(fitChoice(dr, input()).droppedExpiries).toBe(true);
+    // From the vault, each shard's seed copy (key, ARN, read-back line), its delete's key and summary line besides.
+    const vault = drChoice(100, 256, true);
+    expect(choiceBytes(vault)).toBeLessThan(maxChoiceBytes(bytes(input())));
+    expect(shardStepsBytes(vault)).toBeGreaterThan(100 * (DESCRIBE_BYTES_PER_SHARD + 3 * 'redis-dr-drill-seeds/'.length));
+    expect(shardStepsBytes(vault, 'redis-dr-prod-dr')).toBeLessThan(shardStepsBytes(vault));
+    // A serverless cache's description does not grow with shards; no vault, no copy.
+    expect(shardStepsBytes({ ...drChoice(2, 256), kind: 'serverless-cache' })).toBe(0);
+  });
+
+  it('counts the input: a choice that fits beside a small input loses its histograms beside one naming 1,500 keys', () => {
+    const choice = drChoice(200, 256);
+    const big = input(1500);
     // Between the two budgets: each key the input names counts twice (the input, and a check's text that may quote it).
-    expect(maxChoiceBytes(bytes(big))).toBe(maxChoiceBytes(bytes(input())) - 2 * (bytes(big) - bytes(input())));
-    expect(choiceBytes(choice)).toBeLessThan(maxChoiceBytes(bytes(input())));
-    expect(choiceBytes(choice)).toBeGreaterThan(maxChoiceBytes(bytes(big)));
+    expect(maxFor(choice, big)).toBe(maxFor(choice) - 2 * (bytes(big) - bytes(input())));
+    expect(choiceBytes(choice)).toBeLessThan(maxFor(choice));
+    expect(choiceBytes(choice)).toBeGreaterThan(maxFor(choice, big));
     expect(fitChoice(choice, input()).droppedExpiries).toBe(false);
     expect(fitChoice(choice, big).droppedExpiries).toBe(true);
   });
@@ -112,7 +131,23 @@ describe('fitChoice: a drill choice within the Step Functions state', () => {
     expect(err).toBeInstanceOf(RestorePreflightError);
     expect((err as RestorePreflightError).refusals.map((r) => r.rule)).toEqual(['drill-state-size']);
     expect((err as Error).message).toMatch(
-      /^restore preflight refused rdr-a-fairly-long-replication-group-name-20261121-0200-r1 \(nothing was created\): \[drill-state-size\] its 500 shard\(s\) make a drill state of \d+ bytes without their expiry histograms, over the \d+ .*fix: .*`redis-dr restore -c config\/<env>\.json --target a-fairly-long-replication-group-name --new-id <id> --from vault`/,
+      /^restore preflight refused rdr-a-fairly-long-replication-group-name-20261121-0200-r1 \(nothing was created\): \[drill-state-size\] its 500 shard\(s\) make a drill state of about \d+ bytes, over Step Functions' 262144: the choice \d+ without their expiry histograms, what the steps add for the shards \d+, the input twice \d+ and the other steps 32768.*fix: .*`redis-dr restore -c config\/<env>\.json --target a-fairly-long-replication-group-name --new-id <id> --from s3:\/\/redis-dr-vault\/rdr-a-fairly-long-replication-group-name-20261121-0200-r1`/,
     );
+  });
+
+  it("names a DR copy's restore with the region it restores in (restore refuses an s3:// copy without --region)", () => {
+    const refusal = (region?: string) => {
+      try {
+        fitChoice(drChoice(500, 256), input(), region);
+      } catch (e) {
+        return (e as RestorePreflightError).refusals[0]!.fix;
+      }
+      return undefined;
+    };
+    expect(refusal('eu-central-1')).toContain(
+      '`redis-dr restore -c config/<env>.json --target a-fairly-long-replication-group-name --new-id <id> --region eu-central-1 ' +
+        '--from s3://redis-dr-prod-dr-111122223333-eu-central-1/rdr-a-fairly-long-replication-group-name-20261121-0200-r1`',
+    );
+    expect(refusal()).toContain('--region <DR region> --from s3://');
   });
 });
