@@ -51,7 +51,8 @@ export function formatLocalDrill(r: LocalDrillResult): string {
       `  file:   ${r.rdb.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${r.rdb.version}, ${r.bytes ?? '?'} bytes, checksum ${r.rdb.checksum}, ` +
         `${r.rdb.keys} keys (${r.rdb.expires} with expiry${expired}${empty}): ${r.rdb.keys - (r.rdb.expiredKeys ?? 0)} should load`,
     );
-    if (r.readSeconds !== undefined) lines.push(`  read:   ${seconds(r.readSeconds)} (the file ${/^s3:/.test(r.file) ? 'downloaded' : 'taken'} and verified)`);
+    if (r.readSeconds !== undefined)
+      lines.push(`  read:   ${seconds(r.readSeconds)} (${/^s3:/.test(r.file) ? 'downloading' : 'taking'} the file and reading it through the verifier)`);
     const s = r.server;
     if (s) lines.push(`  server: ${s.bin} (${s.engine} ${s.version})${s.port ? ` on 127.0.0.1:${s.port}, AUTH required` : ''}`);
     if (s?.loadSeconds !== undefined) {

@@ -75,7 +75,7 @@ function jsonBytes(v: unknown): number {
 
 /** Bytes of the choice as Step Functions counts them (UTF-8 of its JSON). */
 export function choiceBytes(choice: RecoveryPointChoice): number {
-  return Buffer.byteLength(JSON.stringify(choice), 'utf8');
+  return jsonBytes(choice);
 }
 
 /**

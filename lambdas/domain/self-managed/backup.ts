@@ -335,6 +335,16 @@ export function savedAfterRequest(ctime: number, requestedAt: number): boolean {
 }
 
 /** The tag value of a read-back. */
+/**
+ * Why a backup opened as its destination names it (`drill local --from`, `serve --from`, `history --from`) is refused:
+ * its bytes hash to `found`, not to the SHA-256 its record was read back with when it was stored (`recorded`): it was
+ * replaced (by another valid RDB of the same size, or it would not count as proven) or changed since. `instead`: what
+ * the caller did not do with it (`not loaded`, `not read`).
+ */
+export function notRecordedBackup(location: string, found: string, recorded: string, instead: string): string {
+  return `${location} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ${recorded}: it was replaced or changed since; ${instead}`;
+}
+
 export function formatReadBackTag(bytes: number, sha256: string): string {
   return `bytes=${bytes} sha256=${sha256}`;
 }

@@ -110,7 +110,8 @@ export async function selectRecoveryPoint(event: DrillSelectEvent, deps: DrillSe
   const { choice, droppedExpiries, maxBytes } = fitChoice(
     input.where === 'dr' ? await selectDr(step) : await selectPrimary(step),
     input,
-    await deps.s3.config.region(),
+    // Only words of a refusal: a client without a region (never in Lambda) leaves them a placeholder, not a failed select.
+    await deps.s3.config.region().catch(() => undefined),
   );
   if (droppedExpiries)
     deps.log.warn("drill choice carried without its shards' expiry histograms: over the state budget with them", {

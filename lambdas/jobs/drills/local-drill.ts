@@ -12,7 +12,6 @@
  * every temporary directory removed on success, on failure, and when the
  * caller is stopped by a signal.
  */
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
@@ -23,6 +22,8 @@ import { startLocalRedis, type LocalRedis } from '../../adapters/redis/local-ser
 import { countKeys, readExpected, sampleKeys, scanHistogram, serverTime } from '../../adapters/redis/drill-scan.js';
 import { createRedisConnection, type RedisClient } from '../../adapters/redis/connection.js';
 import { decodeRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import { readBackFile } from '../../adapters/storage/durable-file.js';
+import { notRecordedBackup } from '../../domain/self-managed/backup.js';
 import { nativeLz4Blocks } from '../../adapters/storage/lz4-native.js';
 import type { CheckResult } from '../../domain/drills/drill.js';
 import { localDrillChecks, type LocalDrillChecks } from '../../domain/drills/local.js';
@@ -209,13 +210,6 @@ async function* savedTo(body: AsyncIterable<Uint8Array>, path: string): AsyncGen
   }
 }
 
-/** SHA-256 (hex) of the file at `path`. */
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Runs the drill up to its result; cleanup is the caller's ({@link DrillScratch.cleanup}). */
 export async function runLocalDrill(
   input: DrillFile,
@@ -273,11 +267,9 @@ export async function runLocalDrill(
   }
   if (rdb.ok && input.sha256 !== undefined) {
     // The copy the server would load, hashed whole: the verifier may stop reading at the file's end marker.
-    const found = await sha256Of(path);
+    const found = (await readBackFile(path)).sha256;
     if (found !== input.sha256) {
-      const problem =
-        `${file} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ` +
-        `${input.sha256}: it was replaced or changed since; not loaded`;
+      const problem = notRecordedBackup(file, found, input.sha256, 'not loaded');
       return { file, bytes, verdict: 'failed', ok: false, rdb, readSeconds: (performance.now() - readStarted) / 1000, problem };
     }
   }

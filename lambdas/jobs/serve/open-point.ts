@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
+import { notRecordedBackup } from '../../domain/self-managed/backup.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
 import { foreignIndexSource } from '../../domain/serve/index-source.js';
@@ -97,7 +98,7 @@ async function notRecorded(shards: readonly RdbAt[], opened: OpenedPoint, sha256
   for await (const chunk of at.stream()) hash.update(chunk);
   const found = hash.digest('hex');
   if (found === sha256) return undefined;
-  return `${at.location} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ${sha256}: it was replaced or changed since; not read`;
+  return notRecordedBackup(at.location, found, sha256, 'not read');
 }
 
 /** The copy's identity for its index: its length and CRC-64 trailer. */

@@ -56,7 +56,7 @@ describe('drill local --from <destination>', () => {
     expect(drill.status, drill.stdout + drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/^PASSED: /m);
     expect(drill.stdout).toMatch(/^Recorded: redis-dr-drill-cache-\d{8}T\d{6}\.\d{3}Z\.json in file:\/\/.*backups \(report --destination reads it\)$/m);
-    expect(drill.stdout).toMatch(/^ {2}read: {3}\S+ s \(the file taken and verified\)$/m);
+    expect(drill.stdout).toMatch(/^ {2}read: {3}\S+ s \(taking the file and reading it through the verifier\)$/m);
     const record = readdirSync(join(dir, 'backups')).find((f) => f.startsWith('redis-dr-drill-cache-'))!;
     const written = JSON.parse(readFileSync(join(dir, 'backups', record), 'utf8')) as Record<string, number>;
     // The RTO from start to verified: read, load and checks.
