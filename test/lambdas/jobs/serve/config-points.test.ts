@@ -182,26 +182,30 @@ describe('history -c <config> --plan <name>', () => {
   }, 30_000);
 
   it('names a point whose shard went between the listing and the read as a hole, and reads the other points (aud35)', async () => {
-    // sessions-edge: point 0 whole (one shard), point 1 of two shards, shard 2 deleted once the listing has read both shards' tags.
+    // sessions-edge: point 0 whole (one shard), point 1 of two shards, shard 2 deleted once the listing has read both shards
+    // (each shard's tags and, for its verdict, its current version: HeadObject; the two go out together, so the deletion
+    // waits for all four, else a HEAD still on its way finds shard 2 gone and the listing, not the read, names the hole).
     await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), 'sessions-edge');
     await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), 'sessions-edge');
     await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), 'sessions-edge');
     const gone = exportObjectKey(point(1, 'sessions-edge'), 2);
     const aws = new OperatorClients(config);
-    let tagsRead = 0;
+    const shards = [1, 2].map((n) => exportObjectKey(point(1, 'sessions-edge'), n));
+    const listingReads = new Set<string>();
     aws.s3(config.dr.region).middlewareStack.add(
       (next, context) => async (args) => {
         const out = await next(args);
         const key = (args.input as { Key?: string }).Key ?? '';
-        if (context.commandName === 'GetObjectTaggingCommand' && key.startsWith(point(1, 'sessions-edge')) && ++tagsRead === 2)
-          await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
+        if (!['GetObjectTaggingCommand', 'HeadObjectCommand'].includes(context.commandName) || !shards.includes(key)) return out;
+        listingReads.add(`${context.commandName} ${key}`);
+        if (listingReads.size === 4) await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
         return out;
       },
       { step: 'initialize' },
     );
     const plan = config.plans.find((p) => p.name === 'sessions')!;
     const r = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-edge', key: Buffer.from('user:9') });
-    expect(tagsRead).toBe(2);
+    expect(listingReads.size).toBe(4);
     expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([[point(0, 'sessions-edge'), true, 'first']]);
     expect(r.unreadable).toEqual([{ point: point(1, 'sessions-edge'), why: expect.stringMatching(/: not read: .*has 2 shards; shard 2 is missing/) }]);
   }, 60_000);
