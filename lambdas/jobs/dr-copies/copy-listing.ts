@@ -30,6 +30,9 @@ import {
 } from '../../domain/dr-copies/rdb-copies.js';
 import type { OperatorClients } from '../kernel/clients.js';
 
+/** What S3 answers for an object that is not there: HeadObject's 404 (no body, so no code) and GetObjectTagging's. */
+const OBJECT_GONE = new Set(['NotFound', 'NoSuchKey']);
+
 /**
  * DR listings by prefix and object tags by key (of the run's bucket), read
  * once per run whichever plans ask. A caller that passes its own to
@@ -133,10 +136,33 @@ export class CopyBucket {
     return read;
   }
 
-  /** `exp` as a copy in this bucket (the tags of its objects read, once). */
+  /**
+   * `exp` as a copy in this bucket (the tags of its objects read, once). An object deleted since the listing (a
+   * lifecycle rule, a hand: its tag or version read answers 404) is a shard this copy lacks, so the copy reads
+   * incomplete, naming it; not a bucket that could not be read.
+   */
   async copy(exp: DrExport): Promise<RdbCopy> {
-    const tags = new Map(await Promise.all(exp.objects.map(async (o) => [o.key, await this.tags(o.key)] as const)));
-    return describeCopy(exp, tags, { where: this.where, region: this.region, bucket: this.bucket });
+    const read = await Promise.all(
+      exp.objects.map(async (o) => {
+        try {
+          return [o.key, await this.tags(o.key)] as const;
+        } catch (err) {
+          if (OBJECT_GONE.has(errorName(err))) return undefined;
+          throw err;
+        }
+      }),
+    );
+    const tags = new Map(read.filter((r) => r !== undefined));
+    const at = { where: this.where, region: this.region, bucket: this.bucket };
+    if (tags.size === exp.objects.length) return describeCopy(exp, tags, at);
+    const copy = describeCopy({ ...exp, objects: exp.objects.filter((o) => tags.has(o.key)) }, tags, at);
+    const gone = exp.objects.filter((o) => !tags.has(o.key)).map((o) => o.shard);
+    return {
+      ...copy,
+      complete: false,
+      missingShards: [...new Set([...copy.missingShards, ...gone])].sort((a, b) => a - b),
+      problem: `incomplete: shard(s) ${gone.map((n) => String(n).padStart(4, '0')).join(', ')} deleted since the listing`,
+    };
   }
 
   /** `s3://bucket` and where it is, for messages. */

@@ -196,7 +196,7 @@ describe('history -c <config> --plan <name>', () => {
       (next, context) => async (args) => {
         const out = await next(args);
         const key = (args.input as { Key?: string }).Key ?? '';
-        if (!['GetObjectTaggingCommand', 'HeadObjectCommand'].includes(context.commandName) || !shards.includes(key)) return out;
+        if (!['GetObjectTaggingCommand', 'HeadObjectCommand'].includes(context.commandName ?? '') || !shards.includes(key)) return out;
         listingReads.add(`${context.commandName} ${key}`);
         if (listingReads.size === 4) await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
         return out;
@@ -208,6 +208,39 @@ describe('history -c <config> --plan <name>', () => {
     expect(listingReads.size).toBe(4);
     expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([[point(0, 'sessions-edge'), true, 'first']]);
     expect(r.unreadable).toEqual([{ point: point(1, 'sessions-edge'), why: expect.stringMatching(/: not read: .*has 2 shards; shard 2 is missing/) }]);
+  }, 60_000);
+
+  it('names a point whose shard went between the listing and its tag read as incomplete, not its bucket as unreadable', async () => {
+    // sessions-late: point 0 whole, point 1 of two shards, shard 2 deleted as soon as the listing has named it.
+    await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), 'sessions-late');
+    await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), 'sessions-late');
+    await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), 'sessions-late');
+    const gone = exportObjectKey(point(1, 'sessions-late'), 2);
+    const late = {
+      ...config,
+      plans: config.plans.map((p) =>
+        p.name === 'sessions' ? { ...p, targets: { ...p.targets, replicationGroupIds: [...p.targets.replicationGroupIds, 'sessions-late'] } } : p,
+      ),
+    };
+    const aws = new OperatorClients(late);
+    let listings = 0;
+    aws.s3(config.dr.region).middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const prefix = (args.input as { Prefix?: string }).Prefix ?? '';
+        if (context.commandName === 'ListObjectsV2Command' && prefix.startsWith('rdr-sessions-late-') && ++listings === 1)
+          await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
+        return out;
+      },
+      { step: 'initialize' },
+    );
+    const plan = late.plans.find((p) => p.name === 'sessions')!;
+    const r = await keyHistoryOf({ plan: { config: late, aws, plan }, target: 'sessions-late', key: Buffer.from('user:9') });
+    expect(listings).toBe(1);
+    expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([[point(0, 'sessions-late'), true, 'first']]);
+    expect(r.unreadable).toEqual([
+      { point: point(1, 'sessions-late'), why: expect.stringMatching(/no usable \.rdb copy \(.*: incomplete: shard\(s\) 0002 deleted since the listing\)$/) },
+    ]);
   }, 60_000);
 
   it('asks which target of a plan of several, and refuses one the plan does not back up', () => {
