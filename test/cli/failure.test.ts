@@ -48,6 +48,15 @@ describe('the one mapping of connection problems (cli/failure.ts)', () => {
       message: 'no answer from 10.0.0.9:6379 (connect timed out)',
     });
     expect(connectionProblem('could not connect to redis at h:6379 (TLS): self-signed certificate in certificate chain')?.code).toBe('tls');
+    // The AWS SDK's connect bound (SOCKET_BOUNDS.connectMs), whose words name no host.
+    expect(
+      connectionProblem(
+        Object.assign(
+          new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 10000 ms.'),
+          { name: 'TimeoutError' },
+        ),
+      ),
+    ).toMatchObject({ code: 'timeout', message: 'no answer from the server (connect timed out)' });
   });
 
   it('AWS credentials: missing, expired, refused', () => {

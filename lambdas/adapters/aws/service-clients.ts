@@ -10,7 +10,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { sdkClientConfig } from './client-config.js';
+import { SOCKET_BOUNDS, sdkClientConfig } from './client-config.js';
 
 /** CloudFormation, CloudWatch, Lambda, Scheduler and SNS clients by region. */
 export class ServiceClients {
@@ -38,7 +38,7 @@ export class ServiceClients {
   }
 
   lambda(region: string): LambdaClient {
-    return this.get(`lambda@${region}`, () => new LambdaClient({ region, ...sdkClientConfig() }));
+    return this.get(`lambda@${region}`, () => new LambdaClient({ region, ...sdkClientConfig(SOCKET_BOUNDS.invokeIdleMs) }));
   }
 
   sns(region: string): SNSClient {

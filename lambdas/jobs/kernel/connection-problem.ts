@@ -133,7 +133,19 @@ export function connectionProblem(err: unknown, command = ''): ConnectionProblem
         : 'check the endpoint URL (--s3-endpoint, AWS_ENDPOINT_URL*, a proxy) and that the service runs there',
     };
   }
-  const timedOut = has('ETIMEDOUT') || /no connection within \d+ ?ms|not ready within \d+ ?ms|connect ETIMEDOUT|Connection timeout/i.test(words);
+  // The AWS SDK's socket bounds (adapters/aws/client-config.ts SOCKET_BOUNDS), whose errors name no host.
+  const sdkIdle = /the request socket timed out after (\d+) ms of inactivity/.exec(words);
+  if (sdkIdle)
+    return {
+      code: 'timeout',
+      message: `no answer from ${redisAt ?? 'the endpoint'} within ${Number(sdkIdle[1]) / 1000} s: the connection opened and nothing came back`,
+      fix: 'check for a proxy or firewall that accepts connections and drops them, and AWS_ENDPOINT_URL* or --s3-endpoint (something that is not the service)',
+    };
+  const timedOut =
+    has('ETIMEDOUT') ||
+    /no connection within \d+ ?ms|not ready within \d+ ?ms|connect ETIMEDOUT|Connection timeout|did not establish a connection with the server within/i.test(
+      words,
+    );
   if (timedOut) {
     const at = redisAt ?? addressOf('ETIMEDOUT') ?? 'the server';
     return {

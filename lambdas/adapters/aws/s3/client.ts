@@ -33,11 +33,12 @@ export function storageS3Client(options: StorageS3Options = {}): S3Client {
   const key = [region, sockets, options.endpoint ?? '', envEndpoint ?? ''].join(' ');
   let client = storageClients.get(key);
   if (!client) {
+    const config = s3ClientConfig();
     client = new S3Client({
-      ...s3ClientConfig(),
+      ...config,
       region,
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
-      requestHandler: { httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
+      requestHandler: { ...config.requestHandler, httpAgent: { maxSockets: sockets }, httpsAgent: { maxSockets: sockets } },
     });
     storageClients.set(key, client);
   }
