@@ -9,7 +9,10 @@
  * (both threads: process.cpuUsage counts the worker), and on Linux that CPU
  * by thread: this one's, the other live threads' (V8's platform threads:
  * its concurrent marker, sweeper and optimizing compiler; libuv's pool),
- * and the threads that ended within the read (the split worker).
+ * and the threads that ended within the read (the split worker). Each round
+ * starts one way further on, and each way's CPU runs from a collected heap to
+ * the collection of what its read left; the index's cost is also given round
+ * by round against the same round's read without it (`pairedCpuRatios`).
  *
  * The copy: strings of random bytes written by the project's RDB writer
  * (bench/serve/written-rdb.ts; `DEBUG POPULATE`'s zero-padded values read as
@@ -33,6 +36,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SPLIT_WORKER_GLOBAL } from '../../lambdas/domain/rdb/split-worker-global.js';
+import { collectGarbage } from '../../lambdas/adapters/host/collect-garbage.js';
 import { rdbVerdict } from '../../lambdas/domain/rdb/verifier.js';
 import type { LogSink } from '../../lambdas/jobs/kernel/deps.js';
 import { startFileS3 } from '../serve/file-s3.js';
@@ -111,9 +115,15 @@ async function main(): Promise<void> {
     const rows: Record<string, Row> = {};
     for (const w of ways) rows[w.name] = { wall: [], read: [], cpu: [], main: [], helpers: [], ended: [], note: [] };
     for (let round = 1; round <= rounds; round++) {
-      for (const w of ways) {
+      // Each round starts one way further on (round 1 at the first, round 2 at the second, …): no way always follows the
+      // same one, so what a way leaves behind (its garbage, the pages it freed, the compiler's work) does not land on one
+      // fixed neighbour's figures.
+      for (const w of ways.map((_, i) => ways[(i + round - 1) % ways.length]!)) {
         const taken: string[] = [];
         const index = w.index ? new CopyKeyIndex(`s3://bench/${name}`) : undefined;
+        // The heap as the last way left it is collected before the clock starts, and the garbage of this way's read
+        // inside it (below): each way's CPU is its own read's, the collection of what it leaves included.
+        collectGarbage();
         const threads0 = threadCpu();
         const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
@@ -136,6 +146,7 @@ async function main(): Promise<void> {
         const report = verifier.end();
         const read = Number(process.hrtime.bigint() - t0) / 1e9;
         const encoded = index?.encode(size);
+        collectGarbage();
         const wall = Number(process.hrtime.bigint() - t0) / 1e9;
         const cpu = process.cpuUsage(cpu0);
         const threads1 = threadCpu();
@@ -186,6 +197,16 @@ async function main(): Promise<void> {
           },
         ]),
       ),
+      // Per round, the index's way against the same round's way without it (same thread count): the ratio of two runs
+      // made a few seconds apart, so drift over the run (the machine, the page cache) cancels; their median by thread count.
+      pairedCpuRatios: Object.fromEntries(
+        (['one thread', 'two threads'] as const)
+          .filter((t) => rows[`${t}, index`] && rows[`${t}, no index`])
+          .map((t) => {
+            const ratios = rows[`${t}, index`]!.cpu.map((c, i) => c / rows[`${t}, no index`]!.cpu[i]!);
+            return [t, { median: median(ratios), ratios }];
+          }),
+      ),
       loadAverage: os.loadavg(),
       nproc: os.availableParallelism(),
       node: process.version,
@@ -197,6 +218,8 @@ async function main(): Promise<void> {
         `${k}: ${v.wallMedianSeconds.toFixed(2)} s (read ${v.readMedianSeconds.toFixed(2)} s), ${v.cpuMedianSeconds.toFixed(2)} CPU-s (this thread ${t.main.toFixed(2)}, V8's and libuv's ${t.helpers.toFixed(2)}, ended ${t.ended.toFixed(2)}) (medians)`,
       );
     }
+    for (const [t, r] of Object.entries(result.pairedCpuRatios))
+      log(`${t}: index/no index by round ${r.ratios.map((x) => x.toFixed(3)).join(', ')}; median ${r.median.toFixed(3)}`);
     s3.destroy();
   } finally {
     await files.close();
