@@ -582,13 +582,10 @@ describe('pullRdb over TLS', () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-sync-tls-'));
     const files = makeCertificates(dir);
     ca = readFileSync(files.ca);
-    tlsPort = await freePort();
     server = await startRedisServer({
       password: 'hunter2',
-      args: [
-        ...DISKLESS,
-        '--tls-port',
-        String(tlsPort),
+      args: DISKLESS,
+      tlsArgs: [
         '--tls-cert-file',
         files.cert,
         '--tls-key-file',
@@ -601,6 +598,7 @@ describe('pullRdb over TLS', () => {
         'yes',
       ],
     });
+    tlsPort = server.tlsPort!;
     const c = server.client();
     await populate(c);
   });
