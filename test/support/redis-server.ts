@@ -20,6 +20,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Path of the RDB file the server saves to. */
   readonly rdbPath: string;
+  /** The TLS port, when started with {@link StartOptions.tlsArgs}. */
+  readonly tlsPort?: number;
   /** `redis://[:password@]127.0.0.1:<port>` */
   readonly url: string;
   /** A new ioredis client (RESP2, so reply shapes are explicit); closed by `stop()`. */
@@ -42,6 +44,12 @@ export interface StartOptions {
   readonly dir?: string;
   /** Use this port (a restarted node) instead of a free one. */
   readonly port?: number;
+  /**
+   * Arguments of a TLS listener besides `--tls-port`, which is chosen with the port at each attempt (a TLS port found
+   * before the start and passed in `args` stayed the same through the retries: another test's listen(0) given it
+   * meanwhile failed every attempt).
+   */
+  readonly tlsArgs?: readonly string[];
   /** How long the server may take to answer PING (loading a large RDB takes longer). @default 10000 */
   readonly readyTimeoutMs?: number;
 }
@@ -70,6 +78,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'redis-dr-test-'));
     if (options.loadRdb) copyFileSync(options.loadRdb, join(dir, 'dump.rdb'));
     const port = options.port ?? (await freePort());
+    const tlsPort = options.tlsArgs ? await freePort() : undefined;
     const args = [
       '--port',
       String(port),
@@ -91,11 +100,12 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
       '',
       ...(options.password ? ['--requirepass', options.password] : []),
       ...(options.args ?? []),
+      ...(options.tlsArgs && tlsPort !== undefined ? ['--tls-port', String(tlsPort), ...options.tlsArgs] : []),
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await waitForReady(proc, port, options.password, options.readyTimeoutMs ?? 10_000);
-      return handle(proc, port, dir, options.password);
+      return handle(proc, port, dir, options.password, tlsPort);
     } catch (err) {
       lastError = err;
       proc.kill('SIGKILL');
@@ -173,12 +183,13 @@ async function waitForReady(proc: ChildProcess, port: number, password: string |
   await Promise.race([ready, exited]);
 }
 
-function handle(proc: ChildProcess, port: number, dir: string, password?: string): RedisServer {
+function handle(proc: ChildProcess, port: number, dir: string, password?: string, tlsPort?: number): RedisServer {
   const clients: Redis[] = [];
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
   return {
     host: '127.0.0.1',
     port,
+    ...(tlsPort !== undefined ? { tlsPort } : {}),
     dir,
     rdbPath: join(dir, 'dump.rdb'),
     url: `redis://${auth}127.0.0.1:${port}`,

@@ -73,6 +73,19 @@ export class RawClient {
     }
   }
 
+  /** How many whole replies are read before the peer closes the connection (call with no other read waiting). */
+  async repliesUntilClosed(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      try {
+        await this.next();
+        n++;
+      } catch {
+        return n;
+      }
+    }
+  }
+
   /** Resolves when the peer has closed the connection. */
   async ended(): Promise<void> {
     while (!this.closed) await new Promise<void>((r) => (this.waiting = r));

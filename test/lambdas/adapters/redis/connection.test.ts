@@ -191,11 +191,13 @@ describe('redis adapter: authentication', () => {
 describe('redis adapter: unreachable endpoint', () => {
   it('fails fast naming the endpoint', async () => {
     const port = await closedLoopbackPort(); // never a port another test's listen(0) is given meanwhile
-    const started = Date.now();
-    const err = await createRedisConnection({ host: '127.0.0.1', port, tls: false, clusterMode: 'disabled', connectTimeoutMs: 2000 }).catch((e: unknown) => e);
+    // Fast: at the refusal, not at a timeout (this one is past the test's own); a 2 s bound on the call failed when the
+    // worker was descheduled for 2 s.
+    const err = await createRedisConnection({ host: '127.0.0.1', port, tls: false, clusterMode: 'disabled', connectTimeoutMs: 600_000 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RedisConnectionError);
     expect((err as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} \\(plain TCP\\): .*ECONNREFUSED`));
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

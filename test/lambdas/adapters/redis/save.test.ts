@@ -53,14 +53,20 @@ describe('saveLocally (local-mode backup) against a real redis-server', () => {
     server = await startRedisServer({ args: ['--appendonly', 'yes'] });
     const c = server.client();
     await fill(c, 300);
-    await c.config('SET', 'rdb-key-save-delay', '2000');
+    // The rewrite lasts until the test ends it (300 keys at 0.1 s each: 30 s; its child keeps the delay it was forked with):
+    // a rewrite of 0.6 s ended on a loaded machine before saveLocally's round trips reached BGSAVE, which then just saved.
+    await c.config('SET', 'rdb-key-save-delay', '100000');
     await c.bgrewriteaof();
     expect(parsePersistence(String(await c.info('persistence'))).aofRewriteInProgress).toBe(true);
     const before = await saves(c);
-    const pending = saveLocally(c, timing);
-    // The rewrite is slow until the delay is lifted; the save was scheduled behind it.
-    await new Promise((r) => setTimeout(r, 200));
+    // Its first wait comes once BGSAVE has answered (no save was running before it).
+    let polling!: () => void;
+    const asked = new Promise<void>((r) => (polling = r));
+    const pending = saveLocally(c, { ...timing, sleep: (ms) => (polling(), timing.sleep(ms)) });
+    await asked;
+    // Then the rewrite ends (turning the AOF off kills its child) and the save scheduled behind it runs, undelayed.
     await c.config('SET', 'rdb-key-save-delay', '0');
+    await c.config('SET', 'appendonly', 'no');
     const saved = await pending;
     expect(saved.how).toBe('scheduled');
     expect(await saves(c)).toBe(before + 1);

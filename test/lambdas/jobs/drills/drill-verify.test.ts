@@ -8,7 +8,7 @@ import { awsError, MemoryLog } from '../../../support/fakes.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bgsave, freePort, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { bucketSpan, expiryBucket } from '../../../../lambdas/domain/rdb/expiry-histogram.js';
 import { formatRdbSummary, parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.js';
 import { verifyRdbStream } from '../../../../lambdas/domain/rdb/verifier.js';
@@ -243,23 +243,12 @@ describe('drill verify over TLS (as drill clusters require)', () => {
     dir = mkdtempSync(join(tmpdir(), 'drill-verify-tls-'));
     const files = makeCertificates(dir);
     ca = readFileSync(files.ca);
-    tlsPort = await freePort();
     // The plain port serves the seeding only; the drill connects to the TLS port, with the token.
     server = await startRedisServer({
       password: TOKEN,
-      args: [
-        '--tls-port',
-        String(tlsPort),
-        '--tls-cert-file',
-        files.cert,
-        '--tls-key-file',
-        files.key,
-        '--tls-ca-cert-file',
-        files.ca,
-        '--tls-auth-clients',
-        'no',
-      ],
+      tlsArgs: ['--tls-cert-file', files.cert, '--tls-key-file', files.key, '--tls-ca-cert-file', files.ca, '--tls-auth-clients', 'no'],
     });
+    tlsPort = server.tlsPort!;
     await seed(server);
   });
   afterAll(async () => {

@@ -10,6 +10,22 @@ function slowKeyspace(client: Redis, ms: number): Keyspace {
   return { ...ks, route: async (keys, perKey, build) => new Promise((resolve) => setTimeout(resolve, ms)).then(() => ks.route(keys, perKey, build)) };
 }
 
+/** B read only once its server's clock is past `atMs` (polling TIME): whatever the machine's speed, keys expiring at `atMs` are gone there. */
+function keyspaceReadAfter(client: Redis, atMs: number): Keyspace {
+  const ks = singleKeyspace(client);
+  const serverNow = async () => {
+    const [s, us] = await client.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  };
+  return {
+    ...ks,
+    route: async (keys, perKey, build) => {
+      while ((await serverNow()) <= atMs) await new Promise((r) => setTimeout(r, 20));
+      return ks.route(keys, perKey, build);
+    },
+  };
+}
+
 describe('compare: keys that expire during the scan (one rule with migrate --verify: lambdas/domain/keys/expiry.ts)', () => {
   let a: RedisServer;
   let b: RedisServer;
@@ -31,13 +47,15 @@ describe('compare: keys that expire during the scan (one rule with migrate --ver
   });
 
   it('reports EQUAL when keys with the same expiry on both sides expire between the read of A and the read of B', async () => {
-    const expireAt = Date.now() + 300;
+    // A is read well before the expiry (3 s: 300 ms was passed before A's read on a loaded machine, and both sides were
+    // read without the keys), B once its clock is past it (it was read 700 ms after the start).
+    const expireAt = Date.now() + 3_000;
     for (const c of [ca, cb]) {
       const p = c.pipeline();
       for (let i = 0; i < 50; i++) p.set(`session:${i}`, 's', 'PXAT', expireAt);
       await p.exec();
     }
-    const result = await compareClients(ca, slowKeyspace(cb, 700));
+    const result = await compareClients(ca, keyspaceReadAfter(cb, expireAt));
     expect(Date.now()).toBeGreaterThan(expireAt);
     expect(result).toMatchObject({ equal: true, differences: 0, interrupted: false });
     expect(result.expected.expired).toBe(50);
@@ -45,10 +63,12 @@ describe('compare: keys that expire during the scan (one rule with migrate --ver
   });
 
   it('a key only on B that expires within the tolerance is expected; one that lives on, or has no expiry, is a difference', async () => {
-    await cb.set('soon', 'x', 'PXAT', Date.now() + 400);
+    // 'soon' still there when B is read (it expired 400 ms on, which a loaded machine's read came after: then it was
+    // no key at all), its expiry within the tolerance of a minute; 'later' an hour on, past it.
+    await cb.set('soon', 'x', 'PXAT', Date.now() + 30_000);
     await cb.set('later', 'x', 'PXAT', Date.now() + 3_600_000);
     await cb.set('forever', 'x');
-    const result = await compareClients(ca, cb, { ttlToleranceMs: 1000 });
+    const result = await compareClients(ca, cb, { ttlToleranceMs: 60_000 });
     expect(result.equal).toBe(false);
     expect(result.diffs.map((d) => [d.key.toString(), d.reason]).sort()).toEqual([
       ['forever', 'missing-in-a'],

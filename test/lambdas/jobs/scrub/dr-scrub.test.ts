@@ -241,29 +241,38 @@ describe('runDrScrub', () => {
   it('cuts a stalled read at the deadline: the copy is not judged (no page), the run is PARTIAL and fails', async () => {
     const bucket = await drBucket();
     const real = moto.newClient();
+    // list-quicklist's GET stalls until the test ends, so a run that ends at all cut it (the old 4 s stall and a 3.5 s
+    // bound on the run failed on a loaded machine). The deadline is set when the copy is looked at (its HeadObject, after
+    // the budget let it in, before its read starts): the copies before it are read whatever the machine's speed.
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => (release = r));
+    let end = Date.now() + 3_600_000;
     real.middlewareStack.add(
       (next, ctx) => async (args) => {
-        if (ctx.commandName === 'GetObjectCommand' && (args.input as { Key?: string }).Key === 'list-quicklist.rdb')
-          await new Promise((r) => setTimeout(r, 4_000));
+        const key = (args.input as { Key?: string }).Key;
+        if (ctx.commandName === 'HeadObjectCommand' && key === 'list-quicklist.rdb') end = Date.now() + 100 + 500;
+        if (ctx.commandName === 'GetObjectCommand' && key === 'list-quicklist.rdb') await stalled;
         return next(args);
       },
       { step: 'initialize' },
     );
     const pages: Page[] = [];
-    const end = Date.now() + 100 + 1_500;
-    const started = Date.now();
-    const run = await failedRun(
-      runDrScrub(
-        { bucket, days: 30 },
-        deps(new Date(Date.now() + 40 * DAY), pages, { s3: recordedS3(real), remainingMs: () => end - Date.now(), reserveMs: 100 }),
-      ),
-    );
-    expect(Date.now() - started).toBeLessThan(3_500);
-    expect(run.record.partial?.notReRead).toContain('list-quicklist.rdb');
-    expect(run.record.results.map((r) => r.file)).not.toContain('list-quicklist.rdb');
-    expect(run.record.results.every((r) => r.ok)).toBe(true);
-    expect(pages).toEqual([]);
-    real.destroy();
+    try {
+      const run = await failedRun(
+        runDrScrub(
+          { bucket, days: 30 },
+          deps(new Date(Date.now() + 40 * DAY), pages, { s3: recordedS3(real), remainingMs: () => end - Date.now(), reserveMs: 100 }),
+        ),
+      );
+      expect(run.record.partial?.notReRead).toContain('list-quicklist.rdb');
+      expect(run.record.results.map((r) => r.file)).not.toContain('list-quicklist.rdb');
+      expect(run.record.results.length).toBeGreaterThan(0);
+      expect(run.record.results.every((r) => r.ok)).toBe(true);
+      expect(pages).toEqual([]);
+    } finally {
+      release();
+      real.destroy();
+    }
   }, 60_000);
 
   it("signs each run's record with the evidence key (KMS mocked with a real P-256 key): redis-dr attest verifies the chain offline with the public key as exported", async () => {
