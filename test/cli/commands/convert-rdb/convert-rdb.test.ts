@@ -290,7 +290,7 @@ describe('redis-dr convert-rdb', () => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
       });
-      const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      const exited = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
       // Signalled once its temporary file is there (the run has begun writing).
       const deadline = Date.now() + 20_000;
       while (!hidden().some((f) => f.startsWith(`.interrupted-${signal}.rdb.`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -343,7 +343,7 @@ describe('redis-dr drill local', () => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    const ended = new Promise<Run>((resolve) => child.once('exit', (status, signal) => resolve({ status, signal, stdout, stderr })));
+    const ended = new Promise<Run>((resolve) => child.once('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
     const reached = new Promise<RegExpExecArray>((resolve, reject) => {
       child.stderr.on('data', (b: Buffer) => {
         stderr += b.toString();

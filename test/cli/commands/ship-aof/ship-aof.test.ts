@@ -46,7 +46,7 @@ function shipInBackground(args: string[], env: NodeJS.ProcessEnv = {}, shell?: s
     shell === undefined ? spawn(process.execPath, argv, options) : spawn('bash', ['-c', `${shell} && exec "$0" "$@"`, process.execPath, ...argv], options);
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   cleanup.push(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

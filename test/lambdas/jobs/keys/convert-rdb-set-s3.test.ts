@@ -349,7 +349,7 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
       });
-      const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      const exited = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
       const deadline = Date.now() + 60_000;
       while ((await keys('signalled/')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(await keys('signalled/')).toEqual([`signalled/${exportObjectKey(big, 1)}`]);

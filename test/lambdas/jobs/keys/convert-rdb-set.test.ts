@@ -440,7 +440,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const exited = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
     const writing = (shard: number) => readdirSync(out).some((f) => f.startsWith(`.${exportObjectKey(big, shard)}.`));
     const deadline = Date.now() + 30_000;
     while (!writing(2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
