@@ -80,15 +80,19 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   const region = config.primary.region;
   const deps = aws.deps(region);
   const retry = throttleRetry(deps.clock, deps.clock.now() + 600_000, deps.throttleDelayMs);
-  const snapshots: TaggedSnapshot[] = [];
-  const filters = [
-    { Key: TAGS.managed, Values: ['true'] },
-    { Key: TAGS.deployment, Values: [config.name] },
-    { Key: TAGS.source, Values: [o.target] },
-  ];
-  for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
-    if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
-  }
+  const listSnapshots = async (): Promise<TaggedSnapshot[]> => {
+    const snapshots: TaggedSnapshot[] = [];
+    const filters = [
+      { Key: TAGS.managed, Values: ['true'] },
+      { Key: TAGS.deployment, Values: [config.name] },
+      { Key: TAGS.source, Values: [o.target] },
+    ];
+    for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
+      if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
+    }
+    return snapshots;
+  };
+  const snapshots = await listSnapshots();
   const point = snapshots.find((s) => s.name === o.point);
   const held = snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
   // Only a collapse's mark (not `unjudged` or `ok`, the verdicts of points judged late).
@@ -193,8 +197,20 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       log({ ...change, outcome: 'planned' });
     } else {
       try {
-        await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
-        log({ ...change, outcome: 'done' });
+        // Read again just before it is written: a release run meanwhile (an --accept, say) rewrote it, and this one's
+        // value, made from the mark read minutes ago, would undo that. Tags have no conditional write: the window left is
+        // this read's, not the release's.
+        const now = (await listSnapshots()).find((s) => s.name === point.name)?.tags[TAGS.collapsed];
+        if (now !== mark) {
+          log({
+            ...change,
+            outcome: 'failed',
+            error: `kept: the mark changed since this release read it (another release ran meanwhile?); it is now: ${now ?? '(none)'}`,
+          });
+        } else {
+          await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
+          log({ ...change, outcome: 'done' });
+        }
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
       }
