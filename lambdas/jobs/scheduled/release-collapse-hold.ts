@@ -8,7 +8,10 @@
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
  * intended, the point becomes the baseline). The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
- * judges an unmarked newest point again. Every change is reported to
+ * judges an unmarked newest point again. The mark is read again before it
+ * is written (one another release rewrote is kept, a failed change), and a
+ * hold a snapshot Lambda run put back from the still-active mark meanwhile
+ * is removed once more after it. Every change is reported to
  * `onChange` as it is made, and in the result.
  */
 
@@ -67,6 +70,32 @@ interface TaggedSnapshot {
   readonly arn: string;
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Step 2 of a release: removes the `redis-dr:hold` of each snapshot of `held` whose copies are back, logging each. */
+async function removeSnapshotHolds(
+  held: readonly TaggedSnapshot[],
+  copiesFailed: ReadonlySet<string>,
+  dryRun: boolean,
+  elasticache: Parameters<typeof untagSnapshot>[0],
+  retry: ReturnType<typeof throttleRetry>,
+  log: (c: ReleaseChange) => void,
+): Promise<void> {
+  for (const s of held) {
+    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
+    if (copiesFailed.has(s.name)) {
+      log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
+    } else if (dryRun) {
+      log({ ...change, outcome: 'planned' });
+    } else {
+      try {
+        await retry(() => untagSnapshot(elasticache, s.arn, [TAGS.hold]));
+        log({ ...change, outcome: 'done' });
+      } catch (err) {
+        log({ ...change, outcome: 'failed', error: describeError(err) });
+      }
+    }
+  }
 }
 
 /** Releases the hold of collapsed point `o.point` on target `o.target` (see the module comment). */
@@ -166,21 +195,8 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
   await releaseCopies(false);
   // 2. The snapshots' holds, once their copies are back (else the hold stays: run it again).
-  for (const s of held) {
-    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
-    if (copiesFailed.has(s.name)) {
-      log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
-    } else if (o.dryRun) {
-      log({ ...change, outcome: 'planned' });
-    } else {
-      try {
-        await retry(() => untagSnapshot(deps.elasticache, s.arn, [TAGS.hold]));
-        log({ ...change, outcome: 'done' });
-      } catch (err) {
-        log({ ...change, outcome: 'failed', error: describeError(err) });
-      }
-    }
-  }
+  const removeHolds = (of: readonly TaggedSnapshot[]) => removeSnapshotHolds(of, copiesFailed, o.dryRun === true, deps.elasticache, retry, log);
+  await removeHolds(held);
 
   // The export job may have held a copy again between step 1 and step 2 (its snapshot was still held): once more.
   if (!o.dryRun && held.length > 0) await releaseCopies(true);
@@ -210,6 +226,13 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
         } else {
           await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
           log({ ...change, outcome: 'done' });
+          // The snapshot Lambda puts an active mark's holds back from what it read: a run that read the mark before it was
+          // rewritten may have held a snapshot again after step 2. Once more, now that the mark asks for none.
+          const again = (await listSnapshots()).filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
+          if (again.length > 0) {
+            await removeHolds(again);
+            await releaseCopies(true);
+          }
         }
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
