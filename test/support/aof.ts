@@ -101,6 +101,10 @@ export class FlakyAofStore implements AofStore {
     this.check(`write ${key}`);
     return this.inner.put(key, body);
   }
+  async replace(key: string, body: Uint8Array): Promise<number> {
+    this.check(`write ${key}`);
+    return this.inner.replace(key, body);
+  }
   async putStream(key: string, body: AsyncIterable<Uint8Array>, commit: () => void, signal?: AbortSignal): Promise<number> {
     this.check(`upload ${key}`);
     return this.inner.putStream(key, body, commit, signal);

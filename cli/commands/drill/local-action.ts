@@ -10,7 +10,7 @@ import { hostname, userInfo } from 'node:os';
 import type { CheckResult } from '../../../lambdas/domain/drills/drill.js';
 import { DEFAULT_DRILL_SAMPLE_SIZE, DEFAULT_KEY_COUNT_TOLERANCE_PCT } from '../../../lambdas/domain/drills/defaults.js';
 import type { LocalDrillChecks } from '../../../lambdas/domain/drills/local.js';
-import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
+import { collapsedLine, notProvenStored } from '../../../lambdas/domain/self-managed/backup.js';
 import { DrillScratch, drillInput, drillServerBinary, type LocalDrillResult, runLocalDrill, withCleanup } from '../../../lambdas/jobs/drills/local-drill.js';
 import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
@@ -173,9 +173,14 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     const collapse = from?.collapse ? { point: from.point, ...from.collapse } : undefined;
     process.stdout.write(
       o.json
-        ? `${JSON.stringify({ ...full, ...(recorded ? { recorded } : {}), ...(notRecorded ? { notRecorded } : {}), ...(collapse ? { collapse } : {}) }, null, 2)}\n`
+        ? `${JSON.stringify({ ...full, ...(recorded ? { recorded } : {}), ...(notRecorded ? { notRecorded } : {}), ...(collapse ? { collapse } : {}), ...(from?.unproven ? { unproven: true } : {}) }, null, 2)}\n`
         : formatLocalDrill(full),
     );
+    // A backup never read back after it was written (only --point names one): drilled as asked, and said.
+    if (!o.json && from?.unproven)
+      process.stdout.write(
+        `WARNING: ${notProvenStored([from.point], 'drilled all the same, as --point names it (without --point the drill takes the newest proven)')}\n`,
+      );
     if (!o.json && collapse)
       process.stdout.write(
         `${collapsedLine(collapse.point, collapse, { command: 'drill local', from: o.from!, ...(o.s3Endpoint ? { s3Endpoint: o.s3Endpoint } : {}) })}\n`,

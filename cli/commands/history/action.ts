@@ -4,6 +4,7 @@ import { type HistoryOptions, type HistoryPlan, keyHistoryOf, type HistoryResult
 import { CliAws, type CliEnv, findPlan, loadCliConfig, runAwsCommand } from '../../aws.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { table } from '../../table.js';
+import { notProvenStored } from '../../../lambdas/domain/self-managed/backup.js';
 
 /** `history`'s options (cli/commands/history/command.ts). */
 export interface HistoryCliOptions {
@@ -121,10 +122,7 @@ function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where
     const lines = [`history of ${what} in db ${options.db}, target ${result.target}: ${result.points.length} point(s) read from ${where}`];
     // Read and verified, but never proven stored when written (no read-back record): serve --from would not take one as the newest.
     const unproven = result.unproven ?? [];
-    if (unproven.length > 0)
-      lines.push(
-        `not proven stored (no read-back record beside them: a run stopped before it, a file put there by hand), read and verified here all the same: ${unproven.length <= 3 ? unproven.join(', ') : `${unproven.slice(0, 3).join(', ')} and ${unproven.length - 3} more`}`,
-      );
+    if (unproven.length > 0) lines.push(notProvenStored(unproven, 'read and verified here all the same'));
     // Read whole all the same (right values): the index beside them is tried at every open until moved or removed.
     for (const u of result.indexUnused ?? [])
       lines.push(`index not used (point ${u.point}): ${u.why}; move or remove that .keys file so it is not tried at every open (nothing rewrites it)`);

@@ -16,6 +16,7 @@ export interface RestoreAofCliOptions {
   serverBin?: string;
   s3Endpoint?: string;
   throughFlush?: boolean;
+  orShippedEnd?: boolean;
   json?: boolean;
 }
 
@@ -41,14 +42,17 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
   const incrs = r.increments ?? [];
   const commands = incrs.reduce((n, i) => n + i.commands, 0);
   lines.push(
-    `${r.ok ? 'OK' : 'FAILED'} ${r.to}: base ${r.base.name} (${r.base.format}${r.base.time ? `, dataset as of ${r.base.time}` : ''}), ${incrs.length} increment${incrs.length === 1 ? '' : 's'} (${commands} commands) from ${r.from}`,
+    `${r.ok ? 'OK' : r.short && !r.problem ? 'SHORT' : 'FAILED'} ${r.to}: base ${r.base.name} (${r.base.format}${r.base.time ? `, dataset as of ${r.base.time}` : ''}), ${incrs.length} increment${incrs.length === 1 ? '' : 's'} (${commands} commands) from ${r.from}`,
   );
   if (r.cut)
     lines.push(
       `   cut before ${r.cut.beforeSecond}, at ${r.cut.file} byte ${r.cut.offset}: the AOF records whole seconds, so nothing of that second or later is restored`,
     );
   else if (r.lastAnnotation) lines.push(`   history to ${r.lastAnnotation} (the last timestamp annotation restored)`);
-  if (r.note) lines.push(`   note: ${r.note}`);
+  if (r.short) lines.push(`   SHORT of --until (kept: --or-shipped-end): ${r.short.message}`);
+  else if (r.shippedThrough && 'at' in r.shippedThrough)
+    lines.push(`   shipped through ${r.shippedThrough.at} (ship-aof's record, written ${r.shippedThrough.writtenAt}): anything written after it is not here`);
+  else if (r.shippedThrough) lines.push(`   how far the shipped history is complete is unknown: ${r.shippedThrough.missing}`);
   for (const e of r.excluded ?? []) lines.push(`   excluded: the last ${e.bytes} bytes of ${e.file}, a truncated command`);
   for (const f of r.flushes ?? []) {
     lines.push(
@@ -65,7 +69,7 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
     lines.push(`   loaded by ${r.load.engine}-server ${r.load.version} in ${r.load.loadSeconds.toFixed(3)} s: ${r.load.keys} keys${per ? ` (${per})` : ''}`);
   }
   if (r.problem) lines.push(`   ${r.problem}`);
-  if (r.ok) {
+  if (r.ok || (r.short && !r.problem)) {
     lines.push(
       `   serve it: redis-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`,
     );
@@ -76,6 +80,8 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
 export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
   const store = await openAofStore('--from', o.from, o.s3Endpoint, 'source');
   const untilMs = o.until !== undefined ? parseUntil(o.until) : undefined;
+  if (o.orShippedEnd && untilMs === undefined)
+    throw new UsageError('--or-shipped-end is for --until past what was shipped; without --until everything shipped is restored anyway: drop it');
   const to = resolve(o.to);
   const present = await readdir(to).catch(() => [] as string[]);
   if (present.length > 0)
@@ -93,6 +99,7 @@ export async function restoreAofAction(o: RestoreAofCliOptions): Promise<void> {
       store,
       to: clients.to,
       ...(untilMs !== undefined ? { untilMs } : {}),
+      ...(o.orShippedEnd ? { orShippedEnd: true } : {}),
       load: o.load === false ? false : { ...(serverBin ? { serverBin } : {}) },
     },
     { now: () => Date.now(), startServer: clients.startServer, ...(o.json ? {} : { say: (line: string) => process.stderr.write(`${line}\n`) }) },
@@ -121,6 +128,13 @@ export function restoreAofFailure(r: RestoreAofReport, throughFlush = false): Re
       'flush-replayed',
     );
   if (r.ok) return undefined;
+  if (r.short && !r.problem)
+    return reportedFailure(
+      r.short.message,
+      false,
+      'the restore of everything shipped is kept in --to (--or-shipped-end); it is not the data as of --until',
+      'short-of-until',
+    );
   if (r.refused) return reportedFailure(r.refused.message, false, 'the message names what is missing; nothing was left in --to', 'refused');
   return reportedFailure(r.problem ?? 'failed', r.base === undefined, 'fix what the message names and run it again (into a new or empty --to)');
 }

@@ -20,6 +20,10 @@ export function restoreAofCommand(program: Command): void {
       'the history restored replays a FLUSHALL or FLUSHDB and that is meant: exit 0 (without it such a restore is written and named, with the --until that restores to before it, and exits 1)',
     )
     .option(
+      '--or-shipped-end',
+      "with --until past what the shipped history is known to hold (ship-aof's shipped-through record, or a later #TS shipped): restore everything shipped instead of refusing; it is kept in --to, said, and exits 1",
+    )
+    .option(
       '--server-bin <path>',
       'the server binary for the load (default: redis-server, else valkey-server, on PATH); checked (its --version) before anything is written',
     )

@@ -1,7 +1,7 @@
 import { type ServeSource, servePoint } from '../../../lambdas/jobs/serve/serve-point.js';
 import type { Serving } from '../../../lambdas/jobs/serve/serve.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
-import { collapsedLine } from '../../../lambdas/domain/self-managed/backup.js';
+import { collapsedLine, notProvenStored } from '../../../lambdas/domain/self-managed/backup.js';
 import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
 import { CliAws, type CliEnv, loadCliConfig, runAwsCommand } from '../../aws.js';
 
@@ -67,6 +67,11 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
   process.stdout.write(
     `serving ${what} read-only (RDB ${serving.rdbVersion}, ${keys}); redis-cli -h ${serving.host} -p ${serving.port}${tls ? ' --tls --cacert <ca.pem>' : ''}${password ? ' --askpass' : ''}\n`,
   );
+  // A backup never read back after it was written (only --point names one): said before anything else about it.
+  if (serving.unproven)
+    process.stdout.write(
+      `WARNING: ${notProvenStored([serving.point!], 'served all the same, as --point names it (without --point serve takes the newest proven)')}\n`,
+    );
   // Loopback only by default: one listening beyond this machine without a password or TLS hands the point to whoever reaches it.
   const open = [password ? undefined : 'no password (--requirepass-env)', tls ? undefined : 'no TLS (--tls-cert-file, --tls-key-file)'].filter(Boolean);
   if (!isLoopback(serving.host) && open.length > 0)

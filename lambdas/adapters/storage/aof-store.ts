@@ -33,6 +33,8 @@ export interface AofStore {
    * layout name their content. Resolves to the bytes sent (0 when the key existed).
    */
   put(key: string, body: Uint8Array): Promise<number>;
+  /** Writes `body` whole under `key`, replacing what is there (a reader sees the old or the new), and reads it back. */
+  replace(key: string, body: Uint8Array): Promise<number>;
   /**
    * Streams a large object under `key`; `commit()` is asked after the last
    * byte and, when it throws, nothing is left (its error rethrown). An abort
@@ -114,6 +116,14 @@ class ObjectAofStore implements AofStore {
   async put(key: string, body: Uint8Array): Promise<number> {
     try {
       return (await this.store.put(key, body, { ifExists: 'skip', ...this.marked })).bytes;
+    } catch (err) {
+      throw putFault(this.url, `write ${key}`, err);
+    }
+  }
+
+  async replace(key: string, body: Uint8Array): Promise<number> {
+    try {
+      return (await this.store.put(key, body, { ifExists: 'replace', ...this.marked })).bytes;
     } catch (err) {
       throw putFault(this.url, `write ${key}`, err);
     }

@@ -12,6 +12,8 @@
  * files/<file>/<start>-<end>.<sha256>.part            bytes [start, end) of an AOF file (16-digit offsets, SHA-256 of the part)
  * files/<file>/end-<end>.json                         the file is finished: its whole commands end at <end>
  * files/<file>/base.json                              a base file's record: format, time, keys
+ * shipped-through.json                                the newest moment everything the server's directory held was here
+ *                                                     and restorable (ship-aof rewrites it; restore-aof --until reads it)
  * ```
  *
  * A part is only ever written whole (a temporary name, read back, then
@@ -26,6 +28,57 @@
 
 /** The file naming this destination (written first). */
 export const AOF_MARKER_KEY = 'redis-dr-aof.json';
+
+/**
+ * The shipped-through record: the newest moment (`shippedThroughMs`) at which
+ * everything whole the server's AOF directory held was stored here, read back,
+ * and restorable. The shipper rewrites it after an ok cycle at most every
+ * {@link SHIPPED_THROUGH_EVERY_MS}, and on its last cycle when stopped.
+ */
+export const SHIPPED_THROUGH_KEY = 'shipped-through.json';
+
+/** How often an ok shipper rewrites the shipped-through record (one small PUT a minute, idle or not). */
+export const SHIPPED_THROUGH_EVERY_MS = 60_000;
+
+/**
+ * Seconds before the record's moment from which its word is not taken. A command reaches the file after its `#TS`
+ * second: Redis dates it by its cached clock (`server.unixtime`), and with `appendfsync everysec` a write waiting on a
+ * slow background fsync is postponed up to 2 s (flushAppendOnlyFile). Three seconds cover both.
+ */
+export const SHIPPED_THROUGH_MARGIN_SECONDS = 3;
+
+/** What the shipped-through record holds. */
+export interface ShippedThrough {
+  readonly shippedThroughMs: number;
+  /** When it was written. */
+  readonly writtenAt: string;
+}
+
+/** The shipped-through record's bytes. */
+export function formatShippedThrough(shippedThroughMs: number, nowMs: number): Buffer {
+  const record = { shippedThrough: new Date(shippedThroughMs).toISOString(), shippedThroughMs, writtenAt: new Date(nowMs).toISOString() };
+  return Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The shipped-through record read, or why it cannot be. */
+export function parseShippedThrough(text: string): ShippedThrough | { readonly damaged: string } {
+  try {
+    const r = JSON.parse(text) as { shippedThroughMs?: unknown; writtenAt?: unknown };
+    if (typeof r.shippedThroughMs === 'number' && Number.isSafeInteger(r.shippedThroughMs) && r.shippedThroughMs > 0 && typeof r.writtenAt === 'string')
+      return { shippedThroughMs: r.shippedThroughMs, writtenAt: r.writtenAt };
+    return { damaged: 'its shippedThroughMs or writtenAt is missing or not what ship-aof writes' };
+  } catch (err) {
+    return { damaged: `not JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+}
+
+/**
+ * The first second whose commands the record does not vouch for: `--until` of that second or earlier (which restores
+ * the commands of the seconds before it) is complete.
+ */
+export function vouchedBeforeSecond(r: ShippedThrough): number {
+  return Math.floor(r.shippedThroughMs / 1000) - SHIPPED_THROUGH_MARGIN_SECONDS;
+}
 
 /** Layout version written in the marker. */
 export const AOF_LAYOUT = 1;
@@ -72,11 +125,13 @@ export type StoredKey =
   | { readonly kind: 'end'; readonly file: string; readonly end: number }
   | { readonly kind: 'base-record'; readonly file: string }
   | { readonly kind: 'manifest'; readonly observedAtMs: number; readonly sha: string }
-  | { readonly kind: 'marker' };
+  | { readonly kind: 'marker' }
+  | { readonly kind: 'shipped-through' };
 
 /** Reads a key of the layout. */
 export function parseStoredKey(key: string): StoredKey | undefined {
   if (key === AOF_MARKER_KEY) return { kind: 'marker' };
+  if (key === SHIPPED_THROUGH_KEY) return { kind: 'shipped-through' };
   const manifest = /^manifests\/(\d{16})-([0-9a-f]{16})\.manifest$/.exec(key);
   if (manifest) return { kind: 'manifest', observedAtMs: Number(manifest[1]), sha: manifest[2]! };
   const m = /^files\/([^/]+)\/(.+)$/.exec(key);
@@ -129,6 +184,8 @@ export interface StoredFile {
 /** The destination as listed. */
 export interface StoredHistory {
   readonly marker: boolean;
+  /** The shipped-through record is there ({@link SHIPPED_THROUGH_KEY}). */
+  readonly shippedThrough: boolean;
   readonly files: ReadonlyMap<string, StoredFile>;
   /** Manifest keys, oldest observation first. */
   readonly manifests: readonly { readonly key: string; readonly observedAtMs: number; readonly sha: string }[];
@@ -143,6 +200,7 @@ export function readStoredHistory(listing: Iterable<ListedObject>, damaged: Read
   const files = new Map<string, { name: string; parts: StoredPart[]; torn: TornPart[]; end?: number; hasBaseRecord: boolean }>();
   const manifests: { key: string; observedAtMs: number; sha: string }[] = [];
   let marker = false;
+  let shippedThrough = false;
   const fileOf = (name: string) => {
     let f = files.get(name);
     if (!f) files.set(name, (f = { name, parts: [], torn: [], hasBaseRecord: false }));
@@ -153,6 +211,7 @@ export function readStoredHistory(listing: Iterable<ListedObject>, damaged: Read
     const k = parseStoredKey(key);
     if (!k) continue;
     if (k.kind === 'marker') marker = true;
+    else if (k.kind === 'shipped-through') shippedThrough = true;
     else if (k.kind === 'manifest') manifests.push({ key, observedAtMs: k.observedAtMs, sha: k.sha });
     else if (k.kind === 'part') {
       const bytes = typeof listed === 'string' ? undefined : listed.bytes;
@@ -166,7 +225,7 @@ export function readStoredHistory(listing: Iterable<ListedObject>, damaged: Read
   }
   for (const f of files.values()) f.parts.sort((a, b) => a.start - b.start || b.end - a.end);
   manifests.sort((a, b) => a.observedAtMs - b.observedAtMs || a.sha.localeCompare(b.sha));
-  return { marker, files, manifests };
+  return { marker, shippedThrough, files, manifests };
 }
 
 /** A piece of a file to read: `length` bytes of `part` from `offset` within it. */

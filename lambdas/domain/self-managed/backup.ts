@@ -345,6 +345,16 @@ export function notRecordedBackup(location: string, found: string, recorded: str
   return `${location} is not the backup its record names: its SHA-256 is ${found}, the record (read back when it was stored) says ${recorded}: it was replaced or changed since; ${instead}`;
 }
 
+/**
+ * What every reader of a destination's backups (`history --from`, `serve --from --point`, `drill local --from --point`)
+ * says of those never proven stored (no read-back record beside them: a backup run stopped before it, a file put there
+ * by hand), and `did`: what it did with them all the same. One spelling for the three.
+ */
+export function notProvenStored(points: readonly string[], did: string): string {
+  const list = points.length <= 3 ? points.join(', ') : `${points.slice(0, 3).join(', ')} and ${points.length - 3} more`;
+  return `not proven stored (no read-back record beside ${points.length === 1 ? 'it' : 'them'}: a run stopped before it, a file put there by hand), ${did}: ${list}`;
+}
+
 export function formatReadBackTag(bytes: number, sha256: string): string {
   return `bytes=${bytes} sha256=${sha256}`;
 }

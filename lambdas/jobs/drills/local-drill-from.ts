@@ -20,6 +20,8 @@ export interface DrillPoint {
   readonly input: DrillFile;
   /** When the backup chosen is marked a keyspace collapse: its mark and the newest good backup before it (jobs/self-managed/backup-point.ts). */
   readonly collapse?: ChosenBackup['collapse'];
+  /** The backup was never proven stored (no read-back record beside it): only `--point` names one. */
+  readonly unproven?: true;
 }
 
 /**
@@ -38,7 +40,14 @@ export async function drillPointOf(o: {
   const input: DrillFile = chosen.location.startsWith('s3://')
     ? { kind: 's3', url: chosen.location, ...sha256 }
     : { kind: 'file', path: chosen.location, bytes: chosen.file.size, ...sha256 };
-  return { store: chosen.store, target: chosen.target, point: chosen.point, input, ...(chosen.collapse ? { collapse: chosen.collapse } : {}) };
+  return {
+    store: chosen.store,
+    target: chosen.target,
+    point: chosen.point,
+    input,
+    ...(chosen.collapse ? { collapse: chosen.collapse } : {}),
+    ...(chosen.file.proven ? {} : { unproven: true as const }),
+  };
 }
 
 /** The drill's record, written beside the backups (read back); its name. */

@@ -8,7 +8,10 @@
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
  * intended, the point becomes the baseline). The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
- * judges an unmarked newest point again. Every change is reported to
+ * judges an unmarked newest point again. The mark is read again before it
+ * is written (one another release rewrote is kept, a failed change), and a
+ * hold a snapshot Lambda run put back from the still-active mark meanwhile
+ * is removed once more after it. Every change is reported to
  * `onChange` as it is made, and in the result.
  */
 
@@ -69,6 +72,32 @@ interface TaggedSnapshot {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** Step 2 of a release: removes the `redis-dr:hold` of each snapshot of `held` whose copies are back, logging each. */
+async function removeSnapshotHolds(
+  held: readonly TaggedSnapshot[],
+  copiesFailed: ReadonlySet<string>,
+  dryRun: boolean,
+  elasticache: Parameters<typeof untagSnapshot>[0],
+  retry: ReturnType<typeof throttleRetry>,
+  log: (c: ReleaseChange) => void,
+): Promise<void> {
+  for (const s of held) {
+    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
+    if (copiesFailed.has(s.name)) {
+      log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
+    } else if (dryRun) {
+      log({ ...change, outcome: 'planned' });
+    } else {
+      try {
+        await retry(() => untagSnapshot(elasticache, s.arn, [TAGS.hold]));
+        log({ ...change, outcome: 'done' });
+      } catch (err) {
+        log({ ...change, outcome: 'failed', error: describeError(err) });
+      }
+    }
+  }
+}
+
 /** Releases the hold of collapsed point `o.point` on target `o.target` (see the module comment). */
 export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorClients, o: CollapseReleaseOptions): Promise<ReleaseReport> {
   const at = parseSnapshotName(o.point)?.at;
@@ -80,15 +109,19 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   const region = config.primary.region;
   const deps = aws.deps(region);
   const retry = throttleRetry(deps.clock, deps.clock.now() + 600_000, deps.throttleDelayMs);
-  const snapshots: TaggedSnapshot[] = [];
-  const filters = [
-    { Key: TAGS.managed, Values: ['true'] },
-    { Key: TAGS.deployment, Values: [config.name] },
-    { Key: TAGS.source, Values: [o.target] },
-  ];
-  for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
-    if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
-  }
+  const listSnapshots = async (): Promise<TaggedSnapshot[]> => {
+    const snapshots: TaggedSnapshot[] = [];
+    const filters = [
+      { Key: TAGS.managed, Values: ['true'] },
+      { Key: TAGS.deployment, Values: [config.name] },
+      { Key: TAGS.source, Values: [o.target] },
+    ];
+    for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
+      if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
+    }
+    return snapshots;
+  };
+  const snapshots = await listSnapshots();
   const point = snapshots.find((s) => s.name === o.point);
   const held = snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
   // Only a collapse's mark (not `unjudged` or `ok`, the verdicts of points judged late).
@@ -162,21 +195,8 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
   await releaseCopies(false);
   // 2. The snapshots' holds, once their copies are back (else the hold stays: run it again).
-  for (const s of held) {
-    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
-    if (copiesFailed.has(s.name)) {
-      log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
-    } else if (o.dryRun) {
-      log({ ...change, outcome: 'planned' });
-    } else {
-      try {
-        await retry(() => untagSnapshot(deps.elasticache, s.arn, [TAGS.hold]));
-        log({ ...change, outcome: 'done' });
-      } catch (err) {
-        log({ ...change, outcome: 'failed', error: describeError(err) });
-      }
-    }
-  }
+  const removeHolds = (of: readonly TaggedSnapshot[]) => removeSnapshotHolds(of, copiesFailed, o.dryRun === true, deps.elasticache, retry, log);
+  await removeHolds(held);
 
   // The export job may have held a copy again between step 1 and step 2 (its snapshot was still held): once more.
   if (!o.dryRun && held.length > 0) await releaseCopies(true);
@@ -193,8 +213,27 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       log({ ...change, outcome: 'planned' });
     } else {
       try {
-        await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
-        log({ ...change, outcome: 'done' });
+        // Read again just before it is written: a release run meanwhile (an --accept, say) rewrote it, and this one's
+        // value, made from the mark read minutes ago, would undo that. Tags have no conditional write: the window left is
+        // this read's, not the release's.
+        const now = (await listSnapshots()).find((s) => s.name === point.name)?.tags[TAGS.collapsed];
+        if (now !== mark) {
+          log({
+            ...change,
+            outcome: 'failed',
+            error: `kept: the mark changed since this release read it (another release ran meanwhile?); it is now: ${now ?? '(none)'}`,
+          });
+        } else {
+          await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
+          log({ ...change, outcome: 'done' });
+          // The snapshot Lambda puts an active mark's holds back from what it read: a run that read the mark before it was
+          // rewritten may have held a snapshot again after step 2. Once more, now that the mark asks for none.
+          const again = (await listSnapshots()).filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
+          if (again.length > 0) {
+            await removeHolds(again);
+            await releaseCopies(true);
+          }
+        }
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
       }

@@ -20,7 +20,12 @@
  *    changes, not when a rewrite opens an increment), so whether they ran
  *    before the time asked for is unknown (timestamps switched on at runtime,
  *    or off);
- * 5. load the result into a throwaway server (a copy of it) and report its keys.
+ * 5. refuse (unless `orShippedEnd`: written, said, not ok) an `--until` past what the shipped
+ *    history is known to hold: no annotation at or after its second was shipped, and the shipper's
+ *    shipped-through record (aof-layout.ts) does not vouch for the seconds before it, so
+ *    commands of those seconds may never have shipped (the shipper stopped, or is behind);
+ * 6. load the result into a throwaway server (a copy of it) and report its keys, and say how far
+ *    the shipped history is known complete (the shipped-through record).
  */
 import { createHash } from 'node:crypto';
 import type { RestoreDirectory } from '../../adapters/storage/aof-dir.js';
@@ -39,7 +44,18 @@ import {
   type HistoryIncr,
   type HistoryIndex,
 } from '../../domain/self-managed/aof-history.js';
-import { baseRecordKey, coverage, readStoredHistory, type StoredHistory, type StoredPart } from '../../domain/self-managed/aof-layout.js';
+import {
+  baseRecordKey,
+  coverage,
+  parseShippedThrough,
+  readStoredHistory,
+  SHIPPED_THROUGH_KEY,
+  SHIPPED_THROUGH_MARGIN_SECONDS,
+  type ShippedThrough,
+  type StoredHistory,
+  type StoredPart,
+  vouchedBeforeSecond,
+} from '../../domain/self-managed/aof-layout.js';
 import { formatAofManifest } from '../../domain/self-managed/aof-manifest.js';
 import { type AofFlush, AofScanner, scanAof } from '../../domain/self-managed/aof-scan.js';
 
@@ -49,6 +65,11 @@ export interface RestoreAofRequest {
   readonly to: RestoreDirectory;
   /** Restore the data as of this moment (ms since the epoch); the newest point when absent. */
   readonly untilMs?: number;
+  /**
+   * With `untilMs` past what the shipped history is known to hold: restore everything shipped instead of refusing
+   * (the report says so, `short`, and is not ok).
+   */
+  readonly orShippedEnd?: boolean;
   /** Load the result into a throwaway server (a server binary may be named). */
   readonly load: false | { readonly serverBin?: string };
 }
@@ -68,15 +89,23 @@ export interface RestoreAofReport {
   readonly to: string;
   readonly until?: string;
   /** Why nothing was restored (the directory written is removed). */
-  readonly refused?: { readonly kind: 'empty' | 'before-oldest' | 'no-timestamps' | 'gap' | 'inconsistent' | 'corrupt'; readonly message: string };
+  readonly refused?: {
+    readonly kind: 'empty' | 'before-oldest' | 'no-timestamps' | 'gap' | 'inconsistent' | 'corrupt' | 'past-shipped';
+    readonly message: string;
+  };
+  /** How far the shipped history is known complete: the shipper's shipped-through record, or why there is none to go by. */
+  readonly shippedThrough?: { readonly at: string; readonly writtenAt: string } | { readonly missing: string };
+  /**
+   * `--until` is past what the shipped history is known to hold and `orShippedEnd` took everything shipped instead:
+   * why, and the `--until` known complete (when there is one). The report is then not ok.
+   */
+  readonly short?: { readonly message: string; readonly knownUntil?: string };
   readonly base?: { readonly name: string; readonly format: BaseRecord['format']; readonly time?: string; readonly keys?: number; readonly bytes: number };
   readonly increments?: readonly { readonly name: string; readonly bytes: number; readonly commands: number }[];
   /** Where history was cut for --until. */
   readonly cut?: { readonly file: string; readonly offset: number; readonly beforeSecond: string };
   /** The second of the last `#TS` annotation restored (commands after it ran in that second). */
   readonly lastAnnotation?: string;
-  /** A note about the point restored (e.g. the history ends before --until). */
-  readonly note?: string;
   /**
    * FLUSHALL and FLUSHDB commands the restored history replays (the data is as after them), each with the file and
    * offset, the second it ran in, and `untilBefore`: the --until that restores to the second before it. A restore that
@@ -147,7 +176,7 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   // What the report says so far: a refusal or a failure later still reports what was written before it.
   let partial: Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'> = {};
   try {
-    const { stored, index } = await readDestination(req.store);
+    const { stored, index, through } = await readDestination(req.store);
     const { chain, cutSecond } = chooseChain(index, req.untilMs, say);
     await req.to.prepare();
     prepared = true;
@@ -155,13 +184,21 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
     const incrs = await writeIncrements(req, stored, chain, cutSecond);
     partial = { ...partial, ...reportIncrements(incrs, say) };
     if (cutSecond !== undefined) await refuseUnplaceable(req, index, stored, chain, cutSecond, incrs);
+    const short = cutSecond !== undefined ? shortOfUntil(req, through, cutSecond, chain.base.record!.timeSeconds!, incrs) : undefined;
+    if (short && !req.orShippedEnd) throw new Refused('past-shipped', short.message);
     const appendFilename = appendFilenameFrom(chain.base.name);
-    partial = { ...partial, ...(await writeManifest(req, chain, cutSecond, incrs, appendFilename, say)) };
-    if (req.load === false) return { ok: true, ...common, ...partial, seconds: seconds() };
+    partial = {
+      ...partial,
+      ...(await writeManifest(req, chain, incrs, appendFilename, say)),
+      shippedThrough: throughPart(through),
+      ...(short ? { short } : {}),
+    };
+    if (short) say(`restore-aof: SHORT of --until: ${short.message}`);
+    if (req.load === false) return { ok: !short, ...common, ...partial, seconds: seconds() };
     // The seconds are taken before the throwaway server stops (it is not part of the restore).
     const loaded = await loadRestored(req.to.dir, appendFilename, req.load, deps, seconds);
     if ('problem' in loaded) return { ok: false, ...common, ...partial, problem: loaded.problem, seconds: loaded.seconds };
-    return { ok: true, ...common, ...partial, load: loaded.load, seconds: loaded.seconds };
+    return { ok: !short, ...common, ...partial, load: loaded.load, seconds: loaded.seconds };
   } catch (err) {
     if (prepared) await req.to.discard().catch(() => undefined);
     if (err instanceof Refused) return { ok: false, ...common, ...partial, refused: { kind: err.kind, message: err.message }, seconds: seconds() };
@@ -169,8 +206,56 @@ export async function restoreAof(req: RestoreAofRequest, deps: RestoreAofDeps): 
   }
 }
 
-/** The history the destination holds, indexed: its listing (with lengths), every manifest and every base record. */
-async function readDestination(store: AofStore): Promise<{ stored: StoredHistory; index: HistoryIndex }> {
+/** The shipped-through record as read: the record, or why there is none to go by. */
+type Through = ShippedThrough | { readonly missing: string };
+
+/** The shipped-through record, or why there is none to go by (none stored, or one that cannot be read). */
+async function readThrough(store: AofStore, stored: StoredHistory): Promise<Through> {
+  if (!stored.shippedThrough)
+    return {
+      missing: `the destination holds no shipped-through record (${SHIPPED_THROUGH_KEY}, which ship-aof rewrites after an ok cycle once a minute and when it stops; a history shipped by an older ship-aof has none)`,
+    };
+  const r = parseShippedThrough((await store.get(SHIPPED_THROUGH_KEY)).toString('utf8'));
+  return 'damaged' in r ? { missing: `its shipped-through record ${SHIPPED_THROUGH_KEY} cannot be read: ${r.damaged}` } : r;
+}
+
+/** The report's words about the shipped-through record. */
+function throughPart(t: Through): NonNullable<RestoreAofReport['shippedThrough']> {
+  return 'missing' in t ? { missing: t.missing } : { at: new Date(t.shippedThroughMs).toISOString(), writtenAt: t.writtenAt };
+}
+
+/**
+ * Why a restore to `cutSecond` would be short of it, when it would: no cut was found (no annotation of that second or
+ * later was shipped) and the shipped-through record does not vouch for the seconds before it. Names the `--until`
+ * known complete: the record's vouched second, or the last annotation restored (a cut there is found).
+ */
+function shortOfUntil(req: RestoreAofRequest, through: Through, cutSecond: number, baseSecond: number, w: WrittenIncrements): RestoreAofReport['short'] {
+  if (w.cut !== undefined) return undefined;
+  const vouched = 'missing' in through ? undefined : vouchedBeforeSecond(through);
+  if (vouched !== undefined && cutSecond <= vouched) return undefined;
+  const candidates = [...(vouched !== undefined ? [vouched] : []), ...(w.annotations > 0 && w.lastSecond !== undefined ? [w.lastSecond] : [])];
+  // An --until at or before the base's second restores from an older base, if any: none is named then (to the end is).
+  const known = candidates.length > 0 && Math.max(...candidates) > baseSecond ? Math.max(...candidates) : undefined;
+  const held =
+    'missing' in through
+      ? `${through.missing}, and the last timestamp annotation shipped is ${w.lastSecond !== undefined ? isoSecond(w.lastSecond) : 'the base'}'s (commands of that second may still have been on their way)`
+      : `ship-aof recorded it complete through ${new Date(through.shippedThroughMs).toISOString()} (its record written ${through.writtenAt}), taken for the commands before ${isoSecond(vouched!)} (${SHIPPED_THROUGH_MARGIN_SECONDS} s of margin: the server dates a command before it writes it)` +
+        (w.lastSecond !== undefined && w.annotations > 0 ? `, and the last timestamp annotation shipped is ${isoSecond(w.lastSecond)}'s` : '');
+  const knownUntil = known !== undefined ? isoSecond(known) : undefined;
+  return {
+    message:
+      `--until ${new Date(req.untilMs!).toISOString()} is past what the shipped history is known to hold: ${held}. ` +
+      'Commands run after that may never have been shipped (the shipper stopped or is behind), so this would be the data as of then, not as of --until. ' +
+      (knownUntil !== undefined
+        ? `Restore to what is known complete: redis-dr restore-aof --from ${req.store.url} --to <a new directory> --until ${knownUntil}`
+        : `Restore everything shipped: redis-dr restore-aof --from ${req.store.url} --to <a new directory>`) +
+      '; or give --or-shipped-end to keep everything shipped (written, said, and exit 1)',
+    ...(knownUntil !== undefined ? { knownUntil } : {}),
+  };
+}
+
+/** The history the destination holds, indexed: its listing (with lengths), every manifest and every base record, and the shipped-through record. */
+async function readDestination(store: AofStore): Promise<{ stored: StoredHistory; index: HistoryIndex; through: Through }> {
   // With lengths: a part whose stored length is not its name's is torn, and the history stops there (as ship-aof judges it).
   const stored = readStoredHistory(await store.objects());
   if (!stored.marker && stored.files.size === 0)
@@ -196,8 +281,9 @@ async function readDestination(store: AofStore): Promise<{ stored: StoredHistory
       }
     }),
   );
+  const through = await readThrough(store, stored);
   try {
-    return { stored, index: indexHistory(manifests, stored, records) };
+    return { stored, index: indexHistory(manifests, stored, records), through };
   } catch (err) {
     if (err instanceof HistoryError) throw new Refused('inconsistent', err.message);
     throw err;
@@ -356,15 +442,10 @@ async function refuseUnplaceable(
 async function writeManifest(
   req: RestoreAofRequest,
   chain: Chain,
-  cutSecond: number | undefined,
   { increments, lastSecond, cut }: WrittenIncrements,
   appendFilename: string,
   say: (line: string) => void,
 ): Promise<Omit<RestoreAofReport, 'ok' | 'from' | 'to' | 'seconds'>> {
-  const note =
-    cutSecond !== undefined && cut === undefined
-      ? `the shipped history ends in ${lastSecond !== undefined ? isoSecond(lastSecond) : 'its base'}, before --until: this is everything shipped (is the shipper behind, or stopped?)`
-      : undefined;
   const manifest = formatAofManifest({ base: { name: chain.base.name, seq: chain.base.seq }, incrs: increments });
   await req.to.write(`${appendFilename}.manifest`, [Buffer.from(manifest)]);
   say(
@@ -374,7 +455,6 @@ async function writeManifest(
     appendFilename,
     ...(cut ? { cut } : {}),
     ...(lastSecond !== undefined ? { lastAnnotation: isoSecond(lastSecond) } : {}),
-    ...(note ? { note } : {}),
   };
 }
 

@@ -21,7 +21,10 @@
  *    is ok only then: until a base is stored (a first base still uploading,
  *    one refused as corrupt, one whose upload fails) nothing is restorable,
  *    and the cycle says why;
- * 6. report: the lag (now minus the newest moment everything the directory
+ * 6. after an ok cycle, rewrite the shipped-through record (at most once a
+ *    minute, and on the last cycle when stopped): how far restore-aof may
+ *    take the history as complete for an `--until` past its last `#TS`;
+ * 7. report: the lag (now minus the newest moment everything the directory
  *    held was shipped and restorable), a node_exporter metrics file, and the
  *    heartbeat ping while the lag is within `rpoMs` (never before the first
  *    restorable moment).
@@ -43,7 +46,19 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManifestFile } from '../../adapters/storage/aof-dir.js';
 import type { ServerAofState } from '../../adapters/storage/aof-dir.js';
-import { AOF_LAYOUT, AOF_MARKER_KEY, baseRecordKey, coverage, endKey, manifestKey, partKey, readStoredHistory } from '../../domain/self-managed/aof-layout.js';
+import {
+  AOF_LAYOUT,
+  AOF_MARKER_KEY,
+  baseRecordKey,
+  coverage,
+  endKey,
+  formatShippedThrough,
+  manifestKey,
+  partKey,
+  readStoredHistory,
+  SHIPPED_THROUGH_EVERY_MS,
+  SHIPPED_THROUGH_KEY,
+} from '../../domain/self-managed/aof-layout.js';
 import { chainToEnd, heldFiles, HistoryError, indexHeld, manifestRoles, type BaseRecord, type HeldFile } from '../../domain/self-managed/aof-history.js';
 import type { AofManifest } from '../../domain/self-managed/aof-manifest.js';
 import { scanAof } from '../../domain/self-managed/aof-scan.js';
@@ -79,6 +94,8 @@ export class AofShipper {
   private readonly lost = new Set<string>();
   private startedAtMs = 0;
   private shippedThroughMs?: number;
+  /** The moment the shipped-through record at the destination last said. */
+  private recordedThroughMs?: number;
   private readonly totals = { appended: 0, uploaded: 0, parts: 0, errors: 0 };
   private baseUpload?: { name: string; done: Promise<void>; abort: AbortController };
   private lock: Promise<unknown> = Promise.resolve();
@@ -293,12 +310,15 @@ export class AofShipper {
     await h?.close().catch(() => undefined);
   }
 
-  /** One cycle (see the module comment). Never throws: problems are in the report. */
-  cycle(): Promise<CycleReport> {
-    return this.locked(() => this.cycleLocked());
+  /**
+   * One cycle (see the module comment). Never throws: problems are in the report. `last`: the run's last cycle, which
+   * rewrites the shipped-through record whenever it is ok (not only once a minute).
+   */
+  cycle(last = false): Promise<CycleReport> {
+    return this.locked(() => this.cycleLocked(last));
   }
 
-  private async cycleLocked(): Promise<CycleReport> {
+  private async cycleLocked(last: boolean): Promise<CycleReport> {
     const observedAtMs = this.deps.now();
     const errors: string[] = [];
     let parts = 0;
@@ -335,6 +355,7 @@ export class AofShipper {
     }
     this.startBaseUpload();
     const restorable = this.restorable();
+    if (observed && errors.length === 0 && restorable.ok) await this.recordThrough(observedAtMs, last).catch((err: unknown) => errors.push(message(err)));
     const endedAtMs = this.deps.now();
     const ok = observed && errors.length === 0 && restorable.ok;
     if (ok) this.shippedThroughMs = observedAtMs;
@@ -357,6 +378,13 @@ export class AofShipper {
     };
     this.deps.onCycle?.(report);
     return report;
+  }
+
+  /** Rewrites the shipped-through record to `observedAtMs` when it is due (the first time, a minute after the last, or `last`). */
+  private async recordThrough(observedAtMs: number, last: boolean): Promise<void> {
+    if (!last && this.recordedThroughMs !== undefined && observedAtMs - this.recordedThroughMs < SHIPPED_THROUGH_EVERY_MS) return;
+    this.totals.uploaded += await this.req.store.replace(SHIPPED_THROUGH_KEY, formatShippedThrough(observedAtMs, this.deps.now()));
+    this.recordedThroughMs = observedAtMs;
   }
 
   /**
@@ -565,7 +593,7 @@ export class AofShipper {
           break;
         }
       }
-      const last = await this.cycle();
+      const last = await this.cycle(true);
       await this.reporter.report(last, this.state());
       this.deps.say(
         last.ok

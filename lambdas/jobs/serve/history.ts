@@ -6,6 +6,8 @@
  * read as if the key were not there.
  */
 import type { ObjectChangedError } from '../../adapters/aws/s3/ranges.js';
+import { describeError, errorName, isNetworkFailure } from '../../adapters/aws/errors.js';
+import { ValueTooBig } from '../../domain/serve/value-limit.js';
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
@@ -48,6 +50,8 @@ export interface HistoryOptions {
   /** Keep each point's value (`--show`). */
   readonly show?: boolean;
   readonly s3Endpoint?: string;
+  /** The largest value read at a point (serve's limit, 512 MiB, by default): a point holding a larger one is unreadable. */
+  readonly maxValueBytes?: number;
 }
 
 /** One key's row with, under `show`, its value. */
@@ -174,6 +178,22 @@ function objectChanged(err: unknown): err is ObjectChangedError {
   return err instanceof Error && err.name === 'ObjectChangedError';
 }
 
+/**
+ * Why one point could not be read, when it is a fault of that point and not of the run: S3 failed for good on one of
+ * its reads (an answer's error, `$metadata`, or none at all, a network failure, after the SDK's retries), its object
+ * was replaced since it was opened, or it holds a value over the limit a value is read to. Undefined for anything else
+ * (the run stops on it).
+ */
+function pointFault(err: unknown): string | undefined {
+  if (objectChanged(err) || err instanceof ValueTooBig) return err.message;
+  // The ranged reader wraps the SDK's last error (adapters/aws/s3/ranges.ts: which bytes, how many attempts) as its cause.
+  let answered = false;
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5 && !answered; e = (e as { cause?: unknown }).cause, depth++)
+    answered = '$metadata' in e;
+  if (!answered && !isNetworkFailure(err)) return undefined;
+  return `S3 failed for good: ${errorName(err) === 'Error' ? (err as Error).message : describeError(err)}`;
+}
+
 /** Follows `o.key` (or `o.match`) through the destination's backups. */
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
@@ -205,10 +225,11 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
     for (;;) {
       let opened: OpenedPoint;
       try {
-        opened = await openPoint(locations, o.s3Endpoint, undefined, indexesUnused, p.sha256);
+        opened = await openPoint(locations, o.s3Endpoint, o.maxValueBytes, indexesUnused, p.sha256);
       } catch (err) {
-        if (!(err instanceof UsageError) && !objectChanged(err)) throw err;
-        unreadable.push({ point: p.file, why: (err as Error).message });
+        const why = err instanceof UsageError ? err.message : pointFault(err);
+        if (why === undefined) throw err;
+        unreadable.push({ point: p.file, why });
         break;
       }
       try {
@@ -220,8 +241,10 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
         read.push(p.file);
         break;
       } catch (err) {
-        if (objectChanged(err)) {
-          unreadable.push({ point: p.file, why: err.message });
+        // One point's fault is a hole in the history, as a copy that will not open: the other points are still read.
+        const why = pointFault(err);
+        if (why !== undefined) {
+          unreadable.push({ point: p.file, why });
           break;
         }
         if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;

@@ -19,9 +19,15 @@ export type ServeSource =
   | { readonly kind: 'config'; readonly config: RedisDrConfig; readonly aws: OperatorClients; readonly point: string };
 
 /** The files of the point `source` names, and what to call it. */
-export async function resolveServeSource(
-  source: ServeSource,
-): Promise<{ locations: string[]; point?: string; s3Endpoint?: string; sha256?: string; collapse?: ChosenBackup['collapse']; older?: string }> {
+export async function resolveServeSource(source: ServeSource): Promise<{
+  locations: string[];
+  point?: string;
+  s3Endpoint?: string;
+  sha256?: string;
+  collapse?: ChosenBackup['collapse'];
+  older?: string;
+  unproven?: true;
+}> {
   switch (source.kind) {
     case 'file':
       // s3://<bucket>/<export name>, without -NNNN.rdb: every shard of the export, as migrate --from-rdb reads it.
@@ -41,6 +47,8 @@ export async function resolveServeSource(
         ...(chosen.file.sha256 !== undefined ? { sha256: chosen.file.sha256 } : {}),
         ...(chosen.collapse ? { collapse: chosen.collapse } : {}),
         ...(chosen.older !== undefined ? { older: chosen.older } : {}),
+        // Only a --point can name one (the newest is chosen among the proven): served, and said (cli/commands/serve).
+        ...(chosen.file.proven ? {} : { unproven: true as const }),
       };
     }
     case 'config': {
@@ -54,13 +62,14 @@ export async function resolveServeSource(
  * {@link startServing} for the point `source` names; `point` says which one
  * was chosen (a backup's file name, a snapshot's), `collapse` that the backup
  * is marked a keyspace collapse (a FLUSHALL's emptied keyspace) and the
- * newest good one before it.
+ * newest good one before it, `unproven` that the backup was never proven
+ * stored (no read-back record beside it).
  */
 export async function servePoint(
   source: ServeSource,
   options: Omit<ServeOptions, 'location' | 's3Endpoint'>,
-): Promise<Serving & { point?: string; collapse?: ChosenBackup['collapse'] }> {
-  const { locations, point, s3Endpoint, sha256, collapse, older } = await resolveServeSource(source);
+): Promise<Serving & { point?: string; collapse?: ChosenBackup['collapse']; unproven?: true }> {
+  const { locations, point, s3Endpoint, sha256, collapse, older, unproven } = await resolveServeSource(source);
   let serving: Serving;
   try {
     serving = await startServing({ ...options, location: locations, ...(s3Endpoint ? { s3Endpoint } : {}), ...(sha256 !== undefined ? { sha256 } : {}) });
@@ -73,5 +82,5 @@ export async function servePoint(
       `${err.message}; the backup before it (not verified yet; add the other options you gave): redis-dr serve --from ${source.from} --point ${older}${endpoint}`,
     );
   }
-  return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {});
+  return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {}, unproven ? { unproven } : {});
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,22 @@ describe('drill local --from <destination>', () => {
     // A destination one backup old still fails frequency and retention over 30 days (honestly); restore-time no more.
     expect(after.stdout).not.toMatch(/FAIL cache restore-time/);
     expect(before.stdout).toMatch(/FAIL cache restore-time/);
+  });
+
+  it('--point of a backup never proven stored (put there by hand: no read-back record) is drilled and said to be so; a proven one is not', async () => {
+    const proven = readdirSync(join(dir, 'backups')).find((f) => /^rdr-cache-.*\.rdb$/.test(f))!;
+    const byHand = join(dir, 'by-hand');
+    mkdirSync(byHand);
+    copyFileSync(join(dir, 'backups', proven), join(byHand, proven));
+    const drill = await inWorker('drill', 'local', '--from', `file://${byHand}`, '--point', proven);
+    expect(drill.status, drill.stdout + drill.stderr).toBe(0);
+    expect(drill.stdout).toContain(
+      `\nWARNING: not proven stored (no read-back record beside it: a run stopped before it, a file put there by hand), drilled all the same, as --point names it (without --point the drill takes the newest proven): ${proven}\n`,
+    );
+    expect(JSON.parse((await inWorker('drill', 'local', '--from', `file://${byHand}`, '--point', proven, '--json')).stdout)).toMatchObject({ unproven: true });
+    const asStored = await inWorker('drill', 'local', '--from', dest, '--point', proven);
+    expect(asStored.status, asStored.stdout + asStored.stderr).toBe(0);
+    expect(asStored.stdout).not.toContain('not proven stored');
   });
 
   it('refuses --rdb with --from, --point without --from, and a point that is not there (exit 2, nothing run)', async () => {

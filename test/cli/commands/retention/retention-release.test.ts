@@ -117,6 +117,46 @@ describe('retention release', () => {
     expect(tierOf(PRIMARY_BUCKET, A)).toBe('daily');
   });
 
+  it('a hold the snapshot Lambda put back meanwhile (it read the mark while still active) is removed again once the mark is rewritten: no point left held by a released mark', async () => {
+    let lambdaRan = false;
+    aws.ec.on(RemoveTagsFromResourceCommand).callsFake((i: { ResourceName: string; TagKeys: string[] }) => {
+      const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+      for (const k of i.TagKeys) delete s.tags[k];
+      // A snapshot Lambda run that read P's mark while it was active puts the holds it asks for back, after step 2 removed them.
+      if (arnName(i.ResourceName) === B && !lambdaRan) {
+        lambdaRan = true;
+        aws.state.snapshots.get(A)!.tags['redis-dr:hold'] = `keyspace-collapsed:${P}`;
+      }
+      return {};
+    });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(lambdaRan).toBe(true);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`released 2026-11-21T12:00:00.000Z ${MARK}`);
+    expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith(`snapshot-hold ${A}:`))).toHaveLength(2);
+  });
+
+  it('a mark another release rewrote meanwhile (an --accept) is not overwritten from the one read at the start: exit 1 naming it; a rerun finds it done', async () => {
+    aws.ec.on(RemoveTagsFromResourceCommand).callsFake((i: { ResourceName: string; TagKeys: string[] }) => {
+      // Another operator's `retention release --accept` of the same point finished while this one removed the holds.
+      aws.state.snapshots.get(P)!.tags['redis-dr:collapsed'] = `accepted 2026-11-21T11:59:00.000Z ${MARK}`;
+      const s = aws.state.snapshots.get(arnName(i.ResourceName))!;
+      for (const k of i.TagKeys) delete s.tags[k];
+      return {};
+    });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    // The acceptance stays: the point is the baseline, as that operator said.
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`accepted 2026-11-21T11:59:00.000Z ${MARK}`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `FAILED collapse-mark ${P}: ${MARK} -> released 2026-11-21T12:00:00.000Z ${MARK} (kept: the mark changed since this release read it (another release ran meanwhile?); it is now: accepted 2026-11-21T11:59:00.000Z ${MARK})`,
+    );
+    const again = await run('--target', 'sessions-prod', '--point', P);
+    expect(again.code).toBe(0);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`accepted 2026-11-21T11:59:00.000Z ${MARK}`);
+  });
+
   it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {
     const r = await run('--target', 'sessions-prod', '--point', P, '--accept', '--json');
     expect(r.code).toBe(0);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
+import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
@@ -238,6 +239,39 @@ describe('redis-dr serve', () => {
       );
     } finally {
       await server.stop();
+    }
+  }, 60_000);
+
+  it('--from --point of a backup never proven stored (no read-back record: put there by hand) says so on its third line; a proven one does not', async () => {
+    const dest = mkdtempSync(join(dir, 'unproven-'));
+    const name = backupFileName('cache', new Date(Date.UTC(2030, 0, 1, 3)));
+    copyFileSync(file, join(dest, name));
+    const { child, out, exit } = await serveLines('--from', `file://${dest}`, '--point', name, '--port', '0');
+    try {
+      expect(out[1]).toMatch(new RegExp(`^serving ${name.replace(/\./g, '\\.')} `));
+      expect(out[2]).toBe(
+        `WARNING: not proven stored (no read-back record beside it: a run stopped before it, a file put there by hand), served all the same, as --point names it (without --point serve takes the newest proven): ${name}`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await exit;
+    }
+    // The same file with the read-back record a backup run writes: no such line.
+    const proven = mkdtempSync(join(dir, 'proven-'));
+    const server = await startRedisServer();
+    try {
+      expect((await cli('backup', '--redis', server.url, '--to', `file://${proven}`, '--name', 'cache')).status).toBe(0);
+    } finally {
+      await server.stop();
+    }
+    const point = readdirSync(proven).find((f) => f.endsWith('.rdb'))!;
+    const served = await serveLines('--from', `file://${proven}`, '--point', point, '--port', '0');
+    try {
+      expect(served.out.filter((l) => l.includes('not proven stored'))).toEqual([]);
+      expect(served.out[2]).toMatch(/^opened /);
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exit;
     }
   }, 60_000);
 

@@ -116,6 +116,8 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
     );
     expect(r.stdout).toContain('loaded by redis-server 7');
     expect(r.stdout).toContain(': 81 keys (db0=81)');
+    // The SIGTERM's last cycle wrote the shipped-through record; the restore to the end says through when.
+    expect(r.stdout).toMatch(/\n {3}shipped through \d{4}-\d\d-\d\dT[\d:.]+Z \(ship-aof's record, written [^)]+\): anything written after it is not here\n/);
     expect(r.stdout).toContain(
       `serve it: redis-server --dir ${join(out, '..')} --appenddirname appendonlydir --appendfilename appendonly.aof --appendonly yes`,
     );
@@ -136,6 +138,31 @@ describe('redis-dr ship-aof / restore-aof (CLI)', () => {
       },
     });
     expect(existsSync(early)).toBe(false);
+
+    // --until past what was shipped (the shipper is stopped): refused, naming an --until that restores; --or-shipped-end
+    // keeps everything shipped and still exits 1, saying so; without --until it is a usage error.
+    const late = join(tempDir('late'), 'aof');
+    const past = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', late, '--until', '2099-01-01T00:00:00Z');
+    expect(past.status).toBe(1);
+    expect(past.stdout).toMatch(
+      /^REFUSED \(past-shipped\): --until 2099-01-01T00:00:00\.000Z is past what the shipped history is known to hold: ship-aof recorded it complete through .*Restore (to what is known complete|everything shipped): redis-dr restore-aof --from file:\/\/\S+ --to <a new directory>( --until \S+Z)?; or give --or-shipped-end/,
+    );
+    expect(existsSync(late)).toBe(false);
+    // The command it names runs: an --until known complete, or (the writes and the base in one second: no --until is
+    // past the base and known complete) the restore of everything shipped.
+    const known = /--to <a new directory>(?: --until (\S+Z))?; or give/.exec(past.stdout)![1];
+    const knownRun = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('known'), 'aof'), ...(known ? ['--until', known] : []));
+    expect(knownRun.status, knownRun.stdout).toBe(0);
+    const short = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', late, '--until', '2099-01-01T00:00:00Z', '--or-shipped-end');
+    expect(short.status).toBe(1);
+    expect(short.stdout).toMatch(/^SHORT \S+aof: base /);
+    expect(short.stdout).toMatch(/\n {3}SHORT of --until \(kept: --or-shipped-end\): --until 2099-01-01T00:00:00\.000Z is past what/);
+    expect(short.stdout).toContain(': 81 keys (db0=81)');
+    expect(short.stdout).toContain('serve it: redis-server');
+    expect(existsSync(join(late, 'appendonly.aof.manifest'))).toBe(true);
+    const usage = await inWorker('restore-aof', '--from', `file://${dest}`, '--to', join(tempDir('u'), 'aof'), '--or-shipped-end');
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('--or-shipped-end is for --until past what was shipped');
   });
 
   it('refuses --until without timestamps in the AOF, saying it needs aof-timestamp-enabled', async () => {

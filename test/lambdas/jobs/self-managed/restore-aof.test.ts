@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RestoreDirectory } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
-import { AOF_MARKER_KEY, baseRecordKey, endKey, manifestKey, partKey } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import {
+  AOF_MARKER_KEY,
+  baseRecordKey,
+  endKey,
+  formatShippedThrough,
+  manifestKey,
+  partKey,
+  SHIPPED_THROUGH_KEY,
+} from '../../../../lambdas/domain/self-managed/aof-layout.js';
 import type { BaseRecord } from '../../../../lambdas/domain/self-managed/aof-history.js';
 import { appendFilenameFrom, restoreAof } from '../../../../lambdas/jobs/self-managed/restore-aof.js';
 
@@ -101,14 +109,85 @@ describe('restore-aof on hand-written destinations', () => {
   it.each([
     ['in the second of the second command', 1003_500, 2, 'appendonly.aof.1.incr.aof', INCR.indexOf('#TS:1003')],
     ['at the first increment second', 1001_000, 1, 'appendonly.aof.1.incr.aof', 0],
-    ['after everything shipped', 5000_000, 3, undefined, undefined],
+    ['past the last annotation, within what the shipped-through record vouches for', 1500_000, 3, undefined, undefined],
   ])('--until %s', async (_what, untilMs, keys, file, offset) => {
     const { store } = await destination([INCR]);
+    await store.put(SHIPPED_THROUGH_KEY, formatShippedThrough(1503_000, 1503_100));
     const r = await restore(store, join(tempDir(), 'aof'), untilMs);
-    expect(r).toMatchObject({ ok: true, load: { keys } });
+    expect(r).toMatchObject({ ok: true, load: { keys }, shippedThrough: { at: '1970-01-01T00:25:03.000Z', writtenAt: '1970-01-01T00:25:03.100Z' } });
     expect(r.cut?.file).toBe(file);
     expect(r.cut?.offset).toBe(offset);
-    if (!file) expect(r.note).toMatch(/the shipped history ends in 1970-01-01T00:16:43Z, before --until/);
+  });
+
+  it.each([
+    [
+      'none',
+      undefined,
+      /the destination holds no shipped-through record \(shipped-through\.json, .*\), and the last timestamp annotation shipped is 1970-01-01T00:16:43Z's/,
+      '1970-01-01T00:16:43Z',
+    ],
+    [
+      'one that stops short of it (within its margin)',
+      formatShippedThrough(1502_999, 1503_000),
+      /ship-aof recorded it complete through 1970-01-01T00:25:02\.999Z \(its record written 1970-01-01T00:25:03\.000Z\), taken for the commands before 1970-01-01T00:24:59Z \(3 s of margin/,
+      '1970-01-01T00:24:59Z',
+    ],
+    [
+      'a damaged one',
+      Buffer.from('{"shippedThroughMs":"soon"}'),
+      /its shipped-through record shipped-through\.json cannot be read: its shippedThroughMs or writtenAt is missing/,
+      '1970-01-01T00:16:43Z',
+    ],
+  ])(
+    '--until past the end of what was shipped, shipped-through record %s: refused, naming how far it is known and an --until that restores it; --or-shipped-end keeps everything shipped, not ok',
+    async (_what, record, why, knownUntil) => {
+      const { store } = await destination([INCR]);
+      if (record) await store.put(SHIPPED_THROUGH_KEY, record);
+      const out = join(tempDir(), 'aof');
+      const r = await restore(store, out, 1500_000);
+      expect(r).toMatchObject({ ok: false, refused: { kind: 'past-shipped' } });
+      expect(r.refused!.message).toMatch(/^--until 1970-01-01T00:25:00\.000Z is past what the shipped history is known to hold: /);
+      expect(r.refused!.message).toMatch(why);
+      expect(r.refused!.message).toContain(
+        `Restore to what is known complete: redis-dr restore-aof --from ${store.url} --to <a new directory> --until ${knownUntil}`,
+      );
+      expect(existsSync(out)).toBe(false);
+      // The --until it names restores (a cut found, or one the record vouches for).
+      const known = await restore(store, join(tempDir(), 'aof'), Date.parse(knownUntil));
+      expect(known).toMatchObject({ ok: true });
+      const kept = join(tempDir(), 'aof');
+      const short = await restoreAof(
+        { store, to: new RestoreDirectory(kept), load: {}, untilMs: 1500_000, orShippedEnd: true },
+        { now: () => Date.now(), startServer: startLocalRedis },
+      );
+      expect(short).toMatchObject({ ok: false, load: { keys: 3 }, short: { knownUntil } });
+      expect(short.refused).toBeUndefined();
+      expect(short.short!.message).toMatch(why);
+      expect(readFileSync(join(kept, 'appendonly.aof.1.incr.aof'), 'utf8')).toBe(INCR);
+    },
+  );
+
+  it("--until past what was shipped when nothing after the base's second is known complete: refused, naming the restore of everything shipped (an --until at the base's second finds no base)", async () => {
+    const { store } = await destination([`#TS:1000\r\n${cmd('SET', 'b', '2')}`]);
+    await store.put(SHIPPED_THROUGH_KEY, formatShippedThrough(1002_000, 1002_000));
+    const r = await restore(store, join(tempDir(), 'aof'), 1500_000);
+    expect(r).toMatchObject({ ok: false, refused: { kind: 'past-shipped' } });
+    expect(r.refused!.message).toContain(
+      `Restore everything shipped: redis-dr restore-aof --from ${store.url} --to <a new directory>; or give --or-shipped-end`,
+    );
+  });
+
+  it('to the end: everything shipped, saying how far the shipped-through record says it is complete (or that there is none)', async () => {
+    const { store } = await destination([INCR]);
+    const none = await restore(store, join(tempDir(), 'aof'));
+    expect(none).toMatchObject({
+      ok: true,
+      load: { keys: 3 },
+      shippedThrough: { missing: expect.stringMatching(/^the destination holds no shipped-through record/) },
+    });
+    await store.put(SHIPPED_THROUGH_KEY, formatShippedThrough(1004_000, 1004_001));
+    const r = await restore(store, join(tempDir(), 'aof'));
+    expect(r).toMatchObject({ ok: true, load: { keys: 3 }, shippedThrough: { at: '1970-01-01T00:16:44.000Z', writtenAt: '1970-01-01T00:16:44.001Z' } });
   });
 
   it('--until one second after a FLUSHALL: the flush is named with the second it ran in and the --until that restores to before it; that one gives the data back', async () => {
@@ -163,6 +242,8 @@ describe('restore-aof on hand-written destinations', () => {
 
     it('a later --until, and the end, restore them: the annotation after them says they had run', async () => {
       const { store } = await destination([UNTIMED]);
+      // The shipper vouches for the seconds before 1003 (the history holds no annotation of 1003 or later).
+      await store.put(SHIPPED_THROUGH_KEY, formatShippedThrough(1006_000, 1006_000));
       expect(await restore(store, join(tempDir(), 'aof'), 1003_000)).toMatchObject({ ok: true, load: { keys: 3 } });
       expect(await restore(store, join(tempDir(), 'aof'))).toMatchObject({ ok: true, load: { keys: 3 } });
     });

@@ -7,7 +7,7 @@ import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { AofDirectory, RestoreDirectory } from '../../../../lambdas/adapters/storage/aof-dir.js';
 import { FileAofStore } from '../../../../lambdas/adapters/storage/aof-store.js';
 import { startLocalRedis, type LocalRedis } from '../../../../lambdas/adapters/redis/local-server.js';
-import { readStoredHistory } from '../../../../lambdas/domain/self-managed/aof-layout.js';
+import { readStoredHistory, SHIPPED_THROUGH_KEY, SHIPPED_THROUGH_MARGIN_SECONDS } from '../../../../lambdas/domain/self-managed/aof-layout.js';
 import { AOF_METRICS } from '../../../../lambdas/domain/self-managed/aof-metrics.js';
 import { AofShipper } from '../../../../lambdas/jobs/self-managed/ship-aof.js';
 import type { CycleReport } from '../../../../lambdas/jobs/self-managed/ship-aof-types.js';
@@ -62,6 +62,16 @@ async function caughtUp(cycles: CycleReport[]): Promise<CycleReport> {
     await sleep(20);
   }
   throw new Error(`the shipper did not catch up: ${JSON.stringify(cycles.slice(-2))}`);
+}
+
+/**
+ * Waits for an ok cycle late enough that the shipped-through record its run's last cycle writes vouches for the second
+ * after the one `ms` falls in (restore-aof takes its word up to SHIPPED_THROUGH_MARGIN_SECONDS before it): an --until
+ * into that second, past the last #TS shipped, is then known complete. A few seconds of wall clock.
+ */
+async function vouchedFor(cycles: CycleReport[], ms: number): Promise<void> {
+  const need = (Math.floor(ms / 1000) + 1 + SHIPPED_THROUGH_MARGIN_SECONDS) * 1000;
+  await eventually('a cycle the record vouches for the second after it from', () => cycles.some((c) => c.ok && c.observedAtMs >= need), 15_000);
 }
 
 async function restore(dest: string, out: string, untilMs?: number): Promise<RestoreAofReport> {
@@ -304,6 +314,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     await c.set('c', '3');
     shipper = runShipper(aofDir, store, log, cycles);
     await caughtUp(cycles);
+    await vouchedFor(cycles, Date.now()); // the first point after the gap is past the last #TS shipped when nothing came after c
     await shipper.stop();
     expect(log.some((l) => /appendonly\.aof\.1\.incr\.aof: the destination holds \d+ bytes of it and the server has removed it/.test(l))).toBe(true);
 
@@ -478,6 +489,55 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     );
   });
 
+  it("writes the shipped-through record after an ok cycle (once a minute, and on the run's last cycle); restore-aof --until past the last #TS restores as far as it vouches, and refuses past that", async () => {
+    const t = 1_800_000_000;
+    let now = (t + 10) * 1000;
+    const dir = join(tempDir('through'), 'appendonlydir');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'appendonly.aof.1.base.aof'), `#TS:${t}\r\n${cmd('SELECT', '0')}${cmd('SET', 'a', '1')}`);
+    writeFileSync(join(dir, 'appendonly.aof.1.incr.aof'), `#TS:${t + 1}\r\n${cmd('SET', 'b', '2')}`);
+    writeFileSync(join(dir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    const dest = tempDir('through-dest');
+    const recorded = () => (JSON.parse(readFileSync(join(dest, SHIPPED_THROUGH_KEY), 'utf8')) as { shippedThroughMs: number }).shippedThroughMs;
+    const shipper = new AofShipper(
+      { dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 },
+      { now: () => now, say: () => undefined },
+    );
+    cleanup.push(() => shipper.stop());
+    await shipper.start();
+    expect((await shipper.cycle()).ok).toBe(false); // the base is still uploading: nothing is vouched for
+    expect(readdirSync(dest)).not.toContain(SHIPPED_THROUGH_KEY);
+    await shipper.settled();
+    expect((await shipper.cycle()).ok).toBe(true);
+    expect(recorded()).toBe((t + 10) * 1000);
+    now += 59_000;
+    expect((await shipper.cycle()).ok).toBe(true);
+    expect(recorded()).toBe((t + 10) * 1000); // not due yet
+    now += 1_000;
+    expect((await shipper.cycle()).ok).toBe(true);
+    expect(recorded()).toBe((t + 70) * 1000);
+    await shipper.stop();
+    // A run's last cycle (SIGTERM) records it whatever the minute says.
+    const log: string[] = [];
+    const run = new AofShipper(
+      { dir: new AofDirectory(dir), store: new FileAofStore(dest), intervalMs: 50, rpoMs: 10_000 },
+      { now: () => now, say: (l) => log.push(l) },
+    );
+    const abort = new AbortController();
+    const done = run.run(abort.signal);
+    cleanup.push(() => (abort.abort(), done));
+    await eventually('the run started', () => log.some((l) => l.includes('the destination holds')));
+    now += 5_000;
+    abort.abort();
+    expect((await done)?.ok).toBe(true);
+    expect(recorded()).toBe((t + 75) * 1000);
+    // Vouched for up to 3 s before it: --until t+72 restores everything; t+73 is refused, naming t+72.
+    expect(await restore(dest, join(tempDir('out'), 'aof'), (t + 72) * 1000)).toMatchObject({ ok: true, load: { keys: 2 } });
+    const past = await restore(dest, join(tempDir('out'), 'aof'), (t + 73) * 1000);
+    expect(past).toMatchObject({ ok: false, refused: { kind: 'past-shipped' } });
+    expect(past.refused!.message).toContain(`--until ${new Date((t + 72) * 1000).toISOString().replace('.000Z', 'Z')}`);
+  });
+
   it('an old single-file AOF whose commands after the RDB preamble carry no #TS records no time: --until refuses it, naming why; to the end restores it', async () => {
     // Redis 6 wrote commands after the preamble without annotations: when they ran is unknown (not the RDB's ctime).
     const dir = legacyDir(
@@ -520,6 +580,7 @@ describe('ship-aof and restore-aof against a real redis-server', () => {
     const cycles: CycleReport[] = [];
     const shipper = runShipper(join(server.dir, 'appendonlydir'), new FileAofStore(dest), [], cycles);
     await caughtUp(cycles);
+    await vouchedFor(cycles, t1 * 1000); // --until t1+1 is past the last #TS shipped (t1's)
     await shipper.stop();
     const refused = await restore(dest, join(tempDir('cut'), 'aof'), t1 * 1000 + 500);
     expect(refused).toMatchObject({

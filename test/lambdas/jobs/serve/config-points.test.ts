@@ -6,7 +6,7 @@
  * the history), and the errors for a point or target that is not there.
  */
 import { readFileSync } from 'node:fs';
-import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, PutObjectTaggingCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisDrConfig } from '../../../../lib/config/index.js';
@@ -14,6 +14,7 @@ import { recoveryBucketName } from '../../../../lib/deployment.js';
 import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/points/export-objects.js';
 import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { OperatorClients } from '../../../../lambdas/jobs/kernel/clients.js';
+import { storageS3Client } from '../../../../lambdas/adapters/aws/s3/client.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { planTarget, shardLocations } from '../../../../lambdas/jobs/serve/config-points.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
@@ -241,6 +242,47 @@ describe('history -c <config> --plan <name>', () => {
     expect(r.unreadable).toEqual([
       { point: point(1, 'sessions-late'), why: expect.stringMatching(/no usable \.rdb copy \(.*: incomplete: shard\(s\) 0002 deleted since the listing\)$/) },
     ]);
+  }, 60_000);
+
+  it('names a point whose read S3 failed for good as a hole, and reads the other points (aud35: the whole history stopped on it)', async () => {
+    // Point 0's shard 2: every GetObject of it fails as S3 answers (a 500 InternalError), so the ranged reader's retries end on it, at the
+    // client that reads s3:// points (one per endpoint, shared: adapters/aws/s3/client.ts storageS3Client).
+    const failing = exportObjectKey(point(0), 2);
+    const reader = storageS3Client({ concurrency: 8 });
+    let failed = 0;
+    reader.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'GetObjectCommand' || (args.input as { Key?: string }).Key !== failing) return next(args);
+        failed++;
+        throw new S3ServiceException({
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500, attempts: 3 },
+          message: 'We encountered an internal error. Please try again.',
+        });
+      },
+      { step: 'initialize', name: 'failGetOfShard' },
+    );
+    try {
+      const aws = new OperatorClients(config);
+      const plan = config.plans.find((p) => p.name === 'sessions')!;
+      const r = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-prod', key: Buffer.from('user:1') });
+      expect(failed).toBeGreaterThan(0);
+      expect(r.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([[point(1), true, 'first']]);
+      expect(r.unreadable).toEqual([
+        {
+          point: point(0),
+          why: expect.stringMatching(
+            new RegExp(
+              `^S3 failed for good: reading s3://${dr}/${failing} bytes \\d+-\\d+ failed after 3 attempts: InternalError: We encountered an internal error\\. Please try again\\.$`,
+            ),
+          ),
+        },
+        { point: point(2), why: expect.stringMatching(/incomplete: shard\(s\) 0002 of 2 missing/) },
+      ]);
+    } finally {
+      reader.middlewareStack.remove('failGetOfShard');
+    }
   }, 60_000);
 
   it('asks which target of a plan of several, and refuses one the plan does not back up', () => {
