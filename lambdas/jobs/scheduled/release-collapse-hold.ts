@@ -8,7 +8,9 @@
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
  * intended, the point becomes the baseline). The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
- * judges an unmarked newest point again. Every change is reported to
+ * judges an unmarked newest point again. A point a later active collapse
+ * holds too (it holds every point before it) is not freed: its hold moves to
+ * that collapse and its copies stay held. Every change is reported to
  * `onChange` as it is made, and in the result.
  */
 
@@ -21,7 +23,7 @@ import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
-import { collapseMarkState, releasedMarkValue } from '../../domain/points/collapse-points.js';
+import { collapseMarkState, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
@@ -107,6 +109,11 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
 
   const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
+  // A point an active collapse after it holds too (it holds every point before it) is not freed by this release: its
+  // hold moves to that collapse, as the snapshot Lambda would put it back at its next run, and its copies stay held
+  // (released, a prune or an S3 lifecycle run in between would take what that collapse still holds).
+  const movedTo = laterCollapseHolds(snapshots, held, o.point);
+  for (const name of movedTo.keys()) otherHold.add(name);
   const copiesFailed = new Set<string>();
   // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
   const releaseCopies = async (again: boolean): Promise<void> => {
@@ -163,8 +170,23 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   await releaseCopies(false);
   // 2. The snapshots' holds, once their copies are back (else the hold stays: run it again).
   for (const s of held) {
-    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
-    if (copiesFailed.has(s.name)) {
+    const moved = movedTo.get(s.name);
+    const change = {
+      what: 'snapshot-hold' as const,
+      resource: s.name,
+      from: `${TAGS.hold}=${s.tags[TAGS.hold]}`,
+      to: moved ? `${TAGS.hold}=${moved}` : '(none)',
+    };
+    if (moved !== undefined && o.dryRun) {
+      log({ ...change, outcome: 'planned' });
+    } else if (moved !== undefined) {
+      try {
+        await retry(() => tagSnapshot(deps.elasticache, s.arn, { [TAGS.hold]: moved }));
+        log({ ...change, outcome: 'done' });
+      } catch (err) {
+        log({ ...change, outcome: 'failed', error: describeError(err) });
+      }
+    } else if (copiesFailed.has(s.name)) {
       log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
     } else if (o.dryRun) {
       log({ ...change, outcome: 'planned' });
@@ -179,7 +201,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   }
 
   // The export job may have held a copy again between step 1 and step 2 (its snapshot was still held): once more.
-  if (!o.dryRun && held.length > 0) await releaseCopies(true);
+  if (!o.dryRun && held.some((s) => !movedTo.has(s.name))) await releaseCopies(true);
 
   // 3. The mark, last: while it is active the snapshot Lambda puts missing holds back.
   const failedSoFar = changes.some((c) => c.outcome === 'failed');
@@ -201,4 +223,24 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
     }
   }
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
+}
+
+/**
+ * The points `point` holds that a later active collapse of the target holds as well, with the hold value that
+ * collapse gives them (the snapshot Lambda's own rule, `missingHolds`: the first active collapse after the point).
+ */
+function laterCollapseHolds(snapshots: readonly TaggedSnapshot[], held: readonly TaggedSnapshot[], point: string): Map<string, string> {
+  const takenAt = (s: TaggedSnapshot) => parseSnapshotName(s.name)?.at;
+  const others = snapshots
+    .filter((s) => s.name !== point && collapseMarkState(s.tags[TAGS.collapsed]) === 'active')
+    .flatMap((s) => {
+      const at = takenAt(s);
+      return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true, mark: 'active' as const }] : [];
+    });
+  if (others.length === 0) return new Map();
+  const freed = held.flatMap((s) => {
+    const at = takenAt(s);
+    return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true }] : [];
+  });
+  return new Map(missingHolds([...freed, ...others]).map((h) => [h.snapshot, h.hold]));
 }

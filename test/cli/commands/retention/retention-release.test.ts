@@ -117,6 +117,23 @@ describe('retention release', () => {
     expect(tierOf(PRIMARY_BUCKET, A)).toBe('daily');
   });
 
+  it('releasing the older collapse Q while the later P is active: P holds what Q held (the hold moves to P, the copies stay held); exit 0', async () => {
+    const r = await run('--target', 'sessions-prod', '--point', Q);
+
+    expect(r.code).toBe(0);
+    // OLD was taken before P too: P's collapse holds it (what the snapshot Lambda would put back only at its next run).
+    expect(aws.state.snapshots.get(OLD)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${P} until=2026-12-21T10:00:00Z`);
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) {
+      expect(tierOf(bucket, OLD)).toBe('held-weekly');
+      expect([tierOf(bucket, A), tierOf(bucket, B)]).toEqual(['held-daily', 'held-hourly']);
+    }
+    expect(aws.state.snapshots.get(Q)!.tags['redis-dr:collapsed']).toBe(`released 2026-11-21T12:00:00.000Z ${Q} holds 3 keys`);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(MARK);
+    expect(r.stderr).toContain(
+      `snapshot-hold ${OLD}: redis-dr:hold=keyspace-collapsed:${Q} -> redis-dr:hold=keyspace-collapsed:${P} until=2026-12-21T10:00:00Z`,
+    );
+  });
+
   it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {
     const r = await run('--target', 'sessions-prod', '--point', P, '--accept', '--json');
     expect(r.code).toBe(0);
