@@ -177,22 +177,15 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       from: `${TAGS.hold}=${s.tags[TAGS.hold]}`,
       to: moved ? `${TAGS.hold}=${moved}` : '(none)',
     };
-    if (moved !== undefined && o.dryRun) {
-      log({ ...change, outcome: 'planned' });
-    } else if (moved !== undefined) {
-      try {
-        await retry(() => tagSnapshot(deps.elasticache, s.arn, { [TAGS.hold]: moved }));
-        log({ ...change, outcome: 'done' });
-      } catch (err) {
-        log({ ...change, outcome: 'failed', error: describeError(err) });
-      }
-    } else if (copiesFailed.has(s.name)) {
+    if (moved === undefined && copiesFailed.has(s.name)) {
       log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
     } else if (o.dryRun) {
       log({ ...change, outcome: 'planned' });
     } else {
       try {
-        await retry(() => untagSnapshot(deps.elasticache, s.arn, [TAGS.hold]));
+        await retry(() =>
+          moved === undefined ? untagSnapshot(deps.elasticache, s.arn, [TAGS.hold]) : tagSnapshot(deps.elasticache, s.arn, { [TAGS.hold]: moved }),
+        );
         log({ ...change, outcome: 'done' });
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
