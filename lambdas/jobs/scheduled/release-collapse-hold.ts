@@ -23,7 +23,7 @@ import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
-import { collapseMarkState, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
+import { collapseMarkState, type HoldCandidate, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
@@ -112,7 +112,9 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   // A point an active collapse after it holds too (it holds every point before it) is not freed by this release: its
   // hold moves to that collapse, as the snapshot Lambda would put it back at its next run, and its copies stay held
   // (released, a prune or an S3 lifecycle run in between would take what that collapse still holds).
-  const movedTo = laterCollapseHolds(snapshots, held, o.point);
+  // So is every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too).
+  const others = otherActiveCollapses(snapshots, o.point);
+  const movedTo = laterCollapseHolds(others, held);
   for (const name of movedTo.keys()) otherHold.add(name);
   const copiesFailed = new Set<string>();
   // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
@@ -134,6 +136,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
                 taken !== undefined &&
                 taken.getTime() < at.getTime() &&
                 !otherHold.has(snapshot) &&
+                !others.some((c) => c.createdAt.getTime() > taken.getTime()) &&
                 !(again && copiesFailed.has(snapshot))
               );
             });
@@ -218,21 +221,24 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
 }
 
-/**
- * The points `point` holds that a later active collapse of the target holds as well, with the hold value that
- * collapse gives them (the snapshot Lambda's own rule, `missingHolds`: the first active collapse after the point).
- */
-function laterCollapseHolds(snapshots: readonly TaggedSnapshot[], held: readonly TaggedSnapshot[], point: string): Map<string, string> {
-  const takenAt = (s: TaggedSnapshot) => parseSnapshotName(s.name)?.at;
-  const others = snapshots
+/** The target's active collapses other than `point`, as hold candidates. */
+function otherActiveCollapses(snapshots: readonly TaggedSnapshot[], point: string): HoldCandidate[] {
+  return snapshots
     .filter((s) => s.name !== point && collapseMarkState(s.tags[TAGS.collapsed]) === 'active')
     .flatMap((s) => {
-      const at = takenAt(s);
+      const at = parseSnapshotName(s.name)?.at;
       return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true, mark: 'active' as const }] : [];
     });
+}
+
+/**
+ * The points a released collapse held that a later active collapse (`others`) holds as well, with the hold value
+ * that collapse gives them (the snapshot Lambda's own rule, `missingHolds`: the first active collapse after the point).
+ */
+function laterCollapseHolds(others: readonly HoldCandidate[], held: readonly TaggedSnapshot[]): Map<string, string> {
   if (others.length === 0) return new Map();
   const freed = held.flatMap((s) => {
-    const at = takenAt(s);
+    const at = parseSnapshotName(s.name)?.at;
     return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true }] : [];
   });
   return new Map(missingHolds([...freed, ...others]).map((h) => [h.snapshot, h.hold]));
