@@ -62,7 +62,8 @@ export interface AlarmKind {
   readonly doc: {
     readonly region: string;
     readonly fires: string;
-    readonly missingData: 'breaching' | 'not breaching';
+    /** `breaching`, `not breaching`, or per region when they differ. */
+    readonly missingData: 'breaching' | 'not breaching' | `primary: ${string}; DR: ${string}`;
     readonly causes: string;
     readonly firstSteps: string;
   };
@@ -210,7 +211,7 @@ export const ALARM_KINDS = {
       region: 'both',
       fires:
         "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the fullest good point of the same target in the last 7 days, so a slow drain trips too (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
-      missingData: 'not breaching',
+      missingData: 'primary: kept (the state holds between the snapshot runs that count the active collapses); DR: not breaching',
       causes:
         'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a slow drain (a job deleting or expiring a share of the keys every hour), a deploy that wrote to the wrong database; rarely an intended cleanup',
       firstSteps:

@@ -178,12 +178,14 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
         `${r.target}: probe failed, ${r.snapshot} taken without canary and key count (the keyspace-collapse tripwire cannot judge it, a drill cannot check its canary): ${r.probeError}`,
       );
   }
-  deps.metrics.put(
-    METRIC.keyspaceCollapsed,
-    results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0),
-    'Count',
-    planDims,
-  );
+  // Only when every target's marks were read: a 0 for "not known" would resolve the page of an active collapse.
+  if (results.every((r) => r.tripwire))
+    deps.metrics.put(
+      METRIC.keyspaceCollapsed,
+      results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0),
+      'Count',
+      planDims,
+    );
   const count = (o: SnapshotTargetResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const report: SnapshotRunReport = {
     plan: input.plan,
@@ -262,7 +264,8 @@ async function snapshotTarget(
  * verdict are judged here too, oldest first, and marked: those created while
  * the plan's tags could not be read (`unjudged`) and an unmarked newest one.
  * Never throws: an error is
- * returned, the run then fails and the next run repairs.
+ * returned, the run then fails and the next run repairs. `undefined` when
+ * the plan's tags could not be read: nothing is known, nothing is counted.
  */
 async function runTripwire(
   target: TargetRef,
@@ -272,9 +275,9 @@ async function runTripwire(
   input: SnapshotRunInput,
   retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
-): Promise<TripwireResult> {
-  // Without the plan's tags nothing can be judged or held (reported as a run problem already).
-  if (!owned) return { collapsed: [], holdsAdded: [] };
+): Promise<TripwireResult | undefined> {
+  // Without the plan's tags nothing can be judged, held or counted (reported as a run problem already).
+  if (!owned) return undefined;
   const holdsAdded: { snapshot: string; hold: string }[] = [];
   const markedLate: string[] = [];
   let active: string[] = [];

@@ -193,7 +193,9 @@ export class Monitoring extends Construct {
           suffix,
           description: `A recovery point of a cache of plan ${plan.name} holds far fewer keys than the fullest good point of the last 7 days (more than ${plan.collapseThresholdPct} % fewer, or none): a FLUSHALL, mass delete or slow drain? The points before it are held until released.`,
           threshold: 1,
-          missing: quiet,
+          // The snapshot run counts the active collapses once per run: between runs the state holds (not breaching
+          // resolved the page 5 minutes after each run, the collapse unreleased), until a run counts 0 (released).
+          missing: cloudwatch.TreatMissingData.IGNORE,
         });
         alarm('snapshots-untagged', m.plan(METRIC.snapshotsUntagged, plan.name, { statistic: 'Maximum' }), {
           suffix,

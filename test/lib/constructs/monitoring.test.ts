@@ -220,7 +220,8 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
         Statistic: 'Maximum',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
+        // Measured once per snapshot run: between runs the state holds (not breaching resolved the page 5 min after each run).
+        TreatMissingData: 'ignore',
         AlarmDescription: expect.stringMatching(/Runbook: docs\/runbooks\/keyspace-collapse\.md$/),
       });
     }
