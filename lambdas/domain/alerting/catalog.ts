@@ -63,7 +63,7 @@ export interface AlarmKind {
     readonly region: string;
     readonly fires: string;
     /** `breaching`, `not breaching`, or per region when they differ. */
-    readonly missingData: 'breaching' | 'not breaching' | `primary: ${string}; DR: ${string}`;
+    readonly missingData: 'breaching' | 'not breaching' | `kept (${string})` | `primary: ${string}; DR: ${string}`;
     readonly causes: string;
     readonly firstSteps: string;
   };
@@ -109,7 +109,7 @@ export const ALARM_KINDS = {
     doc: {
       region: 'primary',
       fires: 'pruning refused by a safety rail (newest snapshot failed or older than RPO)',
-      missingData: 'not breaching',
+      missingData: 'kept (the state holds between the prune runs that count it)',
       causes: 'backups are failing: nothing is deleted until they recover',
       firstSteps: 'fix the snapshots first',
     },
@@ -137,7 +137,7 @@ export const ALARM_KINDS = {
     doc: {
       region: 'primary',
       fires: '`rdr-` snapshots of a target carry no tags the Tagging API returns: they are never pruned',
-      missingData: 'not breaching',
+      missingData: 'kept (the state holds between the prune runs that count it)',
       causes: 'snapshots made by hand with our naming, tags removed, a Tagging API blind spot',
       firstSteps: '`aws elasticache list-tags-for-resource` on the snapshot; tag or delete it by hand',
     },

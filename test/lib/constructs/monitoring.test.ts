@@ -207,7 +207,10 @@ describe('Monitoring (drills config: exports, drills and probe in both regions)'
         MetricName: 'SnapshotsUntagged',
         Dimensions: [{ Name: 'Plan', Value: plan.name }],
         Threshold: 1,
+        // Counted once per prune run: between runs the state holds (not breaching resolved it 5 min after each run).
+        TreatMissingData: 'ignore',
       });
+      expect(byName[`redis-dr-example-prune-held-${plan.name}`]).toMatchObject({ MetricName: 'PruneHeld', TreatMissingData: 'ignore' });
     }
   });
 
