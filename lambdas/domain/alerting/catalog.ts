@@ -62,7 +62,8 @@ export interface AlarmKind {
   readonly doc: {
     readonly region: string;
     readonly fires: string;
-    readonly missingData: 'breaching' | 'not breaching';
+    /** `breaching`, `not breaching`, or per region when they differ. */
+    readonly missingData: 'breaching' | 'not breaching' | `kept (${string})` | `primary: ${string}; DR: ${string}`;
     readonly causes: string;
     readonly firstSteps: string;
   };
@@ -108,7 +109,7 @@ export const ALARM_KINDS = {
     doc: {
       region: 'primary',
       fires: 'pruning refused by a safety rail (newest snapshot failed or older than RPO)',
-      missingData: 'not breaching',
+      missingData: 'kept (the state holds between the prune runs that count it)',
       causes: 'backups are failing: nothing is deleted until they recover',
       firstSteps: 'fix the snapshots first',
     },
@@ -136,7 +137,7 @@ export const ALARM_KINDS = {
     doc: {
       region: 'primary',
       fires: '`rdr-` snapshots of a target carry no tags the Tagging API returns: they are never pruned',
-      missingData: 'not breaching',
+      missingData: 'kept (the state holds between the prune runs that count it)',
       causes: 'snapshots made by hand with our naming, tags removed, a Tagging API blind spot',
       firstSteps: '`aws elasticache list-tags-for-resource` on the snapshot; tag or delete it by hand',
     },
@@ -210,7 +211,7 @@ export const ALARM_KINDS = {
       region: 'both',
       fires:
         "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the fullest good point of the same target in the last 7 days, so a slow drain trips too (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
-      missingData: 'not breaching',
+      missingData: 'primary: kept (the state holds between the snapshot runs that count the active collapses); DR: not breaching',
       causes:
         'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a slow drain (a job deleting or expiring a share of the keys every hour), a deploy that wrote to the wrong database; rarely an intended cleanup',
       firstSteps:

@@ -89,7 +89,7 @@ export type PruneRunInput = z.infer<typeof pruneRunInputSchema>;
 
 /** The retention policy a prune input applies (the Lambda, `prune --dry-run` and `retention plan` alike). */
 export function retentionPolicyOf(input: Pick<PruneRunInput, 'retention' | 'rpoMinutes' | 'timeZone' | 'exportMinTier'>): RetentionPolicy {
-  return { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone, exportMinTier: input.exportMinTier };
+  return { ...input.retention, rpoMinutes: input.rpoMinutes, timeZone: input.timeZone, exportMinTier: input.exportMinTier, keepCollapsed: true };
 }
 
 /** Input of the freshness monitor, one invocation per region per tick (all plans of the deployment). */

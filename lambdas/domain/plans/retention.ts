@@ -73,7 +73,8 @@ const MS_PER_MINUTE = 60_000;
  *    the chronological available managed points);
  * 4. keep the newest available managed points until `policy.minKeep` proven
  *    ones are kept (an unproven point never counts towards `minKeep`), every
- *    held point (`held`: kept until an operator releases it), the fullest
+ *    held point (`held`: kept until an operator releases it), with
+ *    `keepCollapsed` every active collapsed point (likewise), the fullest
  *    counted point of the collapse window while the newest counted one holds
  *    fewer keys (a slow drain is judged against it: collapse.ts), and, in a
  *    plan that exports, the newest available managed point of the export
@@ -143,6 +144,11 @@ export function selectExpired(points: readonly RecoveryPoint[], policy: Retentio
     addReason(point, `minKeep: ${ordinal(proven)} newest of ${policy.minKeep} always kept`);
   }
   for (const point of managed) if (point.held !== undefined) addReason(point, `held (${point.held}): kept until an operator releases it`);
+  // A snapshot's mark is what pages (keyspace-collapsed) and what the tripwire holds the points before it by: deleted,
+  // the alarm would clear with nobody having released it.
+  for (const point of managed)
+    if (policy.keepCollapsed && point.collapsed)
+      addReason(point, 'keyspace collapse: kept until an operator releases it (retention release), its mark pages and holds the points before it');
   for (const watched of drainBaselines(available)) {
     addReason(
       watched.fullest,

@@ -104,6 +104,14 @@ export interface RetentionPolicy {
    * @default undefined (the plan does not export)
    */
   readonly exportMinTier?: Tier;
+  /**
+   * Keep an active keyspace collapse (`collapsed`) until it is released: the
+   * snapshots' collapse mark is level-triggered (it pages `keyspace-collapsed`
+   * and the tripwire holds the points before it), so deleting it would clear
+   * the page unreleased. Self-managed backups page per run and leave it off.
+   * @default false
+   */
+  readonly keepCollapsed?: boolean;
 }
 
 /** Tag keys the project writes. Kept in one place: IAM conditions use them too. */

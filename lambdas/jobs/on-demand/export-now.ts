@@ -92,6 +92,7 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
     selectByTags: {},
   };
   // The export job reconciles: each run starts, looks at or finishes the export; its result for this point says where it is.
+  let last: { running: boolean; status: string } = { running: false, status: 'not looked at' };
   const exported = await pollUntil(aws.clock, `export of ${point}`, input.wait ? wait : { ...wait, timeoutMinutes: 0 }, async () => {
     const objects = await exportedObjects(aws, primaryRegion, bucket, point);
     let report: ExportRunReport;
@@ -106,16 +107,26 @@ export async function exportRecoveryPoint(input: ExportNowInput, aws: OperatorAw
     }
     const mine = report.results.find((r) => r.snapshot === point);
     if (mine?.outcome === 'failed') throw new Error(`export of ${point} failed: ${mine.reason}: ${mine.error}`);
+    // Skipped for good (a failed snapshot, no tier tag, being deleted, gone): no later run exports it either.
+    if (mine?.outcome === 'skipped') throw new Error(`${point} is not exported: ${mine.reason}${mine.detail ? ` (${mine.detail})` : ''}`);
     if (mine?.outcome === 'completed' || (!mine && objects)) {
       const found = await exportedObjects(aws, primaryRegion, bucket, point);
       if (found) return { done: found };
     }
-    return { status: mine ? `${mine.outcome}${mine.detail ? ` (${mine.detail})` : ''}` : 'not a candidate yet' };
+    last = {
+      running: mine?.outcome === 'started' || mine?.outcome === 'in-progress',
+      status: mine
+        ? `${mine.outcome}${mine.detail ? ` (${mine.detail})` : ''}`
+        : `not an export candidate of plan ${input.run.plan} (yet): no tags of this deployment and plan the Tagging API returns, or marked ${TAGS.exported} without its objects in s3://${bucket}`,
+    };
+    return { status: last.status };
   }).catch((err: unknown) => {
     if (!input.wait && err instanceof Error && err.name === 'WaitTimedOutError') return undefined;
     throw err;
   });
-  if (!exported) return { ...base, copies: [], ok: true, problem: 'export started; not waited for (--wait follows it to the DR verdict)' };
+  // Not waited for: started (or running) is all this run can say; anything else started nothing (waiting, backlog, not a candidate).
+  if (!exported && last.running) return { ...base, copies: [], ok: true, problem: 'export started; not waited for (--wait follows it to the DR verdict)' };
+  if (!exported) return { ...base, copies: [], ok: false, problem: `${point} is not exported: ${last.status}` };
   if (!input.wait) return { ...base, exportName: exported.exportName, copies: exported.keys.map((key) => ({ key })), ok: true };
 
   const copies: ExportedCopy[] = [];

@@ -61,9 +61,13 @@ export interface SnapshotNowResult {
 export async function takeRecoveryPoints(input: SnapshotNowInput, aws: OperatorAws, wait: WaitOptions): Promise<SnapshotNowResult> {
   const deps = aws.deps(input.region);
   let report: SnapshotRunReport;
+  // No probe here (it runs in the caches' VPC, not reached from the operator's machine): the point is taken
+  // uncounted on purpose, not as a failed probe (which fails a scheduled run).
+  const { probe: planProbes, ...run } = input.run;
+  if (planProbes && !input.probe) deps.log.warn('the plan probes, but the probe is not reached from here: the point is taken without canary and key count', {});
   try {
     report = await runSnapshotPlan(
-      { ...input.run, scheduledTime: (input.at ?? new Date(aws.clock.now())).toISOString() },
+      { ...(input.probe ? input.run : run), scheduledTime: (input.at ?? new Date(aws.clock.now())).toISOString() },
       { ...deps, ...(input.probe ? { probe: input.probe } : {}) },
     );
   } catch (err) {

@@ -8,7 +8,9 @@
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
  * intended, the point becomes the baseline). The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
- * judges an unmarked newest point again. The mark is read again before it
+ * judges an unmarked newest point again. A point a later active collapse
+ * holds too (it holds every point before it) is not freed: its hold moves to
+ * that collapse and its copies stay held. The mark is read again before it
  * is written (one another release rewrote is kept, a failed change), and a
  * hold a snapshot Lambda run put back from the still-active mark meanwhile
  * is removed once more after it. Every change is reported to
@@ -24,7 +26,7 @@ import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseExportObjectKey } from '../../domain/points/export-objects.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
-import { collapseMarkState, releasedMarkValue } from '../../domain/points/collapse-points.js';
+import { collapseMarkState, type HoldCandidate, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
@@ -72,9 +74,10 @@ interface TaggedSnapshot {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** Step 2 of a release: removes the `redis-dr:hold` of each snapshot of `held` whose copies are back, logging each. */
+/** Step 2 of a release: removes the `redis-dr:hold` of each snapshot of `held` whose copies are back, or moves it to the later active collapse that holds it too (`movedTo`), logging each. */
 async function removeSnapshotHolds(
   held: readonly TaggedSnapshot[],
+  movedTo: ReadonlyMap<string, string>,
   copiesFailed: ReadonlySet<string>,
   dryRun: boolean,
   elasticache: Parameters<typeof untagSnapshot>[0],
@@ -82,19 +85,40 @@ async function removeSnapshotHolds(
   log: (c: ReleaseChange) => void,
 ): Promise<void> {
   for (const s of held) {
-    const change = { what: 'snapshot-hold' as const, resource: s.name, from: `${TAGS.hold}=${s.tags[TAGS.hold]}`, to: '(none)' };
-    if (copiesFailed.has(s.name)) {
+    const moved = movedTo.get(s.name);
+    const change = {
+      what: 'snapshot-hold' as const,
+      resource: s.name,
+      from: `${TAGS.hold}=${s.tags[TAGS.hold]}`,
+      to: moved ? `${TAGS.hold}=${moved}` : '(none)',
+    };
+    if (moved === undefined && copiesFailed.has(s.name)) {
       log({ ...change, outcome: 'failed', error: 'kept: a copy of it could not be released' });
     } else if (dryRun) {
       log({ ...change, outcome: 'planned' });
     } else {
       try {
-        await retry(() => untagSnapshot(elasticache, s.arn, [TAGS.hold]));
+        await retry(() => (moved === undefined ? untagSnapshot(elasticache, s.arn, [TAGS.hold]) : tagSnapshot(elasticache, s.arn, { [TAGS.hold]: moved })));
         log({ ...change, outcome: 'done' });
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
       }
     }
+  }
+}
+
+/** Step 1 of a dry run: the copies among `keys` whose tier is held, each logged as the change a release would make. */
+async function planCopyTiers(
+  s3: Parameters<typeof getObjectTags>[0],
+  bucket: string,
+  keys: readonly string[],
+  retry: ReturnType<typeof throttleRetry>,
+  log: (c: ReleaseChange) => void,
+): Promise<void> {
+  for (const key of keys) {
+    const tier = (await getObjectTags(s3, bucket, key, undefined, retry))[TAGS.tier];
+    if (tier?.startsWith('held-'))
+      log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
   }
 }
 
@@ -140,6 +164,13 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
 
   const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
+  // A point an active collapse after it holds too (it holds every point before it) is not freed by this release: its
+  // hold moves to that collapse, as the snapshot Lambda would put it back at its next run, and its copies stay held
+  // (released, a prune or an S3 lifecycle run in between would take what that collapse still holds).
+  // So is every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too).
+  const others = otherActiveCollapses(snapshots, o.point);
+  const movedTo = laterCollapseHolds(others, held);
+  for (const name of movedTo.keys()) otherHold.add(name);
   const copiesFailed = new Set<string>();
   // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
   const releaseCopies = async (again: boolean): Promise<void> => {
@@ -160,6 +191,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
                 taken !== undefined &&
                 taken.getTime() < at.getTime() &&
                 !otherHold.has(snapshot) &&
+                !others.some((c) => c.createdAt.getTime() > taken.getTime()) &&
                 !(again && copiesFailed.has(snapshot))
               );
             });
@@ -176,11 +208,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
           continue;
         }
         if (o.dryRun) {
-          for (const key of keys) {
-            const tier = (await getObjectTags(s3, bucket, key, undefined, retry))[TAGS.tier];
-            if (tier?.startsWith('held-'))
-              log({ what: 'copy-tier', resource: `s3://${bucket}/${key}`, from: tier, to: tier.slice('held-'.length), outcome: 'planned' });
-          }
+          await planCopyTiers(s3, bucket, keys, retry, log);
           continue;
         }
         const result = await setCopyTiers(s3, bucket, keys, false, retry);
@@ -195,11 +223,11 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
   await releaseCopies(false);
   // 2. The snapshots' holds, once their copies are back (else the hold stays: run it again).
-  const removeHolds = (of: readonly TaggedSnapshot[]) => removeSnapshotHolds(of, copiesFailed, o.dryRun === true, deps.elasticache, retry, log);
+  const removeHolds = (of: readonly TaggedSnapshot[]) => removeSnapshotHolds(of, movedTo, copiesFailed, o.dryRun === true, deps.elasticache, retry, log);
   await removeHolds(held);
 
   // The export job may have held a copy again between step 1 and step 2 (its snapshot was still held): once more.
-  if (!o.dryRun && held.length > 0) await releaseCopies(true);
+  if (!o.dryRun && held.some((s) => !movedTo.has(s.name))) await releaseCopies(true);
 
   // 3. The mark, last: while it is active the snapshot Lambda puts missing holds back.
   const failedSoFar = changes.some((c) => c.outcome === 'failed');
@@ -240,4 +268,27 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
     }
   }
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
+}
+
+/** The target's active collapses other than `point`, as hold candidates. */
+function otherActiveCollapses(snapshots: readonly TaggedSnapshot[], point: string): HoldCandidate[] {
+  return snapshots
+    .filter((s) => s.name !== point && collapseMarkState(s.tags[TAGS.collapsed]) === 'active')
+    .flatMap((s) => {
+      const at = parseSnapshotName(s.name)?.at;
+      return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true, mark: 'active' as const }] : [];
+    });
+}
+
+/**
+ * The points a released collapse held that a later active collapse (`others`) holds as well, with the hold value
+ * that collapse gives them (the snapshot Lambda's own rule, `missingHolds`: the first active collapse after the point).
+ */
+function laterCollapseHolds(others: readonly HoldCandidate[], held: readonly TaggedSnapshot[]): Map<string, string> {
+  if (others.length === 0) return new Map();
+  const freed = held.flatMap((s) => {
+    const at = parseSnapshotName(s.name)?.at;
+    return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true }] : [];
+  });
+  return new Map(missingHolds([...freed, ...others]).map((h) => [h.snapshot, h.hold]));
 }

@@ -53,6 +53,8 @@ export interface SnapshotTargetResult {
   readonly collapsed?: string;
   /** The tripwire's state for the target after this run (see {@link TripwireResult}). */
   readonly tripwire?: TripwireResult;
+  /** The plan probes and the probe failed: the snapshot was taken uncounted (the run fails, naming it). */
+  readonly probeError?: string;
 }
 
 /** What the keyspace-collapse tripwire found and did for one target. */
@@ -170,13 +172,20 @@ export async function runSnapshotPlan(input: SnapshotRunInput, deps: SnapshotDep
     deps.metrics.put(METRIC.snapshotAttempts, r.attempts, 'Count', dims);
     if (r.tripwire) deps.metrics.put(METRIC.keyspaceCollapsed, r.tripwire.collapsed.length, 'Count', dims);
     if (r.tripwire?.error) problems.push(`${r.target}: keyspace-collapse tripwire: ${r.tripwire.error}`);
+    // ProbeFailed is a metric no alarm watches: a probe failing every run would leave the tripwire blind behind OK runs.
+    if (r.probeError)
+      problems.push(
+        `${r.target}: probe failed, ${r.snapshot} taken without canary and key count (the keyspace-collapse tripwire cannot judge it, a drill cannot check its canary): ${r.probeError}`,
+      );
   }
-  deps.metrics.put(
-    METRIC.keyspaceCollapsed,
-    results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0),
-    'Count',
-    planDims,
-  );
+  // Only when every target's marks were read: a 0 for "not known" would resolve the page of an active collapse.
+  if (results.every((r) => r.tripwire))
+    deps.metrics.put(
+      METRIC.keyspaceCollapsed,
+      results.reduce((n, r) => n + (r.tripwire?.collapsed.length ?? 0), 0),
+      'Count',
+      planDims,
+    );
   const count = (o: SnapshotTargetResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const report: SnapshotRunReport = {
     plan: input.plan,
@@ -255,7 +264,8 @@ async function snapshotTarget(
  * verdict are judged here too, oldest first, and marked: those created while
  * the plan's tags could not be read (`unjudged`) and an unmarked newest one.
  * Never throws: an error is
- * returned, the run then fails and the next run repairs.
+ * returned, the run then fails and the next run repairs. `undefined` when
+ * the plan's tags could not be read: nothing is known, nothing is counted.
  */
 async function runTripwire(
   target: TargetRef,
@@ -265,9 +275,9 @@ async function runTripwire(
   input: SnapshotRunInput,
   retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
-): Promise<TripwireResult> {
-  // Without the plan's tags nothing can be judged or held (reported as a run problem already).
-  if (!owned) return { collapsed: [], holdsAdded: [] };
+): Promise<TripwireResult | undefined> {
+  // Without the plan's tags nothing can be judged, held or counted (reported as a run problem already).
+  if (!owned) return undefined;
   const holdsAdded: { snapshot: string; hold: string }[] = [];
   const markedLate: string[] = [];
   let active: string[] = [];
@@ -360,7 +370,7 @@ async function attemptSnapshot(
   tick: Date,
   retryThrottled: ThrottleRetry,
   deps: SnapshotDeps,
-): Promise<{ outcome: 'created' | 'exists'; tier?: Tier; collapse?: Collapse; createdTags?: Record<string, string> }> {
+): Promise<{ outcome: 'created' | 'exists'; tier?: Tier; collapse?: Collapse; createdTags?: Record<string, string>; probeError?: string }> {
   // Existing snapshots first: a rerun of this tick finds the cache busy with our
   // own snapshot, and must report success rather than wait for it.
   const existing = await listTargetSnapshots(deps.elasticache, target, retryThrottled);
@@ -369,7 +379,8 @@ async function attemptSnapshot(
 
   const { source, reach } = await retryThrottled(() => snapshotSource(target, deps.elasticache));
   const tier = classifyTier(previousRecoveryPoint(existing, target, owner, owned, tick), tick, input.timeZone);
-  const probed = input.probe ? await probeBefore(target, snapshot, source, reach, input, deps) : undefined;
+  const probe = input.probe ? await probeBefore(target, snapshot, source, reach, input, deps) : undefined;
+  const probed = probe && 'keys' in probe ? probe : undefined;
   const tags: Record<string, string> = {
     [TAGS.managed]: 'true',
     [TAGS.deployment]: input.deployment,
@@ -387,7 +398,7 @@ async function attemptSnapshot(
   if (probed && !owned) tags[TAGS.collapsed] = UNJUDGED_MARK;
   try {
     await retryThrottled(() => createSnapshot(deps.elasticache, source, snapshot, tags));
-    return { outcome: 'created', tier, collapse, createdTags: tags };
+    return { outcome: 'created', tier, collapse, createdTags: tags, ...(probe && 'error' in probe ? { probeError: probe.error } : {}) };
   } catch (err) {
     if (isAlreadyExists(err)) return { outcome: 'exists' };
     throw err;
@@ -496,7 +507,8 @@ async function snapshotSource(target: TargetRef, client: ElastiCacheClient): Pro
 /**
  * The probe, just before the snapshot: the canary and the key count go into
  * the snapshot's tags. A probe that fails never stops the backup: the
- * snapshot is taken without them, and `ProbeFailed` says so.
+ * snapshot is taken without them, `ProbeFailed` says so, and the run fails
+ * after every target is done, naming it (its error, returned here).
  */
 async function probeBefore(
   target: TargetRef,
@@ -505,7 +517,7 @@ async function probeBefore(
   reach: Reach | undefined,
   input: SnapshotRunInput,
   deps: SnapshotDeps,
-): Promise<ProbeResult | undefined> {
+): Promise<ProbeResult | { error: string }> {
   const dims = { [DIMENSION.plan]: input.plan, [DIMENSION.target]: target.id };
   try {
     if (!deps.probe) throw new Error('no probe function is configured (PROBE_FUNCTION_NAME)');
@@ -522,8 +534,9 @@ async function probeBefore(
     return result;
   } catch (err) {
     deps.metrics.put(METRIC.probeFailed, 1, 'Count', dims);
-    deps.log.error('probe failed; the snapshot is taken without canary and key count', { target: target.id, snapshot, error: describeError(err) });
-    return undefined;
+    const error = describeError(err);
+    deps.log.error('probe failed; the snapshot is taken without canary and key count', { target: target.id, snapshot, error });
+    return { error };
   }
 }
 

@@ -162,6 +162,8 @@ export class Monitoring extends Construct {
     const seconds = (n: number) => n * 60;
     const breaching = cloudwatch.TreatMissingData.BREACHING;
     const quiet = cloudwatch.TreatMissingData.NOT_BREACHING;
+    // Levels a scheduled run measures once per run (hourly): the state holds between runs, until a run measures again.
+    const kept = cloudwatch.TreatMissingData.IGNORE;
     for (const plan of props.plans) {
       const suffix = plan.name;
       if (props.where === 'primary') {
@@ -181,7 +183,8 @@ export class Monitoring extends Construct {
           suffix,
           description: `Pruning of plan ${plan.name} was held by a safety rail (newest snapshot failed or older than the RPO): nothing is deleted until backups recover.`,
           threshold: 1,
-          missing: quiet,
+          // Counted once per prune run: the state holds between runs, until a run counts 0.
+          missing: kept,
         });
         alarm('prune-failed', m.plan(METRIC.snapshotDeleteFailed, plan.name), {
           suffix,
@@ -193,13 +196,15 @@ export class Monitoring extends Construct {
           suffix,
           description: `A recovery point of a cache of plan ${plan.name} holds far fewer keys than the fullest good point of the last 7 days (more than ${plan.collapseThresholdPct} % fewer, or none): a FLUSHALL, mass delete or slow drain? The points before it are held until released.`,
           threshold: 1,
-          missing: quiet,
+          // The snapshot run counts the active collapses once per run: between runs the state holds (not breaching
+          // resolved the page 5 minutes after each run, the collapse unreleased), until a run counts 0 (released).
+          missing: kept,
         });
         alarm('snapshots-untagged', m.plan(METRIC.snapshotsUntagged, plan.name, { statistic: 'Maximum' }), {
           suffix,
           description: `Snapshots named like plan ${plan.name}'s carry no ownership tags the Tagging API returns: they are never pruned.`,
           threshold: 1,
-          missing: quiet,
+          missing: kept,
         });
         if (plan.export.enabled) {
           alarm('exported-copy-age', m.plan(METRIC.exportedCopyAge, plan.name), {

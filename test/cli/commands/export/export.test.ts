@@ -64,6 +64,28 @@ describe('redis-dr export', () => {
     expect(r.stdout).toContain('export started; not waited for');
   });
 
+  it.each([
+    ['a point whose snapshot failed', 'failed', { 'redis-dr:tier': 'hourly' }, `${POINT} is not exported: snapshot-failed`],
+    ['a point without a tier tag', 'available', {}, `${POINT} is not exported: no-tier`],
+  ])('without --wait, %s is exit 1 naming why (nothing was started)', async (_what, status, extra, message) => {
+    const tags = { 'redis-dr:managed': 'true', 'redis-dr:deployment': 'st', 'redis-dr:plan': 'app', 'redis-dr:source': 'app-cache', ...extra };
+    aws.state.snapshots.set(POINT, { name: POINT, target: 'app-cache', status, createdAt: new Date(NOW - 7_200_000), tags });
+    const r = await run('--point', POINT);
+    expect(aws.ec.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(r.stdout).not.toContain('export started');
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(message);
+  });
+
+  it('without --wait, a point this deployment does not manage (no tags of its plan) is exit 1, nothing started', async () => {
+    aws.state.snapshots.set(POINT, { name: POINT, target: 'app-cache', status: 'available', createdAt: new Date(NOW - 7_200_000), tags: {} });
+    const r = await run('--point', POINT);
+    expect(aws.ec.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(r.stdout).not.toContain('export started');
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(`${POINT} is not exported: not an export candidate of plan app`);
+  });
+
   it('a --point of another cache is a usage error (exit 2)', async () => {
     const r = await run('--point', 'rdr-other-20261123-0800');
     expect(r.code).toBe(2);

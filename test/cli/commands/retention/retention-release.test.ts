@@ -23,6 +23,8 @@ const A = 'rdr-sessions-prod-20261121-0800';
 const B = 'rdr-sessions-prod-20261121-0900';
 const Q = 'rdr-sessions-prod-20261120-0500';
 const OLD = 'rdr-sessions-prod-20261120-0400';
+/** Exported, its snapshot pruned since: only its copies are left. */
+const GONE = 'rdr-sessions-prod-20261101-0000';
 const MARK = `${P} holds 0 keys 100 pct fewer than 1000 in ${B}`;
 const aws = fakeAws();
 let clock: FakeClock;
@@ -84,7 +86,10 @@ beforeEach(() => {
 
 describe('retention release', () => {
   it("puts the copies' tier tags back in both buckets, removes the holds naming the point, rewrites its mark; logs each change; exit 0", async () => {
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) copy(bucket, GONE, 'held-monthly');
     const r = await run('--target', 'sessions-prod', '--point', P);
+    // Before Q, still active: Q holds it (its snapshot is gone, so no hold tag says so).
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) expect(tierOf(bucket, GONE)).toBe('held-monthly');
 
     expect(r.stderr).toContain(`copy-tier s3://${DR_BUCKET}/${A}-0001.rdb: held-daily -> daily`);
     expect(r.code).toBe(0);
@@ -155,6 +160,26 @@ describe('retention release', () => {
     const again = await run('--target', 'sessions-prod', '--point', P);
     expect(again.code).toBe(0);
     expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`accepted 2026-11-21T11:59:00.000Z ${MARK}`);
+  });
+
+  it('releasing the older collapse Q while the later P is active: P holds what Q held (the hold moves to P, the copies stay held); exit 0', async () => {
+    // A copy whose snapshot was pruned long ago: both collapses held it (the DR verifier holds every earlier copy).
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) copy(bucket, GONE, 'held-monthly');
+    const r = await run('--target', 'sessions-prod', '--point', Q);
+
+    expect(r.code).toBe(0);
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) expect(tierOf(bucket, GONE)).toBe('held-monthly');
+    // OLD was taken before P too: P's collapse holds it (what the snapshot Lambda would put back only at its next run).
+    expect(aws.state.snapshots.get(OLD)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${P} until=2026-12-21T10:00:00Z`);
+    for (const bucket of [DR_BUCKET, PRIMARY_BUCKET]) {
+      expect(tierOf(bucket, OLD)).toBe('held-weekly');
+      expect([tierOf(bucket, A), tierOf(bucket, B)]).toEqual(['held-daily', 'held-hourly']);
+    }
+    expect(aws.state.snapshots.get(Q)!.tags['redis-dr:collapsed']).toBe(`released 2026-11-21T12:00:00.000Z ${Q} holds 3 keys`);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(MARK);
+    expect(r.stderr).toContain(
+      `snapshot-hold ${OLD}: redis-dr:hold=keyspace-collapsed:${Q} -> redis-dr:hold=keyspace-collapsed:${P} until=2026-12-21T10:00:00Z`,
+    );
   });
 
   it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {

@@ -1,4 +1,7 @@
 import { CreateSnapshotCommand } from '@aws-sdk/client-elasticache';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { recoveryBucketName } from '../../../../lib/deployment.js';
 import { FakeClock } from '../../../support/fakes.js';
@@ -59,6 +62,24 @@ describe('redis-dr snapshot', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('is not authorized to perform: elasticache:CreateSnapshot');
     expect(r.stdout).toContain('FAILED');
+  });
+
+  it('a plan that probes: the point is taken without the probe (not reached from here), not a failed probe; exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-snapshot-probe-'));
+    try {
+      const config = JSON.parse(readFileSync(CONFIG, 'utf8')) as { $schema?: string; plans: Record<string, unknown>[] };
+      delete config.$schema;
+      config.plans[0]!.probe = { enabled: true };
+      writeFileSync(join(dir, 'probing.json'), JSON.stringify(config));
+      const r = await runInProcess(['snapshot', '-c', join(dir, 'probing.json'), '--plan', 'app', '--wait'], { clock });
+      expect(r.stdout).not.toContain('problem:');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('plan app: 1 recovery point(s) taken');
+      const tags = (aws.ec.commandCalls(CreateSnapshotCommand)[0]!.args[0].input.Tags ?? []).map((t) => t.Key);
+      expect(tags).not.toContain('redis-dr:keys');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a --target the plan does not name is a usage error (exit 2) naming the field and the fix', async () => {

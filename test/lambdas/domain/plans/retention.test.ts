@@ -270,7 +270,7 @@ describe('selectExpired rules and safety rails', () => {
       },
     ],
     [
-      'prunes again once a good point follows the collapse, but never a held point',
+      'prunes again once a good point follows the collapse, but never a held point (without keepCollapsed: self-managed backups)',
       {
         points: [
           rp('2026-05-13T09:00', { held: 'keyspace-collapsed:x' }),
@@ -279,6 +279,20 @@ describe('selectExpired rules and safety rails', () => {
           rp('2026-05-13T12:00'),
         ],
         expected: { keep: ['2026-05-13T12:00', '2026-05-13T10:00', '2026-05-13T09:00'], delete: ['2026-05-13T11:00'], ignored: [] },
+      },
+    ],
+    [
+      'keeps an active collapsed point past its tiers until it is released (its mark is what pages and holds), not a released one',
+      {
+        points: [
+          rp('2026-05-13T08:00', { collapsed: true }),
+          rp('2026-05-13T09:00'),
+          rp('2026-05-13T10:00', { held: 'keyspace-collapsed:x' }),
+          rp('2026-05-13T11:00', { keys: 0, accepted: true }),
+          rp('2026-05-13T12:00'),
+        ],
+        policy: { keepCollapsed: true },
+        expected: { keep: ['2026-05-13T12:00', '2026-05-13T10:00', '2026-05-13T08:00'], delete: ['2026-05-13T11:00', '2026-05-13T09:00'], ignored: [] },
       },
     ],
     [

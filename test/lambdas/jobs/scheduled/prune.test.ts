@@ -400,6 +400,18 @@ describe('prune handler: keyspace-collapse holds (tags mapped in plan-snapshots)
     expect(report.results[0]!.hold).toMatchObject({ reason: 'newest-unproven' });
   });
 
+  it('keeps an active collapsed point that good points followed, past its tiers, until it is released (deleted, the page would clear unreleased)', async () => {
+    const hist = history('rg-a', 48);
+    fleet.set('rg-a', hist);
+    const collapsed = hist.at(-10)!;
+    collapsed.tags!['redis-dr:collapsed'] = `${collapsed.name} holds 0 keys 100 pct fewer than 1000`;
+    const report = await runPrunePlan(input(policy), deps);
+    const deleted = deletedNames();
+    expect(report.results[0]!.hold).toBeUndefined();
+    expect(deleted).toContain(hist.at(-9)!.name);
+    expect(deleted).not.toContain(collapsed.name);
+  });
+
   it('prunes again once the collapse was released (the mark rewritten to released …)', async () => {
     fleet.set('rg-a', history('rg-a', 48));
     fleet.get('rg-a')!.at(-1)!.tags!['redis-dr:collapsed'] = 'released 2026-11-21T10:20:00.000Z rdr-rg-a-20261121-1000 holds 0 keys';

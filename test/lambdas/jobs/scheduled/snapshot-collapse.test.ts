@@ -222,6 +222,14 @@ describe('snapshot job: keyspace-collapse tripwire', () => {
     expect(report.results[0]!.tripwire).toMatchObject({ markedLate: ['rdr-rg-a-20261121-0900'] });
   });
 
+  it("emits no KeyspaceCollapsed at all when the plan's tags cannot be read (a 0 would clear the page of an active collapse)", async () => {
+    existing[1]!.tags!['redis-dr:collapsed'] = 'rdr-rg-a-20261121-0800 holds 0 keys 100 pct fewer than 1000 in rdr-rg-a-20261120-1000';
+    tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    const err = await runSnapshotPlan(input({ budgetSeconds: 1 }), { ...deps, probe: probeFinding(1000) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    expect(deps.metrics.points.filter((p) => p.name === 'KeyspaceCollapsed')).toEqual([]);
+  });
+
   it.each([
     ['gutted', 0, true],
     ['good', 1000, false],

@@ -467,13 +467,21 @@ describe('snapshot handler: probe', () => {
     expect(metrics.sum('ProbeFailed', { Plan: 'sessions', Target: 'rg-a' })).toBe(0);
   });
 
-  it('still takes the snapshot when the probe fails, without canary and key count, and counts ProbeFailed', async () => {
+  it('still takes the snapshot when the probe fails, without canary and key count, counts ProbeFailed, and fails the run naming it', async () => {
     const probe = async () => {
       throw new Error('NOAUTH Authentication required');
     };
-    const report = await runSnapshotPlan(input({ probe: {} }), { ...deps, probe });
+    const err = (await runSnapshotPlan(input({ probe: {} }), { ...deps, probe }).catch((e: unknown) => e)) as SnapshotRunFailedError;
 
+    // The backup is taken, but the collapse tripwire cannot judge an uncounted point and no alarm watches ProbeFailed:
+    // a probe failing every run (a rotated AUTH secret) left every run OK while a FLUSHALL could be rotated away.
+    expect(err).toBeInstanceOf(SnapshotRunFailedError);
+    const report = err.report;
     expect(report).toMatchObject({ created: 1, failed: 0 });
+    expect(report.problems).toEqual([
+      'rg-a: probe failed, rdr-rg-a-20261121-1000 taken without canary and key count (the keyspace-collapse tripwire cannot judge it, a drill cannot check its canary): Error: NOAUTH Authentication required',
+    ]);
+    expect(err.message).toContain('plan sessions: rg-a: probe failed');
     const tags = ec.commandCalls(CreateSnapshotCommand)[0]!.args[0].input.Tags!.map((t) => t.Key);
     expect(tags).not.toContain('redis-dr:keys');
     expect(tags).not.toContain('redis-dr:canary');
