@@ -22,6 +22,7 @@
  */
 import { z } from 'zod';
 import { isoInstant } from '../plans/plan-input.js';
+import { MAX_TAG_VALUE } from './collapse-points.js';
 import { VERDICT_PREFIX } from './verdict-objects.js';
 
 /** Where the DR verifier's collapse marks live (under its verdict prefix). */
@@ -81,8 +82,8 @@ export const collapseMarkSchema = z.strictObject({
   baseline: z.string().min(1),
   measure: z.enum(['keys', 'bytes']),
   dropPct: z.number(),
-  /** The verdict in words (as the primary's `redis-dr:collapsed` mark says it, cut as a tag is). */
-  detail: z.string(),
+  /** The verdict in words (as the primary's `redis-dr:collapsed` mark says it, cut as a tag is: a drill's choice carries it). */
+  detail: z.string().max(MAX_TAG_VALUE),
   judgedAt: isoInstant,
 });
 export type CollapseMark = z.infer<typeof collapseMarkSchema>;
@@ -93,8 +94,6 @@ export const collapseReleaseSchema = z.strictObject({
   point: z.string().min(1),
   target: z.string().min(1),
   state: z.enum(['released', 'accepted']),
-  /** Who released it (the caller's ARN), when known. */
-  by: z.string().min(1).optional(),
   at: isoInstant,
 });
 export type CollapseRelease = z.infer<typeof collapseReleaseSchema>;

@@ -6,15 +6,20 @@
  * bucket), then the `redis-dr:hold` tags naming the point are removed from
  * the snapshots whose copies are all back, then the point's collapse mark is
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
- * intended, the point becomes the baseline). The mark is rewritten, never
+ * intended, the point becomes the baseline), then, where a plan exports, the
+ * point's release record is written in the DR bucket and read back
+ * (domain/points/collapse-records.ts: the DR verifier judges the point no
+ * more, the DR drills stop passing its copies over). A point only the DR
+ * verifier marked (no snapshot mark or hold) is released too. The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
  * judges an unmarked newest point again. Every change is reported to
  * `onChange` as it is made, and in the result.
  */
 
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
-import { tagSnapshot, untagSnapshot } from '../../adapters/aws/elasticache.js';
+import { type CallWrapper, tagSnapshot, untagSnapshot } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
 import { throttleRetry } from '../../adapters/aws/retry.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
@@ -25,6 +30,8 @@ import { collapseMarkState, releasedMarkValue } from '../../domain/points/collap
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
+import { writeCollapseRecord } from '../../adapters/records/collapse-records.js';
+import { COLLAPSE_MARK_PREFIX, type CollapseRelease, collapseReleaseKey, markedExportsOfKeys } from '../../domain/points/collapse-records.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { UsageError } from '../kernel/usage-error.js';
 
@@ -43,8 +50,8 @@ export interface CollapseReleaseOptions {
 
 /** One change made (or, in a dry run, to make) and its outcome. */
 export interface ReleaseChange {
-  readonly what: 'copy-tier' | 'snapshot-hold' | 'collapse-mark';
-  /** `s3://bucket/key` or the snapshot name. */
+  readonly what: 'copy-tier' | 'snapshot-hold' | 'collapse-mark' | 'dr-release';
+  /** `s3://bucket/key` (a copy, or the DR release record) or the snapshot name. */
   readonly resource: string;
   readonly from: string;
   readonly to: string;
@@ -94,9 +101,13 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   // Only a collapse's mark (not `unjudged` or `ok`, the verdicts of points judged late).
   const raw = point?.tags[TAGS.collapsed];
   const mark = ['active', 'released', 'accepted'].includes(collapseMarkState(raw) ?? '') ? raw : undefined;
-  if (held.length === 0 && mark === undefined) {
+  // The DR copies' side: their bucket, where the DR verifier marks a collapse it judged (a plan without the probe has
+  // no snapshot mark; the snapshot may be pruned before its copies) and where the release is recorded (step 4).
+  const exporting = config.plans.some((p) => p.export.enabled);
+  const drBucket = exporting ? recoveryBucketName(config.name, await aws.account(), config.dr.region) : undefined;
+  if (held.length === 0 && mark === undefined && !(drBucket && (await drMarked(aws.s3(config.dr.region), drBucket, o.point, retry)))) {
     throw new UsageError(
-      `no snapshot of ${o.target} is held by ${o.point}, and ${o.point} carries no collapse mark: check --point (\`redis-dr status\` lists the collapsed and held points)`,
+      `no snapshot of ${o.target} is held by ${o.point}, and ${o.point} carries no collapse mark (nor a DR copy of it): check --point (\`redis-dr status\` lists the collapsed and held points)`,
     );
   }
 
@@ -200,5 +211,50 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       }
     }
   }
+  // 4. The release record of the DR copies (domain/points/collapse-records.ts), last as the mark: the DR verifier judges
+  // the point no more (accepted: its baseline) and the DR drills no longer pass its exports over. Read back.
+  if (drBucket)
+    log(
+      await recordDrRelease(
+        config,
+        aws,
+        drBucket,
+        o,
+        changes.some((c) => c.outcome === 'failed'),
+        retry,
+      ),
+    );
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
+}
+
+/** Step 4: the point's release record in the DR bucket, put and read back (not while a change before it failed). */
+async function recordDrRelease(
+  config: RedisDrConfig,
+  aws: OperatorClients,
+  bucket: string,
+  o: CollapseReleaseOptions,
+  failedSoFar: boolean,
+  retry: CallWrapper,
+): Promise<ReleaseChange> {
+  const state = o.accept === true ? 'accepted' : 'released';
+  const key = collapseReleaseKey('', o.point, state);
+  const change = { what: 'dr-release' as const, resource: `s3://${bucket}/${key}`, from: '(none)', to: state };
+  if (failedSoFar) return { ...change, outcome: 'failed', error: 'kept: not every hold was released' };
+  if (o.dryRun) return { ...change, outcome: 'planned' };
+  const record: CollapseRelease = { kind: 'dr-collapse-release', point: o.point, target: o.target, state, at: new Date(aws.clock.now()).toISOString() };
+  try {
+    await writeCollapseRecord(aws.s3(config.dr.region), bucket, key, record, retry);
+    return { ...change, outcome: 'done' };
+  } catch (err) {
+    return { ...change, outcome: 'failed', error: describeError(err) };
+  }
+}
+
+/** Whether the DR verifier marked an export of `point` (any attempt) a keyspace collapse. */
+async function drMarked(s3: S3Client, bucket: string, point: string, retry: CallWrapper): Promise<boolean> {
+  const marks = markedExportsOfKeys(
+    '',
+    (await listObjects(s3, bucket, `${COLLAPSE_MARK_PREFIX}${point}`, retry)).map((x) => x.key),
+  );
+  return [...marks].some((e) => e === point || e.startsWith(`${point}-r`));
 }
