@@ -29,7 +29,8 @@ import {
 import { loadConfig } from '../../lib/config/index.js';
 import { stackNames } from '../../lib/deployment.js';
 import { accountRegionPrefix } from '../../lambdas/domain/points/account-prefix.js';
-import { selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
+import { SELFTEST_PREFIX as SELFTEST_RECORDS_PREFIX, selftestRecordKey } from '../../lambdas/domain/selftest/steps.js';
+import { COLLAPSE_RELEASE_PREFIX } from '../../lambdas/domain/points/collapse-records.js';
 import { TAG_WRITE_ACTIONS, VERDICT_FORGERIES, VERDICT_OBJECT_WRITES, VERDICT_TAG_KEYS } from '../../lib/constructs/verdict-guard.js';
 import { chainRecordKey, VERDICT_PREFIXES, verdictChainHeadKey, verdictObjectKey } from '../../lambdas/domain/points/verdict-objects.js';
 
@@ -230,8 +231,13 @@ function statementResources(key: string): string | string[] {
 function policyResource(resource: string): string {
   if (resource === '*') return '*';
   const s3 = /^arn:aws:s3:::([^/]+)(\/.*)?$/.exec(resource);
-  // The selftest's records are the only objects the operator writes: their own prefix.
-  if (s3) return s3[2] ? (s3[2].startsWith('/selftest/') ? 'arn:aws:s3:::redis-dr-*/selftest/*' : 'arn:aws:s3:::redis-dr-*/*') : 'arn:aws:s3:::redis-dr-*';
+  // The objects the operator writes each have their own prefix: the selftest's records, and the release records of
+  // `retention release` (lambdas/domain/points/collapse-records.ts).
+  if (s3) {
+    if (!s3[2]) return 'arn:aws:s3:::redis-dr-*';
+    const own = [SELFTEST_RECORDS_PREFIX, COLLAPSE_RELEASE_PREFIX].find((p) => s3[2]!.startsWith(`/${p}`));
+    return own ? `arn:aws:s3:::redis-dr-*/${own}*` : 'arn:aws:s3:::redis-dr-*/*';
+  }
   const [, partition, service, , , ...rest] = resource.split(':');
   const path = rest.join(':');
   if (service === 'elasticache') {
@@ -365,7 +371,13 @@ async function operatorPolicy(calls: readonly AwsCall[]): Promise<PolicyDocument
     if (resource === ALERT_TOPICS) return 'AlertTopics';
     if (resource === AUTH_SECRETS) return 'AuthTokenSecrets';
     if (resource.startsWith('arn:aws:s3:::'))
-      return resource.endsWith('/selftest/*') ? 'SelftestRecords' : resource.endsWith('/*') ? 'RecoveryObjects' : 'RecoveryBuckets';
+      return resource.endsWith('/selftest/*')
+        ? 'SelftestRecords'
+        : resource.endsWith(`/${COLLAPSE_RELEASE_PREFIX}*`)
+          ? 'CollapseReleaseRecords'
+          : resource.endsWith('/*')
+            ? 'RecoveryObjects'
+            : 'RecoveryBuckets';
     const [, , service, , , type = '', name = ''] = resource.split(':');
     const word = (w: string) => w.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
     if (service === 'states') return type === 'execution' ? 'DrillExecutions' : 'DrillStateMachines';

@@ -174,9 +174,11 @@ export const recoveryPointChoiceSchema = z.strictObject({
   /** `drill.pointSelection: random`: the point was drawn among this many older retained points (0: the newest was the only one). */
   selection: z.strictObject({ mode: z.literal('random'), drawnFrom: z.number().int().nonnegative() }).optional(),
   /**
-   * Primary: available snapshots of the target the drill did not restore because each is marked a keyspace collapse
-   * (`redis-dr:collapsed`, active): how many, the newest of them and its mark. A drill restores the point a recovery
-   * would reach for, the newest before the collapse, and its report says what it passed over.
+   * Points of the target the drill did not restore because each is marked a keyspace collapse: primary, available
+   * snapshots marked `redis-dr:collapsed` (active); DR, exports the DR verifier marked (its mark object,
+   * domain/points/collapse-records.ts) whose point no release record names. How many, the newest of them and its
+   * mark. A drill restores the point a recovery would reach for, the newest before the collapse, and its report says
+   * what it passed over.
    */
   collapsedPassedOver: z.strictObject({ count: z.number().int().positive(), newest: z.string().min(1), mark: z.string() }).optional(),
   /** ISO time the recovery point was taken. */

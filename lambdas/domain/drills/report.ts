@@ -269,7 +269,7 @@ function recoveryPointLines(choice: RecoveryPointChoice | undefined, seedCleanup
   const shards = `${choice.shards} shard${choice.shards === 1 ? '' : 's'}, cluster mode ${choice.clusterMode}`;
   return [
     `Recovery point: ${choice.recoveryPoint} (${source}), taken ${choice.createdAt}, ${duration(choice.ageSeconds)} old at the start.`,
-    ...collapsedLines(choice.collapsedPassedOver),
+    ...collapsedLines(choice.collapsedPassedOver, choice.snapshotName ? 'snapshot(s)' : 'DR export(s)'),
     ...vaultLines(choice.vault, seedCleanup),
     choice.kind === 'serverless-cache'
       ? `Drill cache: ${choice.clusterId}, serverless ${choice.engine} ${choice.engineVersion}, from ${choice.snapshotArns?.length ?? 0} object(s).`
@@ -277,11 +277,11 @@ function recoveryPointLines(choice: RecoveryPointChoice | undefined, seedCleanup
   ];
 }
 
-/** The snapshots the drill passed over because each is marked a keyspace collapse (drill-select.ts). */
-function collapsedLines(passed: RecoveryPointChoice['collapsedPassedOver']): string[] {
+/** The snapshots (or DR exports) the drill passed over because each is marked a keyspace collapse (drill-select.ts). */
+function collapsedLines(passed: RecoveryPointChoice['collapsedPassedOver'], what: string): string[] {
   if (!passed) return [];
   return [
-    `Not drilled: ${passed.count} snapshot(s) of the target marked a keyspace collapse, the newest ${passed.newest} (${passed.mark || 'no mark text'}); ` +
+    `Not drilled: ${passed.count} ${what} of the target marked a keyspace collapse, the newest ${passed.newest} (${passed.mark || 'no mark text'}); ` +
       `a recovery reaches for a point before the collapse, as this drill did. Runbook: ${RUNBOOKS.keyspaceCollapse}`,
   ];
 }

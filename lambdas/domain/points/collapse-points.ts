@@ -249,16 +249,26 @@ export function copySets(objects: readonly CopyObject[], createdOf: (snapshot: s
  * The copies' verdicts, oldest first: each counted set judged against the
  * fullest earlier good set of the collapse window ({@link baselinePoint}). S3 objects have no tag left for a mark (see
  * MAX_OBJECT_TAGS), so the verdicts are recomputed from the counts, which
- * never change; callers act only on the set just completed.
+ * never change; callers act only on the set just completed. `releases`: the
+ * points an operator released (`retention release`, the DR bucket's release
+ * records, collapse-records.ts) by snapshot: such a set is judged no more,
+ * and counts as its mark says (`accepted`: the good baseline the window starts
+ * afresh from; `released`: still no baseline), as a released snapshot's
+ * rewritten `redis-dr:collapsed` tag does.
  */
-export function judgeCopySets(sets: readonly CopySet[], thresholdPct: number): Map<string, Collapse> {
+export function judgeCopySets(
+  sets: readonly CopySet[],
+  thresholdPct: number,
+  releases: ReadonlyMap<string, 'released' | 'accepted'> = new Map(),
+): Map<string, Collapse> {
   const verdicts = new Map<string, Collapse>();
   const history: CountedPoint[] = [];
   for (const s of sets) {
     if (s.keys === undefined) continue;
-    const c = judgePoint(history, { point: s.snapshot, keys: s.keys, bytes: s.bytes, createdAt: s.createdAt }, thresholdPct);
+    const released = releases.get(s.snapshot);
+    const c = released ? undefined : judgePoint(history, { point: s.snapshot, keys: s.keys, bytes: s.bytes, createdAt: s.createdAt }, thresholdPct);
     if (c) verdicts.set(s.exportName, c);
-    history.push({ name: s.snapshot, createdAt: s.createdAt, keys: s.keys, bytes: s.bytes, mark: c ? 'active' : undefined });
+    history.push({ name: s.snapshot, createdAt: s.createdAt, keys: s.keys, bytes: s.bytes, mark: released ?? (c ? 'active' : undefined) });
   }
   return verdicts;
 }

@@ -5,6 +5,9 @@ import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plan
 import type { CopyVerificationSettings } from '../../domain/plans/settings.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/points/collapse-points.js';
 import { setCopyTiers } from './collapse-copies.js';
+import { COLLAPSE_RELEASE_PREFIX, type CollapseMark, collapseMarkKey, releasesOfKeys } from '../../domain/points/collapse-records.js';
+import { collapseMarkValue } from '../../domain/points/collapse-points.js';
+import { writeCollapseRecord } from '../../adapters/records/collapse-records.js';
 import { headObject, type ObjectIdentity } from '../../adapters/aws/s3/ranges.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
 import type { Page } from '../../domain/alerting/page.js';
@@ -581,7 +584,11 @@ async function ensureRetention(
  * `held-<tier>` (no lifecycle rule matches it) and `KeyspaceCollapsed` is 1.
  * Objects have no tag left for a mark (MAX_OBJECT_TAGS): verdicts are
  * recomputed from the counts, and only the export just completed is acted
- * on, so a release (`retention release`) stays released. `newestOnly`: act
+ * on, so a release (`retention release`) stays released; the points an
+ * operator released or accepted (the release records it wrote,
+ * domain/points/collapse-records.ts) are judged no more, an accepted one the
+ * baseline. A collapse also gets a mark object (same module), which the DR
+ * drills read to pass the export over. `newestOnly`: act
  * only when the export is the target's newest (the re-run of a retry, which
  * tag events of older copies also reach). Throws when holding failed.
  */
@@ -595,7 +602,8 @@ async function collapseCheck(
 ): Promise<Collapse | undefined> {
   const self = parseExportObjectKey(key.split('/').pop() ?? key);
   if (!self || target === 'unknown') return undefined;
-  const prefix = `${key.slice(0, key.length - (key.split('/').pop() ?? key).length)}rdr-${target}-`;
+  const dir = key.slice(0, key.length - (key.split('/').pop() ?? key).length);
+  const prefix = `${dir}rdr-${target}-`;
   const listed = (await listObjects(deps.s3, bucket, prefix)).filter((o) => {
     const p = parseExportObjectKey(o.key.split('/').pop() ?? o.key);
     return p !== undefined && parseSnapshotName(p.snapshot)?.target === target;
@@ -615,14 +623,39 @@ async function collapseCheck(
   if (!mine || mine.keys === undefined) return undefined;
   const plan = mine.objects.map((o) => o.tags[TAGS.plan]).find((p) => p !== undefined);
   const threshold = (plan !== undefined ? deps.collapseThresholdPct?.[plan] : undefined) ?? DEFAULT_COLLAPSE_THRESHOLD_PCT;
-  const verdicts = judgeCopySets(sets, threshold);
+  // The DR bucket: the points an operator released or accepted (`retention release`) are judged no more.
+  const releases = deps.vaultVerdicts
+    ? new Map<string, 'released' | 'accepted'>()
+    : releasesOfKeys(
+        dir,
+        (await listObjects(deps.s3, bucket, `${COLLAPSE_RELEASE_PREFIX}${prefix}`)).map((o) => o.key),
+      );
+  const verdicts = judgeCopySets(sets, threshold, releases);
   const collapse = verdicts.get(mine.exportName);
   const dims = { [DIMENSION.bucket]: bucket };
   deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', { ...dims, [DIMENSION.target]: target });
   deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', dims);
   if (!collapse) return undefined;
   deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
-  const earlier = sets.filter((x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName));
+  // The mark a DR drill reads to pass the export over (the objects have no tag left for one), before the holds: a
+  // failed hold's retry writes it again. Not in the vault: no `retention release` could end it there.
+  if (!deps.vaultVerdicts) {
+    const mark: CollapseMark = {
+      kind: 'dr-collapse-mark',
+      export: mine.exportName,
+      point: mine.snapshot,
+      target,
+      baseline: collapse.previous,
+      measure: collapse.measure,
+      dropPct: collapse.dropPct,
+      detail: collapseMarkValue(collapse),
+      judgedAt: new Date(deps.clock.now()).toISOString(),
+    };
+    await writeCollapseRecord(deps.s3, bucket, collapseMarkKey(dir, mine.exportName), mark);
+  }
+  const earlier = sets.filter(
+    (x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName) && releases.get(x.snapshot) !== 'released',
+  );
   const change = await setCopyTiers(
     deps.s3,
     bucket,

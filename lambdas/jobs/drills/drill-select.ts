@@ -8,6 +8,15 @@ import type { ScheduledDeps } from '../kernel/deps.js';
 import { getObjectRetention, listObjects } from '../../adapters/aws/s3/objects.js';
 import { resolveTargets } from '../../adapters/aws/targets.js';
 import { currentVaultVerdict, trustedCopyTags } from '../../adapters/records/verdict-objects.js';
+import { readCollapseMark } from '../../adapters/records/collapse-records.js';
+import {
+  COLLAPSE_MARK_PREFIX,
+  COLLAPSE_RELEASE_PREFIX,
+  collapseMarkKey,
+  markedExportsOfKeys,
+  markedUnreleased,
+  releasesOfKeys,
+} from '../../domain/points/collapse-records.js';
 import { drillInputSchema, type DrillInput, type RecoveryPointChoice, type VaultSeed } from '../../domain/drills/drill.js';
 import { isoInstantSchema } from '../../domain/drills/report.js';
 import { RUNBOOKS } from '../../domain/alerting/catalog.js';
@@ -54,7 +63,12 @@ import { TAGS, type RecoveryPoint, type TargetRef } from '../../domain/plans/typ
  *   target is one of `replicationGroupIds` or `serverlessCacheNames`. A
  *   target listed in `serverlessCacheNames` restores as a serverless cache;
  *   any other (tag-selected ones too: the copies do not say) as a
- *   replication group.
+ *   replication group. An export the DR verifier marked a keyspace collapse
+ *   (its mark object, domain/points/collapse-records.ts) is passed over as a
+ *   marked snapshot is, unless an operator released or accepted its point
+ *   (`retention release`, a release record in the same bucket): the choice's
+ *   `collapsedPassedOver` says so, and a target whose every export is marked
+ *   has no usable point.
  * - dr with `input.vault` (plan `drill.fromVault`): the same choice among the
  *   replicas in the vault bucket (`input.bucket`; an organization's vault:
  *   under `input.vault.prefix`, `<account>/<primary region>/`, only), each judged by the vault
@@ -268,8 +282,31 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     (target) => !explicitOnly || listedIds.has(target),
   );
   for (const id of listedIds) if (!byTarget.has(id)) reasons.push({ target: id, why: `no exports in s3://${bucket}${under ? `/${under}` : ''}` });
+  // The DR verifier's collapse marks and the operator's releases, one listing of each per prefix. The vault keeps none:
+  // its marks could never be released (the workload's operator writes no release record in the vault account's bucket).
+  const records = input.vault ? undefined : await collapseRecords(step, bucket, prefixes);
 
-  const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, exports]) => {
+  const usable = await mapConcurrent([...byTarget.entries()], deps.concurrency, async ([target, listedExports]) => {
+    // A marked export is not what a recovery reaches for: the drill restores the newest before it (as on the primary).
+    const marked = records ? markedUnreleased(listedExports, records.marked, records.releases) : [];
+    const exports = listedExports.filter((e) => !marked.includes(e));
+    const newestMarked = marked[0];
+    const passedOver = newestMarked
+      ? {
+          count: marked.length,
+          newest: newestMarked.exportName,
+          mark: (await readCollapseMark(deps.s3, bucket, collapseMarkKey('', newestMarked.exportName), retry))?.detail ?? '',
+        }
+      : undefined;
+    if (exports.length === 0 && passedOver && newestMarked) {
+      reasons.push({
+        target,
+        why:
+          `every export of ${target} in s3://${bucket} (${passedOver.count}) is marked a keyspace collapse by the DR verifier (newest ${passedOver.newest}: ${passedOver.mark}); ` +
+          `if the drop was intended, accept it with \`redis-dr retention release -c config/<env>.json --target ${target} --point ${newestMarked.snapshot} --accept\` (${RUNBOOKS.keyspaceCollapse})`,
+      });
+      return undefined;
+    }
     // drill.pointSelection: the drawn export is tried first, then the others newest first. `random` draws among every
     // retained export (a monthly copy kept a year, not only the newest 48); the tries stop at MAX_EXPORTS_PER_TARGET.
     const drawn = selectionOrder(
@@ -278,11 +315,9 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
       seedOf(step, target),
     );
     const found = await newestUsableExport(step, bucket, target, drawn.order.slice(0, MAX_EXPORTS_PER_TARGET));
-    return found ? { usable: found, drawnFrom: drawn.drawnFrom } : undefined;
+    return found ? { usable: found, drawnFrom: drawn.drawnFrom, passedOver } : undefined;
   });
-  const candidates = usable
-    .filter((u): u is { usable: UsableDrExport; drawnFrom: number | undefined } => u !== undefined)
-    .map((u) => ({ target: u.usable.export.target, ...u }));
+  const candidates = usable.filter((u): u is NonNullable<typeof u> => u !== undefined).map((u) => ({ target: u.usable.export.target, ...u }));
   const picked = pickTarget(candidates, step.startedAt);
   if (!picked) throw new NoRecoveryPointError(input.plan, 'dr', reasons);
   const partition = partitionOf(await deps.s3.config.region());
@@ -298,7 +333,16 @@ async function selectDr(step: Step): Promise<RecoveryPointChoice> {
     ),
     'drill',
   );
-  return { ...choice, ...selectionRecord(picked.drawnFrom) };
+  return { ...choice, ...selectionRecord(picked.drawnFrom), ...(picked.passedOver ? { collapsedPassedOver: picked.passedOver } : {}) };
+}
+
+/** The DR bucket's collapse marks (by export) and releases (by snapshot) under the listed prefixes of copies. */
+async function collapseRecords(step: Step, bucket: string, prefixes: readonly string[]) {
+  const { deps, retry } = step;
+  const list = (root: string) =>
+    mapConcurrent(prefixes, deps.concurrency, async (p) => (await listObjects(deps.s3, bucket, `${root}${p}`, retry)).map((o) => o.key));
+  const [marks, releases] = await Promise.all([list(COLLAPSE_MARK_PREFIX), list(COLLAPSE_RELEASE_PREFIX)]);
+  return { marked: markedExportsOfKeys('', marks.flat()), releases: releasesOfKeys('', releases.flat()) };
 }
 
 /**

@@ -6,7 +6,11 @@
  * bucket), then the `redis-dr:hold` tags naming the point are removed from
  * the snapshots whose copies are all back, then the point's collapse mark is
  * rewritten to `released …` (or `accepted …` with `--accept`: the drop was
- * intended, the point becomes the baseline). The mark is rewritten, never
+ * intended, the point becomes the baseline), then, where a plan exports, the
+ * point's release record is written in the DR bucket and read back
+ * (domain/points/collapse-records.ts: the DR verifier judges the point no
+ * more, the DR drills stop passing its copies over). A point only the DR
+ * verifier marked (no snapshot mark or hold) is released too. The mark is rewritten, never
  * removed: the snapshot Lambda enforces the holds of every active mark, and
  * judges an unmarked newest point again. A point a later active collapse
  * holds too (it holds every point before it) is not freed: its hold moves to
@@ -17,9 +21,10 @@
  * `onChange` as it is made, and in the result.
  */
 
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { RedisDrConfig } from '../../../lib/config/index.js';
 import { recoveryBucketName } from '../../../lib/deployment.js';
-import { tagSnapshot, untagSnapshot } from '../../adapters/aws/elasticache.js';
+import { type CallWrapper, tagSnapshot, untagSnapshot } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
 import { throttleRetry } from '../../adapters/aws/retry.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
@@ -30,6 +35,8 @@ import { collapseMarkState, type HoldCandidate, missingHolds, releasedMarkValue 
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { setCopyTiers } from '../dr-copies/collapse-copies.js';
+import { writeCollapseRecord } from '../../adapters/records/collapse-records.js';
+import { COLLAPSE_MARK_PREFIX, type CollapseRelease, collapseReleaseKey, markedExportsOfKeys } from '../../domain/points/collapse-records.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { UsageError } from '../kernel/usage-error.js';
 
@@ -48,8 +55,8 @@ export interface CollapseReleaseOptions {
 
 /** One change made (or, in a dry run, to make) and its outcome. */
 export interface ReleaseChange {
-  readonly what: 'copy-tier' | 'snapshot-hold' | 'collapse-mark';
-  /** `s3://bucket/key` or the snapshot name. */
+  readonly what: 'copy-tier' | 'snapshot-hold' | 'collapse-mark' | 'dr-release';
+  /** `s3://bucket/key` (a copy, or the DR release record) or the snapshot name. */
   readonly resource: string;
   readonly from: string;
   readonly to: string;
@@ -107,6 +114,25 @@ async function removeSnapshotHolds(
   }
 }
 
+/** The snapshots of `target` this deployment manages, with their tags (the Tagging API). */
+async function targetSnapshots(
+  tagging: Parameters<typeof taggedElastiCacheResources>[0],
+  deployment: string,
+  target: string,
+  retry: ReturnType<typeof throttleRetry>,
+): Promise<TaggedSnapshot[]> {
+  const snapshots: TaggedSnapshot[] = [];
+  const filters = [
+    { Key: TAGS.managed, Values: ['true'] },
+    { Key: TAGS.deployment, Values: [deployment] },
+    { Key: TAGS.source, Values: [target] },
+  ];
+  for await (const r of taggedElastiCacheResources(tagging, filters, retry)) {
+    if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
+  }
+  return snapshots;
+}
+
 /** Step 1 of a dry run: the copies among `keys` whose tier is held, each logged as the change a release would make. */
 async function planCopyTiers(
   s3: Parameters<typeof getObjectTags>[0],
@@ -130,33 +156,24 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       `--point must be a snapshot of --target ${o.target} named rdr-${o.target}-<yyyymmdd>-<hhmm>, got ${JSON.stringify(o.point)}: copy it from \`redis-dr status\` (held points)`,
     );
   }
-  const region = config.primary.region;
-  const deps = aws.deps(region);
+  const deps = aws.deps(config.primary.region);
   const retry = throttleRetry(deps.clock, deps.clock.now() + 600_000, deps.throttleDelayMs);
-  const listSnapshots = async (): Promise<TaggedSnapshot[]> => {
-    const snapshots: TaggedSnapshot[] = [];
-    const filters = [
-      { Key: TAGS.managed, Values: ['true'] },
-      { Key: TAGS.deployment, Values: [config.name] },
-      { Key: TAGS.source, Values: [o.target] },
-    ];
-    for await (const r of taggedElastiCacheResources(deps.tagging, filters, retry)) {
-      if (r.type === 'snapshot' || r.type === 'serverlesscachesnapshot') snapshots.push({ arn: r.arn, name: r.name, tags: r.tags });
-    }
-    return snapshots;
-  };
+  const listSnapshots = () => targetSnapshots(deps.tagging, config.name, o.target, retry);
   const snapshots = await listSnapshots();
   const point = snapshots.find((s) => s.name === o.point);
   const held = snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
   // Only a collapse's mark (not `unjudged` or `ok`, the verdicts of points judged late).
   const raw = point?.tags[TAGS.collapsed];
   const mark = ['active', 'released', 'accepted'].includes(collapseMarkState(raw) ?? '') ? raw : undefined;
-  if (held.length === 0 && mark === undefined) {
+  // The DR copies' side: their bucket, where the DR verifier marks a collapse it judged (a plan without the probe has
+  // no snapshot mark; the snapshot may be pruned before its copies) and where the release is recorded (step 4).
+  const exporting = config.plans.some((p) => p.export.enabled);
+  const drBucket = exporting ? recoveryBucketName(config.name, await aws.account(), config.dr.region) : undefined;
+  if (held.length === 0 && mark === undefined && !(drBucket && (await drMarked(aws.s3(config.dr.region), drBucket, o.point, retry)))) {
     throw new UsageError(
-      `no snapshot of ${o.target} is held by ${o.point}, and ${o.point} carries no collapse mark: check --point (\`redis-dr status\` lists the collapsed and held points)`,
+      `no snapshot of ${o.target} is held by ${o.point}, and ${o.point} carries no collapse mark (nor a DR copy of it): check --point (\`redis-dr status\` lists the collapsed and held points)`,
     );
   }
-
   const changes: ReleaseChange[] = [];
   const log = (c: ReleaseChange): void => {
     changes.push(c);
@@ -164,17 +181,16 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   };
 
   const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
-  // A point an active collapse after it holds too (it holds every point before it) is not freed by this release: its
-  // hold moves to that collapse, as the snapshot Lambda would put it back at its next run, and its copies stay held
-  // (released, a prune or an S3 lifecycle run in between would take what that collapse still holds).
-  // So is every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too).
+  // A point an active collapse after it holds too is not freed: its hold moves to that collapse (as the snapshot Lambda would
+  // put it back at its next run; a prune or an S3 lifecycle run in between would take it) and its copies stay held, as does
+  // every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too).
   const others = otherActiveCollapses(snapshots, o.point);
   const movedTo = laterCollapseHolds(others, held);
   for (const name of movedTo.keys()) otherHold.add(name);
   const copiesFailed = new Set<string>();
   // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
   const releaseCopies = async (again: boolean): Promise<void> => {
-    if (config.plans.some((p) => p.export.enabled)) {
+    if (exporting) {
       const account = await aws.account();
       for (const where of [config.dr.region, config.primary.region]) {
         const bucket = recoveryBucketName(config.name, account, where);
@@ -267,6 +283,19 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       }
     }
   }
+  // 4. The release record of the DR copies (domain/points/collapse-records.ts), last as the mark: the DR verifier judges
+  // the point no more (accepted: its baseline) and the DR drills no longer pass its exports over. Read back.
+  if (drBucket)
+    log(
+      await recordDrRelease(
+        config,
+        aws,
+        drBucket,
+        o,
+        changes.some((c) => c.outcome === 'failed'),
+        retry,
+      ),
+    );
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
 }
 
@@ -291,4 +320,36 @@ function laterCollapseHolds(others: readonly HoldCandidate[], held: readonly Tag
     return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true }] : [];
   });
   return new Map(missingHolds([...freed, ...others]).map((h) => [h.snapshot, h.hold]));
+}
+
+/** Step 4: the point's release record in the DR bucket, put and read back (not while a change before it failed). */
+async function recordDrRelease(
+  config: RedisDrConfig,
+  aws: OperatorClients,
+  bucket: string,
+  o: CollapseReleaseOptions,
+  failedSoFar: boolean,
+  retry: CallWrapper,
+): Promise<ReleaseChange> {
+  const state = o.accept === true ? 'accepted' : 'released';
+  const key = collapseReleaseKey('', o.point, state);
+  const change = { what: 'dr-release' as const, resource: `s3://${bucket}/${key}`, from: '(none)', to: state };
+  if (failedSoFar) return { ...change, outcome: 'failed', error: 'kept: not every hold was released' };
+  if (o.dryRun) return { ...change, outcome: 'planned' };
+  const record: CollapseRelease = { kind: 'dr-collapse-release', point: o.point, target: o.target, state, at: new Date(aws.clock.now()).toISOString() };
+  try {
+    await writeCollapseRecord(aws.s3(config.dr.region), bucket, key, record, retry);
+    return { ...change, outcome: 'done' };
+  } catch (err) {
+    return { ...change, outcome: 'failed', error: describeError(err) };
+  }
+}
+
+/** Whether the DR verifier marked an export of `point` (any attempt) a keyspace collapse. */
+async function drMarked(s3: S3Client, bucket: string, point: string, retry: CallWrapper): Promise<boolean> {
+  const marks = markedExportsOfKeys(
+    '',
+    (await listObjects(s3, bucket, `${COLLAPSE_MARK_PREFIX}${point}`, retry)).map((x) => x.key),
+  );
+  return [...marks].some((e) => e === point || e.startsWith(`${point}-r`));
 }

@@ -1,5 +1,6 @@
 import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-elasticache';
-import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,10 @@ const GONE = 'rdr-sessions-prod-20261101-0000';
 const MARK = `${P} holds 0 keys 100 pct fewer than 1000 in ${B}`;
 const aws = fakeAws();
 let clock: FakeClock;
+/** The release records put in the DR bucket (their text), by key. */
+let records: Map<string, string>;
+const RELEASED = `redis-dr-releases/${P}.released.json`;
+const ACCEPTED = `redis-dr-releases/${P}.accepted.json`;
 
 const run = (...args: string[]) => runInProcess(['retention', 'release', '-c', CONFIG, ...args], { clock });
 
@@ -71,6 +76,17 @@ beforeEach(() => {
     aws.state.objects.get(i.Bucket)!.set(i.Key, Object.fromEntries(i.Tagging.TagSet.map((t) => [t.Key, t.Value])));
     return {};
   });
+  // The DR bucket's release records: PutObject stores them, HeadObject answers S3's checksum (the store's read-back).
+  records = new Map();
+  aws.s3.on(PutObjectCommand).callsFake((i: { Bucket: string; Key: string; Body: Uint8Array }) => {
+    records.set(`${i.Bucket}/${i.Key}`, Buffer.from(i.Body).toString('utf8'));
+    return {};
+  });
+  aws.s3.on(HeadObjectCommand).callsFake((i: { Bucket: string; Key: string }) => {
+    const body = records.get(`${i.Bucket}/${i.Key}`);
+    if (body === undefined) throw Object.assign(new Error('Not Found'), { name: 'NotFound' });
+    return { ContentLength: Buffer.byteLength(body), ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+  });
   snapshot(OLD, { 'redis-dr:hold': `keyspace-collapsed:${Q}` });
   snapshot(Q, { 'redis-dr:collapsed': `${Q} holds 3 keys` });
   snapshot(A, { 'redis-dr:hold': `keyspace-collapsed:${P}` });
@@ -106,7 +122,38 @@ describe('retention release', () => {
     expect(aws.state.objects.get(DR_BUCKET)!.get(`${A}-0001.rdb`)!['redis-dr:verified']).toBe('ok');
     expect(r.stderr).toContain(`snapshot-hold ${A}: redis-dr:hold=keyspace-collapsed:${P} -> (none)`);
     expect(r.stderr).toContain(`collapse-mark ${P}: ${MARK} -> released`);
-    expect(r.stdout).toBe(`made 7 change(s): the hold of ${P} on sessions-prod is released\n`);
+    // The DR copies' release record, read back: the DR verifier and the DR drills read it (domain/points/collapse-records.ts).
+    expect(JSON.parse(records.get(`${DR_BUCKET}/${RELEASED}`)!)).toEqual({
+      kind: 'dr-collapse-release',
+      point: P,
+      target: 'sessions-prod',
+      state: 'released',
+      at: '2026-11-21T12:00:00.000Z',
+    });
+    expect([...records.keys()]).toEqual([`${DR_BUCKET}/${RELEASED}`]);
+    expect(r.stderr).toContain(`dr-release s3://${DR_BUCKET}/${RELEASED}: (none) -> released`);
+    expect(r.stdout).toBe(`made 8 change(s): the hold of ${P} on sessions-prod is released\n`);
+  });
+
+  it('a collapse only the DR verifier judged (no snapshot mark or hold: a plan without the probe) is released in the DR bucket, and recorded', async () => {
+    const point = 'rdr-sessions-prod-20261121-1100';
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-verdicts/collapses/${point}-r2.json`, {});
+    const key = `redis-dr-releases/${point}.accepted.json`;
+    aws.s3.on(HeadObjectCommand, { Bucket: DR_BUCKET, Key: key }).callsFake(() => {
+      const body = records.get(`${DR_BUCKET}/${key}`)!;
+      return { ContentLength: Buffer.byteLength(body), ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ChecksumType: 'FULL_OBJECT' };
+    });
+    const r = await run('--target', 'sessions-prod', '--point', point, '--accept');
+    expect(r.stderr).toContain(`dr-release s3://${DR_BUCKET}/${key}: (none) -> accepted`);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(records.get(`${DR_BUCKET}/${key}`)!)).toMatchObject({ point, state: 'accepted' });
+  });
+
+  it('a release record that is not read back as written: exit 1 naming it', async () => {
+    aws.s3.on(HeadObjectCommand, { Bucket: DR_BUCKET, Key: RELEASED }).resolves({ ContentLength: 3, ChecksumSHA256: 'AAAA', ChecksumType: 'FULL_OBJECT' });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`FAILED dr-release s3://${DR_BUCKET}/${RELEASED}: (none) -> released`);
   });
 
   it('a copy the export job held again meanwhile (its snapshot was still held) is released once more after the holds are gone', async () => {
@@ -187,6 +234,7 @@ describe('retention release', () => {
     expect(r.code).toBe(0);
     expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`accepted 2026-11-21T12:00:00.000Z ${MARK}`);
     expect(JSON.parse(r.stdout)).toMatchObject({ point: P, dryRun: false, failed: 0 });
+    expect(JSON.parse(records.get(`${DR_BUCKET}/${ACCEPTED}`)!)).toMatchObject({ point: P, state: 'accepted' });
   });
 
   it('--dry-run lists every change and makes none', async () => {
@@ -200,9 +248,11 @@ describe('retention release', () => {
       'copy-tier',
       'copy-tier',
       'copy-tier',
+      'dr-release',
       'snapshot-hold',
       'snapshot-hold',
     ]);
+    expect(records.size).toBe(0);
     expect(out.changes.every((c) => c.outcome === 'planned')).toBe(true);
     expect(tierOf(DR_BUCKET, A)).toBe('held-daily');
   });
@@ -215,7 +265,10 @@ describe('retention release', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`FAILED copy-tier s3://${DR_BUCKET}/${B}-0001.rdb`);
-    expect(r.stdout).toMatch(/^PARTIAL: \d+ change\(s\) made, 3 failed/);
+    expect(r.stdout).toMatch(/^PARTIAL: \d+ change\(s\) made, 4 failed/);
+    // Not while a hold is in place: the DR drills would drill the collapse.
+    expect(r.stderr).toContain(`FAILED dr-release s3://${DR_BUCKET}/${RELEASED}: (none) -> released (kept: not every hold was released)`);
+    expect(records.size).toBe(0);
     expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
     expect(aws.state.snapshots.get(B)!.tags['redis-dr:hold']).toBe(`keyspace-collapsed:${P}`);
     expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(MARK);

@@ -301,6 +301,20 @@ describe('buildDrillReport', () => {
     );
   });
 
+  it('names the DR exports it passed over as a keyspace collapse, worded for exports', () => {
+    const { snapshotName: _snapshot, ...copy } = CHOICE;
+    const collapsedPassedOver = { count: 1, newest: 'rdr-rg-a-20261121-0400-r2', mark: 'rdr-rg-a-20261121-0400 holds 0 keys' };
+    const choice = { ...copy, snapshotArns: ['arn:aws:s3:::b/rdr-rg-a-20261121-0200-0001.rdb'], collapsedPassedOver };
+    const o = outcome({ choice });
+    const report = buildDrillReport(o);
+    expect(drillEvidenceRecord(o, report, new Date(T.deletedAt)).collapsedPassedOver).toEqual({ count: 1, newest: 'rdr-rg-a-20261121-0400-r2' });
+    const lines = report.body.split('\n');
+    expect(lines[lines.findIndex((l) => l.startsWith('Recovery point: ')) + 1]).toBe(
+      'Not drilled: 1 DR export(s) of the target marked a keyspace collapse, the newest rdr-rg-a-20261121-0400-r2 (rdr-rg-a-20261121-0400 holds 0 keys); ' +
+        'a recovery reaches for a point before the collapse, as this drill did. Runbook: docs/runbooks/keyspace-collapse.md',
+    );
+  });
+
   it('emits every metric of a passed drill with exactly Plan, Target and Region, and success and RTO per Plan and Region', () => {
     const dimensions = { Plan: 'sessions', Target: 'rg-a', Region: 'eu-west-1' };
     const plan = { Plan: 'sessions', Region: 'eu-west-1' };

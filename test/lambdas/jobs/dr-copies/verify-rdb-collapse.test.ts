@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyStep, verifyStepSchema, type S3ObjectEvent, type VerifyDeps, type VerifyStepInput } from '../../../../lambdas/jobs/dr-copies/verify-rdb.js';
@@ -72,6 +72,9 @@ async function verify(key: string, detailType: S3ObjectEvent['detail-type'] = 'O
   throw new Error('not done');
 }
 
+/** The mark of the export that collapses in most cases here. */
+const MARK = 'redis-dr-verdicts/collapses/rdr-sessions-prod-20261121-0900.json';
+
 const tier = (key: string) => objects.get(key)!.tags['redis-dr:tier'];
 
 beforeAll(async () => {
@@ -136,6 +139,60 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     expect(deps.log.lines.find((l) => l.message.startsWith('keyspace collapsed'))?.extra).toMatchObject({
       collapse: { point: 'rdr-sessions-prod-20261121-0900', previous: 'rdr-sessions-prod-20261121-0800' },
     });
+    // The mark a DR drill reads (objects have no tag left for one), under the verifier's prefix, read back after the put.
+    expect(JSON.parse(verdicts.bodies.get(MARK)!)).toEqual({
+      kind: 'dr-collapse-mark',
+      export: 'rdr-sessions-prod-20261121-0900',
+      point: 'rdr-sessions-prod-20261121-0900',
+      target: 'sessions-prod',
+      baseline: 'rdr-sessions-prod-20261121-0800',
+      measure: 'keys',
+      dropPct: expect.any(Number),
+      detail: expect.stringContaining('holds 4 keys'),
+      judgedAt: '1970-01-01T00:00:01.000Z',
+    });
+    expect(s3.commandCalls(HeadObjectCommand).some((c) => c.args[0].input.Key === MARK)).toBe(true);
+  });
+
+  it('a mark that cannot be written fails the step (the state machine retries), before anything is held', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', small);
+    s3.on(PutObjectCommand, { Key: MARK }).rejects(awsError('AccessDenied', 'denied', 403));
+    await expect(verify('rdr-sessions-prod-20261121-0900-0001.rdb')).rejects.toThrow(
+      /redis-dr-verdicts\/collapses\/rdr-sessions-prod-20261121-0900\.json not written/,
+    );
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+  });
+
+  it('after an accepted release (retention release --accept) the new normal is the baseline: no collapse, no mark, nothing held', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    verifiedCopy('rdr-sessions-prod-20261121-0900', 4);
+    // As large as the copy that follows (the fixture's copies are 10,000 bytes): its bytes are no drop either.
+    objects.get('rdr-sessions-prod-20261121-0900-0001.rdb')!.size = small.length;
+    objects.set('redis-dr-releases/rdr-sessions-prod-20261121-0900.accepted.json', { size: 100, tags: {} });
+    newCopy('rdr-sessions-prod-20261121-1000-0001.rdb', small);
+
+    await verify('rdr-sessions-prod-20261121-1000-0001.rdb');
+
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(0);
+    expect([...verdicts.bodies.keys()].filter((k) => k.includes('/collapses/'))).toEqual([]);
+  });
+
+  it('after a release without --accept the collapsed copy is still no baseline: the next as empty trips again, and is marked', async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000);
+    verifiedCopy('rdr-sessions-prod-20261121-0900', 4);
+    objects.set('redis-dr-releases/rdr-sessions-prod-20261121-0900.released.json', { size: 100, tags: {} });
+    newCopy('rdr-sessions-prod-20261121-1000-0001.rdb', small);
+
+    await verify('rdr-sessions-prod-20261121-1000-0001.rdb');
+
+    expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('held-daily');
+    // The released collapse holds nothing and is held by nothing.
+    expect(tier('rdr-sessions-prod-20261121-0900-0001.rdb')).toBe('daily');
+    expect(JSON.parse(verdicts.bodies.get('redis-dr-verdicts/collapses/rdr-sessions-prod-20261121-1000.json')!)).toMatchObject({
+      baseline: 'rdr-sessions-prod-20261121-0800',
+    });
   });
 
   it('a drop within the threshold (600 after 1000) holds nothing and counts 0', async () => {
@@ -145,6 +202,7 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
     expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
     expect(s3.commandCalls(PutObjectTaggingCommand).map((c) => c.args[0].input.Key)).toEqual(['rdr-sessions-prod-20261121-0900-0001.rdb']);
     expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'sessions-prod' })).toBe(0);
+    expect(verdicts.bodies.has(MARK)).toBe(false);
   });
 
   it("follows the plan's collapseThresholdPct (a 40 % drop trips at 30)", async () => {

@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-elasticache';
 import { serveVerdictsOfTags } from '../../../support/verdict-store.js';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DrillInput } from '../../../../lambdas/domain/drills/drill.js';
@@ -137,6 +139,15 @@ function putExport(name: string, shards: number, over: Record<number, Record<str
       Object.fromEntries(Object.entries(tags).filter((e): e is [string, string] => e[1] !== undefined)),
     );
   }
+}
+
+/** The DR verifier's collapse mark of export `name` (listed by ListObjectsV2, its body answered by GetObject). */
+function markExport(name: string, detail: string): void {
+  const key = `redis-dr-verdicts/collapses/${name}.json`;
+  objects.set(key, {});
+  const mark = { kind: 'dr-collapse-mark', export: name, point: name.replace(/-r\d+$/, ''), target: 'rg-a', baseline: 'rdr-rg-a-20261121-0100' };
+  const body = JSON.stringify({ ...mark, measure: 'keys', dropPct: 100, detail, judgedAt: STARTED });
+  s3.on(GetObjectCommand, { Key: key }).callsFake(async () => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(body)])) }));
 }
 
 beforeEach(() => {
@@ -524,7 +535,12 @@ describe('drill select, DR region', () => {
     const choice = await selectRecoveryPoint(dr(), deps);
 
     expect(choice.target).toBe('rg-a');
-    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-rg-a-']);
+    // The copies, and the DR verifier's collapse marks and the operator's releases, of the listed target only.
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual([
+      'rdr-rg-a-',
+      'redis-dr-verdicts/collapses/rdr-rg-a-',
+      'redis-dr-releases/rdr-rg-a-',
+    ]);
   });
 
   it('with the caches without a tag (an organization default tier), lists every rdr- export of the plan as a tag selection does', async () => {
@@ -532,7 +548,11 @@ describe('drill select, DR region', () => {
     const targets = { replicationGroupIds: [], serverlessCacheNames: [], selectByTags: {}, selectWithoutTag: 'redis-dr:tier' };
     const choice = await selectRecoveryPoint(dr({ targets }), deps);
     expect(choice.target).toBe('rg-b');
-    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-']);
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual([
+      'rdr-',
+      'redis-dr-verdicts/collapses/rdr-',
+      'redis-dr-releases/rdr-',
+    ]);
   });
 
   it('with a tag selection, takes every target whose exports carry the plan; a listed serverless cache restores as one', async () => {
@@ -561,7 +581,12 @@ describe('drill select, DR region', () => {
       snapshotArns: [1, 2, 3].map((s) => `arn:aws:s3:::${BUCKET}/${key(s)}`),
       expected: { keys: 600, expires: 6, byType: { string: 540, zset: 60 } },
     });
-    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['rdr-', 'rdr-']);
+    expect(
+      s3
+        .commandCalls(ListObjectsV2Command)
+        .map((c) => c.args[0].input.Prefix)
+        .filter((p) => p?.startsWith('rdr-')),
+    ).toEqual(['rdr-', 'rdr-']);
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(0);
   });
 
@@ -596,6 +621,51 @@ describe('drill select, DR region', () => {
       `plan sessions: no usable DR copy to restore: rg-b (no exports in s3://${BUCKET}); ` +
         'rg-a (none of 1 export(s) usable; newest: unverified: rdr-rg-a-20261121-0200-0002.rdb not verified yet)',
     );
+  });
+
+  it('passes over exports the DR verifier marked a keyspace collapse: seeds from the newest before them, records what it passed over; a released point is drilled again', async () => {
+    for (const hour of ['0000', '0100', '0200', '0300']) putExport(`rdr-rg-a-20261121-${hour}`, 1);
+    markExport('rdr-rg-a-20261121-0200', 'rdr-rg-a-20261121-0200 holds 1 keys 99.9 pct fewer than 100 in rdr-rg-a-20261121-0100');
+    markExport('rdr-rg-a-20261121-0300', 'rdr-rg-a-20261121-0300 holds 0 keys 100 pct fewer than 100 in rdr-rg-a-20261121-0100');
+
+    const choice = await selectRecoveryPoint(dr(), deps);
+    expect(choice).toMatchObject({
+      recoveryPoint: 'rdr-rg-a-20261121-0100',
+      collapsedPassedOver: {
+        count: 2,
+        newest: 'rdr-rg-a-20261121-0300',
+        mark: 'rdr-rg-a-20261121-0300 holds 0 keys 100 pct fewer than 100 in rdr-rg-a-20261121-0100',
+      },
+    });
+    // A random draw never lands on a marked export either.
+    for (let hour = 0; hour < 12; hour++) {
+      const drawn = await selectRecoveryPoint(dr({ pointSelection: 'random' }, new Date(Date.parse(STARTED) + hour * 3_600_000).toISOString()), deps);
+      expect(drawn).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261121-0000', selection: { mode: 'random', drawnFrom: 1 } });
+    }
+    // Released (`retention release`, its record in the DR bucket): the point is no longer passed over.
+    objects.set('redis-dr-releases/rdr-rg-a-20261121-0300.released.json', {});
+    expect(await selectRecoveryPoint(dr(), deps)).toMatchObject({
+      recoveryPoint: 'rdr-rg-a-20261121-0300',
+      collapsedPassedOver: { count: 1, newest: 'rdr-rg-a-20261121-0200' },
+    });
+    // Without a mark nothing is recorded.
+    for (const k of [...objects.keys()]) if (k.startsWith('redis-dr-verdicts/')) objects.delete(k);
+    expect((await selectRecoveryPoint(dr(), deps)).collapsedPassedOver).toBeUndefined();
+  });
+
+  it('a target whose every export is marked a keyspace collapse has no usable DR copy, and the error says how to accept the drop', async () => {
+    putExport('rdr-rg-a-20261121-0200-r2', 1);
+    markExport('rdr-rg-a-20261121-0200-r2', 'rdr-rg-a-20261121-0200 holds 0 keys 100 pct fewer than 100 in rdr-rg-a-20261121-0100');
+    const err = await selectRecoveryPoint(dr(), deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoRecoveryPointError);
+    expect((err as Error).message).toBe(
+      `plan sessions: no usable DR copy to restore: rg-a (every export of rg-a in s3://${BUCKET} (1) is marked a keyspace collapse by the DR verifier ` +
+        '(newest rdr-rg-a-20261121-0200-r2: rdr-rg-a-20261121-0200 holds 0 keys 100 pct fewer than 100 in rdr-rg-a-20261121-0100); if the drop was intended, accept it with ' +
+        '`redis-dr retention release -c config/<env>.json --target rg-a --point rdr-rg-a-20261121-0200 --accept` (docs/runbooks/keyspace-collapse.md))',
+    );
+    // Accepted: drilled.
+    objects.set('redis-dr-releases/rdr-rg-a-20261121-0200.accepted.json', {});
+    expect(await selectRecoveryPoint(dr(), deps)).toMatchObject({ recoveryPoint: 'rdr-rg-a-20261121-0200-r2' });
   });
 
   it('requires the DR bucket, saying so', async () => {

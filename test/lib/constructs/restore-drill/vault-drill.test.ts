@@ -7,9 +7,9 @@
  * verify, report and vault verify-rdb jobs are the real ones, the drill
  * cluster a real redis-server loaded from the replica.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderIntrinsic, stateMachineDefinition, type AslDefinition, type TemplateJson } from '../../../../lib/asl.js';
 import { loadConfig, type RedisDrConfig } from '../../../../lib/config/index.js';
@@ -258,7 +258,15 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
      * is given; then one drill execution.
      */
     async function run(
-      options: { owner?: string; verified?: string; forged?: Record<string, string>; afterVerify?: (replica: string) => void; restoreFails?: boolean } = {},
+      options: {
+        owner?: string;
+        verified?: string;
+        forged?: Record<string, string>;
+        afterVerify?: (replica: string) => void;
+        restoreFails?: boolean;
+        /** Objects put in the vault bucket beside the replica (key → text). */
+        planted?: Record<string, string>;
+      } = {},
     ) {
       const dir = mkdtempSync(join(scratch, 'vault-bucket-'));
       const drDir = mkdtempSync(join(scratch, 'dr-bucket-'));
@@ -281,6 +289,10 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
       const sns = aws.sns(REGION);
       const createdAt = new Date(Date.now() - 3_600_000);
       copyFileSync(rdb, join(dir, key));
+      for (const [k, text] of Object.entries(options.planted ?? {})) {
+        mkdirSync(dirname(join(dir, k)), { recursive: true });
+        writeFileSync(join(dir, k), text);
+      }
       aws.replaceObjectTags(bucket, key, {
         ...exportObjectTags({ tier: 'daily', plan: 'sessions', snapshot, createdAt, shard: 1, shards: 1, engine, keys: 321 }),
         ...(options.verified ? { [TAGS.verified]: options.verified } : {}),
@@ -352,6 +364,23 @@ describe('drills from the vault (plans[].drill.fromVault)', () => {
         'S3 ListObjectsV2',
       ]);
       expect(r.aws.objectRetention(vaultBucket(), key)).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: retainUntil.toISOString() });
+    }, 60_000);
+
+    it('reads no DR collapse mark in the vault (none could be released there, and its DR verdict prefix is not reserved): a mark planted there passes nothing over', async () => {
+      const mark = {
+        kind: 'dr-collapse-mark',
+        export: snapshot,
+        point: snapshot,
+        target: 'x',
+        baseline: snapshot,
+        measure: 'keys',
+        dropPct: 100,
+        detail: 'planted',
+      };
+      const r = await run({ planted: { [`redis-dr-verdicts/collapses/${snapshot}.json`]: JSON.stringify({ ...mark, judgedAt: new Date().toISOString() }) } });
+      expect(r.execution.status).toBe('SUCCEEDED');
+      expect(r.report?.summary).not.toContain('Not drilled');
+      expect(r.aws.groups).toHaveLength(1);
     }, 60_000);
 
     it('a replica the vault judged corrupt is never restored: the drill fails at select and creates nothing', async () => {
