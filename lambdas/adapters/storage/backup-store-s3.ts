@@ -6,7 +6,15 @@ import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/c
 import type { RecordedCopy } from '../../domain/scrub/judge.js';
 import { formatReadBackTag, parseReadBackTag, type StoredBackup } from '../../domain/self-managed/backup.js';
 import { TAGS, isTier } from '../../domain/plans/types.js';
-import type { BackupContent, BackupMeta, BackupStore, LeaseAttempt, ReadBackRecord, WrittenBackup } from './backup-store.js';
+import {
+  type BackupContent,
+  type BackupMeta,
+  type BackupStore,
+  HoldChangedError,
+  type LeaseAttempt,
+  type ReadBackRecord,
+  type WrittenBackup,
+} from './backup-store.js';
 import { describeHolder, formatLease, leaseName, parseLease, staleLease, type FoundLease, type LeaseHolder } from '../../domain/self-managed/lease.js';
 import { processAlive, thisPidScope } from '../host/process.js';
 import { errorName } from '../aws/errors.js';
@@ -285,8 +293,11 @@ export class S3BackupStore implements BackupStore {
     await this.objects.delete(`${file}.keys`).catch(() => undefined);
   }
 
-  async hold(file: string, reason: string): Promise<void> {
-    await this.retag(file, `hold ${file}`, (tags) => ({ ...tags, [TAGS.hold]: tagValue(reason) }));
+  async hold(file: string, reason: string, expected?: { readonly hold: string | undefined }): Promise<void> {
+    await this.retag(file, `hold ${file}`, (tags) => {
+      if (expected !== undefined && tags[TAGS.hold] !== expected.hold) throw new HoldChangedError(file, tags[TAGS.hold]);
+      return { ...tags, [TAGS.hold]: tagValue(reason) };
+    });
   }
 
   async release(file: string, acceptedMark?: string): Promise<void> {
@@ -302,6 +313,7 @@ export class S3BackupStore implements BackupStore {
       if (tags[TAGS.managed] !== 'true') throw new Error(`${file} is not tagged ${TAGS.managed}=true: not ours to ${what.split(' ')[0]}`);
       await this.objects.setTags(file, change(tags));
     } catch (err) {
+      if (err instanceof HoldChangedError) throw err;
       throw storeError(this.url, what, err);
     }
   }

@@ -125,8 +125,13 @@ export interface BackupStore {
   write(file: string, body: AsyncIterable<Uint8Array>, meta: BackupMeta, commit: () => BackupContent): Promise<WrittenBackup>;
   /** Deletes a backup redis-dr wrote, with what it recorded beside it. */
   remove(file: string): Promise<void>;
-  /** Records a hold on a backup redis-dr wrote (retention keeps it until released). */
-  hold(file: string, reason: string): Promise<void>;
+  /**
+   * Records a hold on a backup redis-dr wrote (retention keeps it until released). `expected`: the hold the caller
+   * read (none: `undefined`), read again just before the write; another (an operator's hold put meanwhile, a collapse's)
+   * is kept, never overwritten: a HoldChangedError names it. A store has no conditional write of a record's hold (S3
+   * tags have none), so the window left is that read's, not the caller's listing's.
+   */
+  hold(file: string, reason: string, expected?: { readonly hold: string | undefined }): Promise<void>;
   /**
    * Takes the lease of `target` in this destination (one run at a time per
    * target), taking over a stale one (domain/self-managed/lease.ts
@@ -168,6 +173,17 @@ export function parseDestination(url: string): { kind: 'file'; dir: string } | {
 const WRITING = '.writing';
 
 // ---- a folder ---------------------------------------------------------------
+
+/** A backup's hold changed between the caller's read and the write of a new one ({@link BackupStore.hold}): kept as it is. */
+export class HoldChangedError extends Error {
+  override readonly name = 'HoldChangedError';
+  constructor(
+    readonly file: string,
+    readonly now: string | undefined,
+  ) {
+    super(`the hold on ${file} changed since it was read: it is now ${now === undefined ? '(none)' : JSON.stringify(now)}, kept as it is`);
+  }
+}
 
 /**
  * A folder. A backup is put through the folder driver (object-store-file.ts:
@@ -426,8 +442,11 @@ export class FileBackupStore implements BackupStore {
     for (const side of [`${file}.sha256`, `${file}.json`, `${file}.keys`]) await this.objects.delete(side).catch(() => undefined);
   }
 
-  async hold(file: string, reason: string): Promise<void> {
-    await this.rewriteRecord(file, `hold ${file}`, (r) => ({ ...r, hold: reason }));
+  async hold(file: string, reason: string, expected?: { readonly hold: string | undefined }): Promise<void> {
+    await this.rewriteRecord(file, `hold ${file}`, (r) => {
+      if (expected !== undefined && r.hold !== expected.hold) throw new HoldChangedError(file, r.hold);
+      return { ...r, hold: reason };
+    });
   }
 
   async release(file: string, acceptedMark?: string): Promise<void> {
@@ -444,6 +463,7 @@ export class FileBackupStore implements BackupStore {
         throw new Error(`${file} has no record redis-dr wrote (${file}.json): not ours to ${what.split(' ')[0]}`);
       await this.objects.put(`${file}.json`, Buffer.from(`${JSON.stringify(change(record), null, 2)}\n`, 'utf8'), { ifExists: 'replace' });
     } catch (err) {
+      if (err instanceof HoldChangedError) throw err;
       throw putFault(this.url, what, err);
     }
   }

@@ -52,7 +52,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
-import type { BackupContent, LeaseAttempt, TakenLease, WrittenBackup } from '../../adapters/storage/backup-store.js';
+import { type BackupContent, HoldChangedError, type LeaseAttempt, type TakenLease, type WrittenBackup } from '../../adapters/storage/backup-store.js';
 import { pingHeartbeat } from '../../adapters/host/heartbeat.js';
 import { thisLeaseHolder } from '../../adapters/host/process.js';
 import { saveLocally } from '../../adapters/redis/save.js';
@@ -462,7 +462,14 @@ class BackupRun {
         held,
       };
       for (const f of toHold) {
-        await req.store.hold(f, value);
+        // Unheld when listed: one held since (an operator's hold, put meanwhile) keeps its hold (backupsToHold leaves held ones).
+        try {
+          await req.store.hold(f, value, { hold: undefined });
+        } catch (err) {
+          if (!(err instanceof HoldChangedError)) throw err;
+          say(`keyspace: ${f} held since the listing (${err.now}): its hold kept`);
+          continue;
+        }
         held.push(f);
         say(`keyspace: held ${f} (${hold})`);
       }

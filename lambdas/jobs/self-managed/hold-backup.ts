@@ -56,7 +56,8 @@ export async function holdBackup(
     );
   }
   const hold = operatorHoldValue({ reason: o.reason!, until, by: o.by });
-  await store.hold(file, hold);
+  // As read above: a collapse's hold put meanwhile (a backup run's) is kept, never overwritten (HoldChangedError, exit 1: run it again).
+  await store.hold(file, hold, { hold: found.hold });
   const read = (await store.list()).find((f) => f.file === file)?.hold;
   if (read !== hold) throw new Error(`the hold on ${store.url}/${file} did not read back as written (read ${JSON.stringify(read)}): run it again`);
   return { file, hold };

@@ -275,8 +275,16 @@ describe('FileBackupStore', () => {
         collapsed: 'rdr-cache-20261123-0400.rdb holds 3 keys, 99 % fewer',
       },
     ]);
+    // A hold that is not the one the caller read is kept: named, never overwritten.
+    await expect(store.hold('rdr-cache-20261123-0400.rdb', 'held until=2027-01-01T00:00:00Z by=a@b reason=x', { hold: undefined })).rejects.toThrow(
+      'the hold on rdr-cache-20261123-0400.rdb changed since it was read: it is now "keyspace-collapsed:rdr-cache-20261123-0500.rdb", kept as it is',
+    );
+    expect((await store.list())[0]!.hold).toBe('keyspace-collapsed:rdr-cache-20261123-0500.rdb');
     await store.release('rdr-cache-20261123-0400.rdb');
     expect(await store.list()).toEqual([{ file: 'rdr-cache-20261123-0400.rdb', size: 5, tier: 'daily', proven: true, sha256: sha('REDIS'), keys: 3 }]);
+    await store.hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0600.rdb', { hold: undefined });
+    expect((await store.list())[0]!.hold).toBe('keyspace-collapsed:rdr-cache-20261123-0600.rdb');
+    await store.release('rdr-cache-20261123-0400.rdb');
     writeFileSync(join(dir, 'rdr-cache-20261123-0400.rdb'), 'REDIS-changed');
     expect((await store.list())[0]).not.toHaveProperty('proven');
     expect((await store.list())[0]).not.toHaveProperty('sha256');
@@ -560,6 +568,13 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
       'redis-dr:hold': 'keyspace-collapsed:rdr-cache-20261123-0500.rdb',
       'redis-dr:keys': '1000',
     });
+    // Its tags hold another's hold now (read just before the write): kept, named, no tags written.
+    await expect(
+      store().hold('rdr-cache-20261123-0400.rdb', 'held until=2027-01-01T00:00:00Z by=a@b reason=x', {
+        hold: 'keyspace-collapsed:rdr-cache-20261123-0100.rdb',
+      }),
+    ).rejects.toThrow('the hold on rdr-cache-20261123-0400.rdb changed since it was read: it is now (none), kept as it is');
+    expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(2);
   });
 
   it('never replaces a key already there (If-None-Match refused: 412)', async () => {

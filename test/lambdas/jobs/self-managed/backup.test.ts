@@ -700,6 +700,28 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(rdbs()).toEqual(['rdr-cache-20261123-0600.rdb']);
   });
 
+  it('an operator hold put on a backup between the collapse listing and its hold is kept, not overwritten by the collapse', async () => {
+    await put(1000);
+    const good = await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')));
+    expect(good.ok).toBe(true);
+    await server.client().flushall();
+    const legal = 'held until=2027-01-01T00:00:00Z by=ops@host reason=legal';
+    const real = new FileBackupStore(folder());
+    // The operator's `retention hold` lands as the run holds the backups it listed unheld: the real store's hold, first.
+    const racing = new Proxy(real, {
+      get(target, name, receiver) {
+        if (name !== 'hold') return Reflect.get(target, name, receiver);
+        return async (file: string, reason: string, expected?: { hold: string | undefined }) => {
+          await target.hold(file, legal);
+          return target.hold(file, reason, expected);
+        };
+      },
+    });
+    const collapsed = await runBackup({ ...request(), store: racing }, deps(server, at('2026-11-23T02:00:00Z')));
+    expect(collapsed).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { held: [] } });
+    expect(record(good.backup!.file).hold).toBe(legal);
+  });
+
   it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
     await put(1000);
     expect((await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).ok).toBe(true);
