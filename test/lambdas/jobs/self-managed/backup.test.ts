@@ -31,6 +31,7 @@ import { pullRdb } from '../../../../lambdas/adapters/redis/sync.js';
 import { thisPidScope } from '../../../../lambdas/adapters/host/process.js';
 import { startPingServer, type PingServer } from '../../../support/ping-server.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { holdRacedBy } from '../../../support/racing-hold.js';
 
 const retention = { hourly: 2, daily: 3, weekly: 1, monthly: 1, minKeep: 2, timeZone: 'UTC' };
 
@@ -708,15 +709,7 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     const legal = 'held until=2027-01-01T00:00:00Z by=ops@host reason=legal';
     const real = new FileBackupStore(folder());
     // The operator's `retention hold` lands as the run holds the backups it listed unheld: the real store's hold, first.
-    const racing = new Proxy(real, {
-      get(target, name, receiver) {
-        if (name !== 'hold') return Reflect.get(target, name, receiver);
-        return async (file: string, reason: string, expected?: { hold: string | undefined }) => {
-          await target.hold(file, legal);
-          return target.hold(file, reason, expected);
-        };
-      },
-    });
+    const racing = holdRacedBy(real, legal);
     const collapsed = await runBackup({ ...request(), store: racing }, deps(server, at('2026-11-23T02:00:00Z')));
     expect(collapsed).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { held: [] } });
     expect(record(good.backup!.file).hold).toBe(legal);

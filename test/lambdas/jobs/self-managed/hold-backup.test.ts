@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { holdBackup } from '../../../../lambdas/jobs/self-managed/hold-backup.js';
+import { holdRacedBy } from '../../../support/racing-hold.js';
 
 /** `retention hold --destination`: an operator's hold never overwrites a collapse's hold put between its read and its write. */
 let dir: string;
@@ -38,15 +39,7 @@ describe('holdBackup', () => {
   it("a collapse's hold put by a backup run after the read is kept: the operator's hold fails naming it, nothing overwritten", async () => {
     const store = new FileBackupStore(dir);
     // A backup run's collapse holds the backup as the operator's hold is about to be written: the store's hold, first.
-    const racing = new Proxy(store, {
-      get(target, name, receiver) {
-        if (name !== 'hold') return Reflect.get(target, name, receiver);
-        return async (file: string, reason: string, expected?: { hold: string | undefined }) => {
-          await target.hold(file, COLLAPSE);
-          return target.hold(file, reason, expected);
-        };
-      },
-    });
+    const racing = holdRacedBy(store, COLLAPSE);
     await expect(holdBackup(racing, hold)).rejects.toThrow(`the hold on ${FILE} changed since it was read: it is now "${COLLAPSE}", kept as it is`);
     expect((await store.list())[0]!.hold).toBe(COLLAPSE);
   });
