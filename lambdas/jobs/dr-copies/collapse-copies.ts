@@ -1,9 +1,13 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CallWrapper } from '../../adapters/aws/elasticache.js';
 import { describeError } from '../../adapters/aws/errors.js';
-import { addObjectTags, getObjectTags } from '../../adapters/aws/s3/objects.js';
+import { addObjectTags, getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { heldTierValue, releasedTierValue } from '../../domain/plans/collapse.js';
 import { TAGS } from '../../domain/plans/types.js';
+import { parseSnapshotName } from '../../domain/plans/naming.js';
+import { COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX, markedExportsOfKeys, releasesOfKeys } from '../../domain/points/collapse-records.js';
+import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
+import type { MetricsSink } from '../../adapters/aws/metrics.js';
 
 /**
  * Holding and releasing the S3 copies of recovery points: the tier tag
@@ -42,4 +46,34 @@ export async function setCopyTiers(s3: S3Client, bucket: string, keys: readonly 
     }
   }
   return { changed, failed };
+}
+
+/**
+ * `KeyspaceCollapsed` after a judged copy, by bucket and by target. In the DR bucket, the collapses not released yet
+ * (marks no `retention release` record names): its alarm keeps its state between verifications and pages until the
+ * collapse is released, whichever cache's good copy is verified next (a plain 1 or 0 for this copy went back to 0
+ * with the next good copy of any cache, and its 5-minute period resolved the page while nothing was released). The
+ * vault (no marks there): whether this copy collapsed.
+ */
+export async function putCollapsedMetrics(
+  bucket: string,
+  dir: string,
+  target: string,
+  collapsed: boolean,
+  deps: { readonly s3: S3Client; readonly metrics: MetricsSink; readonly vaultVerdicts?: boolean },
+): Promise<void> {
+  const dims = { [DIMENSION.bucket]: bucket };
+  if (deps.vaultVerdicts) {
+    deps.metrics.put(METRIC.keyspaceCollapsed, collapsed ? 1 : 0, 'Count', { ...dims, [DIMENSION.target]: target });
+    deps.metrics.put(METRIC.keyspaceCollapsed, collapsed ? 1 : 0, 'Count', dims);
+    return;
+  }
+  const [marks, releases] = await Promise.all(
+    [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (p) => (await listObjects(deps.s3, bucket, `${p}${dir}`)).map((o) => o.key)),
+  );
+  const released = releasesOfKeys(dir, releases!);
+  const open = [...markedExportsOfKeys(dir, marks!)].filter((e) => !released.has(e.replace(/-r\d+$/, '')));
+  const ofTarget = open.filter((e) => parseSnapshotName(e.replace(/-r\d+$/, ''))?.target === target);
+  deps.metrics.put(METRIC.keyspaceCollapsed, ofTarget.length, 'Count', { ...dims, [DIMENSION.target]: target });
+  deps.metrics.put(METRIC.keyspaceCollapsed, open.length, 'Count', dims);
 }

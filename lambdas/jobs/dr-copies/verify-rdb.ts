@@ -4,7 +4,7 @@ import { addObjectTags, getObjectRetention, getObjectTags, listObjects, putCompl
 import { DEFAULT_COLLAPSE_THRESHOLD_PCT, type Collapse } from '../../domain/plans/collapse.js';
 import type { CopyVerificationSettings } from '../../domain/plans/settings.js';
 import { copySets, judgeCopySets, type CopyObject } from '../../domain/points/collapse-points.js';
-import { setCopyTiers } from './collapse-copies.js';
+import { putCollapsedMetrics, setCopyTiers } from './collapse-copies.js';
 import { COLLAPSE_RELEASE_PREFIX, type CollapseMark, collapseMarkKey, releasesOfKeys } from '../../domain/points/collapse-records.js';
 import { collapseMarkValue } from '../../domain/points/collapse-points.js';
 import { writeCollapseRecord } from '../../adapters/records/collapse-records.js';
@@ -632,14 +632,9 @@ async function collapseCheck(
       );
   const verdicts = judgeCopySets(sets, threshold, releases);
   const collapse = verdicts.get(mine.exportName);
-  const dims = { [DIMENSION.bucket]: bucket };
-  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', { ...dims, [DIMENSION.target]: target });
-  deps.metrics.put(METRIC.keyspaceCollapsed, collapse ? 1 : 0, 'Count', dims);
-  if (!collapse) return undefined;
-  deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
   // The mark a DR drill reads to pass the export over (the objects have no tag left for one), before the holds: a
   // failed hold's retry writes it again. Not in the vault: no `retention release` could end it there.
-  if (!deps.vaultVerdicts) {
+  if (collapse && !deps.vaultVerdicts) {
     const mark: CollapseMark = {
       kind: 'dr-collapse-mark',
       export: mine.exportName,
@@ -653,6 +648,9 @@ async function collapseCheck(
     };
     await writeCollapseRecord(deps.s3, bucket, collapseMarkKey(dir, mine.exportName), mark);
   }
+  await putCollapsedMetrics(bucket, dir, target, collapse !== undefined, deps);
+  if (!collapse) return undefined;
+  deps.log.error('keyspace collapsed: DR copy holds far fewer keys than the copy before; the earlier copies are held', { bucket, target, collapse });
   const earlier = sets.filter(
     (x) => x.createdAt.getTime() < mine.createdAt.getTime() && !verdicts.has(x.exportName) && releases.get(x.snapshot) !== 'released',
   );

@@ -262,7 +262,9 @@ export class Monitoring extends Construct {
         description:
           "A verified DR copy holds far fewer keys than the fullest verified copy of the same cache in the last 7 days (past its plan's collapseThresholdPct, or none): a FLUSHALL, mass delete or slow drain? The earlier copies are held (tier held-<tier>) until released.",
         threshold: 1,
-        missing: quiet,
+        // Each verification counts the bucket's collapses not released yet: between verifications the state holds (not
+        // breaching resolved the page 5 minutes after each), until one counts 0 (every collapse released or accepted).
+        missing: cloudwatch.TreatMissingData.IGNORE,
       });
       alarm('rdb-verify-errors', m.bucket(METRIC.rdbVerifyErrors, bucket), {
         description: 'An invocation verifying a DR copy failed (read or tagging); the verify state machine retries it from its last checkpoint.',

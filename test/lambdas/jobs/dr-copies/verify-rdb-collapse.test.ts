@@ -93,11 +93,12 @@ beforeEach(() => {
   s3.reset();
   verdicts = serveVerdicts(s3);
   objects = new Map();
+  // The copies and release records (`objects`), and what the verifier put (its verdicts and collapse marks).
   s3.on(ListObjectsV2Command).callsFake((i: { Prefix?: string }) => ({
-    Contents: [...objects.keys()]
+    Contents: [...objects.keys(), ...verdicts.bodies.keys()]
       .filter((k) => k.startsWith(i.Prefix ?? ''))
       .sort()
-      .map((Key) => ({ Key, Size: objects.get(Key)!.size })),
+      .map((Key) => ({ Key, Size: objects.get(Key)?.size ?? verdicts.bodies.get(Key)!.length })),
     IsTruncated: false,
   }));
   s3.on(GetObjectTaggingCommand).callsFake((i: { Key: string }) => ({
@@ -162,6 +163,28 @@ describe('verify-rdb: keyspace-collapse tripwire on DR copies', () => {
       /redis-dr-verdicts\/collapses\/rdr-sessions-prod-20261121-0900\.json not written/,
     );
     expect(tier('rdr-sessions-prod-20261121-0800-0001.rdb')).toBe('daily');
+  });
+
+  it("the bucket's KeyspaceCollapsed counts the collapses not released: another cache's good copy keeps it 1, a release brings it to 0", async () => {
+    verifiedCopy('rdr-sessions-prod-20261121-0800', 1000, 'daily');
+    verifiedCopy('rdr-other-prod-20261121-0800', 1000, 'daily');
+    newCopy('rdr-sessions-prod-20261121-0900-0001.rdb', small);
+    await verify('rdr-sessions-prod-20261121-0900-0001.rdb');
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET })).toBe(1);
+
+    // The next copy verified is another cache's, and good (600 keys after 1000: within the threshold).
+    deps = { ...deps, metrics: new MemoryMetrics() };
+    newCopy('rdr-other-prod-20261121-0900-0001.rdb', large);
+    await verify('rdr-other-prod-20261121-0900-0001.rdb');
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET, Target: 'other-prod' })).toBe(0);
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET })).toBe(1);
+
+    // Released (retention release's record): the next verification counts none open.
+    objects.set('redis-dr-releases/rdr-sessions-prod-20261121-0900.released.json', { size: 100, tags: {} });
+    deps = { ...deps, metrics: new MemoryMetrics() };
+    newCopy('rdr-other-prod-20261121-1000-0001.rdb', large);
+    await verify('rdr-other-prod-20261121-1000-0001.rdb');
+    expect(deps.metrics.sum('KeyspaceCollapsed', { Bucket: BUCKET })).toBe(0);
   });
 
   it('after an accepted release (retention release --accept) the new normal is the baseline: no collapse, no mark, nothing held', async () => {
