@@ -248,6 +248,7 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
   // 3. The mark, last: while it is active the snapshot Lambda puts missing holds back.
   const failedSoFar = changes.some((c) => c.outcome === 'failed');
   const state = collapseMarkState(mark);
+  let written = false;
   if (point && mark !== undefined && (state === 'active' || (o.accept && state !== 'accepted'))) {
     const to = releasedMarkValue(mark, new Date(aws.clock.now()), o.accept === true);
     const change = { what: 'collapse-mark' as const, resource: point.name, from: mark, to };
@@ -270,19 +271,17 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
         } else {
           await retry(() => tagSnapshot(deps.elasticache, point.arn, { [TAGS.collapsed]: to }));
           log({ ...change, outcome: 'done' });
-          // The snapshot Lambda puts an active mark's holds back from what it read: a run that read the mark before it was
-          // rewritten may have held a snapshot again after step 2. Once more, now that the mark asks for none.
-          const again = (await listSnapshots()).filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === o.point);
-          if (again.length > 0) {
-            await removeHolds(again);
-            await releaseCopies(true);
-          }
+          written = true;
         }
       } catch (err) {
         log({ ...change, outcome: 'failed', error: describeError(err) });
       }
     }
   }
+  // The snapshot Lambda puts an active mark's holds back from what it read: a run that read the mark before it was
+  // rewritten may have held a snapshot again after step 2. Once more, now that the mark asks for none. Its own failure
+  // is named as the holds' (the mark was written: reporting it failed would name the wrong change).
+  if (written) await removeHoldsPutBack(o.point, listSnapshots, removeHolds, () => releaseCopies(true), log);
   // 4. The release record of the DR copies (domain/points/collapse-records.ts), last as the mark: the DR verifier judges
   // the point no more (accepted: its baseline) and the DR drills no longer pass its exports over. Read back.
   if (drBucket)
@@ -297,6 +296,32 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
       ),
     );
   return { target: o.target, point: o.point, dryRun: o.dryRun === true, changes, failed: changes.filter((c) => c.outcome === 'failed').length };
+}
+
+/** After the mark is rewritten: the holds naming `point` a snapshot Lambda run put back meanwhile, removed again (and their copies). */
+async function removeHoldsPutBack(
+  point: string,
+  listSnapshots: () => Promise<TaggedSnapshot[]>,
+  removeHolds: (of: readonly TaggedSnapshot[]) => Promise<void>,
+  releaseCopies: () => Promise<void>,
+  log: (c: ReleaseChange) => void,
+): Promise<void> {
+  try {
+    const again = (await listSnapshots()).filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) === point);
+    if (again.length > 0) {
+      await removeHolds(again);
+      await releaseCopies();
+    }
+  } catch (err) {
+    log({
+      what: 'snapshot-hold',
+      resource: `(the snapshots held by ${point})`,
+      from: `${TAGS.hold} put back meanwhile?`,
+      to: '(none)',
+      outcome: 'failed',
+      error: `the mark is rewritten, but a hold put back meanwhile could not be looked for again: ${describeError(err)}; run the release again`,
+    });
+  }
 }
 
 /** The target's active collapses other than `point`, as hold candidates. */

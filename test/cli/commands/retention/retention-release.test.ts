@@ -1,4 +1,5 @@
 import { AddTagsToResourceCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-elasticache';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { FakeClock } from '../../../support/fakes.js';
 import { DR_BUCKET, PRIMARY_BUCKET } from '../../support/dr-copies.js';
-import { fakeAws } from '../../support/fake-aws.js';
+import { ACCOUNT, fakeAws } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
 
 /**
@@ -187,6 +188,27 @@ describe('retention release', () => {
     expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n').filter((l) => l.startsWith(`snapshot-hold ${A}:`))).toHaveLength(2);
+  });
+
+  it('the listing after the mark is rewritten failing: the mark is reported done once, the hold look-up failed (exit 1), never the mark failed', async () => {
+    aws.tagging.on(GetResourcesCommand).callsFake(async () => {
+      if (aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']?.startsWith('released '))
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      return {
+        ResourceTagMappingList: [...aws.state.snapshots.values()]
+          .filter((s) => s.target === 'sessions-prod')
+          .map((s) => ({
+            ResourceARN: `arn:aws:elasticache:eu-west-1:${ACCOUNT}:snapshot:${s.name}`,
+            Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+          })),
+      };
+    });
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(aws.state.snapshots.get(P)!.tags['redis-dr:collapsed']).toBe(`released 2026-11-21T12:00:00.000Z ${MARK}`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain(`FAILED collapse-mark ${P}`);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith(`collapse-mark ${P}:`))).toHaveLength(1);
+    expect(r.stderr).toContain(`FAILED snapshot-hold (the snapshots held by ${P})`);
   });
 
   it('a mark another release rewrote meanwhile (an --accept) is not overwritten from the one read at the start: exit 1 naming it; a rerun finds it done', async () => {
