@@ -295,7 +295,9 @@ export class S3BackupStore implements BackupStore {
 
   async hold(file: string, reason: string, expected?: { readonly hold: string | undefined }): Promise<void> {
     await this.retag(file, `hold ${file}`, (tags) => {
-      if (expected !== undefined && tags[TAGS.hold] !== expected.hold) throw new HoldChangedError(file, tags[TAGS.hold]);
+      // As the listing reads it: an empty tag is no hold.
+      const now = tags[TAGS.hold] || undefined;
+      if (expected !== undefined && now !== expected.hold) throw new HoldChangedError(file, now);
       return { ...tags, [TAGS.hold]: tagValue(reason) };
     });
   }

@@ -575,6 +575,10 @@ describe('S3BackupStore (aws-sdk-client-mock)', () => {
       }),
     ).rejects.toThrow('the hold on rdr-cache-20261123-0400.rdb changed since it was read: it is now (none), kept as it is');
     expect(s3.commandCalls(PutObjectTaggingCommand)).toHaveLength(2);
+    // An empty hold tag is no hold, as the listing reads it: a hold expected to find none is written.
+    s3.on(GetObjectTaggingCommand).resolves({ TagSet: [...tags, { Key: 'redis-dr:hold', Value: '' }] });
+    await store().hold('rdr-cache-20261123-0400.rdb', 'keyspace-collapsed:rdr-cache-20261123-0600.rdb', { hold: undefined });
+    expect(tagsOf(s3.commandCalls(PutObjectTaggingCommand)[2]!.args[0].input)['redis-dr:hold']).toBe('keyspace-collapsed:rdr-cache-20261123-0600.rdb');
   });
 
   it('never replaces a key already there (If-None-Match refused: 412)', async () => {
