@@ -23,6 +23,11 @@ export function exportName(snapshot: string, attempt = 1): string {
   return attempt === 1 ? snapshot : `${snapshot}-r${attempt}`;
 }
 
+/** Inverse of {@link exportName}: the snapshot an export's name (`<snapshot>` or `<snapshot>-r<n>`) was made from. */
+export function snapshotOfExport(name: string): string {
+  return name.replace(/-r([2-9]|[1-9]\d+)$/, '');
+}
+
 /** Object key of shard `shard` (1-based) of an export. */
 export function exportObjectKey(name: string, shard: number): string {
   if (!Number.isInteger(shard) || shard < 1 || shard > MAX_SHARDS) throw new Error(`shard must be 1-${MAX_SHARDS}, got ${shard}`);

@@ -5,6 +5,7 @@ import { addObjectTags, getObjectTags, listObjects } from '../../adapters/aws/s3
 import { heldTierValue, releasedTierValue } from '../../domain/plans/collapse.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
+import { snapshotOfExport } from '../../domain/points/export-objects.js';
 import { COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX, markedExportsOfKeys, releasesOfKeys } from '../../domain/points/collapse-records.js';
 import { DIMENSION, METRIC } from '../../domain/alerting/metrics.js';
 import type { MetricsSink } from '../../adapters/aws/metrics.js';
@@ -72,8 +73,8 @@ export async function putCollapsedMetrics(
     [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (p) => (await listObjects(deps.s3, bucket, `${p}${dir}`)).map((o) => o.key)),
   );
   const released = releasesOfKeys(dir, releases!);
-  const open = [...markedExportsOfKeys(dir, marks!)].filter((e) => !released.has(e.replace(/-r\d+$/, '')));
-  const ofTarget = open.filter((e) => parseSnapshotName(e.replace(/-r\d+$/, ''))?.target === target);
+  const open = [...markedExportsOfKeys(dir, marks!)].filter((e) => !released.has(snapshotOfExport(e)));
+  const ofTarget = open.filter((e) => parseSnapshotName(snapshotOfExport(e))?.target === target);
   deps.metrics.put(METRIC.keyspaceCollapsed, ofTarget.length, 'Count', { ...dims, [DIMENSION.target]: target });
   deps.metrics.put(METRIC.keyspaceCollapsed, open.length, 'Count', dims);
 }

@@ -29,7 +29,7 @@ import { describeError } from '../../adapters/aws/errors.js';
 import { throttleRetry } from '../../adapters/aws/retry.js';
 import { getObjectTags, listObjects } from '../../adapters/aws/s3/objects.js';
 import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
-import { parseExportObjectKey } from '../../domain/points/export-objects.js';
+import { parseExportObjectKey, snapshotOfExport } from '../../domain/points/export-objects.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, type HoldCandidate, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
@@ -376,5 +376,5 @@ async function drMarked(s3: S3Client, bucket: string, point: string, retry: Call
     '',
     (await listObjects(s3, bucket, `${COLLAPSE_MARK_PREFIX}${point}`, retry)).map((x) => x.key),
   );
-  return [...marks].some((e) => e === point || e.startsWith(`${point}-r`));
+  return [...marks].some((e) => snapshotOfExport(e) === point);
 }

@@ -7,6 +7,7 @@ import {
   mergeTags,
   parseExportObjectKey,
   parseShardTag,
+  snapshotOfExport,
 } from '../../../../lambdas/domain/points/export-objects.js';
 import { formatSnapshotName } from '../../../../lambdas/domain/plans/naming.js';
 import { MAX_OBJECT_TAGS } from '../../../../lambdas/domain/plans/types.js';
@@ -51,6 +52,7 @@ describe('exportObjectKey / parseExportObjectKey', () => {
         const snapshot = formatSnapshotName(t, when);
         const key = exportObjectKey(exportName(snapshot, attempt), shard);
         expect(parseExportObjectKey(key)).toEqual({ snapshot, attempt, exportName: exportName(snapshot, attempt), shard });
+        expect(snapshotOfExport(exportName(snapshot, attempt))).toBe(snapshot);
       }),
     );
   });

@@ -57,6 +57,27 @@ async function putShard(i: number, shard: number, shards: number, body: Buffer, 
   );
 }
 
+/** `target`'s point 0 whole (one shard) and point 1 of two shards; the key of point 1's shard 2 (the one a test deletes). */
+async function putWholeAndTwoShardPoints(target: string): Promise<string> {
+  await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), target);
+  await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), target);
+  await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), target);
+  return exportObjectKey(point(1, target), 2);
+}
+
+/** Deletes `key` from the DR bucket once a request of `aws`'s DR client has been answered and `after(command, input)` says now. */
+function deleteAfter(aws: OperatorClients, key: string, after: (command: string, input: { Key?: string; Prefix?: string }) => boolean): void {
+  aws.s3(config.dr.region).middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (after(context.commandName ?? '', args.input as { Key?: string; Prefix?: string }))
+        await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: key }));
+      return out;
+    },
+    { step: 'initialize' },
+  );
+}
+
 beforeAll(async () => {
   moto = await startMotoS3();
   restoreCredentials = useMotoCredentials();
@@ -186,24 +207,15 @@ describe('history -c <config> --plan <name>', () => {
     // sessions-edge: point 0 whole (one shard), point 1 of two shards, shard 2 deleted once the listing has read both shards
     // (each shard's tags and, for its verdict, its current version: HeadObject; the two go out together, so the deletion
     // waits for all four, else a HEAD still on its way finds shard 2 gone and the listing, not the read, names the hole).
-    await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), 'sessions-edge');
-    await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), 'sessions-edge');
-    await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), 'sessions-edge');
-    const gone = exportObjectKey(point(1, 'sessions-edge'), 2);
+    const gone = await putWholeAndTwoShardPoints('sessions-edge');
     const aws = new OperatorClients(config);
     const shards = [1, 2].map((n) => exportObjectKey(point(1, 'sessions-edge'), n));
     const listingReads = new Set<string>();
-    aws.s3(config.dr.region).middlewareStack.add(
-      (next, context) => async (args) => {
-        const out = await next(args);
-        const key = (args.input as { Key?: string }).Key ?? '';
-        if (!['GetObjectTaggingCommand', 'HeadObjectCommand'].includes(context.commandName ?? '') || !shards.includes(key)) return out;
-        listingReads.add(`${context.commandName} ${key}`);
-        if (listingReads.size === 4) await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
-        return out;
-      },
-      { step: 'initialize' },
-    );
+    deleteAfter(aws, gone, (command, input) => {
+      if (!['GetObjectTaggingCommand', 'HeadObjectCommand'].includes(command) || !shards.includes(input.Key ?? '')) return false;
+      listingReads.add(`${command} ${input.Key}`);
+      return listingReads.size === 4;
+    });
     const plan = config.plans.find((p) => p.name === 'sessions')!;
     const r = await keyHistoryOf({ plan: { config, aws, plan }, target: 'sessions-edge', key: Buffer.from('user:9') });
     expect(listingReads.size).toBe(4);
@@ -213,10 +225,7 @@ describe('history -c <config> --plan <name>', () => {
 
   it('names a point whose shard went between the listing and its tag read as incomplete, not its bucket as unreadable', async () => {
     // sessions-late: point 0 whole, point 1 of two shards, shard 2 deleted as soon as the listing has named it.
-    await putShard(0, 1, 1, await rdbOf((c) => c.set('user:9', 'v0')), 'sessions-late');
-    await putShard(1, 1, 2, await rdbOf((c) => c.set('user:9', 'v1')), 'sessions-late');
-    await putShard(1, 2, 2, await rdbOf((c) => c.set('other', 'x')), 'sessions-late');
-    const gone = exportObjectKey(point(1, 'sessions-late'), 2);
+    const gone = await putWholeAndTwoShardPoints('sessions-late');
     const late = {
       ...config,
       plans: config.plans.map((p) =>
@@ -225,16 +234,7 @@ describe('history -c <config> --plan <name>', () => {
     };
     const aws = new OperatorClients(late);
     let listings = 0;
-    aws.s3(config.dr.region).middlewareStack.add(
-      (next, context) => async (args) => {
-        const out = await next(args);
-        const prefix = (args.input as { Prefix?: string }).Prefix ?? '';
-        if (context.commandName === 'ListObjectsV2Command' && prefix.startsWith('rdr-sessions-late-') && ++listings === 1)
-          await moto.client.send(new DeleteObjectCommand({ Bucket: dr, Key: gone }));
-        return out;
-      },
-      { step: 'initialize' },
-    );
+    deleteAfter(aws, gone, (command, input) => command === 'ListObjectsV2Command' && (input.Prefix ?? '').startsWith('rdr-sessions-late-') && ++listings === 1);
     const plan = late.plans.find((p) => p.name === 'sessions')!;
     const r = await keyHistoryOf({ plan: { config: late, aws, plan }, target: 'sessions-late', key: Buffer.from('user:9') });
     expect(listings).toBe(1);
