@@ -105,10 +105,13 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
     return;
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ ...released, failed: 0, changes: lines }, null, 2)}\n`);
-  else
+  else {
+    const later = [...new Set((released.moved ?? []).map((m) => m.to))].join(', ');
+    const moved = later ? `; ${released.moved!.length} stay held, by the later collapse ${later}` : '';
     process.stdout.write(
       released.dryRun
-        ? `dry run: would release ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} would be the new baseline` : ''}; nothing changed\n`
-        : `released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`,
+        ? `dry run: would release ${released.released.length} backup(s) held by ${released.point} in ${store.url}${moved.replace('stay', 'would stay')}${released.accepted ? `; ${released.accepted} would be the new baseline` : ''}; nothing changed\n`
+        : `released ${released.released.length} backup(s) held by ${released.point} in ${store.url}${moved}${released.accepted ? `; ${released.accepted} is the new baseline` : ''}\n`,
     );
+  }
 }

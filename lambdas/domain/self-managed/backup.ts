@@ -6,7 +6,7 @@
  * file is a recovery point whose "snapshot name" is its file name without
  * `.rdb`. Pure: no I/O, no clock.
  */
-import { parseCollapseHold, type Collapse } from '../plans/collapse.js';
+import { collapseHold, parseCollapseHold, type Collapse } from '../plans/collapse.js';
 import { baselinePoint, collapseMarkState, isGoodMark, judgePoint } from '../points/collapse-points.js';
 import { selectExpired, type RetentionDecision } from '../plans/retention.js';
 import { formatSnapshotName, parseSnapshotName } from '../plans/naming.js';
@@ -261,12 +261,29 @@ export function backupsToHold(files: readonly StoredBackup[], target: string, co
 
 /** What releasing the hold of a collapsed point touches. */
 export interface HoldRelease {
-  /** Backups whose hold names the point. */
+  /** Backups whose hold names the point, freed by the release (those in `moves` are not). */
   readonly held: readonly string[];
   /** The point itself when it is marked collapsed (accepted on release: it becomes the baseline later backups are judged against). */
   readonly collapsed?: string;
   /** The later backups of the same episode (marked collapsed, up to the first good one): accepted with it. */
   readonly episode?: readonly string[];
+  /**
+   * Backups the point holds that a later collapse, still active (not of this episode), holds as well: their hold moves
+   * to it (backupsToHold's rule: every backup up to a collapse), never freed. A backup run judges a collapse once, so
+   * nothing would put such a hold back.
+   */
+  readonly moves?: readonly HoldMove[];
+}
+
+/** A hold that moves to a later active collapse on a release. */
+export interface HoldMove {
+  readonly file: string;
+  /** The later collapsed backup that holds it now. */
+  readonly to: string;
+  /** Its hold value: the one that collapse gave its other backups (with their expiry), or a new one from the collapse's time. */
+  readonly hold: string;
+  /** The hold it had (the released one), for the store's write over what was read. */
+  readonly from: string;
 }
 
 /** The backups of `target` a release of collapsed `point` frees. */
@@ -291,7 +308,33 @@ export function backupHoldRelease(files: readonly StoredBackup[], target: string
       episode.push(f.file);
     }
   }
-  return { held, ...(self ? { collapsed: self.file } : {}), ...(episode.length > 0 ? { episode } : {}) };
+  const moves = laterCollapseMoves(ours, point, held, episode);
+  const freed = held.filter((f) => !moves.some((m) => m.file === f));
+  return {
+    held: freed,
+    ...(self ? { collapsed: self.file } : {}),
+    ...(episode.length > 0 ? { episode } : {}),
+    ...(moves.length > 0 ? { moves } : {}),
+  };
+}
+
+/** The holds of `held` (held by collapsed `point`) that the first active collapse after each, outside `episode`, takes. */
+function laterCollapseMoves(ours: readonly StoredBackup[], point: string, held: readonly string[], episode: readonly string[]): HoldMove[] {
+  const time = (file: string) => parseBackupFileName(file)?.at.getTime();
+  const active = ours
+    .filter((f) => f.file !== point && !episode.includes(f.file) && isCollapsed(f) && time(f.file) !== undefined)
+    .sort((a, b) => time(a.file)! - time(b.file)!);
+  if (active.length === 0) return [];
+  const byFile = new Map(ours.map((f) => [f.file, f]));
+  return held.flatMap((file) => {
+    const t = time(file);
+    const to = t === undefined ? undefined : active.find((c) => time(c.file)! > t);
+    if (!to) return [];
+    // The value that collapse gave the backups it held (its expiry), else one from its own time with the default days.
+    const given = ours.find((f) => f.hold !== undefined && parseCollapseHold(f.hold) === to.file)?.hold;
+    const hold = given ?? collapseHold({ point: to.file }, new Date(time(to.file)!));
+    return [{ file, to: to.file, hold, from: byFile.get(file)!.hold! }];
+  });
 }
 
 /** The tier of a backup taken at `at`, after the target's backups already stored. */

@@ -7,8 +7,8 @@
  * data, or accepted the smaller keyspace), so later backups are judged
  * against it. Each change is logged.
  */
-import type { BackupStore } from '../../adapters/storage/backup-store.js';
-import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName } from '../../domain/self-managed/backup.js';
+import { HoldChangedError, type BackupStore } from '../../adapters/storage/backup-store.js';
+import { BACKUP_EXTENSION, backupHoldRelease, parseBackupFileName, type HoldMove } from '../../domain/self-managed/backup.js';
 import { collapseHoldName } from '../../domain/plans/holds.js';
 import { releasedMarkValue } from '../../domain/points/collapse-points.js';
 
@@ -20,6 +20,8 @@ export interface BackupHoldReleased {
   readonly hold: string;
   /** Backups whose hold was removed. */
   readonly released: readonly string[];
+  /** Backups whose hold moved to a later collapse still active (not freed: that collapse holds them too). */
+  readonly moved?: readonly Pick<HoldMove, 'file' | 'to'>[];
   /** The collapsed point, when its collapse mark was removed. */
   readonly accepted?: string;
   /** The later collapses of the same episode (up to the first good backup), accepted with it: one release for one episode. */
@@ -52,11 +54,30 @@ export async function releaseBackupHold(
     );
   }
   const hold = collapseHoldName(file);
-  const { held, collapsed, episode = [] } = backupHoldRelease(await store.list(), target, file);
-  if (held.length === 0 && collapsed === undefined) {
+  const { held, collapsed, episode = [], moves = [] } = backupHoldRelease(await store.list(), target, file);
+  if (held.length === 0 && moves.length === 0 && collapsed === undefined) {
     throw new Error(
       `nothing in ${store.url} is held by ${hold}, and ${file} is not marked collapsed: check --point (the collapsed backup the run named) and --target`,
     );
+  }
+  // First the holds a later active collapse takes over: a backup is never free between the two.
+  const moved: Pick<HoldMove, 'file' | 'to'>[] = [];
+  for (const m of moves) {
+    const why = `a later collapse, ${m.to}, is still active and holds it too`;
+    if (dryRun) {
+      moved.push({ file: m.file, to: m.to });
+      log(`would move the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
+      continue;
+    }
+    try {
+      await store.hold(m.file, m.hold, { hold: m.from });
+    } catch (err) {
+      if (!(err instanceof HoldChangedError)) throw err;
+      log(`kept ${store.url}/${m.file}: its hold changed since the listing (${err.now}); not this release's`);
+      continue;
+    }
+    moved.push({ file: m.file, to: m.to });
+    log(`moved the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
   }
   const released: string[] = [];
   for (const f of held) {
@@ -92,6 +113,7 @@ export async function releaseBackupHold(
     point: file,
     hold,
     released,
+    ...(moved.length > 0 ? { moved } : {}),
     ...(collapsed !== undefined ? { accepted: collapsed } : {}),
     ...(episode.length > 0 ? { episode } : {}),
     ...(dryRun ? { dryRun } : {}),

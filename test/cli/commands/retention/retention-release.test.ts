@@ -11,6 +11,7 @@ import { FakeClock } from '../../../support/fakes.js';
 import { DR_BUCKET, PRIMARY_BUCKET } from '../../support/dr-copies.js';
 import { ACCOUNT, fakeAws } from '../../support/fake-aws.js';
 import { runInProcess } from '../../support/in-process.js';
+import { backupPutter } from '../../../support/stored-backup.js';
 
 /**
  * `retention release`: the hold of a keyspace collapse ended — copies' tier
@@ -347,24 +348,21 @@ describe('retention release --destination (self-managed backups)', () => {
   );
 
   /** Backups of `cache` written through the real store: two good ones held by the collapsed third. */
-  async function collapsedDestination(): Promise<{ dir: string; store: FileBackupStore }> {
+  async function collapsedDestination(o: { readonly laterCollapse?: boolean } = {}): Promise<{ dir: string; store: FileBackupStore }> {
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-release-'));
     dirs.push(dir);
     const store = new FileBackupStore(dir);
-    const put = async (file: string, keys: number, collapsed?: string) => {
-      const body = (async function* () {
-        yield Buffer.from(`REDIS0011 ${file}`);
-      })();
-      await store.write(file, body, { tier: 'hourly', target: 'cache', createdAt: '2026-11-21T10:00:00Z' }, () => ({
-        keys,
-        rdbVersion: 11,
-        ...(collapsed ? { collapsed } : {}),
-      }));
-    };
+    const put = backupPutter(store);
     await put('rdr-cache-20261121-0800.rdb', 1000);
     await put('rdr-cache-20261121-0900.rdb', 1000);
     await put('rdr-cache-20261121-1000.rdb', 0, 'rdr-cache-20261121-1000.rdb holds 0 keys');
     for (const f of ['rdr-cache-20261121-0800.rdb', 'rdr-cache-20261121-0900.rdb']) await store.hold(f, 'keyspace-collapsed:rdr-cache-20261121-1000.rdb');
+    if (o.laterCollapse) {
+      // Full again at 11:00, collapsed again at 12:00 (holding 11:00; the two before keep 10:00's hold), not released.
+      await put('rdr-cache-20261121-1100.rdb', 1000);
+      await put('rdr-cache-20261121-1200.rdb', 0, 'rdr-cache-20261121-1200.rdb holds 0 keys');
+      await store.hold('rdr-cache-20261121-1100.rdb', 'keyspace-collapsed:rdr-cache-20261121-1200.rdb');
+    }
     return { dir, store };
   }
 
@@ -382,6 +380,20 @@ describe('retention release --destination (self-managed backups)', () => {
     expect(listed.filter((b) => b.collapsed !== undefined)).toEqual([
       expect.objectContaining({ file: 'rdr-cache-20261121-1000.rdb', collapsed: expect.stringMatching(/^accepted \S+ /) }),
     ]);
+  });
+
+  it('says which backups stay held by a later collapse still active, and frees none of them (exit 0)', async () => {
+    const { dir, store } = await collapsedDestination({ laterCollapse: true });
+    const r = await runInProcess(['retention', 'release', '--destination', `file://${dir}`, '--target', 'cache', '--point', 'rdr-cache-20261121-1000'], {
+      clock,
+    });
+    expect(r.stdout).toBe(
+      `released 0 backup(s) held by rdr-cache-20261121-1000.rdb in file://${dir}; 2 stay held, by the later collapse rdr-cache-20261121-1200.rdb; rdr-cache-20261121-1000.rdb is the new baseline\n`,
+    );
+    expect(r.code).toBe(0);
+    expect((await store.list()).filter((b) => b.hold !== undefined).map((b) => b.file)).toEqual(
+      ['0800', '0900', '1100'].map((t) => `rdr-cache-20261121-${t}.rdb`),
+    );
   });
 
   it('--dry-run names every release it would make and makes none (the same job, writes off; exit 0)', async () => {

@@ -215,11 +215,34 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
     const afterHold = files.map((f) =>
       ['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'].includes(f.file) ? { ...f, hold: 'keyspace-collapsed:rdr-a-20261123-0500.rdb' } : f,
     );
+    // 02:00 is before 03:00's collapse, never released: it stays held, by that collapse (the first active one after it).
     expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0500.rdb')).toEqual({
-      held: ['rdr-a-20261123-0200.rdb', 'rdr-a-20261123-0400.rdb'],
+      held: ['rdr-a-20261123-0400.rdb'],
       collapsed: 'rdr-a-20261123-0500.rdb',
+      moves: [
+        {
+          file: 'rdr-a-20261123-0200.rdb',
+          to: 'rdr-a-20261123-0300.rdb',
+          hold: 'keyspace-collapsed:rdr-a-20261123-0300.rdb until=2026-12-23T03:00:00Z',
+          from: 'keyspace-collapsed:rdr-a-20261123-0500.rdb',
+        },
+      ],
     });
-    expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0030.rdb')).toEqual({ held: ['rdr-a-20261123-0100.rdb'] });
+    // 01:00 is before 03:00's collapse, still active: its hold moves there (from the collapse's time, the default days).
+    expect(backupHoldRelease(afterHold, 'a', 'rdr-a-20261123-0030.rdb')).toEqual({
+      held: [],
+      moves: [
+        {
+          file: 'rdr-a-20261123-0100.rdb',
+          to: 'rdr-a-20261123-0300.rdb',
+          hold: 'keyspace-collapsed:rdr-a-20261123-0300.rdb until=2026-12-23T03:00:00Z',
+          from: 'keyspace-collapsed:rdr-a-20261123-0030.rdb',
+        },
+      ],
+    });
+    // Once 03:00 and 05:00 are accepted, nothing later is active: freed.
+    const accepted = afterHold.map((f) => (f.collapsed ? { ...f, collapsed: `accepted 2026-11-23T06:00:00Z ${f.collapsed}` } : f));
+    expect(backupHoldRelease(accepted, 'a', 'rdr-a-20261123-0030.rdb')).toEqual({ held: ['rdr-a-20261123-0100.rdb'] });
   });
 });
 
