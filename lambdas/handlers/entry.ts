@@ -45,12 +45,12 @@ export const metricsSink: MetricsSink = powertoolsSink(metrics);
 
 /**
  * An AWS SDK v3 client with the project's retry settings and socket bounds, traced by X-Ray. `idleMs`: how long
- * its socket may stay idle when that is not a control plane's minute (a Lambda invoked synchronously:
- * SOCKET_BOUNDS.invokeIdleMs); S3 takes its own.
+ * its socket may stay idle when that is not a control plane's minute or S3's five (a Lambda invoked synchronously:
+ * SOCKET_BOUNDS.invokeIdleMs; an S3 client for server-side copies: SOCKET_BOUNDS.copyIdleMs).
  */
 export function awsClient<C extends object>(create: new (config: ReturnType<typeof sdkClientConfig>) => C, idleMs?: number): C {
   // S3 with the one S3 configuration (path-style under a custom endpoint).
-  return tracer.captureAWSv3Client(new create((create as unknown) === S3Client ? s3ClientConfig() : sdkClientConfig(idleMs)));
+  return tracer.captureAWSv3Client(new create((create as unknown) === S3Client ? s3ClientConfig(process.env, idleMs) : sdkClientConfig(idleMs)));
 }
 
 let scheduled: ScheduledDeps | undefined;

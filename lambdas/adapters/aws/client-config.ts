@@ -18,10 +18,16 @@ export const TUNING = { concurrency: 16, throttleDelayMs: 100, busyDelayMs: 5_00
  * - `idleMs`: no byte either way for this long (the socket's idle time, not the request's: a long download or upload
  *   that keeps moving is never cut). The control planes (ElastiCache, STS, CloudFormation, …) answer in seconds.
  * - `dataIdleMs`: S3's. A reader that stops reading (back-pressure from a slow target) leaves the socket idle, so a
- *   generous bound; S3 keeps a long CopyObject or CompleteMultipartUpload busy with whitespace while it works.
+ *   generous bound; S3 keeps a long CompleteMultipartUpload busy with whitespace while it works (its API reference
+ *   says so).
+ * - `copyIdleMs`: a server-side copy's (CopyObject up to 5 GiB, UploadPartCopy of a part up to 5 GiB). S3's reference
+ *   promises no whitespace for these: the copy's answer (a 200 that may carry the error) comes when it is done, the
+ *   caller "must stay connected until the entire response" arrives, and how long a 5 GiB copy takes is not stated
+ *   (SDK reports name a 1 GB copy waiting past a client's header timeout: aws-sdk-go-v2#712). So no bound shorter
+ *   than the function that copies: past a Lambda's 15 minutes, as `invokeIdleMs`; its own timeout ends it first.
  * - `invokeIdleMs`: Lambda's Invoke waits with nothing on the socket while the function runs (at most 15 minutes).
  */
-export const SOCKET_BOUNDS = { connectMs: 10_000, idleMs: 60_000, dataIdleMs: 300_000, invokeIdleMs: 16 * 60_000 } as const;
+export const SOCKET_BOUNDS = { connectMs: 10_000, idleMs: 60_000, dataIdleMs: 300_000, copyIdleMs: 16 * 60_000, invokeIdleMs: 16 * 60_000 } as const;
 
 /** The request handler's options for a client whose socket may stay idle for `idleMs` ({@link SOCKET_BOUNDS}). */
 export interface SocketBoundsOptions {

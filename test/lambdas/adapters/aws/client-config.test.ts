@@ -64,6 +64,8 @@ describe('socket bounds', () => {
     expect(sdkClientConfig().requestHandler).toEqual({ connectionTimeout: 10_000, socketTimeout: 60_000 });
     expect(s3ClientConfig({}).requestHandler).toEqual({ connectionTimeout: 10_000, socketTimeout: 300_000 });
     expect(SOCKET_BOUNDS.invokeIdleMs).toBeGreaterThan(15 * 60_000);
+    // A server-side copy is silent until done: no bound shorter than a function that copies (handlers/drill-seed-copy).
+    expect(SOCKET_BOUNDS.copyIdleMs).toBeGreaterThan(15 * 60_000);
     // The storage client (destinations, s3:// sources) keeps them beside its socket count.
     const handler = storageS3Client({ concurrency: 64 }).config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> };
     const resolved = await handler.configProvider;
