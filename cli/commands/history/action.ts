@@ -127,7 +127,13 @@ function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where
     for (const u of result.indexUnused ?? [])
       lines.push(`index not used (point ${u.point}): ${u.why}; move or remove that .keys file so it is not tried at every open (nothing rewrites it)`);
     if (result.rows) lines.push(...rowsTable(result.rows, result.unreadable, options.show ?? false));
-    else if (result.changes!.length === 0) lines.push('no key matching it appeared, changed or vanished between these points');
+    else if (result.changes!.length === 0)
+      lines.push(
+        result.unreadable.length === 0
+          ? 'no key matching it appeared, changed or vanished between these points'
+          : // Not "no change": a point not read may hold one, and a change across it is measured only between points read.
+            `no change seen between the ${result.points.length} point(s) read; ${result.unreadable.length} could not be read (below), so a change at or across them is not known`,
+      );
     else {
       // A point that could not be read in its place (a change after it is measured from the point read before it).
       const rows: { point: string; cells: string[] }[] = [

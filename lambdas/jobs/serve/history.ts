@@ -91,31 +91,40 @@ interface Point {
   readonly sha256?: string;
 }
 
-/** From the last point before `since` on (all of them without it). */
-function fromSince<P extends { readonly at: Date }>(points: P[], since: Date | undefined): P[] {
-  if (!since) return points;
+/** The points to read, and the ones before them (kept, and read only when the point before `since` cannot be). */
+interface PointsOf {
+  readonly target: string;
+  readonly points: Point[];
+  /** The points before the baseline of `since`, oldest first: the next baseline when one cannot be read. */
+  readonly earlier: Point[];
+}
+
+/** From the last point before `since` on (all of them without it), and the points before that one. */
+function fromSince(points: Point[], since: Date | undefined): Pick<PointsOf, 'points' | 'earlier'> {
+  if (!since) return { points, earlier: [] };
   const first = points.findIndex((p) => p.at.getTime() >= since.getTime());
-  return first < 0 ? points.slice(-1) : points.slice(Math.max(0, first - 1));
+  const from = first < 0 ? Math.max(0, points.length - 1) : Math.max(0, first - 1);
+  return { points: points.slice(from), earlier: points.slice(0, from) };
 }
 
 /** The recovery points of the plan's target (`o.target`, else its one named target), oldest first. */
-async function planPointsOf(o: HistoryOptions, h: HistoryPlan): Promise<{ target: string; points: Point[] }> {
+async function planPointsOf(o: HistoryOptions, h: HistoryPlan): Promise<PointsOf> {
   const target = planTarget(h.plan, o.target);
   const found = await configPoints(h.config, h.aws, target);
   if (found.length === 0)
     throw new UsageError(
       `plan ${h.plan.name}: no .rdb copy of ${target} in the export or DR bucket (copies appear after the plan's first export), so there is nothing to follow`,
     );
-  const points = found.map((p) => ({
+  const points: Point[] = found.map((p) => ({
     file: p.point,
     at: p.at,
     ...(p.location ? { locations: () => shardLocations(p.location!) } : { problem: p.problem ?? 'no usable copy' }),
   }));
-  return { target, points: fromSince(points, o.since) };
+  return { target, ...fromSince(points, o.since) };
 }
 
 /** The backups of the one target (or `target`) at `from`, oldest first, from the last one before `since` on. */
-async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Point[] }> {
+async function pointsOf(o: HistoryOptions): Promise<PointsOf> {
   if (o.plan) return planPointsOf(o, o.plan);
   if (o.from === undefined) throw new UsageError('history needs --from <destination>, or -c <config> --plan <name>');
   const store = await openBackupStore(o.from, o.s3Endpoint, '--from', 'source');
@@ -128,7 +137,7 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
         ? `--from ${o.from} holds no backup: nothing to follow (redis-dr backup writes them)`
         : `--from ${o.from} holds backups of ${targets.join(', ')}: name one with --target`,
     );
-  const points = named
+  const points: Point[] = named
     .filter((x) => x.p!.target === target)
     .map((x) => ({
       file: x.f.file,
@@ -139,7 +148,7 @@ async function pointsOf(o: HistoryOptions): Promise<{ target: string; points: Po
     }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   if (points.length === 0) throw new UsageError(`--target ${o.target}: ${o.from} holds no backup of it (it holds ${targets.join(', ') || 'none'})`);
-  return { target, points: fromSince(points, o.since) };
+  return { target, ...fromSince(points, o.since) };
 }
 
 /**
@@ -194,75 +203,91 @@ function pointFault(err: unknown): string | undefined {
   return `S3 failed for good: ${errorName(err) === 'Error' ? (err as Error).message : describeError(err)}`;
 }
 
+/** What the points read so far gave, filled by {@link readPoint}. */
+interface Gathered {
+  readonly unreadable: { point: string; why: string }[];
+  readonly read: string[];
+  readonly atPoints: KeyAtPoint[];
+  readonly digests: PointDigests[];
+  readonly indexUnused: { point: string; why: string }[];
+}
+
+/** Reads one point into `g` (its key, or the keys `match` takes): true when read, false when it is a hole (named in `g.unreadable`). */
+async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => boolean) | undefined, g: Gathered): Promise<boolean> {
+  const db = o.db ?? 0;
+  if (!p.locations) {
+    g.unreadable.push({ point: p.file, why: p.problem! });
+    return false;
+  }
+  // A copy listed complete may have lost a shard by the read (shardLocations refuses it): a hole, as a copy that will not open.
+  let locations: string[];
+  try {
+    locations = await p.locations();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    g.unreadable.push({ point: p.file, why: err.message });
+    return false;
+  }
+  // A block of an S3 copy's index that does not check out is met only as it is fetched: the point is then opened
+  // again with no index tried (read whole and verified, as a local file with a damaged index is at open), not left a hole.
+  let indexesUnused: string | undefined;
+  for (;;) {
+    let opened: OpenedPoint;
+    try {
+      opened = await openPoint(locations, o.s3Endpoint, o.maxValueBytes, indexesUnused, p.sha256);
+    } catch (err) {
+      const why = err instanceof UsageError ? err.message : pointFault(err);
+      if (why === undefined) throw err;
+      g.unreadable.push({ point: p.file, why });
+      return false;
+    }
+    try {
+      if (o.key !== undefined) {
+        const found = await keyAt(opened, db, o.key, p.at);
+        g.atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
+      } else g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, p.at) });
+      for (const why of opened.indexUnused) g.indexUnused.push({ point: p.file, why });
+      g.read.push(p.file);
+      return true;
+    } catch (err) {
+      // One point's fault is a hole in the history, as a copy that will not open: the other points are still read.
+      const why = pointFault(err);
+      if (why !== undefined) {
+        g.unreadable.push({ point: p.file, why });
+        return false;
+      }
+      if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;
+      indexesUnused = `its key index (${INDEX_SUFFIX}) does not check out: ${err.problem}`;
+    } finally {
+      opened.close();
+    }
+  }
+}
+
 /** Follows `o.key` (or `o.match`) through the destination's backups. */
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
-  const db = o.db ?? 0;
-  const { target, points } = await pointsOf(o);
-  const unreadable: { point: string; why: string }[] = [];
-  const read: string[] = [];
-  const atPoints: (KeyAtPoint & { shown?: KeyValue })[] = [];
-  const digests: PointDigests[] = [];
-  const indexUnused: { point: string; why: string }[] = [];
+  const { target, points, earlier } = await pointsOf(o);
+  const g: Gathered = { unreadable: [], read: [], atPoints: [], digests: [], indexUnused: [] };
   const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
-  for (const p of points) {
-    if (!p.locations) {
-      unreadable.push({ point: p.file, why: p.problem! });
-      continue;
-    }
-    // A copy listed complete may have lost a shard by the read (shardLocations refuses it): a hole, as a copy that will not open.
-    let locations: string[];
-    try {
-      locations = await p.locations();
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      unreadable.push({ point: p.file, why: err.message });
-      continue;
-    }
-    // A block of an S3 copy's index that does not check out is met only as it is fetched: the point is then opened
-    // again with no index tried (read whole and verified, as a local file with a damaged index is at open), not left a hole.
-    let indexesUnused: string | undefined;
-    for (;;) {
-      let opened: OpenedPoint;
-      try {
-        opened = await openPoint(locations, o.s3Endpoint, o.maxValueBytes, indexesUnused, p.sha256);
-      } catch (err) {
-        const why = err instanceof UsageError ? err.message : pointFault(err);
-        if (why === undefined) throw err;
-        unreadable.push({ point: p.file, why });
-        break;
-      }
-      try {
-        if (o.key !== undefined) {
-          const found = await keyAt(opened, db, o.key, p.at);
-          atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
-        } else digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, p.at) });
-        for (const why of opened.indexUnused) indexUnused.push({ point: p.file, why });
-        read.push(p.file);
-        break;
-      } catch (err) {
-        // One point's fault is a hole in the history, as a copy that will not open: the other points are still read.
-        const why = pointFault(err);
-        if (why !== undefined) {
-          unreadable.push({ point: p.file, why });
-          break;
-        }
-        if (!(err instanceof IndexDamaged) || indexesUnused !== undefined) throw err;
-        indexesUnused = `its key index (${INDEX_SUFFIX}) does not check out: ${err.problem}`;
-      } finally {
-        opened.close();
-      }
-    }
-  }
+  for (const p of points) await readPoint(o, p, match, g);
+  // --since's baseline (the point before it) a hole: the point before that is the baseline, and so on back, so the
+  // first point from --since on is measured against one read (each tried and not read is named), never taken as the first.
+  const since = o.since;
+  if (since && points[0] && points[0].at.getTime() < since.getTime() && !g.read.includes(points[0].file))
+    for (const p of [...earlier].reverse()) if (await readPoint(o, p, match, g)) break;
+  const time = new Map([...earlier, ...points].map((p) => [p.file, p.at.getTime()]));
+  const byTime = (a: string, b: string) => time.get(a)! - time.get(b)!;
+  const read = [...g.read].sort(byTime);
+  const unreadable = [...g.unreadable].sort((a, b) => byTime(a.point, b.point));
   const readSet = new Set(read);
-  const unproven = points.filter((p) => p.unproven && readSet.has(p.file)).map((p) => p.file);
-  const named = { ...(unproven.length > 0 ? { unproven } : {}), ...(indexUnused.length > 0 ? { indexUnused } : {}) };
+  const unproven = [...earlier, ...points].filter((p) => p.unproven && readSet.has(p.file)).map((p) => p.file);
+  const named = { ...(unproven.length > 0 ? { unproven: unproven.sort(byTime) } : {}), ...(g.indexUnused.length > 0 ? { indexUnused: g.indexUnused } : {}) };
   if (o.key !== undefined) {
-    const byPoint = new Map(atPoints.map((p) => [p.point, p.value]));
-    const rows = keyHistory(atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));
+    const byPoint = new Map(g.atPoints.map((p) => [p.point, p.value]));
+    const rows = keyHistory(g.atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));
     return { target, points: read, unreadable, rows, ...named };
   }
-  const since = o.since;
-  const changes = changedKeys(digests).filter((c) => !since || c.at.getTime() >= since.getTime());
+  const changes = changedKeys(g.digests).filter((c) => !since || c.at.getTime() >= since.getTime());
   return { target, points: read, unreadable, changes, ...named };
 }

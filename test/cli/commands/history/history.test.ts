@@ -46,6 +46,18 @@ async function indexedDest(name: string): Promise<string> {
   return dest;
 }
 
+/** A destination of its own holding the backups of `hours`, the one of `corrupt` with a byte flipped (it will not verify). */
+function destWithHole(name: string, hours: readonly number[], corrupt: number): string {
+  const dest = join(root, name);
+  mkdirSync(dest);
+  for (const h of hours) {
+    const bytes = readFileSync(join(root, 'dest', backupFileName('cache', at(h))));
+    if (h === corrupt) bytes[bytes.length - 12]! ^= 0xff;
+    writeFileSync(join(dest, backupFileName('cache', at(h))), bytes);
+  }
+  return dest;
+}
+
 describe('redis-dr history', () => {
   it('prints a row per point with the change marked, and the values with --show', async () => {
     const r = await cli('history', 'user:1', '--from', `file://${join(root, 'dest')}`, '--show');
@@ -75,13 +87,7 @@ describe('redis-dr history', () => {
   }, 30_000);
 
   it('exits 1 naming a point it could not read', async () => {
-    const dest = join(root, 'bad');
-    mkdirSync(dest);
-    copyFileSync(join(root, 'dest', backupFileName('cache', at(1))), join(dest, backupFileName('cache', at(1))));
-    const bytes = readFileSync(join(root, 'dest', backupFileName('cache', at(2))));
-    bytes[bytes.length - 12]! ^= 0xff;
-    writeFileSync(join(dest, backupFileName('cache', at(2))), bytes);
-    copyFileSync(join(root, 'dest', backupFileName('cache', at(3))), join(dest, backupFileName('cache', at(3))));
+    const dest = destWithHole('bad', [1, 2, 3], 2);
     const r = await inWorker('history', 'user:1', '--from', `file://${dest}`, '--json');
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout) as { rows: unknown[]; unreadable: { point: string }[] };
@@ -107,6 +113,27 @@ describe('redis-dr history', () => {
           .join(' '),
       ),
     ).toEqual(['UNREADABLE (below)', 'changed user:1']);
+  }, 30_000);
+
+  it('--since: a baseline that cannot be read is replaced by the point before it, and no change is never said across a hole (rev34)', async () => {
+    const dest = destWithHole('bad-baseline', [1, 2, 3], 2);
+    // From 03:00 on: the baseline (02:00) is corrupt, 01:00 ('one') is read instead, so 03:00's 'two' is a change.
+    const since = at(3).toISOString();
+    const matched = await inWorker('history', '--match', 'user:*', '--since', since, '--from', `file://${dest}`, '--json');
+    expect(matched.status).toBe(1);
+    const m = JSON.parse(matched.stdout) as { points: string[]; unreadable: { point: string }[]; changes: { point: string; change: string }[] };
+    expect(m.points).toEqual([backupFileName('cache', at(1)), backupFileName('cache', at(3))]);
+    expect(m.unreadable.map((u) => u.point)).toEqual([backupFileName('cache', at(2))]);
+    expect(m.changes.map((c) => [c.point, c.change])).toEqual([[backupFileName('cache', at(3)), 'changed']]);
+    const one = await inWorker('history', 'user:1', '--since', since, '--from', `file://${dest}`, '--json');
+    expect(one.status).toBe(1);
+    expect((JSON.parse(one.stdout) as { rows: { change: string }[] }).rows.map((r) => r.change)).toEqual(['first', 'changed']);
+    // No point before the unreadable baseline: one point read, nothing measured, and said so (not "no change").
+    const alone = destWithHole('bad-first', [2, 3], 2);
+    const text = await inWorker('history', '--match', 'user:*', '--since', since, '--from', `file://${alone}`);
+    expect(text.status).toBe(1);
+    expect(text.stdout).not.toContain('no key matching it appeared, changed or vanished');
+    expect(text.stdout).toContain('no change seen between the 1 point(s) read; 1 could not be read (below), so a change at or across them is not known');
   }, 30_000);
 
   it('exits 1 naming a point changed after its key index was written, never reporting the changed value as history', async () => {
