@@ -1,3 +1,4 @@
+// Not named drill-seed-copy.test.ts: that basename is the seed copy job's recorded IAM calls (test/support/aws-calls.ts PRINCIPALS).
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_TIMEOUTS } from '../../../lib/constructs/restore-drill/budget.js';
 import { SOCKET_BOUNDS } from '../../../lambdas/adapters/aws/client-config.js';
