@@ -104,7 +104,13 @@ function formatScrub(x: StatusRow, mark: Record<string, string>): string {
 
 function formatCollapse(c: CollapseStatus, style: Style): string {
   const head = c.state === 'active' ? style(['red', 'bold'], 'KEYSPACE COLLAPSED') : `keyspace collapse (${c.state})`;
-  const held = c.held.length > 0 ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}` : 'held: none';
+  // The DR verifier's mark (the primary shows none active): its holds are the DR copies' tier tags.
+  const held =
+    c.where === 'dr'
+      ? "judged on its DR copy (the DR verifier's mark; the primary shows no active collapse), its earlier DR copies held"
+      : c.held.length > 0
+        ? `held: ${c.held.length} point(s), newest ${c.held.at(-1)}`
+        : 'held: none';
   const release =
     c.state === 'active' ? ` - see ${RUNBOOKS.keyspaceCollapse}; release: redis-dr retention release --target ${c.target} --point ${c.point}` : '';
   return `${head} ${c.target} at ${c.point}, ${held}${release}`;

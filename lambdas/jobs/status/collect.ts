@@ -25,6 +25,10 @@ import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, type CollapseMarkState } from '../../domain/points/collapse-points.js';
 import { TAGS } from '../../domain/plans/types.js';
+import { listObjects } from '../../adapters/aws/s3/objects.js';
+import { COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX, markedExportsOfKeys, releasesOfKeys } from '../../domain/points/collapse-records.js';
+import { snapshotOfExport } from '../../domain/points/export-objects.js';
+import { parseSnapshotName } from '../../domain/plans/naming.js';
 
 /** What a row measures. */
 export type StatusWhat = 'snapshot' | 'exported copy' | 'verified DR copy' | 'last good drill' | 'scrub record';
@@ -108,6 +112,12 @@ export interface CollapseStatus {
   readonly state: CollapseMarkState;
   /** Snapshots whose `redis-dr:hold` names the point, oldest first. */
   readonly held: readonly string[];
+  /**
+   * `dr`: marked by the DR verifier on the point's DR copy (redis-dr-verdicts/collapses/, no release record names
+   * it), the primary showing no active collapse of it; the DR keyspace-collapsed alarm pages for it. Its holds are
+   * the DR copies' tier tags, not listed here.
+   */
+  readonly where?: 'dr';
 }
 
 const WHAT: Record<string, StatusWhat> = {
@@ -225,10 +235,15 @@ export async function collectStatus(config: RedisDrConfig, aws: OperatorClients)
         copies.filter((c) => c.exports),
       )
     : null;
-  const collapses = await collectCollapses(config, aws).catch((err: unknown) => {
+  const primaryCollapses = await collectCollapses(config, aws).catch((err: unknown) => {
     problems.push(`keyspace-collapse holds (${regions.primary}): ${describeError(err)}`);
     return [];
   });
+  const drCollapses = await collectDrCollapses(config, aws, rows, primaryCollapses).catch((err: unknown) => {
+    problems.push(`DR keyspace-collapse marks (${regions.dr}): ${describeError(err)}`);
+    return [];
+  });
+  const collapses = [...primaryCollapses, ...drCollapses];
   // A record dated in the future is measured past and fails the run: the failure's row is the one shown.
   const scrubRows = rows.filter((r) => r.what === 'scrub record');
   const scrub = scrubRows.find((r) => r.state === 'error') ?? scrubRows[0] ?? null;
@@ -291,6 +306,33 @@ async function collectCollapses(config: RedisDrConfig, aws: OperatorClients): Pr
         .sort(),
     }))
     .sort((a, b) => a.point.localeCompare(b.point));
+}
+
+/**
+ * The DR verifier's collapse marks that no release record names (the DR bucket's redis-dr-verdicts/collapses/ and
+ * redis-dr-releases/, one listing each: what the DR keyspace-collapsed alarm counts), by collapsed point, when the
+ * primary shows no active collapse of that point: a collapse judged on the DR copy only was shown nowhere while its
+ * alarm paged. The plan is the one whose rows name the target. None when no plan exports.
+ */
+async function collectDrCollapses(
+  config: RedisDrConfig,
+  aws: OperatorClients,
+  rows: readonly StatusRow[],
+  primary: readonly CollapseStatus[],
+): Promise<CollapseStatus[]> {
+  if (!config.plans.some((p) => p.export.enabled)) return [];
+  const region = config.dr.region;
+  const bucket = recoveryBucketName(config.name, await aws.account(), region);
+  const [marks, releases] = await Promise.all(
+    [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (prefix) => (await listObjects(aws.s3(region), bucket, prefix)).map((o) => o.key)),
+  );
+  const released = releasesOfKeys('', releases!);
+  const shown = new Set(primary.filter((c) => c.state === 'active').map((c) => c.point));
+  const points = new Set([...markedExportsOfKeys('', marks!)].map(snapshotOfExport).filter((p) => !released.has(p) && !shown.has(p)));
+  return [...points].sort().map((point) => {
+    const target = parseSnapshotName(point)?.target ?? '?';
+    return { plan: rows.find((r) => r.target === target)?.plan ?? '?', target, point, state: 'active', held: [], where: 'dr' };
+  });
 }
 
 /**

@@ -85,6 +85,32 @@ describe('status: keyspace collapses', () => {
     expect(json.healthy).toBe(false);
   });
 
+  it('a collapse only the DR verifier marked (its mark object, no release record) is shown with the release command and is not healthy; released, it is gone (rev34)', async () => {
+    account('ok');
+    // The DR verifier's mark of the 09:00 point's DR copy; the primary judged the point good.
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-verdicts/collapses/${COLLAPSED}.json`, {});
+    const r = await run();
+    expect(r.stdout).toContain(
+      `KEYSPACE COLLAPSED sessions-prod at ${COLLAPSED}, judged on its DR copy (the DR verifier's mark; the primary shows no active collapse), its earlier DR copies held - see docs/runbooks/keyspace-collapse.md; release: redis-dr retention release --target sessions-prod --point ${COLLAPSED}`,
+    );
+    expect(r.code).toBe(1);
+    const json = JSON.parse((await run('--json')).stdout) as StatusReport;
+    expect(json.collapses).toEqual([{ plan: 'sessions', target: 'sessions-prod', point: COLLAPSED, state: 'active', held: [], where: 'dr' }]);
+    expect(json.healthy).toBe(false);
+    // retention release's record in the DR bucket ends it, as it ends the DR alarm's count.
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-releases/${COLLAPSED}.released.json`, {});
+    const after = JSON.parse((await run('--json')).stdout) as StatusReport;
+    expect(after.collapses).toEqual([]);
+    expect(after.healthy).toBe(after.rows.every((x) => x.state === 'ok') && after.problems.length === 0);
+  });
+
+  it('an active collapse marked on the primary and on its DR copy is shown once, as the primary shows it', async () => {
+    account(`${COLLAPSED} holds 0 keys 100 pct fewer than 1000`);
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-verdicts/collapses/${COLLAPSED}.json`, {});
+    const json = JSON.parse((await run('--json')).stdout) as StatusReport;
+    expect(json.collapses).toEqual([{ plan: 'sessions', target: 'sessions-prod', point: COLLAPSED, state: 'active', held: [HELD] }]);
+  });
+
   it('a point judged late and found good (mark ok) is no collapse', async () => {
     account('ok');
     const json = JSON.parse((await run('--json')).stdout) as StatusReport;

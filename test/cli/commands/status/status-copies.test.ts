@@ -217,8 +217,11 @@ describe('status: .rdb copies of the newest recovery points', () => {
 
     await status();
 
-    // The copies: one listing (the selftest record's and the scrub records' prefixes are listings of their own, of those only).
-    expect(listed(DR_BUCKET).filter((c) => c.args[0].input.Prefix !== 'selftest/' && c.args[0].input.Prefix !== 'scrub/redis-dr-scrub-')).toHaveLength(1);
+    // The copies: one listing (the selftest record's, the scrub records' and the DR collapse marks' and releases' prefixes
+    // are listings of their own, of those only).
+    const own = ['selftest/', 'scrub/redis-dr-scrub-', 'redis-dr-verdicts/collapses/', 'redis-dr-releases/'];
+    expect(listed(DR_BUCKET).filter((c) => !own.includes(c.args[0].input.Prefix ?? ''))).toHaveLength(1);
+    expect(listed(DR_BUCKET).filter((c) => own.slice(2).includes(c.args[0].input.Prefix ?? ''))).toHaveLength(2);
     expect(listed(DR_BUCKET).filter((c) => c.args[0].input.Prefix === 'scrub/redis-dr-scrub-')).toHaveLength(1);
     expect(listed(PRIMARY_BUCKET)).toHaveLength(1);
     // Primary: the two shards of the one export shown. DR: the freshness run's (newest first, stops at the first usable one), none again.
