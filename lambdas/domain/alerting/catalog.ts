@@ -211,7 +211,8 @@ export const ALARM_KINDS = {
       region: 'both',
       fires:
         "a recovery point's key count (or size) dropped past the plan's collapseThresholdPct against the fullest good point of the same target in the last 7 days, so a slow drain trips too (0 keys always); the points before it are held from pruning and S3 expiry — a collapse is never silently rotated away",
-      missingData: 'primary: kept (the state holds between the snapshot runs that count the active collapses); DR: not breaching',
+      missingData:
+        'kept (the state holds between the runs that count the collapses not released: the snapshot runs on the primary, each DR copy verification in the DR region)',
       causes:
         'an accidental FLUSHALL or FLUSHDB, a mass delete or expiry, a slow drain (a job deleting or expiring a share of the keys every hour), a deploy that wrote to the wrong database; rarely an intended cleanup',
       firstSteps:

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALARM_KIND_NAMES, ALARM_KINDS, ALARM_SEVERITIES, PAGE_KINDS, RUNBOOKS, runbookOf } from '../../../../lambdas/domain/alerting/catalog.js';
@@ -45,5 +45,41 @@ describe('docs/alerts.md', () => {
 
   it('refuses a doc without the markers rather than guessing where the table goes', () => {
     expect(() => withCatalogTable('# Alerts\n')).toThrow(/alert-catalog:start/);
+  });
+});
+
+describe('missing data, as the catalog says it (docs/alerts.md)', () => {
+  /** CloudFormation's TreatMissingData for the catalog's words of `region` (`primary`, `dr`, `vault`). */
+  function treatMissingData(words: string, region: string): string {
+    const perRegion = /^primary: (.*); DR: (.*)$/.exec(words);
+    const said = perRegion ? (region === 'primary' ? perRegion[1]! : perRegion[2]!) : words;
+    if (said.startsWith('kept')) return 'ignore';
+    return said === 'not breaching' ? 'notBreaching' : said;
+  }
+
+  // The golden templates (test/fixtures/templates): every alarm of a catalog kind, in every stack.
+  const dir = join(ROOT, 'test', 'fixtures', 'templates');
+  const alarms = readdirSync(dir).flatMap((file) => {
+    const region = file.split('.').at(-2)!;
+    const template = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, string> }> };
+    return Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && typeof r.Properties.AlarmName === 'string')
+      .map((r) => ({ file, region, name: r.Properties.AlarmName!, treat: r.Properties.TreatMissingData }));
+  });
+
+  it('holds in every golden template: the doc says what the alarm does between its data points (rev34)', () => {
+    const wrong: string[] = [];
+    let judged = 0;
+    for (const a of alarms) {
+      // The deployment is the name's words before the kind: the first split that parses.
+      const words = a.name.split('-');
+      const kind = words.map((_, i) => parseAlarmName(a.name, words.slice(2, i).join('-'))?.kind).find((k) => k !== undefined);
+      if (kind === undefined) continue;
+      judged++;
+      const expected = treatMissingData(ALARM_KINDS[kind].doc.missingData, a.region);
+      if (a.treat !== expected) wrong.push(`${a.file} ${a.name}: ${a.treat}, the catalog says ${ALARM_KINDS[kind].doc.missingData}`);
+    }
+    expect(judged).toBeGreaterThan(100);
+    expect(wrong).toEqual([]);
   });
 });
