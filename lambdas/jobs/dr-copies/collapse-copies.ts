@@ -69,12 +69,21 @@ export async function putCollapsedMetrics(
     deps.metrics.put(METRIC.keyspaceCollapsed, collapsed ? 1 : 0, 'Count', dims);
     return;
   }
-  const [marks, releases] = await Promise.all(
-    [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (p) => (await listObjects(deps.s3, bucket, `${p}${dir}`)).map((o) => o.key)),
-  );
-  const released = releasesOfKeys(dir, releases!);
-  const open = [...markedExportsOfKeys(dir, marks!)].filter((e) => !released.has(snapshotOfExport(e)));
+  const open = await openDrCollapses(deps.s3, bucket, dir);
   const ofTarget = open.filter((e) => parseSnapshotName(snapshotOfExport(e))?.target === target);
   deps.metrics.put(METRIC.keyspaceCollapsed, ofTarget.length, 'Count', { ...dims, [DIMENSION.target]: target });
   deps.metrics.put(METRIC.keyspaceCollapsed, open.length, 'Count', dims);
+}
+
+/**
+ * The exports the DR bucket's collapse marks name (copies under `dir`; `names`: only marks and releases whose names
+ * begin so, `rdr-<target>-` say) whose point no release record names: the collapses not released, which the DR
+ * keyspace-collapsed alarm counts, `status` shows and a release of another collapse leaves held. One listing of each.
+ */
+export async function openDrCollapses(s3: S3Client, bucket: string, dir: string, names = '', wrap?: CallWrapper): Promise<string[]> {
+  const [marks, releases] = await Promise.all(
+    [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (p) => (await listObjects(s3, bucket, `${p}${dir}${names}`, wrap)).map((o) => o.key)),
+  );
+  const released = releasesOfKeys(dir, releases!);
+  return [...markedExportsOfKeys(dir, marks!)].filter((e) => !released.has(snapshotOfExport(e)));
 }

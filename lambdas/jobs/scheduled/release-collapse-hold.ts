@@ -34,7 +34,7 @@ import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, type HoldCandidate, missingHolds, releasedMarkValue } from '../../domain/points/collapse-points.js';
 import { isSnapshotOf, parseSnapshotName } from '../../domain/plans/naming.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { setCopyTiers } from '../dr-copies/collapse-copies.js';
+import { openDrCollapses, setCopyTiers } from '../dr-copies/collapse-copies.js';
 import { writeCollapseRecord } from '../../adapters/records/collapse-records.js';
 import { COLLAPSE_MARK_PREFIX, type CollapseRelease, collapseReleaseKey, markedExportsOfKeys } from '../../domain/points/collapse-records.js';
 import type { OperatorClients } from '../kernel/clients.js';
@@ -180,13 +180,14 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
     o.onChange?.(c);
   };
 
-  const otherHold = new Set(snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== o.point).map((s) => s.name));
   // A point an active collapse after it holds too is not freed: its hold moves to that collapse (as the snapshot Lambda would
   // put it back at its next run; a prune or an S3 lifecycle run in between would take it) and its copies stay held, as does
-  // every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too).
+  // every copy taken before another active collapse (the DR verifier held every earlier copy, those whose snapshot is gone too),
+  // one only the DR verifier marked included (drOnly: DR copies).
   const others = otherActiveCollapses(snapshots, o.point);
   const movedTo = laterCollapseHolds(others, held);
-  for (const name of movedTo.keys()) otherHold.add(name);
+  const drOnly = drBucket ? await drOnlyCollapses(aws.s3(config.dr.region), drBucket, o.target, o.point, others, retry) : [];
+  const otherHold = heldByOthers(snapshots, o.point, movedTo);
   const copiesFailed = new Set<string>();
   // 1. S3 copies of the points before the collapse whose tier is held, unless another collapse still holds their snapshot.
   const releaseCopies = async (again: boolean): Promise<void> => {
@@ -199,18 +200,18 @@ export async function releaseCollapseHold(config: RedisDrConfig, aws: OperatorCl
         try {
           keys = (await listObjects(s3, bucket, `rdr-${o.target}-`, retry))
             .map((x) => x.key)
-            .filter((key) => {
-              const snapshot = parseExportObjectKey(key)?.snapshot;
-              const taken = snapshot && isSnapshotOf(snapshot, o.target) ? parseSnapshotName(snapshot)?.at : undefined;
-              return (
-                snapshot !== undefined &&
-                taken !== undefined &&
-                taken.getTime() < at.getTime() &&
-                !otherHold.has(snapshot) &&
-                !others.some((c) => c.createdAt.getTime() > taken.getTime()) &&
-                !(again && copiesFailed.has(snapshot))
-              );
-            });
+            .filter((key) =>
+              copyOfPointBefore(
+                key,
+                o.target,
+                at,
+                (snapshot, taken) =>
+                  otherHold.has(snapshot) ||
+                  others.some((c) => c.createdAt > taken) ||
+                  (bucket === drBucket && drOnly.some((c) => c > taken)) ||
+                  (again && copiesFailed.has(snapshot)),
+              ),
+            );
         } catch (err) {
           log({
             what: 'copy-tier',
@@ -345,6 +346,36 @@ function laterCollapseHolds(others: readonly HoldCandidate[], held: readonly Tag
     return at ? [{ name: s.name, createdAt: at, status: 'available', managed: true }] : [];
   });
   return new Map(missingHolds([...freed, ...others]).map((h) => [h.snapshot, h.hold]));
+}
+
+/** The snapshots another collapse than `point` holds, or will once their hold moves there (`movedTo`). */
+function heldByOthers(snapshots: readonly TaggedSnapshot[], point: string, movedTo: ReadonlyMap<string, string>): Set<string> {
+  const held = snapshots.filter((s) => s.tags[TAGS.hold] !== undefined && parseCollapseHold(s.tags[TAGS.hold]!) !== point).map((s) => s.name);
+  return new Set([...held, ...movedTo.keys()]);
+}
+
+/** Whether `key` is a copy of a point of `target` taken before `at` that `kept` (its snapshot, when taken) does not keep. */
+function copyOfPointBefore(key: string, target: string, at: Date, kept: (snapshot: string, taken: Date) => boolean): boolean {
+  const snapshot = parseExportObjectKey(key)?.snapshot;
+  const taken = snapshot && isSnapshotOf(snapshot, target) ? parseSnapshotName(snapshot)?.at : undefined;
+  return snapshot !== undefined && taken !== undefined && taken < at && !kept(snapshot, taken);
+}
+
+/**
+ * When the collapses of `target` only the DR verifier marked, not released, other than `point` and the snapshot marks
+ * `others`, were taken. Such a collapse (a plan without the probe; a point good on the primary) holds no snapshot, but
+ * the verifier held every DR copy before it: those stay held until it is released too.
+ */
+async function drOnlyCollapses(
+  s3: S3Client,
+  bucket: string,
+  target: string,
+  point: string,
+  others: readonly HoldCandidate[],
+  retry: CallWrapper,
+): Promise<Date[]> {
+  const points = new Set((await openDrCollapses(s3, bucket, '', `rdr-${target}-`, retry)).map(snapshotOfExport));
+  return [...points].filter((p) => p !== point && isSnapshotOf(p, target) && !others.some((c) => c.name === p)).flatMap((p) => parseSnapshotName(p)?.at ?? []);
 }
 
 /** Step 4: the point's release record in the DR bucket, put and read back (not while a change before it failed). */

@@ -25,8 +25,7 @@ import { taggedElastiCacheResources } from '../../adapters/aws/tagging.js';
 import { parseCollapseHold } from '../../domain/plans/collapse.js';
 import { collapseMarkState, type CollapseMarkState } from '../../domain/points/collapse-points.js';
 import { TAGS } from '../../domain/plans/types.js';
-import { listObjects } from '../../adapters/aws/s3/objects.js';
-import { COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX, markedExportsOfKeys, releasesOfKeys } from '../../domain/points/collapse-records.js';
+import { openDrCollapses } from '../dr-copies/collapse-copies.js';
 import { snapshotOfExport } from '../../domain/points/export-objects.js';
 import { parseSnapshotName } from '../../domain/plans/naming.js';
 
@@ -323,12 +322,8 @@ async function collectDrCollapses(
   if (!config.plans.some((p) => p.export.enabled)) return [];
   const region = config.dr.region;
   const bucket = recoveryBucketName(config.name, await aws.account(), region);
-  const [marks, releases] = await Promise.all(
-    [COLLAPSE_MARK_PREFIX, COLLAPSE_RELEASE_PREFIX].map(async (prefix) => (await listObjects(aws.s3(region), bucket, prefix)).map((o) => o.key)),
-  );
-  const released = releasesOfKeys('', releases!);
   const shown = new Set(primary.filter((c) => c.state === 'active').map((c) => c.point));
-  const points = new Set([...markedExportsOfKeys('', marks!)].map(snapshotOfExport).filter((p) => !released.has(p) && !shown.has(p)));
+  const points = new Set((await openDrCollapses(aws.s3(region), bucket, '')).map(snapshotOfExport).filter((p) => !shown.has(p)));
   return [...points].sort().map((point) => {
     const target = parseSnapshotName(point)?.target ?? '?';
     return { plan: rows.find((r) => r.target === target)?.plan ?? '?', target, point, state: 'active', held: [], where: 'dr' };

@@ -252,6 +252,24 @@ describe('retention release', () => {
     );
   });
 
+  it('a later collapse only the DR verifier marked, not released, keeps the DR copies before it held; released, they go (rev34)', async () => {
+    // 11:00, judged on its DR copy only (no snapshot mark): the DR verifier held every earlier DR copy.
+    const later = 'rdr-sessions-prod-20261121-1100';
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-verdicts/collapses/${later}.json`, {});
+    const r = await run('--target', 'sessions-prod', '--point', P);
+    expect(r.code).toBe(0);
+    expect([tierOf(DR_BUCKET, A), tierOf(DR_BUCKET, B)]).toEqual(['held-daily', 'held-hourly']);
+    // The export bucket's copies were held for P's snapshot holds only: released with them.
+    expect([tierOf(PRIMARY_BUCKET, A), tierOf(PRIMARY_BUCKET, B)]).toEqual(['daily', 'hourly']);
+    expect(aws.state.snapshots.get(A)!.tags['redis-dr:hold']).toBeUndefined();
+    // Once that collapse has its release record, a release of P frees them.
+    aws.state.objects.get(DR_BUCKET)!.set(`redis-dr-releases/${later}.released.json`, {});
+    aws.state.snapshots.get(P)!.tags['redis-dr:collapsed'] = MARK;
+    const again = await run('--target', 'sessions-prod', '--point', P);
+    expect(again.code).toBe(0);
+    expect([tierOf(DR_BUCKET, A), tierOf(DR_BUCKET, B)]).toEqual(['daily', 'hourly']);
+  });
+
   it('--accept rewrites the mark to accepted (the point becomes the baseline)', async () => {
     const r = await run('--target', 'sessions-prod', '--point', P, '--accept', '--json');
     expect(r.code).toBe(0);
