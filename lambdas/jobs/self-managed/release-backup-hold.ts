@@ -73,8 +73,12 @@ export async function releaseBackupHold(
       await store.hold(m.file, m.hold, { hold: m.from });
     } catch (err) {
       if (!(err instanceof HoldChangedError)) throw err;
-      log(`kept ${store.url}/${m.file}: its hold changed since the listing (${err.now}); not this release's`);
-      continue;
+      if (err.now !== undefined) {
+        log(`kept ${store.url}/${m.file}: its hold changed since the listing (${err.now}); not this release's`);
+        continue;
+      }
+      // Freed meanwhile (another release of the same point): the later collapse holds it all the same.
+      await store.hold(m.file, m.hold, { hold: undefined });
     }
     moved.push({ file: m.file, to: m.to });
     log(`moved the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);

@@ -88,6 +88,15 @@ describe('releaseBackupHold with a later collapse still active', () => {
     expect(await store.list()).toEqual(before);
   });
 
+  it('holds for the later collapse a backup freed since the listing (another release of the same point meanwhile)', async () => {
+    const store = await twoCollapses();
+    // The other release frees each backup between this release's listing and its move.
+    const freeing = holdRacedBy(store, (target, file) => target.release(file));
+    const r = await releaseBackupHold(freeing, 'cache', name('1000'));
+    expect(r.moved).toHaveLength(2);
+    expect(await holds(store)).toMatchObject({ '0800': HOLD_1200, '0900': HOLD_1200 });
+  });
+
   it('keeps a hold changed since the listing (an operator held it meanwhile), naming it', async () => {
     const store = await twoCollapses();
     const operator = 'held until=2027-01-01T00:00:00Z by=ops reason=legal';
