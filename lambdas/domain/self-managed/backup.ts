@@ -320,21 +320,49 @@ export function backupHoldRelease(files: readonly StoredBackup[], target: string
 
 /** The holds of `held` (held by collapsed `point`) that the first active collapse after each, outside `episode`, takes. */
 function laterCollapseMoves(ours: readonly StoredBackup[], point: string, held: readonly string[], episode: readonly string[]): HoldMove[] {
-  const time = (file: string) => parseBackupFileName(file)?.at.getTime();
-  const active = ours
-    .filter((f) => f.file !== point && !episode.includes(f.file) && isCollapsed(f) && time(f.file) !== undefined)
-    .sort((a, b) => time(a.file)! - time(b.file)!);
-  if (active.length === 0) return [];
+  const holdOf = firstActiveCollapseAfter(ours, (f) => f !== point && !episode.includes(f));
   const byFile = new Map(ours.map((f) => [f.file, f]));
   return held.flatMap((file) => {
+    const by = holdOf(file);
+    return by ? [{ file, ...by, from: byFile.get(file)!.hold! }] : [];
+  });
+}
+
+/**
+ * The backups of `target` an active collapse holds by the backup run's rule (every backup of ours up to it:
+ * backupsToHold) that carry no hold: an operator released their own hold from one the collapse left alone (it was
+ * held when the collapse was judged), or a store lost it. Each with the hold the first active collapse after it gives.
+ * A run judges a collapse once; this is what puts such a hold back (as the snapshot Lambda's missingHolds does).
+ */
+export function missingCollapseHolds(files: readonly StoredBackup[], target: string): Omit<HoldMove, 'from'>[] {
+  const ours = files.filter((f) => parseBackupFileName(f.file)?.target === target.toLowerCase());
+  const holdOf = firstActiveCollapseAfter(ours, () => true);
+  return ours
+    .filter((f) => f.tier !== undefined && f.hold === undefined && !isCollapsed(f))
+    .flatMap((f) => {
+      const by = holdOf(f.file);
+      return by ? [{ file: f.file, ...by }] : [];
+    })
+    .sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/**
+ * For a backup of `ours`, the first active collapse after it among those `eligible` admits, and the hold it gives: the
+ * value that collapse gave the backups it held (its expiry), else one from the collapse's own time with the default days.
+ */
+function firstActiveCollapseAfter(
+  ours: readonly StoredBackup[],
+  eligible: (file: string) => boolean,
+): (file: string) => { readonly to: string; readonly hold: string } | undefined {
+  const time = (file: string) => parseBackupFileName(file)?.at.getTime();
+  const active = ours.filter((f) => eligible(f.file) && isCollapsed(f) && time(f.file) !== undefined).sort((a, b) => time(a.file)! - time(b.file)!);
+  return (file) => {
     const t = time(file);
     const to = t === undefined ? undefined : active.find((c) => time(c.file)! > t);
-    if (!to) return [];
-    // The value that collapse gave the backups it held (its expiry), else one from its own time with the default days.
+    if (!to) return undefined;
     const given = ours.find((f) => f.hold !== undefined && parseCollapseHold(f.hold) === to.file)?.hold;
-    const hold = given ?? collapseHold({ point: to.file }, new Date(time(to.file)!));
-    return [{ file, to: to.file, hold, from: byFile.get(file)!.hold! }];
-  });
+    return { to: to.file, hold: given ?? collapseHold({ point: to.file }, new Date(time(to.file)!)) };
+  };
 }
 
 /** The tier of a backup taken at `at`, after the target's backups already stored. */

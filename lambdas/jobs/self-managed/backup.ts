@@ -66,6 +66,7 @@ import {
   backupRetention,
   backupsToHold,
   backupTier,
+  missingCollapseHolds,
   newBackupFileName,
   parseBackupFileName,
   type StoredBackup,
@@ -502,6 +503,7 @@ class BackupRun {
     const deleted: string[] = [];
     this.retention = { kept: [], deleted };
     this.retention = await this.step('retention', async () => {
+      await this.putBackCollapseHolds();
       const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
       // Never this run's own backup (OK is printed only for a backup that stays): a clock behind the newest backup there.
       if (decision.delete.some((d) => d.point.name === file)) {
@@ -518,6 +520,22 @@ class BackupRun {
       const detail = decision.hold ? `on hold: ${decision.hold.detail}` : `${kept.length} kept, ${deleted.length} deleted`;
       return { value: { kept, deleted, ...(decision.hold ? { hold: decision.hold.detail } : {}) }, detail };
     });
+  }
+
+  /**
+   * Before retention: a backup an active collapse holds by its rule that lost its hold (an operator released their own
+   * hold from one the collapse left alone) is held again, written over no hold; one held meanwhile keeps that hold.
+   */
+  async putBackCollapseHolds(): Promise<void> {
+    const { req, say } = this;
+    for (const m of missingCollapseHolds(await req.store.list(), req.target)) {
+      try {
+        await req.store.hold(m.file, m.hold, { hold: undefined });
+        say(`retention: held ${m.file} again (keyspace-collapsed:${m.to} is still active and holds every backup before it)`);
+      } catch (err) {
+        if (!(err instanceof HoldChangedError)) throw err;
+      }
+    }
   }
 
   /** Closes what the run opened: the client, a replication stream not read to its end, and the lease. */

@@ -7,6 +7,7 @@ import {
   backupCollapse,
   backupHoldRelease,
   backupsToHold,
+  missingCollapseHolds,
   cutBackupTarget,
   defaultBackupTarget,
   newBackupFileName,
@@ -200,6 +201,28 @@ describe('keyspace-collapse tripwire of self-managed backups', () => {
     // No earlier backup with a key count: nothing to judge against.
     expect(backupCollapse([{ file: 'rdr-a-20261123-0100.rdb', size: 9, tier: 'daily' }], 'a', next(0), 50)).toBeUndefined();
     expect(() => backupCollapse(files, 'a', next(0), 101)).toThrow(/collapseThresholdPct must be <= 100, got 101: set a percentage within 0..100/);
+  });
+
+  it('missingCollapseHolds: an unheld backup of ours before an active collapse, with the hold that collapse gave the others', () => {
+    const hold0300 = 'keyspace-collapsed:rdr-a-20261123-0300.rdb until=2026-12-01T00:00:00Z';
+    const files = [
+      b('rdr-a-20261123-0100.rdb', 1000), // lost its hold: put back, with 03:00's value
+      b('rdr-a-20261123-0200.rdb', 1000, { hold: hold0300 }),
+      b('rdr-a-20261123-0230.rdb', 1000, { hold: 'held until=2027-01-01T00:00:00Z by=ops reason=legal' }), // held: left
+      { file: 'rdr-a-20261123-0240.rdb', size: 1 }, // not ours (no tier): never
+      b('rdr-a-20261123-0300.rdb', 5, { collapsed: 'x' }),
+      b('rdr-a-20261123-0400.rdb', 1000), // after every active collapse: free
+      b('rdr-a-20261123-0500.rdb', 0, { collapsed: 'accepted 2026-11-23T06:00:00Z y' }), // accepted: holds nothing
+      b('rdr-b-20261123-0100.rdb', 1000), // another target
+    ];
+    expect(missingCollapseHolds(files, 'a')).toEqual([{ file: 'rdr-a-20261123-0100.rdb', to: 'rdr-a-20261123-0300.rdb', hold: hold0300 }]);
+    // No active collapse: nothing; the accepted one at 05:00 holds nothing either.
+    expect(
+      missingCollapseHolds(
+        files.filter((f) => f.file !== 'rdr-a-20261123-0300.rdb'),
+        'a',
+      ),
+    ).toEqual([]);
   });
 
   it('holds every earlier backup redis-dr wrote of the target that is no collapse and not held; a release names them and the collapse', () => {

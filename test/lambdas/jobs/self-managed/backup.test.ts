@@ -713,6 +713,12 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     const collapsed = await runBackup({ ...request(), store: racing }, deps(server, at('2026-11-23T02:00:00Z')));
     expect(collapsed).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { held: [] } });
     expect(record(good.backup!.file).hold).toBe(legal);
+    // The operator lifts their hold while the collapse is still active: the next run's retention holds it again for it.
+    await real.release(good.backup!.file);
+    await put(1000);
+    const next = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
+    expect(next.ok).toBe(true);
+    expect(record(good.backup!.file).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
   });
 
   it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
