@@ -266,6 +266,11 @@ export class KeyRows implements RowsAppender {
     this.appendRows(later.rows, 0, later.n, later.names, 0, later.namesUsed, later.stored, later.runs);
   }
 
+  /** Where the keys placed reach in the file (the last one's value end), or undefined before the first. */
+  get reached(): number | undefined {
+    return this.n > 0 ? this.valueEnd(this.n - 1) : undefined;
+  }
+
   /** The value end of key `k`. */
   protected valueEnd(k: number): number {
     return valueAtOf(this.view, k * ROW) + valueLengthOf(this.view, k * ROW);
