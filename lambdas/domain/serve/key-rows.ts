@@ -15,7 +15,7 @@
  * `RDRKEYS3`, `RDRKSEG1`: 33 bytes, the database u32 in every row and the
  * value's end f64) are read by {@link LEGACY_ROW}'s offsets.
  */
-import { copyBytes, type KeyPlaces } from '../rdb/keys.js';
+import type { KeyPlaces } from '../rdb/keys.js';
 
 /** Bytes a key's row takes. */
 export const ROW = 4 + 1 + 6 + 5 + 8;
@@ -27,6 +27,19 @@ export const R_EXPIRY = 16;
 /** The greatest value start and length a row holds (u48, u40). */
 export const MAX_VALUE_AT = 2 ** 48 - 1;
 export const MAX_VALUE_LENGTH = 2 ** 40 - 1;
+
+// The row's layout held in module locals for {@link KeyRows.place} (a key each; the split worker's): a CommonJS build
+// (dist/, the worker's) reads an exported constant as a property of `exports` each use, which also made the method's
+// bytecode too long for V8 to inline it into the worker's key callback (a call a key; as key-blocks.ts found).
+const ROW_BYTES = ROW;
+const TYPE_AT = R_TYPE;
+const AT_LOW = R_AT;
+const AT_HIGH = R_AT + 4;
+const LENGTH_LOW = R_LENGTH;
+const LENGTH_HIGH = R_LENGTH + 4;
+const EXPIRY_AT = R_EXPIRY;
+const MAX_AT = MAX_VALUE_AT;
+const MAX_LENGTH = MAX_VALUE_LENGTH;
 
 /** The 33-byte row of the layouts before (`RDRKEYS2`, `RDRKEYS3`, `RDRKSEG1`): its length and where each field lies. */
 export const LEGACY_ROW = { bytes: 4 + 4 + 1 + 8 + 8 + 8, db: 4, type: 8, at: 9, end: 17, expiry: 25 } as const;
@@ -128,6 +141,8 @@ export class KeyRows implements RowsAppender {
   protected view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
   /** A buffer of its own (never a pool's slice, as the rows' are: a thread can move it, index-segment.ts handOver). */
   protected names: Buffer = Buffer.allocUnsafeSlow(1 << 16);
+  /** A DataView of {@link names} (a name's bytes written four at a time). */
+  private namesView = new DataView(this.names.buffer, this.names.byteOffset, this.names.byteLength);
   protected namesUsed = 0;
   protected n = 0;
   /** Bytes the keys' names and values take in the file. */
@@ -176,7 +191,10 @@ export class KeyRows implements RowsAppender {
       this.rows = grown(this.rows, rowsNeed, this.n * ROW, guess);
       this.view = new DataView(this.rows.buffer, this.rows.byteOffset, this.rows.byteLength);
     }
-    if (namesNeed > this.names.length) this.names = grown(this.names, namesNeed, this.namesUsed, Math.ceil(namesNeed * whole));
+    if (namesNeed > this.names.length) {
+      this.names = grown(this.names, namesNeed, this.namesUsed, Math.ceil(namesNeed * whole));
+      this.namesView = new DataView(this.names.buffer, this.names.byteOffset, this.names.byteLength);
+    }
   }
 
   /** Adds one key (file order), its name copied from the view: its row written where it lies. */
@@ -186,22 +204,41 @@ export class KeyRows implements RowsAppender {
     // Past a row's offsets (a copy of 256 TiB, a value of 1 TiB): refused, never held wrong (the throw in a function
     // of its own, the fields written here: this method stays small enough to be inlined into the verifier's key
     // callback; with a call to write the row it was a frame of its own again, 0.1 CPU-s a 2 M-key read).
-    if (valueAt > MAX_VALUE_AT || length > MAX_VALUE_LENGTH) refuseRow(valueAt, valueEnd);
+    if (valueAt > MAX_AT || length > MAX_LENGTH) refuseRow(valueAt, valueEnd);
     this.room(1, len);
-    const p = this.n++ * ROW;
+    const p = this.n++ * ROW_BYTES;
     const view = this.view;
     view.setUint32(p, len, true);
-    this.rows[p + R_TYPE] = type;
+    this.rows[p + TYPE_AT] = type;
     // The low 32 bits (`>>> 0` of an integer below 2^53 is it modulo 2^32), then the high ones.
-    view.setUint32(p + R_AT, valueAt >>> 0, true);
-    view.setUint16(p + R_AT + 4, (valueAt / 4294967296) >>> 0, true);
-    view.setUint32(p + R_LENGTH, length >>> 0, true);
-    this.rows[p + R_LENGTH + 4] = (length / 4294967296) >>> 0;
-    view.setFloat64(p + R_EXPIRY, expireAt, true);
+    view.setUint32(p + AT_LOW, valueAt >>> 0, true);
+    view.setUint16(p + AT_HIGH, (valueAt / 4294967296) >>> 0, true);
+    view.setUint32(p + LENGTH_LOW, length >>> 0, true);
+    this.rows[p + LENGTH_HIGH] = (length / 4294967296) >>> 0;
+    view.setFloat64(p + EXPIRY_AT, expireAt, true);
     this.count(db);
-    copyBytes(name, nameFrom, nameTo, this.names, this.namesUsed);
-    this.namesUsed += len;
-    this.stored += valueEnd - valueAt + len;
+    const to = this.namesUsed;
+    // Four bytes at a time through DataViews (key-hash.ts's copies, h56u): the view of the bytes named from is kept
+    // while they stay the same (a chunk's keys share one).
+    const from = name === this.source ? this.sourceView : this.readFrom(name);
+    const into = this.namesView;
+    let i = nameFrom;
+    let o = to;
+    for (; i + 4 <= nameTo; i += 4, o += 4) into.setUint32(o, from.getUint32(i, true), true);
+    for (; i < nameTo; i++, o++) into.setUint8(o, name[i]!);
+    this.namesUsed = to + len;
+    this.stored += length + len;
+  }
+
+  /** The bytes the last name placed was read from, and a DataView of them: a chunk's keys share one. */
+  private source: Uint8Array | undefined;
+  private sourceView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+  /** A DataView of `name`'s bytes (the bytes names are read from changed: a new chunk), kept for the next names. */
+  private readFrom(name: Uint8Array): DataView<ArrayBufferLike> {
+    this.source = name;
+    this.sourceView = new DataView(name.buffer, name.byteOffset, name.byteLength);
+    return this.sourceView;
   }
 
   /** {@link RowsAppender.appendRows}: each one copy. */
@@ -227,6 +264,11 @@ export class KeyRows implements RowsAppender {
   /** Adds every key of `later` after these (its keys come later in the file: the order stays file order). */
   append(later: KeyRows): void {
     this.appendRows(later.rows, 0, later.n, later.names, 0, later.namesUsed, later.stored, later.runs);
+  }
+
+  /** Where the keys placed reach in the file (the last one's value end), or undefined before the first. */
+  get reached(): number | undefined {
+    return this.n > 0 ? this.valueEnd(this.n - 1) : undefined;
   }
 
   /** The value end of key `k`. */

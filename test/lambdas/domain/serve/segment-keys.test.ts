@@ -7,6 +7,9 @@ import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
 import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { indexingKeyReader, KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { PlacingKeySink, SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js';
+import { RdbFileWriter } from '../../../../lambdas/domain/rdb/write/rdb-file.js';
+import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { ROW } from '../../../../lambdas/domain/serve/key-rows.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -100,6 +103,35 @@ describe("the split worker's key collector (SegmentKeySink: the segment parser's
         at += n;
       }
       expect(plain(sink.handOver(file.length)), `segment from byte ${from} (key ${i})`).toEqual(plain(builder.handOver(from, file.length)));
+    }
+  });
+
+  it('grows its buffers once to the keys expected over the part, from where its keys reach, whatever the chunking (one push of the whole part, 64 KiB pushes)', () => {
+    // 40,000 like keys written by the project's writer (its chunks are views: copied), the share of the part read says how many keys are to come.
+    const chunks: Buffer[] = [];
+    const w = new RdbFileWriter({ magic: 'REDIS', version: 10 }, [['redis-ver', '7.0.15']]);
+    const value = new RdbOut(128);
+    for (let i = 0; i < 40_000; i++) {
+      value.clear();
+      value.string(Buffer.from(`value-${i}-`.padEnd(100, 'v'), 'latin1'));
+      w.key(0, Buffer.from(`key:${String(i).padStart(12, '0')}`, 'latin1'), 0, value.view(), null);
+      if (w.full) chunks.push(Buffer.from(w.chunk()));
+    }
+    chunks.push(Buffer.from(w.chunk()), w.end());
+    const many = Buffer.concat(chunks);
+    const reader = new RdbKeyReader({ maxKeyBytes: Number.MAX_SAFE_INTEGER });
+    const all = reader.push(many);
+    expect(reader.end()).toMatchObject({ ok: true });
+    const from = all[1]!.offset;
+    const context = readHeadContext((o, n) => many.subarray(o, o + n), many.length, OPTIONS)!;
+    for (const size of [many.length, 65_536]) {
+      const sink = new SegmentKeySink(from, context, OPTIONS, many.length);
+      for (let at = from; at < many.length; at += size) sink.push(many.subarray(at, at + size));
+      const handed = sink.handOver(many.length);
+      expect(handed.keys).toBe(39_999);
+      // The buffers the rows and names lie in (moved whole to the first thread): the guess's 5 % over, not a doubling's up to 100 %.
+      expect(handed.rows.buffer.byteLength, `rows, pushes of ${size}`).toBeLessThanOrEqual(Math.ceil(39_999 * ROW * 1.1));
+      expect(handed.names.buffer.byteLength, `names, pushes of ${size}`).toBeLessThanOrEqual(Math.ceil(39_999 * 16 * 1.1));
     }
   });
 
