@@ -750,6 +750,31 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
   });
 
+  it('a hold lifted while retention puts collapse holds back (between its two listings) does not let it delete a backup the active collapse needs', async () => {
+    const legal = 'held until=2027-01-01T00:00:00Z by=ops@host reason=legal';
+    const real = new FileBackupStore(folder());
+    await put(1000);
+    const a = (await runBackup(request(), deps(server, at('2026-11-23T00:30:00Z')))).backup!.file;
+    await real.hold(a, legal);
+    const b = (await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).backup!.file;
+    await real.hold(b, legal);
+    await server.client().flushall();
+    // Both held by the operator: the collapse holds neither.
+    expect(await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')))).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { held: [] } });
+    await real.release(a);
+    await put(1000);
+    // The run puts a's hold back; as it writes it, the operator lifts their hold on b (listed held a moment before).
+    const lifting = holdRacedBy(real, (store, file) => (file === a ? store.release(b) : Promise.resolve()));
+    const next = await runBackup({ ...request(), store: lifting }, deps(server, at('2026-11-23T03:00:00Z')));
+    expect(next.ok, JSON.stringify(next.retention)).toBe(true);
+    expect(next.retention!.deleted).not.toContain(b);
+    expect(rdbs()).toContain(b);
+    // The next run holds it for the collapse, still active.
+    expect((await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')))).ok).toBe(true);
+    expect(record(b).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
+    expect(record(a).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
+  });
+
   it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
     await put(1000);
     expect((await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).ok).toBe(true);
