@@ -108,7 +108,8 @@ export interface RetentionPolicy {
    * Keep an active keyspace collapse (`collapsed`) until it is released: the
    * snapshots' collapse mark is level-triggered (it pages `keyspace-collapsed`
    * and the tripwire holds the points before it), so deleting it would clear
-   * the page unreleased. Self-managed backups page per run and leave it off.
+   * the page unreleased. Self-managed backups set it too (their page is per run, but a release of an earlier
+   * collapse and a backup run's put-back holds see a later collapse by its stored backup).
    * @default false
    */
   readonly keepCollapsed?: boolean;

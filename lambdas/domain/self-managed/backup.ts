@@ -378,10 +378,14 @@ export function backupTier(files: readonly StoredBackup[], target: string, at: D
  * the GFS selection of retention.ts with its rails (the newest `minKeep`
  * stay; files redis-dr did not write are never deleted). The run calls it
  * only after its own backup was committed, so the staleness rail (an RPO)
- * does not apply here: it is set beyond any real age.
+ * does not apply here: it is set beyond any real age. An active collapse is
+ * kept until released (`keepCollapsed`): it is what a release of an earlier
+ * collapse moves holds to and what a backup run puts a lifted hold back for
+ * (firstActiveCollapseAfter); pruned after the first good backup, its holds
+ * stayed but nothing saw it any more.
  */
 export function backupRetention(files: readonly StoredBackup[], target: string, policy: BackupRetention, now: Date): RetentionDecision {
-  return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER }, now);
+  return selectExpired(backupPoints(files, target), { ...policy, rpoMinutes: Number.MAX_SAFE_INTEGER, keepCollapsed: true }, now);
 }
 
 /**

@@ -503,8 +503,11 @@ class BackupRun {
     const deleted: string[] = [];
     this.retention = { kept: [], deleted };
     this.retention = await this.step('retention', async () => {
-      await this.putBackCollapseHolds();
-      const decision = backupRetention(await req.store.list(), req.target, req.retention, new Date(deps.now()));
+      const held = await this.putBackCollapseHolds();
+      // Judged on a listing after the holds put back, each backup held in the one before kept held: a hold lifted
+      // between the two (an operator's, on a backup an active collapse needs) is put back by the next run, not deleted by this one.
+      const listed = (await req.store.list()).map((f) => (f.hold === undefined && held.has(f.file) ? { ...f, hold: held.get(f.file)! } : f));
+      const decision = backupRetention(listed, req.target, req.retention, new Date(deps.now()));
       // Never this run's own backup (OK is printed only for a backup that stays): a clock behind the newest backup there.
       if (decision.delete.some((d) => d.point.name === file)) {
         throw new Error(
@@ -525,17 +528,22 @@ class BackupRun {
   /**
    * Before retention: a backup an active collapse holds by its rule that lost its hold (an operator released their own
    * hold from one the collapse left alone) is held again, written over no hold; one held meanwhile keeps that hold.
+   * The backups held as listed here or put back, with their hold.
    */
-  async putBackCollapseHolds(): Promise<void> {
+  async putBackCollapseHolds(): Promise<Map<string, string>> {
     const { req, say } = this;
-    for (const m of missingCollapseHolds(await req.store.list(), req.target)) {
+    const files = await req.store.list();
+    const held = new Map(files.flatMap((f) => (f.hold === undefined ? [] : [[f.file, f.hold] as const])));
+    for (const m of missingCollapseHolds(files, req.target)) {
       try {
         await req.store.hold(m.file, m.hold, { hold: undefined });
         say(`retention: held ${m.file} again (keyspace-collapsed:${m.to} is still active and holds every backup before it)`);
       } catch (err) {
         if (!(err instanceof HoldChangedError)) throw err;
       }
+      held.set(m.file, m.hold);
     }
+    return held;
   }
 
   /** Closes what the run opened: the client, a replication stream not read to its end, and the lease. */

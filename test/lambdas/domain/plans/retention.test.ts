@@ -270,7 +270,7 @@ describe('selectExpired rules and safety rails', () => {
       },
     ],
     [
-      'prunes again once a good point follows the collapse, but never a held point (without keepCollapsed: self-managed backups)',
+      'prunes again once a good point follows the collapse, but never a held point (without keepCollapsed: no caller leaves it off since rev35)',
       {
         points: [
           rp('2026-05-13T09:00', { held: 'keyspace-collapsed:x' }),

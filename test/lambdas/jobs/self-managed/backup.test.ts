@@ -682,7 +682,8 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     await put(1000);
     const good = await runBackup(request(), deps(server, at('2026-11-23T05:00:00Z')));
     expect(good.ok).toBe(true);
-    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    // The collapses stay too, until released (what a release of an earlier one moves holds to).
+    expect(rdbs()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0300.rdb', 'rdr-cache-20261123-0400.rdb', 'rdr-cache-20261123-0500.rdb']);
     prom = readFileSync(join(dir, 'redis-dr.prom'), 'utf8');
     expect(prom).toContain(`${BACKUP_METRICS.collapsed}{target="cache"} 0\n`);
 
@@ -693,11 +694,17 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
       point: 'rdr-cache-20261123-0300.rdb',
       hold: 'keyspace-collapsed:rdr-cache-20261123-0300.rdb',
       released: ['rdr-cache-20261123-0200.rdb'],
+      accepted: 'rdr-cache-20261123-0300.rdb',
+      episode: ['rdr-cache-20261123-0400.rdb'],
     });
-    expect(lines).toEqual([expect.stringMatching(/^released file:\/\/.*\/rdr-cache-20261123-0200\.rdb \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\)/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^released file:\/\/.*\/rdr-cache-20261123-0200\.rdb \(keyspace-collapsed:rdr-cache-20261123-0300\.rdb\)/),
+      expect.stringMatching(/^accepted file:\/\/.*\/rdr-cache-20261123-0300\.rdb: no longer marked/),
+      expect.stringMatching(/^accepted file:\/\/.*\/rdr-cache-20261123-0400\.rdb too: a later collapse of the same episode/),
+    ]);
     const after = await runBackup(request(), deps(server, at('2026-11-23T06:00:00Z')));
     expect(after.ok).toBe(true);
-    expect([...after.retention!.deleted].sort()).toEqual(['rdr-cache-20261123-0200.rdb', 'rdr-cache-20261123-0500.rdb']);
+    expect([...after.retention!.deleted].sort()).toEqual(['0200', '0300', '0400', '0500'].map((t) => `rdr-cache-20261123-${t}.rdb`));
     expect(rdbs()).toEqual(['rdr-cache-20261123-0600.rdb']);
   });
 
@@ -719,6 +726,53 @@ describe('runBackup: keyspace-collapse tripwire (real redis-server, real files)'
     const next = await runBackup(request(), deps(server, at('2026-11-23T03:00:00Z')));
     expect(next.ok).toBe(true);
     expect(record(good.backup!.file).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
+  });
+
+  it('a later collapse unreleased after a good backup is kept, so releasing the earlier one moves its holds there, not frees them', async () => {
+    const hold0400 = 'keyspace-collapsed:rdr-cache-20261123-0400.rdb until=2026-12-23T04:00:00Z';
+    const run = (hhmm: string) => runBackup(request(), deps(server, at(`2026-11-23T${hhmm.slice(0, 2)}:${hhmm.slice(2)}:00Z`)));
+    await put(1000);
+    expect((await run('0100')).ok).toBe(true);
+    await server.client().flushall();
+    expect(await run('0200')).toMatchObject({ ok: false, collapse: { held: ['rdr-cache-20261123-0100.rdb'] } });
+    await put(1000);
+    expect((await run('0300')).ok).toBe(true);
+    await server.client().flushall();
+    expect(await run('0400')).toMatchObject({ ok: false, collapse: { held: ['rdr-cache-20261123-0300.rdb'] } });
+    await put(1000);
+    // Production whole again: retention runs, the collapse at 04:00 still unreleased.
+    expect((await run('0500')).ok).toBe(true);
+    expect(rdbs()).toContain('rdr-cache-20261123-0400.rdb');
+    const r = await releaseBackupHold(new FileBackupStore(folder()), 'cache', 'rdr-cache-20261123-0200.rdb');
+    expect(r).toMatchObject({ released: [], moved: [{ file: 'rdr-cache-20261123-0100.rdb', to: 'rdr-cache-20261123-0400.rdb' }] });
+    expect(record('rdr-cache-20261123-0100.rdb').hold).toBe(hold0400);
+    expect((await run('0600')).ok).toBe(true);
+    expect(rdbs()).toContain('rdr-cache-20261123-0100.rdb');
+  });
+
+  it('a hold lifted while retention puts collapse holds back (between its two listings) does not let it delete a backup the active collapse needs', async () => {
+    const legal = 'held until=2027-01-01T00:00:00Z by=ops@host reason=legal';
+    const real = new FileBackupStore(folder());
+    await put(1000);
+    const a = (await runBackup(request(), deps(server, at('2026-11-23T00:30:00Z')))).backup!.file;
+    await real.hold(a, legal);
+    const b = (await runBackup(request(), deps(server, at('2026-11-23T01:00:00Z')))).backup!.file;
+    await real.hold(b, legal);
+    await server.client().flushall();
+    // Both held by the operator: the collapse holds neither.
+    expect(await runBackup(request(), deps(server, at('2026-11-23T02:00:00Z')))).toMatchObject({ ok: false, failedStep: 'keyspace', collapse: { held: [] } });
+    await real.release(a);
+    await put(1000);
+    // The run puts a's hold back; as it writes it, the operator lifts their hold on b (listed held a moment before).
+    const lifting = holdRacedBy(real, (store, file) => (file === a ? store.release(b) : Promise.resolve()));
+    const next = await runBackup({ ...request(), store: lifting }, deps(server, at('2026-11-23T03:00:00Z')));
+    expect(next.ok, JSON.stringify(next.retention)).toBe(true);
+    expect(next.retention!.deleted).not.toContain(b);
+    expect(rdbs()).toContain(b);
+    // The next run holds it for the collapse, still active.
+    expect((await runBackup(request(), deps(server, at('2026-11-23T04:00:00Z')))).ok).toBe(true);
+    expect(record(b).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
+    expect(record(a).hold).toBe('keyspace-collapsed:rdr-cache-20261123-0200.rdb until=2026-12-23T02:00:00Z');
   });
 
   it('a mass delete to 40 % trips the default threshold; --collapse-threshold-pct 70 lets it pass; a release accepts the smaller keyspace', async () => {
