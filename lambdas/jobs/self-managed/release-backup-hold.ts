@@ -69,16 +69,12 @@ export async function releaseBackupHold(
       log(`would move the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
       continue;
     }
-    try {
-      await store.hold(m.file, m.hold, { hold: m.from });
-    } catch (err) {
-      if (!(err instanceof HoldChangedError)) throw err;
-      if (err.now !== undefined) {
-        log(`kept ${store.url}/${m.file}: its hold changed since the listing (${err.now}); not this release's`);
-        continue;
-      }
-      // Freed meanwhile (another release of the same point): the later collapse holds it all the same.
-      await store.hold(m.file, m.hold, { hold: undefined });
+    // Over the hold read; freed meanwhile (another release of the same point), the later collapse holds it all the same;
+    // held by another writer since, that hold stays.
+    const changed = await holdOver(store, m.file, m.hold, m.from);
+    if (changed !== undefined) {
+      log(`kept ${store.url}/${m.file}: its hold changed since the listing (${changed}); not this release's`);
+      continue;
     }
     moved.push({ file: m.file, to: m.to });
     log(`moved the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
@@ -122,4 +118,18 @@ export async function releaseBackupHold(
     ...(episode.length > 0 ? { episode } : {}),
     ...(dryRun ? { dryRun } : {}),
   };
+}
+
+/** Holds `file` with `hold` over `from`, or over none if it was freed meanwhile; the other hold found instead, if any. */
+async function holdOver(store: BackupStore, file: string, hold: string, from: string): Promise<string | undefined> {
+  for (const expected of [from, undefined]) {
+    try {
+      await store.hold(file, hold, { hold: expected });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof HoldChangedError)) throw err;
+      if (err.now !== undefined || expected === undefined) return err.now ?? '(none)';
+    }
+  }
+  return undefined;
 }

@@ -97,6 +97,21 @@ describe('releaseBackupHold with a later collapse still active', () => {
     expect(await holds(store)).toMatchObject({ '0800': HOLD_1200, '0900': HOLD_1200 });
   });
 
+  it('keeps the hold a third writer put on a backup freed meanwhile, naming it, and exits cleanly', async () => {
+    const store = await twoCollapses();
+    const operator = 'held until=2027-01-01T00:00:00Z by=ops reason=legal';
+    // Each move first meets a backup freed by another release; its retry meets the operator's hold put since.
+    const raced = holdRacedBy(store, async (target, file) => {
+      if ((await target.list()).find((f) => f.file === file)?.hold === undefined) await target.hold(file, operator);
+      else await target.release(file);
+    });
+    const lines: string[] = [];
+    const r = await releaseBackupHold(raced, 'cache', name('1000'), (l) => lines.push(l));
+    expect(r.moved).toBeUndefined();
+    expect(await holds(store)).toMatchObject({ '0800': operator, '0900': operator });
+    expect(lines.filter((l) => l.includes('its hold changed since the listing'))).toHaveLength(2);
+  });
+
   it('keeps a hold changed since the listing (an operator held it meanwhile), naming it', async () => {
     const store = await twoCollapses();
     const operator = 'held until=2027-01-01T00:00:00Z by=ops reason=legal';
