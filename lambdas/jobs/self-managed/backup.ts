@@ -503,10 +503,11 @@ class BackupRun {
     const deleted: string[] = [];
     this.retention = { kept: [], deleted };
     this.retention = await this.step('retention', async () => {
-      const held = await this.putBackCollapseHolds();
-      // Judged on a listing after the holds put back, each backup held in the one before kept held: a hold lifted
-      // between the two (an operator's, on a backup an active collapse needs) is put back by the next run, not deleted by this one.
-      const listed = (await req.store.list()).map((f) => (f.hold === undefined && held.has(f.file) ? { ...f, hold: held.get(f.file)! } : f));
+      // One listing, judged with the holds put back: a hold lifted since (an operator's, on a backup an active collapse
+      // needs) is put back by the next run, not deleted by this one.
+      const files = await req.store.list();
+      const putBack = await this.putBackCollapseHolds(files);
+      const listed = files.map((f) => (putBack.has(f.file) ? { ...f, hold: putBack.get(f.file)! } : f));
       const decision = backupRetention(listed, req.target, req.retention, new Date(deps.now()));
       // Never this run's own backup (OK is printed only for a backup that stays): a clock behind the newest backup there.
       if (decision.delete.some((d) => d.point.name === file)) {
@@ -526,14 +527,13 @@ class BackupRun {
   }
 
   /**
-   * Before retention: a backup an active collapse holds by its rule that lost its hold (an operator released their own
-   * hold from one the collapse left alone) is held again, written over no hold; one held meanwhile keeps that hold.
-   * The backups held as listed here or put back, with their hold.
+   * Before retention: a backup of `files` an active collapse holds by its rule that lost its hold (an operator released
+   * their own hold from one the collapse left alone) is held again, written over no hold; one held meanwhile keeps that
+   * hold. The backups held so (put back or held since), with the collapse's hold.
    */
-  async putBackCollapseHolds(): Promise<Map<string, string>> {
+  async putBackCollapseHolds(files: readonly StoredBackup[]): Promise<Map<string, string>> {
     const { req, say } = this;
-    const files = await req.store.list();
-    const held = new Map(files.flatMap((f) => (f.hold === undefined ? [] : [[f.file, f.hold] as const])));
+    const held = new Map<string, string>();
     for (const m of missingCollapseHolds(files, req.target)) {
       try {
         await req.store.hold(m.file, m.hold, { hold: undefined });
