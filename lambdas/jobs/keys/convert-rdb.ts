@@ -46,7 +46,7 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
-import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import { keyMetaProblem, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
@@ -313,11 +313,8 @@ export async function convertRdbStaged(
       return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
-    const metaKeys = Object.entries(inputReport.moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
-    if (metaKeys.length > 0 && !lossy.has('key-meta'))
-      problems.push(
-        `key metadata of class${metaKeys.length === 1 ? '' : 'es'} ${metaKeys.map(([t]) => t).join(', ')} (Redis 8.6): the writer does not carry it (--lossy key-meta leaves it out)`,
-      );
+    const meta = keyMetaProblem(inputReport.moduleTypes, lossy);
+    if (meta) problems.push(meta);
     const aux = moduleAuxProblem(inputReport.moduleAux, lossy);
     if (aux) problems.push(aux);
     if (pass.refusedCount > 0 || problems.length > 0) {
