@@ -46,7 +46,7 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
-import { keyMetaProblem, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
@@ -315,6 +315,8 @@ export async function convertRdbStaged(
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
     const meta = keyMetaProblem(inputReport.moduleTypes, lossy);
     if (meta) problems.push(meta);
+    // Accepted: counted with what --lossy let go, so the summary and --json name it (each key is written from its type on).
+    else if (keyMetaValues(inputReport.moduleTypes) > 0) pass.dropped['key-meta'] = keyMetaValues(inputReport.moduleTypes);
     const aux = moduleAuxProblem(inputReport.moduleAux, lossy);
     if (aux) problems.push(aux);
     if (pass.refusedCount > 0 || problems.length > 0) {

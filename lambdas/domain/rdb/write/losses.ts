@@ -56,6 +56,11 @@ export function keyMetaProblem(moduleTypes: Readonly<Record<string, number>> | u
   return `key metadata of class${classes.length === 1 ? '' : 'es'} ${classes.map(([t]) => t).join(', ')} (Redis 8.6): redis-dr does not carry it (--lossy key-meta leaves it out)`;
 }
 
+/** The values of key metadata {@link keyMetaProblem} names (one a key and class), which `--lossy key-meta` leaves out. */
+export function keyMetaValues(moduleTypes: Readonly<Record<string, number>> | undefined): number {
+  return keyMetaClasses(moduleTypes).reduce((n, [, keys]) => n + keys, 0);
+}
+
 /** What a summary says of the key metadata `--lossy key-meta` let go (undefined: none): its classes, with the keys carrying each. */
 export function keyMetaLeftOut(moduleTypes: Readonly<Record<string, number>> | undefined, lossy: ReadonlySet<LossKind>): string | undefined {
   const classes = keyMetaClasses(moduleTypes);

@@ -117,4 +117,19 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     expect(lossy.stdout).toMatch(/verify: EQUAL: the target holds all 6 keys/);
     expect(await t.exists('k1')).toBe(1);
   }, 60_000);
+
+  it('convert-rdb --lossy key-meta: the metadata left out is counted and named, not a bare "verified: … the same keys"', async () => {
+    // Before, the summary said the output held the same keys as the input with nothing let go, and --json counted nothing.
+    const lossy = await convertRdb({
+      input: metaFile,
+      output: join(dir, 'meta-lossy-api-70.rdb'),
+      ...convertTarget({ for: 'redis-7.0' }),
+      lossy: new Set(['key-meta']),
+    });
+    expect(lossy).toMatchObject({ ok: true, keys: 6, dropped: { 'key-meta': 1 } });
+    const printed = await inWorker('convert-rdb', metaFile, '--for', 'redis-7.0', '--lossy', 'key-meta', '-o', join(dir, 'meta-lossy-70.rdb'));
+    expect(printed.status, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('key by key, but for what --lossy let go (below)');
+    expect(printed.stdout).toContain('--lossy key-meta: 1 item left out (Redis 8.6 key metadata is left out (the keys are kept))');
+  }, 60_000);
 });
