@@ -84,6 +84,12 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     const local = scheme.toLowerCase() === 'file' && output.startsWith('/', scheme.length + 3) ? ` (${output.slice(scheme.length + 3)})` : '';
     throw new UsageError(`-o ${output}: ${scheme}:// is not an output redis-dr writes; give a local path${local} or s3://<bucket>/<key>.rdb`);
   }
+  // A path ending in '/' names a folder (as -o does for a recovery point's shard files): one file's output was written
+  // as a file without the slash (-o out/ made a file named out, said as 'out/: …'), not into the folder meant.
+  if (output.endsWith('/'))
+    throw new UsageError(
+      `-o ${output}: ends in '/', a folder; give the path of the .rdb file to write (a folder is -o only for the shard files of a recovery point)`,
+    );
   const state = outputPathState(output);
   if (state === 'other') return refuse(`-o ${output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) return refuse(`-o ${output}: the file exists; give --force to replace it, or another path`);

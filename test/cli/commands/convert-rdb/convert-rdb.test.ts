@@ -212,6 +212,19 @@ describe('redis-dr convert-rdb', () => {
     30_000,
   );
 
+  it('-o <path>/ (a folder meant) for one file: refused in one line, exit 2, no file written without the slash', async () => {
+    // Before, -o <dir>/out/ wrote a file named out (said as 'out/: REDIS0010 …', exit 0), not into the folder meant.
+    const output = `${join(dir, 'meant-folder')}/`;
+    for (const args of [[], ['--dry-run']]) {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', output, ...args);
+      expect(r.stderr).toBe(
+        `redis-dr: -o ${output}: ends in '/', a folder; give the path of the .rdb file to write (a folder is -o only for the shard files of a recovery point)\n`,
+      );
+      expect(r.status).toBe(2);
+      expect(existsSync(join(dir, 'meant-folder'))).toBe(false);
+    }
+  }, 30_000);
+
   it('-o s3:conv/x.rdb where a folder s3:conv is there: written in it, as a local path (negative of the slips above)', async () => {
     const here = mkdtempSync(join(dir, 'cwd-'));
     mkdirSync(join(here, 's3:conv'));
