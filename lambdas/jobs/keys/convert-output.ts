@@ -44,6 +44,8 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     if (!spec.dryRun) throw new UsageError('give -o <file> or -o s3://<bucket>/<key>: the file to write');
     return { checked: 'no -o given: the output was not checked' };
   }
+  // An empty -o (an unset shell variable) named no file: the run went on and ended in 'a file appeared there during the run'.
+  if (output === '') throw new UsageError('-o is empty: give the path of the .rdb file to write, or s3://<bucket>/<key>.rdb');
   // What the place holds: a real run refuses it here; a dry run says so and goes on judging the input.
   const refuse = (why: string, realRunSays = ''): OutputChecked => {
     if (!spec.dryRun) throw new UsageError(`${why}${realRunSays}`);

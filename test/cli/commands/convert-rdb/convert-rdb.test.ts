@@ -225,6 +225,15 @@ describe('redis-dr convert-rdb', () => {
     }
   }, 30_000);
 
+  it('-o "" (an unset shell variable): one line naming the fix, exit 2, nothing read or written', async () => {
+    // Before, the run read and converted the input, then ended in 'a file appeared there during the run' (exit 2).
+    for (const args of [[], ['--dry-run']]) {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', '', ...args);
+      expect(r.stderr).toBe('redis-dr: -o is empty: give the path of the .rdb file to write, or s3://<bucket>/<key>.rdb\n');
+      expect(r.status).toBe(2);
+    }
+  }, 30_000);
+
   it('-o s3:conv/x.rdb where a folder s3:conv is there: written in it, as a local path (negative of the slips above)', async () => {
     const here = mkdtempSync(join(dir, 'cwd-'));
     mkdirSync(join(here, 's3:conv'));
