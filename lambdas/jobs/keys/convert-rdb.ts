@@ -118,14 +118,15 @@ interface Unstored {
 async function storeOutput(
   out: OutputFile,
   s3: S3Output | undefined,
-  force: boolean,
+  /** `replaces`: an object was at the key when the run began, which the put (`force`) replaced. */
+  put: { readonly force: boolean; readonly replaces: boolean },
   expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
   signal?: AbortSignal,
 ): Promise<Unstored | undefined> {
   if (!s3) return void (await out.commit());
   try {
-    await s3.put(out.read(), force, signal);
+    await s3.put(out.read(), put.force, signal);
   } catch (err) {
     if (err instanceof KeyExistsError) return { error: `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is` };
     // An answer lost, and whether S3 stored the object could not be told (s3-output.ts put).
@@ -145,22 +146,27 @@ async function storeOutput(
         error: `${s3.url} was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored`,
       };
     const why = err instanceof Error ? err.message : String(err);
-    return takenBack(s3, `the object stored at ${s3.url} could not be read back (${why})`);
+    return takenBack(s3, `the object stored at ${s3.url} could not be read back (${why})`, put.replaces);
   }
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
-  return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`);
+  return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`, put.replaces);
 }
 
 /** What may be left at `url` by an upload whose outcome is not known: an object of the run, never verified. */
 export const unverifiedAt = (url: string): string => `${url} may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
 
-/** Takes back the object this run stored, and says what became of it after `why` (never a stored object left unsaid). */
-async function takenBack(s3: S3Output, why: string): Promise<Unstored> {
+/**
+ * Takes back the object this run stored, and says what became of it after `why` (never a stored object left unsaid).
+ * `replaced`: the put replaced an object that was at the key before the run (--force), which is then gone: said.
+ */
+async function takenBack(s3: S3Output, why: string, replaced: boolean): Promise<Unstored> {
   try {
     const done = await s3.remove();
     if (done === 'replaced') return { error: `${why}: another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored` };
-    return { error: `${why}: it was removed, nothing is stored` };
+    // Removing the run's object left the key empty: the object --force replaced is not put back (S3 kept no copy to put back).
+    const gone = replaced ? `; the object at ${s3.url} before the run, which --force replaced, is gone (S3 kept no copy of it)` : '';
+    return { error: `${why}: it was removed, nothing is stored${gone}` };
   } catch (err) {
     return { error: `${why}: it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`, left: true };
   }
@@ -360,7 +366,8 @@ export async function convertRdbStaged(
       return done(`${where}; ${nothingLeft}`);
     }
     const expected = { keys: w.keys, digest: back.digest, streamIds };
-    const store = (signal?: AbortSignal) => storeOutput(out as OutputFile, checked.s3, spec.force ?? false, expected, reencodedKeys, signal);
+    const store = (signal?: AbortSignal) =>
+      storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal);
     const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
     return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
   } catch (err) {
