@@ -387,6 +387,13 @@ export async function convertRdbStaged(
       EFBIG: 'a file-size limit (ulimit -f) was reached',
     };
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
+    // An s3:// output is written and verified in the temporary folder first: a full disk there is named, with the fix,
+    // not said of the bucket ('writing s3://… failed (the disk is full)').
+    if (checked.s3 && code && plain[code])
+      return result(
+        `writing the temporary file ${checked.local} of ${spec.output} failed (${why}): it is written and verified there before the upload; ` +
+          `set TMPDIR to a folder with room for the whole output; ${nothingLeft}`,
+      );
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
   }
 }

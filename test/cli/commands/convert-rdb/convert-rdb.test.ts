@@ -12,7 +12,7 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
-import { cli, cliAsNobody, NOBODY } from '../../support/run-cli.js';
+import { cli, cliAsNobody, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
 import { appendOnly } from '../../../support/append-only.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -22,19 +22,6 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
  * What a shell sees of the binary is the children's: the first conversion, a file-size limit, SIGINT and SIGTERM.
  */
 const inProcess = inWorker;
-
-/** The CLI under a file-size limit (`ulimit -f`, in bash's 1024-byte blocks) with SIGXFSZ ignored: a write past it fails as on a full disk. */
-function cliWithFileLimit(blocks: number, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  return new Promise((resolve) => {
-    const child = execFile(
-      'bash',
-      ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec '${process.execPath}' bin/redis-dr.cjs ${quoted}`],
-      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
-      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-    );
-  });
-}
 
 describe('redis-dr convert-rdb', () => {
   let source: RedisServer;
