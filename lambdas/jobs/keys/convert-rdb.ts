@@ -46,8 +46,9 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
-import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
+import { dirname, resolve } from 'node:path';
 import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -299,7 +300,9 @@ export async function convertRdbStaged(
   const done = (conversionError?: string) => ({ result: result(conversionError) });
   // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
   const out =
-    spec.dryRun || checked.local === undefined ? countingSink() : await createOutputFile(checked.local, checked.s3 !== undefined || (spec.force ?? false));
+    spec.dryRun || checked.local === undefined
+      ? countingSink()
+      : await outputFileAt(checked.local, checked.s3 !== undefined || (spec.force ?? false), spec.output!);
   const nothingLeft = spec.dryRun ? 'a real run refuses the same (dry run: nothing written)' : `nothing was written to ${spec.output}`;
   const { reader, problems, reencodedKeys } = pass;
   try {
@@ -319,12 +322,7 @@ export async function convertRdbStaged(
       return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
-    const meta = keyMetaProblem(inputReport.moduleTypes, lossy);
-    if (meta) problems.push(meta);
-    // Accepted: counted with what --lossy let go, so the summary and --json name it (each key is written from its type on).
-    else if (keyMetaValues(inputReport.moduleTypes) > 0) pass.dropped['key-meta'] = keyMetaValues(inputReport.moduleTypes);
-    const aux = moduleAuxProblem(inputReport.moduleAux, lossy);
-    if (aux) problems.push(aux);
+    pass.judgeModuleData(inputReport);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
       return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
@@ -395,6 +393,27 @@ export async function convertRdbStaged(
           `set TMPDIR to a folder with room for the whole output; ${nothingLeft}`,
       );
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+  }
+}
+
+/**
+ * The temporary file beside `local` (an `s3://` output's: in the temporary folder), before anything is read: one the
+ * run may not create there (a folder this user may not write, a read-only file system) is a usage error naming the
+ * folder and the fix, not the errno of a temporary name the operator never gave.
+ */
+async function outputFileAt(local: string, replace: boolean, output: string): Promise<OutputFile> {
+  try {
+    return await createOutputFile(local, replace);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined || e.code === 'EEXIST') throw err;
+    const folder = dirname(resolve(local));
+    const fix = output.startsWith('s3://')
+      ? 'set TMPDIR to a folder this user may write, with room for the whole output (it is written and verified there before the upload)'
+      : 'give a path in a folder this user may write';
+    throw new UsageError(
+      `-o ${output}: no file can be created in ${folder} (${e.code}: ${e.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}): ${fix}; nothing was read or written`,
+    );
   }
 }
 

@@ -61,14 +61,20 @@ describe('redis-dr convert-rdb', () => {
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
   }, 30_000);
 
+  /** A folder of root's that nobody may read (mode 0755), holding a copy of the input nobody reads: for runs as nobody. */
+  const nobodysInput = (): { open: string; input: string } => {
+    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-nobody-'));
+    chmodSync(open, 0o755);
+    const input = join(open, 'v11.rdb');
+    copyFileSync(v11, input);
+    chmodSync(input, 0o644);
+    return { open, input };
+  };
+
   it('a folder whose sync fails once the file is renamed into it (writable, not readable: mode 0300, as nobody): the file is named as in place, not "nothing was written"; exit 1', async () => {
     // nobody reads the input and the program; the output folder takes files but cannot be opened, so its fsync fails.
-    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-nobody-'));
+    const { open, input } = nobodysInput();
     try {
-      chmodSync(open, 0o755);
-      const input = join(open, 'v11.rdb');
-      copyFileSync(v11, input);
-      chmodSync(input, 0o644);
       const folder = join(open, 'out');
       mkdirSync(folder);
       chownSync(folder, NOBODY, NOBODY);
@@ -84,6 +90,24 @@ describe('redis-dr convert-rdb', () => {
       // What the folder holds: the converted file, nothing else (no temporary file).
       expect(readdirSync(folder)).toEqual(['unsynced.rdb']);
       expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("a folder this user may not write in (root's, mode 0755, as nobody): one line naming the folder and the fix, exit 2, nothing read or written", async () => {
+    // Before: 'redis-dr convert-rdb: EACCES: permission denied, open '<folder>/.denied.rdb.<tag>.tmp'' (a name the operator never gave), exit 1.
+    const { open, input } = nobodysInput();
+    try {
+      const folder = join(open, 'root-only');
+      mkdirSync(folder, { mode: 0o755 });
+      const out = join(folder, 'denied.rdb');
+      const r = await cliAsNobody('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
+      expect(r.stderr).toBe(
+        `redis-dr: -o ${out}: no file can be created in ${folder} (EACCES: permission denied): give a path in a folder this user may write; nothing was read or written\n`,
+      );
+      expect(r.status).toBe(2);
+      expect(readdirSync(folder)).toEqual([]);
     } finally {
       rmSync(open, { recursive: true, force: true });
     }
