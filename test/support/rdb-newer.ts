@@ -24,6 +24,8 @@ export interface FramedKey {
   readonly type: number;
   readonly object: Uint8Array;
   readonly expireAtMs: number | null;
+  /** Redis 8.6 key metadata (opcode 243 and its classes: {@link keyMetadata}), written between the expiry and the type. */
+  readonly meta?: Uint8Array;
 }
 
 const len = (n: number): number[] =>
@@ -56,6 +58,7 @@ export function frameFile(magic: string, keys: readonly FramedKey[], functions: 
     if (k.db !== db) bytes.push(0xfe, ...len(k.db));
     db = k.db;
     if (k.expireAtMs !== null) bytes.push(0xfc, ...le64(BigInt(k.expireAtMs)));
+    if (k.meta) for (const b of k.meta) bytes.push(b);
     bytes.push(k.type, ...str(k.name));
     for (const b of k.object) bytes.push(b);
   }
@@ -294,4 +297,20 @@ export function moduleAux(typeName: string): Uint8Array {
 /** A key holding a module value of `typeName` (type 7, MODULE_2: its id, one string, the EOF opcode), as a module's rdb_save writes it. */
 export function moduleValueKey(db: number, name: string, typeName: string): FramedKey {
   return { db, name, type: 7, object: Uint8Array.from([...moduleId(typeName, 3), 5, 3, 0x61, 0x62, 0x63, 0]), expireAtMs: null };
+}
+
+/** Class names' characters, 6 bits each (Redis 8.6 keymeta.c's keyMetaCharSet). */
+const META_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+
+/**
+ * Redis 8.6 key metadata of one class (opcode 243, one class, its 32-bit spec little-endian: 4 name characters of 6
+ * bits, version 0, the ALLOW_IGNORE flag when `ignorable`; its value as module data: one unsigned integer, EOF), as
+ * keymeta.c's rdbSaveKeyMetadata writes it, for {@link FramedKey.meta} (in an RDB 13 file). Without ALLOW_IGNORE a
+ * server lacking the class's module refuses the file.
+ */
+export function keyMetadata(className: string, ignorable = false): Uint8Array {
+  let chars = 0;
+  for (const c of className) chars = chars * 64 + META_CHARS.indexOf(c);
+  const spec = ((chars << 8) | (ignorable ? 1 : 0)) >>> 0;
+  return Uint8Array.from([0xf3, 1, spec & 0xff, (spec >>> 8) & 0xff, (spec >>> 16) & 0xff, spec >>> 24, 2, 1, 0]);
 }

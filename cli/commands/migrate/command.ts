@@ -31,7 +31,7 @@ export function migrateCommand(program: Command): void {
     )
     .option(
       '--lossy <losses>',
-      "with --from-rdb, into a target that cannot read the file's RDB version (keys are then re-encoded for it): accept these losses (field-ttl: hash fields without their TTLs; stream-ids: streams without the entries-added, largest deleted id and groups' entries-read a Redis 5.0–6.2 target cannot hold; module: module AUX data, and module values where the target has no module loaded, left out); without it such a key refuses the run before any write",
+      "with --from-rdb, into a target that cannot read the file's RDB version (keys are then re-encoded for it): accept these losses (field-ttl: hash fields without their TTLs; stream-ids: streams without the entries-added, largest deleted id and groups' entries-read a Redis 5.0–6.2 target cannot hold; module: module AUX data, and module values where the target has no module loaded, left out; key-meta: Redis 8.6 key metadata a server without its module refuses, left out, the keys kept); without it such a key refuses the run before any write",
     )
     .option(
       '--functions',

@@ -17,7 +17,7 @@ import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
-import { type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
+import { keyMetaLeftOut, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | 'dbMappings'> {
@@ -35,6 +35,13 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | '
   readonly shards?: number;
   /** `--lossy`: losses accepted when keys are re-encoded for the target. */
   readonly lossy?: string;
+}
+
+/** The module types of the files' reports, their keys added up (a recovery point's shard files). */
+function moduleTypesOf(files: RestoreRdbResult['files']): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const f of files) for (const [t, n] of Object.entries(f.report.moduleTypes ?? {})) sum[t] = (sum[t] ?? 0) + n;
+  return sum;
 }
 
 /** What a run did, in migrate's result shape (the summary, exit codes and JSON are migrate's). */
@@ -213,8 +220,11 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         lines.push(
           `--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written with that loss'}`,
         );
-      const aux = moduleAuxLeftOut(r.file?.moduleAux, new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind)));
+      const lossy = new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind));
+      const aux = moduleAuxLeftOut(r.file?.moduleAux, lossy);
       if (aux && !r.error) lines.push(aux);
+      const meta = keyMetaLeftOut(moduleTypesOf(r.files), lossy);
+      if (meta && !r.error) lines.push(meta);
       if (r.expiredFields > 0)
         lines.push(
           `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,

@@ -12,7 +12,8 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
 import { transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
-import type { LossKind } from '../../domain/rdb/write/losses.js';
+import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
@@ -156,6 +157,19 @@ export class InputPass {
         this.functionsWritten.push(this.reader.functions[this.functions]!);
       }
     }
+  }
+
+  /**
+   * What the whole input's report holds besides its keys that the writer does not carry (module AUX data, Redis 8.6
+   * key metadata a server without its module refuses): a problem named, or, accepted by `--lossy`, key metadata
+   * counted with what it let go, so the summary and --json name it (each key is written from its type on).
+   */
+  judgeModuleData(report: Pick<RdbReport, 'moduleTypes' | 'moduleAux'>): void {
+    const meta = keyMetaProblem(report.moduleTypes, this.lossy);
+    if (meta) this.problems.push(meta);
+    else if (keyMetaValues(report.moduleTypes) > 0) this.dropped['key-meta'] = keyMetaValues(report.moduleTypes);
+    const aux = moduleAuxProblem(report.moduleAux, this.lossy);
+    if (aux) this.problems.push(aux);
   }
 
   private visit(k: KeyInPlace): void {

@@ -44,6 +44,8 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     if (!spec.dryRun) throw new UsageError('give -o <file> or -o s3://<bucket>/<key>: the file to write');
     return { checked: 'no -o given: the output was not checked' };
   }
+  // An empty -o (an unset shell variable) named no file: the run went on and ended in 'a file appeared there during the run'.
+  if (output === '') throw new UsageError('-o is empty: give the path of the .rdb file to write, or s3://<bucket>/<key>.rdb');
   // What the place holds: a real run refuses it here; a dry run says so and goes on judging the input.
   const refuse = (why: string, realRunSays = ''): OutputChecked => {
     if (!spec.dryRun) throw new UsageError(`${why}${realRunSays}`);
@@ -84,6 +86,12 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     const local = scheme.toLowerCase() === 'file' && output.startsWith('/', scheme.length + 3) ? ` (${output.slice(scheme.length + 3)})` : '';
     throw new UsageError(`-o ${output}: ${scheme}:// is not an output redis-dr writes; give a local path${local} or s3://<bucket>/<key>.rdb`);
   }
+  // A path ending in '/' names a folder (as -o does for a recovery point's shard files): one file's output was written
+  // as a file without the slash (-o out/ made a file named out, said as 'out/: …'), not into the folder meant.
+  if (output.endsWith('/'))
+    throw new UsageError(
+      `-o ${output}: ends in '/', a folder; give the path of the .rdb file to write (a folder is -o only for the shard files of a recovery point)`,
+    );
   const state = outputPathState(output);
   if (state === 'other') return refuse(`-o ${output}: not a file (a folder?); give the path of the .rdb file to write`);
   if (state === 'file' && !spec.force) return refuse(`-o ${output}: the file exists; give --force to replace it, or another path`);

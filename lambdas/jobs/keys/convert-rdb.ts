@@ -46,8 +46,9 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
-import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
+import { dirname, resolve } from 'node:path';
 import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -118,14 +119,15 @@ interface Unstored {
 async function storeOutput(
   out: OutputFile,
   s3: S3Output | undefined,
-  force: boolean,
+  /** `replaces`: an object was at the key when the run began, which the put (`force`) replaced. */
+  put: { readonly force: boolean; readonly replaces: boolean },
   expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
   signal?: AbortSignal,
 ): Promise<Unstored | undefined> {
   if (!s3) return void (await out.commit());
   try {
-    await s3.put(out.read(), force, signal);
+    await s3.put(out.read(), put.force, signal);
   } catch (err) {
     if (err instanceof KeyExistsError) return { error: `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is` };
     // An answer lost, and whether S3 stored the object could not be told (s3-output.ts put).
@@ -145,22 +147,27 @@ async function storeOutput(
         error: `${s3.url} was replaced by another writer after this run stored it, before it was read back: that object was left as it is; nothing of this run is stored`,
       };
     const why = err instanceof Error ? err.message : String(err);
-    return takenBack(s3, `the object stored at ${s3.url} could not be read back (${why})`);
+    return takenBack(s3, `the object stored at ${s3.url} could not be read back (${why})`, put.replaces);
   }
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
-  return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`);
+  return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`, put.replaces);
 }
 
 /** What may be left at `url` by an upload whose outcome is not known: an object of the run, never verified. */
 export const unverifiedAt = (url: string): string => `${url} may hold an object of this run, not verified: remove it, or run verify-rdb on it`;
 
-/** Takes back the object this run stored, and says what became of it after `why` (never a stored object left unsaid). */
-async function takenBack(s3: S3Output, why: string): Promise<Unstored> {
+/**
+ * Takes back the object this run stored, and says what became of it after `why` (never a stored object left unsaid).
+ * `replaced`: the put replaced an object that was at the key before the run (--force), which is then gone: said.
+ */
+async function takenBack(s3: S3Output, why: string, replaced: boolean): Promise<Unstored> {
   try {
     const done = await s3.remove();
     if (done === 'replaced') return { error: `${why}: another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored` };
-    return { error: `${why}: it was removed, nothing is stored` };
+    // Removing the run's object left the key empty: the object --force replaced is not put back (S3 kept no copy to put back).
+    const gone = replaced ? `; the object at ${s3.url} before the run, which --force replaced, is gone (S3 kept no copy of it)` : '';
+    return { error: `${why}: it was removed, nothing is stored${gone}` };
   } catch (err) {
     return { error: `${why}: it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`, left: true };
   }
@@ -293,7 +300,9 @@ export async function convertRdbStaged(
   const done = (conversionError?: string) => ({ result: result(conversionError) });
   // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
   const out =
-    spec.dryRun || checked.local === undefined ? countingSink() : await createOutputFile(checked.local, checked.s3 !== undefined || (spec.force ?? false));
+    spec.dryRun || checked.local === undefined
+      ? countingSink()
+      : await outputFileAt(checked.local, checked.s3 !== undefined || (spec.force ?? false), spec.output!);
   const nothingLeft = spec.dryRun ? 'a real run refuses the same (dry run: nothing written)' : `nothing was written to ${spec.output}`;
   const { reader, problems, reencodedKeys } = pass;
   try {
@@ -313,13 +322,7 @@ export async function convertRdbStaged(
       return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
-    const metaKeys = Object.entries(inputReport.moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
-    if (metaKeys.length > 0 && !lossy.has('key-meta'))
-      problems.push(
-        `key metadata of class${metaKeys.length === 1 ? '' : 'es'} ${metaKeys.map(([t]) => t).join(', ')} (Redis 8.6): the writer does not carry it (--lossy key-meta leaves it out)`,
-      );
-    const aux = moduleAuxProblem(inputReport.moduleAux, lossy);
-    if (aux) problems.push(aux);
+    pass.judgeModuleData(inputReport);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
       return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
@@ -361,7 +364,8 @@ export async function convertRdbStaged(
       return done(`${where}; ${nothingLeft}`);
     }
     const expected = { keys: w.keys, digest: back.digest, streamIds };
-    const store = (signal?: AbortSignal) => storeOutput(out as OutputFile, checked.s3, spec.force ?? false, expected, reencodedKeys, signal);
+    const store = (signal?: AbortSignal) =>
+      storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal);
     const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
     return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
   } catch (err) {
@@ -381,7 +385,35 @@ export async function convertRdbStaged(
       EFBIG: 'a file-size limit (ulimit -f) was reached',
     };
     const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
+    // An s3:// output is written and verified in the temporary folder first: a full disk there is named, with the fix,
+    // not said of the bucket ('writing s3://… failed (the disk is full)').
+    if (checked.s3 && code && plain[code])
+      return result(
+        `writing the temporary file ${checked.local} of ${spec.output} failed (${why}): it is written and verified there before the upload; ` +
+          `set TMPDIR to a folder with room for the whole output; ${nothingLeft}`,
+      );
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+  }
+}
+
+/**
+ * The temporary file beside `local` (an `s3://` output's: in the temporary folder), before anything is read: one the
+ * run may not create there (a folder this user may not write, a read-only file system) is a usage error naming the
+ * folder and the fix, not the errno of a temporary name the operator never gave.
+ */
+async function outputFileAt(local: string, replace: boolean, output: string): Promise<OutputFile> {
+  try {
+    return await createOutputFile(local, replace);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined || e.code === 'EEXIST') throw err;
+    const folder = dirname(resolve(local));
+    const fix = output.startsWith('s3://')
+      ? 'set TMPDIR to a folder this user may write, with room for the whole output (it is written and verified there before the upload)'
+      : 'give a path in a folder this user may write';
+    throw new UsageError(
+      `-o ${output}: no file can be created in ${folder} (${e.code}: ${e.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}): ${fix}; nothing was read or written`,
+    );
   }
 }
 

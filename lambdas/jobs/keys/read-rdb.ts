@@ -56,7 +56,7 @@ import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
 import { BATCH_BYTES, KeyWriter, type WriteWindow } from './writer.js';
 import type { FileReencoding } from './reencode.js';
-import { type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
+import { keyMetaProblem, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import { readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 import { firstRead, newKeyTally, type FirstRead, type KeyTally } from './read-rdb-first.js';
 import { SlotOwnership, type ShardSet } from '../../domain/keys/shard-set.js';
@@ -356,9 +356,11 @@ class RdbRestore {
       writer.fail(`${named} is refused, nothing was written: ${report.error?.message ?? 'not a valid RDB file'} (at byte ${report.error?.offset ?? 0})`);
       return false;
     }
-    const aux = moduleAuxProblem(report.moduleAux, this.options.lossy ?? new Set());
-    if (aux) {
-      writer.fail(`${named} is refused, nothing was written: ${aux}`);
+    // Module data redis-dr does not carry (module AUX data, key metadata a server without its module refuses): never dropped unsaid.
+    const lossy = this.options.lossy ?? new Set();
+    const notCarried = moduleAuxProblem(report.moduleAux, lossy) ?? keyMetaProblem(report.moduleTypes, lossy);
+    if (notCarried) {
+      writer.fail(`${named} is refused, nothing was written: ${notCarried}`);
       return false;
     }
     const refusal = rdbRefusal(

@@ -24,6 +24,19 @@ export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{
   });
 }
 
+/** {@link cli} under a file-size limit (`ulimit -f`, in bash's 1024-byte blocks) with SIGXFSZ ignored: a write past it fails as on a full disk. */
+export function cliWithFileLimit(blocks: number, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    const child = execFile(
+      'bash',
+      ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec '${process.execPath}' '${BIN}' ${quoted}`],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
+}
+
 /** The uid and gid of the unprivileged user `nobody`: what {@link cliAsNobody} runs as. */
 export const NOBODY = 65534;
 

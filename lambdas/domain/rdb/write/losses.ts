@@ -37,3 +37,34 @@ export function moduleAuxLeftOut(moduleAux: readonly string[] | undefined, lossy
   if (!moduleAux || moduleAux.length === 0 || !lossy.has('module')) return undefined;
   return `--lossy module: module AUX data of ${moduleAux.join(', ')} left out (redis-dr does not carry module data)`;
 }
+
+/** Redis 8.6 key metadata classes a server without their module refuses (`META-<class>` among a report's module types), each with its keys. */
+function keyMetaClasses(moduleTypes: Readonly<Record<string, number>> | undefined): [string, number][] {
+  return Object.entries(moduleTypes ?? {}).filter(([t]) => t.startsWith('META-'));
+}
+
+/**
+ * Redis 8.6 key metadata of a class a server without its module refuses is
+ * carried by neither `convert-rdb` nor `migrate --from-rdb` (each key is
+ * written from its type byte on, its metadata left behind): why a file
+ * holding it is refused, naming the classes, unless `--lossy key-meta`
+ * accepts leaving it out; undefined when it holds none or the loss is accepted.
+ */
+export function keyMetaProblem(moduleTypes: Readonly<Record<string, number>> | undefined, lossy: ReadonlySet<LossKind>): string | undefined {
+  const classes = keyMetaClasses(moduleTypes);
+  if (classes.length === 0 || lossy.has('key-meta')) return undefined;
+  return `key metadata of class${classes.length === 1 ? '' : 'es'} ${classes.map(([t]) => t).join(', ')} (Redis 8.6): redis-dr does not carry it (--lossy key-meta leaves it out)`;
+}
+
+/** The values of key metadata {@link keyMetaProblem} names (one a key and class), which `--lossy key-meta` leaves out. */
+export function keyMetaValues(moduleTypes: Readonly<Record<string, number>> | undefined): number {
+  return keyMetaClasses(moduleTypes).reduce((n, [, keys]) => n + keys, 0);
+}
+
+/** What a summary says of the key metadata `--lossy key-meta` let go (undefined: none): its classes, with the keys carrying each. */
+export function keyMetaLeftOut(moduleTypes: Readonly<Record<string, number>> | undefined, lossy: ReadonlySet<LossKind>): string | undefined {
+  const classes = keyMetaClasses(moduleTypes);
+  if (classes.length === 0 || !lossy.has('key-meta')) return undefined;
+  const named = classes.map(([t, n]) => `${t} (${n} key${n === 1 ? '' : 's'})`).join(', ');
+  return `--lossy key-meta: key metadata of ${named} left out (${LOSS_MEANING['key-meta']}: redis-dr does not carry it)`;
+}

@@ -12,7 +12,7 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
-import { cli, cliAsNobody, NOBODY } from '../../support/run-cli.js';
+import { cli, cliAsNobody, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
 import { appendOnly } from '../../../support/append-only.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -22,19 +22,6 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
  * What a shell sees of the binary is the children's: the first conversion, a file-size limit, SIGINT and SIGTERM.
  */
 const inProcess = inWorker;
-
-/** The CLI under a file-size limit (`ulimit -f`, in bash's 1024-byte blocks) with SIGXFSZ ignored: a write past it fails as on a full disk. */
-function cliWithFileLimit(blocks: number, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  return new Promise((resolve) => {
-    const child = execFile(
-      'bash',
-      ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec '${process.execPath}' bin/redis-dr.cjs ${quoted}`],
-      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
-      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
-    );
-  });
-}
 
 describe('redis-dr convert-rdb', () => {
   let source: RedisServer;
@@ -74,14 +61,20 @@ describe('redis-dr convert-rdb', () => {
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
   }, 30_000);
 
+  /** A folder of root's that nobody may read (mode 0755), holding a copy of the input nobody reads: for runs as nobody. */
+  const nobodysInput = (): { open: string; input: string } => {
+    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-nobody-'));
+    chmodSync(open, 0o755);
+    const input = join(open, 'v11.rdb');
+    copyFileSync(v11, input);
+    chmodSync(input, 0o644);
+    return { open, input };
+  };
+
   it('a folder whose sync fails once the file is renamed into it (writable, not readable: mode 0300, as nobody): the file is named as in place, not "nothing was written"; exit 1', async () => {
     // nobody reads the input and the program; the output folder takes files but cannot be opened, so its fsync fails.
-    const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-nobody-'));
+    const { open, input } = nobodysInput();
     try {
-      chmodSync(open, 0o755);
-      const input = join(open, 'v11.rdb');
-      copyFileSync(v11, input);
-      chmodSync(input, 0o644);
       const folder = join(open, 'out');
       mkdirSync(folder);
       chownSync(folder, NOBODY, NOBODY);
@@ -97,6 +90,24 @@ describe('redis-dr convert-rdb', () => {
       // What the folder holds: the converted file, nothing else (no temporary file).
       expect(readdirSync(folder)).toEqual(['unsynced.rdb']);
       expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("a folder this user may not write in (root's, mode 0755, as nobody): one line naming the folder and the fix, exit 2, nothing read or written", async () => {
+    // Before: 'redis-dr convert-rdb: EACCES: permission denied, open '<folder>/.denied.rdb.<tag>.tmp'' (a name the operator never gave), exit 1.
+    const { open, input } = nobodysInput();
+    try {
+      const folder = join(open, 'root-only');
+      mkdirSync(folder, { mode: 0o755 });
+      const out = join(folder, 'denied.rdb');
+      const r = await cliAsNobody('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
+      expect(r.stderr).toBe(
+        `redis-dr: -o ${out}: no file can be created in ${folder} (EACCES: permission denied): give a path in a folder this user may write; nothing was read or written\n`,
+      );
+      expect(r.status).toBe(2);
+      expect(readdirSync(folder)).toEqual([]);
     } finally {
       rmSync(open, { recursive: true, force: true });
     }
@@ -211,6 +222,28 @@ describe('redis-dr convert-rdb', () => {
     },
     30_000,
   );
+
+  it('-o <path>/ (a folder meant) for one file: refused in one line, exit 2, no file written without the slash', async () => {
+    // Before, -o <dir>/out/ wrote a file named out (said as 'out/: REDIS0010 …', exit 0), not into the folder meant.
+    const output = `${join(dir, 'meant-folder')}/`;
+    for (const args of [[], ['--dry-run']]) {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', output, ...args);
+      expect(r.stderr).toBe(
+        `redis-dr: -o ${output}: ends in '/', a folder; give the path of the .rdb file to write (a folder is -o only for the shard files of a recovery point)\n`,
+      );
+      expect(r.status).toBe(2);
+      expect(existsSync(join(dir, 'meant-folder'))).toBe(false);
+    }
+  }, 30_000);
+
+  it('-o "" (an unset shell variable): one line naming the fix, exit 2, nothing read or written', async () => {
+    // Before, the run read and converted the input, then ended in 'a file appeared there during the run' (exit 2).
+    for (const args of [[], ['--dry-run']]) {
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', '', ...args);
+      expect(r.stderr).toBe('redis-dr: -o is empty: give the path of the .rdb file to write, or s3://<bucket>/<key>.rdb\n');
+      expect(r.status).toBe(2);
+    }
+  }, 30_000);
 
   it('-o s3:conv/x.rdb where a folder s3:conv is there: written in it, as a local path (negative of the slips above)', async () => {
     const here = mkdtempSync(join(dir, 'cwd-'));

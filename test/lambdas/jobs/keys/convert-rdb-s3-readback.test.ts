@@ -74,12 +74,12 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
       () => true,
       (e: Error) => (e.name === 'NoSuchKey' ? false : Promise.reject(e)),
     );
-  const run = async (key: string): Promise<{ code: number; stderr: string }> => {
+  const run = async (key: string, force = false): Promise<{ code: number; stderr: string }> => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     process.exitCode = 0;
     try {
-      await convertRdbAction([v11], { output: `s3://out/${key}`, for: 'redis-7.0' });
+      await convertRdbAction([v11], { output: `s3://out/${key}`, for: 'redis-7.0', force });
       return { code: Number(process.exitCode ?? 0), stderr: err.mock.calls.map((c) => String(c[0])).join('') };
     } finally {
       err.mockRestore();
@@ -137,6 +137,20 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
       /^redis-dr convert-rdb: the object read back from s3:\/\/out\/swapped\/v10\.rdb fails the verification \(its keys differ from the input\): it was removed, nothing is stored\n$/,
     );
     expect(await stored('swapped/v10.rdb')).toBe(false);
+    expect(stagedLeftovers('v10.rdb')).toEqual([]);
+  }, 60_000);
+
+  it('with --force over an object there before the run: the failed read-back says that object is gone too, not a bare "nothing is stored"', async () => {
+    // Before, the run said only 'it was removed, nothing is stored', as if the object it replaced were still there.
+    await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'forced/v10.rdb', Body: 'the older object' }));
+    swap.body = changed;
+    const r = await run('forced/v10.rdb', true);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'redis-dr convert-rdb: the object read back from s3://out/forced/v10.rdb fails the verification (its keys differ from the input): it was removed, nothing is stored; ' +
+        'the object at s3://out/forced/v10.rdb before the run, which --force replaced, is gone (S3 kept no copy of it)\n',
+    );
+    expect(await stored('forced/v10.rdb')).toBe(false);
     expect(stagedLeftovers('v10.rdb')).toEqual([]);
   }, 60_000);
 

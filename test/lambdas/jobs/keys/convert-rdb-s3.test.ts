@@ -12,6 +12,7 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { viaS3Proxy } from '../../../support/s3-proxy.js';
+import { cliWithFileLimit } from '../../../cli/support/run-cli.js';
 
 /**
  * Issue 55 item 2: `convert-rdb -o s3://…`. The file is verified locally,
@@ -75,6 +76,20 @@ describe('convertRdb into s3://', () => {
     } finally {
       await loaded.stop();
     }
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('the temporary file of an s3:// output not written (a file-size limit, as a full temporary folder): the line names that file and TMPDIR, not the bucket; nothing uploaded or left', async () => {
+    // Before: 'writing s3://out/full/v10.rdb failed (a file-size limit (ulimit -f) was reached)', said of the bucket, no fix named.
+    expect(readFileSync(v11).length).toBeGreaterThan(8192);
+    const r = await cliWithFileLimit(4, 'convert-rdb', v11, '--for', 'redis-7.0', '-o', 's3://out/full/v10.rdb');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `redis-dr convert-rdb: writing the temporary file ${join(tmpdir(), 'redis-dr-convert-v10.rdb')} of s3://out/full/v10.rdb failed (a file-size limit (ulimit -f) was reached): ` +
+        'it is written and verified there before the upload; set TMPDIR to a folder with room for the whole output; nothing was written to s3://out/full/v10.rdb\n',
+    );
+    const listed = await moto.client.send(new ListObjectsV2Command({ Bucket: 'out', Prefix: 'full/' }));
+    expect(listed.KeyCount ?? 0).toBe(0);
     expect(leftovers()).toEqual([]);
   }, 60_000);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
-import { frameFile, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
+import { frameFile, keyMetadata, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../../cli/support/in-process.js';
 
@@ -14,6 +14,7 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
   let dir: string;
   let auxFile: string;
   let valueFile: string;
+  let metaFile: string;
 
   beforeAll(async () => {
     source = await startRedisServer();
@@ -27,6 +28,15 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     // The module value in the middle: before the fix the keys before it were written, then the run failed.
     valueFile = join(dir, 'value.rdb');
     writeFileSync(valueFile, frameFile('REDIS0010', [...keys.slice(0, 3), moduleValueKey(0, 'json:1', 'ReJSON-RL'), ...keys.slice(3)]));
+    // Redis 8.6 key metadata (RDB 13) of a class without ALLOW_IGNORE on k1: a Redis 8.6 without its module refuses the file.
+    metaFile = join(dir, 'meta.rdb');
+    writeFileSync(
+      metaFile,
+      frameFile(
+        'REDIS0013',
+        keys.map((k) => (k.name === 'k1' ? { ...k, meta: keyMetadata('ATTR') } : k)),
+      ),
+    );
     target = await startRedisServer();
   }, 60_000);
 
@@ -82,5 +92,44 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     const printed = await inWorker('migrate', '--from-rdb', valueFile, '--to', target.url, '--lossy', 'module');
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stdout).toMatch(/copied 6, skipped 0 \(already on the target\), expired 0, left out 1 \(--lossy module\), failed 0 of 7 keys/);
+  }, 60_000);
+
+  it('key metadata a server without its module refuses: refused before any write naming the class and --lossy key-meta, as convert-rdb refuses it; with it said left out', async () => {
+    const t = target.client();
+    await t.flushall();
+    // Before, the keys were restored without the metadata, --verify EQUAL and exit 0, nothing said.
+    const run = await migrateFromRdb({ fromRdb: [metaFile], to: { url: target.url }, verify: true });
+    expect(run.result.error).toBe(
+      'the file is refused, nothing was written: key metadata of class META-ATTR (Redis 8.6): redis-dr does not carry it (--lossy key-meta leaves it out)',
+    );
+    expect(run.result.copied).toBe(0);
+    expect(await t.dbsize()).toBe(0);
+    const converted = await convertRdb({ input: metaFile, output: join(dir, 'meta-70.rdb'), ...convertTarget({ for: 'redis-7.0' }) });
+    expect(converted.error).toMatch(/key metadata of class META-ATTR \(Redis 8\.6\): redis-dr does not carry it \(--lossy key-meta leaves it out\)/);
+    const printed = await inWorker('migrate', '--from-rdb', metaFile, '--to', target.url, '--verify');
+    expect(printed.status).toBe(1);
+    expect(await t.dbsize()).toBe(0);
+    const lossy = await inWorker('migrate', '--from-rdb', metaFile, '--to', target.url, '--lossy', 'key-meta', '--verify');
+    expect(lossy.status, lossy.stderr).toBe(0);
+    expect(lossy.stdout).toContain(
+      '--lossy key-meta: key metadata of META-ATTR (1 key) left out (Redis 8.6 key metadata is left out (the keys are kept): redis-dr does not carry it)',
+    );
+    expect(lossy.stdout).toMatch(/verify: EQUAL: the target holds all 6 keys/);
+    expect(await t.exists('k1')).toBe(1);
+  }, 60_000);
+
+  it('convert-rdb --lossy key-meta: the metadata left out is counted and named, not a bare "verified: … the same keys"', async () => {
+    // Before, the summary said the output held the same keys as the input with nothing let go, and --json counted nothing.
+    const lossy = await convertRdb({
+      input: metaFile,
+      output: join(dir, 'meta-lossy-api-70.rdb'),
+      ...convertTarget({ for: 'redis-7.0' }),
+      lossy: new Set(['key-meta']),
+    });
+    expect(lossy).toMatchObject({ ok: true, keys: 6, dropped: { 'key-meta': 1 } });
+    const printed = await inWorker('convert-rdb', metaFile, '--for', 'redis-7.0', '--lossy', 'key-meta', '-o', join(dir, 'meta-lossy-70.rdb'));
+    expect(printed.status, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('key by key, but for what --lossy let go (below)');
+    expect(printed.stdout).toContain('--lossy key-meta: 1 item left out (Redis 8.6 key metadata is left out (the keys are kept))');
   }, 60_000);
 });
