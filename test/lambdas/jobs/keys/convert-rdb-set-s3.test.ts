@@ -351,8 +351,12 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
       });
       const exited = new Promise<number | null>((done) => child.on('close', (c) => done(c)));
       const deadline = Date.now() + 60_000;
-      while ((await keys('signalled/')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(await keys('signalled/')).toEqual([`signalled/${exportObjectKey(big, 1)}`]);
+      let listed: string[] = [];
+      while ((listed = await keys('signalled/')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Shard 1 first; on a loaded machine shard 2's may have come too before the listing answered (the line below allows
+      // both), never shard 3's: the run would have ended. Listed again after the listing, it could hold more than it showed.
+      expect(listed[0]).toBe(`signalled/${exportObjectKey(big, 1)}`);
+      expect(listed.length).toBeLessThanOrEqual(2);
       child.kill('SIGTERM');
       expect(await exited).toBe(143);
       // The object listed may be one whose answer was still on its way to the CLI (its upload then cut short, the object
