@@ -280,6 +280,11 @@ function decimal(text: string): number | undefined {
 }
 
 const HEX = /^[0-9a-fA-F]{2}$/;
+/**
+ * A space as sdssplitargs' isspace() takes one (the C locale): not JavaScript's \s, which also takes the byte 0xa0 (a
+ * latin1 no-break space), so `EXISTS a<0xa0>b` was read as two keys (redis-server 7.0: one).
+ */
+const isSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', a: '\x07' };
 
 /** Redis's sdssplitargs: words, "double quoted" with \xHH and \n escapes, 'single quoted'; undefined on unbalanced quotes. */
@@ -287,7 +292,7 @@ export function splitArgs(line: string): string[] | undefined {
   const out: string[] = [];
   let i = 0;
   for (;;) {
-    while (i < line.length && /\s/.test(line[i]!)) i++;
+    while (i < line.length && isSpace(line[i]!)) i++;
     if (i >= line.length) return out;
     let word = '';
     const quote = line[i] === '"' || line[i] === "'" ? line[i++] : undefined;
@@ -297,7 +302,7 @@ export function splitArgs(line: string): string[] | undefined {
         break;
       }
       const c = line[i]!;
-      if (!quote && /\s/.test(c)) break;
+      if (!quote && isSpace(c)) break;
       if (quote === '"' && c === '\\' && i + 1 < line.length) {
         const next = line[i + 1]!;
         if (next === 'x' && HEX.test(line.slice(i + 2, i + 4))) {
@@ -317,7 +322,7 @@ export function splitArgs(line: string): string[] | undefined {
       if (c === quote) {
         i++;
         // A closing quote must be followed by a space or the end (sdssplitargs).
-        if (i < line.length && !/\s/.test(line[i]!)) return undefined;
+        if (i < line.length && !isSpace(line[i]!)) return undefined;
         break;
       }
       word += c;

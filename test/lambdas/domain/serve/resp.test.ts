@@ -149,6 +149,15 @@ describe('splitArgs', () => {
     expect(splitArgs('"a"b')).toBeUndefined();
     expect(splitArgs('a  b')).toEqual(['a', 'b']);
   });
+
+  it("parts words at isspace()'s bytes only (space, \\t \\n \\v \\f \\r), as redis-server 7.0 (rev37: the byte 0xa0 parted them too)", () => {
+    // Checked by hand against redis-server 7.0.15: inline EXISTS a<0xa0>b counts one key, "x"<0xa0> is unbalanced quotes.
+    expect(splitArgs('EXISTS a\xa0b')).toEqual(['EXISTS', 'a\xa0b']);
+    expect(splitArgs('"x"\xa0')).toBeUndefined();
+    expect(splitArgs('\xa0GET')).toEqual(['\xa0GET']);
+    expect(splitArgs('a\tb\vc\fd\re e')).toEqual(['a', 'b', 'c', 'd', 'e', 'e']);
+    expect(splitArgs('a\x85b\x1cc')).toEqual(['a\x85b\x1cc']);
+  });
 });
 
 describe('encodeReply', () => {
