@@ -137,6 +137,18 @@ describe('what a read-only redis-server 7.0 replica answers that is no write', (
   });
 });
 
+describe('LPOS RANK at the edge of 64 bits, as 7.0 reads it (rev37)', () => {
+  it('-LONG_MAX and its neighbours are ranks never reached (nil, []) where LONG_MIN overflows to the first match from the tail (was: all read as LONG_MIN, a double)', async () => {
+    const ranks = ['-9223372036854775808', '-9223372036854775807', '-9223372036854775806', '-9223372036854775000', '9223372036854775807'];
+    const cmds = ranks.flatMap((r) => [
+      ['LPOS', 'l:small', 'a', 'RANK', r],
+      ['LPOS', 'l:small', 'a', 'RANK', r, 'COUNT', '0'],
+      ['LPOS', 'l:small', 'a', 'RANK', r, 'COUNT', '2', 'MAXLEN', '3'],
+    ]);
+    await sameAs(point.reference.port, cmds);
+  });
+});
+
 describe('before AUTH, as redis-server 7.0 with requirepass answers (rev37)', () => {
   // HELLO that would succeed is left out: its map names the connection's id, which differs.
   const cmds = [
