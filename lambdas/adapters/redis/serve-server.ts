@@ -199,7 +199,8 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
     try {
       queue.push(...parser.push(chunk));
     } catch (err) {
-      // The requests before the bad bytes are answered first, then the error, then the connection closes.
+      // The requests before the bad bytes (in this chunk too) are answered first, then the error, then the connection closes.
+      if (err instanceof ProtocolError) queue.push(...err.before);
       failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
     }
     if (!running) void drain();

@@ -150,7 +150,8 @@ export async function openS3Rdb(url: string, endpoint?: string): Promise<RdbAt> 
         : status === 403
           ? 'access denied (s3:GetObject on it is needed)'
           : String(err);
-    throw new RdbOpenError(`cannot read ${url}: ${why}`);
+    // The SDK's error kept as the cause: a connection or credentials problem is told with its fix (open-point.ts).
+    throw new RdbOpenError(`cannot read ${url}: ${why}`, { cause: err });
   }
   const ranges = (start: number, end: number, concurrency: number) =>
     readRanges(client, { bucket: parsed.bucket, key: parsed.key, etag: object.etag, start, end, concurrency });

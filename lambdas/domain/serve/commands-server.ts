@@ -127,9 +127,10 @@ export const SERVER_COMMANDS: Readonly<Record<string, CommandSpec>> = {
         } else if (opt === 'setname' && i + 1 < args.length) name = args[++i];
         else return R.errorBytes(`ERR Syntax error in HELLO option '${printed(args[i]!)}'`);
       }
+      // Redis 7.2 added `<proto>` to the usage it suggests (redis/redis#11809); 7.0.15 and earlier print it without.
       if (ctx.password !== undefined && !s.authenticated)
         return R.error(
-          'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+          `NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO${writerAtLeast(ctx.about, 7, 2) ? ' <proto>' : ''} AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time`,
         );
       if (name) {
         const named = setName(s, name);

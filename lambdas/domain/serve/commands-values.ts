@@ -125,8 +125,9 @@ function popcount(b: Buffer, from: number, to: number): number {
 }
 
 /** LPOS's options (t_list.c lposCommand), read before the key is: RANK (never 0), COUNT and MAXLEN (never negative). */
-function lposOptions(args: readonly Buffer[]): { rank: number; count: number; maxlen: number } | Reply {
+function lposOptions(args: readonly Buffer[]): { rank: number; rankMin: boolean; count: number; maxlen: number } | Reply {
   let rank = 1;
+  let rankMin = false;
   let count = -1;
   let maxlen = 0;
   for (let j = 0; j < args.length; j++) {
@@ -139,6 +140,9 @@ function lposOptions(args: readonly Buffer[]): { rank: number; count: number; ma
       if (r === 0)
         return R.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
       rank = r;
+      // LONG_MIN told by its text: -LONG_MAX (and its neighbours) round to the same double, but 7.0 reads them as ranks
+      // never reached (nil), not as LONG_MIN's overflow (string2ll gives LONG_MIN for this one text only).
+      rankMin = args[j]!.toString('latin1') === '-9223372036854775808';
     } else if (opt === 'count' && more) {
       const c = longIn(args[++j]!, 0, LONG_MAX, "ERR COUNT can't be negative");
       if (isReply(c)) return c;
@@ -149,7 +153,7 @@ function lposOptions(args: readonly Buffer[]): { rank: number; count: number; ma
       maxlen = m;
     } else return R.error(ERR.syntax);
   }
-  return { rank, count, maxlen };
+  return { rank, rankMin, count, maxlen };
 }
 
 /** A set's members by their latin1 text (member-lookup.ts setMembers). */
@@ -460,8 +464,8 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const n = items.length;
       const fromTail = o.rank < 0;
       // LONG_MIN negated stays negative in C: every match is then at or past the rank, and COUNT's test overflows (never met).
-      const rank = o.rank === LONG_MIN ? 1 : Math.abs(o.rank);
-      const counted = o.rank !== LONG_MIN && o.count > 0;
+      const rank = o.rankMin ? 1 : Math.abs(o.rank);
+      const counted = !o.rankMin && o.count > 0;
       const found: Reply[] = [];
       let matches = 0;
       for (let index = 0; index < n && (o.maxlen === 0 || index < o.maxlen); index++) {

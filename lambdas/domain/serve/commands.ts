@@ -55,8 +55,8 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-/** Commands a client may send before AUTH. */
-const NO_AUTH = new Set(['auth', 'hello', 'quit']);
+/** Commands a client may send before AUTH: those 7.0 flags no_auth (RESET too: the connection reset, still not authenticated). */
+const NO_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);
 
 /** Why `args` is not run, in the order a Redis server checks: unknown, arity (a write's then READONLY), authenticated. */
 function refusal(ctx: ServeContext, s: Session, name: string, spec: CommandSpec | undefined, args: Buffer[]): Extract<Reply, { t: 'error' }> | undefined {

@@ -19,6 +19,7 @@ import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
 import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
 import { verifyRdbFile } from '../dr-copies/verify-file.js';
 import { indexRdbPass as indexShard, refuseUnverified } from '../keys/rdb-index-pass.js';
+import { connectionProblem } from '../kernel/connection-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** A point ready to answer. */
@@ -69,7 +70,7 @@ export async function openPoint(
     opened = await indexPoint(shards, s3Endpoint, maxValueBytes, indexesUnused);
   } catch (err) {
     for (const at of shards) at.close();
-    if (err instanceof RdbOpenError) throw new UsageError(err.message);
+    if (err instanceof RdbOpenError) throw new UsageError(openProblem(err, locations[shards.length] ?? locations.join(', ')));
     throw err;
   }
   if (sha256 === undefined) return opened;
@@ -83,6 +84,18 @@ export async function openPoint(
   if (problem === undefined) return opened;
   opened.close();
   throw new UsageError(problem);
+}
+
+/**
+ * Why `location` could not be opened: an S3 endpoint that refuses or does not answer, or no AWS credentials, in the
+ * words and with the fix every command gives them (cli/failure.ts, as `verify-rdb s3://…` says them); serve said the
+ * SDK's bare error (`Error: connect ECONNREFUSED 127.0.0.1:1`, `CredentialsProviderError: Could not load credentials
+ * from any providers`). Anything else as the reader put it.
+ */
+function openProblem(err: RdbOpenError, location: string): string {
+  const connection = err.cause === undefined ? undefined : connectionProblem(err.cause);
+  if (!connection) return err.message;
+  return `cannot read ${location}: ${connection.message}${connection.fixInMessage ? '' : `: ${connection.fix}`}`;
 }
 
 /**

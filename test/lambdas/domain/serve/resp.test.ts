@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { mulberry32 } from '../../../../lambdas/domain/keys/prng.js';
 import {
   encodeReply,
   encodeReplyInPieces,
@@ -71,10 +72,91 @@ describe('RequestParser', () => {
   });
 });
 
+describe('RequestParser: work linear in the bytes sent, however they are cut (rev37)', () => {
+  /** The requests `chunks` parse to, and the bytes Buffer.concat made while they were pushed. */
+  const pushed = (chunks: readonly Buffer[]): { cmds: Buffer[][]; copied: number } => {
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      const p = new RequestParser();
+      const cmds = chunks.flatMap((c) => p.push(c));
+      return { cmds, copied: concat.mock.results.reduce((n, r) => n + (r.value as Buffer).length, 0) };
+    } finally {
+      concat.mockRestore();
+    }
+  };
+  const cut = (whole: Buffer, size: number): Buffer[] =>
+    Array.from({ length: Math.ceil(whole.length / size) }, (_, i) => whole.subarray(i * size, (i + 1) * size));
+  const multibulk = (...parts: (string | Buffer)[]): Buffer =>
+    Buffer.concat([
+      Buffer.from(`*${parts.length}\r\n`),
+      ...parts.flatMap((a) => [Buffer.from(`$${Buffer.byteLength(a)}\r\n`), Buffer.from(a), Buffer.from('\r\n')]),
+    ]);
+
+  it('an 8 MiB argument sent in 64 KiB chunks is copied about once (was: all that had come, at each chunk: 528 MiB)', () => {
+    const big = Buffer.alloc(8 << 20, 0x61);
+    big[0] = 0x62;
+    big[big.length - 1] = 0x63;
+    const { cmds, copied } = pushed(cut(Buffer.concat([multibulk('STRLEN', big), multibulk('PING')]), 64 * 1024));
+    expect(cmds.map((c) => c.map((a) => a.length))).toEqual([[6, 8 << 20], [4]]);
+    expect(cmds[0]![1]!.equals(big)).toBe(true);
+    expect(copied).toBeLessThan(2 * big.length);
+  });
+
+  it('an MGET of 20,000 keys sent in 4 KiB chunks is read once (was: from its start at each chunk, 35 times its size copied)', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `key:${i}`);
+    const whole = multibulk('MGET', ...keys);
+    const { cmds, copied } = pushed(cut(whole, 4096));
+    expect(args(cmds)).toEqual([['MGET', ...keys]]);
+    expect(copied).toBeLessThan(whole.length);
+  });
+
+  it('pipelined requests with big arguments (first, last, between), inline ones and *0, cut anywhere, read as one push reads them', () => {
+    const rand = mulberry32(37);
+    const big = (n: number, b: number) => Buffer.alloc(n, b);
+    const whole = Buffer.concat([
+      multibulk('GET', big(40_000, 0x61)),
+      Buffer.from('PING\r\n*0\r\n'),
+      multibulk(big(32 * 1024, 0x62), 'x', big(100_000, 0x63), big(32 * 1024 - 1, 0x64)),
+      multibulk('MGET', 'a', big(70_000, 0x65)),
+      Buffer.from('ECHO "a b"\n'),
+      multibulk('DBSIZE'),
+    ]);
+    const expected = new RequestParser().push(whole);
+    expect(expected.map((c) => c.length)).toEqual([2, 1, 4, 3, 2, 1]);
+    for (let trial = 0; trial < 200; trial++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < whole.length; ) {
+        const n = 1 + Math.floor(rand() * (trial % 2 ? 200 : 70_000));
+        chunks.push(whole.subarray(at, at + n));
+        at += n;
+      }
+      expect(args(pushed(chunks).cmds)).toEqual(args(expected));
+    }
+  });
+
+  it('a protocol error after a big argument is still met (negative: the gathering does not swallow what follows)', () => {
+    const p = new RequestParser();
+    const head = Buffer.from(`*3\r\n$3\r\nGET\r\n$${64 * 1024}\r\n`);
+    expect(p.push(Buffer.concat([head, Buffer.alloc(1000)]))).toEqual([]);
+    expect(() => p.push(Buffer.concat([Buffer.alloc(64 * 1024 - 1000), Buffer.from('\r\nfoo\r\n')]))).toThrow(
+      new ProtocolError("Protocol error: expected '$', got 'f'"),
+    );
+  });
+});
+
 describe('splitArgs', () => {
   it('refuses a closing quote followed by a letter, as sdssplitargs does', () => {
     expect(splitArgs('"a"b')).toBeUndefined();
     expect(splitArgs('a  b')).toEqual(['a', 'b']);
+  });
+
+  it("parts words at isspace()'s bytes only (space, \\t \\n \\v \\f \\r), as redis-server 7.0 (rev37: the byte 0xa0 parted them too)", () => {
+    // Checked by hand against redis-server 7.0.15: inline EXISTS a<0xa0>b counts one key, "x"<0xa0> is unbalanced quotes.
+    expect(splitArgs('EXISTS a\xa0b')).toEqual(['EXISTS', 'a\xa0b']);
+    expect(splitArgs('"x"\xa0')).toBeUndefined();
+    expect(splitArgs('\xa0GET')).toEqual(['\xa0GET']);
+    expect(splitArgs('a\tb\vc\fd\re e')).toEqual(['a', 'b', 'c', 'd', 'e', 'e']);
+    expect(splitArgs('a\x85b\x1cc')).toEqual(['a\x85b\x1cc']);
   });
 });
 

@@ -19,6 +19,7 @@ import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { planTarget, shardLocations } from '../../../../lambdas/jobs/serve/config-points.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
+import { closedLoopbackPort } from '../../../support/closed-port.js';
 import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { exampleConfig } from '../../../support/synth.js';
@@ -170,6 +171,16 @@ describe('serve s3://<bucket>/<export name> (the location status and restore --l
     }
     const err = await servePoint({ kind: 'file', location: `s3://${dr}/nope.rdb` }, { port: 0 }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`cannot read s3://${dr}/nope.rdb: no such object`);
+  }, 30_000);
+
+  it('an S3 endpoint that refuses the connection: its words and fix, as verify-rdb gives them (rev37: the bare ECONNREFUSED)', async () => {
+    const port = await closedLoopbackPort();
+    const location = `s3://${dr}/${point(1)}.rdb`;
+    const err = await servePoint({ kind: 'file', location, s3Endpoint: `http://127.0.0.1:${port}` }, { port: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(
+      `cannot read ${location}: 127.0.0.1:${port} refused the connection (ECONNREFUSED): nothing listens there: check the endpoint URL (--s3-endpoint, AWS_ENDPOINT_URL*, a proxy) and that the service runs there`,
+    );
   }, 30_000);
 
   it('refuses an export with a shard missing, naming it, before listening', async () => {

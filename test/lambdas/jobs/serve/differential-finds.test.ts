@@ -7,7 +7,13 @@
  * READONLY line compared by its code (a replica names itself, serve the
  * recovery point).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { startRedisServer } from '../../../support/redis-server.js';
 import { fuzzPoint } from '../../../support/serve-fuzz.js';
 import { parseReply, rawReplies, readonlyCode, type ServedBeside } from '../../../support/serve-parity.js';
 
@@ -128,6 +134,68 @@ describe('what a read-only redis-server 7.0 replica answers that is no write', (
     expect(fieldsOf(served[0]!).get('version')).toBe(fieldsOf(ref[0]!).get('version'));
     const version = (info: string) => /redis_version:(\S+)/.exec(info)?.[1];
     expect(version(served[1]!)).toBe(version(ref[1]!));
+  });
+});
+
+describe('LPOS RANK at the edge of 64 bits, as 7.0 reads it (rev37)', () => {
+  it('-LONG_MAX and its neighbours are ranks never reached (nil, []) where LONG_MIN overflows to the first match from the tail (was: all read as LONG_MIN, a double)', async () => {
+    const ranks = ['-9223372036854775808', '-9223372036854775807', '-9223372036854775806', '-9223372036854775000', '9223372036854775807'];
+    const cmds = ranks.flatMap((r) => [
+      ['LPOS', 'l:small', 'a', 'RANK', r],
+      ['LPOS', 'l:small', 'a', 'RANK', r, 'COUNT', '0'],
+      ['LPOS', 'l:small', 'a', 'RANK', r, 'COUNT', '2', 'MAXLEN', '3'],
+    ]);
+    await sameAs(point.reference.port, cmds);
+  });
+});
+
+describe('before AUTH, as redis-server 7.0 with requirepass answers (rev37)', () => {
+  // HELLO that would succeed is left out: its map names the connection's id, which differs.
+  const cmds = [
+    ['HELLO'],
+    ['HELLO', '3'],
+    ['HELLO', '2', 'SETNAME', 'x'],
+    ['GET', 's:int'],
+    ['RESET'],
+    ['PING'],
+    ['AUTH', 'wrong'],
+    ['AUTH', 'default', 'wrong'],
+    ['AUTH', 'a', 'b', 'c'],
+    ['HELLO', '3', 'AUTH', 'default', 'wrong'],
+    ['AUTH', 's3cret'],
+    ['GET', 's:int'],
+    ['RESET'],
+    ['GET', 's:int'],
+    ['QUIT'],
+  ];
+
+  it("HELLO's NOAUTH line suggests 7.0's usage, HELLO AUTH <user> <pass> (was 7.2's, HELLO <proto> AUTH …); RESET is answered (was NOAUTH) and leaves the client to AUTH again", async () => {
+    const reference = await startRedisServer({ loadRdb: point.file, password: 's3cret' });
+    const guarded = await startServing({ location: point.file, port: 0, password: 's3cret' });
+    try {
+      const ref = await rawReplies(reference.port, cmds);
+      expect(ref[0]).toMatch(/otherwise the HELLO AUTH <user> <pass> option/);
+      expect(ref[4]).toBe('+RESET\r\n');
+      expect((await rawReplies(guarded.port, cmds)).map((r, i) => [cmds[i]!.join(' '), r])).toEqual(ref.map((r, i) => [cmds[i]!.join(' '), r]));
+    } finally {
+      await guarded.close();
+      await reference.stop();
+    }
+  });
+
+  it("a point of Redis 7.2 (RDB 11) suggests 7.2's usage, HELLO <proto> AUTH <user> <pass> (redis/redis#11809)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-dr-hello-72-'));
+    const v11 = join(dir, 'v11.rdb');
+    await convertRdb({ input: point.file, output: v11, ...convertTarget({ for: 'redis-7.2' }) });
+    const guarded = await startServing({ location: v11, port: 0, password: 's3cret' });
+    try {
+      expect(await rawReplies(guarded.port, [['HELLO']])).toEqual([
+        '-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n',
+      ]);
+    } finally {
+      await guarded.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

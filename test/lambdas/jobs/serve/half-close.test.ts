@@ -58,4 +58,14 @@ describe('serve: a half-closed client gets every reply to what it sent (review 2
     expect(Buffer.concat(split).equals(Buffer.concat(expected))).toBe(true);
     expect(split[3]!.toString()).toBe('+PONG\r\n');
   }, 60_000);
+
+  it('requests sent in one write before bytes that are no request are answered, then the protocol error, as redis-server 7.0 (rev37: they were dropped)', async () => {
+    // One write, so one chunk: the requests before the bad bytes were parsed in the push that threw, and lost with it.
+    for (const bad of ['GET "x\r\n', '*1\r\nfoo\r\n', '*2\r\n$3\r\nGET\r\n$-5\r\n']) {
+      const sent = `${request('DBSIZE')}PING\r\n${request('EXISTS', 'key:1', 'key:2', 'nope')}${bad}${request('PING')}`;
+      const [ref, served] = [await halfClosed(source.port, sent), await halfClosed(serving.port, sent)];
+      expect(ref.toString()).toMatch(/^:100000\r\n\+PONG\r\n:2\r\n-ERR Protocol error: [^\r]*\r\n$/);
+      expect([bad, served.toString()]).toEqual([bad, ref.toString()]);
+    }
+  });
 });
