@@ -427,7 +427,8 @@ class RdbRestore {
 
   /**
    * Pass 2: the keys, file after file, through a window of batches in flight
-   * per database written into; then the files' function libraries. A file
+   * per database written into, the first file's function libraries before its
+   * first key (the rest after the last file). A file
    * changed since its verification stops the run at the first block that
    * differs, saying how many keys were written before it.
    */
@@ -492,6 +493,12 @@ class RdbRestore {
       onKey: () => writer.counts.scanned++,
     });
     for await (const { keys } of batches) {
+      // A file's libraries come before its first key: restored before any key is written, so a library the target
+      // cannot load (a name taken with --on-conflict fail, no FUNCTION) stops the run with nothing written.
+      if (libraries.size === 0 && reader.functions.length > 0) {
+        for (const library of reader.functions) libraries.set(library.toString('latin1'), library);
+        await this.restoreLibraries(libraries);
+      }
       if (writer.stopped || !(await this.writeBatch(keys, windows, re))) break;
     }
     await windows.drain();
@@ -547,13 +554,25 @@ class RdbRestore {
     }
   }
 
-  /** With `functions`, the files' libraries on every primary (`FUNCTION RESTORE`, never FLUSH); counted either way. */
+  /** The libraries {@link restoreLibraries} restored (or tried), by their bytes: each once, whichever file held it first. */
+  private readonly librariesDone = new Set<string>();
+
+  /**
+   * With `functions`, the files' libraries on every primary (`FUNCTION RESTORE`, never FLUSH), each once: the first
+   * file's before its first key, any other after the last file; counted either way.
+   */
   async restoreLibraries(libraries: ReadonlyMap<string, Buffer>): Promise<void> {
     const { writer, functions, options } = this;
     const mode = writer.mode;
     functions.inFile = libraries.size;
-    if (writer.stopped || !options.functions || options.dryRun || libraries.size === 0) return;
-    const outcomes = await restoreFunctions(this.target, [...libraries.values()], mode === 'replace');
+    const todo = [...libraries].filter(([text]) => !this.librariesDone.has(text));
+    for (const [text] of todo) this.librariesDone.add(text);
+    if (writer.stopped || !options.functions || options.dryRun || todo.length === 0) return;
+    const outcomes = await restoreFunctions(
+      this.target,
+      todo.map(([, bytes]) => bytes),
+      mode === 'replace',
+    );
     for (const [i, nodes] of outcomes.entries()) {
       for (const o of nodes) {
         if (o === 'restored') functions.restored++;

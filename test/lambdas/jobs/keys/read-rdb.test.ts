@@ -440,6 +440,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     await dst.flushall();
     const failed = await run(file, { functions: true, onConflict: 'fail' });
     expect(failed.error).toContain('a library of that name exists on the target (--on-conflict fail)');
+    // The file's libraries come before its keys, and are restored before any key is written: refused, nothing written.
+    expect(failed).toMatchObject({ copied: 0 });
+    expect(await dst.dbsize()).toBe(0);
     await dst.call('FUNCTION', 'FLUSH');
   });
 
