@@ -138,6 +138,11 @@ export interface RdbKeyReaderOptions {
    * views are valid only during the call. `want` is not asked.
    */
   readonly visit?: (k: KeyInPlace) => void;
+  /**
+   * The caller's walk of each listpack of a value it re-encodes, in place of the parser's validation walk (the parser's
+   * sink's {@link RdbKeySink.listpack}: convert-rdb's input, write/transcode.ts `WalkedListpacks`). @default none
+   */
+  readonly listpack?: RdbKeySink['listpack'];
   /** Each key handed over as the parser finds it ({@link KeyPlaces}; {@link RdbKeyReader.push} then returns none), `want` and `visit` not asked. */
   readonly place?: KeyPlaces['place'];
   /** As the verifier's {@link RdbVerifierOptions.keyDigestSpill}: where the duplicate-key check spills (not used by a `verifiedBefore` read, which runs no check). */
@@ -210,6 +215,8 @@ export class RdbKeyReader implements RdbKeySink {
   /** Per value type, whether its payloads are sealed (see {@link RdbKeyReaderOptions.sealPayloads}). */
   private readonly seals = new Uint8Array(256);
   private readonly visit: RdbKeyReaderOptions['visit'];
+  /** @internal The parser's {@link RdbKeySink.listpack}. */
+  readonly listpack: RdbKeySink['listpack'];
   private readonly place: RdbKeyReaderOptions['place'];
   private readonly inPlace = new KeyInPlace();
   private viewFrom = 0; // where the name nameView returned lies in it
@@ -252,6 +259,7 @@ export class RdbKeyReader implements RdbKeySink {
     const seal = options.sealPayloads ?? true;
     for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
     this.visit = options.visit;
+    this.listpack = options.listpack;
     this.place = options.place;
     // The parser's own bound on blobs it materializes stays the verifier's default.
     const resumeFrom = options.resumeFrom;

@@ -11,7 +11,7 @@ import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
-import { transcodeObject, transcodes } from '../../domain/rdb/write/transcode.js';
+import { transcodeObject, transcodes, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
@@ -119,6 +119,8 @@ export class InputPass {
   private readonly asIsOf = new Uint8Array(256);
   /** The newer streams' walk, reused. */
   private readonly streams = new StreamLayout();
+  /** The listpack values re-encoded, each walked once for the verifier and the writer. */
+  private readonly walked = new WalkedListpacks();
 
   /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
@@ -129,7 +131,13 @@ export class InputPass {
     /** The run's time: a hash field whose TTL passed before it is left out (express.ts). */
     readonly now: number,
   ) {
-    this.reader = new RdbKeyReader({ keepChunks: !transientChunks, sealPayloads: false, visit: (k) => this.visit(k) });
+    this.reader = new RdbKeyReader({
+      keepChunks: !transientChunks,
+      sealPayloads: false,
+      visit: (k) => this.visit(k),
+      // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
+      listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
+    });
   }
 
   /** The writer, once the header and AUX fields are in (servers write them before anything else). */
@@ -172,13 +180,18 @@ export class InputPass {
     if (aux) this.problems.push(aux);
   }
 
+  /** Whether the target reads values of RDB `type` as they are (decided once a type, once the input's header is in). */
+  private copiesAsIs(type: number): boolean {
+    if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, (this.source ??= formatOf(this.reader)), this.spec.format) ? 1 : 2;
+    return this.asIsOf[type] === 1;
+  }
+
   private visit(k: KeyInPlace): void {
     this.takeFunctions(); // the libraries before the first key (they come first in a file), in the same push
     this.spec.onKeyName?.(k.nameBytes, k.nameFrom, k.nameTo);
     const w = this.started();
     const type = k.type;
-    if (this.asIsOf[type] === 0) this.asIsOf[type] = copiesAsIs(type, this.source!, this.spec.format) ? 1 : 2;
-    if (this.asIsOf[type] === 1) {
+    if (this.copiesAsIs(type)) {
       w.keyAt(k, type, k.bytes, k.from, k.to);
       this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
       this.reencodedKeys.push(false);
@@ -186,7 +199,9 @@ export class InputPass {
     } else if (transcodes(type)) {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
-      w.valueWritten(transcodeObject(type, k.bytes, k.from, k.to, w.keyOpened(k), this.digest, k));
+      const out = w.keyOpened(k);
+      const walked = this.walked.write(k.offset, type, k.bytes, k.from, k.to, out, this.digest);
+      w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else if (type === STREAM_2 || type === STREAM_3) {

@@ -23,6 +23,14 @@ export interface RdbKeySink {
   functionLibrary(start: number, end: number): void;
   /** A key whose value holds no element (skipped on load, never passed to {@link key}): `start` is its type byte's offset. */
   emptyKey?(start: number): void;
+  /**
+   * A listpack of the value being read (RDB `type`; its key's type byte at `keyStart`) that the sink re-encodes
+   * (convert-rdb: write/transcode.ts `WalkedListpacks`), walked by the sink in place of the parser's validation walk: the
+   * element count `validateListpack` (blobs.ts) would return, its members every `stride` entries (`members` of them; 0:
+   * none checked) none twice, when the sink's walk checked all that walk checks and vouches for it; else negative, and
+   * the parser validates it as ever (every verdict and message its own). Read once, when the parser is built.
+   */
+  readonly listpack?: (keyStart: number, type: number, blob: Uint8Array, stride: number, members: number) => number;
 }
 
 /**

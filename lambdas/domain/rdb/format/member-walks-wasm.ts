@@ -58,7 +58,9 @@ export const LONG_MEMBER = 1 << 30;
 const DIGITS_END = MEMBER_WALK_MAX_BYTES + 48;
 const TABLE_AT = MEMBER_WALK_MAX_BYTES + 64;
 const TABLE_SLOTS = 4 * MEMBER_WALK_MAX_MEMBERS;
-const PAGES = Math.ceil((TABLE_AT + TABLE_SLOTS * 8) / 65536);
+/** A member table's bytes: a 32-bit hash and a 32-bit generation a slot. */
+export const MEMBER_TABLE_BYTES = TABLE_SLOTS * 8;
+const PAGES = Math.ceil((TABLE_AT + MEMBER_TABLE_BYTES) / 65536);
 
 // Parameters (the second is the listpack's stride, or the set's member count), then locals.
 const LEN = 0;
@@ -316,32 +318,84 @@ function integerText(b: Body): void {
   emit(OP.end);
 }
 
-/** The member text between FROM and TO: hashed, then looked up and added in the table; the same hash asks JavaScript. */
-function memberCheck(b: Body): void {
+/** The locals {@link memberCheckOps} reads and writes (each walk has its own numbering): the text `[from, to)` (read only), the
+ * hash (64-bit) and its 32-bit form, a scratch index, the members held so far, the table's mask and generation, a slot's address. */
+export interface MemberCheckLocals {
+  readonly from: number;
+  readonly to: number;
+  readonly h: number;
+  readonly h32: number;
+  readonly i: number;
+  readonly held: number;
+  readonly mask: number;
+  readonly gen: number;
+  readonly slot: number;
+}
+
+/**
+ * The member text between `from` and `to`: hashed, then looked up and added in the table at `tableAt` (a 32-bit hash and
+ * a 32-bit generation a slot); the same hash asks JavaScript (returns -1). Shared with the re-encoding's listpack walk
+ * (write/transcode-wasm.ts), which checks a listpack's members as this module's listpack walk does.
+ */
+export function memberCheckOps(l: MemberCheckLocals, tableAt: number): number[] {
+  const b = new Body();
   const emit = b.emit.bind(b);
   // The text's hash: its length, then 8 bytes at a time (the last word masked to the text).
-  emit(get(TO), get(FROM), OP.i32Sub, OP.i64ExtendI32U, i64(K1), OP.i64Mul, set(H), get(FROM), set(I));
-  const mix = (): void => emit(OP.i64Xor, i64(K2), OP.i64Mul, OP.localTee, H, get(H), i64(32n), OP.i64ShrU, OP.i64Xor, set(H));
+  emit(get(l.to), get(l.from), OP.i32Sub, OP.i64ExtendI32U, i64(K1), OP.i64Mul, set(l.h), get(l.from), set(l.i));
+  const mix = (): void => emit(OP.i64Xor, i64(K2), OP.i64Mul, OP.localTee, l.h, get(l.h), i64(32n), OP.i64ShrU, OP.i64Xor, set(l.h));
   emit(OP.block, OP.void, OP.loop, OP.void);
-  emit(get(I), i32(8), OP.i32Add, get(TO), OP.i32GtU, OP.brIf, 1);
-  emit(get(H), get(I), OP.i64Load, 0, 0);
+  emit(get(l.i), i32(8), OP.i32Add, get(l.to), OP.i32GtU, OP.brIf, 1);
+  emit(get(l.h), get(l.i), OP.i64Load, 0, 0);
   mix();
-  emit(get(I), i32(8), OP.i32Add, set(I), OP.br, 0, OP.end, OP.end);
-  emit(get(I), get(TO), OP.i32LtU, OP.if, OP.void);
-  emit(get(H), get(I), OP.i64Load, 0, 0, i64(1n), get(TO), get(I), OP.i32Sub, i32(3), OP.i32Shl, OP.i64ExtendI32U, OP.i64Shl, i64(1n), OP.i64Sub, OP.i64And);
+  emit(get(l.i), i32(8), OP.i32Add, set(l.i), OP.br, 0, OP.end, OP.end);
+  emit(get(l.i), get(l.to), OP.i32LtU, OP.if, OP.void);
+  emit(get(l.h), get(l.i), OP.i64Load, 0, 0, i64(1n), get(l.to), get(l.i), OP.i32Sub, i32(3), OP.i32Shl);
+  emit(OP.i64ExtendI32U, OP.i64Shl, i64(1n), OP.i64Sub, OP.i64And);
   mix();
   emit(OP.end);
-  emit(get(H), i64(K3), OP.i64Mul, i64(32n), OP.i64ShrU, OP.i32WrapI64, set(H32));
+  emit(get(l.h), i64(K3), OP.i64Mul, i64(32n), OP.i64ShrU, OP.i32WrapI64, set(l.h32));
   // Open addressing: an empty slot (another generation) takes it; the same hash goes to JavaScript. More members
   // than the caller promised (a corrupt count) go to JavaScript before the table is half full.
-  emit(get(HELD), i32(1), OP.i32Add, OP.localTee, HELD, i32(1), OP.i32Shl, get(MASK), OP.i32GtU, askJsIf());
-  emit(get(H32), get(MASK), OP.i32And, set(I));
+  emit(get(l.held), i32(1), OP.i32Add, OP.localTee, l.held, i32(1), OP.i32Shl, get(l.mask), OP.i32GtU, askJsIf());
+  emit(get(l.h32), get(l.mask), OP.i32And, set(l.i));
   emit(OP.block, OP.void, OP.loop, OP.void);
-  emit(get(I), i32(3), OP.i32Shl, i32(TABLE_AT), OP.i32Add, set(SLOT));
-  emit(get(SLOT), OP.i32Load, 2, 4, get(GEN), OP.i32Ne, OP.if, OP.void);
-  emit(get(SLOT), get(H32), OP.i32Store, 2, 0, get(SLOT), get(GEN), OP.i32Store, 2, 4, OP.br, 2, OP.end);
-  emit(get(SLOT), OP.i32Load, 2, 0, get(H32), OP.i32Eq, askJsIf());
-  emit(get(I), i32(1), OP.i32Add, get(MASK), OP.i32And, set(I), OP.br, 0, OP.end, OP.end);
+  emit(get(l.i), i32(3), OP.i32Shl, i32(tableAt), OP.i32Add, set(l.slot));
+  emit(get(l.slot), OP.i32Load, 2, 4, get(l.gen), OP.i32Ne, OP.if, OP.void);
+  emit(get(l.slot), get(l.h32), OP.i32Store, 2, 0, get(l.slot), get(l.gen), OP.i32Store, 2, 4, OP.br, 2, OP.end);
+  emit(get(l.slot), OP.i32Load, 2, 0, get(l.h32), OP.i32Eq, askJsIf());
+  emit(get(l.i), i32(1), OP.i32Add, get(l.mask), OP.i32And, set(l.i), OP.br, 0, OP.end, OP.end);
+  return b.out;
+}
+
+/** This module's walks' locals for {@link memberCheckOps}. */
+const MEMBER_LOCALS: MemberCheckLocals = { from: FROM, to: TO, h: H, h32: H32, i: I, held: HELD, mask: MASK, gen: GEN, slot: SLOT };
+
+/** The member text between FROM and TO: hashed, then looked up and added in the table; the same hash asks JavaScript. */
+function memberCheck(b: Body): void {
+  b.emit(memberCheckOps(MEMBER_LOCALS, TABLE_AT));
+}
+
+/**
+ * A member table's generations in `memory` (its {@link MEMBER_TABLE_BYTES} at `tableAt`): a walk takes the next one, so
+ * no walk clears the table (but once in 2^31 walks); and the mask for `members`: four slots a member at least (probes stay
+ * short, and a walk asks JavaScript before the table is half full).
+ */
+export function memberTable(memory: Uint8Array, tableAt: number): { nextGeneration: () => number; maskFor: (members: number) => number } {
+  let gen = 0;
+  return {
+    nextGeneration: () => {
+      if (++gen === 0x7fffffff) {
+        memory.fill(0, tableAt, tableAt + MEMBER_TABLE_BYTES);
+        gen = 1;
+      }
+      return gen;
+    },
+    maskFor: (members) => {
+      let size = 16;
+      while (size < 4 * members) size *= 2;
+      return size - 1;
+    },
+  };
 }
 
 /** A walk's module: its function, memory and member table (a generation per walk, so no walk clears it). */
@@ -365,24 +419,7 @@ function memberWalk(
   });
   if (!wasm) return undefined;
   const { run, memory } = wasm;
-  let gen = 0;
-  return {
-    run,
-    memory,
-    nextGeneration: () => {
-      if (++gen === 0x7fffffff) {
-        memory.fill(0, TABLE_AT, TABLE_AT + TABLE_SLOTS * 8);
-        gen = 1;
-      }
-      return gen;
-    },
-    // Four slots a member at least: probes stay short, and a walk asks JavaScript before the table is half full.
-    maskFor: (members) => {
-      let size = 16;
-      while (size < 4 * members) size *= 2;
-      return size - 1;
-    },
-  };
+  return { run, memory, ...memberTable(memory, TABLE_AT) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The RDB parser's lists: linked list (1), ziplist (10), quicklists (14, 18), and Redis 8.8's sparse array (28). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { validateListpack, validateZiplist } from './blobs.js';
+import { validateZiplist } from './blobs.js';
 import { skipElements } from './parse-elements.js';
 import type { RdbParserState } from './parse-state.js';
 
@@ -130,7 +130,7 @@ export function quicklist2(p: RdbParserState): boolean {
     // PACKED: a listpack.
     const blob = p.keptString();
     if (blob === null) return false;
-    quicklistNode(p, validateListpack(nonEmptyNode(p, blob)));
+    quicklistNode(p, p.validListpack(nonEmptyNode(p, blob)));
     p.count--;
     p.sub = 1;
     p.mark = p.pos;

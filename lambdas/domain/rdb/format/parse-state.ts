@@ -599,14 +599,6 @@ export class RdbParserState {
     if (this.dups.seen(this.fp[0]!, this.fp[1]!)) this.fail(`duplicate ${what}: Redis refuses it ("Duplicate ${what} detected")`);
   }
 
-  /** The fingerprint just taken, as a 53-bit number, added to `names`; false when it was there already. */
-  addName(names: Set<number>): boolean {
-    const id = (this.fp[0]! >>> 0) * 2097152 + (this.fp[1]! >>> 11);
-    if (names.has(id)) return false;
-    names.add(id);
-    return true;
-  }
-
   /** The member just fingerprinted must be new in the collection; `message` says what a repeat is. */
   dupCheckAs(message: string): void {
     if (this.dups.seen(this.fp[0]!, this.fp[1]!)) this.fail(message);
@@ -625,12 +617,19 @@ export class RdbParserState {
       // The walk fails unless the count is `declared`: the table is begun for the members it will hold.
       this.dupBegin(Math.floor(declared / stride));
       m.stride = stride;
-      return validateListpack(blob, m);
+      return this.validListpack(blob, m, Math.ceil(declared / stride));
     }
-    const n = validateListpack(blob);
+    const n = this.validListpack(blob);
     const members = Math.floor(n / stride);
     m.duplicate = members >= 2 && (this.dupBegin(members), listpackHasDuplicate(blob, stride, this.seen));
     return n;
+  }
+
+  /** {@link validateListpack} (`members` of `m`), or the sink's walk where it re-encodes the value and vouches for it ({@link RdbKeySink.listpack}). */
+  validListpack(blob: Uint8Array, m?: ListpackMembers, members = 0): number {
+    const walked = this.sink?.listpack?.(this.keyStart, this.type, blob, m?.stride ?? 0, members) ?? -1;
+    if (walked >= 0 && m !== undefined) m.duplicate = false;
+    return walked >= 0 ? walked : validateListpack(blob, m);
   }
 
   /** A duplicate {@link listpackWithMembers} found in a listpack of `elements`: see {@link sanitizeOnly}. */

@@ -287,7 +287,7 @@ function streamGroups(p: RdbParserState, type: number): number {
         return NEXT;
       }
       if (!p.fingerprintString()) return NEED_MORE; // group name
-      if (!p.addName(p.groupNames)) p.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
+      if (!addName(p, p.groupNames)) p.fail('a consumer group name twice: Redis refuses it ("Duplicated consumer group name")');
       p.sub = S_GROUP_META;
       return NEXT;
     default:
@@ -330,7 +330,7 @@ function groupEntries(p: RdbParserState, type: number): number {
         return NEXT;
       }
       if (!p.fingerprintString()) return NEED_MORE; // consumer name
-      if (!p.addName(p.consumerNames)) p.fail('a consumer twice in a group: Redis refuses it ("Duplicate stream consumer detected")');
+      if (!addName(p, p.consumerNames)) p.fail('a consumer twice in a group: Redis refuses it ("Duplicate stream consumer detected")');
       p.sub = S_CONSUMER_META;
       return NEXT;
     case S_CONSUMER_META:
@@ -411,7 +411,7 @@ function streamProducers(p: RdbParserState): number {
       p.count3 = p.length(); // its entries
       // The loader skips a producer without entries; one with entries twice fails its rax insert, unless every
       // entry of the first had expired by load time (then it was dropped): so a warning, as the outcome depends on when.
-      if (p.count3 > 0 && !p.addName(p.groupNames))
+      if (p.count3 > 0 && !addName(p, p.groupNames))
         p.warn(
           p.base + p.pos,
           `key ${p.keys + 1}: a stream's idempotent producer appears twice: Redis refuses it ("Stream IDMP entries loading failed") unless the first one's entries have all expired when the file is loaded`,
@@ -475,4 +475,12 @@ export function unownedPendingEntries(p: RdbParserState): void {
       'sanitize-only',
     );
   }
+}
+
+/** The fingerprint just taken (`p.fp`: a group's or consumer's name), as a 53-bit number, added to `names`; false when it was there already. */
+function addName(p: RdbParserState, names: Set<number>): boolean {
+  const id = (p.fp[0]! >>> 0) * 2097152 + (p.fp[1]! >>> 11);
+  if (names.has(id)) return false;
+  names.add(id);
+  return true;
 }

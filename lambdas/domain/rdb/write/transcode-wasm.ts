@@ -26,7 +26,7 @@
  * digest before a walk answers "done".
  *
  * A score's text is read by JavaScript (the one import, `js.score`: exact
- * decimal-to-double, write/transcode.ts's `scoreOf`), an integer score here.
+ * decimal-to-double, write/score-text.ts `scoreOf`), an integer score here.
  *
  * Memory: two cells (the output's and the digest's end) at 0 and 4, an
  * integer's digits before {@link DIGITS_END}, the input at {@link IN} (a
@@ -35,10 +35,12 @@
  * copies move whole 8-byte words).
  *
  * ```wat
- * (func $lp (param $from i32) (param $to i32) (param $kind i32) (param $dig i32) (result i32))    ;; kind: 0 list/set, 1 hash, 2 zset
+ * (func $lp (param $from i32) (param $to i32) (param $kind i32) (param $dig i32) (param $mask i32) (param $gen i32) (result i32))
+ * ;; kind: 0 list/set, 1 hash, 2 zset; mask, gen: the member check's table (mask 0: none)
  * ```
  */
 import { F64, I32, I64, instantiateModule, OP, sleb, sleb64, uleb } from '../codecs/wasm.js';
+import { MEMBER_TABLE_BYTES, MEMBER_WALK_MAX_MEMBERS, memberCheckOps, memberTable } from '../format/member-walks-wasm.js';
 
 /** Where the output's and the digest's ends are kept between calls. */
 const CELL_OUT = 0;
@@ -55,7 +57,11 @@ export const DIG = OUT + OUT_CAP + 64;
 export const DIG_CAP = 4 << 20;
 const OUT_END = OUT + OUT_CAP;
 const DIG_END = DIG + DIG_CAP;
-const PAGES = Math.ceil((DIG_END + 64) / 65536);
+/** The member table of the walk's check of a set's, hash's or zset's members (format/member-walks-wasm.ts's). */
+const TABLE_AT = DIG_END + 64;
+/** Most members the walk checks (more: it asks JavaScript). */
+export const MEMBERS_CHECKED = MEMBER_WALK_MAX_MEMBERS;
+const PAGES = Math.ceil((TABLE_AT + MEMBER_TABLE_BYTES) / 65536);
 
 /** Answers besides a count: JavaScript must write it (malformed, not handled); a region would overflow (JavaScript writes it too). */
 export const ASK_JS = -1;
@@ -119,18 +125,31 @@ function rdbLength(b: Body, n: number, dst: number): void {
   b.emit(add(dst, 5), OP.end, OP.end);
 }
 
-/** The listpack walk: `lp(from, to, kind, dig)`. */
+/**
+ * The listpack walk: `lp(from, to, kind, dig, mask, gen)`. It also checks
+ * all that the verifier's validation (format/blobs.ts `walkListpack`) checks,
+ * and answers "ask JavaScript" where that would not pass: the header's byte
+ * count and entry count (unless 65535), every entry's encoding, bounds and
+ * back length; with `mask` (not 0), every member (a set's entry, a hash's
+ * field, a zset's member) against the others in the member table of
+ * generation `gen`, as format/member-walks-wasm.ts checks them (a same hash
+ * asks JavaScript). So a value walked here needs no validation walk of its
+ * own (write/transcode.ts `WalkedListpacks`).
+ */
 function lpCode(): { locals: number[]; code: number[] } {
-  const [P, LPTO, KIND, DIG_ON] = [0, 1, 2, 3];
-  const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, , NEXT] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]; // 15: unused
-  const [V, U] = [17, 18];
-  const D = 19;
-  const [W, Q, UQ] = [20, 21, 22];
-  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64, I32, I32, I64];
+  const [P, LPTO, KIND, DIG_ON, MASK, GEN] = [0, 1, 2, 3, 4, 5];
+  const [LAST, ENC, SIZE, FROM, N, OUTP, DIGP, COUNT, PHASE, J, SRC, BL, NEXT] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const [V, U] = [19, 20];
+  const D = 21;
+  const [W, Q, UQ] = [22, 23, 24];
+  const [HELD, H32, SLOT, I, H, TO, DECL] = [25, 26, 27, 28, 29, 30, 31];
+  const locals = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I64, F64, I32, I32, I64, I32, I32, I32, I32, I64, I32, I32];
   const b = new Body();
   const e = b.emit.bind(b);
   e(get(LPTO), get(P), OP.i32Sub, i32(7), OP.i32LtS, returnIf(ASK_JS));
   e(load8([...get(LPTO), ...i32(1), OP.i32Sub]), i32(0xff), OP.i32Ne, returnIf(ASK_JS));
+  // The header: the listpack's bytes (32 bits), its entries (16 bits, 65535: not counted).
+  e(get(P), OP.i32Load, 0, 0, get(LPTO), get(P), OP.i32Sub, OP.i32Ne, returnIf(ASK_JS), get(P), OP.i32Load16U, 0, 4, set(DECL));
   e(get(LPTO), i32(1), OP.i32Sub, set(LAST), add(P, 6));
   e(i32(CELL_OUT), OP.i32Load, 2, 0, set(OUTP), i32(CELL_DIG), OP.i32Load, 2, 0, set(DIGP));
   e(OP.block, OP.void, OP.loop, OP.void);
@@ -156,10 +175,17 @@ function lpCode(): { locals: number[]; code: number[] } {
   e(get(ENC), i32(0xf3), OP.i32Eq, OP.if, OP.void, get(P), OP.i64Load32S, 0, 1, set(V), i32(5), set(SIZE), OP.else);
   e(get(ENC), i32(0xf4), OP.i32Ne, returnIf(ASK_JS), get(P), OP.i64Load, 0, 1, set(V), i32(9), set(SIZE));
   e(OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end, OP.end);
-  // The next entry after the back length (1–5 bytes by SIZE), before the end byte.
-  e(get(P), get(SIZE), OP.i32Add, i32(1), OP.i32Add, set(NEXT));
-  for (const limit of [128, 16384, 2097152, 268435456]) e(get(SIZE), i32(limit), OP.i32GeU, get(NEXT), OP.i32Add, set(NEXT));
-  e(get(NEXT), get(LAST), OP.i32GtU, returnIf(ASK_JS));
+  // The back length's bytes BL by SIZE, as listpack.c's lpEncodeBacklen: 1 up to 127, 2 below 16,383, 3 below 2,097,151, 4
+  // below 268,435,455, else 5 (blobs.ts backlenSize); the next entry after it, before the end byte.
+  e(i32(1), set(BL));
+  for (const limit of [128, 16383, 2097151, 268435455]) e(get(SIZE), i32(limit), OP.i32GeU, get(BL), OP.i32Add, set(BL));
+  e(get(P), get(SIZE), OP.i32Add, get(BL), OP.i32Add, tee(NEXT), get(LAST), OP.i32GtU, returnIf(ASK_JS));
+  // The back length says SIZE: one byte (SIZE itself), or 7 bits a byte read from the last (each with the "more" bit but
+  // the first): byte NEXT − 1 − k holds bits 7k… of SIZE.
+  e(get(BL), i32(1), OP.i32Eq, OP.if, OP.void, load8([...get(P), ...get(SIZE), OP.i32Add]), get(SIZE), OP.i32Ne, returnIf(ASK_JS), OP.else);
+  e(i32(0), set(J), OP.loop, OP.void, load8([...get(NEXT), ...i32(1), OP.i32Sub, ...get(J), OP.i32Sub]));
+  e(get(SIZE), get(J), i32(7), OP.i32Mul, OP.i32ShrU, i32(0x7f), OP.i32And, i32(0x80), i32(0), get(J), get(BL), i32(1), OP.i32Sub, OP.i32LtU);
+  e(OP.select, OP.i32Or, OP.i32Ne, returnIf(ASK_JS), add(J, 1), get(J), get(BL), OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
   // An integer's decimal text, before DIGITS_END.
   e(get(FROM), OP.i32Eqz, OP.if, OP.void);
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, i64(0n), get(V), OP.i64Sub, set(U), OP.else, get(V), set(U), OP.end);
@@ -173,6 +199,9 @@ function lpCode(): { locals: number[]; code: number[] } {
   e(get(V), i64(0n), OP.i64LtS, OP.if, OP.void, get(FROM), i32(1), OP.i32Sub, tee(FROM), i32(45), OP.i32Store8, 0, 0, OP.end);
   e(i32(DIGITS_END), get(FROM), OP.i32Sub, set(N), OP.end);
   e(get(FROM), set(SRC));
+  // A member (every entry of a set, the first of a hash's or zset's pair) checked against the others.
+  e(get(MASK), get(PHASE), OP.i32Eqz, OP.i32And, OP.if, OP.void, get(SRC), get(N), OP.i32Add, set(TO));
+  e(memberCheckOps({ from: SRC, to: TO, h: H, h32: H32, i: I, held: HELD, mask: MASK, gen: GEN, slot: SLOT }, TABLE_AT), OP.end);
   e(get(KIND), i32(KIND_ZSET), OP.i32Eq, get(PHASE), OP.i32And, OP.if, OP.void);
   // A score: a binary double, little-endian, into the output and the digest.
   e(get(ENC), i32(0x80), OP.i32LtU, get(ENC), i32(0xc0), OP.i32GeU, get(ENC), i32(0xe0), OP.i32LtU, OP.i32And, OP.i32Or);
@@ -201,6 +230,8 @@ function lpCode(): { locals: number[]; code: number[] } {
   e(OP.else, add(COUNT, 1), OP.end);
   e(get(NEXT), set(P), OP.br, 0, OP.end, OP.end);
   e(get(PHASE), returnIf(ASK_JS)); // an odd number of entries in a hash or zset
+  // The header's count of entries (a pair is two), unless 65535.
+  e(get(DECL), i32(0xffff), OP.i32Ne, get(DECL), get(COUNT), get(COUNT), OP.i32Add, get(COUNT), get(KIND), OP.select, OP.i32Ne, OP.i32And, returnIf(ASK_JS));
   e(i32(CELL_OUT), get(OUTP), OP.i32Store, 2, 0, i32(CELL_DIG), get(DIGP), OP.i32Store, 2, 0);
   e(get(COUNT));
   return { locals, code: b.out };
@@ -292,8 +323,15 @@ export interface TranscodeWasm {
   outEnd(): number;
   /** Where the digest region's bytes end (they start at {@link DIG}). */
   digEnd(): number;
-  /** The listpack at `[from, to)` of the memory: entries walked, or {@link ASK_JS} / {@link TOO_LARGE}. */
-  lp(from: number, to: number, kind: number, dig: number): number;
+  /**
+   * The listpack at `[from, to)` of the memory: entries walked (pairs count once), or {@link ASK_JS} / {@link TOO_LARGE};
+   * its members checked (`mask` not 0: {@link maskFor}, in the table of generation `gen`, {@link nextGeneration}).
+   */
+  lp(from: number, to: number, kind: number, dig: number, mask: number, gen: number): number;
+  /** The member table's mask for `members` (at most {@link MEMBERS_CHECKED}). */
+  maskFor(members: number): number;
+  /** A new generation of the member table (a walk's: no walk clears it). */
+  nextGeneration(): number;
   /** The score whose text is `[from, to)` of the memory, or NaN where the walk asks JavaScript. */
   score(from: number, to: number): number;
 }
@@ -305,7 +343,7 @@ export interface TranscodeWasm {
  */
 export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: number) => number): TranscodeWasm | undefined {
   if (new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) return undefined;
-  const sig = { params: [I32, I32, I32, I32], result: I32 };
+  const sig = { params: [I32, I32, I32, I32, I32, I32], result: I32 };
   let memory: Uint8Array = new Uint8Array(0);
   const m = instantiateModule(
     {
@@ -332,6 +370,7 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
     digEnd: () => cells[1]!,
     lp: m.exports.lp as TranscodeWasm['lp'],
     score: m.exports.score as TranscodeWasm['score'],
+    ...memberTable(memory, TABLE_AT),
   };
 }
 

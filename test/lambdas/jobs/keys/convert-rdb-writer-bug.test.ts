@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { transcodeWalksInWasm } from '../../../../lambdas/domain/rdb/write/transcode.js';
+import type { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { keysOf, frameFile } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -20,17 +21,26 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
 const bug = vi.hoisted(() => ({ on: false, duplicateField: false }));
 vi.mock('../../../../lambdas/domain/rdb/write/transcode.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode.js')>();
+  /** The bug in what was written into `out` for a value of the RDB `type` written. */
+  const buggy = (type: number, out: RdbOut): number => {
+    // The last byte of the last value of a plain hash (the digest had the right one): a valid file, another value.
+    const written = out.view();
+    if (bug.on && type === 4) written[written.length - 1]! ^= 1;
+    // The second field written as the first ("f2" as "f1"): a hash Redis refuses (a field twice), read back by its bounds.
+    if (bug.duplicateField && type === 4) written[written.indexOf('f2', 0, 'latin1') + 1] = 0x31;
+    return type;
+  };
+  // Both ways a conversion writes a listpack value: from the walk that stood in for the validation, or from its bytes.
+  class BuggyWalked extends real.WalkedListpacks {
+    override write(...args: Parameters<InstanceType<typeof real.WalkedListpacks>['write']>): number {
+      const type = super.write(...args);
+      return type < 0 ? type : buggy(type, args[5]);
+    }
+  }
   return {
     ...real,
-    transcodeObject: (...args: Parameters<typeof real.transcodeObject>) => {
-      const type = real.transcodeObject(...args);
-      // The last byte of the last value of a plain hash (the digest had the right one): a valid file, another value.
-      const written = args[4].view();
-      if (bug.on && type === 4) written[written.length - 1]! ^= 1;
-      // The second field written as the first ("f2" as "f1"): a hash Redis refuses (a field twice), read back by its bounds.
-      if (bug.duplicateField && type === 4) written[written.indexOf('f2', 0, 'latin1') + 1] = 0x31;
-      return type;
-    },
+    transcodeObject: (...args: Parameters<typeof real.transcodeObject>) => buggy(real.transcodeObject(...args), args[4]),
+    WalkedListpacks: BuggyWalked,
   };
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ListpackMembers, walkListpack } from '../../../../../lambdas/domain/rdb/format/blobs.js';
-import { DuplicateCheck } from '../../../../../lambdas/domain/rdb/format/duplicates.js';
+import { walkListpack } from '../../../../../lambdas/domain/rdb/format/blobs.js';
 import {
   LONG_MEMBER,
   loadWasmListpack,
@@ -10,77 +9,12 @@ import {
   MEMBER_WALK_MAX_MEMBERS,
 } from '../../../../../lambdas/domain/rdb/format/member-walks-wasm.js';
 import { checkStreamNode, lastLive } from '../../../../../lambdas/domain/rdb/format/stream-node.js';
+import { int, judged, listpack, str } from '../../../../support/listpack-entries.js';
 import { mulberry32 } from '../../../../support/prng.js';
 
 const wasm = loadWasmListpack();
 if (!wasm) throw new Error('WebAssembly is unavailable: these tests need it');
 const walk = wasm;
-
-/** A listpack of entries (encoding byte and content; the back length is added), header count `count`. */
-function listpack(entries: number[][], count = entries.length): Uint8Array {
-  // Written into one array (each number taken modulo 256, as Uint8Array.from takes it): spreading the entries into one
-  // list first cost this file about 3 of its 6 CPU-s.
-  const backs = entries.map((e) => backlen(e.length));
-  let total = 6 + 1;
-  for (const [i, e] of entries.entries()) total += e.length + backs[i]!.length;
-  const out = new Uint8Array(total);
-  out.set([total & 0xff, (total >>> 8) & 0xff, (total >>> 16) & 0xff, total >>> 24, count & 0xff, count >>> 8]);
-  let at = 6;
-  for (const [i, e] of entries.entries()) {
-    out.set(e, at);
-    at += e.length;
-    out.set(backs[i]!, at);
-    at += backs[i]!.length;
-  }
-  out[at] = 0xff;
-  return out;
-}
-/** A listpack back length (right to left, 7 bits a byte, "more" on all but the first byte read). */
-function backlen(size: number): number[] {
-  if (size <= 127) return [size];
-  if (size < 16383) return [size >> 7, 0x80 | (size & 0x7f)];
-  return [size >> 14, 0x80 | ((size >> 7) & 0x7f), 0x80 | (size & 0x7f)];
-}
-const str = (text: string): number[] => {
-  const b = [...Buffer.from(text)];
-  if (b.length < 64) return [0x80 | b.length, ...b];
-  if (b.length < 4096) return [0xe0 | (b.length >> 8), b.length & 0xff, ...b];
-  return [0xf0, b.length & 0xff, (b.length >> 8) & 0xff, (b.length >> 16) & 0xff, b.length >>> 24, ...b];
-};
-/** An integer in the smallest encoding Redis uses for it, or in `width` when given. */
-function int(v: bigint, width?: 7 | 13 | 16 | 24 | 32 | 64): number[] {
-  const w =
-    width ??
-    (v >= 0n && v < 128n
-      ? 7
-      : v >= -4096n && v < 4096n
-        ? 13
-        : v >= -32768n && v < 32768n
-          ? 16
-          : v >= -(2n ** 23n) && v < 2n ** 23n
-            ? 24
-            : v >= -(2n ** 31n) && v < 2n ** 31n
-              ? 32
-              : 64);
-  const bytes = (n: number): number[] => Array.from({ length: n }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
-  if (w === 7) return [Number(v)];
-  if (w === 13) return [0xc0 | ((Number(v) >> 8) & 0x1f), Number(v) & 0xff];
-  return [{ 16: 0xf1, 24: 0xf2, 32: 0xf3, 64: 0xf4 }[w], ...bytes(w / 8)];
-}
-
-/** The JavaScript walk's verdict: the count and whether a member was there twice, or the problem. */
-function judged(lp: Uint8Array, stride: number): { count: number; duplicate: boolean } | { problem: string } {
-  const table = new DuplicateCheck();
-  const members: ListpackMembers = { stride, seen: (h1, h2) => table.seen(h1, h2), duplicate: false };
-  try {
-    if (stride === 0) return { count: walkListpack(lp), duplicate: false };
-    table.begin(Math.ceil((lp[4]! | (lp[5]! << 8)) / stride));
-    const count = walkListpack(lp, members);
-    return { count, duplicate: members.duplicate };
-  } catch (err) {
-    return { problem: (err as Error).message };
-  }
-}
 
 const membersOf = (lp: Uint8Array, stride: number): number => (stride === 0 ? 0 : Math.ceil((lp[4]! | (lp[5]! << 8)) / stride));
 /** The WebAssembly walk: a count it vouches for, or -1 (JavaScript decides), or -2 (too large for it). */

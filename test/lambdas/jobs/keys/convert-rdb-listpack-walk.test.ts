@@ -1,0 +1,112 @@
+/**
+ * convert-rdb's input walks each listpack it re-encodes once, for the verifier and the writer (write/transcode.ts
+ * `WalkedListpacks`, in place of the parser's validation walk): a file whose listpack values are corrupt must be
+ * refused by the conversion exactly as the verifier refuses it (the same message), and one the verifier passes (a
+ * member twice in a small listpack is a warning) converted, the output verified key by key as ever.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { int, listpack, str } from '../../../support/listpack-entries.js';
+import { mulberry32 } from '../../../support/prng.js';
+import { type FramedKey, frameFile } from '../../../support/rdb-newer.js';
+
+/** An RDB string: a 6- or 14-bit length and the bytes. */
+const rdbString = (b: Uint8Array): number[] => [...(b.length < 64 ? [b.length] : [0x40 | (b.length >> 8), b.length & 0xff]), ...b];
+
+/** A hash (16), zset (17), set (20) and list of two packed nodes (18), each with the listpacks it holds. */
+function values(): { type: number; lps: Uint8Array[] }[] {
+  const many = (n: number, f: (j: number) => number[][]) => Array.from({ length: n }, (_, j) => f(j)).flat();
+  return [
+    { type: 16, lps: [listpack(many(12, (j) => [str(`field-${j}`), j % 3 ? int(BigInt(j * 977)) : str(`value ${j} ${'x'.repeat(j * 9)}`)]))] },
+    { type: 17, lps: [listpack(many(10, (j) => [str(`member-${j}`), j % 2 ? int(BigInt(j)) : str(`${j}.25`)]))] },
+    { type: 20, lps: [listpack(many(15, (j) => [j % 2 ? str(`s${j}`) : int(BigInt(j * -31))]))] },
+    { type: 18, lps: [listpack(many(20, (j) => [str(`item ${j}`)])), listpack(many(9, (j) => [int(BigInt(j * 100_003))]))] },
+  ];
+}
+
+function fileOf(vs: { type: number; lps: Uint8Array[] }[]): Buffer {
+  const keys: FramedKey[] = vs.map(({ type, lps }, i) => ({
+    db: 0,
+    name: `k${i}`,
+    type,
+    object: Uint8Array.from(type === 18 ? [lps.length, ...lps.flatMap((lp) => [2, ...rdbString(lp)])] : rdbString(lps[0]!)),
+    expireAtMs: null,
+  }));
+  return frameFile('REDIS0011', keys);
+}
+
+/** The verifier's verdict on a file (the key reader's parser, no conversion): its problem, or undefined. */
+function verdict(file: Buffer): string | undefined {
+  const reader = new RdbKeyReader();
+  reader.push(file);
+  const report = reader.end();
+  return report.ok ? undefined : report.error?.message;
+}
+
+describe('convert-rdb --for redis-6.2 over listpacks walked once: the verifier verdicts, unchanged', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-dr-lpwalk-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const target = convertTarget({ for: 'redis-6.2' });
+
+  async function convert(file: Buffer, name: string): Promise<{ ok: boolean; error?: string }> {
+    const input = join(dir, `${name}.rdb`);
+    writeFileSync(input, file);
+    const r = await convertRdb({ input, output: join(dir, `${name}-out.rdb`), force: true, ...target });
+    return { ok: r.ok, ...(r.error === undefined ? {} : { error: r.error }) };
+  }
+
+  it('the intact file: converted and verified; every value re-encoded', async () => {
+    const file = fileOf(values());
+    expect(verdict(file)).toBeUndefined();
+    const r = await convertRdb({
+      input: (writeFileSync(join(dir, 'intact.rdb'), file), join(dir, 'intact.rdb')),
+      output: join(dir, 'intact-out.rdb'),
+      ...target,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.reencoded).toBe(4);
+  });
+
+  it("240 files with listpack bytes changed at random: each refused with the verifier's own message, or converted when the verifier passes it", async () => {
+    const random = mulberry32(1055);
+    const pick = (n: number): number => Math.floor(random() * n);
+    const failed: string[] = [];
+    let refused = 0;
+    for (let i = 0; i < 240; i++) {
+      const vs = values();
+      const { lps } = vs[pick(vs.length)]!;
+      const lp = lps[pick(lps.length)]!;
+      // The framing most (header, encodings, back lengths), anywhere too; the file's CRC-64 is the changed bytes'.
+      for (let k = 0, flips = 1 + pick(2); k < flips; k++) {
+        const at = pick(3) === 0 ? pick(7) : pick(lp.length);
+        lp[at] = pick(2) ? pick(256) : lp[at]! ^ (1 << pick(8));
+      }
+      const file = fileOf(vs);
+      const expected = verdict(file);
+      const r = await convert(file, `m${i}`);
+      if (expected !== undefined) {
+        refused++;
+        if (r.ok || !r.error?.includes(expected)) failed.push(`#${i}: the verifier says ${JSON.stringify(expected)}, the conversion ${JSON.stringify(r)}`);
+      } else if (!r.ok && !/sorted set score/.test(r.error ?? '')) failed.push(`#${i}: the verifier passes it, the conversion ${JSON.stringify(r)}`);
+    }
+    expect(failed).toEqual([]);
+    expect(refused).toBeGreaterThan(60);
+  }, 120_000);
+
+  it('a member twice in a small listpack (the verifier warns): converted, each set, hash and zset', async () => {
+    const vs = [
+      { type: 20, lps: [listpack([str('a'), str('b'), str('a')])] },
+      { type: 16, lps: [listpack([str('f'), str('1'), str('f'), str('2')])] },
+      { type: 17, lps: [listpack([str('m'), int(1n), str('n'), int(2n), str('m'), int(3n)])] },
+    ];
+    const file = fileOf(vs);
+    expect(verdict(file)).toBeUndefined();
+    const r = await convert(file, 'twice');
+    expect(r).toMatchObject({ ok: true });
+  });
+});
