@@ -27,6 +27,7 @@ import type * as TS from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ts } from '../support/typescript.js';
 import { RepositoryPaths, repositoryFiles } from '../../scripts/architecture-map.js';
+import { keptByContent } from '../support/kept-by-content.js';
 
 const ROOT = join(__dirname, '..', '..');
 const SCANNED = ['lambdas/', 'lib/', 'cli/', 'bin/', 'scripts/', 'bench/'];
@@ -82,16 +83,25 @@ function trimmed(path: string): string {
   return path.replace(/[.,:;]+$/, '');
 }
 
+type Comments = (file: string, source: string) => { line: number; text: string }[];
+
 /**
  * The paths named in the comments of `source` (the file `file`) that do not
- * exist among `paths`, as `file:line: path`.
+ * exist among `paths`, as `file:line: path`; the comments read by `comments`
+ * (the parse's, or those it gave these bytes before).
  */
-function stalePathComments(file: string, source: string, paths: RepositoryPaths, basenames: ReadonlySet<string>): string[] {
+function stalePathComments(
+  file: string,
+  source: string,
+  paths: RepositoryPaths,
+  basenames: ReadonlySet<string>,
+  comments: Comments = (_file, text) => commentsOf(text),
+): string[] {
   const stale: string[] = [];
   const folders: string[] = [];
   for (let dir = posix.dirname(file); dir !== '.'; dir = posix.dirname(dir)) folders.push(`${dir}/`);
   const bases = [...folders, 'lambdas/domain/', 'lambdas/', ''];
-  for (const { line, text: comment } of commentsOf(source)) {
+  for (const { line, text: comment } of comments(file, source)) {
     const text = notOurs(comment);
     const full = [...text.matchAll(FULL)].map((m) => ({ at: m.index, path: trimmed(m[0]) }));
     for (const { path } of full) if (!paths.exists(path)) stale.push(`${file}:${line}: ${path}`);
@@ -132,7 +142,11 @@ describe('paths named in comments', () => {
   const basenames = new Set(files.map((f) => posix.basename(f)));
 
   it('exist, in every source under lambdas/, lib/, cli/, bin/, scripts/ and bench/', () => {
-    const found = scannedSources(files).flatMap((file) => stalePathComments(file, readFileSync(join(ROOT, file), 'utf8'), paths, basenames));
+    // Each file's comments kept between runs by its path and bytes (test/support/kept-by-content.ts): an unchanged file is
+    // not parsed again; the paths they name are judged against the tree of this run.
+    const kept = keptByContent('path-comments', [ts.version, commentsOf].join('\n'), (_file, text) => commentsOf(text));
+    const found = scannedSources(files).flatMap((file) => stalePathComments(file, readFileSync(join(ROOT, file), 'utf8'), paths, basenames, kept.of));
+    kept.save();
     const known = (entry: string): string => entry.replace(/:\d+: /, ': ');
     expect(
       found.filter((entry) => !KNOWN_STALE.has(known(entry))),

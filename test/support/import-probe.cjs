@@ -1,6 +1,9 @@
 // Imports the modules named on the command line (TypeScript through tsx) and
-// prints, as JSON, how many AWS SDK clients were constructed and which
-// Powertools packages were loaded. Every SDK v3 client extends the `Client`
+// prints, as a JSON array of one entry per group, how many AWS SDK clients
+// were constructed and which Powertools packages were loaded. Groups of modules separated by `--` are
+// imported one group after the other, and each group's entry holds what its
+// imports added (clients constructed, packages first loaded then): one
+// process for several probes, the modules of an earlier group already loaded. Every SDK v3 client extends the `Client`
 // class of @smithy/core/client: handing each SDK package a counting subclass
 // counts clients, whoever constructs them.
 const Module = require('node:module');
@@ -25,13 +28,24 @@ Module._load = function load(request, parent, isMain) {
 };
 
 require('tsx/cjs/api').register();
-for (const file of process.argv.slice(2)) require(path.resolve(file));
 
-const powertools = [
-  ...new Set(
+/** The Powertools packages loaded so far. */
+const powertoolsLoaded = () =>
+  new Set(
     Object.keys(require.cache)
       .map((k) => /@aws-lambda-powertools[\\/]([^\\/]+)/.exec(k)?.[1])
       .filter(Boolean),
-  ),
-].sort();
-process.stdout.write(JSON.stringify({ sdkClients: clients, powertools }));
+  );
+
+const groups = [[]];
+for (const arg of process.argv.slice(2)) {
+  if (arg === '--') groups.push([]);
+  else groups.at(-1).push(arg);
+}
+const results = groups.map((files) => {
+  const [clientsBefore, powertoolsBefore] = [clients, powertoolsLoaded()];
+  for (const file of files) require(path.resolve(file));
+  const powertools = [...powertoolsLoaded()].filter((p) => !powertoolsBefore.has(p)).sort();
+  return { sdkClients: clients - clientsBefore, powertools };
+});
+process.stdout.write(JSON.stringify(results));

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The folder of the kept results, beside cfn-lint's kept verdicts (test/support/cfn-lint-server.ts). */
+const FOLDER = join(tmpdir(), 'redis-dr-kept-by-content');
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * `compute` of a source file, kept between runs by its path, its bytes and the `version` of what computes it: a pure
+ * function of the two (the repository checks' parse of every source, test/repo) is computed again only for a file it
+ * has not seen so, or when `version` changes. `version` must name everything the result depends on besides the text: the
+ * computing functions' own source (`fn.toString()`), the constants they read, the parser's version. A text that
+ * changed is a new key, so a check still fails on the file that breaks it; a result kept is the one `compute` gave
+ * those bytes. Kept in one JSON file per `name` and `version` (written whole, renamed into place: two workers
+ * writing at once leave one whole file); entries of texts gone are dropped at each save.
+ *
+ * Why: test/repo/function-size and path-comments each parsed every source under lambdas/, lib/ and cli/ (4.8 MB,
+ * 638 files) with the TypeScript compiler on every run, about 3 CPU-s each, though few files change between runs.
+ */
+export function keptByContent<T>(
+  name: string,
+  version: string,
+  compute: (path: string, text: string) => T,
+): { of(path: string, text: string): T; save(): void } {
+  const file = join(FOLDER, `${name}-${sha256(version).slice(0, 16)}.json`);
+  let kept: Record<string, T> = {};
+  try {
+    kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, T>;
+  } catch {
+    // None kept yet (or a torn file from a crash): every text is computed.
+  }
+  const used: Record<string, T> = {};
+  let computed = 0;
+  return {
+    of(path: string, text: string): T {
+      const key = sha256(`${path}\0${text}`);
+      if (!(key in used)) {
+        if (key in kept) used[key] = kept[key]!;
+        else {
+          used[key] = compute(path, text);
+          computed++;
+        }
+      }
+      return used[key]!;
+    },
+    save(): void {
+      if (computed === 0 && Object.keys(used).length === Object.keys(kept).length) return;
+      mkdirSync(FOLDER, { recursive: true });
+      const temporary = `${file}.${process.pid}`;
+      writeFileSync(temporary, JSON.stringify(used));
+      renameSync(temporary, file);
+    },
+  };
+}
