@@ -197,6 +197,15 @@ export class InputPass {
       this.reencodedKeys.push(false);
       this.asIs++;
     } else if (transcodes(type)) {
+      if (k.listpackMemberTwice()) {
+        const what = type === 20 ? 'set members' : type === 16 ? 'hash fields' : 'zset fields';
+        this.refuse(
+          k.db,
+          k.name(),
+          `a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate ${what} detected")`,
+        );
+        return;
+      }
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       const out = w.keyOpened(k);
@@ -209,8 +218,7 @@ export class InputPass {
       const layout = this.streams.read(type, k.bytes, k.from, k.to);
       const d = streamDowngrade(layout, this.spec.format, this.lossy);
       if ('refuse' in d) {
-        this.refusedCount++;
-        if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
+        this.refuse(k.db, k.name(), d.refuse);
         return;
       }
       if (d.lost) count(this.lost, d.lost);
@@ -221,6 +229,12 @@ export class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
+  }
+
+  /** A key the target cannot hold: counted, and named (the first `maxNamed`) with `reason`. */
+  private refuse(db: number, name: Buffer, reason: string): void {
+    this.refusedCount++;
+    if (this.refused.length < this.maxNamed) this.refused.push({ db, key: displayKey(name), reason });
   }
 
   /** A key neither copied nor transcoded: as lambdas/domain/rdb/write/express.ts says, from a payload of its own. */
@@ -234,10 +248,9 @@ export class InputPass {
       return;
     }
     if (e.action === 'refuse') {
-      this.refusedCount++;
       // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
       const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
-      if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(name), reason: `${e.reason}${hint}` });
+      this.refuse(k.db, name, `${e.reason}${hint}`);
       return;
     }
     if (e.action === 'drop') {
