@@ -104,7 +104,7 @@ export class KeyInPlace {
 
   /**
    * Whether the parser found a member twice in this value's listpack: a set's (20), hash's field (16) or zset's (17),
-   * in a listpack small enough that Redis loads it as it is (the verifier warns). A plain set, hash or zset with a
+   * in a listpack small enough that Redis loads it as it is (the verifier warns). A plain set or zset with a
    * member twice Redis refuses on load ("Duplicate set members detected"), so a writer cannot re-encode it as one.
    */
   listpackMemberTwice(): boolean {
