@@ -102,6 +102,15 @@ export class KeyInPlace {
     return this.parser?.lzfExpansionOf(this.bytesAt + from, this.bytesAt + to);
   }
 
+  /**
+   * Whether the parser found a member twice in this value's listpack: a set's (20), hash's field (16) or zset's (17),
+   * in a listpack small enough that Redis loads it as it is (the verifier warns). A plain set or zset with a
+   * member twice Redis refuses on load ("Duplicate set members detected"), so a writer cannot re-encode it as one.
+   */
+  listpackMemberTwice(): boolean {
+    return (this.type === 16 || this.type === 17 || this.type === 20) && this.parser?.lpMembers.duplicate === true;
+  }
+
   /** The name, copied. */
   name(): Buffer {
     return Buffer.from(this.nameBytes.subarray(this.nameFrom, this.nameTo));

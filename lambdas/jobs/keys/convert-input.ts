@@ -197,6 +197,17 @@ export class InputPass {
       this.reencodedKeys.push(false);
       this.asIs++;
     } else if (transcodes(type)) {
+      // A set or zset with a member twice: Redis refuses its plain form on load, always ("Duplicate set members detected",
+      // "Duplicate zset fields detected"). Not a hash: Redis loads a small plain hash with a field twice as it loads the
+      // listpack (only sanitize-dump-payload yes refuses either), and the verifier warns of both alike.
+      if (type !== 16 && k.listpackMemberTwice()) {
+        this.refuse(
+          k.db,
+          k.name(),
+          `a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate ${type === 20 ? 'set members' : 'zset fields'} detected")`,
+        );
+        return;
+      }
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       const out = w.keyOpened(k);
@@ -209,8 +220,7 @@ export class InputPass {
       const layout = this.streams.read(type, k.bytes, k.from, k.to);
       const d = streamDowngrade(layout, this.spec.format, this.lossy);
       if ('refuse' in d) {
-        this.refusedCount++;
-        if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(k.name()), reason: d.refuse });
+        this.refuse(k.db, k.name(), d.refuse);
         return;
       }
       if (d.lost) count(this.lost, d.lost);
@@ -221,6 +231,12 @@ export class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
+  }
+
+  /** A key the target cannot hold: counted, and named (the first `maxNamed`) with `reason`. */
+  private refuse(db: number, name: Buffer, reason: string): void {
+    this.refusedCount++;
+    if (this.refused.length < this.maxNamed) this.refused.push({ db, key: displayKey(name), reason });
   }
 
   /** A key neither copied nor transcoded: as lambdas/domain/rdb/write/express.ts says, from a payload of its own. */
@@ -234,10 +250,9 @@ export class InputPass {
       return;
     }
     if (e.action === 'refuse') {
-      this.refusedCount++;
       // A loss that leaves keys out can be accepted here (migrate cannot: it would leave them out of the target).
       const hint = e.loss === 'module' || e.loss === 'array' ? ` (--lossy ${e.loss} leaves such keys out)` : '';
-      if (this.refused.length < this.maxNamed) this.refused.push({ db: k.db, key: displayKey(name), reason: `${e.reason}${hint}` });
+      this.refuse(k.db, name, `${e.reason}${hint}`);
       return;
     }
     if (e.action === 'drop') {
