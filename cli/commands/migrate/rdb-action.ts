@@ -223,7 +223,8 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
           `--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written with that loss'}`,
         );
       const lossy = new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind));
-      const aux = moduleAuxLeftOut(r.file?.moduleAux, lossy);
+      // Every shard file's modules (a recovery point's AUX data may be in any of them), not the first file's only.
+      const aux = moduleAuxLeftOut([...new Set(r.files.flatMap((f) => f.report.moduleAux ?? []))], lossy);
       if (aux && !r.error) lines.push(aux);
       const meta = keyMetaLeftOut(
         summed(r.files, (f) => f.moduleTypes),
