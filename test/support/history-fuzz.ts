@@ -13,12 +13,13 @@
  * oracle is the server: nothing here uses the project's own digest or glob.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { mulberry32 } from '../../lambdas/domain/keys/prng.js';
 import { backupFileName } from '../../lambdas/domain/self-managed/backup.js';
 import { bgsave, type RedisServer } from './redis-server.js';
+import { savedAt } from './rdb-bytes.js';
 
 /** A key the generator may touch (or, `never`, one it never creates). */
 export interface FuzzKey {
@@ -319,7 +320,7 @@ export const pointFile = (i: number): string => backupFileName('fuzz', new Date(
 
 /**
  * Runs `steps` seeded steps on `server`, after each a BGSAVE copied into
- * `destDir` as point i; `atPoint` runs while the server still holds that
+ * `destDir` as point i (its ctime set to the point's time); `atPoint` runs while the server still holds that
  * point's data (compare it live). Returns the truth per point.
  */
 export async function generateHistory(
@@ -347,7 +348,8 @@ export async function generateHistory(
     for (const db of dbs)
       for (const p of HISTORY_PATTERNS) matched.set(`${db}:${p}`, (await clients.get(db)!.keysBuffer(p)).map((b) => b.toString('hex')).sort());
     await bgsave(server, clients.get(0)!);
-    copyFileSync(server.rdbPath, join(destDir, pointFile(i)));
+    // Saved, as the file says (its ctime), at the point's time: history judges expiries at the save.
+    writeFileSync(join(destDir, pointFile(i)), savedAt(readFileSync(server.rdbPath), pointTime(i)));
     await atPoint?.(i, join(destDir, pointFile(i)));
     points.push({ file: pointFile(i), at: pointTime(i), keys, matched, did });
   }

@@ -79,3 +79,18 @@ export function manyModuleAux(n: number): Uint8Array {
   }
   return file('REDIS0010', body);
 }
+
+/**
+ * `rdb` (a file a real server wrote) as if saved at `ms`: its `ctime` AUX field (Redis writes it as a 32-bit integer
+ * encoding, `FA 05 "ctime" C2` then 4 bytes little-endian) set to `ms`'s second, and the CRC-64 trailer made again.
+ * Every other byte as the server wrote it.
+ */
+export function savedAt(rdb: Uint8Array, ms: number): Buffer {
+  const out = Buffer.from(rdb);
+  const at = out.indexOf(Buffer.from([0xfa, 5, ...Buffer.from('ctime'), 0xc2]));
+  if (at < 0 || at > 256) throw new Error('no 32-bit ctime AUX field in the file head');
+  out.writeUInt32LE(Math.floor(ms / 1000), at + 8);
+  const crc = new Crc64().update(out, 0, out.length - 8).value;
+  out.set(le64(crc), out.length - 8);
+  return out;
+}

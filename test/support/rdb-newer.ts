@@ -47,11 +47,19 @@ export function listpack(items: readonly (string | number | bigint)[]): number[]
   return [total & 0xff, (total >> 8) & 0xff, 0, 0, items.length & 0xff, items.length >> 8, ...body, 0xff];
 }
 
-/** A whole file: magic, AUX fields, function libraries (FUNCTION2 opcode and code), keys, EOF and a real CRC-64. */
-export function frameFile(magic: string, keys: readonly FramedKey[], functions: readonly Uint8Array[] = [], aux: Record<string, string> = {}): Buffer {
+/**
+ * A whole file: magic, AUX fields, function libraries (FUNCTION2 opcode and code), keys, EOF and a real CRC-64. `aux`
+ * adds to or replaces the defaults (`redis-ver`, `redis-bits`, `ctime` now); an undefined value leaves that field out.
+ */
+export function frameFile(
+  magic: string,
+  keys: readonly FramedKey[],
+  functions: readonly Uint8Array[] = [],
+  aux: Record<string, string | undefined> = {},
+): Buffer {
   const bytes: number[] = [...Buffer.from(magic, 'latin1')];
   for (const [k, v] of Object.entries({ 'redis-ver': '7.0.15', 'redis-bits': '64', ctime: String(Math.floor(Date.now() / 1000)), ...aux }))
-    bytes.push(0xfa, ...str(k), ...str(v));
+    if (v !== undefined) bytes.push(0xfa, ...str(k), ...str(v));
   for (const f of functions) bytes.push(...f);
   let db = -1;
   for (const k of keys) {

@@ -3,7 +3,7 @@ import { convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambd
 import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { failCommand } from '../../failure.js';
 import { quitOnSignals } from '../../signals.js';
-import { LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
+import { ignorableKeyMetaLeftOut, LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
 
 /** Command-line options of `convert-rdb`. */
@@ -54,7 +54,9 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   ];
   // What --lossy let go is left out of the proof too (compare tells such a key apart): said on the verified line, named below.
   const lossNamed = Object.keys(r.lost).length > 0 || Object.keys(r.dropped).length > 0 || moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
+  const metaIgnored = ignorableKeyMetaLeftOut(r.ignoredKeyMeta, would('left out', 'would be left out'));
   if (lossNamed && !dry) lines[2] = `${lines[2]}, but for what --lossy let go (below)`;
+  else if (metaIgnored && !dry) lines[2] = `${lines[2]}, but for the key metadata below`;
   const { fields, hashes, at } = r.expired;
   const leftOut = would('left out', 'would be left out');
   if (fields > 0) {
@@ -72,6 +74,7 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
     );
   const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   if (aux) lines.push(aux);
+  if (metaIgnored) lines.push(metaIgnored);
   // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
   if (r.inputReport?.slotImportJobs)
     lines.push(
@@ -93,6 +96,7 @@ function convertPointTotals(p: ConvertPointResult): ConvertRdbResult {
   };
   const total = (f: (r: ConvertRdbResult) => number) => p.files.reduce((n, r) => n + f(r), 0);
   const moduleAux = [...new Set(p.files.flatMap((r) => r.inputReport?.moduleAux ?? []))];
+  const ignoredKeyMeta = add(p.files.map((r) => r.ignoredKeyMeta ?? {})) as Record<string, number>;
   return {
     ...first!,
     ...(p.dryRun ? { dryRun: true as const } : {}),
@@ -103,6 +107,7 @@ function convertPointTotals(p: ConvertPointResult): ConvertRdbResult {
     functions: total((r) => r.functions),
     dropped: add(p.files.map((r) => r.dropped)),
     lost: add(p.files.map((r) => r.lost)),
+    ...(Object.keys(ignoredKeyMeta).length > 0 ? { ignoredKeyMeta } : {}),
     expired: { at: first!.expired.at, fields: total((r) => r.expired.fields), hashes: total((r) => r.expired.hashes) },
     bytesIn: p.bytesIn,
     bytesOut: p.bytesOut,

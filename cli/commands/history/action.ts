@@ -123,6 +123,12 @@ function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where
     // Read and verified, but never proven stored when written (no read-back record): serve --from would not take one as the newest.
     const unproven = result.unproven ?? [];
     if (unproven.length > 0) lines.push(notProvenStored(unproven, 'read and verified here all the same'));
+    // Expiries are judged when each file was saved (its ctime): where a file does not say, at the time its name says.
+    const untimed = result.untimed ?? [];
+    if (untimed.length > 0)
+      lines.push(
+        `no save time (ctime) in ${untimed.length === 1 ? 'point' : 'points'} ${untimed.join(', ')}: expiries and TTLs there are judged at the time the name says, not when the file was saved`,
+      );
     // Read whole all the same (right values): the index beside them is tried at every open until moved or removed.
     for (const u of result.indexUnused ?? [])
       lines.push(`index not used (point ${u.point}): ${u.why}; move or remove that .keys file so it is not tried at every open (nothing rewrites it)`);

@@ -10,14 +10,14 @@ import { stopOnSigint } from '../../signals.js';
 import { copyProgress, evictionJson, formatMigrate, keysWritten, noMatchLine } from './format.js';
 import { migrateRdbOutcome, rdbNoMatch } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { DatabasePlanError, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
-import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
+import { namedFirst, type RdbReport } from '../../../lambdas/domain/rdb/report.js';
 import { exitCodeOf } from '../../exit-codes.js';
 import type { MigrateCliOptions } from './options.js';
 import type { MigrateResult } from '../../../lambdas/jobs/keys/migrate.js';
 import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
-import { keyMetaLeftOut, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
+import { ignorableKeyMetaLeftOut, keyMetaLeftOut, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | 'dbMappings'> {
@@ -37,10 +37,10 @@ export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | '
   readonly lossy?: string;
 }
 
-/** The module types of the files' reports, their keys added up (a recovery point's shard files). */
-function moduleTypesOf(files: RestoreRdbResult['files']): Record<string, number> {
+/** Counts by name of the files' reports (module types, ignorable key metadata classes), added up over a recovery point's shard files. */
+function summed(files: RestoreRdbResult['files'], of: (r: RdbReport) => Readonly<Record<string, number>> | undefined): Record<string, number> {
   const sum: Record<string, number> = {};
-  for (const f of files) for (const [t, n] of Object.entries(f.report.moduleTypes ?? {})) sum[t] = (sum[t] ?? 0) + n;
+  for (const f of files) for (const [t, n] of Object.entries(of(f.report) ?? {})) sum[t] = (sum[t] ?? 0) + n;
   return sum;
 }
 
@@ -183,6 +183,8 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     moduleRefused: r.moduleRefused,
     reencoded: r.reencoded,
     lost: r.lost,
+    // Redis 8.6 key metadata a server without its module may skip, left out (per class, the keys that carried it).
+    ignoredKeyMeta: summed(r.files, (f) => f.ignorableKeyMeta),
     expiredFields: r.expiredFields,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
@@ -221,10 +223,19 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
           `--lossy ${kind}: ${n} key${n === 1 ? '' : 's'} ${kind === 'module' ? 'left out (the target has no module loaded)' : 'written with that loss'}`,
         );
       const lossy = new Set((o.lossy ?? '').split(',').map((k) => k.trim() as LossKind));
-      const aux = moduleAuxLeftOut(r.file?.moduleAux, lossy);
+      // Every shard file's modules (a recovery point's AUX data may be in any of them), not the first file's only.
+      const aux = moduleAuxLeftOut([...new Set(r.files.flatMap((f) => f.report.moduleAux ?? []))], lossy);
       if (aux && !r.error) lines.push(aux);
-      const meta = keyMetaLeftOut(moduleTypesOf(r.files), lossy);
+      const meta = keyMetaLeftOut(
+        summed(r.files, (f) => f.moduleTypes),
+        lossy,
+      );
       if (meta && !r.error) lines.push(meta);
+      const ignored = ignorableKeyMetaLeftOut(
+        summed(r.files, (f) => f.ignorableKeyMeta),
+        o.dryRun ? 'would be left out' : 'left out',
+      );
+      if (ignored && !r.error) lines.push(ignored);
       if (r.expiredFields > 0)
         lines.push(
           `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,

@@ -59,8 +59,11 @@ export function tlsOptions(tls: ListenTls): { cert: Buffer; key: Buffer } {
   return opts;
 }
 
-/** Listens on `host:port` (0: a free port) and serves requests with `handle`; with `tls`, only TLS connections. */
-export async function listenResp(host: string, port: number, handle: RequestHandler, tls?: ListenTls): Promise<RespEndpoint> {
+/**
+ * Listens on `host:port` (0: a free port) and serves requests with `handle`; with `tls`, only TLS connections. `guarded`:
+ * clients must AUTH (a password is set), and until they have, Redis's limits before AUTH apply to what they send.
+ */
+export async function listenResp(host: string, port: number, handle: RequestHandler, tls?: ListenTls, guarded = false): Promise<RespEndpoint> {
   const sockets = new Map<Socket, Session>();
   let nextId = 1;
   const onConnection = (socket: Socket) => {
@@ -69,7 +72,7 @@ export async function listenResp(host: string, port: number, handle: RequestHand
     const session: Session = { id: nextId++, db: 0, proto: 2, name: null, authenticated: false, closing: false, left: left.signal };
     sockets.set(socket, session);
     socket.setNoDelay(true);
-    serveConnection(socket, session, handle);
+    serveConnection(socket, session, handle, guarded);
     socket.on('end', () => left.abort());
     // A request still running for it (a KEYS walk in slices) stops at its next slice.
     socket.on('close', () => {
@@ -150,18 +153,35 @@ async function writeInPieces(socket: Socket, reply: Reply, proto: Protocol, out:
   return true;
 }
 
+/** RESET, after which a client must AUTH again where a password is set. */
+const isReset = (args: Buffer[]): boolean => args[0]!.length === 5 && args[0]!.toString('latin1').toLowerCase() === 'reset';
+
 /**
  * One connection: requests parsed as bytes arrive, answered one after the other, replies written in order. A client
  * that half-closes (its FIN, the socket's 'end') is answered every request it sent before it, then the connection is
- * ended (an incomplete request at its end is dropped, as Redis drops it).
+ * ended (an incomplete request at its end is dropped, as Redis drops it). `guarded`: until the client has
+ * authenticated, each request is parsed only once the one before it has run, with the limits before AUTH
+ * (RequestParser.unauthenticated), as 7.0 reads a request after running the one before.
  */
-function serveConnection(socket: Socket, session: Session, handle: RequestHandler): void {
-  const parser = new RequestParser();
+function serveConnection(socket: Socket, session: Session, handle: RequestHandler, guarded: boolean): void {
+  const parser = new RequestParser(guarded ? isReset : undefined);
   let queue: Buffer[][] = [];
   let running = false;
   let failed: string | undefined;
   /** The client sent its FIN: nothing more will arrive. */
   let ended = false;
+
+  /** Parses `chunk`, or reads on where the parser stopped (no chunk), with the limits the session's state asks for now. */
+  const take = (chunk?: Buffer): void => {
+    parser.unauthenticated = guarded && !session.authenticated;
+    try {
+      queue.push(...(chunk ? parser.push(chunk) : parser.resume()));
+    } catch (err) {
+      // The requests before the bad bytes (in this chunk too) are answered first, then the error, then the connection closes.
+      if (err instanceof ProtocolError) queue.push(...err.before);
+      failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
+    }
+  };
 
   const drain = async (): Promise<void> => {
     running = true;
@@ -185,6 +205,8 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
           socket.end();
           return;
         }
+        // Parsing stopped after a request that has now run (and every one before it): read on with the state it left.
+        if (queue.length === 0 && parser.holding && failed === undefined) take();
       }
       if (failed !== undefined && !socket.destroyed) {
         socket.end(`-ERR ${failed}\r\n`);
@@ -196,13 +218,7 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
 
   socket.on('data', (chunk: Buffer) => {
     if (failed !== undefined || session.closing) return;
-    try {
-      queue.push(...parser.push(chunk));
-    } catch (err) {
-      // The requests before the bad bytes (in this chunk too) are answered first, then the error, then the connection closes.
-      if (err instanceof ProtocolError) queue.push(...err.before);
-      failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
-    }
+    take(chunk);
     if (!running) void drain();
   });
   socket.on('end', () => {

@@ -62,6 +62,11 @@ export interface RdbReport {
   /** Modules whose AUX data (MODULE_AUX) the file carries: Redis refuses the file unless they are loaded. Absent when none. */
   readonly moduleAux?: readonly string[];
   /**
+   * Keys carrying Redis 8.6 key metadata of a class a server without its module may skip (ALLOW_IGNORE), per class name:
+   * no module is needed to load the file, but a conversion or restore leaves that metadata out. Absent when none.
+   */
+  readonly ignorableKeyMeta?: Readonly<Record<string, number>>;
+  /**
    * Hash keys whose field names are a template of the file (Redis 8.10, RDB
    * types 30 and 32): they load only with the file's templates, so no RESTORE
    * payload of them stands alone. Absent when none.
@@ -199,6 +204,8 @@ export interface RdbCheckpoint {
   readonly moduleTypes: Readonly<Record<string, number>>;
   /** Added after the first checkpoints were written: absent in those (none). */
   readonly moduleAux?: readonly string[];
+  /** Added later: absent in older checkpoints, and when none. */
+  readonly ignorableKeyMeta?: Readonly<Record<string, number>>;
   readonly databases: readonly number[];
   /**
    * The database selected at the checkpoint; added later: absent in older checkpoints (then the last of `databases`,

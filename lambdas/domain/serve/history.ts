@@ -5,15 +5,17 @@
  */
 import { type KeyValue, valueDigest } from '../rdb/fingerprint.js';
 
-/** What one point held of the key (`value` undefined: not there, or already expired at the point's time). */
+/** What one point held of the key (`value` undefined: not there, or already expired when its file was saved). */
 export interface KeyAtPoint {
   /** The backup's file name. */
   readonly point: string;
-  /** When the point was taken. */
+  /** When the point was taken, as its name says. */
   readonly at: Date;
   readonly value?: KeyValue;
   /** Absolute expiry (Unix ms) of the key, or null. */
   readonly expireAtMs?: number | null;
+  /** With `value`: the time it was judged at, when its file was saved (its `ctime`; `at` for a file without one). @default at */
+  readonly savedAt?: Date;
 }
 
 /** How a point's state of the key differs from the point before it. */
@@ -27,8 +29,10 @@ export interface HistoryRow {
   readonly type?: string;
   /** Elements (bytes for a string). */
   readonly size?: number;
-  /** Time to live left at the point's time (ms); null: no expiry. */
+  /** Time to live left when the point's file was saved (ms; `savedAt`); null: no expiry. */
   readonly ttlMs?: number | null;
+  /** When the file holding the key was saved (its `ctime`), what it was judged at; absent where the file has none (judged at `at`). */
+  readonly savedAt?: Date;
   /** sha256 (hex) of the value's canonical form (compare's digest, so equal values give equal digests across encodings). */
   readonly digest?: string;
   readonly change: KeyChange;
@@ -72,7 +76,8 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
     const digest = valueDigest(p.value);
     const type = valueType(p.value);
     const expireAtMs = p.expireAtMs ?? null;
-    const ttlMs = expireAtMs === null ? null : expireAtMs - p.at.getTime();
+    const judged = p.savedAt ?? p.at;
+    const ttlMs = expireAtMs === null ? null : expireAtMs - judged.getTime();
     const prevExpire = i > 0 ? (sorted[i - 1]!.expireAtMs ?? null) : null;
     const change: KeyChange = !prev
       ? 'first'
@@ -83,7 +88,7 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
           : prevExpire !== expireAtMs
             ? 'ttl'
             : 'same';
-    rows.push({ point: p.point, at: p.at, exists: true, type, size: valueSize(p.value), ttlMs, digest, change });
+    rows.push({ point: p.point, at: p.at, exists: true, type, size: valueSize(p.value), ttlMs, ...(p.savedAt ? { savedAt: p.savedAt } : {}), digest, change });
   }
   return rows;
 }

@@ -156,6 +156,12 @@ function* pieces(reply: Reply, proto: Protocol, out: (Buffer | string)[], count:
 const MAX_ARGS = 1024 * 1024;
 const MAX_BULK = 512 * 1024 * 1024;
 const MAX_INLINE = 64 * 1024;
+/**
+ * Largest request a client that must AUTH and has not may send (7.0's processMultibulkBuffer, where authRequired): 10
+ * arguments, 16 KiB each; more is refused before its bytes are kept (CVE-2021-32675).
+ */
+const UNAUTH_ARGS = 10;
+const UNAUTH_BULK = 16 * 1024;
 
 /**
  * A request the protocol refuses: the connection answers the requests before it, then `-ERR Protocol error: …`, and
@@ -186,6 +192,19 @@ const BIG_ARG = 32 * 1024;
  *   those, then the error, and closes the connection)
  */
 export class RequestParser {
+  /**
+   * The client must AUTH and has not: Redis's limits before AUTH apply ({@link UNAUTH_ARGS}, {@link UNAUTH_BULK}), and
+   * parsing stops after each request ({@link held}), for the next one must be read with the limits its running leaves
+   * (an AUTH lifts them): as 7.0, which runs each request before it reads the next. Set by the caller before each push.
+   */
+  unauthenticated = false;
+  /**
+   * @param holdAfter a request after which parsing stops though no limits apply, for its running may set them (RESET,
+   *   where a password is asked)
+   */
+  constructor(private readonly holdAfter?: (args: Buffer[]) => boolean) {}
+  /** Parsing stopped after a request (see {@link unauthenticated}): the bytes after it are kept, unread, until {@link resume}. */
+  private held = false;
   private buf: Buffer = Buffer.alloc(0);
   /** A multibulk request begun: its arguments so far and how many are still to come. */
   private request: { readonly args: Buffer[]; left: number } | undefined;
@@ -193,6 +212,11 @@ export class RequestParser {
   private big: { readonly len: number; readonly parts: Buffer[]; have: number } | undefined;
 
   push(chunk: Buffer): Buffer[][] {
+    if (this.held) {
+      // No request is begun while held (it stopped after a whole one): the bytes wait for resume().
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      return [];
+    }
     let next = chunk;
     if (this.big) {
       const big = this.big;
@@ -214,7 +238,13 @@ export class RequestParser {
         if (!parsed) break;
         at = parsed.next;
         if (!parsed.args) break;
-        if (parsed.args.length > 0) out.push(parsed.args);
+        if (parsed.args.length > 0) {
+          out.push(parsed.args);
+          if (this.unauthenticated || this.holdAfter?.(parsed.args)) {
+            this.held = true;
+            break;
+          }
+        }
       }
     } catch (err) {
       // Redis runs each request as it is read: those before the bad bytes in this chunk are answered, not dropped.
@@ -223,6 +253,17 @@ export class RequestParser {
     }
     this.buf = at >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
     return out;
+  }
+
+  /** Parsing stopped after a request, bytes kept after it: once that request has run, {@link resume} reads on. */
+  get holding(): boolean {
+    return this.held;
+  }
+
+  /** Reads on after a request parsing stopped at ({@link holding}), as {@link push} of no bytes. */
+  resume(): Buffer[][] {
+    this.held = false;
+    return this.push(Buffer.alloc(0));
   }
 
   /**
@@ -240,6 +281,7 @@ export class RequestParser {
       }
       const count = decimal(b.toString('latin1', at + 1, line));
       if (count === undefined || count > MAX_ARGS) throw new ProtocolError('Protocol error: invalid multibulk length');
+      if (count > UNAUTH_ARGS && this.unauthenticated) throw new ProtocolError('Protocol error: unauthenticated multibulk length');
       // `*0` and `*-1` are no command (Redis skips them).
       if (count <= 0) return { args: [], next: line + 2 };
       this.request = { args: [], left: count };
@@ -256,6 +298,7 @@ export class RequestParser {
       }
       const len = decimal(b.toString('latin1', at + 1, end));
       if (len === undefined || len < 0 || len > MAX_BULK) throw new ProtocolError('Protocol error: invalid bulk length');
+      if (len > UNAUTH_BULK && this.unauthenticated) throw new ProtocolError('Protocol error: unauthenticated bulk length');
       const body = end + 2;
       if (body + len + 2 > b.length) {
         if (len < BIG_ARG) return { next: at };

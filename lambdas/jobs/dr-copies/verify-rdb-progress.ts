@@ -43,6 +43,8 @@ export const rdbCheckpointSchema = z.object({
   moduleTypes: z.record(z.string(), z.number()),
   // Absent in checkpoints taken before it existed: an execution in flight across a deploy goes on.
   moduleAux: z.array(z.string()).readonly().optional(),
+  // Absent in checkpoints taken before it existed, and when none.
+  ignorableKeyMeta: z.record(z.string(), z.number().int().nonnegative()).optional(),
   databases: z.array(z.number().int().nonnegative()).readonly(),
   // The database selected at the checkpoint; absent in checkpoints taken before it was kept (then the last of databases).
   db: z.number().int().nonnegative().optional(),

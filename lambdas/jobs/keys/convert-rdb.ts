@@ -88,6 +88,11 @@ export interface ConvertRdbResult {
   /** Keys left out, and keys written without part of them, per loss the operator named. */
   readonly dropped: Partial<Record<LossKind, number>>;
   readonly lost: Partial<Record<LossKind, number>>;
+  /**
+   * Redis 8.6 key metadata of classes a server without their module may skip (ALLOW_IGNORE), left out as such a server
+   * leaves it (each key is written from its type on; no --lossy needed): per class, the keys that carried it. Absent when none.
+   */
+  readonly ignoredKeyMeta?: Readonly<Record<string, number>>;
   /** Hash fields left out because their TTL had passed at the run's time (`at`), and hashes left out because every field had. */
   readonly expired: { readonly at: number; readonly fields: number; readonly hashes: number };
   readonly functions: number;
@@ -286,6 +291,7 @@ export async function convertRdbStaged(
       reencoded: pass.reencoded,
       dropped: pass.dropped,
       lost: pass.lost,
+      ...(inputReport?.ignorableKeyMeta ? { ignoredKeyMeta: inputReport.ignorableKeyMeta } : {}),
       expired: { at: started, ...pass.expired },
       functions: pass.functions,
       refused: pass.refused,

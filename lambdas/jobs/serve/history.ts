@@ -23,6 +23,7 @@ import { openBackupStore } from '../self-managed/clients.js';
 import { configPoints, planTarget, shardLocations } from './config-points.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { type OpenedPoint, openPoint } from './open-point.js';
+import type { IndexedKey } from '../../domain/serve/key-index.js';
 
 /** A deployment's plan whose recovery points to walk (their `.rdb` copies in the export and DR buckets). */
 export interface HistoryPlan {
@@ -70,6 +71,11 @@ export interface HistoryResult {
    * named, as `serve --from` and `drill local --from` take only proven backups as the newest.
    */
   readonly unproven?: readonly string[];
+  /**
+   * Points read whose file (or a shard of it) has no `ctime` AUX field (when its server saved it): their keys' expiries
+   * were judged at the time the point's name says, not at the save.
+   */
+  readonly untimed?: readonly string[];
   /** Points read whole because the key index beside them did not check out (or was another copy's): why, per point. */
   readonly indexUnused?: readonly { readonly point: string; readonly why: string }[];
   /** One key: a row per readable point. */
@@ -152,27 +158,53 @@ async function pointsOf(o: HistoryOptions): Promise<PointsOf> {
 }
 
 /**
- * A key's value at a point, or undefined when the point lacks it or it had
- * expired by the point's time; a hash's fields whose TTL had passed by then
- * left out, and such a hash with none left absent (as `serve` answers it).
+ * When each key of a point is judged: the save time (`ctime`) of the file holding it, else (a file without one) the
+ * time the point's name says, and `untimed` then set. A key whose expiry had passed when its server saved the file is
+ * gone there (a server loading the file drops it) whatever time the file was named at, and a TTL is what was left then.
  */
-async function keyAt(opened: OpenedPoint, db: number, key: Buffer, at: Date): Promise<{ value: KeyValue; expireAtMs: number | null } | undefined> {
+interface Judge {
+  /** The `ctime` (Unix ms) of the file holding `key`, or undefined (none: judged at {@link named}). */
+  savedAt(key: IndexedKey): number | undefined;
+  /** The time the point's name says (Unix ms). */
+  readonly named: number;
+  /** A shard of the point has no `ctime`: its keys were judged at the name's time. */
+  readonly untimed: boolean;
+}
+
+async function judgeOf(opened: OpenedPoint, named: Date): Promise<Judge> {
+  const saved = await opened.savedAt();
+  return { savedAt: (key) => saved[opened.shardOf(key)], named: named.getTime(), untimed: saved.some((t) => t === undefined) };
+}
+
+/**
+ * A key's value at a point, or undefined when the point lacks it or it had expired when its file was saved
+ * ({@link Judge}); a hash's fields whose TTL had passed by then left out, and such a hash with none left absent (as
+ * a server loading the file holds it). `savedAtMs`: its file's `ctime`, the time it was judged at (absent: the name's).
+ */
+async function keyAt(
+  opened: OpenedPoint,
+  db: number,
+  key: Buffer,
+  judge: Judge,
+): Promise<{ value: KeyValue; expireAtMs: number | null; savedAtMs?: number } | undefined> {
   // An index on S3 reads its blocks as promises: settle waits for them (domain/serve/paged-index.ts).
   const pos = await settle(() => opened.index.find(db, key));
   if (pos < 0) return undefined;
   const entry = await settle(() => opened.index.entry(db, pos));
-  if (keyExpired(entry.expireAtMs, at.getTime())) return undefined;
-  const value = liveValueAt(decodeDumpPayload(await opened.payload(entry)), at.getTime());
-  return value && { value, expireAtMs: entry.expireAtMs };
+  const saved = judge.savedAt(entry);
+  const at = saved ?? judge.named;
+  if (keyExpired(entry.expireAtMs, at)) return undefined;
+  const value = liveValueAt(decodeDumpPayload(await opened.payload(entry)), at);
+  return value && { value, expireAtMs: entry.expireAtMs, ...(saved !== undefined ? { savedAtMs: saved } : {}) };
 }
 
-/** The digest and expiry of each key of `db` at `at` whose name `match` takes (every key without one). */
-async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buffer) => boolean) | undefined, at: Date) {
+/** The digest and expiry of each key of `db` whose name `match` takes (every key without one), as {@link keyAt} judges them. */
+async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buffer) => boolean) | undefined, judge: Judge) {
   const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
   for (let pos = 0; pos < opened.index.size(db); pos++) {
     const name = await settle(() => opened.index.nameAt(db, pos));
     if (match && !match(name)) continue;
-    const found = await keyAt(opened, db, Buffer.from(name), at);
+    const found = await keyAt(opened, db, Buffer.from(name), judge);
     if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });
   }
   return keys;
@@ -210,6 +242,8 @@ interface Gathered {
   readonly atPoints: KeyAtPoint[];
   readonly digests: PointDigests[];
   readonly indexUnused: { point: string; why: string }[];
+  /** Points read whose file (a shard of it) has no `ctime`: judged at the name's time. */
+  readonly untimed: string[];
 }
 
 /** Reads one point into `g` (its key, or the keys `match` takes): true when read, false when it is a hole (named in `g.unreadable`). */
@@ -242,10 +276,17 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
       return false;
     }
     try {
+      const judge = await judgeOf(opened, p.at);
       if (o.key !== undefined) {
-        const found = await keyAt(opened, db, o.key, p.at);
-        g.atPoints.push({ point: p.file, at: p.at, ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}) });
-      } else g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, p.at) });
+        const found = await keyAt(opened, db, o.key, judge);
+        g.atPoints.push({
+          point: p.file,
+          at: p.at,
+          ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}),
+          ...(found?.savedAtMs !== undefined ? { savedAt: new Date(found.savedAtMs) } : {}),
+        });
+      } else g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, judge) });
+      if (judge.untimed) g.untimed.push(p.file);
       for (const why of opened.indexUnused) g.indexUnused.push({ point: p.file, why });
       g.read.push(p.file);
       return true;
@@ -268,7 +309,7 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
   const { target, points, earlier } = await pointsOf(o);
-  const g: Gathered = { unreadable: [], read: [], atPoints: [], digests: [], indexUnused: [] };
+  const g: Gathered = { unreadable: [], read: [], atPoints: [], digests: [], indexUnused: [], untimed: [] };
   const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
   for (const p of points) await readPoint(o, p, match, g);
   // --since's baseline (the point before it) a hole: the point before that is the baseline, and so on back, so the
@@ -282,7 +323,11 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   const unreadable = [...g.unreadable].sort((a, b) => byTime(a.point, b.point));
   const readSet = new Set(read);
   const unproven = [...earlier, ...points].filter((p) => p.unproven && readSet.has(p.file)).map((p) => p.file);
-  const named = { ...(unproven.length > 0 ? { unproven: unproven.sort(byTime) } : {}), ...(g.indexUnused.length > 0 ? { indexUnused: g.indexUnused } : {}) };
+  const named = {
+    ...(unproven.length > 0 ? { unproven: unproven.sort(byTime) } : {}),
+    ...(g.indexUnused.length > 0 ? { indexUnused: g.indexUnused } : {}),
+    ...(g.untimed.length > 0 ? { untimed: [...g.untimed].sort(byTime) } : {}),
+  };
   if (o.key !== undefined) {
     const byPoint = new Map(g.atPoints.map((p) => [p.point, p.value]));
     const rows = keyHistory(g.atPoints).map((r) => (o.show && byPoint.get(r.point) ? { ...r, value: byPoint.get(r.point)! } : r));

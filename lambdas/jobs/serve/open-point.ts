@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
+import { readHeadContext } from '../../domain/rdb/format/split.js';
 import { notRecordedBackup } from '../../domain/self-managed/backup.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import { FOOTER, INDEX_SUFFIX, type IndexedCopy, indexableTrailer, OLD_MAGIC, readDirectory, readFooter } from '../../domain/serve/index-file.js';
@@ -43,7 +44,34 @@ export interface OpenedPoint {
   stored(key: IndexedKey, from: number, to: number): Buffer | Promise<Buffer>;
   /** Every shard is a local file: a value is read again in microseconds (serve keeps only big decoded values). */
   readonly localReads: boolean;
+  /**
+   * Per shard, in shard order, when its server saved it: its `ctime` AUX field (Unix ms), undefined where the file has
+   * none. What `history` judges expiries against (a file's name may say another time). Taken from the verifier's report;
+   * an S3 shard opened by its key index, unread, has its head read for it once (one ranged GET).
+   */
+  savedAt(): Promise<readonly (number | undefined)[]>;
+  /** The shard holding `key` (its place in {@link savedAt}'s list). */
+  shardOf(key: IndexedKey): number;
   close(): void;
+}
+
+/** Bytes of a file's head read for its AUX fields (they come first: `redis-ver`, `ctime`, …). */
+const HEAD_BYTES = 64 * 1024;
+
+/** A file's `ctime` AUX field (Unix seconds, as the verifier reports it) in ms, or undefined. */
+function ctimeMs(aux: Readonly<Record<string, string>>): number | undefined {
+  const ctime = aux.ctime;
+  return ctime !== undefined && /^\d+$/.test(ctime) ? Number(ctime) * 1000 : undefined;
+}
+
+/** A shard's `ctime` read from its head (a shard opened by its index, unread), or undefined (none, or a head that does not parse). */
+async function headCtimeMs(at: RdbAt): Promise<number | undefined> {
+  const head = await at.read(0, Math.min(at.size, HEAD_BYTES));
+  const context = readHeadContext((offset, length) => head.subarray(offset, offset + length), head.length, {
+    maxValueBytes: SERVE_MAX_VALUE_BYTES,
+    requireChecksum: false,
+  });
+  return context && context.fileTimeMs >= 0 ? context.fileTimeMs : undefined;
 }
 
 /**
@@ -263,6 +291,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     while (i > 0 && bases[i]! > at) i--;
     return i;
   };
+  let saved: Promise<(number | undefined)[]> | undefined;
   return {
     location: shards.length === 1 ? shards[0]!.location : `${shards[0]!.location} (+${shards.length - 1} shards)`,
     index,
@@ -271,6 +300,11 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     indexUnused: done.flatMap((d) => (d.unused ? [d.unused] : [])),
     valkey,
     localReads: shards.every((at) => at.readNow !== undefined),
+    savedAt() {
+      saved ??= Promise.all(done.map((d, i) => (d.report ? ctimeMs(d.report.auxFields) : headCtimeMs(shards[i]!))));
+      return saved;
+    },
+    shardOf: (key) => shardOf(key.valueAt),
     payload(key) {
       const bytes = key.valueEnd - key.valueAt;
       // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the limit).

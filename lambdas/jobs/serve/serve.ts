@@ -133,7 +133,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
         expired: point.index.expiries(db, now()).expired + (hashes?.known(db) ? hashes.gone(db, now()) : 0),
       })),
     );
-    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls);
+    endpoint = await listenResp(host, port, (session, args) => execute(ctx, session, args), options.tls, options.password !== undefined);
   } catch (err) {
     point.close();
     if (err instanceof ListenError) throw new EndpointError(err.message);

@@ -272,3 +272,9 @@ export function returnCrc64InputArea(area: Uint8Array): void {
 export function crc64WasmImage(): WasmCrc64Image | undefined {
   return wasmUpdate === undefined ? undefined : wasmCrc64Image(TABLE_LO, TABLE_HI);
 }
+
+/** The message of a trailer that does not match the checksum computed over the bytes before it. */
+export function crcMismatch(trailer: Uint8Array, computed: Crc64): string {
+  const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
+  return `CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${computed.value.toString(16)}`;
+}

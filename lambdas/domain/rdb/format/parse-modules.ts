@@ -3,6 +3,24 @@
  */
 import type { RdbParserState } from './parse-state.js';
 
+/**
+ * What a report says of module data, each absent when none: module values by type (with key metadata classes a server
+ * needs their module for, `META-<class>`), the modules whose AUX data the file holds, and the keys per Redis 8.6 key
+ * metadata class a server may skip (ALLOW_IGNORE).
+ */
+export function moduleFindings(p: RdbParserState) {
+  return {
+    ...(Object.keys(p.moduleTypes).length > 0 ? { moduleTypes: { ...p.moduleTypes } } : {}),
+    ...(p.moduleAux.length > 0 ? { moduleAux: [...p.moduleAux] } : {}),
+    ...(Object.keys(p.ignorableKeyMeta).length > 0 ? { ignorableKeyMeta: { ...p.ignorableKeyMeta } } : {}),
+  };
+}
+
+/** The same in a checkpoint (module types and AUX modules always written; ignorable key metadata only when there is some). */
+export function moduleCheckpoint(p: RdbParserState) {
+  return { ...moduleFindings(p), moduleTypes: { ...p.moduleTypes }, moduleAux: [...p.moduleAux] };
+}
+
 /** A module value written through the module API (type 7): its module type, counted, then its self-describing data. */
 export function moduleValue(p: RdbParserState): boolean {
   if (p.sub === 0) {

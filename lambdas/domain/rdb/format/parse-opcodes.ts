@@ -33,7 +33,8 @@ import {
 } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleTypeName } from './parse-modules.js';
-import { crcMismatch, fail, type RdbParserState } from './parse-state.js';
+import { fail, type RdbParserState } from './parse-state.js';
+import { crcMismatch } from '../codecs/crc64.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -336,7 +337,7 @@ export function keyMetaClasses(p: RdbParserState): boolean {
     if ((spec.flags & KEY_META_ALLOW_IGNORE) === 0) {
       const name = `META-${spec.name}`;
       p.moduleTypes[name] = (p.moduleTypes[name] ?? 0) + 1;
-    }
+    } else p.ignorableKeyMeta[spec.name] = (p.ignorableKeyMeta[spec.name] ?? 0) + 1; // counted: what a writer leaves out is said
     p.metaInValue = true;
     p.mark = p.pos;
   }

@@ -43,12 +43,6 @@ export function fail(message: string): never {
   throw new RdbFormatError(message);
 }
 
-/** The message of a trailer that does not match the checksum computed over the bytes before it. */
-export function crcMismatch(trailer: Uint8Array, computed: Crc64): string {
-  const stored = new DataView(trailer.buffer, trailer.byteOffset, 8).getBigUint64(0, true);
-  return `CRC-64 mismatch: trailer 0x${stored.toString(16)}, computed 0x${computed.value.toString(16)}`;
-}
-
 /**
  * The parser's state and the primitives every value reader uses (lengths, strings skipped, kept or fingerprinted,
  * duplicate checks); the readers of each type family are functions of it (format/parse-*.ts), the driver is
@@ -80,6 +74,8 @@ export class RdbParserState {
   readonly moduleTypes: Record<string, number> = {};
   /** Modules whose AUX data the file carries (MODULE_AUX opcodes): a server without them refuses the file. */
   readonly moduleAux: string[] = [];
+  /** Keys per Redis 8.6 key metadata class a server without its module may skip (ALLOW_IGNORE), by class name. */
+  readonly ignorableKeyMeta: Record<string, number> = {};
   /** `VALKEY` magic (Valkey 9 on), not `REDIS`. */
   valkey = false;
   readonly databases: number[] = [];

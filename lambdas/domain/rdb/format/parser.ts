@@ -24,7 +24,7 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
 import { EXPIRY_BUCKETS, formatExpiryHistogram } from '../expiry-histogram.js';
-import { Crc64 } from '../codecs/crc64.js';
+import { Crc64, crcMismatch } from '../codecs/crc64.js';
 import { lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import { type RdbCheckpoint, type RdbReport, type RdbVerifierState, type SlotImport, typesSeen } from '../report.js';
@@ -32,10 +32,10 @@ import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-tem
 import type { DuplicateKey, KeyDigestSet, KeyDigestSpill } from './key-digests.js';
 import { TYPE_NAMES } from './opcodes.js';
 import * as constants from './parse-constants.js';
-import { moduleBody } from './parse-modules.js';
+import { moduleBody, moduleCheckpoint, moduleFindings } from './parse-modules.js';
 import * as fileStructure from './parse-opcodes.js';
 import type { RdbKeySink, TrustedRead } from './key-sink.js';
-import { crcMismatch, fail, RdbParserState } from './parse-state.js';
+import { fail, RdbParserState } from './parse-state.js';
 import * as valueTables from './parse-values.js';
 import { MAX_SLOT_IMPORTS_KEPT, MAX_SLOT_RANGES_KEPT, slotImportNameProblem, slotRangeCountProblem, slotRangeProblem } from './slot-import.js';
 
@@ -250,8 +250,7 @@ export class RdbParser extends RdbParserState {
       ...(this.expires > 0 && this.expiryUnbased === 0 && this.fileTimeMs >= 0
         ? { expiryHistogram: formatExpiryHistogram({ baseMs: this.fileTimeMs, counts: [...this.expiryCounts] })! }
         : {}),
-      ...(Object.keys(this.moduleTypes).length > 0 ? { moduleTypes: { ...this.moduleTypes } } : {}),
-      ...(this.moduleAux.length > 0 ? { moduleAux: [...this.moduleAux] } : {}),
+      ...moduleFindings(this),
       ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
       ...(this.valkey ? { magic: 'VALKEY' as const } : {}),
       ...(this.warningCount > 0 ? { warnings: [...this.warnings], warningCount: this.warningCount, warningKinds: { ...this.warningKinds } } : {}),
@@ -430,8 +429,7 @@ export class RdbParser extends RdbParserState {
       emptyKeys: this.emptyKeys,
       fileTimeMs: this.fileTimeMs,
       ...(this.expirePending ? { pendingExpireMs: this.pendingExpireMs } : {}),
-      moduleTypes: { ...this.moduleTypes },
-      moduleAux: [...this.moduleAux],
+      ...moduleCheckpoint(this),
       databases: [...this.databases],
       db: this.db,
       ...(this.keysByDbUpTo() ?? {}),
@@ -477,6 +475,7 @@ export class RdbParser extends RdbParserState {
     this.expirePending = cp.pendingExpireMs !== undefined;
     this.pendingExpireMs = cp.pendingExpireMs ?? 0;
     Object.assign(this.moduleTypes, cp.moduleTypes);
+    Object.assign(this.ignorableKeyMeta, cp.ignorableKeyMeta);
     for (const name of cp.moduleAux ?? []) fileStructure.noteOnce(this.moduleAux, name); // not push(...): too many arguments
     for (const db of cp.databases) fileStructure.noteOnce(this.databases, db);
     this.db = cp.db ?? cp.databases.at(-1) ?? 0; // where it paused (a file may select one again); an older one's: the last listed

@@ -76,6 +76,7 @@ export interface RdbSegment {
   readonly fileTimeMs: number;
   readonly moduleTypes: Readonly<Record<string, number>>;
   readonly moduleAux: readonly string[];
+  readonly ignorableKeyMeta: Readonly<Record<string, number>>;
   readonly databases: readonly number[];
   /** Keys per database ([db, keys]; {@link SEGMENT_DB} for those before its first SELECTDB); absent when not counted. */
   readonly keysByDb?: readonly (readonly [number, number])[];
@@ -159,6 +160,7 @@ export function segmentOf(p: RdbParser, from: number, context: SegmentContext): 
     fileTimeMs: p.fileTimeMs,
     moduleTypes: { ...p.moduleTypes },
     moduleAux: [...p.moduleAux],
+    ignorableKeyMeta: { ...p.ignorableKeyMeta },
     databases: [...p.databases],
     typeOrder: [...p.typeOrder],
     typeCounts: [...p.typeCounts],
@@ -251,6 +253,7 @@ export function mergeSegment(main: RdbParser, segment: RdbSegment, records: (sha
   main.fileTimeMs = segment.fileTimeMs;
   for (const [name, n] of Object.entries(segment.moduleTypes)) main.moduleTypes[name] = (main.moduleTypes[name] ?? 0) + n;
   for (const name of segment.moduleAux) noteOnce(main.moduleAux, name);
+  for (const [name, n] of Object.entries(segment.ignorableKeyMeta)) main.ignorableKeyMeta[name] = (main.ignorableKeyMeta[name] ?? 0) + n;
   for (const db of segment.databases) noteOnce(main.databases, db);
   for (const slot of segment.typeOrder) if (main.typeCounts[slot] === 0) main.typeOrder.push(slot);
   for (const [slot, n] of segment.typeCounts.entries()) main.typeCounts[slot]! += n;

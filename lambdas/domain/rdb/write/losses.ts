@@ -61,10 +61,25 @@ export function keyMetaValues(moduleTypes: Readonly<Record<string, number>> | un
   return keyMetaClasses(moduleTypes).reduce((n, [, keys]) => n + keys, 0);
 }
 
+/** `ATTR (2 keys), BLES (1 key)`: classes with the keys carrying each. */
+const classesText = (classes: readonly (readonly [string, number])[]): string => classes.map(([t, n]) => `${t} (${n} key${n === 1 ? '' : 's'})`).join(', ');
+
+/**
+ * What a summary says of Redis 8.6 key metadata of classes a server without their module may skip (ALLOW_IGNORE;
+ * undefined: none): no module is needed to load such a file, so neither refused nor a --lossy choice, but convert-rdb
+ * and migrate --from-rdb write each key from its type on, leaving it out as such a server does, and say so (issue 55:
+ * never a silent loss). `verb`: `left out`, or a dry run's `would be left out`.
+ */
+export function ignorableKeyMetaLeftOut(classes: Readonly<Record<string, number>> | undefined, verb = 'left out'): string | undefined {
+  // By name: the order keys were met in is the source server's, not the same from one save to the next.
+  const named = Object.entries(classes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (named.length === 0) return undefined;
+  return `key metadata of ignorable class${named.length === 1 ? '' : 'es'} ${classesText(named)} ${verb}: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it`;
+}
+
 /** What a summary says of the key metadata `--lossy key-meta` let go (undefined: none): its classes, with the keys carrying each. */
 export function keyMetaLeftOut(moduleTypes: Readonly<Record<string, number>> | undefined, lossy: ReadonlySet<LossKind>): string | undefined {
   const classes = keyMetaClasses(moduleTypes);
   if (classes.length === 0 || !lossy.has('key-meta')) return undefined;
-  const named = classes.map(([t, n]) => `${t} (${n} key${n === 1 ? '' : 's'})`).join(', ');
-  return `--lossy key-meta: key metadata of ${named} left out (${LOSS_MEANING['key-meta']}: redis-dr does not carry it)`;
+  return `--lossy key-meta: key metadata of ${classesText(classes)} left out (${LOSS_MEANING['key-meta']}: redis-dr does not carry it)`;
 }

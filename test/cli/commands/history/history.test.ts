@@ -172,6 +172,31 @@ describe('redis-dr history', () => {
     );
   }, 30_000);
 
+  it("names a point whose file has no save time (ctime): its expiries judged at the name's time; --json gives each row's savedAt (issue 56)", async () => {
+    const dest = join(root, 'untimed');
+    mkdirSync(dest);
+    const key = { db: 0, name: 'k', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: at(1).getTime() + 60_000 };
+    writeFileSync(join(dest, backupFileName('cache', at(1))), frameFile('REDIS0010', [key], [], { ctime: undefined }));
+    writeFileSync(join(dest, backupFileName('cache', at(2))), frameFile('REDIS0010', [key], [], { ctime: String(at(1).getTime() / 1000) }));
+    const r = await inWorker('history', 'k', '--from', `file://${dest}`);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('no save time'))).toEqual([
+      `no save time (ctime) in point ${backupFileName('cache', at(1))}: expiries and TTLs there are judged at the time the name says, not when the file was saved`,
+    ]);
+    // Both judged an hour apart would differ; judged at the save (point 2's ctime is point 1's time) they are the same.
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('rdr-'))
+        .map((l) => l.split(/\s{2,}/).slice(2)),
+    ).toEqual([
+      ['yes', 'string', '1', '60s', expect.any(String), 'first'],
+      ['yes', 'string', '1', '60s', expect.any(String), 'same'],
+    ]);
+    const j = JSON.parse((await inWorker('history', 'k', '--from', `file://${dest}`, '--json')).stdout) as { rows: { savedAt?: string }[]; untimed: string[] };
+    expect([j.rows.map((x) => x.savedAt), j.untimed]).toEqual([[undefined, at(1).toISOString()], [backupFileName('cache', at(1))]]);
+  }, 30_000);
+
   it('refuses a key and --match together, and neither, exit 2', async () => {
     for (const args of [['user:1', '--match', 'u*'], ['user:1', '--key-base64', 'dXNlcjox'], []]) {
       const r = await inWorker('history', ...args, '--from', `file://${join(root, 'dest')}`);

@@ -72,6 +72,38 @@ describe('RequestParser', () => {
   });
 });
 
+describe("RequestParser before AUTH (unauthenticated): 7.0's limits, one request at a time (issue 56)", () => {
+  const limited = (): RequestParser => Object.assign(new RequestParser(), { unauthenticated: true });
+
+  it.each([
+    ['*11\r\n', 'Protocol error: unauthenticated multibulk length'],
+    ['*1\r\n$16385\r\n', 'Protocol error: unauthenticated bulk length'],
+    ['*1\r\n$x\r\n', 'Protocol error: invalid bulk length'],
+  ])('refuses %j', (input, message) => {
+    expect(() => limited().push(Buffer.from(input))).toThrow(new ProtocolError(message));
+  });
+
+  it('takes 10 arguments and 16,384 bytes, and stops after each request until resume(), with the limits then set', () => {
+    const p = limited();
+    const eleven = `*11\r\n${'$1\r\na\r\n'.repeat(11)}`;
+    expect(args(p.push(Buffer.from(`*10\r\n${'$1\r\na\r\n'.repeat(10)}*1\r\n$16384\r\n${'x'.repeat(16_384)}\r\n${eleven}`)))).toEqual([Array(10).fill('a')]);
+    expect(p.holding).toBe(true);
+    // Bytes pushed while held are kept, not read.
+    expect(p.push(Buffer.from('PING\r\n'))).toEqual([]);
+    expect(p.resume().map((r) => r[0]!.length)).toEqual([16_384]);
+    p.unauthenticated = false;
+    // No longer limited: the rest at once.
+    expect(args(p.resume())).toEqual([Array(11).fill('a'), ['PING']]);
+    expect(p.holding).toBe(false);
+  });
+
+  it('stops after a request holdAfter names, though not limited (negative: no stop after others)', () => {
+    const p = new RequestParser((a) => a[0]!.toString() === 'RESET');
+    expect(args(p.push(Buffer.from('PING\r\nRESET\r\nPING\r\n')))).toEqual([['PING'], ['RESET']]);
+    expect(args(p.resume())).toEqual([['PING']]);
+  });
+});
+
 describe('RequestParser: work linear in the bytes sent, however they are cut (rev37)', () => {
   /** The requests `chunks` parse to, and the bytes Buffer.concat made while they were pushed. */
   const pushed = (chunks: readonly Buffer[]): { cmds: Buffer[][]; copied: number } => {

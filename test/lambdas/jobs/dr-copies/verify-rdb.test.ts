@@ -832,6 +832,19 @@ describe('the checkpoint carried between invocations', () => {
     expect(second.end()).toMatchObject({ ok: true, keys: 2, templateHashes: 1, byType: { string: 1, hash: 1 } });
   });
 
+  it('keeps the counts of Redis 8.6 key metadata of ignorable classes through the schema (a conversion names what it leaves out)', async () => {
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    // Class BLES (4 characters of 6 bits, version 0, ALLOW_IGNORE), its value an unsigned integer; a string key after each.
+    const spec = (((1 * 64 + 11) * 64 + 4) * 64 + 18) * 256 + 1;
+    const meta = [0xf3, 0x01, spec & 0xff, (spec >>> 8) & 0xff, (spec >>> 16) & 0xff, spec >>> 24, 0x02, 0x07, 0x00];
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    const { bytes, cp } = await pausedAfter([...Buffer.from('REDIS0013'), 0xfe, 0x00, ...meta, ...kv('a')], [...meta, ...kv('b'), 0xff]);
+    expect(cp.ignorableKeyMeta).toEqual({ BLES: 1 });
+    const second = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    second.push(bytes.subarray(cp.offset));
+    expect(second.end()).toMatchObject({ ok: true, keys: 2, ignorableKeyMeta: { BLES: 2 } });
+  });
+
   it('keeps the database selected at the checkpoint (a file selecting database 3 again): the keys after it are read there', async () => {
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
     const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];

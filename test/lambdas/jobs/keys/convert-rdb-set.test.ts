@@ -11,6 +11,7 @@ import { inWorker } from '../../../cli/support/in-process.js';
 import { cliAsNobody, NOBODY } from '../../../cli/support/run-cli.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+import { frameFile, keyMetadata, keysOf, moduleAux } from '../../../support/rdb-newer.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -80,6 +81,48 @@ describe('convert-rdb of the shard files of one recovery point', () => {
       expect(compared.status).toBe(0);
     }
   }, 120_000);
+
+  it("what is left out of every shard is named, not only the first shard's, in convert-rdb's totals and migrate --from-rdb's summary: key metadata of ignorable classes, and module AUX data under --lossy module (issue 55)", async () => {
+    // Shard 1: key metadata of class BLES (ALLOW_IGNORE) on its first key; shard 2: module AUX data of ReJSON-RL and class
+    // TAGS on its first key; shard 3: module AUX data of ft_index0. Each file framed again (RDB 13) from its real keys.
+    const dir = mkdtempSync(join(work, 'besides-'));
+    const besides = [
+      { meta: 'BLES', aux: [] as string[] },
+      { meta: 'TAGS', aux: ['ReJSON-RL'] },
+      { meta: undefined, aux: ['ft_index0'] },
+    ];
+    for (const [i, f] of point.files.entries()) {
+      const { keys, functions } = keysOf(readFileSync(f));
+      const b = besides[i]!;
+      const framed = keys.map((k, j) => (j === 0 && b.meta ? { ...k, meta: keyMetadata(b.meta, true) } : k));
+      writeFileSync(join(dir, basename(f)), frameFile('REDIS0013', framed, [...functions, ...b.aux.map((m) => moduleAux(m))]));
+    }
+    const out = folder();
+    const r = await inWorker('convert-rdb', join(dir, name), '--shards', '3', '--for', 'redis-6.2', '--lossy', 'module', '-o', `${out}/`);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toContain('--lossy module: module AUX data of ReJSON-RL, ft_index0 left out (redis-dr does not carry module data)');
+    expect(lines).toContain(
+      "key metadata of ignorable classes BLES (1 key), TAGS (1 key) left out: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it",
+    );
+    const json = JSON.parse(
+      (await inWorker('convert-rdb', join(dir, name), '--shards', '3', '--for', 'redis-6.2', '--lossy', 'module', '--dry-run', '--json')).stdout,
+    );
+    expect(json.files.map((f: { ignoredKeyMeta?: Record<string, number> }) => f.ignoredKeyMeta)).toEqual([{ BLES: 1 }, { TAGS: 1 }, undefined]);
+    // migrate --from-rdb of the same set into a real redis-server 7.0: the same lines (it named the first shard's module AUX data only).
+    const target = await startRedisServer();
+    try {
+      const migrated = await inWorker('migrate', '--from-rdb', join(dir, name), '--shards', '3', '--to', target.url, '--lossy', 'module');
+      expect(migrated.status, migrated.stderr).toBe(0);
+      const said = migrated.stdout.trim().split('\n');
+      expect(said).toContain('--lossy module: module AUX data of ReJSON-RL, ft_index0 left out (redis-dr does not carry module data)');
+      expect(said).toContain(
+        "key metadata of ignorable classes BLES (1 key), TAGS (1 key) left out: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it",
+      );
+    } finally {
+      await target.stop();
+    }
+  }, 60_000);
 
   it('the usage line says several inputs are taken (<in...>); negative: a command of one argument keeps <file>', async () => {
     const usage = async (...args: string[]) => (await inWorker(...args, '--help')).stdout.split('\n')[0];

@@ -15,6 +15,7 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
   let auxFile: string;
   let valueFile: string;
   let metaFile: string;
+  let ignorableFile: string;
 
   beforeAll(async () => {
     source = await startRedisServer();
@@ -35,6 +36,16 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
       frameFile(
         'REDIS0013',
         keys.map((k) => (k.name === 'k1' ? { ...k, meta: keyMetadata('ATTR') } : k)),
+      ),
+    );
+    // Key metadata of classes with ALLOW_IGNORE (a server without their module skips it): k1 and k2 of BLES, k3 of TAGS.
+    ignorableFile = join(dir, 'ignorable.rdb');
+    const ignorable: Record<string, string> = { k1: 'BLES', k2: 'BLES', k3: 'TAGS' };
+    writeFileSync(
+      ignorableFile,
+      frameFile(
+        'REDIS0013',
+        keys.map((k) => (ignorable[k.name] ? { ...k, meta: keyMetadata(ignorable[k.name]!, true) } : k)),
       ),
     );
     target = await startRedisServer();
@@ -131,5 +142,33 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     expect(printed.status, printed.stderr).toBe(0);
     expect(printed.stdout).toContain('key by key, but for what --lossy let go (below)');
     expect(printed.stdout).toContain('--lossy key-meta: 1 item left out (Redis 8.6 key metadata is left out (the keys are kept))');
+  }, 60_000);
+
+  it('key metadata of ignorable classes (ALLOW_IGNORE): not refused, no --lossy needed, but counted and named per class in the summaries and --json of convert-rdb and migrate (issue 55: was left out unsaid)', async () => {
+    const line = (verb: string) =>
+      `key metadata of ignorable classes BLES (2 keys), TAGS (1 key) ${verb}: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it`;
+    const converted = await convertRdb({ input: ignorableFile, output: join(dir, 'ignorable-api-70.rdb'), ...convertTarget({ for: 'redis-7.0' }) });
+    expect(converted).toMatchObject({ ok: true, keys: 6, dropped: {}, ignoredKeyMeta: { BLES: 2, TAGS: 1 } });
+    const printed = await inWorker('convert-rdb', ignorableFile, '--for', 'redis-7.0', '-o', join(dir, 'ignorable-70.rdb'));
+    expect(printed.status, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('key by key, but for the key metadata below');
+    expect(printed.stdout).toContain(line('left out'));
+    const dry = await inWorker('convert-rdb', ignorableFile, '--for', 'redis-7.0', '--dry-run');
+    expect(dry.stdout).toContain(line('would be left out'));
+    const json = await inWorker('convert-rdb', ignorableFile, '--for', 'redis-7.0', '--dry-run', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, ignoredKeyMeta: { BLES: 2, TAGS: 1 } });
+    const t = target.client();
+    await t.flushall();
+    const migrated = await inWorker('migrate', '--from-rdb', ignorableFile, '--to', target.url, '--verify');
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain(line('left out'));
+    expect(migrated.stdout).toMatch(/verify: EQUAL: the target holds all 6 keys/);
+    await t.flushall();
+    const migratedJson = await inWorker('migrate', '--from-rdb', ignorableFile, '--to', target.url, '--json');
+    expect(JSON.parse(migratedJson.stdout)).toMatchObject({ copied: 6, ignoredKeyMeta: { BLES: 2, TAGS: 1 } });
+    // Negative: a file without key metadata says none.
+    await t.flushall();
+    const plain = await inWorker('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module', '--json');
+    expect(JSON.parse(plain.stdout)).toMatchObject({ ignoredKeyMeta: {} });
   }, 60_000);
 });

@@ -4,7 +4,7 @@
  * after each (test/support/history-fuzz.ts), and what the server itself
  * answered at each point as the oracle. Every key's history (never-existing
  * ones too, with and without --since) must give each point's existence
- * (expiry judged at the point's time), type, size, TTL and change mark;
+ * (expiry judged when its file was saved, its ctime set to the point's time), type, size, TTL and change mark;
  * its digests must be equal exactly where the server's values were equal
  * (across encodings: a hash grown to a hashtable and shrunk back, a set's
  * order); `--match --since` must list exactly the keys whose state changed.

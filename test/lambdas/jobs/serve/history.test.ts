@@ -13,6 +13,7 @@ import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 import { expiredFieldKeys, frameFile } from '../../../support/rdb-newer.js';
+import { savedAt, verify } from '../../../support/rdb-bytes.js';
 
 let server: RedisServer;
 let root: string;
@@ -42,7 +43,8 @@ beforeAll(async () => {
   for (const [i, step] of steps.entries()) {
     await step();
     await c.save();
-    copyFileSync(server.rdbPath, join(root, 'dest', name(i)));
+    // Saved, as far as the file says (its ctime), at the time its name says: expiries are judged at the save.
+    writeFileSync(join(root, 'dest', name(i)), savedAt(readFileSync(server.rdbPath), T[i]!));
   }
 }, 60_000);
 
@@ -112,8 +114,8 @@ describe('history --match --since', () => {
   });
 });
 
-describe("history of hashes with field TTLs (RDB 12), judged at each point's time", () => {
-  // One file at two points: two hours before now every field is live; now, the fields that expired an hour ago are gone.
+describe('history of hashes with field TTLs (RDB 12), judged when each file was saved', () => {
+  // The same keys saved at two times: two hours before now every field is live; now, the fields that expired an hour ago are gone.
   const NOW = Date.now();
   const at = [new Date(NOW - 7_200_000), new Date(NOW)];
   let fttl: string;
@@ -122,8 +124,8 @@ describe("history of hashes with field TTLs (RDB 12), judged at each point's tim
   beforeAll(() => {
     fttl = join(root, 'field-ttls');
     mkdirSync(fttl);
-    const file = frameFile('REDIS0012', expiredFieldKeys('redis', NOW));
-    for (let i = 0; i < 2; i++) writeFileSync(join(fttl, point(i)), file);
+    const keys = expiredFieldKeys('redis', NOW);
+    for (let i = 0; i < 2; i++) writeFileSync(join(fttl, point(i)), frameFile('REDIS0012', keys, [], { ctime: String(Math.floor(at[i]!.getTime() / 1000)) }));
   });
 
   it('counts a hash whose fields had all expired as vanished, and leaves expired fields out of a value', async () => {
@@ -207,7 +209,64 @@ it("a key whose expiry is its point's very minute existed there (Redis holds a k
   mkdirSync(dest4);
   const at = T[0]!;
   const string = (n: string, expireAtMs: number) => ({ db: 0, name: n, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs });
-  writeFileSync(join(dest4, name(0)), frameFile('REDIS0010', [string('at', at), string('before', at - 1)]));
+  writeFileSync(join(dest4, name(0)), frameFile('REDIS0010', [string('at', at), string('before', at - 1)], [], { ctime: String(at / 1000) }));
   const rows = async (key: string) => (await keyHistoryOf({ from: `file://${dest4}`, key: Buffer.from(key) })).rows!.map((x) => [x.exists, x.ttlMs]);
   expect({ at: await rows('at'), before: await rows('before') }).toEqual({ at: [[true, 0]], before: [[false, undefined]] });
+});
+
+describe("history judges a key's expiry when its file was saved (its ctime), not at the time its name says (issue 56)", () => {
+  it('a key expired when its server saved the file is absent, though the name is an hour earlier; one live then is there with the TTL left then, though the name is two hours after its expiry', async () => {
+    const s = await startRedisServer({ args: ['--enable-debug-command', 'local'] });
+    const dir = join(root, 'saved-at');
+    mkdirSync(dir);
+    try {
+      const c = s.client();
+      // No active expiry: the key whose time has passed is still in the dataset, and so in the file (a server loading it drops it).
+      await c.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+      await c.set('gone', 'x', 'PX', 100);
+      await c.set('kept', 'y', 'PX', 3_600_000);
+      // ctime is whole seconds (the save's, cut): 1.2 s on, it is at least 0.2 s after the first key's expiry.
+      await new Promise((r) => setTimeout(r, 1_200));
+      await c.save();
+      const bytes = readFileSync(s.rdbPath);
+      const report = verify(bytes);
+      expect(report.expiredKeys).toBe(1);
+      const ctimeMs = Number(report.auxFields.ctime) * 1000;
+      const early = backupFileName('saved', new Date(ctimeMs - 3_600_000), true);
+      const late = backupFileName('saved', new Date(ctimeMs + 7_200_000), true);
+      for (const n of [early, late]) writeFileSync(join(dir, n), bytes);
+      const gone = await keyHistoryOf({ from: `file://${dir}`, key: Buffer.from('gone') });
+      expect(gone.rows!.map((x) => [x.point, x.exists])).toEqual([
+        [early, false],
+        [late, false],
+      ]);
+      const kept = await keyHistoryOf({ from: `file://${dir}`, key: Buffer.from('kept') });
+      expect(kept.rows!.map((x) => [x.point, x.exists, x.savedAt])).toEqual([
+        [early, true, new Date(ctimeMs)],
+        [late, true, new Date(ctimeMs)],
+      ]);
+      // What was left at the save (ctime is whole seconds): an hour less the 1.2 s slept, within the second cut off.
+      for (const x of kept.rows!) expect(Math.abs(x.ttlMs! - 3_600_000)).toBeLessThan(1_500);
+      expect(kept.untimed).toBeUndefined();
+      const matched = await keyHistoryOf({ from: `file://${dir}`, match: '*' });
+      expect(matched.changes).toEqual([]);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a file without a ctime is judged at the time its name says, and the point is named so (untimed)', async () => {
+    const dir = join(root, 'untimed');
+    mkdirSync(dir);
+    const at = T[0]!;
+    const key = { db: 0, name: 'k', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: at + 60_000 };
+    writeFileSync(join(dir, name(0)), frameFile('REDIS0010', [key], [], { ctime: undefined }));
+    writeFileSync(join(dir, name(1)), frameFile('REDIS0010', [key], [], { ctime: String(at / 1000) }));
+    const r = await keyHistoryOf({ from: `file://${dir}`, key: Buffer.from('k') });
+    expect(r.rows!.map((x) => [x.point, x.exists, x.ttlMs, x.savedAt])).toEqual([
+      [name(0), true, 60_000, undefined],
+      [name(1), true, 60_000, new Date(at)],
+    ]);
+    expect(r.untimed).toEqual([name(0)]);
+  });
 });

@@ -292,6 +292,28 @@ describe('the split verification: two parsers, one from the start and one from a
     expect(taken(runs).length).toBeGreaterThan(0);
   });
 
+  it('Redis 8.6 key metadata of ignorable classes on either side of the start: counted by class as one thread counts it', () => {
+    const NAMES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+    const meta = (name: string): number[] => {
+      let chars = 0;
+      for (const c of name) chars = chars * 64 + NAMES.indexOf(c);
+      const spec = ((chars << 8) | 1) >>> 0; // version 0, ALLOW_IGNORE
+      return [0xf3, 0x01, spec & 0xff, (spec >>> 8) & 0xff, (spec >>> 16) & 0xff, spec >>> 24, 0x02, 0x07, 0x00];
+    };
+    const bytes = file('REDIS0013', [
+      ...selectDb(0),
+      ...meta('BLES'),
+      ...stringKey('a', 'x'.repeat(40)),
+      ...meta('TAGS'),
+      ...stringKey('b', 'y'.repeat(40)),
+      ...meta('BLES'),
+      ...stringKey('c', 'z'.repeat(40)),
+    ]);
+    const runs = everyOffset(bytes);
+    expect(runs[0]!.report).toMatchObject({ ok: true, keys: 3, ignorableKeyMeta: { BLES: 2, TAGS: 1 } });
+    expect(taken(runs).length).toBeGreaterThan(0);
+  });
+
   it('told to stop where it stands, with bytes held back after it (a token cut at the chunk end): paused there, and read on from there again', () => {
     const bytes = manyDatabases();
     const one = oneThread(bytes);
