@@ -70,14 +70,17 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
   ]);
   const store = await openBackupStore(o.destination!, o.s3Endpoint, '--destination');
   const lines: string[] = [];
+  // The lines that say of a change made (a `kept …` line changed nothing): what a PARTIAL counts.
+  let made = 0;
   let released;
   try {
     released = await releaseBackupHold(
       store,
       o.target,
       o.point,
-      (line) => {
+      (line, changed) => {
         lines.push(line);
+        if (changed) made++;
         if (!o.json) process.stderr.write(`${line}\n`);
       },
       undefined,
@@ -88,8 +91,6 @@ async function releaseBackups(o: ReleaseOptions): Promise<void> {
     // A wrong --point or --target is bad input; a store fault is a failed release.
     if (/^(--point|nothing in )/.test(message)) throw new UsageError(message);
     // The store not reached before any change: exit 2 naming it; a fault after changes: exit 1, PARTIAL (cli/failure.ts).
-    // A dry run's lines say what it would change: none of them was made.
-    const made = o.dryRun ? 0 : lines.length;
     const problem = describeFailure(err, 'retention release', made > 0 ? `${made} change(s) made before it` : undefined);
     const { code, fix } = problem;
     if (o.json)

@@ -41,7 +41,8 @@ export async function releaseBackupHold(
   store: BackupStore,
   target: string,
   point: string,
-  log: (line: string) => void = () => undefined,
+  /** Each line as it happens; `changed`: the line says of a change this release made (not a `would …` of a dry run, not a `kept …`). */
+  log: (line: string, changed: boolean) => void = () => undefined,
   now: () => Date = () => new Date(),
   /** Writes off: every change is found and logged (`would release …`), none is made. */
   dryRun = false,
@@ -66,47 +67,47 @@ export async function releaseBackupHold(
     const why = `a later collapse, ${m.to}, is still active and holds it too`;
     if (dryRun) {
       moved.push({ file: m.file, to: m.to });
-      log(`would move the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
+      log(`would move the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`, false);
       continue;
     }
     // Over the hold read; freed meanwhile (another release of the same point), the later collapse holds it all the same;
     // held by another writer since, that hold stays.
     const changed = await holdOver(store, m.file, m.hold, m.from);
     if (changed !== undefined) {
-      log(`kept ${store.url}/${m.file}: its hold changed since the listing (${changed}); not this release's`);
+      log(`kept ${store.url}/${m.file}: its hold changed since the listing (${changed}); not this release's`, false);
       continue;
     }
     moved.push({ file: m.file, to: m.to });
-    log(`moved the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`);
+    log(`moved the hold of ${store.url}/${m.file} to keyspace-collapsed:${m.to}: ${why}`, true);
   }
   const released: string[] = [];
   for (const f of held) {
     if (dryRun) {
       released.push(f);
-      log(`would release ${store.url}/${f} (${hold}): retention could prune it again`);
+      log(`would release ${store.url}/${f} (${hold}): retention could prune it again`, false);
       continue;
     }
     await store.release(f);
     released.push(f);
-    log(`released ${store.url}/${f} (${hold}): retention may prune it again`);
+    log(`released ${store.url}/${f} (${hold}): retention may prune it again`, true);
   }
   if (collapsed !== undefined && dryRun) {
-    log(`would accept ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups would be judged against it`);
+    log(`would accept ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups would be judged against it`, false);
   } else if (collapsed !== undefined) {
     // Marked accepted, not unmarked: the fuller backups before it are no measure for a drain any more (collapse-points.ts baselinePoint).
     const mark = (await store.list()).find((f) => f.file === collapsed)?.collapsed ?? '';
     await store.release(collapsed, releasedMarkValue(mark, now(), true));
-    log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`);
+    log(`accepted ${store.url}/${collapsed}: no longer marked a keyspace collapse; later backups are judged against it`, true);
   }
   // The rest of the episode: each later run of the drain tripped too; one release handles the incident.
   const listed = episode.length > 0 && !dryRun ? await store.list() : [];
   for (const f of episode) {
     if (dryRun) {
-      log(`would accept ${store.url}/${f} too: a later collapse of the same episode`);
+      log(`would accept ${store.url}/${f} too: a later collapse of the same episode`, false);
       continue;
     }
     await store.release(f, releasedMarkValue(listed.find((x) => x.file === f)?.collapsed ?? '', now(), true));
-    log(`accepted ${store.url}/${f} too: a later collapse of the same episode (no good backup between)`);
+    log(`accepted ${store.url}/${f} too: a later collapse of the same episode (no good backup between)`, true);
   }
   return {
     target: target.toLowerCase(),

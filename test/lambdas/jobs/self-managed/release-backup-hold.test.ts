@@ -112,6 +112,24 @@ describe('releaseBackupHold with a later collapse still active', () => {
     expect(lines.filter((l) => l.includes('its hold changed since the listing'))).toHaveLength(2);
   });
 
+  it('says which of its lines are changes it made: a kept hold is none (what a PARTIAL counts, cli/commands/retention/release-action.ts)', async () => {
+    const store = await twoCollapses();
+    const operator = 'held until=2027-01-01T00:00:00Z by=ops reason=legal';
+    const logged: [line: string, changed: boolean][] = [];
+    await releaseBackupHold(holdRacedBy(store, operator), 'cache', name('1000'), (l, changed) => logged.push([l, changed]));
+    const kept = logged.filter(([l]) => l.startsWith('kept '));
+    expect(kept).toHaveLength(2);
+    expect(kept.every(([, changed]) => changed === false)).toBe(true);
+    const changes = logged.filter(([, changed]) => changed).map(([l]) => l);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.startsWith(`accepted ${store.url}/${name('1000')}: `)).toBe(true);
+    // A dry run changes nothing: none of its lines is a change.
+    const dry: boolean[] = [];
+    await releaseBackupHold(await twoCollapses(), 'cache', name('1000'), (_l, changed) => dry.push(changed), undefined, true);
+    expect(dry.length).toBeGreaterThan(0);
+    expect(dry.some(Boolean)).toBe(false);
+  });
+
   it('keeps a hold changed since the listing (an operator held it meanwhile), naming it', async () => {
     const store = await twoCollapses();
     const operator = 'held until=2027-01-01T00:00:00Z by=ops reason=legal';
