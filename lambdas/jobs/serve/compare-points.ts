@@ -48,19 +48,27 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
 }
 
 /**
- * What compare did not compare of a file side (`served`; undefined for a server side): its function libraries and
- * module AUX data (compare reads keys; a served file answers no FUNCTION LIST), named; or, for a shard opened from its
+ * What compare did not compare of a file side (`served`; undefined for a server side): its function libraries,
+ * module AUX data and Redis 8.6 key metadata (compare reads keys; a served file answers no FUNCTION LIST), named; or, for a shard opened from its
  * key index unread, that whether it holds any is not known. Undefined when it holds none.
  */
 export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'besidesKeys'> | undefined): string | undefined {
   if (!served) return undefined;
   const held = served.besidesKeys;
   if (!held)
-    return `${side} (${location}): whether it holds function libraries or module AUX data is not known (a shard was opened from its key index, not read whole): compare compares keys only`;
+    return `${side} (${location}): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from its key index, not read whole): compare compares keys only`;
   const what = [
     held.functionLibraries > 0 ? `${held.functionLibraries} function librar${held.functionLibraries === 1 ? 'y' : 'ies'}` : '',
     held.moduleAux.length > 0 ? `module AUX data of ${held.moduleAux.join(', ')}` : '',
+    keyMetaText(held.keyMeta),
   ].filter(Boolean);
   if (what.length === 0) return undefined;
   return `${side} (${location}) holds ${what.join(' and ')}, which compare does not compare (it compares keys): the other side may lack them`;
+}
+
+/** `Redis 8.6 key metadata of classes ATTR (1 key), BLES (2 keys)` (its keys' values are compared, not the metadata they carry), or ''. */
+function keyMetaText(keyMeta: Readonly<Record<string, number>> | undefined): string {
+  const classes = Object.entries(keyMeta ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (classes.length === 0) return '';
+  return `Redis 8.6 key metadata of class${classes.length === 1 ? '' : 'es'} ${classes.map(([c, n]) => `${c} (${n} key${n === 1 ? '' : 's'})`).join(', ')} (the keys' values are compared, not their metadata)`;
 }

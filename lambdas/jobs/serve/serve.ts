@@ -63,7 +63,12 @@ export interface Serving {
    * What the point holds besides its keys, which no command served answers (FUNCTION LIST is refused): its function
    * libraries and the modules whose AUX data it holds; undefined when a shard was opened from its key index unread.
    */
-  readonly besidesKeys?: { readonly functionLibraries: number; readonly moduleAux: readonly string[] };
+  readonly besidesKeys?: {
+    readonly functionLibraries: number;
+    readonly moduleAux: readonly string[];
+    /** Keys carrying Redis 8.6 key metadata, per class (`ATTR`; served and DUMPed without it), ignorable or not. Absent when none. */
+    readonly keyMeta?: Readonly<Record<string, number>>;
+  };
   close(): Promise<void>;
 }
 
@@ -162,5 +167,12 @@ function besidesKeysOf(reports: readonly RdbReport[], shards: number): Pick<Serv
   if (reports.length < shards) return {};
   // A cluster-mode point holds its function libraries in every shard's file: counted once (the most any shard holds).
   const functionLibraries = Math.max(0, ...reports.map((r) => r.functionLibraries));
-  return { besidesKeys: { functionLibraries, moduleAux: [...new Set(reports.flatMap((r) => r.moduleAux ?? []))] } };
+  const keyMeta: Record<string, number> = {};
+  const count = (cls: string, keys: number) => (keyMeta[cls] = (keyMeta[cls] ?? 0) + keys);
+  for (const r of reports) {
+    for (const [type, keys] of Object.entries(r.moduleTypes ?? {})) if (type.startsWith('META-')) count(type.slice('META-'.length), keys);
+    for (const [cls, keys] of Object.entries(r.ignorableKeyMeta ?? {})) count(cls, keys);
+  }
+  const moduleAux = [...new Set(reports.flatMap((r) => r.moduleAux ?? []))];
+  return { besidesKeys: { functionLibraries, moduleAux, ...(Object.keys(keyMeta).length > 0 ? { keyMeta } : {}) } };
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { comparePoints, isServerUrl, notComparedOf } from '../../../../lambdas/jobs/serve/compare-points.js';
 import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { frameFile, keysOf } from '../../../support/rdb-newer.js';
+import { frameFile, keyMetadata, keysOf } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -99,6 +99,35 @@ describe('comparePoints: an RDB file as either side', () => {
     }
   }, 60_000);
 
+  it('a file whose keys carry Redis 8.6 key metadata: the values compared EQUAL, the metadata named under not compared, per class (left34 gap 5)', async () => {
+    const back = await startRedisServer({ loadRdb: file });
+    try {
+      const { keys, functions } = keysOf(readFileSync(file));
+      // One key of a class a server without its module refuses (ATTR), two of an ignorable one (BLES).
+      const classes: (readonly [string, boolean] | undefined)[] = [
+        ['ATTR', false],
+        ['BLES', true],
+        ['BLES', true],
+      ];
+      const meta = join(dir, 'meta.rdb');
+      writeFileSync(
+        meta,
+        frameFile(
+          'REDIS0013',
+          keys.map((k, i) => (classes[i] ? { ...k, meta: keyMetadata(classes[i][0], classes[i][1]) } : k)),
+          functions,
+        ),
+      );
+      const r = await comparePoints({ a: meta, b: back.url, ttlToleranceMs: 0 });
+      expect(r.equal).toBe(true);
+      expect(r.notCompared).toEqual([
+        `A (${meta}) holds 1 function library and Redis 8.6 key metadata of classes ATTR (1 key), BLES (2 keys) (the keys' values are compared, not their metadata), which compare does not compare (it compares keys): the other side may lack them`,
+      ]);
+    } finally {
+      await back.stop();
+    }
+  }, 60_000);
+
   it('negative: a corrupt file, a missing file or credentials for a file side are refused as usage, before any comparison', async () => {
     const bad = join(dir, 'bad.rdb');
     const bytes = readFileSync(file);
@@ -123,7 +152,7 @@ describe('notComparedOf: what a file side holds besides its keys', () => {
       'B (f.rdb) holds 2 function libraries and module AUX data of ft-index, which compare does not compare (it compares keys): the other side may lack them',
     );
     expect(notComparedOf('A', 's3://b/k.rdb', {})).toBe(
-      'A (s3://b/k.rdb): whether it holds function libraries or module AUX data is not known (a shard was opened from its key index, not read whole): compare compares keys only',
+      'A (s3://b/k.rdb): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from its key index, not read whole): compare compares keys only',
     );
   });
 });
