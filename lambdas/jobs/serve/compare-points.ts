@@ -9,6 +9,7 @@
  * fingerprints across encodings and versions. Expiry is judged now, as on a
  * server that loaded the file now: a key whose expiry has passed is gone.
  */
+import { keyMetaClassesText } from '../../domain/rdb/write/losses.js';
 import { randomBytes } from 'node:crypto';
 import { runCompare, type CompareOptions, type CompareRuns } from '../keys/compare.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -68,7 +69,7 @@ export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Se
 
 /** `Redis 8.6 key metadata of classes ATTR (1 key), BLES (2 keys)` (its keys' values are compared, not the metadata they carry), or ''. */
 function keyMetaText(keyMeta: Readonly<Record<string, number>> | undefined): string {
-  const classes = Object.entries(keyMeta ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (classes.length === 0) return '';
-  return `Redis 8.6 key metadata of class${classes.length === 1 ? '' : 'es'} ${classes.map(([c, n]) => `${c} (${n} key${n === 1 ? '' : 's'})`).join(', ')} (the keys' values are compared, not their metadata)`;
+  const [n, text] = keyMetaClassesText(keyMeta);
+  if (n === 0) return '';
+  return `Redis 8.6 key metadata of class${n === 1 ? '' : 'es'} ${text} (the keys' values are compared, not their metadata)`;
 }

@@ -61,7 +61,8 @@ export interface Serving {
   readonly notes: readonly string[];
   /**
    * What the point holds besides its keys, which no command served answers (FUNCTION LIST is refused): its function
-   * libraries and the modules whose AUX data it holds; undefined when a shard was opened from its key index unread.
+   * libraries, the modules whose AUX data it holds and its keys' Redis 8.6 key metadata; undefined when a shard was opened
+   * from its key index unread.
    */
   readonly besidesKeys?: {
     readonly functionLibraries: number;

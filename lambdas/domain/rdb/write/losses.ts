@@ -65,16 +65,24 @@ export function keyMetaValues(moduleTypes: Readonly<Record<string, number>> | un
 const classesText = (classes: readonly (readonly [string, number])[]): string => classes.map(([t, n]) => `${t} (${n} key${n === 1 ? '' : 's'})`).join(', ');
 
 /**
+ * Key metadata classes with the keys carrying each, by name (the order keys were met in is the source server's, not the
+ * same from one save to the next): `[count, 'ATTR (2 keys), BLES (1 key)']`; what summaries and compare's `not compared` say.
+ */
+export function keyMetaClassesText(classes: Readonly<Record<string, number>> | undefined): [classes: number, text: string] {
+  const named = Object.entries(classes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [named.length, classesText(named)];
+}
+
+/**
  * What a summary says of Redis 8.6 key metadata of classes a server without their module may skip (ALLOW_IGNORE;
  * undefined: none): no module is needed to load such a file, so neither refused nor a --lossy choice, but convert-rdb
  * and migrate --from-rdb write each key from its type on, leaving it out as such a server does, and say so (issue 55:
  * never a silent loss). `verb`: `left out`, or a dry run's `would be left out`.
  */
 export function ignorableKeyMetaLeftOut(classes: Readonly<Record<string, number>> | undefined, verb = 'left out'): string | undefined {
-  // By name: the order keys were met in is the source server's, not the same from one save to the next.
-  const named = Object.entries(classes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (named.length === 0) return undefined;
-  return `key metadata of ignorable class${named.length === 1 ? '' : 'es'} ${classesText(named)} ${verb}: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it`;
+  const [n, text] = keyMetaClassesText(classes);
+  if (n === 0) return undefined;
+  return `key metadata of ignorable class${n === 1 ? '' : 'es'} ${text} ${verb}: a server without the class's module skips it too (Redis 8.6 ALLOW_IGNORE); the keys are kept, redis-dr does not carry it`;
 }
 
 /** What a summary says of the key metadata `--lossy key-meta` let go (undefined: none): its classes, with the keys carrying each. */
