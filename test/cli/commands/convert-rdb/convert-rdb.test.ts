@@ -410,6 +410,9 @@ describe('redis-dr convert-rdb', () => {
       const r = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--dry-run');
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/^\d+ keys would be written \(.*\), 2 keys refused, /m);
+      // No output size for a refused run (the writer's count stopped at the refusal: it said `N → 0 bytes`).
+      expect(r.stdout).toMatch(/; \d+ bytes in; the output's size not counted \(a real run refuses this input and writes nothing\) in /);
+      expect(r.stdout).not.toMatch(/→/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(
         /^redis-dr convert-rdb --dry-run: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl.*; a real run refuses the same \(dry run: nothing written\)\n$/,
