@@ -35,6 +35,16 @@ const keysText = (r: ConvertRdbResult): string => {
 };
 
 /**
+ * `IN → OUT bytes`; a dry run's OUT is the writer's output counted, and a refused dry run's is not said: the refusal
+ * discards the writer's last chunk and trailer uncounted, so its count is no size of anything (it printed `32552 → 0 bytes`).
+ */
+const bytesText = (r: ConvertRdbResult): string => {
+  if (r.dryRun !== true) return `${r.bytesIn} → ${r.bytesOut} bytes`;
+  if (r.refusedCount > 0) return `${r.bytesIn} bytes in; the output's size not counted (a real run refuses this input and writes nothing)`;
+  return `${r.bytesIn} → ${r.bytesOut} bytes (the writer's output, counted)`;
+};
+
+/**
  * The summary of a complete run, or of a dry run (what a real run would write: nothing was). `point`: the totals of a
  * recovery point's shard files (convertPointTotals), whose lines say so.
  */
@@ -45,7 +55,7 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   const file = fileText(r);
   const lines = [
     point?.head ?? (dry ? `dry run, nothing written: ${r.output ?? 'the output'} would be ${file}` : `${r.output}: ${file}`),
-    `${keysText(r)}; ${r.bytesIn} → ${r.bytesOut} bytes${would('', " (the writer's output, counted)")} in ${r.seconds.toFixed(1)} s`,
+    `${keysText(r)}; ${bytesText(r)} in ${r.seconds.toFixed(1)} s`,
     dry
       ? `not verified: nothing was written, so nothing was read back (a real run reads ${point ? 'each' : 'its'} output back through verify-rdb and holds it against ${point ? 'its' : 'the'} input, key by key, before it counts as stored)`
       : point

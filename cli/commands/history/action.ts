@@ -150,6 +150,12 @@ function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where
       lines.push(...table([['point', 'taken', 'change', 'key'], ...rows.map((r) => r.cells)]));
       lines.push(changeCounts(result.changes!, result.points.length));
     }
+    // A FLUSHALL empties every database; --match follows one: the others holding keys are named, with the flag that reads them.
+    const others = result.otherDatabases ?? [];
+    if (others.length > 0)
+      lines.push(
+        `database${others.length === 1 ? '' : 's'} ${others.join(', ')} also held keys at a point read, not followed here: --db <n> follows one (as --db ${others[0]})`,
+      );
     for (const u of result.unreadable) lines.push(`UNREADABLE ${u.point}: ${u.why}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }

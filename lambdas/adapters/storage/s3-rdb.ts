@@ -136,7 +136,13 @@ export async function s3ShardFiles(url: string, endpoint?: string): Promise<Shar
     // No shards of that name: the location is one object whose key does not end in .rdb (HeadObject says if not).
     if (keys.length === 0) {
       keys = [key];
-      noShards = ` (and no ${exportName}-NNNN.rdb shard objects beside it)`;
+      // Shard-like objects under a name no redis-dr export has (an export made by hand): named, not said to be absent.
+      const byHand = listed.filter((k) => /^-\d{4}\.rdb$/.test(k.slice(key.length)));
+      noShards =
+        byHand.length > 0
+          ? ` (${byHand.length} object${byHand.length === 1 ? '' : 's'} ${exportName}-NNNN.rdb beside it, but ${exportName} is not a redis-dr export's name, ` +
+            `rdr-<target>-<yyyymmdd>-<hhmm>, so they are not taken as one recovery point: give each object, s3://${bucket}/${byHand[0]})`
+          : ` (and no ${exportName}-NNNN.rdb shard objects beside it)`;
     }
   }
   const files = await Promise.all(

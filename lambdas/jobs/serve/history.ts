@@ -82,6 +82,11 @@ export interface HistoryResult {
   readonly rows?: readonly ShownRow[];
   /** A pattern: the changes between consecutive readable points. */
   readonly changes?: readonly KeyChangeRow[];
+  /**
+   * A pattern: the other databases holding keys at a point read, ascending. `--match` follows one database (`--db`,
+   * 0 by default), and a FLUSHALL empties every one: their changes are not in `changes`, and the operator is told.
+   */
+  readonly otherDatabases?: readonly number[];
 }
 
 interface Point {
@@ -244,6 +249,8 @@ interface Gathered {
   readonly indexUnused: { point: string; why: string }[];
   /** Points read whose file (a shard of it) has no `ctime`: judged at the name's time. */
   readonly untimed: string[];
+  /** A pattern: the databases other than the one followed that hold keys at a point read. */
+  readonly otherDbs: Set<number>;
 }
 
 /** Reads one point into `g` (its key, or the keys `match` takes): true when read, false when it is a hole (named in `g.unreadable`). */
@@ -285,7 +292,10 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
           ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}),
           ...(found?.savedAtMs !== undefined ? { savedAt: new Date(found.savedAtMs) } : {}),
         });
-      } else g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, judge) });
+      } else {
+        g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, judge) });
+        for (const other of opened.index.databases()) if (other !== db && opened.index.size(other) > 0) g.otherDbs.add(other);
+      }
       if (judge.untimed) g.untimed.push(p.file);
       for (const why of opened.indexUnused) g.indexUnused.push({ point: p.file, why });
       g.read.push(p.file);
@@ -309,7 +319,7 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
 export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
   if ((o.key === undefined) === (o.match === undefined)) throw new UsageError('history needs a <key> or --match <pattern> (one of them)');
   const { target, points, earlier } = await pointsOf(o);
-  const g: Gathered = { unreadable: [], read: [], atPoints: [], digests: [], indexUnused: [], untimed: [] };
+  const g: Gathered = { unreadable: [], read: [], atPoints: [], digests: [], indexUnused: [], untimed: [], otherDbs: new Set() };
   const match = o.match === undefined || o.match === '*' ? undefined : compileGlob(o.match);
   for (const p of points) await readPoint(o, p, match, g);
   // --since's baseline (the point before it) a hole: the point before that is the baseline, and so on back, so the
@@ -334,5 +344,6 @@ export async function keyHistoryOf(o: HistoryOptions): Promise<HistoryResult> {
     return { target, points: read, unreadable, rows, ...named };
   }
   const changes = changedKeys(g.digests).filter((c) => !since || c.at.getTime() >= since.getTime());
-  return { target, points: read, unreadable, changes, ...named };
+  const otherDatabases = [...g.otherDbs].sort((a, b) => a - b);
+  return { target, points: read, unreadable, changes, ...named, ...(otherDatabases.length > 0 ? { otherDatabases } : {}) };
 }

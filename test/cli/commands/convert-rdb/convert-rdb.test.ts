@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import type { LossKind } from '../../../../lambdas/domain/rdb/write/losses.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
@@ -410,6 +411,9 @@ describe('redis-dr convert-rdb', () => {
       const r = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--dry-run');
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/^\d+ keys would be written \(.*\), 2 keys refused, /m);
+      // No output size for a refused run (the writer's count stopped at the refusal: it said `N → 0 bytes`).
+      expect(r.stdout).toMatch(/; \d+ bytes in; the output's size not counted \(a real run refuses this input and writes nothing\) in /);
+      expect(r.stdout).not.toMatch(/→/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(
         /^redis-dr convert-rdb --dry-run: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl.*; a real run refuses the same \(dry run: nothing written\)\n$/,
@@ -492,11 +496,15 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('60 mutated files (bytes changed, CRC-64 made right again, or cut): refused with nothing left, or written and loaded by the server', async () => {
-    const random = mulberry32(55);
+  /**
+   * `count` mutated copies of the RDB 11 file (bytes changed, the CRC-64 made right again, or cut), each converted for
+   * `engine`: refused with nothing left, or written and loaded by the real 7.0 server (which loads RDB 9 and 10 files).
+   */
+  async function fuzz(seed: number, count: number, engine: string, lossy: readonly LossKind[]): Promise<{ written: number; refused: number }> {
+    const random = mulberry32(seed);
     let written = 0;
     let refused = 0;
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < count; i++) {
       let bytes = Buffer.from(base);
       if (i % 10 === 9) bytes = bytes.subarray(0, Math.floor(random() * bytes.length));
       else {
@@ -504,10 +512,10 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
         // The structure checks, not the checksum, must catch it: the trailer is made right for the mutated bytes.
         bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
       }
-      const input = join(dir, `in-${i}.rdb`);
-      const output = join(dir, `out-${i}.rdb`);
+      const input = join(dir, `in-${engine}-${i}.rdb`);
+      const output = join(dir, `out-${engine}-${i}.rdb`);
       writeFileSync(input, bytes);
-      const r = await convertRdb({ input, output, ...convertTarget({ for: 'redis-7.0' }), lossy: new Set(['field-ttl']) });
+      const r = await convertRdb({ input, output, ...convertTarget({ for: engine }), lossy: new Set(lossy) });
       if (!r.ok) {
         refused++;
         expect(existsSync(output)).toBe(false);
@@ -531,7 +539,18 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
       expect(keys).toBe(live);
     }
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    return { written, refused };
+  }
+
+  it('60 mutated files (bytes changed, CRC-64 made right again, or cut): refused with nothing left, or written and loaded by the server', async () => {
+    const { written, refused } = await fuzz(55, 60, 'redis-7.0', ['field-ttl']);
     // Both outcomes were met: the fuzzing reached the writer, and the checks refused what they must.
+    expect(written).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('30 mutated files for redis-6.2 (RDB 9: every collection and stream re-encoded): refused with nothing left, or written and loaded by the server', async () => {
+    const { written, refused } = await fuzz(62, 30, 'redis-6.2', ['field-ttl', 'stream-ids', 'function']);
     expect(written).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
   }, 300_000);

@@ -259,6 +259,26 @@ describe('redis-dr history', () => {
     expect(lines.at(-1)).toBe('1 change(s) of 1 key(s) over 3 point(s): 1 changed');
   }, 30_000);
 
+  it('--match after a FLUSHALL of several databases: names the other databases holding keys, which it does not follow, and --db follows one (acc35)', async () => {
+    // Before: the keys of database 2 that vanished were not listed, and nothing said database 2 was there.
+    const dest = join(root, 'dbs');
+    mkdirSync(dest);
+    const str = (db: number, name: string, v: string) => ({ db, name, type: 0, object: Uint8Array.from([v.length, ...Buffer.from(v)]), expireAtMs: null });
+    writeFileSync(join(dest, backupFileName('cache', at(1))), frameFile('REDIS0010', [str(0, 'user:1', 'a'), str(2, 'order:1', 'b'), str(2, 'order:2', 'c')]));
+    writeFileSync(join(dest, backupFileName('cache', at(2))), frameFile('REDIS0010', [str(0, 'marker', 'x')]));
+    const r = await inWorker('history', '--match', '*', '--from', `file://${dest}`);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.at(-2)).toBe('2 change(s) of 2 key(s) over 2 point(s): 1 appeared, 1 vanished');
+    expect(lines.at(-1)).toBe('database 2 also held keys at a point read, not followed here: --db <n> follows one (as --db 2)');
+    const db2 = await inWorker('history', '--match', '*', '--db', '2', '--from', `file://${dest}`);
+    expect(db2.status, db2.stderr).toBe(0);
+    expect(db2.stdout).toMatch(/vanished\s+order:1\n.*vanished\s+order:2\n/);
+    expect(db2.stdout.trim().split('\n').at(-1)).toBe('database 0 also held keys at a point read, not followed here: --db <n> follows one (as --db 0)');
+    const json = JSON.parse((await inWorker('history', '--match', '*', '--from', `file://${dest}`, '--json')).stdout);
+    expect(json.otherDatabases).toEqual([2]);
+  }, 30_000);
+
   it('shows binary keys and values as the project shows keys (displayKey), never like a string that starts with 0x', async () => {
     const dest = join(root, 'binary');
     mkdirSync(dest);

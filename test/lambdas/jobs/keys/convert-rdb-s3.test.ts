@@ -79,6 +79,29 @@ describe('convertRdb into s3://', () => {
     expect(leftovers()).toEqual([]);
   }, 60_000);
 
+  it('an s3:// input (one object) into a local file: the output the same bytes as from the local input, redis-server 7.0 loads every key', async () => {
+    // Issue 55 item 2, "<in> … may be local or s3://": until now only a recovery point's shard objects were converted from S3 in a test.
+    await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'in/one.rdb', Body: readFileSync(v11) }));
+    const fromS3 = join(dir, 'from-s3-input.rdb');
+    const fromFile = join(dir, 'from-file-input.rdb');
+    const r = await convertRdb({ input: 's3://out/in/one.rdb', output: fromS3, ...convertTarget({ for: 'redis-7.0' }) });
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ ok: true, input: 's3://out/in/one.rdb', format: { magic: 'REDIS', version: 10 }, bytesIn: readFileSync(v11).length });
+    expect(r.reencoded).toBeGreaterThan(0);
+    const local = await convertRdb({ input: v11, output: fromFile, ...convertTarget({ for: 'redis-7.0' }) });
+    expect(local.ok).toBe(true);
+    expect(readFileSync(fromS3).equals(readFileSync(fromFile))).toBe(true);
+    const loaded = await startRedisServer({ loadRdb: fromS3 });
+    try {
+      const info = await loaded.client().info('keyspace');
+      const keys = [...info.matchAll(/db\d+:keys=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(keys).toBe(r.keys);
+    } finally {
+      await loaded.stop();
+    }
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
   it('the temporary file of an s3:// output not written (a file-size limit, as a full temporary folder): the line names that file and TMPDIR, not the bucket; nothing uploaded or left', async () => {
     // Before: 'writing s3://out/full/v10.rdb failed (a file-size limit (ulimit -f) was reached)', said of the bucket, no fix named.
     expect(readFileSync(v11).length).toBeGreaterThan(8192);

@@ -67,6 +67,36 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
     60_000,
   );
 
+  // Issue 55 "Done when": the same files, whole (every database they hold keys in, no --db), into an empty 7.0 with --verify EQUAL.
+  it.each([
+    ['REDIS0011', undefined],
+    ['REDIS0012', 'field-ttl'],
+    ['VALKEY080', 'field-ttl'],
+  ])(
+    '%s (--lossy %s), whole: every database restored into its own in an empty redis-server 7.0, --verify EQUAL',
+    async (name, lossy) => {
+      const t = target.client();
+      await t.flushall();
+      const { keys } = keysOf(readFileSync(paths[name]!));
+      const perDb = new Map<number, number>();
+      for (const k of keys) perDb.set(k.db, (perDb.get(k.db) ?? 0) + 1);
+      // The files hold keys beyond database 0 (1, 2 and 5): the run is not database 0's alone.
+      expect([...perDb.keys()].filter((db) => db !== 0).length).toBeGreaterThan(0);
+      const run = await migrateFromRdb({ fromRdb: [paths[name]!], to: { url: target.url }, verify: true, ...(lossy ? { lossy } : {}) });
+      expect(run.result.error).toBeUndefined();
+      expect(run.result.failed).toBe(0);
+      expect(run.result.copied).toBe(keys.length);
+      expect(run.verify).toMatchObject({ equal: true, differences: 0 });
+      expect(run.verify!.keys).toBe(keys.length);
+      for (const [db, n] of perDb) {
+        await t.select(db);
+        expect([db, await t.dbsize()]).toEqual([db, n]);
+      }
+      await t.select(0);
+    },
+    60_000,
+  );
+
   it('negative: with --lossy field-ttl, a field changed, gone or given back on the target after the restore is still a difference', async () => {
     const t = target.client();
     await t.flushall();

@@ -23,6 +23,7 @@ describe('--from-rdb s3://… that names nothing readable', () => {
     moto = await startMotoS3();
     await moto.bucket('have');
     await moto.client.send(new PutObjectCommand({ Bucket: 'have', Key: 'points/real.rdb', Body: readFileSync(FIXTURE) }));
+    await moto.client.send(new PutObjectCommand({ Bucket: 'have', Key: 'points/byhand-0001.rdb', Body: readFileSync(FIXTURE) }));
     restore = useMotoCredentials();
     process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
   }, 60_000);
@@ -47,6 +48,13 @@ describe('--from-rdb s3://… that names nothing readable', () => {
       'an export name with no shards and no object',
       's3://have/points/snap',
       '--from-rdb s3://have/points/snap: no such object (and no snap-NNNN.rdb shard objects beside it)',
+    ],
+    [
+      // An export made by hand (ElastiCache's console names it as the operator likes): its shard object named, not said to be absent (acc35).
+      'an export name whose shard objects are there under a name no redis-dr export has',
+      's3://have/points/byhand',
+      "--from-rdb s3://have/points/byhand: no such object (1 object byhand-NNNN.rdb beside it, but byhand is not a redis-dr export's name, " +
+        'rdr-<target>-<yyyymmdd>-<hhmm>, so they are not taken as one recovery point: give each object, s3://have/points/byhand-0001.rdb)',
     ],
   ])('%s: a KeySourceError naming the location and why', async (_what, location, message) => {
     const err = await refusal(location);
