@@ -16,6 +16,7 @@ import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
+import { memberTwiceReason } from './reencode.js';
 import { STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 
 /** What to convert, into what. */
@@ -208,7 +209,7 @@ export class InputPass {
           k.name(),
           type === 16
             ? `a field twice in its listpack and ${twice}: Redis 7.0 loads that listpack as it is (only sanitize-dump-payload yes refuses it), but refuses the plain form the target needs, which its loader makes a hash table of at the default hash-max-listpack-value 64 and hash-max-listpack-entries 128 ("Duplicate hash fields detected")`
-            : `a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate ${type === 20 ? 'set members' : 'zset fields'} detected")`,
+            : memberTwiceReason(type),
         );
         return;
       }
