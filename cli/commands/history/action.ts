@@ -66,6 +66,13 @@ const when = (d: Date): string =>
     .replace('T', ' ')} UTC`;
 
 /**
+ * The `saved` column: when the point's file was saved (its `ctime`, what expiries are judged at), to the second; a
+ * file without one: the time its name says, marked `(name)`.
+ */
+const saved = (r: { at: Date; savedAt?: Date }): string =>
+  r.savedAt ? `${r.savedAt.toISOString().slice(0, 19).replace('T', ' ')} UTC` : `${when(r.at)} (name)`;
+
+/**
  * The rows of one key, with a point that could not be read in its place
  * (`UNREADABLE`, why below the table): point names of one target sort as
  * their times (`…-hhmm.rdb` before `…-hhmmss.rdb` of that minute).
@@ -75,13 +82,13 @@ function rowsTable(rows: readonly ShownRow[], unreadable: HistoryResult['unreada
   all.sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
   const lines: string[] = [];
   const body = table([
-    ['point', 'taken', 'exists', 'type', 'size', 'ttl', 'digest', 'change'],
+    ['point', 'saved', 'exists', 'type', 'size', 'ttl', 'digest', 'change'],
     ...all.map((r) =>
       'hole' in r
         ? [r.point, '', 'UNREADABLE', '', '', '', '', '(below)']
         : [
             r.point,
-            when(r.at),
+            saved(r),
             r.exists ? 'yes' : 'no',
             r.type ?? '',
             r.size === undefined ? '' : String(r.size),
@@ -143,11 +150,11 @@ function printHistory(key: Buffer | undefined, options: HistoryCliOptions, where
     else {
       // A point that could not be read in its place (a change after it is measured from the point read before it).
       const rows: { point: string; cells: string[] }[] = [
-        ...result.changes!.map((c) => ({ point: c.point, cells: [c.point, when(c.at), c.change, displayKey(c.key)] })),
+        ...result.changes!.map((c) => ({ point: c.point, cells: [c.point, saved(c), c.change, displayKey(c.key)] })),
         ...result.unreadable.map((u) => ({ point: u.point, cells: [u.point, '', 'UNREADABLE', '(below)'] })),
       ];
       rows.sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
-      lines.push(...table([['point', 'taken', 'change', 'key'], ...rows.map((r) => r.cells)]));
+      lines.push(...table([['point', 'saved', 'change', 'key'], ...rows.map((r) => r.cells)]));
       lines.push(changeCounts(result.changes!, result.points.length));
     }
     // A FLUSHALL empties every database; --match follows one: the others holding keys are named, with the flag that reads them.

@@ -122,11 +122,25 @@ export async function listenResp(host: string, port: number, handle: RequestHand
   };
 }
 
-/** The parts of a batch's replies as one buffer, allocated once (headers are strings, data are buffers). */
-export function joinParts(out: readonly (Buffer | string)[]): Buffer {
+/**
+ * The most reply bytes a client that must AUTH and has not may leave unsent (given to the socket, not yet to the kernel):
+ * one more and the connection is closed, those replies dropped. As Debian's redis-server 7.0.15 (CVE-2025-21605: an
+ * unauthenticated client's replies beyond its 16 KiB reply buffer close it): 481 pipelined PINGs before AUTH are
+ * answered (481 × 34 bytes of NOAUTH), 482 close the connection with no reply; a client flooding requests and not
+ * reading its replies is cut off.
+ */
+export const UNAUTH_REPLY_BYTES = 16 * 1024;
+
+/** The bytes of `out`'s parts. */
+function bytesOf(out: readonly (Buffer | string)[]): number {
   let bytes = 0;
   for (const p of out) bytes += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
-  const all = Buffer.allocUnsafe(bytes);
+  return bytes;
+}
+
+/** The parts of a batch's replies as one buffer, allocated once (headers are strings, data are buffers). */
+export function joinParts(out: readonly (Buffer | string)[]): Buffer {
+  const all = Buffer.allocUnsafe(bytesOf(out));
   let at = 0;
   for (const p of out) at += typeof p === 'string' ? all.write(p, at) : p.copy(all, at);
   return all;
@@ -161,7 +175,10 @@ const isReset = (args: Buffer[]): boolean => args[0]!.length === 5 && args[0]!.t
  * that half-closes (its FIN, the socket's 'end') is answered every request it sent before it, then the connection is
  * ended (an incomplete request at its end is dropped, as Redis drops it). `guarded`: until the client has
  * authenticated, each request is parsed only once the one before it has run, with the limits before AUTH
- * (RequestParser.unauthenticated), as 7.0 reads a request after running the one before.
+ * (RequestParser.unauthenticated), as 7.0 reads a request after running the one before; the socket is not read
+ * meanwhile (paused while the parser holds), so what such a client sends waits in the kernel, not here; and the
+ * replies to what was read go out together once it is parsed, no more than {@link UNAUTH_REPLY_BYTES} of them
+ * unsent, or the connection is closed.
  */
 function serveConnection(socket: Socket, session: Session, handle: RequestHandler, guarded: boolean): void {
   const parser = new RequestParser(guarded ? isReset : undefined);
@@ -181,15 +198,23 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
       if (err instanceof ProtocolError) queue.push(...err.before);
       failed = err instanceof ProtocolError ? err.message : `Protocol error: ${String(err)}`;
     }
+    // Held: no more bytes are read until the parser takes again (else a flood while a request runs was kept, joined at
+    // each chunk, without bound).
+    if (parser.holding !== socket.isPaused()) {
+      if (parser.holding) socket.pause();
+      else socket.resume();
+    }
   };
+  /** Before AUTH (where one is asked): the replies wait to go out together, and too many unsent close the connection. */
+  const unauthenticated = (): boolean => guarded && !session.authenticated;
 
   const drain = async (): Promise<void> => {
     running = true;
     try {
+      const out: (Buffer | string)[] = [];
       while (queue.length > 0 && !socket.destroyed) {
         const batch = queue;
         queue = [];
-        const out: (Buffer | string)[] = [];
         for (const args of batch) {
           // A reply given at once is encoded at once: a batch answered from a local file runs to its write without a microtask.
           const reply = handle(session, args);
@@ -197,16 +222,24 @@ function serveConnection(socket: Socket, session: Session, handle: RequestHandle
           if (answer.t === 'array' || answer.t === 'set' || answer.t === 'map') {
             if (!(await writeInPieces(socket, answer, session.proto, out))) return;
           } else encodeReply(answer, session.proto, out);
+          if (unauthenticated() && socket.writableLength + bytesOf(out) > UNAUTH_REPLY_BYTES) {
+            socket.destroy();
+            return;
+          }
           if (session.closing) break;
         }
-        // One write per batch of pipelined requests.
-        socket.write(joinParts(out));
         if (session.closing) {
-          socket.end();
+          socket.end(joinParts(out));
           return;
         }
         // Parsing stopped after a request that has now run (and every one before it): read on with the state it left.
         if (queue.length === 0 && parser.holding && failed === undefined) take();
+        // One write per batch of pipelined requests; before AUTH, one for all the requests of the bytes read (7.0 writes
+        // a client's replies once it has run what it read).
+        if (queue.length === 0 || !unauthenticated()) {
+          socket.write(joinParts(out));
+          out.length = 0;
+        }
       }
       if (failed !== undefined && !socket.destroyed) {
         socket.end(`-ERR ${failed}\r\n`);

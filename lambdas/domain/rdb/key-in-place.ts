@@ -17,6 +17,8 @@ export interface KeyPlacement {
   readonly valueEnd: number;
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
+  /** A set's (20), zset's (17) or hash's (16) listpack holds a member (field) twice ({@link KeyInPlace.listpackMemberTwice}). */
+  readonly memberTwice?: boolean;
 }
 
 /** One key of the file, ready for `RESTORE`. */

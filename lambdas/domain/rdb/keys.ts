@@ -419,7 +419,9 @@ export class RdbKeyReader implements RdbKeySink {
     }
     const name = this.name(start + 1, nameEnd);
     const expireAt = expireAtMs < 0 ? null : expireAtMs;
-    const wanted = this.want ? this.want(db, name, end - start, { type, valueAt: nameEnd, valueEnd: end, expireAtMs: expireAt }) : true;
+    // The parser's listpack member check of this value (a member twice: warned, loaded as it is, but no plain form of it is).
+    const memberTwice = (type === 16 || type === 17 || type === 20) && this.parser?.lpMembers.duplicate === true;
+    const wanted = this.want ? this.want(db, name, end - start, { type, valueAt: nameEnd, valueEnd: end, expireAtMs: expireAt, memberTwice }) : true;
     if (!wanted || start === this.declinedAt) {
       this.unwanted++;
       return;

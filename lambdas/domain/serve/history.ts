@@ -14,7 +14,10 @@ export interface KeyAtPoint {
   readonly value?: KeyValue;
   /** Absolute expiry (Unix ms) of the key, or null. */
   readonly expireAtMs?: number | null;
-  /** With `value`: the time it was judged at, when its file was saved (its `ctime`; `at` for a file without one). @default at */
+  /**
+   * When the file holding the key was saved (its `ctime`), the time it was judged at; without `value`, the earliest save
+   * of the point's files (one file: its save). Absent where the file has none: judged at `at`.
+   */
   readonly savedAt?: Date;
 }
 
@@ -31,7 +34,10 @@ export interface HistoryRow {
   readonly size?: number;
   /** Time to live left when the point's file was saved (ms; `savedAt`); null: no expiry. */
   readonly ttlMs?: number | null;
-  /** When the file holding the key was saved (its `ctime`), what it was judged at; absent where the file has none (judged at `at`). */
+  /**
+   * When the file holding the key was saved (its `ctime`), what it was judged at (a key absent: the earliest save of the
+   * point's files); absent where the file has none (judged at `at`).
+   */
   readonly savedAt?: Date;
   /** sha256 (hex) of the value's canonical form (compare's digest, so equal values give equal digests across encodings). */
   readonly digest?: string;
@@ -70,7 +76,13 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
   for (const [i, p] of sorted.entries()) {
     const prev = rows[i - 1];
     if (!p.value) {
-      rows.push({ point: p.point, at: p.at, exists: false, change: !prev ? 'absent' : prev.exists ? 'vanished' : 'absent' });
+      rows.push({
+        point: p.point,
+        at: p.at,
+        exists: false,
+        ...(p.savedAt ? { savedAt: p.savedAt } : {}),
+        change: !prev ? 'absent' : prev.exists ? 'vanished' : 'absent',
+      });
       continue;
     }
     const digest = valueDigest(p.value);
@@ -99,6 +111,8 @@ export interface KeyChangeRow {
   /** The later point, where the change is first seen. */
   readonly point: string;
   readonly at: Date;
+  /** The earliest save (`ctime`) of the later point's files, where they have one. */
+  readonly savedAt?: Date;
   readonly change: Exclude<KeyChange, 'first' | 'absent' | 'same'>;
 }
 
@@ -106,6 +120,8 @@ export interface KeyChangeRow {
 export type PointDigests = {
   readonly point: string;
   readonly at: Date;
+  /** The earliest save (`ctime`) of the point's files, where they have one. */
+  readonly savedAt?: Date;
   readonly keys: ReadonlyMap<string, { readonly digest: string; readonly expireAtMs: number | null }>;
 };
 
@@ -116,7 +132,13 @@ export function changedKeys(points: readonly PointDigests[]): KeyChangeRow[] {
   for (let i = 1; i < sorted.length; i++) {
     const before = sorted[i - 1]!.keys;
     const now = sorted[i]!;
-    const row = (key: string, change: KeyChangeRow['change']): KeyChangeRow => ({ key: Buffer.from(key, 'latin1'), point: now.point, at: now.at, change });
+    const row = (key: string, change: KeyChangeRow['change']): KeyChangeRow => ({
+      key: Buffer.from(key, 'latin1'),
+      point: now.point,
+      at: now.at,
+      ...(now.savedAt ? { savedAt: now.savedAt } : {}),
+      change,
+    });
     for (const [key, d] of now.keys) {
       const b = before.get(key);
       if (!b) out.push(row(key, 'appeared'));

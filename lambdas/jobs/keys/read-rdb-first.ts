@@ -113,6 +113,8 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
         }
       }
       if (ownership && !misplaced) misplaced = ownership.check(index, keySlot(name));
+      // A set or zset listpack with a member twice, to be re-encoded: refused here, before any write (not at its RESTORE).
+      if (at.memberTwice && matching) reencode()?.memberTwice(kdb, name, at.type);
       if (across) {
         keyDigestOf(name, digest);
         across.add(digest[0]!, digest[1]!, digest[2]!, kdb);

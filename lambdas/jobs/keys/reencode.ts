@@ -22,6 +22,11 @@ import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../domain/rdb/write/rdb-out.js';
 import { transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode.js';
 
+/** Why a set or zset whose listpack holds a member twice is not re-encoded (convert-rdb's and migrate's refusal). */
+export function memberTwiceReason(type: number): string {
+  return `a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate ${type === 20 ? 'set members' : 'zset fields'} detected")`;
+}
+
 /** Keys named in a refusal at most. */
 const NAMED = 20;
 
@@ -107,7 +112,16 @@ export class FileReencoding {
     this.refuse(k, e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason);
   }
 
-  private refuse(k: RdbKey, why: string): void {
+  /**
+   * The first read, of a key whose set or zset listpack holds a member twice (the verifier warns; Redis loads it as it
+   * is): one to be re-encoded is refused before any write, as Redis refuses its plain form (RESTORE: `Bad data format`,
+   * after the keys before it were written). One that goes as it is is held by the target as by a server loading the file.
+   */
+  memberTwice(db: number, name: Buffer, type: number): void {
+    if ((type === 17 || type === 20) && !this.passesAsIs(type)) this.refuse({ db, name }, memberTwiceReason(type));
+  }
+
+  private refuse(k: Pick<RdbKey, 'db' | 'name'>, why: string): void {
     let db = this.refused.get(k.db);
     if (!db) this.refused.set(k.db, (db = { count: 0, named: [] }));
     db.count++;

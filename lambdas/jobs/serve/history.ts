@@ -174,11 +174,19 @@ interface Judge {
   readonly named: number;
   /** A shard of the point has no `ctime`: its keys were judged at the name's time. */
   readonly untimed: boolean;
+  /** The earliest `ctime` of the point's files (one file: its own), or undefined when one has none. */
+  readonly earliest: number | undefined;
 }
 
 async function judgeOf(opened: OpenedPoint, named: Date): Promise<Judge> {
   const saved = await opened.savedAt();
-  return { savedAt: (key) => saved[opened.shardOf(key)], named: named.getTime(), untimed: saved.some((t) => t === undefined) };
+  const untimed = saved.some((t) => t === undefined);
+  return {
+    savedAt: (key) => saved[opened.shardOf(key)],
+    named: named.getTime(),
+    untimed,
+    earliest: untimed ? undefined : Math.min(...(saved as number[])),
+  };
 }
 
 /**
@@ -286,14 +294,21 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
       const judge = await judgeOf(opened, p.at);
       if (o.key !== undefined) {
         const found = await keyAt(opened, db, o.key, judge);
+        // A key absent: the point's earliest save (one file: its save), the time it is absent at.
+        const saved = found ? found.savedAtMs : judge.earliest;
         g.atPoints.push({
           point: p.file,
           at: p.at,
           ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}),
-          ...(found?.savedAtMs !== undefined ? { savedAt: new Date(found.savedAtMs) } : {}),
+          ...(saved !== undefined ? { savedAt: new Date(saved) } : {}),
         });
       } else {
-        g.digests.push({ point: p.file, at: p.at, keys: await matchingKeys(opened, db, match, judge) });
+        g.digests.push({
+          point: p.file,
+          at: p.at,
+          ...(judge.earliest !== undefined ? { savedAt: new Date(judge.earliest) } : {}),
+          keys: await matchingKeys(opened, db, match, judge),
+        });
         for (const other of opened.index.databases()) if (other !== db && opened.index.size(other) > 0) g.otherDbs.add(other);
       }
       if (judge.untimed) g.untimed.push(p.file);

@@ -68,22 +68,70 @@ describe('redis-dr history', () => {
     expect(lines[1]).toBe(
       `not proven stored (no read-back record beside them: a run stopped before it, a file put there by hand), read and verified here all the same: ${[1, 2, 3].map((h) => backupFileName('cache', at(h))).join(', ')}`,
     );
-    expect(lines[2]).toMatch(/^point\s+taken\s+exists\s+type\s+size\s+ttl\s+digest\s+change$/);
+    expect(lines[2]).toMatch(/^point\s+saved\s+exists\s+type\s+size\s+ttl\s+digest\s+change$/);
     expect(lines.filter((l) => l.startsWith('rdr-')).map((l) => l.split(/\s{2,}/).pop())).toEqual(['first', 'same', 'changed']);
     expect(lines.filter((l) => l.startsWith('    '))).toEqual(['    one', '    one', '    two']);
   }, 30_000);
 
-  it('tells points taken in the same minute apart by their seconds (a by-second backup name)', async () => {
+  it("tells points taken in the same minute apart by their seconds (a by-second backup name), where the name's time is shown", async () => {
     const dest = join(root, 'by-second');
     mkdirSync(dest);
     const first = new Date(Date.UTC(2030, 0, 1, 1, 0));
     const second = new Date(Date.UTC(2030, 0, 1, 1, 0, 31));
-    copyFileSync(join(root, 'dest', backupFileName('cache', at(1))), join(dest, backupFileName('cache', first)));
-    copyFileSync(join(root, 'dest', backupFileName('cache', at(3))), join(dest, backupFileName('cache', second, true)));
+    const key = { db: 0, name: 'user:1', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null };
+    writeFileSync(join(dest, backupFileName('cache', first)), frameFile('REDIS0010', [key], [], { ctime: undefined }));
+    writeFileSync(join(dest, backupFileName('cache', second, true)), frameFile('REDIS0010', [key], [], { ctime: undefined }));
     const r = await inWorker('history', 'user:1', '--from', `file://${dest}`);
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('rdr-'));
-    expect(rows.map((l) => l.split(/\s{2,}/)[1])).toEqual(['2030-01-01 01:00 UTC', '2030-01-01 01:00:31 UTC']);
+    expect(rows.map((l) => l.split(/\s{2,}/)[1])).toEqual(['2030-01-01 01:00 UTC (name)', '2030-01-01 01:00:31 UTC (name)']);
+  }, 30_000);
+
+  it("the saved column is the file's save time (ctime), what expiries are judged at; the name's only where the file has none (left35)", async () => {
+    const dest = join(root, 'saved-column');
+    mkdirSync(dest);
+    const key = (name: string) => ({ db: 0, name, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null });
+    // Saved 17 min 5 s after the time its name says (a long BGSAVE): that time is shown, to the second.
+    const ctime = (h: number) => ({ ctime: String(at(h).getTime() / 1000 + 17 * 60 + 5) });
+    writeFileSync(join(dest, backupFileName('cache', at(1))), frameFile('REDIS0010', [key('other')], [], { ctime: undefined }));
+    writeFileSync(join(dest, backupFileName('cache', at(2))), frameFile('REDIS0010', [key('k')], [], ctime(2)));
+    writeFileSync(join(dest, backupFileName('cache', at(3))), frameFile('REDIS0010', [key('other')], [], ctime(3)));
+    const cells = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('rdr-'))
+        .map((l) => l.split(/\s{2,}/).slice(1, 3));
+    const r = await inWorker('history', 'k', '--from', `file://${dest}`);
+    expect(r.stdout).toMatch(/^point\s+saved\s+exists/m);
+    // The key absent (first and last points) is absent at the point's save too.
+    expect(cells(r.stdout)).toEqual([
+      ['2030-01-01 01:00 UTC (name)', 'no'],
+      ['2030-01-01 02:17:05 UTC', 'yes'],
+      ['2030-01-01 03:17:05 UTC', 'no'],
+    ]);
+    const j = JSON.parse((await inWorker('history', 'k', '--from', `file://${dest}`, '--json')).stdout) as { rows: { at: string; savedAt?: string }[] };
+    expect(j.rows.map((x) => [x.at, x.savedAt])).toEqual([
+      [at(1).toISOString(), undefined],
+      [at(2).toISOString(), '2030-01-01T02:17:05.000Z'],
+      [at(3).toISOString(), '2030-01-01T03:17:05.000Z'],
+    ]);
+    const m = await inWorker('history', '--match', '*', '--from', `file://${dest}`);
+    expect(m.stdout).toMatch(/^point\s+saved\s+change\s+key$/m);
+    expect(cells(m.stdout)).toEqual([
+      ['2030-01-01 02:17:05 UTC', 'appeared'],
+      ['2030-01-01 02:17:05 UTC', 'vanished'],
+      ['2030-01-01 03:17:05 UTC', 'vanished'],
+      ['2030-01-01 03:17:05 UTC', 'appeared'],
+    ]);
+    const mj = JSON.parse((await inWorker('history', '--match', '*', '--from', `file://${dest}`, '--json')).stdout) as {
+      changes: { at: string; savedAt?: string }[];
+    };
+    expect(mj.changes.map((c) => c.savedAt)).toEqual([
+      '2030-01-01T02:17:05.000Z',
+      '2030-01-01T02:17:05.000Z',
+      '2030-01-01T03:17:05.000Z',
+      '2030-01-01T03:17:05.000Z',
+    ]);
   }, 30_000);
 
   it('exits 1 naming a point it could not read', async () => {

@@ -13,6 +13,7 @@ import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert
 import { int, listpack, str } from '../../../support/listpack-entries.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { type FramedKey, frameFile } from '../../../support/rdb-newer.js';
+import { startRedisServer } from '../../../support/redis-server.js';
 
 /** An RDB string: a 6- or 14-bit length and the bytes. */
 const rdbString = (b: Uint8Array): number[] => [...(b.length < 64 ? [b.length] : [0x40 | (b.length >> 8), b.length & 0xff]), ...b];
@@ -28,7 +29,7 @@ function values(): { type: number; lps: Uint8Array[] }[] {
   ];
 }
 
-function fileOf(vs: { type: number; lps: Uint8Array[] }[]): Buffer {
+function fileOf(vs: { type: number; lps: Uint8Array[] }[], version = 'REDIS0011'): Buffer {
   const keys: FramedKey[] = vs.map(({ type, lps }, i) => ({
     db: 0,
     name: `k${i}`,
@@ -36,7 +37,7 @@ function fileOf(vs: { type: number; lps: Uint8Array[] }[]): Buffer {
     object: Uint8Array.from(type === 18 ? [lps.length, ...lps.flatMap((lp) => [2, ...rdbString(lp)])] : rdbString(lps[0]!)),
     expireAtMs: null,
   }));
-  return frameFile('REDIS0011', keys);
+  return frameFile(version, keys);
 }
 
 /** The verifier's verdict on a file (the key reader's parser, no conversion): its problem, or undefined. */
@@ -92,7 +93,7 @@ describe('convert-rdb --for redis-6.2 over listpacks walked once: the verifier v
       if (expected !== undefined) {
         refused++;
         if (r.ok || !r.error?.includes(expected)) failed.push(`#${i}: the verifier says ${JSON.stringify(expected)}, the conversion ${JSON.stringify(r)}`);
-      } else if (!r.ok && !/sorted set score|a member twice in its listpack/.test(r.error ?? ''))
+      } else if (!r.ok && !/sorted set score|a member twice in its listpack|a field twice in its listpack and an element/.test(r.error ?? ''))
         failed.push(`#${i}: the verifier passes it, the conversion ${JSON.stringify(r)}`);
     }
     expect(failed).toEqual([]);
@@ -124,4 +125,49 @@ describe('convert-rdb --for redis-6.2 over listpacks walked once: the verifier v
     writeFileSync(input, fileOf(vs.slice(3)));
     expect(await convertRdb({ input, output, force: true, ...target })).toMatchObject({ ok: true, reencoded: 2 });
   });
+
+  /** What the real redis-server 7.0 holds of hash `k0` loaded from `file` (upstream's listpack limits): HLEN and HGET f, or refused. */
+  async function loaded(file: string, sanitize: 'yes' | 'no'): Promise<string> {
+    let server: Awaited<ReturnType<typeof startRedisServer>>;
+    try {
+      server = await startRedisServer({
+        loadRdb: file,
+        args: ['--sanitize-dump-payload', sanitize, '--hash-max-listpack-entries', '128', '--hash-max-listpack-value', '64'],
+      });
+    } catch {
+      return 'refused';
+    }
+    try {
+      const c = server.client();
+      return `${await c.hlen('k0')} ${(await c.hget('k0', 'f'))?.slice(0, 8)}`;
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it('a hash listpack with a field twice and a value over 64 bytes: refused, as 7.0 refuses its plain form; a short one written, loaded as 7.0 loads the input (left35)', async () => {
+    const long = 'v'.repeat(65);
+    const convert = async (name: string, entries: string[]) => {
+      const input = join(dir, `${name}.rdb`);
+      const output = join(dir, `${name}-out.rdb`);
+      writeFileSync(input, fileOf([{ type: 16, lps: [listpack(entries.map(str))] }], 'REDIS0010'));
+      return { input, output, r: await convertRdb({ input, output, force: true, ...target }) };
+    };
+    for (const [name, entries] of [
+      ['long-value', ['f', long, 'f', '2']],
+      ['long-value-last', ['f', '2', 'f', long]],
+    ] as const) {
+      const { input, output, r } = await convert(name, [...entries]);
+      // 7.0 loads the listpack as it is, the field twice (only sanitize-dump-payload yes refuses it) ...
+      expect([name, await loaded(input, 'no'), await loaded(input, 'yes')]).toEqual([name, `2 ${entries[1]!.slice(0, 8)}`, 'refused']);
+      // ... but refuses the plain hash the target needs ("Duplicate hash fields detected"): convert refuses it, nothing written.
+      expect([name, r.ok, r.refused.map((k) => k.key), existsSync(output)]).toEqual([name, false, ['k0'], false]);
+      expect(r.refused[0]!.reason).toMatch(/a field twice in its listpack and an element of 65 bytes \(more than 64\).*"Duplicate hash fields detected"/);
+    }
+    // Short: written, and 7.0 holds of the output what it holds of the input (the first value; refused with sanitize).
+    const { input, output, r } = await convert('short', ['f', '1', 'f', '2']);
+    expect(r).toMatchObject({ ok: true, reencoded: 1 });
+    expect([await loaded(input, 'no'), await loaded(input, 'yes')]).toEqual(['2 1', 'refused']);
+    expect([await loaded(output, 'no'), await loaded(output, 'yes')]).toEqual(['2 1', 'refused']);
+  }, 60_000);
 });

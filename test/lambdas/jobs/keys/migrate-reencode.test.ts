@@ -173,6 +173,37 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
     expect(run.verify).toMatchObject({ equal: true, differences: 0, keys: 16 });
   }, 60_000);
 
+  it('a set listpack with a member twice, to be re-encoded for a real 7.0: refused before any write (was: RESTORE failed after the keys before it), DBSIZE 0 (left35)', async () => {
+    const t = target.client();
+    await t.flushall();
+    const input = join(dir, 'v10-type20-twice.rdb');
+    const lp = listpack(['a', 'b', 'a']);
+    const strings = Array.from({ length: 15 }, (_, i) => ({ db: 0, name: `s:${i}`, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null }));
+    writeFileSync(
+      input,
+      frameFile('REDIS0010', [
+        ...strings,
+        { db: 0, name: 'lpset', type: 20, object: Uint8Array.from([lp.length, ...lp]), expireAtMs: null },
+        ...strings.map((k) => ({ ...k, name: `t:${k.name}` })),
+      ]),
+    );
+    const run = await migrateFromRdb({ fromRdb: [input], to: { url: target.url } });
+    expect(run.result.error).toBe(
+      'the file is refused, nothing was written: 1 key cannot be expressed for the target (REDIS RDB 10): lpset: a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate set members detected")',
+    );
+    expect(run.result.copied).toBe(0);
+    expect(await t.dbsize()).toBe(0);
+    // A zset listpack with a member twice goes as it is (7.0 reads type 17): the target holds it as a 7.0 loading the file does.
+    const zlp = listpack(['m', 1, 'n', 2, 'm', 3]);
+    writeFileSync(
+      input,
+      frameFile('REDIS0010', [...strings, { db: 0, name: 'lpz', type: 17, object: Uint8Array.from([zlp.length, ...zlp]), expireAtMs: null }]),
+    );
+    const asIs = await migrateFromRdb({ fromRdb: [input], to: { url: target.url } });
+    expect(asIs.result).toMatchObject({ copied: 16, failed: 0, reencoded: 0 });
+    expect(await t.zrange('lpz', '0', '-1', 'WITHSCORES')).toEqual(['m', '1', 'n', '2', 'm', '3']);
+  }, 60_000);
+
   it('refuses hashes with field TTLs without --lossy field-ttl before writing anything, naming the keys of every database restored', async () => {
     const t = target.client();
     await t.flushall();

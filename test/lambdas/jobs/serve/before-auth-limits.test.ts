@@ -4,6 +4,7 @@
  * `-ERR Protocol error: unauthenticated …` and the connection closes) hold for serve too, byte for byte, with a real
  * 7.0 started with requirepass beside it (issue 56: serve buffered whatever such a client sent, up to 512 MiB an argument).
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
@@ -15,6 +16,44 @@ function request(...args: string[]): string {
 }
 
 const AUTH = request('AUTH', 's3cret');
+
+/**
+ * Sends `first`, then 64 KiB writes of pipelined PINGs as fast as the server takes them, never reading a reply, until the
+ * server ends the connection or `ms` have passed; `meanwhile` is called every 20 ms. The bytes the kernel took, and
+ * whether the server ended it.
+ */
+function flood(port: number, first: string, ms: number, meanwhile: () => void = () => undefined): Promise<{ sent: number; ended: boolean }> {
+  const chunk = Buffer.from('PING\r\n'.repeat(10_922));
+  return new Promise((resolve) => {
+    let sent = 0;
+    let done = false;
+    const s = connect(port, '127.0.0.1');
+    s.pause();
+    const finish = (ended: boolean) => {
+      if (done) return;
+      done = true;
+      clearInterval(tick);
+      clearTimeout(stop);
+      s.destroy();
+      resolve({ sent, ended });
+    };
+    const pump = () => {
+      while (!done && s.write(chunk)) sent += chunk.length;
+    };
+    const tick = setInterval(meanwhile, 20);
+    const stop = setTimeout(() => finish(false), ms);
+    s.on('connect', () => {
+      s.write(first);
+      pump();
+    });
+    s.on('drain', () => {
+      sent += chunk.length;
+      pump();
+    });
+    s.on('error', () => finish(true));
+    s.on('close', () => finish(true));
+  });
+}
 
 describe('serve before AUTH: the limits of redis-server 7.0 with requirepass (issue 56)', () => {
   let reference: RedisServer;
@@ -47,6 +86,10 @@ describe('serve before AUTH: the limits of redis-server 7.0 with requirepass (is
     ['AUTH, RESET, then 11 arguments', `${AUTH}${request('RESET')}${request('EXISTS', ...'abcdefghijk')}`],
     ['AUTH, RESET, then a big argument', `${AUTH}${request('RESET')}${request('GET', 'x'.repeat(16_385))}`],
     ['inline requests are not limited but by 64 KiB', `PING ${'a '.repeat(20)}\r\n`],
+    // Debian's 7.0.15 (CVE-2025-21605): at most 16 KiB of replies unsent before AUTH; 481 NOAUTH replies are 16,354 bytes.
+    ['481 pipelined PINGs: 481 NOAUTH replies', 'PING\r\n'.repeat(481)],
+    ['482 pipelined PINGs: more than 16 KiB of replies, closed with none', 'PING\r\n'.repeat(482)],
+    ['AUTH and 1,000 pipelined PINGs: no limit once authenticated', `${AUTH}${'PING\r\n'.repeat(1000)}`],
   ];
 
   it.each(cases)('%s: the same bytes as redis-server 7.0', async (_what, sent) => {
@@ -70,6 +113,55 @@ describe('serve before AUTH: the limits of redis-server 7.0 with requirepass (is
       c.close();
     }
   });
+
+  it('a client flooding requests before AUTH, not reading the replies, is cut off as by 7.0, the server answering others meanwhile', async () => {
+    const baseline = process.memoryUsage().arrayBuffers;
+    let most = 0;
+    const other = await RawClient.open(serving.port);
+    expect(await other.send(AUTH)).toBe('+OK\r\n');
+    for (const port of [reference.port, serving.port]) {
+      const { sent, ended } = await flood(port, '', 10_000, () => (most = Math.max(most, process.memoryUsage().arrayBuffers - baseline)));
+      expect([port, ended]).toEqual([port, true]);
+      expect(sent).toBeLessThan(64 << 20);
+    }
+    expect(most).toBeLessThan(8 << 20);
+    expect(await other.call('GET', 'k')).toBe('$1\r\nv\r\n');
+    other.close();
+  }, 30_000);
+
+  it('a flood while the parser holds (after RESET, behind a blocked XREAD) is not read until it takes again, then cut off', async () => {
+    const baseline = process.memoryUsage().arrayBuffers;
+    let most = 0;
+    const other = await RawClient.open(serving.port);
+    expect(await other.send(AUTH)).toBe('+OK\r\n');
+    const started = performance.now();
+    let slowest = 0;
+    let asking: Promise<void> | undefined;
+    // Another client is answered all along: a GET every 20 ms, the slowest answer kept.
+    const ask = () => {
+      most = Math.max(most, process.memoryUsage().arrayBuffers - baseline);
+      if (asking) return;
+      const t = performance.now();
+      asking = other.call('GET', 'k').then(() => {
+        slowest = Math.max(slowest, performance.now() - t);
+        asking = undefined;
+      });
+    };
+    const { sent, ended } = await flood(
+      serving.port,
+      `${AUTH}${request('XREAD', 'BLOCK', '1000', 'STREAMS', 'nostream', '$')}${request('RESET')}`,
+      10_000,
+      ask,
+    );
+    expect(ended).toBe(true);
+    // The XREAD's second passed first: the flood was held, not read, all along it.
+    expect(performance.now() - started).toBeGreaterThan(900);
+    expect(sent).toBeLessThan(64 << 20);
+    expect(most).toBeLessThan(8 << 20);
+    await asking;
+    expect(slowest).toBeLessThan(500);
+    other.close();
+  }, 30_000);
 
   it('once authenticated, 11 arguments and a 20,000-byte one are read (negative of the limits)', async () => {
     const c = await RawClient.open(serving.port);
