@@ -322,6 +322,15 @@ export class KeyListDigest implements ElementSink {
     this.part(b, from, to);
   }
 
+  /** {@link addRawAt} of object bytes held in `parts` (KeyInPlace.parts), in order: the same digest as of their bytes joined. */
+  addRawParts(k: KeyHead, type: number, parts: readonly Uint8Array[]): void {
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    let n = 0;
+    for (const p of parts) n += p.length;
+    this.partHead(n);
+    for (const p of parts) this.framed(p, 0, p.length);
+  }
+
   /** The digest (32 hex digits); the object takes no more keys after it. */
   hex(): string {
     this.flush();
