@@ -218,6 +218,8 @@ export class InputPass {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       const out = w.keyOpened(k);
+      // A big value's room taken at once (its plain form is about as big, a little bigger): not grown by doubling, each step a copy.
+      if (k.to - k.from >= 1 << 20) out.reserve(k.to - k.from + ((k.to - k.from) >> 2));
       const walked = this.walked.write(k.offset, type, k.bytes, k.from, k.to, out, this.digest);
       w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;

@@ -48,7 +48,7 @@ import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js'
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
-import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
+import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { dirname, resolve } from 'node:path';
@@ -537,12 +537,15 @@ async function readBack(
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
-    if (k.parts !== undefined) i++, digest.addRawParts(k, k.type, k.parts);
-    else if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
-    else if (digestsPlainForm(k.type)) {
+    const parts = k.parts;
+    if (!reencodedKeys.get(i++)) {
+      if (parts !== undefined) digest.addRawParts(k, k.type, parts);
+      else digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
+    } else if (digestsPlainForm(k.type)) {
       // Re-encoded into a plain form: its bytes digested where they lie (the plain form's framing, which the writer's walk fed).
       digest.valueHeadAt(k);
-      digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
+      if (parts !== undefined) digest.plainPartsAt(plainKindOf(k.type)!, parts);
+      else digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
       digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
@@ -555,8 +558,8 @@ async function readBack(
     sealPayloads: false,
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
-    // A big value copied as it is, digested from the parts the reader kept (held once, not gathered into a copy).
-    valueParts: (n) => !reencodedKeys.get(n),
+    // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
+    valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
   });
   if (trailer === undefined) {
     for await (const chunk of bytes) check.push(chunk);

@@ -34,6 +34,16 @@ export class RdbOut {
     this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
+  /** Room for `n` bytes more, taken now (a big value's size known before it is written). */
+  reserve(n: number): void {
+    if (this.length + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(this.length + n);
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+      this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+  }
+
   byte(b: number): this {
     this.room(1);
     this.buf[this.length++] = b;
