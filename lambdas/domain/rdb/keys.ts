@@ -483,6 +483,9 @@ export class RdbKeyReader implements RdbKeySink {
       k.from = k.to = 0;
     } else {
       k.bytes = this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
+      // The key ends in this chunk: nothing before it is read again, so its kept parts go now (collectable while it is handled).
+      this.release();
+      this.retainedAt = at;
       k.bytesAt = nameEnd;
       k.from = 0;
       k.to = end - nameEnd;
