@@ -78,8 +78,14 @@ export class KeyInPlace {
    * and fork reads those encodings for a name (rdbGenericLoadStringObject), so a compressed name stays compressed.
    */
   storedName: Uint8Array | undefined = undefined;
-  /** The value's bytes as stored (a DUMP payload's object bytes) are `bytes[from, to)`. */
+  /** The value's bytes as stored (a DUMP payload's object bytes) are `bytes[from, to)`; empty when {@link parts} holds them. */
   bytes: Uint8Array = EMPTY;
+  /**
+   * A big value that spans chunks, for a caller that asked for it in parts (RdbKeyReaderOptions.valueParts): its bytes
+   * are these parts' in order (the reader's own, valid after the call too), not gathered into one copy; `bytes` is
+   * empty. Undefined for every other key.
+   */
+  parts: readonly Uint8Array[] | undefined = undefined;
   from = 0;
   to = 0;
   /** The file offset of `bytes[0]`. */

@@ -139,6 +139,12 @@ export interface RdbKeyReaderOptions {
    */
   readonly visit?: (k: KeyInPlace) => void;
   /**
+   * With `visit`: true for the key of `ordinal` (0 for the first key visited) and value `type` whose value the caller
+   * takes in parts ({@link KeyInPlace.parts}) when it spans chunks and is `partsFromBytes` or more: the bytes the
+   * reader kept, not gathered into a copy of their own (a big value is then held once, not twice).
+   */
+  readonly valueParts?: (ordinal: number, type: number) => boolean;
+  /**
    * The caller's walk of each listpack of a value it re-encodes, in place of the parser's validation walk (the parser's
    * sink's {@link RdbKeySink.listpack}: convert-rdb's input, write/transcode.ts `WalkedListpacks`). @default none
    */
@@ -215,6 +221,8 @@ export class RdbKeyReader implements RdbKeySink {
   /** Per value type, whether its payloads are sealed (see {@link RdbKeyReaderOptions.sealPayloads}). */
   private readonly seals = new Uint8Array(256);
   private readonly visit: RdbKeyReaderOptions['visit'];
+  private readonly valueParts: RdbKeyReaderOptions['valueParts'];
+  private visited = 0;
   /** @internal The parser's {@link RdbKeySink.listpack}. */
   readonly listpack: RdbKeySink['listpack'];
   private readonly place: RdbKeyReaderOptions['place'];
@@ -259,6 +267,7 @@ export class RdbKeyReader implements RdbKeySink {
     const seal = options.sealPayloads ?? true;
     for (let type = 0; type < 256; type++) this.seals[type] = (typeof seal === 'function' ? seal(type) : seal) ? 1 : 0;
     this.visit = options.visit;
+    this.valueParts = options.valueParts;
     this.listpack = options.listpack;
     this.place = options.place;
     // The parser's own bound on blobs it materializes stays the verifier's default.
@@ -469,8 +478,16 @@ export class RdbKeyReader implements RdbKeySink {
       k.bytesAt = at;
       k.from = nameEnd - at;
       k.to = end - at;
+    } else if (end - nameEnd >= this.partsFromBytes && this.valueParts?.(this.visited, type)) {
+      k.parts = this.partsOf(nameEnd, end);
+      k.bytes = EMPTY;
+      k.bytesAt = nameEnd;
+      k.from = k.to = 0;
     } else {
       k.bytes = this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
+      // The key ends in this chunk: nothing before it is read again, so its kept parts go now (collectable while it is handled).
+      this.release();
+      this.retainedAt = at;
       k.bytesAt = nameEnd;
       k.from = 0;
       k.to = end - nameEnd;
@@ -483,7 +500,9 @@ export class RdbKeyReader implements RdbKeySink {
     k.end = end;
     k.version = this.payloadVersion;
     k.seal = this.seals[type] === 1;
+    this.visited++;
     visit(k);
+    k.parts = undefined;
     k.bytes = EMPTY;
     k.nameBytes = EMPTY;
     k.storedName = undefined;
@@ -518,26 +537,34 @@ export class RdbKeyReader implements RdbKeySink {
   private payloadParts(type: number, from: number, to: number): Buffer[] {
     const parts: Buffer[] = [Buffer.from([type])];
     const crc = new Crc64().update(parts[0]!, 0, 1);
-    const add = (b: Uint8Array, at: number, n: number): void => {
-      if (n <= 0) return;
-      const part = Buffer.from(b.buffer, b.byteOffset + at, n);
-      crc.update(part, 0, n);
+    for (const b of this.partsOf(from, to, true)) {
+      const part = Buffer.from(b.buffer, b.byteOffset, b.length);
+      crc.update(part, 0, part.length);
       parts.push(part);
-    };
-    let partAt = this.retainedAt;
-    for (const part of this.retained) {
-      const lo = Math.max(from, partAt);
-      const hi = Math.min(to, partAt + part.length);
-      add(part, lo - partAt, hi - lo);
-      partAt += part.length;
     }
-    const lo = Math.max(from, this.chunkAt);
-    add(this.chunk, lo - this.chunkAt, to - lo);
     const footer = Buffer.allocUnsafe(DUMP_FOOTER_BYTES);
     footer[0] = this.payloadVersion & 0xff;
     footer[1] = (this.payloadVersion >> 8) & 0xff;
     crc.update(footer, 0, 2).writeLittleEndian(footer, 2);
     parts.push(footer);
+    return parts;
+  }
+
+  /**
+   * File bytes [from, to) as views of the retained parts and the chunk, in order: no copy but of the chunk's part when
+   * the caller reuses its chunks and the parts must outlive the push (`inPush`: they are used during it only).
+   */
+  private partsOf(from: number, to: number, inPush = false): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    let partAt = this.retainedAt;
+    for (const part of this.retained) {
+      const lo = Math.max(from, partAt);
+      const hi = Math.min(to, partAt + part.length);
+      if (hi > lo) parts.push(part.subarray(lo - partAt, hi - partAt));
+      partAt += part.length;
+    }
+    const lo = Math.max(from, this.chunkAt) - this.chunkAt;
+    if (to - this.chunkAt > lo) parts.push((inPush || this.keepChunks ? this.chunk.subarray : this.chunk.slice).call(this.chunk, lo, to - this.chunkAt));
     return parts;
   }
 

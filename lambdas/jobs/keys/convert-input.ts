@@ -136,6 +136,8 @@ export class InputPass {
       keepChunks: !transientChunks,
       sealPayloads: false,
       visit: (k) => this.visit(k),
+      // A big value copied as it is: its parts as the reader kept them go to the writer and the digest (held once, not gathered).
+      valueParts: (_, type) => this.copiesAsIs(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -192,7 +194,12 @@ export class InputPass {
     this.spec.onKeyName?.(k.nameBytes, k.nameFrom, k.nameTo);
     const w = this.started();
     const type = k.type;
-    if (this.copiesAsIs(type)) {
+    if (k.parts !== undefined) {
+      w.keyParts(k, type, k.parts);
+      this.digest.addRawParts(k, type, k.parts);
+      this.reencodedKeys.push(false);
+      this.asIs++;
+    } else if (this.copiesAsIs(type)) {
       w.keyAt(k, type, k.bytes, k.from, k.to);
       this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
       this.reencodedKeys.push(false);
@@ -216,6 +223,8 @@ export class InputPass {
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       const out = w.keyOpened(k);
+      // A big value's room taken at once (its plain form is about as big, a little bigger): not grown by doubling, each step a copy.
+      if (k.to - k.from >= 1 << 20) out.reserve(k.to - k.from + ((k.to - k.from) >> 2));
       const walked = this.walked.write(k.offset, type, k.bytes, k.from, k.to, out, this.digest);
       w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;

@@ -31,7 +31,10 @@
  * Memory: the reader's two chunks and the key in hand (its bytes where
  * they lie, copied only across a seam; a re-encoded value written straight
  * into the output buffer, no copy of it first), and up to 1 MiB of output
- * before it is written (more while one key's value is bigger).
+ * before it is written (more while one key's value is bigger). A value of
+ * 1 MiB or more copied as it is goes to the writer, the digest and the
+ * read-back's digest in the parts the reader kept (KeyInPlace.parts): held
+ * once, never gathered into a copy nor copied into the output buffer.
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
@@ -45,7 +48,7 @@ import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js'
 import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
-import { digestPlainObject, digestsPlainForm } from '../../domain/rdb/write/transcode.js';
+import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/rdb/write/transcode.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { dirname, resolve } from 'node:path';
@@ -316,7 +319,7 @@ export async function convertRdbStaged(
       bytesIn += chunk.length;
       reader.push(chunk);
       pass.takeFunctions();
-      if (pass.writer?.full) await out.write(pass.writer.chunk());
+      while (pass.writer?.full) await out.write(pass.writer.chunk());
       spec.onProgress?.(bytesIn);
       spec.signal?.throwIfAborted();
       if (reader.error) break;
@@ -334,6 +337,7 @@ export async function convertRdbStaged(
       return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
     }
     const w = pass.started();
+    while (w.full) await out.write(w.chunk());
     await out.write(w.end());
     // A dry run ends here: its file's trailer counted (8 bytes: what they would hold needs the bytes, which are not kept), nothing to read back or store.
     if ('counted' in out) {
@@ -533,11 +537,15 @@ async function readBack(
   const digest = new KeyListDigest();
   let i = 0;
   const visit = (k: KeyInPlace): void => {
-    if (!reencodedKeys.get(i++)) digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
-    else if (digestsPlainForm(k.type)) {
+    const parts = k.parts;
+    if (!reencodedKeys.get(i++)) {
+      if (parts !== undefined) digest.addRawParts(k, k.type, parts);
+      else digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
+    } else if (digestsPlainForm(k.type)) {
       // Re-encoded into a plain form: its bytes digested where they lie (the plain form's framing, which the writer's walk fed).
       digest.valueHeadAt(k);
-      digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
+      if (parts !== undefined) digest.plainPartsAt(plainKindOf(k.type)!, parts);
+      else digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
       digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
@@ -550,6 +558,8 @@ async function readBack(
     sealPayloads: false,
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
+    // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
+    valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
   });
   if (trailer === undefined) {
     for await (const chunk of bytes) check.push(chunk);

@@ -193,17 +193,25 @@ export class KeyListDigest implements ElementSink {
    * @throws RangeError where its count is in no 6-, 14- or 32-bit form (a 64-bit count, which the writer never writes), or runs past the bytes
    */
   plainAt(kind: 'list' | 'set' | 'zset' | 'hash', b: Uint8Array, from: number, to: number): void {
-    const first = from < to ? b[from]! : 0xff;
-    let count: number;
-    let at: number;
-    if (first < 0x40) (count = first), (at = from + 1);
-    else if (first < 0x80) (count = ((first & 0x3f) << 8) | b[from + 1]!), (at = from + 2);
-    else if (first === 0x80 && from + 5 <= to)
-      (count = ((b[from + 1]! << 24) | (b[from + 2]! << 16) | (b[from + 3]! << 8) | b[from + 4]!) >>> 0), (at = from + 5);
-    else throw new RangeError(`a plain ${kind}'s count starts with 0x${first.toString(16)}, a form the writer does not write`);
-    if (at > to) throw new RangeError(`a plain ${kind}'s count runs past its bytes`);
+    const [count, at] = plainCount(kind, b, from, to);
     this.kind(kind);
     this.framed(b, at, to);
+    this.end(count);
+  }
+
+  /** {@link plainAt} of object bytes held in `parts` (KeyInPlace.parts), in order: the same digest as of their bytes joined. */
+  plainPartsAt(kind: 'list' | 'set' | 'zset' | 'hash', parts: readonly Uint8Array[]): void {
+    // The count's form from the first bytes (at most 5, which a first part may split).
+    const head = new Uint8Array(5);
+    let n = 0;
+    for (const p of parts) for (let i = 0; i < p.length && n < 5; i++) head[n++] = p[i]!;
+    let [count, skip] = plainCount(kind, head, 0, n);
+    this.kind(kind);
+    for (const p of parts) {
+      const from = Math.min(skip, p.length);
+      skip -= from;
+      this.framed(p, from, p.length);
+    }
     this.end(count);
   }
 
@@ -322,6 +330,15 @@ export class KeyListDigest implements ElementSink {
     this.part(b, from, to);
   }
 
+  /** {@link addRawAt} of object bytes held in `parts` (KeyInPlace.parts), in order: the same digest as of their bytes joined. */
+  addRawParts(k: KeyHead, type: number, parts: readonly Uint8Array[]): void {
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    let n = 0;
+    for (const p of parts) n += p.length;
+    this.partHead(n);
+    for (const p of parts) this.framed(p, 0, p.length);
+  }
+
   /** The digest (32 hex digits); the object takes no more keys after it. */
   hex(): string {
     this.flush();
@@ -394,4 +411,18 @@ export class KeyBits {
 /** A key's digest as one line: `hash 3f…9a expires 1900000000000` (or `no expiry`). */
 export function keyEntryText(d: KeyDigest): string {
   return `${d.type} ${d.digest} ${d.expireAtMs === null ? 'no expiry' : `expires ${d.expireAtMs}`}`;
+}
+
+/** A plain form's count and where its elements start, from its object bytes `b[from, to)` (KeyListDigest.plainAt). */
+function plainCount(kind: string, b: Uint8Array, from: number, to: number): [count: number, at: number] {
+  const first = from < to ? b[from]! : 0xff;
+  let count: number;
+  let at: number;
+  if (first < 0x40) (count = first), (at = from + 1);
+  else if (first < 0x80) (count = ((first & 0x3f) << 8) | b[from + 1]!), (at = from + 2);
+  else if (first === 0x80 && from + 5 <= to)
+    (count = ((b[from + 1]! << 24) | (b[from + 2]! << 16) | (b[from + 3]! << 8) | b[from + 4]!) >>> 0), (at = from + 5);
+  else throw new RangeError(`a plain ${kind}'s count starts with 0x${first.toString(16)}, a form the writer does not write`);
+  if (at > to) throw new RangeError(`a plain ${kind}'s count runs past its bytes`);
+  return [count, at];
 }

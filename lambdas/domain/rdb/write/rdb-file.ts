@@ -59,6 +59,11 @@ export class RdbFileWriter {
   /** Where the type byte of the key {@link keyOpened} opened goes (-1: none is open). */
   private typeAt = -1;
   private ended = false;
+  /**
+   * Chunks to hand out before the buffer's bytes: a big value's parts as the reader kept them ({@link keyParts}),
+   * after a copy of the bytes before them.
+   */
+  private queued: Uint8Array[] = [];
   /** Keys written. */
   keys = 0;
   /** Bytes handed out so far. */
@@ -95,6 +100,19 @@ export class RdbFileWriter {
   keyAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
     this.head(k.db, k.expireAtMs);
     this.name(this.out.byte(type), k).bytes(b, from, to);
+    this.keys++;
+  }
+
+  /**
+   * {@link keyAt} of a big value held in `parts` (KeyInPlace.parts): the bytes before it, copied, and its parts are
+   * queued as chunks of their own (a caller takes {@link chunk} while {@link full}), not copied into the buffer: a
+   * big value copied as it is is not held a second time by the writer. The parts must stay unchanged until taken.
+   */
+  keyParts(k: KeyHead, type: number, parts: readonly Uint8Array[]): void {
+    this.head(k.db, k.expireAtMs);
+    this.name(this.out.byte(type), k);
+    this.queued.push(this.out.take(), ...parts);
+    this.out.clear();
     this.keys++;
   }
 
@@ -158,7 +176,7 @@ export class RdbFileWriter {
 
   /** Whether a chunk is ready to be taken. */
   get full(): boolean {
-    return this.out.length >= FLUSH_BYTES;
+    return this.queued.length > 0 || this.out.length >= FLUSH_BYTES;
   }
 
   /**
@@ -167,9 +185,17 @@ export class RdbFileWriter {
    * until the chunk after next, as two buffers take turns.
    */
   chunk(): Buffer {
+    const first = this.queued.shift();
+    if (first !== undefined) {
+      this.crc?.update(first);
+      this.bytes += first.length;
+      return Buffer.from(first.buffer, first.byteOffset, first.length);
+    }
     const b = this.out.view();
     [this.out, this.spare] = [this.spare, this.out];
     this.out.clear();
+    // A key bigger than the buffers grew the one now taking the bytes: it goes back to the usual room, not held for good.
+    if (this.out.capacity > 2 * this.room && !(this.crc instanceof Crc64WithArea)) this.out = new RdbOut(this.room);
     this.crc?.update(b);
     this.bytes += b.length;
     if (b.length > this.room && b.length <= AREA_CHUNK_MAX && this.typeAt < 0 && this.crc instanceof Crc64WithArea) this.rehome(this.crc, b.length);
@@ -203,6 +229,7 @@ export class RdbFileWriter {
    */
   end(): Buffer {
     if (this.ended) throw new Error('the file was ended already');
+    if (this.queued.length > 0) throw new Error('chunks queued were not taken before the end');
     this.ended = true;
     this.out.byte(OP_EOF);
     const body = this.out.take();

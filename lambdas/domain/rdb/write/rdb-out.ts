@@ -34,6 +34,16 @@ export class RdbOut {
     this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
+  /** Room for `n` bytes more, taken now (a big value's size known before it is written). */
+  reserve(n: number): void {
+    if (this.length + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(this.length + n);
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+      this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    }
+  }
+
   byte(b: number): this {
     this.room(1);
     this.buf[this.length++] = b;
@@ -135,6 +145,11 @@ export class RdbOut {
   /** A copy of the bytes written. */
   take(): Buffer {
     return Buffer.from(this.view());
+  }
+
+  /** The buffer's size: what it holds before it grows. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   clear(): void {

@@ -366,6 +366,9 @@ export function digestsPlainForm(type: number): boolean {
   return KIND_OF_PLAIN[type] !== undefined;
 }
 
+/** The kind of a plain list, set, zset or hash of RDB `type` ({@link digestsPlainForm}); undefined for another type. */
+export const plainKindOf = (type: number): 'list' | 'set' | 'zset' | 'hash' | undefined => KIND_OF_PLAIN[type];
+
 /**
  * Feeds `sink` the elements of a plain list, set, zset or hash (a DUMP
  * payload of type 1, 2, 5 or 4; {@link digestsPlainForm}) as they lie: what

@@ -212,4 +212,27 @@ describe('KeyBits', () => {
     for (let i = 0; i < 65_540; i++) one.push(i !== 65_537);
     expect([65_536, 65_537, 65_538].map((i) => one.get(i))).toEqual([true, false, true]);
   });
+
+  it('a value in parts (a big value the reader kept in parts) digests as its bytes joined: addRawParts, plainPartsAt', () => {
+    const out = new RdbOut(1 << 16).len(300);
+    for (let i = 0; i < 300; i++) out.string(Buffer.from(`element-${i}`.repeat(i % 7)));
+    const bytes = out.take();
+    const head = { db: 0, nameBytes: Buffer.from('k'), nameFrom: 0, nameTo: 1, expireAtMs: null, storedName: undefined };
+    // Cut where the count's two bytes are split, and at random places.
+    const parts = [bytes.subarray(0, 1), bytes.subarray(1, 7), bytes.subarray(7, 2000), bytes.subarray(2000)];
+    const joined = new KeyListDigest();
+    joined.addRawAt(head, 1, bytes, 0, bytes.length);
+    joined.valueHeadAt(head);
+    joined.plainAt('list', bytes, 0, bytes.length);
+    const inParts = new KeyListDigest();
+    inParts.addRawParts(head, 1, parts);
+    inParts.valueHeadAt(head);
+    inParts.plainPartsAt('list', parts);
+    expect(inParts.hex()).toBe(joined.hex());
+    const other = new KeyListDigest();
+    other.addRawParts(head, 1, [parts[0]!, parts[2]!, parts[1]!, parts[3]!]);
+    other.valueHeadAt(head);
+    other.plainPartsAt('list', parts);
+    expect(other.hex()).not.toBe(joined.hex());
+  });
 });
