@@ -257,7 +257,7 @@ export class InputPass {
   private express(k: KeyInPlace, w: RdbFileWriter): void {
     const name = k.name();
     const payload = k.payload();
-    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy, this.now);
+    const e: Expressed = expressValue(payload, this.source!, this.spec.format, this.lossy, this.now, k.parser?.templates);
     if (e.action === 'expired') {
       this.expired.hashes++;
       this.expired.fields += e.expiredFields;

@@ -9,9 +9,10 @@
  * field. A key that names a template the file has not defined cannot be
  * loaded. The parser reads the bytes; the rules live here. Pure.
  *
- * The registry keeps one number per template (its field count), so its
- * memory grows with the number of templates, never with their fields or the
- * keys that use them. The self-contained forms (types 29 and 31: the field
+ * The registry keeps one number per template (its field count) and its
+ * field names, so its memory grows with the templates the file defines
+ * (their names' bytes), never with the keys that use them: a conversion
+ * resolves a key's values against them (format/template-ref.ts). The self-contained forms (types 29 and 31: the field
  * names in the key's own value, see {@link SELF_FIELDS_LISTPACK}) use no
  * registry.
  *
@@ -23,6 +24,7 @@ import { bytesOf, firstListpackElement, listpackElementsOf } from './listpack.js
 /** Field counts per template id, for the keys that reference them. */
 export class HashTemplates {
   private readonly fields = new Map<number, number>();
+  private readonly names = new Map<number, Buffer[]>();
 
   /** How many templates the file defined so far. */
   get size(): number {
@@ -39,6 +41,19 @@ export class HashTemplates {
   /** Every template as `[id, field count]`, in the order defined (a checkpoint keeps them). */
   entries(): [id: number, fields: number][] {
     return [...this.fields];
+  }
+
+  /** Adds the next field name of template `id` (its own copy: the parser's view is valid only until its next read). */
+  addName(id: number, name: Buffer): void {
+    const names = this.names.get(id);
+    if (names === undefined) this.names.set(id, [name]);
+    else names.push(name);
+  }
+
+  /** The field names of template `id`, in the file's order; undefined when they were not read (not defined, or defined before a checkpoint this read resumed from). */
+  fieldNames(id: number): readonly Buffer[] | undefined {
+    const names = this.names.get(id);
+    return names !== undefined && names.length === this.fields.get(id) ? names : undefined;
   }
 
   /** The field count of template `id`; undefined when the file has not defined it. */

@@ -634,6 +634,7 @@ export class RdbParser extends RdbParserState {
         this.what = W_HASH_TEMPLATE;
         const field = this.keptString();
         if (field === null) return;
+        this.templates.addName(this.templateId, Buffer.from(field));
         const index = this.templateFields - this.templateFieldsLeft;
         if (index > 0) {
           const problem = templateFieldOrderProblem(this.templatePrevious, field, index);

@@ -14,6 +14,8 @@ import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
 import { type RdbFormat, REDIS_MAX_TYPE_OF } from '../engines.js';
 import { holdsFieldTtls, writeHashWithTtls, writePlainValue } from './encode-value.js';
 import type { LossKind } from './losses.js';
+import type { HashTemplates } from '../format/hash-template.js';
+import { referencesTemplate, resolveTemplateHash } from '../format/template-ref.js';
 import { RdbOut } from './rdb-out.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
 import { hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from './source-forms.js';
@@ -37,7 +39,7 @@ export function readsAsIs(type: number, source: RdbFormat, target: RdbFormat): b
 
 /** Whether {@link expressValue} writes a key of value `type` as it is (its bytes unchanged), without looking at its bytes. */
 export function copiesAsIs(type: number, source: RdbFormat, target: RdbFormat): boolean {
-  return !isModule(type) && type !== 30 && type !== 32 && readsAsIs(type, source, target);
+  return !isModule(type) && !referencesTemplate(type) && readsAsIs(type, source, target);
 }
 
 /** What to do with one key. */
@@ -86,9 +88,18 @@ export function streamDowngrade(
  * object bytes, footer) is `payload` is written for `target`, at the run's
  * time `now` (ms): a hash field whose TTL passed before it is left out (and
  * a hash left without fields is `expired`), as a server loading the file
- * then would; a key's own TTL is its caller's.
+ * then would; a key's own TTL is its caller's. A hash referencing a template
+ * of the file (types 30, 32) takes its field names from `templates` (the
+ * reader's parser's), refused when they are not there.
  */
-export function expressValue(payload: Uint8Array, source: RdbFormat, target: RdbFormat, lossy: ReadonlySet<LossKind>, now: number): Expressed {
+export function expressValue(
+  payload: Uint8Array,
+  source: RdbFormat,
+  target: RdbFormat,
+  lossy: ReadonlySet<LossKind>,
+  now: number,
+  templates?: HashTemplates,
+): Expressed {
   const type = payload[0]!;
   const end = payload.length - DUMP_FOOTER_BYTES;
   if (copiesAsIs(type, source, target)) return { action: 'write', type, object: payload.subarray(1, end), reencoded: false };
@@ -96,12 +107,6 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     if (lossy.has('module')) return { action: 'drop', lost: 'module' };
     return { action: 'refuse', loss: 'module', reason: 'a module value: the writer does not carry module data' };
   }
-  // A template hash names templates the file holds apart (opcode 242): its bytes cannot stand alone, as they are or not.
-  if (type === 30 || type === 32)
-    return {
-      action: 'refuse',
-      reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}): converting those is not built; load the file into Redis 8.10 or later`,
-    };
   const out = new RdbOut(payload.length + 64);
   const reencoded = (t: number, lost?: LossKind, value?: KeyValue, expiredFields = 0): Expressed => ({
     action: 'write',
@@ -112,6 +117,16 @@ export function expressValue(payload: Uint8Array, source: RdbFormat, target: Rdb
     ...(value ? { value } : {}),
     ...(expiredFields > 0 ? { expiredFields } : {}),
   });
+  if (referencesTemplate(type)) {
+    // Its bytes cannot stand alone (the names are a template of the file, opcode 242): the hash they stand for, written plain (exact).
+    const value = templates && resolveTemplateHash(payload, (id) => templates.fieldNames(id));
+    if (value === undefined)
+      return {
+        action: 'refuse',
+        reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}) this read did not keep: load the file into Redis 8.10 or later`,
+      };
+    return reencoded(writePlainValue(value, out), undefined, value);
+  }
   if (type === STREAM_2 || type === STREAM_3) {
     const layout = new StreamLayout().read(type, payload, 1, end);
     const d = streamDowngrade(layout, target, lossy);

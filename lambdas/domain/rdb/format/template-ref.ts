@@ -1,0 +1,50 @@
+/**
+ * A Redis 8.10 hash whose field names are a template of its file (RDB types
+ * 30 and 32, format/hash-template.ts) resolved into the hash it stands for:
+ * the names from the template, the values from the key. What a conversion
+ * writes for a target without templates (as a plain hash: exact, nothing
+ * lost) and what its digest compares.
+ */
+import type { KeyValue } from '../fingerprint.js';
+import { DUMP_FOOTER_BYTES } from './dump-payload.js';
+import { listpackFirstId } from './hash-template.js';
+import { bytesOf, listpackElementsOf } from './listpack.js';
+import { Cursor, fail } from './value-cursor.js';
+
+/** Type 30: one listpack, the template id then one value per field. */
+export const HASH_TEMPLATE_LISTPACK_REF = 30;
+/** Type 32: the template id (a length), then one string per field. */
+export const HASH_TEMPLATE_ARRAY_REF = 32;
+
+/** Whether RDB value `type` references a template of its file. */
+export const referencesTemplate = (type: number): boolean => type === HASH_TEMPLATE_LISTPACK_REF || type === HASH_TEMPLATE_ARRAY_REF;
+
+/**
+ * The hash the DUMP-shaped `payload` (type byte, object, footer) of a type
+ * 30 or 32 key stands for, its field names from `names` (the file's
+ * templates: HashTemplates.fieldNames); undefined when `names` does not
+ * know the template it references. A malformed value throws.
+ */
+export function resolveTemplateHash(payload: Uint8Array, names: (id: number) => readonly Buffer[] | undefined): KeyValue | undefined {
+  const type = payload[0]!;
+  const c = new Cursor(payload, 1, payload.length - DUMP_FOOTER_BYTES);
+  let id: number;
+  let values: Buffer[];
+  if (type === HASH_TEMPLATE_LISTPACK_REF) {
+    const blob = c.string();
+    const first = listpackFirstId(blob);
+    if (first === null) fail('template hash listpack does not begin with a template id');
+    id = first;
+    values = listpackElementsOf(blob).slice(1).map(bytesOf);
+  } else if (type === HASH_TEMPLATE_ARRAY_REF) {
+    id = c.length();
+    const fields = names(id);
+    if (fields === undefined) return undefined;
+    values = c.strings(fields.length);
+  } else return fail(`RDB type ${type} references no hash template`);
+  if (c.at !== c.end) fail(`${c.end - c.at} bytes after the template hash`);
+  const fields = names(id);
+  if (fields === undefined) return undefined;
+  if (values.length !== fields.length) fail(`template hash holds ${values.length} values, template ${id} has ${fields.length} fields`);
+  return { type: 'hash', fields: fields.map((name, i) => [name, values[i]!]) };
+}

@@ -1,0 +1,58 @@
+/**
+ * Issue 55: Redis 8.10's template hashes (RDB 15, opcode 242 and types 30/32:
+ * field names held in a template of the file) converted for a real
+ * redis-server 7.0 as the self-contained hashes they stand for, exactly.
+ * The file is built byte by byte (the local server writes no RDB 15).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { file, str } from '../../../support/rdb-bytes.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { inWorker } from '../../support/in-process.js';
+
+const template = (id: number, fields: string[]): number[] => [0xf2, id, fields.length, ...fields.flatMap((f) => str(f))];
+const arrayRef = (key: string, id: number, values: string[]): number[] => [0x20, ...str(key), id, ...values.flatMap((v) => str(v))];
+/** A listpack of a small integer (the template id) and short strings. */
+function listpack(id: number, values: string[]): number[] {
+  const entries = [id, 1, ...values.flatMap((v) => [0x80 | v.length, ...Buffer.from(v), 1 + v.length])];
+  const total = 6 + entries.length + 1;
+  return [total & 0xff, total >> 8, 0, 0, values.length + 1, 0, ...entries, 0xff];
+}
+const listpackRef = (key: string, id: number, values: string[]): number[] => {
+  const lp = listpack(id, values);
+  return [0x1e, ...str(key), lp.length, ...lp];
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'tpl55-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('template hashes (RDB 15) converted for redis-7.0', () => {
+  it('convert-rdb writes each as the hash it stands for; the real server loads them', async () => {
+    const input = join(dir, 'in.rdb');
+    const body = [
+      ...[0xfe, 0x00, ...template(1, ['age', 'city', 'name']), ...template(2, ['a'])],
+      ...arrayRef('h1', 1, ['42', 'Paris', 'Ann']),
+      ...listpackRef('h2', 1, ['7', 'Oslo', 'Bo']),
+      ...arrayRef('h3', 2, ['x']),
+      ...[0x00, ...str('s'), ...str('v')],
+    ];
+    writeFileSync(input, file('REDIS0015', body));
+    const out = join(dir, 'out.rdb');
+    const r = await inWorker('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const server = await startRedisServer({ loadRdb: out });
+    try {
+      const c = server.client();
+      expect(await c.hgetall('h1')).toEqual({ age: '42', city: 'Paris', name: 'Ann' });
+      expect(await c.hgetall('h2')).toEqual({ age: '7', city: 'Oslo', name: 'Bo' });
+      expect(await c.hgetall('h3')).toEqual({ a: 'x' });
+      expect(await c.get('s')).toBe('v');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+});
