@@ -194,8 +194,6 @@ export class RdbFileWriter {
     const b = this.out.view();
     [this.out, this.spare] = [this.spare, this.out];
     this.out.clear();
-    // A key bigger than the buffers grew the one now taking the bytes: it goes back to the usual room, not held for good.
-    if (this.out.capacity > 2 * this.room && !(this.crc instanceof Crc64WithArea)) this.out = new RdbOut(this.room);
     this.crc?.update(b);
     this.bytes += b.length;
     if (b.length > this.room && b.length <= AREA_CHUNK_MAX && this.typeAt < 0 && this.crc instanceof Crc64WithArea) this.rehome(this.crc, b.length);

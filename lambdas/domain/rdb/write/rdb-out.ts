@@ -147,11 +147,6 @@ export class RdbOut {
     return Buffer.from(this.view());
   }
 
-  /** The buffer's size: what it holds before it grows. */
-  get capacity(): number {
-    return this.buf.length;
-  }
-
   clear(): void {
     this.length = 0;
   }
