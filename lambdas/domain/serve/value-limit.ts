@@ -3,8 +3,10 @@
  * what a client or RESTORE takes at most. A value over it is answered with
  * an error naming the key and the limit (restore the point to read it),
  * checked before anything of its size is allocated: on the bytes the file
- * stores (before they are read) and, for a string stored LZF-compressed, on
- * the length its header declares (before it is decompressed).
+ * stores (before they are read; a string's own length head not counted)
+ * and, for a string, on the length its head declares (before an
+ * LZF-compressed one is decompressed). A string of exactly the limit is
+ * answered, as a server holding it answers GET and DUMP.
  */
 import { DEFAULT_MAX_KEY_BYTES } from '../rdb/keys.js';
 import { Cursor } from '../rdb/format/value-cursor.js';
@@ -43,15 +45,24 @@ export function declaredStringBytes(type: number, value: Uint8Array): number | u
   }
 }
 
-/** Throws {@link ValueTooBig} when the bytes the file stores for the value are over `limit` (before they are read). */
-export function checkStoredSize(key: { readonly name: Buffer }, storedBytes: number, limit: number): void {
-  if (storedBytes > limit) throw new ValueTooBig(key.name, storedBytes, limit, 'takes');
+/**
+ * Throws {@link ValueTooBig} when the bytes the file stores for the value are over `limit` (before they are read).
+ * `headBytes`: bytes of those that are not the value's own (a whole string value's length head, at most
+ * {@link STRING_HEAD_BYTES}: its length is then checked exactly once its head is read, {@link checkDeclaredSize}).
+ */
+export function checkStoredSize(key: { readonly name: Buffer }, storedBytes: number, limit: number, headBytes = 0): void {
+  if (storedBytes - headBytes > limit) throw new ValueTooBig(key.name, storedBytes, limit, 'takes');
 }
 
-/** Throws {@link ValueTooBig} when the value read (`stored`) declares more than `limit` bytes once decompressed (before it is). */
+/**
+ * Throws {@link ValueTooBig} when a string value read (`stored`, as the file stores it) holds more than `limit` bytes:
+ * a plain one's length, an LZF-compressed one's declared length (before it is decompressed). Other types: nothing.
+ */
 export function checkDeclaredSize(key: { readonly name: Buffer; readonly type: number }, stored: Uint8Array, limit: number): void {
-  const declared = declaredStringBytes(key.type, stored);
-  if (declared !== undefined && declared > limit) throw new ValueTooBig(key.name, declared, limit, `holds (LZF-compressed to ${stored.length} in the file)`);
+  if (key.type !== 0) return;
+  const length = stringHeader(stored)?.length;
+  if (length === undefined || length <= limit) return;
+  throw new ValueTooBig(key.name, length, limit, stored[0] === LZF ? `holds (LZF-compressed to ${stored.length} in the file)` : 'holds');
 }
 
 /** The bytes of a string value's head that say its length: an RDB length takes at most 9, an integer encoding 5. */

@@ -17,7 +17,7 @@ import { foreignIndexSource } from '../../domain/serve/index-source.js';
 import { type IndexedKey, type KeyIndex, KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { PagedKeyIndex, settle } from '../../domain/serve/paged-index.js';
 import { ShardedKeyIndex } from '../../domain/serve/sharded-index.js';
-import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES } from '../../domain/serve/value-limit.js';
+import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES, STRING_HEAD_BYTES } from '../../domain/serve/value-limit.js';
 import { verifyRdbFile } from '../dr-copies/verify-file.js';
 import { indexRdbPass as indexShard, refuseUnverified } from '../keys/rdb-index-pass.js';
 import { connectionProblem } from '../kernel/connection-problem.js';
@@ -307,8 +307,9 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     shardOf: (key) => shardOf(key.valueAt),
     payload(key) {
       const bytes = key.valueEnd - key.valueAt;
-      // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the limit).
-      checkStoredSize(key, bytes, maxValueBytes);
+      // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the
+      // limit); a string's length head not counted, its length checked exactly once read (seal).
+      checkStoredSize(key, bytes, maxValueBytes, key.type === 0 ? STRING_HEAD_BYTES : 0);
       const i = shardOf(key.valueAt);
       const seal = (value: Buffer): Buffer => {
         checkDeclaredSize(key, value, maxValueBytes);

@@ -168,18 +168,18 @@ describe('history refuses or reports what it cannot read', () => {
   });
 
   it('a point holding a value over the limit a value is read to is UNREADABLE, naming the key and the limit; the other points are read (aud35)', async () => {
-    // 6 bytes: "alice" (a length byte and 5) is within, "alicia" (point 2) is not; 512 MiB in use.
-    const one = await keyHistoryOf({ from: dest, key: Buffer.from('user:1'), maxValueBytes: 6 });
+    // 5 bytes: "alice" is within, "alicia" (point 2) is not; 512 MiB in use.
+    const one = await keyHistoryOf({ from: dest, key: Buffer.from('user:1'), maxValueBytes: 5 });
     expect(one.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([
       [name(0), true, 'first'],
       [name(1), true, 'same'],
       [name(3), false, 'vanished'],
     ]);
     const why = expect.stringMatching(
-      /^the value of "user:1" takes 7 bytes, more than the 6 a reply may hold \(proto-max-bulk-len\): restore the point to read it$/,
+      /^the value of "user:1" holds 6 bytes, more than the 5 a reply may hold \(proto-max-bulk-len\): restore the point to read it$/,
     );
     expect(one.unreadable).toEqual([{ point: name(2), why }]);
-    const pattern = await keyHistoryOf({ from: dest, match: 'user:1', maxValueBytes: 6 });
+    const pattern = await keyHistoryOf({ from: dest, match: 'user:1', maxValueBytes: 5 });
     expect(pattern.points).toEqual([name(0), name(1), name(3)]);
     expect(pattern.unreadable).toEqual([{ point: name(2), why }]);
   });

@@ -20,6 +20,9 @@ let dir: string;
 let serving: Serving;
 let raw: RawClient;
 const bigValue = randomBytes(2000);
+// Exactly the limit (answered: Redis's check is `> proto-max-bulk-len`), and one byte more (refused).
+const atLimit = randomBytes(LIMIT);
+const overByOne = randomBytes(LIMIT + 1);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-limit-'));
@@ -31,6 +34,8 @@ beforeAll(async () => {
     .set('big', bigValue)
     .set('packed', 'x'.repeat(5000))
     .set('small', 'ok')
+    .set('at-limit', atLimit)
+    .set('over-by-one', overByOne)
     .rpush('list', 'a', 'b')
     // LCS of these two: a table of 17 × 17 cells of 4 bytes, 1,156 bytes: over the limit.
     .set('lcs:a', 'abcdefghijklmnop')
@@ -58,6 +63,19 @@ describe('serve: values over proto-max-bulk-len', () => {
     expect(await raw.call('DUMP', 'big')).toMatch(/^-ERR .*"big" takes/);
     expect(await raw.call('GET', 'small')).toBe('$2\r\nok\r\n');
     expect(await raw.call('LRANGE', 'list', '0', '-1')).toBe('*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+  });
+
+  it('answers a string of exactly the limit (GET, DUMP) and refuses one a byte longer, though both heads fit in the slack (session 36)', async () => {
+    // Before: the 2-byte length head counted as the value's, so a string of exactly the limit was refused.
+    expect(await raw.call('GET', 'at-limit')).toBe(`$${LIMIT}\r\n${atLimit.toString('latin1')}\r\n`);
+    expect(await raw.call('DUMP', 'at-limit')).toMatch(/^\$10\d\d\r\n/);
+    expect(await raw.call('GET', 'over-by-one')).toMatch(
+      /^-ERR redis-dr serve could not answer GET: the value of "over-by-one" holds 1001 bytes, more than the 1000 a reply may hold/,
+    );
+    expect(await raw.call('DUMP', 'over-by-one')).toMatch(/^-ERR .*"over-by-one" holds 1001 bytes/);
+    expect(await raw.call('GETRANGE', 'over-by-one', '0', '-1')).toMatch(/^-ERR .*"over-by-one" takes 1001 bytes/);
+    expect(await raw.call('GETRANGE', 'over-by-one', '1', '-1')).toBe(`$${LIMIT}\r\n${overByOne.subarray(1).toString('latin1')}\r\n`);
+    expect(await raw.call('STRLEN', 'over-by-one')).toBe(`:${LIMIT + 1}\r\n`);
   });
 
   it('refuses a compressed string whose declared length is over the limit before decompressing it', async () => {
