@@ -91,9 +91,10 @@ function rowsTable(rows: readonly ShownRow[], unreadable: HistoryResult['unreada
             saved(r),
             r.exists ? 'yes' : 'no',
             r.type ?? '',
-            r.size === undefined ? '' : String(r.size),
+            r.size !== undefined ? String(r.size) : r.storedBytes !== undefined ? `${r.storedBytes} B stored` : '',
             ttl(r.ttlMs),
-            r.digest?.slice(0, 12) ?? '',
+            // A stored-bytes digest (a value over the read limit) keeps its prefix, so it is never read as a value's.
+            r.digest?.startsWith('stored:') ? `stored:${r.digest.slice(7, 19)}` : (r.digest?.slice(0, 12) ?? ''),
             r.change,
           ],
     ),
@@ -103,6 +104,11 @@ function rowsTable(rows: readonly ShownRow[], unreadable: HistoryResult['unreada
     lines.push(body[i + 1]!);
     if (show && !('hole' in r) && r.value) lines.push(`    ${shownValue(r.value)}`);
   });
+  // A value over the read limit is followed by its stored bytes (domain/serve/history.ts, OverLimit).
+  if (rows.some((r) => r.storedBytes !== undefined))
+    lines.push(
+      `a value over the read limit (proto-max-bulk-len, 512 MiB) is not read whole: its size is the bytes the file stores and its digest theirs (the same value stored in another encoding shows as changed)${show ? '; --show does not print it (restore the point to read it)' : ''}`,
+    );
   return lines;
 }
 

@@ -12,6 +12,8 @@ export interface KeyAtPoint {
   /** When the point was taken, as its name says. */
   readonly at: Date;
   readonly value?: KeyValue;
+  /** Instead of `value`: the key was there with a value over the limit values are read to, followed by its stored bytes. */
+  readonly overLimit?: OverLimit;
   /** Absolute expiry (Unix ms) of the key, or null. */
   readonly expireAtMs?: number | null;
   /**
@@ -19,6 +21,20 @@ export interface KeyAtPoint {
    * of the point's files (one file: its save). Absent where the file has none: judged at `at`.
    */
   readonly savedAt?: Date;
+}
+
+/**
+ * A value over the limit a value is read to (serve's proto-max-bulk-len, 512 MiB): not decoded, so neither counted nor
+ * digested as a value; its stored bytes are hashed as they are read, a range at a time. The same value stored in
+ * another encoding (another server version, another history of writes) therefore shows as changed.
+ */
+export interface OverLimit {
+  /** TYPE's answer. */
+  readonly type: string;
+  /** The bytes the file stores for the value. */
+  readonly storedBytes: number;
+  /** sha256 (hex) of those bytes, prefixed `stored:` (never equal to a value's digest). */
+  readonly digest: string;
 }
 
 /** How a point's state of the key differs from the point before it. */
@@ -41,6 +57,8 @@ export interface HistoryRow {
   readonly savedAt?: Date;
   /** sha256 (hex) of the value's canonical form (compare's digest, so equal values give equal digests across encodings). */
   readonly digest?: string;
+  /** Set when the value was over the read limit ({@link OverLimit}): its stored bytes, `size` absent, `digest` theirs. */
+  readonly storedBytes?: number;
   readonly change: KeyChange;
 }
 
@@ -75,7 +93,7 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
   const rows: HistoryRow[] = [];
   for (const [i, p] of sorted.entries()) {
     const prev = rows[i - 1];
-    if (!p.value) {
+    if (!p.value && !p.overLimit) {
       rows.push({
         point: p.point,
         at: p.at,
@@ -85,8 +103,8 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
       });
       continue;
     }
-    const digest = valueDigest(p.value);
-    const type = valueType(p.value);
+    const digest = p.value ? valueDigest(p.value) : p.overLimit!.digest;
+    const type = p.value ? valueType(p.value) : p.overLimit!.type;
     const expireAtMs = p.expireAtMs ?? null;
     const judged = p.savedAt ?? p.at;
     const ttlMs = expireAtMs === null ? null : expireAtMs - judged.getTime();
@@ -100,7 +118,8 @@ export function keyHistory(points: readonly KeyAtPoint[]): HistoryRow[] {
           : prevExpire !== expireAtMs
             ? 'ttl'
             : 'same';
-    rows.push({ point: p.point, at: p.at, exists: true, type, size: valueSize(p.value), ttlMs, ...(p.savedAt ? { savedAt: p.savedAt } : {}), digest, change });
+    const size = p.value ? { size: valueSize(p.value) } : { storedBytes: p.overLimit!.storedBytes };
+    rows.push({ point: p.point, at: p.at, exists: true, type, ...size, ttlMs, ...(p.savedAt ? { savedAt: p.savedAt } : {}), digest, change });
   }
   return rows;
 }

@@ -5,16 +5,17 @@
  * offsets), so a corrupt backup is named as such in the history, never
  * read as if the key were not there.
  */
+import { createHash } from 'node:crypto';
 import type { ObjectChangedError } from '../../adapters/aws/s3/ranges.js';
 import { describeError, errorName, isNetworkFailure } from '../../adapters/aws/errors.js';
-import { ValueTooBig } from '../../domain/serve/value-limit.js';
+import { SERVE_MAX_VALUE_BYTES, ValueTooBig } from '../../domain/serve/value-limit.js';
 import { parseBackupFileName } from '../../domain/self-managed/backup.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
 import { keyExpired } from '../../domain/keys/expiry.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
-import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type PointDigests } from '../../domain/serve/history.js';
+import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type OverLimit, type PointDigests } from '../../domain/serve/history.js';
 import { INDEX_SUFFIX } from '../../domain/serve/index-file.js';
 import { IndexDamaged, settle } from '../../domain/serve/paged-index.js';
 import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
@@ -23,7 +24,7 @@ import { openBackupStore } from '../self-managed/clients.js';
 import { configPoints, planTarget, shardLocations } from './config-points.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { type OpenedPoint, openPoint } from './open-point.js';
-import type { IndexedKey } from '../../domain/serve/key-index.js';
+import { type IndexedKey, typeNameOf } from '../../domain/serve/key-index.js';
 
 /** A deployment's plan whose recovery points to walk (their `.rdb` copies in the export and DR buckets). */
 export interface HistoryPlan {
@@ -51,7 +52,7 @@ export interface HistoryOptions {
   /** Keep each point's value (`--show`). */
   readonly show?: boolean;
   readonly s3Endpoint?: string;
-  /** The largest value read at a point (serve's limit, 512 MiB, by default): a point holding a larger one is unreadable. */
+  /** The largest value read at a point (serve's limit, 512 MiB, by default): a larger one is followed by its stored bytes (OverLimit). */
   readonly maxValueBytes?: number;
 }
 
@@ -189,17 +190,34 @@ async function judgeOf(opened: OpenedPoint, named: Date): Promise<Judge> {
   };
 }
 
+/** What {@link keyAt} found: the value (decoded), or, over the read limit, its stored bytes' digest. */
+type Found = ({ value: KeyValue; overLimit?: undefined } | { value?: undefined; overLimit: OverLimit }) & {
+  expireAtMs: number | null;
+  savedAtMs?: number;
+};
+
+/** The most a range read of a value over the limit takes at once (and never more than the limit itself). */
+const OVER_LIMIT_RANGE = 8 * 1024 * 1024;
+
 /**
- * A key's value at a point, or undefined when the point lacks it or it had expired when its file was saved
- * ({@link Judge}); a hash's fields whose TTL had passed by then left out, and such a hash with none left absent (as
- * a server loading the file holds it). `savedAtMs`: its file's `ctime`, the time it was judged at (absent: the name's).
+ * A value over the read limit followed by its stored bytes ({@link OverLimit}), hashed a range at a time so no more
+ * than one range is held: its type from the index, no field expiry judged (the value is not decoded).
  */
-async function keyAt(
-  opened: OpenedPoint,
-  db: number,
-  key: Buffer,
-  judge: Judge,
-): Promise<{ value: KeyValue; expireAtMs: number | null; savedAtMs?: number } | undefined> {
+async function overLimitOf(opened: OpenedPoint, entry: IndexedKey, limit: number): Promise<OverLimit> {
+  const h = createHash('sha256');
+  const storedBytes = entry.valueEnd - entry.valueAt;
+  const step = Math.max(1, Math.min(OVER_LIMIT_RANGE, limit));
+  for (let from = 0; from < storedBytes; from += step) h.update(await opened.stored(entry, from, Math.min(storedBytes, from + step)));
+  return { type: typeNameOf(entry.type), storedBytes, digest: `stored:${h.digest('hex')}` };
+}
+
+/**
+ * A key at a point, or undefined when the point lacks it or it had expired when its file was saved ({@link Judge}); a
+ * hash's fields whose TTL had passed by then left out, and such a hash with none left absent (as a server loading the
+ * file holds it). A value over `limit` (the read limit) is followed by its stored bytes instead ({@link OverLimit}):
+ * the point is read all the same. `savedAtMs`: its file's `ctime`, the time it was judged at (absent: the name's).
+ */
+async function keyAt(opened: OpenedPoint, db: number, key: Buffer, judge: Judge, limit: number): Promise<Found | undefined> {
   // An index on S3 reads its blocks as promises: settle waits for them (domain/serve/paged-index.ts).
   const pos = await settle(() => opened.index.find(db, key));
   if (pos < 0) return undefined;
@@ -207,18 +225,26 @@ async function keyAt(
   const saved = judge.savedAt(entry);
   const at = saved ?? judge.named;
   if (keyExpired(entry.expireAtMs, at)) return undefined;
-  const value = liveValueAt(decodeDumpPayload(await opened.payload(entry)), at);
-  return value && { value, expireAtMs: entry.expireAtMs, ...(saved !== undefined ? { savedAtMs: saved } : {}) };
+  const when = { expireAtMs: entry.expireAtMs, ...(saved !== undefined ? { savedAtMs: saved } : {}) };
+  let payload: Buffer;
+  try {
+    payload = await opened.payload(entry);
+  } catch (err) {
+    if (!(err instanceof ValueTooBig)) throw err;
+    return { overLimit: await overLimitOf(opened, entry, limit), ...when };
+  }
+  const value = liveValueAt(decodeDumpPayload(payload), at);
+  return value && { value, ...when };
 }
 
 /** The digest and expiry of each key of `db` whose name `match` takes (every key without one), as {@link keyAt} judges them. */
-async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buffer) => boolean) | undefined, judge: Judge) {
+async function matchingKeys(opened: OpenedPoint, db: number, match: ((name: Buffer) => boolean) | undefined, judge: Judge, limit: number) {
   const keys = new Map<string, { digest: string; expireAtMs: number | null }>();
   for (let pos = 0; pos < opened.index.size(db); pos++) {
     const name = await settle(() => opened.index.nameAt(db, pos));
     if (match && !match(name)) continue;
-    const found = await keyAt(opened, db, Buffer.from(name), judge);
-    if (found) keys.set(name.toString('latin1'), { digest: valueDigest(found.value), expireAtMs: found.expireAtMs });
+    const found = await keyAt(opened, db, Buffer.from(name), judge, limit);
+    if (found) keys.set(name.toString('latin1'), { digest: found.value ? valueDigest(found.value) : found.overLimit.digest, expireAtMs: found.expireAtMs });
   }
   return keys;
 }
@@ -264,6 +290,7 @@ interface Gathered {
 /** Reads one point into `g` (its key, or the keys `match` takes): true when read, false when it is a hole (named in `g.unreadable`). */
 async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => boolean) | undefined, g: Gathered): Promise<boolean> {
   const db = o.db ?? 0;
+  const limit = o.maxValueBytes ?? SERVE_MAX_VALUE_BYTES;
   if (!p.locations) {
     g.unreadable.push({ point: p.file, why: p.problem! });
     return false;
@@ -293,13 +320,13 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
     try {
       const judge = await judgeOf(opened, p.at);
       if (o.key !== undefined) {
-        const found = await keyAt(opened, db, o.key, judge);
+        const found = await keyAt(opened, db, o.key, judge, limit);
         // A key absent: the point's earliest save (one file: its save), the time it is absent at.
         const saved = found ? found.savedAtMs : judge.earliest;
         g.atPoints.push({
           point: p.file,
           at: p.at,
-          ...(found ? { value: found.value, expireAtMs: found.expireAtMs } : {}),
+          ...(found ? { ...(found.value ? { value: found.value } : { overLimit: found.overLimit }), expireAtMs: found.expireAtMs } : {}),
           ...(saved !== undefined ? { savedAt: new Date(saved) } : {}),
         });
       } else {
@@ -307,7 +334,7 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
           point: p.file,
           at: p.at,
           ...(judge.earliest !== undefined ? { savedAt: new Date(judge.earliest) } : {}),
-          keys: await matchingKeys(opened, db, match, judge),
+          keys: await matchingKeys(opened, db, match, judge, limit),
         });
         for (const other of opened.index.databases()) if (other !== db && opened.index.size(other) > 0) g.otherDbs.add(other);
       }

@@ -167,21 +167,33 @@ describe('history refuses or reports what it cannot read', () => {
     expect(r.unreadable).toEqual([{ point: name(2), why: expect.stringMatching(/is corrupt \(the verifier's verdict/) }]);
   });
 
-  it('a point holding a value over the limit a value is read to is UNREADABLE, naming the key and the limit; the other points are read (aud35)', async () => {
+  it('a value over the limit a value is read to is followed by its stored bytes, the point read all the same (session 36; was UNREADABLE, aud35)', async () => {
     // 5 bytes: "alice" is within, "alicia" (point 2) is not; 512 MiB in use.
     const one = await keyHistoryOf({ from: dest, key: Buffer.from('user:1'), maxValueBytes: 5 });
-    expect(one.rows!.map((x) => [x.point, x.exists, x.change])).toEqual([
-      [name(0), true, 'first'],
-      [name(1), true, 'same'],
-      [name(3), false, 'vanished'],
+    expect(one.unreadable).toEqual([]);
+    expect(one.rows!.map((x) => [x.point, x.exists, x.type, x.size, x.storedBytes, x.change])).toEqual([
+      [name(0), true, 'string', 5, undefined, 'first'],
+      [name(1), true, 'string', 5, undefined, 'same'],
+      [name(2), true, 'string', undefined, 7, 'changed'],
+      [name(3), false, undefined, undefined, undefined, 'vanished'],
     ]);
-    const why = expect.stringMatching(
-      /^the value of "user:1" holds 6 bytes, more than the 5 a reply may hold \(proto-max-bulk-len\): restore the point to read it$/,
-    );
-    expect(one.unreadable).toEqual([{ point: name(2), why }]);
-    const pattern = await keyHistoryOf({ from: dest, match: 'user:1', maxValueBytes: 5 });
-    expect(pattern.points).toEqual([name(0), name(1), name(3)]);
-    expect(pattern.unreadable).toEqual([{ point: name(2), why }]);
+    // The stored bytes' digest: a length byte and "alicia".
+    expect(one.rows![2]!.digest).toBe(`stored:${createHash('sha256').update('\x06alicia').digest('hex')}`);
+    // 4 bytes: every value over it; one unchanged between two points is the same (its stored bytes are), one changed is changed.
+    const over = await keyHistoryOf({ from: dest, key: Buffer.from('user:1'), maxValueBytes: 4 });
+    expect(over.rows!.map((x) => [x.storedBytes, x.change])).toEqual([
+      [6, 'first'],
+      [6, 'same'],
+      [7, 'changed'],
+      [undefined, 'vanished'],
+    ]);
+    const pattern = await keyHistoryOf({ from: dest, match: 'user:1', maxValueBytes: 4 });
+    expect(pattern.unreadable).toEqual([]);
+    expect(pattern.points).toEqual([name(0), name(1), name(2), name(3)]);
+    expect(pattern.changes!.map((c) => [c.point, c.change])).toEqual([
+      [name(2), 'changed'],
+      [name(3), 'vanished'],
+    ]);
   });
 
   it('names the points read that were never proven stored (no read-back record), and only those (review 18)', async () => {
