@@ -368,6 +368,11 @@ export class RdbKeyReader implements RdbKeySink {
     return this.resumed ?? rdbHeaderVersion(this.total < 9 ? undefined : this.header);
   }
 
+  /** Redis 8.10's hash templates the file defined so far (opcode 242): a template hash (types 30, 32) takes its field names from them. */
+  get templates(): RdbParser['templates'] | undefined {
+    return this.parser?.templates;
+  }
+
   /** The file's AUX fields read so far (all of them once the first key is in: servers write them first). */
   get auxFields(): Readonly<Record<string, string>> {
     return this.parser?.auxFields ?? this.report?.auxFields ?? {};

@@ -124,7 +124,7 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
   });
   for await (const chunk of source.open()) {
     digests.update(chunk);
-    for (const k of reader.push(chunk)) reencode()?.check(k);
+    for (const k of reader.push(chunk)) reencode()?.check(k, reader.templates);
     if (reader.error) break;
   }
   digests.finish();

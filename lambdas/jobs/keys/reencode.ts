@@ -5,7 +5,8 @@
  * reads its type (the payload's footer names the target's version), else
  * re-encoded. The first read (the verification) also builds the keys whose
  * type may not be expressible (hashes with field TTLs, arrays, template
- * hashes, newer streams: types 22 and up) and judges them, so a key the
+ * hashes (written plain, their field names from the file's templates), newer
+ * streams: types 22 and up) and judges them, so a key the
  * target cannot hold exactly refuses the run before any write, named, unless
  * the operator named the loss (`--lossy field-ttl`, `--lossy stream-ids`). Module values go as
  * they are (the target needs the module, as without re-encoding), but into a target with no module
@@ -14,7 +15,8 @@
 import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
 import { forWriting, rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { displayKey } from '../../domain/rdb/fingerprint.js';
-import type { RdbKey } from '../../domain/rdb/keys.js';
+import type { RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
+import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
 import { expressValue, readsAsIs, streamTypeFor } from '../../domain/rdb/write/express.js';
 import { STREAM_1, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
@@ -41,6 +43,12 @@ export class FileReencoding {
   readonly now = Date.now();
   /** Per database of the file, the keys the first read refused: how many, and the first {@link NAMED} named. */
   private readonly refused = new Map<number, { count: number; named: string[] }>();
+  /**
+   * The file's hash templates (Redis 8.10, opcode 242), taken from the first read's parser at its first key judged
+   * ({@link check}): a template hash (types 30, 32) is re-encoded as the plain hash it stands for, its field names from
+   * them, in both reads (a template is defined once, before the keys referencing it).
+   */
+  private templates: HashTemplates | undefined;
   /** The plain form of the key in hand. */
   private readonly out = new RdbOut(64 * 1024);
 
@@ -97,8 +105,9 @@ export class FileReencoding {
     return this.noModules && (type === 6 || type === 7);
   }
 
-  /** The first read: judges a key {@link mayRefuse} asked for. */
-  check(k: RdbKey): void {
+  /** The first read: judges a key {@link mayRefuse} asked for; `templates`: the reader's ({@link RdbKeyReader.templates}). */
+  check(k: RdbKey, templates?: HashTemplates): void {
+    this.templates ??= templates;
     if (this.moduleLeftOut(k.type)) {
       if (!this.lossy.has('module'))
         this.refuse(
@@ -107,7 +116,7 @@ export class FileReencoding {
         );
       return;
     }
-    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now);
+    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now, this.templates);
     if (e.action === 'write' || e.action === 'expired') return;
     this.refuse(k, e.action === 'drop' ? `its ${e.lost} would be left out, which migrate does not do` : e.reason);
   }
@@ -162,7 +171,7 @@ export class FileReencoding {
       this.reencoded++;
       return dumpPayloadFor(type, this.out.view(), this.target);
     }
-    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now);
+    const e = expressValue(k.payload, this.source, this.target, this.lossy, this.now, this.templates);
     if (e.action === 'expired') {
       this.expiredFields += e.expiredFields;
       return undefined;

@@ -45,12 +45,14 @@ import {
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
-import { diffKey, keyDigest, type DiffReason, type KeyDigest, type KeyValue, withoutFieldTtls } from '../../domain/rdb/fingerprint.js';
+import { diffKey, displayKey, keyDigest, type DiffReason, type KeyDigest, type KeyValue, withoutFieldTtls } from '../../domain/rdb/fingerprint.js';
 import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, releasePayload, type RdbKey } from '../../domain/rdb/keys.js';
+import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
+import { referencesTemplate, resolveTemplateHash } from '../../domain/rdb/format/template-ref.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import {
   chunkedPayload,
@@ -375,6 +377,7 @@ async function checkFile(
     collectAfterBytes: options.collectAfterBytes,
     ...(digests ? { digests } : {}),
   };
+  check.templatesOf = () => reader.templates;
   for await (const batch of readRdbBatches(file, reader, bounds)) {
     await check.check(batch.keys);
     if (batch.last) break;
@@ -397,6 +400,8 @@ class TargetCheck {
   keptGone = 0;
   readonly keptGoneKeys: Buffer[] = [];
   readonly tracker: DifferenceTracker<RdbExpectedKind>;
+  /** The hash templates of the file read (Redis 8.10, opcode 242): a template hash is held as the hash it stands for. */
+  templatesOf: () => HashTemplates | undefined = () => undefined;
   /** The restore ran with `--on-conflict skip`. */
   readonly skipping: boolean;
   private readonly maxDiffs: number;
@@ -513,9 +518,18 @@ class TargetCheck {
   private fileDigest(k: RdbKey, onTarget: KeyValue | undefined, at: number): KeyDigest {
     if (this.options.lossy?.has('stream-ids') && onTarget?.type === 'stream' && (k.type === STREAM_2 || k.type === STREAM_3))
       return keyDigest(asLoadedFromType15(k.payload), k.expireAtMs, at);
+    // A template hash (Redis 8.10, types 30 and 32): the hash it stands for, its field names from the file's templates.
+    const templated = referencesTemplate(k.type) ? this.templateHash(k) : undefined;
     if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
-      return payloadDigest(k.payload, k.expireAtMs, at);
-    return keyDigest(withoutFieldTtls(decodeDumpPayload(k.payload), at), k.expireAtMs, at);
+      return templated ? keyDigest(templated, k.expireAtMs, at) : payloadDigest(k.payload, k.expireAtMs, at);
+    return keyDigest(withoutFieldTtls(templated ?? decodeDumpPayload(k.payload), at), k.expireAtMs, at);
+  }
+
+  /** The hash a template hash of the file stands for (its template is defined before it, in the read's parser). */
+  private templateHash(k: RdbKey): KeyValue {
+    const value = resolveTemplateHash(k.payload, (id) => this.templatesOf()?.fieldNames(id));
+    if (!value) throw new Error(`${displayKey(k.name)}: a template hash whose template this read of the file did not define`);
+    return value;
   }
 
   /** A big key, checked in chunks: the reason it differs, or undefined when the target holds it the same. */
