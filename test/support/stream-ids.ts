@@ -1,4 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { keyDigest } from '../../lambdas/domain/rdb/fingerprint.js';
+import { decodeDumpPayload } from '../../lambdas/domain/rdb/format/value.js';
+import { RdbKeyReader } from '../../lambdas/domain/rdb/keys.js';
 import type { RedisServer } from './redis-server.js';
+
+/** Each key's digest (compare's fingerprint) of the RDB file at `path`, by name. */
+export function digests(path: string): Record<string, string> {
+  const reader = new RdbKeyReader();
+  const keys = reader.push(readFileSync(path));
+  expect(reader.end().ok).toBe(true);
+  return Object.fromEntries(keys.map((k) => [k.name.toString(), keyDigest(decodeDumpPayload(k.payload), k.expireAtMs).digest]));
+}
 
 /**
  * XINFO STREAM's and XINFO GROUPS' ids and counters of stream `key` as a

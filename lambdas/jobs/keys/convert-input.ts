@@ -10,7 +10,8 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
-import { copiesAsIs, expressValue, type Expressed, streamDowngrade } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed, newerStreamDowngrade, olderStreamDowngrade } from '../../domain/rdb/write/express.js';
+import { STREAM_4, STREAM_5, stripNewerStream } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodes, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
@@ -229,15 +230,19 @@ export class InputPass {
       w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
-    } else if (type === STREAM_2 || type === STREAM_3) {
-      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built).
-      const layout = this.streams.read(type, k.bytes, k.from, k.to);
-      const d = streamDowngrade(layout, this.spec.format, this.lossy);
+    } else if (type === STREAM_2 || type === STREAM_3 || type === STREAM_4 || type === STREAM_5) {
+      // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built);
+      // a Redis 8.6/8.8 one from its type 21 copy without its NACKs and IDMP data (stream-extras.ts), which the digest holds as the output does.
+      const d =
+        type === STREAM_4 || type === STREAM_5
+          ? newerStreamDowngrade(stripNewerStream(type, k.bytes, k.from, k.to), this.spec.format, this.lossy)
+          : olderStreamDowngrade(this.streams.read(type, k.bytes, k.from, k.to), this.spec.format, this.lossy);
       if ('refuse' in d) {
         this.refuse(k.db, k.name(), d.refuse);
         return;
       }
-      if (d.lost) count(this.lost, d.lost);
+      const { layout } = d;
+      for (const l of d.lost) count(this.lost, l);
       this.digest.valueHeadAt(k);
       layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
       layout.writeAs(d.to, w.keyOpened(k));
@@ -274,6 +279,7 @@ export class InputPass {
       return;
     }
     if (e.lost) count(this.lost, e.lost);
+    for (const l of e.alsoLost ?? []) count(this.lost, l);
     this.expired.fields += e.expiredFields ?? 0;
     if (e.reencoded) this.reencoded++;
     else this.asIs++;

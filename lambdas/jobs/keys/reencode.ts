@@ -179,7 +179,7 @@ export class FileReencoding {
     // The first read judged every key that can be refused: one here means the bytes changed, which the block CRCs rule out.
     if (e.action !== 'write') throw new Error(`${displayKey(k.name)} cannot be expressed for the target, yet the first read passed it`);
     this.reencoded++;
-    if (e.lost) this.lost[e.lost] = (this.lost[e.lost] ?? 0) + 1;
+    for (const l of [...(e.lost ? [e.lost] : []), ...(e.alsoLost ?? [])]) this.lost[l] = (this.lost[l] ?? 0) + 1;
     this.expiredFields += e.expiredFields ?? 0;
     return dumpPayloadFor(e.type, e.object, this.target);
   }

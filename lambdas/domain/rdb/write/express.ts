@@ -17,6 +17,7 @@ import type { LossKind } from './losses.js';
 import type { HashTemplates } from '../format/hash-template.js';
 import { referencesTemplate, resolveTemplateHash } from '../format/template-ref.js';
 import { RdbOut } from './rdb-out.js';
+import { STREAM_4, STREAM_5, type StrippedStream, strippedLosses, stripNewerStream } from './stream-extras.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
 import { hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from './source-forms.js';
 
@@ -50,6 +51,8 @@ export type Expressed =
       readonly object: Uint8Array;
       readonly reencoded: boolean;
       readonly lost?: LossKind;
+      /** Further losses of the same key (a Redis 8.8 stream may lose its NACKs, IDMP data and ids). */
+      readonly alsoLost?: readonly LossKind[];
       /** The value as decoded for re-encoding (decodeDumpPayload's), when it was: a caller digesting it need not decode it again. */
       readonly value?: KeyValue;
       /** Fields of a hash with field TTLs left out because their TTL had passed at the run's time. */
@@ -81,6 +84,38 @@ export function streamDowngrade(
   if (to !== STREAM_1 || layout.exact) return { to };
   if (lossy.has('stream-ids')) return { to, lost: 'stream-ids' };
   return { refuse: `a stream whose ${layout.lost().join(', ')}: RDB ${target.version} keeps none of these (--lossy stream-ids writes it without them)` };
+}
+
+/** {@link streamDowngrade} in {@link newerStreamDowngrade}'s shape: a type 19 or 21 stream, walked by `layout`. */
+export function olderStreamDowngrade(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
+  const d = streamDowngrade(layout, target, lossy);
+  if ('refuse' in d) return { refuse: d.refuse, loss: 'stream-ids' };
+  return { to: d.to, lost: d.lost ? [d.lost] : [], layout };
+}
+
+/** A stream judged for a target: the layout it is written as, with its losses, or refused. */
+export type StreamWritten =
+  | { readonly to: number; readonly lost: LossKind[]; readonly layout: StreamLayout }
+  | { readonly refuse: string; readonly loss: LossKind };
+
+/**
+ * How a Redis 8.6/8.8 stream (type 26 or 27, stripped to a type 21 by
+ * stream-extras.ts) is written for `target`: as {@link streamDowngrade}
+ * writes a type 21, after its NACKed entries and IDMP data were accepted
+ * as lost (`--lossy stream-nacks`, `stream-idmp`), else refused with every
+ * loss named. `lost`: each loss, in the order named.
+ */
+export function newerStreamDowngrade(s: StrippedStream, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
+  const extras = strippedLosses(s, lossy);
+  const layout = new StreamLayout().read(STREAM_3, s.bytes, 0, s.bytes.length);
+  const d = streamDowngrade(layout, target, lossy);
+  if ('refuse' in d || extras.refuse.length > 0) {
+    // The ids' refusal as streamDowngrade words it for a type 21 ("a stream whose …"), joined to the others.
+    const all = [...extras.refuse, ...('refuse' in d ? [`ids whose ${d.refuse.replace(/^a stream whose /, '')}`] : [])];
+    const loss: LossKind = extras.refuseKinds[0] ?? 'stream-ids';
+    return { loss, refuse: `a Redis ${s.type === STREAM_5 ? '8.8' : '8.6'} stream (RDB type ${s.type}) with ${all.join('; and ')}` };
+  }
+  return { to: d.to, lost: [...extras.lost, ...(d.lost ? [d.lost] : [])], layout };
 }
 
 /**
@@ -154,11 +189,12 @@ export function expressValue(
     if (lossy.has('array')) return { action: 'drop', lost: 'array' };
     return { action: 'refuse', loss: 'array', reason: 'a Redis 8.8 array: the target has no such type' };
   }
-  if (type === 26 || type === 27)
-    return {
-      action: 'refuse',
-      reason: `a stream of RDB type ${type} (Redis ${type === 26 ? '8.6, with idempotent-producer data' : '8.8, with NACKed entries'}): converting it into an older stream is not built; load the file into Redis ${type === 26 ? '8.6' : '8.8'} or later`,
-    };
+  if (type === STREAM_4 || type === STREAM_5) {
+    const d = newerStreamDowngrade(stripNewerStream(type, payload, 1, end), target, lossy);
+    if ('refuse' in d) return { action: 'refuse', loss: d.loss, reason: d.refuse };
+    d.layout.writeAs(d.to, out);
+    return { ...reencoded(d.to, d.lost[0]), ...(d.lost.length > 1 ? { alsoLost: d.lost.slice(1) } : {}) };
+  }
   // Every other readable type: listpacks walked straight into their plain forms; older encodings decoded into the canonical value, written plain.
   try {
     if (transcodes(type)) return reencoded(transcodeListpacks(payload, out));

@@ -5,7 +5,7 @@
  */
 
 /** The losses an operator can accept by name (`--lossy a,b`). */
-export const LOSS_KINDS = ['field-ttl', 'module', 'array', 'function', 'key-meta', 'stream-ids'] as const;
+export const LOSS_KINDS = ['field-ttl', 'module', 'array', 'function', 'key-meta', 'stream-ids', 'stream-nacks', 'stream-idmp'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
 
 /** What each loss costs, for refusals and the docs. */
@@ -17,6 +17,10 @@ export const LOSS_MEANING: Readonly<Record<LossKind, string>> = {
   'key-meta': 'Redis 8.6 key metadata is left out (the keys are kept)',
   'stream-ids':
     "streams keep their entries, groups and pending entries but lose entries-added, max-deleted-entry-id and groups' entries-read (RDB 9 has none: the target derives them from the entries, and XINFO may report lag unknown)",
+  'stream-nacks':
+    "Redis 8.8 streams lose their NACKed entries' place in their group's PEL (pending entries no consumer owns, which an older server cannot hold): the target treats them as acknowledged; the entries stay in the stream",
+  'stream-idmp':
+    "Redis 8.6/8.8 streams lose their idempotent-producer data (IDMP settings, producers' ids, totals): the target has no XADD IDMP, so a producer's retry adds its entry again",
 };
 
 /**

@@ -2,8 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
-import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
@@ -11,15 +9,7 @@ import { targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-pay
 import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
-import { streamIds } from '../../../support/stream-ids.js';
-
-/** Each key's digest (compare's fingerprint), by name. */
-function digests(path: string): Record<string, string> {
-  const reader = new RdbKeyReader();
-  const keys = reader.push(readFileSync(path));
-  expect(reader.end().ok).toBe(true);
-  return Object.fromEntries(keys.map((k) => [k.name.toString(), keyDigest(decodeDumpPayload(k.payload), k.expireAtMs).digest]));
-}
+import { digests, streamIds } from '../../../support/stream-ids.js';
 
 describe('convertRdb into RDB 9 (redis-6.2): a stream is written only where a newer server loading it gets back its ids and counters', () => {
   const servers: RedisServer[] = [];

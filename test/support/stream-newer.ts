@@ -1,0 +1,45 @@
+import { Cursor } from '../../lambdas/domain/rdb/format/value.js';
+
+/**
+ * Redis 8.6 and 8.8 streams (RDB types 26 and 27) built from a type 21
+ * stream's object bytes (test/support/rdb-newer.ts streamWithActiveTime of
+ * a real 7.0 type 19), as their loaders read them (the layouts
+ * format/parse-streams.ts checks): a type 27's NACKed entries are pending
+ * entries no consumer owns (XNACK released them), so each id in `nacked` is
+ * taken out of its consumer's owned list and listed after the group's
+ * consumers; both types end with the IDMP tail `idmp`.
+ */
+export function newerStreamObject(object21: Uint8Array, type: 26 | 27, idmp: readonly number[], nacked: ReadonlySet<string> = new Set()): Uint8Array {
+  const c = new Cursor(object21, 0, object21.length);
+  const out: number[] = [];
+  let mark = 0;
+  const idText = (at: number) =>
+    `${Buffer.from(object21.subarray(at, at + 8)).readBigUInt64BE()}-${Buffer.from(object21.subarray(at + 8, at + 16)).readBigUInt64BE()}`;
+  for (let nodes = c.length(); nodes > 0; nodes--) c.string(), c.string();
+  c.length();
+  for (let i = 0; i < 7; i++) c.bigLength();
+  for (let groups = c.length(); groups > 0; groups--) {
+    c.string();
+    for (let i = 0; i < 3; i++) c.bigLength();
+    for (let p = c.length(); p > 0; p--) c.skip(24), c.bigLength();
+    const released: number[] = [];
+    for (let consumers = c.length(); consumers > 0; consumers--) {
+      c.string();
+      c.skip(16);
+      out.push(...object21.subarray(mark, c.at));
+      const owned = c.length();
+      const kept: number[] = [];
+      for (let i = 0; i < owned; i++, c.skip(16)) (nacked.has(idText(c.at)) ? released : kept).push(...object21.subarray(c.at, c.at + 16));
+      out.push(kept.length / 16, ...kept); // fewer than 64 owned entries in these tests
+      mark = c.at;
+    }
+    out.push(...object21.subarray(mark, c.at));
+    mark = c.at;
+    if (type === 27) out.push(released.length / 16, ...released);
+  }
+  out.push(...object21.subarray(mark), ...idmp);
+  return Uint8Array.from(out);
+}
+
+/** An IDMP tail: duration 60 s, max entries 50, producer `p1` with idempotent id `i1` added as 5-0; 1 id added, no duplicate. */
+export const IDMP_TAIL = [0x3c, 0x32, 1, 2, ...Buffer.from('p1'), 1, 2, ...Buffer.from('i1'), 5, 0, 1, 0];
