@@ -3,6 +3,7 @@
  */
 import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
+import { scoreBySscanf } from './score-read.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
 // read (in the CLI's CommonJS a property load), and these are read per key and per element; a local const is free.
@@ -106,8 +107,10 @@ export function doubleString(p: RdbParserState): void {
   p.need(n);
   const text = latin1.decode(p.buf.subarray(p.pos, p.pos + n));
   p.pos += n;
-  if (/^[+-]?nan/i.test(text)) p.fail(`sorted set score ${JSON.stringify(text)} is NaN: Redis refuses it ("Zset with NAN score detected")`);
-  if (Number.isNaN(Number(text)) && !/^[+-]?inf/i.test(text)) p.fail(`score ${JSON.stringify(text)} is not a number`);
+  // Read as 7.0's rdbLoadDoubleValue reads it (sscanf "%lg": `1.5x` is 1.5, `abc` a load error).
+  const d = scoreBySscanf(text);
+  if (d === undefined) p.fail(`score ${JSON.stringify(text)} is not a number (Redis refuses to load it)`);
+  if (Number.isNaN(d)) p.fail(`sorted set score ${JSON.stringify(text)} is NaN: Redis refuses it ("Zset with NAN score detected")`);
 }
 
 /** A zset score as a binary double (RDB type 5): NaN is refused as Redis refuses it. */

@@ -8,6 +8,7 @@
 import { normaliseScore } from '../fingerprint.js';
 import { RdbFormatError } from '../errors.js';
 import { decodeRdbString } from './encoded-string.js';
+import { scoreBySscanf, scoreByStrtod } from './score-read.js';
 
 /** Throws the malformed-value error (the payload was verified before: a bug, named). */
 export function fail(message: string): never {
@@ -20,11 +21,16 @@ export function scoreOfDouble(d: number): string {
   return normaliseScore(Object.is(d, -0) ? '-0' : String(d));
 }
 
-/** A score stored as text (RDB type 3, ziplists and listpacks): the double it parses to, as {@link scoreOfDouble}. */
+/** A ziplist/listpack score entry's text as the server reads it (strtod, score-read.ts): `abc` is 0, `1.5x` 1.5. */
 export function scoreOfText(text: string): string {
-  const s = normaliseScore(text);
-  if (s !== 'inf' && s !== '-inf' && Number.isNaN(Number(s))) fail(`sorted set score ${JSON.stringify(text)} is not a number`);
-  return s;
+  return scoreOfDouble(scoreByStrtod(text));
+}
+
+/** An RDB type-3 score's text as the server reads it (sscanf "%lg", score-read.ts): refused when no number starts it. */
+export function scoreOfType3Text(text: string): string {
+  const d = scoreBySscanf(text);
+  if (d === undefined) fail(`sorted set score ${JSON.stringify(text)} is not a number (Redis refuses to load it)`);
+  return scoreOfDouble(d);
 }
 
 /** Reads the RDB encodings of one value: lengths, strings, raw bytes (the RDB writer, rdb/write/, reads its sources with it too). */
@@ -128,7 +134,7 @@ export class Cursor {
     if (n === 255) return '-inf';
     this.need(n);
     this.at += n;
-    return scoreOfText(Buffer.from(this.b.buffer, this.b.byteOffset + this.at - n, n).toString('latin1'));
+    return scoreOfType3Text(Buffer.from(this.b.buffer, this.b.byteOffset + this.at - n, n).toString('latin1'));
   }
 
   /** A little-endian binary double (RDB type 5). */

@@ -6,6 +6,7 @@
  * transcode.ts by what it does.
  */
 import { RdbFormatError } from '../errors.js';
+import { scoreByStrtod } from '../format/score-read.js';
 
 /**
  * The zset score whose text is `b[from, to)`: a double as the server's
@@ -17,12 +18,10 @@ export function scoreOf(b: Uint8Array, from: number, to: number): number {
   const fast = shortDecimal(b, from, to);
   if (!Number.isNaN(fast)) return fast; // read exactly without a string
   const text = latin1Text(b, from, to);
-  const d = Number(text);
-  if (!Number.isNaN(d)) return d;
-  const s = text.trim().toLowerCase();
-  if (s === 'inf' || s === '+inf' || s === 'infinity' || s === '+infinity') return Number.POSITIVE_INFINITY;
-  if (s === '-inf' || s === '-infinity') return Number.NEGATIVE_INFINITY;
-  throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is not a number`);
+  // As zzlStrtod reads it (score-read.ts): `1.5x` is 1.5, `abc` 0; NaN is refused as the reading (value.ts) refuses it.
+  const d = scoreByStrtod(text);
+  if (Number.isNaN(d)) throw new RdbFormatError(`sorted set score ${JSON.stringify(text)} is NaN`);
+  return d;
 }
 
 /** Char codes of {@link latin1Text}'s text, reused (its length set per call). */

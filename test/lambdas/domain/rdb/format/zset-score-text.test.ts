@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
+import { keyDigest } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { payloadDigest } from '../../../../../lambdas/domain/rdb/format/value.js';
+import { RdbKeyReader } from '../../../../../lambdas/domain/rdb/keys.js';
+import { both, file, str } from '../../../../support/rdb-bytes.js';
+import { listpack } from '../../../../support/rdb-newer.js';
+import { startRedisServer } from '../../../../support/redis-server.js';
+
+/**
+ * Issue 55: a zset score stored as text that is not a plain number, read as
+ * Redis 7.0 reads it when it loads the file: RDB type 3 by sscanf("%lg")
+ * (`1.5x` is 1.5, `abc` and the empty text refuse the file), listpack
+ * entries by strtod (`abc` is 0). Each case is a byte-built file loaded by a
+ * real redis-server 7.0: the verifier's verdict is ok exactly when it loads,
+ * and the key's digest from the file is the one read from the server.
+ */
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'zset-score-text-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The server's ZRANGE WITHSCORES and the key's digest once it loaded `bytes`, or undefined when it refused them. */
+async function load(bytes: Uint8Array): Promise<{ range: string[]; digest: unknown } | undefined> {
+  const path = join(dir, `load-${Math.random().toString(36).slice(2)}.rdb`);
+  writeFileSync(path, bytes);
+  let server;
+  try {
+    server = await startRedisServer({ loadRdb: path, readyTimeoutMs: 3000 });
+  } catch {
+    return undefined;
+  }
+  try {
+    const c = server.client();
+    const range = (await c.call('ZRANGE', 'z', '0', '-1', 'WITHSCORES')) as string[];
+    const [read] = await readCanonicalBatch(c, [Buffer.from('z')]);
+    return { range, digest: keyDigest(read!.value, read!.expireAtMs) };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The digest compare computes for the file's key `z`. */
+function fileDigest(bytes: Uint8Array): unknown {
+  const reader = new RdbKeyReader();
+  const [key] = reader.push(bytes);
+  reader.end();
+  return payloadDigest(key!.payload, key!.expireAtMs);
+}
+
+const text = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
+/** A type-3 zset `z` of members a (score text `score`) and b (score 7). */
+const type3 = (score: string): Uint8Array => file('REDIS0009', [0xfe, 0, 3, ...str('z'), 2, ...str('a'), ...text(score), ...str('b'), ...text('7')]);
+/** A listpack zset (type 17) `z`: member a with score entry `score`, member b with score 7. */
+const type17 = (score: string | number): Uint8Array => {
+  const lp = listpack(['a', score, 'b', 7]);
+  return file('REDIS0010', [0xfe, 0, 17, ...str('z'), ...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]);
+};
+
+describe('zset score texts as Redis 7.0 loads them (issue 55)', () => {
+  // [stored text, score the server holds (ZRANGE's text), or null when it refuses the file], all seen on redis-server 7.0.
+  const TYPE3: [string, string | null][] = [
+    ['1.5x', '1.5'],
+    [' 2', '2'],
+    ['0x10', '16'],
+    ['1e400', 'inf'],
+    ['-Infinity', '-inf'],
+    ['.5e1z', '5'],
+    ['abc', null],
+    ['', null],
+    ['nan', null],
+  ];
+  for (const [score, held] of TYPE3) {
+    it(`RDB type 3, score ${JSON.stringify(score)}: ${held === null ? 'refused by 7.0 and corrupt to the verifier' : `7.0 holds ${held}; the verifier says ok and the file's digest is the server's`}`, async () => {
+      const bytes = type3(score);
+      const loaded = await load(bytes);
+      const report = both(bytes);
+      if (held === null) {
+        expect(loaded).toBeUndefined();
+        expect(report.ok).toBe(false);
+        return;
+      }
+      expect(loaded?.range).toEqual(held === 'inf' || Number(held) > 7 ? ['b', '7', 'a', held] : ['a', held, 'b', '7']);
+      expect(report).toMatchObject({ ok: true, keys: 1 });
+      expect(fileDigest(bytes)).toEqual(loaded!.digest);
+    });
+  }
+
+  const LISTPACK: [string | number, string][] = [
+    ['abc', '0'],
+    ['1.5x', '1.5'],
+    [' 2', '2'],
+    ['0x10', '16'],
+    ['1e400', 'inf'],
+    ['', '0'],
+    [5, '5'],
+  ];
+  for (const [score, held] of LISTPACK) {
+    it(`listpack (type 17), score entry ${JSON.stringify(score)}: 7.0 holds ${held}; the verifier says ok and the file's digest is the server's`, async () => {
+      const bytes = type17(score);
+      const loaded = await load(bytes);
+      // A listpack is held in its stored order (7.0 does not re-sort it at load), so ZRANGE replies in that order.
+      expect(loaded?.range).toEqual(['a', held, 'b', '7']);
+      expect(both(bytes)).toMatchObject({ ok: true, keys: 1 });
+      expect(fileDigest(bytes)).toEqual(loaded!.digest);
+    });
+  }
+});
