@@ -136,9 +136,16 @@ async function main(): Promise<void> {
     const checks: { command: string; outcome: string }[] = [];
     const failures: string[] = [];
     let peakBeforeBigReply = Number.NaN;
+    const compare = async (args: string[]) => {
+      const [a, b] = [await served.call(...args), await real.call(...args)];
+      const ok = a.sha256 === b.sha256;
+      checks.push({ command: args.join(' '), outcome: ok ? `same ${a.bytes} bytes` : `DIFFERS: ${a.text ?? a.bytes} against ${b.text ?? b.bytes}` });
+      if (!ok && !(args[0] === 'SMEMBERS' && a.bytes === b.bytes)) failures.push(args.join(' '));
+    };
     try {
+      // Its count from the list's node headers read in ranges (stored-count.ts), the list never held whole.
+      await compare(['LLEN', 'big:list']);
       for (const args of [
-        ['LLEN', 'big:list'],
         ['LRANGE', 'big:list', '0', '0'],
         ['LINDEX', 'big:list', '0'],
         ['DUMP', 'big:list'],
@@ -172,12 +179,7 @@ async function main(): Promise<void> {
         ['GET', 'other-db'],
         ['SELECT', '0'],
       ];
-      for (const args of same) {
-        const [a, b] = [await served.call(...args), await real.call(...args)];
-        const ok = a.sha256 === b.sha256;
-        checks.push({ command: args.join(' '), outcome: ok ? `same ${a.bytes} bytes` : `DIFFERS: ${a.text ?? a.bytes} against ${b.text ?? b.bytes}` });
-        if (!ok && !(args[0] === 'SMEMBERS' && a.bytes === b.bytes)) failures.push(args.join(' '));
-      }
+      for (const args of same) await compare(args);
       const after = await served.call('GET', 's');
       if (after.text !== '$1\r\nv\r\n') failures.push('GET s after the refusals');
     } finally {

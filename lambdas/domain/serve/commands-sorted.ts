@@ -12,11 +12,11 @@ import { helpReply } from './command-replies.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, strtod } from './reply-text.js';
 import { listRange } from './commands-values.js';
+import { countCommand } from './stored-count.js';
 import { loadsCompact } from './commands-keyspace.js';
 import { firstNot, rankOf, type Scored, scoreOf, sortedOf } from './member-lookup.js';
 
 type ZSet = Extract<KeyValue, { type: 'zset' }>;
-type Stream = Extract<KeyValue, { type: 'stream' }>;
 
 /** A score bound as zslParseRange reads it: `(1.5` exclusive, `-inf`, `2`, by C's strtod (see {@link strtod}). */
 function scoreBound(arg: Buffer): { v: number; open: boolean } | undefined {
@@ -482,13 +482,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       );
     },
   },
-  zcard: {
-    arity: 2,
-    async run(ctx, s, [, key]) {
-      const v = await typed(ctx, s, key!, 'zset');
-      return isReply(v) ? v : R.int(v?.entries.length ?? 0);
-    },
-  },
+  zcard: countCommand('zset', (v) => v.entries.length),
   zcount: {
     arity: 4,
     async run(ctx, s, [, key, lo, hi]) {
@@ -503,13 +497,7 @@ export const SORTED_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return R.int(to - from);
     },
   },
-  xlen: {
-    arity: 2,
-    async run(ctx, s, [, key]) {
-      const v: Stream | null | Reply = await typed(ctx, s, key!, 'stream');
-      return isReply(v) ? v : R.int(v?.entries.length ?? 0);
-    },
-  },
+  xlen: countCommand('stream', (v) => v.entries.length),
   xrange: xrange(false),
   xrevrange: xrange(true),
   xpending,

@@ -10,6 +10,7 @@ import { HllMerge, pfcountOne } from './hyperloglog.js';
 import { R, type Reply } from './resp.js';
 import { ERR, parseInteger } from './reply-text.js';
 import { typeNameOf } from './key-index.js';
+import { countCommand } from './stored-count.js';
 import { STRING_HEAD_BYTES, stringHeader, ValueTooBig } from './value-limit.js';
 
 /** Redis's range of `[start, end]` over `len` items (LRANGE, GETRANGE's list form): [from, to) or empty. */
@@ -394,13 +395,7 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return isReply(v) ? v : R.bulks((v?.fields ?? []).map(([, x]) => x));
     },
   },
-  hlen: {
-    arity: 2,
-    async run(ctx, s, [, key]) {
-      const v = await typed(ctx, s, key!, 'hash');
-      return isReply(v) ? v : R.int(v?.fields.length ?? 0);
-    },
-  },
+  hlen: countCommand('hash', (v) => v.fields.length),
   hexists: {
     arity: 3,
     async run(ctx, s, [, key, field]) {
@@ -419,13 +414,7 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
   hpttl: fieldTtl(1, false),
   hexpiretime: fieldTtl(1000, true),
   hpexpiretime: fieldTtl(1, true),
-  llen: {
-    arity: 2,
-    async run(ctx, s, [, key]) {
-      const v = await typed(ctx, s, key!, 'list');
-      return isReply(v) ? v : R.int(v?.items.length ?? 0);
-    },
-  },
+  llen: countCommand('list', (v) => v.items.length),
   lrange: {
     arity: 4,
     async run(ctx, s, [, key, ...rest]) {
@@ -502,13 +491,7 @@ export const VALUE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return R.array(members.map((m) => R.int(v && isMember(ctx, v, m) ? 1 : 0)));
     },
   },
-  scard: {
-    arity: 2,
-    async run(ctx, s, [, key]) {
-      const v = await typed(ctx, s, key!, 'set');
-      return isReply(v) ? v : R.int(v?.members.length ?? 0);
-    },
-  },
+  scard: countCommand('set', (v) => v.members.length),
   sinter: setOperation(intersection),
   sintercard: {
     arity: -3,
