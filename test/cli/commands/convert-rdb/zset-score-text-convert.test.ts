@@ -1,0 +1,96 @@
+/**
+ * Issue 55: zset scores stored as text that is not a plain number (`1.5x`,
+ * `abc`), read as Redis 7.0 reads them when it loads the file (RDB type 3 by
+ * sscanf, listpack entries by strtod: test/lambdas/domain/rdb/format/
+ * zset-score-text.test.ts holds the verifier and the digest against the real
+ * server). Here the commands an operator runs on such a file: `serve` replies
+ * as the server that loaded it, `convert-rdb --for redis-6.2` writes a file
+ * the server loads with the same scores, and `migrate --from-rdb --verify`
+ * into an empty server is EQUAL. Files built byte by byte (no server writes
+ * such a score).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServing } from '../../../../lambdas/jobs/serve/serve.js';
+import { file, str } from '../../../support/rdb-bytes.js';
+import { listpack } from '../../../support/rdb-newer.js';
+import { startRedisServer } from '../../../support/redis-server.js';
+import { RawClient } from '../../../support/resp-raw.js';
+import { inWorker } from '../../support/in-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zset-score-text-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
+/** A type-3 zset `z` of members a (score text `score`) and b (score 7), beside a string. */
+const type3 = (score: string): Uint8Array =>
+  file('REDIS0009', [0xfe, 0, 3, ...str('z'), 2, ...str('a'), ...text(score), ...str('b'), ...text('7'), 0, ...str('s'), ...str('v')]);
+/** A listpack zset (type 17) `z`: member a with score entry `score`, member b with score 7, beside a string. */
+const type17 = (score: string): Uint8Array => {
+  const lp = listpack(['a', score, 'b', 7]);
+  return file('REDIS0010', [0xfe, 0, 17, ...str('z'), lp.length, ...lp, 0, ...str('s'), ...str('v')]);
+};
+
+/** The raw replies a server (or serve) gives for the zset. */
+async function zsetReplies(port: number): Promise<string[]> {
+  const raw = await RawClient.open(port);
+  try {
+    return [
+      await raw.call('ZRANGE', 'z', '0', '-1', 'WITHSCORES'),
+      await raw.call('ZSCORE', 'z', 'a'),
+      await raw.call('ZRANGEBYSCORE', 'z', '-inf', '+inf', 'WITHSCORES'),
+    ];
+  } finally {
+    raw.close();
+  }
+}
+
+/** The replies of a real 7.0 that loaded `path`. */
+async function loadedReplies(path: string): Promise<string[]> {
+  const server = await startRedisServer({ loadRdb: path });
+  try {
+    return await zsetReplies(server.port);
+  } finally {
+    await server.stop();
+  }
+}
+
+describe('zset score texts through serve, convert-rdb and migrate --from-rdb (issue 55)', () => {
+  const CASES: [string, () => Uint8Array, string][] = [
+    ['RDB type 3, score text "1.5x"', () => type3('1.5x'), '1.5'],
+    ['listpack, score entry "abc"', () => type17('abc'), '0'],
+    ['listpack, score entry "1.5x"', () => type17('1.5x'), '1.5'],
+  ];
+  for (const [name, bytes, held] of CASES) {
+    it(`${name}: 7.0 holds ${held}; serve replies as it, convert-rdb --for redis-6.2 loads with it, migrate --from-rdb --verify EQUAL`, async () => {
+      const input = join(dir, `${name.replace(/\W+/g, '-')}.rdb`);
+      writeFileSync(input, bytes());
+      const expected = await loadedReplies(input);
+      expect(expected[1]).toBe(`$${held.length}\r\n${held}\r\n`);
+
+      const serving = await startServing({ location: input, port: 0 });
+      try {
+        expect(await zsetReplies(serving.port)).toEqual(expected);
+      } finally {
+        await serving.close();
+      }
+
+      const out = join(dir, `${name.replace(/\W+/g, '-')}-62.rdb`);
+      const converted = await inWorker('convert-rdb', input, '--for', 'redis-6.2', '-o', out);
+      expect({ status: converted.status, stderr: converted.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(await loadedReplies(out)).toEqual(expected);
+
+      const target = await startRedisServer();
+      try {
+        const migrated = await inWorker('migrate', '--from-rdb', input, '--to', target.url, '--verify');
+        expect(migrated.status).toBe(0);
+        expect(migrated.stdout).toMatch(/verify: EQUAL: the target holds all 2 keys/);
+        expect(await zsetReplies(target.port)).toEqual(expected);
+      } finally {
+        await target.stop();
+      }
+    }, 60_000);
+  }
+});
