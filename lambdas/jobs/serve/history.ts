@@ -260,12 +260,12 @@ function objectChanged(err: unknown): err is ObjectChangedError {
 
 /**
  * Why one point could not be read, when it is a fault of that point and not of the run: S3 failed for good on one of
- * its reads (an answer's error, `$metadata`, or none at all, a network failure, after the SDK's retries), its object
- * was replaced since it was opened, or it holds a value over the limit a value is read to. Undefined for anything else
- * (the run stops on it).
+ * its reads (an answer's error, `$metadata`, or none at all, a network failure, after the SDK's retries), or its object
+ * was replaced since it was opened. Undefined for anything else (the run stops on it). A value over the limit a value
+ * is read to is no fault: {@link keyAt} follows it by its stored bytes.
  */
 function pointFault(err: unknown): string | undefined {
-  if (objectChanged(err) || err instanceof ValueTooBig) return err.message;
+  if (objectChanged(err)) return err.message;
   // The ranged reader wraps the SDK's last error (adapters/aws/s3/ranges.ts: which bytes, how many attempts) as its cause.
   let answered = false;
   for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5 && !answered; e = (e as { cause?: unknown }).cause, depth++)
