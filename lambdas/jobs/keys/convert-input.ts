@@ -17,7 +17,7 @@ import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
-import { memberTwiceReason } from './reencode.js';
+import { hashFieldTwiceReason, memberTwiceReason } from './reencode.js';
 import { STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 
 /** What to convert, into what. */
@@ -210,15 +210,9 @@ export class InputPass {
       // "Duplicate zset fields detected"). A hash: Redis loads a small plain hash with a field twice as it loads the
       // listpack (only sanitize-dump-payload yes refuses either), and the verifier warns of both alike; but one its
       // loader makes a hash table of (an element over 64 bytes, more than 128 fields) it refuses.
-      const twice = k.listpackMemberTwice() ? (type === 16 ? hashTableTwice(k) : true) : false;
-      if (twice) {
-        this.refuse(
-          k.db,
-          k.name(),
-          type === 16
-            ? `a field twice in its listpack and ${twice}: Redis 7.0 loads that listpack as it is (only sanitize-dump-payload yes refuses it), but refuses the plain form the target needs, which its loader makes a hash table of at the default hash-max-listpack-value 64 and hash-max-listpack-entries 128 ("Duplicate hash fields detected")`
-            : memberTwiceReason(type),
-        );
+      const twice = k.listpackMemberTwice() ? (type === 16 ? hashFieldTwiceReason(k.payload()) : memberTwiceReason(type)) : undefined;
+      if (twice !== undefined) {
+        this.refuse(k.db, k.name(), twice);
         return;
       }
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
@@ -301,18 +295,4 @@ function digestInput(
 ): void {
   if (!e.reencoded) digest.addRaw(db, name, e.type, e.object, expireAtMs);
   else digest.addValue(db, name, e.value ?? decodedValue(payload, type), expireAtMs);
-}
-
-/**
- * Of a hash listpack with a field twice: why a loader at the default limits (hash-max-listpack-value 64,
- * hash-max-listpack-entries 128, upstream's and ElastiCache's) makes a hash table of its plain form, where the field
- * met twice is refused (7.0's rdbLoadObject: "Duplicate hash fields detected"); false when it keeps it small (loaded
- * with the field twice, as the listpack is). Decoded only for such a rare key.
- */
-function hashTableTwice(k: KeyInPlace): string | false {
-  const v = decodeDumpPayload(k.payload());
-  // More than 128 fields: the verifier refuses the input already (7.0 converts such a listpack on load and finds the field twice).
-  if (v.type !== 'hash') return false;
-  const long = v.fields.find(([f, x]) => f.length > 64 || x.length > 64);
-  return long ? `an element of ${Math.max(long[0].length, long[1].length)} bytes (more than 64)` : false;
 }

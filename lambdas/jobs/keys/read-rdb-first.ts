@@ -98,7 +98,7 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
     // Nothing is built in this pass (a big value's bytes go by, only its name is held) but a key to re-encode that the
     // target may not hold exactly: it is judged here, before any write.
     // Every database's keys are judged: which databases are restored is planned after this read (FileReencoding.refusal).
-    wantName: (_kdb, name, type) => (reencode()?.mayRefuse(type) ?? false) && (matches === undefined || matches(name)),
+    wantName: (_kdb, name, type) => (reencode()?.mayBuild(type) ?? false) && (matches === undefined || matches(name)),
     want: (kdb, name, size, at) => {
       tally.keysByDb[kdb] = (tally.keysByDb[kdb] ?? 0) + 1;
       tally.allBytes += size;
@@ -113,13 +113,14 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
         }
       }
       if (ownership && !misplaced) misplaced = ownership.check(index, keySlot(name));
-      // A set or zset listpack with a member twice, to be re-encoded: refused here, before any write (not at its RESTORE).
-      if (at.memberTwice && matching) reencode()?.memberTwice(kdb, name, at.type);
+      // A set or zset listpack with a member twice, to be re-encoded: refused here, before any write (not at its RESTORE);
+      // a hash's built to be judged (FileReencoding.check).
+      const twice = at.memberTwice && matching && (reencode()?.memberTwice(kdb, name, at.type) ?? false);
       if (across) {
         keyDigestOf(name, digest);
         across.add(digest[0]!, digest[1]!, digest[2]!, kdb);
       }
-      return matching && (reencode()?.mayRefuse(at.type) ?? false);
+      return twice || (matching && (reencode()?.mayRefuse(at.type) ?? false));
     },
   });
   for await (const chunk of source.open()) {

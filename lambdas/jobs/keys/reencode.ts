@@ -15,6 +15,7 @@
 import { formatFor, type RdbFormat } from '../../domain/rdb/engines.js';
 import { forWriting, rdbRefusal, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { displayKey } from '../../domain/rdb/fingerprint.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import type { RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
 import { expressValue, readsAsIs, streamTypeFor } from '../../domain/rdb/write/express.js';
@@ -28,6 +29,28 @@ import { transcodeListpacks, transcodes } from '../../domain/rdb/write/transcode
 export function memberTwiceReason(type: number): string {
   return `a member twice in its listpack: Redis loads that listpack as it is, but refuses the plain form the target needs ("Duplicate ${type === 20 ? 'set members' : 'zset fields'} detected")`;
 }
+
+/**
+ * Of a hash listpack with a field twice, to be re-encoded (convert-rdb's and migrate's refusal): why the target
+ * refuses its plain form, or undefined where it holds it as a server loading the file holds the listpack. Redis
+ * loads a small plain hash with a field twice as it loads the listpack (only sanitize-dump-payload yes refuses
+ * either), but a loader at the default limits (hash-max-listpack-value / hash-max-ziplist-value 64,
+ * hash-max-listpack-entries 128: upstream's and ElastiCache's) makes a hash table of one with an element over 64
+ * bytes, and refuses the field met twice there (rdbLoadObject: "Duplicate hash fields detected"). More than 128
+ * fields: the verifier refuses the input already (7.0 converts such a listpack on load and finds the field twice).
+ * Decoded only for such a rare key.
+ */
+export function hashFieldTwiceReason(payload: Buffer): string | undefined {
+  const v = decodeDumpPayload(payload);
+  if (v.type !== 'hash') return undefined;
+  const long = v.fields.find(([f, x]) => f.length > 64 || x.length > 64);
+  if (!long) return undefined;
+  const bytes = Math.max(long[0].length, long[1].length);
+  return `a field twice in its listpack and an element of ${bytes} bytes (more than 64): Redis 7.0 loads that listpack as it is (only sanitize-dump-payload yes refuses it), but refuses the plain form the target needs, which its loader makes a hash table of at the default hash-max-listpack-value 64 and hash-max-listpack-entries 128 ("Duplicate hash fields detected")`;
+}
+
+/** A key's database and name as one string (a set's member): for the rare keys {@link FileReencoding.memberTwice} holds. */
+const twiceKey = (db: number, name: Buffer): string => `${db} ${name.toString('latin1')}`;
 
 /** Keys named in a refusal at most. */
 const NAMED = 20;
@@ -49,6 +72,8 @@ export class FileReencoding {
    * them, in both reads (a template is defined once, before the keys referencing it).
    */
   private templates: HashTemplates | undefined;
+  /** Hashes (database and name) {@link memberTwice} asked to be built, judged when {@link check} gets them. */
+  private readonly hashesTwice = new Set<string>();
   /** The plain form of the key in hand. */
   private readonly out = new RdbOut(64 * 1024);
 
@@ -108,6 +133,11 @@ export class FileReencoding {
   /** The first read: judges a key {@link mayRefuse} asked for; `templates`: the reader's ({@link RdbKeyReader.templates}). */
   check(k: RdbKey, templates?: HashTemplates): void {
     this.templates ??= templates;
+    if (k.type === 16 && this.hashesTwice.delete(twiceKey(k.db, k.name))) {
+      const why = hashFieldTwiceReason(k.payload);
+      if (why !== undefined) this.refuse(k, why);
+      return;
+    }
     if (this.moduleLeftOut(k.type)) {
       if (!this.lossy.has('module'))
         this.refuse(
@@ -122,12 +152,23 @@ export class FileReencoding {
   }
 
   /**
-   * The first read, of a key whose set or zset listpack holds a member twice (the verifier warns; Redis loads it as it
-   * is): one to be re-encoded is refused before any write, as Redis refuses its plain form (RESTORE: `Bad data format`,
-   * after the keys before it were written). One that goes as it is is held by the target as by a server loading the file.
+   * The first read, of a key whose set, zset or hash listpack holds a member twice (the verifier warns; Redis loads it
+   * as it is): a set or zset to be re-encoded is refused before any write, as Redis refuses its plain form (RESTORE:
+   * `Bad data format`, after the keys before it were written). A hash to be re-encoded is judged from its value
+   * ({@link hashFieldTwiceReason}, in {@link check}): true, the key is to be built for it. One that goes as it is is
+   * held by the target as by a server loading the file.
    */
-  memberTwice(db: number, name: Buffer, type: number): void {
-    if ((type === 17 || type === 20) && !this.passesAsIs(type)) this.refuse({ db, name }, memberTwiceReason(type));
+  memberTwice(db: number, name: Buffer, type: number): boolean {
+    if (this.passesAsIs(type)) return false;
+    if (type === 17 || type === 20) this.refuse({ db, name }, memberTwiceReason(type));
+    if (type !== 16) return false;
+    this.hashesTwice.add(twiceKey(db, name));
+    return true;
+  }
+
+  /** Whether a key of this type may have to be built in the first read ({@link mayRefuse}, or a hash {@link memberTwice} may ask for): its bytes kept while it is read. */
+  mayBuild(type: number): boolean {
+    return this.mayRefuse(type) || (type === 16 && !this.passesAsIs(type));
   }
 
   private refuse(k: Pick<RdbKey, 'db' | 'name'>, why: string): void {
