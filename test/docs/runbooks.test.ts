@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -293,6 +294,15 @@ async function write(s: RedisServer, prefix: string, n: number): Promise<void> {
 }
 
 /** Waits until the AOF rewrite the runbook started has finished. */
+/**
+ * Waits until the shipper says it shipped the increment `name` to its end as the server has it now (the writes answered
+ * are in the file: the server appends before it replies), not a guessed sleep that a loaded machine outlasts.
+ */
+async function shippedToEnd(host: Host, ship: ReturnType<Host['shipAof']>, name: string): Promise<void> {
+  const size = statSync(host.path(`lib/redis/appendonlydir/${name}`)).size;
+  await ship.waitFor(new RegExp(`${name.replaceAll('.', '\\.')} to byte ${size}\\b`));
+}
+
 async function rewriteDone(c: Redis): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -364,7 +374,7 @@ describe('docs/runbooks/self-managed-host-lost.md', () => {
     const ship = host.shipAof();
     await ship.waitFor(/caught up, restorable/);
     await write(old, 'after', 200);
-    await sleep(600);
+    await shippedToEnd(host, ship, 'appendonly.aof.1.incr.aof');
     expect(await ship.stop()).toBe(0);
     // The host is lost: its server gone, its data directory empty.
     await old.kill();
@@ -465,6 +475,8 @@ describe('docs/runbooks/ship-aof-lag.md', () => {
     await write(server, 'k', 200);
     let ship = host.shipAof();
     await ship.waitFor(/caught up, restorable/);
+    // The shipper logs a cycle before it writes that cycle's metrics file: the operator reads the file after it is written.
+    await host.waitForMetrics(/^redis_dr_aof_within_rpo\{[^}]*\} 1$/m);
 
     const [state, log, rewrite] = section(file, '1. What the shipper says');
     const said = await host.ok(state!);
@@ -476,8 +488,7 @@ describe('docs/runbooks/ship-aof-lag.md', () => {
     const c = server.client();
     await rewriteDone(c);
     await write(server, 'later', 50);
-    await ship.waitFor(/appendonly\.aof\.2\.incr\.aof/);
-    await sleep(600);
+    await shippedToEnd(host, ship, 'appendonly.aof.2.incr.aof');
 
     const [check] = section(file, '2. Is the history restorable');
     expect(await host.ok(check!)).toMatch(/: 250 keys/);
