@@ -82,10 +82,11 @@ export class KeyInPlace {
   bytes: Uint8Array = EMPTY;
   /**
    * A big value that spans chunks, for a caller that asked for it in parts (RdbKeyReaderOptions.valueParts): its bytes
-   * are these parts' in order (the reader's own, valid after the call too), not gathered into one copy; `bytes` is
-   * empty. Undefined for every other key.
+   * are these parts' in order (valid after the call too), not gathered into one copy; `bytes` is empty. The reader
+   * holds them no longer when it hands them on (the key ends in the chunk pushed: none is read again), so a caller
+   * done with a part may let it go from this array (write/transcode.ts transcodeParts). Undefined for every other key.
    */
-  parts: readonly Uint8Array[] | undefined = undefined;
+  parts: Uint8Array[] | undefined = undefined;
   from = 0;
   to = 0;
   /** The file offset of `bytes[0]`. */

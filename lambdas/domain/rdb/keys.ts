@@ -483,19 +483,17 @@ export class RdbKeyReader implements RdbKeySink {
       k.bytesAt = at;
       k.from = nameEnd - at;
       k.to = end - at;
-    } else if (end - nameEnd >= this.partsFromBytes && this.valueParts?.(this.visited, type)) {
-      k.parts = this.partsOf(nameEnd, end);
-      k.bytes = EMPTY;
-      k.bytesAt = nameEnd;
-      k.from = k.to = 0;
     } else {
-      k.bytes = this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
-      // The key ends in this chunk: nothing before it is read again, so its kept parts go now (collectable while it is handled).
+      const inParts = end - nameEnd >= this.partsFromBytes && this.valueParts?.(this.visited, type) === true;
+      if (inParts) k.parts = this.partsOf(nameEnd, end);
+      k.bytes = inParts ? EMPTY : this.gather(nameEnd, end, new Uint8Array(end - nameEnd), 0);
+      // The key ends in this chunk: nothing before it is read again, so its kept parts go now (collectable while it is
+      // handled; handed on in parts, they are the caller's, which may let them go as it goes).
       this.release();
       this.retainedAt = at;
       k.bytesAt = nameEnd;
       k.from = 0;
-      k.to = end - nameEnd;
+      k.to = inParts ? 0 : end - nameEnd;
     }
     k.parser = this.parser;
     k.db = db;

@@ -12,7 +12,7 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, newerStreamDowngrade, olderStreamDowngrade } from '../../domain/rdb/write/express.js';
 import { STREAM_4, STREAM_5, stripNewerStream } from '../../domain/rdb/write/stream-extras.js';
-import { transcodeObject, transcodes, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
+import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
@@ -137,8 +137,9 @@ export class InputPass {
       keepChunks: !transientChunks,
       sealPayloads: false,
       visit: (k) => this.visit(k),
-      // A big value copied as it is: its parts as the reader kept them go to the writer and the digest (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type),
+      // A big value copied as it is, or a big list re-encoded: its parts as the reader kept them go to the writer and the
+      // digest, or to the transcoder (held once, not gathered).
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -196,10 +197,19 @@ export class InputPass {
     const w = this.started();
     const type = k.type;
     if (k.parts !== undefined) {
-      w.keyParts(k, type, k.parts);
-      this.digest.addRawParts(k, type, k.parts);
-      this.reencodedKeys.push(false);
-      this.asIs++;
+      if (this.copiesAsIs(type)) {
+        w.keyParts(k, type, k.parts);
+        this.digest.addRawParts(k, type, k.parts);
+        this.reencodedKeys.push(false);
+        this.asIs++;
+        return;
+      }
+      // A big list re-encoded from the reader's parts, node by node, its plain form written out in pieces as it is made.
+      this.digest.valueHeadAt(k);
+      w.keyInPieces(k);
+      transcodeParts(type, k.parts, w, this.digest);
+      this.reencoded++;
+      this.reencodedKeys.push(true);
     } else if (this.copiesAsIs(type)) {
       w.keyAt(k, type, k.bytes, k.from, k.to);
       this.digest.addRawAt(k, type, k.bytes, k.from, k.to);

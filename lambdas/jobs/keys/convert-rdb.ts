@@ -34,7 +34,14 @@
  * before it is written (more while one key's value is bigger). A value of
  * 1 MiB or more copied as it is goes to the writer, the digest and the
  * read-back's digest in the parts the reader kept (KeyInPlace.parts): held
- * once, never gathered into a copy nor copied into the output buffer.
+ * once, never gathered into a copy nor copied into the output buffer. A list
+ * of 1 MiB or more re-encoded (a quicklist into a plain list) is read from
+ * those parts node by node, each let go as its output is made, and written
+ * out in pieces (lambdas/domain/rdb/write/transcode.ts transcodeParts,
+ * RdbFileWriter.keyInPieces): its input and its output, each held once at
+ * most. Other big values
+ * re-encoded (a stream, a hash, set or zset listpack) are still gathered into
+ * one copy and their output made in one buffer.
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';

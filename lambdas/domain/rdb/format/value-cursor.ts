@@ -189,6 +189,8 @@ export type ValueCursor = Pick<
   'at' | 'end' | 'skip' | 'length' | 'bigLength' | 'string' | 'textScore' | 'binaryScore' | 'millisecondTime' | 'strings' | 'rawStreamId'
 >;
 
+const EMPTY_PART = new Uint8Array(0);
+
 /**
  * A {@link Cursor} over bytes in parts (a big key's DUMP payload as the
  * file's chunks): each encoding is located across the parts, then read by a
@@ -200,6 +202,8 @@ export class PartsCursor implements ValueCursor {
   /** The part holding byte `partAt` of the joined bytes, and that position. */
   private part = 0;
   private partAt = 0;
+  /** Parts before this one were let go ({@link letGoBehind}): not read again. */
+  private gone = 0;
 
   constructor(
     private readonly parts: readonly Uint8Array[],
@@ -209,7 +213,10 @@ export class PartsCursor implements ValueCursor {
 
   /** Moves to the part holding `pos` (< end). */
   private locate(pos: number): Uint8Array {
-    while (pos < this.partAt) this.partAt -= this.parts[--this.part]!.length;
+    while (pos < this.partAt) {
+      if (this.part <= this.gone) fail(`byte ${pos} was let go (the parts before byte ${this.partAt})`);
+      this.partAt -= this.parts[--this.part]!.length;
+    }
     while (pos >= this.partAt + this.parts[this.part]!.length) this.partAt += this.parts[this.part++]!.length;
     return this.parts[this.part]!;
   }
@@ -274,6 +281,27 @@ export class PartsCursor implements ValueCursor {
     const first = this.byte(start);
     skipString(this, first);
     return decodeRdbString(this.bytes(start, this.at));
+  }
+
+  /**
+   * Lets the parts before the one last read go from `parts`, the array this cursor reads (the caller's own: a reader's
+   * KeyInPlace.parts, which the reader no longer holds): a caller reading forward, done with them, so that a big value's
+   * bytes read are collectable while the rest is read. A read behind them then fails.
+   */
+  letGoBehind(parts: Uint8Array[]): void {
+    if (parts !== this.parts) throw new Error('letGoBehind: not the parts this cursor reads');
+    for (let i = this.gone; i < this.part; i++) parts[i] = EMPTY_PART;
+    this.gone = Math.max(this.gone, this.part);
+  }
+
+  /**
+   * The RDB string at `at` as stored (its length or encoding head and its bytes, neither decoded nor expanded): a view
+   * inside one part, else a copy of it alone (a quicklist's node that spans two parts); `at` moves past it.
+   */
+  storedString(): Uint8Array {
+    const start = this.at;
+    skipString(this, this.byte(start));
+    return this.bytes(start, this.at);
   }
 
   textScore(): string {

@@ -64,6 +64,9 @@ export class RdbFileWriter {
    * after a copy of the bytes before them.
    */
   private queued: Uint8Array[] = [];
+  /** The key {@link keyInPieces} opened: its queued chunk holding its type byte, and where that byte is in it (-1: none open). */
+  private piecesAt = -1;
+  private piecesTypeAt = -1;
   /** Keys written. */
   keys = 0;
   /** Bytes handed out so far. */
@@ -116,6 +119,38 @@ export class RdbFileWriter {
     this.keys++;
   }
 
+  /**
+   * Opens a key whose value is made in pieces as it is re-encoded (a big value the reader kept in parts:
+   * write/transcode.ts transcodeParts), not in the buffer: the bytes before it are queued as a chunk, each {@link piece}
+   * as one of its own, and {@link piecesWritten} sets its type byte and puts the value's head (a plain list's count,
+   * known only after its last entry) before the first piece. No chunk is handed out while it is open (a caller takes
+   * them between keys: {@link full} is false), so the head goes in place; the value is not copied into the buffer.
+   */
+  keyInPieces(k: KeyHead): void {
+    if (this.typeAt >= 0 || this.piecesAt >= 0) throw new Error('a key is open already: its value was not written');
+    this.piecesTypeAt = this.head(k.db, k.expireAtMs);
+    this.name(this.out.byte(0), k);
+    this.piecesAt = this.queued.length;
+    this.queued.push(this.out.take());
+    this.out.clear();
+  }
+
+  /** The next piece of the value {@link keyInPieces} opened: `bytes` must stay unchanged until taken. */
+  piece(bytes: Uint8Array): void {
+    if (this.piecesAt < 0) throw new Error('no key is open in pieces');
+    this.queued.push(bytes);
+  }
+
+  /** Closes the key {@link keyInPieces} opened: its value, `head` then its pieces, is of RDB type `type`. */
+  piecesWritten(type: number, head: Uint8Array): void {
+    if (this.piecesAt < 0) throw new Error('no key is open in pieces');
+    const first = this.queued[this.piecesAt]!;
+    first[this.piecesTypeAt] = type;
+    this.queued[this.piecesAt] = Buffer.concat([first, head]);
+    this.piecesAt = -1;
+    this.keys++;
+  }
+
   /** `k`'s name: as stored when it is LZF-compressed or an integer (every RDB version reads those), else its length and bytes. */
   private name(out: RdbOut, k: KeyHead): RdbOut {
     const stored = k.storedName;
@@ -131,7 +166,7 @@ export class RdbFileWriter {
    * targets).
    */
   keyOpened(k: KeyHead): RdbOut {
-    if (this.typeAt >= 0) throw new Error('a key is open already: its value was not written');
+    if (this.typeAt >= 0 || this.piecesAt >= 0) throw new Error('a key is open already: its value was not written');
     this.typeAt = this.head(k.db, k.expireAtMs);
     return this.name(this.out.byte(0), k);
   }
@@ -176,7 +211,7 @@ export class RdbFileWriter {
 
   /** Whether a chunk is ready to be taken. */
   get full(): boolean {
-    return this.queued.length > 0 || this.out.length >= FLUSH_BYTES;
+    return this.piecesAt < 0 && (this.queued.length > 0 || this.out.length >= FLUSH_BYTES);
   }
 
   /**
@@ -185,6 +220,7 @@ export class RdbFileWriter {
    * until the chunk after next, as two buffers take turns.
    */
   chunk(): Buffer {
+    if (this.piecesAt >= 0) throw new Error('a key open in pieces was not written: its head is not in place');
     const first = this.queued.shift();
     if (first !== undefined) {
       this.crc?.update(first);
@@ -227,7 +263,7 @@ export class RdbFileWriter {
    */
   end(): Buffer {
     if (this.ended) throw new Error('the file was ended already');
-    if (this.queued.length > 0) throw new Error('chunks queued were not taken before the end');
+    if (this.queued.length > 0 || this.piecesAt >= 0) throw new Error('chunks queued were not taken before the end');
     this.ended = true;
     this.out.byte(OP_EOF);
     const body = this.out.take();

@@ -22,7 +22,7 @@
  */
 import { RdbFormatError } from '../errors.js';
 import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
-import { Cursor } from '../format/value.js';
+import { Cursor, PartsCursor } from '../format/value-cursor.js';
 import { backlenSize } from '../format/blobs.js';
 import { decimalInto, i16le, i32le, i64le, u32le } from '../format/bytes.js';
 import { lzfDecompressTransient } from '../codecs/lzf.js';
@@ -356,6 +356,82 @@ export function transcodeObject(type: number, b: Uint8Array, from: number, end: 
   sink?.end(n);
   out.len(n).bytes(body.view());
   return plain;
+}
+
+/** Where a big value's plain form goes as it is made, piece by piece (RdbFileWriter's keyInPieces). */
+export interface Pieces {
+  /** The next piece of the value's bytes, its own (unchanged after). */
+  piece(bytes: Uint8Array): void;
+  /** The value ends: it is of RDB `type`, and `head` (its count, known only now) goes before its first piece. */
+  piecesWritten(type: number, head: Uint8Array): void;
+}
+
+/** Bytes of a big value's plain form gathered before they go out as a piece. */
+const PIECE_BYTES = 1 << 20;
+
+/** Whether {@link transcodeParts} writes a big value of RDB `type` from the parts a reader kept (a quicklist: a list of nodes, each small). */
+export const transcodesInParts = (type: number): boolean => type === 18;
+
+/**
+ * {@link transcodeObject} of a big value whose object bytes are held in `parts` (KeyInPlace.parts: the reader's, not
+ * gathered into one copy), of a type {@link transcodesInParts}: a quicklist's nodes read across the parts one at a time
+ * (a node that spans two parts copied alone), each node's entries written into a buffer that goes to `to` as a piece of
+ * its own every {@link PIECE_BYTES}, and its count, which the plain list writes before its entries but is known only
+ * after the last node, given at the end. The value is held once on each side (its input in the reader's parts, its
+ * output in the pieces), not twice more (a gathered copy, one buffer of its output); and the parts read are let go
+ * from `parts` (the caller's: KeyInPlace.parts, which the reader no longer holds) as the pieces are made. Each node is walked as
+ * {@link transcodeObject} walks it (in WebAssembly where it fits, else in JavaScript): the same bytes and digest.
+ * @throws RdbFormatError for another type or a malformed value
+ */
+export function transcodeParts(type: number, parts: Uint8Array[], to: Pieces, sink?: ElementSink): void {
+  if (!transcodesInParts(type)) throw new RdbFormatError(`RDB type ${type} is not a value the transcoder writes from parts`);
+  let end = 0;
+  for (const p of parts) end += p.length;
+  const c = new PartsCursor(parts, 0, end);
+  const w = wasmFromBytes === OFF ? undefined : walks();
+  const out = new RdbOut(PIECE_BYTES + (PIECE_BYTES >> 2));
+  sink?.kind('list');
+  let n = 0;
+  let inWasm = w !== undefined;
+  for (let nodes = c.length(); nodes > 0; nodes--) {
+    // quicklist 2: per node its container, PLAIN (1: one element) or PACKED (2: a listpack), as transcodeObject reads it
+    const container = c.length();
+    const stored = c.storedString();
+    transientString(new Cursor(stored, 0, stored.length), stored, undefined);
+    if (container === 1) {
+      out.string(at.b, at.from, at.to);
+      sink?.element(at.b, at.from, at.to);
+      n++;
+    } else if (container === 2) {
+      const walked = w !== undefined ? nodeInWasm(w, out, sink) : -1;
+      if (walked < 0) inWasm = false;
+      n += walked >= 0 ? walked : entries(at.b, at.from, at.to, 'list', out, sink);
+    } else throw new RdbFormatError(`quicklist node container ${container} is neither plain (1) nor packed (2)`);
+    if (out.length >= PIECE_BYTES) {
+      to.piece(out.take());
+      out.clear();
+      // The input read so far goes as its output is made: the value is not held twice while it is re-encoded.
+      c.letGoBehind(parts);
+    }
+  }
+  if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
+  if (out.length > 0) to.piece(out.take());
+  sink?.end(n);
+  lastInWasm = inWasm;
+  to.piecesWritten(T_LIST, new RdbOut(9).len(n).take());
+}
+
+/** The quicklist node in {@link at} (a listpack) walked in WebAssembly into `out` and `sink`: its entries, or -1 (nothing written: JavaScript walks it). */
+function nodeInWasm(w: TranscodeWasm, out: RdbOut, sink: ElementSink | undefined): number {
+  const size = at.to - at.from;
+  if (size > IN_CAP) return -1;
+  w.memory.set(at.b.subarray(at.from, at.to), IN);
+  w.reset();
+  const n = w.lp(IN, IN + size, KIND_ONE, sink === undefined ? 0 : 1, 0, 0);
+  if (n < 0) return -1;
+  out.bytes(w.memory, OUT, w.outEnd());
+  sink?.framed(w.memory, DIG, w.digEnd());
+  return n;
 }
 
 /** Plain forms → the kind {@link digestPlainForm} feeds. */

@@ -12,6 +12,7 @@
  */
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DUMP_FOOTER_BYTES } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload } from '../../../../../lambdas/domain/rdb/format/value.js';
 import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
@@ -22,6 +23,7 @@ import {
   scoreInWasm,
   shortDecimal,
   transcodeListpacks,
+  transcodeParts,
   transcodes,
   transcodeWalksInWasm,
 } from '../../../../../lambdas/domain/rdb/write/transcode.js';
@@ -136,6 +138,44 @@ describe('transcodeListpacks against redis-server 7.0', () => {
       expect(await serverValue(c, `${key}:plain`)).toEqual(await serverValue(c, key));
     });
   }
+
+  it('a list from parts (transcodeParts: a big value the reader kept in parts), cut anywhere: the same bytes and digest as from its bytes whole, in both walks', async () => {
+    for (const key of ['list:mixed', 'list:long-strings', 'list:plain-nodes']) {
+      const payload = await c.dumpBuffer(key);
+      const whole = digests(payload);
+      const object = payload.subarray(1, payload.length - DUMP_FOOTER_BYTES);
+      for (const inWasm of [true, false])
+        for (const cut of [1, 7, 4096, 1 << 20]) {
+          const parts: Uint8Array[] = [];
+          for (let i = 0; i < object.length; i += cut) parts.push(object.subarray(i, i + cut));
+          const pieces: Uint8Array[] = [];
+          const written: { type: number; head: Uint8Array }[] = [];
+          const digest = new KeyListDigest();
+          digest.valueHead(0, NAME, null);
+          transcodeWalksInWasm(inWasm ? 'always' : false);
+          try {
+            transcodeParts(payload[0]!, parts, { piece: (p) => pieces.push(p), piecesWritten: (type, head) => written.push({ type, head }) }, digest);
+          } finally {
+            transcodeWalksInWasm('always');
+          }
+          const at = `${key} cut every ${cut} bytes, ${inWasm ? 'WebAssembly' : 'JavaScript'}`;
+          expect(
+            written.map((w) => w.type),
+            at,
+          ).toEqual([whole.type]);
+          expect(Buffer.concat([written[0]!.head, ...pieces]).equals(whole.object), at).toBe(true);
+          expect(digest.hex(), at).toBe(whole.walk);
+          expect(lastWalkInWasm(), at).toBe(inWasm);
+          // The 1 MiB plain node fills a piece: the value goes out in more than one, and the parts read before it are let
+          // go from the caller's array (KeyInPlace.parts) as it is made.
+          if (key === 'list:plain-nodes') {
+            expect(pieces.length, at).toBeGreaterThan(1);
+            // (Its LZF string, about 12 KB, ends past the first part when there are several.)
+            if (parts.length > 1) expect(parts[0]!.length, at).toBe(0);
+          }
+        }
+    }
+  });
 
   it('the encodings are the ones meant: quicklist (plain and packed nodes), listpacks', async () => {
     for (const key of ['list:mixed', 'list:plain-nodes']) expect(await c.object('ENCODING', key)).toBe('quicklist');

@@ -128,6 +128,40 @@ describe('the RDB writer: KeyValue → object bytes → the reader gives the sam
     expect(again.end().ok).toBe(false);
   });
 
+  it('a key in pieces (a big value re-encoded as it is made): its head put before its pieces at its end, nothing handed out before; the verifier passes the file', () => {
+    const w = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
+    w.key(0, b('small'), 0, new RdbOut().string(b('v')).view(), null);
+    const items = Array.from({ length: 3000 }, (_, i) => Buffer.alloc(1000 + (i % 7), 97 + (i % 26)));
+    w.keyInPieces({ db: 2, nameBytes: b('xbigx'), nameFrom: 1, nameTo: 4, expireAtMs: 1_900_000_000_000 });
+    // Pieces of about 1 MB, then the count (3000: its 14-bit form) known at the end.
+    for (let i = 0; i < items.length; i += 1000) {
+      const out = new RdbOut();
+      for (const item of items.slice(i, i + 1000)) out.string(item);
+      w.piece(out.take());
+      expect(w.full).toBe(false);
+    }
+    expect(() => w.chunk()).toThrow(/open in pieces/);
+    expect(() => w.keyOpened({ db: 0, nameBytes: b('k'), nameFrom: 0, nameTo: 1, expireAtMs: null })).toThrow(/open already/);
+    w.piecesWritten(1, new RdbOut().len(items.length).take());
+    expect(() => w.piece(b('x'))).toThrow(/no key is open in pieces/);
+    w.key(0, b('after'), 0, new RdbOut().string(b('w')).view(), null);
+    const chunks: Buffer[] = [];
+    while (w.full) chunks.push(Buffer.from(w.chunk()));
+    // The bytes before the key with its head, then its three pieces; the key after in the buffer.
+    expect(chunks.length).toBe(4);
+    chunks.push(w.end());
+    const reader = new RdbKeyReader({ requireChecksum: true });
+    const keys = reader.push(Buffer.concat(chunks));
+    expect(reader.end()).toMatchObject({ ok: true, checksum: 'ok', keys: 3, expires: 1, databases: [0, 2] });
+    expect(keys.map((k) => [k.db, k.name.toString(), k.expireAtMs])).toEqual([
+      [0, 'small', null],
+      [2, 'big', 1_900_000_000_000],
+      [0, 'after', null],
+    ]);
+    expect(decodeDumpPayload(keys[1]!.payload)).toEqual({ type: 'list', items });
+    expect(w.keys).toBe(3);
+  });
+
   it('a file of several chunks, one key bigger than a chunk: each chunk taken as it fills, the CRC-64 of them all; the verifier passes it', () => {
     const w = new RdbFileWriter(REDIS10, [['redis-ver', '7.0.0']]);
     const chunks: Buffer[] = [];
