@@ -9,12 +9,13 @@ import { RdbKeyReader } from '../../../../../lambdas/domain/rdb/keys.js';
 import { both, file, str } from '../../../../support/rdb-bytes.js';
 import { listpack } from '../../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../../support/redis-server.js';
+import { ziplist } from '../../../../support/ziplist-bytes.js';
 
 /**
  * Issue 55: a zset score stored as text that is not a plain number, read as
  * Redis 7.0 reads it when it loads the file: RDB type 3 by sscanf("%lg")
  * (`1.5x` is 1.5, `abc` and the empty text refuse the file), listpack
- * entries by strtod (`abc` is 0). Each case is a byte-built file loaded by a
+ * entries (ziplists, type 12, as listpacks) by strtod (`abc` is 0). Each case is a byte-built file loaded by a
  * real redis-server 7.0: the verifier's verdict is ok exactly when it loads,
  * and the key's digest from the file is the one read from the server.
  */
@@ -62,6 +63,12 @@ const type17 = (score: string | number): Uint8Array => {
   return file('REDIS0010', [0xfe, 0, 17, ...str('z'), ...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]);
 };
 
+/** A ziplist zset (type 12, written by Redis < 7) `z`: member a with score entry `score` (a bigint: an integer entry), member b with score 7, then `more` members. */
+const type12 = (score: string | bigint, more = 0): Uint8Array => {
+  const zl = ziplist(['a', score, 'b', '7', ...Array.from({ length: more }, (_, i) => [`m${i}`, `${10 + i}`]).flat()]);
+  return file('REDIS0009', [0xfe, 0, 12, ...str('z'), ...(zl.length < 64 ? [zl.length] : [0x40 | (zl.length >> 8), zl.length & 0xff]), ...zl]);
+};
+
 describe('zset score texts as Redis 7.0 loads them (issue 55)', () => {
   // [stored text, score the server holds (ZRANGE's text), or null when it refuses the file], all seen on redis-server 7.0.
   const TYPE3: [string, string | null][] = [
@@ -105,6 +112,26 @@ describe('zset score texts as Redis 7.0 loads them (issue 55)', () => {
       const bytes = type17(score);
       const loaded = await load(bytes);
       // A listpack is held in its stored order (7.0 does not re-sort it at load), so ZRANGE replies in that order.
+      expect(loaded?.range).toEqual(['a', held, 'b', '7']);
+      expect(both(bytes)).toMatchObject({ ok: true, keys: 1 });
+      expect(fileDigest(bytes)).toEqual(loaded!.digest);
+    });
+  }
+  // 7.0 converts a ziplist to a listpack entry by entry at load, the score entries copied as they are (and held in that order).
+  const ZIPLIST: [string | bigint, string][] = [
+    ['abc', '0'],
+    ['1.5x', '1.5'],
+    ['', '0'],
+    [' 2', '2'],
+    ['0x1p3', '8'],
+    ['inf', 'inf'],
+    ['-0', '-0'],
+    [5n, '5'],
+  ];
+  for (const [score, held] of ZIPLIST) {
+    it(`ziplist (type 12), score entry ${typeof score === 'bigint' ? `integer ${score}` : JSON.stringify(score)}: 7.0 holds ${held}; the verifier says ok and the file's digest is the server's`, async () => {
+      const bytes = type12(score);
+      const loaded = await load(bytes);
       expect(loaded?.range).toEqual(['a', held, 'b', '7']);
       expect(both(bytes)).toMatchObject({ ok: true, keys: 1 });
       expect(fileDigest(bytes)).toEqual(loaded!.digest);
