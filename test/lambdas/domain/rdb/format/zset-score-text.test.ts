@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCanonicalBatch } from '../../../../../lambdas/adapters/redis/canonical-read.js';
 import { keyDigest } from '../../../../../lambdas/domain/rdb/fingerprint.js';
+import { nanScoreEntry } from '../../../../../lambdas/domain/rdb/format/blob-members.js';
 import { payloadDigest } from '../../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../../../../lambdas/domain/rdb/keys.js';
 import { both, file, str } from '../../../../support/rdb-bytes.js';
+import { int, listpack as listpackOf, str as lpStr } from '../../../../support/listpack-entries.js';
 import { listpack } from '../../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../../support/redis-server.js';
 import { ziplist } from '../../../../support/ziplist-bytes.js';
@@ -137,4 +139,64 @@ describe('zset score texts as Redis 7.0 loads them (issue 55)', () => {
       expect(fileDigest(bytes)).toEqual(loaded!.digest);
     });
   }
+});
+
+describe('a ziplist or listpack score entry that reads as NaN (issue 55)', () => {
+  // 7.0 does not check listpack scores at load: a small set keeps its NaN (ZRANGE says nan), and converting one to a
+  // skiplist aborts the server (t_zset.c zslInsert: '!isnan(score)'), at load past zset-max-listpack-entries (128) or at
+  // any later write that converts it. The verifier refuses both: a file that loads only while the set stays small.
+  const BUILT: [string, (score: string, more?: number) => Uint8Array][] = [
+    ['ziplist (type 12)', type12],
+    [
+      'listpack (type 17)',
+      (score, more = 0) => {
+        const lp = listpack(['a', score, 'b', 7, ...Array.from({ length: more }, (_, i) => [`m${i}`, 10 + i]).flat()]);
+        return file('REDIS0010', [0xfe, 0, 17, ...str('z'), ...(lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 0xff]), ...lp]);
+      },
+    ],
+  ];
+  for (const [name, build] of BUILT) {
+    for (const [score, shown] of [
+      ['nan', 'nan'],
+      ['-NaN', '-nan'],
+      [' nanx', 'nan'],
+    ]) {
+      it(`${name}, score entry ${JSON.stringify(score)}: 7.0 holds ${shown} in a small set, aborts on a set of 130 members; the verifier refuses both`, async () => {
+        const small = build(score);
+        expect((await load(small))?.range).toEqual(['a', shown, 'b', '7']);
+        const refused = { ok: false, error: { message: expect.stringMatching(/score .* reads as NaN: .*aborts/) } };
+        expect(both(small)).toMatchObject(refused);
+        const big = build(score, 128);
+        expect(await load(big)).toBeUndefined();
+        expect(both(big)).toMatchObject(refused);
+      });
+    }
+  }
+
+  it('the NaN score entry is found past entries of every string length and integer width, and only in a score place', () => {
+    // Pairs whose members and scores take every encoding; a member `nan` (a member, not a score) and last the score tested.
+    const zl = (last: string) =>
+      Uint8Array.from(ziplist(['a', -2n, 'b'.repeat(100), 300n, 5n, 40_000n, 'c'.repeat(20_000), 9_000_000n, -200n, 3_000_000_000n, 'nan', 12n, 'd', last]));
+    expect(nanScoreEntry(zl(' NaNx'), false)).toBe(' NaNx');
+    expect(nanScoreEntry(zl('1'), false)).toBeUndefined();
+    const lp = (last: string) =>
+      listpackOf([
+        lpStr('a'),
+        int(-2n),
+        lpStr('b'.repeat(100)),
+        int(300n),
+        int(5n),
+        int(40_000n),
+        lpStr('c'.repeat(5_000)),
+        int(9_000_000n),
+        int(-200n),
+        int(3_000_000_000n),
+        lpStr('nan'),
+        int(1n, 64),
+        lpStr('d'),
+        lpStr(last),
+      ]);
+    expect(nanScoreEntry(lp('-nan'), true)).toBe('-nan');
+    expect(nanScoreEntry(lp('1'), true)).toBeUndefined();
+  });
 });
