@@ -55,6 +55,9 @@ export const LISTPACK_CASES: readonly [string | number, string][] = [
   ['1e400', 'inf'],
   ['', '0'],
   [5, '5'],
+  ['0x1fffffffffffff1p0', '1.4411518807585586e+17'], // 57 bits, rounded to 53 (strtod: 0x1ffffffffffffep3)
+  ['0x1.8p-1075', '4.9406564584124654e-324'], // rounded up to the least subnormal
+  ['-0x10a12f670e7afc73p-1113', '-1.0769045128616024e-317'], // a subnormal of 63 bits' text
 ];
 /** [score entry (a bigint: an integer entry), score 7.0 holds]: converted to a listpack entry by entry at load, in stored order. */
 export const ZIPLIST_CASES: readonly [string | bigint, string][] = [
