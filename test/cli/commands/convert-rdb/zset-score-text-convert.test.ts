@@ -9,7 +9,7 @@
  * into an empty server is EQUAL. Files built byte by byte (no server writes
  * such a score); ziplists (type 12) as Redis < 7 wrote small sorted sets.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -112,4 +112,25 @@ describe('zset score texts through serve, convert-rdb and migrate --from-rdb (is
       }
     }, 60_000);
   }
+
+  it('listpack, score entry "nan" (7.0 loads a small set unchecked, aborts when it converts it): serve, convert-rdb and migrate --from-rdb refuse the file, naming why, nothing written', async () => {
+    const input = join(dir, 'nan.rdb');
+    writeFileSync(input, type17('nan'));
+    const why = /sorted set score "nan" reads as NaN: Redis loads it unchecked into a small set, and aborts/;
+    await expect(startServing({ location: input, port: 0 })).rejects.toThrow(why);
+    const out = join(dir, 'nan-62.rdb');
+    const converted = await inWorker('convert-rdb', input, '--for', 'redis-6.2', '-o', out);
+    expect(converted.status).toBe(1);
+    expect(converted.stderr).toMatch(why);
+    expect(existsSync(out)).toBe(false);
+    const target = await startRedisServer();
+    try {
+      const migrated = await inWorker('migrate', '--from-rdb', input, '--to', target.url);
+      expect(migrated.status).toBe(1);
+      expect(migrated.stdout).toMatch(/error: the file is refused, nothing was written: .*reads as NaN/);
+      expect(await target.client().dbsize()).toBe(0);
+    } finally {
+      await target.stop();
+    }
+  }, 60_000);
 });
