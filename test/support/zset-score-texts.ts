@@ -42,6 +42,8 @@ export const TYPE3_CASES: readonly [string, string | null][] = [
   ['1e400', 'inf'],
   ['-Infinity', '-inf'],
   ['.5e1z', '5'],
+  ['0x1fffffffffffff1p0', '1.4411518807585586e+17'],
+  ['0x1.8p-1075', '4.9406564584124654e-324'],
   ['abc', null],
   ['', null],
   ['nan', null],
