@@ -160,7 +160,7 @@ function nanStart(b: Uint8Array, from: number, to: number): boolean {
   return p < to && (b[p] === 0x6e || b[p] === 0x4e);
 }
 
-/** A ziplist integer entry's bytes after its encoding byte (0xf1-0xfd hold 0-12 in the byte itself: none). */
+/** A ziplist integer entry's bytes after its encoding byte: 0xc0 2, 0xd0 4, 0xe0 8, 0xf0 3, 0xfe 1 (0xf1-0xfd hold 0-12 in the byte itself: none). */
 const ZIPLIST_INT_SIZE: Record<number, number> = { 192: 2, 208: 4, 224: 8, 240: 3, 254: 1 };
 
 /** Redis's EB_EXPIRE_TIME_MAX: the latest field expiry (ms) a hash field may carry, 2^48 - 1. */
