@@ -2,7 +2,8 @@
  * Checks of the members stored inside compact blobs that passed their
  * structural validation (blobs.ts): a field or member twice in a ziplist or
  * listpack (Redis refuses those with sanitize-dump-payload yes), and the TTL
- * entries of a hash with field expirations, as Redis's loader checks them.
+ * entries of a hash with field expirations, as Redis's loader checks them,
+ * and a sorted set's score entry that reads as NaN.
  *
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
@@ -10,6 +11,7 @@
 import { backlenSize } from './blobs.js';
 import { i16le, i32le, i64le, u32be, u32le } from './bytes.js';
 import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
+import { scoreByStrtod } from './score-read.js';
 
 /**
  * Whether every `stride`-th entry, from the first, of a ziplist
@@ -110,6 +112,56 @@ export function listpackHasDuplicate(b: Uint8Array, stride: number, seen: SeenCh
   }
   return false;
 }
+
+/**
+ * The first score entry (every second entry, from the second) of a ziplist
+ * (`listpack` false) or listpack {@link validateZiplist} / {@link validateListpack}
+ * accepted whose text strtod reads as NaN (`nan`, `-NaN`, ` nanx`: as Redis
+ * reads a listpack score, score-read.ts): its text, or undefined. An
+ * integer entry is never NaN; a blob without an `n` or `N` holds none.
+ */
+export function nanScoreEntry(b: Uint8Array, listpack: boolean): string | undefined {
+  if (b.indexOf(0x6e) < 0 && b.indexOf(0x4e) < 0) return undefined;
+  const end = b.length - 1;
+  let p = listpack ? 6 : 10;
+  for (let i = 0; p < end; i++) {
+    let from: number;
+    let to: number;
+    if (listpack) {
+      const enc = b[p]!;
+      if ((enc & 0xc0) === 0x80) (from = p + 1), (to = from + (enc & 0x3f));
+      else if ((enc & 0xf0) === 0xe0) (from = p + 2), (to = from + (((enc & 0x0f) << 8) | b[p + 1]!));
+      else if (enc === 0xf0) (from = p + 5), (to = from + u32le(b, p + 1));
+      else (from = -1), (to = p + (enc < 0x80 ? 1 : enc < 0xe0 ? 2 : enc === 0xf1 ? 3 : enc === 0xf2 ? 4 : enc === 0xf3 ? 5 : 9));
+      const size = to - p;
+      p = to + (size <= 127 ? 1 : backlenSize(size));
+    } else {
+      p += b[p] === 0xfe ? 5 : 1; // prevlen
+      const enc = b[p]!;
+      if (enc >>> 6 === 0) (from = p + 1), (to = from + (enc & 0x3f));
+      else if (enc >>> 6 === 1) (from = p + 2), (to = from + (((enc & 0x3f) << 8) | b[p + 1]!));
+      else if (enc >>> 6 === 2) (from = p + 5), (to = from + u32be(b, p + 1));
+      else (from = -1), (to = p + 1 + (ZIPLIST_INT_SIZE[enc] ?? 0));
+      p = to;
+    }
+    if (i % 2 === 1 && from >= 0 && nanStart(b, from, to)) {
+      const text = Buffer.from(b.buffer, b.byteOffset + from, Math.min(to - from, 127)).toString('latin1');
+      if (Number.isNaN(scoreByStrtod(text))) return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+    }
+  }
+  return undefined;
+}
+
+/** Whether `b[from, to)` may read as NaN: C whitespace, a sign, then `n` or `N` (the few that do are then read whole). */
+function nanStart(b: Uint8Array, from: number, to: number): boolean {
+  let p = from;
+  while (p < to && (b[p] === 0x20 || (b[p]! >= 0x09 && b[p]! <= 0x0d))) p++;
+  if (p < to && (b[p] === 0x2b || b[p] === 0x2d)) p++;
+  return p < to && (b[p] === 0x6e || b[p] === 0x4e);
+}
+
+/** A ziplist integer entry's bytes after its encoding byte: 0xc0 2, 0xd0 4, 0xe0 8, 0xf0 3, 0xfe 1 (0xf1-0xfd hold 0-12 in the byte itself: none). */
+const ZIPLIST_INT_SIZE: Record<number, number> = { 192: 2, 208: 4, 224: 8, 240: 3, 254: 1 };
 
 /** Redis's EB_EXPIRE_TIME_MAX: the latest field expiry (ms) a hash field may carry, 2^48 - 1. */
 export const HFE_EXPIRE_TIME_MAX = 2n ** 48n - 1n;

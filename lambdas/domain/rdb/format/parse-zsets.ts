@@ -1,6 +1,7 @@
 /**
  * The RDB parser's sorted sets: skiplist (3: scores as text, 5: binary), ziplist (12), listpack (17). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
+import { nanScoreEntry } from './blob-members.js';
 import * as constants from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
 import { scoreBySscanf } from './score-read.js';
@@ -87,6 +88,7 @@ export function ziplistZset(p: RdbParserState): boolean {
   const blob = p.keptString();
   if (blob === null) return false;
   p.emptyValue = p.ziplistPairs(blob, 'zset members', 'Zset') === 0;
+  nanScore(p, nanScoreEntry(blob, false));
   return true;
 }
 
@@ -95,7 +97,21 @@ export function listpackZset(p: RdbParserState): boolean {
   const blob = p.keptString();
   if (blob === null) return false;
   p.emptyValue = p.listpackPairs(blob, 'zset members') === 0;
+  nanScore(p, nanScoreEntry(blob, true));
   return true;
+}
+
+/**
+ * A ziplist/listpack score entry that reads as NaN is refused, though 7.0 loads one: it does not check those scores,
+ * so a small set keeps it (ZRANGE says nan), but converting the set to a skiplist aborts the server (zslInsert asserts
+ * '!isnan(score)'): at load when it has more than zset-max-listpack-entries (128 by default) members, or at a later write.
+ */
+function nanScore(p: RdbParserState, text: string | undefined): void {
+  if (text !== undefined) {
+    p.fail(
+      `sorted set score ${JSON.stringify(text)} reads as NaN: Redis loads it unchecked into a small set, and aborts (assertion '!isnan(score)') when it converts the set to a skiplist, at load past zset-max-listpack-entries or at a later write`,
+    );
+  }
 }
 
 /** A zset score as text (RDB type 3): length byte, then text; lengths 253–255 stand for NaN, +inf and -inf. */

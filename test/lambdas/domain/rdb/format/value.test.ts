@@ -13,6 +13,7 @@ import { mulberry32 } from '../../../../support/prng.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../../support/rdb-corpus.js';
 import { populate } from '../../../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
+import { ziplist } from '../../../../support/ziplist-bytes.js';
 
 /** Every key of an RDB file, each with its DUMP payload. */
 function fileKeys(data: Uint8Array): RdbKey[] {
@@ -338,36 +339,6 @@ function listpack(items: readonly (string | number)[]): number[] {
   const body = entries.flat();
   const total = 6 + body.length + 1;
   return [...le(BigInt(total), 4), ...le(BigInt(items.length), 2), ...body, 0xff];
-}
-
-/** A ziplist of strings (6, 14 and 32-bit lengths) and integers in every encoding (0–12 in the byte, 8, 16, 24, 32, 64 bits). */
-function ziplist(items: readonly (string | bigint)[]): number[] {
-  const body: number[] = [];
-  let previous = 0;
-  let tail = 10;
-  for (const x of items) {
-    let encoded: number[];
-    if (typeof x === 'string') {
-      const b = [...Buffer.from(x)];
-      const n = b.length;
-      encoded = [...(n < 64 ? [n] : n < 16384 ? [0x40 | (n >> 8), n & 0xff] : [0x80, ...bigEndian(BigInt(n), 4)]), ...b];
-    } else if (x >= 0n && x <= 12n) encoded = [0xf1 + Number(x)];
-    else {
-      const [enc, width] = [
-        [0xfe, 1],
-        [0xc0, 2],
-        [0xf0, 3],
-        [0xd0, 4],
-        [0xe0, 8],
-      ].find(([, w]) => BigInt.asIntN(8 * w!, x) === x)!;
-      encoded = [enc!, ...le(x, width!)];
-    }
-    const entry = [...(previous < 254 ? [previous] : [0xfe, ...le(BigInt(previous), 4)]), ...encoded];
-    tail = 10 + body.length;
-    body.push(...entry);
-    previous = entry.length;
-  }
-  return [...le(BigInt(10 + body.length + 1), 4), ...le(BigInt(tail), 4), ...le(BigInt(items.length), 2), ...body, 0xff];
 }
 
 /** A zipmap (hashes of Redis < 2.6): lengths of 254 and more in 5 bytes, `free` unused bytes after each value. */
