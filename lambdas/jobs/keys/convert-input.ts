@@ -137,9 +137,9 @@ export class InputPass {
       keepChunks: !transientChunks,
       sealPayloads: false,
       visit: (k) => this.visit(k),
-      // A big value copied as it is, or a big list re-encoded: its parts as the reader kept them go to the writer and the
-      // digest, or to the transcoder (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type),
+      // A big value copied as it is, or a big list or stream re-encoded: its parts as the reader kept them go to the writer
+      // and the digest, or to the transcoder or the stream's walk (held once, not gathered).
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || type === STREAM_2 || type === STREAM_3,
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -204,6 +204,10 @@ export class InputPass {
         this.asIs++;
         return;
       }
+      if (type === STREAM_2 || type === STREAM_3) {
+        this.streamInParts(k, k.parts);
+        return;
+      }
       // A big list re-encoded from the reader's parts, node by node, its plain form written out in pieces as it is made.
       this.digest.valueHeadAt(k);
       w.keyInPieces(k);
@@ -254,6 +258,27 @@ export class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
+  }
+
+  /**
+   * A big newer stream (type 19 or 21) in an older layout from the reader's parts, as the visit writes a small one: its
+   * walk's runs (runs of the input's bytes) handed to the writer and the digest as views of the parts, not gathered
+   * into one copy nor copied into one buffer (its own StreamLayout: the parts not held past the key).
+   */
+  private streamInParts(k: KeyInPlace, parts: Uint8Array[]): void {
+    const d = olderStreamDowngrade(new StreamLayout().readParts(k.type, parts), this.spec.format, this.lossy);
+    if ('refuse' in d) {
+      this.refuse(k.db, k.name(), d.refuse);
+      return;
+    }
+    for (const l of d.lost) count(this.lost, l);
+    this.digest.valueHeadAt(k);
+    d.layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
+    const w = this.started();
+    w.keyInPieces(k);
+    d.layout.writePiecesAs(d.to, w);
+    this.reencoded++;
+    this.reencodedKeys.push(true);
   }
 
   /** A key the target cannot hold: counted, and named (the first `maxNamed`) with `reason`. */

@@ -39,9 +39,13 @@
  * those parts node by node, each let go as its output is made, and written
  * out in pieces (lambdas/domain/rdb/write/transcode.ts transcodeParts,
  * RdbFileWriter.keyInPieces): its input and its output, each held once at
- * most. Other big values
- * re-encoded (a stream, a hash, set or zset listpack) are still gathered into
- * one copy and their output made in one buffer.
+ * most. A stream of 1 MiB or more written in an older layout is walked in
+ * those parts too, and the runs of its bytes that layout keeps go to the
+ * writer and the digest as views of them (source-forms.ts
+ * StreamLayout.readParts): held once (the read-back still gathers it). Other
+ * big values re-encoded (a hash, set or zset listpack, a Redis 8.6/8.8
+ * stream) are still gathered into one copy and their output made in one
+ * buffer.
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';

@@ -275,6 +275,18 @@ export class PartsCursor implements ValueCursor {
     return this.over(this.lengthBytes(this.at), (c) => c.bigLength());
   }
 
+  /** Moves past an RDB length of up to 64 bits without reading it, as Cursor.skipLength (its extent found across the parts). */
+  skipLength(): void {
+    const first = this.byte(this.at);
+    if (first >> 6 >= 2 && first !== 0x80 && first !== 0x81) fail(`expected a length at byte ${this.at}, found 0x${first.toString(16)}`);
+    this.skip(this.lengthBytes(this.at));
+  }
+
+  /** Moves past an RDB string without decoding it, as Cursor.skipString (an LZF one is not expanded). */
+  skipString(): void {
+    skipString(this, this.byte(this.at));
+  }
+
   /** An RDB string: its extent found across the parts, then decoded as Cursor.string does. */
   string(): Buffer {
     const start = this.at;

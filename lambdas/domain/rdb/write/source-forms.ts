@@ -18,6 +18,7 @@ import type { KeyValue } from '../fingerprint.js';
 import { type StreamIds, streamInfoAt } from '../format/stream-info.js';
 import { entriesReadText, estimateEntriesRead, loadedAsType15, type StreamId, storedEntriesRead } from '../format/stream-ids.js';
 import { Cursor, decodeDumpPayload, listpackElements } from '../format/value.js';
+import { PartsCursor } from '../format/value-cursor.js';
 import type { HashWithTtls } from './encode-value.js';
 import { RdbOut } from './rdb-out.js';
 
@@ -28,7 +29,7 @@ export const STREAM_3 = 21;
 
 const cursorOf = (payload: Uint8Array): Cursor => new Cursor(payload, 1, payload.length - DUMP_FOOTER_BYTES);
 
-function done(c: Cursor): void {
+function done(c: Pick<Cursor, 'at' | 'end'>): void {
   if (c.at !== c.end) throw new RdbFormatError(`${c.end - c.at} bytes after the value`);
 }
 
@@ -143,6 +144,8 @@ export class StreamLayout {
   private readonly runs: number[] = [];
   private n = 0;
   private b: Uint8Array = new Uint8Array(0);
+  /** The stream's bytes in parts instead ({@link readParts}: a big one as a reader kept it), its runs' positions theirs joined. */
+  private parts: readonly Uint8Array[] | undefined = undefined;
   /** Bytes of the runs every layout holds, and of those holding a type 19's ids. */
   private every = 0;
   private idBytes = 0;
@@ -157,12 +160,29 @@ export class StreamLayout {
    * @throws RdbFormatError for another type or a malformed value
    */
   read(type: number, b: Uint8Array, at: number, end: number): this {
-    if (type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 2 or 3`);
     this.b = b;
+    this.parts = undefined;
+    return this.walk(type, new Cursor(b, at, end), at);
+  }
+
+  /**
+   * {@link read} of a stream whose object bytes are held in `parts` (KeyInPlace.parts: a big one as the reader kept it,
+   * not gathered into one copy), in order: its runs are of their bytes joined, written and digested from the parts.
+   * @throws RdbFormatError for another type or a malformed value
+   */
+  readParts(type: number, parts: readonly Uint8Array[]): this {
+    let end = 0;
+    for (const p of parts) end += p.length;
+    this.b = EMPTY;
+    this.parts = parts;
+    return this.walk(type, new PartsCursor(parts, 0, end), 0);
+  }
+
+  private walk(type: number, c: StreamCursor, at: number): this {
+    if (type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 2 or 3`);
     this.n = 0;
     this.every = 0;
     this.idBytes = 0;
-    const c = new Cursor(b, at, end);
     try {
       for (let nodes = c.length(); nodes > 0; nodes--) {
         c.skipString();
@@ -247,6 +267,41 @@ export class StreamLayout {
   }
 
   /**
+   * {@link writeAs} of a stream read in parts ({@link readParts}), each run handed to `to` as views of the parts it
+   * lies in (RdbFileWriter.piece: no copy; the parts must stay unchanged until the writer's chunks are taken), then
+   * the key closed as of type `type` (15 or 19), with no head.
+   */
+  writePiecesAs(type: number, to: { piece(bytes: Uint8Array): void; piecesWritten(type: number, head: Uint8Array): void }): void {
+    if (type !== STREAM_1 && type !== STREAM_2) throw new RdbFormatError(`stream type ${type} is not an older stream layout`);
+    const runs = this.runs;
+    const over = this.over();
+    for (let i = 0; i < this.n; i += 3)
+      if (runs[i + 2] === EVERY || (runs[i + 2] === IDS && type === STREAM_2)) over(runs[i]!, runs[i + 1]!, (b, from, end) => to.piece(b.subarray(from, end)));
+    to.piecesWritten(type, EMPTY);
+  }
+
+  /**
+   * Calls `f` on each piece of the bytes `[from, to)` where they lie: `b`, or the parts ({@link readParts}) they span,
+   * runs asked in order (the part searched for goes forward from the last run's).
+   */
+  private over(): (from: number, to: number, f: (b: Uint8Array, from: number, to: number) => void) => void {
+    const parts = this.parts;
+    if (parts === undefined) return (from, to, f) => f(this.b, from, to);
+    let part = 0;
+    let partAt = 0;
+    return (from, to, f) => {
+      while (partAt + parts[part]!.length <= from) partAt += parts[part++]!.length;
+      for (let pos = from; pos < to; ) {
+        const p = parts[part]!;
+        const end = Math.min(to - partAt, p.length);
+        f(p, pos - partAt, end);
+        pos = partAt + end;
+        if (end === p.length) partAt += parts[part++]!.length;
+      }
+    };
+  }
+
+  /**
    * Feeds `sink` the stream as {@link digestStreamAt} does it once written
    * as type `to` (15 or 19): as a type 19, every field that layout stores
    * (the runs it is written from, ids included, whatever `ids` says: the
@@ -258,13 +313,15 @@ export class StreamLayout {
   digest(sink: StreamSink, to: number, ids: boolean): void {
     sink.kind('stream');
     const runs = this.runs;
+    const over = this.over();
+    const framed = (b: Uint8Array, from: number, to: number) => sink.framed(b, from, to);
     if (to !== STREAM_1) {
       sink.partHead(this.every + this.idBytes);
-      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] !== ACTIVE) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] !== ACTIVE) over(runs[i]!, runs[i + 1]!, framed);
       return;
     }
     sink.partHead(this.every);
-    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) sink.framed(this.b, runs[i]!, runs[i + 1]!);
+    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) over(runs[i]!, runs[i + 1]!, framed);
     if (ids) idsPart(sink, this.held);
   }
 
@@ -289,12 +346,26 @@ export class StreamLayout {
       lost.push(`recorded-first-entry-id ${idText(held.firstId)} (would be ${idText(loaded.firstId)})`);
     held.groups.forEach((g, i) => {
       const other = loaded.groups[i]!.entriesRead;
-      const name = () => new Cursor(this.b, g.nameAt, this.b.length).string().toString('latin1');
+      const name = () => this.nameAt(g.nameAt);
       if (g.entriesRead !== other) lost.push(`group ${name()} entries-read ${entriesReadText(g.entriesRead)} (would be ${entriesReadText(other)})`);
     });
     return lost;
   }
+
+  /** The RDB string at `at` (a group's name), decoded from where the stream lies. */
+  private nameAt(at: number): string {
+    const parts = this.parts;
+    if (parts === undefined) return new Cursor(this.b, at, this.b.length).string().toString('latin1');
+    let end = 0;
+    for (const p of parts) end += p.length;
+    return new PartsCursor(parts, at, end).string().toString('latin1');
+  }
 }
+
+/** What {@link StreamLayout} walks a stream with: a {@link Cursor} over its bytes, or a {@link PartsCursor} over its parts. */
+type StreamCursor = Pick<Cursor, 'at' | 'end' | 'length' | 'bigLength' | 'skip' | 'skipLength' | 'skipString'>;
+
+const EMPTY = new Uint8Array(0);
 
 /** A group of {@link LayoutIds}: its name where it lies (an RDB string at that offset), its entries read. */
 interface LayoutGroup {
