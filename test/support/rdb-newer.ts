@@ -57,21 +57,23 @@ export function frameFile(
   functions: readonly Uint8Array[] = [],
   aux: Record<string, string | undefined> = {},
 ): Buffer {
-  const bytes: number[] = [...Buffer.from(magic, 'latin1')];
+  // In pieces, joined once: a value of many MiB is neither spread as arguments nor pushed byte by byte.
+  const pieces: Uint8Array[] = [Buffer.from(magic, 'latin1')];
+  const bytes = (...b: number[]) => pieces.push(Uint8Array.from(b));
   for (const [k, v] of Object.entries({ 'redis-ver': '7.0.15', 'redis-bits': '64', ctime: String(Math.floor(Date.now() / 1000)), ...aux }))
-    if (v !== undefined) bytes.push(0xfa, ...str(k), ...str(v));
-  for (const f of functions) bytes.push(...f);
+    if (v !== undefined) bytes(0xfa, ...str(k), ...str(v));
+  pieces.push(...functions);
   let db = -1;
   for (const k of keys) {
-    if (k.db !== db) bytes.push(0xfe, ...len(k.db));
+    if (k.db !== db) bytes(0xfe, ...len(k.db));
     db = k.db;
-    if (k.expireAtMs !== null) bytes.push(0xfc, ...le64(BigInt(k.expireAtMs)));
-    if (k.meta) for (const b of k.meta) bytes.push(b);
-    bytes.push(k.type, ...str(k.name));
-    for (const b of k.object) bytes.push(b);
+    if (k.expireAtMs !== null) bytes(0xfc, ...le64(BigInt(k.expireAtMs)));
+    if (k.meta) pieces.push(k.meta);
+    bytes(k.type, ...str(k.name));
+    pieces.push(k.object);
   }
-  bytes.push(0xff);
-  const out = Buffer.from(bytes);
+  bytes(0xff);
+  const out = Buffer.concat(pieces);
   const crc = Buffer.alloc(8);
   new Crc64().update(out).writeLittleEndian(crc, 0);
   return Buffer.concat([out, crc]);
@@ -95,7 +97,7 @@ export function keysOf(rdb: Uint8Array): { keys: FramedKey[]; functions: Uint8Ar
 /** A type 19 stream's object bytes as type 21: each consumer's active time (8 bytes) after its seen time. */
 export function streamWithActiveTime(object: Uint8Array, activeTime: bigint): Uint8Array {
   const c = new Cursor(object, 0, object.length);
-  const out: number[] = [];
+  const out: Uint8Array[] = [];
   let mark = 0;
   for (let nodes = c.length(); nodes > 0; nodes--) c.string(), c.string();
   c.length();
@@ -107,13 +109,13 @@ export function streamWithActiveTime(object: Uint8Array, activeTime: bigint): Ui
     for (let consumers = c.length(); consumers > 0; consumers--) {
       c.string();
       c.skip(8);
-      out.push(...object.subarray(mark, c.at), ...le64(activeTime));
+      out.push(object.subarray(mark, c.at), Uint8Array.from(le64(activeTime)));
       mark = c.at;
       c.skip(16 * c.length());
     }
   }
-  out.push(...object.subarray(mark));
-  return Uint8Array.from(out);
+  out.push(object.subarray(mark));
+  return Buffer.concat(out);
 }
 
 /** A time well ahead, so a loaded key's TTLs are all still in the future. */

@@ -11,7 +11,7 @@ import { Cursor } from '../../lambdas/domain/rdb/format/value.js';
  */
 export function newerStreamObject(object21: Uint8Array, type: 26 | 27, idmp: readonly number[], nacked: ReadonlySet<string> = new Set()): Uint8Array {
   const c = new Cursor(object21, 0, object21.length);
-  const out: number[] = [];
+  const out: Uint8Array[] = [];
   let mark = 0;
   const idText = (at: number) =>
     `${Buffer.from(object21.subarray(at, at + 8)).readBigUInt64BE()}-${Buffer.from(object21.subarray(at + 8, at + 16)).readBigUInt64BE()}`;
@@ -26,19 +26,19 @@ export function newerStreamObject(object21: Uint8Array, type: 26 | 27, idmp: rea
     for (let consumers = c.length(); consumers > 0; consumers--) {
       c.string();
       c.skip(16);
-      out.push(...object21.subarray(mark, c.at));
+      out.push(object21.subarray(mark, c.at));
       const owned = c.length();
       const kept: number[] = [];
       for (let i = 0; i < owned; i++, c.skip(16)) (nacked.has(idText(c.at)) ? released : kept).push(...object21.subarray(c.at, c.at + 16));
-      out.push(kept.length / 16, ...kept); // fewer than 64 owned entries in these tests
+      out.push(Uint8Array.from([kept.length / 16, ...kept])); // fewer than 64 owned entries in these tests
       mark = c.at;
     }
-    out.push(...object21.subarray(mark, c.at));
+    out.push(object21.subarray(mark, c.at));
     mark = c.at;
-    if (type === 27) out.push(released.length / 16, ...released);
+    if (type === 27) out.push(Uint8Array.from([released.length / 16, ...released]));
   }
-  out.push(...object21.subarray(mark), ...idmp);
-  return Uint8Array.from(out);
+  out.push(object21.subarray(mark), Uint8Array.from(idmp));
+  return Buffer.concat(out);
 }
 
 /** An IDMP tail: duration 60 s, max entries 50, producer `p1` with idempotent id `i1` added as 5-0; 1 id added, no duplicate. */

@@ -10,8 +10,8 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
-import { copiesAsIs, expressValue, type Expressed, newerStreamDowngrade, olderStreamDowngrade } from '../../domain/rdb/write/express.js';
-import { STREAM_4, STREAM_5, stripNewerStream } from '../../domain/rdb/write/stream-extras.js';
+import { copiesAsIs, expressValue, type Expressed, streamWritten } from '../../domain/rdb/write/express.js';
+import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
@@ -68,6 +68,9 @@ export function decodedValue(payload: Buffer, type: number): KeyValue {
 
 /** A stream of listpacks (the layouts a downgrade reads and writes). */
 export const isStream = (type: number): boolean => type === STREAM_1 || type === STREAM_2 || type === STREAM_3;
+
+/** Whether a key of value `type` that is not copied as it is goes through a {@link StreamLayout} walk (a stream of type 19, 21, 26 or 27). */
+const reencodedStream = (type: number): boolean => type === STREAM_2 || type === STREAM_3 || type === STREAM_4 || type === STREAM_5;
 
 const formatOf = (r: RdbKeyReader): RdbFormat => ({ magic: r.fileVersion.valkey ? 'VALKEY' : 'REDIS', version: r.fileVersion.version });
 const count = <K extends string>(m: Partial<Record<K, number>>, k: K): void => {
@@ -139,7 +142,7 @@ export class InputPass {
       visit: (k) => this.visit(k),
       // A big value copied as it is, or a big list or stream re-encoded: its parts as the reader kept them go to the writer
       // and the digest, or to the transcoder or the stream's walk (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || type === STREAM_2 || type === STREAM_3,
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -204,7 +207,7 @@ export class InputPass {
         this.asIs++;
         return;
       }
-      if (type === STREAM_2 || type === STREAM_3) {
+      if (reencodedStream(type)) {
         this.streamInParts(k, k.parts);
         return;
       }
@@ -238,13 +241,10 @@ export class InputPass {
       w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
       this.reencodedKeys.push(true);
-    } else if (type === STREAM_2 || type === STREAM_3 || type === STREAM_4 || type === STREAM_5) {
+    } else if (reencodedStream(type)) {
       // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built);
-      // a Redis 8.6/8.8 one from its type 21 copy without its NACKs and IDMP data (stream-extras.ts), which the digest holds as the output does.
-      const d =
-        type === STREAM_4 || type === STREAM_5
-          ? newerStreamDowngrade(stripNewerStream(type, k.bytes, k.from, k.to), this.spec.format, this.lossy)
-          : olderStreamDowngrade(this.streams.read(type, k.bytes, k.from, k.to), this.spec.format, this.lossy);
+      // a Redis 8.6/8.8 one as the type 21 it holds, without its NACKs and IDMP data (stream-extras.ts), which the digest holds as the output does.
+      const d = streamWritten(this.streams.read(type, k.bytes, k.from, k.to), this.spec.format, this.lossy);
       if ('refuse' in d) {
         this.refuse(k.db, k.name(), d.refuse);
         return;
@@ -261,12 +261,12 @@ export class InputPass {
   }
 
   /**
-   * A big newer stream (type 19 or 21) in an older layout from the reader's parts, as the visit writes a small one: its
+   * A big newer stream (type 19, 21, 26 or 27) in an older layout from the reader's parts, as the visit writes a small one: its
    * walk's runs (runs of the input's bytes) handed to the writer and the digest as views of the parts, not gathered
    * into one copy nor copied into one buffer (its own StreamLayout: the parts not held past the key).
    */
   private streamInParts(k: KeyInPlace, parts: Uint8Array[]): void {
-    const d = olderStreamDowngrade(new StreamLayout().readParts(k.type, parts), this.spec.format, this.lossy);
+    const d = streamWritten(new StreamLayout().readParts(k.type, parts), this.spec.format, this.lossy);
     if ('refuse' in d) {
       this.refuse(k.db, k.name(), d.refuse);
       return;

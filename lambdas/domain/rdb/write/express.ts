@@ -17,9 +17,9 @@ import type { LossKind } from './losses.js';
 import type { HashTemplates } from '../format/hash-template.js';
 import { referencesTemplate, resolveTemplateHash } from '../format/template-ref.js';
 import { RdbOut } from './rdb-out.js';
-import { STREAM_4, STREAM_5, type StrippedStream, strippedLosses, stripNewerStream } from './stream-extras.js';
+import { STREAM_4, STREAM_5, strippedLosses } from './stream-extras.js';
 import { transcodeListpacks, transcodes } from './transcode.js';
-import { hashFieldTtls, isHashWithTtls, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from './source-forms.js';
+import { hashFieldTtls, isHashWithTtls, isNewerStream, liveFieldsAt, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from './source-forms.js';
 
 /** Types 0–21 mean the same after either magic; 22 on differ (format/parse-values.ts). */
 const SHARED_TYPES = 21;
@@ -99,23 +99,28 @@ export type StreamWritten =
   | { readonly refuse: string; readonly loss: LossKind };
 
 /**
- * How a Redis 8.6/8.8 stream (type 26 or 27, stripped to a type 21 by
- * stream-extras.ts) is written for `target`: as {@link streamDowngrade}
- * writes a type 21, after its NACKed entries and IDMP data were accepted
- * as lost (`--lossy stream-nacks`, `stream-idmp`), else refused with every
- * loss named. `lost`: each loss, in the order named.
+ * How a Redis 8.6/8.8 stream (type 26 or 27, walked by `layout` as the type
+ * 21 it holds: stream-extras.ts) is written for `target`: as a type 21 where
+ * the target reads one, else as {@link streamDowngrade} writes a type 21,
+ * after its NACKed entries and IDMP data were accepted as lost (`--lossy
+ * stream-nacks`, `stream-idmp`), else refused with every loss named. `lost`:
+ * each loss, in the order named.
  */
-export function newerStreamDowngrade(s: StrippedStream, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
-  const extras = strippedLosses(s, lossy);
-  const layout = new StreamLayout().read(STREAM_3, s.bytes, 0, s.bytes.length);
-  const d = streamDowngrade(layout, target, lossy);
+export function newerStreamDowngrade(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
+  const extras = strippedLosses(layout.extras, lossy);
+  const d: ReturnType<typeof streamDowngrade> = maxTypeOf(target) >= STREAM_3 ? { to: STREAM_3 } : streamDowngrade(layout, target, lossy);
   if ('refuse' in d || extras.refuse.length > 0) {
     // The ids' refusal as streamDowngrade words it for a type 21 ("a stream whose …"), joined to the others.
     const all = [...extras.refuse, ...('refuse' in d ? [`ids whose ${d.refuse.replace(/^a stream whose /, '')}`] : [])];
     const loss: LossKind = extras.refuseKinds[0] ?? 'stream-ids';
-    return { loss, refuse: `a Redis ${s.type === STREAM_5 ? '8.8' : '8.6'} stream (RDB type ${s.type}) with ${all.join('; and ')}` };
+    return { loss, refuse: `a Redis ${layout.type === STREAM_5 ? '8.8' : '8.6'} stream (RDB type ${layout.type}) with ${all.join('; and ')}` };
   }
   return { to: d.to, lost: [...extras.lost, ...(d.lost ? [d.lost] : [])], layout };
+}
+
+/** How the stream `layout` walked (type 19, 21, 26 or 27) is written for `target`: a Redis 8.6/8.8 one with its extras judged. */
+export function streamWritten(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
+  return isNewerStream(layout.type) ? newerStreamDowngrade(layout, target, lossy) : olderStreamDowngrade(layout, target, lossy);
 }
 
 /**
@@ -190,7 +195,7 @@ export function expressValue(
     return { action: 'refuse', loss: 'array', reason: 'a Redis 8.8 array: the target has no such type' };
   }
   if (type === STREAM_4 || type === STREAM_5) {
-    const d = newerStreamDowngrade(stripNewerStream(type, payload, 1, end), target, lossy);
+    const d = newerStreamDowngrade(new StreamLayout().read(type, payload, 1, end), target, lossy);
     if ('refuse' in d) return { action: 'refuse', loss: d.loss, reason: d.refuse };
     d.layout.writeAs(d.to, out);
     return { ...reencoded(d.to, d.lost[0]), ...(d.lost.length > 1 ? { alsoLost: d.lost.slice(1) } : {}) };

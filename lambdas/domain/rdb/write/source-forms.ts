@@ -116,14 +116,33 @@ export function downgradeStream(payload: Uint8Array, to: number): Uint8Array {
   return out.take();
 }
 
-/** What a run of a stream's bytes holds ({@link StreamLayout}): what every layout has, a type 19's ids, a type 21's active time. */
+/**
+ * What a run of a stream's bytes holds ({@link StreamLayout}): what every layout has, a type 19's ids, a type 21's
+ * active time; or bytes made here (a group's PEL count once its NACKed entries are left out), {@link StreamLayout}'s
+ * `made[from]`, written as what every layout has.
+ */
 const EVERY = 0;
 const IDS = 1;
 const ACTIVE = 2;
+const MADE = 3;
+
+/** Redis 8.6's stream with idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4) and Redis 8.8's with NACKed entries (_5). */
+export const STREAM_4 = 26;
+export const STREAM_5 = 27;
+
+/** What of a type 26 or 27 stream no older layout holds: its groups' NACKed entries, its IDMP data (write/stream-extras.ts). */
+export interface NewerStreamExtras {
+  /** NACKed entries left out of their group's PEL, by group name (groups with none not listed). */
+  readonly nacked: readonly { readonly group: string; readonly entries: number }[];
+  /** The IDMP data left out. */
+  readonly idmp: { readonly duration: number; readonly maxEntries: number; readonly producers: number; readonly ids: number };
+}
+
+const NO_EXTRAS: NewerStreamExtras = { nacked: [], idmp: { duration: 0, maxEntries: 0, producers: 0, ids: 0 } };
 
 /**
- * One walk of a newer stream's object bytes (RDB type 19 or 21, `b[at, end)`
- * where a reader found them: no payload built) serving all a conversion
+ * One walk of a newer stream's object bytes (RDB type 19, 21, 26 or 27, `b[at, end)`
+ * where a reader found them, or the parts a reader kept: no payload built) serving all a conversion
  * asks of it (issue 55: three walks and their compiles were a tenth of a
  * re-encoding's CPU for 2 % of the keys): where its fields lie, as runs of
  * bytes every stream layout holds (the nodes, copied as they are: skipped,
@@ -137,6 +156,10 @@ const ACTIVE = 2;
  * it a downgrade writes the runs the older layout keeps ({@link writeAs})
  * and the digest takes every field that layout keeps: the bytes every
  * layout holds, and a type 19's ids where the output is one ({@link digest}).
+ * A Redis 8.6 or 8.8 stream (type 26 or 27) is walked as the type 21 it holds:
+ * its groups' NACK zones and its IDMP tail are no run (what they hold is in
+ * {@link extras}, for the judge), and a group's PEL without its NACKed entries
+ * is their runs after a count made here (stream-extras.ts says why).
  * One instance is reused stream after stream.
  */
 export class StreamLayout {
@@ -146,9 +169,18 @@ export class StreamLayout {
   private b: Uint8Array = new Uint8Array(0);
   /** The stream's bytes in parts instead ({@link readParts}: a big one as a reader kept it), its runs' positions theirs joined. */
   private parts: readonly Uint8Array[] | undefined = undefined;
-  /** Bytes of the runs every layout holds, and of those holding a type 19's ids. */
+  /** Bytes of the runs every layout holds (made ones included), of those holding a type 19's ids, and a type 21's active times. */
   private every = 0;
   private idBytes = 0;
+  private activeBytes = 0;
+  /** Bytes made here ({@link MADE} runs' `from`). */
+  private made: Uint8Array[] = [];
+  /** Runs before this index take no run joined to them (a type 27's PEL, which its NACKs may split). */
+  private sealed = 0;
+  /** The stream's RDB type as walked. */
+  type = 0;
+  /** A type 26's or 27's NACKed entries and IDMP data (none of a 19 or 21). */
+  extras: NewerStreamExtras = NO_EXTRAS;
   /** Its ids as it holds them, and as Redis 7.0 derives them loading it as a type 15; each group's name where it lies. */
   held: LayoutIds = NO_IDS;
   loaded: LayoutIds = NO_IDS;
@@ -179,10 +211,15 @@ export class StreamLayout {
   }
 
   private walk(type: number, c: StreamCursor, at: number): this {
-    if (type !== STREAM_2 && type !== STREAM_3) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 2 or 3`);
+    if (type !== STREAM_2 && type !== STREAM_3 && !isNewerStream(type)) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 2 to 5`);
+    this.type = type;
     this.n = 0;
     this.every = 0;
     this.idBytes = 0;
+    this.activeBytes = 0;
+    this.made = [];
+    this.sealed = 0;
+    this.extras = NO_EXTRAS;
     try {
       for (let nodes = c.length(); nodes > 0; nodes--) {
         c.skipString();
@@ -201,6 +238,7 @@ export class StreamLayout {
       let exact = entriesAdded === derived.entriesAdded && sameId(maxDeletedId, derived.maxDeletedId) && (length > 0 || sameId(firstId, derived.firstId));
       const held: LayoutGroup[] = [];
       const loaded: LayoutGroup[] = [];
+      const nacked: { group: string; entries: number }[] = [];
       from = c.at;
       for (let groups = c.length(); groups > 0; groups--) {
         const nameAt = c.at;
@@ -215,14 +253,26 @@ export class StreamLayout {
         loaded.push({ nameAt, entriesRead: estimate });
         this.run(from, c.at, IDS);
         from = c.at;
+        // A type 27's PEL as a run of its own (its NACKed entries may be left out of it), with each entry's start and id.
+        const pel = type === STREAM_5 ? { run: this.n, starts: [] as number[], ids: [] as string[] } : undefined;
         for (let pending = c.length(); pending > 0; pending--) {
-          c.skip(16 + 8); // id, delivery time
+          if (pel) {
+            pel.starts.push(c.at);
+            pel.ids.push(idKey(c.rawStreamId()));
+            c.skip(8);
+          } else c.skip(16 + 8); // id, delivery time
           c.skipLength(); // delivery count
+        }
+        if (pel) {
+          this.sealed = this.n;
+          this.run(from, c.at, EVERY);
+          this.sealed = this.n;
+          from = c.at;
         }
         for (let consumers = c.length(); consumers > 0; consumers--) {
           c.skipString();
           c.skip(8); // seen time
-          if (type === STREAM_3) {
+          if (type !== STREAM_2) {
             this.run(from, c.at, EVERY);
             c.skip(8); // active time
             this.run(c.at - 8, c.at, ACTIVE);
@@ -230,8 +280,20 @@ export class StreamLayout {
           }
           c.skip(16 * c.length());
         }
+        if (pel) {
+          // The NACK zone (ids): no run.
+          this.run(from, c.at, EVERY);
+          const nacks = new Set<string>();
+          for (let n = c.length(); n > 0; n--) nacks.add(idKey(c.rawStreamId()));
+          from = c.at;
+          if (nacks.size > 0) {
+            nacked.push({ group: this.nameAt(nameAt), entries: nacks.size });
+            this.leaveOut(pel.run, pel.starts, pel.ids, nacks);
+          }
+        }
       }
       this.run(from, c.at, EVERY);
+      if (isNewerStream(type)) this.extras = { nacked, idmp: idmpTail(c) };
       done(c);
       this.held = { length, firstId, maxDeletedId, entriesAdded, groups: held };
       this.loaded = { length, firstId: derived.firstId, maxDeletedId: derived.maxDeletedId, entriesAdded: derived.entriesAdded, groups: loaded };
@@ -247,9 +309,10 @@ export class StreamLayout {
     if (from === to) return;
     if (kind === EVERY) this.every += to - from;
     else if (kind === IDS) this.idBytes += to - from;
+    else if (kind === ACTIVE) this.activeBytes += to - from;
     const runs = this.runs;
     const n = this.n;
-    if (n > 0 && runs[n - 1] === kind && runs[n - 2] === from) {
+    if (n > this.sealed && runs[n - 1] === kind && runs[n - 2] === from) {
       runs[n - 2] = to;
       return;
     }
@@ -259,24 +322,63 @@ export class StreamLayout {
     this.n = n + 3;
   }
 
-  /** Writes the stream as type `to` (15 or 19) into `out`: the runs that layout holds, as they are. */
-  writeAs(to: number, out: RdbOut): void {
-    if (to !== STREAM_1 && to !== STREAM_2) throw new RdbFormatError(`stream type ${to} is not an older stream layout`);
+  /**
+   * A type 27 group's PEL, the run at `index`, without the entries whose ids are in `nacks`: a count made here, then
+   * the runs of the entries kept (starting at `starts`, ids `ids`); unchanged when none of its entries is NACKed.
+   */
+  private leaveOut(index: number, starts: readonly number[], ids: readonly string[], nacks: ReadonlySet<string>): void {
     const runs = this.runs;
-    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY || (runs[i + 2] === IDS && to === STREAM_2)) out.bytes(this.b, runs[i]!, runs[i + 1]!);
+    const pelEnd = runs[index + 1]!;
+    const kept = ids.filter((id) => !nacks.has(id)).length;
+    if (kept === ids.length) return;
+    const tail = runs.slice(index + 3, this.n);
+    const removed = pelEnd - runs[index]!;
+    this.n = index;
+    this.sealed = index;
+    const count = new RdbOut(9).len(kept).take();
+    this.made.push(count);
+    runs[this.n] = this.made.length - 1;
+    runs[this.n + 1] = count.length;
+    runs[this.n + 2] = MADE;
+    this.n += 3;
+    this.sealed = this.n;
+    this.every += count.length - removed;
+    ids.forEach((id, i) => {
+      if (!nacks.has(id)) this.run(starts[i]!, i + 1 < starts.length ? starts[i + 1]! : pelEnd, EVERY);
+    });
+    this.sealed = this.n;
+    for (let i = 0; i < tail.length; i++) runs[this.n + i] = tail[i]!;
+    this.n += tail.length;
+  }
+
+  /**
+   * Calls `f` on each piece of the stream as type `to` holds it (15, 19, or 21 for a type 21, 26 or 27), in order:
+   * the runs that layout holds, where they lie ({@link over}), and the bytes made here.
+   */
+  private each(to: number, f: (b: Uint8Array, from: number, to: number) => void): void {
+    if (to !== STREAM_1 && to !== STREAM_2 && (to !== STREAM_3 || this.type === STREAM_2))
+      throw new RdbFormatError(`stream type ${to} is not a layout a type ${this.type} is written as`);
+    const runs = this.runs;
+    const over = this.over();
+    for (let i = 0; i < this.n; i += 3) {
+      const kind = runs[i + 2]!;
+      if (kind === MADE) f(this.made[runs[i]!]!, 0, runs[i + 1]!);
+      else if (kind === EVERY || (kind === IDS && to !== STREAM_1) || (kind === ACTIVE && to === STREAM_3)) over(runs[i]!, runs[i + 1]!, f);
+    }
+  }
+
+  /** Writes the stream as type `to` (15 or 19; 21 for a type 21, 26 or 27) into `out`: the runs that layout holds, as they are. */
+  writeAs(to: number, out: RdbOut): void {
+    this.each(to, (b, from, end) => out.bytes(b, from, end));
   }
 
   /**
    * {@link writeAs} of a stream read in parts ({@link readParts}), each run handed to `to` as views of the parts it
    * lies in (RdbFileWriter.piece: no copy; the parts must stay unchanged until the writer's chunks are taken), then
-   * the key closed as of type `type` (15 or 19), with no head.
+   * the key closed as of type `type` (15 or 19; 21 for a type 26 or 27), with no head.
    */
   writePiecesAs(type: number, to: { piece(bytes: Uint8Array): void; piecesWritten(type: number, head: Uint8Array): void }): void {
-    if (type !== STREAM_1 && type !== STREAM_2) throw new RdbFormatError(`stream type ${type} is not an older stream layout`);
-    const runs = this.runs;
-    const over = this.over();
-    for (let i = 0; i < this.n; i += 3)
-      if (runs[i + 2] === EVERY || (runs[i + 2] === IDS && type === STREAM_2)) over(runs[i]!, runs[i + 1]!, (b, from, end) => to.piece(b.subarray(from, end)));
+    this.each(type, (b, from, end) => to.piece(b.subarray(from, end)));
     to.piecesWritten(type, EMPTY);
   }
 
@@ -312,17 +414,9 @@ export class StreamLayout {
    */
   digest(sink: StreamSink, to: number, ids: boolean): void {
     sink.kind('stream');
-    const runs = this.runs;
-    const over = this.over();
-    const framed = (b: Uint8Array, from: number, to: number) => sink.framed(b, from, to);
-    if (to !== STREAM_1) {
-      sink.partHead(this.every + this.idBytes);
-      for (let i = 0; i < this.n; i += 3) if (runs[i + 2] !== ACTIVE) over(runs[i]!, runs[i + 1]!, framed);
-      return;
-    }
-    sink.partHead(this.every);
-    for (let i = 0; i < this.n; i += 3) if (runs[i + 2] === EVERY) over(runs[i]!, runs[i + 1]!, framed);
-    if (ids) idsPart(sink, this.held);
+    sink.partHead(this.every + (to !== STREAM_1 ? this.idBytes : 0) + (to === STREAM_3 ? this.activeBytes : 0));
+    this.each(to, (b, from, end) => sink.framed(b, from, end));
+    if (to === STREAM_1 && ids) idsPart(sink, this.held);
   }
 
   /**
@@ -363,7 +457,31 @@ export class StreamLayout {
 }
 
 /** What {@link StreamLayout} walks a stream with: a {@link Cursor} over its bytes, or a {@link PartsCursor} over its parts. */
-type StreamCursor = Pick<Cursor, 'at' | 'end' | 'length' | 'bigLength' | 'skip' | 'skipLength' | 'skipString'>;
+type StreamCursor = Pick<Cursor, 'at' | 'end' | 'length' | 'bigLength' | 'skip' | 'skipLength' | 'skipString' | 'rawStreamId'>;
+
+/** Whether RDB value `type` is a Redis 8.6 or 8.8 stream (26 or 27). */
+export const isNewerStream = (type: number): boolean => type === STREAM_4 || type === STREAM_5;
+
+const idKey = (id: readonly [bigint, bigint]): string => `${id[0]}-${id[1]}`;
+
+/** A type 26's or 27's IDMP tail, read to its end: its duration (s), max entries, producers and their ids; then two counters (ids added, duplicates). */
+function idmpTail(c: StreamCursor): NewerStreamExtras['idmp'] {
+  const duration = c.length();
+  const maxEntries = c.length();
+  const producers = c.length();
+  let ids = 0;
+  for (let p = producers; p > 0; p--) {
+    c.skipString(); // producer
+    for (let n = c.length(); n > 0; n--, ids++) {
+      c.skipString(); // idempotent id
+      c.skipLength(); // the entry's id: ms, seq
+      c.skipLength();
+    }
+  }
+  c.skipLength(); // ids added
+  c.skipLength(); // duplicates
+  return { duration, maxEntries, producers, ids };
+}
 
 const EMPTY = new Uint8Array(0);
 

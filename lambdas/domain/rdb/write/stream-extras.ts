@@ -30,105 +30,34 @@
  *   gone. Written without it only with `--lossy stream-idmp`.
  */
 import { RdbFormatError } from '../errors.js';
-import { Cursor } from '../format/value.js';
 import { RdbOut } from './rdb-out.js';
+import { isNewerStream, type NewerStreamExtras, STREAM_3, STREAM_4, STREAM_5, StreamLayout } from './source-forms.js';
 
-/** Redis 8.6's stream with idempotent-producer data (RDB_TYPE_STREAM_LISTPACKS_4). */
-export const STREAM_4 = 26;
-/** Redis 8.8's stream with NACKed entries (RDB_TYPE_STREAM_LISTPACKS_5). */
-export const STREAM_5 = 27;
+export { STREAM_4, STREAM_5 };
 
 /** What of a type 26 or 27 only `--lossy` lets go. */
 type ExtraLoss = 'stream-nacks' | 'stream-idmp';
 
 /** A type 26 or 27 stream as a type 21: its object bytes, and what was taken out. */
-export interface StrippedStream {
+export interface StrippedStream extends NewerStreamExtras {
   /** 26 or 27. */
   readonly type: number;
   /** The stream's object bytes as a type 21 (no NACK zone, no NACKed entry in a PEL, no IDMP data). */
   readonly bytes: Uint8Array;
-  /** NACKed entries left out of their group's PEL, by group name (groups with none not listed). */
-  readonly nacked: readonly { readonly group: string; readonly entries: number }[];
-  /** The IDMP data left out. */
-  readonly idmp: { readonly duration: number; readonly maxEntries: number; readonly producers: number; readonly ids: number };
 }
-
-const idKey = (b: Uint8Array, at: number): string => Buffer.from(b.subarray(at, at + 16)).toString('latin1');
 
 /**
  * The stream of RDB type 26 or 27 at `b[at, end)` as a type 21 (see the
- * file's comment for what is taken out).
+ * file's comment for what is taken out): source-forms.ts StreamLayout's walk,
+ * its runs written as a type 21.
  * @throws RdbFormatError for another type or a malformed value
  */
 export function stripNewerStream(type: number, b: Uint8Array, at: number, end: number): StrippedStream {
-  if (type !== STREAM_4 && type !== STREAM_5) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 4 or 5`);
-  const c = new Cursor(b, at, end);
+  if (!isNewerStream(type)) throw new RdbFormatError(`RDB type ${type} is not a stream of listpacks 4 or 5`);
+  const layout = new StreamLayout().read(type, b, at, end);
   const out = new RdbOut(end - at + 16);
-  const nacked: { group: string; entries: number }[] = [];
-  try {
-    for (let nodes = c.length(); nodes > 0; nodes--) {
-      c.skipString();
-      c.skipString();
-    }
-    c.length(); // length
-    for (let i = 0; i < 7; i++) c.skipLength(); // last id, first id, max deleted id, entries added
-    let from = at;
-    for (let groups = c.length(); groups > 0; groups--) {
-      const name = c.string().toString('latin1');
-      for (let i = 0; i < 3; i++) c.skipLength(); // last delivered id, entries read
-      out.bytes(b, from, c.at);
-      const pelAt = c.at;
-      const pending = c.length();
-      const pelFrom = c.at;
-      const entryEnds: number[] = [];
-      for (let p = 0; p < pending; p++) {
-        c.skip(16 + 8); // id, delivery time
-        c.skipLength(); // delivery count
-        entryEnds.push(c.at);
-      }
-      const consumersFrom = c.at;
-      for (let consumers = c.length(); consumers > 0; consumers--) {
-        c.skipString();
-        c.skip(16); // seen and active times
-        c.skip(16 * c.length());
-      }
-      const consumersTo = c.at;
-      const nacks = new Set<string>();
-      if (type === STREAM_5) for (let n = c.length(); n > 0; n--, c.skip(16)) nacks.add(idKey(b, c.at));
-      if (nacks.size === 0) out.bytes(b, pelAt, consumersTo);
-      else {
-        nacked.push({ group: name, entries: nacks.size });
-        out.len(pending - nacks.size);
-        let e = pelFrom;
-        for (const next of entryEnds) {
-          if (!nacks.has(idKey(b, e))) out.bytes(b, e, next);
-          e = next;
-        }
-        out.bytes(b, consumersFrom, consumersTo);
-      }
-      from = c.at;
-    }
-    const idmpAt = c.at;
-    const duration = c.length();
-    const maxEntries = c.length();
-    const producers = c.length();
-    let ids = 0;
-    for (let p = producers; p > 0; p--) {
-      c.skipString();
-      for (let n = c.length(); n > 0; n--, ids++) {
-        c.skipString();
-        c.skipLength();
-        c.skipLength();
-      }
-    }
-    c.skipLength(); // ids added
-    c.skipLength(); // duplicates
-    if (c.at !== end) throw new RdbFormatError(`${end - c.at} bytes after the value`);
-    out.bytes(b, from, idmpAt);
-    return { type, bytes: out.take(), nacked, idmp: { duration, maxEntries, producers, ids } };
-  } catch (err) {
-    throw new RdbFormatError(`malformed stream (RDB type ${type}, near byte ${c.at}): ${err instanceof Error ? err.message : String(err)}`);
-  }
+  layout.writeAs(STREAM_3, out);
+  return { type, bytes: out.take(), ...layout.extras };
 }
 
 /**
@@ -139,7 +68,7 @@ export function stripNewerStream(type: number, b: Uint8Array, at: number, end: n
  * no older server keeps: a Redis 8.6 or 8.8 stream needs `stream-idmp` to
  * go to an older engine even without producers.
  */
-export function strippedLosses(s: StrippedStream, lossy: ReadonlySet<string>): { lost: ExtraLoss[]; refuse: string[]; refuseKinds: ExtraLoss[] } {
+export function strippedLosses(s: NewerStreamExtras, lossy: ReadonlySet<string>): { lost: ExtraLoss[]; refuse: string[]; refuseKinds: ExtraLoss[] } {
   const lost: ExtraLoss[] = [];
   const refuse: string[] = [];
   const refuseKinds: ExtraLoss[] = [];

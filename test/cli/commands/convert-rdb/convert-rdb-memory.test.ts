@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RdbFileWriter } from '../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
+import { IDMP_TAIL, newerStreamObject } from '../../../support/stream-newer.js';
 import { cliWithEnv } from '../../support/run-cli.js';
 
 /** The value's size: big against the CLI's own ~65 MiB, so that each copy of it held at once shows in the peak. */
@@ -129,7 +131,10 @@ describe('convert-rdb: memory with one big value', () => {
    * bytes that layout keeps). Before the stream was walked in the parts the reader kept and its runs handed to the
    * writer as views of them, the value was gathered into one copy and its output made in one buffer (grown by
    * doubling): peak 330–336 MB for a file like this one (68.7 MB) on main (a7cf6dc5) against its bound of 237 MB;
-   * about 203 MB with it.
+   * about 203 MB with it. Then the same stream as Redis 8.8 writes it (type 27: two of its pending entries NACKed, an
+   * IDMP tail; framed under RDB 14 here, no 8.8 server being at hand), written for redis-6.2 as a type 15 without them
+   * (`--lossy stream-nacks,stream-idmp`): before it was walked in the reader's parts too (session 38), it was gathered
+   * whole, copied as a type 21 and written from that into one buffer.
    */
   it('re-encodes a 64 MiB stream (type 19 to type 15, --for redis-6.2) with peak RSS within 2 × the value + 100 MB; the output loads in redis-server', async () => {
     const server = await startRedisServer();
@@ -176,8 +181,30 @@ describe('convert-rdb: memory with one big value', () => {
       } finally {
         await loaded.stop();
       }
+      // The same stream as a Redis 8.8 type 27, alice's first two pending entries NACKed (no consumer owns them).
+      const pending = (await c.xpending('big:stream', 'g', '-', '+', 10)) as [string, string, number, number][];
+      expect(pending).toHaveLength(5);
+      const nacked = new Set(pending.slice(0, 2).map(([id]) => id));
+      const newer = keysOf(readFileSync(stream)).keys.map((k) =>
+        k.name === 'big:stream' ? { ...k, type: 27, object: newerStreamObject(streamWithActiveTime(k.object, 1n), 27, IDMP_TAIL, nacked) } : k,
+      );
+      const stream27 = join(dir, 'stream-27.rdb');
+      writeFileSync(stream27, frameFile('REDIS0014', newer, [], { 'redis-ver': '8.8.0' }));
+      const out27 = join(dir, 'stream-27-6.2.rdb');
+      await reencodedWithinBound(stream27, out27, '--lossy', 'function,stream-ids,stream-nacks,stream-idmp');
+      const loaded27 = await startRedisServer({ loadRdb: out27, readyTimeoutMs: 30_000 });
+      try {
+        const l = loaded27.client();
+        expect(await l.xlen('big:stream')).toBe(entries);
+        // The NACKed entries are out of the PEL (as acknowledged), the other three pending as they were.
+        expect(await l.xpending('big:stream', 'g', '-', '+', 10)).toEqual(
+          pending.slice(2).map(([id, owner, , count]) => [id, owner, expect.any(Number), count]),
+        );
+      } finally {
+        await loaded27.stop();
+      }
     } finally {
       await server.stop();
     }
-  }, 180_000);
+  }, 240_000);
 });

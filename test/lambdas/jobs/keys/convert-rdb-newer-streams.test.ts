@@ -109,6 +109,25 @@ describe('convertRdb of Redis 8.6/8.8 streams (RDB types 26, 27) into older engi
     30_000,
   );
 
+  it.each(['redis-7.2', 'valkey-8.0'])(
+    "--for %s (reads type 21) with both kinds: each written as the type 21 it holds, consumers' active times kept, the NACKed entries acknowledged",
+    async (engine) => {
+      const output = join(dir, `out-${engine}.rdb`);
+      const r = await convertRdb({ input, output, ...convertTarget({ for: engine }), lossy: parseLossy('stream-nacks,stream-idmp') });
+      expect(r.error).toBeUndefined();
+      expect(r.lost).toEqual({ 'stream-nacks': 1, 'stream-idmp': 2 });
+      // No 7.2 here to load it: the 7.0's keys after XACK, framed as type 21 with the source's active time, byte for byte.
+      const got = keysOf(readFileSync(output)).keys;
+      const want = keysOf(readFileSync(expected)).keys;
+      for (const key of ['s', 't']) {
+        const k = got.find((x) => x.name === key)!;
+        expect(k.type, key).toBe(21);
+        expect(Buffer.from(k.object), key).toEqual(Buffer.from(streamWithActiveTime(want.find((x) => x.name === key)!.object, 1n)));
+      }
+    },
+    30_000,
+  );
+
   it('migrate --from-rdb: the first read refuses them before any write; with both kinds the RESTORE payloads are of the target stream type', () => {
     const reader = new RdbKeyReader();
     const keys = reader.push(readFileSync(input));
