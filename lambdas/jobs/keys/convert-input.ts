@@ -10,7 +10,9 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
-import { copiesAsIs, expressValue, type Expressed, streamWritten } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten } from '../../domain/rdb/write/express.js';
+import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
+import { scanTtlHash, writeTtlHashPlain } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
@@ -142,7 +144,7 @@ export class InputPass {
       visit: (k) => this.visit(k),
       // A big value copied as it is, or a big list or stream re-encoded: its parts as the reader kept them go to the writer
       // and the digest, or to the transcoder or the stream's walk (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type),
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || this.ttlHashInParts(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -211,6 +213,10 @@ export class InputPass {
         this.streamInParts(k, k.parts);
         return;
       }
+      if (this.ttlHashInParts(type)) {
+        this.ttlHashFromParts(k, k.parts);
+        return;
+      }
       // A big list re-encoded from the reader's parts, node by node, its plain form written out in pieces as it is made.
       this.digest.valueHeadAt(k);
       w.keyInPieces(k);
@@ -277,6 +283,38 @@ export class InputPass {
     const w = this.started();
     w.keyInPieces(k);
     d.layout.writePiecesAs(d.to, w);
+    this.reencoded++;
+    this.reencodedKeys.push(true);
+  }
+
+  /** Whether a big value of `type` is a hash with field TTLs written plain from the reader's parts (a target without field TTLs). */
+  private ttlHashInParts(type: number): boolean {
+    return (type === 22 || type === 24) && !holdsFieldTtls(this.spec.format);
+  }
+
+  /**
+   * A big hash with field TTLs (type 22 or 24) for a target without them, judged and written as express.ts does a small
+   * one (expired fields left out; live TTLs refused unless `--lossy field-ttl`), from the reader's parts: its fields
+   * counted in one walk, then written plain in pieces and digested in another (lambdas/domain/rdb/write/ttl-hash-parts.ts).
+   */
+  private ttlHashFromParts(k: KeyInPlace, parts: Uint8Array[]): void {
+    const valkey = formatOf(this.reader).magic === 'VALKEY';
+    const scan = scanTtlHash(k.type, valkey, parts, this.now);
+    if (scan.live === 0) {
+      this.expired.hashes++;
+      this.expired.fields += scan.expired;
+      return;
+    }
+    if (scan.withTtl > 0 && !this.lossy.has('field-ttl')) {
+      this.refuse(k.db, k.name(), fieldTtlRefusal(scan.withTtl, this.spec.format));
+      return;
+    }
+    if (scan.withTtl > 0) count(this.lost, 'field-ttl');
+    this.expired.fields += scan.expired;
+    const w = this.started();
+    this.digest.valueHeadAt(k);
+    w.keyInPieces(k);
+    writeTtlHashPlain(k.type, valkey, parts, this.now, w, this.digest);
     this.reencoded++;
     this.reencodedKeys.push(true);
   }

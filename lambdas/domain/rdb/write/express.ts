@@ -118,6 +118,11 @@ export function newerStreamDowngrade(layout: StreamLayout, target: RdbFormat, lo
   return { to: d.to, lost: [...extras.lost, ...(d.lost ? [d.lost] : [])], layout };
 }
 
+/** Why a hash with `n` live fields with a TTL is refused for `target`, which holds no field TTLs. */
+export function fieldTtlRefusal(n: number, target: RdbFormat): string {
+  return `a hash with ${n} field TTL${n === 1 ? '' : 's'}: RDB ${target.version} has no field TTLs (--lossy field-ttl writes the fields without them)`;
+}
+
 /** How the stream `layout` walked (type 19, 21, 26 or 27) is written for `target`: a Redis 8.6/8.8 one with its extras judged. */
 export function streamWritten(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
   return isNewerStream(layout.type) ? newerStreamDowngrade(layout, target, lossy) : olderStreamDowngrade(layout, target, lossy);
@@ -183,12 +188,7 @@ export function expressValue(
     if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), undefined, value, expired);
     if (holdsFieldTtls(target)) return reencoded(writeHashWithTtls(h, target, out), undefined, value, expired);
     if (lossy.has('field-ttl')) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), 'field-ttl', value, expired);
-    const n = h.expireAt.filter((t) => t !== 0).length;
-    return {
-      action: 'refuse',
-      loss: 'field-ttl',
-      reason: `a hash with ${n} field TTL${n === 1 ? '' : 's'}: RDB ${target.version} has no field TTLs (--lossy field-ttl writes the fields without them)`,
-    };
+    return { action: 'refuse', loss: 'field-ttl', reason: fieldTtlRefusal(h.expireAt.filter((t) => t !== 0).length, target) };
   }
   if (type === 28) {
     if (lossy.has('array')) return { action: 'drop', lost: 'array' };

@@ -46,24 +46,11 @@ export function hashFieldTtls(payload: Uint8Array, valkey: boolean): HashWithTtl
   const c = cursorOf(payload);
   const fields: [Buffer, Buffer][] = [];
   const expireAt: number[] = [];
-  if (type === 22 && valkey) {
-    for (let n = c.length(); n > 0; n--) {
-      fields.push([c.string(), c.string()]);
-      c.skip(8);
-      const t = new DataView(payload.buffer, payload.byteOffset + c.at - 8, 8).getBigInt64(0, true);
-      expireAt.push(t < 0n ? 0 : num(t));
-    }
-  } else if (type === 22 || type === 24) {
-    let min = 0;
-    if (type === 24) {
-      c.skip(8);
-      min = num(new DataView(payload.buffer, payload.byteOffset + c.at - 8, 8).getBigUint64(0, true));
-    }
-    for (let n = c.length(); n > 0; n--) {
-      const ttl = num(c.bigLength());
-      expireAt.push(type === 24 && ttl !== 0 ? ttl + min - 1 : ttl);
-      fields.push([c.string(), c.string()]);
-    }
+  if (type === 22 || type === 24) {
+    ttlHashFields(type, valkey, c, true, (t, f, v) => {
+      fields.push([f!, v!]);
+      expireAt.push(t);
+    });
   } else if (type === 23 || type === 25) {
     if (type === 25) c.skip(8);
     const elements = listpackElements(c.string());
@@ -76,6 +63,45 @@ export function hashFieldTtls(payload: Uint8Array, valkey: boolean): HashWithTtl
   } else throw new RdbFormatError(`RDB type ${type} is not a hash with field TTLs`);
   done(c);
   return { fields, expireAt };
+}
+
+/** What {@link ttlHashFields} reads a hash with: a {@link Cursor} over its bytes, or a {@link PartsCursor} over its parts. */
+export type FieldCursor = Pick<Cursor, 'at' | 'end' | 'length' | 'bigLength' | 'skipString' | 'string' | 'millisecondTime'>;
+
+/**
+ * Walks the fields of a hash with field TTLs stored field by field (RDB type 22: Valkey 9's, or Redis 7.4's before
+ * its release; 24: Redis 7.4's), its object bytes at `c`, calling `each` with each field's absolute expiry (0: none)
+ * and, with `decode`, its name and value (else they are skipped, not decoded). The cursor ends after the value.
+ * @throws RdbFormatError for another type
+ */
+export function ttlHashFields(
+  type: number,
+  valkey: boolean,
+  c: FieldCursor,
+  decode: boolean,
+  each: (expireAt: number, field: Buffer | undefined, value: Buffer | undefined) => void,
+): void {
+  const string = (): Buffer | undefined => {
+    if (decode) return c.string();
+    c.skipString();
+    return undefined;
+  };
+  if (type === 22 && valkey) {
+    for (let n = c.length(); n > 0; n--) {
+      const f = string();
+      const v = string();
+      const t = c.millisecondTime();
+      each(t < 0 ? 0 : t, f, v);
+    }
+  } else if (type === 22 || type === 24) {
+    // Redis 7.4's: each TTL relative to the hash's earliest, plus 1 (0: none); before its release, absolute.
+    const min = type === 24 ? c.millisecondTime() : 0;
+    for (let n = c.length(); n > 0; n--) {
+      const ttl = num(c.bigLength());
+      const t = type === 24 && ttl !== 0 ? ttl + min - 1 : ttl;
+      each(t, string(), string());
+    }
+  } else throw new RdbFormatError(`RDB type ${type} is not a hash with field TTLs stored field by field`);
 }
 
 /** Whether RDB value `type` is a hash with field TTLs (Redis 22–25; Valkey 9's 22). */

@@ -126,6 +126,54 @@ describe('convert-rdb: memory with one big value', () => {
   }, 120_000);
 
   /**
+   * Re-encoded: a Redis 7.4 hash with field TTLs (RDB type 24, under RDB 12) of 64 Ki fields of 1 KiB random values, a
+   * third with a TTL to come and an eighth expired, written for redis-6.2 as a plain hash (`--lossy field-ttl`, the
+   * expired fields left out). Before it was written from the reader's parts (write/ttl-hash-parts.ts, session 38), the
+   * value was gathered, decoded into an array of its fields and written into one buffer.
+   */
+  it('re-encodes a 64 MiB hash with field TTLs (type 24 to a plain hash, --for redis-6.2 --lossy field-ttl) with peak RSS within 2 × the value + 100 MB; the output loads in redis-server', async () => {
+    const fields = 64 * 1024;
+    const now = Date.now();
+    const expireAt = (i: number) => (i % 8 === 0 ? now - 3_600_000 : i % 3 === 1 ? now + 30 * 86_400_000 : 0);
+    const min = now - 3_600_000;
+    const object = new RdbOut(VALUE_BYTES + (4 << 20)).int64(min).len(fields);
+    for (let i = 0; i < fields; i++) {
+      const t = expireAt(i);
+      object
+        .len(t === 0 ? 0 : t - min + 1)
+        .string(Buffer.from(`field:${i}`))
+        .string(randomBytes(1024));
+    }
+    const input12 = join(dir, 'hash-ttl.rdb');
+    const small = new RdbOut(64).string(Buffer.from('small')).take();
+    writeFileSync(
+      input12,
+      frameFile(
+        'REDIS0012',
+        [
+          { db: 0, name: 'a', type: 0, object: small, expireAtMs: null },
+          { db: 0, name: 'big:hash', type: 24, object: object.view(), expireAtMs: null },
+        ],
+        [],
+        { 'redis-ver': '7.4.0' },
+      ),
+    );
+    const out = join(dir, 'hash-ttl-6.2.rdb');
+    await reencodedWithinBound(input12, out, '--lossy', 'field-ttl');
+    const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
+    try {
+      const l = loaded.client();
+      let live = 0;
+      for (let i = 0; i < fields; i++) if (i % 8 !== 0) live++;
+      expect(await l.hlen('big:hash')).toBe(live);
+      expect(await l.hexists('big:hash', 'field:0')).toBe(0);
+      expect(await l.hstrlen('big:hash', 'field:1')).toBe(1024);
+    } finally {
+      await loaded.stop();
+    }
+  }, 180_000);
+
+  /**
    * Re-encoded: a stream of 64 Ki entries of one 1 KiB random field, with a consumer group and entries pending, as the
    * real redis-server 7.0 saves it (RDB type 19), written for redis-6.2 in the type 15 layout (its runs of the input's
    * bytes that layout keeps). Before the stream was walked in the parts the reader kept and its runs handed to the
