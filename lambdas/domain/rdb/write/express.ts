@@ -183,11 +183,15 @@ export function expressValue(
     // Fields whose TTL passed are gone (a server loading the file leaves them out): never written, with or without their TTLs.
     const { live: h, expired } = liveFieldsAt(hashFieldTtls(payload, source.magic === 'VALKEY'), now);
     if (h.fields.length === 0) return { action: 'expired', expiredFields: expired };
-    // The value the output holds, for a caller's digest (the input's decoded value still has the expired fields).
-    const value: KeyValue | undefined = expired > 0 ? { type: 'hash', fields: h.fields } : undefined;
-    if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), undefined, value, expired);
-    if (holdsFieldTtls(target)) return reencoded(writeHashWithTtls(h, target, out), undefined, value, expired);
-    if (lossy.has('field-ttl')) return reencoded(writePlainValue({ type: 'hash', fields: h.fields }, out), 'field-ttl', value, expired);
+    // The value the output holds, for a caller's digest (write/key-list.ts: a field's TTL is held where one is written):
+    // the live fields, with their TTLs where they are written; without them where a plain hash is.
+    const plain: KeyValue = { type: 'hash', fields: h.fields };
+    if (!h.expireAt.some((t) => t !== 0)) return reencoded(writePlainValue(plain, out), undefined, plain, expired);
+    if (holdsFieldTtls(target)) {
+      const withTtls: KeyValue = { type: 'hash', fields: h.fields, fieldExpireAtMs: h.expireAt.map((t) => (t === 0 ? null : t)) };
+      return reencoded(writeHashWithTtls(h, target, out), undefined, withTtls, expired);
+    }
+    if (lossy.has('field-ttl')) return reencoded(writePlainValue(plain, out), 'field-ttl', plain, expired);
     return { action: 'refuse', loss: 'field-ttl', reason: fieldTtlRefusal(h.expireAt.filter((t) => t !== 0).length, target) };
   }
   if (type === 28) {

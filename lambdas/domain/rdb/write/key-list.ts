@@ -50,7 +50,7 @@ import { scoreToDouble } from './encode-value.js';
 import type { ElementSink } from './transcode.js';
 
 /** Value kinds of the ordered digest (one byte after the head). */
-const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 7 } as const;
+const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 7, 'hash-ttl': 8 } as const;
 /** Bytes gathered before they go to the hash: one update per batch, not per element. */
 const BATCH_BYTES = 64 * 1024;
 /** The two XXH64 seeds (any two different values; these are the digits of π and e). */
@@ -290,11 +290,18 @@ export class KeyListDigest implements ElementSink {
         for (const [m, score] of value.entries) this.element(m, 0, m.length), this.score(scoreToDouble(score));
         this.end(value.entries.length);
         return;
-      case 'hash':
-        this.kind('hash');
-        for (const [f, v] of value.fields) this.element(f, 0, f.length), this.element(v, 0, v.length);
+      case 'hash': {
+        // A field's TTL is part of the value where any field has one (a hash with none digests as a plain hash does).
+        const ttls = value.fieldExpireAtMs?.some((t) => t !== null) ? value.fieldExpireAtMs : undefined;
+        this.kind(ttls ? 'hash-ttl' : 'hash');
+        value.fields.forEach(([f, v], i) => {
+          this.element(f, 0, f.length);
+          this.element(v, 0, v.length);
+          if (ttls) this.f64(ttls[i] ?? -1);
+        });
         this.end(value.fields.length);
         return;
+      }
       case 'stream':
         this.kind('stream');
         this.u32(value.entries.length);

@@ -113,6 +113,22 @@ describe('KeyListDigest', () => {
     }
   });
 
+  it("a hash's field TTLs are held where any field has one: a TTL changed or dropped differs; none at all digests as a plain hash", () => {
+    const fields: [Buffer, Buffer][] = [
+      [b('f1'), b('v1')],
+      [b('f2'), b('v2')],
+    ];
+    const hash = (fieldExpireAtMs?: (number | null)[]): Key[] => [
+      { db: 0, name: 'h', value: { type: 'hash', fields, ...(fieldExpireAtMs ? { fieldExpireAtMs } : {}) }, expireAtMs: null },
+    ];
+    const withTtl = digest(hash([1_900_000_000_000, null]));
+    expect(digest(hash([1_900_000_000_000, null]))).toBe(withTtl);
+    expect(digest(hash([1_900_000_000_001, null])), 'a TTL moved').not.toBe(withTtl);
+    expect(digest(hash([null, 1_900_000_000_000])), 'a TTL on another field').not.toBe(withTtl);
+    expect(digest(hash()), 'the TTLs dropped').not.toBe(withTtl);
+    expect(digest(hash([null, null])), 'no field with a TTL').toBe(digest(hash()));
+  });
+
   it('a key by its bytes is not a key by its value, and its bytes count', () => {
     const raw = (object: string) => {
       const d = new KeyListDigest();
