@@ -12,7 +12,7 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten } from '../../domain/rdb/write/express.js';
 import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
-import { scanTtlHash, writeTtlHashPlain } from '../../domain/rdb/write/ttl-hash-parts.js';
+import { scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
@@ -287,15 +287,16 @@ export class InputPass {
     this.reencodedKeys.push(true);
   }
 
-  /** Whether a big value of `type` is a hash with field TTLs written plain from the reader's parts (a target without field TTLs). */
+  /** Whether a big value of `type` not copied as it is is a hash with field TTLs stored field by field, re-encoded from the reader's parts. */
   private ttlHashInParts(type: number): boolean {
-    return (type === 22 || type === 24) && !holdsFieldTtls(this.spec.format);
+    return type === 22 || type === 24;
   }
 
   /**
-   * A big hash with field TTLs (type 22 or 24) for a target without them, judged and written as express.ts does a small
-   * one (expired fields left out; live TTLs refused unless `--lossy field-ttl`), from the reader's parts: its fields
-   * counted in one walk, then written plain in pieces and digested in another (lambdas/domain/rdb/write/ttl-hash-parts.ts).
+   * A big hash with field TTLs (type 22 or 24), judged and written as express.ts does a small one (expired fields left
+   * out; plain where no live field has a TTL; in the target fork's form where it holds field TTLs; else refused unless
+   * `--lossy field-ttl`), from the reader's parts: its fields counted in one walk, then written in pieces and digested
+   * in another (lambdas/domain/rdb/write/ttl-hash-parts.ts).
    */
   private ttlHashFromParts(k: KeyInPlace, parts: Uint8Array[]): void {
     const valkey = formatOf(this.reader).magic === 'VALKEY';
@@ -305,16 +306,19 @@ export class InputPass {
       this.expired.fields += scan.expired;
       return;
     }
-    if (scan.withTtl > 0 && !this.lossy.has('field-ttl')) {
-      this.refuse(k.db, k.name(), fieldTtlRefusal(scan.withTtl, this.spec.format));
+    const target = this.spec.format;
+    const keepsTtls = holdsFieldTtls(target);
+    if (scan.withTtl > 0 && !keepsTtls && !this.lossy.has('field-ttl')) {
+      this.refuse(k.db, k.name(), fieldTtlRefusal(scan.withTtl, target));
       return;
     }
-    if (scan.withTtl > 0) count(this.lost, 'field-ttl');
+    if (scan.withTtl > 0 && !keepsTtls) count(this.lost, 'field-ttl');
     this.expired.fields += scan.expired;
     const w = this.started();
     this.digest.valueHeadAt(k);
     w.keyInPieces(k);
-    writeTtlHashPlain(k.type, valkey, parts, this.now, w, this.digest);
+    const form = scan.withTtl === 0 || !keepsTtls ? 'plain' : target.magic === 'VALKEY' ? 'valkey' : 'redis';
+    writeTtlHashFromParts(k.type, valkey, parts, this.now, form, scan, w, this.digest);
     this.reencoded++;
     this.reencodedKeys.push(true);
   }

@@ -60,6 +60,7 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/rdb/write/transcode.js';
+import { digestTtlHashParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { dirname, resolve } from 'node:path';
@@ -560,6 +561,10 @@ async function readBack(
     } else if (isStream(k.type)) {
       digest.valueHeadAt(k);
       digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
+    } else if (parts !== undefined && isTtlHashByField(k.type)) {
+      // A big hash with field TTLs re-encoded: digested from its parts, field by field, as its decoded value would be.
+      digest.valueHeadAt(k);
+      digestTtlHashParts(k.type, check.fileVersion.valkey, parts, digest);
     } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
   };
   const check = new RdbKeyReader({
@@ -570,7 +575,7 @@ async function readBack(
     valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
     visit,
     // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
-    valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type),
+    valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isTtlHashByField(type),
   });
   if (trailer === undefined) {
     for await (const chunk of bytes) check.push(chunk);
@@ -590,6 +595,9 @@ async function readBack(
   }
   return { report: check.end(), digest: digest.hex(), functions: check.functions };
 }
+
+/** A hash with field TTLs stored field by field (Valkey 9's 22, Redis 7.4's 24): a big one re-encoded is read back in parts. */
+const isTtlHashByField = (type: number): boolean => type === 22 || type === 24;
 
 /**
  * What the written file holds besides its keys, read back, against what was

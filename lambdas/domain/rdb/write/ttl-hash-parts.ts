@@ -1,33 +1,45 @@
 /**
  * A big hash with field TTLs stored field by field (RDB type 22 or 24, see
- * source-forms.ts ttlHashFields) written as a plain hash (type 4) from the
- * parts a reader kept (KeyInPlace.parts), for a target without field TTLs
- * (`--lossy field-ttl`, or no live field has one): its fields read one by
- * one across the parts, the output made in pieces handed to the writer, so
- * the value is held once as the input's parts and once as the output's
- * pieces (issue 55: memory bounded by the largest value), never decoded into
- * one array of fields nor gathered into one copy.
+ * source-forms.ts ttlHashFields) re-encoded from the parts a reader kept
+ * (KeyInPlace.parts): as a plain hash (type 4) for a target without field
+ * TTLs (`--lossy field-ttl`, or no live field has one), or in the target
+ * fork's form with its TTLs (Valkey 9's 22, Redis 7.4's 24). Its fields are
+ * read one by one across the parts and the output made in pieces handed to
+ * the writer, so the value is held once as the input's parts and once as
+ * the output's pieces (issue 55: memory bounded by the largest value), never
+ * decoded into one array of fields nor gathered into one copy. The
+ * read-back digests such an output from its parts the same way
+ * ({@link digestTtlHashParts}).
  *
  * What a server loading the input would hold is written, as
  * express.ts expressValue writes a small one: a field whose TTL passed
  * before the run's time `now` is left out, as rdb.c leaves it out on load.
  */
 import { PartsCursor } from '../format/value-cursor.js';
+import type { KeyListDigest } from './key-list.js';
 import { RdbOut } from './rdb-out.js';
 import { ttlHashFields } from './source-forms.js';
-import type { ElementSink } from './transcode.js';
 
-/** A plain hash's RDB type. */
+/** The RDB types written: a plain hash, Valkey 9's hash with field TTLs, Redis 7.4's. */
 const PLAIN_HASH = 4;
+const VALKEY_TTL_HASH = 22;
+const REDIS_TTL_HASH = 24;
 /** Bytes of a piece handed to the writer (the last one shorter). */
 const PIECE_BYTES = 1 << 20;
 
-/** What {@link scanTtlHash} finds: fields live at the run's time, those of them with a TTL, fields whose TTL passed. */
+/** What the digest is fed: write/key-list.ts's, in the order its addValue feeds a hash. */
+type HashSink = Pick<KeyListDigest, 'kind' | 'element' | 'f64' | 'end'>;
+
+/** What {@link scanTtlHash} finds: fields live at the run's time, those of them with a TTL (the earliest: `minTtl`), fields whose TTL passed. */
 export interface TtlHashScan {
   readonly live: number;
   readonly withTtl: number;
+  readonly minTtl: number;
   readonly expired: number;
 }
+
+/** How the hash is written: plain (no TTLs), or in a fork's form with them. */
+export type TtlHashForm = 'plain' | 'valkey' | 'redis';
 
 const cursorOver = (parts: readonly Uint8Array[]): PartsCursor => {
   let end = 0;
@@ -35,44 +47,62 @@ const cursorOver = (parts: readonly Uint8Array[]): PartsCursor => {
   return new PartsCursor(parts, 0, end);
 };
 
+/** Walks every field of the hash of RDB `type` held in `parts`, to its end. */
+function fields(type: number, valkey: boolean, parts: readonly Uint8Array[], decode: boolean, each: Parameters<typeof ttlHashFields>[4]): void {
+  const c = cursorOver(parts);
+  ttlHashFields(type, valkey, c, decode, each);
+  if (c.at !== c.end) throw new RangeError(`${c.end - c.at} bytes after the value`);
+}
+
 /** Counts the fields of the hash of RDB `type` held in `parts` (names and values skipped, not decoded) at time `now` (ms). */
 export function scanTtlHash(type: number, valkey: boolean, parts: readonly Uint8Array[], now: number): TtlHashScan {
   let live = 0;
   let withTtl = 0;
+  let minTtl = Number.POSITIVE_INFINITY;
   let expired = 0;
-  const c = cursorOver(parts);
-  ttlHashFields(type, valkey, c, false, (t) => {
+  fields(type, valkey, parts, false, (t) => {
     if (t !== 0 && t < now) expired++;
     else {
       live++;
-      if (t !== 0) withTtl++;
+      if (t !== 0) {
+        withTtl++;
+        if (t < minTtl) minTtl = t;
+      }
     }
   });
-  if (c.at !== c.end) throw new RangeError(`${c.end - c.at} bytes after the value`);
-  return { live, withTtl, expired };
+  return { live, withTtl, minTtl, expired };
 }
 
 /**
- * Writes the fields of the hash of RDB `type` held in `parts` live at `now` as a plain hash: each piece of its elements
- * to `to.piece`, then the key closed with its count as the head (`to.piecesWritten`); each field and value into `sink`
- * (the digest: kind, elements, count, as a plain hash read back frames them). Returns the fields written.
+ * Writes the fields of the hash of RDB `type` held in `parts` live at `now` in `form` (`scan`: its {@link scanTtlHash}):
+ * each piece to `to.piece`, then the key closed with its head (the count; Redis's earliest TTL before it) and type
+ * (`to.piecesWritten`); each field, value and (with TTLs) absolute expiry into `sink`, as KeyListDigest.addValue feeds
+ * the hash written. Returns the RDB type written.
  */
-export function writeTtlHashPlain(
+export function writeTtlHashFromParts(
   type: number,
   valkey: boolean,
   parts: readonly Uint8Array[],
   now: number,
+  form: TtlHashForm,
+  scan: TtlHashScan,
   to: { piece(bytes: Uint8Array): void; piecesWritten(type: number, head: Uint8Array): void },
-  sink: Pick<ElementSink, 'kind' | 'element' | 'end'>,
+  sink: HashSink,
 ): number {
+  if (form === 'redis' && scan.withTtl === 0) throw new RangeError('no live field of the hash has a TTL: write it as a plain hash');
+  const min = scan.minTtl;
   let out = new RdbOut(PIECE_BYTES + 64);
   let count = 0;
-  sink.kind('hash');
-  ttlHashFields(type, valkey, cursorOver(parts), true, (t, f, v) => {
+  sink.kind(form === 'plain' ? 'hash' : 'hash-ttl');
+  fields(type, valkey, parts, true, (t, f, v) => {
     if (t !== 0 && t < now) return;
+    // Relative to the earliest expiry, plus 1 (0: none), as Redis 7.4 stores it; absolute (-1: none) as Valkey 9 does.
+    if (form === 'redis') out.len(t === 0 ? 0 : t - min + 1);
     out.string(f!).string(v!);
+    if (form === 'valkey') out.int64(t === 0 ? -1 : t);
     sink.element(f!, 0, f!.length);
     sink.element(v!, 0, v!.length);
+    if (form !== 'plain') sink.f64(t === 0 ? -1 : t);
     count++;
     if (out.length >= PIECE_BYTES) {
       to.piece(out.view()); // this buffer is the piece's: a new one follows
@@ -81,6 +111,30 @@ export function writeTtlHashPlain(
   });
   if (out.length > 0) to.piece(out.view());
   sink.end(count);
-  to.piecesWritten(PLAIN_HASH, new RdbOut(9).len(count).take());
-  return count;
+  const head = new RdbOut(24);
+  if (form === 'redis') head.int64(min);
+  const written = form === 'plain' ? PLAIN_HASH : form === 'valkey' ? VALKEY_TTL_HASH : REDIS_TTL_HASH;
+  to.piecesWritten(written, head.len(count).take());
+  return written;
+}
+
+/**
+ * A hash with field TTLs of RDB `type` read back in `parts` (a big one a conversion wrote) into `sink` as
+ * KeyListDigest.addValue feeds its decoded value: every field it holds (none left out), with each field's expiry
+ * where any field has one. Two walks of the parts: whether any field has a TTL, then the fields.
+ */
+export function digestTtlHashParts(type: number, valkey: boolean, parts: readonly Uint8Array[], sink: HashSink): void {
+  let anyTtl = false;
+  fields(type, valkey, parts, false, (t) => {
+    if (t !== 0) anyTtl = true;
+  });
+  let count = 0;
+  sink.kind(anyTtl ? 'hash-ttl' : 'hash');
+  fields(type, valkey, parts, true, (t, f, v) => {
+    sink.element(f!, 0, f!.length);
+    sink.element(v!, 0, v!.length);
+    if (anyTtl) sink.f64(t === 0 ? -1 : t);
+    count++;
+  });
+  sink.end(count);
 }

@@ -3,15 +3,17 @@
  * parts) converted for a Redis 7.0, which has no field TTLs, is written plain from the reader's parts
  * (write/ttl-hash-parts.ts) as a small one is (express.ts): fields whose TTL passed left out, a hash left without
  * fields left out and counted, live TTLs refused unless `--lossy field-ttl` names the loss. The real 7.0 loads the
- * output and holds every live field.
+ * output and holds every live field. For a target of the other fork that holds field TTLs (Valkey 9, Redis 7.4), the
+ * live fields go with their TTLs in its form, read back from parts by the conversion's own proof.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { hashFieldTtls } from '../../../../lambdas/domain/rdb/write/source-forms.js';
 import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
-import { frameFile, type FramedKey } from '../../../support/rdb-newer.js';
+import { frameFile, type FramedKey, keysOf } from '../../../support/rdb-newer.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 const FIELDS = 3000;
@@ -103,4 +105,32 @@ describe('convertRdb: a big hash with field TTLs written plain from the reader�
     },
     60_000,
   );
+
+  /** The live fields of `fields` with their expiries as hashFieldTtls gives them (0: none). */
+  const liveTtls = (fields: readonly Field[]) => {
+    const kept = fields.filter(([, , t]) => t === 0 || t >= now);
+    return { fields: kept.map(([f, v]) => [Buffer.from(f), Buffer.from(v)]), expireAt: kept.map(([, , t]) => t) };
+  };
+
+  it('to the other fork, which holds field TTLs: Redis 7.4 → Valkey 9 (type 22) → Redis 7.4 (type 24), the live fields with their TTLs each way', async () => {
+    const valkey = join(dir, 'redis-to-valkey.rdb');
+    const v = await convertRdb({ input: files.redis!, output: valkey, ...convertTarget({ for: 'valkey-9.0' }) });
+    expect(v.error).toBeUndefined();
+    expect(v.expired).toMatchObject({ hashes: 1, fields: FIELDS / 3 + FIELDS / 2 + FIELDS });
+    const back = join(dir, 'valkey-to-redis.rdb');
+    const r = await convertRdb({ input: valkey, output: back, ...convertTarget({ for: 'redis-7.4' }) });
+    expect(r.error).toBeUndefined();
+    for (const [path, type, valkeyFile] of [
+      [valkey, 22, true],
+      [back, 24, false],
+    ] as const) {
+      const keys = keysOf(readFileSync(path)).keys;
+      const mixedKey = keys.find((k) => k.name === 'big:mixed')!;
+      expect(mixedKey.type, path).toBe(type);
+      expect(hashFieldTtls(Uint8Array.from([type, ...mixedKey.object, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), valkeyFile)).toEqual(liveTtls(mixed));
+      // No live TTL left: a plain hash.
+      expect(keys.find((k) => k.name === 'big:nottl')!.type, path).toBe(4);
+      expect(keys.some((k) => k.name === 'big:allgone')).toBe(false);
+    }
+  }, 60_000);
 });
