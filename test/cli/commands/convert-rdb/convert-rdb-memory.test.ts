@@ -180,4 +180,63 @@ describe('convert-rdb: memory with one big value', () => {
       await server.stop();
     }
   }, 180_000);
+  /**
+   * A hash kept as one 64 MiB listpack (RDB type 16, possible only with raised hash-max-listpack-* limits: a server with
+   * them wrote it), 704 fields of ~100 KiB random values, converted as it is (--for redis-7.0) and re-encoded as a plain
+   * hash (type 4, --for redis-6.2). Before the parser validated such a listpack as it streamed by, it gathered it into a
+   * copy beside the reader's parts: 211–275 MB as is, 134 MB for verify-rdb alone; and re-encoded, the parts, a copy
+   * and the output: 347 MB (bound 244 MB). Now about 160 MB as is and 190 MB re-encoded.
+   */
+  it('converts a hash of one 64 MiB listpack (raised listpack limits) as is and re-encoded (--for redis-6.2) with peak RSS within 2 × the value + 100 MB; the outputs load in redis-server', async () => {
+    const raised = ['--hash-max-listpack-entries', '4096', '--hash-max-listpack-value', '200000'];
+    const server = await startRedisServer({ args: raised });
+    const fields = 704;
+    try {
+      const c = server.client();
+      const sample = new Map<string, Buffer>();
+      for (let i = 0; i < fields; i += 64) {
+        const pairs: (string | Buffer)[] = [];
+        for (let j = i; j < i + 64; j++) {
+          const v = randomBytes(100 * 1024 + (j % 7));
+          if (j % 64 === 0) sample.set(`f${j}`, v);
+          pairs.push(`f${j}`, v);
+        }
+        await c.hset('big:hash', ...pairs);
+      }
+      expect(await c.call('OBJECT', 'ENCODING', 'big:hash')).toBe('listpack');
+      await c.set('a', 'small');
+      await c.save();
+      const file = join(dir, 'hash.rdb');
+      copyFileSync(server.rdbPath, file);
+      const asIs = join(dir, 'hash-7.0.rdb');
+      const r = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'convert-rdb', file, '--for', 'redis-7.0', '-o', asIs);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('2 keys written (2 as they were, 0 re-encoded)');
+      const valueBytes = statSync(file).size;
+      expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
+      const peakBytes = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+      expect(peakBytes).toBeGreaterThan(valueBytes);
+      expect(peakBytes, `as is: peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
+      const out = join(dir, 'hash-6.2.rdb');
+      await reencodedWithinBound(file, out);
+      // As is, a listpack the server keeps under the same raised limits; re-encoded, a plain hash it loads as a hash table.
+      for (const [path, encoding, args] of [
+        [asIs, 'listpack', raised],
+        [out, 'hashtable', []],
+      ] as const) {
+        const loaded = await startRedisServer({ loadRdb: path, args, readyTimeoutMs: 30_000 });
+        try {
+          const l = loaded.client();
+          expect(await l.hlen('big:hash')).toBe(fields);
+          expect(await l.call('OBJECT', 'ENCODING', 'big:hash')).toBe(encoding);
+          for (const [f, v] of sample) expect((await l.hgetBuffer('big:hash', f))?.equals(v), f).toBe(true);
+        } finally {
+          await loaded.stop();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
