@@ -127,9 +127,17 @@ export class KeyInPlace {
 
   /** The key's DUMP payload (type byte, object bytes, footer as the reader's `sealPayloads` says): a copy, for the few keys that need one. */
   payload(): Buffer {
-    const payload = Buffer.allocUnsafe(1 + this.to - this.from + DUMP_FOOTER_BYTES);
+    // A value in parts gathered (a big hash with a field twice, refused by convert-rdb with its reason: a rare key).
+    const parts = this.parts ?? [this.bytes.subarray(this.from, this.to)];
+    let size = 0;
+    for (const p of parts) size += p.length;
+    const payload = Buffer.allocUnsafe(1 + size + DUMP_FOOTER_BYTES);
     payload[0] = this.type;
-    payload.set(this.bytes.subarray(this.from, this.to), 1);
+    let at = 1;
+    for (const p of parts) {
+      payload.set(p, at);
+      at += p.length;
+    }
     return footer(payload, this.version, this.seal);
   }
 }

@@ -15,6 +15,7 @@ import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
 import { scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
+import { listpackInParts } from '../../domain/rdb/write/transcode-parts.js';
 import { keyMetaProblem, keyMetaValues, type LossKind, moduleAuxProblem } from '../../domain/rdb/write/losses.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
@@ -217,10 +218,13 @@ export class InputPass {
         this.ttlHashFromParts(k, k.parts);
         return;
       }
-      // A big list re-encoded from the reader's parts, node by node, its plain form written out in pieces as it is made.
+      // A big list re-encoded from the reader's parts, node by node, or a big hash, zset or set listpack entry by entry
+      // (transcode-parts.ts), its plain form written out in pieces as it is made.
+      if (type !== 18 && this.memberTwice(k, type)) return;
       this.digest.valueHeadAt(k);
       w.keyInPieces(k);
-      transcodeParts(type, k.parts, w, this.digest);
+      if (type === 18) transcodeParts(type, k.parts, w, this.digest);
+      else listpackInParts(type, k.parts, w, this.digest, k);
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else if (this.copiesAsIs(type)) {
@@ -233,11 +237,7 @@ export class InputPass {
       // "Duplicate zset fields detected"). A hash: Redis loads a small plain hash with a field twice as it loads the
       // listpack (only sanitize-dump-payload yes refuses either), and the verifier warns of both alike; but one its
       // loader makes a hash table of (an element over 64 bytes, more than 128 fields) it refuses.
-      const twice = k.listpackMemberTwice() ? (type === 16 ? hashFieldTwiceReason(k.payload()) : memberTwiceReason(type)) : undefined;
-      if (twice !== undefined) {
-        this.refuse(k.db, k.name(), twice);
-        return;
-      }
+      if (this.memberTwice(k, type)) return;
       // A listpack value written plain and digested from the same walk (lambdas/domain/rdb/write/transcode.ts), no elements decoded.
       this.digest.valueHeadAt(k);
       const out = w.keyOpened(k);
@@ -321,6 +321,13 @@ export class InputPass {
     writeTtlHashFromParts(k.type, valkey, parts, this.now, form, scan, w, this.digest);
     this.reencoded++;
     this.reencodedKeys.push(true);
+  }
+
+  /** Whether `k`'s listpack holds a member twice in a way the target refuses in its plain form: then it is refused. */
+  private memberTwice(k: KeyInPlace, type: number): boolean {
+    const twice = k.listpackMemberTwice() ? (type === 16 ? hashFieldTwiceReason(k.payload()) : memberTwiceReason(type)) : undefined;
+    if (twice !== undefined) this.refuse(k.db, k.name(), twice);
+    return twice !== undefined;
   }
 
   /** A key the target cannot hold: counted, and named (the first `maxNamed`) with `reason`. */

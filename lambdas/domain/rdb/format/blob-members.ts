@@ -144,12 +144,17 @@ export function nanScoreEntry(b: Uint8Array, listpack: boolean): string | undefi
       else (from = -1), (to = p + 1 + (ZIPLIST_INT_SIZE[enc] ?? 0));
       p = to;
     }
-    if (i % 2 === 1 && from >= 0 && nanStart(b, from, to)) {
-      const text = Buffer.from(b.buffer, b.byteOffset + from, Math.min(to - from, 127)).toString('latin1');
-      if (Number.isNaN(scoreByStrtod(text))) return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
-    }
+    const nan = i % 2 === 1 && from >= 0 ? nanScoreText(b, from, to) : undefined;
+    if (nan !== undefined) return nan;
   }
   return undefined;
+}
+
+/** The score text `b[from, to)` (a string entry) when it reads as NaN as 7.0 reads it (strtod of its first 127 bytes), else undefined. */
+export function nanScoreText(b: Uint8Array, from: number, to: number): string | undefined {
+  if (!nanStart(b, from, to)) return undefined;
+  const text = Buffer.from(b.buffer, b.byteOffset + from, Math.min(to - from, 127)).toString('latin1');
+  return Number.isNaN(scoreByStrtod(text)) ? Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1') : undefined;
 }
 
 /** Whether `b[from, to)` may read as NaN: C whitespace, a sign, then `n` or `N` (the few that do are then read whole). */

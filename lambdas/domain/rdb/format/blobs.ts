@@ -151,21 +151,7 @@ export function walkListpack(b: Uint8Array, members?: ListpackMembers): number {
   let skip = 0;
   while (p < end) {
     const enc = b[p]!;
-    let size: number;
-    if ((enc & 0x80) === 0) size = 1;
-    else if ((enc & 0xc0) === 0x80) size = 1 + (enc & 0x3f);
-    else if ((enc & 0xe0) === 0xc0) size = 2;
-    else if ((enc & 0xf0) === 0xe0) {
-      if (p + 2 > end) fail('listpack 12-bit string length runs past the end');
-      size = 2 + (((enc & 0x0f) << 8) | b[p + 1]!);
-    } else if (enc === 0xf0) {
-      if (p + 5 > end) fail('listpack 32-bit string length runs past the end');
-      size = 5 + u32le(b, p + 1);
-    } else if (enc === 0xf1) size = 3;
-    else if (enc === 0xf2) size = 4;
-    else if (enc === 0xf3) size = 5;
-    else if (enc === 0xf4) size = 9;
-    else fail(`listpack entry ${count} has invalid encoding 0x${enc.toString(16)} at ${p}`);
+    const size = listpackEntrySize(b, p, end - p, count, p);
     const bl = backlenSize(size);
     if (p + size + bl > end) fail(`listpack entry ${count} runs past the end`);
     // Most entries are short: a one-byte back length is the size itself (no "more" bit).
@@ -183,8 +169,37 @@ export function walkListpack(b: Uint8Array, members?: ListpackMembers): number {
   return count;
 }
 
+/**
+ * The size of listpack entry `count` whose encoding byte is `b[q]` (its header's bytes after it too, where it has
+ * them): its encoding byte to its content's end, without its back length. `left`: the listpack's bytes from the entry
+ * to its end marker (a header past them fails); `at`: the entry's offset in the listpack (for the message). Shared by
+ * {@link walkListpack} and the streamed walk (listpack-stream.ts), which reads a header gathered apart (`q` ≠ `at`).
+ */
+export function listpackEntrySize(b: Uint8Array, q: number, left: number, count: number, at: number): number {
+  const enc = b[q]!;
+  if ((enc & 0x80) === 0) return 1;
+  if ((enc & 0xc0) === 0x80) return 1 + (enc & 0x3f);
+  if ((enc & 0xe0) === 0xc0) return 2;
+  if ((enc & 0xf0) === 0xe0) {
+    if (2 > left) fail('listpack 12-bit string length runs past the end');
+    return 2 + (((enc & 0x0f) << 8) | b[q + 1]!);
+  }
+  if (enc === 0xf0) {
+    if (5 > left) fail('listpack 32-bit string length runs past the end');
+    return 5 + u32le(b, q + 1);
+  }
+  if (enc === 0xf1) return 3;
+  if (enc === 0xf2) return 4;
+  if (enc === 0xf3) return 5;
+  if (enc === 0xf4) return 9;
+  return fail(`listpack entry ${count} has invalid encoding 0x${enc.toString(16)} at ${at}`);
+}
+
+/** The bytes of a listpack entry's header whose encoding byte is `enc`: what {@link listpackEntrySize} reads. */
+export const listpackHeaderBytes = (enc: number): number => ((enc & 0xf0) === 0xe0 ? 2 : enc === 0xf0 ? 5 : 1);
+
 /** Checks the back length of `bl` bytes at `at` says `size` (read right to left, 7 bits per byte; the high bit means "more bytes"). */
-function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count: number): void {
+export function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count: number): void {
   let value = 0;
   let mult = 1;
   for (let i = 0; i < bl; i++) {
@@ -198,7 +213,7 @@ function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count
 }
 
 /** Whether the listpack entry of `size` bytes at `p` (encoding byte `enc`, already validated) was `seen` in the collection. */
-function seenEntry(b: Uint8Array, p: number, enc: number, size: number, seen: SeenCheck): boolean {
+export function seenEntry(b: Uint8Array, p: number, enc: number, size: number, seen: SeenCheck): boolean {
   if ((enc & 0x80) === 0) return seenInteger(enc & 0x7f, seen);
   if ((enc & 0xc0) === 0x80) return seenBytes(b, p + 1, p + size, seen);
   if ((enc & 0xe0) === 0xc0) return seenInteger(((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19, seen);

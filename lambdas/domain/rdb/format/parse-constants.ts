@@ -55,6 +55,8 @@ export const B_COLLECT = 3;
 export const B_HASH = 4;
 /** A key's name, digested (duplicate-key check) as it streams by. */
 export const B_KEY_DIGEST = 5;
+/** A big listpack validated as it streams by (format/listpack-stream.ts), not gathered. */
+export const B_LISTPACK = 6;
 
 /** Databases a server has unless configured otherwise (`databases 16`): a file selecting a higher one needs a server with more. */
 export const DEFAULT_DATABASES = 16;

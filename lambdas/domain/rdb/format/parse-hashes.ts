@@ -5,6 +5,7 @@ import { listpackTtlProblem } from './blob-members.js';
 import { validateZipmap } from './blobs.js';
 import * as constants from './parse-constants.js';
 import { skipElements } from './parse-elements.js';
+import { keptListpack, listpackPairs } from './parse-listpacks.js';
 import type { RdbParserState } from './parse-state.js';
 
 // Module-local copies of the parser's constants: under tsx and vitest an imported binding is a getter call per
@@ -59,9 +60,9 @@ export function ziplistHash(p: RdbParserState): boolean {
 
 /** A hash as a listpack of pairs (type 16). */
 export function listpackHash(p: RdbParserState): boolean {
-  const blob = p.keptString();
+  const blob = keptListpack(p, 2, false);
   if (blob === null) return false;
-  p.emptyValue = p.listpackPairs(blob, 'hash fields') === 0;
+  p.emptyValue = listpackPairs(p, blob, 'hash fields') === 0;
   return true;
 }
 

@@ -3,6 +3,7 @@
  */
 import { validateIntset } from './blobs.js';
 import { LONG_MEMBER, loadWasmSetMembers } from './member-walks-wasm.js';
+import { keptListpack, listpackMembers } from './parse-listpacks.js';
 import type { RdbParserState } from './parse-state.js';
 
 /** The set walk in WebAssembly (member-walks-wasm.ts); undefined where WebAssembly is unavailable. */
@@ -43,10 +44,9 @@ export function intsetSet(p: RdbParserState): boolean {
 
 /** A set as a listpack (type 20). */
 export function listpackSet(p: RdbParserState): boolean {
-  const blob = p.keptString();
+  const blob = keptListpack(p, 1, false);
   if (blob === null) return false;
-  const n = p.listpackWithMembers(blob, 1);
-  p.listpackDuplicates(n, 1, 'set members');
+  const n = listpackMembers(p, blob, 1, 'set members');
   p.emptyValue = n === 0;
   return true;
 }

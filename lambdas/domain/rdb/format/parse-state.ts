@@ -8,6 +8,7 @@ import { listpackHasDuplicate, ziplistHasDuplicate } from './blob-members.js';
 import { type ListpackMembers, validateListpack, validateZiplist } from './blobs.js';
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import { HashTemplates } from './hash-template.js';
+import { ListpackStream } from './listpack-stream.js';
 import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from './key-digests.js';
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
@@ -19,6 +20,7 @@ const {
   B_COLLECT,
   B_HASH,
   B_KEY_DIGEST,
+  B_LISTPACK,
   B_LZF,
   B_NONE,
   B_SKIP,
@@ -222,6 +224,9 @@ export class RdbParserState {
   collectLzf = false;
   /** A collected string, handed to the next {@link keptString} call. */
   collected: Uint8Array | null = null;
+  /** A big listpack validated as it streams by (parse-listpacks.ts keptListpack), and its element count once it is done (-1: none). */
+  readonly lpStream = new ListpackStream();
+  streamed = -1;
 
   // ---- pausing at a checkpoint --------------------------------------------------
   /** A pause was asked for: stop at the next top-level boundary. */
@@ -294,7 +299,7 @@ export class RdbParserState {
     else if (body === B_COLLECT) {
       this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
       this.collectedBytes += take;
-    }
+    } else if (body === B_LISTPACK) this.lpStream.update(this.buf, from, from + take);
     if (this.bodyLeft > 0) return false;
     this.body = B_NONE;
     if (body === B_LZF) {
@@ -308,7 +313,7 @@ export class RdbParserState {
       const bytes = this.collecting;
       this.collecting = EMPTY;
       this.collected = this.collectLzf ? this.expanded(bytes, this.base + this.pos) : bytes;
-    }
+    } else if (body === B_LISTPACK) this.streamed = this.lpStream.finish();
     return true;
   }
 
@@ -681,14 +686,6 @@ export class RdbParserState {
     if (n >= 4 && (this.dupBegin(n / 2), ziplistHasDuplicate(blob, 2, this.seen))) {
       this.fail(`duplicate ${what} in a ziplist: Redis refuses it ("${name} ziplist integrity check failed")`);
     }
-    return n;
-  }
-
-  /** A listpack of pairs (hash 16, zset 17): see {@link sanitizeOnly}. */
-  listpackPairs(blob: Uint8Array, what: string): number {
-    const n = this.listpackWithMembers(blob, 2);
-    if (n % 2 !== 0) this.sanitizeOnly(n / 2, 'listpack of pairs has an odd element count');
-    this.listpackDuplicates(n, 2, what);
     return n;
   }
 }

@@ -3,6 +3,7 @@
  */
 import { nanScoreEntry } from './blob-members.js';
 import * as constants from './parse-constants.js';
+import { keptListpack, listpackPairs } from './parse-listpacks.js';
 import type { RdbParserState } from './parse-state.js';
 import { scoreBySscanf } from './score-read.js';
 
@@ -94,10 +95,10 @@ export function ziplistZset(p: RdbParserState): boolean {
 
 /** A sorted set as a listpack of pairs (type 17). */
 export function listpackZset(p: RdbParserState): boolean {
-  const blob = p.keptString();
+  const blob = keptListpack(p, 2, true);
   if (blob === null) return false;
-  p.emptyValue = p.listpackPairs(blob, 'zset members') === 0;
-  nanScore(p, nanScoreEntry(blob, true));
+  p.emptyValue = listpackPairs(p, blob, 'zset members') === 0;
+  nanScore(p, typeof blob === 'number' ? p.lpStream.nan : nanScoreEntry(blob, true));
   return true;
 }
 

@@ -307,6 +307,38 @@ export class PartsCursor implements ValueCursor {
   }
 
   /**
+   * The bytes of the plain RDB string at `at` (neither LZF nor an integer: its length, then its bytes), copied into
+   * one buffer, each part let go from `parts` (this cursor's) once the copy has moved past it: a big value gathered
+   * while it is held about once, not twice. `at` moves past it.
+   */
+  gatherPlainString(parts: Uint8Array[]): Uint8Array {
+    const n = this.length();
+    this.need(n);
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const p = this.locate(this.at);
+      this.letGoBehind(parts);
+      const off = this.at - this.partAt;
+      const take = Math.min(n - done, p.length - off);
+      out.set(p.subarray(off, off + take), done);
+      done += take;
+      this.at += take;
+    }
+    return out;
+  }
+
+  /** The byte at `at`, not read past. */
+  peek(): number {
+    return this.byte(this.at);
+  }
+
+  /** Bytes [from, to) of the value: a view inside one part, else a copy of them alone. */
+  view(from: number, to: number): Uint8Array {
+    return this.bytes(from, to);
+  }
+
+  /**
    * The RDB string at `at` as stored (its length or encoding head and its bytes, neither decoded nor expanded): a view
    * inside one part, else a copy of it alone (a quicklist's node that spans two parts); `at` moves past it.
    */

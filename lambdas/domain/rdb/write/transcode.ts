@@ -66,7 +66,7 @@ export interface Expansions {
 }
 
 /** Listpack value types → their plain forms. */
-const PLAIN_OF: Readonly<Record<number, number>> = { 16: T_HASH, 17: T_ZSET_2, 18: T_LIST, 20: T_SET };
+export const PLAIN_OF: Readonly<Record<number, number>> = { 16: T_HASH, 17: T_ZSET_2, 18: T_LIST, 20: T_SET };
 
 /** Whether {@link transcodeListpacks} writes values of RDB `type`. */
 export function transcodes(type: number): boolean {
@@ -111,7 +111,15 @@ class ListpackWalk {
   next(): boolean {
     const p = this.p;
     if (p >= this.last) return false;
-    const lp = this.lp;
+    const size = this.entryAt(this.lp, p);
+    this.p = p + size + backlenSize(size);
+    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p - this.base} runs past its end`);
+    return true;
+  }
+
+  /** The entry at `lp[p]` read into {@link from}, {@link to} and {@link int} ({@link lp} set to `lp`): its size without its back length. */
+  entryAt(lp: Uint8Array, p: number): number {
+    this.lp = lp;
     const enc = lp[p]!;
     let size: number;
     this.from = -1;
@@ -144,9 +152,7 @@ class ListpackWalk {
       size = 9;
     } else throw new RdbFormatError(`listpack entry with encoding 0x${enc.toString(16)} at byte ${p - this.base}`);
     this.to = p + size;
-    this.p = p + size + backlenSize(size);
-    if (this.p > this.last) throw new RdbFormatError(`listpack entry at byte ${p - this.base} runs past its end`);
-    return true;
+    return size;
   }
 
   /** The entry as an RDB string into `out` and its bytes into `sink`. */
@@ -169,7 +175,7 @@ class ListpackWalk {
   }
 }
 
-const walk = new ListpackWalk();
+export const walk = new ListpackWalk();
 
 /**
  * The RDB string at `c` as {@link at}: a plain one where it lies, a
@@ -177,8 +183,8 @@ const walk = new ListpackWalk();
  * valid until the next (its entries are written and digested before); an
  * integer-encoded one decoded. One object for every string: nothing built per value.
  */
-const at = { b: new Uint8Array(0) as Uint8Array, from: 0, to: 0 };
-function transientString(c: Cursor, b: Uint8Array, x: Expansions | undefined): void {
+export const at = { b: new Uint8Array(0) as Uint8Array, from: 0, to: 0 };
+export function transientString(c: Cursor, b: Uint8Array, x: Expansions | undefined): void {
   const first = c.at < c.end ? b[c.at]! : 0xff;
   if (first >> 6 !== 3) {
     const n = c.length();
@@ -213,17 +219,28 @@ const body = new RdbOut(64 * 1024);
 /** The entries of one listpack: plain strings (stride 1, 2) or member and binary score (zset). Returns the entries (pairs count once). */
 function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' | 'zset' | 'hash', out: RdbOut, sink: ElementSink | undefined): number {
   walk.reset(lp, from, to);
+  return entriesWalked(walkNext, kind, out, sink);
+}
+
+const walkNext = (): boolean => walk.next();
+
+/**
+ * The entries `next` reads into {@link walk} (a listpack in hand's, or one read across a reader's parts:
+ * transcode-parts.ts) written as {@link entries} writes them; `each` called after each (pair), e.g. to hand on a piece.
+ */
+export function entriesWalked(next: () => boolean, kind: string, out: RdbOut, sink: ElementSink | undefined, each?: () => void): number {
   let n = 0;
   if (kind === 'list' || kind === 'set') {
-    while (walk.next()) {
+    while (next()) {
       walk.emit(out, sink);
       n++;
+      each?.();
     }
     return n;
   }
-  while (walk.next()) {
+  while (next()) {
     walk.emit(out, sink);
-    if (!walk.next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
+    if (!next()) throw new RdbFormatError(`${kind} listpack of an odd number of entries`);
     if (kind === 'hash') walk.emit(out, sink);
     else {
       const d = walk.score();
@@ -231,12 +248,13 @@ function entries(lp: Uint8Array, from: number, to: number, kind: 'list' | 'set' 
       sink?.score(d);
     }
     n++;
+    each?.();
   }
   return n;
 }
 
 /** RDB type of a set as an intset. */
-const T_SET_INTSET = 11;
+export const T_SET_INTSET = 11;
 /** The members of the set listpack in hand, when all are integers (reused). */
 let members = new Float64Array(64);
 
@@ -253,7 +271,7 @@ let members = new Float64Array(64);
  * `kind`: the set's kind goes into `sink` here, before its members (the
  * caller did not feed it).
  */
-function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined, kind = false): boolean {
+export function intsetOf(lp: Uint8Array, from: number, to: number, declared: number, out: RdbOut, sink: ElementSink | undefined, kind = false): boolean {
   walk.reset(lp, from, to);
   if (members.length < declared) members = new Float64Array(declared);
   let n = 0;
@@ -367,10 +385,10 @@ export interface Pieces {
 }
 
 /** Bytes of a big value's plain form gathered before they go out as a piece. */
-const PIECE_BYTES = 1 << 20;
+export const PIECE_BYTES = 1 << 20;
 
 /** Whether {@link transcodeParts} writes a big value of RDB `type` from the parts a reader kept (a quicklist: a list of nodes, each small). */
-export const transcodesInParts = (type: number): boolean => type === 18;
+export const transcodesInParts = (type: number): boolean => type === 18 || type === 16 || type === 17 || type === 20;
 
 /**
  * {@link transcodeObject} of a big value whose object bytes are held in `parts` (KeyInPlace.parts: the reader's, not
@@ -490,6 +508,10 @@ const ALWAYS = { digested: 0, bare: 0 } as const;
 let wasmFromBytes: { readonly digested: number; readonly bare: number } = SIZED;
 /** Whether the last value transcoded was walked in WebAssembly (tests: the path they mean was taken). */
 let lastInWasm = false;
+/** The value just transcoded was walked in JavaScript (transcode-parts.ts: a big listpack from a reader's parts). */
+export const walkedInJs = (): void => {
+  lastInWasm = false;
+};
 
 /**
  * Whether the WebAssembly walks are used (`on`: false turns them off, true

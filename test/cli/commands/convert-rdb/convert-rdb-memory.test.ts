@@ -262,4 +262,106 @@ describe('convert-rdb: memory with one big value', () => {
       await server.stop();
     }
   }, 240_000);
+
+  /**
+   * A hash kept as one 64 MiB listpack (RDB type 16, possible only with raised hash-max-listpack-* limits: a server with
+   * them wrote it), 704 fields of ~100 KiB random values, converted as it is (--for redis-7.0) and re-encoded as a plain
+   * hash (type 4, --for redis-6.2). Before the parser validated such a listpack as it streamed by, it gathered it into a
+   * copy beside the reader's parts: 211–275 MB as is, 134 MB for verify-rdb alone; and re-encoded, the parts, a copy
+   * and the output: 347 MB (bound 244 MB). Now about 160 MB as is and 190 MB re-encoded, verify-rdb 64 MB. The as-is
+   * peak on main depends on when the collector runs (211–277 MB for this size of file): the verify-rdb check (the value
+   * once + 50 MB) is the one that holds the parser to no gathered copy whatever the collector does.
+   */
+  it('converts a hash of one 64 MiB listpack (raised listpack limits) as is and re-encoded (--for redis-6.2) with peak RSS within 2 × the value + 100 MB; the outputs load in redis-server', async () => {
+    const raised = ['--hash-max-listpack-entries', '4096', '--hash-max-listpack-value', '200000'];
+    const server = await startRedisServer({ args: raised });
+    const fields = 704;
+    try {
+      const c = server.client();
+      const sample = new Map<string, Buffer>();
+      for (let i = 0; i < fields; i += 64) {
+        const pairs: (string | Buffer)[] = [];
+        for (let j = i; j < i + 64; j++) {
+          const v = randomBytes(100 * 1024 + (j % 7));
+          if (j % 64 === 0) sample.set(`f${j}`, v);
+          pairs.push(`f${j}`, v);
+        }
+        await c.hset('big:hash', ...pairs);
+      }
+      expect(await c.call('OBJECT', 'ENCODING', 'big:hash')).toBe('listpack');
+      await c.set('a', 'small');
+      await c.save();
+      const file = join(dir, 'hash.rdb');
+      copyFileSync(server.rdbPath, file);
+      const asIs = join(dir, 'hash-7.0.rdb');
+      const r = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'convert-rdb', file, '--for', 'redis-7.0', '-o', asIs);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('2 keys written (2 as they were, 0 re-encoded)');
+      const valueBytes = statSync(file).size;
+      expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
+      const peakBytes = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+      expect(peakBytes).toBeGreaterThan(valueBytes);
+      expect(peakBytes, `as is: peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
+      // verify-rdb holds no copy of the listpack (it is validated as it streams by): the value once at most, beside the CLI's own (~65 MB).
+      const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', file);
+      expect(v.status).toBe(0);
+      const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+      expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+      const out = join(dir, 'hash-6.2.rdb');
+      await reencodedWithinBound(file, out);
+      // As is, a listpack the server keeps under the same raised limits; re-encoded, a plain hash it loads as a hash table.
+      for (const [path, encoding, args] of [
+        [asIs, 'listpack', raised],
+        [out, 'hashtable', []],
+      ] as const) {
+        const loaded = await startRedisServer({ loadRdb: path, args, readyTimeoutMs: 30_000 });
+        try {
+          const l = loaded.client();
+          expect(await l.hlen('big:hash')).toBe(fields);
+          expect(await l.call('OBJECT', 'ENCODING', 'big:hash')).toBe(encoding);
+          for (const [f, v] of sample) expect((await l.hgetBuffer('big:hash', f))?.equals(v), f).toBe(true);
+        } finally {
+          await loaded.stop();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+  /** The same for a sorted set of one 64 MiB listpack (raised zset-max-listpack-* limits): 704 members of ~100 KiB, re-encoded as a binary-score skiplist (type 5). */
+  it('re-encodes a sorted set of one 64 MiB listpack (--for redis-6.2) with peak RSS within 2 × the value + 100 MB; the output loads in redis-server', async () => {
+    const server = await startRedisServer({ args: ['--zset-max-listpack-entries', '4096', '--zset-max-listpack-value', '200000'] });
+    const members = 704;
+    try {
+      const c = server.client();
+      const sample: Buffer[] = [];
+      for (let i = 0; i < members; i += 64) {
+        const pairs: (number | Buffer)[] = [];
+        for (let j = i; j < i + 64; j++) {
+          const m = randomBytes(100 * 1024 + (j % 7));
+          if (j % 64 === 0) sample.push(m);
+          pairs.push(j + 0.5, m);
+        }
+        await c.zadd('big:zset', ...pairs);
+      }
+      expect(await c.call('OBJECT', 'ENCODING', 'big:zset')).toBe('listpack');
+      await c.set('a', 'small');
+      await c.save();
+      const file = join(dir, 'zset.rdb');
+      copyFileSync(server.rdbPath, file);
+      const out = join(dir, 'zset-6.2.rdb');
+      await reencodedWithinBound(file, out);
+      const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
+      try {
+        const l = loaded.client();
+        expect(await l.zcard('big:zset')).toBe(members);
+        for (const [k, m] of sample.entries()) expect(await l.zscore('big:zset', m), `member ${k * 64}`).toBe(String(k * 64 + 0.5));
+      } finally {
+        await loaded.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });

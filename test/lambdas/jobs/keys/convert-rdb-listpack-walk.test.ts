@@ -15,12 +15,20 @@ import { mulberry32 } from '../../../support/prng.js';
 import { type FramedKey, frameFile } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
-/** An RDB string: a 6- or 14-bit length and the bytes. */
-const rdbString = (b: Uint8Array): number[] => [...(b.length < 64 ? [b.length] : [0x40 | (b.length >> 8), b.length & 0xff]), ...b];
+/** An RDB string: a 6-, 14- or 32-bit length and the bytes. */
+const rdbString = (b: Uint8Array): number[] => {
+  const n = b.length;
+  const head = n < 64 ? [n] : n < 16384 ? [0x40 | (n >> 8), n & 0xff] : [0x80, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  const out = head.concat(new Array<number>(n));
+  for (let i = 0; i < n; i++) out[head.length + i] = b[i]!;
+  return out;
+};
+
+/** The entries `f` makes for j = 0 … n − 1, in order. */
+const many = (n: number, f: (j: number) => number[][]): number[][] => Array.from({ length: n }, (_, j) => f(j)).flat();
 
 /** A hash (16), zset (17), set (20) and list of two packed nodes (18), each with the listpacks it holds. */
 function values(): { type: number; lps: Uint8Array[] }[] {
-  const many = (n: number, f: (j: number) => number[][]) => Array.from({ length: n }, (_, j) => f(j)).flat();
   return [
     { type: 16, lps: [listpack(many(12, (j) => [str(`field-${j}`), j % 3 ? int(BigInt(j * 977)) : str(`value ${j} ${'x'.repeat(j * 9)}`)]))] },
     { type: 17, lps: [listpack(many(10, (j) => [str(`member-${j}`), j % 2 ? int(BigInt(j)) : str(`${j}.25`)]))] },
@@ -169,5 +177,44 @@ describe('convert-rdb --for redis-6.2 over listpacks walked once: the verifier v
     expect(r).toMatchObject({ ok: true, reencoded: 1 });
     expect([await loaded(input, 'no'), await loaded(input, 'yes')]).toEqual(['2 1', 'refused']);
     expect([await loaded(output, 'no'), await loaded(output, 'yes')]).toEqual(['2 1', 'refused']);
+  }, 60_000);
+  it('big listpacks (1.2 MB, read in parts and validated as they stream by): a member or field twice refused as in a small one, a corrupt one refused, intact ones re-encoded (issue 55)', async () => {
+    const big = (i: number): number[] => str(`${i}:`.padEnd(12_000, String.fromCharCode(97 + (i % 26))));
+    const set = many(100, (j) => [big(j)]);
+    const zset = many(100, (j) => [big(j), int(BigInt(j))]);
+    const hash = many(100, (j) => [str(`f${j}`), big(j)]);
+    const twice = (entries: number[][], stride: number): number[][] => entries.map((e, i) => (i === 90 * stride ? entries[3 * stride]! : e));
+    const vs = [
+      { type: 20, lps: [listpack(twice(set, 1))] },
+      { type: 17, lps: [listpack(twice(zset, 2))] },
+      { type: 16, lps: [listpack(twice(hash, 2))] },
+    ];
+    expect(vs[0]!.lps[0]!.length).toBeGreaterThan(1 << 20);
+    const file = fileOf(vs);
+    expect(verdict(file)).toBeUndefined(); // 100 members: Redis loads each listpack as it is (the verifier warns)
+    const input = join(dir, 'big-twice.rdb');
+    writeFileSync(input, file);
+    const output = join(dir, 'big-twice-out.rdb');
+    const r = await convertRdb({ input, output, force: true, ...target });
+    expect(r.ok).toBe(false);
+    expect(r.refused.map((k) => k.key)).toEqual(['k0', 'k1', 'k2']);
+    expect(r.refused[0]!.reason).toMatch(/a member twice in its listpack/);
+    expect(r.refused[2]!.reason).toMatch(/a field twice in its listpack and an element of 12000 bytes/);
+    expect(existsSync(output)).toBe(false);
+    // A back length changed in the hash: refused with the verifier's message.
+    const corrupt = listpack(hash);
+    corrupt[corrupt.length - 2] ^= 1;
+    const bad = fileOf([{ type: 16, lps: [corrupt] }]);
+    expect(verdict(bad)).toMatch(/listpack entry 199 back length/);
+    expect(await convert(bad, 'big-corrupt')).toMatchObject({ ok: false, error: expect.stringMatching(/listpack entry 199 back length/) });
+    writeFileSync(
+      input,
+      fileOf([
+        { type: 20, lps: [listpack(set)] },
+        { type: 17, lps: [listpack(zset)] },
+        { type: 16, lps: [listpack(hash)] },
+      ]),
+    );
+    expect(await convertRdb({ input, output, force: true, ...target })).toMatchObject({ ok: true, reencoded: 3 });
   }, 60_000);
 });

@@ -1,0 +1,60 @@
+/**
+ * The RDB parser's listpack values of members (a hash's 16, a sorted set's 17, a set's 20): a small one checked where
+ * it lies (or gathered across chunks), a big one that continues past its chunk validated as it streams by
+ * (format/listpack-stream.ts), so that the parser does not hold a second copy of a value its reader may keep (issue 55).
+ */
+import { u16le } from './bytes.js';
+import { B_LISTPACK } from './parse-constants.js';
+import type { RdbParserState } from './parse-state.js';
+
+/** A listpack of at least this many bytes that continues past its chunk streams (a smaller one is gathered: it costs little). */
+export const STREAMED_LISTPACK_BYTES = 1 << 20;
+
+/**
+ * The listpack string of a set, sorted set or hash at the parser's position (its members every `stride` elements,
+ * with `scores` a sorted set's): its bytes ({@link RdbParserState.keptString}), or for a big plain one that continues
+ * past the chunk, its element count once its stream is done, validated as {@link RdbParserState.listpackWithMembers}
+ * validates (a member twice in `lpMembers.duplicate`, a NaN score in `lpStream.nan`). Null while its bytes continue.
+ * One whose header counts 65535 or more elements is gathered: the duplicate table is sized from its count, known only at its end.
+ */
+export function keptListpack(p: RdbParserState, stride: number, scores: boolean): Uint8Array | number | null {
+  if (p.streamed >= 0) {
+    const n = p.streamed;
+    p.streamed = -1;
+    return n;
+  }
+  if (p.collected !== null) return p.keptString();
+  const start = p.pos;
+  const n = p.lengthOrEncoding(false);
+  const at = p.pos;
+  if (n >= STREAMED_LISTPACK_BYTES && at + n > p.limit && at + 6 <= p.limit && u16le(p.buf, at + 4) !== 0xffff) {
+    p.checkLimit(n);
+    const m = p.lpMembers;
+    const members = Math.floor(u16le(p.buf, at + 4) / stride);
+    m.duplicate = false;
+    if (members >= 2) {
+      p.dupBegin(members);
+      m.stride = stride;
+    }
+    p.lpStream.begin(p.buf, at, n, members >= 2 ? m : undefined, stride, scores);
+    p.startBody(B_LISTPACK, n);
+    return null;
+  }
+  p.pos = start;
+  return p.keptString();
+}
+
+/** A listpack of members (`blob`, or a streamed one's element count): its element count; a member twice as {@link RdbParserState.listpackDuplicates} says. */
+export function listpackMembers(p: RdbParserState, blob: Uint8Array | number, stride: number, what: string): number {
+  const n = typeof blob === 'number' ? blob : p.listpackWithMembers(blob, stride);
+  p.listpackDuplicates(n, stride, what);
+  return n;
+}
+
+/** A listpack of pairs (hash 16, zset 17): see {@link RdbParserState.sanitizeOnly}. */
+export function listpackPairs(p: RdbParserState, blob: Uint8Array | number, what: string): number {
+  const n = typeof blob === 'number' ? blob : p.listpackWithMembers(blob, 2);
+  if (n % 2 !== 0) p.sanitizeOnly(n / 2, 'listpack of pairs has an odd element count');
+  p.listpackDuplicates(n, 2, what);
+  return n;
+}
