@@ -5,8 +5,9 @@
  * TTLs (`--lossy field-ttl`, or no live field has one), or in the target
  * fork's form with its TTLs (Valkey 9's 22, Redis 7.4's 24). Its fields are
  * read one by one across the parts and the output made in pieces handed to
- * the writer, so the value is held once as the input's parts and once as
- * the output's pieces (issue 55: memory bounded by the largest value), never
+ * the writer, the parts let go as they are passed, so the value is held about
+ * once, the input's parts going as the output's pieces come (issue 55:
+ * memory bounded by the largest value), never
  * decoded into one array of fields nor gathered into one copy. The
  * read-back digests such an output from its parts the same way
  * ({@link digestTtlHashParts}).
@@ -47,15 +48,26 @@ const cursorOver = (parts: readonly Uint8Array[]): PartsCursor => {
   return new PartsCursor(parts, 0, end);
 };
 
-/** Walks every field of the hash of RDB `type` held in `parts`, to its end. */
-function fields(type: number, valkey: boolean, parts: readonly Uint8Array[], decode: boolean, each: Parameters<typeof ttlHashFields>[4]): void {
+/**
+ * Walks every field of the hash of RDB `type` held in `parts`, to its end. With `letGo`, `parts` (the caller's own) is
+ * a walk's last: the parts behind the cursor are let go from it every 1 MiB or so, so that the bytes read are
+ * collectable while the rest is read (the value then held about once, its parts going as its pieces come).
+ */
+function fields(type: number, valkey: boolean, parts: Uint8Array[], decode: boolean, each: Parameters<typeof ttlHashFields>[4], letGo = false): void {
   const c = cursorOver(parts);
-  ttlHashFields(type, valkey, c, decode, each);
+  let next = PIECE_BYTES;
+  ttlHashFields(type, valkey, c, decode, (t, f, v) => {
+    each(t, f, v);
+    if (letGo && c.at >= next) {
+      c.letGoBehind(parts);
+      next = c.at + PIECE_BYTES;
+    }
+  });
   if (c.at !== c.end) throw new RangeError(`${c.end - c.at} bytes after the value`);
 }
 
 /** Counts the fields of the hash of RDB `type` held in `parts` (names and values skipped, not decoded) at time `now` (ms). */
-export function scanTtlHash(type: number, valkey: boolean, parts: readonly Uint8Array[], now: number): TtlHashScan {
+export function scanTtlHash(type: number, valkey: boolean, parts: Uint8Array[], now: number): TtlHashScan {
   let live = 0;
   let withTtl = 0;
   let minTtl = Number.POSITIVE_INFINITY;
@@ -82,7 +94,7 @@ export function scanTtlHash(type: number, valkey: boolean, parts: readonly Uint8
 export function writeTtlHashFromParts(
   type: number,
   valkey: boolean,
-  parts: readonly Uint8Array[],
+  parts: Uint8Array[],
   now: number,
   form: TtlHashForm,
   scan: TtlHashScan,
@@ -94,21 +106,28 @@ export function writeTtlHashFromParts(
   let out = new RdbOut(PIECE_BYTES + 64);
   let count = 0;
   sink.kind(form === 'plain' ? 'hash' : 'hash-ttl');
-  fields(type, valkey, parts, true, (t, f, v) => {
-    if (t !== 0 && t < now) return;
-    // Relative to the earliest expiry, plus 1 (0: none), as Redis 7.4 stores it; absolute (-1: none) as Valkey 9 does.
-    if (form === 'redis') out.len(t === 0 ? 0 : t - min + 1);
-    out.string(f!).string(v!);
-    if (form === 'valkey') out.int64(t === 0 ? -1 : t);
-    sink.element(f!, 0, f!.length);
-    sink.element(v!, 0, v!.length);
-    if (form !== 'plain') sink.f64(t === 0 ? -1 : t);
-    count++;
-    if (out.length >= PIECE_BYTES) {
-      to.piece(out.view()); // this buffer is the piece's: a new one follows
-      out = new RdbOut(PIECE_BYTES + 64);
-    }
-  });
+  fields(
+    type,
+    valkey,
+    parts,
+    true,
+    (t, f, v) => {
+      if (t !== 0 && t < now) return;
+      // Relative to the earliest expiry, plus 1 (0: none), as Redis 7.4 stores it; absolute (-1: none) as Valkey 9 does.
+      if (form === 'redis') out.len(t === 0 ? 0 : t - min + 1);
+      out.string(f!).string(v!);
+      if (form === 'valkey') out.int64(t === 0 ? -1 : t);
+      sink.element(f!, 0, f!.length);
+      sink.element(v!, 0, v!.length);
+      if (form !== 'plain') sink.f64(t === 0 ? -1 : t);
+      count++;
+      if (out.length >= PIECE_BYTES) {
+        to.piece(out.view()); // this buffer is the piece's: a new one follows
+        out = new RdbOut(PIECE_BYTES + 64);
+      }
+    },
+    true,
+  );
   if (out.length > 0) to.piece(out.view());
   sink.end(count);
   const head = new RdbOut(24);
@@ -123,18 +142,25 @@ export function writeTtlHashFromParts(
  * KeyListDigest.addValue feeds its decoded value: every field it holds (none left out), with each field's expiry
  * where any field has one. Two walks of the parts: whether any field has a TTL, then the fields.
  */
-export function digestTtlHashParts(type: number, valkey: boolean, parts: readonly Uint8Array[], sink: HashSink): void {
+export function digestTtlHashParts(type: number, valkey: boolean, parts: Uint8Array[], sink: HashSink): void {
   let anyTtl = false;
   fields(type, valkey, parts, false, (t) => {
     if (t !== 0) anyTtl = true;
   });
   let count = 0;
   sink.kind(anyTtl ? 'hash-ttl' : 'hash');
-  fields(type, valkey, parts, true, (t, f, v) => {
-    sink.element(f!, 0, f!.length);
-    sink.element(v!, 0, v!.length);
-    if (anyTtl) sink.f64(t === 0 ? -1 : t);
-    count++;
-  });
+  fields(
+    type,
+    valkey,
+    parts,
+    true,
+    (t, f, v) => {
+      sink.element(f!, 0, f!.length);
+      sink.element(v!, 0, v!.length);
+      if (anyTtl) sink.f64(t === 0 ? -1 : t);
+      count++;
+    },
+    true,
+  );
   sink.end(count);
 }

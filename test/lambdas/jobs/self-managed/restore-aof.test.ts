@@ -160,7 +160,8 @@ describe('restore-aof on hand-written destinations', () => {
         { store, to: new RestoreDirectory(kept), load: {}, untilMs: 1500_000, orShippedEnd: true },
         { now: () => Date.now(), startServer: startLocalRedis },
       );
-      expect(short).toMatchObject({ ok: false, load: { keys: 3 }, short: { knownUntil } });
+      // The whole report in the message: this failed once in a clean clone's full run (session 38) and never alone.
+      expect(short, JSON.stringify(short).slice(0, 3000)).toMatchObject({ ok: false, load: { keys: 3 }, short: { knownUntil } });
       expect(short.refused).toBeUndefined();
       expect(short.short!.message).toMatch(why);
       expect(readFileSync(join(kept, 'appendonly.aof.1.incr.aof'), 'utf8')).toBe(INCR);

@@ -48,7 +48,7 @@ describe('digestTtlHashParts: a hash with field TTLs in parts, digested as its d
     d.addValue(0, Buffer.from('h'), value, null);
     return d.hex();
   };
-  const byParts = (type: 22 | 24, parts: readonly Uint8Array[]): string => {
+  const byParts = (type: 22 | 24, parts: Uint8Array[]): string => {
     const d = new KeyListDigest();
     d.valueHead(0, Buffer.from('h'), null);
     digestTtlHashParts(type, type === 22, parts, d);
