@@ -12,7 +12,7 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten } from '../../domain/rdb/write/express.js';
 import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
-import { scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
+import { isTtlHashByField, scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { listpackInParts } from '../../domain/rdb/write/transcode-parts.js';
@@ -143,9 +143,9 @@ export class InputPass {
       keepChunks: !transientChunks,
       sealPayloads: false,
       visit: (k) => this.visit(k),
-      // A big value copied as it is, or a big list or stream re-encoded: its parts as the reader kept them go to the writer
-      // and the digest, or to the transcoder or the stream's walk (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || this.ttlHashInParts(type),
+      // A big value copied as it is, or a big list, listpack, stream or hash with field TTLs re-encoded: its parts as the
+      // reader kept them go to the writer and the digest, or to the walk that re-encodes it (held once, not gathered).
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || isTtlHashByField(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -214,7 +214,7 @@ export class InputPass {
         this.streamInParts(k, k.parts);
         return;
       }
-      if (this.ttlHashInParts(type)) {
+      if (isTtlHashByField(type)) {
         this.ttlHashFromParts(k, k.parts);
         return;
       }
@@ -285,11 +285,6 @@ export class InputPass {
     d.layout.writePiecesAs(d.to, w);
     this.reencoded++;
     this.reencodedKeys.push(true);
-  }
-
-  /** Whether a big value of `type` not copied as it is is a hash with field TTLs stored field by field, re-encoded from the reader's parts. */
-  private ttlHashInParts(type: number): boolean {
-    return type === 22 || type === 24;
   }
 
   /**

@@ -42,10 +42,12 @@
  * most. A stream of 1 MiB or more written in an older layout is walked in
  * those parts too, and the runs of its bytes that layout keeps go to the
  * writer and the digest as views of them (source-forms.ts
- * StreamLayout.readParts): held once (the read-back still gathers it). Other
- * big values re-encoded (a hash, set or zset listpack, a Redis 8.6/8.8
- * stream) are still gathered into one copy and their output made in one
- * buffer.
+ * StreamLayout.readParts; a Redis 8.6/8.8 one as the type 21 it holds):
+ * held once (the read-back still gathers it). A big listpack hash, set or
+ * zset (transcode-parts.ts) and a hash with field TTLs of type 22 or 24
+ * (ttl-hash-parts.ts, read back from parts too) are walked across the parts
+ * and written in pieces. Still gathered whole: an LZF-compressed big
+ * listpack, field TTL hashes of type 23 or 25, template hashes (29–32).
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
@@ -60,7 +62,7 @@ import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/key
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
 import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/rdb/write/transcode.js';
-import { digestTtlHashParts } from '../../domain/rdb/write/ttl-hash-parts.js';
+import { digestTtlHashParts, isTtlHashByField } from '../../domain/rdb/write/ttl-hash-parts.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { dirname, resolve } from 'node:path';
@@ -595,9 +597,6 @@ async function readBack(
   }
   return { report: check.end(), digest: digest.hex(), functions: check.functions };
 }
-
-/** A hash with field TTLs stored field by field (Valkey 9's 22, Redis 7.4's 24): a big one re-encoded is read back in parts. */
-const isTtlHashByField = (type: number): boolean => type === 22 || type === 24;
 
 /**
  * What the written file holds besides its keys, read back, against what was

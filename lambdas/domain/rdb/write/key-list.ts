@@ -160,6 +160,17 @@ export class KeyListDigest implements ElementSink {
     this.prefixed(true, b, from, to);
   }
 
+  /**
+   * A hash's field and value; with `expireAtMs` (a hash of kind `hash-ttl`, some field of which has a TTL) the field's
+   * absolute expiry after them (null: none). The one framing of a hash's field, whoever reads it (its decoded value,
+   * or one walked in parts: write/ttl-hash-parts.ts).
+   */
+  hashField(f: Uint8Array, v: Uint8Array, expireAtMs?: number | null): void {
+    this.element(f, 0, f.length);
+    this.element(v, 0, v.length);
+    if (expireAtMs !== undefined) this.f64(expireAtMs ?? -1);
+  }
+
   /** `b[from, to)` after its length (`rdb`: an RDB length, else LEB128; both one byte under 64), written after one room check (one per element of a re-encoded value). */
   private prefixed(rdb: boolean, b: Uint8Array, from: number, to: number): void {
     const n = to - from;
@@ -294,11 +305,10 @@ export class KeyListDigest implements ElementSink {
         // A field's TTL is part of the value where any field has one (a hash with none digests as a plain hash does).
         const ttls = value.fieldExpireAtMs?.some((t) => t !== null) ? value.fieldExpireAtMs : undefined;
         this.kind(ttls ? 'hash-ttl' : 'hash');
-        value.fields.forEach(([f, v], i) => {
-          this.element(f, 0, f.length);
-          this.element(v, 0, v.length);
-          if (ttls) this.f64(ttls[i] ?? -1);
-        });
+        for (let i = 0; i < value.fields.length; i++) {
+          const [f, v] = value.fields[i]!;
+          this.hashField(f, v, ttls ? (ttls[i] ?? null) : undefined);
+        }
         this.end(value.fields.length);
         return;
       }

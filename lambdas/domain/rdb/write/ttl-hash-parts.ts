@@ -28,8 +28,11 @@ const REDIS_TTL_HASH = 24;
 /** Bytes of a piece handed to the writer (the last one shorter). */
 const PIECE_BYTES = 1 << 20;
 
-/** What the digest is fed: write/key-list.ts's, in the order its addValue feeds a hash. */
-type HashSink = Pick<KeyListDigest, 'kind' | 'element' | 'f64' | 'end'>;
+/** What the digest is fed: write/key-list.ts's, as its addValue feeds a hash. */
+type HashSink = Pick<KeyListDigest, 'kind' | 'hashField' | 'end'>;
+
+/** Whether RDB value `type` is a hash with field TTLs stored field by field (22: Valkey 9's, or Redis 7.4 RC's; 24: Redis 7.4's), which a big one re-encoded is walked in parts as. */
+export const isTtlHashByField = (type: number): boolean => type === 22 || type === 24;
 
 /** What {@link scanTtlHash} finds: fields live at the run's time, those of them with a TTL (the earliest: `minTtl`), fields whose TTL passed. */
 export interface TtlHashScan {
@@ -117,9 +120,7 @@ export function writeTtlHashFromParts(
       if (form === 'redis') out.len(t === 0 ? 0 : t - min + 1);
       out.string(f!).string(v!);
       if (form === 'valkey') out.int64(t === 0 ? -1 : t);
-      sink.element(f!, 0, f!.length);
-      sink.element(v!, 0, v!.length);
-      if (form !== 'plain') sink.f64(t === 0 ? -1 : t);
+      sink.hashField(f!, v!, form === 'plain' ? undefined : t === 0 ? null : t);
       count++;
       if (out.length >= PIECE_BYTES) {
         to.piece(out.view()); // this buffer is the piece's: a new one follows
@@ -155,9 +156,7 @@ export function digestTtlHashParts(type: number, valkey: boolean, parts: Uint8Ar
     parts,
     true,
     (t, f, v) => {
-      sink.element(f!, 0, f!.length);
-      sink.element(v!, 0, v!.length);
-      if (anyTtl) sink.f64(t === 0 ? -1 : t);
+      sink.hashField(f!, v!, anyTtl ? (t === 0 ? null : t) : undefined);
       count++;
     },
     true,
