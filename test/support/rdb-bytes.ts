@@ -39,6 +39,22 @@ export function verify(bytes: Uint8Array, chunk?: number): RdbReport {
   return v.end();
 }
 
+/**
+ * The reports of `bytes` whole and in chunks of 4093 bytes, 64 KiB + 7 and 1 MiB (a big value cut, so streamed where it
+ * can be): the same verdict, message and warnings. The whole one is returned.
+ */
+export function sameVerdictInChunks(bytes: Uint8Array): RdbReport {
+  const whole = verify(bytes);
+  for (const chunk of [4093, 65_536 + 7, 1 << 20]) {
+    const cut = verify(bytes, chunk);
+    expect(cut.ok, `chunks of ${chunk}: ${cut.error?.message}`).toBe(whole.ok);
+    expect(cut.error?.message, `chunks of ${chunk}`).toBe(whole.error?.message);
+    expect(cut.warnings?.map((w) => w.message)).toEqual(whole.warnings?.map((w) => w.message));
+    expect(cut.warningKinds).toEqual(whole.warningKinds);
+  }
+  return whole;
+}
+
 /** Whole and byte by byte: the parser resumes at any byte, so both must say the same. */
 export function both(bytes: Uint8Array): RdbReport {
   const whole = verify(bytes);

@@ -30,8 +30,8 @@ export function lzfDecompress(input: Uint8Array, expectedLength: number, into?: 
     if (ctrl < 32) {
       // Literal run of ctrl + 1 bytes.
       const run = ctrl + 1;
-      if (ip + run > inLen) fail(`LZF literal run of ${run} bytes reads past the compressed input`);
-      if (op + run > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
+      if (ip + run > inLen) fail(LZF_PROBLEMS.literalPastInput(run));
+      if (op + run > expectedLength) fail(LZF_PROBLEMS.pastDeclared(expectedLength));
       // At most 32 bytes: a loop beats creating a subarray to copy from.
       for (let i = 0; i < run; i++) out[op++] = input[ip++]!;
     } else {
@@ -39,18 +39,18 @@ export function lzfDecompress(input: Uint8Array, expectedLength: number, into?: 
       let len = ctrl >>> 5;
       let ref = op - ((ctrl & 0x1f) << 8) - 1;
       if (len === 7) {
-        if (ip >= inLen) fail('LZF back reference length reads past the compressed input');
+        if (ip >= inLen) fail(LZF_PROBLEMS.lengthPastInput);
         len += input[ip++]!;
       }
-      if (ip >= inLen) fail('LZF back reference distance reads past the compressed input');
+      if (ip >= inLen) fail(LZF_PROBLEMS.distancePastInput);
       ref -= input[ip++]!;
       len += 2;
-      if (op + len > expectedLength) fail(`LZF output exceeds the declared length ${expectedLength}`);
-      if (ref < 0) fail('LZF back reference points before the start of the output');
+      if (op + len > expectedLength) fail(LZF_PROBLEMS.pastDeclared(expectedLength));
+      if (ref < 0) fail(LZF_PROBLEMS.beforeStart);
       for (let i = 0; i < len; i++) out[op++] = out[ref++]!;
     }
   }
-  if (op !== expectedLength) fail(`LZF output is ${op} bytes, declared ${expectedLength}`);
+  if (op !== expectedLength) fail(LZF_PROBLEMS.short(op, expectedLength));
   return out;
 }
 
@@ -83,30 +83,32 @@ export function lzfDecompressTransient(input: Uint8Array, expectedLength: number
   return lzfDecompress(input, expectedLength, expectedLength <= transientOutput.length ? transientOutput : undefined);
 }
 
-/**
- * Checks an LZF stream without producing its output: the checks and messages
- * of {@link lzfDecompress}, but it only counts output bytes, so it allocates
- * nothing and skips literal runs by length. The compressed body may arrive in
- * pieces (a string that spans input chunks): {@link LzfChecker.start}, then
- * {@link LzfChecker.scan} for each piece in order, then
- * {@link LzfChecker.finish}. A back reference only needs the output position
- * to be checked, never the bytes it copies.
- */
-export class LzfChecker {
-  private expected = 0;
+/** The words of a body's problem, one spelling for the decoder and checker here and the expander of lzf-stream.ts. */
+export const LZF_PROBLEMS = {
+  literalPastInput: (run: number) => `LZF literal run of ${run} bytes reads past the compressed input`,
+  pastDeclared: (expected: number) => `LZF output exceeds the declared length ${expected}`,
+  beforeStart: 'LZF back reference points before the start of the output',
+  lengthPastInput: 'LZF back reference length reads past the compressed input',
+  distancePastInput: 'LZF back reference distance reads past the compressed input',
+  short: (op: number, expected: number) => `LZF output is ${op} bytes, declared ${expected}`,
+} as const;
+
+/** An LZF body read in pieces: where its decoding is between them (the checker here, the expander of lzf-stream.ts). */
+export class LzfBody {
+  protected expected = 0;
   /** Output bytes produced so far. */
-  private op = 0;
-  /** Compressed bytes not yet scanned. */
-  private left = 0;
-  /** Literal bytes still to skip from the current run. */
-  private literal = 0;
+  protected op = 0;
+  /** Compressed bytes not yet read. */
+  protected left = 0;
+  /** Literal bytes still to take from the current run. */
+  protected literal = 0;
   /** 0: at a control byte; 1: a back reference needs its length byte; 2: it needs its distance byte. */
-  private stage = 0;
+  protected stage = 0;
   /** Pending back reference: length so far and distance so far (without its low byte). */
-  private refLength = 0;
-  private refDistance = 0;
+  protected refLength = 0;
+  protected refDistance = 0;
   /** First problem found; the rest of the body is then only counted. */
-  private problem: string | null = null;
+  protected problem: string | null = null;
 
   /** Begins a body of `compressedLength` bytes that should expand to `expectedLength`. */
   start(compressedLength: number, expectedLength: number): void {
@@ -117,6 +119,27 @@ export class LzfChecker {
     this.stage = 0;
     this.problem = null;
   }
+
+  /** After the whole body was read: the first problem, or null when it expands to exactly the expected length. */
+  protected verdict(): string | null {
+    if (this.problem !== null) return this.problem;
+    if (this.stage === 1) return LZF_PROBLEMS.lengthPastInput;
+    if (this.stage === 2) return LZF_PROBLEMS.distancePastInput;
+    if (this.op !== this.expected) return LZF_PROBLEMS.short(this.op, this.expected);
+    return null;
+  }
+}
+
+/**
+ * Checks an LZF stream without producing its output: the checks and messages
+ * of {@link lzfDecompress}, but it only counts output bytes, so it allocates
+ * nothing and skips literal runs by length. The compressed body may arrive in
+ * pieces (a string that spans input chunks): {@link LzfChecker.start}, then
+ * {@link LzfChecker.scan} for each piece in order, then
+ * {@link LzfChecker.finish}. A back reference only needs the output position
+ * to be checked, never the bytes it copies.
+ */
+export class LzfChecker extends LzfBody {
 
   /** Scans `data[from, to)`, the next bytes of the body. */
   scan(data: Uint8Array, from: number, to: number): void {
@@ -141,11 +164,11 @@ export class LzfChecker {
           // Literal run of byte + 1 bytes; `left - (i - from)` body bytes follow this control byte.
           const run = byte + 1;
           if (run > left - (i - from)) {
-            this.problem = `LZF literal run of ${run} bytes reads past the compressed input`;
+            this.problem = LZF_PROBLEMS.literalPastInput(run);
             break;
           }
           if (op + run > expected) {
-            this.problem = `LZF output exceeds the declared length ${expected}`;
+            this.problem = LZF_PROBLEMS.pastDeclared(expected);
             break;
           }
           op += run;
@@ -162,11 +185,11 @@ export class LzfChecker {
       } else {
         const len = this.refLength + 2;
         if (op + len > expected) {
-          this.problem = `LZF output exceeds the declared length ${expected}`;
+          this.problem = LZF_PROBLEMS.pastDeclared(expected);
           break;
         }
         if (op - this.refDistance - byte < 0) {
-          this.problem = 'LZF back reference points before the start of the output';
+          this.problem = LZF_PROBLEMS.beforeStart;
           break;
         }
         op += len;
@@ -180,10 +203,6 @@ export class LzfChecker {
 
   /** After the whole body was scanned: the first problem, or null when it expands to exactly the expected length. */
   finish(): string | null {
-    if (this.problem !== null) return this.problem;
-    if (this.stage === 1) return 'LZF back reference length reads past the compressed input';
-    if (this.stage === 2) return 'LZF back reference distance reads past the compressed input';
-    if (this.op !== this.expected) return `LZF output is ${this.op} bytes, declared ${this.expected}`;
-    return null;
+    return this.verdict();
   }
 }

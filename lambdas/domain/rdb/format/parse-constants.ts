@@ -57,6 +57,8 @@ export const B_HASH = 4;
 export const B_KEY_DIGEST = 5;
 /** A big listpack validated as it streams by (format/listpack-stream.ts), not gathered. */
 export const B_LISTPACK = 6;
+/** A big LZF-compressed listpack expanded and validated as it streams by (format/lzf-listpack.ts), not gathered. */
+export const B_LZF_LISTPACK = 7;
 
 /** Databases a server has unless configured otherwise (`databases 16`): a file selecting a higher one needs a server with more. */
 export const DEFAULT_DATABASES = 16;

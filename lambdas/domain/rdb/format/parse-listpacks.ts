@@ -4,7 +4,7 @@
  * (format/listpack-stream.ts), so that the parser does not hold a second copy of a value its reader may keep (issue 55).
  */
 import { u16le } from './bytes.js';
-import { B_LISTPACK } from './parse-constants.js';
+import { B_LISTPACK, B_LZF_LISTPACK } from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
 
 /** A listpack of at least this many bytes that continues past its chunk streams (a smaller one is gathered: it costs little). */
@@ -16,6 +16,7 @@ export const STREAMED_LISTPACK_BYTES = 1 << 20;
  * past the chunk, its element count once its stream is done, validated as {@link RdbParserState.listpackWithMembers}
  * validates (a member twice in `lpMembers.duplicate`, a NaN score in `lpStream.nan`). Null while its bytes continue.
  * One whose header counts 65535 or more elements is gathered: the duplicate table is sized from its count, known only at its end.
+ * A big LZF-compressed one streams too, expanded as it streams by ({@link lzfListpack}).
  */
 export function keptListpack(p: RdbParserState, stride: number, scores: boolean): Uint8Array | number | null {
   if (p.streamed >= 0) {
@@ -26,18 +27,48 @@ export function keptListpack(p: RdbParserState, stride: number, scores: boolean)
   if (p.collected !== null) return p.keptString();
   const start = p.pos;
   const n = p.lengthOrEncoding(false);
+  if (n === LZF_ENCODED) return lzfListpack(p, start, stride, scores);
   const at = p.pos;
   if (n >= STREAMED_LISTPACK_BYTES && at + n > p.limit && at + 6 <= p.limit && u16le(p.buf, at + 4) !== 0xffff) {
     p.checkLimit(n);
-    const m = p.lpMembers;
-    const members = Math.floor(u16le(p.buf, at + 4) / stride);
-    m.duplicate = false;
-    if (members >= 2) {
-      p.dupBegin(members);
-      m.stride = stride;
-    }
-    p.lpStream.begin(p.buf, at, n, members >= 2 ? m : undefined, stride, scores);
+    beginStream(p, p.buf, at, n, stride, scores);
     p.startBody(B_LISTPACK, n);
+    return null;
+  }
+  p.pos = start;
+  return p.keptString();
+}
+
+/** {@link RdbParserState.lengthOrEncoding}'s answer for an LZF-compressed string (encoding 3). */
+const LZF_ENCODED = -4;
+
+/** The member check and the stream of a listpack of `len` bytes whose header is `head[at, at + 6)`. */
+function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: number, stride: number, scores: boolean): void {
+  const m = p.lpMembers;
+  const members = Math.floor(u16le(head, at + 4) / stride);
+  m.duplicate = false;
+  if (members >= 2) {
+    p.dupBegin(members);
+    m.stride = stride;
+  }
+  p.lpStream.begin(head, at, len, members >= 2 ? m : undefined, stride, scores);
+}
+
+/**
+ * {@link keptListpack} of an LZF-compressed listpack (its length's encoding read, from `start`): a big one that
+ * continues past the chunk expanded and validated as it streams by (lzf-listpack.ts), neither its compressed body nor
+ * its expansion gathered; else gathered and expanded whole.
+ */
+function lzfListpack(p: RdbParserState, start: number, stride: number, scores: boolean): Uint8Array | null {
+  const compressed = p.lzfHeader();
+  if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit) {
+    const plain = p.lzfPlain;
+    p.lzfListpack.start(compressed, plain, (head, at, declared) => {
+      if (declared === 0xffff) return false;
+      beginStream(p, head, at, plain, stride, scores);
+      return true;
+    });
+    p.startBody(B_LZF_LISTPACK, compressed);
     return null;
   }
   p.pos = start;

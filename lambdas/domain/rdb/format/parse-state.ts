@@ -9,6 +9,7 @@ import { type ListpackMembers, validateListpack, validateZiplist } from './blobs
 import { DuplicateCheck, fingerprintStart, fingerprintUpdate } from './duplicates.js';
 import { HashTemplates } from './hash-template.js';
 import { ListpackStream } from './listpack-stream.js';
+import { LzfListpackStream } from './lzf-listpack.js';
 import { KeyDigestSet, type KeyDigestSpill, keyDigestUpdate, newKeyDigest } from './key-digests.js';
 import { TYPE_NAMES, TYPE_SLOT } from './opcodes.js';
 import * as constants from './parse-constants.js';
@@ -22,6 +23,7 @@ const {
   B_KEY_DIGEST,
   B_LISTPACK,
   B_LZF,
+  B_LZF_LISTPACK,
   B_NONE,
   B_SKIP,
   EMPTY,
@@ -227,6 +229,8 @@ export class RdbParserState {
   /** A big listpack validated as it streams by (parse-listpacks.ts keptListpack), and its element count once it is done (-1: none). */
   readonly lpStream = new ListpackStream();
   streamed = -1;
+  /** A big LZF-compressed listpack expanded into {@link lpStream} as it streams by (parse-listpacks.ts). */
+  readonly lzfListpack = new LzfListpackStream(this.lpStream);
 
   // ---- pausing at a checkpoint --------------------------------------------------
   /** A pause was asked for: stop at the next top-level boundary. */
@@ -300,6 +304,7 @@ export class RdbParserState {
       this.collecting.set(this.buf.subarray(from, from + take), this.collectedBytes);
       this.collectedBytes += take;
     } else if (body === B_LISTPACK) this.lpStream.update(this.buf, from, from + take);
+    else if (body === B_LZF_LISTPACK) this.lzfListpack.update(this.buf, from, from + take);
     if (this.bodyLeft > 0) return false;
     this.body = B_NONE;
     if (body === B_LZF) {
@@ -314,6 +319,7 @@ export class RdbParserState {
       this.collecting = EMPTY;
       this.collected = this.collectLzf ? this.expanded(bytes, this.base + this.pos) : bytes;
     } else if (body === B_LISTPACK) this.streamed = this.lpStream.finish();
+    else if (body === B_LZF_LISTPACK) [this.streamed, this.collected] = this.lzfListpack.finish();
     return true;
   }
 

@@ -7,6 +7,7 @@
 import { RdbFormatError } from '../errors.js';
 import { backlenSize } from '../format/blobs.js';
 import { Cursor, PartsCursor } from '../format/value-cursor.js';
+import { LzfExpander } from '../codecs/lzf-stream.js';
 import { RdbOut } from './rdb-out.js';
 import {
   at,
@@ -56,9 +57,13 @@ export function listpackInParts(type: number, parts: Uint8Array[], to: Pieces, s
     at.b = c.gatherPlainString(parts);
     at.from = 0;
     at.to = at.b.length;
-  } else if (!expandedBefore(c, x)) {
-    const stored = c.storedString();
-    transientString(new Cursor(stored, 0, stored.length), stored, undefined);
+  } else {
+    const lzf = c.peek() === 0xc3 ? lzfAcrossParts(c, parts, type, kind, out, to, sink) : 'small';
+    if (lzf === 'written') return;
+    if (lzf === 'small' && !expandedBefore(c, x)) {
+      const stored = c.storedString();
+      transientString(new Cursor(stored, 0, stored.length), stored, undefined);
+    }
   }
   if (c.at !== c.end) fail(`${c.end - c.at} bytes after the value`);
   // The parts go now: what is read of them is in `at` (an expansion, a copy, or a view of the one part that holds it).
@@ -89,13 +94,18 @@ function acrossParts(
   out: RdbOut,
   to: Pieces,
   sink: ElementSink | undefined,
+  ensure: (upto: number) => void = () => {},
 ): void {
   const next = (): boolean => {
     if (p >= last) return false;
     // Its header and an integer's bytes (9 at most), then, for a longer string, the whole entry.
+    ensure(Math.min(p + 9, last));
     const probe = c.view(p, Math.min(p + 9, last));
     let size = walk.entryAt(probe, 0);
-    if (size > probe.length && walk.from >= 0) size = walk.entryAt(c.view(p, p + size), 0);
+    if (size > probe.length && walk.from >= 0) {
+      ensure(p + size);
+      size = walk.entryAt(c.view(p, p + size), 0);
+    }
     const after = p + size + backlenSize(size);
     if (!(after <= last)) fail(`listpack entry at byte ${p} runs past its end`);
     p = after;
@@ -146,4 +156,75 @@ function expandedBefore(c: PartsCursor, x: Expansions | undefined): boolean {
   at.from = 0;
   at.to = plain;
   return true;
+}
+
+/** Compressed bytes expanded at a time (the expansion goes on in pieces of 1 MiB). */
+const LZF_READ_BYTES = 256 * 1024;
+
+/**
+ * A big LZF-compressed listpack at `c` (its 0xC3 byte) re-encoded as it is expanded from the parts (codecs/lzf-stream.ts),
+ * the compressed parts and the expansion's pieces each let go once walked past: neither the compressed body nor the
+ * expansion is held whole (issue 55): 'written'. 'small' (`c` unmoved) for a small one; 'gathered' for a set that may be
+ * written as an intset: its expansion then in {@link at}, `c` past it, as {@link expandedBefore} leaves them.
+ */
+function lzfAcrossParts(
+  c: PartsCursor,
+  parts: Uint8Array[],
+  type: number,
+  kind: string,
+  out: RdbOut,
+  to: Pieces,
+  sink: ElementSink | undefined,
+): 'written' | 'small' | 'gathered' {
+  const start = c.at;
+  c.skip(1);
+  const compressed = c.length();
+  const plain = c.length();
+  const end = c.at + compressed;
+  if (compressed < LZF_READ_BYTES || plain < 7) {
+    c.at = start;
+    return 'small';
+  }
+  if (end !== c.end) fail(`${c.end - end} bytes after the value`);
+  const expansion: Uint8Array[] = [];
+  let produced = 0;
+  let lastByte = 0;
+  const lzf = new LzfExpander();
+  lzf.expandInto(compressed, plain, (b, from, upto) => {
+    expansion.push(b.slice(from, upto));
+    produced += upto - from;
+    lastByte = b[upto - 1]!;
+  });
+  const ensure = (upto: number): void => {
+    while (produced < upto && c.at < end) {
+      const take = Math.min(LZF_READ_BYTES, end - c.at);
+      const piece = c.view(c.at, c.at + take);
+      c.skip(take);
+      c.letGoBehind(parts);
+      lzf.update(piece, 0, take);
+      if (c.at === end) {
+        const problem = lzf.finish();
+        if (problem !== null) fail(problem);
+      }
+    }
+    if (produced < upto) fail(`listpack of ${plain} bytes: byte ${upto} needed`);
+  };
+  ensure(6);
+  const e = new PartsCursor(expansion, 0, plain);
+  const head = e.view(0, 6);
+  const declared = head[4]! | (head[5]! << 8);
+  if (type === 20 && declared !== 65535 && plain <= 10 * declared + 7) {
+    // Possibly all integers (an intset): the whole expansion, as before.
+    ensure(plain);
+    at.b = e.view(0, plain);
+    at.from = 0;
+    at.to = plain;
+    expansion.fill(NO_BYTES);
+    return 'gathered';
+  }
+  acrossParts(e, expansion, 6, plain - 1, kind, declared, out, to, sink, ensure);
+  ensure(plain);
+  if (lastByte !== 0xff) fail(`listpack of ${plain} bytes without its end byte`);
+  parts.fill(NO_BYTES);
+  return 'written';
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RdbFileWriter } from '../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
+import { mulberry32 } from '../../../support/prng.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { IDMP_TAIL, newerStreamObject } from '../../../support/stream-newer.js';
 import { cliWithEnv } from '../../support/run-cli.js';
@@ -364,4 +365,75 @@ describe('convert-rdb: memory with one big value', () => {
       await server.stop();
     }
   }, 120_000);
+
+  /**
+   * A hash of one 64 MiB listpack of text that `rdbcompression yes` compresses (random words), saved by the real
+   * redis-server 7.0 as one LZF string. Before it was expanded as it streamed by (lzf-listpack.ts, transcode-parts.ts
+   * lzfAcrossParts), verify-rdb gathered its compressed body and expanded it whole (235 MB for a 53 MB file of this
+   * kind) and convert-rdb expanded it again from the reader's parts: for this test's file (26 MB stored, 68 MB of
+   * fields and values) verify-rdb 157 MB (bound: the stored value + 50 MB, 76 MB), as is 185 MB (bound 152 MB), re-encoded
+   * 215 MB on main (00e54e7c); now 65, 114–119 and 184–202 MB. Copied as it is, the value is its stored (compressed) bytes;
+   * re-encoded, its plain form, about its listpack's size (what a server holds), whose read-back holds it once more.
+   */
+  it('converts a hash of one 64 MiB LZF-compressed listpack (raised limits) as is and re-encoded with peak RSS within 2 × the value + 100 MB; verify-rdb holds the compressed body once at most', async () => {
+    const server = await startRedisServer({ args: ['--hash-max-listpack-entries', '4096', '--hash-max-listpack-value', '200000'] });
+    const fields = 704;
+    const random = mulberry32(55);
+    const words = Array.from({ length: 500 }, (_, i) => `w${i}${'abcdefghij'.slice(0, 1 + (i % 9))}`);
+    let valueBytes = 0;
+    try {
+      const c = server.client();
+      const sample = new Map<string, string>();
+      for (let i = 0; i < fields; i += 64) {
+        const pairs: string[] = [];
+        for (let j = i; j < i + 64; j++) {
+          let v = '';
+          while (v.length < 95 * 1024) v += `${words[Math.floor(random() * words.length)]} `;
+          if (j % 64 === 0) sample.set(`f${j}`, v);
+          pairs.push(`f${j}`, v);
+          valueBytes += `f${j}`.length + v.length;
+        }
+        await c.hset('big:hash', ...pairs);
+      }
+      expect(await c.call('OBJECT', 'ENCODING', 'big:hash')).toBe('listpack');
+      await c.set('a', 'small');
+      await c.save();
+      const file = join(dir, 'lzf-hash.rdb');
+      copyFileSync(server.rdbPath, file);
+      const stored = statSync(file).size;
+      expect(stored, 'saved compressed').toBeLessThan(valueBytes * 0.8);
+      expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
+      const peak = (): number => Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+      const env = { NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` };
+      const v = await cliWithEnv(env, 'verify-rdb', file);
+      expect(v.status).toBe(0);
+      expect(peak(), `verify-rdb: peak RSS ${(peak() / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(stored + 50e6);
+      // Copied as it is the value is its compressed bytes (the output holds them); re-encoded, its plain form (about the listpack's size).
+      for (const [engine, counts, bound] of [
+        ['redis-7.0', '2 keys written (2 as they were, 0 re-encoded)', 2 * stored + 100e6],
+        ['redis-6.2', '2 keys written (1 as they were, 1 re-encoded)', 2 * valueBytes + 100e6],
+      ] as const) {
+        const out = join(dir, `lzf-hash-${engine}.rdb`);
+        const r = await cliWithEnv(env, 'convert-rdb', file, '--for', engine, '-o', out);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain(counts);
+        expect(peak(), `${engine}: peak RSS ${(peak() / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(bound);
+        const loaded = await startRedisServer({
+          loadRdb: out,
+          readyTimeoutMs: 30_000,
+          args: ['--hash-max-listpack-entries', '4096', '--hash-max-listpack-value', '200000'],
+        });
+        try {
+          const l = loaded.client();
+          expect(await l.hlen('big:hash')).toBe(fields);
+          for (const [f, value] of sample) expect(await l.hget('big:hash', f), f).toBe(value);
+        } finally {
+          await loaded.stop();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }, 180_000);
 });

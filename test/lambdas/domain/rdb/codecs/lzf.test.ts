@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LzfChecker, lzfDecompress, lzfDecompressTransient } from '../../../../../lambdas/domain/rdb/codecs/lzf.js';
+import { LZF_WINDOW, LzfExpander } from '../../../../../lambdas/domain/rdb/codecs/lzf-stream.js';
 import { mulberry32 } from '../../../../support/prng.js';
 
 describe('LZF decompression', () => {
@@ -20,11 +21,10 @@ describe('LZF decompression', () => {
   });
 });
 
-/** A valid LZF stream of random literals and back references, and its plain length. */
-function randomLzf(random: () => number): [Uint8Array, number] {
+/** A valid LZF stream of random literals and back references (`tokens` of them, by default 1–40), and its plain length. */
+function randomLzf(random: () => number, tokens = 1 + Math.floor(random() * 40)): [Uint8Array, number] {
   const bytes: number[] = [];
   let plain = 0;
-  const tokens = 1 + Math.floor(random() * 40);
   for (let t = 0; t < tokens; t++) {
     if (plain === 0 || random() < 0.5) {
       const run = 1 + Math.floor(random() * 32);
@@ -146,5 +146,70 @@ describe('transient LZF decompression (WebAssembly where available)', () => {
     const plain = 3 + 400 * 264;
     expect(outcome(() => lzfDecompressTransient(input, plain))).toBe(outcome(() => lzfDecompress(input, plain)));
     expect(lzfDecompressTransient(input, plain)).toHaveLength(plain);
+  });
+});
+
+/** `input` expanded by an LzfExpander of `pieceBytes` pieces, fed in pieces of the sizes given (then the rest): its output joined, or its problem. */
+function streamed(input: Uint8Array, plain: number, pieceBytes: number, feed: number[]): string {
+  const x = new LzfExpander(pieceBytes);
+  const out: Buffer[] = [];
+  x.expandInto(input.length, plain, (b, from, to) => {
+    expect(to - from, 'a piece: the window and a piece at most').toBeLessThanOrEqual(LZF_WINDOW + Math.max(pieceBytes, 264));
+    out.push(Buffer.from(b.subarray(from, to)));
+  });
+  let at = 0;
+  for (const size of feed) {
+    const end = Math.min(input.length, at + size);
+    x.update(input, at, end);
+    at = end;
+  }
+  x.update(input, at, input.length);
+  const problem = x.finish();
+  return problem === null ? Buffer.concat(out).toString('hex') : `error: ${problem}`;
+}
+
+describe('LZF expanded as it streams by (lzf-stream.ts)', () => {
+  it('gives what lzfDecompress gives, output or problem, fed whole or in pieces', () => {
+    const random = mulberry32(91);
+    for (const [input, plain] of lzfCases()) {
+      const expected = outcome(() => lzfDecompress(input, plain));
+      expect(streamed(input, plain, 1 << 20, []), `${Buffer.from(input).toString('hex')} → ${plain}`).toBe(expected);
+      expect(
+        streamed(
+          input,
+          plain,
+          16,
+          Array.from({ length: 8 }, () => Math.floor(random() * 12)),
+        ),
+      ).toBe(expected);
+    }
+    // A reference to the output's first byte, and one a byte before it.
+    const atStart = Uint8Array.from([0x02, 0x61, 0x62, 0x63, 0x20, 0x02]);
+    expect(streamed(atStart, 6, 16, [])).toBe(Buffer.from('abcabc').toString('hex'));
+    const before = Uint8Array.from([0x02, 0x61, 0x62, 0x63, 0x20, 0x03]);
+    expect(streamed(before, 6, 16, [])).toBe('error: LZF back reference points before the start of the output');
+    expect(outcome(() => lzfDecompress(before, 6))).toBe('error: LZF back reference points before the start of the output');
+  });
+
+  it('keeps the whole 8 KiB window across the pieces it hands on: long streams, references as far back as LZF reaches', () => {
+    const random = mulberry32(2026);
+    for (let i = 0; i < 12; i++) {
+      const [input, plain] = randomLzf(random, 4000 + i * 500);
+      expect(plain).toBeGreaterThan(3 * LZF_WINDOW);
+      const expected = outcome(() => lzfDecompress(input, plain));
+      expect(expected.startsWith('error')).toBe(false);
+      for (const pieceBytes of [1, 300, 8192, 1 << 20]) {
+        const feed = Array.from({ length: 40 }, () => Math.floor(random() * 4000));
+        expect(streamed(input, plain, pieceBytes, feed), `stream ${i}, pieces of ${pieceBytes}`).toBe(expected);
+      }
+      // A byte changed (most: a wrong expansion or a problem), a body cut short, a declared length off by one.
+      const changed = Uint8Array.from(input);
+      changed[Math.floor(random() * changed.length)] ^= 0x5a;
+      expect(streamed(changed, plain, 300, [777])).toBe(outcome(() => lzfDecompress(changed, plain)));
+      const cut = input.subarray(0, input.length - 1 - Math.floor(random() * 50));
+      expect(streamed(cut, plain, 300, [])).toMatch(/^error: LZF /);
+      expect(streamed(input, plain + 1, 300, [])).toBe(`error: LZF output is ${plain} bytes, declared ${plain + 1}`);
+      expect(streamed(input, plain - 1, 300, [])).toBe(outcome(() => lzfDecompress(input, plain - 1)));
+    }
   });
 });

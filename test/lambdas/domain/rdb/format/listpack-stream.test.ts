@@ -4,7 +4,7 @@ import type { RdbReport } from '../../../../../lambdas/domain/rdb/report.js';
 import { RdbFileWriter } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { int, listpack, str } from '../../../../support/listpack-entries.js';
-import { verify } from '../../../../support/rdb-bytes.js';
+import { sameVerdictInChunks } from '../../../../support/rdb-bytes.js';
 
 /**
  * Issue 55: a hash, sorted set or set of one big listpack that continues past the parser's chunk is validated as its
@@ -41,18 +41,7 @@ function entries(members: number, pairs: boolean): number[][] {
   return out;
 }
 
-/** The reports of `bytes` whole and in chunks of each size: the same verdict, message and warnings. */
-function sameVerdict(bytes: Uint8Array): RdbReport {
-  const whole = verify(bytes);
-  for (const chunk of [4093, 65_536 + 7, 1 << 20]) {
-    const cut = verify(bytes, chunk);
-    expect(cut.ok, `chunks of ${chunk}`).toBe(whole.ok);
-    expect(cut.error?.message, `chunks of ${chunk}`).toBe(whole.error?.message);
-    expect(cut.warnings?.map((w) => w.message)).toEqual(whole.warnings?.map((w) => w.message));
-    expect(cut.warningKinds).toEqual(whole.warningKinds);
-  }
-  return whole;
-}
+const sameVerdict = sameVerdictInChunks;
 
 describe('a big listpack validated as it streams by', () => {
   const fields = entries(600, true);
