@@ -140,7 +140,6 @@ export class LzfBody {
  * to be checked, never the bytes it copies.
  */
 export class LzfChecker extends LzfBody {
-
   /** Scans `data[from, to)`, the next bytes of the body. */
   scan(data: Uint8Array, from: number, to: number): void {
     const left = this.left;
