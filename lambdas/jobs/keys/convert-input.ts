@@ -12,7 +12,7 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
 import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten } from '../../domain/rdb/write/express.js';
 import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
-import { isTtlHashByField, scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
+import { scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
 import { transcodeObject, transcodeParts, transcodes, transcodesInParts, WalkedListpacks } from '../../domain/rdb/write/transcode.js';
 import { listpackInParts } from '../../domain/rdb/write/transcode-parts.js';
@@ -21,7 +21,7 @@ import type { RdbReport } from '../../domain/rdb/report.js';
 import { KeyBits, KeyListDigest } from '../../domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { hashFieldTwiceReason, memberTwiceReason } from './reencode.js';
-import { STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
+import { isHashWithTtls, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 
 /** What to convert, into what. */
 export interface ConvertRdbSpec {
@@ -145,7 +145,7 @@ export class InputPass {
       visit: (k) => this.visit(k),
       // A big value copied as it is, or a big list, listpack, stream or hash with field TTLs re-encoded: its parts as the
       // reader kept them go to the writer and the digest, or to the walk that re-encodes it (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || isTtlHashByField(type),
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || isHashWithTtls(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -214,7 +214,7 @@ export class InputPass {
         this.streamInParts(k, k.parts);
         return;
       }
-      if (isTtlHashByField(type)) {
+      if (isHashWithTtls(type)) {
         this.ttlHashFromParts(k, k.parts);
         return;
       }

@@ -43,12 +43,11 @@
  * those parts too, and the runs of its bytes that layout keeps go to the
  * writer and the digest as views of them (source-forms.ts
  * StreamLayout.readParts; a Redis 8.6/8.8 one as the type 21 it holds):
- * held once (the read-back still gathers it). A big listpack hash, set or
- * zset (transcode-parts.ts; an LZF-compressed one expanded from the parts as
- * it is walked, its compressed parts and expanded pieces let go behind) and a
- * hash with field TTLs of type 22 or 24 (ttl-hash-parts.ts, read back from
- * parts too) are walked across the parts and written in pieces. Still
- * gathered whole: field TTL hashes of type 23 or 25, template hashes (29–32).
+ * held once (the read-back still gathers it). Big listpack hashes, sets and
+ * zsets (transcode-parts.ts; LZF-compressed ones expanded as they are walked)
+ * and hashes with field TTLs (ttl-hash-parts.ts: 22–25, read back from parts
+ * too) are walked across the parts and written in pieces. Still gathered
+ * whole: template hashes (29–32), a field-TTL listpack LZF-compressed.
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';

@@ -8,7 +8,7 @@
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c
  */
 
-import { backlenSize } from './blobs.js';
+import { backlenSize, listpackEntrySize } from './blobs.js';
 import { i16le, i32le, i64le, u32be, u32le } from './bytes.js';
 import { seenBytes, seenInteger, type SeenCheck } from './duplicates.js';
 import { scoreByStrtod } from './score-read.js';
@@ -195,38 +195,64 @@ function string2ll(b: Uint8Array, from: number, to: number): bigint | undefined 
  * (RDB types 23 and 25; `_lpEntryValidation` in its rdb.c): every TTL an
  * integer (integer-encoded, or a string string2ll reads), 0 (none) or an
  * expiry in ms up to 2^48 - 1, in ascending order with the fields without
- * one last. Returns the first problem, or null. The listpack must have
- * passed {@link validateListpack}.
+ * one last. Fed each TTL entry in order ({@link ListpackTtls.entry}), it keeps
+ * the first problem: the walk over a whole listpack here
+ * ({@link listpackTtlProblem}) and the one over a big listpack as it streams
+ * by (listpack-stream.ts).
  */
+export class ListpackTtls {
+  private last = -1n;
+  private field = 0;
+  /** The first problem, or null. */
+  problem: string | null = null;
+
+  /** The TTL entry of the next field, its encoding byte at `b[p]`, its whole entry in `b` (back length aside). */
+  entry(b: Uint8Array, p: number): void {
+    this.field++;
+    if (this.problem !== null) return;
+    const enc = b[p]!;
+    const from = p + 1;
+    let ttl: bigint | undefined;
+    if ((enc & 0x80) === 0) ttl = BigInt(enc & 0x7f);
+    else if ((enc & 0xc0) === 0x80) ttl = string2ll(b, from, from + (enc & 0x3f));
+    else if ((enc & 0xe0) === 0xc0) ttl = BigInt(((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19);
+    else if ((enc & 0xf0) === 0xe0) ttl = string2ll(b, p + 2, p + 2 + (((enc & 0x0f) << 8) | b[p + 1]!));
+    else if (enc === 0xf0) ttl = string2ll(b, p + 5, p + 5 + u32le(b, p + 1));
+    else if (enc === 0xf1) ttl = BigInt(i16le(b, from));
+    else if (enc === 0xf2) ttl = BigInt(((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8);
+    else if (enc === 0xf3) ttl = BigInt(i32le(b, from));
+    else ttl = i64le(b, from); // 0xf4
+    this.check(ttl);
+  }
+
+  /** The TTL entry of the next field is a string too long to be read whole (streamed): no integer. */
+  long(): void {
+    this.field++;
+    this.check(undefined);
+  }
+
+  private check(ttl: bigint | undefined): void {
+    if (this.problem !== null) return;
+    const field = this.field;
+    const last = this.last;
+    if (ttl === undefined) this.problem = `the TTL of field ${field} is not an integer`;
+    else if (ttl < 0n || ttl > HFE_EXPIRE_TIME_MAX) this.problem = `the TTL of field ${field} (${ttl}) is outside 0 to 2^48 - 1 ms`;
+    else if (ttl !== 0n && last === 0n) this.problem = `field ${field} has a TTL after a field without one (fields with a TTL come first)`;
+    else if (ttl !== 0n && ttl < last)
+      this.problem = `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
+    else this.last = ttl;
+  }
+}
+
+/** {@link ListpackTtls} over the whole listpack `b`, which must have passed validateListpack: the first problem, or null. */
 export function listpackTtlProblem(b: Uint8Array): string | null {
   const end = b.length - 1;
-  let last = -1n;
+  const ttls = new ListpackTtls();
   for (let p = 6, i = 0; p < end; i++) {
-    const enc = b[p]!;
-    let from = p + 1;
-    let to: number;
-    let value: number | bigint | undefined;
-    if ((enc & 0x80) === 0) (value = enc & 0x7f), (to = from);
-    else if ((enc & 0xc0) === 0x80) to = from + (enc & 0x3f);
-    else if ((enc & 0xe0) === 0xc0) (value = ((((enc & 0x1f) << 8) | b[p + 1]!) << 19) >> 19), (to = p + 2);
-    else if ((enc & 0xf0) === 0xe0) (from = p + 2), (to = from + (((enc & 0x0f) << 8) | b[p + 1]!));
-    else if (enc === 0xf0) (from = p + 5), (to = from + u32le(b, p + 1));
-    else if (enc === 0xf1) (value = i16le(b, from)), (to = from + 2);
-    else if (enc === 0xf2) (value = ((b[from]! | (b[from + 1]! << 8) | (b[from + 2]! << 16)) << 8) >> 8), (to = from + 3);
-    else if (enc === 0xf3) (value = i32le(b, from)), (to = from + 4);
-    else (value = i64le(b, from)), (to = from + 8); // 0xf4
-    if (i % 3 === 2) {
-      const field = (i - 2) / 3 + 1;
-      const ttl = value !== undefined ? BigInt(value) : string2ll(b, from, to);
-      if (ttl === undefined) return `the TTL of field ${field} is not an integer`;
-      if (ttl < 0n || ttl > HFE_EXPIRE_TIME_MAX) return `the TTL of field ${field} (${ttl}) is outside 0 to 2^48 - 1 ms`;
-      if (ttl !== 0n && last === 0n) return `field ${field} has a TTL after a field without one (fields with a TTL come first)`;
-      if (ttl !== 0n && ttl < last)
-        return `the TTL of field ${field} (${ttl}) is before the one of the field ahead of it (${last}): TTLs are in ascending order`;
-      last = ttl;
-    }
-    const size = to - p;
-    p = to + (size <= 127 ? 1 : backlenSize(size));
+    const size = listpackEntrySize(b, p, end - p, i, p);
+    if (i % 3 === 2) ttls.entry(b, p);
+    if (ttls.problem !== null) return ttls.problem;
+    p += size + backlenSize(size);
   }
   return null;
 }

@@ -10,7 +10,7 @@
  * walk over pieces.
  */
 import { RdbFormatError } from '../errors.js';
-import { nanScoreText } from './blob-members.js';
+import { type ListpackTtls, nanScoreText } from './blob-members.js';
 import { backlenSize, checkBacklen, type ListpackMembers, listpackEntrySize, listpackHeaderBytes, seenEntry } from './blobs.js';
 import { u16le, u32le } from './bytes.js';
 import { fingerprintStart, fingerprintUpdate } from './duplicates.js';
@@ -46,6 +46,13 @@ export class ListpackStream {
   private scores = false;
   /** The first score (a sorted set's) that reads as NaN, once {@link finish} returned. */
   nan: string | undefined;
+  /** A hash with field TTLs' (types 23, 25): every third element's TTL checked (its first problem there). */
+  private ttls: ListpackTtls | undefined;
+
+  /** The first problem of the field TTLs checked ({@link begin}'s `ttls`), once {@link finish} returned; else null. */
+  get ttlProblem(): string | null {
+    return this.ttls?.problem ?? null;
+  }
 
   // An entry cut by a chunk's end.
   private state = S_HEAD;
@@ -65,7 +72,7 @@ export class ListpackStream {
    * second one (a sorted set's scores) for NaN.
    * @throws RdbFormatError when the header's byte count is not `len`
    */
-  begin(head: Uint8Array, at: number, len: number, members: ListpackMembers | undefined, stride: number, scores: boolean): void {
+  begin(head: Uint8Array, at: number, len: number, members: ListpackMembers | undefined, stride: number, scores: boolean, ttls?: ListpackTtls): void {
     const total = u32le(head, at);
     if (total !== len) fail(`listpack header says ${total} bytes, blob has ${len}`);
     this.len = len;
@@ -79,6 +86,7 @@ export class ListpackStream {
     this.skip = 0;
     this.duplicate = false;
     this.scores = scores;
+    this.ttls = ttls;
     this.nan = undefined;
     this.state = S_HEAD;
     this.fill = 0;
@@ -139,6 +147,7 @@ export class ListpackStream {
     if (this.scores && this.count % 2 === 1 && this.nan === undefined && enc >= 0x80 && ((enc & 0xc0) === 0x80 || (enc & 0xf0) === 0xe0 || enc === 0xf0)) {
       this.nan = nanScoreText(b, q + listpackHeaderBytes(enc), q + size);
     }
+    if (this.ttls !== undefined && this.count % 3 === 2) this.ttls.entry(b, q);
     this.p += size + bl;
     this.count++;
   }
@@ -167,6 +176,7 @@ export class ListpackStream {
         this.member = this.memberTurn() && this.members !== undefined && !this.duplicate;
         if (this.member) fingerprintStart(this.fp);
         this.score = this.scores && this.count % 2 === 1 && this.nan === undefined;
+        if (this.ttls !== undefined && this.count % 3 === 2) this.ttls.long();
       }
       return i + take;
     }

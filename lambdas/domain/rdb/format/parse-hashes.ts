@@ -1,7 +1,7 @@
 /**
  * The RDB parser's hashes: hash table (4), zipmap (9), ziplist (13), listpack (16), and the forms with field TTLs (22: Redis's or Valkey's by the magic, 23–25: Redis's). Hash templates: format/parse-hash-templates.ts. Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { listpackTtlProblem } from './blob-members.js';
+import { ListpackTtls, listpackTtlProblem } from './blob-members.js';
 import { validateZipmap } from './blobs.js';
 import * as constants from './parse-constants.js';
 import { skipElements } from './parse-elements.js';
@@ -77,14 +77,15 @@ export function listpackHashWithTtls(p: RdbParserState, type: number): boolean {
     p.sub = 1;
     p.mark = p.pos;
   }
-  const blob = p.keptString();
+  // A big one validated as it streams by, its TTLs checked as they go by (parse-listpacks.ts keptListpack).
+  const blob = keptListpack(p, 3, false, new ListpackTtls());
   if (blob === null) return false;
-  const n = p.listpackWithMembers(blob, 3);
+  const n = typeof blob === 'number' ? blob : p.listpackWithMembers(blob, 3);
   if (n % 3 !== 0) p.sanitizeOnly(n / 3, 'listpack of (field, value, TTL) triplets has an element count that is not a multiple of 3');
   p.listpackDuplicates(n, 3, 'hash fields');
   // Redis's sanitizer refuses these ("Hash listpack integrity check failed"); a default load takes the TTLs on
   // trust: a string one trips an assertion when the hash expires, misordered ones expire fields late or never.
-  const ttl = listpackTtlProblem(blob);
+  const ttl = typeof blob === 'number' ? p.lpStream.ttlProblem : listpackTtlProblem(blob);
   if (ttl !== null) p.fail(`hash listpack with field TTLs: ${ttl}: Redis refuses it ("Hash listpack integrity check failed")`);
   p.emptyValue = n === 0;
   return true;

@@ -3,6 +3,7 @@
  * it lies (or gathered across chunks), a big one that continues past its chunk validated as it streams by
  * (format/listpack-stream.ts), so that the parser does not hold a second copy of a value its reader may keep (issue 55).
  */
+import type { ListpackTtls } from './blob-members.js';
 import { u16le } from './bytes.js';
 import { B_LISTPACK, B_LZF_LISTPACK } from './parse-constants.js';
 import type { RdbParserState } from './parse-state.js';
@@ -16,9 +17,10 @@ export const STREAMED_LISTPACK_BYTES = 1 << 20;
  * past the chunk, its element count once its stream is done, validated as {@link RdbParserState.listpackWithMembers}
  * validates (a member twice in `lpMembers.duplicate`, a NaN score in `lpStream.nan`). Null while its bytes continue.
  * One whose header counts 65535 or more elements is gathered: the duplicate table is sized from its count, known only at its end.
- * A big LZF-compressed one streams too, expanded as it streams by ({@link lzfListpack}).
+ * A big LZF-compressed one streams too, expanded as it streams by ({@link lzfListpack}). With `ttls` (a hash with field
+ * TTLs, types 23 and 25: stride 3), a streamed one's TTLs are checked into it as they go by.
  */
-export function keptListpack(p: RdbParserState, stride: number, scores: boolean): Uint8Array | number | null {
+export function keptListpack(p: RdbParserState, stride: number, scores: boolean, ttls?: ListpackTtls): Uint8Array | number | null {
   if (p.streamed >= 0) {
     const n = p.streamed;
     p.streamed = -1;
@@ -27,11 +29,11 @@ export function keptListpack(p: RdbParserState, stride: number, scores: boolean)
   if (p.collected !== null) return p.keptString();
   const start = p.pos;
   const n = p.lengthOrEncoding(false);
-  if (n === LZF_ENCODED) return lzfListpack(p, start, stride, scores);
+  if (n === LZF_ENCODED) return lzfListpack(p, start, stride, scores, ttls);
   const at = p.pos;
   if (n >= STREAMED_LISTPACK_BYTES && at + n > p.limit && at + 6 <= p.limit && u16le(p.buf, at + 4) !== 0xffff) {
     p.checkLimit(n);
-    beginStream(p, p.buf, at, n, stride, scores);
+    beginStream(p, p.buf, at, n, stride, scores, ttls);
     p.startBody(B_LISTPACK, n);
     return null;
   }
@@ -43,7 +45,7 @@ export function keptListpack(p: RdbParserState, stride: number, scores: boolean)
 const LZF_ENCODED = -4;
 
 /** The member check and the stream of a listpack of `len` bytes whose header is `head[at, at + 6)`. */
-function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: number, stride: number, scores: boolean): void {
+function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: number, stride: number, scores: boolean, ttls?: ListpackTtls): void {
   const m = p.lpMembers;
   const members = Math.floor(u16le(head, at + 4) / stride);
   m.duplicate = false;
@@ -51,7 +53,7 @@ function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: numbe
     p.dupBegin(members);
     m.stride = stride;
   }
-  p.lpStream.begin(head, at, len, members >= 2 ? m : undefined, stride, scores);
+  p.lpStream.begin(head, at, len, members >= 2 ? m : undefined, stride, scores, ttls);
 }
 
 /**
@@ -59,13 +61,13 @@ function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: numbe
  * continues past the chunk expanded and validated as it streams by (lzf-listpack.ts), neither its compressed body nor
  * its expansion gathered; else gathered and expanded whole.
  */
-function lzfListpack(p: RdbParserState, start: number, stride: number, scores: boolean): Uint8Array | null {
+function lzfListpack(p: RdbParserState, start: number, stride: number, scores: boolean, ttls?: ListpackTtls): Uint8Array | null {
   const compressed = p.lzfHeader();
   if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit) {
     const plain = p.lzfPlain;
     p.lzfListpack.start(compressed, plain, (head, at, declared) => {
       if (declared === 0xffff) return false;
-      beginStream(p, head, at, plain, stride, scores);
+      beginStream(p, head, at, plain, stride, scores, ttls);
       return true;
     });
     p.startBody(B_LZF_LISTPACK, compressed);

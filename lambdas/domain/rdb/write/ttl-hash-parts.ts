@@ -1,6 +1,7 @@
 /**
  * A big hash with field TTLs stored field by field (RDB type 22 or 24, see
- * source-forms.ts ttlHashFields) re-encoded from the parts a reader kept
+ * source-forms.ts ttlHashFields) or as a listpack of (field, value, TTL)
+ * triplets (23, 25: {@link listpackTtlFields}) re-encoded from the parts a reader kept
  * (KeyInPlace.parts): as a plain hash (type 4) for a target without field
  * TTLs (`--lossy field-ttl`, or no live field has one), or in the target
  * fork's form with its TTLs (Valkey 9's 22, Redis 7.4's 24). Its fields are
@@ -16,10 +17,14 @@
  * express.ts expressValue writes a small one: a field whose TTL passed
  * before the run's time `now` is left out, as rdb.c leaves it out on load.
  */
+import { RdbFormatError } from '../errors.js';
+import { backlenSize } from '../format/blobs.js';
+import { bytesOf, type Element, listpackElementsOf, listpackEntry } from '../format/listpack.js';
 import { PartsCursor } from '../format/value-cursor.js';
 import type { KeyListDigest } from './key-list.js';
 import { RdbOut } from './rdb-out.js';
 import { ttlHashFields } from './source-forms.js';
+import { walk } from './transcode.js';
 
 /** The RDB types written: a plain hash, Valkey 9's hash with field TTLs, Redis 7.4's. */
 const PLAIN_HASH = 4;
@@ -59,7 +64,7 @@ const cursorOver = (parts: readonly Uint8Array[]): PartsCursor => {
 function fields(type: number, valkey: boolean, parts: Uint8Array[], decode: boolean, each: Parameters<typeof ttlHashFields>[4], letGo = false): void {
   const c = cursorOver(parts);
   let next = PIECE_BYTES;
-  ttlHashFields(type, valkey, c, decode, (t, f, v) => {
+  (type === 23 || type === 25 ? listpackTtlFields : ttlHashFields)(type, valkey, c, decode, (t, f, v) => {
     each(t, f, v);
     if (letGo && c.at >= next) {
       c.letGoBehind(parts);
@@ -162,4 +167,47 @@ export function digestTtlHashParts(type: number, valkey: boolean, parts: Uint8Ar
     true,
   );
   sink.end(count);
+}
+
+/**
+ * {@link ttlHashFields} of a hash with field TTLs in listpack form (23: Redis 7.4's release candidates; 25: the same
+ * after the hash's earliest expiry), at `c`: its (field, value, TTL) triplets walked entry by entry across the parts,
+ * each entry decoded from its own bytes (format/listpack.ts), the TTL an absolute expiry in ms (0: none), as
+ * source-forms.ts hashFieldTtls reads a small one. The parser validated it (format/parse-hashes.ts). An LZF-compressed
+ * one is expanded whole first (not yet bounded by the value: its expansion held at once).
+ */
+function listpackTtlFields(type: number, _valkey: boolean, c: PartsCursor, decode: boolean, each: Parameters<typeof ttlHashFields>[4]): void {
+  if (type === 25) c.skip(8);
+  const ttlOf = (e: Element): number => (typeof e === 'object' ? Number(e.toString('latin1')) : Number(e));
+  if (c.peek() >> 6 === 3) {
+    const all = listpackElementsOf(c.string());
+    if (all.length % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${all.length} elements, not a multiple of 3`);
+    for (let i = 0; i < all.length; i += 3) each(ttlOf(all[i + 2]!), bytesOf(all[i]!), bytesOf(all[i + 1]!));
+    return;
+  }
+  const n = c.length();
+  const last = c.at + n - 1;
+  if (n < 7 || c.view(last, last + 1)[0] !== 0xff) throw new RdbFormatError(`hash listpack with TTLs of ${n} bytes without its header and end byte`);
+  const one: Element[] = [];
+  let field: Element | undefined;
+  let value: Element | undefined;
+  let i = 0;
+  for (let p = c.at + 6; p < last; i++) {
+    const probe = c.view(p, Math.min(p + 9, last));
+    const size = walk.entryAt(probe, 0);
+    const k = i % 3;
+    if (decode || k === 2) {
+      const entry = size <= probe.length ? probe : c.view(p, p + size);
+      one.length = 0;
+      listpackEntry(entry, new DataView(entry.buffer, entry.byteOffset, entry.byteLength), 0, one);
+      if (k === 0) field = one[0];
+      else if (k === 1) value = one[0];
+      else each(ttlOf(one[0]!), decode ? bytesOf(field!) : undefined, decode ? bytesOf(value!) : undefined);
+    }
+    p += size + backlenSize(size);
+    if (p > last) throw new RdbFormatError(`hash listpack with TTLs: entry ${i} runs past its end`);
+    c.at = p;
+  }
+  if (i % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${i} elements, not a multiple of 3`);
+  c.at = last + 1;
 }

@@ -436,4 +436,76 @@ describe('convert-rdb: memory with one big value', () => {
       await server.stop();
     }
   }, 180_000);
+
+  /**
+   * A Redis 7.4 hash with field TTLs in listpack form (type 25: its earliest expiry, then one listpack of 16 Ki
+   * (field, value, TTL) triplets of 4,090-byte values, fields with a TTL first in ascending order), written for Redis 6.2
+   * as a plain hash (`--lossy field-ttl`) and for Valkey 9 as its type 22. Before it was validated as it streamed by
+   * and re-encoded from the reader's parts entry by entry (session 39), the parser gathered it whole and the
+   * conversion decoded it into one array of fields.
+   */
+  it('re-encodes a 64 MiB hash with field TTLs in listpack form (type 25, both ways) with peak RSS within 2 × the value + 100 MB; verify-rdb holds it once at most', async () => {
+    const fields = 16 * 1024;
+    const now = Date.now();
+    const expireAt = (i: number): bigint => (i < 2048 ? BigInt(now - 3_600_000 + i) : i < 8192 ? BigInt(now + 30 * 86_400_000 + i) : 0n);
+    // Written straight into one buffer (entries as number arrays would take the test's worker ~0.5 GB): per field its
+    // name (a 6-bit string), a 4,090-byte value (a 12-bit string) and its TTL (a 64-bit integer), each with its back length.
+    const valueLength = 4090; // the longest a 12-bit string entry holds, near enough: 16 Ki fields make more than 64 MiB
+    const lp = Buffer.alloc(6 + fields * (1 + 12 + 1 + 2 + valueLength + 2 + 9 + 1) + 1);
+    let at = 6;
+    for (let i = 0; i < fields; i++) {
+      const name = Buffer.from(`field:${i}`);
+      at = lp.writeUInt8(0x80 | name.length, at) + name.copy(lp, at + 1);
+      at = lp.writeUInt8(name.length + 1, at);
+      at = lp.writeUInt8(0xe0 | (valueLength >> 8), at);
+      at = lp.writeUInt8(valueLength & 0xff, at);
+      at += randomBytes(valueLength).copy(lp, at);
+      at = lp.writeUInt8((valueLength + 2) >> 7, at);
+      at = lp.writeUInt8(0x80 | ((valueLength + 2) & 0x7f), at);
+      at = lp.writeUInt8(0xf4, at);
+      at = lp.writeBigInt64LE(expireAt(i), at);
+      at = lp.writeUInt8(9, at);
+    }
+    at = lp.writeUInt8(0xff, at);
+    lp.writeUInt32LE(at, 0);
+    lp.writeUInt16LE(3 * fields, 4);
+    const lpBytes = lp.subarray(0, at);
+    expect(lpBytes.length).toBeGreaterThan(VALUE_BYTES);
+    const object = new RdbOut(lpBytes.length + 32)
+      .int64(now - 3_600_000)
+      .string(lpBytes)
+      .view();
+    const input = join(dir, 'hash-ttl-lp.rdb');
+    writeFileSync(
+      input,
+      frameFile(
+        'REDIS0012',
+        [
+          { db: 0, name: 'a', type: 0, object: new RdbOut(64).string(Buffer.from('small')).take(), expireAtMs: null },
+          { db: 0, name: 'big:hash', type: 25, object, expireAtMs: null },
+        ],
+        [],
+        { 'redis-ver': '7.4.0' },
+      ),
+    );
+    const valueBytes = statSync(input).size;
+    const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', input);
+    expect(v.status).toBe(0);
+    const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+    expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+    const out = join(dir, 'hash-ttl-lp-6.2.rdb');
+    await reencodedWithinBound(input, out, '--lossy', 'field-ttl');
+    const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
+    try {
+      const l = loaded.client();
+      expect(await l.hlen('big:hash')).toBe(fields - 2048);
+      expect(await l.hexists('big:hash', 'field:0')).toBe(0);
+      expect(await l.hstrlen('big:hash', 'field:9000')).toBe(valueLength);
+    } finally {
+      await loaded.stop();
+    }
+    const outValkey = join(dir, 'hash-ttl-lp-valkey.rdb');
+    await reencodedWithinBound(input, outValkey, '--for', 'valkey-9.0');
+    expect(keysOf(readFileSync(outValkey)).keys.find((k) => k.name === 'big:hash')!.type).toBe(22);
+  }, 180_000);
 });
