@@ -26,8 +26,13 @@ const LONGEST_RUN = 264;
 export type LzfPiece = (b: Uint8Array, from: number, to: number) => void;
 
 export class LzfExpander extends LzfBody {
-  /** The window (its last {@link LZF_WINDOW} bytes kept after each piece handed on) and the piece being filled. */
-  private readonly buf: Uint8Array;
+  /**
+   * The window (its last {@link LZF_WINDOW} bytes kept after each piece handed on) and the piece being filled: made at
+   * the first body, not with the expander (every RDB parser holds one, and most never meet an LZF listpack: the split
+   * verification's trial parsers and its tests make thousands, each a megabyte to zero-fill and collect).
+   */
+  private buf = new Uint8Array(0);
+  private readonly bufBytes: number;
   private fill = 0;
   /** Where the bytes not yet handed on start in {@link buf}. */
   private handed = 0;
@@ -36,12 +41,13 @@ export class LzfExpander extends LzfBody {
   /** @param pieceBytes expanded bytes handed on at a time (the last piece may be shorter) */
   constructor(pieceBytes = 1 << 20) {
     super();
-    this.buf = new Uint8Array(LZF_WINDOW + Math.max(pieceBytes, LONGEST_RUN));
+    this.bufBytes = LZF_WINDOW + Math.max(pieceBytes, LONGEST_RUN);
   }
 
   /** Begins a body of `compressedLength` bytes that should expand to `expectedLength`, handed on to `piece`; then {@link update} with each piece of it, in order, then {@link finish}. */
   expandInto(compressedLength: number, expectedLength: number, piece: LzfPiece): void {
     this.start(compressedLength, expectedLength);
+    if (this.buf.length === 0) this.buf = new Uint8Array(this.bufBytes);
     this.fill = this.handed = 0;
     this.piece = piece;
   }

@@ -56,7 +56,8 @@ export class ListpackStream {
 
   // An entry cut by a chunk's end.
   private state = S_HEAD;
-  private readonly scratch = new Uint8Array(WHOLE_MAX);
+  // Made at the first listpack, not with the stream: every RDB parser holds one, and most never stream a listpack.
+  private scratch = new Uint8Array(0);
   private fill = 0;
   private want = 0;
   private size = 0;
@@ -90,6 +91,7 @@ export class ListpackStream {
     this.nan = undefined;
     this.state = S_HEAD;
     this.fill = 0;
+    if (this.scratch.length === 0) this.scratch = new Uint8Array(WHOLE_MAX);
   }
 
   /** The listpack's next bytes, `b[from, to)`. @throws RdbFormatError at the first problem in them */
