@@ -32,10 +32,17 @@ export function backlen(size: number): number[] {
   return [size >> 14, 0x80 | ((size >> 7) & 0x7f), 0x80 | (size & 0x7f)];
 }
 export const str = (text: string): number[] => {
-  const b = [...Buffer.from(text)];
-  if (b.length < 64) return [0x80 | b.length, ...b];
-  if (b.length < 4096) return [0xe0 | (b.length >> 8), b.length & 0xff, ...b];
-  return [0xf0, b.length & 0xff, (b.length >> 8) & 0xff, (b.length >> 16) & 0xff, b.length >>> 24, ...b];
+  const b = Buffer.from(text);
+  const head =
+    b.length < 64
+      ? [0x80 | b.length]
+      : b.length < 4096
+        ? [0xe0 | (b.length >> 8), b.length & 0xff]
+        : [0xf0, b.length & 0xff, (b.length >> 8) & 0xff, (b.length >> 16) & 0xff, b.length >>> 24];
+  // Copied in a loop, not spread: the spreads of a big value's bytes were about a sixth of lzf-listpack.test's CPU.
+  const out = head.concat(new Array<number>(b.length));
+  for (let i = 0; i < b.length; i++) out[head.length + i] = b[i]!;
+  return out;
 };
 /** An integer in the smallest encoding Redis uses for it, or in `width` when given. */
 export function int(v: bigint, width?: 7 | 13 | 16 | 24 | 32 | 64): number[] {
