@@ -53,3 +53,11 @@ export function lzfCompress(input: Uint8Array): Uint8Array {
   }
   return out.slice(0, o);
 }
+
+/** Text of `n` characters that LZF compresses about in half (a random word from a short list, with a counter). */
+export function compressibleText(n: number, random: () => number): string {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+  let s = '';
+  while (s.length < n) s += `${words[Math.floor(random() * words.length)]}${Math.floor(random() * 1000)} `;
+  return s.slice(0, n);
+}

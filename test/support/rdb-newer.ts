@@ -2,6 +2,7 @@ import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
 import { DUMP_FOOTER_BYTES } from '../../lambdas/domain/rdb/format/dump-payload.js';
 import { Cursor } from '../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader } from '../../lambdas/domain/rdb/keys.js';
+import { RdbOut } from '../../lambdas/domain/rdb/write/rdb-out.js';
 
 /**
  * RDB files of formats newer than the local redis-server 7.0 reads (RDB 11,
@@ -323,4 +324,17 @@ export function keyMetadata(className: string, ignorable = false): Uint8Array {
   for (const c of className) chars = chars * 64 + META_CHARS.indexOf(c);
   const spec = ((chars << 8) | (ignorable ? 1 : 0)) >>> 0;
   return Uint8Array.from([0xf3, 1, spec & 0xff, (spec >>> 8) & 0xff, (spec >>> 16) & 0xff, spec >>> 24, 2, 1, 0]);
+}
+
+/** Redis 7.4's type 24 object of `fields` (name, value, absolute expiry or 0): the earliest expiry, the count, per field its TTL relative to that + 1 (0: none), name, value. */
+export function redis24(fields: readonly (readonly [string, string, number])[]): Uint8Array {
+  const ttls = fields.map(([, , t]) => t).filter((t) => t !== 0);
+  const min = ttls.length > 0 ? Math.min(...ttls) : 1_900_000_000_000; // none: any earliest expiry (Redis writes such a hash plain)
+  const out = new RdbOut(4 << 20).int64(min).len(fields.length);
+  for (const [f, v, t] of fields)
+    out
+      .len(t === 0 ? 0 : t - min + 1)
+      .string(Buffer.from(f))
+      .string(Buffer.from(v));
+  return out.take();
 }

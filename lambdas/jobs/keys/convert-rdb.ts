@@ -46,8 +46,8 @@
  * held once (the read-back still gathers it). Big listpack hashes, sets and
  * zsets (transcode-parts.ts; LZF-compressed ones expanded as they are walked)
  * and hashes with field TTLs (ttl-hash-parts.ts: 22–25, read back from parts
- * too) are walked across the parts and written in pieces. Still gathered
- * whole: template hashes (29–32), a field-TTL listpack LZF-compressed.
+ * too; an LZF-compressed 23/25 expanded as it is walked) are walked across
+ * the parts and written in pieces. Still gathered whole: template hashes (29–32).
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';

@@ -161,11 +161,67 @@ function expandedBefore(c: PartsCursor, x: Expansions | undefined): boolean {
 /** Compressed bytes expanded at a time (the expansion goes on in pieces of 1 MiB). */
 const LZF_READ_BYTES = 256 * 1024;
 
+/** A listpack expanded from LZF-compressed parts as it is read ({@link lzfExpanding}). */
+export interface Expanding {
+  /** A cursor over the expansion's pieces (`pieces`, let go by the walk once passed); `plain`: the expansion's length. */
+  readonly e: PartsCursor;
+  readonly pieces: Uint8Array[];
+  readonly plain: number;
+  /** Expands up to byte `upto` of the listpack. @throws RdbFormatError at an LZF problem, or where the expansion ends short */
+  ensure(upto: number): void;
+  /** Expands the rest and checks its end byte. */
+  finish(): void;
+}
+
 /**
- * A big LZF-compressed listpack at `c` (its 0xC3 byte) re-encoded as it is expanded from the parts (codecs/lzf-stream.ts),
- * the compressed parts and the expansion's pieces each let go once walked past: neither the compressed body nor the
- * expansion is held whole (issue 55): 'written'. 'small' (`c` unmoved) for a small one; 'gathered' for a set that may be
- * written as an intset: its expansion then in {@link at}, `c` past it, as {@link expandedBefore} leaves them.
+ * The LZF-compressed listpack at `c` (its 0xC3 byte; its string the value's last bytes), expanded from the parts as it
+ * is read (codecs/lzf-stream.ts) into pieces of 1 MiB, its first 6 bytes (its header) out; with `parts` (the caller's
+ * own), the compressed parts let go as they are expanded. Neither the compressed body nor the expansion is held whole
+ * (issue 55).
+ */
+export function lzfExpanding(c: PartsCursor, parts: Uint8Array[] | undefined): Expanding {
+  c.skip(1);
+  const compressed = c.length();
+  const plain = c.length();
+  const end = c.at + compressed;
+  if (end !== c.end) fail(`${c.end - end} bytes after the value`);
+  if (plain < 7) fail(`listpack of ${plain} bytes without its header and end byte`);
+  const pieces: Uint8Array[] = [];
+  let produced = 0;
+  let lastByte = 0;
+  const lzf = new LzfExpander();
+  lzf.expandInto(compressed, plain, (b, from, upto) => {
+    pieces.push(b.slice(from, upto));
+    produced += upto - from;
+    lastByte = b[upto - 1]!;
+  });
+  const ensure = (upto: number): void => {
+    while (produced < upto && c.at < end) {
+      const take = Math.min(LZF_READ_BYTES, end - c.at);
+      const piece = c.view(c.at, c.at + take);
+      c.skip(take);
+      if (parts !== undefined) c.letGoBehind(parts);
+      lzf.update(piece, 0, take);
+      if (c.at === end) {
+        const problem = lzf.finish();
+        if (problem !== null) fail(problem);
+      }
+    }
+    if (produced < upto) fail(`listpack of ${plain} bytes: byte ${upto} needed`);
+  };
+  ensure(6);
+  const finish = (): void => {
+    ensure(plain);
+    if (lastByte !== 0xff) fail(`listpack of ${plain} bytes without its end byte`);
+  };
+  return { e: new PartsCursor(pieces, 0, plain), pieces, plain, ensure, finish };
+}
+
+/**
+ * A big LZF-compressed listpack at `c` (its 0xC3 byte) re-encoded as it is expanded from the parts ({@link lzfExpanding}),
+ * the compressed parts and the expansion's pieces each let go once walked past: 'written'. 'small' (`c` unmoved) for
+ * a small one; 'gathered' for a set that may be written as an intset: its expansion then in {@link at}, `c` past it,
+ * as {@link expandedBefore} leaves them.
  */
 function lzfAcrossParts(
   c: PartsCursor,
@@ -180,51 +236,22 @@ function lzfAcrossParts(
   c.skip(1);
   const compressed = c.length();
   const plain = c.length();
-  const end = c.at + compressed;
-  if (compressed < LZF_READ_BYTES || plain < 7) {
-    c.at = start;
-    return 'small';
-  }
-  if (end !== c.end) fail(`${c.end - end} bytes after the value`);
-  const expansion: Uint8Array[] = [];
-  let produced = 0;
-  let lastByte = 0;
-  const lzf = new LzfExpander();
-  lzf.expandInto(compressed, plain, (b, from, upto) => {
-    expansion.push(b.slice(from, upto));
-    produced += upto - from;
-    lastByte = b[upto - 1]!;
-  });
-  const ensure = (upto: number): void => {
-    while (produced < upto && c.at < end) {
-      const take = Math.min(LZF_READ_BYTES, end - c.at);
-      const piece = c.view(c.at, c.at + take);
-      c.skip(take);
-      c.letGoBehind(parts);
-      lzf.update(piece, 0, take);
-      if (c.at === end) {
-        const problem = lzf.finish();
-        if (problem !== null) fail(problem);
-      }
-    }
-    if (produced < upto) fail(`listpack of ${plain} bytes: byte ${upto} needed`);
-  };
-  ensure(6);
-  const e = new PartsCursor(expansion, 0, plain);
-  const head = e.view(0, 6);
+  c.at = start;
+  if (compressed < LZF_READ_BYTES || plain < 7) return 'small';
+  const x = lzfExpanding(c, parts);
+  const head = x.e.view(0, 6);
   const declared = head[4]! | (head[5]! << 8);
   if (type === 20 && declared !== 65535 && plain <= 10 * declared + 7) {
     // Possibly all integers (an intset): the whole expansion, as before.
-    ensure(plain);
-    at.b = e.view(0, plain);
+    x.ensure(plain);
+    at.b = x.e.view(0, plain);
     at.from = 0;
     at.to = plain;
-    expansion.fill(NO_BYTES);
+    x.pieces.fill(NO_BYTES);
     return 'gathered';
   }
-  acrossParts(e, expansion, 6, plain - 1, kind, declared, out, to, sink, ensure);
-  ensure(plain);
-  if (lastByte !== 0xff) fail(`listpack of ${plain} bytes without its end byte`);
+  acrossParts(x.e, x.pieces, 6, plain - 1, kind, declared, out, to, sink, x.ensure);
+  x.finish();
   parts.fill(NO_BYTES);
   return 'written';
 }

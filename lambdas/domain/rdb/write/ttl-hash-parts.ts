@@ -25,6 +25,7 @@ import type { KeyListDigest } from './key-list.js';
 import { RdbOut } from './rdb-out.js';
 import { ttlHashFields } from './source-forms.js';
 import { walk } from './transcode.js';
+import { lzfExpanding } from './transcode-parts.js';
 
 /** The RDB types written: a plain hash, Valkey 9's hash with field TTLs, Redis 7.4's. */
 const PLAIN_HASH = 4;
@@ -174,12 +175,20 @@ export function digestTtlHashParts(type: number, valkey: boolean, parts: Uint8Ar
  * after the hash's earliest expiry), at `c`: its (field, value, TTL) triplets walked entry by entry across the parts,
  * each entry decoded from its own bytes (format/listpack.ts), the TTL an absolute expiry in ms (0: none), as
  * source-forms.ts hashFieldTtls reads a small one. The parser validated it (format/parse-hashes.ts). An LZF-compressed
- * one is expanded whole first (not yet bounded by the value: its expansion held at once).
+ * one is expanded as it is walked (transcode-parts.ts lzfExpanding: the compressed parts let go behind by
+ * {@link fields} as the cursor passes them, the expansion's pieces here), neither its compressed body nor its
+ * expansion held whole.
  */
 function listpackTtlFields(type: number, _valkey: boolean, c: PartsCursor, decode: boolean, each: Parameters<typeof ttlHashFields>[4]): void {
   if (type === 25) c.skip(8);
-  const ttlOf = (e: Element): number => (typeof e === 'object' ? Number(e.toString('latin1')) : Number(e));
+  if (c.peek() === 0xc3) {
+    const x = lzfExpanding(c, undefined);
+    triplets(x.e, 6, x.plain - 1, decode, each, x.ensure, x.pieces);
+    x.finish();
+    return;
+  }
   if (c.peek() >> 6 === 3) {
+    // An integer-encoded string: no listpack, refused as a small one is.
     const all = listpackElementsOf(c.string());
     if (all.length % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${all.length} elements, not a multiple of 3`);
     for (let i = 0; i < all.length; i += 3) each(ttlOf(all[i + 2]!), bytesOf(all[i]!), bytesOf(all[i + 1]!));
@@ -188,15 +197,36 @@ function listpackTtlFields(type: number, _valkey: boolean, c: PartsCursor, decod
   const n = c.length();
   const last = c.at + n - 1;
   if (n < 7 || c.view(last, last + 1)[0] !== 0xff) throw new RdbFormatError(`hash listpack with TTLs of ${n} bytes without its header and end byte`);
+  triplets(c, c.at + 6, last, decode, each);
+  c.at = last + 1;
+}
+
+const ttlOf = (e: Element): number => (typeof e === 'object' ? Number(e.toString('latin1')) : Number(e));
+
+/**
+ * The entries at `[p, last)` of `c` (`last`: the listpack's end byte) read as (field, value, TTL) triplets into `each`;
+ * `ensure` makes the bytes up to an offset there (an expansion's), whose `pieces` are let go behind each entry.
+ */
+function triplets(
+  c: PartsCursor,
+  p: number,
+  last: number,
+  decode: boolean,
+  each: Parameters<typeof ttlHashFields>[4],
+  ensure: (upto: number) => void = () => {},
+  pieces?: Uint8Array[],
+): void {
   const one: Element[] = [];
   let field: Element | undefined;
   let value: Element | undefined;
   let i = 0;
-  for (let p = c.at + 6; p < last; i++) {
+  for (; p < last; i++) {
+    ensure(Math.min(p + 9, last));
     const probe = c.view(p, Math.min(p + 9, last));
     const size = walk.entryAt(probe, 0);
     const k = i % 3;
     if (decode || k === 2) {
+      if (size > probe.length) ensure(p + size);
       const entry = size <= probe.length ? probe : c.view(p, p + size);
       one.length = 0;
       listpackEntry(entry, new DataView(entry.buffer, entry.byteOffset, entry.byteLength), 0, one);
@@ -207,7 +237,7 @@ function listpackTtlFields(type: number, _valkey: boolean, c: PartsCursor, decod
     p += size + backlenSize(size);
     if (p > last) throw new RdbFormatError(`hash listpack with TTLs: entry ${i} runs past its end`);
     c.at = p;
+    if (pieces !== undefined) c.letGoBehind(pieces);
   }
   if (i % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${i} elements, not a multiple of 3`);
-  c.at = last + 1;
 }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { hashFieldTtls } from '../../../../lambdas/domain/rdb/write/source-forms.js';
 import { convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
-import { frameFile, type FramedKey, keysOf } from '../../../support/rdb-newer.js';
+import { frameFile, type FramedKey, keysOf, redis24 } from '../../../support/rdb-newer.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 const FIELDS = 3000;
@@ -21,18 +21,6 @@ const value = (i: number) => `${String(i).padStart(6, '0')}:${'v'.repeat(1000)}`
 
 /** A field's expiry: 0 (none), or absolute ms. */
 type Field = readonly [name: string, value: string, expireAt: number];
-
-/** Redis 7.4's type 24: the earliest expiry, the count, per field its TTL relative to that + 1 (0: none), name, value. */
-function redis24(fields: readonly Field[]): Uint8Array {
-  const min = Math.min(...fields.map(([, , t]) => t).filter((t) => t !== 0));
-  const out = new RdbOut(4 << 20).int64(min).len(fields.length);
-  for (const [f, v, t] of fields)
-    out
-      .len(t === 0 ? 0 : t - min + 1)
-      .string(Buffer.from(f))
-      .string(Buffer.from(v));
-  return out.take();
-}
 
 /** Valkey 9's type 22: the count, per field its name, value and absolute expiry (-1: none). */
 function valkey22(fields: readonly Field[]): Uint8Array {

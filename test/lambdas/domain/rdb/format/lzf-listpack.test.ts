@@ -7,7 +7,7 @@ import { RdbFileWriter } from '../../../../../lambdas/domain/rdb/write/rdb-file.
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { convertRdb, convertTarget } from '../../../../../lambdas/jobs/keys/convert-rdb.js';
 import { int, listpack, str } from '../../../../support/listpack-entries.js';
-import { lzfCompress } from '../../../../support/lzf-compress.js';
+import { compressibleText, lzfCompress } from '../../../../support/lzf-compress.js';
 import { mulberry32 } from '../../../../support/prng.js';
 import { sameVerdictInChunks } from '../../../../support/rdb-bytes.js';
 
@@ -35,13 +35,7 @@ function rdbOf(type: number, lp: Uint8Array, lzf = true, plainLength = lp.length
   return Buffer.concat(chunks);
 }
 
-/** Text of `n` characters that LZF compresses about in half (a random word from a short list, repeated with a counter). */
-function text(n: number, random: () => number): string {
-  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
-  let s = '';
-  while (s.length < n) s += `${words[Math.floor(random() * words.length)]}${Math.floor(random() * 1000)} `;
-  return s.slice(0, n);
-}
+const text = compressibleText;
 
 /** A hash's field/value pairs (`pairs`), else members: strings of every length form (some longer than 64 KiB) and integers. */
 function entries(members: number, pairs: boolean, seed: number): number[][] {

@@ -9,6 +9,7 @@ import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.
 import { dumpPayloadFor } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { digestTtlHashParts } from '../../../../../lambdas/domain/rdb/write/ttl-hash-parts.js';
+import { redis24 } from '../../../../support/rdb-newer.js';
 
 const cut = (b: Uint8Array, size: number): Uint8Array[] => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.slice(i * size, (i + 1) * size));
 
@@ -21,18 +22,6 @@ function valkey22(fields: readonly Field[]): Uint8Array {
       .string(Buffer.from(f))
       .string(Buffer.from(v))
       .int64(t === 0 ? -1 : t);
-  return out.take();
-}
-
-function redis24(fields: readonly Field[]): Uint8Array {
-  const ttls = fields.map(([, , t]) => t).filter((t) => t !== 0);
-  const min = ttls.length > 0 ? Math.min(...ttls) : 1_900_000_000_000;
-  const out = new RdbOut(1024).int64(min).len(fields.length);
-  for (const [f, v, t] of fields)
-    out
-      .len(t === 0 ? 0 : t - min + 1)
-      .string(Buffer.from(f))
-      .string(Buffer.from(v));
   return out.take();
 }
 
