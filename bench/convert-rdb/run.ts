@@ -11,11 +11,24 @@
  * `convert-rdb <file> --for redis-7.0` (every key copied as it is, the file
  * read back and compared), and `--for redis-6.2 --lossy function,stream-ids`
  * (every listpack, quicklist and stream re-encoded; the dataset's groups read
- * part-way hold an entries-read RDB 9 cannot carry). Writes results.json beside it.
+ * part-way hold an entries-read RDB 9 cannot carry). Writes results.json beside it
+ * (`--out` names another file).
  *
- *   npx tsx bench/convert-rdb/run.ts [--keys 200000] [--rounds 3]
+ * Each conversion writes a path that holds no file when it starts (the one
+ * before is removed, outside the timing), as a user's new output would be:
+ * replacing an existing output of the same size with `--force` adds the
+ * system time of freeing the old file's cached pages (about 0.5 s for a
+ * 553 MB output on the benchmark machine, bench/README.md), which is the
+ * file system's and not the conversion's.
+ *
+ * `--file <rdb>` benchmarks an existing file instead of making one (the
+ * 1,000,000-key file takes minutes to populate); `--save-file <path>`
+ * keeps the file made for later runs.
+ *
+ *   npx tsx bench/convert-rdb/run.ts [--keys 200000] [--rounds 3] [--file <rdb> | --save-file <path>] [--out <json>]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +37,15 @@ import { bgsave, startRedisServer } from '../../test/support/redis-server.js';
 import { populate } from '../verify-rdb/dataset.js';
 import { gitDescription, median, runFigures, timedProcess, type TimedProcess } from '../support.js';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
+    file: { type: 'string' },
+    'save-file': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
 const KEYS = Number(values.keys);
 const ROUNDS = Number(values.rounds);
 const ROOT = join(__dirname, '..', '..');
@@ -32,26 +53,23 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'redis-dr-bench-convert-'));
-  const server = await startRedisServer({ readyTimeoutMs: 60_000 });
+  const made = values.file === undefined ? await makeFile(scratch) : undefined;
   try {
-    const clients = [0, 1, 2, 3].map((db) => {
-      const c = server.client();
-      void c.select(db);
-      return c;
-    });
-    const dataset = await populate((db) => clients[db]!, KEYS, 55, log);
-    const rdb = Buffer.from(readFileSync(await bgsave(server, clients[0]!)));
-    // The same bytes as a Redis 7.2 file (RDB 10's encodings are RDB 11's): a 7.0 target cannot read it as it is.
-    rdb.write('0011', 5, 'latin1');
-    rdb.writeBigUInt64LE(new Crc64().update(rdb, 0, rdb.length - 8).value, rdb.length - 8);
-    const file = join(scratch, 'v11.rdb');
-    writeFileSync(file, rdb);
-    log(`file: ${rdb.length} bytes, ${dataset.keys} keys`);
+    const file = values.file ?? made!.file;
+    const keys = made?.keys ?? keysOfFile(file);
+    const bytes = statSync(file).size;
+    if (values['save-file'] !== undefined && made !== undefined) copyFileSync(file, values['save-file']);
+    log(`file: ${bytes} bytes, ${keys} keys`);
     const cli = (...args: string[]) => timedProcess('taskset', ['-c', '0', process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args], scratch, ROOT);
+    // A new output each time: the one before removed (not timed), as a user's new file would be (see the header).
+    const convert = (out: string, ...args: string[]) => {
+      rmSync(join(scratch, out), { force: true });
+      return cli('convert-rdb', file, ...args, '-o', join(scratch, out));
+    };
     const steps: Record<string, () => Promise<TimedProcess>> = {
       verify: () => cli('verify-rdb', file),
-      convertAsIs: () => cli('convert-rdb', file, '--for', 'redis-7.0', '-o', join(scratch, 'out-70.rdb'), '--force'),
-      convertReencode: () => cli('convert-rdb', file, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', join(scratch, 'out-62.rdb'), '--force'),
+      convertAsIs: () => convert('out-70.rdb', '--for', 'redis-7.0'),
+      convertReencode: () => convert('out-62.rdb', '--for', 'redis-6.2', '--lossy', 'function,stream-ids'),
     };
     const runs: Record<string, TimedProcess[]> = { verify: [], convertAsIs: [], convertReencode: [] };
     const load: number[] = [];
@@ -73,8 +91,9 @@ async function main(): Promise<void> {
     const results = {
       when: new Date().toISOString(),
       code: gitDescription(['bench/convert-rdb', 'lambdas/domain/rdb/write', 'lambdas/jobs/keys/convert-rdb.ts'], 'convert-rdb'),
-      keys: dataset.keys,
-      bytes: rdb.length,
+      file: values.file ?? 'made by this run',
+      keys,
+      bytes,
       rounds: ROUNDS,
       loadAverage: load,
       medianSeconds: { verify: wall('verify'), convertAsIs: wall('convertAsIs'), convertReencode: wall('convertReencode') },
@@ -85,7 +104,7 @@ async function main(): Promise<void> {
       peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
       runs,
     };
-    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify({ ...results, runs: runFigures(runs) }, null, 2)}\n`);
+    writeFileSync(values.out ?? join(__dirname, 'results.json'), `${JSON.stringify({ ...results, runs: runFigures(runs) }, null, 2)}\n`);
     log(
       JSON.stringify({
         medianSeconds: results.medianSeconds,
@@ -96,8 +115,36 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await server.stop();
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The keys of the RDB file `file`, as verify-rdb counts them (one untimed run). */
+function keysOfFile(file: string): number {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), 'verify-rdb', file, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`verify-rdb ${file} exited ${r.status}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { keys: number }).keys;
+}
+
+/** The verify-rdb benchmark's dataset of `--keys` keys saved by the local redis-server 7.0, restamped RDB 11, in `scratch`. */
+async function makeFile(scratch: string): Promise<{ file: string; keys: number }> {
+  const server = await startRedisServer({ readyTimeoutMs: 60_000 });
+  try {
+    const clients = [0, 1, 2, 3].map((db) => {
+      const c = server.client();
+      void c.select(db);
+      return c;
+    });
+    const dataset = await populate((db) => clients[db]!, KEYS, 55, log);
+    const rdb = Buffer.from(readFileSync(await bgsave(server, clients[0]!)));
+    // The same bytes as a Redis 7.2 file (RDB 10's encodings are RDB 11's): a 7.0 target cannot read it as it is.
+    rdb.write('0011', 5, 'latin1');
+    rdb.writeBigUInt64LE(new Crc64().update(rdb, 0, rdb.length - 8).value, rdb.length - 8);
+    const file = join(scratch, 'v11.rdb');
+    writeFileSync(file, rdb);
+    return { file, keys: dataset.keys };
+  } finally {
+    await server.stop();
   }
 }
 
