@@ -15,7 +15,8 @@
  * (`--out` names another file).
  *
  * Each conversion writes a path that holds no file when it starts (the one
- * before is removed, outside the timing), as a user's new output would be:
+ * before is removed, and `sync` run, outside the timing), as a user's new
+ * output on a quiet machine would be:
  * replacing an existing output of the same size with `--force` adds the
  * system time of freeing the old file's cached pages (about 0.5 s for a
  * 553 MB output on the benchmark machine, bench/README.md), which is the
@@ -61,13 +62,19 @@ async function main(): Promise<void> {
     if (values['save-file'] !== undefined && made !== undefined) copyFileSync(file, values['save-file']);
     log(`file: ${bytes} bytes, ${keys} keys`);
     const cli = (...args: string[]) => timedProcess('taskset', ['-c', '0', process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args], scratch, ROOT);
-    // A new output each time: the one before removed (not timed), as a user's new file would be (see the header).
+    // A new output each time: the one before removed, and the page cache's dirty pages written (`sync`), neither timed:
+    // each run starts as a user's on a quiet machine would (see the header), not behind the last run's writeback.
+    const quiet = () => spawnSync('sync');
     const convert = (out: string, ...args: string[]) => {
       rmSync(join(scratch, out), { force: true });
+      quiet();
       return cli('convert-rdb', file, ...args, '-o', join(scratch, out));
     };
     const steps: Record<string, () => Promise<TimedProcess>> = {
-      verify: () => cli('verify-rdb', file),
+      verify: () => {
+        quiet();
+        return cli('verify-rdb', file);
+      },
       convertAsIs: () => convert('out-70.rdb', '--for', 'redis-7.0'),
       convertReencode: () => convert('out-62.rdb', '--for', 'redis-6.2', '--lossy', 'function,stream-ids'),
     };
