@@ -19,12 +19,15 @@
  *   store64(STATE, crc))
  * ```
  */
-import { assemble, I32, I64, instantiate, OP, sleb, uleb, type ModuleSpec, type WasmFunction } from './wasm.js';
+import { claimCrc64Part } from './shared-area.js';
+import { assemble, I32, I64, instantiate, instantiateModule, OP, sleb, uleb, type ModuleSpec, type WasmFunction } from './wasm.js';
 
 const ENTRIES = 256;
 const SLICES = 16;
 const TABLE_BYTES = ENTRIES * SLICES * 8;
 const PAGES = 4;
+/** The loop's memory: the start of a shared area's (codecs/shared-area.ts), where the walks' part follows it. */
+export const CRC64_BYTES = PAGES * 65536;
 /** Where the CRC state is kept between calls. */
 const STATE_AT = TABLE_BYTES;
 /** Where input pieces are copied, and how many bytes fit there. */
@@ -124,10 +127,39 @@ export interface WasmCrc64 {
  * is unavailable, so callers use JavaScript.
  */
 export function loadWasmCrc64(lo: Uint32Array, hi: Uint32Array): WasmCrc64 | undefined {
+  const area = claimCrc64Part();
+  if (area !== undefined) {
+    // In the shared area's memory (its first CRC64_BYTES): a file read into an input area there (a slot of it, not
+    // grown) is checksummed in place and copied from by memory.copy (the walks, the writer, the digest). Another
+    // instance has a memory of its own.
+    const m = instantiateModule({ functions: [{ name: 'run', ...spec(lo) }], pages: PAGES, importMemory: true }, { memory: area.memory });
+    const own = (): WasmFunction<(p: number, end: number) => void> | undefined => instantiate(spec(lo));
+    const shared =
+      m &&
+      loopOf(
+        {
+          run: m.exports.run as (p: number, end: number) => void,
+          memory: area.bytes,
+          grow: () => area.bytes,
+          another: own,
+        },
+        tableImage(lo, hi),
+        (bytes) => {
+          const at = area.take(bytes);
+          // None left: memory of the caller's own (the loop copies it in by pieces, as any bytes outside its memory).
+          return at === undefined ? new Uint8Array(bytes) : area.bytes.subarray(at, at + bytes);
+        },
+      );
+    if (shared) return shared;
+  }
   return loopOf(instantiate<(p: number, end: number) => void>(spec(lo)), tableImage(lo, hi));
 }
 
-function loopOf(wasm: WasmFunction<(p: number, end: number) => void> | undefined, tables: Uint8Array): WasmCrc64 | undefined {
+function loopOf(
+  wasm: WasmFunction<(p: number, end: number) => void> | undefined,
+  tables: Uint8Array,
+  slotOf?: (bytes: number) => Uint8Array | undefined,
+): WasmCrc64 | undefined {
   if (!wasm) return undefined;
   const { run } = wasm;
   let memory = wasm.memory;
@@ -149,6 +181,8 @@ function loopOf(wasm: WasmFunction<(p: number, end: number) => void> | undefined
     out[1] = view.getUint32(STATE_AT + 4, true);
   };
   const inputArea = (bytes: number): Uint8Array => {
+    const slot = slotOf?.(bytes);
+    if (slot !== undefined) return slot;
     const at = memory.length;
     memory = wasm.grow(Math.ceil(bytes / 65_536));
     view = new DataView(memory.buffer);

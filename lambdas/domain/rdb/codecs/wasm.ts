@@ -213,6 +213,11 @@ export interface MultiModuleSpec {
   readonly functions: readonly (Signature & { readonly name: string; readonly locals: readonly number[]; readonly code: readonly number[] })[];
   /** Memory size in 64 KiB pages. */
   readonly pages: number;
+  /**
+   * The memory is imported (`js.memory`, at least {@link pages} pages), not the module's own: modules that hand each
+   * other bytes share one (codecs/shared-area.ts), so a copy between them is a `memory.copy`, not a view's `set`.
+   */
+  readonly importMemory?: boolean;
 }
 
 /** The binary module of `spec`. */
@@ -227,9 +232,17 @@ export function assembleModule(spec: MultiModuleSpec): Uint8Array {
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
     ...section(1, vector(signatures.map(type))), // one type per function, imported ones first
-    ...(imports.length > 0 ? section(2, vector(imports.map((f, i) => [...name('js'), ...name(f.name), 0x00, ...uleb(i)]))) : []),
+    ...(imports.length > 0 || spec.importMemory
+      ? section(
+          2,
+          vector([
+            ...imports.map((f, i) => [...name('js'), ...name(f.name), 0x00, ...uleb(i)]),
+            ...(spec.importMemory ? [[...name('js'), ...name('memory'), 0x02, 0x00, ...uleb(spec.pages)]] : []),
+          ]),
+        )
+      : []),
     ...section(3, vector(spec.functions.map((_, i) => uleb(imports.length + i)))),
-    ...section(5, vector([[0x00, ...uleb(spec.pages)]])), // memory of `pages` pages, no maximum
+    ...(spec.importMemory ? [] : section(5, vector([[0x00, ...uleb(spec.pages)]]))), // memory of `pages` pages, no maximum
     ...section(7, vector([...spec.functions.map((f, i) => [...name(f.name), 0x00, ...uleb(imports.length + i)]), [...name('memory'), 0x02, 0]])), // exports
     ...section(10, vector(bodies)), // code
   ]);
@@ -250,7 +263,7 @@ export interface WasmModule {
 }
 
 /** Assembles and instantiates `spec` with `js` as its imports; undefined when WebAssembly is unavailable or rejects the module. */
-export function instantiateModule(spec: MultiModuleSpec, js: Record<string, (...args: number[]) => number> = {}): WasmModule | undefined {
+export function instantiateModule(spec: MultiModuleSpec, js: Record<string, ((...args: number[]) => number) | object> = {}): WasmModule | undefined {
   if (typeof WebAssembly !== 'object') return undefined;
   try {
     return instanceOf(new WebAssembly.Module(assembleModule(spec)), js);
@@ -259,7 +272,7 @@ export function instantiateModule(spec: MultiModuleSpec, js: Record<string, (...
   }
 }
 
-function instanceOf(module: object, js: Record<string, (...args: number[]) => number>): WasmModule | undefined {
+function instanceOf(module: object, js: Record<string, ((...args: number[]) => number) | object>): WasmModule | undefined {
   try {
     const { exports } = new WebAssembly!.Instance(module, { js });
     const memory = exports.memory as { buffer: ArrayBuffer; grow(pages: number): number };

@@ -14,7 +14,8 @@
  * inputs, lengths and splits.
  *
  * Memory: the eight lane accumulators (seed a's four, then seed b's) at 0,
- * the batch at {@link XXH2_BATCH}, {@link XXH2_BATCH_BYTES} long.
+ * the batch at {@link XXH2_BATCH}, {@link XXH2_BATCH_BYTES} long; in a slot
+ * of a shared memory (codecs/shared-area.ts), the same from the slot's start.
  *
  * @see https://github.com/Cyan4973/xxHash/blob/dev/doc/xxhash_spec.md (XXH64)
  */
@@ -34,14 +35,18 @@ export const XXH2_BATCH_BYTES = 3 * 64 * 1024;
 
 const I64_ROTL = 0x89;
 
-/** The stripe loop: `run(from, to)` takes the 32-byte stripes of memory [from, to) (to - from a multiple of 32) into both streams' accumulators. */
+/**
+ * The stripe loop: `run(from, to, acc)` takes the 32-byte stripes of memory [from, to) (to - from a multiple of 32) into
+ * both streams' accumulators, at `acc` (a pair in a shared memory has its own place there).
+ */
 function stripeLoop(): { locals: number[]; code: number[] } {
   const FROM = 0;
   const TO = 1;
-  const X = 2;
-  const ACC = 3; // 3…6: seed a's lanes, 7…10: seed b's
+  const AT = 2;
+  const X = 3;
+  const ACC = 4; // 4…7: seed a's lanes, 8…11: seed b's
   const code: number[] = [];
-  for (let i = 0; i < 8; i++) code.push(OP.i32Const, 0, OP.i64Load, 3, ...uleb(8 * i), OP.localSet, ACC + i);
+  for (let i = 0; i < 8; i++) code.push(OP.localGet, AT, OP.i64Load, 3, ...uleb(8 * i), OP.localSet, ACC + i);
   code.push(OP.block, OP.void, OP.loop, OP.void);
   code.push(OP.localGet, FROM, OP.localGet, TO, OP.i32GeU, OP.brIf, 1);
   for (let lane = 0; lane < 4; lane++) {
@@ -53,7 +58,7 @@ function stripeLoop(): { locals: number[]; code: number[] } {
   }
   code.push(OP.localGet, FROM, OP.i32Const, 32, OP.i32Add, OP.localSet, FROM, OP.br, 0);
   code.push(OP.end, OP.end);
-  for (let i = 0; i < 8; i++) code.push(OP.i32Const, 0, OP.localGet, ACC + i, OP.i64Store, 3, ...uleb(8 * i));
+  for (let i = 0; i < 8; i++) code.push(OP.localGet, AT, OP.localGet, ACC + i, OP.i64Store, 3, ...uleb(8 * i));
   return { locals: [I64, I64, I64, I64, I64, I64, I64, I64, I64], code };
 }
 
@@ -62,27 +67,40 @@ declare const WebAssembly:
   | {
       Module: new (bytes: Uint8Array) => object;
       Instance: new (module: object, imports?: object) => { exports: Record<string, unknown> };
+      Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
     }
   | undefined;
 
 let compiled: object | undefined | null;
 
-/** One pair of streams: its own memory (batch and accumulators). */
+/** Pages of a pair's own memory (accumulators and batch). */
+const OWN_PAGES = Math.ceil((XXH2_BATCH + XXH2_BATCH_BYTES) / 65536);
+/** A pair's slot in a shared memory: its accumulators, its batch. */
+export const XXH2_SLOT_BYTES = XXH2_BATCH + XXH2_BATCH_BYTES;
+
+/** One pair of streams: its accumulators and batch in a memory of its own or a slot of a shared one. */
 export interface Xxh64Pair {
-  /** The module's whole memory; the batch is [{@link XXH2_BATCH}, + {@link XXH2_BATCH_BYTES}). */
+  /** The whole memory the pair runs in; the batch is [{@link batch}, + {@link XXH2_BATCH_BYTES}). */
   readonly memory: Uint8Array;
+  /** Where the batch starts in {@link memory}. */
+  readonly batch: number;
+  /** Where the eight accumulators are in {@link memory}. */
+  readonly acc: number;
   /** Takes the stripes of memory [from, to) (a multiple of 32 bytes) into both streams. */
   readonly run: (from: number, to: number) => void;
 }
 
-/** A new pair of streams seeded `a` and `b` (its accumulators set), or undefined where WebAssembly is unavailable. */
-export function xxh64Pair(a: bigint, b: bigint): Xxh64Pair | undefined {
+/**
+ * A new pair of streams seeded `a` and `b` (its accumulators set), or undefined where WebAssembly is unavailable: in
+ * `shared` (a WebAssembly.Memory, at offset `at`: {@link XXH2_SLOT_BYTES} there) or in a memory of its own.
+ */
+export function xxh64Pair(a: bigint, b: bigint, shared?: { memory: object; at: number }): Xxh64Pair | undefined {
   if (compiled === undefined) {
     try {
       compiled =
         typeof WebAssembly === 'object'
           ? new WebAssembly.Module(
-              assembleModule({ functions: [{ name: 'run', params: [I32, I32], ...stripeLoop() }], pages: Math.ceil((XXH2_BATCH + XXH2_BATCH_BYTES) / 65536) }),
+              assembleModule({ functions: [{ name: 'run', params: [I32, I32, I32], ...stripeLoop() }], pages: OWN_PAGES, importMemory: true }),
             )
           : null;
     } catch {
@@ -90,15 +108,18 @@ export function xxh64Pair(a: bigint, b: bigint): Xxh64Pair | undefined {
     }
   }
   if (compiled === null || typeof WebAssembly !== 'object') return undefined;
+  const mem = (shared?.memory as { buffer: ArrayBuffer } | undefined) ?? new WebAssembly.Memory({ initial: OWN_PAGES });
+  const acc = shared?.at ?? 0;
   // Not destructured as `exports`: in the CLI's CommonJS that name is the module's own (its constants are read through it).
-  const instance = new WebAssembly.Instance(compiled).exports;
-  const memory = new Uint8Array((instance.memory as { buffer: ArrayBuffer }).buffer);
+  const instance = new WebAssembly.Instance(compiled, { js: { memory: mem } }).exports;
+  const memory = new Uint8Array(mem.buffer);
   const dv = new DataView(memory.buffer);
   for (const [s, seed] of [a, b].entries()) {
     const lanes = [seed + P1 + P2, seed + P2, seed, seed - P1];
-    for (const [i, v] of lanes.entries()) dv.setBigUint64(8 * (4 * s + i), v & M64, true);
+    for (const [i, v] of lanes.entries()) dv.setBigUint64(acc + 8 * (4 * s + i), v & M64, true);
   }
-  return { memory, run: instance.run as Xxh64Pair['run'] };
+  const stripes = instance.run as (from: number, to: number, acc: number) => void;
+  return { memory, batch: acc + XXH2_BATCH, acc, run: (from, to) => stripes(from, to, acc) };
 }
 
 const rotl = (v: bigint, r: bigint): bigint => ((v << r) | (v >> (64n - r))) & M64;
@@ -112,7 +133,7 @@ const round = (acc: bigint, input: bigint): bigint => mul(rotl((acc + mul(input,
  */
 export function xxh64Finish(pair: Xxh64Pair, s: number, seed: bigint, tail: Uint8Array, length: number): bigint {
   const dv = new DataView(pair.memory.buffer);
-  const v = [0, 1, 2, 3].map((i) => dv.getBigUint64(8 * (4 * s + i), true));
+  const v = [0, 1, 2, 3].map((i) => dv.getBigUint64(pair.acc + 8 * (4 * s + i), true));
   let h: bigint;
   if (length >= 32) {
     h = (rotl(v[0]!, 1n) + rotl(v[1]!, 7n) + rotl(v[2]!, 12n) + rotl(v[3]!, 18n)) & M64;

@@ -44,7 +44,8 @@
  * compare's cross-engine fingerprints (rdb/fingerprint.ts) are not this
  * digest and are unchanged.
  */
-import { XXH2_BATCH, XXH2_BATCH_BYTES, type Xxh64Pair, xxh64Finish, xxh64Pair } from '../codecs/xxh64x2-wasm.js';
+import { type SharedArea, sharedArea } from '../codecs/shared-area.js';
+import { XXH2_BATCH_BYTES, XXH2_SLOT_BYTES, type Xxh64Pair, xxh64Finish, xxh64Pair } from '../codecs/xxh64x2-wasm.js';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
 import { scoreToDouble } from './encode-value.js';
 import type { ElementSink } from './transcode.js';
@@ -80,7 +81,7 @@ export class KeyListDigest implements ElementSink {
   /** The two streams; their batch is {@link buf}. */
   private readonly pair: Xxh64Pair;
   /** Bytes not hashed yet, heads and elements, batched where the streams read them (at most 31 left after a {@link flush}). */
-  private readonly buf: Buffer;
+  private buf: Buffer;
   /** {@link buf}'s fields written through a view (Buffer's writeUInt32BE and writeDoubleBE check their arguments per call: a head per key, twice). */
   private readonly view: DataView;
   private at = 0;
@@ -89,17 +90,32 @@ export class KeyListDigest implements ElementSink {
   /** Keys added. */
   keys = 0;
 
+  /** The shared area the batch is a slot of (codecs/shared-area.ts; undefined: the pair's own memory, or the digest is done), and the slot's offset. */
+  private area: SharedArea | undefined;
+  private readonly slot: number;
+  /** Where {@link buf} starts in the area's memory. */
+  private readonly batchAt: number;
+  /** The digest, once {@link hex} has made it (and given the slot back). */
+  private done: string | undefined;
+
   /** @throws Error where WebAssembly is unavailable */
   constructor() {
-    const pair = xxh64Pair(SEED_A, SEED_B);
+    const area = sharedArea();
+    const slot = area?.take(XXH2_SLOT_BYTES);
+    const pair = xxh64Pair(SEED_A, SEED_B, area && slot !== undefined ? { memory: area.memory, at: slot } : undefined);
     if (pair === undefined) throw new Error('KeyListDigest: WebAssembly is unavailable (the digest runs in it)');
     this.pair = pair;
-    this.buf = Buffer.from(pair.memory.buffer, pair.memory.byteOffset + XXH2_BATCH, XXH2_BATCH_BYTES);
+    this.area = slot !== undefined ? area : undefined;
+    this.slot = slot ?? -1;
+    if (area !== undefined && slot !== undefined) slotsBack.register(this, { area, slot }, this);
+    this.batchAt = pair.batch;
+    this.buf = Buffer.from(pair.memory.buffer, pair.memory.byteOffset + pair.batch, XXH2_BATCH_BYTES);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** `b[from, to)` into the streams, through the batch (one copy). */
   private update(b: Uint8Array, from: number, to: number): void {
+    if (this.done !== undefined) this.room(to - from); // throws: the batch is let go
     while (from < to) {
       const take = Math.min(to - from, this.buf.length - this.at);
       this.buf.set(b.subarray(from, from + take), this.at);
@@ -111,6 +127,7 @@ export class KeyListDigest implements ElementSink {
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
+    if (this.done !== undefined) throw new Error('KeyListDigest: written after its digest was made (hex)');
     this.flush();
     // Every caller asks for less than BATCH_BYTES + 14 (longer parts go through update).
     if (this.at + n > this.buf.length) throw new RangeError(`KeyListDigest: ${n} bytes asked of a ${this.buf.length}-byte batch`);
@@ -120,7 +137,7 @@ export class KeyListDigest implements ElementSink {
   private flush(): void {
     const whole = this.at & ~31;
     if (whole === 0) return;
-    this.pair.run(XXH2_BATCH, XXH2_BATCH + whole);
+    this.pair.run(this.batchAt, this.batchAt + whole);
     this.hashed += whole;
     this.buf.copyWithin(0, whole, this.at);
     this.at -= whole;
@@ -185,7 +202,11 @@ export class KeyListDigest implements ElementSink {
     let at = this.at;
     if (n < 64) buf[at++] = n;
     else at = rdb ? rdbLength(n, buf, at) : varint(n, buf, at);
-    if (n > 32) buf.set(b.subarray(from, to), at);
+    // From the shared area (a chunk read there, codecs/shared-area.ts): one memory.copy, no view made.
+    const area = this.area;
+    const src = area !== undefined && (n > 32 || (n > 4 && area.knows(b))) ? area.offsetOf(b) : -1;
+    if (src >= 0) area!.copy(this.batchAt + at, src + from, n);
+    else if (n > 32) buf.set(b.subarray(from, to), at);
     else for (let i = from, j = at; i < to; i++) buf[j++] = b[i]!;
     this.at = at + n;
   }
@@ -234,7 +255,10 @@ export class KeyListDigest implements ElementSink {
       return;
     }
     this.room(n);
-    this.buf.set(b.subarray(from, to), this.at);
+    // The walk's bytes in the same memory as the batch (codecs/shared-area.ts): one memory.copy, no view made.
+    const src = this.area !== undefined ? this.area.offsetOf(b) : -1;
+    if (src >= 0) this.area!.copy(this.batchAt + this.at, src + from, n);
+    else this.buf.set(b.subarray(from, to), this.at);
     this.at += n;
   }
 
@@ -358,13 +382,29 @@ export class KeyListDigest implements ElementSink {
 
   /** The digest (32 hex digits); the object takes no more keys after it. */
   hex(): string {
+    if (this.done !== undefined) return this.done;
     this.flush();
     const tail = this.buf.subarray(0, this.at);
     const length = this.hashed + this.at;
     const hex = (s: number, seed: bigint) => xxh64Finish(this.pair, s, seed, tail, length).toString(16).padStart(16, '0');
-    return `${hex(0, SEED_A)}${hex(1, SEED_B)}`;
+    this.done = `${hex(0, SEED_A)}${hex(1, SEED_B)}`;
+    // The batch let go (a write after this throws, in room: none reaches the slot, which another digest may take now).
+    this.buf = Buffer.alloc(0);
+    this.at = 0;
+    if (this.area !== undefined) {
+      slotsBack.unregister(this);
+      this.area.give(this.slot, XXH2_SLOT_BYTES);
+      this.area = undefined;
+    }
+    return this.done;
   }
 }
+
+/**
+ * The slot of a digest collected without its {@link KeyListDigest.hex} made (a run that failed part-way) given back, so a
+ * long-lived process (a warm Lambda, `serve`) does not lose the shared area's room to digests it let go.
+ */
+const slotsBack = new FinalizationRegistry<{ area: SharedArea; slot: number }>(({ area, slot }) => area.give(slot, XXH2_SLOT_BYTES));
 
 /** `n` (< 2^32) as an RDB length (rdbSaveLen's shortest form: 6-bit, 14-bit, or 0x80 and 32 bits big-endian) into `buf` at `at`; returns the offset after it. */
 function rdbLength(n: number, buf: Uint8Array, at: number): number {

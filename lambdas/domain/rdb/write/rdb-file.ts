@@ -10,6 +10,7 @@
  * object bytes with the target's version and a CRC-64 (format/dump-payload.ts).
  */
 import { Crc64, Crc64WithArea } from '../codecs/crc64.js';
+import { type SharedArea, sharedArea } from '../codecs/shared-area.js';
 import { dumpPayload } from '../format/dump-payload.js';
 import { OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_FUNCTION2, OP_SELECTDB } from '../format/opcodes.js';
 import type { RdbFormat } from '../engines.js';
@@ -53,6 +54,8 @@ export class RdbFileWriter {
   /** Each chunk buffer's room in the area (where WebAssembly runs). */
   private room = CHUNK_ROOM;
   private out: RdbOut;
+  /** The shared area's slot the two buffers are in (given back at {@link end}), if they are. */
+  private shared: { area: SharedArea; slot: number } | undefined;
   /** The buffer the last chunk handed out is a view of: written into again only after the next chunk. */
   private spare: RdbOut;
   private db = -1;
@@ -80,8 +83,21 @@ export class RdbFileWriter {
   ) {
     const own = options.trailerByCaller ? undefined : Crc64WithArea.make(2 * CHUNK_ROOM);
     this.crc = options.trailerByCaller ? undefined : (own ?? new Crc64());
-    this.out = new RdbOut(own ? own.area.subarray(0, CHUNK_ROOM) : CHUNK_ROOM);
-    this.spare = new RdbOut(own ? own.area.subarray(CHUNK_ROOM) : CHUNK_ROOM);
+    // No CRC-64 of its own: the two buffers in the shared area (codecs/shared-area.ts), where the re-encoding walk's
+    // output is copied from by memory.copy; room for a chunk of AREA_CHUNK_MAX (a caller may take chunks seldom). Given
+    // back at end(); a writer let go before it (a run that failed) keeps its slot, and the writers after it work in memory
+    // of their own once the area has no room (the same bytes: test/lambdas/domain/rdb/codecs/shared-area.test.ts). No
+    // finalizer gives it back: a chunk handed out may still be in a write when the writer is let go.
+    const area = options.trailerByCaller ? sharedArea() : undefined;
+    const slot = area?.take(2 * AREA_CHUNK_MAX);
+    if (area !== undefined && slot !== undefined) {
+      this.shared = { area, slot };
+      this.out = new RdbOut(area.bytes.subarray(slot, slot + AREA_CHUNK_MAX), area);
+      this.spare = new RdbOut(area.bytes.subarray(slot + AREA_CHUNK_MAX, slot + 2 * AREA_CHUNK_MAX), area);
+    } else {
+      this.out = new RdbOut(own ? own.area.subarray(0, CHUNK_ROOM) : CHUNK_ROOM);
+      this.spare = new RdbOut(own ? own.area.subarray(CHUNK_ROOM) : CHUNK_ROOM);
+    }
     this.out.bytes(rdbMagic(format));
     for (const [k, v] of aux) this.out.byte(OP_AUX).string(Buffer.from(k, 'utf8')).string(Buffer.from(v, 'utf8'));
   }
@@ -268,6 +284,9 @@ export class RdbFileWriter {
     this.out.byte(OP_EOF);
     const body = this.out.take();
     this.out.clear();
+    // The chunks handed out before were written already (a caller takes each before the next): the slot is free again.
+    if (this.shared !== undefined) this.shared.area.give(this.shared.slot, 2 * AREA_CHUNK_MAX);
+    this.shared = undefined;
     this.bytes += body.length;
     if (this.crc === undefined) return body;
     this.crc.update(body);

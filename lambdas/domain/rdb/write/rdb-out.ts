@@ -11,37 +11,46 @@
  * `rdbSaveMillisecondTime` of Redis's src/rdb.c.
  */
 
+import type { SharedArea } from '../codecs/shared-area.js';
+
 /** A growable byte buffer holding RDB encodings. */
 export class RdbOut {
   private buf: Buffer;
+  /** The shared area {@link buf} lies in (codecs/shared-area.ts; undefined: elsewhere, or since it grew out of it), and where. */
+  private area: SharedArea | undefined;
+  private base = 0;
   /** {@link buf}'s numbers written through a view (Buffer's writeUInt32LE and writeDoubleLE check their arguments per call). */
   private dv: DataView;
   /** Bytes written so far. */
   length = 0;
 
-  /** `initial`: the first buffer's size, or the bytes to write into first (used until a write needs more room). */
-  constructor(initial: number | Uint8Array = 4096) {
+  /**
+   * `initial`: the first buffer's size, or the bytes to write into first (used until a write needs more room); with
+   * `area`, bytes of that shared area's memory, into which {@link bytes} copies from the same memory by `memory.copy`.
+   */
+  constructor(initial: number | Uint8Array = 4096, area?: SharedArea) {
     this.buf = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : Buffer.from(initial.buffer, initial.byteOffset, initial.byteLength);
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    if (area !== undefined && typeof initial !== 'number' && initial.buffer === area.buffer) (this.area = area), (this.base = initial.byteOffset);
   }
 
   private room(n: number): void {
     if (this.length + n <= this.buf.length) return;
     // Doubling keeps a big value's encoding linear in its size.
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.grow(Math.max(this.buf.length * 2, this.length + n));
+  }
+
+  private grow(size: number): void {
+    const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
     this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    this.area = undefined;
   }
 
   /** Room for `n` bytes more, taken now (a big value's size known before it is written). */
   reserve(n: number): void {
-    if (this.length + n > this.buf.length) {
-      const next = Buffer.allocUnsafe(this.length + n);
-      this.buf.copy(next, 0, 0, this.length);
-      this.buf = next;
-      this.dv = new DataView(next.buffer, next.byteOffset, next.byteLength);
-    }
+    if (this.length + n > this.buf.length) this.grow(this.length + n);
   }
 
   byte(b: number): this {
@@ -53,8 +62,12 @@ export class RdbOut {
   bytes(b: Uint8Array, from = 0, to = b.length): this {
     const n = to - from;
     this.room(n);
-    // A short run (most elements) in a loop: cheaper than the view `set` needs.
-    if (n > 32) this.buf.set(b.subarray(from, to), this.length);
+    const area = this.area;
+    // From the same shared memory (the walk's output region, a chunk read there): one memory.copy, no view made; a short
+    // run from elsewhere (most elements) in a loop: cheaper than asking the array where it lies, or the view `set` needs.
+    const src = area !== undefined && (n > 32 || area.knows(b)) ? area.offsetOf(b) : -1;
+    if (src >= 0) area!.copy(this.base + this.length, src + from, n);
+    else if (n > 32) this.buf.set(b.subarray(from, to), this.length);
     else for (let i = from, at = this.length; i < to; i++) this.buf[at++] = b[i]!;
     this.length += n;
     return this;

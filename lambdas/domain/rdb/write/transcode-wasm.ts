@@ -39,17 +39,21 @@
  * ;; kind: 0 list/set, 1 hash, 2 zset; mask, gen: the member check's table (mask 0: none)
  * ```
  */
+import { CRC64_BYTES } from '../codecs/crc64-wasm.js';
+import { claimWalksPart, WALKS_BYTES } from '../codecs/shared-area.js';
 import { F64, I32, I64, instantiateModule, OP, sleb, sleb64, uleb } from '../codecs/wasm.js';
 import { MEMBER_TABLE_BYTES, MEMBER_WALK_MAX_MEMBERS, memberCheckOps, memberTable } from '../format/member-walks-wasm.js';
 
+/** Where the walks' memory starts: after the CRC-64 loop's (codecs/crc64-wasm.ts), which shares it (codecs/shared-area.ts). */
+const BASE = CRC64_BYTES;
 /** Where the output's and the digest's ends are kept between calls. */
-const CELL_OUT = 0;
-const CELL_DIG = 4;
-const DIGITS_END = 48;
+const CELL_OUT = BASE;
+const CELL_DIG = BASE + 4;
+const DIGITS_END = BASE + 48;
 /** 10^0 … 10^22 as doubles (the exact ones), for the score reading. */
-const POW10_AT = 256;
+const POW10_AT = BASE + 256;
 /** The input region: a listpack, at most {@link IN_CAP} bytes. */
-export const IN = 65536;
+export const IN = BASE + 65536;
 export const IN_CAP = 1 << 20;
 export const OUT = IN + IN_CAP + 64;
 export const OUT_CAP = 4 << 20;
@@ -345,6 +349,9 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
   if (new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) return undefined;
   const sig = { params: [I32, I32, I32, I32, I32, I32], result: I32 };
   let memory: Uint8Array = new Uint8Array(0);
+  // In the shared area's memory (its first WALKS_BYTES), where the writer's buffers and the digest's batch are too: the walk's
+  // output and digest bytes go to them by memory.copy.
+  const area = PAGES * 65536 <= WALKS_BYTES ? claimWalksPart() : undefined;
   const m = instantiateModule(
     {
       imports: [{ name: 'score', params: [I32, I32], result: F64 }],
@@ -353,13 +360,15 @@ export function loadTranscodeWasm(score: (memory: Uint8Array, from: number, to: 
         { name: 'score', params: [I32, I32], result: F64, ...scoreCode() },
       ],
       pages: PAGES,
+      importMemory: area !== undefined,
     },
-    { score: (from, to) => score(memory, from, to) },
+    { score: (from: number, to: number) => score(memory, from, to), ...(area ? { memory: area.memory } : {}) },
   );
   if (!m) return undefined;
-  memory = m.memory;
+  // The shared area's own view (its copy knows it without asking it where it lies: codecs/shared-area.ts `knows`).
+  memory = area !== undefined ? area.bytes : m.memory;
   new Float64Array(memory.buffer, POW10_AT, 23).set(Array.from({ length: 23 }, (_, i) => 10 ** i));
-  const cells = new Int32Array(memory.buffer, 0, 2);
+  const cells = new Int32Array(memory.buffer, CELL_OUT, 2);
   return {
     memory,
     reset: () => {
