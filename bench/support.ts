@@ -34,6 +34,8 @@ export interface TimedProcess {
   readonly wallSeconds: number;
   /** User + system CPU of the process (null without /usr/bin/time). */
   readonly cpuSeconds: number | null;
+  /** The system part of {@link cpuSeconds} (the kernel's work for it: page-cache writes, reads). */
+  readonly systemSeconds?: number | null;
   /** Peak RSS the kernel recorded (null without /usr/bin/time). */
   readonly maxRssMiB: number | null;
   readonly code: number | null;
@@ -71,17 +73,20 @@ export async function timedProcess(command: string, args: readonly string[], scr
     child.once('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (!useTime) return { wallSeconds, cpuSeconds: null, maxRssMiB: null, code, stdout, stderr };
+  if (!useTime) return { wallSeconds, cpuSeconds: null, systemSeconds: null, maxRssMiB: null, code, stdout, stderr };
   const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { wallSeconds, cpuSeconds: user! + sys!, maxRssMiB: rss! / 1024, code, stdout, stderr };
+  return { wallSeconds, cpuSeconds: user! + sys!, systemSeconds: sys!, maxRssMiB: rss! / 1024, code, stdout, stderr };
 }
 
-/** Each run's wall, CPU and peak RSS per step, as a results file keeps them (stdout and stderr left out). */
+/** Each run's wall, CPU (and its system part) and peak RSS per step, as a results file keeps them (stdout and stderr left out). */
 export function runFigures(
   runs: Readonly<Record<string, readonly TimedProcess[]>>,
-): Record<string, { wallSeconds: number; cpuSeconds: number | null; maxRssMiB: number | null }[]> {
+): Record<string, { wallSeconds: number; cpuSeconds: number | null; systemSeconds: number | null; maxRssMiB: number | null }[]> {
   return Object.fromEntries(
-    Object.entries(runs).map(([k, v]) => [k, v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, maxRssMiB: r.maxRssMiB }))]),
+    Object.entries(runs).map(([k, v]) => [
+      k,
+      v.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, systemSeconds: r.systemSeconds ?? null, maxRssMiB: r.maxRssMiB })),
+    ]),
   );
 }
 

@@ -95,6 +95,10 @@ async function main(): Promise<void> {
     // CPU (user + system) as well: on a shared machine the wall time says more about the others' load than about this code.
     const cpu = (name: string) => median(runs[name]!.map((r) => r.cpuSeconds ?? Number.NaN));
     const rss = (name: string) => Math.max(...runs[name]!.map((r) => r.maxRssMiB ?? 0));
+    // The system part apart: a conversion writes its output (as big as the input) through the page cache, verify-rdb
+    // writes nothing, and on a virtual machine the kernel's first touch of memory varies several-fold (bench/README.md).
+    const sys = (name: string) => median(runs[name]!.map((r) => r.systemSeconds ?? Number.NaN));
+    const user = (name: string) => median(runs[name]!.map((r) => (r.cpuSeconds ?? Number.NaN) - (r.systemSeconds ?? Number.NaN)));
     const results = {
       when: new Date().toISOString(),
       code: gitDescription(['bench/convert-rdb', 'lambdas/domain/rdb/write', 'lambdas/jobs/keys/convert-rdb.ts'], 'convert-rdb'),
@@ -108,6 +112,8 @@ async function main(): Promise<void> {
       speedRatio: { asIs: wall('verify') / wall('convertAsIs'), reencode: wall('verify') / wall('convertReencode') },
       medianCpuSeconds: { verify: cpu('verify'), convertAsIs: cpu('convertAsIs'), convertReencode: cpu('convertReencode') },
       cpuRatio: { asIs: cpu('verify') / cpu('convertAsIs'), reencode: cpu('verify') / cpu('convertReencode') },
+      medianSystemSeconds: { verify: sys('verify'), convertAsIs: sys('convertAsIs'), convertReencode: sys('convertReencode') },
+      userCpuRatio: { asIs: user('verify') / user('convertAsIs'), reencode: user('verify') / user('convertReencode') },
       peakRssMiB: { verify: rss('verify'), convertAsIs: rss('convertAsIs'), convertReencode: rss('convertReencode') },
       runs,
     };
@@ -117,6 +123,8 @@ async function main(): Promise<void> {
         medianSeconds: results.medianSeconds,
         speedRatio: results.speedRatio,
         cpuRatio: results.cpuRatio,
+        userCpuRatio: results.userCpuRatio,
+        medianSystemSeconds: results.medianSystemSeconds,
         peakRssMiB: results.peakRssMiB,
         load,
       }),
