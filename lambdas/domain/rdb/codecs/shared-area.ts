@@ -17,6 +17,13 @@ import { I32, instantiateModule, OP } from './wasm.js';
 
 /** The CRC-64 loop's part (codecs/crc64-wasm.ts, from the start) and the walks' after it (write/transcode-wasm.ts lays its regions out there). */
 export const WALKS_BYTES = 12 << 20;
+/**
+ * Where slots start, and what their sizes are rounded up to: a page. A file is read into one (the CRC-64 loop's input
+ * area: adapters/host/crc64-thread.ts readFileChunksReused), and the kernel copies a read into page-aligned memory about
+ * 4 times faster (adapters/host/direct-io.ts pageAligned). Slots are few and large (a digest's batch, the writer's
+ * buffers), so the rounding costs little room.
+ */
+const SLOT_ALIGN = 4096;
 /** The whole memory: the walks' part, then slots (the digests' batches, the writer's buffers). */
 const AREA_BYTES = 48 << 20;
 
@@ -39,7 +46,7 @@ export interface SharedArea {
   knows(b: Uint8Array): boolean;
   /** Where `b[0]` lies in the memory, or -1 when `b` is not a view of it (the last two arrays asked about remembered). */
   offsetOf(b: Uint8Array): number;
-  /** A slot of `n` bytes (8-byte aligned) not in use: its offset, or undefined when none is left. */
+  /** A slot of `n` bytes not in use, page-aligned ({@link SLOT_ALIGN}): its offset, or undefined when none is left. */
   take(n: number): number | undefined;
   /** Gives back the slot at `at` of `n` bytes (taken by {@link take}): for the next slot of its size, or of any size if it was the last taken. */
   give(at: number, n: number): void;
@@ -111,7 +118,7 @@ function makeArea(): SharedArea | undefined {
       },
       copy: m.exports.copy as SharedArea['copy'],
       take(n) {
-        n = (n + 7) & ~7;
+        n = (n + SLOT_ALIGN - 1) & -SLOT_ALIGN;
         const again = free.get(n)?.pop();
         if (again !== undefined) return again;
         // 64 bytes spare after the last slot: the walks read whole 8-byte words up to 15 bytes past a listpack.
@@ -120,7 +127,7 @@ function makeArea(): SharedArea | undefined {
         return next - n;
       },
       give(at, n) {
-        n = (n + 7) & ~7;
+        n = (n + SLOT_ALIGN - 1) & -SLOT_ALIGN;
         // The last slot taken: its room is had again by a slot of any size (slots given back in the order opposite to their
         // taking leave the memory as it was); any other waits for a slot of its size.
         if (at + n === next) {
