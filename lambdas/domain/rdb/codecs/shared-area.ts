@@ -20,7 +20,7 @@ export const WALKS_BYTES = 12 << 20;
 /**
  * Where slots start, and what their sizes are rounded up to: a page. A file is read into one (the CRC-64 loop's input
  * area: adapters/host/crc64-thread.ts readFileChunksReused), and the kernel copies a read into page-aligned memory about
- * 4 times faster (adapters/host/direct-io.ts pageAligned). Slots are few and large (a digest's batch, the writer's
+ * 4 times faster (adapters/host/crc64-thread.ts). Slots are few and large (a digest's batch, the writer's
  * buffers), so the rounding costs little room.
  */
 const SLOT_ALIGN = 4096;
