@@ -78,3 +78,22 @@ export function judged(lp: Uint8Array, stride: number): { count: number; duplica
     return { problem: (err as Error).message };
   }
 }
+
+/**
+ * A listpack of string elements given as bytes (each encoded as {@link str} encodes a string: 6-, 12- or 32-bit length),
+ * header count `count`, built from Buffers: for the big values of the memory tests, where a number array per element
+ * ({@link listpack}) would cost several times the listpack's size.
+ */
+export function listpackOfBytes(elements: readonly Uint8Array[], count = elements.length): Buffer {
+  const parts: Uint8Array[] = [Buffer.alloc(6)];
+  for (const b of elements) {
+    const n = b.length;
+    const head = n < 64 ? [0x80 | n] : n < 4096 ? [0xe0 | (n >> 8), n & 0xff] : [0xf0, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+    parts.push(Uint8Array.from(head), b, Uint8Array.from(backlen(head.length + n)));
+  }
+  parts.push(Uint8Array.of(0xff));
+  const lp = Buffer.concat(parts);
+  lp.writeUInt32LE(lp.length, 0);
+  lp.writeUInt16LE(Math.min(count, 0xffff), 4);
+  return lp;
+}

@@ -33,6 +33,8 @@ export class DuplicateCheck {
   private sample = 1;
   private held = 0;
   private room = 0;
+  /** Begun without its count ({@link beginGrowing}): the table doubles as it fills, then the sample halves. */
+  private growing = false;
 
   /** @param exactMembers members held exactly (a larger collection is sampled): {@link DUP_EXACT_MEMBERS}, or fewer where the bytes were checked before. */
   constructor(private readonly exactMembers = DUP_EXACT_MEMBERS) {}
@@ -42,6 +44,32 @@ export class DuplicateCheck {
     const kept = Math.min(count, this.exactMembers);
     let size = 16;
     while (size < 2 * kept) size *= 2;
+    this.table(size);
+    this.sample = count > this.exactMembers ? Math.ceil(count / this.exactMembers) : 1;
+    this.growing = false;
+    return 1 / this.sample;
+  }
+
+  /**
+   * A collection whose count is not known until its end starts (a listpack whose header counts 65535 elements, read
+   * once as it streams by): exact while it holds up to the members {@link begin} holds exactly (its table doubling as it
+   * fills); past that, checked on a sample that halves each time the table is full again (1 of 2, 4, … buckets: a
+   * duplicate pair found with probability {@link grownDetection}). The same members in the same order give the same verdict
+   * whether the listpack streamed by or was gathered (both check it this way).
+   */
+  beginGrowing(): void {
+    this.table(1024);
+    this.sample = 1;
+    this.growing = true;
+  }
+
+  /** For a collection {@link beginGrowing} began, the probability that a duplicate pair in it is found (1: exact); 1 for one {@link begin} began (it said its own). */
+  get grownDetection(): number {
+    return this.growing ? 1 / this.sample : 1;
+  }
+
+  /** The table begun again at `size` slots (none held; a new generation). */
+  private table(size: number): void {
     if (size > this.gens.length) {
       this.keys1 = new Uint32Array(size);
       this.keys2 = new Uint32Array(size);
@@ -53,11 +81,29 @@ export class DuplicateCheck {
       this.gen = 1;
     }
     this.mask = size - 1;
-    this.sample = count > this.exactMembers ? Math.ceil(count / this.exactMembers) : 1;
     this.held = 0;
     // Keep the load factor at most 3/4, whatever the sample lets through.
     this.room = (size * 3) / 4;
-    return 1 / this.sample;
+  }
+
+  /** A growing table full: twice the size, or at the most {@link begin} takes, the sample halved; what it held kept as the new sample lets it. */
+  private grow(): void {
+    const n = this.held;
+    const a = new Uint32Array(n);
+    const b = new Uint32Array(n);
+    for (let i = 0, k = 0; i <= this.mask; i++) {
+      if (this.gens[i] === this.gen) {
+        a[k] = this.keys1[i]!;
+        b[k++] = this.keys2[i]!;
+      }
+    }
+    let size = 2 * (this.mask + 1);
+    if (size > 2 * this.exactMembers) {
+      size = this.mask + 1;
+      this.sample *= 2;
+    }
+    this.table(size);
+    for (let k = 0; k < n; k++) if (b[k]! % this.sample === 0) this.insert(a[k]!, b[k]!);
   }
 
   /** Whether this fingerprint was seen before in the collection (then it is a duplicate); remembers it otherwise. */
@@ -65,7 +111,16 @@ export class DuplicateCheck {
     const a = h1 >>> 0;
     const b = h2 >>> 0;
     if (this.sample > 1 && b % this.sample !== 0) return false;
-    if (this.held >= this.room) return false; // a sample that ran over: the rest goes unchecked (never a false alarm)
+    if (this.held >= this.room) {
+      if (!this.growing) return false; // a sample that ran over: the rest goes unchecked (never a false alarm)
+      this.grow();
+      if (b % this.sample !== 0) return false;
+    }
+    return this.insert(a, b);
+  }
+
+  /** {@link seen} of a fingerprint the sample lets through, with room in the table. */
+  private insert(a: number, b: number): boolean {
     let i = (a ^ (a >>> 15)) & this.mask;
     for (;;) {
       if (this.gens[i] !== this.gen) {

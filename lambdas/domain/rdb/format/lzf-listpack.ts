@@ -5,9 +5,8 @@
  * validated as the expansion streams by (listpack-stream.ts), instead of its
  * compressed body gathered and then expanded whole: the parser holds neither
  * (issue 55: memory bounded by the largest value). Its header is read from the
- * first piece of the expansion; one that counts 65535 or more elements is
- * gathered (expanded) instead, as a plain one is (parse-listpacks.ts: its
- * member table is sized from its count, known only at its end).
+ * first piece of the expansion (one that counts 65535, no count, streams too:
+ * its member table grows as the members come, parse-listpacks.ts).
  */
 import { RdbFormatError } from '../errors.js';
 import { LzfExpander } from '../codecs/lzf-stream.js';

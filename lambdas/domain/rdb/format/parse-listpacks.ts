@@ -16,7 +16,7 @@ export const STREAMED_LISTPACK_BYTES = 1 << 20;
  * with `scores` a sorted set's): its bytes ({@link RdbParserState.keptString}), or for a big plain one that continues
  * past the chunk, its element count once its stream is done, validated as {@link RdbParserState.listpackWithMembers}
  * validates (a member twice in `lpMembers.duplicate`, a NaN score in `lpStream.nan`). Null while its bytes continue.
- * One whose header counts 65535 or more elements is gathered: the duplicate table is sized from its count, known only at its end.
+ * One whose header counts 65535 (no count: as many or more elements) streams too, its member table growing as it goes.
  * A big LZF-compressed one streams too, expanded as it streams by ({@link lzfListpack}). With `ttls` (a hash with field
  * TTLs, types 23 and 25: stride 3), a streamed one's TTLs are checked into it as they go by.
  */
@@ -31,7 +31,7 @@ export function keptListpack(p: RdbParserState, stride: number, scores: boolean,
   const n = p.lengthOrEncoding(false);
   if (n === LZF_ENCODED) return lzfListpack(p, start, stride, scores, ttls);
   const at = p.pos;
-  if (n >= STREAMED_LISTPACK_BYTES && at + n > p.limit && at + 6 <= p.limit && u16le(p.buf, at + 4) !== 0xffff) {
+  if (n >= STREAMED_LISTPACK_BYTES && at + n > p.limit && at + 6 <= p.limit) {
     p.checkLimit(n);
     beginStream(p, p.buf, at, n, stride, scores, ttls);
     p.startBody(B_LISTPACK, n);
@@ -47,10 +47,13 @@ const LZF_ENCODED = -4;
 /** The member check and the stream of a listpack of `len` bytes whose header is `head[at, at + 6)`. */
 function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: number, stride: number, scores: boolean, ttls?: ListpackTtls): void {
   const m = p.lpMembers;
-  const members = Math.floor(u16le(head, at + 4) / stride);
+  const declared = u16le(head, at + 4);
+  // 65535: no count (as many or more elements): the member table grows as the members come (DuplicateCheck.beginGrowing).
+  const members = declared === 0xffff ? 2 : Math.floor(declared / stride);
   m.duplicate = false;
   if (members >= 2) {
-    p.dupBegin(members);
+    if (declared === 0xffff) p.dups.beginGrowing();
+    else p.dupBegin(members);
     m.stride = stride;
   }
   p.lpStream.begin(head, at, len, members >= 2 ? m : undefined, stride, scores, ttls);
@@ -65,8 +68,7 @@ function lzfListpack(p: RdbParserState, start: number, stride: number, scores: b
   const compressed = p.lzfHeader();
   if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit) {
     const plain = p.lzfPlain;
-    p.lzfListpack.start(compressed, plain, (head, at, declared) => {
-      if (declared === 0xffff) return false;
+    p.lzfListpack.start(compressed, plain, (head, at) => {
       beginStream(p, head, at, plain, stride, scores, ttls);
       return true;
     });

@@ -593,11 +593,13 @@ export class RdbParserState {
 
   /** A collection of `count` members starts: the duplicate check begins again (sampled beyond DUP_EXACT_MEMBERS). */
   dupBegin(count: number): void {
-    const rate = this.dups.begin(count);
-    if (rate < 1) {
-      this.sampledCollections++;
-      this.minDupDetection = Math.min(this.minDupDetection, rate);
-    }
+    this.sampledAt(this.dups.begin(count));
+  }
+
+  /** A collection checked for duplicates with probability `rate` (below 1: on a sample), counted for the report. */
+  sampledAt(rate: number): void {
+    if (rate < 1) this.sampledCollections++;
+    this.minDupDetection = Math.min(this.minDupDetection, rate);
   }
 
   /** The member just fingerprinted: a second one equal to it is refused, as Redis refuses it on load. */
@@ -612,10 +614,9 @@ export class RdbParserState {
   }
 
   /**
-   * Validates a listpack of members (every `stride`-th element) and finds
-   * whether one is there twice (`lpMembers.duplicate`), for
-   * {@link listpackDuplicates}: in the validating walk where the header gives
-   * the count (to size the table), else in a walk of its own after it.
+   * Validates a listpack of members (every `stride`-th element) and finds whether one is there twice (`lpMembers.duplicate`),
+   * for {@link listpackDuplicates}: in the validating walk where the header gives the count (to size the table), else in
+   * a walk of its own after it (65535, no count: the table grows as a streamed one's does, for the same verdict).
    */
   listpackWithMembers(blob: Uint8Array, stride: number): number {
     const m = this.lpMembers;
@@ -628,7 +629,7 @@ export class RdbParserState {
     }
     const n = this.validListpack(blob);
     const members = Math.floor(n / stride);
-    m.duplicate = members >= 2 && (this.dupBegin(members), listpackHasDuplicate(blob, stride, this.seen));
+    m.duplicate = members >= 2 && (declared === 0xffff ? this.dups.beginGrowing() : this.dupBegin(members), listpackHasDuplicate(blob, stride, this.seen));
     return n;
   }
 
@@ -642,6 +643,7 @@ export class RdbParserState {
   /** A duplicate {@link listpackWithMembers} found in a listpack of `elements`: see {@link sanitizeOnly}. */
   listpackDuplicates(elements: number, stride: number, what: string): void {
     const members = Math.floor(elements / stride);
+    if (members >= 2) this.sampledAt(this.dups.grownDetection); // one begun without its count: sampled only once it grew past the exact table
     if (members >= 2 && this.lpMembers.duplicate) this.sanitizeOnly(members, `duplicate ${what} in a listpack`);
   }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RdbFileWriter } from '../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
+import { listpackOfBytes } from '../../../support/listpack-entries.js';
 import { lzfCompress } from '../../../support/lzf-compress.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { startRedisServer } from '../../../support/redis-server.js';
@@ -334,6 +335,54 @@ describe('convert-rdb: memory with one big value', () => {
       await server.stop();
     }
   }, 120_000);
+  /**
+   * A hash of one 64 MiB listpack of more than 65,535 elements (40,000 fields of ~1.7 KiB; its header's count 65535,
+   * "unknown", as a server with raised limits writes it: built here, a real server takes minutes to fill one field by
+   * field). Before the parser streamed such a listpack too (its member table growing as the members come), it gathered
+   * it, as it must while the count sized the table: verify-rdb held the value twice (main at b30a90f7: 133.3 MB, bound
+   * 118.7; now 64.9–65.5 MB), and a conversion the reader's parts, the gathered copy and the output (now 183.9–188.9 MB
+   * re-encoded for redis-6.2, bound 237.4).
+   */
+  it('verifies and converts a hash of one 64 MiB listpack counting 65535 (more elements than that) holding the value once in verify-rdb, within 2 × the value + 100 MB converted', async () => {
+    const fields = 40_000;
+    const random = mulberry32(65535);
+    const sample = new Map<string, Buffer>();
+    const elements: Buffer[] = [];
+    for (let i = 0; i < fields; i++) {
+      const v = randomBytes(1700 + (i % 13));
+      if (i % 997 === 0) sample.set(`f${i}`, v);
+      elements.push(Buffer.from(`f${i}`), v);
+    }
+    // The fields in a shuffled order (a server's hash keeps insertion order): the member table's growth sees no pattern.
+    for (let i = elements.length / 2 - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [elements[2 * i], elements[2 * j]] = [elements[2 * j]!, elements[2 * i]!];
+      [elements[2 * i + 1], elements[2 * j + 1]] = [elements[2 * j + 1]!, elements[2 * i + 1]!];
+    }
+    const lp = listpackOfBytes(elements);
+    expect(lp.readUInt16LE(4), 'the listpack counts 65535').toBe(0xffff);
+    const file = join(dir, 'hash-unknown-count.rdb');
+    const small = { db: 0, name: 'a', type: 0, object: new RdbOut(64).string(Buffer.from('small')).take(), expireAtMs: null };
+    const object = new RdbOut(lp.length + 16).string(lp).take();
+    writeFileSync(file, frameFile('REDIS0010', [small, { db: 0, name: 'big:hash', type: 16, object, expireAtMs: null }], [], { 'redis-ver': '7.0.15' }));
+    const valueBytes = statSync(file).size;
+    expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
+    const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', file);
+    expect(v.status).toBe(0);
+    const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+    expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+    const out = join(dir, 'hash-unknown-count-6.2.rdb');
+    await reencodedWithinBound(file, out);
+    const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
+    try {
+      const l = loaded.client();
+      expect(await l.hlen('big:hash')).toBe(fields);
+      for (const [f, val] of sample) expect((await l.hgetBuffer('big:hash', f))?.equals(val), f).toBe(true);
+    } finally {
+      await loaded.stop();
+    }
+  }, 120_000);
+
   /** The same for a sorted set of one 64 MiB listpack (raised zset-max-listpack-* limits): 704 members of ~100 KiB, re-encoded as a binary-score skiplist (type 5). */
   it('re-encodes a sorted set of one 64 MiB listpack (--for redis-6.2) with peak RSS within 2 × the value + 100 MB; the output loads in redis-server', async () => {
     const server = await startRedisServer({ args: ['--zset-max-listpack-entries', '4096', '--zset-max-listpack-value', '200000'] });

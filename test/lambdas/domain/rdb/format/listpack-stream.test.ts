@@ -4,7 +4,7 @@ import type { RdbReport } from '../../../../../lambdas/domain/rdb/report.js';
 import { RdbFileWriter } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { int, listpack, str } from '../../../../support/listpack-entries.js';
-import { sameVerdictInChunks } from '../../../../support/rdb-bytes.js';
+import { sameVerdictInChunks, verify } from '../../../../support/rdb-bytes.js';
 
 /**
  * Issue 55: a hash, sorted set or set of one big listpack that continues past the parser's chunk is validated as its
@@ -103,4 +103,49 @@ describe('a big listpack validated as it streams by', () => {
     set[59_000] = set[17]!;
     expect(sameVerdict(rdbOf(20, listpack(set))).error?.message).toMatch(/duplicate set members in a listpack/);
   }, 60_000);
+
+  describe('counting 65535 (as many elements or more: no count), streamed as well, its member table growing', () => {
+    /** A set listpack (type 20) of integer members `from`..`from + n - 1` as 24-bit entries, then `extra`; header count 65535. */
+    function intSet(n: number, extra: number[] = []): Uint8Array {
+      const members = [...Array.from({ length: n }, (_, i) => 100_000 + i), ...extra];
+      const lp = new Uint8Array(6 + 5 * members.length + 1);
+      for (const [k, v] of members.entries()) {
+        const at = 6 + 5 * k;
+        lp[at] = 0xf2;
+        lp[at + 1] = v & 0xff;
+        lp[at + 2] = (v >> 8) & 0xff;
+        lp[at + 3] = (v >> 16) & 0xff;
+        lp[at + 4] = 4; // the back length: the entry's 4 bytes
+      }
+      lp[lp.length - 1] = 0xff;
+      new DataView(lp.buffer).setUint32(0, lp.length, true);
+      lp[4] = lp[5] = 0xff;
+      return lp;
+    }
+
+    it('a hash and a set: valid, and a member twice (first, middle, last) refused, the same whole and streamed', () => {
+      // 40,000 fields of short strings and integers, 2.4 MB: past the parser's chunks (the stream) and the streamed size.
+      const pairs: number[][] = [];
+      for (let i = 0; i < 40_000; i++) pairs.push(str(`field:${i}`), i % 3 === 0 ? int(BigInt(i)) : str(text(40 + (i % 20), i)));
+      const hash = listpack(pairs, 0xffff);
+      expect(sameVerdict(rdbOf(16, hash)).ok).toBe(true);
+      for (const twice of [0, 20_000, 39_999]) {
+        const r = sameVerdict(rdbOf(16, listpack([...pairs, pairs[2 * twice]!, str('v')], 0xffff)));
+        expect(r.ok, `field ${twice} twice`).toBe(false);
+        expect(r.error?.message).toMatch(/duplicate hash fields in a listpack, in a collection of 40001 members that Redis converts on load/);
+      }
+      expect(sameVerdict(rdbOf(20, intSet(70_000))).ok).toBe(true);
+      const r = sameVerdict(rdbOf(20, intSet(70_000, [100_000 + 12_345])));
+      expect(r.ok).toBe(false);
+      expect(r.error?.message).toMatch(/duplicate set members in a listpack/);
+    }, 60_000);
+
+    it('past the exact table (1.6 million members): checked on a sample of 1 in 2, said so the same whole and streamed', () => {
+      const file = rdbOf(20, intSet(1_600_000));
+      const whole = verify(file);
+      expect(whole.ok).toBe(true);
+      expect(whole.duplicateCheck).toEqual({ sampledCollections: 1, minDetectionProbability: 0.5 });
+      for (const chunk of [65_536 + 7, 1 << 20]) expect(verify(file, chunk).duplicateCheck, `chunks of ${chunk}`).toEqual(whole.duplicateCheck);
+    }, 60_000);
+  });
 });

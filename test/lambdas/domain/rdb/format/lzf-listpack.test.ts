@@ -109,7 +109,7 @@ describe('a big LZF-compressed listpack expanded and validated as it streams by'
     }
   }, 120_000);
 
-  it('gathers one that counts 65535 or more elements (its member table is sized at its end), with the same verdict', () => {
+  it('streams one that counts 65535 or more elements too (its member table grows as the members come), with the same verdict', () => {
     const many: number[][] = [];
     for (let i = 0; i < 70_000; i++) many.push(str(`member-${i}-${'x'.repeat(i % 20)}`));
     // 65535 in the header: more elements than it counts (test/support's listpack writes the count's low 16 bits).
