@@ -10,20 +10,16 @@
  */
 import { RdbFormatError } from '../errors.js';
 import { LzfExpander } from '../codecs/lzf-stream.js';
-import { u16le } from './bytes.js';
 import type { ListpackStream } from './listpack-stream.js';
 
-/** What the listpack's header decides: true to validate it as it streams by, false to gather its expansion. */
-export type ListpackHead = (head: Uint8Array, at: number, declared: number) => boolean;
+/** The listpack's stream begun from its header `head[at, at + 6)` (its member check sized or grown: parse-listpacks.ts). */
+export type ListpackBegin = (head: Uint8Array, at: number) => void;
 
 export class LzfListpackStream {
   private readonly lzf = new LzfExpander();
   private plain = 0;
   private begun = false;
-  private head: ListpackHead = () => true;
-  /** The expansion, when gathered (see {@link ListpackHead}), and how much of it is in. */
-  private gathered: Uint8Array | undefined;
-  private gatheredBytes = 0;
+  private head: ListpackBegin = () => {};
   /**
    * The listpack's first problem, said once the body has ended: an LZF problem comes first, as when the expansion is
    * made whole and then walked (a body whose expansion goes wrong may show a listpack problem before its LZF one).
@@ -32,13 +28,11 @@ export class LzfListpackStream {
 
   constructor(private readonly lp: ListpackStream) {}
 
-  /** A body of `compressed` bytes expanding to `plain` begins; `head` is asked once its first bytes are out. */
-  start(compressed: number, plain: number, head: ListpackHead): void {
+  /** A body of `compressed` bytes expanding to `plain` begins; `head` begins the listpack's stream once its first bytes are out. */
+  start(compressed: number, plain: number, head: ListpackBegin): void {
     this.plain = plain;
     this.begun = false;
     this.head = head;
-    this.gathered = undefined;
-    this.gatheredBytes = 0;
     this.problem = undefined;
     this.lzf.expandInto(compressed, plain, this.piece);
   }
@@ -50,20 +44,14 @@ export class LzfListpackStream {
 
   /**
    * The body ended: the listpack's element count (validated as it streamed by: the members' verdict and a NaN score
-   * as {@link ListpackStream.finish} leaves them) and null, or -1 and its expansion (gathered): the parser's
-   * `streamed` and `collected`.
+   * as {@link ListpackStream.finish} leaves them), the parser's `streamed`.
    * @throws RdbFormatError at an LZF problem (before any the listpack's bytes would show)
    */
-  finish(): [number, Uint8Array | null] {
+  finish(): number {
     const problem = this.lzf.finish();
     if (problem !== null) throw new RdbFormatError(problem);
     if (this.problem !== undefined) throw this.problem;
-    const g = this.gathered;
-    if (g !== undefined) {
-      this.gathered = undefined;
-      return [-1, g];
-    }
-    return [this.lp.finish(), null];
+    return this.lp.finish();
   }
 
   private readonly piece = (b: Uint8Array, from: number, to: number): void => {
@@ -74,13 +62,9 @@ export class LzfListpackStream {
         // its compressed body (1 MiB or more here) but for a few bytes.
         if (to - from < 6) throw new RdbFormatError(`listpack of ${this.plain} bytes without its header`);
         this.begun = true;
-        if (!this.head(b, from, u16le(b, from + 4))) this.gathered = new Uint8Array(this.plain);
+        this.head(b, from);
       }
-      if (this.gathered === undefined) this.lp.update(b, from, to);
-      else {
-        this.gathered.set(b.subarray(from, to), this.gatheredBytes);
-        this.gatheredBytes += to - from;
-      }
+      this.lp.update(b, from, to);
     } catch (err) {
       if (!(err instanceof RdbFormatError)) throw err;
       this.problem = err;

@@ -68,10 +68,7 @@ function lzfListpack(p: RdbParserState, start: number, stride: number, scores: b
   const compressed = p.lzfHeader();
   if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit) {
     const plain = p.lzfPlain;
-    p.lzfListpack.start(compressed, plain, (head, at) => {
-      beginStream(p, head, at, plain, stride, scores, ttls);
-      return true;
-    });
+    p.lzfListpack.start(compressed, plain, (head, at) => beginStream(p, head, at, plain, stride, scores, ttls));
     p.startBody(B_LZF_LISTPACK, compressed);
     return null;
   }

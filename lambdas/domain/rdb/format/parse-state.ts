@@ -319,7 +319,7 @@ export class RdbParserState {
       this.collecting = EMPTY;
       this.collected = this.collectLzf ? this.expanded(bytes, this.base + this.pos) : bytes;
     } else if (body === B_LISTPACK) this.streamed = this.lpStream.finish();
-    else if (body === B_LZF_LISTPACK) [this.streamed, this.collected] = this.lzfListpack.finish();
+    else if (body === B_LZF_LISTPACK) this.streamed = this.lzfListpack.finish();
     return true;
   }
 
