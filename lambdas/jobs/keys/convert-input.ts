@@ -10,7 +10,8 @@ import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
-import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten } from '../../domain/rdb/write/express.js';
+import { copiesAsIs, expressValue, type Expressed, fieldTtlRefusal, streamWritten, templateNotKept } from '../../domain/rdb/write/express.js';
+import { templateHashInParts, templateHashNames, writeTemplateHashFromParts } from '../../domain/rdb/write/template-hash-parts.js';
 import { holdsFieldTtls } from '../../domain/rdb/write/encode-value.js';
 import { scanTtlHash, writeTtlHashFromParts } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { STREAM_4, STREAM_5 } from '../../domain/rdb/write/stream-extras.js';
@@ -143,9 +144,9 @@ export class InputPass {
       keepChunks: !transientChunks,
       sealPayloads: false,
       visit: (k) => this.visit(k),
-      // A big value copied as it is, or a big list, listpack, stream or hash with field TTLs re-encoded: its parts as the
+      // A big value copied as it is, or a big list, listpack, stream, hash with field TTLs or template hash re-encoded: its parts as the
       // reader kept them go to the writer and the digest, or to the walk that re-encodes it (held once, not gathered).
-      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || isHashWithTtls(type),
+      valueParts: (_, type) => this.copiesAsIs(type) || transcodesInParts(type) || reencodedStream(type) || isHashWithTtls(type) || templateHashInParts(type),
       // Only a value this conversion re-encodes: one copied as it is gets the parser's validation.
       listpack: (keyStart, type, blob, stride, members) => (this.copiesAsIs(type) ? -1 : this.walked.walk(keyStart, type, blob, stride, members)),
     });
@@ -216,6 +217,10 @@ export class InputPass {
       }
       if (isHashWithTtls(type)) {
         this.ttlHashFromParts(k, k.parts);
+        return;
+      }
+      if (templateHashInParts(type)) {
+        this.templateHashFromParts(k, k.parts);
         return;
       }
       // A big list re-encoded from the reader's parts, node by node, or a big hash, zset or set listpack entry by entry
@@ -314,6 +319,24 @@ export class InputPass {
     w.keyInPieces(k);
     const form = scan.withTtl === 0 || !keepsTtls ? 'plain' : target.magic === 'VALKEY' ? 'valkey' : 'redis';
     writeTtlHashFromParts(k.type, valkey, parts, this.now, form, scan, w, this.digest);
+    this.reencoded++;
+    this.reencodedKeys.push(true);
+  }
+
+  /**
+   * A big Redis 8.10 template hash stored as strings (type 31 or 32) written as the plain hash it stands for, as express.ts
+   * writes a small one, from the reader's parts: its values one by one into pieces (lambdas/domain/rdb/write/template-hash-parts.ts).
+   */
+  private templateHashFromParts(k: KeyInPlace, parts: Uint8Array[]): void {
+    const named = templateHashNames(k.type, parts, (id) => k.parser?.templates.fieldNames(id));
+    if (named === undefined) {
+      this.refuse(k.db, k.name(), templateNotKept(k.type));
+      return;
+    }
+    const w = this.started();
+    this.digest.valueHeadAt(k);
+    w.keyInPieces(k);
+    writeTemplateHashFromParts(parts, named, w, this.digest);
     this.reencoded++;
     this.reencodedKeys.push(true);
   }

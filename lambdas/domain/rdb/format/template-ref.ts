@@ -8,16 +8,12 @@
 import type { KeyValue } from '../fingerprint.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { listpackFirstId } from './hash-template.js';
+import { HASH_TEMPLATE_ARRAY_REF, HASH_TEMPLATE_LP_REF } from './opcodes.js';
 import { bytesOf, listpackElementsOf } from './listpack.js';
 import { Cursor, fail } from './value-cursor.js';
 
-/** Type 30: one listpack, the template id then one value per field. */
-export const HASH_TEMPLATE_LISTPACK_REF = 30;
-/** Type 32: the template id (a length), then one string per field. */
-export const HASH_TEMPLATE_ARRAY_REF = 32;
-
 /** Whether RDB value `type` references a template of its file. */
-export const referencesTemplate = (type: number): boolean => type === HASH_TEMPLATE_LISTPACK_REF || type === HASH_TEMPLATE_ARRAY_REF;
+export const referencesTemplate = (type: number): boolean => type === HASH_TEMPLATE_LP_REF || type === HASH_TEMPLATE_ARRAY_REF;
 
 /**
  * The hash the DUMP-shaped `payload` (type byte, object, footer) of a type
@@ -30,7 +26,7 @@ export function resolveTemplateHash(payload: Uint8Array, names: (id: number) => 
   const c = new Cursor(payload, 1, payload.length - DUMP_FOOTER_BYTES);
   let id: number;
   let values: Buffer[];
-  if (type === HASH_TEMPLATE_LISTPACK_REF) {
+  if (type === HASH_TEMPLATE_LP_REF) {
     const blob = c.string();
     const first = listpackFirstId(blob);
     if (first === null) fail('template hash listpack does not begin with a template id');

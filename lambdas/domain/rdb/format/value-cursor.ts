@@ -328,6 +328,20 @@ export class PartsCursor implements ValueCursor {
     return out;
   }
 
+  /**
+   * The next `n` bytes as views of the parts they lie in, each handed to `each` in order (none copied: a big plain
+   * string's bytes passed on as they lie); `at` moves past them.
+   */
+  runs(n: number, each: (run: Uint8Array) => void): void {
+    this.need(n);
+    for (const to = this.at + n; this.at < to; ) {
+      const part = this.locate(this.at);
+      const run = part.subarray(this.at - this.partAt, Math.min(part.length, to - this.partAt));
+      each(run);
+      this.at += run.length;
+    }
+  }
+
   /** The byte at `at`, not read past. */
   peek(): number {
     return this.byte(this.at);

@@ -43,6 +43,10 @@ export function copiesAsIs(type: number, source: RdbFormat, target: RdbFormat): 
   return !isModule(type) && !referencesTemplate(type) && readsAsIs(type, source, target);
 }
 
+/** Why a hash referencing a template of its file (RDB type `type`: 30, 32) the read did not keep is refused. */
+export const templateNotKept = (type: number): string =>
+  `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}) this read did not keep: load the file into Redis 8.10 or later`;
+
 /** What to do with one key. */
 export type Expressed =
   | {
@@ -165,11 +169,7 @@ export function expressValue(
   if (referencesTemplate(type)) {
     // Its bytes cannot stand alone (the names are a template of the file, opcode 242): the hash they stand for, written plain (exact).
     const value = templates && resolveTemplateHash(payload, (id) => templates.fieldNames(id));
-    if (value === undefined)
-      return {
-        action: 'refuse',
-        reason: `a hash whose field names are a template of the file (Redis 8.10, RDB type ${type}) this read did not keep: load the file into Redis 8.10 or later`,
-      };
+    if (value === undefined) return { action: 'refuse', reason: templateNotKept(type) };
     return reencoded(writePlainValue(value, out), undefined, value);
   }
   if (type === STREAM_2 || type === STREAM_3) {

@@ -172,6 +172,12 @@ export class KeyListDigest implements ElementSink {
     this.at = varint(n, this.buf, this.at);
   }
 
+  /** A string element's length alone, as {@link element} frames it (an RDB length): its `n` bytes follow through {@link framed} (an element in pieces). */
+  elementHead(n: number): void {
+    this.room(5);
+    this.at = rdbLength(n, this.buf, this.at);
+  }
+
   /** ElementSink: a string element `b[from, to)` of a collection, framed as its plain form frames it (an RDB length, then its bytes). */
   element(b: Uint8Array, from: number, to: number): void {
     this.prefixed(true, b, from, to);

@@ -11,7 +11,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
+import { lzfCompress } from '../../../support/lzf-compress.js';
 import { file, str } from '../../../support/rdb-bytes.js';
+import { frameFile, listpack as listpackOf } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
 
@@ -85,6 +89,45 @@ describe('template hashes (RDB 15) converted for redis-7.0', () => {
       expect(await c.hgetall('h2')).toEqual({ age: '7', city: 'Oslo', name: 'Bo' });
       expect(await c.hgetall('h3')).toEqual({ a: 'x' });
       expect(await c.get('s')).toBe('v');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
+
+  /**
+   * Big ones (a value of 1 MiB or more across the reader's chunks) are written from the reader's parts, value by value
+   * (lambdas/domain/rdb/write/template-hash-parts.ts), not from one payload: every way a value string is stored (plain,
+   * an integer, LZF-compressed, empty) and both ways a self-contained one holds its names.
+   */
+  it('convert-rdb writes big ones from the reader parts, every string encoding, exactly; the real server loads them', async () => {
+    const a = randomBytes(1536 * 1024);
+    const n = randomBytes(1 << 20);
+    const x = randomBytes(1200 * 1024);
+    const text = Buffer.from('lzf '.repeat(100));
+    const lzf = lzfCompress(text);
+    const plain = (b: Uint8Array) => new RdbOut(b.length + 16).string(b).view();
+    const compressed = Buffer.concat([Uint8Array.of(0xc3), new RdbOut(16).len(lzf.length).len(text.length).view(), lzf]);
+    // Template 2: fields a, b, c, e, n (sorted by length, then bytes); h32's values: plain, the integer 42, LZF, empty, plain.
+    const template = Uint8Array.from([0xf2, 2, 5, ...['a', 'b', 'c', 'e', 'n'].flatMap((f) => str(f))]);
+    const ref = Buffer.concat([Uint8Array.of(2), plain(a), Uint8Array.of(0xc0, 42), compressed, Uint8Array.of(0), plain(n)]);
+    // Self-contained, its names in one listpack (format 0): x, y.
+    const self = Buffer.concat([Uint8Array.of(0), plain(Uint8Array.from(listpackOf(['x', 'y']))), plain(x), plain(Buffer.from('v'))]);
+    const input = join(dir, 'big-templates.rdb');
+    const keys = [
+      { db: 0, name: 'h32', type: 32, object: ref, expireAtMs: null, meta: template },
+      { db: 0, name: 'h31', type: 31, object: self, expireAtMs: null },
+    ];
+    writeFileSync(input, frameFile('REDIS0015', keys, [], { 'redis-ver': '8.10.0' }));
+    const out = join(dir, 'big-templates-7.0.rdb');
+    const r = await inWorker('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toContain('2 keys written (0 as they were, 2 re-encoded)');
+    expect(r.stdout).toMatch(/verified: the output passes verify-rdb/);
+    const server = await startRedisServer({ loadRdb: out });
+    try {
+      const c = server.client();
+      expect(await c.hgetallBuffer('h32')).toEqual({ a, b: Buffer.from('42'), c: text, e: Buffer.alloc(0), n });
+      expect(await c.hgetallBuffer('h31')).toEqual({ x, y: Buffer.from('v') });
     } finally {
       await server.stop();
     }
