@@ -44,3 +44,15 @@ export function resolveTemplateHash(payload: Uint8Array, names: (id: number) => 
   if (values.length !== fields.length) fail(`template hash holds ${values.length} values, template ${id} has ${fields.length} fields`);
   return { type: 'hash', fields: fields.map((name, i) => [name, values[i]!]) };
 }
+
+/**
+ * Why a hash referencing a template of its file (Redis 8.10, RDB type 30 or 32) is not read from its payload alone: the
+ * payload holds the template's id and the values, the field names are the file's (opcode 242). convert-rdb and
+ * migrate --from-rdb read them with the file's templates; serve, and compare with a file side (it serves the file), do not.
+ */
+export function templateHashAlone(type: number): string {
+  return (
+    `a hash whose field names are a template of its file (Redis 8.10, RDB type ${type}): its payload holds only the template's id and the values; ` +
+    "serve and compare do not read the file's templates: compare the copy `redis-dr convert-rdb <file> --for redis-8.0 -o <copy>` writes (it proves the copy equal to the file, key by key)"
+  );
+}

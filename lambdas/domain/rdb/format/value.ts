@@ -32,6 +32,7 @@ import { itemsSha1 } from './items-digest.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
 import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
+import { referencesTemplate, templateHashAlone } from './template-ref.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { moduleTypeNameOf } from './encoded-string.js';
 import { checkStreamNode, STREAM_DELETED, STREAM_SAMEFIELDS } from './stream-node.js';
@@ -533,6 +534,8 @@ export function decodeDumpPayload(payload: Uint8Array): KeyValue {
   if (payload.length < 1 + DUMP_FOOTER_BYTES) fail(`a DUMP payload of ${payload.length} bytes is too short`);
   const type = payload[0]!;
   if (type === 6 || type === 7) return { type: 'other', typeName: moduleTypeNameOf(payload), dump: view(payload, 0, payload.length) };
+  // Not malformed, and not to be called so: its field names are in the file (format/template-ref.ts resolves it with them).
+  if (referencesTemplate(type)) throw new RdbFormatError(templateHashAlone(type));
   const end = payload.length - DUMP_FOOTER_BYTES;
   const version = payload[end]! | (payload[end + 1]! << 8);
   const c = new Cursor(payload, 1, end);

@@ -89,6 +89,13 @@ describe('template hashes (RDB 15) converted for redis-7.0', () => {
       expect(await c.hgetall('h2')).toEqual({ age: '7', city: 'Oslo', name: 'Bo' });
       expect(await c.hgetall('h3')).toEqual({ a: 'x' });
       expect(await c.get('s')).toBe('v');
+      // compare (serve) does not read a file's templates: it says so with the way round (not "malformed DUMP payload"),
+      // and the copy it names compares EQUAL with what the real server loaded.
+      const cmp = await inWorker('compare', '--a', input, '--b', out);
+      expect(cmp.status).toBe(1);
+      expect(cmp.stderr).toMatch(/a hash whose field names are a template of its file \(Redis 8\.10, RDB type 3[02]\).*convert-rdb/);
+      const copy = await inWorker('compare', '--a', out, '--b', server.url);
+      expect({ status: copy.status, stdout: copy.stdout }).toMatchObject({ status: 0, stdout: expect.stringMatching(/^EQUAL: 4 keys/m) });
     } finally {
       await server.stop();
     }

@@ -624,6 +624,17 @@ describe('decodeDumpPayload on encodings no local server writes (or reads), agai
   it.each<[string, Buffer, RegExp]>([
     ['a payload shorter than its footer', Buffer.from([0, 1, 2]), /too short/],
     ['an unknown type', payload(8, [0], 11), /RDB type 8.*unknown RDB value type 8/],
+    // Not called malformed: its field names are the file's templates (format/template-ref.ts reads it with them).
+    [
+      'a hash that references a template of its file (type 32)',
+      payload(32, [1, ...rdbString('v')], 15),
+      /^a hash whose field names are a template of its file \(Redis 8\.10, RDB type 32\).*convert-rdb/,
+    ],
+    [
+      'a hash that references a template of its file (type 30)',
+      payload(30, [0], 15),
+      /^a hash whose field names are a template of its file \(Redis 8\.10, RDB type 30\)/,
+    ],
     ['a truncated value', payload(0, [5, 0x61, 0x62], 11), /RDB type 0.*5 bytes needed at byte 2/],
     ['bytes after the value', payload(0, [1, 0x61, 0x62], 11), /1 bytes after the value/],
     ['a NaN score', payload(5, [...rdbLength(1), ...rdbString('m'), ...le64(0x7ff8000000000000n)], 11), /score is NaN/],
