@@ -5,6 +5,10 @@
  * collection scans.
  */
 import { GlobSlices } from '../keys/glob.js';
+import { dumpPayload, dumpPayloadVersion } from '../rdb/format/dump-payload.js';
+import { referencesTemplate } from '../rdb/format/template-ref.js';
+import { writePlainValue } from '../rdb/write/encode-value.js';
+import { RdbOut } from '../rdb/write/rdb-out.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
 import {
   type CommandSpec,
@@ -247,7 +251,14 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
     arity: 2,
     async run(ctx, s, [, key]) {
       const pos = lookup(ctx, s.db, key!);
-      return pos < 0 ? R.null : R.bulk(await ctx.payload(ctx.index.entry(s.db, pos)));
+      if (pos < 0) return R.null;
+      const payload = await ctx.payload(ctx.index.entry(s.db, pos));
+      if (!referencesTemplate(payload[0]!)) return R.bulk(payload);
+      // A Redis 8.10 hash whose field names are a template of its file: its payload does not stand alone (the names are
+      // the file's), so the plain hash it stands for, as a server's DUMP of it stands alone (Redis 8.10's is self-contained).
+      const out = new RdbOut(payload.length + 64);
+      const type = writePlainValue(await valueAt(ctx, s.db, pos), out);
+      return R.bulk(Buffer.from(dumpPayload(type, out.take(), dumpPayloadVersion(payload))));
     },
   },
   dbsize: {

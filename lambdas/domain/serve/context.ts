@@ -164,6 +164,8 @@ export class ValueCache {
   constructor(
     private readonly maxBytes = 64 * 1024 * 1024,
     private readonly minBytes = 0,
+    /** A payload's value (the point's: a hash referencing its file's templates read with them). */
+    private readonly decode: (key: IndexedKey, payload: Buffer) => KeyValue = (_, payload) => decodeDumpPayload(payload),
   ) {}
 
   /** Values held now (tests). */
@@ -217,7 +219,7 @@ export class ValueCache {
     // counted beside it (its bytes never let go, the budget shrinking) with memos of its own.
     const held = this.held.get(key.valueAt);
     if (held) return held.value;
-    const value = decodeDumpPayload(payload);
+    const value = this.decode(key, payload);
     const bytes = payload.length;
     if (bytes <= this.maxBytes && bytes >= this.minBytes) this.hold(key.valueAt, value, bytes);
     return value;

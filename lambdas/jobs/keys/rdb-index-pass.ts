@@ -10,6 +10,7 @@
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import type { RdbAt } from '../../adapters/storage/rdb-at.js';
 import { isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
+import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { type KeyPlaces, type RdbKeyReader, rdbHeaderVersion } from '../../domain/rdb/keys.js';
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
@@ -59,6 +60,8 @@ export interface IndexPassResult {
   readonly report: RdbReport;
   readonly bytes: number;
   readonly trailer: string;
+  /** The file's hash templates (Redis 8.10, opcode 242), where it defines any: a hash referencing one is read with them. */
+  readonly templates?: HashTemplates;
 }
 
 /**
@@ -112,8 +115,9 @@ export class RdbIndexPass {
         `${this.location} is in Valkey's compressed envelope (rdbcompression lz4), which cannot be read at offsets: decompress it first (redis-dr migrate --from-rdb reads it as a stream)`,
       );
     const { version, valkey } = this.reader.fileVersion;
+    const templates = this.reader.templates; // before end(), which lets the parser go
     const report = refuseUnverified(this.location, this.reader.end());
-    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex() };
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex(), ...(templates && templates.size > 0 ? { templates } : {}) };
   }
 }
 

@@ -14,7 +14,6 @@ import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { liveValueAt, valueDigest } from '../../domain/rdb/fingerprint.js';
 import { keyExpired } from '../../domain/keys/expiry.js';
 import { compileGlob } from '../../domain/keys/glob.js';
-import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { changedKeys, type HistoryRow, type KeyAtPoint, keyHistory, type KeyChangeRow, type OverLimit, type PointDigests } from '../../domain/serve/history.js';
 import { INDEX_SUFFIX } from '../../domain/serve/index-file.js';
 import { IndexDamaged, settle } from '../../domain/serve/paged-index.js';
@@ -233,7 +232,7 @@ async function keyAt(opened: OpenedPoint, db: number, key: Buffer, judge: Judge,
     if (!(err instanceof ValueTooBig)) throw err;
     return { overLimit: await overLimitOf(opened, entry, limit), ...when };
   }
-  const value = liveValueAt(decodeDumpPayload(payload), at);
+  const value = liveValueAt(opened.decode(entry, payload), at);
   return value && { value, ...when };
 }
 

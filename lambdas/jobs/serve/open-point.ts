@@ -9,6 +9,10 @@
 import { createHash } from 'node:crypto';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
+import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
+import { decodeWithTemplates } from '../../domain/rdb/format/template-ref.js';
+import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { readHeadContext } from '../../domain/rdb/format/split.js';
 import { notRecordedBackup } from '../../domain/self-managed/backup.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
@@ -40,6 +44,11 @@ export interface OpenedPoint {
   readonly valkey: boolean;
   /** The key's DUMP payload: its value's bytes as stored, with the file's RDB version and a CRC-64 (at once from a local file). */
   payload(key: IndexedKey): Buffer | Promise<Buffer>;
+  /**
+   * The value of `key`'s DUMP payload ({@link payload}): a Redis 8.10 hash that references its file's templates as the
+   * hash it stands for, with the templates of its shard read whole (one opened from its key index has none: said).
+   */
+  decode(key: IndexedKey, payload: Buffer): KeyValue;
   /** Bytes [from, to) of the key's value as stored (not decoded; more than proto-max-bulk-len at once refused). */
   stored(key: IndexedKey, from: number, to: number): Buffer | Promise<Buffer>;
   /** Every shard is a local file: a value is read again in microseconds (serve keeps only big decoded values). */
@@ -218,7 +227,16 @@ async function indexBeside(at: RdbAt, s3Endpoint: string | undefined): Promise<I
  * `indexesUnused`: why no index beside a shard is to be tried (every shard then read whole and verified).
  */
 async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefined, indexesUnused?: string) {
-  const out: { version: number; valkey: boolean; report?: RdbReport; note: string; unused?: string; index: KeyIndex; close?: () => void }[] = [];
+  const out: {
+    version: number;
+    valkey: boolean;
+    report?: RdbReport;
+    note: string;
+    unused?: string;
+    index: KeyIndex;
+    close?: () => void;
+    templates?: HashTemplates;
+  }[] = [];
   for (const at of shards) {
     let beside: Awaited<ReturnType<typeof indexBeside>> = indexesUnused === undefined ? await indexBeside(at, s3Endpoint) : { problem: indexesUnused };
     // A local file's index is checked whole at open (a damaged block would answer some keys and fail others):
@@ -305,6 +323,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
       return saved;
     },
     shardOf: (key) => shardOf(key.valueAt),
+    decode: (key, payload) => decodeWithTemplates(payload, done[shardOf(key.valueAt)]!.templates, decodeDumpPayload),
     payload(key) {
       const bytes = key.valueEnd - key.valueAt;
       // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the

@@ -99,7 +99,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   // Hashes with field TTLs (RDB 12 and on, Valkey 9's VALKEY080): one all of whose fields have TTLs is gone once the last
   // has passed (EXISTS, DBSIZE, SCAN). A local file's are read at start (a walk of every key's type, those hashes read);
   // an S3 copy's as they are met (domain/serve/context.ts FieldTtlHashes): at start that walk would fetch every block of the index.
-  const cache = new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0);
+  const cache = new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0, (key, payload) => point.decode(key, payload));
   const hashes =
     version >= 12
       ? new FieldTtlHashes(point.index, (k) => (point.localReads ? decodeDumpPayload(point.payload(k) as Buffer) : cache.get(k, () => point.payload(k))))

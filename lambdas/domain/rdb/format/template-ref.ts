@@ -7,7 +7,8 @@
  */
 import type { KeyValue } from '../fingerprint.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { listpackFirstId } from './hash-template.js';
+import { type HashTemplates, listpackFirstId } from './hash-template.js';
+import { RdbFormatError } from '../errors.js';
 import { HASH_TEMPLATE_ARRAY_REF, HASH_TEMPLATE_LP_REF } from './opcodes.js';
 import { bytesOf, listpackElementsOf } from './listpack.js';
 import { Cursor, fail } from './value-cursor.js';
@@ -47,12 +48,27 @@ export function resolveTemplateHash(payload: Uint8Array, names: (id: number) => 
 
 /**
  * Why a hash referencing a template of its file (Redis 8.10, RDB type 30 or 32) is not read from its payload alone: the
- * payload holds the template's id and the values, the field names are the file's (opcode 242). convert-rdb and
- * migrate --from-rdb read them with the file's templates; serve, and compare with a file side (it serves the file), do not.
+ * payload holds the template's id and the values, the field names are the file's (opcode 242). convert-rdb, migrate
+ * --from-rdb and serve (compare's file side) read them with the file's templates when they read the file whole; a
+ * point opened from its key index, unread, has none.
  */
 export function templateHashAlone(type: number): string {
   return (
-    `a hash whose field names are a template of its file (Redis 8.10, RDB type ${type}): its payload holds only the template's id and the values; ` +
-    "serve and compare do not read the file's templates: compare the copy `redis-dr convert-rdb <file> --for redis-8.0 -o <copy>` writes (it proves the copy equal to the file, key by key)"
+    `a hash whose field names are a template of its file (Redis 8.10, RDB type ${type}): its payload holds only the template's id and the values, ` +
+    "and the file's templates were not read here (a point opened from its key index is not read whole): compare the copy " +
+    '`redis-dr convert-rdb <file> --for redis-8.0 -o <copy>` writes (it proves the copy equal to the file, key by key)'
   );
+}
+
+/**
+ * The value of a DUMP payload read from a file whose hash templates are `templates` (undefined: not read): a hash that
+ * references one (type 30, 32) as the hash it stands for, any other as decodeDumpPayload reads it.
+ * @throws RdbFormatError where it is malformed, or references a template `templates` does not hold
+ */
+export function decodeWithTemplates(payload: Uint8Array, templates: HashTemplates | undefined, decode: (payload: Uint8Array) => KeyValue): KeyValue {
+  const type = payload[0]!;
+  if (!referencesTemplate(type)) return decode(payload);
+  const value = templates && resolveTemplateHash(payload, (id) => templates.fieldNames(id));
+  if (value === undefined) throw new RdbFormatError(templateHashAlone(type));
+  return value;
 }
