@@ -19,7 +19,7 @@
  * @see https://github.com/redis/librdb (test/test_rdb_to_json.c: the hash_template_*_v15 cases)
  * @see https://github.com/redis/redis/blob/unstable/src/rdb.c (rdbLoadHashTemplates)
  */
-import { bytesOf, firstListpackElement, listpackElementsOf } from './listpack.js';
+import { bytesOf, type Element, firstListpackElement, listpackElementsOf } from './listpack.js';
 
 /** Field counts per template id, for the keys that reference them. */
 export class HashTemplates {
@@ -94,7 +94,11 @@ export function unknownTemplateProblem(id: number, defined: number): string {
  */
 export function listpackFirstId(b: Uint8Array): number | null {
   const first = firstListpackElement(b);
-  if (first === undefined) return null;
+  return first === undefined ? null : templateIdOf(first);
+}
+
+/** A listpack entry as a template id (a non-negative integer, or a string of decimal digits), or null. */
+export function templateIdOf(first: Element): number | null {
   if (typeof first !== 'object') return first < 0 ? null : Number(first);
   const text = first.toString('latin1');
   return /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : null;

@@ -172,72 +172,93 @@ export function digestTtlHashParts(type: number, valkey: boolean, parts: Uint8Ar
 
 /**
  * {@link ttlHashFields} of a hash with field TTLs in listpack form (23: Redis 7.4's release candidates; 25: the same
- * after the hash's earliest expiry), at `c`: its (field, value, TTL) triplets walked entry by entry across the parts,
- * each entry decoded from its own bytes (format/listpack.ts), the TTL an absolute expiry in ms (0: none), as
- * source-forms.ts hashFieldTtls reads a small one. The parser validated it (format/parse-hashes.ts). An LZF-compressed
- * one is expanded as it is walked (transcode-parts.ts lzfExpanding: the compressed parts let go behind by
- * {@link fields} as the cursor passes them, the expansion's pieces here), neither its compressed body nor its
- * expansion held whole.
+ * after the hash's earliest expiry), at `c`: its (field, value, TTL) triplets walked entry by entry across the parts
+ * ({@link listpackEntriesInParts}), the TTL an absolute expiry in ms (0: none), as source-forms.ts hashFieldTtls reads a
+ * small one. The parser validated it (format/parse-hashes.ts).
  */
 function listpackTtlFields(type: number, _valkey: boolean, c: PartsCursor, decode: boolean, each: Parameters<typeof ttlHashFields>[4]): void {
   if (type === 25) c.skip(8);
-  if (c.peek() === 0xc3) {
-    const x = lzfExpanding(c, undefined);
-    triplets(x.e, 6, x.plain - 1, decode, each, x.ensure, x.pieces);
-    x.finish();
-    return;
-  }
-  if (c.peek() >> 6 === 3) {
-    // An integer-encoded string: no listpack, refused as a small one is.
-    const all = listpackElementsOf(c.string());
-    if (all.length % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${all.length} elements, not a multiple of 3`);
-    for (let i = 0; i < all.length; i += 3) each(ttlOf(all[i + 2]!), bytesOf(all[i]!), bytesOf(all[i + 1]!));
-    return;
-  }
-  const n = c.length();
-  const last = c.at + n - 1;
-  if (n < 7 || c.view(last, last + 1)[0] !== 0xff) throw new RdbFormatError(`hash listpack with TTLs of ${n} bytes without its header and end byte`);
-  triplets(c, c.at + 6, last, decode, each);
-  c.at = last + 1;
+  let field: Element | undefined;
+  let value: Element | undefined;
+  const n = listpackEntriesInParts(
+    c,
+    (i) => decode || i % 3 === 2,
+    (i, e) => {
+      const k = i % 3;
+      if (k === 0) field = e;
+      else if (k === 1) value = e;
+      else each(ttlOf(e!), decode ? bytesOf(field!) : undefined, decode ? bytesOf(value!) : undefined);
+    },
+  );
+  if (n % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${n} elements, not a multiple of 3`);
 }
 
 const ttlOf = (e: Element): number => (typeof e === 'object' ? Number(e.toString('latin1')) : Number(e));
 
 /**
- * The entries at `[p, last)` of `c` (`last`: the listpack's end byte) read as (field, value, TTL) triplets into `each`;
- * `ensure` makes the bytes up to an offset there (an expansion's), whose `pieces` are let go behind each entry.
+ * The entries of the listpack at `c` (an RDB string, the value's last bytes) walked one by one across the parts, each
+ * decoded from its own bytes (format/listpack.ts) where `decode(i)` asks, into `each` (undefined where not decoded);
+ * returns how many. An LZF-compressed one is expanded as it is walked (transcode-parts.ts lzfExpanding: the expansion's
+ * pieces let go behind each entry; the compressed parts by the caller as the cursor passes them), neither its
+ * compressed body nor its expansion held whole. The parser validated it.
  */
-function triplets(
+export function listpackEntriesInParts(c: PartsCursor, decode: (i: number, size: number) => boolean, each: EntryVisit): number {
+  if (c.peek() === 0xc3) {
+    const x = lzfExpanding(c, undefined);
+    const n = entriesAt(x.e, 6, x.plain - 1, decode, each, x.ensure, x.pieces);
+    x.finish();
+    return n;
+  }
+  if (c.peek() >> 6 === 3) {
+    // An integer-encoded string: no listpack (refused as a small one is).
+    const all = listpackElementsOf(c.string());
+    for (let i = 0; i < all.length; i++) each(i, all[i], c, c.at, 0);
+    return all.length;
+  }
+  const n = c.length();
+  const last = c.at + n - 1;
+  if (n < 7 || c.view(last, last + 1)[0] !== 0xff) throw new RdbFormatError(`a listpack of ${n} bytes without its header and end byte`);
+  const count = entriesAt(c, c.at + 6, last, decode, each);
+  c.at = last + 1;
+  return count;
+}
+
+/**
+ * Entry `i` of a listpack walked in parts: decoded (`e`), or, where the walk's `decode` did not ask for it, its bytes
+ * (encoding head, data) at `[at, at + size)` of `c`, which lie there (made, for an expansion) until the next entry.
+ */
+export type EntryVisit = (i: number, e: Element | undefined, c: PartsCursor, at: number, size: number) => void;
+
+/**
+ * The entries at `[p, last)` of `c` (`last`: the listpack's end byte) into `each`; `ensure` makes the bytes up to an
+ * offset there (an expansion's), whose `pieces` are let go behind each entry.
+ */
+function entriesAt(
   c: PartsCursor,
   p: number,
   last: number,
-  decode: boolean,
-  each: Parameters<typeof ttlHashFields>[4],
+  decode: (i: number, size: number) => boolean,
+  each: EntryVisit,
   ensure: (upto: number) => void = () => {},
   pieces?: Uint8Array[],
-): void {
+): number {
   const one: Element[] = [];
-  let field: Element | undefined;
-  let value: Element | undefined;
   let i = 0;
   for (; p < last; i++) {
     ensure(Math.min(p + 9, last));
     const probe = c.view(p, Math.min(p + 9, last));
     const size = walk.entryAt(probe, 0);
-    const k = i % 3;
-    if (decode || k === 2) {
-      if (size > probe.length) ensure(p + size);
+    if (size > probe.length) ensure(p + size);
+    if (decode(i, size)) {
       const entry = size <= probe.length ? probe : c.view(p, p + size);
       one.length = 0;
       listpackEntry(entry, new DataView(entry.buffer, entry.byteOffset, entry.byteLength), 0, one);
-      if (k === 0) field = one[0];
-      else if (k === 1) value = one[0];
-      else each(ttlOf(one[0]!), decode ? bytesOf(field!) : undefined, decode ? bytesOf(value!) : undefined);
-    }
+      each(i, one[0], c, p, size);
+    } else each(i, undefined, c, p, size);
     p += size + backlenSize(size);
-    if (p > last) throw new RdbFormatError(`hash listpack with TTLs: entry ${i} runs past its end`);
+    if (p > last) throw new RdbFormatError(`listpack entry ${i} runs past its end`);
     c.at = p;
     if (pieces !== undefined) c.letGoBehind(pieces);
   }
-  if (i % 3 !== 0) throw new RdbFormatError(`hash listpack with TTLs of ${i} elements, not a multiple of 3`);
+  return i;
 }

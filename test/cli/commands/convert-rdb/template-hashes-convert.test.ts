@@ -16,6 +16,7 @@ import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { lzfCompress } from '../../../support/lzf-compress.js';
 import { str } from '../../../support/rdb-bytes.js';
 import { TEMPLATE_FILE_HASHES, templateFile as templateBytes } from '../../../support/template-hashes.js';
+import { listpackOfBytes } from '../../../support/listpack-entries.js';
 import { frameFile, listpack as listpackOf } from '../../../support/rdb-newer.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
@@ -105,20 +106,28 @@ describe('template hashes (RDB 15) converted for redis-7.0', () => {
     // Self-contained, its names in one listpack (format 0): x, y.
     const self = Buffer.concat([Uint8Array.of(0), plain(Uint8Array.from(listpackOf(['x', 'y']))), plain(x), plain(Buffer.from('v'))]);
     const input = join(dir, 'big-templates.rdb');
+    // The listpack forms (raised listpack limits): type 30, template 2's id then the same values; type 29, its names as
+    // strings then the values' listpack (its first entry the writer's template id), LZF-compressed.
+    const lp = listpackOfBytes([Buffer.from('2'), a, Buffer.from('42'), text, Buffer.alloc(0), n]);
+    const packed = lzfCompress(lp);
+    const lpLzf = Buffer.concat([Uint8Array.of(0xc3), new RdbOut(16).len(packed.length).len(lp.length).view(), packed]);
+    const names = Uint8Array.of(1, 5, ...['a', 'b', 'c', 'e', 'n'].flatMap((f) => str(f)));
     const keys = [
       { db: 0, name: 'h32', type: 32, object: ref, expireAtMs: null, meta: template },
       { db: 0, name: 'h31', type: 31, object: self, expireAtMs: null },
+      { db: 0, name: 'h30', type: 30, object: plain(lp), expireAtMs: null },
+      { db: 0, name: 'h29', type: 29, object: Buffer.concat([names, lpLzf]), expireAtMs: null },
     ];
     writeFileSync(input, frameFile('REDIS0015', keys, [], { 'redis-ver': '8.10.0' }));
     const out = join(dir, 'big-templates-7.0.rdb');
     const r = await inWorker('convert-rdb', input, '--for', 'redis-7.0', '-o', out);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(r.stdout).toContain('2 keys written (0 as they were, 2 re-encoded)');
+    expect(r.stdout).toContain('4 keys written (0 as they were, 4 re-encoded)');
     expect(r.stdout).toMatch(/verified: the output passes verify-rdb/);
     const server = await startRedisServer({ loadRdb: out });
     try {
       const c = server.client();
-      expect(await c.hgetallBuffer('h32')).toEqual({ a, b: Buffer.from('42'), c: text, e: Buffer.alloc(0), n });
+      for (const key of ['h32', 'h30', 'h29']) expect(await c.hgetallBuffer(key), key).toEqual({ a, b: Buffer.from('42'), c: text, e: Buffer.alloc(0), n });
       expect(await c.hgetallBuffer('h31')).toEqual({ x, y: Buffer.from('v') });
     } finally {
       await server.stop();

@@ -15,6 +15,7 @@ import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { templateHashNames, writeTemplateHashFromParts } from '../../../../../lambdas/domain/rdb/write/template-hash-parts.js';
 import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { lzfCompress } from '../../../../support/lzf-compress.js';
+import { listpackOfBytes } from '../../../../support/listpack-entries.js';
 import { listpack } from '../../../../support/rdb-newer.js';
 
 const cut = (b: Uint8Array, size: number): Uint8Array[] => Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.slice(i * size, (i + 1) * size));
@@ -44,11 +45,26 @@ const EXPECTED: KeyValue = {
     [NAMES[4]!, Buffer.from('last')],
   ],
 };
+function EXPECTED_VALUES(): Buffer[] {
+  return EXPECTED.type === 'hash' ? EXPECTED.fields.map(([, v]) => v) : [];
+}
 /** Type 32: template 7's id, then the values. */
 const REF = Buffer.concat([Uint8Array.of(7), values]);
 /** Type 31: the names as strings (format 1, their count, each), or in one listpack (format 0), then the values. */
 const SELF_RAW = Buffer.concat([Uint8Array.of(1, 5), ...NAMES.map((n) => new RdbOut(8).string(n).view()), values]);
 const SELF_LP = Buffer.concat([Uint8Array.of(0), new RdbOut(64).string(Uint8Array.from(listpack(['a', 'b', 'c', 'e', 'n']))).view(), values]);
+
+/** The listpack forms: the values in one listpack after a template id (7, as decimal text), plain or LZF-compressed. */
+const valuesListpack = listpackOfBytes([Buffer.from('7'), ...EXPECTED_VALUES()]);
+const lzfListpack = (): Buffer => {
+  const packed = lzfCompress(valuesListpack);
+  return Buffer.concat([Uint8Array.of(0xc3), new RdbOut(16).len(packed.length).len(valuesListpack.length).view(), packed]);
+};
+const LP_REF = new RdbOut(valuesListpack.length + 16).string(valuesListpack).take();
+const LP_REF_LZF = lzfListpack();
+const SELF_NAMES = Buffer.concat([Uint8Array.of(1, 5), ...NAMES.map((n) => new RdbOut(8).string(n).view())]);
+const SELF_LP_VALUES = Buffer.concat([SELF_NAMES, LP_REF]);
+const SELF_LP_VALUES_LZF = Buffer.concat([SELF_NAMES, LP_REF_LZF]);
 
 const templates = new HashTemplates();
 templates.define(7, NAMES.length);
@@ -83,12 +99,19 @@ describe('writeTemplateHashFromParts: a big template hash stored as strings, wri
     expect(resolveTemplateHash(dumpPayloadFor(32, REF, FORMAT), names)).toEqual(EXPECTED);
     expect(decodeDumpPayload(dumpPayloadFor(31, SELF_RAW, FORMAT))).toEqual(EXPECTED);
     expect(decodeDumpPayload(dumpPayloadFor(31, SELF_LP, FORMAT))).toEqual(EXPECTED);
+    expect(resolveTemplateHash(dumpPayloadFor(30, LP_REF, FORMAT), names)).toEqual(EXPECTED);
+    expect(decodeDumpPayload(dumpPayloadFor(29, SELF_LP_VALUES, FORMAT))).toEqual(EXPECTED);
+    expect(LP_REF_LZF.length).toBeLessThan(LP_REF.length); // compressed: the expansion's path
   });
 
   it.each([
     [32, REF],
     [31, SELF_RAW],
     [31, SELF_LP],
+    [30, LP_REF],
+    [30, LP_REF_LZF],
+    [29, SELF_LP_VALUES],
+    [29, SELF_LP_VALUES_LZF],
   ] as const)('type %i: the same bytes and digest as the decoded value written plain, from parts cut every 1, 7, 4096 bytes or whole', (type, object) => {
     const expected = byValue(EXPECTED);
     expect(expected.type).toBe(4);
@@ -109,9 +132,15 @@ describe('writeTemplateHashFromParts: a big template hash stored as strings, wri
     changed[100]! ^= 1;
     expect(fromParts(32, cut(changed, 7)).digest).not.toBe(byValue(EXPECTED).digest);
     expect(templateHashNames(32, [Buffer.concat([Uint8Array.of(8), values])], names)).toBeUndefined();
+    const otherId = listpackOfBytes([Buffer.from('8'), ...EXPECTED_VALUES()]);
+    expect(templateHashNames(30, [new RdbOut(otherId.length + 16).string(otherId).take()], names)).toBeUndefined();
+    const noId = listpackOfBytes([Buffer.from('x'), ...EXPECTED_VALUES()]);
+    expect(() => templateHashNames(30, [new RdbOut(noId.length + 16).string(noId).take()], names)).toThrow(/does not begin with a template id/);
+    const short = listpackOfBytes([Buffer.from('7'), ...EXPECTED_VALUES().slice(1)]);
+    expect(() => fromParts(30, cut(new RdbOut(short.length + 16).string(short).take(), 4096))).toThrow(/holds 4 values, its fields are 5/);
     expect(() => fromParts(32, [Buffer.concat([REF, Uint8Array.of(0)])])).toThrow(/1 bytes after the template hash's 5 values/);
     expect(() => fromParts(32, [REF.subarray(0, REF.length - 2)])).toThrow(/needed/);
     expect(() => templateHashNames(31, [Uint8Array.of(2)], names)).toThrow(/field format 2 is neither/);
-    expect(() => templateHashNames(16, [REF], names)).toThrow(/not a template hash stored as strings/);
+    expect(() => templateHashNames(16, [REF], names)).toThrow(/is not a template hash/);
   });
 });
