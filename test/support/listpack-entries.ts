@@ -25,11 +25,15 @@ export function listpack(entries: number[][], count = entries.length): Uint8Arra
   out[at] = 0xff;
   return out;
 }
-/** A listpack back length (right to left, 7 bits a byte, "more" on all but the first byte read). */
+/**
+ * A listpack back length (right to left, 7 bits a byte, "more" on all but the first byte read), in as many bytes as
+ * listpack.c's lpEncodeBacklen gives it: 1 up to 127, 2 below 16,383, 3 below 2,097,151, 4 below 268,435,455, else 5.
+ */
 export function backlen(size: number): number[] {
-  if (size <= 127) return [size];
-  if (size < 16383) return [size >> 7, 0x80 | (size & 0x7f)];
-  return [size >> 14, 0x80 | ((size >> 7) & 0x7f), 0x80 | (size & 0x7f)];
+  const bytes = size <= 127 ? 1 : size < 16383 ? 2 : size < 2097151 ? 3 : size < 268435455 ? 4 : 5;
+  const out: number[] = [];
+  for (let k = bytes - 1; k >= 0; k--) out.push(((size / 2 ** (7 * k)) & 0x7f) | (k < bytes - 1 ? 0x80 : 0));
+  return out;
 }
 export const str = (text: string): number[] => {
   const b = Buffer.from(text);

@@ -110,8 +110,11 @@ export function templateIdOf(first: Element): number | null {
  * (Redis: "first entry is not an integer"), or null.
  */
 export function listpackIdProblem(b: Uint8Array): string | null {
-  return listpackFirstId(b) === null ? 'template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it' : null;
+  return listpackFirstId(b) === null ? NO_TEMPLATE_ID : null;
 }
+
+/** {@link listpackIdProblem}'s problem. */
+export const NO_TEMPLATE_ID = 'template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it';
 
 /**
  * How a self-contained template hash (types 29 and 31, what Redis 8.10's

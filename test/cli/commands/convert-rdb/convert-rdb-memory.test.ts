@@ -628,9 +628,10 @@ describe('convert-rdb: memory with one big value', () => {
    * opcode 242; type 31: self-contained, the names before the values), re-encoded as the plain hash each stands for.
    * Before their values were walked in the reader's parts (lambdas/domain/rdb/write/template-hash-parts.ts), each was
    * gathered into one payload, decoded into one array of values and written from it: 389.6 MB for this type 32 on
-   * main (19542606) against its bound of 234 MB; about 150–165 MB with it.
+   * main (19542606) against its bound of 234 MB; about 150–165 MB with it. A type 30 (one listpack): 389.1 MB then, 226.5
+   * while the parser still gathered the listpack to validate it, 133.9 MB since it streams by (verify-rdb 63 MB).
    */
-  it('re-encodes a 64 MiB Redis 8.10 template hash (types 32 and 31) within 2 × the value + 100 MB; the real 7.0 loads it', async () => {
+  it('re-encodes a 64 MiB Redis 8.10 template hash (types 32, 31 and 30) within 2 × the value + 100 MB; verify-rdb holds a type 30 once; the real 7.0 loads it', async () => {
     const values = [randomBytes(VALUE_BYTES / 2), randomBytes(VALUE_BYTES / 2)];
     const strings = values.map((v) => new RdbOut(v.length + 16).string(v).view());
     const small = { db: 0, name: 'a', type: 0, object: new RdbOut(64).string(Buffer.from('small')).take(), expireAtMs: null };
@@ -639,9 +640,19 @@ describe('convert-rdb: memory with one big value', () => {
     const ref = { type: 32, object: Buffer.concat([Uint8Array.of(1), ...strings]), meta: template };
     // Type 31: the names as strings (format 1, their count, each), then the values.
     const self = { type: 31, object: Buffer.concat([Uint8Array.of(1, 2, 1, 0x61, 1, 0x62), ...strings]) };
-    for (const form of [ref, self]) {
+    // Type 30 (raised listpack limits): one listpack of the id (1, as text) and the values.
+    const lp = listpackOfBytes([Buffer.from('1'), ...values]);
+    const lpRef = { type: 30, object: new RdbOut(lp.length + 16).string(lp).take(), meta: template };
+    for (const form of [ref, self, lpRef]) {
       const input = join(dir, `template-${form.type}.rdb`);
       writeFileSync(input, frameFile('REDIS0015', [small, { db: 0, name: 'big:hash', expireAtMs: null, ...form }], [], { 'redis-ver': '8.10.0' }));
+      if (form === lpRef) {
+        // verify-rdb holds its listpack once at most: validated as it streams by, not gathered (parse-hash-templates.ts).
+        const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', input);
+        expect(v.status).toBe(0);
+        const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+        expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(statSync(input).size + 50e6);
+      }
       const out = join(dir, `template-${form.type}-7.0.rdb`);
       await reencodedWithinBound(input, out, '--for', 'redis-7.0');
       if (form === self) continue; // one load: the output of either is the same plain hash

@@ -4,7 +4,8 @@ import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.j
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import type { KeyValue } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
-import { both, file, le64, str } from '../../../support/rdb-bytes.js';
+import { listpackOfBytes } from '../../../support/listpack-entries.js';
+import { both, file, le64, sameVerdictInChunks, str } from '../../../support/rdb-bytes.js';
 
 /**
  * What Redis 8.8 (RDB 14) and 8.10 (RDB 15) write, built byte by byte as
@@ -315,6 +316,30 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     );
     expect(rdbVerdict(report)).toBe('corrupt');
     expect(report.unsupported).toBeUndefined();
+  });
+
+  /**
+   * A big type 30 (a listpack of 1 MiB or more that continues past its chunk) is validated as it streams by, its id read
+   * where its string begins (parse-hash-templates.ts), not gathered: the same verdict and message whole and in chunks
+   * (4093 bytes, 64 KiB + 7, 1 MiB), valid or not.
+   */
+  it.each<[string, (number | string)[], string | null, RegExp | undefined]>([
+    ['valid', [1, 'big', 'x', 'y'], null, undefined],
+    ['one value short', [1, 'big', 'x'], null, /holds 2 values, template 1 has 3 fields/],
+    ['no template id first', ['x', 'big', 'x', 'y'], null, /does not begin with a template id/],
+    ['an unknown template', [9, 'big', 'x', 'y'], null, /references template 9, which the file does not define/],
+    ['a back length wrong', [1, 'big', 'x', 'y'], 'backlen', /back length/],
+  ])('a big listpack (type 30), %s: streamed, the same verdict in chunks', (_what, entries, damage, error) => {
+    const big = Buffer.alloc(1_500_000, 0x61);
+    const lp = listpackOfBytes(entries.map((e) => (e === 'big' ? big : Buffer.from(String(e)))));
+    if (damage === 'backlen') lp[lp.length - 2] ^= 0x01; // the last entry's back length
+    const head = Buffer.alloc(5);
+    head[0] = 0x80;
+    head.writeUInt32BE(lp.length, 1);
+    const body = [0xfe, 0x00, ...template(1n, FIELDS), 0x1e, ...str('h'), ...head, ...lp, ...stringKey('s', 'v')];
+    const report = sameVerdictInChunks(file('REDIS0015', body));
+    if (error === undefined) expect(report).toMatchObject({ ok: true, keys: 2, templateHashes: 1 });
+    else expect(report.error?.message).toMatch(error);
   });
 });
 
