@@ -171,6 +171,21 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
     if (!skipElements(p)) return false;
     return true;
   }
+  // Type 29's values: one listpack, the writer's template id first. A big one streams by as a type 30's does, its id read
+  // where its string begins (p.count, free once the names are read: 1 where it is none) and judged after its count.
+  if (p.sub === 12) {
+    const id = idInChunk(p);
+    p.count = id === null ? 1 : 0;
+    p.sub = id === undefined ? 14 : 13;
+  }
+  if (p.sub === 13) {
+    const kept = keptListpack(p, VALUES_ONLY, false);
+    if (kept === null) return false;
+    const n = typeof kept === 'number' ? kept : validateListpack(kept);
+    const problem = selfValuesCountProblem(n, p.selfFields) ?? (p.count !== 0 ? NO_TEMPLATE_ID : null);
+    if (problem !== null) p.fail(problem);
+    return true;
+  }
   const blob = p.keptString();
   if (blob === null) return false;
   const problem = selfValuesCountProblem(validateListpack(blob), p.selfFields) ?? listpackIdProblem(blob);

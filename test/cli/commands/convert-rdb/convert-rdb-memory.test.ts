@@ -631,7 +631,7 @@ describe('convert-rdb: memory with one big value', () => {
    * main (19542606) against its bound of 234 MB; about 150–165 MB with it. A type 30 (one listpack): 389.1 MB then, 226.5
    * while the parser still gathered the listpack to validate it, 133.9 MB since it streams by (verify-rdb 63 MB).
    */
-  it('re-encodes a 64 MiB Redis 8.10 template hash (types 32, 31 and 30) within 2 × the value + 100 MB; verify-rdb holds a type 30 once; the real 7.0 loads it', async () => {
+  it('re-encodes a 64 MiB Redis 8.10 template hash (types 32, 31, 30, 29) within 2 × the value + 100 MB; verify-rdb holds a listpack one once; the real 7.0 loads it', async () => {
     const values = [randomBytes(VALUE_BYTES / 2), randomBytes(VALUE_BYTES / 2)];
     const strings = values.map((v) => new RdbOut(v.length + 16).string(v).view());
     const small = { db: 0, name: 'a', type: 0, object: new RdbOut(64).string(Buffer.from('small')).take(), expireAtMs: null };
@@ -643,10 +643,12 @@ describe('convert-rdb: memory with one big value', () => {
     // Type 30 (raised listpack limits): one listpack of the id (1, as text) and the values.
     const lp = listpackOfBytes([Buffer.from('1'), ...values]);
     const lpRef = { type: 30, object: new RdbOut(lp.length + 16).string(lp).take(), meta: template };
-    for (const form of [ref, self, lpRef]) {
+    // Type 29: the names as strings, then the same listpack (its first entry the writer's template id).
+    const lpSelf = { type: 29, object: Buffer.concat([Uint8Array.of(1, 2, 1, 0x61, 1, 0x62), lpRef.object]) };
+    for (const form of [ref, self, lpRef, lpSelf]) {
       const input = join(dir, `template-${form.type}.rdb`);
       writeFileSync(input, frameFile('REDIS0015', [small, { db: 0, name: 'big:hash', expireAtMs: null, ...form }], [], { 'redis-ver': '8.10.0' }));
-      if (form === lpRef) {
+      if (form === lpRef || form === lpSelf) {
         // verify-rdb holds its listpack once at most: validated as it streams by, not gathered (parse-hash-templates.ts).
         const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', input);
         expect(v.status).toBe(0);

@@ -341,6 +341,24 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     if (error === undefined) expect(report).toMatchObject({ ok: true, keys: 2, templateHashes: 1 });
     else expect(report.error?.message).toMatch(error);
   });
+
+  /** The same for a self-contained one (type 29): its names as strings, then its values' big listpack (the writer's id first, any). */
+  it.each<[string, (number | string)[], string | null, RegExp | undefined]>([
+    ['valid', [9, 'big', 'x', 'y'], null, undefined],
+    ['one value short', [9, 'big', 'x'], null, /holds 2 values after its id, its fields are 3/],
+    ['no template id first', ['x', 'big', 'x', 'y'], null, /does not begin with a template id/],
+    ['a back length wrong', [9, 'big', 'x', 'y'], 'backlen', /back length/],
+  ])('a big values listpack (type 29), %s: streamed, the same verdict in chunks', (_what, entries, damage, error) => {
+    const lp = listpackOfBytes(entries.map((e) => (e === 'big' ? Buffer.alloc(1_500_000, 0x61) : Buffer.from(String(e)))));
+    if (damage === 'backlen') lp[lp.length - 2] ^= 0x01;
+    const head = Buffer.alloc(5);
+    head[0] = 0x80;
+    head.writeUInt32BE(lp.length, 1);
+    const names = [1, FIELDS.length, ...FIELDS.flatMap((f) => str(f))];
+    const report = sameVerdictInChunks(file('REDIS0015', [0xfe, 0x00, 0x1d, ...str('h'), ...names, ...head, ...lp, ...stringKey('s', 'v')]));
+    if (error === undefined) expect(report).toMatchObject({ ok: true, keys: 2 });
+    else expect(report.error?.message).toMatch(error);
+  });
 });
 
 /** A listpack of short strings (fields, or a writer's template id then values). */
