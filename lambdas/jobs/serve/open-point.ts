@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-at.js';
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
-import { decodeWithTemplates } from '../../domain/rdb/format/template-ref.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { readHeadContext } from '../../domain/rdb/format/split.js';
@@ -323,7 +322,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
       return saved;
     },
     shardOf: (key) => shardOf(key.valueAt),
-    decode: (key, payload) => decodeWithTemplates(payload, done[shardOf(key.valueAt)]!.templates, decodeDumpPayload),
+    decode: (key, payload) => decodeDumpPayload(payload, done[shardOf(key.valueAt)]!.templates),
     payload(key) {
       const bytes = key.valueEnd - key.valueAt;
       // Over proto-max-bulk-len: refused before a byte is read or decompressed (an error reply naming the key and the

@@ -1,10 +1,9 @@
 /**
  * The RDB parser's Redis 8.10 template hashes (types 29–32; the template records themselves: opcode 242, read in parser.ts's step). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { validateListpack } from './blobs.js';
-import { u32le } from './bytes.js';
+import { listpackEntrySize, validateListpack } from './blobs.js';
 import { firstListpackElement } from './listpack.js';
-import { keptListpack, STREAMED_LISTPACK_BYTES } from './parse-listpacks.js';
+import { keptListpack, STREAMED_LISTPACK_BYTES, VALUES_ONLY } from './parse-listpacks.js';
 import {
   listpackFieldsProblem,
   listpackFirstId,
@@ -71,42 +70,28 @@ function valuesFor(p: RdbParserState, n: number, id: number): void {
   if (n - 1 !== fields) p.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
 }
 
-/** keptListpack's stride for a listpack of values, not members: none is checked against the others (values may repeat). */
-const VALUES_ONLY = 0x7fffffff;
-
 /**
  * The template id a big type 30's listpack begins with, read where its string lies in the parser's chunk (its length
  * plain, neither LZF nor an integer; its header and first entry there; the listpack as big as keptListpack streams);
- * undefined where not (it is then gathered and read whole). Null: it begins with no template id.
+ * undefined where not (it is then gathered and read whole). Null: it begins with no template id. The parser's position
+ * is left where it was (its length read again by keptListpack).
  */
 function idInChunk(p: RdbParserState): number | null | undefined {
-  const b = p.buf;
-  const limit = p.limit;
-  let at = p.pos;
-  if (at >= limit) return undefined;
-  const head = b[at]!;
-  let len: number;
-  if (head >> 6 === 0) (len = head & 0x3f), (at += 1);
-  else if (head >> 6 === 1 && at + 2 <= limit) (len = ((head & 0x3f) << 8) | b[at + 1]!), (at += 2);
-  else if (head === 0x80 && at + 5 <= limit) (len = ((b[at + 1]! << 24) | (b[at + 2]! << 16) | (b[at + 3]! << 8) | b[at + 4]!) >>> 0), (at += 5);
-  else return undefined;
+  const start = p.pos;
+  const len = p.lengthOrEncoding(false);
+  const at = p.pos;
+  p.pos = start;
   const first = at + 6;
-  if (len < STREAMED_LISTPACK_BYTES || first >= limit) return undefined;
-  const size = entryBytes(b, first, limit);
-  if (size === undefined || first + size + 1 > limit) return undefined;
-  const element = firstListpackElement(b.subarray(at, first + size + 1));
+  if (len < STREAMED_LISTPACK_BYTES || first >= p.limit) return undefined;
+  let size: number;
+  try {
+    size = listpackEntrySize(p.buf, first, p.limit - first, 0, first);
+  } catch {
+    return undefined; // its header not in the chunk, or no entry: the gathered listpack's validation says what is wrong
+  }
+  if (first + size + 1 > p.limit) return undefined;
+  const element = firstListpackElement(p.buf.subarray(at, first + size + 1));
   return element === undefined ? undefined : templateIdOf(element);
-}
-
-/** The bytes of the listpack entry (before its back length) at `e` of `b`, where its encoding says so within `limit`. */
-function entryBytes(b: Uint8Array, e: number, limit: number): number | undefined {
-  const x = b[e]!;
-  if (x < 0x80) return 1;
-  if (x < 0xc0) return 1 + (x & 0x3f);
-  if (x < 0xe0) return 2;
-  if (x < 0xf0) return e + 1 < limit ? 2 + (((x & 0x0f) << 8) | b[e + 1]!) : undefined;
-  if (x === 0xf0) return e + 5 <= limit ? 5 + u32le(b, e + 1) : undefined;
-  return x === 0xf1 ? 3 : x === 0xf2 ? 4 : x === 0xf3 ? 5 : x === 0xf4 ? 9 : undefined;
 }
 
 /** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */

@@ -10,6 +10,8 @@ import type { RdbParserState } from './parse-state.js';
 
 /** A listpack of at least this many bytes that continues past its chunk streams (a smaller one is gathered: it costs little). */
 export const STREAMED_LISTPACK_BYTES = 1 << 20;
+/** {@link keptListpack}'s stride for a listpack of values, not members (a template hash's): none is checked against the others. */
+export const VALUES_ONLY = 0;
 
 /**
  * The listpack string of a set, sorted set or hash at the parser's position (its members every `stride` elements,
@@ -49,7 +51,7 @@ function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: numbe
   const m = p.lpMembers;
   const declared = u16le(head, at + 4);
   // 65535: no count (as many or more elements): the member table grows as the members come (DuplicateCheck.beginGrowing).
-  const members = declared === 0xffff ? 2 : Math.floor(declared / stride);
+  const members = stride === VALUES_ONLY ? 0 : declared === 0xffff ? 2 : Math.floor(declared / stride);
   m.duplicate = false;
   if (members >= 2) {
     if (declared === 0xffff) p.dups.beginGrowing();

@@ -7,8 +7,7 @@
  */
 import type { KeyValue } from '../fingerprint.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
-import { type HashTemplates, listpackFirstId } from './hash-template.js';
-import { RdbFormatError } from '../errors.js';
+import { listpackFirstId } from './hash-template.js';
 import { HASH_TEMPLATE_ARRAY_REF, HASH_TEMPLATE_LP_REF } from './opcodes.js';
 import { bytesOf, listpackElementsOf } from './listpack.js';
 import { Cursor, fail } from './value-cursor.js';
@@ -58,17 +57,4 @@ export function templateHashAlone(type: number): string {
     "and the file's templates were not read here (a point opened from its key index is not read whole): compare the copy " +
     '`redis-dr convert-rdb <file> --for redis-8.0 -o <copy>` writes (it proves the copy equal to the file, key by key)'
   );
-}
-
-/**
- * The value of a DUMP payload read from a file whose hash templates are `templates` (undefined: not read): a hash that
- * references one (type 30, 32) as the hash it stands for, any other as decodeDumpPayload reads it.
- * @throws RdbFormatError where it is malformed, or references a template `templates` does not hold
- */
-export function decodeWithTemplates(payload: Uint8Array, templates: HashTemplates | undefined, decode: (payload: Uint8Array) => KeyValue): KeyValue {
-  const type = payload[0]!;
-  if (!referencesTemplate(type)) return decode(payload);
-  const value = templates && resolveTemplateHash(payload, (id) => templates.fieldNames(id));
-  if (value === undefined) throw new RdbFormatError(templateHashAlone(type));
-  return value;
 }

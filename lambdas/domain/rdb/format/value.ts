@@ -31,8 +31,8 @@ import { RdbFormatError } from '../errors.js';
 import { itemsSha1 } from './items-digest.js';
 import { validateIntset, validateListpack, validateZiplist, validateZipmap } from './blobs.js';
 import { bytesOf, type Element, listpackEntry, signedLE, view } from './listpack.js';
-import { SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
-import { referencesTemplate, templateHashAlone } from './template-ref.js';
+import { type HashTemplates, SELF_FIELDS_RAW, selfFieldFormatProblem } from './hash-template.js';
+import { referencesTemplate, resolveTemplateHash, templateHashAlone } from './template-ref.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
 import { moduleTypeNameOf } from './encoded-string.js';
 import { checkStreamNode, STREAM_DELETED, STREAM_SAMEFIELDS } from './stream-node.js';
@@ -527,15 +527,21 @@ function decodeObject(c: ValueCursor, type: number, version: number): KeyValue {
  * CRC-64; the CRC is not checked again here), as `readCanonicalBatch` reads
  * it from a server. A module value (RDB types 6 and 7) cannot be read member
  * by member: it is `other`, named by its module type, with the payload as
- * its bytes.
- * @throws RdbFormatError when the payload is malformed
+ * its bytes. A Redis 8.10 hash that references its file's templates (types
+ * 30, 32) is the hash it stands for, its field names from `templates` (the
+ * file's, as its read kept them).
+ * @throws RdbFormatError when the payload is malformed, or references a template `templates` does not hold (none given: any)
  */
-export function decodeDumpPayload(payload: Uint8Array): KeyValue {
+export function decodeDumpPayload(payload: Uint8Array, templates?: HashTemplates): KeyValue {
   if (payload.length < 1 + DUMP_FOOTER_BYTES) fail(`a DUMP payload of ${payload.length} bytes is too short`);
   const type = payload[0]!;
   if (type === 6 || type === 7) return { type: 'other', typeName: moduleTypeNameOf(payload), dump: view(payload, 0, payload.length) };
-  // Not malformed, and not to be called so: its field names are in the file (format/template-ref.ts resolves it with them).
-  if (referencesTemplate(type)) throw new RdbFormatError(templateHashAlone(type));
+  if (referencesTemplate(type)) {
+    // Not malformed, and not to be called so where its file's templates were not read: its field names are theirs.
+    const value = templates && resolveTemplateHash(payload, (id) => templates.fieldNames(id));
+    if (value === undefined) throw new RdbFormatError(templateHashAlone(type));
+    return value;
+  }
   const end = payload.length - DUMP_FOOTER_BYTES;
   const version = payload[end]! | (payload[end + 1]! << 8);
   const c = new Cursor(payload, 1, end);

@@ -21,7 +21,8 @@
  * The read-back digests the plain hash written from its parts as any other
  * (write/key-list.ts plainPartsAt).
  */
-import { SELF_FIELDS_RAW, selfFieldFormatProblem, templateIdOf } from '../format/hash-template.js';
+import { RdbFormatError } from '../errors.js';
+import { NO_TEMPLATE_ID, SELF_FIELDS_RAW, selfFieldFormatProblem, templateIdOf } from '../format/hash-template.js';
 import { bytesOf, type Element, listpackElementsOf } from '../format/listpack.js';
 import { HASH_TEMPLATE_ARRAY_REF, HASH_TEMPLATE_LP, HASH_TEMPLATE_LP_REF } from '../format/opcodes.js';
 import { PartsCursor } from '../format/value-cursor.js';
@@ -85,13 +86,13 @@ export function templateHashNames(type: number, parts: Uint8Array[], names: (id:
   const c = new PartsCursor(parts, 0, end);
   if (type === HASH_TEMPLATE_ARRAY_REF || type === HASH_TEMPLATE_LP_REF) {
     const id = type === HASH_TEMPLATE_ARRAY_REF ? c.length() : listpackId(c, parts);
-    if (id === null) throw new RangeError('template hash listpack does not begin with a template id');
+    if (id === null) throw new RdbFormatError(NO_TEMPLATE_ID);
     const fields = names(id);
     return fields === undefined ? undefined : { fields, cursor: c, listpack: type === HASH_TEMPLATE_LP_REF };
   }
   const format = c.length();
   const problem = selfFieldFormatProblem(format);
-  if (problem !== null) throw new RangeError(problem);
+  if (problem !== null) throw new RdbFormatError(problem);
   const fields = format === SELF_FIELDS_RAW ? c.strings(c.length()) : listpackElementsOf(c.string()).map(bytesOf);
   return { fields, cursor: c, listpack: type === HASH_TEMPLATE_LP };
 }
@@ -146,7 +147,7 @@ export function writeTemplateHashFromParts(parts: Uint8Array[], named: NamedTemp
           out.string(value);
           sink.element(value, 0, value.length);
         } else {
-          if (at.view(from, from + 1)[0] !== 0xf0) throw new RangeError(`template hash listpack entry ${i} of ${size} bytes is not a string`);
+          if (at.view(from, from + 1)[0] !== 0xf0) throw new RdbFormatError(`template hash listpack entry ${i} of ${size} bytes is not a string`);
           at.at = from + 5;
           out.len(size - 5);
           sink.elementHead(size - 5);
@@ -155,7 +156,7 @@ export function writeTemplateHashFromParts(parts: Uint8Array[], named: NamedTemp
         passed();
       },
     );
-    if (n - 1 !== fields.length) throw new RangeError(`template hash listpack holds ${n - 1} values, its fields are ${fields.length}`);
+    if (n - 1 !== fields.length) throw new RdbFormatError(`template hash listpack holds ${n - 1} values, its fields are ${fields.length}`);
   } else
     for (const field of fields) {
       out.string(field);
@@ -172,7 +173,7 @@ export function writeTemplateHashFromParts(parts: Uint8Array[], named: NamedTemp
       }
       passed();
     }
-  if (c.at !== c.end) throw new RangeError(`${c.end - c.at} bytes after the template hash's ${fields.length} values`);
+  if (c.at !== c.end) throw new RdbFormatError(`${c.end - c.at} bytes after the template hash's ${fields.length} values`);
   flush();
   sink.end(fields.length);
   to.piecesWritten(PLAIN_HASH, new RdbOut(8).len(fields.length).take());

@@ -72,6 +72,14 @@ describe('convert-rdb: memory with one big value', () => {
     expect(peakBytes, `peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
   }
 
+  /** verify-rdb of `file` (exit 0) holds its value once at most: peak RSS within `valueBytes` + 50 MB, beside the CLI's own (~65 MB). */
+  async function verifiedHoldingOnce(file: string, valueBytes: number): Promise<void> {
+    const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', file);
+    expect(v.status).toBe(0);
+    const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
+    expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+  }
+
   it('converts a file of one 64 MiB string with peak RSS within 2 × the value + 100 MB, the output verified', async () => {
     const r = await cliWithEnv(
       { NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` },
@@ -310,10 +318,7 @@ describe('convert-rdb: memory with one big value', () => {
       expect(peakBytes).toBeGreaterThan(valueBytes);
       expect(peakBytes, `as is: peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
       // verify-rdb holds no copy of the listpack (it is validated as it streams by): the value once at most, beside the CLI's own (~65 MB).
-      const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', file);
-      expect(v.status).toBe(0);
-      const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
-      expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+      await verifiedHoldingOnce(file, valueBytes);
       const out = join(dir, 'hash-6.2.rdb');
       await reencodedWithinBound(file, out);
       // As is, a listpack the server keeps under the same raised limits; re-encoded, a plain hash it loads as a hash table.
@@ -367,10 +372,7 @@ describe('convert-rdb: memory with one big value', () => {
     writeFileSync(file, frameFile('REDIS0010', [small, { db: 0, name: 'big:hash', type: 16, object, expireAtMs: null }], [], { 'redis-ver': '7.0.15' }));
     const valueBytes = statSync(file).size;
     expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
-    const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', file);
-    expect(v.status).toBe(0);
-    const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
-    expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+    await verifiedHoldingOnce(file, valueBytes);
     const out = join(dir, 'hash-unknown-count-6.2.rdb');
     await reencodedWithinBound(file, out);
     const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
@@ -542,10 +544,7 @@ describe('convert-rdb: memory with one big value', () => {
       ),
     );
     const valueBytes = statSync(input).size;
-    const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', input);
-    expect(v.status).toBe(0);
-    const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
-    expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(valueBytes + 50e6);
+    await verifiedHoldingOnce(input, valueBytes);
     const out = join(dir, 'hash-ttl-lp-6.2.rdb');
     await reencodedWithinBound(input, out, '--lossy', 'field-ttl');
     const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
@@ -650,10 +649,7 @@ describe('convert-rdb: memory with one big value', () => {
       writeFileSync(input, frameFile('REDIS0015', [small, { db: 0, name: 'big:hash', expireAtMs: null, ...form }], [], { 'redis-ver': '8.10.0' }));
       if (form === lpRef || form === lpSelf) {
         // verify-rdb holds its listpack once at most: validated as it streams by, not gathered (parse-hash-templates.ts).
-        const v = await cliWithEnv({ NODE_OPTIONS: `--require ${hook} --max-old-space-size=256` }, 'verify-rdb', input);
-        expect(v.status).toBe(0);
-        const verifyPeak = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
-        expect(verifyPeak, `verify-rdb: peak RSS ${(verifyPeak / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(statSync(input).size + 50e6);
+        await verifiedHoldingOnce(input, statSync(input).size);
       }
       const out = join(dir, `template-${form.type}-7.0.rdb`);
       await reencodedWithinBound(input, out, '--for', 'redis-7.0');

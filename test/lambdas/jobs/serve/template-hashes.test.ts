@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWithTemplates, templateHashAlone } from '../../../../lambdas/domain/rdb/format/template-ref.js';
+import { HashTemplates } from '../../../../lambdas/domain/rdb/format/hash-template.js';
+import { templateHashAlone } from '../../../../lambdas/domain/rdb/format/template-ref.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
 import { TEMPLATE_FILE_HASHES, templateFile } from '../../../support/template-hashes.js';
@@ -56,12 +57,20 @@ describe('serve: hashes that reference their file templates (Redis 8.10)', () =>
 
   it('without the file templates (a point opened from its key index, unread) such a payload is said, with the way round', () => {
     const stored = Buffer.from([32, 1, 2, 0x34, 0x32, 5, ...Buffer.from('Paris'), 3, ...Buffer.from('Ann'), 15, 0, ...Buffer.alloc(8)]);
-    expect(() => decodeWithTemplates(stored, undefined, decodeDumpPayload)).toThrow(templateHashAlone(32));
+    expect(() => decodeDumpPayload(stored)).toThrow(templateHashAlone(32));
     expect(templateHashAlone(32)).toMatch(/convert-rdb <file> --for redis-8\.0/);
-    // Not a template reference: read as it is.
-    expect(decodeWithTemplates(Buffer.from([0, 1, 0x61, 11, 0, ...Buffer.alloc(8)]), undefined, decodeDumpPayload)).toEqual({
-      type: 'string',
-      value: Buffer.from('a'),
+    // With the file's templates: the hash it stands for; with templates that do not hold its template: said the same way.
+    const templates = new HashTemplates();
+    templates.define(1, 3);
+    for (const f of ['age', 'city', 'name']) templates.addName(1, Buffer.from(f));
+    expect(decodeDumpPayload(stored, templates)).toEqual({
+      type: 'hash',
+      fields: [
+        [Buffer.from('age'), Buffer.from('42')],
+        [Buffer.from('city'), Buffer.from('Paris')],
+        [Buffer.from('name'), Buffer.from('Ann')],
+      ],
     });
+    expect(() => decodeDumpPayload(stored, new HashTemplates())).toThrow(templateHashAlone(32));
   });
 });
