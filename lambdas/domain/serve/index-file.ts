@@ -24,7 +24,8 @@
  *   put in place by a counting sort: no comparison of names;
  * - the directory: a u32 length and a JSON {@link Header} (the copy it
  *   indexes: its length and CRC-64 trailer; RDB version, magic, key count,
- *   per database its keys and blocks; `hashBits`); per block an
+ *   per database its keys and blocks; `hashBits`; a Redis 8.10 copy's
+ *   hash templates, {@link Header.templates}); per block an
  *   {@link ENTRY}-byte entry (where it lies, its keys, database, 0, its keys
  *   with an expiry and their least, greatest and summed expiry, and its
  *   CRC-32); per hash block an entry (where it lies, its length, its CRC-32);
@@ -69,6 +70,7 @@
 import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { crc32 } from '../rdb/codecs/crc32.js';
+import { HashTemplates } from '../rdb/format/hash-template.js';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import { bucketOf as bucketOfHash } from './key-hash.js';
 import { LEGACY_ROW, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
@@ -180,7 +182,39 @@ export interface Header extends IndexedCopy {
    * it or of an older file (then such a count walks every block, or, before RDB 12, has nothing to look for).
    */
   readonly fieldTtlBlocks?: readonly number[];
+  /**
+   * Redis 8.10's hash templates of the copy (opcode 242) whose field names its verification read, each `[id, its field
+   * names in base64, in the file's order]`: a hash that references one (RDB types 30, 32: its payload holds the id and
+   * the values only) is answered from the index with them (jobs/serve/open-point.ts). Absent when the copy defines none,
+   * or in an index written before it: such a hash is then refused in words (../rdb/format/template-ref.ts templateHashAlone).
+   */
+  readonly templates?: readonly (readonly [id: number, names: readonly string[]])[];
 }
+
+/** The header's {@link Header.templates} of `templates` (those whose names were all read), or nothing when there are none. */
+export function templatesField(templates: HashTemplates | undefined): Pick<Header, 'templates'> {
+  const named = templates?.named() ?? [];
+  return named.length > 0 ? { templates: named.map(([id, names]) => [id, names.map((n) => n.toString('base64'))] as const) } : {};
+}
+
+/** The templates a header keeps ({@link Header.templates}), undefined when it keeps none; or why they cannot be read. */
+function headerTemplates(h: Header): HashTemplates | undefined | { readonly problem: string } {
+  if (h.templates === undefined) return undefined;
+  const problem = { problem: "its header's hash templates are not [id, [base64 names]] pairs, each id once (damaged)" };
+  if (!Array.isArray(h.templates)) return problem;
+  const templates = new HashTemplates();
+  for (const t of h.templates) {
+    if (!Array.isArray(t) || t.length !== 2) return problem;
+    const [id, names] = t;
+    if (!Number.isSafeInteger(id) || id < 0 || !Array.isArray(names) || names.length === 0) return problem;
+    if (!names.every((n) => typeof n === 'string' && BASE64.test(n)) || templates.define(id, names.length) !== null) return problem;
+    for (const n of names) templates.addName(id, Buffer.from(n, 'base64'));
+  }
+  return templates;
+}
+
+/** Standard base64, padded (what Buffer#toString('base64') writes). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** One hash block's directory entry (`RDRKEYS3` and after). */
 export interface HashEntry {
@@ -217,6 +251,8 @@ export interface Directory {
   /** `RDRKEYS3` and after: the hash blocks (bucket b's at b), and the bits choosing one; none for `RDRKEYS2`. */
   readonly hashBlocks: readonly HashEntry[];
   readonly hashBits: number;
+  /** The copy's hash templates its header keeps ({@link Header.templates}, checked); undefined when it keeps none. */
+  readonly templates?: HashTemplates;
 }
 
 /** The suffix of the index beside a copy: `<copy>.keys`. */
@@ -335,7 +371,18 @@ export function readDirectory(
   if (next !== directoryAt || namesAt + names !== bytes.length) return { problem: `its length does not fit ${h.keys} keys in ${h.blocks} blocks` };
   if (blocks.reduce((s, e) => s + e.keys, 0) !== h.keys) return { problem: `its blocks do not hold its ${h.keys} keys` };
   if (hashed && rows !== h.keys) return { problem: `its lookup section does not hold its ${h.keys} keys` };
-  const d: Directory = { layout, header: h, blocks, firstNames: Buffer.from(bytes.subarray(namesAt)), firstAt, hashBlocks, hashBits };
+  const templates = headerTemplates(h);
+  if (templates !== undefined && 'problem' in templates) return templates;
+  const d: Directory = {
+    layout,
+    header: h,
+    blocks,
+    firstNames: Buffer.from(bytes.subarray(namesAt)),
+    firstAt,
+    hashBlocks,
+    hashBits,
+    ...(templates ? { templates } : {}),
+  };
   if (!hashed)
     for (let b = 1; b < h.blocks; b++)
       if (blocks[b]!.db === blocks[b - 1]!.db && compareFirst(d, b - 1, d.firstNames, d.firstAt[b]!, d.firstAt[b + 1]!) > 0) return { problem: NOT_IN_ORDER };

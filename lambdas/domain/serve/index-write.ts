@@ -26,8 +26,10 @@ import {
   sha256,
   SLOTS_BASE64,
   SLOTS_BY,
+  templatesField,
   writeSum,
 } from './index-file.js';
+import type { HashTemplates } from '../rdb/format/hash-template.js';
 import { LEGACY_ROW, R_EXPIRY, R_TYPE, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
 
 // Called a key by the encoding: held here, as a TypeScript runner (tsx, the benches) reads an import through a getter each time.
@@ -97,6 +99,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     databases,
     ...(hashed ? { hashBits } : {}),
     ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
+    ...templatesField(index.templates),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   // `names` holds every key's name once (the builder's buffer, cut to its keys).
@@ -172,6 +175,7 @@ export function indexHeader(
   storedBytes: number,
   databases: Header['databases'],
   fieldTtlBlocks: number[] | undefined,
+  templates: HashTemplates | undefined,
 ): { readonly header: Header; readonly json: Buffer } {
   const header: Header = {
     bytes: copy.bytes,
@@ -186,6 +190,7 @@ export function indexHeader(
     databases,
     hashBits: hashBitsFor(keys),
     ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
+    ...templatesField(templates),
   };
   return { header, json: Buffer.from(JSON.stringify(header), 'utf8') };
 }

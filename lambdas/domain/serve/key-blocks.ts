@@ -22,6 +22,7 @@
  * listing one twice) are encoded through it, from rows and names laid flat.
  */
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
+import type { HashTemplates } from '../rdb/format/hash-template.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
@@ -339,10 +340,11 @@ export class KeyBlocks implements RowsAppender {
    * The index file of these keys, for `copy` (`RDRKEYS5`): finished in this
    * buffer when it has the room for what follows the blocks (the sizing
    * reserves it), else in one of its own with the blocks copied. The keys
-   * are used no more after.
+   * are used no more after. `templates`: the copy's Redis 8.10 hash
+   * templates its verification read (kept in the header).
    */
-  encode(copy: IndexedCopy, rdbVersion: number, valkey: boolean): Buffer {
-    if (!this.ascending) return encodeKeyIndex(this.flat().finish(rdbVersion), copy, valkey, MAGIC, true);
+  encode(copy: IndexedCopy, rdbVersion: number, valkey: boolean, templates?: HashTemplates): Buffer {
+    if (!this.ascending) return encodeKeyIndex(this.flat().finish(rdbVersion, templates), copy, valkey, MAGIC, true);
     if (this.open > 0) this.close();
     const n = this.closedN;
     if (n !== this.n) throw new Error(`the key blocks hold ${n} keys, their hashes ${this.n}`);
@@ -355,7 +357,7 @@ export class KeyBlocks implements RowsAppender {
       else databases.push([db, key, key + this.closedKeys[b]!, b]);
     }
     const fieldTtlBlocks = rdbVersion >= 12 ? this.blocksHolding(isHashWithTtls) : undefined;
-    const { header, json } = indexHeader(copy, valkey, rdbVersion, n, blocks, this.stored, databases, fieldTtlBlocks);
+    const { header, json } = indexHeader(copy, valkey, rdbVersion, n, blocks, this.stored, databases, fieldTtlBlocks, templates);
     const hashAt = this.at;
     const directoryAt = hashAt + n * HASH_ROW;
     const entriesAt = directoryAt + 4 + json.length;

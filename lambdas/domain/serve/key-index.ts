@@ -13,6 +13,7 @@
 import { keyExpired } from '../keys/expiry.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
 import { TYPE_NAMES, TYPE_SLOT } from '../rdb/format/opcodes.js';
+import type { HashTemplates } from '../rdb/format/hash-template.js';
 import { type KeyPlaces, RdbKeyReader, type RdbKeyReaderOptions } from '../rdb/keys.js';
 import { KeyHashTable } from './key-hash.js';
 import { KeyRows, R_EXPIRY, R_TYPE, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
@@ -92,13 +93,17 @@ export class KeyIndexBuilder extends KeyRows {
   }
 
   /** The index, keys grouped by database in file order; `rdbVersion` is the file's (DUMP payloads carry it). */
-  finish(rdbVersion: number): ColumnKeyIndex {
-    return new ColumnKeyIndex(rdbVersion, {
-      rows: this.rows.subarray(0, this.n * ROW),
-      names: this.names.subarray(0, this.namesUsed),
-      storedBytes: this.stored,
-      runs: this.runs.map(([db, keys]) => [db, keys] as const),
-    });
+  finish(rdbVersion: number, templates?: HashTemplates): ColumnKeyIndex {
+    return new ColumnKeyIndex(
+      rdbVersion,
+      {
+        rows: this.rows.subarray(0, this.n * ROW),
+        names: this.names.subarray(0, this.namesUsed),
+        storedBytes: this.stored,
+        runs: this.runs.map(([db, keys]) => [db, keys] as const),
+      },
+      templates,
+    );
   }
 }
 
@@ -154,6 +159,11 @@ export interface KeyIndex {
    * the index does not say (every position may: walk the types). An index file's directory says (index-file.ts fieldTtlBlocks).
    */
   fieldTtlRuns?(db: number): readonly (readonly [from: number, to: number])[] | undefined;
+  /**
+   * The file's Redis 8.10 hash templates (opcode 242) the index holds: a hash that references one (RDB types 30, 32) is
+   * read with them. Undefined when it holds none (none defined, or an index file written before it kept them).
+   */
+  readonly templates?: HashTemplates;
 }
 
 /** A {@link KeyIndex} held whole in memory: built by a pass over the file (its rows and names, key-rows.ts). */
@@ -175,6 +185,7 @@ export class ColumnKeyIndex implements KeyIndex {
   constructor(
     readonly rdbVersion: number,
     private readonly c: Columns,
+    readonly templates?: HashTemplates,
   ) {
     const { rows } = c;
     this.view = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);

@@ -40,6 +40,7 @@ import {
   readFooter,
 } from './index-file.js';
 import { LEGACY_ROW, R_AT, R_EXPIRY, R_LENGTH, R_TYPE, ROW } from './key-rows.js';
+import type { HashTemplates } from '../rdb/format/hash-template.js';
 import { bucketOf, keyHash } from './key-hash.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
@@ -158,6 +159,8 @@ export class PagedKeyIndex implements KeyIndex {
   readonly rdbVersion: number;
   readonly keys: number;
   readonly storedBytes: number;
+  /** The copy's hash templates its directory keeps (index-file.ts Header.templates). */
+  readonly templates?: HashTemplates;
   private readonly entries: readonly BlockEntry[];
   /** Where every block lies: the blocks, then (`RDRKEYS3` and after) the hash blocks, numbered on from them. */
   private readonly spans: readonly { readonly at: number; readonly bytes: number }[];
@@ -190,6 +193,7 @@ export class PagedKeyIndex implements KeyIndex {
     private readonly location: string,
   ) {
     this.rdbVersion = d.header.rdbVersion;
+    if (d.templates) this.templates = d.templates;
     this.keys = d.header.keys;
     this.storedBytes = d.header.storedBytes;
     this.entries = d.blocks;

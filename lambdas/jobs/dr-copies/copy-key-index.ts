@@ -215,11 +215,13 @@ export class CopyKeyIndex implements SplitKeyIndex {
     if (this.start === 0) {
       const unlike = countsUnlike(this.builder, read.report);
       // Finished over this invocation's blocks (this index is used no more).
-      return unlike ?? this.builder.encode(copy, read.version, read.valkey);
+      return unlike ?? this.builder.encode(copy, read.version, read.valkey, read.templates);
     }
     // The index's keys in file order: the earlier invocations', then this one's, laid flat.
     this.before.append(this.builder.flat());
-    const index = this.before.finish(read.version);
+    // A resumed verification knows the templates defined before its checkpoint by their field counts only: those are
+    // not kept (HashTemplates.named), and a hash referencing one is refused in words when served from this index.
+    const index = this.before.finish(read.version, read.templates);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
     // Over the rows' buffer when it has the room (this index is used no more).

@@ -231,7 +231,8 @@ export class VerifiedKeys implements KeyPlaces {
     if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
     const report = refuseUnverified(this.location, this.report);
     const { version, valkey } = this.fileVersion;
-    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex() };
+    const templates = this.reader.parser.templates;
+    return { version, valkey, report, bytes: this.bytes, trailer: this.tail.hex(), ...(templates.size > 0 ? { templates } : {}) };
   }
 }
 

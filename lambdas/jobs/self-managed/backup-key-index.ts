@@ -72,7 +72,7 @@ export class BackupKeyIndex {
     this.own?.end();
     const pass = this.keys.finish();
     if (!indexableTrailer(pass.trailer)) return `no index: ${file} carries no CRC-64 (rdbchecksum no) to tie one to; serve reads it whole`;
-    const index = this.builder.finish(pass.version);
+    const index = this.builder.finish(pass.version, pass.templates);
     const unlike = countsUnlike(index, pass.report);
     if (unlike) throw new Error(`${this.location}: no index: ${unlike}`);
     const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);

@@ -271,12 +271,13 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
           : `${at.location}: its key index (${INDEX_SUFFIX}, written when it was verified; read by blocks, not held)`,
         index: beside.index,
         close: beside.close,
+        ...(beside.index.templates ? { templates: beside.index.templates } : {}),
       });
     } else {
       const builder = new KeyIndexBuilder();
       const pass = await indexShard(at, builder, 0);
       const note = `${at.location}: read whole and verified (${beside.problem})`;
-      out.push({ ...pass, index: builder.finish(pass.version), note, ...('absent' in beside ? {} : { unused: note }) });
+      out.push({ ...pass, index: builder.finish(pass.version, pass.templates), note, ...('absent' in beside ? {} : { unused: note }) });
     }
   }
   return out;

@@ -56,6 +56,19 @@ export class HashTemplates {
     return names !== undefined && names.length === this.fields.get(id) ? names : undefined;
   }
 
+  /**
+   * Every template whose field names were all read, as `[id, names]`, in the order defined: what a key index keeps of
+   * them (domain/serve/index-file.ts), so a point opened from its index, unread, answers the hashes that reference them.
+   */
+  named(): [id: number, names: readonly Buffer[]][] {
+    const out: [number, readonly Buffer[]][] = [];
+    for (const id of this.fields.keys()) {
+      const names = this.fieldNames(id);
+      if (names !== undefined) out.push([id, names]);
+    }
+    return out;
+  }
+
   /** The field count of template `id`; undefined when the file has not defined it. */
   fieldCount(id: number): number | undefined {
     return this.fields.get(id);

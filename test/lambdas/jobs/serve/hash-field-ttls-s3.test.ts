@@ -6,24 +6,20 @@
  * not read at start (its key index beside it is): a hash is read when a
  * command meets it, and DBSIZE reads the database's at its first call.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { BackupKeyIndex } from '../../../../lambdas/jobs/self-managed/backup-key-index.js';
-import { type Serving, startServing } from '../../../../lambdas/jobs/serve/serve.js';
-import { type MotoS3, requestsAfter, requestsSoFar, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { requestsAfter, requestsSoFar } from '../../../support/moto.js';
+import { serveOverMoto } from '../../../support/serve-moto.js';
 import { expiredFieldKeys, frameFile } from '../../../support/rdb-newer.js';
 
 const NOW = Date.now();
-let moto: MotoS3;
-let restoreCredentials: () => void;
-let dir: string;
-const serving: Serving[] = [];
-const clients: Redis[] = [];
+const served = serveOverMoto('redis-dr-serve-fttl-s3-');
+const client = (location: string) => served.client(location, { now: () => NOW });
 
 /** The file of `fork`: a plain string, the hashes of expiredFieldKeys, and a hash in database 1 whose fields all expired. */
 function fileOf(magic: string, fork: 'redis' | 'valkey'): Buffer {
@@ -34,35 +30,12 @@ function fileOf(magic: string, fork: 'redis' | 'valkey'): Buffer {
   return frameFile(magic, [plain, ...keys, { ...gone, db: 1, name: 'db1:allgone' }, { ...plain, db: 1 }], [], aux);
 }
 
-async function client(location: string): Promise<{ s: Serving; c: Redis }> {
-  const s = await startServing({ location, s3Endpoint: moto.endpoint, port: 0, now: () => NOW });
-  serving.push(s);
-  const c = new Redis({ port: s.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  clients.push(c);
-  return { s, c };
-}
-
 /** Each command's raw reply (an error as its text). */
 async function replies(c: Redis, commands: readonly string[][]): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const [name, ...args] of commands) out.push(await c.call(name!, ...args).catch((e: Error) => `error: ${e.message}`));
   return out;
 }
-
-beforeAll(async () => {
-  moto = await startMotoS3();
-  restoreCredentials = useMotoCredentials();
-  await moto.bucket('backups');
-  dir = mkdtempSync(join(tmpdir(), 'redis-dr-serve-fttl-s3-'));
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of clients) c.disconnect();
-  await Promise.all(serving.map((s) => s.close()));
-  restoreCredentials?.();
-  await moto?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe.each([
   ['REDIS0012', 'redis', 'v12'],
@@ -87,14 +60,14 @@ describe.each([
 
   it('answers as the file served from disk: the hash is gone for EXISTS, TYPE, SCAN, KEYS, DBSIZE and INFO keyspace', async () => {
     const rdb = fileOf(magic, fork);
-    const path = join(dir, `${fork}.rdb`);
+    const path = join(served.dir, `${fork}.rdb`);
     writeFileSync(path, rdb);
     const name = `${fork}/indexed.rdb`;
-    const stored = await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: name, Body: rdb }));
+    const stored = await served.moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: name, Body: rdb }));
     const builder = new BackupKeyIndex(`s3://backups/${name}`);
     builder.pushVerified(rdb);
-    await builder.write(new S3BackupStore(moto.newClient(), 'backups', `${fork}/`), 'indexed.rdb', { etag: stored.ETag });
-    await moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `${fork}/whole.rdb`, Body: rdb }));
+    await builder.write(new S3BackupStore(served.moto.newClient(), 'backups', `${fork}/`), 'indexed.rdb', { etag: stored.ETag });
+    await served.moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: `${fork}/whole.rdb`, Body: rdb }));
 
     const local = await client(path);
     const expected = await replies(local.c, commands);
@@ -103,10 +76,10 @@ describe.each([
     expect(expected[9]).toBe(0);
     expect(expected[12]).toBe(1);
 
-    const before = await requestsSoFar(moto);
+    const before = await requestsSoFar(served.moto);
     const indexed = await client(`s3://backups/${name}`);
     // The copy is not read at start: its HeadObject and CRC-64 trailer only (the index says where each key lies).
-    const opening = (await requestsAfter(moto, before)).filter((r) => r.includes(`/${name} `));
+    const opening = (await requestsAfter(served.moto, before)).filter((r) => r.includes(`/${name} `));
     expect(opening).toEqual([`HEAD /backups/${name} HTTP/1.1 200`, `GET /backups/${name} HTTP/1.1 206`]);
     expect(indexed.s.notes[0]).toContain('its key index');
     expect(indexed.s.hashesUncounted).toBe(true);

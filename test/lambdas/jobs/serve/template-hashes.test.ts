@@ -55,7 +55,7 @@ describe('serve: hashes that reference their file templates (Redis 8.10)', () =>
     }
   });
 
-  it('without the file templates (a point opened from its key index, unread) such a payload is said, with the way round', () => {
+  it('without the file templates (a key index that does not keep them) such a payload is said, with the way round', () => {
     const stored = Buffer.from([32, 1, 2, 0x34, 0x32, 5, ...Buffer.from('Paris'), 3, ...Buffer.from('Ann'), 15, 0, ...Buffer.alloc(8)]);
     expect(() => decodeDumpPayload(stored)).toThrow(templateHashAlone(32));
     expect(templateHashAlone(32)).toMatch(/convert-rdb <file> --for redis-8\.0/);

@@ -1,0 +1,112 @@
+/**
+ * A Redis 8.10 copy's hash templates kept in its key index's directory (index-file.ts Header.templates): both
+ * writers (encodeKeyIndex, KeyBlocks.encode) keep those whose field names were all read, a reader gets them back
+ * checked, and a header whose templates are malformed is refused (the index then not used), never half read.
+ */
+import { describe, expect, it } from 'vitest';
+import { HashTemplates } from '../../../../lambdas/domain/rdb/format/hash-template.js';
+import { FOOTER, readDirectory, readFooter, sha256 } from '../../../../lambdas/domain/serve/index-file.js';
+import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
+import { KeyBlocks } from '../../../../lambdas/domain/serve/key-blocks.js';
+import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
+import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
+
+const COPY = { bytes: 1_000_000, trailer: '0123456789abcdef' };
+const names = (...n: string[]) => n.map((s) => Buffer.from(s));
+
+/** Template 1 (age, city, name), template 7 (one field of bytes that are no UTF-8), and template 9 of which one name of two was read (a resumed read). */
+function templates(): HashTemplates {
+  const t = new HashTemplates();
+  t.define(1, 3);
+  for (const n of names('age', 'city', 'name')) t.addName(1, n);
+  t.define(7, 1);
+  t.addName(7, Buffer.from([0xff, 0x00, 0xfe]));
+  t.define(9, 2);
+  t.addName(9, Buffer.from('x'));
+  return t;
+}
+
+function builderIndex(t?: HashTemplates): Buffer {
+  const b = new KeyIndexBuilder();
+  for (let i = 0; i < 100; i++) b.add({ db: 0, name: Buffer.from(`h:${i}`), type: 32, valueAt: 9 + i * 10, valueEnd: 14 + i * 10, expireAtMs: null });
+  return encodeKeyIndex(b.finish(15, t), COPY, false);
+}
+
+function blocksIndex(t?: HashTemplates): Buffer {
+  const b = new KeyBlocks();
+  for (let i = 0; i < 100; i++) {
+    const name = Buffer.from(`h:${i}`);
+    b.place(0, 30, name, 0, name.length, 9 + i * 10, 14 + i * 10, Number.NaN);
+  }
+  return b.encode(COPY, 15, false, t);
+}
+
+const opened = (file: Buffer) => {
+  const o = indexInMemory(file, COPY);
+  if ('problem' in o) throw new Error(o.problem);
+  return o.index;
+};
+
+/** `file`'s directory with its header's `templates` set to `value`, and the SHA-256 the footer would hold for it. */
+function withTemplates(file: Buffer, value: unknown): { bytes: Buffer; sha: Buffer; at: number } {
+  const footer = readFooter(file, file.length) as { at: number };
+  const dir = file.subarray(footer.at, file.length - FOOTER);
+  const len = dir.readUInt32LE(0);
+  const header = JSON.parse(dir.toString('utf8', 4, 4 + len)) as Record<string, unknown>;
+  header.templates = value;
+  const json = Buffer.from(JSON.stringify(header));
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(json.length);
+  const bytes = Buffer.concat([head, json, dir.subarray(4 + len)]);
+  return { bytes, sha: sha256(bytes), at: footer.at };
+}
+
+describe("a Redis 8.10 copy's hash templates in its key index", () => {
+  it.each([
+    ['encodeKeyIndex', builderIndex],
+    ['KeyBlocks.encode', blocksIndex],
+  ])('%s keeps every template whose names were all read, with its names as bytes', (_, make) => {
+    const index = opened(make(templates()));
+    expect(index.templates?.fieldNames(1)).toEqual(names('age', 'city', 'name'));
+    expect(index.templates?.fieldNames(7)).toEqual([Buffer.from([0xff, 0x00, 0xfe])]);
+    // Template 9's names were not all read: not kept, so a hash referencing it is refused in words, never answered short.
+    expect(index.templates?.fieldCount(9)).toBeUndefined();
+    expect(index.templates?.size).toBe(2);
+  });
+
+  it.each([
+    ['encodeKeyIndex', builderIndex],
+    ['KeyBlocks.encode', blocksIndex],
+  ])('%s writes none for a copy without templates (the header as before)', (_, make) => {
+    for (const file of [make(), make(new HashTemplates())]) {
+      expect(opened(file).templates).toBeUndefined();
+      expect(file.includes(Buffer.from('"templates"'))).toBe(false);
+    }
+  });
+
+  it('refuses a directory whose templates are malformed, each way (the index not used)', () => {
+    const file = builderIndex(templates());
+    const good = withTemplates(file, [[1, ['YWdl']]]);
+    const d = readDirectory(good.bytes, good.sha, good.at, COPY, 'RDRKEYS5');
+    expect('problem' in d ? d.problem : d.templates?.fieldNames(1)).toEqual(names('age'));
+    for (const bad of [
+      {},
+      [[1]],
+      [[-1, ['YWdl']]],
+      [[1.5, ['YWdl']]],
+      [['1', ['YWdl']]],
+      [[1, []]],
+      [[1, 'YWdl']],
+      [[1, ['not base64!']]],
+      [[1, [7]]],
+      [
+        [1, ['YWdl']],
+        [1, ['Y2l0eQ==']],
+      ],
+    ]) {
+      const x = withTemplates(file, bad);
+      const r = readDirectory(x.bytes, x.sha, x.at, COPY, 'RDRKEYS5');
+      expect('problem' in r && r.problem, JSON.stringify(bad)).toBe("its header's hash templates are not [id, [base64 names]] pairs, each id once (damaged)");
+    }
+  });
+});
