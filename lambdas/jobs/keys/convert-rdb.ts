@@ -47,7 +47,8 @@
  * zsets (transcode-parts.ts; LZF-compressed ones expanded as they are walked)
  * and hashes with field TTLs (ttl-hash-parts.ts: 22–25, read back from parts
  * too; an LZF-compressed 23/25 expanded as it is walked) are walked across
- * the parts and written in pieces. Still gathered whole: template hashes (29–32).
+ * the parts and written in pieces, as are Redis 8.10's template hashes (29–32: template-hash-parts.ts; a
+ * listpack form, LZF-compressed or not, validated by the parser as it streams by).
  */
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';

@@ -14,6 +14,7 @@ import { type ListpackTtls, nanScoreText } from './blob-members.js';
 import { backlenSize, checkBacklen, type ListpackMembers, listpackEntrySize, listpackHeaderBytes, seenEntry } from './blobs.js';
 import { u16le, u32le } from './bytes.js';
 import { fingerprintStart, fingerprintUpdate } from './duplicates.js';
+import { copiedEntryElement, type Element } from './listpack.js';
 
 /** An entry cut by a chunk's end of at most this many bytes (with its back length) is gathered and read whole; a longer one streams. */
 const WHOLE_MAX = 1 << 16;
@@ -46,6 +47,11 @@ export class ListpackStream {
   private scores = false;
   /** The first score (a sorted set's) that reads as NaN, once {@link finish} returned. */
   nan: string | undefined;
+  /**
+   * The listpack's first element, once its entry was read (a template hash's id: format/parse-hash-templates.ts);
+   * undefined when it has none, or when it is a string too long to be held whole (over 64 KiB: no template id either).
+   */
+  first: Element | undefined;
   /** A hash with field TTLs' (types 23, 25): every third element's TTL checked (its first problem there). */
   private ttls: ListpackTtls | undefined;
 
@@ -89,6 +95,7 @@ export class ListpackStream {
     this.scores = scores;
     this.ttls = ttls;
     this.nan = undefined;
+    this.first = undefined;
     this.state = S_HEAD;
     this.fill = 0;
     if (this.scratch.length === 0) this.scratch = new Uint8Array(WHOLE_MAX);
@@ -150,6 +157,7 @@ export class ListpackStream {
       this.nan = nanScoreText(b, q + listpackHeaderBytes(enc), q + size);
     }
     if (this.ttls !== undefined && this.count % 3 === 2) this.ttls.entry(b, q);
+    if (this.count === 0) this.first = copiedEntryElement(b, q);
     this.p += size + bl;
     this.count++;
   }

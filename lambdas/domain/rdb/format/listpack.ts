@@ -62,6 +62,14 @@ export function listpackEntry(lp: Uint8Array, dv: DataView, p: number, out: Elem
   return p + size + backlenSize(size);
 }
 
+/** The element of the listpack entry at `b[p]` (its bounds checked before), a string's bytes copied: `b` may be a buffer its caller reuses. */
+export function copiedEntryElement(b: Uint8Array, p: number): Element {
+  const out: Element[] = [];
+  listpackEntry(b, dataView(b), p, out);
+  const e = out[0]!;
+  return typeof e === 'object' ? Buffer.from(e) : e;
+}
+
 function dataView(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }

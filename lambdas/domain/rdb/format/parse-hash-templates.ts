@@ -1,9 +1,8 @@
 /**
  * The RDB parser's Redis 8.10 template hashes (types 29–32; the template records themselves: opcode 242, read in parser.ts's step). Each reader takes the parser's state and reads as far as the chunk goes (see format/parser.ts).
  */
-import { listpackEntrySize, validateListpack } from './blobs.js';
-import { firstListpackElement } from './listpack.js';
-import { keptListpack, STREAMED_LISTPACK_BYTES, VALUES_ONLY } from './parse-listpacks.js';
+import { validateListpack } from './blobs.js';
+import { keptListpack, VALUES_ONLY } from './parse-listpacks.js';
 import {
   listpackFieldsProblem,
   listpackFirstId,
@@ -36,29 +35,16 @@ export function templateFieldCount(p: RdbParserState, id: number): number {
 
 /**
  * Redis 8.10's template hash as a listpack (type 30): the template's id first, then one value per field. A big one
- * that continues past its chunk is validated as it streams by (parse-listpacks.ts keptListpack, as a hash's type 16),
- * its id read first where its string begins ({@link idInChunk}), so the parser holds no copy of a value its reader may
- * keep (issue 55); any other is gathered and read whole. The same verdict either way.
+ * that continues past its chunk (LZF-compressed or not) is validated as it streams by (parse-listpacks.ts
+ * keptListpack, as a hash's type 16), its id the stream's first element ({@link streamedId}), so the parser holds no
+ * copy of a value its reader may keep (issue 55); any other is gathered and read whole. The same verdict either way:
+ * the listpack's own problems first, then its id, then its count.
  */
 export function templateListpack(p: RdbParserState): boolean {
-  if (p.sub === 0) {
-    // Its id kept until the listpack is validated (-1: none), so the problems come in the gathered path's order.
-    const id = idInChunk(p);
-    if (id !== undefined) p.selfFields = id ?? -1;
-    p.sub = id === undefined ? 2 : 1;
-  }
-  if (p.sub === 1) {
-    const kept = keptListpack(p, VALUES_ONLY, false);
-    if (kept === null) return false;
-    const n = typeof kept === 'number' ? kept : validateListpack(kept);
-    if (p.selfFields < 0) p.fail(NO_TEMPLATE_ID);
-    valuesFor(p, n, p.selfFields);
-    return true;
-  }
-  const blob = p.keptString();
-  if (blob === null) return false;
-  const n = validateListpack(blob);
-  const id = listpackFirstId(blob);
+  const kept = keptListpack(p, VALUES_ONLY, false);
+  if (kept === null) return false;
+  const n = typeof kept === 'number' ? kept : validateListpack(kept);
+  const id = typeof kept === 'number' ? streamedId(p) : listpackFirstId(kept);
   if (id === null) p.fail(NO_TEMPLATE_ID);
   valuesFor(p, n, id);
   return true;
@@ -70,28 +56,10 @@ function valuesFor(p: RdbParserState, n: number, id: number): void {
   if (n - 1 !== fields) p.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
 }
 
-/**
- * The template id a big type 30's listpack begins with, read where its string lies in the parser's chunk (its length
- * plain, neither LZF nor an integer; its header and first entry there; the listpack as big as keptListpack streams);
- * undefined where not (it is then gathered and read whole). Null: it begins with no template id. The parser's position
- * is left where it was (its length read again by keptListpack).
- */
-function idInChunk(p: RdbParserState): number | null | undefined {
-  const start = p.pos;
-  const len = p.lengthOrEncoding(false);
-  const at = p.pos;
-  p.pos = start;
-  const first = at + 6;
-  if (len < STREAMED_LISTPACK_BYTES || first >= p.limit) return undefined;
-  let size: number;
-  try {
-    size = listpackEntrySize(p.buf, first, p.limit - first, 0, first);
-  } catch {
-    return undefined; // its header not in the chunk, or no entry: the gathered listpack's validation says what is wrong
-  }
-  if (first + size + 1 > p.limit) return undefined;
-  const element = firstListpackElement(p.buf.subarray(at, first + size + 1));
-  return element === undefined ? undefined : templateIdOf(element);
+/** The template id a streamed listpack began with (its first element, format/listpack-stream.ts), or null when none. */
+function streamedId(p: RdbParserState): number | null {
+  const first = p.lpStream.first;
+  return first === undefined ? null : templateIdOf(first);
 }
 
 /** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */
@@ -156,24 +124,13 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
     if (!skipElements(p)) return false;
     return true;
   }
-  // Type 29's values: one listpack, the writer's template id first. A big one streams by as a type 30's does, its id read
-  // where its string begins (p.count, free once the names are read: 1 where it is none) and judged after its count.
-  if (p.sub === 12) {
-    const id = idInChunk(p);
-    p.count = id === null ? 1 : 0;
-    p.sub = id === undefined ? 14 : 13;
-  }
-  if (p.sub === 13) {
-    const kept = keptListpack(p, VALUES_ONLY, false);
-    if (kept === null) return false;
-    const n = typeof kept === 'number' ? kept : validateListpack(kept);
-    const problem = selfValuesCountProblem(n, p.selfFields) ?? (p.count !== 0 ? NO_TEMPLATE_ID : null);
-    if (problem !== null) p.fail(problem);
-    return true;
-  }
-  const blob = p.keptString();
-  if (blob === null) return false;
-  const problem = selfValuesCountProblem(validateListpack(blob), p.selfFields) ?? listpackIdProblem(blob);
+  // Type 29's values: one listpack, the writer's template id first. A big one streams by as a type 30's does, its id the
+  // stream's first element, judged after its count (the gathered path's order).
+  const kept = keptListpack(p, VALUES_ONLY, false);
+  if (kept === null) return false;
+  const n = typeof kept === 'number' ? kept : validateListpack(kept);
+  const problem =
+    selfValuesCountProblem(n, p.selfFields) ?? (typeof kept === 'number' ? (streamedId(p) === null ? NO_TEMPLATE_ID : null) : listpackIdProblem(kept));
   if (problem !== null) p.fail(problem);
   return true;
 }

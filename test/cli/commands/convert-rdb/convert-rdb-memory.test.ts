@@ -7,7 +7,7 @@ import { RdbFileWriter } from '../../../../lambdas/domain/rdb/write/rdb-file.js'
 import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
 import { listpackOfBytes } from '../../../support/listpack-entries.js';
-import { lzfCompress } from '../../../support/lzf-compress.js';
+import { compressibleText, lzfCompress } from '../../../support/lzf-compress.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { IDMP_TAIL, newerStreamObject } from '../../../support/stream-newer.js';
@@ -70,6 +70,19 @@ describe('convert-rdb: memory with one big value', () => {
     const peakBytes = Number(readFileSync(join(dir, 'peak'), 'utf8')) * 1024;
     expect(peakBytes).toBeGreaterThan(Math.min(valueBytes, statSync(input).size)); // the peak was read, and the value was held
     expect(peakBytes, `peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
+  }
+
+  /** The real server loads `out` with `big:hash` holding fields a and b of `values`. */
+  async function loadsHashOf(out: string, values: readonly Buffer[]): Promise<void> {
+    const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
+    try {
+      const l = loaded.client();
+      expect(await l.hlen('big:hash')).toBe(2);
+      expect((await l.hgetBuffer('big:hash', 'a'))?.equals(values[0]!)).toBe(true);
+      expect((await l.hgetBuffer('big:hash', 'b'))?.equals(values[1]!)).toBe(true);
+    } finally {
+      await loaded.stop();
+    }
   }
 
   /** verify-rdb of `file` (exit 0) holds its value once at most: peak RSS within `valueBytes` + 50 MB, beside the CLI's own (~65 MB). */
@@ -654,15 +667,35 @@ describe('convert-rdb: memory with one big value', () => {
       const out = join(dir, `template-${form.type}-7.0.rdb`);
       await reencodedWithinBound(input, out, '--for', 'redis-7.0');
       if (form === self) continue; // one load: the output of either is the same plain hash
-      const loaded = await startRedisServer({ loadRdb: out, readyTimeoutMs: 30_000 });
-      try {
-        const l = loaded.client();
-        expect(await l.hlen('big:hash')).toBe(2);
-        expect((await l.hgetBuffer('big:hash', 'a'))?.equals(values[0]!)).toBe(true);
-        expect((await l.hgetBuffer('big:hash', 'b'))?.equals(values[1]!)).toBe(true);
-      } finally {
-        await loaded.stop();
-      }
+      await loadsHashOf(out, values);
+    }
+  }, 180_000);
+
+  /**
+   * The same listpack forms (30, 29) stored LZF-compressed (`rdbcompression yes`): the parser expands and validates the
+   * listpack as it streams by, its template id the stream's first element (parse-hash-templates.ts); before, it gathered
+   * the compressed value and expanded it whole to read the id first.
+   */
+  it('holds a 64 MiB LZF-compressed template listpack (types 30, 29) once in verify-rdb, re-encodes it within 2 × the value + 100 MB; the real 7.0 loads it', async () => {
+    const random = mulberry32(30);
+    const values = [0, 1].map(() => Buffer.from(compressibleText(VALUE_BYTES / 2, random)));
+    const lp = listpackOfBytes([Buffer.from('1'), ...values]);
+    const z = lzfCompress(lp);
+    const compressed = new RdbOut(z.length + 16).byte(0xc3).len(z.length).len(lp.length).bytes(z).take();
+    const small = { db: 0, name: 'a', type: 0, object: new RdbOut(64).string(Buffer.from('small')).take(), expireAtMs: null };
+    const template = Uint8Array.from([0xf2, 1, 2, 1, 0x61, 1, 0x62]);
+    for (const form of [
+      { type: 30, object: compressed, meta: template },
+      { type: 29, object: Buffer.concat([Uint8Array.of(1, 2, 1, 0x61, 1, 0x62), compressed]) },
+    ]) {
+      const input = join(dir, `template-lzf-${form.type}.rdb`);
+      writeFileSync(input, frameFile('REDIS0015', [small, { db: 0, name: 'big:hash', expireAtMs: null, ...form }], [], { 'redis-ver': '8.10.0' }));
+      expect(statSync(input).size, 'saved compressed').toBeLessThan(lp.length * 0.6);
+      await verifiedHoldingOnce(input, statSync(input).size);
+      const out = join(dir, `template-lzf-${form.type}-7.0.rdb`);
+      await reencodedWithinBound(input, out, '--for', 'redis-7.0', '--bound-bytes', String(lp.length));
+      if (form.type === 29) continue; // one load: the output of either is the same plain hash
+      await loadsHashOf(out, values);
     }
   }, 180_000);
 });

@@ -4,7 +4,10 @@ import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.j
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import type { KeyValue } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { createRdbVerifier, type RdbCheckpoint, rdbVerdict } from '../../../../lambdas/domain/rdb/verifier.js';
+import { RdbOut } from '../../../../lambdas/domain/rdb/write/rdb-out.js';
 import { listpackOfBytes } from '../../../support/listpack-entries.js';
+import { compressibleText, lzfCompress } from '../../../support/lzf-compress.js';
+import { mulberry32 } from '../../../support/prng.js';
 import { both, file, le64, sameVerdictInChunks, str } from '../../../support/rdb-bytes.js';
 
 /**
@@ -43,6 +46,8 @@ function group(name: string, pel: number[], consumers: [string, number[]][], nac
 const idmpTail = [0x3c, 0x32, 0x00, 0x00, 0x00];
 const stream27 = (groups: number[][], magic = 'REDIS0014') => file(magic, [0xfe, 0x00, 0x1b, ...str('s'), ...emptyStream(groups), ...idmpTail]);
 
+/** 3 MB of words: LZF-compresses to more than 1 MiB (a listpack holding it is streamed compressed). */
+const BIG_TEXT = Buffer.from(compressibleText(3_000_000, mulberry32(55)));
 describe('Redis 8.8 streams with NACKed entries (type 27, RDB 14)', () => {
   it('reads a group whose pending entries are owned by a consumer or NACKed: no entry is left unaccounted for', () => {
     const report = both(stream27([group('g', [1, 2, 3], [['c', [1]]], [2, 3]), group('h', [], [], [])]));
@@ -339,6 +344,30 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     const body = [0xfe, 0x00, ...template(1n, FIELDS), 0x1e, ...str('h'), ...head, ...lp, ...stringKey('s', 'v')];
     const report = sameVerdictInChunks(file('REDIS0015', body));
     if (error === undefined) expect(report).toMatchObject({ ok: true, keys: 2, templateHashes: 1 });
+    else expect(report.error?.message).toMatch(error);
+  });
+
+  /**
+   * The same for one stored LZF-compressed (`rdbcompression yes`: 1 MiB or more compressed, continuing past its chunk):
+   * expanded and validated as it streams by, its id the stream's first element; the same verdict whole and in chunks.
+   */
+  it.each<[string, number, (number | string)[], RegExp | undefined]>([
+    ['type 30, valid', 0x1e, [1, 'big', 'x', 'y'], undefined],
+    ['type 30, one value short', 0x1e, [1, 'big', 'x'], /holds 2 values, template 1 has 3 fields/],
+    ['type 30, no template id first', 0x1e, ['x', 'big', 'x', 'y'], /does not begin with a template id/],
+    ['type 30, an unknown template', 0x1e, [9, 'big', 'x', 'y'], /references template 9, which the file does not define/],
+    ['type 29, valid', 0x1d, [9, 'big', 'x', 'y'], undefined],
+    ['type 29, no template id first', 0x1d, ['x', 'big', 'x', 'y'], /does not begin with a template id/],
+    ['type 29, one value short', 0x1d, [9, 'big', 'x'], /holds 2 values after its id, its fields are 3/],
+  ])('a big LZF-compressed listpack, %s: streamed, the same verdict in chunks', (_what, type, entries, error) => {
+    const lp = listpackOfBytes(entries.map((e) => (e === 'big' ? BIG_TEXT : Buffer.from(String(e)))));
+    const z = lzfCompress(lp);
+    expect(z.length, 'streamed: 1 MiB or more compressed').toBeGreaterThan(1 << 20);
+    const value = new RdbOut(z.length + 16).byte(0xc3).len(z.length).len(lp.length).bytes(z).take();
+    const names = type === 0x1d ? [1, FIELDS.length, ...FIELDS.flatMap((f) => str(f))] : [];
+    const defined = type === 0x1e ? template(1n, FIELDS) : [];
+    const report = sameVerdictInChunks(file('REDIS0015', [0xfe, 0x00, ...defined, type, ...str('h'), ...names, ...value, ...stringKey('s', 'v')]));
+    if (error === undefined) expect(report).toMatchObject({ ok: true, keys: 2 });
     else expect(report.error?.message).toMatch(error);
   });
 
