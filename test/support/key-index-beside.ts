@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BackupStore } from '../../lambdas/adapters/storage/backup-store.js';
-import type { IndexSource } from '../../lambdas/domain/serve/index-source.js';
+import { INDEX_SUFFIX } from '../../lambdas/domain/serve/index-file.js';
+import { type IndexSource, indexSourceMetadata } from '../../lambdas/domain/serve/index-source.js';
+import { encodeKeyIndex } from '../../lambdas/domain/serve/index-write.js';
+import { KeyIndexBuilder } from '../../lambdas/domain/serve/key-index.js';
+import { indexRdbPass } from '../../lambdas/jobs/keys/rdb-index-pass.js';
 import { BackupKeyIndex } from '../../lambdas/jobs/self-managed/backup-key-index.js';
 
 /**
@@ -18,4 +22,31 @@ export async function writeIndexBeside(store: BackupStore, name: string, file?: 
   const index = new BackupKeyIndex(store.location(name));
   index.pushVerified(readFileSync(file ?? store.location(name)));
   return index.write(store, name, source);
+}
+
+/**
+ * Writes `name`'s index from `rdb` beside it in `store` (S3, bound to `etag`) as an index writer before indexes kept
+ * what their copy holds beside its keys (its hash templates, function libraries, module AUX data, key metadata): the
+ * same keys, none of that in its header. The index's bytes.
+ */
+export async function writeBareIndexBeside(store: BackupStore, name: string, rdb: Uint8Array, etag: string): Promise<Buffer> {
+  const builder = new KeyIndexBuilder();
+  const pass = await indexPassOf(name, rdb, builder);
+  const bytes = encodeKeyIndex(builder.finish(pass.version), { bytes: pass.bytes, trailer: pass.trailer }, false);
+  await store.putRecord(`${name}${INDEX_SUFFIX}`, bytes, indexSourceMetadata({ etag }));
+  return bytes;
+}
+
+/** serve's one verifying and indexing pass (jobs/keys/rdb-index-pass.ts indexRdbPass) over `bytes`, named `location`, into `builder`. */
+export function indexPassOf(location: string, bytes: Uint8Array, builder: KeyIndexBuilder): ReturnType<typeof indexRdbPass> {
+  return indexRdbPass(
+    {
+      location,
+      stream: async function* () {
+        yield bytes;
+      },
+    },
+    builder,
+    0,
+  );
 }

@@ -71,6 +71,7 @@ import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { crc32 } from '../rdb/codecs/crc32.js';
 import { HashTemplates } from '../rdb/format/hash-template.js';
+import { type BesidesKeys, checkedBesidesKeys } from './besides-keys.js';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import { bucketOf as bucketOfHash } from './key-hash.js';
 import { LEGACY_ROW, ROW, valueAtOf, valueLengthOf } from './key-rows.js';
@@ -189,6 +190,17 @@ export interface Header extends IndexedCopy {
    * or in an index written before it: such a hash is then refused in words (../rdb/format/template-ref.ts templateHashAlone).
    */
   readonly templates?: readonly (readonly [id: number, names: readonly string[]])[];
+  /**
+   * What the copy holds besides its keys (its function libraries, module AUX data, key metadata per class: its
+   * verification's report), so `serve` and `compare` say it of a copy opened from its index unread. Absent in an index
+   * written before it (then not known without reading the copy whole).
+   */
+  readonly besidesKeys?: BesidesKeys;
+}
+
+/** A copy as an index writer knows it: beside what a reader checks, what its verification read of it besides its keys. */
+export interface IndexedFile extends IndexedCopy {
+  readonly besidesKeys?: BesidesKeys;
 }
 
 /** The header's {@link Header.templates} of `templates` (those whose names were all read), or nothing when there are none. */
@@ -253,6 +265,8 @@ export interface Directory {
   readonly hashBits: number;
   /** The copy's hash templates its header keeps ({@link Header.templates}, checked); undefined when it keeps none. */
   readonly templates?: HashTemplates;
+  /** What the copy holds besides its keys ({@link Header.besidesKeys}, checked); undefined when the header does not say. */
+  readonly besidesKeys?: BesidesKeys;
 }
 
 /** The suffix of the index beside a copy: `<copy>.keys`. */
@@ -373,6 +387,9 @@ export function readDirectory(
   if (hashed && rows !== h.keys) return { problem: `its lookup section does not hold its ${h.keys} keys` };
   const templates = headerTemplates(h);
   if (templates !== undefined && 'problem' in templates) return templates;
+  const besidesKeys = h.besidesKeys === undefined ? undefined : checkedBesidesKeys(h.besidesKeys);
+  if (h.besidesKeys !== undefined && besidesKeys === undefined)
+    return { problem: "its header's count of what the copy holds besides its keys is malformed (damaged)" };
   const d: Directory = {
     layout,
     header: h,
@@ -382,6 +399,7 @@ export function readDirectory(
     hashBlocks,
     hashBits,
     ...(templates ? { templates } : {}),
+    ...(besidesKeys ? { besidesKeys } : {}),
   };
   if (!hashed)
     for (let b = 1; b < h.blocks; b++)

@@ -19,7 +19,7 @@ import {
   HASH_ENTRY,
   HASH_ROW,
   type Header,
-  type IndexedCopy,
+  type IndexedFile,
   type Layout,
   type LayoutForm,
   MAGIC,
@@ -60,7 +60,7 @@ export function indexBytesFor(keys: number, nameBytes: number): number {
  * order, a file whose databases do not come ascending, or a layout before,
  * is copied key by key.)
  */
-export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey: boolean, layout: Layout = MAGIC, reuseRows = false): Buffer {
+export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedFile, valkey: boolean, layout: Layout = MAGIC, reuseRows = false): Buffer {
   const { rows, names, order } = index.columns();
   const rowView = new DataView(rows.buffer, rows.byteOffset, rows.byteLength);
   const n = index.keys;
@@ -100,6 +100,7 @@ export function encodeKeyIndex(index: ColumnKeyIndex, copy: IndexedCopy, valkey:
     ...(hashed ? { hashBits } : {}),
     ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
     ...templatesField(index.templates),
+    ...(copy.besidesKeys ? { besidesKeys: copy.besidesKeys } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   // `names` holds every key's name once (the builder's buffer, cut to its keys).
@@ -167,7 +168,7 @@ export function writeTail(
  * placeholder of its length, written over once the names are read: {@link writeTail}), and its JSON.
  */
 export function indexHeader(
-  copy: IndexedCopy,
+  copy: IndexedFile,
   valkey: boolean,
   rdbVersion: number,
   keys: number,
@@ -191,6 +192,7 @@ export function indexHeader(
     hashBits: hashBitsFor(keys),
     ...(fieldTtlBlocks ? { fieldTtlBlocks } : {}),
     ...templatesField(templates),
+    ...(copy.besidesKeys ? { besidesKeys: copy.besidesKeys } : {}),
   };
   return { header, json: Buffer.from(JSON.stringify(header), 'utf8') };
 }

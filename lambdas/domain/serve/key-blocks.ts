@@ -24,7 +24,7 @@
 import { isHashWithTtls } from '../rdb/write/source-forms.js';
 import type { HashTemplates } from '../rdb/format/hash-template.js';
 import { SLOT_COUNT, slotOfBytes } from '../keys/hash-slot.js';
-import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedCopy, MAGIC, writeSum } from './index-file.js';
+import { BLOCK, ENTRY, ENTRY_HEAD, FOOTER, FORMS, HASH_ENTRY, HASH_ROW, type IndexedFile, MAGIC, writeSum } from './index-file.js';
 import { countExpiry, encodeKeyIndex, indexHeader, noExpiries, writeEntry, writeTail } from './index-write.js';
 import { bytesView, copyHash as copyNameHash, copyHashAndSlot as copyNameHashing } from './key-hash.js';
 import { KeyIndexBuilder } from './key-index.js';
@@ -343,7 +343,7 @@ export class KeyBlocks implements RowsAppender {
    * are used no more after. `templates`: the copy's Redis 8.10 hash
    * templates its verification read (kept in the header).
    */
-  encode(copy: IndexedCopy, rdbVersion: number, valkey: boolean, templates?: HashTemplates): Buffer {
+  encode(copy: IndexedFile, rdbVersion: number, valkey: boolean, templates?: HashTemplates): Buffer {
     if (!this.ascending) return encodeKeyIndex(this.flat().finish(rdbVersion, templates), copy, valkey, MAGIC, true);
     if (this.open > 0) this.close();
     const n = this.closedN;

@@ -41,6 +41,7 @@ import {
 } from './index-file.js';
 import { LEGACY_ROW, R_AT, R_EXPIRY, R_LENGTH, R_TYPE, ROW } from './key-rows.js';
 import type { HashTemplates } from '../rdb/format/hash-template.js';
+import type { BesidesKeys } from './besides-keys.js';
 import { bucketOf, keyHash } from './key-hash.js';
 import type { IndexedKey, KeyIndex } from './key-index.js';
 
@@ -161,6 +162,8 @@ export class PagedKeyIndex implements KeyIndex {
   readonly storedBytes: number;
   /** The copy's hash templates its directory keeps (index-file.ts Header.templates). */
   readonly templates?: HashTemplates;
+  /** What the copy holds besides its keys, as its directory says (index-file.ts Header.besidesKeys); undefined when it does not. */
+  readonly besidesKeys?: BesidesKeys;
   private readonly entries: readonly BlockEntry[];
   /** Where every block lies: the blocks, then (`RDRKEYS3` and after) the hash blocks, numbered on from them. */
   private readonly spans: readonly { readonly at: number; readonly bytes: number }[];
@@ -194,6 +197,7 @@ export class PagedKeyIndex implements KeyIndex {
   ) {
     this.rdbVersion = d.header.rdbVersion;
     if (d.templates) this.templates = d.templates;
+    if (d.besidesKeys) this.besidesKeys = d.besidesKeys;
     this.keys = d.header.keys;
     this.storedBytes = d.header.storedBytes;
     this.entries = d.blocks;

@@ -45,6 +45,7 @@ import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { INDEX_SUFFIX, indexableTrailer, MAGIC } from '../../domain/serve/index-file.js';
 import { encodeKeyIndex, indexBytesFor } from '../../domain/serve/index-write.js';
+import { besidesKeysOfReport } from '../../domain/serve/besides-keys.js';
 import { indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { decodeKeySegment, encodeKeySegment, type SegmentOf, takeHandedKeys } from '../../domain/serve/index-segment.js';
 import { type IndexedKey, KeyIndexBuilder } from '../../domain/serve/key-index.js';
@@ -211,7 +212,7 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const read = this.keys.finish();
     const trailer = this.part ? (this.part.trailer ? Buffer.from(this.part.trailer).toString('hex') : '0'.repeat(16)) : read.trailer;
     if (!indexableTrailer(trailer)) return 'no CRC-64 to tie an index to';
-    const copy = { bytes: this.part ? size : this.at, trailer };
+    const copy = { bytes: this.part ? size : this.at, trailer, besidesKeys: besidesKeysOfReport(read.report) };
     if (this.start === 0) {
       const unlike = countsUnlike(this.builder, read.report);
       // Finished over this invocation's blocks (this index is used no more).

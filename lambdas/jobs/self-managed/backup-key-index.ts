@@ -11,6 +11,7 @@
 import type { BackupStore } from '../../adapters/storage/backup-store.js';
 import { INDEX_SUFFIX, indexableTrailer } from '../../domain/serve/index-file.js';
 import { encodeKeyIndex } from '../../domain/serve/index-write.js';
+import { besidesKeysOfReport } from '../../domain/serve/besides-keys.js';
 import { INDEX_SOURCE_META, type IndexSource, indexSourceMetadata } from '../../domain/serve/index-source.js';
 import { KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
@@ -75,7 +76,7 @@ export class BackupKeyIndex {
     const index = this.builder.finish(pass.version, pass.templates);
     const unlike = countsUnlike(index, pass.report);
     if (unlike) throw new Error(`${this.location}: no index: ${unlike}`);
-    const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer }, pass.valkey);
+    const bytes = encodeKeyIndex(index, { bytes: pass.bytes, trailer: pass.trailer, besidesKeys: besidesKeysOfReport(pass.report) }, pass.valkey);
     const named = indexSourceMetadata(source);
     await store.putRecord(`${file}${INDEX_SUFFIX}`, bytes, Object.keys(named).length > 0 ? named : undefined);
     return `${file}${INDEX_SUFFIX}: ${index.keys} keys, ${bytes.length} bytes, built from the bytes written (the file not read again)${named[INDEX_SOURCE_META.etag] ? `, bound to ETag ${named[INDEX_SOURCE_META.etag]}` : ''}, read back`;

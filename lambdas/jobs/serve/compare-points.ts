@@ -50,14 +50,15 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
 
 /**
  * What compare did not compare of a file side (`served`; undefined for a server side): its function libraries,
- * module AUX data and Redis 8.6 key metadata (compare reads keys; a served file answers no FUNCTION LIST), named; or, for a shard opened from its
- * key index unread, that whether it holds any is not known. Undefined when it holds none.
+ * module AUX data and Redis 8.6 key metadata (compare reads keys; a served file answers no FUNCTION LIST), named; or, for a shard opened
+ * unread from a key index that does not keep them (one written before indexes did), that whether it holds any is not known. Undefined when it
+ * holds none.
  */
 export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'besidesKeys'> | undefined): string | undefined {
   if (!served) return undefined;
   const held = served.besidesKeys;
   if (!held)
-    return `${side} (${location}): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from its key index, not read whole): compare compares keys only`;
+    return `${side} (${location}): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from a key index written before indexes kept it, not read whole): compare compares keys only`;
   const what = [
     held.functionLibraries > 0 ? `${held.functionLibraries} function librar${held.functionLibraries === 1 ? 'y' : 'ies'}` : '',
     held.moduleAux.length > 0 ? `module AUX data of ${held.moduleAux.join(', ')}` : '',

@@ -11,6 +11,7 @@ import { openRdbAt, RdbOpenError, type RdbAt } from '../../adapters/storage/rdb-
 import { dumpPayload } from '../../domain/rdb/format/dump-payload.js';
 import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
+import { type BesidesKeys, besidesKeysOfReport, besidesKeysOfShards } from '../../domain/serve/besides-keys.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
 import { readHeadContext } from '../../domain/rdb/format/split.js';
 import { notRecordedBackup } from '../../domain/self-managed/backup.js';
@@ -32,6 +33,11 @@ export interface OpenedPoint {
   readonly index: KeyIndex;
   /** The verifier's report of each shard verified at open (every local shard; an S3 shard only when read whole), in shard order. */
   readonly reports: readonly RdbReport[];
+  /**
+   * What the point holds besides its keys (its shards' verifier reports', or their key indexes' where opened from them
+   * unread); undefined when a shard's index does not say (one written before indexes kept it).
+   */
+  readonly besidesKeys?: BesidesKeys;
   /** Per shard, how it was opened: from its key index, or read whole (and why: no index, one of another copy …). */
   readonly notes: readonly string[];
   /**
@@ -235,6 +241,7 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
     index: KeyIndex;
     close?: () => void;
     templates?: HashTemplates;
+    besidesKeys?: BesidesKeys;
   }[] = [];
   for (const at of shards) {
     let beside: Awaited<ReturnType<typeof indexBeside>> = indexesUnused === undefined ? await indexBeside(at, s3Endpoint) : { problem: indexesUnused };
@@ -272,6 +279,7 @@ async function indexShards(shards: readonly RdbAt[], s3Endpoint: string | undefi
         index: beside.index,
         close: beside.close,
         ...(beside.index.templates ? { templates: beside.index.templates } : {}),
+        ...(beside.index.besidesKeys ? { besidesKeys: beside.index.besidesKeys } : {}),
       });
     } else {
       const builder = new KeyIndexBuilder();
@@ -294,6 +302,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
   const versions = done.map((d) => d.version);
   const valkey = done.some((d) => d.valkey);
   const reports = done.flatMap((d) => (d.report ? [d.report] : []));
+  const besides = done.map((d) => (d.report ? besidesKeysOfReport(d.report) : d.besidesKeys));
   // Several shards: one keyspace over their own indexes, none merged (domain/serve/sharded-index.ts).
   const index = shards.length === 1 ? done[0]!.index : new ShardedKeyIndex(done.map((d, i) => ({ index: d.index, base: bases[i]! })));
   if (shards.length > 1) {
@@ -314,6 +323,7 @@ async function indexPoint(shards: readonly RdbAt[], s3Endpoint: string | undefin
     location: shards.length === 1 ? shards[0]!.location : `${shards[0]!.location} (+${shards.length - 1} shards)`,
     index,
     reports,
+    ...(besides.every((b) => b !== undefined) ? { besidesKeys: besidesKeysOfShards(besides) } : {}),
     notes: done.map((d) => d.note),
     indexUnused: done.flatMap((d) => (d.unused ? [d.unused] : [])),
     valkey,

@@ -9,7 +9,7 @@ import { TABLE_RELEASE } from '../../domain/serve/command-replies.js';
 import { DEFAULT_DATABASES } from '../../domain/rdb/format/parse-constants.js';
 import { execute } from '../../domain/serve/commands.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
-import type { RdbReport } from '../../domain/rdb/report.js';
+import type { BesidesKeys } from '../../domain/serve/besides-keys.js';
 import { CACHE_MIN_BYTES, FieldTtlHashes, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { settle } from '../../domain/serve/paged-index.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -62,14 +62,9 @@ export interface Serving {
   /**
    * What the point holds besides its keys, which no command served answers (FUNCTION LIST is refused): its function
    * libraries, the modules whose AUX data it holds and its keys' Redis 8.6 key metadata; undefined when a shard was opened
-   * from its key index unread.
+   * from a key index unread that does not say (one written before indexes kept it).
    */
-  readonly besidesKeys?: {
-    readonly functionLibraries: number;
-    readonly moduleAux: readonly string[];
-    /** Keys carrying Redis 8.6 key metadata, per class (`ATTR`; served and DUMPed without it), ignorable or not. Absent when none. */
-    readonly keyMeta?: Readonly<Record<string, number>>;
-  };
+  readonly besidesKeys?: BesidesKeys;
   close(): Promise<void>;
 }
 
@@ -155,25 +150,10 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     rdbVersion: version,
     location: point.location,
     notes: point.notes,
-    ...besidesKeysOf(point.reports, point.notes.length),
+    ...(point.besidesKeys ? { besidesKeys: point.besidesKeys } : {}),
     async close() {
       await endpoint.close();
       point.close();
     },
   };
-}
-
-/** {@link Serving.besidesKeys} from the shards' reports (one per shard, or it is not known: a shard opened from its index). */
-function besidesKeysOf(reports: readonly RdbReport[], shards: number): Pick<Serving, 'besidesKeys'> {
-  if (reports.length < shards) return {};
-  // A cluster-mode point holds its function libraries in every shard's file: counted once (the most any shard holds).
-  const functionLibraries = Math.max(0, ...reports.map((r) => r.functionLibraries));
-  const keyMeta: Record<string, number> = {};
-  const count = (cls: string, keys: number) => (keyMeta[cls] = (keyMeta[cls] ?? 0) + keys);
-  for (const r of reports) {
-    for (const [type, keys] of Object.entries(r.moduleTypes ?? {})) if (type.startsWith('META-')) count(type.slice('META-'.length), keys);
-    for (const [cls, keys] of Object.entries(r.ignorableKeyMeta ?? {})) count(cls, keys);
-  }
-  const moduleAux = [...new Set(reports.flatMap((r) => r.moduleAux ?? []))];
-  return { besidesKeys: { functionLibraries, moduleAux, ...(Object.keys(keyMeta).length > 0 ? { keyMeta } : {}) } };
 }

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { createRdbBytesDecoder } from '../../../../lambdas/adapters/storage/rdb-envelope.js';
 import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
-import { indexRdbPass, LastBytes, VerifiedKeys } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
+import { LastBytes, VerifiedKeys } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
+import { indexPassOf } from '../../../support/key-index-beside.js';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.rdb');
 
@@ -25,16 +26,7 @@ describe('indexRdbPass', () => {
     process.env.TMPDIR = dir;
     const bytes = readFileSync(FIXTURE);
     const builder = new KeyIndexBuilder();
-    const result = await indexRdbPass(
-      {
-        location: FIXTURE,
-        stream: async function* () {
-          yield bytes;
-        },
-      },
-      builder,
-      0,
-    );
+    const result = await indexPassOf(FIXTURE, bytes, builder);
     expect(result.bytes).toBe(bytes.length);
     expect(readdirSync(dir)).toEqual([]);
   });

@@ -147,12 +147,12 @@ describe('notComparedOf: what a file side holds besides its keys', () => {
     expect(notComparedOf('A', 'f.rdb', { besidesKeys: { functionLibraries: 0, moduleAux: [] } })).toBeUndefined();
   });
 
-  it('libraries and AUX data named; a shard opened from its index unread: not known, said so', () => {
+  it('libraries and AUX data named; a shard opened unread from an index that does not keep them: not known, said so', () => {
     expect(notComparedOf('B', 'f.rdb', { besidesKeys: { functionLibraries: 2, moduleAux: ['ft-index'] } })).toBe(
       'B (f.rdb) holds 2 function libraries and module AUX data of ft-index, which compare does not compare (it compares keys): the other side may lack them',
     );
     expect(notComparedOf('A', 's3://b/k.rdb', {})).toBe(
-      'A (s3://b/k.rdb): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from its key index, not read whole): compare compares keys only',
+      'A (s3://b/k.rdb): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from a key index written before indexes kept it, not read whole): compare compares keys only',
     );
   });
 });

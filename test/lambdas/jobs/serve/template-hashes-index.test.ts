@@ -14,15 +14,10 @@ import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-sto
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { templateHashAlone } from '../../../../lambdas/domain/rdb/format/template-ref.js';
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
-import { INDEX_SUFFIX } from '../../../../lambdas/domain/serve/index-file.js';
-import { indexSourceMetadata } from '../../../../lambdas/domain/serve/index-source.js';
-import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
-import { KeyIndexBuilder } from '../../../../lambdas/domain/serve/key-index.js';
 import { indexInMemory } from '../../../../lambdas/domain/serve/paged-index.js';
 import { rdbVerifierParser } from '../../../../lambdas/domain/rdb/verifier.js';
 import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
-import { indexRdbPass } from '../../../../lambdas/jobs/keys/rdb-index-pass.js';
-import { writeIndexBeside } from '../../../support/key-index-beside.js';
+import { writeBareIndexBeside, writeIndexBeside } from '../../../support/key-index-beside.js';
 import { requestsAfter, requestsSoFar } from '../../../support/moto.js';
 import { serveOverMoto } from '../../../support/serve-moto.js';
 import { TEMPLATE_FILE_HASHES, templateFile } from '../../../support/template-hashes.js';
@@ -89,25 +84,8 @@ describe('serve: Redis 8.10 template hashes from a key index', () => {
     const name = 'prod/old.rdb';
     const stored = await served.moto.client.send(new PutObjectCommand({ Bucket: 'backups', Key: name, Body: rdb }));
     // The index as a writer before this one wrote it: the same keys, no templates in its header.
-    const builder = new KeyIndexBuilder();
-    const pass = await indexRdbPass(
-      {
-        location: 'old.rdb',
-        stream: async function* () {
-          yield rdb;
-        },
-      },
-      builder,
-      0,
-    );
-    expect(pass.templates?.size).toBe(2);
-    const index = encodeKeyIndex(builder.finish(pass.version), { bytes: pass.bytes, trailer: pass.trailer }, false);
+    const index = await writeBareIndexBeside(new S3BackupStore(served.moto.newClient(), 'backups', 'prod/'), 'old.rdb', rdb, stored.ETag!);
     expect(index.includes(Buffer.from('"templates"'))).toBe(false);
-    await new S3BackupStore(served.moto.newClient(), 'backups', 'prod/').putRecord(
-      `old.rdb${INDEX_SUFFIX}`,
-      index,
-      indexSourceMetadata({ etag: stored.ETag! }),
-    );
     const { s, c } = await client(`s3://backups/${name}`);
     expect(s.notes[0]).toContain('its key index');
     const got = (await answers(c)) as Record<string, unknown>;

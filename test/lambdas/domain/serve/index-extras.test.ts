@@ -1,10 +1,13 @@
 /**
- * A Redis 8.10 copy's hash templates kept in its key index's directory (index-file.ts Header.templates): both
- * writers (encodeKeyIndex, KeyBlocks.encode) keep those whose field names were all read, a reader gets them back
- * checked, and a header whose templates are malformed is refused (the index then not used), never half read.
+ * What a key index's directory keeps of its copy beside the keys: a Redis 8.10 copy's hash templates
+ * (index-file.ts Header.templates: both writers, encodeKeyIndex and KeyBlocks.encode, keep those whose field names
+ * were all read) and what the copy holds besides its keys (Header.besidesKeys: function libraries, module AUX data,
+ * key metadata). A reader gets them back checked; a header where either is malformed is refused (the index then not
+ * used), never half read.
  */
 import { describe, expect, it } from 'vitest';
 import { HashTemplates } from '../../../../lambdas/domain/rdb/format/hash-template.js';
+import { type BesidesKeys, besidesKeysOfShards } from '../../../../lambdas/domain/serve/besides-keys.js';
 import { FOOTER, readDirectory, readFooter, sha256 } from '../../../../lambdas/domain/serve/index-file.js';
 import { encodeKeyIndex } from '../../../../lambdas/domain/serve/index-write.js';
 import { KeyBlocks } from '../../../../lambdas/domain/serve/key-blocks.js';
@@ -26,19 +29,19 @@ function templates(): HashTemplates {
   return t;
 }
 
-function builderIndex(t?: HashTemplates): Buffer {
+function builderIndex(t?: HashTemplates, besidesKeys?: BesidesKeys): Buffer {
   const b = new KeyIndexBuilder();
   for (let i = 0; i < 100; i++) b.add({ db: 0, name: Buffer.from(`h:${i}`), type: 32, valueAt: 9 + i * 10, valueEnd: 14 + i * 10, expireAtMs: null });
-  return encodeKeyIndex(b.finish(15, t), COPY, false);
+  return encodeKeyIndex(b.finish(15, t), { ...COPY, ...(besidesKeys ? { besidesKeys } : {}) }, false);
 }
 
-function blocksIndex(t?: HashTemplates): Buffer {
+function blocksIndex(t?: HashTemplates, besidesKeys?: BesidesKeys): Buffer {
   const b = new KeyBlocks();
   for (let i = 0; i < 100; i++) {
     const name = Buffer.from(`h:${i}`);
     b.place(0, 30, name, 0, name.length, 9 + i * 10, 14 + i * 10, Number.NaN);
   }
-  return b.encode(COPY, 15, false, t);
+  return b.encode({ ...COPY, ...(besidesKeys ? { besidesKeys } : {}) }, 15, false, t);
 }
 
 const opened = (file: Buffer) => {
@@ -47,13 +50,13 @@ const opened = (file: Buffer) => {
   return o.index;
 };
 
-/** `file`'s directory with its header's `templates` set to `value`, and the SHA-256 the footer would hold for it. */
-function withTemplates(file: Buffer, value: unknown): { bytes: Buffer; sha: Buffer; at: number } {
+/** `file`'s directory with its header's `field` set to `value`, and the SHA-256 the footer would hold for it. */
+function withHeader(file: Buffer, field: string, value: unknown): { bytes: Buffer; sha: Buffer; at: number } {
   const footer = readFooter(file, file.length) as { at: number };
   const dir = file.subarray(footer.at, file.length - FOOTER);
   const len = dir.readUInt32LE(0);
   const header = JSON.parse(dir.toString('utf8', 4, 4 + len)) as Record<string, unknown>;
-  header.templates = value;
+  header[field] = value;
   const json = Buffer.from(JSON.stringify(header));
   const head = Buffer.alloc(4);
   head.writeUInt32LE(json.length);
@@ -86,7 +89,7 @@ describe("a Redis 8.10 copy's hash templates in its key index", () => {
 
   it('refuses a directory whose templates are malformed, each way (the index not used)', () => {
     const file = builderIndex(templates());
-    const good = withTemplates(file, [[1, ['YWdl']]]);
+    const good = withHeader(file, 'templates', [[1, ['YWdl']]]);
     const d = readDirectory(good.bytes, good.sha, good.at, COPY, 'RDRKEYS5');
     expect('problem' in d ? d.problem : d.templates?.fieldNames(1)).toEqual(names('age'));
     for (const bad of [
@@ -104,9 +107,48 @@ describe("a Redis 8.10 copy's hash templates in its key index", () => {
         [1, ['Y2l0eQ==']],
       ],
     ]) {
-      const x = withTemplates(file, bad);
+      const x = withHeader(file, 'templates', bad);
       const r = readDirectory(x.bytes, x.sha, x.at, COPY, 'RDRKEYS5');
       expect('problem' in r && r.problem, JSON.stringify(bad)).toBe("its header's hash templates are not [id, [base64 names]] pairs, each id once (damaged)");
     }
+  });
+});
+
+describe('what a copy holds besides its keys, in its key index', () => {
+  const held: BesidesKeys = { functionLibraries: 2, moduleAux: ['ft-index'], keyMeta: { ATTR: 1, BLES: 3 } };
+
+  it.each([
+    ['encodeKeyIndex', builderIndex],
+    ['KeyBlocks.encode', blocksIndex],
+  ])('%s keeps it; a reader gets it back; none written, none read', (_, make) => {
+    expect(opened(make(undefined, held)).besidesKeys).toEqual(held);
+    expect(opened(make(undefined, { functionLibraries: 0, moduleAux: [] })).besidesKeys).toEqual({ functionLibraries: 0, moduleAux: [] });
+    expect(opened(make()).besidesKeys).toBeUndefined();
+  });
+
+  it('refuses a directory where it is malformed, each way', () => {
+    const file = builderIndex(undefined, held);
+    for (const bad of [
+      null,
+      [],
+      { moduleAux: [] },
+      { functionLibraries: -1, moduleAux: [] },
+      { functionLibraries: 1.5, moduleAux: [] },
+      { functionLibraries: 1, moduleAux: 'x' },
+      { functionLibraries: 1, moduleAux: [3] },
+      { functionLibraries: 1, moduleAux: [], keyMeta: [] },
+      { functionLibraries: 1, moduleAux: [], keyMeta: { ATTR: -2 } },
+    ]) {
+      const x = withHeader(file, 'besidesKeys', bad);
+      const r = readDirectory(x.bytes, x.sha, x.at, COPY, 'RDRKEYS5');
+      expect('problem' in r && r.problem, JSON.stringify(bad)).toBe("its header's count of what the copy holds besides its keys is malformed (damaged)");
+    }
+  });
+
+  it("a point's shards: function libraries once (each shard holds them all), AUX names once, key metadata summed", () => {
+    const a: BesidesKeys = { functionLibraries: 2, moduleAux: ['ft-index'], keyMeta: { ATTR: 1 } };
+    const b: BesidesKeys = { functionLibraries: 2, moduleAux: ['ft-index', 'graph'], keyMeta: { ATTR: 2, BLES: 1 } };
+    expect(besidesKeysOfShards([a, b])).toEqual({ functionLibraries: 2, moduleAux: ['ft-index', 'graph'], keyMeta: { ATTR: 3, BLES: 1 } });
+    expect(besidesKeysOfShards([{ functionLibraries: 0, moduleAux: [] }])).toEqual({ functionLibraries: 0, moduleAux: [] });
   });
 });
