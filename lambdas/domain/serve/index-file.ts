@@ -70,7 +70,7 @@
 import { hash } from 'node:crypto';
 import { SLOT_COUNT } from '../keys/hash-slot.js';
 import { crc32 } from '../rdb/codecs/crc32.js';
-import { HashTemplates } from '../rdb/format/hash-template.js';
+import { HashTemplates, templateFieldOrderProblem } from '../rdb/format/hash-template.js';
 import { type BesidesKeys, checkedBesidesKeys } from './besides-keys.js';
 import { Crc64 } from '../rdb/codecs/crc64.js';
 import { bucketOf as bucketOfHash } from './key-hash.js';
@@ -212,15 +212,20 @@ export function templatesField(templates: HashTemplates | undefined): Pick<Heade
 /** The templates a header keeps ({@link Header.templates}), undefined when it keeps none; or why they cannot be read. */
 function headerTemplates(h: Header): HashTemplates | undefined | { readonly problem: string } {
   if (h.templates === undefined) return undefined;
-  const problem = { problem: "its header's hash templates are not [id, [base64 names]] pairs, each id once (damaged)" };
+  const problem = { problem: "its header's hash templates are not [id, [base64 names, in order]] pairs, each id once (damaged)" };
   if (!Array.isArray(h.templates)) return problem;
   const templates = new HashTemplates();
   for (const t of h.templates) {
     if (!Array.isArray(t) || t.length !== 2) return problem;
     const [id, names] = t;
-    if (!Number.isSafeInteger(id) || id < 0 || !Array.isArray(names) || names.length === 0) return problem;
+    // Any id the parser reads (an RDB length: up to 64 bits, a double as it and a key's reference read it; JSON keeps a
+    // double exactly), not only a safe integer: a valid file's index is not refused as damaged.
+    if (!Number.isInteger(id) || id < 0 || id >= 2 ** 64 || !Array.isArray(names) || names.length === 0) return problem;
     if (!names.every((n) => typeof n === 'string' && BASE64.test(n)) || templates.define(id, names.length) !== null) return problem;
-    for (const n of names) templates.addName(id, Buffer.from(n, 'base64'));
+    const fields = names.map((n) => Buffer.from(n, 'base64'));
+    // The names as the verifier took them (sorted by length then bytes, none twice), or the index is not used.
+    for (let i = 1; i < fields.length; i++) if (templateFieldOrderProblem(fields[i - 1]!, fields[i]!, i) !== null) return problem;
+    for (const f of fields) templates.addName(id, f);
   }
   return templates;
 }

@@ -161,7 +161,8 @@ export interface KeyIndex {
   fieldTtlRuns?(db: number): readonly (readonly [from: number, to: number])[] | undefined;
   /**
    * The file's Redis 8.10 hash templates (opcode 242) the index holds: a hash that references one (RDB types 30, 32) is
-   * read with them. Undefined when it holds none (none defined, or an index file written before it kept them).
+   * read with them. Undefined when it holds none (none defined; an index file written before it kept them; one whose
+   * verification did not read their definitions itself: resumed past them, or split between two threads).
    */
   readonly templates?: HashTemplates;
 }

@@ -220,8 +220,11 @@ export class CopyKeyIndex implements SplitKeyIndex {
     }
     // The index's keys in file order: the earlier invocations', then this one's, laid flat.
     this.before.append(this.builder.flat());
-    // A resumed verification knows the templates defined before its checkpoint by their field counts only: those are
-    // not kept (HashTemplates.named), and a hash referencing one is refused in words when served from this index.
+    // A resumed verification knows the templates defined before its checkpoint by their field counts only (and a split
+    // one those of the second thread's part not at all): those are not kept (HashTemplates.named), and a hash
+    // referencing one is refused in words when served from this index. ElastiCache's engines (Redis OSS up to 7.1,
+    // Valkey) write no template hashes, so a DR copy holds none; a self-managed backup's index is one pass and keeps them.
+    // Carrying the names in the segments (index-segment.ts) and the worker's handed keys would close it.
     const index = this.before.finish(read.version, read.templates);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;

@@ -51,7 +51,8 @@ export interface OpenedPoint {
   payload(key: IndexedKey): Buffer | Promise<Buffer>;
   /**
    * The value of `key`'s DUMP payload ({@link payload}): a Redis 8.10 hash that references its file's templates as the
-   * hash it stands for, with the templates of its shard read whole (one opened from its key index has none: said).
+   * hash it stands for, with the templates of its shard (read whole, or kept by the key index it was opened from; an
+   * index that does not keep the one referenced: said, template-ref.ts templateHashAlone).
    */
   decode(key: IndexedKey, payload: Buffer): KeyValue;
   /** Bytes [from, to) of the key's value as stored (not decoded; more than proto-max-bulk-len at once refused). */

@@ -18,6 +18,8 @@ import { copiedEntryElement, type Element } from './listpack.js';
 
 /** An entry cut by a chunk's end of at most this many bytes (with its back length) is gathered and read whole; a longer one streams. */
 const WHOLE_MAX = 1 << 16;
+/** Most bytes of a first entry {@link ListpackStream.first} keeps: a 64-bit integer's 9, a 16-digit string's 17. */
+const FIRST_MAX = 24;
 /** The bytes of a long score entry kept to read it as a number: strtod reads 127 (blob-members.ts nanScoreText). */
 const SCORE_PREFIX = 127;
 
@@ -48,8 +50,9 @@ export class ListpackStream {
   /** The first score (a sorted set's) that reads as NaN, once {@link finish} returned. */
   nan: string | undefined;
   /**
-   * The listpack's first element, once its entry was read (a template hash's id: format/parse-hash-templates.ts);
-   * undefined when it has none, or when it is a string too long to be held whole (over 64 KiB: no template id either).
+   * The listpack's first element, once its entry was read, when its entry takes at most {@link FIRST_MAX} bytes (a
+   * template hash's id: format/parse-hash-templates.ts; an integer, or a string of at most 16 digits); undefined when
+   * it has none or it is longer (no template id either: nothing longer is copied for it).
    */
   first: Element | undefined;
   /** A hash with field TTLs' (types 23, 25): every third element's TTL checked (its first problem there). */
@@ -157,7 +160,7 @@ export class ListpackStream {
       this.nan = nanScoreText(b, q + listpackHeaderBytes(enc), q + size);
     }
     if (this.ttls !== undefined && this.count % 3 === 2) this.ttls.entry(b, q);
-    if (this.count === 0) this.first = copiedEntryElement(b, q);
+    if (this.count === 0 && size <= FIRST_MAX) this.first = copiedEntryElement(b, q);
     this.p += size + bl;
     this.count++;
   }

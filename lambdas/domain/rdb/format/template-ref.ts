@@ -50,13 +50,14 @@ export function resolveTemplateHash(payload: Uint8Array, names: (id: number) => 
  * payload holds the template's id and the values, the field names are the file's (opcode 242). convert-rdb, migrate
  * --from-rdb and serve (compare's file side) read them with the file's templates when they read the file whole, and a
  * point opened from its key index with those the index keeps (domain/serve/index-file.ts Header.templates); an index
- * written before indexes kept them, or by a verification resumed past where the file defines the template, has none.
+ * written before indexes kept them, or by a verification that did not read the template's definition itself (a DR
+ * verification resumed from a checkpoint past it, or split between two threads), has none.
  */
 export function templateHashAlone(type: number): string {
   return (
     `a hash whose field names are a template of its file (Redis 8.10, RDB type ${type}): its payload holds only the template's id and the values, ` +
     "and the file's templates were not read here (a point opened from a key index that does not keep this template: one written before indexes kept them, " +
-    'or by a verification resumed past where the file defines it): compare the copy ' +
+    'or by a verification that did not read its definition itself: resumed past it, or split between two threads): compare the copy ' +
     '`redis-dr convert-rdb <file> --for redis-8.0 -o <copy>` writes (it proves the copy equal to the file, key by key)'
   );
 }

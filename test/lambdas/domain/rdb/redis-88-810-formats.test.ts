@@ -332,6 +332,7 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     ['valid', [1, 'big', 'x', 'y'], null, undefined],
     ['one value short', [1, 'big', 'x'], null, /holds 2 values, template 1 has 3 fields/],
     ['no template id first', ['x', 'big', 'x', 'y'], null, /does not begin with a template id/],
+    ['a first entry of 100 digits (no id: longer than any)', ['1'.repeat(100), 'big', 'x', 'y'], null, /does not begin with a template id/],
     ['an unknown template', [9, 'big', 'x', 'y'], null, /references template 9, which the file does not define/],
     ['a back length wrong', [1, 'big', 'x', 'y'], 'backlen', /back length/],
   ])('a big listpack (type 30), %s: streamed, the same verdict in chunks', (_what, entries, damage, error) => {
@@ -355,6 +356,7 @@ describe('Redis 8.10 hash templates (opcode 242, types 30 and 32, RDB 15)', () =
     ['type 30, valid', 0x1e, [1, 'big', 'x', 'y'], undefined],
     ['type 30, one value short', 0x1e, [1, 'big', 'x'], /holds 2 values, template 1 has 3 fields/],
     ['type 30, no template id first', 0x1e, ['x', 'big', 'x', 'y'], /does not begin with a template id/],
+    ['type 30, a first entry of 17 digits (no id)', 0x1e, ['1'.repeat(17), 'big', 'x', 'y'], /does not begin with a template id/],
     ['type 30, an unknown template', 0x1e, [9, 'big', 'x', 'y'], /references template 9, which the file does not define/],
     ['type 29, valid', 0x1d, [9, 'big', 'x', 'y'], undefined],
     ['type 29, no template id first', 0x1d, ['x', 'big', 'x', 'y'], /does not begin with a template id/],

@@ -65,7 +65,7 @@ describe('serve: Redis 8.10 template hashes from a key index', () => {
     expect(await answers(c)).toEqual({ ...TEMPLATE_FILE_HASHES, s: 'v' });
   });
 
-  it("a DR copy's index (the verification's own parse, CopyKeyIndex) keeps them too", () => {
+  it("a DR copy's index (the verification's own parse, CopyKeyIndex) keeps them too, and what the copy holds besides its keys", () => {
     const index = new CopyKeyIndex('s3://b/tpl.rdb');
     const v = index.verifying((sink) => rdbVerifierParser({ requireChecksum: true }, sink));
     for (let at = 0; at < rdb.length; at += 7) {
@@ -78,6 +78,8 @@ describe('serve: Redis 8.10 template hashes from a key index', () => {
     if ('problem' in opened) throw new Error(opened.problem);
     expect(opened.index.templates?.fieldNames(1)?.map(String)).toEqual(['age', 'city', 'name']);
     expect(opened.index.templates?.fieldNames(2)?.map(String)).toEqual(['a']);
+    // And what the copy holds besides its keys (none here), as backup's index says it (besides-keys-index.test.ts).
+    expect(opened.index.besidesKeys).toEqual({ functionLibraries: 0, moduleAux: [] });
   });
 
   it('an index that does not keep the templates (written before indexes kept them) answers such a key with the way round', async () => {
