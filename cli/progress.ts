@@ -13,9 +13,9 @@ export interface Progress {
 
 const quiet: Progress = { update: () => undefined, stop: () => undefined };
 
-function bar(format: string, total: number, payload: Record<string, string | number>): Progress {
+function bar(format: string, total: number, payload: Record<string, string | number>, clearOnComplete = false): Progress {
   if (!process.stderr.isTTY) return quiet;
-  const b = new SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5 }, Presets.shades_classic);
+  const b = new SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 5, clearOnComplete }, Presets.shades_classic);
   b.start(total, 0, payload);
   return {
     update: (value, extra) => b.update(value, extra),
@@ -68,4 +68,39 @@ export async function withStatus<T>(label: string, show: boolean, work: (status:
   } finally {
     p?.stop();
   }
+}
+
+/** Work in steps over bytes (a conversion: its input read, its output read back, uploaded…), each step's bytes told as they go. */
+export interface StepProgress {
+  /** `bytes` of `step` done, of `total` where known (a step told for the first time starts its own rate). */
+  update(step: string, bytes: number, total?: number): void;
+  stop(): void;
+}
+
+/**
+ * The current step, its bytes (MiB, with a percentage where the total is known and not passed: a compressed input's
+ * RDB bytes run past its size) and its rate: a line on a terminal, nothing elsewhere.
+ */
+export function stepProgress(label: string): StepProgress {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  let p: Progress | undefined;
+  let step = '';
+  let since = Date.now();
+  return {
+    update(now, bytes, total) {
+      if (now !== step) {
+        step = now;
+        since = Date.now();
+      }
+      const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+      const of = total !== undefined && total > 0 && bytes <= total ? ` of ${mib(total)} MiB (${Math.floor((100 * bytes) / total)}%)` : ' MiB';
+      const rate = bytes / 2 ** 20 / Math.max(0.001, (Date.now() - since) / 1000);
+      const payload = { what: `${step} ${mib(bytes)}${of}`, rate: rate.toFixed(0) };
+      // Drawn at once with the first step told, then at most 5 times a second; cleared when it stops (the summary or the
+      // error that follows says how it went), its last state drawn first.
+      if (p === undefined) p = bar(`${label}: {what} | {rate} MiB/s | {duration_formatted}`, 0, payload, true);
+      else p.update(0, payload);
+    },
+    stop: () => p?.stop(),
+  };
 }

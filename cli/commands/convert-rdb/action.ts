@@ -1,7 +1,9 @@
 /** `redis-dr convert-rdb`: the action (loaded only when the command runs; options: ./command.ts). */
-import { convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
+import { basename } from 'node:path';
+import { type ConvertProgress, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
 import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { failCommand } from '../../failure.js';
+import { stepProgress } from '../../progress.js';
 import { quitOnSignals } from '../../signals.js';
 import { ignorableKeyMetaLeftOut, LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
@@ -146,7 +148,10 @@ export function formatConvertPoint(p: ConvertPointResult, lossy: ReadonlySet<Los
  */
 export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbCliOptions): Promise<void> {
   let run: ReturnType<typeof startConvertRdb> | undefined;
+  // A line on a terminal while it runs (nothing on a pipe, a file or with --json): a big file takes minutes.
+  const progress = o.json ? undefined : stepProgress('redis-dr convert-rdb');
   const signals = quitOnSignals(async (signal) => {
+    progress?.stop();
     // Outputs being stored: the run takes back what it stored first (an upload cut short, its object looked for), then
     // says so; after the run ended, what it ended with. Before (converting), only temporary files exist.
     const said = await run?.interrupt();
@@ -168,8 +173,9 @@ export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbC
       lossy: parseLossy(o.lossy),
       ...(o.readPartBytes ? { readPartBytes: o.readPartBytes } : {}),
       ...(o.shards !== undefined ? { shards: o.shards } : {}),
+      ...(progress ? { onProgress: (p: ConvertProgress) => progress.update(stepWords(p, inputs.length), p.bytes, p.total) } : {}),
     });
-    const r = await run.done;
+    const r = await run.done.finally(() => progress?.stop());
     if (o.json) process.stdout.write(`${JSON.stringify(jsonOf(r), null, 2)}\n`);
     // A dry run's figures are printed whenever the input was read whole, refused or not: what it is run for.
     const files = isPointResult(r) ? r.files : [r];
@@ -191,6 +197,14 @@ export async function convertRdbAction(inputs: readonly string[], o: ConvertRdbC
   } finally {
     signals.dispose();
   }
+}
+
+/** A step in words for the progress line: what is being done, to which input's output (its path where several are converted). */
+function stepWords(p: ConvertProgress, inputs: number): string {
+  const name = inputs > 1 ? p.input : basename(p.input);
+  if (p.step === 'input') return `converting ${name}`;
+  const what = { 'read-back': 'verifying', upload: 'uploading', 'stored read-back': 'verifying the stored copy of' }[p.step];
+  return `${what} the output of ${name}`;
 }
 
 /** The `--json` document: the run's fields without the verifier's reports (each shard's too). */

@@ -25,6 +25,20 @@ import { hashFieldTwiceReason, memberTwiceReason } from './reencode.js';
 import { isHashWithTtls, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 
 /** What to convert, into what. */
+/** How far a conversion is: the bytes of its current step done so far. */
+export interface ConvertProgress {
+  /**
+   * `input`: the input read, verified and converted; `read-back`: the output written and read back through the
+   * verifier; `upload`: an `s3://` output uploaded; `stored read-back`: the object stored read back and verified.
+   */
+  readonly step: 'input' | 'read-back' | 'upload' | 'stored read-back';
+  /** The input converted (a shard file's, in a recovery point of several). */
+  readonly input: string;
+  readonly bytes: number;
+  /** The step's bytes in all, where known (the input's as stored: a compressed envelope's RDB bytes run past them). */
+  readonly total?: number;
+}
+
 export interface ConvertRdbSpec {
   /** A local path or `s3://bucket/key`. */
   readonly input: string;
@@ -44,8 +58,8 @@ export interface ConvertRdbSpec {
   readonly force?: boolean;
   /** The losses the operator accepts. @default none */
   readonly lossy?: ReadonlySet<LossKind>;
-  /** Input bytes read so far. */
-  readonly onProgress?: (bytesRead: number) => void;
+  /** How far the run is, told as each chunk is read or sent (a long conversion's progress line: cli/progress.ts). */
+  readonly onProgress?: (progress: ConvertProgress) => void;
   /** Bytes per ranged GET of an s3:// input. */
   readonly readPartBytes?: number;
   /** Keys named in a refusal at most. @default 20 */

@@ -23,7 +23,7 @@
  * a verified, equal file removes the temporary file: no partial output.
  *
  * The input pass is convert-input.ts's, the output's checks and sinks
- * convert-output.ts's. A dry run (`--dry-run`, ConvertRdbSpec.dryRun) is
+ * convert-output.ts's, the read-back convert-read-back.ts's. A dry run (`--dry-run`, ConvertRdbSpec.dryRun) is
  * this same run with writes off: the output checked only by what needs no
  * write, the same pass and judgments, the writer's chunks counted by a sink
  * that writes nothing, and it ends where the read-back would begin.
@@ -55,28 +55,25 @@ import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapte
 import type { CutPut, StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
-import { Crc64 } from '../../domain/rdb/codecs/crc64.js';
 import { ENGINE_RELEASES, engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
-import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
-import { type KeyInPlace, type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
+import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import { expressValue } from '../../domain/rdb/write/express.js';
-import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/rdb/write/transcode.js';
-import { digestTtlHashParts, isTtlHashByField } from '../../domain/rdb/write/ttl-hash-parts.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
 export { parseLossy } from './lossy.js';
 import { dirname, resolve } from 'node:path';
-import { type KeyBits, KeyListDigest, keyEntryText } from '../../domain/rdb/write/key-list.js';
-import { digestStreamAt, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { type KeyBits, keyEntryText } from '../../domain/rdb/write/key-list.js';
+import { STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
-import { type ConvertRdbSpec, decodedValue, InputPass, isStream, type RefusedKey } from './convert-input.js';
+import { type ConvertProgress, type ConvertRdbSpec, decodedValue, InputPass, type RefusedKey } from './convert-input.js';
+import { counted, framingDifference, readBack } from './convert-read-back.js';
 import { checkOutput, countingSink } from './convert-output.js';
 import { KeySourceError, resolveRdbSources } from './sources.js';
 import type { ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
 
-export type { ConvertRdbSpec, RefusedKey } from './convert-input.js';
+export type { ConvertProgress, ConvertRdbSpec, RefusedKey } from './convert-input.js';
 
 /** What a run did. */
 export interface ConvertRdbResult {
@@ -127,6 +124,18 @@ export interface ConvertRdbResult {
 /** A key's digest as compare has it (canonical), to name a difference. */
 const digestOf = (k: RdbKey): KeyDigest => keyDigest(decodedValue(k.payload, k.type), k.expireAtMs);
 
+/** What appends the file's trailer (the CRC-64 `crc` of its bytes read back) to `out`, syncs and closes it, and reads its last 8 bytes back. */
+const appendTrailer =
+  (out: OutputFile, w: { trailer(crc: bigint): Uint8Array }) =>
+  async (crc: bigint): Promise<Uint8Array> => {
+    await out.write(w.trailer(crc));
+    await out.close();
+    return out.readTail(8);
+  };
+
+/** Where a step's bytes so far are told (undefined: not told), the step's whole the output's bytes. */
+type Told = (step: ConvertProgress['step']) => ((bytes: number) => void) | undefined;
+
 /** Why a store failed, and whether an object of the run, not verified, may be left under the name (`left`). */
 interface Unstored {
   readonly error: string;
@@ -147,10 +156,13 @@ async function storeOutput(
   expected: { keys: number; digest: string; streamIds: boolean },
   reencoded: KeyBits,
   signal?: AbortSignal,
+  /** Where each step's bytes so far are told: the upload's, then the stored object's read back. */
+  tell?: Told,
 ): Promise<Unstored | undefined> {
   if (!s3) return void (await out.commit());
+  const uploaded = tell?.('upload');
   try {
-    await s3.put(out.read(), put.force, signal);
+    await s3.put(uploaded ? counted(out.read(), uploaded) : out.read(), put.force, signal);
   } catch (err) {
     if (err instanceof KeyExistsError) return { error: `an object appeared at ${s3.url} during the run (give --force to replace it): it was left as it is` };
     // An answer lost, and whether S3 stored the object could not be told (s3-output.ts put).
@@ -163,7 +175,7 @@ async function storeOutput(
   // Read back the object this run's put stored (pinned to its ETag), and taken back only while it is that one.
   let back: Awaited<ReturnType<typeof readBack>>;
   try {
-    back = await readBack(await s3.read(), reencoded, expected.streamIds);
+    back = await readBack(await s3.read(), reencoded, expected.streamIds, false, undefined, tell?.('stored read-back'));
   } catch (err) {
     if (err instanceof ObjectReplacedError)
       return {
@@ -335,7 +347,7 @@ export async function convertRdbStaged(
       reader.push(chunk);
       pass.takeFunctions();
       while (pass.writer?.full) await out.write(pass.writer.chunk());
-      spec.onProgress?.(bytesIn);
+      spec.onProgress?.({ step: 'input', input: spec.input, bytes: bytesIn, ...(file.size !== undefined ? { total: file.size } : {}) });
       spec.signal?.throwIfAborted();
       if (reader.error) break;
     }
@@ -366,11 +378,9 @@ export async function convertRdbStaged(
     const streamIds = !lossy.has('stream-ids');
     // The disk takes the body while it is read back from the page cache (the read-back reads what the file holds either way).
     out.syncAhead();
-    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, async (crc) => {
-      await out.write(w.trailer(crc));
-      await out.close();
-      return out.readTail(8);
-    });
+    const outBytes = w.bytes + 8; // the body written and its trailer, appended once read back
+    const tell: Told = (step) => spec.onProgress && ((bytes) => spec.onProgress!({ step, input: spec.input, bytes, total: outBytes }));
+    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, appendTrailer(out, w), tell('read-back'));
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();
@@ -390,7 +400,7 @@ export async function convertRdbStaged(
     }
     const expected = { keys: w.keys, digest: back.digest, streamIds };
     const store = (signal?: AbortSignal) =>
-      storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal);
+      storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal, tell);
     const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
     return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
   } catch (err) {
@@ -518,114 +528,6 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   const what = [...problems, ...named, ...more].join('; ');
   const head = refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input` : 'the input';
   return `${head} cannot be expressed for ${target}: ${what}`;
-}
-
-/**
- * The written file read back through the verifier (CRC-64 required): its
- * report, and the digest of its keys (re-encoded ones by value, the others by
- * their bytes), each digested where the parser found it. A value the digest
- * proves to be one the input's read checked in full is read by its bounds
- * (RdbKeyReaderOptions.valueCheckedBefore): a key copied as it was (its bytes
- * held against the input's), and a plain list, set, hash or zset (its every
- * length walked by the verifier's read, its bytes as they lie held against
- * the input value's elements framed as a plain form frames them, in order:
- * key-list.ts plainAt; what the verifier checks of a plain form, no duplicate
- * member, no empty collection, its strings well formed, holds of them as it
- * held of the input's), and a stream written in an older layout (its bytes
- * digested as they lie against the input's runs that layout stores:
- * lambdas/domain/rdb/write/source-forms.ts StreamLayout; every check the verifier makes of the
- * older layout it made of the input's). Every other re-encoded value gets every check again;
- * framing, names, expiries and the CRC-64 are checked for every key.
- */
-async function readBack(
-  bytes: AsyncIterable<Uint8Array>,
-  reencodedKeys: KeyBits,
-  /** A type 15 stream's entries added, largest deleted id, first id and groups' entries read digested (not with `--lossy stream-ids`; a type 19's always): source-forms.ts digestStreamAt. */
-  streamIds: boolean,
-  transientChunks = false,
-  /**
-   * `bytes` end before the file's trailer, which is the CRC-64 computed here of every byte read: `trailer` appends it
-   * to the file and returns the file's last 8 bytes read back from it, judged as the verifier judges a trailer.
-   */
-  trailer?: (crc: bigint) => Promise<Uint8Array>,
-): Promise<{ report: RdbReport; digest: string; functions: readonly Uint8Array[] }> {
-  const digest = new KeyListDigest();
-  let i = 0;
-  const visit = (k: KeyInPlace): void => {
-    const parts = k.parts;
-    if (!reencodedKeys.get(i++)) {
-      if (parts !== undefined) digest.addRawParts(k, k.type, parts);
-      else digest.addRawAt(k, k.type, k.bytes, k.from, k.to);
-    } else if (digestsPlainForm(k.type)) {
-      // Re-encoded into a plain form: its bytes digested where they lie (the plain form's framing, which the writer's walk fed).
-      digest.valueHeadAt(k);
-      if (parts !== undefined) digest.plainPartsAt(plainKindOf(k.type)!, parts);
-      else digestPlainObject(k.type, k.bytes, k.from, k.to, digest);
-    } else if (isStream(k.type)) {
-      digest.valueHeadAt(k);
-      digestStreamAt(k.type, k.bytes, k.from, k.to, digest, streamIds);
-    } else if (parts !== undefined && isTtlHashByField(k.type)) {
-      // A big hash with field TTLs re-encoded: digested from its parts, field by field, as its decoded value would be.
-      digest.valueHeadAt(k);
-      digestTtlHashParts(k.type, check.fileVersion.valkey, parts, digest);
-    } else digest.addValue(k.db, k.name(), decodedValue(k.payload(), k.type), k.expireAtMs);
-  };
-  const check = new RdbKeyReader({
-    requireChecksum: true,
-    externalChecksum: trailer !== undefined,
-    keepChunks: !transientChunks,
-    sealPayloads: false,
-    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
-    visit,
-    // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
-    valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isTtlHashByField(type),
-  });
-  if (trailer === undefined) {
-    for await (const chunk of bytes) check.push(chunk);
-  } else {
-    const crc = new Crc64();
-    let read = 0;
-    for await (const chunk of bytes) {
-      crc.update(chunk);
-      read += chunk.length;
-      check.push(chunk);
-    }
-    if (!check.error) {
-      check.push(await trailer(crc.value));
-      // The checksum covers exactly the bytes before the trailer; else it is left unsettled, and the report says so.
-      if (check.checksumPending && check.checksumEnd() === read) check.settleChecksum(crc.value);
-    }
-  }
-  return { report: check.end(), digest: digest.hex(), functions: check.functions };
-}
-
-/**
- * What the written file holds besides its keys, read back, against what was
- * written: its format, AUX fields and function libraries (the keys are the
- * digest's). The file's CRC-64 is that of its bytes as read back, so a byte
- * of these changed on its way to the disk would pass it: held here instead.
- * Undefined when they match, else the first difference in words.
- */
-function framingDifference(
-  report: RdbReport,
-  functions: readonly Uint8Array[],
-  format: RdbFormat,
-  aux: readonly (readonly [string, string])[],
-  written: readonly Uint8Array[],
-): string | undefined {
-  if ((report.magic === 'VALKEY' ? 'VALKEY' : 'REDIS') !== format.magic || report.version !== format.version)
-    return `its header says ${report.magic ?? 'REDIS'} RDB ${report.version}, ${format.magic} RDB ${format.version} was written`;
-  const read = report.auxFields;
-  for (const [k, v] of aux) if (read[k] !== v) return `AUX field ${k}: ${JSON.stringify(v)} written, ${JSON.stringify(read[k] ?? null)} read back`;
-  const extra = Object.keys(read).find((k) => !aux.some(([a]) => a === k));
-  if (extra !== undefined) return `AUX field ${extra} read back, never written`;
-  if (functions.length !== written.length) return `${written.length} function libraries written, ${functions.length} read back`;
-  for (let i = 0; i < written.length; i++) {
-    const a = written[i]!.subarray(0, written[i]!.length - DUMP_FOOTER_BYTES);
-    const b = functions[i]!.subarray(0, functions[i]!.length - DUMP_FOOTER_BYTES);
-    if (!Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)) return `function library ${i + 1} differs from the one written`;
-  }
-  return undefined;
 }
 
 /** The keys a file holds, each with its digest, in order; `keep` filters them. */

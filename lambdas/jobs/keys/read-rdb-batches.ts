@@ -19,6 +19,8 @@ import { releasePayload, type RdbKey, type RdbKeyReader } from '../../domain/rdb
 /** One file to read from: where it is (for messages) and how to read it (called once per pass). */
 export interface RdbFileSource {
   readonly location: string;
+  /** Its bytes as stored, where known (for progress: a compressed envelope's RDB bytes run past them). */
+  readonly size?: number;
   /** The file's bytes, each chunk a fresh buffer never written again (a reader may keep it). */
   readonly open: () => AsyncIterable<Uint8Array>;
   /** A plain local file's bytes, each chunk valid only until the next is asked (reused buffers: a reader that copies what it keeps). */

@@ -210,8 +210,11 @@ export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardS
     if (f.location.startsWith('s3://')) {
       // One HeadObject per object; every read pinned to its ETag.
       const object = await s3Source(f.location, (s3) => s3.openS3Object(f.location, { partBytes: o.readPartBytes }));
-      files.push({ location: f.location, open: rdbBytes(object.read) });
-    } else files.push({ location: f.location, open: localFile(f.location), openTransient: localFile(f.location, true) });
+      files.push({ location: f.location, size: object.size, open: rdbBytes(object.read) });
+    } else {
+      const size = statSync(f.location, { throwIfNoEntry: false })?.size;
+      files.push({ location: f.location, ...(size !== undefined ? { size } : {}), open: localFile(f.location), openTransient: localFile(f.location, true) });
+    }
   }
   return { set, files };
 }

@@ -54,3 +54,16 @@ export function cliAsNobody(...args: string[]): Promise<{ status: number | null;
     );
   });
 }
+
+/**
+ * {@link cli} on a terminal: under util-linux's `script` (a pseudo-terminal for the child's stdin, stdout and stderr),
+ * its output and errors as the terminal got them (one stream, escape sequences and all), and its exit code.
+ */
+export function cliOnTerminal(...args: string[]): Promise<{ status: number | null; output: string }> {
+  const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    const child = execFile('script', ['-qec', quoted, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 }, (_err, stdout) =>
+      resolve({ status: child.exitCode, output: stdout }),
+    );
+  });
+}

@@ -13,10 +13,12 @@ import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
-import { cli, cliAsNobody, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
+import { cli, cliAsNobody, cliOnTerminal, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
 import { appendOnly } from '../../../support/append-only.js';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
+/** The escape character a terminal's control sequences begin with. */
+const ESC = String.fromCharCode(0x1b);
 
 /**
  * The cases about the words, the files left and the exit code run the program in this process (test/cli/support/in-process.ts).
@@ -61,6 +63,24 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stdout).not.toContain('--lossy');
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
   }, 30_000);
+
+  it('on a terminal, a progress line while it runs (the input converted, the output verified), cleared before the summary; none on a pipe', async () => {
+    const out = join(dir, 'on-terminal.rdb');
+    const r = await cliOnTerminal('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', out);
+    expect(r.status).toBe(0);
+    // Drawn at the first step told (the input's first chunk), then at most 5 times a second, and its last state when it stops.
+    const frames = r.output.split(new RegExp(`\r|${ESC}\\[1G`)).filter((f) => f.startsWith('redis-dr convert-rdb: '));
+    expect(frames[0]).toMatch(/^redis-dr convert-rdb: converting v11\.rdb [\d.]+ of [\d.]+ MiB \(\d+%\) \| \d+ MiB\/s \| \ds/);
+    expect(frames.at(-1)).toMatch(/^redis-dr convert-rdb: verifying the output of v11\.rdb ([\d.]+) of \1 MiB \(100%\)/);
+    // Cleared (the line erased) before the summary, which follows on a line of its own.
+    expect(r.output).toMatch(new RegExp(`${ESC}\\[2K[^\n]*on-terminal\\.rdb: REDIS0009 for redis-6\\.2`));
+    // On a pipe (cli: stderr is no terminal), nothing but the summary; with --json, no line either.
+    const piped = await cli('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', out, '--force');
+    expect([piped.status, piped.stderr]).toEqual([0, '']);
+    const json = await cliOnTerminal('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', out, '--force', '--json');
+    expect(json.status).toBe(0);
+    expect(json.output).not.toContain('redis-dr convert-rdb: ');
+  }, 60_000);
 
   /** A folder of root's that nobody may read (mode 0755), holding a copy of the input nobody reads: for runs as nobody. */
   const nobodysInput = (): { open: string; input: string } => {

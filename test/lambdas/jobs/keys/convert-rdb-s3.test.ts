@@ -1,9 +1,9 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertProgress, type ConvertRdbResult, convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { ConvertInterrupted, type ConvertRdbRun, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
@@ -21,6 +21,22 @@ import { cliWithFileLimit } from '../../../cli/support/run-cli.js';
  * stored; a real S3 API (moto), a real redis-server 7.0's file, and that
  * server loading what S3 holds.
  */
+/**
+ * The steps `told` went through, in order, each checked: told for `r`'s input, its bytes never going back, the input's
+ * last of `inputSize` (its whole), every later step's last the output's bytes, its whole.
+ */
+function progressSteps(told: readonly ConvertProgress[], r: ConvertRdbResult, inputSize: number): string[] {
+  const steps: string[] = [];
+  for (const [i, p] of told.entries()) {
+    expect(p.input).toBe(r.input);
+    if (steps.at(-1) !== p.step) steps.push(p.step);
+    else expect(p.bytes).toBeGreaterThanOrEqual(told[i - 1]!.bytes);
+    const last = told[i + 1]?.step !== p.step;
+    if (last) expect([p.bytes, p.total]).toEqual(p.step === 'input' ? [r.bytesIn, inputSize] : [r.bytesOut, r.bytesOut]);
+  }
+  return steps;
+}
+
 describe('convertRdb into s3://', () => {
   let moto: MotoS3;
   let source: RedisServer;
@@ -56,8 +72,11 @@ describe('convertRdb into s3://', () => {
   });
 
   it('writes the object, read back and verified; redis-server 7.0 loads it with every key; no local file left', async () => {
-    const r = await convertRdb(spec('s3://out/converted/v10.rdb'));
+    const told: ConvertProgress[] = [];
+    const r = await convertRdb({ ...spec('s3://out/converted/v10.rdb'), onProgress: (p) => told.push(p) });
     expect(r.error).toBeUndefined();
+    // Its progress, step by step: the input (of its size), then the output (of its size) read back, uploaded, read back from S3.
+    expect(progressSteps(told, r, statSync(v11).size)).toEqual(['input', 'read-back', 'upload', 'stored read-back']);
     expect(r).toMatchObject({ ok: true, output: 's3://out/converted/v10.rdb', format: { magic: 'REDIS', version: 10 } });
     const stored = await object('converted/v10.rdb');
     expect(stored.subarray(0, 9).toString()).toBe('REDIS0010');
@@ -84,8 +103,11 @@ describe('convertRdb into s3://', () => {
     await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'in/one.rdb', Body: readFileSync(v11) }));
     const fromS3 = join(dir, 'from-s3-input.rdb');
     const fromFile = join(dir, 'from-file-input.rdb');
-    const r = await convertRdb({ input: 's3://out/in/one.rdb', output: fromS3, ...convertTarget({ for: 'redis-7.0' }) });
+    const told: ConvertProgress[] = [];
+    const r = await convertRdb({ input: 's3://out/in/one.rdb', output: fromS3, ...convertTarget({ for: 'redis-7.0' }), onProgress: (p) => told.push(p) });
     expect(r.error).toBeUndefined();
+    // The object's size from its HeadObject: the input step's whole.
+    expect(progressSteps(told, r, statSync(v11).size)).toEqual(['input', 'read-back']);
     expect(r).toMatchObject({ ok: true, input: 's3://out/in/one.rdb', format: { magic: 'REDIS', version: 10 }, bytesIn: readFileSync(v11).length });
     expect(r.reencoded).toBeGreaterThan(0);
     const local = await convertRdb({ input: v11, output: fromFile, ...convertTarget({ for: 'redis-7.0' }) });
