@@ -79,10 +79,10 @@ export interface StepProgress {
 
 /**
  * The current step, its bytes (MiB, with a percentage where the total is known and not passed: a compressed input's
- * RDB bytes run past its size) and its rate: a line on a terminal, nothing elsewhere.
+ * RDB bytes run past its size) and its rate: a line on a terminal; undefined elsewhere (nothing to tell it).
  */
-export function stepProgress(label: string): StepProgress {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+export function stepProgress(label: string): StepProgress | undefined {
+  if (!process.stderr.isTTY) return undefined;
   let p: Progress | undefined;
   let step = '';
   let since = Date.now();
