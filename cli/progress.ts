@@ -85,21 +85,27 @@ export function stepProgress(label: string): StepProgress | undefined {
   if (!process.stderr.isTTY) return undefined;
   let p: Progress | undefined;
   let step = '';
+  // The step's rate from its first bytes told: from 0 it would be a first chunk over a millisecond.
   let since = Date.now();
+  let from = 0;
   return {
     update(now, bytes, total) {
       if (now !== step) {
         step = now;
         since = Date.now();
+        from = bytes;
       }
       const mib = (n: number) => (n / 2 ** 20).toFixed(1);
       const of = total !== undefined && total > 0 && bytes <= total ? ` of ${mib(total)} MiB (${Math.floor((100 * bytes) / total)}%)` : ' MiB';
-      const rate = bytes / 2 ** 20 / Math.max(0.001, (Date.now() - since) / 1000);
-      const payload = { what: `${step} ${mib(bytes)}${of}`, rate: rate.toFixed(0) };
+      const seconds = (Date.now() - since) / 1000;
+      const payload = { what: `${step} ${mib(bytes)}${of}`, rate: seconds < 0.5 ? '-' : ((bytes - from) / 2 ** 20 / seconds).toFixed(0) };
       // Drawn at once with the first step told, then at most 5 times a second; cleared when it stops (the summary or the
-      // error that follows says how it went), its last state drawn first.
-      if (p === undefined) p = bar(`${label}: {what} | {rate} MiB/s | {duration_formatted}`, 0, payload, true);
-      else p.update(0, payload);
+      // error that follows says how it went), its last state drawn first. Stopped as the process exits too: the bar hides
+      // the cursor and turns line wrapping off until then.
+      if (p === undefined) {
+        p = bar(`${label}: {what} | {rate} MiB/s | {duration_formatted}`, 0, payload, true);
+        process.once('exit', () => p?.stop());
+      } else p.update(0, payload);
     },
     stop: () => p?.stop(),
   };

@@ -24,7 +24,6 @@ import { RdbFileWriter } from '../../domain/rdb/write/rdb-file.js';
 import { hashFieldTwiceReason, memberTwiceReason } from './reencode.js';
 import { isHashWithTtls, STREAM_1, STREAM_2, STREAM_3, StreamLayout } from '../../domain/rdb/write/source-forms.js';
 
-/** What to convert, into what. */
 /** How far a conversion is: the bytes of its current step done so far. */
 export interface ConvertProgress {
   /**
@@ -39,6 +38,7 @@ export interface ConvertProgress {
   readonly total?: number;
 }
 
+/** What to convert, into what. */
 export interface ConvertRdbSpec {
   /** A local path or `s3://bucket/key`. */
   readonly input: string;

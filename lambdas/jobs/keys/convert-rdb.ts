@@ -347,7 +347,8 @@ export async function convertRdbStaged(
       reader.push(chunk);
       pass.takeFunctions();
       while (pass.writer?.full) await out.write(pass.writer.chunk());
-      spec.onProgress?.({ step: 'input', input: spec.input, bytes: bytesIn, ...(file.size !== undefined ? { total: file.size } : {}) });
+      // The input's bytes as stored, against its size (a compressed envelope's decoded bytes run ahead of them).
+      spec.onProgress?.({ step: 'input', input: spec.input, bytes: file.storedRead?.() ?? bytesIn, ...(file.size !== undefined ? { total: file.size } : {}) });
       spec.signal?.throwIfAborted();
       if (reader.error) break;
     }

@@ -21,6 +21,8 @@ export interface RdbFileSource {
   readonly location: string;
   /** Its bytes as stored, where known (for progress: a compressed envelope's RDB bytes run past them). */
   readonly size?: number;
+  /** Its bytes as stored read so far by the last open (for progress, against {@link size}). */
+  readonly storedRead?: () => number;
   /** The file's bytes, each chunk a fresh buffer never written again (a reader may keep it). */
   readonly open: () => AsyncIterable<Uint8Array>;
   /** A plain local file's bytes, each chunk valid only until the next is asked (reused buffers: a reader that copies what it keeps). */

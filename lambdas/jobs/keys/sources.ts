@@ -40,27 +40,29 @@ export interface RdbSourceSpec {
  * (a BGSAVE renaming a new dump over it) or rewritten in between is refused
  * before a byte of it is read.
  */
-function localFile(path: string, transient = false): () => AsyncIterable<Uint8Array> {
+function localFile(path: string, transient = false, stored: { bytes: number } = { bytes: 0 }): () => AsyncIterable<Uint8Array> {
   let first: FileIdentity | undefined;
-  return rdbBytes(() => {
-    const fd = openSync(path, 'r');
-    const st = fstatSync(fd);
-    const now: FileIdentity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
-    first ??= now;
-    if (now.dev !== first.dev || now.ino !== first.ino || now.size !== first.size || now.mtimeMs !== first.mtimeMs) {
-      closeSync(fd);
-      throw new FileChangedError(
-        0,
-        `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} since the first read ` +
-          `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
-          'run again once nothing writes it, or copy it aside first',
-      );
-    }
-    const head = new Uint8Array(4);
-    if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return readsInto(fd, READ_BYTES);
-    if (transient) return readChunksReused(fd, path);
-    return createReadStream(path, { fd, highWaterMark: READ_BYTES });
-  });
+  return rdbBytes(
+    countedOpen(() => {
+      const fd = openSync(path, 'r');
+      const st = fstatSync(fd);
+      const now: FileIdentity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      first ??= now;
+      if (now.dev !== first.dev || now.ino !== first.ino || now.size !== first.size || now.mtimeMs !== first.mtimeMs) {
+        closeSync(fd);
+        throw new FileChangedError(
+          0,
+          `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} since the first read ` +
+            `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
+            'run again once nothing writes it, or copy it aside first',
+        );
+      }
+      const head = new Uint8Array(4);
+      if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return readsInto(fd, READ_BYTES);
+      if (transient) return readChunksReused(fd, path);
+      return createReadStream(path, { fd, highWaterMark: READ_BYTES });
+    }, stored),
+  );
 }
 
 /** A local file's reads. */
@@ -96,6 +98,21 @@ async function* readChunksReused(fd: number, path: string): AsyncGenerator<Uint8
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * `open`'s chunks as they are (a reused one still valid until the next is asked), their bytes counted into `stored`
+ * from each open: the bytes of the file as stored read so far, where a compressed envelope's decoded RDB bytes run
+ * ahead of them (a conversion's progress, RdbFileSource.storedRead).
+ */
+function countedOpen(open: () => AsyncIterable<Uint8Array>, stored: { bytes: number }): () => AsyncIterable<Uint8Array> {
+  return async function* () {
+    stored.bytes = 0;
+    for await (const chunk of open()) {
+      stored.bytes += chunk.length;
+      yield chunk;
+    }
+  };
 }
 
 /** What identifies one version of a local file. */
@@ -210,10 +227,22 @@ export async function resolveRdbSources(o: RdbSourceSpec): Promise<{ set: ShardS
     if (f.location.startsWith('s3://')) {
       // One HeadObject per object; every read pinned to its ETag.
       const object = await s3Source(f.location, (s3) => s3.openS3Object(f.location, { partBytes: o.readPartBytes }));
-      files.push({ location: f.location, size: object.size, open: rdbBytes(object.read) });
+      const stored = { bytes: 0 };
+      files.push({ location: f.location, size: object.size, storedRead: () => stored.bytes, open: rdbBytes(countedOpen(object.read, stored)) });
     } else {
-      const size = statSync(f.location, { throwIfNoEntry: false })?.size;
-      files.push({ location: f.location, ...(size !== undefined ? { size } : {}), open: localFile(f.location), openTransient: localFile(f.location, true) });
+      // Its size for progress only: one that cannot be told (a folder listed but not entered) is left unsaid, the read says why.
+      let size: number | undefined;
+      try {
+        size = statSync(f.location).size;
+      } catch {}
+      const stored = { bytes: 0 };
+      files.push({
+        location: f.location,
+        ...(size !== undefined ? { size } : {}),
+        storedRead: () => stored.bytes,
+        open: localFile(f.location, false, stored),
+        openTransient: localFile(f.location, true, stored),
+      });
     }
   }
   return { set, files };

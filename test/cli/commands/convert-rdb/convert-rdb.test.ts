@@ -70,7 +70,7 @@ describe('redis-dr convert-rdb', () => {
     expect(r.status).toBe(0);
     // Drawn at the first step told (the input's first chunk), then at most 5 times a second, and its last state when it stops.
     const frames = r.output.split(new RegExp(`\r|${ESC}\\[1G`)).filter((f) => f.startsWith('redis-dr convert-rdb: '));
-    expect(frames[0]).toMatch(/^redis-dr convert-rdb: converting v11\.rdb [\d.]+ of [\d.]+ MiB \(\d+%\) \| \d+ MiB\/s \| \ds/);
+    expect(frames[0]).toMatch(/^redis-dr convert-rdb: converting v11\.rdb [\d.]+ of [\d.]+ MiB \(\d+%\) \| - MiB\/s \| 0s/);
     expect(frames.at(-1)).toMatch(/^redis-dr convert-rdb: verifying the output of v11\.rdb ([\d.]+) of \1 MiB \(100%\)/);
     // Cleared (the line erased) before the summary, which follows on a line of its own.
     expect(r.output).toMatch(new RegExp(`${ESC}\\[2K[^\n]*on-terminal\\.rdb: REDIS0009 for redis-6\\.2`));

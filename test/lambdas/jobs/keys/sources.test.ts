@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ async function readAll(open: () => AsyncIterable<Uint8Array>): Promise<number> {
 }
 
 describe('a local --from-rdb file in the compressed envelope, read into one buffer again and again', () => {
-  it('comes out as the RDB it holds, byte for byte, each read of the file overwriting the last', async () => {
+  it('comes out as the RDB it holds, byte for byte, each read of the file overwriting the last; its stored bytes read counted for progress', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-sources-'));
     try {
       // Random and repeated bytes (stored and compressed blocks): several whole 1 MiB reads of the compressed file.
@@ -24,10 +24,20 @@ describe('a local --from-rdb file in the compressed envelope, read into one buff
       const path = join(dir, 'enveloped.rdb');
       writeFileSync(path, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
       const { files } = await resolveRdbSources({ fromRdb: [path] });
+      const stored = statSync(path).size;
+      expect(files[0]!.size).toBe(stored);
       for (let read = 0; read < 2; read++) {
         const out: Uint8Array[] = [];
-        for await (const chunk of files[0]!.open()) out.push(chunk);
+        let decoded = 0;
+        for await (const chunk of files[0]!.open()) {
+          out.push(chunk);
+          decoded += chunk.length;
+          // A progress line's count: the file's bytes as stored read so far, never past its size, behind the RDB bytes out.
+          expect(files[0]!.storedRead!()).toBeLessThanOrEqual(stored);
+        }
         expect(Buffer.concat(out).equals(plain)).toBe(true);
+        expect([files[0]!.storedRead!(), decoded]).toEqual([stored, plain.length]);
+        expect(decoded).toBeGreaterThan(stored);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
