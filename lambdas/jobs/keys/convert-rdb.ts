@@ -67,9 +67,9 @@ import { type KeyBits, keyEntryText } from '../../domain/rdb/write/key-list.js';
 import { STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { type ConvertProgress, type ConvertRdbSpec, decodedValue, InputPass, type RefusedKey } from './convert-input.js';
-import { counted, framingDifference, readBack } from './convert-read-back.js';
+import { framingDifference, readBack } from './convert-read-back.js';
 import { checkOutput, countingSink } from './convert-output.js';
-import { KeySourceError, resolveRdbSources } from './sources.js';
+import { counted, KeySourceError, resolveRdbSources } from './sources.js';
 import type { ShardSet } from '../../domain/keys/shard-set.js';
 import type { RdbFileSource } from './read-rdb-batches.js';
 

@@ -14,15 +14,6 @@ import { digestPlainObject, digestsPlainForm, plainKindOf } from '../../domain/r
 import { digestTtlHashParts, isTtlHashByField } from '../../domain/rdb/write/ttl-hash-parts.js';
 import { decodedValue, isStream } from './convert-input.js';
 
-/** `chunks` as they are, `told` the bytes passed on so far after each. */
-export async function* counted(chunks: AsyncIterable<Uint8Array>, told: (bytes: number) => void): AsyncGenerator<Uint8Array> {
-  let n = 0;
-  for await (const chunk of chunks) {
-    yield chunk;
-    told((n += chunk.length));
-  }
-}
-
 /**
  * The written file read back through the verifier (CRC-64 required): its
  * report, and the digest of its keys (re-encoded ones by value, the others by

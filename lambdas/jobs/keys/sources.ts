@@ -101,19 +101,27 @@ async function* readChunksReused(fd: number, path: string): AsyncGenerator<Uint8
 }
 
 /**
- * `open`'s chunks as they are (a reused one still valid until the next is asked), their bytes counted into `stored`
- * from each open: the bytes of the file as stored read so far, where a compressed envelope's decoded RDB bytes run
- * ahead of them (a conversion's progress, RdbFileSource.storedRead).
+ * `chunks` as they are (a reused one still valid until the next is asked), `told` the bytes handed on so far as each
+ * is: a conversion's progress (its upload's bytes; with {@link countedOpen}, its input's as stored).
  */
-function countedOpen(open: () => AsyncIterable<Uint8Array>, stored: { bytes: number }): () => AsyncIterable<Uint8Array> {
-  return async function* () {
-    stored.bytes = 0;
-    for await (const chunk of open()) {
-      stored.bytes += chunk.length;
-      yield chunk;
-    }
-  };
+export async function* counted(chunks: AsyncIterable<Uint8Array>, told: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of chunks) {
+    told((n += chunk.length));
+    yield chunk;
+  }
 }
+
+/**
+ * `open`'s chunks, their bytes counted into `stored` from each open: the bytes of the file as stored read so far, where
+ * a compressed envelope's decoded RDB bytes run ahead of them (RdbFileSource.storedRead).
+ */
+const countedOpen =
+  (open: () => AsyncIterable<Uint8Array>, stored: { bytes: number }): (() => AsyncIterable<Uint8Array>) =>
+  () => {
+    stored.bytes = 0;
+    return counted(open(), (n) => (stored.bytes = n));
+  };
 
 /** What identifies one version of a local file. */
 interface FileIdentity {

@@ -118,15 +118,9 @@ export function templateIdOf(first: Element): number | null {
 }
 
 /**
- * The problem with the values listpack `b` of a template hash (type 30, and
- * the self-contained type 29) when it does not begin with a template id
- * (Redis: "first entry is not an integer"), or null.
+ * The problem with the values listpack of a template hash (type 30, and the self-contained type 29) when it does not
+ * begin with a template id (Redis: "first entry is not an integer").
  */
-export function listpackIdProblem(b: Uint8Array): string | null {
-  return listpackFirstId(b) === null ? NO_TEMPLATE_ID : null;
-}
-
-/** {@link listpackIdProblem}'s problem. */
 export const NO_TEMPLATE_ID = 'template hash listpack does not begin with a template id (a non-negative integer): Redis refuses it';
 
 /**

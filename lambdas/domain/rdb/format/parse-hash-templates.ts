@@ -7,7 +7,6 @@ import {
   listpackFieldsProblem,
   listpackFirstId,
   NO_TEMPLATE_ID,
-  listpackIdProblem,
   SELF_FIELDS_LISTPACK,
   selfFieldFormatProblem,
   selfValuesCountProblem,
@@ -43,8 +42,7 @@ export function templateFieldCount(p: RdbParserState, id: number): number {
 export function templateListpack(p: RdbParserState): boolean {
   const kept = keptListpack(p, VALUES_ONLY, false);
   if (kept === null) return false;
-  const n = typeof kept === 'number' ? kept : validateListpack(kept);
-  const id = typeof kept === 'number' ? streamedId(p) : listpackFirstId(kept);
+  const { n, id } = valuesListpack(p, kept);
   if (id === null) p.fail(NO_TEMPLATE_ID);
   valuesFor(p, n, id);
   return true;
@@ -56,10 +54,14 @@ function valuesFor(p: RdbParserState, n: number, id: number): void {
   if (n - 1 !== fields) p.fail(`template hash listpack holds ${n - 1} values, template ${id} has ${fields} fields: Redis refuses it`);
 }
 
-/** The template id a streamed listpack began with (its first element, format/listpack-stream.ts), or null when none. */
-function streamedId(p: RdbParserState): number | null {
+/**
+ * A template hash's values listpack as keptListpack gave it (its bytes, or a streamed one's count): its entries, and the
+ * template id it begins with (null: none; a streamed one's its first element, format/listpack-stream.ts), validated.
+ */
+function valuesListpack(p: RdbParserState, kept: Uint8Array | number): { readonly n: number; readonly id: number | null } {
+  if (typeof kept !== 'number') return { n: validateListpack(kept), id: listpackFirstId(kept) };
   const first = p.lpStream.first;
-  return first === undefined ? null : templateIdOf(first);
+  return { n: kept, id: first === undefined ? null : templateIdOf(first) };
 }
 
 /** Redis 8.10's template hash as strings (type 32): the template's id (a length), then one value per field. */
@@ -128,9 +130,8 @@ export function selfContainedTemplate(p: RdbParserState, type: number): boolean 
   // stream's first element, judged after its count (the gathered path's order).
   const kept = keptListpack(p, VALUES_ONLY, false);
   if (kept === null) return false;
-  const n = typeof kept === 'number' ? kept : validateListpack(kept);
-  const problem =
-    selfValuesCountProblem(n, p.selfFields) ?? (typeof kept === 'number' ? (streamedId(p) === null ? NO_TEMPLATE_ID : null) : listpackIdProblem(kept));
+  const { n, id } = valuesListpack(p, kept);
+  const problem = selfValuesCountProblem(n, p.selfFields) ?? (id === null ? NO_TEMPLATE_ID : null);
   if (problem !== null) p.fail(problem);
   return true;
 }
