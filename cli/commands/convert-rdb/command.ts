@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { intInRange, positiveInt } from '../../options.js';
-import { ENGINE_RELEASES } from '../../../lambdas/domain/rdb/engines.js';
+import { ENGINE_RELEASE_NAMES } from '../../../lambdas/domain/rdb/engine-names.js';
 import { LOSS_KINDS } from '../../../lambdas/domain/rdb/write/losses.js';
 import type { ConvertRdbCliOptions } from './action.js';
 
@@ -31,7 +31,7 @@ export function convertRdbCommand(program: Command): void {
       '--dry-run',
       "judge the conversion without writing: the input read and verified, every key judged, the output's size counted, -o checked (what needs no write); exit 0 when a real run would go through, 1 when it would refuse",
     )
-    .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASES.map((e) => e.name).join(', ')}`)
+    .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASE_NAMES.join(', ')}`)
     .option('--rdb-version <n>', 'or a REDIS format version (9–15) instead of --for', positiveInt('--rdb-version', 1))
     .option('--force', 'replace the output file (or S3 object) if it exists')
     .option(

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { PAGE_FORMATS } from '../../../lambdas/jobs/alerting/sample-page.js';
+import { PAGE_FORMATS } from '../../../lambdas/domain/alerting/page-formats.js';
 import type { PageOptions } from './action.js';
 
 /** Defines `redis-dr page` (options and help); its action module loads only when it runs. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliEnv } from '../../aws.js';
 import { CONFIG_HELP, intInRange } from '../../options.js';
-import { SERVE_MAX_VALUE_BYTES } from '../../../lambdas/domain/serve/value-limit.js';
+import { SERVE_MAX_VALUE_BYTES } from '../../../lambdas/domain/serve/max-value-bytes.js';
 import type { ServeCommandOptions } from './action.js';
 
 /** Defines `redis-dr serve` (options and help); its action module loads only when it runs. */

@@ -7,6 +7,7 @@
  * conversion and a verification.
  */
 import { namedFirst } from './report.js';
+import { ELASTICACHE, engineReleaseName, OSS } from './engine-names.js';
 import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
 
 /** One engine release a file can be written for. */
@@ -26,45 +27,8 @@ export interface RdbFormat {
   readonly version: number;
 }
 
-const OSS: readonly (readonly ['redis' | 'valkey', string])[] = [
-  ['redis', '5.0'],
-  ['redis', '6.0'],
-  ['redis', '6.2'],
-  ['redis', '7.0'],
-  ['redis', '7.2'],
-  ['redis', '7.4'],
-  ['redis', '8.0'],
-  ['redis', '8.2'],
-  ['redis', '8.4'],
-  ['redis', '8.6'],
-  ['redis', '8.8'],
-  ['redis', '8.10'],
-  ['valkey', '7.2'],
-  ['valkey', '8.0'],
-  ['valkey', '8.1'],
-  ['valkey', '9.0'],
-];
-
-/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: written for as 7.0, checked as 7.2, see ELASTICACHE_REDIS_7_1). */
-const ELASTICACHE: readonly (readonly ['redis' | 'valkey', string])[] = [
-  ['redis', '5.0'],
-  ['redis', '6.0'],
-  ['redis', '6.2'],
-  ['redis', '7.0'],
-  ['redis', '7.1'],
-  ['valkey', '7.2'],
-  ['valkey', '8.0'],
-  ['valkey', '8.1'],
-  // ElastiCache's Valkey 8.2 is Valkey 8.1's engine with vector search (a module's data: no RDB type of its own) and
-  // reads what 8.1 reads; its 9.0 and 9.1 read Valkey 9's own format (VALKEY080), hash field TTLs included
-  // (docs.aws.amazon.com AmazonElastiCache engine-versions, read 2026-11-26).
-  ['valkey', '8.2'],
-  ['valkey', '9.0'],
-  ['valkey', '9.1'],
-];
-
 const release = (engine: 'redis' | 'valkey', version: string, elasticache: boolean): EngineRelease => ({
-  name: `${elasticache ? 'elasticache-' : ''}${engine}-${version}`,
+  name: engineReleaseName(engine, version, elasticache),
   engine,
   version,
   elasticache,

@@ -22,13 +22,9 @@ import { RdbParser, type RdbKeySink } from './format/parser.js';
 import type { KeyDigestSpill } from './format/key-digests.js';
 import type { SegmentContext } from './format/split.js';
 import type { RdbCheckpoint, RdbReport } from './report.js';
+import { DEFAULT_MAX_KEY_BYTES } from './max-key-bytes.js';
 
-/**
- * Default bound on one key's bytes in the file (name and value): 512 MiB,
- * Redis's default `proto-max-bulk-len`, the largest argument (so the largest
- * RESTORE payload) a server takes by default.
- */
-export const DEFAULT_MAX_KEY_BYTES = 512 * 1024 * 1024;
+export { DEFAULT_MAX_KEY_BYTES } from './max-key-bytes.js';
 
 export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace, releasePayload } from './key-in-place.js';
 import { footer, KeyInParts, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';

@@ -8,11 +8,9 @@
  * LZF-compressed one is decompressed). A string of exactly the limit is
  * answered, as a server holding it answers GET and DUMP.
  */
-import { DEFAULT_MAX_KEY_BYTES } from '../rdb/keys.js';
 import { Cursor } from '../rdb/format/value-cursor.js';
 
-/** 512 MiB: Redis's default proto-max-bulk-len; `serve --proto-max-bulk-len` lowers it. */
-export const SERVE_MAX_VALUE_BYTES = DEFAULT_MAX_KEY_BYTES;
+export { SERVE_MAX_VALUE_BYTES } from './max-value-bytes.js';
 
 /** The RDB string encoding byte of an LZF-compressed string (`RDB_ENCVAL << 6 | RDB_ENC_LZF`). */
 const LZF = 0xc3;

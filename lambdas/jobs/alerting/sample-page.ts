@@ -5,6 +5,7 @@ import { PAGERDUTY_API, renderPagerDuty } from '../../domain/alerting/render-pag
 import { renderText } from '../../domain/alerting/render-text.js';
 import { SAMPLE_KINDS, type SampleState, samplePage } from '../../domain/alerting/samples.js';
 import { UsageError } from '../kernel/usage-error.js';
+import { PAGE_FORMATS, type PageFormat } from '../../domain/alerting/page-formats.js';
 
 /**
  * `redis-dr page --sample`: what an integration receives for a catalog kind,
@@ -14,10 +15,7 @@ import { UsageError } from '../kernel/usage-error.js';
  * Secrets Manager.
  */
 
-/** The formats, in the order `--format` lists them. */
-export const PAGE_FORMATS = ['text', 'chatbot', 'pagerduty', 'opsgenie'] as const;
-/** One format. */
-export type PageFormat = (typeof PAGE_FORMATS)[number];
+export { PAGE_FORMATS, type PageFormat } from '../../domain/alerting/page-formats.js';
 
 /** What to render. */
 export interface SampleRequest {

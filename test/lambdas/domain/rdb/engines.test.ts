@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ENGINE_RELEASE_NAMES } from '../../../../lambdas/domain/rdb/engine-names.js';
 import { engineRelease, enginesLine, enginesLoading, ENGINE_RELEASES, formatFor, requiredFormat } from '../../../../lambdas/domain/rdb/engines.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
 import { frameFile, listpack } from '../../../support/rdb-newer.js';
@@ -8,6 +9,11 @@ import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 const names = (file: { version: number; valkey: boolean }) => enginesLoading(file).loads.map((r) => r.name);
 
 describe('the engine table: which releases load a file, and what a file for one is written as', () => {
+  it("names every release in the order of the table, from the one list of releases (engine-names.ts, the CLI's `--for` help)", () => {
+    expect(ENGINE_RELEASES.map((r) => r.name)).toEqual(ENGINE_RELEASE_NAMES);
+    expect(ENGINE_RELEASE_NAMES).toEqual(expect.arrayContaining(['redis-6.2', 'valkey-9.0', 'elasticache-redis-7.1', 'elasticache-valkey-9.1']));
+  });
+
   it('an RDB 10 file loads in Redis 7.0 on and every Valkey, not in Redis 6.2', () => {
     const loads = names({ version: 10, valkey: false });
     expect(loads).toContain('redis-7.0');
