@@ -67,6 +67,8 @@ const ISOLATED: string[] = [
   // and let fail keep their writers' slots (rdb-file.ts: by design, no finalizer), and how many depends on which files
   // the worker ran first (seen once: "no slot of 4194304 bytes left"). A process of its own finds the area as a run does.
   'test/lambdas/domain/rdb/codecs/shared-area.test.ts',
+  // Mocks adapters/host/collect-garbage.ts to count the collections a conversion asks for: the same reason as the mocks above.
+  'test/lambdas/jobs/keys/convert-rdb-collect.test.ts',
 ];
 /**
  * The files that load aws-cdk-lib into their worker (project `cdk`, shared like `shared`, but never in a worker of

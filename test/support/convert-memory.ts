@@ -49,6 +49,17 @@ export interface ConvertMemory {
   verifiedHoldingOnce(file: string, valueBytes: number): Promise<void>;
 }
 
+/** A file of two keys at `path`: `a`, a small string, and `big`, a string of `bytes` random bytes (stored plain). */
+export function writeBigStringFile(path: string, bytes: number): void {
+  const w = new RdbFileWriter({ magic: 'REDIS', version: 10 }, [['redis-ver', '7.0.15']]);
+  const chunks: Buffer[] = [];
+  w.key(0, Buffer.from('a'), 0, new RdbOut(64).string(Buffer.from('small')).take(), null);
+  w.key(0, Buffer.from('big'), 0, new RdbOut(bytes + 16).string(randomBytes(bytes)).view(), null);
+  while (w.full) chunks.push(Buffer.from(w.chunk()));
+  chunks.push(w.end());
+  writeFileSync(path, Buffer.concat(chunks));
+}
+
 /** The suite's folder, input and helpers, made in a beforeAll and removed in an afterAll of the calling file. */
 export function convertMemory(): ConvertMemory {
   let dir = '';
@@ -63,14 +74,7 @@ export function convertMemory(): ConvertMemory {
       hook,
       `process.on('exit', () => { const m = /VmHWM:\\s*(\\d+) kB/.exec(require('fs').readFileSync('/proc/self/status', 'utf8')); require('fs').writeFileSync(${JSON.stringify(join(dir, 'peak'))}, m ? m[1] : ''); });\n`,
     );
-    const w = new RdbFileWriter({ magic: 'REDIS', version: 10 }, [['redis-ver', '7.0.15']]);
-    const chunks: Buffer[] = [];
-    const small = new RdbOut(64).string(Buffer.from('small')).take();
-    w.key(0, Buffer.from('a'), 0, small, null);
-    w.key(0, Buffer.from('big'), 0, new RdbOut(VALUE_BYTES + 16).string(randomBytes(VALUE_BYTES)).view(), null);
-    while (w.full) chunks.push(Buffer.from(w.chunk()));
-    chunks.push(w.end());
-    writeFileSync(input, Buffer.concat(chunks));
+    writeBigStringFile(input, VALUE_BYTES);
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -50,6 +50,7 @@
  * the parts and written in pieces, as are Redis 8.10's template hashes (29–32: template-hash-parts.ts; a
  * listpack form, LZF-compressed or not, validated by the parser as it streams by).
  */
+import { collectGarbage } from '../../adapters/host/collect-garbage.js';
 import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/storage/object-store.js';
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
 import type { CutPut, StoredDeletion } from '../../adapters/storage/object-store-s3.js';
@@ -71,7 +72,7 @@ import { framingDifference, readBack } from './convert-read-back.js';
 import { checkOutput, countingSink } from './convert-output.js';
 import { counted, KeySourceError, resolveRdbSources } from './sources.js';
 import type { ShardSet } from '../../domain/keys/shard-set.js';
-import type { RdbFileSource } from './read-rdb-batches.js';
+import { COLLECT_AFTER_BYTES, type RdbFileSource } from './read-rdb-batches.js';
 
 export type { ConvertProgress, ConvertRdbSpec, RefusedKey } from './convert-input.js';
 
@@ -379,6 +380,11 @@ export async function convertRdbStaged(
     const streamIds = !lossy.has('stream-ids');
     // The disk takes the body while it is read back from the page cache (the read-back reads what the file holds either way).
     out.syncAhead();
+    // What the first pass left of a big value (its parts, the output's pieces, the walk's garbage) goes before the
+    // read-back takes the value's bytes again: else the process can peak at both, as migrate --from-rdb's passes did
+    // (adapters/host/collect-garbage.ts). A 64 MiB listpack hash re-encoded peaked at 205.7-246.0 MB in five runs
+    // against its bound of 244.2 (2 x the value + 100 MB); bench/README.md, convert-rdb, session 43.
+    if (pass.largestInParts >= COLLECT_AFTER_BYTES) collectGarbage();
     const outBytes = w.bytes + 8; // the body written and its trailer, appended once read back
     const tell: Told = (step) => spec.onProgress && ((bytes) => spec.onProgress!({ step, input: spec.input, bytes, total: outBytes }));
     const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, appendTrailer(out, w), tell('read-back'));
