@@ -20,10 +20,16 @@ if (existsSync(compiled)) {
 } else if (existsSync(bundled)) {
   import(require('node:url').pathToFileURL(bundled).href);
 } else {
-  // A clone not built yet: run from source through tsx, slower to start.
+  // A clone not built yet: run from source through tsx, slower to start, in a child with tsx's hooks for both module
+  // systems (`node --import tsx`, tsx resolved from here, not from the working folder): bin/redis-dr.ts imports the
+  // program with import(), which tsx's CommonJS hook alone does not serve, and its ESM hook registers only at a start.
   process.stderr.write('redis-dr: dist/ is missing (run `npm run build` for a fast start); running from TypeScript sources\n');
-  require('tsx/cjs/api').register();
-  require('./redis-dr.js');
+  const child = require('node:child_process').spawnSync(
+    process.execPath,
+    ['--import', require('node:url').pathToFileURL(require.resolve('tsx')).href, join(__dirname, 'redis-dr.ts'), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exitCode = child.status ?? (child.signal ? 128 + (require('node:os').constants.signals[child.signal] ?? 0) : 1);
 }
 
 /**
