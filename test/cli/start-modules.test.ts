@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,9 +45,7 @@ describe('a command start loads no heavy module for the definitions', () => {
   });
 
   it('the probe sees them where a command loads them: verify-rdb reads a file with the RDB reader', async () => {
-    const fixtures = join(__dirname, '..', 'fixtures', 'rdb');
-    const file = readdirSync(fixtures).find((f) => f.endsWith('.rdb'))!;
-    const r = await loaded('verify-rdb', join(fixtures, file));
+    const r = await loaded('verify-rdb', join(__dirname, '..', 'fixtures', 'rdb', 'encodings.rdb'));
     expect(r.status).toBe(0);
     expect(heavy(r.modules)).toEqual(expect.arrayContaining(['lambdas/domain/rdb/keys.js', 'lambdas/domain/rdb/format/parser.js']));
   });

@@ -2,17 +2,15 @@
  * convert-rdb's memory with one big value (issue 55: 2 × the largest value + 100 MB), measured on the whole CLI in a
  * child process: its peak RSS is the kernel's (VmHWM of /proc/self/status, read at the child's exit by a module it
  * preloads). Shared by the suite's cases (test/cli/commands/convert-rdb/convert-rdb-memory.test.ts: a string, a list,
- * a hash and a sorted set) and the benchmark's (bench/convert-rdb/memory.test.ts: every other big-value form, each
- * minutes of the suite's CPU), which records each peak beside its bound.
+ * a hash and a sorted set) and the benchmark's (bench/convert-rdb/memory.test.ts: every other big-value form, 5-17 s
+ * of a CPU each in the suite), which records each peak beside its bound.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { RdbFileWriter } from '../../lambdas/domain/rdb/write/rdb-file.js';
-import { RdbOut } from '../../lambdas/domain/rdb/write/rdb-out.js';
 import { cliWithEnv } from '../cli/support/run-cli.js';
+import { writeBigStringFile } from './big-string-file.js';
 import { startRedisServer } from './redis-server.js';
 
 /** The value's size: big against the CLI's own ~65 MiB, so that each copy of it held at once shows in the peak. */
@@ -47,17 +45,6 @@ export interface ConvertMemory {
   loadsHashOf(out: string, values: readonly Buffer[]): Promise<void>;
   /** verify-rdb of `file` (exit 0) holds its value once at most: peak RSS within `valueBytes` + 50 MB, beside the CLI's own (~65 MB). */
   verifiedHoldingOnce(file: string, valueBytes: number): Promise<void>;
-}
-
-/** A file of two keys at `path`: `a`, a small string, and `big`, a string of `bytes` random bytes (stored plain). */
-export function writeBigStringFile(path: string, bytes: number): void {
-  const w = new RdbFileWriter({ magic: 'REDIS', version: 10 }, [['redis-ver', '7.0.15']]);
-  const chunks: Buffer[] = [];
-  w.key(0, Buffer.from('a'), 0, new RdbOut(64).string(Buffer.from('small')).take(), null);
-  w.key(0, Buffer.from('big'), 0, new RdbOut(bytes + 16).string(randomBytes(bytes)).view(), null);
-  while (w.full) chunks.push(Buffer.from(w.chunk()));
-  chunks.push(w.end());
-  writeFileSync(path, Buffer.concat(chunks));
 }
 
 /** The suite's folder, input and helpers, made in a beforeAll and removed in an afterAll of the calling file. */

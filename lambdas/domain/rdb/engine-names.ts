@@ -24,7 +24,7 @@ export const OSS: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['valkey', '9.0'],
 ];
 
-/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: written for as 7.0, checked as 7.2, see engines.ts ELASTICACHE_REDIS_7_1). */
+/** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: written for as 7.0, checked as 7.2, see lambdas/domain/rdb/format/dump-payload.ts ELASTICACHE_REDIS_7_1). */
 export const ELASTICACHE: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['redis', '5.0'],
   ['redis', '6.0'],

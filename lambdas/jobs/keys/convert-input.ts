@@ -130,8 +130,8 @@ export class InputPass {
   asIs = 0;
   reencoded = 0;
   functions = 0;
-  /** The largest key of the input (its bytes in the file) read in the reader's parts; 0 when none was (convert-rdb.ts collects after one). */
-  largestInParts = 0;
+  /** Keys of the input read in the reader's parts (values of 1 MiB or more that span chunks): convert-rdb.ts collects after one. */
+  keysInParts = 0;
   source: RdbFormat | undefined;
   writer: RdbFileWriter | undefined;
   /** The AUX fields the writer wrote, in order. */
@@ -220,7 +220,7 @@ export class InputPass {
     const w = this.started();
     const type = k.type;
     if (k.parts !== undefined) {
-      if (k.end - k.offset > this.largestInParts) this.largestInParts = k.end - k.offset;
+      this.keysInParts++;
       if (this.copiesAsIs(type)) {
         w.keyParts(k, type, k.parts);
         this.digest.addRawParts(k, type, k.parts);

@@ -72,7 +72,7 @@ import { framingDifference, readBack } from './convert-read-back.js';
 import { checkOutput, countingSink } from './convert-output.js';
 import { counted, KeySourceError, resolveRdbSources } from './sources.js';
 import type { ShardSet } from '../../domain/keys/shard-set.js';
-import { COLLECT_AFTER_BYTES, type RdbFileSource } from './read-rdb-batches.js';
+import type { RdbFileSource } from './read-rdb-batches.js';
 
 export type { ConvertProgress, ConvertRdbSpec, RefusedKey } from './convert-input.js';
 
@@ -154,7 +154,7 @@ async function storeOutput(
   s3: S3Output | undefined,
   /** `replaces`: an object was at the key when the run began, which the put (`force`) replaced. */
   put: { readonly force: boolean; readonly replaces: boolean },
-  expected: { keys: number; digest: string; streamIds: boolean },
+  expected: { keys: number; digest: string; streamIds: boolean; keysInParts: number },
   reencoded: KeyBits,
   signal?: AbortSignal,
   /** Where each step's bytes so far are told: the upload's, then the stored object's read back. */
@@ -176,6 +176,8 @@ async function storeOutput(
   // Read back the object this run's put stored (pinned to its ETag), and taken back only while it is that one.
   let back: Awaited<ReturnType<typeof readBack>>;
   try {
+    // The upload's and the local read-back's chunks of a big key go before the stored object's are read.
+    collectAfterBigKeys(expected.keysInParts);
     back = await readBack(await s3.read(), reencoded, expected.streamIds, false, undefined, tell?.('stored read-back'));
   } catch (err) {
     if (err instanceof ObjectReplacedError)
@@ -188,6 +190,20 @@ async function storeOutput(
   if (back.report.ok && back.report.keys === expected.keys && back.digest === expected.digest) return undefined;
   const why = back.report.ok ? 'its keys differ from the input' : `${back.report.error?.message}, at byte ${back.report.error?.offset}`;
   return takenBack(s3, `the object read back from ${s3.url} fails the verification (${why})`, put.replaces);
+}
+
+/**
+ * Before a read-back of a file that held a key read in the reader's parts: a full collection, so that what the pass
+ * before left of it (its parts, the output's pieces, the walk's garbage) goes before the read-back takes its bytes
+ * again; else the process can peak at both, as migrate --from-rdb's passes did (adapters/host/collect-garbage.ts).
+ * Measured on 64 MiB values (bench/README.md, convert-rdb, session 43): a listpack hash copied as it is peaked at
+ * 140.2-176.5 MB without it, 140.0-140.5 with; re-encoded once at 246.0 MB against its bound of 244.2 without it;
+ * Redis 8.10 template hashes 148-165 MB without, 137.3-137.5 with. By keys in parts, not by their size: a value's
+ * size in the file is not its size written (an LZF-compressed one's plain form is two or three times it), and one
+ * collection costs a file that held such a key a few tens of milliseconds.
+ */
+function collectAfterBigKeys(keysInParts: number): void {
+  if (keysInParts > 0) collectGarbage();
 }
 
 /** What may be left at `url` by an upload whose outcome is not known: an object of the run, never verified. */
@@ -380,11 +396,7 @@ export async function convertRdbStaged(
     const streamIds = !lossy.has('stream-ids');
     // The disk takes the body while it is read back from the page cache (the read-back reads what the file holds either way).
     out.syncAhead();
-    // What the first pass left of a big value (its parts, the output's pieces, the walk's garbage) goes before the
-    // read-back takes the value's bytes again: else the process can peak at both, as migrate --from-rdb's passes did
-    // (adapters/host/collect-garbage.ts). A 64 MiB listpack hash re-encoded peaked at 205.7-246.0 MB in five runs
-    // against its bound of 244.2 (2 x the value + 100 MB); bench/README.md, convert-rdb, session 43.
-    if (pass.largestInParts >= COLLECT_AFTER_BYTES) collectGarbage();
+    collectAfterBigKeys(pass.keysInParts);
     const outBytes = w.bytes + 8; // the body written and its trailer, appended once read back
     const tell: Told = (step) => spec.onProgress && ((bytes) => spec.onProgress!({ step, input: spec.input, bytes, total: outBytes }));
     const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, appendTrailer(out, w), tell('read-back'));
@@ -405,7 +417,7 @@ export async function convertRdbStaged(
       await out.discard();
       return done(`${where}; ${nothingLeft}`);
     }
-    const expected = { keys: w.keys, digest: back.digest, streamIds };
+    const expected = { keys: w.keys, digest: back.digest, streamIds, keysInParts: pass.keysInParts };
     const store = (signal?: AbortSignal) =>
       storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal, tell);
     const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);

@@ -12,12 +12,12 @@ import { startRedisServer } from '../../../support/redis-server.js';
 /**
  * Issue 55: convert-rdb's memory is bounded by the largest value, 2 × it + 100 MB (test/support/convert-memory.ts:
  * the whole CLI in a child process, its peak RSS the kernel's). A file of one 64 MiB string (random bytes, stored
- * plain) and one small key; a list, a hash of one listpack and a sorted set of one listpack, each of 64 MiB. Before
+ * plain) and one small key; a list, a hash of one listpack counting 65535 and a sorted set of one listpack, each of 64 MiB. Before
  * the value was handed on in the parts the reader kept, it was held four times at once (the reader's parts, their
  * gathered copy, the writer's buffer, then the read-back's parts and copy beside the first ones' garbage): 335 MB
- * here. Every other big-value form (hashes with field TTLs, streams, LZF-compressed listpacks, template hashes) is
- * held to the same bounds by bench/convert-rdb/memory.test.ts (`npm run bench:convert-rdb-memory`): each took the
- * suite 5–17 s, and heavy data sets go in bench/.
+ * here. Every other big-value form (a 64 MiB listpack hash as is and re-encoded, plain and LZF-compressed; hashes with
+ * field TTLs; streams; template hashes) is held to the same bounds by bench/convert-rdb/memory.test.ts
+ * (`npm run bench:convert-rdb-memory`): each took the suite 5–17 s, and heavy data sets go in bench/.
  */
 describe('convert-rdb: memory with one big value', () => {
   const m = convertMemory();

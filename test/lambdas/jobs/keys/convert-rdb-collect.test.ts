@@ -1,17 +1,16 @@
 /**
- * convert-rdb asks for a full collection between its two passes when the input held a key read in the reader's parts
- * of COLLECT_AFTER_BYTES (32 MiB) or more (lambdas/jobs/keys/convert-rdb.ts): what the first pass left of it goes
- * before the read-back takes its bytes again. Its effect on the peak is bench/convert-rdb/memory.test.ts's to measure
- * (a 64 MiB listpack hash copied as it is: 140.0-176.5 MB without, 140.0-140.5 with); here, that it is asked for
- * exactly then.
+ * convert-rdb asks for a full collection before its read-back when the input held a key read in the reader's parts
+ * (a value of 1 MiB or more that spans chunks; lambdas/jobs/keys/convert-rdb.ts collectAfterBigKeys): what the first
+ * pass left of it goes before the read-back takes its bytes again. Its effect on the peak is
+ * bench/convert-rdb/memory.test.ts's to measure (a 64 MiB listpack hash copied as it is: 140.2-176.5 MB without,
+ * 140.0-140.5 with); here, that it is asked for exactly then.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
-import { COLLECT_AFTER_BYTES } from '../../../../lambdas/jobs/keys/read-rdb-batches.js';
-import { writeBigStringFile } from '../../../support/convert-memory.js';
+import { writeBigStringFile } from '../../../support/big-string-file.js';
 
 const collections = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../../../lambdas/adapters/host/collect-garbage.js', () => ({
@@ -20,17 +19,17 @@ vi.mock('../../../../lambdas/adapters/host/collect-garbage.js', () => ({
   },
 }));
 
-describe('convert-rdb: a full collection between the passes after a big key', () => {
+describe('convert-rdb: a full collection before the read-back after a key in parts', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-collect-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is asked for once when a key of 32 MiB or more was read in parts, and not for a key of 2 MiB (in parts too)', async () => {
+  it('is asked for once when a key was read in parts (a 2 MiB string), and not for a file of small keys', async () => {
     for (const [bytes, expected] of [
-      [COLLECT_AFTER_BYTES + 1024, 1],
-      [2 << 20, 0],
+      [2 << 20, 1],
+      [4096, 0],
     ] as const) {
       const input = join(dir, `in-${bytes}.rdb`);
       writeBigStringFile(input, bytes);
