@@ -23,6 +23,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installPackage, packRepository } from '../../test/support/package.js';
 import { intFlags, median, timedProcess, type TimedProcess } from '../support.js';
@@ -92,11 +93,15 @@ async function main(): Promise<void> {
       );
     }
 
-    // The same --help through tsx from the TypeScript sources (how the CLI started before dist/), for comparison.
-    const viaTsx = ['-r', 'tsx/cjs', path.join(ROOT, 'bin', 'redis-dr.ts'), '--help'];
+    // The same --help through tsx from the TypeScript sources (how the CLI started before dist/, and how bin/redis-dr.cjs
+    // runs it without one), for comparison: both of tsx's hooks (`--import tsx`), as bin/redis-dr.ts imports the program
+    // with import() (with tsx's CommonJS hook alone, `-r tsx/cjs`, every run exited 1 and was timed all the same).
+    const viaTsx = ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(ROOT, 'bin', 'redis-dr.ts'), '--help'];
     await timedProcess(process.execPath, viaTsx, scratch, ROOT);
     const tsxRuns: TimedProcess[] = [];
     for (let i = 0; i < repeats; i++) tsxRuns.push(await timedProcess(process.execPath, viaTsx, scratch, ROOT));
+    const failed = tsxRuns.find((r) => r.code !== 0);
+    if (failed) throw new Error(`--help through tsx exited ${failed.code}: ${failed.stderr}`);
     const tsxRow = row('comparison: --help through tsx from sources', tsxRuns);
     log(
       `${tsxRow.command.padEnd(44)} wall ${tsxRow.wallMedianSeconds.toFixed(3)} s (${tsxRow.wallMinSeconds.toFixed(3)}–${tsxRow.wallMaxSeconds.toFixed(3)}), peak RSS ${tsxRow.peakRssMedianMiB.toFixed(1)} MiB`,
