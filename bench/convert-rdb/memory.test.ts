@@ -196,15 +196,10 @@ describe("convert-rdb: memory with one big value, the benchmark's forms", () => 
       const file = join(m.dir, 'hash.rdb');
       copyFileSync(server.rdbPath, file);
       const asIs = join(m.dir, 'hash-7.0.rdb');
-      const r = await m.run('convert-rdb', file, '--for', 'redis-7.0', '-o', asIs);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain('2 keys written (2 as they were, 0 re-encoded)');
       const valueBytes = statSync(file).size;
       expect(valueBytes).toBeGreaterThan(VALUE_BYTES);
-      const peakBytes = m.peak('convert-rdb --for redis-7.0', file, 2 * valueBytes + 100e6);
+      const peakBytes = await m.convertedWithin(file, asIs, ['--for', 'redis-7.0'], '2 keys written (2 as they were, 0 re-encoded)', 2 * valueBytes + 100e6);
       expect(peakBytes).toBeGreaterThan(valueBytes);
-      expect(peakBytes, `as is: peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(2 * valueBytes + 100e6);
       // verify-rdb holds no copy of the listpack (it is validated as it streams by): the value once at most, beside the CLI's own (~65 MB).
       await m.verifiedHoldingOnce(file, valueBytes);
       const out = join(m.dir, 'hash-6.2.rdb');
@@ -273,12 +268,7 @@ describe("convert-rdb: memory with one big value, the benchmark's forms", () => 
         ['redis-6.2', '2 keys written (1 as they were, 1 re-encoded)', 2 * valueBytes + 100e6],
       ] as const) {
         const out = join(m.dir, `lzf-hash-${engine}.rdb`);
-        const r = await m.run('convert-rdb', file, '--for', engine, '-o', out);
-        expect(r.stderr).toBe('');
-        expect(r.status).toBe(0);
-        expect(r.stdout).toContain(counts);
-        const peakBytes = m.peak(`convert-rdb --for ${engine}`, file, bound);
-        expect(peakBytes, `${engine}: peak RSS ${(peakBytes / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(bound);
+        await m.convertedWithin(file, out, ['--for', engine], counts, bound);
         const loaded = await startRedisServer({
           loadRdb: out,
           readyTimeoutMs: 30_000,

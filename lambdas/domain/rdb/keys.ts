@@ -24,8 +24,6 @@ import type { SegmentContext } from './format/split.js';
 import type { RdbCheckpoint, RdbReport } from './report.js';
 import { DEFAULT_MAX_KEY_BYTES } from './max-key-bytes.js';
 
-export { DEFAULT_MAX_KEY_BYTES } from './max-key-bytes.js';
-
 export { type KeyPlacement, type RdbKey, type KeyPlaces, KeyInPlace, releasePayload } from './key-in-place.js';
 import { footer, KeyInParts, KeyInPlace, type KeyPlacement, type KeyPlaces, type RdbKey } from './key-in-place.js';
 

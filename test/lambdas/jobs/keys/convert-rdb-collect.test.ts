@@ -3,7 +3,8 @@
  * (a value of 1 MiB or more that spans chunks; lambdas/jobs/keys/convert-rdb.ts collectAfterBigKeys): what the first
  * pass left of it goes before the read-back takes its bytes again. Its effect on the peak is
  * bench/convert-rdb/memory.test.ts's to measure (a 64 MiB listpack hash copied as it is: 140.2-176.5 MB without,
- * 140.0-140.5 with); here, that it is asked for exactly then.
+ * 140.0-140.5 with); here, that it is asked for exactly then: before the read-back of the file written, and for an
+ * s3:// output before the stored object's read-back too (a real S3 API: moto).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { writeBigStringFile } from '../../../support/big-string-file.js';
+import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
 
 const collections = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../../../lambdas/adapters/host/collect-garbage.js', () => ({
@@ -21,10 +23,23 @@ vi.mock('../../../../lambdas/adapters/host/collect-garbage.js', () => ({
 
 describe('convert-rdb: a full collection before the read-back after a key in parts', () => {
   let dir: string;
-  beforeAll(() => {
+  let moto: MotoS3;
+  let restore: () => void;
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-collect-'));
+    moto = await startMotoS3();
+    await moto.bucket('out');
+    restore = useMotoCredentials();
+    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+  }, 60_000);
+  afterAll(async () => {
+    restore?.();
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
+    await moto?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is asked for once when a key was read in parts (a 2 MiB string), and not for a file of small keys', async () => {
     for (const [bytes, expected] of [
@@ -39,5 +54,15 @@ describe('convert-rdb: a full collection before the read-back after a key in par
       expect(r.keys).toBe(2);
       expect(collections.count, `${bytes} bytes`).toBe(expected);
     }
+  });
+
+  it("into s3://: once before the read-back of the file written and once before the stored object's (a 2 MiB string)", async () => {
+    const input = join(dir, 'in-s3.rdb');
+    writeBigStringFile(input, 2 << 20);
+    collections.count = 0;
+    const r = await convertRdb({ input, output: 's3://out/converted.rdb', ...convertTarget({ for: 'redis-7.0' }) });
+    expect(r.error).toBeUndefined();
+    expect(r.keys).toBe(2);
+    expect(collections.count).toBe(2);
   });
 });
