@@ -203,6 +203,22 @@ export async function startMotoS3(): Promise<MotoS3> {
   }
 }
 
+/**
+ * The AWS SDK pointed at `moto` for this process: its credentials ({@link useMotoCredentials}) and `AWS_ENDPOINT_URL_S3`,
+ * which the S3 adapter's clients read. Returns what puts both back as they were (call it in afterAll: a shared worker
+ * runs other files after this one, and test/support/setup.ts fails a file that leaves the environment changed).
+ */
+export function useMotoEndpoint(moto: Pick<MotoS3, 'endpoint'>): () => void {
+  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
+  const restoreCredentials = useMotoCredentials();
+  process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+  return () => {
+    restoreCredentials();
+    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
+  };
+}
+
 /** Sets the dummy AWS credentials moto takes (the SDK's default chain reads them); returns what puts the old ones back. */
 export function useMotoCredentials(): () => void {
   const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { writeBigStringFile } from '../../../support/big-string-file.js';
-import { type MotoS3, startMotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { type MotoS3, startMotoS3, useMotoEndpoint } from '../../../support/moto.js';
 
 const collections = vi.hoisted(() => ({ count: 0 }));
 vi.mock('../../../../lambdas/adapters/host/collect-garbage.js', () => ({
@@ -25,18 +25,14 @@ describe('convert-rdb: a full collection before the read-back after a key in par
   let dir: string;
   let moto: MotoS3;
   let restore: () => void;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-collect-'));
     moto = await startMotoS3();
     await moto.bucket('out');
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
   }, 60_000);
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await moto?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

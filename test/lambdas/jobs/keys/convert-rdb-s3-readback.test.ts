@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { convertRdbAction } from '../../../../cli/commands/convert-rdb/action.js';
-import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
 import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
@@ -68,7 +68,6 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
   /** A valid RDB 10 file of the same keys, one value changed. */
   let changed: Buffer;
   let restore: () => void;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
   const stored = async (key: string): Promise<boolean> =>
     moto.client.send(new GetObjectCommand({ Bucket: 'out', Key: key })).then(
       () => true,
@@ -91,8 +90,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
   beforeAll(async () => {
     moto = await startMotoS3();
     await moto.bucket('out');
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
     swap.put = async (key, body) => {
       await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: key, Body: body }));
     };
@@ -117,8 +115,6 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
   });
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await Promise.all([moto?.stop(), source?.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConvertProgress, type ConvertRdbResult, convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { ConvertInterrupted, type ConvertRdbRun, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { requestsAfter, requestsSoFar, startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
 import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { newerFiles } from '../../../support/rdb-newer.js';
@@ -43,7 +43,6 @@ describe('convertRdb into s3://', () => {
   let dir: string;
   let v11: string;
   let restore: () => void;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
   const leftovers = () => stagedLeftovers('v10.rdb');
   const spec = (output: string, force = false) => ({ input: v11, output, ...convertTarget({ for: 'redis-7.0' }), force });
   const object = async (key: string): Promise<Buffer> => {
@@ -54,8 +53,7 @@ describe('convertRdb into s3://', () => {
   beforeAll(async () => {
     moto = await startMotoS3();
     await moto.bucket('out');
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
     source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     const c = source.client();
     await populate(c);
@@ -65,8 +63,6 @@ describe('convertRdb into s3://', () => {
   }, 60_000);
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await Promise.all([moto?.stop(), source?.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

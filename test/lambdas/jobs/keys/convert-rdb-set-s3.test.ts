@@ -8,7 +8,7 @@ import { exportObjectKey, exportObjectTags } from '../../../../lambdas/domain/po
 import { convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRdb } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
-import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
 import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { viaS3Proxy } from '../../../support/s3-proxy.js';
@@ -26,7 +26,6 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
   let moto: MotoS3;
   let point: ShardPoint;
   let restore: () => void;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
   const input = `s3://points/exports/${name}`;
   const spec = (output: string, more: Record<string, unknown> = {}) => ({ inputs: [input], output, ...convertTarget({ for: 'redis-6.2' }), ...more });
   const keys = async (prefix: string) =>
@@ -62,14 +61,11 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
     moto = await startMotoS3();
     await moto.bucket('points');
     await moto.bucket('out');
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
     await upload(name, point.slots);
   }, 120_000);
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await moto?.stop();
     if (point) rmSync(point.dir, { recursive: true, force: true });
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeySourceError, resolveRdbSources } from '../../../../lambdas/jobs/keys/sources.js';
 import { runInProcess } from '../../../cli/support/in-process.js';
-import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
 
 const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.rdb');
 
@@ -17,20 +17,16 @@ const FIXTURE = join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'encodings.
 describe('--from-rdb s3://… that names nothing readable', () => {
   let moto: MotoS3;
   let restore: () => void;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
 
   beforeAll(async () => {
     moto = await startMotoS3();
     await moto.bucket('have');
     await moto.client.send(new PutObjectCommand({ Bucket: 'have', Key: 'points/real.rdb', Body: readFileSync(FIXTURE) }));
     await moto.client.send(new PutObjectCommand({ Bucket: 'have', Key: 'points/byhand-0001.rdb', Body: readFileSync(FIXTURE) }));
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
   }, 60_000);
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await moto?.stop();
   });
 

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { comparePoints, isServerUrl, notComparedOf } from '../../../../lambdas/jobs/serve/compare-points.js';
-import { startMotoS3, type MotoS3, useMotoCredentials } from '../../../support/moto.js';
+import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { frameFile, keyMetadata, keysOf } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -25,7 +25,6 @@ describe('comparePoints: an RDB file as either side', () => {
   let dir: string;
   let file: string;
   let v11: string;
-  const savedEndpoint = process.env.AWS_ENDPOINT_URL_S3;
 
   beforeAll(async () => {
     server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
@@ -41,14 +40,11 @@ describe('comparePoints: an RDB file as either side', () => {
     writeFileSync(v11, frameFile('REDIS0011', keys, functions));
     moto = await startMotoS3();
     await moto.bucket('points');
-    restore = useMotoCredentials();
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    restore = useMotoEndpoint(moto);
     await moto.client.send(new PutObjectCommand({ Bucket: 'points', Key: 'backups/dump.rdb', Body: bytes }));
   }, 60_000);
   afterAll(async () => {
     restore?.();
-    if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = savedEndpoint;
     await Promise.all([server?.stop(), moto?.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
