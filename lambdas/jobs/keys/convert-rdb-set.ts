@@ -25,7 +25,7 @@ import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { UsageError } from '../kernel/usage-error.js';
 import type { CutPut } from '../../adapters/storage/object-store-s3.js';
 import { FolderSyncError } from '../../adapters/storage/output-file.js';
-import { convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
+import { collectAfterBigKeys, convertRdbStaged, type ConvertRdbResult, type ConvertRdbSpec, convertSources, type StagedOutput } from './convert-rdb.js';
 import { checkOutput } from './convert-output.js';
 
 /** What to convert: one file, or the shard files of one recovery point. */
@@ -162,6 +162,8 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
     try {
       for (const [i, file] of files.entries()) {
         const r = await convertRdbStaged(shardSpec(i), file);
+        // What a shard's big key left (its parts, its read-back's) goes before the next shard, or the store, takes more.
+        collectAfterBigKeys(r.keysInParts);
         results.push(r.result);
         if (r.staged) staged.push(r.staged);
         if (r.staged) await spec.onShard?.(i + 1, 'converted');

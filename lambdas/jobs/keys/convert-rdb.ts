@@ -204,7 +204,7 @@ async function storeOutput(
  * collection costs little beside such a key's conversion (5-12 ms of full mark-compact here with a heap of 8-10 MB, by
  * --trace-gc, after a 2 MiB and a 64 MiB value; more in a larger heap).
  */
-function collectAfterBigKeys(keysInParts: number): void {
+export function collectAfterBigKeys(keysInParts: number): void {
   if (keysInParts > 0) collectGarbage();
 }
 
@@ -306,7 +306,7 @@ export async function convertRdb(spec: ConvertRdbSpec): Promise<ConvertRdbResult
 export async function convertRdbStaged(
   spec: ConvertRdbSpec & { readonly signal?: AbortSignal },
   file?: RdbFileSource,
-): Promise<{ result: ConvertRdbResult; staged?: StagedOutput }> {
+): Promise<{ result: ConvertRdbResult; staged?: StagedOutput; keysInParts: number }> {
   const started = Date.now();
   const checked = await checkOutput(spec);
   file ??= await inputFile(spec);
@@ -352,7 +352,7 @@ export async function convertRdbStaged(
       ...(outputReport ? { outputReport } : {}),
     };
   };
-  const done = (conversionError?: string) => ({ result: result(conversionError) });
+  const done = (conversionError?: string) => ({ result: result(conversionError), keysInParts: pass.keysInParts });
   // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
   const out =
     spec.dryRun || checked.local === undefined
@@ -423,11 +423,11 @@ export async function convertRdbStaged(
     const store = (signal?: AbortSignal) =>
       storeOutput(out as OutputFile, checked.s3, { force: spec.force ?? false, replaces: checked.replaces === true }, expected, reencodedKeys, signal, tell);
     const staged = stagedOutput(spec.output!, out as OutputFile, checked.s3, store, result, failed);
-    return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged };
+    return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged, keysInParts: pass.keysInParts };
   } catch (err) {
     await out.discard();
     if (spec.dryRun) throw err; // nothing was being written: a read's own error
-    return { result: failed(err) };
+    return { result: failed(err), keysInParts: pass.keysInParts };
   }
 
   /** A write, commit or upload that threw: the run's result (nothing left), or the usage error of a file that appeared at the output. */

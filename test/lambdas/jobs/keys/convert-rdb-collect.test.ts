@@ -4,13 +4,16 @@
  * pass left of it goes before the read-back takes its bytes again. Its effect on the peak is
  * bench/convert-rdb/memory.test.ts's to measure (a 64 MiB listpack hash copied as it is: 140.2-176.5 MB without,
  * 140.0-140.5 with); here, that it is asked for exactly then: before the read-back of the file written, and for an
- * s3:// output before the stored object's read-back too (a real S3 API: moto).
+ * s3:// output before the stored object's read-back too (a real S3 API: moto); for the shard files of one recovery
+ * point, again after each shard that held one, before the next shard's pass (convert-rdb-set.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { exportObjectKey } from '../../../../lambdas/domain/points/export-objects.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { convertRdbPoint, isPointResult } from '../../../../lambdas/jobs/keys/convert-rdb-set.js';
 import { writeBigStringFile } from '../../../support/big-string-file.js';
 import { type MotoS3, startMotoS3, useMotoEndpoint } from '../../../support/moto.js';
 
@@ -59,6 +62,24 @@ describe('convert-rdb: a full collection before the read-back after a key in par
     const r = await convertRdb({ input, output: 's3://out/converted.rdb', ...convertTarget({ for: 'redis-7.0' }) });
     expect(r.error).toBeUndefined();
     expect(r.keys).toBe(2);
+    expect(collections.count).toBe(2);
+  });
+
+  it('the shard files of one recovery point: again after a shard that held a key in parts, before the next shard (2 MiB string in shard 1 of 2)', async () => {
+    const name = 'rdr-collect-20261129-0600';
+    const point = join(dir, 'point');
+    mkdirSync(point);
+    // Keys of other slots in each file (two shards of one point never share a slot).
+    writeBigStringFile(join(point, exportObjectKey(name, 1)), 2 << 20, { small: 'a', big: 'big' });
+    writeBigStringFile(join(point, exportObjectKey(name, 2)), 4096, { small: 'b', big: 'c' });
+    const out = join(dir, 'point-out');
+    mkdirSync(out);
+    collections.count = 0;
+    const r = await convertRdbPoint({ inputs: [join(point, name)], shards: 2, output: `${out}/`, ...convertTarget({ for: 'redis-7.0' }) });
+    if (!isPointResult(r)) throw new Error('a one-file result');
+    expect(r.error).toBeUndefined();
+    expect(r.files.map((f) => f.keys)).toEqual([2, 2]);
+    // Shard 1: before its read-back, and after its run; shard 2 held no key in parts: none.
     expect(collections.count).toBe(2);
   });
 });
