@@ -60,7 +60,8 @@ export function migrateCommand(program: Command): void {
     .option(
       '--verify',
       'check the target afterwards: with --from, compare the two keyspaces; with --from-rdb, read every restored key back from the target and hold it against the file(s). ' +
-        'Keys kept by skip, keys only on the target and keys that expired are reported as expected; exit 1 for any other difference',
+        'Keys kept by skip and keys that expired are reported as expected, named (with --from, keys only on the target too; with --from-rdb, hashes held without the field TTLs --lossy field-ttl let go; ' +
+        "the target's other keys are not read: compare --a <file> --b <url> lists them); exit 1 for any other difference",
     )
     .option(
       '--ttl-tolerance-ms <ms>',

@@ -4,7 +4,7 @@ import { KeySourceError } from '../../../lambdas/jobs/keys/sources.js';
 import { parseRedisUrl, redactUrl, RedisUrlError } from '../../../lambdas/jobs/keys/clients.js';
 import { jsonKey } from '../../../lambdas/domain/rdb/fingerprint.js';
 import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
-import type { RdbExpectedKind, VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
+import { RDB_EXPECTED_KINDS, type RdbExpectedKind, type VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
 import { displayKey, type DiffReason } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
 import { copyProgress, evictionJson, formatMigrate, keysWritten, noMatchLine } from './format.js';
@@ -95,17 +95,27 @@ const REASON: Record<DiffReason, string> = {
 const EXPECTED: Record<RdbExpectedKind, string> = {
   'kept-on-target': 'kept on the target (it had the key: --on-conflict skip left it alone)',
   expired: 'expired (skipped by the restore, or gone since)',
+  'field-ttl': 'held without their field TTLs (--lossy field-ttl let them go: equal by their fields alone)',
 };
+
+/** Each kind's keys in the lines under the verdict. */
+const EXPECTED_SHORT: Record<RdbExpectedKind, string> = { 'kept-on-target': 'kept on the target', expired: 'expired', 'field-ttl': 'without their field TTLs' };
 
 /** The --verify lines people read. */
 export function formatRdbVerify(v: VerifyRdbKeysResult): string {
-  const expectedTotal = v.expected['kept-on-target'] + v.expected.expired;
+  const kinds = RDB_EXPECTED_KINDS.filter((k) => v.expected[k] > 0);
+  const expectedTotal = kinds.reduce((n, k) => n + v.expected[k], 0);
+  // "All" only when it is all: a key skip kept, one expired or one held without its field TTLs is not the file's restored.
+  const equal =
+    expectedTotal === 0
+      ? `EQUAL: the target holds all ${v.keys} keys of the file restored, same type, value and expiry`
+      : `EQUAL: of the ${v.keys} keys of the file, the target holds ${v.keys - expectedTotal} restored (same type, value and expiry) and ${expectedTotal} as expected (below)`;
   const head = v.error
     ? `NOT PROVEN: ${v.error}`
     : v.interrupted
       ? `INTERRUPTED after ${v.keys} keys of the file: not proven`
       : v.equal
-        ? `EQUAL: the target holds all ${v.keys} keys of the file restored, same type, value and expiry${expectedTotal > 0 ? ` (${expectedTotal} expected differences)` : ''}`
+        ? equal
         : `DIFFERENT: ${v.differences} key(s) of the file differ on the target (${v.keys} checked)`;
   const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
   lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}`));
@@ -118,8 +128,15 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
     );
   }
   if (expectedTotal > 0) {
-    const kinds = (Object.keys(EXPECTED) as RdbExpectedKind[]).filter((k) => v.expected[k] > 0);
     lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${v.expected[k]} ${EXPECTED[k]}`).join('; ')}`);
+    // Named (as many as --json's expectedDiffs lists): which keys of the file the target does not hold as restored.
+    for (const kind of kinds) {
+      const named = v.expectedDiffs.filter((d) => d.expected === kind);
+      const keys = named.map(
+        (d) => `${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}${kind === 'field-ttl' ? '' : ` (${REASON[d.reason]})`}`,
+      );
+      lines.push(`    ${EXPECTED_SHORT[kind]}: ${keys.join(', ')}${v.expected[kind] > named.length ? ', …' : ''}`);
+    }
   }
   if (v.skippedOverflow) {
     lines.push(

@@ -45,7 +45,7 @@ import {
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { expiredDuringScan } from '../../domain/keys/expiry.js';
 import type { LossKind } from '../../domain/rdb/write/losses.js';
-import { diffKey, displayKey, keyDigest, type DiffReason, type KeyDigest, type KeyValue, withoutFieldTtls } from '../../domain/rdb/fingerprint.js';
+import { diffKey, displayKey, keyDigest, type DiffReason, type KeyDigest, type KeyValue, liveValueAt, withoutFieldTtls } from '../../domain/rdb/fingerprint.js';
 import { DifferenceTracker, type Difference } from '../../domain/keys/differences.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { FileChangedError, type BlockDigests } from '../../domain/rdb/block-digests.js';
@@ -74,8 +74,14 @@ import type { RdbTarget } from './read-rdb.js';
 import type { OnConflict } from '../../domain/keys/key-copy.js';
 import { COLLECT_AFTER_BYTES, readRdbBatches, type RdbFileSource } from './read-rdb-batches.js';
 
-/** A difference the restore expects: a key `skip` kept on the target, or one whose expiry came. */
-export type RdbExpectedKind = 'kept-on-target' | 'expired';
+/**
+ * A difference the restore expects: a key `skip` kept on the target, one whose expiry came, or a hash whose live field
+ * TTLs `--lossy field-ttl` let go (the target holds its fields, without them: equal by its fields alone).
+ */
+export type RdbExpectedKind = 'kept-on-target' | 'expired' | 'field-ttl';
+
+/** Every {@link RdbExpectedKind}, in the order results list them. */
+export const RDB_EXPECTED_KINDS: readonly RdbExpectedKind[] = ['kept-on-target', 'expired', 'field-ttl'];
 
 /** One key of the file the target holds differently (`missing-in-b`: in the file, not on the target). */
 export type RdbKeyDifference = Difference<RdbExpectedKind>;
@@ -416,7 +422,7 @@ class TargetCheck {
     private readonly now: () => number,
   ) {
     this.maxDiffs = options.maxDiffs ?? 100;
-    this.tracker = new DifferenceTracker<RdbExpectedKind>(['kept-on-target', 'expired'], this.maxDiffs);
+    this.tracker = new DifferenceTracker<RdbExpectedKind>(RDB_EXPECTED_KINDS, this.maxDiffs);
     this.skipping = (options.onConflict ?? 'skip') === 'skip';
     this.bigKeyBytes = options.bigKeyBytes ?? BIG_KEY_BYTES;
     this.perChunk = options.chunkElements ?? CHUNK_ELEMENTS;
@@ -503,10 +509,13 @@ class TargetCheck {
       const at = this.now();
       const t = onTarget[i]!;
       // A stream's first id the fingerprint leaves out: held where both sides store it (unless its ids are the derived ones: --lossy stream-ids).
+      const file = this.fileDigest(k, read?.value, at);
       const reason =
-        diffKey(this.fileDigest(k, read?.value, at), read ? keyDigest(read.value, read.expireAtMs, at) : undefined, 0) ??
+        diffKey(file.digest, read ? keyDigest(read.value, read.expireAtMs, at) : undefined, 0) ??
         (!t.gone && !this.options.lossy?.has('stream-ids') && firstIdDiffers(k.payload, t.payload) ? 'value' : undefined);
       if (reason) this.noteDiff(k, reason);
+      // Equal by its fields alone: the field TTLs it had are the accepted loss, named as such (not "same expiry").
+      else if (file.fieldTtlsLost) this.note(k, 'value', 'field-ttl');
     }
   }
 
@@ -518,14 +527,18 @@ class TargetCheck {
    * stream with the ids a server derives loading it as type 15 (what an RDB 9
    * target holds of it); else the file's digest.
    */
-  private fileDigest(k: RdbKey, onTarget: KeyValue | undefined, at: number): KeyDigest {
+  private fileDigest(k: RdbKey, onTarget: KeyValue | undefined, at: number): { digest: KeyDigest; fieldTtlsLost?: true } {
     if (this.options.lossy?.has('stream-ids') && onTarget?.type === 'stream' && (k.type === STREAM_2 || k.type === STREAM_3))
-      return keyDigest(asLoadedFromType15(k.payload), k.expireAtMs, at);
+      return { digest: keyDigest(asLoadedFromType15(k.payload), k.expireAtMs, at) };
     // A template hash (Redis 8.10, types 30 and 32): the hash it stands for, its field names from the file's templates.
     const templated = referencesTemplate(k.type) ? this.templateHash(k) : undefined;
     if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
-      return templated ? keyDigest(templated, k.expireAtMs, at) : payloadDigest(k.payload, k.expireAtMs, at);
-    return keyDigest(withoutFieldTtls(templated ?? decodeDumpPayload(k.payload), at), k.expireAtMs, at);
+      return { digest: templated ? keyDigest(templated, k.expireAtMs, at) : payloadDigest(k.payload, k.expireAtMs, at) };
+    const value = templated ?? decodeDumpPayload(k.payload);
+    // A field TTL still to come at the read's time is what the loss took (one passed: its field is gone on both sides).
+    const live = liveValueAt(value, at);
+    const lost = live?.type === 'hash' && live.fieldExpireAtMs?.some((t) => t !== null);
+    return { digest: keyDigest(withoutFieldTtls(value, at), k.expireAtMs, at), ...(lost ? { fieldTtlsLost: true as const } : {}) };
   }
 
   /** The hash a template hash of the file stands for (its template is defined before it, in the read's parser). */
