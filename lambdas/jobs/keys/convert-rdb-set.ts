@@ -234,7 +234,9 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       if (phase === 'converting') return `the temporary files were removed, nothing was written to ${spec.output ?? 'the output'}`;
       abort.abort(new ConvertInterrupted());
       await done.catch(() => undefined);
-      return takenBack;
+      // Nothing taken back: the abort came after the last store's check (the run letting go of what --force replaced, or
+      // of a temporary name), and the run ended as it would have: what it ended with, never an empty reason.
+      return takenBack || ended || undefined;
     },
   };
 }

@@ -326,6 +326,24 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out)).toEqual([]);
   }, 60_000);
 
+  it('a signal once every shard is stored, while the run lets go of what --force replaced: what it ended with, not an empty reason', async () => {
+    const out = folder();
+    // Outputs there already: --force keeps each aside until every shard is stored, then removes them (real I/O, after the
+    // last abort check): a signal then comes too late to take anything back, and the run ends stored and verified.
+    for (const f of point.files) writeFileSync(join(out, basename(f)), 'an older output');
+    let said: Promise<string | undefined> | undefined;
+    const run = startConvertRdb({
+      ...spec(`${out}/`, { force: true }),
+      onShard: (shard, stage) => {
+        if (shard === 3 && stage === 'stored') setImmediate(() => (said = run.interrupt()));
+      },
+    });
+    expect((await run.done).ok).toBe(true);
+    expect(said).toBeDefined();
+    expect(await said).toBe(`the run had ended: every shard output in ${out}/ is stored and verified`);
+    expect(readdirSync(out).sort()).toEqual(point.files.map((f) => basename(f)).sort());
+  }, 60_000);
+
   it('a signal after the run ended says what it ended with (stored and verified, or its failure), never that nothing was written', async () => {
     const out = folder();
     const stored = startConvertRdb(spec(`${out}/`));
