@@ -12,7 +12,7 @@
  * files still open as it exits.
  */
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, createReadStream, existsSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { type BigIntStats, createReadStream, existsSync, lstatSync, readdirSync, readlinkSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
@@ -160,10 +160,30 @@ function leftoverWords(path: string, left: string, aside: boolean, same: boolean
         `(whether it had finished is not known: to put the older file back, mv ${left} ${path}; else ${remove})${hostless}`;
 }
 
-/** What is at an output path: nothing, a file, or something that is no file (a folder). */
-export function outputPathState(path: string): 'none' | 'file' | 'other' {
-  if (!existsSync(path)) return 'none';
-  return statSync(path).isFile() ? 'file' : 'other';
+/**
+ * What is at an output path, the name itself (a symbolic link is not followed: a commit replaces the link, and a link
+ * to nothing is no free name): nothing, a file, a symbolic link (and what it points to), a folder, or something else (a
+ * device, a socket, a pipe).
+ */
+export function outputPathState(path: string): { readonly is: 'none' | 'file' | 'folder' | 'other' } | { readonly is: 'link'; readonly to: string } {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return { is: 'none' };
+  if (st.isSymbolicLink()) return { is: 'link', to: readlinkSync(path) };
+  return { is: st.isFile() ? 'file' : st.isDirectory() ? 'folder' : 'other' };
+}
+
+/** The most bytes a file name may have on the file systems an output is written to (ext4, XFS, tmpfs, APFS: NAME_MAX 255). */
+export const NAME_MAX_BYTES = 255;
+
+/** The name of a temporary file for `target` (an absolute path), `hex` its random part: `.<name>.<scope>-<pid>-<hex>.tmp`. */
+const temporaryName = (target: string, hex: string): string => `.${basename(target)}.${pidScopeTag()}-${process.pid}-${hex}.tmp`;
+
+/** The suffix of a file a commit with `replace` keeps aside: its temporary file's name and this. */
+const ASIDE_SUFFIX = '.replaced';
+
+/** The longest name this process gives a file beside `path` (a file kept aside: its temporary name and {@link ASIDE_SUFFIX}), in bytes. */
+export function longestNameBeside(path: string): number {
+  return Buffer.byteLength(temporaryName(resolve(path), '0'.repeat(8)) + ASIDE_SUFFIX);
 }
 
 /** Whether the folder an output goes into exists. */
@@ -274,7 +294,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   const target = resolve(path);
   const dir = dirname(target);
   // Its scope (host, boot, pid namespace) in the name: a later run on a shared folder tells another host's file from its own (earlierLeftovers).
-  const tempPath = join(dir, `.${basename(target)}.${pidScopeTag()}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = join(dir, temporaryName(target, randomBytes(4).toString('hex')));
   // On record before it exists: a process that exits while the open is under way (the file created, its
   // reply not yet taken) still removes it.
   live.add(tempPath);
@@ -368,7 +388,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       const st = await stat(tempPath, { bigint: true });
       if (replace) {
         // The file replaced, kept aside (a hard link): a run that takes back what it stored puts it back.
-        const prev = `${tempPath}.replaced`;
+        const prev = `${tempPath}${ASIDE_SUFFIX}`;
         // On record before it exists: an exit meanwhile puts it back, or removes it while it is a second name of the file there.
         asides.set(prev, { target, ours: identity(st) });
         // Nothing there (ENOENT), or no hard link allowed (a folder, fs.protected_hardlinks, a file system without them):

@@ -4,8 +4,16 @@
  * (adapters/storage/output-file.ts), or in a dry run (`--dry-run`) a sink that counts them and writes nothing.
  */
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { earlierLeftovers, type OutputFile, outputFolderExists, outputPathState, samePath } from '../../adapters/storage/output-file.js';
+import { basename, join } from 'node:path';
+import {
+  earlierLeftovers,
+  longestNameBeside,
+  NAME_MAX_BYTES,
+  type OutputFile,
+  outputFolderExists,
+  outputPathState,
+  samePath,
+} from '../../adapters/storage/output-file.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 import { UsageError } from '../kernel/usage-error.js';
@@ -93,10 +101,28 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
       `-o ${output}: ends in '/', a folder; give the path of the .rdb file to write (a folder is -o only for the shard files of a recovery point)`,
     );
   const state = outputPathState(output);
-  if (state === 'other') return refuse(`-o ${output}: not a file (a folder?); give the path of the .rdb file to write`);
-  if (state === 'file' && !spec.force) return refuse(`-o ${output}: the file exists; give --force to replace it, or another path`);
+  if (state.is === 'folder') return refuse(`-o ${output}: a folder; give the path of the .rdb file to write`);
+  if (state.is === 'other') return refuse(`-o ${output}: not a regular file (a device, a socket or a pipe); give the path of the .rdb file to write`);
+  if (state.is === 'file' && !spec.force) return refuse(`-o ${output}: the file exists; give --force to replace it, or another path`);
+  if (state.is === 'link' && !spec.force)
+    return refuse(
+      `-o ${output}: a symbolic link is there (to ${state.to}); give --force to replace the link (what it points to is left as it is), or another path`,
+    );
   if (!outputFolderExists(output)) return refuse(`-o ${output}: the folder it goes into does not exist; create it first`);
-  const file = state === 'file' ? 'a file is there, which --force replaces' : 'no file there';
+  // The output is written first under a longer name beside it (and, with --force, the file it replaces kept aside under one).
+  const longest = longestNameBeside(output);
+  if (longest > NAME_MAX_BYTES) {
+    const name = Buffer.byteLength(basename(output));
+    return refuse(
+      `-o ${output}: its name is ${name} bytes, and the run writes it first under a name ${longest - name} bytes longer beside it, over the ${NAME_MAX_BYTES} bytes a file name may have; give a name of at most ${NAME_MAX_BYTES - (longest - name)} bytes`,
+    );
+  }
+  const file =
+    state.is === 'file'
+      ? 'a file is there, which --force replaces'
+      : state.is === 'link'
+        ? `a symbolic link is there (to ${state.to}), which --force replaces (not what it points to)`
+        : 'no file there';
   return { local: output, checked: `-o ${output}: ${file}, and its folder exists; ${UNCHECKED}`, ...earlierOf(output) };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -389,6 +389,50 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
       expect(both.error!.split('\n')).toHaveLength(2);
       expect(both.error!.split('\n')[1]).toMatch(/^2 keys of the input cannot be expressed for redis-7\.0/);
       expect(readFileSync(output, 'utf8')).toBe('mine');
+    }, 60_000);
+
+    it('-o a symbolic link (to nothing, or to a file), a device, a name too long for the temporary name beside it: refused before reading, the dry run saying the same; --force replaces a link, not what it points to', async () => {
+      const spec = { input: paths.REDIS0011!, ...convertTarget({ for: 'redis-7.0' }) };
+      const refusal = (output: string, words: string) => `-o ${output}: ${words}`;
+      const cases: [string, string][] = [];
+      // A link to nothing: an existence test that follows it called the name free, and the commit's link then failed
+      // with "a file appeared there during the run", after the whole conversion.
+      const dangling = join(dir, 'dangling.rdb');
+      symlinkSync('nothing-there.rdb', dangling);
+      cases.push([
+        dangling,
+        'a symbolic link is there (to nothing-there.rdb); give --force to replace the link (what it points to is left as it is), or another path',
+      ]);
+      const kept = join(dir, 'kept.rdb');
+      writeFileSync(kept, 'mine');
+      const toFile = join(dir, 'to-kept.rdb');
+      symlinkSync(kept, toFile);
+      cases.push([toFile, `a symbolic link is there (to ${kept}); give --force to replace the link (what it points to is left as it is), or another path`]);
+      cases.push(['/dev/null', 'not a regular file (a device, a socket or a pipe); give the path of the .rdb file to write']);
+      cases.push([dir, 'a folder; give the path of the .rdb file to write']);
+      // The temporary name adds the process's scope, pid and a random part: 41 bytes and more beside a name of 250.
+      const long = join(dir, `${'n'.repeat(246)}.rdb`);
+      for (const [output, words] of cases) {
+        await expect(convertRdb({ ...spec, output }), output).rejects.toThrow(refusal(output, words));
+        const dry = await convertRdb({ ...spec, output, dryRun: true });
+        expect(dry.error, output).toBe(`a real run refuses this output before reading the input: ${refusal(output, words)}`);
+      }
+      await expect(convertRdb({ ...spec, output: long })).rejects.toThrow(
+        new RegExp(
+          `^-o ${long}: its name is 250 bytes, and the run writes it first under a name (\\d+) bytes longer beside it, over the 255 bytes a file name may have; give a name of at most (\\d+) bytes$`,
+        ),
+      );
+      expect((await convertRdb({ ...spec, output: long, dryRun: true })).error).toMatch(/its name is 250 bytes/);
+      // The longest name that goes, by the limit the refusal gives: written and verified.
+      const most = Number(/at most (\d+) bytes/.exec((await convertRdb({ ...spec, output: long, dryRun: true })).error!)![1]);
+      const fits = join(dir, `${'m'.repeat(most - 4)}.rdb`);
+      expect((await convertRdb({ ...spec, output: fits })).ok).toBe(true);
+      // --force replaces each link, never the file one points to; a link to nothing leaves nothing made there.
+      for (const output of [dangling, toFile]) expect((await convertRdb({ ...spec, output, force: true })).ok, output).toBe(true);
+      expect(lstatSync(toFile).isFile()).toBe(true);
+      expect(readFileSync(kept, 'utf8')).toBe('mine');
+      expect(existsSync(join(dir, 'nothing-there.rdb'))).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
     }, 60_000);
 
     it("-o in a folder that is not there: the real run's refusal said; a malformed -o stays a usage error (the real run's, nothing read)", async () => {
