@@ -80,12 +80,15 @@ const WARNING_KIND_TEXT: Record<RdbWarningKind, { alone: string; counted: string
   },
 };
 
-/** The warnings' part of the line, worded per kind (those of a checkpoint from before kinds were counted: said to be so). */
-function warningSummary(count: number, kinds: WarningKinds): string {
+/**
+ * The warnings' part of the line, worded per kind (those of a checkpoint from before kinds were counted: said to be so);
+ * `listedBy`: the command whose output lists them (verify-rdb's own --json, or for convert-rdb's input verify-rdb's).
+ */
+export function warningSummary(count: number, kinds: WarningKinds, listedBy = '--json'): string {
   const counted = Object.entries(kinds).filter(([, n]) => n > 0) as [RdbWarningKind, number][];
   const uncounted = count - counted.reduce((sum, [, n]) => sum + n, 0);
-  if (counted.length === 1 && uncounted === 0) return `${count} warning(s): ${WARNING_KIND_TEXT[counted[0]![0]].alone} (--json lists them)`;
+  if (counted.length === 1 && uncounted === 0) return `${count} warning(s): ${WARNING_KIND_TEXT[counted[0]![0]].alone} (${listedBy} lists them)`;
   const parts = counted.map(([kind, n]) => `${n} ${WARNING_KIND_TEXT[kind].counted}`);
   if (uncounted > 0) parts.push(`${uncounted} not counted by kind (a checkpoint of an older redis-dr)`);
-  return `${count} warning(s) (--json lists them, each with what Redis does): ${parts.join(', ')}`;
+  return `${count} warning(s) (${listedBy} lists them, each with what Redis does): ${parts.join(', ')}`;
 }

@@ -7,6 +7,7 @@ import { stepProgress } from '../../progress.js';
 import { quitOnSignals } from '../../signals.js';
 import { ignorableKeyMetaLeftOut, LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
+import { warningSummary } from '../../rdb-report.js';
 
 /** Command-line options of `convert-rdb`. */
 export interface ConvertRdbCliOptions {
@@ -94,8 +95,29 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
         `the keys of those slots ${would('are', 'would be')} written as the input holds them, yet a Valkey primary loading the input drops them once the unfinished import fails: ` +
         'they may be a partial copy of slots another node owned',
     );
+  // A recovery point's are each shard's input's, said on its line (formatConvertPoint), not the totals'.
+  if (!point) lines.push(...inputNotes(r, would));
   if (r.outputChecked) lines.push(`checked: ${r.outputChecked}`);
   return lines.join('\n');
+}
+
+/**
+ * What verify-rdb says of the input besides its verdict that the output does not show: no CRC-64 to check its bytes
+ * against (the output's seals them as read), bytes after its end (not written), its warnings (each a value Redis
+ * loads on a condition, copied or re-encoded as the input holds it).
+ */
+function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) => string): string[] {
+  const report = r.inputReport;
+  if (!report) return [];
+  const notes: string[] = [];
+  if (report.checksum === 'absent')
+    notes.push(
+      `warning: the input has no CRC-64 (${report.version < 5 ? `RDB ${report.version}, before checksums` : 'an all-zero trailer: saved with rdbchecksum no'}): its bytes were checked by their structure alone, and the output's CRC-64 ${would('covers', 'would cover')} them as they were read (verify-rdb --require-checksum refuses such a file)`,
+    );
+  if (report.trailingBytes)
+    notes.push(`note: ${plural(report.trailingBytes, 'byte')} after the end of the input ${would('were', 'would be')} left out, as Redis ignores them`);
+  if (report.warningCount) notes.push(`warning: the input: ${warningSummary(report.warningCount, report.warningKinds ?? {}, `verify-rdb ${r.input} --json`)}`);
+  return notes;
 }
 
 /** The shard files' runs summed as one (the figures, losses and AUX data left out of every shard), for formatConvert. */
@@ -139,7 +161,9 @@ export function formatConvertPoint(p: ConvertPointResult, lossy: ReadonlySet<Los
   const head = dry ? `dry run, nothing written: ${of} would be written into ${p.output ?? 'the output'}` : `${p.output}: ${of}, every one stored`;
   const totals = formatConvert({ ...convertPointTotals(p), outputChecked: undefined } as ConvertRdbResult, lossy, { head: `${head}; in all:` });
   const checked = p.files.flatMap((r) => (r.outputChecked ? [`checked: ${r.outputChecked}`] : []));
-  return [...shards, totals, ...checked].join('\n');
+  const would = (real: string, dryRun: string) => (dry ? dryRun : real);
+  const notes = p.files.flatMap((r, i) => inputNotes(r, would).map((note) => `shard ${i + 1}/${p.shards}: ${note}`));
+  return [...shards, totals, ...notes, ...checked].join('\n');
 }
 
 /**

@@ -32,7 +32,11 @@ export function convertRdbCommand(program: Command): void {
       "judge the conversion without writing: the input read and verified, every key judged, the output's size counted, -o checked (what needs no write); exit 0 when a real run would go through, 1 when it would refuse",
     )
     .option('--for <engine>', `the engine release that will load it: ${ENGINE_RELEASE_NAMES.join(', ')}`)
-    .option('--rdb-version <n>', 'or a REDIS format version (9–15) instead of --for', positiveInt('--rdb-version', 1))
+    .option(
+      '--rdb-version <n>',
+      'or a REDIS format version (9–15) instead of --for',
+      positiveInt('--rdb-version', 1, 'give a REDIS format version from 9 to 15, or --for <engine>'),
+    )
     .option('--force', 'replace the output file (or S3 object) if it exists')
     .option(
       '--lossy <losses>',

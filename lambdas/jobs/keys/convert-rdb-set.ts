@@ -176,11 +176,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
           return point(results, notOnePoint());
         }
       }
-      if (spec.dryRun) {
-        const refused = results.flatMap((r, i) => (r.ok ? [] : [`shard ${i + 1} of ${set.shards}, ${r.input}: ${r.error}`]));
-        if (misplaced !== undefined) refused.push(`the files are refused: ${misplaced}`);
-        return point(results, refused.length > 0 ? `${refused.join('\n')}\n${nothing}` : undefined);
-      }
+      if (spec.dryRun) return point(results, dryRefusal(results, set.shards, misplaced, nothing));
       phase = 'storing';
       for (const [i, s] of staged.entries()) {
         inFlight = s;
@@ -234,8 +230,7 @@ export function startConvertRdb(spec: ConvertPointSpec): ConvertRdbRun {
       if (phase === 'converting') return `the temporary files were removed, nothing was written to ${spec.output ?? 'the output'}`;
       abort.abort(new ConvertInterrupted());
       await done.catch(() => undefined);
-      // Nothing taken back: the abort came after the last store's check (the run letting go of what --force replaced, or
-      // of a temporary name), and the run ended as it would have: what it ended with, never an empty reason.
+      // Nothing taken back (the abort came after the last store's check): what the run ended with, never an empty reason.
       return takenBack || ended || undefined;
     },
   };
@@ -262,6 +257,13 @@ async function storeOne(staged: StagedOutput, signal: AbortSignal, said: (words:
   } finally {
     await staged.discard();
   }
+}
+
+/** A dry run's verdict over a recovery point's shards: each refusal on its line, and the set's; undefined when a real run would go through. */
+function dryRefusal(results: readonly ConvertRdbResult[], shards: number, misplaced: string | undefined, nothing: string): string | undefined {
+  const refused = results.flatMap((r, i) => (r.ok ? [] : [`shard ${i + 1} of ${shards}, ${r.input}: ${r.error}`]));
+  if (misplaced !== undefined) refused.push(`the files are refused: ${misplaced}`);
+  return refused.length > 0 ? `${refused.join('\n')}\n${nothing}` : undefined;
 }
 
 /** What a run ended with, for a signal that comes after it ended. */

@@ -76,6 +76,15 @@ const {
  * `VALKEY` file numbered 79 or below, and both refuse versions they do not
  * know.
  */
+/** The first bytes of the compressed forms a backup is often kept in, and what undoes each (an LZ4 frame is read as it is: adapters/storage/rdb-envelope.ts). */
+const COMPRESSED: readonly (readonly [magic: readonly number[], what: string])[] = [
+  [[0x1f, 0x8b], 'gzip data (1f 8b): decompress it first (gunzip)'],
+  [[0x28, 0xb5, 0x2f, 0xfd], 'zstd data (28 b5 2f fd): decompress it first (zstd -d)'],
+  [[0x42, 0x5a, 0x68], 'bzip2 data ("BZh"): decompress it first (bunzip2)'],
+  [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz data (fd "7zXZ" 00): decompress it first (unxz)'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive ("PK" 03 04): extract the .rdb from it first (unzip)'],
+];
+
 export function header(p: RdbParserState): void {
   p.need(9);
   const header = p.buf.subarray(p.pos, p.pos + 9);
@@ -104,7 +113,11 @@ export function header(p: RdbParserState): void {
     p.commit(P_OPCODE);
     return;
   }
-  if (!text.startsWith('REDIS')) fail('not an RDB file: missing "REDIS" or "VALKEY" magic');
+  if (!text.startsWith('REDIS')) {
+    // A backup kept compressed is the likeliest: named, with the command that undoes it.
+    const packed = COMPRESSED.find(([magic]) => magic.every((b, i) => header[i] === b));
+    fail(`not an RDB file: missing "REDIS" or "VALKEY" magic${packed ? `; it begins as ${packed[1]}` : ''}`);
+  }
   const digits = text.slice(5);
   if (!/^\d{4}$/.test(digits)) fail(`RDB version ${JSON.stringify(digits)} is not 4 digits`);
   const version = Number(digits);

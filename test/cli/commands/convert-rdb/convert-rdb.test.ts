@@ -363,6 +363,32 @@ describe('redis-dr convert-rdb', () => {
     60_000,
   );
 
+  it('what verify-rdb says of the input the output does not show is said: no CRC-64, bytes after its end, its warnings', async () => {
+    // Saved with rdbchecksum no: an all-zero trailer (Redis loads it unchecked); and 14 bytes after the end.
+    const bytes = Buffer.from(files.REDIS0011);
+    const unchecked = join(dir, 'unchecked.rdb');
+    writeFileSync(unchecked, Buffer.concat([bytes.subarray(0, bytes.length - 8), Buffer.alloc(8), Buffer.from('trailing bytes')]));
+    const r = await inProcess('convert-rdb', unchecked, '--for', 'redis-7.0', '-o', join(dir, 'unchecked-70.rdb'));
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain(
+      "warning: the input has no CRC-64 (an all-zero trailer: saved with rdbchecksum no): its bytes were checked by their structure alone, and the output's CRC-64 covers them as they were read (verify-rdb --require-checksum refuses such a file)",
+    );
+    expect(lines).toContain('note: 14 bytes after the end of the input were left out, as Redis ignores them');
+    // A small listpack hash holding a field twice: Redis loads it (only sanitize-dump-payload yes refuses it), copied as it is.
+    const lp = listpack(['f', '1', 'f', '2']);
+    const twice = join(dir, 'field-twice.rdb');
+    writeFileSync(twice, frameFile('REDIS0011', [{ db: 0, name: 'h', type: 16, object: Uint8Array.from([lp.length, ...lp]), expireAtMs: null }]));
+    const dry = await inProcess('convert-rdb', twice, '--for', 'redis-7.0', '--dry-run');
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout.split('\n')).toContain(
+      `warning: the input: 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (verify-rdb ${twice} --json lists them)`,
+    );
+    // Negative: a file with its CRC-64, nothing after it and no warning gets none of these lines.
+    const clean = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--dry-run');
+    expect(clean.stdout).not.toMatch(/^(warning|note): /m);
+  });
+
   it('hash fields whose TTL had passed: left out, and the summary says so', async () => {
     const input = join(dir, 'expired-fields.rdb');
     writeFileSync(input, frameFile('REDIS0012', expiredFieldKeys('redis')));

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -449,7 +450,19 @@ describe('hand-made inputs', () => {
 
   it.each<[string, Uint8Array, RegExp | undefined]>([
     ['an empty database', withCrc([...header('0010'), 0xff]), undefined],
-    ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" or "VALKEY" magic/],
+    ['a file that is not RDB', Uint8Array.from(Buffer.from('HELLO0010')), /missing "REDIS" or "VALKEY" magic$/],
+    // A backup kept compressed: the form named, with what undoes it.
+    [
+      'gzip data',
+      Uint8Array.from(gzipSync(Buffer.from('REDIS0011'))),
+      /missing "REDIS" or "VALKEY" magic; it begins as gzip data \(1f 8b\): decompress it first \(gunzip\)$/,
+    ],
+    ['zstd data', Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0, 0, 0]), /; it begins as zstd data \(28 b5 2f fd\): decompress it first \(zstd -d\)$/],
+    [
+      'a zip archive',
+      Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0, 0, 0]),
+      /; it begins as a zip archive \("PK" 03 04\): extract the \.rdb from it first \(unzip\)$/,
+    ],
     ['a version newer than any it reads', withCrc([...header('0099'), 0xff]), /^unsupported format \(version 99, written by a Redis newer than/],
     ['version 0', withCrc([...header('0000'), 0xff]), /RDB version 0 is not an RDB version/],
     ['a non-numeric version', withCrc([...header('00x1'), 0xff]), /not 4 digits/],
