@@ -7,6 +7,7 @@
  * conversion and a verification.
  */
 import { namedFirst } from './report.js';
+import { VALKEY_VERSIONS, VALKEY_WRITERS } from './format/opcodes.js';
 import { ELASTICACHE, engineReleaseName, OSS } from './engine-names.js';
 import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
 
@@ -164,7 +165,10 @@ export function enginesLine(file: RdbFileFormat, modules: readonly string[] = []
         .join(', ') || part('redis', true);
   const ec = loads.some((r) => r.elasticache) || unsure.length > 0 ? `${ecRedis}, ${part('valkey', true)}` : 'none of its engine versions';
   const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
-  const oss = `${part('redis', false)}, ${part('valkey', false)}${relaxed}`;
+  // A Valkey format of a release newer than any --for names (VALKEY 81: Valkey 9.2): that release, not "no Valkey".
+  const newerWriter = file.valkey && !valkeyLoads ? VALKEY_WRITERS[VALKEY_VERSIONS.indexOf(file.version)] : undefined;
+  const valkey = newerWriter ? `Valkey ≥ ${newerWriter} (which writes VALKEY ${file.version}; newer than the releases --for names)` : part('valkey', false);
+  const oss = `${part('redis', false)}, ${valkey}${relaxed}`;
   if (modules.length === 0) return `${oss}; ElastiCache: ${ec}${missing}`;
   // Module data loads only where its module is loaded, which ElastiCache never does for a seed file (redis-dr carries none: --lossy module).
   const named = `module${modules.length === 1 ? '' : 's'} ${namedFirst(modules, ', ', 'module')}`;

@@ -73,6 +73,11 @@ describe('the engine table: which releases load a file, and what a file for one 
     expect(names({ version: 80, valkey: true })).not.toContain('elasticache-valkey-8.2');
     expect(names({ version: 16, valkey: false })).toEqual([]);
     expect(enginesLine({ version: 16, valkey: false })).toMatch(/^no Redis, no Valkey; ElastiCache: none/);
+    // A VALKEY081 file: the release that writes it (Valkey 9.2), newer than any --for names, not "no Valkey".
+    expect(names({ version: 81, valkey: true })).toEqual([]);
+    expect(enginesLine({ version: 81, valkey: true })).toBe(
+      'no Redis, Valkey ≥ 9.2 (which writes VALKEY 81; newer than the releases --for names); ElastiCache: none of its engine versions (redis-dr convert-rdb --for <engine> writes a copy the others load)',
+    );
   });
 
   it('writes for each release a format that release loads (the table agrees with itself)', () => {
