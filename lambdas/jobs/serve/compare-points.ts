@@ -39,7 +39,11 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
     };
     const a = await side(options.a, options.specA, '--a');
     const b = await side(options.b, options.specB, '--b');
-    const run = await runCompare({ ...options, a: a.url, b: b.url, specA: a.spec, specB: b.spec });
+    const compared = await runCompare({ ...options, a: a.url, b: b.url, specA: a.spec, specB: b.spec });
+    // A file side is named as given, not as the loopback server that served it for the run.
+    const named = (k: CompareRuns['a'], location: string, served: Serving | undefined) =>
+      served ? { ...k, label: `${location} (served read-only for the run)` } : k;
+    const run = { ...compared, a: named(compared.a, options.a, a.served), b: named(compared.b, options.b, b.served) };
     // What a file holds besides its keys is compared by neither side's reads: said, never left under an EQUAL.
     const notCompared = [notComparedOf('A', options.a, a.served), notComparedOf('B', options.b, b.served)].filter((n) => n !== undefined);
     return notCompared.length > 0 ? { ...run, notCompared } : run;

@@ -36,6 +36,10 @@ describe('redis-dr compare --a <file>', () => {
     expect(differ.status).toBe(1);
     expect(JSON.parse(differ.stdout)).toMatchObject({ equal: false, differences: 1 });
     expect(differ.stdout).toContain('str:raw');
+    // The file side named as given, not as the loopback server that served it for the run; the server side as before.
+    const { keyspaceA, keyspaceB } = JSON.parse(differ.stdout) as { keyspaceA: { label: string }; keyspaceB: { label: string } };
+    expect(keyspaceA.label).toBe(`${file} (served read-only for the run)`);
+    expect(keyspaceB.label).toMatch(/^redis 127\.0\.0\.1:\d+ db 0$/);
   }, 60_000);
 
   it("a file's function libraries and module AUX data, which compare does not compare, are named under the EQUAL, not left unsaid", async () => {
