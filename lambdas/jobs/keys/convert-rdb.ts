@@ -448,6 +448,13 @@ export async function convertRdbStaged(
         `writing the temporary file ${checked.local} of ${spec.output} failed (${why}): it is written and verified there before the upload; ` +
           `set TMPDIR to a folder with room for the whole output; ${nothingLeft}`,
       );
+    // No room: how much was written when it ran out, and how much the output takes (about the input's size), with the fix.
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      const size = file?.size !== undefined ? `; the output takes about ${file.size} bytes, the input's size (more where values are re-encoded)` : '';
+      return result(
+        `writing ${spec.output} failed (${why} after ${pass.writer?.bytes ?? 0} bytes of the output${size}): free room in ${dirname(resolve(checked.local ?? '.'))}, or give -o on a file system with room; ${nothingLeft}`,
+      );
+    }
     return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
   }
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -308,6 +308,28 @@ describe('redis-dr convert-rdb', () => {
       expect(r.stderr).toMatch(/only-copy\.rdb: that is the input; write the converted copy to another path or key/);
     }
     expect(readFileSync(input).equals(readFileSync(v11))).toBe(true);
+  }, 30_000);
+
+  it('a full disk (a real one: a tmpfs of 16 KiB; the tests run as root): exit 1, one line with how far it got, how much it needs and the fix, nothing left', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'redis-dr-convert-full-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', small], { encoding: 'utf8' });
+    expect(mounted.status, `mount a tmpfs (root, CAP_SYS_ADMIN): ${mounted.stderr}`).toBe(0);
+    try {
+      expect(files.REDIS0011.length).toBeGreaterThan(16 * 1024);
+      const out = join(small, 'full.rdb');
+      const r = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^redis-dr convert-rdb: writing .*full\\.rdb failed \\(the disk is full after \\d+ bytes of the output; the output takes about ${files.REDIS0011.length} bytes, the input's size \\(more where values are re-encoded\\)\\): free room in ${small}, or give -o on a file system with room; nothing was written to `,
+        ),
+      );
+      expect(readdirSync(small)).toEqual([]);
+    } finally {
+      spawnSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('a write that fails (the file-size limit, as a full disk): exit 1, one line, no output and no temporary file left', async () => {
