@@ -433,30 +433,39 @@ export async function convertRdbStaged(
   /** A write, commit or upload that threw: the run's result (nothing left), or the usage error of a file that appeared at the output. */
   function failed(err: unknown): ConvertRdbResult {
     if (spec.signal?.aborted && err === spec.signal.reason) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
-    const plain: Record<string, string> = {
-      ENOSPC: 'the disk is full',
-      EDQUOT: 'the disk quota is used up',
-      EFBIG: 'a file-size limit (ulimit -f) was reached',
-    };
-    const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
-    // An s3:// output is written and verified in the temporary folder first: a full disk there is named, with the fix,
-    // not said of the bucket ('writing s3://… failed (the disk is full)').
-    if (checked.s3 && code && plain[code])
-      return result(
-        `writing the temporary file ${checked.local} of ${spec.output} failed (${why}): it is written and verified there before the upload; ` +
-          `set TMPDIR to a folder with room for the whole output; ${nothingLeft}`,
-      );
-    // No room: how much was written when it ran out, and how much the output takes (about the input's size), with the fix.
-    if (code === 'ENOSPC' || code === 'EDQUOT') {
-      const size = file?.size !== undefined ? `; the output takes about ${file.size} bytes, the input's size (more where values are re-encoded)` : '';
-      return result(
-        `writing ${spec.output} failed (${why} after ${pass.writer?.bytes ?? 0} bytes of the output${size}): free room in ${dirname(resolve(checked.local ?? '.'))}, or give -o on a file system with room; ${nothingLeft}`,
-      );
-    }
-    return result(`writing ${spec.output} failed (${why}): ${nothingLeft}`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
+    return result(`${writeFailure(err, spec.output!, checked, { written: pass.writer?.bytes ?? 0, inputSize: file?.size })}${nothingLeft}`);
   }
+}
+
+/** A write that failed, in words, up to what is left (its separator included): a full disk or quota with how far it got, how much it needs and the fix. */
+function writeFailure(
+  err: unknown,
+  output: string,
+  checked: { readonly local?: string; readonly s3?: unknown },
+  sizes: { readonly written: number; readonly inputSize: number | undefined },
+): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const plain: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EFBIG: 'a file-size limit (ulimit -f) was reached',
+  };
+  const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
+  // An s3:// output is written and verified in the temporary folder first: a full disk there is named, with the fix,
+  // not said of the bucket ('writing s3://… failed (the disk is full)').
+  if (checked.s3 && code && plain[code])
+    return (
+      `writing the temporary file ${checked.local} of ${output} failed (${why}): it is written and verified there before the upload; ` +
+      'set TMPDIR to a folder with room for the whole output; '
+    );
+  // No room: how much was written when it ran out, and how much the output takes (about the input's size), with the fix.
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const size = sizes.inputSize !== undefined ? `; the output takes about ${sizes.inputSize} bytes, the input's size (more where values are re-encoded)` : '';
+    return `writing ${output} failed (${why} after ${sizes.written} bytes of the output${size}): free room in ${dirname(resolve(checked.local ?? '.'))}, or give -o on a file system with room; `;
+  }
+  return `writing ${output} failed (${why}): `;
 }
 
 /**
