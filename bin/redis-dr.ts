@@ -16,10 +16,17 @@ setCommandV8Flags(process.argv[2]);
 // instead of after it (lambdas/adapters/host/split-worker-start.ts).
 if (process.argv[2] === 'verify-rdb') startSplitWorkerStandby();
 
-// `redis-dr --help | head`: the reader left; stop quietly instead of an EPIPE stack trace.
+// `redis-dr --help | head`: the reader left; stop quietly instead of an EPIPE stack trace. A terminal that hung up (a
+// window closed, an SSH session dropped) fails every write to it with EIO: nothing can be shown there any more, which
+// is no reason to stop a run before its SIGHUP handler has seen to its files (cli/signals.ts); thrown, it ended the
+// process at once, and Node 20 then crashed restoring the dead terminal's settings (SIGSEGV).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EIO') return;
   if (err.code !== 'EPIPE') throw err;
   process.exit(Number(process.exitCode ?? 0));
+});
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EIO') throw err;
 });
 
 // The exit code is set, not forced: output still in flight to a pipe is written first. `verify-rdb` exits as soon as

@@ -233,6 +233,17 @@ function stepWords(p: ConvertProgress, inputs: number): string {
 
 /** The `--json` document: the run's fields without the verifier's reports (each shard's too). */
 function jsonOf(r: ConvertRdbResult | ConvertPointResult): object {
-  const plain = ({ inputReport: _in, outputReport: _out, ...summary }: ConvertRdbResult) => summary;
+  // The reports left out (the verifier's whole figures), but what the text says of the input besides its verdict
+  // (inputNotes): its checksum, bytes after its end, its warnings by kind.
+  const plain = ({ inputReport, outputReport: _out, ...summary }: ConvertRdbResult) => ({
+    ...summary,
+    ...(inputReport
+      ? {
+          inputChecksum: inputReport.checksum,
+          ...(inputReport.trailingBytes ? { inputTrailingBytes: inputReport.trailingBytes } : {}),
+          ...(inputReport.warningCount ? { inputWarnings: { count: inputReport.warningCount, kinds: inputReport.warningKinds ?? {} } } : {}),
+        }
+      : {}),
+  });
   return isPointResult(r) ? { ...r, files: r.files.map(plain) } : plain(r);
 }

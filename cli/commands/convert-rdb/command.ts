@@ -35,7 +35,7 @@ export function convertRdbCommand(program: Command): void {
     .option(
       '--rdb-version <n>',
       'or a REDIS format version (9–15) instead of --for',
-      positiveInt('--rdb-version', 1, 'give a REDIS format version from 9 to 15, or --for <engine>'),
+      positiveInt('--rdb-version', 1, 'give a REDIS format version (the writer writes 9 to 15), or --for <engine>'),
     )
     .option('--force', 'replace the output file (or S3 object) if it exists')
     .option(

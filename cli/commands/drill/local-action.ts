@@ -16,6 +16,7 @@ import { loadSigner } from '../../../lambdas/jobs/attest/sign.js';
 import { drillPointOf, recordLocalDrill } from '../../../lambdas/jobs/drills/local-drill-from.js';
 import { connectionProblem } from '../../failure.js';
 import { formatReport } from '../../rdb-report.js';
+import { muteIfTerminalGone, QUIT_CODES, QUIT_SIGNALS, type QuitSignal, quitSignal, quitWith } from '../../signals.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 
 /** Options of `drill local` as commander parses them. */
@@ -119,20 +120,20 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
   };
   const say = (line: string) => process.stderr.write(`redis-dr drill local: ${line}\n`);
   const scratch = new DrillScratch();
-  let interrupted: NodeJS.Signals | undefined;
-  const exitCodeOf = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
-  const onSignal = (signal: NodeJS.Signals) => {
+  let interrupted: QuitSignal | undefined;
+  // SIGHUP too (a terminal closed, a session dropped): its temporary directories hold a copy of the data.
+  const onSignal = (received: NodeJS.Signals) => {
     if (interrupted) return; // already stopping
-    interrupted = signal;
+    const signal = (interrupted = quitSignal(received));
+    const gone = muteIfTerminalGone();
     say(`${signal}: stopping the server and removing the temporary directories`);
     void scratch.cleanup().then((c) => {
       if (c.problems.length > 0) say(`cleanup INCOMPLETE: ${c.problems.join('; ')}`);
       else say(cleanupWords(c));
-      process.exit(exitCodeOf(signal));
+      quitWith(signal, undefined, gone);
     });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of QUIT_SIGNALS) process.on(signal, onSignal);
   try {
     let result: Omit<LocalDrillResult, 'cleanup'>;
     try {
@@ -140,7 +141,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     } catch (err) {
       if (interrupted) {
         await scratch.cleanup();
-        process.exitCode = exitCodeOf(interrupted);
+        process.exitCode = QUIT_CODES[interrupted];
         return;
       }
       // A usage problem, or the file's endpoint not reached before anything was read: exit 2, nothing was loaded.
@@ -154,7 +155,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     }
     const cleanup = await scratch.cleanup();
     if (interrupted) {
-      process.exitCode = exitCodeOf(interrupted);
+      process.exitCode = QUIT_CODES[interrupted];
       return;
     }
     let full: LocalDrillResult = withCleanup(result, cleanup);
@@ -190,8 +191,7 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     // As verify-rdb: 3 for a format the verifier cannot judge, apart from a failed drill.
     process.exitCode = full.ok ? 0 : full.verdict === 'unsupported' ? 3 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of QUIT_SIGNALS) process.off(signal, onSignal);
   }
 }
 

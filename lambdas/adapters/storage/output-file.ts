@@ -127,8 +127,9 @@ export function earlierLeftovers(path: string): string[] {
     const foreign = scope !== undefined && scope !== here;
     if (!foreign && processAlive(Number(m[3]))) continue;
     const left = join(dir, n);
-    const st = statSync(left, { throwIfNoEntry: false });
-    if (!st?.isFile()) continue;
+    // Not followed: a symbolic link --force replaced is kept aside as the link itself (one to nothing too).
+    const st = lstatSync(left, { throwIfNoEntry: false });
+    if (!(st?.isFile() || (st?.isSymbolicLink() && m[4] !== undefined))) continue;
     const there = statSync(target, { throwIfNoEntry: false });
     const same = there !== undefined && there.dev === st.dev && there.ino === st.ino;
     found.push(`${left}: ${leftoverWords(path, left, m[4] !== undefined, same, foreign ? 'foreign' : scope === undefined ? 'unscoped' : 'here')}`);
@@ -181,9 +182,16 @@ const temporaryName = (target: string, hex: string): string => `.${basename(targ
 /** The suffix of a file a commit with `replace` keeps aside: its temporary file's name and this. */
 const ASIDE_SUFFIX = '.replaced';
 
-/** The longest name this process gives a file beside `path` (a file kept aside: its temporary name and {@link ASIDE_SUFFIX}), in bytes. */
-export function longestNameBeside(path: string): number {
-  return Buffer.byteLength(temporaryName(resolve(path), '0'.repeat(8)) + ASIDE_SUFFIX);
+/** Digits of the largest pid Linux gives (pid_max at most 4194304): a dry run's process and the real run's may differ. */
+const PID_DIGITS_MOST = 7;
+
+/**
+ * The longest name a run gives a file beside `path`, in bytes: its temporary file's (with `replace`, the file it
+ * replaces kept aside under that name and {@link ASIDE_SUFFIX}), for a pid of the most digits.
+ */
+export function longestNameBeside(path: string, replace: boolean): number {
+  const name = temporaryName(resolve(path), '0'.repeat(8)).replace(`-${process.pid}-`, `-${'9'.repeat(PID_DIGITS_MOST)}-`);
+  return Buffer.byteLength(name + (replace ? ASIDE_SUFFIX : ''));
 }
 
 /** Whether the folder an output goes into exists. */
@@ -242,8 +250,9 @@ function removeLive(): void {
  */
 function putBackAtExit(aside: string, target: string, ours: string): void {
   try {
-    const kept = statSync(aside, { bigint: true });
-    const there = statSync(target, { bigint: true, throwIfNoEntry: false });
+    // Names, not what they point to: the file kept aside may be a symbolic link (to nothing) that --force replaced.
+    const kept = lstatSync(aside, { bigint: true });
+    const there = lstatSync(target, { bigint: true, throwIfNoEntry: false });
     if (there && there.dev === kept.dev && there.ino === kept.ino) unlinkSync(aside);
     else if (there && identity(there) === ours) renameSync(aside, target);
   } catch {

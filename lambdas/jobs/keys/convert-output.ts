@@ -3,6 +3,7 @@
  * before anything is read, and where the writer's chunks go — the temporary file of a real run
  * (adapters/storage/output-file.ts), or in a dry run (`--dry-run`) a sink that counts them and writes nothing.
  */
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -18,6 +19,9 @@ import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 import { UsageError } from '../kernel/usage-error.js';
 import type { ConvertRdbSpec } from './convert-input.js';
+
+/** The most bytes of an S3 key's last segment the local file of an `s3://` output is named by (its temporary name adds 55). */
+const S3_LOCAL_NAME_MOST = 160;
 
 /** What the checks found: where a real run writes, and in a dry run what was checked and why a real run would refuse. */
 export interface OutputChecked {
@@ -73,7 +77,9 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     if (missing) return refuse(`-o ${output}: ${missing}`, '; nothing was read or written');
     const there = await s3.exists();
     if (there && !spec.force) return refuse(`-o ${output}: the object exists; give --force to replace it, or another key`);
-    const local = join(tmpdir(), `redis-dr-convert-${s3.name}`);
+    // The key's last segment names the local file, or (one too long for the temporary name beside it) its digest does.
+    const name = Buffer.byteLength(s3.name) > S3_LOCAL_NAME_MOST ? `${createHash('sha256').update(s3.name).digest('hex').slice(0, 32)}.rdb` : s3.name;
+    const local = join(tmpdir(), `redis-dr-convert-${name}`);
     const object = there ? 'an object is at the key, which --force replaces' : 'no object at the key (HeadObject)';
     return {
       local,
@@ -110,7 +116,7 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     );
   if (!outputFolderExists(output)) return refuse(`-o ${output}: the folder it goes into does not exist; create it first`);
   // The output is written first under a longer name beside it (and, with --force, the file it replaces kept aside under one).
-  const longest = longestNameBeside(output);
+  const longest = longestNameBeside(output, spec.force ?? false);
   if (longest > NAME_MAX_BYTES) {
     const name = Buffer.byteLength(basename(output));
     return refuse(

@@ -440,7 +440,7 @@ export async function convertRdbStaged(
 }
 
 /** A write that failed, in words, up to what is left (its separator included): a full disk or quota with how far it got, how much it needs and the fix. */
-function writeFailure(
+export function writeFailure(
   err: unknown,
   output: string,
   checked: { readonly local?: string; readonly s3?: unknown },
@@ -462,8 +462,12 @@ function writeFailure(
     );
   // No room: how much was written when it ran out, and how much the output takes (about the input's size), with the fix.
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    const size = sizes.inputSize !== undefined ? `; the output takes about ${sizes.inputSize} bytes, the input's size (more where values are re-encoded)` : '';
-    return `writing ${output} failed (${why} after ${sizes.written} bytes of the output${size}): free room in ${dirname(resolve(checked.local ?? '.'))}, or give -o on a file system with room; `;
+    // The writer's count (the failed chunk's bytes in it) and the input as stored: a floor, said as one.
+    const size =
+      sizes.inputSize !== undefined
+        ? `; it takes at least about ${sizes.inputSize} bytes, the input's size as stored (more where values are re-encoded or the input is compressed, and a recovery point's other shard outputs wait beside it)`
+        : '';
+    return `writing ${output} failed (${why} when ${sizes.written} bytes of the output had been produced${size}): free room in ${dirname(resolve(checked.local ?? '.'))}, or give -o on a file system with room; `;
   }
   return `writing ${output} failed (${why}): `;
 }

@@ -78,10 +78,10 @@ import { COLLECT_AFTER_BYTES, readRdbBatches, type RdbFileSource } from './read-
  * A difference the restore expects: a key `skip` kept on the target, one whose expiry came, or a hash whose live field
  * TTLs `--lossy field-ttl` let go (the target holds its fields, without them: equal by its fields alone).
  */
-export type RdbExpectedKind = 'kept-on-target' | 'expired' | 'field-ttl';
+export type RdbExpectedKind = (typeof RDB_EXPECTED_KINDS)[number];
 
 /** Every {@link RdbExpectedKind}, in the order results list them. */
-export const RDB_EXPECTED_KINDS: readonly RdbExpectedKind[] = ['kept-on-target', 'expired', 'field-ttl'];
+export const RDB_EXPECTED_KINDS = ['kept-on-target', 'expired', 'field-ttl'] as const;
 
 /** One key of the file the target holds differently (`missing-in-b`: in the file, not on the target). */
 export type RdbKeyDifference = Difference<RdbExpectedKind>;
@@ -515,7 +515,7 @@ class TargetCheck {
         (!t.gone && !this.options.lossy?.has('stream-ids') && firstIdDiffers(k.payload, t.payload) ? 'value' : undefined);
       if (reason) this.noteDiff(k, reason);
       // Equal by its fields alone: the field TTLs it had are the accepted loss, named as such (not "same expiry").
-      else if (file.fieldTtlsLost) this.note(k, 'value', 'field-ttl');
+      else if (file.fieldTtlsLost) this.note(k, 'value', this.kept(k) ?? 'field-ttl');
     }
   }
 

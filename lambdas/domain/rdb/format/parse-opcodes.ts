@@ -70,12 +70,6 @@ const {
   W_TRAILER,
 } = constants;
 
-/**
- * `REDIS` + 4 digits (Redis, and Valkey up to 8.x: versions 1–12) or
- * `VALKEY` + 3 digits (Valkey 9 on: version 80). Valkey refuses a
- * `VALKEY` file numbered 79 or below, and both refuse versions they do not
- * know.
- */
 /** The first bytes of the compressed forms a backup is often kept in, and what undoes each (an LZ4 frame is read as it is: adapters/storage/rdb-envelope.ts). */
 const COMPRESSED: readonly (readonly [magic: readonly number[], what: string])[] = [
   [[0x1f, 0x8b], 'gzip data (1f 8b): decompress it first (gunzip)'],
@@ -85,6 +79,12 @@ const COMPRESSED: readonly (readonly [magic: readonly number[], what: string])[]
   [[0x50, 0x4b, 0x03, 0x04], 'a zip archive ("PK" 03 04): extract the .rdb from it first (unzip)'],
 ];
 
+/**
+ * `REDIS` + 4 digits (Redis, and Valkey up to 8.x: versions 1–12) or
+ * `VALKEY` + 3 digits (Valkey 9 on: version 80). Valkey refuses a
+ * `VALKEY` file numbered 79 or below, and both refuse versions they do not
+ * know.
+ */
 export function header(p: RdbParserState): void {
   p.need(9);
   const header = p.buf.subarray(p.pos, p.pos + 9);

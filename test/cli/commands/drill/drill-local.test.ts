@@ -384,4 +384,16 @@ describe('redis-dr drill local', () => {
     expect(r.stdout).toBe('');
     expectClean();
   });
+
+  it('SIGHUP (a terminal closed, a session dropped) while checking: the server stopped, its directory (a copy of the data) removed, exit 129', async () => {
+    const run = startBig(/loaded in [\d.]+ s \(pid (\d+), port (\d+), directory (\S+)\); checking/);
+    const [, pidText, , dir] = await run.reached;
+    run.child.kill('SIGHUP');
+    const r = await run.ended;
+    expect(r.status).toBe(129);
+    expect(r.stderr).toContain('SIGHUP: stopping the server and removing the temporary directories');
+    expect(r.stderr).toContain(`server stopped, ${dir} removed`);
+    expect(processAlive(Number(pidText))).toBe(false);
+    expectClean();
+  });
 });

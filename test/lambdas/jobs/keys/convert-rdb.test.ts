@@ -1,4 +1,17 @@
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +20,7 @@ import { keyDigest, withoutFieldTtls } from '../../../../lambdas/domain/rdb/fing
 import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.js';
 import { RdbKeyReader, type RdbKey } from '../../../../lambdas/domain/rdb/keys.js';
 import { asLoadedFromType15, hashFieldTtls } from '../../../../lambdas/domain/rdb/write/source-forms.js';
-import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy } from '../../../../lambdas/jobs/keys/convert-rdb.js';
+import { type ConvertRdbResult, convertRdb, convertTarget, parseLossy, writeFailure } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { mulberry32, randomText } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
@@ -424,9 +437,18 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
       );
       expect((await convertRdb({ ...spec, output: long, dryRun: true })).error).toMatch(/its name is 250 bytes/);
       // The longest name that goes, by the limit the refusal gives: written and verified.
-      const most = Number(/at most (\d+) bytes/.exec((await convertRdb({ ...spec, output: long, dryRun: true })).error!)![1]);
+      const limit = async (force: boolean) =>
+        Number(/at most (\d+) bytes/.exec((await convertRdb({ ...spec, output: long, dryRun: true, force })).error!)![1]);
+      const most = await limit(false);
       const fits = join(dir, `${'m'.repeat(most - 4)}.rdb`);
       expect((await convertRdb({ ...spec, output: fits })).ok).toBe(true);
+      // One byte more is refused; with --force the file replaced is kept aside under a name 9 bytes longer (.replaced):
+      // its limit is 9 bytes less, and a name of that length replaces the one written.
+      await expect(convertRdb({ ...spec, output: join(dir, `${'m'.repeat(most - 3)}.rdb`) })).rejects.toThrow(/its name is \d+ bytes/);
+      expect(await limit(true)).toBe(most - 9);
+      const forced = join(dir, `${'m'.repeat(most - 13)}.rdb`);
+      writeFileSync(forced, 'an older output');
+      expect((await convertRdb({ ...spec, output: forced, force: true })).ok).toBe(true);
       // --force replaces each link, never the file one points to; a link to nothing leaves nothing made there.
       for (const output of [dangling, toFile]) expect((await convertRdb({ ...spec, output, force: true })).ok, output).toBe(true);
       expect(lstatSync(toFile).isFile()).toBe(true);
@@ -446,6 +468,47 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
       // A real run still needs -o.
       await expect(convertRdb({ ...spec, dryRun: false })).rejects.toThrow(/give -o <file>/);
     }, 60_000);
+  });
+});
+
+describe('writeFailure: a write that failed, in words', () => {
+  /** The error a real full device gives (/dev/full: the kernel answers every write with ENOSPC). */
+  const fullDisk = (): unknown => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      writeSync(fd, Buffer.alloc(4096));
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('a full disk: when it ran out, at least how much the output takes, and the fix (free room, or -o elsewhere)', () => {
+    const err = fullDisk();
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(writeFailure(err, '/data/out.rdb', { local: '/data/out.rdb' }, { written: 1048576, inputSize: 5000000 })).toBe(
+      "writing /data/out.rdb failed (the disk is full when 1048576 bytes of the output had been produced; it takes at least about 5000000 bytes, the input's size as stored " +
+        "(more where values are re-encoded or the input is compressed, and a recovery point's other shard outputs wait beside it)): free room in /data, or give -o on a file system with room; ",
+    );
+    // An input of no known size (a stream): the floor left out, the rest said.
+    expect(writeFailure(err, '/data/out.rdb', { local: '/data/out.rdb' }, { written: 0, inputSize: undefined })).toBe(
+      'writing /data/out.rdb failed (the disk is full when 0 bytes of the output had been produced): free room in /data, or give -o on a file system with room; ',
+    );
+    // An s3:// output is written in the temporary folder first: that folder named, with TMPDIR.
+    expect(writeFailure(err, 's3://b/k.rdb', { local: '/tmp/redis-dr-convert-k.rdb', s3: {} }, { written: 0, inputSize: 1 })).toMatch(
+      /^writing the temporary file \/tmp\/redis-dr-convert-k\.rdb of s3:\/\/b\/k\.rdb failed \(the disk is full\): .*set TMPDIR to a folder with room for the whole output; $/,
+    );
+    // Negative: another error is said as it is, without the full disk's figures.
+    expect(
+      writeFailure(
+        Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }),
+        '/data/out.rdb',
+        { local: '/data/out.rdb' },
+        { written: 9, inputSize: 9 },
+      ),
+    ).toBe('writing /data/out.rdb failed (EACCES: permission denied): ');
   });
 });
 
