@@ -94,6 +94,14 @@ describe('convertRdb into s3://', () => {
     expect(leftovers()).toEqual([]);
   }, 60_000);
 
+  it("a key whose last segment is too long to name the local file (250 bytes: its temporary name beside it would pass 255): named by the segment's digest, stored and verified", async () => {
+    const key = `converted/${'k'.repeat(246)}.rdb`;
+    const r = await convertRdb(spec(`s3://out/${key}`));
+    expect(r.error).toBeUndefined();
+    expect((await object(key)).subarray(0, 9).toString()).toBe('REDIS0010');
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
   it('an s3:// input (one object) into a local file: the output the same bytes as from the local input, redis-server 7.0 loads every key', async () => {
     // Issue 55 item 2, "<in> … may be local or s3://": until now only a recovery point's shard objects were converted from S3 in a test.
     await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: 'in/one.rdb', Body: readFileSync(v11) }));
