@@ -119,6 +119,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         // (an RDB 9 target): into a newer one they went as type 19, their stored ids copied, and are held as the file has them.
         lossy: (result.lost['stream-ids'] ?? 0) > 0 ? lossy : new Set([...lossy].filter((l) => l !== 'stream-ids')),
         moduleValuesLeftOut: (result.lost.module ?? 0) > 0,
+        fieldsCutAtMs: result.fieldsCutAtMs,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,
       });

@@ -152,6 +152,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly lost: Partial<Record<LossKind, number>>;
   /** Hash fields re-encoding left out because their TTL had passed (a hash left without fields is counted in `expired`). */
   readonly expiredFields: number;
+  /** Per file, the time (ms) its re-encoding held field TTLs against (fields live then were written; undefined: none re-encoded). */
+  readonly fieldsCutAtMs: readonly (number | undefined)[];
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
   /** File database → target database of each database restored, with `targets` (empty without, or when the run ended before choosing). */
@@ -265,6 +267,7 @@ class RdbRestore {
       reencoded: this.reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
       lost: lostOf(this.reencodings),
       expiredFields: this.reencodings.reduce((n, r) => n + (r?.expiredFields ?? 0), 0),
+      fieldsCutAtMs: this.reencodings.map((r) => r?.now),
       functions: this.functions,
       databases: this.databasesChosen,
     };

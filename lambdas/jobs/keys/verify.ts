@@ -114,6 +114,8 @@ export interface VerifyRdbKeysOptions {
   readonly collectAfterBytes?: number;
   /** The restore's accepted losses (`--lossy`): `field-ttl` holds a hash the target keeps without field TTLs against the file's fields alone. */
   readonly lossy?: ReadonlySet<LossKind>;
+  /** Per file, the time (ms) the restore held field TTLs against: with `field-ttl`, the fields live then are the ones it wrote (for good). */
+  readonly fieldsCutAtMs?: readonly (number | undefined)[];
   /** The restore left the file's module values out (`--lossy module` into a target with no module loaded): they are not checked. */
   readonly moduleValuesLeftOut?: boolean;
   readonly onProgress?: (keysChecked: number) => void;
@@ -250,8 +252,7 @@ function plainStringOf(k: RdbKey): BigValue | undefined {
  */
 function bigValueOf(k: RdbKey, perChunk: number): BigValue | undefined {
   const payload = k.payloadParts ?? k.payload;
-  // About a quarter of perChunk KiB per round trip (elements of the file's average size): each round
-  // trip's command or reply is garbage once checked, and less of it at a time keeps the peak lower.
+  // About a quarter of perChunk KiB per round trip (elements of the file's average size): each round trip's command or reply is garbage once checked, and less of it at a time keeps the peak lower.
   const perRead = (size: number): number => Math.max(1, Math.min(perChunk, Math.floor((perChunk * 256 * size) / k.payloadBytes)));
   const plain = plainStringOf(k);
   if (plain) return plain;
@@ -386,6 +387,7 @@ async function checkFile(
     ...(digests ? { digests } : {}),
   };
   check.templatesOf = () => reader.templates;
+  check.fieldsCutAt = options.fieldsCutAtMs?.[i];
   for await (const batch of readRdbBatches(file, reader, bounds)) {
     await check.check(batch.keys);
     if (batch.last) break;
@@ -410,6 +412,8 @@ class TargetCheck {
   readonly tracker: DifferenceTracker<RdbExpectedKind>;
   /** The hash templates of the file read (Redis 8.10, opcode 242): a template hash is held as the hash it stands for. */
   templatesOf: () => HashTemplates | undefined = () => undefined;
+  /** The file read's {@link VerifyRdbKeysOptions.fieldsCutAtMs}. */
+  fieldsCutAt: number | undefined;
   /** The restore ran with `--on-conflict skip`. */
   readonly skipping: boolean;
   private readonly maxDiffs: number;
@@ -535,10 +539,11 @@ class TargetCheck {
     if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
       return { digest: templated ? keyDigest(templated, k.expireAtMs, at) : payloadDigest(k.payload, k.expireAtMs, at) };
     const value = templated ?? decodeDumpPayload(k.payload);
-    // A field TTL still to come at the read's time is what the loss took (one passed: its field is gone on both sides).
-    const live = liveValueAt(value, at);
+    // Fields live when the restore wrote them stay (no TTL); a field TTL still to come then is what the loss took.
+    const cut = this.fieldsCutAt ?? at;
+    const live = liveValueAt(value, cut);
     const lost = live?.type === 'hash' && live.fieldExpireAtMs?.some((t) => t !== null);
-    return { digest: keyDigest(withoutFieldTtls(value, at), k.expireAtMs, at), ...(lost ? { fieldTtlsLost: true as const } : {}) };
+    return { digest: keyDigest(withoutFieldTtls(value, cut), k.expireAtMs, at), ...(lost ? { fieldTtlsLost: true as const } : {}) };
   }
 
   /** The hash a template hash of the file stands for (its template is defined before it, in the read's parser). */

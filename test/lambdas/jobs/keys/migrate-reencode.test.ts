@@ -9,7 +9,7 @@ import { resolveRdbSources } from '../../../../lambdas/jobs/keys/sources.js';
 import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { formatRdbVerify } from '../../../../cli/commands/migrate/rdb-action.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { expiredFieldKeys, frameFile, keysOf, listpack, newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, keysOf, LATER, listpack, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../../cli/support/in-process.js';
 
@@ -162,6 +162,16 @@ describe('migrate --from-rdb into a server that cannot read the file: keys re-en
       expect(words.split('\n')).toContain(`    without their field TTLs: ${lostTtls.join(', ')}`);
       expect(words.split('\n')).toContain(`    expired: ${p}:allgone (in the file, not on the target)`);
       expect(words).not.toContain('holds all');
+      // A field live when the restore wrote it (without its TTL, for good) whose TTL passes before --verify reads the
+      // target: held against the fields the restore wrote, not called a difference (it was, before the restore's time
+      // was handed on: the target keeps it, the file's side at the verify's time had dropped it).
+      const files = (await resolveRdbSources({ fromRdb: [input] })).files;
+      const afterTtl = { skippedKeys: new Set<string>(), onConflict: 'replace' as const, lossy: new Set(['field-ttl'] as const), now: () => LATER + 60_000 };
+      const late = await verifyRdbKeys(files, await openKeyspace(target.client()), { ...afterTtl, fieldsCutAtMs: run.result.fieldsCutAtMs });
+      expect(late).toMatchObject({ equal: true, differences: 0 });
+      // Negative: held at the verify's time instead, the hashes whose live field's TTL passed since differ.
+      const atVerify = await verifyRdbKeys(files, await openKeyspace(target.client()), afterTtl);
+      expect(atVerify.diffs.map((d) => d.key.toString()).sort()).toEqual(lostTtls.slice().sort());
       // The check holds the target to the live fields: an expired field brought back is a difference.
       await t.hset(`${p}:onlyold`, 'old', 'x');
       const ks = await openKeyspace(target.client());
