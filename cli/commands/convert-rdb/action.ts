@@ -88,13 +88,6 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   if (aux) lines.push(aux);
   if (metaIgnored) lines.push(metaIgnored);
-  // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
-  if (r.inputReport?.slotImportJobs)
-    lines.push(
-      `warning: the input was saved while importing slots ${slotImportRanges(r.inputReport)} (Valkey atomic slot migration): ` +
-        `the keys of those slots ${would('are', 'would be')} written as the input holds them, yet a Valkey primary loading the input drops them once the unfinished import fails: ` +
-        'they may be a partial copy of slots another node owned',
-    );
   // A recovery point's are each shard's input's, said on its line (formatConvertPoint), not the totals'.
   if (!point) lines.push(...inputNotes(r, would));
   if (r.outputChecked) lines.push(`checked: ${r.outputChecked}`);
@@ -104,7 +97,8 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
 /**
  * What verify-rdb says of the input besides its verdict that the output does not show: no CRC-64 to check its bytes
  * against (the output's seals them as read), bytes after its end (not written), its warnings (each a value Redis
- * loads on a condition, copied or re-encoded as the input holds it).
+ * loads on a condition, copied or re-encoded as the input holds it), slots it was saved importing (a recovery point's:
+ * each shard's own, not the first shard's alone).
  */
 function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) => string): string[] {
   const report = r.inputReport;
@@ -117,6 +111,13 @@ function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) =
   if (report.trailingBytes)
     notes.push(`note: ${plural(report.trailingBytes, 'byte')} after the end of the input ${would('were', 'would be')} left out, as Redis ignores them`);
   if (report.warningCount) notes.push(`warning: the input: ${warningSummary(report.warningCount, report.warningKinds ?? {}, `verify-rdb ${r.input} --json`)}`);
+  // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
+  if (report.slotImportJobs)
+    notes.push(
+      `warning: the input was saved while importing slots ${slotImportRanges(report)} (Valkey atomic slot migration): ` +
+        `the keys of those slots ${would('are', 'would be')} written as the input holds them, yet a Valkey primary loading the input drops them once the unfinished import fails: ` +
+        'they may be a partial copy of slots another node owned',
+    );
   return notes;
 }
 
