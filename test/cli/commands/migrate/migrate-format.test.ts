@@ -26,6 +26,15 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     );
   });
 
+  it('with --on-conflict replace the count says that the keys the target held are among those written, overwritten (not counted apart)', () => {
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) }, { onConflict: 'replace' })).toMatch(
+      /^copied 3 \(--on-conflict replace: those the target held overwritten, not counted apart\), skipped 0 \(already on the target\)/m,
+    );
+    // Negative: skip (the default) and a dry run say nothing of it.
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) })).not.toContain('--on-conflict replace');
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) }, { onConflict: 'replace', dryRun: true })).not.toContain('overwritten');
+  });
+
   it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {
     const text = formatMigrate({ result: result({ copied: 4, error: 'k already exists on the target (--on-conflict fail)' }) }, { onConflict: 'fail' });
     expect(text).not.toContain(RERUN);
