@@ -45,11 +45,27 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
       served ? { ...k, label: `${location} (served read-only for the run)` } : k;
     const run = { ...compared, a: named(compared.a, options.a, a.served), b: named(compared.b, options.b, b.served) };
     // What a file holds besides its keys is compared by neither side's reads: said, never left under an EQUAL.
-    const notCompared = [notComparedOf('A', options.a, a.served), notComparedOf('B', options.b, b.served)].filter((n) => n !== undefined);
+    const notCompared = [
+      notComparedOf('A', options.a, a.served),
+      notComparedOf('B', options.b, b.served),
+      expiredOf('A', options.a, a.served),
+      expiredOf('B', options.b, b.served),
+    ].filter((n) => n !== undefined);
     return notCompared.length > 0 ? { ...run, notCompared } : run;
   } finally {
     await Promise.all(served.map((s) => s.close()));
   }
+}
+
+/**
+ * The keys of a file side whose TTL had passed when it was served (`served`; undefined for a server side): hidden, as
+ * a server loading the file drops them, so compared with nothing; a key only on the other side may be one of them
+ * (the other side's copy with a later TTL, or none). Undefined when there are none.
+ */
+export function expiredOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'databases'> | undefined): string | undefined {
+  const n = served?.databases.reduce((sum, d) => sum + d.expired, 0) ?? 0;
+  if (n === 0) return undefined;
+  return `${side} (${location}) holds ${n} key${n === 1 ? '' : 's'} whose TTL had passed when it was served (a server loading it drops them, and so did this compare): a key only in ${side === 'A' ? 'B' : 'A'} may be one of them`;
 }
 
 /**

@@ -68,6 +68,25 @@ describe('redis-dr compare --a <file>', () => {
     expect(none.stdout).not.toContain('not compared');
   }, 60_000);
 
+  it('keys of the file whose TTL had passed: hidden as a server drops them, and said (a key only in B may be one of them)', async () => {
+    const expired = join(dir, 'expired.rdb');
+    const key = (name: string, expireAtMs: number | null) => ({ db: 0, name, type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs });
+    writeFileSync(expired, frameFile('REDIS0010', [key('live', null), key('gone', Date.now() - 60_000)]));
+    const other = await startRedisServer();
+    try {
+      await other.client().set('live', 'v');
+      await other.client().set('gone', 'v');
+      const r = await inWorker('compare', '--a', expired, '--b', other.url);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/only in B.*gone/);
+      expect(r.stdout).toContain(
+        `not compared: A (${expired}) holds 1 key whose TTL had passed when it was served (a server loading it drops them, and so did this compare): a key only in B may be one of them`,
+      );
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+
   it('negative: a cut file is refused in one line, exit 2, nothing compared', async () => {
     const cut = join(dir, 'cut.rdb');
     writeFileSync(cut, readFileSync(file).subarray(0, 200));
