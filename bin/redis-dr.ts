@@ -20,13 +20,14 @@ if (process.argv[2] === 'verify-rdb') startSplitWorkerStandby();
 // window closed, an SSH session dropped) fails every write to it with EIO: nothing can be shown there any more, which
 // is no reason to stop a run before its SIGHUP handler has seen to its files (cli/signals.ts); thrown, it ended the
 // process at once, and Node 20 then crashed restoring the dead terminal's settings (SIGSEGV).
+// Only a terminal's (isTTY is set when the stream is made, and stays): an EIO writing a file (a failing disk) is an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EIO') return;
+  if (err.code === 'EIO' && process.stdout.isTTY) return;
   if (err.code !== 'EPIPE') throw err;
   process.exit(Number(process.exitCode ?? 0));
 });
 process.stderr.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EIO') throw err;
+  if (err.code !== 'EIO' || !process.stderr.isTTY) throw err;
 });
 
 // The exit code is set, not forced: output still in flight to a pipe is written first. `verify-rdb` exits as soon as

@@ -4,7 +4,7 @@ import { writeSync } from 'node:fs';
  * SIGINT, SIGTERM or SIGHUP (a terminal closed, an SSH session dropped) in a
  * command that writes a file whole or not at all (`convert-rdb`): one line
  * saying so (`say`), then exit 130, 143 or 129 at once (or, its terminal gone,
- * end by the signal itself, silent);
+ * end by the signal itself, the line written only where it still can be);
  * the output's temporary file is removed as the process exits
  * (lambdas/adapters/storage/output-file.ts), so nothing partial is left.
  * A `say` that returns a promise (a run taking back outputs it already
@@ -16,7 +16,8 @@ export function quitOnSignals(say: (signal: QuitSignal) => string | Promise<stri
   let gone = false;
   const handler = (signal: NodeJS.Signals): void => {
     const name = quitSignal(signal);
-    const quit = (line: string): void => quitWith(name, line, gone);
+    // Told again at the end: a terminal may hang up while the run takes back what it stored (a first signal's wait).
+    const quit = (line: string): void => quitWith(name, line, gone || muteIfTerminalGone());
     if (quitting) {
       quit(`redis-dr: interrupted again (${name}): quitting before the run took back what it stored; outputs of the run may be left`);
       return;
@@ -39,37 +40,40 @@ export function quitOnSignals(say: (signal: QuitSignal) => string | Promise<stri
 export const quitSignal = (signal: NodeJS.Signals): QuitSignal => (signal === 'SIGTERM' || signal === 'SIGHUP' ? signal : 'SIGINT');
 
 /**
- * Whether this process's terminal hung up (a window closed, a session dropped); if so, nothing is drawn or said on it
- * any more: its streams take writes and drop them (a progress line's redraws there ended Node 20 with SIGSEGV now and
- * then). A hung-up terminal refuses every write with EIO, an empty one too (a live one, a pipe or a file takes it);
- * not told by isatty, which a hung-up terminal no longer answers true to.
+ * Whether this process's terminal hung up (a window closed, a session dropped) under any of its stdio; the streams on
+ * it then take writes and drop them (a progress line's redraws there ended Node 20 with SIGSEGV now and then), a stream
+ * on a file or a pipe still writes. A hung-up terminal refuses every write with EIO, an empty one too (a live one, a
+ * pipe or a file takes it); not told by isatty, which a hung-up terminal no longer answers true to. stdin counts: Node
+ * resets a terminal on it at exit as well (a run whose output goes to a log, its stdin the terminal).
  */
 export function muteIfTerminalGone(): boolean {
   // Its writes fail (EIO, EPIPE) as 'error' events nothing else handles: what it can no longer show is no reason to stop.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  let gone = false;
-  for (const fd of [1, 2]) {
+  const gone = [0, 1, 2].filter((fd) => {
     try {
       writeSync(fd, '');
+      return false;
     } catch (err) {
-      gone ||= (err as NodeJS.ErrnoException).code === 'EIO';
+      return (err as NodeJS.ErrnoException).code === 'EIO';
     }
-  }
-  if (gone) for (const stream of [process.stdout, process.stderr]) stream.write = (() => true) as typeof stream.write;
-  return gone;
+  });
+  for (const [fd, stream] of [
+    [1, process.stdout],
+    [2, process.stderr],
+  ] as const)
+    if (gone.includes(fd)) stream.write = (() => true) as typeof stream.write;
+  return gone.length > 0;
 }
 
 /**
  * Ends the process for `signal`: `line` on stderr, then the exit code a shell gives a process the signal ended
- * (128 + its number); with its terminal `gone`, by the signal itself ({@link endBy}), silent.
+ * (128 + its number); with its terminal `gone`, by the signal itself ({@link endBy}) once `line` is written where it
+ * still can be (stderr on a file or a pipe; dropped on the terminal that hung up).
  */
 export function quitWith(signal: QuitSignal, line: string | undefined, gone: boolean): void {
-  if (gone) {
-    endBy(signal);
-    return;
-  }
   if (line !== undefined) process.stderr.write(`${line}\n`);
-  process.exit(QUIT_CODES[signal]);
+  if (gone) endBy(signal);
+  else process.exit(QUIT_CODES[signal]);
 }
 
 /**

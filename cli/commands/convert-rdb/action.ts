@@ -243,6 +243,7 @@ function jsonOf(r: ConvertRdbResult | ConvertPointResult): object {
           inputChecksum: inputReport.checksum,
           ...(inputReport.trailingBytes ? { inputTrailingBytes: inputReport.trailingBytes } : {}),
           ...(inputReport.warningCount ? { inputWarnings: { count: inputReport.warningCount, kinds: inputReport.warningKinds ?? {} } } : {}),
+          ...(inputReport.slotImportJobs ? { inputSlotImports: slotImportRanges(inputReport) } : {}),
         }
       : {}),
   });

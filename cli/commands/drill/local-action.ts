@@ -130,7 +130,8 @@ export async function drillLocalAction(o: DrillLocalCliOptions): Promise<void> {
     void scratch.cleanup().then((c) => {
       if (c.problems.length > 0) say(`cleanup INCOMPLETE: ${c.problems.join('; ')}`);
       else say(cleanupWords(c));
-      quitWith(signal, undefined, gone);
+      // Told again: the terminal may have hung up while the server stopped.
+      quitWith(signal, undefined, gone || muteIfTerminalGone());
     });
   };
   for (const signal of QUIT_SIGNALS) process.on(signal, onSignal);

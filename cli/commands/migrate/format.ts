@@ -172,7 +172,7 @@ export function formatMigrate(
   if (!refusedFirst)
     lines.push(
       // With replace, a key the target held is overwritten by the RESTORE that writes it: not told apart, so said so.
-      `${verb} ${r.copied}${(o.onConflict ?? 'skip') === 'replace' && !dryRun ? ' (--on-conflict replace: those the target held overwritten, not counted apart)' : ''}, ` +
+      `${verb} ${r.copied}${(o.onConflict ?? 'skip') === 'replace' && !dryRun && r.copied > 0 ? ' (--on-conflict replace: those the target held overwritten, not counted apart)' : ''}, ` +
         `skipped ${r.skipped} (already on the target), expired ${r.expired}, ` +
         `${o.leftOut ? `left out ${o.leftOut} (--lossy module), ` : ''}failed ${r.failed} ` +
         `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,

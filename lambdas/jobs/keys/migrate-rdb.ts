@@ -117,7 +117,9 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         skippedOverflow: result.skipped > result.skippedKeys.size,
         // The ids a server derives of a type 15 are what the target holds only where streams went as type 15 with that loss
         // (an RDB 9 target): into a newer one they went as type 19, their stored ids copied, and are held as the file has them.
-        lossy: (result.lost['stream-ids'] ?? 0) > 0 ? lossy : new Set([...lossy].filter((l) => l !== 'stream-ids')),
+        // Likewise field TTLs: let go only where hashes went re-encoded (a target without them), all of them then; into one that
+        // keeps them nothing was lost, and its hashes are held with their TTLs, cut at the verification's time (as the target cuts them).
+        lossy: new Set([...lossy].filter((l) => (l !== 'stream-ids' && l !== 'field-ttl') || (result.lost[l] ?? 0) > 0)),
         moduleValuesLeftOut: (result.lost.module ?? 0) > 0,
         fieldsCutAtMs: result.fieldsCutAtMs,
         onProgress: o.onVerifyProgress,

@@ -152,7 +152,7 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly lost: Partial<Record<LossKind, number>>;
   /** Hash fields re-encoding left out because their TTL had passed (a hash left without fields is counted in `expired`). */
   readonly expiredFields: number;
-  /** Per file, the time (ms) its re-encoding held field TTLs against (fields live then were written; undefined: none re-encoded). */
+  /** Per file, the time (ms) its re-encoding held hash field TTLs against: a hash re-encoded without them holds the fields live then (undefined: no such file). */
   readonly fieldsCutAtMs: readonly (number | undefined)[];
   /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
   readonly functions: { inFile: number; restored: number; skipped: number; failed: number };

@@ -65,7 +65,7 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
 export function expiredOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'databases'> | undefined): string | undefined {
   const n = served?.databases.reduce((sum, d) => sum + d.expired, 0) ?? 0;
   if (n === 0) return undefined;
-  return `${side} (${location}) holds ${n} key${n === 1 ? '' : 's'} whose TTL had passed when it was served (a server loading it drops them, and so did this compare): a key only in ${side === 'A' ? 'B' : 'A'} may be one of them`;
+  return `${side} (${location}) holds ${n} key${n === 1 ? '' : 's'} whose TTL had passed when it was served (of all its keys, whatever --match selects; more since, if the compare ran long): a server loading it drops them, and so did this compare: a key only in ${side === 'A' ? 'B' : 'A'} may be one of them`;
 }
 
 /**

@@ -80,7 +80,7 @@ describe('redis-dr compare --a <file>', () => {
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/only in B.*gone/);
       expect(r.stdout).toContain(
-        `not compared: A (${expired}) holds 1 key whose TTL had passed when it was served (a server loading it drops them, and so did this compare): a key only in B may be one of them`,
+        `not compared: A (${expired}) holds 1 key whose TTL had passed when it was served (of all its keys, whatever --match selects; more since, if the compare ran long): a server loading it drops them, and so did this compare: a key only in B may be one of them`,
       );
     } finally {
       await other.stop();

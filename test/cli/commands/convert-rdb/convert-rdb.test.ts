@@ -52,7 +52,7 @@ describe('redis-dr convert-rdb', () => {
 
   const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.'));
   /** A file of 200,000 listpack sets, each re-encoded for redis-6.2: a run far longer than a signal takes to arrive. */
-  const longRun = (name: string): string => {
+  const longRun = (name: string, keys = 200_000): string => {
     const lp = listpack(['a', 'b', 7]);
     const object = Uint8Array.from([lp.length, ...lp]);
     const path = join(dir, name);
@@ -60,7 +60,7 @@ describe('redis-dr convert-rdb', () => {
       path,
       frameFile(
         'REDIS0011',
-        Array.from({ length: 200_000 }, (_, i) => ({ db: 0, name: `set:${i}`, type: 20, object, expireAtMs: null })),
+        Array.from({ length: keys }, (_, i) => ({ db: 0, name: `set:${i}`, type: 20, object, expireAtMs: null })),
       ),
     );
     return path;
@@ -370,7 +370,8 @@ describe('redis-dr convert-rdb', () => {
   );
 
   it('its terminal closed mid-run (a real hangup: the pseudo-terminal gone, every write to it failing): ended by SIGHUP (129), the temporary output removed, nothing at the output', async () => {
-    const big = longRun('big-hangup.rdb');
+    // Twice the keys of the cases above: the temporary file is there for a second or more, far longer than a look takes.
+    const big = longRun('big-hangup.rdb', 400_000);
     const out = join(dir, 'hangup.rdb');
     // python3's pty.fork: the CLI the session leader of a new pseudo-terminal (its stdin, stdout, stderr, progress line
     // and all); once its temporary file is there the terminal's master is closed (the kernel hangs the session up: SIGHUP),
@@ -379,6 +380,10 @@ describe('redis-dr convert-rdb', () => {
       'import os, pty, select, sys, time',
       'pid, fd = pty.fork()',
       'if pid == 0:',
+      // LOG: its stdout and stderr there, its stdin alone on the terminal (a run whose output goes to a log).
+      '    if os.environ.get("LOG"):',
+      '        log = os.open(os.environ["LOG"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)',
+      '        os.dup2(log, 1); os.dup2(log, 2)',
       '    os.execv(sys.argv[1], sys.argv[1:])',
       'folder = os.path.dirname(sys.argv[-1])',
       'deadline = time.time() + 20',
@@ -386,19 +391,31 @@ describe('redis-dr convert-rdb', () => {
       '    if select.select([fd], [], [], 0.01)[0]:',
       '        try: os.read(fd, 65536)',
       '        except OSError: break',
+      // The run ended before its temporary file was seen (a machine so loaded the look missed it): said so, not as a hangup.
+      'if os.waitpid(pid, os.WNOHANG)[0] != 0: print("missed: the run ended before the hangup"); sys.exit(0)',
       'os.close(fd)',
       '_, status = os.waitpid(pid, 0)',
       'print("signal" if os.WIFSIGNALED(status) else "exit", os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))',
     ].join('\n');
-    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) =>
-      execFile(
-        'python3',
-        ['-c', harness, process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), 'convert-rdb', big, '--for', 'redis-6.2', '-o', out],
-        { cwd: ROOT, timeout: 40_000 },
-        (_e, stdout, stderr) => resolve({ stdout, stderr }),
-      ),
-    );
+    const hangUp = (env: NodeJS.ProcessEnv = {}) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          'python3',
+          ['-c', harness, process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), 'convert-rdb', big, '--for', 'redis-6.2', '-o', out],
+          { cwd: ROOT, timeout: 40_000, env: { ...process.env, ...env } },
+          (_e, stdout, stderr) => resolve({ stdout, stderr }),
+        ),
+      );
+    const r = await hangUp();
     expect(r.stdout.trim(), r.stderr).toBe('signal 1'); // SIGHUP: a shell reports 129
+    expect(existsSync(out)).toBe(false);
+    expect(hidden()).toEqual([]);
+    // Its output to a log, its stdin alone on the terminal: the same end (Node resets a terminal on stdin at exit too),
+    // and the line said in the log, which still takes it.
+    const log = join(dir, 'hangup.log');
+    const logged = await hangUp({ LOG: log });
+    expect(logged.stdout.trim(), logged.stderr).toBe('signal 1');
+    expect(readFileSync(log, 'utf8')).toMatch(/^redis-dr convert-rdb: interrupted \(SIGHUP\): the partial output was removed, nothing was written to /m);
     expect(existsSync(out)).toBe(false);
     expect(hidden()).toEqual([]);
   }, 60_000);

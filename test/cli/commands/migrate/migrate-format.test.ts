@@ -33,6 +33,7 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     // Negative: skip (the default) and a dry run say nothing of it.
     expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) })).not.toContain('--on-conflict replace');
     expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) }, { onConflict: 'replace', dryRun: true })).not.toContain('overwritten');
+    expect(formatMigrate({ result: result({ scanned: 3, expired: 3 }) }, { onConflict: 'replace' })).not.toContain('overwritten');
   });
 
   it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {
