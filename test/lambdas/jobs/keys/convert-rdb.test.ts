@@ -437,8 +437,7 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
       );
       expect((await convertRdb({ ...spec, output: long, dryRun: true })).error).toMatch(/its name is 250 bytes/);
       // The longest name that goes, by the limit the refusal gives: written and verified.
-      const limit = async (force: boolean) =>
-        Number(/at most (\d+) bytes/.exec((await convertRdb({ ...spec, output: long, dryRun: true, force })).error!)![1]);
+      const limit = async (force: boolean) => Number(/at most (\d+) bytes/.exec((await convertRdb({ ...spec, output: long, dryRun: true, force })).error!)![1]);
       const most = await limit(false);
       const fits = join(dir, `${'m'.repeat(most - 4)}.rdb`);
       expect((await convertRdb({ ...spec, output: fits })).ok).toBe(true);
