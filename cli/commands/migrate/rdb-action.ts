@@ -101,6 +101,9 @@ const EXPECTED: Record<RdbExpectedKind, string> = {
 /** Each kind's keys in the lines under the verdict. */
 const EXPECTED_SHORT: Record<RdbExpectedKind, string> = { 'kept-on-target': 'kept on the target', expired: 'expired', 'field-ttl': 'without their field TTLs' };
 
+/** A key of a difference, with its database where the run restored several. */
+const keyWhere = (d: { readonly key: Buffer; readonly db?: number }): string => `${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}`;
+
 /** The --verify lines people read. */
 export function formatRdbVerify(v: VerifyRdbKeysResult): string {
   const kinds = RDB_EXPECTED_KINDS.filter((k) => v.expected[k] > 0);
@@ -118,7 +121,7 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
         ? equal
         : `DIFFERENT: ${v.differences} key(s) of the file differ on the target (${v.keys} checked)`;
   const lines = [`verify: ${head}, ${v.seconds.toFixed(1)} s`];
-  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}`));
+  lines.push(...v.diffs.map((d) => `  ${REASON[d.reason]}: ${keyWhere(d)}`));
   if (v.differences > v.diffs.length) lines.push(`  … and ${v.differences - v.diffs.length} more`);
   if (v.keptGone > 0) {
     lines.push(
@@ -132,9 +135,7 @@ export function formatRdbVerify(v: VerifyRdbKeysResult): string {
     // Named (as many as --json's expectedDiffs lists): which keys of the file the target does not hold as restored.
     for (const kind of kinds) {
       const named = v.expectedDiffs.filter((d) => d.expected === kind);
-      const keys = named.map(
-        (d) => `${displayKey(d.key)}${d.db === undefined ? '' : ` (database ${d.db})`}${kind === 'field-ttl' ? '' : ` (${REASON[d.reason]})`}`,
-      );
+      const keys = named.map((d) => `${keyWhere(d)}${kind === 'field-ttl' ? '' : ` (${REASON[d.reason]})`}`);
       lines.push(`    ${EXPECTED_SHORT[kind]}: ${keys.join(', ')}${v.expected[kind] > named.length ? ', …' : ''}`);
     }
   }

@@ -20,9 +20,6 @@ import { s3UrlMeant } from '../../domain/keys/s3-url-meant.js';
 import { UsageError } from '../kernel/usage-error.js';
 import type { ConvertRdbSpec } from './convert-input.js';
 
-/** The most bytes of an S3 key's last segment the local file of an `s3://` output is named by (its temporary name adds 55). */
-const S3_LOCAL_NAME_MOST = 160;
-
 /** What the checks found: where a real run writes, and in a dry run what was checked and why a real run would refuse. */
 export interface OutputChecked {
   /** The local path the output (an `s3://` output's temporary file) is written at; none in a dry run without `-o`. */
@@ -78,8 +75,11 @@ export async function checkOutput(spec: ConvertRdbSpec): Promise<OutputChecked> 
     const there = await s3.exists();
     if (there && !spec.force) return refuse(`-o ${output}: the object exists; give --force to replace it, or another key`);
     // The key's last segment names the local file, or (one too long for the temporary name beside it) its digest does.
-    const name = Buffer.byteLength(s3.name) > S3_LOCAL_NAME_MOST ? `${createHash('sha256').update(s3.name).digest('hex').slice(0, 32)}.rdb` : s3.name;
-    const local = join(tmpdir(), `redis-dr-convert-${name}`);
+    const named = join(tmpdir(), `redis-dr-convert-${s3.name}`);
+    const local =
+      longestNameBeside(named, false) > NAME_MAX_BYTES
+        ? join(tmpdir(), `redis-dr-convert-${createHash('sha256').update(s3.name).digest('hex').slice(0, 32)}.rdb`)
+        : named;
     const object = there ? 'an object is at the key, which --force replaces' : 'no object at the key (HeadObject)';
     return {
       local,

@@ -252,7 +252,7 @@ function plainStringOf(k: RdbKey): BigValue | undefined {
  */
 function bigValueOf(k: RdbKey, perChunk: number): BigValue | undefined {
   const payload = k.payloadParts ?? k.payload;
-  // About a quarter of perChunk KiB per round trip (elements of the file's average size): each round trip's command or reply is garbage once checked, and less of it at a time keeps the peak lower.
+  // About a quarter of perChunk KiB per round trip: each trip's command or reply is garbage once checked, and less at a time keeps the peak lower.
   const perRead = (size: number): number => Math.max(1, Math.min(perChunk, Math.floor((perChunk * 256 * size) / k.payloadBytes)));
   const plain = plainStringOf(k);
   if (plain) return plain;
