@@ -50,6 +50,14 @@ export interface ReportedFailure {
 }
 
 /**
+ * A report's `error` as `--json` gives it (docs/cli.md, "`--json` on failure"): `{ code, message, fix }` as every
+ * command's failure is, or null when the run has none (convert-rdb and migrate gave a bare string before).
+ */
+export function errorJson(message: string | undefined, fix: string, code = 'failed'): ReportedFailure['error'] | null {
+  return message === undefined ? null : { code, message, fix };
+}
+
+/**
  * The failure a job wrote into its report (the jobs never throw: backup,
  * restore-aof), under the one rule: a connection that could not be made
  * while nothing was done yet is exit 2 naming the host; anything else is

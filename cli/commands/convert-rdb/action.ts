@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { type ConvertProgress, convertTarget, parseLossy, type ConvertRdbResult } from '../../../lambdas/jobs/keys/convert-rdb.js';
 import { ConvertInterrupted, type ConvertPointResult, isPointResult, startConvertRdb } from '../../../lambdas/jobs/keys/convert-rdb-set.js';
-import { failCommand } from '../../failure.js';
+import { errorJson, failCommand } from '../../failure.js';
 import { stepProgress } from '../../progress.js';
 import { quitOnSignals } from '../../signals.js';
 import { ignorableKeyMetaLeftOut, LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
@@ -238,6 +238,9 @@ function jsonOf(r: ConvertRdbResult | ConvertPointResult): object {
   // (inputNotes): its checksum, bytes after its end, its warnings by kind.
   const plain = ({ inputReport, outputReport: _out, ...summary }: ConvertRdbResult) => ({
     ...summary,
+    ...(summary.error !== undefined
+      ? { error: errorJson(summary.error, CONVERT_FIX[summary.refusal ?? 'failed'], summary.refusal ? 'refused' : 'failed') }
+      : {}),
     ...(inputReport
       ? {
           inputChecksum: inputReport.checksum,
@@ -247,5 +250,18 @@ function jsonOf(r: ConvertRdbResult | ConvertPointResult): object {
         }
       : {}),
   });
-  return isPointResult(r) ? { ...r, files: r.files.map(plain) } : plain(r);
+  if (!isPointResult(r)) return plain(r);
+  const refusal = r.files.find((f) => f.refusal !== undefined)?.refusal;
+  return {
+    ...r,
+    ...(r.error !== undefined ? { error: errorJson(r.error, CONVERT_FIX[refusal ?? 'failed'], refusal ? 'refused' : 'failed') } : {}),
+    files: r.files.map(plain),
+  };
 }
+
+/** The `fix` of a failed run's `--json` error, by what failed: the input refused as not an RDB file, its content refused for the target, or the run. */
+const CONVERT_FIX = {
+  input: 'the input is not a valid RDB file (`redis-dr verify-rdb <input>` names the fault): convert another copy of the backup',
+  content: 'the message names the keys and why: give --lossy with the loss it names to write them without it, or --for an engine that holds them',
+  failed: 'fix what the message names and run it again (it says what, if anything, was left at the output)',
+} as const;

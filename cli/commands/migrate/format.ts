@@ -4,6 +4,7 @@ import { evictedMessage, type EvictionReport } from '../../../lambdas/domain/key
 import { migrateOutcome, migrateRunsOutcome } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { namedFirst } from '../../../lambdas/domain/rdb/report.js';
 import { exitCodeOf } from '../../exit-codes.js';
+import { errorJson } from '../../failure.js';
 import { jsonKey } from '../../../lambdas/domain/rdb/fingerprint.js';
 import type { CopyCounts, NoMatch, OnConflict } from '../../../lambdas/domain/keys/key-copy.js';
 import type { MigrateResult, MigrateRun, MigrateRuns } from '../../../lambdas/jobs/keys/migrate.js';
@@ -105,9 +106,30 @@ function rate(r: MigrateResult): number | null {
   return r.seconds > 0 ? Math.round((r.copied + r.skipped + r.expired + r.failed) / r.seconds) : null;
 }
 
+/** The `fix` of a failed migrate's `--json` error (docs/cli.md, "`--json` on failure"). */
+const MIGRATE_FIX =
+  'fix what the message names and run it again: the counts say what was written, and --on-conflict skip (the default) leaves the keys copied already as they are';
+/** The `fix` of a `migrate --from-rdb` whose file was refused. */
+const RDB_REFUSED_FIX = 'the file is not a valid RDB file (`redis-dr verify-rdb <file>` names the fault): restore from another copy of the backup';
+
+/**
+ * A migrate run's `--json` error, as every command's failure is (`{ code, message, fix }`): the run's error, or the
+ * eviction guard's refusal before anything was written (exit 2; its message ends with the fixes); null when neither.
+ * `refusedFile`: a `--from-rdb` file (a shard of it) was refused as not an RDB file.
+ */
+export function migrateErrorJson(error: string | undefined, eviction: EvictionReport | undefined, refusedFile = false) {
+  if (eviction?.refused !== undefined && (error === undefined || error === eviction.refused)) {
+    const fix = eviction.refused.indexOf(' Fix: ');
+    return errorJson(eviction.refused, fix < 0 ? 'give --allow-eviction to go on knowing the risk' : eviction.refused.slice(fix + 6), 'refused');
+  }
+  return errorJson(error, refusedFile ? RDB_REFUSED_FIX : MIGRATE_FIX, refusedFile ? 'refused' : 'failed');
+}
+
 /** The `--json` shape of migrate. */
 export function migrateJson(run: MigrateRuns, o: MigrateCliOptions) {
   return {
+    // The exit code's verdict, as every command's --json gives it (a difference --verify found is not an `error`).
+    ok: migrateRunsExitCode(run) === 0,
     ...migrateJsonOf(run, o),
     databases: run.databases.map((d) => ({ ...migrateJsonOf(d, o), fromDb: d.from, toDb: d.to })),
     leftOut: run.leftOut,
@@ -135,7 +157,7 @@ function migrateJsonOf(run: MigrateRun, o: MigrateCliOptions) {
     seconds: Math.round(r.seconds * 1000) / 1000,
     keysPerSecond: rate(r),
     interrupted: r.interrupted,
-    error: r.error ?? null,
+    error: migrateErrorJson(r.error, r.eviction),
     conflict: r.conflict ? jsonKey(r.conflict) : null,
     evictedKeys: r.eviction?.evictedKeys ?? null,
     eviction: evictionJson(r.eviction),

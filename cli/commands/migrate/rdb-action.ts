@@ -7,7 +7,7 @@ import type { RestoreRdbResult } from '../../../lambdas/jobs/keys/read-rdb.js';
 import { RDB_EXPECTED_KINDS, type RdbExpectedKind, type VerifyRdbKeysResult } from '../../../lambdas/jobs/keys/verify.js';
 import { displayKey, type DiffReason } from '../../../lambdas/domain/rdb/fingerprint.js';
 import { stopOnSigint } from '../../signals.js';
-import { copyProgress, evictionJson, formatMigrate, keysWritten, noMatchLine } from './format.js';
+import { copyProgress, evictionJson, formatMigrate, keysWritten, migrateErrorJson, noMatchLine } from './format.js';
 import { migrateRdbOutcome, rdbNoMatch } from '../../../lambdas/jobs/keys/migrate-outcome.js';
 import { DatabasePlanError, type DatabasePair } from '../../../lambdas/domain/keys/databases.js';
 import { namedFirst, type RdbReport } from '../../../lambdas/domain/rdb/report.js';
@@ -170,7 +170,11 @@ function verifyJson(v: VerifyRdbKeysResult) {
 /** The `--json` shape: migrate's, plus what the file held. */
 export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
   const r = run.result;
+  // The file (a shard of it) refused as not an RDB file: nothing was written.
+  const refused = r.files.some((f) => !f.report.ok);
   return {
+    // The exit code's verdict, as every command's --json gives it (a difference --verify found is not an `error`).
+    ok: migrateRdbExitCode(run) === 0,
     fromRdb: [...o.fromRdb],
     to: redactUrl(o.to),
     databases: r.databases,
@@ -207,7 +211,7 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
-    error: r.error ?? null,
+    error: migrateErrorJson(r.error, r.eviction, refused),
     conflict: r.conflict ? jsonKey(r.conflict) : null,
     writtenUpTo: r.writtenUpTo ?? null,
     evictedKeys: r.eviction?.evictedKeys ?? null,

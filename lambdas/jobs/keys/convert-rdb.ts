@@ -83,6 +83,11 @@ export interface ConvertRdbResult {
   readonly ok: boolean;
   /** Why not (nothing was left at the output); in a dry run, why a real run would refuse. */
   readonly error?: string;
+  /**
+   * With {@link error}, when the input itself was refused before anything was written: `input`, not a valid RDB file;
+   * `content`, keys or parts of it the target cannot hold (named in the error), unless `--lossy` names the loss.
+   */
+  readonly refusal?: 'input' | 'content';
   /** A dry run: nothing was written, nothing read back; `bytesOut` is the writer's bytes counted (convert-output.ts countingSink). */
   readonly dryRun?: true;
   /** A dry run: what was checked of the output, and what was not. */
@@ -320,14 +325,14 @@ export async function convertRdbStaged(
   // A dry run: the output's refusal (a real run's, before reading) said first, the input judged all the same.
   const dryError = (error?: string) =>
     [checked.refused && `a real run refuses this output before reading the input: ${checked.refused}`, error].filter(Boolean).join('\n') || undefined;
-  const result = (conversionError?: string): ConvertRdbResult => {
+  const result = (conversionError?: string, refusal?: ConvertRdbResult['refusal']): ConvertRdbResult => {
     // Files of the run its take-back could not remove (a folder that refuses unlinks): named with the failure, not left unsaid.
     const stuck = 'leftBehind' in out ? out.leftBehind() : [];
     const leftWords = stuck.length > 0 ? `; the run could not remove its own files beside it: ${stuck.join(', ')}: remove them` : '';
     const error = spec.dryRun ? dryError(conversionError) : conversionError && conversionError + leftWords;
     return {
       ok: error === undefined,
-      ...(error !== undefined ? { error } : {}),
+      ...(error !== undefined ? { error, ...(refusal ? { refusal } : {}) } : {}),
       ...(spec.dryRun ? { dryRun: true as const, ...(checked.checked ? { outputChecked: checked.checked } : {}) } : {}),
       input: spec.input,
       ...(spec.output !== undefined ? { output: spec.output } : {}),
@@ -352,7 +357,10 @@ export async function convertRdbStaged(
       ...(outputReport ? { outputReport } : {}),
     };
   };
-  const done = (conversionError?: string) => ({ result: result(conversionError), keysInParts: pass.keysInParts });
+  const done = (conversionError?: string, refusal?: ConvertRdbResult['refusal']) => ({
+    result: result(conversionError, refusal),
+    keysInParts: pass.keysInParts,
+  });
   // Writes off (a dry run): the same writer's chunks counted, not written (no file, no temporary file, no object).
   const out =
     spec.dryRun || checked.local === undefined
@@ -375,13 +383,13 @@ export async function convertRdbStaged(
     if (!inputReport.ok) {
       const e = inputReport.error;
       await out.discard();
-      return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`);
+      return done(`the input is refused (${e?.message ?? 'not a valid RDB file'}, at byte ${e?.offset ?? 0}): ${nothingLeft}`, 'input');
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
     pass.judgeModuleData(inputReport);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
-      return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`);
+      return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`, 'content');
     }
     const w = pass.started();
     while (w.full) await out.write(w.chunk());

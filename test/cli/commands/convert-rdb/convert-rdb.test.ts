@@ -207,6 +207,18 @@ describe('redis-dr convert-rdb', () => {
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/^redis-dr convert-rdb: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl/);
     expect(existsSync(out)).toBe(false);
+    // --json: the refusal as every command's failure is (docs/cli.md: an error object with code and fix; it was a bare string).
+    const json = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      refusal: 'content',
+      error: {
+        code: 'refused',
+        message: expect.stringMatching(/^2 keys of the input cannot be expressed for redis-7\.0: /),
+        fix: expect.stringContaining('--lossy'),
+      },
+    });
     const lossy = await inProcess('convert-rdb', v12, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl', '--json');
     expect(lossy.status).toBe(0);
     expect(JSON.parse(lossy.stdout)).toMatchObject({ ok: true, lost: { 'field-ttl': 2 }, format: { magic: 'REDIS', version: 10 } });
@@ -328,9 +340,18 @@ describe('redis-dr convert-rdb', () => {
     const out = join(dir, 'full.rdb');
     // 4 blocks = 4 KiB: the output of this file is larger.
     expect(files.REDIS0011.length).toBeGreaterThan(8192);
-    const r = await cliWithFileLimit(4, 'convert-rdb', v11, '--for', 'redis-7.0', '-o', out);
+    const r = await cliWithFileLimit(4, 'convert-rdb', v11, '--for', 'redis-7.0', '-o', out, '--json');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^redis-dr convert-rdb: writing .*full\.rdb failed \(.*(EFBIG|file too large|file-size limit).*\): nothing was written to /i);
+    // --json: a failure of the run (not a refusal of the input), with the fix.
+    const doc = JSON.parse(r.stdout) as { ok: boolean; refusal?: string; error: Record<string, string> };
+    expect([doc.ok, doc.refusal, doc.error.code, doc.error.fix]).toEqual([
+      false,
+      undefined,
+      'failed',
+      'fix what the message names and run it again (it says what, if anything, was left at the output)',
+    ]);
+    expect(doc.error.message).toMatch(/^writing .*full\.rdb failed/);
     expect(existsSync(out)).toBe(false);
     expect(hidden()).toEqual([]);
   }, 30_000);
@@ -579,6 +600,12 @@ describe('redis-dr convert-rdb', () => {
       expect(r.stderr).toMatch(
         /^redis-dr convert-rdb --dry-run: the input is refused \(.+, at byte \d+\): a real run refuses the same \(dry run: nothing written\)\n$/,
       );
+      const json = await inProcess('convert-rdb', cut, '--for', 'redis-7.0', '--dry-run', '--json');
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        ok: false,
+        refusal: 'input',
+        error: { code: 'refused', message: expect.stringMatching(/^the input is refused /), fix: expect.stringContaining('verify-rdb') },
+      });
       expect((await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--dry-run')).status).toBe(0);
       rmSync(cut);
     }, 30_000);

@@ -130,6 +130,13 @@ describe('migrate and migrate --from-rdb into a target that can evict', () => {
     const json = await inWorker('migrate', '--from-rdb', file, '--to', target.url, '--db', '0', '--json');
     expect(json.status).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      // The refusal as every command's failure is (docs/cli.md), the fix the refusal names apart.
+      error: {
+        code: 'refused',
+        message: expect.stringMatching(/^refused, nothing was written/),
+        fix: expect.stringMatching(/^a bigger node .*--allow-eviction/),
+      },
       copied: 0,
       evictedKeys: 0,
       eviction: { refused: expect.stringMatching(/^refused, nothing was written/), allowed: false },

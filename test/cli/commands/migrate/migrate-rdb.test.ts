@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
-import { runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action.js';
+import { migrateRdbJson, runMigrateRdb } from '../../../../cli/commands/migrate/rdb-action.js';
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -38,8 +38,10 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
   it('restores the object, read twice (verify, then restore) in 4 KiB parts pinned to one ETag: compare equal', async () => {
     const server = serveObject(s3, { bytes: file, etag: '"v1"', tags: {} });
     // Database 0 alone: the source's client is on it (the file's others, every one by default, are tested in migrate-rdb-databases).
-    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096, databases: [{ from: 0, to: 0 }] }, {});
+    const o = { fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096, databases: [{ from: 0, to: 0 }] };
+    const run = await runMigrateRdb(o, {});
     expect(run.result).toMatchObject({ error: undefined, failed: 0 });
+    expect(migrateRdbJson(run, o)).toMatchObject({ ok: true, error: null });
     expect(run.result.copied).toBe(await source.client().dbsize());
     expect(server.ranges.length).toBe(2 * Math.ceil(file.length / 4096));
     expect((await compareClients(source.client(), dst, { ttlToleranceMs: 0 })).equal).toBe(true);
@@ -51,8 +53,14 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
     server.fault = () => {
       if (server.ranges.length === parts + 1) Object.assign(server.object, { bytes: Buffer.from(file).fill(0, 9, 20), etag: '"v2"' });
     };
-    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    const o = { fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 };
+    const run = await runMigrateRdb(o, {});
     expect(run.result.error).toMatch(/^cannot read s3:\/\/bucket\/snap-0001\.rdb to its end: /);
+    // A failure of the run, not a refused file: code failed.
+    expect(migrateRdbJson(run, o)).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: run.result.error, fix: expect.stringContaining('run it again') },
+    });
     expect(run.result.copied).toBe(0);
     expect(await dst.dbsize()).toBe(0);
   });
@@ -83,8 +91,14 @@ describe('migrate --from-rdb s3://… (ranged GETs through a mocked S3 with stre
     const bad = Buffer.from(file);
     bad[Math.floor(bad.length / 2)]! ^= 0x40;
     serveObject(s3, { bytes: bad, etag: '"v1"', tags: {} });
-    const run = await runMigrateRdb({ fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 }, {});
+    const o = { fromRdb: ['s3://bucket/snap-0001.rdb'], to: target.url, readPartBytes: 4096 };
+    const run = await runMigrateRdb(o, {});
     expect(run.result.error).toMatch(/^the file is refused, nothing was written: /);
+    // --json: as every command's failure is (docs/cli.md), with the fix; the run's error was a bare string, and there was no ok.
+    expect(migrateRdbJson(run, o)).toMatchObject({
+      ok: false,
+      error: { code: 'refused', message: run.result.error, fix: expect.stringContaining('verify-rdb') },
+    });
     expect(await dst.dbsize()).toBe(0);
   });
 

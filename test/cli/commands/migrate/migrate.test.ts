@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
 import { migrateClients } from '../../../../lambdas/jobs/keys/migrate.js';
-import { migrateExitCode } from '../../../../cli/commands/migrate/format.js';
+import { migrateErrorJson, migrateExitCode } from '../../../../cli/commands/migrate/format.js';
 import { runMigrate } from '../../../../cli/commands/migrate/action.js';
 import { keyspaceOf } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -130,10 +130,13 @@ describe('redis-dr migrate', () => {
     expect(first.copied + first.failed).toBe(first.scanned);
     expect(first.scanned).toBeLessThan(1000);
     expect(migrateExitCode({ result: first })).toBe(1);
+    // --json's error: as every command's failure is (docs/cli.md), with the fix; it was the bare string.
+    expect(migrateErrorJson(first.error, first.eviction)).toEqual({ code: 'failed', message: first.error, fix: expect.stringContaining('run it again') });
 
     await d.config('SET', 'maxmemory', '0');
     const rerun = await migrateClients(s, d, { batchSize: 100 });
     expect(rerun).toMatchObject({ scanned: 1000, skipped: first.copied, copied: 1000 - first.copied, failed: 0 });
+    expect(migrateErrorJson(rerun.error, rerun.eviction)).toBeNull();
     expect((await compareClients(s, d)).equal).toBe(true);
   });
 
@@ -275,6 +278,7 @@ describe('redis-dr migrate with AUTH and ACL users', () => {
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({
+      ok: true,
       from: `redis://:***@127.0.0.1:${src.port}`,
       to: `redis://copier:***@127.0.0.1:${dst.port}`,
       match: null,
