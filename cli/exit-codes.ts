@@ -26,6 +26,13 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
     '1: a step failed (named in the output; nothing stored before is deleted), or a keyspace collapse (the backup stored, the earlier ones held)',
     `${EXIT_LEASE_HELD}: another run of this target holds the destination's lease (after --lease-wait): this run did nothing; held on another host or container: the wait goes to the metrics and the heartbeat (/fail with --heartbeat-fail, else /log)`,
   ],
+  'convert-rdb': [
+    '1: the input or keys of it refused for the target (nothing written), the write failed, or the output failed its read-back (nothing left); --dry-run: a real run would refuse',
+    '2: also an output there already (a file, link or object: --force replaces it), or one the run may not write (all before anything is read)',
+    "130: Ctrl-C (SIGINT): stopped, its temporary output removed (a recovery point's shards already stored taken back)",
+    '143: SIGTERM: the same',
+    '129: SIGHUP (its terminal closed, its session dropped): the same',
+  ],
   compare: ['1: the datasets differ, a database holding keys was not compared (the --a URL names another), or the comparison could not finish'],
   export: ['1: the export failed, or (--wait) its replication failed or the DR verifier did not say ok'],
   doctor: ['0: every check passed or only warned; 1: a check failed'],

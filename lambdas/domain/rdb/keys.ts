@@ -20,6 +20,7 @@ import { decodeRdbString, moduleTypeNameOf } from './format/encoded-string.js';
 import { DUMP_FOOTER_BYTES, sealDumpPayload } from './format/dump-payload.js';
 import { RdbParser, type RdbKeySink } from './format/parser.js';
 import type { KeyDigestSpill } from './format/key-digests.js';
+import { NO_EXPIRY } from './format/key-sink.js';
 import type { SegmentContext } from './format/split.js';
 import type { RdbCheckpoint, RdbReport } from './report.js';
 import { DEFAULT_MAX_KEY_BYTES } from './max-key-bytes.js';
@@ -418,15 +419,15 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     if (this.place !== undefined) {
-      this.place(db, type, this.nameView(start + 1, nameEnd), this.viewFrom, this.viewTo, nameEnd, end, expireAtMs < 0 ? Number.NaN : expireAtMs);
+      this.place(db, type, this.nameView(start + 1, nameEnd), this.viewFrom, this.viewTo, nameEnd, end, expireAtMs === NO_EXPIRY ? Number.NaN : expireAtMs);
       return;
     }
     if (this.visit !== undefined) {
-      this.visitKey(this.visit, db, type, start, nameEnd, end, expireAtMs < 0 ? null : expireAtMs);
+      this.visitKey(this.visit, db, type, start, nameEnd, end, expireAtMs === NO_EXPIRY ? null : expireAtMs);
       return;
     }
     const name = this.name(start + 1, nameEnd);
-    const expireAt = expireAtMs < 0 ? null : expireAtMs;
+    const expireAt = expireAtMs === NO_EXPIRY ? null : expireAtMs;
     // The parser's listpack member check of this value (a member twice: warned, loaded as it is, but no plain form of it is).
     const memberTwice = (type === 16 || type === 17 || type === 20) && this.parser?.lpMembers.duplicate === true;
     const wanted = this.want ? this.want(db, name, end - start, { type, valueAt: nameEnd, valueEnd: end, expireAtMs: expireAt, memberTwice }) : true;

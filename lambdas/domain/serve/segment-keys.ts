@@ -25,6 +25,7 @@
  * VerifiedKeys), the verifier's own parser around it.
  */
 import { decodeRdbString } from '../rdb/format/encoded-string.js';
+import { NO_EXPIRY } from '../rdb/format/key-sink.js';
 import type { RdbKeySink, RdbParser } from '../rdb/format/parser.js';
 import { newSegmentParser, type SegmentContext, type SegmentParserOptions } from '../rdb/format/split.js';
 import { type KeyPlaces, storedNamePrefix as namePrefixOf } from '../rdb/keys.js';
@@ -70,7 +71,7 @@ export class PlacingKeySink<K extends KeyPlaces = KeyPlaces> implements RdbKeySi
   key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void {
     const at = start + 1 - this.chunkAt;
     const prefix = at >= 0 ? storedNamePrefix(this.chunk[at]!) : 0;
-    const expireAt = expireAtMs < 0 ? Number.NaN : expireAtMs;
+    const expireAt = expireAtMs === NO_EXPIRY ? Number.NaN : expireAtMs;
     if (prefix > 0 && start + 1 + prefix <= nameEnd) this.keys.place(db, type, this.chunk, at + prefix, nameEnd - this.chunkAt, nameEnd, end, expireAt);
     else this.keyElsewhere(db, type, start, nameEnd, end, expireAt);
   }

@@ -11,12 +11,19 @@
  * parser accepted, in file order, as soon as its value is complete; empty
  * keys (which Redis skips on load) are not reported.
  */
+/**
+ * The `expireAtMs` {@link RdbKeySink.key} is given for a key without an expiry. Redis reads an expiry of exactly -1 ms in
+ * a file as none (its own "no expiry"), so the parser gives that one as none too; any other expiry before the epoch is an
+ * expiry in the past (Redis drops such a key on load): a reader must not take every negative for none.
+ */
+export const NO_EXPIRY = -1;
+
 export interface RdbKeySink {
   /**
    * `[start, nameEnd)`: the RDB type byte and the key's name as stored;
    * `[nameEnd, end)`: the value's bytes exactly as stored (a DUMP payload's
-   * object bytes). Offsets are into the file. `expireAtMs` is -1 without an
-   * expiry.
+   * object bytes). Offsets are into the file. `expireAtMs` is {@link NO_EXPIRY}
+   * without an expiry, else the file's expiry (negative ones too: in the past).
    */
   key(db: number, type: number, start: number, nameEnd: number, end: number, expireAtMs: number): void;
   /** A function library: `[start, end)` is its FUNCTION2 opcode and the library's code string as stored. */

@@ -31,6 +31,7 @@ import {
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
+import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleTypeName } from './parse-modules.js';
 import { fail, type RdbParserState } from './parse-state.js';
@@ -157,7 +158,9 @@ export function opcode(p: RdbParserState): void {
       const b = p.buf;
       const at = p.pos;
       p.pos = at + 4;
-      p.pendingExpireMs = ((b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0) * 1000;
+      // Seconds as a signed 32-bit number, as Redis reads them (rdbLoadTime: int32_t): one past 2^31 is before the epoch,
+      // an expiry in the past, not one in 2100 (review 45: read unsigned, such a key was restored with a TTL of decades).
+      p.pendingExpireMs = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) * 1000;
       p.expirePending = true;
       break;
     }
@@ -171,7 +174,8 @@ export function opcode(p: RdbParserState): void {
       const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
       const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24) | 0;
       p.pendingExpireMs = hi * 0x100000000 + lo;
-      p.expirePending = true;
+      // Exactly -1 is Redis's own "no expiry" (rdbLoad: expiretime != -1), so a key stored with it is a key without one.
+      p.expirePending = p.pendingExpireMs !== NO_EXPIRY;
       break;
     }
     case OP_RESIZEDB:
@@ -455,7 +459,7 @@ export function finishKey(p: RdbParserState): void {
     p.expiryTimes?.add(p.pendingExpireMs);
   }
   if (p.sink !== undefined) {
-    p.sink.key(p.db, p.type, p.keyStart, p.keyNameEnd, p.base + p.pos, p.expirePending ? p.pendingExpireMs : -1);
+    p.sink.key(p.db, p.type, p.keyStart, p.keyNameEnd, p.base + p.pos, p.expirePending ? p.pendingExpireMs : NO_EXPIRY);
     p.keyStart = -1;
   }
   p.expirePending = false;

@@ -135,9 +135,11 @@ describe('migrate --from-rdb: the shard files of a cluster-mode recovery point',
       const out = await inWorker('migrate', '--from-rdb', join(other, name), '--shards', '2', '--to', server.url, '--json');
       expect(out.status).toBe(1);
       const json = JSON.parse(out.stdout);
-      expect(json.error).toMatch(
+      expect(json.error.message).toMatch(
         /^the files are refused, nothing was written: .*-0001\.rdb and .*-0002\.rdb both hold keys of hash slot \d+: they are not the shards of one recovery point$/,
       );
+      // Each file is a valid RDB file: not refused as one (`refused` is for a file that is not), the run failed.
+      expect([json.ok, json.error.code]).toEqual([false, 'failed']);
       expect(json).toMatchObject({ copied: 0, shards: 2 });
       expect(await server.client().dbsize()).toBe(0);
     } finally {
