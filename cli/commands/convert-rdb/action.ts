@@ -111,6 +111,12 @@ function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) =
   if (report.trailingBytes)
     notes.push(`note: ${plural(report.trailingBytes, 'byte')} after the end of the input ${would('were', 'would be')} left out, as Redis ignores them`);
   if (report.warningCount) notes.push(`warning: the input: ${warningSummary(report.warningCount, report.warningKinds ?? {}, `verify-rdb ${r.input} --json`)}`);
+  // Keys in a database past the default 16: the output holds them there too, and a server with the default refuses it
+  // (verify-rdb says so of the input and of the output; the summary did not: review 45).
+  if (report.needsDatabases)
+    notes.push(
+      `warning: the input has keys in database ${report.needsDatabases - 1}: the output ${would('needs', 'would need')} a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: one with the default 16 refuses the file, as verify-rdb says of it)`,
+    );
   // Keys of slots a Valkey primary was importing when it saved: carried as keys, though Valkey loading the input drops them.
   if (report.slotImportJobs)
     notes.push(

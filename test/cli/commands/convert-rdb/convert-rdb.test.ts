@@ -468,6 +468,15 @@ describe('redis-dr convert-rdb', () => {
     const dryJson = JSON.parse((await inProcess('convert-rdb', twice, '--for', 'redis-7.0', '--dry-run', '--json')).stdout) as Record<string, unknown>;
     expect(dryJson).toMatchObject({ inputChecksum: 'ok', inputWarnings: { count: 1, kinds: { 'sanitize-only': 1 } } });
     expect(dryJson).not.toHaveProperty('inputTrailingBytes');
+    // A key in database 20: the output needs a server with 21 databases, as verify-rdb says of the input (review 45: the summary did not).
+    const db20 = join(dir, 'db20.rdb');
+    writeFileSync(db20, frameFile('REDIS0011', [{ db: 20, name: 'k', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null }]));
+    const high = await inProcess('convert-rdb', db20, '--for', 'redis-6.2', '-o', join(dir, 'db20-62.rdb'));
+    expect(high.status, high.stderr).toBe(0);
+    expect(high.stdout.split('\n')).toContain(
+      'warning: the input has keys in database 20: the output needs a server with 21 databases (`databases 21` or more: one with the default 16 refuses the file, as verify-rdb says of it)',
+    );
+    expect((await inProcess('verify-rdb', join(dir, 'db20-62.rdb'))).stdout).toMatch(/needs a server with 21 databases/);
     // Negative: a file with its CRC-64, nothing after it and no warning gets none of these lines.
     const clean = await inProcess('convert-rdb', v11, '--for', 'redis-7.0', '--dry-run');
     expect(clean.stdout).not.toMatch(/^(warning|note): /m);
