@@ -43,7 +43,7 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   process.stdout.write(
     options.json
       ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report, ...(engines ? { engines } : {}) }, null, 2)}\n`
-      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules)}\n` : ''}`,
+      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules, report.rdbTypes)}\n` : ''}`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

@@ -138,7 +138,12 @@ export const VALKEY_RELAXED_FROM = '9.0';
  * Valkey reads as it is but a Redis release does (RDB 12 on): not for a
  * Valkey file, one some Valkey loads, or one no known engine writes.
  */
-export function enginesLine(file: RdbFileFormat, modules: readonly string[] = []): string {
+export function enginesLine(
+  file: RdbFileFormat,
+  modules: readonly string[] = [],
+  /** The RDB types of the file's keys, when known (verify-rdb's report): the relaxed hint names those Valkey lacks, or says there are none. */
+  rdbTypes?: readonly number[],
+): string {
   const { loads, unsure } = enginesLoading(file);
   const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
     const title = engine === 'redis' ? 'Redis' : 'Valkey';
@@ -149,10 +154,15 @@ export function enginesLine(file: RdbFileFormat, modules: readonly string[] = []
   };
   const redisLoads = loads.some((r) => r.engine === 'redis' && !r.elasticache);
   const valkeyLoads = loads.some((r) => r.engine === 'valkey' && !r.elasticache);
-  const relaxed =
-    !file.valkey && redisLoads && !valkeyLoads
-      ? ` (Valkey ≥ ${VALKEY_RELAXED_FROM} needs \`rdb-version-check relaxed\` to load it, and stops at a type it lacks, such as hash field TTLs)`
-      : '';
+  // Redis's value types from 22 on (hash field TTLs, Redis 8.6 streams, arrays, templates): no Valkey reads them in a Redis file.
+  const lacking = rdbTypes?.filter((t) => t >= 22 && t < 200);
+  const stops =
+    lacking === undefined
+      ? ', and stops at a type it lacks, such as hash field TTLs'
+      : lacking.length > 0
+        ? `, and stops at the first key of a type it lacks: RDB type${lacking.length === 1 ? '' : 's'} ${lacking.join(', ')} here`
+        : '; the file holds no value type Valkey lacks (none from 22 on), so that most likely loads it';
+  const relaxed = !file.valkey && redisLoads && !valkeyLoads ? ` (Valkey ≥ ${VALKEY_RELAXED_FROM} needs \`rdb-version-check relaxed\` to load it${stops})` : '';
   // A release that may read the file but most likely does not (ElastiCache Redis OSS 7.1 and RDB 11): said as not known, with the fix.
   const ecRedis = loads.some((r) => r.engine === 'redis' && r.elasticache)
     ? part('redis', true)
