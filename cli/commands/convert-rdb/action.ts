@@ -43,7 +43,9 @@ const keysText = (r: ConvertRdbResult): string => {
  */
 const bytesText = (r: ConvertRdbResult): string => {
   if (r.dryRun !== true) return `${r.bytesIn} → ${r.bytesOut} bytes`;
-  if (r.refusedCount > 0) return `${r.bytesIn} bytes in; the output's size not counted (a real run refuses this input and writes nothing)`;
+  // Refused for its keys, or for what it holds besides them (module AUX data, key metadata: refusal 'content', no key counted).
+  if (r.refusedCount > 0 || r.refusal !== undefined)
+    return `${r.bytesIn} bytes in; the output's size not counted (a real run refuses this input and writes nothing)`;
   return `${r.bytesIn} → ${r.bytesOut} bytes (the writer's output, counted)`;
 };
 
@@ -68,12 +70,12 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
   // What --lossy let go is left out of the proof too (compare tells such a key apart): said on the verified line, named below.
   const lossNamed = Object.keys(r.lost).length > 0 || Object.keys(r.dropped).length > 0 || moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   const metaIgnored = ignorableKeyMetaLeftOut(r.ignoredKeyMeta, would('left out', 'would be left out'));
-  if (lossNamed && !dry) lines[2] = `${lines[2]}, but for what --lossy let go (below)`;
-  else if (metaIgnored && !dry) lines[2] = `${lines[2]}, but for the key metadata below`;
   const { fields, hashes, at } = r.expired;
+  // What the proof leaves out, in one clause (it read `…, but for what --lossy let go (below) (but for the expired hash fields below)`).
+  const but = [...(lossNamed ? ['what --lossy let go'] : metaIgnored ? ['the key metadata'] : []), ...(fields > 0 ? ['the expired hash fields'] : [])];
+  if (but.length > 0 && !dry) lines[2] = `${lines[2]}, but for ${but.join(' and ')} (below)`;
   const leftOut = would('left out', 'would be left out');
   if (fields > 0) {
-    if (!dry) lines[2] = `${lines[2]} (but for the expired hash fields below)`;
     const gone = hashes > 0 ? `; ${plural(hashes, 'hash', 'hashes')} all of whose fields had expired ${leftOut}` : '';
     lines.push(
       `expired: ${plural(fields, 'hash field')} whose TTL had passed at ${new Date(at).toISOString()} ${leftOut}${gone} (as the engine loading the input would)`,
@@ -162,7 +164,7 @@ export function formatConvertPoint(p: ConvertPointResult, lossy: ReadonlySet<Los
   const dry = p.dryRun === true;
   const shards = p.files.map((r, i) => {
     const where = dry ? `${r.output ?? 'the output'} would be` : `${r.output}:`;
-    return `shard ${i + 1}/${p.shards}: ${where} ${fileText(r)}: ${keysText(r)}; ${r.bytesIn} → ${r.bytesOut} bytes`;
+    return `shard ${i + 1}/${p.shards}: ${where} ${fileText(r)}: ${keysText(r)}; ${bytesText(r)}`;
   });
   const of = `the ${p.shards} shard files of ${p.exportName ?? 'one recovery point'}`;
   const head = dry ? `dry run, nothing written: ${of} would be written into ${p.output ?? 'the output'}` : `${p.output}: ${of}, every one stored`;

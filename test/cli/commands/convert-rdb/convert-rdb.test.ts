@@ -10,7 +10,7 @@ import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert
 import type { LossKind } from '../../../../lambdas/domain/rdb/write/losses.js';
 import { mulberry32 } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
-import { expiredFieldKeys, frameFile, listpack, newerFiles } from '../../../support/rdb-newer.js';
+import { expiredFieldKeys, frameFile, listpack, moduleAux, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
 import { cli, cliAsNobody, cliOnTerminal, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
@@ -506,7 +506,7 @@ describe('redis-dr convert-rdb', () => {
     const r = await inProcess('convert-rdb', input, '--for', 'redis-7.0', '-o', out, '--lossy', 'field-ttl');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /holds the same keys, values and expiries as the input, key by key, but for what --lossy let go \(below\) \(but for the expired hash fields below\)/,
+      /holds the same keys, values and expiries as the input, key by key, but for what --lossy let go and the expired hash fields \(below\)$/m,
     );
     expect(r.stdout).toMatch(
       /^expired: 5 hash fields whose TTL had passed at \d{4}-\d\d-\d\dT[\d:.]+Z left out; 1 hash all of whose fields had expired left out/m,
@@ -572,6 +572,17 @@ describe('redis-dr convert-rdb', () => {
       // No output size for a refused run (the writer's count stopped at the refusal: it said `N → 0 bytes`).
       expect(r.stdout).toMatch(/; \d+ bytes in; the output's size not counted \(a real run refuses this input and writes nothing\) in /);
       expect(r.stdout).not.toMatch(/→/);
+      // Refused for what it holds besides its keys (module AUX data), no key refused: no size either (review 45: `322 → 0 bytes`).
+      const aux = join(dir, 'dry-aux.rdb');
+      writeFileSync(
+        aux,
+        frameFile('REDIS0010', [{ db: 0, name: 'k', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: null }], [moduleAux('ReJSON-RL')]),
+      );
+      const withAux = await inProcess('convert-rdb', aux, '--for', 'redis-7.0', '--dry-run');
+      expect(withAux.status).toBe(1);
+      expect(withAux.stdout).toMatch(/; \d+ bytes in; the output's size not counted \(a real run refuses this input and writes nothing\) in /);
+      expect(withAux.stdout).not.toMatch(/→/);
+      rmSync(aux);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(
         /^redis-dr convert-rdb --dry-run: 2 keys of the input cannot be expressed for redis-7\.0: v12:hash-ttl: .*--lossy field-ttl.*; a real run refuses the same \(dry run: nothing written\)\n$/,
