@@ -66,7 +66,11 @@ export function databaseLines(run: MigrateRdbRun, o: Pick<MigrateRdbCliOptions, 
   if (several && !r.error) {
     const keys = (d: number) => r.matchingByDb[d] ?? 0;
     // At most 16 databases named (namedFirst), as verify-rdb's line: a file of keys in 130,000 databases made a line of megabytes.
-    const each = r.databases.map((p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'}${o.match === undefined ? '' : ' matching'})`);
+    // The keys of the file each database holds (matching --match), not the keys written: skipped and expired ones are
+    // counted on the line above (it read `0 → 0 (19 keys)` where 18 were written and one had expired: review 45).
+    const each = r.databases.map(
+      (p) => `${p.from} → ${p.to} (${keys(p.from)} key${keys(p.from) === 1 ? '' : 's'} of the file${o.match === undefined ? '' : ' matching'})`,
+    );
     lines.push(`${o.dryRun ? 'DRY RUN: would restore' : 'restored'} databases: ${namedFirst(each, ', ', 'database')} (file → target)`);
   }
   const none = rdbNoMatch(run);

@@ -164,5 +164,7 @@ function fileFacts(r: RestoreRdbResult): string {
   const importing = f.slotImportJobs
     ? `; saved while importing slots ${slotImportRanges(f)} (Valkey atomic slot migration): the keys of those slots are restored as the file holds them, yet a Valkey primary loading the file drops them once the unfinished import fails: they may be a partial copy of slots another node owned`
     : '';
+  // A file the verifier refused (corrupt, or a format it cannot judge) was not read whole: its count is no count of its keys.
+  if (!f.ok) return `RDB ${f.version}${written}${by}, refused: its keys not counted`;
   return `RDB ${f.version}${written}${by}, ${keys} key${keys === 1 ? '' : 's'} in ${where}${importing}`;
 }

@@ -68,7 +68,9 @@ describe('migrate --from-rdb: every database of the file', () => {
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
     expect(out.stdout).toMatch(/, 466 keys in dbs 0 \(302\), 3 \(122\), 9 \(42\)\)$/m);
-    expect(out.stdout).toMatch(/^restored databases: 0 → 0 \(302 keys\), 3 → 3 \(122 keys\), 9 → 9 \(42 keys\) \(file → target\)$/m);
+    expect(out.stdout).toMatch(
+      /^restored databases: 0 → 0 \(302 keys of the file\), 3 → 3 \(122 keys of the file\), 9 → 9 \(42 keys of the file\) \(file → target\)$/m,
+    );
     expect(out.stdout).toMatch(/^verify: EQUAL: the target holds all 466 keys of the file restored/m);
     for (const d of [0, 3, 9]) {
       expect((await compareClients(at(source, d), at(target, d), { ttlToleranceMs: 0 })).equal).toBe(true);
@@ -80,7 +82,9 @@ describe('migrate --from-rdb: every database of the file', () => {
     const out = await inWorker('migrate', '--from-rdb', path, '--to', target.url, '--dry-run');
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
-    expect(out.stdout).toMatch(/^DRY RUN: would restore databases: 0 → 0 \(302 keys\), 3 → 3 \(122 keys\), 9 → 9 \(42 keys\) \(file → target\)$/m);
+    expect(out.stdout).toMatch(
+      /^DRY RUN: would restore databases: 0 → 0 \(302 keys of the file\), 3 → 3 \(122 keys of the file\), 9 → 9 \(42 keys of the file\) \(file → target\)$/m,
+    );
     expect(out.stdout).not.toMatch(/^restored databases/m);
     expect(await dbsizes(target, [0, 3, 9])).toEqual([0, 0, 0]);
   });
@@ -203,7 +207,7 @@ describe('migrate --from-rdb: a file of keys in many databases', () => {
     expect(source).toContain('15 (1), … 24 more databases');
     expect(source).not.toContain('16 (1)');
     const plan = lines.find((l) => l.startsWith('DRY RUN: would restore databases: '))!;
-    expect(plan).toContain('15 → 15 (1 key), … 24 more databases (file → target)');
+    expect(plan).toContain('15 → 15 (1 key of the file), … 24 more databases (file → target)');
     expect(plan).not.toContain('16 → 16');
     expect(await target.client().dbsize()).toBe(0);
   });

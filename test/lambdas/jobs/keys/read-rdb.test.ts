@@ -192,6 +192,19 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
     expect(bad.error).toMatch(/^the file is refused, nothing was written: /);
     expect(bad.copied).toBe(0);
     expect(await dst.dbsize()).toBe(0);
+    // The source line counts no keys of a file not read whole (review 45: `(RDB 16, 0 keys in db 0)`); negative: a whole one's are.
+    for (const [name, bytes] of [
+      ['flipped.rdb', flipped],
+      ['v16.rdb', withVersion(file, 16)],
+    ] as const) {
+      writeFileSync(join(dir, name), bytes);
+      const out = await cli('migrate', '--from-rdb', join(dir, name), '--to', target.url);
+      expect(out.status).toBe(1);
+      expect(out.stdout.split('\n')[0]).toMatch(/^source: file .* \(RDB 1[06](, written .*)?, refused: its keys not counted\)$/);
+    }
+    writeFileSync(join(dir, 'whole.rdb'), file);
+    const whole = await cli('migrate', '--from-rdb', join(dir, 'whole.rdb'), '--to', target.url, '--dry-run');
+    expect(whole.stdout.split('\n')[0]).toMatch(/^source: file .*whole\.rdb \(RDB 10, written .*, \d+ keys in /);
   });
 
   it('a file cut short after its verification: the second read stops at the block that differs, every key written was read from verified bytes', async () => {
@@ -452,7 +465,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       expect(all.stderr).toBe('');
       expect(all.status).toBe(0);
       expect(all.stdout).toMatch(/, \d+ keys in dbs 0 \(\d+\), 1 \(2\), 5 \(2\)\)$/m);
-      expect(all.stdout).toMatch(/^restored databases: 0 → 0 \(\d+ keys\), 1 → 1 \(2 keys\), 5 → 5 \(2 keys\) \(file → target\)$/m);
+      expect(all.stdout).toMatch(
+        /^restored databases: 0 → 0 \(\d+ keys of the file\), 1 → 1 \(2 keys of the file\), 5 → 5 \(2 keys of the file\) \(file → target\)$/m,
+      );
       for (const db of [0, 1, 5]) {
         await Promise.all([src.select(db), dst.select(db)]);
         expect((await compareClients(src, dst, { ttlToleranceMs: 0 })).equal).toBe(true);
@@ -485,7 +500,9 @@ describe('restoreRdbKeys: keys of an RDB file into a real redis-server', () => {
       const out = await cli('migrate', '--from-rdb', path, '--to', target.url, '--match', '[sd][tb][r1]*');
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
-      expect(out.stdout).toMatch(/^restored databases: 0 → 0 \(6 keys matching\), 1 → 1 \(2 keys matching\), 5 → 5 \(0 keys matching\)/m);
+      expect(out.stdout).toMatch(
+        /^restored databases: 0 → 0 \(6 keys of the file matching\), 1 → 1 \(2 keys of the file matching\), 5 → 5 \(0 keys of the file matching\)/m,
+      );
       expect(await dst.dbsize()).toBe(6);
       await dst.select(1);
       expect(await dst.dbsize()).toBe(2);
