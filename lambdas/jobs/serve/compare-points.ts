@@ -46,8 +46,8 @@ export async function comparePoints(options: CompareOptions): Promise<CompareRun
     const run = { ...compared, a: named(compared.a, options.a, a.served), b: named(compared.b, options.b, b.served) };
     // What a file holds besides its keys is compared by neither side's reads: said, never left under an EQUAL.
     const notCompared = [
-      notComparedOf('A', options.a, a.served),
-      notComparedOf('B', options.b, b.served),
+      notComparedOf('A', options.a, a.served, b.served),
+      notComparedOf('B', options.b, b.served, a.served),
       expiredOf('A', options.a, a.served),
       expiredOf('B', options.b, b.served),
     ].filter((n) => n !== undefined);
@@ -74,7 +74,13 @@ export function expiredOf(side: 'A' | 'B', location: string, served: Pick<Servin
  * unread from a key index that does not keep them (one written before indexes did), that whether it holds any is not known. Undefined when it
  * holds none.
  */
-export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Serving, 'besidesKeys'> | undefined): string | undefined {
+export function notComparedOf(
+  side: 'A' | 'B',
+  location: string,
+  served: Pick<Serving, 'besidesKeys'> | undefined,
+  /** The other side, when it is a file too: what it holds of the same is known, and said (it said "may lack them" of a file read whole). */
+  other?: Pick<Serving, 'besidesKeys'>,
+): string | undefined {
   if (!served) return undefined;
   const held = served.besidesKeys;
   if (!held)
@@ -85,7 +91,17 @@ export function notComparedOf(side: 'A' | 'B', location: string, served: Pick<Se
     keyMetaText(held.keyMeta),
   ].filter(Boolean);
   if (what.length === 0) return undefined;
-  return `${side} (${location}) holds ${what.join(' and ')}, which compare does not compare (it compares keys): the other side may lack them`;
+  const head = `${side} (${location}) holds ${what.join(' and ')}, which compare does not compare (it compares keys)`;
+  const theirs = other?.besidesKeys;
+  if (!theirs) return `${head}: the other side may lack them`;
+  // Both files read whole: what the other holds of the same is known (a file converted with --lossy function holds none).
+  const otherSide = side === 'A' ? 'B' : 'A';
+  const counts = [
+    held.functionLibraries > 0 ? `${theirs.functionLibraries} function librar${theirs.functionLibraries === 1 ? 'y' : 'ies'}` : '',
+    held.moduleAux.length > 0 ? (theirs.moduleAux.length > 0 ? `module AUX data of ${theirs.moduleAux.join(', ')}` : 'no module AUX data') : '',
+    keyMetaText(held.keyMeta) ? keyMetaText(theirs.keyMeta) || 'no key metadata' : '',
+  ].filter(Boolean);
+  return `${head}: ${otherSide} holds ${counts.join(' and ')}`;
 }
 
 /** `Redis 8.6 key metadata of classes ATTR (1 key), BLES (2 keys)` (its keys' values are compared, not the metadata they carry), or ''. */

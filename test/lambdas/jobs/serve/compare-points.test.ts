@@ -147,6 +147,15 @@ describe('notComparedOf: what a file side holds besides its keys', () => {
     expect(notComparedOf('B', 'f.rdb', { besidesKeys: { functionLibraries: 2, moduleAux: ['ft-index'] } })).toBe(
       'B (f.rdb) holds 2 function libraries and module AUX data of ft-index, which compare does not compare (it compares keys): the other side may lack them',
     );
+    // The other side a file read whole: what it holds of the same is said, not "may lack them" (review 45: B held none).
+    expect(
+      notComparedOf('A', 'f.rdb', { besidesKeys: { functionLibraries: 1, moduleAux: [] } }, { besidesKeys: { functionLibraries: 0, moduleAux: [] } }),
+    ).toBe('A (f.rdb) holds 1 function library, which compare does not compare (it compares keys): B holds 0 function libraries');
+    expect(
+      notComparedOf('B', 'g.rdb', { besidesKeys: { functionLibraries: 2, moduleAux: ['ft-index'] } }, { besidesKeys: { functionLibraries: 2, moduleAux: [] } }),
+    ).toBe(
+      'B (g.rdb) holds 2 function libraries and module AUX data of ft-index, which compare does not compare (it compares keys): A holds 2 function libraries and no module AUX data',
+    );
     expect(notComparedOf('A', 's3://b/k.rdb', {})).toBe(
       'A (s3://b/k.rdb): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from a key index written before indexes kept it, not read whole): compare compares keys only',
     );
