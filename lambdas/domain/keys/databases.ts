@@ -52,6 +52,9 @@ export interface DatabasePlanInput {
   readonly names?: { readonly source: string; readonly target: string; readonly option?: string };
 }
 
+/** How a plan's messages name the two sides and the mapping option when the caller names none (migrate's). */
+export const DEFAULT_NAMES = { source: '--from', target: '--to', option: '--db' } as const;
+
 /**
  * The databases to handle, one pair each, and those holding keys that are
  * left out (only when the source URL names one database: `--db` is an
@@ -59,7 +62,7 @@ export interface DatabasePlanInput {
  * {@link DatabasePlanError} for a combination that says two things.
  */
 export function planDatabases(input: DatabasePlanInput): DatabasePlan {
-  const names = input.names ?? { source: '--from', target: '--to', option: '--db' };
+  const names = input.names ?? DEFAULT_NAMES;
   const holding = Object.entries(input.keysByDb)
     .map(([d, n]) => ({ db: Number(d), keys: n }))
     .filter((e) => e.keys > 0)

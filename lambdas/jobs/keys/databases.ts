@@ -7,7 +7,8 @@
  * the run up front.
  */
 import { connectKeyspace, databaseKeys, namedDatabase, withDatabase, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
-import { planDatabases, type DatabasePair, type DatabasePlan, type DatabasePlanInput } from '../../domain/keys/databases.js';
+import { RedisUrlError, redactUrl } from './clients.js';
+import { DEFAULT_NAMES, planDatabases, type DatabasePair, type DatabasePlan, type DatabasePlanInput } from '../../domain/keys/databases.js';
 
 /** The plan, with the keys per database it was made from. */
 export interface ServerDatabasePlan extends DatabasePlan {
@@ -51,10 +52,24 @@ export async function planServerDatabases(
     keysByDb,
     names: options.names,
   });
-  for (const [spec, dbs] of [
-    [source, new Set(plan.pairs.map((p) => p.from))],
-    [target, new Set(plan.pairs.map((p) => p.to))],
+  const names = options.names ?? DEFAULT_NAMES;
+  for (const [spec, dbs, name, other] of [
+    [source, new Set(plan.pairs.map((p) => p.from)), names.source, names.target],
+    [target, new Set(plan.pairs.map((p) => p.to)), names.target, names.source],
   ] as const) {
+    // A cluster has database 0 only: a database the plan adds (not one the URL names) is said as the data's, not as a
+    // /<db> of the URL to remove (review 45: a file of databases 0, 5 and 15 against a cluster was told to "remove /5").
+    if ([...dbs].some((db) => db !== 0) && namedDatabase(spec.url) === undefined) {
+      const at0 = await connectKeyspace(spec, options.connectionName);
+      const cluster = at0.cluster;
+      at0.close();
+      const others = [...dbs].filter((db) => db !== 0);
+      if (cluster)
+        throw new RedisUrlError(
+          `${name} (${redactUrl(spec.url)}) is a Redis Cluster, which has database 0 only, and ${other} holds keys in database${others.length === 1 ? '' : 's'} ${others.join(', ')}: ${options.countTarget ? 'those cannot be compared with it' : 'a cluster cannot hold those'}` +
+            (options.countTarget ? '' : `; map them into database 0 with ${names.option ?? '--db'} <src>:0 (one source database into it)`),
+        );
+    }
     for (const db of dbs) (await connectKeyspace({ ...spec, url: withDatabase(spec.url, db) }, options.connectionName)).close();
   }
   return { ...plan, keysByDb };

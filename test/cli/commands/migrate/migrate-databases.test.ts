@@ -127,7 +127,16 @@ describe('migrate and compare between servers: every database (not database 0 al
   it('a 3-primary cluster target (database 0 only) refuses a source with several databases before writing; --db maps one into 0', async () => {
     const r = await cli('migrate', '--from', src.url, '--to', cluster.url);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/is a Redis Cluster node: a cluster has only database 0, the URL names database 1/);
+    // Said as the data's databases, not as a /1 of the URL to remove (the URL names none: review 45).
+    expect(r.stderr).toMatch(
+      /^redis-dr: --to \(redis:\/\/127\.0\.0\.1:\d+\) is a Redis Cluster, which has database 0 only, and --from holds keys in databases 1, 3: a cluster cannot hold those; map them into database 0 with --db <src>:0/,
+    );
+    // compare: the same words, and no fix that is not one.
+    const compared = await cli('compare', '--a', src.url, '--b', cluster.url);
+    expect(compared.status).toBe(2);
+    expect(compared.stderr).toMatch(
+      /^redis-dr: --b \(redis:\/\/127\.0\.0\.1:\d+\) is a Redis Cluster, which has database 0 only, and --a holds keys in databases 1, 3: those cannot be compared with it\n$/,
+    );
     const counts = await Promise.all(cluster.primaries.map((p) => p.client().dbsize()));
     expect(counts.reduce((a, b) => a + b, 0)).toBe(0);
     const one = await cli('migrate', '--from', src.url, '--to', cluster.url, '--db', '1:0', '--verify');
