@@ -31,6 +31,7 @@ import {
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
+import { libraryMetadataProblem } from './function-library.js';
 import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleTypeName } from './parse-modules.js';
@@ -214,8 +215,9 @@ export function opcode(p: RdbParserState): void {
     case OP_FUNCTION2:
       p.what = W_FUNCTION2;
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1; // its bytes are kept as a key's are
-      p.skipString();
-      p.commit(P_FUNCTION_END); // counted once the body is complete
+      // Its code read whole (a library is small; the value limit holds it), its first line judged as Redis judges it:
+      // counted once complete (P_FUNCTION_END).
+      p.commit(P_FUNCTION_END);
       return;
     case REDIS_13_KEY_META:
       // The same byte is Valkey 9's slot import state (VALKEY magic), Redis 8.6's (RDB 13) key metadata, and no type before RDB 13.
@@ -507,4 +509,23 @@ export function keyNameDigest(p: RdbParserState): boolean {
   }
   keyDigestRange(bytes, 0, bytes.length, p.kd);
   return true;
+}
+
+/**
+ * A function library's code (P_FUNCTION_END), read whole (a library is small; the value limit holds it): its first line
+ * judged as Redis judges it on load, which refuses the whole file over one it refuses (function-library.ts); then
+ * counted, and handed to the sink. Waits for more bytes when they are not all here.
+ */
+export function functionLibraryEnd(p: RdbParserState): void {
+  p.what = W_FUNCTION2;
+  const code = p.keptString();
+  if (code === null) return;
+  const problem = libraryMetadataProblem(code);
+  if (problem !== undefined) p.fail(`Redis refuses it on load ("Failed loading library, ${problem}")`);
+  p.functionLibraries++;
+  if (p.sink !== undefined) {
+    p.sink.functionLibrary(p.keyStart, p.base + p.pos);
+    p.keyStart = -1;
+  }
+  p.commit(P_OPCODE);
 }

@@ -650,12 +650,7 @@ export class RdbParser extends RdbParserState {
         return;
       }
       case P_FUNCTION_END:
-        this.functionLibraries++;
-        if (this.sink !== undefined) {
-          this.sink.functionLibrary(this.keyStart, this.base + this.pos);
-          this.keyStart = -1;
-        }
-        this.commit(P_OPCODE);
+        fileStructure.functionLibraryEnd(this);
         return;
     }
   }
