@@ -387,12 +387,18 @@ export function restoreError(failure: Error, key: Buffer): string {
  */
 export function restoreBatch(
   via: RespPipe | KeyRouter,
-  items: readonly { readonly key: Buffer; readonly payload: Buffer | readonly Buffer[]; readonly expireAtMs: number | null }[],
+  items: readonly {
+    readonly key: Buffer;
+    readonly payload: Buffer | readonly Buffer[];
+    readonly expireAtMs: number | null;
+    /** The expiry exactly where the double rounds it (past ±2^53 ms: a file's key, RdbKey.expireAtExact). */
+    readonly expireAtExact?: bigint | undefined;
+  }[],
   replace: boolean,
 ): Promise<RestoreOutcome[]> {
   const build = (i: number, out: Command[]) => {
     const it = items[i]!;
-    const args: Arg[] = [RESTORE, it.key, String(it.expireAtMs ?? 0), it.payload, ABSTTL];
+    const args: Arg[] = [RESTORE, it.key, String(it.expireAtExact ?? it.expireAtMs ?? 0), it.payload, ABSTTL];
     if (replace) args.push(REPLACE);
     out.push(args);
   };

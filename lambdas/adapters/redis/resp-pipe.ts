@@ -306,6 +306,9 @@ function integerAt(b: Buffer, from: number, to: number): number {
     if (d < 0 || d > 9) return Number.NaN;
     n = n * 10 + d;
   }
+  // Past 15 digits the sum above rounds at each step: the text's own nearest double instead, as a file's expiry past 2^53
+  // is read (a PEXPIRETIME of 9223372036854775000 was read 2048 off it, a false DIFFERENT: review 45).
+  if (to - from > 15) return Number(b.toString('latin1', from, to));
   return negative ? -n : n;
 }
 

@@ -30,6 +30,8 @@ export interface RdbKey {
   readonly type: number;
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
+  /** The expiry exactly, where {@link expireAtMs} is past ±2^53 and rounded (format/parse-state.ts pendingExpireExact); else undefined. */
+  readonly expireAtExact?: bigint | undefined;
   /**
    * The DUMP payload (type byte, object bytes, RDB version, CRC-64). For a
    * key in {@link payloadParts}, joined when first read (a copy: writers use
@@ -68,6 +70,8 @@ export class KeyInPlace {
   type = 0;
   /** Absolute expiry in ms since the epoch; null without one. */
   expireAtMs: number | null = null;
+  /** {@link RdbKey.expireAtExact}. */
+  expireAtExact: bigint | undefined = undefined;
   /** The name's bytes (as Redis compares them: an integer or LZF name decoded) are `nameBytes[nameFrom, nameTo)`. */
   nameBytes: Uint8Array = EMPTY;
   nameFrom = 0;
@@ -173,6 +177,7 @@ export class KeyInParts implements RdbKey {
     readonly offset: number,
     readonly end: number,
     private readonly parts: Buffer[],
+    readonly expireAtExact: bigint | undefined = undefined,
   ) {}
 
   get payloadParts(): readonly Buffer[] {

@@ -423,6 +423,7 @@ export class RdbKeyReader implements RdbKeySink {
       return;
     }
     if (this.visit !== undefined) {
+      this.inPlace.expireAtExact = this.exactExpiry(expireAtMs);
       this.visitKey(this.visit, db, type, start, nameEnd, end, expireAtMs === NO_EXPIRY ? null : expireAtMs);
       return;
     }
@@ -438,14 +439,14 @@ export class RdbKeyReader implements RdbKeySink {
     const payloadBytes = 1 + (end - nameEnd) + DUMP_FOOTER_BYTES;
     let key: { -readonly [K in keyof RdbKey]: RdbKey[K] };
     if (this.keepChunks && end - nameEnd >= this.partsFromBytes) {
-      key = new KeyInParts(db, name, type, expireAt, payloadBytes, start, end, this.payloadParts(type, nameEnd, end));
+      key = new KeyInParts(db, name, type, expireAt, payloadBytes, start, end, this.payloadParts(type, nameEnd, end), this.exactExpiry(expireAtMs));
     } else {
       const payload = Buffer.allocUnsafe(payloadBytes);
       payload[0] = type;
       this.gather(nameEnd, end, payload, 1);
       footer(payload, this.payloadVersion, this.seals[type] === 1);
       // One literal, not a spread of a common part: this runs once per key (a second object per key was garbage).
-      key = { db, name, type, expireAtMs: expireAt, payloadBytes, offset: start, end, payload };
+      key = { db, name, type, expireAtMs: expireAt, expireAtExact: this.exactExpiry(expireAtMs), payloadBytes, offset: start, end, payload };
     }
     if (type === 6 || type === 7) {
       // The module id: the first bytes after the type byte (gathered, so parts are not joined).
@@ -461,6 +462,11 @@ export class RdbKeyReader implements RdbKeySink {
    * chunk when they are in it (nearly every key: no copy, no object), else
    * gathered (a key that spans chunks) or decoded (an integer or LZF name).
    */
+  /** The exact expiry of the key being read, where its double is rounded (past ±2^53 ms); else undefined. */
+  private exactExpiry(expireAtMs: number): bigint | undefined {
+    return expireAtMs !== NO_EXPIRY && !Number.isSafeInteger(expireAtMs) ? this.parser?.pendingExpireExact : undefined;
+  }
+
   private visitKey(visit: (k: KeyInPlace) => void, db: number, type: number, start: number, nameEnd: number, end: number, expireAt: number | null): void {
     const k = this.inPlace;
     const chunk = this.chunk;

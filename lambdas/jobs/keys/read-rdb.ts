@@ -530,7 +530,11 @@ class RdbRestore {
         // A module value left out (--lossy module): counted by the re-encoding, not written.
         if (payload === null) return [];
         // A hash every field of which had expired is gone: counted as an expired key, not written.
-        return [payload === undefined ? { key: k.name, gone: true as const } : { key: k.name, payload, expireAtMs: k.expireAtMs, module: k.module }];
+        return [
+          payload === undefined
+            ? { key: k.name, gone: true as const }
+            : { key: k.name, payload, expireAtMs: k.expireAtMs, expireAtExact: k.expireAtExact, module: k.module },
+        ];
       });
       if (!(await (await windows.for(d)).write(batch))) return false;
     }

@@ -79,6 +79,8 @@ export interface WriteKey {
   readonly payload: Buffer | readonly Buffer[];
   /** Absolute expiry in ms since the epoch; null without one. */
   readonly expireAtMs: number | null;
+  /** The expiry exactly where {@link expireAtMs} rounds it (a file's key past ±2^53 ms): what RESTORE is given. */
+  readonly expireAtExact?: bigint | undefined;
   /** Module type name of a module value: a target without the module refuses it per key, and the run goes on. */
   readonly module?: string;
 }

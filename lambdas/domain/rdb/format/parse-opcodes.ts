@@ -171,10 +171,12 @@ export function opcode(p: RdbParserState): void {
       const b = p.buf;
       const at = p.pos;
       p.pos = at + 8;
-      // Milliseconds since the epoch: the high word stays far below 2^21 for real times, so a double holds it exactly.
+      // Milliseconds since the epoch: a double holds real times exactly (below 2^53); one past that (a PEXPIREAT far
+      // off, such as 2^63 - 1 for "never") is rounded there, and kept exactly beside it.
       const lo = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
       const hi = b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24) | 0;
       p.pendingExpireMs = hi * 0x100000000 + lo;
+      p.pendingExpireExact = Number.isSafeInteger(p.pendingExpireMs) ? undefined : (BigInt(hi) << 32n) + BigInt(lo);
       // Exactly -1 is Redis's own "no expiry" (rdbLoad: expiretime != -1), so a key stored with it is a key without one.
       p.expirePending = p.pendingExpireMs !== NO_EXPIRY;
       break;

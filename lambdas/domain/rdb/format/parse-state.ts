@@ -64,6 +64,8 @@ export class RdbParserState {
   expiredKeys = 0;
   fileTimeMs = -1;
   pendingExpireMs = 0;
+  /** The pending expiry exactly where {@link pendingExpireMs} rounds it (past ±2^53 ms: review 45), for writers and RESTORE. */
+  pendingExpireExact: bigint | undefined = undefined;
   /** Keys with an expiry per bucket of the expiry grid (domain/rdb/expiry-histogram.ts), from the file's `ctime`. */
   readonly expiryCounts = new Float64Array(EXPIRY_BUCKETS);
   /** The last key's bucket and its offsets (after, up to]: the next key is likely in it too. */
@@ -495,10 +497,7 @@ export class RdbParserState {
     return this.encodedString(-1 - n);
   }
 
-  /**
-   * A string in one of the special encodings (integers: their decimal text;
-   * LZF: expanded), as {@link keptString} returns it.
-   */
+  /** A string in one of the special encodings (integers: their decimal text; LZF: expanded), as {@link keptString} returns it. */
   encodedString(encoding: number): Uint8Array | null {
     if (encoding <= 2) {
       const width = 1 << encoding;

@@ -65,6 +65,8 @@ export interface KeyHead {
   readonly nameFrom: number;
   readonly nameTo: number;
   readonly expireAtMs: number | null;
+  /** The expiry exactly where {@link expireAtMs} is rounded (past ±2^53 ms): what the writer writes. */
+  readonly expireAtExact?: bigint | undefined;
   /** The name as stored when LZF-compressed or an integer (KeyInPlace.storedName): the writer copies it as it lies. */
   readonly storedName?: Uint8Array | undefined;
 }
@@ -273,13 +275,14 @@ export class KeyListDigest implements ElementSink {
   }
 
   /** The head of a key: kind (1: by value, 2: by bytes), RDB type (by bytes), database, expiry (-1: none), name `name[from, to)`. */
-  private head(kind: number, rawType: number, db: number, name: Uint8Array, from: number, to: number, expireAtMs: number | null): void {
+  private head(kind: number, rawType: number, db: number, name: Uint8Array, from: number, to: number, expireAtMs: number | null, exact?: bigint): void {
     this.room(14);
     this.buf[this.at++] = kind;
     this.buf[this.at++] = rawType;
     this.view.setUint32(this.at, db);
-    // -1: no expiry (an absolute expiry in ms is never negative in a file a server writes).
-    this.view.setFloat64(this.at + 4, expireAtMs ?? -1);
+    // -1: no expiry. One past ±2^53 ms its exact 64 bits (KeyHead.expireAtExact), so a writer that rounded it differs.
+    if (exact !== undefined) this.view.setBigInt64(this.at + 4, exact);
+    else this.view.setFloat64(this.at + 4, expireAtMs ?? -1);
     this.at += 12;
     this.part(name, from, to);
     this.keys++;
@@ -292,7 +295,7 @@ export class KeyListDigest implements ElementSink {
 
   /** {@link valueHead} of the key `k` (its name where it lies). */
   valueHeadAt(k: KeyHead): void {
-    this.head(1, 0, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    this.head(1, 0, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs, k.expireAtExact);
   }
 
   /** ElementSink: a collection's kind. */
@@ -373,13 +376,13 @@ export class KeyListDigest implements ElementSink {
 
   /** {@link addRaw} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view, no copy made. */
   addRawAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
-    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs, k.expireAtExact);
     this.part(b, from, to);
   }
 
   /** {@link addRawAt} of object bytes held in `parts` (KeyInPlace.parts), in order: the same digest as of their bytes joined. */
   addRawParts(k: KeyHead, type: number, parts: readonly Uint8Array[]): void {
-    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs);
+    this.head(2, type, k.db, k.nameBytes, k.nameFrom, k.nameTo, k.expireAtMs, k.expireAtExact);
     let n = 0;
     for (const p of parts) n += p.length;
     this.partHead(n);

@@ -117,7 +117,7 @@ export class RdbFileWriter {
 
   /** {@link key} of the key `k` (its name where it lies) and the object bytes `b[from, to)`: no view made. */
   keyAt(k: KeyHead, type: number, b: Uint8Array, from: number, to: number): void {
-    this.head(k.db, k.expireAtMs);
+    this.head(k.db, k.expireAtMs, k.expireAtExact);
     this.name(this.out.byte(type), k).bytes(b, from, to);
     this.keys++;
   }
@@ -128,7 +128,7 @@ export class RdbFileWriter {
    * big value copied as it is is not held a second time by the writer. The parts must stay unchanged until taken.
    */
   keyParts(k: KeyHead, type: number, parts: readonly Uint8Array[]): void {
-    this.head(k.db, k.expireAtMs);
+    this.head(k.db, k.expireAtMs, k.expireAtExact);
     this.name(this.out.byte(type), k);
     this.queued.push(this.out.take(), ...parts);
     this.out.clear();
@@ -144,7 +144,7 @@ export class RdbFileWriter {
    */
   keyInPieces(k: KeyHead): void {
     if (this.typeAt >= 0 || this.piecesAt >= 0) throw new Error('a key is open already: its value was not written');
-    this.piecesTypeAt = this.head(k.db, k.expireAtMs);
+    this.piecesTypeAt = this.head(k.db, k.expireAtMs, k.expireAtExact);
     this.name(this.out.byte(0), k);
     this.piecesAt = this.queued.length;
     this.queued.push(this.out.take());
@@ -183,7 +183,7 @@ export class RdbFileWriter {
    */
   keyOpened(k: KeyHead): RdbOut {
     if (this.typeAt >= 0 || this.piecesAt >= 0) throw new Error('a key is open already: its value was not written');
-    this.typeAt = this.head(k.db, k.expireAtMs);
+    this.typeAt = this.head(k.db, k.expireAtMs, k.expireAtExact);
     return this.name(this.out.byte(0), k);
   }
 
@@ -196,12 +196,13 @@ export class RdbFileWriter {
   }
 
   /** A key's database selection (when it changes) and expiry; returns where its type byte goes. */
-  private head(db: number, expireAtMs: number | null): number {
+  private head(db: number, expireAtMs: number | null, exact?: bigint): number {
     if (db !== this.db) {
       this.out.byte(OP_SELECTDB).len(db);
       this.db = db;
     }
-    if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(expireAtMs);
+    // The exact expiry where the double rounds it (past ±2^53 ms): written as read, not rounded.
+    if (expireAtMs !== null) this.out.byte(OP_EXPIRETIME_MS).int64(exact ?? expireAtMs);
     return this.out.length;
   }
 
