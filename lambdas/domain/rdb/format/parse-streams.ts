@@ -371,6 +371,8 @@ function groupEntries(p: RdbParserState, type: number): number {
       const id = streamId(p);
       if (!p.pel.has(id)) p.fail('consumer PEL entry not found in the group PEL');
       if (p.owned.has(id)) p.fail('a consumer owns the same pending entry twice: Redis refuses it ("Duplicated consumer PEL entry")');
+      // Owned by an earlier consumer of the group: Redis 7.0 refuses the file on load, sanitizing or not (review 45's fuzzing).
+      if (p.pel.get(id)) p.fail('two consumers own the same pending entry: Redis refuses it ("Stream consumer PEL entry already has a consumer assigned")');
       p.owned.add(id);
       p.pel.set(id, true);
       p.count3--;

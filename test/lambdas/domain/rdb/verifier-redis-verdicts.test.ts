@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, manyDatabases, manyModuleAux, str, verify } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -302,5 +303,36 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     const r = spawnSync('redis-server', ['--port', '0', '--databases', '2147483648'], { encoding: 'utf8', timeout: 10_000 });
     expect(r.status).not.toBe(0);
     expect(`${r.stdout}${r.stderr}`).toMatch(/argument must be between 1 and 2147483647 inclusive/);
+  });
+});
+
+describe('a stream pending entry owned by two consumers is corrupt, as redis-server refuses it (review 45, fuzzed)', () => {
+  it('c2 made to own c1\'s entry: redis-server 7.0 refuses the file ("already has a consumer assigned"), the verifier says corrupt; negative: the file as saved', async () => {
+    const server = await startRedisServer();
+    let saved: Buffer;
+    try {
+      const c = server.client();
+      await c.xadd('s', '1-1', 'f', 'v');
+      await c.xadd('s', '2-1', 'f', 'v');
+      await c.xgroup('CREATE', 's', 'g', '0');
+      await c.xreadgroup('GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', 's', '>');
+      await c.xreadgroup('GROUP', 'g', 'c2', 'COUNT', '1', 'STREAMS', 's', '>');
+      saved = readFileSync(await bgsave(server, c));
+    } finally {
+      await server.stop();
+    }
+    // A pending entry's id as the file stores it (128 bits, big-endian): c2's own PEL is the last place 2-1 appears.
+    const id = (ms: bigint) => Buffer.concat([Buffer.from(new BigUint64Array([ms]).buffer).reverse(), Buffer.from(new BigUint64Array([1n]).buffer).reverse()]);
+    const at = saved.lastIndexOf(id(2n));
+    expect(at).toBeGreaterThan(saved.indexOf(id(2n)));
+    const twice = Buffer.from(saved);
+    id(1n).copy(twice, at);
+    twice.writeBigUInt64LE(new Crc64().update(twice.subarray(0, twice.length - 8)).value, twice.length - 8);
+    expect(await load(saved)).toEqual({ dbsize: 1 });
+    expect(verify(saved)).toMatchObject({ ok: true });
+    expect(await load(twice)).toMatchObject({ refused: expect.any(String) });
+    expect(verify(twice).error?.message).toMatch(
+      /two consumers own the same pending entry: Redis refuses it \("Stream consumer PEL entry already has a consumer assigned"\)/,
+    );
   });
 });
