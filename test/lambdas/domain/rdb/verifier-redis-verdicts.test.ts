@@ -336,3 +336,35 @@ describe('a stream pending entry owned by two consumers is corrupt, as redis-ser
     );
   });
 });
+
+describe('an intset of more than 512 members holding one twice is corrupt: redis-server converts it on load and aborts (review 45, fuzzed)', () => {
+  it('600 members, one made equal to another: a default redis-server 7.0 does not come up, the verifier says corrupt; negative: one made a new value (out of order only) loads and passes with a warning', async () => {
+    // A source that keeps 600 members an intset, saving uncompressed: the members lie in the file as 16-bit integers.
+    const server = await startRedisServer({ args: ['--set-max-intset-entries', '1000', '--rdbcompression', 'no'] });
+    let saved: Buffer;
+    try {
+      const c = server.client();
+      await c.sadd('s', ...Array.from({ length: 600 }, (_, i) => String(i * 2)));
+      expect(await c.object('ENCODING', 's')).toBe('intset');
+      saved = readFileSync(await bgsave(server, c));
+    } finally {
+      await server.stop();
+    }
+    const header = Buffer.from([2, 0, 0, 0, 600 & 0xff, 600 >> 8, 0, 0]);
+    const at = saved.indexOf(header);
+    expect(at).toBeGreaterThan(0);
+    const withMember = (value: number): Buffer => {
+      const b = Buffer.from(saved);
+      b.writeInt16LE(value, at + 8 + 2 * 160);
+      b.writeBigUInt64LE(new Crc64().update(b.subarray(0, b.length - 8)).value, b.length - 8);
+      return b;
+    };
+    const twice = withMember(431 * 2);
+    const unordered = withMember(431 * 2 + 1);
+    expect(await load(twice)).toMatchObject({ refused: expect.any(String) });
+    expect(verify(twice).error?.message).toMatch(/an intset of 600 members holding one twice: Redis converts one of more than 512 to a hash table on load/);
+    expect(await load(unordered)).toEqual({ dbsize: 1 });
+    expect(verify(unordered)).toMatchObject({ ok: true, warningCount: 1 });
+    expect(verify(saved)).toMatchObject({ ok: true });
+  });
+});
