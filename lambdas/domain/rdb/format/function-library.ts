@@ -74,6 +74,12 @@ const ENGINES = new Set(['lua']);
  * when its first line passes. `code` is the library's string as stored, LZF expanded.
  */
 export function libraryMetadataProblem(code: Uint8Array): string | undefined {
+  const m = libraryMetadata(code);
+  return typeof m === 'string' ? m : undefined;
+}
+
+/** {@link libraryMetadataProblem}'s refusal, or the library's name (latin1) when its first line passes. */
+export function libraryMetadata(code: Uint8Array): string | { readonly name: string } {
   if (code.length < 2 || code[0] !== 0x23 || code[1] !== 0x21) return 'Missing library metadata';
   // strchr on the payload: its first NUL ends the search, as the first newline does.
   let eol = -1;
@@ -97,5 +103,5 @@ export function libraryMetadataProblem(code: Uint8Array): string | undefined {
     return 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
   const engine = latin1(parts[0]!.subarray(2));
   if (!ENGINES.has(engine.toLowerCase())) return `Engine '${engine}' not found`;
-  return undefined;
+  return { name: latin1(name) };
 }

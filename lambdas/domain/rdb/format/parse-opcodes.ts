@@ -31,7 +31,7 @@ import {
   VALKEY_VERSIONS,
   VALKEY_WRITERS,
 } from './opcodes.js';
-import { libraryMetadataProblem } from './function-library.js';
+import { libraryMetadata } from './function-library.js';
 import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleTypeName } from './parse-modules.js';
@@ -513,6 +513,9 @@ export function keyNameDigest(p: RdbParserState): boolean {
   return true;
 }
 
+/** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint starts without them). */
+const LIBRARY_NAMES = new WeakMap<RdbParserState, Set<string>>();
+
 /**
  * A function library's code (P_FUNCTION_END), read whole (a library is small; the value limit holds it): its first line
  * judged as Redis judges it on load, which refuses the whole file over one it refuses (function-library.ts); then
@@ -522,8 +525,13 @@ export function functionLibraryEnd(p: RdbParserState): void {
   p.what = W_FUNCTION2;
   const code = p.keptString();
   if (code === null) return;
-  const problem = libraryMetadataProblem(code);
-  if (problem !== undefined) p.fail(`Redis refuses it on load ("Failed loading library, ${problem}")`);
+  const m = libraryMetadata(code);
+  if (typeof m === 'string') p.fail(`Redis refuses it on load ("Failed loading library, ${m}")`);
+  // A name a library before it had: Redis refuses that too (rdbFunctionLoad creates each without replacing one).
+  let names = LIBRARY_NAMES.get(p);
+  if (names?.has(m.name)) p.fail(`Redis refuses it on load ("Failed loading library, Library '${m.name}' already exists")`);
+  if (!names) LIBRARY_NAMES.set(p, (names = new Set()));
+  names.add(m.name);
   p.functionLibraries++;
   if (p.sink !== undefined) {
     p.sink.functionLibrary(p.keyStart, p.base + p.pos);

@@ -653,9 +653,9 @@ export class RdbParserState {
    * LISTPACK_ENTRIES members it converts to a hash table or skiplist on load,
    * and the conversion refuses (or crashes on) it, so that is a failure.
    */
-  sanitizeOnly(members: number, problem: string): void {
+  sanitizeOnly(members: number, problem: string, risk = ''): void {
     if (members > LISTPACK_ENTRIES) this.fail(`${problem}, in a collection of ${Math.floor(members)} members that Redis converts on load: Redis refuses it`);
-    this.warn(this.base + this.pos, `${this.describe()}: ${problem}: Redis loads it; only sanitize-dump-payload yes refuses it`, 'sanitize-only');
+    this.warn(this.base + this.pos, `${this.describe()}: ${problem}: Redis loads it${risk}; only sanitize-dump-payload yes refuses it`, 'sanitize-only');
   }
 
   /** A warning: the file passes; `message` says what Redis does with it, `kind` counts it (the summary line words each kind). */

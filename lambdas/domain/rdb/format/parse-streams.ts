@@ -473,7 +473,7 @@ export function unownedPendingEntries(p: RdbParserState): void {
   if (unowned > 0) {
     p.warn(
       p.base + p.pos,
-      `${p.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it; only sanitize-dump-payload yes refuses it`,
+      `${p.describe()}: ${unowned} pending entr${unowned === 1 ? 'y' : 'ies'} of a consumer group with no consumer: Redis loads it (and XPENDING of the group crashes Redis 7.0: review 45); only sanitize-dump-payload yes refuses it`,
       'sanitize-only',
     );
   }

@@ -145,7 +145,7 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
       'a hash listpack with an odd element count (loaded; sanitize-only)',
       [0x10, ...str('h'), ...listpack(['f', '1', 'g'])],
       undefined,
-      /odd element count: Redis loads it/,
+      /odd element count: Redis loads it \(and a read of it can abort the server: HGETALL of such a hash does on Redis 7\.0\); only sanitize-dump-payload yes refuses it$/,
     ],
     ['a set without duplicates', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('c')], undefined],
     ['a set with a member twice', [0x02, ...str('s'), 0x03, ...str('a'), ...str('b'), ...str('a')], /duplicate set members/],
@@ -251,7 +251,7 @@ describe('semantic checks Redis makes on load, held to a real redis-server', () 
       'a pending entry no consumer owns (loaded; sanitize-only)',
       { nodes: [1], groups: [{ name: 'g', pel: [1], consumers: [] }] },
       undefined,
-      /1 pending entry of a consumer group with no consumer: Redis loads it/,
+      /1 pending entry of a consumer group with no consumer: Redis loads it \(and XPENDING of the group crashes Redis 7\.0: review 45\); only sanitize-dump-payload yes refuses it$/,
     ],
   ])('streams: %s', async (name, stream, refused, warning) => {
     const report = await sameVerdict(name, rdb(streamValue(stream)), refused, warning);

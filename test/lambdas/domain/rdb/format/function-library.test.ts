@@ -88,6 +88,7 @@ describe("a file whose library's first line Redis refuses: refused by the verifi
     try {
       const c = source.client();
       await c.call('FUNCTION', 'LOAD', `#!lua name=mylib${BODY}`);
+      await c.call('FUNCTION', 'LOAD', "#!lua name=mylic\nredis.register_function('g', function() return 2 end)");
       await c.set('k', 'v');
       saved = readFileSync(await bgsave(source, c));
     } finally {
@@ -133,5 +134,19 @@ describe("a file whose library's first line Redis refuses: refused by the verifi
       expect(converted.code, converted.stderr).toBe(refused ? 1 : 0);
       expect(existsSync(out)).toBe(!refused);
     }
+  });
+
+  it('two libraries of one name (the second renamed to the first): Redis and verify-rdb refuse it ("Library \'mylib\' already exists")', async () => {
+    const at = saved.indexOf('#!lua name=mylic\n');
+    expect(at).toBeGreaterThan(0);
+    const twice = Buffer.from(saved);
+    twice.write('mylib', at + '#!lua name='.length, 'latin1');
+    twice.writeBigUInt64LE(new Crc64().update(twice.subarray(0, twice.length - 8)).value, twice.length - 8);
+    const path = join(dir, 'same-name.rdb');
+    writeFileSync(path, twice);
+    expect(await redisLoads(path)).toBeUndefined();
+    const v = createRdbVerifier();
+    v.push(twice);
+    expect(v.end().error?.message).toMatch(/^FUNCTION2 library: Redis refuses it on load \("Failed loading library, Library 'mylib' already exists"\)$/);
   });
 });
