@@ -113,6 +113,13 @@ function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) =
   if (report.trailingBytes)
     notes.push(`note: ${plural(report.trailingBytes, 'byte')} after the end of the input ${would('were', 'would be')} left out, as Redis ignores them`);
   if (report.warningCount) notes.push(`warning: the input: ${warningSummary(report.warningCount, report.warningKinds ?? {}, `verify-rdb ${r.input} --json`)}`);
+  // Function libraries copied: their first line is judged as Redis judges it, their Lua code is not (no Lua here), and a
+  // server refuses the whole file over a library that does not compile (review 45's fuzzing: such copies were "verified").
+  const libraries = r.functions - (r.dropped.function ?? 0);
+  if (libraries > 0)
+    notes.push(
+      `note: ${plural(libraries, 'function library', 'function libraries')} ${would('copied', 'would be copied')} as the input holds ${libraries === 1 ? 'it' : 'them'}: their Lua code is not compiled here, and a server refuses the whole file over one that does not compile (redis-dr drill local --rdb <output> loads it in a real server)`,
+    );
   // Keys in a database past the default 16: the output holds them there too, and a server with the default refuses it
   // (verify-rdb says so of the input and of the output; the summary did not: review 45).
   if (report.needsDatabases)
