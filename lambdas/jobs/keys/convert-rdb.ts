@@ -575,7 +575,10 @@ function refusalText(target: string, problems: readonly string[], refused: reado
   const named = refused.map((r) => `${r.key}${r.db === 0 ? '' : ` (db ${r.db})`}: ${r.reason}`);
   const more = refusedCount > refused.length ? [`and ${refusedCount - refused.length} more keys`] : [];
   const what = [...problems, ...named, ...more].join('; ');
-  const head = refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input` : 'the input';
+  // Keys and what the file holds besides them (function libraries, module AUX data) both named: the count is the keys' alone
+  // (review 45: "1 key of the input cannot be expressed: function libraries: …; t: …").
+  const besides = problems.length > 0 ? ', and what it holds besides its keys,' : '';
+  const head = refusedCount > 0 ? `${refusedCount} key${refusedCount === 1 ? '' : 's'} of the input${besides}` : 'the input';
   return `${head} cannot be expressed for ${target}: ${what}`;
 }
 

@@ -201,6 +201,12 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stdout).toMatch(/re-encoded\), 0 function libraries;/);
     expect(r.stdout).not.toMatch(/Lua code is not compiled/);
     expect(r.stdout).toMatch(/--lossy function: 1 item left out/);
+    // Without --lossy: the keys counted as keys, the libraries named beside them (review 45: "1 key of the input … function libraries: …").
+    const refused = await inProcess('convert-rdb', v11, '--for', 'redis-6.2', '-o', join(dir, 'refused-62.rdb'));
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^redis-dr convert-rdb: 2 keys of the input, and what it holds besides its keys, cannot be expressed for redis-6\.2: function libraries: RDB 9 has no functions/,
+    );
     expect(r.stdout).toMatch(/--lossy stream-ids: 2 keys written with that loss \(streams keep their entries/);
     expect(r.stdout).toMatch(/^verified: .* key by key, but for what --lossy let go \(below\)$/m);
   }, 30_000);
