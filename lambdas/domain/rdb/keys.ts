@@ -457,16 +457,16 @@ export class RdbKeyReader implements RdbKeySink {
     this.out.push(key);
   }
 
-  /**
-   * Hands a key to `visit` where it lies: its name and value as views of the
-   * chunk when they are in it (nearly every key: no copy, no object), else
-   * gathered (a key that spans chunks) or decoded (an integer or LZF name).
-   */
   /** The exact expiry of the key being read, where its double is rounded (past ±2^53 ms); else undefined. */
   private exactExpiry(expireAtMs: number): bigint | undefined {
     return expireAtMs !== NO_EXPIRY && !Number.isSafeInteger(expireAtMs) ? this.parser?.pendingExpireExact : undefined;
   }
 
+  /**
+   * Hands a key to `visit` where it lies: its name and value as views of the
+   * chunk when they are in it (nearly every key: no copy, no object), else
+   * gathered (a key that spans chunks) or decoded (an integer or LZF name).
+   */
   private visitKey(visit: (k: KeyInPlace) => void, db: number, type: number, start: number, nameEnd: number, end: number, expireAt: number | null): void {
     const k = this.inPlace;
     const chunk = this.chunk;

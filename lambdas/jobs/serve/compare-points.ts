@@ -86,7 +86,7 @@ export function notComparedOf(
   if (!held)
     return `${side} (${location}): whether it holds function libraries, module AUX data or key metadata is not known (a shard was opened from a key index written before indexes kept it, not read whole): compare compares keys only`;
   const what = [
-    held.functionLibraries > 0 ? `${held.functionLibraries} function librar${held.functionLibraries === 1 ? 'y' : 'ies'}` : '',
+    held.functionLibraries > 0 ? libraries(held.functionLibraries) : '',
     held.moduleAux.length > 0 ? `module AUX data of ${held.moduleAux.join(', ')}` : '',
     keyMetaText(held.keyMeta),
   ].filter(Boolean);
@@ -97,12 +97,15 @@ export function notComparedOf(
   // Both files read whole: what the other holds of the same is known (a file converted with --lossy function holds none).
   const otherSide = side === 'A' ? 'B' : 'A';
   const counts = [
-    held.functionLibraries > 0 ? `${theirs.functionLibraries} function librar${theirs.functionLibraries === 1 ? 'y' : 'ies'}` : '',
+    held.functionLibraries > 0 ? libraries(theirs.functionLibraries) : '',
     held.moduleAux.length > 0 ? (theirs.moduleAux.length > 0 ? `module AUX data of ${theirs.moduleAux.join(', ')}` : 'no module AUX data') : '',
     keyMetaText(held.keyMeta) ? keyMetaText(theirs.keyMeta) || 'no key metadata' : '',
   ].filter(Boolean);
   return `${head}: ${otherSide} holds ${counts.join(' and ')}`;
 }
+
+/** `N function libraries` (`1 function library`). */
+const libraries = (n: number): string => `${n} function librar${n === 1 ? 'y' : 'ies'}`;
 
 /** `Redis 8.6 key metadata of classes ATTR (1 key), BLES (2 keys)` (its keys' values are compared, not the metadata they carry), or ''. */
 function keyMetaText(keyMeta: Readonly<Record<string, number>> | undefined): string {

@@ -70,15 +70,9 @@ const startsWithCi = (b: Uint8Array, prefix: string): boolean => b.length >= pre
 const ENGINES = new Set(['lua']);
 
 /**
- * Why Redis refuses the library `code` (its words, as FUNCTION LOAD and the load of a file give them), or undefined
- * when its first line passes. `code` is the library's string as stored, LZF expanded.
+ * Why Redis refuses the library `code` (its words, as FUNCTION LOAD and the load of a file give them), or its name
+ * (latin1) when its first line passes. `code` is the library's string as stored, LZF expanded.
  */
-export function libraryMetadataProblem(code: Uint8Array): string | undefined {
-  const m = libraryMetadata(code);
-  return typeof m === 'string' ? m : undefined;
-}
-
-/** {@link libraryMetadataProblem}'s refusal, or the library's name (latin1) when its first line passes. */
 export function libraryMetadata(code: Uint8Array): string | { readonly name: string } {
   if (code.length < 2 || code[0] !== 0x23 || code[1] !== 0x21) return 'Missing library metadata';
   // strchr on the payload: its first NUL ends the search, as the first newline does.

@@ -8,10 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
-import { libraryMetadataProblem, splitArgs } from '../../../../../lambdas/domain/rdb/format/function-library.js';
+import { libraryMetadata, splitArgs } from '../../../../../lambdas/domain/rdb/format/function-library.js';
 import { createRdbVerifier } from '../../../../../lambdas/domain/rdb/verifier.js';
 import { runInProcess } from '../../../../cli/support/in-process.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
+
+/** The refusal of a library's first line, or undefined when it passes. */
+const libraryMetadataProblem = (code: Uint8Array): string | undefined => {
+  const m = libraryMetadata(code);
+  return typeof m === 'string' ? m : undefined;
+};
 
 const BODY = "\nredis.register_function('f', function() return 1 end)";
 /** First lines (the body after each), the server's verdict the reference. */
