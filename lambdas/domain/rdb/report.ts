@@ -220,6 +220,8 @@ export interface RdbCheckpoint {
   readonly rdbTypes?: readonly number[];
   readonly auxFields: Readonly<Record<string, string>>;
   readonly functionLibraries: number;
+  /** Added with the library name check: the names of the libraries before the checkpoint (absent: none, or an older checkpoint). */
+  readonly functionLibraryNames?: readonly string[];
   /** Added with Valkey 9's slot import state: absent in older checkpoints (none). */
   readonly slotImports?: readonly SlotImport[];
   readonly slotImportJobs?: number;

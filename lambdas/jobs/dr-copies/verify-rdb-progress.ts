@@ -53,6 +53,9 @@ export const rdbCheckpointSchema = z.object({
   byType: z.record(z.string(), z.number()),
   auxFields: z.record(z.string(), z.string()),
   functionLibraries: z.number().int().nonnegative(),
+  // Absent in checkpoints taken before library names were kept, and when none. Dropped, a library after the resume point
+  // with a name one before it had (a file Redis refuses whole) would pass.
+  functionLibraryNames: z.array(z.string()).readonly().optional(),
   // Absent in checkpoints taken before Valkey 9's slot import state was read (none then).
   slotImports: z
     .array(

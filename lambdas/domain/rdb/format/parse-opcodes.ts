@@ -513,8 +513,22 @@ export function keyNameDigest(p: RdbParserState): boolean {
   return true;
 }
 
-/** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint starts without them). */
+/** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint takes them from it). */
 const LIBRARY_NAMES = new WeakMap<RdbParserState, Set<string>>();
+
+/** The library names read so far, for a checkpoint (absent when none: a checkpoint of a file without libraries is as before). */
+export function libraryCheckpoint(p: RdbParserState): { functionLibraryNames?: string[] } {
+  const names = LIBRARY_NAMES.get(p);
+  return names === undefined || names.size === 0 ? {} : { functionLibraryNames: [...names] };
+}
+
+/**
+ * Takes up the library names a checkpoint carries: a library after it with one of those names is refused, as a read of
+ * the whole file refuses it (a checkpoint from before they were kept carries none; then only names after it are held).
+ */
+export function resumeLibraries(p: RdbParserState, names: readonly string[] | undefined): void {
+  if (names !== undefined && names.length > 0) LIBRARY_NAMES.set(p, new Set(names));
+}
 
 /**
  * A function library's code (P_FUNCTION_END), read whole (a library is small; the value limit holds it): its first line

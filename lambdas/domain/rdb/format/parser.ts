@@ -243,6 +243,7 @@ export class RdbParser extends RdbParserState {
       ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...fileStructure.libraryCheckpoint(this),
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),
@@ -437,6 +438,7 @@ export class RdbParser extends RdbParserState {
       ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...fileStructure.libraryCheckpoint(this),
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.templates.size > 0 ? { hashTemplates: this.templates.entries() } : {}),
       ...(this.templateHashes > 0 ? { templateHashes: this.templateHashes } : {}),
@@ -488,6 +490,7 @@ export class RdbParser extends RdbParserState {
     this.rdbTypesSeen = cp.rdbTypes && Uint8Array.from({ length: 256 }, (_, t) => (cp.rdbTypes!.includes(t) ? 1 : 0)); // none kept: none reported
     Object.assign(this.auxFields, cp.auxFields);
     this.functionLibraries = cp.functionLibraries;
+    fileStructure.resumeLibraries(this, cp.functionLibraryNames);
     for (const job of cp.slotImports ?? []) this.slotImports.push({ ...job, ranges: job.ranges.map(([a, b]) => [a, b] as const) });
     this.slotImportJobs = cp.slotImportJobs ?? this.slotImports.length;
     for (const [id, fields] of cp.hashTemplates ?? []) this.templates.define(id, fields);

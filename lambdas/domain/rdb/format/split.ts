@@ -195,6 +195,10 @@ export function mergeProblem(main: RdbParser, segment: RdbSegment): string | nul
   if (main.state() !== 'paused' || main.pausedAt !== segment.from) return `the first part did not stop at byte ${segment.from}`;
   if (main.expirePending) return 'an expiry is pending at the boundary';
   if (main.templates.size > 0) return 'hash templates are defined before the boundary';
+  // A library's name is held against every library before it (Redis refuses a file with one name twice): the segment's
+  // parser knows none of the first part's, so the first part reads any library after the boundary itself. Redis writes
+  // its libraries before the keys, where no split starts.
+  if (segment.functionLibraries > 0) return 'function libraries after the boundary';
   const { version, valkey, fileTimeMs } = segment.context;
   if (main.version !== version || main.valkey !== valkey || main.fileTimeMs !== fileTimeMs) return 'the file head differs from the one the segment assumed';
   const digests = main.keyDigests;

@@ -845,6 +845,29 @@ describe('the checkpoint carried between invocations', () => {
     expect(second.end()).toMatchObject({ ok: true, keys: 2, ignorableKeyMeta: { BLES: 2 } });
   });
 
+  it("keeps the function libraries' names: a library after the resume point with a name one before it had is refused as one pass refuses it", async () => {
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const library = (name: string): number[] => {
+      const code = Buffer.from(`#!lua name=${name}\nredis.register_function('f', function() return 1 end)`);
+      return [0xf5, 0x40, code.length, ...code]; // a 14-bit length: the code is over 63 bytes
+    };
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    const head = [...Buffer.from('REDIS0010'), ...library('mylib'), 0xfe, 0, ...kv('a')];
+    for (const [second, verdict] of [
+      ['mylib', { ok: false, error: { message: `FUNCTION2 library: Redis refuses it on load ("Failed loading library, Library 'mylib' already exists")` } }],
+      ['other', { ok: true, keys: 2, functionLibraries: 2 }],
+    ] as const) {
+      const { bytes, cp } = await pausedAfter(head, [...library(second), ...kv('b'), 0xff]);
+      expect(cp.functionLibraryNames).toEqual(['mylib']);
+      const one = createRdbVerifier({ requireChecksum: true });
+      one.push(bytes);
+      expect(one.end()).toMatchObject(verdict);
+      const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+      resumed.push(bytes.subarray(cp.offset));
+      expect(resumed.end()).toMatchObject(verdict);
+    }
+  });
+
   it('keeps the database selected at the checkpoint (a file selecting database 3 again): the keys after it are read there', async () => {
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
     const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];

@@ -269,6 +269,30 @@ describe('the split verification: two parsers, one from the start and one from a
     expect(runs.some((r) => r.taken === 'hash templates are defined before the boundary')).toBe(true);
   });
 
+  it('function libraries after the start: the first part reads them itself, so a name a library before them had is refused as one thread refuses it', () => {
+    const library = (name: string): number[] => {
+      const code = Buffer.from(`#!lua name=${name}\nredis.register_function('f_${name}', function() return 1 end)`);
+      return [0xf5, ...len(code.length), ...code];
+    };
+    const body = (second: string): number[] => [
+      ...library('first'),
+      ...selectDb(0),
+      ...stringKey('a', '1'),
+      ...stringKey('b', '2'),
+      ...selectDb(3),
+      ...stringKey('c', '3'),
+      ...library(second),
+      ...stringKey('d', '4'),
+    ];
+    const twice = everyOffset(file('REDIS0010', body('first')));
+    expect(twice[0]!.report.error?.message).toMatch(/Library 'first' already exists/);
+    expect(twice.some((r) => r.taken === 'function libraries after the boundary')).toBe(true);
+    const distinct = everyOffset(file('REDIS0010', body('second')));
+    expect(distinct[0]!.report).toMatchObject({ ok: true, keys: 4, functionLibraries: 2 });
+    // Starts after the second library are still taken.
+    expect(taken(distinct).length).toBeGreaterThan(0);
+  });
+
   it('an EOF byte and 8 more inside a value are no start: only an end that is the file end is', () => {
     const bytes = manyDatabases({ first: [0x00, ...str('v'), ...len(40), 1, 2, 3, 0xff, ...new Array<number>(36).fill(7)] });
     const eof = bytes.indexOf(0xff, Buffer.from(bytes).indexOf('v\x28') + 4);
