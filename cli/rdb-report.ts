@@ -45,10 +45,10 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
   );
   return (
     `OK ${name}: ${envelope ? `LZ4-compressed (${envelope.blockChecksums ? 'block checksums ok' : 'no block checksums'}${envelope.contentChecksum ? ', content checksum ok' : ''}) ` : ''}` +
-    `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} keys (${report.expires} with expiry)${dbs}` +
+    `${report.magic === 'VALKEY' ? 'Valkey ' : ''}RDB v${report.version}, ${report.keys} key${report.keys === 1 ? '' : 's'} (${report.expires} with expiry)${dbs}` +
     `${types ? ` [${types}]` : ''}, checksum ${report.checksum}` +
     `${report.expiredKeys ? `; ${report.expiredKeys} of them already expired when the file was written (a restore drops them)` : ''}` +
-    `${report.emptyKeys ? `; ${report.emptyKeys} empty keys, skipped on load as Redis skips them` : ''}` +
+    `${report.emptyKeys ? `; ${report.emptyKeys} empty key${report.emptyKeys === 1 ? '' : 's'}, skipped on load as Redis skips them` : ''}` +
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
     // Loadable on conditions: said on the line, never a bare OK (the verdict stays valid: exit 0).
     `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +

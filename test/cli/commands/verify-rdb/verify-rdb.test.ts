@@ -103,7 +103,7 @@ describe('redis-dr verify-rdb', () => {
     writeFileSync(enveloped, Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]));
     const result = await run('verify-rdb', enveloped);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^OK enveloped\.rdb: LZ4-compressed \(block checksums ok\) RDB v9, 1 keys/);
+    expect(result.stdout).toMatch(/^OK enveloped\.rdb: LZ4-compressed \(block checksums ok\) RDB v9, 1 key/);
     const json = JSON.parse((await run('verify-rdb', enveloped, '--json')).stdout);
     expect(json).toMatchObject({ ok: true, envelope: { codec: 'lz4', blockChecksums: true, contentChecksum: false } });
     // A damaged block is corrupt (exit 1); an envelope of an unknown codec is unsupported (exit 3).
@@ -124,7 +124,7 @@ describe('redis-dr verify-rdb', () => {
     const result = await run('verify-rdb', padded);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK padded.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
+      'OK padded.rdb: RDB v10, 1 key (0 with expiry) in db 0: 1 [1 zset], checksum ok; 5 bytes after the end of the file, ignored as Redis ignores them\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -170,7 +170,7 @@ describe('redis-dr verify-rdb', () => {
     const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK valkey-module.rdb: Valkey RDB v80, 1 keys (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0, each only with module ReJSON-RL loaded; ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)\n',
+      'OK valkey-module.rdb: Valkey RDB v80, 1 key (0 with expiry) in db 0: 1 [1 module], checksum absent; module values need these modules loaded: ReJSON-RL (1)\nengines: no Redis, Valkey ≥ 9.0, each only with module ReJSON-RL loaded; ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy module writes a copy without it)\n',
     );
   });
 
@@ -185,7 +185,7 @@ describe('redis-dr verify-rdb', () => {
     const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK dup-field.rdb: RDB v10, 1 keys (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
+      'OK dup-field.rdb: RDB v10, 1 key (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 
@@ -203,7 +203,7 @@ describe('redis-dr verify-rdb', () => {
       duplicateCheck: { sampledCollections: 1, minDetectionProbability: 0.1 },
     });
     expect(line).toBe(
-      'OK big.rdb: RDB v10, 1 keys (0 with expiry) in db 0 [1 set], checksum ok; duplicate members checked on a sample in 1 collection(s) of over 2^20 members (a duplicate is found with probability 0.1)',
+      'OK big.rdb: RDB v10, 1 key (0 with expiry) in db 0 [1 set], checksum ok; duplicate members checked on a sample in 1 collection(s) of over 2^20 members (a duplicate is found with probability 0.1)',
     );
   });
 
@@ -328,7 +328,7 @@ describe('redis-dr verify-rdb', () => {
     for (const location of ['s3:copies/a.rdb', 's3//copies/a.rdb']) {
       const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'redis-dr.cjs'), 'verify-rdb', location], { cwd: here, encoding: 'utf8' });
       expect(result.stderr).toBe('');
-      expect(result.stdout).toMatch(/^OK a\.rdb: RDB v\d+, 1 keys/);
+      expect(result.stdout).toMatch(/^OK a\.rdb: RDB v\d+, 1 key/);
       expect(result.status).toBe(0);
     }
   });
@@ -510,7 +510,7 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     const result = await run('verify-rdb', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK db100\.rdb: RDB v10, 1 keys \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
+      /^OK db100\.rdb: RDB v10, 1 key \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
     );
     expect(JSON.parse((await run('verify-rdb', path, '--json')).stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
   });
