@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +52,45 @@ describe('createOutputFile', () => {
     expect((await out.readTail(9)).toString('latin1')).toBe('\x07trailer!');
     await out.commit();
     expect(existsSync(join(dir, 'c.rdb'))).toBe(true);
+  });
+
+  it('changed by another process after it was closed (read back): the commit refuses it, the name left as it was (nothing there, or the file --force would replace)', async () => {
+    for (const replace of [false, true]) {
+      const target = join(dir, `changed-${replace}.rdb`);
+      if (replace) writeFileSync(target, 'the older file');
+      const out = await createOutputFile(target, replace);
+      await out.write(Buffer.alloc(1 << 16, 7));
+      await out.close();
+      for await (const _ of out.read());
+      appendFileSync(out.tempPath, 'x');
+      await expect(out.commit()).rejects.toThrow(
+        new RegExp(
+          `^its temporary file ${out.tempPath} was changed by another process while or after it was read back \\(device:inode:size:mtime \\d+:\\d+:65536:\\d+ → \\d+:\\d+:65537:\\d+\\): not the file verified$`,
+        ),
+      );
+      expect(replace ? readFileSync(target, 'utf8') : existsSync(target)).toBe(replace ? 'the older file' : false);
+      await out.discard();
+    }
+  });
+
+  it('changed by another process while it was read back, before its last bytes were appended: the append refuses it; negative: untouched, it goes on', async () => {
+    for (const touch of [true, false]) {
+      const out = await createOutputFile(join(dir, `appended-${touch}.rdb`), false);
+      await out.write(Buffer.alloc(3 << 20, 7));
+      for await (const _ of out.readTransient()) if (touch) truncateSync(out.tempPath, 1 << 20);
+      const appended = out.write(Buffer.from('trailer!'));
+      if (!touch) {
+        await appended;
+        await out.close();
+        await out.commit();
+        continue;
+      }
+      await expect(appended).rejects.toThrow(
+        /was changed by another process while or after it was read back \(device:inode:size:mtime \d+:\d+:3145728:\d+ → \d+:\d+:1048576:\d+\)/,
+      );
+      // The failed write discarded it: nothing left.
+      expect(existsSync(out.tempPath)).toBe(false);
+    }
   });
 
   it('a temporary name that cannot be removed once the file is linked under its name (a folder that refuses unlinks: chattr +a): the file is in place, the commit does not fail, leftName names the second name; uncommit cannot take it back while its second name stays, and says so', async () => {
