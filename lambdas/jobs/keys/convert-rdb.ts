@@ -55,6 +55,7 @@ import { KeyExistsError, ObjectReplacedError, PutError } from '../../adapters/st
 import { createOutputFile, FolderSyncError, type OutputFile } from '../../adapters/storage/output-file.js';
 import type { CutPut, StoredDeletion } from '../../adapters/storage/object-store-s3.js';
 import type { S3Output } from '../../adapters/storage/s3-output.js';
+import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASE_NAMES } from '../../domain/rdb/engine-names.js';
 import { engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
@@ -434,15 +435,19 @@ export async function convertRdbStaged(
     return { result: result(), staged: checked.replaces ? { ...staged, replaces: true } : staged, keysInParts: pass.keysInParts };
   } catch (err) {
     await out.discard();
+    // The input rewritten while it was read (sources.ts): its bytes may be of two versions; a dry run's too.
+    if (err instanceof FileChangedError) return done(`the input is refused (${err.message}): ${nothingLeft}`, 'input');
     if (spec.dryRun) throw err; // nothing was being written: a read's own error
     return { result: failed(err), keysInParts: pass.keysInParts };
   }
 
-  /** A write, commit or upload that threw: the run's result (nothing left), or the usage error of a file that appeared at the output. */
+  /** A write, commit or upload that threw: the run's result (nothing of the run left). */
   function failed(err: unknown): ConvertRdbResult {
     if (spec.signal?.aborted && err === spec.signal.reason) throw err;
+    // Another's file put at the name after the run checked it (the link refuses to replace it): a failed run, as an object
+    // that appears at an s3:// output is (exit 1; a recovery point's stored shards taken back, said by the caller).
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UsageError(`-o ${spec.output}: a file appeared there during the run; give --force to replace it, or another path`);
+      return result(`a file appeared at ${spec.output} during the run (give --force to replace it, or another path): it was left as it is`);
     return result(`${writeFailure(err, spec.output!, checked, { written: pass.writer?.bytes ?? 0, inputSize: file?.size })}${nothingLeft}`);
   }
 }

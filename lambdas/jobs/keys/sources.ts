@@ -6,7 +6,7 @@
  * each chunk a fresh buffer never written again (the key readers keep a big
  * key's chunks by reference: RdbKeyReaderOptions.keepChunks).
  */
-import { closeSync, createReadStream, fstatSync, openSync, read, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readFileChunksReused } from '../../adapters/host/crc64-thread.js';
 import { decodeRdbEnvelope, isRdbEnvelope } from '../../adapters/storage/rdb-envelope.js';
@@ -38,65 +38,86 @@ export interface RdbSourceSpec {
  * the first one's checks block by block, and block CRCs catch a change by
  * accident, not one made to match them (CRC-64 is linear). A file replaced
  * (a BGSAVE renaming a new dump over it) or rewritten in between is refused
- * before a byte of it is read.
+ * before a byte of it is read; one rewritten while a read goes on is refused
+ * at that read's end ({@link heldToTheEnd}).
  */
 function localFile(path: string, transient = false, stored: { bytes: number } = { bytes: 0 }): () => AsyncIterable<Uint8Array> {
   let first: FileIdentity | undefined;
   return rdbBytes(
     countedOpen(() => {
       const fd = openSync(path, 'r');
-      const st = fstatSync(fd);
-      const now: FileIdentity = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      const now = identityOf(fstatSync(fd));
       first ??= now;
-      if (now.dev !== first.dev || now.ino !== first.ino || now.size !== first.size || now.mtimeMs !== first.mtimeMs) {
+      const changed = changedFile(first, now, 'since the first read');
+      if (changed) {
         closeSync(fd);
-        throw new FileChangedError(
-          0,
-          `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} since the first read ` +
-            `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
-            'run again once nothing writes it, or copy it aside first',
-        );
+        throw changed;
       }
       const head = new Uint8Array(4);
-      if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return readsInto(fd, READ_BYTES);
-      if (transient) return readChunksReused(fd, path);
-      return createReadStream(path, { fd, highWaterMark: READ_BYTES });
+      if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return heldToTheEnd(fd, now, reads(fd, false));
+      if (transient) return heldToTheEnd(fd, now, readFileChunksReused(path));
+      return heldToTheEnd(fd, now, reads(fd, true));
     }, stored),
   );
+}
+
+const identityOf = (st: { dev: number; ino: number; size: number; mtimeMs: number }): FileIdentity => ({
+  dev: st.dev,
+  ino: st.ino,
+  size: st.size,
+  mtimeMs: st.mtimeMs,
+});
+
+/** Why the file is not the one `first` found (replaced, or rewritten: its size or modification time moved), `when`; else undefined. */
+function changedFile(first: FileIdentity, now: FileIdentity, when: string): FileChangedError | undefined {
+  if (now.dev === first.dev && now.ino === first.ino && now.size === first.size && now.mtimeMs === first.mtimeMs) return undefined;
+  return new FileChangedError(
+    0,
+    `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} ${when} ` +
+      `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
+      'run again once nothing writes it, or copy it aside first',
+  );
+}
+
+/**
+ * `chunks` of the file `fd` holds open, then that file held against what it was when opened: rewritten in place while
+ * it was read (its size or modification time moved), its bytes may be of two versions, and a file without a CRC-64
+ * has no other check that tells (a review's convert-rdb run wrote and called verified a mix of two versions' values).
+ * Refused at the end, before the reader's last step; `fd` closed either way. A file renamed over it meanwhile (a
+ * BGSAVE) is no change to the one held open, read whole.
+ */
+async function* heldToTheEnd(fd: number, opened: FileIdentity, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+    const changed = changedFile(opened, identityOf(fstatSync(fd)), 'while it was read');
+    if (changed) throw changed;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A local file's reads. */
 const READ_BYTES = 1 << 20;
 
 /**
- * A file in Valkey's compressed envelope, read chunk after chunk into one buffer: its decoder copies out
- * what it keeps (RdbBytesDecoder.push), so a fresh buffer per read was a compressed file's size in
- * garbage, 1 MiB at a time between the decoder's own buffers (malloc kept the room resident: issue 54
- * item 10). A plain file's chunks are kept by reference (the key readers' big values): fresh ones.
+ * The file `fd` holds, read from its start in {@link READ_BYTES} chunks (by this module's own loop, not a read stream:
+ * a stream stopped early closes the descriptor it was given, and {@link heldToTheEnd} still needs it). `fresh`, each
+ * chunk a new buffer (a plain file's chunks are kept by reference: the key readers' big values); else one buffer read
+ * into again and again: a file in Valkey's compressed envelope, whose decoder copies out what it keeps
+ * (RdbBytesDecoder.push), where a fresh buffer per read was a compressed file's size in garbage, 1 MiB at a time
+ * between the decoder's own buffers (malloc kept the room resident: issue 54 item 10). A transient read of a plain
+ * file reads into two page-aligned buffers in turn instead (adapters/host/crc64-thread.ts readFileChunksReused: the
+ * kernel's fast copy, the CRC-64 reading them in place, no garbage), each valid until the next is asked.
  */
-async function* readsInto(fd: number, bytes: number): AsyncGenerator<Uint8Array> {
-  const buffer = new Uint8Array(bytes);
-  try {
-    for (;;) {
-      const n = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, bytes, null, (err, got) => (err ? reject(err) : resolve(got))));
-      if (n === 0) return;
-      yield buffer.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * A plain file's chunks read into two page-aligned buffers in turn (adapters/host/crc64-thread.ts
- * readFileChunksReused: the kernel's fast copy, the CRC-64 reading them in place, no garbage): each
- * chunk valid until the next is asked. The file is the one `fd` holds open until the first read.
- */
-async function* readChunksReused(fd: number, path: string): AsyncGenerator<Uint8Array> {
-  try {
-    yield* readFileChunksReused(path);
-  } finally {
-    closeSync(fd);
+async function* reads(fd: number, fresh: boolean): AsyncGenerator<Uint8Array> {
+  let buffer = fresh ? Buffer.allocUnsafeSlow(READ_BYTES) : new Uint8Array(READ_BYTES);
+  for (let at = 0; ; ) {
+    const into = buffer;
+    const n = await new Promise<number>((resolve, reject) => read(fd, into, 0, READ_BYTES, at, (err, got) => (err ? reject(err) : resolve(got))));
+    if (n === 0) return;
+    at += n;
+    yield buffer.subarray(0, n);
+    if (fresh) buffer = Buffer.allocUnsafeSlow(READ_BYTES);
   }
 }
 

@@ -228,6 +228,27 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readdirSync(out).sort()).toEqual([1, 2, 3].map((s) => exportObjectKey(name, s)).sort());
   }, 60_000);
 
+  it("another's file appears at shard 3's name once every shard is converted (no --force): a failed run (exit 1) that takes back shards 1 and 2 and says so, the file left", async () => {
+    const out = folder();
+    const at = (s: number) => join(out, exportObjectKey(name, s));
+    const r = asPoint(
+      await convertRdbPoint({
+        ...spec(`${out}/`),
+        onShard: (shard: number, stage: string) => {
+          if (shard === 3 && stage === 'converted') writeFileSync(at(3), 'not the run');
+        },
+      }),
+    );
+    expect(r.ok).toBe(false);
+    // Before, a usage error (exit 2) saying only that a file appeared: shards 1 and 2 taken back without a word.
+    expect(r.error).toBe(
+      `shard 3 of 3, ${join(point.dir, exportObjectKey(name, 3))}: a file appeared at ${at(3)} during the run (give --force to replace it, or another path): ` +
+        'it was left as it is; the 2 shard outputs already stored were removed, nothing of the run is left',
+    );
+    expect(readdirSync(out)).toEqual([exportObjectKey(name, 3)]);
+    expect(readFileSync(at(3), 'utf8')).toBe('not the run');
+  }, 60_000);
+
   it("a folder whose sync fails once shard 1 is renamed into it (writable, not readable: mode 0300, as nobody): shard 1 taken back and the unsynced folder said, not 'nothing was written'", async () => {
     const open = mkdtempSync(join(tmpdir(), 'redis-dr-convert-set-nobody-'));
     try {

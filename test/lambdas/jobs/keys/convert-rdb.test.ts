@@ -9,6 +9,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -232,6 +233,36 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
     expect(readFileSync(there, 'utf8')).toBe('keep me');
     expect((await convertRdb({ input: paths.REDIS0011!, output: there, force: true, ...convertTarget({ for: 'redis-7.0' }) })).ok).toBe(true);
     expect(readFileSync(there).subarray(0, 9).toString()).toBe('REDIS0010');
+  }, 30_000);
+
+  it('refuses an input rewritten while it is read (the same bytes written over its first ones), a dry run too, leaving nothing; negative: untouched, it converts', async () => {
+    for (const dryRun of [false, true]) {
+      const input = join(dir, 'rewritten.rdb');
+      writeFileSync(input, files.REDIS0011);
+      utimesSync(input, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      const output = join(dir, 'never.rdb');
+      let touched = false;
+      const r = await convertRdb({
+        input,
+        output,
+        dryRun,
+        ...convertTarget({ for: 'redis-7.0' }),
+        onProgress: () => {
+          if (touched) return;
+          touched = true;
+          writeFileSync(input, files.REDIS0011.subarray(0, 9), { flag: 'r+' });
+        },
+      });
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatch(
+        /^the input is refused \(the file was rewritten while it was read \(size \d+ → \d+, modified .*\); run again once nothing writes it, or copy it aside first\): /,
+      );
+      expect(existsSync(output)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    }
+    expect((await convertRdb({ input: join(dir, 'rewritten.rdb'), output: join(dir, 'rewritten-7.rdb'), ...convertTarget({ for: 'redis-7.0' }) })).ok).toBe(
+      true,
+    );
   }, 30_000);
 
   it('a file of several read chunks (2 MiB each, reused between reads): keys across their seams copied and re-encoded, loaded equal', async () => {

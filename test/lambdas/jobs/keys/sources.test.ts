@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -52,12 +52,15 @@ describe('local --from-rdb files: every read after the first finds the same file
     dir = undefined;
   });
 
-  async function source(): Promise<{ path: string; open: () => AsyncIterable<Uint8Array> }> {
+  async function source(bytes?: Uint8Array): Promise<{ path: string; open: () => AsyncIterable<Uint8Array>; openTransient: () => AsyncIterable<Uint8Array> }> {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-sources-'));
     const path = join(dir, 'dump.rdb');
-    copyFileSync(FIXTURE, path);
+    if (bytes) writeFileSync(path, bytes);
+    else copyFileSync(FIXTURE, path);
+    // Modified a minute ago: a write in the test moves the time whatever the clock's granularity (a few ms).
+    utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     const { files } = await resolveRdbSources({ fromRdb: [path] });
-    return { path, open: files[0]!.open };
+    return { path, open: files[0]!.open, openTransient: files[0]!.openTransient! };
   }
 
   it('reads an unchanged file as often as asked', async () => {
@@ -88,5 +91,43 @@ describe('local --from-rdb files: every read after the first finds the same file
       name: 'FileChangedError',
       message: expect.stringMatching(/^the file was rewritten since the first read/),
     });
+  });
+
+  it("refuses a file rewritten in place while a read goes on, at the read's end, each way a file is read (a review converted a mix of two versions)", async () => {
+    const frame = execFileSync('lz4', ['-c', '-q', '-B4', '-BI', '-BX', '--no-frame-crc'], { input: readFileSync(FIXTURE), maxBuffer: 1 << 26 });
+    const enveloped = Buffer.concat([Buffer.from('VKCS'), Buffer.from([1, 1, 1, 0]), frame]);
+    for (const [way, bytes] of [
+      ['read', undefined],
+      ['transient', undefined],
+      ['enveloped', enveloped],
+    ] as const) {
+      const { path, open, openTransient } = await source(bytes);
+      let chunks = 0;
+      const reading = (async () => {
+        for await (const _ of way === 'transient' ? openTransient() : open()) {
+          // The same bytes written over the first ones once the read began: only the file's modification time tells.
+          if (chunks++ === 0) writeFileSync(path, readFileSync(path).subarray(0, 16), { flag: 'r+' });
+        }
+      })();
+      await expect(reading, way).rejects.toMatchObject({
+        name: 'FileChangedError',
+        message: expect.stringMatching(/^the file was rewritten while it was read \(size \d+ → \d+, modified .* → .*\); run again once nothing writes it/),
+      });
+      expect(chunks, way).toBeGreaterThan(0);
+      rmSync(dir!, { recursive: true, force: true });
+    }
+  });
+
+  it('reads whole the file it opened when another is renamed over it meanwhile (a BGSAVE): that is no change to the file read', async () => {
+    const { path, openTransient } = await source();
+    let bytes = 0;
+    for await (const chunk of openTransient()) {
+      if (bytes === 0) {
+        copyFileSync(FIXTURE, `${path}.tmp`);
+        renameSync(`${path}.tmp`, path);
+      }
+      bytes += chunk.length;
+    }
+    expect(bytes).toBe(statSync(FIXTURE).size);
   });
 });
