@@ -225,8 +225,10 @@ async function takenBack(s3: S3Output, why: string, replaced: boolean): Promise<
   try {
     const done = await s3.remove();
     if (done === 'replaced') return { error: `${why}: another writer replaced it meanwhile and that object was left as it is; nothing of this run is stored` };
-    // Removing the run's object left the key empty: the object --force replaced is not put back (S3 kept no copy to put back).
+    // The key left empty: the object --force replaced is not put back (S3 kept no copy to put back).
     const gone = replaced ? `; the object at ${s3.url} before the run, which --force replaced, is gone (S3 kept no copy of it)` : '';
+    // Removed by another writer before this run could take it back: said as such, not as this run's removal.
+    if (done === 'gone') return { error: `${why}: another writer removed it meanwhile; nothing of this run is stored${gone}` };
     return { error: `${why}: it was removed, nothing is stored${gone}` };
   } catch (err) {
     return { error: `${why}: it could not be removed (${err instanceof Error ? err.message : String(err)}): remove ${s3.url}, it is not verified`, left: true };
@@ -461,13 +463,13 @@ export function writeFailure(
 ): string {
   const code = (err as NodeJS.ErrnoException).code;
   const plain: Record<string, string> = {
-    ENOSPC: 'the disk is full',
+    ENOSPC: 'the file system is full (no space, or no inode, left)', // ENOSPC says either: a review's tmpfs of 2 inodes gave it at the link
     EDQUOT: 'the disk quota is used up',
     EFBIG: 'a file-size limit (ulimit -f) was reached',
   };
   const why = (code && plain[code]) ?? (err instanceof Error ? err.message : String(err));
   // An s3:// output is written and verified in the temporary folder first: a full disk there is named, with the fix,
-  // not said of the bucket ('writing s3://… failed (the disk is full)').
+  // not said of the bucket ('writing s3://… failed (the file system is full)').
   if (checked.s3 && code && plain[code])
     return (
       `writing the temporary file ${checked.local} of ${output} failed (${why}): it is written and verified there before the upload; ` +

@@ -10,7 +10,7 @@
  *   other bytes: another ETag): the run exits 1 saying so, reads nothing of
  *   it and leaves it as it found it (never removing what it did not create).
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,10 @@ const swap = vi.hoisted(() => ({
   other: undefined as Buffer | undefined,
   /** The read-back's open fails (the network gone once the upload is stored). */
   readFails: false,
+  /** Another writer deletes the object right after the upload. */
+  deleted: false,
   put: undefined as ((key: string, body: Buffer) => Promise<void>) | undefined,
+  remove: undefined as ((key: string) => Promise<void>) | undefined,
 }));
 vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/adapters/storage/s3-output.js')>();
@@ -50,6 +53,7 @@ vi.mock('../../../../lambdas/adapters/storage/s3-output.js', async (original) =>
             replace,
           );
           if (swap.other) await swap.put!(url.replace(/^s3:\/\/[^/]+\//, ''), swap.other);
+          if (swap.deleted) await swap.remove!(url.replace(/^s3:\/\/[^/]+\//, ''));
         },
         read: async () => {
           if (swap.readFails) throw new Error('connect ECONNREFUSED (the test)');
@@ -94,6 +98,9 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     swap.put = async (key, body) => {
       await moto.client.send(new PutObjectCommand({ Bucket: 'out', Key: key, Body: body }));
     };
+    swap.remove = async (key) => {
+      await moto.client.send(new DeleteObjectCommand({ Bucket: 'out', Key: key }));
+    };
     source = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
     const c = source.client();
     await populate(c);
@@ -112,6 +119,7 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
     swap.body = undefined;
     swap.other = undefined;
     swap.readFails = false;
+    swap.deleted = false;
   });
   afterAll(async () => {
     restore?.();
@@ -180,5 +188,17 @@ describe('convert-rdb into s3://: the object read back differs from the one uplo
       'redis-dr convert-rdb: the object stored at s3://out/unread/v10.rdb could not be read back (connect ECONNREFUSED (the test)): it was removed, nothing is stored\n',
     );
     expect(await stored('unread/v10.rdb')).toBe(false);
+  }, 60_000);
+
+  it("another writer deletes the object once it is stored, before it is read back: exit 1, said as that writer's removal, not as this run's", async () => {
+    // Before, the run said 'it was removed, nothing is stored', as if it had removed it itself (review 46).
+    swap.deleted = true;
+    const r = await run('deleted/v10.rdb');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^redis-dr convert-rdb: the object stored at s3:\/\/out\/deleted\/v10\.rdb could not be read back \(.+\): another writer removed it meanwhile; nothing of this run is stored\n$/,
+    );
+    expect(await stored('deleted/v10.rdb')).toBe(false);
+    expect(stagedLeftovers('v10.rdb')).toEqual([]);
   }, 60_000);
 });

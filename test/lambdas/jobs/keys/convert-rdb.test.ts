@@ -519,16 +519,16 @@ describe('writeFailure: a write that failed, in words', () => {
     const err = fullDisk();
     expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     expect(writeFailure(err, '/data/out.rdb', { local: '/data/out.rdb' }, { written: 1048576, inputSize: 5000000 })).toBe(
-      "writing /data/out.rdb failed (the disk is full when 1048576 bytes of the output had been produced; it takes at least about 5000000 bytes, the input's size as stored " +
+      "writing /data/out.rdb failed (the file system is full (no space, or no inode, left) when 1048576 bytes of the output had been produced; it takes at least about 5000000 bytes, the input's size as stored " +
         "(more where values are re-encoded or the input is compressed, and a recovery point's other shard outputs wait beside it)): free room in /data, or give -o on a file system with room; ",
     );
     // An input of no known size (a stream): the floor left out, the rest said.
     expect(writeFailure(err, '/data/out.rdb', { local: '/data/out.rdb' }, { written: 0, inputSize: undefined })).toBe(
-      'writing /data/out.rdb failed (the disk is full when 0 bytes of the output had been produced): free room in /data, or give -o on a file system with room; ',
+      'writing /data/out.rdb failed (the file system is full (no space, or no inode, left) when 0 bytes of the output had been produced): free room in /data, or give -o on a file system with room; ',
     );
     // An s3:// output is written in the temporary folder first: that folder named, with TMPDIR.
     expect(writeFailure(err, 's3://b/k.rdb', { local: '/tmp/redis-dr-convert-k.rdb', s3: {} }, { written: 0, inputSize: 1 })).toMatch(
-      /^writing the temporary file \/tmp\/redis-dr-convert-k\.rdb of s3:\/\/b\/k\.rdb failed \(the disk is full\): .*set TMPDIR to a folder with room for the whole output; $/,
+      /^writing the temporary file \/tmp\/redis-dr-convert-k\.rdb of s3:\/\/b\/k\.rdb failed \(the file system is full \(no space, or no inode, left\)\): .*set TMPDIR to a folder with room for the whole output; $/,
     );
     // Negative: another error is said as it is, without the full disk's figures.
     expect(
