@@ -298,6 +298,51 @@ async function removeOrNote(path: string, stuck: string[]): Promise<void> {
   });
 }
 
+/**
+ * A temporary output's identity (device, inode, size, modification time) held between its read-back and what follows
+ * it: the file the caller read back and judged is the one it goes on writing (the trailer convert-rdb appends after its
+ * read-back), closes and commits, or another process wrote to it meanwhile and the write, close or commit throws.
+ */
+function changeWatch(tempPath: string, open: () => boolean) {
+  /** Its identity when a read-back began while it was still open: the next write or close holds it. */
+  let readFrom: string | undefined;
+  /** Its identity once its last byte was written and synced (closed): the commit holds it. */
+  let closedAs: string | undefined;
+  /** Throws unless the file is still `since`: written to by another process meanwhile. */
+  const unchanged = async (since: string, now?: BigIntStats): Promise<void> => {
+    const at = identity(now ?? (await stat(tempPath, { bigint: true })));
+    if (at !== since)
+      throw new Error(
+        `its temporary file ${tempPath} was changed by another process while or after it was read back ` +
+          `(device:inode:size:mtime ${since} → ${at}): not the file verified`,
+      );
+  };
+  return {
+    /** `chunks` of the file, read back: its identity kept first while it is open. */
+    async *readBack(chunks: () => AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      if (open()) readFrom = identity(await stat(tempPath, { bigint: true }));
+      yield* chunks();
+    },
+    /** A read-back begun while the file was open: held now, before the next write or close. */
+    async heldSinceRead(): Promise<void> {
+      const since = readFrom;
+      readFrom = undefined;
+      if (since !== undefined) await unchanged(since);
+    },
+    closed(st: BigIntStats): void {
+      closedAs = identity(st);
+    },
+    /**
+     * Written to by another process after it was closed, so after it was read back: not the file verified, and never
+     * put under the name (a review truncated it there: the run said verified, exit 0). The moment between this check
+     * and the link or rename stays open; nothing this process does can close it.
+     */
+    async beforeCommit(st: BigIntStats): Promise<void> {
+      if (closedAs !== undefined) await unchanged(closedAs, st);
+    },
+  };
+}
+
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
 export async function createOutputFile(path: string, replace: boolean): Promise<OutputFile> {
   const target = resolve(path);
@@ -319,33 +364,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   let left: LeftName | undefined;
   /** The file the commit replaced, linked aside (uncommit, or the process's exit before discard, puts it back; discard removes it). */
   let aside: string | undefined;
-  /**
-   * The closed file's identity (device, inode, size, modification time) once its last byte was written and synced: what
-   * the caller reads back and judges. The commit puts it under its name only while it is still that file.
-   */
-  let closedAs: string | undefined;
-  /** Its identity when a read-back began while it was still open (convert-rdb appends the trailer after): the next write or close holds it. */
-  let readFrom: string | undefined;
-  /** Throws unless the file is still `since` (device, inode, size, modification time): written to by another process meanwhile. */
-  const unchanged = async (since: string, now?: BigIntStats): Promise<void> => {
-    const at = identity(now ?? (await stat(tempPath, { bigint: true })));
-    if (at !== since)
-      throw new Error(
-        `its temporary file ${tempPath} was changed by another process while or after it was read back ` +
-          `(device:inode:size:mtime ${since} → ${at}): not the file verified`,
-      );
-  };
-  /** `chunks` of the file, read back: its identity kept first while it is open ({@link readFrom}). */
-  async function* readBack(chunks: () => AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    if (fh) readFrom = identity(await stat(tempPath, { bigint: true }));
-    yield* chunks();
-  }
-  /** A read-back begun while the file was open: held now, before the next write or close. */
-  const heldSinceRead = async (): Promise<void> => {
-    const since = readFrom;
-    readFrom = undefined;
-    if (since !== undefined) await unchanged(since);
-  };
+  /** Whether another process wrote to it once it was read back (held at the next write, the close and the commit). */
+  const watch = changeWatch(tempPath, () => fh !== undefined);
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
   const settled = async (): Promise<void> => {
@@ -374,7 +394,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (!fh) throw new Error(`${tempPath} is closed`);
       try {
         await settled();
-        await heldSinceRead();
+        await watch.heldSinceRead();
         await writeAll(fh, chunk, tempPath);
       } catch (err) {
         await discard();
@@ -391,9 +411,9 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       if (!fh) return;
       try {
         await settled();
-        await heldSinceRead();
+        await watch.heldSinceRead();
         await fh.sync();
-        closedAs = identity(await fh.stat({ bigint: true }));
+        watch.closed(await fh.stat({ bigint: true }));
         await fh.close();
         fh = undefined;
       } catch (err) {
@@ -402,8 +422,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       }
     },
     // Opened when first read: a body a put refused before reading (or never read) leaves no stream erroring on a file since removed.
-    read: () => readBack(() => createReadStream(tempPath, { highWaterMark: 1 << 20 })),
-    readTransient: () => readBack(() => readFileChunksReused(tempPath)),
+    read: () => watch.readBack(() => createReadStream(tempPath, { highWaterMark: 1 << 20 })),
+    readTransient: () => watch.readBack(() => readFileChunksReused(tempPath)),
     async readTail(n) {
       const reader = await open(tempPath, 'r');
       try {
@@ -422,10 +442,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     async commit() {
       // What identifies it under its name: a file put there later may get the inode number back (a removed file's).
       const st = await stat(tempPath, { bigint: true });
-      // Written to by another process after it was closed, so after it was read back: not the file verified, and never
-      // put under the name (a review truncated it there: the run said verified, exit 0). The moment between this check
-      // and the link or rename stays open; nothing this process does can close it.
-      if (closedAs !== undefined) await unchanged(closedAs, st);
+      await watch.beforeCommit(st);
       if (replace) {
         // The file replaced, kept aside (a hard link): a run that takes back what it stored puts it back.
         const prev = `${tempPath}${ASIDE_SUFFIX}`;
