@@ -51,6 +51,9 @@ export const rdbCheckpointSchema = z.object({
   // Absent in checkpoints taken before keys were counted per database (the report then has no per-database counts).
   keysByDb: z.record(z.string(), z.number().int().nonnegative()).optional(),
   byType: z.record(z.string(), z.number()),
+  // The RDB value type bytes read before the checkpoint; absent in checkpoints taken before they were kept. Dropped, the
+  // resumed verifier keeps none (report.ts typesSeen) and the report has no rdbTypes, which the engines line judges by.
+  rdbTypes: z.array(z.number().int().min(0).max(255)).readonly().optional(),
   auxFields: z.record(z.string(), z.string()),
   functionLibraries: z.number().int().nonnegative(),
   // Absent in checkpoints taken before library names were kept, and when none. Dropped, a library after the resume point

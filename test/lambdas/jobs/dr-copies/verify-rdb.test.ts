@@ -868,6 +868,26 @@ describe('the checkpoint carried between invocations', () => {
     }
   });
 
+  it('keeps every field a checkpoint has through the schema (zod drops a key it does not list): the RDB types read before it too', async () => {
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    const set = (k: string) => [0x02, 0x01, ...Buffer.from(k), 0x01, 0x01, 0x6d];
+    const head = [...Buffer.from('REDIS0010'), 0xfa, ...str('ctime'), ...str('1795483532'), 0xfe, 0, ...kv('a'), ...set('s')];
+    const tail = [...kv('b'), 0xff];
+    const { bytes, cp } = await pausedAfter(head, tail);
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, head.length));
+    first.pause();
+    expect(cp).toEqual(first.checkpoint());
+    // The engines line (engines.ts requiredFormat) reads the report's rdbTypes: a resumed one names the types of the whole file.
+    const one = createRdbVerifier({ requireChecksum: true });
+    one.push(bytes);
+    const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    resumed.push(bytes.subarray(cp.offset));
+    expect(resumed.end()).toMatchObject({ ok: true, keys: 3, rdbTypes: [0, 2] });
+    expect(one.end().rdbTypes).toEqual([0, 2]);
+  });
+
   it('keeps the database selected at the checkpoint (a file selecting database 3 again): the keys after it are read there', async () => {
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
     const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
