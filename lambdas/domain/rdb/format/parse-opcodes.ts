@@ -513,6 +513,17 @@ export function keyNameDigest(p: RdbParserState): boolean {
   return true;
 }
 
+/**
+ * The file's time in ms from its `ctime` AUX field (seconds, digits only), or `before` where it gives none to count
+ * expiries from: not digits, or past what a double holds exactly in ms (the year 287,000 on). Redis only logs the age it
+ * gives, so such a file loads; taken as it was, it made the one-pass report throw (the expiry histogram takes whole
+ * seconds) and, past 308 digits (Infinity: JSON null), a checkpoint the DR job's schema refuses.
+ */
+export function fileTimeOf(text: string, before: number): number {
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Number.NaN;
+  return Number.isSafeInteger(ms) ? ms : before;
+}
+
 /** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint takes them from it). */
 const LIBRARY_NAMES = new WeakMap<RdbParserState, Set<string>>();
 

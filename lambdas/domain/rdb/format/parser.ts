@@ -573,7 +573,7 @@ export class RdbParser extends RdbParserState {
         const text = utf8.decode(value);
         this.auxFields[this.auxKey] = reportedAux(text);
         // When the file was written (seconds): keys whose expiry had passed by then are counted apart.
-        if (this.auxKey === 'ctime' && /^\d+$/.test(text)) this.fileTimeMs = Number(text) * 1000;
+        if (this.auxKey === 'ctime') this.fileTimeMs = fileStructure.fileTimeOf(text, this.fileTimeMs);
         this.commit(P_OPCODE);
         return;
       }

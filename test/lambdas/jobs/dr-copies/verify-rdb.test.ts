@@ -888,6 +888,27 @@ describe('the checkpoint carried between invocations', () => {
     expect(one.end().rdbTypes).toEqual([0, 2]);
   });
 
+  it('a ctime beyond any time a double holds in ms (Redis 7.0 loads such a file: it only logs the age): judged as one pass judges it, through the schema', async () => {
+    const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    const expiring = (k: string) => [0xfc, 0x10, 0x27, 0, 0, 0x9a, 0x01, 0, 0, ...kv(k)]; // 2025-10-20, in ms
+    const ctimeAux = (t: string) => [0xfa, ...str('ctime'), ...(t.length < 64 ? [t.length] : [0x40 | (t.length >> 8), t.length & 0xff]), ...Buffer.from(t)];
+    // 400 digits: Infinity as a double (JSON null, which the schema refuses); 21: finite, but not whole seconds in ms.
+    for (const ctime of ['9'.repeat(400), '1'.repeat(21)]) {
+      const head = [...Buffer.from('REDIS0010'), ...ctimeAux(ctime), 0xfe, 0, ...expiring('a')];
+      const { bytes, cp } = await pausedAfter(head, [...expiring('b'), ...kv('c'), 0xff]);
+      const one = createRdbVerifier({ requireChecksum: true });
+      one.push(bytes);
+      const report = one.end();
+      expect(report).toMatchObject({ ok: true, keys: 3, expires: 2 });
+      const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+      resumed.push(bytes.subarray(cp.offset));
+      const { duplicateKeyCheck, ...rest } = resumed.end();
+      expect(duplicateKeyCheck?.fromOffset).toBe(cp.offset);
+      expect(rest).toEqual(report);
+    }
+  });
+
   it('keeps the database selected at the checkpoint (a file selecting database 3 again): the keys after it are read there', async () => {
     const { createRdbVerifier } = await import('../../../../lambdas/domain/rdb/verifier.js');
     const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
