@@ -118,9 +118,10 @@ export interface RdbReport {
   /**
    * The check for a key stored twice in one database (format/key-digests.ts)
    * when it did not cover the whole file exactly: `fromOffset` > 0 when the
-   * verification resumed there from a checkpoint (keys before it were
-   * checked among themselves in an earlier run, not against the later
-   * ones); `detectionProbability` < 1 when it ran out of memory without a
+   * verification resumed there from a checkpoint: only the keys from there
+   * on were looked for (a run that pauses checks none of its keys, and no
+   * checkpoint carries digests, so a key stored twice before the last
+   * checkpoint is not found); `detectionProbability` < 1 when it ran out of memory without a
    * spill and kept a sample. Absent when the check was exact over the
    * whole file.
    */

@@ -6,6 +6,7 @@ import { bgsave, startRedisServer, type RedisServer } from '../../../support/red
 import { mulberry32 } from '../../../support/prng.js';
 import { CORPUS_CASES, CORPUS_DIR } from '../../../support/rdb-corpus.js';
 import { populate } from '../../../support/rdb-dataset.js';
+import { file as rdbFile, str } from '../../../support/rdb-bytes.js';
 import { streamBelowNode } from '../../../support/stream-below-node.js';
 
 /** One pass over the whole file, in one chunk. */
@@ -187,5 +188,20 @@ describe('pause and checkpoint edges', () => {
     const report = resumed.end();
     expect(report.ok).toBe(false);
     expect(report.checksum).toBe('mismatch');
+  });
+
+  it('a key stored twice before the last checkpoint is not found (no run checks the keys it paused after): the report says from which byte keys were looked for', () => {
+    const kv = (k: string): number[] => [0x00, ...str(k), ...str('v')];
+    const bytes = rdbFile('REDIS0010', [0xfe, 0, ...kv('a'), ...kv('a'), ...kv('b'), 0xfe, 1, ...kv('c'), ...kv('d')]);
+    const boundary = bytes.indexOf(0xfe, 10); // the second SELECTDB: both copies of "a" are before it
+    expect(onePass(bytes).error?.message).toMatch(/^a key is stored twice in database 0/);
+    const first = createRdbVerifier();
+    first.push(bytes.subarray(0, boundary));
+    first.pause();
+    const cp = first.checkpoint()!;
+    expect(cp.offset).toBe(boundary);
+    const resumed = createRdbVerifier({ resumeFrom: JSON.parse(JSON.stringify(cp)) as RdbCheckpoint });
+    resumed.push(bytes.subarray(cp.offset));
+    expect(resumed.end()).toMatchObject({ ok: true, keys: 5, duplicateKeyCheck: { fromOffset: boundary, detectionProbability: 1 } });
   });
 });
