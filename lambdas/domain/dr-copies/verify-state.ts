@@ -26,7 +26,25 @@ export const STEP_FUNCTIONS_MAX_STATE_BYTES = 262_144;
 export const VERIFY_STATE_MAX_BYTES = 196_608;
 
 /** The start of the reason a verification that could not be checkpointed gives: distinct from any format problem. */
-export const NOT_CHECKPOINTABLE = 'not verified: template registry too large to checkpoint';
+export const NOT_CHECKPOINTABLE = 'not verified: state too large to checkpoint';
+
+/** A part of a checkpoint named in {@link notCheckpointableReport}'s reason once its JSON passes this many bytes. */
+const LARGE_PART_BYTES = 4096;
+
+/**
+ * What besides the template registry grows with the file in a checkpoint, each named when large: a file may select
+ * some 100,000 databases (a server configured with as many loads it), define as many function libraries (their names
+ * are held against later ones), name as many modules in AUX data, or hold as many AUX fields.
+ */
+function largeParts(cp: RdbCheckpoint): string[] {
+  const parts: [what: string, value: unknown][] = [
+    [`${cp.databases?.length ?? 0} databases`, [cp.databases ?? [], cp.keysByDb ?? {}]],
+    [`${cp.functionLibraryNames?.length ?? 0} function library names`, cp.functionLibraryNames ?? []],
+    [`${cp.moduleAux?.length ?? 0} modules' AUX data`, cp.moduleAux ?? []],
+    [`${Object.keys(cp.auxFields ?? {}).length} AUX fields`, cp.auxFields ?? {}],
+  ];
+  return parts.filter(([, value]) => stateBytes(value) > LARGE_PART_BYTES).map(([what]) => what);
+}
 
 /** The bytes `state` takes in a Step Functions state: its JSON, as UTF-8. */
 export function stateBytes(state: unknown): number {
@@ -45,7 +63,7 @@ export function notCheckpointableReport(paused: RdbReport, checkpoint: RdbCheckp
   const templates = checkpoint.hashTemplates?.length ?? 0;
   const message =
     `${NOT_CHECKPOINTABLE}: at byte ${checkpoint.offset} the paused verification's state is ${bytes} bytes ` +
-    `(${templates} hash template${templates === 1 ? '' : 's'} defined so far), over the ${VERIFY_STATE_MAX_BYTES} bytes kept under ` +
+    `(${[`${templates} hash template${templates === 1 ? '' : 's'} defined so far`, ...largeParts(checkpoint)].join(', ')}), over the ${VERIFY_STATE_MAX_BYTES} bytes kept under ` +
     `Step Functions' ${STEP_FUNCTIONS_MAX_STATE_BYTES}-byte state limit; verify it in one process (redis-dr verify-rdb), which keeps no checkpoint`;
   return {
     ...paused,

@@ -49,6 +49,37 @@ describe('the state a paused DR verification hands to Step Functions', () => {
   });
 });
 
+describe('the reason a state too large to carry gives names what made it large', () => {
+  it('a file of 30,000 databases and no template: its databases, never a template registry', () => {
+    const databases = Array.from({ length: 30_000 }, (_, db) => db);
+    const checkpoint = {
+      offset: 500_000,
+      version: 10,
+      databases,
+      keysByDb: Object.fromEntries(databases.map((db) => [String(db), 1])),
+      functionLibraryNames: ['lib'],
+      auxFields: { 'redis-ver': '7.0.15' },
+    } as unknown as RdbCheckpoint;
+    const paused = {
+      ok: false,
+      version: 10,
+      checksum: 'absent',
+      keys: 30_000,
+      expires: 0,
+      databases,
+      byType: {},
+      auxFields: {},
+      functionLibraries: 1,
+    } as RdbReport;
+    const report = notCheckpointableReport(paused, checkpoint, stateBytes(checkpoint));
+    expect(report.unsupported).toEqual({ version: 10, writtenBy: 'RDB version 10' });
+    expect(report.error?.message).toMatch(
+      /^not verified: state too large to checkpoint: at byte 500000 the paused verification's state is \d+ bytes \(0 hash templates defined so far, 30000 databases\), over/,
+    );
+    expect(report.error?.message).not.toMatch(/template registry/);
+  });
+});
+
 describe('the template registry as a checkpoint carries it', () => {
   it.each<[string, [number, number][]]>([
     ['none', []],
