@@ -8,7 +8,14 @@
  */
 import { connectKeyspace, databaseKeys, namedDatabase, withDatabase, type KeyspaceSpec } from '../../adapters/redis/dump-restore.js';
 import { RedisUrlError, redactUrl } from './clients.js';
-import { DEFAULT_NAMES, planDatabases, type DatabasePair, type DatabasePlan, type DatabasePlanInput } from '../../domain/keys/databases.js';
+import {
+  DEFAULT_NAMES,
+  planDatabases,
+  type DatabaseLeftOut,
+  type DatabasePair,
+  type DatabasePlan,
+  type DatabasePlanInput,
+} from '../../domain/keys/databases.js';
 
 /** The plan, with the keys per database it was made from. */
 export interface ServerDatabasePlan extends DatabasePlan {
@@ -43,15 +50,20 @@ export async function planServerDatabases(
   },
 ): Promise<ServerDatabasePlan> {
   const keysByDb = await keysOf(source, options.connectionName);
-  if (options.countTarget)
-    for (const [d, n] of Object.entries(await keysOf(target, options.connectionName))) keysByDb[Number(d)] = (keysByDb[Number(d)] ?? 0) + n;
-  const plan = planDatabases({
+  const sourceKeys = { ...keysByDb };
+  const targetKeys = options.countTarget ? await keysOf(target, options.connectionName) : {};
+  if (options.countTarget) for (const [d, n] of Object.entries(targetKeys)) keysByDb[Number(d)] = (keysByDb[Number(d)] ?? 0) + n;
+  const planned = planDatabases({
     sourceDb: namedDatabase(source.url),
     targetDb: namedDatabase(target.url),
     mappings: options.mappings,
     keysByDb,
     names: options.names,
   });
+  // A compare reads both sides: what it leaves out is each side's databases holding keys that no pair reads on that side
+  // (A's not compared as a source, B's not as a target), never the two sides' counts summed by number: --a …/0 --b …/1
+  // compared B's database 1 yet named it left out (exit 1 for equal data), and B's keys in database 0 went unnamed.
+  const plan = options.countTarget ? { ...planned, leftOut: leftOutPerSide(planned.pairs, sourceKeys, targetKeys) } : planned;
   const names = options.names ?? DEFAULT_NAMES;
   for (const [spec, dbs, name, other] of [
     [source, new Set(plan.pairs.map((p) => p.from)), names.source, names.target],
@@ -73,6 +85,23 @@ export async function planServerDatabases(
     for (const db of dbs) (await connectKeyspace({ ...spec, url: withDatabase(spec.url, db) }, options.connectionName)).close();
   }
   return { ...plan, keysByDb };
+}
+
+/** The databases holding keys on either side that no pair reads on that side, with those keys (A's and B's summed where both leave one out). */
+export function leftOutPerSide(
+  pairs: readonly DatabasePair[],
+  sourceKeys: Readonly<Record<number, number>>,
+  targetKeys: Readonly<Record<number, number>>,
+): DatabaseLeftOut[] {
+  const from = new Set(pairs.map((p) => p.from));
+  const to = new Set(pairs.map((p) => p.to));
+  const left = new Map<number, number>();
+  for (const [keys, read] of [
+    [sourceKeys, from],
+    [targetKeys, to],
+  ] as const)
+    for (const [d, n] of Object.entries(keys)) if (n > 0 && !read.has(Number(d))) left.set(Number(d), (left.get(Number(d)) ?? 0) + n);
+  return [...left].sort(([x], [y]) => x - y).map(([db, keys]) => ({ db, keys }));
 }
 
 /** The two sides of one pair of the plan. */
