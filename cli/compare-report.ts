@@ -60,11 +60,16 @@ const EXPECTED_TEXT: Record<ExpectedKind, string> = {
   expired: 'expired during the scan',
 };
 
-/** What a compare over its databases prints: one database as {@link formatCompare}; several, each under its heading; then the databases left out. */
-export function formatCompareRuns(run: CompareRuns): string {
+/**
+ * What a compare over its databases prints: one database as {@link formatCompare}; several, each under its heading; the
+ * pattern `--match` named, if any (the verdict holds for its keys alone); then the databases left out.
+ */
+export function formatCompareRuns(run: CompareRuns, match?: string): string {
   const lines: string[] = [];
   if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatCompare(run.databases[0]!.result));
   else for (const d of run.databases) lines.push(`database ${d.from} (A) ↔ ${d.to} (B): ${formatCompare(d.result)}`);
+  // Said under the verdict, not only in --json: an EQUAL of the matching keys says nothing of the others.
+  if (match !== undefined) lines.push(`compared only the keys matching ${JSON.stringify(match)} (--match): the others were not read`);
   if (run.databases.length > 1)
     lines.push(
       `all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : run.notProven && run.differences === 0 ? 'NOT PROVEN' : 'DIFFERENT'}`,

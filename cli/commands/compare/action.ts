@@ -44,7 +44,7 @@ export async function compareAction(o: CompareCliOptions): Promise<void> {
       shouldStop: sig.stopped,
     });
     progress.stop();
-    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompareRuns(result)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(compareJson(result, o.a, o.b, o.match), null, 2)}\n` : `${formatCompareRuns(result, o.match)}\n`);
     process.exitCode = result.equal ? 0 : 1;
   } catch (err) {
     if (err instanceof UsageError || err instanceof RedisUrlError || err instanceof DatabasePlanError) throw err; // exit 2: nothing was done

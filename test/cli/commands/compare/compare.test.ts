@@ -112,7 +112,15 @@ describe('redis-dr compare', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^NOT PROVEN: --match "sesion:\*" matched no key on either side: nothing was compared \(check the pattern\)/);
     expect(r.stdout).not.toMatch(/EQUAL/);
-    // A pattern that matches compares as before.
-    expect((await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'hash:*')).status).toBe(0);
+    // A pattern that matches compares as before, and the verdict says it covered those keys alone (review 46: it said
+    // "EQUAL: N keys of A match B" with no word of the pattern, which only --json named).
+    const matched = await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'hash:*');
+    expect(matched.status).toBe(0);
+    expect(matched.stdout.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^EQUAL: \d+ keys of A match B/),
+      'compared only the keys matching "hash:*" (--match): the others were not read',
+    ]);
+    // Negative: without --match, no such line.
+    expect((await inWorker('compare', '--a', a.url, '--b', b.url)).stdout).not.toMatch(/--match/);
   });
 });
