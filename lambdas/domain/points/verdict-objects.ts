@@ -112,6 +112,13 @@ export const verdictObjectSchema = z
     checkedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 instant' }),
     /** Corrupt or unsupported: where and why (`at byte N: …`). */
     reason: z.string().optional(),
+    /**
+     * An `ok` whose check for a key stored twice was partial (the report's duplicateKeyCheck): the keys before
+     * `fromOffset` were not held against each other (a verification resumed from a checkpoint: none carries the keys'
+     * digests), or they were checked on a sample (`detectionProbability` below 1). Said in the verdict itself, not
+     * only in the log (review 46). Absent when the check covered every key exactly.
+     */
+    duplicateKeyCheck: z.object({ fromOffset: z.number().int().nonnegative(), detectionProbability: z.number().min(0).max(1) }).optional(),
   })
   .passthrough();
 export type VerdictObject = z.infer<typeof verdictObjectSchema>;
@@ -153,6 +160,7 @@ export function verdictObjectOf(report: RdbReport, replica: ReplicaVersion, chec
     keys,
     checkedAt: checkedAt.toISOString(),
     ...(reason ? { reason } : {}),
+    ...(report.ok && report.duplicateKeyCheck ? { duplicateKeyCheck: { ...report.duplicateKeyCheck } } : {}),
   });
 }
 

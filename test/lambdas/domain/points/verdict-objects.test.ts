@@ -3,11 +3,16 @@ import { parseRdbSummary } from '../../../../lambdas/domain/points/rdb-summary.j
 import {
   isVerdictObjectKey,
   judgeCopyVerdict,
+  parseVerdictObject,
   UNPROVEN_VERDICT,
   VERDICT_PREFIX,
   type VerdictObject,
+  verdictObjectBody,
   verdictObjectKey,
+  verdictObjectOf,
 } from '../../../../lambdas/domain/points/verdict-objects.js';
+import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
 
 const KEY = 'rdr-sessions-prod-20261121-0200-0001.rdb';
 const OK: VerdictObject = {
@@ -63,5 +68,31 @@ describe('judgeCopyVerdict: a DR copy’s tags against its verdict object (issue
     const r = judgeCopyVerdict({ 'redis-dr:tier': 'weekly' }, OK, undefined);
     expect(r).toMatchObject({ tags: { 'redis-dr:tier': 'weekly', 'redis-dr:verified': 'ok' } });
     expect(r.untrusted).toBeUndefined();
+  });
+});
+
+describe('a verdict object of a verification resumed from a checkpoint', () => {
+  it('says its duplicate-key check was partial (from which byte), as the report does; one pass says nothing of it', () => {
+    const kv = (k: string) => [0x00, 0x01, ...Buffer.from(k), 0x01, 0x76];
+    const head = [...Buffer.from('REDIS0010'), 0xfe, 0x00, ...kv('a')];
+    const bytes = Buffer.from([...head, ...kv('b'), 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+    const first = createRdbVerifier({ requireChecksum: true });
+    first.push(bytes.subarray(0, head.length));
+    first.pause();
+    const cp = first.checkpoint()!;
+    const resumed = createRdbVerifier({ requireChecksum: true, resumeFrom: cp });
+    resumed.push(bytes.subarray(cp.offset));
+    const whole = createRdbVerifier({ requireChecksum: true });
+    whole.push(bytes);
+    const replica = { key: KEY, versionId: 'v1', etag: '"e1"', size: bytes.length };
+    const at = new Date('2026-11-29T12:00:00.000Z');
+    const partial = verdictObjectOf(resumed.end(), replica, at);
+    expect(partial).toMatchObject({ verdict: 'ok', keys: { keys: 2 }, duplicateKeyCheck: { fromOffset: cp.offset, detectionProbability: 1 } });
+    // Kept through the body an auditor reads back.
+    expect(parseVerdictObject(verdictObjectBody(partial))).toEqual({ verdict: partial });
+    const exact = verdictObjectOf(whole.end(), replica, at);
+    expect(exact).toMatchObject({ verdict: 'ok', keys: { keys: 2 } });
+    expect(exact).not.toHaveProperty('duplicateKeyCheck');
   });
 });
