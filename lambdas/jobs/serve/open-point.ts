@@ -13,6 +13,7 @@ import type { HashTemplates } from '../../domain/rdb/format/hash-template.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type BesidesKeys, besidesKeysOfReport, besidesKeysOfShards } from '../../domain/serve/besides-keys.js';
 import type { KeyValue } from '../../domain/rdb/fingerprint.js';
+import { fileTimeOf } from '../../domain/rdb/format/parse-opcodes.js';
 import { readHeadContext } from '../../domain/rdb/format/split.js';
 import { notRecordedBackup } from '../../domain/self-managed/backup.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
@@ -73,10 +74,13 @@ export interface OpenedPoint {
 /** Bytes of a file's head read for its AUX fields (they come first: `redis-ver`, `ctime`, …). */
 const HEAD_BYTES = 64 * 1024;
 
-/** A file's `ctime` AUX field (Unix seconds, as the verifier reports it) in ms, or undefined. */
+/**
+ * A file's `ctime` AUX field (Unix seconds, as the verifier reports it) in ms, or undefined: read as the verifier reads
+ * it (parse-opcodes.ts fileTimeOf), so one past what a double holds exactly in ms is no save time here either.
+ */
 function ctimeMs(aux: Readonly<Record<string, string>>): number | undefined {
-  const ctime = aux.ctime;
-  return ctime !== undefined && /^\d+$/.test(ctime) ? Number(ctime) * 1000 : undefined;
+  const ms = aux.ctime === undefined ? Number.NaN : fileTimeOf(aux.ctime, Number.NaN);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** A shard's `ctime` read from its head (a shard opened by its index, unread), or undefined (none, or a head that does not parse). */

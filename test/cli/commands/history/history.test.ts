@@ -245,6 +245,17 @@ describe('redis-dr history', () => {
     expect([j.rows.map((x) => x.savedAt), j.untimed]).toEqual([[undefined, at(1).toISOString()], [backupFileName('cache', at(1))]]);
   }, 30_000);
 
+  it('a ctime past what a double holds exactly in ms is no save time, as the verifier reads it (it threw "Invalid time value", exit 2)', async () => {
+    const dest = join(root, 'huge-ctime');
+    mkdirSync(dest);
+    const key = { db: 0, name: 'k', type: 0, object: Uint8Array.from([1, 0x76]), expireAtMs: at(1).getTime() + 60_000 };
+    writeFileSync(join(dest, backupFileName('cache', at(1))), frameFile('REDIS0010', [key], [], { ctime: '1'.repeat(21) }));
+    const r = await inWorker('history', 'k', '--from', `file://${dest}`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`no save time (ctime) in point ${backupFileName('cache', at(1))}`);
+  }, 30_000);
+
   it('refuses a key and --match together, and neither, exit 2', async () => {
     for (const args of [['user:1', '--match', 'u*'], ['user:1', '--key-base64', 'dXNlcjox'], []]) {
       const r = await inWorker('history', ...args, '--from', `file://${join(root, 'dest')}`);
