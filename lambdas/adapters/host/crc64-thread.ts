@@ -15,7 +15,7 @@
  * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
  * until the parser commits them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, read, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -625,16 +625,17 @@ export function readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64
 
 /**
  * The file in chunks of `chunkBytes`, each read into the buffer `bufferFor` gives, one read ahead: the next
- * chunk comes in while the caller works on this one. Opens the file when first iterated.
+ * chunk comes in while the caller works on this one. Opens the file when first iterated (a descriptor: read, left open).
  */
-async function* readAhead(path: string, chunkBytes: number, bufferFor: () => Uint8Array): AsyncGenerator<Uint8Array> {
-  const file = await open(path, 'r');
+async function* readAhead(path: string | number, chunkBytes: number, bufferFor: () => Uint8Array): AsyncGenerator<Uint8Array> {
+  const file = typeof path === 'number' ? undefined : await open(path, 'r');
   let position = 0;
   const readNext = async (): Promise<Uint8Array> => {
     const buffer = bufferFor();
     const at = position;
     position += chunkBytes;
-    const { bytesRead } = await file.read(buffer, 0, chunkBytes, at);
+    const fd = file?.fd ?? (path as number); // a descriptor given: the file it holds, not one renamed over the path since
+    const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, at, (err, n) => (err ? reject(err) : resolve(n))));
     return buffer.subarray(0, bytesRead);
   };
   let next = readNext();
@@ -647,7 +648,7 @@ async function* readAhead(path: string, chunkBytes: number, bufferFor: () => Uin
     }
   } finally {
     await next.catch(() => undefined);
-    await file.close();
+    await file?.close();
   }
 }
 
@@ -680,9 +681,9 @@ function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
  * chunk's bytes are overwritten once the caller asks for the
  * chunk after it, so the caller must be done with each chunk by then (a
  * verifier that pushes it and keeps nothing; not a reader that holds views
- * across chunks, as the LZ4 envelope's does). Opens the file when first iterated.
+ * across chunks, as the LZ4 envelope's does). Opens the file when first iterated (a descriptor: read, left open).
  */
-export async function* readFileChunksReused(path: string, chunkBytes = FILE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+export async function* readFileChunksReused(path: string | number, chunkBytes = FILE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
   const lent = borrowCrc64InputArea(2 * chunkBytes);
   const buffers = lent ?? pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;

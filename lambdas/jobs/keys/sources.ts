@@ -55,7 +55,7 @@ function localFile(path: string, transient = false, stored: { bytes: number } = 
       }
       const head = new Uint8Array(4);
       if (isRdbEnvelope(head.subarray(0, readSync(fd, head, 0, 4, 0)))) return heldToTheEnd(fd, now, reads(fd, false));
-      if (transient) return heldToTheEnd(fd, now, readFileChunksReused(path));
+      if (transient) return heldToTheEnd(fd, now, readFileChunksReused(fd)); // the file held, not one renamed over the path since
       return heldToTheEnd(fd, now, reads(fd, true));
     }, stored),
   );

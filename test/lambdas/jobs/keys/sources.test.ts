@@ -118,6 +118,21 @@ describe('local --from-rdb files: every read after the first finds the same file
     }
   });
 
+  it('a read opened, then another file renamed over the path before its first chunk: every way reads the file opened, the one whose identity was held', async () => {
+    for (const way of ['read', 'transient'] as const) {
+      const { path, open, openTransient } = await source();
+      for await (const _ of open()); // the first read: the file's identity taken
+      const reading = way === 'transient' ? openTransient() : open();
+      writeFileSync(`${path}.new`, Buffer.alloc(statSync(FIXTURE).size, 0x61));
+      renameSync(`${path}.new`, path);
+      const got: Buffer[] = [];
+      for await (const chunk of reading) got.push(Buffer.from(chunk));
+      // The transient read opened the path again at its first chunk: it read the file renamed over it, no error.
+      expect(Buffer.concat(got).equals(readFileSync(FIXTURE)), way).toBe(true);
+      rmSync(dir!, { recursive: true, force: true });
+    }
+  });
+
   it('reads whole the file it opened when another is renamed over it meanwhile (a BGSAVE): that is no change to the file read', async () => {
     const { path, openTransient } = await source();
     let bytes = 0;
