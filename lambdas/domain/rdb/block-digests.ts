@@ -22,9 +22,15 @@ export const BLOCK_BYTES = 1 << 20;
 
 /** The file differs from the one verified, from `offset` on. */
 export class FileChangedError extends Error {
+  /**
+   * @param offset the first byte not as verified (0 when the file is refused before a byte of it is read)
+   * @param atEnd found at the read's end (the file held open changed while it was read), not at a block: where within
+   *   the read it changed is not known
+   */
   constructor(
     readonly offset: number,
     detail: string,
+    readonly atEnd = false,
   ) {
     super(detail);
     this.name = 'FileChangedError';

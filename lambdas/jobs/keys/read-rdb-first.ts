@@ -123,10 +123,16 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
       return twice || (matching && (reencode()?.mayRefuse(at.type) ?? false));
     },
   });
-  for await (const chunk of source.open()) {
-    digests.update(chunk);
-    for (const k of reader.push(chunk)) reencode()?.check(k, reader.templates);
-    if (reader.error) break;
+  try {
+    for await (const chunk of source.open()) {
+      digests.update(chunk);
+      for (const k of reader.push(chunk)) reencode()?.check(k, reader.templates);
+      if (reader.error) break;
+    }
+  } catch (err) {
+    // The file rewritten while this read went on (sources.ts, at the read's end): refused as one changed between reads.
+    if (!(err instanceof FileChangedError)) throw err;
+    return { changed: err };
   }
   digests.finish();
   if (reader.checksumPending) {

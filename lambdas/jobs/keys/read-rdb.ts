@@ -456,7 +456,15 @@ class RdbRestore {
     } finally {
       await windows.drain();
     }
-    if (changed && !writer.error) {
+    if (changed?.atEnd && !writer.error) {
+      // Rewritten while this read went on (sources.ts): every block read matched the verification's, but where the file
+      // changed is not known, and the keys of the last batches were not sent (no writtenUpTo: no byte it stopped at).
+      writer.fail(
+        `${this.named(current)} was rewritten while its keys were restored (${changed.message}): ${writer.counts.copied} keys were restored, ` +
+          'all from bytes that matched its verification block by block, and the run stopped before its last keys. ' +
+          'Verify the file again (or take another recovery point) and rerun',
+      );
+    } else if (changed && !writer.error) {
       // Every key sent was read from verified bytes; counted now that every batch has been answered.
       this.writtenUpTo = { keys: writer.counts.copied, offset: changed.offset, file: current };
       writer.fail(

@@ -69,13 +69,14 @@ const identityOf = (st: { dev: number; ino: number; size: number; mtimeMs: numbe
 });
 
 /** Why the file is not the one `first` found (replaced, or rewritten: its size or modification time moved), `when`; else undefined. */
-function changedFile(first: FileIdentity, now: FileIdentity, when: string): FileChangedError | undefined {
+function changedFile(first: FileIdentity, now: FileIdentity, when: string, atEnd = false): FileChangedError | undefined {
   if (now.dev === first.dev && now.ino === first.ino && now.size === first.size && now.mtimeMs === first.mtimeMs) return undefined;
   return new FileChangedError(
     0,
     `the file was ${now.ino !== first.ino || now.dev !== first.dev ? 'replaced' : 'rewritten'} ${when} ` +
       `(size ${first.size} → ${now.size}, modified ${new Date(first.mtimeMs).toISOString()} → ${new Date(now.mtimeMs).toISOString()}); ` +
       'run again once nothing writes it, or copy it aside first',
+    atEnd,
   );
 }
 
@@ -89,7 +90,7 @@ function changedFile(first: FileIdentity, now: FileIdentity, when: string): File
 async function* heldToTheEnd(fd: number, opened: FileIdentity, chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   try {
     yield* chunks;
-    const changed = changedFile(opened, identityOf(fstatSync(fd)), 'while it was read');
+    const changed = changedFile(opened, identityOf(fstatSync(fd)), 'while it was read', true);
     if (changed) throw changed;
   } finally {
     closeSync(fd);
