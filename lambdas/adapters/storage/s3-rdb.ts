@@ -158,7 +158,8 @@ export async function s3ShardFiles(url: string, endpoint?: string): Promise<Shar
         }
       }
       const tag = parseShardTag(tags[TAGS.shard]);
-      return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}) };
+      const snapshot = tags[TAGS.snapshot];
+      return { location: `s3://${bucket}/${k}`, name: k.slice(k.lastIndexOf('/') + 1), ...(tag ? { tag } : {}), ...(snapshot ? { snapshot } : {}) };
     }),
   );
   if (attempts.length > 0 && files.some((f) => !f.tag)) {

@@ -20,6 +20,8 @@ export interface ShardFile {
   readonly name: string;
   /** The object's `redis-dr:shard` tag, parsed (S3 objects the export wrote). */
   readonly tag?: { readonly shard: number; readonly shards: number; readonly slots?: string };
+  /** The object's `redis-dr:snapshot` tag: the snapshot the export wrote it from (S3 objects the export wrote). */
+  readonly snapshot?: string;
 }
 
 /** A checked set: the files in shard order, and each one's hash slots when the tags recorded them. */
@@ -113,6 +115,11 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
       throw new ShardSetError(
         `${file.location} is named shard ${key!.shard} but tagged shard ${file.tag.shard}: the object was renamed or mis-tagged; not restoring from it`,
       );
+    if (file.snapshot !== undefined && file.snapshot !== key!.snapshot)
+      throw new ShardSetError(
+        `${file.location} is named shard ${key!.shard} of export ${key!.exportName} but tagged as written from snapshot ${file.snapshot}: ` +
+          'an object of another export put under its name; not restoring from it',
+      );
     byShard.set(key!.shard, file);
   }
   const tagged = files.filter((f) => f.tag);
@@ -148,7 +155,44 @@ export function checkShardSet(files: readonly ShardFile[], expectedShards?: numb
     );
   }
   const ordered = [...byShard.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f);
-  return { files: ordered, shards, exportName: exportNames[0], ...slotsOf(ordered) };
+  const layout = slotsOf(ordered);
+  if (layout.slots) checkSlotLayout(ordered, layout.slots, exportNames[0]!);
+  return { files: ordered, shards, exportName: exportNames[0], ...layout };
+}
+
+/**
+ * The slots the shards' tags recorded must be a cluster's: every one of the 16,384 hash slots served by exactly one
+ * shard. Tags that leave slots to no shard say the set lacks a shard (its keys would be restored around, and a
+ * --verify that reads the files' keys would call the rest equal); two shards tagged with one slot are not one layout.
+ */
+function checkSlotLayout(files: readonly ShardFile[], slots: readonly (readonly (readonly [number, number])[])[], name: string): void {
+  const owner = new Int16Array(16384).fill(-1);
+  slots.forEach((ranges, i) => {
+    for (const [a, b] of ranges)
+      for (let s = a; s <= b; s++) {
+        const seen = owner[s]!;
+        if (seen >= 0 && seen !== i)
+          throw new ShardSetError(
+            `${files[seen]!.location} and ${files[i]!.location} are both tagged as serving hash slot ${s}: their redis-dr:shard tags are not one recovery point's layout`,
+          );
+        owner[s] = i;
+      }
+  });
+  const gaps: string[] = [];
+  let uncovered = 0;
+  for (let s = 0; s < 16384; s++) {
+    if (owner[s]! >= 0) continue;
+    let e = s;
+    while (e + 1 < 16384 && owner[e + 1]! < 0) e++;
+    uncovered += e - s + 1;
+    gaps.push(e === s ? String(s) : `${s}-${e}`);
+    s = e;
+  }
+  if (uncovered > 0)
+    throw new ShardSetError(
+      `the redis-dr:shard tags of the ${files.length} shards of ${name} record no shard serving hash slot${uncovered === 1 ? '' : 's'} ` +
+        `${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ', …' : ''} (${uncovered} of 16384): a shard is missing or mis-tagged; an incomplete set is refused`,
+    );
 }
 
 /** Every file's slot ranges, when every file's tag has them (and they parse). */

@@ -84,6 +84,28 @@ describe('checkShardSet: the files of one recovery point, whole', () => {
     expect(refused([shard(1, 2), shard(2, 2)], 3)).toBe("--shards 3, but the objects' tags say the recovery point has 2 shards");
   });
 
+  it('refuses tags whose slots leave some to no shard (a shard missing, the count mis-tagged) or give one slot to two (review 46)', () => {
+    // A 3-shard point whose third object is gone and whose two left are tagged 0001/0002, 0002/0002: its keys of 10923-16383 were restored around, verify EQUAL.
+    expect(refused([shard(1, 2, '0-5460'), shard(2, 2, '5461-10922')])).toBe(
+      `the redis-dr:shard tags of the 2 shards of ${exportName} record no shard serving hash slots 10923-16383 (5461 of 16384): a shard is missing or mis-tagged; an incomplete set is refused`,
+    );
+    expect(refused([shard(1, 2, '1-8191,8193'), shard(2, 2, '8194-16382')])).toContain('hash slots 0, 8192, 16383 (3 of 16384)');
+    expect(refused([shard(1, 2, '0-8191'), shard(2, 2, '8000-16383')])).toBe(
+      `s3://bucket/${exportName}-0001.rdb and s3://bucket/${exportName}-0002.rdb are both tagged as serving hash slot 8000: their redis-dr:shard tags are not one recovery point's layout`,
+    );
+    expect(checkShardSet([shard(2, 2, '0-100,8192-16383'), shard(1, 2, '101-8191')]).shards).toBe(2);
+  });
+
+  it("refuses an object tagged as another snapshot's, put under this export's name (review 46)", () => {
+    const other = { ...shard(2, 3, '5461-10922'), snapshot: 'rdr-orders-20261121-0300' };
+    expect(refused([{ ...shard(1, 3, '0-5460'), snapshot: exportName }, other, shard(3, 3, '10923-16383')])).toBe(
+      `s3://bucket/${exportName}-0002.rdb is named shard 2 of export ${exportName} but tagged as written from snapshot rdr-orders-20261121-0300: ` +
+        'an object of another export put under its name; not restoring from it',
+    );
+    const r2 = (n: number, slots: string) => ({ ...shard(n, 2, slots, `${exportName}-r2`), snapshot: exportName });
+    expect(checkShardSet([r2(1, '0-8191'), r2(2, '8192-16383')]).exportName).toBe(`${exportName}-r2`);
+  });
+
   it('an export started again (-r2) is its own export', () => {
     expect(refused([shard(1, 2), shard(2, 2, undefined, `${exportName}-r2`)])).toContain('belong to 2 different exports');
   });
