@@ -76,8 +76,8 @@ export function formatCompareRuns(run: CompareRuns, match?: string): string {
     );
   if (run.leftOut.length > 0) {
     lines.push(
-      `NOT COMPARED: ${describeDatabases(run.leftOut)} (on A and B together): not proven equal. ` +
-        'Leave the /<db> out of the --a URL to compare every database holding keys',
+      `NOT COMPARED: ${describeDatabases(run.leftOut)}: not proven equal. ` +
+        'Leave the /<db> out of both URLs to compare every database holding keys, each with the database of its number',
     );
   }
   for (const n of run.notCompared ?? []) lines.push(`not compared: ${n}`);

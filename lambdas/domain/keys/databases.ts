@@ -17,6 +17,8 @@ export interface DatabasePair {
 export interface DatabaseLeftOut {
   readonly db: number;
   readonly keys: number;
+  /** A compare's: the keys of each side left out there (a side that reads the database on it absent). */
+  readonly bySide?: { readonly A?: number; readonly B?: number };
 }
 
 /** What a run handles and what it leaves out. */
@@ -117,5 +119,12 @@ export function planDatabases(input: DatabasePlanInput): DatabasePlan {
 
 /** `database 1 (100 keys), database 3 (2 keys)` for messages. */
 export function describeDatabases(entries: readonly DatabaseLeftOut[]): string {
-  return entries.map((e) => `database ${e.db} (${e.keys} key${e.keys === 1 ? '' : 's'})`).join(', ');
+  const keys = (n: number) => `${n} key${n === 1 ? '' : 's'}`;
+  return entries
+    .map((e) => {
+      if (!e.bySide) return `database ${e.db} (${keys(e.keys)})`;
+      const sides = (['A', 'B'] as const).flatMap((side) => (e.bySide![side] === undefined ? [] : [`${keys(e.bySide![side]!)} on ${side}`]));
+      return `database ${e.db} (${sides.join(', ')})`;
+    })
+    .join(', ');
 }

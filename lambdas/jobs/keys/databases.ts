@@ -87,7 +87,7 @@ export async function planServerDatabases(
   return { ...plan, keysByDb };
 }
 
-/** The databases holding keys on either side that no pair reads on that side, with those keys (A's and B's summed where both leave one out). */
+/** The databases holding keys on either side that no pair reads on that side, with those keys, on each side and together. */
 export function leftOutPerSide(
   pairs: readonly DatabasePair[],
   sourceKeys: Readonly<Record<number, number>>,
@@ -95,13 +95,13 @@ export function leftOutPerSide(
 ): DatabaseLeftOut[] {
   const from = new Set(pairs.map((p) => p.from));
   const to = new Set(pairs.map((p) => p.to));
-  const left = new Map<number, number>();
-  for (const [keys, read] of [
-    [sourceKeys, from],
-    [targetKeys, to],
+  const left = new Map<number, { A?: number; B?: number }>();
+  for (const [side, keys, read] of [
+    ['A', sourceKeys, from],
+    ['B', targetKeys, to],
   ] as const)
-    for (const [d, n] of Object.entries(keys)) if (n > 0 && !read.has(Number(d))) left.set(Number(d), (left.get(Number(d)) ?? 0) + n);
-  return [...left].sort(([x], [y]) => x - y).map(([db, keys]) => ({ db, keys }));
+    for (const [d, n] of Object.entries(keys)) if (n > 0 && !read.has(Number(d))) left.set(Number(d), { ...left.get(Number(d)), [side]: n });
+  return [...left].sort(([x], [y]) => x - y).map(([db, bySide]) => ({ db, keys: (bySide.A ?? 0) + (bySide.B ?? 0), bySide }));
 }
 
 /** The two sides of one pair of the plan. */

@@ -9,6 +9,7 @@
 import type Redis from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCompare } from '../../../../lambdas/jobs/keys/compare.js';
+import { formatCompareRuns } from '../../../../cli/compare-report.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 describe('compare --a …/<x> --b …/<y>, x ≠ y', () => {
@@ -39,15 +40,15 @@ describe('compare --a …/<x> --b …/<y>, x ≠ y', () => {
   it("B's keys in the database A's URL names, never read on B, are left out: not EQUAL", async () => {
     await cb.set('only-in-b-db0', 'v');
     const named = await runCompare({ a: `${a.url}/0`, b: `${b.url}/1` });
-    expect(named.leftOut).toEqual([{ db: 0, keys: 1 }]);
+    expect(named.leftOut).toEqual([{ db: 0, keys: 1, bySide: { B: 1 } }]);
     expect(named.equal).toBe(false);
     // B's URL alone naming database 1: A's database 0 against it, B's database 0 not read.
     const bOnly = await runCompare({ a: a.url, b: `${b.url}/1` });
-    expect(bOnly.leftOut).toEqual([{ db: 0, keys: 1 }]);
+    expect(bOnly.leftOut).toEqual([{ db: 0, keys: 1, bySide: { B: 1 } }]);
     expect(bOnly.equal).toBe(false);
   });
 
-  it('each side left out where it is not read, the same numbers summed', async () => {
+  it('each side left out where it is not read, each named with its side (the line says which: review 46)', async () => {
     await ca.select(1);
     await ca.set('a1', 'v');
     await ca.select(0);
@@ -58,12 +59,20 @@ describe('compare --a …/<x> --b …/<y>, x ≠ y', () => {
     await cb.select(0);
     const r = await runCompare({ a: `${a.url}/0`, b: `${b.url}/1` });
     expect(r.leftOut).toEqual([
-      { db: 0, keys: 1 },
-      { db: 1, keys: 1 },
+      { db: 0, keys: 1, bySide: { B: 1 } },
+      { db: 1, keys: 1, bySide: { A: 1 } },
     ]);
+    // The words: which side's database, and a fix that runs (leaving /<db> out of --a alone is refused, exit 2).
+    const line = formatCompareRuns(r)
+      .split('\n')
+      .find((l) => l.startsWith('NOT COMPARED'));
+    expect(line).toBe(
+      'NOT COMPARED: database 0 (1 key on B), database 1 (1 key on A): not proven equal. ' +
+        'Leave the /<db> out of both URLs to compare every database holding keys, each with the database of its number',
+    );
     expect(r.equal).toBe(false);
     // The same database on both sides: as before (both sides' other databases).
     const same = await runCompare({ a: `${a.url}/0`, b: `${b.url}/0` });
-    expect(same.leftOut).toEqual([{ db: 1, keys: 2 }]);
+    expect(same.leftOut).toEqual([{ db: 1, keys: 2, bySide: { A: 1, B: 1 } }]);
   });
 });
