@@ -68,12 +68,12 @@ export function formatCompareRuns(run: CompareRuns, match?: string): string {
   const lines: string[] = [];
   if (run.databases.length === 1 && run.databases[0]!.from === run.databases[0]!.to) lines.push(formatCompare(run.databases[0]!.result));
   else for (const d of run.databases) lines.push(`database ${d.from} (A) ↔ ${d.to} (B): ${formatCompare(d.result)}`);
-  // Said under the verdict, not only in --json: an EQUAL of the matching keys says nothing of the others.
-  if (match !== undefined) lines.push(`compared only the keys matching ${JSON.stringify(match)} (--match): the others were not read`);
   if (run.databases.length > 1)
     lines.push(
       `all ${run.databases.length} databases: ${run.equal ? 'EQUAL' : run.interrupted ? 'INTERRUPTED' : run.notProven && run.differences === 0 ? 'NOT PROVEN' : 'DIFFERENT'}`,
     );
+  // Said under the verdict (the whole run's, over several databases), not only in --json: an EQUAL of the matching keys says nothing of the others.
+  if (match !== undefined) lines.push(`compared only the keys matching ${JSON.stringify(match)} (--match): the others were not read`);
   if (run.leftOut.length > 0) {
     lines.push(
       `NOT COMPARED: ${describeDatabases(run.leftOut)}: not proven equal. ` +
@@ -101,13 +101,14 @@ export function formatCompare(result: CompareResult): string {
     lines.push(`  expected differences (not counted as differences): ${kinds.map((k) => `${result.expected[k]} ${EXPECTED_TEXT[k]}`).join('; ')}`);
   }
   const rate = result.seconds > 0 ? Math.round((result.keysA + result.keysB) / result.seconds) : 0;
+  const keys = (n: number) => `${n} key${n === 1 ? '' : 's'}`;
   const head = result.interrupted
-    ? `INTERRUPTED after ${result.keysA} keys of A, ${result.keysB} of B: not proven equal`
+    ? `INTERRUPTED after ${keys(result.keysA)} of A, ${result.keysB} of B: not proven equal`
     : result.equal
-      ? `EQUAL: ${result.keysA} keys of A match B (${result.keysB} keys in B${expectedTotal > 0 ? `, ${expectedTotal} expected differences` : ''})`
+      ? `EQUAL: ${keys(result.keysA)} of A match${result.keysA === 1 ? 'es' : ''} B (${keys(result.keysB)} in B${expectedTotal > 0 ? `, ${expectedTotal} expected difference${expectedTotal === 1 ? '' : 's'}` : ''})`
       : result.notProven && result.differences === 0
-        ? `NOT PROVEN: ${result.notProven} (${result.keysA} keys in A, ${result.keysB} in B)`
-        : `DIFFERENT: ${result.differences} key(s) differ (${result.keysA} keys in A, ${result.keysB} in B)`;
+        ? `NOT PROVEN: ${result.notProven} (${keys(result.keysA)} in A, ${result.keysB} in B)`
+        : `DIFFERENT: ${result.differences} key(s) differ (${keys(result.keysA)} in A, ${result.keysB} in B)`;
   return [`${head}, ${round(result.seconds)} s, ${rate} keys/s`, ...lines].join('\n');
 }
 

@@ -105,6 +105,9 @@ describe('redis-dr compare', () => {
       [0, 1],
       [2, 1],
     ]);
+    // Over several databases, --match's line comes under the whole run's verdict, not between it and the last database's.
+    const matched = (await inWorker('compare', '--a', a.url, '--b', b.url, '--match', 'in-*')).stdout.trimEnd().split('\n');
+    expect(matched.slice(-2)).toEqual(['all 2 databases: DIFFERENT', 'compared only the keys matching "in-*" (--match): the others were not read']);
   });
 
   it('a --match that matches nothing on either side says so and exits 1 (it said "EQUAL: 0 keys", exit 0)', async () => {
