@@ -286,9 +286,10 @@ function isRouter(x: RespPipe | KeyRouter): x is KeyRouter {
  * keys, just scanned there) or a router (keys anywhere in a cluster). PEXPIRETIME -2 or a null DUMP:
  * the key is gone (expired or deleted since SCAN). A key its node redirects
  * (a cluster slot moving: MOVED/ASK) is read again through `redirects`.
- * Needs Redis/Valkey ≥ 7.0.
+ * Needs Redis/Valkey ≥ 7.0. `side` names the keyspace read in an error (a
+ * verification reads the target).
  */
-export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer[], redirects?: KeyRouter): Promise<DumpedKey[]> {
+export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer[], redirects?: KeyRouter, side = 'the source'): Promise<DumpedKey[]> {
   const build = (i: number, out: Command[]) => out.push([PEXPIRETIME, keys[i]!], [DUMP, keys[i]!]);
   let replies: Reply[];
   if (isRouter(via)) replies = await via.route(keys, 2, build);
@@ -308,8 +309,8 @@ export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer
       out.push({ key, gone: true }); // replaced below
       continue;
     }
-    if (expire instanceof Error) throw sourceError('PEXPIRETIME', expire);
-    if (payload instanceof Error) throw sourceError('DUMP', payload);
+    if (expire instanceof Error) throw sourceError('PEXPIRETIME', expire, side);
+    if (payload instanceof Error) throw sourceError('DUMP', payload, side);
     if (expire === -2 || payload === null) out.push({ key, gone: true });
     else out.push({ key, gone: false, payload: payload as Buffer, expireAtMs: expire === -1 ? null : Number(expire) });
   }
@@ -317,6 +318,8 @@ export async function dumpBatch(via: RespPipe | KeyRouter, keys: readonly Buffer
     const again = await dumpBatch(
       redirects!,
       moved.map((i) => keys[i]!),
+      undefined,
+      side,
     );
     moved.forEach((i, j) => {
       out[i] = again[j]!;
@@ -331,6 +334,8 @@ export interface DumpBatchesOptions extends ScanBatchOptions {
   readonly ahead?: number;
   /** Where keys the scanned node redirects (a cluster slot moving) are read. */
   readonly redirects?: KeyRouter;
+  /** The keyspace read, as an error names it. @default 'the source' */
+  readonly side?: string;
 }
 
 /**
@@ -343,7 +348,7 @@ export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions =
   const ahead = options.ahead ?? 2;
   const queue: Promise<DumpedKey[]>[] = [];
   for await (const keys of scanPipe(pipe, options)) {
-    const dumped = dumpBatch(pipe, keys, options.redirects);
+    const dumped = dumpBatch(pipe, keys, options.redirects, options.side);
     dumped.catch(() => undefined); // awaited in order below, unless the caller stopped early
     queue.push(dumped);
     if (queue.length > ahead) yield await queue.shift()!;

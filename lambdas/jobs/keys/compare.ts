@@ -50,6 +50,8 @@ export interface CompareOptions {
   readonly onProgress?: (keysSeen: number) => void;
   /** Checked between batches; true stops the run (Ctrl-C). */
   readonly shouldStop?: () => boolean;
+  /** A and B as an error names them (migrate --verify: the source and the target). @default A, B (as existBatch's) */
+  readonly sides?: readonly [string, string];
 }
 
 /** One differing key; `expected` is set when the difference is expected (see {@link ExpectedKind}). */
@@ -129,6 +131,7 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   const maxDiffs = options.maxDiffs ?? 100;
   const tolerance = options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
   const now = options.now ?? Date.now;
+  const sides = options.sides ?? ['A', 'B'];
   const scan = { match: options.match, count: options.batchSize ?? 1000 };
   const tracker = new DifferenceTracker<ExpectedKind>(['kept-on-target', 'only-on-target', 'expired'], maxDiffs);
   let keysA = 0;
@@ -149,10 +152,12 @@ async function compareKeyspaces(a: Keyspace, b: Keyspace, options: Omit<CompareO
   await eachLane(a.lanes, async (lane, failed) => {
     const pa = await lane.open();
     try {
-      for await (const da of dumpBatches(pa, { ...scan, redirects: a })) {
+      for await (const da of dumpBatches(pa, { ...scan, redirects: a, side: sides[0] })) {
         const db = await dumpBatch(
           b,
           da.map((d) => d.key),
+          undefined,
+          sides[1],
         );
         const slow: Buffer[] = [];
         for (const [i, x] of da.entries()) {

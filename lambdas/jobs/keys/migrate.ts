@@ -324,6 +324,7 @@ async function migrateDatabase(source: Keyspace, target: Keyspace, options: Omit
           shouldStop: options.shouldStop,
           onStart: options.onVerifyStart,
           onProgress: options.onVerifyProgress,
+          sides: ['the source', 'the target'],
         })
       : undefined;
   return { result, verify };

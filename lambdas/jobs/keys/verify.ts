@@ -488,6 +488,8 @@ class TargetCheck {
     const onTarget = await dumpBatch(
       target,
       batch.map((k) => k.name),
+      undefined,
+      'the target',
     );
     const slow: number[] = [];
     for (const [i, k] of batch.entries()) {
@@ -607,7 +609,7 @@ class TargetCheck {
    * (RESTORE keeps the nodes) or the same nodes re-encoded for it.
    */
   private async streamByDump(target: Keyspace, k: RdbKey, value: StreamedDigest): Promise<DiffReason | undefined> {
-    const [t] = await dumpBatch(target, [k.name]);
+    const [t] = await dumpBatch(target, [k.name], undefined, 'the target');
     if (!t || t.gone) return 'missing-in-b';
     let read: StreamedDigest | undefined;
     try {

@@ -128,6 +128,22 @@ describe('redis-copy against real servers', () => {
     expect(await dumpBatch(pa, [Buffer.from('k:1')])).toMatchObject([{ gone: false }]);
   });
 
+  it("a reply refused names the side it read (a verification's target is not 'the source': review 46)", async () => {
+    await cb.call('ACL', 'SETUSER', 'no-ttl', 'on', '>pw', '~*', '+@all', '-pexpiretime');
+    const client = await connectUrl(`redis://no-ttl:pw@127.0.0.1:${b.port}`, 'redis-dr-test');
+    const pipe = await openPipe(client);
+    try {
+      await cb.set('k', 'v');
+      await expect(dumpBatch(pipe, [Buffer.from('k')], undefined, 'the target')).rejects.toThrow(/^PEXPIRETIME refused by the target: NOPERM/);
+      // Negative: the default side, as migrate's reads of its source say.
+      await expect(dumpBatch(pipe, [Buffer.from('k')])).rejects.toThrow(/^PEXPIRETIME refused by the source: NOPERM/);
+    } finally {
+      pipe.close();
+      client.disconnect();
+      await cb.call('ACL', 'DELUSER', 'no-ttl');
+    }
+  });
+
   it('splits large values over many chunks and reads them whole', async () => {
     const big = randomBytes(5 << 20); // incompressible: the DUMP payload arrives in many chunks
     await ca.set('big', big);

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { singleKeyspace, type Keyspace } from '../../../../lambdas/adapters/redis/keyspace.js';
 import { compareClients } from '../../../../lambdas/jobs/keys/compare.js';
@@ -82,5 +82,28 @@ describe('compare: keys that expire during the scan (one rule with migrate --ver
     const result = await compareClients(ca, slowKeyspace(cb, 50));
     expect(result).toMatchObject({ equal: false, differences: 1 });
     expect(result.diffs.map((d) => d.key.toString())).toEqual(['lost']);
+  });
+});
+
+describe('compare: a side that refuses a read is named as the caller names it', () => {
+  let a: RedisServer;
+  let b: RedisServer;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startRedisServer(), startRedisServer()]);
+  });
+  afterAll(async () => Promise.all([a?.stop(), b?.stop()]));
+
+  it("B's user without PEXPIRETIME: 'refused by B', and by 'the target' under migrate --verify's names (it said 'the source': review 46)", async () => {
+    const ca = a.client();
+    const admin = b.client();
+    await ca.set('k', 'v');
+    await admin.call('ACL', 'SETUSER', 'no-ttl', 'on', '>pw', '~*', '+@all', '-pexpiretime');
+    const cb = new Redis({ port: b.port, username: 'no-ttl', password: 'pw', maxRetriesPerRequest: 0 });
+    try {
+      await expect(compareClients(ca, cb)).rejects.toThrow(/^PEXPIRETIME refused by B: NOPERM/);
+      await expect(compareClients(ca, cb, { sides: ['the source', 'the target'] })).rejects.toThrow(/^PEXPIRETIME refused by the target: NOPERM/);
+    } finally {
+      for (const c of [ca, admin, cb]) c.disconnect();
+    }
   });
 });
