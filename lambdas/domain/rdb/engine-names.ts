@@ -22,6 +22,8 @@ export const OSS: readonly (readonly ['redis' | 'valkey', string])[] = [
   ['valkey', '8.0'],
   ['valkey', '8.1'],
   ['valkey', '9.0'],
+  // Valkey 9.1 reads what 9.0 reads (VALKEY080; 81 from 9.2): ElastiCache's 9.1 is listed below, and so is the release.
+  ['valkey', '9.1'],
 ];
 
 /** ElastiCache's engine versions (Redis OSS 7.1 has no OSS release: written for as 7.0, checked as 7.2, see lambdas/domain/rdb/format/dump-payload.ts ELASTICACHE_REDIS_7_1). */

@@ -66,7 +66,7 @@ describe('the engine table: which releases load a file, and what a file for one 
   });
 
   it("a VALKEY080 file loads in Valkey 9 only (ElastiCache's 9.0 and 9.1 too); an RDB 16 file in nothing known", () => {
-    expect(names({ version: 80, valkey: true })).toEqual(['valkey-9.0', 'elasticache-valkey-9.0', 'elasticache-valkey-9.1']);
+    expect(names({ version: 80, valkey: true })).toEqual(['valkey-9.0', 'valkey-9.1', 'elasticache-valkey-9.0', 'elasticache-valkey-9.1']);
     expect(enginesLine({ version: 80, valkey: true })).toMatch(/ElastiCache: .*Valkey ≥ 9\.0/);
     // ElastiCache's Valkey 8.2 reads what 8.1 reads: RDB 11, not Valkey 9's format.
     expect(names({ version: 11, valkey: false })).toContain('elasticache-valkey-8.2');
