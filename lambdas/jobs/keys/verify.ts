@@ -485,12 +485,8 @@ class TargetCheck {
    * to compare); other bytes are compared by canonical fingerprint.
    */
   private async checkDumped(target: Keyspace, batch: readonly RdbKey[]): Promise<void> {
-    const onTarget = await dumpBatch(
-      target,
-      batch.map((k) => k.name),
-      undefined,
-      'the target',
-    );
+    const names = batch.map((k) => k.name);
+    const onTarget = await dumpBatch(target, names, undefined, 'the target');
     const slow: number[] = [];
     for (const [i, k] of batch.entries()) {
       this.keys++;
