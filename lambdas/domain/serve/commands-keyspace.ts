@@ -25,7 +25,7 @@ import {
   whenRead,
 } from './context.js';
 import { typeNameOf } from './key-index.js';
-import { COMPACT_ENCODINGS, loadedEncoding } from './loaded-encoding.js';
+import { COMPACT_ENCODINGS, changedOnLoad, loadedEncoding } from './loaded-encoding.js';
 import { R, type Reply } from './resp.js';
 import { ERR, formatDouble, parseInteger, scoreValue } from './reply-text.js';
 
@@ -253,7 +253,11 @@ export const KEYSPACE_COMMANDS: Readonly<Record<string, CommandSpec>> = {
       const pos = lookup(ctx, s.db, key!);
       if (pos < 0) return R.null;
       const payload = await ctx.payload(ctx.index.entry(s.db, pos));
-      if (!referencesTemplate(payload[0]!)) return R.bulk(payload);
+      // A value the server changes as it loads it (loaded-encoding.ts asLoaded): written as it holds it, not as stored.
+      // Only a sorted set small enough to load into a listpack can be one (128 entries of 64 bytes at most: its payload
+      // well under 64 KiB), so a big one's DUMP is not decoded for it.
+      const loaded = (payload[0] === 3 || payload[0] === 5) && payload.length < 65_536 ? await valueAt(ctx, s.db, pos) : undefined;
+      if (!referencesTemplate(payload[0]!) && !(loaded && changedOnLoad(loaded))) return R.bulk(payload);
       // A Redis 8.10 hash whose field names are a template of its file: its payload does not stand alone (the names are
       // the file's), so the plain hash it stands for, as a server's DUMP of it stands alone (Redis 8.10's is self-contained).
       const out = new RdbOut(payload.length + 64);

@@ -12,6 +12,7 @@ import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import type { BesidesKeys } from '../../domain/serve/besides-keys.js';
 import { CACHE_MIN_BYTES, FieldTtlHashes, type ServeContext, ValueCache } from '../../domain/serve/context.js';
 import { settle } from '../../domain/serve/paged-index.js';
+import { asLoaded } from '../../domain/serve/loaded-encoding.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { openPoint } from './open-point.js';
 
@@ -94,7 +95,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   // Hashes with field TTLs (RDB 12 and on, Valkey 9's VALKEY080): one all of whose fields have TTLs is gone once the last
   // has passed (EXISTS, DBSIZE, SCAN). A local file's are read at start (a walk of every key's type, those hashes read);
   // an S3 copy's as they are met (domain/serve/context.ts FieldTtlHashes): at start that walk would fetch every block of the index.
-  const cache = new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0, (key, payload) => point.decode(key, payload));
+  // Each value as the server holds it once loaded, where that differs from the file (loaded-encoding.ts asLoaded).
+  const cache = new ValueCache(undefined, point.localReads ? CACHE_MIN_BYTES : 0, (key, payload) => asLoaded(payload[0]!, point.decode(key, payload)));
   const hashes =
     version >= 12
       ? new FieldTtlHashes(point.index, (k) => (point.localReads ? decodeDumpPayload(point.payload(k) as Buffer) : cache.get(k, () => point.payload(k))))
