@@ -303,7 +303,7 @@ async function removeOrNote(path: string, stuck: string[]): Promise<void> {
  * it: the file the caller read back and judged is the one it goes on writing (the trailer convert-rdb appends after its
  * read-back), closes and commits, or another process wrote to it meanwhile and the write, close or commit throws.
  */
-function changeWatch(tempPath: string, open: () => boolean) {
+function changeWatch(tempPath: string, isOpen: () => boolean) {
   /** Its identity when a read-back began while it was still open: the next write or close holds it. */
   let readFrom: string | undefined;
   /** Its identity once its last byte was written and synced (closed): the commit holds it. */
@@ -320,7 +320,7 @@ function changeWatch(tempPath: string, open: () => boolean) {
   return {
     /** `chunks` of the file, read back: its identity kept first while it is open. */
     async *readBack(chunks: () => AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-      if (open()) readFrom = identity(await stat(tempPath, { bigint: true }));
+      if (isOpen()) readFrom = identity(await stat(tempPath, { bigint: true }));
       yield* chunks();
     },
     /** A read-back begun while the file was open: held now, before the next write or close. */
