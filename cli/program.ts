@@ -42,6 +42,7 @@ import { verifyRdbCommand } from './commands/verify-rdb/command.js';
 import { serveCommand } from './commands/serve/command.js';
 import { historyCommand } from './commands/history/command.js';
 import { exitCodesHelp } from './exit-codes.js';
+import { FoundProblem } from '../lambdas/jobs/kernel/found-problem.js';
 import { describeFailure, EXIT, reportFailure, setJsonFailures } from './failure.js';
 
 /** The command's words after `redis-dr` (`drill local`; '' for the program itself). */
@@ -171,11 +172,12 @@ export async function runProgram(argv: readonly string[], env: CliEnv = {}): Pro
       return EXIT.usage;
     }
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
-    // Escaped from an action: before the job ran (a bad input, a connection not made), so 2 unless it is said otherwise.
+    // Escaped from an action: before the job ran (a bad input, a connection not made), so 2 unless it is said otherwise:
+    // a problem the job found in the data it was given (a corrupt file to serve) is 1, as every corrupt RDB is.
     const problem = describeFailure(err, running);
     return reportFailure(
       running,
-      problem.code === 'failed'
+      problem.code === 'failed' && !(err instanceof FoundProblem)
         ? { code: 'usage', message: problem.message, fix: `see \`redis-dr${running ? ` ${running}` : ''} --help\``, exitCode: EXIT.usage, fixInMessage: true }
         : problem,
     );

@@ -102,8 +102,8 @@ async function serveUntilStopped(source: ServeSource, label: string, options: Se
  * `redis-dr serve <file> | --from <destination> [--point <file>] | -c <config> --point <snapshot>`:
  * prints `listening on <host>:<port>` once the point is verified, indexed
  * and listening, then what it holds, and serves until SIGINT or SIGTERM
- * (exit 0). A corrupt or missing file, an unknown point, a port in use: one
- * line, exit 2, before listening.
+ * (exit 0). A missing file, an unknown point, a port in use: one line, exit
+ * 2, before listening; a file the verifier does not pass: one line, exit 1.
  */
 export async function serveAction(
   file: string | undefined,

@@ -16,6 +16,7 @@ import { type KeyPlaces, type RdbKeyReader, rdbHeaderVersion } from '../../domai
 import { type RdbCheckpoint, rdbVerdict, type RdbReport } from '../../domain/rdb/verifier.js';
 import { indexingKeyReader, type KeyIndex, type KeyIndexBuilder } from '../../domain/serve/key-index.js';
 import { PlacingKeySink } from '../../domain/serve/segment-keys.js';
+import { FoundProblem } from '../kernel/found-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /**
@@ -107,7 +108,7 @@ export class RdbIndexPass {
 
   /**
    * The verifier's judgement of what was pushed.
-   * @throws UsageError naming the file when it is in the compressed envelope, or the verifier does not pass it
+   * @throws UsageError naming the file when it is in the compressed envelope; FoundProblem when the verifier does not pass it
    */
   finish(): IndexPassResult {
     if (this.envelope)
@@ -225,7 +226,7 @@ export class VerifiedKeys implements KeyPlaces {
 
   /**
    * The verifier's judgement, the file's version, length and trailer.
-   * @throws UsageError naming the file when no verification ended through it, or its verdict is not `ok`
+   * @throws UsageError naming the file when no verification ended through it; FoundProblem when its verdict is not `ok`
    */
   finish(): IndexPassResult {
     if (!this.reader || !this.report) throw new UsageError(`${this.location}: the verification its keys came from did not end: no index is written for it`);
@@ -251,13 +252,14 @@ export function countsUnlike(index: Pick<KeyIndex, 'keys' | 'size'>, report: Rdb
 
 /**
  * `report` when the verifier passes the file at `location`.
- * @throws UsageError naming the file, its verdict and where it failed, when it does not
+ * @throws FoundProblem naming the file, its verdict and where it failed, when it does not (exit 1: a corrupt RDB is a
+ * problem found, as verify-rdb says it, not a usage error)
  */
 export function refuseUnverified(location: string, report: RdbReport): RdbReport {
   const verdict = rdbVerdict(report);
   if (verdict === 'ok') return report;
   const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
-  throw new UsageError(
+  throw new FoundProblem(
     `${location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}); redis-dr verify-rdb ${location} shows the report`,
   );
 }

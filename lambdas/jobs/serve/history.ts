@@ -21,6 +21,7 @@ import type { PlanConfig, RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { openBackupStore } from '../self-managed/clients.js';
 import { configPoints, planTarget, shardLocations } from './config-points.js';
+import { FoundProblem } from '../kernel/found-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { type OpenedPoint, openPoint } from './open-point.js';
 import { type IndexedKey, typeNameOf } from '../../domain/serve/key-index.js';
@@ -311,7 +312,7 @@ async function readPoint(o: HistoryOptions, p: Point, match: ((name: Buffer) => 
     try {
       opened = await openPoint(locations, o.s3Endpoint, o.maxValueBytes, indexesUnused, p.sha256);
     } catch (err) {
-      const why = err instanceof UsageError ? err.message : pointFault(err);
+      const why = err instanceof UsageError || err instanceof FoundProblem ? err.message : pointFault(err);
       if (why === undefined) throw err;
       g.unreadable.push({ point: p.file, why });
       return false;

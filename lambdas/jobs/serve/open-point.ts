@@ -26,6 +26,7 @@ import { checkDeclaredSize, checkStoredSize, SERVE_MAX_VALUE_BYTES, STRING_HEAD_
 import { verifyRdbFile } from '../dr-copies/verify-file.js';
 import { indexRdbPass as indexShard, refuseUnverified } from '../keys/rdb-index-pass.js';
 import { connectionProblem } from '../kernel/connection-problem.js';
+import { FoundProblem } from '../kernel/found-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 
 /** A point ready to answer. */
@@ -130,7 +131,7 @@ export async function openPoint(
   }
   if (problem === undefined) return opened;
   opened.close();
-  throw new UsageError(problem);
+  throw new FoundProblem(problem);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RedisDrConfig } from '../../../lib/config/index.js';
 import type { OperatorClients } from '../kernel/clients.js';
 import { type ChosenBackup, chooseBackupPoint } from '../self-managed/backup-point.js';
 import { configPointLocation, exportShardLocations, shardLocations } from './config-points.js';
+import { FoundProblem } from '../kernel/found-problem.js';
 import { UsageError } from '../kernel/usage-error.js';
 import { EndpointError, type ServeOptions, type Serving, startServing } from './serve.js';
 
@@ -76,11 +77,12 @@ export async function servePoint(
   } catch (err) {
     // The newest backup, chosen for the operator, will not open (corrupt, say): name the one before it, as a command to
     // paste. Not for a problem of the endpoint (a port in use): the newest backup is then fine, and older data no answer.
-    if (!(err instanceof UsageError) || err instanceof EndpointError || older === undefined || source.kind !== 'destination') throw err;
+    const unopened = err instanceof UsageError || err instanceof FoundProblem;
+    if (!unopened || err instanceof EndpointError || older === undefined || source.kind !== 'destination') throw err;
     const endpoint = source.s3Endpoint ? ` --s3-endpoint ${source.s3Endpoint}` : '';
-    throw new UsageError(
-      `${err.message}; the backup before it (not verified yet; add the other options you gave): redis-dr serve --from ${source.from} --point ${older}${endpoint}`,
-    );
+    const named = `${err.message}; the backup before it (not verified yet; add the other options you gave): redis-dr serve --from ${source.from} --point ${older}${endpoint}`;
+    // As found: a corrupt backup stays a problem found (exit 1), an unreadable one a usage error (exit 2).
+    throw err instanceof FoundProblem ? new FoundProblem(named) : new UsageError(named);
   }
   return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {}, unproven ? { unproven } : {});
 }

@@ -87,11 +87,11 @@ describe('redis-dr compare --a <file>', () => {
     }
   }, 60_000);
 
-  it('negative: a cut file is refused in one line, exit 2, nothing compared', async () => {
+  it('negative: a cut file is refused in one line, exit 1 (a corrupt RDB: a problem found, not a usage error), nothing compared', async () => {
     const cut = join(dir, 'cut.rdb');
     writeFileSync(cut, readFileSync(file).subarray(0, 200));
     const r = await inWorker('compare', '--a', cut, '--b', server.url);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
     // The verifier's verdict and the report to read, not another command's name (it said "serve refuses it").

@@ -145,18 +145,19 @@ describe('redis-dr serve', () => {
     expect(r.stderr).toContain(`cannot read ${join(dir, 'nope.rdb')}: no such file`);
   }, 30_000);
 
-  it('refuses a corrupt file before listening, exit 2', async () => {
+  it('refuses a corrupt file before listening, exit 1 (a problem found in the file, as every command says a corrupt RDB)', async () => {
     const bad = join(dir, 'bad.rdb');
     const bytes = readFileSync(file);
     bytes[20]! ^= 0x5a;
     writeFileSync(bad, bytes);
     const r = await cli('serve', bad, '--port', '0');
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).not.toContain('listening');
     expect(r.stderr).toMatch(/is corrupt \(the verifier's verdict/);
   }, 30_000);
 
-  it('refuses a file changed after its key index was written before listening (one line, exit 2), and serves it unchanged from the index', async () => {
+  it('refuses a file changed after its key index was written before listening (one line, exit 1), and serves it unchanged from the index', async () => {
     const indexed = mkdtempSync(join(dir, 'indexed-'));
     copyFileSync(file, join(indexed, 'point.rdb'));
     await writeIndexBeside(new FileBackupStore(indexed), 'point.rdb');
@@ -165,7 +166,7 @@ describe('redis-dr serve', () => {
     bytes[bytes.indexOf('hello') + 4] = 'O'.charCodeAt(0);
     writeFileSync(join(indexed, 'point.rdb'), bytes);
     const r = await cli('serve', join(indexed, 'point.rdb'), '--port', '0');
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stdout).not.toContain('listening');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/point\.rdb is corrupt \(the verifier's verdict/);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FoundProblem } from '../../../../lambdas/jobs/kernel/found-problem.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { comparePoints, isServerUrl, notComparedOf } from '../../../../lambdas/jobs/serve/compare-points.js';
 import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto.js';
@@ -124,12 +125,12 @@ describe('comparePoints: an RDB file as either side', () => {
     }
   }, 60_000);
 
-  it('negative: a corrupt file, a missing file or credentials for a file side are refused as usage, before any comparison', async () => {
+  it('negative: a corrupt file (a problem found), a missing file or credentials for a file side (usage) are refused before any comparison', async () => {
     const bad = join(dir, 'bad.rdb');
     const bytes = readFileSync(file);
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     writeFileSync(bad, bytes);
-    await expect(comparePoints({ a: bad, b: server.url })).rejects.toThrow(UsageError);
+    await expect(comparePoints({ a: bad, b: server.url })).rejects.toThrow(FoundProblem);
     await expect(comparePoints({ a: join(dir, 'none.rdb'), b: server.url })).rejects.toThrow(UsageError);
     await expect(comparePoints({ a: file, b: server.url, specA: { credentials: { password: 'p', source: '--a-secret' } } })).rejects.toThrow(
       /is a file: it takes no credentials \(--a-secret\)/,

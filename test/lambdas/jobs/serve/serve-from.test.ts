@@ -13,6 +13,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TAGS } from '../../../../lambdas/domain/plans/types.js';
 import { backupFileName, formatReadBackTag } from '../../../../lambdas/domain/self-managed/backup.js';
+import { FoundProblem } from '../../../../lambdas/jobs/kernel/found-problem.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { keyHistoryOf } from '../../../../lambdas/jobs/serve/history.js';
 import { servePoint } from '../../../../lambdas/jobs/serve/serve-point.js';
@@ -95,6 +96,8 @@ describe('serve --from <destination> --point <file>', () => {
       writeFileSync(join(dest, name(i)), bytes);
     }
     const from = `file://${dest}`;
+    // Still a problem found in the data (exit 1 in the CLI) once the older backup is named, not a usage error.
+    await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toBeInstanceOf(FoundProblem);
     await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toThrow(
       new RegExp(
         `is corrupt \\(the verifier's verdict.*; the backup before it \\(not verified yet; add the other options you gave\\): redis-dr serve --from ${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --point ${name(0)}$`,
@@ -130,6 +133,8 @@ describe('serve --from <destination> --point <file>', () => {
     );
     await expect(servePoint({ kind: 'destination', from }, { port: 0 })).rejects.toThrow(notIt);
     await expect(servePoint({ kind: 'destination', from, point: name(1) }, { port: 0 })).rejects.toThrow(notIt);
+    // A problem found in the data (exit 1 in the CLI), not a usage error.
+    await expect(servePoint({ kind: 'destination', from, point: name(1) }, { port: 0 })).rejects.toBeInstanceOf(FoundProblem);
     // The older one is what its record names: served.
     expect(await getK(from, name(0))).toEqual({ value: 'v1', chosen: name(0) });
     const h = await keyHistoryOf({ from, key: Buffer.from('k') });

@@ -16,6 +16,7 @@ import { readCanonicalBatch } from '../../../../lambdas/adapters/redis/canonical
 import { keyDigest } from '../../../../lambdas/domain/rdb/fingerprint.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { startServing, type Serving } from '../../../../lambdas/jobs/serve/serve.js';
+import { FoundProblem } from '../../../../lambdas/jobs/kernel/found-problem.js';
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { RawClient } from '../../../support/resp-raw.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
@@ -764,7 +765,9 @@ describe('serve refuses what it cannot serve, before listening', () => {
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     writeFileSync(bad, bytes);
     const err = await startServing({ location: bad, port: 0 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UsageError);
+    // A problem found in the data (exit 1 in the CLI), not a usage error.
+    expect(err).toBeInstanceOf(FoundProblem);
+    expect(err).not.toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(/corrupt \(the verifier's verdict at byte \d+/);
   });
 
