@@ -115,8 +115,10 @@ export const verdictObjectSchema = z
     /**
      * An `ok` whose check for a key stored twice was partial (the report's duplicateKeyCheck): the keys before
      * `fromOffset` were not held against each other (a verification resumed from a checkpoint: none carries the keys'
-     * digests), or they were checked on a sample (`detectionProbability` below 1). Said in the verdict itself, not
-     * only in the log (review 46). Absent when the check covered every key exactly.
+     * digests) and no key index could complete it (jobs/dr-copies/copy-key-index.ts duplicatesOverAll: a resumed
+     * verification's index, made from every invocation's keys, is checked before the verdict), or they were checked on
+     * a sample (`detectionProbability` below 1). Said in the verdict itself, not only in the log (review 46). Absent
+     * when the check covered every key exactly.
      */
     duplicateKeyCheck: z.object({ fromOffset: z.number().int().nonnegative(), detectionProbability: z.number().min(0).max(1) }).optional(),
   })

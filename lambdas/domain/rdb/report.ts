@@ -121,7 +121,8 @@ export interface RdbReport {
    * verification resumed there from a checkpoint: only the keys from there
    * on were looked for (a run that pauses checks none of its keys, and no
    * checkpoint carries digests, so a key stored twice before the last
-   * checkpoint is not found); `detectionProbability` < 1 when it ran out of memory without a
+   * checkpoint is not found here: the DR verifier completes it from the copy's key index,
+   * jobs/dr-copies/copy-key-index.ts duplicatesOverAll); `detectionProbability` < 1 when it ran out of memory without a
    * spill and kept a sample. Absent when the check was exact over the
    * whole file.
    */

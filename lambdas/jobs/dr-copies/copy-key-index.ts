@@ -42,6 +42,7 @@ import { addObjectTags, getObjectTags, listObjects, openObject } from '../../ada
 import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
+import type { RdbReport } from '../../domain/rdb/report.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { INDEX_SUFFIX, indexableTrailer, MAGIC } from '../../domain/serve/index-file.js';
 import { encodeKeyIndex, indexBytesFor } from '../../domain/serve/index-write.js';
@@ -84,6 +85,13 @@ export class CopyKeyIndex implements SplitKeyIndex {
   private placedTo = 0;
   /** The index file, once encoded (finished over the builder's blocks: once only). */
   private encoded: Buffer | string | undefined;
+  /** The earlier invocations' segments read back into {@link before} (once only): why not, or null when they were. */
+  private stitched: string | null | undefined;
+  /**
+   * A resumed verification's keys looked for one stored twice over the whole copy (every invocation's, as the index
+   * holds them), when the index was made: the verifier's own check covers only the last invocation's keys.
+   */
+  private twice: { readonly name: Buffer | undefined } | undefined;
 
   constructor(
     readonly location: string,
@@ -160,6 +168,36 @@ export class CopyKeyIndex implements SplitKeyIndex {
     }
   }
 
+  /**
+   * The earlier invocations' segments (`parts`: their boundaries) read back, then the index encoded for a copy of
+   * `size` bytes: the file, or why there is none. Once: a second call returns the first's outcome.
+   */
+  async stitch(read: (into: CopyKeyIndex) => Promise<string | undefined>, size: number): Promise<Buffer | string> {
+    if (this.start > 0) {
+      if (this.stitched === undefined) {
+        try {
+          this.stitched = (await read(this)) ?? null;
+        } catch (err) {
+          // Part of the segments may be in: never read again into the same index (its keys would be counted twice).
+          this.stitched = `its segments could not be read back (${err instanceof Error ? err.message : String(err)})`;
+          throw err;
+        }
+      }
+      if (this.stitched !== null) return `no key index: ${this.stitched}`;
+    }
+    const file = this.encode(size);
+    return typeof file === 'string' ? `no key index: ${file}` : file;
+  }
+
+  /**
+   * A resumed verification's check for a key stored twice, over every invocation's keys (the index's), once it is
+   * made ({@link stitch}): the first name found twice in one database, `{ name: undefined }` for none, or undefined
+   * when no index was made (its keys are not all at hand) or the copy was read in one invocation.
+   */
+  get duplicateOverAll(): { readonly name: Buffer | undefined } | undefined {
+    return this.twice;
+  }
+
   /** Earlier invocations' keys (bytes [0, start)), read back from their segments: put before this invocation's at {@link encode}. */
   private readonly before = new KeyIndexBuilder();
 
@@ -228,6 +266,9 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const index = this.before.finish(read.version, read.templates);
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
+    // Exact, over every key of the copy, before the rows' buffer is reused for the file (the name is a view: copied).
+    const name = index.firstDuplicate();
+    this.twice = { name: name ? Buffer.from(name) : undefined };
     // Over the rows' buffer when it has the room (this index is used no more).
     return encodeKeyIndex(index, copy, read.valkey, MAGIC, true);
   }
@@ -307,6 +348,55 @@ async function readSegments(s3: S3Client, copy: IndexedObject, index: CopyKeyInd
 }
 
 /**
+ * A resumed verification that passed checked for a key stored twice among its last invocation's keys only (the
+ * report's duplicateKeyCheck): its index, made now from every invocation's keys ({@link stitchCopyKeyIndex}, before
+ * the verdict), completes the check, exactly over every key of the copy, so no partial check is reported; a name
+ * found twice makes the copy corrupt, as Redis refuses the file on load. Without an index (a segment missing, a read
+ * failing: `failed` is told why), the report is unchanged and says the check was partial.
+ */
+export async function duplicatesOverAll(
+  s3: S3Client,
+  copy: IndexedObject,
+  index: CopyKeyIndex,
+  parts: readonly number[] | undefined,
+  report: RdbReport,
+  failed: (err: unknown) => void,
+): Promise<RdbReport> {
+  if (!report.ok || report.duplicateKeyCheck === undefined || index.start === 0) return report;
+  try {
+    await stitchCopyKeyIndex(s3, copy, index, parts);
+  } catch (err) {
+    failed(err);
+  }
+  return judgedOverAll(report, index.duplicateOverAll, copy.size);
+}
+
+function judgedOverAll(report: RdbReport, twice: CopyKeyIndex['duplicateOverAll'], size: number): RdbReport {
+  if (twice === undefined) return report;
+  const { duplicateKeyCheck: _partial, ...whole } = report;
+  if (twice.name === undefined) return whole;
+  const name = JSON.stringify(twice.name.toString('latin1').slice(0, 64));
+  return {
+    ...whole,
+    ok: false,
+    error: {
+      offset: size - (report.trailingBytes ?? 0),
+      message: `key ${name} is stored twice in one database (found over every invocation's keys, as the key index holds them): Redis refuses the file ("Duplicated key found in RDB file")`,
+    },
+  };
+}
+
+/**
+ * The index of a copy verified `ok` made (with the earlier invocations' segments, `parts`, when it was verified
+ * across several), not written yet: its file, or why there is none. Once for an index: writing it after
+ * ({@link writeCopyKeyIndex}) reads no segment again. A resumed verification's duplicate-key check over every
+ * invocation's keys is then {@link CopyKeyIndex.duplicateOverAll}.
+ */
+export function stitchCopyKeyIndex(s3: S3Client, copy: IndexedObject, index: CopyKeyIndex, parts?: readonly number[]): Promise<Buffer | string> {
+  return index.stitch((into) => readSegments(s3, copy, into, parts), copy.size);
+}
+
+/**
  * Writes `<key>.keys` beside a verified copy (with the earlier invocations'
  * segments, `parts`, when it was verified across several); what was done,
  * for the log. `lockAsCopy` (the vault, whose replicas carry each tier's
@@ -322,12 +412,8 @@ export async function writeCopyKeyIndex(
   lockAsCopy: boolean,
   parts?: readonly number[],
 ): Promise<string> {
-  if (index.start > 0) {
-    const why = await readSegments(s3, copy, index, parts);
-    if (why) return `no key index: ${why}`;
-  }
-  const file = index.encode(copy.size);
-  if (typeof file === 'string') return `no key index: ${file}`;
+  const file = await stitchCopyKeyIndex(s3, copy, index, parts);
+  if (typeof file === 'string') return file;
   const retention = lockAsCopy ? await objectLockOf(s3, copy.bucket, copy.key, copy.versionId) : undefined;
   // Named by the version the verifier read (its ETag and version id, pinned for every read): serve uses the index
   // only while the copy is still that version (docs/serve.md), never a HeadObject taken after the fact.

@@ -25,7 +25,15 @@ import { notCheckpointableReport, packCheckpoint, stateBytes, VERIFY_STATE_MAX_B
 import type { S3ObjectEvent, VerifyProgressState, VerifyStepInput } from './verify-rdb-progress.js';
 import { type CopyReadDeps, type CopyToRead, readCopy, VerifyGaveUp } from './verify-rdb-read.js';
 import { copyTags, storeVerdict, verdictFound } from './verify-rdb-verdict.js';
-import { CopyKeyIndex, followCopyTags, type IndexedObject, lifecycleTags, writeCopyKeyIndex, writeCopyKeySegment } from './copy-key-index.js';
+import {
+  CopyKeyIndex,
+  duplicatesOverAll,
+  followCopyTags,
+  type IndexedObject,
+  lifecycleTags,
+  writeCopyKeyIndex,
+  writeCopyKeySegment,
+} from './copy-key-index.js';
 
 /**
  * verify-rdb (DR region): on every `.rdb` object created in (or re-tagged in)
@@ -250,10 +258,15 @@ export async function verifyStep(input: VerifyStepInput, deps: VerifyDeps): Prom
     const verifier = await readCopy(at, identity, resume.start, resume.progress?.checkpoint, deps, index);
     if (verifier === 'changed') return { done: false, event: at.event, restarts: restart(at) };
     const ended = pauseOrEnd(at, verifier, identity, resume, deps);
-    if ('done' in ended) return await keySegmentBeside(at, indexedObject(at, identity, current, deps), index, resume, ended, deps);
-    const outcome = await recordVerdict(at, ended, current, identity, resume, retention, deps);
-    logVerdict(outcome, ended, deps);
-    if (outcome.verdict === 'ok') await keyIndexBeside(at, indexedObject(at, identity, current, deps), index, resume, deps);
+    const copy = indexedObject(at, identity, current, deps);
+    if ('done' in ended) return await keySegmentBeside(at, copy, index, resume, ended, deps);
+    // A resumed verification's check for a key stored twice completed over every invocation's keys (its index's).
+    const report = await duplicatesOverAll(deps.s3, copy, index, resume.progress?.keyIndexParts, ended, (err) =>
+      deps.log.warn('the key index was not made before the verdict: its check for a key stored twice stays partial', { ...at.base, error: describeError(err) }),
+    );
+    const outcome = await recordVerdict(at, report, current, identity, resume, retention, deps);
+    logVerdict(outcome, report, deps);
+    if (outcome.verdict === 'ok') await keyIndexBeside(at, copy, index, resume, deps);
     return done(at, outcome);
   } catch (err) {
     return stepFailed(at, err, deps);

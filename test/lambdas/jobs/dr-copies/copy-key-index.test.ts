@@ -31,6 +31,7 @@ import { SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js
 import { R_AT, ROW } from '../../../../lambdas/domain/serve/key-rows.js';
 import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { verdictObjectKey } from '../../../../lambdas/domain/points/verdict-objects.js';
 import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
 import {
   verifyStep,
@@ -538,6 +539,63 @@ describe("verify-rdb's key index beside a DR copy", () => {
     verifyThrough(unended, [[rdb, 0]]);
     expect(() => unended.encode(rdb.length)).toThrow('s3://b/k: the verification its keys came from did not end: no index is written for it');
   }, 120_000);
+
+  describe("a copy verified across invocations: its check for a key stored twice is made whole by the index, over every invocation's keys", () => {
+    /** The file's first and last `s:NNNN` keys (4 digits) in file order: a name at the start and one at the end, same length. */
+    const firstAndLast = (bytes: Buffer): [number, number] => {
+      const at: number[] = [];
+      for (let p = bytes.indexOf('s:'); p >= 0; p = bytes.indexOf('s:', p + 1))
+        if (bytes[p - 1] === 6 && bytes[p - 2] === 0 && /^s:\d{4}$/.test(bytes.toString('latin1', p, p + 6))) at.push(p);
+      return [at[0]!, at.at(-1)!];
+    };
+    const verdictOf = async (key: string): Promise<Record<string, unknown>> => {
+      const got = await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: verdictObjectKey('dr', key) }));
+      return JSON.parse(await got.Body!.transformToString()) as Record<string, unknown>;
+    };
+
+    it('a key at the start renamed as one at the end (the CRC-64 made again): corrupt, named, no index; the verifier alone checked only the last invocation', async () => {
+      const twice = Buffer.from(rdb);
+      const [first, last] = firstAndLast(twice);
+      // Far apart: the first invocation reads 4 KiB, the last key lies past it.
+      expect(last - first).toBeGreaterThan(8192);
+      const name = twice.toString('latin1', first, first + 6);
+      twice.write(name, last, 'latin1');
+      new Crc64().update(twice, 0, twice.length - 8).writeLittleEndian(twice, twice.length - 8);
+      const key = 'rdr-sessions-prod-20261122-0700-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: twice }));
+      const log = new MemoryLog();
+      const outcome = await runToEnd(event(PLAIN, key), deps(log, 0));
+      expect(outcome.steps).toBeGreaterThan(5);
+      expect(outcome).toMatchObject({ verdict: 'corrupt' });
+      expect(JSON.stringify(log.lines)).toContain(
+        `key \\"${name}\\" is stored twice in one database (found over every invocation's keys, as the key index holds them): Redis refuses the file`,
+      );
+      expect((await verdictOf(key)).verdict).toBe('corrupt');
+      await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
+    }, 120_000);
+
+    it('none twice: ok, and the verdict object says no partial check; a segment changed (no index): ok, and the verdict says the check was partial', async () => {
+      const key = 'rdr-sessions-prod-20261122-0800-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+      expect(await runToEnd(event(PLAIN, key), deps(new MemoryLog(), 0))).toMatchObject({ verdict: 'ok' });
+      const whole = await verdictOf(key);
+      expect(whole.verdict).toBe('ok');
+      expect(whole).not.toHaveProperty('duplicateKeyCheck');
+      // The first invocation's segment damaged before the others run: no index, so no check over all: said partial.
+      const damaged = 'rdr-sessions-prod-20261122-0900-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: damaged, Body: rdb }));
+      const d = deps(new MemoryLog(), 0);
+      let result = await verifyStep({ event: event(PLAIN, damaged) }, d);
+      const segment = (await s3.send(new ListObjectsV2Command({ Bucket: PLAIN, Prefix: `${damaged}.0-` }))).Contents![0]!.Key!;
+      const bytes = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: PLAIN, Key: segment }))).Body!.transformToByteArray());
+      bytes[40]! ^= 1;
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: segment, Body: bytes }));
+      for (let i = 0; !result.done && i < 1000; i++) result = await verifyStep(verifyStepSchema.parse(JSON.parse(JSON.stringify(result))), d);
+      expect(result).toMatchObject({ done: true, outcome: { verdict: 'ok' } });
+      expect((await verdictOf(damaged)).duplicateKeyCheck).toMatchObject({ fromOffset: expect.any(Number), detectionProbability: 1 });
+      expect(((await verdictOf(damaged)).duplicateKeyCheck as { fromOffset: number }).fromOffset).toBeGreaterThan(0);
+    }, 120_000);
+  });
 
   it("holds each key where the file has it; a key left out is refused at its writing (the verifier's counts), a wrong offset by serve's read of the value", async () => {
     const index = new CopyKeyIndex('s3://b/k');
