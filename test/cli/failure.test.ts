@@ -101,7 +101,7 @@ describe('the one mapping of connection problems (cli/failure.ts)', () => {
 
   it('migrate counts the keys written: a dry run or no key yet is not part of the job', () => {
     const seen: number[] = [];
-    const counts = (copied: number) => ({ scanned: copied, copied, skipped: 0, expired: 0, failed: 0 });
+    const counts = (copied: number) => ({ scanned: copied, copied, skipped: 0, expired: 0, failed: 0, replaced: 0, replaceUnchecked: 0 });
     const w = keysWritten({ onBatch: (c: { copied: number }) => seen.push(c.copied) });
     expect(w.partial()).toBeUndefined();
     w.callbacks.onBatch(counts(3));

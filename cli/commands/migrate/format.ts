@@ -55,6 +55,12 @@ export function migrateRunsExitCode(run: MigrateRuns): 0 | 1 | 2 {
   return exitCodeOf(migrateRunsOutcome(run));
 }
 
+/** Of the keys an `--on-conflict replace` run wrote, those it wrote over a key the target held (an EXISTS before each RESTORE). */
+function replacedText(r: CopyCounts, dryRun: boolean): string {
+  const unchecked = r.replaceUnchecked > 0 ? `; ${r.replaceUnchecked} not told (the target refused EXISTS)` : '';
+  return ` (${r.replaced} of them ${dryRun ? 'would overwrite' : 'overwrote'} a key the target held, --on-conflict replace${unchecked})`;
+}
+
 /** What a run's count of copied keys is: would be copied (a dry run), copied before a stop or an interrupt, or copied. */
 function copyVerb(r: MigrateResult, dryRun: boolean): string {
   return dryRun ? 'DRY RUN: would copy' : r.error ? 'STOPPED: copied' : r.interrupted ? 'INTERRUPTED: copied' : 'copied';
@@ -75,7 +81,7 @@ export function formatMigrateRuns(run: MigrateRuns, o: { readonly dryRun?: boole
     if (run.databases.length > 1) {
       const r = run.result;
       lines.push(
-        `all ${run.databases.length} databases: ${copyVerb(r, Boolean(o.dryRun))} ${r.copied}, skipped ${r.skipped}, expired ${r.expired}, failed ${r.failed} of ${r.scanned} keys` +
+        `all ${run.databases.length} databases: ${copyVerb(r, Boolean(o.dryRun))} ${r.copied}${(o.onConflict ?? 'skip') === 'replace' && r.copied > 0 ? replacedText(r, Boolean(o.dryRun)) : ''}, skipped ${r.skipped}, expired ${r.expired}, failed ${r.failed} of ${r.scanned} keys` +
           (run.verify
             ? `; verify: ${run.verify.equal ? 'EQUAL' : run.verify.interrupted ? 'INTERRUPTED' : 'DIFFERENT'} (${run.verify.differences} unexpected differences)`
             : ''),
@@ -151,6 +157,8 @@ function migrateJsonOf(run: MigrateRun, o: MigrateCliOptions) {
     dryRun: Boolean(o.dryRun),
     scanned: r.scanned,
     copied: r.copied,
+    replaced: r.replaced,
+    replaceUnchecked: r.replaceUnchecked,
     skipped: r.skipped,
     expired: r.expired,
     failed: r.failed,
@@ -193,8 +201,8 @@ export function formatMigrate(
   const refusedFirst = Boolean(r.error) && !r.interrupted && r.scanned === 0 && r.copied + r.skipped + r.expired + r.failed === 0;
   if (!refusedFirst)
     lines.push(
-      // With replace, a key the target held is overwritten by the RESTORE that writes it: not told apart, so said so.
-      `${verb} ${r.copied}${(o.onConflict ?? 'skip') === 'replace' && !dryRun && r.copied > 0 ? ' (--on-conflict replace: those the target held overwritten, not counted apart)' : ''}, ` +
+      // With replace, a key the target held is overwritten by the RESTORE that writes it: how many, said with the count.
+      `${verb} ${r.copied}${(o.onConflict ?? 'skip') === 'replace' && r.copied > 0 ? replacedText(r, dryRun) : ''}, ` +
         `skipped ${r.skipped} (already on the target), expired ${r.expired}, ` +
         `${o.leftOut ? `left out ${o.leftOut} (--lossy module), ` : ''}failed ${r.failed} ` +
         `of ${r.scanned} keys in ${r.seconds.toFixed(1)} s (${rate(r) ?? 0} keys/s)`,

@@ -200,6 +200,8 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     dryRun: Boolean(o.dryRun),
     scanned: r.scanned,
     copied: r.copied,
+    replaced: r.replaced,
+    replaceUnchecked: r.replaceUnchecked,
     skipped: r.skipped,
     expired: r.expired,
     failed: r.failed,

@@ -356,8 +356,14 @@ export async function* dumpBatches(pipe: RespPipe, options: DumpBatchesOptions =
   while (queue.length > 0) yield await queue.shift()!;
 }
 
-/** The target's answer to one RESTORE. */
-export type RestoreOutcome = 'restored' | 'exists' | Error;
+/**
+ * The target's answer to one RESTORE: with REPLACE, `replaced` when the key was there before it (the EXISTS just
+ * before it said so), `unchecked` when that EXISTS was refused (restored, not known whether over a key).
+ */
+export type RestoreOutcome = LoadOutcome | 'replaced' | 'unchecked';
+
+/** The target's answer to one RESTORE or FUNCTION RESTORE, told without an EXISTS: written, there already (BUSYKEY), or the error. */
+export type LoadOutcome = 'restored' | 'exists' | Error;
 
 /** A run's error for a key the target already holds under --on-conflict fail. */
 export function conflictError(key: Buffer): string {
@@ -389,6 +395,10 @@ export function restoreError(failure: Error, key: Buffer): string {
  * BUSYKEY (the key exists, without REPLACE) is `exists`; any other error
  * reply (OOM, READONLY, NOPERM, …) is returned as is. A broken pipe
  * rejects; through a router, a broken node's keys get its connection error.
+ * With REPLACE each RESTORE follows an `EXISTS key` in the same pipeline, so
+ * a key the target held, which the RESTORE overwrites, is told apart
+ * (`replaced`): an operator restoring into a live target learns how many of
+ * its keys the run overwrote (a few bytes a key; the payload is sent once).
  */
 export function restoreBatch(
   via: RespPipe | KeyRouter,
@@ -404,16 +414,20 @@ export function restoreBatch(
   const build = (i: number, out: Command[]) => {
     const it = items[i]!;
     const args: Arg[] = [RESTORE, it.key, String(it.expireAtExact ?? it.expireAtMs ?? 0), it.payload, ABSTTL];
-    if (replace) args.push(REPLACE);
+    if (replace) {
+      out.push([EXISTS, it.key]);
+      args.push(REPLACE);
+    }
     out.push(args);
   };
+  const perKey = replace ? 2 : 1;
   // Not an async function: its frame, holding `items` (the payloads), would wait for the answers (see keyspace.ts pipeRouter).
   let replies: Promise<Reply[]>;
   try {
     if (isRouter(via))
       replies = via.route(
         items.map((it) => it.key),
-        1,
+        perKey,
         build,
       );
     else {
@@ -425,15 +439,31 @@ export function restoreBatch(
     return Promise.reject(err);
   }
   // A function of the module's: a closure made here would share the context `build` keeps `items` in.
-  return replies.then(restoreOutcomes);
+  return replace ? replies.then(replaceOutcomes) : replies.then(restoreOutcomes);
 }
 
 /** RESTORE replies as outcomes: restored, exists (BUSYKEY), or the error. */
 function restoreOutcomes(replies: readonly Reply[]): RestoreOutcome[] {
-  return replies.map((r) => {
-    if (!(r instanceof Error)) return 'restored';
-    return r.message.startsWith('BUSYKEY') ? 'exists' : r;
-  });
+  return replies.map(restoreOutcome);
+}
+
+function restoreOutcome(r: Reply): LoadOutcome {
+  if (!(r instanceof Error)) return 'restored';
+  return r.message.startsWith('BUSYKEY') ? 'exists' : r;
+}
+
+/**
+ * EXISTS and RESTORE … REPLACE replies, a pair a key, as outcomes: `replaced` when the key was there, `unchecked`
+ * when the EXISTS was refused (an ACL without it) and the RESTORE went through.
+ */
+function replaceOutcomes(replies: readonly Reply[]): RestoreOutcome[] {
+  const out: RestoreOutcome[] = [];
+  for (let i = 0; i + 1 < replies.length; i += 2) {
+    const o = restoreOutcome(replies[i + 1]!);
+    const held = replies[i];
+    out.push(o !== 'restored' ? o : held instanceof Error ? 'unchecked' : held === 1 ? 'replaced' : 'restored');
+  }
+  return out;
 }
 
 /**
@@ -442,14 +472,14 @@ function restoreOutcomes(replies: readonly Reply[]): RestoreOutcome[] {
  * libraries); never FLUSH. Per library and node: `restored`, `exists` (a
  * library of that name is there and `replace` is false), or the error.
  */
-export async function restoreFunctions(target: Keyspace, payloads: readonly Buffer[], replace: boolean): Promise<RestoreOutcome[][]> {
+export async function restoreFunctions(target: Keyspace, payloads: readonly Buffer[], replace: boolean): Promise<LoadOutcome[][]> {
   if (payloads.length === 0) return [];
   const perNode = await Promise.all(
     target.lanes.map(async (lane) => {
       const pipe = await lane.open();
       try {
         const replies = await pipe.exec(encodeCommands(payloads.map((p) => ['FUNCTION', 'RESTORE', p, replace ? 'REPLACE' : 'APPEND'])), payloads.length);
-        return replies.map((r): RestoreOutcome => (!(r instanceof Error) ? 'restored' : /already exists/i.test(r.message) ? 'exists' : r));
+        return replies.map((r): LoadOutcome => (!(r instanceof Error) ? 'restored' : /already exists/i.test(r.message) ? 'exists' : r));
       } finally {
         pipe.close();
       }

@@ -9,6 +9,24 @@
 export type OnConflict = 'skip' | 'replace' | 'fail';
 
 /** Running counts of a key copy. */
+/** No key counted yet. */
+export function noCounts(): CopyCounts {
+  return { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0, replaced: 0, replaceUnchecked: 0 };
+}
+
+/** `a` and `b` counted together (a run's databases, one after the other). */
+export function addCounts(a: CopyCounts, b: CopyCounts): CopyCounts {
+  return {
+    scanned: a.scanned + b.scanned,
+    copied: a.copied + b.copied,
+    skipped: a.skipped + b.skipped,
+    expired: a.expired + b.expired,
+    failed: a.failed + b.failed,
+    replaced: a.replaced + b.replaced,
+    replaceUnchecked: a.replaceUnchecked + b.replaceUnchecked,
+  };
+}
+
 export interface CopyCounts {
   /** Keys read from the source (SCAN; a key SCAN returns twice counts twice) or from the file (the chosen database, matching). */
   scanned: number;
@@ -16,6 +34,14 @@ export interface CopyCounts {
   copied: number;
   /** Already on the target and left alone (skip; dry run: would be). */
   skipped: number;
+  /**
+   * Of {@link copied}, those written over a key the target held (`--on-conflict replace`; dry run: would be), as an
+   * EXISTS sent just before each RESTORE … REPLACE found it; keys whose EXISTS the target refused are in
+   * {@link replaceUnchecked}.
+   */
+  replaced: number;
+  /** Of {@link copied} under `--on-conflict replace`, keys whose EXISTS the target refused: not known whether they replaced one. */
+  replaceUnchecked: number;
   /** Gone or past their expiry when read: not copied. */
   expired: number;
   /** The target refused the write, or its node could not be reached. */

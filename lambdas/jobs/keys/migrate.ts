@@ -14,7 +14,7 @@ import type { EvictionReport } from '../../domain/keys/eviction.js';
 import type { RespPipe } from '../../adapters/redis/resp-pipe.js';
 import { KeyWriter, SKIPPED_KEYS_REMEMBERED } from './writer.js';
 import { compareClients, eachLane, sumCompareResults, type CompareOptions, type CompareResult, type Explain } from './compare.js';
-import { copiedNone, type CopyCounts, type KeyCopyOptions, type NoMatch, type OnConflict } from '../../domain/keys/key-copy.js';
+import { addCounts, copiedNone, type CopyCounts, type KeyCopyOptions, type NoMatch, noCounts, type OnConflict } from '../../domain/keys/key-copy.js';
 
 /** What to do with a key that already exists on the target. */
 export type { OnConflict } from '../../domain/keys/key-copy.js';
@@ -191,15 +191,11 @@ export interface MigrateRuns extends MigrateRun {
 /** The results of several databases as one (counts summed, the first error, the worst eviction). */
 export function sumMigrateResults(results: readonly MigrateResult[]): MigrateResult {
   if (results.length === 1) return results[0]!;
-  const sum = (k: 'scanned' | 'copied' | 'skipped' | 'expired' | 'failed') => results.reduce((n, r) => n + r[k], 0);
+  const counts = results.reduce<CopyCounts>(addCounts, noCounts());
   const failing = results.find((r) => r.error || r.interrupted);
   const evicted = results.find((r) => r.eviction?.refused) ?? results.find((r) => (r.eviction?.evictedKeys ?? 0) > 0) ?? results.at(-1);
   return {
-    scanned: sum('scanned'),
-    copied: sum('copied'),
-    skipped: sum('skipped'),
-    expired: sum('expired'),
-    failed: sum('failed'),
+    ...counts,
     seconds: results.reduce((n, r) => n + r.seconds, 0),
     interrupted: results.some((r) => r.interrupted),
     ...(failing?.error ? { error: failing.error } : {}),
@@ -257,18 +253,11 @@ export async function runMigrate(spec: MigrateSpec): Promise<MigrateRuns> {
   const { from, to, databases: mappings, ...options } = spec;
   const plan = await planServerDatabases(from, to, { mappings, connectionName: 'redis-dr-migrate' });
   const runs: DatabaseMigrateRun[] = [];
-  let done: CopyCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
+  let done = noCounts();
   for (const pair of plan.pairs) {
     const before = done;
     // Progress and the keys-written count (cli/failure.ts) run over the whole run, not per database.
-    const onBatch = (c: CopyCounts) =>
-      options.onBatch?.({
-        scanned: before.scanned + c.scanned,
-        copied: before.copied + c.copied,
-        skipped: before.skipped + c.skipped,
-        expired: before.expired + c.expired,
-        failed: before.failed + c.failed,
-      });
+    const onBatch = (c: CopyCounts) => options.onBatch?.(addCounts(before, c));
     // The guard holds what is still to come (this database and the ones after it) against the target: all of it before the first write.
     const rest = plan.pairs.slice(runs.length);
     const totalKeys = Object.values(plan.keysByDb).reduce((n, k) => n + k, 0);
@@ -280,13 +269,7 @@ export async function runMigrate(spec: MigrateSpec): Promise<MigrateRuns> {
     );
     runs.push({ ...pair, ...run });
     const r = run.result;
-    done = {
-      scanned: before.scanned + r.scanned,
-      copied: before.copied + r.copied,
-      skipped: before.skipped + r.skipped,
-      expired: before.expired + r.expired,
-      failed: before.failed + r.failed,
-    };
+    done = addCounts(before, r);
     if (r.error || r.interrupted || r.eviction?.refused) break;
   }
   const verifies = runs.map((r) => r.verify).filter((v): v is CompareResult => v !== undefined);

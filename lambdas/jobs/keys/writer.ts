@@ -38,7 +38,7 @@ import { conflictError, existBatch, restoreBatch, restoreError, unansweredNote, 
 import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { EvictionGuard, type RestoreSize } from '../../adapters/redis/memory.js';
 import { evictedMessage, type EvictionReport } from '../../domain/keys/eviction.js';
-import type { CopyCounts, KeyCopyOptions, OnConflict } from '../../domain/keys/key-copy.js';
+import { type CopyCounts, type KeyCopyOptions, noCounts, type OnConflict } from '../../domain/keys/key-copy.js';
 
 /**
  * Batches of RESTOREs on their way to the target per window (skip and
@@ -118,7 +118,7 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
  */
 export class KeyWriter {
   /** Running counts; readers add what they read to `scanned`. */
-  readonly counts: CopyCounts = { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0 };
+  readonly counts: CopyCounts = noCounts();
   /** Keys left alone because the target had them (latin1 of the bytes), up to {@link SKIPPED_KEYS_REMEMBERED}; empty unless `rememberSkipped`. */
   readonly skippedKeys = new Set<string>();
   /** Module values the target refused, per module type name (counted in `failed` too). */
@@ -205,7 +205,11 @@ export class KeyWriter {
     for (const [i, o] of outcomes.entries()) {
       const k = keys[i]!;
       if (o === 'restored') this.counts.copied++;
-      else if (o === 'exists') {
+      else if (o === 'replaced' || o === 'unchecked') {
+        this.counts.copied++;
+        if (o === 'replaced') this.counts.replaced++;
+        else this.counts.replaceUnchecked++;
+      } else if (o === 'exists') {
         if (this.mode === 'fail' && !this.conflict) {
           this.conflict = k.key; // written between our EXISTS and RESTORE
           this.error = conflictError(k.key);
@@ -279,8 +283,10 @@ export class WriteWindow {
           return false;
         }
         if (options.dryRun) {
-          if (mode === 'replace') w.counts.copied += live.length;
-          else
+          if (mode === 'replace') {
+            w.counts.copied += live.length;
+            w.counts.replaced += exists.filter(Boolean).length;
+          } else
             live.forEach((k, i) => {
               exists[i] ? w.skip(k.key, this.db) : w.counts.copied++;
             });

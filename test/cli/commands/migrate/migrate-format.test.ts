@@ -6,6 +6,8 @@ import { unansweredNote } from '../../../../lambdas/adapters/redis/dump-restore.
 const result = (over: Partial<MigrateResult>): MigrateResult => ({
   scanned: 0,
   copied: 0,
+  replaced: 0,
+  replaceUnchecked: 0,
   skipped: 0,
   expired: 0,
   failed: 0,
@@ -26,14 +28,19 @@ describe('formatMigrate: the advice after a run that stopped', () => {
     );
   });
 
-  it('with --on-conflict replace the count says that the keys the target held are among those written, overwritten (not counted apart)', () => {
-    expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) }, { onConflict: 'replace' })).toMatch(
-      /^copied 3 \(--on-conflict replace: those the target held overwritten, not counted apart\), skipped 0 \(already on the target\)/m,
+  it('with --on-conflict replace the count says how many of the keys written overwrote a key the target held', () => {
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3, replaced: 2 }) }, { onConflict: 'replace' })).toMatch(
+      /^copied 3 \(2 of them overwrote a key the target held, --on-conflict replace\), skipped 0 \(already on the target\)/m,
     );
-    // Negative: skip (the default) and a dry run say nothing of it.
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3, replaced: 0, replaceUnchecked: 1 }) }, { onConflict: 'replace' })).toMatch(
+      /^copied 3 \(0 of them overwrote a key the target held, --on-conflict replace; 1 not told \(the target refused EXISTS\)\)/m,
+    );
+    expect(formatMigrate({ result: result({ scanned: 3, copied: 3, replaced: 1 }) }, { onConflict: 'replace', dryRun: true })).toMatch(
+      /^DRY RUN: would copy 3 \(1 of them would overwrite a key the target held, --on-conflict replace\)/m,
+    );
+    // Negative: skip (the default) says nothing of it, nor a run that wrote nothing.
     expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) })).not.toContain('--on-conflict replace');
-    expect(formatMigrate({ result: result({ scanned: 3, copied: 3 }) }, { onConflict: 'replace', dryRun: true })).not.toContain('overwritten');
-    expect(formatMigrate({ result: result({ scanned: 3, expired: 3 }) }, { onConflict: 'replace' })).not.toContain('overwritten');
+    expect(formatMigrate({ result: result({ scanned: 3, expired: 3 }) }, { onConflict: 'replace' })).not.toContain('overwrote');
   });
 
   it('with --on-conflict fail: rerun with skip, since a rerun with fail stops at the first key this run wrote', () => {

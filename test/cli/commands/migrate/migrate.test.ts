@@ -95,10 +95,10 @@ describe('redis-dr migrate', () => {
     expect(migrateExitCode({ result })).toBe(0);
   });
 
-  it('replace overwrites existing target keys', async () => {
+  it('replace overwrites existing target keys, counting those it overwrote', async () => {
     await s.mset('a', 'source', 'b', 'source');
     await d.set('a', 'old');
-    expect(await migrateClients(s, d, { onConflict: 'replace' })).toMatchObject({ copied: 2, skipped: 0 });
+    expect(await migrateClients(s, d, { onConflict: 'replace' })).toMatchObject({ copied: 2, replaced: 1, skipped: 0 });
     expect(await d.get('a')).toBe('source');
   });
 

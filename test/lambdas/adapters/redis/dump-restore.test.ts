@@ -152,7 +152,7 @@ describe('redis-copy against real servers', () => {
     expect((await cb.getBuffer('big'))?.equals(big)).toBe(true);
   });
 
-  it('DUMP + RESTORE ABSTTL keep values and the exact PEXPIRETIME; BUSYKEY is "exists"', async () => {
+  it('DUMP + RESTORE ABSTTL keep values and the exact PEXPIRETIME; BUSYKEY is "exists"; with REPLACE a key the target held is "replaced"', async () => {
     const at = Date.now() + 60_000;
     await seedDataset(ca, { expireAtMs: at });
     const keys: Buffer[] = [];
@@ -166,7 +166,10 @@ describe('redis-copy against real servers', () => {
     expect(await cb.pexpiretime('str:int')).toBe(-1);
     expect(await cb.getBuffer(BINARY_KEY)).toEqual(Buffer.from([0x00, 0xc3, 0x28, 0xff]));
     expect(await restoreBatch(pb, live.slice(0, 2), false)).toEqual(['exists', 'exists']);
-    expect(await restoreBatch(pb, live.slice(0, 2), true)).toEqual(['restored', 'restored']);
+    // With REPLACE, an EXISTS before each RESTORE tells a key written over one the target held.
+    expect(await restoreBatch(pb, live.slice(0, 2), true)).toEqual(['replaced', 'replaced']);
+    await cb.del(live[0]!.key);
+    expect(await restoreBatch(pb, live.slice(0, 2), true)).toEqual(['restored', 'replaced']);
     expect(await existBatch(cb, [BINARY_KEY, Buffer.from('nope')])).toEqual([true, false]);
   });
 

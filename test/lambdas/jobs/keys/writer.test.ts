@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectKeyspace } from '../../../../lambdas/adapters/redis/dump-restore.js';
 import { keyspaceOf, type Keyspace } from '../../../../lambdas/adapters/redis/keyspace.js';
@@ -57,7 +57,7 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
     const past: WriteKey = { key: Buffer.from('past'), payload, expireAtMs: Date.now() - 1 };
     expect(await window.write([...batch('k', 3, at), gone, past, { key: Buffer.from('forever'), payload, expireAtMs: null }])).toBe(true);
     await window.drain();
-    expect(w.counts).toEqual({ scanned: 0, copied: 4, skipped: 0, expired: 2, failed: 0 });
+    expect(w.counts).toEqual({ scanned: 0, copied: 4, skipped: 0, expired: 2, failed: 0, replaced: 0, replaceUnchecked: 0 });
     expect(await admin.pexpiretime('k:0')).toBe(at);
     expect(await admin.pexpiretime('forever')).toBe(-1);
     expect(await admin.exists('gone', 'past')).toBe(0);
@@ -65,7 +65,7 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
     expect(w.error).toBeUndefined();
   });
 
-  it('skip leaves the keys the target holds and remembers them only when asked; replace overwrites them', async () => {
+  it('skip leaves the keys the target holds and remembers them only when asked; replace overwrites them, counting those it overwrote', async () => {
     await admin.set('k:1', 'written since the incident');
     for (const rememberSkipped of [false, true]) {
       const w = writer({ rememberSkipped });
@@ -76,12 +76,38 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
       expect([...w.skippedKeys]).toEqual(rememberSkipped ? ['k:0', 'k:1', 'k:2'] : []);
     }
     expect(await admin.get('k:1')).toBe('written since the incident');
+    await admin.del('k:0', 'k:2');
     const w = writer({ onConflict: 'replace' });
     const window = w.window();
     await window.write(batch('k', 3));
     await window.drain();
-    expect(w.counts).toMatchObject({ copied: 3, skipped: 0 });
+    // k:1 was the target's (written since the incident): the one key overwritten.
+    expect(w.counts).toMatchObject({ copied: 3, skipped: 0, replaced: 1, replaceUnchecked: 0 });
     expect(await admin.get('k:1')).toBe('value');
+    // Again: all three are there now, all three overwritten.
+    const again = writer({ onConflict: 'replace' });
+    const next = again.window();
+    await next.write(batch('k', 3));
+    await next.drain();
+    expect(again.counts).toMatchObject({ copied: 3, replaced: 3 });
+  });
+
+  it('replace: a user the target refuses EXISTS to still restores, those keys counted as not told apart', async () => {
+    await admin.call('ACL', 'SETUSER', 'noexists', 'on', '>pw', '~*', '+@all', '-exists');
+    const limited = new Redis({ port: server.port, username: 'noexists', password: 'pw' });
+    try {
+      await admin.set('k:0', 'theirs');
+      const w = new KeyWriter(keyspaceOf(limited), { onConflict: 'replace' });
+      const window = w.window();
+      await window.write(batch('k', 2));
+      await window.drain();
+      expect(w.error).toBeUndefined();
+      expect(w.counts).toMatchObject({ copied: 2, replaced: 0, replaceUnchecked: 2, failed: 0 });
+      expect(await admin.get('k:0')).toBe('value');
+    } finally {
+      limited.disconnect();
+      await admin.call('ACL', 'DELUSER', 'noexists');
+    }
   });
 
   it('fail stops before writing a batch that holds a key the target has, naming it', async () => {
@@ -123,15 +149,15 @@ describe('KeyWriter: RESTORE … ABSTTL batches into a real redis-server', () =>
 
   it('dry run writes nothing and counts what would be copied and skipped', async () => {
     await admin.set('k:0', 'theirs');
-    for (const [onConflict, copied, skipped] of [
-      ['skip', 2, 1],
-      ['replace', 3, 0],
+    for (const [onConflict, copied, skipped, replaced] of [
+      ['skip', 2, 1, 0],
+      ['replace', 3, 0, 1],
     ] as const) {
       const w = writer({ dryRun: true, onConflict });
       const window = w.window();
       await window.write(batch('k', 3));
       await window.drain();
-      expect(w.counts).toMatchObject({ copied, skipped });
+      expect(w.counts).toMatchObject({ copied, skipped, replaced });
     }
     expect(await admin.dbsize()).toBe(1);
   });
@@ -302,6 +328,13 @@ describe('KeyWriter into a real Redis Cluster', () => {
       await window2.drain();
       expect(again.counts).toMatchObject({ copied: 0, skipped: 200, failed: 0 });
       expect(again.skippedKeys.size).toBe(200);
+      // replace: the EXISTS before each RESTORE goes to the key's node with it, so every overwrite is told on every node.
+      for (const k of ['k:1:0', 'k:1:1']) await admin.del(k);
+      const over = new KeyWriter(target, { onConflict: 'replace' });
+      const window3 = over.window();
+      await window3.write(Array.from({ length: 200 }, (_, i) => ({ key: Buffer.from(`k:1:${i}`), payload, expireAtMs: null })));
+      await window3.drain();
+      expect(over.counts).toMatchObject({ copied: 200, replaced: 198, failed: 0 });
     } finally {
       target.close();
     }
