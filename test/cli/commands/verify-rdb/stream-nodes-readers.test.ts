@@ -97,7 +97,7 @@ describe('a stream node contradicting its master entry: every reader refuses it,
     expect(converted.stderr).toMatch(idsMessage);
     expect(existsSync(out)).toBe(false);
     const served = await inWorker('serve', ids, '--port', '0');
-    expect(served.status).toBe(2);
+    expect(served.status).toBe(1);
     expect(served.stderr).toMatch(idsMessage);
   }, 60_000);
 
@@ -109,9 +109,9 @@ describe('a stream node contradicting its master entry: every reader refuses it,
     expect(await target.client().dbsize()).toBe(0);
   }, 30_000);
 
-  it('serve: refused before listening, exit 2', async () => {
+  it('serve: refused before listening, exit 1 (a corrupt file: a problem found)', async () => {
     const r = await inWorker('serve', bad, '--port', '0');
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stdout).not.toContain('listening');
     expect(r.stderr).toMatch(/bad\.rdb is corrupt \(the verifier's verdict at byte \d+: /);
     expect(r.stderr).toMatch(message);
