@@ -444,7 +444,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
     expect(readFileSync(at(1), 'utf8')).toBe('another writer');
     for (const s of [2, 3]) expect(readFileSync(at(s), 'utf8')).toBe(`older ${s}`);
     const kept = readdirSync(out).filter((f) => f.startsWith('.'));
-    expect(kept).toHaveLength(1);
+    expect(kept, `${kept.join(', ')}\n${child.stderr}`).toHaveLength(1);
     expect(kept[0]).toMatch(new RegExp(`^\\.${exportObjectKey(name, 1).replace(/\./g, '\\.')}\\.h[0-9a-f]{12}-\\d+-[0-9a-f]{8}\\.tmp\\.replaced$`));
     expect(readFileSync(join(out, kept[0]!), 'utf8')).toBe('older 1');
   }, 60_000);
