@@ -20,7 +20,11 @@
  * replacing an existing output of the same size with `--force` adds the
  * system time of freeing the old file's cached pages (about 0.5 s for a
  * 553 MB output on the benchmark machine, bench/README.md), which is the
- * file system's and not the conversion's.
+ * file system's and not the conversion's. Since session 47 the other
+ * conversion's output is removed too: with the two 553 MB outputs written
+ * in turn, each removing only its own, one of them paid 0.3–0.5 s more system
+ * time on the benchmark machine, whichever code ran (bench/README.md,
+ * convert-rdb, session 47).
  *
  * `--file <rdb>` benchmarks an existing file instead of making one (the
  * 1,000,000-key file takes minutes to populate); `--save-file <path>`
@@ -62,11 +66,14 @@ async function main(): Promise<void> {
     if (values['save-file'] !== undefined && made !== undefined) copyFileSync(file, values['save-file']);
     log(`file: ${bytes} bytes, ${keys} keys`);
     const cli = (...args: string[]) => timedProcess('taskset', ['-c', '0', process.execPath, join(ROOT, 'bin', 'redis-dr.cjs'), ...args], scratch, ROOT);
-    // A new output each time: the one before removed, and the page cache's dirty pages written (`sync`), neither timed:
-    // each run starts as a user's on a quiet machine would (see the header), not behind the last run's writeback.
+    // A new output each time: the outputs before removed (both conversions', not only this one's), and the page cache's
+    // dirty pages written (`sync`), neither timed: each run starts as a user's on a quiet machine would (see the header),
+    // not behind the last run's writeback. Two outputs written in turn, each removing only its own: on this virtual
+    // machine one of the two paid 0.3–0.5 s more system time, the same code either way (bench/README.md, session 47).
     const quiet = () => spawnSync('sync');
+    const OUTPUTS = ['out-70.rdb', 'out-62.rdb'];
     const convert = (out: string, ...args: string[]) => {
-      rmSync(join(scratch, out), { force: true });
+      for (const o of OUTPUTS) rmSync(join(scratch, o), { force: true });
       quiet();
       return cli('convert-rdb', file, ...args, '-o', join(scratch, out));
     };
