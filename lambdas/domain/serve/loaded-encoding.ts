@@ -5,7 +5,8 @@
  * stored: OBJECT ENCODING answers it, and the scans and lex walks follow it
  * (a compact value is scanned whole, in its own order).
  */
-import type { KeyValue } from '../rdb/fingerprint.js';
+import { type KeyDigest, type KeyValue, keyDigest } from '../rdb/fingerprint.js';
+import { decodeDumpPayload } from '../rdb/format/value.js';
 import { LOADED_COMPACT } from './context.js';
 import { parseInteger } from './reply-text.js';
 
@@ -76,6 +77,24 @@ export function asLoaded(type: number, v: KeyValue): KeyValue {
   const loaded: KeyValue = { type: 'zset', entries: v.entries.map(([member, score]) => [member, score === '-0' ? '0' : score] as const) };
   CHANGED_ON_LOAD.add(loaded);
   return loaded;
+}
+
+/**
+ * The digest of a file's key as a server holds it once loaded or RESTOREd, where that differs from the file and `held`
+ * (the server's value) is it: a small sorted set stored as a skiplist (3, 5) with a -0 score, which 7.0 holds as 0
+ * ({@link asLoaded}). Undefined otherwise (a server that keeps the -0 is held against the file's own value): what
+ * `migrate --verify` holds the target against, as compare holds a file served.
+ */
+export function heldAsLoaded(
+  k: { readonly type: number; readonly payload: Buffer; readonly expireAtMs: number | null },
+  held: KeyValue | undefined,
+  at: number,
+): KeyDigest | undefined {
+  if (held?.type !== 'zset' || (k.type !== 3 && k.type !== 5)) return undefined;
+  const loaded = asLoaded(k.type, decodeDumpPayload(k.payload));
+  if (!changedOnLoad(loaded)) return undefined;
+  const digest = keyDigest(loaded, k.expireAtMs, at);
+  return digest.digest === keyDigest(held, k.expireAtMs, at).digest ? digest : undefined;
 }
 
 /** Whether {@link asLoaded} changed `v` from what its file stores. */

@@ -65,6 +65,7 @@ import {
   type StreamedDigest,
 } from '../../domain/rdb/format/value.js';
 import { asLoadedFromType15, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
+import { heldAsLoaded } from '../../domain/serve/loaded-encoding.js';
 import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
 import { STREAM_4, STREAM_5, stripNewerStream } from '../../domain/rdb/write/stream-extras.js';
 import { streamInfoAt } from '../../domain/rdb/format/stream-info.js';
@@ -535,7 +536,8 @@ class TargetCheck {
     // A template hash (Redis 8.10, types 30 and 32): the hash it stands for, its field names from the file's templates.
     const templated = referencesTemplate(k.type) ? this.templateHash(k) : undefined;
     if (!this.options.lossy?.has('field-ttl') || onTarget?.type !== 'hash' || onTarget.fieldExpireAtMs?.some((t) => t !== null))
-      return { digest: templated ? keyDigest(templated, k.expireAtMs, at) : payloadDigest(k.payload, k.expireAtMs, at) };
+      // A small skiplist zset's -0, which a 7.0 target holds as 0 once RESTOREd (loaded-encoding.ts heldAsLoaded).
+      return { digest: templated ? keyDigest(templated, k.expireAtMs, at) : (heldAsLoaded(k, onTarget, at) ?? payloadDigest(k.payload, k.expireAtMs, at)) };
     const value = templated ?? decodeDumpPayload(k.payload);
     // Fields live when the restore wrote them stay (no TTL); a field TTL still to come then is what the loss took.
     const cut = this.fieldsCutAt ?? at;

@@ -80,6 +80,27 @@ describe('verifyRdbKeys: the target against the file it was restored from', () =
     expect(v.comparedByValue).toBeGreaterThanOrEqual(3);
   });
 
+  it('a small sorted set stored as a skiplist with a -0 score: the target RESTOREs it into a listpack and holds 0, EQUAL as compare holds it; another score still differs', async () => {
+    // Saved by a server that keeps every sorted set a skiplist: the file holds it as RDB type 5.
+    const skiplists = await startRedisServer({ args: ['--zset-max-listpack-entries', '0'] });
+    const saved = file;
+    try {
+      const src = skiplists.client();
+      await src.zadd('zneg', '-0', 'a', '1', 'b');
+      file = readFileSync(await bgsave(skiplists, src));
+      src.disconnect();
+      const restored = await restore();
+      expect(await dst.zscore('zneg', 'a')).toBe('0');
+      expect(await verify(restored)).toMatchObject({ equal: true, differences: 0 });
+      // Negative: a score the load does not explain.
+      await dst.zadd('zneg', '2', 'a');
+      expect((await verify(restored)).diffs.map((d) => [d.key.toString(), d.reason])).toEqual([['zneg', 'value']]);
+    } finally {
+      file = saved;
+      await skiplists.stop();
+    }
+  });
+
   it('keys skip kept on the target (written since the recovery point) are expected differences, not differences', async () => {
     await dst.set('str:big', 'written after the incident');
     await dst.sadd('set:big', 'newer');
