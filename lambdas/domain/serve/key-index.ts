@@ -321,6 +321,27 @@ export class ColumnKeyIndex implements KeyIndex {
     return this.nameOf(this.keyAt(p));
   }
 
+  /**
+   * A name held twice in one database among the keys a primary loading the file keeps, or undefined: a key whose
+   * expiry had passed at `fileTimeMs` (the file's `ctime`; -1 for none: every key kept) is dropped on load (rdbLoad),
+   * so it is no duplicate there, as the verifier's own check holds it (parse-opcodes.ts finishKey). Exact.
+   */
+  firstDuplicateKept(fileTimeMs: number): Buffer | undefined {
+    const n = this.keys;
+    const kept = new Uint32Array(n);
+    let m = 0;
+    for (let p = 0; p < n; p++) {
+      const k = this.keyAt(p);
+      // NaN (no expiry) is never below: kept.
+      if (fileTimeMs < 0 || !(this.view.getFloat64(k * ROW + R_EXPIRY, true) < fileTimeMs)) kept[m++] = k;
+    }
+    if (m === n) return this.firstDuplicate();
+    const lens = new Uint32Array(n);
+    for (let k = 0; k < n; k++) lens[k] = this.nameLength(k);
+    const twin = new KeyHashTable(kept.subarray(0, m), this.c.names, this.nameStarts(), lens, this.dbsOfKeys()).firstTwin;
+    return twin < 0 ? undefined : this.nameOf(kept[twin]!);
+  }
+
   private slots: Uint8Array | undefined;
 
   /** Which Redis Cluster hash slots its keys fall in: a bit a slot (2,048 bytes). */

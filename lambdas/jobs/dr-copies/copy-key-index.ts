@@ -42,6 +42,7 @@ import { addObjectTags, getObjectTags, listObjects, openObject } from '../../ada
 import { objectLockOf, putObjectBeside } from '../../adapters/aws/s3/put-beside.js';
 import { TAGS } from '../../domain/plans/types.js';
 import { SEGMENT_DB } from '../../domain/rdb/format/parse-constants.js';
+import { fileTimeOf } from '../../domain/rdb/format/parse-opcodes.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
 import type { RdbCheckpoint } from '../../domain/rdb/verifier.js';
 import { INDEX_SUFFIX, indexableTrailer, MAGIC } from '../../domain/serve/index-file.js';
@@ -267,7 +268,9 @@ export class CopyKeyIndex implements SplitKeyIndex {
     const unlike = countsUnlike(index, read.report);
     if (unlike) return unlike;
     // Exact, over every key of the copy, before the rows' buffer is reused for the file (the name is a view: copied).
-    const name = index.firstDuplicate();
+    // Among the keys a primary keeps on load (one expired when the file was written is dropped), as the verifier checks.
+    const ctime = read.report.auxFields.ctime;
+    const name = index.firstDuplicateKept(ctime === undefined ? -1 : fileTimeOf(ctime, -1));
     this.twice = { name: name ? Buffer.from(name) : undefined };
     // Over the rows' buffer when it has the room (this index is used no more).
     return encodeKeyIndex(index, copy, read.valkey, MAGIC, true);
