@@ -163,10 +163,16 @@ class Host {
     return map;
   }
 
-  /** The text with placeholders and the host's paths resolved; a placeholder left is an error. */
+  /**
+   * The text with placeholders and the host's paths resolved; a placeholder left is an error. One pass, the longest
+   * name first at each place: what a name is replaced with is never read again (replacing one name after another, a
+   * free port 36379 in a resolved `<target>` became 336379 at the `6379` after it: a clean clone's run failed so).
+   */
   resolve(text: string, placeholders: Record<string, string> = {}): string {
-    let out = text;
-    for (const [from, to] of [...Object.entries(placeholders), ...this.sandbox()].sort((a, b) => b[0].length - a[0].length)) out = out.split(from).join(to);
+    const names = [...Object.entries(placeholders), ...this.sandbox()].sort((a, b) => b[0].length - a[0].length);
+    const value = new Map(names);
+    const any = new RegExp(names.map(([from]) => from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    const out = text.replace(any, (name) => value.get(name)!);
     const left = /<[a-z][^<>\n]*>/.exec(out);
     if (left) throw new Error(`unresolved placeholder ${left[0]} in:\n${out}`);
     return out;
@@ -345,8 +351,11 @@ describe('the self-managed runbooks: every command in them', () => {
     expect(loose.map((l) => l.command)).toEqual([expect.stringMatching(command)]);
   });
 
-  it('refuses to run a block with a placeholder no scenario resolved', async () => {
+  it('refuses to run a block with a placeholder no scenario resolved; resolves each name once (a port holding 6379 is left as it is)', async () => {
     const host = await Host.create();
+    expect(host.resolve('ls /var/backups/redis/rdr-<target>-*.rdb; redis-cli -p 6379 ping', { '<target>': 'redis-127-0-0-1-36379' })).toBe(
+      `ls ${host.path('backups')}/redis/rdr-redis-127-0-0-1-36379-*.rdb; redis-cli -p ${host.port} ping`,
+    );
     expect(() => host.resolve('redis-dr drill local --rdb /var/backups/redis/rdr-<target>-<yyyymmdd>-<hhmm>.rdb', { '<target>': 'cache-1' })).toThrow(
       /unresolved placeholder <yyyymmdd>/,
     );
