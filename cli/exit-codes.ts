@@ -35,8 +35,12 @@ const SPECIFIC: Readonly<Record<string, readonly string[]>> = {
   ],
   compare: [
     '1: the datasets differ, a database holding keys was not compared (the --a URL names another), the comparison could not finish, or a file side is corrupt',
+    '3: a file side in a format the verifier cannot judge (a newer engine: not verified, not corrupt)',
   ],
-  serve: ["1: the file does not pass the verifier (corrupt or cut), or a backup's bytes are not those its record names (nothing listens)"],
+  serve: [
+    "1: the file does not pass the verifier (corrupt or cut), or a backup's bytes are not those its record names (nothing listens)",
+    '3: a format the verifier cannot judge (a newer engine: not verified, not corrupt; nothing listens)',
+  ],
   export: ['1: the export failed, or (--wait) its replication failed or the DR verifier did not say ok'],
   doctor: ['0: every check passed or only warned; 1: a check failed'],
   'drill run': ['1: the drill failed (with --wait)'],

@@ -9,6 +9,7 @@
  * Light on purpose: program.ts loads it at start (no SDK, no Redis client).
  */
 import { connectionProblem } from '../lambdas/jobs/kernel/connection-problem.js';
+import { FoundProblem } from '../lambdas/jobs/kernel/found-problem.js';
 import { UsageError } from '../lambdas/jobs/kernel/usage-error.js';
 
 export { connectionProblem };
@@ -22,7 +23,7 @@ export interface CliProblem {
   readonly code: string;
   readonly message: string;
   readonly fix: string;
-  readonly exitCode: 1 | 2;
+  readonly exitCode: 1 | 2 | 3;
   /** The message already says the fix (a usage error's): stderr prints the message alone. */
   readonly fixInMessage?: boolean;
 }
@@ -94,7 +95,8 @@ export function describeFailure(err: unknown, command: string, partial?: string)
       : partial === undefined
         ? 'the message names what failed: fix that and run the command again'
         : 'run it again once the cause is fixed: what was done stays done',
-    exitCode: EXIT.failed,
+    // A recovery point the verifier cannot judge (a newer engine's format) is 3, as verify-rdb says it: not corrupt.
+    exitCode: err instanceof FoundProblem ? err.exitCode : EXIT.failed,
     // A failure's own words are what there is to say (stderr); the generic fix is for --json readers.
     fixInMessage: !connection,
   };

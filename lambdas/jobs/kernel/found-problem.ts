@@ -10,4 +10,11 @@
  */
 export class FoundProblem extends Error {
   override readonly name = 'FoundProblem';
+  constructor(
+    message: string,
+    /** 1: a problem found (corrupt); 3: a format the verifier cannot judge (not verified, not corrupt), as verify-rdb says it. */
+    readonly exitCode: 1 | 3 = 1,
+  ) {
+    super(message);
+  }
 }

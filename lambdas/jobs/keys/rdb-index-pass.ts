@@ -261,6 +261,7 @@ export function refuseUnverified(location: string, report: RdbReport): RdbReport
   const where = report.error ? ` at byte ${report.error.offset}: ${report.error.message}` : '';
   throw new FoundProblem(
     `${location} is ${verdict === 'corrupt' ? 'corrupt' : 'in a format this verifier cannot judge'} (the verifier's verdict${where}); redis-dr verify-rdb ${location} shows the report`,
+    verdict === 'corrupt' ? 1 : 3,
   );
 }
 

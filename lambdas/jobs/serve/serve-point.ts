@@ -82,7 +82,7 @@ export async function servePoint(
     const endpoint = source.s3Endpoint ? ` --s3-endpoint ${source.s3Endpoint}` : '';
     const named = `${err.message}; the backup before it (not verified yet; add the other options you gave): redis-dr serve --from ${source.from} --point ${older}${endpoint}`;
     // As found: a corrupt backup stays a problem found (exit 1), an unreadable one a usage error (exit 2).
-    throw err instanceof FoundProblem ? new FoundProblem(named) : new UsageError(named);
+    throw err instanceof FoundProblem ? new FoundProblem(named, err.exitCode) : new UsageError(named);
   }
   return Object.assign(serving, point !== undefined ? { point } : {}, collapse ? { collapse } : {}, unproven ? { unproven } : {});
 }

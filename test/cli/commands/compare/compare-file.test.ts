@@ -99,6 +99,17 @@ describe('redis-dr compare --a <file>', () => {
     expect(r.stderr).not.toMatch(/serve/);
   }, 60_000);
 
+  it('negative: a file side in a format the verifier cannot judge: exit 3 as verify-rdb (not corrupt, not verified), nothing compared', async () => {
+    const newer = join(dir, 'newer.rdb');
+    const bytes = readFileSync(file);
+    bytes.write('REDIS0099', 0, 'latin1');
+    writeFileSync(newer, bytes);
+    const r = await inWorker('compare', '--a', newer, '--b', server.url);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/newer\.rdb is in a format this verifier cannot judge/);
+  }, 60_000);
+
   it("negative: a file:///<path> side (as backup prints its locations) names the path to give, not only 'no such file', exit 2", async () => {
     const r = await inWorker('compare', '--a', `file://${file}`, '--b', server.url);
     expect(r.status).toBe(2);

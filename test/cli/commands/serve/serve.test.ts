@@ -157,6 +157,18 @@ describe('redis-dr serve', () => {
     expect(r.stderr).toMatch(/is corrupt \(the verifier's verdict/);
   }, 30_000);
 
+  it('refuses a format the verifier cannot judge before listening, exit 3 as verify-rdb (not corrupt, not verified)', async () => {
+    const newer = join(dir, 'newer.rdb');
+    const bytes = readFileSync(file);
+    bytes.write('REDIS0099', 0, 'latin1');
+    writeFileSync(newer, bytes);
+    const r = await cli('serve', newer, '--port', '0');
+    expect(r.status).toBe(3);
+    expect(r.stdout).not.toContain('listening');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/newer\.rdb is in a format this verifier cannot judge \(the verifier's verdict at byte 9: unsupported format \(version 99/);
+  }, 30_000);
+
   it('refuses a file changed after its key index was written before listening (one line, exit 1), and serves it unchanged from the index', async () => {
     const indexed = mkdtempSync(join(dir, 'indexed-'));
     copyFileSync(file, join(indexed, 'point.rdb'));
