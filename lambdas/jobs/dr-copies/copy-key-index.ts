@@ -55,7 +55,14 @@ import { KeyBlocks } from '../../domain/serve/key-blocks.js';
 import type { KeyPlaces } from '../../domain/rdb/keys.js';
 import type { RdbKeySink, RdbParser } from '../../domain/rdb/format/parser.js';
 import { countsUnlike, type IndexedVerification, VerifiedKeys } from '../keys/rdb-index-pass.js';
+import { memoryHeadroomBytes } from '../../adapters/host/memory.js';
 import type { SplitIndexPart, SplitKeyIndex } from './verify-rdb-split.js';
+
+/**
+ * The most a key of the index takes in the duplicate-key check over every key (KeyIndex.firstDuplicateKept: the keys
+ * kept, their names' lengths, starts and databases, the hash table's 2-4 slots and hashes; about 36-52 bytes), rounded up.
+ */
+const DUPLICATE_CHECK_BYTES_A_KEY = 64;
 
 /** The object a segment of `key`'s index for bytes [start, end) is put as (matched by the verifier's `*.rdb.keys` grant). */
 export function segmentKey(key: string, start: number, end: number): string {
@@ -97,6 +104,8 @@ export class CopyKeyIndex implements SplitKeyIndex {
   constructor(
     readonly location: string,
     readonly start = 0,
+    /** The bytes this process may still take (the duplicate-key check over every key is made only where it fits). */
+    private readonly headroom: () => number = memoryHeadroomBytes,
   ) {
     this.at = start;
     this.keys = new VerifiedKeys(location, this.builder);
@@ -269,9 +278,13 @@ export class CopyKeyIndex implements SplitKeyIndex {
     if (unlike) return unlike;
     // Exact, over every key of the copy, before the rows' buffer is reused for the file (the name is a view: copied).
     // Among the keys a primary keeps on load (one expired when the file was written is dropped), as the verifier checks.
-    const ctime = read.report.auxFields.ctime;
-    const name = index.firstDuplicateKept(ctime === undefined ? -1 : fileTimeOf(ctime, -1));
-    this.twice = { name: name ? Buffer.from(name) : undefined };
+    // Only where its table fits in half the memory left (a copy of tens of millions of keys in a 3,008 MB function may not
+    // hold it beside the index): else no check over every key, and the verdict keeps saying the check was partial.
+    if (index.keys * DUPLICATE_CHECK_BYTES_A_KEY <= this.headroom() / 2) {
+      const ctime = read.report.auxFields.ctime;
+      const name = index.firstDuplicateKept(ctime === undefined ? -1 : fileTimeOf(ctime, -1));
+      this.twice = { name: name ? Buffer.from(name) : undefined };
+    }
     // Over the rows' buffer when it has the room (this index is used no more).
     return encodeKeyIndex(index, copy, read.valkey, MAGIC, true);
   }

@@ -31,6 +31,7 @@ import { SegmentKeySink } from '../../../../lambdas/domain/serve/segment-keys.js
 import { R_AT, ROW } from '../../../../lambdas/domain/serve/key-rows.js';
 import { indexInMemory, settle } from '../../../../lambdas/domain/serve/paged-index.js';
 import { type RdbKey, RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
+import { memoryHeadroomBytes } from '../../../../lambdas/adapters/host/memory.js';
 import { verdictObjectKey } from '../../../../lambdas/domain/points/verdict-objects.js';
 import { CopyKeyIndex } from '../../../../lambdas/jobs/dr-copies/copy-key-index.js';
 import {
@@ -572,6 +573,24 @@ describe("verify-rdb's key index beside a DR copy", () => {
       );
       expect((await verdictOf(key)).verdict).toBe('corrupt');
       await expect(s3.send(new HeadObjectCommand({ Bucket: PLAIN, Key: `${key}.keys` }))).rejects.toMatchObject({ name: 'NotFound' });
+    }, 120_000);
+
+    it('a check over every key that would not fit in the memory left is not made: the verdict says the check was partial (never a guess)', async () => {
+      const key = 'rdr-sessions-prod-20261122-1000-0001.rdb';
+      await s3.send(new PutObjectCommand({ Bucket: PLAIN, Key: key, Body: rdb }));
+      // A function of 1 MB: no room for the table (the process holds far more already).
+      const before = process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = '1';
+      try {
+        expect(await runToEnd(event(PLAIN, key), deps(new MemoryLog(), 0))).toMatchObject({ verdict: 'ok' });
+      } finally {
+        if (before === undefined) delete process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+        else process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = before;
+      }
+      const partial = (await verdictOf(key)).duplicateKeyCheck as { fromOffset: number } | undefined;
+      expect(partial?.fromOffset).toBeGreaterThan(0);
+      expect(memoryHeadroomBytes({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1' })).toBe(0);
+      expect(memoryHeadroomBytes({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008' })).toBeGreaterThan(0);
     }, 120_000);
 
     it('none twice: ok, and the verdict object says no partial check; a segment changed (no index): ok, and the verdict says the check was partial', async () => {
