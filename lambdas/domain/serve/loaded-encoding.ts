@@ -90,7 +90,8 @@ export function heldAsLoaded(
   held: KeyValue | undefined,
   at: number,
 ): KeyDigest | undefined {
-  if (held?.type !== 'zset' || (k.type !== 3 && k.type !== 5)) return undefined;
+  // Only a set the load makes a listpack of (its entries within the count, so its payload small): not a big set decoded twice.
+  if (held?.type !== 'zset' || (k.type !== 3 && k.type !== 5) || held.entries.length > LOADED_COMPACT.zsetEntries) return undefined;
   const loaded = asLoaded(k.type, decodeDumpPayload(k.payload));
   if (!changedOnLoad(loaded)) return undefined;
   const digest = keyDigest(loaded, k.expireAtMs, at);
