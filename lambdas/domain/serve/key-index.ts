@@ -303,15 +303,15 @@ export class ColumnKeyIndex implements KeyIndex {
 
   /** The hash table of the names (built once, with the per-key columns it reads). */
   private hashed(): KeyHashTable {
-    if (!this.table) {
-      const n = this.keys;
-      const lens = new Uint32Array(n);
-      const dbs = this.dbsOfKeys();
-      for (let k = 0; k < n; k++) lens[k] = this.nameLength(k);
-      const order = this.order ?? Uint32Array.from({ length: n }, (_, k) => k);
-      this.table = new KeyHashTable(order, this.c.names, this.nameStarts(), lens, dbs);
-    }
+    this.table ??= this.tableOver(this.order ?? Uint32Array.from({ length: this.keys }, (_, k) => k));
     return this.table;
+  }
+
+  /** A hash table of the names of the keys `order` lists (key numbers, in the order of their positions). */
+  private tableOver(order: Uint32Array): KeyHashTable {
+    const lens = new Uint32Array(this.keys);
+    for (let k = 0; k < this.keys; k++) lens[k] = this.nameLength(k);
+    return new KeyHashTable(order, this.c.names, this.nameStarts(), lens, this.dbsOfKeys());
   }
 
   /** A name held twice in one database (shards of two clusters served as one), or undefined: found as the hash table is built. */
@@ -336,9 +336,7 @@ export class ColumnKeyIndex implements KeyIndex {
       if (fileTimeMs < 0 || !(this.view.getFloat64(k * ROW + R_EXPIRY, true) < fileTimeMs)) kept[m++] = k;
     }
     if (m === n) return this.firstDuplicate();
-    const lens = new Uint32Array(n);
-    for (let k = 0; k < n; k++) lens[k] = this.nameLength(k);
-    const twin = new KeyHashTable(kept.subarray(0, m), this.c.names, this.nameStarts(), lens, this.dbsOfKeys()).firstTwin;
+    const twin = this.tableOver(kept.subarray(0, m)).firstTwin;
     return twin < 0 ? undefined : this.nameOf(kept[twin]!);
   }
 

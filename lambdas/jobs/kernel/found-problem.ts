@@ -3,8 +3,10 @@
  * asked: a recovery point the verifier does not pass (corrupt, cut, or in a
  * format it cannot judge), a copy whose bytes are not the ones recorded when
  * it was stored. The CLI prints its message, which names the file and what
- * shows more, and exits 1, as every command does for a corrupt RDB (docs/cli.md,
- * "Exit codes"; a {@link UsageError} is exit 2, for what the operator mistyped).
+ * shows more, and exits with its {@link FoundProblem.exitCode}: 1, as every
+ * command does for a corrupt RDB, or 3 for a format the verifier cannot judge,
+ * as verify-rdb does (docs/cli.md, "Exit codes"; a {@link UsageError} is exit
+ * 2, for what the operator mistyped).
  * A job that reads many points (`history`) names such a point a hole, as it
  * names one that will not open.
  */

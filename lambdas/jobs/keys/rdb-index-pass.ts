@@ -252,8 +252,8 @@ export function countsUnlike(index: Pick<KeyIndex, 'keys' | 'size'>, report: Rdb
 
 /**
  * `report` when the verifier passes the file at `location`.
- * @throws FoundProblem naming the file, its verdict and where it failed, when it does not (exit 1: a corrupt RDB is a
- * problem found, as verify-rdb says it, not a usage error)
+ * @throws FoundProblem naming the file, its verdict and where it failed, when it does not (exit 1 for a corrupt one, a
+ * problem found, and 3 for a format the verifier cannot judge, as verify-rdb says them; not a usage error)
  */
 export function refuseUnverified(location: string, report: RdbReport): RdbReport {
   const verdict = rdbVerdict(report);
