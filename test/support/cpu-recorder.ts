@@ -1,11 +1,11 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, expect } from 'vitest';
 
 /** Clock ticks a second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux this runs on). */
 const TICKS = 100;
 
 /** CPU-s of this process (user + system) and of its children it has waited for (cutime + cstime). */
-function cpuSeconds(): { self: number; children: number } {
+function cpuSeconds(): { self: number; children: number; live: Map<number, number> } {
   const own = process.cpuUsage();
   let children = 0;
   try {
@@ -16,12 +16,38 @@ function cpuSeconds(): { self: number; children: number } {
   } catch {
     // Not Linux: only this process's own time.
   }
-  return { self: (own.user + own.system) / 1e6, children };
+  return { self: (own.user + own.system) / 1e6, children, live: liveChildren() };
+}
+
+/**
+ * CPU-s of each child of this process still running, by pid: a server a worker keeps between files (moto, test/support/moto.ts)
+ * is waited for only when the worker ends, so cutime never holds what the files before cost it.
+ */
+function liveChildren(): Map<number, number> {
+  const out = new Map<number, number>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out; // Not Linux.
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid) out.set(Number(name), (Number(fields[11]) + Number(fields[12])) / TICKS);
+    } catch {
+      // Gone meanwhile, or not a process.
+    }
+  }
+  return out;
 }
 
 /**
  * With REDIS_DR_TEST_CPU=<file>, appends one JSON line per test file to it: the CPU-s the file cost (this worker's,
- * and that of the processes it started and waited for: servers, CLIs, synths in children), and its wall seconds.
+ * that of the processes it started and waited for: servers, CLIs, synths in children, and what its children still running
+ * spent meanwhile, `live`: a moto server kept between files), and its wall seconds.
  * The suite's time is CPU-bound on a shared machine, where wall times say more about the neighbours than the file:
  * `REDIS_DR_TEST_CPU=/tmp/cpu.jsonl npx vitest run test/x` then sort the lines by `cpu`.
  */
@@ -32,12 +58,16 @@ export function recordCpuPerFile(out: string): void {
   afterAll(() => {
     const end = cpuSeconds();
     const self = end.self - start.self;
-    const children = end.children - start.children;
+    // A child still running at the end: what it spent during the file (all of it when the file started it).
+    let live = 0;
+    for (const [pid, cpu] of end.live) live += cpu - (start.live.get(pid) ?? 0);
+    const children = end.children - start.children + live;
     const line = {
       file: expect.getState().testPath,
       cpu: Number((self + children).toFixed(2)),
       self: Number(self.toFixed(2)),
       children: Number(children.toFixed(2)),
+      live: Number(live.toFixed(2)),
       wall: Number(((performance.now() - started) / 1000).toFixed(2)),
       pid: process.pid,
     };
