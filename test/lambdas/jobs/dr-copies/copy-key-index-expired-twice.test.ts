@@ -32,7 +32,7 @@ const deps = (log: MemoryLog, deadline: number): VerifyDeps => ({
   deadline,
   alert: async () => undefined,
   where: { deployment: 'prod', region: 'eu-central-1' },
-  reads: { partBytes: 4096, concurrency: 1 },
+  reads: { partBytes: 8192, concurrency: 1 },
 });
 const event = (key: string): S3ObjectEvent => ({
   'detail-type': 'Object Created',
