@@ -51,8 +51,11 @@ describe('redis-dr convert-rdb', () => {
   });
 
   const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.'));
-  /** A file of 200,000 listpack sets, each re-encoded for redis-6.2: a run far longer than a signal takes to arrive. */
+  /** A file of 200,000 listpack sets, each re-encoded for redis-6.2: a run far longer than a signal takes to arrive. Framed once a size (only read). */
+  const longRuns = new Map<number, string>();
   const longRun = (name: string, keys = 200_000): string => {
+    const made = longRuns.get(keys);
+    if (made !== undefined) return made;
     const lp = listpack(['a', 'b', 7]);
     const object = Uint8Array.from([lp.length, ...lp]);
     const path = join(dir, name);
@@ -63,6 +66,7 @@ describe('redis-dr convert-rdb', () => {
         Array.from({ length: keys }, (_, i) => ({ db: 0, name: `set:${i}`, type: 20, object, expireAtMs: null })),
       ),
     );
+    longRuns.set(keys, path);
     return path;
   };
 
