@@ -4,14 +4,21 @@ import { afterAll, expect } from 'vitest';
 /** Clock ticks a second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux this runs on). */
 const TICKS = 100;
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may hold spaces): the parent's pid is the 2nd of those,
+ * utime and stime the 12th and 13th, cutime and cstime the 14th and 15th. Throws where there is no such file (not Linux).
+ */
+function statFields(pid: string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU-s of this process (user + system) and of its children it has waited for (cutime + cstime). */
 function cpuSeconds(): { self: number; children: number; live: Map<number, number> } {
   const own = process.cpuUsage();
   let children = 0;
   try {
-    // The fields after the command name (which may hold spaces): cutime and cstime are the 14th and 15th of those.
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields('self');
     children = (Number(fields[13]) + Number(fields[14])) / TICKS;
   } catch {
     // Not Linux: only this process's own time.
@@ -34,8 +41,7 @@ function liveChildren(): Map<number, number> {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(name);
       if (Number(fields[1]) === process.pid) out.set(Number(name), (Number(fields[11]) + Number(fields[12])) / TICKS);
     } catch {
       // Gone meanwhile, or not a process.

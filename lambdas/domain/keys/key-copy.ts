@@ -8,7 +8,6 @@
 /** What a copy does with a key the target already holds. */
 export type OnConflict = 'skip' | 'replace' | 'fail';
 
-/** Running counts of a key copy. */
 /** No key counted yet. */
 export function noCounts(): CopyCounts {
   return { scanned: 0, copied: 0, skipped: 0, expired: 0, failed: 0, replaced: 0, replaceUnchecked: 0 };
@@ -27,6 +26,7 @@ export function addCounts(a: CopyCounts, b: CopyCounts): CopyCounts {
   };
 }
 
+/** Running counts of a key copy. */
 export interface CopyCounts {
   /** Keys read from the source (SCAN; a key SCAN returns twice counts twice) or from the file (the chosen database, matching). */
   scanned: number;
