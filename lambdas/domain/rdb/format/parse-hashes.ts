@@ -62,7 +62,7 @@ export function ziplistHash(p: RdbParserState): boolean {
 export function listpackHash(p: RdbParserState): boolean {
   const blob = keptListpack(p, 2, false);
   if (blob === null) return false;
-  p.emptyValue = listpackPairs(p, blob, 'hash fields') === 0;
+  p.emptyValue = listpackPairs(p, blob, 'hash fields') < 2; // no whole pair: Redis skips it on load (listpackPairs)
   return true;
 }
 

@@ -85,7 +85,12 @@ export function listpackMembers(p: RdbParserState, blob: Uint8Array | number, st
   return n;
 }
 
-/** A listpack of pairs (hash 16, zset 17): see {@link RdbParserState.sanitizeOnly}. */
+/**
+ * A listpack of pairs (hash 16, zset 17): see {@link RdbParserState.sanitizeOnly}. Its element count is returned; the
+ * value is empty when it holds no whole pair (fewer than 2 elements), as Redis judges it: a load counts a hash's or a
+ * sorted set's length as its elements / 2 and skips one of length 0 (a lone element too: Redis 7.0 without sanitization
+ * loads the file without that key).
+ */
 export function listpackPairs(p: RdbParserState, blob: Uint8Array | number, what: string): number {
   const n = typeof blob === 'number' ? blob : p.listpackWithMembers(blob, 2);
   // A read of it can abort the server: HGETALL of such a hash does on Redis 7.0 (t_hash.c assertion; review 45).

@@ -97,7 +97,7 @@ export function ziplistZset(p: RdbParserState): boolean {
 export function listpackZset(p: RdbParserState): boolean {
   const blob = keptListpack(p, 2, true);
   if (blob === null) return false;
-  p.emptyValue = listpackPairs(p, blob, 'zset members') === 0;
+  p.emptyValue = listpackPairs(p, blob, 'zset members') < 2; // no whole pair: Redis skips it on load (listpackPairs)
   nanScore(p, typeof blob === 'number' ? p.lpStream.nan : nanScoreEntry(blob, true));
   return true;
 }

@@ -87,6 +87,26 @@ describe('redis-dr compare --a <file>', () => {
     }
   }, 60_000);
 
+  it('a hash and a sorted set whose listpack holds one element (no whole pair): Redis loads the file without them, and so does the file side', async () => {
+    // Review 49's differential fuzzing: the file side served both keys, so its compare against the very server that had
+    // loaded the file listed them "only in A" (redis-server 7.0 takes a length of elements / 2 and skips a length of 0).
+    const lone = join(dir, 'lone.rdb');
+    const listpack = [0x81, 0x6c, 2, 0xff]; // one 1-byte string "l" (encoding, byte, back length), then the end byte
+    const size = 6 + listpack.length; // the header: total bytes (32-bit) and element count (16-bit), little-endian
+    const lp = Uint8Array.from([size, size, 0, 0, 0, 1, 0, ...listpack]); // as a string: its length, then its bytes
+    const key = (name: string, type: number, object: Uint8Array) => ({ db: 0, name, type, object, expireAtMs: null });
+    writeFileSync(lone, frameFile('REDIS0010', [key('lone:hash', 16, lp), key('lone:zset', 17, lp), key('kept', 0, Uint8Array.from([1, 0x76]))]));
+    const other = await startRedisServer({ loadRdb: lone });
+    try {
+      expect(await other.client().keys('*')).toEqual(['kept']);
+      const r = await inWorker('compare', '--a', lone, '--b', other.url);
+      expect(r.stdout).toMatch(/EQUAL: 1 key of A matches B \(1 key in B\)/);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+
   it('negative: a cut file is refused in one line, exit 1 (a corrupt RDB: a problem found, not a usage error), nothing compared', async () => {
     const cut = join(dir, 'cut.rdb');
     writeFileSync(cut, readFileSync(file).subarray(0, 200));
