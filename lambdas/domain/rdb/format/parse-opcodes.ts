@@ -136,6 +136,19 @@ export function header(p: RdbParserState): void {
   p.commit(P_OPCODE);
 }
 
+/**
+ * A length Redis reads with rdbLoadLen and compares with RDB_LENERR (a RESIZEDB hint, an LRU idle time): any 64-bit
+ * value is taken but 2^64 - 1, the value rdbLoadLen returns on a read error, which makes Redis (and redis-check-rdb)
+ * stop loading the file ("Short read or OOM loading DB"). The differential fuzz campaign's find: the verifier passed
+ * such a file, and convert-rdb wrote a verified copy of it (without the value) of a file Redis refuses.
+ */
+function hintLength(p: RdbParserState, what: string): void {
+  const at = p.pos;
+  p.length(true);
+  if (p.pos - at === 9 && p.buf.subarray(at + 1, at + 9).every((b) => b === 0xff))
+    p.fail(`${what} is 2^64 - 1, rdbLoadLen's error value (RDB_LENERR): Redis stops loading the file there ("Short read or OOM loading DB")`);
+}
+
 export function opcode(p: RdbParserState): void {
   p.what = W_OPCODE;
   const type = p.u8();
@@ -183,9 +196,9 @@ export function opcode(p: RdbParserState): void {
     }
     case OP_RESIZEDB:
       p.what = W_RESIZEDB;
-      // Sizing hints only: Redis (and redis-check-rdb) take any 64-bit value and size the tables as they can.
-      p.length(true);
-      p.length(true);
+      // Sizing hints only: Redis (and redis-check-rdb) take any 64-bit value and size the tables as they can, but one.
+      hintLength(p, 'the RESIZEDB key count');
+      hintLength(p, 'the RESIZEDB expiry count');
       break;
     case OP_SLOT_INFO:
       p.what = W_SLOT_INFO;
@@ -201,7 +214,7 @@ export function opcode(p: RdbParserState): void {
       break;
     case OP_IDLE:
       p.what = W_IDLE;
-      p.length(true);
+      hintLength(p, 'the LRU idle time');
       break;
     case OP_MODULE_AUX: {
       p.what = W_MODULE_AUX;

@@ -207,6 +207,26 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     expect(both(bytes)).toMatchObject({ ok: true, keys: 1 });
   });
 
+  it("a RESIZEDB hint or an LRU idle time of 2^64 - 1 (RDB_LENERR, rdbLoadLen's error value) is corrupt: redis-server and redis-check-rdb stop there; 2^64 - 2 passes all three", async () => {
+    const len64 = (n: bigint): number[] => [0x81, ...le64(n).reverse()];
+    const max = 2n ** 64n - 1n;
+    // The differential fuzz campaign's find: the verifier (so verify-rdb, convert-rdb, migrate --from-rdb) passed these.
+    for (const [what, head] of [
+      ['RESIZEDB keys', [0xfb, ...len64(max), 0]],
+      ['RESIZEDB expires', [0xfb, 1, ...len64(max)]],
+      ['LRU idle time', [0xf8, ...len64(max)]],
+    ] as const) {
+      const bytes = file('REDIS0010', [...SELECT(0), ...head, ...KV('k', 'v')]);
+      expect(checkRdb(bytes), what).toBe(false);
+      expect(await load(bytes), what).toMatchObject({ refused: expect.stringMatching(/Short read or OOM loading DB/) });
+      expect(both(bytes), what).toMatchObject({ ok: false, error: { message: expect.stringMatching(/is 2\^64 - 1, rdbLoadLen's error value/) } });
+    }
+    const below = file('REDIS0010', [...SELECT(0), 0xfb, ...len64(max - 1n), ...len64(max - 1n), 0xf8, ...len64(max - 1n), ...KV('k', 'v')]);
+    expect(checkRdb(below)).toBe(true);
+    expect(await load(below)).toEqual({ dbsize: 1 });
+    expect(both(below)).toMatchObject({ ok: true, keys: 1 });
+  }, 30_000);
+
   it('database 100 needs a server with 101 databases: refused by a default server, loaded by one with more; valid, and it says so', async () => {
     const bytes = file('REDIS0010', [...SELECT(100), ...KV('k', 'v')]);
     expect(await load(bytes)).toMatchObject({ refused: expect.any(String) });

@@ -26,6 +26,7 @@ import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { mulberry32, randomText } from '../../../support/prng.js';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, newerFiles } from '../../../support/rdb-newer.js';
+import { file } from '../../../support/rdb-bytes.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /** Every key of a file (the reader's report must be ok). */
@@ -233,6 +234,27 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
     expect(readFileSync(there, 'utf8')).toBe('keep me');
     expect((await convertRdb({ input: paths.REDIS0011!, output: there, force: true, ...convertTarget({ for: 'redis-7.0' }) })).ok).toBe(true);
     expect(readFileSync(there).subarray(0, 9).toString()).toBe('REDIS0010');
+  }, 30_000);
+
+  it('refuses an input whose LRU idle time or RESIZEDB hint is 2^64 - 1 (Redis stops loading there: RDB_LENERR), for both targets, leaving nothing; negative: 2^64 - 2 converts', async () => {
+    // The differential fuzz campaign's find: convert-rdb wrote, and called verified, a copy of a file Redis refuses.
+    const len64 = (last: number) => [0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, last];
+    const key = [0, 1, 0x6b, 1, 0x76];
+    for (const [name, head, ok] of [
+      ['idle', [0xf8, ...len64(0xff)], false],
+      ['resizedb', [0xfb, ...len64(0xff), 0], false],
+      ['idle-below', [0xf8, ...len64(0xfe), 0xfb, ...len64(0xfe), 0], true],
+    ] as const) {
+      const input = join(dir, `${name}.rdb`);
+      writeFileSync(input, file('REDIS0011', [0xfe, 0, ...head, ...key]));
+      for (const engine of ['redis-7.0', 'redis-6.2']) {
+        const output = join(dir, `${name}-${engine}.rdb`);
+        const r = await convertRdb({ input, output, ...convertTarget({ for: engine }) });
+        expect(r.ok, `${name} ${engine}: ${r.error}`).toBe(ok);
+        if (!ok) expect(r.error).toMatch(/^the input is refused \(.*is 2\^64 - 1, rdbLoadLen's error value.*\): nothing was written to /);
+        expect(existsSync(output)).toBe(ok);
+      }
+    }
   }, 30_000);
 
   it('refuses an input rewritten while it is read (the same bytes written over its first ones), a dry run too, leaving nothing; negative: untouched, it converts', async () => {
