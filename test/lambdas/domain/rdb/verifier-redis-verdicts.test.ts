@@ -227,6 +227,18 @@ describe('verdicts on conditions, aligned with redis-server and redis-check-rdb'
     expect(both(below)).toMatchObject({ ok: true, keys: 1 });
   }, 30_000);
 
+  it('an intset of no members is corrupt: Redis refuses it ("Intset integrity check failed"), sanitize-dump-payload no or yes; an empty listpack hash it skips, as the verifier does', async () => {
+    // The differential fuzz campaign's find: the verifier called it an empty key skipped on load, and convert-rdb left it out, "verified".
+    const empty = file('REDIS0010', [...SELECT(0), 11, ...str('s'), 8, 2, 0, 0, 0, 0, 0, 0, 0, ...KV('k', 'v')]);
+    expect(checkRdb(empty)).toBe(false);
+    for (const sanitize of ['no', 'yes'])
+      expect(await load(empty, ['--sanitize-dump-payload', sanitize])).toMatchObject({ refused: expect.stringMatching(/Intset integrity check failed/) });
+    expect(both(empty)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/empty intset: Redis refuses it/) } });
+    const emptyListpack = file('REDIS0010', [...SELECT(0), 16, ...str('h'), 7, 7, 0, 0, 0, 0, 0, 0xff, ...KV('k', 'v')]);
+    expect(await load(emptyListpack)).toEqual({ dbsize: 1 }); // (redis-check-rdb, stricter, stops at any empty key)
+    expect(both(emptyListpack)).toMatchObject({ ok: true, keys: 1, emptyKeys: 1 });
+  }, 30_000);
+
   it('database 100 needs a server with 101 databases: refused by a default server, loaded by one with more; valid, and it says so', async () => {
     const bytes = file('REDIS0010', [...SELECT(100), ...KV('k', 'v')]);
     expect(await load(bytes)).toMatchObject({ refused: expect.any(String) });

@@ -257,6 +257,18 @@ describe('convertRdb: newer files converted for a real redis-server 7.0, loaded 
     }
   }, 30_000);
 
+  it('refuses an input holding an intset of no members (Redis: "Intset integrity check failed"), for both targets, leaving nothing', async () => {
+    // The differential fuzz campaign's find: taken for an empty key, left out of a copy called verified.
+    const input = join(dir, 'empty-intset.rdb');
+    writeFileSync(input, file('REDIS0011', [0xfe, 0, 11, 1, 0x73, 8, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x6b, 1, 0x76]));
+    for (const engine of ['redis-7.0', 'redis-6.2']) {
+      const output = join(dir, `empty-intset-${engine}.rdb`);
+      const r = await convertRdb({ input, output, ...convertTarget({ for: engine }) });
+      expect(r.error).toMatch(/^the input is refused \(.*empty intset: Redis refuses it.*\): nothing was written to /);
+      expect(existsSync(output)).toBe(false);
+    }
+  });
+
   it('refuses an input rewritten while it is read (the same bytes written over its first ones), a dry run too, leaving nothing; negative: untouched, it converts', async () => {
     for (const dryRun of [false, true]) {
       const input = join(dir, 'rewritten.rdb');
