@@ -57,7 +57,6 @@ export function intsetSet(p: RdbParserState): boolean {
     p.fail(
       `an intset of ${count} members holding one twice: Redis converts one of more than ${SET_MAX_INTSET_ENTRIES} to a hash table on load (set-max-intset-entries) and aborts on the duplicate`,
     );
-  p.emptyValue = count === 0;
   return true;
 }
 
