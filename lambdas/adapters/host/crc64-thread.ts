@@ -19,7 +19,6 @@ import { mkdtempSync, read, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { borrowCrc64InputArea, Crc64, crc64WasmImage, returnCrc64InputArea } from '../../domain/rdb/codecs/crc64.js';
 import { RdbFormatError } from '../../domain/rdb/errors.js';
 import { type DuplicateKey, HANDED_SHARDS_FROM, KEY_DIGESTS_IN_MEMORY } from '../../domain/rdb/format/key-digests.js';
@@ -30,6 +29,7 @@ import { createRdbVerifier, type RdbVerifier, type RdbVerifierOptions, verifyRdb
 import { spilledShardReader } from './key-digest-spill.js';
 import { FILE_CHUNK_BYTES, type SplitCheckInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, secondCoreFree, takeSplitWorkerStandby, VERIFY_THREADS_ENV } from './split-worker-start.js';
+import { startWorker, type Worker } from './worker-thread.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
@@ -77,7 +77,7 @@ export class Crc64Thread {
   readonly spare: ArrayBuffer[] = [];
 
   private constructor(image: NonNullable<ReturnType<typeof crc64WasmImage>>) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: image });
+    this.worker = startWorker(WORKER_SOURCE, { workerData: image });
     this.worker.on('message', (m: { done?: number; buffer?: ArrayBuffer; lo?: number; hi?: number }) => {
       if (m.done !== undefined) {
         this.inFlight -= m.done;
@@ -229,7 +229,7 @@ export async function verifyRdbFileOnTwoThreads(
   const end = Math.max(0, size - 8);
   const progress = new SharedArrayBuffer(4);
   const parserAt = new Int32Array(progress);
-  const worker = new Worker(FILE_WORKER_SOURCE, { eval: true, workerData: { ...image, path, end, chunkBytes, lead: FILE_WORKER_LEAD, progress } });
+  const worker = startWorker(FILE_WORKER_SOURCE, { workerData: { ...image, path, end, chunkBytes, lead: FILE_WORKER_LEAD, progress } });
   const checksum = new Promise<bigint>((resolve, reject) => {
     worker.on('message', (m: { lo?: number; hi?: number; error?: string }) => {
       if (m.error !== undefined) reject(new Error(`the CRC-64 worker thread could not read ${path}: ${m.error}`));
@@ -336,7 +336,7 @@ async function verifyRdbFileSplit(
   // The worker the CLI started in standby as it began (split-worker-start.ts), loaded by now or soon; else one of its own.
   const standby = takeSplitWorkerStandby();
   standby?.postMessage({ data: workerData });
-  let worker: Worker | undefined = standby ?? new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
+  let worker: Worker | undefined = standby ?? startWorker(SPLIT_WORKER_BOOTSTRAP, { workerData: { ...workerData, file: SPLIT_WORKER_FILE } });
   let spillDir: string | undefined;
   /** Whether the worker's part was taken, or why not (for the tests). */
   let note: true | string = 'no start found before this thread reached the end';

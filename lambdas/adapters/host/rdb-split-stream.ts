@@ -8,10 +8,11 @@
  * SplitStreamWorker.feed} waits while the worker has more than
  * `maxInFlightBytes` to get through.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { SegmentContext } from '../../domain/rdb/format/split.js';
 import { type SplitStreamInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE } from './split-worker-start.js';
+import { startWorker } from './worker-thread.js';
 
 /** Options of {@link SplitStreamWorker.start}. */
 export interface SplitStreamOptions {
@@ -66,7 +67,7 @@ export class SplitStreamWorker {
       keyDigestsInMemory: options.keyDigestsInMemory,
       stream: { holdBytes: options.holdBytes ?? 16 << 20, context: options.context, ...(options.keyIndex ? { keyIndex: true } : {}) },
     });
-    const worker = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { ...data, file: options.file ?? SPLIT_WORKER_FILE } });
+    const worker = startWorker(SPLIT_WORKER_BOOTSTRAP, { workerData: { ...data, file: options.file ?? SPLIT_WORKER_FILE } });
     this.worker = worker;
     let start!: (from: number | undefined) => void;
     this.started = new Promise((resolve) => (start = resolve));

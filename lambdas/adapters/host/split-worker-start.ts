@@ -11,8 +11,9 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SPLIT_WORKER_GLOBAL } from '../../domain/rdb/split-worker-global.js';
+import { startWorker } from './worker-thread.js';
 
 /** The mark of the split worker's data (the worker module starts its work only when it finds it). */
 export const SPLIT_WORKER_KIND = 'redis-dr-rdb-split';
@@ -77,7 +78,7 @@ export function startSplitWorkerStandby(): void {
   if (standby !== undefined) return;
   try {
     if (!secondCoreFree()) return;
-    const worker = new Worker(SPLIT_WORKER_BOOTSTRAP, { eval: true, workerData: { kind: SPLIT_WORKER_KIND, standby: true, file: SPLIT_WORKER_FILE } });
+    const worker = startWorker(SPLIT_WORKER_BOOTSTRAP, { workerData: { kind: SPLIT_WORKER_KIND, standby: true, file: SPLIT_WORKER_FILE } });
     worker.unref();
     const gone = (): void => {
       if (standby === worker) standby = undefined;
