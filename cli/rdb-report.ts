@@ -52,7 +52,7 @@ export function formatReport(file: string, report: RdbReport, envelope?: RdbEnve
     `${modules ? `; module values need these modules loaded: ${modules}` : ''}` +
     // Loadable on conditions: said on the line, never a bare OK (the verdict stays valid: exit 0).
     `${report.needsDatabases ? `; needs a server with ${report.needsDatabases} databases (\`databases ${report.needsDatabases}\` or more: a server with the default 16 refuses the file)` : ''}` +
-    `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code not compiled here: \`drill local\` judges it` : ''}` +
+    `${report.functionLibraries ? `; ${report.functionLibraries} function librar${report.functionLibraries === 1 ? 'y' : 'ies'}: function code's syntax checked, not run here: \`drill local\` judges it` : ''}` +
     `${report.templateHashes ? `; ${report.templateHashes} hash(es) use the file's hash templates (Redis 8.10): they load with the file, not one by one (migrate --from-rdb refuses them)` : ''}` +
     `${report.slotImportJobs ? `; saved while importing slots ${slotImportRanges(report)} (Valkey atomic slot migration): the keys of those slots are in the file and counted` : ''}` +
     `${report.trailingBytes ? `; ${report.trailingBytes} bytes after the end of the file, ignored as Redis ignores them` : ''}` +

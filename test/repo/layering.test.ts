@@ -93,9 +93,10 @@ function circles(graph: Graph): string[][] {
 /**
  * Packages the pure domain may use: validation, cron arithmetic, hashing
  * (xxhash-wasm: convert-rdb's key-list digest, rdb/write/key-list.ts; node:zlib for its crc32 alone, the key index's
- * block checksum, rdb/codecs/crc32.ts). No SDK, no network, no file system, no clock.
+ * block checksum, rdb/codecs/crc32.ts), parsing (luaparse: a function library's Lua syntax, rdb/format/lua-syntax.ts).
+ * No SDK, no network, no file system, no clock.
  */
-const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto', 'node:zlib', 'xxhash-wasm']);
+const PURE_PACKAGES = new Set(['zod', 'cron-parser', 'node:crypto', 'node:zlib', 'xxhash-wasm', 'luaparse']);
 
 /** The layering rules; each names the importer's folder, what it may not import, and why. */
 const RULES: { readonly from: string; readonly forbidden: readonly string[]; readonly why: string }[] = [

@@ -118,7 +118,7 @@ function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) =
   const libraries = r.functions - (r.dropped.function ?? 0);
   if (libraries > 0)
     notes.push(
-      `note: ${plural(libraries, 'function library', 'function libraries')} ${would('copied', 'would be copied')} as the input holds ${libraries === 1 ? 'it' : 'them'}: their Lua code is not compiled here, and a server refuses the whole file over one that does not compile (redis-dr drill local --rdb <output> loads it in a real server)`,
+      `note: ${plural(libraries, 'function library', 'function libraries')} ${would('copied', 'would be copied')} as the input holds ${libraries === 1 ? 'it' : 'them'}: their Lua's syntax is checked here, not what it does when run, and a server refuses the whole file over one whose top level fails (redis-dr drill local --rdb <output> loads it in a real server)`,
     );
   // Keys in a database past the default 16: the output holds them there too, and a server with the default refuses it
   // (verify-rdb says so of the input and of the output; the summary did not: review 45).

@@ -30,9 +30,10 @@ export interface RdbSummary {
    */
   readonly databases?: readonly number[];
   /**
-   * Function libraries the file holds (`fn=2`): their code is not compiled by
-   * the verifier (a library with broken Lua is refused by the server that
-   * loads it; `drill local` judges it). Absent when none, and in summaries
+   * Function libraries the file holds (`fn=2`): the verifier checks their
+   * Lua's syntax, not what their top level does when run (a library that
+   * fails there is refused by the server that loads it; `drill local`
+   * judges it). Absent when none, and in summaries
    * written before they were recorded.
    */
   readonly functionLibraries?: number;

@@ -32,6 +32,7 @@ import {
   VALKEY_WRITERS,
 } from './opcodes.js';
 import { libraryMetadata } from './function-library.js';
+import { luaSyntaxError } from './lua-syntax.js';
 import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleTypeName } from './parse-modules.js';
@@ -556,7 +557,8 @@ export function resumeLibraries(p: RdbParserState, names: readonly string[] | un
 
 /**
  * A function library's code (P_FUNCTION_END), read whole (a library is small; the value limit holds it): its first line
- * judged as Redis judges it on load, which refuses the whole file over one it refuses (function-library.ts); then
+ * judged as Redis judges it on load, which refuses the whole file over one it refuses (function-library.ts), and its
+ * Lua's syntax (lua-syntax.ts); then
  * counted, and handed to the sink. Waits for more bytes when they are not all here.
  */
 export function functionLibraryEnd(p: RdbParserState): void {
@@ -565,6 +567,8 @@ export function functionLibraryEnd(p: RdbParserState): void {
   if (code === null) return;
   const m = libraryMetadata(code);
   if (typeof m === 'string') p.fail(`Redis refuses it on load ("Failed loading library, ${m}")`);
+  const syntax = luaSyntaxError(code);
+  if (syntax !== undefined) p.fail(`Redis refuses it on load ("Failed loading library, Error compiling function: ${syntax}")`);
   // A name a library before it had: Redis refuses that too (rdbFunctionLoad creates each without replacing one).
   let names = LIBRARY_NAMES.get(p);
   if (names?.has(m.name)) p.fail(`Redis refuses it on load ("Failed loading library, Library '${m.name}' already exists")`);

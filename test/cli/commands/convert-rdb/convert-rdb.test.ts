@@ -72,9 +72,9 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stdout).toMatch(/ok\.rdb: REDIS0010 for redis-7\.0, from .*v11\.rdb \(REDIS RDB 11\)/);
     expect(r.stdout).toMatch(/keys written \(\d+ as they were, \d+ re-encoded\), 1 function library/);
     expect(r.stdout).toMatch(/verified: the output passes verify-rdb and holds the same keys/);
-    // The library's Lua is not compiled here: said, with where it is (review 45).
+    // The library's Lua is not run here (its syntax is checked): said, with where it is (review 45).
     expect(r.stdout).toMatch(
-      /^note: 1 function library copied as the input holds it: their Lua code is not compiled here, .*redis-dr drill local --rdb <output>/m,
+      /^note: 1 function library copied as the input holds it: their Lua's syntax is checked here, not what it does when run, .*redis-dr drill local --rdb <output>/m,
     );
     expect(r.stdout).not.toContain('--lossy');
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
@@ -197,7 +197,7 @@ describe('redis-dr convert-rdb', () => {
     const r = await inProcess('convert-rdb', v11, '--for', 'redis-6.2', '--lossy', 'function,stream-ids', '-o', join(dir, 'no-functions.rdb'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/re-encoded\), 0 function libraries;/);
-    expect(r.stdout).not.toMatch(/Lua code is not compiled/);
+    expect(r.stdout).not.toMatch(/Lua's syntax is checked/);
     expect(r.stdout).toMatch(/--lossy function: 1 item left out/);
     // Without --lossy: the keys counted as keys, the libraries named beside them (review 45: "1 key of the input … function libraries: …").
     const refused = await inProcess('convert-rdb', v11, '--for', 'redis-6.2', '-o', join(dir, 'refused-62.rdb'));

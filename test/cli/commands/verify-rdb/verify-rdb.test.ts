@@ -510,7 +510,7 @@ describe('verify-rdb on files Redis loads only on conditions (issue 36): valid, 
     const result = await run('verify-rdb', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /^OK db100\.rdb: RDB v10, 1 key \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code not compiled here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
+      /^OK db100\.rdb: RDB v10, 1 key \(0 with expiry\) in db 100: 1 \[1 string\], checksum ok; needs a server with 101 databases \(`databases 101` or more: a server with the default 16 refuses the file\); 1 function library: function code's syntax checked, not run here: `drill local` judges it\nengines: Redis ≥ 7\.0, /,
     );
     expect(JSON.parse((await run('verify-rdb', path, '--json')).stdout)).toMatchObject({ ok: true, needsDatabases: 101, functionLibraries: 1 });
   });

@@ -84,7 +84,7 @@ describe('libraryMetadataProblem: as Redis 7.0 judges a library', () => {
   });
 });
 
-describe("a file whose library's first line Redis refuses: refused by the verifier and by convert-rdb, as by Redis", () => {
+describe("a file whose library's first line or Lua Redis refuses: refused by the verifier and by convert-rdb, as by Redis", () => {
   let dir: string;
   let saved: Buffer;
   beforeAll(async () => {
@@ -114,12 +114,11 @@ describe("a file whose library's first line Redis refuses: refused by the verifi
     }
   };
 
-  it("the library's first newline changed (review 45's fuzzed file): Redis, verify-rdb and convert-rdb refuse it; negative: the file as saved", async () => {
-    const at = saved.indexOf(`#!lua name=mylib\n`);
-    expect(at).toBeGreaterThan(0);
-    const bad = Buffer.from(saved);
-    bad[at + '#!lua name=mylib'.length] = 0xf2;
-    bad.writeBigUInt64LE(new Crc64().update(bad.subarray(0, bad.length - 8)).value, bad.length - 8);
+  /**
+   * `bad` (the saved file changed) refused by Redis, verify-rdb (in words matching `why`) and convert-rdb, which leaves
+   * no output; the saved file loaded, passed and converted (the negative case).
+   */
+  async function refusedAsRedisRefusesIt(bad: Buffer, why: RegExp): Promise<void> {
     for (const [name, bytes, refused] of [
       ['saved.rdb', saved, false],
       ['bad-library.rdb', bad, true],
@@ -131,23 +130,41 @@ describe("a file whose library's first line Redis refuses: refused by the verifi
       v.push(bytes);
       const report = v.end();
       expect(report.ok).toBe(!refused);
-      if (refused)
-        expect(report.error?.message).toMatch(
-          /^FUNCTION2 library: Redis refuses it on load \("Failed loading library, Invalid (library metadata|metadata value given: .*)"\)$/,
-        );
+      if (refused) expect(report.error?.message).toMatch(why);
       const out = join(dir, `${name}-62.rdb`);
+      rmSync(out, { force: true });
       const converted = await runInProcess(['convert-rdb', path, '--for', 'redis-7.0', '-o', out]);
       expect(converted.code, converted.stderr).toBe(refused ? 1 : 0);
       expect(existsSync(out)).toBe(!refused);
     }
+  }
+
+  /** The saved file with `text` at the first `at` (found in it) written over, its CRC-64 made right again. */
+  const changed = (at: string, text: string, offset = 0): Buffer => {
+    const i = saved.indexOf(at);
+    expect(i).toBeGreaterThan(0);
+    const bad = Buffer.from(saved);
+    bad.write(text, i + offset, 'latin1');
+    bad.writeBigUInt64LE(new Crc64().update(bad.subarray(0, bad.length - 8)).value, bad.length - 8);
+    return bad;
+  };
+
+  it("the library's first newline changed (review 45's fuzzed file): Redis, verify-rdb and convert-rdb refuse it; negative: the file as saved", async () => {
+    await refusedAsRedisRefusesIt(
+      changed('#!lua name=mylib\n', '\xf2', '#!lua name=mylib'.length),
+      /^FUNCTION2 library: Redis refuses it on load \("Failed loading library, Invalid (library metadata|metadata value given: .*)"\)$/,
+    );
+  });
+
+  it("Lua that does not compile ('end' made 'edn', session 50's fuzz campaign's kind of find): Redis, verify-rdb and convert-rdb refuse it", async () => {
+    await refusedAsRedisRefusesIt(
+      changed('function() return 1 end)', 'edn', 'function() return 1 '.length),
+      /^FUNCTION2 library: Redis refuses it on load \("Failed loading library, Error compiling function: user_function:2: .*"\)$/,
+    );
   });
 
   it('two libraries of one name (the second renamed to the first): Redis and verify-rdb refuse it ("Library \'mylib\' already exists")', async () => {
-    const at = saved.indexOf('#!lua name=mylic\n');
-    expect(at).toBeGreaterThan(0);
-    const twice = Buffer.from(saved);
-    twice.write('mylib', at + '#!lua name='.length, 'latin1');
-    twice.writeBigUInt64LE(new Crc64().update(twice.subarray(0, twice.length - 8)).value, twice.length - 8);
+    const twice = changed('#!lua name=mylic\n', 'mylib', '#!lua name='.length);
     const path = join(dir, 'same-name.rdb');
     writeFileSync(path, twice);
     expect(await redisLoads(path)).toBeUndefined();
