@@ -68,7 +68,8 @@ function beginStream(p: RdbParserState, head: Uint8Array, at: number, len: numbe
  */
 function lzfListpack(p: RdbParserState, start: number, stride: number, scores: boolean, ttls?: ListpackTtls): Uint8Array | null {
   const compressed = p.lzfHeader();
-  if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit) {
+  // (One declared empty is gathered: it expands to no bytes, which the listpack check refuses, as Redis does.)
+  if (compressed >= STREAMED_LISTPACK_BYTES && p.pos + compressed > p.limit && p.lzfPlain !== 0) {
     const plain = p.lzfPlain;
     p.lzfListpack.start(compressed, plain, (head, at) => beginStream(p, head, at, plain, stride, scores, ttls));
     p.startBody(B_LZF_LISTPACK, compressed);

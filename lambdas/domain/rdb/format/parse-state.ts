@@ -408,7 +408,8 @@ export class RdbParserState {
   lzfHeader(): number {
     const compressed = this.length();
     const plain = this.length();
-    if (compressed === 0) this.fail('LZF string with an empty compressed body');
+    // An empty body expands to nothing: the empty string where 0 is declared (Redis loads it: LzfBody.verdict), else refused.
+    if (compressed === 0 && plain !== 0) this.fail('LZF string with an empty compressed body');
     if (plain > this.maxValueBytes) this.fail(`LZF string of ${plain} bytes exceeds the verifier limit of ${this.maxValueBytes} bytes`);
     if (plain > compressed * LZF_MAX_RATIO) this.fail(`LZF string claims ${plain} bytes from ${compressed} compressed bytes, more than LZF can expand`);
     this.checkLimit(compressed);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, manyDatabases, manyModuleAux, str, verify } from '../../../support/rdb-bytes.js';
+import { emptyLzfBody } from '../../../support/rdb-loaded-oddities.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -398,5 +399,49 @@ describe('an intset of more than 512 members holding one twice is corrupt: redis
     expect(await load(unordered)).toEqual({ dbsize: 1 });
     expect(verify(unordered)).toMatchObject({ ok: true, warningCount: 1 });
     expect(verify(saved)).toMatchObject({ ok: true });
+  });
+});
+
+/**
+ * Review 50: the differential fuzz campaign's five files redis-server 7.0 loads and the verifier called corrupt. Each
+ * is loaded by a real server start (a refusal exits it: `load` and `held` then answer `refused`), what it holds read
+ * back, and held to the verifier's verdict and counts. convert-rdb's copies of them: convert-rdb-redis-verdicts.test.ts.
+ */
+describe('files redis-server 7.0 loads that the verifier called corrupt (review 50, fuzzed)', () => {
+  /** What a real server started on the bytes holds: `read` of its client, or the reason it refused to start. */
+  async function held<T>(
+    bytes: Uint8Array,
+    read: (c: ReturnType<RedisServer['client']>) => Promise<T>,
+    args: readonly string[] = [],
+  ): Promise<T | { refused: string }> {
+    const path = join(dir, `held-${Math.random().toString(36).slice(2)}.rdb`);
+    writeFileSync(path, bytes);
+    let server: RedisServer;
+    try {
+      server = await startRedisServer({ loadRdb: path, args, readyTimeoutMs: 3000 });
+    } catch (err) {
+      return { refused: String(err) };
+    }
+    try {
+      return await read(server.client());
+    } finally {
+      await server.stop();
+    }
+  }
+
+  it('an LZF string declared empty (0 bytes from 0 compressed, or from any): Redis loads the empty string; declared 2 bytes from none, refused', async () => {
+    // rdbLoadLzfStringObject takes the string when lzf_decompress returns the declared length; it returns 0 for no input and on every problem.
+    const bytes = file('REDIS0010', emptyLzfBody());
+    expect(await held(bytes, async (c) => [await c.dbsize(), await c.get('k'), await c.get(''), (await c.smembers('s')).sort(), await c.strlen('j')])).toEqual([
+      4,
+      '',
+      'v',
+      ['', 'm'],
+      0,
+    ]);
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 4 });
+    const declared = file('REDIS0010', [...SELECT(0), 0, ...str('k'), 0xc3, 0, 2, ...KV('a', 'b')]);
+    expect(await load(declared)).toMatchObject({ refused: expect.any(String) });
+    expect(both(declared)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/LZF string with an empty compressed body/) } });
   });
 });
