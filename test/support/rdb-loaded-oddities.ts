@@ -14,3 +14,13 @@ export function emptyLzfBody(): number[] {
   const set = [2, ...str('s'), 2, ...EMPTY_LZF, ...str('m')];
   return [0xfe, 0, 0, ...str('k'), ...EMPTY_LZF, 0, ...EMPTY_LZF, ...str('v'), ...set, 0, ...str('j'), 0xc3, 1, 0, 0x00];
 }
+
+/**
+ * Plain lengths in the "encoded value" form (0xC0–0xFF): SELECTDB 1, RESIZEDB 1 0, LRU idle 5, then in database 1
+ * s → {x, y} (its count 0xC2), k → "ab" (an LZF string's lengths 0xC3 and 0xC2), l → [p, q] (its count 0xC2).
+ */
+export function encodedLengthsBody(): number[] {
+  const head = [0xfe, 0xc1, 0xfb, 0xc1, 0xc0, 0xf8, 0xc5];
+  const lzf = [0xc3, 0xc3, 0xc2, 0x01, 0x61, 0x62];
+  return [...head, 2, ...str('s'), 0xc2, ...str('x'), ...str('y'), 0, ...str('k'), ...lzf, 1, ...str('l'), 0xc2, ...str('p'), ...str('q')];
+}

@@ -35,7 +35,8 @@ export function decodeRdbString(b: Uint8Array): Buffer {
       let at = 1;
       const len = (): number => {
         const c = b[at]!;
-        if (c >> 6 === 0) return (at += 1), c & 0x3f;
+        // 6 bits: also in the "encoded value" form 0xC0–0xFF, as rdbLoadLen(rdb, NULL) reads it (RdbParserState.length).
+        if (c >> 6 === 0 || c >> 6 === 3) return (at += 1), c & 0x3f;
         if (c >> 6 === 1) return (at += 2), ((c & 0x3f) << 8) | b[at - 1]!;
         if (c === 0x80) return (at += 5), dv.getUint32(at - 4, false);
         if (c === 0x81) return (at += 9), Number(dv.getBigUint64(at - 8, false));

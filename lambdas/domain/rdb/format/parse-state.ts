@@ -398,10 +398,10 @@ export class RdbParserState {
     return this.fail(`invalid length prefix 0x${first.toString(16)}`);
   }
 
+  /** A plain length, as rdbLoadLen(rdb, NULL) reads it (Redis 6.2 to 8.x, Valkey): the "encoded value" form 0xC0–0xFF is its low 6 bits. */
   length(allowHuge = false): number {
     const n = this.lengthOrEncoding(allowHuge);
-    if (n < 0) this.fail(`expected a length, found string encoding ${-1 - n}`);
-    return n;
+    return n < 0 ? -1 - n : n;
   }
 
   /** Reads an LZF string's two lengths and checks them; returns the compressed length (the plain one goes to `lzfPlain`). */

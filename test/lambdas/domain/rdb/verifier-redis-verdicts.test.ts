@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, manyDatabases, manyModuleAux, str, verify } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody } from '../../../support/rdb-loaded-oddities.js';
+import { emptyLzfBody, encodedLengthsBody } from '../../../support/rdb-loaded-oddities.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -443,5 +443,20 @@ describe('files redis-server 7.0 loads that the verifier called corrupt (review 
     const declared = file('REDIS0010', [...SELECT(0), 0, ...str('k'), 0xc3, 0, 2, ...KV('a', 'b')]);
     expect(await load(declared)).toMatchObject({ refused: expect.any(String) });
     expect(both(declared)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/LZF string with an empty compressed body/) } });
+  });
+
+  it('a plain length in the "encoded value" form (0xC0–0xFF): Redis (rdbLoadLen, no isencoded) reads its low 6 bits; 0x82 is still refused', async () => {
+    // SELECTDB 1, RESIZEDB 1 0, LRU idle 5, a set of 2 members, an LZF string's compressed (3) and plain (2) lengths, a list of 2.
+    const bytes = file('REDIS0010', encodedLengthsBody());
+    const read = async (c: ReturnType<RedisServer['client']>) => {
+      await c.select(1);
+      return [await c.dbsize(), (await c.smembers('s')).sort(), await c.get('k'), await c.lrange('l', 0, -1)];
+    };
+    expect(await held(bytes, read)).toEqual([3, ['x', 'y'], 'ab', ['p', 'q']]);
+    expect(both(bytes)).toMatchObject({ ok: true, keys: 3, databases: [1], keysByDb: { 1: 3 } });
+    // 0x82–0xBF are no length in any form: Redis stops ("Unknown length encoding 2 in rdbLoadLen()"), the verifier too.
+    const invalid = file('REDIS0010', [...SELECT(0), 2, ...str('s'), 0x82, ...str('x'), ...str('y')]);
+    expect(await load(invalid)).toMatchObject({ refused: expect.any(String) });
+    expect(both(invalid)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/invalid length prefix 0x82/) } });
   });
 });
