@@ -24,3 +24,26 @@ export function encodedLengthsBody(): number[] {
   const lzf = [0xc3, 0xc3, 0xc2, 0x01, 0x61, 0x62];
   return [...head, 2, ...str('s'), 0xc2, ...str('x'), ...str('y'), 0, ...str('k'), ...lzf, 1, ...str('l'), 0xc2, ...str('p'), ...str('q')];
 }
+
+/** A hash listpack (RDB type 16) named `name` of `entries` (each its bytes and back length). */
+export function listpackHash(name: string, entries: number[][]): number[] {
+  const body = entries.flat();
+  const total = 6 + body.length + 1;
+  const lp = [total & 0xff, (total >> 8) & 0xff, total >> 16, 0, entries.length, 0, ...body, 0xff];
+  const n = lp.length;
+  return [16, ...str(name), ...(n < 64 ? [n] : [0x80, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]), ...lp];
+}
+
+/** h → {f: 0, g: "x\0"}, both values' back lengths with a stray "more" bit (0x01 written 0x81, 0x03 written 0x83). */
+export function strayBacklenBody(): number[] {
+  return [
+    0xfe,
+    0,
+    ...listpackHash('h', [
+      [0x81, 0x66, 0x02],
+      [0x00, 0x81],
+      [0x81, 0x67, 0x02],
+      [0x82, 0x78, 0x00, 0x83],
+    ]),
+  ];
+}

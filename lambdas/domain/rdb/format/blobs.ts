@@ -155,7 +155,7 @@ export function walkListpack(b: Uint8Array, members?: ListpackMembers): number {
     const bl = backlenSize(size);
     if (p + size + bl > end) fail(`listpack entry ${count} runs past the end`);
     // Most entries are short: a one-byte back length is the size itself (no "more" bit).
-    if (bl !== 1 || b[p + size] !== size) checkBacklen(b, p + size, bl, size, count);
+    if (bl !== 1 || b[p + size] !== size) checkBacklen(b, p + size, bl, size, count, p);
     if (skip > 0) skip--;
     else {
       skip = stride - 1;
@@ -198,8 +198,11 @@ export function listpackEntrySize(b: Uint8Array, q: number, left: number, count:
 /** The bytes of a listpack entry's header whose encoding byte is `enc`: what {@link listpackEntrySize} reads. */
 export const listpackHeaderBytes = (enc: number): number => ((enc & 0xf0) === 0xe0 ? 2 : enc === 0xf0 ? 5 : 1);
 
-/** Checks the back length of `bl` bytes at `at` says `size` (read right to left, 7 bits per byte; the high bit means "more bytes"). */
-export function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count: number): void {
+/**
+ * Checks the back length of `bl` bytes at `at` says `size` (read right to left, 7 bits per byte; the high bit means
+ * "more bytes"), as Redis reads it: the entry's own bytes from `b[from]` (its encoding byte) are in hand before it.
+ */
+export function checkBacklen(b: Uint8Array, at: number, bl: number, size: number, count: number, from: number): void {
   let value = 0;
   let mult = 1;
   for (let i = 0; i < bl; i++) {
@@ -207,9 +210,35 @@ export function checkBacklen(b: Uint8Array, at: number, bl: number, size: number
     value += (byte & 0x7f) * mult;
     mult *= 128;
     const more = (byte & 0x80) !== 0;
-    if (more !== i < bl - 1) fail(`listpack entry ${count} has a malformed back length`);
+    if (more !== i < bl - 1) {
+      if (backlenAsRedisReads(b, at + bl - 1, from) === size) return;
+      fail(`listpack entry ${count} has a malformed back length`);
+    }
   }
   if (value !== size) fail(`listpack entry ${count} back length is ${value}, entry is ${size} bytes`);
+}
+
+/**
+ * The back length ending at `b[last]` as Redis reads it (listpack.c lpDecodeBacklen, 7.0 to 8.x and Valkey): 7 bits a
+ * byte from the last, on while a byte's high bit is set, at most 5 bytes (past them: -1, its UINT64_MAX). Redis checks
+ * only that value against the entry's size (lpValidateNext, and only with sanitize-dump-payload yes; lpPrev walks back
+ * by it), never which bytes carry the "more" bit. So a stray one on the back length's first byte whose read goes on
+ * into bytes adding nothing (the entry's last byte 0x00: an integer 0, a string ending in NUL), or one missing before
+ * a leading 0x00 byte (the read stops short of it), is a back length that says the size: redis-server 7.0 loads it,
+ * deep sanitization too (verifier-redis-verdicts.test.ts). -1 too where the read would go on before `b[from]`, the
+ * entry's start: a streamed walk does not hold the bytes before it, and a read into a previous entry's back length
+ * never says the size (it adds that entry's size's bits); one into the header can, for an empty string first in its
+ * listpack (the count's high byte 0): that one is refused though Redis loads it, a false alarm.
+ */
+function backlenAsRedisReads(b: Uint8Array, last: number, from: number): number {
+  let value = 0;
+  for (let shift = 0, p = last; p >= from; shift += 7, p--) {
+    const byte = b[p]!;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return value;
+    if (shift + 7 > 28) return -1;
+  }
+  return -1;
 }
 
 /** Whether the listpack entry of `size` bytes at `p` (encoding byte `enc`, already validated) was `seen` in the collection. */

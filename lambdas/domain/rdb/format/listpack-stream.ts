@@ -72,6 +72,9 @@ export class ListpackStream {
   private size = 0;
   private bl = 0;
   private contentLeft = 0;
+  /** A long entry's last content bytes so far (at most 4, as many as a back length read by Redis goes on into: blobs.ts checkBacklen). */
+  private readonly tail = new Uint8Array(4);
+  private tailFill = 0;
   private member = false;
   private score = false;
   private readonly fp = new Int32Array(2);
@@ -153,7 +156,7 @@ export class ListpackStream {
 
   /** The entry of `size` bytes and a back length of `bl` at `b[q]`, all in hand, checked as walkListpack checks it. */
   private entry(b: Uint8Array, q: number, size: number, bl: number): void {
-    if (bl !== 1 || b[q + size] !== size) checkBacklen(b, q + size, bl, size, this.count);
+    if (bl !== 1 || b[q + size] !== size) checkBacklen(b, q + size, bl, size, this.count, q);
     const enc = b[q]!;
     if (this.memberTurn() && this.members !== undefined && !this.duplicate && seenEntry(b, q, enc, size, this.members.seen)) this.duplicate = true;
     if (this.scores && this.count % 2 === 1 && this.nan === undefined && enc >= 0x80 && ((enc & 0xc0) === 0x80 || (enc & 0xf0) === 0xe0 || enc === 0xf0)) {
@@ -186,6 +189,7 @@ export class ListpackStream {
         // A long string: fingerprinted as it streams, its first bytes kept where it is a score.
         this.state = S_CONTENT;
         this.contentLeft = size - this.fill;
+        this.tailFill = 0;
         this.member = this.memberTurn() && this.members !== undefined && !this.duplicate;
         if (this.member) fingerprintStart(this.fp);
         this.score = this.scores && this.count % 2 === 1 && this.nan === undefined;
@@ -207,6 +211,7 @@ export class ListpackStream {
     if (this.state === S_CONTENT) {
       const take = Math.min(this.contentLeft, to - i);
       if (this.member) fingerprintUpdate(this.fp, b, i, i + take);
+      this.keepTail(b, i + take - Math.min(take, 4), i + take);
       const head = listpackHeaderBytes(s[0]!);
       if (this.score && this.fill < head + SCORE_PREFIX) {
         const keep = Math.min(take, head + SCORE_PREFIX - this.fill);
@@ -223,6 +228,16 @@ export class ListpackStream {
     return this.backlen(b, i, to);
   }
 
+  /** Keeps `b[from, to)` (at most 4 bytes), a long entry's latest content bytes, as the last of {@link tail}. */
+  private keepTail(b: Uint8Array, from: number, to: number): void {
+    const t = this.tail;
+    const n = to - from;
+    const keep = Math.min(this.tailFill, 4 - n);
+    t.copyWithin(0, this.tailFill - keep, this.tailFill);
+    t.set(b.subarray(from, to), keep);
+    this.tailFill = keep + n;
+  }
+
   /** The back length of a long entry (after its content, in {@link scratch} from `want` − `bl`): the entry ends there. */
   private backlen(b: Uint8Array, i: number, to: number): number {
     const s = this.scratch;
@@ -230,7 +245,11 @@ export class ListpackStream {
     s.set(b.subarray(i, i + take), this.fill);
     this.fill += take;
     if (this.fill < this.want) return i + take;
-    checkBacklen(s, this.want - this.bl, this.bl, this.size, this.count);
+    // The back length after the content's last bytes, as checkBacklen reads it (a copy: one per entry of over 64 KiB).
+    const ended = new Uint8Array(this.tailFill + this.bl);
+    ended.set(this.tail.subarray(0, this.tailFill));
+    ended.set(s.subarray(this.want - this.bl, this.want), this.tailFill);
+    checkBacklen(ended, this.tailFill, this.bl, this.size, this.count, 0);
     if (this.member && this.members!.seen(this.fp[0]!, this.fp[1]!)) this.duplicate = true;
     // Its first bytes only: strtod reads no further, so the verdict is the whole text's (the message quotes these).
     if (this.score) this.nan = nanScoreText(s, listpackHeaderBytes(s[0]!), this.want - this.bl);

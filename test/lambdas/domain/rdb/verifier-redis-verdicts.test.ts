@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
-import { both, file, le64, manyDatabases, manyModuleAux, str, verify } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody, encodedLengthsBody } from '../../../support/rdb-loaded-oddities.js';
+import { both, file, le64, manyDatabases, manyModuleAux, sameVerdictInChunks, str, verify } from '../../../support/rdb-bytes.js';
+import { emptyLzfBody, encodedLengthsBody, listpackHash, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -459,4 +459,49 @@ describe('files redis-server 7.0 loads that the verifier called corrupt (review 
     expect(await load(invalid)).toMatchObject({ refused: expect.any(String) });
     expect(both(invalid)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/invalid length prefix 0x82/) } });
   });
+
+  it('a listpack back length with a stray "more" bit that Redis reads as the size (lpDecodeBacklen goes on into a 0x00): loaded, deep sanitization too; one it reads as another size stays refused', async () => {
+    // f → 0 (a 7-bit integer: its back length 0x01 written 0x81), g → "x\0" (3 bytes: 0x03 written 0x83).
+    const stray = file('REDIS0010', strayBacklenBody());
+    const read = async (c: ReturnType<RedisServer['client']>) => [await c.dbsize(), await c.hgetall('h')];
+    for (const sanitize of ['no', 'yes']) expect(await held(stray, read, ['--sanitize-dump-payload', sanitize])).toEqual([1, { f: '0', g: 'x\0' }]);
+    expect(both(stray)).toMatchObject({ ok: true, keys: 1 });
+    expect(both(stray).warnings).toBeUndefined();
+    // A 16,383-byte value: its back length 00 FF FF written 00 7F FF (the bit missing before the leading 00): read as 16,383 too.
+    const v = 16_378;
+    const entry = [0xf0, v & 0xff, v >> 8, 0, 0, ...new Array<number>(v).fill(0x76), 0x00, 0x7f, 0xff];
+    const missing = file('REDIS0010', [...SELECT(0), ...listpackHash('h', [[0x81, 0x66, 0x02], entry])]);
+    expect(await held(missing, async (c) => [await c.dbsize(), await c.hstrlen('h', 'f')], ['--sanitize-dump-payload', 'yes'])).toEqual([1, v]);
+    expect(both(missing)).toMatchObject({ ok: true, keys: 1 });
+    // "ab" (3 bytes) with 0x83: read on into "b", the back length says 0x3103. Deep sanitization refuses it; a default
+    // load takes it unread, but a walk back by it (lpPrev: ZREVRANGE, LINDEX -n) goes astray: refused, as before.
+    const astray = file('REDIS0010', [
+      ...SELECT(0),
+      ...listpackHash('h', [
+        [0x81, 0x66, 0x02],
+        [0x82, 0x61, 0x62, 0x83],
+      ]),
+    ]);
+    expect(await held(astray, async (c) => c.dbsize(), ['--sanitize-dump-payload', 'yes'])).toMatchObject({ refused: expect.any(String) });
+    expect(both(astray)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/listpack entry 1 has a malformed back length/) } });
+  });
+
+  it('the same in a listpack of over 1 MiB streamed through chunks: its 1,100,000-byte value ends in 0x00, its 3-byte back length has the stray bit', async () => {
+    const n = 1_100_000;
+    const value = new Array<number>(n).fill(0x76);
+    value[n - 1] = 0;
+    const size = 5 + n; // 0xF0, a 32-bit length, the bytes
+    const backlen = [(size >> 14) | 0x80, ((size >> 7) & 0x7f) | 0x80, (size & 0x7f) | 0x80]; // the first byte's 0x80 is the stray one
+    const entry = [0xf0, n & 0xff, (n >> 8) & 0xff, n >> 16, 0, ...value, ...backlen];
+    const bytes = file('REDIS0010', [...SELECT(0), ...listpackHash('h', [[0x81, 0x66, 0x02], entry])]);
+    expect(await held(bytes, async (c) => [await c.dbsize(), await c.hstrlen('h', 'f')], ['--sanitize-dump-payload', 'yes'])).toEqual([1, n]);
+    expect(sameVerdictInChunks(bytes)).toMatchObject({ ok: true, keys: 1 });
+    // Its content's last byte not 0x00: the read says another size, in chunks too.
+    const other = Uint8Array.from(bytes);
+    other[other.length - 9 - 1 - 3 - 1] = 0x76;
+    expect(sameVerdictInChunks(file('REDIS0010', [...other.subarray(9, other.length - 9)]))).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/malformed back length/) },
+    });
+  }, 60_000);
 });

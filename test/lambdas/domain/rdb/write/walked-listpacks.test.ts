@@ -148,7 +148,9 @@ describe('WalkedListpacks vouches only for what the validation accepts, and writ
     ['a header byte count one less', (lp: Uint8Array) => void (lp[0] = lp[0]! - 1)],
     ['a header entry count one more', (lp: Uint8Array) => void (lp[4] = lp[4]! + 1)],
     ['a 16,383-byte entry whose back length says 16,382', (lp: Uint8Array) => void (lp[lp.length - 2] = lp[lp.length - 2]! - 1)],
-    ['a 16,383-byte entry whose back length has no "more" bit in its middle byte', (lp: Uint8Array) => void (lp[lp.length - 3] = lp[lp.length - 3]! & 0x7f)],
+    // (Without it in its middle byte, 00 7F FF, Redis's read stops there and says 16,383, the size: loaded, deep
+    // sanitization too, and passed since review 50. Without it in its last byte the read says 127.)
+    ['a 16,383-byte entry whose back length has no "more" bit in its last byte', (lp: Uint8Array) => void (lp[lp.length - 2] = lp[lp.length - 2]! & 0x7f)],
   ])('refuses what the validation refuses: %s', (_, change) => {
     const w = new WalkedListpacks();
     // A set: a short member, then one of 16,383 bytes (a 32-bit length, 16,378 bytes: a back length of three bytes).
