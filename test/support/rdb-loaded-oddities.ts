@@ -1,10 +1,12 @@
-import { str } from './rdb-bytes.js';
+import { le64, str } from './rdb-bytes.js';
 
 /**
  * Review 50: the differential fuzz campaign's files that redis-server 7.0 loads and the verifier called corrupt, as
  * bodies for `file('REDIS0010', body)` (rdb-bytes.ts), shared by the verdict tests
  * (test/lambdas/domain/rdb/verifier-redis-verdicts.test.ts) and convert-rdb's (convert-rdb-redis-verdicts.test.ts).
  */
+
+const KV = (k: string, v: string): number[] => [0, ...str(k), ...str(v)];
 
 /** An LZF string declared 0 bytes from 0 compressed ones. */
 export const EMPTY_LZF = [0xc3, 0, 0];
@@ -46,4 +48,10 @@ export function strayBacklenBody(): number[] {
       [0x82, 0x78, 0x00, 0x83],
     ]),
   ];
+}
+
+/** e (expiring in 2100) and k, then an expiry in milliseconds right before EOF. */
+export function expiryBeforeEofBody(): number[] {
+  const in2100 = [0xfc, ...le64(4_102_444_800_000n)];
+  return [0xfe, 0, ...in2100, ...KV('e', 'v'), ...KV('k', 'v'), ...in2100];
 }

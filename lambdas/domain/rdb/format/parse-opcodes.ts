@@ -386,7 +386,9 @@ export function keyMetaClasses(p: RdbParserState): boolean {
 }
 
 export function eof(p: RdbParserState): void {
-  if (p.expirePending) fail('expire time not followed by a key');
+  // An expiry with no key after it: Redis (rdbLoad, 7.0 to 8.x and Valkey) keeps an expiry read until the next key takes
+  // it, and at EOF leaves the loop with it unused, so the file loads with its keys as they are. Nothing is lost: dropped.
+  p.expirePending = false;
   if (p.version < 5 && p.requireChecksum) fail(`checksum required, but RDB version ${p.version} files carry none (CRC-64 trailers start with version 5)`);
   if (p.version >= 5) {
     p.what = W_TRAILER;

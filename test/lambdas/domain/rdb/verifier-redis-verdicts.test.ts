@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, manyDatabases, manyModuleAux, sameVerdictInChunks, str, verify } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody, encodedLengthsBody, listpackHash, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
+import { emptyLzfBody, encodedLengthsBody, expiryBeforeEofBody, listpackHash, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -504,4 +504,14 @@ describe('files redis-server 7.0 loads that the verifier called corrupt (review 
       error: { message: expect.stringMatching(/malformed back length/) },
     });
   }, 60_000);
+
+  it('an expiry directly before EOF: Redis keeps it for a next key that never comes and loads the file; the verifier too', async () => {
+    // e (expiring in 2100) and k, then an expiry in ms before EOF; k, then one in seconds (2037) before it.
+    const inMs = file('REDIS0010', expiryBeforeEofBody());
+    expect(await held(inMs, async (c) => [await c.dbsize(), await c.pexpiretime('e'), await c.pttl('k')])).toEqual([2, 4_102_444_800_000, -1]);
+    expect(both(inMs)).toMatchObject({ ok: true, keys: 2, expires: 1 });
+    const inSeconds = file('REDIS0010', [...SELECT(0), ...KV('k', 'v'), 0xfd, 0x00, 0x00, 0x00, 0x7f]);
+    expect(await held(inSeconds, async (c) => [await c.dbsize(), await c.pttl('k')])).toEqual([1, -1]);
+    expect(both(inSeconds)).toMatchObject({ ok: true, keys: 1, expires: 0 });
+  });
 });

@@ -16,7 +16,7 @@ import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.j
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { file } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody, encodedLengthsBody, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
+import { emptyLzfBody, encodedLengthsBody, expiryBeforeEofBody, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 let dir: string;
@@ -55,6 +55,7 @@ const CASES: [string, number[], number][] = [
   ['an LZF string declared empty', emptyLzfBody(), 4],
   ['plain lengths in the 0xC0 form', encodedLengthsBody(), 3],
   ['listpack back lengths with a stray "more" bit', strayBacklenBody(), 1],
+  ['an expiry right before EOF', expiryBeforeEofBody(), 2],
 ];
 
 describe('convertRdb on files redis-server 7.0 loads that the verifier called corrupt (review 50)', () => {
