@@ -55,3 +55,8 @@ export function expiryBeforeEofBody(): number[] {
   const in2100 = [0xfc, ...le64(4_102_444_800_000n)];
   return [0xfe, 0, ...in2100, ...KV('e', 'v'), ...KV('k', 'v'), ...in2100];
 }
+
+/** u twice in database 0, its first copy expired in 2001, and no ctime AUX field. */
+export function twiceUntimedBody(): number[] {
+  return [0xfe, 0, 0xfc, ...le64(1_000_000_000_000n), ...KV('u', 'old'), ...KV('u', 'new')];
+}

@@ -25,6 +25,21 @@
 
 import { loadWasmDigestCheck, SLOT_MIX, type WasmDigestCheck } from './digest-check-wasm.js';
 
+/**
+ * The verdict on a key found twice in database `db`. A primary drops a copy whose expiry has passed when it loads the
+ * file (rdbLoad), so a key twice whose first copy had expired by then loads: with a `ctime` (`fileTimeMs` ≥ 0) copies
+ * expired at the file's time are left out of the check (parse-opcodes.ts finishKey). Without one, and with keys that
+ * expire (`expires`), the file's time is unknown and whether Redis loads it depends on when it is loaded, and as what
+ * (a replica keeps expired keys, and refuses it then too): the verdict stays a refusal, a false alarm being safer than
+ * passing a file a load refuses, and says so. The verifier's own clock is no stand-in: the verdict would change with
+ * the hour it runs, and the key indexes of serve and the DR copies judge by `ctime` alike.
+ */
+export function duplicateKeyMessage(db: number, fileTimeMs: number, expires: number): string {
+  const refused = `a key is stored twice in database ${db}: Redis refuses the file ("Duplicated key found in RDB file")`;
+  if (fileTimeMs >= 0 || expires === 0) return refused;
+  return `${refused}; the file has keys with an expiry but no ctime: were the first copy one already expired when the file is loaded, a primary would drop it and load the file, but without the file's time the verifier cannot tell`;
+}
+
 /** Records held in memory before the shards go to the spill (or are sampled): 2^21, 32 MiB of 16-byte records. */
 export const KEY_DIGESTS_IN_MEMORY = 1 << 21;
 

@@ -29,7 +29,7 @@ import { lzfTransientCalls } from '../codecs/lzf.js';
 import { RdbFormatError, RdbUnsupportedError } from '../errors.js';
 import { type RdbCheckpoint, type RdbReport, type RdbVerifierState, type SlotImport, typesSeen } from '../report.js';
 import { templateFieldCountProblem, templateFieldOrderProblem } from './hash-template.js';
-import type { DuplicateKey, KeyDigestSet, KeyDigestSpill } from './key-digests.js';
+import { type DuplicateKey, duplicateKeyMessage, type KeyDigestSet, type KeyDigestSpill } from './key-digests.js';
 import { TYPE_NAMES } from './opcodes.js';
 import * as constants from './parse-constants.js';
 import { moduleBody, moduleCheckpoint, moduleFindings } from './parse-modules.js';
@@ -298,7 +298,7 @@ export class RdbParser extends RdbParserState {
       if (twice) {
         this.error = {
           offset: this.total - this.trailingBytes,
-          message: `a key is stored twice in database ${twice.db}: Redis refuses the file ("Duplicated key found in RDB file")`,
+          message: duplicateKeyMessage(twice.db, this.fileTimeMs, this.expires),
         };
       }
     } catch (e) {

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { createRdbVerifier, type KeyDigestSpill, type RdbReport } from '../../../../lambdas/domain/rdb/verifier.js';
 import { both, file, le64, manyDatabases, manyModuleAux, sameVerdictInChunks, str, verify } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody, encodedLengthsBody, expiryBeforeEofBody, listpackHash, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
+import {
+  emptyLzfBody,
+  encodedLengthsBody,
+  expiryBeforeEofBody,
+  listpackHash,
+  strayBacklenBody,
+  twiceUntimedBody,
+} from '../../../support/rdb-loaded-oddities.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
 /**
@@ -513,5 +520,18 @@ describe('files redis-server 7.0 loads that the verifier called corrupt (review 
     const inSeconds = file('REDIS0010', [...SELECT(0), ...KV('k', 'v'), 0xfd, 0x00, 0x00, 0x00, 0x7f]);
     expect(await held(inSeconds, async (c) => [await c.dbsize(), await c.pttl('k')])).toEqual([1, -1]);
     expect(both(inSeconds)).toMatchObject({ ok: true, keys: 1, expires: 0 });
+  });
+
+  it('a key twice whose first copy had expired, in a file without ctime: Redis loads it as a primary (drops that copy); the verifier still refuses, and says why', async () => {
+    const bytes = file('REDIS0010', twiceUntimedBody());
+    expect(await held(bytes, async (c) => [await c.dbsize(), await c.get('u')])).toEqual([1, 'new']);
+    // Its time unknown, whether a load drops the first copy depends on when, and on what loads it (a replica keeps it, and refuses the file).
+    expect(both(bytes)).toMatchObject({
+      ok: false,
+      error: {
+        message:
+          'a key is stored twice in database 0: Redis refuses the file ("Duplicated key found in RDB file"); the file has keys with an expiry but no ctime: were the first copy one already expired when the file is loaded, a primary would drop it and load the file, but without the file\'s time the verifier cannot tell',
+      },
+    });
   });
 });

@@ -6,7 +6,7 @@
  * real server, holds what a server started on the input holds: every key, value and expiry, none dropped, none made
  * up. The key twice without ctime (still refused) is refused here too, with nothing written.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { decodeDumpPayload } from '../../../../lambdas/domain/rdb/format/value.j
 import { RdbKeyReader } from '../../../../lambdas/domain/rdb/keys.js';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { file } from '../../../support/rdb-bytes.js';
-import { emptyLzfBody, encodedLengthsBody, expiryBeforeEofBody, strayBacklenBody } from '../../../support/rdb-loaded-oddities.js';
+import { emptyLzfBody, encodedLengthsBody, expiryBeforeEofBody, strayBacklenBody, twiceUntimedBody } from '../../../support/rdb-loaded-oddities.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 
 let dir: string;
@@ -79,4 +79,13 @@ describe('convertRdb on files redis-server 7.0 loads that the verifier called co
     },
     60_000,
   );
+
+  it('a key twice whose first copy had expired, without ctime: still refused, nothing written', async () => {
+    const input = join(dir, 'twice.rdb');
+    writeFileSync(input, file('REDIS0010', twiceUntimedBody()));
+    const output = join(dir, 'twice-out.rdb');
+    const r = await convertRdb({ input, output, ...convertTarget({ for: 'redis-7.0' }) });
+    expect(r.error).toMatch(/^the input is refused \(.*a key is stored twice in database 0.*no ctime.*\): nothing was written to /);
+    expect(existsSync(output)).toBe(false);
+  });
 });
