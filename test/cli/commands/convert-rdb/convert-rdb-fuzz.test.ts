@@ -29,7 +29,8 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-convert-fuzz-'));
     // Its log, verbose: what DEBUG RELOAD says is not all (below).
     log = join(dir, 'server.log');
-    server = await startRedisServer({ args: ['--enable-debug-command', 'yes', '--loglevel', 'verbose', '--logfile', log] });
+    // 256 databases: a mutated SELECTDB past the default 16 is a file such a server loads (convert-rdb warns of it).
+    server = await startRedisServer({ args: ['--enable-debug-command', 'yes', '--loglevel', 'verbose', '--logfile', log, '--databases', '256'] });
     c = server.client();
   }, 60_000);
 
@@ -39,23 +40,25 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
   });
 
   /**
-   * `count` mutated copies of the RDB 11 file (bytes changed, the CRC-64 made right again, or cut), each converted for
-   * `engine`: refused with nothing left, or written and loaded by the real 7.0 server (which loads RDB 9 and 10 files).
+   * `count` mutated copies of `source` (the RDB 11 file by default; bytes changed, the CRC-64 made right again where
+   * the file has one, or cut), each converted for `engine`: refused with nothing left, or written and loaded by the
+   * real 7.0 server (which loads RDB 9 and 10 files).
    */
-  async function fuzz(seed: number, count: number, engine: string, lossy: readonly LossKind[]): Promise<{ written: number; refused: number }> {
+  async function fuzz(seed: number, count: number, engine: string, lossy: readonly LossKind[], source = base): Promise<{ written: number; refused: number }> {
     const random = mulberry32(seed);
+    const checksummed = Number(source.subarray(5, 9).toString('latin1')) >= 5;
     let written = 0;
     let refused = 0;
     for (let i = 0; i < count; i++) {
-      let bytes = Buffer.from(base);
+      let bytes = Buffer.from(source);
       if (i % 10 === 9) bytes = bytes.subarray(0, Math.floor(random() * bytes.length));
       else {
         for (let n = 1 + Math.floor(random() * 3); n > 0; n--) bytes[9 + Math.floor(random() * (bytes.length - 17))] = Math.floor(random() * 256);
         // The structure checks, not the checksum, must catch it: the trailer is made right for the mutated bytes.
-        bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
+        if (checksummed) bytes.writeBigUInt64LE(new Crc64().update(bytes, 0, bytes.length - 8).value, bytes.length - 8);
       }
-      const input = join(dir, `in-${engine}-${i}.rdb`);
-      const output = join(dir, `out-${engine}-${i}.rdb`);
+      const input = join(dir, `in-${seed}-${engine}-${i}.rdb`);
+      const output = join(dir, `out-${seed}-${engine}-${i}.rdb`);
       writeFileSync(input, bytes);
       const r = await convertRdb({ input, output, ...convertTarget({ for: engine }), lossy: new Set(lossy) });
       if (!r.ok) {
@@ -97,6 +100,24 @@ describe('convertRdb on fuzzed inputs (seeded): never an output a real redis-ser
 
   it('30 mutated files for redis-6.2 (RDB 9: every collection and stream re-encoded): refused with nothing left, or written and loaded by the server', async () => {
     const { written, refused } = await fuzz(62, 30, 'redis-6.2', ['field-ttl', 'stream-ids', 'function']);
+    expect(written).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('the files of real older servers (zipmap, ziplists, quicklist, intsets, RDB 3-10; test/fixtures/rdb) mutated: refused with nothing left, or written and loaded', async () => {
+    let written = 0;
+    let refused = 0;
+    for (const [n, name] of ['encodings', 'hash-zipmap', 'list-quicklist', 'zset-ziplist', 'hash-ziplist', 'scriptbackup'].entries()) {
+      const source = readFileSync(join('test/fixtures/rdb', `${name}.rdb`));
+      for (const [engine, lossy] of [
+        ['redis-7.0', ['field-ttl']],
+        ['redis-6.2', ['field-ttl', 'stream-ids', 'function']],
+      ] as const) {
+        const r = await fuzz(80 + n, 20, engine, lossy, source);
+        written += r.written;
+        refused += r.refused;
+      }
+    }
     expect(written).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
   }, 300_000);
