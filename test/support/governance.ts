@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { IPolicyValidationContextBeta1, Stack } from 'aws-cdk-lib';
 import { NIST80053R5Checks } from 'cdk-nag';
+import { guardKey, keptGuardRun } from './cfn-guard-kept.js';
 
 /** A Control Tower proactive control that failed on one resource. */
 export interface ControlTowerFinding {
@@ -54,6 +55,11 @@ interface TemplateJson {
   readonly [section: string]: unknown;
 }
 
+/** `kept: false`: cfn-guard runs whatever this process or an earlier run found for the same templates. */
+export interface KeptOption {
+  readonly kept?: boolean;
+}
+
 /** Runs of this process by template files: cfn-guard once per synth. */
 const runs = new Map<string, readonly ControlTowerFinding[]>();
 
@@ -69,9 +75,9 @@ const runs = new Map<string, readonly ControlTowerFinding[]>();
  * other section (Parameters, Conditions) is kept, and so are the named resources' Metadata (a rule's suppressions).
  * The cut templates keep their file names, so a finding names its template as the whole-template run does.
  */
-export function controlTowerFindings(templateFiles: readonly string[]): readonly ControlTowerFinding[] {
+export function controlTowerFindings(templateFiles: readonly string[], options: KeptOption = {}): readonly ControlTowerFinding[] {
   const key = JSON.stringify(templateFiles);
-  const cached = runs.get(key);
+  const cached = options.kept === false ? undefined : runs.get(key);
   if (cached) return cached;
   const templates = templateFiles.map((f) => ({ file: f, json: JSON.parse(readFileSync(f, 'utf8')) as TemplateJson }));
   const dir = mkdtempSync(join(tmpdir(), 'redis-dr-ct-'));
@@ -80,8 +86,8 @@ export function controlTowerFindings(templateFiles: readonly string[]): readonly
     // cfn-guard start (about 0.1 CPU-s) besides the bytes it walks.
     const services = new Map<string, RuleFile[]>();
     for (const r of reportingRules(templates)) services.set(basename(dirname(r.path)), [...(services.get(basename(dirname(r.path))) ?? []), r]);
-    const findings = [...services].flatMap(([service, rules]) => ruleFindings(rules, templates, join(dir, service)));
-    runs.set(key, findings);
+    const findings = [...services].flatMap(([service, rules]) => ruleFindings(rules, templates, join(dir, service), options));
+    if (options.kept !== false) runs.set(key, findings);
     return findings;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -92,11 +98,12 @@ export function controlTowerFindings(templateFiles: readonly string[]): readonly
  * {@link controlTowerFindings} the plain way: the same rules in one cfn-guard run over the whole templates. Slower by
  * far; test/support/governance.test.ts holds the two equal.
  */
-export function wholeTemplateFindings(templateFiles: readonly string[]): ControlTowerFinding[] {
+export function wholeTemplateFindings(templateFiles: readonly string[], options: KeptOption = {}): readonly ControlTowerFinding[] {
   const templates = templateFiles.map((f) => ({ file: f, json: JSON.parse(readFileSync(f, 'utf8')) as TemplateJson }));
   return guardFindings(
     reportingRules(templates).map((r) => r.path),
     templateFiles,
+    options,
   );
 }
 
@@ -107,7 +114,12 @@ function reportingRules(templates: readonly { json: TemplateJson }[]): RuleFile[
 }
 
 /** The rule files' findings on the templates cut to the types they read, written into `dir` under their own names. */
-function ruleFindings(rules: readonly RuleFile[], templates: readonly { file: string; json: TemplateJson }[], dir: string): ControlTowerFinding[] {
+function ruleFindings(
+  rules: readonly RuleFile[],
+  templates: readonly { file: string; json: TemplateJson }[],
+  dir: string,
+  options: KeptOption,
+): readonly ControlTowerFinding[] {
   mkdirSync(dir);
   const reads = new Set(rules.flatMap((r) => [...r.reads]));
   const templatePaths = templates.map(({ file, json }) => {
@@ -121,11 +133,26 @@ function ruleFindings(rules: readonly RuleFile[], templates: readonly { file: st
   return guardFindings(
     rules.map((r) => r.path),
     templatePaths,
+    options,
   );
 }
 
+/**
+ * {@link guardRun}'s findings, kept between runs by the binary, the rule files, the templates (test/support/cfn-guard-kept.ts)
+ * and guardRun's own source: a run whose templates are unchanged runs no cfn-guard. Each run was a cfn-guard process of
+ * about 0.1-1.6 CPU-s; the suite's (governed-accounts, drill-account-stack, org-members, page-integrations) about 7 CPU-s
+ * a run, the same findings every time. A template or rule that changed is a new key: its findings are cfn-guard's.
+ * `kept: false` runs it whatever is kept (test/support/governance.test.ts holds the two equal).
+ */
+function guardFindings(rules: readonly string[], templatePaths: readonly string[], options: KeptOption): readonly ControlTowerFinding[] {
+  if (options.kept === false) return guardRun(rules, templatePaths);
+  const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false });
+  const binary = (validator as unknown as { readonly guard: string }).guard;
+  return keptGuardRun(guardKey({ binary, code: guardRun.toString() }, rules, templatePaths), () => guardRun(rules, templatePaths));
+}
+
 /** The validator plugin's findings of the rule files on the templates: each failing resource with its control. */
-function guardFindings(rules: readonly string[], templatePaths: readonly string[]): ControlTowerFinding[] {
+function guardRun(rules: readonly string[], templatePaths: readonly string[]): ControlTowerFinding[] {
   const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...rules], maxBuffer: 64 * 1024 * 1024 }).validate({
     templatePaths: [...templatePaths],
   } as IPolicyValidationContextBeta1);
