@@ -12,6 +12,7 @@ import { drillReportEventSchema, reportDrill } from '../../../../lambdas/jobs/dr
 import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify.js';
 import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
+import { keptByContent } from '../../../support/kept-by-content.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { DEFAULT_STAND_INS, stateMachineDefinition as renderedDefinition, type TemplateJson } from '../../../../lib/asl.js';
 import {
@@ -26,6 +27,23 @@ import { synthesize } from '../../../support/synth.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
+const ASL_OPTIONS = { checkArn: false, checkPaths: true };
+/** asl-validator's verdict of a definition's JSON, on a copy of its own (it writes its defaults into what it validates). */
+const aslVerdict = (_which: string, json: string): { isValid: boolean; errors: unknown[] } => {
+  const { isValid, errors } = aslValidator(JSON.parse(json), ASL_OPTIONS);
+  return { isValid, errors };
+};
+/**
+ * {@link aslVerdict}s kept between runs by the definition's JSON, asl-validator's version, the options and the code
+ * that asks (test/support/kept-by-content.ts): each validation built a new Ajv and compiled the ASL schemas, 0.3-0.5
+ * CPU-s, for the same verdict while the synthesized definition is unchanged; a definition that changed is validated.
+ */
+const aslVerdicts = keptByContent(
+  'asl-validator',
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  [(require('asl-validator/package.json') as { version: string }).version, JSON.stringify(ASL_OPTIONS), aslVerdict].join('\n'),
+  aslVerdict,
+);
 
 /** An ElastiCache error as the SDK integration names it. */
 function sfnError(name: string, message = name): Error {
@@ -360,6 +378,7 @@ describe('restore drill state machine, executed locally from the synthesized def
     copyFileSync(await bgsave(source, c), shardedRdb);
   });
   afterAll(async () => {
+    aslVerdicts.save();
     await source?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -374,7 +393,7 @@ describe('restore drill state machine, executed locally from the synthesized def
 
   it.each(['primary', 'dr', 'member', 'member dr'])('%s: is a valid ASL definition (asl-validator)', (which) => {
     const chosen = { primary: definition, dr: drDefinition, member: memberDefinition, 'member dr': memberDrDefinition }[which]!;
-    const result = aslValidator(chosen, { checkArn: false, checkPaths: true });
+    const result = aslVerdicts.of(which, JSON.stringify(chosen));
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
     validated.add(chosen);
