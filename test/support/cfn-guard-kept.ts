@@ -31,7 +31,7 @@ let binaryDigest: string | undefined;
 
 /**
  * The key of a cfn-guard run: what its findings are a function of. `tool` names the binary (its bytes are hashed, once
- * per process) and the code that runs it and reads its report (the caller's own source), the rule files go by their
+ * per process) and the code that runs it and reads its report (the plugin's version, the caller's own source), the rule files go by their
  * bytes, the templates by their file names (a finding names its template) and their bytes, asset hashes masked.
  */
 export function guardKey(tool: { binary: string; code: string }, rules: readonly string[], templatePaths: readonly string[]): string {

@@ -16,6 +16,9 @@ export interface ControlTowerFinding {
   readonly logicalId: string;
 }
 
+/** The version of @cdklabs/cdk-validator-cfnguard, whose code runs cfn-guard and parses its report. */
+const PLUGIN_VERSION = (JSON.parse(readFileSync(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), 'utf8')) as { version: string }).version;
+
 /** The Control Tower rules @cdklabs/cdk-validator-cfnguard ships (cfn-guard files, one control each). */
 const RULES_DIR = join(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'), '..', 'rules', 'control-tower', 'cfn-guard');
 
@@ -148,7 +151,9 @@ function guardFindings(rules: readonly string[], templatePaths: readonly string[
   if (options.kept === false) return guardRun(rules, templatePaths);
   const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false });
   const binary = (validator as unknown as { readonly guard: string }).guard;
-  return keptGuardRun(guardKey({ binary, code: guardRun.toString() }, rules, templatePaths), () => guardRun(rules, templatePaths));
+  // The plugin's version too: its own code reads the binary's report (guardRun reads the plugin's violations).
+  const code = [PLUGIN_VERSION, guardRun.toString()].join('\n');
+  return keptGuardRun(guardKey({ binary, code }, rules, templatePaths), () => guardRun(rules, templatePaths));
 }
 
 /** The validator plugin's findings of the rule files on the templates: each failing resource with its control. */
