@@ -9,7 +9,7 @@
  *
  * The parser is luaparse (`luaVersion: '5.1'`, each byte one character), not hand-written: a Lua grammar is a
  * library's job. It is held to the real compiler by a differential test (test/lambdas/domain/rdb/format/lua-syntax.test.ts,
- * against `FUNCTION LOAD` of a real 7.0, 2,000 mutated libraries a run; 60,000 in session 50, NUL bytes among the
+ * against `FUNCTION LOAD` of a real 7.0, 1,000 mutated libraries a run; 60,000 in session 50, NUL bytes among the
  * mutations): it never called code a syntax error that Redis compiled. It is more lenient in a few places (malformed numerals such as `3..2`, Lua's nesting and local-variable
  * limits): there Redis still refuses what this passes, as before. Two limits keep it from false alarms:
  * - past a NUL byte nothing is judged: Lua 5.1's numeral reader takes a NUL after digits as an exponent mark

@@ -89,11 +89,11 @@ describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
     }
   });
 
-  it('2,000 mutated libraries: every one called a syntax error is one the server will not compile, and it finds almost all of those', async () => {
+  it('1,000 mutated libraries: every one called a syntax error is one the server will not compile, and it finds almost all of those', async () => {
     const random = mulberry32(50);
     let caught = 0;
     let compileErrors = 0;
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < 1000; i++) {
       let code = Buffer.from(LIBRARIES[i % LIBRARIES.length]!, 'latin1');
       const at = code.indexOf(0x0a) + 1 + Math.floor(random() * (code.length - code.indexOf(0x0a) - 1));
       const byte = Buffer.from([ALPHABET[Math.floor(random() * ALPHABET.length)]!]);
@@ -111,7 +111,7 @@ describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
     }
     // The check can fail (the mutations made compile errors), and it catches nearly all of them (measured: all but the
     // malformed numerals and a few stray symbols Lua's reader takes apart differently, about 0.3 %).
-    expect(compileErrors).toBeGreaterThan(700);
+    expect(compileErrors).toBeGreaterThan(350);
     expect(caught / compileErrors).toBeGreaterThan(0.98);
   });
 
