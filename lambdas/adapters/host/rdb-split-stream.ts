@@ -8,11 +8,10 @@
  * SplitStreamWorker.feed} waits while the worker has more than
  * `maxInFlightBytes` to get through.
  */
-import type { Worker } from 'node:worker_threads';
 import type { SegmentContext } from '../../domain/rdb/format/split.js';
 import { type SplitStreamInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE } from './split-worker-start.js';
-import { startWorker } from './worker-thread.js';
+import { startWorker, type Worker } from './worker-thread.js';
 
 /** Options of {@link SplitStreamWorker.start}. */
 export interface SplitStreamOptions {

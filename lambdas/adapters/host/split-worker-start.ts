@@ -11,9 +11,8 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { SPLIT_WORKER_GLOBAL } from '../../domain/rdb/split-worker-global.js';
-import { startWorker } from './worker-thread.js';
+import { startWorker, type Worker } from './worker-thread.js';
 
 /** The mark of the split worker's data (the worker module starts its work only when it finds it). */
 export const SPLIT_WORKER_KIND = 'redis-dr-rdb-split';
