@@ -3,7 +3,7 @@
  * redis-server 7.0's FUNCTION LOAD, which runs the same check as a file's load: for each line, the server's refusal of
  * the metadata (its words) is ours, and a line it takes (refused for its Lua code, or loaded) is one we pass.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { Crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
 import { libraryMetadata, splitArgs } from '../../../../../lambdas/domain/rdb/format/function-library.js';
 import { createRdbVerifier } from '../../../../../lambdas/domain/rdb/verifier.js';
 import { runInProcess } from '../../../../cli/support/in-process.js';
-import { bgsave, startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
+import { functionLoadRefusal, keysLoadedFrom, savedWithLibraries } from '../../../../support/function-load.js';
+import { startRedisServer, type RedisServer } from '../../../../support/redis-server.js';
 
 /** The refusal of a library's first line, or undefined when it passes. */
 const libraryMetadataProblem = (code: Uint8Array): string | undefined => {
@@ -55,13 +56,7 @@ describe('libraryMetadataProblem: as Redis 7.0 judges a library', () => {
 
   it.each(LINES)('%j', async (line) => {
     const code = Buffer.from(`${line}${BODY}`, 'latin1');
-    const theirs = await server
-      .client()
-      .call('FUNCTION', 'LOAD', 'REPLACE', code)
-      .then(
-        () => undefined,
-        (err: Error) => err.message.replace(/^ERR /, ''),
-      );
+    const theirs = await functionLoadRefusal(server, code);
     const ours = libraryMetadataProblem(code);
     // Their refusals of the Lua code (compile errors, no function registered) are not ours to judge: the metadata passed.
     const metadata =
@@ -89,30 +84,9 @@ describe("a file whose library's first line or Lua Redis refuses: refused by the
   let saved: Buffer;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rdr-function-lib-'));
-    // Uncompressed (rdbcompression no), so the library's code lies in the file as text to change.
-    const source = await startRedisServer({ args: ['--rdbcompression', 'no'] });
-    try {
-      const c = source.client();
-      await c.call('FUNCTION', 'LOAD', `#!lua name=mylib${BODY}`);
-      await c.call('FUNCTION', 'LOAD', "#!lua name=mylic\nredis.register_function('g', function() return 2 end)");
-      await c.set('k', 'v');
-      saved = readFileSync(await bgsave(source, c));
-    } finally {
-      await source.stop();
-    }
+    saved = await savedWithLibraries([`#!lua name=mylib${BODY}`, "#!lua name=mylic\nredis.register_function('g', function() return 2 end)"]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  /** Redis's verdict: the keys it holds once it loaded the file, or undefined when it refused to start. */
-  const redisLoads = async (path: string): Promise<string[] | undefined> => {
-    const server = await startRedisServer({ loadRdb: path, readyTimeoutMs: 3000 }).catch(() => undefined);
-    if (!server) return undefined;
-    try {
-      return await server.client().keys('*');
-    } finally {
-      await server.stop();
-    }
-  };
 
   /**
    * `bad` (the saved file changed) refused by Redis, verify-rdb (in words matching `why`) and convert-rdb, which leaves
@@ -125,7 +99,7 @@ describe("a file whose library's first line or Lua Redis refuses: refused by the
     ] as const) {
       const path = join(dir, name);
       writeFileSync(path, bytes);
-      expect(await redisLoads(path)).toEqual(refused ? undefined : ['k']);
+      expect(await keysLoadedFrom(path)).toEqual(refused ? undefined : ['k']);
       const v = createRdbVerifier();
       v.push(bytes);
       const report = v.end();
@@ -167,7 +141,7 @@ describe("a file whose library's first line or Lua Redis refuses: refused by the
     const twice = changed('#!lua name=mylic\n', 'mylib', '#!lua name='.length);
     const path = join(dir, 'same-name.rdb');
     writeFileSync(path, twice);
-    expect(await redisLoads(path)).toBeUndefined();
+    expect(await keysLoadedFrom(path)).toBeUndefined();
     const v = createRdbVerifier();
     v.push(twice);
     expect(v.end().error?.message).toMatch(/^FUNCTION2 library: Redis refuses it on load \("Failed loading library, Library 'mylib' already exists"\)$/);

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { luaSyntaxError } from '../../../../../lambdas/domain/rdb/format/lua-syntax.js';
+import { functionLoadRefusal } from '../../../../support/function-load.js';
 import { mulberry32 } from '../../../../support/prng.js';
 import { type RedisServer, startRedisServer } from '../../../../support/redis-server.js';
 
@@ -71,15 +72,7 @@ describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
   });
   afterAll(async () => server?.stop());
 
-  /** The server's refusal of `code` (without "ERR "), or undefined when it loads it. */
-  const theirs = (code: Uint8Array): Promise<string | undefined> =>
-    server
-      .client()
-      .call('FUNCTION', 'LOAD', 'REPLACE', Buffer.from(code))
-      .then(
-        () => undefined,
-        (err: Error) => err.message.replace(/^ERR /, ''),
-      );
+  const theirs = (code: Uint8Array): Promise<string | undefined> => functionLoadRefusal(server, code);
 
   it('passes each library the server compiles', async () => {
     for (const library of LIBRARIES) {

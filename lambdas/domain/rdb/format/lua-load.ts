@@ -1,0 +1,329 @@
+/**
+ * Whether a target engine certainly refuses a function library when it runs the library's top level on load. Redis
+ * runs each library's code once on load (luaEngineCreate, src/function_lua.c: `lua_pcall` of the compiled chunk) and
+ * refuses the whole file over one whose run fails ("Failed loading library, Error registering functions: …"). What a
+ * run may touch is the engine's load-time environment, read from each release's source:
+ * - Redis 7.0.0 to 7.4.1 (tags 7.0.0 d375595d, 7.0.15 f35f36a2, 7.2.0 29622276, 7.2.6 ae6a2aa9, 7.4.0 c9d29f6a,
+ *   7.4.1 74b289a0; 8.0-m01 5fe3e74a the same): luaEngineInitEngine builds `__LIBRARY_API__`, a table holding `redis`
+ *   alone, itself holding `register_function`, `log`, `LOG_DEBUG`, `LOG_VERBOSE`, `LOG_NOTICE`, `LOG_WARNING`,
+ *   `REDIS_VERSION_NUM`, `REDIS_VERSION` (luaRegisterLogFunction, luaRegisterVersion in src/script_lua.c). Both
+ *   tables get luaSetErrorMetatable (an `__index` raising "Script attempted to access nonexistent global variable
+ *   '<name>'") and are made read-only; during a load the globals are an empty read-only table whose metatable's
+ *   `__index` is that table. So at a library's top level every global but `redis` (`string`, `pcall`, `_G`, …) and
+ *   every field of `redis` but those raises, and so does any assignment to a global or to a field of `redis`
+ *   ("Attempt to modify a readonly table", deps/lua/src/lvm.c). Held against a real 7.0 (lua-load.test.ts);
+ * - Valkey 7.2 and 8.0 (tags 7.2.4-rc1, 7.2.5 26388270, 7.2.7 357191ac, 8.0.0 2b5c7a0d, 8.0.1 4fbab574): the same
+ *   tables, with `server` beside `redis` (both the same table: valkey-io/valkey#213, in every Valkey release) and
+ *   `VALKEY_VERSION_NUM`, `VALKEY_VERSION`, `SERVER_NAME` among its fields.
+ * Any other release (Redis 8.0 on, Valkey 8.1 on, ElastiCache's, RDB versions named without an engine) is not
+ * judged: its environment was not read from its source at a release, and a name it added would be a false alarm.
+ *
+ * The walk is sound and conservative: it follows the library's top-level statements in order while each certainly
+ * runs and its effect is known (local bindings, calls of `register_function` and `log`, which raise or return, `do`
+ * blocks, an `if` or `and`/`or` decided by a literal), and stops at the first it cannot follow (any other conditional,
+ * a loop, a call of anything else), or
+ * at a NUL byte (lua-syntax.ts: past one Lua and luaparse may read different tokens). It names a refusal only for an
+ * access that certainly happens: a global the environment lacks, a field of `redis` (or `server`) it lacks, an
+ * assignment to a global or to a field of that table. It assumes the engine as a server starts it (no script has run
+ * before the load: the load of a file at start; a live server's functions cannot change those read-only tables).
+ */
+import { parse } from 'luaparse';
+import type { Expression, Identifier, Statement } from 'luaparse';
+import { libraryMetadata } from './function-library.js';
+import { decodeRdbString } from './encoded-string.js';
+import { DUMP_FOOTER_BYTES } from './dump-payload.js';
+
+/** What a library's top level can reach while it loads in a release. */
+export interface LoadEnvironment {
+  /** How messages name the release: `Redis 7.0`, `Valkey 8.0`. */
+  readonly release: string;
+  /** The globals it can read (each the API table). */
+  readonly globals: ReadonlySet<string>;
+  /** The API table's fields. */
+  readonly fields: ReadonlySet<string>;
+}
+
+const REDIS_FIELDS = ['register_function', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION_NUM', 'REDIS_VERSION'];
+const VALKEY_FIELDS = [...REDIS_FIELDS, 'VALKEY_VERSION_NUM', 'VALKEY_VERSION', 'SERVER_NAME'];
+/** The API table's fields that are functions whose call only raises or returns (no code of the library runs). */
+const KNOWN_CALLS = new Set(['register_function', 'log']);
+
+/** The releases whose load environment was read from their source (see the module comment), by engine and `major.minor`. */
+const KNOWN: Readonly<Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[] }>> = {
+  'redis 7.0': { globals: ['redis'], fields: REDIS_FIELDS },
+  'redis 7.2': { globals: ['redis'], fields: REDIS_FIELDS },
+  'redis 7.4': { globals: ['redis'], fields: REDIS_FIELDS },
+  'valkey 7.2': { globals: ['redis', 'server'], fields: VALKEY_FIELDS },
+  'valkey 8.0': { globals: ['redis', 'server'], fields: VALKEY_FIELDS },
+};
+
+/** The load environment of an open-source release (`version`: `7.0`, `7.0.15`), or undefined where it is not known. */
+export function loadEnvironment(engine: 'redis' | 'valkey', version: string): LoadEnvironment | undefined {
+  const m = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
+  if (!m) return undefined;
+  const known = KNOWN[`${engine} ${Number(m[1])}.${Number(m[2])}`];
+  if (!known) return undefined;
+  const release = `${engine === 'redis' ? 'Redis' : 'Valkey'} ${Number(m[1])}.${Number(m[2])}`;
+  return { release, globals: new Set(known.globals), fields: new Set(known.fields) };
+}
+
+const infoField = (info: string, name: string): string | undefined => new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1]?.trim();
+
+/**
+ * The load environment of the server whose `INFO server` this is (Valkey by `valkey_version`, else Redis by
+ * `redis_version`), or undefined where it is not known: a release not read, or ElastiCache (`os:Amazon ElastiCache`),
+ * whose engines' source is not public.
+ */
+export function loadEnvironmentOfInfo(info: string): LoadEnvironment | undefined {
+  if (/elasticache/i.test(infoField(info, 'os') ?? '')) return undefined;
+  const valkey = infoField(info, 'valkey_version');
+  if (valkey !== undefined) return loadEnvironment('valkey', valkey);
+  const redis = infoField(info, 'redis_version');
+  return redis === undefined ? undefined : loadEnvironment('redis', redis);
+}
+
+/** The API table, a field of it, or anything else (not followed). */
+type Value = { readonly api: true } | { readonly field: string } | undefined;
+const API: Value = { api: true };
+
+/** A certain refusal: Redis's words for it. */
+class Refusal {
+  constructor(readonly words: string) {}
+}
+
+/** Said after words that an earlier step which may raise (a call of `register_function` with bad arguments) can come before. */
+export const UNLESS_EARLIER = ' (unless a step before it fails first)';
+/** The walk stops: what follows is not certain to run as walked. */
+class Stop {}
+const STOP = new Stop();
+
+/** Whether literal `e` is true to Lua (all but nil and false), or undefined when it is no literal. */
+function literalTruth(e: Expression): boolean | undefined {
+  if (e.type === 'NilLiteral') return false;
+  if (e.type === 'BooleanLiteral') return e.value;
+  return e.type === 'StringLiteral' || e.type === 'NumericLiteral' ? true : undefined;
+}
+
+/** The top level of one library walked against an environment (see the module comment). */
+class TopLevel {
+  /** The locals declared so far and what each holds (the top level's own scope). */
+  private readonly locals = new Map<string, Value>();
+  /** Whether a step walked may have raised (then a refusal after it is certain, its words are not). */
+  private mayHaveRaised = false;
+
+  constructor(private readonly env: LoadEnvironment) {}
+
+  private refuse(line: number | undefined, why: string): never {
+    throw new Refusal(`Error registering functions: ERR user_function:${line ?? '?'}: ${why}${this.mayHaveRaised ? UNLESS_EARLIER : ''}`);
+  }
+
+  private missing(name: string, at: { loc?: { start: { line: number } } }): never {
+    // luaProtectedTableError formats the name with %s: a C string, cut at its first NUL.
+    return this.refuse(at.loc?.start.line, `Script attempted to access nonexistent global variable '${name.split('\0')[0]}'`);
+  }
+
+  private readonly(at: { loc?: { start: { line: number } } }): never {
+    return this.refuse(at.loc?.start.line, 'Attempt to modify a readonly table');
+  }
+
+  name(id: Identifier): Value {
+    if (this.locals.has(id.name)) return this.locals.get(id.name);
+    if (this.env.globals.has(id.name)) return API;
+    return this.missing(id.name, id);
+  }
+
+  /** A field of `base` read: of the API table, what it holds or a refusal; of anything else, not followed. */
+  field(base: Value, key: string, at: { loc?: { start: { line: number } } }): Value {
+    if (base === undefined || !('api' in base)) {
+      this.mayHaveRaised = true; // indexing nil, a number, a function raises
+      return undefined;
+    }
+    if (this.env.fields.has(key)) return { field: key };
+    return this.missing(key, at);
+  }
+
+  expr(e: Expression): Value {
+    switch (e.type) {
+      case 'Identifier':
+        return this.name(e);
+      case 'StringLiteral':
+      case 'NumericLiteral':
+      case 'BooleanLiteral':
+      case 'NilLiteral':
+      case 'VarargLiteral':
+      case 'FunctionDeclaration':
+        return undefined;
+      case 'TableConstructorExpression':
+        for (const f of e.fields) {
+          if (f.type === 'TableKey') this.expr(f.key);
+          this.expr(f.value);
+        }
+        return undefined;
+      case 'BinaryExpression':
+        this.expr(e.left);
+        this.expr(e.right);
+        this.mayHaveRaised = true; // arithmetic, concatenation or an order on values that have none raises
+        return undefined;
+      case 'UnaryExpression':
+        this.expr(e.argument);
+        this.mayHaveRaised ||= e.operator !== 'not';
+        return undefined;
+      case 'LogicalExpression': {
+        // The right side runs only on some values of the left: followed where the left is a literal that decides it.
+        this.expr(e.left);
+        const left = literalTruth(e.left);
+        if (left === undefined) throw STOP;
+        return left === (e.operator === 'and') ? this.expr(e.right) : undefined;
+      }
+      case 'MemberExpression':
+        return this.field(this.expr(e.base), e.identifier.name, e.identifier);
+      case 'IndexExpression': {
+        const base = this.expr(e.base);
+        this.expr(e.index);
+        if (e.index.type === 'StringLiteral') return this.field(base, e.index.value, e.index);
+        this.mayHaveRaised = true;
+        return undefined;
+      }
+      case 'CallExpression':
+      case 'StringCallExpression':
+      case 'TableCallExpression': {
+        // The function first (a method's table and name), then the arguments, then the call.
+        const callee = this.expr(e.base);
+        if (e.type === 'CallExpression') for (const a of e.arguments) this.expr(a);
+        else this.expr(e.type === 'StringCallExpression' ? e.argument : e.arguments);
+        if (callee !== undefined && 'field' in callee && KNOWN_CALLS.has(callee.field)) {
+          this.mayHaveRaised = true; // bad arguments, a function name taken
+          return undefined;
+        }
+        throw STOP;
+      }
+      default:
+        throw STOP;
+    }
+  }
+
+  statement(s: Statement): void {
+    switch (s.type) {
+      case 'LocalStatement': {
+        const values = s.init.map((e) => this.expr(e));
+        for (const [i, v] of s.variables.entries()) this.locals.set(v.name, values[i]);
+        return;
+      }
+      case 'CallStatement':
+        this.expr(s.expression);
+        return;
+      case 'FunctionDeclaration':
+        if (s.identifier === null) return;
+        if (s.identifier.type === 'Identifier') {
+          if (s.isLocal || this.locals.has(s.identifier.name)) this.locals.set(s.identifier.name, undefined);
+          else this.readonly(s.identifier);
+          return;
+        }
+        if (this.expr(s.identifier.base) === API) this.readonly(s.identifier.identifier);
+        this.mayHaveRaised = true;
+        return;
+      case 'AssignmentStatement':
+        this.assignment(s.variables, s.init);
+        return;
+      case 'ReturnStatement':
+        for (const e of s.arguments) this.expr(e);
+        throw STOP;
+      case 'DoStatement':
+        this.block(s.body);
+        return;
+      case 'IfStatement':
+        // Each condition in turn while it is a literal that is false; a literal true one's body walked; any other stops.
+        for (const c of s.clauses) {
+          if (c.type !== 'ElseClause') {
+            this.expr(c.condition);
+            const truth = literalTruth(c.condition);
+            if (truth === undefined) throw STOP;
+            if (!truth) continue;
+          }
+          this.block(c.body);
+          return;
+        }
+        return;
+      default:
+        throw STOP;
+    }
+  }
+
+  /** A block's statements in a scope of their own: its locals are gone after it. */
+  block(body: readonly Statement[]): void {
+    const outer = new Map(this.locals);
+    for (const s of body) this.statement(s);
+    this.locals.clear();
+    for (const [k, v] of outer) this.locals.set(k, v);
+  }
+
+  /** Lua 5.1's order: each target's table and key, then the values, then the stores from the last target to the first. */
+  private assignment(targets: readonly Expression[], init: readonly Expression[]): void {
+    // Per target: a local (its name), a global or a field of the API table (a store that raises), or anything else (null).
+    const stores: (string | Expression | null)[] = [];
+    for (const t of targets) {
+      if (t.type === 'Identifier') stores.push(this.locals.has(t.name) ? t.name : t);
+      else if (t.type === 'MemberExpression' || t.type === 'IndexExpression') {
+        const base = this.expr(t.base);
+        if (t.type === 'IndexExpression') this.expr(t.index);
+        stores.push(base === API ? t : null);
+      } else throw STOP;
+    }
+    const values = init.map((e) => this.expr(e));
+    for (let i = stores.length - 1; i >= 0; i--) {
+      const store = stores[i]!;
+      if (typeof store === 'string') this.locals.set(store, values[i]);
+      else if (store !== null) this.readonly(store);
+      else this.mayHaveRaised = true;
+    }
+  }
+}
+
+/**
+ * Why `env`'s release certainly refuses library `code` (as stored, `#!lua` line included) when it runs its top level,
+ * in its words (`Error registering functions: ERR user_function:<line>: …`, line 1 the `#!lua` line; followed by
+ * {@link UNLESS_EARLIER} where a step before it may raise first, with other words), or undefined
+ * when it loads it or that is not judged (see the module comment).
+ */
+export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): string | undefined {
+  const eol = code.indexOf(0x0a);
+  if (eol < 0) return undefined;
+  const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
+  let chunk: { body: Statement[] };
+  try {
+    chunk = parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: true, ranges: true });
+  } catch {
+    return undefined; // not compiled (lua-syntax.ts judges that), or past what the parser takes: not judged
+  }
+  const nul = body.indexOf('\0');
+  const walk = new TopLevel(env);
+  try {
+    for (const s of chunk.body) {
+      if (nul >= 0 && ((s as { range?: [number, number] }).range?.[1] ?? Number.POSITIVE_INFINITY) >= nul) return undefined;
+      walk.statement(s);
+    }
+  } catch (err) {
+    if (err instanceof Refusal) return err.words;
+    if (err instanceof Stop) return undefined;
+    throw err;
+  }
+  return undefined;
+}
+
+/**
+ * A library of a file (its DUMP-style payload: the FUNCTION2 opcode, its code as an RDB string, the footer) that
+ * `env`'s release certainly refuses on load: its name and the refusal, in the words of the release's log
+ * (`Failed loading library, …`); undefined when it loads it or that is not judged.
+ */
+export function libraryRefusedOnLoad(payload: Uint8Array, env: LoadEnvironment): { readonly name: string; readonly reason: string } | undefined {
+  let code: Uint8Array;
+  try {
+    code = decodeRdbString(payload.subarray(1, payload.length - DUMP_FOOTER_BYTES));
+  } catch {
+    return undefined;
+  }
+  const meta = libraryMetadata(code);
+  if (typeof meta === 'string') return undefined; // refused by every release (function-library.ts): the verifier's
+  const refusal = libraryLoadRefusal(code, env);
+  return refusal === undefined ? undefined : { name: meta.name, reason: `${env.release} refuses it on load ("Failed loading library, ${refusal}")` };
+}
