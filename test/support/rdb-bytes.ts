@@ -110,3 +110,18 @@ export function savedAt(rdb: Uint8Array, ms: number): Buffer {
   out.set(le64(crc), out.length - 8);
   return out;
 }
+
+/**
+ * `rdb` (a file a real server wrote, uncompressed where `at` lies) with `text` written over the first `at` it holds
+ * (as many bytes: a stored length stays right), and the CRC-64 trailer made again.
+ */
+export function rewritten(rdb: Uint8Array, at: string, text: string): Buffer {
+  if (Buffer.byteLength(text, 'latin1') !== Buffer.byteLength(at, 'latin1'))
+    throw new Error(`rewritten: ${JSON.stringify(text)} is not as long as ${JSON.stringify(at)}`);
+  const out = Buffer.from(rdb);
+  const i = out.indexOf(Buffer.from(at, 'latin1'));
+  if (i < 0) throw new Error(`rewritten: ${JSON.stringify(at)} is not in the file`);
+  out.write(text, i, 'latin1');
+  out.set(le64(new Crc64().update(out, 0, out.length - 8).value), out.length - 8);
+  return out;
+}

@@ -29,6 +29,10 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 const fileText = (r: ConvertRdbResult): string =>
   `${r.format.magic}${String(r.format.version).padStart(r.format.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`;
 
+/** What of the libraries' top level was held against the target's load-time names (lua-load.ts), where that is known. */
+const ranFor = (r: ConvertRdbResult): string =>
+  r.librariesRunFor ? `and the names their top level reads and assigns as far as the check follows it (against ${r.librariesRunFor}'s), ` : '';
+
 /** `N keys written (A as they were, R re-encoded), F function libraries` (a dry run's verbs say what a real run would do). */
 const keysText = (r: ConvertRdbResult): string => {
   const dry = r.dryRun === true;
@@ -118,7 +122,7 @@ function inputNotes(r: ConvertRdbResult, would: (real: string, dryRun: string) =
   const libraries = r.functions - (r.dropped.function ?? 0);
   if (libraries > 0)
     notes.push(
-      `note: ${plural(libraries, 'function library', 'function libraries')} ${would('copied', 'would be copied')} as the input holds ${libraries === 1 ? 'it' : 'them'}: their Lua's syntax is checked here, not what it does when run, and a server refuses the whole file over one whose top level fails (redis-dr drill local --rdb <output> loads it in a real server)`,
+      `note: ${plural(libraries, 'function library', 'function libraries')} ${would('copied', 'would be copied')} as the input holds ${libraries === 1 ? 'it' : 'them'}: their Lua's syntax is checked here, ${ranFor(r)}not all it does when run, and a server refuses the whole file over one whose top level fails (redis-dr drill local --rdb <output> loads it in a real server)`,
     );
   // Keys in a database past the default 16: the output holds them there too, and a server with the default refuses it
   // (verify-rdb says so of the input and of the output; the summary did not: review 45).

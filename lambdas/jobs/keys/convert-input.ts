@@ -7,6 +7,7 @@
 import { displayKey, type KeyValue } from '../../domain/rdb/fingerprint.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
+import { libraryRefusedOnLoad, type LoadEnvironment } from '../../domain/rdb/format/lua-load.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
@@ -52,6 +53,11 @@ export interface ConvertRdbSpec {
   readonly format: RdbFormat;
   /** How the target is named in messages: `redis-7.0`, `RDB 10`. */
   readonly target: string;
+  /**
+   * What the target's library load can reach (lua-load.ts), where its release's is known: a library it would refuse
+   * to run on load is a problem (or left out with `--lossy function`). Absent: not judged.
+   */
+  readonly loads?: LoadEnvironment;
   /** The `redis-ver` AUX field written. @default the input's */
   readonly redisVer?: string;
   /** Replace an existing output. */
@@ -189,8 +195,14 @@ export class InputPass {
         else if (this.problems.length === 0 || !this.problems.at(-1)!.startsWith('function'))
           this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
       } else {
-        w.functionLibrary(this.reader.functions[this.functions]!, DUMP_FOOTER_BYTES);
-        this.functionsWritten.push(this.reader.functions[this.functions]!);
+        const library = this.reader.functions[this.functions]!;
+        const refused = this.spec.loads && libraryRefusedOnLoad(library, this.spec.loads);
+        if (refused && this.lossy.has('function')) count(this.dropped, 'function');
+        else if (refused) this.problems.push(`function library '${refused.name}': ${refused.reason} (--lossy function leaves it out)`);
+        else {
+          w.functionLibrary(library, DUMP_FOOTER_BYTES);
+          this.functionsWritten.push(library);
+        }
       }
     }
   }

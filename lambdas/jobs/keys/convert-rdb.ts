@@ -59,6 +59,7 @@ import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASE_NAMES } from '../../domain/rdb/engine-names.js';
 import { engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
+import { loadEnvironment } from '../../domain/rdb/format/lua-load.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
 import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
 import type { RdbReport } from '../../domain/rdb/report.js';
@@ -119,6 +120,8 @@ export interface ConvertRdbResult {
   /** Hash fields left out because their TTL had passed at the run's time (`at`), and hashes left out because every field had. */
   readonly expired: { readonly at: number; readonly fields: number; readonly hashes: number };
   readonly functions: number;
+  /** The release whose library load was judged (lua-load.ts: `Redis 7.0`), where the target's is known; absent: not judged. */
+  readonly librariesRunFor?: string;
   readonly refused: readonly RefusedKey[];
   readonly refusedCount: number;
   readonly bytesIn: number;
@@ -278,7 +281,7 @@ export interface StagedOutput {
 }
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
-export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer'> {
+export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer' | 'loads'> {
   if (o.for !== undefined && o.rdbVersion !== undefined)
     throw new UsageError(
       `--for ${o.for} and --rdb-version ${o.rdbVersion}: give one of them, not both (--for names an engine release, which decides the RDB version)`,
@@ -291,7 +294,9 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
   }
   const r = engineRelease(o.for!);
   if (!r) throw new UsageError(`--for ${o.for}: not an engine release redis-dr knows; one of ${ENGINE_RELEASE_NAMES.join(', ')}`);
-  return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0` };
+  // A release whose libraries' load is judged (lua-load.ts): an open-source one whose load environment was read.
+  const loads = r.elasticache ? undefined : loadEnvironment(r.engine, r.version);
+  return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0`, ...(loads ? { loads } : {}) };
 }
 
 /**
@@ -351,6 +356,7 @@ export async function convertRdbStaged(
       ...(inputReport?.ignorableKeyMeta ? { ignoredKeyMeta: inputReport.ignorableKeyMeta } : {}),
       expired: { at: started, ...pass.expired },
       functions: pass.functions,
+      ...(spec.loads ? { librariesRunFor: spec.loads.release } : {}),
       refused: pass.refused,
       refusedCount: pass.refusedCount,
       bytesIn,

@@ -69,6 +69,8 @@ export type FirstRead =
       readonly reencodeProblem: string | undefined;
       /** A key outside the slots its shard's tag recorded. */
       readonly misplaced: string | undefined;
+      /** The file's function libraries (DUMP-style payloads), in order. */
+      readonly libraries: readonly Buffer[];
     }
   | { readonly changed: FileChangedError };
 
@@ -152,7 +154,7 @@ export async function firstRead(of: FirstReadOf): Promise<FirstRead> {
   }
   digests.release();
   const report = reader.end();
-  return { report, emptyKeys: reader.emptyKeyOffsets, reencoding: reencode(), reencodeProblem, misplaced };
+  return { report, emptyKeys: reader.emptyKeyOffsets, reencoding: reencode(), reencodeProblem, misplaced, libraries: reader.functions };
 }
 
 /** The CRC-64 of the first `end` bytes of a read (which may end early: a shorter read gives a checksum that cannot match). */

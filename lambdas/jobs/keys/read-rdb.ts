@@ -51,6 +51,7 @@ import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
+import { libraryRefusedOnLoad, type LoadEnvironment, loadEnvironmentOfInfo } from '../../domain/rdb/format/lua-load.js';
 import { KeyDigestSet } from '../../domain/rdb/format/key-digests.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
@@ -215,6 +216,8 @@ class RdbRestore {
   readonly verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
   eviction: EvictionReport | undefined;
   targetServer: TargetRdbSupport | undefined;
+  /** With `functions`, what the target's library load can reach, where its release's is known (lua-load.ts). */
+  targetLoads: LoadEnvironment | undefined;
   writtenUpTo: RestoreRdbResult['writtenUpTo'];
   readonly functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
   /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
@@ -298,6 +301,7 @@ class RdbRestore {
     // LIST is refused (ElastiCache, an ACL), not known: they go as they are, and the target's refusal is counted per key.
     const noModules = await noModuleLoaded(client);
     this.targetServer = targetServer;
+    this.targetLoads = options.functions ? loadEnvironmentOfInfo(info) : undefined;
     const ownership = many && set ? new SlotOwnership(set) : undefined;
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
@@ -387,6 +391,16 @@ class RdbRestore {
     }
     if (read.misplaced) {
       writer.fail(`the files are refused, nothing was written: ${read.misplaced}`);
+      return false;
+    }
+    // With --functions, a library the target would refuse to run on load: refused before FUNCTION RESTORE of any library.
+    const loads = this.targetLoads;
+    const refused = loads && read.libraries.map((l) => libraryRefusedOnLoad(l, loads)).find((r) => r !== undefined);
+    if (refused) {
+      writer.fail(
+        `${named} is refused, nothing was written: function library '${refused.name}': ${refused.reason}, and the target is ${this.targetServer!.server}: ` +
+          'leave out --functions to restore the keys alone',
+      );
       return false;
     }
     return true;

@@ -4,7 +4,8 @@
  * whose `#!<engine> name=<name>` line it refuses makes it refuse the whole file ("Failed loading library, …",
  * "Unrecoverable error, aborting now"). So the verifier refuses such a file as Redis does (review 45: a fuzzed file
  * with its library's first newline changed passed verify-rdb, and convert-rdb wrote a copy Redis 7.0 refused to load).
- * The code after that line is Lua: its syntax is judged in lua-syntax.ts, what it does when run is not (`drill local` loads it).
+ * The code after that line is Lua: its syntax is judged in lua-syntax.ts, what its top level does when run in
+ * lua-load.ts, for a target release whose load environment is known (`drill local` loads it in a real server).
  */
 
 /** Whether `c` is a space as C's isspace() is in the C locale (sdssplitargs' blanks). */

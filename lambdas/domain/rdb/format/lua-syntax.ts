@@ -18,7 +18,8 @@
  *   to it (a library whose stored length swallowed the bytes after it ends in such bytes: session 50's campaign);
  * - a parse that fails other than with a syntax error (its stack spent on deep nesting) judges nothing.
  * What the code does when run (Redis runs the library's top level on load; an unknown global there makes it refuse
- * the file too) is not judged here: `drill local` loads the file in a real server.
+ * the file too) is not judged here: it depends on the release that loads it, and lua-load.ts judges it where the
+ * target is known (convert-rdb --for, migrate --from-rdb --functions); `drill local` loads the file in a real server.
  */
 import { parse } from 'luaparse';
 

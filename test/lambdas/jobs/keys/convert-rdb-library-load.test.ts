@@ -1,0 +1,100 @@
+/**
+ * A file whose function library a target refuses to run on load (lua-load.ts): a file a real redis-server 7.0 wrote,
+ * its library's code changed (its CRC-64 made right again) into one that 7.0 refuses to start on. convert-rdb --for
+ * redis-7.0 refuses it in one line and leaves no output (or leaves the library out with --lossy function, a copy 7.0
+ * loads); migrate --from-rdb --functions into a real 7.0 refuses it before writing anything. A Valkey-style library
+ * (`server.register_function`) is refused for Redis 7.x and not for Valkey, which reads `server` as `redis`.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../../cli/support/in-process.js';
+import { rewritten } from '../../../support/rdb-bytes.js';
+import { keysLoadedFrom, savedWithLibraries } from '../../../support/function-load.js';
+import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+/** The library as loaded: a space before `redis` leaves room for `server` in as many bytes. */
+const LIBRARY = "#!lua name=mylib\n redis.register_function('f', function() return 1 end)";
+
+describe('a library a target refuses to run on load: convert-rdb and migrate --from-rdb --functions refuse it for that target', () => {
+  let dir: string;
+  let saved: Buffer;
+  let target: RedisServer;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rdr-library-load-'));
+    saved = await savedWithLibraries([LIBRARY]);
+    target = await startRedisServer();
+  });
+  afterAll(async () => {
+    await target?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (name: string, bytes: Buffer): string => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const convert = async (input: string, engine: string, ...more: string[]) => {
+    const out = join(dir, `${engine}-${more.join('')}-${input.split('/').at(-1)}`);
+    rmSync(out, { force: true });
+    const r = await runInProcess(['convert-rdb', input, '--for', engine, '-o', out, ...more]);
+    return { ...r, out, written: existsSync(out) };
+  };
+
+  it("an unknown field of redis (register_wunction, the fuzz campaign's find): Redis 7.0 and convert-rdb --for redis-7.0 refuse it; --lossy function leaves it out", async () => {
+    const bad = write('wunction.rdb', rewritten(saved, 'register_function', 'register_wunction'));
+    expect(await keysLoadedFrom(write('saved.rdb', saved))).toEqual(['k']);
+    expect(await keysLoadedFrom(bad)).toBeUndefined();
+    const refused = await convert(bad, 'redis-7.0');
+    expect(refused.code).toBe(1);
+    expect(refused.written).toBe(false);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      `redis-dr convert-rdb: the input cannot be expressed for redis-7.0: function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'register_wunction'") (--lossy function leaves it out); nothing was written to ${refused.out}`,
+    ]);
+    const lossy = await convert(bad, 'redis-7.0', '--lossy', 'function');
+    expect(lossy.code, lossy.stderr).toBe(0);
+    expect(await keysLoadedFrom(lossy.out)).toEqual(['k']);
+    // Negative: the file as saved converts with its library.
+    const ok = await convert(write('saved.rdb', saved), 'redis-7.0');
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('a Valkey library (server.register_function): refused for Redis 7.0, 7.2 and 7.4, written for Valkey 7.2 on; not judged for Redis 8', async () => {
+    const valkey = write('valkey.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
+    expect(await keysLoadedFrom(valkey)).toBeUndefined();
+    for (const engine of ['redis-7.0', 'redis-7.2', 'redis-7.4']) {
+      const r = await convert(valkey, engine);
+      expect({ engine, code: r.code, written: r.written }).toEqual({ engine, code: 1, written: false });
+      expect(r.stderr).toContain(`function library 'mylib': Redis ${engine.slice(6)} refuses it on load`);
+      expect(r.stderr).toContain("nonexistent global variable 'server'");
+    }
+    for (const engine of ['valkey-7.2', 'valkey-8.0', 'valkey-9.0', 'redis-8.0']) {
+      const r = await convert(valkey, engine);
+      expect({ engine, code: r.code, written: r.written, stderr: r.stderr }).toEqual({ engine, code: 0, written: true, stderr: '' });
+    }
+  });
+
+  it('migrate --from-rdb --functions into a real 7.0 refuses it before writing; without --functions the keys are restored', async () => {
+    const valkey = write('valkey-migrate.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
+    const c = target.client();
+    await c.flushall();
+    await c.call('FUNCTION', 'FLUSH');
+    const refused = await runInProcess(['migrate', '--from-rdb', valkey, '--to', target.url, '--functions']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      `error: the file is refused, nothing was written: function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'server'"), and the target is redis 7.0.15: leave out --functions to restore the keys alone`,
+    );
+    expect(await c.dbsize()).toBe(0);
+    expect(await c.call('FUNCTION', 'LIST')).toEqual([]);
+    const keys = await runInProcess(['migrate', '--from-rdb', valkey, '--to', target.url]);
+    expect(keys.code, keys.stderr).toBe(0);
+    expect(await c.keys('*')).toEqual(['k']);
+    // Negative: the file as saved, with --functions, restores its library.
+    await c.flushall();
+    const ok = await runInProcess(['migrate', '--from-rdb', write('saved-migrate.rdb', saved), '--to', target.url, '--functions']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await c.call('FUNCTION', 'LIST')).toHaveLength(1);
+  });
+});
