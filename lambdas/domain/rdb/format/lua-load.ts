@@ -106,8 +106,8 @@ function literalTruth(e: Expression): boolean | undefined {
 
 /** The top level of one library walked against an environment (see the module comment). */
 class TopLevel {
-  /** The locals declared so far and what each holds (the top level's own scope). */
-  private readonly locals = new Map<string, Value>();
+  /** The locals in scope and what each holds: the top level's, then each block's walked into (innermost last). */
+  private readonly scopes: Map<string, Value>[] = [new Map()];
   /** Whether a step walked may have raised (then a refusal after it is certain, its words are not). */
   private mayHaveRaised = false;
 
@@ -127,7 +127,8 @@ class TopLevel {
   }
 
   name(id: Identifier): Value {
-    if (this.locals.has(id.name)) return this.locals.get(id.name);
+    const scope = this.scopeOf(id.name);
+    if (scope) return scope.get(id.name);
     if (this.env.globals.has(id.name)) return API;
     return this.missing(id.name, id);
   }
@@ -206,7 +207,7 @@ class TopLevel {
     switch (s.type) {
       case 'LocalStatement': {
         const values = s.init.map((e) => this.expr(e));
-        for (const [i, v] of s.variables.entries()) this.locals.set(v.name, values[i]);
+        for (const [i, v] of s.variables.entries()) this.scopes.at(-1)!.set(v.name, values[i]);
         return;
       }
       case 'CallStatement':
@@ -215,7 +216,8 @@ class TopLevel {
       case 'FunctionDeclaration':
         if (s.identifier === null) return;
         if (s.identifier.type === 'Identifier') {
-          if (s.isLocal || this.locals.has(s.identifier.name)) this.locals.set(s.identifier.name, undefined);
+          const scope = s.isLocal ? this.scopes.at(-1)! : this.scopeOf(s.identifier.name);
+          if (scope) scope.set(s.identifier.name, undefined);
           else this.readonly(s.identifier);
           return;
         }
@@ -249,21 +251,28 @@ class TopLevel {
     }
   }
 
-  /** A block's statements in a scope of their own: its locals are gone after it. */
+  /** The innermost scope holding local `name`, or undefined for a global. */
+  private scopeOf(name: string): Map<string, Value> | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) if (this.scopes[i]!.has(name)) return this.scopes[i];
+    return undefined;
+  }
+
+  /** A block's statements in a scope of their own: its locals are gone after it (what it assigned to outer ones stays). */
   block(body: readonly Statement[]): void {
-    const outer = new Map(this.locals);
+    this.scopes.push(new Map());
     for (const s of body) this.statement(s);
-    this.locals.clear();
-    for (const [k, v] of outer) this.locals.set(k, v);
+    this.scopes.pop();
   }
 
   /** Lua 5.1's order: each target's table and key, then the values, then the stores from the last target to the first. */
   private assignment(targets: readonly Expression[], init: readonly Expression[]): void {
-    // Per target: a local (its name), a global or a field of the API table (a store that raises), or anything else (null).
-    const stores: (string | Expression | null)[] = [];
+    // Per target: a local (its scope and name), a global or a field of the API table (a store that raises), or anything else (null).
+    const stores: ([Map<string, Value>, string] | Expression | null)[] = [];
     for (const t of targets) {
-      if (t.type === 'Identifier') stores.push(this.locals.has(t.name) ? t.name : t);
-      else if (t.type === 'MemberExpression' || t.type === 'IndexExpression') {
+      if (t.type === 'Identifier') {
+        const scope = this.scopeOf(t.name);
+        stores.push(scope ? [scope, t.name] : t);
+      } else if (t.type === 'MemberExpression' || t.type === 'IndexExpression') {
         const base = this.expr(t.base);
         if (t.type === 'IndexExpression') this.expr(t.index);
         stores.push(base === API ? t : null);
@@ -272,7 +281,7 @@ class TopLevel {
     const values = init.map((e) => this.expr(e));
     for (let i = stores.length - 1; i >= 0; i--) {
       const store = stores[i]!;
-      if (typeof store === 'string') this.locals.set(store, values[i]);
+      if (Array.isArray(store)) store[0].set(store[1], values[i]);
       else if (store !== null) this.readonly(store);
       else this.mayHaveRaised = true;
     }
@@ -303,9 +312,8 @@ export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): stri
       walk.statement(s);
     }
   } catch (err) {
-    if (err instanceof Refusal) return err.words;
-    if (err instanceof Stop) return undefined;
-    throw err;
+    // A Stop, or the walk's own stack spent on deep nesting: not judged.
+    return err instanceof Refusal ? err.words : undefined;
   }
   return undefined;
 }

@@ -39,6 +39,11 @@ redis.register_function('t', function() return {t.a, n, s, helper('x')} end)`,
 local redis = {register_function = function() end}
 redis.register_function('shadowed', 1)
 redis.anything = 1`,
+  `local r = redis
+do r = {} end
+local x = r.foo
+if true then local redis = {}; redis.anything = 1 end
+redis.register_function('scoped', function() return x end)`,
   `redis.register_function('a', function() return 1 end)
 if false then nothing_here() end
 local ok = false and nope()
@@ -140,14 +145,21 @@ describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
         "user_function:2: Script attempted to access nonexistent global variable 'cjson'",
       ],
       ["function f() end\nredis.register_function('f', f)", 'user_function:2: Attempt to modify a readonly table'],
+      [
+        "if true then local redis = {} end\nredis.register_wunction('f', function() return 1 end)",
+        "user_function:3: Script attempted to access nonexistent global variable 'register_wunction'",
+      ],
       ["redis.register_function('f', function() return 1 end)\nredis.LOG_NOTICE = 0", 'user_function:3: Attempt to modify a readonly table'],
     ];
     for (const [body, words] of cases) {
       expect(await theirs(library(body))).toBe(`Error registering functions: ERR ${words}`);
       // After a call of register_function (which raises on bad arguments), the words are said as what comes unless it fails first.
-      const after = body.indexOf('register_function(') < body.lastIndexOf('\n') ? UNLESS_EARLIER : '';
+      const call = body.indexOf('register_function(');
+      const after = call >= 0 && call < body.lastIndexOf('\n') ? UNLESS_EARLIER : '';
       expect(libraryLoadRefusal(library(body), REDIS_7_0)).toBe(`Error registering functions: ERR ${words}${after}`);
     }
+    // Code nested past what the walk's stack takes is not judged (Lua refuses to compile it: "chunk has too many syntax levels").
+    expect(libraryLoadRefusal(library(`local x = ${'{'.repeat(20000)}${'}'.repeat(20000)}\nnope()`), REDIS_7_0)).toBeUndefined();
     // Valkey (7.2 on) reads server as redis: the same library is not refused there.
     const valkey = library("server.register_function('f', function() return 1 end)");
     for (const version of ['7.2.5', '8.0.1']) expect(libraryLoadRefusal(valkey, loadEnvironment('valkey', version)!)).toBeUndefined();
