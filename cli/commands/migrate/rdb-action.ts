@@ -274,7 +274,9 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         lines.push(
           o.functions
             ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file; restored ${r.functions.restored}, left alone ${r.functions.skipped} (already on the target), failed ${r.functions.failed} (counted per primary)`
-            : `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (add --functions)`,
+            : r.functions.refusedOnLoad
+              ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (the target would refuse ${r.functions.refusedOnLoad})`
+              : `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (add --functions)`,
         );
       }
       if (r.notSelected > 0) lines.push(`not selected: ${r.notSelected} keys of the file (another database, or not matching --match)`);

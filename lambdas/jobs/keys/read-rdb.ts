@@ -155,8 +155,11 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly expiredFields: number;
   /** Per file, the time (ms) its re-encoding held hash field TTLs against: a hash re-encoded without them holds the fields live then (undefined: no such file). */
   readonly fieldsCutAtMs: readonly (number | undefined)[];
-  /** Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed. */
-  readonly functions: { inFile: number; restored: number; skipped: number; failed: number };
+  /**
+   * Function libraries: in the file; and with `functions`, per library and node, restored, left alone (exists) or failed.
+   * `refusedOnLoad`: without `functions`, a library the target's release would refuse to run on load (lua-load.ts), named with why.
+   */
+  readonly functions: { inFile: number; restored: number; skipped: number; failed: number; refusedOnLoad?: string };
   /** File database → target database of each database restored, with `targets` (empty without, or when the run ended before choosing). */
   readonly databases: readonly { readonly from: number; readonly to: number }[];
   /** When the second read found a changed file: the keys restored before (all from verified bytes), and the offset in that file from which nothing was written. */
@@ -216,10 +219,10 @@ class RdbRestore {
   readonly verifiedEmpty: (ReadonlySet<number> | undefined)[] = [];
   eviction: EvictionReport | undefined;
   targetServer: TargetRdbSupport | undefined;
-  /** With `functions`, what the target's library load can reach, where its release's is known (lua-load.ts). */
+  /** What the target's library load can reach, where its release's is known (lua-load.ts). */
   targetLoads: LoadEnvironment | undefined;
   writtenUpTo: RestoreRdbResult['writtenUpTo'];
-  readonly functions = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
+  readonly functions: RestoreRdbResult['functions'] = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
   /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
   targets: ReadonlyMap<number, RdbTarget>;
   readonly databasesChosen: { from: number; to: number }[] = [];
@@ -301,7 +304,7 @@ class RdbRestore {
     // LIST is refused (ElastiCache, an ACL), not known: they go as they are, and the target's refusal is counted per key.
     const noModules = await noModuleLoaded(client);
     this.targetServer = targetServer;
-    this.targetLoads = options.functions ? loadEnvironmentOfInfo(info) : undefined;
+    this.targetLoads = loadEnvironmentOfInfo(info);
     const ownership = many && set ? new SlotOwnership(set) : undefined;
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
@@ -393,10 +396,12 @@ class RdbRestore {
       writer.fail(`the files are refused, nothing was written: ${read.misplaced}`);
       return false;
     }
-    // With --functions, a library the target would refuse to run on load: refused before FUNCTION RESTORE of any library.
+    // A library the target would refuse to run on load: with --functions, refused before FUNCTION RESTORE of any library;
+    // without, said (the keys go, the libraries do not).
     const loads = this.targetLoads;
     const refused = loads && read.libraries.map((l) => libraryRefusedOnLoad(l, loads)).find((r) => r !== undefined);
-    if (refused) {
+    if (refused && !this.options.functions) this.functions.refusedOnLoad ??= `function library '${refused.name}': ${refused.reason}`;
+    else if (refused) {
       writer.fail(
         `${named} is refused, nothing was written: function library '${refused.name}': ${refused.reason}, and the target is ${this.targetServer!.server}: ` +
           'leave out --functions to restore the keys alone',

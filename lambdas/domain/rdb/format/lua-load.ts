@@ -15,7 +15,9 @@
  * - Valkey 7.2 and 8.0 (tags 7.2.4-rc1, 7.2.5 26388270, 7.2.7 357191ac, 8.0.0 2b5c7a0d, 8.0.1 4fbab574): the same
  *   tables, with `server` beside `redis` (both the same table: valkey-io/valkey#213, in every Valkey release) and
  *   `VALKEY_VERSION_NUM`, `VALKEY_VERSION`, `SERVER_NAME` among its fields.
- * Any other release (Redis 8.0 on, Valkey 8.1 on, ElastiCache's, RDB versions named without an engine) is not
+ * Later patch releases of those lines (7.2.7 on, 7.4.2 on: security fixes, such as read-only metatables for basic
+ * types) are taken as the same: the newest Valkey code read (src/lua/function_lua.c, 9.x) still builds the same
+ * tables. Any other release (Redis 8.0 on, Valkey 8.1 on, ElastiCache's, RDB versions named without an engine) is not
  * judged: its environment was not read from its source at a release, and a name it added would be a false alarm.
  *
  * The walk is sound and conservative: it follows the library's top-level statements in order while each certainly

@@ -90,8 +90,15 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
     expect(await c.call('FUNCTION', 'LIST')).toEqual([]);
     const keys = await runInProcess(['migrate', '--from-rdb', valkey, '--to', target.url]);
     expect(keys.code, keys.stderr).toBe(0);
+    // The library not restored is said with why, not "add --functions".
+    expect(keys.stdout).toContain(
+      `functions: 1 library in the file, not restored (the target would refuse function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'server'"))`,
+    );
     expect(await c.keys('*')).toEqual(['k']);
     // Negative: the file as saved, with --functions, restores its library.
+    await c.flushall();
+    const plain = await runInProcess(['migrate', '--from-rdb', write('saved-migrate.rdb', saved), '--to', target.url]);
+    expect(plain.stdout).toContain('functions: 1 library in the file, not restored (add --functions)');
     await c.flushall();
     const ok = await runInProcess(['migrate', '--from-rdb', write('saved-migrate.rdb', saved), '--to', target.url, '--functions']);
     expect(ok.code, ok.stderr).toBe(0);
