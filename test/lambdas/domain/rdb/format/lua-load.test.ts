@@ -171,6 +171,7 @@ describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
     let refusedOnRun = 0;
     let caught = 0;
     let sameWords = 0;
+    let hedged = 0;
     for (let i = 0; i < 400; i++) {
       const code = library(mutated(random));
       const ours = libraryLoadRefusal(code, REDIS_7_0);
@@ -180,17 +181,19 @@ describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
       if (ours !== undefined) expect({ code: code.toString('latin1'), verdict }).toEqual({ code: code.toString('latin1'), verdict: words });
       if (ours?.endsWith(UNLESS_EARLIER) && verdict === ours.slice(0, -UNLESS_EARLIER.length)) sameWords++;
       if (ours !== undefined) claimed++;
+      if (ours?.endsWith(UNLESS_EARLIER)) hedged++;
       if (verdict?.startsWith('Error registering functions') && !/FUNCTION LOAD timeout|already exists|register_function/.test(verdict)) {
         refusedOnRun++;
         if (ours !== undefined) caught++;
       }
     }
     // The check can fail (the mutations made refusals), and it finds most of those the top level's names make.
-    // Measured (seed 51): 135 claimed, 0 false alarms; 132 of the 140 the server refused on its run caught (missed: a local
-    // function called, a call on a local table, a bad argument of log); 74 of the claims said with UNLESS_EARLIER in its words all the same.
+    // Measured (seed 51): 142 claimed, 0 false alarms; 60 in the server's very words, 82 said with UNLESS_EARLIER (80 of
+    // those in its words all the same, 2 refused by an earlier step first); 139 of the 147 the server refused on its run
+    // caught (missed: a local function called, a call on a local table, a bad argument of log).
     expect(claimed).toBeGreaterThan(100);
     expect(caught / refusedOnRun).toBeGreaterThan(0.9);
-    expect(sameWords).toBeGreaterThan(0);
+    expect(sameWords).toBeGreaterThan(hedged / 2);
   });
 });
 
