@@ -26,11 +26,16 @@
  * a loop, a call of anything else), or
  * at a NUL byte (lua-syntax.ts: past one Lua and luaparse may read different tokens). It names a refusal only for an
  * access that certainly happens: a global the environment lacks, a field of `redis` (or `server`) it lacks, an
- * assignment to a global or to a field of that table. It assumes the engine as a server starts it (no script has run
+ * assignment to a global or to a field of that table; for a call of `register_function` or `log` whose arguments are
+ * certain (literals, a table constructor, a function, a local holding one of those), a bad argument as the release
+ * judges it (lua-load-calls.ts: a flag, a named argument, a function name, one registered twice, a log level); and
+ * for a library whose whole top level was followed without meeting a call of `register_function`, "No functions
+ * registered" (functionsCreateWithLibraryCtx, src/functions.c). It assumes the engine as a server starts it (no script has run
  * before the load: the load of a file at start; a live server's functions cannot change those read-only tables).
  */
 import { parse } from 'luaparse';
 import type { Expression, Identifier, Statement } from 'luaparse';
+import { type CallWords, judgeLog, judgeRegister, type Known } from './lua-load-calls.js';
 import { libraryMetadata } from './function-library.js';
 import { decodeRdbString } from './encoded-string.js';
 import { DUMP_FOOTER_BYTES } from './dump-payload.js';
@@ -43,6 +48,8 @@ export interface LoadEnvironment {
   readonly globals: ReadonlySet<string>;
   /** The API table's fields. */
   readonly fields: ReadonlySet<string>;
+  /** How it words the errors of register_function and log (lua-load-calls.ts). */
+  readonly words: CallWords;
 }
 
 const REDIS_FIELDS = ['register_function', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION_NUM', 'REDIS_VERSION'];
@@ -51,13 +58,17 @@ const VALKEY_FIELDS = [...REDIS_FIELDS, 'VALKEY_VERSION_NUM', 'VALKEY_VERSION', 
 const KNOWN_CALLS = new Set(['register_function', 'log']);
 
 /** The releases whose load environment was read from their source (see the module comment), by engine and `major.minor`. */
-const KNOWN: Readonly<Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[] }>> = {
-  'redis 7.0': { globals: ['redis'], fields: REDIS_FIELDS },
-  'redis 7.2': { globals: ['redis'], fields: REDIS_FIELDS },
-  'redis 7.4': { globals: ['redis'], fields: REDIS_FIELDS },
-  'valkey 7.2': { globals: ['redis', 'server'], fields: VALKEY_FIELDS },
-  'valkey 8.0': { globals: ['redis', 'server'], fields: VALKEY_FIELDS },
+const DEBUG_LEVEL = 'Invalid debug level.';
+const LOG_LEVEL = 'Invalid log level.';
+const KNOWN: Readonly<Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[]; readonly words: CallWords }>> = {
+  'redis 7.0': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
+  'redis 7.2': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
+  'redis 7.4': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: LOG_LEVEL } },
+  'valkey 7.2': { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
+  'valkey 8.0': { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: { api: 'server', badLevel: LOG_LEVEL } },
 };
+/** The API table's fields that are numbers (luaRegisterLogFunction: LL_DEBUG to LL_WARNING). */
+const LEVELS: Readonly<Record<string, number>> = { LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3 };
 
 /** The load environment of an open-source release (`version`: `7.0`, `7.0.15`), or undefined where it is not known. */
 export function loadEnvironment(engine: 'redis' | 'valkey', version: string): LoadEnvironment | undefined {
@@ -66,7 +77,7 @@ export function loadEnvironment(engine: 'redis' | 'valkey', version: string): Lo
   const known = KNOWN[`${engine} ${Number(m[1])}.${Number(m[2])}`];
   if (!known) return undefined;
   const release = `${engine === 'redis' ? 'Redis' : 'Valkey'} ${Number(m[1])}.${Number(m[2])}`;
-  return { release, globals: new Set(known.globals), fields: new Set(known.fields) };
+  return { release, globals: new Set(known.globals), fields: new Set(known.fields), words: known.words };
 }
 
 const infoField = (info: string, name: string): string | undefined => new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1]?.trim();
@@ -84,8 +95,8 @@ export function loadEnvironmentOfInfo(info: string): LoadEnvironment | undefined
   return redis === undefined ? undefined : loadEnvironment('redis', redis);
 }
 
-/** The API table, a field of it, or anything else (not followed). */
-type Value = { readonly api: true } | { readonly field: string } | undefined;
+/** The API table, a field of it, a value known for certain, or anything else (not followed). */
+type Value = { readonly api: true } | { readonly field: string } | { readonly known: Known } | undefined;
 const API: Value = { api: true };
 
 /** A certain refusal: Redis's words for it. */
@@ -111,12 +122,22 @@ class TopLevel {
   /** The locals in scope and what each holds: the top level's, then each block's walked into (innermost last). */
   private readonly scopes: Map<string, Value>[] = [new Map()];
   /** Whether a step walked may have raised (then a refusal after it is certain, its words are not). */
-  private mayHaveRaised = false;
+  mayHaveRaised = false;
+  /** The calls of register_function walked, and the names they register where certain. */
+  registers = 0;
+  readonly names = new Set<string>();
+  /** Whether every register_function call walked has a certain name. */
+  namesCertain = true;
 
   constructor(private readonly env: LoadEnvironment) {}
 
   private refuse(line: number | undefined, why: string): never {
-    throw new Refusal(`Error registering functions: ERR user_function:${line ?? '?'}: ${why}${this.mayHaveRaised ? UNLESS_EARLIER : ''}`);
+    return this.refuseWith(`user_function:${line ?? '?'}: ${why}`);
+  }
+
+  /** A refusal raised in `words` (`ERR <words>`: a call's own errors carry no line). */
+  private refuseWith(words: string): never {
+    throw new Refusal(`Error registering functions: ERR ${words}${this.mayHaveRaised ? UNLESS_EARLIER : ''}`);
   }
 
   private missing(name: string, at: { loc?: { start: { line: number } } }): never {
@@ -153,8 +174,9 @@ class TopLevel {
       case 'NumericLiteral':
       case 'BooleanLiteral':
       case 'NilLiteral':
-      case 'VarargLiteral':
       case 'FunctionDeclaration':
+        return { known: this.resolve(e)! };
+      case 'VarargLiteral':
         return undefined;
       case 'TableConstructorExpression':
         for (const f of e.fields) {
@@ -167,10 +189,13 @@ class TopLevel {
         this.expr(e.right);
         this.mayHaveRaised = true; // arithmetic, concatenation or an order on values that have none raises
         return undefined;
-      case 'UnaryExpression':
+      case 'UnaryExpression': {
         this.expr(e.argument);
+        const k = this.resolve(e);
+        if (k !== undefined) return { known: k };
         this.mayHaveRaised ||= e.operator !== 'not';
         return undefined;
+      }
       case 'LogicalExpression': {
         // The right side runs only on some values of the left: followed where the left is a literal that decides it.
         this.expr(e.left);
@@ -192,10 +217,10 @@ class TopLevel {
       case 'TableCallExpression': {
         // The function first (a method's table and name), then the arguments, then the call.
         const callee = this.expr(e.base);
-        if (e.type === 'CallExpression') for (const a of e.arguments) this.expr(a);
-        else this.expr(e.type === 'StringCallExpression' ? e.argument : e.arguments);
+        const args = e.type === 'CallExpression' ? e.arguments : [e.type === 'StringCallExpression' ? e.argument : e.arguments];
+        for (const a of args) this.expr(a);
         if (callee !== undefined && 'field' in callee && KNOWN_CALLS.has(callee.field)) {
-          this.mayHaveRaised = true; // bad arguments, a function name taken
+          this.call(callee.field, e.base.type === 'MemberExpression' && e.base.indexer === ':' ? undefined : args);
           return undefined;
         }
         throw STOP;
@@ -203,6 +228,62 @@ class TopLevel {
       default:
         throw STOP;
     }
+  }
+
+  /** The value of `e` where certain, without walking it (it was walked): a literal, a function, a local's, a level of the API table. */
+  resolve(e: Expression): Known | undefined {
+    switch (e.type) {
+      case 'StringLiteral':
+        return { t: 'string', v: e.value };
+      case 'NumericLiteral':
+        return { t: 'number', v: e.value };
+      case 'NilLiteral':
+        return { t: 'nil' };
+      case 'BooleanLiteral':
+        return { t: 'boolean' };
+      case 'FunctionDeclaration':
+        return { t: 'function' };
+      case 'UnaryExpression': {
+        const k = e.operator === '-' ? this.resolve(e.argument) : undefined;
+        return k?.t === 'number' ? { t: 'number', v: -k.v } : undefined;
+      }
+      case 'Identifier': {
+        const v = this.scopeOf(e.name)?.get(e.name);
+        return v !== undefined && 'known' in v ? v.known : undefined;
+      }
+      case 'MemberExpression': {
+        const base =
+          e.base.type === 'Identifier'
+            ? this.scopeOf(e.base.name)
+              ? this.scopeOf(e.base.name)!.get(e.base.name)
+              : this.env.globals.has(e.base.name)
+                ? API
+                : undefined
+            : undefined;
+        const level = LEVELS[e.identifier.name];
+        return base === API && e.indexer === '.' && level !== undefined ? { t: 'number', v: level } : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A call of the API's register_function or log: judged where its arguments are certain (`args` undefined: a method call, not judged). */
+  private call(field: string, args: readonly Expression[] | undefined): void {
+    const resolve = (e: Expression) => this.resolve(e);
+    const outcome =
+      args === undefined
+        ? { maybe: true }
+        : field === 'register_function'
+          ? judgeRegister(args, resolve, this.env.words, this.names)
+          : judgeLog(args, resolve, this.env.words);
+    if (outcome === 'raises') throw STOP; // it raises, in words not certain
+    if ('raises' in outcome) this.refuseWith(outcome.raises);
+    this.mayHaveRaised ||= outcome.maybe;
+    if (field !== 'register_function') return;
+    this.registers++;
+    if ('name' in outcome && outcome.name !== undefined) this.names.add(outcome.name);
+    else this.namesCertain = false;
   }
 
   statement(s: Statement): void {
@@ -219,7 +300,7 @@ class TopLevel {
         if (s.identifier === null) return;
         if (s.identifier.type === 'Identifier') {
           const scope = s.isLocal ? this.scopes.at(-1)! : this.scopeOf(s.identifier.name);
-          if (scope) scope.set(s.identifier.name, undefined);
+          if (scope) scope.set(s.identifier.name, { known: { t: 'function' } });
           else this.readonly(s.identifier);
           return;
         }
@@ -292,11 +373,27 @@ class TopLevel {
 
 /**
  * Why `env`'s release certainly refuses library `code` (as stored, `#!lua` line included) when it runs its top level,
- * in its words (`Error registering functions: ERR user_function:<line>: …`, line 1 the `#!lua` line; followed by
+ * in its words (`Error registering functions: ERR user_function:<line>: …`, line 1 the `#!lua` line, or `… ERR <words>`
+ * for a call's bad arguments, or `No functions registered`; followed by
  * {@link UNLESS_EARLIER} where a step before it may raise first, with other words), or undefined
  * when it loads it or that is not judged (see the module comment).
  */
 export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): string | undefined {
+  const walked = walkLibrary(code, env);
+  if (walked === undefined || 'refusal' in walked) return walked?.refusal;
+  // Its whole top level followed and no register_function call met: functionsCreateWithLibraryCtx's "No functions registered".
+  if (walked.complete && walked.walk.registers === 0) return `No functions registered${walked.walk.mayHaveRaised ? UNLESS_EARLIER : ''}`;
+  return undefined;
+}
+
+/**
+ * Library `code`'s top level walked against `env`: a refusal, or the walk and whether it followed every statement
+ * (`complete`); undefined where its code is not judged (not parsed, or the walk's own stack spent on deep nesting).
+ */
+function walkLibrary(
+  code: Uint8Array,
+  env: LoadEnvironment,
+): { readonly refusal: string } | { readonly walk: TopLevel; readonly complete: boolean } | undefined {
   const eol = code.indexOf(0x0a);
   if (eol < 0) return undefined;
   const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
@@ -310,14 +407,14 @@ export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): stri
   const walk = new TopLevel(env);
   try {
     for (const s of chunk.body) {
-      if (nul >= 0 && ((s as { range?: [number, number] }).range?.[1] ?? Number.POSITIVE_INFINITY) >= nul) return undefined;
+      if (nul >= 0 && ((s as { range?: [number, number] }).range?.[1] ?? Number.POSITIVE_INFINITY) >= nul) return { walk, complete: false };
       walk.statement(s);
     }
   } catch (err) {
-    // A Stop, or the walk's own stack spent on deep nesting: not judged.
-    return err instanceof Refusal ? err.words : undefined;
+    if (err instanceof Refusal) return { refusal: err.words };
+    return err instanceof Stop ? { walk, complete: false } : undefined;
   }
-  return undefined;
+  return { walk, complete: true };
 }
 
 /**
