@@ -3,7 +3,8 @@
  * its library's code changed (its CRC-64 made right again) into one that 7.0 refuses to start on. convert-rdb --for
  * redis-7.0 refuses it in one line and leaves no output (or leaves the library out with --lossy function, a copy 7.0
  * loads); migrate --from-rdb --functions into a real 7.0 refuses it before writing anything. A Valkey-style library
- * (`server.register_function`) is refused for Redis 7.x and not for Valkey, which reads `server` as `redis`.
+ * (`server.register_function`) is refused for Redis 7.x and not for Valkey, which reads `server` as `redis`. A bad
+ * argument of register_function (an unknown flag: the second fuzz campaign's find) is refused the same way.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,8 @@ import { rewritten } from '../../../support/rdb-bytes.js';
 import { keysLoadedFrom, savedWithLibraries } from '../../../support/function-load.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 
-/** The library as loaded: a space before `redis` leaves room for `server` in as many bytes. */
-const LIBRARY = "#!lua name=mylib\n redis.register_function('f', function() return 1 end)";
+/** The library as loaded: a space before `redis` leaves room for `server` in as many bytes; a flag to change. */
+const LIBRARY = "#!lua name=mylib\n redis.register_function{function_name='f', callback=function() return 1 end, flags={'no-writes'}}";
 
 describe('a library a target refuses to run on load: convert-rdb and migrate --from-rdb --functions refuse it for that target', () => {
   let dir: string;
@@ -42,23 +43,41 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
     const r = await runInProcess(['convert-rdb', input, '--for', engine, '-o', out, ...more]);
     return { ...r, out, written: existsSync(out) };
   };
+  /** convert-rdb --for redis-7.0 of `input` refuses it in one line naming library mylib with 7.0's `words`, and writes nothing. */
+  const refusedFor70 = async (input: string, words: string): Promise<void> => {
+    const refused = await convert(input, 'redis-7.0');
+    expect({ code: refused.code, written: refused.written, stderr: refused.stderr.trim().split('\n') }).toEqual({
+      code: 1,
+      written: false,
+      stderr: [
+        `redis-dr convert-rdb: the input cannot be expressed for redis-7.0: function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, ${words}") (--lossy function leaves it out); nothing was written to ${refused.out}`,
+      ],
+    });
+  };
 
   it("an unknown field of redis (register_wunction, the fuzz campaign's find): Redis 7.0 and convert-rdb --for redis-7.0 refuse it; --lossy function leaves it out", async () => {
     const bad = write('wunction.rdb', rewritten(saved, 'register_function', 'register_wunction'));
     expect(await keysLoadedFrom(write('saved.rdb', saved))).toEqual(['k']);
     expect(await keysLoadedFrom(bad)).toBeUndefined();
-    const refused = await convert(bad, 'redis-7.0');
-    expect(refused.code).toBe(1);
-    expect(refused.written).toBe(false);
-    expect(refused.stderr.trim().split('\n')).toEqual([
-      `redis-dr convert-rdb: the input cannot be expressed for redis-7.0: function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'register_wunction'") (--lossy function leaves it out); nothing was written to ${refused.out}`,
-    ]);
+    await refusedFor70(bad, "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'register_wunction'");
     const lossy = await convert(bad, 'redis-7.0', '--lossy', 'function');
     expect(lossy.code, lossy.stderr).toBe(0);
     expect(await keysLoadedFrom(lossy.out)).toEqual(['k']);
     // Negative: the file as saved converts with its library.
     const ok = await convert(write('saved.rdb', saved), 'redis-7.0');
     expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it("an unknown flag given to register_function (the second campaign's find): Redis 7.0 refuses the file, convert-rdb --for redis-7.0 refuses it in one line", async () => {
+    const bad = write('flag.rdb', rewritten(saved, "'no-writes'", "'no-.rites'"));
+    expect(await keysLoadedFrom(bad)).toBeUndefined();
+    await refusedFor70(bad, 'Error registering functions: ERR unknown flag given');
+    // Valkey 8.0 words it the same; a flag in capitals is one 7.0 takes: written.
+    const valkey = await convert(bad, 'valkey-8.0');
+    expect(valkey.stderr).toContain('ERR unknown flag given');
+    const upper = await convert(write('flag-upper.rdb', rewritten(saved, "'no-writes'", "'NO-WRITES'")), 'redis-7.0');
+    expect({ code: upper.code, stderr: upper.stderr, written: upper.written }).toEqual({ code: 0, stderr: '', written: true });
+    expect(await keysLoadedFrom(upper.out)).toEqual(['k']);
   });
 
   it('a Valkey library (server.register_function): refused for Redis 7.0, 7.2 and 7.4, written for Valkey 7.2 on; not judged for Redis 8', async () => {
