@@ -7,7 +7,7 @@
 import { displayKey, type KeyValue } from '../../domain/rdb/fingerprint.js';
 import type { RdbFormat } from '../../domain/rdb/engines.js';
 import { DUMP_FOOTER_BYTES } from '../../domain/rdb/format/dump-payload.js';
-import { libraryRefusedOnLoad, type LoadEnvironment } from '../../domain/rdb/format/lua-load.js';
+import { FileLibraries, type LoadEnvironment } from '../../domain/rdb/format/lua-load.js';
 import { reportedAux } from '../../domain/rdb/format/parse-constants.js';
 import { decodeDumpPayload } from '../../domain/rdb/format/value.js';
 import { type KeyInPlace, RdbKeyReader } from '../../domain/rdb/keys.js';
@@ -152,6 +152,8 @@ export class InputPass {
   private readonly streams = new StreamLayout();
   /** The listpack values re-encoded, each walked once for the verifier and the writer. */
   private readonly walked = new WalkedListpacks();
+  /** The libraries as the target's release loads them one after the other (lua-load.ts), where its load is known. */
+  private readonly libraries: FileLibraries | undefined;
 
   /** `transientChunks`: each chunk pushed is valid only during its push (reused buffers): the reader copies what it keeps. */
   constructor(
@@ -162,6 +164,7 @@ export class InputPass {
     /** The run's time: a hash field whose TTL passed before it is left out (express.ts). */
     readonly now: number,
   ) {
+    this.libraries = spec.loads && new FileLibraries(spec.loads);
     this.reader = new RdbKeyReader({
       keepChunks: !transientChunks,
       sealPayloads: false,
@@ -196,7 +199,7 @@ export class InputPass {
           this.problems.push(`function libraries: RDB ${format.version} has no functions (--lossy function leaves them out)`);
       } else {
         const library = this.reader.functions[this.functions]!;
-        const refused = this.spec.loads && libraryRefusedOnLoad(library, this.spec.loads);
+        const refused = this.libraries?.refusedOnLoad(library);
         if (refused && this.lossy.has('function')) count(this.dropped, 'function');
         else if (refused) this.problems.push(`function library '${refused.name}': ${refused.reason} (--lossy function leaves it out)`);
         else {

@@ -51,7 +51,7 @@ import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
 import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
-import { libraryRefusedOnLoad, type LoadEnvironment, loadEnvironmentOfInfo } from '../../domain/rdb/format/lua-load.js';
+import { FileLibraries, type LoadEnvironment, loadEnvironmentOfInfo } from '../../domain/rdb/format/lua-load.js';
 import { KeyDigestSet } from '../../domain/rdb/format/key-digests.js';
 import type { RdbReport } from '../../domain/rdb/verifier.js';
 import type { CopyCounts, KeyCopyOptions } from '../../domain/keys/key-copy.js';
@@ -399,7 +399,8 @@ class RdbRestore {
     // A library the target would refuse to run on load: with --functions, refused before FUNCTION RESTORE of any library;
     // without, said (the keys go, the libraries do not).
     const loads = this.targetLoads;
-    const refused = loads && read.libraries.map((l) => libraryRefusedOnLoad(l, loads)).find((r) => r !== undefined);
+    const file = loads && new FileLibraries(loads);
+    const refused = file && read.libraries.map((l) => file.refusedOnLoad(l)).find((r) => r !== undefined);
     if (refused && !this.options.functions) this.functions.refusedOnLoad ??= `function library '${refused.name}': ${refused.reason}`;
     else if (refused) {
       writer.fail(

@@ -30,7 +30,8 @@
  * certain (literals, a table constructor, a function, a local holding one of those), a bad argument as the release
  * judges it (lua-load-calls.ts: a flag, a named argument, a function name, one registered twice, a log level); and
  * for a library whose whole top level was followed without meeting a call of `register_function`, "No functions
- * registered" (functionsCreateWithLibraryCtx, src/functions.c). It assumes the engine as a server starts it (no script has run
+ * registered" (functionsCreateWithLibraryCtx, src/functions.c). Across the libraries of one file (FileLibraries): a
+ * function name an earlier library registered, where every library before was followed whole. It assumes the engine as a server starts it (no script has run
  * before the load: the load of a file at start; a live server's functions cannot change those read-only tables).
  */
 import { parse } from 'luaparse';
@@ -379,7 +380,11 @@ class TopLevel {
  * when it loads it or that is not judged (see the module comment).
  */
 export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): string | undefined {
-  const walked = walkLibrary(code, env);
+  return refusalOf(walkLibrary(code, env));
+}
+
+/** The refusal a walk found, or "No functions registered" for one that followed the whole top level and met no register_function. */
+function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
   if (walked === undefined || 'refusal' in walked) return walked?.refusal;
   // Its whole top level followed and no register_function call met: functionsCreateWithLibraryCtx's "No functions registered".
   if (walked.complete && walked.walk.registers === 0) return `No functions registered${walked.walk.mayHaveRaised ? UNLESS_EARLIER : ''}`;
@@ -417,12 +422,10 @@ function walkLibrary(
   return { walk, complete: true };
 }
 
-/**
- * A library of a file (its DUMP-style payload: the FUNCTION2 opcode, its code as an RDB string, the footer) that
- * `env`'s release certainly refuses on load: its name and the refusal, in the words of the release's log
- * (`Failed loading library, …`); undefined when it loads it or that is not judged.
- */
-export function libraryRefusedOnLoad(payload: Uint8Array, env: LoadEnvironment): { readonly name: string; readonly reason: string } | undefined {
+const refusedWords = (env: LoadEnvironment, refusal: string): string => `${env.release} refuses it on load ("Failed loading library, ${refusal}")`;
+
+/** A library's code and name from its payload (the FUNCTION2 opcode, its code as an RDB string, the footer); undefined where every release refuses its first line (function-library.ts: the verifier's) or it does not decode. */
+function decodedLibrary(payload: Uint8Array): { readonly code: Uint8Array; readonly name: string } | undefined {
   let code: Uint8Array;
   try {
     code = decodeRdbString(payload.subarray(1, payload.length - DUMP_FOOTER_BYTES));
@@ -430,7 +433,44 @@ export function libraryRefusedOnLoad(payload: Uint8Array, env: LoadEnvironment):
     return undefined;
   }
   const meta = libraryMetadata(code);
-  if (typeof meta === 'string') return undefined; // refused by every release (function-library.ts): the verifier's
-  const refusal = libraryLoadRefusal(code, env);
-  return refusal === undefined ? undefined : { name: meta.name, reason: `${env.release} refuses it on load ("Failed loading library, ${refusal}")` };
+  return typeof meta === 'string' ? undefined : { code, name: meta.name };
+}
+
+/**
+ * The libraries of one file, in its order, as `env`'s release loads them one after the other (rdbFunctionLoad →
+ * functionsCreateWithLibraryCtx, src/functions.c): besides each one's own refusal ({@link libraryLoadRefusal}, in the words of the release's log: `Failed loading
+ * library, …`), a
+ * library that registers a function an earlier one registered (names compared ignoring case: the server's dict of
+ * functions, functionDictType) makes the load fail: "Function <its name> already exists". That is judged only while
+ * every library before was followed whole (each statement walked, every name registered certain, no step that may
+ * raise) and for a library followed whole that meets exactly one such name (with more, which one the server names
+ * depends on its dict's order). Each library not refused is taken as loaded (the caller writes it).
+ */
+export class FileLibraries {
+  /** The functions the libraries taken registered, lower-cased. */
+  private readonly taken = new Set<string>();
+  /** Whether every library taken was followed whole. */
+  private whole = true;
+
+  constructor(private readonly env: LoadEnvironment) {}
+
+  /** Why the release refuses this next library of the file (its name and the refusal), or undefined: then it is taken as loaded. */
+  refusedOnLoad(payload: Uint8Array): { readonly name: string; readonly reason: string } | undefined {
+    const library = decodedLibrary(payload);
+    const walked = library && walkLibrary(library.code, this.env);
+    const refusal = refusalOf(walked);
+    if (refusal !== undefined) return { name: library!.name, reason: refusedWords(this.env, refusal) };
+    const walk = walked && !('refusal' in walked) && walked.complete && !walked.walk.mayHaveRaised && walked.walk.namesCertain ? walked.walk : undefined;
+    const names = walk ? [...walk.names].map((n) => n.toLowerCase()) : [];
+    // Two names of one library equal but for case abort 7.0 on an assertion (libraryLink): not followed past it.
+    if (walk === undefined || new Set(names).size < names.length) {
+      this.whole = false;
+      return undefined;
+    }
+    const clashes = [...walk.names].filter((n) => this.taken.has(n.toLowerCase()));
+    if (this.whole && clashes.length === 1) return { name: library!.name, reason: refusedWords(this.env, `Function ${clashes[0]} already exists`) };
+    if (clashes.length > 0) this.whole = false;
+    for (const n of names) this.taken.add(n);
+    return undefined;
+  }
 }

@@ -80,6 +80,29 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
     expect(await keysLoadedFrom(upper.out)).toEqual(['k']);
   });
 
+  it('two libraries registering one function name (ignoring case): Redis 7.0 refuses the file, convert-rdb --for redis-7.0 names the second', async () => {
+    const two = await savedWithLibraries([
+      "#!lua name=liba\nredis.register_function('fx', function() return 1 end)",
+      "#!lua name=libb\nredis.register_function('gx', function() return 2 end)",
+    ]);
+    const clash = rewritten(two, "'gx'", "'FX'");
+    const bad = write('clash.rdb', clash);
+    expect(await keysLoadedFrom(bad)).toBeUndefined();
+    // The file holds them in the order the server's dict gave: the one after the other is refused.
+    const second = clash.indexOf('name=liba') < clash.indexOf('name=libb') ? ['libb', 'FX'] : ['liba', 'fx'];
+    const refused = await convert(bad, 'redis-7.0');
+    expect({ code: refused.code, written: refused.written }).toEqual({ code: 1, written: false });
+    expect(refused.stderr).toContain(
+      `function library '${second[0]}': Redis 7.0 refuses it on load ("Failed loading library, Function ${second[1]} already exists")`,
+    );
+    const lossy = await convert(bad, 'redis-7.0', '--lossy', 'function');
+    expect(lossy.code, lossy.stderr).toBe(0);
+    expect(await keysLoadedFrom(lossy.out)).toEqual(['k']);
+    // Negative: the file as saved converts with both.
+    const ok = await convert(write('two.rdb', two), 'redis-7.0');
+    expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('a Valkey library (server.register_function): refused for Redis 7.0, 7.2 and 7.4, written for Valkey 7.2 on; not judged for Redis 8', async () => {
     const valkey = write('valkey.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
     expect(await keysLoadedFrom(valkey)).toBeUndefined();

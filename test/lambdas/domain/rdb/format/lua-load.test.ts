@@ -8,7 +8,14 @@
  * A file holding one: convert-rdb-library-load.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { libraryLoadRefusal, loadEnvironment, loadEnvironmentOfInfo, UNLESS_EARLIER } from '../../../../../lambdas/domain/rdb/format/lua-load.js';
+import { DUMP_FOOTER_BYTES } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
+import {
+  FileLibraries,
+  libraryLoadRefusal,
+  loadEnvironment,
+  loadEnvironmentOfInfo,
+  UNLESS_EARLIER,
+} from '../../../../../lambdas/domain/rdb/format/lua-load.js';
 import { functionLoadRefusal } from '../../../../support/function-load.js';
 import { mulberry32 } from '../../../../support/prng.js';
 import { type RedisServer, startRedisServer } from '../../../../support/redis-server.js';
@@ -289,6 +296,56 @@ describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
     expect(libraryLoadRefusal(flag, loadEnvironment('valkey', '8.0.1')!)).toBe(
       'Error registering functions: ERR unknown argument given to server.register_function',
     );
+  });
+
+  it('the libraries of one file: a function an earlier library registered (ignoring case) is refused, as 7.0 loads them one after the other', async () => {
+    const c = server.client();
+    // A library as a file holds it: the FUNCTION2 opcode, its code as an RDB string (a 14-bit length), a footer.
+    const payload = (code: string): Uint8Array =>
+      Uint8Array.from([0xf5, 0x40 | (code.length >> 8), code.length & 0xff, ...Buffer.from(code, 'latin1'), ...new Array<number>(DUMP_FOOTER_BYTES).fill(0)]);
+    const lib = (name: string, body: string) => `#!lua name=${name}\n${body}`;
+    const fn = 'function() return 1 end';
+    /** 7.0's verdict on the libraries loaded one after the other, and ours: each refusal, or undefined. */
+    const verdicts = async (libraries: string[]) => {
+      await c.call('FUNCTION', 'FLUSH');
+      const file = new FileLibraries(REDIS_7_0);
+      const ours = libraries.map((l) => file.refusedOnLoad(payload(l))?.reason);
+      const theirs: (string | undefined)[] = [];
+      for (const l of libraries)
+        theirs.push(
+          await c.call('FUNCTION', 'LOAD', l).then(
+            () => undefined,
+            (e: Error) => e.message.replace(/^ERR /, ''),
+          ),
+        );
+      return { ours, theirs };
+    };
+    const clash = await verdicts([
+      lib('a', `redis.register_function('fx', ${fn})`),
+      lib('b', `redis.register_function('g', ${fn})\nredis.register_function('FX', ${fn})`),
+    ]);
+    expect(clash.theirs).toEqual([undefined, 'Function FX already exists']);
+    expect(clash.ours).toEqual([undefined, 'Redis 7.0 refuses it on load ("Failed loading library, Function FX already exists")']);
+    // Not judged: after a library not followed whole (a loop), and with two names clashing (which one is named depends on the server's dict).
+    const unsure = await verdicts([lib('a', `for i = 1, 2 do end\nredis.register_function('fx', ${fn})`), lib('b', `redis.register_function('fx', ${fn})`)]);
+    expect(unsure.theirs).toEqual([undefined, 'Function fx already exists']);
+    expect(unsure.ours).toEqual([undefined, undefined]);
+    const two = await verdicts([
+      lib('a', `redis.register_function('x', ${fn})\nredis.register_function('y', ${fn})`),
+      lib('b', `redis.register_function('x', ${fn})\nredis.register_function('y', ${fn})`),
+    ]);
+    expect(two.theirs[1]).toMatch(/^Function [xy] already exists$/);
+    expect(two.ours).toEqual([undefined, undefined]);
+    // Negative: names apart load; a library refused on its own is not taken (its names clash with none after it).
+    const apart = await verdicts([lib('a', `redis.register_function('fx', ${fn})`), lib('b', `redis.register_function('fy', ${fn})`)]);
+    expect(apart).toEqual({ ours: [undefined, undefined], theirs: [undefined, undefined] });
+    const refusedFirst = await verdicts([lib('a', `redis.register_function('fx', ${fn}, 1)`), lib('b', `redis.register_function('fx', ${fn})`)]);
+    expect(refusedFirst.theirs).toEqual(['Error registering functions: ERR wrong number of arguments to redis.register_function', undefined]);
+    expect(refusedFirst.ours).toEqual([
+      'Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR wrong number of arguments to redis.register_function")',
+      undefined,
+    ]);
+    await c.call('FUNCTION', 'FLUSH'); // the other cases load library probe alone
   });
 
   it('600 mutated libraries: every one called refused by 7.0 is refused by it, in its words; it catches most of its top-level refusals', async () => {
