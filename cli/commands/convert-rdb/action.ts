@@ -29,9 +29,11 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 const fileText = (r: ConvertRdbResult): string =>
   `${r.format.magic}${String(r.format.version).padStart(r.format.magic === 'VALKEY' ? 3 : 4, '0')} for ${r.target}, from ${r.input} (${r.source ? `${r.source.magic} RDB ${r.source.version}` : 'RDB'})`;
 
-/** What of the libraries' top level was held against the target's load-time names (lua-load.ts), where that is known. */
+/** What of the libraries' top level was held against the target's load (lua-load.ts), where that is known. */
 const ranFor = (r: ConvertRdbResult): string =>
-  r.librariesRunFor ? `and the names their top level reads and assigns as far as the check follows it (against ${r.librariesRunFor}'s), ` : '';
+  r.librariesRunFor
+    ? `and the names their top level reads and assigns and the arguments it gives register_function and log as far as the check follows it (against ${r.librariesRunFor}'s), `
+    : '';
 
 /** `N keys written (A as they were, R re-encoded), F function libraries` (a dry run's verbs say what a real run would do). */
 const keysText = (r: ConvertRdbResult): string => {

@@ -74,7 +74,7 @@ describe('redis-dr convert-rdb', () => {
     expect(r.stdout).toMatch(/verified: the output passes verify-rdb and holds the same keys/);
     // The library's Lua is not run here (its syntax is checked, and for redis-7.0 the names its top level reads): said, with where it is (review 45).
     expect(r.stdout).toMatch(
-      /^note: 1 function library copied as the input holds it: their Lua's syntax is checked here, and the names their top level reads and assigns as far as the check follows it \(against Redis 7\.0's\), not all it does when run, .*redis-dr drill local --rdb <output>/m,
+      /^note: 1 function library copied as the input holds it: their Lua's syntax is checked here, and the names their top level reads and assigns and the arguments it gives register_function and log as far as the check follows it \(against Redis 7\.0's\), not all it does when run, .*redis-dr drill local --rdb <output>/m,
     );
     expect(r.stdout).not.toContain('--lossy');
     expect(readFileSync(out).subarray(0, 9).toString()).toBe('REDIS0010');
