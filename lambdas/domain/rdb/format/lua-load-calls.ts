@@ -17,7 +17,9 @@
  *   (LOG_DEBUG to LOG_WARNING); "Invalid debug level." in Redis 7.0, 7.2 and Valkey 7.2, "Invalid log level." in Redis
  *   7.4 and Valkey 8.0, whose words also say `server.log()`.
  * Held against a real 7.0's FUNCTION LOAD (lua-load.test.ts). A call whose arguments are not certain (a value the walk
- * does not know, a last argument that may give several values, a table with keys that may collide) is not judged.
+ * does not know, a last argument that may give several values, a table with keys that may collide) is not judged; one
+ * certain to raise whose words are not (two bad named arguments, of which `lua_next`'s order decides the one named) is
+ * judged all the same, the errors it may name said (`raisesOneOf`): a file written with it is refused either way.
  */
 import type { Expression, TableConstructorExpression } from 'luaparse';
 
@@ -38,10 +40,11 @@ export interface CallWords {
 }
 
 /**
- * A call judged: it raises, in these words; it certainly raises, in words not certain (`raises`); or it returns or may
+ * A call judged: it raises, in these words; it certainly raises, in words not certain (`raisesOneOf`: the errors it
+ * certainly meets, of which it names the first it reads, or another of an argument not known); or it returns or may
  * raise (`maybe`), registering `name` where that is certain.
  */
-export type CallOutcome = { readonly raises: string } | 'raises' | { readonly maybe: boolean; readonly name?: string };
+export type CallOutcome = { readonly raises: string } | { readonly raisesOneOf: readonly string[] } | { readonly maybe: boolean; readonly name?: string };
 
 /** The value of an expression where it is certain; undefined where not. */
 export type Resolve = (e: Expression) => Known | undefined;
@@ -159,7 +162,7 @@ function named(e: TableConstructorExpression, resolve: Resolve, w: CallWords): C
   if (all === undefined) return { maybe: true };
   const certainErrors = new Set(all.filter((x) => x.present === true && x.verdict !== undefined && x.verdict !== 'ok').map((x) => x.verdict!));
   const unsure = all.some((x) => x.present === undefined || (x.present && x.verdict === undefined));
-  if (certainErrors.size > 0) return certainErrors.size === 1 && !unsure ? { raises: [...certainErrors][0]! } : 'raises';
+  if (certainErrors.size > 0) return certainErrors.size === 1 && !unsure ? { raises: [...certainErrors][0]! } : { raisesOneOf: [...certainErrors] };
   const arg = (n: string) => all.find((x) => typeof x.key === 'string' && cString(x.key).toLowerCase() === n);
   const name = arg('function_name');
   const callback = arg('callback');
@@ -170,7 +173,7 @@ function named(e: TableConstructorExpression, resolve: Resolve, w: CallWords): C
       : callback?.present === false || !callback
         ? `${rf} must get a callback argument`
         : undefined;
-  if (missing !== undefined) return unsure ? 'raises' : { raises: missing };
+  if (missing !== undefined) return unsure ? { raisesOneOf: [missing] } : { raises: missing };
   const k = name!.value.type === 'TableConstructorExpression' ? undefined : resolve(name!.value);
   const certainName = k === undefined || !name!.present ? undefined : nameOf(k);
   return certainName === undefined ? { maybe: unsure } : { maybe: unsure, name: certainName };
@@ -194,7 +197,7 @@ function registerCall(args: readonly Expression[], resolve: Resolve, w: CallWord
   if (firstBad) return { raises: `first argument to ${rf} must be a string` };
   const secondBad = second !== undefined && second.t !== 'function';
   if (first !== undefined && secondBad) return { raises: `second argument to ${rf} must be a function` };
-  if (secondBad) return 'raises';
+  if (secondBad) return { raisesOneOf: [`first argument to ${rf} must be a string`, `second argument to ${rf} must be a function`] };
   const name = first === undefined ? undefined : nameOf(first);
   const maybe = first === undefined || second === undefined;
   return name === undefined ? { maybe } : { maybe, name };
@@ -206,14 +209,14 @@ function registerCall(args: readonly Expression[], resolve: Resolve, w: CallWord
  */
 export function judgeRegister(args: readonly Expression[], resolve: Resolve, w: CallWords, names: ReadonlySet<string>): CallOutcome {
   const out = registerCall(args, resolve, w);
-  if (typeof out === 'string' || 'raises' in out || out.name === undefined) return out;
+  if (!('maybe' in out) || out.name === undefined) return out;
   const bad = !validFunctionName(out.name)
     ? 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long'
     : names.has(out.name)
       ? 'Function already exists in the library'
       : undefined;
   if (bad === undefined) return out;
-  return out.maybe ? 'raises' : { raises: bad };
+  return out.maybe ? { raisesOneOf: [bad] } : { raises: bad };
 }
 
 /** A call of log with `args`: what it does. `level` is the first argument's value where certain. */

@@ -107,6 +107,8 @@ class Refusal {
 
 /** Said after words that an earlier step which may raise (a call of `register_function` with bad arguments) can come before. */
 export const UNLESS_EARLIER = ' (unless a step before it fails first)';
+/** Said after a call's errors when which one it names is not certain (the order Lua reads its named arguments in, or an argument not known). */
+export const WORDS_NOT_CERTAIN = ' (one of these, or another error of its arguments: which it names first depends on the order Lua reads them)';
 /** The walk stops: what follows is not certain to run as walked. */
 class Stop {}
 const STOP = new Stop();
@@ -278,8 +280,9 @@ class TopLevel {
         : field === 'register_function'
           ? judgeRegister(args, resolve, this.env.words, this.names)
           : judgeLog(args, resolve, this.env.words);
-    if (outcome === 'raises') throw STOP; // it raises, in words not certain
     if ('raises' in outcome) this.refuseWith(outcome.raises);
+    // It certainly raises, in words not certain: refused all the same (a file written with it is refused), its likely words said as such.
+    if ('raisesOneOf' in outcome) this.refuseWith(`${outcome.raisesOneOf.join(' | ')}${WORDS_NOT_CERTAIN}`);
     this.mayHaveRaised ||= outcome.maybe;
     if (field !== 'register_function') return;
     this.registers++;
