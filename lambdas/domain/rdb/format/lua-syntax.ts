@@ -10,7 +10,8 @@
  * The parser is luaparse (`luaVersion: '5.1'`, each byte one character), not hand-written: a Lua grammar is a
  * library's job. It is held to the real compiler by a differential test (test/lambdas/domain/rdb/format/lua-syntax.test.ts,
  * against `FUNCTION LOAD` of a real 7.0, 1,000 mutated libraries a run; 60,000 in session 50, NUL bytes among the
- * mutations): it never called code a syntax error that Redis compiled. It is more lenient in a few places (malformed numerals such as `3..2`, Lua's nesting and local-variable
+ * mutations): it never called code a syntax error that Redis compiled. One place where luaparse alone is more lenient, a comma straight after `return`, is judged here
+ * ({@link returnWithoutValue}). It is more lenient in a few others (malformed numerals such as `3..2`, Lua's nesting and local-variable
  * limits): there Redis still refuses what this passes, as before. Two limits keep it from false alarms:
  * - past a NUL byte nothing is judged: Lua 5.1's numeral reader takes a NUL after digits as an exponent mark
  *   (`check_next` finds the terminator of its "Ee"), so `0\01p4` compiles in Redis where any other reader sees a stray
@@ -34,13 +35,52 @@ export function luaSyntaxError(code: Uint8Array): string | undefined {
   // From the newline on, as Redis hands it to Lua: line numbers count the `#!lua` line.
   const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
   const nul = body.indexOf('\0');
+  const returns: number[] = [];
+  const onCreateNode = (node: { type: string; range?: [number, number] }): void => {
+    if (node.type === 'ReturnStatement' && node.range) returns.push(node.range[0]);
+  };
   try {
-    parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: false, ranges: false });
-    return undefined;
+    parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: false, ranges: true, onCreateNode });
+    return returnWithoutValue(body, returns, nul);
   } catch (err) {
     const at = err as { line?: unknown; index?: unknown };
     if (!(err instanceof SyntaxError) || typeof at.line !== 'number' || typeof at.index !== 'number') return undefined;
     if (nul >= 0 && at.index >= nul) return undefined;
     return `user_function:${at.line}: ${err.message.replace(/^\[\d+:\d+\] /, '')}`;
+  }
+}
+
+/**
+ * luaparse reads `return , x` as `return x` (its parseReturnStatement takes a comma after no first expression), where
+ * Lua 5.1's retstat reads an expression list and refuses the comma ("unexpected symbol near ','"; a convert-rdb fuzz
+ * campaign, session 51, met it: `return ,edis.call(…)`). Judged here from each return statement's start (`returns`,
+ * offsets in `body`): the first token after the keyword, past spaces and comments, a comma. Not past a NUL (`nul`).
+ */
+function returnWithoutValue(body: string, returns: readonly number[], nul: number): string | undefined {
+  for (const start of returns) {
+    const at = afterSpaceAndComments(body, start + 'return'.length);
+    if (body[at] !== ',' || (nul >= 0 && at >= nul)) continue;
+    let line = 1;
+    for (let i = body.indexOf('\n'); i >= 0 && i < at; i = body.indexOf('\n', i + 1)) line++;
+    return `user_function:${line}: unexpected symbol near ','`;
+  }
+  return undefined;
+}
+
+/** The offset of the first character of `s` from `i` on that is neither Lua white space nor in a comment. */
+function afterSpaceAndComments(s: string, i: number): number {
+  for (;;) {
+    while (i < s.length && ' \t\r\n\v\f'.includes(s[i]!)) i++;
+    if (!s.startsWith('--', i)) return i;
+    const long = /^--\[(=*)\[/.exec(s.slice(i, i + 64));
+    if (long) {
+      const end = s.indexOf(`]${long[1]}]`, i + long[0].length);
+      if (end < 0) return s.length;
+      i = end + long[1]!.length + 2;
+    } else {
+      const eol = s.indexOf('\n', i);
+      if (eol < 0) return s.length;
+      i = eol + 1;
+    }
   }
 }

@@ -120,4 +120,19 @@ describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
     expect(await theirs(errorBeforeNul)).toMatch(/^Error compiling function: user_function:2: <name> or '\.\.\.' expected near 'return'/);
     expect(luaSyntaxError(errorBeforeNul)).toBe("user_function:2: <name> or '...' expected near 'return'");
   });
+
+  it('refuses a comma straight after return, which luaparse alone takes (`return ,x` read as `return x`); passes one in a comment or after a value', async () => {
+    const lib = (body: string) => Buffer.from(`#!lua name=r\nredis.register_function('r', function(k)\n${body}\nend)`, 'latin1');
+    // Found by a convert-rdb fuzz campaign (session 51): the output's library a real 7.0 would not compile.
+    const refused = ["return ,redis.call('GET', k[1])", 'return --[==[ c ]==] , 1', 'return -- a comment\n  , 1', 'do return\t,1 end'];
+    for (const body of refused) {
+      expect(await theirs(lib(body))).toMatch(/^Error compiling function: user_function:\d+: unexpected symbol near ','$/);
+      expect(`Error compiling function: ${luaSyntaxError(lib(body))}`).toBe(await theirs(lib(body)));
+    }
+    const compiles = ['return --[[ , ]] 1', 'return 1, 2', "return ', x'", 'return -- ,\n 1', 'return;', 'do return end'];
+    for (const body of compiles) {
+      expect(await theirs(lib(body))).toBeUndefined();
+      expect(luaSyntaxError(lib(body))).toBeUndefined();
+    }
+  });
 });
