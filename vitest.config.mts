@@ -98,6 +98,7 @@ const CDK = [
   'test/lambdas/jobs/serve/config-points.test.ts',
   'test/package/install.test.ts',
   'test/support/governance.test.ts',
+  'test/support/synth-kept.test.ts',
 ];
 /**
  * The files that run longest (each minutes of children: CDK synths, the demo's pipeline, npm pack and installs),

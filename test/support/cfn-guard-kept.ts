@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { KEPT_FOLDER, readKept, writeKept } from './kept-by-content.js';
 
 /** The findings kept between runs, a file per key (test/support/governance.ts), beside the other results kept by content. */
-export const GUARD_KEPT = join(tmpdir(), 'redis-dr-kept-by-content', 'cfn-guard');
-
-/** A kept result not read for this long is removed (by its modification time, which a read sets). */
-const UNUSED_DAYS = 30;
+export const GUARD_KEPT = join(KEPT_FOLDER, 'cfn-guard');
 
 /** An asset's hash in a template (its S3Key, a piece of a Sub or a Join, an `asset.<hash>` path): 64 hex digits. */
 const ASSET_HASH = /[0-9a-f]{64}/g;
@@ -42,49 +39,14 @@ export function guardKey(tool: { binary: string; code: string }, rules: readonly
   return digest.digest('hex');
 }
 
-let pruned = false;
-
 /**
  * `run()`'s result, kept between runs under `key` ({@link guardKey}): a key seen before is read, not run. Written whole,
  * then renamed into place (two workers writing at once leave one whole file); a file that cannot be read is run again.
  */
 export function keptGuardRun<T>(key: string, run: () => T): T {
-  const file = join(GUARD_KEPT, `${key}.json`);
-  if (!pruned) {
-    pruned = true;
-    pruneUnused();
-  }
-  try {
-    const kept = JSON.parse(readFileSync(file, 'utf8')) as T;
-    const now = new Date();
-    utimesSync(file, now, now);
-    return kept;
-  } catch {
-    // None kept (or a torn file): run it.
-  }
+  const kept = readKept<T>(GUARD_KEPT, key);
+  if (kept !== undefined) return kept;
   const result = run();
-  mkdirSync(GUARD_KEPT, { recursive: true });
-  const temporary = `${file}.${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(result));
-  renameSync(temporary, file);
+  writeKept(GUARD_KEPT, key, result);
   return result;
-}
-
-/** Removes the kept results no run has read for {@link UNUSED_DAYS} days (templates and rules long changed). */
-function pruneUnused(): void {
-  let names: string[];
-  try {
-    names = readdirSync(GUARD_KEPT);
-  } catch {
-    return; // none kept yet
-  }
-  const before = Date.now() - UNUSED_DAYS * 86_400_000;
-  for (const name of names) {
-    const path = join(GUARD_KEPT, name);
-    try {
-      if (statSync(path).mtimeMs < before) rmSync(path, { force: true });
-    } catch {
-      // removed meanwhile by another worker
-    }
-  }
 }

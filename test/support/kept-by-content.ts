@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The folder of the kept results, beside cfn-lint's kept verdicts (test/support/cfn-lint-server.ts). */
-const FOLDER = join(tmpdir(), 'redis-dr-kept-by-content');
+export const KEPT_FOLDER = join(tmpdir(), 'redis-dr-kept-by-content');
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -25,7 +25,7 @@ export function keptByContent<T>(
   version: string,
   compute: (path: string, text: string) => T,
 ): { of(path: string, text: string): T; save(): void } {
-  const file = join(FOLDER, `${name}-${sha256(version).slice(0, 16)}.json`);
+  const file = join(KEPT_FOLDER, `${name}-${sha256(version).slice(0, 16)}.json`);
   let kept: Record<string, T> = {};
   try {
     kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, T>;
@@ -48,10 +48,62 @@ export function keptByContent<T>(
     },
     save(): void {
       if (computed === 0 && Object.keys(used).length === Object.keys(kept).length) return;
-      mkdirSync(FOLDER, { recursive: true });
+      mkdirSync(KEPT_FOLDER, { recursive: true });
       const temporary = `${file}.${process.pid}`;
       writeFileSync(temporary, JSON.stringify(used));
       renameSync(temporary, file);
     },
   };
+}
+
+/** A result kept by {@link writeKept} not read for this long is removed (by its modification time, which a read sets). */
+const UNUSED_DAYS = 30;
+const pruned = new Set<string>();
+
+/**
+ * The result kept in `folder` under `key` (a digest of everything the result is a function of), or undefined when none
+ * is kept or its file cannot be read (a torn file is computed again). A read marks it used (its modification time).
+ */
+export function readKept<T>(folder: string, key: string): T | undefined {
+  if (!pruned.has(folder)) {
+    pruned.add(folder);
+    pruneUnused(folder);
+  }
+  const file = join(folder, `${key}.json`);
+  try {
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as T;
+    const now = new Date();
+    utimesSync(file, now, now);
+    return kept;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps `value` in `folder` under `key`: written whole, then renamed into place (two workers writing at once leave one whole file). */
+export function writeKept(folder: string, key: string, value: unknown): void {
+  const file = join(folder, `${key}.json`);
+  mkdirSync(folder, { recursive: true });
+  const temporary = `${file}.${process.pid}`;
+  writeFileSync(temporary, JSON.stringify(value));
+  renameSync(temporary, file);
+}
+
+/** Removes the results in `folder` no run has read for {@link UNUSED_DAYS} days (their inputs long changed). */
+function pruneUnused(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return; // none kept yet
+  }
+  const before = Date.now() - UNUSED_DAYS * 86_400_000;
+  for (const name of names) {
+    const path = join(folder, name);
+    try {
+      if (statSync(path).mtimeMs < before) rmSync(path, { force: true });
+    } catch {
+      // removed meanwhile by another worker
+    }
+  }
 }

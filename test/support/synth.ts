@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
@@ -9,6 +9,7 @@ import { addRedisDrStacks, addVaultStack, type RedisDrStacks } from '../../lib/a
 import type { VaultStack } from '../../lib/stacks/vault-stack.js';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
 import { localApp } from '../../lib/local-app.js';
+import { keepTemplates, keptTemplates } from './synth-kept.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -77,7 +78,8 @@ interface Built {
 /** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `cdk`). */
 const synths = new Map<string, Built>();
 
-function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): string {
+/** The key of a synth in this process (and, without validation, of its templates kept between runs: test/support/synth-kept.ts). */
+export function synthKey(config: RedisDrConfig, cloudFormationValidation: boolean): string {
   return JSON.stringify([config, cloudFormationValidation]);
 }
 
@@ -125,13 +127,31 @@ function readWritten(config: RedisDrConfig): Written | undefined {
 }
 
 /** Announces a synth that succeeded (a synth that threw, on a cdk-nag finding say, is never announced: each caller throws it). */
-function announce(config: RedisDrConfig, built: Built): void {
+function announce(config: RedisDrConfig, written: Written): void {
   const root = runRoot();
   if (!root) return;
   const path = writtenPath(root, config);
   // Whole or not at all: written aside, then renamed (two workers announcing the same config write the same thing).
-  writeFileSync(`${path}.${process.pid}`, JSON.stringify({ outdir: built.outdir, templateFiles: built.templateFiles } satisfies Written));
+  writeFileSync(`${path}.${process.pid}`, JSON.stringify({ outdir: written.outdir, templateFiles: written.templateFiles } satisfies Written));
   renameSync(`${path}.${process.pid}`, path);
+}
+
+/**
+ * The templates an earlier run kept for `config` (test/support/synth-kept.ts), written into a folder of this run's and
+ * announced as a synth of this run; undefined when none is kept.
+ */
+function fromKept(config: RedisDrConfig): Written | undefined {
+  const kept = keptTemplates(synthKey(config, false));
+  if (!kept) return undefined;
+  const outdir = newOutdir();
+  const templateFiles = kept.names.map((name, i) => {
+    const file = join(outdir, name);
+    writeFileSync(file, kept.texts[i]!);
+    return file;
+  });
+  const written = { outdir, templateFiles };
+  announce(config, written);
+  return written;
 }
 
 /**
@@ -150,7 +170,9 @@ function announce(config: RedisDrConfig, built: Built): void {
  * the config itself reads the files another worker's synth wrote
  * ({@link Written}, `templateFiles` and `outdir` are that synth's); the app
  * and stacks are built here only when a caller reads them. A synth with
- * validation is always made here (its caller reads its report).
+ * validation is always made here (its caller reads its report). Across runs: a
+ * worker that finds neither reads the templates an earlier run kept for the
+ * config and the same sources (test/support/synth-kept.ts).
  */
 export function synthesize(config: RedisDrConfig = exampleConfig(), options: { cloudFormationValidation?: boolean } = {}): Synthesized {
   const validation = options.cloudFormationValidation ?? false;
@@ -161,10 +183,11 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
       built = build(config, validation);
       synths.set(key, built);
       announce(config, built);
+      keepTemplates(synthKey(config, false), { names: built.templateFiles.map((f) => basename(f)), texts: built.templates });
     }
     return built;
   };
-  const written = validation || synths.has(key) || synths.has(synthKey(config, true)) ? undefined : readWritten(config);
+  const written = validation || synths.has(key) || synths.has(synthKey(config, true)) ? undefined : (readWritten(config) ?? fromKept(config));
   const built = written ? undefined : own();
   const files = written ?? built!;
   const [primary, dr, vault] = (built?.templates ?? files.templateFiles.map((f) => readFileSync(f, 'utf8'))).map((t) => Template.fromJSON(JSON.parse(t)));
