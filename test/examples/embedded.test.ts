@@ -9,15 +9,19 @@
  * construct bundles the Lambda handlers at synth from the package's compiled
  * JavaScript with the app's esbuild. Its RedisDr stacks must be the
  * repository app's for the same config, asset hashes masked, and cdk-nag
- * clean (the synth fails otherwise).
+ * clean (the synth fails otherwise). What the CLI printed and wrote is kept
+ * between runs by everything it reads (the install, the example, the command):
+ * a run with none of them changed reads it, not run again.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_DR_PROPS } from '../../examples/embedded/lib/app.js';
 import { loadConfig } from '../../lib/config/index.js';
 import { HANDLERS } from '../../lib/constructs/job-function.js';
+import { hashFiles, KEPT_FOLDER, keptResult } from '../support/kept-by-content.js';
 import { installPackage, packRepository, removePackages } from '../support/package.js';
 import { synthesize, type Synthesized } from '../support/synth.js';
 
@@ -28,6 +32,7 @@ const PEERS = ['aws-cdk-lib', 'cdk-nag', 'constructs', 'esbuild'];
 /** The example's own devDependencies that run it: the CDK CLI it pins (tsx comes from the repository). */
 const TOOLS = ['aws-cdk'];
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const TSX_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tsx', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Resources with asset hashes masked and the asset metadata left out (a prebuilt bundle is not "bundled" at synth). */
 function resources(template: Record<string, any>): Record<string, unknown> {
@@ -56,32 +61,37 @@ describe('examples/embedded from the packed tarball', () => {
     // for the suite's other validated synths, and the last tests here hold these templates equal to those.
     // The CDK CLI the example pins (examples/embedded/package.json), as `npx cdk synth --strict` runs it there:
     // it reads the app's cdk.json, prints every annotation, and fails on a warning.
-    const synth = spawnSync(
-      join(installed.project, 'node_modules', '.bin', 'cdk'),
-      [
-        'synth',
-        '--strict',
-        '--no-validation',
-        '--no-notices',
-        '--no-version-reporting',
-        '--output',
-        outdir,
-        '--app',
-        `"${process.execPath}" "${TSX}" bin/app.ts`,
-      ],
-      {
-        cwd: app,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      },
-    );
-    if (synth.status !== 0) throw new Error(`cdk synth --strict of examples/embedded exited ${synth.status}:\n${synth.stderr}`);
-    printed = synth.stderr;
-    embedded = new Map(
-      readdirSync(outdir)
-        .filter((f) => f.endsWith('.template.json'))
-        .map((f) => [f.replace(/\.template\.json$/, ''), JSON.parse(readFileSync(join(outdir, f), 'utf8')) as Record<string, any>]),
-    );
+    const args = [
+      'synth',
+      '--strict',
+      '--no-validation',
+      '--no-notices',
+      '--no-version-reporting',
+      '--output',
+      outdir,
+      '--app',
+      `"${process.execPath}" "${TSX}" bin/app.ts`,
+    ];
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' };
+    // What it printed and wrote, kept between runs by everything the synth reads: the install (its lock holds the
+    // tarball's integrity and every package's version), the example's files, the command and its environment, tsx and
+    // Node, the UTC day (the alarms' limits analyse crons from the synth's date). The CLI, the app and the bundling of
+    // every handler cost this file about 9 CPU-s; a run with the same inputs prints and writes the same (asset hashes
+    // aside, which the comparison below masks: the app's folder is new each run).
+    const key = hashFiles(createHash('sha256'), [
+      join(installed.project, 'package-lock.json'),
+      ...['bin', 'lib', 'cdk.json', 'tsconfig.json', 'package.json'].map((e) => join(EXAMPLE, e)),
+    ])
+      .update(JSON.stringify([args.map((a) => (a === outdir ? '<outdir>' : a)), env, process.version, TSX_VERSION, new Date().toISOString().slice(0, 10)]))
+      .digest('hex');
+    const synthesized = keptResult(join(KEPT_FOLDER, 'embedded-synth'), key, () => {
+      const synth = spawnSync(join(installed.project, 'node_modules', '.bin', 'cdk'), args, { cwd: app, encoding: 'utf8', env });
+      if (synth.status !== 0) throw new Error(`cdk synth --strict of examples/embedded exited ${synth.status}:\n${synth.stderr}`);
+      const templates = readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
+      return { printed: synth.stderr, templates: Object.fromEntries(templates.map((f) => [f, readFileSync(join(outdir, f), 'utf8')])) };
+    });
+    printed = synthesized.printed;
+    embedded = new Map(Object.entries(synthesized.templates).map(([f, text]) => [f.replace(/\.template\.json$/, ''), JSON.parse(text) as Record<string, any>]));
 
     const file = join(app, 'shop.json');
     writeFileSync(file, JSON.stringify(REDIS_DR_PROPS));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { KEPT_FOLDER, readKept, writeKept } from './kept-by-content.js';
+import { KEPT_FOLDER, keptResult } from './kept-by-content.js';
 
 /** The findings kept between runs, a file per key (test/support/governance.ts), beside the other results kept by content. */
 export const GUARD_KEPT = join(KEPT_FOLDER, 'cfn-guard');
@@ -44,9 +44,5 @@ export function guardKey(tool: { binary: string; code: string }, rules: readonly
  * then renamed into place (two workers writing at once leave one whole file); a file that cannot be read is run again.
  */
 export function keptGuardRun<T>(key: string, run: () => T): T {
-  const kept = readKept<T>(GUARD_KEPT, key);
-  if (kept !== undefined) return kept;
-  const result = run();
-  writeKept(GUARD_KEPT, key, result);
-  return result;
+  return keptResult(GUARD_KEPT, key, run);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,32 @@ export function readKept<T>(folder: string, key: string): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `run()`'s result, kept in `folder` under `key` ({@link readKept}): a key seen before is read, not run. A result is kept
+ * only when `run` returns (one that throws is run again next time).
+ */
+export function keptResult<T>(folder: string, key: string, run: () => T): T {
+  const kept = readKept<T>(folder, key);
+  if (kept !== undefined) return kept;
+  const result = run();
+  writeKept(folder, key, result);
+  return result;
+}
+
+/** Adds every file at or under `paths` to `hash`, folders walked in name order: each file's absolute path, then its bytes. */
+export function hashFiles(hash: Hash, paths: readonly string[]): Hash {
+  for (const path of paths) {
+    if (statSync(path).isDirectory()) {
+      const names = readdirSync(path).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      hashFiles(
+        hash,
+        names.map((name) => join(path, name)),
+      );
+    } else hash.update(`\0${path}\0`).update(readFileSync(path));
+  }
+  return hash;
 }
 
 /** Keeps `value` in `folder` under `key`: written whole, then renamed into place (two workers writing at once leave one whole file). */

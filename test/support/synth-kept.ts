@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KEPT_FOLDER, readKept, writeKept } from './kept-by-content.js';
+import { hashFiles, KEPT_FOLDER, readKept, writeKept } from './kept-by-content.js';
 
 /**
  * A synth's templates kept between runs (test/support/synth.ts), by everything they are a function of: the config (its
@@ -31,20 +31,11 @@ let inputs: string | undefined;
  */
 export function synthInputs(): string {
   if (inputs) return inputs;
-  const hash = createHash('sha256');
-  const add = (path: string): void => {
-    const entries = readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const entry of entries) {
-      const full = join(path, entry.name);
-      if (entry.isDirectory()) add(full);
-      else hash.update(`\0${full}\0`).update(readFileSync(full));
-    }
-  };
-  add(join(ROOT, 'lib'));
-  add(join(ROOT, 'lambdas'));
-  for (const file of ['cdk.json', 'package-lock.json', 'test/support/synth.ts', 'test/support/synth-kept.ts']) {
-    hash.update(`\0${file}\0`).update(readFileSync(join(ROOT, file)));
-  }
+  const hash = hashFiles(createHash('sha256'), [
+    ...['lib', 'lambdas', 'cdk.json', 'package-lock.json'].map((p) => join(ROOT, p)),
+    join(__dirname, 'synth.ts'),
+    join(__dirname, 'synth-kept.ts'),
+  ]);
   const versions = ['aws-cdk-lib', 'constructs', 'cdk-nag'].map(
     (name) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version,
   );
