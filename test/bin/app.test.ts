@@ -1,15 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WARNING_IDS } from '../../lib/annotations.js';
 import { runCdkEntry } from '../../lib/cdk-entry.js';
+import { hashFiles, KEPT_FOLDER, readKept, writeKept } from '../support/kept-by-content.js';
+import { synthInputs } from '../support/synth-kept.js';
 
 const ROOT = join(__dirname, '..', '..');
 /** tsx's loader in the one node process (the tsx command would start a second node to run it: 0.5 CPU-s a run). */
 const TSX_LOADER = ['--import', 'tsx'];
+const TSX_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'tsx', 'package.json'), 'utf8')) as { version: string }).version;
+/** bin/app.ts's runs kept between runs (see runApp). */
+const APP_KEPT = join(KEPT_FOLDER, 'bin-app');
 
 /**
  * Runs bin/app.ts the way the CDK CLI does: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR; without the CDK's
@@ -17,18 +23,37 @@ const TSX_LOADER = ['--import', 'tsx'];
  * 5.5 of its 7.4 CPU-s (measured: 7.41 -> 1.92 user). test/lib/app.test.ts validates the example's templates (and every
  * other validated config's) in one worker, which loads the engine once for all of them.
  */
-function runApp(context: Record<string, unknown>, outdir: string) {
-  return spawnSync(process.execPath, [...TSX_LOADER, join(ROOT, 'bin', 'app.ts')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      CDK_OUTDIR: outdir,
-      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
-      CDK_VALIDATION: 'false',
-    },
-  });
+function runApp(context: Record<string, unknown>, outdir: string): { status: number | null; stderr: string } {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+    CDK_VALIDATION: 'false',
+  };
+  // Its exit code, what it printed and the files it wrote, kept between runs by everything the synth reads
+  // (test/support/synth-kept.ts: lib/, lambdas/, cdk.json, the packages' versions, Node, the UTC day), bin/app.ts, the
+  // config, the environment and tsx: the child cost this file about 5 of its 8 CPU-s, and a run with none of them
+  // changed prints and writes the same. Only a run that exits 0 is kept.
+  const key = hashFiles(createHash('sha256'), [join(ROOT, 'bin', 'app.ts'), join(ROOT, String(context.config))])
+    .update(JSON.stringify([synthInputs(), env, TSX_VERSION]))
+    .digest('hex');
+  const run = (): { status: number | null; stderr: string; files: Record<string, string> } => {
+    const child = spawnSync(process.execPath, [...TSX_LOADER, join(ROOT, 'bin', 'app.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...env, CDK_OUTDIR: outdir },
+    });
+    const files = readdirSync(outdir, { withFileTypes: true }).filter((e) => e.isFile());
+    return { status: child.status, stderr: child.stderr, files: Object.fromEntries(files.map((e) => [e.name, readFileSync(join(outdir, e.name), 'utf8')])) };
+  };
+  const kept = readKept<ReturnType<typeof run>>(APP_KEPT, key);
+  if (kept) {
+    for (const [name, text] of Object.entries(kept.files)) writeFileSync(join(outdir, name), text);
+    return kept;
+  }
+  const fresh = run();
+  if (fresh.status === 0) writeKept(APP_KEPT, key, fresh);
+  return fresh;
 }
 
 /**
