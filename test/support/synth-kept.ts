@@ -10,6 +10,8 @@ import { hashFiles, KEPT_FOLDER, readKept, writeKept } from './kept-by-content.j
  * 55 synths of test/lib and the other CDK files, about 25 CPU-s besides the validated ones (2026-11-29, load 9-10).
  */
 export const SYNTH_KEPT = join(KEPT_FOLDER, 'synth');
+/** The validation reports of validated synths, by the same keys ({@link keptValidationReport}). */
+const SYNTH_VALIDATION_KEPT = join(KEPT_FOLDER, 'synth-validation');
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -57,4 +59,19 @@ export function keptTemplates(configKey: string): KeptTemplates | undefined {
 /** Keeps the templates of a synth that succeeded (one that threw, on a cdk-nag finding say, is never kept). */
 export function keepTemplates(configKey: string, templates: KeptTemplates): void {
   writeKept(SYNTH_KEPT, keyOf(configKey), templates);
+}
+
+/**
+ * The validation report (validation-report.json's text) of the CDK's template validation of a synth of the config, kept
+ * by the same inputs as its templates: the rule engine is aws-cdk-lib's (its version is in {@link synthInputs}) and
+ * judges the templates the synth writes. Its first use in a process cost about 5 CPU-s, each validated synth about 1 more;
+ * test/lib/app.test.ts's gate can-fail case validates a template of its own every run.
+ */
+export function keptValidationReport(configKey: string): string | undefined {
+  return readKept<string>(SYNTH_VALIDATION_KEPT, keyOf(configKey));
+}
+
+/** Keeps the report of a validated synth that succeeded. */
+export function keepValidationReport(configKey: string, report: string): void {
+  writeKept(SYNTH_VALIDATION_KEPT, keyOf(configKey), report);
 }

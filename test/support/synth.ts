@@ -9,7 +9,7 @@ import { addRedisDrStacks, addVaultStack, type RedisDrStacks } from '../../lib/a
 import type { VaultStack } from '../../lib/stacks/vault-stack.js';
 import { loadConfig, type RedisDrConfig } from '../../lib/config/index.js';
 import { localApp } from '../../lib/local-app.js';
-import { keepTemplates, keptTemplates } from './synth-kept.js';
+import { keepTemplates, keepValidationReport, keptTemplates, keptValidationReport } from './synth-kept.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,6 +38,8 @@ export interface Synthesized {
   readonly templateFiles: readonly string[];
   /** Made with the CDK's built-in template validation (read its findings with {@link validationFindings}). */
   readonly validated: boolean;
+  /** A validated synth's validation-report.json: its own, or the one an earlier run kept for the same inputs (test/support/synth-kept.ts). */
+  readonly validationReport?: string;
   /**
    * Done with it. The synth is shared (see {@link synthesize}), so its folder
    * stays until the test run ends; kept so callers need not know.
@@ -73,6 +75,8 @@ interface Built {
   readonly templateFiles: readonly string[];
   readonly templates: readonly string[];
   readonly validated: boolean;
+  /** validation-report.json's text, of a synth made with the validation. */
+  readonly report?: string;
 }
 
 /** Synths of this process by config (and validation): the CDK tests share a worker (vitest.config.mts, project `cdk`). */
@@ -175,7 +179,10 @@ function fromKept(config: RedisDrConfig): Written | undefined {
  * config and the same sources (test/support/synth-kept.ts).
  */
 export function synthesize(config: RedisDrConfig = exampleConfig(), options: { cloudFormationValidation?: boolean } = {}): Synthesized {
-  const validation = options.cloudFormationValidation ?? false;
+  // A validated synth whose report an earlier run kept for the same inputs: its findings are those, its templates any synth's.
+  const keptReport =
+    (options.cloudFormationValidation ?? false) && !synths.has(synthKey(config, true)) ? keptValidationReport(synthKey(config, false)) : undefined;
+  const validation = (options.cloudFormationValidation ?? false) && keptReport === undefined;
   const key = synthKey(config, validation);
   const own = (): Built => {
     let built = synths.get(key) ?? (validation ? undefined : synths.get(synthKey(config, true)));
@@ -184,6 +191,7 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
       synths.set(key, built);
       announce(config, built);
       keepTemplates(synthKey(config, false), { names: built.templateFiles.map((f) => basename(f)), texts: built.templates });
+      if (built.report !== undefined) keepValidationReport(synthKey(config, false), built.report);
     }
     return built;
   };
@@ -204,7 +212,8 @@ export function synthesize(config: RedisDrConfig = exampleConfig(), options: { c
     dr: dr!,
     vault,
     templateFiles: files.templateFiles,
-    validated: built?.validated ?? false,
+    validated: keptReport !== undefined || (built?.validated ?? false),
+    validationReport: keptReport ?? built?.report,
     cleanup: () => {},
   };
 }
@@ -221,7 +230,9 @@ function build(config: RedisDrConfig, cloudFormationValidation: boolean): Built 
     const assembly = withValidation(cloudFormationValidation, () => app.synth());
     const built = stacks.vault ? [stacks.primary, stacks.dr, stacks.vault] : [stacks.primary, stacks.dr];
     const templateFiles = built.map((s) => join(outdir, assembly.getStackByName(s.stackName).templateFile));
-    return { app, stacks, outdir, templateFiles, templates: templateFiles.map((f) => readFileSync(f, 'utf8')), validated: cloudFormationValidation };
+    const templates = templateFiles.map((f) => readFileSync(f, 'utf8'));
+    const report = cloudFormationValidation ? readFileSync(join(outdir, 'validation-report.json'), 'utf8') : undefined;
+    return { app, stacks, outdir, templateFiles, templates, validated: cloudFormationValidation, ...(report === undefined ? {} : { report }) };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
@@ -263,17 +274,17 @@ interface ValidationReport {
  * without the validation too, with no findings: only a synth made with it may be read here.)
  */
 export function validationFindings(synth: Synthesized): string[] {
-  if (!synth.validated) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
-  return reportFindings(synth.outdir);
+  if (!synth.validated || synth.validationReport === undefined) throw new Error('validationFindings: synthesize with { cloudFormationValidation: true }');
+  return reportFindings(synth.validationReport);
 }
 
 /** Synthesizes `app` with the CDK's template validation (lifted from the run's CDK_VALIDATION=false) and returns its findings as {@link validationFindings} does. */
 export function synthValidated(app: App): string[] {
-  return reportFindings(withValidation(true, () => app.synth()).directory);
+  return reportFindings(readFileSync(join(withValidation(true, () => app.synth()).directory, 'validation-report.json'), 'utf8'));
 }
 
-function reportFindings(outdir: string): string[] {
-  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+function reportFindings(text: string): string[] {
+  const report = JSON.parse(text) as ValidationReport;
   return report.pluginReports.flatMap((p) =>
     p.violations.map(
       (v) => `${p.pluginName} ${v.ruleName} (${v.severity ?? '?'}): ${v.description} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`,
