@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WARNING_IDS } from '../../lib/annotations.js';
 import { runCdkEntry } from '../../lib/cdk-entry.js';
 import { hashFiles, KEPT_FOLDER, readKept, writeKept } from '../support/kept-by-content.js';
-import { synthInputs } from '../support/synth-kept.js';
+import { synthInputs, UNUSED_DAYS } from '../support/synth-kept.js';
 
 const ROOT = join(__dirname, '..', '..');
 /** tsx's loader in the one node process (the tsx command would start a second node to run it: 0.5 CPU-s a run). */
@@ -46,7 +46,7 @@ function runApp(context: Record<string, unknown>, outdir: string): { status: num
     const files = readdirSync(outdir, { withFileTypes: true }).filter((e) => e.isFile());
     return { status: child.status, stderr: child.stderr, files: Object.fromEntries(files.map((e) => [e.name, readFileSync(join(outdir, e.name), 'utf8')])) };
   };
-  const kept = readKept<ReturnType<typeof run>>(APP_KEPT, key);
+  const kept = readKept<ReturnType<typeof run>>(APP_KEPT, key, { unusedDays: UNUSED_DAYS });
   if (kept) {
     for (const [name, text] of Object.entries(kept.files)) writeFileSync(join(outdir, name), text);
     return kept;

@@ -56,7 +56,7 @@ export function keptByContent<T>(
   };
 }
 
-/** A result kept by {@link writeKept} not read for this long is removed (by its modification time, which a read sets). */
+/** A result kept by {@link writeKept} not read for this many days is removed (by its modification time, which a read sets). */
 const UNUSED_DAYS = 30;
 const pruned = new Set<string>();
 
@@ -64,10 +64,10 @@ const pruned = new Set<string>();
  * The result kept in `folder` under `key` (a digest of everything the result is a function of), or undefined when none
  * is kept or its file cannot be read (a torn file is computed again). A read marks it used (its modification time).
  */
-export function readKept<T>(folder: string, key: string): T | undefined {
+export function readKept<T>(folder: string, key: string, options: { unusedDays?: number } = {}): T | undefined {
   if (!pruned.has(folder)) {
     pruned.add(folder);
-    pruneUnused(folder);
+    pruneUnused(folder, options.unusedDays ?? UNUSED_DAYS);
   }
   const file = join(folder, `${key}.json`);
   try {
@@ -115,15 +115,15 @@ export function writeKept(folder: string, key: string, value: unknown): void {
   renameSync(temporary, file);
 }
 
-/** Removes the results in `folder` no run has read for {@link UNUSED_DAYS} days (their inputs long changed). */
-function pruneUnused(folder: string): void {
+/** Removes the results in `folder` no run has read for `days` days (their inputs long changed). */
+function pruneUnused(folder: string, days: number): void {
   let names: string[];
   try {
     names = readdirSync(folder);
   } catch {
     return; // none kept yet
   }
-  const before = Date.now() - UNUSED_DAYS * 86_400_000;
+  const before = Date.now() - days * 86_400_000;
   for (const name of names) {
     const path = join(folder, name);
     try {

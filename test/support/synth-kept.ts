@@ -14,6 +14,11 @@ export const SYNTH_KEPT = join(KEPT_FOLDER, 'synth');
 const SYNTH_VALIDATION_KEPT = join(KEPT_FOLDER, 'synth-validation');
 
 const ROOT = join(__dirname, '..', '..');
+/**
+ * Kept synths unread for a day are removed: every change under lib/ or lambdas/ is a new key for every config (about
+ * 20 MB of templates a generation), so a day of edits would otherwise keep gigabytes for a month.
+ */
+export const UNUSED_DAYS = 1;
 
 /** A synth's template files as {@link keptTemplates} hands them back: each file's name and text, in the stacks' order. */
 export interface KeptTemplates {
@@ -53,7 +58,7 @@ const keyOf = (configKey: string): string => createHash('sha256').update(`${synt
 
 /** The templates a run kept for the config whose JSON key is `configKey`, or undefined. */
 export function keptTemplates(configKey: string): KeptTemplates | undefined {
-  return readKept<KeptTemplates>(SYNTH_KEPT, keyOf(configKey));
+  return readKept<KeptTemplates>(SYNTH_KEPT, keyOf(configKey), { unusedDays: UNUSED_DAYS });
 }
 
 /** Keeps the templates of a synth that succeeded (one that threw, on a cdk-nag finding say, is never kept). */
@@ -68,7 +73,7 @@ export function keepTemplates(configKey: string, templates: KeptTemplates): void
  * test/lib/app.test.ts's gate can-fail case validates a template of its own every run.
  */
 export function keptValidationReport(configKey: string): string | undefined {
-  return readKept<string>(SYNTH_VALIDATION_KEPT, keyOf(configKey));
+  return readKept<string>(SYNTH_VALIDATION_KEPT, keyOf(configKey), { unusedDays: UNUSED_DAYS });
 }
 
 /** Keeps the report of a validated synth that succeeded. */
