@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -16,6 +17,8 @@ import { cfnLint } from '../../support/cfn-lint.js';
 import { controlTowerFindings } from '../../support/governance.js';
 import { DEFAULT_FAILING_CONTROLS } from '../../support/governance-expectations.js';
 import { MEMBER_NETWORK_VALUES } from '../../support/state-machine.js';
+import { KEPT_FOLDER, keptResult } from '../../support/kept-by-content.js';
+import { synthInputs } from '../../support/synth-kept.js';
 import { tempDirs } from '../../support/temp-dirs.js';
 
 const tempDir = tempDirs();
@@ -40,26 +43,46 @@ function orgConfig(edit: (config: Record<string, any>) => void): OrgConfig {
   return checked.config;
 }
 
+/** The member templates of {@link synthOrg}'s synths kept between runs (see there). */
+const ORG_KEPT = join(KEPT_FOLDER, 'org-members');
+
+/**
+ * The member templates of config/org-example.json with `edit`, per group, as the StackSets upload them. Kept between
+ * runs by the config and everything a synth reads (test/support/synth-kept.ts synthInputs): the three synths of the
+ * org app cost this file about 4 of its 8 CPU-s for the same templates while nothing changed; only a synth that
+ * succeeded (cdk-nag clean: it throws on a finding) is kept. The templates are written back into a folder of this run,
+ * under their names, for the gates that read files (cfn-lint, Control Tower's).
+ */
 function synthOrg(edit: (config: Record<string, any>) => void): Member[][] {
-  const checked = { config: orgConfig(edit) };
+  const config = orgConfig(edit);
   const dir = tempDir('redis-dr-org-members-');
-  const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
-  const built = addOrgStacks(app, checked.config, join(dir, 'members'));
-  app.synth();
-  return built.memberOutdirs.map((outdir) => {
-    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
-      artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
-    };
-    return Object.values(manifest.artifacts)
-      .filter((a) => a.type === 'aws:cloudformation:stack')
-      .map((a) => {
-        const file = join(outdir, a.properties!.templateFile!);
-        const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, Resource>; Parameters?: Member['parameters'] };
-        // The parameters a deployment of the stack is given (the CDK's own BootstrapVersion is not one: this synthesizer adds none;
-        // ExampleConfig is the example's guard against a deploy).
-        const { ExampleConfig: _guard, ...parameters } = template.Parameters ?? {};
-        return { region: /-Dr\.template/.test(file) ? 'dr' : 'primary', file, resources: Object.values(template.Resources), parameters } as Member;
-      });
+  const key = createHash('sha256')
+    .update(JSON.stringify([synthInputs(), config]))
+    .digest('hex');
+  const groups = keptResult(ORG_KEPT, key, () => {
+    const app = new App({ outdir: join(dir, 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
+    const built = addOrgStacks(app, config, join(dir, 'members'));
+    app.synth();
+    return built.memberOutdirs.map((outdir) => {
+      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+        artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+      };
+      return Object.values(manifest.artifacts)
+        .filter((a) => a.type === 'aws:cloudformation:stack')
+        .map((a) => ({ name: a.properties!.templateFile!, text: readFileSync(join(outdir, a.properties!.templateFile!), 'utf8') }));
+    });
+  });
+  return groups.map((group, g) => {
+    mkdirSync(join(dir, 'kept', String(g)), { recursive: true });
+    return group.map(({ name, text }) => {
+      const file = join(dir, 'kept', String(g), name);
+      writeFileSync(file, text);
+      const template = JSON.parse(text) as { Resources: Record<string, Resource>; Parameters?: Member['parameters'] };
+      // The parameters a deployment of the stack is given (the CDK's own BootstrapVersion is not one: this synthesizer adds none;
+      // ExampleConfig is the example's guard against a deploy).
+      const { ExampleConfig: _guard, ...parameters } = template.Parameters ?? {};
+      return { region: /-Dr\.template/.test(file) ? 'dr' : 'primary', file, resources: Object.values(template.Resources), parameters } as Member;
+    });
   });
 }
 
