@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bgsave, startRedisServer, type RedisServer } from './redis-server.js';
+import { bgsave, freePort, startRedisServer, type RedisServer } from './redis-server.js';
 
 describe('redis-server test harness', () => {
   const servers: RedisServer[] = [];
@@ -51,5 +52,20 @@ describe('redis-server test harness', () => {
     servers.push(server);
     expect(await server.client().ping()).toBe('PONG');
     expect(server.url).toContain(encodeURIComponent('s3cret pass'));
+  });
+
+  it("freePort gives ports below the kernel's ephemeral range, which no listen(0) of another test takes while a stopped server holds one", async () => {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port + 10_000).toBeLessThan(low); // a cluster node's bus port too
+    }
+    // Each one free: bound here and given back.
+    for (const port of ports.slice(0, 3)) {
+      const srv = createServer();
+      await new Promise<void>((resolve, reject) => srv.once('error', reject).listen(port, '127.0.0.1', resolve));
+      await new Promise((resolve) => srv.close(resolve));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,18 +54,47 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** A free TCP port on 127.0.0.1, found by binding port 0. */
-export async function freePort(): Promise<number> {
+/** Binds `port` on 127.0.0.1 (0: one the kernel picks) and frees it: the port bound, or undefined when it is taken. */
+function bound(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err)));
+    srv.listen(port, '127.0.0.1', () => {
       const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
+      const at = typeof address === 'object' && address ? address.port : undefined;
+      srv.close(() => resolve(at));
     });
   });
+}
+
+/** The lowest port of the kernel's ephemeral range, from which listen(0) and outgoing connections take theirs. */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (its cluster bus port, 10000 above it, too), checked
+ * free by binding it. Not one from listen(0): a test that stops a server and holds its port for a restart, or for a
+ * refused connection, lost it to another test's listen(0) meanwhile, which the kernel gives from that range (session
+ * 51: docs/runbooks/self-managed-heartbeat.md's server down, and an HTTP server of another file answering on its port,
+ * "Unknown RESP type 72"). Ports here are only ever taken by a pick like this one, at random among about 12,000.
+ * A range too small for that (a kernel whose ephemeral range starts low): listen(0), as before.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = Math.min(ephemeralLow(), 65_536) - 10_000;
+  for (let attempt = 0; high - low >= 2_000 && attempt < 50; attempt++) {
+    const port = await bound(low + Math.floor(Math.random() * (high - low)));
+    if (port !== undefined) return port;
+  }
+  const port = await bound(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 /**
