@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { bgsave, type RedisServer, startRedisServer } from './redis-server.js';
 
 /**
@@ -16,6 +17,19 @@ export function functionLoadRefusal(server: RedisServer, code: Uint8Array): Prom
       () => undefined,
       (err: Error) => err.message.replace(/^ERR /, ''),
     );
+}
+
+/**
+ * Called inside a `describe`: a real server started before its tests and stopped after them, its verdict on a library
+ * ({@link functionLoadRefusal}) and the server itself, for tests that hold a check against FUNCTION LOAD.
+ */
+export function functionLoadVerdicts(): { readonly refusal: (code: Uint8Array) => Promise<string | undefined>; readonly server: () => RedisServer } {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => server?.stop());
+  return { refusal: (code) => functionLoadRefusal(server!, code), server: () => server! };
 }
 
 /** A file a real server saved, uncompressed (rdbcompression no: the libraries' code lies in it as text to change), holding `libraries` and the key `k`. */

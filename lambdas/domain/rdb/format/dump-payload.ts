@@ -104,7 +104,8 @@ export interface TargetRdbSupport {
   readonly maxValkeyVersion?: number;
 }
 
-function field(info: string, name: string): string | undefined {
+/** Field `name` of `INFO` text (`name:value` lines), trimmed; undefined when absent. */
+export function infoField(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1]?.trim();
 }
 
@@ -114,8 +115,8 @@ function field(info: string, name: string): string | undefined {
  * @throws Error when the text names no version, or one too old
  */
 export function targetRdbSupport(info: string): TargetRdbSupport {
-  const valkey = field(info, 'valkey_version');
-  const redis = field(info, 'redis_version');
+  const valkey = infoField(info, 'valkey_version');
+  const redis = infoField(info, 'redis_version');
   if (valkey !== undefined) {
     const major = Number(/^(\d+)/.exec(valkey)?.[1]);
     const minor = Number(/^\d+\.(\d+)/.exec(valkey)?.[1] ?? 0);

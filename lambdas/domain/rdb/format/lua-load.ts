@@ -39,7 +39,7 @@ import type { Expression, Identifier, Statement } from 'luaparse';
 import { type CallWords, judgeLog, judgeRegister, type Known } from './lua-load-calls.js';
 import { libraryMetadata } from './function-library.js';
 import { decodeRdbString } from './encoded-string.js';
-import { DUMP_FOOTER_BYTES } from './dump-payload.js';
+import { DUMP_FOOTER_BYTES, infoField } from './dump-payload.js';
 
 /** What a library's top level can reach while it loads in a release. */
 export interface LoadEnvironment {
@@ -80,8 +80,6 @@ export function loadEnvironment(engine: 'redis' | 'valkey', version: string): Lo
   const release = `${engine === 'redis' ? 'Redis' : 'Valkey'} ${Number(m[1])}.${Number(m[2])}`;
   return { release, globals: new Set(known.globals), fields: new Set(known.fields), words: known.words };
 }
-
-const infoField = (info: string, name: string): string | undefined => new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1]?.trim();
 
 /**
  * The load environment of the server whose `INFO server` this is (Valkey by `valkey_version`, else Redis by

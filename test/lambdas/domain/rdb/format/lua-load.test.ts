@@ -7,7 +7,7 @@
  * named argument, function name or log level, a library that registers nothing) it catches.
  * A file holding one: convert-rdb-library-load.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DUMP_FOOTER_BYTES } from '../../../../../lambdas/domain/rdb/format/dump-payload.js';
 import {
   FileLibraries,
@@ -17,9 +17,8 @@ import {
   UNLESS_EARLIER,
   WORDS_NOT_CERTAIN,
 } from '../../../../../lambdas/domain/rdb/format/lua-load.js';
-import { functionLoadRefusal } from '../../../../support/function-load.js';
+import { functionLoadVerdicts } from '../../../../support/function-load.js';
 import { mulberry32 } from '../../../../support/prng.js';
-import { type RedisServer, startRedisServer } from '../../../../support/redis-server.js';
 
 const REDIS_7_0 = loadEnvironment('redis', '7.0.15')!;
 
@@ -160,13 +159,8 @@ function mutated(random: () => number): string {
 }
 
 describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => server?.stop());
-
-  const theirs = (code: Uint8Array): Promise<string | undefined> => functionLoadRefusal(server, code);
+  const real = functionLoadVerdicts();
+  const theirs = real.refusal;
   const library = (body: string): Buffer => Buffer.from(`#!lua name=probe\n${body}`, 'latin1');
 
   it('passes each library the server loads', async () => {
@@ -322,7 +316,7 @@ describe('libraryLoadRefusal: as Redis 7.0 runs a library on load', () => {
   });
 
   it('the libraries of one file: a function an earlier library registered (ignoring case) is refused, as 7.0 loads them one after the other', async () => {
-    const c = server.client();
+    const c = real.server().client();
     // A library as a file holds it: the FUNCTION2 opcode, its code as an RDB string (a 14-bit length), a footer.
     const payload = (code: string): Uint8Array =>
       Uint8Array.from([0xf5, 0x40 | (code.length >> 8), code.length & 0xff, ...Buffer.from(code, 'latin1'), ...new Array<number>(DUMP_FOOTER_BYTES).fill(0)]);

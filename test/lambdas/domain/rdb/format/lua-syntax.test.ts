@@ -4,11 +4,10 @@
  * refuses to compile ("Error compiling function"), over a thousand mutated libraries a run (a file holding one, refused by
  * verify-rdb and convert-rdb as the server refuses to start on it: function-library.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { luaSyntaxError } from '../../../../../lambdas/domain/rdb/format/lua-syntax.js';
-import { functionLoadRefusal } from '../../../../support/function-load.js';
+import { functionLoadVerdicts } from '../../../../support/function-load.js';
 import { mulberry32 } from '../../../../support/prng.js';
-import { type RedisServer, startRedisServer } from '../../../../support/redis-server.js';
 
 /** Libraries the server compiles (written for this test): functions, closures, tables, strings and numerals of every form. */
 const LIBRARIES = [
@@ -66,13 +65,7 @@ redis.register_function('edge', function() return {a, c, f, m} end)`,
 const ALPHABET = Buffer.from(' \n\t()[]{}=.,;:\'"\\-+*/%^#<>~0123456789abcdefxXeEpP_lnrtfoendifthwhileoal\x00\x80\xff', 'latin1');
 
 describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => server?.stop());
-
-  const theirs = (code: Uint8Array): Promise<string | undefined> => functionLoadRefusal(server, code);
+  const theirs = functionLoadVerdicts().refusal;
 
   it('passes each library the server compiles', async () => {
     for (const library of LIBRARIES) {
