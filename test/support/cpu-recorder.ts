@@ -61,6 +61,7 @@ export function recordCpuPerFile(out: string): void {
   // From the setup file's run, before the test file is imported: its imports are part of its cost.
   const start = cpuSeconds();
   const started = performance.now();
+  const startedAt = Date.now();
   afterAll(() => {
     const end = cpuSeconds();
     const self = end.self - start.self;
@@ -76,6 +77,8 @@ export function recordCpuPerFile(out: string): void {
       live: Number(live.toFixed(2)),
       wall: Number(((performance.now() - started) / 1000).toFixed(2)),
       pid: process.pid,
+      // When the file started (ms since the epoch): with `wall`, the run's timeline (how many files ran at once, and when).
+      start: startedAt,
     };
     appendFileSync(out, `${JSON.stringify(line)}\n`);
   });
