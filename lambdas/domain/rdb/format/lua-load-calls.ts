@@ -3,8 +3,8 @@
  * arguments are certain (lua-load.ts walks the top level; this judges one call). Read from each release's source:
  * - register_function (luaRegisterFunction, luaRegisterFunctionReadArgs / ReadNamedArgs / ReadPositionalArgs /
  *   ReadFlags, src/function_lua.c; functionLibCreateFunction, functionsVerifyName, src/functions.c; the flags table
- *   scripts_flags_def, src/script.c), the same in Redis 7.0.15 f35f36a2, 7.2.6 ae6a2aa9, 7.4.1 74b289a0 and Valkey
- *   7.2.5 26388270, 8.0.1 4fbab574, but that Valkey 8.0's words say `server.register_function` for
+ *   scripts_flags_def, src/script.c), the same in Redis 7.0.15 f35f36a2, 7.2.6 ae6a2aa9, 7.4.1 74b289a0, 8.0.6
+ *   f49e5cb2, 8.6.3 bd3b38d4 and Valkey 7.2.5 26388270, 8.0.1 4fbab574, but that Valkey 8.0's words say `server.register_function` for
  *   `redis.register_function`: one argument (a table of named arguments) or two (a name, a function), else "wrong
  *   number of arguments"; a name a string or a number; named arguments' keys matched ignoring case as C strings (cut
  *   at a NUL): `function_name`, `description` (strings), `callback` (a function), `flags` (a table whose entries 1, 2, …
@@ -15,7 +15,7 @@
  *   library"). Its errors carry no line (luaPushError: `ERR <words>`).
  * - log (luaLogCommand, src/script_lua.c): two arguments or more, the first a number whose integer part is 0 to 3
  *   (LOG_DEBUG to LOG_WARNING); "Invalid debug level." in Redis 7.0, 7.2 and Valkey 7.2, "Invalid log level." in Redis
- *   7.4 and Valkey 8.0, whose words also say `server.log()`.
+ *   7.4 to 8.6 and Valkey 8.0, whose words also say `server.log()`.
  * Held against a real 7.0's FUNCTION LOAD (lua-load.test.ts). A call whose arguments are not certain (a value the walk
  * does not know, a last argument that may give several values, a table with keys that may collide) is not judged; one
  * certain to raise whose words are not (two bad named arguments, of which `lua_next`'s order decides the one named) is

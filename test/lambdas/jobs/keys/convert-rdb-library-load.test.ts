@@ -103,17 +103,22 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
     expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: '' });
   });
 
-  it('a Valkey library (server.register_function): refused for Redis 7.0, 7.2 and 7.4, written for Valkey 7.2 on; not judged for Redis 8', async () => {
+  it('a Valkey library (server.register_function): refused for Redis 7.0 to 8.6, written for Valkey 7.2 on; not judged for Redis 8.2', async () => {
     const valkey = write('valkey.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
     expect(await keysLoadedFrom(valkey)).toBeUndefined();
-    for (const engine of ['redis-7.0', 'redis-7.2', 'redis-7.4']) {
+    for (const engine of ['redis-7.0', 'redis-7.2', 'redis-7.4', 'redis-8.0', 'redis-8.6']) {
       const r = await convert(valkey, engine);
       expect({ engine, code: r.code, written: r.written }).toEqual({ engine, code: 1, written: false });
       expect(r.stderr).toContain(`function library 'mylib': Redis ${engine.slice(6)} refuses it on load`);
       expect(r.stderr).toContain("nonexistent global variable 'server'");
     }
-    for (const engine of ['valkey-7.2', 'valkey-8.0', 'valkey-9.0', 'redis-8.0']) {
+    for (const engine of ['valkey-7.2', 'valkey-8.0', 'valkey-9.0', 'redis-8.2']) {
       const r = await convert(valkey, engine);
+      expect({ engine, code: r.code, written: r.written, stderr: r.stderr }).toEqual({ engine, code: 0, written: true, stderr: '' });
+    }
+    // Negative: the library as saved (redis.register_function) is written for Redis 8.0 and 8.6.
+    for (const engine of ['redis-8.0', 'redis-8.6']) {
+      const r = await convert(write('saved-8.rdb', saved), engine);
       expect({ engine, code: r.code, written: r.written, stderr: r.stderr }).toEqual({ engine, code: 0, written: true, stderr: '' });
     }
   });
