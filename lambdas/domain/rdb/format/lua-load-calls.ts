@@ -13,9 +13,18 @@
  *   letters, digits and `_`, at least one ("Library names can only contain …", the words 7.0 on use for a function's
  *   name too), and not one the library registered already (compared byte for byte: "Function already exists in the
  *   library"). Its errors carry no line (luaPushError: `ERR <words>`).
+ *   Valkey 8.1 and 9.1 (8.1.1, src/lua/function_lua.c; 9.1.2 7f1dffed, src/modules/lua/function_lua.c) read the
+ *   arguments in the same words as 8.0 (the flags the same five, 9.1's own table lua_scripts_flags), but the call only
+ *   collects the function (luaFunctionRegisterFunction → load_ctx->functions): its name is checked once the top level
+ *   ran without error, in the order registered (functionsCreateWithLibraryCtx → functionLibCreateFunction,
+ *   src/functions.c), its words "Function names can only contain …" or "Function already exists in the library",
+ *   without `Error registering functions: ERR` (see {@link firstBadName}).
  * - log (luaLogCommand, src/script_lua.c): two arguments or more, the first a number whose integer part is 0 to 3
  *   (LOG_DEBUG to LOG_WARNING); "Invalid debug level." in Redis 7.0, 7.2 and Valkey 7.2, "Invalid log level." in Redis
- *   7.4 to 8.6 and Valkey 8.0, whose words also say `server.log()`.
+ *   7.4 to 8.6 and Valkey 8.0 and 8.1, whose words also say `server.log()`. Valkey 9.1's (src/modules/lua/script_lua.c)
+ *   first asserts a run context that a load does not set: its calls are not judged (lua-load.ts).
+ * Their files read: Redis 8.0.6 and 8.6.3 and Valkey 9.1.2 from Debian's source packages (each upstream tag's GitHub
+ * tarball, its commit in the tarball's header), Valkey 8.1.1 from Debian's repack of its tarball (no commit kept).
  * Held against a real 7.0's FUNCTION LOAD (lua-load.test.ts). A call whose arguments are not certain (a value the walk
  * does not know, a last argument that may give several values, a table with keys that may collide) is not judged; one
  * certain to raise whose words are not (two bad named arguments, of which `lua_next`'s order decides the one named) is
@@ -37,6 +46,10 @@ export interface CallWords {
   readonly api: string;
   /** Its words for a log level out of range. */
   readonly badLevel: string;
+  /** Its words for a function name other than letters, digits and `_`. */
+  readonly badName: string;
+  /** Whether it checks the names registered after the top level ran (Valkey 8.1 and 9.1), not in register_function's call. */
+  readonly namesAfterRun: boolean;
 }
 
 /**
@@ -209,14 +222,30 @@ function registerCall(args: readonly Expression[], resolve: Resolve, w: CallWord
  */
 export function judgeRegister(args: readonly Expression[], resolve: Resolve, w: CallWords, names: ReadonlySet<string>): CallOutcome {
   const out = registerCall(args, resolve, w);
-  if (!('maybe' in out) || out.name === undefined) return out;
-  const bad = !validFunctionName(out.name)
-    ? 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long'
-    : names.has(out.name)
-      ? 'Function already exists in the library'
-      : undefined;
+  if (!('maybe' in out) || out.name === undefined || w.namesAfterRun) return out;
+  const bad = !validFunctionName(out.name) ? w.badName : names.has(out.name) ? 'Function already exists in the library' : undefined;
   if (bad === undefined) return out;
   return out.maybe ? { raisesOneOf: [bad] } : { raises: bad };
+}
+
+/**
+ * For a release that checks names after the run ({@link CallWords.namesAfterRun}): the words of the first bad name of
+ * those registered, in their order (undefined where a call's name is not certain), or undefined where none is certainly
+ * bad; `certain` false where a name not certain comes before it (it may be the one named).
+ */
+export function firstBadName(order: readonly (string | undefined)[], w: CallWords): { readonly words: string; readonly certain: boolean } | undefined {
+  const seen = new Set<string>();
+  let certain = true;
+  for (const name of order) {
+    if (name === undefined) {
+      certain = false;
+      continue;
+    }
+    const bad = !validFunctionName(name) ? w.badName : seen.has(name) ? 'Function already exists in the library' : undefined;
+    if (bad !== undefined) return { words: bad, certain };
+    seen.add(name);
+  }
+  return undefined;
 }
 
 /** A call of log with `args`: what it does. `level` is the first argument's value where certain. */

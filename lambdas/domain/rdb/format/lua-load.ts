@@ -18,14 +18,24 @@
  * - Redis 8.0 and 8.6 (8.0.2 994bc96b, 8.0.6 f49e5cb2, 8.6.3 bd3b38d4): 7.4's tables, calls and words (luaEngineInitEngine,
  *   luaEngineCreate, luaLogCommand, scripts_flags_def, functionsCreateWithLibraryCtx, rdbFunctionLoad: 8.6.3's
  *   function_lua.c is 8.0.6's byte for byte; 8.0 adds only read-only metatables for basic types, and 8.0.6 moves
- *   getfenv/setfenv to a deprecated list of the globals a script sees, which a load does not). Read from Debian's
- *   source packages of them (each the upstream tag's GitHub tarball, its commit in the tarball's header); a Redis
- *   8.0.6 and an 8.6.3 built from them agreed with every verdict given (FUNCTION LOAD: 35 hand-written libraries,
- *   and 400 mutated ones each, of which 365 and 364 called refused, none a false alarm or in other words).
+ *   getfenv/setfenv to a deprecated list of the globals a script sees, which a load does not). A Redis 8.0.6 and an
+ *   8.6.3 built from them agreed with every verdict given (FUNCTION LOAD: 35 hand-written libraries, and 400 mutated
+ *   ones each, of which 365 and 364 called refused, none a false alarm or in other words).
+ * - Valkey 8.1 and 9.1 (8.1.1, src/lua/function_lua.c luaFunctionInitializeLuaState, luaFunctionLibraryCreate; 9.1.2
+ *   7f1dffed, Lua a module built in, src/modules/lua/): 8.0's tables and words, but register_function only collects
+ *   the function, its name checked after the run (lua-load-calls.ts), and the code handed to Lua is cut at its first
+ *   NUL (`strlen`: the walk stops there anyway). 9.1's log asserts a run context (`rctx`, luaLogCommand) that a load
+ *   never sets: a 9.1.2 built from that source aborted on a library calling `server.log` at its top level, by FUNCTION
+ *   LOAD and on starting with such a file; so 9.1 follows no call of log (`calls`), judging what comes before it.
+ * Those were read from Debian's source packages of them (redis 8.0.2, 8.0.6 and 8.6.3, valkey 9.1.2: each the
+ * upstream tag's GitHub tarball, its commit in the tarball's header; valkey 8.1.1: Debian's repack, no commit kept).
+ * Valkey 8.1.1 and 9.1.2 built from them agreed with every verdict given (FUNCTION LOAD: 35 and 30 hand-written
+ * libraries, 9.1 sent none reaching a call of log; and 400 mutated ones each, of which 328 and 340 called refused,
+ * none a false alarm or in other words).
  * Later patch releases of those lines (7.2.7 on, 7.4.2 on: security fixes, such as read-only metatables for basic
- * types) are taken as the same. Any other release (Redis 8.2, 8.4, 8.8, 8.10: no source at a release of them was at
- * hand; Valkey 8.1 on, not read yet; ElastiCache's; RDB versions named without an engine) is not judged: a name it
- * added would be a false alarm.
+ * types) are taken as the same, and so are the patch releases of 8.0, 8.6, 8.1 and 9.1 not read. Any other release (Redis 8.2, 8.4, 8.8, 8.10, Valkey 9.0: no source at a release of
+ * them was at hand; ElastiCache's; RDB versions named without an engine) is not judged: a name it added would be a
+ * false alarm.
  *
  * The walk is sound and conservative: it follows the library's top-level statements in order while each certainly
  * runs and its effect is known (local bindings, calls of `register_function` and `log`, which raise or return, `do`
@@ -43,7 +53,7 @@
  */
 import { parse } from 'luaparse';
 import type { Expression, Identifier, Statement } from 'luaparse';
-import { type CallWords, judgeLog, judgeRegister, type Known } from './lua-load-calls.js';
+import { type CallWords, firstBadName, judgeLog, judgeRegister, type Known } from './lua-load-calls.js';
 import { libraryMetadata } from './function-library.js';
 import { decodeRdbString } from './encoded-string.js';
 import { DUMP_FOOTER_BYTES, infoField } from './dump-payload.js';
@@ -58,24 +68,41 @@ export interface LoadEnvironment {
   readonly fields: ReadonlySet<string>;
   /** How it words the errors of register_function and log (lua-load-calls.ts). */
   readonly words: CallWords;
+  /** The API table's fields that are functions whose call only raises or returns (no code of the library runs). */
+  readonly calls: ReadonlySet<string>;
 }
 
 const REDIS_FIELDS = ['register_function', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION_NUM', 'REDIS_VERSION'];
 const VALKEY_FIELDS = [...REDIS_FIELDS, 'VALKEY_VERSION_NUM', 'VALKEY_VERSION', 'SERVER_NAME'];
-/** The API table's fields that are functions whose call only raises or returns (no code of the library runs). */
-const KNOWN_CALLS = new Set(['register_function', 'log']);
+/** The calls followed (lua-load-calls.ts judges them); Valkey 9.1's log asserts a run context a load lacks (module comment). */
+const BOTH_CALLS = ['register_function', 'log'];
 
-/** The releases whose load environment was read from their source (see the module comment), by engine and `major.minor`. */
+/** The words of a release: its API's name, a bad log level's, and when and how it checks a function's name (lua-load-calls.ts). */
 const DEBUG_LEVEL = 'Invalid debug level.';
 const LOG_LEVEL = 'Invalid log level.';
-const KNOWN: Readonly<Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[]; readonly words: CallWords }>> = {
-  'redis 7.0': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
-  'redis 7.2': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
-  'redis 7.4': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: LOG_LEVEL } },
-  'redis 8.0': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: LOG_LEVEL } },
-  'redis 8.6': { globals: ['redis'], fields: REDIS_FIELDS, words: { api: 'redis', badLevel: LOG_LEVEL } },
-  'valkey 7.2': { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: { api: 'redis', badLevel: DEBUG_LEVEL } },
-  'valkey 8.0': { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: { api: 'server', badLevel: LOG_LEVEL } },
+const LIBRARY_NAMES = 'Library names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+const FUNCTION_NAMES = 'Function names can only contain letters, numbers, or underscores(_) and must be at least one character long';
+const words = (api: string, badLevel: string, after = false): CallWords => ({
+  api,
+  badLevel,
+  badName: after ? FUNCTION_NAMES : LIBRARY_NAMES,
+  namesAfterRun: after,
+});
+const REDIS_7_4 = { globals: ['redis'], fields: REDIS_FIELDS, words: words('redis', LOG_LEVEL), calls: BOTH_CALLS };
+const VALKEY_8_1 = { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: words('server', LOG_LEVEL, true), calls: BOTH_CALLS };
+/** The releases whose load environment was read from their source (see the module comment), by engine and `major.minor`. */
+const KNOWN: Readonly<
+  Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[]; readonly words: CallWords; readonly calls: readonly string[] }>
+> = {
+  'redis 7.0': { ...REDIS_7_4, words: words('redis', DEBUG_LEVEL) },
+  'redis 7.2': { ...REDIS_7_4, words: words('redis', DEBUG_LEVEL) },
+  'redis 7.4': REDIS_7_4,
+  'redis 8.0': REDIS_7_4,
+  'redis 8.6': REDIS_7_4,
+  'valkey 7.2': { ...VALKEY_8_1, words: words('redis', DEBUG_LEVEL) },
+  'valkey 8.0': { ...VALKEY_8_1, words: words('server', LOG_LEVEL) },
+  'valkey 8.1': VALKEY_8_1,
+  'valkey 9.1': { ...VALKEY_8_1, calls: ['register_function'] },
 };
 /** The API table's fields that are numbers (luaRegisterLogFunction: LL_DEBUG to LL_WARNING). */
 const LEVELS: Readonly<Record<string, number>> = { LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3 };
@@ -87,7 +114,7 @@ export function loadEnvironment(engine: 'redis' | 'valkey', version: string): Lo
   const known = KNOWN[`${engine} ${Number(m[1])}.${Number(m[2])}`];
   if (!known) return undefined;
   const release = `${engine === 'redis' ? 'Redis' : 'Valkey'} ${Number(m[1])}.${Number(m[2])}`;
-  return { release, globals: new Set(known.globals), fields: new Set(known.fields), words: known.words };
+  return { release, globals: new Set(known.globals), fields: new Set(known.fields), words: known.words, calls: new Set(known.calls) };
 }
 
 /**
@@ -112,6 +139,8 @@ class Refusal {
   constructor(readonly words: string) {}
 }
 
+/** Said after a name's words (checked after the run) where a step of the run may raise, or a name not certain may be named, first. */
+export const UNLESS_RUN_FAILS = ' (unless its top level fails to run first, or a function registered before it is named first)';
 /** Said after words that an earlier step which may raise (a call of `register_function` with bad arguments) can come before. */
 export const UNLESS_EARLIER = ' (unless a step before it fails first)';
 /** Said after a call's errors when which one it names is not certain (the order Lua reads its named arguments in, or an argument not known). */
@@ -138,8 +167,10 @@ class TopLevel {
   readonly names = new Set<string>();
   /** Whether every register_function call walked has a certain name. */
   namesCertain = true;
+  /** The names registered, in order (undefined: a call whose name is not certain). */
+  readonly order: (string | undefined)[] = [];
 
-  constructor(private readonly env: LoadEnvironment) {}
+  constructor(readonly env: LoadEnvironment) {}
 
   private refuse(line: number | undefined, why: string): never {
     return this.refuseWith(`user_function:${line ?? '?'}: ${why}`);
@@ -229,7 +260,7 @@ class TopLevel {
         const callee = this.expr(e.base);
         const args = e.type === 'CallExpression' ? e.arguments : [e.type === 'StringCallExpression' ? e.argument : e.arguments];
         for (const a of args) this.expr(a);
-        if (callee !== undefined && 'field' in callee && KNOWN_CALLS.has(callee.field)) {
+        if (callee !== undefined && 'field' in callee && this.env.calls.has(callee.field)) {
           this.call(callee.field, e.base.type === 'MemberExpression' && e.base.indexer === ':' ? undefined : args);
           return undefined;
         }
@@ -293,7 +324,9 @@ class TopLevel {
     this.mayHaveRaised ||= outcome.maybe;
     if (field !== 'register_function') return;
     this.registers++;
-    if ('name' in outcome && outcome.name !== undefined) this.names.add(outcome.name);
+    const name = 'name' in outcome ? outcome.name : undefined;
+    this.order.push(name);
+    if (name !== undefined) this.names.add(name);
     else this.namesCertain = false;
   }
 
@@ -393,9 +426,15 @@ export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): stri
   return refusalOf(walkLibrary(code, env));
 }
 
-/** The refusal a walk found, or "No functions registered" for one that followed the whole top level and met no register_function. */
+/**
+ * The refusal a walk found; for a release that checks names after the run, a bad name registered (refused whether or
+ * not a later step raises: then in that step's words); or "No functions registered" for one that followed the whole
+ * top level and met no register_function.
+ */
 function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
   if (walked === undefined || 'refusal' in walked) return walked?.refusal;
+  const bad = walked.walk.env.words.namesAfterRun ? firstBadName(walked.walk.order, walked.walk.env.words) : undefined;
+  if (bad !== undefined) return `${bad.words}${bad.certain && walked.complete && !walked.walk.mayHaveRaised ? '' : UNLESS_RUN_FAILS}`;
   // Its whole top level followed and no register_function call met: functionsCreateWithLibraryCtx's "No functions registered".
   if (walked.complete && walked.walk.registers === 0) return `No functions registered${walked.walk.mayHaveRaised ? UNLESS_EARLIER : ''}`;
   return undefined;

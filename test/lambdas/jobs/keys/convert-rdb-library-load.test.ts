@@ -112,7 +112,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
       expect(r.stderr).toContain(`function library 'mylib': Redis ${engine.slice(6)} refuses it on load`);
       expect(r.stderr).toContain("nonexistent global variable 'server'");
     }
-    for (const engine of ['valkey-7.2', 'valkey-8.0', 'valkey-9.0', 'redis-8.2']) {
+    for (const engine of ['valkey-7.2', 'valkey-8.0', 'valkey-8.1', 'valkey-9.0', 'valkey-9.1', 'redis-8.2']) {
       const r = await convert(valkey, engine);
       expect({ engine, code: r.code, written: r.written, stderr: r.stderr }).toEqual({ engine, code: 0, written: true, stderr: '' });
     }
