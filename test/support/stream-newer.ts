@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import type Redis from 'ioredis';
 import { Cursor } from '../../lambdas/domain/rdb/format/value.js';
+import { type FramedKey, keysOf, streamWithActiveTime } from './rdb-newer.js';
+import { bgsave, type RedisServer } from './redis-server.js';
 
 /**
  * Redis 8.6 and 8.8 streams (RDB types 26 and 27) built from a type 21
@@ -43,3 +47,16 @@ export function newerStreamObject(object21: Uint8Array, type: 26 | 27, idmp: rea
 
 /** An IDMP tail: duration 60 s, max entries 50, producer `p1` with idempotent id `i1` added as 5-0; 1 id added, no duplicate. */
 export const IDMP_TAIL = [0x3c, 0x32, 1, 2, ...Buffer.from('p1'), 1, 2, ...Buffer.from('i1'), 5, 0, 1, 0];
+
+/**
+ * Stream `s` written on the real `server` (entries 1-0…5-0; group g whose consumer c read all five; group h at its end,
+ * entries read 5), saved with the keys `c` wrote before: the file's keys, and `s`'s object bytes as a type 21.
+ */
+export async function groupedStream21(server: RedisServer, c: Redis): Promise<{ keys: FramedKey[]; s21: Uint8Array }> {
+  for (let i = 1; i <= 5; i++) await c.xadd('s', `${i}-0`, 'f', String(i));
+  await c.xgroup('CREATE', 's', 'g', '0');
+  await c.xreadgroup('GROUP', 'g', 'c', 'STREAMS', 's', '>');
+  await c.xgroup('CREATE', 's', 'h', '$', 'ENTRIESREAD', '5');
+  const { keys } = keysOf(readFileSync(await bgsave(server, c)));
+  return { keys, s21: streamWithActiveTime(keys.find((k) => k.name === 's')!.object, 1n) };
+}

@@ -8,6 +8,7 @@
  */
 import { decodeRdbString } from '../rdb/format/encoded-string.js';
 import { listpackElementsOf } from '../rdb/format/listpack.js';
+import { isStreamType } from '../rdb/format/opcodes.js';
 import { Cursor, fail } from '../rdb/format/value-cursor.js';
 import type { KeyValue } from '../rdb/fingerprint.js';
 import { type CommandSpec, isReply, lookup, typed } from './context.js';
@@ -24,8 +25,6 @@ const WINDOW = 1024 * 1024;
 const COUNTED_FIRST = new Set([2, 3, 4, 5]);
 const QUICKLIST = 14;
 const QUICKLIST_2 = 18;
-/** Stream types of Redis 5-6.2, 7.0-7.2 and 7.4-8.x: each begins with its nodes, then its length. */
-const STREAMS = new Set([15, 19, 21]);
 /** A listpack's (ziplist's) header count when it holds 65535 elements or more: they must be walked. */
 const COUNT_UNKNOWN = 0xffff;
 
@@ -122,7 +121,8 @@ export async function storedCount(read: Read, key: IndexedKey, limit = SERVE_MAX
   const r = new Ranges((from, to) => read(key, from, to), key.valueEnd - key.valueAt, Math.min(WINDOW, limit));
   if (COUNTED_FIRST.has(key.type)) return (await r.length(0))[0];
   if (key.type === QUICKLIST || key.type === QUICKLIST_2) return quicklistCount(r, key.type === QUICKLIST_2);
-  if (STREAMS.has(key.type)) return streamLength(r);
+  // Every stream type (Redis 5-6.2, 7.0-7.2, 7.4-8.4, 8.6's 26, 8.8's 27) begins with its nodes, then its length.
+  if (isStreamType(key.type)) return streamLength(r);
   return undefined;
 }
 

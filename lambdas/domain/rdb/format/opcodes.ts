@@ -37,6 +37,10 @@ for (const [types, slot] of [
   for (const type of types) TYPE_SLOT[type] = slot;
 }
 
+const STREAM_SLOT = TYPE_NAMES.indexOf('stream');
+/** Whether RDB value type `type` is a stream's (15, 19, 21, 26, 27: {@link TYPE_SLOT}'s). */
+export const isStreamType = (type: number): boolean => TYPE_SLOT[type] === STREAM_SLOT;
+
 /** RDB versions after the `VALKEY` magic that Valkey writes (9.0: 80, 9.2: 81), and the Valkey that writes each. */
 export const VALKEY_VERSIONS = [80, 81];
 export const VALKEY_WRITERS = ['9.0', '9.2'];

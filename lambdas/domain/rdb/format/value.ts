@@ -38,6 +38,8 @@ import { moduleTypeNameOf } from './encoded-string.js';
 import { checkStreamNode, STREAM_DELETED, STREAM_SAMEFIELDS } from './stream-node.js';
 import { entriesReadText, estimateEntriesRead, loadedAsType15, parseStreamId, ReadOrder, type StreamId, storedEntriesRead } from './stream-ids.js';
 import { Cursor, cursorOf, fail, payloadLength, scoreOfDouble, scoreOfText, type ValueCursor } from './value-cursor.js';
+import { readNackedEntries, skipIdmpData } from './stream-newer-tail.js';
+import { isStreamType } from './opcodes.js';
 
 export { Cursor };
 
@@ -181,7 +183,7 @@ export function streamNodeEntries(masterId: Buffer, lp: Uint8Array, out: [string
   }
 }
 
-/** The live entries of a stream's nodes (RDB types 15, 19 and 21), a node at a time: a big stream is never decoded whole. */
+/** The live entries of a stream's nodes (RDB types 15, 19, 21, 26 and 27), a node at a time: a big stream is never decoded whole. */
 function* streamNodes(c: ValueCursor, order?: ReadOrder): Generator<[string, Buffer[]][]> {
   for (let nodes = c.length(); nodes > 0; nodes--) {
     const masterId = c.string();
@@ -284,6 +286,7 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
       }
       consumerList.push({ name: consumer, pending: held, seenMs, ...(activeMs === undefined ? {} : { activeMs }) });
     }
+    readNackedEntries(c, type, owner);
     infos.push({
       name,
       consumers: consumerList.length,
@@ -294,6 +297,7 @@ export function streamTail(c: ValueCursor, type: number, entries: number | undef
       pel,
     });
   }
+  skipIdmpData(c, type);
   return { ...meta, groups: infos };
 }
 
@@ -318,13 +322,13 @@ function canonicalTail(s: StreamInfo): { groups: StreamGroup[]; meta: StreamMeta
 }
 
 /**
- * The metadata and groups of a stream's DUMP payload (RDB types 15, 19 and
- * 21), what XINFO GROUPS answers from; undefined for another type.
+ * The metadata and groups of a stream's DUMP payload (RDB types 15, 19, 21,
+ * 26 and 27), what XINFO GROUPS answers from; undefined for another type.
  * @throws RdbFormatError when the payload is malformed
  */
 export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamInfo | undefined {
   const { type, end, bytes } = payloadBounds(payload);
-  if (type !== 15 && type !== 19 && type !== 21) return undefined;
+  if (!isStreamType(type)) return undefined;
   const c = cursorOf(payload, 1, end);
   try {
     let size = 0;
@@ -340,7 +344,7 @@ export function streamInfo(payload: Uint8Array | readonly Uint8Array[]): StreamI
   }
 }
 
-/** A stream (RDB types 15, 19 and 21), whole. */
+/** A stream (RDB types 15, 19, 21, 26 and 27), whole. */
 function stream(c: ValueCursor, type: number): KeyValue {
   const entries: [string, Buffer[]][] = [];
   for (const node of streamNodes(c)) for (const e of node) entries.push(e);
@@ -464,6 +468,7 @@ function selfContainedTemplate(c: ValueCursor, type: number): KeyValue {
 
 /** The value of the object bytes `[c.at, c.end)` of RDB `type`. */
 function decodeObject(c: ValueCursor, type: number, version: number): KeyValue {
+  if (isStreamType(type)) return stream(c, type);
   switch (type) {
     case 0:
       return { type: 'string', value: c.string() };
@@ -510,10 +515,6 @@ function decodeObject(c: ValueCursor, type: number, version: number): KeyValue {
     case 23: // 7.4 release candidates: the listpack alone
       if (type === 25) c.skip(8);
       return hashListpackWithTtls(c.string());
-    case 15:
-    case 19:
-    case 21:
-      return stream(c, type);
     case 29: // Redis 8.10's self-contained template hashes (format/hash-template.ts): field names, then values
     case 31:
       return selfContainedTemplate(c, type);
@@ -662,7 +663,7 @@ export interface StreamedDigest {
 export function streamedDigest(payload: Uint8Array | readonly Uint8Array[]): StreamedDigest | undefined {
   const { type, end, bytes } = payloadBounds(payload);
   const isList = type === 1 || type === 10 || type === 14 || type === 18;
-  if (!isList && type !== 15 && type !== 19 && type !== 21) return undefined;
+  if (!isList && !isStreamType(type)) return undefined;
   let c = cursorOf(payload, 1, end);
   try {
     let size = 0;
