@@ -215,7 +215,10 @@ export function redisHashWithTtls(p: RdbParserState, relative: boolean): boolean
 /**
  * Valkey's hash with field expiration (type 22 after the `VALKEY` magic):
  * the length, then per field the field, the value and its expiry (8 bytes,
- * ms; -1 for none).
+ * ms; -1 for none). An expiry below -1 Valkey refuses on load (rdbLoadObject,
+ * src/rdb.c of 9.1.2 7f1dffed: `itemexpiry < EXPIRY_NONE`, the whole file
+ * "Unexpected EOF reading RDB file"): so does this, where it used to pass it
+ * (found converting a mutated Valkey 9.1.2 file for a real 9.1.2).
  */
 export function valkeyHashWithTtls(p: RdbParserState): boolean {
   if (p.sub === 0) p.beginMembers(p.length());
@@ -233,7 +236,12 @@ export function valkeyHashWithTtls(p: RdbParserState): boolean {
       p.mark = p.pos;
       if (!done) return false;
     }
-    p.skip(8); // expiry
+    p.need(8); // expiry
+    if (p.buf[p.pos + 7]! >= 0x80 && !p.buf.subarray(p.pos, p.pos + 8).every((b) => b === 0xff)) {
+      const ms = new DataView(p.buf.buffer, p.buf.byteOffset + p.pos, 8).getBigInt64(0, true);
+      p.fail(`a hash field's expiry of ${ms} ms, below -1 (none): Valkey refuses it on load ("Unexpected EOF reading RDB file")`);
+    }
+    p.pos += 8;
     p.count--;
     p.sub = 1;
     p.mark = p.pos;

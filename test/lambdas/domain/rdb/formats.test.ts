@@ -106,6 +106,21 @@ describe('Redis 8.6 (RDB 13) and Valkey 9.2 (RDB 81)', () => {
     expect(both(file('VALKEY081', valkey))).toMatchObject({ ok: true, version: 81, magic: 'VALKEY', keys: 2, byType: { string: 1, hash: 1 } });
   });
 
+  // Valkey refuses a field expiry below -1 on load (rdbLoadObject `itemexpiry < EXPIRY_NONE`, 9.1.2): a mutated Valkey
+  // 9.1.2 file holding one passed here and was refused by a real 9.1.2 ("Unexpected EOF reading RDB file").
+  it.each<[string, boolean, bigint]>([
+    ['-1 (no expiry)', true, -1n],
+    ['0 (expired long ago: dropped on load)', true, 0n],
+    ['far ahead', true, 4_102_444_800_000n],
+    ['-2', false, -2n],
+    ['a large negative one (a flipped high byte)', false, -4_503_599_627_370_497n],
+  ])('a type 22 field expiry of %s: passes %s', (_, ok, ms) => {
+    const body = [0xfe, 0x00, 0x16, ...str('h'), 0x02, ...str('f'), ...str('v'), ...le64(-1n), ...str('g'), ...str('w'), ...le64(BigInt.asUintN(64, ms))];
+    const report = both(file('VALKEY080', body));
+    expect(report.ok).toBe(ok);
+    if (!ok) expect(report.error?.message).toMatch(new RegExp(`a hash field's expiry of ${ms} ms, below -1 \\(none\\): Valkey refuses it on load`));
+  });
+
   it.each<[string, string, number[], RegExp]>([
     [
       'a type above every one RDB 15 defines, in a REDIS0013 file (key metadata and type 26: redis-86-formats.test.ts)',
