@@ -272,3 +272,14 @@ export async function bgsave(server: RedisServer, client: Redis): Promise<string
   }
   throw new Error('BGSAVE did not finish within 30 s');
 }
+
+/** The servers a test file starts (`start`; `load`: one loading an RDB file), all stopped by `stopAll` (its afterAll). */
+export function serverPool(): { start(options?: StartOptions): Promise<RedisServer>; load(path: string): Promise<RedisServer>; stopAll(): Promise<void> } {
+  const servers: RedisServer[] = [];
+  const start = async (options: StartOptions = {}): Promise<RedisServer> => {
+    const s = await startRedisServer(options);
+    servers.push(s);
+    return s;
+  };
+  return { start, load: (path) => start({ loadRdb: path }), stopAll: async () => void (await Promise.all(servers.map((s) => s.stop()))) };
+}

@@ -60,3 +60,35 @@ export async function groupedStream21(server: RedisServer, c: Redis): Promise<{ 
   const { keys } = keysOf(readFileSync(await bgsave(server, c)));
   return { keys, s21: streamWithActiveTime(keys.find((k) => k.name === 's')!.object, 1n) };
 }
+
+/** An RDB length (6 or 14 bits: values below 16384, as these tests need). */
+const len = (n: number): number[] => (n < 64 ? [n] : [0x40 | (n >> 8), n & 0xff]);
+
+/**
+ * An IDMP tail from its parts: duration (s), max entries, producers (each its id with its idempotent ids, each added as
+ * `<n>-0`), then the totals of ids added and duplicates. Defaults: Redis 8.6's (100 s, 100 entries), none, 0 and 0.
+ */
+export function idmpTail(o: { duration?: number; maxEntries?: number; producers?: [string, string[]][]; added?: number; duplicates?: number } = {}): number[] {
+  const text = (s: string) => [...len(s.length), ...Buffer.from(s)];
+  const producers = (o.producers ?? []).flatMap(([p, ids]) => [...text(p), ...len(ids.length), ...ids.flatMap((id, n) => [...text(id), ...len(n + 1), 0])]);
+  return [
+    ...len(o.duration ?? 100),
+    ...len(o.maxEntries ?? 100),
+    ...len(o.producers?.length ?? 0),
+    ...producers,
+    ...len(o.added ?? 0),
+    ...len(o.duplicates ?? 0),
+  ];
+}
+
+/** The IDMP tail of a Redis 8.6 stream never given a producer, with the default config: 100 s, 100 entries, none, 0, 0. */
+export const EMPTY_IDMP_TAIL = idmpTail();
+
+/** XINFO STREAM FULL and XPENDING (group g) of `key` on `s`: consumers' seen times and the PEL's delivery times and counts included. */
+export async function heldStream(s: RedisServer, key: string): Promise<{ full: unknown; pending: unknown[][] }> {
+  return {
+    full: await s.client().call('XINFO', 'STREAM', key, 'FULL'),
+    // Idle times left out: they run on from each delivery time (XINFO's, held above) as each server is asked.
+    pending: ((await s.client().call('XPENDING', key, 'g', '-', '+', '10')) as unknown[][]).map(([id, consumer, , count]) => [id, consumer, count]),
+  };
+}

@@ -7,6 +7,7 @@ import { stepProgress } from '../../progress.js';
 import { quitOnSignals } from '../../signals.js';
 import { ignorableKeyMetaLeftOut, LOSS_MEANING, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
 import { slotImportRanges } from '../../../lambdas/domain/rdb/report.js';
+import { emptyIdmpText } from '../../../lambdas/domain/rdb/write/stream-extras.js';
 import { warningSummary } from '../../rdb-report.js';
 
 /** Command-line options of `convert-rdb`. */
@@ -93,6 +94,9 @@ export function formatConvert(r: ConvertRdbResult, lossy: ReadonlySet<LossKind> 
     lines.push(
       `--lossy ${kind}: ${plural(n, 'key')} ${would('written', 'would be written')} with that loss (${LOSS_MEANING[kind as keyof typeof LOSS_MEANING]})`,
     );
+  // Not a loss (no --lossy, not left out of the proof): said apart from the losses, in words that say so.
+  const idmp = emptyIdmpText(r.emptyIdmp, would('written', 'would be written'));
+  if (idmp) lines.push(idmp);
   const aux = moduleAuxLeftOut(r.inputReport?.moduleAux, lossy);
   if (aux) lines.push(aux);
   if (metaIgnored) lines.push(metaIgnored);
@@ -163,6 +167,7 @@ function convertPointTotals(p: ConvertPointResult): ConvertRdbResult {
     functions: total((r) => r.functions),
     dropped: add(p.files.map((r) => r.dropped)),
     lost: add(p.files.map((r) => r.lost)),
+    ...(total((r) => r.emptyIdmp ?? 0) > 0 ? { emptyIdmp: total((r) => r.emptyIdmp ?? 0) } : {}),
     ...(Object.keys(ignoredKeyMeta).length > 0 ? { ignoredKeyMeta } : {}),
     expired: { at: first!.expired.at, fields: total((r) => r.expired.fields), hashes: total((r) => r.expired.hashes) },
     bytesIn: p.bytesIn,

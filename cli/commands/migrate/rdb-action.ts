@@ -18,6 +18,7 @@ import { sideCredentials } from '../../redis-credentials.js';
 import { failCommand } from '../../failure.js';
 import { UsageError } from '../../../lambdas/jobs/kernel/usage-error.js';
 import { ignorableKeyMetaLeftOut, keyMetaLeftOut, type LossKind, moduleAuxLeftOut } from '../../../lambdas/domain/rdb/write/losses.js';
+import { emptyIdmpText } from '../../../lambdas/domain/rdb/write/stream-extras.js';
 
 /** Command-line options of `migrate --from-rdb`. */
 export interface MigrateRdbCliOptions extends Omit<MigrateCliOptions, 'from' | 'dbMappings'> {
@@ -214,6 +215,8 @@ export function migrateRdbJson(run: MigrateRdbRun, o: MigrateRdbCliOptions) {
     // Redis 8.6 key metadata a server without its module may skip, left out (per class, the keys that carried it).
     ignoredKeyMeta: summed(r.files, (f) => f.ignorableKeyMeta),
     expiredFields: r.expiredFields,
+    // Redis 8.6/8.8 streams written without their IDMP data because it was empty: not a loss (no --lossy needed).
+    emptyIdmp: r.emptyIdmp,
     functions: { ...r.functions, restoring: Boolean(o.functions) },
     seconds: Math.round(r.seconds * 1000) / 1000,
     interrupted: r.interrupted,
@@ -264,6 +267,8 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
         o.dryRun ? 'would be left out' : 'left out',
       );
       if (ignored && !r.error) lines.push(ignored);
+      const idmp = emptyIdmpText(r.emptyIdmp, o.dryRun ? 'would be written' : 'written');
+      if (idmp) lines.push(idmp);
       if (r.expiredFields > 0)
         lines.push(
           `expired hash fields: ${r.expiredFields} left out (their TTL had passed when the run started; a hash left without fields is counted expired)`,

@@ -130,6 +130,8 @@ export class InputPass {
   readonly dropped: Partial<Record<LossKind, number>> = {};
   readonly lost: Partial<Record<LossKind, number>> = {};
   readonly expired = { fields: 0, hashes: 0 };
+  /** Redis 8.6/8.8 streams written without their IDMP data because it was empty (stream-extras.ts idmpIsEmpty): no loss. */
+  emptyIdmp = 0;
   readonly refused: RefusedKey[] = [];
   readonly problems: string[] = [];
   refusedCount = 0;
@@ -293,7 +295,7 @@ export class InputPass {
         return;
       }
       const { layout } = d;
-      for (const l of d.lost) count(this.lost, l);
+      this.counted(d);
       this.digest.valueHeadAt(k);
       layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
       layout.writeAs(d.to, w.keyOpened(k));
@@ -301,6 +303,12 @@ export class InputPass {
       this.reencoded++;
       this.reencodedKeys.push(true);
     } else this.express(k, w);
+  }
+
+  /** A stream written in an older layout: its losses, and whether it left empty IDMP data out (no loss), counted. */
+  private counted(d: { readonly lost: readonly LossKind[]; readonly emptyIdmp: boolean }): void {
+    for (const l of d.lost) count(this.lost, l);
+    if (d.emptyIdmp) this.emptyIdmp++;
   }
 
   /**
@@ -314,7 +322,7 @@ export class InputPass {
       this.refuse(k.db, k.name(), d.refuse);
       return;
     }
-    for (const l of d.lost) count(this.lost, l);
+    this.counted(d);
     this.digest.valueHeadAt(k);
     d.layout.digest(this.digest, d.to, !this.lossy.has('stream-ids'));
     const w = this.started();
@@ -408,6 +416,7 @@ export class InputPass {
     }
     if (e.lost) count(this.lost, e.lost);
     for (const l of e.alsoLost ?? []) count(this.lost, l);
+    if (e.emptyIdmp) this.emptyIdmp++;
     this.expired.fields += e.expiredFields ?? 0;
     if (e.reencoded) this.reencoded++;
     else this.asIs++;

@@ -113,6 +113,11 @@ export interface ConvertRdbResult {
   readonly dropped: Partial<Record<LossKind, number>>;
   readonly lost: Partial<Record<LossKind, number>>;
   /**
+   * Redis 8.6/8.8 streams written without their IDMP data because it was empty (no producer, no id added, Redis 8.6's
+   * default settings: stream-extras.ts idmpIsEmpty), which loses nothing and needs no `--lossy`. Absent when none.
+   */
+  readonly emptyIdmp?: number;
+  /**
    * Redis 8.6 key metadata of classes a server without their module may skip (ALLOW_IGNORE), left out as such a server
    * leaves it (each key is written from its type on; no --lossy needed): per class, the keys that carried it. Absent when none.
    */
@@ -353,6 +358,7 @@ export async function convertRdbStaged(
       reencoded: pass.reencoded,
       dropped: pass.dropped,
       lost: pass.lost,
+      ...(pass.emptyIdmp > 0 ? { emptyIdmp: pass.emptyIdmp } : {}),
       ...(inputReport?.ignorableKeyMeta ? { ignoredKeyMeta: inputReport.ignorableKeyMeta } : {}),
       expired: { at: started, ...pass.expired },
       functions: pass.functions,

@@ -121,6 +121,7 @@ export async function migrateFromRdb(o: MigrateRdbSpec): Promise<MigrateRdbRun> 
         // keeps them nothing was lost, and its hashes are held with their TTLs, cut at the verification's time (as the target cuts them).
         lossy: new Set([...lossy].filter((l) => (l !== 'stream-ids' && l !== 'field-ttl') || (result.lost[l] ?? 0) > 0)),
         moduleValuesLeftOut: (result.lost.module ?? 0) > 0,
+        emptyIdmpLeftOut: result.emptyIdmp > 0,
         fieldsCutAtMs: result.fieldsCutAtMs,
         onProgress: o.onVerifyProgress,
         shouldStop: o.shouldStop,

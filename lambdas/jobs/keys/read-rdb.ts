@@ -153,6 +153,8 @@ export interface RestoreRdbResult extends RestoreRdbCounts {
   readonly lost: Partial<Record<LossKind, number>>;
   /** Hash fields re-encoding left out because their TTL had passed (a hash left without fields is counted in `expired`). */
   readonly expiredFields: number;
+  /** Redis 8.6/8.8 streams re-encoding wrote without their IDMP data because it was empty (stream-extras.ts idmpIsEmpty): no loss, no `--lossy`. */
+  readonly emptyIdmp: number;
   /** Per file, the time (ms) its re-encoding held hash field TTLs against: a hash re-encoded without them holds the fields live then (undefined: no such file). */
   readonly fieldsCutAtMs: readonly (number | undefined)[];
   /**
@@ -273,6 +275,7 @@ class RdbRestore {
       reencoded: this.reencodings.reduce((n, r) => n + (r?.reencoded ?? 0), 0),
       lost: lostOf(this.reencodings),
       expiredFields: this.reencodings.reduce((n, r) => n + (r?.expiredFields ?? 0), 0),
+      emptyIdmp: this.reencodings.reduce((n, r) => n + (r?.emptyIdmp ?? 0), 0),
       fieldsCutAtMs: this.reencodings.map((r) => r?.now),
       functions: this.functions,
       databases: this.databasesChosen,

@@ -62,6 +62,8 @@ export class FileReencoding {
   readonly lost: Partial<Record<LossKind, number>> = {};
   /** Hash fields left out in the second read because their TTL had passed at {@link now}; hashes all of whose fields had are left out (counted expired). */
   expiredFields = 0;
+  /** Redis 8.6/8.8 streams written without their IDMP data in the second read because it was empty (stream-extras.ts idmpIsEmpty): no loss. */
+  emptyIdmp = 0;
   /** The run's time (ms): a hash field whose TTL passed before it is gone (express.ts), in both reads alike. */
   readonly now = Date.now();
   /** Per database of the file, the keys the first read refused: how many, and the first {@link NAMED} named. */
@@ -221,6 +223,7 @@ export class FileReencoding {
     if (e.action !== 'write') throw new Error(`${displayKey(k.name)} cannot be expressed for the target, yet the first read passed it`);
     this.reencoded++;
     for (const l of [...(e.lost ? [e.lost] : []), ...(e.alsoLost ?? [])]) this.lost[l] = (this.lost[l] ?? 0) + 1;
+    if (e.emptyIdmp) this.emptyIdmp++;
     this.expiredFields += e.expiredFields ?? 0;
     return dumpPayloadFor(e.type, e.object, this.target);
   }

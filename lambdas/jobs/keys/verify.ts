@@ -66,8 +66,7 @@ import {
 } from '../../domain/rdb/format/value.js';
 import { asLoadedFromType15, STREAM_2, STREAM_3 } from '../../domain/rdb/write/source-forms.js';
 import { heldAsLoaded } from '../../domain/serve/loaded-encoding.js';
-import { dumpPayloadFor } from '../../domain/rdb/write/rdb-file.js';
-import { STREAM_4, STREAM_5, stripNewerStream } from '../../domain/rdb/write/stream-extras.js';
+import { STREAM_4, STREAM_5, strippedPayload } from '../../domain/rdb/write/stream-extras.js';
 import { streamInfoAt } from '../../domain/rdb/format/stream-info.js';
 import type { StreamId } from '../../domain/rdb/format/stream-ids.js';
 import { BATCH_BYTES, skippedKeyOf } from './writer.js';
@@ -119,6 +118,8 @@ export interface VerifyRdbKeysOptions {
   readonly fieldsCutAtMs?: readonly (number | undefined)[];
   /** The restore left the file's module values out (`--lossy module` into a target with no module loaded): they are not checked. */
   readonly moduleValuesLeftOut?: boolean;
+  /** The restore wrote Redis 8.6/8.8 streams as type 21 without their empty IDMP data (stream-extras.ts idmpIsEmpty): held so, as with `--lossy stream-idmp`. */
+  readonly emptyIdmpLeftOut?: boolean;
   readonly onProgress?: (keysChecked: number) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
@@ -435,7 +436,7 @@ class TargetCheck {
 
   /** Checks a batch of keys, each run of keys of one database against that database's target. */
   async check(keys: readonly RdbKey[]): Promise<void> {
-    const all = this.options.lossy?.has('stream-idmp') ? keys.map(asStrippedStream) : keys;
+    const all = this.options.lossy?.has('stream-idmp') || this.options.emptyIdmpLeftOut ? keys.map(asStrippedStream) : keys;
     for (let from = 0, to = 0; from < all.length; from = to) {
       const d = all[from]!.db;
       for (to = from + 1; to < all.length && all[to]!.db === d; ) to++;
@@ -684,16 +685,13 @@ class TargetCheck {
 
 /**
  * A Redis 8.6/8.8 stream (type 26, 27) as the target holds it once written
- * with `--lossy stream-idmp` (and `stream-nacks` where it has NACKed
- * entries: without it the first read refused the file): the type 21 its
- * IDMP data and NACKed entries were taken out of (domain/rdb/write/stream-extras.ts),
- * held like any type 21 from there. Any other key as it is.
+ * with `--lossy stream-idmp`, or without it where its IDMP data was empty
+ * (and `stream-nacks` where it has NACKed entries: without it the first read
+ * refused the file): the type 21 (stream-extras.ts strippedPayload), held
+ * like any type 21 from there. Any other key as it is.
  */
 function asStrippedStream(k: RdbKey): RdbKey {
   if (k.type !== STREAM_4 && k.type !== STREAM_5) return k;
-  const payload = dumpPayloadFor(STREAM_3, stripNewerStream(k.type, k.payload, 1, k.payload.length - DUMP_FOOTER_BYTES).bytes, STREAM_3_FORMAT);
+  const payload = strippedPayload(k.type, k.payload);
   return { db: k.db, name: k.name, type: STREAM_3, expireAtMs: k.expireAtMs, payload, payloadBytes: payload.length, offset: k.offset, end: k.end };
 }
-
-/** The first format holding type 21 (Redis 7.2, RDB 11): the footer of a stripped stream's payload. */
-const STREAM_3_FORMAT = { magic: 'REDIS', version: 11 } as const;

@@ -61,6 +61,8 @@ export type Expressed =
       readonly value?: KeyValue;
       /** Fields of a hash with field TTLs left out because their TTL had passed at the run's time. */
       readonly expiredFields?: number;
+      /** A Redis 8.6/8.8 stream written as an older one without its IDMP data, which was empty (stream-extras.ts idmpIsEmpty): nothing lost. */
+      readonly emptyIdmp?: true;
     }
   | { readonly action: 'drop'; readonly lost: LossKind }
   /** A hash every field of which had expired at the run's time: gone, as a key whose TTL passed (Redis 7.4 leaves it out on load). */
@@ -94,12 +96,15 @@ export function streamDowngrade(
 export function olderStreamDowngrade(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
   const d = streamDowngrade(layout, target, lossy);
   if ('refuse' in d) return { refuse: d.refuse, loss: 'stream-ids' };
-  return { to: d.to, lost: d.lost ? [d.lost] : [], layout };
+  return { to: d.to, lost: d.lost ? [d.lost] : [], emptyIdmp: false, layout };
 }
 
-/** A stream judged for a target: the layout it is written as, with its losses, or refused. */
+/**
+ * A stream judged for a target: the layout it is written as, with its losses (`emptyIdmp`: a Redis 8.6/8.8 one's IDMP
+ * data left out because it was empty, which is no loss), or refused.
+ */
 export type StreamWritten =
-  | { readonly to: number; readonly lost: LossKind[]; readonly layout: StreamLayout }
+  | { readonly to: number; readonly lost: LossKind[]; readonly emptyIdmp: boolean; readonly layout: StreamLayout }
   | { readonly refuse: string; readonly loss: LossKind };
 
 /**
@@ -107,8 +112,9 @@ export type StreamWritten =
  * 21 it holds: stream-extras.ts) is written for `target`: as a type 21 where
  * the target reads one, else as {@link streamDowngrade} writes a type 21,
  * after its NACKed entries and IDMP data were accepted as lost (`--lossy
- * stream-nacks`, `stream-idmp`), else refused with every loss named. `lost`:
- * each loss, in the order named.
+ * stream-nacks`, `stream-idmp`; empty IDMP data needs no `--lossy`:
+ * `emptyIdmp`), else refused with every loss named. `lost`: each loss, in
+ * the order named.
  */
 export function newerStreamDowngrade(layout: StreamLayout, target: RdbFormat, lossy: ReadonlySet<LossKind>): StreamWritten {
   const extras = strippedLosses(layout.extras, lossy);
@@ -119,7 +125,7 @@ export function newerStreamDowngrade(layout: StreamLayout, target: RdbFormat, lo
     const loss: LossKind = extras.refuseKinds[0] ?? 'stream-ids';
     return { loss, refuse: `a Redis ${layout.type === STREAM_5 ? '8.8' : '8.6'} stream (RDB type ${layout.type}) with ${all.join('; and ')}` };
   }
-  return { to: d.to, lost: [...extras.lost, ...(d.lost ? [d.lost] : [])], layout };
+  return { to: d.to, lost: [...extras.lost, ...(d.lost ? [d.lost] : [])], emptyIdmp: extras.emptyIdmp, layout };
 }
 
 /** Why a hash with `n` live fields with a TTL is refused for `target`, which holds no field TTLs. */
@@ -202,7 +208,7 @@ export function expressValue(
     const d = newerStreamDowngrade(new StreamLayout().read(type, payload, 1, end), target, lossy);
     if ('refuse' in d) return { action: 'refuse', loss: d.loss, reason: d.refuse };
     d.layout.writeAs(d.to, out);
-    return { ...reencoded(d.to, d.lost[0]), ...(d.lost.length > 1 ? { alsoLost: d.lost.slice(1) } : {}) };
+    return { ...reencoded(d.to, d.lost[0]), ...(d.lost.length > 1 ? { alsoLost: d.lost.slice(1) } : {}), ...(d.emptyIdmp ? { emptyIdmp: true as const } : {}) };
   }
   // Every other readable type: listpacks walked straight into their plain forms; older encodings decoded into the canonical value, written plain.
   try {

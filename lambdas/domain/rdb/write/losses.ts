@@ -20,7 +20,7 @@ export const LOSS_MEANING: Readonly<Record<LossKind, string>> = {
   'stream-nacks':
     "Redis 8.8 streams lose their NACKed entries' place in their group's PEL (pending entries no consumer owns, which an older server cannot hold): the target treats them as acknowledged; the entries stay in the stream",
   'stream-idmp':
-    "Redis 8.6/8.8 streams lose their idempotent-producer data (IDMP settings, producers' ids, totals): the target has no XADD IDMP, so a producer's retry adds its entry again",
+    "Redis 8.6/8.8 streams lose their idempotent-producer data (IDMP settings, producers' ids, totals): the target has no XADD IDMP, so a producer's retry adds its entry again (streams whose IDMP data is empty, Redis 8.6's default settings with no producer and no id ever added, need no --lossy: nothing is lost)",
 };
 
 /**

@@ -160,11 +160,18 @@ export const STREAM_5 = 27;
 export interface NewerStreamExtras {
   /** NACKed entries left out of their group's PEL, by group name (groups with none not listed). */
   readonly nacked: readonly { readonly group: string; readonly entries: number }[];
-  /** The IDMP data left out. */
-  readonly idmp: { readonly duration: number; readonly maxEntries: number; readonly producers: number; readonly ids: number };
+  /** The IDMP data left out: its settings, producers and their ids, and its totals (ids added, duplicates found). */
+  readonly idmp: {
+    readonly duration: number;
+    readonly maxEntries: number;
+    readonly producers: number;
+    readonly ids: number;
+    readonly added: bigint;
+    readonly duplicates: bigint;
+  };
 }
 
-const NO_EXTRAS: NewerStreamExtras = { nacked: [], idmp: { duration: 0, maxEntries: 0, producers: 0, ids: 0 } };
+const NO_EXTRAS: NewerStreamExtras = { nacked: [], idmp: { duration: 0, maxEntries: 0, producers: 0, ids: 0, added: 0n, duplicates: 0n } };
 
 /**
  * One walk of a newer stream's object bytes (RDB type 19, 21, 26 or 27, `b[at, end)`
@@ -504,9 +511,9 @@ function idmpTail(c: StreamCursor): NewerStreamExtras['idmp'] {
       c.skipLength();
     }
   }
-  c.skipLength(); // ids added
-  c.skipLength(); // duplicates
-  return { duration, maxEntries, producers, ids };
+  const added = c.bigLength(); // ids added
+  const duplicates = c.bigLength();
+  return { duration, maxEntries, producers, ids, added, duplicates };
 }
 
 const EMPTY = new Uint8Array(0);

@@ -27,9 +27,19 @@
  *   each was added as, and the totals of ids added and duplicates found.
  *   An older server has no XADD IDMP: loaded there, a producer's retry of an
  *   id it already sent adds the entry again, and the settings and totals are
- *   gone. Written without it only with `--lossy stream-idmp`.
+ *   gone. Written without it only with `--lossy stream-idmp`, unless it is
+ *   empty ({@link idmpIsEmpty}): Redis 8.6 writes every stream as type 26,
+ *   IDMP in use or not, and one never given a producer holds only the
+ *   settings every stream takes from the server's config at its creation
+ *   (stream-idmp-duration, stream-idmp-maxsize: 100 and 100 by default) and
+ *   totals of 0. Such a stream loses nothing as a type 21: a default-configured
+ *   Redis 8.6 loading that type 21 gives it those same settings (read from
+ *   Redis 8.6.3's source, session 52). It is written without `--lossy`,
+ *   counted apart from the losses (`emptyIdmp`), and said to have lost nothing.
  */
 import { RdbFormatError } from '../errors.js';
+import { DUMP_FOOTER_BYTES } from '../format/dump-payload.js';
+import { dumpPayloadFor } from './rdb-file.js';
 import { RdbOut } from './rdb-out.js';
 import { isNewerStream, type NewerStreamExtras, STREAM_3, STREAM_4, STREAM_5, StreamLayout } from './source-forms.js';
 
@@ -60,15 +70,73 @@ export function stripNewerStream(type: number, b: Uint8Array, at: number, end: n
   return { type, bytes: out.take(), ...layout.extras };
 }
 
+/** The first format holding type 21 (Redis 7.2, RDB 11): the footer of a stripped stream's payload. */
+const STREAM_3_FORMAT = { magic: 'REDIS', version: 11 } as const;
+
+/**
+ * The DUMP payload (type byte, object, footer) of a type 26 or 27 stream as
+ * the type 21 {@link stripNewerStream} makes of it, sealed with RDB 11's
+ * footer: what a target holds once the stream was written for it so.
+ */
+export function strippedPayload(type: number, payload: Uint8Array): Buffer {
+  return dumpPayloadFor(STREAM_3, stripNewerStream(type, payload, 1, payload.length - DUMP_FOOTER_BYTES).bytes, STREAM_3_FORMAT);
+}
+
+/**
+ * Redis 8.6's default IDMP duration (s), its config `stream-idmp-duration`:
+ * src/config.c static_configs (createLongLongConfig("stream-idmp-duration",
+ * …, server.stream_idmp_duration, 100, …)) in Redis 8.6.3; a stream takes it
+ * when it is made (src/t_stream.c streamNew: `s->idmp_duration =
+ * server.stream_idmp_duration`), a type 21 loaded too (src/rdb.c
+ * rdbLoadObject reads IDMP settings only for RDB_TYPE_STREAM_LISTPACKS_4 and up).
+ */
+export const REDIS_86_IDMP_DURATION = 100;
+
+/**
+ * Redis 8.6's default IDMP max entries, its config `stream-idmp-maxsize`:
+ * src/config.c static_configs (createLongLongConfig("stream-idmp-maxsize",
+ * …, server.stream_idmp_maxsize, 100, …)) in Redis 8.6.3, taken by a stream
+ * when it is made (src/t_stream.c streamNew: `s->idmp_max_entries =
+ * server.stream_idmp_maxsize`).
+ */
+export const REDIS_86_IDMP_MAXSIZE = 100;
+
+/**
+ * Whether a type 26's or 27's IDMP data holds nothing a Redis 8.6 would not
+ * give the same stream loaded as a type 21: Redis 8.6's default settings
+ * ({@link REDIS_86_IDMP_DURATION}, {@link REDIS_86_IDMP_MAXSIZE}), no
+ * producer, and no id ever added nor found a duplicate. Such data is left
+ * out without `--lossy stream-idmp` (nothing is lost); any other needs it.
+ */
+export function idmpIsEmpty(idmp: NewerStreamExtras['idmp']): boolean {
+  return (
+    idmp.duration === REDIS_86_IDMP_DURATION && idmp.maxEntries === REDIS_86_IDMP_MAXSIZE && idmp.producers === 0 && idmp.added === 0n && idmp.duplicates === 0n
+  );
+}
+
+/**
+ * What a summary says of the Redis 8.6/8.8 streams written as older streams
+ * without their IDMP data because it was empty ({@link idmpIsEmpty}); undefined
+ * for none. `verb`: `written`, or a dry run's `would be written`.
+ */
+export function emptyIdmpText(streams: number | undefined, verb = 'written'): string | undefined {
+  if (!streams) return undefined;
+  return `empty IDMP data: ${streams} Redis 8.6/8.8 stream${streams === 1 ? '' : 's'} ${verb} without it, nothing lost (no producer, no id ever added, Redis 8.6's default settings: duration ${REDIS_86_IDMP_DURATION} s, max entries ${REDIS_86_IDMP_MAXSIZE}, which a Redis 8.6 with the default config gives such a stream again on loading it; no --lossy needed)`;
+}
+
 /**
  * What of a stripped stream a target cannot hold and `lossy` does not
  * accept, named (empty: it may be written): its NACKed entries without
  * `--lossy stream-nacks`, its IDMP data without `--lossy stream-idmp`.
  * Every type 26 or 27 carries IDMP settings (duration, max entries), which
- * no older server keeps: a Redis 8.6 or 8.8 stream needs `stream-idmp` to
- * go to an older engine even without producers.
+ * no older server keeps; empty IDMP data ({@link idmpIsEmpty}) loses nothing
+ * and needs no `--lossy` (`emptyIdmp`, not a loss), any other needs
+ * `stream-idmp` (counted lost where it is accepted).
  */
-export function strippedLosses(s: NewerStreamExtras, lossy: ReadonlySet<string>): { lost: ExtraLoss[]; refuse: string[]; refuseKinds: ExtraLoss[] } {
+export function strippedLosses(
+  s: NewerStreamExtras,
+  lossy: ReadonlySet<string>,
+): { lost: ExtraLoss[]; refuse: string[]; refuseKinds: ExtraLoss[]; emptyIdmp: boolean } {
   const lost: ExtraLoss[] = [];
   const refuse: string[] = [];
   const refuseKinds: ExtraLoss[] = [];
@@ -80,13 +148,15 @@ export function strippedLosses(s: NewerStreamExtras, lossy: ReadonlySet<string>)
       `NACKed entries (${groups}), pending entries no consumer owns, which an older server cannot hold (--lossy stream-nacks leaves them out of the PEL)`,
     );
   }
+  const emptyIdmp = idmpIsEmpty(s.idmp);
+  if (emptyIdmp) return { lost, refuse, refuseKinds, emptyIdmp };
   if (lossy.has('stream-idmp')) lost.push('stream-idmp');
   else {
     refuseKinds.push('stream-idmp');
-    const { duration, maxEntries, producers, ids } = s.idmp;
+    const { duration, maxEntries, producers, ids, added, duplicates } = s.idmp;
     refuse.push(
-      `idempotent-producer data (IDMP duration ${duration} s, max entries ${maxEntries}, ${producers} producer${producers === 1 ? '' : 's'} with ${ids} id${ids === 1 ? '' : 's'}), which an older server has no place for (--lossy stream-idmp writes the stream without it)`,
+      `idempotent-producer data (IDMP duration ${duration} s, max entries ${maxEntries}, ${producers} producer${producers === 1 ? '' : 's'} with ${ids} id${ids === 1 ? '' : 's'}) and totals (${added} id${added === 1n ? '' : 's'} added, ${duplicates} duplicate${duplicates === 1n ? '' : 's'}), which an older server has no place for (--lossy stream-idmp writes the stream without it)`,
     );
   }
-  return { lost, refuse, refuseKinds };
+  return { lost, refuse, refuseKinds, emptyIdmp };
 }

@@ -11,12 +11,13 @@ import { verifyRdbKeys } from '../../../../lambdas/jobs/keys/verify.js';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { FileReencoding } from '../../../../lambdas/jobs/keys/reencode.js';
 import { frameFile, keysOf, streamWithActiveTime } from '../../../support/rdb-newer.js';
-import { bgsave, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+import { bgsave, serverPool } from '../../../support/redis-server.js';
 import { digests } from '../../../support/stream-ids.js';
-import { IDMP_TAIL, newerStreamObject } from '../../../support/stream-newer.js';
+import { heldStream, IDMP_TAIL, newerStreamObject } from '../../../support/stream-newer.js';
 
 describe('convertRdb of Redis 8.6/8.8 streams (RDB types 26, 27) into older engines (issue 55)', () => {
-  const servers: RedisServer[] = [];
+  const pool = serverPool();
+  const { load } = pool;
   let dir: string;
   /** RDB 14: `s` a type 27 whose group g has 2-0 and 3-0 NACKed (1-0, 4-0 and 5-0 owned by c), `t` a type 26; a string beside. */
   let input: string;
@@ -25,8 +26,7 @@ describe('convertRdb of Redis 8.6/8.8 streams (RDB types 26, 27) into older engi
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-dr-newer-streams-'));
-    const source = await startRedisServer();
-    servers.push(source);
+    const source = await pool.start();
     const c = source.client();
     for (let i = 1; i <= 5; i++) await c.xadd('s', `${i}-0`, 'f', String(i));
     await c.xgroup('CREATE', 's', 'g', '0');
@@ -54,21 +54,11 @@ describe('convertRdb of Redis 8.6/8.8 streams (RDB types 26, 27) into older engi
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await pool.stopAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const load = async (path: string) => {
-    const s = await startRedisServer({ loadRdb: path });
-    servers.push(s);
-    return s;
-  };
-  /** XINFO STREAM FULL and XPENDING of `key` (consumers' seen times and the PEL's delivery times and counts included). */
-  const held = async (s: RedisServer, key: string) => ({
-    full: await s.client().call('XINFO', 'STREAM', key, 'FULL'),
-    // Idle times left out: they run on from each delivery time (XINFO's, held above) as each server is asked.
-    pending: ((await s.client().call('XPENDING', key, 'g', '-', '+', '10')) as unknown[][]).map(([id, consumer, , count]) => [id, consumer, count]),
-  });
+  const held = heldStream;
 
   it('refuses them without --lossy stream-nacks and stream-idmp, naming each key and what it would lose; nothing written', async () => {
     const output = join(dir, 'refused.rdb');
@@ -150,8 +140,7 @@ describe('convertRdb of Redis 8.6/8.8 streams (RDB types 26, 27) into older engi
   });
 
   it('migrate --from-rdb --lossy stream-nacks,stream-idmp into an empty 7.0: restored, --verify EQUAL, the PEL as the source after XACK', async () => {
-    const target = await startRedisServer();
-    servers.push(target);
+    const target = await pool.start();
     const run = await migrateFromRdb({ fromRdb: [input], to: { url: target.url }, verify: true, lossy: 'stream-nacks,stream-idmp' });
     expect(run.result.error).toBeUndefined();
     expect(run.result.lost).toEqual({ 'stream-nacks': 1, 'stream-idmp': 2 });

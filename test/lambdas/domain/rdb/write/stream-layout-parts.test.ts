@@ -95,7 +95,7 @@ describe('StreamLayout.readParts: a stream in parts written and digested as its 
     const nacked = streams.find((s) => s.name === 'big as 27')!;
     expect(new StreamLayout().readParts(27, cut(nacked.object, 1)).extras).toEqual({
       nacked: [{ group: 'a', entries: 2 }],
-      idmp: { duration: 60, maxEntries: 50, producers: 1, ids: 1 },
+      idmp: { duration: 60, maxEntries: 50, producers: 1, ids: 1, added: 1n, duplicates: 0n },
     });
   });
 
