@@ -21,8 +21,9 @@
  *   without `Error registering functions: ERR` (see {@link firstBadName}).
  * - log (luaLogCommand, src/script_lua.c): two arguments or more, the first a number whose integer part is 0 to 3
  *   (LOG_DEBUG to LOG_WARNING); "Invalid debug level." in Redis 7.0, 7.2 and Valkey 7.2, "Invalid log level." in Redis
- *   7.4 to 8.6 and Valkey 8.0 and 8.1, whose words also say `server.log()`. Valkey 9.1's (src/modules/lua/script_lua.c)
- *   first asserts a run context that a load does not set: its calls are not judged (lua-load.ts).
+ *   7.4 to 8.6 and Valkey 8.0 and 8.1, whose words also say `server.log()`. Valkey 9.1's (src/modules/lua/script_lua.c
+ *   luaLogCommand) first asserts a run context that a load does not set, before it reads its arguments: any call of
+ *   it at the top level aborts the server, whatever its arguments; lua-load.ts refuses it (LoadEnvironment.aborts).
  * Their files read: Redis 8.0.6 and 8.6.3 and Valkey 9.1.2 from Debian's source packages (each upstream tag's GitHub
  * tarball, its commit in the tarball's header), Valkey 8.1.1 from Debian's repack of its tarball (no commit kept).
  * Held against a real 7.0's FUNCTION LOAD (lua-load.test.ts). A call whose arguments are not certain (a value the walk

@@ -24,9 +24,17 @@
  * - Valkey 8.1 and 9.1 (8.1.1, src/lua/function_lua.c luaFunctionInitializeLuaState, luaFunctionLibraryCreate; 9.1.2
  *   7f1dffed, Lua a module built in, src/modules/lua/): 8.0's tables and words, but register_function only collects
  *   the function, its name checked after the run (lua-load-calls.ts), and the code handed to Lua is cut at its first
- *   NUL (`strlen`: the walk stops there anyway). 9.1's log asserts a run context (`rctx`, luaLogCommand) that a load
- *   never sets: a 9.1.2 built from that source aborted on a library calling `server.log` at its top level, by FUNCTION
- *   LOAD and on starting with such a file; so 9.1 follows no call of log (`calls`), judging what comes before it.
+ *   NUL (`strlen`: the walk stops there anyway). 9.1's log first asserts a run context (luaLogCommand,
+ *   src/modules/lua/script_lua.c:1424-1425: `luaGetFromRegistry(lua, REGISTRY_RUN_CTX_NAME)`, then
+ *   `ValkeyModule_Assert(rctx)`, before any check of its arguments) that a load never sets (luaFunctionLibraryCreate,
+ *   src/modules/lua/function_lua.c:152-156, saves only REGISTRY_LOAD_CTX_NAME before its `lua_pcall`; the run context
+ *   is set only around a call (luaCallFunction, script_lua.c:2069 to 2169) and while luaRegisterServerAPI loads Lua's
+ *   libraries (1763-1768)), and ValkeyModule_Assert exits the server (src/valkeymodule.h:2719). A 9.1.2 built from that source aborted ("script_lua.c:1425 'rctx' is not true") on a
+ *   library calling log at its top level whatever its arguments (valid ones, a level of 99, none, one, a table, a
+ *   method call `server:log`, `redis.log` and `server.log`, a local holding it), by FUNCTION LOAD and on starting with
+ *   a file holding one (a Redis 7.0.15 saved it; a level of 9 written in its place aborted the same), and loaded a
+ *   library whose function calls log (only its call logs). So for 9.1 a call of log the walk reaches is an abort
+ *   (`aborts`), refused whatever its arguments (those are read first: one that raises is refused in its words).
  * Those were read from Debian's source packages of them (redis 8.0.2, 8.0.6 and 8.6.3, valkey 9.1.2: each the
  * upstream tag's GitHub tarball, its commit in the tarball's header; valkey 8.1.1: Debian's repack, no commit kept).
  * Valkey 8.1.1 and 9.1.2 built from them agreed with every verdict given (FUNCTION LOAD: 35 and 30 hand-written
@@ -70,11 +78,13 @@ export interface LoadEnvironment {
   readonly words: CallWords;
   /** The API table's fields that are functions whose call only raises or returns (no code of the library runs). */
   readonly calls: ReadonlySet<string>;
+  /** The API table's fields whose call aborts the server while a library loads, whatever its arguments: Valkey 9.1's log, the only one (module comment). */
+  readonly aborts: ReadonlySet<string>;
 }
 
 const REDIS_FIELDS = ['register_function', 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION_NUM', 'REDIS_VERSION'];
 const VALKEY_FIELDS = [...REDIS_FIELDS, 'VALKEY_VERSION_NUM', 'VALKEY_VERSION', 'SERVER_NAME'];
-/** The calls followed (lua-load-calls.ts judges them); Valkey 9.1's log asserts a run context a load lacks (module comment). */
+/** The calls followed (lua-load-calls.ts judges them); Valkey 9.1's log aborts instead (`aborts`, module comment). */
 const BOTH_CALLS = ['register_function', 'log'];
 
 /** The words of a release: its API's name, a bad log level's, and when and how it checks a function's name (lua-load-calls.ts). */
@@ -92,7 +102,16 @@ const REDIS_7_4 = { globals: ['redis'], fields: REDIS_FIELDS, words: words('redi
 const VALKEY_8_1 = { globals: ['redis', 'server'], fields: VALKEY_FIELDS, words: words('server', LOG_LEVEL, true), calls: BOTH_CALLS };
 /** The releases whose load environment was read from their source (see the module comment), by engine and `major.minor`. */
 const KNOWN: Readonly<
-  Record<string, { readonly globals: readonly string[]; readonly fields: readonly string[]; readonly words: CallWords; readonly calls: readonly string[] }>
+  Record<
+    string,
+    {
+      readonly globals: readonly string[];
+      readonly fields: readonly string[];
+      readonly words: CallWords;
+      readonly calls: readonly string[];
+      readonly aborts?: readonly string[];
+    }
+  >
 > = {
   'redis 7.0': { ...REDIS_7_4, words: words('redis', DEBUG_LEVEL) },
   'redis 7.2': { ...REDIS_7_4, words: words('redis', DEBUG_LEVEL) },
@@ -102,7 +121,7 @@ const KNOWN: Readonly<
   'valkey 7.2': { ...VALKEY_8_1, words: words('redis', DEBUG_LEVEL) },
   'valkey 8.0': { ...VALKEY_8_1, words: words('server', LOG_LEVEL) },
   'valkey 8.1': VALKEY_8_1,
-  'valkey 9.1': { ...VALKEY_8_1, calls: ['register_function'] },
+  'valkey 9.1': { ...VALKEY_8_1, calls: ['register_function'], aborts: ['log'] },
 };
 /** The API table's fields that are numbers (luaRegisterLogFunction: LL_DEBUG to LL_WARNING). */
 const LEVELS: Readonly<Record<string, number>> = { LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3 };
@@ -114,7 +133,14 @@ export function loadEnvironment(engine: 'redis' | 'valkey', version: string): Lo
   const known = KNOWN[`${engine} ${Number(m[1])}.${Number(m[2])}`];
   if (!known) return undefined;
   const release = `${engine === 'redis' ? 'Redis' : 'Valkey'} ${Number(m[1])}.${Number(m[2])}`;
-  return { release, globals: new Set(known.globals), fields: new Set(known.fields), words: known.words, calls: new Set(known.calls) };
+  return {
+    release,
+    globals: new Set(known.globals),
+    fields: new Set(known.fields),
+    words: known.words,
+    calls: new Set(known.calls),
+    aborts: new Set(known.aborts ?? []),
+  };
 }
 
 /**
@@ -134,10 +160,18 @@ export function loadEnvironmentOfInfo(info: string): LoadEnvironment | undefined
 type Value = { readonly api: true } | { readonly field: string } | { readonly known: Known } | undefined;
 const API: Value = { api: true };
 
-/** A certain refusal: Redis's words for it. */
+/** A certain refusal: Redis's words for it; or, `aborts`, words saying the server aborts on it (no words of its own). */
 class Refusal {
-  constructor(readonly words: string) {}
+  constructor(
+    readonly words: string,
+    readonly aborts = false,
+  ) {}
 }
+
+/** How a refusal for an abort of Valkey 9.1 on a call of log begins (after the release's name: module comment). */
+export const ABORTS_ON_LOG = 'aborts loading a library that calls log at its top level';
+/** Said after {@link ABORTS_ON_LOG}'s words where a step before the call may raise first. */
+export const UNLESS_REFUSED_FIRST = ', unless a step before the call fails first: then it refuses it';
 
 /** Said after a name's words (checked after the run) where a step of the run may raise, or a name not certain may be named, first. */
 export const UNLESS_RUN_FAILS = ' (unless its top level fails to run first, or a function registered before it is named first)';
@@ -179,6 +213,12 @@ class TopLevel {
   /** A refusal raised in `words` (`ERR <words>`: a call's own errors carry no line). */
   private refuseWith(words: string): never {
     throw new Refusal(`Error registering functions: ERR ${words}${this.mayHaveRaised ? UNLESS_EARLIER : ''}`);
+  }
+
+  /** A call of log reached in Valkey 9.1, its arguments read: the server aborts (module comment). */
+  private abortsOnLog(at: { loc?: { start: { line: number } } }): never {
+    const where = `user_function:${at.loc?.start.line ?? '?'}; an assertion in luaLogCommand, src/modules/lua/script_lua.c`;
+    throw new Refusal(`${ABORTS_ON_LOG} (${where})${this.mayHaveRaised ? UNLESS_REFUSED_FIRST : ''}`, true);
   }
 
   private missing(name: string, at: { loc?: { start: { line: number } } }): never {
@@ -260,6 +300,7 @@ class TopLevel {
         const callee = this.expr(e.base);
         const args = e.type === 'CallExpression' ? e.arguments : [e.type === 'StringCallExpression' ? e.argument : e.arguments];
         for (const a of args) this.expr(a);
+        if (callee !== undefined && 'field' in callee && this.env.aborts.has(callee.field)) this.abortsOnLog(e);
         if (callee !== undefined && 'field' in callee && this.env.calls.has(callee.field)) {
           this.call(callee.field, e.base.type === 'MemberExpression' && e.base.indexer === ':' ? undefined : args);
           return undefined;
@@ -419,8 +460,8 @@ class TopLevel {
  * Why `env`'s release certainly refuses library `code` (as stored, `#!lua` line included) when it runs its top level,
  * in its words (`Error registering functions: ERR user_function:<line>: …`, line 1 the `#!lua` line, or `… ERR <words>`
  * for a call's bad arguments, or `No functions registered`; followed by
- * {@link UNLESS_EARLIER} where a step before it may raise first, with other words), or undefined
- * when it loads it or that is not judged (see the module comment).
+ * {@link UNLESS_EARLIER} where a step before it may raise first, with other words; or, where the release aborts on it,
+ * {@link ABORTS_ON_LOG}'s words), or undefined when it loads it or that is not judged (see the module comment).
  */
 export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): string | undefined {
   return refusalOf(walkLibrary(code, env));
@@ -447,7 +488,7 @@ function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
 function walkLibrary(
   code: Uint8Array,
   env: LoadEnvironment,
-): { readonly refusal: string } | { readonly walk: TopLevel; readonly complete: boolean } | undefined {
+): { readonly refusal: string; readonly aborts: boolean } | { readonly walk: TopLevel; readonly complete: boolean } | undefined {
   const eol = code.indexOf(0x0a);
   if (eol < 0) return undefined;
   const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
@@ -465,13 +506,14 @@ function walkLibrary(
       walk.statement(s);
     }
   } catch (err) {
-    if (err instanceof Refusal) return { refusal: err.words };
+    if (err instanceof Refusal) return { refusal: err.words, aborts: err.aborts };
     return err instanceof Stop ? { walk, complete: false } : undefined;
   }
   return { walk, complete: true };
 }
 
-const refusedWords = (env: LoadEnvironment, refusal: string): string => `${env.release} refuses it on load ("Failed loading library, ${refusal}")`;
+const refusedWords = (env: LoadEnvironment, refusal: string, aborts = false): string =>
+  aborts ? `${env.release} ${refusal}` : `${env.release} refuses it on load ("Failed loading library, ${refusal}")`;
 
 /** A library's code and name from its payload (the FUNCTION2 opcode, its code as an RDB string, the footer); undefined where every release refuses its first line (function-library.ts: the verifier's) or it does not decode. */
 function decodedLibrary(payload: Uint8Array): { readonly code: Uint8Array; readonly name: string } | undefined {
@@ -508,7 +550,8 @@ export class FileLibraries {
     const library = decodedLibrary(payload);
     const walked = library && walkLibrary(library.code, this.env);
     const refusal = refusalOf(walked);
-    if (refusal !== undefined) return { name: library!.name, reason: refusedWords(this.env, refusal) };
+    if (refusal !== undefined)
+      return { name: library!.name, reason: refusedWords(this.env, refusal, walked !== undefined && 'aborts' in walked && walked.aborts) };
     const walk = walked && !('refusal' in walked) && walked.complete && !walked.walk.mayHaveRaised && walked.walk.namesCertain ? walked.walk : undefined;
     const names = walk ? [...walk.names].map((n) => n.toLowerCase()) : [];
     // Two names of one library equal but for case abort 7.0 on an assertion (libraryLink): not followed past it.
