@@ -280,7 +280,7 @@ export async function migrateRdbAction(o: MigrateRdbCliOptions): Promise<void> {
           o.functions
             ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file; restored ${r.functions.restored}, left alone ${r.functions.skipped} (already on the target), failed ${r.functions.failed} (counted per primary)`
             : r.functions.refusedOnLoad
-              ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (the target would refuse ${r.functions.refusedOnLoad})`
+              ? `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (the target would not load ${r.functions.refusedOnLoad})`
               : `functions: ${r.functions.inFile} librar${r.functions.inFile === 1 ? 'y' : 'ies'} in the file, not restored (add --functions)`,
         );
       }

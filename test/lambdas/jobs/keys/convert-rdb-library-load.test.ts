@@ -139,7 +139,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
     expect(keys.code, keys.stderr).toBe(0);
     // The library not restored is said with why, not "add --functions".
     expect(keys.stdout).toContain(
-      `functions: 1 library in the file, not restored (the target would refuse function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'server'"))`,
+      `functions: 1 library in the file, not restored (the target would not load function library 'mylib': Redis 7.0 refuses it on load ("Failed loading library, Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'server'"))`,
     );
     expect(await c.keys('*')).toEqual(['k']);
     // Negative: the file as saved, with --functions, restores its library.
