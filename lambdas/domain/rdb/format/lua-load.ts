@@ -55,7 +55,8 @@
  * certain (literals, a table constructor, a function, a local holding one of those), a bad argument as the release
  * judges it (lua-load-calls.ts: a flag, a named argument, a function name, one registered twice, a log level); and
  * for a library whose whole top level was followed without meeting a call of `register_function`, "No functions
- * registered" (functionsCreateWithLibraryCtx, src/functions.c). Across the libraries of one file (FileLibraries): a
+ * registered" (functionsCreateWithLibraryCtx, src/functions.c). For Valkey 9.1, a call of log it reaches, whatever its
+ * arguments, is named an abort instead ({@link ABORTS_ON_LOG}: the server crashes; no words of its own). Across the libraries of one file (FileLibraries): a
  * function name an earlier library registered, where every library before was followed whole. It assumes the engine as a server starts it (no script has run
  * before the load: the load of a file at start; a live server's functions cannot change those read-only tables).
  */
@@ -175,6 +176,9 @@ export const UNLESS_REFUSED_FIRST = ', unless a step before the call fails first
 
 /** Said after a name's words (checked after the run) where a step of the run may raise, or a name not certain may be named, first. */
 export const UNLESS_RUN_FAILS = ' (unless its top level fails to run first, or a function registered before it is named first)';
+/** {@link UNLESS_RUN_FAILS} where the walk stopped before the end in a release that aborts on a call (Valkey 9.1: log may be called past it). */
+export const UNLESS_RUN_FAILS_OR_ABORTS =
+  ' (unless its top level fails to run first, or the server aborts on a call of log in it first, or a function registered before it is named first)';
 /** Said after words that an earlier step which may raise (a call of `register_function` with bad arguments) can come before. */
 export const UNLESS_EARLIER = ' (unless a step before it fails first)';
 /** Said after a call's errors when which one it names is not certain (the order Lua reads its named arguments in, or an argument not known). */
@@ -475,7 +479,11 @@ export function libraryLoadRefusal(code: Uint8Array, env: LoadEnvironment): stri
 function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
   if (walked === undefined || 'refusal' in walked) return walked?.refusal;
   const bad = walked.walk.env.words.namesAfterRun ? firstBadName(walked.walk.order, walked.walk.env.words) : undefined;
-  if (bad !== undefined) return `${bad.words}${bad.certain && walked.complete && !walked.walk.mayHaveRaised ? '' : UNLESS_RUN_FAILS}`;
+  if (bad !== undefined) {
+    // Past a step not followed, Valkey 9.1 may meet a call of log first: the load aborts instead (the library refused either way).
+    const hedge = !walked.complete && walked.walk.env.aborts.size > 0 ? UNLESS_RUN_FAILS_OR_ABORTS : UNLESS_RUN_FAILS;
+    return `${bad.words}${bad.certain && walked.complete && !walked.walk.mayHaveRaised ? '' : hedge}`;
+  }
   // Its whole top level followed and no register_function call met: functionsCreateWithLibraryCtx's "No functions registered".
   if (walked.complete && walked.walk.registers === 0) return `No functions registered${walked.walk.mayHaveRaised ? UNLESS_EARLIER : ''}`;
   return undefined;

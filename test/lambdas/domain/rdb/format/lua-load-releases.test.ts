@@ -20,6 +20,7 @@ import {
   loadEnvironmentOfInfo,
   UNLESS_REFUSED_FIRST,
   UNLESS_RUN_FAILS,
+  UNLESS_RUN_FAILS_OR_ABORTS,
 } from '../../../../../lambdas/domain/rdb/format/lua-load.js';
 
 const library = (body: string): Buffer => Buffer.from(`#!lua name=probe\n${body}`, 'latin1');
@@ -96,8 +97,11 @@ describe('Valkey 8.1 and 9.1: a function name checked after the top level ran', 
 
   it('refused all the same where the run may fail later or an earlier name is not certain: the words hedged', () => {
     for (const e of both) {
+      // Past a step not followed 9.1 may abort on a call of log first: its hedge says so.
+      expect(libraryLoadRefusal(library(`server.register_function('f', ${fn})\nserver.register_function('bad-name', ${fn})\nfor i = 1, 2 do end`), e)).toBe(
+        `${BAD_NAME}${e.release === 'Valkey 9.1' ? UNLESS_RUN_FAILS_OR_ABORTS : UNLESS_RUN_FAILS}`,
+      );
       for (const body of [
-        `server.register_function('f', ${fn})\nserver.register_function('bad-name', ${fn})\nfor i = 1, 2 do end`,
         `local f = server.REDIS_VERSION\nserver.register_function(f, ${fn})\nserver.register_function('b-', ${fn})`,
         `local f = server.REDIS_VERSION\nserver.register_function('b-', f)`,
       ])
@@ -170,6 +174,12 @@ describe('Valkey 9.1: a call of log at the top level aborts the server (luaLogCo
     expect(libraryLoadRefusal(library('server.log(0, nope)'), v91)).toBe(
       "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'nope'",
     );
+  });
+
+  it("a bad name before a step not followed and a call of log past it: refused, its hedge naming 9.1's abort (which a real 9.1.2 met)", () => {
+    const body = `server.register_function('bad-name', ${fn})\nlocal f = function() end\nf()\nserver:log('x')\nserver.register_function('f', ${fn})`;
+    expect(libraryLoadRefusal(library(body), v91)).toBe(`${BAD_NAME}${UNLESS_RUN_FAILS_OR_ABORTS}`);
+    expect(libraryLoadRefusal(library(body), env('valkey', '8.1.1'))).toBe(`${BAD_NAME}${UNLESS_RUN_FAILS}`);
   });
 
   it('not judged past a step not followed; not refused where log is only in a function (called later, with a run context)', () => {
