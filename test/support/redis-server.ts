@@ -50,6 +50,8 @@ export interface StartOptions {
    * meanwhile failed every attempt).
    */
   readonly tlsArgs?: readonly string[];
+  /** The server binary (a Valkey or a newer Redis: test/interop). @default redis-server (the one on PATH) */
+  readonly binary?: string;
   /** How long the server may take to answer PING (loading a large RDB takes longer). @default 10000 */
   readonly readyTimeoutMs?: number;
 }
@@ -131,7 +133,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
       ...(options.args ?? []),
       ...(options.tlsArgs && tlsPort !== undefined ? ['--tls-port', String(tlsPort), ...options.tlsArgs] : []),
     ];
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await waitForReady(proc, port, options.password, options.readyTimeoutMs ?? 10_000);
       return handle(proc, port, dir, options.password, tlsPort);
