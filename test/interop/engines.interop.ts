@@ -10,7 +10,8 @@
  *   conversion reported lost or left out;
  * - a round trip through each other engine (converted for it, then back) loads in the first, EQUAL to the file but for
  *   what the first leg reported lost;
- * - migrate --from-rdb --verify --functions into an empty one: exit 0, the verdict EQUAL.
+ * - migrate --from-rdb --verify --functions into an empty one: exit 0, the verdict EQUAL;
+ * - backup --remote of each engine (the replication protocol) stores its dataset whole.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +62,26 @@ describe('issue 55 against real Redis 8.0, 8.6 and Valkey 8.1, 9.1 (and the loca
         // Lost field TTLs differ (compare holds them); a stream's IDMP data is not compared; dropped keys are only in A.
         const expected = (r.lost['field-ttl'] ?? 0) + Object.values(r.dropped).reduce((a, b) => a + b, 0);
         expect({ differences, status: cmp.status }).toEqual({ differences: expected, status: expected === 0 ? 0 : 1 });
+      } finally {
+        await server!.stop();
+      }
+    },
+    120_000,
+  );
+
+  it.each(NAMES)(
+    'backup --remote of %s holding its dataset: stored, read back, its keys the file it saves itself',
+    async (name) => {
+      const server = await started(ENGINES[name]!, files[name]!);
+      expect(server).not.toBeNull();
+      const to = join(dir, `backups-${name}`);
+      try {
+        const run = cli('backup', '--redis', server!.url, '--to', `file://${to}`, '--create', '--remote', '--name', name.replace('.', ''), '--json');
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        const stored = (JSON.parse(run.stdout) as { backup: { keys: number } }).backup.keys;
+        const own = JSON.parse(cli('verify-rdb', files[name]!, '--json').stdout) as { keys: number };
+        expect(stored).toBe(own.keys);
       } finally {
         await server!.stop();
       }

@@ -1,11 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { VALKEY_WRITERS } from '../../domain/rdb/format/opcodes.js';
 
 /**
  * Pulls an RDB from a running Redis (or Valkey) server over the replication
  * protocol, as `redis-cli --rdb` does: the client announces itself as a
  * replica that wants the RDB and nothing after it (`REPLCONF capa eof`,
- * `REPLCONF rdb-only 1`), sends `SYNC`, and the primary streams a point-in-time
+ * `REPLCONF rdb-only 1`, and its release: {@link ANNOUNCED_VERSION}), sends `SYNC`, and the primary streams a point-in-time
  * snapshot made by its own fork. Nothing is read from the server's disk and no
  * `CONFIG` or file access is needed; the bytes are handed to the caller as they
  * arrive, with backpressure and no temporary file.
@@ -41,6 +42,16 @@ import tls from 'node:tls';
  * end). Chunks are passed on as received: the hot path does no per-byte work
  * and no copy, only a 40-byte comparison per chunk in the EOF form.
  */
+
+/**
+ * The release this replica says it is (`REPLCONF version`): the newest Valkey whose RDB the verifier reads (format/
+ * opcodes.ts VALKEY_WRITERS). A Valkey primary (8.0 on) writes a diskless replica's RDB in the newest version that
+ * replica's release reads, and one that names none it takes for a 7.2 (RDB 11: replicaRdbVersion, src/replication.c of
+ * 9.1.2 7f1dffed): a Valkey 9 holding a key of a type RDB 11 lacks (a hash with field TTLs) then fails the SYNC ("Can't
+ * store key … in RDB version 11", seen on a real 9.1.2: `backup --remote` got no backup at all). Redis answers the
+ * option with an error ("Unrecognized REPLCONF option"), which the handshake passes over as it does `rdb-only`'s.
+ */
+const ANNOUNCED_VERSION = `${VALKEY_WRITERS.at(-1)}.0`;
 
 /** Where to pull from. */
 export interface SyncSource {
@@ -170,7 +181,7 @@ export async function pullRdb(source: SyncSource): Promise<RdbPull> {
     if (source.password !== undefined) {
       commands.push(source.username !== undefined ? ['AUTH', source.username, source.password] : ['AUTH', source.password]);
     }
-    commands.push(['REPLCONF', 'capa', 'eof'], ['REPLCONF', 'rdb-only', '1']);
+    commands.push(['REPLCONF', 'capa', 'eof'], ['REPLCONF', 'rdb-only', '1'], ['REPLCONF', 'version', ANNOUNCED_VERSION]);
     link.socket.write(Buffer.concat(commands.map(encodeCommand)));
     const replconfErrors: string[] = [];
     for (const command of commands) {

@@ -312,6 +312,59 @@ describe('pullRdb: authentication and refusals', () => {
   });
 });
 
+describe('pullRdb: the release it names (REPLCONF version)', () => {
+  /**
+   * A primary that, as a Valkey 8.0+ does (replicaRdbVersion, src/replication.c), writes a diskless replica's RDB in
+   * the newest version that replica's release reads, and takes one naming none for a 7.2 (RDB 11): here, holding a
+   * key RDB 11 cannot store, it sends the RDB only to a replica naming 9.0 or later, as a real Valkey 9.1.2 did
+   * (without the version `backup --remote` of it failed: "Can't store key (db 0) in RDB version 11").
+   */
+  function valkey9Like(rdb: Buffer): Promise<{ server: Server; port: number; seen: string[] }> {
+    const seen: string[] = [];
+    const server = createServer((s) => {
+      let text = '';
+      s.on('data', (b: Buffer) => {
+        text += b.toString('latin1');
+        // Whole commands (RESP arrays of bulk strings) off the front, each answered.
+        for (;;) {
+          const m = /^\*(\d+)\r\n/.exec(text);
+          if (!m) break;
+          let at = m[0].length;
+          const args: string[] = [];
+          for (let i = 0; i < Number(m[1]); i++) {
+            const len = /^\$(\d+)\r\n/.exec(text.slice(at));
+            if (!len || text.length < at + len[0].length + Number(len[1]) + 2) return;
+            args.push(text.slice(at + len[0].length, at + len[0].length + Number(len[1])));
+            at += len[0].length + Number(len[1]) + 2;
+          }
+          text = text.slice(at);
+          seen.push(args.join(' '));
+          s.write('+OK\r\n');
+        }
+        if (text !== 'SYNC\r\n') return;
+        const named = seen.find((c) => c.startsWith('REPLCONF version '))?.split(' ')[2];
+        if (named === undefined || Number(named.split('.')[0]) < 9) s.end("-ERR Can't store key (db 0) in RDB version 11\r\n");
+        else s.end(Buffer.concat([Buffer.from(`$EOF:${'m'.repeat(40)}\r\n`), rdb, Buffer.from('m'.repeat(40))]));
+      });
+    });
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })));
+  }
+
+  it('names the newest Valkey whose RDB it reads, so a Valkey 9 sends its own format; a Redis refusing the option is no failure', async () => {
+    const rdb = readFileSync(join(__dirname, '..', '..', '..', 'fixtures', 'rdb', 'zset-ziplist.rdb'));
+    const { server, port, seen } = await valkey9Like(rdb);
+    try {
+      const pulled = await pullRdb({ host: '127.0.0.1', port });
+      const chunks: Buffer[] = [];
+      for await (const c of pulled.body) chunks.push(Buffer.from(c));
+      expect(Buffer.concat(chunks).equals(rdb)).toBe(true);
+      expect(seen).toContain('REPLCONF version 9.2.0');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('pullRdb: servers that cannot serve it now, and unreachable ones', () => {
   let replica: RedisServer;
   let silent: Server;
