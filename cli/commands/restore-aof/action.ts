@@ -71,7 +71,8 @@ export function formatRestoreAofReport(r: RestoreAofReport): string {
   if (r.problem) lines.push(`   ${r.problem}`);
   if (r.ok || (r.short && !r.problem)) {
     lines.push(
-      `   serve it: redis-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`,
+      // The engine that loaded it where one did (a Valkey history: valkey-server), else the usual one.
+      `   serve it: ${r.load?.engine ?? 'redis'}-server --dir ${dirname(r.to)} --appenddirname ${basename(r.to)} --appendfilename ${r.appendFilename} --appendonly yes --port <free port>`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -443,4 +443,11 @@ describe('restore-aof over a FLUSHALL', () => {
     expect(restoreAofFailure(report, true)).toBeUndefined();
     expect(restoreAofFailure({ ...report, flushes: undefined })).toBeUndefined();
   });
+
+  it('names the engine that loaded it in the command that serves it (a Valkey history: valkey-server, seen with a real Valkey 9.1.2)', () => {
+    const loaded = (engine: string) => ({ ...report, flushes: undefined, load: { engine, version: '9.1.2', loadSeconds: 0, keys: 1, keyspace: { db0: 1 } } });
+    expect(formatRestoreAofReport(loaded('valkey'))).toContain('   serve it: valkey-server --dir /restore --appenddirname appendonlydir');
+    expect(formatRestoreAofReport(loaded('redis'))).toContain('   serve it: redis-server --dir /restore');
+    expect(formatRestoreAofReport({ ...report, flushes: undefined })).toContain('   serve it: redis-server --dir /restore');
+  });
 });
