@@ -11,14 +11,16 @@
  * - a round trip through each other engine (converted for it, then back) loads in the first, EQUAL to the file but for
  *   what the first leg reported lost;
  * - migrate --from-rdb --verify --functions into an empty one: exit 0, the verdict EQUAL;
- * - backup --remote of each engine (the replication protocol) stores its dataset whole.
+ * - backup --remote of each engine (the replication protocol) stores its dataset whole;
+ * - ship-aof of each engine's multi-part AOF, then restore-aof loaded by it, gives back every key.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer } from '../support/redis-server.js';
-import { cli, ENGINES, engineFiles, LOSSY, NAMES, requireEngines, started } from './engines.js';
+import { cli, ENGINES, engineFiles, LOSSY, NAMES, ROOT, requireEngines, started, writeDataset } from './engines.js';
 
 describe('issue 55 against real Redis 8.0, 8.6 and Valkey 8.1, 9.1 (and the local 7.0)', () => {
   const files: Record<string, string> = {};
@@ -84,6 +86,45 @@ describe('issue 55 against real Redis 8.0, 8.6 and Valkey 8.1, 9.1 (and the loca
         expect(stored).toBe(own.keys);
       } finally {
         await server!.stop();
+      }
+    },
+    120_000,
+  );
+
+  it.each(NAMES)(
+    'ship-aof of %s, then restore-aof loaded by it: every key written, hash field TTLs and streams included',
+    async (name) => {
+      const server = await startRedisServer({ binary: ENGINES[name], args: ['--appendonly', 'yes', '--aof-timestamp-enabled', 'yes'] });
+      const to = join(dir, `aof-${name}`);
+      const out = join(dir, `aof-${name}-restored`);
+      try {
+        const c = server.client();
+        await writeDataset(c);
+        const ship = spawn(process.execPath, [
+          join(ROOT, 'bin', 'redis-dr.cjs'),
+          'ship-aof',
+          '--dir',
+          join(server.dir, 'appendonlydir'),
+          '--to',
+          `file://${to}`,
+          '--create',
+          '--interval',
+          '200ms',
+        ]);
+        let log = '';
+        ship.stdout.on('data', (b: Buffer) => (log += b.toString()));
+        ship.stderr.on('data', (b: Buffer) => (log += b.toString()));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await c.set('after-start', 'v');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        ship.kill('SIGTERM');
+        expect(await new Promise((resolve) => ship.once('exit', resolve)), log).toBe(0);
+        const keys = (await c.dbsize()) + (await c.select(3), await c.dbsize());
+        const run = cli('restore-aof', '--from', `file://${to}`, '--to', out, '--server-bin', ENGINES[name]!);
+        expect(run.status, run.stdout + run.stderr).toBe(0);
+        expect(run.stdout).toContain(`: ${keys} keys (`);
+      } finally {
+        await server.stop();
       }
     },
     120_000,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../lambdas/domain/rdb/codecs/crc64.js';
-import { cli, ENGINES, engineFiles, LOSSY, NAMES, requireEngines, started } from './engines.js';
+import { cli, ENGINES, engineFiles, LOSSY, NAMES, ROOT, requireEngines, started } from './engines.js';
 
 /** A seeded generator (an LCG: every run mutates the same bytes). */
 function random(seed: number): () => number {
@@ -62,6 +62,23 @@ describe('mutated files of real newer engines', () => {
     expect(seen.ok).toBeGreaterThan(40);
     expect(seen.refused).toBeGreaterThan(40);
   }, 600_000);
+
+  it("the campaigns' finds, replayed: a real Valkey 9.1.2 file with one field expiry's byte changed (-1 to -4503599627370497) is refused by the engine and by verify-rdb", async () => {
+    // test/fixtures/rdb-servers/valkey-9.1.2.rdb, byte 16769 (a type 22 hash's field expiry) 0xff -> 0xef, the CRC-64 made
+    // right: verify-rdb passed it until parse-hashes.ts checked the expiry (a false OK the first campaign found).
+    const b = Buffer.from(readFileSync(join(ROOT, 'test', 'fixtures', 'rdb-servers', 'valkey-9.1.2.rdb')));
+    expect(b[16769]).toBe(0xff);
+    b[16769] = 0xef;
+    new Crc64().update(b, 0, b.length - 8).writeLittleEndian(b, b.length - 8);
+    const file = join(dir, 'find-1.rdb');
+    writeFileSync(file, b);
+    const server = await started(ENGINES['valkey-9.1']!, file);
+    await server?.stop();
+    expect(server).toBeNull();
+    const verdict = cli('verify-rdb', file);
+    expect(verdict.stdout).toMatch(/a hash field's expiry of -4503599627370497 ms, below -1/);
+    expect(verdict.status).toBe(1);
+  }, 120_000);
 
   it('convert-rdb of a mutated file writes one its engine loads, equal to the input but for what it reported (120 mutations)', async () => {
     const rnd = random(52_002);
