@@ -80,6 +80,27 @@ describe('mutated files of real newer engines', () => {
     expect(verdict.status).toBe(1);
   }, 120_000);
 
+  it("the campaigns' finds, replayed: a real Valkey 9.1.2 file with an intset's members out of order is refused by Valkey 9.1 and by convert-rdb --for it, written for 9.0", async () => {
+    // test/fixtures/rdb-servers/valkey-9.1.2.rdb's set:ints, an intset of -5, 1, 2, 300 (16-bit) at byte 19473: its first two
+    // members swapped. Valkey 9.1 validates every value on load (engines.ts validatesEveryValue); a campaign's convert-rdb
+    // --for valkey-9.1 of such a file wrote an output it refused ("Intset integrity check failed").
+    const b = Buffer.from(readFileSync(join(ROOT, 'test', 'fixtures', 'rdb-servers', 'valkey-9.1.2.rdb')));
+    expect([...b.subarray(19473, 19489)]).toEqual([2, 0, 0, 0, 4, 0, 0, 0, 0xfb, 0xff, 1, 0, 2, 0, 0x2c, 1]);
+    b.set([1, 0, 0xfb, 0xff], 19481);
+    new Crc64().update(b, 0, b.length - 8).writeLittleEndian(b, b.length - 8);
+    const file = join(dir, 'find-2.rdb');
+    writeFileSync(file, b);
+    const server = await started(ENGINES['valkey-9.1']!, file);
+    await server?.stop();
+    expect(server).toBeNull();
+    const for91 = cli('convert-rdb', file, '--for', 'valkey-9.1', '-o', join(dir, 'find-2-91.rdb'));
+    expect(for91.stderr).toMatch(
+      /1 value valkey-9\.1 refuses on load, as it validates every value \(key \d+ value \(set, RDB type 11\): intset members are not strictly ascending/,
+    );
+    expect(for91.status).toBe(1);
+    expect(cli('convert-rdb', file, '--for', 'valkey-9.0', '-o', join(dir, 'find-2-90.rdb')).status).toBe(0);
+  }, 120_000);
+
   it('convert-rdb of a mutated file writes one its engine loads, equal to the input but for what it reported (120 mutations)', async () => {
     const rnd = random(52_002);
     const problems: string[] = [];

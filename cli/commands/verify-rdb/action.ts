@@ -31,7 +31,9 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   const format = requiredFormat({ version: report.version, valkey: report.magic === 'VALKEY' }, report);
   const valid = rdbVerdict(report) === 'ok';
   const modules = modulesNeeded(report);
-  const judged = enginesLoading(format);
+  // Values only deep sanitization refuses: Valkey from 9.1, which validates every value on load, refuses the file.
+  const sanitizeOnly = (report.warningKinds?.['sanitize-only'] ?? 0) > 0;
+  const judged = enginesLoading(format, sanitizeOnly);
   // With module data: an engine loads it only with those modules loaded (ElastiCache never), said beside the releases.
   const engines = valid
     ? {
@@ -43,7 +45,7 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   process.stdout.write(
     options.json
       ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report, ...(engines ? { engines } : {}) }, null, 2)}\n`
-      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules, report.rdbTypes)}\n` : ''}`,
+      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules, report.rdbTypes, sanitizeOnly)}\n` : ''}`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

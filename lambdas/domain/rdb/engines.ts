@@ -6,7 +6,7 @@
  * 7.0 read this?" is the same for a restore preflight, a migrate, a
  * conversion and a verification.
  */
-import { namedFirst } from './report.js';
+import { namedFirst, type RdbReport } from './report.js';
 import { VALKEY_VERSIONS, VALKEY_WRITERS } from './format/opcodes.js';
 import { ELASTICACHE, engineReleaseName, OSS } from './engine-names.js';
 import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
@@ -43,6 +43,37 @@ export const ENGINE_RELEASES: readonly EngineRelease[] = [...OSS.map(([e, v]) =>
 export function engineRelease(name: string): EngineRelease | undefined {
   const n = name.trim().toLowerCase();
   return ENGINE_RELEASES.find((r) => r.name === n);
+}
+
+/**
+ * The first Valkey release that validates every value deeply on load, whatever `sanitize-dump-payload` says (there a
+ * deprecated no-op): a value Redis refuses only with deep sanitization (an intset out of order, a listpack set or hash
+ * holding a member twice, a pending entry no consumer owns: the verifier's `sanitize-only` warnings) it refuses, and
+ * with it the whole file. Read from Valkey 9.1.2's source (7f1dffed: src/rdb.c rdbLoadObject calls each
+ * *ValidateIntegrity with deep 1, src/config.c lists sanitize-dump-payload among the deprecated; valkey-io/valkey#3721)
+ * and seen on a real 9.1.2 ("Intset integrity check failed" for an output convert-rdb wrote from a mutated file);
+ * 8.1.1's rdb.c validates deeply only with the setting; 9.0 came before that change.
+ */
+export const VALKEY_VALIDATES_EVERY_VALUE_FROM = '9.1';
+
+/** Whether `r` refuses, on load, a value the verifier warns of as `sanitize-only` ({@link VALKEY_VALIDATES_EVERY_VALUE_FROM}). */
+export function validatesEveryValue(r: Pick<EngineRelease, 'engine' | 'version'>): boolean {
+  if (r.engine !== 'valkey') return false;
+  const [major, minor] = r.version.split('.').map(Number) as [number, number];
+  const [fromMajor, fromMinor] = VALKEY_VALIDATES_EVERY_VALUE_FROM.split('.').map(Number) as [number, number];
+  return major > fromMajor || (major === fromMajor && minor >= fromMinor);
+}
+
+/**
+ * What a target that validates every value on load (Valkey from 9.1) refuses of an input the verifier warned of as
+ * `sanitize-only`: the count, and the first warnings that say so; undefined for none. A server never writes such a
+ * value (a corrupt or crafted file holds it); Redis and older Valkey load it as it is.
+ */
+export function sanitizeOnlyProblem(target: string, report: Pick<RdbReport, 'warningKinds' | 'warnings'>): string | undefined {
+  const n = report.warningKinds?.['sanitize-only'] ?? 0;
+  if (n === 0) return undefined;
+  const named = (report.warnings ?? []).filter((w) => /sanitize-dump-payload/.test(w.message)).slice(0, 3);
+  return `${n} value${n === 1 ? '' : 's'} ${target} refuses on load, as it validates every value (${named.map((w) => w.message).join('; ')}${n > named.length ? '; …' : ''})`;
 }
 
 /** The highest RDB version after the `REDIS` magic the writer writes (rdb/write/: the types of RDB 9 to 15 it emits are plain ones). */
@@ -101,7 +132,11 @@ export function requiredFormat(file: RdbFileFormat, seen: { readonly rdbTypes?: 
  * RDB 11 file, which it may read but most likely does not, see
  * ELASTICACHE_REDIS_7_1 in format/dump-payload.ts: never listed as loading).
  */
-export function enginesLoading(file: RdbFileFormat): {
+export function enginesLoading(
+  file: RdbFileFormat,
+  /** The file holds values only deep sanitization refuses (the verifier's `sanitize-only` warnings): refused by {@link validatesEveryValue}'s releases. */
+  sanitizeOnly = false,
+): {
   readonly loads: readonly EngineRelease[];
   readonly refuses: readonly EngineRelease[];
   readonly unsure: readonly EngineRelease[];
@@ -112,7 +147,7 @@ export function enginesLoading(file: RdbFileFormat): {
   // Hash templates are a matter of RESTORE payloads, not of loading the file: left out of the question.
   const format: RdbFileFormat = { version: file.version, valkey: file.valkey };
   for (const r of ENGINE_RELEASES) {
-    if (rdbRefusal(format, r.reads) !== undefined) refuses.push(r);
+    if (rdbRefusal(format, r.reads) !== undefined || (sanitizeOnly && validatesEveryValue(r))) refuses.push(r);
     else (rdbRefusal(format, forWriting(r.reads)) === undefined ? loads : unsure).push(r);
   }
   return { loads, refuses, unsure };
@@ -143,13 +178,23 @@ export function enginesLine(
   modules: readonly string[] = [],
   /** The RDB types of the file's keys, when known (verify-rdb's report): the relaxed hint names those Valkey lacks, or says there are none. */
   rdbTypes?: readonly number[],
+  /** As {@link enginesLoading}'s. */
+  sanitizeOnly = false,
 ): string {
-  const { loads, unsure } = enginesLoading(file);
+  const { loads, unsure } = enginesLoading(file, sanitizeOnly);
   const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
     const title = engine === 'redis' ? 'Redis' : 'Valkey';
     const all = ENGINE_RELEASES.filter((r) => r.engine === engine && r.elasticache === elasticache);
     const ok = loads.filter((r) => r.engine === engine && r.elasticache === elasticache);
     if (ok.length === 0) return `no ${title}`;
+    // The newer releases that validate every value on load refuse it where older ones load it: a range, said why.
+    const last = ok.at(-1)!;
+    if (sanitizeOnly && engine === 'valkey' && all.some((r) => validatesEveryValue(r) && !ok.includes(r))) {
+      const range = ok[0] === last ? `${title} ${last.version} only` : `${title} ${ok[0]!.version} to ${last.version}`;
+      return elasticache
+        ? range
+        : `${range} (from ${VALKEY_VALIDATES_EVERY_VALUE_FROM} it validates every value on load and refuses the values warned of above)`;
+    }
     return ok.length === all.length ? `every ${title} from ${ok[0]!.version}` : `${title} ≥ ${ok[0]!.version}`;
   };
   const redisLoads = loads.some((r) => r.engine === 'redis' && !r.elasticache);

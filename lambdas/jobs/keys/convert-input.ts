@@ -58,6 +58,11 @@ export interface ConvertRdbSpec {
    * to run on load is a problem (or left out with `--lossy function`). Absent: not judged.
    */
   readonly loads?: LoadEnvironment;
+  /**
+   * The target validates every value on load (Valkey from 9.1: domain/rdb/engines.ts validatesEveryValue): a value the
+   * verifier warns of as `sanitize-only` (which Redis loads, and deep sanitization refuses) refuses the run.
+   */
+  readonly validatesEveryValue?: boolean;
   /** The `redis-ver` AUX field written. @default the input's */
   readonly redisVer?: string;
   /** Replace an existing output. */

@@ -58,7 +58,7 @@ import type { S3Output } from '../../adapters/storage/s3-output.js';
 import { FileChangedError } from '../../domain/rdb/block-digests.js';
 import { displayKey, keyDigest, type KeyDigest } from '../../domain/rdb/fingerprint.js';
 import { ENGINE_RELEASE_NAMES } from '../../domain/rdb/engine-names.js';
-import { engineRelease, formatFor, type RdbFormat, rdbVersionProblem } from '../../domain/rdb/engines.js';
+import { engineRelease, formatFor, type RdbFormat, rdbVersionProblem, sanitizeOnlyProblem, validatesEveryValue } from '../../domain/rdb/engines.js';
 import { loadEnvironment } from '../../domain/rdb/format/lua-load.js';
 import { decodeDumpPayload, streamInfo } from '../../domain/rdb/format/value.js';
 import { type RdbKey, RdbKeyReader } from '../../domain/rdb/keys.js';
@@ -286,7 +286,10 @@ export interface StagedOutput {
 }
 
 /** What `--for <engine>` or `--rdb-version N` names: the format, how messages name it, the `redis-ver` written. */
-export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: number }): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer' | 'loads'> {
+export function convertTarget(o: {
+  readonly for?: string;
+  readonly rdbVersion?: number;
+}): Pick<ConvertRdbSpec, 'format' | 'target' | 'redisVer' | 'loads' | 'validatesEveryValue'> {
   if (o.for !== undefined && o.rdbVersion !== undefined)
     throw new UsageError(
       `--for ${o.for} and --rdb-version ${o.rdbVersion}: give one of them, not both (--for names an engine release, which decides the RDB version)`,
@@ -301,7 +304,13 @@ export function convertTarget(o: { readonly for?: string; readonly rdbVersion?: 
   if (!r) throw new UsageError(`--for ${o.for}: not an engine release redis-dr knows; one of ${ENGINE_RELEASE_NAMES.join(', ')}`);
   // A release whose libraries' load is judged (lua-load.ts): an open-source one whose load environment was read.
   const loads = r.elasticache ? undefined : loadEnvironment(r.engine, r.version);
-  return { format: formatFor(r.reads), target: r.name, redisVer: `${r.version}.0`, ...(loads ? { loads } : {}) };
+  return {
+    format: formatFor(r.reads),
+    target: r.name,
+    redisVer: `${r.version}.0`,
+    ...(loads ? { loads } : {}),
+    ...(validatesEveryValue(r) ? { validatesEveryValue: true } : {}),
+  };
 }
 
 /**
@@ -402,6 +411,8 @@ export async function convertRdbStaged(
     }
     const source = (pass.source ??= { magic: inputReport.magic === 'VALKEY' ? 'VALKEY' : 'REDIS', version: inputReport.version });
     pass.judgeModuleData(inputReport);
+    const deep = spec.validatesEveryValue ? sanitizeOnlyProblem(spec.target, inputReport) : undefined;
+    if (deep !== undefined) problems.push(deep);
     if (pass.refusedCount > 0 || problems.length > 0) {
       await out.discard();
       return done(`${refusalText(spec.target, problems, pass.refused, pass.refusedCount)}; ${nothingLeft}`, 'content');

@@ -49,7 +49,8 @@ import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
-import { rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
+import { infoField, rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
+import { sanitizeOnlyProblem, validatesEveryValue } from '../../domain/rdb/engines.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
 import { FileLibraries, type LoadEnvironment, loadEnvironmentOfInfo } from '../../domain/rdb/format/lua-load.js';
 import { KeyDigestSet } from '../../domain/rdb/format/key-digests.js';
@@ -223,6 +224,8 @@ class RdbRestore {
   targetServer: TargetRdbSupport | undefined;
   /** What the target's library load can reach, where its release's is known (lua-load.ts). */
   targetLoads: LoadEnvironment | undefined;
+  /** The target's Valkey release where it validates every value on load (domain/rdb/engines.ts validatesEveryValue), else undefined. */
+  validatesAll: string | undefined;
   writtenUpTo: RestoreRdbResult['writtenUpTo'];
   readonly functions: RestoreRdbResult['functions'] = { inFile: 0, restored: 0, skipped: 0, failed: 0 };
   /** File database → where its keys go; chosen after the verification (`targets`), or `db` into `target`. */
@@ -308,6 +311,8 @@ class RdbRestore {
     const noModules = await noModuleLoaded(client);
     this.targetServer = targetServer;
     this.targetLoads = loadEnvironmentOfInfo(info);
+    const valkey = infoField(info, 'valkey_version');
+    this.validatesAll = valkey !== undefined && validatesEveryValue({ engine: 'valkey', version: valkey }) ? valkey : undefined;
     const ownership = many && set ? new SlotOwnership(set) : undefined;
     // The shard files of one point hold each key once between them: a key in two (a point taken while a slot moved) is
     // refused, not restored from whichever file came first. Each file's own keys are checked by its verification.
@@ -374,6 +379,13 @@ class RdbRestore {
     const notCarried = moduleAuxProblem(report.moduleAux, lossy) ?? keyMetaProblem(report.moduleTypes, lossy);
     if (notCarried) {
       writer.fail(`${named} is refused, nothing was written: ${notCarried}`);
+      return false;
+    }
+    // A target that validates every value on load (Valkey from 9.1) refuses by RESTORE what only deep sanitization refuses:
+    // judged here, before any write, not met as a failed RESTORE after other keys were written.
+    const deep = this.validatesAll ? sanitizeOnlyProblem(`the target (Valkey ${this.validatesAll})`, report) : undefined;
+    if (deep) {
+      writer.fail(`${named} is refused, nothing was written: it holds ${deep}`);
       return false;
     }
     const refusal = rdbRefusal(

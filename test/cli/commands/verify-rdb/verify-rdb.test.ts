@@ -185,7 +185,7 @@ describe('redis-dr verify-rdb', () => {
     const result = await run('verify-rdb', file);
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
-      'OK dup-field.rdb: RDB v10, 1 key (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, every Valkey from 7.2; ElastiCache: Redis ≥ 7.0, every Valkey from 7.2 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
+      'OK dup-field.rdb: RDB v10, 1 key (0 with expiry) in db 0: 1 [1 hash], checksum ok; 1 warning(s): Redis loads it, only sanitize-dump-payload yes would refuse it (--json lists them)\nengines: Redis ≥ 7.0, Valkey 7.2 to 9.0 (from 9.1 it validates every value on load and refuses the values warned of above); ElastiCache: Redis ≥ 7.0, Valkey 7.2 to 9.0 (redis-dr convert-rdb --for <engine> writes a copy the others load)\n',
     );
   });
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ENGINE_RELEASE_NAMES } from '../../../../lambdas/domain/rdb/engine-names.js';
-import { engineRelease, enginesLine, enginesLoading, ENGINE_RELEASES, formatFor, requiredFormat } from '../../../../lambdas/domain/rdb/engines.js';
+import {
+  engineRelease,
+  enginesLine,
+  enginesLoading,
+  ENGINE_RELEASES,
+  formatFor,
+  requiredFormat,
+  sanitizeOnlyProblem,
+  validatesEveryValue,
+} from '../../../../lambdas/domain/rdb/engines.js';
 import { createRdbVerifier } from '../../../../lambdas/domain/rdb/verifier.js';
 import { frameFile, listpack } from '../../../support/rdb-newer.js';
 import { rdbRefusal, targetRdbSupport } from '../../../../lambdas/domain/rdb/format/dump-payload.js';
@@ -139,5 +148,44 @@ describe('the engine table: which releases load a file, and what a file for one 
     const report = v.end();
     expect(report.ok).toBe(true);
     expect(report.rdbTypes).toEqual([0, 20]);
+  });
+});
+
+describe('Valkey from 9.1 validates every value on load: a file with values only deep sanitization refuses', () => {
+  it('is refused by Valkey 9.1 and its ElastiCache version, loaded by Valkey 7.2-9.0 and every Redis that reads it', () => {
+    expect(ENGINE_RELEASES.filter(validatesEveryValue).map((r) => r.name)).toEqual(['valkey-9.1', 'elasticache-valkey-9.1']);
+    const names = (rs: readonly { name: string }[]) => rs.map((r) => r.name);
+    const plain = enginesLoading({ version: 9, valkey: false });
+    const warned = enginesLoading({ version: 9, valkey: false }, true);
+    expect(names(plain.loads)).toContain('valkey-9.1');
+    expect(names(warned.loads)).not.toContain('valkey-9.1');
+    expect(names(warned.refuses)).toEqual(['valkey-9.1', 'elasticache-valkey-9.1']);
+    expect(names(warned.loads)).toEqual(names(plain.loads).filter((n) => !n.endsWith('valkey-9.1')));
+  });
+
+  it("says so in verify-rdb's line, as a range of Valkey releases with the reason", () => {
+    expect(enginesLine({ version: 9, valkey: false }, [], undefined, true)).toMatch(
+      /^every Redis from 5\.0, Valkey 7\.2 to 9\.0 \(from 9\.1 it validates every value on load and refuses the values warned of above\); ElastiCache: every Redis from 5\.0, Valkey 7\.2 to 9\.0 \(/,
+    );
+    expect(enginesLine({ version: 80, valkey: true }, [], undefined, true)).toMatch(/^no Redis, Valkey 9\.0 only \(from 9\.1 it validates/);
+    expect(enginesLine({ version: 9, valkey: false })).toMatch(/every Valkey from 7\.2/);
+  });
+
+  it('names the values in a refusal: the count, and the warnings that say deep sanitization refuses them', () => {
+    const report = {
+      warningKinds: { 'sanitize-only': 2, 'server-held': 1 },
+      warnings: [
+        {
+          offset: 1,
+          message:
+            'key 1 value (set, RDB type 11): intset members are not strictly ascending at index 1: Redis loads it; only sanitize-dump-payload yes refuses it',
+        },
+        { offset: 2, message: 'key 2 value (stream, RDB type 15): a live entry below its node ID: Redis before 7.2 wrote it so' },
+      ],
+    };
+    expect(sanitizeOnlyProblem('valkey-9.1', report)).toBe(
+      '2 values valkey-9.1 refuses on load, as it validates every value (key 1 value (set, RDB type 11): intset members are not strictly ascending at index 1: Redis loads it; only sanitize-dump-payload yes refuses it; …)',
+    );
+    expect(sanitizeOnlyProblem('valkey-9.1', { warningKinds: { 'server-held': 1 }, warnings: report.warnings })).toBeUndefined();
   });
 });
