@@ -1,5 +1,6 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { replyLength } from './resp-raw.js';
+import { type RedisServer, startRedisServer } from './redis-server.js';
 
 /**
  * A TCP proxy in front of a real server that passes every byte but adds `lines` (`valkey_version:9.1.2`) after the
@@ -58,5 +59,30 @@ export async function startInfoProxy(url: string, lines: string): Promise<InfoPr
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** A real Redis 7.0 behind two proxies naming it by INFO Valkey 9.1.2 and Valkey 8.1.1: the releases some checks tell apart. */
+export interface ValkeyFronts {
+  readonly target: RedisServer;
+  readonly valkey91: InfoProxy;
+  readonly valkey81: InfoProxy;
+  stop(): Promise<void>;
+}
+
+/** Starts a real server and {@link ValkeyFronts}' two proxies in front of it. */
+export async function startValkeyFronts(): Promise<ValkeyFronts> {
+  const target = await startRedisServer();
+  const valkey91 = await startInfoProxy(target.url, 'valkey_version:9.1.2');
+  const valkey81 = await startInfoProxy(target.url, 'valkey_version:8.1.1');
+  return {
+    target,
+    valkey91,
+    valkey81,
+    stop: async () => {
+      await valkey91.stop();
+      await valkey81.stop();
+      await target.stop();
+    },
   };
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../../../cli/support/in-process.js';
 import { savedWithLibraries } from '../../../support/function-load.js';
-import { type InfoProxy, startInfoProxy } from '../../../support/info-proxy.js';
+import { type InfoProxy, startValkeyFronts, type ValkeyFronts } from '../../../support/info-proxy.js';
 import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 
 const LIBRARY = "#!lua name=logs\nredis.log(redis.LOG_NOTICE, 'logs loading')\nredis.register_function('f', function() return 1 end)";
@@ -35,6 +35,7 @@ async function loaded(path: string): Promise<{ keys: string[]; libraries: number
 describe('a library calling log at its top level: refused for Valkey 9.1 (it aborts), written and restored for the others', () => {
   let dir: string;
   let file: string;
+  let fronts: ValkeyFronts;
   let target: RedisServer;
   let valkey91: InfoProxy;
   let valkey81: InfoProxy;
@@ -42,14 +43,11 @@ describe('a library calling log at its top level: refused for Valkey 9.1 (it abo
     dir = mkdtempSync(join(tmpdir(), 'rdr-log-91-'));
     file = join(dir, 'logs.rdb');
     writeFileSync(file, await savedWithLibraries([LIBRARY]));
-    target = await startRedisServer();
-    valkey91 = await startInfoProxy(target.url, 'valkey_version:9.1.2');
-    valkey81 = await startInfoProxy(target.url, 'valkey_version:8.1.1');
+    fronts = await startValkeyFronts();
+    ({ target, valkey91, valkey81 } = fronts);
   });
   afterAll(async () => {
-    await valkey91?.stop();
-    await valkey81?.stop();
-    await target?.stop();
+    await fronts?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

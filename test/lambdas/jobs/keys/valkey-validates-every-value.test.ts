@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
-import { type InfoProxy, startInfoProxy } from '../../../support/info-proxy.js';
+import { type InfoProxy, startValkeyFronts, type ValkeyFronts } from '../../../support/info-proxy.js';
 import { file, str } from '../../../support/rdb-bytes.js';
-import { type RedisServer, startRedisServer } from '../../../support/redis-server.js';
+import type { RedisServer } from '../../../support/redis-server.js';
 
 /**
  * Valkey from 9.1 validates every value on load (domain/rdb/engines.ts validatesEveryValue): what Redis and older
@@ -18,6 +18,7 @@ import { type RedisServer, startRedisServer } from '../../../support/redis-serve
 describe('a value only deep sanitization refuses, for a Valkey that validates every value on load (9.1 on)', () => {
   let dir: string;
   let input: string;
+  let fronts: ValkeyFronts;
   let target: RedisServer;
   let valkey91: InfoProxy;
   let valkey81: InfoProxy;
@@ -27,14 +28,11 @@ describe('a value only deep sanitization refuses, for a Valkey that validates ev
     const intset = [2, 0, 0, 0, 2, 0, 0, 0, 7, 0, 3, 0]; // 16-bit members 7, 3: out of order
     input = join(dir, 'intset-unordered.rdb');
     writeFileSync(input, file('REDIS0009', [0xfe, 0x00, 0x0b, ...str('s'), intset.length, ...intset, 0x00, ...str('k'), ...str('v')]));
-    target = await startRedisServer();
-    valkey91 = await startInfoProxy(target.url, 'valkey_version:9.1.2');
-    valkey81 = await startInfoProxy(target.url, 'valkey_version:8.1.1');
+    fronts = await startValkeyFronts();
+    ({ target, valkey91, valkey81 } = fronts);
   });
   afterAll(async () => {
-    await valkey91?.stop();
-    await valkey81?.stop();
-    await target?.stop();
+    await fronts?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
