@@ -15,11 +15,11 @@
  * - ship-aof of each engine's multi-part AOF, then restore-aof loaded by it, gives back every key.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer } from '../support/redis-server.js';
+import { bgsave, startRedisServer } from '../support/redis-server.js';
 import { cli, ENGINES, engineFiles, LOSSY, NAMES, ROOT, requireEngines, started, writeDataset } from './engines.js';
 
 describe('issue 55 against real Redis 8.0, 8.6 and Valkey 8.1, 9.1 (and the local 7.0)', () => {
@@ -90,6 +90,28 @@ describe('issue 55 against real Redis 8.0, 8.6 and Valkey 8.1, 9.1 (and the loca
     },
     120_000,
   );
+
+  it('a Redis 8.6 vector set into Valkey 9.1 (whose MODULE LIST names only its Lua engine): refused before any write, left out with --lossy module', async () => {
+    const source = await startRedisServer({ binary: ENGINES['redis-8.6'] });
+    const target = await startRedisServer({ binary: ENGINES['valkey-9.1'] });
+    try {
+      const c = source.client();
+      await c.set('plain', 'v');
+      await c.call('VADD', 'vectors', 'VALUES', 3, '0.1', '0.2', '0.3', 'e1');
+      const file = join(dir, 'vectors-86.rdb');
+      copyFileSync(await bgsave(source, c), file);
+      const refused = cli('migrate', '--from-rdb', file, '--to', target.url);
+      expect(refused.stdout + refused.stderr).toMatch(/nothing was written: .*vectors: a module value of type vectorset: the target has no module loaded/);
+      expect(refused.status).toBe(1);
+      expect(await target.client().dbsize()).toBe(0);
+      const left = cli('migrate', '--from-rdb', file, '--to', target.url, '--lossy', 'module', '--verify');
+      expect(left.stdout).toMatch(/^verify: EQUAL: /m);
+      expect(left.status).toBe(0);
+      expect(await target.client().keys('*')).toEqual(['plain']);
+    } finally {
+      await Promise.all([source.stop(), target.stop()]);
+    }
+  }, 120_000);
 
   it.each(NAMES)(
     'ship-aof of %s, then restore-aof loaded by it: every key written, hash field TTLs and streams included',

@@ -144,7 +144,7 @@ export class FileReencoding {
       if (!this.lossy.has('module'))
         this.refuse(
           k,
-          `a module value of type ${k.module ?? '?'}: the target has no module loaded (MODULE LIST is empty) (--lossy module leaves such keys out)`,
+          `a module value of type ${k.module ?? '?'}: the target has no module loaded (MODULE LIST names none that holds data) (--lossy module leaves such keys out)`,
         );
       return;
     }
