@@ -49,6 +49,7 @@ import type { Keyspace } from '../../adapters/redis/keyspace.js';
 import { tempKeyDigestSpill } from '../../adapters/host/key-digest-spill.js';
 import { compileGlob } from '../../domain/keys/glob.js';
 import { BlockDigests, FileChangedError } from '../../domain/rdb/block-digests.js';
+import { noModuleLoaded } from '../../adapters/redis/module-list.js';
 import { infoField, rdbRefusal, targetRdbSupport, type TargetRdbSupport } from '../../domain/rdb/format/dump-payload.js';
 import { sanitizeOnlyProblem, validatesEveryValue } from '../../domain/rdb/engines.js';
 import { RdbKeyReader, type RdbKey } from '../../domain/rdb/keys.js';
@@ -666,34 +667,6 @@ class WindowPerDb {
 }
 
 /** The losses of every file's re-encoding, added up. */
-/** Whether the server answers `MODULE LIST` with none (false where it refuses the command: not known). */
-export async function noModuleLoaded(client: { call(...args: string[]): Promise<unknown> }): Promise<boolean> {
-  try {
-    const list = await client.call('MODULE', 'LIST');
-    return Array.isArray(list) && list.every((m) => DATALESS_MODULES.has(moduleName(m)));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Modules a server lists that hold no data type: Valkey 9.1's Lua scripting engine, a built-in module (`MODULE LIST`:
- * name lua, path lua; src/modules/lua of 9.1.2). A target listing only these has no module for a file's module value:
- * before, a Valkey 9.1 target counted as one with modules, and a Redis 8 file's vector set went to it, refused by RESTORE
- * after the other keys were written, `--lossy module` or not (a migrate campaign against a real 9.1.2).
- */
-const DATALESS_MODULES = new Set(['lua']);
-
-/** A `MODULE LIST` entry's name (RESP2: a flat name/value array; RESP3: a map), or '' where it has none. */
-function moduleName(entry: unknown): string {
-  if (Array.isArray(entry)) {
-    const at = entry.findIndex((v, i) => i % 2 === 0 && String(v) === 'name');
-    return at >= 0 ? String(entry[at + 1]) : '';
-  }
-  if (entry instanceof Map) return String(entry.get('name') ?? '');
-  return '';
-}
-
 function lostOf(reencodings: readonly (FileReencoding | undefined)[]): Partial<Record<LossKind, number>> {
   const lost: Partial<Record<LossKind, number>> = {};
   for (const r of reencodings) for (const [k, n] of Object.entries(r?.lost ?? {}) as [LossKind, number][]) lost[k] = (lost[k] ?? 0) + n;

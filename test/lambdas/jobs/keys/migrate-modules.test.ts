@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertRdb, convertTarget } from '../../../../lambdas/jobs/keys/convert-rdb.js';
-import { noModuleLoaded } from '../../../../lambdas/jobs/keys/read-rdb.js';
 import { migrateFromRdb } from '../../../../lambdas/jobs/keys/migrate-rdb.js';
 import { frameFile, keyMetadata, keysOf, moduleAux, moduleValueKey } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
@@ -172,34 +171,4 @@ describe('migrate --from-rdb of a file holding module data into a real redis-ser
     const plain = await inWorker('migrate', '--from-rdb', auxFile, '--to', target.url, '--lossy', 'module', '--json');
     expect(JSON.parse(plain.stdout)).toMatchObject({ ignoredKeyMeta: {} });
   }, 60_000);
-});
-
-describe("which targets have no module for a file's module value (MODULE LIST)", () => {
-  const listing = (reply: unknown) => ({ call: async () => reply });
-  it("counts Valkey 9.1's built-in Lua engine as no module (it holds no data); any other module, or a refused MODULE LIST, as one", async () => {
-    expect(await noModuleLoaded(listing([]))).toBe(true);
-    // A real Valkey 9.1.2's MODULE LIST (RESP2), and the same as RESP3 maps.
-    expect(await noModuleLoaded(listing([['name', 'lua', 'ver', 1, 'path', 'lua', 'args', []]]))).toBe(true);
-    expect(
-      await noModuleLoaded(
-        listing([
-          new Map<string, unknown>([
-            ['name', 'lua'],
-            ['ver', 1],
-          ]),
-        ]),
-      ),
-    ).toBe(true);
-    // A real Redis 8.6.3's: its vector sets are a module of their own.
-    expect(await noModuleLoaded(listing([['name', 'vectorset', 'ver', 1, 'path', '', 'args', []]]))).toBe(false);
-    expect(
-      await noModuleLoaded(
-        listing([
-          ['name', 'lua'],
-          ['name', 'ReJSON'],
-        ]),
-      ),
-    ).toBe(false);
-    expect(await noModuleLoaded({ call: async () => Promise.reject(new Error('NOPERM')) })).toBe(false);
-  });
 });
