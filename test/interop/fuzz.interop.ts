@@ -26,6 +26,11 @@ function mutated(bytes: Uint8Array, rnd: () => number): Buffer {
     const at = 9 + Math.floor(rnd() * (b.length - 17));
     b[at] = rnd() < 0.5 ? b[at]! ^ (1 << Math.floor(rnd() * 8)) : Math.floor(rnd() * 256);
   }
+  return crcMadeRight(b);
+}
+
+/** `b` with its CRC-64 trailer made right for the bytes before it (in place). */
+function crcMadeRight(b: Buffer): Buffer {
   new Crc64().update(b, 0, b.length - 8).writeLittleEndian(b, b.length - 8);
   return b;
 }
@@ -39,6 +44,21 @@ describe('mutated files of real newer engines', () => {
     Object.assign(files, await engineFiles(dir));
   }, 300_000);
   afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * test/fixtures/rdb-servers/valkey-9.1.2.rdb with `change` made to it (after checking the bytes it changes), its
+   * CRC-64 made right, written as `name`, and refused by the real Valkey 9.1: its path.
+   */
+  async function refusedFind(name: string, change: (b: Buffer) => void): Promise<string> {
+    const b = Buffer.from(readFileSync(join(ROOT, 'test', 'fixtures', 'rdb-servers', 'valkey-9.1.2.rdb')));
+    change(b);
+    const file = join(dir, name);
+    writeFileSync(file, crcMadeRight(b));
+    const server = await started(ENGINES['valkey-9.1']!, file);
+    await server?.stop();
+    expect(server).toBeNull();
+    return file;
+  }
 
   it('verify-rdb calls none OK that the engine which wrote its kind of file refuses (200 mutations)', async () => {
     const rnd = random(52_001);
@@ -66,15 +86,10 @@ describe('mutated files of real newer engines', () => {
   it("the campaigns' finds, replayed: a real Valkey 9.1.2 file with one field expiry's byte changed (-1 to -4503599627370497) is refused by the engine and by verify-rdb", async () => {
     // test/fixtures/rdb-servers/valkey-9.1.2.rdb, byte 16769 (a type 22 hash's field expiry) 0xff -> 0xef, the CRC-64 made
     // right: verify-rdb passed it until parse-hashes.ts checked the expiry (a false OK the first campaign found).
-    const b = Buffer.from(readFileSync(join(ROOT, 'test', 'fixtures', 'rdb-servers', 'valkey-9.1.2.rdb')));
-    expect(b[16769]).toBe(0xff);
-    b[16769] = 0xef;
-    new Crc64().update(b, 0, b.length - 8).writeLittleEndian(b, b.length - 8);
-    const file = join(dir, 'find-1.rdb');
-    writeFileSync(file, b);
-    const server = await started(ENGINES['valkey-9.1']!, file);
-    await server?.stop();
-    expect(server).toBeNull();
+    const file = await refusedFind('find-1.rdb', (b) => {
+      expect(b[16769]).toBe(0xff);
+      b[16769] = 0xef;
+    });
     const verdict = cli('verify-rdb', file);
     expect(verdict.stdout).toMatch(/a hash field's expiry of -4503599627370497 ms, below -1/);
     expect(verdict.status).toBe(1);
@@ -84,15 +99,10 @@ describe('mutated files of real newer engines', () => {
     // test/fixtures/rdb-servers/valkey-9.1.2.rdb's set:ints, an intset of -5, 1, 2, 300 (16-bit) at byte 19473: its first two
     // members swapped. Valkey 9.1 validates every value on load (engines.ts validatesEveryValue); a campaign's convert-rdb
     // --for valkey-9.1 of such a file wrote an output it refused ("Intset integrity check failed").
-    const b = Buffer.from(readFileSync(join(ROOT, 'test', 'fixtures', 'rdb-servers', 'valkey-9.1.2.rdb')));
-    expect([...b.subarray(19473, 19489)]).toEqual([2, 0, 0, 0, 4, 0, 0, 0, 0xfb, 0xff, 1, 0, 2, 0, 0x2c, 1]);
-    b.set([1, 0, 0xfb, 0xff], 19481);
-    new Crc64().update(b, 0, b.length - 8).writeLittleEndian(b, b.length - 8);
-    const file = join(dir, 'find-2.rdb');
-    writeFileSync(file, b);
-    const server = await started(ENGINES['valkey-9.1']!, file);
-    await server?.stop();
-    expect(server).toBeNull();
+    const file = await refusedFind('find-2.rdb', (b) => {
+      expect([...b.subarray(19473, 19489)]).toEqual([2, 0, 0, 0, 4, 0, 0, 0, 0xfb, 0xff, 1, 0, 2, 0, 0x2c, 1]);
+      b.set([1, 0, 0xfb, 0xff], 19481);
+    });
     const for91 = cli('convert-rdb', file, '--for', 'valkey-9.1', '-o', join(dir, 'find-2-91.rdb'));
     expect(for91.stderr).toMatch(
       /1 value valkey-9\.1 refuses on load, as it validates every value \(key \d+ value \(set, RDB type 11\): intset members are not strictly ascending/,

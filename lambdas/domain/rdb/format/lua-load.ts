@@ -562,7 +562,9 @@ export class FileLibraries {
       return { name: library!.name, reason: refusedWords(this.env, refusal, walked !== undefined && 'aborts' in walked && walked.aborts) };
     const walk = walked && !('refusal' in walked) && walked.complete && !walked.walk.mayHaveRaised && walked.walk.namesCertain ? walked.walk : undefined;
     const names = walk ? [...walk.names].map((n) => n.toLowerCase()) : [];
-    // Two names of one library equal but for case abort 7.0 on an assertion (libraryLink): not followed past it.
+    // Two names of one library equal but for case: every release read loads it, one of the two unreachable (its context's
+    // dictionary of functions ignores case), and FUNCTION DELETE of it aborts on an assertion (libraryUnlink; a real 7.0.15
+    // loaded such a library by FUNCTION LOAD and from a file, then aborted on its FUNCTION DELETE): not followed past it.
     if (walk === undefined || new Set(names).size < names.length) {
       this.whole = false;
       return undefined;
