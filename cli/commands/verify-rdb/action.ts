@@ -33,19 +33,24 @@ export async function verifyRdbAction(file: string, options: VerifyRdbOptions): 
   const modules = modulesNeeded(report);
   // Values only deep sanitization refuses: Valkey from 9.1, which validates every value on load, refuses the file.
   const sanitizeOnly = (report.warningKinds?.['sanitize-only'] ?? 0) > 0;
-  const judged = enginesLoading(format, sanitizeOnly);
+  // A function library a release certainly refuses to run on load: that release left out, those of its engine not judged said so.
+  const refusals = report.libraryRefusals ?? {};
+  const judged = enginesLoading(format, sanitizeOnly, refusals);
   // With module data: an engine loads it only with those modules loaded (ElastiCache never), said beside the releases.
   const engines = valid
     ? {
         loads: judged.loads.filter((r) => modules.length === 0 || !r.elasticache).map((r) => r.name),
-        ...(judged.unsure.length > 0 && modules.length === 0 ? { unknown: judged.unsure.map((r) => r.name) } : {}),
+        ...(judged.unsure.length + judged.notJudged.length > 0 && modules.length === 0
+          ? { unknown: [...judged.unsure, ...judged.notJudged].map((r) => r.name) }
+          : {}),
+        ...(judged.byLibrary.length > 0 ? { refusedByLibraries: Object.fromEntries(judged.byLibrary.map((r) => [r.name, refusals[r.name]!])) } : {}),
         ...(modules.length > 0 ? { withModules: modules } : {}),
       }
     : undefined;
   process.stdout.write(
     options.json
       ? `${JSON.stringify({ file, bytes, ...(envelope ? { envelope } : {}), ...report, ...(engines ? { engines } : {}) }, null, 2)}\n`
-      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules, report.rdbTypes, sanitizeOnly)}\n` : ''}`,
+      : `${formatReport(file, report, envelope)}\n${valid ? `engines: ${enginesLine(format, modules, report.rdbTypes, sanitizeOnly, refusals)}\n` : ''}`,
   );
   process.exitCode = VERIFY_EXIT[rdbVerdict(report)];
 }

@@ -10,6 +10,7 @@ import { namedFirst, type RdbReport } from './report.js';
 import { VALKEY_VERSIONS, VALKEY_WRITERS } from './format/opcodes.js';
 import { ELASTICACHE, engineReleaseName, OSS } from './engine-names.js';
 import { engineRdbSupport, forWriting, rdbRefusal, type RdbFileFormat, type TargetRdbSupport, writtenRedisVersion } from './format/dump-payload.js';
+import { loadEnvironment } from './format/lua-load.js';
 
 /** One engine release a file can be written for. */
 export interface EngineRelease {
@@ -136,21 +137,44 @@ export function enginesLoading(
   file: RdbFileFormat,
   /** The file holds values only deep sanitization refuses (the verifier's `sanitize-only` warnings): refused by {@link validatesEveryValue}'s releases. */
   sanitizeOnly = false,
+  /**
+   * The releases that certainly refuse to run one of the file's function libraries on load (the report's
+   * `libraryRefusals`): refused (`byLibrary` too); and where one of an engine does, that engine's releases whose load is
+   * not judged (lua-load.ts: Redis 8.2, Valkey 9.0, every ElastiCache one) are `notJudged`, neither loading nor refusing.
+   */
+  libraryRefusals: Readonly<Record<string, string>> = {},
 ): {
   readonly loads: readonly EngineRelease[];
   readonly refuses: readonly EngineRelease[];
   readonly unsure: readonly EngineRelease[];
+  readonly byLibrary: readonly EngineRelease[];
+  readonly notJudged: readonly EngineRelease[];
 } {
   const loads: EngineRelease[] = [];
   const refuses: EngineRelease[] = [];
   const unsure: EngineRelease[] = [];
+  const byLibrary: EngineRelease[] = [];
+  const notJudged: EngineRelease[] = [];
+  const refusing = new Set(Object.keys(libraryRefusals).map((n) => engineRelease(n)?.engine));
   // Hash templates are a matter of RESTORE payloads, not of loading the file: left out of the question.
   const format: RdbFileFormat = { version: file.version, valkey: file.valkey };
   for (const r of ENGINE_RELEASES) {
     if (rdbRefusal(format, r.reads) !== undefined || (sanitizeOnly && validatesEveryValue(r))) refuses.push(r);
+    else if (libraryRefusals[r.name] !== undefined) refuses.push(r), byLibrary.push(r);
+    else if (refusing.has(r.engine) && (r.elasticache || loadEnvironment(r.engine, r.version) === undefined)) notJudged.push(r);
     else (rdbRefusal(format, forWriting(r.reads)) === undefined ? loads : unsure).push(r);
   }
-  return { loads, refuses, unsure };
+  return { loads, refuses, unsure, byLibrary, notJudged };
+}
+
+/** Releases in words, grouped: `Redis 7.0, 7.2 and 8.0, ElastiCache Valkey 8.0`. */
+function releasesInWords(releases: readonly EngineRelease[]): string {
+  const groups = new Map<string, string[]>();
+  for (const r of releases) {
+    const title = `${r.elasticache ? 'ElastiCache ' : ''}${r.engine === 'redis' ? 'Redis' : 'Valkey'}`;
+    groups.set(title, [...(groups.get(title) ?? []), r.version]);
+  }
+  return [...groups].map(([title, versions]) => `${title} ${versions.join(', ')}`).join('; ');
 }
 
 /**
@@ -180,12 +204,16 @@ export function enginesLine(
   rdbTypes?: readonly number[],
   /** As {@link enginesLoading}'s. */
   sanitizeOnly = false,
+  /** As {@link enginesLoading}'s: said after the releases, with the first refusal's words. */
+  libraryRefusals: Readonly<Record<string, string>> = {},
 ): string {
-  const { loads, unsure } = enginesLoading(file, sanitizeOnly);
+  const { loads, unsure, byLibrary, notJudged } = enginesLoading(file, sanitizeOnly, libraryRefusals);
   const part = (engine: 'redis' | 'valkey', elasticache: boolean): string => {
     const title = engine === 'redis' ? 'Redis' : 'Valkey';
     const all = ENGINE_RELEASES.filter((r) => r.engine === engine && r.elasticache === elasticache);
     const ok = loads.filter((r) => r.engine === engine && r.elasticache === elasticache);
+    // None loads it that is judged, and some are not (a function library: said after the releases).
+    if (ok.length === 0 && notJudged.some((r) => r.engine === engine && r.elasticache === elasticache)) return `no ${title} known to load it`;
     if (ok.length === 0) return `no ${title}`;
     // The newer releases that validate every value on load refuse it where older ones load it: a range, said why.
     const last = ok.at(-1)!;
@@ -195,6 +223,8 @@ export function enginesLine(
         ? range
         : `${range} (from ${VALKEY_VALIDATES_EVERY_VALUE_FROM} it validates every value on load and refuses the values warned of above)`;
     }
+    // A release after the first that loads it does not (a function library it refuses, or not judged): those that do, by name.
+    if (!all.slice(all.indexOf(ok[0]!)).every((r) => ok.includes(r))) return `${title} ${ok.map((r) => r.version).join(', ')} only`;
     return ok.length === all.length ? `every ${title} from ${ok[0]!.version}` : `${title} ≥ ${ok[0]!.version}`;
   };
   const redisLoads = loads.some((r) => r.engine === 'redis' && !r.elasticache);
@@ -218,13 +248,24 @@ export function enginesLine(
             `Redis ${r.version} not known (it most likely reads RDB ${writtenRedisVersion(r.reads)} only: redis-dr convert-rdb --for ${r.name} writes a copy it loads)`,
         )
         .join(', ') || part('redis', true);
-  const ec = loads.some((r) => r.elasticache) || unsure.length > 0 ? `${ecRedis}, ${part('valkey', true)}` : 'none of its engine versions';
+  const ec =
+    loads.some((r) => r.elasticache) || unsure.length > 0
+      ? `${ecRedis}, ${part('valkey', true)}`
+      : notJudged.some((r) => r.elasticache)
+        ? 'not known (whether its engines run the function libraries on load is not judged)'
+        : 'none of its engine versions';
+  // The releases a function library leaves out, with the first refusal's words, and those of their engines not judged.
+  const libraries =
+    byLibrary.length === 0
+      ? ''
+      : `; function libraries: ${releasesInWords(byLibrary)} certainly refuse${byLibrary.length === 1 ? 's' : ''} one on load (${libraryRefusals[byLibrary[0]!.name]})` +
+        (notJudged.length > 0 ? `; not judged for ${releasesInWords(notJudged)}` : '');
   const missing = loads.length < ENGINE_RELEASES.length ? ' (redis-dr convert-rdb --for <engine> writes a copy the others load)' : '';
   // A Valkey format of a release newer than any --for names (VALKEY 81: Valkey 9.2): that release, not "no Valkey".
   const newerWriter = file.valkey && !valkeyLoads ? VALKEY_WRITERS[VALKEY_VERSIONS.indexOf(file.version)] : undefined;
   const valkey = newerWriter ? `Valkey ≥ ${newerWriter} (which writes VALKEY ${file.version}; newer than the releases --for names)` : part('valkey', false);
   const oss = `${part('redis', false)}, ${valkey}${relaxed}`;
-  if (modules.length === 0) return `${oss}; ElastiCache: ${ec}${missing}`;
+  if (modules.length === 0) return `${oss}; ElastiCache: ${ec}${missing}${libraries}`;
   // Module data loads only where its module is loaded, which ElastiCache never does for a seed file (redis-dr carries none: --lossy module).
   const named = `module${modules.length === 1 ? '' : 's'} ${namedFirst(modules, ', ', 'module')}`;
   const losses = [modules.some((m) => !m.startsWith('META-')) ? 'module' : '', modules.some((m) => m.startsWith('META-')) ? 'key-meta' : '']
@@ -232,7 +273,7 @@ export function enginesLine(
     .join(',');
   return (
     `${loads.some((r) => !r.elasticache) ? `${oss}, each only with ${named} loaded` : oss}; ` +
-    `ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy ${losses} writes a copy without it)`
+    `ElastiCache: none (it loads no module data; redis-dr convert-rdb --lossy ${losses} writes a copy without it)${libraries}`
   );
 }
 

@@ -90,6 +90,12 @@ export interface RdbReport {
   /** Function libraries (FUNCTION2 opcodes) stored in the file. */
   readonly functionLibraries: number;
   /**
+   * Each release whose load is known (lua-load.ts judgedReleases, by `--for` name) that certainly refuses to run one of
+   * the file's libraries on load, with the first such refusal in its words (engines.ts leaves it out of the releases
+   * that load the file). Absent when none (or when the libraries were read before a checkpoint this read resumed from).
+   */
+  readonly libraryRefusals?: Readonly<Record<string, string>>;
+  /**
    * Valkey 9 atomic slot migrations this node was importing when it saved
    * (opcode 243 in `VALKEY` files): the keys of those slots are in the file
    * and counted; a node loading it resumes tracking the imports. At most 16

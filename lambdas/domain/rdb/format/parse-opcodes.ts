@@ -32,6 +32,7 @@ import {
   VALKEY_WRITERS,
 } from './opcodes.js';
 import { libraryMetadata } from './function-library.js';
+import { ReleaseLibraries, WriterLibraries } from './lua-load.js';
 import { luaSyntaxError } from './lua-syntax.js';
 import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
@@ -543,6 +544,18 @@ export function fileTimeOf(text: string, before: number): number {
 /** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint takes them from it). */
 const LIBRARY_NAMES = new WeakMap<RdbParserState, Set<string>>();
 
+/** The file's libraries as its writer loads them (lua-load.ts WriterLibraries), per parser: a read resumed from a checkpoint judges those after it. */
+const WRITERS = new WeakMap<RdbParserState, WriterLibraries>();
+
+/** The file's libraries as every release whose load is known loads them (lua-load.ts ReleaseLibraries), per parser. */
+const RELEASES = new WeakMap<RdbParserState, ReleaseLibraries>();
+
+/** For the report: each release whose load is known that certainly refuses a library of the file, with why (absent when none). */
+export function libraryRefusals(p: RdbParserState): { libraryRefusals?: Record<string, string> } {
+  const refusals = RELEASES.get(p)?.refusals;
+  return refusals === undefined || Object.keys(refusals).length === 0 ? {} : { libraryRefusals: { ...refusals } };
+}
+
 /** The library names read so far, for a checkpoint (absent when none: a checkpoint of a file without libraries is as before). */
 export function libraryCheckpoint(p: RdbParserState): { functionLibraryNames?: string[] } {
   const names = LIBRARY_NAMES.get(p);
@@ -571,6 +584,15 @@ export function functionLibraryEnd(p: RdbParserState): void {
   if (typeof m === 'string') p.fail(`Redis refuses it on load ("Failed loading library, ${m}")`);
   const syntax = luaSyntaxError(code);
   if (syntax !== undefined) p.fail(`Redis refuses it on load ("Failed loading library, Error compiling function: ${syntax}")`);
+  // Its top level run as the release that wrote the file runs it (the AUX fields come first): refused there, it was changed since.
+  let writer = WRITERS.get(p);
+  if (!writer) WRITERS.set(p, (writer = new WriterLibraries(p.auxFields)));
+  const refused = writer.refused(code, m.name);
+  if (refused !== undefined) p.fail(`library '${m.name}': ${refused}`);
+  // And as every release whose load is known runs it: those that refuse it are left out of the releases that load the file.
+  let releases = RELEASES.get(p);
+  if (!releases) RELEASES.set(p, (releases = new ReleaseLibraries()));
+  releases.add(code, m.name);
   // A name a library before it had: Redis refuses that too (rdbFunctionLoad creates each without replacing one).
   let names = LIBRARY_NAMES.get(p);
   if (names?.has(m.name)) p.fail(`Redis refuses it on load ("Failed loading library, Library '${m.name}' already exists")`);

@@ -243,6 +243,7 @@ export class RdbParser extends RdbParserState {
       ...(this.rdbTypesSeen ? { rdbTypes: typesSeen(this.rdbTypesSeen) } : {}),
       auxFields: { ...this.auxFields },
       functionLibraries: this.functionLibraries,
+      ...fileStructure.libraryRefusals(this),
       ...(this.slotImportJobs > 0 ? { slotImports: this.slotImportsCopy(), slotImportJobs: this.slotImportJobs } : {}),
       ...(this.trailingBytes > 0 ? { trailingBytes: this.trailingBytes } : {}),
       ...(this.emptyKeys > 0 ? { emptyKeys: this.emptyKeys } : {}),

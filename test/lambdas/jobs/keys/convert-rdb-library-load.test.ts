@@ -5,6 +5,9 @@
  * loads); migrate --from-rdb --functions into a real 7.0 refuses it before writing anything. A Valkey-style library
  * (`server.register_function`) is refused for Redis 7.x and not for Valkey, which reads `server` as `redis`. A bad
  * argument of register_function (an unknown flag: the second fuzz campaign's find) is refused the same way.
+ * Each changed file also names another writer in its `redis-ver` (7.0.15 would make it corrupt: the verifier holds a
+ * library against the release that wrote the file, lua-load.ts WriterLibraries, lua-load-writer.test.ts): Redis 8.2,
+ * whose load is not judged, or, for the Valkey library, 7.2, which Valkey 7.2 writes too.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,9 @@ import { runInProcess } from '../../../cli/support/in-process.js';
 import { rewritten } from '../../../support/rdb-bytes.js';
 import { keysLoadedFrom, savedWithLibraries } from '../../../support/function-load.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+
+/** `rdb` (a file the local 7.0.15 saved) named as written by `release` (its `redis-ver`, as long as 7.0.15's). */
+const writtenBy = (rdb: Buffer, release: '8.2.15' | '7.2.15'): Buffer => rewritten(rdb, '7.0.15', release);
 
 /** The library as loaded: a space before `redis` leaves room for `server` in as many bytes; a flag to change. */
 const LIBRARY = "#!lua name=mylib\n redis.register_function{function_name='f', callback=function() return 1 end, flags={'no-writes'}}";
@@ -56,7 +62,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
   };
 
   it("an unknown field of redis (register_wunction, the fuzz campaign's find): Redis 7.0 and convert-rdb --for redis-7.0 refuse it; --lossy function leaves it out", async () => {
-    const bad = write('wunction.rdb', rewritten(saved, 'register_function', 'register_wunction'));
+    const bad = write('wunction.rdb', writtenBy(rewritten(saved, 'register_function', 'register_wunction'), '8.2.15'));
     expect(await keysLoadedFrom(write('saved.rdb', saved))).toEqual(['k']);
     expect(await keysLoadedFrom(bad)).toBeUndefined();
     await refusedFor70(bad, "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'register_wunction'");
@@ -69,7 +75,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
   });
 
   it("an unknown flag given to register_function (the second campaign's find): Redis 7.0 refuses the file, convert-rdb --for redis-7.0 refuses it in one line", async () => {
-    const bad = write('flag.rdb', rewritten(saved, "'no-writes'", "'no-.rites'"));
+    const bad = write('flag.rdb', writtenBy(rewritten(saved, "'no-writes'", "'no-.rites'"), '8.2.15'));
     expect(await keysLoadedFrom(bad)).toBeUndefined();
     await refusedFor70(bad, 'Error registering functions: ERR unknown flag given');
     // Valkey 8.0 words it the same; a flag in capitals is one 7.0 takes: written.
@@ -85,7 +91,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
       "#!lua name=liba\nredis.register_function('fx', function() return 1 end)",
       "#!lua name=libb\nredis.register_function('gx', function() return 2 end)",
     ]);
-    const clash = rewritten(two, "'gx'", "'FX'");
+    const clash = writtenBy(rewritten(two, "'gx'", "'FX'"), '8.2.15');
     const bad = write('clash.rdb', clash);
     expect(await keysLoadedFrom(bad)).toBeUndefined();
     // The file holds them in the order the server's dict gave: the one after the other is refused.
@@ -104,7 +110,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
   });
 
   it('a Valkey library (server.register_function): refused for Redis 7.0 to 8.6, written for Valkey 7.2 on; not judged for Redis 8.2', async () => {
-    const valkey = write('valkey.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
+    const valkey = write('valkey.rdb', writtenBy(rewritten(saved, ' redis.register_function', 'server.register_function'), '7.2.15'));
     expect(await keysLoadedFrom(valkey)).toBeUndefined();
     for (const engine of ['redis-7.0', 'redis-7.2', 'redis-7.4', 'redis-8.0', 'redis-8.6']) {
       const r = await convert(valkey, engine);
@@ -124,7 +130,7 @@ describe('a library a target refuses to run on load: convert-rdb and migrate --f
   });
 
   it('migrate --from-rdb --functions into a real 7.0 refuses it before writing; without --functions the keys are restored', async () => {
-    const valkey = write('valkey-migrate.rdb', rewritten(saved, ' redis.register_function', 'server.register_function'));
+    const valkey = write('valkey-migrate.rdb', writtenBy(rewritten(saved, ' redis.register_function', 'server.register_function'), '7.2.15'));
     const c = target.client();
     await c.flushall();
     await c.call('FUNCTION', 'FLUSH');
