@@ -4,7 +4,8 @@
  * - verify-rdb never calls OK a file the engine that wrote it refuses to load (a false OK: the worst answer it has);
  * - a mutated file convert-rdb writes for an engine loads there, and equals the input as the engine that wrote the
  *   input loads it, but for the keys the conversion reported lost or left out.
- * Found by these campaigns before they were tests, and fixed: a Valkey type 22 field expiry below -1 (parse-hashes.ts).
+ * Found by these campaigns before they were tests, and fixed: a Valkey type 22 field expiry below -1 (parse-hashes.ts); a
+ * function library its own writer refuses to run (lua-load.ts WriterLibraries).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,24 @@ describe('mutated files of real newer engines', () => {
     );
     expect(for91.status).toBe(1);
     expect(cli('convert-rdb', file, '--for', 'valkey-9.0', '-o', join(dir, 'find-2-90.rdb')).status).toBe(0);
+  }, 120_000);
+
+  it("the campaigns' finds, replayed: a real Redis 8.6.3 file whose library calls redjs.register_function is refused by 8.6 and by verify-rdb, naming its writer", async () => {
+    // The real 8.6's file of this run (its library `interop`, LZF-compressed: `redis.regis` a literal run of it), one byte of
+    // `redis` changed as the session 53 campaign's +1 changed it, the CRC-64 made right: verify-rdb called it OK ("engines:
+    // Redis ≥ 8.6") until lua-load.ts judged a library against the release that wrote the file (WriterLibraries).
+    const b = Buffer.from(readFileSync(files['redis-8.6']!));
+    const at = b.indexOf('redis.regis', 0, 'latin1');
+    expect(at).toBeGreaterThan(0);
+    b[at + 3] = 0x6a;
+    const file = join(dir, 'find-3.rdb');
+    writeFileSync(file, crcMadeRight(b));
+    const server = await started(ENGINES['redis-8.6']!, file);
+    await server?.stop();
+    expect(server).toBeNull();
+    const verdict = cli('verify-rdb', file);
+    expect(verdict.stdout).toMatch(/library 'interop': Redis 8\.6 refuses it on load .*'redjs'.*\(redis-ver 8\.6\.3\)/);
+    expect(verdict.status).toBe(1);
   }, 120_000);
 
   it('convert-rdb of a mutated file writes one its engine loads, equal to the input but for what it reported (120 mutations)', async () => {
