@@ -16,7 +16,8 @@
  * - past a NUL byte nothing is judged: Lua 5.1's numeral reader takes a NUL after digits as an exponent mark
  *   (`check_next` finds the terminator of its "Ee"), so `0\01p4` compiles in Redis where any other reader sees a stray
  *   byte (found by the same test). An error at a token before the first NUL stands: both readers met the same tokens up
- *   to it (a library whose stored length swallowed the bytes after it ends in such bytes: session 50's campaign);
+ *   to it (a library whose stored length swallowed the bytes after it ends in such bytes: session 50's campaign); and so
+ *   does one at the first NUL itself, unless it follows a numeral ({@link strayNul}: session 53);
  * - a parse that fails other than with a syntax error (its stack spent on deep nesting) judges nothing.
  * What the code does when run (Redis runs the library's top level on load; an unknown global there makes it refuse
  * the file too) is not judged here: it depends on the release that loads it, and lua-load.ts judges it where the
@@ -45,9 +46,27 @@ export function luaSyntaxError(code: Uint8Array): string | undefined {
   } catch (err) {
     const at = err as { line?: unknown; index?: unknown };
     if (!(err instanceof SyntaxError) || typeof at.line !== 'number' || typeof at.index !== 'number') return undefined;
-    if (nul >= 0 && at.index >= nul) return undefined;
+    if (nul >= 0 && at.index > nul) return undefined;
+    // At the first NUL itself: a stray symbol to Lua too, unless it ends a numeral's digits (then Lua reads it as an exponent mark).
+    if (nul >= 0 && at.index === nul)
+      return strayNul(body, nul) ? `user_function:${at.line}: a NUL byte outside a string or comment, a symbol no statement takes` : undefined;
     return `user_function:${at.line}: ${err.message.replace(/^\[\d+:\d+\] /, '')}`;
   }
+}
+
+/**
+ * Whether the NUL byte at `nul` of `body`, where luaparse met an unexpected symbol, is one to Lua 5.1 too: not right after
+ * a numeral's run of digits, letters, `_` and `.` (read_numeral's `check_next(ls, "Ee")` and `"+-"` find a NUL in those
+ * sets: `1\0`, `1e\0` go on as one numeral), nor after a dot (found by a differential run against a real 7.0: `'x' .\0 'y'`
+ * compiles). After a name, a keyword or any other symbol Lua's lexer makes the NUL a token of its own, which no rule of the grammar takes: the library does not compile (a campaign of mutated real files,
+ * session 53: `… return #keys \0…` refused by a real Redis 8.0.6, "user_function:2: 'end' expected", and passed here).
+ */
+function strayNul(body: string, nul: number): boolean {
+  // After a dot the same set test makes `.\0` the `..` operator and `..\0` `...` (llex's `case '.'`, check_next(ls, ".")).
+  if (body[nul - 1] === '.') return false;
+  let k = nul;
+  while (k > 0 && /[A-Za-z0-9_.]/.test(body[k - 1]!)) k--;
+  return !/^(\d|\.\d)/.test(body.slice(k, nul));
 }
 
 /**

@@ -114,6 +114,31 @@ describe('luaSyntaxError: as Redis 7.0 compiles a library', () => {
     expect(luaSyntaxError(errorBeforeNul)).toBe("user_function:2: <name> or '...' expected near 'return'");
   });
 
+  it('judges a NUL byte where Lua meets it as a symbol of its own (after a name, a space, punctuation), not one that ends a numeral', async () => {
+    // Session 53's campaign: a real Redis 8.0.6 file's library cut short before `end`, a NUL after `#keys `: refused by the
+    // server ("'end' expected"), passed here before.
+    const cases: [code: string, refused: boolean][] = [
+      ["#!lua name=a\nredis.register_function('f', function(keys) return #keys \u0000\xfb end)", true],
+      ["#!lua name=b\nlocal x = y\u0000\nredis.register_function('f', function() return 1 end)", true],
+      ["#!lua name=c\nlocal x = (\u0000)\nredis.register_function('f', function() return 1 end)", true],
+      ["#!lua name=d\nlocal x = 12\u0000\nredis.register_function('f', function() return 1 end)", false],
+      ["#!lua name=e\nlocal x = 1.5e\u0000\nredis.register_function('f', function() return 1 end)", false],
+      ["#!lua name=f\nlocal x = 'a\u0000b'\nredis.register_function('f', function() return x end)", false],
+      ["#!lua name=g\n-- a\u0000b\nredis.register_function('f', function() return 1 end)", false],
+      // After a dot Lua's lexer takes the NUL as a second dot: `'x' .\0 'y'` is `'x' .. 'y'`, which compiles (a differential run's find).
+      ["#!lua name=h\nlocal x = 'x' .\u0000 'y'\nredis.register_function('f', function() return x end)", false],
+    ];
+    for (const [text, refused] of cases) {
+      const code = Buffer.from(text, 'latin1');
+      const ours = luaSyntaxError(code);
+      if (refused) {
+        expect({ text, verdict: await theirs(code) }).toEqual({ text, verdict: expect.stringMatching(/^Error compiling function: user_function:2: /) });
+        expect(ours).toBe('user_function:2: a NUL byte outside a string or comment, a symbol no statement takes');
+      } else expect({ text, ours }).toEqual({ text, ours: undefined }); // compiled by the server, or past what is judged
+    }
+    expect(await theirs(Buffer.from(cases.at(-1)![0], 'latin1'))).toBeUndefined();
+  });
+
   it('refuses a comma straight after return, which luaparse alone takes (`return ,x` read as `return x`); passes one in a comment or after a value', async () => {
     const lib = (body: string) => Buffer.from(`#!lua name=r\nredis.register_function('r', function(k)\n${body}\nend)`, 'latin1');
     // Found by a convert-rdb fuzz campaign (session 51): the output's library a real 7.0 would not compile.
