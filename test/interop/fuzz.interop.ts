@@ -5,7 +5,7 @@
  * - a mutated file convert-rdb writes for an engine loads there, and equals the input as the engine that wrote the
  *   input loads it, but for the keys the conversion reported lost or left out.
  * Found by these campaigns before they were tests, and fixed: a Valkey type 22 field expiry below -1 (parse-hashes.ts); a
- * function library its own writer refuses to run (lua-load.ts WriterLibraries).
+ * function library its own writer refuses to run (lua-load-writers.ts WriterLibraries).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,7 +115,7 @@ describe('mutated files of real newer engines', () => {
   it("the campaigns' finds, replayed: a real Redis 8.6.3 file whose library calls redjs.register_function is refused by 8.6 and by verify-rdb, naming its writer", async () => {
     // The real 8.6's file of this run (its library `interop`, LZF-compressed: `redis.regis` a literal run of it), one byte of
     // `redis` changed as the session 53 campaign's +1 changed it, the CRC-64 made right: verify-rdb called it OK ("engines:
-    // Redis ≥ 8.6") until lua-load.ts judged a library against the release that wrote the file (WriterLibraries).
+    // Redis ≥ 8.6") until lua-load-writers.ts judged a library against the release that wrote the file (WriterLibraries).
     const b = Buffer.from(readFileSync(files['redis-8.6']!));
     const at = b.indexOf('redis.regis', 0, 'latin1');
     expect(at).toBeGreaterThan(0);

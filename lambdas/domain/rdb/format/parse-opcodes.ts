@@ -32,7 +32,7 @@ import {
   VALKEY_WRITERS,
 } from './opcodes.js';
 import { libraryMetadata } from './function-library.js';
-import { ReleaseLibraries, WriterLibraries } from './lua-load.js';
+import { ReleaseLibraries, WriterLibraries } from './lua-load-writers.js';
 import { luaSyntaxError } from './lua-syntax.js';
 import { NO_EXPIRY } from './key-sink.js';
 import * as constants from './parse-constants.js';
@@ -544,10 +544,10 @@ export function fileTimeOf(text: string, before: number): number {
 /** The library names a file's read has met so far (a parser's; a read resumed from a checkpoint takes them from it). */
 const LIBRARY_NAMES = new WeakMap<RdbParserState, Set<string>>();
 
-/** The file's libraries as its writer loads them (lua-load.ts WriterLibraries), per parser: a read resumed from a checkpoint judges those after it. */
+/** The file's libraries as its writer loads them (lua-load-writers.ts WriterLibraries), per parser: a read resumed from a checkpoint judges those after it. */
 const WRITERS = new WeakMap<RdbParserState, WriterLibraries>();
 
-/** The file's libraries as every release whose load is known loads them (lua-load.ts ReleaseLibraries), per parser. */
+/** The file's libraries as every release whose load is known loads them (lua-load-writers.ts ReleaseLibraries), per parser. */
 const RELEASES = new WeakMap<RdbParserState, ReleaseLibraries>();
 
 /** For the report: each release whose load is known that certainly refuses a library of the file, with why (absent when none). */

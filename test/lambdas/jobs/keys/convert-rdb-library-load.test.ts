@@ -6,7 +6,7 @@
  * (`server.register_function`) is refused for Redis 7.x and not for Valkey, which reads `server` as `redis`. A bad
  * argument of register_function (an unknown flag: the second fuzz campaign's find) is refused the same way.
  * Each changed file also names another writer in its `redis-ver` (7.0.15 would make it corrupt: the verifier holds a
- * library against the release that wrote the file, lua-load.ts WriterLibraries, lua-load-writer.test.ts): Redis 8.2,
+ * library against the release that wrote the file, lua-load-writers.ts WriterLibraries, lua-load-writers.test.ts): Redis 8.2,
  * whose load is not judged, or, for the Valkey library, 7.2, which Valkey 7.2 writes too.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -50,3 +50,26 @@ describe('libraryLoadRefusal: arithmetic and concatenation on literal operands',
     expect(libraryLoadRefusal(named, REDIS_7_0)).toBeUndefined();
   });
 });
+
+describe('libraryLoadRefusal: a function name built by concatenation of certain strings', () => {
+  const theirs = functionLoadVerdicts().refusal;
+
+  it("judges the name it builds, in the server's words (a campaign's find: `prefix .. 'get'` with a prefix of 'rich^')", async () => {
+    const bad = library("local prefix = 'rich^'\nredis.register_function{function_name=prefix .. 'get', callback=function() return 1 end}");
+    const words = await theirs(bad);
+    expect(words).toMatch(/^Error registering functions: ERR .*can only contain letters, numbers, or underscores/);
+    expect(libraryLoadRefusal(bad, REDIS_7_0)).toBe(words);
+    // Built from a string and an integer: a good name, loaded; the same name twice in one library is refused as the server refuses it.
+    const good = library("local p = 'ok_'\nredis.register_function(p .. 1, function() return 1 end)");
+    expect(await theirs(good)).toBeUndefined();
+    expect(libraryLoadRefusal(good, REDIS_7_0)).toBeUndefined();
+    const twice = library(
+      "local p = 'ok_'\nredis.register_function(p .. 1, function() return 1 end)\nredis.register_function('ok_' .. '1', function() return 2 end)",
+    );
+    const twiceWords = await theirs(twice);
+    expect(twiceWords).toMatch(/^Error registering functions: /);
+    expect(libraryLoadRefusal(twice, REDIS_7_0)).toBe(twiceWords);
+    // A number Lua writes otherwise than its digits (1.5, "%.14g") is not followed: not judged.
+    expect(libraryLoadRefusal(library("redis.register_function('a^' .. 1.5, function() return 1 end)"), REDIS_7_0)).toBeUndefined();
+  });
+});

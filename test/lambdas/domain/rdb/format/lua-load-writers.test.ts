@@ -1,5 +1,5 @@
 /**
- * A function library the release that wrote its file certainly refuses on load (lua-load.ts writerRefusal): the verifier
+ * A function library the release that wrote its file certainly refuses on load (lua-load-writers.ts WriterLibraries): the verifier
  * calls such a file corrupt (a server holds only libraries it loaded, so the library was changed after it was written).
  * Found by a campaign of mutated real files (session 53): a real Redis 8.6.3 file with `redis.register_function` changed
  * to `redjs.register_function`, its CRC-64 made right, passed verify-rdb ("engines: Redis ≥ 8.6"), and the real 8.6.3
