@@ -556,6 +556,27 @@ function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
   return undefined;
 }
 
+/** The last library parsed: a file's library is walked against each release (lua-load-writers.ts), parsed once for all. */
+let lastParsed: { readonly code: Uint8Array; readonly parsed: { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined } | undefined;
+
+/** Library `code` parsed (from its first newline on, as Redis hands it to Lua), or undefined where it does not parse. */
+function parsedLibrary(code: Uint8Array): { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined {
+  if (lastParsed?.code === code) return lastParsed.parsed;
+  const eol = code.indexOf(0x0a);
+  let parsed: { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined;
+  if (eol >= 0) {
+    const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
+    try {
+      const chunk = parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: true, ranges: true });
+      parsed = { chunk, nul: body.indexOf('\0') };
+    } catch {
+      parsed = undefined; // not compiled (lua-syntax.ts judges that), or past what the parser takes: not judged
+    }
+  }
+  lastParsed = { code, parsed };
+  return parsed;
+}
+
 /**
  * Library `code`'s top level walked against `env`: a refusal, or the walk and whether it followed every statement
  * (`complete`); undefined where its code is not judged (not parsed, or the walk's own stack spent on deep nesting).
@@ -564,16 +585,9 @@ function walkLibrary(
   code: Uint8Array,
   env: LoadEnvironment,
 ): { readonly refusal: string; readonly aborts: boolean } | { readonly walk: TopLevel; readonly complete: boolean } | undefined {
-  const eol = code.indexOf(0x0a);
-  if (eol < 0) return undefined;
-  const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
-  let chunk: { body: Statement[] };
-  try {
-    chunk = parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: true, ranges: true });
-  } catch {
-    return undefined; // not compiled (lua-syntax.ts judges that), or past what the parser takes: not judged
-  }
-  const nul = body.indexOf('\0');
+  const parsed = parsedLibrary(code);
+  if (parsed === undefined) return undefined;
+  const { chunk, nul } = parsed;
   const walk = new TopLevel(env);
   try {
     for (const s of chunk.body) {
