@@ -167,7 +167,7 @@ export function enginesLoading(
   return { loads, refuses, unsure, byLibrary, notJudged };
 }
 
-/** Releases in words, grouped: `Redis 7.0, 7.2 and 8.0, ElastiCache Valkey 8.0`. */
+/** Releases in words, grouped by engine: `Redis 7.0, 7.2, 8.0; ElastiCache Valkey 8.0`. */
 function releasesInWords(releases: readonly EngineRelease[]): string {
   const groups = new Map<string, string[]>();
   for (const r of releases) {

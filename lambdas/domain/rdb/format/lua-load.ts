@@ -556,24 +556,26 @@ function refusalOf(walked: ReturnType<typeof walkLibrary>): string | undefined {
   return undefined;
 }
 
-/** The last library parsed: a file's library is walked against each release (lua-load-writers.ts), parsed once for all. */
-let lastParsed: { readonly code: Uint8Array; readonly parsed: { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined } | undefined;
+/**
+ * The last library parsed, by its text: a file's library is walked against each release (lua-load-writers.ts), parsed once
+ * for all. Keyed by the text, not the array, so a caller that changes its bytes in place (a test's mutations) is parsed anew.
+ */
+let lastParsed: { readonly body: string; readonly parsed: { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined } | undefined;
 
 /** Library `code` parsed (from its first newline on, as Redis hands it to Lua), or undefined where it does not parse. */
 function parsedLibrary(code: Uint8Array): { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined {
-  if (lastParsed?.code === code) return lastParsed.parsed;
   const eol = code.indexOf(0x0a);
+  if (eol < 0) return undefined;
+  const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
+  if (lastParsed?.body === body) return lastParsed.parsed;
   let parsed: { readonly chunk: { body: Statement[] }; readonly nul: number } | undefined;
-  if (eol >= 0) {
-    const body = Buffer.from(code.buffer, code.byteOffset + eol, code.byteLength - eol).toString('latin1');
-    try {
-      const chunk = parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: true, ranges: true });
-      parsed = { chunk, nul: body.indexOf('\0') };
-    } catch {
-      parsed = undefined; // not compiled (lua-syntax.ts judges that), or past what the parser takes: not judged
-    }
+  try {
+    const chunk = parse(body, { luaVersion: '5.1', encodingMode: 'pseudo-latin1', comments: false, scope: false, locations: true, ranges: true });
+    parsed = { chunk, nul: body.indexOf('\0') };
+  } catch {
+    parsed = undefined; // not compiled (lua-syntax.ts judges that), or past what the parser takes: not judged
   }
-  lastParsed = { code, parsed };
+  lastParsed = { body, parsed };
   return parsed;
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../../../../lambdas/domain/rdb/codecs/crc64.js';
+import { libraryLoadRefusal, loadEnvironment } from '../../../../../lambdas/domain/rdb/format/lua-load.js';
 import { createRdbVerifier } from '../../../../../lambdas/domain/rdb/verifier.js';
 import { keysLoadedFrom, savedWithLibraries } from '../../../../support/function-load.js';
 import { rewritten } from '../../../../support/rdb-bytes.js';
@@ -101,5 +102,15 @@ describe('a library its own writer refuses on load', () => {
     // A file convert-rdb wrote: its redis-ver is the target's release (of either engine), its writer redis-dr.
     expect(verdict(fileWith(code, { 'redis-ver': '7.0.0', 'redis-dr-converted-from': 'REDIS RDB 11 written by redis 7.2.4' }))).toBeUndefined();
     expect(verdict(fileWith(code, { 'redis-ver': '7.0.15' }))).toMatch(/nonexistent global variable 'redjs'/);
+  });
+});
+
+describe('a library parsed once for every release that walks it (lua-load.ts parsedLibrary)', () => {
+  it('parses it again once its bytes changed in place: the same array, another text', () => {
+    const env = loadEnvironment('redis', '7.0.15')!;
+    const code = Buffer.from(`#!lua name=p\n${REGISTER}`, 'latin1');
+    expect(libraryLoadRefusal(code, env)).toBeUndefined();
+    code[code.indexOf('redis.', 0, 'latin1') + 3] = 0x6a; // redis -> redjs, in place
+    expect(libraryLoadRefusal(code, env)).toMatch(/nonexistent global variable 'redjs'/);
   });
 });
