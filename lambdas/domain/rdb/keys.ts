@@ -104,19 +104,17 @@ export interface RdbKeyReaderOptions {
    */
   readonly verifiedBefore?: { readonly emptyKeys: ReadonlySet<number> };
   /**
-   * A file this process wrote, read back (convert-rdb's output): true for
-   * the key of `ordinal` (0 for the file's first key, in file order) and
-   * value `type` whose value the caller proves, by a digest of this read, to
-   * be one a full verification passed (a key copied as it was, held against
-   * the input by its bytes; or a plain form whose elements the caller walks
-   * in full and holds, in order, against a verified value's). Those values
-   * are read by their bounds alone; every other value gets every check of a
-   * full read, and so do the file's framing and CRC-64. No duplicate-key
-   * check: the caller proves every name equal, in order, to those of a
-   * checked file. Never for bytes not so proven. @default undefined (every
-   * value checked)
+   * A file this process wrote, read back (convert-rdb's output): true for the key of `ordinal` (0 for the file's first
+   * key, in file order) and value `type` whose value the caller proves, by a digest of this read, to be one a full
+   * verification passed (a key copied as it was, held against the input by its bytes; or a plain form whose elements the
+   * caller walks in full and holds, in order, against a verified value's). Those values are read by their bounds alone;
+   * every other value gets every check of a full read, and so do the file's framing and CRC-64. No duplicate-key check:
+   * the caller proves every name equal, in order, to those of a checked file. Instead of true, the value's byte length as
+   * this process wrote it (its digest holding those bytes): a value that lies whole in a chunk is then passed over by it,
+   * not walked (a length that is not the value's misreads the next key). Never for bytes not so proven. @default
+   * undefined (every value checked)
    */
-  readonly valueCheckedBefore?: (ordinal: number, type: number) => boolean;
+  readonly valueCheckedBefore?: (ordinal: number, type: number) => boolean | number;
   /**
    * The file's CRC-64 is computed by the caller (who checksums every byte
    * anyway, as the first read's block CRCs do): it gives the CRC-64 of the

@@ -274,7 +274,7 @@ export class InputPass {
     } else if (this.copiesAsIs(type)) {
       w.keyAt(k, type, k.bytes, k.from, k.to);
       this.digest.addRawAt(k, type, k.bytes, k.from, k.to);
-      this.reencodedKeys.push(false);
+      this.reencodedKeys.push(false, k.to - k.from);
       this.asIs++;
     } else if (transcodes(type)) {
       // A set or zset with a member twice: Redis refuses its plain form on load, always ("Duplicate set members detected",
@@ -287,10 +287,12 @@ export class InputPass {
       const out = w.keyOpened(k);
       // A big value's room taken at once (its plain form is about as big, a little bigger): not grown by doubling, each step a copy.
       if (k.to - k.from >= 1 << 20) out.reserve(k.to - k.from + ((k.to - k.from) >> 2));
+      const at = out.length;
       const walked = this.walked.write(k.offset, type, k.bytes, k.from, k.to, out, this.digest);
       w.valueWritten(walked >= 0 ? walked : transcodeObject(type, k.bytes, k.from, k.to, out, this.digest, k));
       this.reencoded++;
-      this.reencodedKeys.push(true);
+      // Its plain form's bytes (the value is all in the writer's buffer: no chunk is taken while a key is open).
+      this.reencodedKeys.push(true, out.length - at);
     } else if (reencodedStream(type)) {
       // A newer stream in an older layout, judged, digested and written where it lies from one walk (expressValue's downgrade, no payload built);
       // a Redis 8.6/8.8 one as the type 21 it holds, without its NACKs and IDMP data (stream-extras.ts), which the digest holds as the output does.

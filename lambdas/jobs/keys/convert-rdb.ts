@@ -435,7 +435,7 @@ export async function convertRdbStaged(
     collectAfterBigKeys(pass.keysInParts);
     const outBytes = w.bytes + 8; // the body written and its trailer, appended once read back
     const tell: Told = (step) => spec.onProgress && ((bytes) => spec.onProgress!({ step, input: spec.input, bytes, total: outBytes }));
-    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, appendTrailer(out, w), tell('read-back'));
+    const back = await readBack(out.readTransient(), reencodedKeys, streamIds, true, appendTrailer(out, w), tell('read-back'), true);
     outputReport = back.report;
     if (!outputReport.ok) {
       await out.discard();

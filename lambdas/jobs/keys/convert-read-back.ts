@@ -44,6 +44,12 @@ export async function readBack(
   trailer?: (crc: bigint) => Promise<Uint8Array>,
   /** Told the bytes read so far after each chunk (the trailer's too, once read). */
   progress?: (bytes: number) => void,
+  /**
+   * The file this process just wrote (not a stored object read back from elsewhere): a value whose length the writer
+   * recorded (KeyBits.valueBytes) is passed over by it, not walked (RdbKeyReaderOptions.valueBytes). A stored object
+   * that is not the file written then fails by its keys' digest, in those words, rather than at a key misread.
+   */
+  byWrittenLengths = false,
 ): Promise<{ report: RdbReport; digest: string; functions: readonly Uint8Array[] }> {
   const digest = new KeyListDigest();
   let i = 0;
@@ -71,7 +77,11 @@ export async function readBack(
     externalChecksum: trailer !== undefined,
     keepChunks: !transientChunks,
     sealPayloads: false,
-    valueCheckedBefore: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type),
+    // With the value's length as written where it is known (convert-input.ts): a key copied as it was (its bytes digested
+    // as they lie) and a listpack value written plain (its elements' bytes digested as they lie: plainAt); not a stream
+    // re-encoded, whose digest reads its bytes by their own framing.
+    valueCheckedBefore: (n, type) =>
+      (!reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type)) && (!byWrittenLengths || lengthOrTrue(reencodedKeys.valueBytes(n))),
     visit,
     // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
     valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isTtlHashByField(type),
@@ -100,6 +110,9 @@ export async function readBack(
   }
   return { report: check.end(), digest: digest.hex(), functions: check.functions };
 }
+
+/** A value's length as written, or true where it is not known (RdbKeyReaderOptions.valueCheckedBefore). */
+const lengthOrTrue = (n: number): number | true => (n >= 0 ? n : true);
 
 /**
  * What the written file holds besides its keys, read back, against what was

@@ -55,6 +55,9 @@ export interface RdbKeySink {
  *   stream's bytes, the fields an older layout lacks left out); every
  *   other key's value gets every check. The framing and the CRC-64 are
  *   checked as in a full read; the duplicate-key check is not run (the
- *   caller proves every name equal, in order, to a checked file's).
+ *   caller proves every name equal, in order, to a checked file's). A
+ *   number instead of true is the value's byte length as the caller wrote
+ *   it: a value that lies whole in the chunk is passed over by it, not
+ *   walked (parse-elements.ts passedOver).
  */
-export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean };
+export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean | number };

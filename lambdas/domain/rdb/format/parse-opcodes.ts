@@ -277,7 +277,11 @@ export function opcode(p: RdbParserState): void {
       p.what = W_KEY_NAME;
       // The key's ordinal counts on only at the commit below: a name cut by the chunk's end throws this read back to
       // the type byte, to be read again with the next chunk (asked twice, the same answer; counted once).
-      if (p.valueCheckedBefore !== undefined) p.trusted = p.valueCheckedBefore(p.keysBegun, type);
+      if (p.valueCheckedBefore !== undefined) {
+        const checked = p.valueCheckedBefore(p.keysBegun, type);
+        p.trusted = checked !== false;
+        p.knownValueBytes = typeof checked === 'number' ? checked : -1;
+      }
       if (p.sink !== undefined) p.keyStart = p.base + p.pos - 1;
       if (p.keyDigests === undefined) p.skipString();
       else p.nameOpen = !keyNameDigest(p);

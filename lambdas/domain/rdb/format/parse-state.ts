@@ -177,10 +177,8 @@ export class RdbParserState {
   /** The current key's value holds no element (an empty key: skipped on load). */
   emptyValue = false;
   /**
-   * Fingerprint of the member being read (two 32-bit FNV-1a lanes), and
-   * whether a streamed one is complete. A typed array, not two number
-   * fields: 32-bit values beyond V8's small integers would be boxed on every
-   * store (measured: +50 MiB of garbage on the 1,000,000-key benchmark).
+   * Fingerprint of the member being read (two 32-bit FNV-1a lanes), and whether a streamed one is complete. A typed array, not
+   * two number fields: 32-bit values beyond V8's small integers would be boxed on every store (+50 MiB of garbage measured).
    */
   readonly fp = new Int32Array(2);
   fpReady = false;
@@ -203,7 +201,8 @@ export class RdbParserState {
   readonly noCrc: boolean; // no CRC-64 here: a trusted file
   trusted: boolean;
   readonly trustedEmpty: ReadonlySet<number> | undefined;
-  readonly valueCheckedBefore: ((ordinal: number, type: number) => boolean) | undefined;
+  readonly valueCheckedBefore: ((ordinal: number, type: number) => boolean | number) | undefined;
+  knownValueBytes = -1; // the open key's value length valueCheckedBefore gave (-1: none, or its read has begun)
   keysBegun = 0;
   /** Fields of the hash being read, whether one of its fields or values is longer than LISTPACK_VALUE, and where its first duplicate field was. */
   collectionLength = 0;

@@ -102,3 +102,16 @@ export const REDIS_TRUSTED = table([
 
 /** {@link VALKEY_VALUES} in a trusted read. */
 export const VALKEY_TRUSTED = table([...TRUSTED_SHARED, [[22], (p, type) => trustedHashWithTtls(p, type, true)]]);
+
+/**
+ * A trusted read's value of known byte length (RdbParserState.knownValueBytes: valueCheckedBefore gave it) passed over
+ * by it, not walked: true when it lies whole in the buffer. Only at the value's start (the length is taken on the first
+ * call), and never for a plain list, set, zset or hash whose count is 0 (its walk says it is empty: Redis skips it).
+ */
+export function passedOver(p: RdbParserState, type: number): boolean {
+  const n = p.knownValueBytes;
+  p.knownValueBytes = -1;
+  if (n < 0 || p.pos + n > p.limit || (type >= 1 && type <= 5 && p.buf[p.pos] === 0)) return false;
+  p.pos += n;
+  return true;
+}

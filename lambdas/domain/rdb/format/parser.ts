@@ -75,7 +75,7 @@ const {
   W_SLOT_IMPORT,
 } = constants;
 const { finishKey, header, keyMetaClasses, keyNameDigest, opcode } = fileStructure;
-const { REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } = valueTables;
+const { passedOver, REDIS_TRUSTED, REDIS_VALUES, VALKEY_TRUSTED, VALKEY_VALUES } = valueTables;
 
 export type { RdbKeySink, TrustedRead } from './key-sink.js';
 
@@ -688,7 +688,7 @@ export class RdbParser extends RdbParserState {
     const type = this.type;
     if (this.trusted) {
       const read = (this.valkey ? VALKEY_TRUSTED : REDIS_TRUSTED)[type];
-      if (read !== undefined) return read(this, type);
+      if (read !== undefined) return passedOver(this, type) || read(this, type);
     }
     const read = (this.valkey ? VALKEY_VALUES : REDIS_VALUES)[type];
     if (read === undefined) return fail(`unknown value type or opcode ${type} (0x${type.toString(16)})`);

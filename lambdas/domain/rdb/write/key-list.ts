@@ -445,32 +445,55 @@ function varint(n: number, buf: Uint8Array, at: number): number {
   return at;
 }
 
-/** Keys a page of {@link KeyBits} holds: 2^16 (8 KiB of bits). */
+/** Keys a page of {@link KeyBits} holds: 2^16 (8 KiB of bits, 128 KiB of value lengths). */
 const PAGE_SHIFT = 16;
 const PAGE_KEYS = 1 << PAGE_SHIFT;
+/** A value length {@link KeyBits} does not hold: unknown, or 65,535 bytes or more. */
+const NO_LENGTH = 0xffff;
+/**
+ * Keys whose value lengths {@link KeyBits} keeps: the first 2^22 (8 MiB of them at most); the read-back walks the
+ * values of later keys as ever (bounded memory for any number of keys: a bit a key past them).
+ */
+export const VALUE_LENGTHS_KEPT = 1 << 22;
 
 /**
  * Which keys of a sequence were re-encoded (one bit a key): the read-back
- * digests those by value, the others by their bytes. In pages added as keys
- * come, not one array grown by copying: a field given a new array changes
- * from constant to mutable, and V8 then threw away the optimized code of the
- * conversion's per-key visit that read it (bench/README.md, convert-rdb,
- * 2026-11-26 04:30).
+ * digests those by value, the others by their bytes; and the byte length of
+ * each key's value as written, where it is under 65,535 bytes (two bytes a
+ * key, for the first {@link VALUE_LENGTHS_KEPT} keys): the read-back takes a
+ * value whose bytes its digest holds by that length (RdbKeyReaderOptions.valueBytes).
+ * In pages added as keys come, not one array grown by copying: a field given
+ * a new array changes from constant to mutable, and V8 then threw away the
+ * optimized code of the conversion's per-key visit that read it
+ * (bench/README.md, convert-rdb, 2026-11-26 04:30).
  */
 export class KeyBits {
   private readonly pages: Uint8Array[] = [];
+  private readonly lengths: Uint16Array[] = [];
   private n = 0;
 
-  push(on: boolean): void {
+  /** Key `n` (the next): re-encoded (`on`), its value `valueBytes` long as written (-1: not known). */
+  push(on: boolean, valueBytes = -1): void {
     const n = this.n;
-    if ((n & (PAGE_KEYS - 1)) === 0) this.pages.push(new Uint8Array(PAGE_KEYS >> 3));
+    if ((n & (PAGE_KEYS - 1)) === 0) {
+      this.pages.push(new Uint8Array(PAGE_KEYS >> 3));
+      if (n < VALUE_LENGTHS_KEPT) this.lengths.push(new Uint16Array(PAGE_KEYS));
+    }
     if (on) this.pages[n >>> PAGE_SHIFT]![(n & (PAGE_KEYS - 1)) >> 3]! |= 1 << (n & 7);
+    if (n < VALUE_LENGTHS_KEPT) this.lengths[n >>> PAGE_SHIFT]![n & (PAGE_KEYS - 1)] = valueBytes >= 0 && valueBytes < NO_LENGTH ? valueBytes : NO_LENGTH;
     this.n = n + 1;
   }
 
   /** Whether key `i` was pushed `true` (false past the end). */
   get(i: number): boolean {
     return i < this.n && (this.pages[i >>> PAGE_SHIFT]![(i & (PAGE_KEYS - 1)) >> 3]! & (1 << (i & 7))) !== 0;
+  }
+
+  /** Key `i`'s value length as pushed; -1 where it was not known, not kept, or past the end. */
+  valueBytes(i: number): number {
+    if (i >= this.n || i >= VALUE_LENGTHS_KEPT) return -1;
+    const n = this.lengths[i >>> PAGE_SHIFT]![i & (PAGE_KEYS - 1)]!;
+    return n === NO_LENGTH ? -1 : n;
   }
 }
 

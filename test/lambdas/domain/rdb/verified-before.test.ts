@@ -284,6 +284,68 @@ describe('valueCheckedBefore: a written file read back, the values copied as the
   });
 });
 
+describe('valueCheckedBefore giving a length: a value read back by the length its writer recorded (convert-rdb), not walked', () => {
+  // A string, a plain list (a 14-bit element), a plain set of no member (Redis skips it: an empty key), a plain hash, a string.
+  const values: [number, string, number[]][] = [
+    [0x00, 's', str('v')],
+    [0x01, 'list', [0x02, ...str('a'), 0x40, 70, ...Buffer.from('b'.repeat(70))]],
+    [0x02, 'empty', [0x00]],
+    [0x04, 'hash', [0x01, ...str('f'), ...str('v')]],
+    [0x00, 't', str('w')],
+  ];
+  const data = file('REDIS0009', [0xfe, 0x00, ...values.flatMap(([type, name, value]) => [type, ...str(name), ...value])]);
+  const lengths = values.map(([, , value]) => value.length);
+  /** `b` with its CRC-64 made right again after a change. */
+  const withCrc = (b: Uint8Array): Uint8Array => {
+    const crc = new Crc64();
+    crc.update(b.subarray(0, b.length - 8));
+    Buffer.from(b.buffer, b.byteOffset + b.length - 8, 8).writeBigUInt64LE(crc.value);
+    return b;
+  };
+
+  it('gives the keys (and the empty one) of a full read at every chunking, asking each key its length once the key is named', () => {
+    const full = read(data);
+    expect(full.report).toMatchObject({ ok: true, keys: 4, emptyKeys: 1 });
+    for (let size = 1; size <= data.length; size++) {
+      const asked = new Set<number>();
+      const r = read(data, { valueCheckedBefore: (i) => (asked.add(i), lengths[i]!) }, size);
+      expect(r.report, `chunks of ${size}`).toMatchObject({ ok: true, keys: 4, emptyKeys: 1, checksum: 'ok' });
+      expect(seen(r.keys), `chunks of ${size}`).toEqual(seen(full.keys));
+      expect([...asked].sort(), `chunks of ${size}`).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+
+  it('passes a value over by its length alone: a list whose elements would not parse passes where a walk fails it', () => {
+    // The list's first element's length made 0x80 (a 32-bit length past the file): a walk fails, the length read does not.
+    const broken = Uint8Array.from(data);
+    const at = Buffer.from(data).indexOf(Buffer.from([0x02, 0x01, 0x61])) + 1;
+    broken[at] = 0x80;
+    withCrc(broken);
+    expect(read(broken, { valueCheckedBefore: () => true }).report.ok).toBe(false);
+    expect(read(broken, { valueCheckedBefore: (i) => lengths[i]! }).report).toMatchObject({ ok: true, keys: 4 });
+  });
+
+  it('a length one byte off misreads what follows: the file fails', () => {
+    for (const delta of [1, -1]) {
+      const r = read(data, { valueCheckedBefore: (i) => lengths[i]! + (i === 1 ? delta : 0) });
+      expect(r.report.ok, `the list's length off by ${delta}`).toBe(false);
+    }
+  });
+
+  it('is taken only for a value that lies whole in the chunk; false reads the value in full', () => {
+    // Key 3 (the hash) given a wrong length: taken where the hash lies whole in its chunk, so the file fails.
+    expect(read(data, { valueCheckedBefore: (i) => (i === 3 ? 1 : lengths[i]!) }).report.ok).toBe(false);
+    // Chunks of one byte: no value lies whole in one, each is read by its own framing.
+    expect(read(data, { valueCheckedBefore: (i) => (i === 3 ? 1 : lengths[i]!) }, 1).report).toMatchObject({ ok: true, keys: 4 });
+    // A hash whose count says 2 fields (it holds 1): passed over by its length, read in full where valueCheckedBefore says false.
+    const broken = Uint8Array.from(data);
+    broken[Buffer.from(data).indexOf(Buffer.from([0x04, 0x04])) + 6] = 0x02;
+    withCrc(broken);
+    expect(read(broken, { valueCheckedBefore: (i) => lengths[i]! }).report).toMatchObject({ ok: true, keys: 4 });
+    expect(read(broken, { valueCheckedBefore: (i) => (i === 3 ? false : lengths[i]!) }).report.ok).toBe(false);
+  });
+});
+
 describe('valueCheckedBefore of a stream (convert-rdb reads back the streams it wrote, their bytes proven by its digest): by its bounds', () => {
   const id = (ms: number, seq: number) => [...Buffer.alloc(8), ...Buffer.alloc(8)].map((_, i) => (i === 7 ? ms : i === 15 ? seq : 0));
   // A stream of RDB type `type` (15, 19 or 21): one node of entry 1-0, a group whose PEL holds 1-0, owned by consumer `owned`.

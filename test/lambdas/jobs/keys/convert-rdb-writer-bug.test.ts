@@ -60,8 +60,21 @@ vi.mock('../../../../lambdas/domain/rdb/write/key-list.js', async (original) => 
       super.plainAt(kind, changed, 0, changed.length);
     }
   }
-  return { ...real, KeyListDigest: BuggyDigest };
+  // The value lengths the read-back passes values over by (KeyBits.valueBytes): counted when asked, and recorded wrong
+  // (one byte more or fewer: the read-back then lands inside a value, or short of its end).
+  class BuggyBits extends real.KeyBits {
+    override push(on: boolean, valueBytes?: number): void {
+      super.push(on, valueBytes !== undefined && valueBytes >= 0 ? valueBytes + lengthBug.delta : valueBytes);
+    }
+    override valueBytes(i: number): number {
+      const n = super.valueBytes(i);
+      if (n >= 0) lengthBug.known++;
+      return n;
+    }
+  }
+  return { ...real, KeyListDigest: BuggyDigest, KeyBits: BuggyBits };
 });
+const lengthBug = vi.hoisted(() => ({ delta: 0, known: 0 }));
 vi.mock('../../../../lambdas/domain/rdb/write/transcode-wasm.js', async (original) => {
   const real = await original<typeof import('../../../../lambdas/domain/rdb/write/transcode-wasm.js')>();
   return {
@@ -208,6 +221,24 @@ describe('convertRdb: a writer bug', () => {
       expect(existsSync(join(dir, 'dup.rdb'))).toBe(false);
     } finally {
       bug.duplicateField = false;
+    }
+  });
+
+  it('the read-back passes each value over by the length the writer recorded: a length one byte off fails the run, nothing left', async () => {
+    lengthBug.known = 0;
+    expect((await run('lengths.rdb')).ok).toBe(true);
+    expect(lengthBug.known).toBe(2); // the string copied as it was and the hash written plain
+    for (const delta of [1, -1]) {
+      lengthBug.delta = delta;
+      try {
+        const r = await run(`length${delta}.rdb`);
+        expect(r.ok, `a length off by ${delta}`).toBe(false);
+        // Read by the wrong length the next key's framing is misread (a key cut short, a byte that is no opcode).
+        expect(r.error).toMatch(/^the written file fails verification \(.+, at byte \d+\): a bug in the writer; nothing was written to /);
+        expect(existsSync(join(dir, `length${delta}.rdb`))).toBe(false);
+      } finally {
+        lengthBug.delta = 0;
+      }
     }
   });
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyValue } from '../../../../../lambdas/domain/rdb/fingerprint.js';
 import { writePlainValue } from '../../../../../lambdas/domain/rdb/write/encode-value.js';
-import { KeyBits, KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
+import { KeyBits, KeyListDigest, VALUE_LENGTHS_KEPT } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -227,6 +227,26 @@ describe('KeyBits', () => {
     const one = new KeyBits();
     for (let i = 0; i < 65_540; i++) one.push(i !== 65_537);
     expect([65_536, 65_537, 65_538].map((i) => one.get(i))).toEqual([true, false, true]);
+  });
+
+  it('keeps each value length pushed under 65,535 bytes, for the first VALUE_LENGTHS_KEPT keys; -1 for the rest', () => {
+    const bits = new KeyBits();
+    const length = (i: number) => (i % 5 === 0 ? -1 : i % 11 === 0 ? 65_535 + i : i % 65_535);
+    const n = 2 * 65_536 + 3;
+    for (let i = 0; i < n; i++) bits.push(i % 2 === 0, length(i));
+    const wrong: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const want = length(i) >= 0 && length(i) < 65_535 ? length(i) : -1;
+      if (bits.valueBytes(i) !== want || bits.get(i) !== (i % 2 === 0)) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
+    expect([n, 10 * n].map((i) => bits.valueBytes(i))).toEqual([-1, -1]);
+    expect(new KeyBits().valueBytes(0)).toBe(-1);
+    // Past the keys whose lengths are kept: -1 (their values are walked), the bits still kept.
+    const many = new KeyBits();
+    for (let i = 0; i < VALUE_LENGTHS_KEPT + 2; i++) many.push(i === VALUE_LENGTHS_KEPT + 1, 7);
+    expect([VALUE_LENGTHS_KEPT - 1, VALUE_LENGTHS_KEPT, VALUE_LENGTHS_KEPT + 1].map((i) => many.valueBytes(i))).toEqual([7, -1, -1]);
+    expect(many.get(VALUE_LENGTHS_KEPT + 1)).toBe(true);
   });
 
   it('a value in parts (a big value the reader kept in parts) digests as its bytes joined: addRawParts, plainPartsAt', () => {
