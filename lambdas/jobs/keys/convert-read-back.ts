@@ -80,8 +80,11 @@ export async function readBack(
     // With the value's length as written where it is known (convert-input.ts): a key copied as it was (its bytes digested
     // as they lie) and a listpack value written plain (its elements' bytes digested as they lie: plainAt); not a stream
     // re-encoded, whose digest reads its bytes by their own framing.
-    valueCheckedBefore: (n, type) =>
-      (!reencodedKeys.get(n) || digestsPlainForm(type) || isStream(type)) && (!byWrittenLengths || lengthOrTrue(reencodedKeys.valueBytes(n))),
+    valueCheckedBefore: (n, type) => {
+      if (reencodedKeys.get(n) && !digestsPlainForm(type) && !isStream(type)) return false;
+      const length = byWrittenLengths ? reencodedKeys.valueBytes(n) : -1;
+      return length >= 0 ? length : true;
+    },
     visit,
     // A big value copied as it is or written plain, digested from the parts the reader kept (held once, not gathered into a copy).
     valueParts: (n, type) => !reencodedKeys.get(n) || digestsPlainForm(type) || isTtlHashByField(type),
@@ -110,9 +113,6 @@ export async function readBack(
   }
   return { report: check.end(), digest: digest.hex(), functions: check.functions };
 }
-
-/** A value's length as written, or true where it is not known (RdbKeyReaderOptions.valueCheckedBefore). */
-const lengthOrTrue = (n: number): number | true => (n >= 0 ? n : true);
 
 /**
  * What the written file holds besides its keys, read back, against what was
