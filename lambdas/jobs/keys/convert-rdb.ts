@@ -13,7 +13,8 @@
  * (views of the chunk read, no payload or name built per key:
  * RdbKeyReaderOptions.visit). Then the written file is read back through
  * the same verifier (a key copied as it is by its bounds alone, its bytes
- * proven the input's by the digest: RdbKeyReaderOptions.valueCheckedBefore;
+ * proven the input's by the digest: RdbKeyReaderOptions.valueCheckedBefore,
+ * passed over by the length the writer recorded, as a plain form is: KeyBits;
  * a re-encoded one with every check), and its keys held against the input's, in
  * order, in one digest (lambdas/domain/rdb/write/key-list.ts: a key copied
  * by its bytes, a re-encoded listpack value by the elements its transcoding
