@@ -105,7 +105,10 @@ export function halfClosed(port: number, request: string | Buffer): Promise<Buff
     const chunks: Buffer[] = [];
     const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => s.end(request));
     s.on('data', (d: Buffer) => chunks.push(d));
-    s.on('error', reject);
+    // A server that closes with bytes of the request unread makes the kernel send a reset, not a FIN (redis-server 7.0
+    // refusing a 16,385-byte argument before AUTH, and serve as it does): the replies before it were read first (a
+    // read returns the queued bytes before the error), so that is the end of its bytes too. Seen once in a full run.
+    s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve(Buffer.concat(chunks)) : reject(err)));
     s.on('close', () => resolve(Buffer.concat(chunks)));
   });
 }
