@@ -46,7 +46,7 @@ export async function readBack(
   progress?: (bytes: number) => void,
   /**
    * The file this process just wrote (not a stored object read back from elsewhere): a value whose length the writer
-   * recorded (KeyBits.valueBytes) is passed over by it, not walked (RdbKeyReaderOptions.valueBytes). A stored object
+   * recorded (KeyBits.valueBytes) is passed over by it, not walked (RdbKeyReaderOptions.valueCheckedBefore). A stored object
    * that is not the file written then fails by its keys' digest, in those words, rather than at a key misread.
    */
   byWrittenLengths = false,

@@ -58,6 +58,6 @@ export interface RdbKeySink {
  *   caller proves every name equal, in order, to a checked file's). A
  *   number instead of true is the value's byte length as the caller wrote
  *   it: a value that lies whole in the chunk is passed over by it, not
- *   walked (parse-elements.ts passedOver).
+ *   walked (parse-values.ts passedOver).
  */
 export type TrustedRead = { readonly emptyKeys: ReadonlySet<number> } | { readonly valueCheckedBefore: (ordinal: number, type: number) => boolean | number };

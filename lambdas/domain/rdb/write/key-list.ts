@@ -461,7 +461,7 @@ export const VALUE_LENGTHS_KEPT = 1 << 22;
  * digests those by value, the others by their bytes; and the byte length of
  * each key's value as written, where it is under 65,535 bytes (two bytes a
  * key, for the first {@link VALUE_LENGTHS_KEPT} keys): the read-back takes a
- * value whose bytes its digest holds by that length (RdbKeyReaderOptions.valueBytes).
+ * value whose bytes its digest holds by that length (RdbKeyReaderOptions.valueCheckedBefore).
  * In pages added as keys come, not one array grown by copying: a field given
  * a new array changes from constant to mutable, and V8 then threw away the
  * optimized code of the conversion's per-key visit that read it
