@@ -35,7 +35,9 @@ export interface RdbKeySink {
    * (convert-rdb: write/transcode.ts `WalkedListpacks`), walked by the sink in place of the parser's validation walk: the
    * element count `validateListpack` (blobs.ts) would return, its members every `stride` entries (`members` of them; 0:
    * none checked) none twice, when the sink's walk checked all that walk checks and vouches for it; else negative, and
-   * the parser validates it as ever (every verdict and message its own). Read once, when the parser is built.
+   * the parser validates it as ever (every verdict and message its own). A sorted set's listpack vouched for has every
+   * score read as a number as the server's strtod reads it, none NaN (the parser looks for no NaN score in it then:
+   * parse-zsets.ts listpackZset). Read once, when the parser is built.
    */
   readonly listpack?: (keyStart: number, type: number, blob: Uint8Array, stride: number, members: number) => number;
 }

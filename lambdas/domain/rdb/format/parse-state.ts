@@ -258,6 +258,11 @@ export class RdbParserState {
 
   /** What {@link validateListpack} checks of the members besides the structure (one object: this runs per small collection). */
   readonly lpMembers: ListpackMembers = { stride: 1, seen: this.seen, duplicate: false };
+  /**
+   * Whether the last listpack {@link validListpack} took was walked by the sink, which vouched for it: a sorted set's
+   * scores then each read as a number, not NaN, as strtod reads them (RdbKeySink.listpack), so no second look for one.
+   */
+  listpackWalked = false;
 
   constructor(
     readonly maxValueBytes: number,
@@ -635,6 +640,7 @@ export class RdbParserState {
   /** {@link validateListpack} (`members` of `m`), or the sink's walk where it re-encodes the value and vouches for it ({@link RdbKeySink.listpack}). */
   validListpack(blob: Uint8Array, m?: ListpackMembers, members = 0): number {
     const walked = this.sink?.listpack?.(this.keyStart, this.type, blob, m?.stride ?? 0, members) ?? -1;
+    this.listpackWalked = walked >= 0;
     if (walked >= 0 && m !== undefined) m.duplicate = false;
     return walked >= 0 ? walked : validateListpack(blob, m);
   }

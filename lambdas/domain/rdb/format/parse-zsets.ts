@@ -98,7 +98,8 @@ export function listpackZset(p: RdbParserState): boolean {
   const blob = keptListpack(p, 2, true);
   if (blob === null) return false;
   p.emptyValue = listpackPairs(p, blob, 'zset members') < 2; // no whole pair: Redis skips it on load (listpackPairs)
-  nanScore(p, typeof blob === 'number' ? p.lpStream.nan : nanScoreEntry(blob, true));
+  // Walked by the sink (convert-rdb's input), its every score was read as a number (RdbKeySink.listpack): none is NaN.
+  nanScore(p, typeof blob === 'number' ? p.lpStream.nan : p.listpackWalked ? undefined : nanScoreEntry(blob, true));
   return true;
 }
 

@@ -133,4 +133,25 @@ describe('zset score texts through serve, convert-rdb and migrate --from-rdb (is
       await target.stop();
     }
   }, 60_000);
+
+  // The conversion's WebAssembly walk reads every score of a listpack it re-encodes, and the parser then looks for no
+  // NaN score of its own (parse-zsets.ts listpackZset): a score that reads as NaN must still refuse the file there.
+  it.each(['NaN', ' -nan', 'nan(1)', '+NAN'])(
+    'a walked listpack (20 members) with score entry %j: convert-rdb refuses the file, naming it, nothing written',
+    async (nan) => {
+      const items = Array.from({ length: 20 }, (_, i) => [`m${i}`, i === 13 ? nan : `${i}.25`]).flat();
+      const lp = listpack(items);
+      expect(lp.length).toBeLessThan(16384);
+      const input = join(dir, `nan-walked-${items.indexOf(nan)}-${nan.length}.rdb`);
+      writeFileSync(input, file('REDIS0010', [0xfe, 0, 17, ...str('z'), 0x40 | (lp.length >> 8), lp.length & 0xff, ...lp]));
+      const out = `${input}.62`;
+      const converted = await inWorker('convert-rdb', input, '--for', 'redis-6.2', '-o', out);
+      expect({ status: converted.status, stderr: converted.stderr }).toEqual({
+        status: 1,
+        stderr: expect.stringContaining(`sorted set score ${JSON.stringify(nan)} reads as NaN`),
+      });
+      expect(existsSync(out)).toBe(false);
+    },
+    60_000,
+  );
 });
