@@ -446,3 +446,45 @@ for (const [reader, read] of scoreReaders)
         expect(at(text), text).toBeNaN();
     });
   });
+
+describe("the WebAssembly walk's score reading (transcode-wasm.ts scoreCode) of short texts", () => {
+  it('negative: 60,000 seeded texts of up to 9 characters of digits, points, signs, letters and spaces, read where they lie between other bytes: whatever it takes or leaves (NaN), the same as shortDecimal', () => {
+    const rand = mulberry32(2612);
+    const alphabet = '0123456789..--+e x/:';
+    const inWasm = (text: string, after: string) => {
+      const b = Buffer.from(`#${text}${after}`, 'latin1');
+      return scoreInWasm(b, 1, 1 + text.length);
+    };
+    const wrong: string[] = [];
+    const check = (text: string, after: string) => {
+      const b = Buffer.from(text, 'latin1');
+      if (!Object.is(inWasm(text, after), shortDecimal(b, 0, b.length)))
+        wrong.push(`${JSON.stringify(text)}: ${inWasm(text, after)} against ${shortDecimal(b, 0, b.length)}`);
+    };
+    for (let i = 0; i < 60_000; i++) {
+      let text = '';
+      for (let k = 1 + Math.floor(rand() * 9); k > 0; k--) text += alphabet[Math.floor(rand() * alphabet.length)];
+      check(text, i % 2 === 0 ? '' : '9.9.9.9.9');
+    }
+    for (const text of [
+      '.',
+      '-',
+      '-.',
+      '..',
+      '1..',
+      '1.2.',
+      '.1.',
+      '12345678.',
+      '.12345678',
+      '1234.5678',
+      '-1234567',
+      '00000000',
+      '-0',
+      '9999.999',
+      '1/',
+      ':1',
+    ])
+      check(text, '9.9.9.9.9');
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+});
