@@ -106,6 +106,11 @@ export interface ListpackMembers {
   stride: number;
   seen: SeenCheck;
   duplicate: boolean;
+  /**
+   * The parser's (parse-state.ts validListpack): the last listpack it took was walked by its sink, which vouched for it
+   * (RdbKeySink.listpack), not validated here; a sorted set's scores then all read as numbers (parse-zsets.ts listpackZset).
+   */
+  walked?: boolean;
 }
 
 /**

@@ -257,12 +257,7 @@ export class RdbParserState {
   readonly seen = (h1: number, h2: number): boolean => this.dups.seen(h1, h2);
 
   /** What {@link validateListpack} checks of the members besides the structure (one object: this runs per small collection). */
-  readonly lpMembers: ListpackMembers = { stride: 1, seen: this.seen, duplicate: false };
-  /**
-   * Whether the last listpack {@link validListpack} took was walked by the sink, which vouched for it: a sorted set's
-   * scores then each read as a number, not NaN, as strtod reads them (RdbKeySink.listpack), so no second look for one.
-   */
-  listpackWalked = false;
+  readonly lpMembers: ListpackMembers = { stride: 1, seen: this.seen, duplicate: false, walked: false };
 
   constructor(
     readonly maxValueBytes: number,
@@ -640,7 +635,7 @@ export class RdbParserState {
   /** {@link validateListpack} (`members` of `m`), or the sink's walk where it re-encodes the value and vouches for it ({@link RdbKeySink.listpack}). */
   validListpack(blob: Uint8Array, m?: ListpackMembers, members = 0): number {
     const walked = this.sink?.listpack?.(this.keyStart, this.type, blob, m?.stride ?? 0, members) ?? -1;
-    this.listpackWalked = walked >= 0;
+    this.lpMembers.walked = walked >= 0;
     if (walked >= 0 && m !== undefined) m.duplicate = false;
     return walked >= 0 ? walked : validateListpack(blob, m);
   }

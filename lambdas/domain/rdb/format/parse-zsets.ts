@@ -97,9 +97,10 @@ export function ziplistZset(p: RdbParserState): boolean {
 export function listpackZset(p: RdbParserState): boolean {
   const blob = keptListpack(p, 2, true);
   if (blob === null) return false;
+  p.lpMembers.walked = false; // set by the read of this listpack only, never left from another's
   p.emptyValue = listpackPairs(p, blob, 'zset members') < 2; // no whole pair: Redis skips it on load (listpackPairs)
   // Walked by the sink (convert-rdb's input), its every score was read as a number (RdbKeySink.listpack): none is NaN.
-  nanScore(p, typeof blob === 'number' ? p.lpStream.nan : p.listpackWalked ? undefined : nanScoreEntry(blob, true));
+  nanScore(p, typeof blob === 'number' ? p.lpStream.nan : p.lpMembers.walked ? undefined : nanScoreEntry(blob, true));
   return true;
 }
 
