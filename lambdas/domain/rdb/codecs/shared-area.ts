@@ -2,7 +2,7 @@
  * One WebAssembly memory for the parts of a conversion that hand each other
  * bytes: the re-encoding walk's regions (write/transcode-wasm.ts, at its
  * start, {@link WALKS_BYTES}), the key-list digest's batches
- * (write/key-list.ts over codecs/xxh64x2-wasm.ts) and the writer's two
+ * (write/key-list.ts over codecs/xxh3-wasm.ts) and the writer's two
  * output buffers (write/rdb-file.ts), each a slot {@link SharedArea.take}n
  * from it. A copy from one into another is then {@link SharedArea.copy}, a
  * `memory.copy` behind one call into WebAssembly (about 10–25 ns here), not a

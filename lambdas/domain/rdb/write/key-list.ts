@@ -35,17 +35,19 @@
  * two digests are computed by this process over bytes it wrote and read back;
  * no one chooses them to collide), only that two different key lists differ,
  * which any good 128-bit hash gives with odds of 2^-128 per comparison. It
- * is two XXH64 streams of different seeds: 128 bits, about 13 GB/s on
- * one core here against SHA-256's 2 GB/s (SHA extensions), where SHA-256 was
- * 7 % of a re-encoding conversion's CPU (bench/README.md, convert-rdb). The
- * two streams run in one pass over a batch gathered in their module's own
- * memory (codecs/xxh64x2-wasm.ts: XXH64 bit for bit, as xxhash-wasm computes
- * it, without its two copies of every batch).
+ * is XXH3-128 (xxHash 0.8, seed 0) of a 256-byte preamble and the framed
+ * bytes: about 15 GB/s in place on one core here against SHA-256's 2 GB/s
+ * (SHA extensions), where SHA-256 was 7 % of a re-encoding conversion's CPU,
+ * and against the 7.7 GB/s of the two seeded XXH64 streams it replaced
+ * (bench/README.md, convert-rdb, session 55). Its stripe loop runs over a
+ * batch gathered in its module's memory (codecs/xxh3-wasm.ts: XXH3-128 bit
+ * for bit, as hash-wasm computes it, without a copy of every batch); the
+ * preamble makes every stream one of XXH3's long form, the only one there.
  * compare's cross-engine fingerprints (rdb/fingerprint.ts) are not this
  * digest and are unchanged.
  */
 import { type SharedArea, sharedArea } from '../codecs/shared-area.js';
-import { XXH2_BATCH_BYTES, XXH2_SLOT_BYTES, type Xxh64Pair, xxh64Finish, xxh64Pair } from '../codecs/xxh64x2-wasm.js';
+import { XXH3_BATCH_BYTES, XXH3_LAST, XXH3_SLOT_BYTES, type Xxh3State, xxh3State } from '../codecs/xxh3-wasm.js';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
 import { scoreToDouble } from './encode-value.js';
 import type { ElementSink } from './transcode.js';
@@ -54,9 +56,14 @@ import type { ElementSink } from './transcode.js';
 const KINDS = { string: 1, list: 2, set: 3, zset: 4, hash: 5, stream: 6, other: 7, 'hash-ttl': 8 } as const;
 /** Bytes gathered before they go to the hash: one update per batch, not per element. */
 const BATCH_BYTES = 64 * 1024;
-/** The two XXH64 seeds (any two different values; these are the digits of π and e). */
-const SEED_A = 0x243f6a8885a308d3n;
-const SEED_B = 0x2b7e151628aed2a6n;
+/** What every digest's stream starts with: 256 bytes (XXH3's long form is for more than 240), a label padded with zeros. */
+export const KEY_LIST_PREAMBLE = (() => {
+  const p = new Uint8Array(256);
+  p.set(Buffer.from('redis-dr key-list digest 1: XXH3-128 of this preamble and the keys framed (write/key-list.ts)\n', 'latin1'));
+  return p;
+})();
+/** A stripe of XXH3 (its last one is kept back for the finish). */
+const STRIPE = 64;
 
 /** A key's database, expiry and name where it lies, `nameBytes[nameFrom, nameTo)` (a reader's KeyInPlace, rdb/keys.ts): what a head takes, no view made. */
 export interface KeyHead {
@@ -80,19 +87,19 @@ export interface KeyHead {
  * updates with a string per key were a fifth of convert-rdb's time.
  */
 export class KeyListDigest implements ElementSink {
-  /** The two streams; their batch is {@link buf}. */
-  private readonly pair: Xxh64Pair;
-  /** Bytes not hashed yet, heads and elements, batched where the streams read them (at most 31 left after a {@link flush}). */
+  /** The stream; its batch is {@link buf}. */
+  private readonly state: Xxh3State;
+  /** Bytes not hashed yet, heads and elements, batched where the stripe loop reads them (1 to 64 left after a {@link flush}). */
   private buf: Buffer;
   /** {@link buf}'s fields written through a view (Buffer's writeUInt32BE and writeDoubleBE check their arguments per call: a head per key, twice). */
   private readonly view: DataView;
   private at = 0;
-  /** Bytes taken by the streams' stripe loop so far. */
+  /** Bytes taken by the stripe loop so far. */
   private hashed = 0;
   /** Keys added. */
   keys = 0;
 
-  /** The shared area the batch is a slot of (codecs/shared-area.ts; undefined: the pair's own memory, or the digest is done), and the slot's offset. */
+  /** The shared area the batch is a slot of (codecs/shared-area.ts; undefined: the stream's own memory, or the digest is done), and the slot's offset. */
   private area: SharedArea | undefined;
   private readonly slot: number;
   /** Where {@link buf} starts in the area's memory. */
@@ -103,16 +110,18 @@ export class KeyListDigest implements ElementSink {
   /** @throws Error where WebAssembly is unavailable */
   constructor() {
     const area = sharedArea();
-    const slot = area?.take(XXH2_SLOT_BYTES);
-    const pair = xxh64Pair(SEED_A, SEED_B, area && slot !== undefined ? { memory: area.memory, at: slot } : undefined);
-    if (pair === undefined) throw new Error('KeyListDigest: WebAssembly is unavailable (the digest runs in it)');
-    this.pair = pair;
+    const slot = area?.take(XXH3_SLOT_BYTES);
+    const state = xxh3State(area && slot !== undefined ? { memory: area.memory, at: slot } : undefined);
+    if (state === undefined) throw new Error('KeyListDigest: WebAssembly (with SIMD) is unavailable (the digest runs in it)');
+    this.state = state;
     this.area = slot !== undefined ? area : undefined;
     this.slot = slot ?? -1;
     if (area !== undefined && slot !== undefined) slotsBack.register(this, { area, slot }, this);
-    this.batchAt = pair.batch;
-    this.buf = Buffer.from(pair.memory.buffer, pair.memory.byteOffset + pair.batch, XXH2_BATCH_BYTES);
+    this.batchAt = state.batch;
+    this.buf = Buffer.from(state.memory.buffer, state.memory.byteOffset + state.batch, XXH3_BATCH_BYTES);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.buf.set(KEY_LIST_PREAMBLE);
+    this.at = KEY_LIST_PREAMBLE.length;
   }
 
   /** `b[from, to)` into the streams, through the batch (one copy). */
@@ -135,14 +144,21 @@ export class KeyListDigest implements ElementSink {
     if (this.at + n > this.buf.length) throw new RangeError(`KeyListDigest: ${n} bytes asked of a ${this.buf.length}-byte batch`);
   }
 
-  /** The batch's whole 32-byte stripes into the streams; the rest (< 32 bytes) moved to its start. */
+  /**
+   * The batch's whole 64-byte stripes into the stream but the one its last byte is in (1 to 64 bytes kept back, as
+   * xxhash.h's XXH3_update keeps them: the stream's last stripe is the finish's), moved to its start; the last stripe
+   * taken kept beside it (the finish's last 64 bytes begin in it when fewer are left).
+   */
   private flush(): void {
-    const whole = this.at & ~31;
-    if (whole === 0) return;
-    this.pair.run(this.batchAt, this.batchAt + whole);
-    this.hashed += whole;
-    this.buf.copyWithin(0, whole, this.at);
-    this.at -= whole;
+    if (this.at <= STRIPE) return;
+    const stripes = ((this.at - 1) / STRIPE) | 0;
+    const used = stripes * STRIPE;
+    this.state.consume(this.batchAt, stripes);
+    const memory = this.state.memory;
+    memory.copyWithin(this.state.at + XXH3_LAST, this.batchAt + used - STRIPE, this.batchAt + used);
+    this.hashed += used;
+    this.buf.copyWithin(0, used, this.at);
+    this.at -= used;
   }
 
   private u32(n: number): void {
@@ -389,20 +405,22 @@ export class KeyListDigest implements ElementSink {
     for (const p of parts) this.framed(p, 0, p.length);
   }
 
-  /** The digest (32 hex digits); the object takes no more keys after it. */
+  /** The digest (32 hex digits: XXH3-128's high half, then its low); the object takes no more keys after it. */
   hex(): string {
     if (this.done !== undefined) return this.done;
     this.flush();
-    const tail = this.buf.subarray(0, this.at);
-    const length = this.hashed + this.at;
-    const hex = (s: number, seed: bigint) => xxh64Finish(this.pair, s, seed, tail, length).toString(16).padStart(16, '0');
-    this.done = `${hex(0, SEED_A)}${hex(1, SEED_B)}`;
+    // The stream's last 64 bytes (the preamble makes it longer): the last stripe taken's last 64 − `at`, then the batch's `at`.
+    const last = this.state.at + XXH3_LAST;
+    const memory = this.state.memory;
+    memory.copyWithin(last, last + this.at, last + STRIPE);
+    memory.copyWithin(last + STRIPE - this.at, this.batchAt, this.batchAt + this.at);
+    this.done = this.state.finish(last, this.hashed + this.at);
     // The batch let go (a write after this throws, in room: none reaches the slot, which another digest may take now).
     this.buf = Buffer.alloc(0);
     this.at = 0;
     if (this.area !== undefined) {
       slotsBack.unregister(this);
-      this.area.give(this.slot, XXH2_SLOT_BYTES);
+      this.area.give(this.slot, XXH3_SLOT_BYTES);
       this.area = undefined;
     }
     return this.done;
@@ -413,7 +431,7 @@ export class KeyListDigest implements ElementSink {
  * The slot of a digest collected without its {@link KeyListDigest.hex} made (a run that failed part-way) given back, so a
  * long-lived process (a warm Lambda, `serve`) does not lose the shared area's room to digests it let go.
  */
-const slotsBack = new FinalizationRegistry<{ area: SharedArea; slot: number }>(({ area, slot }) => area.give(slot, XXH2_SLOT_BYTES));
+const slotsBack = new FinalizationRegistry<{ area: SharedArea; slot: number }>(({ area, slot }) => area.give(slot, XXH3_SLOT_BYTES));
 
 /** `n` (< 2^32) as an RDB length (rdbSaveLen's shortest form: 6-bit, 14-bit, or 0x80 and 32 bits big-endian) into `buf` at `at`; returns the offset after it. */
 function rdbLength(n: number, buf: Uint8Array, at: number): number {

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedArea } from '../../../../../lambdas/domain/rdb/codecs/shared-area.js';
-import { XXH2_SLOT_BYTES } from '../../../../../lambdas/domain/rdb/codecs/xxh64x2-wasm.js';
+import { XXH3_SLOT_BYTES } from '../../../../../lambdas/domain/rdb/codecs/xxh3-wasm.js';
 import { KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { RdbFileWriter } from '../../../../../lambdas/domain/rdb/write/rdb-file.js';
 import { RdbOut } from '../../../../../lambdas/domain/rdb/write/rdb-out.js';
@@ -228,7 +228,7 @@ describe('the parts working in the shared area, with a slot and without one', ()
         await new Promise((r) => setTimeout(r, 10));
       }
       expect(ref.deref(), 'collected').toBeUndefined();
-      expect(give.mock.calls, 'its slot given back').toContainEqual([slot, XXH2_SLOT_BYTES]);
+      expect(give.mock.calls, 'its slot given back').toContainEqual([slot, XXH3_SLOT_BYTES]);
     } finally {
       give.mockRestore();
     }
