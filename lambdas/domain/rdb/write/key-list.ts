@@ -107,12 +107,15 @@ export class KeyListDigest implements ElementSink {
   /** The digest, once {@link hex} has made it (and given the slot back). */
   private done: string | undefined;
 
-  /** @throws Error where WebAssembly is unavailable */
+  /** @throws Error where WebAssembly with SIMD is unavailable or refuses the digest's module (its slot given back first) */
   constructor() {
     const area = sharedArea();
     const slot = area?.take(XXH3_SLOT_BYTES);
     const state = xxh3State(area && slot !== undefined ? { memory: area.memory, at: slot } : undefined);
-    if (state === undefined) throw new Error('KeyListDigest: WebAssembly (with SIMD) is unavailable (the digest runs in it)');
+    if (state === undefined) {
+      if (area !== undefined && slot !== undefined) area.give(slot, XXH3_SLOT_BYTES);
+      throw new Error('KeyListDigest: WebAssembly with SIMD is unavailable or refused its module (the digest runs in it)');
+    }
     this.state = state;
     this.area = slot !== undefined ? area : undefined;
     this.slot = slot ?? -1;

@@ -234,6 +234,25 @@ describe('the parts working in the shared area, with a slot and without one', ()
     }
   });
 
+  it('a digest that cannot run (no WebAssembly for its module) gives the slot it took back before it throws', () => {
+    const give = vi.spyOn(area, 'give');
+    const take = vi.spyOn(area, 'take');
+    vi.stubGlobal('WebAssembly', undefined);
+    try {
+      expect(() => new KeyListDigest()).toThrow(/WebAssembly with SIMD is unavailable/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    try {
+      const taken = take.mock.results.filter((r) => r.type === 'return' && r.value !== undefined).map((r) => r.value as number);
+      expect(taken).toHaveLength(1);
+      expect(give.mock.calls).toEqual([[taken[0], XXH3_SLOT_BYTES]]);
+    } finally {
+      give.mockRestore();
+      take.mockRestore();
+    }
+  });
+
   /** An RdbOut in the area (a slot of `slotBytes`) or in memory of its own, fed the same writes from the area or not. */
   function written(out: RdbOut, inArea: boolean, seed: number): Buffer {
     const r = mulberry32(seed);
