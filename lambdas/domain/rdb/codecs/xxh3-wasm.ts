@@ -61,7 +61,7 @@ const SCRAMBLE_AT = 128;
 const LAST_STRIPE_SECRET = SCRAMBLE_AT - 7;
 
 /** Where the last stripe consumed, the secret and the batch lie in a state's memory (after the eight accumulators). */
-export const XXH3_LAST = 64;
+const XXH3_LAST = 64;
 export const XXH3_SECRET_AT = 128;
 export const XXH3_BATCH = XXH3_SECRET_AT + SECRET.length;
 /** The batch's size: bytes gathered between two runs of the stripe loop. */
@@ -172,10 +172,18 @@ export interface Xxh3State {
   readonly at: number;
   /** Where the batch starts in {@link memory}. */
   readonly batch: number;
-  /** Takes the `stripes` stripes of memory at `from` into the stream. */
-  readonly consume: (from: number, stripes: number) => void;
-  /** The digest of the stream, `length` bytes in all, whose last 64 bytes are memory [from, from + 64): the state is done after it. */
-  readonly finish: (from: number, length: number) => string;
+  /**
+   * Takes the batch's first `n` bytes into the stream as xxhash.h's XXH3_update takes its input: its whole stripes but
+   * the one its last byte is in (1 to 64 bytes kept back: the stream's last stripe is the finish's), the last stripe
+   * taken kept beside the batch, the bytes kept back moved to the batch's start. Returns how many were kept (`n` itself
+   * when it is 64 or fewer).
+   */
+  readonly take: (n: number) => number;
+  /**
+   * The digest (32 hex digits: XXH3-128's high half, then its low) of the stream whose last `n` bytes (1 to 64, after
+   * {@link take}) are at the batch's start, of more than 240 bytes in all (XXH3_digest_long); the state is done after it.
+   */
+  readonly digest: (n: number) => string;
 }
 
 /**
@@ -204,17 +212,31 @@ export function xxh3State(shared?: { memory: object; at: number }): Xxh3State | 
   const consume = instance.consume as (state: number, input: number, stripes: number, soFar: number) => number;
   const lastStripe = instance.last as (state: number, input: number) => void;
   let soFar = 0;
+  /** Bytes taken into the accumulators so far. */
+  let taken = 0;
+  const batch = at + XXH3_BATCH;
+  const last = at + XXH3_LAST;
   return {
     memory,
     at,
-    batch: at + XXH3_BATCH,
-    consume: (from, stripes) => {
-      soFar = consume(at, from, stripes, soFar);
+    batch,
+    take: (n) => {
+      if (n <= STRIPE) return n;
+      const stripes = ((n - 1) / STRIPE) | 0;
+      const used = stripes * STRIPE;
+      soFar = consume(at, batch, stripes, soFar);
+      memory.copyWithin(last, batch + used - STRIPE, batch + used);
+      memory.copyWithin(batch, batch + used, batch + n);
+      taken += used;
+      return n - used;
     },
-    finish: (from, length) => {
-      lastStripe(at, from);
+    digest: (n) => {
+      // The stream's last 64 bytes: the last stripe taken's last 64 − n, then the batch's n.
+      memory.copyWithin(last, last + n, last + STRIPE);
+      memory.copyWithin(last + STRIPE - n, batch, batch + n);
+      lastStripe(at, last);
       const acc = Array.from({ length: 8 }, (_, i) => dv.getBigUint64(at + 8 * i, true));
-      const len = BigInt(length);
+      const len = BigInt(taken + n);
       const low = mergeAccs(acc, 11, (len * P64_1) & M64);
       const high = mergeAccs(acc, SECRET.length - 64 - 11, ~(len * P64_2) & M64);
       return `${high.toString(16).padStart(16, '0')}${low.toString(16).padStart(16, '0')}`;

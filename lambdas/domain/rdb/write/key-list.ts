@@ -47,7 +47,7 @@
  * digest and are unchanged.
  */
 import { type SharedArea, sharedArea } from '../codecs/shared-area.js';
-import { XXH3_BATCH_BYTES, XXH3_LAST, XXH3_SLOT_BYTES, type Xxh3State, xxh3State } from '../codecs/xxh3-wasm.js';
+import { XXH3_BATCH_BYTES, XXH3_SLOT_BYTES, type Xxh3State, xxh3State } from '../codecs/xxh3-wasm.js';
 import type { KeyDigest, KeyValue } from '../fingerprint.js';
 import { scoreToDouble } from './encode-value.js';
 import type { ElementSink } from './transcode.js';
@@ -62,8 +62,6 @@ export const KEY_LIST_PREAMBLE = (() => {
   p.set(Buffer.from('redis-dr key-list digest 1: XXH3-128 of this preamble and the keys framed (write/key-list.ts)\n', 'latin1'));
   return p;
 })();
-/** A stripe of XXH3 (its last one is kept back for the finish). */
-const STRIPE = 64;
 
 /** A key's database, expiry and name where it lies, `nameBytes[nameFrom, nameTo)` (a reader's KeyInPlace, rdb/keys.ts): what a head takes, no view made. */
 export interface KeyHead {
@@ -94,8 +92,6 @@ export class KeyListDigest implements ElementSink {
   /** {@link buf}'s fields written through a view (Buffer's writeUInt32BE and writeDoubleBE check their arguments per call: a head per key, twice). */
   private readonly view: DataView;
   private at = 0;
-  /** Bytes taken by the stripe loop so far. */
-  private hashed = 0;
   /** Keys added. */
   keys = 0;
 
@@ -127,7 +123,7 @@ export class KeyListDigest implements ElementSink {
     this.at = KEY_LIST_PREAMBLE.length;
   }
 
-  /** `b[from, to)` into the streams, through the batch (one copy). */
+  /** `b[from, to)` into the stream, through the batch (one copy). */
   private update(b: Uint8Array, from: number, to: number): void {
     if (this.done !== undefined) this.room(to - from); // throws: the batch is let go
     while (from < to) {
@@ -147,21 +143,9 @@ export class KeyListDigest implements ElementSink {
     if (this.at + n > this.buf.length) throw new RangeError(`KeyListDigest: ${n} bytes asked of a ${this.buf.length}-byte batch`);
   }
 
-  /**
-   * The batch's whole 64-byte stripes into the stream but the one its last byte is in (1 to 64 bytes kept back, as
-   * xxhash.h's XXH3_update keeps them: the stream's last stripe is the finish's), moved to its start; the last stripe
-   * taken kept beside it (the finish's last 64 bytes begin in it when fewer are left).
-   */
+  /** The batch into the stream but its last 1 to 64 bytes, moved to its start (Xxh3State.take). */
   private flush(): void {
-    if (this.at <= STRIPE) return;
-    const stripes = ((this.at - 1) / STRIPE) | 0;
-    const used = stripes * STRIPE;
-    this.state.consume(this.batchAt, stripes);
-    const memory = this.state.memory;
-    memory.copyWithin(this.state.at + XXH3_LAST, this.batchAt + used - STRIPE, this.batchAt + used);
-    this.hashed += used;
-    this.buf.copyWithin(0, used, this.at);
-    this.at -= used;
+    this.at = this.state.take(this.at);
   }
 
   private u32(n: number): void {
@@ -412,12 +396,8 @@ export class KeyListDigest implements ElementSink {
   hex(): string {
     if (this.done !== undefined) return this.done;
     this.flush();
-    // The stream's last 64 bytes (the preamble makes it longer): the last stripe taken's last 64 − `at`, then the batch's `at`.
-    const last = this.state.at + XXH3_LAST;
-    const memory = this.state.memory;
-    memory.copyWithin(last, last + this.at, last + STRIPE);
-    memory.copyWithin(last + STRIPE - this.at, this.batchAt, this.batchAt + this.at);
-    this.done = this.state.finish(last, this.hashed + this.at);
+    // Over 240 bytes in all: the preamble's 256.
+    this.done = this.state.digest(this.at);
     // The batch let go (a write after this throws, in room: none reaches the slot, which another digest may take now).
     this.buf = Buffer.alloc(0);
     this.at = 0;

@@ -2,14 +2,13 @@
  * The key-list digest's XXH3-128 (codecs/xxh3-wasm.ts, its stripe loop in
  * WebAssembly SIMD): bit for bit the reference's (hash-wasm's XXH3-128, seed
  * 0) for random bytes of lengths around the stripe (64), block (1,024) and
- * batch sizes, fed in random splits as KeyListDigest feeds them (a batch's
- * whole stripes taken but the last, 1 to 64 bytes kept back, the last
- * stripe taken kept beside it); and KeyListDigest's hex is the reference's
+ * batch sizes, fed in random splits as KeyListDigest feeds them (Xxh3State
+ * take after each, digest at the end); and KeyListDigest's hex is the reference's
  * over its preamble and the bytes it frames.
  */
 import { createXXHash128, type IHasher } from 'hash-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { XXH3_BATCH_BYTES, XXH3_LAST, xxh3State } from '../../../../../lambdas/domain/rdb/codecs/xxh3-wasm.js';
+import { XXH3_BATCH_BYTES, xxh3State } from '../../../../../lambdas/domain/rdb/codecs/xxh3-wasm.js';
 import { KEY_LIST_PREAMBLE, KeyListDigest } from '../../../../../lambdas/domain/rdb/write/key-list.js';
 import { mulberry32 } from '../../../../support/prng.js';
 
@@ -28,23 +27,14 @@ const reference = (bytes: Uint8Array): string => {
 function streamOf(bytes: Uint8Array, cuts: () => number): string {
   const s = xxh3State()!;
   const batch = s.memory.subarray(s.batch, s.batch + XXH3_BATCH_BYTES);
-  const last = s.at + XXH3_LAST;
   let at = 0;
   for (let from = 0; from < bytes.length; ) {
     const take = Math.min(bytes.length - from, cuts(), batch.length - at);
     batch.set(bytes.subarray(from, from + take), at);
-    at += take;
+    at = s.take(at + take);
     from += take;
-    if (at <= 64) continue;
-    const stripes = Math.floor((at - 1) / 64);
-    s.consume(s.batch, stripes);
-    s.memory.copyWithin(last, s.batch + 64 * stripes - 64, s.batch + 64 * stripes);
-    batch.copyWithin(0, 64 * stripes, at);
-    at -= 64 * stripes;
   }
-  s.memory.copyWithin(last, last + at, last + 64);
-  s.memory.copyWithin(last + 64 - at, s.batch, s.batch + at);
-  return s.finish(last, bytes.length);
+  return s.digest(at);
 }
 
 describe('xxh3State: XXH3-128, its stripe loop in WebAssembly SIMD', () => {
