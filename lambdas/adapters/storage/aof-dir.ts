@@ -241,16 +241,32 @@ export interface ServerAofState {
   readonly timestampsEnabled?: boolean;
 }
 
-/** The part of a client the state needs. */
+/** The part of a client the state needs (an ioredis client). */
 export interface AofStateClient {
   info(section: 'persistence'): Promise<string>;
-  call(command: string, ...args: string[]): Promise<unknown>;
+  multi(): AofStateTransaction;
   disconnect(): void;
+}
+
+/** The part of a MULTI the state needs (ioredis's ChainableCommander). */
+export interface AofStateTransaction {
+  info(section: 'persistence'): AofStateTransaction;
+  call(command: string, ...args: string[]): AofStateTransaction;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /**
  * Reads the server's AOF state on one connection, opened again after it
  * broke (`connect` is asked each time there is none).
+ *
+ * `INFO persistence` and `CONFIG GET aof-timestamp-enabled` go in one
+ * MULTI/EXEC, so the server answers both at one moment. Read one after the
+ * other, a change made between the two was half seen: AOF turned off after the
+ * INFO and timestamps turned on before the CONFIG GET read "AOF on, timestamps
+ * on", a state the server was never in (a flaky test showed it, session 53).
+ * A server that refuses CONFIG when it is queued (an ACL without it, a
+ * renamed or disabled command: EXECABORT) gets the INFO alone, and its
+ * timestamps stay unknown, as before.
  */
 export function serverAofState(connect: () => Promise<AofStateClient>): { read(): Promise<ServerAofState>; close(): void } {
   let client: AofStateClient | undefined;
@@ -258,11 +274,22 @@ export function serverAofState(connect: () => Promise<AofStateClient>): { read()
     async read() {
       client ??= await connect();
       try {
-        const info = await client.info('persistence');
+        const replies = await client
+          .multi()
+          .info('persistence')
+          .call('CONFIG', 'GET', 'aof-timestamp-enabled')
+          .exec()
+          .catch((err: unknown) => {
+            if (err instanceof Error && /^EXECABORT/.test(err.message)) return undefined;
+            throw err;
+          });
+        const [infoReply, configReply] = replies ?? [];
+        if (infoReply?.[0]) throw infoReply[0];
+        const info = infoReply === undefined ? await client.info('persistence') : String(infoReply[1]);
         const m = /^aof_enabled:(\d)/m.exec(info);
         if (!m) throw new Error('INFO persistence has no aof_enabled field: is it a Redis/Valkey server?');
-        const config = (await client.call('CONFIG', 'GET', 'aof-timestamp-enabled').catch(() => undefined)) as string[] | undefined;
-        const ts = Array.isArray(config) && config.length >= 2 ? String(config[1]) : undefined;
+        const config = configReply !== undefined && !configReply[0] && Array.isArray(configReply[1]) ? (configReply[1] as unknown[]) : undefined;
+        const ts = config !== undefined && config.length >= 2 ? String(config[1]) : undefined;
         return { aofEnabled: m[1] === '1', ...(ts !== undefined ? { timestampsEnabled: ts === 'yes' } : {}) };
       } catch (err) {
         client.disconnect();

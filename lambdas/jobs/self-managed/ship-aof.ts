@@ -38,7 +38,7 @@
  *
  * Point-in-time restore needs `#TS` annotations: when the server writes
  * commands without them (judged from the files: commands of a later second
- * than the last annotation, or from `INFO persistence`/`CONFIG GET` when
+ * than the last annotation, or from `INFO persistence` and `CONFIG GET` (one MULTI) when
  * the server is given), or AOF is off, the shipper says so, sets a metric
  * and withholds the heartbeat.
  */

@@ -469,9 +469,9 @@ describe('ship-aof: history that cannot serve a point-in-time restore', () => {
     expect(run.log.some((l) => /WARNING: the server writes no #TS annotations \(CONFIG GET aof-timestamp-enabled: no\)/.test(l))).toBe(true);
     expect(run.metric(AOF_METRICS.timestampsMissing)).toBe(1);
     expect(run.metric(AOF_METRICS.aofEnabled)).toBe(1);
-    // AOF off first, seen off by a cycle, then timestamps on: a cycle reads INFO before CONFIG GET, so one that straddled
-    // both changes in the other order read AOF still on and timestamps already on, a state that never was, and pinged
-    // (a flaky run, session 53's final read).
+    // AOF off first, seen off by a cycle, then timestamps on. When a cycle read INFO and CONFIG GET one after the other,
+    // one that straddled both changes read AOF still on and timestamps already on, a state that never was, and pinged
+    // (a flaky run, session 53's final read); the two are one MULTI/EXEC now (test/lambdas/adapters/storage/aof-state.test.ts).
     await c.config('SET', 'appendonly', 'no');
     await eventually('AOF seen off', () => run.metric(AOF_METRICS.aofEnabled) === 0);
     await c.config('SET', 'aof-timestamp-enabled', 'yes');
