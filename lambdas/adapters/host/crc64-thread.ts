@@ -15,7 +15,7 @@
  * trailer; the few uncommitted bytes at a chunk's end are held back (copied)
  * until the parser commits them.
  */
-import { mkdtempSync, read, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import { spilledShardReader } from './key-digest-spill.js';
 import { FILE_CHUNK_BYTES, type SplitCheckInput, type SplitWorkerMessage, splitWorkerData } from './rdb-split-worker.js';
 import { SPLIT_WORKER_BOOTSTRAP, SPLIT_WORKER_FILE, secondCoreFree, takeSplitWorkerStandby, VERIFY_THREADS_ENV } from './split-worker-start.js';
 import { startWorker, type Worker } from './worker-thread.js';
+import { pageAligned, readAhead } from './direct-io.js';
 
 /** Bytes handed to the worker and not yet checksummed before this thread waits (bounds memory when the worker falls behind). */
 const MAX_IN_FLIGHT_BYTES = 8 << 20;
@@ -624,55 +625,6 @@ export function readFileChunks(path: string, chunkBytes = 1 << 20, reuse?: Crc64
 }
 
 /**
- * The file in chunks of `chunkBytes`, each read into the buffer `bufferFor` gives, one read ahead: the next
- * chunk comes in while the caller works on this one. Opens the file when first iterated (a descriptor: read, left open).
- */
-async function* readAhead(path: string | number, chunkBytes: number, bufferFor: () => Uint8Array): AsyncGenerator<Uint8Array> {
-  const file = typeof path === 'number' ? undefined : await open(path, 'r');
-  let position = 0;
-  const readNext = async (): Promise<Uint8Array> => {
-    const buffer = bufferFor();
-    const at = position;
-    position += chunkBytes;
-    const fd = file?.fd ?? (path as number); // a descriptor given: the file it holds, not one renamed over the path since
-    const bytesRead = await new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, at, (err, n) => (err ? reject(err) : resolve(n))));
-    return buffer.subarray(0, bytesRead);
-  };
-  let next = readNext();
-  try {
-    for (;;) {
-      const chunk = await next;
-      if (chunk.length === 0) return;
-      next = readNext();
-      yield chunk;
-    }
-  } finally {
-    await next.catch(() => undefined);
-    await file?.close();
-  }
-}
-
-/** Minimal typing of the WebAssembly global's memory (not in the ES library typings this project uses). */
-declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer } } | undefined;
-
-/**
- * `bytes` of page-aligned memory (WebAssembly's), or undefined where there is none. The kernel copies a file read
- * into it about 4 times faster than into an ArrayBuffer from malloc, whose start is 16 bytes past a page (0.06 s
- * instead of 0.24 s of system time for 480 MB, bench/verify-rdb). `shared` for the CRC-64 worker's chunks: the
- * parser's loads from shared memory cost about 4 % more instructions (cachegrind), but the copy saved takes a core's
- * time too (issue 26: the whole verification's CPU 1.24–1.31 s instead of 1.48–1.60 s on the everyday-shape file).
- */
-function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
-  if (typeof WebAssembly !== 'object') return undefined;
-  try {
-    const pages = Math.ceil(bytes / 65_536);
-    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer, 0, bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The bytes of the file at `path` in chunks of `chunkBytes`, read into two
  * page-aligned buffers in turn (one read ahead, as {@link readFileChunks}):
  * no fresh memory per chunk, and the kernel's copy into aligned memory is
@@ -682,17 +634,23 @@ function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
  * chunk after it, so the caller must be done with each chunk by then (a
  * verifier that pushes it and keeps nothing; not a reader that holds views
  * across chunks, as the LZ4 envelope's does). Opens the file when first iterated (a descriptor: read, left open).
+ * With `direct` (a path), read past the page cache ({@link readAhead}).
  */
-export async function* readFileChunksReused(path: string | number, chunkBytes = FILE_CHUNK_BYTES): AsyncGenerator<Uint8Array> {
+export async function* readFileChunksReused(path: string | number, chunkBytes = FILE_CHUNK_BYTES, direct = false): AsyncGenerator<Uint8Array> {
   const lent = borrowCrc64InputArea(2 * chunkBytes);
   const buffers = lent ?? pageAligned(2 * chunkBytes) ?? new Uint8Array(2 * chunkBytes);
   let turn = 0;
   try {
     // Into the other buffer each time: the caller is done with the chunk before the one it asks for.
-    yield* readAhead(path, chunkBytes, () => {
-      const half = turn++ & 1;
-      return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
-    });
+    yield* readAhead(
+      path,
+      chunkBytes,
+      () => {
+        const half = turn++ & 1;
+        return buffers.subarray(half * chunkBytes, (half + 1) * chunkBytes);
+      },
+      direct,
+    );
   } finally {
     if (lent) returnCrc64InputArea(lent);
   }

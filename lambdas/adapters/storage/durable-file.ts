@@ -28,16 +28,16 @@ export class ShortWriteError extends Error {
 }
 
 /**
- * Writes all of `data` at the handle's position, looping over short writes.
- * A write that writes nothing twice in a row, or fails, throws: the caller
- * removes what it created.
+ * Writes all of `data` at the handle's position (or at file offset
+ * `position`), looping over short writes. A write that writes nothing twice in
+ * a row, or fails, throws: the caller removes what it created.
  * @param path for the message only
  */
-export async function writeAll(fh: WritableHandle, data: Uint8Array, path: string): Promise<void> {
+export async function writeAll(fh: WritableHandle, data: Uint8Array, path: string, position?: number): Promise<void> {
   let offset = 0;
   let stalls = 0;
   while (offset < data.byteLength) {
-    const { bytesWritten } = await fh.write(data, offset, data.byteLength - offset);
+    const { bytesWritten } = await fh.write(data, offset, data.byteLength - offset, position === undefined ? null : position + offset);
     if (bytesWritten <= 0) {
       // One zero-byte write can be a transient signal; two is a limit that will not lift.
       if (++stalls >= 2) throw new ShortWriteError(path, data.byteLength, offset);

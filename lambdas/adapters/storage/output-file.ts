@@ -17,7 +17,8 @@ import { type FileHandle, link, open, rename, stat, unlink } from 'node:fs/promi
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileChunksReused } from '../host/crc64-thread.js';
 import { pidScopeTag, processAlive } from '../host/process.js';
-import { syncDir, writeAll } from './durable-file.js';
+import { type Appender, appender } from './direct-append.js';
+import { syncDir } from './durable-file.js';
 
 /** A temporary file on its way to its name. */
 export interface OutputFile {
@@ -318,8 +319,9 @@ function changeWatch(tempPath: string, isOpen: () => boolean) {
       );
   };
   return {
-    /** `chunks` of the file, read back: its identity kept first while it is open. */
-    async *readBack(chunks: () => AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    /** `chunks` of the file, read back once `before` is done (every byte written in): its identity kept first while it is open. */
+    async *readBack(chunks: () => AsyncIterable<Uint8Array>, before: () => Promise<void>): AsyncGenerator<Uint8Array> {
+      await before();
       if (isOpen()) readFrom = identity(await stat(tempPath, { bigint: true }));
       yield* chunks();
     },
@@ -341,6 +343,23 @@ function changeWatch(tempPath: string, isOpen: () => boolean) {
       if (closedAs !== undefined) await unchanged(closedAs, st);
     },
   };
+}
+
+/** The last `n` bytes of the file at `path` (all of it when shorter), read from it. */
+async function lastBytes(path: string, n: number): Promise<Buffer> {
+  const reader = await open(path, 'r');
+  try {
+    const size = (await reader.stat()).size;
+    const tail = Buffer.alloc(Math.min(n, size));
+    for (let got = 0; got < tail.length; ) {
+      const { bytesRead } = await reader.read(tail, got, tail.length - got, size - tail.length + got);
+      if (bytesRead === 0) throw new Error(`${path} ended before its last ${tail.length} bytes were read`);
+      got += bytesRead;
+    }
+    return tail;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** Starts writing `path` through a temporary file (mode 0600: an RDB file holds the data). */
@@ -368,6 +387,10 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   const watch = changeWatch(tempPath, () => fh !== undefined);
   /** A {@link OutputFile.syncAhead} under way: nothing else is asked of the handle until it is settled. */
   let syncing: Promise<void> | undefined;
+  /** What writes the bytes, made at the first write (direct-append.ts: past the page cache where the file system takes it). */
+  let app: Appender | undefined;
+  /** Every byte written in the file: before it is read, synced or closed. */
+  const writtenIn = async (): Promise<void> => app?.settle();
   const settled = async (): Promise<void> => {
     const s = syncing;
     syncing = undefined;
@@ -377,6 +400,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
   const stuck: string[] = [];
   const discard = async (): Promise<void> => {
     await settled().catch(() => undefined);
+    await app?.release();
     if (fh) await fh.close().catch(() => undefined);
     fh = undefined;
     if (!gone) await removeOrNote(tempPath, stuck);
@@ -395,7 +419,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       try {
         await settled();
         await watch.heldSinceRead();
-        await writeAll(fh, chunk, tempPath);
+        app ??= await appender(fh, tempPath);
+        await app.write(chunk);
       } catch (err) {
         await discard();
         throw err;
@@ -403,7 +428,8 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     },
     syncAhead() {
       if (!fh || syncing) return;
-      const p = fh.datasync();
+      const h = fh;
+      const p = writtenIn().then(() => h.datasync());
       p.catch(() => undefined); // its error is thrown by the write or close that waits for it, not left unhandled meanwhile
       syncing = p;
     },
@@ -412,8 +438,10 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       try {
         await settled();
         await watch.heldSinceRead();
+        await writtenIn();
         await fh.sync();
         watch.closed(await fh.stat({ bigint: true }));
+        await app?.release();
         await fh.close();
         fh = undefined;
       } catch (err) {
@@ -422,22 +450,13 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
       }
     },
     // Opened when first read: a body a put refused before reading (or never read) leaves no stream erroring on a file since removed.
-    read: () => watch.readBack(() => createReadStream(tempPath, { highWaterMark: 1 << 20 })),
-    readTransient: () => watch.readBack(() => readFileChunksReused(tempPath)),
+    read: () => watch.readBack(() => createReadStream(tempPath, { highWaterMark: 1 << 20 }), writtenIn),
+    // From the device where the file was written past the page cache (host/crc64-thread.ts readAhead), not from pages
+    // filled for it.
+    readTransient: () => watch.readBack(() => readFileChunksReused(tempPath, undefined, app?.bypassed === true), writtenIn),
     async readTail(n) {
-      const reader = await open(tempPath, 'r');
-      try {
-        const size = (await reader.stat()).size;
-        const tail = Buffer.alloc(Math.min(n, size));
-        for (let got = 0; got < tail.length; ) {
-          const { bytesRead } = await reader.read(tail, got, tail.length - got, size - tail.length + got);
-          if (bytesRead === 0) throw new Error(`${tempPath} ended before its last ${tail.length} bytes were read`);
-          got += bytesRead;
-        }
-        return tail;
-      } finally {
-        await reader.close();
-      }
+      await writtenIn();
+      return lastBytes(tempPath, n);
     },
     async commit() {
       // What identifies it under its name: a file put there later may get the inode number back (a removed file's).

@@ -1,0 +1,99 @@
+/**
+ * Reading a file in chunks, one read ahead ({@link readAhead}), and what
+ * reading and writing past the page cache needs (O_DIRECT): the open, and
+ * memory whose start is page-aligned. The kernel takes a direct read
+ * or write only where the buffer's address, the file offset and the size are
+ * multiples of the device's block (4,096 bytes covers the 512- and 4,096-byte
+ * ones); anything else it refuses with EINVAL before moving a byte, and the
+ * callers go on through the page cache from there.
+ */
+import { constants, read } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+
+/** The alignment a direct read or write is given: buffer address, file offset and size in multiples of it. */
+export const DIRECT_ALIGN = 4096;
+
+/** Minimal typing of the WebAssembly global's memory (not in the ES library typings this project uses). */
+declare const WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared?: boolean }) => { buffer: ArrayBuffer } } | undefined;
+
+/**
+ * `bytes` of page-aligned memory (WebAssembly's), or undefined where there is none. The kernel copies a file read
+ * into it about 4 times faster than into an ArrayBuffer from malloc, whose start is 16 bytes past a page (0.06 s
+ * instead of 0.24 s of system time for 480 MB, bench/verify-rdb), and a direct read or write needs it. `shared` for the
+ * CRC-64 worker's chunks: the parser's loads from shared memory cost about 4 % more instructions (cachegrind), but the
+ * copy saved takes a core's time too (issue 26: the whole verification's CPU 1.24–1.31 s instead of 1.48–1.60 s on the
+ * everyday-shape file).
+ */
+export function pageAligned(bytes: number, shared = false): Uint8Array | undefined {
+  if (typeof WebAssembly !== 'object') return undefined;
+  try {
+    const pages = Math.ceil(bytes / 65_536);
+    return new Uint8Array(new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer, 0, bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A handle {@link openDirect} opened, and whether with O_DIRECT. */
+export type DirectHandle = FileHandle & { readonly direct?: boolean };
+
+/**
+ * `path` opened with `flags` and O_DIRECT; where the system has no O_DIRECT (macOS, Windows) or the file system
+ * refuses it at the open (tmpfs, some FUSE file systems: EINVAL), without it (through the page cache).
+ */
+export async function openDirect(path: string, flags: number = constants.O_RDONLY): Promise<DirectHandle> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
+  if (O_DIRECT !== undefined) {
+    try {
+      return Object.assign(await open(path, flags | O_DIRECT), { direct: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+  }
+  return open(path, flags);
+}
+
+/**
+ * The file in chunks of `chunkBytes`, each read into the buffer `bufferFor` gives, one read ahead: the next
+ * chunk comes in while the caller works on this one. Opens the file when first iterated (a descriptor: read, left open).
+ *
+ * With `direct` (a path), opened with O_DIRECT where the system has it: the reads come from the device into the
+ * buffers, past the page cache (a file written past it, as convert-rdb's output is: storage/direct-append.ts, read back
+ * from the disk and not through pages allocated for it). The file system refuses that at the open, or the kernel a
+ * read whose buffer, offset or size is not aligned as the device needs (EINVAL, nothing read): the rest through the
+ * page cache, from the same offset.
+ */
+export async function* readAhead(path: string | number, chunkBytes: number, bufferFor: () => Uint8Array, direct = false): AsyncGenerator<Uint8Array> {
+  let file: DirectHandle | undefined = typeof path === 'number' ? undefined : direct ? await openDirect(path) : await open(path, 'r');
+  let directNow = direct && file !== undefined && file.direct === true;
+  let position = 0;
+  const readAt = (fd: number, buffer: Uint8Array, at: number) =>
+    new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, at, (err, n) => (err ? reject(err) : resolve(n))));
+  const readNext = async (): Promise<Uint8Array> => {
+    const buffer = bufferFor();
+    const at = position;
+    position += chunkBytes;
+    const fd = file?.fd ?? (path as number); // a descriptor given: the file it holds, not one renamed over the path since
+    const bytesRead = await readAt(fd, buffer, at).catch(async (err: NodeJS.ErrnoException) => {
+      if (!directNow || err.code !== 'EINVAL') throw err;
+      directNow = false;
+      const buffered = await open(path as string, 'r');
+      await file?.close();
+      file = buffered;
+      return readAt(buffered.fd, buffer, at);
+    });
+    return buffer.subarray(0, bytesRead);
+  };
+  let next = readNext();
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (chunk.length === 0) return;
+      next = readNext();
+      yield chunk;
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await file?.close();
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Appending to a new file past the page cache (O_DIRECT), for convert-rdb's
+ * output (storage/output-file.ts): the bytes go from page-aligned staging
+ * memory to the device, whole blocks at a time, while the next ones are
+ * staged (one write in flight); the last partial block, and whatever is
+ * appended after {@link Appender.settle}, through the page cache, by the
+ * file's own handle at its offset.
+ *
+ * Why: an output written through the page cache is as big as the input, and
+ * every page of it is allocated, copied into and written back by the kernel
+ * on the converting CPU (and on a virtual machine whose free memory goes back
+ * to the host, first touched again at several times that cost). Past the page
+ * cache that is a copy into the staging memory and the device's own transfer:
+ * 553 MB written and read back took 0.07 + 0.05 s of system time against
+ * 0.13–0.66 s + 0.07 through the page cache on the benchmark machine
+ * (bench/README.md, convert-rdb, session 56), and the output no longer pushes
+ * the host's cached files out. The read-back then reads the device
+ * (host/crc64-thread.ts readFileChunksReused with `direct`), not pages this
+ * process just filled: a truer read-back.
+ *
+ * A file system without O_DIRECT (tmpfs, or a system without it) is written
+ * through the page cache, as before; so is the rest of a file whose direct
+ * write the kernel refused (EINVAL: an alignment it needs beyond 4,096 bytes),
+ * from the same offset, nothing lost.
+ */
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { DIRECT_ALIGN, type DirectHandle, openDirect, pageAligned } from '../host/direct-io.js';
+import { writeAll } from './durable-file.js';
+
+/** Bytes staged before a direct write: a multiple of {@link DIRECT_ALIGN}; two such buffers take turns. */
+export const STAGE_BYTES = 512 * DIRECT_ALIGN;
+
+/** Appends to a file; every write is at an offset of its own, so the two handles never race for a position. */
+export interface Appender {
+  /**
+   * Appends `chunk` (copied or written before this returns: the caller may reuse it). A direct write's error is thrown
+   * by the next call that waits for it (this, {@link settle}).
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Waits for the direct write in flight and writes the staged rest through the page cache: every byte appended so
+   * far is in the file (before it is read, synced or closed). Appends after it go through the page cache.
+   */
+  settle(): Promise<void>;
+  /** Whether the bytes still go past the page cache (false: none did, or since {@link settle} or a refusal). */
+  readonly direct: boolean;
+  /** Bytes appended so far (the file's size once settled). */
+  readonly bytes: number;
+  /** Whether any went past the page cache (then the file is best read back past it too: its pages are not there). */
+  readonly bypassed: boolean;
+  /** Waits for the write in flight (its error ignored) and closes the direct handle; `fh` is the caller's to close. */
+  release(): Promise<void>;
+}
+
+/**
+ * An appender to the empty file `path` whose handle the caller holds (`fh`, opened for writing; it writes the bytes
+ * that do not go past the page cache, and its sync syncs them all: fsync is of the file, not of a handle). Where the
+ * file system refuses O_DIRECT, or there is no page-aligned memory, every byte goes through `fh`.
+ */
+export async function appender(fh: FileHandle, path: string): Promise<Appender> {
+  const stages = pageAligned(2 * STAGE_BYTES);
+  const dfh: DirectHandle | undefined = stages === undefined ? undefined : await openDirect(path, constants.O_WRONLY);
+  if (dfh !== undefined && !dfh.direct) await dfh.close();
+  return dfh?.direct ? new DirectAppender(fh, dfh, path, stages!) : new BufferedAppender(fh, path);
+}
+
+/** Every byte through the page cache, at its offset. */
+class BufferedAppender implements Appender {
+  readonly direct = false;
+  readonly bypassed = false;
+  bytes = 0;
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly path: string,
+  ) {}
+  async write(chunk: Uint8Array): Promise<void> {
+    const at = this.bytes;
+    this.bytes += chunk.length;
+    await writeAll(this.fh, chunk, this.path, at);
+  }
+  async settle(): Promise<void> {}
+  async release(): Promise<void> {}
+}
+
+class DirectAppender implements Appender {
+  direct = true;
+  bypassed = false;
+  /** The file offset the stage goes to: every byte before it is written or in flight. */
+  private at = 0;
+  /** The buffer being filled, and how much of it is. */
+  private stage: Uint8Array;
+  private staged = 0;
+  /** The direct write in flight (of the other buffer), if any. */
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly dfh: FileHandle,
+    private readonly path: string,
+    private readonly stages: Uint8Array,
+  ) {
+    this.stage = stages.subarray(0, STAGE_BYTES);
+  }
+
+  get bytes(): number {
+    return this.at + this.staged;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let from = 0; from < chunk.length; ) {
+      if (!this.direct) {
+        // The kernel refused a direct write (or settle was called): what is staged, then the rest, through the page cache.
+        await this.settle();
+        await writeAll(this.fh, chunk.subarray(from), this.path, this.at);
+        this.at += chunk.length - from;
+        return;
+      }
+      const take = Math.min(chunk.length - from, STAGE_BYTES - this.staged);
+      this.stage.set(chunk.subarray(from, from + take), this.staged);
+      this.staged += take;
+      from += take;
+      if (this.staged === STAGE_BYTES) await this.flushStage();
+    }
+  }
+
+  /** The full stage handed to the device (once the write before it finished), the other buffer staged meanwhile. */
+  private async flushStage(): Promise<void> {
+    await this.landed();
+    const bytes = this.stage;
+    const at = this.at;
+    this.at += STAGE_BYTES;
+    this.staged = 0;
+    this.stage = bytes.byteOffset === this.stages.byteOffset ? this.stages.subarray(STAGE_BYTES) : this.stages.subarray(0, STAGE_BYTES);
+    if (!this.direct) {
+      await writeAll(this.fh, bytes, this.path, at);
+      return;
+    }
+    this.bypassed = true;
+    const write = writeAll(this.dfh, bytes, this.path, at).catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      // Refused before a byte moved (an alignment the device needs beyond 4,096 bytes): these bytes, and all after them,
+      // through the page cache.
+      this.direct = false;
+      await writeAll(this.fh, bytes, this.path, at);
+    });
+    write.catch(() => undefined); // thrown by the call that waits for it, not left unhandled meanwhile
+    this.inFlight = write;
+  }
+
+  /** The write in flight finished (its error thrown here). */
+  private async landed(): Promise<void> {
+    const w = this.inFlight;
+    this.inFlight = undefined;
+    if (w !== undefined) await w;
+  }
+
+  /** One settling, whoever asks (a sync ahead and the read-back's start may both): each waits for the same bytes. */
+  private settling: Promise<void> | undefined;
+
+  settle(): Promise<void> {
+    this.settling ??= this.settleOnce();
+    return this.settling;
+  }
+
+  private async settleOnce(): Promise<void> {
+    await this.landed();
+    this.direct = false;
+    const rest = this.stage.subarray(0, this.staged);
+    this.staged = 0;
+    if (rest.length > 0) await writeAll(this.fh, rest, this.path, this.at);
+    this.at += rest.length;
+  }
+
+  async release(): Promise<void> {
+    await this.landed().catch(() => undefined);
+    this.direct = false;
+    await this.dfh.close().catch(() => undefined);
+  }
+}
