@@ -360,8 +360,16 @@ describe('runBackup (local mode) against a real redis-server', () => {
     expect(report.backup!.file).toBe('rdr-cache-20261123-101530.rdb');
     expect(readFileSync(join(dir, 'backups', minute), 'utf8')).toBe('already there');
     // A clock that stays in this second: the run waits for the next second twice, then does nothing, as a run that found
-    // the lease held does (busy: exit 75, no metric, no ping), never a red run.
-    const again = await runBackup(request, deps(server, fixed));
+    // the lease held does (busy: exit 75, no metric, no ping), never a red run. The waits are asked of the injected sleep
+    // and counted, not spent: the clock the run reads stays in this second however long they take (spent, they were 2 of
+    // this case's 2.2 s on one CPU).
+    const waits: number[] = [];
+    const base = deps(server, fixed);
+    const again = await runBackup(request, {
+      ...base,
+      timing: { ...base.timing, sleep: async (ms) => void waits.push(ms) },
+    });
+    expect(waits).toEqual([1005, 1005]);
     expect(again).toMatchObject({ ok: false, failedStep: 'destination', busy: { holder: 'a run that finished in this second' } });
     expect(again.error).toBe(
       `${request.store.url} already holds rdr-cache-20261123-101530.rdb of cache for this second (another run finished in it): nothing is overwritten and this run did nothing; the next run takes the backup`,
@@ -1250,7 +1258,9 @@ describe('runBackup as an ACL user with exactly the permissions docs/self-manage
   let server: RedisServer;
   let dir: string;
   beforeAll(async () => {
-    server = await startRedisServer();
+    // No diskless-sync delay: remote mode's SYNC waited out the default 5 s before the server sent a byte (the case
+    // 4.9 -> 0.04 s on one CPU). The permissions it needs are the same whenever the transfer starts.
+    server = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
     await fill(server.client());
     for (const [mode, rules] of Object.entries(ACL)) await server.client().call('ACL', 'SETUSER', `${mode}-backup`, 'reset', 'on', '>pw', ...rules);
     await server.client().call('ACL', 'SETUSER', 'old-remote', 'reset', 'on', '>pw', '+sync', '+replconf');
