@@ -29,7 +29,25 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts `redis-dr serve`, resolves with the child and the lines it printed by half a second after its `opened …` line. */
+/**
+ * Once `redis-dr serve` printed its `opened …` line (out: what it printed so far, its first line `listening on
+ * host:port`), waits until this process has read every line serve prints before it serves. serve writes them in one
+ * synchronous run once it listens (stdout and stderr are pipes, whose writes are done when they return on Linux), and
+ * answers a client only when its event loop turns after that run: once a PING is answered they are all in the pipes,
+ * and this process has read them by the end of the poll phase that read the answer (a setImmediate runs after it).
+ * A fixed half second after `opened` was the wait before (5 of them, 2.5 of this file's 15 s on one CPU).
+ */
+async function printedAll(out: string): Promise<void> {
+  const raw = await RawClient.open(Number(/^listening on .*:(\d+)$/m.exec(out)![1]));
+  try {
+    await raw.call('PING');
+  } finally {
+    raw.close();
+  }
+  await new Promise((r) => setImmediate(r));
+}
+
+/** Starts `redis-dr serve`, resolves with the child and the lines it printed before it serves (see {@link printedAll}). */
 function serveLines(...args: string[]): Promise<{ child: ReturnType<typeof spawn>; out: string[]; exit: Promise<number | null> }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -40,7 +58,7 @@ function serveLines(...args: string[]): Promise<{ child: ReturnType<typeof spawn
       out += d.toString();
       if (waiting || !/^opened /m.test(out)) return;
       waiting = true;
-      setTimeout(() => resolve({ child, out: out.split('\n').filter(Boolean), exit }), 500);
+      printedAll(out).then(() => resolve({ child, out: out.split('\n').filter(Boolean), exit }), reject);
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code} with ${JSON.stringify(out)}`)));
   });
@@ -226,7 +244,10 @@ describe('redis-dr serve', () => {
       const backup = () => cli('backup', '--redis', server.url, '--to', `file://${dest}`, '--name', 'cache');
       expect((await backup()).status).toBe(0);
       const good = readdirSync(dest).find((f) => f.endsWith('.rdb'))!;
-      await new Promise((r) => setTimeout(r, 1100)); // a name of its own: to the second within the minute, the minute form across one (either is matched below)
+      // A name of its own: to the second within the minute, the minute form across one (either is matched below). To the
+      // next second by the clock (1.1 s of sleep before: the next second is 0.5 s away on average).
+      const second = Math.floor(Date.now() / 1000);
+      while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
       await c.flushall();
       c.disconnect();
       const collapsed = await backup();
@@ -402,12 +423,15 @@ describe('redis-dr serve', () => {
       child.stderr!.on('data', (d: Buffer) => {
         err += d.toString();
       });
-      await new Promise<void>((resolve) =>
+      await new Promise<void>((resolve, reject) => {
+        let waiting = false;
         child.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
-          if (/^opened /m.test(out)) setTimeout(resolve, 300);
-        }),
-      );
+          if (waiting || !/^opened /m.test(out)) return;
+          waiting = true;
+          printedAll(out).then(resolve, reject);
+        });
+      });
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
       expect(out).toMatch(new RegExp(`^listening on ${bind.replace(/\./g, '\\.')}:\\d+$`, 'm'));
