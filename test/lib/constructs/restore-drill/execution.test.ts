@@ -13,6 +13,7 @@ import { runDrillVerify } from '../../../../lambdas/jobs/drills/drill-verify.js'
 import type { Alert } from '../../../../lambdas/adapters/aws/alerts.js';
 import { MemoryLog, MemoryMetrics } from '../../../support/fakes.js';
 import { keptByContent } from '../../../support/kept-by-content.js';
+import { LentClusterNode } from '../../../support/lent-cluster-node.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { DEFAULT_STAND_INS, stateMachineDefinition as renderedDefinition, type TemplateJson } from '../../../../lib/asl.js';
 import {
@@ -55,7 +56,7 @@ interface FakeGroup {
   sharded: boolean;
   /** Tags as CreateReplicationGroup set them (Value resolved by the state machine). */
   tags: Record<string, string>;
-  server?: RedisServer;
+  server?: Pick<RedisServer, 'port' | 'stop'>;
   starting?: Promise<void>;
 }
 
@@ -132,6 +133,7 @@ class LocalElastiCache {
     // Sharded: a one-node Redis Cluster owning every slot stands in for the shards.
     const args = group.sharded ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1'] : [];
     let password: string;
+    let member: { name: string; password: string } | undefined;
     if (p.UserGroupIds !== undefined) {
       // In a user group: only the group's users get in (the default user's password is nobody's to know).
       const user = this.userGroups.get(String(p.UserGroupIds));
@@ -140,6 +142,7 @@ class LocalElastiCache {
       else {
         args.push('--user', user.username, 'on', `>${user.password}`, '~*', '&*', '+@all');
         password = `default-${'x'.repeat(20)}`;
+        member = { name: user.username, password: user.password };
       }
     } else {
       // Otherwise the drill cluster requires the execution's AUTH token, as ElastiCache would.
@@ -147,34 +150,38 @@ class LocalElastiCache {
       this.tokens.set(p.ReplicationGroupId, p.AuthToken);
       password = p.AuthToken;
     }
-    group.starting = startRedisServer({ loadRdb: rdb, args, password }).then(async (s) => {
-      if (group.sharded) {
-        // Redis already took the slots of the keys it loaded; claim the rest in one CLUSTER ADDSLOTSRANGE (Redis 7.0+):
-        // an ADDSLOTS per slot was 16,384 commands, about 0.4 CPU-s and a second per sharded drill.
-        const myself = String(await s.client().call('CLUSTER', 'NODES'))
-          .split('\n')
-          .find((line) => line.split(' ')[2]?.split(',').includes('myself'));
-        const owned = new Set<number>();
-        for (const range of myself?.split(' ').slice(8) ?? []) {
-          const [from, to = from] = range.split('-').map(Number);
-          for (let slot = from!; slot <= to!; slot++) owned.add(slot);
-        }
-        const ranges: string[] = [];
-        for (let slot = 0; slot < 16384; slot++) {
-          if (owned.has(slot)) continue;
-          let end = slot;
-          while (end + 1 < 16384 && !owned.has(end + 1)) end++;
-          ranges.push(String(slot), String(end));
-          slot = end;
-        }
-        if (ranges.length > 0) await s.client().call('CLUSTER', 'ADDSLOTSRANGE', ...ranges);
-        // "available" only once the one-node cluster says it is ok.
-        for (let i = 0; i < 100 && !/cluster_state:ok/.test(String(await s.client().call('CLUSTER', 'INFO'))); i++) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      group.server = s;
-    });
+    // Sharded: the file's one-node cluster when it is not lent already (test/support/lent-cluster-node.ts).
+    const lent = group.sharded ? clusterNode.lend(rdb, password, member) : undefined;
+    group.starting = lent
+      ? lent.then((node) => void (group.server = node))
+      : startRedisServer({ loadRdb: rdb, args, password }).then(async (s) => {
+          if (group.sharded) {
+            // Redis already took the slots of the keys it loaded; claim the rest in one CLUSTER ADDSLOTSRANGE (Redis 7.0+):
+            // an ADDSLOTS per slot was 16,384 commands, about 0.4 CPU-s and a second per sharded drill.
+            const myself = String(await s.client().call('CLUSTER', 'NODES'))
+              .split('\n')
+              .find((line) => line.split(' ')[2]?.split(',').includes('myself'));
+            const owned = new Set<number>();
+            for (const range of myself?.split(' ').slice(8) ?? []) {
+              const [from, to = from] = range.split('-').map(Number);
+              for (let slot = from!; slot <= to!; slot++) owned.add(slot);
+            }
+            const ranges: string[] = [];
+            for (let slot = 0; slot < 16384; slot++) {
+              if (owned.has(slot)) continue;
+              let end = slot;
+              while (end + 1 < 16384 && !owned.has(end + 1)) end++;
+              ranges.push(String(slot), String(end));
+              slot = end;
+            }
+            if (ranges.length > 0) await s.client().call('CLUSTER', 'ADDSLOTSRANGE', ...ranges);
+            // "available" only once the one-node cluster says it is ok.
+            for (let i = 0; i < 100 && !/cluster_state:ok/.test(String(await s.client().call('CLUSTER', 'INFO'))); i++) {
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+          group.server = s;
+        });
     this.created.push(p);
     this.groups.set(p.ReplicationGroupId, group);
     if (this.faultAfterCreate) {
@@ -328,6 +335,8 @@ const SERVERLESS_SNAPSHOT = 'rdr-sessions-edge-20261122-0200';
 const SERVERLESS_ARN = `arn:aws:elasticache:eu-west-1:000000000000:serverlesscachesnapshot:${SERVERLESS_SNAPSHOT}`;
 const STARTED = new Date();
 const secrets = mockClient(SecretsManagerClient);
+/** The one-node cluster the sharded groups and serverless caches stand on, one at a time (started with the file). */
+const clusterNode = new LentClusterNode();
 /** The drill cluster of sessions-prod for the fixed start time of these executions. */
 const CLUSTER = 'rdr-drill-sessions-prod-2611220400';
 
@@ -345,6 +354,7 @@ describe('restore drill state machine, executed locally from the synthesized def
   let sourceKeys: number;
 
   beforeAll(async () => {
+    clusterNode.start();
     const synth = synthesize(loadConfig(DRILLS_CONFIG));
     definition = stateMachineDefinition(synth.primary);
     drDefinition = stateMachineDefinition(synth.dr);
@@ -379,6 +389,7 @@ describe('restore drill state machine, executed locally from the synthesized def
   });
   afterAll(async () => {
     aslVerdicts.save();
+    await clusterNode.stop();
     await source?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
