@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intoNextSecond } from '../../../support/next-second.js';
 import { startRedisServer, type RedisServer } from '../../../support/redis-server.js';
 import { inWorker } from '../../support/in-process.js';
 
@@ -124,7 +125,7 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
       const backup = () => inWorker('backup', '--redis', server.url, '--to', dest, '--create', '--name', 'cache');
       expect((await backup()).status).toBe(0);
       const good = readdirSync(join(dir, 'backups')).find((f) => f.endsWith('.rdb'))!;
-      await new Promise((r) => setTimeout(r, 1100)); // a name of its own: to the second within the minute, the minute form across one (either is matched below)
+      await intoNextSecond(); // a name of its own: to the second within the minute, the minute form across one (either is matched below)
       await c.flushall();
       c.disconnect();
       const collapsed = await backup();
@@ -135,13 +136,12 @@ describe('drill local --from <destination> whose newest backup is marked a keysp
         'm',
       );
       expect(drill.stdout).toMatch(line);
-      const apart = () => new Promise((r) => setTimeout(r, 1100)); // each drill's record is named to the second
-      await apart();
+      await intoNextSecond(); // each drill's record is named to the second
       const json = await inWorker('drill', 'local', '--from', dest, '--json');
       expect(JSON.parse(json.stdout)).toMatchObject({
         collapse: { point: expect.stringMatching(/^rdr-cache-/), mark: expect.stringContaining('0 keys'), before: good },
       });
-      await apart();
+      await intoNextSecond();
       const pointed = await inWorker('drill', 'local', '--from', dest, '--point', good);
       expect(pointed.status, pointed.stdout + pointed.stderr).toBe(0);
       expect(pointed.stdout).not.toContain('COLLAPSED');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileBackupStore } from '../../../../lambdas/adapters/storage/backup-store.js';
 import { backupFileName } from '../../../../lambdas/domain/self-managed/backup.js';
 import { writeIndexBeside } from '../../../support/key-index-beside.js';
+import { intoNextSecond } from '../../../support/next-second.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { RawClient } from '../../../support/resp-raw.js';
 import { inWorker, inWorkerWithEnv } from '../../support/in-process.js';
@@ -244,10 +245,7 @@ describe('redis-dr serve', () => {
       const backup = () => cli('backup', '--redis', server.url, '--to', `file://${dest}`, '--name', 'cache');
       expect((await backup()).status).toBe(0);
       const good = readdirSync(dest).find((f) => f.endsWith('.rdb'))!;
-      // A name of its own: to the second within the minute, the minute form across one (either is matched below). To the
-      // next second by the clock (1.1 s of sleep before: the next second is 0.5 s away on average).
-      const second = Math.floor(Date.now() / 1000);
-      while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+      await intoNextSecond(); // a name of its own: to the second within the minute, the minute form across one (either is matched below)
       await c.flushall();
       c.disconnect();
       const collapsed = await backup();
