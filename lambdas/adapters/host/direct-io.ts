@@ -63,9 +63,19 @@ export async function openDirect(path: string, flags: number = constants.O_RDONL
  * read whose buffer, offset or size is not aligned as the device needs (EINVAL, nothing read): the rest through the
  * page cache, from the same offset.
  */
-export async function* readAhead(path: string | number, chunkBytes: number, bufferFor: () => Uint8Array, direct = false): AsyncGenerator<Uint8Array> {
-  let file: DirectHandle | undefined = typeof path === 'number' ? undefined : direct ? await openDirect(path) : await open(path, 'r');
+export async function* readAhead(
+  path: string | number,
+  chunkBytes: number,
+  bufferFor: () => Uint8Array,
+  direct = false,
+  /** Reads in flight while the caller works on a chunk (`bufferFor` gives this many + 1 buffers in turn). */
+  ahead = 1,
+): AsyncGenerator<Uint8Array> {
+  const file: DirectHandle | undefined = typeof path === 'number' ? undefined : direct ? await openDirect(path) : await open(path, 'r');
+  /** Whether reads go to the direct handle (until the kernel refuses one). */
   let directNow = direct && file !== undefined && file.direct === true;
+  /** The file opened again without O_DIRECT, once the kernel refused a direct read (the direct handle stays open until the end: a read may still be on it). */
+  let buffered: Promise<FileHandle> | undefined;
   let position = 0;
   const readAt = (fd: number, buffer: Uint8Array, at: number) =>
     new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, at, (err, n) => (err ? reject(err) : resolve(n))));
@@ -73,27 +83,29 @@ export async function* readAhead(path: string | number, chunkBytes: number, buff
     const buffer = bufferFor();
     const at = position;
     position += chunkBytes;
-    const fd = file?.fd ?? (path as number); // a descriptor given: the file it holds, not one renamed over the path since
+    // A descriptor given: the file it holds, not one renamed over the path since.
+    const viaDirect = directNow;
+    const fd = buffered !== undefined ? (await buffered).fd : (file?.fd ?? (path as number));
     const bytesRead = await readAt(fd, buffer, at).catch(async (err: NodeJS.ErrnoException) => {
-      if (!directNow || err.code !== 'EINVAL') throw err;
+      // Every read issued on the direct handle before the first refusal came back is refused too: each is read again.
+      if (!viaDirect || err.code !== 'EINVAL') throw err;
       directNow = false;
-      const buffered = await open(path as string, 'r');
-      await file?.close();
-      file = buffered;
-      return readAt(buffered.fd, buffer, at);
+      buffered ??= open(path as string, 'r');
+      return readAt((await buffered).fd, buffer, at);
     });
     return buffer.subarray(0, bytesRead);
   };
-  let next = readNext();
+  const next = Array.from({ length: ahead }, readNext);
   try {
     for (;;) {
-      const chunk = await next;
+      const chunk = await next.shift()!;
       if (chunk.length === 0) return;
-      next = readNext();
+      next.push(readNext());
       yield chunk;
     }
   } finally {
-    await next.catch(() => undefined);
+    for (const n of next) await n.catch(() => undefined);
     await file?.close();
+    await (await buffered?.catch(() => undefined))?.close();
   }
 }
