@@ -652,8 +652,7 @@ export async function* readFileChunksReused(path: string | number, chunkBytes = 
         const at = turn++ % count;
         return buffers.subarray(at * chunkBytes, (at + 1) * chunkBytes);
       },
-      direct,
-      count - 1,
+      { direct, ahead: count - 1 },
     );
   } finally {
     if (lent) returnCrc64InputArea(lent);

@@ -67,40 +67,71 @@ export async function* readAhead(
   path: string | number,
   chunkBytes: number,
   bufferFor: () => Uint8Array,
-  direct = false,
-  /** Reads in flight while the caller works on a chunk (`bufferFor` gives this many + 1 buffers in turn). */
-  ahead = 1,
+  options: {
+    /** Past the page cache (a path; see above). */
+    readonly direct?: boolean;
+    /** Reads in flight while the caller works on a chunk (`bufferFor` gives this many + 1 buffers in turn). */
+    readonly ahead?: number;
+    /** The read itself (`fs.read`; a test hands in one that fails or stalls where a device would). */
+    readonly read?: typeof read;
+  } = {},
 ): AsyncGenerator<Uint8Array> {
-  const file: DirectHandle | undefined = typeof path === 'number' ? undefined : direct ? await openDirect(path) : await open(path, 'r');
+  const readOnce = options.read ?? read;
+  const file: DirectHandle | undefined = typeof path === 'number' ? undefined : options.direct ? await openDirect(path) : await open(path, 'r');
   /** Whether reads go to the direct handle (until the kernel refuses one). */
-  let directNow = direct && file !== undefined && file.direct === true;
+  let directNow = file?.direct === true;
   /** The file opened again without O_DIRECT, once the kernel refused a direct read (the direct handle stays open until the end: a read may still be on it). */
   let buffered: Promise<FileHandle> | undefined;
   let position = 0;
-  const readAt = (fd: number, buffer: Uint8Array, at: number) =>
-    new Promise<number>((resolve, reject) => read(fd, buffer, 0, chunkBytes, at, (err, n) => (err ? reject(err) : resolve(n))));
+  /**
+   * The chunk at `at`, read until it is full or the file ends: a read may return less than asked before the end (a
+   * network or FUSE file system), and a chunk cut short there would leave a gap in the bytes, not an error.
+   */
+  const fill = async (fd: number, buffer: Uint8Array, at: number, viaDirect: boolean): Promise<number> => {
+    let got = 0;
+    while (got < chunkBytes) {
+      const n = await new Promise<number>((resolve, reject) =>
+        readOnce(fd, buffer, got, chunkBytes - got, at + got, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+      );
+      got += n;
+      // The end; or, past the page cache, a read that stopped off a block's edge, which is the file's end (the next direct
+      // read from there would be refused: the chunk after it says whether the file did end).
+      if (n === 0 || (viaDirect && got % DIRECT_ALIGN !== 0)) break;
+    }
+    return got;
+  };
   const readNext = async (): Promise<Uint8Array> => {
     const buffer = bufferFor();
     const at = position;
     position += chunkBytes;
-    // A descriptor given: the file it holds, not one renamed over the path since.
     const viaDirect = directNow;
+    // A descriptor given: the file it holds, not one renamed over the path since.
     const fd = buffered !== undefined ? (await buffered).fd : (file?.fd ?? (path as number));
-    const bytesRead = await readAt(fd, buffer, at).catch(async (err: NodeJS.ErrnoException) => {
-      // Every read issued on the direct handle before the first refusal came back is refused too: each is read again.
+    const bytesRead = await fill(fd, buffer, at, viaDirect && buffered === undefined).catch(async (err: NodeJS.ErrnoException) => {
+      // Every read issued on the direct handle before the first refusal came back is refused too: each is read again
+      // (a direct read that stopped short leaves the next one unaligned, refused the same way).
       if (!viaDirect || err.code !== 'EINVAL') throw err;
       directNow = false;
       buffered ??= open(path as string, 'r');
-      return readAt((await buffered).fd, buffer, at);
+      return fill((await buffered).fd, buffer, at, false);
     });
     return buffer.subarray(0, bytesRead);
   };
-  const next = Array.from({ length: ahead }, readNext);
+  /** A read issued ahead: its failure is thrown where the chunk is awaited, never left unhandled while another is. */
+  const issue = (): Promise<Uint8Array> => {
+    const p = readNext();
+    p.catch(() => undefined);
+    return p;
+  };
+  const next = Array.from({ length: options.ahead ?? 1 }, issue);
   try {
-    for (;;) {
+    for (let at = 0, short = false; ; at += chunkBytes) {
       const chunk = await next.shift()!;
       if (chunk.length === 0) return;
-      next.push(readNext());
+      // A chunk cut short is the file's end: bytes after it (a file that grew, a read that stopped early) would follow a gap.
+      if (short) throw new Error(`reading ${String(path)}: a read returned fewer bytes than asked at offset ${at - chunkBytes}, yet more followed`);
+      short = chunk.length < chunkBytes;
+      next.push(issue());
       yield chunk;
     }
   } finally {

@@ -45,8 +45,9 @@ export interface Appender {
    */
   write(chunk: Uint8Array): Promise<void>;
   /**
-   * Waits for the direct write in flight and writes the staged rest through the page cache: every byte appended so
-   * far is in the file (before it is read, synced or closed). Appends after it go through the page cache.
+   * Waits for the writes asked and the direct writes in flight, and writes the staged rest through the page cache:
+   * every byte appended so far is in the file (before it is read, synced or closed). Appends after it go through the
+   * page cache.
    */
   settle(): Promise<void>;
   /** Whether the bytes still go past the page cache (false: none did, or since {@link settle} or a refusal). */
@@ -55,7 +56,7 @@ export interface Appender {
   readonly bytes: number;
   /** Whether any went past the page cache (then the file is best read back past it too: its pages are not there). */
   readonly bypassed: boolean;
-  /** Waits for the write in flight (its error ignored) and closes the direct handle; `fh` is the caller's to close. */
+  /** Waits for the writes asked and in flight (their errors ignored) and closes the direct handle; `fh` is the caller's to close. */
   release(): Promise<void>;
 }
 
@@ -66,9 +67,56 @@ export interface Appender {
  */
 export async function appender(fh: FileHandle, path: string): Promise<Appender> {
   const stages = pageAligned(STAGES * STAGE_BYTES);
-  const dfh: DirectHandle | undefined = stages === undefined ? undefined : await openDirect(path, constants.O_WRONLY);
-  if (dfh !== undefined && !dfh.direct) await dfh.close();
-  return dfh?.direct ? new DirectAppender(fh, dfh, path, stages!) : new BufferedAppender(fh, path);
+  const dfh = stages === undefined ? undefined : await directHandleOf(fh, path);
+  return dfh !== undefined ? new DirectAppender(fh, dfh, path, stages!) : new BufferedAppender(fh, path);
+}
+
+/**
+ * A second handle of the file `fh` holds, opened by `path` with O_DIRECT; undefined where it cannot be had (any
+ * failure to open it: `fh` writes every byte then), or where the name is no longer that file (another file put at
+ * the temporary name since it was created: device and inode differ).
+ */
+async function directHandleOf(fh: FileHandle, path: string): Promise<DirectHandle | undefined> {
+  let dfh: DirectHandle | undefined;
+  try {
+    dfh = await openDirect(path, constants.O_WRONLY);
+    const [a, b] = await Promise.all([fh.stat({ bigint: true }), dfh.stat({ bigint: true })]);
+    if (dfh.direct && a.dev === b.dev && a.ino === b.ino) return dfh;
+  } catch {
+    // No direct handle: the page cache, as before.
+  }
+  await dfh?.close().catch(() => undefined);
+  return undefined;
+}
+
+/**
+ * Writes and the settling run one after the other in the order asked, whoever asks: a settle (a sync ahead, the start
+ * of a read-back) asked while a write is under way waits for it, and none runs after one has failed (each throws that
+ * failure).
+ */
+class InOrder {
+  private tail: Promise<void> = Promise.resolve();
+  private failure: { readonly error: unknown } | undefined;
+  run(step: () => Promise<void>): Promise<void> {
+    const done = this.tail.then(async () => {
+      if (this.failure !== undefined) throw this.failure.error;
+      try {
+        await step();
+      } catch (error) {
+        this.failure ??= { error };
+        throw error;
+      }
+    });
+    this.tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+  /** Every step asked so far finished (failed or not). */
+  idle(): Promise<void> {
+    return this.tail;
+  }
 }
 
 /** Every byte through the page cache, at its offset. */
@@ -76,17 +124,22 @@ class BufferedAppender implements Appender {
   readonly direct = false;
   readonly bypassed = false;
   bytes = 0;
+  private readonly order = new InOrder();
   constructor(
     private readonly fh: FileHandle,
     private readonly path: string,
   ) {}
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
     const at = this.bytes;
     this.bytes += chunk.length;
-    await writeAll(this.fh, chunk, this.path, at);
+    return this.order.run(() => writeAll(this.fh, chunk, this.path, at));
   }
-  async settle(): Promise<void> {}
-  async release(): Promise<void> {}
+  settle(): Promise<void> {
+    return this.order.run(async () => undefined);
+  }
+  release(): Promise<void> {
+    return this.order.idle();
+  }
 }
 
 class DirectAppender implements Appender {
@@ -114,11 +167,17 @@ class DirectAppender implements Appender {
     return this.at + this.staged;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  private readonly order = new InOrder();
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.order.run(() => this.writeNow(chunk));
+  }
+
+  private async writeNow(chunk: Uint8Array): Promise<void> {
     for (let from = 0; from < chunk.length; ) {
       if (!this.direct) {
         // The kernel refused a direct write (or settle was called): what is staged, then the rest, through the page cache.
-        await this.settle();
+        await this.settleNow();
         await writeAll(this.fh, chunk.subarray(from), this.path, this.at);
         this.at += chunk.length - from;
         return;
@@ -165,17 +224,18 @@ class DirectAppender implements Appender {
     if (failed) throw failed.reason;
   }
 
-  /** One settling, whoever asks (a sync ahead and the read-back's start may both): each waits for the same bytes. */
-  private settling: Promise<void> | undefined;
-
+  /** After the writes asked before it (a sync ahead and the read-back's start may both ask): every byte in the file. */
   settle(): Promise<void> {
-    this.settling ??= this.settleOnce();
-    return this.settling;
+    return this.order.run(() => this.settleNow());
   }
 
-  private async settleOnce(): Promise<void> {
-    await this.landed();
+  private settled = false;
+
+  private async settleNow(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
     this.direct = false;
+    await this.landed();
     const rest = this.stage.subarray(0, this.staged);
     this.staged = 0;
     if (rest.length > 0) await writeAll(this.fh, rest, this.path, this.at);
@@ -183,6 +243,7 @@ class DirectAppender implements Appender {
   }
 
   async release(): Promise<void> {
+    await this.order.idle();
     await this.landed().catch(() => undefined);
     this.direct = false;
     await this.dfh.close().catch(() => undefined);

@@ -28,7 +28,8 @@ export interface OutputFile {
   write(chunk: Uint8Array): Promise<void>;
   /**
    * Starts writing the bytes so far to the disk (fdatasync) without waiting: the
-   * disk works while the caller reads the file back from the page cache, and
+   * disk works while the caller reads the file back (from the device where it was
+   * written past the page cache: ./direct-append.ts), and
    * {@link close}'s sync then has little left to do. The next
    * {@link write} or {@link close} waits for it (and throws what it threw).
    */
@@ -38,9 +39,10 @@ export interface OutputFile {
   /** The closed temporary file's bytes, in 1 MiB chunks, each a fresh buffer (an upload may hold it). */
   read(): AsyncIterable<Uint8Array>;
   /**
-   * The same bytes, each chunk valid only until the next is asked (two
-   * page-aligned buffers in turn, ../host/crc64-thread.ts): for a reader that
-   * copies what it keeps (a read-back through the verifier).
+   * The same bytes, each chunk valid only until the next is asked (page-aligned
+   * buffers in turn, ../host/crc64-thread.ts; read past the page cache where the
+   * file was written past it): for a reader that copies what it keeps (a
+   * read-back through the verifier).
    */
   readTransient(): AsyncIterable<Uint8Array>;
   /** The file's last `n` bytes, read from it (a trailer appended after the rest was read back). */

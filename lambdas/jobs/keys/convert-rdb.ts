@@ -431,7 +431,7 @@ export async function convertRdbStaged(
     // the output, not the writer's and the read-back's: bench/README.md, convert-rdb, 2026-11-26 16:40). What the
     // writer's own checksum also held, the bytes besides the keys' (which the digest holds), is held below.
     const streamIds = !lossy.has('stream-ids');
-    // The disk takes the body while it is read back from the page cache (the read-back reads what the file holds either way).
+    // The disk takes the body while it is read back (from the device where it went past the page cache: adapters/storage/direct-append.ts).
     out.syncAhead();
     collectAfterBigKeys(pass.keysInParts);
     const outBytes = w.bytes + 8; // the body written and its trailer, appended once read back
