@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { updateFileAtomic } from '../../../../lambdas/adapters/host/textfile.js';
+import { builtModule } from '../../../support/built-module.js';
 
 describe('updateFileAtomic (a textfile several runs share)', () => {
   let dir: string;
@@ -49,14 +50,14 @@ describe('updateFileAtomic (a textfile several runs share)', () => {
    * descriptors it still holds on files of `dir`.
    */
   function underFileLimit(blocks: number, call: string): { code: string; open: string[] } {
-    const module = resolve(__dirname, '../../../../lambdas/adapters/host/textfile.ts');
+    const module = builtModule(resolve(__dirname, '../../../../lambdas/adapters/host/textfile.ts'));
     const script = `
       const fs = require('node:fs');
       const t = require(${JSON.stringify(module)});
       const dir = process.argv[1];
       const held = () => fs.readdirSync('/proc/self/fd').flatMap((fd) => { try { const p = fs.readlinkSync('/proc/self/fd/' + fd); return p.startsWith(dir) ? [p] : []; } catch { return []; } });
       (${call}).then(() => 'none', (e) => e.code).then((code) => { process.stdout.write(JSON.stringify({ code, open: held() })); });`;
-    const quoted = [process.execPath, '--import', 'tsx', '-e', script, dir].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const quoted = [process.execPath, '-e', script, dir].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
     const run = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f ${blocks}; exec ${quoted}`], { cwd: resolve(__dirname, '../../../..'), encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     return JSON.parse(run.stdout) as { code: string; open: string[] };

@@ -35,6 +35,7 @@ import {
 import { ReadBackMismatchError } from '../../../../lambdas/adapters/storage/durable-file.js';
 import { S3BackupStore } from '../../../../lambdas/adapters/storage/backup-store-s3.js';
 import { awsError } from '../../../support/fakes.js';
+import { builtModule } from '../../../support/built-module.js';
 
 const meta: BackupMeta = { tier: 'daily', target: 'cache', createdAt: '2026-11-23T04:00:00.000Z' };
 const content = (): BackupContent => ({ keys: 3, rdbVersion: 10 });
@@ -236,13 +237,13 @@ describe('FileBackupStore', () => {
 
   it('the temporary file of a run killed mid-write (SIGKILL: its pid gone) is removed by the next run', async () => {
     // A child writes a backup whose source never ends; once its temporary file is there it is killed.
-    const module = resolve(__dirname, '../../../../lambdas/adapters/storage/backup-store.ts');
+    const module = builtModule(resolve(__dirname, '../../../../lambdas/adapters/storage/backup-store.ts'));
     const script = `
       const { FileBackupStore } = require(${JSON.stringify(module)});
       async function* forever() { yield Buffer.alloc(2 * 1024 * 1024, 1); await new Promise(() => setInterval(() => undefined, 1000)); }
       new FileBackupStore(process.argv[1]).write('rdr-cache-20261123-0300.rdb', forever(), { tier: 'daily', target: 'cache', createdAt: '2026-11-23T03:00:00.000Z' }, () => ({ keys: 1, rdbVersion: 10 }));`;
-    // node itself (tsx as a loader, not its wrapper process), so the pid in the file name is the child's.
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script, dir], { stdio: 'ignore', cwd: resolve(__dirname, '../../../..') });
+    // node itself (not a wrapper process), so the pid in the file name is the child's.
+    const child = spawn(process.execPath, ['-e', script, dir], { stdio: 'ignore', cwd: resolve(__dirname, '../../../..') });
     const exited = new Promise((r) => child.once('exit', r));
     const partial = () => readdirSync(dir).find((f) => /^\.rdr-cache-20261123-0300\.rdb\.partial-h[0-9a-f]{12}-\d+-\d+$/.test(f));
     for (let i = 0; i < 600 && !partial(); i++) await new Promise((r) => setTimeout(r, 50));

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutputFile, earlierLeftovers } from '../../../../lambdas/adapters/storage/output-file.js';
 import { appendOnly } from '../../../support/append-only.js';
+import { builtModule } from '../../../support/built-module.js';
 import { pidScopeTag } from '../../../../lambdas/adapters/host/process.js';
 
 describe('createOutputFile', () => {
@@ -217,7 +218,7 @@ describe('createOutputFile', () => {
     // The child asks for the file and, without yielding to the event loop, spins until the file is on disk
     // (created by the thread pool; the open's reply not yet taken), then exits as the CLI's SIGTERM handler does.
     const folder = mkdtempSync(join(dir, 'exit-'));
-    const module = resolve(__dirname, '../../../../lambdas/adapters/storage/output-file.ts');
+    const module = builtModule(resolve(__dirname, '../../../../lambdas/adapters/storage/output-file.ts'));
     const script = `
       const { readdirSync } = require('node:fs');
       const { createOutputFile } = require(${JSON.stringify(module)});
@@ -225,7 +226,7 @@ describe('createOutputFile', () => {
       const until = Date.now() + 20000;
       while (readdirSync(process.argv[1]).length === 0 && Date.now() < until);
       process.exit(readdirSync(process.argv[1]).length === 0 ? 3 : 143);`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, folder], { cwd: resolve(__dirname, '../../../..'), encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['-e', script, folder], { cwd: resolve(__dirname, '../../../..'), encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(143); // the file existed when it exited
     expect(readdirSync(folder)).toEqual([]);
   });

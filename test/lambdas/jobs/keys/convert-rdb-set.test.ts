@@ -9,6 +9,7 @@ import { type ConvertPointResult, convertRdbPoint, isPointResult, startConvertRd
 import { UsageError } from '../../../../lambdas/jobs/kernel/usage-error.js';
 import { inWorker } from '../../../cli/support/in-process.js';
 import { cliAsNobody, NOBODY } from '../../../cli/support/run-cli.js';
+import { builtModule } from '../../../support/built-module.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
 import { frameFile, keyMetadata, keysOf, moduleAux } from '../../../support/rdb-newer.js';
@@ -398,10 +399,11 @@ describe('convert-rdb of the shard files of one recovery point', () => {
 
   /**
    * A child process running the point with --force into `out` as the CLI does (quitOnSignals), doing `atShard2` (a
-   * statement, `at(s)` the path of shard s's output) once shard 2 went under its name.
+   * statement, `at(s)` the path of shard s's output) once shard 2 went under its name. The modules as dist/ compiled
+   * them, as the CLI's children run them (test/support/built-module.ts): through tsx each child cost about 0.5 CPU-s more.
    */
   const forcedChild = (out: string, atShard2: string) => {
-    const module = (path: string) => JSON.stringify(join(ROOT, path));
+    const module = (path: string) => JSON.stringify(builtModule(join(ROOT, path)));
     const script = `
       const { startConvertRdb } = require(${module('lambdas/jobs/keys/convert-rdb-set.ts')});
       const { convertTarget } = require(${module('lambdas/jobs/keys/convert-rdb.ts')});
@@ -418,7 +420,7 @@ describe('convert-rdb of the shard files of one recovery point', () => {
       });
       quitOnSignals(async (signal) => 'interrupted (' + signal + '): ' + (await run.interrupt()));
       run.done.then(() => process.exit(0), () => undefined);`;
-    return spawnSync(process.execPath, ['--import', 'tsx', '-e', script, join(point.dir, name), out, name], { cwd: ROOT, encoding: 'utf8' });
+    return spawnSync(process.execPath, ['-e', script, join(point.dir, name), out, name], { cwd: ROOT, encoding: 'utf8' });
   };
   /** Two signals at once: the first starts the take-back, the second quits before it ends (cli/signals.ts). */
   const twoSignals = "process.kill(process.pid, 'SIGTERM'); process.kill(process.pid, 'SIGINT');";
