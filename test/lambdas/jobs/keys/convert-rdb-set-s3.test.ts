@@ -12,7 +12,8 @@ import { startMotoS3, type MotoS3, useMotoEndpoint } from '../../../support/moto
 import { stagedLeftovers } from '../../../support/temp-dirs.js';
 import { startRedisServer } from '../../../support/redis-server.js';
 import { viaS3Proxy } from '../../../support/s3-proxy.js';
-import { listpackSets, type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+import { type ShardPoint, shardPoint } from '../../../support/shard-point.js';
+import { writeBigStringFile } from '../../../support/big-string-file.js';
 
 /**
  * `convert-rdb s3://bucket/<export name> -o s3://bucket/<prefix>/`: the shard objects of a recovery point as the
@@ -331,11 +332,15 @@ describe('convert-rdb of a recovery point in S3, into S3', () => {
   }, 120_000);
 
   it('a real SIGTERM once shard 1 is uploaded (the CLI): the objects uploaded removed, then one line, exit 143; no object, upload or temporary file left', async () => {
-    // Shards of 500,000 listpack sets each: an upload and its read-back take long enough for the signal to land among them.
+    // Shards of 14.4 MB each (a small string and one of random bytes, the keys of each shard in one slot): an upload and its
+    // read-back take long enough for the signal to land among them. Of 500,000 listpack sets each, as they were (the same
+    // bytes to upload), the child re-encoded all 1,500,000 keys before its first upload: the case cost 6.0-6.9 CPU-s with
+    // the file's beforeAll, 2.7-2.9 so (the file 8.7-9.3 -> 6.5-6.6), pinned to one CPU. Signalled after shard 1 still (4
+    // of 4 runs beside a busy loop on that CPU).
     const dir = mkdtempSync(join(tmpdir(), 'redis-dr-set-s3-sig-'));
     const big = 'rdr-big-20261127-0210';
     try {
-      for (let s = 1; s <= 3; s++) writeFileSync(join(dir, exportObjectKey(big, s)), listpackSets(`{s${s}}:`, 500_000));
+      for (let s = 1; s <= 3; s++) writeBigStringFile(join(dir, exportObjectKey(big, s)), 14_400_000, { small: `{s${s}}:a`, big: `{s${s}}:big` });
       const child = spawn(
         process.execPath,
         ['bin/redis-dr.cjs', 'convert-rdb', join(dir, big), '--shards', '3', '--for', 'redis-6.2', '-o', 's3://out/signalled/'],
