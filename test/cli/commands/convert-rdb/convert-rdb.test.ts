@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populate } from '../../../support/rdb-dataset.js';
 import { expiredFieldKeys, frameFile, listpack, moduleAux, newerFiles } from '../../../support/rdb-newer.js';
 import { bgsave, startRedisServer, type RedisServer } from '../../../support/redis-server.js';
+import { listpackSets } from '../../../support/shard-point.js';
 import { inWorker } from '../../support/in-process.js';
 import { cli, cliAsNobody, cliOnTerminal, cliWithFileLimit, NOBODY } from '../../support/run-cli.js';
 import { appendOnly } from '../../../support/append-only.js';
@@ -45,21 +46,17 @@ describe('redis-dr convert-rdb', () => {
   });
 
   const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.'));
-  /** A file of 200,000 listpack sets, each re-encoded for redis-6.2: a run far longer than a signal takes to arrive. Framed once a size (only read). */
+  /**
+   * A file of 200,000 listpack sets, each re-encoded for redis-6.2: a run far longer than a signal takes to arrive. Framed
+   * once a size (only read), into one buffer (test/support/shard-point.ts: the bytes frameFile wrote of a key each, its
+   * ctime aside): 200,000 keys 0.37 -> 0.09 CPU-s, 400,000 0.69 -> 0.10, pinned to one CPU.
+   */
   const longRuns = new Map<number, string>();
   const longRun = (name: string, keys = 200_000): string => {
     const made = longRuns.get(keys);
     if (made !== undefined) return made;
-    const lp = listpack(['a', 'b', 7]);
-    const object = Uint8Array.from([lp.length, ...lp]);
     const path = join(dir, name);
-    writeFileSync(
-      path,
-      frameFile(
-        'REDIS0011',
-        Array.from({ length: keys }, (_, i) => ({ db: 0, name: `set:${i}`, type: 20, object, expireAtMs: null })),
-      ),
-    );
+    writeFileSync(path, listpackSets('set:', keys));
     longRuns.set(keys, path);
     return path;
   };
