@@ -39,7 +39,7 @@ export type DirectHandle = FileHandle & { readonly direct?: boolean };
 
 /**
  * `path` opened with `flags` and O_DIRECT; where the system has no O_DIRECT (macOS, Windows) or the file system
- * refuses it at the open (tmpfs, some FUSE file systems: EINVAL), without it (through the page cache).
+ * refuses it at the open (tmpfs before Linux 6.6, some FUSE file systems: EINVAL), without it (through the page cache).
  */
 export async function openDirect(path: string, flags: number = constants.O_RDONLY): Promise<DirectHandle> {
   const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
@@ -107,7 +107,7 @@ export async function* readAhead(
     const viaDirect = directNow;
     // A descriptor given: the file it holds, not one renamed over the path since.
     const fd = buffered !== undefined ? (await buffered).fd : (file?.fd ?? (path as number));
-    const bytesRead = await fill(fd, buffer, at, viaDirect && buffered === undefined).catch(async (err: NodeJS.ErrnoException) => {
+    const bytesRead = await fill(fd, buffer, at, viaDirect).catch(async (err: NodeJS.ErrnoException) => {
       // Every read issued on the direct handle before the first refusal came back is refused too: each is read again
       // (a direct read that stopped short leaves the next one unaligned, refused the same way).
       if (!viaDirect || err.code !== 'EINVAL') throw err;

@@ -18,8 +18,9 @@
  * (host/crc64-thread.ts readFileChunksReused with `direct`), not pages this
  * process just filled: a truer read-back.
  *
- * A file system without O_DIRECT (tmpfs, or a system without it) is written
- * through the page cache, as before; so is the rest of a file whose direct
+ * A file system that refuses O_DIRECT at the open (tmpfs before Linux 6.6,
+ * some FUSE ones), or a system without it, is written through the page cache,
+ * as before; so is the rest of a file whose direct
  * write the kernel refused (EINVAL: an alignment it needs beyond 4,096 bytes),
  * from the same offset, nothing lost.
  */

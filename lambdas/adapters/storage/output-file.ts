@@ -453,7 +453,7 @@ export async function createOutputFile(path: string, replace: boolean): Promise<
     },
     // Opened when first read: a body a put refused before reading (or never read) leaves no stream erroring on a file since removed.
     read: () => watch.readBack(() => createReadStream(tempPath, { highWaterMark: 1 << 20 }), writtenIn),
-    // From the device where the file was written past the page cache (host/crc64-thread.ts readAhead), not from pages
+    // From the device where the file was written past the page cache (host/direct-io.ts readAhead), not from pages
     // filled for it.
     readTransient: () => watch.readBack(() => readFileChunksReused(tempPath, undefined, app?.bypassed === true), writtenIn),
     async readTail(n) {
